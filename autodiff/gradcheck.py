@@ -1,0 +1,151 @@
+"""Compare the tape's gradients with central finite differences."""
+
+from __future__ import annotations
+
+import numpy as np
+
+import builtins
+
+from .graph import enable_grad, no_grad, run_backward
+from .tensor import Tensor
+
+
+class GradcheckError(AssertionError):
+    """The analytic and numerical gradients disagree; the message lists the worst entries."""
+
+
+def _is_differentiable(x):
+    return np.asarray(x.data if isinstance(x, Tensor) else x).dtype.kind == "f"
+
+
+def _as_list(inputs):
+    single = not isinstance(inputs, (list, tuple))
+    return ([inputs] if single else list(inputs)), single
+
+
+def _raw(x):
+    return np.array(x.data if isinstance(x, Tensor) else x)
+
+
+def _evaluate(func, arrays):
+    with no_grad():
+        out = func(*[Tensor(a) if a.dtype.kind == "f" else a for a in arrays])
+    return np.array(out.data if isinstance(out, Tensor) else out, dtype=np.float64)
+
+
+def numerical_grad(func, inputs, eps=1e-6):
+    """Central-difference derivatives of ``func`` for each floating-point input.
+
+    Each result has shape ``out.shape + input.shape`` (just ``input.shape`` for a
+    scalar ``func``); non-float inputs (indices) get ``None``.
+
+    >>> ad.numerical_grad(lambda x: (x ** 2).sum(), [np.array([1.0, 2.0])])
+    [array([2., 4.])]
+    """
+    items, single = _as_list(inputs)
+    arrays = [_raw(x) for x in items]
+    out_shape = _evaluate(func, arrays).shape
+    results = []
+    for k, base in enumerate(arrays):
+        if base.dtype.kind != "f":
+            results.append(None)
+            continue
+        jac = np.zeros(out_shape + base.shape)
+        for index in np.ndindex(base.shape):
+            trial = [a.copy() for a in arrays]
+            trial[k][index] = base[index] + eps
+            plus = _evaluate(func, trial)
+            trial[k][index] = base[index] - eps
+            minus = _evaluate(func, trial)
+            jac[(...,) + index] = (plus - minus) / (2 * eps)
+        results.append(jac)
+    return results[0] if single else results
+
+
+def analytic_jacobian(func, inputs):
+    """The tape's Jacobians for each floating-point input, shaped like ``numerical_grad``."""
+    items, single = _as_list(inputs)
+    tensors = [Tensor(_raw(x), requires_grad=True) if _is_differentiable(x) else _raw(x)
+               for x in items]
+    out = func(*tensors)
+    if not isinstance(out, Tensor):
+        out = Tensor(out)
+    wrt = [t for t in tensors if isinstance(t, Tensor)]
+    jacobians = [np.zeros(out.shape + t.shape) for t in wrt]
+    if out.requires_grad:
+        for index in np.ndindex(out.shape):
+            seed = np.zeros_like(out.data)
+            seed[index] = 1
+            grads = run_backward(out, seed, inputs=wrt, retain_graph=True)
+            for jac, g in zip(jacobians, grads):
+                if g is not None:
+                    jac[index] = g
+    it = iter(jacobians)
+    results = [next(it) if isinstance(t, Tensor) else None for t in tensors]
+    return results[0] if single else results
+
+
+def gradcheck(func, inputs, eps=1e-6, atol=1e-5, rtol=1e-3):
+    """Check every gradient of ``func`` at ``inputs`` against central differences.
+
+    Returns True, or raises ``GradcheckError`` listing the worst mismatches.  Use
+    float64 inputs: float32 round-off swamps the finite differences.
+
+    >>> ad.gradcheck(lambda x: ad.tanh(x).sum(), [np.array([0.3, -1.2])])
+    True
+    """
+    items, _ = _as_list(inputs)
+    analytic = analytic_jacobian(func, items)
+    numeric = numerical_grad(func, items, eps)
+    problems = []
+    for k, (a, n) in enumerate(zip(analytic, numeric)):
+        if a is None:
+            continue
+        excess = np.abs(a - n) - (atol + rtol * np.abs(n))
+        excess = np.where(np.isnan(a) != np.isnan(n), np.inf, np.nan_to_num(excess, nan=0.0))
+        for flat in np.argsort(excess, axis=None)[::-1][:5]:
+            index = np.unravel_index(flat, excess.shape)
+            if excess[index] > 0:
+                problems.append((excess[index], k, index, a[index], n[index]))
+    if problems:
+        problems.sort(key=lambda p: -p[0])
+        lines = [f"  input {k}, entry {tuple(int(i) for i in index)}: analytic {av:.10g}, "
+                 f"numerical {nv:.10g}, |diff| {abs(av - nv):.3g}"
+                 for _, k, index, av, nv in problems[:8]]
+        raise GradcheckError(
+            f"gradcheck: the gradient disagrees with central differences (eps={eps}, "
+            f"atol={atol}, rtol={rtol}) at {len(problems)}+ entries; worst first "
+            "(entry = output index + input index):\n" + "\n".join(lines))
+    return True
+
+
+def gradgradcheck(func, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
+    """Check second derivatives: gradcheck of the vector-Jacobian product of ``func``.
+
+    The VJP with a random upstream gradient ``u`` is computed with
+    ``create_graph=True`` and differentiated again, with respect to the inputs and ``u``.
+    """
+    items, _ = _as_list(inputs)
+    items = [_raw(x) for x in items]
+    out_shape = _evaluate(func, items).shape
+    u0 = np.random.default_rng(seed).standard_normal(out_shape)
+    from .ops.shape import concatenate, reshape
+
+    def vjp(*args):
+        *xs, u = args
+        # Finite differences call this under no_grad with plain inputs; the inner VJP
+        # still needs a tape, so record it and make the inputs differentiable.
+        xs = [Tensor(x.data, requires_grad=True)
+              if isinstance(x, Tensor) and not x.requires_grad and x.dtype.kind == "f" else x
+              for x in xs]
+        wrt = [x for x in xs if isinstance(x, Tensor)]
+        with enable_grad():
+            out = func(*xs)
+            if not isinstance(out, Tensor) or not out.requires_grad:
+                return Tensor(np.zeros(builtins.sum(x.size for x in wrt)))
+            grads = run_backward(out, u, inputs=wrt, create_graph=True)
+            parts = [Tensor(np.zeros(x.size)) if g is None else reshape(g, (-1,))
+                     for g, x in zip(grads, wrt)]
+            return concatenate(parts)
+
+    return gradcheck(vjp, items + [u0], eps=eps, atol=atol, rtol=rtol)

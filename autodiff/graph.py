@@ -1,0 +1,286 @@
+"""The tape: graph nodes, grad mode, and the iterative reverse pass.
+
+A ``Node`` records one operation: which op ran, the raw input values it saw, its
+output value, and where each input came from (``parents``).  Nodes point only to
+their parents, never to the tensors that consume them, so a graph is freed as soon
+as the last tensor referring to it goes away, without waiting for ``gc``.
+
+``run_backward`` walks the graph without recursion (Kahn's algorithm on consumer
+counts): a node's gradient is complete once every consumer has sent its share, and
+only then is its rule applied.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+
+import numpy as np
+
+
+class _GradMode(threading.local):
+    enabled = True
+    on_record = None  # called with each new Node while anomaly detection is active
+
+
+_grad_mode = _GradMode()
+
+
+def is_grad_enabled() -> bool:
+    """True when operations are recorded on the tape in this thread."""
+    return _grad_mode.enabled
+
+
+class _SetGradEnabled:
+    """Context manager and decorator that sets grad mode for the current thread."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+
+    def __enter__(self):
+        self.previous = _grad_mode.enabled
+        _grad_mode.enabled = self.enabled
+
+    def __exit__(self, *exc):
+        _grad_mode.enabled = self.previous
+        return False
+
+    def __call__(self, func):
+        enabled = self.enabled
+
+        def wrapper(*args, **kwargs):
+            with _SetGradEnabled(enabled):
+                return func(*args, **kwargs)
+
+        wrapper.__name__ = getattr(func, "__name__", "wrapper")
+        wrapper.__doc__ = getattr(func, "__doc__", None)
+        return wrapper
+
+
+def no_grad():
+    """Record nothing inside this block (thread-local); also works as a decorator.
+
+    >>> with ad.no_grad():
+    ...     y = w * 2          # y.requires_grad is False
+    """
+    return _SetGradEnabled(False)
+
+
+def enable_grad():
+    """Record operations again inside a ``no_grad`` block."""
+    return _SetGradEnabled(True)
+
+
+class Node:
+    """One recorded operation.
+
+    ``parents[i]`` says where input ``i`` came from: the ``Node`` that produced it,
+    the leaf ``Tensor`` itself when it is a leaf that requires grad, or ``None`` for
+    a constant.  Inputs reached only through non-differentiable positions (such as
+    the condition of ``where``) keep their node here too, so tools can show where a
+    value came from; the reverse pass skips them.
+    """
+
+    __slots__ = ("op", "parents", "args", "kwargs", "ans", "requires_grad",
+                 "shape", "dtype", "name", "trace", "__weakref__")
+
+    def __init__(self, op, parents, args, kwargs, ans, requires_grad):
+        self.op = op
+        self.parents = parents
+        self.args = args
+        self.kwargs = kwargs
+        self.ans = ans
+        self.requires_grad = requires_grad
+        self.shape = ans.shape
+        self.dtype = ans.dtype
+        self.name = None
+        self.trace = None
+
+    def __repr__(self):
+        return f"<Node {self.op.name} {self.shape} {self.dtype}>"
+
+    @property
+    def freed(self) -> bool:
+        """True after a backward pass released this node's saved values."""
+        return self.args is None
+
+
+def differentiable_edges(node):
+    """Yield ``(position, parent)`` for each input that gradients flow into."""
+    rules = node.op.rules
+    for i, parent in enumerate(node.parents):
+        if parent is not None and parent.requires_grad and (rules is None or rules[i] is not None):
+            yield i, parent
+
+
+def _freed_error(node):
+    return RuntimeError(
+        f"backward: the graph was already freed — op '{node.op.name}' released its saved "
+        "values in an earlier backward pass. To call backward through the same graph "
+        "again, pass retain_graph=True to the first backward (or recompute the forward)."
+    )
+
+
+def _count_consumers(root_node):
+    """Number of differentiable edges into each node reachable from ``root_node``."""
+    counts = {root_node: 0}
+    stack = [root_node]
+    while stack:
+        node = stack.pop()
+        if node.args is None:
+            raise _freed_error(node)
+        rules = node.op.rules
+        i = -1
+        for parent in node.parents:
+            i += 1
+            if parent is None or parent.__class__ is not Node or not parent.requires_grad:
+                continue
+            if rules is not None and rules[i] is None:
+                continue
+            seen = counts.get(parent)
+            if seen is None:
+                counts[parent] = 1
+                stack.append(parent)
+            else:
+                counts[parent] = seen + 1
+    return counts
+
+
+def _is_uniquely_owned(array) -> bool:
+    # A gradient array that nobody else references can become a leaf's .grad without
+    # a copy.  References: the caller's variable and getrefcount's argument.
+    return (type(array) is np.ndarray and array.base is None
+            and sys.getrefcount(array) <= 3)
+
+
+def run_backward(root, root_grad, *, inputs=None, retain_graph=False, create_graph=False):
+    """Propagate ``root_grad`` from tensor ``root`` back through the tape.
+
+    Without ``inputs`` the gradients are accumulated into the ``.grad`` of every leaf
+    that requires grad.  With ``inputs`` (a sequence of tensors) nothing is written
+    to ``.grad``; the gradient for each input is returned instead (``None`` for an
+    input the root does not depend on).
+    """
+    from .ops.namespace import numpy_xp, tensor_xp
+    from .tensor import Tensor
+
+    if create_graph:
+        retain_graph = True
+        xp = tensor_xp
+        if not isinstance(root_grad, Tensor):
+            root_grad = Tensor._make(np.asarray(root_grad), None, False)
+    else:
+        xp = numpy_xp
+        if isinstance(root_grad, Tensor):
+            root_grad = root_grad.data
+
+    wanted_nodes = {}
+    wanted_leaves = {}
+    if inputs is not None:
+        for k, t in enumerate(inputs):
+            if t._node is not None:
+                wanted_nodes[t._node] = k
+            else:
+                wanted_leaves[id(t)] = k
+    results = [None] * (len(inputs) if inputs is not None else 0)
+    leaf_grads = {}
+
+    def deliver_leaf(leaf, grad):
+        key = id(leaf)
+        if inputs is not None:
+            k = wanted_leaves.get(key)
+            if k is not None:
+                results[k] = grad if results[k] is None else results[k] + grad
+            return
+        entry = leaf_grads.get(key)
+        if entry is None:
+            leaf_grads[key] = [leaf, grad]
+        else:
+            entry[1] = entry[1] + grad
+
+    root_node = root._node
+    if root_node is None:
+        deliver_leaf(root, root_grad)
+    else:
+        with _SetGradEnabled(create_graph):
+            _reverse_pass(root_node, root_grad, xp, create_graph, retain_graph,
+                          deliver_leaf, wanted_nodes, results)
+
+    if inputs is not None:
+        return results
+    for leaf, grad in leaf_grads.values():
+        _accumulate_into_leaf(leaf, grad, create_graph)
+    return None
+
+
+def _accumulate_into_leaf(leaf, grad, create_graph):
+    if not create_graph:
+        if type(grad) is not np.ndarray:
+            grad = np.asarray(grad)
+        if leaf.grad is None:
+            leaf.grad = grad if _is_uniquely_owned(grad) else grad.copy()
+        else:
+            leaf.grad = leaf.grad + grad
+    else:
+        leaf.grad = grad if leaf.grad is None else leaf.grad + grad
+
+
+def _reverse_pass(root_node, root_grad, xp, create_graph, retain_graph,
+                  deliver_leaf, wanted_nodes, results):
+    from .tensor import Tensor
+
+    make = Tensor._make
+    counts = _count_consumers(root_node)
+    pending = {root_node: root_grad}
+    ready = [root_node]
+    sum_to = xp.sum_to
+    astype = xp.astype
+    while ready:
+        node = ready.pop()
+        g = pending.pop(node, None)
+        if wanted_nodes:
+            k = wanted_nodes.get(node)
+            if k is not None:
+                results[k] = g
+        op = node.op
+        parents = node.parents
+        args = node.args
+        if g is not None:
+            kwargs = node.kwargs
+            if create_graph:
+                rule_args = tuple(
+                    make(a, p, p.requires_grad) if p.__class__ is Node
+                    else (p if p is not None else a)
+                    for a, p in zip(args, parents))
+                ans = make(node.ans, node, True)
+            else:
+                rule_args = args
+                ans = node.ans
+            grads = op.vjp(xp, g, ans, rule_args, kwargs, parents)
+        else:
+            grads = None
+        rules = op.rules
+        i = -1
+        for parent in parents:
+            i += 1
+            if parent is None or not parent.requires_grad or (rules is not None and rules[i] is None):
+                continue
+            gi = grads[i] if grads is not None else None
+            if gi is not None:
+                arg = args[i]
+                if gi.shape != arg.shape:
+                    gi = sum_to(gi, arg.shape)
+                if gi.dtype != arg.dtype:
+                    gi = astype(gi, arg.dtype)
+            if parent.__class__ is Node:
+                if gi is not None:
+                    previous = pending.get(parent)
+                    pending[parent] = gi if previous is None else previous + gi
+                left = counts[parent] - 1
+                counts[parent] = left
+                if left == 0:
+                    ready.append(parent)
+            elif gi is not None:
+                deliver_leaf(parent, gi)
+        if not retain_graph:
+            op.release(node)

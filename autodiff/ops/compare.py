@@ -1,0 +1,41 @@
+"""Comparisons and logical ops: bool results, no gradient.
+
+They are still recorded (as non-differentiable nodes) when an input has history,
+so that graph tools can show that a value was used only in a comparison.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .registry import nondifferentiable
+
+_HINT = "Comparisons broadcast like arithmetic; reshape one operand to make the shapes agree"
+
+
+def _cmp(name, forward, symbol):
+    return nondifferentiable(
+        name, forward, 2, hint=_HINT,
+        doc=f"Elementwise a {symbol} b as a bool tensor (no gradient).\n\n"
+            f">>> ad.{name}(ad.tensor([1.0, 3.0]), 2.0)\n")
+
+
+less = _cmp("less", np.less, "<")
+less_equal = _cmp("less_equal", np.less_equal, "<=")
+greater = _cmp("greater", np.greater, ">")
+greater_equal = _cmp("greater_equal", np.greater_equal, ">=")
+equal = _cmp("equal", np.equal, "==")
+not_equal = _cmp("not_equal", np.not_equal, "!=")
+logical_and = nondifferentiable(
+    "logical_and", np.logical_and, 2, hint=_HINT,
+    doc="Elementwise a and b (bool tensor).\n\n>>> ad.logical_and(x > 0, x < 1)\n")
+logical_or = nondifferentiable(
+    "logical_or", np.logical_or, 2, hint=_HINT,
+    doc="Elementwise a or b (bool tensor).\n\n>>> ad.logical_or(x < 0, x > 1)\n")
+logical_not = nondifferentiable(
+    "logical_not", np.logical_not, 1,
+    doc="Elementwise not x (bool tensor).\n\n>>> ad.logical_not(x > 0)\n")
+isnan = nondifferentiable("isnan", np.isnan, 1, doc="Elementwise test for NaN (bool tensor).")
+isfinite = nondifferentiable("isfinite", np.isfinite, 1,
+                             doc="Elementwise test for finite values (bool tensor).")
+isinf = nondifferentiable("isinf", np.isinf, 1, doc="Elementwise test for ±inf (bool tensor).")

@@ -1,0 +1,118 @@
+"""Indexing and gathering; their backward is a scatter-add.
+
+``t[key]`` accepts everything NumPy does (ints, slices, None, Ellipsis, integer
+arrays or Tensors, boolean masks).  The gradient of a gather is a scatter-add into
+zeros: an index that appears twice receives the sum of both gradients.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..tensor import Tensor
+from .registry import defop
+
+_INDEX_HINT = "for an axis of size n the valid indices are -n ... n-1"
+
+
+def _normalize_index(item):
+    if isinstance(item, Tensor):
+        item = item.data
+    if isinstance(item, list):
+        item = np.asarray(item)
+        if item.size == 0:
+            item = item.astype(np.intp)
+    if isinstance(item, np.ndarray):
+        if item.dtype.kind not in "biu":
+            raise TypeError(
+                f"getitem: index arrays must hold integers or booleans, not {item.dtype} "
+                f"(values {item.ravel()[:4]}); convert with .astype(int) or use a bool mask")
+        return item
+    if isinstance(item, (float, np.floating)):
+        raise TypeError(
+            f"getitem: a float ({item!r}) cannot be an index; use an int, e.g. int({item!r})")
+    return item
+
+
+def normalize_key(key):
+    """Turn Tensors and lists inside an index into arrays, rejecting float indices."""
+    if isinstance(key, tuple):
+        return tuple(_normalize_index(k) for k in key)
+    return _normalize_index(key)
+
+
+def _is_basic(key):
+    parts = key if isinstance(key, tuple) else (key,)
+    return all(p is None or p is Ellipsis or isinstance(p, (slice, int, np.integer))
+               for p in parts)
+
+
+def index_add_array(g, shape, key):
+    """``zeros(shape)`` with ``g`` added at ``key``; repeated indices accumulate."""
+    out = np.zeros(shape, dtype=g.dtype)
+    parts = key if isinstance(key, tuple) else (key,)
+    if _is_basic(key) or all(isinstance(p, np.ndarray) and p.dtype == bool
+                             for p in parts if not _is_basic(p)):
+        out[key] = g          # basic slicing and masks never select an element twice
+    else:
+        np.add.at(out, key, g)
+    return out
+
+
+def _getitem_forward(x, key):
+    return x[key]
+
+
+_getitem = defop(
+    "getitem", _getitem_forward, hint=_INDEX_HINT,
+    x=("index_add(zeros(x.shape), key, g)",
+       lambda xp, g, ans, x, key: xp.index_add(g, x.shape, key)))
+
+
+def getitem(x, key):
+    """``x[key]`` with NumPy indexing; the backward scatter-adds into x's shape.
+
+    >>> x = ad.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    >>> x[[0, 0, 2]].sum().backward(); x.grad
+    array([2., 0., 1.])
+    """
+    return _getitem(x, key=normalize_key(key))
+
+
+index_add = defop(
+    "index_add", index_add_array,
+    doc="zeros(shape) with g scatter-added at key (the adjoint of indexing).\n\n"
+        ">>> ad.index_add(ad.tensor([1.0, 1.0]), (3,), np.array([0, 0]))\ntensor([2., 0., 0.])",
+    g=("g_out[key]", lambda xp, gg, ans, g, shape, key: gg[key]), shape=None, key=None)
+
+
+def _take_key(axis, indices):
+    return (slice(None),) * axis + (indices,)
+
+
+def _take_forward(x, indices, axis=0):
+    return np.take(x, indices, axis=axis)
+
+
+def _take_rule(xp, g, ans, x, indices, axis=0):
+    if axis is None:
+        return xp.reshape(xp.index_add(xp.reshape(g, -1), (x.size,), np.ravel(indices)),
+                          x.shape)
+    return xp.index_add(g, x.shape, _take_key(axis % x.ndim, indices))
+
+
+_take = defop("take", _take_forward, hint=_INDEX_HINT,
+              x=("index_add(zeros(x.shape), indices along axis, g)", _take_rule),
+              indices=None, axis=None)
+
+
+def take(x, indices, axis=0):
+    """Gather ``indices`` along ``axis`` (flattened when ``axis`` is None).
+
+    >>> ad.take(ad.tensor([[1.0, 2.0], [3.0, 4.0]]), [1, 1]).shape
+    (2, 2)
+    """
+    indices = _normalize_index(indices)
+    if isinstance(indices, bool) or (isinstance(indices, np.ndarray) and indices.dtype == bool):
+        raise TypeError("take: indices must be integers, got booleans; use x[mask] for masks")
+    return _take(x, indices, axis=axis)

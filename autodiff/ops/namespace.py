@@ -1,0 +1,57 @@
+"""The two array namespaces a gradient rule can run with.
+
+``numpy_xp`` holds plain NumPy functions: a normal ``backward()`` runs each rule on
+raw arrays, at NumPy speed, recording nothing.  ``tensor_xp`` holds this library's
+differentiable ops under the same names: ``backward(create_graph=True)`` runs the
+very same rules on Tensors, so the gradient is itself on the tape.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+
+from ..tensor import Tensor
+from . import elementwise as ew
+from . import indexing, linalg, reduce, shape
+
+
+def _astype_array(x, dtype):
+    return np.asarray(x).astype(dtype, copy=False)
+
+
+def _zeros_like_tensor(x):
+    return Tensor(np.zeros_like(np.asarray(x)))
+
+
+def _ones_like_tensor(x):
+    return Tensor(np.ones_like(np.asarray(x)))
+
+
+numpy_xp = SimpleNamespace(
+    where=np.where, exp=np.exp, log=np.log, sqrt=np.sqrt, sign=np.sign, abs=np.abs,
+    sin=np.sin, cos=np.cos, tanh=np.tanh, maximum=np.maximum, minimum=np.minimum,
+    sum=np.sum, mean=np.mean, reshape=np.reshape, broadcast_to=np.broadcast_to,
+    transpose=np.transpose, swapaxes=np.swapaxes, expand_dims=np.expand_dims,
+    matmul=np.matmul, einsum=np.einsum, astype=_astype_array, zeros_like=np.zeros_like,
+    ones_like=np.ones_like, sum_to=shape.sum_to_array, index_add=indexing.index_add_array,
+)
+
+tensor_xp = SimpleNamespace(
+    where=ew.where, exp=ew.exp, log=ew.log, sqrt=ew.sqrt, sign=ew.sign, abs=ew.abs,
+    sin=ew.sin, cos=ew.cos, tanh=ew.tanh, maximum=ew.maximum, minimum=ew.minimum,
+    sum=reduce.sum, mean=reduce.mean, reshape=shape.reshape, broadcast_to=shape.broadcast_to,
+    transpose=shape.transpose, swapaxes=shape.swapaxes, expand_dims=shape.expand_dims,
+    matmul=linalg.matmul, einsum=linalg.einsum, astype=ew.astype, zeros_like=_zeros_like_tensor,
+    ones_like=_ones_like_tensor, sum_to=shape.sum_to, index_add=indexing.index_add,
+)
+
+if vars(numpy_xp).keys() != vars(tensor_xp).keys():  # pragma: no cover - a coding error
+    raise ImportError("numpy_xp and tensor_xp must offer the same names")
+
+
+def add_to_namespaces(name, numpy_impl, tensor_impl):
+    """Make a helper available to rules under ``xp.<name>`` in both modes."""
+    setattr(numpy_xp, name, numpy_impl)
+    setattr(tensor_xp, name, tensor_impl)

@@ -1,0 +1,88 @@
+"""Reductions over axes: sum, mean, max, min, var.
+
+Every rule first puts ``g`` back into the input's rank (size-1 axes where the
+reduction removed them), then broadcasts it over the reduced axes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .registry import defop
+
+_AXIS_HINT = "axis must be None, an int or a tuple of ints in [-ndim, ndim)"
+
+
+def _normalize_axes(axis, ndim):
+    if axis is None:
+        return tuple(range(ndim))
+    axes = axis if isinstance(axis, tuple) else (axis,)
+    return tuple(a + ndim if a < 0 else a for a in axes)
+
+
+def _kept_shape(shape, axis):
+    """The output shape with keepdims=True: reduced axes become size 1."""
+    axes = _normalize_axes(axis, len(shape))
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))
+
+
+def _count(shape, axis):
+    n = 1
+    for a in _normalize_axes(axis, len(shape)):
+        n *= shape[a]
+    return n
+
+
+def _sum_rule(xp, g, ans, x, axis=None, keepdims=False):
+    return xp.broadcast_to(xp.reshape(g, _kept_shape(x.shape, axis)), x.shape)
+
+
+def _mean_rule(xp, g, ans, x, axis=None, keepdims=False):
+    n = _count(x.shape, axis)
+    return xp.broadcast_to(xp.reshape(g, _kept_shape(x.shape, axis)) / n, x.shape)
+
+
+def _extreme_rule(xp, g, ans, x, axis=None, keepdims=False):
+    # Every position equal to the extreme value gets an equal share of g.
+    kept = _kept_shape(x.shape, axis)
+    hits = x == xp.reshape(ans, kept)
+    count = xp.sum(hits, axis=axis, keepdims=True)
+    share = xp.reshape(g, kept) / xp.astype(count, g.dtype)
+    return xp.where(hits, share, 0)
+
+
+def _var_forward(x, axis=None, keepdims=False, ddof=0):
+    return np.var(x, axis=axis, keepdims=keepdims, ddof=ddof)
+
+
+def _var_rule(xp, g, ans, x, axis=None, keepdims=False, ddof=0):
+    n = _count(x.shape, axis)
+    centered = x - xp.mean(x, axis=axis, keepdims=True)
+    return centered * (xp.reshape(g, _kept_shape(x.shape, axis)) * (2 / (n - ddof)))
+
+
+def _reduction(name, forward, formula, rule, doc):
+    return defop(name, forward, doc=doc, hint=_AXIS_HINT, x=(formula, rule),
+                 axis=None, keepdims=None)
+
+
+sum = _reduction(
+    "sum", np.sum, "broadcast g over the summed axes", _sum_rule,
+    "Sum over ``axis`` (all axes when None).\n\n"
+    ">>> ad.sum(ad.tensor([[1.0, 2.0], [3.0, 4.0]]), axis=0)\ntensor([4., 6.])")
+mean = _reduction(
+    "mean", np.mean, "broadcast g / n over the averaged axes", _mean_rule,
+    "Mean over ``axis``.\n\n>>> ad.mean(ad.tensor([1.0, 2.0, 6.0]))\ntensor(3.)")
+max = _reduction(
+    "max", np.max, "g shared equally by the positions equal to the max", _extreme_rule,
+    "Largest value over ``axis``; ties split the gradient.\n\n"
+    ">>> ad.max(ad.tensor([1.0, 3.0, 2.0]))\ntensor(3.)")
+min = _reduction(
+    "min", np.min, "g shared equally by the positions equal to the min", _extreme_rule,
+    "Smallest value over ``axis``; ties split the gradient.\n\n"
+    ">>> ad.min(ad.tensor([1.0, 3.0, 2.0]))\ntensor(1.)")
+var = defop(
+    "var", _var_forward, hint=_AXIS_HINT,
+    doc="Variance over ``axis`` (``ddof`` as in NumPy).\n\n"
+        ">>> ad.var(ad.tensor([1.0, 3.0]))\ntensor(1.)",
+    x=("g * 2 * (x - mean(x)) / (n - ddof)", _var_rule), axis=None, keepdims=None, ddof=None)

@@ -1,0 +1,160 @@
+"""How an operation is defined: a forward on ndarrays and one VJP rule per input.
+
+A rule has the signature ``rule(xp, g, ans, *inputs, **kwargs)`` and returns the
+gradient for its input: ``g`` is the upstream gradient (the output's shape), ``ans``
+is the output and ``inputs`` are the op's inputs.  Rules use only Python operators
+and functions from ``xp``.  A plain ``backward()`` passes ``xp = numpy_xp`` and raw
+arrays, so the rule runs at NumPy speed and records nothing;
+``backward(create_graph=True)`` passes ``xp = tensor_xp`` and Tensors, so the same
+rule is recorded on the tape and can be differentiated again.
+
+A gradient may come back larger than its input when the forward broadcast it; the
+reverse pass sums it back to the input's shape in one place (``sum_to``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..graph import Node, _grad_mode
+from ..tensor import Tensor
+
+
+class Op:
+    """A differentiable primitive.
+
+    ``rules[i]`` is the VJP for input ``i`` (``None`` where no gradient flows, as
+    for the condition of ``where``).  Ops with a variable number of inputs
+    (``concatenate``, ``einsum``) give one ``joint`` rule instead, returning a list
+    with one gradient per input; it is passed ``needs``, which inputs want one.
+    """
+
+    def __init__(self, name, forward, input_names=(), rules=None, formulas=None,
+                 joint=None, joint_formula=None, doc=None, hint=None):
+        self.name = name
+        self.forward = forward
+        self.input_names = tuple(input_names)
+        self.rules = rules
+        self.formulas = formulas or {}
+        self.joint = joint
+        self.joint_formula = joint_formula
+        self.hint = hint
+        self.__name__ = self.__qualname__ = name
+        self.__doc__ = doc
+
+    def __repr__(self):
+        return f"<autodiff op {self.name}>"
+
+    def describe(self) -> str:
+        """The gradient rules in words, e.g. ``multiply: grad_a = g * b; grad_b = g * a``."""
+        if self.joint_formula is not None:
+            return f"{self.name}: {self.joint_formula}"
+        if not self.formulas:
+            return f"{self.name}: no gradient"
+        parts = [f"grad_{k} = {v}" for k, v in self.formulas.items()]
+        return f"{self.name}: " + "; ".join(parts)
+
+    def __call__(self, *args, **kwargs):
+        raw = []
+        parents = []
+        tracked = False
+        needs_grad = False
+        rules = self.rules
+        i = 0
+        for a in args:
+            if isinstance(a, Tensor):
+                raw.append(a.data)
+                node = a._node
+                if node is not None:
+                    parents.append(node)
+                    tracked = True
+                    if node.requires_grad and (rules is None or rules[i] is not None):
+                        needs_grad = True
+                elif a.requires_grad:
+                    parents.append(a)
+                    tracked = True
+                    if rules is None or rules[i] is not None:
+                        needs_grad = True
+                else:
+                    parents.append(None)
+            else:
+                raw.append(a)
+                parents.append(None)
+            i += 1
+        try:
+            out = self.forward(*raw, **kwargs)
+        except (ValueError, IndexError, TypeError, ArithmeticError) as error:
+            raise self._explain(error, raw) from error
+        if type(out) is not np.ndarray:
+            out = np.asarray(out)
+        if not tracked or not _grad_mode.enabled:
+            return Tensor._make(out, None, False)
+        node = Node(self, tuple(parents), tuple(raw), kwargs, out, needs_grad)
+        if _grad_mode.on_record is not None:
+            _grad_mode.on_record(node)
+        return Tensor._make(out, node, needs_grad)
+
+    def vjp(self, xp, g, ans, args, kwargs, parents):
+        """Gradients for every input (``None`` for inputs that need none)."""
+        if self.joint is not None:
+            needs = [p is not None and p.requires_grad for p in parents]
+            return self.joint(xp, g, ans, needs, *args, **kwargs)
+        grads = [None] * len(args)
+        i = 0
+        for rule in self.rules:
+            if rule is not None:
+                p = parents[i]
+                if p is not None and p.requires_grad:
+                    grads[i] = rule(xp, g, ans, *args, **kwargs)
+            i += 1
+        return grads
+
+    def release(self, node):
+        """Drop the values a node saved for its backward (after a backward pass)."""
+        node.args = None
+        node.ans = None
+        ctx = node.kwargs.get("ctx")
+        if ctx is not None:
+            ctx.save_for_backward()
+            ctx._inputs = None
+
+    def _explain(self, error, raw):
+        message = str(error)
+        if message.startswith(f"{self.name}:"):
+            return error
+        shapes = ", ".join(str(np.shape(a)) for a in raw if _is_array_like(a))
+        dtypes = ", ".join(str(np.asarray(a).dtype) for a in raw if _is_array_like(a))
+        text = f"{self.name}: {message} (input shapes {shapes}; dtypes {dtypes})"
+        if self.hint:
+            text += f". {self.hint}"
+        try:
+            return type(error)(text)
+        except Exception:
+            return ValueError(text)
+
+
+def _is_array_like(a):
+    return isinstance(a, (np.ndarray, np.generic, int, float, bool, complex))
+
+
+def defop(name, forward, *, doc=None, hint=None, **inputs):
+    """Define an op from its forward and, per input in order, ``(formula, rule)`` or ``None``.
+
+    >>> multiply = defop("multiply", np.multiply,
+    ...     a=("g * b", lambda xp, g, ans, a, b: g * b),
+    ...     b=("g * a", lambda xp, g, ans, a, b: g * a))
+    """
+    rules = tuple(None if spec is None else spec[1] for spec in inputs.values())
+    formulas = {k: spec[0] for k, spec in inputs.items() if spec is not None}
+    return Op(name, forward, tuple(inputs), rules, formulas, doc=doc, hint=hint)
+
+
+def defop_joint(name, forward, formula, joint, *, doc=None, hint=None):
+    """Define a variadic op whose ``joint(xp, g, ans, needs, *inputs, **kw)`` returns all gradients."""
+    return Op(name, forward, joint=joint, joint_formula=formula, doc=doc, hint=hint)
+
+
+def nondifferentiable(name, forward, n_inputs, *, doc=None, hint=None):
+    """An op that passes no gradient (comparisons, logical ops): its output never requires grad."""
+    return Op(name, forward, tuple(f"x{i}" for i in range(n_inputs)),
+              (None,) * n_inputs, doc=doc, hint=hint)

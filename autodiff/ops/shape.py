@@ -1,0 +1,179 @@
+"""Shape ops: they move or regroup elements; their rules move the gradient back."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .registry import defop, defop_joint
+
+
+def sum_to_array(x, shape):
+    """Sum ``x`` over the axes that broadcasting added or stretched, giving ``shape``."""
+    shape = tuple(shape)
+    if x.shape == shape:
+        return x
+    lead = x.ndim - len(shape)
+    if lead < 0:
+        raise ValueError(f"sum_to: cannot sum shape {x.shape} to the larger shape {shape}")
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and x.shape[lead + i] != 1)
+    if axes:
+        x = np.sum(x, axis=axes, keepdims=True)
+    return x.reshape(shape)
+
+
+reshape = defop(
+    "reshape", np.reshape,
+    doc="Same elements, new shape (one dimension may be -1).\n\n"
+        ">>> ad.reshape(ad.tensor([1.0, 2.0, 3.0, 4.0]), (2, 2)).shape\n(2, 2)",
+    hint="the new shape must have the same number of elements",
+    x=("reshape(g, x.shape)", lambda xp, g, ans, x, shape: xp.reshape(g, x.shape)),
+    shape=None)
+
+
+def _transpose_forward(x, axes=None):
+    return np.transpose(x, axes)
+
+
+def _transpose_rule(xp, g, ans, x, axes=None):
+    if axes is None:
+        return xp.transpose(g)
+    inverse = tuple(np.argsort([a % x.ndim for a in axes]))
+    return xp.transpose(g, inverse)
+
+
+transpose = defop(
+    "transpose", _transpose_forward,
+    doc="Permute axes (reverse them when ``axes`` is None).\n\n"
+        ">>> ad.transpose(ad.tensor([[1.0, 2.0]])).shape\n(2, 1)",
+    x=("transpose(g, inverse(axes))", _transpose_rule), axes=None)
+
+swapaxes = defop(
+    "swapaxes", np.swapaxes,
+    doc="Exchange two axes.\n\n>>> ad.swapaxes(ad.tensor(np.zeros((2, 3))), 0, 1).shape\n(3, 2)",
+    x=("swapaxes(g, axis1, axis2)",
+       lambda xp, g, ans, x, axis1, axis2: xp.swapaxes(g, axis1, axis2)),
+    axis1=None, axis2=None)
+
+expand_dims = defop(
+    "expand_dims", np.expand_dims,
+    doc="Insert a size-1 axis.\n\n>>> ad.expand_dims(ad.tensor([1.0, 2.0]), 0).shape\n(1, 2)",
+    x=("reshape(g, x.shape)", lambda xp, g, ans, x, axis: xp.reshape(g, x.shape)), axis=None)
+
+
+def _squeeze_forward(x, axis=None):
+    return np.squeeze(x, axis)
+
+
+squeeze = defop(
+    "squeeze", _squeeze_forward,
+    doc="Remove size-1 axes.\n\n>>> ad.squeeze(ad.tensor([[1.0, 2.0]])).shape\n(2,)",
+    x=("reshape(g, x.shape)", lambda xp, g, ans, x, axis=None: xp.reshape(g, x.shape)),
+    axis=None)
+
+
+def _flatten_forward(x):
+    return np.reshape(x, -1)
+
+
+flatten = defop(
+    "flatten", _flatten_forward,
+    doc="All elements as one axis.\n\n>>> ad.flatten(ad.tensor(np.zeros((2, 3)))).shape\n(6,)",
+    x=("reshape(g, x.shape)", lambda xp, g, ans, x: xp.reshape(g, x.shape)))
+
+broadcast_to = defop(
+    "broadcast_to", np.broadcast_to,
+    doc="Repeat along size-1 (or new leading) axes to reach ``shape``.\n\n"
+        ">>> ad.broadcast_to(ad.tensor([1.0, 2.0]), (3, 2)).shape\n(3, 2)",
+    hint="each axis must be 1 or equal to the target, counting from the right",
+    x=("sum_to(g, x.shape)", lambda xp, g, ans, x, shape: xp.sum_to(g, x.shape)),
+    shape=None)
+
+sum_to = defop(
+    "sum_to", sum_to_array,
+    doc="Sum over broadcast axes down to ``shape`` (the adjoint of broadcast_to).\n\n"
+        ">>> ad.sum_to(ad.tensor(np.ones((3, 2))), (1, 2))\ntensor([[3., 3.]])",
+    x=("broadcast_to(g, x.shape)", lambda xp, g, ans, x, shape: xp.broadcast_to(g, x.shape)),
+    shape=None)
+
+
+def _split_points(sizes):
+    ends = np.cumsum(sizes)
+    return zip(ends - np.asarray(sizes), ends)
+
+
+def _concatenate_joint(xp, g, ans, needs, *parts, axis=0):
+    axis = axis % ans.ndim
+    grads = []
+    for need, (start, stop), part in zip(needs, _split_points([p.shape[axis] for p in parts]),
+                                         parts):
+        key = (slice(None),) * axis + (slice(int(start), int(stop)),)
+        grads.append(g[key] if need else None)
+    return grads
+
+
+def _concatenate_forward(*parts, axis=0):
+    return np.concatenate(parts, axis=axis)
+
+
+_concatenate = defop_joint(
+    "concatenate", _concatenate_forward, "each input gets its slice of g along axis",
+    _concatenate_joint, hint="all inputs need the same shape except along axis")
+
+
+def concatenate(tensors, axis=0):
+    """Join tensors along an existing axis.
+
+    >>> ad.concatenate([ad.tensor([1.0]), ad.tensor([2.0, 3.0])])
+    tensor([1., 2., 3.])
+    """
+    return _concatenate(*tensors, axis=axis)
+
+
+def _stack_joint(xp, g, ans, needs, *parts, axis=0):
+    axis = axis % ans.ndim
+    return [g[(slice(None),) * axis + (i,)] if need else None for i, need in enumerate(needs)]
+
+
+def _stack_forward(*parts, axis=0):
+    return np.stack(parts, axis=axis)
+
+
+_stack = defop_joint("stack", _stack_forward, "input i gets g[..., i, ...] along axis",
+                     _stack_joint, hint="all inputs need the same shape")
+
+
+def stack(tensors, axis=0):
+    """Join same-shaped tensors along a new axis.
+
+    >>> ad.stack([ad.tensor([1.0, 2.0]), ad.tensor([3.0, 4.0])]).shape
+    (2, 2)
+    """
+    return _stack(*tensors, axis=axis)
+
+
+def split(x, indices_or_sections, axis=0):
+    """Split into a list of tensors, like ``np.split`` (each piece is a slice of x).
+
+    >>> [p.shape for p in ad.split(ad.tensor(np.zeros(6)), 3)]
+    [(2,), (2,), (2,)]
+    """
+    from .indexing import getitem
+
+    shape = np.shape(x)
+    ndim = len(shape)
+    if not -ndim <= axis < ndim:
+        raise ValueError(f"split: axis {axis} is out of range for a tensor of shape {shape}")
+    axis %= ndim
+    n = shape[axis]
+    if isinstance(indices_or_sections, (int, np.integer)):
+        sections = int(indices_or_sections)
+        if sections <= 0 or n % sections:
+            raise ValueError(
+                f"split: an axis of size {n} cannot be split into {sections} equal parts; "
+                "pass a list of split indices instead")
+        bounds = [i * (n // sections) for i in range(sections + 1)]
+    else:
+        bounds = [0] + [int(i) for i in indices_or_sections] + [n]
+    return [getitem(x, (slice(None),) * axis + (slice(start, max(start, stop)),))
+            for start, stop in zip(bounds[:-1], bounds[1:])]

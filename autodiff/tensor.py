@@ -1,0 +1,443 @@
+"""The Tensor: a NumPy array plus the node of the tape that produced it."""
+
+from __future__ import annotations
+
+import numpy as np
+
+_FLOAT_KINDS = "f"
+
+
+def _as_array(data, dtype):
+    if isinstance(data, Tensor):
+        data = data.data
+    if dtype is not None:
+        dtype = np.dtype(dtype)
+    array = np.asarray(data, dtype=dtype)
+    if array.dtype == object:
+        raise TypeError(
+            f"tensor: cannot build a tensor from {type(data).__name__} data of mixed or "
+            "non-numeric types; pass numbers, nested lists of numbers, or an ndarray")
+    return array
+
+
+def _check_can_require_grad(array, where="tensor"):
+    if array.dtype.kind not in _FLOAT_KINDS:
+        raise TypeError(
+            f"{where}: requires_grad=True needs floating-point data, but the data is "
+            f"{array.dtype} (shape {array.shape}). Integer and bool tensors (indices, masks) "
+            "cannot have gradients; convert first, e.g. "
+            "ad.tensor(data, dtype=np.float64, requires_grad=True).")
+
+
+class Tensor:
+    """An n-dimensional array that records the operations applied to it.
+
+    >>> x = ad.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    >>> (x * x).sum().backward()
+    >>> x.grad
+    array([2., 4., 6.])
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "_node", "_name", "__weakref__")
+    __array_priority__ = 1000
+
+    def __init__(self, data, requires_grad=False, dtype=None, name=None):
+        array = _as_array(data, dtype)
+        if requires_grad:
+            _check_can_require_grad(array)
+        self.data = array
+        self.grad = None
+        self.requires_grad = bool(requires_grad)
+        self._node = None
+        self._name = name
+
+    @staticmethod
+    def _make(data, node, requires_grad):
+        t = _new(Tensor)
+        t.data = data
+        t.grad = None
+        t.requires_grad = requires_grad
+        t._node = node
+        t._name = None
+        return t
+
+    # ----- attributes ----------------------------------------------------------
+    @property
+    def name(self):
+        """A label shown in graphs and messages (``None`` if unnamed)."""
+        if self._name is None and self._node is not None:
+            return self._node.name
+        return self._name
+
+    @name.setter
+    def name(self, value):
+        self._name = value
+        if self._node is not None:
+            self._node.name = value
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors created by the user rather than by a recorded op."""
+        return self._node is None or not self.requires_grad
+
+    @property
+    def node(self):
+        """The tape node that produced this tensor (``None`` for leaves)."""
+        return self._node
+
+    @property
+    def shape(self):
+        return self.data.shape
+
+    @property
+    def ndim(self):
+        return self.data.ndim
+
+    @property
+    def size(self):
+        return self.data.size
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    @property
+    def T(self):
+        return transpose(self)
+
+    def __len__(self):
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return len(self.data)
+
+    def __iter__(self):
+        for i in range(len(self)):
+            yield self[i]
+
+    def item(self):
+        """The single value as a Python scalar."""
+        if self.data.size != 1:
+            raise ValueError(
+                f"item: only a tensor with exactly one element converts to a Python "
+                f"scalar; this one has shape {self.data.shape}")
+        return self.data.item()
+
+    def numpy(self):
+        """The data array (no tape)."""
+        return self.data
+
+    def __array__(self, dtype=None, copy=None):
+        if dtype is None and not copy:
+            return self.data
+        return np.array(self.data, dtype=dtype, copy=True if copy else None)
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __bool__(self):
+        if self.data.size != 1:
+            raise ValueError(
+                f"the truth value of a tensor with shape {self.data.shape} is ambiguous; "
+                "use .any() / .all() on .data, or compare elementwise with ad.where")
+        return bool(self.data)
+
+    __hash__ = object.__hash__
+
+    def __repr__(self):
+        body = np.array2string(self.data, separator=", ", prefix="tensor(")
+        extras = []
+        if self.data.dtype != np.float64 and self.data.dtype.kind in "fc":
+            extras.append(f"dtype={self.data.dtype}")
+        if self.requires_grad:
+            extras.append("requires_grad=True")
+        if self.name is not None:
+            extras.append(f"name={self.name!r}")
+        return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+
+    # ----- gradients -----------------------------------------------------------
+    def backward(self, grad=None, retain_graph=False, create_graph=False):
+        """Reverse pass: accumulate d(self)/d(leaf) into each leaf's ``.grad``.
+
+        ``grad`` is the upstream gradient (the same shape as ``self``); it may be
+        omitted for a tensor with one element.
+
+        >>> w = ad.tensor([1.0, -2.0], requires_grad=True)
+        >>> (w ** 2).sum().backward()
+        >>> w.grad
+        array([ 2., -4.])
+        """
+        from .graph import run_backward
+
+        if not self.requires_grad:
+            raise RuntimeError(
+                "backward: this tensor does not require grad and has no recorded history. "
+                "Create the inputs with requires_grad=True (and outside ad.no_grad()) "
+                "before computing it.")
+        grad = _root_grad(self, grad, create_graph)
+        run_backward(self, grad, retain_graph=retain_graph, create_graph=create_graph)
+
+    def detach(self):
+        """The same data with no history; gradients do not flow through it."""
+        return Tensor._make(self.data, None, False)
+
+    def zero_grad(self):
+        """Forget the accumulated gradient (``.grad = None``)."""
+        self.grad = None
+
+    def requires_grad_(self, flag=True):
+        """Set ``requires_grad`` on a leaf in place and return it."""
+        if self._node is not None and self.requires_grad:
+            raise RuntimeError("requires_grad_: only leaf tensors can change requires_grad; "
+                               "use .detach() to get a leaf")
+        if flag:
+            _check_can_require_grad(self.data)
+        self.requires_grad = bool(flag)
+        return self
+
+    def __setitem__(self, key, value):
+        raise TypeError(
+            "Tensor does not support item assignment: it would change a value the tape may "
+            "have saved. Build the new tensor instead (ad.where(mask, new, t), or "
+            "ad.concatenate), or assign into t.data when no gradient is involved.")
+
+    # ----- arithmetic ----------------------------------------------------------
+    def __add__(self, other):
+        return add(self, other)
+
+    def __radd__(self, other):
+        return add(other, self)
+
+    def __sub__(self, other):
+        return subtract(self, other)
+
+    def __rsub__(self, other):
+        return subtract(other, self)
+
+    def __mul__(self, other):
+        return multiply(self, other)
+
+    def __rmul__(self, other):
+        return multiply(other, self)
+
+    def __truediv__(self, other):
+        return divide(self, other)
+
+    def __rtruediv__(self, other):
+        return divide(other, self)
+
+    def __pow__(self, other):
+        return power(self, other)
+
+    def __rpow__(self, other):
+        return power(other, self)
+
+    def __matmul__(self, other):
+        return matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return matmul(other, self)
+
+    def __neg__(self):
+        return negative(self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return abs(self)
+
+    # ----- comparisons and logic (no gradient) ---------------------------------
+    def __lt__(self, other):
+        return less(self, other)
+
+    def __le__(self, other):
+        return less_equal(self, other)
+
+    def __gt__(self, other):
+        return greater(self, other)
+
+    def __ge__(self, other):
+        return greater_equal(self, other)
+
+    def __eq__(self, other):
+        return equal(self, other)
+
+    def __ne__(self, other):
+        return not_equal(self, other)
+
+    def __and__(self, other):
+        return logical_and(self, other)
+
+    def __rand__(self, other):
+        return logical_and(other, self)
+
+    def __or__(self, other):
+        return logical_or(self, other)
+
+    def __ror__(self, other):
+        return logical_or(other, self)
+
+    def __invert__(self):
+        return logical_not(self)
+
+    # ----- indexing ------------------------------------------------------------
+    def __getitem__(self, key):
+        return getitem(self, key)
+
+    # ----- methods mirroring the functions -------------------------------------
+    def exp(self):
+        return exp(self)
+
+    def log(self):
+        return log(self)
+
+    def sqrt(self):
+        return sqrt(self)
+
+    def abs(self):
+        return abs(self)
+
+    def sin(self):
+        return sin(self)
+
+    def cos(self):
+        return cos(self)
+
+    def tanh(self):
+        return tanh(self)
+
+    def sigmoid(self):
+        return sigmoid(self)
+
+    def relu(self):
+        return relu(self)
+
+    def leaky_relu(self, slope=0.01):
+        return leaky_relu(self, slope)
+
+    def square(self):
+        return square(self)
+
+    def reciprocal(self):
+        return reciprocal(self)
+
+    def clip(self, lo=None, hi=None):
+        return clip(self, lo, hi)
+
+    def round(self):
+        return round(self)
+
+    def floor(self):
+        return floor(self)
+
+    def sign(self):
+        return sign(self)
+
+    def sum(self, axis=None, keepdims=False):
+        return sum(self, axis=axis, keepdims=keepdims)
+
+    def mean(self, axis=None, keepdims=False):
+        return mean(self, axis=axis, keepdims=keepdims)
+
+    def max(self, axis=None, keepdims=False):
+        return max(self, axis=axis, keepdims=keepdims)
+
+    def min(self, axis=None, keepdims=False):
+        return min(self, axis=axis, keepdims=keepdims)
+
+    def var(self, axis=None, keepdims=False, ddof=0):
+        return var(self, axis=axis, keepdims=keepdims, ddof=ddof)
+
+    def matmul(self, other):
+        return matmul(self, other)
+
+    def dot(self, other):
+        return dot(self, other)
+
+    def reshape(self, *shape):
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = shape[0]
+        return reshape(self, shape)
+
+    def transpose(self, *axes):
+        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
+            axes = axes[0]
+        return transpose(self, axes or None)
+
+    def swapaxes(self, axis1, axis2):
+        return swapaxes(self, axis1, axis2)
+
+    def expand_dims(self, axis):
+        return expand_dims(self, axis)
+
+    def squeeze(self, axis=None):
+        return squeeze(self, axis)
+
+    def flatten(self):
+        return flatten(self)
+
+    def broadcast_to(self, shape):
+        return broadcast_to(self, shape)
+
+    def astype(self, dtype):
+        return astype(self, dtype)
+
+    # ----- NumPy interop: np.exp(t), np.sum(t, axis=1), ndarray + t ----------
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        return interop.array_ufunc(ufunc, method, *inputs, **kwargs)
+
+    def __array_function__(self, func, types, args, kwargs):
+        return interop.array_function(func, args, kwargs)
+
+
+_new = object.__new__
+
+
+def _root_grad(tensor, grad, create_graph):
+    if grad is None:
+        if tensor.data.size != 1:
+            raise RuntimeError(
+                f"backward: grad can be omitted only for a tensor with one element, but this "
+                f"one has shape {tensor.data.shape}. Reduce it first (e.g. loss.sum() or "
+                f".mean()) or pass grad= an array of shape {tensor.data.shape}.")
+        return np.ones_like(tensor.data)
+    if isinstance(grad, Tensor):
+        value = grad if create_graph else grad.data
+        shape, dtype = grad.shape, grad.dtype
+    else:
+        value = np.asarray(grad)
+        shape, dtype = value.shape, value.dtype
+    if shape != tensor.data.shape:
+        raise ValueError(
+            f"backward: grad has shape {shape} but the tensor has shape "
+            f"{tensor.data.shape}; the upstream gradient must match the tensor's shape.")
+    if dtype != tensor.data.dtype:
+        value = value.astype(tensor.data.dtype)
+    return value
+
+
+def tensor(data, requires_grad=False, dtype=None, name=None) -> Tensor:
+    """Create a Tensor (same as ``Tensor(...)``).
+
+    >>> ad.tensor([[1, 2], [3, 4]], dtype="float32", requires_grad=True).shape
+    (2, 2)
+    """
+    return Tensor(data, requires_grad=requires_grad, dtype=dtype, name=name)
+
+
+# Functions the methods above delegate to (imported last: they build on Tensor).
+from .ops.elementwise import (  # noqa: E402
+    abs, add, clip, cos, divide, exp, floor, leaky_relu, log, multiply, negative, power,
+    reciprocal, relu, round, sigmoid, sign, sin, sqrt, square, subtract, tanh, astype)
+from .ops.compare import (  # noqa: E402
+    equal, greater, greater_equal, less, less_equal, logical_and, logical_not, logical_or,
+    not_equal)
+from .ops.reduce import max, mean, min, sum, var  # noqa: E402
+from .ops.linalg import dot, matmul  # noqa: E402
+from .ops.shape import (  # noqa: E402
+    broadcast_to, expand_dims, flatten, reshape, squeeze, swapaxes, transpose)
+from .ops.indexing import getitem  # noqa: E402
+from . import interop  # noqa: E402
