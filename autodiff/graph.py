@@ -82,22 +82,40 @@ class Node:
     """
 
     __slots__ = ("op", "parents", "args", "kwargs", "ans", "requires_grad",
-                 "shape", "dtype", "name", "trace", "__weakref__")
+                 "name", "trace", "_shape", "_dtype", "__weakref__")
 
     def __init__(self, op, parents, args, kwargs, ans, requires_grad):
+        # Op._record builds nodes without calling __init__ (it is on the hot path);
+        # keep the two in step.
         self.op = op
         self.parents = parents
         self.args = args
         self.kwargs = kwargs
         self.ans = ans
         self.requires_grad = requires_grad
-        self.shape = ans.shape
-        self.dtype = ans.dtype
         self.name = None
         self.trace = None
 
     def __repr__(self):
         return f"<Node {self.op.name} {self.shape} {self.dtype}>"
+
+    @property
+    def shape(self):
+        """The output's shape (kept after the saved values are freed)."""
+        return self.ans.shape if self.ans is not None else self._shape
+
+    @shape.setter
+    def shape(self, value):
+        self._shape = value
+
+    @property
+    def dtype(self):
+        """The output's dtype (kept after the saved values are freed)."""
+        return self.ans.dtype if self.ans is not None else self._dtype
+
+    @dtype.setter
+    def dtype(self, value):
+        self._dtype = value
 
     @property
     def freed(self) -> bool:
@@ -243,6 +261,7 @@ def _reverse_pass(root_node, root_grad, xp, create_graph, retain_graph,
             if k is not None:
                 results[k] = g
         op = node.op
+        rules = op.rules
         parents = node.parents
         args = node.args
         if g is not None:
@@ -256,21 +275,30 @@ def _reverse_pass(root_node, root_grad, xp, create_graph, retain_graph,
             else:
                 rule_args = args
                 ans = node.ans
-            grads = op.vjp(xp, g, ans, rule_args, kwargs, parents)
-        else:
-            grads = None
-        rules = op.rules
+            if rules is None:
+                grads = op.vjp(xp, g, ans, rule_args, kwargs, parents)
         i = -1
         for parent in parents:
             i += 1
-            if parent is None or not parent.requires_grad or (rules is not None and rules[i] is None):
+            if parent is None or not parent.requires_grad:
                 continue
-            gi = grads[i] if grads is not None else None
+            if rules is None:
+                gi = grads[i] if g is not None else None
+            else:
+                rule = rules[i]
+                if rule is None:
+                    continue
+                if g is None:
+                    gi = None
+                elif kwargs is None:
+                    gi = rule(xp, g, ans, *rule_args)
+                else:
+                    gi = rule(xp, g, ans, *rule_args, **kwargs)
             if gi is not None:
                 arg = args[i]
                 if gi.shape != arg.shape:
                     gi = sum_to(gi, arg.shape)
-                if gi.dtype != arg.dtype:
+                if gi.dtype is not arg.dtype and gi.dtype != arg.dtype:
                     gi = astype(gi, arg.dtype)
             if parent.__class__ is Node:
                 if gi is not None:
@@ -283,4 +311,11 @@ def _reverse_pass(root_node, root_grad, xp, create_graph, retain_graph,
             elif gi is not None:
                 deliver_leaf(parent, gi)
         if not retain_graph:
-            op.release(node)
+            if rules is None:
+                op.release(node)        # joint ops may hold saved values in kwargs
+            else:                       # the same as Op.release, inlined: hot path
+                out = node.ans
+                node._shape = out.shape
+                node._dtype = out.dtype
+                node.args = None
+                node.ans = None

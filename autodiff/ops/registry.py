@@ -19,6 +19,9 @@ import numpy as np
 from ..graph import Node, _grad_mode
 from ..tensor import Tensor
 
+_make = Tensor._make
+_new = object.__new__
+
 
 class Op:
     """A differentiable primitive.
@@ -55,6 +58,11 @@ class Op:
         return f"{self.name}: " + "; ".join(parts)
 
     def __call__(self, *args, **kwargs):
+        n = len(args)
+        if n == 2 and not kwargs:
+            return self._call2(args[0], args[1])
+        if n == 1 and not kwargs:
+            return self._call1(args[0])
         raw = []
         parents = []
         tracked = False
@@ -64,19 +72,14 @@ class Op:
         for a in args:
             if isinstance(a, Tensor):
                 raw.append(a.data)
-                node = a._node
-                if node is not None:
-                    parents.append(node)
+                parent = a._node
+                if parent is None and a.requires_grad:
+                    parent = a
+                parents.append(parent)
+                if parent is not None:
                     tracked = True
-                    if node.requires_grad and (rules is None or rules[i] is not None):
+                    if parent.requires_grad and (rules is None or rules[i] is not None):
                         needs_grad = True
-                elif a.requires_grad:
-                    parents.append(a)
-                    tracked = True
-                    if rules is None or rules[i] is not None:
-                        needs_grad = True
-                else:
-                    parents.append(None)
             else:
                 raw.append(a)
                 parents.append(None)
@@ -85,35 +88,96 @@ class Op:
             out = self.forward(*raw, **kwargs)
         except (ValueError, IndexError, TypeError, ArithmeticError) as error:
             raise self._explain(error, raw) from error
+        if not tracked or not _grad_mode.enabled:
+            return _make(out if type(out) is np.ndarray else np.asarray(out), None, False)
+        return self._record(out, tuple(parents), tuple(raw), kwargs or None, needs_grad)
+
+    # The two fast paths below are the loop above unrolled for the common arities;
+    # they matter because every tensor expression goes through them.
+    def _call1(self, a):
+        if isinstance(a, Tensor):
+            ra = a.data
+            pa = a._node
+            if pa is None and a.requires_grad:
+                pa = a
+        else:
+            ra, pa = a, None
+        try:
+            out = self.forward(ra)
+        except (ValueError, IndexError, TypeError, ArithmeticError) as error:
+            raise self._explain(error, (ra,)) from error
+        if pa is None or not _grad_mode.enabled:
+            return _make(out if type(out) is np.ndarray else np.asarray(out), None, False)
+        rules = self.rules
+        needs_grad = pa.requires_grad and (rules is None or rules[0] is not None)
+        return self._record(out, (pa,), (ra,), None, needs_grad)
+
+    def _call2(self, a, b):
+        if isinstance(a, Tensor):
+            ra = a.data
+            pa = a._node
+            if pa is None and a.requires_grad:
+                pa = a
+        else:
+            ra, pa = a, None
+        if isinstance(b, Tensor):
+            rb = b.data
+            pb = b._node
+            if pb is None and b.requires_grad:
+                pb = b
+        else:
+            rb, pb = b, None
+        try:
+            out = self.forward(ra, rb)
+        except (ValueError, IndexError, TypeError, ArithmeticError) as error:
+            raise self._explain(error, (ra, rb)) from error
+        if (pa is None and pb is None) or not _grad_mode.enabled:
+            return _make(out if type(out) is np.ndarray else np.asarray(out), None, False)
+        rules = self.rules
+        needs_grad = ((pa is not None and pa.requires_grad
+                       and (rules is None or rules[0] is not None))
+                      or (pb is not None and pb.requires_grad
+                          and (rules is None or rules[1] is not None)))
+        return self._record(out, (pa, pb), (ra, rb), None, needs_grad)
+
+    def _record(self, out, parents, raw, kwargs, needs_grad):
         if type(out) is not np.ndarray:
             out = np.asarray(out)
-        if not tracked or not _grad_mode.enabled:
-            return Tensor._make(out, None, False)
-        node = Node(self, tuple(parents), tuple(raw), kwargs, out, needs_grad)
-        if _grad_mode.on_record is not None:
-            _grad_mode.on_record(node)
-        return Tensor._make(out, node, needs_grad)
+        node = _new(Node)
+        node.op = self
+        node.parents = parents
+        node.args = raw
+        node.kwargs = kwargs
+        node.ans = out
+        node.requires_grad = needs_grad
+        node.name = None
+        node.trace = None
+        hook = _grad_mode.on_record
+        if hook is not None:
+            hook(node)
+        return _make(out, node, needs_grad)
 
     def vjp(self, xp, g, ans, args, kwargs, parents):
         """Gradients for every input (``None`` for inputs that need none)."""
         if self.joint is not None:
             needs = [p is not None and p.requires_grad for p in parents]
-            return self.joint(xp, g, ans, needs, *args, **kwargs)
+            return self.joint(xp, g, ans, needs, *args, **(kwargs or {}))
         grads = [None] * len(args)
-        i = 0
-        for rule in self.rules:
-            if rule is not None:
-                p = parents[i]
-                if p is not None and p.requires_grad:
-                    grads[i] = rule(xp, g, ans, *args, **kwargs)
-            i += 1
+        kwargs = kwargs or {}
+        rules = self.rules
+        for i, p in enumerate(parents):
+            rule = rules[i]
+            if rule is not None and p is not None and p.requires_grad:
+                grads[i] = rule(xp, g, ans, *args, **kwargs)
         return grads
 
     def release(self, node):
         """Drop the values a node saved for its backward (after a backward pass)."""
+        node.shape = node.ans.shape
+        node.dtype = node.ans.dtype
         node.args = None
         node.ans = None
-        ctx = node.kwargs.get("ctx")
+        ctx = node.kwargs.get("ctx") if node.kwargs else None
         if ctx is not None:
             ctx.save_for_backward()
             ctx._inputs = None
@@ -133,6 +197,17 @@ class Op:
             return ValueError(text)
 
 
+#: Every op defined with defop / defop_joint / nondifferentiable, by name.
+REGISTRY: dict[str, Op] = {}
+
+
+def _register(op):
+    if op.name in REGISTRY:
+        raise ValueError(f"an op named {op.name!r} is already registered")
+    REGISTRY[op.name] = op
+    return op
+
+
 def _is_array_like(a):
     return isinstance(a, (np.ndarray, np.generic, int, float, bool, complex))
 
@@ -146,15 +221,15 @@ def defop(name, forward, *, doc=None, hint=None, **inputs):
     """
     rules = tuple(None if spec is None else spec[1] for spec in inputs.values())
     formulas = {k: spec[0] for k, spec in inputs.items() if spec is not None}
-    return Op(name, forward, tuple(inputs), rules, formulas, doc=doc, hint=hint)
+    return _register(Op(name, forward, tuple(inputs), rules, formulas, doc=doc, hint=hint))
 
 
 def defop_joint(name, forward, formula, joint, *, doc=None, hint=None):
     """Define a variadic op whose ``joint(xp, g, ans, needs, *inputs, **kw)`` returns all gradients."""
-    return Op(name, forward, joint=joint, joint_formula=formula, doc=doc, hint=hint)
+    return _register(Op(name, forward, joint=joint, joint_formula=formula, doc=doc, hint=hint))
 
 
 def nondifferentiable(name, forward, n_inputs, *, doc=None, hint=None):
     """An op that passes no gradient (comparisons, logical ops): its output never requires grad."""
-    return Op(name, forward, tuple(f"x{i}" for i in range(n_inputs)),
-              (None,) * n_inputs, doc=doc, hint=hint)
+    return _register(Op(name, forward, tuple(f"x{i}" for i in range(n_inputs)),
+                        (None,) * n_inputs, doc=doc, hint=hint))
