@@ -1,0 +1,272 @@
+"""The tape and the reverse pass: accumulation, freeing, errors, deep graphs, memory, threads."""
+
+from __future__ import annotations
+
+import gc
+import threading
+import weakref
+
+import numpy as np
+import pytest
+
+import autodiff as ad
+
+
+def test_gradients_accumulate_across_backward_calls_until_zeroed():
+    x = ad.tensor([1.0, 2.0], requires_grad=True)
+    (x * 3).sum().backward()
+    (x * 3).sum().backward()
+    np.testing.assert_array_equal(x.grad, [6.0, 6.0])
+    x.zero_grad()
+    assert x.grad is None
+
+
+def test_a_tensor_used_twice_gets_both_contributions():
+    a = ad.tensor(2.0, requires_grad=True)
+    b = ad.tensor(5.0, requires_grad=True)
+    (a * b + a).backward()
+    assert a.grad == 6.0 and b.grad == 2.0
+
+
+def test_leaf_grads_do_not_alias_each_other_or_the_upstream_gradient():
+    x = ad.tensor(np.zeros(3), requires_grad=True)
+    y = ad.tensor(np.zeros(3), requires_grad=True)
+    upstream = np.ones(3)
+    (x + y).backward(upstream)
+    assert x.grad is not y.grad and x.grad is not upstream
+    x.grad[0] = 100.0
+    assert y.grad[0] == 1.0 and upstream[0] == 1.0
+
+
+def test_backward_twice_raises_and_names_retain_graph():
+    x = ad.tensor([1.0, 2.0], requires_grad=True)
+    y = (ad.exp(x) * x).sum()
+    y.backward()
+    with pytest.raises(RuntimeError, match="retain_graph=True"):
+        y.backward()
+
+
+def test_retain_graph_allows_a_second_backward():
+    x = ad.tensor([1.0, 2.0], requires_grad=True)
+    y = (x * x).sum()
+    y.backward(retain_graph=True)
+    y.backward()
+    np.testing.assert_array_equal(x.grad, [4.0, 8.0])
+
+
+def test_saved_values_are_released_after_backward():
+    x = ad.tensor(np.ones(3), requires_grad=True)
+    y = ad.exp(x)
+    z = y.sum()
+    node = y.node
+    assert node.args is not None
+    z.backward()
+    assert node.freed and node.args is None and node.ans is None
+    assert node.shape == (3,) and node.dtype == np.float64
+
+
+def test_non_scalar_backward_needs_grad():
+    x = ad.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"one element.*shape \(2,\)"):
+        (x * 2).backward()
+
+
+def test_grad_argument_of_the_wrong_shape():
+    x = ad.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(ValueError, match=r"grad has shape \(3,\) but the tensor has shape \(2,\)"):
+        (x * 2).backward(np.ones(3))
+
+
+def test_backward_on_a_tensor_without_history():
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        ad.tensor(1.0).backward()
+
+
+@pytest.mark.parametrize("data", [[1, 2], [True, False], np.arange(3)])
+def test_requires_grad_on_integer_or_bool_data_is_a_type_error(data):
+    with pytest.raises(TypeError, match="requires_grad=True needs floating-point data"):
+        ad.tensor(data, requires_grad=True)
+
+
+def test_dtype_policy():
+    assert ad.tensor([1.0, 2]).dtype == np.float64
+    assert ad.tensor([1, 2]).dtype.kind == "i"
+    assert ad.tensor(3.0).dtype == np.float64
+    f32 = ad.tensor(np.ones(2, dtype=np.float32))
+    assert (f32 * 2.5).dtype == np.float32            # a Python float does not upcast
+    assert (f32 + np.ones(2)).dtype == np.float64     # NumPy 2 promotion between arrays
+    array = np.ones(3)
+    assert ad.tensor(array).data is array             # no copy of an ndarray
+    values = [1.0, 2.0]
+    t = ad.tensor(values)
+    values[0] = 9.0
+    assert t.data[0] == 1.0                           # lists are copied
+
+
+def test_ndarray_plus_tensor_is_a_tensor():
+    x = ad.tensor([1.0, 2.0], requires_grad=True)
+    y = np.array([10.0, 20.0]) + x
+    assert isinstance(y, ad.Tensor)
+    (np.array([1.0, 2.0]) * y).sum().backward()
+    np.testing.assert_array_equal(x.grad, [1.0, 2.0])
+
+
+def test_broadcasting_gradient_is_reduced_to_each_operand():
+    a = ad.tensor(np.ones((3, 1)), requires_grad=True)
+    b = ad.tensor(np.ones(4), requires_grad=True)
+    (a * b).sum().backward()
+    np.testing.assert_array_equal(a.grad, np.full((3, 1), 4.0))
+    np.testing.assert_array_equal(b.grad, np.full(4, 3.0))
+
+
+def test_shapes_that_do_not_broadcast_name_the_op_and_both_shapes():
+    a = ad.tensor(np.ones(3), requires_grad=True)
+    with pytest.raises(ValueError, match=r"add: .*\(3,\).*\(4,\)"):
+        a + np.ones(4)
+
+
+def test_matmul_mismatch_names_the_op_and_both_shapes():
+    with pytest.raises(ValueError, match=r"matmul: .*\(2, 3\), \(4, 5\).*last axis of a"):
+        ad.tensor(np.ones((2, 3))) @ ad.tensor(np.ones((4, 5)))
+
+
+def test_index_errors():
+    x = ad.tensor(np.ones(3), requires_grad=True)
+    with pytest.raises(IndexError, match=r"getitem: .*out of bounds.*-n \.\.\. n-1"):
+        x[5]
+    with pytest.raises(TypeError, match="float.*cannot be an index"):
+        x[1.0]
+    with pytest.raises(TypeError, match="must hold integers or booleans"):
+        x[np.array([0.0, 1.0])]
+    with pytest.raises(IndexError, match="take: "):
+        ad.take(x, np.array([3]))
+
+
+def test_ties_split_the_gradient_evenly():
+    x = ad.tensor([3.0, 1.0, 3.0], requires_grad=True)
+    ad.max(x).backward()
+    np.testing.assert_array_equal(x.grad, [0.5, 0.0, 0.5])
+    a = ad.tensor(2.0, requires_grad=True)
+    b = ad.tensor(2.0, requires_grad=True)
+    ad.maximum(a, b).backward()
+    assert a.grad == 0.5 and b.grad == 0.5
+    c = ad.tensor([1.0, 1.0], requires_grad=True)
+    ad.min(c).backward()
+    np.testing.assert_array_equal(c.grad, [0.5, 0.5])
+
+
+def test_relu_and_abs_have_zero_derivative_at_zero():
+    x = ad.tensor([0.0, -0.0], requires_grad=True)
+    ad.relu(x).sum().backward()
+    np.testing.assert_array_equal(x.grad, [0.0, 0.0])
+    y = ad.tensor(0.0, requires_grad=True)
+    ad.abs(y).backward()
+    assert y.grad == 0.0
+
+
+def test_round_floor_sign_have_zero_gradient():
+    x = ad.tensor([0.3, 1.7], requires_grad=True)
+    (ad.round(x) + ad.floor(x) + ad.sign(x)).sum().backward()
+    np.testing.assert_array_equal(x.grad, [0.0, 0.0])
+
+
+def test_grad_dtype_equals_the_leaf_dtype():
+    w = ad.tensor(np.ones(3, dtype=np.float32), requires_grad=True)
+    (w * np.float64(2.0)).sum().backward()      # the product is float64
+    assert w.grad.dtype == np.float32
+
+
+def test_no_grad_records_nothing_and_is_thread_local():
+    x = ad.tensor([1.0], requires_grad=True)
+    seen = {}
+
+    def other_thread():
+        seen["other"] = (x * 2).requires_grad
+
+    with ad.no_grad():
+        assert not (x * 2).requires_grad
+        t = threading.Thread(target=other_thread)
+        t.start()
+        t.join()
+    assert seen["other"] is True
+    assert (x * 2).requires_grad
+
+
+def test_detach_and_stop_gradient():
+    x = ad.tensor([2.0], requires_grad=True)
+    y = x.detach()
+    assert not y.requires_grad and y.data is x.data
+    z = x * ad.stop_gradient(x)
+    z.sum().backward()
+    np.testing.assert_array_equal(x.grad, [2.0])
+
+
+def test_a_chain_of_100000_ops_backpropagates_without_recursion():
+    x = ad.tensor(1.0, requires_grad=True)
+    y = x
+    for _ in range(100_000):
+        y = y * 1.0
+    y.backward()
+    assert x.grad == 1.0
+    del y                               # freeing a long chain must not recurse either
+
+
+def test_graph_is_collected_without_the_cycle_collector():
+    gc.disable()
+    try:
+        x = ad.tensor(np.ones(3), requires_grad=True)
+        loss = (ad.tanh(x * 2) ** 2).sum()
+        node_ref = weakref.ref(loss.node)
+        inner_ref = weakref.ref(loss.node.parents[0])
+        loss.backward()
+        del loss
+        assert node_ref() is None and inner_ref() is None
+        y = (x * 3).sum()               # a graph dropped without backward is freed too
+        ref = weakref.ref(y.node)
+        del y
+        assert ref() is None
+    finally:
+        gc.enable()
+
+
+def test_threads_get_exactly_the_single_threaded_gradients():
+    rng = np.random.default_rng(0)
+    inputs = [rng.standard_normal((4, 3)) for _ in range(8)]
+    weight = rng.standard_normal((3, 2))
+
+    def gradient(x_data):
+        x = ad.tensor(x_data, requires_grad=True)
+        w = ad.tensor(weight, requires_grad=True)
+        loss = (ad.tanh(x @ w) ** 2).mean() + ad.sigmoid(x).sum()
+        loss.backward()
+        return x.grad, w.grad
+
+    expected = [gradient(x) for x in inputs]
+    failures = []
+
+    def worker(k):
+        for _ in range(300):
+            gx, gw = gradient(inputs[k])
+            if not (np.array_equal(gx, expected[k][0]) and np.array_equal(gw, expected[k][1])):
+                failures.append(k)
+                return
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not failures
+
+
+def test_tensor_attributes():
+    t = ad.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True, name="W")
+    assert t.shape == (2, 3) and t.ndim == 2 and t.size == 6 and len(t) == 2
+    assert t.T.shape == (3, 2) and t.is_leaf and t.name == "W"
+    assert not (t * 2).is_leaf
+    assert ad.tensor([[5.0]]).item() == 5.0
+    assert t.numpy() is t.data
+    assert np.asarray(t) is t.data
+    assert "requires_grad=True" in repr(t)
+    with pytest.raises(TypeError, match="item assignment"):
+        t[0] = 1.0

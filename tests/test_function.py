@@ -1,0 +1,110 @@
+"""Custom operations: Function subclasses and custom_gradient, and their mistakes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import autodiff as ad
+
+
+class Cube(ad.Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x ** 3
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved
+        return grad * 3 * x ** 2
+
+
+class BatchedScaledMatmul(ad.Function):
+    """y = s * A @ B for batches of matrices."""
+
+    @staticmethod
+    def forward(ctx, a, b, s):
+        ctx.save_for_backward(a, b, s)
+        return s * (a @ b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b, s = ctx.saved
+        return (s * g @ np.swapaxes(b, -1, -2), s * np.swapaxes(a, -1, -2) @ g,
+                np.sum(g * (a @ b)).reshape(np.shape(s)))
+
+
+def test_function_forward_backward_and_gradcheck():
+    x = ad.tensor([1.0, -2.0], requires_grad=True)
+    Cube.apply(x).sum().backward()
+    np.testing.assert_array_equal(x.grad, [3.0, 12.0])
+    rng = np.random.default_rng(0)
+    inputs = [rng.standard_normal((2, 2, 3)), rng.standard_normal((2, 3, 2)), np.array(1.5)]
+    assert ad.gradcheck(lambda a, b, s: BatchedScaledMatmul.apply(a, b, s), inputs)
+
+
+def test_function_backward_with_create_graph_is_differentiable():
+    assert ad.gradgradcheck(lambda x: Cube.apply(x), [np.array([0.5, -1.0])])
+    np.testing.assert_allclose(ad.grad(ad.grad(lambda x: Cube.apply(x)))(2.0), 12.0)
+
+
+def test_function_describe_names_it():
+    x = ad.tensor([1.0], requires_grad=True)
+    assert "Cube.backward" in Cube.apply(x).node.op.describe()
+
+
+class WrongCount(ad.Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        return a * b
+
+    @staticmethod
+    def backward(ctx, g):
+        return g
+
+
+class WrongShape(ad.Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        return a * b
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, g.sum(axis=0)
+
+
+def test_wrong_number_of_gradients_is_reported():
+    a = ad.tensor(np.ones((2, 3)), requires_grad=True)
+    b = ad.tensor(np.ones((2, 3)), requires_grad=True)
+    with pytest.raises(ValueError, match=r"WrongCount.backward returned 1 gradient\(s\) but "
+                                         r"forward took 2 input\(s\)"):
+        WrongCount.apply(a, b).sum().backward()
+
+
+def test_wrong_gradient_shape_names_function_position_and_shapes():
+    a = ad.tensor(np.ones((2, 3)), requires_grad=True)
+    b = ad.tensor(np.ones((2, 3)), requires_grad=True)
+    with pytest.raises(ValueError, match=r"WrongShape.backward: the gradient for input 1 has "
+                                         r"shape \(3,\) but that input has shape \(2, 3\)"):
+        WrongShape.apply(a, b).sum().backward()
+
+
+def test_custom_gradient_straight_through_round():
+    @ad.custom_gradient
+    def round_ste(x):
+        return ad.round(x), lambda g: g
+
+    x = ad.tensor([0.2, 1.7], requires_grad=True)
+    y = round_ste(x)
+    np.testing.assert_array_equal(y.data, [0.0, 2.0])
+    (y * np.array([1.0, 2.0])).sum().backward()
+    np.testing.assert_array_equal(x.grad, [1.0, 2.0])
+
+
+def test_custom_gradient_higher_order_through_a_closure():
+    @ad.custom_gradient
+    def cube(x):
+        return x ** 3, lambda g: g * 3 * x ** 2
+
+    np.testing.assert_allclose(ad.grad(ad.grad(lambda t: cube(t)))(2.0), 12.0)

@@ -1,0 +1,48 @@
+"""The checker itself must catch small mistakes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import autodiff as ad
+
+
+def make_scaled_tanh(error):
+    class AlmostTanh(ad.Function):
+        @staticmethod
+        def forward(ctx, x):
+            y = np.tanh(x)
+            ctx.save_for_backward(y)
+            return y
+
+        @staticmethod
+        def backward(ctx, g):
+            (y,) = ctx.saved
+            return g * (1 - y * y) * (1 + error)
+
+    return AlmostTanh
+
+
+def test_a_backward_wrong_by_a_tenth_of_a_percent_is_caught():
+    x = np.array([0.3, -0.8, 1.1])
+    # Central differences in float64 are good to ~1e-9 relative here, so a tolerance of
+    # 1e-4 separates a correct rule from one that is off by 0.1 %.
+    assert ad.gradcheck(lambda t: make_scaled_tanh(0.0).apply(t), [x], atol=1e-8, rtol=1e-4)
+    with pytest.raises(ad.GradcheckError, match=r"input 0, entry .*analytic .*numerical"):
+        ad.gradcheck(lambda t: make_scaled_tanh(1e-3).apply(t), [x], atol=1e-8, rtol=1e-4)
+    # The default tolerances (rtol=1e-3) catch anything beyond 0.1 %.
+    with pytest.raises(ad.GradcheckError):
+        ad.gradcheck(lambda t: make_scaled_tanh(1.5e-3).apply(t), [x])
+
+
+def test_numerical_grad_shapes():
+    g = ad.numerical_grad(lambda x: (x ** 2).sum(), [np.array([1.0, 2.0])])
+    np.testing.assert_allclose(g[0], [2.0, 4.0], rtol=1e-8)
+    jac = ad.numerical_grad(lambda x: x * 3, np.ones((2,)))
+    assert jac.shape == (2, 2)
+
+
+def test_gradcheck_passes_index_inputs_through():
+    idx = np.array([0, 0, 2])
+    assert ad.gradcheck(lambda x, i: ad.take(x, i).sum(), [np.array([1.0, 2.0, 3.0]), idx])

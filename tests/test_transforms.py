@@ -1,0 +1,125 @@
+"""grad, value_and_grad, jacobian and hvp — and their composition for higher order."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import autodiff as ad
+
+
+def numpy_softmax(z):
+    e = np.exp(z - np.max(z, axis=-1, keepdims=True))
+    return e / np.sum(e, axis=-1, keepdims=True)
+
+
+def mlp_loss(params, x, y):
+    w1, b1, w2, b2 = params
+    h = ad.tanh(x @ w1 + b1)
+    return ((h @ w2 + b2 - y) ** 2).mean()
+
+
+def test_grad_of_grad_for_tanh_and_exp():
+    x = np.array(0.7)
+    d2_tanh = ad.grad(ad.grad(lambda t: ad.tanh(t)))(x)
+    t = np.tanh(x)
+    np.testing.assert_allclose(d2_tanh, -2 * t * (1 - t * t), rtol=1e-12)
+    d3_exp = ad.grad(ad.grad(ad.grad(ad.exp)))(x)
+    np.testing.assert_allclose(d3_exp, np.exp(x), rtol=1e-12)
+
+
+def test_hessian_of_softmax_entry_matches_finite_differences():
+    z = np.array([0.3, -1.0, 2.0])
+
+    def f(t):
+        return numpy_softmax(t)[0]
+
+    hess = ad.jacobian(ad.grad(f))(z)
+    numeric = ad.numerical_grad(lambda t: ad.grad(f)(t), [z])[0]
+    np.testing.assert_allclose(hess, numeric, rtol=1e-5, atol=1e-8)
+    np.testing.assert_allclose(hess, hess.T, atol=1e-12)
+
+
+def test_hvp_matches_the_full_hessian_for_tanh_exp_softmax_and_an_mlp():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(4)
+    v = rng.standard_normal(4)
+    for f in [lambda t: ad.tanh(t).sum() ** 2, lambda t: (ad.exp(t) * t).sum(),
+              lambda t: (numpy_softmax(t) * np.arange(4.0)).sum()]:
+        hessian = ad.jacobian(ad.grad(f))(x)
+        np.testing.assert_allclose(ad.hvp(f, x, v), hessian @ v, rtol=1e-10, atol=1e-12)
+    xb = rng.standard_normal((5, 2))
+    yb = rng.standard_normal((5, 1))
+    shapes = [(2, 3), (3,), (3, 1), (1,)]
+    sizes = [int(np.prod(s)) for s in shapes]
+    flat = rng.standard_normal(sum(sizes))
+
+    def loss_flat(theta):
+        parts, start = [], 0
+        for shape, size in zip(shapes, sizes):
+            parts.append(theta[start:start + size].reshape(shape))
+            start += size
+        return mlp_loss(parts, xb, yb)
+
+    direction = rng.standard_normal(flat.size)
+    hv = ad.hvp(loss_flat, flat, direction)
+    numeric = (ad.grad(loss_flat)(flat + 1e-6 * direction)
+               - ad.grad(loss_flat)(flat - 1e-6 * direction)) / 2e-6
+    np.testing.assert_allclose(hv, numeric, rtol=1e-5, atol=1e-8)
+
+
+def test_grad_agrees_with_hips_autograd():
+    autograd = pytest.importorskip("autograd")
+    anp = autograd.numpy
+    x = np.array([0.2, -0.4, 1.3])
+    ours = ad.grad(lambda t: (ad.sin(t) * ad.exp(t) / (1 + t * t)).sum())(x)
+    theirs = autograd.grad(lambda t: (anp.sin(t) * anp.exp(t) / (1 + t * t)).sum())(x)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-14)
+    ours2 = ad.grad(ad.grad(lambda t: ad.tanh(t) ** 3))(0.3)
+    theirs2 = autograd.grad(autograd.grad(lambda t: anp.tanh(t) ** 3))(0.3)
+    np.testing.assert_allclose(ours2, theirs2, rtol=1e-13)
+
+
+def test_value_and_grad_and_argnums():
+    f = lambda a, b: (a * b ** 2).sum()   # noqa: E731
+    value, (ga, gb) = ad.value_and_grad(f, argnums=(0, 1))(np.array([1.0, 2.0]),
+                                                           np.array([3.0, 4.0]))
+    assert value == 1 * 9 + 2 * 16
+    np.testing.assert_array_equal(ga, [9.0, 16.0])
+    np.testing.assert_array_equal(gb, [6.0, 16.0])
+    assert isinstance(ga, np.ndarray)
+
+
+def test_grad_of_a_function_that_ignores_its_input_is_zero():
+    np.testing.assert_array_equal(ad.grad(lambda t: ad.tensor(3.0))(np.ones(2)), [0.0, 0.0])
+
+
+def test_grad_needs_a_scalar_function():
+    with pytest.raises(TypeError, match="must return a scalar.*jacobian"):
+        ad.grad(lambda t: t * 2)(np.ones(3))
+
+
+def test_grad_does_not_touch_leaf_grads():
+    w = ad.tensor([1.0, 2.0], requires_grad=True)
+    ad.grad(lambda t: (t * w).sum())(np.ones(2))
+    assert w.grad is None
+
+
+def test_jacobian_shape_and_values():
+    a = np.arange(6.0).reshape(2, 3)
+    jac = ad.jacobian(lambda x: a @ x)(np.ones(3))
+    assert jac.shape == (2, 3)
+    np.testing.assert_array_equal(jac, a)
+    jac2 = ad.jacobian(lambda x: x[:, None] * x)(np.array([1.0, 2.0]))
+    assert jac2.shape == (2, 2, 2)
+
+
+def test_create_graph_gives_tensor_grads_that_differentiate_again():
+    x = ad.tensor(np.array([0.5, 1.5]), requires_grad=True)
+    y = (x ** 3).sum()
+    y.backward(create_graph=True)
+    assert isinstance(x.grad, ad.Tensor)
+    g = x.grad
+    x.grad = None
+    g.sum().backward()
+    np.testing.assert_allclose(x.grad, 6 * np.array([0.5, 1.5]))
