@@ -185,7 +185,7 @@ class Op:
     def _explain(self, error, raw):
         message = str(error)
         if message.startswith(f"{self.name}:"):
-            return error
+            message = message[len(self.name) + 1:].strip()
         shapes = ", ".join(str(np.shape(a)) for a in raw if _is_array_like(a))
         dtypes = ", ".join(str(np.asarray(a).dtype) for a in raw if _is_array_like(a))
         text = f"{self.name}: {message} (input shapes {shapes}; dtypes {dtypes})"
