@@ -88,6 +88,28 @@ def _function_forward(*arrays, ctx, cls):
     return np.asarray(out)
 
 
+class _FunctionOp(Op):
+    """The op behind a Function subclass; its saved values live in the ctx."""
+
+    custom_release = True
+
+    def release(self, node):
+        super().release(node)
+        ctx = node.kwargs["ctx"]
+        ctx._saved = ()
+        ctx._inputs = None
+
+
+class _CustomGradientOp(Op):
+    """The op behind a custom_gradient function; the vjp closure holds its saved values."""
+
+    custom_release = True
+
+    def release(self, node):
+        super().release(node)
+        node.kwargs = {"value": None, "vjp": None, "name": node.kwargs["name"]}
+
+
 class Function:
     """Base class for an operation with a hand-written gradient.
 
@@ -115,8 +137,8 @@ class Function:
     def _op(cls):
         op = cls.__dict__.get("_cached_op")
         if op is None:
-            op = Op(cls.__name__, _function_forward, joint=_function_joint,
-                    joint_formula=f"{cls.__name__}.backward (user-defined)")
+            op = _FunctionOp(cls.__name__, _function_forward, joint=_function_joint,
+                             joint_formula=f"{cls.__name__}.backward (user-defined)")
             cls._cached_op = op
         return op
 
@@ -143,8 +165,8 @@ def custom_gradient(func):
     ...     return ad.round(x), lambda g: g     # straight-through estimator
     """
     name = getattr(func, "__name__", "custom_gradient")
-    op = Op(name, _custom_forward, joint=_custom_joint,
-            joint_formula=f"{name}: vjp returned by the function (user-defined)")
+    op = _CustomGradientOp(name, _custom_forward, joint=_custom_joint,
+                           joint_formula=f"{name}: vjp returned by the function (user-defined)")
 
     def wrapper(*inputs):
         with no_grad():

@@ -18,9 +18,26 @@ import threading
 import numpy as np
 
 
+#: Becomes True once any thread installs a recording hook; until then recording a node
+#: does not even look the (thread-local) hook up.
+hooks_active = False
+
+
 class _GradMode(threading.local):
     enabled = True
-    on_record = None  # called with each new Node while anomaly detection is active
+    _on_record = None
+
+    @property
+    def on_record(self):
+        """Called with each new Node in this thread (anomaly detection uses it)."""
+        return self._on_record
+
+    @on_record.setter
+    def on_record(self, hook):
+        global hooks_active
+        self._on_record = hook
+        if hook is not None:
+            hooks_active = True
 
 
 _grad_mode = _GradMode()
@@ -311,8 +328,8 @@ def _reverse_pass(root_node, root_grad, xp, create_graph, retain_graph,
             elif gi is not None:
                 deliver_leaf(parent, gi)
         if not retain_graph:
-            if rules is None:
-                op.release(node)        # joint ops may hold saved values in kwargs
+            if op.custom_release:
+                op.release(node)
             else:                       # the same as Op.release, inlined: hot path
                 out = node.ans
                 node._shape = out.shape

@@ -205,43 +205,43 @@ class Tensor:
 
     # ----- arithmetic ----------------------------------------------------------
     def __add__(self, other):
-        return add(self, other)
+        return _add(self, other)
 
     def __radd__(self, other):
-        return add(other, self)
+        return _add(other, self)
 
     def __sub__(self, other):
-        return subtract(self, other)
+        return _subtract(self, other)
 
     def __rsub__(self, other):
-        return subtract(other, self)
+        return _subtract(other, self)
 
     def __mul__(self, other):
-        return multiply(self, other)
+        return _multiply(self, other)
 
     def __rmul__(self, other):
-        return multiply(other, self)
+        return _multiply(other, self)
 
     def __truediv__(self, other):
-        return divide(self, other)
+        return _divide(self, other)
 
     def __rtruediv__(self, other):
-        return divide(other, self)
+        return _divide(other, self)
 
     def __pow__(self, other):
-        return power(self, other)
+        return _power(self, other)
 
     def __rpow__(self, other):
-        return power(other, self)
+        return _power(other, self)
 
     def __matmul__(self, other):
-        return matmul(self, other)
+        return _matmul(self, other)
 
     def __rmatmul__(self, other):
-        return matmul(other, self)
+        return _matmul(other, self)
 
     def __neg__(self):
-        return negative(self)
+        return _negative(self)
 
     def __pos__(self):
         return self
@@ -441,3 +441,9 @@ from .ops.shape import (  # noqa: E402
     broadcast_to, expand_dims, flatten, reshape, squeeze, swapaxes, transpose)
 from .ops.indexing import getitem  # noqa: E402
 from . import interop  # noqa: E402
+
+# Operators skip the generic argument handling of Op.__call__: they always have one or
+# two positional operands, and they are the hottest path of every program.
+_add, _subtract, _multiply = add._call2, subtract._call2, multiply._call2
+_divide, _power, _matmul = divide._call2, power._call2, matmul._call2
+_negative = negative._call1

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import graph as _graph
 from ..graph import Node, _grad_mode
 from ..tensor import Tensor
 
@@ -152,9 +153,10 @@ class Op:
         node.requires_grad = needs_grad
         node.name = None
         node.trace = None
-        hook = _grad_mode.on_record
-        if hook is not None:
-            hook(node)
+        if _graph.hooks_active:
+            hook = _grad_mode.on_record
+            if hook is not None:
+                hook(node)
         return _make(out, node, needs_grad)
 
     def vjp(self, xp, g, ans, args, kwargs, parents):
@@ -171,16 +173,16 @@ class Op:
                 grads[i] = rule(xp, g, ans, *args, **kwargs)
         return grads
 
+    #: True for ops that keep saved values outside ``node.args`` / ``node.ans`` (in
+    #: their kwargs) and so need their own ``release``; the reverse pass then calls it.
+    custom_release = False
+
     def release(self, node):
         """Drop the values a node saved for its backward (after a backward pass)."""
         node.shape = node.ans.shape
         node.dtype = node.ans.dtype
         node.args = None
         node.ans = None
-        ctx = node.kwargs.get("ctx") if node.kwargs else None
-        if ctx is not None:
-            ctx.save_for_backward()
-            ctx._inputs = None
 
     def _explain(self, error, raw):
         message = str(error)
