@@ -351,4 +351,38 @@ SPECS = [
          notes="gradient flows only through the second factor: d/dx = x"),
 ]
 
+def _softmax_family_case(kind):
+    def draw(data):
+        from autodiff.nn import functional as F
+        shape = data.draw(array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=3))
+        axis = data.draw(st.integers(-len(shape), len(shape) - 1))
+        x = values(data, shape, -3, 3)
+        shifted = lambda a: a - np.max(a, axis=axis, keepdims=True)  # noqa: E731
+        if kind == "softmax":
+            ref = lambda a: np.exp(shifted(a)) / np.exp(shifted(a)).sum(axis, keepdims=True)  # noqa
+            return Case(lambda t: F.softmax(t, axis=axis), [x], ref)
+        ref = lambda a: shifted(a) - np.log(np.exp(shifted(a)).sum(axis, keepdims=True))  # noqa
+        return Case(lambda t: F.log_softmax(t, axis=axis), [x], ref)
+    return draw
+
+
+def _cross_entropy_case(data):
+    from autodiff.nn import functional as F
+    n, c = data.draw(st.integers(1, 4)), data.draw(st.integers(1, 4))
+    logits = values(data, (n, c), -3, 3)
+    target = _rng(data).integers(0, c, size=n)
+
+    def ref(a):
+        shifted = a - a.max(axis=1, keepdims=True)
+        logp = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        return -logp[np.arange(n), target].mean()
+    return Case(lambda t: F.cross_entropy(t, target), [logits], ref)
+
+
+SPECS += [
+    Spec("softmax", _softmax_family_case("softmax")),
+    Spec("log_softmax", _softmax_family_case("log_softmax")),
+    Spec("cross_entropy", _cross_entropy_case),
+]
+
 SPECS_BY_NAME = {spec.name: spec for spec in SPECS}
