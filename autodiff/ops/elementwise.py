@@ -7,6 +7,7 @@ Each entry is the forward (a NumPy function on arrays) and one rule per input,
 from __future__ import annotations
 
 import numbers
+import operator
 
 import numpy as np
 
@@ -67,32 +68,25 @@ power = _binary(
     doc="a ** b elementwise.\n\n>>> ad.power(ad.tensor([2.0, 3.0]), 2)\ntensor([4., 9.])")
 
 
-def _maximum_rule(pick_first):
+def _winner_rule(beats, first):
+    """The rule of maximum (beats = >) or minimum (beats = <) for input a or b."""
     def rule(xp, g, ans, a, b):
-        wins = (a > b) if pick_first else (b > a)
+        wins = beats(a, b) if first else beats(b, a)
         return xp.where(wins, g, xp.where(a == b, g / 2, 0))
     return rule
 
 
 maximum = _binary(
     "maximum", np.maximum,
-    ("g where a > b, g/2 where a == b", _maximum_rule(True)),
-    ("g where b > a, g/2 where a == b", _maximum_rule(False)),
+    ("g where a > b, g/2 where a == b", _winner_rule(operator.gt, True)),
+    ("g where b > a, g/2 where a == b", _winner_rule(operator.gt, False)),
     doc="Elementwise larger of a and b; ties split the gradient evenly.\n\n"
         ">>> ad.maximum(ad.tensor([1.0, 5.0]), 3.0)\ntensor([3., 5.])")
 
-
-def _minimum_rule(pick_first):
-    def rule(xp, g, ans, a, b):
-        wins = (a < b) if pick_first else (b < a)
-        return xp.where(wins, g, xp.where(a == b, g / 2, 0))
-    return rule
-
-
 minimum = _binary(
     "minimum", np.minimum,
-    ("g where a < b, g/2 where a == b", _minimum_rule(True)),
-    ("g where b < a, g/2 where a == b", _minimum_rule(False)),
+    ("g where a < b, g/2 where a == b", _winner_rule(operator.lt, True)),
+    ("g where b < a, g/2 where a == b", _winner_rule(operator.lt, False)),
     doc="Elementwise smaller of a and b; ties split the gradient evenly.\n\n"
         ">>> ad.minimum(ad.tensor([1.0, 5.0]), 3.0)\ntensor([1., 3.])")
 
