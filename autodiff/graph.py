@@ -183,9 +183,10 @@ def _count_consumers(root_node):
 
 def _is_uniquely_owned(array) -> bool:
     # A gradient array that nobody else references can become a leaf's .grad without
-    # a copy.  References: the caller's variable and getrefcount's argument.
+    # a copy.  Expected references: run_backward's variable, _accumulate_into_leaf's
+    # parameter, this function's parameter and getrefcount's argument.
     return (type(array) is np.ndarray and array.base is None
-            and sys.getrefcount(array) <= 3)
+            and sys.getrefcount(array) <= 4)
 
 
 def run_backward(root, root_grad, *, inputs=None, retain_graph=False, create_graph=False):
@@ -243,7 +244,8 @@ def run_backward(root, root_grad, *, inputs=None, retain_graph=False, create_gra
 
     if inputs is not None:
         return results
-    for leaf, grad in leaf_grads.values():
+    while leaf_grads:
+        leaf, grad = leaf_grads.popitem()[1]     # popped, so the dict holds no reference
         _accumulate_into_leaf(leaf, grad, create_graph)
     return None
 
