@@ -28,3 +28,6 @@ from .transforms import grad, value_and_grad, jacobian, hvp
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck, numerical_grad
 
 __version__ = "0.1.0"
+
+from . import nn, optim, data
+from .optim import NoGradientWarning

@@ -1,0 +1,16 @@
+"""Building blocks for models: ``Parameter``, ``Module`` and layers.
+
+>>> net = ad.nn.MLP([2, 16, 3], rng=0)
+>>> logits = net(ad.tensor(np.zeros((4, 2))))
+>>> loss = ad.nn.functional.cross_entropy(logits, np.array([0, 1, 2, 0]))
+>>> loss.backward()                      # every parameter now has a .grad
+"""
+
+from . import functional
+from .module import Module, ModuleList, Parameter, ParameterList, manual_seed
+from .modules import (Bump, Embedding, LeakyReLU, Linear, MLP, ReLU, Sequential, Sigmoid,
+                      Tanh)
+
+__all__ = ["functional", "Module", "ModuleList", "Parameter", "ParameterList", "manual_seed",
+           "Bump", "Embedding", "LeakyReLU", "Linear", "MLP", "ReLU", "Sequential", "Sigmoid",
+           "Tanh"]

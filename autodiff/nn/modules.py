@@ -1,0 +1,295 @@
+"""Layers: Linear, Embedding, Bump, Sequential, MLP and the activation modules."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..ops import elementwise as ew
+from ..ops.indexing import take
+from ..tensor import Tensor
+from . import functional as F
+from .module import Module, ModuleList, Parameter, _generator
+
+
+def _float_dtype(dtype, where):
+    dtype = np.dtype(dtype)
+    if dtype.kind != "f":
+        raise TypeError(f"{where}: dtype must be a floating-point type such as float64 or "
+                        f"float32, not {dtype}")
+    return dtype
+
+
+def _positive_int(value, what, where):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{where}: {what} must be a positive int, got {value!r}")
+    return int(value)
+
+
+class Linear(Module):
+    """``x @ weight + bias`` with ``weight`` of shape ``(n_in, n_out)``.
+
+    A batch is a stack of rows: ``x`` has shape ``(..., n_in)``, the output
+    ``(..., n_out)``.  Weights and bias start uniform in ``±1/sqrt(n_in)``, drawn from
+    ``rng`` (a ``np.random.Generator`` or int seed; default: the generator set by
+    ``ad.nn.manual_seed``).
+
+    >>> layer = ad.nn.Linear(3, 2, rng=0)
+    >>> layer(ad.tensor(np.ones((4, 3)))).shape
+    (4, 2)
+    """
+
+    def __init__(self, n_in: int, n_out: int, bias: bool = True, *, rng=None,
+                 dtype=np.float64):
+        super().__init__()
+        self.n_in = _positive_int(n_in, "n_in", "Linear")
+        self.n_out = _positive_int(n_out, "n_out", "Linear")
+        dtype = _float_dtype(dtype, "Linear")
+        gen = _generator(rng)
+        bound = 1.0 / math.sqrt(self.n_in)
+        self.weight = Parameter(gen.uniform(-bound, bound, (self.n_in, self.n_out)).astype(dtype))
+        if bias:
+            self.bias = Parameter(gen.uniform(-bound, bound, (self.n_out,)).astype(dtype))
+        else:
+            self.bias = None
+
+    def forward(self, x):
+        shape = x.shape if isinstance(x, Tensor) else np.shape(x)
+        if not shape or shape[-1] != self.n_in:
+            raise ValueError(
+                f"Linear({self.n_in}, {self.n_out}): the input's last axis must have size "
+                f"{self.n_in}, but the input has shape {tuple(shape)}; inputs are rows "
+                f"(batch, {self.n_in}) and the weight is (n_in, n_out) = "
+                f"({self.n_in}, {self.n_out})")
+        out = (x if isinstance(x, Tensor) else Tensor(x)) @ self.weight
+        return out if self.bias is None else out + self.bias
+
+    def extra_repr(self):
+        bias = "" if self.bias is not None else ", bias=False"
+        dtype = "" if self.weight.dtype == np.float64 else f", dtype={self.weight.dtype}"
+        return f"{self.n_in}, {self.n_out}{bias}{dtype}"
+
+
+def _check_ids(ids, n, where):
+    raw = np.asarray(ids.data if isinstance(ids, Tensor) else ids)
+    if raw.dtype.kind not in "iu":
+        if raw.dtype.kind == "b":
+            reason = "bool values (a mask?); ids are row numbers, use np.flatnonzero(mask)"
+        elif raw.size == 0 and raw.dtype.kind == "f":
+            return raw.astype(np.intp)          # an empty list
+        else:
+            reason = f"dtype {raw.dtype}; convert with ids.astype(np.int64)"
+        raise TypeError(f"{where}: ids must be integers in [0, {n}), got {reason}")
+    if raw.size:
+        lo, hi = raw.min(), raw.max()
+        if lo < 0:
+            raise IndexError(
+                f"{where}: id {int(lo)} is negative; ids must be in [0, {n}) (negative ids "
+                "are not wrapped around as in NumPy indexing)")
+        if hi >= n:
+            raise IndexError(f"{where}: id {int(hi)} is out of range for {n} rows; ids must "
+                             f"be in [0, {n})")
+    return raw
+
+
+class Embedding(Module):
+    """A lookup table: ``Embedding(n, dim)(ids)`` is ``weight[ids]``, shape ``ids.shape + (dim,)``.
+
+    The forward gathers rows, the backward scatter-adds into them, so an id that
+    appears several times in a batch receives the sum of its gradients.  Ids must be
+    integers in ``[0, n)``.  The table starts as ``std * N(0, 1)`` (PyTorch's default
+    is std = 1; small values such as 0.01 suit dot-product models).
+
+    >>> emb = ad.nn.Embedding(10, 4, rng=0)
+    >>> emb([1, 1, 7]).shape
+    (3, 4)
+    """
+
+    def __init__(self, n: int, dim: int, *, std: float = 1.0, rng=None, dtype=np.float64):
+        super().__init__()
+        self.n = _positive_int(n, "n", "Embedding")
+        self.dim = _positive_int(dim, "dim", "Embedding")
+        dtype = _float_dtype(dtype, "Embedding")
+        gen = _generator(rng)
+        self.weight = Parameter((std * gen.standard_normal((self.n, self.dim))).astype(dtype))
+
+    def forward(self, ids):
+        ids = _check_ids(ids, self.n, f"Embedding({self.n}, {self.dim})")
+        return take(self.weight, ids, axis=0)
+
+    def extra_repr(self):
+        dtype = "" if self.weight.dtype == np.float64 else f", dtype={self.weight.dtype}"
+        return f"{self.n}, {self.dim}{dtype}"
+
+
+class Bump(Module):
+    """The trainable generalized bump ``exp(-σ / (σ - x²))`` where ``|x| < min(σ, √σ)``, else 0.
+
+    ``sigma`` is a Parameter (σ > 0).  For σ ≤ 1 the support is ``|x| < σ``.  Output
+    and gradient are finite for every finite input: outside the support the formula
+    is fed a safe value (x² = 0) before the outer ``where`` discards it — the double
+    ``where``.  Without that, σ - x² = 0 at the edge would put an infinite derivative
+    into the unselected branch, and 0 * inf gives NaN.
+
+    >>> bump = ad.nn.Bump(sigma=0.5)
+    >>> bump(ad.tensor([0.0, 0.1, 3.0]))
+    tensor([0.36787944, 0.36044779, 0.        ], requires_grad=True)
+    """
+
+    def __init__(self, sigma: float = 1.0, *, dtype=np.float64):
+        super().__init__()
+        sigma = float(sigma)
+        if not sigma > 0:
+            raise ValueError(f"Bump: sigma must be > 0, got {sigma}")
+        self.sigma = Parameter(np.array(sigma, dtype=_float_dtype(dtype, "Bump")))
+
+    def forward(self, x):
+        x = x if isinstance(x, Tensor) else Tensor(x)
+        sigma = self.sigma
+        x2 = x * x
+        # The support |x| < min(σ, √σ) is a comparison: no gradient flows through it.
+        inside = ew.abs(x) < ew.minimum(sigma, ew.sqrt(ew.maximum(sigma, 0.0)))
+        safe_x2 = ew.where(inside, x2, 0.0)
+        value = ew.exp(-sigma / (sigma - safe_x2))
+        return ew.where(inside, value, 0.0)
+
+    def extra_repr(self):
+        return f"sigma={float(self.sigma.data):.6g}"
+
+
+class Sequential(Module):
+    """Apply layers in order: ``Sequential(a, b, c)(x) == c(b(a(x)))``.
+
+    Parameters are named by position: ``"0.weight"``, ``"2.bias"``, ...
+
+    >>> net = ad.nn.Sequential(ad.nn.Linear(2, 8), ad.nn.ReLU(), ad.nn.Linear(8, 1))
+    >>> net(ad.tensor(np.zeros((5, 2)))).shape
+    (5, 1)
+    """
+
+    def __init__(self, *layers):
+        super().__init__()
+        if len(layers) == 1 and isinstance(layers[0], (list, tuple)):
+            layers = tuple(layers[0])
+        for i, layer in enumerate(layers):
+            if not isinstance(layer, Module):
+                raise TypeError(
+                    f"Sequential: layer {i} is a {type(layer).__name__}, not a Module; wrap "
+                    "functions in a Module (e.g. ad.nn.ReLU() instead of F.relu)")
+            self._modules[str(i)] = layer
+
+    def forward(self, x):
+        for layer in self._modules.values():
+            x = layer(x)
+        return x
+
+    def __getitem__(self, index):
+        items = list(self._modules.values())
+        if isinstance(index, slice):
+            return Sequential(*items[index])
+        return items[index]
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(list(self._modules.values()))
+
+
+class ReLU(Module):
+    """``max(x, 0)`` as a layer.
+
+    >>> ad.nn.ReLU()(ad.tensor([-1.0, 2.0]))
+    tensor([0., 2.])
+    """
+
+    def forward(self, x):
+        return F.relu(x)
+
+
+class Sigmoid(Module):
+    """``1 / (1 + exp(-x))`` as a layer.
+
+    >>> ad.nn.Sigmoid()(ad.tensor([0.0]))
+    tensor([0.5])
+    """
+
+    def forward(self, x):
+        return F.sigmoid(x)
+
+
+class Tanh(Module):
+    """``tanh(x)`` as a layer.
+
+    >>> ad.nn.Tanh()(ad.tensor([0.0]))
+    tensor([0.])
+    """
+
+    def forward(self, x):
+        return F.tanh(x)
+
+
+class LeakyReLU(Module):
+    """``x`` where ``x > 0``, else ``slope * x``, as a layer.
+
+    >>> ad.nn.LeakyReLU(0.1)(ad.tensor([-1.0, 2.0]))
+    tensor([-0.1,  2. ])
+    """
+
+    def __init__(self, slope: float = 0.01):
+        super().__init__()
+        self.slope = float(slope)
+
+    def forward(self, x):
+        return F.leaky_relu(x, slope=self.slope)
+
+    def extra_repr(self):
+        return f"slope={self.slope}"
+
+
+_ACTIVATIONS = {"relu": ReLU, "sigmoid": Sigmoid, "tanh": Tanh, "leaky_relu": LeakyReLU}
+
+
+class MLP(Module):
+    """A stack of ``Linear`` layers with an activation between them (none after the last).
+
+    ``MLP([2, 64, 3])`` is ``Linear(2, 64) -> relu -> Linear(64, 3)``; its output
+    are raw scores (logits), ready for ``F.cross_entropy``.  ``activation`` is one of
+    ``"relu"``, ``"tanh"``, ``"sigmoid"``, ``"leaky_relu"``, or a Module instance.
+
+    >>> net = ad.nn.MLP([2, 64, 3], rng=0)
+    >>> [name for name, _ in net.named_parameters()]
+    ['layers.0.weight', 'layers.0.bias', 'layers.1.weight', 'layers.1.bias']
+    """
+
+    def __init__(self, sizes, activation="relu", *, rng=None, dtype=np.float64):
+        super().__init__()
+        sizes = list(sizes)
+        if len(sizes) < 2:
+            raise ValueError(f"MLP: sizes needs at least an input and an output size, "
+                             f"got {sizes}")
+        if isinstance(activation, str):
+            if activation not in _ACTIVATIONS:
+                raise ValueError(f"MLP: unknown activation {activation!r}; choose one of "
+                                 f"{sorted(_ACTIVATIONS)} or pass a Module")
+            activation = _ACTIVATIONS[activation]()
+        elif not isinstance(activation, Module):
+            raise TypeError(f"MLP: activation must be a name or a Module, "
+                            f"not {type(activation).__name__}")
+        self.sizes = sizes
+        gen = _generator(rng)
+        self.layers = ModuleList([Linear(a, b, rng=gen, dtype=dtype)
+                                  for a, b in zip(sizes[:-1], sizes[1:])])
+        self.activation = activation
+
+    def forward(self, x):
+        last = len(self.layers) - 1
+        for i, layer in enumerate(self.layers):
+            x = layer(x)
+            if i < last:
+                x = self.activation(x)
+        return x
+
+    def extra_repr(self):
+        return f"sizes={self.sizes}"

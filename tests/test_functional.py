@@ -1,0 +1,245 @@
+"""ad.nn.functional: the softmax family (own VJP rules), losses and helpers."""
+
+import numpy as np
+import pytest
+
+import autodiff as ad
+from autodiff import kernels
+from autodiff.nn import functional as F
+
+RNG = np.random.default_rng(1234)
+
+
+def np_softmax(x, axis=-1):
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def onehot(y, c):
+    out = np.zeros((len(y), c))
+    out[np.arange(len(y)), y] = 1
+    return out
+
+
+# ----- softmax and log_softmax -----------------------------------------------------
+
+@pytest.mark.parametrize("shape,axis", [((5,), -1), ((3, 4), -1), ((3, 4), 0), ((2, 3, 4), 1)])
+def test_softmax_closed_form_and_gradients(shape, axis):
+    x = RNG.standard_normal(shape)
+    np.testing.assert_allclose(F.softmax(ad.tensor(x), axis=axis).data, np_softmax(x, axis),
+                               rtol=1e-12)
+    np.testing.assert_allclose(F.log_softmax(ad.tensor(x), axis=axis).data,
+                               np.log(np_softmax(x, axis)), rtol=1e-12, atol=1e-12)
+    assert ad.gradcheck(lambda t: F.softmax(t, axis=axis), [x])
+    assert ad.gradcheck(lambda t: F.log_softmax(t, axis=axis), [x])
+    assert ad.gradgradcheck(lambda t: F.softmax(t, axis=axis), [x])
+    assert ad.gradgradcheck(lambda t: F.log_softmax(t, axis=axis), [x])
+
+
+def test_softmax_vjp_matches_jacobian_formula():
+    x = RNG.standard_normal(4)
+    g = RNG.standard_normal(4)
+    s = np_softmax(x)
+    jacobian = np.diag(s) - np.outer(s, s)
+    t = ad.tensor(x, requires_grad=True)
+    F.softmax(t).backward(g)
+    np.testing.assert_allclose(t.grad, jacobian.T @ g, rtol=1e-12, atol=1e-15)
+    t2 = ad.tensor(x, requires_grad=True)
+    F.log_softmax(t2).backward(g)
+    np.testing.assert_allclose(t2.grad, g - s * g.sum(), rtol=1e-12, atol=1e-15)
+
+
+def test_softmax_family_are_single_ops_with_their_own_rules():
+    x = ad.tensor(RNG.standard_normal((2, 3)), requires_grad=True)
+    assert F.softmax(x).node.op.name == "softmax"
+    assert F.softmax(x).node.parents == (x,)          # one node, not a chain of primitives
+    assert F.log_softmax(x).node.op.name == "log_softmax"
+    loss = F.cross_entropy(x, [0, 2])
+    assert loss.node.op.name == "cross_entropy" and loss.node.parents[0] is x
+    assert "sum(g * ans" in F.softmax(x).node.op.describe()
+    assert "exp(ans) * sum(g" in F.log_softmax(x).node.op.describe()
+    assert "softmax(logits) - onehot(target)" in loss.node.op.describe()
+
+
+def test_softmax_family_calls_the_kernels(monkeypatch):
+    calls = []
+    for name in ["softmax", "softmax_backward", "log_softmax", "log_softmax_backward",
+                 "cross_entropy", "cross_entropy_backward"]:
+        original = getattr(kernels, name)
+
+        def spy(*args, _original=original, _name=name, **kwargs):
+            calls.append(_name)
+            return _original(*args, **kwargs)
+        monkeypatch.setattr(kernels, name, spy)
+    x = ad.tensor(RNG.standard_normal((3, 4)), requires_grad=True)
+    F.softmax(x).backward(np.ones((3, 4)))
+    F.log_softmax(x).backward(np.ones((3, 4)))
+    F.cross_entropy(x, [0, 1, 3]).backward()
+    assert calls == ["softmax", "softmax_backward", "log_softmax", "log_softmax_backward",
+                     "cross_entropy", "cross_entropy_backward"]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_extreme_logits_stay_finite(dtype):
+    x = np.array([[1e4, -1e4, 0.0], [-1e4, -1e4, -1e4], [1e4, 1e4, -1e4]], dtype=dtype)
+    for f in (F.softmax, F.log_softmax):
+        t = ad.tensor(x, requires_grad=True)
+        out = f(t)
+        assert out.dtype == dtype and np.all(np.isfinite(out.data))
+        out.backward(np.ones_like(x))
+        assert t.grad.dtype == dtype and np.all(np.isfinite(t.grad))
+    np.testing.assert_allclose(F.softmax(ad.tensor(x)).data[0], [1, 0, 0])
+    np.testing.assert_allclose(F.log_softmax(ad.tensor(x)).data[0], [0, -2e4, -1e4])
+    t = ad.tensor(x, requires_grad=True)
+    loss = F.cross_entropy(t, [1, 0, 2])
+    assert loss.dtype == dtype and np.isfinite(loss.item())
+    np.testing.assert_allclose(loss.item(), (2e4 + np.log(3) + 2e4 + np.log(2)) / 3, rtol=1e-6)
+    loss.backward()
+    assert np.all(np.isfinite(t.grad))
+
+
+# ----- cross_entropy and nll_loss --------------------------------------------------
+
+def test_cross_entropy_closed_form_value_and_gradient():
+    x = RNG.standard_normal((6, 4))
+    y = np.array([0, 3, 1, 1, 2, 0])
+    t = ad.tensor(x, requires_grad=True)
+    loss = F.cross_entropy(t, y)
+    expected = -np.mean(np.log(np_softmax(x))[np.arange(6), y])
+    np.testing.assert_allclose(loss.item(), expected, rtol=1e-12)
+    loss.backward()
+    np.testing.assert_allclose(t.grad, (np_softmax(x) - onehot(y, 4)) / 6, rtol=1e-12,
+                               atol=1e-15)
+    nll = F.nll_loss(F.log_softmax(ad.tensor(x)), y)
+    np.testing.assert_allclose(nll.item(), expected, rtol=1e-12)
+
+
+def test_cross_entropy_and_nll_gradcheck_and_second_order():
+    x = RNG.standard_normal((5, 3))
+    y = np.array([2, 0, 1, 2, 2])
+    assert ad.gradcheck(lambda t: F.cross_entropy(t, y), [x])
+    assert ad.gradgradcheck(lambda t: F.cross_entropy(t, y), [x])
+    assert ad.gradcheck(lambda t: F.nll_loss(t, y), [x])
+    assert ad.gradcheck(lambda t: F.nll_loss(F.log_softmax(t), y), [x])
+    # The Hessian of mean cross-entropy is block diagonal: (diag(p) - p p^T) / N per row.
+    h = ad.jacobian(ad.grad(lambda t: F.cross_entropy(t, y)))(x)
+    p = np_softmax(x)
+    for i in range(5):
+        np.testing.assert_allclose(h[i, :, i, :], (np.diag(p[i]) - np.outer(p[i], p[i])) / 5,
+                                   atol=1e-12)
+
+
+def test_cross_entropy_accepts_tensor_and_list_targets_and_float32():
+    x = RNG.standard_normal((3, 2)).astype(np.float32)
+    a = F.cross_entropy(ad.tensor(x), ad.tensor(np.array([0, 1, 1])))
+    b = F.cross_entropy(ad.tensor(x), [0, 1, 1])
+    assert a.dtype == np.float32 and a.item() == b.item()
+
+
+def test_cross_entropy_backward_reuses_saved_probs_and_frees_them():
+    t = ad.tensor(RNG.standard_normal((4, 3)), requires_grad=True)
+    loss = F.cross_entropy(t, [0, 1, 2, 0])
+    ctx = loss.node.kwargs["ctx"]
+    np.testing.assert_allclose(ctx.saved[0], np_softmax(t.data), rtol=1e-12)
+    loss.backward(retain_graph=True)
+    first = t.grad.copy()
+    loss.backward()                       # the probabilities survive retain_graph
+    np.testing.assert_allclose(t.grad, 2 * first)
+    assert ctx.saved == ()                # and are dropped when the graph is freed
+
+
+@pytest.mark.parametrize("func", [F.cross_entropy, F.nll_loss])
+def test_class_target_validation(func):
+    name = func.__name__
+    x = ad.tensor(RNG.standard_normal((3, 4)))
+    with pytest.raises(TypeError, match=rf"{name}: target must hold integer.*float64"):
+        func(x, np.array([0.0, 1.0, 2.0]))
+    with pytest.raises(ValueError, match=rf"{name}: target must have shape \(3,\).*\(3, 4\).*one-hot"):
+        func(x, onehot([0, 1, 2], 4).astype(int))
+    with pytest.raises(IndexError, match=rf"{name}: target holds class 4.*4 classes.*\[0, 4\)"):
+        func(x, [0, 4, 1])
+    with pytest.raises(IndexError, match=rf"{name}: target holds class -1"):
+        func(x, [0, -1, 1])
+    with pytest.raises(ValueError, match=rf"{name}: .* must have shape \(N, C\).*\(4,\)"):
+        func(ad.tensor(np.zeros(4)), [1])
+    with pytest.raises(TypeError, match=name):
+        func(ad.tensor(np.zeros((3, 4), dtype=int)), [0, 1, 2])
+
+
+# ----- mse and binary cross-entropy ------------------------------------------------
+
+def test_mse_loss():
+    a, b = RNG.standard_normal((4, 2)), RNG.standard_normal((4, 2))
+    np.testing.assert_allclose(F.mse_loss(ad.tensor(a), ad.tensor(b)).item(),
+                               np.mean((a - b) ** 2), rtol=1e-12)
+    assert ad.gradcheck(F.mse_loss, [a, b])
+    with pytest.raises(ValueError, match=r"mse_loss: input has shape \(4, 1\) but target has "
+                                         r"shape \(4,\).*Reshape"):
+        F.mse_loss(ad.tensor(np.zeros((4, 1))), np.zeros(4))
+
+
+def test_binary_cross_entropy_value_gradient_and_edges():
+    p = RNG.uniform(0.05, 0.95, 6)
+    t = (RNG.uniform(size=6) > 0.5).astype(float)
+    expected = -np.mean(t * np.log(p) + (1 - t) * np.log(1 - p))
+    np.testing.assert_allclose(F.binary_cross_entropy(ad.tensor(p), t).item(), expected,
+                               rtol=1e-12)
+    assert ad.gradcheck(lambda q: F.binary_cross_entropy(q, t), [p])
+    # At p = 0 and p = 1 the logs are clamped at -100: finite loss and gradient.
+    edge = ad.tensor([0.0, 1.0, 0.0, 1.0], requires_grad=True)
+    loss = F.binary_cross_entropy(edge, np.array([1.0, 0.0, 0.0, 1.0]))
+    np.testing.assert_allclose(loss.item(), 50.0)
+    loss.backward()
+    assert np.all(np.isfinite(edge.grad))
+    with pytest.raises(ValueError, match=r"binary_cross_entropy: input must be probabilities"
+                                         r".*binary_cross_entropy_with_logits"):
+        F.binary_cross_entropy(ad.tensor([0.5, 1.5]), np.array([1.0, 0.0]))
+
+
+def test_binary_cross_entropy_with_logits():
+    x = RNG.standard_normal(5) * 3
+    t = np.array([1.0, 0.0, 1.0, 0.0, 0.5])
+    via_probs = F.binary_cross_entropy(ad.sigmoid(ad.tensor(x)), t).item()
+    np.testing.assert_allclose(F.binary_cross_entropy_with_logits(ad.tensor(x), t).item(),
+                               via_probs, rtol=1e-10)
+    assert ad.gradcheck(lambda z: F.binary_cross_entropy_with_logits(z, t), [x])
+    big = ad.tensor([1e4, -1e4, 1e4], requires_grad=True)
+    loss = F.binary_cross_entropy_with_logits(big, np.array([1.0, 0.0, 0.0]))
+    np.testing.assert_allclose(loss.item(), 1e4 / 3)
+    loss.backward()
+    np.testing.assert_allclose(big.grad, [0.0, 0.0, 1 / 3])
+
+
+# ----- helpers ---------------------------------------------------------------------
+
+def test_sigmoid_range():
+    x = RNG.standard_normal(5) * 4
+    out = F.sigmoid_range(ad.tensor(x), 1.0, 5.0)
+    np.testing.assert_allclose(out.data, 1 + 4 / (1 + np.exp(-x)), rtol=1e-12)
+    assert ad.gradcheck(lambda z: F.sigmoid_range(z, 0.5, 5.5), [x])
+    with pytest.raises(ValueError, match="sigmoid_range: need lo < hi"):
+        F.sigmoid_range(ad.tensor(x), 5.0, 1.0)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_l2_normalize_unit_rows_and_zero_row(dtype):
+    x = np.array([[3.0, 4.0], [0.0, 0.0], [1e-3, -2e-3]], dtype=dtype)
+    t = ad.tensor(x, requires_grad=True)
+    out = F.l2_normalize(t)
+    np.testing.assert_allclose(np.linalg.norm(out.data[[0, 2]], axis=1), 1, rtol=1e-6)
+    np.testing.assert_array_equal(out.data[1], 0)
+    (out * np.array([[1.0, 2.0]], dtype=dtype)).sum().backward()
+    assert t.grad.dtype == dtype and np.all(np.isfinite(t.grad))
+
+
+def test_l2_normalize_gradcheck():
+    x = RNG.standard_normal((3, 4))
+    assert ad.gradcheck(lambda z: F.l2_normalize(z, axis=-1), [x])
+    assert ad.gradcheck(lambda z: F.l2_normalize(z, axis=0), [x])
+
+
+def test_activation_reexports():
+    assert F.relu is ad.relu and F.sigmoid is ad.sigmoid and F.tanh is ad.tanh
+    assert F.leaky_relu is ad.leaky_relu
+    x = np.array([-2.0, 0.5, 3.0])
+    np.testing.assert_allclose(F.leaky_relu(ad.tensor(x), 0.1).data, [-0.2, 0.5, 3.0])
