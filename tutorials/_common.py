@@ -1,0 +1,167 @@
+"""Shared plumbing for the tutorials: arguments, output folder, figures, graphs, timing.
+
+Every tutorial builds one ``Tutorial`` object at the start of its ``main(argv)``::
+
+    tut = Tutorial(__file__, argv, "How do I ...?")
+    ...
+    tut.savefig(fig, "loss.png")          # PNG into the output folder
+    tut.graph(loss, "loss_graph")         # SVG via ad.viz (or .dot + install hint)
+    return tut.finish(summary="theta = [5.2148, -0.5733]", theta=theta)
+
+so the scripts themselves only contain what they teach.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+# Headless: figures are written to files, never shown.  This must happen before
+# anything imports pyplot.
+os.environ.setdefault("MPLBACKEND", "Agg")
+import matplotlib  # noqa: E402
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+DEFAULT_OUT = HERE / "out"
+SEED = 0
+
+
+def parse_args(name: str, argv=None, description: str = ""):
+    """``--quick`` and ``--out DIR``; unknown arguments (e.g. a notebook kernel's) are ignored."""
+    parser = argparse.ArgumentParser(prog=name, description=description)
+    parser.add_argument("--quick", action="store_true",
+                        help="small sizes and few epochs: a few seconds (used by CI)")
+    parser.add_argument("--out", default=None,
+                        help=f"folder for figures and graphs (default: tutorials/out/{name})")
+    parser.add_argument("--no-progress", action="store_true",
+                        help="hide the training progress bars")
+    args, _ = parser.parse_known_args(sys.argv[1:] if argv is None else list(argv))
+    return args
+
+
+class Tutorial:
+    """Per-run state: options, output folder, files written, seeded RNG."""
+
+    def __init__(self, file: str, argv=None, question: str = ""):
+        self.name = Path(file).stem
+        self.args = parse_args(self.name, argv, question)
+        self.quick = self.args.quick
+        self.out = Path(self.args.out) if self.args.out else DEFAULT_OUT / self.name
+        self.out.mkdir(parents=True, exist_ok=True)
+        self.files: list[Path] = []
+        self.rng = np.random.default_rng(SEED)
+        self._start = time.perf_counter()
+        bar = "=" * 78
+        mode = "quick" if self.quick else "full"
+        print(f"{bar}\n{self.name}  ({mode} mode; output in {self.out})")
+        if question:
+            print(f"Question: {question}")
+        print(bar)
+
+    # ----- printing ---------------------------------------------------------------
+    @staticmethod
+    def section(title: str) -> None:
+        print(f"\n--- {title} " + "-" * max(3, 74 - len(title)))
+
+    @staticmethod
+    def table(header, rows, fmt="{:>12}") -> None:
+        """Print rows of values under a header, numbers formatted compactly."""
+        def cell(v):
+            if isinstance(v, (float, np.floating)):
+                return fmt.format(f"{v:.4g}")
+            return fmt.format(str(v))
+        print("".join(fmt.format(h) for h in header))
+        for row in rows:
+            print("".join(cell(v) for v in row))
+
+    # ----- files ------------------------------------------------------------------
+    def savefig(self, fig, filename: str) -> Path:
+        path = self.out / filename
+        fig.tight_layout()
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+        self.files.append(path)
+        print(f"  wrote {path}")
+        return path
+
+    def graph(self, tensor, stem: str, fmt: str = "svg", **draw_options):
+        """Render ``tensor``'s graph with ``ad.viz.render``; never raises.
+
+        Without the Graphviz ``dot`` program, ``ad.viz.render`` writes the ``.dot``
+        source and raises an error explaining how to install Graphviz; we print that
+        advice, keep the ``.dot`` file and carry on.
+        """
+        import autodiff as ad
+
+        base = self.out / stem
+        viz = getattr(ad, "viz", None)
+        if viz is None:
+            try:
+                from autodiff import viz  # noqa: F811
+            except ImportError as exc:
+                print(f"  (graph {stem} skipped: autodiff.viz is not available: {exc})")
+                return None
+        try:
+            written = viz.render(tensor, str(base), format=fmt, **draw_options)
+        except Exception as exc:  # the missing-Graphviz error, whatever its class
+            dot = base.with_suffix(".dot")
+            if dot.exists():
+                self.files.append(dot)
+                print(f"  wrote {dot} (source only: {exc})")
+                return dot
+            print(f"  (graph {stem} not rendered: {type(exc).__name__}: {exc})")
+            return None
+        path = Path(written) if isinstance(written, (str, os.PathLike)) else None
+        if path is None or not path.exists():
+            path = base.with_suffix("." + fmt)
+        self.files.append(path)
+        print(f"  wrote {path}")
+        return path
+
+    # ----- training helpers -------------------------------------------------------
+    def progress(self, iterable, **kwargs):
+        """A tqdm progress bar (plain iteration if tqdm is missing or bars are off)."""
+        if self.args.no_progress:
+            return iterable
+        try:
+            from tqdm.auto import tqdm
+        except ImportError:
+            return iterable
+        kwargs.setdefault("leave", False)
+        kwargs.setdefault("mininterval", 0.2)
+        kwargs.setdefault("dynamic_ncols", True)
+        return tqdm(iterable, **kwargs)
+
+    def finish(self, summary: str, **results) -> dict:
+        """Print the answer line and return the results (for the runner and the tests)."""
+        seconds = time.perf_counter() - self._start
+        print(f"\n>>> {summary}")
+        print(f"({seconds:.1f} s, {len(self.files)} file(s) in {self.out})")
+        return {"name": self.name, "summary": summary, "seconds": seconds,
+                "files": [str(p) for p in self.files], **results}
+
+
+def median_time(func, repeats: int = 7, number: int = 1) -> float:
+    """Median seconds per call of ``func()`` over ``repeats`` rounds of ``number`` calls."""
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(number):
+            func()
+        times.append((time.perf_counter() - start) / number)
+    return float(np.median(times))
+
+
+def rel_error(a, b) -> float:
+    """max |a - b| / max(|a|, |b|), the scale-free way to compare two gradients."""
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    scale = np.maximum(np.maximum(np.abs(a), np.abs(b)), 1e-300)
+    return float(np.max(np.abs(a - b) / scale))
