@@ -83,6 +83,8 @@ class Optimizer:
 
     def step(self) -> None:
         """Update every parameter that has a gradient; warn once about those that don't."""
+        where = f"{type(self).__name__}.step"
+        work = []
         for i, p in enumerate(self.params):
             grad = p.grad
             if grad is None:
@@ -91,8 +93,18 @@ class Optimizer:
             grad = np.asarray(grad.data if isinstance(grad, Tensor) else grad)
             if grad.shape != p.data.shape:
                 raise ValueError(
-                    f"{type(self).__name__}.step: parameter {self.names[i]!r} has shape "
+                    f"{where}: parameter {self.names[i]!r} has shape "
                     f"{p.data.shape} but its .grad has shape {grad.shape}")
+            if not p.data.flags.writeable:
+                # Checked for all parameters before any is changed: no half-done step.
+                raise RuntimeError(
+                    f"{where}: cannot update parameter {self.names[i]!r} in place: its array "
+                    "is read-only, because a graph that still needs its current value is "
+                    "alive (step() called before backward(), or a graph kept with "
+                    "retain_graph=True or through a stored tensor). Call backward() first, "
+                    "or drop the graph (del loss); ad.explain(param) names the ops holding it.")
+            work.append((i, p, grad))
+        for i, p, grad in work:
             self._update(p.data, grad, self.state[i])
 
     def _warn_no_gradient(self, i):

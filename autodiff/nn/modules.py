@@ -148,8 +148,10 @@ class Bump(Module):
         x = x if isinstance(x, Tensor) else Tensor(x)
         sigma = self.sigma
         x2 = x * x
-        # The support |x| < min(σ, √σ) is a comparison: no gradient flows through it.
-        inside = ew.abs(x) < ew.minimum(sigma, ew.sqrt(ew.maximum(sigma, 0.0)))
+        # The support |x| < min(σ, √σ) is a comparison: no gradient flows through it,
+        # so it is computed from stop_gradient(σ) (nothing there saves σ for a backward).
+        edge = ew.stop_gradient(sigma)
+        inside = ew.abs(x) < ew.minimum(edge, ew.sqrt(ew.maximum(edge, 0.0)))
         safe_x2 = ew.where(inside, x2, 0.0)
         value = ew.exp(-sigma / (sigma - safe_x2))
         return ew.where(inside, value, 0.0)
@@ -175,7 +177,7 @@ class Sequential(Module):
         for i, layer in enumerate(layers):
             if not isinstance(layer, Module):
                 raise TypeError(
-                    f"Sequential: layer {i} is a {type(layer).__name__}, not a Module; wrap "
+                    f"Sequential: layer {i} ({layer!r}) is not a Module; wrap "
                     "functions in a Module (e.g. ad.nn.ReLU() instead of F.relu)")
             self._modules[str(i)] = layer
 
