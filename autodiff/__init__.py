@@ -31,3 +31,5 @@ __version__ = "0.1.0"
 
 from . import nn, optim, data
 from .optim import NoGradientWarning
+from .anomaly import AnomalyError, detect_anomaly
+from .explain import explain

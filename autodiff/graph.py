@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import sys
 import threading
+import weakref
 
 import numpy as np
 
@@ -26,6 +27,8 @@ hooks_active = False
 class _GradMode(threading.local):
     enabled = True
     _on_record = None
+    on_gradient = None  # anomaly.py: called with (node, g, i, gi) for each gradient edge
+    last_root = None    # explain.py: weak reference to the tensor of the last .backward()
 
     @property
     def on_record(self):
@@ -41,6 +44,10 @@ class _GradMode(threading.local):
 
 
 _grad_mode = _GradMode()
+
+#: Leaf arrays made read-only while a live graph needs them (mutation guard, anomaly.py).
+guarded_leaf_arrays = {}
+release_guarded_leaves = None  # set by anomaly.py; run at the end of a freeing backward
 
 
 def is_grad_enabled() -> bool:
@@ -242,8 +249,11 @@ def run_backward(root, root_grad, *, inputs=None, retain_graph=False, create_gra
             _reverse_pass(root_node, root_grad, xp, create_graph, retain_graph,
                           deliver_leaf, wanted_nodes, results)
 
+    if guarded_leaf_arrays and not retain_graph:
+        release_guarded_leaves()
     if inputs is not None:
         return results
+    _grad_mode.last_root = weakref.ref(root)
     while leaf_grads:
         leaf, grad = leaf_grads.popitem()[1]     # popped, so the dict holds no reference
         _accumulate_into_leaf(leaf, grad, create_graph)
@@ -272,6 +282,7 @@ def _reverse_pass(root_node, root_grad, xp, create_graph, retain_graph,
     ready = [root_node]
     sum_to = xp.sum_to
     astype = xp.astype
+    on_gradient = _grad_mode.on_gradient    # None unless detect_anomaly() is active
     while ready:
         node = ready.pop()
         g = pending.pop(node, None)
@@ -319,6 +330,8 @@ def _reverse_pass(root_node, root_grad, xp, create_graph, retain_graph,
                     gi = sum_to(gi, arg.shape)
                 if gi.dtype is not arg.dtype and gi.dtype != arg.dtype:
                     gi = astype(gi, arg.dtype)
+                if on_gradient is not None:
+                    on_gradient(node, g, i, gi)
             if parent.__class__ is Node:
                 if gi is not None:
                     previous = pending.get(parent)

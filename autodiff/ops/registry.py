@@ -18,6 +18,7 @@ import numpy as np
 
 from .. import graph as _graph
 from ..graph import Node, _grad_mode
+from ..anomaly import guard_leaves  # the mutation guard on saved leaf arrays
 from ..tensor import Tensor
 
 _make = Tensor._make
@@ -68,6 +69,7 @@ class Op:
         parents = []
         tracked = False
         needs_grad = False
+        leaf = False
         rules = self.rules
         i = 0
         for a in args:
@@ -76,6 +78,7 @@ class Op:
                 parent = a._node
                 if parent is None and a.requires_grad:
                     parent = a
+                    leaf = True
                 parents.append(parent)
                 if parent is not None:
                     tracked = True
@@ -91,7 +94,10 @@ class Op:
             raise self._explain(error, raw) from error
         if not tracked or not _grad_mode.enabled:
             return _make(out if type(out) is np.ndarray else np.asarray(out), None, False)
-        return self._record(out, tuple(parents), tuple(raw), kwargs or None, needs_grad)
+        result = self._record(out, tuple(parents), tuple(raw), kwargs or None, needs_grad)
+        if leaf and needs_grad:         # a parameter's array was saved: guard it
+            guard_leaves(result._node)
+        return result
 
     # The two fast paths below are the loop above unrolled for the common arities;
     # they matter because every tensor expression goes through them.
@@ -111,7 +117,10 @@ class Op:
             return _make(out if type(out) is np.ndarray else np.asarray(out), None, False)
         rules = self.rules
         needs_grad = pa.requires_grad and (rules is None or rules[0] is not None)
-        return self._record(out, (pa,), (ra,), None, needs_grad)
+        result = self._record(out, (pa,), (ra,), None, needs_grad)
+        if pa is a and needs_grad:      # a parameter's array was saved: guard it
+            guard_leaves(result._node)
+        return result
 
     def _call2(self, a, b):
         if isinstance(a, Tensor):
@@ -139,7 +148,10 @@ class Op:
                        and (rules is None or rules[0] is not None))
                       or (pb is not None and pb.requires_grad
                           and (rules is None or rules[1] is not None)))
-        return self._record(out, (pa, pb), (ra, rb), None, needs_grad)
+        result = self._record(out, (pa, pb), (ra, rb), None, needs_grad)
+        if needs_grad and (pa is a or pb is b):  # a parameter's array was saved: guard it
+            guard_leaves(result._node)
+        return result
 
     def _record(self, out, parents, raw, kwargs, needs_grad):
         if type(out) is not np.ndarray:

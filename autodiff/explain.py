@@ -1,0 +1,324 @@
+"""``explain(t)``: why is this tensor's gradient None, or zero?
+
+After a backward pass, ``explain`` walks the output's graph (every recorded edge,
+including the non-differentiable ones that comparisons, ``where`` conditions and
+``stop_gradient`` keep for provenance) and says which of these holds:
+
+* the tensor does not require grad (or is not a leaf, so ``.grad`` is never filled);
+* it is not connected to the output at all (``.detach()``, ``.data`` and
+  ``no_grad`` leave no trace, so they look like this);
+* it reaches the output only through non-differentiable edges -- a comparison, the
+  condition of ``where``, ``stop_gradient`` -- which are named, with the path;
+* a gradient does flow, but it is zero: the ops on the way that can zero it
+  (``relu``, ``where``, ``clip``, ``maximum`` ...) are named, and when the graph was
+  kept (``retain_graph=True``) the values say which one did (a dead ``relu``, a
+  ``where`` that selected the other branch everywhere).
+
+The output is the tensor of the last ``.backward()`` in this thread (a weak
+reference kept by the tape), or the ``output=`` argument.  Graph walks are
+iterative.  Lines of user code are shown for ops created under
+``ad.detect_anomaly()``.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+import numpy as np
+
+from .anomaly import savers_of
+from .graph import Node, _grad_mode
+from .tensor import Tensor
+
+__all__ = ["explain"]
+
+_COMPARISONS = {"less", "less_equal", "greater", "greater_equal", "equal", "not_equal",
+                "logical_and", "logical_or", "logical_not", "isnan", "isfinite", "isinf"}
+_ZERO_GRADIENT_OPS = {"round", "floor", "sign"}
+
+
+def _site(node):
+    trace = node.trace
+    return f" (created at {trace})" if trace is not None else ""
+
+
+def _node_label(node):
+    return f"{node.op.name}{_site(node)}"
+
+
+def _tensor_label(t):
+    name = t.name
+    shape = f"shape {t.shape}, {t.dtype}"
+    return f"'{name}' ({shape})" if name else f"the tensor ({shape})"
+
+
+def _item_label(item, target, root):
+    if item is target:
+        return "this tensor"
+    if isinstance(item, Node):
+        return _node_label(item) + (" = the output" if item is root else "")
+    return _tensor_label(item)
+
+
+def _edge_blocked(consumer, position):
+    """Why no gradient flows from ``consumer`` into its input ``position`` (or None)."""
+    op = consumer.op
+    name = op.name
+    parent = consumer.parents[position]
+    rules = op.rules
+    if rules is not None and rules[position] is None:
+        if name in _COMPARISONS:
+            return (f"{name} is a comparison: its bool result carries no gradient")
+        if name == "where" and position == 0:
+            return "it is the condition of where: no gradient flows into a condition"
+        if name == "stop_gradient":
+            return "stop_gradient blocks the gradient by design"
+        input_name = op.input_names[position] if position < len(op.input_names) else position
+        return f"{name} passes no gradient to its input '{input_name}'"
+    if parent is not None and not parent.requires_grad:
+        return f"the input of {name} does not require grad"
+    return None
+
+
+def _has_no_rule(consumer, position):
+    rules = consumer.op.rules
+    return rules is not None and rules[position] is None
+
+
+def _walk(root, target):
+    """0-1 BFS from ``root`` over every edge; blocked edges cost 1.
+
+    Returns (reached, parent_of) where ``parent_of[item] = (consumer, position)``
+    along a path to ``item`` with the fewest blocked edges, and ``consumers`` maps
+    each item to the nodes that use it.
+    """
+    best = {root: 0}
+    parent_of = {root: None}
+    consumers = {}
+    queue = deque([root])
+    done = set()
+    while queue:
+        item = queue.popleft()
+        if item in done:
+            continue
+        done.add(item)
+        if not isinstance(item, Node):
+            continue
+        for position, parent in enumerate(item.parents):
+            if parent is None:
+                continue
+            consumers.setdefault(parent, []).append((item, position))
+            cost = best[item] + (1 if _edge_blocked(item, position) else 0)
+            if cost < best.get(parent, 1 << 30):
+                best[parent] = cost
+                parent_of[parent] = (item, position)
+                if cost == best[item]:
+                    queue.appendleft(parent)
+                else:
+                    queue.append(parent)
+    return best, parent_of, consumers
+
+
+def _path(parent_of, target):
+    """[(item, consumer, position), ...] from ``target`` up to the root."""
+    path = []
+    item = target
+    while parent_of.get(item) is not None:
+        consumer, position = parent_of[item]
+        path.append((item, consumer, position))
+        item = consumer
+    return path
+
+
+def _on_differentiable_paths(root, target, consumers):
+    """Nodes lying on some differentiable path from ``target`` to ``root``."""
+    on_path = set()
+    stack = [target]
+    seen = {target}
+    while stack:
+        item = stack.pop()
+        for consumer, position in consumers.get(item, ()):
+            if _edge_blocked(consumer, position) or consumer in seen:
+                continue
+            seen.add(consumer)
+            on_path.add(consumer)
+            stack.append(consumer)
+    return on_path
+
+
+def _zeroing_reason(node, target_items):
+    """Why ``node`` may send zero gradient to its inputs; checks values when kept."""
+    name = node.op.name
+    args = node.args
+    kept = args is not None
+    if name == "relu":
+        if kept and np.all(np.asarray(args[0]) <= 0):
+            return "relu whose inputs are all <= 0 (a dead relu: zero gradient everywhere)"
+        return "relu passes zero gradient where its input is <= 0 (a dead relu if all are)"
+    if name == "where":
+        if kept:
+            cond = np.asarray(args[0])
+            for position, parent in enumerate(node.parents):
+                if position and parent in target_items:
+                    if (position == 1 and not cond.any()) or (position == 2 and cond.all()):
+                        branch = "first" if position == 1 else "second"
+                        return (f"where never selects its {branch} branch (the condition is "
+                                f"{'False' if position == 1 else 'True'} everywhere), so that "
+                                "branch gets zero gradient")
+        return "where gives zero gradient to the positions it did not select"
+    if name in _ZERO_GRADIENT_OPS:
+        return f"{name} has zero gradient everywhere"
+    if name in ("clip", "maximum", "minimum"):
+        return f"{name} gives zero gradient where the other bound/operand wins"
+    if name in ("max", "min"):
+        return f"{name} gives gradient only to the entries that attain the {name}"
+    if name == "multiply" and kept:
+        for position, arg in enumerate(args):
+            other = args[1 - position]
+            if node.parents[position] in target_items and np.all(np.asarray(other) == 0):
+                return "multiply by a factor that is zero everywhere"
+        return None
+    if name == "abs":
+        return "abs has zero gradient at 0"
+    if node.op.rules is None and "user-defined" in (node.op.joint_formula or ""):
+        return f"the custom gradient {name} may return zero or None"
+    return None
+
+
+def _output_from_last_backward():
+    ref = _grad_mode.last_root
+    return ref() if ref is not None else None
+
+
+def explain(t, output=None) -> str:
+    """Say why ``t.grad`` is None or zero after a backward pass, naming the ops on the path.
+
+    ``output`` is the tensor that ``backward`` ran from; by default the one of the
+    last ``.backward()`` in this thread.  Returns the explanation as a string.
+
+    >>> w = ad.tensor([1.0, -1.0], requires_grad=True)
+    >>> x = ad.tensor([0.5, 2.0], requires_grad=True)
+    >>> loss = ad.where(w > 0, x, 0.0).sum()
+    >>> loss.backward()
+    >>> print(ad.explain(w))       # w reaches the loss only through a comparison
+    """
+    if not isinstance(t, Tensor):
+        raise TypeError(f"explain: expected a Tensor, got {type(t).__name__}")
+    label = _tensor_label(t)
+    lines = []
+    grad = t.grad
+    grad_data = grad.data if isinstance(grad, Tensor) else grad
+    if grad is None:
+        lines.append(f"{label}: .grad is None.")
+    elif not np.any(grad_data):
+        lines.append(f"{label}: .grad is all zero.")
+    else:
+        lines.append(f"{label}: .grad is set and not all zero (nonzero entries: "
+                     f"{int(np.count_nonzero(grad_data))} of {np.size(grad_data)}).")
+
+    savers = savers_of(t.data)
+    if savers:
+        lines.append(
+            f"Its data is read-only while {len(savers)} recorded op(s) of a live graph need "
+            f"it for backward: {', '.join(_node_label(n) for n in savers[:5])}. Run that "
+            "graph's backward (or drop it, e.g. del loss) before changing the data in place.")
+
+    if not t.requires_grad:
+        if t._node is not None:
+            lines.append(
+                f"Why: it does not require grad; it is the output of {_node_label(t._node)}, "
+                "which carries no gradient (comparisons and logical ops return bool tensors; "
+                "ops on tensors that do not require grad record nothing differentiable).")
+        elif t.dtype.kind != "f":
+            lines.append(
+                f"Why: it does not require grad, and cannot: its dtype is {t.dtype}. Only "
+                "floating-point tensors have gradients; convert it (dtype=np.float64) and "
+                "pass requires_grad=True.")
+        else:
+            lines.append(
+                "Why: it does not require grad, so no gradient is computed for it. Create "
+                "it with ad.tensor(data, requires_grad=True), or call t.requires_grad_() "
+                "before using it.")
+        return "\n".join(lines)
+
+    if t._node is not None:
+        lines.append(
+            f"Why: it is not a leaf (it was computed by {_node_label(t._node)}); .grad is "
+            "filled only for leaves, the tensors you created with requires_grad=True. To get "
+            "the gradient with respect to an intermediate value, make it a leaf "
+            "(v = v.detach().requires_grad_()) and compute from v, or use ad.grad.")
+        return "\n".join(lines)
+
+    if output is None:
+        output = _output_from_last_backward()
+        if output is None:
+            lines.append("No backward pass has run in this thread (or its output tensor was "
+                         "deleted); call explain(t, output=loss).")
+            return "\n".join(lines)
+    if output is t:
+        lines.append("It is itself the output of the backward pass.")
+        return "\n".join(lines)
+    root = output._node
+    out_text = (f"the output ({_node_label(root)}, shape {output.shape})"
+                if root is not None else "the output (a leaf tensor)")
+    if root is None:
+        lines.append(f"Why: not connected: {out_text} has no recorded history.")
+        return "\n".join(lines)
+
+    best, parent_of, consumers = _walk(root, t)
+    if t not in best:
+        lines.append(
+            f"Why: not connected to {out_text}: no recorded op links them. If you used "
+            ".detach() or .data, or computed part of it under ad.no_grad(), that cut the "
+            "graph; if you rebound the name (w = w * 2), the output uses the new tensor, "
+            "not this one.")
+        return "\n".join(lines)
+
+    path = _path(parent_of, t)
+    steps = " -> ".join(["this tensor"] + [_item_label(c, t, root) for _, c, _ in path])
+    if best[t] > 0:
+        blocks = [(consumer, position, _edge_blocked(consumer, position))
+                  for _, consumer, position in path if _edge_blocked(consumer, position)]
+        # An op with no rule for an input is the cause; edges after it merely carry a
+        # value that no longer requires grad, so name them only if nothing else blocks.
+        causes = [b for b in blocks if _has_no_rule(b[0], b[1])]
+        blocks = causes or blocks
+        lines.append(f"Why: it reaches {out_text} only through non-differentiable edges, so "
+                     "no gradient flows back to it:")
+        lines.append(f"  path: {steps}")
+        for consumer, position, reason in blocks:
+            lines.append(f"  blocked at {_node_label(consumer)}: {reason}.")
+        advice = []
+        names = {c.op.name for c, _, _ in blocks}
+        if names & _COMPARISONS or any(c.op.name == "where" and p == 0 for c, p, _ in blocks):
+            advice.append("A hard comparison has zero derivative almost everywhere; if this "
+                          "tensor should learn, replace the comparison by a smooth surrogate "
+                          "(e.g. ad.sigmoid((x - threshold) / temperature)) that enters the "
+                          "output through arithmetic.")
+        if "stop_gradient" in names:
+            advice.append("Remove stop_gradient if the gradient should flow there.")
+        lines.extend(advice)
+        return "\n".join(lines)
+
+    lines.append(f"It is connected to {out_text} through differentiable ops: {steps}.")
+    on_path = _on_differentiable_paths(root, t, consumers)
+    targets = on_path | {t}
+    reasons = []
+    for node in sorted(on_path, key=lambda n: best.get(n, 0)):
+        reason = _zeroing_reason(node, targets)
+        if reason:
+            reasons.append(f"  {_node_label(node)}: {reason}.")
+    if grad is None:
+        lines.append(
+            "Yet .grad is None: either no backward ran from this output since .grad was last "
+            "reset (zero_grad / .grad = None), or every op on the way sent no gradient (a "
+            "custom gradient returning None).")
+    elif not np.any(grad_data):
+        lines.append("So the gradient really is zero here. Ops on the way that can zero it:"
+                     if reasons else "So the gradient really is zero here (the upstream "
+                     "gradient of the output, or a product with zeros, made it so).")
+    lines.extend(reasons)
+    if grad is not None and not np.any(grad_data) and reasons and root.args is None:
+        lines.append("(The graph was freed by backward; pass retain_graph=True to let "
+                     "explain check the values and say which op it was.)")
+    return "\n".join(lines)
