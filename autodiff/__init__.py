@@ -33,3 +33,4 @@ from . import nn, optim, data
 from .optim import NoGradientWarning
 from .anomaly import AnomalyError, detect_anomaly
 from .explain import explain
+from . import viz

@@ -1,0 +1,115 @@
+"""Text for labels: short value summaries, op arguments, and HTML escaping for DOT."""
+
+from __future__ import annotations
+
+import html
+
+import numpy as np
+
+SMALL = 16  # tensors with at most this many elements show their values
+
+
+def escape(text) -> str:
+    """Text made safe inside a Graphviz HTML-like label (``<``, ``&``, quotes, newlines)."""
+    text = html.escape(str(text), quote=True).replace("&#x27;", "&#39;")
+    # Graphviz HTML labels reject raw control characters; show them as spaces.
+    text = "".join(ch if ch >= " " or ch == "\n" else " " for ch in text)
+    return text.replace("\n", "<BR/>")
+
+
+def shape_text(shape) -> str:
+    if shape is None:
+        return "shape unknown"
+    return str(tuple(int(n) for n in shape))
+
+
+def dtype_text(dtype) -> str:
+    return "" if dtype is None else str(np.dtype(dtype))
+
+
+def array_text(a, width=48, small=SMALL) -> str:
+    """Values for a small array, a min/mean/max summary for a large one."""
+    if a is None:
+        return "freed"
+    a = np.asarray(a)
+    if a.size <= small:
+        if a.ndim == 0:
+            return np.format_float_positional(a.item(), precision=4, trim="0") \
+                if a.dtype.kind == "f" else str(a.item())
+        return np.array2string(a, precision=4, suppress_small=True, max_line_width=width,
+                               separator=" ")
+    if a.dtype.kind in "fiu":
+        with np.errstate(all="ignore"):
+            lo, mean, hi = a.min(), a.mean(dtype=np.float64), a.max()
+        return f"min {lo:.4g}  mean {mean:.4g}  max {hi:.4g}"
+    if a.dtype.kind == "b":
+        return f"{int(a.sum())} of {a.size} true"
+    return f"{a.size} values"
+
+
+def inline_text(a) -> str:
+    """A one-line form of a constant for ``text()``: its value if tiny, else its shape."""
+    a = np.asarray(a)
+    if a.ndim == 0:
+        return array_text(a)
+    if a.size <= 4:
+        return np.array2string(a, precision=4, separator=", ").replace("\n", "")
+    return f"const{shape_text(a.shape)}"
+
+
+def _slice_text(s):
+    text = ("" if s.start is None else str(s.start)) + ":" + \
+           ("" if s.stop is None else str(s.stop))
+    if s.step is not None:
+        text += f":{s.step}"
+    return text
+
+
+def _item_text(item):
+    if isinstance(item, slice):
+        return _slice_text(item)
+    if item is Ellipsis:
+        return "..."
+    if item is None:
+        return "None"
+    if isinstance(item, np.ndarray):
+        if item.size <= 6:
+            return np.array2string(item, separator=",").replace("\n", "")
+        return f"{item.dtype}{shape_text(item.shape)}"
+    return repr(item)
+
+
+def key_text(key) -> str:
+    """An index as written in Python, e.g. ``[:, 0]``."""
+    parts = key if isinstance(key, tuple) else (key,)
+    return "[" + ", ".join(_item_text(p) for p in parts) + "]"
+
+
+def param_text(name, value):
+    """``name=value`` for an op argument, or None when it is a default or not printable."""
+    if value is None or value is False:
+        return None
+    if name == "key":
+        return key_text(value)
+    if isinstance(value, (bool, int, float, complex, str, np.integer, np.floating)):
+        return f"{name}={value!r}" if isinstance(value, str) else f"{name}={value}"
+    if isinstance(value, (np.dtype, type)) and (isinstance(value, np.dtype)
+                                                or issubclass(value, np.generic)):
+        return f"{name}={np.dtype(value)}"
+    if isinstance(value, (tuple, list, slice, np.ndarray)) or value is Ellipsis:
+        if isinstance(value, (tuple, list)) and not all(
+                isinstance(v, (int, np.integer, type(None))) for v in value):
+            return f"{name}={key_text(tuple(value))}"
+        if isinstance(value, (tuple, list)):
+            return f"{name}={tuple(int(v) if v is not None else None for v in value)}"
+        return f"{name}={_item_text(value)}"
+    return None
+
+
+def op_params_text(params) -> list[str]:
+    out = []
+    for name, value in params:
+        text = param_text(name, value)
+        if text is not None:
+            out.append(text)
+    return out

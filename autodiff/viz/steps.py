@@ -1,0 +1,330 @@
+"""The backward pass replayed step by step, for teaching.
+
+The replay walks the graph in the same order as the engine's reverse pass (consumer
+counts, then a stack of ready nodes), applies each op's own rules with NumPy to the
+values the op saved, undoes broadcasting with ``sum_to`` and records what every input
+received.  It needs the saved values, so the graph must still be alive: call it before
+``backward()``, or after ``backward(retain_graph=True)``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..graph import Node
+from ..ops.namespace import numpy_xp
+from . import walk as W
+from .labels import array_text, shape_text
+
+
+class GraphFreedError(RuntimeError):
+    """The saved values needed to replay the backward pass were already released."""
+
+
+def _freed_error(node, where):
+    return GraphFreedError(
+        f"viz.{where}: the graph was freed — op '{node.op.name}' (output shape {node.shape}) "
+        "released its saved values in an earlier backward() pass, so the rules cannot be "
+        f"replayed. Call ad.viz.{where}(t) before t.backward(), or call "
+        "t.backward(retain_graph=True) first, or recompute the forward pass.")
+
+
+def _summed_axes(raw_shape, shape):
+    lead = len(raw_shape) - len(shape)
+    return tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and raw_shape[lead + i] != 1)
+
+
+def _ordinal(n):
+    return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
+
+
+def _indent(text, pad):
+    return text.replace("\n", "\n" + " " * pad)
+
+
+class Contribution:
+    """What one input received at one step."""
+
+    def __init__(self, target, input_name, formula, value, raw_shape, summed_axes,
+                 number, total, running, is_leaf, position):
+        self.target = target            # the input's name in the graph (e.g. "a", "v3")
+        self.input_name = input_name    # the op's name for that input (e.g. "b")
+        self.formula = formula          # the rule in words, when the op gives one per input
+        self.value = value              # the gradient added, after sum_to and dtype cast
+        self.raw_shape = raw_shape      # the rule's output shape before the broadcast sum
+        self.summed_axes = summed_axes  # axes summed to undo broadcasting (None if none)
+        self.number = number            # this is the number-th contribution to the target
+        self.total = total              # how many contributions the target receives
+        self.running = running          # the target's gradient so far, this one included
+        self.is_leaf = is_leaf
+        self.position = position
+
+    @property
+    def accumulates(self) -> bool:
+        """True when this contribution is added to an earlier one (``+=``)."""
+        return self.number > 1
+
+    def __str__(self):
+        sign = "+=" if self.accumulates else "="
+        how = self.formula or f"grad_{self.input_name}"
+        if self.summed_axes is not None:
+            how = (f"sum of ({how}) over axes {self.summed_axes}, "
+                   f"{shape_text(self.raw_shape)} -> {shape_text(self.value.shape)}"
+                   " (undoes the broadcast)")
+        head = f"{self.target}.grad {sign} {how}"
+        line = head + "\n      = " + _indent(array_text(self.value, width=60), 8)
+        if self.total > 1:
+            line += f"\n      ({_ordinal(self.number)} of {self.total} contributions"
+            if self.accumulates:
+                line += "; " + self.target + ".grad is now " + _indent(
+                    array_text(self.running, width=60), 8)
+            line += ")"
+        return line
+
+
+class Step:
+    """One op of the backward pass: the upstream gradient, the rule, the contributions."""
+
+    def __init__(self, index, count, node, output, upstream, rule, contributions,
+                 inputs=()):
+        self.index = index
+        self.inputs = inputs            # (the op's input name, its name in the graph)
+        self.count = count
+        self.node = node
+        self.output = output            # the Value (name, shape) of the op's result
+        self.upstream = upstream        # the gradient arriving from the op's consumers
+        self.rule = rule                # node.op.describe()
+        self.contributions = contributions
+
+    @property
+    def op_name(self) -> str:
+        return self.node.op.name
+
+    def __str__(self):
+        lines = [f"step {self.index}/{self.count}: {self.op_name} -> {self.output.name} "
+                 f"{shape_text(self.output.shape)}",
+                 f"  upstream g = {_indent(array_text(self.upstream, width=60), 15)}",
+                 f"  rule: {self.rule}"]
+        if self.inputs:
+            lines.append("  here " + ", ".join(f"{k} is {v}" for k, v in self.inputs))
+        if not self.contributions:
+            lines.append("  (no input needs a gradient)")
+        lines.extend("  " + str(c) for c in self.contributions)
+        return "\n".join(lines)
+
+
+class Steps(list):
+    """The list of ``Step``; ``str()`` prints the whole walk and the final gradients."""
+
+    def __init__(self, steps, totals, root):
+        super().__init__(steps)
+        self.totals = totals            # leaf name -> gradient summed over this pass
+        self.root = root
+
+    def __str__(self):
+        blocks = [f"backward pass from {self.root.name} {shape_text(self.root.shape)}: "
+                  f"{len(self)} step(s), the last op first"]
+        blocks.extend(str(s) for s in self)
+        if self.totals:
+            lines = ["gradients of the leaves from this pass:"]
+            for name, value in self.totals.items():
+                lines.append(f"  {name}.grad = {_indent(array_text(value, width=60), 12)}")
+            blocks.append("\n".join(lines))
+        return "\n\n".join(blocks)
+
+
+def _check_root(t, where):
+    if t._node is None:
+        raise ValueError(f"viz.{where}: this tensor has no recorded history (it is a leaf); "
+                         "there is no backward pass to show")
+    if not t.requires_grad:
+        raise ValueError(f"viz.{where}: this tensor does not require grad, so backward() "
+                         "would not run; create its inputs with requires_grad=True")
+
+
+def _seed(t, grad):
+    if grad is None:
+        return np.ones_like(t.data)
+    grad = np.asarray(getattr(grad, "data", grad))
+    if grad.shape != t.data.shape:
+        raise ValueError(f"viz.steps: grad has shape {grad.shape} but the tensor has shape "
+                         f"{t.data.shape}; they must match")
+    return grad.astype(t.data.dtype, copy=False)
+
+
+def _count_edges(root_node, where):
+    counts = {id(root_node): 0}
+    stack = [root_node]
+    seen = {id(root_node)}
+    while stack:
+        node = stack.pop()
+        if node.args is None:
+            raise _freed_error(node, where)
+        rules = node.op.rules
+        for i, parent in enumerate(node.parents):
+            if parent is None or not parent.requires_grad:
+                continue
+            if rules is not None and rules[i] is None:
+                continue
+            counts[id(parent)] = counts.get(id(parent), 0) + 1
+            if parent.__class__ is Node and id(parent) not in seen:
+                seen.add(id(parent))
+                stack.append(parent)
+    return counts
+
+
+def _replay(t, grad, where, on_step=None):
+    """Run the reverse pass with NumPy on saved values; returns node and leaf gradients."""
+    root_node = t._node
+    counts = _count_edges(root_node, where)
+    left = dict(counts)
+    received = {}
+    running = {}
+    node_grads = {}
+    pending = {id(root_node): _seed(t, grad)}
+    ready = [root_node]
+    while ready:
+        node = ready.pop()
+        g = pending.pop(id(node), None)
+        node_grads[id(node)] = g
+        op = node.op
+        grads = None if g is None else op.vjp(numpy_xp, g, node.ans, node.args, node.kwargs,
+                                             node.parents)
+        rules = op.rules
+        given = []
+        for i, parent in enumerate(node.parents):
+            if parent is None or not parent.requires_grad:
+                continue
+            if rules is not None and rules[i] is None:
+                continue
+            gi = grads[i] if grads is not None else None
+            key = id(parent)
+            if gi is not None:
+                arg = node.args[i]
+                gi = np.asarray(gi)
+                raw_shape = gi.shape
+                summed = None
+                if gi.shape != np.shape(arg):
+                    summed = _summed_axes(gi.shape, np.shape(arg))
+                    gi = numpy_xp.sum_to(gi, np.shape(arg))
+                arg_dtype = np.asarray(arg).dtype
+                if gi.dtype != arg_dtype:
+                    gi = gi.astype(arg_dtype)
+                received[key] = received.get(key, 0) + 1
+                previous = running.get(key)
+                running[key] = gi if previous is None else previous + gi
+                given.append((i, parent, gi, raw_shape, summed, received[key], counts[key],
+                              running[key]))
+            if parent.__class__ is Node:
+                if gi is not None:
+                    previous = pending.get(id(parent))
+                    pending[id(parent)] = gi if previous is None else previous + gi
+                left[key] -= 1
+                if left[key] == 0:
+                    ready.append(parent)
+        if on_step is not None:
+            on_step(node, g, given)
+    return node_grads, running
+
+
+def replay_gradients(t):
+    """``{id(node): gradient}`` for every op output of ``t``'s graph (graph must be alive)."""
+    _check_root(t, "draw")
+    node_grads, _ = _replay(t, None, "draw")
+    return node_grads
+
+
+def steps(t, grad=None, params=None) -> Steps:
+    """The backward pass of ``t`` step by step: for each op, last first, the upstream
+    gradient, the rule applied and what each input received (``+=`` when an input
+    feeds several ops; the sum over broadcast axes when a broadcast is undone).
+
+    Nothing is written to ``.grad``.  The graph must be alive (call this before
+    ``backward()``, or after ``backward(retain_graph=True)``); otherwise a
+    ``GraphFreedError`` is raised.
+
+    >>> a = ad.tensor([1.0, 2.0], requires_grad=True, name="a")
+    >>> b = ad.tensor([3.0, 4.0], requires_grad=True, name="b")
+    >>> print(ad.viz.steps((a * b + a).sum()))     # a gets g * b, then += g
+    """
+    _check_root(t, "steps")
+    view = W.build(t, params=params, max_nodes=None)
+    recorded = []
+
+    def on_step(node, g, given):
+        contributions = []
+        for i, parent, gi, raw_shape, summed, number, total, run in given:
+            names = node.op.input_names
+            input_name = names[i] if i < len(names) else f"x{i}"
+            formula = node.op.formulas.get(input_name) if node.op.rules is not None else None
+            target = view.value_of[id(parent)]
+            contributions.append(Contribution(
+                target.name, input_name, formula, gi, raw_shape, summed, number, total,
+                run, parent.__class__ is not Node, i))
+        recorded.append((node, g, contributions))
+
+    _, running = _replay(t, grad, "steps", on_step)
+    count = len(recorded)
+    inputs_of = {id(op.node): [(e.input_name, _operand_name(e)) for e in op.edges]
+                 for op in view.ops}
+    result = [Step(k + 1, count, node, view.value_of[id(node)], g, node.op.describe(),
+                   contributions, inputs_of.get(id(node), ()))
+              for k, (node, g, contributions) in enumerate(recorded)]
+    totals = {}
+    for value in view.values:
+        if value.kind == W.LEAF and id(value.tensor) in running:
+            totals[value.name] = running[id(value.tensor)]
+    return Steps(result, totals, view.root)
+
+
+def _operand_name(edge):
+    from .text import _operand
+    return _operand(edge)
+
+
+def print_steps(t, grad=None, params=None) -> None:
+    """Print ``steps(t)``: the backward pass of ``t`` one op at a time."""
+    print(steps(t, grad=grad, params=params))
+
+
+def render_steps(t, folder, format: str = "svg", params=None, **draw_kwargs) -> list[str]:
+    """Write one picture per backward step into ``folder`` (``step_001.svg``, ...), the
+    current op highlighted with its upstream gradient and what each input received.
+
+    Returns the paths.  Without Graphviz the ``.dot`` sources are written instead and a
+    ``GraphvizNotFoundError`` explains how to install it.
+
+    >>> ad.viz.render_steps(loss, "backward_steps")
+    ['backward_steps/step_001.svg', ...]
+    """
+    from .draw import GraphvizNotFoundError, draw, write
+
+    walk_steps = steps(t, params=params)
+    view = W.build(t, params=params, max_nodes=draw_kwargs.get("max_nodes"))
+    drawn_ops = {id(op.node): op for op in view.ops}
+    graphs = []
+    for step in walk_steps:
+        op = drawn_ops.get(id(step.node))
+        annotate = {"title": f"step {step.index}/{step.count}: {step.rule}"}
+        if op is not None:
+            annotate["highlight"] = op.id
+            annotate["rows"] = {op.out.id: ["g = " + array_text(step.upstream, width=40)]}
+            annotate["edges"] = {
+                (op.id, c.position): ("+= " if c.accumulates else "= ")
+                + array_text(c.value, width=30) for c in step.contributions}
+        graphs.append(draw(t, params=params, _annotate=annotate, **draw_kwargs))
+    paths = []
+    for k, graph in enumerate(graphs):
+        path = f"{folder}/step_{k + 1:03d}.{format}"
+        try:
+            paths.append(write(graph, path, format))
+        except GraphvizNotFoundError as error:
+            for j, rest in enumerate(graphs[k + 1:], start=k + 2):
+                with open(f"{folder}/step_{j:03d}.dot", "w", encoding="utf-8") as f:
+                    f.write(rest.source)
+            raise GraphvizNotFoundError(
+                f"viz.render_steps: the Graphviz 'dot' program was not found on PATH; the DOT "
+                f"sources of all {len(graphs)} steps were written to {folder}/step_*.dot "
+                f"instead.\n{str(error).split(chr(10), 1)[1]}") from None
+    return paths

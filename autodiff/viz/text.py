@@ -1,0 +1,53 @@
+"""The graph as plain text: one line per op, in topological order."""
+
+from __future__ import annotations
+
+from . import walk as W
+from .labels import dtype_text, inline_text, op_params_text, shape_text
+
+
+def _operand(edge):
+    src = edge.src
+    if src is None:
+        return "<hidden>"
+    if src.kind == W.CONSTANT and not src.named:
+        return "<freed>" if src.data is None else inline_text(src.data)
+    return src.name
+
+
+def text(t, params=None, max_nodes: int | None = None) -> str:
+    """The graph that produced ``t``, one line per op, inputs first.
+
+    Leaves come first as comments; each op line reads like code with the output's
+    shape and dtype, e.g. ``v7 = matmul(v3, W1)  # (128, 64) float32``.  Constants
+    are written by value when tiny (``2``) and as ``const(4, 3)`` otherwise.
+
+    >>> print(ad.viz.text(loss))
+    # W: leaf (3, 2) float64, requires grad
+    v1 = matmul(const(4, 3), W)  # (4, 2) float64
+    ...
+    """
+    view = W.build(t, params=params, max_nodes=max_nodes)
+    lines = []
+    for value in view.values:
+        if value.kind == W.LEAF or (value.kind == W.OUTPUT and value.node is None):
+            note = "requires grad" if value.tensor.requires_grad else "no grad"
+            lines.append(f"# {value.name}: leaf {shape_text(value.shape)} "
+                         f"{dtype_text(value.dtype)}, {note}")
+    hidden_said = False
+    for op in view.ops:
+        if view.hidden_ops and not hidden_said and any(e.src is None for e in op.edges):
+            lines.append(f"# ... {view.hidden_ops:,} ops hidden (max_nodes={max_nodes}) ...")
+            hidden_said = True
+        args = [_operand(e) for e in op.edges] + op_params_text(op.params)
+        notes = [f"{shape_text(op.out.shape)} {dtype_text(op.out.dtype)}"]
+        if op.out.kind == W.NOGRAD_RESULT:
+            notes.append("no grad")
+        if op.out.kind == W.OUTPUT:
+            notes.append("output")
+        nograd = [e.input_name for e in op.edges if e.kind == W.NOGRAD]
+        if nograd:
+            notes.append("no gradient into " + ", ".join(nograd))
+        lines.append(f"{op.out.name} = {op.node.op.name}({', '.join(args)})  # "
+                     + "; ".join(notes))
+    return "\n".join(lines)
