@@ -1,0 +1,16 @@
+"""Runnable tutorials: seven questions about backprop, answered with autodiff.
+
+Run them all with ``python -m tutorials`` (``--quick`` for small sizes), or one
+with ``python tutorials/05_mlp_from_scratch.py``.  Each module's ``main(argv)``
+returns a dict of its key results.
+"""
+
+TUTORIALS = (
+    "01_softmax_jacobian",
+    "02_bump_layer",
+    "03_embeddings_vs_indexing",
+    "04_custom_gradients",
+    "05_mlp_from_scratch",
+    "06_gradient_checking",
+    "07_gradient_descent",
+)

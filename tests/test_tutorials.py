@@ -1,0 +1,131 @@
+"""Run every tutorial in --quick mode (in-process) and check the numbers it reports."""
+
+import importlib
+import types
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import tutorials
+from tutorials import __main__ as runner
+
+
+def run(name, tmp_path):
+    module = importlib.import_module(f"tutorials.{name}")
+    result = module.main(["--quick", "--no-progress", "--out", str(tmp_path / name)])
+    assert result["name"] == name
+    assert result["summary"]
+    for f in result["files"]:
+        assert Path(f).exists() and Path(f).stat().st_size > 0, f
+    pngs = [f for f in result["files"] if f.endswith(".png")]
+    graphs = [f for f in result["files"] if f.endswith((".svg", ".dot"))]
+    assert pngs or graphs, "each tutorial writes at least one figure or graph"
+    return result
+
+
+def test_01_softmax_jacobian(tmp_path):
+    r = run("01_softmax_jacobian", tmp_path)
+    assert r["jacobian_row_sums_max"] < 1e-12
+    assert r["jacobian_vs_formula"] < 1e-12
+    assert r["naive_overflow_nan"] and r["stable_finite"]
+    assert r["sum_softmax_grad_max"] < 1e-12          # the "all zeros" gradient
+    assert r["vjp_vs_formula"] < 1e-12
+    assert r["cross_entropy_vs_p_minus_onehot"] < 1e-12
+    assert r["interop_vs_op"] < 1e-12
+    assert r["kernel_vs_numpy_max_diff"] < 1e-12
+    assert r["kernel_speedup"] > 0
+    assert any(f.endswith((".svg", ".dot")) for f in r["files"])
+
+
+def test_02_bump_layer(tmp_path):
+    r = run("02_bump_layer", tmp_path)
+    assert r["threshold_grad_is_none"]
+    assert r["explain_message"]
+    assert r["naive_grad_has_nan"] and r["anomaly_caught"]
+    assert r["safe_grad_finite"]
+    assert abs(r["learned_sigma"] - 0.5) < 1e-2
+    for true, learned in r["sweep"]:
+        assert abs(true - learned) < 1e-2
+
+
+def test_03_embeddings_vs_indexing(tmp_path):
+    r = run("03_embeddings_vs_indexing", tmp_path)
+    assert r["outputs_max_diff"] == 0.0
+    assert r["embedding_vs_indexing_grad_diff"] == 0.0
+    assert r["onehot_grad_diff"] < 1e-12
+    assert r["repeated_index_accumulates"]
+    assert r["val_loss_last"] < r["val_loss_first"]
+    assert r["head_grads_split"]
+
+
+def test_04_custom_gradients(tmp_path):
+    r = run("04_custom_gradients", tmp_path)
+    assert r["matmul_rule_error"] < 1e-12
+    assert r["batched_gradcheck"] is True
+    assert r["batched_vs_builtin"] < 1e-12
+    assert "input 1" in r["shape_error"] and "(4, 4)" in r["shape_error"]
+    assert r["wrong_transpose_caught"]
+    assert r["ste_trick_equal"]
+    assert r["fits"]["round (true gradient 0)"][0] == pytest.approx(0.2)  # never moves
+    assert r["fits"]["STE"][1] == 3.0                                     # learns slope 3
+
+
+def test_05_mlp_from_scratch(tmp_path):
+    r = run("05_mlp_from_scratch", tmp_path)
+    assert r["accuracy"] >= 0.9
+    assert r["numpy_vs_autodiff_grad"] < 1e-10
+    assert r["numpy_accuracy"] >= 0.9
+    assert r["loss_history"][-1] < r["loss_history"][0]
+
+
+def test_06_gradient_checking(tmp_path):
+    r = run("06_gradient_checking", tmp_path)
+    assert r["network_ok"] is True and r["network_rel_error"] < 1e-6
+    assert r["bug_caught"] and r["bug_caught_in_network"]
+    assert r["bug_hidden_at_batch_1"]
+    assert r["bug_ratio"] == pytest.approx(4.0, rel=1e-6)
+    assert r["fixed_passes"]
+    eps, err = r["best_eps"]["float64_central"]
+    assert 1e-7 < eps < 1e-4 and err < 1e-9
+    assert r["best_eps"]["float32_central"][1] > 100 * err
+
+
+def test_07_gradient_descent(tmp_path):
+    r = run("07_gradient_descent", tmp_path)
+    np.testing.assert_allclose(r["theta"], [5.2148, -0.5733], atol=1e-4)
+    assert r["axis0_err"] < 1e-12
+    assert r["mahalanobis_err"] < 1e-10
+    assert r["pairwise_nan_naive"] > 0 and r["pairwise_nan_safe"] == 0
+    assert r["pairwise_err"] < 1e-10
+    assert r["normalize_err"] < 1e-10
+    assert r["ranking_err"] < 1e-10
+
+
+def test_every_tutorial_is_listed_and_has_a_question():
+    here = Path(tutorials.__file__).parent
+    scripts = sorted(p.stem for p in here.glob("[0-9][0-9]_*.py"))
+    assert scripts == sorted(tutorials.TUTORIALS)
+    for stem in scripts:
+        text = (here / f"{stem}.py").read_text()
+        assert "Question:" in text.split('"""')[1], stem
+        assert "# %%" in text, stem
+
+
+def test_runner_reports_and_fails(tmp_path, monkeypatch, capsys):
+    assert runner.main(["--quick", "--no-progress", "--out", str(tmp_path), "07"]) == 0
+    out = capsys.readouterr().out
+    assert "07_gradient_descent" in out and "ok" in out and "theta" in out
+    assert (tmp_path / "07_gradient_descent" / "gradient_descent.png").exists()
+
+    def broken(argv):
+        raise RuntimeError("planted failure")
+    real_import = importlib.import_module
+    monkeypatch.setattr(runner.importlib, "import_module",
+                        lambda name: types.SimpleNamespace(main=broken)
+                        if name.endswith("06_gradient_checking") else real_import(name))
+    assert runner.main(["--quick", "--no-progress", "--out", str(tmp_path), "06", "07"]) == 1
+    out = capsys.readouterr().out
+    assert "FAILED" in out and "planted failure" in out
+    with pytest.raises(SystemExit, match="no tutorial matches"):
+        runner.main(["no_such_tutorial"])
