@@ -53,6 +53,14 @@ def test_named_parameters_are_registered_with_dotted_names():
     assert isinstance(block.heads, nn.ModuleList) and len(block.heads) == 2
     # Parameters learn their full name, for graphs and warnings.
     assert block.inner.weight.name == "inner.weight"
+    assert block.heads[1].bias.name == "heads.1.bias"
+    assert nn.MLP([2, 3, 1]).layers[1].weight.name == "layers.1.weight"
+    assert nn.Sequential(nn.Linear(2, 2))[0].bias.name == "0.bias"
+    assert nn.Parameter([1.0], name="mine").name == "mine"
+    holder = nn.Sequential(nn.Linear(1, 1))
+    holder[0].weight.name = "custom"
+    holder.other = nn.Linear(1, 1)
+    assert holder[0].weight.name == "custom"          # a name the user set is kept
 
 
 def test_reassigning_and_deleting_attributes_updates_registration():

@@ -72,6 +72,16 @@ class Parameter(Tensor):
         # ("layers.0.weight"), so graphs and warnings can say which one it is.
         self._auto_name = name is None
 
+    @property
+    def name(self):
+        """The parameter's label; set by hand, or its dotted name in the owning module."""
+        return self._name
+
+    @name.setter
+    def name(self, value):
+        self._name = value
+        self._auto_name = False
+
     def __repr__(self):
         body = np.array2string(self.data, separator=", ", prefix="Parameter(")
         extras = "" if self.data.dtype == np.float64 else f", dtype={self.data.dtype}"
@@ -118,10 +128,17 @@ class Module:
         if isinstance(value, Parameter):
             self._parameters[name] = value
             if value._auto_name and value.name is None:
-                value.name = name
+                value._name = name
         elif isinstance(value, Module):
             self._modules[name] = value
+            self._name_parameters()
         object.__setattr__(self, name, value)
+
+    def _name_parameters(self):
+        # Give unnamed parameters their dotted name as seen from this module
+        # (named_parameters does it); a longer name from a parent wins later.
+        for _ in self.named_parameters():
+            pass
 
     def __delattr__(self, name):
         self._parameters.pop(name, None)
@@ -177,7 +194,7 @@ class Module:
                 seen.add(id(param))
                 full = f"{prefix}.{name}" if prefix else name
                 if param._auto_name and len(full) > len(param.name or ""):
-                    param.name = full
+                    param._name = full
                 yield full, param
 
     def parameters(self) -> Iterator[Parameter]:
@@ -283,6 +300,7 @@ class ModuleList(Module):
         if not isinstance(module, Module):
             raise TypeError(f"ModuleList: items must be Modules, not {type(module).__name__}")
         self._modules[str(len(self._modules))] = module
+        self._name_parameters()
 
     def __getitem__(self, index):
         items = list(self._modules.values())

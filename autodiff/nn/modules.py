@@ -180,6 +180,7 @@ class Sequential(Module):
                     f"Sequential: layer {i} ({layer!r}) is not a Module; wrap "
                     "functions in a Module (e.g. ad.nn.ReLU() instead of F.relu)")
             self._modules[str(i)] = layer
+        self._name_parameters()
 
     def forward(self, x):
         for layer in self._modules.values():
