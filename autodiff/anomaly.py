@@ -180,10 +180,35 @@ def _input_names(op, n):
 # ----------------------------------------------------------------------------------
 # detect_anomaly: the state and the two hooks
 # ----------------------------------------------------------------------------------
+class _IdMap:
+    """A dict keyed by object identity whose entries vanish with the key.
+
+    (WeakKeyDictionary compares keys with ``==``, which a Tensor answers elementwise.)
+    """
+
+    def __init__(self):
+        self.data = {}
+
+    def get(self, key, default=None):
+        entry = self.data.get(id(key))
+        return entry[1] if entry is not None and entry[0]() is key else default
+
+    def setdefault(self, key, default):
+        entry = self.data.get(id(key))
+        if entry is not None and entry[0]() is key:
+            return entry[1]
+        ident = id(key)
+        data = self.data
+        ref = weakref.ref(key, lambda r: data.pop(ident, None) if data.get(ident, (r,))[0]
+                          is r else None)
+        data[ident] = (ref, default)
+        return default
+
+
 class _AnomalyState:
     def __init__(self):
         # parent (Node or leaf Tensor) -> [(weakref to consumer node, position, raw gradient)]
-        self.sent = weakref.WeakKeyDictionary()
+        self.sent = _IdMap()
         # node -> raw upstream gradient it received
         self.upstream = weakref.WeakKeyDictionary()
         # where-node -> its condition array (saved before the node is released)
@@ -274,10 +299,10 @@ def _on_gradient(node, g, i, gi):
     state.upstream[node] = g_raw
     if node.op.name == "where" and node.args is not None and node not in state.conditions:
         state.conditions[node] = np.asarray(node.args[0])
-    try:
-        state.sent.setdefault(parent, []).append((weakref.ref(node), i, gi_raw))
-    except TypeError:
-        pass
+    sent = state.sent.setdefault(parent, [])
+    if len(sent) > 16:                  # a parameter lives across steps: drop dead graphs
+        sent[:] = [entry for entry in sent if entry[0]() is not None]
+    sent.append((weakref.ref(node), i, gi_raw))
     if gi_raw.dtype.kind not in "fc" or np.isfinite(gi_raw).all():
         return
     if g_raw.dtype.kind in "fc" and not np.isfinite(g_raw).all():

@@ -185,9 +185,11 @@ def _zeroing_reason(node, target_items):
     return None
 
 
-def _output_from_last_backward():
-    ref = _grad_mode.last_root
-    return ref() if ref is not None else None
+def _root_of_last_backward():
+    """The root node of the last ``.backward()`` in this thread, if its tensor still lives."""
+    last = _grad_mode.last_root
+    tensor = last() if last is not None else None
+    return tensor._node if tensor is not None else None
 
 
 def explain(t, output=None) -> str:
@@ -250,20 +252,22 @@ def explain(t, output=None) -> str:
         return "\n".join(lines)
 
     if output is None:
-        output = _output_from_last_backward()
-        if output is None:
-            lines.append("No backward pass has run in this thread (or its output tensor was "
-                         "deleted); call explain(t, output=loss).")
+        root = _root_of_last_backward()
+        if root is None:
+            lines.append("I cannot see the output: no backward pass has run in this thread, "
+                         "or its output tensor is gone (the tape keeps only a weak reference, "
+                         "so after f(x).sum().backward() or del loss it is freed). Keep the "
+                         "output in a variable, or call explain(t, output=loss).")
             return "\n".join(lines)
-    if output is t:
-        lines.append("It is itself the output of the backward pass.")
-        return "\n".join(lines)
-    root = output._node
-    out_text = (f"the output ({_node_label(root)}, shape {output.shape})"
-                if root is not None else "the output (a leaf tensor)")
-    if root is None:
-        lines.append(f"Why: not connected: {out_text} has no recorded history.")
-        return "\n".join(lines)
+    else:
+        if output is t:
+            lines.append("It is itself the output of the backward pass.")
+            return "\n".join(lines)
+        root = output._node
+        if root is None:
+            lines.append("Why: not connected: the output is a leaf with no recorded history.")
+            return "\n".join(lines)
+    out_text = f"the output ({_node_label(root)}, shape {root.shape})"
 
     best, parent_of, consumers = _walk(root, t)
     if t not in best:

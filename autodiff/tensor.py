@@ -172,6 +172,13 @@ class Tensor:
         from .graph import run_backward
 
         if not self.requires_grad:
+            if self._node is not None:
+                raise RuntimeError(
+                    f"backward: this tensor does not require grad: it comes out of "
+                    f"'{self._node.op.name}', and no input on its history carries a gradient "
+                    "(inputs without requires_grad=True, or used only through comparisons, "
+                    "where conditions or stop_gradient). ad.explain(w, output=this_tensor) "
+                    "says why for a given input w.")
             raise RuntimeError(
                 "backward: this tensor does not require grad and has no recorded history. "
                 "Create the inputs with requires_grad=True (and outside ad.no_grad()) "
