@@ -136,7 +136,7 @@ def _edge_attrs(edge, multi_input, extra):
         attrs.update(color=_HIGHLIGHT, fontcolor=_HIGHLIGHT, penwidth="2.5")
         label = (label + "\n" if label else "") + extra
     if label:
-        attrs["label"] = label
+        attrs["label"] = label.replace("\\", "\\\\").replace("\n", "\\n")  # DOT line breaks
     return attrs
 
 
