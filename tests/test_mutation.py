@@ -1,0 +1,166 @@
+"""Mutation safety: a leaf array saved by a live graph cannot be changed in place.
+
+The contract (see autodiff/anomaly.py): while a graph that will need a parameter's
+array for its backward is alive, that array is read-only; it is writable again when
+the graph is freed by backward (no retain_graph) or dropped.
+"""
+
+from __future__ import annotations
+
+import gc
+
+import numpy as np
+import pytest
+
+import autodiff as ad
+from autodiff import graph
+
+READ_ONLY = "read-only"
+
+
+def test_changing_a_parameter_between_forward_and_backward_raises():
+    w = ad.tensor([1.0, 2.0], requires_grad=True)
+    loss = (w * w).sum()
+    with pytest.raises(ValueError, match=READ_ONLY):
+        w.data -= 0.5
+    with pytest.raises(ValueError, match=READ_ONLY):
+        w.data[0] = 10.0
+    loss.backward()                          # the gradient of the values actually used
+    np.testing.assert_array_equal(w.grad, [2.0, 4.0])
+
+
+def test_the_users_own_array_is_protected_too():
+    a = np.array([1.0, 3.0])
+    w = ad.tensor(a, requires_grad=True)     # no copy: w.data is a
+    loss = ad.exp(w).sum()
+    with pytest.raises(ValueError, match=READ_ONLY):
+        a[1] = 0.0
+    loss.backward()
+    np.testing.assert_allclose(w.grad, np.exp([1.0, 3.0]))
+    a[1] = 0.0                               # freed: allowed again
+    assert w.data[1] == 0.0
+
+
+def test_in_place_optimizer_step_after_backward_works():
+    w = ad.tensor([1.0, -2.0], requires_grad=True)
+    for _ in range(3):
+        loss = (w * w).sum()
+        loss.backward()
+        w.data -= 0.25 * w.grad              # the idiom every optimizer uses
+        w.grad = None
+    np.testing.assert_allclose(w.data, np.array([1.0, -2.0]) * 0.5 ** 3)
+
+
+def test_optim_sgd_training_loop_runs_and_matches_the_closed_form():
+    w = ad.nn.Parameter(np.array([3.0, -1.0]))
+    opt = ad.optim.SGD([w], lr=0.1)
+    for _ in range(5):
+        opt.zero_grad()
+        loss = ((w - 1.0) ** 2).sum()
+        loss.backward()
+        opt.step()
+    np.testing.assert_allclose(w.data, 1.0 + np.array([2.0, -2.0]) * 0.8 ** 5)
+
+
+def test_a_graph_dropped_without_backward_releases_the_array():
+    gc.disable()
+    try:
+        w = ad.tensor([1.0, 2.0], requires_grad=True)
+        loss = (w * 3).sum()
+        assert not w.data.flags.writeable
+        del loss
+        assert w.data.flags.writeable
+        w.data += 1.0
+    finally:
+        gc.enable()
+
+
+def test_retain_graph_keeps_the_guard_until_the_last_backward():
+    w = ad.tensor([2.0], requires_grad=True)
+    loss = (w ** 3).sum()
+    loss.backward(retain_graph=True)
+    with pytest.raises(ValueError, match=READ_ONLY):
+        w.data *= 2                           # would corrupt the second backward
+    loss.backward()
+    np.testing.assert_allclose(w.grad, [24.0])
+    w.data *= 2
+    assert w.data[0] == 4.0
+
+
+def test_an_array_in_two_graphs_stays_guarded_until_both_are_freed():
+    w = ad.tensor([1.0], requires_grad=True)
+    first = (w * 2).sum()
+    second = (w * 5).sum()
+    first.backward()
+    with pytest.raises(ValueError, match=READ_ONLY):
+        w.data += 1
+    second.backward()
+    w.data += 1
+    assert w.data[0] == 2.0 and w.grad[0] == 7.0
+
+
+def test_use_only_in_a_comparison_or_under_no_grad_does_not_guard():
+    w = ad.tensor([1.0], requires_grad=True)
+    mask = w > 0                                 # no gradient flows there
+    with ad.no_grad():
+        y = w * 2
+    w.data += 1
+    assert bool(mask.data[0]) and y.data[0] == 2.0
+
+
+def test_an_array_that_was_read_only_already_stays_read_only():
+    a = np.array([1.0, 2.0])
+    a.flags.writeable = False
+    w = ad.tensor(a, requires_grad=True)
+    loss = (w * w).sum()
+    loss.backward()
+    assert not a.flags.writeable
+    np.testing.assert_array_equal(w.grad, [2.0, 4.0])
+
+
+def test_functional_grad_and_higher_order_release_the_input():
+    x = np.array([1.0, 2.0])
+    g = ad.grad(lambda t: (t ** 3).sum())(x)
+    np.testing.assert_allclose(g, 3 * x ** 2)
+    x += 1                                        # the caller's array is writable again
+    w = ad.tensor([1.0, 2.0], requires_grad=True)
+    y = (w ** 3).sum()
+    (gw,) = graph.run_backward(y, np.ones(()), inputs=[w], create_graph=True)
+    gw.sum().backward()
+    del y, gw
+    w.data += 1
+
+
+def test_the_guard_registry_empties_after_each_training_step():
+    w = ad.tensor(np.ones((3, 2)), requires_grad=True)
+    b = ad.tensor(np.zeros(2), requires_grad=True)
+    x = np.ones((4, 3))
+    for _ in range(20):
+        loss = ((x @ w + b) ** 2).mean()
+        assert len(graph.guarded_leaf_arrays) >= 2
+        loss.backward()
+        assert not graph.guarded_leaf_arrays
+        w.data -= 0.01 * w.grad
+        b.data -= 0.01 * b.grad
+        w.grad = b.grad = None
+
+
+def test_custom_function_inputs_are_guarded_too():
+    class Square(ad.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x
+
+        @staticmethod
+        def backward(ctx, grad):
+            (x,) = ctx.saved
+            return 2 * x * grad
+
+    w = ad.tensor([3.0], requires_grad=True)
+    out = Square.apply(w).sum()
+    with pytest.raises(ValueError, match=READ_ONLY):
+        w.data[0] = 0.0
+    out.backward()
+    np.testing.assert_array_equal(w.grad, [6.0])
+    w.data[0] = 0.0
