@@ -162,6 +162,7 @@ def test_names_with_special_characters_render_through_dot(tmp_path):
     for name in NASTY[:-1] + ["<out> & {|}"]:
         assert name in texts
     assert "tab and" in texts and "newline" in texts
+    assert "# tab\tand\\nnewline: leaf (2,) float64" in ad.viz.text(y)   # still one line
 
 
 def test_op_labels_show_key_arguments():
@@ -175,6 +176,10 @@ def test_op_labels_show_key_arguments():
     assert "axis=-1" in source
     text = ad.viz.text(z)
     assert "v4 = take(v3, [1, 1, 0], axis=0)  # (3, 3) float64" in text
+    assert "v2 = mean(v1, axis=1, keepdims=True)" in text
+    e = ad.einsum("ij,i->j", ad.swapaxes(x[0], 0, 1), x[1, 0])
+    assert "einsum('ij,i->j', v2, v3)" in ad.viz.text(e)
+    assert "swapaxes(v1, 0, 1)" in ad.viz.text(e)
     # Both gathers scatter-add in the backward.
     assert source.count("grad scatter-added") == 2 + 1          # two edges + the legend
 

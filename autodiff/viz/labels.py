@@ -85,31 +85,42 @@ def key_text(key) -> str:
     return "[" + ", ".join(_item_text(p) for p in parts) + "]"
 
 
-def param_text(name, value):
-    """``name=value`` for an op argument, or None when it is a default or not printable."""
+def value_text(name, value):
+    """An op argument's value as written in Python, or None for a default / unprintable one."""
     if value is None or value is False:
         return None
     if name == "key":
         return key_text(value)
-    if isinstance(value, (bool, int, float, complex, str, np.integer, np.floating)):
-        return f"{name}={value!r}" if isinstance(value, str) else f"{name}={value}"
-    if isinstance(value, (np.dtype, type)) and (isinstance(value, np.dtype)
-                                                or issubclass(value, np.generic)):
-        return f"{name}={np.dtype(value)}"
-    if isinstance(value, (tuple, list, slice, np.ndarray)) or value is Ellipsis:
-        if isinstance(value, (tuple, list)) and not all(
-                isinstance(v, (int, np.integer, type(None))) for v in value):
-            return f"{name}={key_text(tuple(value))}"
-        if isinstance(value, (tuple, list)):
-            return f"{name}={tuple(int(v) if v is not None else None for v in value)}"
-        return f"{name}={_item_text(value)}"
+    if isinstance(value, str):
+        return repr(value)
+    if isinstance(value, (bool, int, float, complex, np.integer, np.floating)):
+        return str(value)
+    if isinstance(value, np.dtype) or (isinstance(value, type) and issubclass(value, np.generic)):
+        return str(np.dtype(value))
+    if isinstance(value, (tuple, list)):
+        if all(isinstance(v, (int, np.integer, type(None))) for v in value):
+            return str(tuple(int(v) if v is not None else None for v in value))
+        return key_text(tuple(value))
+    if isinstance(value, (slice, np.ndarray)) or value is Ellipsis:
+        return _item_text(value)
     return None
 
 
-def op_params_text(params) -> list[str]:
+def _is_anonymous(name):
+    return name[:1] == "x" and name[1:].isdigit()
+
+
+def op_params_text(params, positional_names=True) -> list[str]:
+    """``name=value`` texts for an op's arguments (``params``: (name, value, position)).
+
+    Positional arguments whose input has no real name (``x0``) show their value only;
+    with ``positional_names=False`` no positional argument shows its name.
+    """
     out = []
-    for name, value in params:
-        text = param_text(name, value)
-        if text is not None:
-            out.append(text)
+    for name, value, position in params:
+        text = value_text(name, value)
+        if text is None:
+            continue
+        bare = position is not None and (not positional_names or _is_anonymous(name))
+        out.append(text if bare or name == "key" else f"{name}={text}")
     return out

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from . import walk as W
-from .labels import dtype_text, inline_text, op_params_text, shape_text
+from .labels import dtype_text, inline_text, op_params_text, shape_text, value_text
+
+
+def _one_line(name):
+    return name.replace("\r", "\\r").replace("\n", "\\n")
 
 
 def _operand(edge):
@@ -12,7 +16,7 @@ def _operand(edge):
         return "<hidden>"
     if src.kind == W.CONSTANT and not src.named:
         return "<freed>" if src.data is None else inline_text(src.data)
-    return src.name
+    return _one_line(src.name)
 
 
 def text(t, params=None, max_nodes: int | None = None) -> str:
@@ -32,14 +36,21 @@ def text(t, params=None, max_nodes: int | None = None) -> str:
     for value in view.values:
         if value.kind == W.LEAF or (value.kind == W.OUTPUT and value.node is None):
             note = "requires grad" if value.tensor.requires_grad else "no grad"
-            lines.append(f"# {value.name}: leaf {shape_text(value.shape)} "
+            lines.append(f"# {_one_line(value.name)}: leaf {shape_text(value.shape)} "
                          f"{dtype_text(value.dtype)}, {note}")
     hidden_said = False
     for op in view.ops:
         if view.hidden_ops and not hidden_said and any(e.src is None for e in op.edges):
             lines.append(f"# ... {view.hidden_ops:,} ops hidden (max_nodes={max_nodes}) ...")
             hidden_said = True
-        args = [_operand(e) for e in op.edges] + op_params_text(op.params)
+        positional = [(e.position, _operand(e)) for e in op.edges]
+        for name, value, position in op.params:
+            shown = value_text(name, value) if position is not None else None
+            if shown is not None:
+                positional.append((position, shown))
+        positional.sort()
+        keywords = op_params_text([p for p in op.params if p[2] is None])
+        args = [text for _, text in positional] + keywords
         notes = [f"{shape_text(op.out.shape)} {dtype_text(op.out.dtype)}"]
         if op.out.kind == W.NOGRAD_RESULT:
             notes.append("no grad")
@@ -48,6 +59,6 @@ def text(t, params=None, max_nodes: int | None = None) -> str:
         nograd = [e.input_name for e in op.edges if e.kind == W.NOGRAD]
         if nograd:
             notes.append("no gradient into " + ", ".join(nograd))
-        lines.append(f"{op.out.name} = {op.node.op.name}({', '.join(args)})  # "
+        lines.append(f"{_one_line(op.out.name)} = {op.node.op.name}({', '.join(args)})  # "
                      + "; ".join(notes))
     return "\n".join(lines)

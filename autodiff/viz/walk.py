@@ -65,7 +65,7 @@ class OpVertex:
         self.node = node
         self.out = out
         self.edges = []
-        self.params = []
+        self.params = []          # (name, value, position or None for a keyword)
         self.freed = node.args is None
 
 
@@ -213,7 +213,7 @@ def build(t, params=None, max_nodes=None):
         k = number
         number += 1
         if vertex.__class__ is not Node:
-            if id(vertex) not in drawn_leaf and vertex is not t:
+            if id(vertex) not in drawn_leaf:
                 view.hidden_inputs += 1
                 continue
             name = names.get(id(vertex)) or vertex._name
@@ -267,7 +267,7 @@ def _add_edges(view, op_vertex, node, names, n_const, hidden):
             else:
                 arg = args[i]
                 if not _is_constant_input(arg, diff_position):
-                    op_vertex.params.append((input_name, arg))
+                    op_vertex.params.append((input_name, arg, i))
                     continue
             name = names.get(id(arg)) if arg is not None else None
             cid = f"c{n_const}"
@@ -297,5 +297,5 @@ def _add_edges(view, op_vertex, node, names, n_const, hidden):
         op_vertex.edges.append(Edge(src, op_vertex, i, input_name, kind, src.shape))
     if node.kwargs and not _custom_kwargs(op):
         for key, value in node.kwargs.items():
-            op_vertex.params.append((key, value))
+            op_vertex.params.append((key, value, None))
     return n_const
