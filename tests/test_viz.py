@@ -11,8 +11,8 @@ import pytest
 import autodiff as ad
 from autodiff.viz import GraphFreedError, GraphvizNotFoundError
 
-NODE_RE = re.compile(r"^\t(\w+) \[label=(<.*>|\S+)(?: |\])", re.M)
-EDGE_RE = re.compile(r"^\t(\w+) -> (\w+)(?: \[(.*)\])?$", re.M)
+NODE_RE = re.compile(r"^\t(\w+) \[label=(<.*>|\S+)(?: |\])", re.MULTILINE)
+EDGE_RE = re.compile(r"^\t(\w+) -> (\w+)(?: \[(.*)\])?$", re.MULTILINE)
 
 
 def small_program():
@@ -32,7 +32,7 @@ def edges_of(source):
 
 
 def test_dot_text_of_small_program_has_exactly_the_expected_graph():
-    x, W, b, loss = small_program()
+    x, _, _, loss = small_program()
     graph = ad.viz.draw(loss, params={"x": x}, legend=False)
     assert isinstance(graph, graphviz.Digraph)
     source = graph.source
@@ -65,7 +65,7 @@ def test_dot_text_of_small_program_has_exactly_the_expected_graph():
 
 
 def test_values_and_grads_appear_only_when_asked():
-    x, W, b, loss = small_program()
+    _, _, b, loss = small_program()
     plain = ad.viz.draw(loss).source
     assert "0.125" not in plain and "grad:" not in plain and "recomputed" not in plain
     with_values = ad.viz.draw(loss, show_values=True).source
@@ -88,7 +88,7 @@ def test_same_program_gives_identical_dot_text():
 
 
 def test_text_is_one_line_per_op_in_topological_order():
-    x, W, b, loss = small_program()
+    x, _, _, loss = small_program()
     assert ad.viz.text(loss, params={"x": x}).splitlines() == [
         "# W: leaf (3, 2) float64, requires grad",
         "# b: leaf (2,) float64, requires grad",
@@ -215,7 +215,7 @@ def test_names_from_params_mapping_and_module():
 
 
 def test_drawing_a_freed_graph_works_and_says_so():
-    x, W, b, loss = small_program()
+    loss = small_program()[3]
     loss.backward()
     source = ad.viz.draw(loss, show_values=True, show_grads=True).source
     assert "values freed by backward()" in source
@@ -291,7 +291,8 @@ def test_render_steps_writes_one_picture_per_step(tmp_path, monkeypatch):
     paths = ad.viz.render_steps(y, tmp_path / "steps")
     assert [p.rsplit("/", 1)[1] for p in paths] == ["step_001.svg", "step_002.svg",
                                                      "step_003.svg"]
-    svg = open(paths[2]).read()
+    with open(paths[2]) as f:
+        svg = f.read()
     assert "step 3/3: multiply" in svg and "#cc0000" in svg
     empty = tmp_path / "empty_bin"
     empty.mkdir()

@@ -8,11 +8,30 @@
 >>> print(ad.viz.steps(loss))            # the backward pass, one op at a time
 """
 
-from .draw import Graph, GraphvizNotFoundError, INSTALL_HINT, draw, render
-from .steps import (Contribution, GraphFreedError, Step, Steps, print_steps, render_steps,
-                    steps)
+from .draw import INSTALL_HINT, Graph, GraphvizNotFoundError, draw, render
+from .steps import (
+    Contribution,
+    GraphFreedError,
+    Step,
+    Steps,
+    print_steps,
+    render_steps,
+    steps,
+)
 from .text import text
 
-__all__ = ["draw", "render", "text", "steps", "print_steps", "render_steps", "Graph",
-           "GraphvizNotFoundError", "GraphFreedError", "Step", "Steps", "Contribution",
-           "INSTALL_HINT"]
+__all__ = [
+    "INSTALL_HINT",
+    "Contribution",
+    "Graph",
+    "GraphFreedError",
+    "GraphvizNotFoundError",
+    "Step",
+    "Steps",
+    "draw",
+    "print_steps",
+    "render",
+    "render_steps",
+    "steps",
+    "text",
+]

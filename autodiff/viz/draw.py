@@ -144,17 +144,17 @@ def _legend():
     def row(fill, text, style=""):
         return (f'<TR><TD BGCOLOR="{fill}" BORDER="1" {style}>  </TD>'
                 f'<TD ALIGN="LEFT">{escape(text)}</TD></TR>')
+    def line(color, stroke, text):
+        return (f'<TR><TD><FONT COLOR="{color}">{stroke}</FONT></TD>'
+                f'<TD ALIGN="LEFT">{escape(text)}</TD></TR>')
     rows = [row(_FILL[W.LEAF], "leaf that requires grad"),
             row(_FILL[W.CONSTANT], "constant (no gradient)"),
             row(_FILL[W.RESULT], "intermediate result"),
             row(_FILL[W.OUTPUT], "output"),
             row(_OP_FILL, "operation"),
-            '<TR><TD><FONT COLOR="#e69138">━━</FONT></TD>'
-            '<TD ALIGN="LEFT">broadcast: grad summed back</TD></TR>',
-            '<TR><TD><FONT COLOR="#8e7cc3">━━</FONT></TD>'
-            '<TD ALIGN="LEFT">indexing: grad scatter-added</TD></TR>',
-            '<TR><TD><FONT COLOR="#999999">- -</FONT></TD>'
-            '<TD ALIGN="LEFT">no gradient flows</TD></TR>']
+            line("#e69138", "━━", "broadcast: grad summed back"),
+            line("#8e7cc3", "━━", "indexing: grad scatter-added"),
+            line("#999999", "- -", "no gradient flows")]
     return ('<<TABLE BORDER="1" CELLBORDER="0" CELLSPACING="2" COLOR="#999999">'
             '<TR><TD COLSPAN="2"><B>legend</B></TD></TR>' + "".join(rows) + "</TABLE>>")
 

@@ -102,8 +102,8 @@ class Step:
         return self.node.op.name
 
     def __str__(self):
-        lines = [f"step {self.index}/{self.count}: {self.op_name} -> {self.output.name} "
-                 f"{shape_text(self.output.shape)}",
+        lines = [(f"step {self.index}/{self.count}: {self.op_name} -> {self.output.name} "
+                  f"{shape_text(self.output.shape)}"),
                  f"  upstream g = {_indent(array_text(self.upstream, width=60), 15)}",
                  f"  rule: {self.rule}"]
         if self.inputs:
@@ -123,8 +123,8 @@ class Steps(list):
         self.root = root
 
     def __str__(self):
-        blocks = [f"backward pass from {self.root.name} {shape_text(self.root.shape)}: "
-                  f"{len(self)} step(s), the last op first"]
+        blocks = [(f"backward pass from {self.root.name} {shape_text(self.root.shape)}: "
+                   f"{len(self)} step(s), the last op first")]
         blocks.extend(str(s) for s in self)
         if self.totals:
             lines = ["gradients of the leaves from this pass:"]

@@ -23,8 +23,19 @@ _INDEX_OPS = frozenset({"getitem", "take"})
 class Value:
     """A tensor in the picture: a leaf, a constant, or the output of an op."""
 
-    __slots__ = ("id", "kind", "name", "named", "shape", "dtype", "data", "grad",
-                 "node", "tensor", "freed")
+    __slots__ = (
+        "data",
+        "dtype",
+        "freed",
+        "grad",
+        "id",
+        "kind",
+        "name",
+        "named",
+        "node",
+        "shape",
+        "tensor",
+    )
 
     def __init__(self, id, kind, name, named, shape, dtype, data, grad=None,
                  node=None, tensor=None, freed=False):
@@ -44,7 +55,7 @@ class Value:
 class Edge:
     """Input ``position`` of an op, fed by ``src`` (a Value, or the collapsed block)."""
 
-    __slots__ = ("src", "op", "position", "input_name", "kind", "src_shape")
+    __slots__ = ("input_name", "kind", "op", "position", "src", "src_shape")
 
     def __init__(self, src, op, position, input_name, kind, src_shape):
         self.src = src
@@ -58,7 +69,7 @@ class Edge:
 class OpVertex:
     """One recorded op: its node, its output Value and its input edges."""
 
-    __slots__ = ("id", "node", "out", "edges", "params", "freed")
+    __slots__ = ("edges", "freed", "id", "node", "out", "params")
 
     def __init__(self, id, node, out):
         self.id = id
