@@ -31,6 +31,18 @@ def relu_backward(g, x):
     return np.where(x > 0, g, 0)
 
 
+def leaky_relu(x, slope=0.01):
+    return np.where(x > 0, x, x * slope)
+
+
+def leaky_relu_backward(g, x, slope=0.01):
+    return np.where(x > 0, g, g * slope)
+
+
+def exp_backward(g, ans):
+    return g * ans
+
+
 def softmax(x, axis=-1):
     shifted = x - np.max(x, axis=axis, keepdims=True)
     e = np.exp(shifted)

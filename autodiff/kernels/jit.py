@@ -1,0 +1,560 @@
+"""Numba kernels behind ``autodiff.kernels`` (imported lazily, on the first large call).
+
+Every function here takes float32/float64 C-contiguous ndarrays that the dispatcher
+in ``__init__`` has already checked, and matches its twin in ``numpy_twins`` to
+float tolerance.  Loops are serial: on 2 shared cores a ``parallel=True`` loop loses
+to a serial one as soon as the other core is busy, and doubles compile time.
+
+Why not ``math.exp``: without a vector math library, LLVM calls the scalar libm
+``exp`` per element and the loop does not vectorize.  ``_exp`` below uses only
+arithmetic and bit operations, so loops that call it vectorize:
+
+    exp(x) = 2**k * p(r),  k = round(x / ln 2),  r = x - k ln 2  (two-part ln 2)
+
+with ``p`` a near-minimax polynomial (degree 11 for float64, 6 for float32) and
+``2**k`` built from its exponent bits, applied in two halves so subnormal results
+and results just below overflow come out right.  Measured error: at most 1 ulp
+from the correctly rounded result in both precisions over the whole finite range;
+NaN, ±inf, 0, overflow and underflow are exact (tests/test_kernels.py sweeps them).
+
+Everything the kernels call lives in this one file on purpose: Numba's on-disk cache
+is invalidated by a change to the file that holds a kernel, not to its callees.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numba
+import numpy as np
+from llvmlite import ir
+from numba.core import types
+from numba.core.errors import NumbaError
+from numba.extending import intrinsic, overload
+
+#: Errors that mean "this kernel could not be compiled or cached", as opposed to a
+#: wrong argument; the dispatcher falls back to the NumPy twin on these.
+CompileFailure = (NumbaError, OSError)
+
+# ----- a vectorizable exp ----------------------------------------------------------
+
+
+@intrinsic
+def _pow2_f64(typingctx, k):
+    """2.0**k for an integer-valued float64 k in [-1022, 1023], from its bits."""
+    def codegen(context, builder, signature, args):
+        i64 = ir.IntType(64)
+        n = builder.fptosi(args[0], i64)
+        bits = builder.shl(builder.add(n, ir.Constant(i64, 1023)), ir.Constant(i64, 52))
+        return builder.bitcast(bits, ir.DoubleType())
+    return types.float64(types.float64), codegen
+
+
+@intrinsic
+def _pow2_f32(typingctx, k):
+    """2.0**k for an integer-valued float32 k in [-126, 127], from its bits."""
+    def codegen(context, builder, signature, args):
+        i32 = ir.IntType(32)
+        n = builder.fptosi(args[0], i32)
+        bits = builder.shl(builder.add(n, ir.Constant(i32, 127)), ir.Constant(i32, 23))
+        return builder.bitcast(bits, ir.FloatType())
+    return types.float32(types.float32), codegen
+
+
+_F = np.float32
+# float64: k*LN2_HI is exact for |k| < 2**21; SHIFT = 1.5 * 2**52 rounds to an integer.
+_LOG2E, _LN2_HI, _LN2_LO = 1.4426950408889634, 6.93147180369123816490e-01, 1.90821492927058770002e-10
+_SHIFT, _HI, _LO = 6755399441055744.0, 710.0, -746.0
+(_Q9, _Q8, _Q7, _Q6, _Q5, _Q4, _Q3, _Q2, _Q1, _Q0) = (
+    2.510040371657669e-08, 2.7620112139572367e-07, 2.7557268421682613e-06,
+    2.4801521246131495e-05, 0.0001984126986307828, 0.0013888888917245787,
+    0.008333333333330056, 0.041666666666624066, 0.16666666666666669, 0.5000000000000001)
+# float32: the same scheme with float32 constants (all arithmetic stays float32).
+_LOG2E_F, _LN2_HI_F, _LN2_LO_F = _F(_LOG2E), _F(0.693145751953125), _F(1.428606765330187045e-06)
+_SHIFT_F, _HI_F, _LO_F, _HALF_F, _ONE_F = _F(12582912.0), _F(89.0), _F(-104.0), _F(0.5), _F(1.0)
+_P4, _P3, _P2, _P1, _P0 = (_F(0.0013926198007538915), _F(0.008363190107047558),
+                           _F(0.041666556149721146), _F(0.16666576266288757), _F(0.5))
+
+# 'contract' lets LLVM fuse a*b+c into one FMA; no reassociation, which would
+# break the round-to-integer trick (x + SHIFT) - SHIFT.
+_MATH = {"contract"}
+
+
+def _exp64(x):
+    xc = _HI if x > _HI else x
+    xc = _LO if xc < _LO else xc
+    k = (xc * _LOG2E + _SHIFT) - _SHIFT
+    r = (xc - k * _LN2_HI) - k * _LN2_LO
+    q = _Q9 * r + _Q8
+    q = q * r + _Q7
+    q = q * r + _Q6
+    q = q * r + _Q5
+    q = q * r + _Q4
+    q = q * r + _Q3
+    q = q * r + _Q2
+    q = q * r + _Q1
+    q = q * r + _Q0
+    p = 1.0 + (r + (r * r) * q)
+    k1 = (k * 0.5 + _SHIFT) - _SHIFT
+    y = (p * _pow2_f64(k1)) * _pow2_f64(k - k1)
+    return x if x != x else y
+
+
+def _exp32(x):
+    xc = _HI_F if x > _HI_F else x
+    xc = _LO_F if xc < _LO_F else xc
+    k = (xc * _LOG2E_F + _SHIFT_F) - _SHIFT_F
+    r = (xc - k * _LN2_HI_F) - k * _LN2_LO_F
+    q = _P4 * r + _P3
+    q = q * r + _P2
+    q = q * r + _P1
+    q = q * r + _P0
+    p = _ONE_F + (r + (r * r) * q)
+    k1 = (k * _HALF_F + _SHIFT_F) - _SHIFT_F
+    y = (p * _pow2_f32(k1)) * _pow2_f32(k - k1)
+    return x if x != x else y
+
+
+def _expm1_64(x):
+    # For |x| < ln2/2 the reduction is exact (k = 0, r = x), so expm1 = r + r*r*q
+    # with no cancellation; elsewhere exp(x) - 1 loses at most about 1 ulp.
+    xc = _HI if x > _HI else x
+    xc = _LO if xc < _LO else xc
+    k = (xc * _LOG2E + _SHIFT) - _SHIFT
+    r = (xc - k * _LN2_HI) - k * _LN2_LO
+    q = _Q9 * r + _Q8
+    q = q * r + _Q7
+    q = q * r + _Q6
+    q = q * r + _Q5
+    q = q * r + _Q4
+    q = q * r + _Q3
+    q = q * r + _Q2
+    q = q * r + _Q1
+    q = q * r + _Q0
+    pm1 = r + (r * r) * q
+    k1 = (k * 0.5 + _SHIFT) - _SHIFT
+    y = ((1.0 + pm1) * _pow2_f64(k1)) * _pow2_f64(k - k1) - 1.0
+    y = pm1 if k == 0.0 else y
+    return x if x != x else y
+
+
+def _expm1_32(x):
+    xc = _HI_F if x > _HI_F else x
+    xc = _LO_F if xc < _LO_F else xc
+    k = (xc * _LOG2E_F + _SHIFT_F) - _SHIFT_F
+    r = (xc - k * _LN2_HI_F) - k * _LN2_LO_F
+    q = _P4 * r + _P3
+    q = q * r + _P2
+    q = q * r + _P1
+    q = q * r + _P0
+    pm1 = r + (r * r) * q
+    k1 = (k * _HALF_F + _SHIFT_F) - _SHIFT_F
+    y = ((_ONE_F + pm1) * _pow2_f32(k1)) * _pow2_f32(k - k1) - _ONE_F
+    y = pm1 if k == _F(0.0) else y
+    return x if x != x else y
+
+
+def fexp(x):
+    """Vectorizable exp of a float32 or float64 scalar (usable inside Numba kernels)."""
+    return math.exp(x)
+
+
+def fexpm1(x):
+    """Vectorizable expm1 of a float32 or float64 scalar (usable inside Numba kernels)."""
+    return math.expm1(x)
+
+
+def _by_precision(f32_impl, f64_impl):
+    def typer(x):
+        if x == types.float32:
+            return f32_impl
+        if x == types.float64:
+            return f64_impl
+        return None
+    return typer
+
+
+# inline="always" inlines at the Numba level, so the loop that calls fexp vectorizes;
+# the inlined code takes the caller's fastmath flags, so callers use _MATH only.
+overload(fexp, inline="always")(_by_precision(_exp32, _exp64))
+overload(fexpm1, inline="always")(_by_precision(_expm1_32, _expm1_64))
+
+# ----- compilation -----------------------------------------------------------------
+
+_SOURCES = {}        # name -> (python function, njit options)
+
+
+def _kernel(**options):
+    """Register a kernel; it is compiled on its first call (``cache=True`` when possible)."""
+    def register(fn):
+        _SOURCES[fn.__name__.replace("_py", "")] = (fn, options)
+        return _compile(fn, options, cache=_CACHE)
+    return register
+
+
+def _compile(fn, options, cache):
+    # error_model="numpy": x / 0 gives inf/nan like NumPy instead of raising, and
+    # keeps the checks out of the loops so they vectorize.
+    options = {"error_model": "numpy", **options}
+    if cache:
+        try:
+            return numba.njit(cache=True, **options)(fn)
+        except Exception:   # no writable cache location: compile without caching
+            pass
+    return numba.njit(cache=False, **options)(fn)
+
+
+_CACHE = True
+
+
+def disable_cache():
+    """Recompile every kernel without the on-disk cache (after a failed cache write)."""
+    global _CACHE
+    if not _CACHE:
+        return
+    _CACHE = False
+    warnings.warn("autodiff.kernels: the Numba cache could not be written; kernels are "
+                  "compiled without caching in this process", RuntimeWarning, stacklevel=3)
+    for name, (fn, options) in _SOURCES.items():
+        globals()[name] = _compile(fn, options, cache=False)
+
+
+# ----- elementwise -----------------------------------------------------------------
+
+
+@_kernel(fastmath=_MATH)
+def _sigmoid_fwd(x, out, one):
+    for i in range(x.size):
+        v = x[i]
+        e = fexp(-abs(v))
+        inv = one / (one + e)
+        out[i] = inv if v >= 0 else e * inv
+
+
+@_kernel(fastmath=_MATH)
+def _sigmoid_bwd(g, s, out, one):
+    for i in range(g.size):
+        out[i] = g[i] * (s[i] * (one - s[i]))
+
+
+@_kernel(fastmath=_MATH)
+def _tanh_fwd(x, out, two):
+    # tanh|x| = -expm1(-2|x|) / (2 + expm1(-2|x|)), accurate for tiny |x| too.
+    for i in range(x.size):
+        v = x[i]
+        m = fexpm1(-two * abs(v))
+        out[i] = math.copysign(-m / (two + m), v)
+
+
+@_kernel(fastmath=_MATH)
+def _tanh_bwd(g, t, out, one):
+    for i in range(g.size):
+        out[i] = g[i] * (one - t[i] * t[i])
+
+
+@_kernel()
+def _relu_fwd(x, out, zero):
+    for i in range(x.size):
+        v = x[i]
+        out[i] = v if (v > zero or v != v) else zero    # NaN propagates, like np.maximum
+
+
+@_kernel()
+def _relu_bwd(g, x, out, zero):
+    for i in range(g.size):
+        out[i] = g[i] if x[i] > zero else zero
+
+
+@_kernel()
+def _leaky_fwd(x, out, slope, zero):
+    for i in range(x.size):
+        v = x[i]
+        out[i] = v if v > zero else v * slope
+
+
+@_kernel()
+def _leaky_bwd(g, x, out, slope, zero):
+    for i in range(g.size):
+        out[i] = g[i] if x[i] > zero else g[i] * slope
+
+
+@_kernel(fastmath=_MATH)
+def _exp_fwd(x, out):
+    for i in range(x.size):
+        out[i] = fexp(x[i])
+
+
+@_kernel(fastmath=_MATH)
+def _expm1_fwd(x, out):
+    for i in range(x.size):
+        out[i] = fexpm1(x[i])
+
+
+def _flat_call(kernel, x, *extra):
+    out = np.empty_like(x)
+    kernel(x.reshape(-1), out.reshape(-1), *extra)
+    return out
+
+
+def sigmoid(x):
+    return _flat_call(_sigmoid_fwd, x, x.dtype.type(1))
+
+
+def sigmoid_backward(g, s):
+    out = np.empty_like(g)
+    _sigmoid_bwd(g.reshape(-1), s.reshape(-1), out.reshape(-1), g.dtype.type(1))
+    return out
+
+
+def tanh(x):
+    return _flat_call(_tanh_fwd, x, x.dtype.type(2))
+
+
+def tanh_backward(g, t):
+    out = np.empty_like(g)
+    _tanh_bwd(g.reshape(-1), t.reshape(-1), out.reshape(-1), g.dtype.type(1))
+    return out
+
+
+def relu(x):
+    return _flat_call(_relu_fwd, x, x.dtype.type(0))
+
+
+def relu_backward(g, x):
+    out = np.empty_like(g)
+    _relu_bwd(g.reshape(-1), x.reshape(-1), out.reshape(-1), g.dtype.type(0))
+    return out
+
+
+def leaky_relu(x, slope=0.01):
+    return _flat_call(_leaky_fwd, x, x.dtype.type(slope), x.dtype.type(0))
+
+
+def leaky_relu_backward(g, x, slope=0.01):
+    out = np.empty_like(g)
+    _leaky_bwd(g.reshape(-1), x.reshape(-1), out.reshape(-1), g.dtype.type(slope), g.dtype.type(0))
+    return out
+
+
+def exp(x):
+    return _flat_call(_exp_fwd, x)
+
+
+def expm1(x):
+    return _flat_call(_expm1_fwd, x)
+
+
+# ----- softmax family, by rows of a (rows, C) view ----------------------------------
+# Each row (a few KB) stays in L1 across the passes over it, so memory is read once.
+# The max and the sums are separate functions with their own fastmath flags
+# ('nnan' / 'reassoc') so that they vectorize, while the loops that call fexp keep
+# strict IEEE semantics (which its range reduction needs).  A NaN anywhere in a row
+# still makes the whole row NaN, through exp(x - max) and the sum.
+
+
+def _row_max_py(xr):
+    # LLVM does not vectorize a plain max reduction here; 16 independent running
+    # maxima do (4x faster).  NaNs never win a comparison; they reach the output
+    # through exp(x - max) instead.
+    n = xr.size
+    acc = np.empty(16, xr.dtype)
+    for k in range(16):
+        acc[k] = xr[0]
+    j = 0
+    while j + 16 <= n:
+        for k in range(16):
+            v = xr[j + k]
+            acc[k] = v if v > acc[k] else acc[k]
+        j += 16
+    m = acc[0]
+    for k in range(16):
+        m = acc[k] if acc[k] > m else m
+    while j < n:
+        v = xr[j]
+        m = v if v > m else m
+        j += 1
+    return m
+
+
+def _row_sum_py(xr):
+    s = xr[0]
+    for j in range(1, xr.size):
+        s += xr[j]
+    return s
+
+
+def _row_dot_py(xr, yr):
+    s = xr[0] * yr[0]
+    for j in range(1, xr.size):
+        s += xr[j] * yr[j]
+    return s
+
+
+_row_max = _kernel()(_row_max_py)
+_row_sum = _kernel(fastmath={"reassoc", "contract"})(_row_sum_py)
+_row_dot = _kernel(fastmath={"reassoc", "contract"})(_row_dot_py)
+
+
+@_kernel(fastmath=_MATH)
+def _softmax_row(xr, outr, one):
+    """outr = softmax(xr) for one row; returns (sum of exp(xr - max), max)."""
+    m = _row_max(xr)
+    for j in range(xr.size):
+        outr[j] = fexp(xr[j] - m)
+    s = _row_sum(outr)
+    inv = one / s
+    for j in range(xr.size):
+        outr[j] *= inv
+    return s, m
+
+
+@_kernel(fastmath=_MATH)
+def _softmax_fwd(x, out, one):
+    for i in range(x.shape[0]):
+        _softmax_row(x[i], out[i], one)
+
+
+@_kernel(fastmath=_MATH)
+def _softmax_bwd(g, s, out):
+    for i in range(g.shape[0]):
+        gr, sr, outr = g[i], s[i], out[i]
+        dot = _row_dot(gr, sr)
+        for j in range(gr.size):
+            outr[j] = sr[j] * (gr[j] - dot)
+
+
+@_kernel(fastmath=_MATH)
+def _log_softmax_fwd(x, out):
+    for i in range(x.shape[0]):
+        xr, outr = x[i], out[i]
+        m = _row_max(xr)
+        for j in range(xr.size):
+            outr[j] = fexp(xr[j] - m)
+        lse = math.log(_row_sum(outr))
+        for j in range(xr.size):
+            outr[j] = (xr[j] - m) - lse
+
+
+@_kernel(fastmath=_MATH)
+def _log_softmax_bwd(g, ans, out):
+    for i in range(g.shape[0]):
+        gr, ar, outr = g[i], ans[i], out[i]
+        total = _row_sum(gr)
+        for j in range(gr.size):
+            outr[j] = gr[j] - fexp(ar[j]) * total
+
+
+@_kernel(fastmath=_MATH)
+def _cross_entropy_fwd(x, target, probs, one):
+    """Fill probs with the row softmaxes; return the summed loss (float64), or -1 - row
+    of the first out-of-range target."""
+    n, c = x.shape
+    total = 0.0
+    for i in range(n):
+        t = target[i]
+        if t < 0:
+            t += c
+        if t < 0 or t >= c:
+            return -1.0 - i
+        s, m = _softmax_row(x[i], probs[i], one)
+        total += math.log(s) - (x[i, t] - m)
+    return total
+
+
+@_kernel()
+def _cross_entropy_bwd(probs, target, out, scale, one):
+    n, c = probs.shape
+    for i in range(n):
+        pr, outr = probs[i], out[i]
+        for j in range(c):
+            outr[j] = pr[j] * scale
+        t = target[i]
+        if t < 0:
+            t += c
+        outr[t] = (pr[t] - one) * scale
+
+
+def _rows(a):
+    return a.reshape(-1, a.shape[-1])
+
+
+def softmax(x, axis=-1):
+    out = np.empty_like(x)
+    _softmax_fwd(_rows(x), _rows(out), x.dtype.type(1))
+    return out
+
+
+def softmax_backward(g, s, axis=-1):
+    out = np.empty_like(g)
+    _softmax_bwd(_rows(g), _rows(s), _rows(out))
+    return out
+
+
+def log_softmax(x, axis=-1):
+    out = np.empty_like(x)
+    _log_softmax_fwd(_rows(x), _rows(out))
+    return out
+
+
+def log_softmax_backward(g, ans, axis=-1):
+    out = np.empty_like(g)
+    _log_softmax_bwd(_rows(g), _rows(ans), _rows(out))
+    return out
+
+
+def cross_entropy(logits, target):
+    probs = np.empty_like(logits)
+    total = _cross_entropy_fwd(logits, target, probs, logits.dtype.type(1))
+    if total <= -1.0:     # losses are >= 0, so this is the bad-target marker -1 - row
+        row = int(-1.0 - total)
+        raise IndexError(f"cross_entropy: target {target[row]} in row {row} is out of range "
+                         f"for {logits.shape[1]} classes")
+    return np.asarray(total / logits.shape[0], dtype=logits.dtype), probs
+
+
+def cross_entropy_backward(g, probs, target):
+    out = np.empty_like(probs)
+    _cross_entropy_bwd(probs, target, out, probs.dtype.type(float(g) / probs.shape[0]),
+                       probs.dtype.type(1))
+    return out
+
+
+# ----- scatter-add -----------------------------------------------------------------
+
+
+@_kernel()
+def _check_index(idx, n, fixed):
+    """Copy idx into fixed with negatives wrapped; return the first bad position or -1."""
+    for i in range(idx.size):
+        j = idx[i]
+        if j < 0:
+            j += n
+        if j < 0 or j >= n:
+            return i
+        fixed[i] = j
+    return -1
+
+
+@_kernel()
+def _scatter_rows(out, idx, values):
+    # out: (P, N, R); idx: (K,); values: (P, K, R)
+    for p in range(out.shape[0]):
+        for i in range(idx.size):
+            row = idx[i]
+            for r in range(out.shape[2]):
+                out[p, row, r] += values[p, i, r]
+
+
+def scatter_add(out, axis, idx, values):
+    """out[(:,)*axis + (idx,)] += values for a 1-d integer idx, accumulating repeats."""
+    n = out.shape[axis]
+    fixed = np.empty(idx.size, dtype=np.intp)
+    bad = _check_index(idx.reshape(-1), n, fixed)
+    if bad >= 0:
+        raise IndexError(f"index {idx.reshape(-1)[bad]} is out of bounds for axis {axis} "
+                         f"with size {n}")
+    pre = int(np.prod(out.shape[:axis], dtype=np.int64))
+    post = int(np.prod(out.shape[axis + 1:], dtype=np.int64))
+    _scatter_rows(out.reshape(pre, n, post), fixed, values.reshape(pre, idx.size, post))
+    return out
