@@ -166,7 +166,7 @@ def custom_gradient(func):
     """
     name = getattr(func, "__name__", "custom_gradient")
     op = _CustomGradientOp(name, _custom_forward, joint=_custom_joint,
-                           joint_formula=f"{name}: vjp returned by the function (user-defined)")
+                           joint_formula="vjp returned by the function (user-defined)")
 
     def wrapper(*inputs):
         with no_grad():
