@@ -12,8 +12,16 @@ def _as_array(data, dtype):
         data = data.data
     if dtype is not None:
         dtype = np.dtype(dtype)
-    array = np.asarray(data, dtype=dtype)
-    if array.dtype == object:
+    try:
+        array = np.asarray(data, dtype=dtype)
+    except ValueError as error:
+        if "inhomogeneous" not in str(error):
+            raise
+        raise ValueError(
+            "tensor: the nested lists have different lengths (a ragged array), so they do "
+            "not form a rectangular array; pad them to a common length, or keep them as "
+            "separate tensors") from error
+    if array.dtype == object or array.dtype.kind in "USV":
         raise TypeError(
             f"tensor: cannot build a tensor from {type(data).__name__} data of mixed or "
             "non-numeric types; pass numbers, nested lists of numbers, or an ndarray")
@@ -21,6 +29,12 @@ def _as_array(data, dtype):
 
 
 def _check_can_require_grad(array, where="tensor"):
+    if array.dtype.kind == "c":
+        raise TypeError(
+            f"{where}: requires_grad=True needs real floating-point data, but the data is "
+            f"{array.dtype} (shape {array.shape}); complex gradients are not supported. "
+            "Keep the real and imaginary parts as two float tensors (z.real, z.imag) and "
+            "write the complex arithmetic with them.")
     if array.dtype.kind not in _FLOAT_KINDS:
         raise TypeError(
             f"{where}: requires_grad=True needs floating-point data, but the data is "
@@ -107,7 +121,8 @@ class Tensor:
 
     def __len__(self):
         if self.data.ndim == 0:
-            raise TypeError("len() of a 0-d tensor")
+            raise TypeError("len() of a 0-d tensor: it holds one value and has no axes to "
+                            "iterate over; use .item() for the value, or reshape(1)")
         return len(self.data)
 
     def __iter__(self):

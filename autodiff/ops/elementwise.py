@@ -11,6 +11,7 @@ import operator
 
 import numpy as np
 
+from .. import kernels
 from .registry import defop
 
 _BROADCAST_HINT = ("Shapes broadcast when, aligned from the right, each pair of sizes is "
@@ -114,7 +115,7 @@ def _unary(name, forward, formula, rule, doc):
 
 negative = _unary("negative", np.negative, "-g", lambda xp, g, ans, x: -g,
                   "-x.\n\n>>> ad.negative(ad.tensor([1.0]))\ntensor([-1.])")
-exp = _unary("exp", np.exp, "g * ans", lambda xp, g, ans, x: g * ans,
+exp = _unary("exp", kernels.exp, "g * ans", lambda xp, g, ans, x: g * ans,
              "e ** x elementwise.\n\n>>> ad.exp(ad.tensor([0.0]))\ntensor([1.])")
 log = _unary("log", np.log, "g / x", lambda xp, g, ans, x: g / x,
              "Natural logarithm.\n\n>>> ad.log(ad.tensor([1.0]))\ntensor([0.])")
@@ -130,7 +131,8 @@ sin = _unary("sin", np.sin, "g * cos(x)", lambda xp, g, ans, x: g * xp.cos(x),
              "Sine.\n\n>>> ad.sin(ad.tensor([0.0]))\ntensor([0.])")
 cos = _unary("cos", np.cos, "-g * sin(x)", lambda xp, g, ans, x: -g * xp.sin(x),
              "Cosine.\n\n>>> ad.cos(ad.tensor([0.0]))\ntensor([1.])")
-tanh = _unary("tanh", np.tanh, "g * (1 - ans**2)", lambda xp, g, ans, x: g * (1 - ans * ans),
+tanh = _unary("tanh", kernels.tanh, "g * (1 - ans**2)",
+              lambda xp, g, ans, x: xp.tanh_backward(g, ans),
               "Hyperbolic tangent.\n\n>>> ad.tanh(ad.tensor([0.0]))\ntensor([0.])")
 square = _unary("square", np.square, "g * 2 * x", lambda xp, g, ans, x: g * (2 * x),
                 "x ** 2.\n\n>>> ad.square(ad.tensor([3.0]))\ntensor([9.])")
@@ -139,37 +141,26 @@ reciprocal = _unary("reciprocal", np.reciprocal, "-g * ans**2",
                     "1 / x.\n\n>>> ad.reciprocal(ad.tensor([4.0]))\ntensor([0.25])")
 
 
-def _sigmoid_forward(x):
-    # exp of a non-positive number never overflows: 1/(1+e^-x) for x >= 0, e^x/(1+e^x) else.
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
-
-
-sigmoid = _unary("sigmoid", _sigmoid_forward, "g * ans * (1 - ans)",
-                 lambda xp, g, ans, x: g * (ans * (1 - ans)),
+# The activations run through ``autodiff.kernels`` (compiled one-pass loops for large
+# float arrays); their backward helpers xp.<name>_backward are the same formulas,
+# registered in ops/namespace.py for both NumPy and Tensor (create_graph) mode.
+sigmoid = _unary("sigmoid", kernels.sigmoid, "g * ans * (1 - ans)",
+                 lambda xp, g, ans, x: xp.sigmoid_backward(g, ans),
                  "1 / (1 + exp(-x)), stable for large |x|.\n\n"
                  ">>> ad.sigmoid(ad.tensor([0.0]))\ntensor([0.5])")
 
 
-def _relu_forward(x):
-    return np.maximum(x, 0)
-
-
-relu = _unary("relu", _relu_forward, "g * (x > 0)", lambda xp, g, ans, x: xp.where(x > 0, g, 0),
+relu = _unary("relu", kernels.relu, "g * (x > 0)", lambda xp, g, ans, x: xp.relu_backward(g, x),
               "max(x, 0); the gradient at 0 is 0.\n\n>>> ad.relu(ad.tensor([-1.0, 2.0]))\n"
               "tensor([0., 2.])")
 
 
-def _leaky_relu_forward(x, slope=0.01):
-    return np.where(x > 0, x, x * slope)
-
-
 leaky_relu = defop(
-    "leaky_relu", _leaky_relu_forward,
+    "leaky_relu", kernels.leaky_relu,
     doc="x where x > 0, else slope * x.\n\n>>> ad.leaky_relu(ad.tensor([-1.0, 2.0]), 0.1)\n"
         "tensor([-0.1,  2. ])",
     x=("g where x > 0, g * slope elsewhere",
-       lambda xp, g, ans, x, slope=0.01: xp.where(x > 0, g, g * slope)),
+       lambda xp, g, ans, x, slope=0.01: xp.leaky_relu_backward(g, x, slope)),
     slope=None)
 
 
@@ -211,12 +202,31 @@ def _astype_forward(x, dtype):
     return x.astype(dtype, copy=False)
 
 
-astype = defop(
+_astype_op = defop(
     "astype", _astype_forward,
     doc="Convert to another dtype; the gradient converts back.\n\n"
         ">>> ad.astype(ad.tensor([1.0]), 'float32').dtype\ndtype('float32')",
     x=("astype(g, x.dtype)", lambda xp, g, ans, x, dtype: xp.astype(g, x.dtype)),
     dtype=None)
+
+
+def astype(x, dtype):
+    """Convert to another dtype; between float dtypes the gradient converts back.
+
+    A cast to an integer, bool or complex dtype is not differentiable: its result
+    does not require grad (as a hard threshold, it would pass no gradient).
+
+    >>> ad.astype(ad.tensor([1.0]), 'float32').dtype
+    dtype('float32')
+    """
+    if np.dtype(dtype).kind != "f":
+        from ..tensor import Tensor
+        data = x.data if isinstance(x, Tensor) else np.asarray(x)
+        return Tensor._make(data.astype(dtype), None, False)
+    return _astype_op(x, dtype)
+
+
+astype.op = _astype_op
 
 
 def _identity_forward(x):

@@ -73,12 +73,27 @@ sum = _reduction(
 mean = _reduction(
     "mean", np.mean, "broadcast g / n over the averaged axes", _mean_rule,
     "Mean over ``axis``.\n\n>>> ad.mean(ad.tensor([1.0, 2.0, 6.0]))\ntensor(3.)")
+def _extreme_forward(reduce):
+    def forward(x, axis=None, keepdims=False):
+        try:
+            return reduce(x, axis=axis, keepdims=keepdims)
+        except ValueError as error:
+            if np.size(x) != 0:
+                raise
+            name = reduce.__name__
+            raise ValueError(
+                f"{name}: the input is empty along the reduced axes (shape {np.shape(x)}) "
+                f"and an empty {name} has no value; skip empty batches (if t.size: ...) or "
+                f"reduce over an axis that is not empty") from error
+    return forward
+
+
 max = _reduction(
-    "max", np.max, "g shared equally by the positions equal to the max", _extreme_rule,
+    "max", _extreme_forward(np.max), "g shared equally by the positions equal to the max", _extreme_rule,
     "Largest value over ``axis``; ties split the gradient.\n\n"
     ">>> ad.max(ad.tensor([1.0, 3.0, 2.0]))\ntensor(3.)")
 min = _reduction(
-    "min", np.min, "g shared equally by the positions equal to the min", _extreme_rule,
+    "min", _extreme_forward(np.min), "g shared equally by the positions equal to the min", _extreme_rule,
     "Smallest value over ``axis``; ties split the gradient.\n\n"
     ">>> ad.min(ad.tensor([1.0, 3.0, 2.0]))\ntensor(1.)")
 var = defop(
