@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import kernels
 from ..tensor import Tensor
 from .registry import defop
 
@@ -55,7 +56,7 @@ def index_add_array(g, shape, key):
                              for p in parts if not _is_basic(p)):
         out[key] = g          # basic slicing and masks never select an element twice
     else:
-        np.add.at(out, key, g)
+        kernels.scatter_add(out, key, g)   # compiled for one integer-array key
     return out
 
 

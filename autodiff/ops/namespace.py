@@ -55,3 +55,16 @@ def add_to_namespaces(name, numpy_impl, tensor_impl):
     """Make a helper available to rules under ``xp.<name>`` in both modes."""
     setattr(numpy_xp, name, numpy_impl)
     setattr(tensor_xp, name, tensor_impl)
+
+
+# One-pass backward kernels for the activations (autodiff.kernels) in a plain
+# backward; in create_graph mode the same formulas are recorded as ops.
+from .. import kernels as _kernels  # noqa: E402
+
+add_to_namespaces("sigmoid_backward", _kernels.sigmoid_backward,
+                  lambda g, s: g * (s * (1 - s)))
+add_to_namespaces("tanh_backward", _kernels.tanh_backward, lambda g, t: g * (1 - t * t))
+add_to_namespaces("relu_backward", _kernels.relu_backward,
+                  lambda g, x: ew.where(x > 0, g, 0))
+add_to_namespaces("leaky_relu_backward", _kernels.leaky_relu_backward,
+                  lambda g, x, slope=0.01: ew.where(x > 0, g, g * slope))
