@@ -70,6 +70,10 @@ def _function_joint(xp, g, ans, needs, *args, ctx, cls):
     if create_graph:
         ctx._as_tensors = {id(raw): arg for raw, arg in zip(ctx._inputs, args)
                            if isinstance(arg, Tensor)}
+    if cls.backward is Function.backward:
+        raise NotImplementedError(
+            f"{cls.__name__}.backward is missing: a Function needs a @staticmethod "
+            "backward(ctx, grad) returning one gradient per input of forward")
     try:
         grads = cls.backward(ctx, g)
     finally:

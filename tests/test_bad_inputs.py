@@ -1,0 +1,400 @@
+"""The bad-input catalogue: every mistake gets an exception of the right type whose
+message names the op and says what to do, or -- for values that are merely unusual
+(empty, NaN, inf, 0-d) -- a result that propagates them without crashing.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import autodiff as ad
+
+
+@pytest.fixture
+def x():
+    return ad.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+
+
+# ---------------------------------------------------------------- shapes
+def test_shapes_that_do_not_broadcast(x):
+    with pytest.raises(ValueError, match=r"^add: operands could not be broadcast") as info:
+        x + ad.tensor(np.ones(4))
+    assert "input shapes (2, 3), (4,)" in str(info.value)
+    assert "reshape or expand_dims one operand" in str(info.value)
+
+
+def test_matmul_inner_sizes_differ(x):
+    with pytest.raises(ValueError, match=r"^matmul: ") as info:
+        x @ ad.tensor(np.ones((2, 2)))
+    assert "input shapes (2, 3), (2, 2)" in str(info.value)
+    assert "last axis of a to equal the second-to-last axis of b" in str(info.value)
+
+
+def test_matmul_with_a_0d_operand(x):
+    with pytest.raises(ValueError, match=r"(?s)^matmul: .*transpose one operand or check"):
+        x @ ad.tensor(2.0)
+
+
+def test_where_condition_of_the_wrong_shape(x):
+    with pytest.raises(ValueError, match=r"(?s)^where: .*input shapes \(4,\), \(2, 3\)"):
+        ad.where(np.ones(4, dtype=bool), x, 0.0)
+
+
+def test_reshape_to_a_different_size(x):
+    with pytest.raises(ValueError, match=r"(?s)^reshape: .*same number of elements"):
+        x.reshape(4)
+
+
+def test_concatenate_mismatched_shapes(x):
+    with pytest.raises(ValueError, match=r"(?s)^concatenate: .*same shape except along axis"):
+        ad.concatenate([x, ad.tensor(np.ones((2, 2)))], axis=0)
+
+
+def test_reduction_axis_out_of_range(x):
+    with pytest.raises(np.exceptions.AxisError,
+                       match=r"(?s)^sum: axis 3 is out of bounds.*axis must be None, an int"):
+        x.sum(axis=3)
+
+
+def test_einsum_subscripts_do_not_fit(x):
+    with pytest.raises(ValueError, match=r"(?s)^einsum: .*subscripts match"):
+        ad.einsum("ij,jk->ik", x, x)
+
+
+def test_inverse_of_a_non_square_matrix(x):
+    with pytest.raises(np.linalg.LinAlgError, match=r"(?s)^inv: .*square matrices"):
+        ad.linalg.inv(x)
+
+
+# ---------------------------------------------------------------- dtypes
+@pytest.mark.parametrize("data, dtype", [([1, 2], "int64"), ([True, False], "bool")])
+def test_int_and_bool_cannot_require_grad(data, dtype):
+    with pytest.raises(TypeError, match=f"requires_grad=True needs floating-point data, "
+                                        f"but the data is {dtype}") as info:
+        ad.tensor(data, requires_grad=True)
+    assert "ad.tensor(data, dtype=np.float64, requires_grad=True)" in str(info.value)
+
+
+def test_complex_cannot_require_grad():
+    with pytest.raises(TypeError, match="complex gradients are not supported") as info:
+        ad.tensor([1 + 2j], requires_grad=True)
+    assert "complex128" in str(info.value) and "z.real, z.imag" in str(info.value)
+
+
+def test_requires_grad_in_place_on_an_int_tensor():
+    with pytest.raises(TypeError, match="requires_grad=True needs floating-point"):
+        ad.tensor([1, 2]).requires_grad_()
+
+
+def test_float16_works_and_keeps_its_dtype():
+    h = ad.tensor([1.0, 2.0], dtype="float16", requires_grad=True)
+    (h * h).sum().backward()
+    assert h.grad.dtype == np.float16
+    np.testing.assert_array_equal(h.grad, [2.0, 4.0])
+
+
+def test_cast_to_int_drops_the_gradient_and_backward_says_so(x):
+    i = ad.astype(x, "int64")
+    assert i.dtype == np.int64 and not i.requires_grad      # no straight-through gradient
+    with pytest.raises(RuntimeError, match="backward: this tensor does not require grad"):
+        i.sum().backward()
+
+
+def test_string_data_is_refused():
+    with pytest.raises(TypeError, match=r"^tensor: cannot build a tensor from list data"):
+        ad.tensor(["a", "b"])
+
+
+def test_ragged_lists_are_refused():
+    with pytest.raises(ValueError, match=r"^tensor: the nested lists have different lengths"):
+        ad.tensor([[1.0], [1.0, 2.0]])
+
+
+# ---------------------------------------------------------------- indices
+def test_index_out_of_range(x):
+    with pytest.raises(IndexError, match=r"(?s)^getitem: index 5 is out of bounds.*-n \.\.\. n-1"):
+        x[5]
+
+
+def test_take_index_out_of_range(x):
+    with pytest.raises(IndexError, match=r"(?s)^take: index 7 is out of bounds"):
+        ad.take(x, np.array([7]))
+
+
+def test_float_ids_in_take(x):
+    with pytest.raises(TypeError, match=r"^(getitem|take): index arrays must hold integers") as e:
+        ad.take(x, np.array([0.5]))
+    assert ".astype(int)" in str(e.value)
+
+
+def test_bool_ids_in_take(x):
+    with pytest.raises(TypeError, match=r"^take: indices must be integers, got booleans; "
+                                        r"use x\[mask\]"):
+        ad.take(x, np.array([True, False]))
+
+
+def test_float_index_array_in_getitem(x):
+    with pytest.raises(TypeError, match=r"^getitem: index arrays must hold integers or booleans"):
+        x[np.array([0.0])]
+
+
+# ---------------------------------------------------------------- empty and zero-size
+def test_sum_of_empty_is_zero_and_its_gradient_is_empty():
+    e = ad.tensor(np.zeros((0, 3)), requires_grad=True)
+    s = e.sum()
+    assert s.item() == 0.0
+    s.backward()
+    assert e.grad.shape == (0, 3)
+
+
+def test_mean_of_empty_is_nan_with_a_warning_and_backward_does_not_crash():
+    e = ad.tensor(np.zeros((0, 3)), requires_grad=True)
+    with pytest.warns(RuntimeWarning, match="Mean of empty slice"):
+        m = e.mean()
+    assert np.isnan(m.item())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        m.backward()
+    assert e.grad.shape == (0, 3)
+
+
+def test_zero_size_batch_through_a_layer_gives_zero_loss_and_zero_gradient():
+    W = ad.tensor(np.ones((3, 2)), requires_grad=True)
+    loss = ((np.zeros((0, 3)) @ W) ** 2).sum()
+    loss.backward()
+    assert loss.item() == 0.0
+    np.testing.assert_array_equal(W.grad, np.zeros((3, 2)))
+
+
+def test_max_of_empty_names_the_op_and_the_fix():
+    with pytest.raises(ValueError, match=r"^max: the input is empty along the reduced axes "
+                                         r"\(shape \(0,\)\).*skip empty batches"):
+        ad.tensor(np.zeros(0), requires_grad=True).max()
+
+
+# ---------------------------------------------------------------- 0-d tensors
+def test_len_of_a_0d_tensor():
+    with pytest.raises(TypeError, match=r"len\(\) of a 0-d tensor.*use \.item\(\)"):
+        len(ad.tensor(1.0))
+
+
+def test_indexing_a_0d_tensor():
+    with pytest.raises(IndexError, match=r"^getitem: too many indices.*0-dimensional"):
+        ad.tensor(1.0)[0]
+
+
+def test_0d_tensors_work_end_to_end():
+    a = ad.tensor(3.0, requires_grad=True)
+    (a * a + 1).backward()
+    assert a.grad.shape == () and a.grad == 6.0
+
+
+# ---------------------------------------------------------------- backward misuse
+def test_upstream_gradient_of_the_wrong_shape(x):
+    with pytest.raises(ValueError, match=r"^backward: grad has shape \(3,\) but the tensor has "
+                                         r"shape \(2, 3\); the upstream gradient must match"):
+        (x * 2).backward(np.ones(3))
+
+
+def test_backward_twice_through_a_freed_graph(x):
+    loss = (x * x).sum()
+    loss.backward()
+    with pytest.raises(RuntimeError, match=r"already freed.*pass retain_graph=True"):
+        loss.backward()
+
+
+def test_backward_of_a_non_scalar_without_grad(x):
+    with pytest.raises(RuntimeError, match=r"^backward: grad can be omitted only for a tensor "
+                                           r"with one element.*loss\.sum\(\)"):
+        (x * 2).backward()
+
+
+def test_backward_of_a_tensor_that_needs_no_grad():
+    with pytest.raises(RuntimeError, match=r"^backward: this tensor does not require grad.*"
+                                           r"requires_grad=True"):
+        ad.tensor([1.0]).sum().backward()
+
+
+def test_item_of_a_tensor_with_many_elements(x):
+    with pytest.raises(ValueError, match=r"^item: only a tensor with exactly one element"):
+        x.item()
+
+
+def test_truth_value_of_a_tensor(x):
+    with pytest.raises(ValueError, match=r"ambiguous; use \.any\(\) / \.all\(\)"):
+        bool(x > 1)
+
+
+def test_item_assignment_is_refused_with_the_alternative(x):
+    with pytest.raises(TypeError, match=r"does not support item assignment.*ad\.where"):
+        x[0] = 1.0
+
+
+def test_grad_of_a_function_that_returns_a_vector():
+    with pytest.raises(TypeError, match=r"the function must return a scalar.*ad\.jacobian"):
+        ad.grad(lambda t: t * 2)(np.ones(3))
+
+
+# ---------------------------------------------------------------- custom Function mistakes
+class _TwoInputs(ad.Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        return a * b
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad                          # one gradient for two inputs
+
+
+class _WrongShape(ad.Function):
+    @staticmethod
+    def forward(ctx, a):
+        return a * 2
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.sum(axis=0)              # shape (3,) for an input of shape (2, 3)
+
+
+class _NoBackward(ad.Function):
+    @staticmethod
+    def forward(ctx, a):
+        return a * 2
+
+
+def test_function_returning_the_wrong_number_of_gradients(x):
+    with pytest.raises(ValueError, match=r"^_TwoInputs\.backward returned 1 gradient\(s\) but "
+                                         r"forward took 2 input\(s\); return one gradient"):
+        _TwoInputs.apply(x, x).sum().backward()
+
+
+def test_function_returning_a_gradient_of_the_wrong_shape(x):
+    with pytest.raises(ValueError, match=r"^_WrongShape\.backward: the gradient for input 0 has "
+                                         r"shape \(3,\) but that input has shape \(2, 3\)"):
+        _WrongShape.apply(x).sum().backward()
+
+
+def test_function_without_backward(x):
+    with pytest.raises(NotImplementedError, match=r"^_NoBackward\.backward is missing"):
+        _NoBackward.apply(x).sum().backward()
+
+
+def test_custom_gradient_with_the_wrong_number_of_gradients(x):
+    @ad.custom_gradient
+    def double(a):
+        return a * 2, lambda g: (g, g)
+
+    with pytest.raises(ValueError, match=r"^double\.backward returned 2 gradient\(s\) but "
+                                         r"forward took 1 input"):
+        double(x).sum().backward()
+
+
+# ---------------------------------------------------------------- NumPy functions
+def test_unsupported_numpy_function_names_it(x):
+    with pytest.raises(TypeError, match=r"^numpy\.cumsum has no differentiable rule in "
+                                        r"autodiff.*t\.detach\(\)"):
+        np.cumsum(x)
+
+
+def test_unsupported_ufunc_method_names_it(x):
+    with pytest.raises(TypeError, match=r"^numpy\.add\.reduce has no differentiable rule"):
+        np.add.reduce(x)
+
+
+def test_unsupported_ufunc_names_it(x):
+    with pytest.raises(TypeError, match=r"^numpy\.arctan has no differentiable rule"):
+        np.arctan(x)
+
+
+def test_numpy_reduction_with_an_unsupported_argument(x):
+    with pytest.raises(TypeError, match=r"^numpy\.sum on a Tensor: the argument\(s\) \['out'\] "
+                                        r"are not supported"):
+        np.sum(x, out=np.zeros(()))
+
+
+# ---------------------------------------------------------------- NaN and inf propagate
+def test_nan_in_the_input_propagates_without_crashing():
+    t = ad.tensor([np.nan, 1.0], requires_grad=True)
+    y = (ad.exp(t) * 2).sum()
+    assert np.isnan(y.item())
+    y.backward()
+    assert np.isnan(t.grad[0]) and t.grad[1] == pytest.approx(2 * np.e)
+
+
+def test_inf_in_the_input_propagates_without_crashing():
+    t = ad.tensor([np.inf, 1.0], requires_grad=True)
+    y = ad.exp(-t).sum()
+    y.backward()
+    np.testing.assert_allclose(t.grad, [0.0, -np.exp(-1.0)])
+
+
+def test_log_of_zero_gives_minus_inf_and_an_inf_gradient_without_crashing():
+    t = ad.tensor([0.0, 1.0], requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        y = ad.log(t)
+        y.sum().backward()
+    assert y.data[0] == -np.inf and t.grad[0] == np.inf and t.grad[1] == 1.0
+
+
+# ---------------------------------------------------------------- nn: ids and state dicts
+def test_embedding_negative_ids():
+    emb = ad.nn.Embedding(5, 2, rng=0)
+    with pytest.raises(IndexError, match=r"^Embedding\(5, 2\): id -1 is negative; ids must be "
+                                         r"in \[0, 5\)"):
+        emb(np.array([0, -1]))
+
+
+def test_embedding_ids_out_of_range():
+    emb = ad.nn.Embedding(5, 2, rng=0)
+    with pytest.raises(IndexError, match=r"^Embedding\(5, 2\): id 9 is out of range for 5 rows"):
+        emb(np.array([9]))
+
+
+def test_embedding_float_or_bool_ids():
+    emb = ad.nn.Embedding(5, 2, rng=0)
+    with pytest.raises(TypeError, match=r"ids must be integers.*astype\(np\.int64\)"):
+        emb(np.array([1.0, 2.0]))
+    with pytest.raises(TypeError, match=r"ids must be integers.*np\.flatnonzero\(mask\)"):
+        emb(np.array([True, False]))
+
+
+def test_load_state_dict_with_wrong_keys():
+    model = ad.nn.Linear(2, 3, rng=0)
+    state = model.state_dict()
+    state["weights"] = state.pop("weight")
+    with pytest.raises(KeyError, match=r"Linear\.load_state_dict: missing keys \['weight'\] "
+                                       r"and unexpected keys \['weights'\]"):
+        model.load_state_dict(state)
+
+
+def test_load_state_dict_with_wrong_shapes():
+    model = ad.nn.Linear(2, 3, rng=0)
+    state = ad.nn.Linear(4, 3, rng=0).state_dict()
+    with pytest.raises(ValueError, match=r"Linear\.load_state_dict: 'weight' has shape \(4, 3\) "
+                                         r"in the state but the parameter has shape \(2, 3\)"):
+        model.load_state_dict(state)
+
+
+def test_saved_state_round_trips_and_a_pickled_file_is_refused(tmp_path):
+    model = ad.nn.Linear(2, 3, rng=0)
+    path = tmp_path / "model.npz"
+    np.savez(path, **model.state_dict())
+    other = ad.nn.Linear(2, 3, rng=1)
+    with np.load(path) as state:                     # allow_pickle=False: the default
+        other.load_state_dict(state)
+    np.testing.assert_array_equal(other.weight.data, model.weight.data)
+    evil = tmp_path / "evil.npy"
+    np.save(evil, np.array([{"weight": 1}], dtype=object), allow_pickle=True)
+    with pytest.raises(ValueError, match="allow_pickle=False"):
+        np.load(evil)                                 # would run pickle: refused
+
+
+def test_load_state_dict_with_non_numeric_values():
+    model = ad.nn.Linear(1, 1, rng=0)
+    state = {"weight": np.array([["a"]]), "bias": np.zeros(1)}
+    with pytest.raises(TypeError, match=r"'weight' has dtype <U1; expected numbers"):
+        model.load_state_dict(state)
