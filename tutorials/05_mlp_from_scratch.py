@@ -1,0 +1,233 @@
+"""05 - An MLP from scratch.
+
+Question: how do the shapes of a dense network fit together, and why is it `x @ W`?
+
+Because a batch is a stack of rows.  X has one example per row, shape
+(batch, n_inputs); a layer's weight has one column per neuron, shape
+(n_inputs, n_neurons); so X @ W has one row per example and one column per
+neuron, (batch, n_neurons), and the bias - one number per neuron, shape
+(n_neurons,) - broadcasts down the rows.  The backward pass mirrors the shapes:
+dW = X^T @ dZ sums the per-example contributions, db = dZ.sum(axis=0).
+
+Run:  python tutorials/05_mlp_from_scratch.py [--quick] [--out DIR]
+"""
+
+# %%
+from __future__ import annotations
+
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+
+if __package__ in (None, ""):  # run as a script: make `tutorials` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import autodiff as ad
+import autodiff.nn.functional as F
+from tutorials._common import Tutorial, median_time, plt, rel_error
+
+HIDDEN = 64
+
+
+# %% [markdown]
+# ## 1. Data and shapes
+# Three interleaved spiral arms in the plane: no straight line separates them, so
+# the hidden layer has to bend the space.
+
+# %%
+def init_params(rng, sizes=(2, HIDDEN, 3)):
+    """He initialisation for ReLU layers: weights ~ N(0, 2 / n_in), biases 0."""
+    params = {}
+    for k, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
+        params[f"W{k}"] = rng.standard_normal((n_in, n_out)) * np.sqrt(2.0 / n_in)
+        params[f"b{k}"] = np.zeros(n_out)
+    return params
+
+
+def forward(p, X):
+    """Logits of the 2-64-3 network; works for ndarrays and for Tensors alike."""
+    h = ad.relu(X @ p["W1"] + p["b1"])
+    return h @ p["W2"] + p["b2"]
+
+
+def part_shapes(tut, X, params):
+    tut.section("1. how the shapes fit")
+    rows = [("X", X.shape, "batch of rows: one example each")]
+    Z1 = X @ params["W1"]
+    rows += [("W1", params["W1"].shape, "(n_inputs, n_neurons)"),
+             ("X @ W1", Z1.shape, "one row per example, one column per neuron"),
+             ("b1", params["b1"].shape, "one per neuron; broadcast down the rows"),
+             ("W2", params["W2"].shape, "(64 hidden, 3 classes)"),
+             ("logits", (Z1 @ params["W2"]).shape, "a score per class per example")]
+    for name, shape, note in rows:
+        print(f"  {name:<8} {str(shape):<12} {note}")
+    same = np.allclose((params["W1"].T @ X.T).T, Z1)
+    print(f"the column convention W^T @ x (x a column, as in textbooks and PyTorch's\n"
+          f"(out, in) weights) gives the same numbers transposed: {same}; x @ W just keeps\n"
+          "the batch as the leading axis, the way the data are stored.")
+    b = ad.tensor(np.zeros(HIDDEN), requires_grad=True)
+    (ad.tensor(Z1) + b).sum().backward()
+    print(f"the bias's gradient sums over the {len(X)} rows it was broadcast to: "
+          f"b.grad[:3] = {b.grad[:3]}")
+
+
+# %% [markdown]
+# ## 2. Training with autodiff
+# Full-batch Adam on the mean cross-entropy.  The leaves are plain Tensors with
+# requires_grad=True; `ad.nn.MLP([2, 64, 3])` would build the same thing.
+
+# %%
+def accuracy(logits, y):
+    return float((np.asarray(logits).argmax(axis=1) == y).mean())
+
+
+def train_autodiff(tut, X, y, params, steps, lr):
+    leaves = {k: ad.tensor(v.copy(), requires_grad=True, name=k) for k, v in params.items()}
+    opt = ad.optim.Adam(list(leaves.values()), lr=lr)
+    history = {"loss": [], "accuracy": []}
+    bar = tut.progress(range(steps), desc="training (autodiff)")
+    for step in bar:
+        opt.zero_grad()
+        logits = forward(leaves, X)
+        loss = F.cross_entropy(logits, y)
+        loss.backward()
+        opt.step()
+        history["loss"].append(loss.item())
+        history["accuracy"].append(accuracy(logits.data, y))
+        if step % 50 == 0 and hasattr(bar, "set_postfix"):
+            bar.set_postfix(loss=f"{loss.item():.3f}", acc=f"{history['accuracy'][-1]:.3f}")
+    return {k: v.data for k, v in leaves.items()}, history
+
+
+# %% [markdown]
+# ## 3. The same network with hand-derived NumPy backprop
+# Walk the forward pass backwards, one line per op, each gradient shaped like the
+# thing it is the gradient of:
+#   dZ2 = (P - onehot(y)) / N           (N, 3)   softmax + cross-entropy
+#   dW2 = H^T @ dZ2                     (64, 3)  sum over examples of outer products
+#   db2 = dZ2.sum(axis=0)               (3,)     the bias was broadcast over rows
+#   dH  = dZ2 @ W2^T                    (N, 64)
+#   dZ1 = dH * (Z1 > 0)                 (N, 64)  ReLU passes gradient where it was active
+#   dW1 = X^T @ dZ1, db1 = dZ1.sum(0)
+
+# %%
+def numpy_loss_and_grads(p, X, y):
+    N = len(X)
+    Z1 = X @ p["W1"] + p["b1"]
+    H = np.maximum(Z1, 0)
+    Z2 = H @ p["W2"] + p["b2"]
+    Z2 = Z2 - Z2.max(axis=1, keepdims=True)
+    P = np.exp(Z2)
+    P /= P.sum(axis=1, keepdims=True)
+    loss = -np.log(P[np.arange(N), y]).mean()
+    dZ2 = P
+    dZ2[np.arange(N), y] -= 1
+    dZ2 /= N
+    dH = dZ2 @ p["W2"].T
+    dZ1 = dH * (Z1 > 0)
+    grads = {"W1": X.T @ dZ1, "b1": dZ1.sum(axis=0), "W2": H.T @ dZ2, "b2": dZ2.sum(axis=0)}
+    return loss, grads, Z2
+
+
+def train_numpy(tut, X, y, params, steps, lr, b1=0.9, b2=0.999, eps=1e-8):
+    """The same Adam arithmetic as ad.optim.Adam, by hand."""
+    p = {k: v.copy() for k, v in params.items()}
+    m = {k: np.zeros_like(v) for k, v in p.items()}
+    v = {k: np.zeros_like(w) for k, w in p.items()}
+    for t in tut.progress(range(1, steps + 1), desc="training (NumPy)"):
+        _, grads, _ = numpy_loss_and_grads(p, X, y)
+        for k in p:
+            m[k] = b1 * m[k] + (1 - b1) * grads[k]
+            v[k] = b2 * v[k] + (1 - b2) * grads[k] ** 2
+            p[k] -= lr / (1 - b1 ** t) * m[k] / (np.sqrt(v[k]) / math.sqrt(1 - b2 ** t) + eps)
+    return p
+
+
+def part_compare(tut, X, y, params, trained, steps, lr):
+    tut.section("3. hand-derived NumPy backprop vs autodiff")
+    leaves = {k: ad.tensor(v, requires_grad=True) for k, v in params.items()}
+    F.cross_entropy(forward(leaves, X), y).backward()
+    _, grads, _ = numpy_loss_and_grads(params, X, y)
+    errs = {k: rel_error(leaves[k].grad, grads[k]) for k in params}
+    print("relative error per parameter at initialisation: "
+          + ", ".join(f"{k} {e:.1e}" for k, e in errs.items()))
+
+    def autodiff_step():
+        ls = {k: ad.tensor(v, requires_grad=True) for k, v in params.items()}
+        F.cross_entropy(forward(ls, X), y).backward()
+
+    repeats = 7 if tut.quick else 21
+    t_ad = median_time(autodiff_step, repeats, number=5)
+    t_np = median_time(lambda: numpy_loss_and_grads(params, X, y), repeats, number=5)
+    print(f"one forward + backward on {len(X)} examples: autodiff {t_ad * 1e3:.3f} ms, "
+          f"hand NumPy {t_np * 1e3:.3f} ms (autodiff / NumPy = {t_ad / t_np:.2f})")
+    p_np = train_numpy(tut, X, y, params, steps, lr)
+    acc_np = accuracy(numpy_loss_and_grads(p_np, X, y)[2], y)
+    # Both runs apply the same arithmetic in a different order, so they drift apart by
+    # round-off only (|difference| / |weights|, per parameter):
+    drift = max(np.linalg.norm(p_np[k] - trained[k]) / np.linalg.norm(trained[k])
+                for k in p_np)
+    print(f"NumPy training, same {steps} Adam steps: accuracy {acc_np:.3f}; largest relative "
+          f"difference from the autodiff-trained weights {drift:.1e}")
+    return max(errs.values()), t_ad, t_np, acc_np, drift
+
+
+# %% [markdown]
+# ## 4. Figures and the graph of one forward pass
+
+# %%
+def part_figures(tut, X, y, trained, history):
+    fig, (a, b) = plt.subplots(1, 2, figsize=(10.5, 4.2))
+    a.plot(history["loss"], "C0", label="loss")
+    a.set(xlabel="Adam step", ylabel="cross-entropy", yscale="log", title="training")
+    a2 = a.twinx()
+    a2.plot(history["accuracy"], "C1", label="accuracy")
+    a2.set(ylabel="accuracy", ylim=(0, 1.02))
+    a.legend(loc="center left")
+    a2.legend(loc="center right")
+    g = np.linspace(-1.1, 1.1, 300)
+    gx, gy = np.meshgrid(g, g)
+    grid = np.stack([gx.ravel(), gy.ravel()], axis=1)
+    with ad.no_grad():
+        pred = np.asarray(forward(trained, grid)).argmax(axis=1).reshape(gx.shape)
+    b.contourf(gx, gy, pred, levels=[-0.5, 0.5, 1.5, 2.5], colors=["C0", "C1", "C2"], alpha=0.25)
+    for k in range(3):
+        b.scatter(*X[y == k].T, s=8, color=f"C{k}", label=f"class {k}")
+    b.set(title="decision regions of the 2-64-3 network", aspect="equal",
+          xlim=(-1.1, 1.1), ylim=(-1.1, 1.1))
+    b.legend(loc="lower right", fontsize=8)
+    tut.savefig(fig, "mlp_spiral.png")
+    leaves = {k: ad.tensor(v, requires_grad=True, name=k) for k, v in trained.items()}
+    loss = F.cross_entropy(forward(leaves, ad.tensor(X, name="X")), y)
+    loss.name = "loss"
+    tut.graph(loss, "mlp_forward_graph")
+
+
+# %%
+def main(argv=None) -> dict:
+    tut = Tutorial(__file__, argv, "how do the shapes of a dense network fit together, and "
+                   "why is it x @ W?")
+    samples, steps, lr = (100, 1500, 0.02) if tut.quick else (300, 5000, 0.01)
+    X, y = ad.data.spiral(samples, 3, seed=0)
+    params = init_params(tut.rng)
+    part_shapes(tut, X, params)
+    tut.section("2. training 2-64-3 with autodiff")
+    trained, history = train_autodiff(tut, X, y, params, steps, lr)
+    with ad.no_grad():
+        acc = accuracy(forward(trained, X), y)
+    print(f"{len(X)} points, {steps} full-batch Adam steps (lr {lr}): loss "
+          f"{history['loss'][0]:.3f} -> {history['loss'][-1]:.3f}, accuracy {acc:.3f}")
+    grad_err, t_ad, t_np, acc_np, drift = part_compare(tut, X, y, params, trained, steps, lr)
+    part_figures(tut, X, y, trained, history)
+    return tut.finish(
+        summary=f"spiral accuracy {acc:.3f} after {steps} steps; hand NumPy gradients match "
+                f"(rel err {grad_err:.0e}); autodiff step {t_ad / t_np:.1f}x the hand-written "
+                f"NumPy time",
+        accuracy=acc, loss_history=history["loss"], numpy_vs_autodiff_grad=grad_err,
+        numpy_accuracy=acc_np, weight_drift=drift, time_autodiff=t_ad, time_numpy=t_np)
+
+
+if __name__ == "__main__":
+    main()
