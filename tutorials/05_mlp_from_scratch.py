@@ -165,8 +165,8 @@ def part_compare(tut, X, y, params, trained, steps, lr):
           f"hand NumPy {t_np * 1e3:.3f} ms (autodiff / NumPy = {t_ad / t_np:.2f})")
     p_np = train_numpy(tut, X, y, params, steps, lr)
     acc_np = accuracy(numpy_loss_and_grads(p_np, X, y)[2], y)
-    # Both runs apply the same arithmetic in a different order, so they drift apart by
-    # round-off only (|difference| / |weights|, per parameter):
+    # Both runs do the same arithmetic in a different order: they differ by round-off,
+    # which training amplifies slowly over many steps (|difference| / |weights|):
     drift = max(np.linalg.norm(p_np[k] - trained[k]) / np.linalg.norm(trained[k])
                 for k in p_np)
     print(f"NumPy training, same {steps} Adam steps: accuracy {acc_np:.3f}; largest relative "
