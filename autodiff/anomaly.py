@@ -481,7 +481,7 @@ def _on_saver_dead(ref, key):
         guard.savers = [r for r in guard.savers if r is not ref and not _saver_done(r)]
         if not guard.savers:
             del _guards[key]
-            guard.array.flags.writeable = True
+            guard.array.setflags(write=True)
 
 
 _ref = weakref.ref
@@ -492,24 +492,22 @@ def guard_leaves(node):
     rules = node.op.rules
     args = node.args
     i = -1
-    for parent in node.parents:
-        i += 1
-        if parent is None or parent.__class__ is Node or not parent.requires_grad:
-            continue
-        if rules is not None and rules[i] is None:
-            continue
-        array = args[i]
-        if type(array) is not np.ndarray:
-            continue
-        key = id(array)
-        with _lock:
-            guard = _guards.get(key)
+    with _lock:
+        for parent in node.parents:
+            i += 1
+            if parent is None or parent.__class__ is Node or not parent.requires_grad:
+                continue
+            if rules is not None and rules[i] is None:
+                continue
+            array = args[i]
+            if type(array) is not np.ndarray:
+                continue
+            guard = _guards.get(id(array))
             if guard is None:
                 if not array.flags.writeable:
                     continue            # read-only already (the user's choice): leave it
-                guard = _Guard(array, key)
-                _guards[key] = guard
-                array.flags.writeable = False
+                guard = _guards[id(array)] = _Guard(array, id(array))
+                array.setflags(write=False)
             guard.savers.append(_ref(node, guard.on_dead))
 
 
@@ -517,10 +515,12 @@ def release_guarded_leaves():
     """Make writable again every guarded array whose saving graphs were all freed."""
     with _lock:
         for key, guard in list(_guards.items()):
-            guard.savers = [r for r in guard.savers if not _saver_done(r)]
-            if not guard.savers:
+            alive = [r for r in guard.savers if (n := r()) is not None and n.args is not None]
+            if alive:
+                guard.savers = alive
+            else:
                 del _guards[key]
-                guard.array.flags.writeable = True
+                guard.array.setflags(write=True)
 
 
 def savers_of(array):
