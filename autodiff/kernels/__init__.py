@@ -35,10 +35,11 @@ from . import numpy_twins as _twins
 
 JIT_ENABLED = os.environ.get("AUTODIFF_JIT", "1").strip().lower() not in ("0", "false", "no", "off")
 
-#: Below these sizes the NumPy twin is used (the compiled call costs ~1 µs more).
-MIN_ELEMENTWISE = 4096
-MIN_ROWS = 2048
-MIN_SCATTER = 1024
+#: Below these sizes (elements) the NumPy twin is used: a compiled call costs about
+#: 1 µs, and small programs then never pay for importing Numba and loading kernels.
+MIN_ELEMENTWISE = 1024
+MIN_ROWS = 512
+MIN_SCATTER = 256
 
 _nd = np.ndarray
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))     # native byte order only

@@ -1,0 +1,391 @@
+"""Kernels: compiled (Numba) versions against their NumPy twins, accuracy of the
+vectorizable exp, the fallbacks, and the op hooks.
+
+The compiled functions are called directly (``autodiff.kernels.jit``) and through the
+dispatcher, so the parity checks run whatever ``AUTODIFF_JIT`` says.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+import autodiff as ad
+from autodiff import kernels
+from autodiff.kernels import numpy_twins as twins
+
+jit = pytest.importorskip("autodiff.kernels.jit", reason="Numba is not installed")
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+FLOATS = [np.float32, np.float64]
+SHAPES = [(1031,), (3, 517), (2, 3, 173)]       # odd sizes: vector remainders
+
+
+def tol(dtype):
+    return dict(rtol=8 * np.finfo(dtype).eps, atol=0)
+
+
+def rand(shape, dtype, seed=0, scale=4.0):
+    return (np.random.default_rng(seed).standard_normal(shape) * scale).astype(dtype)
+
+
+def ulps(a, b):
+    """Distance in units in the last place, counted on the integer bit patterns."""
+    it = np.int64 if a.dtype == np.float64 else np.int32
+    a = np.where(a == 0, 0, a).astype(a.dtype)     # -0.0 and 0.0 are 0 ulp apart
+    b = np.where(b == 0, 0, b).astype(b.dtype)
+    ia, ib = a.view(it).astype(np.int64), b.view(it).astype(np.int64)
+    ia = np.where(ia < 0, np.iinfo(it).min - ia, ia)    # monotone across the sign
+    ib = np.where(ib < 0, np.iinfo(it).min - ib, ib)
+    return np.abs(ia - ib)
+
+
+def correctly_rounded_exp(x):
+    with np.errstate(over="ignore", under="ignore"):
+        return np.exp(x.astype(np.longdouble)).astype(x.dtype)
+
+
+# ----- parity: compiled kernel vs twin -------------------------------------------------
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("shape", SHAPES)
+def test_elementwise_forward_parity(dtype, shape):
+    x = rand(shape, dtype)
+    x.flat[:6] = [0.0, -0.0, 1e-30, -50.0, 90.0, -1e-7]
+    for name in ("sigmoid", "relu", "exp"):
+        np.testing.assert_allclose(getattr(jit, name)(x), getattr(twins, name)(x), **tol(dtype))
+    np.testing.assert_allclose(jit.tanh(x), np.tanh(x), rtol=8 * np.finfo(dtype).eps)
+    np.testing.assert_array_equal(jit.leaky_relu(x, 0.1), twins.leaky_relu(x, 0.1))
+    np.testing.assert_array_equal(kernels.sigmoid(x).dtype, dtype)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("shape", SHAPES)
+def test_elementwise_backward_parity(dtype, shape):
+    x, g = rand(shape, dtype, 1), rand(shape, dtype, 2)
+    s, t = twins.sigmoid(x), np.tanh(x)
+    np.testing.assert_allclose(jit.sigmoid_backward(g, s), twins.sigmoid_backward(g, s), **tol(dtype))
+    # 1 - t*t cancels near |t| = 1; the compiled loop fuses it (one rounding, not two),
+    # so compare with an absolute tolerance scaled by |g|.
+    np.testing.assert_allclose(jit.tanh_backward(g, t), twins.tanh_backward(g, t), rtol=0,
+                               atol=4 * np.finfo(dtype).eps * np.abs(g).max())
+    np.testing.assert_array_equal(jit.relu_backward(g, x), twins.relu_backward(g, x))
+    np.testing.assert_array_equal(jit.leaky_relu_backward(g, x, 0.2),
+                                  twins.leaky_relu_backward(g, x, 0.2))
+    for name in ("sigmoid_backward", "relu_backward"):
+        out = getattr(kernels, name)(g, s)
+        assert out.dtype == dtype and out.shape == shape
+
+
+def test_elementwise_special_values():
+    for dtype in FLOATS:
+        x = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, 1e4, -1e4] * 200, dtype=dtype)
+        np.testing.assert_array_equal(jit.sigmoid(x), twins.sigmoid(x))
+        np.testing.assert_array_equal(jit.tanh(x), np.tanh(x))
+        np.testing.assert_array_equal(np.signbit(jit.tanh(x)), np.signbit(np.tanh(x)))
+        np.testing.assert_array_equal(jit.relu(x), twins.relu(x))
+        np.testing.assert_array_equal(np.signbit(jit.relu(x)), np.signbit(twins.relu(x)))
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("shape", [(5, 1031), (2, 3, 40), (64, 1)])
+def test_softmax_family_parity(dtype, shape):
+    x, g = rand(shape, dtype, 3), rand(shape, dtype, 4)
+    t = dict(rtol=32 * np.finfo(dtype).eps, atol=32 * np.finfo(dtype).eps)
+    s, ls = jit.softmax(x), jit.log_softmax(x)
+    np.testing.assert_allclose(s, twins.softmax(x), **t)
+    np.testing.assert_allclose(ls, twins.log_softmax(x), **t)
+    np.testing.assert_allclose(jit.softmax_backward(g, s), twins.softmax_backward(g, s), **t)
+    np.testing.assert_allclose(jit.log_softmax_backward(g, ls),
+                               twins.log_softmax_backward(g, ls), **t)
+    assert s.dtype == ls.dtype == dtype
+
+
+def test_softmax_rows_with_nan_inf_and_huge_logits():
+    x = np.zeros((4, 600))
+    x[0, 7] = np.nan
+    x[1, 3] = np.inf
+    x[2, :] = -np.inf
+    x[3, :2] = [1e4, -1e4]
+    for f in ("softmax", "log_softmax"):
+        np.testing.assert_allclose(getattr(jit, f)(x), getattr(twins, f)(x), rtol=1e-12)
+    assert np.isfinite(jit.log_softmax(x)[3, 1]) and jit.softmax(x)[3, 0] == 1.0
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("n, c", [(7, 1000), (128, 10), (33, 17)])
+def test_cross_entropy_parity(dtype, n, c):
+    logits = rand((n, c), dtype, 5)
+    target = np.random.default_rng(6).integers(0, c, n)
+    loss, probs = jit.cross_entropy(logits, target)
+    loss_t, probs_t = twins.cross_entropy(logits, target)
+    assert loss.dtype == dtype and loss.shape == ()
+    np.testing.assert_allclose(loss, loss_t, rtol=16 * np.finfo(dtype).eps)
+    np.testing.assert_allclose(probs, probs_t, rtol=32 * np.finfo(dtype).eps, atol=1e-30)
+    for g in (1.0, dtype(0.5), np.array(2.0, dtype)):
+        np.testing.assert_allclose(jit.cross_entropy_backward(g, probs, target),
+                                   twins.cross_entropy_backward(g, probs, target),
+                                   rtol=16 * np.finfo(dtype).eps, atol=1e-30)
+    for t32 in (target.astype(np.int32), target.astype(np.uint8) if c < 256 else target):
+        np.testing.assert_allclose(jit.cross_entropy(logits, t32)[0], loss)
+
+
+def test_cross_entropy_out_of_range_target_raises():
+    logits = np.zeros((40, 30))
+    target = np.zeros(40, dtype=np.int64)
+    target[17] = 30
+    with pytest.raises(IndexError, match="target 30 in row 17 is out of range for 30 classes"):
+        jit.cross_entropy(logits, target)
+    target[17] = -1          # negative indices wrap, as in NumPy
+    np.testing.assert_allclose(jit.cross_entropy(logits, target)[0],
+                               twins.cross_entropy(logits, target)[0])
+
+
+# ----- scatter-add -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_scatter_add_rows_accumulate_repeats(dtype):
+    rng = np.random.default_rng(7)
+    ids = np.minimum(rng.zipf(1.3, 3000) - 1, 499)
+    ids[:4] = [-1, -500, 499, 0]                      # negative indices wrap
+    values = rng.standard_normal((3000, 9)).astype(dtype)
+    out, ref = np.zeros((500, 9), dtype), np.zeros((500, 9), dtype)
+    np.add.at(ref, ids, values)
+    jit.scatter_add(out, 0, ids, values)
+    np.testing.assert_allclose(out, ref, rtol=64 * np.finfo(dtype).eps, atol=1e-5)
+    out2 = kernels.scatter_add(np.zeros((500, 9), dtype), ids.astype(np.int32), values)
+    np.testing.assert_allclose(out2, ref, rtol=64 * np.finfo(dtype).eps, atol=1e-5)
+
+
+def test_scatter_add_along_an_inner_axis_and_bad_index():
+    rng = np.random.default_rng(8)
+    ids = rng.integers(0, 6, size=(4, 5))
+    values = rng.standard_normal((3, 4, 5, 7))
+    out, ref = np.zeros((3, 6, 7)), np.zeros((3, 6, 7))
+    np.add.at(ref, (slice(None), ids), values)
+    np.testing.assert_allclose(kernels.scatter_add(out, (slice(None), ids), values), ref)
+    with pytest.raises(IndexError, match="index 6 is out of bounds for axis 1 with size 6"):
+        jit.scatter_add(np.zeros((3, 6, 7)), 1, np.array([0, 6]), np.ones((3, 2, 7)))
+
+
+def test_indexing_backward_uses_scatter_add():
+    rng = np.random.default_rng(9)
+    table = ad.tensor(rng.standard_normal((300, 8)), requires_grad=True)
+    ids = rng.integers(0, 300, size=(50, 20))
+    g = rng.standard_normal((50, 20, 8))
+    (table[ids] * g).sum().backward()
+    ref = np.zeros((300, 8))
+    np.add.at(ref, ids, g)
+    np.testing.assert_allclose(table.grad, ref, rtol=1e-12)
+    table.grad = None
+    (ad.take(table, ids.ravel(), axis=0) * g.reshape(-1, 8)).sum().backward()
+    np.testing.assert_allclose(table.grad, ref, rtol=1e-12)
+
+
+# ----- fallbacks -------------------------------------------------------------------------
+
+FALLBACK_INPUTS = [
+    ("float16", lambda: rand((40, 50), np.float16)),
+    ("int", lambda: np.arange(-1000, 1000).reshape(40, 50)),
+    ("non-contiguous", lambda: rand((50, 80), np.float64)[:, ::2].T),
+    ("0-d", lambda: np.array(0.7)),
+    ("tiny", lambda: rand((3,), np.float32)),
+    ("big-endian", lambda: rand((40, 50), np.float64).astype(">f8")),
+]
+
+
+@pytest.mark.parametrize("label, make", FALLBACK_INPUTS, ids=[f[0] for f in FALLBACK_INPUTS])
+def test_fallbacks_are_identical_to_the_twins(label, make):
+    x = make()
+    g = np.ones_like(x)
+    pairs = [
+        (kernels.sigmoid(x), twins.sigmoid(x)),
+        (kernels.relu(x), twins.relu(x)),
+        (kernels.leaky_relu(x, 0.1), twins.leaky_relu(x, 0.1)),
+        (kernels.sigmoid_backward(g, x), twins.sigmoid_backward(g, x)),
+        (kernels.tanh_backward(g, x), twins.tanh_backward(g, x)),
+        (kernels.relu_backward(g, x), twins.relu_backward(g, x)),
+    ]
+    if x.ndim and x.dtype.kind == "f":
+        pairs += [(kernels.softmax(x), twins.softmax(x)),
+                  (kernels.log_softmax(x, 0), twins.log_softmax(x, 0))]
+    for got, want in pairs:
+        assert got.dtype == want.dtype
+        np.testing.assert_array_equal(got, want)
+
+
+def test_softmax_over_another_axis_and_mixed_dtypes_fall_back():
+    x = rand((300, 40), np.float64)
+    np.testing.assert_array_equal(kernels.softmax(x, axis=0), twins.softmax(x, axis=0))
+    g32 = x.astype(np.float32)
+    np.testing.assert_array_equal(kernels.sigmoid_backward(g32, x), twins.sigmoid_backward(g32, x))
+    probs = twins.softmax(x)
+    target = np.zeros(300, dtype=np.int64)
+    g64 = np.array(1.0)
+    np.testing.assert_array_equal(kernels.cross_entropy_backward(g64, probs.astype(np.float32),
+                                                                 target),
+                                  twins.cross_entropy_backward(g64, probs.astype(np.float32),
+                                                               target))
+
+
+# ----- the vectorizable exp: accuracy sweeps -----------------------------------------------
+
+def _exp_sweep(dtype):
+    lo, hi = (-746.0, 710.0) if dtype == np.float64 else (-104.0, 89.0)
+    rng = np.random.default_rng(10)
+    return np.concatenate([
+        np.linspace(lo, hi, 1_000_001), rng.uniform(lo, hi, 500_000),
+        rng.standard_normal(100_000) * 1e-3, np.geomspace(1e-40, 1, 20_000),
+        -np.geomspace(1e-40, 1, 20_000)]).astype(dtype)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_exp_within_1_ulp_of_correctly_rounded_over_the_whole_range(dtype):
+    x = _exp_sweep(dtype)
+    got, cr = jit.exp(x), correctly_rounded_exp(x)
+    finite = np.isfinite(cr)
+    assert ulps(got[finite], cr[finite]).max() <= 1
+    np.testing.assert_array_equal(got[~finite], cr[~finite])
+    with np.errstate(over="ignore", under="ignore"):
+        npexp = np.exp(x)
+    # float64: within 1 ulp of np.exp.  float32: np.exp itself is up to 3 ulp from the
+    # correctly rounded value here (AVX-512 loop), so the distance to it is up to 3.
+    assert ulps(got[finite], npexp[finite]).max() <= (1 if dtype == np.float64 else 3)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_exp_special_values_overflow_and_underflow(dtype):
+    big, small, sub = (709.79, -745.2, -740.0) if dtype == np.float64 else (88.73, -104.0, -100.0)
+    x = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, big, small, sub, 1e4, -1e4], dtype)
+    got = jit.exp(x)
+    assert got[0] == 1 and got[1] == 1 and got[2] == np.inf and got[3] == 0
+    assert np.isnan(got[4]) and got[5] == np.inf and got[6] == 0
+    assert 0 < got[7] < np.finfo(dtype).tiny          # a subnormal, not flushed to zero
+    assert got[8] == np.inf and got[9] == 0
+    assert ulps(got[7:8], correctly_rounded_exp(x[7:8]))[0] <= 1
+    edge = np.nextafter(np.log(np.finfo(dtype).max).astype(dtype), dtype(0))
+    assert np.isfinite(jit.exp(np.array([edge]))[0])
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_tanh_and_expm1_accuracy(dtype):
+    x = np.concatenate([np.linspace(-20, 20, 200_001), np.geomspace(1e-30, 1, 20_000),
+                        -np.geomspace(1e-30, 1, 20_000)]).astype(dtype)
+    cr_tanh = np.tanh(x.astype(np.longdouble)).astype(dtype)
+    assert ulps(jit.tanh(x), cr_tanh).max() <= 3
+    cr_expm1 = np.expm1(x.astype(np.longdouble)).astype(dtype)
+    assert ulps(jit.expm1(x), cr_expm1).max() <= 4
+
+
+# ----- ops use the kernels; second order still works ------------------------------------
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_ops_forward_and_backward_match_the_formulas_on_large_arrays(dtype):
+    xv = rand((64, 40), dtype, 11)
+    gv = rand((64, 40), dtype, 12)
+    cases = {
+        "sigmoid": (ad.sigmoid, lambda s: gv * s * (1 - s), True),
+        "tanh": (ad.tanh, lambda t: gv * (1 - t * t), True),
+        "relu": (ad.relu, lambda r: np.where(xv > 0, gv, 0), False),
+        "leaky_relu": (lambda t: ad.leaky_relu(t, 0.2), lambda r: np.where(xv > 0, gv, 0.2 * gv),
+                       False),
+        "exp": (ad.exp, lambda e: gv * e, True),
+    }
+    for name, (f, grad_of, smooth) in cases.items():
+        x = ad.tensor(xv, requires_grad=True)
+        y = f(x)
+        (y * ad.tensor(gv)).sum().backward()
+        assert y.dtype == dtype and x.grad.dtype == dtype, name
+        np.testing.assert_allclose(x.grad, grad_of(y.data), rtol=16 * np.finfo(dtype).eps,
+                                   atol=16 * np.finfo(dtype).eps, err_msg=name)
+
+
+def test_second_order_through_the_activation_ops():
+    x = ad.tensor(np.random.default_rng(13).standard_normal((3, 4)), requires_grad=True)
+    for f in (ad.sigmoid, ad.tanh, ad.exp, ad.relu, lambda t: ad.leaky_relu(t, 0.3)):
+        assert ad.gradgradcheck(lambda t: f(t) * t, (x,))
+    # Large arrays (compiled first-order path): gradients and Hessian-vector products
+    # against closed forms.
+    xv = np.random.default_rng(14).standard_normal(5000)
+    v = np.random.default_rng(15).standard_normal(5000)
+    s, t = 1 / (1 + np.exp(-xv)), np.tanh(xv)
+    np.testing.assert_allclose(ad.grad(lambda u: ad.sigmoid(u).sum())(xv), s * (1 - s),
+                               rtol=1e-12)
+    np.testing.assert_allclose(ad.grad(lambda u: ad.tanh(u).sum())(xv), 1 - t * t, rtol=1e-12)
+    np.testing.assert_allclose(ad.hvp(lambda u: ad.sigmoid(u).sum(), xv, v),
+                               s * (1 - s) * (1 - 2 * s) * v, rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(ad.hvp(lambda u: ad.tanh(u).sum(), xv, v),
+                               -2 * t * (1 - t * t) * v, rtol=1e-10, atol=1e-14)
+
+
+# ----- switches, laziness and the cache fallback (fresh processes) ------------------------
+
+def _run(code, **env):
+    full_env = dict(os.environ, PYTHONPATH=ROOT, **env)
+    result = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True,
+                            text=True, env=full_env, timeout=120)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_jit_off_selects_twins_and_import_is_lazy():
+    out = _run("""
+        import sys, numpy as np
+        import autodiff as ad
+        from autodiff import kernels
+        assert 'numba' not in sys.modules, 'import autodiff imported numba'
+        x = np.linspace(-5, 5, 5000)
+        y = kernels.sigmoid(x)
+        print(kernels.JIT_ENABLED, 'numba' in sys.modules)
+    """, AUTODIFF_JIT="0")
+    assert out.split() == ["False", "False"]
+
+
+def test_read_only_cache_location_falls_back_to_no_caching():
+    # Every cache locator reports an unwritable directory (as on a read-only install).
+    out = _run("""
+        import warnings, numpy as np
+        from numba.core import caching
+        def refuse(self):
+            raise PermissionError(13, 'read-only file system', self.get_cache_path())
+        caching._CacheLocator.ensure_cache_path = refuse
+        from autodiff import kernels
+        from autodiff.kernels import numpy_twins
+        x = np.linspace(-5, 5, 5000)
+        np.testing.assert_allclose(kernels.sigmoid(x), numpy_twins.sigmoid(x), rtol=1e-14)
+        from autodiff.kernels import jit
+        print(jit._sigmoid_fwd._cache.__class__.__name__)
+    """)
+    assert out.strip() == "NullCache"
+
+
+def test_cache_write_failure_at_first_call_does_not_crash():
+    out = _run("""
+        import warnings, numpy as np
+        from numba.core import caching
+        def fail(self, *args, **kwargs):
+            raise PermissionError(13, 'read-only file system')
+        caching.IndexDataCacheFile.save = fail
+        caching.IndexDataCacheFile.load = lambda self, key: None   # nothing cached yet
+        from autodiff import kernels
+        from autodiff.kernels import numpy_twins
+        x = np.linspace(-5, 5, 5000)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter('always')
+            y = kernels.sigmoid(x)
+        np.testing.assert_allclose(y, numpy_twins.sigmoid(x), rtol=1e-14)
+        print(any('without caching' in str(w.message) for w in caught))
+    """)
+    assert out.strip() == "True"
+
+
+def test_compile_helper_without_a_source_file_compiles_uncached():
+    namespace = {}
+    exec("def add_one(a):\n    return a + 1\n", namespace)     # no file: no cache locator
+    compiled = jit._compile(namespace["add_one"], {}, cache=True)
+    assert compiled(np.float64(1.5)) == 2.5
