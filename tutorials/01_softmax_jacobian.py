@@ -29,7 +29,6 @@ from autodiff import kernels
 from autodiff.kernels import numpy_twins
 from tutorials._common import Tutorial, median_time, plt, rel_error
 
-
 # %% [markdown]
 # ## 1. Naive vs max-subtracted softmax
 # exp(1000) overflows to inf, and inf/inf is NaN.  softmax(z) = softmax(z - c) for

@@ -34,7 +34,6 @@ import autodiff as ad
 import autodiff.nn.functional as F
 from tutorials._common import Tutorial, plt
 
-
 # %% [markdown]
 # ## 1. A threshold used only in a comparison gets no gradient
 # y = where(x > t, x, 0): t decides *which* values pass, but the values themselves

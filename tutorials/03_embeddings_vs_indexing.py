@@ -27,7 +27,6 @@ import autodiff as ad
 import autodiff.nn.functional as F
 from tutorials._common import Tutorial, median_time, plt
 
-
 # %% [markdown]
 # ## 1. Three ways to look up rows
 # The same weight, the same ids (with repeats), the same upstream gradient G:
@@ -94,7 +93,7 @@ def part_cost(tut):
     G = rng.standard_normal((batch, dim))
     rows, times = [], {}
     for label, (param, look_up) in lookups(weight, ids).items():
-        def step():
+        def step(param=param, look_up=look_up):
             param.zero_grad()
             look_up().backward(G)
         step()                                                  # warm-up (JIT, caches)

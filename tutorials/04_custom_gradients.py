@@ -26,7 +26,6 @@ if __package__ in (None, ""):  # run as a script: make `tutorials` importable
 import autodiff as ad
 from tutorials._common import Tutorial, plt, rel_error
 
-
 # %% [markdown]
 # ## 1. What backward receives and returns
 # A spy op: a plain matrix product that prints the shapes its backward sees.
@@ -209,7 +208,7 @@ def part_ste(tut):
     for label, fn in [("ad.round", ad.round), ("custom_gradient STE", round_ste),
                       ("x - stop_gradient(x - round x)", round_trick),
                       ("soft_round alpha=4", soft_round)]:
-        value, grad = ad.value_and_grad(lambda t: fn(t).sum())(x)
+        grad = ad.grad(lambda t, fn=fn: fn(t).sum())(x)
         forward = fn(ad.tensor(x)).data
         rows.append((label, forward, grad))
         print(f"  {label:<32} forward {np.round(forward, 3)}  grad {np.round(grad, 3)}")
@@ -229,11 +228,11 @@ def part_ste(tut):
     grid = np.linspace(-2, 2, 801)
     fig, (a, b) = plt.subplots(1, 2, figsize=(10, 3.8))
     a.plot(grid, ad.round(ad.tensor(grid)).data, "k", lw=2, label="round")
-    _, g_round = ad.value_and_grad(lambda t: ad.round(t).sum())(grid)
+    g_round = ad.grad(lambda t: ad.round(t).sum())(grid)
     b.plot(grid, g_round, "k", lw=2, label="round (true)")
     b.plot(grid, np.ones_like(grid), "C3--", label="STE")
     for alpha, color in [(1.0, "C0"), (4.0, "C1"), (16.0, "C2")]:
-        value, g = ad.value_and_grad(lambda t: soft_round(t, alpha).sum())(grid)
+        g = ad.grad(lambda t, alpha=alpha: soft_round(t, alpha).sum())(grid)
         a.plot(grid, soft_round(ad.tensor(grid), alpha).data, color, label=f"soft, a={alpha:g}")
         b.plot(grid, g, color, label=f"soft, a={alpha:g}")
     a.set(title="forward", xlabel="x")

@@ -62,7 +62,7 @@ def part_shapes(tut, X, params):
              ("W2", params["W2"].shape, "(64 hidden, 3 classes)"),
              ("logits", (Z1 @ params["W2"]).shape, "a score per class per example")]
     for name, shape, note in rows:
-        print(f"  {name:<8} {str(shape):<12} {note}")
+        print(f"  {name:<8} {shape!s:<12} {note}")
     same = np.allclose((params["W1"].T @ X.T).T, Z1)
     print(f"the column convention W^T @ x (x a column, as in textbooks and PyTorch's\n"
           f"(out, in) weights) gives the same numbers transposed: {same}; x @ W just keeps\n"

@@ -25,8 +25,7 @@ if __package__ in (None, ""):  # run as a script: make `tutorials` importable
 
 import autodiff as ad
 import autodiff.nn.functional as F
-from tutorials._common import Tutorial, plt, rel_error
-
+from tutorials._common import Tutorial, plt
 
 # %% [markdown]
 # ## 1. Forward vs central differences, and the choice of eps

@@ -50,6 +50,8 @@ def parse_args(name: str, argv=None, description: str = ""):
 class Tutorial:
     """Per-run state: options, output folder, files written, seeded RNG."""
 
+    _graphviz_hint_shown = False    # print the install advice once per process
+
     def __init__(self, file: str, argv=None, question: str = ""):
         self.name = Path(file).stem
         self.args = parse_args(self.name, argv, question)
@@ -93,29 +95,29 @@ class Tutorial:
         return path
 
     def graph(self, tensor, stem: str, fmt: str = "svg", **draw_options):
-        """Render ``tensor``'s graph with ``ad.viz.render``; never raises.
+        """Render ``tensor``'s graph with ``ad.viz.render``; a missing Graphviz never raises.
 
         Without the Graphviz ``dot`` program, ``ad.viz.render`` writes the ``.dot``
         source and raises an error explaining how to install Graphviz; we print that
         advice, keep the ``.dot`` file and carry on.
         """
-        import autodiff as ad
-
         base = self.out / stem
-        viz = getattr(ad, "viz", None)
-        if viz is None:
-            try:
-                from autodiff import viz  # noqa: F811
-            except ImportError as exc:
-                print(f"  (graph {stem} skipped: autodiff.viz is not available: {exc})")
-                return None
+        try:
+            from autodiff import viz
+        except ImportError as exc:
+            print(f"  (graph {stem} skipped: autodiff.viz is not available: {exc})")
+            return None
         try:
             written = viz.render(tensor, str(base), format=fmt, **draw_options)
-        except Exception as exc:  # the missing-Graphviz error, whatever its class
+        except RuntimeError as exc:  # viz.GraphvizNotFoundError, or `dot` itself failing
             dot = base.with_suffix(".dot")
             if dot.exists():
                 self.files.append(dot)
-                print(f"  wrote {dot} (source only: {exc})")
+                if Tutorial._graphviz_hint_shown:
+                    print(f"  wrote {dot} (DOT source only; see the Graphviz message above)")
+                else:
+                    Tutorial._graphviz_hint_shown = True
+                    print(f"  wrote {dot} (source only: {exc})")
                 return dot
             print(f"  (graph {stem} not rendered: {type(exc).__name__}: {exc})")
             return None
