@@ -164,8 +164,10 @@ def _freed_error(node):
 
 
 def _count_consumers(root_node):
-    """Number of differentiable edges into each node reachable from ``root_node``."""
+    """Number of differentiable edges into each node reachable from ``root_node``, and
+    the nodes hanging off non-differentiable edges (a comparison's inputs, say)."""
     counts = {root_node: 0}
+    side_branches = []
     stack = [root_node]
     while stack:
         node = stack.pop()
@@ -175,9 +177,10 @@ def _count_consumers(root_node):
         i = -1
         for parent in node.parents:
             i += 1
-            if parent is None or parent.__class__ is not Node or not parent.requires_grad:
+            if parent is None or parent.__class__ is not Node:
                 continue
-            if rules is not None and rules[i] is None:
+            if not parent.requires_grad or (rules is not None and rules[i] is None):
+                side_branches.append(parent)
                 continue
             seen = counts.get(parent)
             if seen is None:
@@ -185,7 +188,25 @@ def _count_consumers(root_node):
                 stack.append(parent)
             else:
                 counts[parent] = seen + 1
-    return counts
+    return counts, side_branches
+
+
+def _release_side_branches(side_branches):
+    """Free the nodes that fed the output only through non-differentiable edges.
+
+    No gradient from this output ever reaches them, but they belong to its graph: a
+    backward that frees the graph frees them too, so that the leaf arrays they saved
+    are released (and writable again) along with the rest.
+    """
+    stack = list(side_branches)
+    while stack:
+        node = stack.pop()
+        if node.args is None:
+            continue
+        node.op.release(node)
+        for parent in node.parents:
+            if parent.__class__ is Node and parent.args is not None:
+                stack.append(parent)
 
 
 def _is_uniquely_owned(array) -> bool:
@@ -277,7 +298,7 @@ def _reverse_pass(root_node, root_grad, xp, create_graph, retain_graph,
     from .tensor import Tensor
 
     make = Tensor._make
-    counts = _count_consumers(root_node)
+    counts, side_branches = _count_consumers(root_node)
     pending = {root_node: root_grad}
     ready = [root_node]
     sum_to = xp.sum_to
@@ -351,3 +372,5 @@ def _reverse_pass(root_node, root_grad, xp, create_graph, retain_graph,
                 node._dtype = out.dtype
                 node.args = None
                 node.ans = None
+    if side_branches and not retain_graph:
+        _release_side_branches(side_branches)

@@ -270,3 +270,15 @@ def test_tensor_attributes():
     assert "requires_grad=True" in repr(t)
     with pytest.raises(TypeError, match="item assignment"):
         t[0] = 1.0
+
+
+def test_backward_frees_branches_that_fed_the_output_only_through_comparisons():
+    s = ad.tensor([0.5], requires_grad=True)
+    x = ad.tensor(np.linspace(-1, 1, 5))
+    squared = s * s
+    inside = x * x < squared                     # s reaches the loss through a comparison
+    loss = ad.where(inside, s * x, 0.0).sum()
+    loss.backward()
+    assert squared.node.freed
+    s.data -= 0.1                                # a parameter update after backward works
+    assert ad.explain(s) is not None             # the structure is still there to explain
