@@ -301,3 +301,15 @@ def test_render_steps_writes_one_picture_per_step(tmp_path, monkeypatch):
         ad.viz.render_steps(y, tmp_path / "nodot")
     assert sorted(p.name for p in (tmp_path / "nodot").iterdir()) == [
         "step_001.dot", "step_002.dot", "step_003.dot"]
+
+
+def test_a_named_constant_keeps_its_name_and_is_drawn_as_a_constant():
+    X = ad.tensor(np.ones((4, 3)), name="X")
+    W = ad.tensor(np.ones((3, 2)), requires_grad=True, name="W")
+    loss = (X @ W).sum()
+    assert "matmul(X, W)" in ad.viz.text(loss)
+    source = ad.viz.draw(loss).source
+    x_line = next(line for line in source.splitlines() if "<B>X</B>" in line)
+    assert "dashed" in x_line and "requires grad" not in x_line
+    loss.backward()
+    assert X.grad is None and W.grad.shape == (3, 2)

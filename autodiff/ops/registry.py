@@ -76,7 +76,7 @@ class Op:
             if isinstance(a, Tensor):
                 raw.append(a.data)
                 parent = a._node
-                if parent is None and a.requires_grad:
+                if parent is None and (a.requires_grad or a._name is not None):
                     parent = a
                     leaf = True
                 parents.append(parent)
@@ -105,7 +105,7 @@ class Op:
         if isinstance(a, Tensor):
             ra = a.data
             pa = a._node
-            if pa is None and a.requires_grad:
+            if pa is None and (a.requires_grad or a._name is not None):
                 pa = a
         else:
             ra, pa = a, None
@@ -126,14 +126,14 @@ class Op:
         if isinstance(a, Tensor):
             ra = a.data
             pa = a._node
-            if pa is None and a.requires_grad:
+            if pa is None and (a.requires_grad or a._name is not None):
                 pa = a
         else:
             ra, pa = a, None
         if isinstance(b, Tensor):
             rb = b.data
             pb = b._node
-            if pb is None and b.requires_grad:
+            if pb is None and (b.requires_grad or b._name is not None):
                 pb = b
         else:
             rb, pb = b, None

@@ -228,7 +228,8 @@ def build(t, params=None, max_nodes=None):
                 view.hidden_inputs += 1
                 continue
             name = names.get(id(vertex)) or vertex._name
-            v = Value(f"v{k}", LEAF, name or f"v{k}", name is not None, vertex.data.shape,
+            kind = LEAF if vertex.requires_grad else CONSTANT   # a named constant
+            v = Value(f"v{k}", kind, name or f"v{k}", name is not None, vertex.data.shape,
                       vertex.data.dtype, vertex.data, vertex.grad, tensor=vertex)
             view.values.append(v)
             view.value_of[id(vertex)] = v
@@ -297,7 +298,9 @@ def _add_edges(view, op_vertex, node, names, n_const, hidden):
             op_vertex.edges.append(Edge(None, op_vertex, i, input_name, GRAD, p.shape))
             continue
         src = view.value_of[id(p)]
-        if i not in grad_positions:
+        if p.__class__ is not Node and not p.requires_grad:
+            kind = CONST                        # a named constant tensor
+        elif i not in grad_positions:
             kind = NOGRAD
         elif _is_index_edge(op, i):
             kind = INDEX
