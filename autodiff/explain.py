@@ -186,9 +186,11 @@ def _zeroing_reason(node, target_items):
 
 
 def _root_of_last_backward():
-    """The root node of the last ``.backward()`` in this thread, if its tensor still lives."""
+    """The root node of the last ``.backward()`` in this thread, if it is still known."""
     last = _grad_mode.last_root
-    tensor = last() if last is not None else None
+    if last is None or last.__class__ is Node:
+        return last
+    tensor = last()
     return tensor._node if tensor is not None else None
 
 

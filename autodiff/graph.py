@@ -28,7 +28,7 @@ class _GradMode(threading.local):
     enabled = True
     _on_record = None
     on_gradient = None  # anomaly.py: called with (node, g, i, gi) for each gradient edge
-    last_root = None    # explain.py: weak reference to the tensor of the last .backward()
+    last_root = None    # explain.py: the last .backward()'s root node, or a weakref to its tensor
 
     @property
     def on_record(self):
@@ -274,7 +274,12 @@ def run_backward(root, root_grad, *, inputs=None, retain_graph=False, create_gra
         release_guarded_leaves()
     if inputs is not None:
         return results
-    _grad_mode.last_root = weakref.ref(root)
+    # For explain(): once freed, the graph's skeleton (nodes and edges, no saved
+    # arrays) is small, so the last one is kept; a retained graph only weakly.
+    if retain_graph or root._node is None:
+        _grad_mode.last_root = weakref.ref(root)
+    else:
+        _grad_mode.last_root = root._node
     while leaf_grads:
         leaf, grad = leaf_grads.popitem()[1]     # popped, so the dict holds no reference
         _accumulate_into_leaf(leaf, grad, create_graph)

@@ -142,9 +142,16 @@ def test_no_backward_in_this_thread():
     assert "no backward pass has run in this thread" in result["text"]
 
 
-def test_temporary_output_is_not_kept_alive():
+def test_the_last_freed_graph_is_remembered_for_explain():
     w = ad.tensor([1.0], requires_grad=True)
-    (w * 2).sum().backward()
+    t = ad.tensor([2.0], requires_grad=True)
+    (ad.where(w > 0, t, 0.0) * 2).sum().backward()       # a temporary output
+    assert "only through non-differentiable edges" in ad.explain(w)
+
+
+def test_a_retained_graph_is_remembered_only_weakly():
+    w = ad.tensor([1.0], requires_grad=True)
+    (w * 2).sum().backward(retain_graph=True)
     assert "I cannot see the output" in ad.explain(w) and "output=loss" in ad.explain(w)
 
 
