@@ -460,7 +460,7 @@ class _Guard:
 
     def __init__(self, array, key):
         self.array = array
-        self.savers = []            # weak references to the nodes that saved it
+        self.savers = set()         # weak references to the nodes that saved it
         self.on_dead = lambda ref: _on_saver_dead(ref, key)
 
 
@@ -468,17 +468,14 @@ _guards = graph.guarded_leaf_arrays      # id(array) -> _Guard
 _lock = threading.RLock()
 
 
-def _saver_done(ref):
-    node = ref()
-    return node is None or node.args is None
-
-
 def _on_saver_dead(ref, key):
     with _lock:
         guard = _guards.get(key)
         if guard is None:
             return
-        guard.savers = [r for r in guard.savers if r is not ref and not _saver_done(r)]
+        # O(1) per death: a graph dropped without backward may have thousands of savers.
+        # Savers already freed by a backward are swept by release_guarded_leaves.
+        guard.savers.discard(ref)
         if not guard.savers:
             del _guards[key]
             guard.array.setflags(write=True)
@@ -508,14 +505,14 @@ def guard_leaves(node):
                     continue            # read-only already (the user's choice): leave it
                 guard = _guards[id(array)] = _Guard(array, id(array))
                 array.setflags(write=False)
-            guard.savers.append(_ref(node, guard.on_dead))
+            guard.savers.add(_ref(node, guard.on_dead))
 
 
 def release_guarded_leaves():
     """Make writable again every guarded array whose saving graphs were all freed."""
     with _lock:
         for key, guard in list(_guards.items()):
-            alive = [r for r in guard.savers if (n := r()) is not None and n.args is not None]
+            alive = {r for r in guard.savers if (n := r()) is not None and n.args is not None}
             if alive:
                 guard.savers = alive
             else:
