@@ -1,0 +1,1 @@
+"""Benchmarks for autodiff: ``python -m bench`` runs them all and prints one table."""

@@ -1,0 +1,325 @@
+"""The benchmark workloads: each builds a set of implementations of one task.
+
+Every builder returns ``{name: run}`` where ``run()`` performs the task once; the
+runner (``bench/run.py``) warms each up, interleaves them round by round and takes
+medians.  Baselines: hand-written NumPy forward + backward (the practical limit) and
+PyTorch CPU eager when it is installed (absent implementations are simply missing).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def torch_or_none():
+    try:
+        import torch
+    except ImportError:
+        return None
+    return torch
+
+
+# ----- MLP 784-256-256-10, batch 128, ReLU, softmax-CE, SGD step ------------------------
+
+MLP_SIZES = (784, 256, 256, 10)
+BATCH = 128
+LR = 0.01
+
+
+def _mlp_data(dtype, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((BATCH, MLP_SIZES[0])).astype(dtype)
+    y = rng.integers(0, MLP_SIZES[-1], BATCH)
+    params = []
+    for fan_in, fan_out in zip(MLP_SIZES[:-1], MLP_SIZES[1:]):
+        params.append((rng.standard_normal((fan_in, fan_out)) * np.sqrt(2 / fan_in)).astype(dtype))
+        params.append(np.zeros(fan_out, dtype))
+    return x, y, params
+
+
+def _core_cross_entropy(ad, logits, y):
+    """Mean softmax cross-entropy from core ops (used when autodiff.nn is absent)."""
+    m = ad.stop_gradient(ad.max(logits, axis=1, keepdims=True))
+    z = logits - m
+    lse = ad.log(ad.sum(ad.exp(z), axis=1))
+    return ad.mean(lse - z[np.arange(len(y)), y])
+
+
+def mlp_autodiff(dtype):
+    import autodiff as ad
+    try:
+        from autodiff.nn import functional as F
+        cross_entropy = F.cross_entropy
+    except ImportError:
+        def cross_entropy(logits, y):
+            return _core_cross_entropy(ad, logits, y)
+    x, y, arrays = _mlp_data(dtype)
+    x = ad.tensor(x)
+    params = [ad.tensor(a.copy(), requires_grad=True) for a in arrays]
+    w1, b1, w2, b2, w3, b3 = params
+
+    def step():
+        h1 = ad.relu(x @ w1 + b1)
+        h2 = ad.relu(h1 @ w2 + b2)
+        loss = cross_entropy(h2 @ w3 + b3, y)
+        loss.backward()
+        for p in params:
+            p.data -= LR * p.grad
+            p.grad = None
+        return loss
+
+    return step
+
+
+def mlp_numpy(dtype):
+    x, y, params = _mlp_data(dtype)
+    w1, b1, w2, b2, w3, b3 = params
+    rows = np.arange(BATCH)
+
+    def step():
+        a1 = x @ w1
+        a1 += b1
+        h1 = np.maximum(a1, 0)
+        a2 = h1 @ w2
+        a2 += b2
+        h2 = np.maximum(a2, 0)
+        logits = h2 @ w3
+        logits += b3
+        logits -= logits.max(axis=1, keepdims=True)
+        p = np.exp(logits)
+        s = p.sum(axis=1, keepdims=True)
+        loss = np.mean(np.log(s[:, 0]) - logits[rows, y])
+        p /= s
+        p[rows, y] -= 1
+        p *= 1 / BATCH                         # d loss / d logits
+        gw3, gb3 = h2.T @ p, p.sum(axis=0)
+        d2 = p @ w3.T
+        d2 *= a2 > 0
+        gw2, gb2 = h1.T @ d2, d2.sum(axis=0)
+        d1 = d2 @ w2.T
+        d1 *= a1 > 0
+        gw1, gb1 = x.T @ d1, d1.sum(axis=0)
+        for w, g in ((w1, gw1), (b1, gb1), (w2, gw2), (b2, gb2), (w3, gw3), (b3, gb3)):
+            w -= LR * g
+        return loss
+
+    return step
+
+
+def mlp_torch(dtype):
+    torch = torch_or_none()
+    if torch is None:
+        return None
+    x, y, arrays = _mlp_data(dtype)
+    x, y = torch.from_numpy(x), torch.from_numpy(y)
+    params = [torch.from_numpy(a.copy()).requires_grad_() for a in arrays]
+    w1, b1, w2, b2, w3, b3 = params
+    ce = torch.nn.functional.cross_entropy
+
+    def step():
+        h1 = torch.relu(x @ w1 + b1)
+        h2 = torch.relu(h1 @ w2 + b2)
+        loss = ce(h2 @ w3 + b3, y)
+        loss.backward()
+        with torch.no_grad():
+            for p in params:
+                p -= LR * p.grad
+                p.grad = None
+        return loss
+
+    return step
+
+
+def mlp(dtype):
+    impls = {"autodiff": mlp_autodiff(dtype), "numpy": mlp_numpy(dtype)}
+    t = mlp_torch(dtype)
+    if t is not None:
+        impls["pytorch"] = t
+    return impls
+
+
+# ----- softmax + cross-entropy forward and backward, logits (1024, 1000) ----------------
+
+CE_SHAPE = (1024, 1000)
+
+
+def _ce_data(dtype, seed=1):
+    rng = np.random.default_rng(seed)
+    logits = (rng.standard_normal(CE_SHAPE) * 3).astype(dtype)
+    return logits, rng.integers(0, CE_SHAPE[1], CE_SHAPE[0])
+
+
+def softmax_ce(dtype):
+    import autodiff as ad
+    from autodiff import kernels
+    logits, target = _ce_data(dtype)
+    n = logits.shape[0]
+    rows = np.arange(n)
+    impls = {}
+    try:
+        from autodiff.nn import functional as F
+    except ImportError:
+        F = None
+    if F is not None:
+        def engine():
+            z = ad.tensor(logits, requires_grad=True)
+            F.cross_entropy(z, target).backward()
+            return z.grad
+        impls["autodiff"] = engine
+
+    def kernel():
+        loss, probs = kernels.cross_entropy(logits, target)
+        return kernels.cross_entropy_backward(1.0, probs, target)
+    impls["autodiff kernels"] = kernel
+
+    def numpy_stable():
+        z = logits - logits.max(axis=1, keepdims=True)
+        p = np.exp(z)
+        s = p.sum(axis=1, keepdims=True)
+        loss = np.mean(np.log(s[:, 0]) - z[rows, target])
+        p /= s
+        p[rows, target] -= 1
+        p *= 1 / n
+        return loss, p
+    impls["numpy"] = numpy_stable
+
+    torch = torch_or_none()
+    if torch is not None:
+        t_logits, t_target = torch.from_numpy(logits), torch.from_numpy(target)
+
+        def torch_ce():
+            z = t_logits.detach().requires_grad_()
+            torch.nn.functional.cross_entropy(z, t_target).backward()
+            return z.grad
+        impls["pytorch"] = torch_ce
+    return impls
+
+
+# ----- embedding backward: table (100000, 64) f32, 65,536 Zipf ids ----------------------
+
+EMB_ROWS, EMB_DIM, EMB_IDS = 100_000, 64, 65_536
+
+
+def _emb_data(seed=2):
+    rng = np.random.default_rng(seed)
+    ids = (rng.zipf(1.1, EMB_IDS) - 1) % EMB_ROWS
+    grad = rng.standard_normal((EMB_IDS, EMB_DIM)).astype(np.float32)
+    return ids.astype(np.int64), grad
+
+
+def embedding_backward():
+    from autodiff.ops.indexing import index_add_array
+    ids, grad = _emb_data()
+    shape = (EMB_ROWS, EMB_DIM)
+    impls = {"autodiff": lambda: index_add_array(grad, shape, ids)}
+
+    def add_at():
+        out = np.zeros(shape, np.float32)
+        np.add.at(out, ids, grad)
+        return out
+    impls["np.add.at"] = add_at
+    torch = torch_or_none()
+    if torch is not None:
+        t_ids, t_grad = torch.from_numpy(ids), torch.from_numpy(grad)
+
+        def index_add():
+            return torch.zeros(shape, dtype=torch.float32).index_add_(0, t_ids, t_grad)
+        impls["pytorch"] = index_add
+    return impls
+
+
+# ----- sigmoid / tanh forward + backward on 4M float32 -----------------------------------
+
+ACT_SIZE = 4_000_000
+
+
+def activation(name):
+    import autodiff as ad
+    rng = np.random.default_rng(3)
+    xv = (rng.standard_normal(ACT_SIZE) * 3).astype(np.float32)
+    gv = rng.standard_normal(ACT_SIZE).astype(np.float32)
+    op = getattr(ad, name)
+
+    def engine():
+        x = ad.tensor(xv, requires_grad=True)
+        op(x).backward(gv)
+        return x.grad
+    impls = {"autodiff": engine}
+
+    if name == "sigmoid":
+        def numpy_hand():
+            e = np.exp(-np.abs(xv))
+            s = np.where(xv >= 0, 1 / (1 + e), e / (1 + e))
+            return gv * (s * (1 - s))
+    else:
+        def numpy_hand():
+            t = np.tanh(xv)
+            return gv * (1 - t * t)
+    impls["numpy"] = numpy_hand
+
+    torch = torch_or_none()
+    if torch is not None:
+        tx, tg = torch.from_numpy(xv), torch.from_numpy(gv)
+        top = getattr(torch, name)
+
+        def torch_act():
+            x = tx.detach().requires_grad_()
+            top(x).backward(tg)
+            return x.grad
+        impls["pytorch"] = torch_act
+    return impls
+
+
+# ----- deep chain of 100,000 scalar ops, build + backward ---------------------------------
+
+CHAIN_OPS = 100_000
+
+
+def deep_chain():
+    import autodiff as ad
+
+    def engine():
+        x = ad.tensor(0.5, requires_grad=True)
+        y = x
+        for _ in range(CHAIN_OPS // 2):
+            y = y * 0.9999
+            y = y + 0.0001
+        y.backward()
+        return x.grad
+    impls = {"autodiff": engine}
+    torch = torch_or_none()
+    if torch is not None:
+        def torch_chain():
+            x = torch.tensor(0.5, dtype=torch.float64, requires_grad=True)
+            y = x
+            for _ in range(CHAIN_OPS // 2):
+                y = y * 0.9999
+                y = y + 0.0001
+            y.backward()
+            return x.grad
+        impls["pytorch"] = torch_chain
+    return impls
+
+
+# ----- cold start: import, and the first MLP step in a fresh process -----------------------
+
+IMPORT_SNIPPET = """
+import time
+t0 = time.perf_counter()
+import autodiff
+print(time.perf_counter() - t0)
+"""
+
+FIRST_STEP_SNIPPET = """
+import time
+t0 = time.perf_counter()
+import numpy as np
+import autodiff
+t1 = time.perf_counter()
+from bench.workloads import mlp_autodiff
+step = mlp_autodiff(np.float32)
+t2 = time.perf_counter()
+step()
+t3 = time.perf_counter()
+print(t3 - t2, t3 - t0)
+"""
