@@ -360,7 +360,7 @@ def test_read_only_cache_location_falls_back_to_no_caching():
         np.testing.assert_allclose(kernels.sigmoid(x), numpy_twins.sigmoid(x), rtol=1e-14)
         from autodiff.kernels import jit
         print(jit._sigmoid_fwd._cache.__class__.__name__)
-    """)
+    """, AUTODIFF_JIT="1")
     assert out.strip() == "NullCache"
 
 
@@ -380,7 +380,7 @@ def test_cache_write_failure_at_first_call_does_not_crash():
             y = kernels.sigmoid(x)
         np.testing.assert_allclose(y, numpy_twins.sigmoid(x), rtol=1e-14)
         print(any('without caching' in str(w.message) for w in caught))
-    """)
+    """, AUTODIFF_JIT="1")
     assert out.strip() == "True"
 
 
