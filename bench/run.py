@@ -13,6 +13,12 @@ share of the machine other processes used meanwhile; above BUSY_SHARE the worklo
 is repeated (up to ATTEMPTS times) and the quietest attempt is kept, flagged busy if
 it was still above the threshold.  PyTorch rows appear when torch is installed,
 with its intra-op threads set to the BLAS thread count used by NumPy.
+
+PyTorch's OpenMP threads busy-wait after each parallel region by default; in one
+process with NumPy's BLAS threads that steals the cores the next NumPy or autodiff
+matmul needs (measured here: the MLP step of both slowed by up to 1.8×).  The runner
+therefore sets OMP_WAIT_POLICY=PASSIVE (unless already set) before importing torch,
+which also made PyTorch's own step faster.
 """
 
 from __future__ import annotations
@@ -25,7 +31,9 @@ import subprocess
 import sys
 import time
 
-import numpy as np
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")   # before torch is imported; see above
+
+import numpy as np  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
