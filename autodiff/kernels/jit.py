@@ -297,14 +297,19 @@ def _flat_call(kernel, x, *extra):
     return out
 
 
+def _flat_call_pair(kernel, g, y, *extra):
+    """A backward kernel of (upstream gradient, saved array) on flat views."""
+    out = np.empty_like(g)
+    kernel(g.reshape(-1), y.reshape(-1), out.reshape(-1), *extra)
+    return out
+
+
 def sigmoid(x):
     return _flat_call(_sigmoid_fwd, x, x.dtype.type(1))
 
 
 def sigmoid_backward(g, s):
-    out = np.empty_like(g)
-    _sigmoid_bwd(g.reshape(-1), s.reshape(-1), out.reshape(-1), g.dtype.type(1))
-    return out
+    return _flat_call_pair(_sigmoid_bwd, g, s, g.dtype.type(1))
 
 
 def tanh(x):
@@ -312,9 +317,7 @@ def tanh(x):
 
 
 def tanh_backward(g, t):
-    out = np.empty_like(g)
-    _tanh_bwd(g.reshape(-1), t.reshape(-1), out.reshape(-1), g.dtype.type(1))
-    return out
+    return _flat_call_pair(_tanh_bwd, g, t, g.dtype.type(1))
 
 
 def relu(x):
@@ -322,9 +325,7 @@ def relu(x):
 
 
 def relu_backward(g, x):
-    out = np.empty_like(g)
-    _relu_bwd(g.reshape(-1), x.reshape(-1), out.reshape(-1), g.dtype.type(0))
-    return out
+    return _flat_call_pair(_relu_bwd, g, x, g.dtype.type(0))
 
 
 def leaky_relu(x, slope=0.01):
@@ -332,9 +333,7 @@ def leaky_relu(x, slope=0.01):
 
 
 def leaky_relu_backward(g, x, slope=0.01):
-    out = np.empty_like(g)
-    _leaky_bwd(g.reshape(-1), x.reshape(-1), out.reshape(-1), g.dtype.type(slope), g.dtype.type(0))
-    return out
+    return _flat_call_pair(_leaky_bwd, g, x, g.dtype.type(slope), g.dtype.type(0))
 
 
 def exp(x):
