@@ -344,7 +344,9 @@ def main(argv=None):
         rows.extend(BENCHES[name](args.quick))
     machine = "\n".join(f"- {k}: {v}" for k, v in info.items())
     stamp = time.strftime("%Y-%m-%d %H:%M", time.localtime(started))
-    text = (f"Run of {stamp} (`python -m bench{' ' + ' '.join(argv or sys.argv[1:]) if (argv or sys.argv[1:]) else ''}`, "
+    options = " ".join(argv or sys.argv[1:])
+    command = f"python -m bench {options}".strip()
+    text = (f"Run of {stamp} (`{command}`, "
             f"{time.time() - started:.0f} s).\n\n{machine}\n\n{format_table(rows)}\n")
     print(text)
     if not args.no_write and not args.only and not args.quick:

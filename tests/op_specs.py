@@ -233,7 +233,8 @@ def _split_case(data):
 
 _KEYS = [
     ((3,), 1), ((3,), -1), ((3,), slice(None, None, -1)), ((3, 3), (slice(0, 2), None, 1)),
-    ((2, 3), (Ellipsis, 0)), ((3,), np.array([0, 0, 2, 2, 2])), ((3, 2), np.array([[1, 0], [1, 1]])),
+    ((2, 3), (Ellipsis, 0)), ((3,), np.array([0, 0, 2, 2, 2])),
+    ((3, 2), np.array([[1, 0], [1, 1]])),
     ((3, 3), (np.array([0, 2, 0]), np.array([1, 1, 1]))), ((3, 2), np.array([True, False, True])),
     ((2, 3), np.array([[True, False, True], [False, False, True]])),
     ((3, 3, 2), (slice(None), np.array([2, 0, 2]), 0)), ((3, 3), (np.array([1, 1]), slice(1, 3))),

@@ -154,7 +154,8 @@ def test_class_target_validation(func):
     x = ad.tensor(RNG.standard_normal((3, 4)))
     with pytest.raises(TypeError, match=rf"{name}: target must hold integer.*float64"):
         func(x, np.array([0.0, 1.0, 2.0]))
-    with pytest.raises(ValueError, match=rf"{name}: target must have shape \(3,\).*\(3, 4\).*one-hot"):
+    with pytest.raises(ValueError,
+                       match=rf"{name}: target must have shape \(3,\).*\(3, 4\).*one-hot"):
         func(x, onehot([0, 1, 2], 4).astype(int))
     with pytest.raises(IndexError, match=rf"{name}: target holds class 4.*4 classes.*\[0, 4\)"):
         func(x, [0, 4, 1])

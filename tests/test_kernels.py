@@ -69,7 +69,8 @@ def test_elementwise_forward_parity(dtype, shape):
 def test_elementwise_backward_parity(dtype, shape):
     x, g = rand(shape, dtype, 1), rand(shape, dtype, 2)
     s, t = twins.sigmoid(x), np.tanh(x)
-    np.testing.assert_allclose(jit.sigmoid_backward(g, s), twins.sigmoid_backward(g, s), **tol(dtype))
+    np.testing.assert_allclose(jit.sigmoid_backward(g, s), twins.sigmoid_backward(g, s),
+                               **tol(dtype))
     # 1 - t*t cancels near |t| = 1; the compiled loop fuses it (one rounding, not two),
     # so compare with an absolute tolerance scaled by |g|.
     np.testing.assert_allclose(jit.tanh_backward(g, t), twins.tanh_backward(g, t), rtol=0,

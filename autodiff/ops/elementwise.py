@@ -124,7 +124,8 @@ log1p = _unary("log1p", np.log1p, "g / (1 + x)", lambda xp, g, ans, x: g / (1 + 
 expm1 = _unary("expm1", np.expm1, "g * (ans + 1)", lambda xp, g, ans, x: g * (ans + 1),
                "exp(x) - 1, accurate for small x.\n\n>>> ad.expm1(ad.tensor([0.0]))\ntensor([0.])")
 sqrt = _unary("sqrt", np.sqrt, "g / (2 * ans)", lambda xp, g, ans, x: g / (2 * ans),
-              "Square root (its gradient is inf at 0).\n\n>>> ad.sqrt(ad.tensor([4.0]))\ntensor([2.])")
+              "Square root (its gradient is inf at 0).\n\n"
+              ">>> ad.sqrt(ad.tensor([4.0]))\ntensor([2.])")
 abs = _unary("abs", np.abs, "g * sign(x)", lambda xp, g, ans, x: g * xp.sign(x),
              "|x|; the gradient at 0 is 0.\n\n>>> ad.abs(ad.tensor([-2.0]))\ntensor([2.])")
 sin = _unary("sin", np.sin, "g * cos(x)", lambda xp, g, ans, x: g * xp.cos(x),
@@ -193,9 +194,11 @@ round = defop("round", np.round,
                   ">>> ad.round(ad.tensor([0.4, 1.6]))\ntensor([0., 2.])",
               x=("0", _zero_rule), decimals=None)
 floor = _unary("floor", np.floor, "0", _zero_rule,
-               "Largest integer <= x; zero gradient.\n\n>>> ad.floor(ad.tensor([1.7]))\ntensor([1.])")
+               "Largest integer <= x; zero gradient.\n\n"
+               ">>> ad.floor(ad.tensor([1.7]))\ntensor([1.])")
 sign = _unary("sign", np.sign, "0", _zero_rule,
-              "-1, 0 or 1; zero gradient.\n\n>>> ad.sign(ad.tensor([-3.0, 0.0]))\ntensor([-1.,  0.])")
+              "-1, 0 or 1; zero gradient.\n\n"
+              ">>> ad.sign(ad.tensor([-3.0, 0.0]))\ntensor([-1.,  0.])")
 
 
 def _astype_forward(x, dtype):

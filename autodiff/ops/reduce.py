@@ -89,11 +89,13 @@ def _extreme_forward(reduce):
 
 
 max = _reduction(
-    "max", _extreme_forward(np.max), "g shared equally by the positions equal to the max", _extreme_rule,
+    "max", _extreme_forward(np.max), "g shared equally by the positions equal to the max",
+    _extreme_rule,
     "Largest value over ``axis``; ties split the gradient.\n\n"
     ">>> ad.max(ad.tensor([1.0, 3.0, 2.0]))\ntensor(3.)")
 min = _reduction(
-    "min", _extreme_forward(np.min), "g shared equally by the positions equal to the min", _extreme_rule,
+    "min", _extreme_forward(np.min), "g shared equally by the positions equal to the min",
+    _extreme_rule,
     "Smallest value over ``axis``; ties split the gradient.\n\n"
     ">>> ad.min(ad.tensor([1.0, 3.0, 2.0]))\ntensor(1.)")
 var = defop(

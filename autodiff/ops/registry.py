@@ -239,7 +239,7 @@ def defop(name, forward, *, doc=None, hint=None, **inputs):
 
 
 def defop_joint(name, forward, formula, joint, *, doc=None, hint=None):
-    """Define a variadic op whose ``joint(xp, g, ans, needs, *inputs, **kw)`` returns all gradients."""
+    """Define a variadic op: ``joint(xp, g, ans, needs, *inputs, **kw)`` returns all gradients."""
     return _register(Op(name, forward, joint=joint, joint_formula=formula, doc=doc, hint=hint))
 
 
