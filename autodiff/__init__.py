@@ -4,7 +4,7 @@
 >>> x = ad.tensor([1.0, 2.0], requires_grad=True)
 >>> (ad.exp(x) * x).sum().backward()
 >>> x.grad            # d/dx x e^x = (1 + x) e^x
-array([ 5.43656366, 22.16716829])
+array([ 5.43656366, 22.1671683 ])
 """
 
 from .tensor import Tensor, tensor

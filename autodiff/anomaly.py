@@ -427,7 +427,12 @@ class detect_anomaly:
     >>> x = ad.tensor([1.0], requires_grad=True)
     >>> with ad.detect_anomaly():
     ...     y = ad.where(x < 1, ad.sqrt(1 - x), 0.0)
-    ...     y.sum().backward()          # AnomalyError: ... the `where` trap ...
+    ...     y.sum().backward()
+    Traceback (most recent call last):
+    ...
+    autodiff.anomaly.AnomalyError: sqrt: the backward pass produced NaN in the gradient ...
+    ...cause: the upstream gradient here is 0 because `where` ... did not select these
+    positions, but the local derivative is inf, and 0·inf = NaN; ...
     """
 
     def __enter__(self):

@@ -205,6 +205,11 @@ def explain(t, output=None) -> str:
     >>> loss = ad.where(w > 0, x, 0.0).sum()
     >>> loss.backward()
     >>> print(ad.explain(w))       # w reaches the loss only through a comparison
+    the tensor (shape (2,), float64): .grad is None.
+    Why: it reaches the output (sum, shape ()) only through non-differentiable edges, ...
+      path: this tensor -> greater -> where -> sum = the output
+      blocked at greater: greater is a comparison: its bool result carries no gradient.
+    ...
     """
     if not isinstance(t, Tensor):
         raise TypeError(f"explain: expected a Tensor, got {type(t).__name__}")

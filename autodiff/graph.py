@@ -84,8 +84,11 @@ class _SetGradEnabled:
 def no_grad():
     """Record nothing inside this block (thread-local); also works as a decorator.
 
+    >>> w = ad.tensor([1.0], requires_grad=True)
     >>> with ad.no_grad():
-    ...     y = w * 2          # y.requires_grad is False
+    ...     y = w * 2
+    >>> y.requires_grad
+    False
     """
     return _SetGradEnabled(False)
 

@@ -14,10 +14,12 @@ _HINT = "Comparisons broadcast like arithmetic; reshape one operand to make the 
 
 
 def _cmp(name, forward, symbol):
+    example = forward(np.array([1.0, 3.0]), 2.0)
     return nondifferentiable(
         name, forward, 2, hint=_HINT,
         doc=f"Elementwise a {symbol} b as a bool tensor (no gradient).\n\n"
-            f">>> ad.{name}(ad.tensor([1.0, 3.0]), 2.0)\n")
+            f">>> ad.{name}(ad.tensor([1.0, 3.0]), 2.0)\n"
+            f"tensor({np.array2string(example, separator=', ')})")
 
 
 less = _cmp("less", np.less, "<")
@@ -28,13 +30,16 @@ equal = _cmp("equal", np.equal, "==")
 not_equal = _cmp("not_equal", np.not_equal, "!=")
 logical_and = nondifferentiable(
     "logical_and", np.logical_and, 2, hint=_HINT,
-    doc="Elementwise a and b (bool tensor).\n\n>>> ad.logical_and(x > 0, x < 1)\n")
+    doc="Elementwise a and b (bool tensor).\n\n"
+        ">>> x = ad.tensor([0.5, 2.0])\n>>> ad.logical_and(x > 0, x < 1)\ntensor([ True, False])")
 logical_or = nondifferentiable(
     "logical_or", np.logical_or, 2, hint=_HINT,
-    doc="Elementwise a or b (bool tensor).\n\n>>> ad.logical_or(x < 0, x > 1)\n")
+    doc="Elementwise a or b (bool tensor).\n\n"
+        ">>> x = ad.tensor([0.5, 2.0])\n>>> ad.logical_or(x < 0, x > 1)\ntensor([False,  True])")
 logical_not = nondifferentiable(
     "logical_not", np.logical_not, 1,
-    doc="Elementwise not x (bool tensor).\n\n>>> ad.logical_not(x > 0)\n")
+    doc="Elementwise not x (bool tensor).\n\n"
+        ">>> x = ad.tensor([0.5, -2.0])\n>>> ad.logical_not(x > 0)\ntensor([False,  True])")
 isnan = nondifferentiable("isnan", np.isnan, 1, doc="Elementwise test for NaN (bool tensor).")
 isfinite = nondifferentiable("isfinite", np.isfinite, 1,
                              doc="Elementwise test for finite values (bool tensor).")

@@ -229,9 +229,12 @@ def _is_array_like(a):
 def defop(name, forward, *, doc=None, hint=None, **inputs):
     """Define an op from its forward and, per input in order, ``(formula, rule)`` or ``None``.
 
-    >>> multiply = defop("multiply", np.multiply,
+    >>> times = defop("times", np.multiply,
     ...     a=("g * b", lambda xp, g, ans, a, b: g * b),
     ...     b=("g * a", lambda xp, g, ans, a, b: g * a))
+    >>> times.describe()
+    'times: grad_a = g * b; grad_b = g * a'
+    >>> del REGISTRY["times"]          # (only so that this example can run twice)
     """
     rules = tuple(None if spec is None else spec[1] for spec in inputs.values())
     formulas = {k: spec[0] for k, spec in inputs.items() if spec is not None}

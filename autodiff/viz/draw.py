@@ -275,6 +275,8 @@ def render(t, path, format: str = "svg", **draw_kwargs) -> str:
     ``dot`` program the DOT source is written next to it (``loss.dot``) and a
     ``GraphvizNotFoundError`` says where it went and how to install Graphviz.
 
+    >>> W = ad.tensor(np.ones((3, 2)), requires_grad=True, name="W")
+    >>> loss = (ad.tensor(np.ones((4, 3))) @ W).relu().mean()
     >>> ad.viz.render(loss, "loss.svg", show_values=True)
     'loss.svg'
     """

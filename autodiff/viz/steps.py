@@ -246,7 +246,17 @@ def steps(t, grad=None, params=None) -> Steps:
 
     >>> a = ad.tensor([1.0, 2.0], requires_grad=True, name="a")
     >>> b = ad.tensor([3.0, 4.0], requires_grad=True, name="b")
-    >>> print(ad.viz.steps((a * b + a).sum()))     # a gets g * b, then += g
+    >>> print(ad.viz.steps((a * b + a).sum()))     # a gets g, then += g * b
+    backward pass from v4 (): 3 step(s), the last op first
+    ...
+      a.grad = g
+          = [1. 1.]
+          (1st of 2 contributions)
+    ...
+      a.grad += g * b
+          = [3. 4.]
+          (2nd of 2 contributions; a.grad is now [4. 5.])
+    ...
     """
     _check_root(t, "steps")
     view = W.build(t, params=params, max_nodes=None)
@@ -295,6 +305,8 @@ def render_steps(t, folder, format: str = "svg", params=None, **draw_kwargs) -> 
     Returns the paths.  Without Graphviz the ``.dot`` sources are written instead and a
     ``GraphvizNotFoundError`` explains how to install it.
 
+    >>> W = ad.tensor(np.ones((3, 2)), requires_grad=True, name="W")
+    >>> loss = (ad.tensor(np.ones((4, 3))) @ W).relu().mean()
     >>> ad.viz.render_steps(loss, "backward_steps")
     ['backward_steps/step_001.svg', ...]
     """

@@ -26,6 +26,8 @@ def text(t, params=None, max_nodes: int | None = None) -> str:
     shape and dtype, e.g. ``v7 = matmul(v3, W1)  # (128, 64) float32``.  Constants
     are written by value when tiny (``2``) and as ``const(4, 3)`` otherwise.
 
+    >>> W = ad.tensor(np.ones((3, 2)), requires_grad=True, name="W")
+    >>> loss = (ad.tensor(np.ones((4, 3))) @ W).relu().mean()
     >>> print(ad.viz.text(loss))
     # W: leaf (3, 2) float64, requires grad
     v1 = matmul(const(4, 3), W)  # (4, 2) float64
