@@ -118,6 +118,8 @@ def _exp32(x):
 
 
 def _expm1_64(x):
+    # The reduction and polynomial repeat _exp64's on purpose: each overload stays one
+    # straight-line block that inlines into the caller's loop, which is what vectorizes.
     # For |x| < ln2/2 the reduction is exact (k = 0, r = x), so expm1 = r + r*r*q
     # with no cancellation; elsewhere exp(x) - 1 loses at most about 1 ulp.
     xc = _HI if x > _HI else x
