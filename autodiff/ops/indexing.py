@@ -42,19 +42,19 @@ def normalize_key(key):
     return _normalize_index(key)
 
 
-def _is_basic(key):
-    parts = key if isinstance(key, tuple) else (key,)
-    return all(p is None or p is Ellipsis or isinstance(p, (slice, int, np.integer))
-               for p in parts)
+def _never_repeats(part):
+    """True for index parts that cannot select an element twice: ints, slices, None,
+    Ellipsis and boolean masks (integer arrays can)."""
+    return (part is None or part is Ellipsis or isinstance(part, (slice, int, np.integer))
+            or (isinstance(part, np.ndarray) and part.dtype == bool))
 
 
 def index_add_array(g, shape, key):
     """``zeros(shape)`` with ``g`` added at ``key``; repeated indices accumulate."""
     out = np.zeros(shape, dtype=g.dtype)
     parts = key if isinstance(key, tuple) else (key,)
-    if _is_basic(key) or all(isinstance(p, np.ndarray) and p.dtype == bool
-                             for p in parts if not _is_basic(p)):
-        out[key] = g          # basic slicing and masks never select an element twice
+    if all(_never_repeats(p) for p in parts):
+        out[key] = g
     else:
         kernels.scatter_add(out, key, g)   # compiled for one integer-array key
     return out
