@@ -21,7 +21,10 @@ from .ops.linalg import matmul, dot, einsum
 from .ops.shape import (
     reshape, transpose, swapaxes, expand_dims, squeeze, flatten, broadcast_to, sum_to,
     concatenate, stack, split)
-from .ops.indexing import getitem, take, index_add
+from .ops.indexing import getitem, take, index_add, setitem, zero_at
+from .creation import (
+    zeros, ones, full, eye, arange, linspace, zeros_like, ones_like, full_like, rand, randn)
+from .inplace import InPlaceError
 from . import linalg
 from .function import Function, FunctionCtx, custom_gradient
 from .transforms import grad, value_and_grad, jacobian, hvp

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .spellings import PyTorchMethods, axis_alias, transpose_axes
+
 _FLOAT_KINDS = "f"
 
 
@@ -43,7 +45,7 @@ def _check_can_require_grad(array, where="tensor"):
             "ad.tensor(data, dtype=np.float64, requires_grad=True).")
 
 
-class Tensor:
+class Tensor(PyTorchMethods):
     """An n-dimensional array that records the operations applied to it.
 
     >>> x = ad.tensor([1.0, 2.0, 3.0], requires_grad=True)
@@ -220,10 +222,53 @@ class Tensor:
         return self
 
     def __setitem__(self, key, value):
-        raise TypeError(
-            "Tensor does not support item assignment: it would change a value the tape may "
-            "have saved. Build the new tensor instead (ad.where(mask, new, t), or "
-            "ad.concatenate), or assign into t.data when no gradient is involved.")
+        """``t[key] = value``: see ``autodiff.inplace`` (recorded in grad mode)."""
+        inplace.set_item(self, key, value)
+
+    # ----- in-place updates (autodiff/inplace.py has the rules) ---------------
+    def __iadd__(self, other):
+        return inplace.update(self, add, other, "+=")
+
+    def __isub__(self, other):
+        return inplace.update(self, subtract, other, "-=")
+
+    def __imul__(self, other):
+        return inplace.update(self, multiply, other, "*=")
+
+    def __itruediv__(self, other):
+        return inplace.update(self, divide, other, "/=")
+
+    def add_(self, other, alpha=1):
+        """In-place ``self += alpha * other``; returns self."""
+        return inplace.update(self, add, other if alpha == 1 else other * alpha, "add_")
+
+    def sub_(self, other, alpha=1):
+        """In-place ``self -= alpha * other``; returns self."""
+        return inplace.update(self, subtract, other if alpha == 1 else other * alpha, "sub_")
+
+    def mul_(self, other):
+        """In-place ``self *= other``; returns self."""
+        return inplace.update(self, multiply, other, "mul_")
+
+    def div_(self, other):
+        """In-place ``self /= other``; returns self."""
+        return inplace.update(self, divide, other, "div_")
+
+    def zero_(self):
+        """Set every element to 0 in place; returns self."""
+        return inplace.fill(self, 0.0, "zero_")
+
+    def fill_(self, value):
+        """Set every element to ``value`` in place; returns self."""
+        return inplace.fill(self, value, "fill_")
+
+    def copy_(self, source):
+        """Copy ``source`` (broadcast to this shape) into self in place; returns self."""
+        return inplace.copy_from(self, source)
+
+    def clamp_(self, min=None, max=None):
+        """Limit the values to ``[min, max]`` in place; returns self."""
+        return inplace.clamp(self, min, max)
 
     # ----- arithmetic ----------------------------------------------------------
     def __add__(self, other):
@@ -358,19 +403,24 @@ class Tensor:
     def sign(self):
         return sign(self)
 
-    def sum(self, axis=None, keepdims=False):
+    def sum(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        axis, keepdims = axis_alias("sum", axis, keepdims, dim, keepdim)
         return sum(self, axis=axis, keepdims=keepdims)
 
-    def mean(self, axis=None, keepdims=False):
+    def mean(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        axis, keepdims = axis_alias("mean", axis, keepdims, dim, keepdim)
         return mean(self, axis=axis, keepdims=keepdims)
 
-    def max(self, axis=None, keepdims=False):
+    def max(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        axis, keepdims = axis_alias("max", axis, keepdims, dim, keepdim)
         return max(self, axis=axis, keepdims=keepdims)
 
-    def min(self, axis=None, keepdims=False):
+    def min(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        axis, keepdims = axis_alias("min", axis, keepdims, dim, keepdim)
         return min(self, axis=axis, keepdims=keepdims)
 
-    def var(self, axis=None, keepdims=False, ddof=0):
+    def var(self, axis=None, keepdims=False, ddof=0, *, dim=None, keepdim=None):
+        axis, keepdims = axis_alias("var", axis, keepdims, dim, keepdim)
         return var(self, axis=axis, keepdims=keepdims, ddof=ddof)
 
     def matmul(self, other):
@@ -387,7 +437,7 @@ class Tensor:
     def transpose(self, *axes):
         if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
             axes = axes[0]
-        return transpose(self, axes or None)
+        return transpose(self, transpose_axes(self.ndim, tuple(axes)) if axes else None)
 
     def swapaxes(self, axis1, axis2):
         return swapaxes(self, axis1, axis2)
@@ -398,8 +448,15 @@ class Tensor:
     def squeeze(self, axis=None):
         return squeeze(self, axis)
 
-    def flatten(self):
-        return flatten(self)
+    def flatten(self, start_dim=0, end_dim=-1):
+        if (start_dim, end_dim) in ((0, -1), (0, self.ndim - 1)):
+            return flatten(self)
+        n = self.ndim
+        start, end = start_dim % (n or 1), end_dim % (n or 1)
+        if start > end:
+            raise ValueError(f"flatten: start_dim={start_dim} comes after end_dim={end_dim} "
+                             f"for a tensor of shape {self.shape}")
+        return reshape(self, self.shape[:start] + (-1,) + self.shape[end + 1:])
 
     def broadcast_to(self, shape):
         return broadcast_to(self, shape)
@@ -462,7 +519,7 @@ from .ops.linalg import dot, matmul  # noqa: E402
 from .ops.shape import (  # noqa: E402
     broadcast_to, expand_dims, flatten, reshape, squeeze, swapaxes, transpose)
 from .ops.indexing import getitem  # noqa: E402
-from . import interop  # noqa: E402
+from . import inplace, interop  # noqa: E402
 
 # Operators skip the generic argument handling of Op.__call__: they always have one or
 # two positional operands, and they are the hottest path of every program.

@@ -117,3 +117,47 @@ def take(x, indices, axis=0):
     if isinstance(indices, bool) or (isinstance(indices, np.ndarray) and indices.dtype == bool):
         raise TypeError("take: indices must be integers, got booleans; use x[mask] for masks")
     return _take(x, indices, axis=axis)
+
+
+def _check_no_repeats(shape, key):
+    parts = key if isinstance(key, tuple) else (key,)
+    if all(_never_repeats(p) for p in parts):
+        return
+    counts = np.zeros(shape, dtype=np.intp)
+    np.add.at(counts, key, 1)
+    if counts.max(initial=0) > 1:
+        raise ValueError(
+            "setitem: the index selects the same element more than once, so which value "
+            "lands there (and which gets the gradient) is ambiguous; use distinct indices, "
+            "or ad.index_add to add the values up")
+
+
+def _setitem_forward(x, value, key):
+    _check_no_repeats(np.shape(x), key)
+    out = np.array(x, copy=True)
+    out[key] = value
+    return out
+
+
+def _zero_at(g, key):
+    out = np.array(g, copy=True)
+    out[key] = 0
+    return out
+
+
+setitem = defop(
+    "setitem", _setitem_forward, hint=_INDEX_HINT,
+    doc="A copy of ``x`` with ``value`` written at ``key`` (what a recorded ``t[key] = v``\n"
+        "does); ``x`` gets ``g`` with ``key`` zeroed, ``value`` gets ``g[key]``.\n\n"
+        ">>> ad.setitem(ad.tensor([1.0, 2.0, 3.0]), 0.0, np.array([0, 2]))\n"
+        "tensor([0., 2., 0.])",
+    x=("g with g[key] = 0", lambda xp, g, ans, x, value, key: xp.zero_at(g, key)),
+    value=("g[key]", lambda xp, g, ans, x, value, key: g[key]),
+    key=None)
+
+zero_at = defop(
+    "zero_at", _zero_at,
+    doc="A copy of ``g`` with the entries at ``key`` set to 0 (the gradient of ``x`` in\n"
+        "``setitem``).\n\n>>> ad.zero_at(ad.tensor([1.0, 2.0]), 1)\ntensor([1., 0.])",
+    g=("g_out with g_out[key] = 0", lambda xp, gg, ans, g, key: xp.zero_at(gg, key)),
+    key=None)

@@ -68,3 +68,4 @@ add_to_namespaces("relu_backward", _kernels.relu_backward,
                   lambda g, x: ew.where(x > 0, g, 0))
 add_to_namespaces("leaky_relu_backward", _kernels.leaky_relu_backward,
                   lambda g, x, slope=0.01: ew.where(x > 0, g, g * slope))
+add_to_namespaces("zero_at", indexing._zero_at, indexing.zero_at)
