@@ -34,7 +34,8 @@ def _check_writable(t, where: str) -> None:
     array = t.data
     if array.flags.writeable:
         return
-    from .anomaly import savers_of, where_created
+    from .anomaly import where_created
+    from .guard import savers_of
 
     savers = savers_of(array)
     if not savers and array.base is not None:
