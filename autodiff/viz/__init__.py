@@ -26,6 +26,7 @@ from .steps import (
     steps,
 )
 from .text import text
+from .html import html
 
 __all__ = [
     "INSTALL_HINT",
@@ -36,6 +37,7 @@ __all__ = [
     "Step",
     "Steps",
     "draw",
+    "html",
     "print_steps",
     "render",
     "render_steps",
