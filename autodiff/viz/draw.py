@@ -140,7 +140,11 @@ def _edge_attrs(edge, multi_input, extra):
     return attrs
 
 
-def _legend():
+FREED_NOTE = ("values of intermediate results were freed by backward(); to see them, draw "
+              "before backward() or call backward(retain_graph=True)")
+
+
+def _legend(show_grads=False):
     def row(fill, text, style=""):
         return (f'<TR><TD BGCOLOR="{fill}" BORDER="1" {style}>  </TD>'
                 f'<TD ALIGN="LEFT">{escape(text)}</TD></TR>')
@@ -155,6 +159,13 @@ def _legend():
             line("#e69138", "━━", "broadcast: grad summed back"),
             line("#8e7cc3", "━━", "indexing: grad scatter-added"),
             line("#999999", "- -", "no gradient flows")]
+    if show_grads:
+        rows.append('<TR><TD><FONT COLOR="#a61c00">grad</FONT></TD><TD ALIGN="LEFT">'
+                    "a leaf's .grad</TD></TR>")
+        rows.append('<TR><TD><FONT COLOR="#a61c00">grad<BR/>(recomputed)</FONT></TD>'
+                    '<TD ALIGN="LEFT">an intermediate\'s gradient, replayed from the saved<BR/>'
+                    "values (intermediates keep no .grad unless<BR/>t.retain_grad() was "
+                    "called)</TD></TR>")
     return ('<<TABLE BORDER="1" CELLBORDER="0" CELLSPACING="2" COLOR="#999999">'
             '<TR><TD COLSPAN="2"><B>legend</B></TD></TR>' + "".join(rows) + "</TABLE>>")
 
@@ -194,8 +205,11 @@ def draw(t, show_values: bool = False, show_grads: bool = False, rankdir: str = 
     graph = Graph("autodiff", graph_attr={"rankdir": rankdir, "fontname": "Helvetica"},
                   node_attr={"fontname": "Helvetica", "fontsize": "12"},
                   edge_attr={"fontname": "Helvetica", "fontsize": "10"})
-    if annotate.get("title"):
-        graph.attr(label=annotate["title"], labelloc="t", fontsize="14")
+    caption = annotate.get("title")
+    if show_values and any(v.freed for v in view.values):
+        caption = (caption + "\n" if caption else "") + FREED_NOTE
+    if caption:
+        graph.attr(label=caption, labelloc="t", fontsize="14")
     graph.hidden_ops = view.hidden_ops
     for value in view.values:
         style = "filled,dashed" if value.kind in (W.NOGRAD_RESULT, W.CONSTANT) else "filled"
@@ -230,7 +244,7 @@ def draw(t, show_values: bool = False, show_grads: bool = False, rankdir: str = 
                        **_edge_attrs(edge, multi, edge_notes.get((op.id, edge.position))))
         graph.edge(op.id, op.out.id)
     if legend:
-        graph.node("legend", _legend(), shape="plaintext")
+        graph.node("legend", _legend(show_grads), shape="plaintext")
     return graph
 
 

@@ -249,6 +249,9 @@ def build(t, params=None, max_nodes=None):
     view.hidden_ops = hidden_hi - hidden_lo
     view.root = view.value_of[id(root_node)]
     view.root.kind = OUTPUT
+    if view.root.data is None:     # freed by backward(), but the output tensor still has it
+        view.root.data = t.data
+        view.root.freed = False
     return view
 
 
