@@ -147,15 +147,25 @@ def _forward(columns, x):
         raise ValueError(f"viz.network: x has shape {data.shape}, but the first layer takes "
                          f"{n_in} input features; pass a batch of shape (N, {n_in}) (one "
                          "example per row)")
-    with no_grad():
-        value = Tensor(data)
-        for column in columns:
-            if column.linear is not None:
-                value = column.linear(value)
-            column.pre = np.asarray(value.data)
-            for module in column.modules:
-                value = module(value)
-            column.post = np.asarray(value.data)
+    # Modules with a training mode (Dropout) run in eval mode, as for a prediction,
+    # and are put back as they were.
+    switched = [m for c in columns for m in c.modules
+                if getattr(m, "training", False) is True and hasattr(m, "eval")]
+    for module in switched:
+        module.eval()
+    try:
+        with no_grad():
+            value = Tensor(data)
+            for column in columns:
+                if column.linear is not None:
+                    value = column.linear(value)
+                column.pre = np.asarray(value.data)
+                for module in column.modules:
+                    value = module(value)
+                column.post = np.asarray(value.data)
+    finally:
+        for module in switched:
+            module.train()
 
 
 def _shown(width, max_units):
@@ -188,7 +198,8 @@ def network(model, x=None, show_weights: bool = False, *,
     by the weight's sign (blue positive, red negative), sizes it by its magnitude
     and, for small layers, labels it ``W1[i,j]=…`` and shows the matrix beside the
     edges.  Given a batch ``x``, each layer is annotated with its activation shape
-    for that batch and each neuron with its value for the first example.  Layers
+    for that batch and each neuron with its value for the first example (modules
+    with a training mode, such as Dropout, run in eval mode for that).  Layers
     wider than ``max_units`` show their first and last units and a "… n more" node.
     The caption explains the shapes (also as text in ``graph.caption``).  Returns a
     ``graphviz.Digraph`` laid out at fixed positions by Graphviz's ``neato``
