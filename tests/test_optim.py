@@ -60,11 +60,12 @@ def test_adam_matches_reference():
 
 
 def adam_reference(start, grads, lr, b1, b2, eps, weight_decay=0.0, amsgrad=False,
-                   decoupled=False):
+                   decoupled=False, maximize=False):
     """PyTorch's Adam / AdamW update, written out (grads: one list [g] per step)."""
     x, m, v, v_max = start.copy(), np.zeros_like(start), np.zeros_like(start), \
         np.zeros_like(start)
     for t, (g,) in enumerate(grads, start=1):
+        g = -g if maximize else g
         if decoupled:
             x = x * (1 - lr * weight_decay)
         else:
@@ -79,7 +80,7 @@ def adam_reference(start, grads, lr, b1, b2, eps, weight_decay=0.0, amsgrad=Fals
 
 
 @pytest.mark.parametrize("kwargs", [dict(weight_decay=0.1), dict(amsgrad=True),
-                                    dict(weight_decay=0.1, amsgrad=True)])
+                                    dict(weight_decay=0.1, amsgrad=True), dict(maximize=True)])
 def test_adam_weight_decay_and_amsgrad_match_reference(kwargs):
     start = RNG.standard_normal(4)
     p = nn.Parameter(start)
@@ -582,3 +583,20 @@ def test_clip_grad_value_and_bad_arguments():
         ad.nn.utils.clip_grad_norm_(model.parameters, 1.0)
     with pytest.raises(ValueError, match="clip_grad_value_: clip_value must be >= 0"):
         ad.nn.utils.clip_grad_value_([p], -1.0)
+
+
+def test_older_flat_state_keys_load_and_zero_grad_can_keep_zeros():
+    p = nn.Parameter([1.0, 2.0])
+    opt = ad.optim.Adam([p], lr=0.1)
+    p.grad = np.ones(2)
+    opt.step()
+    older = {key[len("state."):]: value for key, value in opt.state_dict().items()
+             if key.startswith("state.")}                    # "0.exp_avg", ...
+    fresh = ad.optim.Adam([p], lr=0.1)
+    fresh.load_state_dict(older)
+    assert int(fresh.state[0]["step"]) == 1
+    np.testing.assert_array_equal(fresh.state[0]["exp_avg"], opt.state[0]["exp_avg"])
+    opt.zero_grad(set_to_none=False)
+    np.testing.assert_array_equal(p.grad, [0.0, 0.0])
+    opt.zero_grad()
+    assert p.grad is None
