@@ -6,11 +6,11 @@
 >>> loss.backward()                      # every parameter now has a .grad
 """
 
-from . import functional
+from . import functional, utils
 from .module import Module, ModuleList, Parameter, ParameterList, manual_seed
 from .modules import (Bump, Embedding, LeakyReLU, Linear, MLP, ReLU, Sequential, Sigmoid,
                       Tanh)
 
-__all__ = ["functional", "Module", "ModuleList", "Parameter", "ParameterList", "manual_seed",
-           "Bump", "Embedding", "LeakyReLU", "Linear", "MLP", "ReLU", "Sequential", "Sigmoid",
-           "Tanh"]
+__all__ = ["functional", "utils", "Module", "ModuleList", "Parameter", "ParameterList",
+           "manual_seed", "Bump", "Embedding", "LeakyReLU", "Linear", "MLP", "ReLU",
+           "Sequential", "Sigmoid", "Tanh"]

@@ -37,6 +37,7 @@ class Graph(graphviz.Digraph):
     when ``dot`` is missing, instead of raising."""
 
     hidden_ops = 0
+    caption = ""        # the caption as plain text, for pictures that have one
 
     def _repr_mimebundle_(self, include=None, exclude=None, **kwargs):
         try:
@@ -285,13 +286,20 @@ def _save_source(graph, stem):
 def render(t, path, format: str = "svg", **draw_kwargs) -> str:
     """Draw ``t``'s graph into ``path`` (e.g. ``"loss.svg"``) and return the file's path.
 
-    A path without the format's extension gets it appended.  Without the Graphviz
-    ``dot`` program the DOT source is written next to it (``loss.dot``) and a
-    ``GraphvizNotFoundError`` says where it went and how to install Graphviz.
+    ``t`` may also be a picture already made, such as ``ad.viz.network(model)`` (a
+    ``graphviz.Digraph``), which is written as it is.  A path without the format's
+    extension gets it appended.  Without the Graphviz ``dot`` program the DOT source
+    is written next to it (``loss.dot``) and a ``GraphvizNotFoundError`` says where it
+    went and how to install Graphviz.
 
     >>> W = ad.tensor(np.ones((3, 2)), requires_grad=True, name="W")
     >>> loss = (ad.tensor(np.ones((4, 3))) @ W).relu().mean()
     >>> ad.viz.render(loss, "loss.svg", show_values=True)
     'loss.svg'
     """
+    if isinstance(t, graphviz.Digraph):
+        if draw_kwargs:
+            raise TypeError(f"viz.render: {sorted(draw_kwargs)} apply when drawing a tensor's "
+                            "graph; this is a picture already drawn, pass only path and format")
+        return write(t, path, format)
     return write(draw(t, **draw_kwargs), path, format)
