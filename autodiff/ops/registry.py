@@ -61,14 +61,16 @@ class Op:
     zeroes = None
     zeroes_all = None
     differentiable = True
-    hides_kwargs = False
+    saves = False
 
     def __init__(self, name, forward, input_names=(), rules=None, formulas=None,
                  joint=None, joint_formula=None, doc=None, hint=None, *, kernel=None,
                  numpy=None, **behaviour):
         self.name = name
         self.forward = forward
-        self.kernel = kernel if kernel is not None else forward
+        if kernel is None:
+            kernel = _output_only(forward) if behaviour.get("saves") else forward
+        self.kernel = kernel
         self.input_names = tuple(input_names)
         self.rules = rules
         self.formulas = formulas or {}
@@ -82,6 +84,10 @@ class Op:
             setattr(self, field, value)
         if isinstance(self.index_inputs, (tuple, list)):
             self.index_inputs = {int(i): "index" for i in self.index_inputs}
+        if self.saves:
+            if joint is None:
+                raise TypeError(f"Op {name!r}: saves=True needs a joint rule (defop_joint)")
+            self._record = self._record_saving
         self.__name__ = self.__qualname__ = name
         self.__doc__ = doc
 
@@ -228,10 +234,21 @@ class Op:
                 hook(node)
         return _make(out, node, needs_grad)
 
-    def vjp(self, xp, g, ans, args, kwargs, parents):
+    def _record_saving(self, out, parents, raw, kwargs, needs_grad):
+        # For ops made with saves=True (bound in __init__): forward returned
+        # (output, saved), and ``saved`` goes into the node's slot.
+        out, saved = out
+        result = Op._record(self, out, parents, raw, kwargs, needs_grad)
+        result._node.saved = saved
+        return result
+
+    def vjp(self, xp, g, ans, args, kwargs, parents, node=None):
         """Gradients for every input (``None`` for inputs that need none)."""
         if self.joint is not None:
             needs = [p is not None and p.requires_grad for p in parents]
+            if self.saves:
+                return self.joint(xp, g, ans, needs, *args, saved=node.saved,
+                                  **(kwargs or {}))
             return self.joint(xp, g, ans, needs, *args, **(kwargs or {}))
         grads = [None] * len(args)
         kwargs = kwargs or {}
@@ -241,17 +258,6 @@ class Op:
             if rule is not None and p is not None and p.requires_grad:
                 grads[i] = rule(xp, g, ans, *args, **kwargs)
         return grads
-
-    #: True for ops that keep saved values outside ``node.args`` / ``node.ans`` (in
-    #: their kwargs) and so need their own ``release``; the reverse pass then calls it.
-    custom_release = False
-
-    def release(self, node):
-        """Drop the values a node saved for its backward (after a backward pass)."""
-        node.shape = node.ans.shape
-        node.dtype = node.ans.dtype
-        node.args = None
-        node.ans = None
 
     def _explain(self, error, raw):
         message = str(error)
@@ -266,6 +272,12 @@ class Op:
             return type(error)(text)
         except Exception:
             return ValueError(text)
+
+
+def _output_only(forward):
+    def kernel(*args, **kwargs):
+        return forward(*args, **kwargs)[0]
+    return kernel
 
 
 def local_derivative(node: Node, position: int):
@@ -288,7 +300,7 @@ def local_derivative(node: Node, position: int):
                 out = rule(numpy_xp, ones, node.ans, *node.args, **(node.kwargs or {}))
             else:
                 out = op.vjp(numpy_xp, ones, node.ans, node.args, node.kwargs,
-                             node.parents)[position]
+                             node.parents, node)[position]
         if out is None:
             return None
         return np.asarray(out.data if isinstance(out, Tensor) else out)
@@ -309,7 +321,7 @@ NO_GRADIENT_FUNCTIONS: set = set()
 
 #: The behaviour fields an op entry may carry (reserved: no input may use these names).
 BEHAVIOUR_FIELDS = ("zero_grad_ae", "scatters", "selects", "index_inputs", "singular",
-                    "blocks", "zeroes", "zeroes_all", "differentiable", "hides_kwargs")
+                    "blocks", "zeroes", "zeroes_all", "differentiable", "saves")
 
 
 def _numpy_entries(name, numpy):
@@ -460,11 +472,20 @@ def defop(name: str, forward: Callable, *, numpy: Any = None, doc: str | None = 
 
 def defop_joint(name: str, forward: Callable, formula: str, joint: Callable, *,
                 numpy: Any = None, doc: str | None = None, hint: str | None = None,
-                kernel: Callable | None = None, **behaviour) -> Op:
+                kernel: Callable | None = None, input_names: Iterable[str] = (),
+                saves: bool = False, **behaviour) -> Op:
     """Define a variadic op: ``joint(xp, g, ans, needs, *inputs, **kw)`` returns all gradients.
 
     ``needs[i]`` says whether input ``i`` wants a gradient; return ``None`` for the
-    others.  The other fields are those of ``defop``.
+    others.  ``formula`` is the rule in words; ``input_names`` name the inputs (for
+    messages and graphs) when their number is fixed.
+
+    ``saves=True``: ``forward`` returns ``(output, saved)``; ``saved`` (anything the
+    backward needs besides the inputs and output) is kept on the node and passed to
+    the joint rule as ``saved=``, and dropped when a backward frees the graph.  The
+    kernel (used when nothing is recorded) then defaults to the output alone.
+
+    The other fields are those of ``defop``.
 
     >>> pair_sum = defop_joint("pair_sum", lambda *xs: xs[0] + xs[1], "g for each input",
     ...                        lambda xp, g, ans, needs, a, b: [g, g])
@@ -472,8 +493,9 @@ def defop_joint(name: str, forward: Callable, formula: str, joint: Callable, *,
     'pair_sum: g for each input'
     >>> unregister("pair_sum")
     """
-    return _register(Op(name, forward, joint=joint, joint_formula=formula, doc=doc,
-                        hint=hint, kernel=kernel, numpy=numpy, **behaviour))
+    return _register(Op(name, forward, tuple(input_names), joint=joint,
+                        joint_formula=formula, doc=doc, hint=hint, kernel=kernel,
+                        numpy=numpy, saves=saves, **behaviour))
 
 
 def nondifferentiable(name: str, forward: Callable, n_inputs: int, *, numpy: Any = None,

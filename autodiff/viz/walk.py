@@ -300,7 +300,7 @@ def _add_edges(view, op_vertex, node, names, n_const, hidden):
         else:
             kind = GRAD
         op_vertex.edges.append(Edge(src, op_vertex, i, input_name, kind, src.shape))
-    if node.kwargs and not op.hides_kwargs:
+    if node.kwargs:
         for key, value in node.kwargs.items():
             op_vertex.params.append((key, value, None))
     return n_const
