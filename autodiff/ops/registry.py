@@ -108,16 +108,20 @@ class Op:
         names = self.input_names
         return names[position] if position < len(names) else f"x{position}"
 
-    # The three call paths below do the same thing; __call__ is the general one, and
-    # _call1 / _call2 are it unrolled for one and two positional operands, because
-    # every tensor expression goes through them.  tests/test_defop.py checks that the
-    # three record the same nodes.
     def __call__(self, *args, **kwargs):
         n = len(args)
         if n == 2 and not kwargs:
             return self._call2(args[0], args[1])
         if n == 1 and not kwargs:
             return self._call1(args[0])
+        return self._call_any(args, kwargs)
+
+    # The three call paths below do the same thing: _call_any is the general one, and
+    # _call1 / _call2 are it unrolled for one and two positional operands, because
+    # every tensor expression goes through them (the general loop costs about 10 %
+    # more per op; bench/RESULTS.md).  tests/test_call_paths.py checks that the three
+    # give the same results and record the same nodes.
+    def _call_any(self, args, kwargs):
         raw = []
         parents = []
         tracked = False
