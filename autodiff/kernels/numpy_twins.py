@@ -15,10 +15,6 @@ def sigmoid_backward(g, s):
     return g * (s * (1 - s))
 
 
-def tanh(x):
-    return np.tanh(x)
-
-
 def tanh_backward(g, t):
     return g * (1 - t * t)
 
@@ -37,14 +33,6 @@ def leaky_relu(x, slope=0.01):
 
 def leaky_relu_backward(g, x, slope=0.01):
     return np.where(x > 0, g, g * slope)
-
-
-def exp(x):
-    return np.exp(x)
-
-
-def exp_backward(g, ans):
-    return g * ans
 
 
 def softmax(x, axis=-1):
