@@ -135,3 +135,26 @@ def test_behaviour_fields_are_reserved_keywords():
         assert "round_down has zero gradient everywhere" in ad.explain(x)
     finally:
         registry.unregister("round_down")
+
+
+def test_the_diagnostics_contain_no_op_names():
+    """explain, detect_anomaly and viz learn about ops from their entries only."""
+    import glob
+    import os
+    import re
+
+    import autodiff
+    import autodiff.nn.functional  # noqa: F401  (registers the softmax family)
+
+    package = os.path.dirname(autodiff.__file__)
+    files = [os.path.join(package, "explain.py"), os.path.join(package, "anomaly.py")]
+    files += glob.glob(os.path.join(package, "viz", "*.py"))
+    found = []
+    for path in files:
+        with open(path, encoding="utf-8") as f:
+            source = f.read()
+        for name in registry.REGISTRY:
+            # a name in quotes (a string compared with op.name) or as ops.<module>.<name>
+            if re.search(rf"""["']{re.escape(name)}["']|\bew\.{re.escape(name)}\b""", source):
+                found.append(f"{os.path.basename(path)}: {name}")
+    assert not found, f"op names in the diagnostics: {found}"

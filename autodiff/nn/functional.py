@@ -158,7 +158,7 @@ _cross_entropy = defop_joint(
     "cross_entropy", _cross_entropy_forward, "grad_logits = g * (softmax(logits) - "
     "onehot(target)) / N; no gradient for target", _cross_entropy_joint,
     input_names=("logits", "target"), saves=True, kernel=_cross_entropy_loss,
-    index_inputs={1: "target"},
+    index_inputs={1: "class index"},
     doc="Mean cross-entropy of (N, C) logits against N integer targets (see F.cross_entropy).")
 
 

@@ -122,6 +122,7 @@ def take(x, indices, axis=0) -> Tensor:
 
 @implements(np.take)
 def _take_numpy(a, indices, axis=None, out=None, mode="raise"):
+    """``ad.take`` (``mode="raise"`` only); its backward scatter-adds."""
     used = [k for k, given in (("out", out is not None), ("mode", mode != "raise")) if given]
     if used:
         raise TypeError(f"numpy.take on a Tensor: the argument(s) {used} are not supported by "

@@ -135,6 +135,7 @@ _einsum = defop_joint(
 
 
 def _einsum_numpy(subscripts, *operands, out=None, optimize=False):
+    """``ad.einsum`` (string subscripts; ``optimize=`` is accepted: it only picks an order)."""
     if out is not None:
         raise TypeError("numpy.einsum on a Tensor: the argument(s) ['out'] are not supported "
                         "by autodiff; call it without them")
@@ -151,6 +152,7 @@ def einsum(subscripts, *operands):
 
 
 def _dot_numpy(a, b, out=None):
+    """``ad.dot``: matmul for 1-D and 2-D operands, einsum beyond, multiply for 0-d."""
     if out is not None:
         raise TypeError("numpy.dot on a Tensor: the argument(s) ['out'] are not supported by "
                         "autodiff; call it without them")
