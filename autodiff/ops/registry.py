@@ -458,13 +458,17 @@ def defop(name: str, forward: Callable, *, numpy: Any = None, doc: str | None = 
       to an input is zero everywhere (a phrase after the op's name; a dict by input
       name when it differs per input).
 
-    >>> cube_root = ad.defop("cube_root", np.cbrt, numpy=np.cbrt,
+    >>> cube_root = ad.defop("cube_root", np.cbrt,
     ...     x=("g / (3 * ans**2)", lambda xp, g, ans, x: g / (3 * ans * ans)))
     >>> cube_root.describe()
     'cube_root: grad_x = g / (3 * ans**2)'
-    >>> np.cbrt(ad.tensor([8.0], requires_grad=True))
-    tensor([2.], requires_grad=True)
+    >>> x = ad.tensor([8.0], requires_grad=True)
+    >>> cube_root(x).backward(); x.grad
+    array([0.08333333])
     >>> unregister("cube_root")          # (only so that this example can run twice)
+
+    With ``numpy=np.cbrt`` (as in ``docs/adding_an_op.md``), ``np.cbrt(x)`` would
+    record this op too.
     """
     rules, formulas = _split_rules(name, inputs)
     return _register(Op(
@@ -530,12 +534,13 @@ def implements(*numpy_callables: Callable) -> Callable:
     ``func`` takes NumPy's arguments; unsupported keywords such as ``out=`` are
     rejected before it is called.
 
-    >>> @implements(np.fliplr)
-    ... def fliplr(x):
-    ...     return x[:, ::-1]
-    >>> np.fliplr(ad.tensor([[1.0, 2.0]]))
-    tensor([[2., 1.]])
-    >>> forget_numpy(np.fliplr)
+    >>> @implements(np.ediff1d)
+    ... def ediff1d(x):
+    ...     x = ad.flatten(x)
+    ...     return x[1:] - x[:-1]
+    >>> np.ediff1d(ad.tensor([1.0, 4.0, 9.0]))
+    tensor([3., 5.])
+    >>> forget_numpy(np.ediff1d)
     """
     def register(func):
         for f in numpy_callables:
