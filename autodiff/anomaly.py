@@ -25,7 +25,7 @@ import weakref
 
 import numpy as np
 
-from .graph import BackwardObserver, _grad_mode
+from .graph import BackwardObserver, Node, _grad_mode
 from .ops.registry import local_derivative
 
 __all__ = ["AnomalyError", "detect_anomaly"]
@@ -68,7 +68,7 @@ class Trace(tuple):
         return f"{name}:{self[1]}"
 
 
-def user_frame_trace(skip=1):
+def user_frame_trace(skip: int = 1) -> Trace | None:
     """The first frame outside the autodiff package, as a ``Trace`` (or None)."""
     frame = sys._getframe(skip)
     while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
@@ -78,7 +78,7 @@ def user_frame_trace(skip=1):
     return Trace(frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name)
 
 
-def where_created(node) -> str:
+def where_created(node: Node) -> str:
     """'created at file:line' for a node, or '' when anomaly mode did not record it."""
     trace = getattr(node, "trace", None)
     if trace is None:

@@ -7,6 +7,8 @@ reported with the Function's name, the input position and both shapes.
 
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
 
 from .graph import no_grad
@@ -21,12 +23,12 @@ class FunctionCtx:
         self._saved = ()
         self._as_tensors = None
 
-    def save_for_backward(self, *values):
+    def save_for_backward(self, *values) -> None:
         """Keep arrays (or anything else) for ``backward``; read them back from ``ctx.saved``."""
         self._saved = values
 
     @property
-    def saved(self):
+    def saved(self) -> tuple:
         """The values given to ``save_for_backward``.
 
         During ``backward(create_graph=True)`` a saved input comes back as the input
@@ -140,7 +142,7 @@ class Function:
         return cls._op()(*inputs)
 
 
-def custom_gradient(func):
+def custom_gradient(func: Callable) -> Callable:
     """Decorator: ``func`` returns ``(value, vjp)``; ``vjp(g)`` gives the input gradients.
 
     ``func`` runs once per call, under ``no_grad``, on the inputs themselves (so that

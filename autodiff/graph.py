@@ -15,8 +15,12 @@ from __future__ import annotations
 import sys
 import threading
 import weakref
+from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from .tensor import Tensor
 
 
 #: Becomes True once any thread installs a recording hook; until then recording a node
@@ -63,11 +67,11 @@ class BackwardObserver:
     multiply [1. 1.]
     """
 
-    def on_node(self, node: "Node", g) -> None:
+    def on_node(self, node: Node, g: Any) -> None:
         """``node``'s upstream gradient ``g`` is complete (``None`` if none arrived); its
         rules run next.  Called in the order of the pass, the output's node first."""
 
-    def on_edge(self, node: "Node", position: int, g, gi, rule_output) -> None:
+    def on_edge(self, node: Node, position: int, g: Any, gi: Any, rule_output: Any) -> None:
         """The rule for input ``position`` of ``node`` gave ``rule_output``; ``gi`` is it
         summed back to the input's shape and cast to its dtype (what the input
         receives).  Not called for inputs that get no gradient."""
@@ -121,7 +125,7 @@ class _SetGradEnabled:
         return wrapper
 
 
-def no_grad():
+def no_grad() -> _SetGradEnabled:
     """Record nothing inside this block (thread-local); also works as a decorator.
 
     >>> w = ad.tensor([1.0], requires_grad=True)
@@ -133,7 +137,7 @@ def no_grad():
     return _SetGradEnabled(False)
 
 
-def enable_grad():
+def enable_grad() -> _SetGradEnabled:
     """Record operations again inside a ``no_grad`` block."""
     return _SetGradEnabled(True)
 
@@ -169,21 +173,21 @@ class Node:
         return f"<Node {self.op.name} {self.shape} {self.dtype}>"
 
     @property
-    def shape(self):
+    def shape(self) -> tuple[int, ...]:
         """The output's shape (kept after the saved values are freed)."""
         return self.ans.shape if self.ans is not None else self._shape
 
     @shape.setter
-    def shape(self, value):
+    def shape(self, value: tuple[int, ...]) -> None:
         self._shape = value
 
     @property
-    def dtype(self):
+    def dtype(self) -> np.dtype:
         """The output's dtype (kept after the saved values are freed)."""
         return self.ans.dtype if self.ans is not None else self._dtype
 
     @dtype.setter
-    def dtype(self, value):
+    def dtype(self, value: np.dtype) -> None:
         self._dtype = value
 
     @property
@@ -202,7 +206,7 @@ def release(node: Node) -> None:
     node.saved = None
 
 
-def differentiable_edges(node):
+def differentiable_edges(node: Node) -> Iterator[tuple[int, Any]]:
     """Yield ``(position, parent)`` for each input that gradients flow into."""
     rules = node.op.rules
     for i, parent in enumerate(node.parents):
@@ -272,7 +276,8 @@ def _is_uniquely_owned(array) -> bool:
             and sys.getrefcount(array) <= 4)
 
 
-def run_backward(root, root_grad, *, inputs=None, retain_graph=False, create_graph=False):
+def run_backward(root: Tensor, root_grad, *, inputs: Sequence[Tensor] | None = None,
+                 retain_graph: bool = False, create_graph: bool = False) -> list | None:
     """Propagate ``root_grad`` from tensor ``root`` back through the tape.
 
     Without ``inputs`` the gradients are accumulated into the ``.grad`` of every leaf

@@ -246,7 +246,8 @@ class Op:
         result._node.saved = saved
         return result
 
-    def vjp(self, xp, g, ans, args, kwargs, parents, node=None):
+    def vjp(self, xp: Any, g: Any, ans: Any, args: tuple, kwargs: dict | None,
+            parents: tuple, node: Node | None = None) -> list:
         """Gradients for every input (``None`` for inputs that need none)."""
         if self.joint is not None:
             needs = [p is not None and p.requires_grad for p in parents]
@@ -284,7 +285,7 @@ def _output_only(forward):
     return kernel
 
 
-def local_derivative(node: Node, position: int):
+def local_derivative(node: Node, position: int) -> np.ndarray | None:
     """The rule for input ``position`` applied to ``g = ones`` with the node's saved
     values (an ndarray of the output's shape before any broadcast sum), or None when
     the values were freed, the input gets no gradient or the rule fails."""

@@ -234,7 +234,7 @@ def draw(t, show_values: bool = False, show_grads: bool = False, rankdir: str = 
     return graph
 
 
-def write(graph, path, format="svg"):
+def write(graph: Graph, path: str, format: str = "svg") -> str:
     """Run ``dot`` on ``graph`` into ``path``; without ``dot`` save the source, then raise."""
     path = os.fspath(path)
     stem, ext = os.path.splitext(path)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..graph import BackwardObserver, Node, observe_backward, run_backward
+from ..tensor import Tensor
 from . import walk as W
 from .labels import array_text, shape_text
 
@@ -196,7 +197,7 @@ def _run_backward(t, grad, where):
     return recorder.visits, counts
 
 
-def node_gradients(t):
+def node_gradients(t: Tensor) -> dict[int, np.ndarray]:
     """``{id(node): gradient}`` for every op output of ``t``'s graph (graph must be alive)."""
     _check_root(t, "draw")
     visits, _ = _run_backward(t, None, "draw")
