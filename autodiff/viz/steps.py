@@ -18,14 +18,14 @@ from .labels import array_text, shape_text
 
 
 class GraphFreedError(RuntimeError):
-    """The saved values needed to replay the backward pass were already released."""
+    """The saved values the backward pass needs were already released."""
 
 
 def _freed_error(node, where):
     return GraphFreedError(
         f"viz.{where}: the graph was freed — op '{node.op.name}' (output shape {node.shape}) "
-        "released its saved values in an earlier backward() pass, so the rules cannot be "
-        f"replayed. Call ad.viz.{where}(t) before t.backward(), or call "
+        "released its saved values in an earlier backward() pass, so its rules cannot run "
+        f"again. Call ad.viz.{where}(t) before t.backward(), or call "
         "t.backward(retain_graph=True) first, or recompute the forward pass.")
 
 
