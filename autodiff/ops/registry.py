@@ -36,9 +36,6 @@ from . import namespace as _namespace
 _make = Tensor._make
 _new = object.__new__
 
-#: A rule's ``(formula, rule)`` pair, or ``None`` for an input that gets no gradient.
-RuleSpec = "tuple[str, Callable] | None"
-
 
 class Op:
     """A differentiable primitive (made by ``defop``, ``defop_joint`` or ``nondifferentiable``).
@@ -365,7 +362,7 @@ def _register(op):
         table = NUMPY_UFUNCS if isinstance(f, np.ufunc) else NUMPY_FUNCTIONS
         if f in table:
             raise ValueError(f"op {op.name!r}: numpy.{_numpy_name(f)} is already "
-                             "implemented by another op")
+                             f"implemented by {getattr(table[f], '__name__', table[f])!r}")
     REGISTRY[op.name] = op
     for f, adapter in op.numpy.items():
         _add_numpy(f, adapter if adapter is not None else op, op.name)
