@@ -169,3 +169,49 @@ def test_the_diagnostics_contain_no_op_names():
             if re.search(rf"""["']{re.escape(name)}["']""", source):
                 found.append(f"{os.path.basename(path)}: {name}")
     assert not found, f"op names in the diagnostics: {found}"
+
+
+def test_the_kernel_runs_when_nothing_is_recorded():
+    calls = []
+
+    def forward(x):
+        calls.append("forward")
+        return x * 2
+
+    def kernel(x):
+        calls.append("kernel")
+        return x * 2
+
+    op = ad.defop("double", forward, kernel=kernel, x=("2 * g", lambda xp, g, ans, x: 2 * g))
+    try:
+        assert namespace.numpy_xp.double is kernel and namespace.tensor_xp.double is op
+        w = ad.tensor([1.0], requires_grad=True)
+        op(w)
+        op(np.ones(1))
+        with ad.no_grad():
+            op(w)
+        assert calls == ["forward", "kernel", "kernel"]
+    finally:
+        registry.unregister("double")
+
+
+def test_saved_state_lives_on_the_node_and_is_dropped_by_backward():
+    def forward(x):
+        y = np.exp(x)
+        return y.sum(), y                        # (output, saved)
+
+    def joint(xp, g, ans, needs, x, saved):
+        return [g * saved]
+
+    op = ad.defop_joint("sum_exp", forward, "g * exp(x)", joint, saves=True)
+    try:
+        x = ad.tensor([0.0, 1.0], requires_grad=True)
+        out = op(x)
+        node = out.node
+        np.testing.assert_allclose(node.saved, np.exp([0.0, 1.0]))
+        out.backward()
+        np.testing.assert_allclose(x.grad, np.exp([0.0, 1.0]))
+        assert node.saved is None
+        assert op(np.zeros(2)).item() == 2.0     # unrecorded: the output alone
+    finally:
+        registry.unregister("sum_exp")
