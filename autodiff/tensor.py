@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Union
 import numpy as np
 
 from .spellings import PyTorchMethods, axis_alias, transpose_axes
+
 if TYPE_CHECKING:
     from .graph import Node
 
@@ -411,23 +412,28 @@ class Tensor(PyTorchMethods):
     def sign(self) -> Tensor:
         return sign(self)
 
-    def sum(self, axis: Axis = None, keepdims: bool = False, *, dim=None, keepdim=None) -> Tensor:
+    def sum(self, axis: Axis = None, keepdims: bool = False, *,
+            dim=None, keepdim=None) -> Tensor:
         axis, keepdims = axis_alias("sum", axis, keepdims, dim, keepdim)
         return sum(self, axis=axis, keepdims=keepdims)
 
-    def mean(self, axis: Axis = None, keepdims: bool = False, *, dim=None, keepdim=None) -> Tensor:
+    def mean(self, axis: Axis = None, keepdims: bool = False, *,
+             dim=None, keepdim=None) -> Tensor:
         axis, keepdims = axis_alias("mean", axis, keepdims, dim, keepdim)
         return mean(self, axis=axis, keepdims=keepdims)
 
-    def max(self, axis: Axis = None, keepdims: bool = False, *, dim=None, keepdim=None) -> Tensor:
+    def max(self, axis: Axis = None, keepdims: bool = False, *,
+            dim=None, keepdim=None) -> Tensor:
         axis, keepdims = axis_alias("max", axis, keepdims, dim, keepdim)
         return max(self, axis=axis, keepdims=keepdims)
 
-    def min(self, axis: Axis = None, keepdims: bool = False, *, dim=None, keepdim=None) -> Tensor:
+    def min(self, axis: Axis = None, keepdims: bool = False, *,
+            dim=None, keepdim=None) -> Tensor:
         axis, keepdims = axis_alias("min", axis, keepdims, dim, keepdim)
         return min(self, axis=axis, keepdims=keepdims)
 
-    def var(self, axis: Axis = None, keepdims: bool = False, ddof: int = 0, *, dim=None, keepdim=None) -> Tensor:
+    def var(self, axis: Axis = None, keepdims: bool = False, ddof: int = 0, *,
+            dim=None, keepdim=None) -> Tensor:
         axis, keepdims = axis_alias("var", axis, keepdims, dim, keepdim)
         return var(self, axis=axis, keepdims=keepdims, ddof=ddof)
 
