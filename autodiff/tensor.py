@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from typing import TYPE_CHECKING, Union
 
 import numpy as np
@@ -211,6 +212,39 @@ class Tensor(PyTorchMethods):
                 "before computing it.")
         grad = _root_grad(self, grad, create_graph)
         run_backward(self, grad, retain_graph=retain_graph, create_graph=create_graph)
+
+    def retain_grad(self) -> None:
+        """Keep this intermediate's gradient in ``.grad`` after ``backward()`` (PyTorch).
+
+        Leaves that require grad keep theirs anyway; intermediates normally do not.
+
+        >>> x = ad.tensor([1.0, 2.0], requires_grad=True)
+        >>> h = x * 3
+        >>> h.retain_grad()
+        >>> (h ** 2).sum().backward()
+        >>> h.grad
+        array([ 6., 12.])
+        """
+        from . import graph
+
+        if self._node is None:
+            if not self.requires_grad:
+                raise RuntimeError("retain_grad: this tensor does not require grad, so no "
+                                   "gradient reaches it; create it with requires_grad=True")
+            return
+        if not self.requires_grad:
+            raise RuntimeError(
+                f"retain_grad: this tensor (from '{self._node.op.name}') does not require "
+                "grad, so no gradient reaches it")
+        graph.retained[self._node] = weakref.ref(self)
+
+    @property
+    def retains_grad(self) -> bool:
+        """True for an intermediate that keeps its gradient (``retain_grad()``)."""
+        from . import graph
+
+        ref = graph.retained.get(self._node) if self._node is not None else None
+        return ref is not None and ref() is self
 
     def detach(self) -> Tensor:
         """The same data with no history; gradients do not flow through it."""
