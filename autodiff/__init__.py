@@ -24,7 +24,8 @@ from .ops.shape import (
 from .ops.indexing import getitem, take, index_add
 from . import linalg
 from .function import Function, FunctionCtx, custom_gradient
-from .transforms import grad, value_and_grad, jacobian, hvp
+from .transforms import grad, value_and_grad, vjp, jacobian, jacrev, hvp
+from .forward import jvp, jacfwd, hessian
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck, numerical_grad
 
 __version__ = "0.1.0"

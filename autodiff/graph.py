@@ -29,6 +29,7 @@ class _GradMode(threading.local):
     _on_record = None
     on_gradient = None  # anomaly.py: called with (node, g, i, gi) for each gradient edge
     last_root = None    # explain.py: the last .backward()'s root node, or a weakref to its tensor
+    transform_depth = 0  # transforms.py: > 0 while a function transform runs its function
 
     @property
     def on_record(self):
@@ -166,14 +167,17 @@ def _freed_error(node):
     )
 
 
-def _count_consumers(root_node):
+def _count_consumers(root_node, stop_at=()):
     """Number of differentiable edges into each node reachable from ``root_node``, and
-    the nodes hanging off non-differentiable edges (a comparison's inputs, say)."""
+    the nodes hanging off non-differentiable edges (a comparison's inputs, say).  The
+    walk does not go past the nodes in ``stop_at``."""
     counts = {root_node: 0}
     side_branches = []
     stack = [root_node]
     while stack:
         node = stack.pop()
+        if node in stop_at:
+            continue
         if node.args is None:
             raise _freed_error(node)
         rules = node.op.rules
@@ -220,13 +224,17 @@ def _is_uniquely_owned(array) -> bool:
             and sys.getrefcount(array) <= 4)
 
 
-def run_backward(root, root_grad, *, inputs=None, retain_graph=False, create_graph=False):
+def run_backward(root, root_grad, *, inputs=None, retain_graph=False, create_graph=False,
+                 stop_at=()):
     """Propagate ``root_grad`` from tensor ``root`` back through the tape.
 
     Without ``inputs`` the gradients are accumulated into the ``.grad`` of every leaf
     that requires grad.  With ``inputs`` (a sequence of tensors) nothing is written
     to ``.grad``; the gradient for each input is returned instead (``None`` for an
-    input the root does not depend on).
+    input the root does not depend on).  Gradients stop at the inputs: nothing flows
+    past an input into the graph that produced it, and an input listed twice gets its
+    gradient twice.  Tensors in ``stop_at`` are boundaries too, receiving nothing (for
+    values known not to depend on the inputs).
     """
     from .ops.namespace import numpy_xp, tensor_xp
     from .tensor import Tensor
@@ -246,17 +254,19 @@ def run_backward(root, root_grad, *, inputs=None, retain_graph=False, create_gra
     if inputs is not None:
         for k, t in enumerate(inputs):
             if t._node is not None:
-                wanted_nodes[t._node] = k
+                wanted_nodes.setdefault(t._node, []).append(k)
             else:
-                wanted_leaves[id(t)] = k
+                wanted_leaves.setdefault(id(t), []).append(k)
+    for t in stop_at:
+        if t._node is not None:
+            wanted_nodes.setdefault(t._node, [])
     results = [None] * (len(inputs) if inputs is not None else 0)
     leaf_grads = {}
 
     def deliver_leaf(leaf, grad):
         key = id(leaf)
         if inputs is not None:
-            k = wanted_leaves.get(key)
-            if k is not None:
+            for k in wanted_leaves.get(key, ()):
                 results[k] = grad if results[k] is None else results[k] + grad
             return
         entry = leaf_grads.get(key)
@@ -268,6 +278,9 @@ def run_backward(root, root_grad, *, inputs=None, retain_graph=False, create_gra
     root_node = root._node
     if root_node is None:
         deliver_leaf(root, root_grad)
+    elif root_node in wanted_nodes:
+        for k in wanted_nodes[root_node]:
+            results[k] = root_grad
     else:
         with _SetGradEnabled(create_graph):
             _reverse_pass(root_node, root_grad, xp, create_graph, retain_graph,
@@ -306,7 +319,7 @@ def _reverse_pass(root_node, root_grad, xp, create_graph, retain_graph,
     from .tensor import Tensor
 
     make = Tensor._make
-    counts, side_branches = _count_consumers(root_node)
+    counts, side_branches = _count_consumers(root_node, wanted_nodes)
     pending = {root_node: root_grad}
     ready = [root_node]
     sum_to = xp.sum_to
@@ -316,9 +329,11 @@ def _reverse_pass(root_node, root_grad, xp, create_graph, retain_graph,
         node = ready.pop()
         g = pending.pop(node, None)
         if wanted_nodes:
-            k = wanted_nodes.get(node)
-            if k is not None:
-                results[k] = g
+            wanted = wanted_nodes.get(node)
+            if wanted is not None:
+                for k in wanted:
+                    results[k] = g
+                continue
         op = node.op
         rules = op.rules
         parents = node.parents

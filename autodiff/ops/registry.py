@@ -185,6 +185,9 @@ class Op:
                 grads[i] = rule(xp, g, ans, *args, **kwargs)
         return grads
 
+    #: Optional forward-mode rule (see defop); None: derived from the VJP rules.
+    jvp = None
+
     #: True for ops that keep saved values outside ``node.args`` / ``node.ans`` (in
     #: their kwargs) and so need their own ``release``; the reverse pass then calls it.
     custom_release = False
@@ -226,8 +229,12 @@ def _is_array_like(a):
     return isinstance(a, (np.ndarray, np.generic, int, float, bool, complex))
 
 
-def defop(name, forward, *, doc=None, hint=None, **inputs):
+def defop(name, forward, *, doc=None, hint=None, jvp=None, **inputs):
     """Define an op from its forward and, per input in order, ``(formula, rule)`` or ``None``.
+
+    ``jvp=`` optionally gives a forward-mode rule ``jvp(xp, tangents, ans, *inputs,
+    **kwargs)`` (one tangent per input, ``None`` for zero); without it forward mode
+    derives the JVP from the VJP rules (autodiff/forward.py).
 
     >>> times = defop("times", np.multiply,
     ...     a=("g * b", lambda xp, g, ans, a, b: g * b),
@@ -238,7 +245,9 @@ def defop(name, forward, *, doc=None, hint=None, **inputs):
     """
     rules = tuple(None if spec is None else spec[1] for spec in inputs.values())
     formulas = {k: spec[0] for k, spec in inputs.items() if spec is not None}
-    return _register(Op(name, forward, tuple(inputs), rules, formulas, doc=doc, hint=hint))
+    op = Op(name, forward, tuple(inputs), rules, formulas, doc=doc, hint=hint)
+    op.jvp = jvp
+    return _register(op)
 
 
 def defop_joint(name, forward, formula, joint, *, doc=None, hint=None):
