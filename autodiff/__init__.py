@@ -7,7 +7,7 @@
 array([ 5.43656366, 22.1671683 ])
 """
 
-from .tensor import Tensor, tensor
+from .tensor import Tensor, TapeDropWarning, tensor
 from .graph import no_grad, enable_grad, is_grad_enabled
 from .ops.elementwise import (
     add, subtract, multiply, divide, power, negative, exp, log, log1p, expm1, sqrt, abs,
@@ -20,7 +20,7 @@ from .ops.reduce import sum, mean, max, min, var
 from .ops.linalg import matmul, dot, einsum
 from .ops.shape import (
     reshape, transpose, swapaxes, expand_dims, squeeze, flatten, broadcast_to, sum_to,
-    concatenate, stack, split)
+    concatenate, stack, split, array)
 from .ops.indexing import getitem, take, index_add
 from . import linalg
 from .function import Function, FunctionCtx, custom_gradient

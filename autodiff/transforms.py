@@ -198,6 +198,7 @@ def vjp(func, *primals):
     with inside_transform():
         out = check_float_output(func(*args), "vjp")
     record = record_outer and (connected or reaches_other_tracked([out], inputs))
+    retire(inputs)          # tracked again only while the pullback runs
 
     def pullback(cotangent):
         cot = cotangent if isinstance(cotangent, Tensor) else Tensor(cotangent)
@@ -207,7 +208,13 @@ def vjp(func, *primals):
         rec = record or (is_grad_enabled() and cot.requires_grad)
         with inside_transform():
             seed = cot.astype(out.dtype) if rec else cot.data.astype(out.dtype, copy=False)
-            return tuple(gradients(out, seed, inputs, rec))
+            for t in inputs:
+                if t._node is None:
+                    t.requires_grad = True
+            try:
+                return tuple(gradients(out, seed, inputs, rec))
+            finally:
+                retire(inputs)
 
     return (out if record else out.data), pullback
 

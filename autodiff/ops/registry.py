@@ -84,6 +84,9 @@ class Op:
                     tracked = True
                     if parent.requires_grad and (rules is None or rules[i] is not None):
                         needs_grad = True
+            elif type(a) in _SEQUENCES and holds_tensor(a):
+                return self(*[from_nested(b) if type(b) in _SEQUENCES and holds_tensor(b)
+                              else b for b in args], **kwargs)
             else:
                 raw.append(a)
                 parents.append(None)
@@ -107,6 +110,8 @@ class Op:
             pa = a._node
             if pa is None and (a.requires_grad or a._name is not None):
                 pa = a
+        elif type(a) in _SEQUENCES and holds_tensor(a):
+            return self._call1(from_nested(a))
         else:
             ra, pa = a, None
         try:
@@ -128,6 +133,8 @@ class Op:
             pa = a._node
             if pa is None and (a.requires_grad or a._name is not None):
                 pa = a
+        elif type(a) in _SEQUENCES and holds_tensor(a):
+            return self._call2(from_nested(a), b)
         else:
             ra, pa = a, None
         if isinstance(b, Tensor):
@@ -135,6 +142,8 @@ class Op:
             pb = b._node
             if pb is None and (b.requires_grad or b._name is not None):
                 pb = b
+        elif type(b) in _SEQUENCES and holds_tensor(b):
+            return self._call2(a, from_nested(b))
         else:
             rb, pb = b, None
         try:
@@ -212,6 +221,27 @@ class Op:
             return type(error)(text)
         except Exception:
             return ValueError(text)
+
+
+_SEQUENCES = (list, tuple)
+
+
+def holds_tensor(nested) -> bool:
+    """True when a (nested) list or tuple contains a Tensor somewhere."""
+    todo = [nested]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, Tensor):
+            return True
+        if type(item) in _SEQUENCES:
+            todo.extend(item)
+    return False
+
+
+def from_nested(nested):
+    """A list or tuple that holds Tensors, as one recorded Tensor (``ad.array``)."""
+    from .shape import array
+    return array(nested)
 
 
 #: Every op defined with defop / defop_joint / nondifferentiable, by name.

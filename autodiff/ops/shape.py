@@ -152,6 +152,27 @@ def stack(tensors, axis=0):
     return _stack(*tensors, axis=axis)
 
 
+def array(nested, dtype=None):
+    """A Tensor from nested lists that mix Tensors and numbers, recorded on the tape
+    (``np.array`` would silently drop the Tensors' gradients).
+
+    >>> x = ad.tensor(2.0, requires_grad=True)
+    >>> a = ad.array([[x, 1.0], [3.0, x * x]])
+    >>> a.sum().backward(); x.grad
+    array(5.)
+    """
+    from ..tensor import Tensor
+    from .registry import holds_tensor
+
+    if isinstance(nested, Tensor):
+        result = nested
+    elif isinstance(nested, (list, tuple)) and holds_tensor(nested):
+        result = stack([array(item) for item in nested])
+    else:
+        return Tensor(nested, dtype=dtype)
+    return result if dtype is None else result.astype(dtype)
+
+
 def split(x, indices_or_sections, axis=0):
     """Split into a list of tensors, like ``np.split`` (each piece is a slice of x).
 
