@@ -69,61 +69,79 @@ def forward_order(outputs, inputs):
     return order
 
 
-def push_tangents(order, inputs, seeds, outputs, record):
-    """Tangents of ``outputs`` given ``seeds`` (one per input, arrays or Tensors)."""
-    xp = tensor_xp if record else numpy_xp
-    tangent = {}
-    for t, seed in zip(inputs, seeds):
-        tangent[t._node if t._node is not None else id(t)] = seed
-    for node in order:
-        if node in tangent:         # an input's own node
-            continue
-        rules = node.op.rules
-        tangents, found = [], False
-        for i, parent in enumerate(node.parents):
-            t = None
-            if parent is not None and parent.requires_grad and (rules is None
-                                                                 or rules[i] is not None):
-                t = tangent.get(parent if parent.__class__ is Node else id(parent))
-                found = found or t is not None
-            tangents.append(t)
-        if found:
-            result = _node_jvp(node, tangents, xp, record)
-            if result is not None:
-                tangent[node] = result
-    results = []
-    for out in outputs:
-        t = tangent.get(out._node if out._node is not None else id(out))
-        if t is None:
-            zeros = np.zeros(out.shape, dtype=out.dtype if out.dtype.kind == "f" else float)
-            t = Tensor(zeros) if record else zeros
-        elif not record and type(t) is not np.ndarray:
-            t = np.asarray(t)
-        results.append(t)
-    return results
+class TangentProgram:
+    """The recorded nodes that a tangent can reach from ``inputs``, prepared once and
+    run for any number of seeds (``jacfwd`` runs it once per input entry)."""
 
+    def __init__(self, outputs, inputs, record):
+        self.record = record
+        self.xp = tensor_xp if record else numpy_xp
+        slots = {}
+        for t in inputs:
+            slots[t._node if t._node is not None else id(t)] = len(slots)
+        self.n_inputs = len(slots)
+        self.steps = []
+        for node in forward_order(outputs, inputs):
+            if node in slots:               # an input's own node
+                continue
+            rules = node.op.rules
+            sources = []
+            for i, parent in enumerate(node.parents):
+                if parent is not None and parent.requires_grad and (rules is None
+                                                                     or rules[i] is not None):
+                    k = slots.get(parent if parent.__class__ is Node else id(parent))
+                    if k is not None:
+                        sources.append((i, k))
+            if not sources:                 # no tangent reaches it
+                continue
+            slots[node] = len(slots)
+            if record:
+                args = tuple(_make(a, p, p.requires_grad) if p.__class__ is Node
+                             else (p if p is not None else a)
+                             for a, p in zip(node.args, node.parents))
+                ans = _make(node.ans, node, True)
+            else:
+                args, ans = node.args, node.ans
+            self.steps.append((node.op, getattr(node.op, "jvp", None), sources, len(args),
+                               args, ans, node.kwargs or {}))
+        self.output_slots = [slots.get(o._node if o._node is not None else id(o))
+                             for o in outputs]
+        self.outputs = outputs
 
-def _node_jvp(node, tangents, xp, record):
-    op = node.op
-    kwargs = node.kwargs or {}
-    if record:
-        args = tuple(_make(a, p, p.requires_grad) if p.__class__ is Node
-                     else (p if p is not None else a) for a, p in zip(node.args, node.parents))
-        ans = _make(node.ans, node, True)
-    else:
-        args, ans = node.args, node.ans
-    rule = getattr(op, "jvp", None)
-    if rule is not None:
-        result = rule(xp, tangents, ans, *args, **kwargs)
-    else:
-        result = _transposed_vjp(op, tangents, ans, args, kwargs, record)
-    if result is None:
-        return None
-    if result.shape != ans.shape:
-        result = xp.broadcast_to(result, ans.shape)
-    if result.dtype != ans.dtype:
-        result = xp.astype(result, ans.dtype)
-    return result
+    def __call__(self, seeds):
+        """Tangents of the outputs for ``seeds`` (one per input, arrays or Tensors)."""
+        xp, record = self.xp, self.record
+        tangent = list(seeds)
+        for op, rule, sources, n_args, args, ans, kwargs in self.steps:
+            tangents = [None] * n_args
+            found = False
+            for i, k in sources:
+                t = tangent[k]
+                if t is not None:
+                    tangents[i] = t
+                    found = True
+            result = None
+            if found:
+                if rule is not None:
+                    result = rule(xp, tangents, ans, *args, **kwargs)
+                else:
+                    result = _transposed_vjp(op, tangents, ans, args, kwargs, record)
+                if result is not None:
+                    if result.shape != ans.shape:
+                        result = xp.broadcast_to(result, ans.shape)
+                    if result.dtype != ans.dtype:
+                        result = xp.astype(result, ans.dtype)
+            tangent.append(result)
+        results = []
+        for out, k in zip(self.outputs, self.output_slots):
+            t = None if k is None else tangent[k]
+            if t is None:
+                zeros = np.zeros(out.shape, dtype=out.dtype if out.dtype.kind == "f" else float)
+                t = Tensor(zeros) if record else zeros
+            elif not record and type(t) is not np.ndarray:
+                t = np.asarray(t)
+            results.append(t)
+        return results
 
 
 class _Wanted:
@@ -211,8 +229,7 @@ def jvp(func, primals: tuple, tangents: tuple):
                                    or reaches_other_tracked(outs, inputs))
         seeds = [(t if isinstance(t, Tensor) else Tensor(t)) if record
                  else (t.data if isinstance(t, Tensor) else np.asarray(t)) for t in tangents]
-        order = forward_order(outs, inputs)
-        out_tangents = push_tangents(order, inputs, seeds, outs, record)
+        out_tangents = TangentProgram(outs, inputs, record)(seeds)
         retire(inputs)
     values = outs if record else [o.data for o in outs]
     if container is None:
@@ -236,7 +253,7 @@ def jacfwd(func, argnums=0):
         with inside_transform():
             out = check_float_output(func(*args, **kwargs), "jacfwd")
             record = record_outer and (connected or reaches_other_tracked([out], inputs))
-            order = forward_order([out], inputs)
+            program = TangentProgram([out], inputs, record)
             jacobians = []
             for k, x in enumerate(inputs):
                 columns = []
@@ -247,7 +264,7 @@ def jacfwd(func, argnums=0):
                         if j == k:
                             seed[index] = 1
                         seeds.append(Tensor(seed) if record else seed)
-                    columns.append(push_tangents(order, inputs, seeds, [out], record)[0])
+                    columns.append(program(seeds)[0])
                 jacobians.append(_assemble_columns(columns, out, x, record))
             retire(inputs)
         return jacobians[0] if isinstance(argnums, (int, np.integer)) else tuple(jacobians)

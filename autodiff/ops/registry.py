@@ -165,6 +165,8 @@ class Op:
     def _record(self, out, parents, raw, kwargs, needs_grad):
         if type(out) is not np.ndarray:
             out = np.asarray(out)
+        if needs_grad and out.dtype.kind == "c":
+            raise self._complex_error(out, raw)
         node = _new(Node)
         node.op = self
         node.parents = parents
@@ -207,6 +209,15 @@ class Op:
         node.dtype = node.ans.dtype
         node.args = None
         node.ans = None
+
+    def _complex_error(self, out, raw):
+        dtypes = ", ".join(str(np.asarray(a).dtype) if _is_array_like(a) else type(a).__name__
+                           for a in raw)
+        return TypeError(
+            f"{self.name}: the result would be complex ({out.dtype}, from inputs of dtypes "
+            f"{dtypes}) and complex values never enter the tape: gradients here are real. "
+            "Keep the real and imaginary parts as two float tensors, or compute on "
+            "t.detach() if no gradient is needed.")
 
     def _explain(self, error, raw):
         message = str(error)
