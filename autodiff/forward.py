@@ -20,6 +20,8 @@ that requires grad — so ``grad(jvp)``, ``jvp(grad)`` and ``jacfwd(jacrev)`` ne
 
 from __future__ import annotations
 
+from builtins import max as builtins_max
+
 import numpy as np
 
 from .graph import Node, is_grad_enabled, run_backward
@@ -132,6 +134,44 @@ class TangentProgram:
                     if result.dtype != ans.dtype:
                         result = xp.astype(result, ans.dtype)
             tangent.append(result)
+        return self._results(tangent)
+
+    def batched(self, seeds, size):
+        """Like calling the program, for ``size`` tangents at once: each seed (or None
+        for zero) has a leading axis of length ``size``; so have the results."""
+        from .forward_batch import batched_step
+
+        tangent = list(seeds)
+        for op, rule, sources, n_args, args, ans, kwargs in self.steps:
+            tangents = [None] * n_args
+            found = False
+            for i, k in sources:
+                t = tangent[k]
+                if t is not None:
+                    tangents[i] = t
+                    found = True
+            result = None
+            if found:
+                def one_step(single, op=op, rule=rule, args=args, ans=ans, kwargs=kwargs):
+                    if rule is not None:
+                        return rule(numpy_xp, single, ans, *args, **kwargs)
+                    return _transposed_vjp(op, single, ans, args, kwargs, False)
+                result = batched_step(op, rule, tangents, ans, args, kwargs, size, one_step)
+                if result is not None:
+                    if result.shape != (size,) + ans.shape:
+                        result = np.broadcast_to(result, (size,) + ans.shape)
+                    if result.dtype != ans.dtype:
+                        result = result.astype(ans.dtype)
+            tangent.append(result)
+        results = []
+        for out, k in zip(self.outputs, self.output_slots):
+            t = None if k is None else tangent[k]
+            results.append(np.zeros((size,) + out.shape, dtype=out.dtype) if t is None
+                           else np.asarray(t))
+        return results
+
+    def _results(self, tangent):
+        record = self.record
         results = []
         for out, k in zip(self.outputs, self.output_slots):
             t = None if k is None else tangent[k]
@@ -237,9 +277,13 @@ def jvp(func, primals: tuple, tangents: tuple):
     return container(values), container(out_tangents)
 
 
-def jacfwd(func, argnums=0):
-    """The Jacobian by forward mode (one tangent pass per input entry), shaped
+def jacfwd(func, argnums=0, *, vectorized: bool = True):
+    """The Jacobian by forward mode (one tangent per input entry), shaped
     ``out.shape + x.shape``; a tuple of Jacobians for tuple ``argnums``.
+
+    The function runs once; the basis tangents then go through its recorded nodes
+    together, as a batch (``vectorized=False``: one pass per input entry, the textbook
+    cost of forward mode).
 
     >>> ad.jacfwd(lambda x: x[:2] * x[1:])(np.array([1.0, 2.0, 3.0]))
     array([[2., 1., 0.],
@@ -256,20 +300,47 @@ def jacfwd(func, argnums=0):
             program = TangentProgram([out], inputs, record)
             jacobians = []
             for k, x in enumerate(inputs):
-                columns = []
-                for index in np.ndindex(x.shape):
-                    seeds = []
-                    for j, other in enumerate(inputs):
-                        seed = np.zeros_like(other.data)
-                        if j == k:
-                            seed[index] = 1
-                        seeds.append(Tensor(seed) if record else seed)
-                    columns.append(program(seeds)[0])
-                jacobians.append(_assemble_columns(columns, out, x, record))
+                if record or not vectorized:
+                    columns = [program(_basis_seeds(inputs, k, index, record))[0]
+                               for index in np.ndindex(x.shape)]
+                    jacobians.append(_assemble_columns(columns, out, x, record))
+                else:
+                    jacobians.append(_batched_jacobian(program, inputs, k, out))
             retire(inputs)
         return jacobians[0] if isinstance(argnums, (int, np.integer)) else tuple(jacobians)
 
     return wrapped
+
+
+def _basis_seeds(inputs, k, index, record):
+    seeds = []
+    for j, other in enumerate(inputs):
+        seed = np.zeros_like(other.data)
+        if j == k:
+            seed[index] = 1
+        seeds.append(Tensor(seed) if record else seed)
+    return seeds
+
+
+#: jacfwd pushes this many bytes of tangents through a node at a time, at most.
+BATCH_BYTES = 1 << 26
+
+
+def _batched_jacobian(program, inputs, k, out):
+    """All columns for input ``k`` in batches of basis tangents."""
+    x = inputs[k]
+    n = x.size
+    widest = builtins_max([step[5].size for step in program.steps] + [out.size, 1])
+    chunk = max(1, min(n, BATCH_BYTES // (8 * widest)))
+    eye = np.eye(n, dtype=x.dtype)
+    parts = []
+    for start in range(0, n, chunk):
+        stop = min(n, start + chunk)
+        seeds = [eye[start:stop].reshape((stop - start,) + x.shape) if j == k else None
+                 for j in range(len(inputs))]
+        parts.append(program.batched(seeds, stop - start)[0])
+    columns = np.concatenate(parts) if parts else np.zeros((0,) + out.shape, out.dtype)
+    return np.moveaxis(columns, 0, -1).reshape(out.shape + x.shape)
 
 
 def _assemble_columns(columns, out, x, record):
@@ -358,16 +429,17 @@ def _inv_jvp(xp, tangents, ans, a):
     return -xp.matmul(xp.matmul(ans, tangents[0]), ans)
 
 
-_ELEMENTWISE = ("add subtract multiply divide power maximum minimum logaddexp negative exp "
-                "log log1p expm1 sqrt abs sin cos tanh sigmoid relu square reciprocal round "
-                "floor sign leaky_relu clip where astype transform_input").split()
+ELEMENTWISE = frozenset((
+    "add subtract multiply divide power maximum minimum logaddexp negative exp log log1p "
+    "expm1 sqrt abs sin cos tanh sigmoid relu square reciprocal round floor sign leaky_relu "
+    "clip where astype transform_input").split())
 _LINEAR = ("reshape transpose swapaxes expand_dims squeeze flatten broadcast_to sum_to sum "
            "mean getitem take index_add concatenate stack").split()
 _MULTILINEAR = ("matmul einsum").split()
 
 
 def _install_builtin_rules():
-    for name in _ELEMENTWISE:
+    for name in ELEMENTWISE:
         REGISTRY[name].jvp = elementwise_jvp(REGISTRY[name])
     for name in _LINEAR:
         REGISTRY[name].jvp = linear_jvp(REGISTRY[name])

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bench.workloads import BATCH, _mlp_data
+from bench.workloads import _mlp_data
 
 
 def _mlp_forward(ad, x):
@@ -58,6 +58,8 @@ def hessian(n=HESSIAN_N):
     return {
         "jacfwd(jacrev(f))": lambda: ad.jacfwd(ad.jacrev(f))(x),
         "jacobian(grad(f))": lambda: ad.jacobian(ad.grad(f))(x),
+        "jacfwd(jacrev(f)), one pass per input":
+            lambda: ad.jacfwd(ad.jacrev(f), vectorized=False)(x),
     }
 
 
@@ -86,8 +88,7 @@ def jacobians(n_in, n_out):
 
     def f(t):
         return ad.tanh(b @ t)
-    return {"jacfwd": lambda: ad.jacfwd(f)(x), "jacrev": lambda: ad.jacrev(f)(x)}
+    return {"jacfwd": lambda: ad.jacfwd(f)(x),
+            "jacfwd, one pass per input": lambda: ad.jacfwd(f, vectorized=False)(x),
+            "jacrev": lambda: ad.jacrev(f)(x)}
 
-
-def batch_size():
-    return BATCH

@@ -204,7 +204,7 @@ def test_jvp_through_a_closure_over_a_parameter_keeps_it_differentiable():
 # ----- user-defined ops get forward mode ---------------------------------------------
 
 def test_a_defop_primitive_gets_forward_mode_automatically():
-    from autodiff.ops.registry import REGISTRY, defop
+    from autodiff.ops.registry import defop, unregister
     cbrt = defop("cbrt_test", np.cbrt,
                     x=("g / (3 * ans**2)", lambda xp, g, ans, x: g / (3 * ans * ans)))
     try:
@@ -214,11 +214,11 @@ def test_a_defop_primitive_gets_forward_mode_automatically():
         second = ad.jvp(ad.grad(lambda t: cbrt(t).sum()), (x,), (np.ones(2),))[1]
         np.testing.assert_allclose(second, -2 / 9 * x ** (-5 / 3))
     finally:
-        del REGISTRY["cbrt_test"]
+        unregister("cbrt_test")
 
 
 def test_a_defop_jvp_rule_is_used_when_given():
-    from autodiff.ops.registry import REGISTRY, defop
+    from autodiff.ops.registry import defop, unregister
     calls = []
 
     def jvp_rule(xp, tangents, ans, x):
@@ -231,7 +231,7 @@ def test_a_defop_jvp_rule_is_used_when_given():
         _, tangent = ad.jvp(cube, (np.array(2.0),), (np.array(1.0),))
         assert tangent == 12.0 and calls
     finally:
-        del REGISTRY["cube_test"]
+        unregister("cube_test")
 
 
 def test_a_custom_function_gets_forward_mode():
@@ -275,3 +275,19 @@ def test_a_function_that_ignores_its_inputs_has_a_zero_tangent():
 def test_tuple_outputs_get_tuple_tangents():
     out, tangent = ad.jvp(lambda x: (x * 2, ad.sin(x)), (np.array(0.0),), (np.array(1.0),))
     assert isinstance(tangent, tuple) and tangent[0] == 2.0 and tangent[1] == 1.0
+
+
+@pytest.mark.parametrize("spec", SMOOTH, ids=lambda s: s.name)
+@settings(max_examples=4, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(data=st.data())
+def test_jacfwd_batched_and_one_pass_per_input_equal_jacrev(spec, data):
+    func, xs = float_inputs_only(spec.draw(data))
+    argnums = tuple(range(len(xs)))
+    reverse = ad.jacrev(func, argnums=argnums)(*xs)
+    batched = ad.jacfwd(func, argnums=argnums)(*xs)
+    one_by_one = ad.jacfwd(func, argnums=argnums, vectorized=False)(*xs)
+    for r, b, o in zip(reverse, batched, one_by_one):
+        assert r.shape == b.shape == o.shape
+        np.testing.assert_allclose(b, r, rtol=1e-12, atol=1e-13)
+        np.testing.assert_allclose(o, r, rtol=1e-12, atol=1e-13)
