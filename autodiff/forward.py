@@ -83,6 +83,8 @@ class TangentProgram:
             slots[t._node if t._node is not None else id(t)] = len(slots)
         self.n_inputs = len(slots)
         self.steps = []
+        self.nodes = []                     # the node of each step (for viz.jvp_text)
+        self.last_tangents = None
         for node in forward_order(outputs, inputs):
             if node in slots:               # an input's own node
                 continue
@@ -106,6 +108,7 @@ class TangentProgram:
                 args, ans = node.args, node.ans
             self.steps.append((node.op, getattr(node.op, "jvp", None), sources, len(args),
                                args, ans, node.kwargs or {}))
+            self.nodes.append(node)
         self.output_slots = [slots.get(o._node if o._node is not None else id(o))
                              for o in outputs]
         self.outputs = outputs
@@ -134,6 +137,7 @@ class TangentProgram:
                     if result.dtype != ans.dtype:
                         result = xp.astype(result, ans.dtype)
             tangent.append(result)
+        self.last_tangents = tangent
         return self._results(tangent)
 
     def batched(self, seeds, size):
@@ -231,6 +235,44 @@ def _as_output_tensor(value):
     return value if isinstance(value, Tensor) else Tensor(value)
 
 
+def _run_for_jvp(func, primals, tangents, record_outer):
+    """Check the arguments, run ``func`` on fresh inputs (inside a transform) and say
+    whether the tangent pass must be recorded."""
+    if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
+        raise TypeError("jvp: primals and tangents must be tuples, e.g. "
+                        "ad.jvp(f, (x,), (v,))")
+    if len(primals) != len(tangents):
+        raise ValueError(f"jvp: {len(primals)} primal(s) but {len(tangents)} tangent(s); "
+                         "give one tangent per primal")
+    primals = [_as_float_if_number(p) for p in primals]
+    tangents = [_as_float_if_number(t) for t in tangents]
+    for k, (p, t) in enumerate(zip(primals, tangents)):
+        _check_tangent(p, t, k)
+    args, inputs, connected = fresh_inputs(primals, range(len(primals)), "jvp", record_outer)
+    tangents_tracked = any(isinstance(t, Tensor) and t.requires_grad for t in tangents)
+    outs, container = _flatten_outputs(func(*args))
+    outs = [_as_output_tensor(o) for o in outs]
+    record = record_outer and (connected or tangents_tracked
+                               or reaches_other_tracked(outs, inputs))
+    seeds = [(t if isinstance(t, Tensor) else Tensor(t)) if record
+             else (t.data if isinstance(t, Tensor) else np.asarray(t)) for t in tangents]
+    return args, inputs, outs, seeds, container, record
+
+
+def jvp_inputs(func, primals, tangents, record=False):
+    """``(args, inputs, outputs, seeds)`` of a jvp whose tangent pass is not recorded
+    (for viz.jvp_text)."""
+    with inside_transform():
+        args, inputs, outs, seeds, _, _ = _run_for_jvp(func, primals, tangents, record)
+    return args, inputs, outs, seeds
+
+
+def _as_float_if_number(value):
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return np.asarray(value, dtype=float)
+    return value
+
+
 def jvp(func, primals: tuple, tangents: tuple):
     """Forward mode: ``(func(*primals), J · tangents)``.
 
@@ -244,31 +286,10 @@ def jvp(func, primals: tuple, tangents: tuple):
     >>> ad.jvp(lambda x, y: x * y, (2.0, 3.0), (1.0, 0.0))[1]    # d(xy)/dx at (2, 3)
     array(3.)
     """
-    if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
-        raise TypeError("jvp: primals and tangents must be tuples, e.g. "
-                        "ad.jvp(f, (x,), (v,))")
-    if len(primals) != len(tangents):
-        raise ValueError(f"jvp: {len(primals)} primal(s) but {len(tangents)} tangent(s); "
-                         "give one tangent per primal")
-    primals = [p if isinstance(p, Tensor) else np.asarray(p, dtype=float)
-               if isinstance(p, (int, float)) and not isinstance(p, bool) else p
-               for p in primals]
-    tangents = [t if isinstance(t, Tensor) else np.asarray(t, dtype=float)
-                if isinstance(t, (int, float)) and not isinstance(t, bool) else t
-                for t in tangents]
-    for k, (p, t) in enumerate(zip(primals, tangents)):
-        _check_tangent(p, t, k)
-    args, inputs, connected = fresh_inputs(primals, range(len(primals)), "jvp")
     record_outer = is_grad_enabled()
-    tangents_tracked = any(isinstance(t, Tensor) and t.requires_grad for t in tangents)
     with inside_transform():
-        raw_out = func(*args)
-        outs, container = _flatten_outputs(raw_out)
-        outs = [_as_output_tensor(o) for o in outs]
-        record = record_outer and (connected or tangents_tracked
-                                   or reaches_other_tracked(outs, inputs))
-        seeds = [(t if isinstance(t, Tensor) else Tensor(t)) if record
-                 else (t.data if isinstance(t, Tensor) else np.asarray(t)) for t in tangents]
+        args, inputs, outs, seeds, container, record = _run_for_jvp(func, primals, tangents,
+                                                                    record_outer)
         out_tangents = TangentProgram(outs, inputs, record)(seeds)
         retire(inputs)
     values = outs if record else [o.data for o in outs]

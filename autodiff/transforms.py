@@ -60,14 +60,14 @@ def _float_array(value, where, what):
     return array
 
 
-def fresh_inputs(args, argnums, where):
+def fresh_inputs(args, argnums, where, grad_on=None):
     """``(args, inputs, connected)``: args with a fresh tensor at each argnum.
 
     A tracked argument (in grad mode) becomes a ``transform_input`` node on top of it
     (``connected`` is then True); anything else becomes a new leaf.
     """
     args = list(args)
-    grad_on = is_grad_enabled()
+    grad_on = is_grad_enabled() if grad_on is None else grad_on
     inputs, connected = [], False
     for i in argnums:
         if not -len(args) <= i < len(args):

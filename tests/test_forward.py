@@ -291,3 +291,12 @@ def test_jacfwd_batched_and_one_pass_per_input_equal_jacrev(spec, data):
         assert r.shape == b.shape == o.shape
         np.testing.assert_allclose(b, r, rtol=1e-12, atol=1e-13)
         np.testing.assert_allclose(o, r, rtol=1e-12, atol=1e-13)
+
+
+def test_jvp_text_shows_value_and_tangent_per_op():
+    text = ad.viz.jvp_text(lambda x, y: ad.exp(x * y), (np.array(1.0), np.array(2.0)),
+                           (np.array(1.0), np.array(0.0)))
+    lines = text.splitlines()
+    assert lines[0] == "x0 = 1.  tangent 1." and lines[1] == "x1 = 2.  tangent 0."
+    assert lines[2] == "v1 = multiply(x0, x1)  value 2.  tangent 2."     # y dx + x dy
+    assert lines[3] == "v2 = exp(v1)  value 7.3891  tangent 14.7781"            # 2 e²

@@ -26,6 +26,7 @@ from .steps import (
     steps,
 )
 from .text import text
+from .forward import jvp_text
 
 __all__ = [
     "INSTALL_HINT",
@@ -33,6 +34,7 @@ __all__ = [
     "Graph",
     "GraphFreedError",
     "GraphvizNotFoundError",
+    "jvp_text",
     "Step",
     "Steps",
     "draw",
