@@ -29,8 +29,8 @@ from .ops.namespace import numpy_xp, tensor_xp
 from .ops.registry import REGISTRY
 from .ops.shape import stack
 from .tensor import Tensor
-from .transforms import (as_argnums, check_float_output, fresh_inputs, grad, inside_transform,
-                         jacrev, reaches_other_tracked, retire)
+from .transforms import (as_argnums, check_float_output, fresh_inputs, inside_transform, jacrev,
+                         reaches_other_tracked, retire)
 
 _make = Tensor._make
 
@@ -383,11 +383,6 @@ def hessian(func, argnums=0):
            [ 0., 12.]])
     """
     return jacfwd(jacrev(func, argnums), argnums)
-
-
-def hvp_forward_over_reverse(func, x, v):
-    """``H v`` as the JVP of the gradient."""
-    return jvp(grad(func), (x,), (v,))[1]
 
 
 # ----- JVP rules of the built-in ops ------------------------------------------------

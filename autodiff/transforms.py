@@ -261,13 +261,20 @@ def _assemble(rows, out_shape, x, record):
 
 
 def hvp(func, x, v):
-    """Hessian of scalar ``func`` at ``x`` times the vector ``v``: the gradient of
-    ``⟨∇f(x), v⟩`` (reverse over reverse, which measured faster here than forward over
-    reverse, ``ad.jvp(ad.grad(f), (x,), (v,))``; see bench/RESULTS.md).
+    """Hessian of scalar ``func`` at ``x`` times the vector ``v``, forward over reverse:
+    the JVP of the gradient, ``ad.jvp(ad.grad(func), (x,), (v,))`` (measured about 10 %
+    faster than the gradient of ``⟨∇f, v⟩``; see bench/RESULTS.md).
 
     >>> ad.hvp(lambda x: (x ** 3).sum(), np.array([1.0, 2.0]), np.array([1.0, 0.0]))
     array([6., 0.])
     """
+    from .forward import jvp
+
+    return jvp(grad(func), (x,), (v,))[1]
+
+
+def hvp_reverse_over_reverse(func, x, v):
+    """``H v`` as the gradient of ``⟨∇f(x), v⟩`` (two reverse passes)."""
     from .ops.reduce import sum as total
 
     return grad(lambda t: total(grad(func)(t) * v))(x)

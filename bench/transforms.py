@@ -64,15 +64,15 @@ def hessian(n=HESSIAN_N):
 
 
 def hvp(n=HESSIAN_N):
-    """A Hessian-vector product: reverse over reverse (``ad.hvp``) against forward over
-    reverse (the JVP of the gradient)."""
+    """A Hessian-vector product: forward over reverse (``ad.hvp``, the JVP of the
+    gradient) against reverse over reverse (the gradient of ⟨∇f, v⟩)."""
     import autodiff as ad
-    from autodiff.forward import hvp_forward_over_reverse
+    from autodiff.transforms import hvp_reverse_over_reverse
     f = _hessian_function(ad, n)
     rng = np.random.default_rng(8)
     x, v = rng.standard_normal(n), rng.standard_normal(n)
-    return {"reverse over reverse (ad.hvp)": lambda: ad.hvp(f, x, v),
-            "forward over reverse": lambda: hvp_forward_over_reverse(f, x, v)}
+    return {"forward over reverse (ad.hvp)": lambda: ad.hvp(f, x, v),
+            "reverse over reverse": lambda: hvp_reverse_over_reverse(f, x, v)}
 
 
 JAC_SIZES = ((4, 256), (16, 64), (64, 64), (64, 16), (256, 4))
