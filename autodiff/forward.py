@@ -21,6 +21,7 @@ that requires grad — so ``grad(jvp)``, ``jvp(grad)`` and ``jacfwd(jacrev)`` ne
 from __future__ import annotations
 
 from builtins import max as builtins_max
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -106,7 +107,7 @@ class TangentProgram:
                 ans = _make(node.ans, node, True)
             else:
                 args, ans = node.args, node.ans
-            self.steps.append((node.op, getattr(node.op, "jvp", None), sources, len(args),
+            self.steps.append((node, getattr(node.op, "jvp", None), sources, len(args),
                                args, ans, node.kwargs or {}))
             self.nodes.append(node)
         self.output_slots = [slots.get(o._node if o._node is not None else id(o))
@@ -117,7 +118,7 @@ class TangentProgram:
         """Tangents of the outputs for ``seeds`` (one per input, arrays or Tensors)."""
         xp, record = self.xp, self.record
         tangent = list(seeds)
-        for op, rule, sources, n_args, args, ans, kwargs in self.steps:
+        for node, rule, sources, n_args, args, ans, kwargs in self.steps:
             tangents = [None] * n_args
             found = False
             for i, k in sources:
@@ -130,7 +131,7 @@ class TangentProgram:
                 if rule is not None:
                     result = rule(xp, tangents, ans, *args, **kwargs)
                 else:
-                    result = _transposed_vjp(op, tangents, ans, args, kwargs, record)
+                    result = _transposed_vjp(node, tangents, ans, args, kwargs, record)
                 if result is not None:
                     if result.shape != ans.shape:
                         result = xp.broadcast_to(result, ans.shape)
@@ -146,7 +147,7 @@ class TangentProgram:
         from .forward_batch import batched_step
 
         tangent = list(seeds)
-        for op, rule, sources, n_args, args, ans, kwargs in self.steps:
+        for node, rule, sources, n_args, args, ans, kwargs in self.steps:
             tangents = [None] * n_args
             found = False
             for i, k in sources:
@@ -156,11 +157,11 @@ class TangentProgram:
                     found = True
             result = None
             if found:
-                def one_step(single, op=op, rule=rule, args=args, ans=ans, kwargs=kwargs):
+                def one_step(single, node=node, rule=rule, args=args, ans=ans, kwargs=kwargs):
                     if rule is not None:
                         return rule(numpy_xp, single, ans, *args, **kwargs)
-                    return _transposed_vjp(op, single, ans, args, kwargs, False)
-                result = batched_step(op, rule, tangents, ans, args, kwargs, size, one_step)
+                    return _transposed_vjp(node, single, ans, args, kwargs, False)
+                result = batched_step(node.op, rule, tangents, ans, args, kwargs, size, one_step)
                 if result is not None:
                     if result.shape != (size,) + ans.shape:
                         result = np.broadcast_to(result, (size,) + ans.shape)
@@ -195,16 +196,17 @@ class _Wanted:
 _WANTED = _Wanted()
 
 
-def _transposed_vjp(op, tangents, ans, args, kwargs, record):
+def _transposed_vjp(node, tangents, ans, args, kwargs, record):
     """``J t`` from the VJP rule: the gradient of ``⟨vjp(u), t⟩`` with respect to ``u``."""
     from .ops.reduce import sum as total
 
+    op = node.op
     u = _make(np.zeros(ans.shape, dtype=ans.dtype), None, True)
     tensor_args = tuple(_make(a, None, False) if isinstance(a, np.ndarray) else a for a in args)
     tensor_ans = ans if isinstance(ans, Tensor) else _make(ans, None, False)
     parents = [_WANTED if t is not None else None for t in tangents]
     with inside_transform():
-        grads = op.vjp(tensor_xp, u, tensor_ans, tensor_args, kwargs or None, parents)
+        grads = op.vjp(tensor_xp, u, tensor_ans, tensor_args, kwargs or None, parents, node)
         inner = None
         for g, t, a in zip(grads, tangents, tensor_args):
             if g is None or t is None:
@@ -273,7 +275,7 @@ def _as_float_if_number(value):
     return value
 
 
-def jvp(func, primals: tuple, tangents: tuple):
+def jvp(func: Callable, primals: tuple, tangents: tuple) -> tuple:
     """Forward mode: ``(func(*primals), J · tangents)``.
 
     ``primals`` and ``tangents`` are tuples of the same length, each tangent of its
@@ -298,7 +300,8 @@ def jvp(func, primals: tuple, tangents: tuple):
     return container(values), container(out_tangents)
 
 
-def jacfwd(func, argnums=0, *, vectorized: bool = True):
+def jacfwd(func: Callable, argnums: int | Sequence[int] = 0, *,
+           vectorized: bool = True) -> Callable:
     """The Jacobian by forward mode (one tangent per input entry), shaped
     ``out.shape + x.shape``; a tuple of Jacobians for tuple ``argnums``.
 
@@ -375,7 +378,7 @@ def _assemble_columns(columns, out, x, record):
     return stacked.reshape(out.shape + x.shape)
 
 
-def hessian(func, argnums=0):
+def hessian(func: Callable, argnums: int | Sequence[int] = 0) -> Callable:
     """The Hessian of a scalar function, forward over reverse: ``jacfwd(jacrev(f))``.
 
     >>> ad.hessian(lambda x: (x ** 3).sum())(np.array([1.0, 2.0]))
@@ -408,7 +411,7 @@ def elementwise_jvp(op):
 def _apply(op, xp, args, kwargs):
     if xp is tensor_xp:
         return op(*args, **kwargs)
-    return op.forward(*args, **kwargs)
+    return op.kernel(*args, **kwargs)
 
 
 def linear_jvp(op):

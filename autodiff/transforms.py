@@ -16,6 +16,8 @@ otherwise plain arrays.  Under ``ad.no_grad()`` results are always arrays.
 
 from __future__ import annotations
 
+from typing import Callable, Sequence
+
 import numpy as np
 
 from .graph import Node, _grad_mode, is_grad_enabled, run_backward
@@ -139,7 +141,7 @@ def gradients(out, seed, inputs, record):
             for g, t in zip(grads, inputs)]
 
 
-def value_and_grad(func, argnums=0):
+def value_and_grad(func: Callable, argnums: int | Sequence[int] = 0) -> Callable:
     """``(value, gradient)`` of a scalar function; a tuple of gradients for tuple argnums.
 
     Results are arrays, or Tensors when they can still be differentiated (see the
@@ -168,7 +170,7 @@ def value_and_grad(func, argnums=0):
     return wrapped
 
 
-def grad(func, argnums=0):
+def grad(func: Callable, argnums: int | Sequence[int] = 0) -> Callable:
     """The gradient function of a scalar ``func``; composes: ``grad(grad(f))``.
 
     >>> df = ad.grad(lambda x: ad.sin(x))
@@ -186,7 +188,7 @@ def grad(func, argnums=0):
     return wrapped
 
 
-def vjp(func, *primals):
+def vjp(func: Callable, *primals) -> tuple:
     """``(func(*primals), vjp_fn)``: ``vjp_fn(u)`` is the tuple ``uᵀ J`` for each primal.
 
     >>> out, pullback = ad.vjp(lambda x: x * 3, np.array([1.0, 2.0]))
@@ -219,7 +221,7 @@ def vjp(func, *primals):
     return (out if record else out.data), pullback
 
 
-def jacobian(func, argnums=0):
+def jacobian(func: Callable, argnums: int | Sequence[int] = 0) -> Callable:
     """The full Jacobian by reverse mode (one backward per output entry), shaped
     ``out.shape + x.shape``; a tuple of Jacobians for tuple ``argnums``.
 
@@ -260,7 +262,7 @@ def _assemble(rows, out_shape, x, record):
     return np.stack(rows).reshape(out_shape + x.shape)
 
 
-def hvp(func, x, v):
+def hvp(func: Callable, x, v) -> np.ndarray:
     """Hessian of scalar ``func`` at ``x`` times the vector ``v``, forward over reverse:
     the JVP of the gradient, ``ad.jvp(ad.grad(func), (x,), (v,))`` (measured about 10 %
     faster than the gradient of ``⟨∇f, v⟩``; see bench/RESULTS.md).
