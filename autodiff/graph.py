@@ -33,6 +33,7 @@ class _GradMode(threading.local):
     _on_record = None
     observers = ()      # the BackwardObservers watching reverse passes in this thread
     last_root = None    # explain.py: the last .backward()'s root node, or a weakref to its tensor
+    transform_depth = 0  # transforms.py: > 0 while a function transform runs its function
 
     @property
     def on_record(self):
@@ -226,14 +227,17 @@ def _freed_error(node):
     )
 
 
-def _count_consumers(root_node):
+def _count_consumers(root_node, stop_at=()):
     """Number of differentiable edges into each node reachable from ``root_node``, and
-    the nodes hanging off non-differentiable edges (a comparison's inputs, say)."""
+    the nodes hanging off non-differentiable edges (a comparison's inputs, say).  The
+    walk does not go past the nodes in ``stop_at``."""
     counts = {root_node: 0}
     side_branches = []
     stack = [root_node]
     while stack:
         node = stack.pop()
+        if node in stop_at:
+            continue
         if node.args is None:
             raise _freed_error(node)
         rules = node.op.rules
@@ -281,13 +285,17 @@ def _is_uniquely_owned(array) -> bool:
 
 
 def run_backward(root: Tensor, root_grad, *, inputs: Sequence[Tensor] | None = None,
-                 retain_graph: bool = False, create_graph: bool = False) -> list | None:
+                 retain_graph: bool = False, create_graph: bool = False,
+                 stop_at: Sequence[Tensor] = ()) -> list | None:
     """Propagate ``root_grad`` from tensor ``root`` back through the tape.
 
     Without ``inputs`` the gradients are accumulated into the ``.grad`` of every leaf
     that requires grad.  With ``inputs`` (a sequence of tensors) nothing is written
     to ``.grad``; the gradient for each input is returned instead (``None`` for an
-    input the root does not depend on).
+    input the root does not depend on).  Gradients stop at the inputs: nothing flows
+    past an input into the graph that produced it, and an input listed twice gets its
+    gradient twice.  Tensors in ``stop_at`` are boundaries too, receiving nothing (for
+    values known not to depend on the inputs).
     """
     from .ops.namespace import numpy_xp, tensor_xp
     from .tensor import Tensor
@@ -307,9 +315,12 @@ def run_backward(root: Tensor, root_grad, *, inputs: Sequence[Tensor] | None = N
     if inputs is not None:
         for k, t in enumerate(inputs):
             if t._node is not None:
-                wanted_nodes[t._node] = k
+                wanted_nodes.setdefault(t._node, []).append(k)
             else:
-                wanted_leaves[id(t)] = k
+                wanted_leaves.setdefault(id(t), []).append(k)
+    for t in stop_at:
+        if t._node is not None:
+            wanted_nodes.setdefault(t._node, [])
     results = [None] * (len(inputs) if inputs is not None else 0)
     leaf_grads = {}
     retaining = []                      # (position in results, tensor) for retain_grad
@@ -324,8 +335,7 @@ def run_backward(root: Tensor, root_grad, *, inputs: Sequence[Tensor] | None = N
     def deliver_leaf(leaf, grad):
         key = id(leaf)
         if inputs is not None:
-            k = wanted_leaves.get(key)
-            if k is not None:
+            for k in wanted_leaves.get(key, ()):
                 results[k] = grad if results[k] is None else results[k] + grad
             return
         entry = leaf_grads.get(key)
@@ -337,6 +347,9 @@ def run_backward(root: Tensor, root_grad, *, inputs: Sequence[Tensor] | None = N
     root_node = root._node
     if root_node is None:
         deliver_leaf(root, root_grad)
+    elif root_node in wanted_nodes:
+        for k in wanted_nodes[root_node]:
+            results[k] = root_grad
     else:
         with _SetGradEnabled(create_graph):
             _reverse_pass(root_node, root_grad, xp, create_graph, retain_graph,
@@ -378,7 +391,7 @@ def _reverse_pass(root_node, root_grad, xp, create_graph, retain_graph,
     from .tensor import Tensor
 
     make = Tensor._make
-    counts, side_branches = _count_consumers(root_node)
+    counts, side_branches = _count_consumers(root_node, wanted_nodes)
     pending = {root_node: root_grad}
     ready = [root_node]
     sum_to = xp.sum_to
@@ -388,9 +401,11 @@ def _reverse_pass(root_node, root_grad, xp, create_graph, retain_graph,
         node = ready.pop()
         g = pending.pop(node, None)
         if wanted_nodes:
-            k = wanted_nodes.get(node)
-            if k is not None:
-                results[k] = g
+            wanted = wanted_nodes.get(node)
+            if wanted is not None:
+                for k in wanted:
+                    results[k] = g
+                continue
         op = node.op
         rules = op.rules
         parents = node.parents

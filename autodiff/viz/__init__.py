@@ -28,18 +28,20 @@ from .steps import (
 )
 from .network import network
 from .text import text
+from .forward import jvp_text
 from .html import html
 
 __all__ = [
-    "INSTALL_HINT",
     "Contribution",
     "Graph",
     "GraphFreedError",
     "GraphvizNotFoundError",
+    "INSTALL_HINT",
     "Step",
     "Steps",
     "draw",
     "html",
+    "jvp_text",
     "network",
     "print_steps",
     "render",
