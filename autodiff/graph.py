@@ -99,6 +99,23 @@ class observe_backward:
         return False
 
 
+class _RetainedGradients(BackwardObserver):
+    """Collects the gradients of the intermediates that asked for ``retain_grad()``."""
+
+    def __init__(self):
+        self.tensors = {}
+        for node, ref in list(retained.items()):
+            t = ref()
+            if t is not None and t._node is node:
+                self.tensors[node] = t
+        self.received = []
+
+    def on_node(self, node, g):
+        t = self.tensors.get(node)
+        if t is not None and g is not None:
+            self.received.append((t, g))
+
+
 def is_grad_enabled() -> bool:
     """True when operations are recorded on the tape in this thread."""
     return _grad_mode.enabled
@@ -323,14 +340,7 @@ def run_backward(root: Tensor, root_grad, *, inputs: Sequence[Tensor] | None = N
             wanted_nodes.setdefault(t._node, [])
     results = [None] * (len(inputs) if inputs is not None else 0)
     leaf_grads = {}
-    retaining = []                      # (position in results, tensor) for retain_grad
-    if inputs is None and retained:
-        for node, ref in list(retained.items()):
-            t = ref()
-            if t is not None and t._node is node:
-                wanted_nodes[node] = len(results)
-                retaining.append((len(results), t))
-                results.append(None)
+    retaining = _RetainedGradients() if inputs is None and retained else None
 
     def deliver_leaf(leaf, grad):
         key = id(leaf)
@@ -352,8 +362,13 @@ def run_backward(root: Tensor, root_grad, *, inputs: Sequence[Tensor] | None = N
             results[k] = root_grad
     else:
         with _SetGradEnabled(create_graph):
-            _reverse_pass(root_node, root_grad, xp, create_graph, retain_graph,
-                          deliver_leaf, wanted_nodes, results)
+            if retaining is not None and retaining.tensors:
+                with observe_backward(retaining):
+                    _reverse_pass(root_node, root_grad, xp, create_graph, retain_graph,
+                                  deliver_leaf, wanted_nodes, results)
+            else:
+                _reverse_pass(root_node, root_grad, xp, create_graph, retain_graph,
+                              deliver_leaf, wanted_nodes, results)
 
     if _guard.guarded_arrays and not retain_graph:
         _guard.release_guarded_leaves()
@@ -368,9 +383,9 @@ def run_backward(root: Tensor, root_grad, *, inputs: Sequence[Tensor] | None = N
     while leaf_grads:
         leaf, grad = leaf_grads.popitem()[1]     # popped, so the dict holds no reference
         _accumulate_into_leaf(leaf, grad, create_graph)
-    for k, t in retaining:
-        if results[k] is not None:
-            _accumulate_into_leaf(t, results[k], create_graph)
+    if retaining is not None:
+        for t, g in retaining.received:
+            _accumulate_into_leaf(t, g, create_graph)
     return None
 
 
