@@ -22,6 +22,10 @@ from .ops.shape import (
     reshape, transpose, swapaxes, expand_dims, squeeze, flatten, broadcast_to, sum_to,
     concatenate, stack, split)
 from .ops.indexing import getitem, take, index_add
+from .ops.products import inner, outer, tensordot, kron, cross
+from .ops.join import (
+    vstack, hstack, column_stack, dstack, append, atleast_1d, atleast_2d, atleast_3d,
+    array_split, vsplit, hsplit, dsplit)
 from . import linalg
 from .function import Function, FunctionCtx, custom_gradient
 from .transforms import grad, value_and_grad, jacobian, hvp

@@ -12,7 +12,7 @@ import numpy as np
 
 from .ops import compare as cmp
 from .ops import elementwise as ew
-from .ops import indexing, linalg, reduce, shape
+from .ops import decompositions, indexing, join, linalg, norms, products, reduce, shape
 from .tensor import Tensor
 
 shape_mod = shape  # for adapters whose NumPy signature has a parameter named `shape`
@@ -93,9 +93,23 @@ def _take(a, indices, axis=None, out=None, mode="raise"):
     return indexing.take(a, indices, axis=axis)
 
 
-def _einsum(subscripts, *operands, out=None, optimize=False, **rest):
-    _no_extras("einsum", out=out, **rest)
-    return linalg.einsum(subscripts, *operands)
+def _einsum(*operands, out=None, optimize=False, dtype=None, order="K", casting="safe"):
+    _no_extras("einsum", out=out, dtype=dtype, order=None if order == "K" else order,
+               casting=None if casting == "safe" else casting)
+    return linalg.einsum(*operands, optimize=optimize)
+
+
+def _outer(a, b, out=None):
+    _no_extras("outer", out=out)
+    return products.outer(a, b)
+
+
+def _row_stack(tup, *, dtype=None, casting="same_kind"):
+    import warnings
+
+    warnings.warn("`row_stack` alias is deprecated. Use `np.vstack` directly.",
+                  DeprecationWarning, stacklevel=3)
+    return join.vstack(tup, dtype=dtype, casting=casting)
 
 
 def _dot(a, b, out=None):
@@ -132,7 +146,19 @@ FUNCTIONS = {
     np.split: lambda ary, indices_or_sections, axis=0: shape.split(ary, indices_or_sections,
                                                                    axis),
     np.where: _where, np.clip: _clip, np.round: _round, np.around: _round,
-    np.take: _take, np.einsum: _einsum, np.dot: _dot, np.linalg.inv: linalg.inv,
+    np.take: _take, np.einsum: _einsum, np.dot: _dot,
+    np.inner: products.inner, np.outer: _outer, np.tensordot: products.tensordot,
+    np.kron: products.kron, np.cross: products.cross,
+    np.vstack: join.vstack, np.hstack: join.hstack, np.column_stack: join.column_stack,
+    np.dstack: join.dstack, np.append: join.append, np.atleast_1d: join.atleast_1d,
+    np.atleast_2d: join.atleast_2d, np.atleast_3d: join.atleast_3d,
+    np.array_split: join.array_split, np.vsplit: join.vsplit, np.hsplit: join.hsplit,
+    np.dsplit: join.dsplit,
+    np.linalg.inv: linalg.inv, np.linalg.solve: decompositions.solve,
+    np.linalg.det: decompositions.det, np.linalg.slogdet: decompositions.slogdet,
+    np.linalg.cholesky: decompositions.cholesky, np.linalg.eigh: decompositions.eigh,
+    np.linalg.svd: decompositions.svd, np.linalg.pinv: decompositions.pinv,
+    np.linalg.norm: norms.norm,
     np.zeros_like: _constant(np.zeros_like), np.ones_like: _constant(np.ones_like),
     np.shape: lambda a: np.shape(_data(a)), np.ndim: lambda a: np.ndim(_data(a)),
     np.size: lambda a, axis=None: np.size(_data(a), axis),
@@ -143,6 +169,9 @@ FUNCTIONS = {
     np.all: _constant(np.all), np.isclose: _constant(np.isclose),
     np.allclose: _constant(np.allclose), np.array_equal: _constant(np.array_equal),
 }
+
+if hasattr(np, "row_stack"):              # deprecated in NumPy 2.0; gone in later versions
+    FUNCTIONS[np.row_stack] = _row_stack
 
 
 def _unsupported(name):

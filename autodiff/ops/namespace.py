@@ -14,7 +14,7 @@ import numpy as np
 
 from ..tensor import Tensor
 from . import elementwise as ew
-from . import indexing, linalg, reduce, shape
+from . import decompositions, indexing, linalg, products, reduce, shape
 
 
 def _astype_array(x, dtype):
@@ -34,8 +34,9 @@ numpy_xp = SimpleNamespace(
     sin=np.sin, cos=np.cos, tanh=np.tanh, maximum=np.maximum, minimum=np.minimum,
     sum=np.sum, mean=np.mean, reshape=np.reshape, broadcast_to=np.broadcast_to,
     transpose=np.transpose, swapaxes=np.swapaxes, expand_dims=np.expand_dims,
-    matmul=np.matmul, einsum=np.einsum, astype=_astype_array, zeros_like=np.zeros_like,
+    matmul=np.matmul, einsum=linalg.einsum_array, astype=_astype_array, zeros_like=np.zeros_like,
     ones_like=np.ones_like, sum_to=shape.sum_to_array, index_add=indexing.index_add_array,
+    tensordot=np.tensordot, solve=np.linalg.solve, inv=np.linalg.inv,
 )
 
 tensor_xp = SimpleNamespace(
@@ -45,6 +46,7 @@ tensor_xp = SimpleNamespace(
     transpose=shape.transpose, swapaxes=shape.swapaxes, expand_dims=shape.expand_dims,
     matmul=linalg.matmul, einsum=linalg.einsum, astype=ew.astype, zeros_like=_zeros_like_tensor,
     ones_like=_ones_like_tensor, sum_to=shape.sum_to, index_add=indexing.index_add,
+    tensordot=products.tensordot, solve=decompositions.solve, inv=linalg.inv,
 )
 
 if vars(numpy_xp).keys() != vars(tensor_xp).keys():  # pragma: no cover - a coding error

@@ -175,5 +175,7 @@ def split(x, indices_or_sections, axis=0):
         bounds = [i * (n // sections) for i in range(sections + 1)]
     else:
         bounds = [0] + [int(i) for i in indices_or_sections] + [n]
-    return [getitem(x, (slice(None),) * axis + (slice(start, max(start, stop)),))
+    # plain slices, as NumPy takes them: negative indices count from the end, and a
+    # point below the previous one gives an empty piece
+    return [getitem(x, (slice(None),) * axis + (slice(start, stop),))
             for start, stop in zip(bounds[:-1], bounds[1:])]
