@@ -9,6 +9,7 @@ array([ 5.43656366, 22.1671683 ])
 
 from .tensor import Tensor, tensor
 from .graph import no_grad, enable_grad, is_grad_enabled
+from .ops.registry import defop, defop_joint, implements, nondifferentiable
 from .ops.elementwise import (
     add, subtract, multiply, divide, power, negative, exp, log, log1p, expm1, sqrt, abs,
     sin, cos, tanh, sigmoid, relu, leaky_relu, maximum, minimum, logaddexp, clip, where,

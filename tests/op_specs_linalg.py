@@ -175,10 +175,35 @@ def _distinct_singular_or_values(data, shape, ord_):
     return signed_away_from_zero(data, shape, 0.3, 2.0)
 
 
+def _vector_norm_case(data):
+    shape = data.draw(st.sampled_from([(), (3,), (2, 3), (2, 1, 3)]), label="shape")
+    ndim = len(shape)
+    axis = data.draw(st.one_of(
+        st.none(), st.integers(-ndim, ndim - 1) if ndim else st.none(),
+        st.permutations(range(ndim)).flatmap(
+            lambda p: st.integers(1, max(ndim, 1)).map(lambda k: tuple(p[:k])))
+        if ndim else st.none()), label="axis")
+    ord_ = data.draw(st.sampled_from(_VECTOR_ORDS[1:]), label="ord")
+    keepdims = data.draw(st.booleans(), label="keepdims")
+    kwargs = dict(axis=axis, keepdims=keepdims, ord=ord_)
+    return Case(lambda t: ad.linalg.vector_norm(t, **kwargs),
+                [signed_away_from_zero(data, shape, 0.3, 2.0)],
+                lambda a: np.linalg.vector_norm(a, **kwargs))
+
+
+def _matrix_norm_case(data):
+    ord_ = data.draw(st.sampled_from(_MATRIX_ORDS[1:]), label="ord")
+    keepdims = data.draw(st.booleans(), label="keepdims")
+    return Case(lambda t: ad.linalg.matrix_norm(t, keepdims=keepdims, ord=ord_),
+                [_distinct_singular(data)],
+                lambda a: np.linalg.matrix_norm(a, keepdims=keepdims, ord=ord_))
+
+
 LINALG_SPECS = [
     Spec("solve", _solve_case), Spec("det", lambda data: Case(ad.linalg.det, [_square(data)],
                                                                 np.linalg.det)),
-    Spec("slogdet", _slogdet_case), Spec("cholesky", _cholesky_case),
-    Spec("eigh", _eigh_case), Spec("svd", _svd_case), Spec("svdvals", _svdvals_case),
-    Spec("pinv", _pinv_case), Spec("norm", _norm_case),
+    Spec("slogdet_packed", _slogdet_case), Spec("cholesky", _cholesky_case),
+    Spec("eigh_packed", _eigh_case), Spec("svd_packed", _svd_case),
+    Spec("svdvals", _svdvals_case), Spec("pinv", _pinv_case), Spec("norm", _norm_case),
+    Spec("vector_norm", _vector_norm_case), Spec("matrix_norm", _matrix_norm_case),
 ]

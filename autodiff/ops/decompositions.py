@@ -20,7 +20,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..tensor import Tensor
-from .registry import defop, defop_joint
+from .registry import defop, defop_joint, implements
 
 
 class EighResult(NamedTuple):
@@ -96,6 +96,7 @@ _solve = defop_joint(
          "or (..., n, k)")
 
 
+@implements(np.linalg.solve)
 def solve(a, b):
     """``np.linalg.solve``: x with ``a @ x == b``; b is one vector when 1-D, else a stack
     of matrices (..., n, k); leading axes broadcast.  Its VJP solves with ``a.T``; no
@@ -108,21 +109,44 @@ def solve(a, b):
     return _solve(a, b)
 
 
+def cofactor_array(a):
+    """``det(a) * inv(a).T`` (the cofactor matrix) from an SVD, so that it is also
+    right, and accurate, at singular and nearly singular matrices."""
+    u, s, vh = np.linalg.svd(a)
+    ones = np.ones(s.shape[:-1] + (1,), dtype=s.dtype)
+    before = np.cumprod(np.concatenate([ones, s[..., :-1]], axis=-1), axis=-1)
+    after = np.cumprod(np.concatenate([ones, s[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
+    sign = np.linalg.det(u) * np.linalg.det(vh)
+    return sign[..., None, None] * np.matmul(u * (before * after)[..., None, :], vh)
+
+
+def _inverse_t(xp, a, name, why):
+    try:
+        return _t(xp, xp.inv(a))
+    except np.linalg.LinAlgError as error:
+        raise np.linalg.LinAlgError(
+            f"{name}: {why} (input shape {tuple(a.shape)}): {error}") from error
+
+
 def _det_rule(xp, g, ans, a):
-    scale = xp.expand_dims(xp.expand_dims(g * ans, -1), -1)
-    return scale * _t(xp, xp.inv(a))
+    scale = xp.expand_dims(xp.expand_dims(g, -1), -1)
+    if not isinstance(g, Tensor):
+        return scale * cofactor_array(a)
+    return scale * xp.expand_dims(xp.expand_dims(ans, -1), -1) * _inverse_t(
+        xp, a, "det", "the second-order gradient needs a non-singular matrix")
 
 
 _det = defop(
     "det", np.linalg.det,
-    hint="det needs square matrices in the last two axes; its gradient det * inv(a).T "
-         "needs a non-singular matrix",
-    a=("g * det(a) * inv(a).T", _det_rule))
+    hint="det needs square matrices in the last two axes",
+    a=("g * cofactor(a) = g * det(a) * inv(a).T (from an SVD)", _det_rule))
 
 
+@implements(np.linalg.det)
 def det(a):
-    """``np.linalg.det`` of (..., n, n).  The gradient ``det(a) * inv(a).T`` is taken
-    at non-singular matrices (a singular one raises LinAlgError in backward).
+    """``np.linalg.det`` of (..., n, n).  The gradient is the cofactor matrix
+    ``det(a) * inv(a).T``, computed from an SVD so that it is right at singular
+    matrices too; the second-order gradient needs a non-singular matrix.
 
     >>> ad.linalg.det(ad.tensor([[2.0, 1.0], [1.0, 3.0]]))
     tensor(5.)
@@ -138,16 +162,18 @@ def _slogdet_forward(a):
 
 def _slogdet_rule(xp, g, ans, a):
     scale = xp.expand_dims(xp.expand_dims(g[..., 1], -1), -1)
-    return scale * _t(xp, xp.inv(a))
+    return scale * _inverse_t(xp, a, "slogdet",
+                              "the gradient of logabsdet at a singular matrix is infinite")
 
 
 _slogdet = defop(
-    "slogdet", _slogdet_forward,
+    "slogdet_packed", _slogdet_forward,
     hint="slogdet needs square matrices in the last two axes",
     doc="(sign, logabsdet) packed along a last axis of 2; see ad.linalg.slogdet",
     a=("g_logabsdet * inv(a).T (the sign has no gradient)", _slogdet_rule))
 
 
+@implements(np.linalg.slogdet)
 def slogdet(a) -> SlogdetResult:
     """``np.linalg.slogdet``: ``(sign, logabsdet)`` with ``det == sign * exp(logabsdet)``.
     ``sign`` is a constant (no gradient); ``logabsdet``'s gradient is ``inv(a).T``.
@@ -190,6 +216,7 @@ _cholesky = defop(
        _cholesky_rule))
 
 
+@implements(np.linalg.cholesky)
 def cholesky(a, /, *, upper: bool = False):
     """``np.linalg.cholesky``: lower L with ``a == L @ L.T`` (``upper=True``: U = L.T).
 
@@ -226,13 +253,14 @@ def _eigh_rule(xp, g, ans, a, UPLO="L"):  # noqa: N803
 
 
 _eigh = defop(
-    "eigh", _eigh_forward,
+    "eigh_packed", _eigh_forward,
     hint="eigh needs square (symmetric) matrices in the last two axes",
     doc="eigenvectors with the eigenvalues as an extra last row; see ad.linalg.eigh",
     a=("V (diag(g_w) + F * (V.T g_V)) V.T on the triangle read, "
        "F_ij = 1 / (w_j - w_i)", _eigh_rule))
 
 
+@implements(np.linalg.eigh)
 def eigh(a, UPLO: str = "L") -> EighResult:  # noqa: N803
     """``np.linalg.eigh`` of symmetric (..., n, n): ascending eigenvalues and the
     eigenvectors as columns, as ``(eigenvalues, eigenvectors)``.
@@ -322,7 +350,7 @@ def _svd_rule(xp, g, ans, a, full_matrices=True):
 
 
 _svd = defop(
-    "svd", _svd_forward,
+    "svd_packed", _svd_forward,
     hint="svd needs matrices in the last two axes",
     doc="U, S and Vh flattened and joined along the last axis; see ad.linalg.svd",
     a=("U (F*(U.T gU - gU.T U) S + diag(gS) + S F*(V.T gV - gV.T V)) Vh + the "
@@ -342,12 +370,23 @@ def _svdvals_rule(xp, g, ans, a):
 
 
 _svdvals = defop(
-    "svdvals", _svdvals_forward,
+    "svdvals", _svdvals_forward, numpy={np.linalg.svdvals: lambda x, /: svdvals(x)},
     hint="svd needs matrices in the last two axes",
     doc="the singular values alone (svd with compute_uv=False)",
     a=("U diag(g) Vh (U, Vh recomputed in backward)", _svdvals_rule))
 
 
+def svdvals(x):
+    """``np.linalg.svdvals``: the singular values, descending (``svd(x, compute_uv=False)``).
+
+    >>> ad.linalg.svdvals(ad.tensor([[3.0, 0.0], [0.0, -2.0]]))
+    tensor([3., 2.])
+    """
+    check_real("svdvals", x)
+    return _svdvals(x)
+
+
+@implements(np.linalg.svd)
 def svd(a, full_matrices: bool = True, compute_uv: bool = True, hermitian: bool = False):
     """``np.linalg.svd``: ``(U, S, Vh)`` with ``a == U @ (S[..., None] * Vh)``, S
     descending; only S with ``compute_uv=False``.  Batched over leading axes.
@@ -402,6 +441,7 @@ _pinv = defop(
        _pinv_rule))
 
 
+@implements(np.linalg.pinv)
 def pinv(a, rcond=None, hermitian: bool = False, *, rtol=np._NoValue):
     """``np.linalg.pinv``: the Moore-Penrose pseudo-inverse (singular values below
     ``rcond`` (or ``rtol``) times the largest are treated as zero).  The gradient holds

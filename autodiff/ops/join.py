@@ -9,10 +9,13 @@ gradient back, a split piece's gradient lands in its slice of the input.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from ..tensor import Tensor
 from .indexing import getitem
+from .registry import implements
 from .shape import concatenate, reshape, split
 
 
@@ -24,6 +27,7 @@ def _one_or_tuple(results):
     return results[0] if len(results) == 1 else tuple(results)
 
 
+@implements(np.atleast_1d)
 def atleast_1d(*arys):
     """``np.atleast_1d``: 0-d inputs become shape ``(1,)``; one input gives one Tensor,
     several give a tuple.
@@ -37,6 +41,7 @@ def atleast_1d(*arys):
     return _one_or_tuple(results)
 
 
+@implements(np.atleast_2d)
 def atleast_2d(*arys):
     """``np.atleast_2d``: 0-d becomes ``(1, 1)``, a vector of length n ``(1, n)``.
 
@@ -49,6 +54,7 @@ def atleast_2d(*arys):
     return _one_or_tuple(results)
 
 
+@implements(np.atleast_3d)
 def atleast_3d(*arys):
     """``np.atleast_3d``: 0-d becomes ``(1, 1, 1)``, ``(n,)`` becomes ``(1, n, 1)`` and
     ``(m, n)`` becomes ``(m, n, 1)``.
@@ -78,6 +84,7 @@ def _check_join_options(name, dtype, casting):
                         "the inputs first (ad.astype) and call it without them")
 
 
+@implements(np.vstack)
 def vstack(tup, *, dtype=None, casting="same_kind"):
     """``np.vstack``: stack row-wise (inputs made at least 2-D, joined along axis 0).
 
@@ -89,6 +96,7 @@ def vstack(tup, *, dtype=None, casting="same_kind"):
     return concatenate(_as_list(atleast_2d(*tup)), axis=0)
 
 
+@implements(np.hstack)
 def hstack(tup, *, dtype=None, casting="same_kind"):
     """``np.hstack``: join along axis 1, or along axis 0 when the inputs are 1-D.
 
@@ -100,6 +108,7 @@ def hstack(tup, *, dtype=None, casting="same_kind"):
     return concatenate(arrays, axis=0 if arrays and arrays[0].ndim == 1 else 1)
 
 
+@implements(np.column_stack)
 def column_stack(tup):
     """``np.column_stack``: 1-D inputs become columns; everything joins along axis 1.
 
@@ -113,6 +122,7 @@ def column_stack(tup):
     return concatenate(arrays, axis=1)
 
 
+@implements(np.dstack)
 def dstack(tup):
     """``np.dstack``: stack depth-wise (inputs made at least 3-D, joined along axis 2).
 
@@ -122,6 +132,7 @@ def dstack(tup):
     return concatenate(_as_list(atleast_3d(*tup)), axis=2)
 
 
+@implements(np.append)
 def append(arr, values, axis: int | None = None):
     """``np.append``: ``values`` after ``arr`` along ``axis`` (both flattened when
     ``axis`` is None).
@@ -138,6 +149,7 @@ def append(arr, values, axis: int | None = None):
     return concatenate([arr, values], axis=axis)
 
 
+@implements(np.array_split)
 def array_split(ary, indices_or_sections, axis: int = 0):
     """``np.array_split``: like ``split``, but an int need not divide the axis: the
     first ``n % sections`` pieces get one element more.
@@ -165,6 +177,7 @@ def array_split(ary, indices_or_sections, axis: int = 0):
             for start, stop in zip(points[:-1], points[1:])]
 
 
+@implements(np.vsplit)
 def vsplit(ary, indices_or_sections):
     """``np.vsplit``: ``split`` along axis 0, for inputs with at least 2 dimensions.
 
@@ -178,6 +191,7 @@ def vsplit(ary, indices_or_sections):
     return split(ary, indices_or_sections, 0)
 
 
+@implements(np.hsplit)
 def hsplit(ary, indices_or_sections):
     """``np.hsplit``: ``split`` along axis 1 (along axis 0 for 1-D inputs).
 
@@ -191,6 +205,7 @@ def hsplit(ary, indices_or_sections):
     return split(ary, indices_or_sections, 1 if ary.ndim > 1 else 0)
 
 
+@implements(np.dsplit)
 def dsplit(ary, indices_or_sections):
     """``np.dsplit``: ``split`` along axis 2, for inputs with at least 3 dimensions.
 
@@ -202,3 +217,11 @@ def dsplit(ary, indices_or_sections):
         raise ValueError(f"dsplit only works on arrays of 3 or more dimensions (got shape "
                          f"{ary.shape})")
     return split(ary, indices_or_sections, 2)
+
+
+if hasattr(np, "row_stack"):              # deprecated in NumPy 2.0, removed later
+    @implements(np.row_stack)
+    def _row_stack(tup, *, dtype=None, casting="same_kind"):
+        warnings.warn("`row_stack` alias is deprecated. Use `np.vstack` directly.",
+                      DeprecationWarning, stacklevel=3)
+        return vstack(tup, dtype=dtype, casting=casting)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Tensor
+from .registry import implements
 
 
 def _moved_to_end(x, row_axis, col_axis):
@@ -66,6 +67,7 @@ def _matrix_norm(x, ord, row_axis, col_axis):
     raise ValueError(f"norm: invalid norm order {ord!r} for matrices")
 
 
+@implements(np.linalg.norm)
 def norm(x, ord=None, axis=None, keepdims: bool = False):
     """``np.linalg.norm`` with NumPy's exact semantics.
 
@@ -129,3 +131,43 @@ def _normalize_axis(axis, ndim):
         raise ValueError(f"norm: axis {axis} is out of bounds for a tensor of dimension "
                          f"{ndim}")
     return axis % ndim
+
+
+@implements(np.linalg.matrix_norm)
+def matrix_norm(x, /, *, keepdims: bool = False, ord="fro"):
+    """``np.linalg.matrix_norm``: ``norm`` over the last two axes (default ``'fro'``).
+
+    >>> ad.linalg.matrix_norm(ad.tensor([[3.0, 0.0], [0.0, 4.0]]))
+    tensor(5.)
+    """
+    return norm(x, axis=(-2, -1), keepdims=keepdims, ord=ord)
+
+
+@implements(np.linalg.vector_norm)
+def vector_norm(x, /, *, axis=None, keepdims: bool = False, ord=2):
+    """``np.linalg.vector_norm``: a vector norm over all elements (``axis=None``), one
+    axis, or several axes taken together.
+
+    >>> ad.linalg.vector_norm(ad.tensor([[3.0, 0.0], [0.0, 4.0]]))
+    tensor(5.)
+    """
+    from .shape import reshape, transpose
+
+    x = x if isinstance(x, Tensor) else Tensor(np.asarray(x))
+    shape = list(x.shape)
+    if axis is None:
+        x, reduced = reshape(x, (-1,)), 0
+    elif isinstance(axis, tuple):         # the reduced axes first, merged into one
+        axes = tuple(_normalize_axis(k, x.ndim) for k in axis)
+        rest = tuple(k for k in range(x.ndim) if k not in axes)
+        x = reshape(transpose(x, axes + rest),
+                    (int(np.prod([shape[k] for k in axes])),) + tuple(shape[k] for k in rest))
+        reduced = 0
+    else:
+        reduced = axis
+    result = norm(x, axis=reduced, ord=ord)
+    if keepdims:
+        for k in (range(len(shape)) if axis is None else np.atleast_1d(axis)):
+            shape[_normalize_axis(int(k), len(shape))] = 1
+        result = reshape(result, tuple(shape))
+    return result

@@ -13,7 +13,7 @@ import warnings
 import numpy as np
 
 from ..tensor import Tensor
-from .registry import defop
+from .registry import defop, implements
 
 
 def as_operand(x):
@@ -84,6 +84,7 @@ _tensordot = defop(
        _tensordot_grad_b))
 
 
+@implements(np.tensordot)
 def tensordot(a, b, axes=2):
     """``np.tensordot``: sum products over the given axes of a and b.
 
@@ -123,6 +124,7 @@ _inner = defop(
     b=("tensordot(g, a) over a's leading axes", _inner_grad_b))
 
 
+@implements(np.inner)
 def inner(a, b):
     """``np.inner``: sum of products over the last axes (a product when one is 0-d).
 
@@ -139,6 +141,7 @@ def inner(a, b):
     return _inner(a, b)
 
 
+@implements(np.outer)
 def outer(a, b):
     """``np.outer``: every element of ``a`` (flattened) times every element of ``b``.
 
@@ -152,6 +155,7 @@ def outer(a, b):
     return multiply(reshape(a, (-1, 1)), reshape(b, (1, -1)))
 
 
+@implements(np.kron)
 def kron(a, b):
     """``np.kron``: the Kronecker product (blocks ``a[i, j] * b``), for any dimensions.
 
@@ -193,6 +197,7 @@ def _check_axis(axis, ndim, name):
     return int(axis) % ndim
 
 
+@implements(np.cross)
 def cross(a, b, axisa: int = -1, axisb: int = -1, axisc: int = -1, axis: int | None = None):
     """``np.cross``: the cross product of 3-vectors (or 2-vectors, deprecated by NumPy)
     along ``axisa``/``axisb``, placed along ``axisc``; ``axis`` sets all three.
@@ -241,3 +246,25 @@ def cross(a, b, axisa: int = -1, axisb: int = -1, axisc: int = -1, axis: int | N
     order = list(range(ndim - 1))
     order.insert(axisc, ndim - 1)
     return transpose(result, tuple(order))
+
+
+@implements(np.linalg.tensordot)
+def _linalg_tensordot(x1, x2, /, *, axes=2):
+    return tensordot(x1, x2, axes)
+
+
+@implements(np.linalg.outer)
+def _linalg_outer(x1, x2, /):
+    if np.ndim(x1) != 1 or np.ndim(x2) != 1:
+        raise ValueError(f"numpy.linalg.outer: input arrays must be one-dimensional, but "
+                         f"they have {np.ndim(x1)} and {np.ndim(x2)} dimensions")
+    return outer(x1, x2)
+
+
+@implements(np.linalg.cross)
+def _linalg_cross(x1, x2, /, *, axis=-1):
+    if np.shape(x1)[axis] != 3 or np.shape(x2)[axis] != 3:
+        raise ValueError(f"numpy.linalg.cross: both inputs must be (arrays of) 3-vectors, "
+                         f"but they have {np.shape(x1)[axis]} and {np.shape(x2)[axis]} "
+                         "components")
+    return cross(x1, x2, axis=axis)
