@@ -111,6 +111,12 @@ def _eigh_case(data):
     return Case(f, [a], ref)
 
 
+def _eigvalsh_case(data):
+    uplo = data.draw(st.sampled_from(["L", "U"]), label="UPLO")
+    return Case(lambda t: ad.linalg.eigvalsh(t, UPLO=uplo), [_symmetric_distinct(data)],
+                lambda a: np.linalg.eigvalsh(a, UPLO=uplo))
+
+
 def _svd_case(data):
     a = _distinct_singular(data)
     m, n = a.shape[-2:]
@@ -203,7 +209,8 @@ LINALG_SPECS = [
     Spec("solve", _solve_case), Spec("det", lambda data: Case(ad.linalg.det, [_square(data)],
                                                                 np.linalg.det)),
     Spec("slogdet_packed", _slogdet_case), Spec("cholesky", _cholesky_case),
-    Spec("eigh_packed", _eigh_case), Spec("svd_packed", _svd_case),
+    Spec("eigh_packed", _eigh_case), Spec("eigvalsh", _eigvalsh_case),
+    Spec("svd_packed", _svd_case),
     Spec("svdvals", _svdvals_case), Spec("pinv", _pinv_case), Spec("norm", _norm_case),
     Spec("vector_norm", _vector_norm_case), Spec("matrix_norm", _matrix_norm_case),
 ]

@@ -119,6 +119,7 @@ NUMPY_PROGRAMS = {
     "cholesky": (lambda xp, x: xp.linalg.cholesky(_spd(xp, x)), _M),
     "eigh": (lambda xp, x: (lambda w, v: w[0] + xp.sum(v * v * x))(*xp.linalg.eigh(_spd(xp, x))),
              _M),
+    "eigh values": (lambda xp, x: xp.linalg.eigh(_spd(xp, x))[0], _M),
     "svd": (lambda xp, x: (lambda u, s, vh: xp.sum(s) + xp.sum(xp.dot(u, vh) * x))(
         *xp.linalg.svd(x, full_matrices=False)), _T),
     "svd values": (lambda xp, x: xp.linalg.svd(x, compute_uv=False), _T),

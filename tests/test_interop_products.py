@@ -65,6 +65,7 @@ CALLS = {
     "linalg.cholesky upper": (lambda t: np.linalg.cholesky(t, upper=True), SPD),
     "linalg.eigh values": (lambda t: np.linalg.eigh(t).eigenvalues, SYM),
     "linalg.eigh vectors": (lambda t: np.linalg.eigh(t, UPLO="U")[1] ** 2, SYM),
+    "linalg.eigvalsh": (lambda t: np.linalg.eigvalsh(t, "U"), SYM),
     "linalg.svd": (lambda t: np.linalg.svd(t, full_matrices=False).S, TALL),
     "linalg.svd U @ Vh": (lambda t: (lambda r: r.U @ r.Vh)(np.linalg.svd(t, False)), TALL),
     "linalg.svd values only": (lambda t: np.linalg.svd(t, compute_uv=False), TALL),

@@ -19,6 +19,12 @@ def test_eigenvalues_alone_have_a_finite_gradient_at_repeated_eigenvalues():
     np.testing.assert_allclose(x.grad, 4.0 * np.eye(3), atol=1e-12)
 
 
+def test_eigvalsh_has_a_finite_gradient_at_repeated_eigenvalues():
+    x = ad.tensor(np.eye(3) * 2.0, requires_grad=True)
+    (ad.linalg.eigvalsh(x, UPLO="U") ** 2).sum().backward()
+    np.testing.assert_allclose(x.grad, 4.0 * np.eye(3), atol=1e-12)
+
+
 @pytest.mark.filterwarnings("ignore:invalid value encountered")
 def test_eigenvectors_at_repeated_eigenvalues_give_a_non_finite_gradient():
     x = ad.tensor(np.diag([1.0, 1.0, 3.0]), requires_grad=True)
@@ -147,3 +153,16 @@ def test_norm_ord_zero_counts_nonzeros_without_gradient():
     t = ad.tensor([0.0, 2.0, -1.0], requires_grad=True)
     out = ad.linalg.norm(t, 0)
     assert out.item() == 2.0 and not out.requires_grad
+
+
+@pytest.mark.parametrize("shape, kwargs", [
+    ((0,), dict(ord=np.inf)), ((0,), {}), ((0, 3), dict(ord=1)), ((0, 3), dict(ord=2)),
+    ((0, 3), dict(ord=np.inf)), ((3, 0), dict(ord="nuc")),
+    ((2, 0, 3), dict(ord=np.inf, axis=1, keepdims=True)), ((2, 0, 3), dict(ord=2, axis=(1, 2))),
+], ids=str)
+def test_norms_of_empty_inputs_are_zero_as_in_numpy(shape, kwargs):
+    x = np.zeros(shape)
+    out = ad.linalg.norm(ad.tensor(x), **kwargs)
+    expected = np.linalg.norm(x, **kwargs)
+    assert out.shape == np.shape(expected)
+    np.testing.assert_array_equal(out.data, expected)

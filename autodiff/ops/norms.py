@@ -18,6 +18,16 @@ def _moved_to_end(x, row_axis, col_axis):
     return transpose(x, rest + (row_axis, col_axis))
 
 
+def _max_or_zero(x, axis, keepdims=False):
+    """``max`` as NumPy's norm takes it (``initial=0``): 0 over an empty axis."""
+    from . import reduce as rd
+
+    axes = axis if isinstance(axis, tuple) else (axis,)
+    if any(x.shape[k] == 0 for k in axes):
+        return rd.sum(x, axis=axis, keepdims=keepdims)
+    return rd.max(x, axis=axis, keepdims=keepdims)
+
+
 def _svd_norm(x, row_axis, col_axis, reduction):
     from .decompositions import svd
 
@@ -29,7 +39,7 @@ def _vector_norm(x, ord, axis, keepdims):
     from . import reduce as rd
 
     if ord == np.inf:
-        return rd.max(ew.abs(x), axis=axis, keepdims=keepdims)
+        return _max_or_zero(ew.abs(x), axis=axis, keepdims=keepdims)
     if ord == -np.inf:
         return rd.min(ew.abs(x), axis=axis, keepdims=keepdims)
     if ord == 0:                          # a count of nonzeros: no gradient
@@ -49,15 +59,15 @@ def _matrix_norm(x, ord, row_axis, col_axis):
     from . import reduce as rd
 
     if ord == 2:
-        return _svd_norm(x, row_axis, col_axis, rd.max)
+        return _svd_norm(x, row_axis, col_axis, _max_or_zero)
     if ord == -2:
         return _svd_norm(x, row_axis, col_axis, rd.min)
     if ord in (1, -1):                    # largest / smallest column sum
-        pick = rd.max if ord == 1 else rd.min
+        pick = _max_or_zero if ord == 1 else rd.min
         return pick(rd.sum(ew.abs(x), axis=row_axis),
                     axis=col_axis - 1 if col_axis > row_axis else col_axis)
     if ord in (np.inf, -np.inf):          # largest / smallest row sum
-        pick = rd.max if ord == np.inf else rd.min
+        pick = _max_or_zero if ord == np.inf else rd.min
         return pick(rd.sum(ew.abs(x), axis=col_axis),
                     axis=row_axis - 1 if row_axis > col_axis else row_axis)
     if ord in (None, "fro", "f"):
