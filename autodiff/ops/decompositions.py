@@ -92,12 +92,13 @@ def _solve_joint(xp, g, ans, needs, a, b):
 _solve = defop_joint(
     "solve", np.linalg.solve,
     "grad_b = solve(a.T, g); grad_a = -grad_b @ x.T (x = the solution)", _solve_joint,
+    doc="np.linalg.solve's primitive; call ad.linalg.solve",
     hint="solve needs square, non-singular matrices a (..., n, n) and b of shape (n,) "
          "or (..., n, k)")
 
 
 @implements(np.linalg.solve)
-def solve(a, b):
+def solve(a, b) -> Tensor:
     """``np.linalg.solve``: x with ``a @ x == b``; b is one vector when 1-D, else a stack
     of matrices (..., n, k); leading axes broadcast.  Its VJP solves with ``a.T``; no
     inverse is formed.
@@ -137,13 +138,13 @@ def _det_rule(xp, g, ans, a):
 
 
 _det = defop(
-    "det", np.linalg.det,
+    "det", np.linalg.det, doc="np.linalg.det's primitive; call ad.linalg.det",
     hint="det needs square matrices in the last two axes",
     a=("g * cofactor(a) = g * det(a) * inv(a).T (from an SVD)", _det_rule))
 
 
 @implements(np.linalg.det)
-def det(a):
+def det(a) -> Tensor:
     """``np.linalg.det`` of (..., n, n).  The gradient is the cofactor matrix
     ``det(a) * inv(a).T``, computed from an SVD so that it is right at singular
     matrices too; the second-order gradient needs a non-singular matrix.
@@ -211,13 +212,14 @@ def _cholesky_rule(xp, g, ans, a, upper=False):
 
 _cholesky = defop(
     "cholesky", _cholesky_forward,
+    doc="np.linalg.cholesky's primitive; call ad.linalg.cholesky",
     hint="cholesky needs symmetric positive-definite matrices in the last two axes",
     a=("S + S.T on the triangle read, S = L^-T Phi(L.T g) L^-1 (triangular solves)",
        _cholesky_rule))
 
 
 @implements(np.linalg.cholesky)
-def cholesky(a, /, *, upper: bool = False):
+def cholesky(a, /, *, upper: bool = False) -> Tensor:
     """``np.linalg.cholesky``: lower L with ``a == L @ L.T`` (``upper=True``: U = L.T).
 
     Like NumPy it reads only the lower triangle of ``a`` (the upper one for
@@ -301,12 +303,13 @@ def _eigvalsh_rule(xp, g, ans, a, UPLO="L"):  # noqa: N803
 
 _eigvalsh = defop(
     "eigvalsh", _eigvalsh_forward,
+    doc="np.linalg.eigvalsh's primitive; call ad.linalg.eigvalsh",
     hint="eigvalsh needs square (symmetric) matrices in the last two axes",
     a=("V diag(g) V.T on the triangle read (V recomputed in backward)", _eigvalsh_rule))
 
 
 @implements(np.linalg.eigvalsh)
-def eigvalsh(a, UPLO: str = "L"):  # noqa: N803
+def eigvalsh(a, UPLO: str = "L") -> Tensor:  # noqa: N803
     """``np.linalg.eigvalsh``: the eigenvalues of symmetric (..., n, n), ascending,
     reading one triangle as ``eigh`` does; finite gradient at repeated eigenvalues.
 
@@ -405,13 +408,14 @@ def _svdvals_rule(xp, g, ans, a):
 
 
 _svdvals = defop(
-    "svdvals", _svdvals_forward, numpy={np.linalg.svdvals: lambda x, /: svdvals(x)},
+    "svdvals", _svdvals_forward,
     hint="svd needs matrices in the last two axes",
     doc="the singular values alone (svd with compute_uv=False)",
     a=("U diag(g) Vh (U, Vh recomputed in backward)", _svdvals_rule))
 
 
-def svdvals(x):
+@implements(np.linalg.svdvals)
+def svdvals(x, /) -> Tensor:
     """``np.linalg.svdvals``: the singular values, descending (``svd(x, compute_uv=False)``).
 
     >>> ad.linalg.svdvals(ad.tensor([[3.0, 0.0], [0.0, -2.0]]))
@@ -422,7 +426,8 @@ def svdvals(x):
 
 
 @implements(np.linalg.svd)
-def svd(a, full_matrices: bool = True, compute_uv: bool = True, hermitian: bool = False):
+def svd(a, full_matrices: bool = True, compute_uv: bool = True,
+        hermitian: bool = False) -> SVDResult | Tensor:
     """``np.linalg.svd``: ``(U, S, Vh)`` with ``a == U @ (S[..., None] * Vh)``, S
     descending; only S with ``compute_uv=False``.  Batched over leading axes.
 
@@ -470,14 +475,14 @@ def _pinv_rule(xp, g, ans, a, **options):
 
 
 _pinv = defop(
-    "pinv", _pinv_forward,
+    "pinv", _pinv_forward, doc="np.linalg.pinv's primitive; call ad.linalg.pinv",
     hint="pinv needs matrices in the last two axes",
     a=("-P.T g P.T + (I - a P) g.T P P.T + P.T P g.T (I - P a), P = pinv(a)",
        _pinv_rule))
 
 
 @implements(np.linalg.pinv)
-def pinv(a, rcond=None, hermitian: bool = False, *, rtol=np._NoValue):
+def pinv(a, rcond=None, hermitian: bool = False, *, rtol=np._NoValue) -> Tensor:
     """``np.linalg.pinv``: the Moore-Penrose pseudo-inverse (singular values below
     ``rcond`` (or ``rtol``) times the largest are treated as zero).  The gradient holds
     where the rank does not change under small perturbations.

@@ -28,7 +28,7 @@ def _one_or_tuple(results):
 
 
 @implements(np.atleast_1d)
-def atleast_1d(*arys):
+def atleast_1d(*arys) -> Tensor | tuple[Tensor, ...]:
     """``np.atleast_1d``: 0-d inputs become shape ``(1,)``; one input gives one Tensor,
     several give a tuple.
 
@@ -42,7 +42,7 @@ def atleast_1d(*arys):
 
 
 @implements(np.atleast_2d)
-def atleast_2d(*arys):
+def atleast_2d(*arys) -> Tensor | tuple[Tensor, ...]:
     """``np.atleast_2d``: 0-d becomes ``(1, 1)``, a vector of length n ``(1, n)``.
 
     >>> ad.atleast_2d(ad.tensor([1.0, 2.0])).shape
@@ -55,7 +55,7 @@ def atleast_2d(*arys):
 
 
 @implements(np.atleast_3d)
-def atleast_3d(*arys):
+def atleast_3d(*arys) -> Tensor | tuple[Tensor, ...]:
     """``np.atleast_3d``: 0-d becomes ``(1, 1, 1)``, ``(n,)`` becomes ``(1, n, 1)`` and
     ``(m, n)`` becomes ``(m, n, 1)``.
 
@@ -85,7 +85,7 @@ def _check_join_options(name, dtype, casting):
 
 
 @implements(np.vstack)
-def vstack(tup, *, dtype=None, casting="same_kind"):
+def vstack(tup, *, dtype=None, casting="same_kind") -> Tensor:
     """``np.vstack``: stack row-wise (inputs made at least 2-D, joined along axis 0).
 
     >>> ad.vstack([ad.tensor([1.0, 2.0]), ad.tensor([3.0, 4.0])])
@@ -97,7 +97,7 @@ def vstack(tup, *, dtype=None, casting="same_kind"):
 
 
 @implements(np.hstack)
-def hstack(tup, *, dtype=None, casting="same_kind"):
+def hstack(tup, *, dtype=None, casting="same_kind") -> Tensor:
     """``np.hstack``: join along axis 1, or along axis 0 when the inputs are 1-D.
 
     >>> ad.hstack([ad.tensor([1.0]), ad.tensor([2.0, 3.0])])
@@ -109,7 +109,7 @@ def hstack(tup, *, dtype=None, casting="same_kind"):
 
 
 @implements(np.column_stack)
-def column_stack(tup):
+def column_stack(tup) -> Tensor:
     """``np.column_stack``: 1-D inputs become columns; everything joins along axis 1.
 
     >>> ad.column_stack([ad.tensor([1.0, 2.0]), ad.tensor([3.0, 4.0])])
@@ -123,7 +123,7 @@ def column_stack(tup):
 
 
 @implements(np.dstack)
-def dstack(tup):
+def dstack(tup) -> Tensor:
     """``np.dstack``: stack depth-wise (inputs made at least 3-D, joined along axis 2).
 
     >>> ad.dstack([ad.tensor([1.0, 2.0]), ad.tensor([3.0, 4.0])]).shape
@@ -133,7 +133,7 @@ def dstack(tup):
 
 
 @implements(np.append)
-def append(arr, values, axis: int | None = None):
+def append(arr, values, axis: int | None = None) -> Tensor:
     """``np.append``: ``values`` after ``arr`` along ``axis`` (both flattened when
     ``axis`` is None).
 
@@ -150,7 +150,7 @@ def append(arr, values, axis: int | None = None):
 
 
 @implements(np.array_split)
-def array_split(ary, indices_or_sections, axis: int = 0):
+def array_split(ary, indices_or_sections, axis: int = 0) -> list[Tensor]:
     """``np.array_split``: like ``split``, but an int need not divide the axis: the
     first ``n % sections`` pieces get one element more.
 
@@ -178,7 +178,7 @@ def array_split(ary, indices_or_sections, axis: int = 0):
 
 
 @implements(np.vsplit)
-def vsplit(ary, indices_or_sections):
+def vsplit(ary, indices_or_sections) -> list[Tensor]:
     """``np.vsplit``: ``split`` along axis 0, for inputs with at least 2 dimensions.
 
     >>> [p.shape for p in ad.vsplit(ad.tensor(np.zeros((4, 2))), 2)]
@@ -192,7 +192,7 @@ def vsplit(ary, indices_or_sections):
 
 
 @implements(np.hsplit)
-def hsplit(ary, indices_or_sections):
+def hsplit(ary, indices_or_sections) -> list[Tensor]:
     """``np.hsplit``: ``split`` along axis 1 (along axis 0 for 1-D inputs).
 
     >>> [p.shape for p in ad.hsplit(ad.tensor(np.zeros((2, 4))), [1])]
@@ -206,7 +206,7 @@ def hsplit(ary, indices_or_sections):
 
 
 @implements(np.dsplit)
-def dsplit(ary, indices_or_sections):
+def dsplit(ary, indices_or_sections) -> list[Tensor]:
     """``np.dsplit``: ``split`` along axis 2, for inputs with at least 3 dimensions.
 
     >>> [p.shape for p in ad.dsplit(ad.tensor(np.zeros((1, 1, 4))), 2)]
@@ -222,6 +222,7 @@ def dsplit(ary, indices_or_sections):
 if hasattr(np, "row_stack"):              # deprecated in NumPy 2.0, removed later
     @implements(np.row_stack)
     def _row_stack(tup, *, dtype=None, casting="same_kind"):
+        """``vstack``, with NumPy's deprecation warning for the alias."""
         warnings.warn("`row_stack` alias is deprecated. Use `np.vstack` directly.",
                       DeprecationWarning, stacklevel=3)
         return vstack(tup, dtype=dtype, casting=casting)

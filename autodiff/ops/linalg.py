@@ -6,6 +6,7 @@ import string
 
 import numpy as np
 
+from ..tensor import Tensor
 from .registry import defop, defop_joint, implements
 
 _MATMUL_HINT = ("matmul needs the last axis of a to equal the second-to-last axis of b "
@@ -153,7 +154,7 @@ _einsum = defop_joint(
 
 
 def _einsum_numpy(*operands, optimize=False):
-    # np.einsum's own default is optimize=False: the forward then equals NumPy's exactly
+    """``ad.einsum`` with NumPy's default ``optimize=False`` (so the forward is NumPy's)."""
     return einsum(*operands, optimize=optimize)
 
 
@@ -181,7 +182,7 @@ def sublists_to_subscripts(args):
     return subscripts, operands
 
 
-def einsum(*operands, optimize="auto"):
+def einsum(*operands, optimize: bool | str | list = "auto") -> Tensor:
     """Einstein summation, as ``np.einsum``: the string form ``einsum("ij,jk->ik", a, b)``
     and the sublist form ``einsum(a, [0, 1], b, [1, 2], [0, 2])``, with ellipsis,
     broadcasting, diagonals (``"ii->i"``) and traces (``"ii"``).

@@ -78,7 +78,7 @@ def _matrix_norm(x, ord, row_axis, col_axis):
 
 
 @implements(np.linalg.norm)
-def norm(x, ord=None, axis=None, keepdims: bool = False):
+def norm(x, ord=None, axis=None, keepdims: bool = False) -> Tensor:
     """``np.linalg.norm`` with NumPy's exact semantics.
 
     Vectors (``axis`` an int, or None on 1-D input): ``ord`` None/2 (Euclidean), 1,
@@ -144,7 +144,7 @@ def _normalize_axis(axis, ndim):
 
 
 @implements(np.linalg.matrix_norm)
-def matrix_norm(x, /, *, keepdims: bool = False, ord="fro"):
+def matrix_norm(x, /, *, keepdims: bool = False, ord="fro") -> Tensor:
     """``np.linalg.matrix_norm``: ``norm`` over the last two axes (default ``'fro'``).
 
     >>> ad.linalg.matrix_norm(ad.tensor([[3.0, 0.0], [0.0, 4.0]]))
@@ -154,7 +154,7 @@ def matrix_norm(x, /, *, keepdims: bool = False, ord="fro"):
 
 
 @implements(np.linalg.vector_norm)
-def vector_norm(x, /, *, axis=None, keepdims: bool = False, ord=2):
+def vector_norm(x, /, *, axis=None, keepdims: bool = False, ord=2) -> Tensor:
     """``np.linalg.vector_norm``: a vector norm over all elements (``axis=None``), one
     axis, or several axes taken together.
 

@@ -77,6 +77,7 @@ def _tensordot_grad_b(xp, g, ans, a, b, axes=2):
 
 _tensordot = defop(
     "tensordot", _tensordot_forward,
+    doc="np.tensordot's primitive (axes in normal form); call ad.tensordot",
     hint="the contracted axes of a and b must have equal lengths",
     a=("tensordot(g, b, (b's free axes of g, b's free axes)), axes put back in a's order",
        _tensordot_grad_a),
@@ -85,7 +86,7 @@ _tensordot = defop(
 
 
 @implements(np.tensordot)
-def tensordot(a, b, axes=2):
+def tensordot(a, b, axes=2) -> Tensor:
     """``np.tensordot``: sum products over the given axes of a and b.
 
     ``axes`` is an int N (the last N axes of a with the first N of b), a pair of ints,
@@ -118,14 +119,14 @@ def _inner_grad_b(xp, g, ans, a, b):
 
 
 _inner = defop(
-    "inner", np.inner,
+    "inner", np.inner, doc="np.inner for inputs of at least 1 dimension; call ad.inner",
     hint="inner needs the last axes of a and b to have the same length",
     a=("tensordot(g, b) over b's leading axes", _inner_grad_a),
     b=("tensordot(g, a) over a's leading axes", _inner_grad_b))
 
 
 @implements(np.inner)
-def inner(a, b):
+def inner(a, b) -> Tensor:
     """``np.inner``: sum of products over the last axes (a product when one is 0-d).
 
     >>> ad.inner(ad.tensor([1.0, 2.0]), ad.tensor([3.0, 4.0]))
@@ -142,7 +143,7 @@ def inner(a, b):
 
 
 @implements(np.outer)
-def outer(a, b):
+def outer(a, b) -> Tensor:
     """``np.outer``: every element of ``a`` (flattened) times every element of ``b``.
 
     >>> ad.outer(ad.tensor([1.0, 2.0]), ad.tensor([1.0, 10.0, 100.0]))
@@ -156,7 +157,7 @@ def outer(a, b):
 
 
 @implements(np.kron)
-def kron(a, b):
+def kron(a, b) -> Tensor:
     """``np.kron``: the Kronecker product (blocks ``a[i, j] * b``), for any dimensions.
 
     >>> ad.kron(ad.tensor(np.eye(2)), ad.tensor([[1.0, 2.0]]))
@@ -198,7 +199,8 @@ def _check_axis(axis, ndim, name):
 
 
 @implements(np.cross)
-def cross(a, b, axisa: int = -1, axisb: int = -1, axisc: int = -1, axis: int | None = None):
+def cross(a, b, axisa: int = -1, axisb: int = -1, axisc: int = -1,
+          axis: int | None = None) -> Tensor:
     """``np.cross``: the cross product of 3-vectors (or 2-vectors, deprecated by NumPy)
     along ``axisa``/``axisb``, placed along ``axisc``; ``axis`` sets all three.
 
@@ -250,11 +252,13 @@ def cross(a, b, axisa: int = -1, axisb: int = -1, axisc: int = -1, axis: int | N
 
 @implements(np.linalg.tensordot)
 def _linalg_tensordot(x1, x2, /, *, axes=2):
+    """``tensordot`` (the array-API spelling, ``axes`` by keyword)."""
     return tensordot(x1, x2, axes)
 
 
 @implements(np.linalg.outer)
 def _linalg_outer(x1, x2, /):
+    """``outer`` of two 1-D inputs (other dimensions raise, as in NumPy)."""
     if np.ndim(x1) != 1 or np.ndim(x2) != 1:
         raise ValueError(f"numpy.linalg.outer: input arrays must be one-dimensional, but "
                          f"they have {np.ndim(x1)} and {np.ndim(x2)} dimensions")
@@ -263,6 +267,7 @@ def _linalg_outer(x1, x2, /):
 
 @implements(np.linalg.cross)
 def _linalg_cross(x1, x2, /, *, axis=-1):
+    """``cross`` of 3-vectors along ``axis`` (2-vectors raise, as in NumPy)."""
     if np.shape(x1)[axis] != 3 or np.shape(x2)[axis] != 3:
         raise ValueError(f"numpy.linalg.cross: both inputs must be (arrays of) 3-vectors, "
                          f"but they have {np.shape(x1)[axis]} and {np.shape(x2)[axis]} "
