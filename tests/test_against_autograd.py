@@ -7,6 +7,8 @@ libraries; the gradients must match to float64 round-off.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -84,12 +86,22 @@ def _spd(xp, x):
     return xp.dot(x, x.T) + 3.0 * xp.eye(3)
 
 
+def _quiet(func):
+    """NumPy 2 deprecates row_stack: both libraries call it, both would warn."""
+    def run(*args):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            return func(*args)
+    return run
+
+
 def _pieces(xp, parts):
     return xp.sum(xp.concatenate([xp.ravel(p) * (i + 1.0) for i, p in enumerate(parts)]))
 
 
-# (autograd has no gradient for the matrix norms 2/-2/1/inf or the vector 1-norm,
-# and gives nan for the vector inf-norm; those are checked against finite differences in op_specs.)
+# (autograd has no gradient for the matrix norms 2/-2/1/inf, the vector 1-norm,
+# eigvalsh, svdvals, matrix_norm or vector_norm, and gives nan for the vector
+# inf-norm; those are checked against finite differences in op_specs.)
 NUMPY_PROGRAMS = {
     "inner": (lambda xp, x: xp.inner(x, xp.sin(x)), _M),
     "outer": (lambda xp, x: xp.outer(x[1], x[0] ** 2), _M),
@@ -105,7 +117,10 @@ NUMPY_PROGRAMS = {
     "column_stack": (lambda xp, x: xp.column_stack([x[0], x[1] ** 2]), _M),
     "dstack": (lambda xp, x: xp.dstack([x, x * x]), _M),
     "append": (lambda xp, x: xp.append(x, x[0] ** 2), _M),
+    "atleast_1d": (lambda xp, x: xp.atleast_1d(x[0, 0]) * x[0], _M),
+    "atleast_2d": (lambda xp, x: xp.atleast_2d(x[0]) * x, _M),
     "atleast_3d": (lambda xp, x: xp.atleast_3d(x) ** 2, _M),
+    "split": (lambda xp, x: _pieces(xp, xp.split(x ** 2, [1, -1], axis=1)), _M),
     "array_split": (lambda xp, x: _pieces(xp, xp.array_split(x ** 2, 2, axis=1)), _M),
     "vsplit": (lambda xp, x: _pieces(xp, xp.vsplit(x ** 2, [1])), _M),
     "hsplit": (lambda xp, x: _pieces(xp, xp.hsplit(x ** 2, 3)), _M),
@@ -131,6 +146,10 @@ NUMPY_PROGRAMS = {
     "norm 2.5 vector": (lambda xp, x: xp.linalg.norm(x[0], 2.5), _M),
     "norm nuc": (lambda xp, x: xp.linalg.norm(x, "nuc"), _M),
 }
+
+if hasattr(np, "row_stack"):              # deprecated in NumPy 2.0, removed later
+    NUMPY_PROGRAMS["row_stack"] = (
+        lambda xp, x: _quiet(xp.row_stack)([x[0], x[1] ** 2]), _M)
 
 
 @pytest.mark.parametrize("name", list(NUMPY_PROGRAMS))

@@ -1,5 +1,5 @@
-"""``np.linalg`` beyond inv: solve, det, slogdet, cholesky, eigh, svd and pinv, batched
-over leading axes (``(..., n, n)``), with NumPy's own forwards.
+"""``np.linalg`` beyond inv: solve, det, slogdet, cholesky, eigh, eigvalsh, svd, svdvals
+and pinv, batched over leading axes (``(..., n, n)``), with NumPy's own forwards.
 
 Several outputs (eigh, svd, slogdet): one primitive per decomposition returns all of
 its outputs packed into one array, and the public function slices the pack into the
