@@ -140,7 +140,37 @@ def _svdvals_case(data):
 
 
 def _pinv_case(data):
+    if data.draw(st.booleans(), label="hermitian"):
+        a = _distinct_magnitudes(data)
+        return Case(lambda t: ad.linalg.pinv(t, hermitian=True), [a],
+                    lambda x: np.linalg.pinv(x, hermitian=True))
     return Case(ad.linalg.pinv, [_distinct_singular(data)], np.linalg.pinv)
+
+
+def _distinct_magnitudes(data):
+    """Symmetric, eigenvalues of both signs with distinct magnitudes; the upper
+    triangle perturbed (NumPy's hermitian routes read only the lower one)."""
+    n = data.draw(st.integers(1, 3), label="n")
+    batch = data.draw(BATCHES, label="batch")
+    q = _orthogonal(data, batch, n)
+    w = _spectrum(data, batch, n, lo=0.5) * np.where(values(data, batch + (n,)) < 0, -1, 1)
+    a = (q * w[..., None, :]) @ np.swapaxes(q, -1, -2)
+    return a + np.triu(values(data, batch + (n, n)), 1)
+
+
+def _hermitian_svd_case(data):
+    a = _distinct_magnitudes(data)
+    if data.draw(st.booleans(), label="compute_uv"):
+        def f(t):
+            u, s, vh = ad.linalg.svd(t, hermitian=True)
+            return ad.concatenate([s.reshape(-1), (u @ vh).reshape(-1), (u * u).reshape(-1)])
+
+        def ref(x):
+            u, s, vh = np.linalg.svd(x, hermitian=True)
+            return np.concatenate([s.reshape(-1), (u @ vh).reshape(-1), (u * u).reshape(-1)])
+        return Case(f, [a], ref)
+    return Case(lambda t: ad.linalg.svd(t, compute_uv=False, hermitian=True), [a],
+                lambda x: np.linalg.svd(x, compute_uv=False, hermitian=True))
 
 
 _VECTOR_ORDS = [None, 2, 1, np.inf, -np.inf, 3, 0.5, -1.5]
@@ -211,6 +241,7 @@ LINALG_SPECS = [
     Spec("slogdet_packed", _slogdet_case), Spec("cholesky", _cholesky_case),
     Spec("eigh_packed", _eigh_case), Spec("eigvalsh", _eigvalsh_case),
     Spec("svd_packed", _svd_case),
-    Spec("svdvals", _svdvals_case), Spec("pinv", _pinv_case), Spec("norm", _norm_case),
+    Spec("svdvals", _svdvals_case), Spec("svd_hermitian", _hermitian_svd_case),
+    Spec("pinv", _pinv_case), Spec("norm", _norm_case),
     Spec("vector_norm", _vector_norm_case), Spec("matrix_norm", _matrix_norm_case),
 ]

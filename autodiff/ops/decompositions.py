@@ -439,7 +439,8 @@ def svd(a, full_matrices: bool = True, compute_uv: bool = True,
     ``full_matrices=False``).  At repeated singular values the vectors are not
     differentiable (the gradient is inf or nan where their cotangent couples the
     repeated pair), and at zero singular values of a non-square matrix neither are
-    the vectors of the complement.
+    the vectors of the complement.  ``hermitian=True`` takes NumPy's route through
+    ``eigh`` (reading the lower triangle), with eigh's gradient.
 
     >>> u, s, vh = ad.linalg.svd(ad.tensor([[3.0, 0.0], [0.0, -2.0]]))
     >>> s
@@ -447,8 +448,7 @@ def svd(a, full_matrices: bool = True, compute_uv: bool = True,
     """
     check_real("svd", a)
     if hermitian:
-        raise TypeError("svd: hermitian=True is not supported by autodiff; use "
-                        "ad.linalg.eigh for symmetric matrices, or svd(a)")
+        return _hermitian_svd(a, compute_uv)
     if not compute_uv:
         return _svdvals(a)
     from .shape import reshape
@@ -458,15 +458,54 @@ def svd(a, full_matrices: bool = True, compute_uv: bool = True,
     return SVDResult(*unpack_svd(reshape, packed, m, n, bool(full_matrices)))
 
 
+def _along_last(x, order):
+    """``np.take_along_axis(x, order, axis=-1)`` as a recorded gather (``order`` is
+    an integer array with x's batch shape and one last axis)."""
+    grids = np.indices(order.shape, sparse=True)
+    if np.ndim(x) == order.ndim:
+        return x[tuple(grids[:-1]) + (order,)]
+    rows = np.arange(np.shape(x)[-2])[:, None]
+    return x[tuple(g[..., None, :] for g in grids[:-1]) + (rows, order[..., None, :])]
+
+
+def _hermitian_svd(a, compute_uv):
+    """NumPy's ``svd(a, hermitian=True)``: eigh, then |w| descending, the signs in Vh."""
+    from . import elementwise as ew
+
+    if not compute_uv:
+        w = ew.abs(eigvalsh(a))
+        return _along_last(w, np.argsort(w.data, axis=-1)[..., ::-1])
+    w, v = eigh(a)
+    signs = np.copysign(1.0, w.data)
+    s = ew.abs(w)
+    order = np.argsort(s.data, axis=-1)[..., ::-1]
+    signs = np.take_along_axis(signs, order, axis=-1)
+    u = _along_last(v, order)
+    vh = _t_tensor(u * signs[..., None, :])
+    return SVDResult(u, _along_last(s, order), vh)
+
+
+def _t_tensor(x):
+    from .shape import swapaxes
+
+    return swapaxes(x, -1, -2)
+
+
 # -------------------------------------------------------------------------- pinv
 
 def _pinv_forward(a, **options):
     return np.linalg.pinv(a, **options)
 
 
-def _pinv_rule(xp, g, ans, a, **options):
+def _pinv_rule(xp, g, ans, a, hermitian=False, **options):
     # Golub & Pereyra: valid where the rank is locally constant (no singular value
     # crosses the cutoff), which is where pinv is differentiable.
+    if hermitian:                         # NumPy reads the lower triangle only
+        eye = _eye(ans.shape[-1], ans)
+        lower = np.tril(np.ones_like(eye), -1)
+        a = a * lower + _t(xp, a * lower) + a * eye
+        full = _pinv_rule(xp, g, ans, a, **options)
+        return (full + _t(xp, full)) * lower + full * eye
     p, p_t, g_t = ans, _t(xp, ans), _t(xp, g)
     through = -xp.matmul(xp.matmul(p_t, g), p_t)
     row_space = xp.matmul(g_t - xp.matmul(a, xp.matmul(p, g_t)), xp.matmul(p, p_t))
@@ -485,17 +524,15 @@ _pinv = defop(
 def pinv(a, rcond=None, hermitian: bool = False, *, rtol=np._NoValue) -> Tensor:
     """``np.linalg.pinv``: the Moore-Penrose pseudo-inverse (singular values below
     ``rcond`` (or ``rtol``) times the largest are treated as zero).  The gradient holds
-    where the rank does not change under small perturbations.
+    where the rank does not change under small perturbations.  ``hermitian=True``
+    reads the lower triangle only, as NumPy does, and the gradient lands there.
 
     >>> ad.linalg.pinv(ad.tensor([[2.0, 0.0], [0.0, 0.0]]))
     tensor([[0.5, 0. ],
             [0. , 0. ]])
     """
     check_real("pinv", a)
-    if hermitian:
-        raise TypeError("pinv: hermitian=True is not supported by autodiff; pinv(a) gives "
-                        "the same result for a symmetric a")
-    options = {}
+    options = {"hermitian": True} if hermitian else {}
     if rcond is not None:
         options["rcond"] = rcond
     if rtol is not np._NoValue:
