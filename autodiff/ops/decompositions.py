@@ -99,9 +99,10 @@ _solve = defop_joint(
 
 @implements(np.linalg.solve)
 def solve(a, b) -> Tensor:
-    """``np.linalg.solve``: x with ``a @ x == b``; b is one vector when 1-D, else a stack
-    of matrices (..., n, k); leading axes broadcast.  Its VJP solves with ``a.T``; no
-    inverse is formed.
+    """``np.linalg.solve``: x with ``a @ x == b``.
+
+    b is one vector when 1-D, else a stack of matrices (..., n, k); leading axes
+    broadcast.  The VJP solves with ``a.T``; no inverse is formed.
 
     >>> ad.linalg.solve(ad.tensor([[2.0, 0.0], [0.0, 4.0]]), ad.tensor([2.0, 2.0]))
     tensor([1. , 0.5])
@@ -145,9 +146,11 @@ _det = defop(
 
 @implements(np.linalg.det)
 def det(a) -> Tensor:
-    """``np.linalg.det`` of (..., n, n).  The gradient is the cofactor matrix
-    ``det(a) * inv(a).T``, computed from an SVD so that it is right at singular
-    matrices too; the second-order gradient needs a non-singular matrix.
+    """``np.linalg.det`` of (..., n, n).
+
+    The gradient is the cofactor matrix ``det(a) * inv(a).T``, computed from an SVD
+    so that it is right at singular matrices too; the second-order gradient needs a
+    non-singular matrix.
 
     >>> ad.linalg.det(ad.tensor([[2.0, 1.0], [1.0, 3.0]]))
     tensor(5.)
@@ -264,8 +267,9 @@ _eigh = defop(
 
 @implements(np.linalg.eigh)
 def eigh(a, UPLO: str = "L") -> EighResult:  # noqa: N803
-    """``np.linalg.eigh`` of symmetric (..., n, n): ascending eigenvalues and the
-    eigenvectors as columns, as ``(eigenvalues, eigenvectors)``.
+    """``np.linalg.eigh``: ``(eigenvalues, eigenvectors)`` of symmetric (..., n, n).
+
+    The eigenvalues ascend; the eigenvectors are the columns.
 
     Like NumPy it reads only the lower triangle (``UPLO="U"``: the upper one), and the
     gradient lands on that triangle.  Eigenvectors are defined up to sign, so only
@@ -310,8 +314,10 @@ _eigvalsh = defop(
 
 @implements(np.linalg.eigvalsh)
 def eigvalsh(a, UPLO: str = "L") -> Tensor:  # noqa: N803
-    """``np.linalg.eigvalsh``: the eigenvalues of symmetric (..., n, n), ascending,
-    reading one triangle as ``eigh`` does; finite gradient at repeated eigenvalues.
+    """``np.linalg.eigvalsh``: the eigenvalues of symmetric (..., n, n), ascending.
+
+    It reads one triangle as ``eigh`` does; the gradient is finite at repeated
+    eigenvalues.
 
     >>> ad.linalg.eigvalsh(ad.tensor([[2.0, 1.0], [1.0, 2.0]]))
     tensor([1., 3.])
@@ -428,8 +434,9 @@ def svdvals(x, /) -> Tensor:
 @implements(np.linalg.svd)
 def svd(a, full_matrices: bool = True, compute_uv: bool = True,
         hermitian: bool = False) -> SVDResult | Tensor:
-    """``np.linalg.svd``: ``(U, S, Vh)`` with ``a == U @ (S[..., None] * Vh)``, S
-    descending; only S with ``compute_uv=False``.  Batched over leading axes.
+    """``np.linalg.svd``: ``(U, S, Vh)`` with ``a == U @ (S[..., None] * Vh)``.
+
+    S descends; ``compute_uv=False`` gives S alone.  Batched over leading axes.
 
     Gradients: S always.  U and Vh are defined up to a sign per singular pair, so
     only sign-independent uses (``U * U``, ``U @ Vh``, ...) have a gradient that
@@ -522,10 +529,12 @@ _pinv = defop(
 
 @implements(np.linalg.pinv)
 def pinv(a, rcond=None, hermitian: bool = False, *, rtol=np._NoValue) -> Tensor:
-    """``np.linalg.pinv``: the Moore-Penrose pseudo-inverse (singular values below
-    ``rcond`` (or ``rtol``) times the largest are treated as zero).  The gradient holds
-    where the rank does not change under small perturbations.  ``hermitian=True``
-    reads the lower triangle only, as NumPy does, and the gradient lands there.
+    """``np.linalg.pinv``: the Moore-Penrose pseudo-inverse.
+
+    Singular values below ``rcond`` (or ``rtol``) times the largest are treated as
+    zero.  The gradient holds where the rank does not change under small
+    perturbations.  ``hermitian=True`` reads the lower triangle only, as NumPy does,
+    and the gradient lands there.
 
     >>> ad.linalg.pinv(ad.tensor([[2.0, 0.0], [0.0, 0.0]]))
     tensor([[0.5, 0. ],

@@ -29,8 +29,9 @@ def _one_or_tuple(results):
 
 @implements(np.atleast_1d)
 def atleast_1d(*arys) -> Tensor | tuple[Tensor, ...]:
-    """``np.atleast_1d``: 0-d inputs become shape ``(1,)``; one input gives one Tensor,
-    several give a tuple.
+    """``np.atleast_1d``: 0-d inputs become shape ``(1,)``.
+
+    One input gives one Tensor, several give a tuple.
 
     >>> ad.atleast_1d(ad.tensor(2.0))
     tensor([2.])
@@ -56,8 +57,9 @@ def atleast_2d(*arys) -> Tensor | tuple[Tensor, ...]:
 
 @implements(np.atleast_3d)
 def atleast_3d(*arys) -> Tensor | tuple[Tensor, ...]:
-    """``np.atleast_3d``: 0-d becomes ``(1, 1, 1)``, ``(n,)`` becomes ``(1, n, 1)`` and
-    ``(m, n)`` becomes ``(m, n, 1)``.
+    """``np.atleast_3d``: at least 3 axes, placed as NumPy places them.
+
+    ``()`` becomes ``(1, 1, 1)``, ``(n,)`` ``(1, n, 1)`` and ``(m, n)`` ``(m, n, 1)``.
 
     >>> ad.atleast_3d(ad.tensor(np.zeros((2, 3)))).shape
     (2, 3, 1)
@@ -134,8 +136,7 @@ def dstack(tup) -> Tensor:
 
 @implements(np.append)
 def append(arr, values, axis: int | None = None) -> Tensor:
-    """``np.append``: ``values`` after ``arr`` along ``axis`` (both flattened when
-    ``axis`` is None).
+    """``np.append``: ``values`` after ``arr`` along ``axis`` (None: both flattened).
 
     >>> ad.append(ad.tensor([1.0, 2.0]), ad.tensor([[3.0], [4.0]]))
     tensor([1., 2., 3., 4.])
@@ -151,8 +152,9 @@ def append(arr, values, axis: int | None = None) -> Tensor:
 
 @implements(np.array_split)
 def array_split(ary, indices_or_sections, axis: int = 0) -> list[Tensor]:
-    """``np.array_split``: like ``split``, but an int need not divide the axis: the
-    first ``n % sections`` pieces get one element more.
+    """``np.array_split``: ``split`` where an int need not divide the axis evenly.
+
+    The first ``n % sections`` pieces get one element more.
 
     >>> [p.shape for p in ad.array_split(ad.tensor(np.zeros(7)), 3)]
     [(3,), (2,), (2,)]

@@ -212,13 +212,14 @@ def einsum(*operands, optimize: bool | str | list = "auto") -> Tensor:
 
 
 def _dot_numpy(a, b, out=None):
+    """``ad.dot``: matmul for 1-D and 2-D operands, einsum beyond, multiply for 0-d."""
     if out is not None:
         raise TypeError("numpy.dot on a Tensor: the argument(s) ['out'] are not supported by "
                         "autodiff; call it without them")
     return dot(a, b)
 
 
-def dot(a, b):
+def dot(a, b) -> Tensor:
     """``np.dot``: inner product for 1-D, matrix product for 2-D, sum over the last
     axis of a and the second-to-last of b in general; products with 0-d multiply.
 

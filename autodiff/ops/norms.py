@@ -155,8 +155,7 @@ def matrix_norm(x, /, *, keepdims: bool = False, ord="fro") -> Tensor:
 
 @implements(np.linalg.vector_norm)
 def vector_norm(x, /, *, axis=None, keepdims: bool = False, ord=2) -> Tensor:
-    """``np.linalg.vector_norm``: a vector norm over all elements (``axis=None``), one
-    axis, or several axes taken together.
+    """``np.linalg.vector_norm``: a vector norm over all elements, one axis, or several.
 
     >>> ad.linalg.vector_norm(ad.tensor([[3.0, 0.0], [0.0, 4.0]]))
     tensor(5.)

@@ -201,8 +201,10 @@ def _check_axis(axis, ndim, name):
 @implements(np.cross)
 def cross(a, b, axisa: int = -1, axisb: int = -1, axisc: int = -1,
           axis: int | None = None) -> Tensor:
-    """``np.cross``: the cross product of 3-vectors (or 2-vectors, deprecated by NumPy)
-    along ``axisa``/``axisb``, placed along ``axisc``; ``axis`` sets all three.
+    """``np.cross``: the cross product of 3-vectors (2-vectors: deprecated by NumPy).
+
+    The vectors lie along ``axisa``/``axisb``, the result along ``axisc``; ``axis``
+    sets all three.
 
     >>> ad.cross(ad.tensor([1.0, 0.0, 0.0]), ad.tensor([0.0, 1.0, 0.0]))
     tensor([0., 0., 1.])
