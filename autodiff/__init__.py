@@ -26,6 +26,10 @@ from .ops.indexing import getitem, take, index_add, setitem, zero_at
 from .creation import (
     zeros, ones, full, eye, arange, linspace, zeros_like, ones_like, full_like, rand, randn)
 from .inplace import InPlaceError
+from .ops.products import inner, outer, tensordot, kron, cross
+from .ops.join import (
+    vstack, hstack, column_stack, dstack, append, atleast_1d, atleast_2d, atleast_3d,
+    array_split, vsplit, hsplit, dsplit)
 from . import linalg
 from .function import Function, FunctionCtx, custom_gradient
 from .transforms import grad, value_and_grad, vjp, jacobian, jacrev, hvp

@@ -421,3 +421,9 @@ SPECS += [
 ]
 
 SPECS_BY_NAME = {spec.name: spec for spec in SPECS}
+
+from op_specs_linalg import LINALG_SPECS  # noqa: E402
+from op_specs_products import PRODUCT_SPECS  # noqa: E402
+
+SPECS += PRODUCT_SPECS + LINALG_SPECS
+SPECS_BY_NAME = {spec.name: spec for spec in SPECS}

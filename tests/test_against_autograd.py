@@ -7,6 +7,8 @@ libraries; the gradients must match to float64 round-off.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -72,3 +74,96 @@ def test_random_programs_match_autograd(shapes, depth, data):
     second_ref = autograd.grad(
         lambda s: anp.sum(autograd.grad(lambda t: run_program(anp, plan, t, b))(s) ** 2))(a)
     np.testing.assert_allclose(second, second_ref, rtol=1e-10, atol=1e-12)
+
+
+# ---- products, joining and splitting, np.linalg: the same NumPy code under both ----
+
+_M = np.random.default_rng(11).standard_normal((3, 3))
+_T = np.random.default_rng(12).standard_normal((4, 3))
+
+
+def _spd(xp, x):
+    return xp.dot(x, x.T) + 3.0 * xp.eye(3)
+
+
+def _quiet(func):
+    """NumPy 2 deprecates row_stack: both libraries call it, both would warn."""
+    def run(*args):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            return func(*args)
+    return run
+
+
+def _pieces(xp, parts):
+    return xp.sum(xp.concatenate([xp.ravel(p) * (i + 1.0) for i, p in enumerate(parts)]))
+
+
+# (autograd has no gradient for the matrix norms 2/-2/1/inf, the vector 1-norm,
+# eigvalsh, svdvals, matrix_norm or vector_norm, and gives nan for the vector
+# inf-norm; those are checked against finite differences in op_specs.)
+NUMPY_PROGRAMS = {
+    "inner": (lambda xp, x: xp.inner(x, xp.sin(x)), _M),
+    "outer": (lambda xp, x: xp.outer(x[1], x[0] ** 2), _M),
+    "tensordot": (lambda xp, x: xp.tensordot(x, xp.tanh(x), axes=([0, 1], [1, 0])), _M),
+    "tensordot int": (lambda xp, x: xp.tensordot(x, x * x, 1), _M),
+    "kron": (lambda xp, x: xp.kron(x, xp.sin(x[:2, :2])), _M),
+    "cross": (lambda xp, x: xp.cross(x, x * x), _M),
+    "cross axis": (lambda xp, x: xp.cross(x, xp.sin(x), axisa=0, axisb=1, axisc=0), _M),
+    "einsum": (lambda xp, x: xp.einsum("ij,jk,ki->i", x, xp.sin(x), x), _M),
+    "einsum broadcast": (lambda xp, x: xp.einsum("...j,jk->...k", x, x * x), _M),
+    "vstack": (lambda xp, x: xp.vstack([x, x[0] ** 2]), _M),
+    "hstack": (lambda xp, x: xp.hstack([x, xp.sin(x)]), _M),
+    "column_stack": (lambda xp, x: xp.column_stack([x[0], x[1] ** 2]), _M),
+    "dstack": (lambda xp, x: xp.dstack([x, x * x]), _M),
+    "append": (lambda xp, x: xp.append(x, x[0] ** 2), _M),
+    "atleast_1d": (lambda xp, x: xp.atleast_1d(x[0, 0]) * x[0], _M),
+    "atleast_2d": (lambda xp, x: xp.atleast_2d(x[0]) * x, _M),
+    "atleast_3d": (lambda xp, x: xp.atleast_3d(x) ** 2, _M),
+    "split": (lambda xp, x: _pieces(xp, xp.split(x ** 2, [1, -1], axis=1)), _M),
+    "array_split": (lambda xp, x: _pieces(xp, xp.array_split(x ** 2, 2, axis=1)), _M),
+    "vsplit": (lambda xp, x: _pieces(xp, xp.vsplit(x ** 2, [1])), _M),
+    "hsplit": (lambda xp, x: _pieces(xp, xp.hsplit(x ** 2, 3)), _M),
+    "dsplit": (lambda xp, x: _pieces(xp, xp.dsplit(xp.reshape(x, (1, 3, 3)) ** 2, [1])), _M),
+    "inv": (lambda xp, x: xp.linalg.inv(_spd(xp, x)), _M),
+    "solve": (lambda xp, x: xp.linalg.solve(_spd(xp, x), xp.sin(x)), _M),
+    "solve vector": (lambda xp, x: xp.linalg.solve(_spd(xp, x), x[0]), _M),
+    "det": (lambda xp, x: xp.linalg.det(x), _M),
+    "det batched": (lambda xp, x: xp.linalg.det(xp.stack([x, x * x])), _M),
+    "slogdet": (lambda xp, x: xp.linalg.slogdet(x)[1], _M),
+    "cholesky": (lambda xp, x: xp.linalg.cholesky(_spd(xp, x)), _M),
+    "eigh": (lambda xp, x: (lambda w, v: w[0] + xp.sum(v * v * x))(*xp.linalg.eigh(_spd(xp, x))),
+             _M),
+    "eigh values": (lambda xp, x: xp.linalg.eigh(_spd(xp, x))[0], _M),
+    "svd": (lambda xp, x: (lambda u, s, vh: xp.sum(s) + xp.sum(xp.dot(u, vh) * x))(
+        *xp.linalg.svd(x, full_matrices=False)), _T),
+    "svd values": (lambda xp, x: xp.linalg.svd(x, compute_uv=False), _T),
+    "pinv": (lambda xp, x: xp.linalg.pinv(x), _T),
+    "norm": (lambda xp, x: xp.linalg.norm(x), _M),
+    "norm fro": (lambda xp, x: xp.linalg.norm(x, "fro"), _M),
+    "norm vector axis": (lambda xp, x: xp.linalg.norm(x, axis=1), _M),
+    "norm p": (lambda xp, x: xp.linalg.norm(x, 3, axis=0), _M),
+    "norm 2.5 vector": (lambda xp, x: xp.linalg.norm(x[0], 2.5), _M),
+    "norm nuc": (lambda xp, x: xp.linalg.norm(x, "nuc"), _M),
+}
+
+if hasattr(np, "row_stack"):              # deprecated in NumPy 2.0, removed later
+    NUMPY_PROGRAMS["row_stack"] = (
+        lambda xp, x: _quiet(xp.row_stack)([x[0], x[1] ** 2]), _M)
+
+
+@pytest.mark.parametrize("name", list(NUMPY_PROGRAMS))
+def test_numpy_programs_match_autograd(name):
+    program, x = NUMPY_PROGRAMS[name]
+    weights = np.cos(np.arange(np.size(program(np, x))) + 1.0).reshape(np.shape(program(np, x)))
+
+    def scalar(xp):
+        return lambda t: xp.sum(program(xp, t) * weights)
+
+    ours = ad.grad(scalar(np))(x)
+    theirs = autograd.grad(scalar(anp))(x)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
+
+    second = ad.grad(lambda t: ad.sum(ad.grad(scalar(np))(t) ** 2))(x)
+    second_ref = autograd.grad(lambda t: anp.sum(autograd.grad(scalar(anp))(t) ** 2))(x)
+    np.testing.assert_allclose(second, second_ref, rtol=1e-8, atol=1e-10)

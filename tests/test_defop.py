@@ -119,21 +119,23 @@ def test_unsupported_numpy_keywords_are_rejected_by_name(cbrt):
 
 
 def test_adapters_and_composites_dispatch():
-    @ad.implements(np.vstack)
-    def vstack(tensors):
-        return ad.concatenate([ad.reshape(t, (1, -1)) if np.ndim(t) == 1 else t
-                               for t in tensors])
+    @ad.implements(np.linalg.multi_dot)
+    def multi_dot(arrays):
+        result = arrays[0]
+        for a in arrays[1:]:
+            result = result @ a
+        return result
 
     try:
         a = ad.tensor([1.0, 2.0], requires_grad=True)
-        out = np.vstack([a, a * 2])
-        assert isinstance(out, ad.Tensor) and out.shape == (2, 2)
-        out.sum().backward()
-        np.testing.assert_allclose(a.grad, [3.0, 3.0])
+        out = np.linalg.multi_dot([a, 2 * np.eye(2), a])
+        assert isinstance(out, ad.Tensor) and out.item() == 10.0
+        out.backward()
+        np.testing.assert_allclose(a.grad, [4.0, 8.0])
     finally:
-        registry.forget_numpy(np.vstack)
-    with pytest.raises(TypeError, match="numpy.vstack has no differentiable rule"):
-        np.vstack([a, a])
+        registry.forget_numpy(np.linalg.multi_dot)
+    with pytest.raises(TypeError, match="numpy.multi_dot has no differentiable rule"):
+        np.linalg.multi_dot([a, a])
 
 
 def test_behaviour_fields_are_reserved_keywords():

@@ -78,11 +78,24 @@ def _expand_ellipsis(subscripts, shapes):
     return expanded, output
 
 
-def _einsum_forward(subscripts, *operands):
-    return np.einsum(subscripts, *operands, optimize=len(operands) > 2)
+#: Below this many elements in the largest operand, NumPy's plain einsum loop beats
+#: the optimized path (which plans the contraction and calls BLAS: ~50 us of overhead).
+_OPTIMIZE_ABOVE = 4096
 
 
-def _einsum_joint(xp, g, ans, needs, subscripts, *operands):
+def _auto_optimize(operands):
+    return len(operands) > 2 or max(np.size(x) for x in operands) >= _OPTIMIZE_ABOVE
+
+
+def einsum_array(subscripts, *operands, optimize="auto"):
+    """``np.einsum`` on arrays; ``optimize="auto"`` takes NumPy's optimized path
+    (BLAS contractions) for three or more operands or when an operand is large."""
+    if isinstance(optimize, str) and optimize == "auto":
+        optimize = _auto_optimize(operands)
+    return np.einsum(subscripts, *operands, optimize=optimize)
+
+
+def _einsum_joint(xp, g, ans, needs, subscripts, *operands, optimize="auto"):
     terms, output = _expand_ellipsis(subscripts, [np.shape(x) for x in operands])
     grads = [None]
     for i, (need, term) in enumerate(zip(needs[1:], terms)):
@@ -91,8 +104,6 @@ def _einsum_joint(xp, g, ans, needs, subscripts, *operands):
             continue
         grads.append(_einsum_operand_grad(xp, g, output, terms, operands, i))
     return grads
-
-
 def _einsum_operand_grad(xp, g, output, terms, operands, i):
     """The VJP for operand i: contract g with every other operand onto i's axes.
 
@@ -126,30 +137,78 @@ def _einsum_operand_grad(xp, g, output, terms, operands, i):
             args.append(np.ones(sizes[c], dtype=g.dtype))
             available.add(c)
         target.append(c)
-    return xp.einsum(",".join(parts) + "->" + "".join(target), *args)
+    grad = xp.einsum(",".join(parts) + "->" + "".join(target), *args)
+    if grad.shape != shape:
+        # An axis of size 1 everywhere else but longer in operand i (einsum broadcast
+        # it) comes out with size 1: repeat it; axes longer in g are summed by sum_to.
+        grown = tuple(max(m, n) for m, n in zip(grad.shape, shape))
+        if grown != grad.shape:
+            grad = xp.broadcast_to(grad, grown)
+    return grad
 
 
 _einsum = defop_joint(
-    "einsum", _einsum_forward,
+    "einsum", einsum_array,
     "grad of operand i = einsum of g with the other operands onto i's axes",
     _einsum_joint, hint="check that each operand's subscripts match its number of axes")
 
 
-def _einsum_numpy(subscripts, *operands, out=None, optimize=False):
-    """``ad.einsum`` (string subscripts; ``optimize=`` is accepted: it only picks an order)."""
-    if out is not None:
-        raise TypeError("numpy.einsum on a Tensor: the argument(s) ['out'] are not supported "
-                        "by autodiff; call it without them")
-    return einsum(subscripts, *operands)
+def _einsum_numpy(*operands, optimize=False):
+    """``ad.einsum`` with NumPy's default ``optimize=False`` (so the forward is NumPy's)."""
+    return einsum(*operands, optimize=optimize)
 
 
-def einsum(subscripts: str, *operands) -> Tensor:
-    """Einstein summation, as ``np.einsum`` (ellipsis, diagonals and traces included).
+def _sublist_letter(label):
+    if label is Ellipsis:
+        return "..."
+    if not isinstance(label, (int, np.integer)) or not 0 <= label < 52:
+        raise ValueError(f"einsum: sublist labels must be ints in [0, 52) or Ellipsis, "
+                         f"not {label!r}")
+    # NumPy's own mapping (0-25 -> A-Z, 26-51 -> a-z), so implicit outputs order alike
+    return chr(ord("A") + label) if label < 26 else chr(ord("a") + label - 26)
+
+
+def sublists_to_subscripts(args):
+    """``(A, [0, 1], B, [1, 2], [0, 2])`` -> ``("AB,BC->AC", [A, B])``."""
+    operands = list(args[0::2])
+    sublists = list(args[1::2])
+    output = None
+    if len(operands) > len(sublists):     # an odd count: the last item is the output
+        output = operands.pop()
+    terms = ["".join(_sublist_letter(k) for k in sub) for sub in sublists]
+    subscripts = ",".join(terms)
+    if output is not None:
+        subscripts += "->" + "".join(_sublist_letter(k) for k in output)
+    return subscripts, operands
+
+
+def einsum(*operands, optimize: bool | str | list = "auto") -> Tensor:
+    """Einstein summation, as ``np.einsum``: the string form ``einsum("ij,jk->ik", a, b)``
+    and the sublist form ``einsum(a, [0, 1], b, [1, 2], [0, 2])``, with ellipsis,
+    broadcasting, diagonals (``"ii->i"``) and traces (``"ii"``).
+
+    ``optimize`` is passed to NumPy; the default ``"auto"`` contracts with NumPy's
+    optimized path (BLAS) for three or more operands or when an operand has at least
+    4096 elements, and with the plain loop otherwise (``np.einsum`` defaults to
+    ``optimize=False``; the two differ only in round-off).  The backward always uses
+    ``"auto"``.
 
     >>> ad.einsum("ij,jk->ik", ad.tensor(np.ones((2, 3))), ad.tensor(np.ones((3, 4)))).shape
     (2, 4)
+    >>> ad.einsum(ad.tensor(np.eye(3)), [0, 0])       # the trace, in sublist form
+    tensor(3.)
     """
-    return _einsum(subscripts, *operands)
+    if not operands:
+        raise TypeError("einsum: expected subscripts and at least one operand")
+    if isinstance(operands[0], str):
+        subscripts, arrays = operands[0], operands[1:]
+    else:
+        subscripts, arrays = sublists_to_subscripts(operands)
+    if not arrays:
+        raise TypeError("einsum: expected at least one operand after the subscripts")
+    if isinstance(optimize, str) and optimize == "auto":
+        return _einsum(subscripts.replace(" ", ""), *arrays)
+    return _einsum(subscripts.replace(" ", ""), *arrays, optimize=optimize)
 
 
 def _dot_numpy(a, b, out=None):

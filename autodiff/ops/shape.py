@@ -236,7 +236,9 @@ def split(x, indices_or_sections: int | Sequence[int], axis: int = 0, *,
         bounds = [i * (n // sections) for i in range(sections + 1)]
     else:
         bounds = [0] + [int(i) for i in indices_or_sections] + [n]
-    return [getitem(x, (slice(None),) * axis + (slice(start, max(start, stop)),))
+    # plain slices, as NumPy takes them: negative indices count from the end, and a
+    # point below the previous one gives an empty piece
+    return [getitem(x, (slice(None),) * axis + (slice(start, stop),))
             for start, stop in zip(bounds[:-1], bounds[1:])]
 
 

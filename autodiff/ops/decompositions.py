@@ -1,0 +1,549 @@
+"""``np.linalg`` beyond inv: solve, det, slogdet, cholesky, eigh, eigvalsh, svd, svdvals
+and pinv, batched over leading axes (``(..., n, n)``), with NumPy's own forwards.
+
+Several outputs (eigh, svd, slogdet): one primitive per decomposition returns all of
+its outputs packed into one array, and the public function slices the pack into the
+outputs NumPy returns.  The cotangent of the pack therefore holds the cotangent of
+every output that was used (zeros for the others) and one VJP accounts for all.
+
+The VJPs avoid explicit inverses where a solve does (solve, cholesky).  At repeated
+eigenvalues (eigh) or singular values (svd) the eigenvectors/singular vectors are not
+differentiable: their VJP is then inf or nan wherever the cotangent of the vectors
+couples the repeated pair, and finite when only the values (or vectors of
+well-separated values) are used.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from ..tensor import Tensor
+from .registry import defop, defop_joint, implements
+
+
+class EighResult(NamedTuple):
+    """``np.linalg.eigh``'s result: eigenvalues (ascending) and eigenvectors (columns)."""
+    eigenvalues: Tensor
+    eigenvectors: Tensor
+
+
+class SVDResult(NamedTuple):
+    """``np.linalg.svd``'s result: ``a == U @ (S[..., None] * Vh)``."""
+    U: Tensor
+    S: Tensor
+    Vh: Tensor
+
+
+class SlogdetResult(NamedTuple):
+    """``np.linalg.slogdet``'s result: ``det == sign * exp(logabsdet)``."""
+    sign: Tensor
+    logabsdet: Tensor
+
+
+def check_real(name: str, *arrays):
+    """Reject complex inputs with a TypeError naming the function."""
+    for x in arrays:
+        if np.iscomplexobj(x.data if isinstance(x, Tensor) else x):
+            raise TypeError(f"{name}: complex input is not supported by autodiff (real "
+                            "float tensors only)")
+
+
+def _t(xp, x):
+    return xp.swapaxes(x, -1, -2)
+
+
+def _data(x):
+    return x.data if isinstance(x, Tensor) else x
+
+
+def _eye(n, like):
+    return np.eye(n, dtype=_data(like).dtype)
+
+
+def _divide_where_nonzero(xp, num, den):
+    """``num / den``, and exactly 0 wherever ``num`` is 0 (even where ``den`` is 0)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return xp.where(num == 0, 0.0, num / den)
+
+
+def _coupling(xp, m, values):
+    """``F * m`` with ``F[i, j] = 1 / (values[j] - values[i])`` off the diagonal, 0 on it;
+    entries where ``m`` is 0 stay 0 even for equal values (inf or nan otherwise)."""
+    eye = _eye(values.shape[-1], values)
+    gaps = xp.expand_dims(values, -2) - xp.expand_dims(values, -1) + eye
+    return _divide_where_nonzero(xp, m * (1 - eye), gaps)
+
+
+# ---------------------------------------------------------------- solve, det, slogdet
+
+def _solve_joint(xp, g, ans, needs, a, b):
+    a_t = _t(xp, a)
+    if np.ndim(b) == 1:                   # NumPy 2: a 1-D b is one vector (batched a)
+        grad_b = xp.solve(a_t, xp.expand_dims(g, -1))[..., 0]
+        grad_a = -(xp.expand_dims(grad_b, -1) * xp.expand_dims(ans, -2)) if needs[0] else None
+    else:
+        grad_b = xp.solve(a_t, g)
+        grad_a = -xp.matmul(grad_b, _t(xp, ans)) if needs[0] else None
+    return [grad_a, grad_b if needs[1] else None]
+
+
+_solve = defop_joint(
+    "solve", np.linalg.solve,
+    "grad_b = solve(a.T, g); grad_a = -grad_b @ x.T (x = the solution)", _solve_joint,
+    doc="np.linalg.solve's primitive; call ad.linalg.solve",
+    hint="solve needs square, non-singular matrices a (..., n, n) and b of shape (n,) "
+         "or (..., n, k)")
+
+
+@implements(np.linalg.solve)
+def solve(a, b) -> Tensor:
+    """``np.linalg.solve``: x with ``a @ x == b``.
+
+    b is one vector when 1-D, else a stack of matrices (..., n, k); leading axes
+    broadcast.  The VJP solves with ``a.T``; no inverse is formed.
+
+    >>> ad.linalg.solve(ad.tensor([[2.0, 0.0], [0.0, 4.0]]), ad.tensor([2.0, 2.0]))
+    tensor([1. , 0.5])
+    """
+    check_real("solve", a, b)
+    return _solve(a, b)
+
+
+def cofactor_array(a):
+    """``det(a) * inv(a).T`` (the cofactor matrix) from an SVD, so that it is also
+    right, and accurate, at singular and nearly singular matrices."""
+    u, s, vh = np.linalg.svd(a)
+    ones = np.ones(s.shape[:-1] + (1,), dtype=s.dtype)
+    before = np.cumprod(np.concatenate([ones, s[..., :-1]], axis=-1), axis=-1)
+    after = np.cumprod(np.concatenate([ones, s[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
+    sign = np.linalg.det(u) * np.linalg.det(vh)
+    return sign[..., None, None] * np.matmul(u * (before * after)[..., None, :], vh)
+
+
+def _inverse_t(xp, a, name, why):
+    try:
+        return _t(xp, xp.inv(a))
+    except np.linalg.LinAlgError as error:
+        raise np.linalg.LinAlgError(
+            f"{name}: {why} (input shape {tuple(a.shape)}): {error}") from error
+
+
+def _det_rule(xp, g, ans, a):
+    scale = xp.expand_dims(xp.expand_dims(g, -1), -1)
+    if not isinstance(g, Tensor):
+        return scale * cofactor_array(a)
+    return scale * xp.expand_dims(xp.expand_dims(ans, -1), -1) * _inverse_t(
+        xp, a, "det", "the second-order gradient needs a non-singular matrix")
+
+
+_det = defop(
+    "det", np.linalg.det, doc="np.linalg.det's primitive; call ad.linalg.det",
+    hint="det needs square matrices in the last two axes",
+    a=("g * cofactor(a) = g * det(a) * inv(a).T (from an SVD)", _det_rule))
+
+
+@implements(np.linalg.det)
+def det(a) -> Tensor:
+    """``np.linalg.det`` of (..., n, n).
+
+    The gradient is the cofactor matrix ``det(a) * inv(a).T``, computed from an SVD
+    so that it is right at singular matrices too; the second-order gradient needs a
+    non-singular matrix.
+
+    >>> ad.linalg.det(ad.tensor([[2.0, 1.0], [1.0, 3.0]]))
+    tensor(5.)
+    """
+    check_real("det", a)
+    return _det(a)
+
+
+def _slogdet_forward(a):
+    sign, logabsdet = np.linalg.slogdet(a)
+    return np.stack([sign, logabsdet], axis=-1)
+
+
+def _slogdet_rule(xp, g, ans, a):
+    scale = xp.expand_dims(xp.expand_dims(g[..., 1], -1), -1)
+    return scale * _inverse_t(xp, a, "slogdet",
+                              "the gradient of logabsdet at a singular matrix is infinite")
+
+
+_slogdet = defop(
+    "slogdet_packed", _slogdet_forward,
+    hint="slogdet needs square matrices in the last two axes",
+    doc="(sign, logabsdet) packed along a last axis of 2; see ad.linalg.slogdet",
+    a=("g_logabsdet * inv(a).T (the sign has no gradient)", _slogdet_rule))
+
+
+@implements(np.linalg.slogdet)
+def slogdet(a) -> SlogdetResult:
+    """``np.linalg.slogdet``: ``(sign, logabsdet)`` with ``det == sign * exp(logabsdet)``.
+    ``sign`` is a constant (no gradient); ``logabsdet``'s gradient is ``inv(a).T``.
+
+    >>> sign, logdet = ad.linalg.slogdet(ad.tensor([[-2.0, 0.0], [0.0, 3.0]]))
+    >>> sign, logdet
+    (tensor(-1.), tensor(1.79175947))
+    """
+    check_real("slogdet", a)
+    packed = _slogdet(a)
+    return SlogdetResult(Tensor(packed.data[..., 0]), packed[..., 1])
+
+
+# ---------------------------------------------------------------------- cholesky
+
+def _cholesky_forward(a, upper=False):
+    return np.linalg.cholesky(a, upper=upper)
+
+
+def _cholesky_rule(xp, g, ans, a, upper=False):
+    # Murray (2016): with L the lower factor, P = Phi(L.T @ g_L) (Phi: lower triangle,
+    # half diagonal), S = L^-T P L^-1 by two triangular solves, then S symmetrized
+    # onto the triangle that NumPy reads.
+    low, g_low = (_t(xp, ans), _t(xp, g)) if upper else (ans, g)
+    n = ans.shape[-1]
+    eye = _eye(n, ans)
+    phi = np.tril(np.ones_like(eye), -1) + 0.5 * eye
+    low_t = _t(xp, low)
+    p = xp.matmul(low_t, g_low) * phi
+    left = xp.solve(low_t, p)                          # L^-T P
+    s = _t(xp, xp.solve(low_t, _t(xp, left)))          # L^-T P L^-1
+    read = np.triu(np.ones_like(eye), 1) if upper else np.tril(np.ones_like(eye), -1)
+    return (s + _t(xp, s)) * read + s * eye
+
+
+_cholesky = defop(
+    "cholesky", _cholesky_forward,
+    doc="np.linalg.cholesky's primitive; call ad.linalg.cholesky",
+    hint="cholesky needs symmetric positive-definite matrices in the last two axes",
+    a=("S + S.T on the triangle read, S = L^-T Phi(L.T g) L^-1 (triangular solves)",
+       _cholesky_rule))
+
+
+@implements(np.linalg.cholesky)
+def cholesky(a, /, *, upper: bool = False) -> Tensor:
+    """``np.linalg.cholesky``: lower L with ``a == L @ L.T`` (``upper=True``: U = L.T).
+
+    Like NumPy it reads only the lower triangle of ``a`` (the upper one for
+    ``upper=True``), so the gradient is on that triangle: off-diagonal entries get
+    ``S_ij + S_ji``, the other triangle 0; for a symmetric ``A(x)`` this sums to the
+    usual symmetric gradient.  The VJP uses triangular solves, never an inverse.
+
+    >>> ad.linalg.cholesky(ad.tensor([[4.0, 2.0], [2.0, 2.0]]))
+    tensor([[2., 0.],
+            [1., 1.]])
+    """
+    check_real("cholesky", a)
+    return _cholesky(a, upper=bool(upper))
+
+
+# -------------------------------------------------------------------------- eigh
+
+def _eigh_forward(a, UPLO="L"):  # noqa: N803 (NumPy's argument name)
+    w, v = np.linalg.eigh(a, UPLO=UPLO)
+    return np.concatenate([v, w[..., None, :]], axis=-2)
+
+
+def _eigh_rule(xp, g, ans, a, UPLO="L"):  # noqa: N803
+    n = ans.shape[-1]
+    v, w = ans[..., :n, :], ans[..., n, :]
+    g_v, g_w = g[..., :n, :], g[..., n, :]
+    eye = _eye(n, ans)
+    v_t = _t(xp, v)
+    core = xp.expand_dims(g_w, -2) * eye + _coupling(xp, xp.matmul(v_t, g_v), w)
+    full = xp.matmul(xp.matmul(v, core), v_t)
+    read = np.tril(np.ones_like(eye), -1) if UPLO == "L" else np.triu(np.ones_like(eye), 1)
+    return (full + _t(xp, full)) * read + full * eye
+
+
+_eigh = defop(
+    "eigh_packed", _eigh_forward,
+    hint="eigh needs square (symmetric) matrices in the last two axes",
+    doc="eigenvectors with the eigenvalues as an extra last row; see ad.linalg.eigh",
+    a=("V (diag(g_w) + F * (V.T g_V)) V.T on the triangle read, "
+       "F_ij = 1 / (w_j - w_i)", _eigh_rule))
+
+
+@implements(np.linalg.eigh)
+def eigh(a, UPLO: str = "L") -> EighResult:  # noqa: N803
+    """``np.linalg.eigh``: ``(eigenvalues, eigenvectors)`` of symmetric (..., n, n).
+
+    The eigenvalues ascend; the eigenvectors are the columns.
+
+    Like NumPy it reads only the lower triangle (``UPLO="U"``: the upper one), and the
+    gradient lands on that triangle.  Eigenvectors are defined up to sign, so only
+    sign-independent uses (``v * v``, ``v @ v.T``, ...) have a gradient that finite
+    differences can confirm.  At repeated eigenvalues the eigenvectors are not
+    differentiable: the gradient is inf or nan wherever the eigenvectors' cotangent
+    couples two equal eigenvalues; using only the eigenvalues stays finite.
+
+    >>> w, v = ad.linalg.eigh(ad.tensor([[2.0, 1.0], [1.0, 2.0]]))
+    >>> w
+    tensor([1., 3.])
+    """
+    check_real("eigh", a)
+    if UPLO not in ("L", "U"):
+        raise ValueError(f"eigh: UPLO must be 'L' or 'U', not {UPLO!r}")
+    packed = _eigh(a, UPLO=UPLO)
+    n = packed.shape[-1]
+    return EighResult(packed[..., n, :], packed[..., :n, :])
+
+
+def _eigvalsh_forward(a, UPLO="L"):  # noqa: N803
+    return np.linalg.eigvalsh(a, UPLO=UPLO)
+
+
+def _eigvalsh_rule(xp, g, ans, a, UPLO="L"):  # noqa: N803
+    if isinstance(g, Tensor):             # create_graph: the eigenvectors on the tape too
+        v = eigh(a, UPLO=UPLO).eigenvectors
+    else:
+        v = np.linalg.eigh(a, UPLO=UPLO).eigenvectors
+    full = xp.matmul(v * xp.expand_dims(g, -2), _t(xp, v))
+    eye = _eye(ans.shape[-1], ans)
+    read = np.tril(np.ones_like(eye), -1) if UPLO == "L" else np.triu(np.ones_like(eye), 1)
+    return (full + _t(xp, full)) * read + full * eye
+
+
+_eigvalsh = defop(
+    "eigvalsh", _eigvalsh_forward,
+    doc="np.linalg.eigvalsh's primitive; call ad.linalg.eigvalsh",
+    hint="eigvalsh needs square (symmetric) matrices in the last two axes",
+    a=("V diag(g) V.T on the triangle read (V recomputed in backward)", _eigvalsh_rule))
+
+
+@implements(np.linalg.eigvalsh)
+def eigvalsh(a, UPLO: str = "L") -> Tensor:  # noqa: N803
+    """``np.linalg.eigvalsh``: the eigenvalues of symmetric (..., n, n), ascending.
+
+    It reads one triangle as ``eigh`` does; the gradient is finite at repeated
+    eigenvalues.
+
+    >>> ad.linalg.eigvalsh(ad.tensor([[2.0, 1.0], [1.0, 2.0]]))
+    tensor([1., 3.])
+    """
+    check_real("eigvalsh", a)
+    if UPLO not in ("L", "U"):
+        raise ValueError(f"eigvalsh: UPLO must be 'L' or 'U', not {UPLO!r}")
+    return _eigvalsh(a, UPLO=UPLO)
+
+
+# --------------------------------------------------------------------------- svd
+
+def _svd_forward(a, full_matrices=True):
+    u, s, vh = np.linalg.svd(a, full_matrices=full_matrices)
+    batch = s.shape[:-1]
+    return np.concatenate([u.reshape(batch + (u.shape[-2] * u.shape[-1],)), s,
+                           vh.reshape(batch + (vh.shape[-2] * vh.shape[-1],))], axis=-1)
+
+
+def _svd_shapes(m, n, full_matrices):
+    k = min(m, n)
+    return ((m, m) if full_matrices else (m, k)), k, ((n, n) if full_matrices else (k, n))
+
+
+def unpack_svd(reshape, packed, m, n, full_matrices):
+    """The (U, S, Vh) slices of a packed svd (``reshape`` is np's or the op)."""
+    u_shape, k, vh_shape = _svd_shapes(m, n, full_matrices)
+    batch = tuple(packed.shape[:-1])
+    nu = u_shape[0] * u_shape[1]
+    u = reshape(packed[..., :nu], batch + u_shape)
+    s = packed[..., nu:nu + k]
+    vh = reshape(packed[..., nu + k:], batch + vh_shape)
+    return u, s, vh
+
+
+def svd_vjp(xp, u, s, vh, g_u, g_s, g_vh):
+    """The VJP of the reduced SVD ``a = u @ diag(s) @ vh`` (u: m×k, vh: k×n)."""
+    m, k, n = u.shape[-2], s.shape[-1], vh.shape[-1]
+    v, g_v = _t(xp, vh), _t(xp, g_vh)
+    eye = _eye(k, s)
+    ut_gu = xp.matmul(_t(xp, u), g_u)
+    vt_gv = xp.matmul(_t(xp, v), g_v)
+    squares = s * s
+    core = (_coupling(xp, ut_gu - _t(xp, ut_gu), squares) * xp.expand_dims(s, -2)
+            + xp.expand_dims(g_s, -2) * eye
+            + xp.expand_dims(s, -1) * _coupling(xp, vt_gv - _t(xp, vt_gv), squares))
+    grad = xp.matmul(xp.matmul(u, core), vh)
+    s_row = xp.expand_dims(s, -2)
+    if m > k:                             # (I - u u.T) g_u diag(1/s) vh
+        rest = g_u - xp.matmul(u, ut_gu)
+        grad = grad + xp.matmul(_divide_where_nonzero(xp, rest, s_row), vh)
+    if n > k:                             # u diag(1/s) g_v.T (I - v v.T)
+        rest = g_v - xp.matmul(v, vt_gv)
+        grad = grad + _t(xp, xp.matmul(_divide_where_nonzero(xp, rest, s_row), _t(xp, u)))
+    return grad
+
+
+def _svd_rule(xp, g, ans, a, full_matrices=True):
+    m, n = a.shape[-2:]
+    k = min(m, n)
+    u, s, vh = unpack_svd(xp.reshape, ans, m, n, full_matrices)
+    g_u, g_s, g_vh = unpack_svd(xp.reshape, g, m, n, full_matrices)
+    if full_matrices and m != n:
+        extra = g_u[..., :, k:] if m > k else g_vh[..., k:, :]
+        if np.any(_data(extra)):
+            raise ValueError(
+                f"svd: with full_matrices=True the last {max(m, n) - k} "
+                f"{'columns of U' if m > k else 'rows of Vh'} are an arbitrary basis of "
+                f"the complement, so a result that depends on them has no gradient (input "
+                f"shape {tuple(a.shape)}); use full_matrices=False")
+        u, g_u = u[..., :, :k], g_u[..., :, :k]
+        vh, g_vh = vh[..., :k, :], g_vh[..., :k, :]
+    return svd_vjp(xp, u, s, vh, g_u, g_s, g_vh)
+
+
+_svd = defop(
+    "svd_packed", _svd_forward,
+    hint="svd needs matrices in the last two axes",
+    doc="U, S and Vh flattened and joined along the last axis; see ad.linalg.svd",
+    a=("U (F*(U.T gU - gU.T U) S + diag(gS) + S F*(V.T gV - gV.T V)) Vh + the "
+       "complement terms, F_ij = 1 / (s_j^2 - s_i^2)", _svd_rule))
+
+
+def _svdvals_forward(a):
+    return np.linalg.svd(a, compute_uv=False)
+
+
+def _svdvals_rule(xp, g, ans, a):
+    if isinstance(g, Tensor):             # create_graph: U and Vh on the tape too
+        u, _, vh = svd(a, full_matrices=False)
+    else:
+        u, _, vh = np.linalg.svd(a, full_matrices=False)
+    return xp.matmul(u * xp.expand_dims(g, -2), vh)
+
+
+_svdvals = defop(
+    "svdvals", _svdvals_forward,
+    hint="svd needs matrices in the last two axes",
+    doc="the singular values alone (svd with compute_uv=False)",
+    a=("U diag(g) Vh (U, Vh recomputed in backward)", _svdvals_rule))
+
+
+@implements(np.linalg.svdvals)
+def svdvals(x, /) -> Tensor:
+    """``np.linalg.svdvals``: the singular values, descending (``svd(x, compute_uv=False)``).
+
+    >>> ad.linalg.svdvals(ad.tensor([[3.0, 0.0], [0.0, -2.0]]))
+    tensor([3., 2.])
+    """
+    check_real("svdvals", x)
+    return _svdvals(x)
+
+
+@implements(np.linalg.svd)
+def svd(a, full_matrices: bool = True, compute_uv: bool = True,
+        hermitian: bool = False) -> SVDResult | Tensor:
+    """``np.linalg.svd``: ``(U, S, Vh)`` with ``a == U @ (S[..., None] * Vh)``.
+
+    S descends; ``compute_uv=False`` gives S alone.  Batched over leading axes.
+
+    Gradients: S always.  U and Vh are defined up to a sign per singular pair, so
+    only sign-independent uses (``U * U``, ``U @ Vh``, ...) have a gradient that
+    finite differences confirm.  With ``full_matrices=True`` (NumPy's default) on a
+    non-square matrix, the extra columns of U (rows of Vh) are an arbitrary basis:
+    a result depending on them raises ValueError in backward (use
+    ``full_matrices=False``).  At repeated singular values the vectors are not
+    differentiable (the gradient is inf or nan where their cotangent couples the
+    repeated pair), and at zero singular values of a non-square matrix neither are
+    the vectors of the complement.  ``hermitian=True`` takes NumPy's route through
+    ``eigh`` (reading the lower triangle), with eigh's gradient.
+
+    >>> u, s, vh = ad.linalg.svd(ad.tensor([[3.0, 0.0], [0.0, -2.0]]))
+    >>> s
+    tensor([3., 2.])
+    """
+    check_real("svd", a)
+    if hermitian:
+        return _hermitian_svd(a, compute_uv)
+    if not compute_uv:
+        return _svdvals(a)
+    from .shape import reshape
+
+    packed = _svd(a, full_matrices=bool(full_matrices))
+    m, n = np.shape(a)[-2:]
+    return SVDResult(*unpack_svd(reshape, packed, m, n, bool(full_matrices)))
+
+
+def _along_last(x, order):
+    """``np.take_along_axis(x, order, axis=-1)`` as a recorded gather (``order`` is
+    an integer array with x's batch shape and one last axis)."""
+    grids = np.indices(order.shape, sparse=True)
+    if np.ndim(x) == order.ndim:
+        return x[tuple(grids[:-1]) + (order,)]
+    rows = np.arange(np.shape(x)[-2])[:, None]
+    return x[tuple(g[..., None, :] for g in grids[:-1]) + (rows, order[..., None, :])]
+
+
+def _hermitian_svd(a, compute_uv):
+    """NumPy's ``svd(a, hermitian=True)``: eigh, then |w| descending, the signs in Vh."""
+    from . import elementwise as ew
+
+    if not compute_uv:
+        w = ew.abs(eigvalsh(a))
+        return _along_last(w, np.argsort(w.data, axis=-1)[..., ::-1])
+    w, v = eigh(a)
+    signs = np.copysign(1.0, w.data)
+    s = ew.abs(w)
+    order = np.argsort(s.data, axis=-1)[..., ::-1]
+    signs = np.take_along_axis(signs, order, axis=-1)
+    u = _along_last(v, order)
+    vh = _t_tensor(u * signs[..., None, :])
+    return SVDResult(u, _along_last(s, order), vh)
+
+
+def _t_tensor(x):
+    from .shape import swapaxes
+
+    return swapaxes(x, -1, -2)
+
+
+# -------------------------------------------------------------------------- pinv
+
+def _pinv_forward(a, **options):
+    return np.linalg.pinv(a, **options)
+
+
+def _pinv_rule(xp, g, ans, a, hermitian=False, **options):
+    # Golub & Pereyra: valid where the rank is locally constant (no singular value
+    # crosses the cutoff), which is where pinv is differentiable.
+    if hermitian:                         # NumPy reads the lower triangle only
+        eye = _eye(ans.shape[-1], ans)
+        lower = np.tril(np.ones_like(eye), -1)
+        a = a * lower + _t(xp, a * lower) + a * eye
+        full = _pinv_rule(xp, g, ans, a, **options)
+        return (full + _t(xp, full)) * lower + full * eye
+    p, p_t, g_t = ans, _t(xp, ans), _t(xp, g)
+    through = -xp.matmul(xp.matmul(p_t, g), p_t)
+    row_space = xp.matmul(g_t - xp.matmul(a, xp.matmul(p, g_t)), xp.matmul(p, p_t))
+    col_space = xp.matmul(xp.matmul(p_t, p), g_t - xp.matmul(xp.matmul(g_t, p), a))
+    return through + row_space + col_space
+
+
+_pinv = defop(
+    "pinv", _pinv_forward, doc="np.linalg.pinv's primitive; call ad.linalg.pinv",
+    hint="pinv needs matrices in the last two axes",
+    a=("-P.T g P.T + (I - a P) g.T P P.T + P.T P g.T (I - P a), P = pinv(a)",
+       _pinv_rule))
+
+
+@implements(np.linalg.pinv)
+def pinv(a, rcond=None, hermitian: bool = False, *, rtol=np._NoValue) -> Tensor:
+    """``np.linalg.pinv``: the Moore-Penrose pseudo-inverse.
+
+    Singular values below ``rcond`` (or ``rtol``) times the largest are treated as
+    zero.  The gradient holds where the rank does not change under small
+    perturbations.  ``hermitian=True`` reads the lower triangle only, as NumPy does,
+    and the gradient lands there.
+
+    >>> ad.linalg.pinv(ad.tensor([[2.0, 0.0], [0.0, 0.0]]))
+    tensor([[0.5, 0. ],
+            [0. , 0. ]])
+    """
+    check_real("pinv", a)
+    options = {"hermitian": True} if hermitian else {}
+    if rcond is not None:
+        options["rcond"] = rcond
+    if rtol is not np._NoValue:
+        options["rtol"] = rtol
+    return _pinv(a, **options)

@@ -1,0 +1,247 @@
+"""Specs for ``np.linalg``: solve, det, slogdet, cholesky, eigh, svd, pinv and norm;
+merged into ``op_specs.SPECS``.
+
+Inputs are drawn well conditioned (SPD as ``A A.T + n I``, spectra with distinct,
+well-separated values) and eigenvectors / singular vectors enter the checked
+functions only in sign-independent forms (``v * v``, ``U @ Vh``), since each is
+defined up to its sign.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import mutually_broadcastable_shapes
+
+import autodiff as ad
+from op_specs import Case, Spec, _rng, signed_away_from_zero, values
+
+BATCHES = st.sampled_from([(), (1,), (2,)])
+
+
+def _orthogonal(data, batch, n):
+    q, r = np.linalg.qr(values(data, batch + (n, n)))
+    return q * np.sign(np.diagonal(r, axis1=-2, axis2=-1))[..., None, :]
+
+
+def _spectrum(data, batch, k, lo=1.0, gap=0.7):
+    """Distinct values at least ``gap`` apart, in random order."""
+    steps = values(data, batch + (k,), gap, gap + 0.5)
+    spectrum = lo + np.cumsum(steps, axis=-1)
+    return _rng(data).permuted(spectrum, axis=-1)
+
+
+def _square(data, shift=3.0):
+    n = data.draw(st.integers(1, 3), label="n")
+    batch = data.draw(BATCHES, label="batch")
+    return values(data, batch + (n, n)) + shift * np.eye(n)
+
+
+def _spd(data):
+    n = data.draw(st.integers(1, 3), label="n")
+    batch = data.draw(BATCHES, label="batch")
+    x = values(data, batch + (n, n))
+    return x @ np.swapaxes(x, -1, -2) + n * np.eye(n)
+
+
+def _symmetric_distinct(data):
+    n = data.draw(st.integers(1, 3), label="n")
+    batch = data.draw(BATCHES, label="batch")
+    q = _orthogonal(data, batch, n)
+    w = _spectrum(data, batch, n, lo=-2.0)
+    return (q * w[..., None, :]) @ np.swapaxes(q, -1, -2)
+
+
+def _distinct_singular(data):
+    m, n = data.draw(st.integers(1, 3), label="m"), data.draw(st.integers(1, 3), label="n")
+    batch = data.draw(BATCHES, label="batch")
+    k = min(m, n)
+    s = _spectrum(data, batch, k, lo=0.5)
+    u = _orthogonal(data, batch, m)[..., :, :k]
+    v = _orthogonal(data, batch, n)[..., :, :k]
+    return (u * s[..., None, :]) @ np.swapaxes(v, -1, -2)
+
+
+def _solve_case(data):
+    n = data.draw(st.integers(1, 3), label="n")
+    shapes = data.draw(mutually_broadcastable_shapes(num_shapes=2, max_dims=2, max_side=2),
+                       label="batches")
+    a = values(data, shapes.input_shapes[0] + (n, n)) + 3 * np.eye(n)
+    vector = data.draw(st.booleans(), label="b is a vector")
+    k = data.draw(st.integers(1, 2), label="k")
+    b = values(data, (n,) if vector else shapes.input_shapes[1] + (n, k))
+    return Case(ad.linalg.solve, [a, b], np.linalg.solve)
+
+
+def _slogdet_case(data):
+    a = _square(data)
+    if data.draw(st.booleans(), label="negative determinant"):
+        a[..., 0, :] *= -1
+
+    def f(t):
+        sign, logabsdet = ad.linalg.slogdet(t)
+        assert not sign.requires_grad
+        return sign * logabsdet
+
+    def ref(x):
+        sign, logabsdet = np.linalg.slogdet(x)
+        return sign * logabsdet
+    return Case(f, [a], ref)
+
+
+def _cholesky_case(data):
+    upper = data.draw(st.booleans(), label="upper")
+    return Case(lambda t: ad.linalg.cholesky(t, upper=upper), [_spd(data)],
+                lambda a: np.linalg.cholesky(a, upper=upper))
+
+
+def _eigh_case(data):
+    a = _symmetric_distinct(data)
+    uplo = data.draw(st.sampled_from(["L", "U"]), label="UPLO")
+    n = a.shape[-1]
+    weights = np.arange(1.0, n * n + 1).reshape(n, n)
+
+    def f(t):
+        w, v = ad.linalg.eigh(t, UPLO=uplo)
+        return ad.concatenate([ad.flatten(w), ad.flatten(v * v * weights)])
+
+    def ref(x):
+        w, v = np.linalg.eigh(x, UPLO=uplo)
+        return np.concatenate([w.reshape(-1), (v * v * weights).reshape(-1)])
+    return Case(f, [a], ref)
+
+
+def _eigvalsh_case(data):
+    uplo = data.draw(st.sampled_from(["L", "U"]), label="UPLO")
+    return Case(lambda t: ad.linalg.eigvalsh(t, UPLO=uplo), [_symmetric_distinct(data)],
+                lambda a: np.linalg.eigvalsh(a, UPLO=uplo))
+
+
+def _svd_case(data):
+    a = _distinct_singular(data)
+    m, n = a.shape[-2:]
+    full = data.draw(st.booleans(), label="full_matrices") and m == n
+
+    def f(t):
+        u, s, vh = ad.linalg.svd(t, full_matrices=full)
+        return ad.concatenate([ad.flatten(s), ad.flatten(u * u * 2.0), ad.flatten(vh * vh),
+                               ad.flatten(u[..., :1] @ vh[..., :1, :])])
+
+    def ref(x):
+        u, s, vh = np.linalg.svd(x, full_matrices=full)
+        return np.concatenate([s.reshape(-1), (u * u * 2.0).reshape(-1),
+                               (vh * vh).reshape(-1), (u[..., :1] @ vh[..., :1, :]).reshape(-1)])
+    return Case(f, [a], ref)
+
+
+def _svdvals_case(data):
+    return Case(lambda t: ad.linalg.svd(t, compute_uv=False), [_distinct_singular(data)],
+                lambda a: np.linalg.svd(a, compute_uv=False))
+
+
+def _pinv_case(data):
+    if data.draw(st.booleans(), label="hermitian"):
+        a = _distinct_magnitudes(data)
+        return Case(lambda t: ad.linalg.pinv(t, hermitian=True), [a],
+                    lambda x: np.linalg.pinv(x, hermitian=True))
+    return Case(ad.linalg.pinv, [_distinct_singular(data)], np.linalg.pinv)
+
+
+def _distinct_magnitudes(data):
+    """Symmetric, eigenvalues of both signs with distinct magnitudes; the upper
+    triangle perturbed (NumPy's hermitian routes read only the lower one)."""
+    n = data.draw(st.integers(1, 3), label="n")
+    batch = data.draw(BATCHES, label="batch")
+    q = _orthogonal(data, batch, n)
+    w = _spectrum(data, batch, n, lo=0.5) * np.where(values(data, batch + (n,)) < 0, -1, 1)
+    a = (q * w[..., None, :]) @ np.swapaxes(q, -1, -2)
+    return a + np.triu(values(data, batch + (n, n)), 1)
+
+
+def _hermitian_svd_case(data):
+    a = _distinct_magnitudes(data)
+    if data.draw(st.booleans(), label="compute_uv"):
+        def f(t):
+            u, s, vh = ad.linalg.svd(t, hermitian=True)
+            return ad.concatenate([s.reshape(-1), (u @ vh).reshape(-1), (u * u).reshape(-1)])
+
+        def ref(x):
+            u, s, vh = np.linalg.svd(x, hermitian=True)
+            return np.concatenate([s.reshape(-1), (u @ vh).reshape(-1), (u * u).reshape(-1)])
+        return Case(f, [a], ref)
+    return Case(lambda t: ad.linalg.svd(t, compute_uv=False, hermitian=True), [a],
+                lambda x: np.linalg.svd(x, compute_uv=False, hermitian=True))
+
+
+_VECTOR_ORDS = [None, 2, 1, np.inf, -np.inf, 3, 0.5, -1.5]
+_MATRIX_ORDS = [None, "fro", "nuc", 1, -1, 2, -2, np.inf, -np.inf]
+
+
+def _norm_case(data):
+    kind = data.draw(st.sampled_from(["all", "vector", "matrix"]), label="kind")
+    keepdims = data.draw(st.booleans(), label="keepdims")
+    if kind == "all":                     # axis=None: any ndim with ord None
+        shape = data.draw(st.sampled_from([(), (3,), (2, 3), (2, 2, 2)]), label="shape")
+        ord_ = {1: data.draw(st.sampled_from(_VECTOR_ORDS), label="ord"),
+                2: data.draw(st.sampled_from(_MATRIX_ORDS), label="ord")}.get(len(shape))
+        x, axis = _distinct_singular_or_values(data, shape, ord_), None
+    elif kind == "vector":
+        shape = data.draw(st.sampled_from([(3,), (2, 3), (2, 1, 3)]), label="shape")
+        ord_ = data.draw(st.sampled_from(_VECTOR_ORDS), label="ord")
+        axis = data.draw(st.integers(-len(shape), len(shape) - 1), label="axis")
+        x = signed_away_from_zero(data, shape, 0.3, 2.0)
+    else:                                 # the matrix axes anywhere among the batch axes
+        x = _distinct_singular(data)
+        perm = data.draw(st.permutations(range(x.ndim)), label="axes order")
+        x = np.transpose(x, perm)
+        axis = (perm.index(x.ndim - 2), perm.index(x.ndim - 1))
+        axis = tuple(k - x.ndim if data.draw(st.booleans(), label="negative") else k
+                     for k in axis)
+        ord_ = data.draw(st.sampled_from(_MATRIX_ORDS), label="ord")
+    return Case(lambda t: ad.linalg.norm(t, ord_, axis, keepdims), [x],
+                lambda a: np.linalg.norm(a, ord_, axis, keepdims))
+
+
+def _distinct_singular_or_values(data, shape, ord_):
+    if len(shape) == 2 and ord_ in (2, -2, "nuc"):
+        m, n = shape
+        q1, q2 = _orthogonal(data, (), m), _orthogonal(data, (), n)
+        s = _spectrum(data, (), min(m, n), lo=0.5)
+        return (q1[:, :len(s)] * s) @ q2[:, :len(s)].T
+    return signed_away_from_zero(data, shape, 0.3, 2.0)
+
+
+def _vector_norm_case(data):
+    shape = data.draw(st.sampled_from([(), (3,), (2, 3), (2, 1, 3)]), label="shape")
+    ndim = len(shape)
+    axis = data.draw(st.one_of(
+        st.none(), st.integers(-ndim, ndim - 1) if ndim else st.none(),
+        st.permutations(range(ndim)).flatmap(
+            lambda p: st.integers(1, max(ndim, 1)).map(lambda k: tuple(p[:k])))
+        if ndim else st.none()), label="axis")
+    ord_ = data.draw(st.sampled_from(_VECTOR_ORDS[1:]), label="ord")
+    keepdims = data.draw(st.booleans(), label="keepdims")
+    kwargs = dict(axis=axis, keepdims=keepdims, ord=ord_)
+    return Case(lambda t: ad.linalg.vector_norm(t, **kwargs),
+                [signed_away_from_zero(data, shape, 0.3, 2.0)],
+                lambda a: np.linalg.vector_norm(a, **kwargs))
+
+
+def _matrix_norm_case(data):
+    ord_ = data.draw(st.sampled_from(_MATRIX_ORDS[1:]), label="ord")
+    keepdims = data.draw(st.booleans(), label="keepdims")
+    return Case(lambda t: ad.linalg.matrix_norm(t, keepdims=keepdims, ord=ord_),
+                [_distinct_singular(data)],
+                lambda a: np.linalg.matrix_norm(a, keepdims=keepdims, ord=ord_))
+
+
+LINALG_SPECS = [
+    Spec("solve", _solve_case), Spec("det", lambda data: Case(ad.linalg.det, [_square(data)],
+                                                                np.linalg.det)),
+    Spec("slogdet_packed", _slogdet_case), Spec("cholesky", _cholesky_case),
+    Spec("eigh_packed", _eigh_case), Spec("eigvalsh", _eigvalsh_case),
+    Spec("svd_packed", _svd_case),
+    Spec("svdvals", _svdvals_case), Spec("svd_hermitian", _hermitian_svd_case),
+    Spec("pinv", _pinv_case), Spec("norm", _norm_case),
+    Spec("vector_norm", _vector_norm_case), Spec("matrix_norm", _matrix_norm_case),
+]
