@@ -136,3 +136,23 @@ def test_runner_reports_and_fails(tmp_path, monkeypatch, capsys):
     assert "FAILED" in out and "planted failure" in out
     with pytest.raises(SystemExit, match="no tutorial matches"):
         runner.main(["no_such_tutorial"])
+
+
+def test_08_gradients_through_sampling(tmp_path):
+    r = run("08_gradients_through_sampling", tmp_path)
+    assert r["rsample_error"] == 0.0                  # rsample is mu + sigma * eps
+    assert r["grad_mu"] == 0.0                        # exactly: mu cancels
+    assert r["grad_sigma"] == pytest.approx(-1 / 2.0, rel=1e-12)
+    assert r["grad_mu_constant"] != 0.0               # log_prob of data depends on mu
+    assert r["fixed_has_grad"]
+    # Each estimate of d/dtheta E[z^2] = 3 is a mean of >= 20,000 samples; its standard
+    # error (measured from the per-sample spread) is below 0.06, so a correct estimator
+    # lands within 5 standard errors except with probability < 1e-6.
+    for kind, (estimate, se) in r["agreement"].items():
+        assert se < 0.06, kind
+        assert abs(estimate - r["true_grad"]) < 5 * se, kind
+    assert r["noise_ratio"] > 2                       # the score function is noisier
+    loss = r["vae_loss"]
+    assert loss[-1] < loss[0] - 5 and loss[-1] == min(loss)
+    assert np.isfinite(r["vae_test_loss"])
+    assert {"estimator_variance.png", "vae_digits.png"} <= {Path(f).name for f in r["files"]}

@@ -17,6 +17,7 @@ import argparse
 import os
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -130,17 +131,28 @@ class Tutorial:
 
     # ----- training helpers -------------------------------------------------------
     def progress(self, iterable, **kwargs):
-        """A tqdm progress bar (plain iteration if tqdm is missing or bars are off)."""
+        """A progress bar over ``iterable``: tqdm on a terminal or in a notebook, a few
+        plain lines (about every 10%) when the output goes to a file or a pipe, nothing
+        with ``--no-progress``.  ``set_postfix(...)`` works on all of them."""
         if self.args.no_progress:
-            return iterable
+            return _PlainProgress(iterable, kwargs.get("desc", ""), kwargs.get("total"),
+                                  quiet=True)
+        interactive = in_notebook() or (sys.stdout.isatty() and sys.stderr.isatty())
         try:
-            from tqdm.auto import tqdm
+            if in_notebook():
+                from tqdm.auto import tqdm
+            else:
+                from tqdm import tqdm
         except ImportError:
-            return iterable
+            interactive = False
+        if not interactive:
+            return _PlainProgress(iterable, kwargs.get("desc", ""), kwargs.get("total"))
         kwargs.setdefault("leave", False)
         kwargs.setdefault("mininterval", 0.2)
         kwargs.setdefault("dynamic_ncols", True)
-        return tqdm(iterable, **kwargs)
+        with warnings.catch_warnings():      # tqdm.auto without ipywidgets falls back, noisily
+            warnings.simplefilter("ignore")
+            return tqdm(iterable, **kwargs)
 
     def finish(self, summary: str, **results) -> dict:
         """Print the answer line and return the results (for the runner and the tests)."""
@@ -149,6 +161,37 @@ class Tutorial:
         print(f"({seconds:.1f} s, {len(self.files)} file(s) in {self.out})")
         return {"name": self.name, "summary": summary, "seconds": seconds,
                 "files": [str(p) for p in self.files], **results}
+
+
+class _PlainProgress:
+    """Iterate and print ``desc: k/n (p%) postfix`` lines about every 10% (no ``\\r``)."""
+
+    def __init__(self, iterable, desc="", total=None, quiet=False):
+        self.iterable, self.desc, self.quiet = iterable, desc or "progress", quiet
+        self.total = total if total is not None else (
+            len(iterable) if hasattr(iterable, "__len__") else None)
+        self.postfix = ""
+
+    def set_postfix(self, **values):
+        self.postfix = ", ".join(f"{k}={v}" for k, v in values.items())
+
+    def __iter__(self):
+        start, every = time.perf_counter(), max(1, (self.total or 10) // 10)
+        count = 0
+        for count, item in enumerate(self.iterable, start=1):
+            yield item
+            if not self.quiet and (count % every == 0 or count == self.total):
+                of = f"/{self.total} ({100 * count // self.total}%)" if self.total else ""
+                extra = f", {self.postfix}" if self.postfix else ""
+                print(f"  {self.desc}: {count}{of}, {time.perf_counter() - start:.1f} s{extra}",
+                      flush=True)
+
+
+def in_notebook() -> bool:
+    """True inside a Jupyter kernel (JupyterLab, classic Notebook, VS Code, nbclient)."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    return shell is not None and getattr(shell, "kernel", None) is not None
 
 
 def median_time(func, repeats: int = 7, number: int = 1) -> float:
