@@ -36,8 +36,15 @@ __all__ = ["Distribution", "Normal", "Bernoulli", "Categorical", "kl_divergence"
 _LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
 
 
-def _as_float_tensor(value, owner: str, name: str) -> Tensor:
-    """A parameter as a float Tensor; Tensors are kept (so gradients reach them)."""
+def _as_float_tensor(value, owner: str, name: str, like=None) -> Tensor:
+    """A parameter as a float Tensor; Tensors are kept (so gradients reach them).
+
+    A Python number takes the float dtype of ``like`` (the other parameter), so that
+    ``Normal(float32_tensor, 1.0)`` stays float32, as in PyTorch.
+    """
+    if isinstance(like, Tensor) and isinstance(value, (int, float)) \
+            and like.data.dtype.kind == "f":
+        return Tensor(np.asarray(value, dtype=like.data.dtype))
     if isinstance(value, Tensor):
         if value.data.dtype.kind != "f":
             raise TypeError(f"{owner}: {name} must be a float tensor, got dtype "
@@ -144,8 +151,12 @@ class Normal(Distribution):
     has_rsample = True
 
     def __init__(self, loc, scale):
-        loc = _as_float_tensor(loc, "Normal", "loc")
-        scale = _as_float_tensor(scale, "Normal", "scale")
+        if isinstance(loc, (int, float)):
+            scale = _as_float_tensor(scale, "Normal", "scale")
+            loc = _as_float_tensor(loc, "Normal", "loc", like=scale)
+        else:
+            loc = _as_float_tensor(loc, "Normal", "loc")
+            scale = _as_float_tensor(scale, "Normal", "scale", like=loc)
         bad = ~(scale.data > 0)
         if bad.any():
             value = scale.data[bad].flat[0] if scale.data.ndim else scale.data
@@ -179,7 +190,7 @@ class Normal(Distribution):
         """
         shape = _sample_shape(shape if sample_shape is None else sample_shape)
         eps = _generator(rng).standard_normal(shape + self.batch_shape)
-        return self.loc + self.scale * Tensor(eps.astype(self.loc.data.dtype))
+        return self.loc + self.scale * Tensor(eps.astype(self.loc.data.dtype), name="eps")
 
     def log_prob(self, value) -> Tensor:
         """log N(value; loc, scale²) = -(value - loc)² / (2 scale²) - log scale - log √(2π)."""

@@ -16,6 +16,8 @@ import sys
 import threading
 import weakref
 
+from contextlib import nullcontext
+
 import numpy as np
 
 
@@ -269,7 +271,13 @@ def run_backward(root, root_grad, *, inputs=None, retain_graph=False, create_gra
     if root_node is None:
         deliver_leaf(root, root_grad)
     else:
-        with _SetGradEnabled(create_graph):
+        # Under detect_anomaly every gradient is checked and a NaN/inf is reported with
+        # the op and the user's line; NumPy's RuntimeWarning from inside a rule would
+        # only repeat it, pointing at this library's code.  Otherwise it stays: it is
+        # then the only sign of a non-finite gradient.
+        quiet = np.errstate(divide="ignore", invalid="ignore", over="ignore") \
+            if _grad_mode.on_gradient is not None else nullcontext()
+        with _SetGradEnabled(create_graph), quiet:
             _reverse_pass(root_node, root_grad, xp, create_graph, retain_graph,
                           deliver_leaf, wanted_nodes, results)
 

@@ -162,6 +162,9 @@ def test_sample_is_a_constant_and_seeds_repeat():
     assert a.data.tolist() == p.sample().data.tolist()       # rng=None: the library's generator
     f32 = Normal(np.zeros(2, np.float32), np.float32(1))
     assert f32.sample(rng=0).dtype == np.float32 and f32.rsample(rng=0).dtype == np.float32
+    for p32 in (Normal(ad.tensor([0.0], dtype="float32"), 1.0),      # a Python number
+                Normal(0.0, ad.tensor([1.0], dtype="float32"))):     # follows the tensor
+        assert p32.log_prob(np.float32(0.5)).dtype == np.float32
     with pytest.raises(TypeError, match="rng must be None, an int seed"):
         p.sample(rng="seed")
 

@@ -156,3 +156,31 @@ def test_08_gradients_through_sampling(tmp_path):
     assert loss[-1] < loss[0] - 5 and loss[-1] == min(loss)
     assert np.isfinite(r["vae_test_loss"])
     assert {"estimator_variance.png", "vae_digits.png"} <= {Path(f).name for f in r["files"]}
+
+
+def test_progress_prints_a_few_plain_lines_when_not_on_a_terminal(tmp_path, capsys):
+    from tutorials._common import Tutorial, in_notebook
+    assert not in_notebook()
+    tut = Tutorial(str(tmp_path / "99_demo.py"), ["--out", str(tmp_path)])
+    capsys.readouterr()
+    bar = tut.progress(range(50), desc="training")
+    for step in bar:
+        bar.set_postfix(loss=f"{1 / (step + 1):.3f}")
+    out = capsys.readouterr()                  # pytest's capture is not a terminal
+    lines = out.out.splitlines()
+    assert "\r" not in out.out + out.err and len(lines) == 10
+    assert lines[-1].startswith("  training: 50/50 (100%), ") and "loss=" in lines[-1]
+    quiet = Tutorial(str(tmp_path / "99_demo.py"), ["--out", str(tmp_path), "--no-progress"])
+    capsys.readouterr()
+    assert list(quiet.progress(range(5), desc="x")) == list(range(5))
+    assert capsys.readouterr().out == ""
+
+
+def test_quick_mode_and_output_folder_from_the_environment(tmp_path, monkeypatch):
+    from tutorials._common import Tutorial
+    monkeypatch.setenv("AUTODIFF_TUTORIAL_QUICK", "1")
+    monkeypatch.setenv("AUTODIFF_TUTORIAL_OUT", str(tmp_path / "root"))
+    tut = Tutorial(str(tmp_path / "99_demo.py"), [])
+    assert tut.quick and tut.out == tmp_path / "root" / "99_demo"
+    monkeypatch.setenv("AUTODIFF_TUTORIAL_QUICK", "0")
+    assert not Tutorial(str(tmp_path / "99_demo.py"), []).quick

@@ -283,7 +283,7 @@ def main(argv=None) -> dict:
     tut = Tutorial(__file__, argv, "I sample from a normal and take log_prob of the sample - "
                    "why is the gradient w.r.t. the mean zero? How do I get gradients "
                    "through sampling?")
-    big_n, replicates, epochs = (20_000, 100, 8) if tut.quick else (400_000, 400, 100)
+    big_n, replicates, epochs = (20_000, 100, 8) if tut.quick else (400_000, 400, 60)
     rsample_err = part_rsample(tut)
     grad_mu, grad_s, grad_mu_constant = part_log_prob_of_own_sample(tut)
     fixed_has_grad, tape_warnings = part_numpy_cuts_the_graph(tut)

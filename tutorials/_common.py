@@ -22,8 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
-# Headless: figures are written to files, never shown.  This must happen before
-# anything imports pyplot.
+# Headless: figures are written to files (and, in a notebook, shown inline from
+# those files by _show_inline).  This must happen before anything imports pyplot.
 os.environ.setdefault("MPLBACKEND", "Agg")
 import matplotlib  # noqa: E402
 
@@ -35,8 +35,17 @@ DEFAULT_OUT = HERE / "out"
 SEED = 0
 
 
+QUICK_ENV = "AUTODIFF_TUTORIAL_QUICK"    # "1": --quick (how a notebook gets quick mode)
+OUT_ENV = "AUTODIFF_TUTORIAL_OUT"        # default root folder instead of tutorials/out
+
+
 def parse_args(name: str, argv=None, description: str = ""):
-    """``--quick`` and ``--out DIR``; unknown arguments (e.g. a notebook kernel's) are ignored."""
+    """``--quick``, ``--out DIR`` and ``--no-progress``, from ``argv`` or the command line.
+
+    In a notebook the kernel's own command line is not ours, so it is not read; the
+    environment variable ``AUTODIFF_TUTORIAL_QUICK=1`` selects quick mode anywhere.
+    Unknown arguments are ignored.
+    """
     parser = argparse.ArgumentParser(prog=name, description=description)
     parser.add_argument("--quick", action="store_true",
                         help="small sizes and few epochs: a few seconds (used by CI)")
@@ -44,7 +53,10 @@ def parse_args(name: str, argv=None, description: str = ""):
                         help=f"folder for figures and graphs (default: tutorials/out/{name})")
     parser.add_argument("--no-progress", action="store_true",
                         help="hide the training progress bars")
-    args, _ = parser.parse_known_args(sys.argv[1:] if argv is None else list(argv))
+    if argv is None:
+        argv = [] if in_notebook() else sys.argv[1:]
+    args, _ = parser.parse_known_args(list(argv))
+    args.quick = args.quick or os.environ.get(QUICK_ENV, "") not in ("", "0")
     return args
 
 
@@ -57,7 +69,8 @@ class Tutorial:
         self.name = Path(file).stem
         self.args = parse_args(self.name, argv, question)
         self.quick = self.args.quick
-        self.out = Path(self.args.out) if self.args.out else DEFAULT_OUT / self.name
+        root = Path(os.environ.get(OUT_ENV) or DEFAULT_OUT)
+        self.out = Path(self.args.out) if self.args.out else root / self.name
         self.out.mkdir(parents=True, exist_ok=True)
         self.files: list[Path] = []
         self.rng = np.random.default_rng(SEED)
@@ -93,6 +106,7 @@ class Tutorial:
         plt.close(fig)
         self.files.append(path)
         print(f"  wrote {path}")
+        _show_inline(path)
         return path
 
     def graph(self, tensor, stem: str, fmt: str = "svg", **draw_options):
@@ -127,6 +141,7 @@ class Tutorial:
             path = base.with_suffix("." + fmt)
         self.files.append(path)
         print(f"  wrote {path}")
+        _show_inline(path)
         return path
 
     # ----- training helpers -------------------------------------------------------
@@ -185,6 +200,14 @@ class _PlainProgress:
                 extra = f", {self.postfix}" if self.postfix else ""
                 print(f"  {self.desc}: {count}{of}, {time.perf_counter() - start:.1f} s{extra}",
                       flush=True)
+
+
+def _show_inline(path: Path) -> None:
+    """In a notebook, also show a written PNG or SVG below the running cell."""
+    if not in_notebook() or path.suffix not in (".png", ".svg"):
+        return
+    from IPython.display import SVG, Image, display
+    display(Image(filename=str(path)) if path.suffix == ".png" else SVG(filename=str(path)))
 
 
 def in_notebook() -> bool:
