@@ -7,6 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import autodiff as ad
+
 import tutorials
 from tutorials import __main__ as runner
 
@@ -145,6 +147,8 @@ def test_08_gradients_through_sampling(tmp_path):
     assert r["grad_sigma"] == pytest.approx(-1 / 2.0, rel=1e-12)
     assert r["grad_mu_constant"] != 0.0               # log_prob of data depends on mu
     assert r["fixed_has_grad"]
+    if hasattr(ad, "TapeDropWarning"):               # rng.normal(mu_param) is flagged
+        assert r["tape_warnings"] and "'mu'" in r["tape_warnings"][0]
     # Each estimate of d/dtheta E[z^2] = 3 is a mean of >= 20,000 samples; its standard
     # error (measured from the per-sample spread) is below 0.06, so a correct estimator
     # lands within 5 standard errors except with probability < 1e-6.

@@ -122,10 +122,12 @@ def part_numpy_cuts_the_graph(tut):
     print(f"  type(z) = {type(z).__name__}; w.grad = {w.grad.item():.4f}; mu.grad = {mu.grad}")
     tape_warnings = [m for m in caught
                      if warning_type is not None and issubclass(m.category, warning_type)]
-    for m in tape_warnings:
-        print(f"  the library warned ({m.category.__name__}):\n    "
-              + str(m.message).replace("\n", "\n    "))
-    if not tape_warnings:
+    if tape_warnings:                         # one per conversion NumPy made; show the first
+        first = tape_warnings[0]
+        more = f" (and {len(tape_warnings) - 1} more)" if len(tape_warnings) > 1 else ""
+        print(f"  the library warned{more}: {first.category.__name__}:\n    "
+              + str(first.message).replace("\n", "\n    "))
+    else:
         print("  (no warning was emitted: NumPy converted the Parameter without a trace)")
     print("  explain(mu):\n    " + ad.explain(mu).replace("\n", "\n    "))
     mu.zero_grad()

@@ -1,4 +1,4 @@
-"""Runnable tutorials: eight questions about backprop, answered with autodiff.
+"""Runnable tutorials: questions about backprop, answered with autodiff.
 
 Run them all with ``python -m tutorials`` (``--quick`` for small sizes), or one
 with ``python tutorials/05_mlp_from_scratch.py``.  Each module's ``main(argv)``

@@ -14,10 +14,10 @@ so the scripts themselves only contain what they teach.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import sys
 import time
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -154,10 +154,9 @@ class Tutorial:
                                   quiet=True)
         interactive = in_notebook() or (sys.stdout.isatty() and sys.stderr.isatty())
         try:
-            if in_notebook():
-                from tqdm.auto import tqdm
-            else:
-                from tqdm import tqdm
+            from tqdm import tqdm             # text bar: terminals, and notebooks without widgets
+            if in_notebook() and importlib.util.find_spec("ipywidgets") is not None:
+                from tqdm.notebook import tqdm
         except ImportError:
             interactive = False
         if not interactive:
@@ -165,9 +164,7 @@ class Tutorial:
         kwargs.setdefault("leave", False)
         kwargs.setdefault("mininterval", 0.2)
         kwargs.setdefault("dynamic_ncols", True)
-        with warnings.catch_warnings():      # tqdm.auto without ipywidgets falls back, noisily
-            warnings.simplefilter("ignore")
-            return tqdm(iterable, **kwargs)
+        return tqdm(iterable, **kwargs)
 
     def finish(self, summary: str, **results) -> dict:
         """Print the answer line and return the results (for the runner and the tests)."""
