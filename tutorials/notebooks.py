@@ -56,8 +56,12 @@ def script_cells(source: str) -> list[tuple[str, str]]:
 
 def write_notebook(script: Path, folder: Path) -> Path:
     """Write ``folder/<script stem>.ipynb`` from ``script``; return its path."""
-    import nbformat
-    from nbformat import v4
+    try:
+        import nbformat
+        from nbformat import v4
+    except ImportError:
+        raise SystemExit("--notebooks needs nbformat: pip install -e \".[tutorials]\" "
+                         "(or pip install nbformat)") from None
 
     cells = script_cells(script.read_text())
     setup = v4.new_code_cell(_SETUP.format(name=script.stem, path=str(script.resolve())))
