@@ -43,3 +43,4 @@ from .optim import NoGradientWarning
 from .anomaly import AnomalyError, detect_anomaly
 from .explain import explain
 from . import viz
+from . import distributions

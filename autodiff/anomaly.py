@@ -251,6 +251,8 @@ def _forward_message(node):
 class _AnomalyObserver(BackwardObserver):
     """Checks every gradient the reverse pass computes (registered by detect_anomaly)."""
 
+    reports_non_finite = True
+
     def on_edge(self, node, i, g, gi, rule_output):
         _check_gradient(node, g, i, gi)
 

@@ -17,6 +17,8 @@ import threading
 import weakref
 from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
+from contextlib import nullcontext
+
 import numpy as np
 
 if TYPE_CHECKING:
@@ -71,6 +73,10 @@ class BackwardObserver:
     sum 1.0
     multiply [1. 1.]
     """
+
+    #: True for an observer that reports non-finite gradients itself (detect_anomaly):
+    #: NumPy's own RuntimeWarnings are then silenced during the pass.
+    reports_non_finite = False
 
     def on_node(self, node: Node, g: Any) -> None:
         """``node``'s upstream gradient ``g`` is complete (``None`` if none arrived); its
@@ -361,7 +367,13 @@ def run_backward(root: Tensor, root_grad, *, inputs: Sequence[Tensor] | None = N
         for k in wanted_nodes[root_node]:
             results[k] = root_grad
     else:
-        with _SetGradEnabled(create_graph):
+        # Under detect_anomaly every gradient is checked and a NaN/inf is reported with
+        # the op and the user's line; NumPy's RuntimeWarning from inside a rule would
+        # only repeat it, pointing at this library's code.  Otherwise it stays: it is
+        # then the only sign of a non-finite gradient.
+        quiet = np.errstate(divide="ignore", invalid="ignore", over="ignore") \
+            if any(o.reports_non_finite for o in _grad_mode.observers) else nullcontext()
+        with _SetGradEnabled(create_graph), quiet:
             if retaining is not None and retaining.tensors:
                 with observe_backward(retaining):
                     _reverse_pass(root_node, root_grad, xp, create_graph, retain_graph,

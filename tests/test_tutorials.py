@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+
 import tutorials
 from tutorials import __main__ as runner
 
@@ -146,3 +147,52 @@ def test_runner_reports_and_fails(tmp_path, monkeypatch, capsys):
     assert "FAILED" in out and "planted failure" in out
     with pytest.raises(SystemExit, match="no tutorial matches"):
         runner.main(["no_such_tutorial"])
+
+
+def test_08_gradients_through_sampling(tmp_path):
+    r = run("08_gradients_through_sampling", tmp_path)
+    assert r["rsample_error"] == 0.0                  # rsample is mu + sigma * eps
+    assert r["grad_mu"] == 0.0                        # exactly: mu cancels
+    assert r["grad_sigma"] == pytest.approx(-1 / 2.0, rel=1e-12)
+    assert r["grad_mu_constant"] != 0.0               # log_prob of data depends on mu
+    assert r["fixed_has_grad"]
+    assert r["tape_warnings"] and "'mu'" in r["tape_warnings"][0]   # rng.normal is flagged
+    # Each estimate of d/dtheta E[z^2] = 3 is a mean of >= 20,000 samples; its standard
+    # error (measured from the per-sample spread) is below 0.06, so a correct estimator
+    # lands within 5 standard errors except with probability < 1e-6.
+    for kind, (estimate, se) in r["agreement"].items():
+        assert se < 0.06, kind
+        assert abs(estimate - r["true_grad"]) < 5 * se, kind
+    assert r["noise_ratio"] > 2                       # the score function is noisier
+    loss = r["vae_loss"]
+    assert loss[-1] < loss[0] - 5 and loss[-1] == min(loss)
+    assert np.isfinite(r["vae_test_loss"])
+    assert {"estimator_variance.png", "vae_digits.png"} <= {Path(f).name for f in r["files"]}
+
+
+def test_progress_prints_a_few_plain_lines_when_not_on_a_terminal(tmp_path, capsys):
+    from tutorials._common import Tutorial, in_notebook
+    assert not in_notebook()
+    tut = Tutorial(str(tmp_path / "99_demo.py"), ["--out", str(tmp_path)])
+    capsys.readouterr()
+    bar = tut.progress(range(50), desc="training")
+    for step in bar:
+        bar.set_postfix(loss=f"{1 / (step + 1):.3f}")
+    out = capsys.readouterr()                  # pytest's capture is not a terminal
+    lines = out.out.splitlines()
+    assert "\r" not in out.out + out.err and len(lines) == 10
+    assert lines[-1].startswith("  training: 50/50 (100%), ") and "loss=" in lines[-1]
+    quiet = Tutorial(str(tmp_path / "99_demo.py"), ["--out", str(tmp_path), "--no-progress"])
+    capsys.readouterr()
+    assert list(quiet.progress(range(5), desc="x")) == list(range(5))
+    assert capsys.readouterr().out == ""
+
+
+def test_quick_mode_and_output_folder_from_the_environment(tmp_path, monkeypatch):
+    from tutorials._common import Tutorial
+    monkeypatch.setenv("AUTODIFF_TUTORIAL_QUICK", "1")
+    monkeypatch.setenv("AUTODIFF_TUTORIAL_OUT", str(tmp_path / "root"))
+    tut = Tutorial(str(tmp_path / "99_demo.py"), [])
+    assert tut.quick and tut.out == tmp_path / "root" / "99_demo"
+    monkeypatch.setenv("AUTODIFF_TUTORIAL_QUICK", "0")
+    assert not Tutorial(str(tmp_path / "99_demo.py"), []).quick

@@ -224,7 +224,7 @@ def part_figure(tut, J, s, times):
                color="white" if abs(v) > 0.6 * lim else "black")
     a.set(title="softmax Jacobian diag(s) - s s^T\n(every row and column sums to 0)",
           xlabel="z_j", ylabel="s_i")
-    fig.colorbar(im, ax=a, fraction=0.046)
+    fig.colorbar(im, ax=a, fraction=0.046, label="d s_i / d z_j")
     parts = ["forward", "backward"]
     width = 0.38
     for k, (impl, color) in enumerate([("NumPy", "C0"), ("kernel", "C1")]):

@@ -49,7 +49,8 @@ def part_threshold(tut):
     try:
         F.mse_loss(ad.where(x > t, x, 0.0), target).backward()
     except RuntimeError as exc:
-        print(f"where(x > t, x, 0) alone: backward refuses: {str(exc)[:150]}...")
+        print("where(x > t, x, 0) alone: backward refuses:\n  "
+              + str(exc).replace("\n", "\n  "))
     # With a gain w in the arithmetic, backward runs - and only w gets a gradient.
     w = ad.nn.Parameter(np.array(1.0), name="gain")
     loss = F.mse_loss(ad.where(x > t, w * x, 0.0), target)
@@ -62,7 +63,8 @@ def part_threshold(tut):
         warnings.simplefilter("always")
         opt.step()
     for w in caught:
-        print(f"optimizer: {w.category.__name__}: {str(w.message)[:110]}...")
+        print(f"optimizer: {w.category.__name__}:\n  "
+              + str(w.message).replace("\n", "\n  "))
     # A soft threshold puts t into the arithmetic: sigmoid((x - t) / T) * x.
     t_soft = ad.nn.Parameter(np.array(0.0), name="threshold")
     soft = ad.sigmoid((x - t_soft) / 0.05) * x
@@ -218,14 +220,26 @@ def part_figures(tut, history, sweep, curves):
     axes[2].plot([0, 1.05], [0, 1.05], "k:", lw=1)
     axes[2].plot(trues, learned, "o", color="C3")
     axes[2].set(title="learned vs true s", xlabel="true s", ylabel="learned s")
+    # For s < 1 the support |x| < s ends before x^2 reaches s, so at |x| = s the bump
+    # still has the value exp(-1/(1 - s)) and drops to 0 there: a jump, not a bug.
+    axes[0].set_ylim(top=0.5)
+    axes[0].text(0.02, 0.97, "for s < 1 the bump jumps to 0 at |x| = s\n"
+                 "(height exp(-1/(1 - s)) there); smooth only for s = 1",
+                 transform=axes[0].transAxes, va="top", fontsize=8)
+    axes[1].set_ylim(top=0.8)
+    axes[1].text(0.02, 0.97, "and so does its derivative", transform=axes[1].transAxes,
+                 va="top", fontsize=8)
     for ax in axes[:2]:
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=8, loc="upper right")
     tut.savefig(fig, "bump.png")
-    fig, ax = plt.subplots(figsize=(6, 3.5))
-    for true, hist in curves.items():
-        ax.plot(hist, label=f"true {true}")
-    ax.set(xlabel="Adam step", ylabel="sigma", title="sigma during training")
-    ax.legend(fontsize=7, ncol=2)
+    fig, ax = plt.subplots(figsize=(7.5, 3.8))
+    colors = plt.get_cmap("viridis")(np.linspace(0, 0.95, len(curves)))
+    for (true, hist), color in zip(curves.items(), colors):
+        ax.plot(hist, color=color, label=f"{true}")
+        ax.axhline(true, color=color, lw=0.6, ls=":")
+    ax.set(xlabel="Adam step", ylabel="sigma",
+           title="sigma during training (dotted: the true value)")
+    ax.legend(title="true sigma", fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5))
     tut.savefig(fig, "sigma_training.png")
 
 

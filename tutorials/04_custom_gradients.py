@@ -150,7 +150,7 @@ def part_batched_function(tut):
     except ad.GradcheckError as exc:
         wrong_caught = True
         print("g @ B instead of g @ B.T (right shape, wrong values) -> GradcheckError:\n  "
-              + "\n  ".join(str(exc).splitlines()[:2]))
+              + str(exc).replace("\n", "\n  "))
     At = ad.tensor(A, requires_grad=True, name="A")
     Bt = ad.tensor(B, requires_grad=True, name="B")
     y = ad.tanh(SharedBatchMatmul.apply(At, Bt)).sum()

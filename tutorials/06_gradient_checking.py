@@ -167,7 +167,7 @@ def part_network(tut):
         ad.gradcheck(lambda *p: network_loss(*p, X.astype(np.float32), y), params32)
         float32_verdict = "passed"
     except ad.GradcheckError as exc:
-        float32_verdict = "raised GradcheckError: " + str(exc).splitlines()[1].strip()
+        float32_verdict = "raised GradcheckError:\n  " + str(exc).replace("\n", "\n  ")
     print(f"the same check in float32 {float32_verdict}\n"
           "  -> here the finite differences are wrong, not backprop (see part 1).")
     return ok, worst
@@ -237,7 +237,7 @@ def part_planted_bug(tut):
     except ad.GradcheckError as exc:
         caught, message = True, str(exc)
     print(f"buggy backward, batch of {N}: GradcheckError raised = {caught}")
-    print("  " + "\n  ".join(message.splitlines()[:3]))
+    print("  " + message.replace("\n", "\n  "))
     analytic = ad.grad(lambda z: BuggyCrossEntropy.apply(z, onehot))(logits)
     numeric = ad.numerical_grad(lambda z: BuggyCrossEntropy.apply(z, onehot), [logits])[0]
     ratio = analytic / numeric

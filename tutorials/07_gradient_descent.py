@@ -301,12 +301,19 @@ def part_figures(tut, history, path):
     t0, t1 = np.meshgrid(np.linspace(-2, 11, 120), np.linspace(-2.5, 1.5, 120))
     grid = np.stack([t0.ravel(), t1.ravel()], axis=1)
     J = ((grid @ X.T - Y) ** 2).sum(axis=1).reshape(t0.shape) / (2 * len(Y))
-    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 4))
-    a.contour(t0, t1, np.log(J), levels=25, cmap="viridis")
-    a.plot(path[:, 0], path[:, 1], "r.-", ms=2, lw=1, label="gradient descent")
+    fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4))
+    levels = a.contour(t0, t1, np.log(J), levels=25, cmap="viridis")
+    fig.colorbar(levels, ax=a, label="log J(theta)")
+    a.plot(path[:, 0], path[:, 1], "r.-", ms=2, lw=1,
+           label=f"gradient descent ({len(path) - 1} iterations)")
     a.plot(*np.linalg.lstsq(X, Y, rcond=None)[0], "k*", ms=12, label="least squares")
+    a.annotate(f"stops after {len(path) - 1} iterations\n"
+               f"at theta = [{path[-1, 0]:.4f}, {path[-1, 1]:.4f}]:\nnot yet converged",
+               xy=path[-1], xytext=(3.2, -2.35), fontsize=8,
+               bbox={"boxstyle": "round", "fc": "white", "ec": "0.6"},
+               arrowprops={"arrowstyle": "->", "lw": 0.8})
     a.set(xlabel="theta_0", ylabel="theta_1", title="J(theta) (log) and the GD path")
-    a.legend()
+    a.legend(fontsize=8)
     buggy, theta, m = [], np.zeros(2), len(Y)
     with np.errstate(all="ignore"):
         for _ in range(60):

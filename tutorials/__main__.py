@@ -5,8 +5,9 @@ Each tutorial runs in this process (its ``main(argv)``), writing into
 tutorial gives its name, seconds, key result and the files it wrote; the exit
 status is non-zero if any tutorial failed.
 
-    python -m tutorials --quick                 # all seven, small sizes (CI)
+    python -m tutorials --quick                 # all of them, small sizes (CI)
     python -m tutorials 01 05                   # just these, full size
+    python -m tutorials --notebooks nb          # write nb/NN_topic.ipynb, run nothing
 """
 
 from __future__ import annotations
@@ -43,7 +44,15 @@ def main(argv=None) -> int:
     parser.add_argument("--out", default=str(DEFAULT_OUT),
                         help="root folder; each tutorial writes into OUT/<name>/")
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    parser.add_argument("--notebooks", metavar="DIR", default=None,
+                        help="write one Jupyter notebook per tutorial into DIR and exit")
     args = parser.parse_args(argv)
+    if args.notebooks is not None:
+        from tutorials.notebooks import write_all
+        for path in write_all(args.notebooks, _select(args.names)):
+            print(f"wrote {path}")
+        print("open them with `jupyter lab` (or VS Code); figures appear inline")
+        return 0
 
     rows = []
     for name in _select(args.names):
@@ -62,9 +71,9 @@ def main(argv=None) -> int:
 
     print("\n" + "=" * 78 + "\nSummary" + (" (quick mode)" if args.quick else ""))
     for name, status, seconds, summary, files in rows:
-        print(f"{name:<26} {status:<6} {seconds:6.1f} s  {summary}")
+        print(f"{name:<30} {status:<6} {seconds:6.1f} s  {summary}")
         if files:
-            print(f"{'':<26} files: " + ", ".join(Path(f).name for f in files))
+            print(f"{'':<30} files: " + ", ".join(Path(f).name for f in files))
     failed = [r[0] for r in rows if r[1] != "ok"]
     if failed:
         print(f"\n{len(failed)} tutorial(s) failed: {', '.join(failed)}")

@@ -14,6 +14,7 @@ so the scripts themselves only contain what they teach.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import sys
 import time
@@ -21,8 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
-# Headless: figures are written to files, never shown.  This must happen before
-# anything imports pyplot.
+# Headless: figures are written to files (and, in a notebook, shown inline from
+# those files by _show_inline).  This must happen before anything imports pyplot.
 os.environ.setdefault("MPLBACKEND", "Agg")
 import matplotlib  # noqa: E402
 
@@ -34,8 +35,17 @@ DEFAULT_OUT = HERE / "out"
 SEED = 0
 
 
+QUICK_ENV = "AUTODIFF_TUTORIAL_QUICK"    # "1": --quick (how a notebook gets quick mode)
+OUT_ENV = "AUTODIFF_TUTORIAL_OUT"        # default root folder instead of tutorials/out
+
+
 def parse_args(name: str, argv=None, description: str = ""):
-    """``--quick`` and ``--out DIR``; unknown arguments (e.g. a notebook kernel's) are ignored."""
+    """``--quick``, ``--out DIR`` and ``--no-progress``, from ``argv`` or the command line.
+
+    In a notebook the kernel's own command line is not ours, so it is not read; the
+    environment variable ``AUTODIFF_TUTORIAL_QUICK=1`` selects quick mode anywhere.
+    Unknown arguments are ignored.
+    """
     parser = argparse.ArgumentParser(prog=name, description=description)
     parser.add_argument("--quick", action="store_true",
                         help="small sizes and few epochs: a few seconds (used by CI)")
@@ -43,7 +53,10 @@ def parse_args(name: str, argv=None, description: str = ""):
                         help=f"folder for figures and graphs (default: tutorials/out/{name})")
     parser.add_argument("--no-progress", action="store_true",
                         help="hide the training progress bars")
-    args, _ = parser.parse_known_args(sys.argv[1:] if argv is None else list(argv))
+    if argv is None:
+        argv = [] if in_notebook() else sys.argv[1:]
+    args, _ = parser.parse_known_args(list(argv))
+    args.quick = args.quick or os.environ.get(QUICK_ENV, "") not in ("", "0")
     return args
 
 
@@ -56,7 +69,8 @@ class Tutorial:
         self.name = Path(file).stem
         self.args = parse_args(self.name, argv, question)
         self.quick = self.args.quick
-        self.out = Path(self.args.out) if self.args.out else DEFAULT_OUT / self.name
+        root = Path(os.environ.get(OUT_ENV) or DEFAULT_OUT)
+        self.out = Path(self.args.out) if self.args.out else root / self.name
         self.out.mkdir(parents=True, exist_ok=True)
         self.files: list[Path] = []
         self.rng = np.random.default_rng(SEED)
@@ -92,6 +106,7 @@ class Tutorial:
         plt.close(fig)
         self.files.append(path)
         print(f"  wrote {path}")
+        _show_inline(path)
         return path
 
     def graph(self, tensor, stem: str, fmt: str = "svg", **draw_options):
@@ -126,17 +141,26 @@ class Tutorial:
             path = base.with_suffix("." + fmt)
         self.files.append(path)
         print(f"  wrote {path}")
+        _show_inline(path)
         return path
 
     # ----- training helpers -------------------------------------------------------
     def progress(self, iterable, **kwargs):
-        """A tqdm progress bar (plain iteration if tqdm is missing or bars are off)."""
+        """A progress bar over ``iterable``: tqdm on a terminal or in a notebook, a few
+        plain lines (about every 10%) when the output goes to a file or a pipe, nothing
+        with ``--no-progress``.  ``set_postfix(...)`` works on all of them."""
         if self.args.no_progress:
-            return iterable
+            return _PlainProgress(iterable, kwargs.get("desc", ""), kwargs.get("total"),
+                                  quiet=True)
+        interactive = in_notebook() or (sys.stdout.isatty() and sys.stderr.isatty())
         try:
-            from tqdm.auto import tqdm
+            from tqdm import tqdm             # text bar: terminals, and notebooks without widgets
+            if in_notebook() and importlib.util.find_spec("ipywidgets") is not None:
+                from tqdm.notebook import tqdm
         except ImportError:
-            return iterable
+            interactive = False
+        if not interactive:
+            return _PlainProgress(iterable, kwargs.get("desc", ""), kwargs.get("total"))
         kwargs.setdefault("leave", False)
         kwargs.setdefault("mininterval", 0.2)
         kwargs.setdefault("dynamic_ncols", True)
@@ -149,6 +173,45 @@ class Tutorial:
         print(f"({seconds:.1f} s, {len(self.files)} file(s) in {self.out})")
         return {"name": self.name, "summary": summary, "seconds": seconds,
                 "files": [str(p) for p in self.files], **results}
+
+
+class _PlainProgress:
+    """Iterate and print ``desc: k/n (p%) postfix`` lines about every 10% (no ``\\r``)."""
+
+    def __init__(self, iterable, desc="", total=None, quiet=False):
+        self.iterable, self.desc, self.quiet = iterable, desc or "progress", quiet
+        self.total = total if total is not None else (
+            len(iterable) if hasattr(iterable, "__len__") else None)
+        self.postfix = ""
+
+    def set_postfix(self, **values):
+        self.postfix = ", ".join(f"{k}={v}" for k, v in values.items())
+
+    def __iter__(self):
+        start, every = time.perf_counter(), max(1, (self.total or 10) // 10)
+        count = 0
+        for count, item in enumerate(self.iterable, start=1):
+            yield item
+            if not self.quiet and (count % every == 0 or count == self.total):
+                of = f"/{self.total} ({100 * count // self.total}%)" if self.total else ""
+                extra = f", {self.postfix}" if self.postfix else ""
+                print(f"  {self.desc}: {count}{of}, {time.perf_counter() - start:.1f} s{extra}",
+                      flush=True)
+
+
+def _show_inline(path: Path) -> None:
+    """In a notebook, also show a written PNG or SVG below the running cell."""
+    if not in_notebook() or path.suffix not in (".png", ".svg"):
+        return
+    from IPython.display import SVG, Image, display
+    display(Image(filename=str(path)) if path.suffix == ".png" else SVG(filename=str(path)))
+
+
+def in_notebook() -> bool:
+    """True inside a Jupyter kernel (JupyterLab, classic Notebook, VS Code, nbclient)."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    return shell is not None and getattr(shell, "kernel", None) is not None
 
 
 def median_time(func, repeats: int = 7, number: int = 1) -> float:

@@ -1,0 +1,380 @@
+"""Probability distributions whose parameters are Tensors: ``Normal``, ``Bernoulli``,
+``Categorical`` and ``kl_divergence``, with PyTorch's names and conventions.
+
+``sample()`` draws values with no gradient (a constant, like ``torch``'s ``sample``);
+``rsample()`` draws them as a differentiable function of the parameters (the
+reparameterization trick, ``loc + scale * eps`` for a Normal).  ``log_prob``,
+``entropy``, ``mean`` and ``variance`` are differentiable in the parameters.
+
+Randomness comes from ``rng=`` (an int seed or a ``np.random.Generator``), or else
+from the library's generator that ``ad.nn.manual_seed`` reseeds; NumPy's global
+random state is never touched.
+
+>>> mu = ad.tensor(0.5, requires_grad=True)
+>>> p = ad.distributions.Normal(mu, 2.0)
+>>> z = p.rsample(rng=0)                 # mu + 2 * eps: differentiable in mu
+>>> p.log_prob(z).backward()             # mu cancels in log_prob(mu + 2 eps)
+>>> mu.grad
+array(0.)
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .graph import no_grad
+from .nn.module import _generator
+from .ops.elementwise import clip, log, log1p, logaddexp, sigmoid
+from .ops.indexing import getitem
+from .ops.shape import broadcast_to, reshape
+from .tensor import Tensor
+
+__all__ = ["Distribution", "Normal", "Bernoulli", "Categorical", "kl_divergence"]
+
+_LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
+
+
+def _as_float_tensor(value, owner: str, name: str, like=None) -> Tensor:
+    """A parameter as a float Tensor; Tensors are kept (so gradients reach them).
+
+    A Python number takes the float dtype of ``like`` (the other parameter), so that
+    ``Normal(float32_tensor, 1.0)`` stays float32, as in PyTorch.
+    """
+    if isinstance(like, Tensor) and isinstance(value, (int, float)) \
+            and like.data.dtype.kind == "f":
+        return Tensor(np.asarray(value, dtype=like.data.dtype))
+    if isinstance(value, Tensor):
+        if value.data.dtype.kind != "f":
+            raise TypeError(f"{owner}: {name} must be a float tensor, got dtype "
+                            f"{value.data.dtype}; convert it with .astype('float64')")
+        return value
+    array = np.asarray(value)
+    if array.dtype.kind not in "fiub":
+        raise TypeError(f"{owner}: {name} must be numbers, got dtype {array.dtype}")
+    if array.dtype.kind != "f":
+        array = array.astype(np.float64)
+    return Tensor(array)
+
+
+def _broadcast(owner: str, **params: Tensor) -> tuple[tuple[int, ...], list[Tensor]]:
+    shapes = {name: t.shape for name, t in params.items()}
+    try:
+        shape = np.broadcast_shapes(*shapes.values())
+    except ValueError:
+        raise ValueError(f"{owner}: parameter shapes {shapes} do not broadcast "
+                         "together") from None
+    return shape, [t if t.shape == shape else broadcast_to(t, shape)
+                   for t in params.values()]
+
+
+def _sample_shape(shape) -> tuple[int, ...]:
+    if isinstance(shape, (int, np.integer)):
+        return (int(shape),)
+    return tuple(int(n) for n in shape)
+
+
+def _softplus(x):
+    return logaddexp(0.0, x)
+
+
+def _first_bad(mask: np.ndarray) -> str:
+    index = tuple(int(i) for i in np.argwhere(mask)[0]) if mask.ndim else ()
+    return f" at index {index}" if index else ""
+
+
+def _check_probs(owner: str, probs: Tensor) -> None:
+    bad = ~((probs.data >= 0) & (probs.data <= 1))           # NaN counts as bad
+    if bad.any():
+        value = probs.data[bad].flat[0] if probs.data.ndim else probs.data
+        raise ValueError(f"{owner}: probs must lie in [0, 1]; got {value}"
+                         f"{_first_bad(bad)} (pass logits= for unconstrained scores)")
+
+
+def _one_of(owner: str, probs, logits) -> None:
+    if (probs is None) == (logits is None):
+        raise ValueError(f"{owner}: pass exactly one of probs= or logits= "
+                         f"(got {'both' if probs is not None else 'neither'})")
+
+
+def _logits_from_probs(probs: Tensor) -> Tensor:
+    # PyTorch's convention: clamp to [eps, 1 - eps] so that p = 0 or 1 gives finite
+    # logits (about -36 / +36 in float64) instead of infinities.
+    eps = float(np.finfo(probs.data.dtype).eps)
+    clamped = clip(probs, eps, 1 - eps)
+    return log(clamped) - log1p(-clamped)
+
+
+class Distribution:
+    """Base class: ``batch_shape``, ``sample`` / ``rsample``, ``stddev``."""
+
+    batch_shape: tuple[int, ...] = ()
+    has_rsample = False
+
+    def sample(self, shape=(), rng=None, *, sample_shape=None) -> Tensor:
+        """Draw ``shape + batch_shape`` values as a constant (no gradient)."""
+        shape = _sample_shape(shape if sample_shape is None else sample_shape)
+        with no_grad():
+            return Tensor(self._draw(shape, _generator(rng)))
+
+    def rsample(self, shape=(), rng=None, *, sample_shape=None) -> Tensor:
+        """Draw values that are a differentiable function of the parameters."""
+        raise NotImplementedError(
+            f"{type(self).__name__}.rsample: a {type(self).__name__} sample is discrete, so "
+            "it is not a differentiable function of the parameters and there is no "
+            "reparameterized sample. Use sample() with the score-function (REINFORCE) "
+            "estimator, f(x) * log_prob(x), or a continuous relaxation (Gumbel-softmax / "
+            "Concrete) if you need a pathwise gradient.")
+
+    @property
+    def stddev(self) -> Tensor:
+        return self.variance ** 0.5
+
+    def _draw(self, shape, gen):
+        raise NotImplementedError
+
+    def __repr__(self):
+        return f"{type(self).__name__}(batch_shape={self.batch_shape})"
+
+
+class Normal(Distribution):
+    """The normal distribution N(loc, scale²) (``scale`` is the standard deviation).
+
+    >>> p = ad.distributions.Normal(ad.tensor([0.0, 1.0]), 2.0)
+    >>> p.batch_shape, p.sample((5,), rng=0).shape
+    ((2,), (5, 2))
+    >>> p.log_prob(ad.tensor([0.0, 1.0]))           # -log(2) - log(2 pi) / 2
+    tensor([-1.61208571, -1.61208571])
+    """
+
+    has_rsample = True
+
+    def __init__(self, loc, scale):
+        if isinstance(loc, (int, float)):
+            scale = _as_float_tensor(scale, "Normal", "scale")
+            loc = _as_float_tensor(loc, "Normal", "loc", like=scale)
+        else:
+            loc = _as_float_tensor(loc, "Normal", "loc")
+            scale = _as_float_tensor(scale, "Normal", "scale", like=loc)
+        bad = ~(scale.data > 0)
+        if bad.any():
+            value = scale.data[bad].flat[0] if scale.data.ndim else scale.data
+            raise ValueError(f"Normal: scale (the standard deviation) must be > 0; got "
+                             f"{value}{_first_bad(bad)}")
+        self.batch_shape, (self.loc, self.scale) = _broadcast("Normal", loc=loc, scale=scale)
+
+    @property
+    def mean(self) -> Tensor:
+        return self.loc
+
+    @property
+    def stddev(self) -> Tensor:
+        return self.scale
+
+    @property
+    def variance(self) -> Tensor:
+        return self.scale ** 2
+
+    def _draw(self, shape, gen):
+        eps = gen.standard_normal(shape + self.batch_shape).astype(self.loc.data.dtype)
+        return self.loc.data + self.scale.data * eps
+
+    def rsample(self, shape=(), rng=None, *, sample_shape=None) -> Tensor:
+        """``loc + scale * eps`` with ``eps ~ N(0, 1)`` a constant: gradients reach both.
+
+        >>> mu = ad.tensor(1.0, requires_grad=True)
+        >>> z = ad.distributions.Normal(mu, 0.5).rsample((3,), rng=0)
+        >>> z.sum().backward(); mu.grad                 # dz/dmu = 1 for each sample
+        array(3.)
+        """
+        shape = _sample_shape(shape if sample_shape is None else sample_shape)
+        eps = _generator(rng).standard_normal(shape + self.batch_shape)
+        return self.loc + self.scale * Tensor(eps.astype(self.loc.data.dtype), name="eps")
+
+    def log_prob(self, value) -> Tensor:
+        """log N(value; loc, scale²) = -(value - loc)² / (2 scale²) - log scale - log √(2π)."""
+        z = (value - self.loc) / self.scale
+        return -0.5 * z ** 2 - log(self.scale) - _LOG_SQRT_2PI
+
+    def entropy(self) -> Tensor:
+        """½ + log √(2π) + log scale, one value per batch element."""
+        return log(self.scale) + (0.5 + _LOG_SQRT_2PI)
+
+
+class Bernoulli(Distribution):
+    """A 0/1 variable that is 1 with probability ``probs`` (or ``sigmoid(logits)``).
+
+    Exactly one of ``probs=`` / ``logits=``.  As in PyTorch, ``probs`` of exactly 0
+    or 1 are clamped to [eps, 1 - eps] when converted to logits, so ``log_prob`` of an
+    impossible outcome is about -36 (float64) rather than -inf.  Samples are floats.
+
+    >>> b = ad.distributions.Bernoulli(probs=ad.tensor([0.2, 0.9]))
+    >>> b.log_prob(ad.tensor([1.0, 0.0]))           # log 0.2, log 0.1
+    tensor([-1.60943791, -2.30258509])
+    """
+
+    def __init__(self, probs=None, logits=None):
+        _one_of("Bernoulli", probs, logits)
+        if probs is not None:
+            self.probs = _as_float_tensor(probs, "Bernoulli", "probs")
+            _check_probs("Bernoulli", self.probs)
+            self.logits = _logits_from_probs(self.probs)
+        else:
+            self.logits = _as_float_tensor(logits, "Bernoulli", "logits")
+            self.probs = sigmoid(self.logits)
+        self.batch_shape = self.probs.shape
+
+    @property
+    def mean(self) -> Tensor:
+        return self.probs
+
+    @property
+    def variance(self) -> Tensor:
+        return self.probs * (1 - self.probs)
+
+    def _draw(self, shape, gen):
+        u = gen.random(shape + self.batch_shape)
+        return (u < self.probs.data).astype(self.probs.data.dtype)
+
+    def log_prob(self, value) -> Tensor:
+        """value · logits - softplus(logits), i.e. log p for 1 and log(1 - p) for 0."""
+        data = value.data if isinstance(value, Tensor) else np.asarray(value)
+        bad = ~((data == 0) | (data == 1))
+        if bad.any():
+            raise ValueError(f"Bernoulli.log_prob: values must be 0 or 1; got "
+                             f"{data[bad].flat[0] if data.ndim else data}{_first_bad(bad)}")
+        return value * self.logits - _softplus(self.logits)
+
+    def entropy(self) -> Tensor:
+        """-p log p - (1 - p) log(1 - p) = softplus(logits) - p · logits."""
+        return _softplus(self.logits) - self.probs * self.logits
+
+
+class Categorical(Distribution):
+    """One of K categories; the last axis of ``probs`` / ``logits`` holds the K scores.
+
+    Exactly one of ``probs=`` (non-negative; normalized along the last axis, as in
+    PyTorch) or ``logits=`` (unnormalized log-probabilities). ``batch_shape`` is the
+    shape without the last axis.  Samples are int64 category indices.  As in PyTorch,
+    a probability of exactly 0 counts as eps in ``logits`` (log_prob about -36).  ``mean`` and
+    ``variance`` are NaN, as in PyTorch (categories are labels, not numbers).
+
+    >>> c = ad.distributions.Categorical(logits=ad.tensor([[0.0, 0.0], [0.0, 1e9]]))
+    >>> c.batch_shape, c.sample((3,), rng=0).shape
+    ((2,), (3, 2))
+    >>> c.log_prob(np.array([0, 1]))
+    tensor([-0.69314718,  0.        ])
+    """
+
+    def __init__(self, probs=None, logits=None):
+        from .nn.functional import log_softmax, softmax
+        _one_of("Categorical", probs, logits)
+        given = _as_float_tensor(probs if logits is None else logits, "Categorical",
+                                 "probs" if logits is None else "logits")
+        if given.ndim < 1 or given.shape[-1] < 1:
+            raise ValueError(f"Categorical: the last axis holds the categories, so "
+                             f"{'probs' if logits is None else 'logits'} needs at least "
+                             f"one dimension of size ≥ 1; got shape {given.shape}")
+        if logits is None:
+            bad = ~(given.data >= 0)
+            if bad.any():
+                raise ValueError(f"Categorical: probs must be ≥ 0; got "
+                                 f"{given.data[bad].flat[0]}{_first_bad(bad)}")
+            totals = given.data.sum(-1)
+            if not (totals > 0).all():
+                raise ValueError("Categorical: each row of probs must have a positive sum "
+                                 f"(it is normalized); a row sums to {totals.min()}")
+            self.probs = given / given.sum(axis=-1, keepdims=True)
+            # As in PyTorch, a probability of 0 becomes log(eps) (about -36), not -inf.
+            self.logits = log(clip(self.probs, float(np.finfo(given.data.dtype).eps), None))
+        else:
+            self.logits = log_softmax(given, axis=-1)
+            self.probs = softmax(given, axis=-1)
+        self.batch_shape = given.shape[:-1]
+        self.num_categories = given.shape[-1]
+
+    @property
+    def mean(self) -> Tensor:
+        return Tensor(np.full(self.batch_shape, np.nan, self.probs.data.dtype))
+
+    @property
+    def variance(self) -> Tensor:
+        return self.mean
+
+    def _draw(self, shape, gen):
+        cdf = np.cumsum(self.probs.data, axis=-1)
+        u = gen.random(shape + self.batch_shape + (1,)) * cdf[..., -1:]
+        index = (cdf < u).sum(axis=-1)
+        return np.minimum(index, self.num_categories - 1).astype(np.int64)
+
+    def log_prob(self, value) -> Tensor:
+        """The log-probability of each category index in ``value`` (its batch broadcasts)."""
+        index = np.asarray(value.data if isinstance(value, Tensor) else value)
+        if index.dtype.kind == "f" and (index == np.round(index)).all():
+            index = index.astype(np.int64)
+        if index.dtype.kind not in "iu" or index.size and (
+                index.min() < 0 or index.max() >= self.num_categories):
+            raise ValueError(f"Categorical.log_prob: values must be integer category "
+                             f"indices in [0, {self.num_categories}); got dtype "
+                             f"{index.dtype}, range [{index.min()}, {index.max()}]"
+                             if index.size else "Categorical.log_prob: empty values")
+        try:
+            shape = np.broadcast_shapes(index.shape, self.batch_shape)
+        except ValueError:
+            raise ValueError(f"Categorical.log_prob: values of shape {index.shape} do not "
+                             f"broadcast with batch_shape {self.batch_shape}") from None
+        table = reshape(broadcast_to(self.logits, shape + (self.num_categories,)),
+                        (-1, self.num_categories))
+        rows = np.arange(table.shape[0])
+        return reshape(getitem(table, (rows, np.broadcast_to(index, shape).ravel())), shape)
+
+    def entropy(self) -> Tensor:
+        """-Σ_k p_k log p_k along the categories (0 · log 0 counts as 0)."""
+        return -(self.probs * _finite(self.logits)).sum(axis=-1)
+
+
+def _finite(log_p: Tensor) -> Tensor:
+    # log-probabilities of -inf (masked categories) become the most negative float, so
+    # that p · log p = 0 · (-1.8e308) = 0 instead of NaN, with a zero (not NaN) gradient.
+    return clip(log_p, float(np.finfo(log_p.data.dtype).min), None)
+
+
+def _kl_normal(p: Normal, q: Normal) -> Tensor:
+    ratio = p.scale / q.scale
+    return ((p.loc - q.loc) / q.scale) ** 2 * 0.5 + 0.5 * (ratio ** 2 - 1) - log(ratio)
+
+
+def _kl_bernoulli(p: Bernoulli, q: Bernoulli) -> Tensor:
+    # log p = -softplus(-l) and log(1 - p) = -softplus(l) for logits l.
+    return (p.probs * (_softplus(-q.logits) - _softplus(-p.logits))
+            + (1 - p.probs) * (_softplus(q.logits) - _softplus(p.logits)))
+
+
+def _kl_categorical(p: Categorical, q: Categorical) -> Tensor:
+    if p.num_categories != q.num_categories:
+        raise ValueError(f"kl_divergence: the two Categoricals have {p.num_categories} and "
+                         f"{q.num_categories} categories; they must have the same number")
+    return (p.probs * (_finite(p.logits) - _finite(q.logits))).sum(axis=-1)
+
+
+_KL = {(Normal, Normal): _kl_normal, (Bernoulli, Bernoulli): _kl_bernoulli,
+       (Categorical, Categorical): _kl_categorical}
+
+
+def kl_divergence(p: Distribution, q: Distribution) -> Tensor:
+    """KL(p ‖ q) = E_p[log p(x) - log q(x)] in closed form, one value per batch element.
+
+    >>> N = ad.distributions.Normal
+    >>> kl_divergence(N(0.0, 1.0), N(1.0, 1.0))      # (mu_p - mu_q)^2 / 2
+    tensor(0.5)
+    """
+    for p_type in type(p).__mro__:
+        for q_type in type(q).__mro__:
+            if (p_type, q_type) in _KL:
+                return _KL[p_type, q_type](p, q)
+    pairs = ", ".join(f"({a.__name__}, {b.__name__})" for a, b in _KL)
+    raise NotImplementedError(f"kl_divergence: no closed form for ({type(p).__name__}, "
+                              f"{type(q).__name__}); implemented pairs: {pairs}. Estimate it "
+                              "by sampling instead: mean of p.log_prob(x) - q.log_prob(x) "
+                              "for x = p.sample(...)")
