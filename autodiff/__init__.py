@@ -22,6 +22,22 @@ from .ops.shape import (
     reshape, transpose, swapaxes, expand_dims, squeeze, flatten, broadcast_to, sum_to,
     concatenate, stack, split)
 from .ops.indexing import getitem, take, index_add
+from .ops.trig import (
+    tan, arcsin, arccos, arctan, sinh, cosh, arcsinh, arccosh, arctanh, deg2rad, rad2deg,
+    arctan2, hypot)
+from .ops.exponentials import log2, log10, exp2, logaddexp2
+from .ops.piecewise import mod, fmod, fmax, fmin, fabs, ceil, trunc, nan_to_num, select
+from .ops.complex_parts import real, imag, conj
+from .ops.cumulative import cumsum, diff
+from .ops.multiplicative import prod, cumprod
+from .ops.statistics import std, logsumexp
+from .ops.rearrange import (
+    flip, roll, moveaxis, rollaxis, flipud, fliplr, rot90, ravel, fftshift, ifftshift)
+from .ops.replicate import repeat, tile, pad
+from .ops.diagonals import diag, diagonal, trace, tril, triu
+from .ops.ordering import take_along_axis, sort, partition
+from .ops.ranges import linspace
+from .ops import numpy_surface as _numpy_surface  # noqa: F401  (registers np.* names)
 from . import linalg
 from .function import Function, FunctionCtx, custom_gradient
 from .transforms import grad, value_and_grad, jacobian, hvp

@@ -256,6 +256,12 @@ class Tensor:
     def __rpow__(self, other):
         return _power(other, self)
 
+    def __mod__(self, other):
+        return _mod(self, other)
+
+    def __rmod__(self, other):
+        return _mod(other, self)
+
     def __matmul__(self, other):
         return _matmul(self, other)
 
@@ -373,6 +379,18 @@ class Tensor:
     def var(self, axis=None, keepdims=False, ddof=0):
         return var(self, axis=axis, keepdims=keepdims, ddof=ddof)
 
+    def std(self, axis=None, keepdims=False, ddof=0):
+        return std(self, axis=axis, keepdims=keepdims, ddof=ddof)
+
+    def prod(self, axis=None, keepdims=False):
+        return prod(self, axis=axis, keepdims=keepdims)
+
+    def cumsum(self, axis=None):
+        return cumsum(self, axis)
+
+    def cumprod(self, axis=None):
+        return cumprod(self, axis)
+
     def matmul(self, other):
         return matmul(self, other)
 
@@ -400,6 +418,9 @@ class Tensor:
 
     def flatten(self):
         return flatten(self)
+
+    def ravel(self, order="C"):
+        return ravel(self, order)
 
     def broadcast_to(self, shape):
         return broadcast_to(self, shape)
@@ -462,6 +483,11 @@ from .ops.linalg import dot, matmul  # noqa: E402
 from .ops.shape import (  # noqa: E402
     broadcast_to, expand_dims, flatten, reshape, squeeze, swapaxes, transpose)
 from .ops.indexing import getitem  # noqa: E402
+from .ops.piecewise import mod  # noqa: E402
+from .ops.statistics import std  # noqa: E402
+from .ops.multiplicative import cumprod, prod  # noqa: E402
+from .ops.cumulative import cumsum  # noqa: E402
+from .ops.rearrange import ravel  # noqa: E402
 from . import interop  # noqa: E402
 
 # Operators skip the generic argument handling of Op.__call__: they always have one or
@@ -469,3 +495,4 @@ from . import interop  # noqa: E402
 _add, _subtract, _multiply = add._call2, subtract._call2, multiply._call2
 _divide, _power, _matmul = divide._call2, power._call2, matmul._call2
 _negative = negative._call1
+_mod = mod._call2
