@@ -92,6 +92,9 @@ def _function_forward(*arrays, ctx, cls):
     return np.asarray(out)
 
 
+_CUSTOM_ZEROES = "is a custom gradient: it may return zero or None"
+
+
 class _FunctionOp(Op):
     """The op behind a Function subclass; its saved values live in the ctx."""
 
@@ -142,7 +145,8 @@ class Function:
         op = cls.__dict__.get("_cached_op")
         if op is None:
             op = _FunctionOp(cls.__name__, _function_forward, joint=_function_joint,
-                             joint_formula=f"{cls.__name__}.backward (user-defined)")
+                             joint_formula=f"{cls.__name__}.backward (user-defined)",
+                             zeroes=_CUSTOM_ZEROES, hides_kwargs=True)
             cls._cached_op = op
         return op
 
@@ -170,7 +174,8 @@ def custom_gradient(func):
     """
     name = getattr(func, "__name__", "custom_gradient")
     op = _CustomGradientOp(name, _custom_forward, joint=_custom_joint,
-                           joint_formula="vjp returned by the function (user-defined)")
+                           joint_formula="vjp returned by the function (user-defined)",
+                           zeroes=_CUSTOM_ZEROES, hides_kwargs=True)
 
     def wrapper(*inputs):
         with no_grad():

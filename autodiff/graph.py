@@ -45,10 +45,6 @@ class _GradMode(threading.local):
 
 _grad_mode = _GradMode()
 
-#: Leaf arrays made read-only while a live graph needs them (mutation guard, anomaly.py).
-guarded_leaf_arrays = {}
-release_guarded_leaves = None  # set by anomaly.py; run at the end of a freeing backward
-
 
 def is_grad_enabled() -> bool:
     """True when operations are recorded on the tape in this thread."""
@@ -273,8 +269,8 @@ def run_backward(root, root_grad, *, inputs=None, retain_graph=False, create_gra
             _reverse_pass(root_node, root_grad, xp, create_graph, retain_graph,
                           deliver_leaf, wanted_nodes, results)
 
-    if guarded_leaf_arrays and not retain_graph:
-        release_guarded_leaves()
+    if _guard.guarded_arrays and not retain_graph:
+        _guard.release_guarded_leaves()
     if inputs is not None:
         return results
     # For explain(): once freed, the graph's skeleton (nodes and edges, no saved
@@ -382,3 +378,7 @@ def _reverse_pass(root_node, root_grad, xp, create_graph, retain_graph,
                 node.ans = None
     if side_branches and not retain_graph:
         _release_side_branches(side_branches)
+
+
+# The mutation guard builds on Node (imported last: guard imports this module).
+from . import guard as _guard  # noqa: E402

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import autodiff as ad
-from autodiff import graph
+from autodiff import graph, guard
 
 READ_ONLY = "read-only"
 
@@ -137,9 +137,9 @@ def test_the_guard_registry_empties_after_each_training_step():
     x = np.ones((4, 3))
     for _ in range(20):
         loss = ((x @ w + b) ** 2).mean()
-        assert len(graph.guarded_leaf_arrays) >= 2
+        assert len(guard.guarded_arrays) >= 2
         loss.backward()
-        assert not graph.guarded_leaf_arrays
+        assert not guard.guarded_arrays
         w.data -= 0.01 * w.grad
         b.data -= 0.01 * b.grad
         w.grad = b.grad = None

@@ -24,7 +24,7 @@ from ..function import FunctionCtx
 from ..ops import elementwise as ew
 from ..ops import reduce as rd
 from ..ops.indexing import getitem
-from ..ops.namespace import add_to_namespaces
+from ..ops.namespace import xp_function
 from ..ops.registry import Op, _register, defop
 from ..tensor import Tensor
 
@@ -55,7 +55,7 @@ def _softmax_backward_tensor(g, s, axis=-1):
     return s * (g - rd.sum(g * s, axis=axis, keepdims=True))
 
 
-add_to_namespaces("softmax_backward", _softmax_backward_numpy, _softmax_backward_tensor)
+xp_function("softmax_backward", _softmax_backward_numpy, _softmax_backward_tensor)
 
 _softmax = defop(
     "softmax", _softmax_forward,
@@ -97,7 +97,7 @@ def _log_softmax_backward_tensor(g, ans, axis=-1):
     return g - ew.exp(ans) * rd.sum(g, axis=axis, keepdims=True)
 
 
-add_to_namespaces("log_softmax_backward", _log_softmax_backward_numpy,
+xp_function("log_softmax_backward", _log_softmax_backward_numpy,
                   _log_softmax_backward_tensor)
 
 _log_softmax = defop(
@@ -144,7 +144,7 @@ def _cross_entropy_backward_tensor(g, logits, target, ctx):
     return (_softmax(logits, axis=-1) - onehot) * (g / n)
 
 
-add_to_namespaces("cross_entropy_logits_backward", _cross_entropy_backward_numpy,
+xp_function("cross_entropy_logits_backward", _cross_entropy_backward_numpy,
                   _cross_entropy_backward_tensor)
 
 class _CrossEntropyOp(Op):

@@ -10,12 +10,14 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Tensor
+from .registry import implements
 
 
 def _is_complex(x):
     return np.iscomplexobj(x.data if isinstance(x, Tensor) else x)
 
 
+@implements(np.real)
 def real(val) -> Tensor:
     """The real part: a real tensor itself.
 
@@ -27,6 +29,7 @@ def real(val) -> Tensor:
     return val if isinstance(val, Tensor) else Tensor(val)
 
 
+@implements(np.imag)
 def imag(val) -> Tensor:
     """The imaginary part: zeros (with no gradient) for a real tensor.
 
@@ -37,6 +40,7 @@ def imag(val) -> Tensor:
     return Tensor(np.imag(data).copy())
 
 
+@implements(np.conjugate)
 def conj(x) -> Tensor:
     """The complex conjugate: a real tensor itself (``np.conjugate`` is the same).
 
@@ -47,6 +51,3 @@ def conj(x) -> Tensor:
         return Tensor(np.conj(x.data if isinstance(x, Tensor) else x))
     return x if isinstance(x, Tensor) else Tensor(x)
 
-
-NUMPY_UFUNCS = {np.conjugate: conj}
-NUMPY_FUNCTIONS = {np.real: real, np.imag: imag}

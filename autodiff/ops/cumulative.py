@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Tensor
-from .registry import defop
+from .reduce import _reject
+from .registry import defop, implements
 from .shape import concatenate
 
 
@@ -29,8 +30,13 @@ def _cumsum_rule(xp, g, ans, x, axis=None):
     return reverse_cumsum(xp, g, axis)
 
 
+def _cumsum_numpy(a, axis=None, dtype=None, out=None):
+    _reject("cumsum", dtype=dtype, out=out)
+    return cumsum(a, axis)
+
+
 cumsum = defop(
-    "cumsum", _cumsum_forward,
+    "cumsum", _cumsum_forward, numpy={np.cumsum: _cumsum_numpy},
     hint="axis must be None (running sum over the flattened tensor) or an int in "
          "[-ndim, ndim)",
     doc="Running sum along ``axis`` (over the flattened tensor when None).\n\n"
@@ -44,6 +50,7 @@ def _as_tensor(a):
     return a if isinstance(a, Tensor) else Tensor(a)
 
 
+@implements(np.diff)
 def diff(a, n: int = 1, axis: int = -1, prepend=_NO_VALUE, append=_NO_VALUE) -> Tensor:
     """The ``n``-th discrete difference along ``axis``, as ``np.diff`` (``prepend``
     and ``append`` values, which may be Tensors, are joined on first).
@@ -82,5 +89,3 @@ def diff(a, n: int = 1, axis: int = -1, prepend=_NO_VALUE, append=_NO_VALUE) -> 
         a = a[later] - a[earlier]
     return a
 
-
-NUMPY_FUNCTIONS = {np.cumsum: cumsum, np.diff: diff}

@@ -12,7 +12,7 @@ import numpy as np
 from ..tensor import Tensor
 from .elementwise import where
 from .reduce import sum as _sum
-from .registry import defop
+from .registry import defop, implements
 from .shape import transpose
 
 
@@ -39,7 +39,7 @@ def _diag_rule(xp, g, ans, v, k=0):
 
 
 diag = defop(
-    "diag", _diag_forward,
+    "diag", _diag_forward, numpy={np.diag: lambda v, k=0: diag(v, k)},
     hint="diag takes a 1-d tensor (to build a matrix) or a 2-d one (to read a diagonal)",
     doc="The k-th diagonal of a matrix, or a matrix with a vector on its k-th diagonal "
         "(``np.diag``).\n\n>>> ad.diag(ad.tensor([1.0, 2.0]))\ntensor([[1., 0.],\n"
@@ -47,6 +47,7 @@ diag = defop(
     v=("the k-th diagonal of g, or g placed on it", _diag_rule), k=None)
 
 
+@implements(np.diagonal)
 def diagonal(a, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
     """The diagonal of the (axis1, axis2) planes, as the last axis (``np.diagonal``).
 
@@ -63,6 +64,7 @@ def diagonal(a, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
     return planes[..., rows, cols]
 
 
+@implements(np.trace)
 def trace(a, offset: int = 0, axis1: int = 0, axis2: int = 1, dtype=None, out=None):
     """The sum along a diagonal, as ``np.trace``.
 
@@ -75,6 +77,7 @@ def trace(a, offset: int = 0, axis1: int = 0, axis2: int = 1, dtype=None, out=No
     return _sum(diagonal(a, offset, axis1, axis2), axis=-1)
 
 
+@implements(np.tril)
 def tril(m, k: int = 0) -> Tensor:
     """Zeros above the k-th diagonal (of the last two axes), as ``np.tril``.
 
@@ -87,6 +90,7 @@ def tril(m, k: int = 0) -> Tensor:
     return where(mask, m, np.zeros(1, data.dtype))
 
 
+@implements(np.triu)
 def triu(m, k: int = 0) -> Tensor:
     """Zeros below the k-th diagonal (of the last two axes), as ``np.triu``.
 
@@ -98,6 +102,3 @@ def triu(m, k: int = 0) -> Tensor:
     mask = np.tri(*data.shape[-2:], k=k - 1, dtype=bool)
     return where(mask, np.zeros(1, data.dtype), m)
 
-
-NUMPY_FUNCTIONS = {np.diag: diag, np.diagonal: diagonal, np.trace: trace, np.tril: tril,
-                   np.triu: triu}

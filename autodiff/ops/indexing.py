@@ -11,7 +11,7 @@ import numpy as np
 
 from .. import kernels
 from ..tensor import Tensor
-from .registry import defop
+from .registry import defop, implements
 
 _INDEX_HINT = "for an axis of size n the valid indices are -n ... n-1"
 
@@ -65,12 +65,12 @@ def _getitem_forward(x, key):
 
 
 _getitem = defop(
-    "getitem", _getitem_forward, hint=_INDEX_HINT,
+    "getitem", _getitem_forward, hint=_INDEX_HINT, scatters=True,
     x=("index_add(zeros(x.shape), key, g)",
        lambda xp, g, ans, x, key: xp.index_add(g, x.shape, key)))
 
 
-def getitem(x, key):
+def getitem(x, key) -> Tensor:
     """``x[key]`` with NumPy indexing; the backward scatter-adds into x's shape.
 
     >>> x = ad.tensor([1.0, 2.0, 3.0], requires_grad=True)
@@ -102,12 +102,13 @@ def _take_rule(xp, g, ans, x, indices, axis=0):
     return xp.index_add(g, x.shape, _take_key(axis % x.ndim, indices))
 
 
-_take = defop("take", _take_forward, hint=_INDEX_HINT,
+_take = defop("take", _take_forward, hint=_INDEX_HINT, scatters=True,
+              index_inputs={1: "indices"},
               x=("index_add(zeros(x.shape), indices along axis, g)", _take_rule),
               indices=None, axis=None)
 
 
-def take(x, indices, axis=0):
+def take(x, indices, axis=0) -> Tensor:
     """Gather ``indices`` along ``axis`` (flattened when ``axis`` is None).
 
     >>> ad.take(ad.tensor([[1.0, 2.0], [3.0, 4.0]]), [1, 1]).shape
@@ -117,3 +118,12 @@ def take(x, indices, axis=0):
     if isinstance(indices, bool) or (isinstance(indices, np.ndarray) and indices.dtype == bool):
         raise TypeError("take: indices must be integers, got booleans; use x[mask] for masks")
     return _take(x, indices, axis=axis)
+
+
+@implements(np.take)
+def _take_numpy(a, indices, axis=None, out=None, mode="raise"):
+    used = [k for k, given in (("out", out is not None), ("mode", mode != "raise")) if given]
+    if used:
+        raise TypeError(f"numpy.take on a Tensor: the argument(s) {used} are not supported by "
+                        "autodiff; call it without them")
+    return take(a, indices, axis=axis)

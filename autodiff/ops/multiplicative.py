@@ -18,7 +18,7 @@ import numpy as np
 
 from ..tensor import Tensor
 from .cumulative import reverse_cumsum
-from .reduce import _AXIS_HINT, _kept_shape, _normalize_axes
+from .reduce import _AXIS_HINT, _kept_shape, _normalize_axes, _reject
 from .registry import defop
 
 
@@ -73,8 +73,13 @@ def _cumprod_rule(xp, g, ans, x, axis=None):
     return _cumprod_grad_along(xp, g, x, axis % x.ndim)
 
 
+def _cumprod_numpy(a, axis=None, dtype=None, out=None):
+    _reject("cumprod", dtype=dtype, out=out)
+    return cumprod(a, axis)
+
+
 cumprod = defop(
-    "cumprod", _cumprod_forward,
+    "cumprod", _cumprod_forward, numpy={np.cumprod: _cumprod_numpy},
     hint="axis must be None (running product over the flattened tensor) or an int in "
          "[-ndim, ndim)",
     doc="Running product along ``axis`` (over the flattened tensor when None); the "
@@ -95,9 +100,9 @@ def _exclusive_products(xp, x, axes):
     lanes = moved.shape[:len(kept)]
     flat = xp.reshape(moved, lanes + (-1,))
     ones = np.ones(lanes + (1,), dtype=_values(x).dtype)
-    before = xp.concatenate([ones, xp.cumprod(flat[..., :-1], -1)], -1)
-    after = xp.flip(xp.concatenate([ones, xp.cumprod(xp.flip(flat, -1)[..., :-1], -1)], -1),
-                    -1)
+    before = xp.concatenate(ones, xp.cumprod(flat[..., :-1], -1), axis=-1)
+    after = xp.flip(xp.concatenate(ones, xp.cumprod(xp.flip(flat, -1)[..., :-1], -1),
+                                   axis=-1), -1)
     excluded = xp.reshape(before * after, moved.shape)
     return xp.transpose(excluded, tuple(np.argsort(order)))
 
@@ -116,12 +121,20 @@ def _prod_rule(xp, g, ans, x, axis=None, keepdims=False):
     return spread * _exclusive_products(xp, x, axes)
 
 
+_NO_VALUE = np._NoValue
+
+
+def _prod_numpy(a, axis=None, dtype=None, out=None, keepdims=False, initial=_NO_VALUE,
+                where=_NO_VALUE):
+    _reject("prod", dtype=dtype, out=out, initial=None if initial is _NO_VALUE else initial,
+            where=None if where is _NO_VALUE else where)
+    return prod(a, axis=axis, keepdims=bool(keepdims))
+
+
 prod = defop(
-    "prod", _prod_forward, hint=_AXIS_HINT,
+    "prod", _prod_forward, hint=_AXIS_HINT, numpy={np.prod: _prod_numpy},
     doc="Product over ``axis`` (all axes when None); the gradient of each entry is the "
         "product of the others, exact where entries are zero.\n\n"
         ">>> x = ad.tensor([2.0, 0.0, 3.0], requires_grad=True)\n"
         ">>> ad.prod(x).backward(); x.grad\narray([0., 6., 0.])",
     x=("g * product of the other entries", _prod_rule), axis=None, keepdims=None)
-
-NUMPY_FUNCTIONS = {np.cumprod: cumprod, np.prod: prod}

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Tensor
-from .registry import defop
+from .registry import defop, implements
 from .shape import flatten
 
 
@@ -47,13 +47,14 @@ def _take_along_axis_rule(xp, g, ans, x, indices, axis=-1):
 
 
 _take_along_axis = defop(
-    "take_along_axis", _take_along_axis_forward,
+    "take_along_axis", _take_along_axis_forward, scatters=True, index_inputs={1: "indices"},
     hint="indices must have the same number of dimensions as x and be integers in "
          "[-n, n) for an axis of size n",
     x=("index_add(zeros(x.shape), indices along axis, g)", _take_along_axis_rule),
     indices=None, axis=None)
 
 
+@implements(np.take_along_axis)
 def take_along_axis(arr, indices, axis=-1) -> Tensor:
     """Pick entries along ``axis`` by matching index arrays, as
     ``np.take_along_axis``; repeated indices accumulate in the gradient.
@@ -75,6 +76,7 @@ def _check_no_order(name, order):
                         "supported on tensors")
 
 
+@implements(np.sort)
 def sort(a, axis=-1, kind=None, order=None, *, stable=None) -> Tensor:
     """Sorted copy along ``axis`` (flattened when None), as ``np.sort``; each output's
     gradient goes back to the input it came from.
@@ -91,6 +93,7 @@ def sort(a, axis=-1, kind=None, order=None, *, stable=None) -> Tensor:
     return _take_along_axis(a, permutation, axis=axis)
 
 
+@implements(np.partition)
 def partition(a, kth, axis=-1, kind="introselect", order=None) -> Tensor:
     """Entries rearranged so that position ``kth`` holds the value it would hold when
     sorted, smaller ones before it and larger after (``np.partition``).
@@ -104,6 +107,3 @@ def partition(a, kth, axis=-1, kind="introselect", order=None) -> Tensor:
     permutation = np.argpartition(_values(a), kth, axis=axis, kind=kind)
     return _take_along_axis(a, permutation, axis=axis)
 
-
-NUMPY_FUNCTIONS = {np.take_along_axis: take_along_axis, np.sort: sort,
-                   np.partition: partition}

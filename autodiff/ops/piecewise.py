@@ -13,7 +13,7 @@ import numpy as np
 
 from ..tensor import Tensor
 from .elementwise import where
-from .registry import defop
+from .registry import defop, implements
 
 _BROADCAST_HINT = ("Shapes broadcast when, aligned from the right, each pair of sizes is "
                    "equal or one of them is 1; reshape or expand_dims one operand to fix it")
@@ -37,14 +37,16 @@ def _fmod_grad_b(xp, g, ans, a, b):
 
 
 mod = defop(
-    "mod", np.remainder, hint=_BROADCAST_HINT,
+    "mod", np.remainder, hint=_BROADCAST_HINT, numpy=np.remainder,
+    singular=[(lambda a, b: b == 0, "a remainder by 0 is NaN; keep the divisor away from 0")],
     doc="Remainder with the sign of the divisor, ``a % b`` (``np.remainder`` is the same).\n\n"
         ">>> ad.mod(ad.tensor([5.5, -5.5]), 2.0)\ntensor([1.5, 0.5])",
     a=("g", lambda xp, g, ans, a, b: g),
     b=("-g * floor(a / b)", _mod_grad_b))
 
 fmod = defop(
-    "fmod", np.fmod, hint=_BROADCAST_HINT,
+    "fmod", np.fmod, hint=_BROADCAST_HINT, numpy=np.fmod,
+    singular=[(lambda a, b: b == 0, "fmod by 0 is NaN; keep the divisor away from 0")],
     doc="Remainder with the sign of the dividend (C's fmod).\n\n"
         ">>> ad.fmod(ad.tensor([5.5, -5.5]), 2.0)\ntensor([ 1.5, -1.5])",
     a=("g", lambda xp, g, ans, a, b: g),
@@ -61,29 +63,31 @@ def _chosen_rule(first):
 
 
 fmax = defop(
-    "fmax", np.fmax, hint=_BROADCAST_HINT,
+    "fmax", np.fmax, hint=_BROADCAST_HINT, numpy=np.fmax,
+    zeroes="gives zero gradient where the other operand wins",
     doc="Elementwise maximum that ignores NaN; ties split the gradient evenly.\n\n"
         ">>> ad.fmax(ad.tensor([1.0, np.nan]), 0.5)\ntensor([1. , 0.5])",
     a=("g where ans == a (g/2 on a tie)", _chosen_rule(True)),
     b=("g where ans == b (g/2 on a tie)", _chosen_rule(False)))
 
 fmin = defop(
-    "fmin", np.fmin, hint=_BROADCAST_HINT,
+    "fmin", np.fmin, hint=_BROADCAST_HINT, numpy=np.fmin,
+    zeroes="gives zero gradient where the other operand wins",
     doc="Elementwise minimum that ignores NaN; ties split the gradient evenly.\n\n"
         ">>> ad.fmin(ad.tensor([1.0, np.nan]), 0.5)\ntensor([0.5, 0.5])",
     a=("g where ans == a (g/2 on a tie)", _chosen_rule(True)),
     b=("g where ans == b (g/2 on a tie)", _chosen_rule(False)))
 
 fabs = defop(
-    "fabs", np.fabs,
+    "fabs", np.fabs, numpy=np.fabs, zeroes="has zero gradient at 0",
     doc="|x| for real x; the gradient at 0 is 0.\n\n>>> ad.fabs(ad.tensor([-2.0]))\ntensor([2.])",
     x=("g * sign(x)", lambda xp, g, ans, x: g * np.sign(_values(x))))
 ceil = defop(
-    "ceil", np.ceil,
+    "ceil", np.ceil, numpy=np.ceil, zero_grad_ae=True,
     doc="Smallest integer >= x; zero gradient.\n\n>>> ad.ceil(ad.tensor([1.2]))\ntensor([2.])",
     x=("0", _zero_rule))
 trunc = defop(
-    "trunc", np.trunc,
+    "trunc", np.trunc, numpy=np.trunc, zero_grad_ae=True,
     doc="x rounded towards zero; zero gradient.\n\n"
         ">>> ad.trunc(ad.tensor([-1.7, 1.7]))\ntensor([-1.,  1.])",
     x=("0", _zero_rule))
@@ -95,6 +99,7 @@ def _nan_to_num_forward(x, nan=0.0, posinf=None, neginf=None):
 
 _nan_to_num = defop(
     "nan_to_num", _nan_to_num_forward,
+    zeroes="gives zero gradient to the NaN and inf entries it replaced",
     doc="NaN and ±inf replaced by finite numbers; the gradient is g where x is finite, "
         "else 0.\n\n>>> ad.nan_to_num(ad.tensor([np.nan, 1.0]))\ntensor([0., 1.])",
     x=("where(isfinite(x), g, 0)",
@@ -102,6 +107,7 @@ _nan_to_num = defop(
     nan=None, posinf=None, neginf=None)
 
 
+@implements(np.nan_to_num)
 def nan_to_num(x, copy: bool = True, nan: float = 0.0, posinf=None, neginf=None) -> Tensor:
     """Replace NaN by ``nan`` and ±inf by ``posinf``/``neginf`` (the largest finite
     values by default), as ``np.nan_to_num``; the replaced entries get no gradient.
@@ -121,6 +127,7 @@ def nan_to_num(x, copy: bool = True, nan: float = 0.0, posinf=None, neginf=None)
     return _nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf)
 
 
+@implements(np.select)
 def select(condlist, choicelist, default=0) -> Tensor:
     """``choicelist[i]`` where ``condlist[i]`` is the first true condition, else
     ``default``, as ``np.select``; each choice gets the gradient where it was picked.
@@ -148,7 +155,3 @@ def select(condlist, choicelist, default=0) -> Tensor:
         result = Tensor(result)
     return result
 
-
-NUMPY_UFUNCS = {np.remainder: mod, np.fmod: fmod, np.fmax: fmax, np.fmin: fmin,
-                np.fabs: fabs, np.ceil: ceil, np.trunc: trunc}
-NUMPY_FUNCTIONS = {np.nan_to_num: nan_to_num, np.select: select}

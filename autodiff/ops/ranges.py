@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Tensor
-from .registry import defop
+from .registry import defop, implements
 
 
 def _fractions(num, endpoint):
@@ -50,6 +50,7 @@ _linspace = defop(
     num=None, endpoint=None, axis=None, dtype=None)
 
 
+@implements(np.linspace)
 def linspace(start, stop, num: int = 50, endpoint: bool = True, retstep: bool = False,
              dtype=None, axis: int = 0, *, device=None):
     """``num`` evenly spaced samples from ``start`` to ``stop``, as ``np.linspace``;
@@ -82,4 +83,5 @@ def linspace(start, stop, num: int = 50, endpoint: bool = True, retstep: bool = 
     return samples, step
 
 
-NUMPY_FUNCTIONS = {np.linspace: linspace}
+linspace.numpy_kwargs = ("dtype",)    # np.linspace(..., dtype=float32) reaches linspace
+

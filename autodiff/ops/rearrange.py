@@ -11,7 +11,7 @@ import numpy as np
 from numpy.lib.array_utils import normalize_axis_index, normalize_axis_tuple
 
 from ..tensor import Tensor
-from .registry import defop
+from .registry import defop, implements
 from .shape import flatten, transpose
 
 
@@ -20,7 +20,7 @@ def _flip_forward(x, axis=None):
 
 
 flip = defop(
-    "flip", _flip_forward,
+    "flip", _flip_forward, numpy={np.flip: lambda m, axis=None: flip(m, axis)},
     doc="Reverse the order of elements along ``axis`` (all axes when None).\n\n"
         ">>> ad.flip(ad.tensor([1.0, 2.0, 3.0]))\ntensor([3., 2., 1.])",
     x=("flip(g, axis)", lambda xp, g, ans, x, axis=None: xp.flip(g, axis)), axis=None)
@@ -37,7 +37,7 @@ def _roll_forward(x, shift, axis=None):
 
 
 roll = defop(
-    "roll", _roll_forward,
+    "roll", _roll_forward, numpy={np.roll: lambda a, shift, axis=None: roll(a, shift, axis)},
     doc="Shift elements cyclically by ``shift`` along ``axis`` (flattened when None).\n\n"
         ">>> ad.roll(ad.tensor([1.0, 2.0, 3.0]), 1)\ntensor([3., 1., 2.])",
     x=("roll(g, -shift, axis)",
@@ -49,6 +49,7 @@ def _shape(a):
     return a.shape if isinstance(a, Tensor) else np.shape(a)
 
 
+@implements(np.moveaxis)
 def moveaxis(a, source, destination) -> Tensor:
     """Move axes to new positions, the others keeping their order (``np.moveaxis``).
 
@@ -67,6 +68,7 @@ def moveaxis(a, source, destination) -> Tensor:
     return transpose(a, tuple(order))
 
 
+@implements(np.rollaxis)
 def rollaxis(a, axis: int, start: int = 0) -> Tensor:
     """Roll ``axis`` backwards until it lies before position ``start`` (``np.rollaxis``;
     ``moveaxis`` says the same more plainly).
@@ -89,6 +91,7 @@ def rollaxis(a, axis: int, start: int = 0) -> Tensor:
     return transpose(a, tuple(order))
 
 
+@implements(np.flipud)
 def flipud(m) -> Tensor:
     """Reverse the rows (axis 0), as ``np.flipud``.
 
@@ -101,6 +104,7 @@ def flipud(m) -> Tensor:
     return flip(m, 0)
 
 
+@implements(np.fliplr)
 def fliplr(m) -> Tensor:
     """Reverse the columns (axis 1), as ``np.fliplr``.
 
@@ -112,6 +116,7 @@ def fliplr(m) -> Tensor:
     return flip(m, 1)
 
 
+@implements(np.rot90)
 def rot90(m, k: int = 1, axes=(0, 1)) -> Tensor:
     """Rotate by 90 degrees ``k`` times in the plane of ``axes``, as ``np.rot90``.
 
@@ -139,6 +144,7 @@ def rot90(m, k: int = 1, axes=(0, 1)) -> Tensor:
     return flip(transpose(m, tuple(order)), axes[1])
 
 
+@implements(np.ravel)
 def ravel(a, order: str = "C") -> Tensor:
     """All elements as one axis, read in ``order`` ('C' rows first, 'F' columns first;
     'A' and 'K' follow the memory layout as in NumPy), as ``np.ravel``.
@@ -165,6 +171,9 @@ def ravel(a, order: str = "C") -> Tensor:
     raise ValueError(f"ravel: order must be one of 'C', 'F', 'A', or 'K' (got {order!r})")
 
 
+ravel.numpy_kwargs = ("order",)       # np.ravel(t, order=...) reaches ravel (see interop)
+
+
 def _shifts(x, axes, sign):
     shape = _shape(x)
     if axes is None:
@@ -174,6 +183,7 @@ def _shifts(x, axes, sign):
     return tuple(sign * (shape[ax] // 2) for ax in axes), tuple(axes)
 
 
+@implements(np.fft.fftshift)
 def fftshift(x, axes=None) -> Tensor:
     """Move the zero-frequency entry to the centre, as ``np.fft.fftshift`` (a roll).
 
@@ -184,6 +194,7 @@ def fftshift(x, axes=None) -> Tensor:
     return roll(x, shift, axes)
 
 
+@implements(np.fft.ifftshift)
 def ifftshift(x, axes=None) -> Tensor:
     """The inverse of ``fftshift``, as ``np.fft.ifftshift``.
 
@@ -193,9 +204,3 @@ def ifftshift(x, axes=None) -> Tensor:
     shift, axes = _shifts(x, axes, -1)
     return roll(x, shift, axes)
 
-
-NUMPY_FUNCTIONS = {
-    np.flip: flip, np.roll: roll, np.moveaxis: moveaxis, np.rollaxis: rollaxis,
-    np.flipud: flipud, np.fliplr: fliplr, np.rot90: rot90, np.ravel: ravel,
-    np.fft.fftshift: fftshift, np.fft.ifftshift: ifftshift,
-}

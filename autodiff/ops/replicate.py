@@ -14,7 +14,7 @@ import numpy as np
 
 from ..tensor import Tensor
 from .indexing import take
-from .registry import defop
+from .registry import defop, implements
 from .shape import broadcast_to, reshape
 
 
@@ -22,6 +22,7 @@ def _values(x):
     return x.data if isinstance(x, Tensor) else np.asarray(x)
 
 
+@implements(np.repeat)
 def repeat(a, repeats, axis=None) -> Tensor:
     """Repeat each element ``repeats`` times along ``axis`` (flattened when None), as
     ``np.repeat``; the gradient of an element sums over its copies.
@@ -39,6 +40,7 @@ def repeat(a, repeats, axis=None) -> Tensor:
     return take(a, source, axis=axis)
 
 
+@implements(np.tile)
 def tile(A, reps) -> Tensor:
     """Repeat the whole tensor ``reps`` times along each axis, as ``np.tile``.
 
@@ -85,6 +87,7 @@ _pad_constant = defop(
 _COPYING_MODES = ("edge", "reflect", "symmetric", "wrap")
 
 
+@implements(np.pad)
 def pad(array, pad_width, mode: str = "constant", **kwargs) -> Tensor:
     """Pad like ``np.pad``: mode 'constant' (``constant_values`` are numbers, without
     gradient) and the copying modes 'edge', 'reflect', 'symmetric', 'wrap' (gradients
@@ -121,5 +124,3 @@ def pad(array, pad_width, mode: str = "constant", **kwargs) -> Tensor:
     source = np.pad(np.arange(data.size).reshape(data.shape), pairs, mode=mode, **kwargs)
     return take(array, source, axis=None)
 
-
-NUMPY_FUNCTIONS = {np.repeat: repeat, np.tile: tile, np.pad: pad}

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .reduce import _AXIS_HINT, _count, _kept_shape
+from .reduce import _AXIS_HINT, _count, _kept_shape, _reject
 from .registry import defop
 
 
@@ -31,8 +31,19 @@ def _std_rule(xp, g, ans, x, axis=None, keepdims=False, ddof=0):
     return centered * (spread / (xp.reshape(ans, kept) * dof))
 
 
+_NO_VALUE = np._NoValue
+
+
+def _std_numpy(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=_NO_VALUE,
+               mean=_NO_VALUE, correction=_NO_VALUE):
+    _reject("std", dtype=dtype, out=out, where=None if where is _NO_VALUE else where,
+            mean=None if mean is _NO_VALUE else mean,
+            correction=None if correction is _NO_VALUE else correction)
+    return std(a, axis=axis, keepdims=bool(keepdims), ddof=ddof)
+
+
 std = defop(
-    "std", _std_forward, hint=_AXIS_HINT,
+    "std", _std_forward, hint=_AXIS_HINT, numpy={np.std: _std_numpy},
     doc="Standard deviation over ``axis`` (``ddof`` as in NumPy).\n\n"
         "The gradient is NaN where all values are equal (std = 0) or ``ddof >= n``.\n\n"
         ">>> ad.std(ad.tensor([1.0, 3.0]))\ntensor(1.)",
@@ -79,5 +90,3 @@ def logsumexp(x, axis=None, keepdims: bool = False, **unsupported):
             "signs are not available")
     return _logsumexp(x, axis=axis, keepdims=bool(keepdims))
 
-
-NUMPY_FUNCTIONS = {np.std: std}

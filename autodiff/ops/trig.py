@@ -21,8 +21,15 @@ _DEGREES_PER_RADIAN = 180.0 / np.pi
 _RADIANS_PER_DEGREE = np.pi / 180.0
 
 
-def _unary(name, forward, formula, rule, doc):
-    return defop(name, forward, doc=doc, x=(formula, rule))
+def _unary(name, forward, formula, rule, doc, numpy=None, **fields):
+    return defop(name, forward, doc=doc, numpy=forward if numpy is None else numpy,
+                 x=(formula, rule), **fields)
+
+
+def _outside(lo, hi, name):
+    return [(lambda x: (x < lo) | (x > hi),
+             f"{name} of a number outside [{lo}, {hi}] is NaN; keep the input in the domain "
+             "(e.g. clip it first)")]
 
 
 tan = _unary(
@@ -32,12 +39,12 @@ arcsin = _unary(
     "arcsin", np.arcsin, "g / sqrt(1 - x**2)",
     lambda xp, g, ans, x: g / xp.sqrt(1 - x * x),
     "Inverse sine, in [-pi/2, pi/2].\n\n>>> ad.arcsin(ad.tensor([0.0, 1.0]))\n"
-    "tensor([0.        , 1.57079633])")
+    "tensor([0.        , 1.57079633])", singular=_outside(-1, 1, "arcsin"))
 arccos = _unary(
     "arccos", np.arccos, "-g / sqrt(1 - x**2)",
     lambda xp, g, ans, x: -g / xp.sqrt(1 - x * x),
     "Inverse cosine, in [0, pi].\n\n>>> ad.arccos(ad.tensor([1.0, 0.0]))\n"
-    "tensor([0.        , 1.57079633])")
+    "tensor([0.        , 1.57079633])", singular=_outside(-1, 1, "arccos"))
 arctan = _unary(
     "arctan", np.arctan, "g / (1 + x**2)", lambda xp, g, ans, x: g / (1 + x * x),
     "Inverse tangent, in (-pi/2, pi/2).\n\n>>> ad.arctan(ad.tensor([0.0, 1.0]))\n"
@@ -55,18 +62,22 @@ arcsinh = _unary(
 arccosh = _unary(
     "arccosh", np.arccosh, "g / sqrt(x**2 - 1)",
     lambda xp, g, ans, x: g / xp.sqrt(x * x - 1),
-    "Inverse hyperbolic cosine (x >= 1).\n\n>>> ad.arccosh(ad.tensor([1.0]))\ntensor([0.])")
+    "Inverse hyperbolic cosine (x >= 1).\n\n>>> ad.arccosh(ad.tensor([1.0]))\ntensor([0.])",
+    singular=_outside(1, np.inf, "arccosh"))
 arctanh = _unary(
     "arctanh", np.arctanh, "g / (1 - x**2)", lambda xp, g, ans, x: g / (1 - x * x),
-    "Inverse hyperbolic tangent (|x| < 1).\n\n>>> ad.arctanh(ad.tensor([0.0]))\ntensor([0.])")
+    "Inverse hyperbolic tangent (|x| < 1).\n\n>>> ad.arctanh(ad.tensor([0.0]))\ntensor([0.])",
+    singular=_outside(-1, 1, "arctanh"))
 deg2rad = _unary(
     "deg2rad", np.deg2rad, "g * pi / 180", lambda xp, g, ans, x: g * _RADIANS_PER_DEGREE,
     "Degrees to radians (``np.radians`` is the same).\n\n"
-    ">>> ad.deg2rad(ad.tensor([180.0]))\ntensor([3.14159265])")
+    ">>> ad.deg2rad(ad.tensor([180.0]))\ntensor([3.14159265])",
+    numpy=(np.deg2rad, np.radians))
 rad2deg = _unary(
     "rad2deg", np.rad2deg, "g * 180 / pi", lambda xp, g, ans, x: g * _DEGREES_PER_RADIAN,
     "Radians to degrees (``np.degrees`` is the same).\n\n"
-    ">>> ad.rad2deg(ad.tensor([np.pi]))\ntensor([180.])")
+    ">>> ad.rad2deg(ad.tensor([np.pi]))\ntensor([180.])",
+    numpy=(np.rad2deg, np.degrees))
 
 
 def _arctan2_grad_y(xp, g, ans, y, x):
@@ -78,7 +89,7 @@ def _arctan2_grad_x(xp, g, ans, y, x):
 
 
 arctan2 = defop(
-    "arctan2", np.arctan2, hint=_BROADCAST_HINT,
+    "arctan2", np.arctan2, hint=_BROADCAST_HINT, numpy=np.arctan2,
     doc="The angle of the point (x, y), in [-pi, pi]; note the order ``arctan2(y, x)``.\n\n"
         "Not differentiable at the origin, where the gradient is NaN.\n\n"
         ">>> ad.arctan2(ad.tensor([1.0]), ad.tensor([1.0]))\ntensor([0.78539816])",
@@ -86,18 +97,9 @@ arctan2 = defop(
     x=("-g * y / (x**2 + y**2)", _arctan2_grad_x))
 
 hypot = defop(
-    "hypot", np.hypot, hint=_BROADCAST_HINT,
+    "hypot", np.hypot, hint=_BROADCAST_HINT, numpy=np.hypot,
     doc="sqrt(a**2 + b**2) without overflow.\n\n"
         "Not differentiable at a = b = 0, where the gradient is NaN.\n\n"
         ">>> ad.hypot(ad.tensor([3.0]), 4.0)\ntensor([5.])",
     a=("g * a / ans", lambda xp, g, ans, a, b: g * a / ans),
     b=("g * b / ans", lambda xp, g, ans, a, b: g * b / ans))
-
-#: NumPy callables that run as these ops (``np.radians`` and ``np.degrees`` are
-#: separate ufunc objects with the same meaning as deg2rad and rad2deg).
-NUMPY = {
-    np.tan: tan, np.arcsin: arcsin, np.arccos: arccos, np.arctan: arctan, np.sinh: sinh,
-    np.cosh: cosh, np.arcsinh: arcsinh, np.arccosh: arccosh, np.arctanh: arctanh,
-    np.deg2rad: deg2rad, np.radians: deg2rad, np.rad2deg: rad2deg, np.degrees: rad2deg,
-    np.arctan2: arctan2, np.hypot: hypot,
-}

@@ -17,8 +17,6 @@ GRAD, NOGRAD, CONST, BROADCAST, INDEX = "grad", "nograd", "const", "broadcast", 
 # Value kinds.
 LEAF, CONSTANT, RESULT, NOGRAD_RESULT, OUTPUT = "leaf", "const", "result", "nograd", "output"
 
-_INDEX_OPS = frozenset({"getitem", "take"})
-
 
 class Value:
     """A tensor in the picture: a leaf, a constant, or the output of an op."""
@@ -161,17 +159,10 @@ def _broadcasts(src_shape, out_shape):
 
 
 def _is_index_edge(op, position):
-    if op.name in _INDEX_OPS and position == 0:
-        return True
-    names = op.input_names
-    if position < len(names):
-        return "index_add(" in op.formulas.get(names[position], "")
-    return False
-
-
-def _custom_kwargs(op):
-    from ..function import _custom_joint, _function_joint
-    return op.joint is _function_joint or op.joint is _custom_joint
+    """True for the input whose gradient a scattering op (indexing) scatters into."""
+    rules = op.rules
+    return op.scatters and (rules is None or (position < len(rules)
+                                               and rules[position] is not None))
 
 
 def build(t, params=None, max_nodes=None):
@@ -309,7 +300,7 @@ def _add_edges(view, op_vertex, node, names, n_const, hidden):
         else:
             kind = GRAD
         op_vertex.edges.append(Edge(src, op_vertex, i, input_name, kind, src.shape))
-    if node.kwargs and not _custom_kwargs(op):
+    if node.kwargs and not op.hides_kwargs:
         for key, value in node.kwargs.items():
             op_vertex.params.append((key, value, None))
     return n_const
