@@ -262,6 +262,12 @@ class Tensor:
     def __rmod__(self, other):
         return _mod(other, self)
 
+    def __floordiv__(self, other):
+        return floor_divide(self, other)
+
+    def __rfloordiv__(self, other):
+        return floor_divide(other, self)
+
     def __matmul__(self, other):
         return _matmul(self, other)
 
@@ -483,7 +489,7 @@ from .ops.linalg import dot, matmul  # noqa: E402
 from .ops.shape import (  # noqa: E402
     broadcast_to, expand_dims, flatten, reshape, squeeze, swapaxes, transpose)
 from .ops.indexing import getitem  # noqa: E402
-from .ops.piecewise import mod  # noqa: E402
+from .ops.piecewise import floor_divide, mod  # noqa: E402
 from .ops.statistics import std  # noqa: E402
 from .ops.multiplicative import cumprod, prod  # noqa: E402
 from .ops.cumulative import cumsum  # noqa: E402

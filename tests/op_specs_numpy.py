@@ -16,14 +16,14 @@ NONEMPTY = array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=3)
 MATRICES = array_shapes(min_dims=2, max_dims=3, min_side=1, max_side=3)
 
 
-def _signed_divisor(name, ad_func, np_func):
+def _signed_divisor(name, ad_func, np_func, order=2):
     def draw(data):
         shapes = data.draw(mutually_broadcastable_shapes(num_shapes=2, max_dims=3, max_side=3),
                            label="shapes")
         a = values(data, shapes.input_shapes[0], -3, 3)
         b = signed_away_from_zero(data, shapes.input_shapes[1], 0.5, 2)
         return Case(ad_func, [a, b], np_func)
-    return Spec(name, draw)
+    return Spec(name, draw, order)
 
 
 def _with_zeros(data, shape):
@@ -254,6 +254,7 @@ SPECS = [
     _signed_divisor("mod", ad.mod, np.mod), _signed_divisor("fmod", ad.fmod, np.fmod),
     binary("fmax", ad.fmax, np.fmax), binary("fmin", ad.fmin, np.fmin),
     unary("fabs", ad.fabs, np.fabs, signed=True, lo=0.1),
+    _signed_divisor("floor_divide", ad.floor_divide, np.floor_divide, order=1),
     unary("ceil", ad.ceil, np.ceil, order=1), unary("trunc", ad.trunc, np.trunc, order=1),
     Spec("nan_to_num", _nan_to_num_case), Spec("select", _select_case),
     Spec("real", lambda data: Case(ad.real, [values(data, data.draw(SHAPES))], np.real)),

@@ -103,6 +103,8 @@ SURFACE = [
     ("fmax", (-2, 2), lambda xp, lse, x: xp.fmax(x, x[::-1] * 0.5)),
     ("fmin", (-2, 2), lambda xp, lse, x: xp.fmin(x, x[::-1] * 0.5)),
     ("ceil trunc", (-2, 2), lambda xp, lse, x: xp.ceil(x) * x + xp.trunc(x) * x * x),
+    ("floor_divide", (-2, 2),
+     lambda xp, lse, x: (xp.floor_divide(x, 0.7) + xp.floor_divide(2.0, x)) * x),
     ("nan_to_num", (-2, 2), lambda xp, lse, x: xp.nan_to_num(x)),
     ("real conj", (-2, 2), lambda xp, lse, x: xp.real(x) * xp.conj(x)),
     ("prod", (0.5, 1.5), lambda xp, lse, x: xp.prod(x, axis=1)),

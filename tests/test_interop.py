@@ -100,6 +100,7 @@ NUMPY_SURFACE = [
     ("log10", lambda t: np.log10(_positive(t))), ("exp2", lambda t: np.exp2(t)),
     ("logaddexp2", lambda t: np.logaddexp2(t, t.T)),
     ("mod operator", lambda t: t % 0.7 + 5.0 % _positive(t)),
+    ("floor_divide", lambda t: (t // 0.7 + 5.0 // _positive(t) + np.floor_divide(t, 2)) * t),
     ("mod", lambda t: np.mod(t, -0.7)), ("remainder", lambda t: np.remainder(3.0, _positive(t))),
     ("fmod", lambda t: np.fmod(t, _positive(t.T))), ("fmax", lambda t: np.fmax(t, t.T * 0.5)),
     ("fmin", lambda t: np.fmin(t, 0.1)), ("fabs", lambda t: np.fabs(t)),

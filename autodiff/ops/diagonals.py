@@ -65,7 +65,7 @@ def diagonal(a, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
 
 
 @implements(np.trace)
-def trace(a, offset: int = 0, axis1: int = 0, axis2: int = 1, dtype=None, out=None):
+def trace(a, offset: int = 0, axis1: int = 0, axis2: int = 1, dtype=None, out=None) -> Tensor:
     """The sum along a diagonal, as ``np.trace``.
 
     >>> ad.trace(ad.tensor([[1.0, 2.0], [3.0, 4.0]]))

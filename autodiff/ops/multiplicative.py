@@ -9,7 +9,9 @@ For ``cumprod``, each lane's first zero is peeled off in turn: with that entry
 replaced by 1, the outputs after it are the new running products times the zero, so
 the zero's own gradient is a running sum of ``g`` times those products, and the rest
 of the lane is the gradient of a running product with one zero fewer.  Lanes without
-zeros use ``reverse_cumsum(g * ans) / x`` directly.
+zeros use ``reverse_cumsum(g * ans) / x`` directly.  A plain backward needs one round
+(past a lane's first zero every gradient is 0); when the gradient is recorded for
+higher orders, every term is kept, at one round per zero of the longest lane.
 """
 
 from __future__ import annotations

@@ -3,8 +3,8 @@
 Their derivatives are constant on each piece: ``mod`` and ``fmod`` pass ``g`` to the
 dividend and ``-g * floor(a / b)`` (``trunc`` for fmod) to the divisor; at the jumps,
 where ``a / b`` is an integer, they are not differentiable and the rule gives the
-one-sided value of the piece the forward chose.  ``ceil`` and ``trunc`` have zero
-gradient, like ``floor``.
+one-sided value of the piece the forward chose.  ``floor_divide`` (``//``), ``ceil``
+and ``trunc`` have zero gradient, like ``floor``.
 """
 
 from __future__ import annotations
@@ -82,6 +82,13 @@ fabs = defop(
     "fabs", np.fabs, numpy=np.fabs, zeroes="has zero gradient at 0",
     doc="|x| for real x; the gradient at 0 is 0.\n\n>>> ad.fabs(ad.tensor([-2.0]))\ntensor([2.])",
     x=("g * sign(x)", lambda xp, g, ans, x: g * np.sign(_values(x))))
+floor_divide = defop(
+    "floor_divide", np.floor_divide, hint=_BROADCAST_HINT, numpy=np.floor_divide,
+    zero_grad_ae=True,
+    doc="floor(a / b), ``a // b``; zero gradient (it is constant between its jumps).\n\n"
+        ">>> ad.floor_divide(ad.tensor([5.5, -5.5]), 2.0)\ntensor([ 2., -3.])",
+    a=("0", lambda xp, g, ans, a, b: xp.zeros_like(g)),
+    b=("0", lambda xp, g, ans, a, b: xp.zeros_like(g)))
 ceil = defop(
     "ceil", np.ceil, numpy=np.ceil, zero_grad_ae=True,
     doc="Smallest integer >= x; zero gradient.\n\n>>> ad.ceil(ad.tensor([1.2]))\ntensor([2.])",

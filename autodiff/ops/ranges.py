@@ -52,7 +52,7 @@ _linspace = defop(
 
 @implements(np.linspace)
 def linspace(start, stop, num: int = 50, endpoint: bool = True, retstep: bool = False,
-             dtype=None, axis: int = 0, *, device=None):
+             dtype=None, axis: int = 0, *, device=None) -> "Tensor | tuple[Tensor, Tensor]":
     """``num`` evenly spaced samples from ``start`` to ``stop``, as ``np.linspace``;
     ``start`` and ``stop`` may be Tensors (of any broadcastable shapes).
 

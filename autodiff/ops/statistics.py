@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..tensor import Tensor
 from .reduce import _AXIS_HINT, _count, _kept_shape, _reject
 from .registry import defop
 
@@ -74,7 +75,7 @@ _logsumexp = defop(
     x=("g * exp(x - ans)", _logsumexp_rule), axis=None, keepdims=None)
 
 
-def logsumexp(x, axis=None, keepdims: bool = False, **unsupported):
+def logsumexp(x, axis=None, keepdims: bool = False, **unsupported) -> Tensor:
     """``log(sum(exp(x), axis))`` computed without overflow (the max is subtracted
     first), as ``scipy.special.logsumexp``; the gradient is ``softmax(x)`` along axis.
 
