@@ -37,7 +37,7 @@ from .ops.rearrange import (
     flip, roll, moveaxis, rollaxis, flipud, fliplr, rot90, ravel, fftshift, ifftshift)
 from .ops.replicate import repeat, tile, pad
 from .ops.diagonals import diag, diagonal, trace, tril, triu
-from .ops.ordering import take_along_axis, sort, partition
+from .ops.ordering import take_along_axis, permute_along_axis, sort, partition
 from .ops.ranges import linspace
 from . import linalg
 from .function import Function, FunctionCtx, custom_gradient

@@ -229,6 +229,14 @@ def _sort(data, shape):
     return (lambda t: ad.partition(t, kth, axis)), (lambda a: np.partition(a, kth, axis))
 
 
+def _permute_case(data):
+    shape = data.draw(NONEMPTY, label="shape")
+    axis = data.draw(st.integers(-len(shape), len(shape) - 1), label="axis")
+    permutation = np.argsort(_rng(data).random(shape), axis=axis)
+    return Case(lambda t: ad.permute_along_axis(t, permutation, axis), [values(data, shape)],
+                lambda a: np.take_along_axis(a, permutation, axis))
+
+
 def _linspace_case(data):
     shapes = data.draw(mutually_broadcastable_shapes(num_shapes=2, max_dims=2, max_side=3))
     num = data.draw(st.integers(0, 5), label="num")
@@ -275,5 +283,6 @@ SPECS = [
     _one_input("tile", _tile), _one_input("pad", _pad), Spec("diag", _diag_case),
     _one_input("diagonal/trace", _diagonal), _one_input("tril/triu", _triangle),
     Spec("take_along_axis", _take_along_axis_case), _one_input("sort/partition", _sort),
+    Spec("permute_along_axis", _permute_case),
     Spec("linspace", _linspace_case),
 ]

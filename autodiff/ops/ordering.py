@@ -1,10 +1,12 @@
-"""Ordering: sort, partition and the gather they are built from, take_along_axis.
+"""Ordering: sort and partition (a permutation of each lane), and take_along_axis.
 
-``sort`` and ``partition`` gather ``x`` through the permutation NumPy's argsort /
-argpartition returns, so the gradient of each output goes back to the input it came
-from.  Where values tie, the permutation picks one order of the tied entries and each
-gets the gradient of the position it was put in (a valid one-sided derivative; sort
-is not differentiable at ties).
+``sort`` and ``partition`` reorder each lane of ``x`` by the permutation NumPy's
+argsort / argpartition returns (``permute_along_axis``), so the gradient of each
+output goes back to the input it came from: the inverse permutation, a gather.
+Where values tie, the permutation picks one order of the tied entries and each gets
+the gradient of the position it was put in (a valid one-sided derivative; sort is
+not differentiable at ties).  ``take_along_axis`` may repeat indices, so its
+backward is a scatter-add.
 """
 
 from __future__ import annotations
@@ -54,6 +56,30 @@ _take_along_axis = defop(
     indices=None, axis=None)
 
 
+def _inverse_permutation(permutation, axis):
+    inverse = np.empty_like(permutation)
+    positions = np.arange(permutation.shape[axis]).reshape(
+        (-1,) + (1,) * (permutation.ndim - 1 - axis))
+    np.put_along_axis(inverse, permutation, np.broadcast_to(positions, permutation.shape),
+                      axis)
+    return inverse
+
+
+def _permute_rule(xp, g, ans, x, permutation, axis):
+    axis %= x.ndim
+    return xp.permute_along_axis(g, _inverse_permutation(permutation, axis), axis)
+
+
+permute_along_axis = defop(
+    "permute_along_axis", _take_along_axis_forward, index_inputs={1: "permutation"},
+    doc="Reorder each lane along ``axis`` by ``permutation`` (an argsort result: every "
+        "lane a permutation of 0..n-1); the gradient reorders g back.\n\n"
+        ">>> x = ad.tensor([3.0, 1.0, 2.0])\n"
+        ">>> ad.permute_along_axis(x, np.argsort(x.data), 0)\ntensor([1., 2., 3.])",
+    x=("permute_along_axis(g, inverse permutation, axis)", _permute_rule),
+    permutation=None, axis=None)
+
+
 @implements(np.take_along_axis)
 def take_along_axis(arr, indices, axis=-1) -> Tensor:
     """Pick entries along ``axis`` by matching index arrays, as
@@ -90,7 +116,7 @@ def sort(a, axis=-1, kind=None, order=None, *, stable=None) -> Tensor:
     if axis is None:
         a, axis = flatten(a), -1
     permutation = np.argsort(_values(a), axis=axis, kind=kind, stable=stable)
-    return _take_along_axis(a, permutation, axis=axis)
+    return permute_along_axis(a, permutation, axis)
 
 
 @implements(np.partition)
@@ -105,5 +131,5 @@ def partition(a, kth, axis=-1, kind="introselect", order=None) -> Tensor:
     if axis is None:
         a, axis = flatten(a), -1
     permutation = np.argpartition(_values(a), kth, axis=axis, kind=kind)
-    return _take_along_axis(a, permutation, axis=axis)
+    return permute_along_axis(a, permutation, axis)
 
