@@ -168,3 +168,43 @@ def test_float32_stays_float32(func):
     assert out.dtype == np.float32 == func(data).dtype
     out.sum().backward()
     assert t.grad.dtype == np.float32
+
+
+FORWARDS = {
+    "cumsum": lambda m, x: m.cumsum(x), "cumprod": lambda m, x: m.cumprod(x),
+    "prod": lambda m, x: m.prod(x), "std": lambda m, x: m.std(x), "diff": lambda m, x: m.diff(x),
+    "sort": lambda m, x: m.sort(x, axis=None), "tril": lambda m, x: m.tril(x),
+    "pad": lambda m, x: m.pad(x, 1, constant_values=7),
+    "pad edge": lambda m, x: m.pad(x, 1, "edge"),
+    "mod": lambda m, x: m.mod(x, 3), "floor_divide": lambda m, x: m.floor_divide(x, 3),
+    "fmax": lambda m, x: m.fmax(x, 2), "tan": lambda m, x: m.tan(x),
+    "log2": lambda m, x: m.log2(x + 1), "hypot": lambda m, x: m.hypot(x, 2),
+    "fabs": lambda m, x: m.fabs(x), "ceil": lambda m, x: m.ceil(x), "exp2": lambda m, x: m.exp2(x),
+    "select": lambda m, x: m.select([x > 1], [x], 0), "repeat": lambda m, x: m.repeat(x, 2),
+    "tile": lambda m, x: m.tile(x, 2), "roll": lambda m, x: m.roll(x, 1),
+    "flip": lambda m, x: m.flip(x), "nan_to_num": lambda m, x: m.nan_to_num(x),
+    "real": lambda m, x: m.real(x), "imag": lambda m, x: m.imag(x),
+    "fftshift": lambda m, x: m.fft.fftshift(x), "ravel": lambda m, x: m.ravel(x),
+}
+ARRAYS = {
+    "int64": (np.arange(6).reshape(2, 3) % 3).astype(np.int64),
+    "bool": (np.arange(6).reshape(2, 3) % 3).astype(bool),
+    "float16": (np.arange(6).reshape(2, 3) % 3).astype(np.float16),
+    "float32 0-d": np.array(1.5, dtype=np.float32),
+    "empty": np.ones((2, 0)),
+}
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("array", ARRAYS.values(), ids=ARRAYS.keys())
+@pytest.mark.parametrize("func", FORWARDS.values(), ids=FORWARDS.keys())
+def test_results_equal_numpy_for_every_dtype_and_shape(func, array):
+    try:
+        expected = func(np, array)
+    except Exception as error:                   # NumPy refuses: so must we, the same way
+        with pytest.raises(type(error)):
+            func(np, ad.tensor(array))
+        return
+    out = func(np, ad.tensor(array))
+    assert out.dtype == np.asarray(expected).dtype and out.shape == np.shape(expected)
+    np.testing.assert_array_equal(out.data, expected)

@@ -119,6 +119,8 @@ def pad(array, pad_width, mode: str = "constant", **kwargs) -> Tensor:
         raise TypeError(f"pad: the argument(s) {sorted(unknown)} do not apply to "
                         f"mode={mode!r}")
     pairs = _pairs(pad_width, data.ndim)
+    if data.ndim == 0:                    # nothing to pad, as in NumPy
+        return array if isinstance(array, Tensor) else Tensor(array)
     if mode == "constant":
         return _pad_constant(array, pairs, constant_values=values)
     source = np.pad(np.arange(data.size).reshape(data.shape), pairs, mode=mode, **kwargs)
