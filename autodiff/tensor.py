@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Union
+
 import numpy as np
 
+if TYPE_CHECKING:
+    from .graph import Node
+
 _FLOAT_KINDS = "f"
+
+#: An ``axis`` argument: one axis, several, or all (None).
+Axis = Union[int, tuple[int, ...], None]
 
 
 def _as_array(data, dtype):
@@ -77,14 +85,14 @@ class Tensor:
 
     # ----- attributes ----------------------------------------------------------
     @property
-    def name(self):
+    def name(self) -> str | None:
         """A label shown in graphs and messages (``None`` if unnamed)."""
         if self._name is None and self._node is not None:
             return self._node.name
         return self._name
 
     @name.setter
-    def name(self, value):
+    def name(self, value: str | None) -> None:
         self._name = value
         if self._node is not None:
             self._node.name = value
@@ -95,28 +103,28 @@ class Tensor:
         return self._node is None or not self.requires_grad
 
     @property
-    def node(self):
+    def node(self) -> Node | None:
         """The tape node that produced this tensor (``None`` for leaves)."""
         return self._node
 
     @property
-    def shape(self):
+    def shape(self) -> tuple[int, ...]:
         return self.data.shape
 
     @property
-    def ndim(self):
+    def ndim(self) -> int:
         return self.data.ndim
 
     @property
-    def size(self):
+    def size(self) -> int:
         return self.data.size
 
     @property
-    def dtype(self):
+    def dtype(self) -> np.dtype:
         return self.data.dtype
 
     @property
-    def T(self):
+    def T(self) -> Tensor:
         return transpose(self)
 
     def __len__(self):
@@ -129,7 +137,7 @@ class Tensor:
         for i in range(len(self)):
             yield self[i]
 
-    def item(self):
+    def item(self) -> float | int | bool:
         """The single value as a Python scalar."""
         if self.data.size != 1:
             raise ValueError(
@@ -137,7 +145,7 @@ class Tensor:
                 f"scalar; this one has shape {self.data.shape}")
         return self.data.item()
 
-    def numpy(self):
+    def numpy(self) -> np.ndarray:
         """The data array (no tape)."""
         return self.data
 
@@ -173,7 +181,8 @@ class Tensor:
         return "tensor(" + body + "".join(", " + e for e in extras) + ")"
 
     # ----- gradients -----------------------------------------------------------
-    def backward(self, grad=None, retain_graph=False, create_graph=False):
+    def backward(self, grad=None, retain_graph: bool = False,
+                 create_graph: bool = False) -> None:
         """Reverse pass: accumulate d(self)/d(leaf) into each leaf's ``.grad``.
 
         ``grad`` is the upstream gradient (the same shape as ``self``); it may be
@@ -201,15 +210,15 @@ class Tensor:
         grad = _root_grad(self, grad, create_graph)
         run_backward(self, grad, retain_graph=retain_graph, create_graph=create_graph)
 
-    def detach(self):
+    def detach(self) -> Tensor:
         """The same data with no history; gradients do not flow through it."""
         return Tensor._make(self.data, None, False)
 
-    def zero_grad(self):
+    def zero_grad(self) -> None:
         """Forget the accumulated gradient (``.grad = None``)."""
         self.grad = None
 
-    def requires_grad_(self, flag=True):
+    def requires_grad_(self, flag: bool = True) -> Tensor:
         """Set ``requires_grad`` on a leaf in place and return it."""
         if self._node is not None and self.requires_grad:
             raise RuntimeError("requires_grad_: only leaf tensors can change requires_grad; "
@@ -322,116 +331,116 @@ class Tensor:
         return getitem(self, key)
 
     # ----- methods mirroring the functions -------------------------------------
-    def exp(self):
+    def exp(self) -> Tensor:
         return exp(self)
 
-    def log(self):
+    def log(self) -> Tensor:
         return log(self)
 
-    def sqrt(self):
+    def sqrt(self) -> Tensor:
         return sqrt(self)
 
-    def abs(self):
+    def abs(self) -> Tensor:
         return abs(self)
 
-    def sin(self):
+    def sin(self) -> Tensor:
         return sin(self)
 
-    def cos(self):
+    def cos(self) -> Tensor:
         return cos(self)
 
-    def tanh(self):
+    def tanh(self) -> Tensor:
         return tanh(self)
 
-    def sigmoid(self):
+    def sigmoid(self) -> Tensor:
         return sigmoid(self)
 
-    def relu(self):
+    def relu(self) -> Tensor:
         return relu(self)
 
-    def leaky_relu(self, slope=0.01):
+    def leaky_relu(self, slope: float = 0.01) -> Tensor:
         return leaky_relu(self, slope)
 
-    def square(self):
+    def square(self) -> Tensor:
         return square(self)
 
-    def reciprocal(self):
+    def reciprocal(self) -> Tensor:
         return reciprocal(self)
 
-    def clip(self, lo=None, hi=None):
+    def clip(self, lo=None, hi=None) -> Tensor:
         return clip(self, lo, hi)
 
-    def round(self):
+    def round(self) -> Tensor:
         return round(self)
 
-    def floor(self):
+    def floor(self) -> Tensor:
         return floor(self)
 
-    def sign(self):
+    def sign(self) -> Tensor:
         return sign(self)
 
-    def sum(self, axis=None, keepdims=False):
+    def sum(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
         return sum(self, axis=axis, keepdims=keepdims)
 
-    def mean(self, axis=None, keepdims=False):
+    def mean(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
         return mean(self, axis=axis, keepdims=keepdims)
 
-    def max(self, axis=None, keepdims=False):
+    def max(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
         return max(self, axis=axis, keepdims=keepdims)
 
-    def min(self, axis=None, keepdims=False):
+    def min(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
         return min(self, axis=axis, keepdims=keepdims)
 
-    def var(self, axis=None, keepdims=False, ddof=0):
+    def var(self, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
         return var(self, axis=axis, keepdims=keepdims, ddof=ddof)
 
-    def std(self, axis=None, keepdims=False, ddof=0):
+    def std(self, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
         return std(self, axis=axis, keepdims=keepdims, ddof=ddof)
 
-    def prod(self, axis=None, keepdims=False):
+    def prod(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
         return prod(self, axis=axis, keepdims=keepdims)
 
-    def cumsum(self, axis=None):
+    def cumsum(self, axis: int | None = None) -> Tensor:
         return cumsum(self, axis)
 
-    def cumprod(self, axis=None):
+    def cumprod(self, axis: int | None = None) -> Tensor:
         return cumprod(self, axis)
 
-    def matmul(self, other):
+    def matmul(self, other) -> Tensor:
         return matmul(self, other)
 
-    def dot(self, other):
+    def dot(self, other) -> Tensor:
         return dot(self, other)
 
-    def reshape(self, *shape):
+    def reshape(self, *shape) -> Tensor:
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = shape[0]
         return reshape(self, shape)
 
-    def transpose(self, *axes):
+    def transpose(self, *axes) -> Tensor:
         if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
             axes = axes[0]
         return transpose(self, axes or None)
 
-    def swapaxes(self, axis1, axis2):
+    def swapaxes(self, axis1: int, axis2: int) -> Tensor:
         return swapaxes(self, axis1, axis2)
 
-    def expand_dims(self, axis):
+    def expand_dims(self, axis: int) -> Tensor:
         return expand_dims(self, axis)
 
-    def squeeze(self, axis=None):
+    def squeeze(self, axis: Axis = None) -> Tensor:
         return squeeze(self, axis)
 
-    def flatten(self):
+    def flatten(self) -> Tensor:
         return flatten(self)
 
-    def ravel(self, order="C"):
+    def ravel(self, order: str = "C") -> Tensor:
         return ravel(self, order)
 
-    def broadcast_to(self, shape):
+    def broadcast_to(self, shape: tuple[int, ...]) -> Tensor:
         return broadcast_to(self, shape)
 
-    def astype(self, dtype):
+    def astype(self, dtype) -> Tensor:
         return astype(self, dtype)
 
     # ----- NumPy interop: np.exp(t), np.sum(t, axis=1), ndarray + t ----------
