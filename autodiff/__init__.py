@@ -28,7 +28,7 @@ from .ops.trig import (
     arctan2, hypot)
 from .ops.exponentials import log2, log10, exp2, logaddexp2
 from .ops.piecewise import (
-    mod, fmod, floor_divide, fmax, fmin, fabs, ceil, trunc, nan_to_num, select)
+    mod, fmod, floor_divide, fmax, fmin, fabs, ceil, trunc, fix, nan_to_num, select)
 from .ops.complex_parts import real, imag, conj
 from .ops.cumulative import cumsum, diff
 from .ops.multiplicative import prod, cumprod

@@ -1,6 +1,7 @@
 """Specs for the NumPy-surface families: trigonometric, exponentials in other bases,
 piecewise, cumulative and multiplicative, statistics, rearranging, copying, diagonals,
-ordering and linspace.  Imported at the end of op_specs.py, whose helpers they use."""
+ordering and linspace.  Imported at the end of op_specs.py, whose helpers they use:
+import op_specs (its SPECS include these), not this module on its own."""
 
 from __future__ import annotations
 

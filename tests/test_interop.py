@@ -128,6 +128,7 @@ NUMPY_SURFACE = [
     ("fmod", lambda t: np.fmod(t, _positive(t.T))), ("fmax", lambda t: np.fmax(t, t.T * 0.5)),
     ("fmin", lambda t: np.fmin(t, 0.1)), ("fabs", lambda t: np.fabs(t)),
     ("ceil", lambda t: np.ceil(t) * t), ("trunc", lambda t: np.trunc(t) + t),
+    ("fix", lambda t: np.fix(t * 3) * t),
     ("nan_to_num", lambda t: np.nan_to_num(t)),
     ("select", lambda t: np.select([_raw(t) > 0, _raw(t) < -1], [t * 2, t * t], default=-t)),
     ("real", lambda t: np.real(t) * 2), ("conj", lambda t: np.conj(t) * 2),

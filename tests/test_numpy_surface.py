@@ -180,6 +180,7 @@ FORWARDS = {
     "fmax": lambda m, x: m.fmax(x, 2), "tan": lambda m, x: m.tan(x),
     "log2": lambda m, x: m.log2(x + 1), "hypot": lambda m, x: m.hypot(x, 2),
     "fabs": lambda m, x: m.fabs(x), "ceil": lambda m, x: m.ceil(x), "exp2": lambda m, x: m.exp2(x),
+    "fix": lambda m, x: m.fix(x), "isposinf": lambda m, x: m.isposinf(x),
     "select": lambda m, x: m.select([x > 1], [x], 0), "repeat": lambda m, x: m.repeat(x, 2),
     "tile": lambda m, x: m.tile(x, 2), "roll": lambda m, x: m.roll(x, 1),
     "flip": lambda m, x: m.flip(x), "nan_to_num": lambda m, x: m.nan_to_num(x),

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..tensor import Tensor
 from .elementwise import where
-from .registry import defop, implements
+from .registry import defop, implements, implements_without_gradient
 
 _BROADCAST_HINT = ("Shapes broadcast when, aligned from the right, each pair of sizes is "
                    "equal or one of them is 1; reshape or expand_dims one operand to fix it")
@@ -98,6 +98,22 @@ trunc = defop(
     doc="x rounded towards zero; zero gradient.\n\n"
         ">>> ad.trunc(ad.tensor([-1.7, 1.7]))\ntensor([-1.,  1.])",
     x=("0", _zero_rule))
+
+
+@implements(np.fix)
+def fix(x, out=None) -> Tensor:
+    """x rounded towards zero, as ``np.fix`` (the same values as ``trunc``); zero gradient.
+
+    >>> ad.fix(ad.tensor([-1.7, 1.7]))
+    tensor([-1.,  1.])
+    """
+    if out is not None:
+        raise TypeError("numpy.fix on a Tensor: the argument(s) ['out'] are not supported "
+                        "by autodiff; call it without them")
+    return trunc(x)
+
+
+implements_without_gradient(np.isposinf, np.isneginf)
 
 
 def _nan_to_num_forward(x, nan=0.0, posinf=None, neginf=None):
