@@ -147,6 +147,10 @@ def test_keywords_that_the_function_handles_itself():
     t = ad.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
     np.testing.assert_array_equal(np.ravel(t, order="F").data, np.ravel(t.data, order="F"))
     np.testing.assert_array_equal(np.ravel(t.T, order="K").data, np.ravel(t.data.T, order="K"))
+    for view in (lambda a: np.flip(a, 1)[:, ::2], lambda a: np.swapaxes(a[None, :, ::-1], 0, 2)):
+        np.testing.assert_array_equal(np.ravel(view(t), order="K").data,
+                                      np.ravel(view(t.data), order="K"))
+        assert ad.gradcheck(lambda s: np.ravel(view(s), order="K"), [t.data])
     samples = np.linspace(t[0, 1], 3.0, 4, dtype=np.float32)
     assert samples.dtype == np.float32
     np.testing.assert_array_equal(samples.data, np.linspace(1.0, 3.0, 4, dtype=np.float32))

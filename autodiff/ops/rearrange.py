@@ -12,6 +12,7 @@ from numpy.lib.array_utils import normalize_axis_index, normalize_axis_tuple
 
 from ..tensor import Tensor
 from .registry import defop, implements
+from .indexing import take
 from .shape import flatten, transpose
 
 
@@ -160,10 +161,10 @@ def ravel(a, order: str = "C") -> Tensor:
             order = "F"
         elif order == "A":
             order = "C"
-        else:
-            raise TypeError(
-                "ravel: order='K' on a tensor whose data is neither C- nor F-contiguous "
-                f"(strides {data.strides}) is not supported; pass order='C' or 'F'")
+        else:                             # memory order of a strided view: gather it
+            layout = np.empty_like(data, dtype=np.intp, order="K")
+            layout[...] = np.arange(data.size).reshape(data.shape)
+            return take(a, np.ravel(layout, order="K"), axis=None)
     if order == "C":
         return flatten(a)
     if order == "F":
