@@ -30,6 +30,21 @@ from .ops.products import inner, outer, tensordot, kron, cross
 from .ops.join import (
     vstack, hstack, column_stack, dstack, append, atleast_1d, atleast_2d, atleast_3d,
     array_split, vsplit, hsplit, dsplit)
+from .ops.trig import (
+    tan, arcsin, arccos, arctan, sinh, cosh, arcsinh, arccosh, arctanh, deg2rad, rad2deg,
+    arctan2, hypot)
+from .ops.exponentials import log2, log10, exp2, logaddexp2
+from .ops.piecewise import (
+    mod, fmod, floor_divide, fmax, fmin, fabs, ceil, trunc, fix, nan_to_num, select)
+from .ops.complex_parts import real, imag, conj
+from .ops.cumulative import cumsum, diff
+from .ops.multiplicative import prod, cumprod
+from .ops.statistics import std, logsumexp
+from .ops.rearrange import (
+    flip, roll, moveaxis, rollaxis, flipud, fliplr, rot90, ravel, fftshift, ifftshift)
+from .ops.replicate import repeat, tile, pad
+from .ops.diagonals import diag, diagonal, trace, tril, triu
+from .ops.ordering import take_along_axis, permute_along_axis, sort, partition
 from . import linalg
 from .function import Function, FunctionCtx, custom_gradient
 from .transforms import grad, value_and_grad, vjp, jacobian, jacrev, hvp

@@ -84,13 +84,28 @@ def arange(start, stop=None, step=1, dtype=None, requires_grad: bool = False) ->
 
 
 def linspace(start, stop, num: int = 50, endpoint: bool = True, dtype=None,
-             requires_grad: bool = False) -> Tensor:
+             requires_grad: bool = False, **numpy_kwargs):
     """``num`` evenly spaced values from ``start`` to ``stop`` (NumPy's default num=50).
+
+    With a Tensor ``start`` or ``stop`` the result is recorded (differentiable in both,
+    as ``np.linspace`` on Tensors); with numbers it is a new leaf.
 
     >>> ad.linspace(0.0, 1.0, 3)
     tensor([0. , 0.5, 1. ])
+    >>> ad.linspace(0, 1, 3, requires_grad=True).requires_grad
+    True
     """
-    return _make(np.linspace(start, stop, num, endpoint=endpoint, dtype=dtype), requires_grad)
+    if isinstance(start, Tensor) or isinstance(stop, Tensor):
+        if requires_grad:
+            raise TypeError("linspace: requires_grad=True is for a new leaf; with a Tensor "
+                            "start or stop the result is already recorded")
+        from .ops.ranges import linspace as recorded_linspace
+        return recorded_linspace(start, stop, num, endpoint=endpoint, dtype=dtype,
+                                 **numpy_kwargs)
+    values = np.linspace(start, stop, num, endpoint=endpoint, dtype=dtype, **numpy_kwargs)
+    if isinstance(values, tuple):                 # retstep=True
+        return _make(values[0], requires_grad), values[1]
+    return _make(values, requires_grad)
 
 
 def zeros_like(t, dtype=None, requires_grad: bool = False) -> Tensor:

@@ -75,5 +75,12 @@ def array_function(func: Callable, args: tuple, kwargs: dict) -> Any:
     if impl is None:
         raise _unsupported(getattr(func, "__name__", str(func)))
     if kwargs and func not in NO_GRADIENT_FUNCTIONS:
-        kwargs = check_numpy_kwargs(getattr(func, "__name__", str(func)), kwargs, ufunc=False)
+        # An implementation may handle some of the generally unsupported keywords
+        # itself (ravel's order=, linspace's float dtype=): it lists them in numpy_kwargs.
+        handled = getattr(impl, "numpy_kwargs", ())
+        own = {k: v for k, v in kwargs.items() if k in handled}
+        kwargs = check_numpy_kwargs(getattr(func, "__name__", str(func)),
+                                    {k: v for k, v in kwargs.items() if k not in handled},
+                                    ufunc=False)
+        kwargs.update(own)
     return impl(*args, **kwargs)

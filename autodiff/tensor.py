@@ -409,6 +409,18 @@ class Tensor(PyTorchMethods):
     def __rpow__(self, other):
         return _power(other, self)
 
+    def __mod__(self, other):
+        return _mod(self, other)
+
+    def __rmod__(self, other):
+        return _mod(other, self)
+
+    def __floordiv__(self, other):
+        return floor_divide(self, other)
+
+    def __rfloordiv__(self, other):
+        return floor_divide(other, self)
+
     def __matmul__(self, other):
         return _matmul(self, other)
 
@@ -536,6 +548,18 @@ class Tensor(PyTorchMethods):
         axis, keepdims = axis_alias("var", axis, keepdims, dim, keepdim)
         return var(self, axis=axis, keepdims=keepdims, ddof=ddof)
 
+    def std(self, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
+        return std(self, axis=axis, keepdims=keepdims, ddof=ddof)
+
+    def prod(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        return prod(self, axis=axis, keepdims=keepdims)
+
+    def cumsum(self, axis: int | None = None) -> Tensor:
+        return cumsum(self, axis)
+
+    def cumprod(self, axis: int | None = None) -> Tensor:
+        return cumprod(self, axis)
+
     def matmul(self, other) -> Tensor:
         return matmul(self, other)
 
@@ -570,6 +594,9 @@ class Tensor(PyTorchMethods):
             raise ValueError(f"flatten: start_dim={start_dim} comes after end_dim={end_dim} "
                              f"for a tensor of shape {self.shape}")
         return reshape(self, self.shape[:start] + (-1,) + self.shape[end + 1:])
+
+    def ravel(self, order: str = "C") -> Tensor:
+        return ravel(self, order)
 
     def broadcast_to(self, shape: tuple[int, ...]) -> Tensor:
         return broadcast_to(self, shape)
@@ -632,6 +659,11 @@ from .ops.linalg import dot, matmul  # noqa: E402
 from .ops.shape import (  # noqa: E402
     broadcast_to, expand_dims, flatten, reshape, squeeze, swapaxes, transpose)
 from .ops.indexing import getitem  # noqa: E402
+from .ops.piecewise import floor_divide, mod  # noqa: E402
+from .ops.statistics import std  # noqa: E402
+from .ops.multiplicative import cumprod, prod  # noqa: E402
+from .ops.cumulative import cumsum  # noqa: E402
+from .ops.rearrange import ravel  # noqa: E402
 from . import inplace, interop  # noqa: E402
 from .graph import _grad_mode  # noqa: E402
 
@@ -640,3 +672,4 @@ from .graph import _grad_mode  # noqa: E402
 _add, _subtract, _multiply = add._call2, subtract._call2, multiply._call2
 _divide, _power, _matmul = divide._call2, power._call2, matmul._call2
 _negative = negative._call1
+_mod = mod._call2

@@ -420,6 +420,9 @@ SPECS += [
     Spec("cross_entropy", _cross_entropy_case),
 ]
 
+from op_specs_numpy import SPECS as _NUMPY_SURFACE_SPECS  # noqa: E402  (uses the helpers above)
+
+SPECS += _NUMPY_SURFACE_SPECS
 SPECS_BY_NAME = {spec.name: spec for spec in SPECS}
 
 from op_specs_linalg import LINALG_SPECS  # noqa: E402

@@ -167,3 +167,84 @@ def test_numpy_programs_match_autograd(name):
     second = ad.grad(lambda t: ad.sum(ad.grad(scalar(np))(t) ** 2))(x)
     second_ref = autograd.grad(lambda t: anp.sum(autograd.grad(scalar(anp))(t) ** 2))(x)
     np.testing.assert_allclose(second, second_ref, rtol=1e-8, atol=1e-10)
+
+
+# ------------------------------------------------- each NumPy-surface function, one by one
+from autograd.scipy.special import logsumexp as autograd_logsumexp  # noqa: E402
+
+#: (id, input range, f(xp, logsumexp, x)) for every function of the NumPy surface that
+#: autograd differentiates; x is a (3, 4) array drawn from the range.
+SURFACE = [
+    ("tan", (-1.2, 1.2), lambda xp, lse, x: xp.tan(x)),
+    ("arcsin", (-0.9, 0.9), lambda xp, lse, x: xp.arcsin(x)),
+    ("arccos", (-0.9, 0.9), lambda xp, lse, x: xp.arccos(x)),
+    ("arctan", (-2, 2), lambda xp, lse, x: xp.arctan(x)),
+    ("sinh", (-2, 2), lambda xp, lse, x: xp.sinh(x)),
+    ("cosh", (-2, 2), lambda xp, lse, x: xp.cosh(x)),
+    ("arcsinh", (-2, 2), lambda xp, lse, x: xp.arcsinh(x)),
+    ("arccosh", (1.2, 3), lambda xp, lse, x: xp.arccosh(x)),
+    ("arctanh", (-0.9, 0.9), lambda xp, lse, x: xp.arctanh(x)),
+    ("deg2rad", (-2, 2), lambda xp, lse, x: xp.deg2rad(x) + xp.radians(x)),
+    ("rad2deg", (-2, 2), lambda xp, lse, x: xp.rad2deg(x) / 90 + xp.degrees(x) / 90),
+    ("log2", (0.3, 3), lambda xp, lse, x: xp.log2(x)),
+    ("log10", (0.3, 3), lambda xp, lse, x: xp.log10(x)),
+    ("exp2", (-2, 2), lambda xp, lse, x: xp.exp2(x)),
+    ("arctan2", (0.3, 2), lambda xp, lse, x: xp.arctan2(x, x[:1] - 1.0)),
+    ("hypot", (-2, 2), lambda xp, lse, x: xp.hypot(x, x[::-1] + 0.1)),
+    ("logaddexp2", (-2, 2), lambda xp, lse, x: xp.logaddexp2(x, x[:, :1])),
+    ("mod", (-2, 2), lambda xp, lse, x: xp.mod(x, 0.7) + xp.mod(2.5, x[:1] + 3.0)),
+    ("remainder", (-2, 2), lambda xp, lse, x: xp.remainder(x, -x[:, :1] - 2.0)),
+    ("fabs", (0.1, 2), lambda xp, lse, x: xp.fabs(x - 1.05)),
+    ("fmax", (-2, 2), lambda xp, lse, x: xp.fmax(x, x[::-1] * 0.5)),
+    ("fmin", (-2, 2), lambda xp, lse, x: xp.fmin(x, x[::-1] * 0.5)),
+    ("ceil trunc fix", (-2, 2),
+     lambda xp, lse, x: xp.ceil(x) * x + xp.trunc(x) * x * x + xp.fix(2 * x) * x),
+    ("floor_divide", (-2, 2),
+     lambda xp, lse, x: (xp.floor_divide(x, 0.7) + xp.floor_divide(2.0, x)) * x),
+    ("nan_to_num", (-2, 2), lambda xp, lse, x: xp.nan_to_num(x)),
+    ("real conj", (-2, 2), lambda xp, lse, x: xp.real(x) * xp.conj(x)),
+    ("prod", (0.5, 1.5), lambda xp, lse, x: xp.prod(x, axis=1)),
+    ("prod all", (0.5, 1.5), lambda xp, lse, x: xp.prod(x)),
+    ("std", (-2, 2), lambda xp, lse, x: xp.std(x)),
+    ("std ddof", (-2, 2), lambda xp, lse, x: xp.std(x, axis=0, ddof=1)),
+    ("cumsum", (-2, 2), lambda xp, lse, x: xp.cumsum(x, axis=1) + xp.cumsum(x)[:4]),
+    ("logsumexp", (-2, 2), lambda xp, lse, x: lse(x, axis=1, keepdims=True) + lse(x)),
+    ("ravel", (-2, 2), lambda xp, lse, x: xp.ravel(x)),
+    ("moveaxis", (-2, 2), lambda xp, lse, x: xp.moveaxis(x[None], 0, -1)),
+    ("rollaxis", (-2, 2), lambda xp, lse, x: xp.rollaxis(x[None], 2)),
+    ("flipud fliplr", (-2, 2), lambda xp, lse, x: xp.flipud(x) * xp.fliplr(x)),
+    ("rot90", (-2, 2), lambda xp, lse, x: xp.rot90(x) @ xp.rot90(x, 2) + xp.rot90(x, 3)[:, :1]),
+    ("roll", (-2, 2), lambda xp, lse, x: xp.roll(x, 2, axis=1) * xp.roll(x, -5)),
+    ("repeat", (-2, 2), lambda xp, lse, x: xp.repeat(x, 2, axis=1)),
+    ("tile", (-2, 2), lambda xp, lse, x: xp.tile(x, (2, 1, 2))),
+    ("pad", (-2, 2), lambda xp, lse, x: xp.pad(x, ((1, 0), (2, 1)), "constant")),
+    ("diag", (-2, 2),               # autograd's diag rule assumes a square matrix
+     lambda xp, lse, x: xp.diag(x[:, :3], 1)[:, None] * x[:2] + xp.diag(x[0])[:2]),
+    ("trace", (-2, 2), lambda xp, lse, x: xp.trace(x * x, 1)),
+    ("tril triu", (-2, 2), lambda xp, lse, x: xp.tril(x, -1) * 2 + xp.triu(x) * x),
+    ("sort", (-2, 2), lambda xp, lse, x: xp.sort(x[0] * x[1])),
+    ("partition", (-2, 2), lambda xp, lse, x: xp.partition(x[2], 1)),
+    ("diff", (-2, 2), lambda xp, lse, x: xp.diff(x * x, 2, 0) + xp.diff(x)[:1, :1]),
+    ("linspace", (-2, 2), lambda xp, lse, x: xp.linspace(x[0, 0], x[1, 1] * x[2, 2], 5)),
+    ("fftshift", (-2, 2), lambda xp, lse, x: xp.fft.fftshift(x) * x),
+    ("select", (-2, 2), lambda xp, lse, x: xp.select([x > 0.5, x < -1.0], [x * x, -x], 0.5)),
+]
+
+
+@pytest.mark.filterwarnings("ignore:Output seems independent of input")
+@pytest.mark.parametrize("lo, hi, func", [pytest.param(lo, hi, f, id=name)
+                                          for name, (lo, hi), f in SURFACE])
+def test_numpy_surface_matches_autograd(lo, hi, func):
+    x = np.random.default_rng(7).uniform(lo, hi, (3, 4))
+
+    def ours(t):
+        return np.sum(np.sin(3.0 * func(np, ad.logsumexp, t)))
+
+    def theirs(t):
+        return anp.sum(anp.sin(3.0 * func(anp, autograd_logsumexp, t)))
+
+    np.testing.assert_allclose(ad.grad(ours)(x), autograd.grad(theirs)(x), rtol=1e-12,
+                               atol=1e-13)
+    second = ad.grad(lambda s: np.sum(ad.grad(ours)(s) ** 2))(x)
+    second_ref = autograd.grad(lambda s: anp.sum(autograd.grad(theirs)(s) ** 2))(x)
+    np.testing.assert_allclose(second, second_ref, rtol=1e-10, atol=1e-11)

@@ -295,9 +295,9 @@ def test_custom_gradient_with_the_wrong_number_of_gradients(x):
 
 # ---------------------------------------------------------------- NumPy functions
 def test_unsupported_numpy_function_names_it(x):
-    with pytest.raises(TypeError, match=r"^numpy\.cumsum has no differentiable rule in "
+    with pytest.raises(TypeError, match=r"^numpy\.unwrap has no differentiable rule in "
                                         r"autodiff.*t\.detach\(\)"):
-        np.cumsum(x)
+        np.unwrap(x)
 
 
 def test_unsupported_ufunc_method_names_it(x):
@@ -306,8 +306,8 @@ def test_unsupported_ufunc_method_names_it(x):
 
 
 def test_unsupported_ufunc_names_it(x):
-    with pytest.raises(TypeError, match=r"^numpy\.arctan has no differentiable rule"):
-        np.arctan(x)
+    with pytest.raises(TypeError, match=r"^numpy\.spacing has no differentiable rule"):
+        np.spacing(x)
 
 
 def test_numpy_reduction_with_an_unsupported_argument(x):

@@ -82,9 +82,9 @@ def test_comparisons_and_non_differentiable_helpers():
 
 
 @pytest.mark.parametrize("call, name", [
-    (lambda t: np.cumsum(t), "numpy.cumsum"),
-    (lambda t: np.sort(t), "numpy.sort"),
-    (lambda t: np.arctan(t), "numpy.arctan"),
+    (lambda t: np.unwrap(t), "numpy.unwrap"),
+    (lambda t: np.i0(t), "numpy.i0"),
+    (lambda t: np.spacing(t), "numpy.spacing"),
     (lambda t: np.add.reduce(t), "numpy.add.reduce"),
     (lambda t: np.sum(t, out=np.zeros(())), "numpy.sum"),
 ], ids=["cumsum", "sort", "arctan", "add.reduce", "sum with out"])
@@ -99,3 +99,103 @@ def test_asarray_gives_the_raw_data():
     with pytest.warns(ad.TapeDropWarning):
         assert np.asarray(t) is t.data
     assert np.asarray(t.detach()) is t.data
+
+
+def _positive(t):
+    return t * t + 1.5                       # in the domain of log, arccosh, ...
+
+
+def _raw(t):
+    return t.data if isinstance(t, ad.Tensor) else t
+
+
+def _unit(t):
+    return np.tanh(t) * 0.9                  # in (-1, 1): arcsin, arctanh, ...
+
+
+NUMPY_SURFACE = [
+    ("tan", lambda t: np.tan(t)), ("arcsin", lambda t: np.arcsin(_unit(t))),
+    ("arccos", lambda t: np.arccos(_unit(t))), ("arctan", lambda t: np.arctan(t)),
+    ("sinh", lambda t: np.sinh(t)), ("cosh", lambda t: np.cosh(t)),
+    ("arcsinh", lambda t: np.arcsinh(t)), ("arccosh", lambda t: np.arccosh(_positive(t))),
+    ("arctanh", lambda t: np.arctanh(_unit(t))), ("deg2rad", lambda t: np.deg2rad(t)),
+    ("radians", lambda t: np.radians(t)), ("rad2deg", lambda t: np.rad2deg(t)),
+    ("degrees", lambda t: np.degrees(t)), ("arctan2", lambda t: np.arctan2(t, _positive(t.T))),
+    ("hypot", lambda t: np.hypot(t, 0.5)), ("log2", lambda t: np.log2(_positive(t))),
+    ("log10", lambda t: np.log10(_positive(t))), ("exp2", lambda t: np.exp2(t)),
+    ("logaddexp2", lambda t: np.logaddexp2(t, t.T)),
+    ("mod operator", lambda t: t % 0.7 + 5.0 % _positive(t)),
+    ("floor_divide", lambda t: (t // 0.7 + 5.0 // _positive(t) + np.floor_divide(t, 2)) * t),
+    ("mod", lambda t: np.mod(t, -0.7)), ("remainder", lambda t: np.remainder(3.0, _positive(t))),
+    ("fmod", lambda t: np.fmod(t, _positive(t.T))), ("fmax", lambda t: np.fmax(t, t.T * 0.5)),
+    ("fmin", lambda t: np.fmin(t, 0.1)), ("fabs", lambda t: np.fabs(t)),
+    ("ceil", lambda t: np.ceil(t) * t), ("trunc", lambda t: np.trunc(t) + t),
+    ("fix", lambda t: np.fix(t * 3) * t),
+    ("nan_to_num", lambda t: np.nan_to_num(t)),
+    ("select", lambda t: np.select([_raw(t) > 0, _raw(t) < -1], [t * 2, t * t], default=-t)),
+    ("real", lambda t: np.real(t) * 2), ("conj", lambda t: np.conj(t) * 2),
+    ("conjugate", lambda t: np.conjugate(t) + t),
+    ("prod", lambda t: np.prod(t, axis=0)),
+    ("prod keepdims", lambda t: np.prod(t, 1, keepdims=True)),
+    ("std", lambda t: np.std(t)), ("std ddof axis", lambda t: np.std(t, axis=1, ddof=1)),
+    ("cumsum", lambda t: np.cumsum(t)), ("cumsum axis", lambda t: np.cumsum(t, axis=1)),
+    ("cumprod", lambda t: np.cumprod(t, axis=0)), ("diff", lambda t: np.diff(t, n=2, axis=0)),
+    ("diff prepend", lambda t: np.diff(t, prepend=t[:, :1])),
+    ("ravel F", lambda t: np.ravel(t, order="F")), ("method ravel", lambda t: t.ravel()),
+    ("moveaxis", lambda t: np.moveaxis(t[None], 0, -1)), ("rollaxis", lambda t: np.rollaxis(t, 1)),
+    ("flip", lambda t: np.flip(t, 1)), ("flipud", lambda t: np.flipud(t)),
+    ("fliplr", lambda t: np.fliplr(t)), ("rot90", lambda t: np.rot90(t, 3)),
+    ("roll", lambda t: np.roll(t, (1, -1), axis=(0, 1))), ("repeat", lambda t: np.repeat(t, 2, 0)),
+    ("tile", lambda t: np.tile(t, (2, 1, 2))), ("pad", lambda t: np.pad(t, 1)),
+    ("pad wrap", lambda t: np.pad(t, ((0, 2), (1, 1)), mode="wrap")),
+    ("diag", lambda t: np.diag(np.diag(t, 1))), ("diagonal", lambda t: np.diagonal(t, -1)),
+    ("trace", lambda t: np.trace(t)), ("tril", lambda t: np.tril(t, -1)),
+    ("triu", lambda t: np.triu(t)), ("sort", lambda t: np.sort(t, axis=0)),
+    ("sort flattened", lambda t: np.sort(t, axis=None)),
+    ("partition", lambda t: np.partition(t, 1)),
+    ("take_along_axis", lambda t: np.take_along_axis(t, np.argsort(_raw(t), 1), 1)),
+    ("linspace", lambda t: np.linspace(t[0], t[1], 4, axis=1)),
+    ("fftshift", lambda t: np.fft.fftshift(t)), ("ifftshift", lambda t: np.fft.ifftshift(t, 1)),
+]
+
+
+@pytest.mark.parametrize("func", [pytest.param(f, id=name) for name, f in NUMPY_SURFACE])
+def test_numpy_surface_is_recorded_and_matches_numpy(func):
+    data = np.random.default_rng(2).standard_normal((3, 3))
+    out = func(ad.tensor(data, requires_grad=True))
+    assert isinstance(out, ad.Tensor) and out.requires_grad
+    expected = func(data)
+    assert out.dtype == expected.dtype and out.shape == expected.shape
+    np.testing.assert_array_equal(out.data, expected)
+    assert ad.gradcheck(func, [data])
+
+
+def test_imag_of_a_real_tensor_is_zeros_without_gradient():
+    t = ad.tensor([1.0, -2.0], requires_grad=True)
+    out = np.imag(t)
+    assert isinstance(out, ad.Tensor) and not out.requires_grad
+    np.testing.assert_array_equal(out.data, [0.0, 0.0])
+    assert np.real(t) is t and np.conj(t) is t
+
+
+@pytest.mark.parametrize("call, message", [
+    pytest.param(lambda t: np.cumsum(t, dtype=np.float32), "dtype", id="cumsum dtype"),
+    pytest.param(lambda t: np.prod(t, where=t.data > 0), "where", id="prod where"),
+    pytest.param(lambda t: np.std(t, out=np.zeros(())), "out", id="std out"),
+    pytest.param(lambda t: np.tan(t, out=np.zeros(2)), "out", id="tan out"),
+    pytest.param(lambda t: ad.logsumexp(t, b=2.0), "b", id="logsumexp b"),
+    pytest.param(lambda t: ad.logsumexp(t, return_sign=True), "return_sign",
+                 id="logsumexp return_sign"),
+    pytest.param(lambda t: np.pad(t, 1, mode="mean"), "mode='mean'", id="pad mean"),
+    pytest.param(lambda t: np.pad(t, 1, mode="reflect", reflect_type="odd"), "reflect_type",
+                 id="pad odd reflect"),
+    pytest.param(lambda t: np.sort(t, order="x"), "order", id="sort order"),
+    pytest.param(lambda t: np.nan_to_num(t, copy=False), "copy", id="nan_to_num in place"),
+    pytest.param(lambda t: np.linspace(t, 2.0, 3, dtype=int), "dtype", id="linspace int"),
+    pytest.param(lambda t: np.trace(t[None] * t[:, None], dtype=np.float32), "dtype",
+                 id="trace dtype"),
+])
+def test_unsupported_arguments_raise_type_error_naming_them(call, message):
+    t = ad.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(TypeError, match=message.replace("(", r"\(")):
+        call(t)

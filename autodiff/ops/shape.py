@@ -95,13 +95,8 @@ def _flatten_forward(x):
     return np.reshape(x, -1)
 
 
-def _ravel_numpy(a, order="C"):
-    _reject("ravel", order=None if order == "C" else order)
-    return flatten(a)
-
-
 flatten = defop(
-    "flatten", _flatten_forward, numpy={np.ravel: _ravel_numpy},
+    "flatten", _flatten_forward,
     doc="All elements as one axis.\n\n>>> ad.flatten(ad.tensor(np.zeros((2, 3)))).shape\n(6,)",
     x=("reshape(g, x.shape)", lambda xp, g, ans, x: xp.reshape(g, x.shape)))
 

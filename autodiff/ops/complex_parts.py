@@ -1,0 +1,53 @@
+"""np.real, np.imag and np.conj on real Tensors.
+
+Tensors on the tape are real, so these are simple: the real part and the conjugate
+are the tensor itself, and the imaginary part is zeros with no gradient.  A complex
+tensor (which cannot require grad) gets NumPy's result, untracked.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..tensor import Tensor
+from .registry import implements
+
+
+def _is_complex(x):
+    return np.iscomplexobj(x.data if isinstance(x, Tensor) else x)
+
+
+@implements(np.real)
+def real(val) -> Tensor:
+    """The real part: a real tensor itself.
+
+    >>> x = ad.tensor([1.0, 2.0]); ad.real(x) is x
+    True
+    """
+    if _is_complex(val):
+        return Tensor(np.real(val.data if isinstance(val, Tensor) else val))
+    return val if isinstance(val, Tensor) else Tensor(val)
+
+
+@implements(np.imag)
+def imag(val) -> Tensor:
+    """The imaginary part: zeros (with no gradient) for a real tensor.
+
+    >>> ad.imag(ad.tensor([1.0, 2.0]))
+    tensor([0., 0.])
+    """
+    data = val.data if isinstance(val, Tensor) else np.asarray(val)
+    return Tensor(np.imag(data).copy())
+
+
+@implements(np.conjugate)
+def conj(x) -> Tensor:
+    """The complex conjugate: a real tensor itself (``np.conjugate`` is the same).
+
+    >>> x = ad.tensor([1.0, 2.0]); ad.conj(x) is x
+    True
+    """
+    if _is_complex(x):
+        return Tensor(np.conj(x.data if isinstance(x, Tensor) else x))
+    return x if isinstance(x, Tensor) else Tensor(x)
+

@@ -1,0 +1,91 @@
+"""Running sums and differences: cumsum and diff.
+
+The adjoint of a running sum is a running sum from the other end: each input
+contributes to every later output, so its gradient sums ``g`` over those.  ``diff``
+is built from slices and subtraction, so it needs no rule of its own.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..tensor import Tensor
+from .reduce import _reject
+from .registry import defop, implements
+from .shape import concatenate
+
+
+def reverse_cumsum(xp, v, axis):
+    """Sums from the end: out[i] = v[i] + v[i+1] + ... along ``axis``."""
+    return xp.flip(xp.cumsum(xp.flip(v, axis), axis), axis)
+
+
+def _cumsum_forward(x, axis=None):
+    return np.cumsum(x, axis=axis)
+
+
+def _cumsum_rule(xp, g, ans, x, axis=None):
+    if axis is None:                      # the forward ran over x flattened
+        return xp.reshape(reverse_cumsum(xp, g, 0), x.shape)
+    return reverse_cumsum(xp, g, axis)
+
+
+def _cumsum_numpy(a, axis=None, dtype=None, out=None):
+    _reject("cumsum", dtype=dtype, out=out)
+    return cumsum(a, axis)
+
+
+cumsum = defop(
+    "cumsum", _cumsum_forward, numpy={np.cumsum: _cumsum_numpy},
+    hint="axis must be None (running sum over the flattened tensor) or an int in "
+         "[-ndim, ndim)",
+    doc="Running sum along ``axis`` (over the flattened tensor when None).\n\n"
+        ">>> ad.cumsum(ad.tensor([1.0, 2.0, 3.0]))\ntensor([1., 3., 6.])",
+    x=("running sum of g from the end", _cumsum_rule), axis=None)
+
+_NO_VALUE = np._NoValue
+
+
+def _as_tensor(a):
+    return a if isinstance(a, Tensor) else Tensor(a)
+
+
+@implements(np.diff)
+def diff(a, n: int = 1, axis: int = -1, prepend=_NO_VALUE, append=_NO_VALUE) -> Tensor:
+    """The ``n``-th discrete difference along ``axis``, as ``np.diff`` (``prepend``
+    and ``append`` values, which may be Tensors, are joined on first).
+
+    >>> x = ad.tensor([1.0, 4.0, 9.0], requires_grad=True)
+    >>> d = ad.diff(x, prepend=0.0)
+    >>> d.sum().backward(); d, x.grad
+    (tensor([1., 3., 5.], requires_grad=True), array([0., 0., 1.]))
+    """
+    if n == 0:
+        return _as_tensor(a)
+    if n < 0:
+        raise ValueError(f"diff: order must be non-negative but got {n!r}")
+    a = _as_tensor(a)
+    if a.ndim == 0:
+        raise ValueError("diff: requires input that is at least one dimensional")
+    axis = int(np.lib.array_utils.normalize_axis_index(axis, a.ndim))
+    parts = []
+    for extra in (prepend, append):
+        if extra is _NO_VALUE:
+            parts.append(None)
+            continue
+        if np.ndim(extra.data if isinstance(extra, Tensor) else extra) == 0:
+            shape = list(a.shape)
+            shape[axis] = 1
+            extra = _as_tensor(extra).broadcast_to(tuple(shape))
+        parts.append(extra)
+    if parts[0] is not None or parts[1] is not None:
+        pieces = [p for p in (parts[0], a, parts[1]) if p is not None]
+        a = concatenate(pieces, axis=axis)
+    if a.dtype == bool:                   # NumPy takes "differs from the previous" here
+        return Tensor(np.diff(a.data, n=n, axis=axis))
+    later = (slice(None),) * axis + (slice(1, None),)
+    earlier = (slice(None),) * axis + (slice(None, -1),)
+    for _ in range(n):
+        a = a[later] - a[earlier]
+    return a
+

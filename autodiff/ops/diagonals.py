@@ -1,0 +1,104 @@
+"""Diagonals and triangles: diag, diagonal, trace, tril, triu.
+
+``diag`` is an op (it either reads a matrix's diagonal or builds a matrix from a
+vector, and each is the other's adjoint).  ``diagonal`` and ``trace`` are indexing
+and a sum; ``tril``/``triu`` are ``where`` with NumPy's own triangle mask.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..tensor import Tensor
+from .elementwise import where
+from .reduce import sum as _sum
+from .registry import defop, implements
+from .shape import transpose
+
+
+def _values(x):
+    return x.data if isinstance(x, Tensor) else np.asarray(x)
+
+
+def _diagonal_positions(rows, cols, k):
+    """Row and column indices of the k-th diagonal of a rows x cols matrix."""
+    first_row, first_col = max(0, -k), max(0, k)
+    length = max(0, min(rows - first_row, cols - first_col))
+    steps = np.arange(length)
+    return first_row + steps, first_col + steps
+
+
+def _diag_forward(v, k=0):
+    return np.diag(v, k)
+
+
+def _diag_rule(xp, g, ans, v, k=0):
+    if v.ndim == 1:                       # built a matrix: read its diagonal back
+        return g[_diagonal_positions(*ans.shape, k)]
+    return xp.index_add(g, v.shape, _diagonal_positions(*v.shape, k))
+
+
+diag = defop(
+    "diag", _diag_forward, numpy={np.diag: lambda v, k=0: diag(v, k)},
+    hint="diag takes a 1-d tensor (to build a matrix) or a 2-d one (to read a diagonal)",
+    doc="The k-th diagonal of a matrix, or a matrix with a vector on its k-th diagonal "
+        "(``np.diag``).\n\n>>> ad.diag(ad.tensor([1.0, 2.0]))\ntensor([[1., 0.],\n"
+        "        [0., 2.]])",
+    v=("the k-th diagonal of g, or g placed on it", _diag_rule), k=None)
+
+
+@implements(np.diagonal)
+def diagonal(a, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
+    """The diagonal of the (axis1, axis2) planes, as the last axis (``np.diagonal``).
+
+    >>> ad.diagonal(ad.tensor([[1.0, 2.0], [3.0, 4.0]]))
+    tensor([1., 4.])
+    """
+    data = _values(a)
+    np.diagonal(data, offset, axis1, axis2)          # NumPy's checks and messages
+    axis1 %= data.ndim
+    axis2 %= data.ndim
+    order = [i for i in range(data.ndim) if i not in (axis1, axis2)] + [axis1, axis2]
+    planes = transpose(a, tuple(order))
+    rows, cols = _diagonal_positions(data.shape[axis1], data.shape[axis2], offset)
+    return planes[..., rows, cols]
+
+
+@implements(np.trace)
+def trace(a, offset: int = 0, axis1: int = 0, axis2: int = 1, dtype=None, out=None) -> Tensor:
+    """The sum along a diagonal, as ``np.trace``.
+
+    >>> ad.trace(ad.tensor([[1.0, 2.0], [3.0, 4.0]]))
+    tensor(5.)
+    """
+    if dtype is not None or out is not None:
+        raise TypeError("trace: the arguments dtype= and out= are not supported; convert "
+                        "with ad.astype before, and use the returned tensor")
+    return _sum(diagonal(a, offset, axis1, axis2), axis=-1)
+
+
+@implements(np.tril)
+def tril(m, k: int = 0) -> Tensor:
+    """Zeros above the k-th diagonal (of the last two axes), as ``np.tril``.
+
+    >>> ad.tril(ad.tensor([[1.0, 2.0], [3.0, 4.0]]))
+    tensor([[1., 0.],
+            [3., 4.]])
+    """
+    data = _values(m)
+    mask = np.tri(*data.shape[-2:], k=k, dtype=bool)
+    return where(mask, m, np.zeros(1, data.dtype))
+
+
+@implements(np.triu)
+def triu(m, k: int = 0) -> Tensor:
+    """Zeros below the k-th diagonal (of the last two axes), as ``np.triu``.
+
+    >>> ad.triu(ad.tensor([[1.0, 2.0], [3.0, 4.0]]))
+    tensor([[1., 2.],
+            [0., 4.]])
+    """
+    data = _values(m)
+    mask = np.tri(*data.shape[-2:], k=k - 1, dtype=bool)
+    return where(mask, np.zeros(1, data.dtype), m)
+

@@ -1,0 +1,135 @@
+"""Ordering: sort and partition (a permutation of each lane), and take_along_axis.
+
+``sort`` and ``partition`` reorder each lane of ``x`` by the permutation NumPy's
+argsort / argpartition returns (``permute_along_axis``), so the gradient of each
+output goes back to the input it came from: the inverse permutation, a gather.
+Where values tie, the permutation picks one order of the tied entries and each gets
+the gradient of the position it was put in (a valid one-sided derivative; sort is
+not differentiable at ties).  ``take_along_axis`` may repeat indices, so its
+backward is a scatter-add.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..tensor import Tensor
+from .registry import defop, implements
+from .shape import flatten
+
+
+def _values(x):
+    return x.data if isinstance(x, Tensor) else np.asarray(x)
+
+
+def _along_axis_key(shape, indices, axis):
+    """The full NumPy index that take_along_axis(x, indices, axis) reads."""
+    key = []
+    for dim, size in enumerate(shape):
+        if dim == axis:
+            key.append(indices)
+        else:
+            fancy = [1] * len(shape)
+            fancy[dim] = size
+            key.append(np.arange(size).reshape(fancy))
+    return tuple(key)
+
+
+def _take_along_axis_forward(x, indices, axis=-1):
+    return np.take_along_axis(x, indices, axis)
+
+
+def _take_along_axis_rule(xp, g, ans, x, indices, axis=-1):
+    if axis is None:
+        return xp.reshape(xp.index_add(g, (x.size,), indices), x.shape)
+    axis %= x.ndim
+    key = _along_axis_key(x.shape, indices, axis)
+    # The other axes of indices may be size 1 and broadcast: scatter from g's shape.
+    return xp.index_add(g, x.shape, key)
+
+
+_take_along_axis = defop(
+    "take_along_axis", _take_along_axis_forward, scatters=True, index_inputs={1: "indices"},
+    hint="indices must have the same number of dimensions as x and be integers in "
+         "[-n, n) for an axis of size n",
+    x=("index_add(zeros(x.shape), indices along axis, g)", _take_along_axis_rule),
+    indices=None, axis=None)
+
+
+def _inverse_permutation(permutation, axis):
+    inverse = np.empty_like(permutation)
+    positions = np.arange(permutation.shape[axis]).reshape(
+        (-1,) + (1,) * (permutation.ndim - 1 - axis))
+    np.put_along_axis(inverse, permutation, np.broadcast_to(positions, permutation.shape),
+                      axis)
+    return inverse
+
+
+def _permute_rule(xp, g, ans, x, permutation, axis):
+    axis %= x.ndim
+    return xp.permute_along_axis(g, _inverse_permutation(permutation, axis), axis)
+
+
+permute_along_axis = defop(
+    "permute_along_axis", _take_along_axis_forward, index_inputs={1: "permutation"},
+    doc="Reorder each lane along ``axis`` by ``permutation`` (an argsort result: every "
+        "lane a permutation of 0..n-1); the gradient reorders g back.\n\n"
+        ">>> x = ad.tensor([3.0, 1.0, 2.0])\n"
+        ">>> ad.permute_along_axis(x, np.argsort(x.data), 0)\ntensor([1., 2., 3.])",
+    x=("permute_along_axis(g, inverse permutation, axis)", _permute_rule),
+    permutation=None, axis=None)
+
+
+@implements(np.take_along_axis)
+def take_along_axis(arr, indices, axis=-1) -> Tensor:
+    """Pick entries along ``axis`` by matching index arrays, as
+    ``np.take_along_axis``; repeated indices accumulate in the gradient.
+
+    >>> x = ad.tensor([[3.0, 1.0, 2.0]], requires_grad=True)
+    >>> y = ad.take_along_axis(x, np.array([[1, 1]]), axis=1)
+    >>> y.sum().backward(); y, x.grad
+    (tensor([[1., 1.]], requires_grad=True), array([[0., 2., 0.]]))
+    """
+    indices = _values(indices)
+    if indices.dtype.kind not in "iu":
+        raise TypeError(f"take_along_axis: indices must be integers, not {indices.dtype}")
+    return _take_along_axis(arr, indices, axis=axis)
+
+
+def _check_no_order(name, order):
+    if order is not None:
+        raise TypeError(f"{name}: order= (sorting structured arrays by field) is not "
+                        "supported on tensors")
+
+
+@implements(np.sort)
+def sort(a, axis=-1, kind=None, order=None, *, stable=None) -> Tensor:
+    """Sorted copy along ``axis`` (flattened when None), as ``np.sort``; each output's
+    gradient goes back to the input it came from.
+
+    >>> x = ad.tensor([3.0, 1.0, 2.0], requires_grad=True)
+    >>> y = ad.sort(x)
+    >>> (y * ad.tensor([1.0, 10.0, 100.0])).sum().backward(); y, x.grad
+    (tensor([1., 2., 3.], requires_grad=True), array([100.,   1.,  10.]))
+    """
+    _check_no_order("sort", order)
+    if axis is None:
+        a, axis = flatten(a), -1
+    permutation = np.argsort(_values(a), axis=axis, kind=kind, stable=stable)
+    return permute_along_axis(a, permutation, axis)
+
+
+@implements(np.partition)
+def partition(a, kth, axis=-1, kind="introselect", order=None) -> Tensor:
+    """Entries rearranged so that position ``kth`` holds the value it would hold when
+    sorted, smaller ones before it and larger after (``np.partition``).
+
+    >>> ad.partition(ad.tensor([3.0, 1.0, 2.0]), 0)[0]
+    tensor(1.)
+    """
+    _check_no_order("partition", order)
+    if axis is None:
+        a, axis = flatten(a), -1
+    permutation = np.argpartition(_values(a), kth, axis=axis, kind=kind)
+    return permute_along_axis(a, permutation, axis)
+

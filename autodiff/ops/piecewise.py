@@ -1,0 +1,180 @@
+"""Piecewise functions: remainders, NaN-ignoring extremes, rounding, cleaning, select.
+
+Their derivatives are constant on each piece: ``mod`` and ``fmod`` pass ``g`` to the
+dividend and ``-g * floor(a / b)`` (``trunc`` for fmod) to the divisor; at the jumps,
+where ``a / b`` is an integer, they are not differentiable and the rule gives the
+one-sided value of the piece the forward chose.  ``floor_divide`` (``//``), ``ceil``
+and ``trunc`` have zero gradient, like ``floor``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..tensor import Tensor
+from .elementwise import where
+from .registry import defop, implements, implements_without_gradient
+
+_BROADCAST_HINT = ("Shapes broadcast when, aligned from the right, each pair of sizes is "
+                   "equal or one of them is 1; reshape or expand_dims one operand to fix it")
+
+
+def _values(x):
+    """The array behind x: piece indices and masks are constants of the rule."""
+    return x.data if isinstance(x, Tensor) else np.asarray(x)
+
+
+def _zero_rule(xp, g, ans, x, *args, **kwargs):
+    return xp.zeros_like(g)
+
+
+def _mod_grad_b(xp, g, ans, a, b):
+    return -g * np.floor(_values(a) / _values(b))
+
+
+def _fmod_grad_b(xp, g, ans, a, b):
+    return -g * np.trunc(_values(a) / _values(b))
+
+
+mod = defop(
+    "mod", np.remainder, hint=_BROADCAST_HINT, numpy=np.remainder,
+    singular=[(lambda a, b: b == 0, "a remainder by 0 is NaN; keep the divisor away from 0")],
+    doc="Remainder with the sign of the divisor, ``a % b`` (``np.remainder`` is the same).\n\n"
+        ">>> ad.mod(ad.tensor([5.5, -5.5]), 2.0)\ntensor([1.5, 0.5])",
+    a=("g", lambda xp, g, ans, a, b: g),
+    b=("-g * floor(a / b)", _mod_grad_b))
+
+fmod = defop(
+    "fmod", np.fmod, hint=_BROADCAST_HINT, numpy=np.fmod,
+    singular=[(lambda a, b: b == 0, "fmod by 0 is NaN; keep the divisor away from 0")],
+    doc="Remainder with the sign of the dividend (C's fmod).\n\n"
+        ">>> ad.fmod(ad.tensor([5.5, -5.5]), 2.0)\ntensor([ 1.5, -1.5])",
+    a=("g", lambda xp, g, ans, a, b: g),
+    b=("-g * trunc(a / b)", _fmod_grad_b))
+
+
+def _chosen_rule(first):
+    """fmax/fmin: g to the operand the output equals (NaN loses), g/2 each on a tie."""
+    def rule(xp, g, ans, a, b):
+        chosen = _values(ans) == _values(a if first else b)
+        tie = _values(a) == _values(b)
+        return xp.where(tie, g / 2, xp.where(chosen, g, 0))
+    return rule
+
+
+fmax = defop(
+    "fmax", np.fmax, hint=_BROADCAST_HINT, numpy=np.fmax,
+    zeroes="gives zero gradient where the other operand wins",
+    doc="Elementwise maximum that ignores NaN; ties split the gradient evenly.\n\n"
+        ">>> ad.fmax(ad.tensor([1.0, np.nan]), 0.5)\ntensor([1. , 0.5])",
+    a=("g where ans == a (g/2 on a tie)", _chosen_rule(True)),
+    b=("g where ans == b (g/2 on a tie)", _chosen_rule(False)))
+
+fmin = defop(
+    "fmin", np.fmin, hint=_BROADCAST_HINT, numpy=np.fmin,
+    zeroes="gives zero gradient where the other operand wins",
+    doc="Elementwise minimum that ignores NaN; ties split the gradient evenly.\n\n"
+        ">>> ad.fmin(ad.tensor([1.0, np.nan]), 0.5)\ntensor([0.5, 0.5])",
+    a=("g where ans == a (g/2 on a tie)", _chosen_rule(True)),
+    b=("g where ans == b (g/2 on a tie)", _chosen_rule(False)))
+
+fabs = defop(
+    "fabs", np.fabs, numpy=np.fabs, zeroes="has zero gradient at 0",
+    doc="|x| for real x; the gradient at 0 is 0.\n\n>>> ad.fabs(ad.tensor([-2.0]))\ntensor([2.])",
+    x=("g * sign(x)", lambda xp, g, ans, x: g * np.sign(_values(x))))
+floor_divide = defop(
+    "floor_divide", np.floor_divide, hint=_BROADCAST_HINT, numpy=np.floor_divide,
+    zero_grad_ae=True,
+    doc="floor(a / b), ``a // b``; zero gradient (it is constant between its jumps).\n\n"
+        ">>> ad.floor_divide(ad.tensor([5.5, -5.5]), 2.0)\ntensor([ 2., -3.])",
+    a=("0", lambda xp, g, ans, a, b: xp.zeros_like(g)),
+    b=("0", lambda xp, g, ans, a, b: xp.zeros_like(g)))
+ceil = defop(
+    "ceil", np.ceil, numpy=np.ceil, zero_grad_ae=True,
+    doc="Smallest integer >= x; zero gradient.\n\n>>> ad.ceil(ad.tensor([1.2]))\ntensor([2.])",
+    x=("0", _zero_rule))
+trunc = defop(
+    "trunc", np.trunc, numpy=np.trunc, zero_grad_ae=True,
+    doc="x rounded towards zero; zero gradient.\n\n"
+        ">>> ad.trunc(ad.tensor([-1.7, 1.7]))\ntensor([-1.,  1.])",
+    x=("0", _zero_rule))
+
+
+@implements(np.fix)
+def fix(x, out=None) -> Tensor:
+    """x rounded towards zero, as ``np.fix`` (the same values as ``trunc``); zero gradient.
+
+    >>> ad.fix(ad.tensor([-1.7, 1.7]))
+    tensor([-1.,  1.])
+    """
+    if out is not None:
+        raise TypeError("numpy.fix on a Tensor: the argument(s) ['out'] are not supported "
+                        "by autodiff; call it without them")
+    return trunc(x)
+
+
+implements_without_gradient(np.isposinf, np.isneginf)
+
+
+def _nan_to_num_forward(x, nan=0.0, posinf=None, neginf=None):
+    return np.nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf)
+
+
+_nan_to_num = defop(
+    "nan_to_num", _nan_to_num_forward,
+    zeroes="gives zero gradient to the NaN and inf entries it replaced",
+    doc="NaN and ±inf replaced by finite numbers; the gradient is g where x is finite, "
+        "else 0.\n\n>>> ad.nan_to_num(ad.tensor([np.nan, 1.0]))\ntensor([0., 1.])",
+    x=("where(isfinite(x), g, 0)",
+       lambda xp, g, ans, x, **replacements: xp.where(np.isfinite(_values(x)), g, 0)),
+    nan=None, posinf=None, neginf=None)
+
+
+@implements(np.nan_to_num)
+def nan_to_num(x, copy: bool = True, nan: float = 0.0, posinf=None, neginf=None) -> Tensor:
+    """Replace NaN by ``nan`` and ±inf by ``posinf``/``neginf`` (the largest finite
+    values by default), as ``np.nan_to_num``; the replaced entries get no gradient.
+
+    >>> x = ad.tensor([np.nan, np.inf, 2.0], requires_grad=True)
+    >>> y = ad.nan_to_num(x, posinf=9.0)
+    >>> y.sum().backward(); y, x.grad
+    (tensor([0., 9., 2.], requires_grad=True), array([0., 0., 1.]))
+    """
+    if not copy:
+        raise TypeError("nan_to_num: copy=False would change the tensor in place, which a "
+                        "tensor does not allow; call it with copy=True (the default)")
+    for name, value in (("nan", nan), ("posinf", posinf), ("neginf", neginf)):
+        if isinstance(value, Tensor):
+            raise TypeError(f"nan_to_num: {name}= must be a number, not a Tensor (the "
+                            "replacement values get no gradient)")
+    return _nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf)
+
+
+@implements(np.select)
+def select(condlist, choicelist, default=0) -> Tensor:
+    """``choicelist[i]`` where ``condlist[i]`` is the first true condition, else
+    ``default``, as ``np.select``; each choice gets the gradient where it was picked.
+
+    >>> x = ad.tensor([-2.0, 0.5, 3.0], requires_grad=True)
+    >>> y = ad.select([x < 0, x < 1], [-x, x * x], default=1.0)
+    >>> y.sum().backward(); y, x.grad
+    (tensor([2.  , 0.25, 1.  ], requires_grad=True), array([-1.,  1.,  0.]))
+    """
+    condlist, choicelist = list(condlist), list(choicelist)
+    if len(condlist) != len(choicelist):
+        raise ValueError(f"select: {len(condlist)} conditions but {len(choicelist)} "
+                         "choices; pass one choice per condition")
+    if not condlist:
+        raise ValueError("select: condlist is empty; pass at least one condition")
+    for i, cond in enumerate(condlist):
+        dtype = _values(cond).dtype
+        if dtype.kind != "b":
+            raise TypeError(f"select: condition {i} has dtype {dtype}, not bool; "
+                            "compare first, e.g. x > 0")
+    result = default
+    for cond, choice in zip(reversed(condlist), reversed(choicelist)):
+        result = where(cond, choice, result)
+    if not isinstance(result, Tensor):
+        result = Tensor(result)
+    return result
+

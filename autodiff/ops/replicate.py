@@ -1,0 +1,128 @@
+"""Copying elements: repeat, tile and pad.  The gradient of a copy is the sum of the
+gradients of its copies.
+
+``repeat`` and the copying modes of ``pad`` are gathers (``take``) with an index
+array computed by NumPy itself (``np.repeat``/``np.pad`` applied to the positions),
+so their results equal NumPy's and their backward is take's scatter-add.  ``tile``
+is a reshape, a broadcast and a reshape.  Constant padding is an op whose gradient
+is the middle slice of ``g``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..tensor import Tensor
+from .indexing import take
+from .registry import defop, implements
+from .shape import broadcast_to, reshape
+
+
+def _values(x):
+    return x.data if isinstance(x, Tensor) else np.asarray(x)
+
+
+@implements(np.repeat)
+def repeat(a, repeats, axis=None) -> Tensor:
+    """Repeat each element ``repeats`` times along ``axis`` (flattened when None), as
+    ``np.repeat``; the gradient of an element sums over its copies.
+
+    >>> x = ad.tensor([1.0, 2.0], requires_grad=True)
+    >>> y = ad.repeat(x, [1, 3])
+    >>> y.sum().backward(); y, x.grad
+    (tensor([1., 2., 2., 2.], requires_grad=True), array([1., 3.]))
+    """
+    data = _values(a)
+    repeats = _values(repeats)
+    n = data.size if axis is None else data.shape[
+        np.lib.array_utils.normalize_axis_index(axis, data.ndim)]
+    source = np.repeat(np.arange(n), repeats)
+    return take(a, source, axis=axis)
+
+
+@implements(np.tile)
+def tile(A, reps) -> Tensor:
+    """Repeat the whole tensor ``reps`` times along each axis, as ``np.tile``.
+
+    >>> ad.tile(ad.tensor([1.0, 2.0]), 2)
+    tensor([1., 2., 1., 2.])
+    """
+    reps = tuple(int(r) for r in np.atleast_1d(_values(reps)))
+    shape = _values(A).shape
+    ndim = max(len(shape), len(reps))
+    shape = (1,) * (ndim - len(shape)) + shape
+    reps = (1,) * (ndim - len(reps)) + reps
+    if any(r < 0 for r in reps):
+        raise ValueError(f"tile: negative repetitions {reps} are not allowed")
+    interleaved = tuple(n for size in shape for n in (1, size))
+    copies = tuple(n for r, size in zip(reps, shape) for n in (r, size))
+    out = broadcast_to(reshape(A, interleaved), copies)
+    return reshape(out, tuple(r * size for r, size in zip(reps, shape)))
+
+
+def _pairs(pad_width, ndim):
+    pairs = np.broadcast_to(np.asarray(pad_width), (ndim, 2))
+    if pairs.dtype.kind not in "iu":
+        raise TypeError(f"pad: pad_width must be integers, got {pairs.dtype}")
+    if (pairs < 0).any():
+        raise ValueError("pad: index can't contain negative values")
+    return tuple((int(b), int(e)) for b, e in pairs)
+
+
+def _pad_constant_forward(x, pad_width, constant_values=0):
+    return np.pad(x, pad_width, mode="constant", constant_values=constant_values)
+
+
+def _pad_constant_rule(xp, g, ans, x, pad_width, constant_values=0):
+    return g[tuple(slice(b, b + n) for (b, _), n in zip(pad_width, x.shape))]
+
+
+_pad_constant = defop(
+    "pad", _pad_constant_forward,
+    doc="Pad with a constant (NumPy's mode='constant'); the gradient is the middle of g.\n\n"
+        ">>> ad.pad(ad.tensor([1.0, 2.0]), 1)\ntensor([0., 1., 2., 0.])",
+    x=("g without the padding", _pad_constant_rule), pad_width=None, constant_values=None)
+
+#: Modes in which every padded entry is a copy of an input entry.
+_COPYING_MODES = ("edge", "reflect", "symmetric", "wrap")
+
+
+@implements(np.pad)
+def pad(array, pad_width, mode: str = "constant", **kwargs) -> Tensor:
+    """Pad like ``np.pad``: mode 'constant' (``constant_values`` are numbers, without
+    gradient) and the copying modes 'edge', 'reflect', 'symmetric', 'wrap' (gradients
+    of the copies add up).  Other modes raise ``TypeError``.
+
+    >>> x = ad.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    >>> y = ad.pad(x, (2, 1), mode="reflect")
+    >>> y.sum().backward(); y, x.grad
+    (tensor([3., 2., 1., 2., 3., 2.], requires_grad=True), array([1., 3., 2.]))
+    """
+    data = _values(array)
+    if mode == "constant":
+        unknown = set(kwargs) - {"constant_values"}
+        values = kwargs.get("constant_values", 0)
+        if isinstance(values, Tensor):
+            raise TypeError("pad: constant_values must be numbers, not a Tensor (the "
+                            "padding gets no gradient); pass constant_values=t.item() or "
+                            "join tensors with ad.concatenate")
+    elif mode in _COPYING_MODES:
+        unknown = set(kwargs) - {"reflect_type"}
+        if kwargs.get("reflect_type", "even") != "even":
+            raise TypeError(f"pad: reflect_type={kwargs['reflect_type']!r} computes new "
+                            "values, which is not supported; use reflect_type='even'")
+    else:
+        raise TypeError(
+            f"pad: mode={mode!r} is not supported on tensors; use 'constant', 'edge', "
+            "'reflect', 'symmetric' or 'wrap'")
+    if unknown:
+        raise TypeError(f"pad: the argument(s) {sorted(unknown)} do not apply to "
+                        f"mode={mode!r}")
+    pairs = _pairs(pad_width, data.ndim)
+    if data.ndim == 0:                    # nothing to pad, as in NumPy
+        return array if isinstance(array, Tensor) else Tensor(array)
+    if mode == "constant":
+        return _pad_constant(array, pairs, constant_values=values)
+    source = np.pad(np.arange(data.size).reshape(data.shape), pairs, mode=mode, **kwargs)
+    return take(array, source, axis=None)
+

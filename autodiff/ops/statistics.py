@@ -1,0 +1,93 @@
+"""Reductions that normalise: the standard deviation and log-sum-exp.
+
+``std`` has its own rule rather than ``sqrt(var)`` so that its degenerate cases are
+stated, not stumbled into: with ``ddof >= n`` the forward is NaN or inf (NumPy warns)
+and the gradient is NaN; with one value per lane (n = 1) the std is constantly 0 and
+so is its gradient; where n > 1 values along the reduced axes are all equal the std
+is 0, not differentiable (as ``sqrt`` at 0), and the gradient is NaN, as in PyTorch.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..tensor import Tensor
+from .reduce import _AXIS_HINT, _count, _kept_shape, _reject
+from .registry import defop
+
+
+def _std_forward(x, axis=None, keepdims=False, ddof=0):
+    return np.std(x, axis=axis, keepdims=keepdims, ddof=ddof)
+
+
+def _std_rule(xp, g, ans, x, axis=None, keepdims=False, ddof=0):
+    kept = _kept_shape(x.shape, axis)
+    spread = xp.reshape(g, kept)
+    dof = _count(x.shape, axis) - ddof
+    if dof <= 0:                          # the forward divided by zero or less
+        return xp.broadcast_to(spread, x.shape) * np.nan
+    if dof + ddof == 1:                   # one value per lane: std is constantly 0
+        return xp.zeros_like(x)
+    centered = x - xp.mean(x, axis=axis, keepdims=True)
+    return centered * (spread / (xp.reshape(ans, kept) * dof))
+
+
+_NO_VALUE = np._NoValue
+
+
+def _std_numpy(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=_NO_VALUE,
+               mean=_NO_VALUE, correction=_NO_VALUE):
+    _reject("std", dtype=dtype, out=out, where=None if where is _NO_VALUE else where,
+            mean=None if mean is _NO_VALUE else mean,
+            correction=None if correction is _NO_VALUE else correction)
+    return std(a, axis=axis, keepdims=bool(keepdims), ddof=ddof)
+
+
+std = defop(
+    "std", _std_forward, hint=_AXIS_HINT, numpy={np.std: _std_numpy},
+    doc="Standard deviation over ``axis`` (``ddof`` as in NumPy).\n\n"
+        "The gradient is NaN where all values are equal (std = 0) or ``ddof >= n``.\n\n"
+        ">>> ad.std(ad.tensor([1.0, 3.0]))\ntensor(1.)",
+    x=("g * (x - mean(x)) / ((n - ddof) * ans)", _std_rule),
+    axis=None, keepdims=None, ddof=None)
+
+
+def _logsumexp_forward(x, axis=None, keepdims=False):
+    x = np.asarray(x)
+    peak = np.max(x, axis=axis, keepdims=True, initial=-np.inf)
+    peak = np.where(np.isfinite(peak), peak, 0)       # all -inf, or inf: shift by 0
+    total = np.sum(np.exp(x - peak), axis=axis, keepdims=True)
+    out = np.log(total) + peak
+    if not keepdims:
+        out = np.squeeze(out, axis=axis) if axis is not None else out.reshape(())
+    return out
+
+
+def _logsumexp_rule(xp, g, ans, x, axis=None, keepdims=False):
+    kept = _kept_shape(x.shape, axis)
+    return xp.reshape(g, kept) * xp.exp(x - xp.reshape(ans, kept))
+
+
+_logsumexp = defop(
+    "logsumexp", _logsumexp_forward, hint=_AXIS_HINT,
+    doc="log(sum(exp(x))) over ``axis``, shifted by the maximum so it cannot overflow.\n\n"
+        ">>> ad.logsumexp(ad.tensor([1000.0, 1000.0]))\ntensor(1000.69314718)",
+    x=("g * exp(x - ans)", _logsumexp_rule), axis=None, keepdims=None)
+
+
+def logsumexp(x, axis=None, keepdims: bool = False, **unsupported) -> Tensor:
+    """``log(sum(exp(x), axis))`` computed without overflow (the max is subtracted
+    first), as ``scipy.special.logsumexp``; the gradient is ``softmax(x)`` along axis.
+
+    >>> x = ad.tensor([0.0, np.log(3.0)], requires_grad=True)
+    >>> y = ad.logsumexp(x)
+    >>> y.backward(); y, x.grad
+    (tensor(1.38629436, requires_grad=True), array([0.25, 0.75]))
+    """
+    if unsupported:
+        raise TypeError(
+            f"logsumexp: the argument(s) {sorted(unsupported)} are not supported (only x, "
+            "axis and keepdims); for weights b write ad.logsumexp(x + ad.log(b)), and "
+            "signs are not available")
+    return _logsumexp(x, axis=axis, keepdims=bool(keepdims))
+

@@ -1,0 +1,105 @@
+"""Trigonometric and hyperbolic functions, their inverses, and angle conversions.
+
+``sin``, ``cos`` and ``tanh`` live in ``elementwise``; this module adds the rest of
+NumPy's trigonometric ufuncs.  Each rule is the derivative from the textbook, written
+with the output (``ans``) where that saves a function call.  The inverse functions
+are not differentiable at the ends of their domain (``arcsin`` and ``arccos`` at ±1,
+``arccosh`` at 1, ``arctanh`` at ±1): there the gradient is ±inf, as in NumPy's
+limits, and NaN outside the domain, where the forward is NaN too.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .registry import defop
+
+_BROADCAST_HINT = ("Shapes broadcast when, aligned from the right, each pair of sizes is "
+                   "equal or one of them is 1; reshape or expand_dims one operand to fix it")
+
+_DEGREES_PER_RADIAN = 180.0 / np.pi
+_RADIANS_PER_DEGREE = np.pi / 180.0
+
+
+def _unary(name, forward, formula, rule, doc, numpy=None, **fields):
+    return defop(name, forward, doc=doc, numpy=forward if numpy is None else numpy,
+                 x=(formula, rule), **fields)
+
+
+def _outside(lo, hi, name):
+    return [(lambda x: (x < lo) | (x > hi),
+             f"{name} of a number outside [{lo}, {hi}] is NaN; keep the input in the domain "
+             "(e.g. clip it first)")]
+
+
+tan = _unary(
+    "tan", np.tan, "g * (1 + ans**2)", lambda xp, g, ans, x: g * (1 + ans * ans),
+    "Tangent.\n\n>>> ad.tan(ad.tensor([0.0, np.pi / 4]))\ntensor([0., 1.])")
+arcsin = _unary(
+    "arcsin", np.arcsin, "g / sqrt(1 - x**2)",
+    lambda xp, g, ans, x: g / xp.sqrt(1 - x * x),
+    "Inverse sine, in [-pi/2, pi/2].\n\n>>> ad.arcsin(ad.tensor([0.0, 1.0]))\n"
+    "tensor([0.        , 1.57079633])", singular=_outside(-1, 1, "arcsin"))
+arccos = _unary(
+    "arccos", np.arccos, "-g / sqrt(1 - x**2)",
+    lambda xp, g, ans, x: -g / xp.sqrt(1 - x * x),
+    "Inverse cosine, in [0, pi].\n\n>>> ad.arccos(ad.tensor([1.0, 0.0]))\n"
+    "tensor([0.        , 1.57079633])", singular=_outside(-1, 1, "arccos"))
+arctan = _unary(
+    "arctan", np.arctan, "g / (1 + x**2)", lambda xp, g, ans, x: g / (1 + x * x),
+    "Inverse tangent, in (-pi/2, pi/2).\n\n>>> ad.arctan(ad.tensor([0.0, 1.0]))\n"
+    "tensor([0.        , 0.78539816])")
+sinh = _unary(
+    "sinh", np.sinh, "g * cosh(x)", lambda xp, g, ans, x: g * xp.cosh(x),
+    "Hyperbolic sine.\n\n>>> ad.sinh(ad.tensor([0.0]))\ntensor([0.])")
+cosh = _unary(
+    "cosh", np.cosh, "g * sinh(x)", lambda xp, g, ans, x: g * xp.sinh(x),
+    "Hyperbolic cosine.\n\n>>> ad.cosh(ad.tensor([0.0]))\ntensor([1.])")
+arcsinh = _unary(
+    "arcsinh", np.arcsinh, "g / sqrt(x**2 + 1)",
+    lambda xp, g, ans, x: g / xp.sqrt(x * x + 1),
+    "Inverse hyperbolic sine.\n\n>>> ad.arcsinh(ad.tensor([0.0]))\ntensor([0.])")
+arccosh = _unary(
+    "arccosh", np.arccosh, "g / sqrt(x**2 - 1)",
+    lambda xp, g, ans, x: g / xp.sqrt(x * x - 1),
+    "Inverse hyperbolic cosine (x >= 1).\n\n>>> ad.arccosh(ad.tensor([1.0]))\ntensor([0.])",
+    singular=_outside(1, np.inf, "arccosh"))
+arctanh = _unary(
+    "arctanh", np.arctanh, "g / (1 - x**2)", lambda xp, g, ans, x: g / (1 - x * x),
+    "Inverse hyperbolic tangent (|x| < 1).\n\n>>> ad.arctanh(ad.tensor([0.0]))\ntensor([0.])",
+    singular=_outside(-1, 1, "arctanh"))
+deg2rad = _unary(
+    "deg2rad", np.deg2rad, "g * pi / 180", lambda xp, g, ans, x: g * _RADIANS_PER_DEGREE,
+    "Degrees to radians (``np.radians`` is the same).\n\n"
+    ">>> ad.deg2rad(ad.tensor([180.0]))\ntensor([3.14159265])",
+    numpy=(np.deg2rad, np.radians))
+rad2deg = _unary(
+    "rad2deg", np.rad2deg, "g * 180 / pi", lambda xp, g, ans, x: g * _DEGREES_PER_RADIAN,
+    "Radians to degrees (``np.degrees`` is the same).\n\n"
+    ">>> ad.rad2deg(ad.tensor([np.pi]))\ntensor([180.])",
+    numpy=(np.rad2deg, np.degrees))
+
+
+def _arctan2_grad_y(xp, g, ans, y, x):
+    return g * x / (x * x + y * y)
+
+
+def _arctan2_grad_x(xp, g, ans, y, x):
+    return -g * y / (x * x + y * y)
+
+
+arctan2 = defop(
+    "arctan2", np.arctan2, hint=_BROADCAST_HINT, numpy=np.arctan2,
+    doc="The angle of the point (x, y), in [-pi, pi]; note the order ``arctan2(y, x)``.\n\n"
+        "Not differentiable at the origin, where the gradient is NaN.\n\n"
+        ">>> ad.arctan2(ad.tensor([1.0]), ad.tensor([1.0]))\ntensor([0.78539816])",
+    y=("g * x / (x**2 + y**2)", _arctan2_grad_y),
+    x=("-g * y / (x**2 + y**2)", _arctan2_grad_x))
+
+hypot = defop(
+    "hypot", np.hypot, hint=_BROADCAST_HINT, numpy=np.hypot,
+    doc="sqrt(a**2 + b**2) without overflow.\n\n"
+        "Not differentiable at a = b = 0, where the gradient is NaN.\n\n"
+        ">>> ad.hypot(ad.tensor([3.0]), 4.0)\ntensor([5.])",
+    a=("g * a / ans", lambda xp, g, ans, a, b: g * a / ans),
+    b=("g * b / ans", lambda xp, g, ans, a, b: g * b / ans))

@@ -1,0 +1,215 @@
+"""The harder cases of the NumPy surface: products with zeros, degenerate std,
+stable logsumexp, ties in sort, replaced NaNs, and the keywords NumPy passes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import autodiff as ad
+
+ZERO_CASES = {
+    "one zero": np.array([2.0, 0.0, 3.0, -1.5]),
+    "two zeros": np.array([2.0, 0.0, 3.0, 0.0, -1.5]),
+    "all zeros": np.zeros(3),
+    "zero first": np.array([0.0, 2.0, 0.5]),
+    "lanes": np.array([[0.0, 2.0, 0.5], [1.5, -2.0, 0.0], [1.0, 0.0, 0.0]]),
+}
+
+
+def _prod_grad_by_hand(x):
+    """d prod / d x_j = product of the other entries (1-D x)."""
+    return np.array([np.prod(np.delete(x, j)) for j in range(x.size)])
+
+
+@pytest.mark.parametrize("name", ["one zero", "two zeros", "all zeros", "zero first"])
+def test_prod_gradient_with_zeros_is_the_product_of_the_others(name):
+    x = ZERO_CASES[name]
+    g = ad.grad(ad.prod)(x)
+    np.testing.assert_array_equal(g, _prod_grad_by_hand(x))
+
+
+@pytest.mark.parametrize("name", sorted(ZERO_CASES))
+@pytest.mark.parametrize("axis", [None, 0, -1])
+def test_prod_and_cumprod_with_zeros_pass_gradcheck_to_second_order(name, axis):
+    x = ZERO_CASES[name]
+    if axis is not None and x.ndim == 1 and axis == -1:
+        axis = 0
+    for f in (lambda t: ad.prod(t, axis=axis), lambda t: ad.cumprod(t, axis)):
+        assert ad.gradcheck(f, [x])
+        assert ad.gradgradcheck(f, [x])
+
+
+def test_cumprod_gradient_with_zeros_by_hand():
+    x = ad.tensor([2.0, 0.0, 3.0], requires_grad=True)
+    # outputs: 2, 2*x1, 2*x1*3; weights 1, 10, 100
+    (ad.cumprod(x) * ad.tensor([1.0, 10.0, 100.0])).sum().backward()
+    np.testing.assert_array_equal(x.grad, [1.0, 2 * 10 + 2 * 3 * 100, 0.0])
+
+
+def test_cumprod_hessian_at_a_zero_is_exact():
+    # f(a, b) = sum(cumprod([a, b])) = a + a*b: d2f/da db = 1 even at b = 0.
+    hessian = ad.jacobian(ad.grad(lambda t: ad.cumprod(t).sum()))(np.array([2.0, 0.0]))
+    np.testing.assert_array_equal(hessian, [[0.0, 1.0], [1.0, 0.0]])
+
+
+def test_prod_over_a_tuple_of_axes_with_zeros():
+    x = np.arange(24.0).reshape(2, 3, 4) / 10 - 1.0
+    x[0, 1, 2] = 0.0
+    x[1, 2, 0] = 0.0
+    for axis in [(0, 2), (2, 0), (1,), ()]:
+        assert ad.gradgradcheck(lambda t: ad.prod(t, axis=axis, keepdims=True), [x])
+
+
+def test_std_ddof_at_least_n_gives_nan_gradients():
+    x = ad.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.warns(RuntimeWarning):
+        y = ad.std(x, ddof=2)
+    assert np.isinf(y.item()) or np.isnan(y.item())
+    y.backward()
+    assert np.isnan(x.grad).all()
+
+
+def test_std_of_one_value_per_lane_has_zero_gradient():
+    x = ad.tensor([[1.0], [2.0]], requires_grad=True)
+    ad.std(x, axis=1).sum().backward()
+    np.testing.assert_array_equal(x.grad, [[0.0], [0.0]])
+
+
+def test_std_of_equal_values_has_nan_gradient_as_documented():
+    x = ad.tensor([3.0, 3.0], requires_grad=True)
+    with np.errstate(invalid="ignore"):
+        ad.std(x).backward()
+    assert np.isnan(x.grad).all()
+
+
+def test_logsumexp_is_stable_and_its_gradient_is_softmax():
+    x = ad.tensor([[1000.0, 1000.0, 999.0], [-np.inf, 0.0, -np.inf]], requires_grad=True)
+    y = ad.logsumexp(x, axis=1)
+    expected = np.array([1000.0 + np.log(2 + np.exp(-1.0)), 0.0])
+    np.testing.assert_allclose(y.data, expected, rtol=1e-15)
+    y.sum().backward()
+    e = np.exp(-1.0)
+    np.testing.assert_allclose(x.grad, [[1 / (2 + e), 1 / (2 + e), e / (2 + e)],
+                                        [0.0, 1.0, 0.0]], rtol=1e-12)
+
+
+@pytest.mark.parametrize("axis", [None, 0, (0, 1), -1])
+@pytest.mark.parametrize("keepdims", [False, True])
+def test_logsumexp_matches_the_direct_formula(axis, keepdims):
+    x = np.random.default_rng(3).standard_normal((2, 3))
+    out = ad.logsumexp(ad.tensor(x), axis=axis, keepdims=keepdims)
+    np.testing.assert_allclose(out.data, np.log(np.sum(np.exp(x), axis=axis,
+                                                       keepdims=keepdims)), rtol=1e-14)
+
+
+def test_sort_ties_give_each_position_its_own_gradient():
+    x = ad.tensor([1.0, 1.0, 0.0], requires_grad=True)
+    (ad.sort(x) * ad.tensor([1.0, 10.0, 100.0])).sum().backward()
+    # stable order of the tie: the first 1.0 takes position 1, the second position 2
+    np.testing.assert_array_equal(x.grad, [10.0, 100.0, 1.0])
+
+
+def test_nan_to_num_passes_no_gradient_to_replaced_entries():
+    x = ad.tensor([np.nan, np.inf, -np.inf, 1.5], requires_grad=True)
+    y = np.nan_to_num(x, nan=-1.0, neginf=-7.0)
+    np.testing.assert_array_equal(y.data, np.nan_to_num(x.data, nan=-1.0, neginf=-7.0))
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad, [0.0, 0.0, 0.0, 1.0])
+
+
+def test_mod_operator_and_its_divisor_gradient():
+    a = ad.tensor([5.5, -5.5], requires_grad=True)
+    b = ad.tensor([2.0, 2.0], requires_grad=True)
+    y = a % b
+    np.testing.assert_array_equal(y.data, np.mod(a.data, b.data))
+    y.sum().backward()
+    np.testing.assert_array_equal(a.grad, [1.0, 1.0])
+    np.testing.assert_array_equal(b.grad, -np.floor(a.data / b.data))
+    r = 7.0 % ad.tensor(2.5, requires_grad=True)
+    assert r.item() == 7.0 % 2.5 and r.requires_grad
+
+
+def test_linspace_with_tensor_ends_and_retstep():
+    start = ad.tensor([0.0, 1.0], requires_grad=True)
+    stop = ad.tensor(2.0, requires_grad=True)
+    samples, step = np.linspace(start, stop, 5, retstep=True, axis=-1)
+    expected, expected_step = np.linspace(start.data, stop.data, 5, retstep=True, axis=-1)
+    np.testing.assert_array_equal(samples.data, expected)
+    np.testing.assert_array_equal(step.data, expected_step)
+    (samples.sum() + step.sum()).backward()
+    # each row: sum of (1 - t) = 2.5 for start; stop gets 2.5 per row; step = (stop - start)/4
+    np.testing.assert_allclose(start.grad, [2.5 - 0.25, 2.5 - 0.25])
+    np.testing.assert_allclose(stop.grad, 2 * 2.5 + 2 * 0.25)
+
+
+def test_keywords_that_the_function_handles_itself():
+    t = ad.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    np.testing.assert_array_equal(np.ravel(t, order="F").data, np.ravel(t.data, order="F"))
+    np.testing.assert_array_equal(np.ravel(t.T, order="K").data, np.ravel(t.data.T, order="K"))
+    for view in (lambda a: np.flip(a, 1)[:, ::2], lambda a: np.swapaxes(a[None, :, ::-1], 0, 2)):
+        np.testing.assert_array_equal(np.ravel(view(t), order="K").data,
+                                      np.ravel(view(t.data), order="K"))
+        assert ad.gradcheck(lambda s: np.ravel(view(s), order="K"), [t.data])
+    samples = np.linspace(t[0, 1], 3.0, 4, dtype=np.float32)
+    assert samples.dtype == np.float32
+    np.testing.assert_array_equal(samples.data, np.linspace(1.0, 3.0, 4, dtype=np.float32))
+
+
+@pytest.mark.parametrize("func", [
+    pytest.param(lambda t: np.tan(t), id="tan"),
+    pytest.param(lambda t: np.cumprod(t), id="cumprod"),
+    pytest.param(lambda t: np.std(t, axis=0), id="std"),
+    pytest.param(lambda t: ad.logsumexp(t, axis=1), id="logsumexp"),
+    pytest.param(lambda t: np.pad(t, 1, mode="edge"), id="pad"),
+    pytest.param(lambda t: np.linspace(t[0], t[1], 3), id="linspace"),
+    pytest.param(lambda t: np.sort(t, axis=0), id="sort"),
+])
+def test_float32_stays_float32(func):
+    data = np.random.default_rng(4).uniform(0.5, 1.5, (2, 3)).astype(np.float32)
+    t = ad.tensor(data, requires_grad=True)
+    out = func(t)
+    assert out.dtype == np.float32 == func(data).dtype
+    out.sum().backward()
+    assert t.grad.dtype == np.float32
+
+
+FORWARDS = {
+    "cumsum": lambda m, x: m.cumsum(x), "cumprod": lambda m, x: m.cumprod(x),
+    "prod": lambda m, x: m.prod(x), "std": lambda m, x: m.std(x), "diff": lambda m, x: m.diff(x),
+    "sort": lambda m, x: m.sort(x, axis=None), "tril": lambda m, x: m.tril(x),
+    "pad": lambda m, x: m.pad(x, 1, constant_values=7),
+    "pad edge": lambda m, x: m.pad(x, 1, "edge"),
+    "mod": lambda m, x: m.mod(x, 3), "floor_divide": lambda m, x: m.floor_divide(x, 3),
+    "fmax": lambda m, x: m.fmax(x, 2), "tan": lambda m, x: m.tan(x),
+    "log2": lambda m, x: m.log2(x + 1), "hypot": lambda m, x: m.hypot(x, 2),
+    "fabs": lambda m, x: m.fabs(x), "ceil": lambda m, x: m.ceil(x), "exp2": lambda m, x: m.exp2(x),
+    "fix": lambda m, x: m.fix(x), "isposinf": lambda m, x: m.isposinf(x),
+    "select": lambda m, x: m.select([x > 1], [x], 0), "repeat": lambda m, x: m.repeat(x, 2),
+    "tile": lambda m, x: m.tile(x, 2), "roll": lambda m, x: m.roll(x, 1),
+    "flip": lambda m, x: m.flip(x), "nan_to_num": lambda m, x: m.nan_to_num(x),
+    "real": lambda m, x: m.real(x), "imag": lambda m, x: m.imag(x),
+    "fftshift": lambda m, x: m.fft.fftshift(x), "ravel": lambda m, x: m.ravel(x),
+}
+ARRAYS = {
+    "int64": (np.arange(6).reshape(2, 3) % 3).astype(np.int64),
+    "bool": (np.arange(6).reshape(2, 3) % 3).astype(bool),
+    "float16": (np.arange(6).reshape(2, 3) % 3).astype(np.float16),
+    "float32 0-d": np.array(1.5, dtype=np.float32),
+    "empty": np.ones((2, 0)),
+}
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("array", ARRAYS.values(), ids=ARRAYS.keys())
+@pytest.mark.parametrize("func", FORWARDS.values(), ids=FORWARDS.keys())
+def test_results_equal_numpy_for_every_dtype_and_shape(func, array):
+    try:
+        expected = func(np, array)
+    except Exception as error:                   # NumPy refuses: so must we, the same way
+        with pytest.raises(type(error)):
+            func(np, ad.tensor(array))
+        return
+    out = func(np, ad.tensor(array))
+    assert out.dtype == np.asarray(expected).dtype and out.shape == np.shape(expected)
+    np.testing.assert_array_equal(out.data, expected)
