@@ -154,3 +154,91 @@ class PyTorchMethods:
             raise TypeError(f"masked_fill: the mask must be bool, got "
                             f"{np.asarray(mask_data).dtype}; compare first, e.g. t > 0")
         return where(mask, value, self)
+
+    # ----- reductions with PyTorch's names for their arguments -----------------
+    def std(self, axis=None, keepdims=False, ddof=0, *, dim=None, keepdim=None):
+        """Standard deviation (NumPy's ``ddof=0`` default; PyTorch's is 1, so pass it).
+
+        >>> ad.tensor([[1.0, 3.0], [2.0, 2.0]]).std(dim=1)
+        tensor([1., 0.])
+        """
+        from .ops.statistics import std
+        axis, keepdims = axis_alias("std", axis, keepdims, dim, keepdim)
+        return std(self, axis=axis, keepdims=keepdims, ddof=ddof)
+
+    def prod(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        """Product of the entries (exact gradients at zeros).
+
+        >>> ad.tensor([[1.0, 3.0], [2.0, 2.0]]).prod(dim=0)
+        tensor([2., 6.])
+        """
+        from .ops.multiplicative import prod
+        axis, keepdims = axis_alias("prod", axis, keepdims, dim, keepdim)
+        return prod(self, axis=axis, keepdims=keepdims)
+
+    def cumsum(self, axis=None, *, dim=None):
+        """Running sum along ``axis`` (over the flattened tensor when None).
+
+        >>> ad.tensor([1.0, 2.0, 3.0]).cumsum(dim=0)
+        tensor([1., 3., 6.])
+        """
+        from .ops.cumulative import cumsum
+        return cumsum(self, axis_alias("cumsum", axis, False, dim)[0])
+
+    def cumprod(self, axis=None, *, dim=None):
+        """Running product along ``axis`` (over the flattened tensor when None).
+
+        >>> ad.tensor([1.0, 2.0, 3.0]).cumprod(dim=0)
+        tensor([1., 2., 6.])
+        """
+        from .ops.multiplicative import cumprod
+        return cumprod(self, axis_alias("cumprod", axis, False, dim)[0])
+
+    def logsumexp(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        """``log(sum(exp(x)))`` over ``axis``, without overflow.
+
+        >>> ad.tensor([[0.0, 0.0]]).logsumexp(dim=1)
+        tensor([0.69314718])
+        """
+        from .ops.statistics import logsumexp
+        return logsumexp(self, axis=axis, keepdims=keepdims, dim=dim, keepdim=keepdim)
+
+    def norm(self, p="fro", dim=None, keepdim=False):
+        """PyTorch's ``Tensor.norm``: the vector p-norm of the entries over ``dim``
+        (all entries when None; ``'fro'`` is 2), or ``'nuc'`` over two dims.
+
+        Unlike ``np.linalg.norm``, a numeric ``p`` over two dims is the vector norm of
+        those entries (PyTorch's meaning), not a matrix norm; use ``ad.linalg.norm``
+        for NumPy's matrix norms.
+
+        >>> ad.tensor([[3.0, 4.0], [0.0, 0.0]]).norm(dim=1)
+        tensor([5., 0.])
+        """
+        from .ops.elementwise import abs as absolute, power, sqrt
+        from .ops.reduce import max as maximum, min as minimum, sum as total
+
+        if isinstance(dim, list):
+            dim = tuple(dim)
+        if p == "nuc":
+            from .ops.norms import norm as numpy_norm
+            if dim is None and self.ndim == 2:
+                dim = (0, 1)
+            if not (isinstance(dim, tuple) and len(dim) == 2):
+                raise ValueError(f"norm: p='nuc' needs two dims (a matrix), got dim={dim!r} "
+                                 f"for shape {self.shape}")
+            return numpy_norm(self, "nuc", axis=dim, keepdims=keepdim)
+        if p in ("fro", 2, 2.0, None):
+            return sqrt(total(self * self, axis=dim, keepdims=keepdim))
+        if isinstance(p, str):
+            raise ValueError(f"norm: p={p!r} is not a norm PyTorch's Tensor.norm takes; use "
+                             "a number, 'fro' or 'nuc' (or ad.linalg.norm for NumPy's)")
+        if p == np.inf:
+            return maximum(absolute(self), axis=dim, keepdims=keepdim)
+        if p == -np.inf:
+            return minimum(absolute(self), axis=dim, keepdims=keepdim)
+        if p == 0:
+            from .tensor import Tensor
+            return Tensor(np.sum(self.data != 0, axis=dim, keepdims=keepdim).astype(self.dtype))
+        if p == 1:
+            return total(absolute(self), axis=dim, keepdims=keepdim)
+        return power(total(power(absolute(self), p), axis=dim, keepdims=keepdim), 1.0 / p)

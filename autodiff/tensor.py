@@ -548,18 +548,6 @@ class Tensor(PyTorchMethods):
         axis, keepdims = axis_alias("var", axis, keepdims, dim, keepdim)
         return var(self, axis=axis, keepdims=keepdims, ddof=ddof)
 
-    def std(self, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
-        return std(self, axis=axis, keepdims=keepdims, ddof=ddof)
-
-    def prod(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        return prod(self, axis=axis, keepdims=keepdims)
-
-    def cumsum(self, axis: int | None = None) -> Tensor:
-        return cumsum(self, axis)
-
-    def cumprod(self, axis: int | None = None) -> Tensor:
-        return cumprod(self, axis)
-
     def matmul(self, other) -> Tensor:
         return matmul(self, other)
 
@@ -660,9 +648,6 @@ from .ops.shape import (  # noqa: E402
     broadcast_to, expand_dims, flatten, reshape, squeeze, swapaxes, transpose)
 from .ops.indexing import getitem  # noqa: E402
 from .ops.piecewise import floor_divide, mod  # noqa: E402
-from .ops.statistics import std  # noqa: E402
-from .ops.multiplicative import cumprod, prod  # noqa: E402
-from .ops.cumulative import cumsum  # noqa: E402
 from .ops.rearrange import ravel  # noqa: E402
 from . import inplace, interop  # noqa: E402
 from .graph import _grad_mode  # noqa: E402

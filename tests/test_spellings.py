@@ -127,3 +127,38 @@ def test_functions_take_dim_and_keepdim_too():
 def test_axis_and_dim_together_is_an_error(call):
     with pytest.raises(TypeError, match="got both axis=.* and dim="):
         call(ad.tensor(np.ones((2, 2))))
+
+
+def test_reduction_methods_with_pytorch_names():
+    a = np.array([[3.0, 4.0, 0.5], [1.0, -2.0, 2.0]])
+    x = ad.tensor(a, requires_grad=True)
+    np.testing.assert_allclose(x.std(dim=1).data, a.std(axis=1))
+    np.testing.assert_allclose(x.std(dim=0, ddof=1).data, a.std(axis=0, ddof=1))
+    np.testing.assert_allclose(x.prod(dim=0, keepdim=True).data, a.prod(0, keepdims=True))
+    np.testing.assert_allclose(x.cumsum(dim=1).data, a.cumsum(1))
+    np.testing.assert_allclose(x.cumprod(dim=0).data, a.cumprod(0))
+    np.testing.assert_allclose(x.logsumexp(dim=1).data, np.log(np.exp(a).sum(1)))
+    np.testing.assert_allclose(ad.logsumexp(x, dim=0, keepdim=True).data,
+                               np.log(np.exp(a).sum(0, keepdims=True)))
+    np.testing.assert_allclose(ad.prod(x, dim=1).data, a.prod(1))
+    np.testing.assert_allclose(ad.cumsum(x, dim=0).data, a.cumsum(0))
+    assert ad.gradcheck(lambda t: t.logsumexp(dim=1).sum() + t.std(dim=0).sum(), [a])
+
+
+@pytest.mark.parametrize("p, dim, expected", [
+    ("fro", None, lambda a: np.sqrt((a ** 2).sum())),
+    (2, 1, lambda a: np.sqrt((a ** 2).sum(1))),
+    (1, 0, lambda a: np.abs(a).sum(0)),
+    (3, (0, 1), lambda a: (np.abs(a) ** 3).sum() ** (1 / 3)),     # a vector norm, as PyTorch
+    (np.inf, 1, lambda a: np.abs(a).max(1)),
+    (-np.inf, None, lambda a: np.abs(a).min()),
+    (0, 1, lambda a: (a != 0).sum(1).astype(float)),
+    ("nuc", None, lambda a: np.linalg.svd(a, compute_uv=False).sum()),
+], ids=["fro", "2-dim1", "1-dim0", "3-both-dims", "inf", "-inf", "0", "nuc"])
+def test_norm_means_what_pytorch_means(p, dim, expected):
+    a = np.array([[3.0, 4.0, 0.0], [1.0, -2.0, 2.0]])
+    np.testing.assert_allclose(ad.tensor(a).norm(p, dim=dim).data, expected(a))
+    if p not in (0, np.inf, -np.inf):
+        assert ad.gradcheck(lambda t: t.norm(p, dim=dim).sum(), [a + 0.1])
+    with pytest.raises(ValueError, match="norm: p='nuc' needs two dims"):
+        ad.tensor(a).norm("nuc", dim=1)

@@ -11,7 +11,7 @@ import numpy as np
 
 from ..tensor import Tensor
 from .reduce import _reject
-from .registry import defop, implements
+from .registry import TORCH_AXIS_ALIASES, defop, implements
 from .shape import concatenate
 
 
@@ -41,7 +41,8 @@ cumsum = defop(
          "[-ndim, ndim)",
     doc="Running sum along ``axis`` (over the flattened tensor when None).\n\n"
         ">>> ad.cumsum(ad.tensor([1.0, 2.0, 3.0]))\ntensor([1., 3., 6.])",
-    x=("running sum of g from the end", _cumsum_rule), axis=None)
+    x=("running sum of g from the end", _cumsum_rule), axis=None,
+    aliases=TORCH_AXIS_ALIASES)
 
 _NO_VALUE = np._NoValue
 

@@ -21,7 +21,7 @@ import numpy as np
 from ..tensor import Tensor
 from .cumulative import reverse_cumsum
 from .reduce import _AXIS_HINT, _kept_shape, _normalize_axes, _reject
-from .registry import defop
+from .registry import TORCH_AXIS_ALIASES, defop
 
 
 def _values(x):
@@ -139,4 +139,5 @@ prod = defop(
         "product of the others, exact where entries are zero.\n\n"
         ">>> x = ad.tensor([2.0, 0.0, 3.0], requires_grad=True)\n"
         ">>> ad.prod(x).backward(); x.grad\narray([0., 6., 0.])",
-    x=("g * product of the other entries", _prod_rule), axis=None, keepdims=None)
+    x=("g * product of the other entries", _prod_rule), axis=None, keepdims=None,
+    aliases=TORCH_AXIS_ALIASES)

@@ -13,7 +13,8 @@ import numpy as np
 
 from ..tensor import Tensor
 from .reduce import _AXIS_HINT, _count, _kept_shape, _reject
-from .registry import defop
+from ..spellings import axis_alias
+from .registry import TORCH_AXIS_ALIASES, defop
 
 
 def _std_forward(x, axis=None, keepdims=False, ddof=0):
@@ -49,7 +50,7 @@ std = defop(
         "The gradient is NaN where all values are equal (std = 0) or ``ddof >= n``.\n\n"
         ">>> ad.std(ad.tensor([1.0, 3.0]))\ntensor(1.)",
     x=("g * (x - mean(x)) / ((n - ddof) * ans)", _std_rule),
-    axis=None, keepdims=None, ddof=None)
+    axis=None, keepdims=None, ddof=None, aliases=TORCH_AXIS_ALIASES)
 
 
 def _logsumexp_forward(x, axis=None, keepdims=False):
@@ -72,7 +73,8 @@ _logsumexp = defop(
     "logsumexp", _logsumexp_forward, hint=_AXIS_HINT,
     doc="log(sum(exp(x))) over ``axis``, shifted by the maximum so it cannot overflow.\n\n"
         ">>> ad.logsumexp(ad.tensor([1000.0, 1000.0]))\ntensor(1000.69314718)",
-    x=("g * exp(x - ans)", _logsumexp_rule), axis=None, keepdims=None)
+    x=("g * exp(x - ans)", _logsumexp_rule), axis=None, keepdims=None,
+    aliases=TORCH_AXIS_ALIASES)
 
 
 def logsumexp(x, axis=None, keepdims: bool = False, **unsupported) -> Tensor:
@@ -84,10 +86,12 @@ def logsumexp(x, axis=None, keepdims: bool = False, **unsupported) -> Tensor:
     >>> y.backward(); y, x.grad
     (tensor(1.38629436, requires_grad=True), array([0.25, 0.75]))
     """
+    dim, keepdim = unsupported.pop("dim", None), unsupported.pop("keepdim", None)
     if unsupported:
         raise TypeError(
             f"logsumexp: the argument(s) {sorted(unsupported)} are not supported (only x, "
             "axis and keepdims); for weights b write ad.logsumexp(x + ad.log(b)), and "
             "signs are not available")
-    return _logsumexp(x, axis=axis, keepdims=bool(keepdims))
+    axis, keepdims = axis_alias("logsumexp", axis, keepdims, dim, keepdim)
+    return _logsumexp(x, axis=axis, keepdims=keepdims)
 
