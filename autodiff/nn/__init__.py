@@ -7,10 +7,11 @@
 """
 
 from . import functional
-from .module import Module, ModuleList, Parameter, ParameterList, manual_seed
-from .modules import (Bump, Embedding, LeakyReLU, Linear, MLP, ReLU, Sequential, Sigmoid,
-                      Tanh)
+from .module import Module, Parameter, manual_seed
+from .container import ModuleDict, ModuleList, ParameterList
+from .modules import (Bump, Embedding, Flatten, Identity, LeakyReLU, Linear, MLP, ReLU,
+                      Sequential, Sigmoid, Tanh)
 
-__all__ = ["functional", "Module", "ModuleList", "Parameter", "ParameterList", "manual_seed",
-           "Bump", "Embedding", "LeakyReLU", "Linear", "MLP", "ReLU", "Sequential", "Sigmoid",
-           "Tanh"]
+__all__ = ["functional", "Module", "ModuleDict", "ModuleList", "Parameter", "ParameterList",
+           "manual_seed", "Bump", "Embedding", "Flatten", "Identity", "LeakyReLU", "Linear",
+           "MLP", "ReLU", "Sequential", "Sigmoid", "Tanh"]
