@@ -6,12 +6,16 @@
 >>> loss.backward()                      # every parameter now has a .grad
 """
 
-from . import functional
+from . import functional, init
 from .module import Module, Parameter, manual_seed
 from .container import ModuleDict, ModuleList, ParameterList
 from .modules import (Bump, Embedding, Flatten, Identity, LeakyReLU, Linear, MLP, ReLU,
                       Sequential, Sigmoid, Tanh)
+from .activation import ELU, GELU, SiLU, Softplus
+from .dropout import Dropout
+from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 
-__all__ = ["functional", "Module", "ModuleDict", "ModuleList", "Parameter", "ParameterList",
-           "manual_seed", "Bump", "Embedding", "Flatten", "Identity", "LeakyReLU", "Linear",
-           "MLP", "ReLU", "Sequential", "Sigmoid", "Tanh"]
+__all__ = ["functional", "init", "Module", "ModuleDict", "ModuleList", "Parameter",
+           "ParameterList", "manual_seed", "Bump", "Embedding", "Flatten", "Identity",
+           "LeakyReLU", "Linear", "MLP", "ReLU", "Sequential", "Sigmoid", "Tanh", "ELU", "GELU",
+           "SiLU", "Softplus", "Dropout", "BatchNorm1d", "BatchNorm2d", "LayerNorm"]

@@ -40,7 +40,7 @@ def export_state(model) -> dict[str, np.ndarray]:
     state = {}
     for prefix, _, _, torch_local in _walk(model):
         for name, array in torch_local.items():
-            state[_full(prefix, name)] = np.ascontiguousarray(array)
+            state[_full(prefix, name)] = np.array(array, order="C")   # keeps 0-d arrays 0-d
     return state
 
 

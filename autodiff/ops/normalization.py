@@ -1,0 +1,87 @@
+"""``layer_norm`` as one op: a fused forward and one backward for all three inputs.
+
+The forward normalises over the last ``normalized_ndim`` axes and keeps the row
+means and reciprocal standard deviations (in the ``ctx`` keyword) for the backward:
+
+    xhat = (x - mean) * rstd,  y = xhat * weight + bias
+    grad_x = rstd * (gh - mean(gh) - xhat * mean(gh * xhat)),  gh = g * weight
+    grad_weight = sum over the batch of g * xhat,  grad_bias = sum over the batch of g
+
+A plain ``backward()`` runs the backward kernel once for all inputs;
+``backward(create_graph=True)`` records the same formulas from differentiable ops,
+recomputing ``xhat`` from ``x``, so second derivatives work.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import kernels
+from . import reduce as rd
+from .namespace import add_to_namespaces
+from .registry import Op, _register
+
+
+def _rows(x, normalized_ndim):
+    d = int(np.prod(x.shape[x.ndim - normalized_ndim:], dtype=np.int64))
+    return x.reshape(-1, d)
+
+
+def _flat(a):
+    return None if a is None else np.ascontiguousarray(a).reshape(-1)
+
+
+def _layer_norm_forward(x, weight, bias, normalized_ndim, eps, ctx):
+    rows = np.ascontiguousarray(_rows(x, normalized_ndim))
+    y, mean, rstd = kernels.layer_norm(rows, _flat(weight), _flat(bias), eps)
+    ctx.save_for_backward(mean, rstd)
+    return y.reshape(x.shape)
+
+
+def _grads_numpy(g, needs, x, weight, bias, normalized_ndim, eps, ctx):
+    mean, rstd = ctx.saved
+    rows = np.ascontiguousarray(_rows(x, normalized_ndim))
+    g_rows = np.ascontiguousarray(np.broadcast_to(g, x.shape)).reshape(rows.shape)
+    gx, gw, gb = kernels.layer_norm_backward(g_rows, rows, mean, rstd, _flat(weight))
+    return [gx.reshape(x.shape) if needs[0] else None,
+            gw.reshape(weight.shape) if needs[1] else None,
+            gb.reshape(bias.shape) if needs[2] else None]
+
+
+def _grads_tensor(g, needs, x, weight, bias, normalized_ndim, eps, ctx):
+    axes = tuple(range(x.ndim - normalized_ndim, x.ndim))
+    batch_axes = tuple(range(x.ndim - normalized_ndim))
+    centered = x - rd.mean(x, axis=axes, keepdims=True)
+    var = rd.mean(centered * centered, axis=axes, keepdims=True)
+    rstd = (var + eps) ** -0.5
+    xhat = centered * rstd
+    gh = g * weight if weight is not None else g
+    gx = rstd * (gh - rd.mean(gh, axis=axes, keepdims=True)
+                 - xhat * rd.mean(gh * xhat, axis=axes, keepdims=True))
+    gw = rd.sum(g * xhat, axis=batch_axes) if needs[1] else None
+    gb = rd.sum(g, axis=batch_axes) if needs[2] else None
+    return [gx if needs[0] else None, gw, gb]
+
+
+add_to_namespaces("layer_norm_grads", _grads_numpy, _grads_tensor)
+
+
+class _LayerNormOp(Op):
+    """layer_norm keeps its row statistics in the ``ctx`` keyword; drop them on release."""
+
+    custom_release = True
+
+    def release(self, node):
+        super().release(node)
+        node.kwargs["ctx"].save_for_backward()
+
+
+def _joint(xp, g, ans, needs, x, weight, bias, normalized_ndim, eps, ctx):
+    return xp.layer_norm_grads(g, needs, x, weight, bias, normalized_ndim, eps, ctx)
+
+
+layer_norm = _register(_LayerNormOp(
+    "layer_norm", _layer_norm_forward, ("x", "weight", "bias"), joint=_joint,
+    joint_formula=("grad_x = rstd * (gh - mean(gh) - xhat * mean(gh * xhat)), gh = g * weight; "
+                   "grad_weight = sum(g * xhat); grad_bias = sum(g)"),
+    doc="Layer normalisation over the last normalized_ndim axes (see F.layer_norm)."))
