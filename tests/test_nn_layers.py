@@ -277,3 +277,71 @@ def test_norm_layers_state_dicts_map_directly_to_pytorch_keys():
     np.testing.assert_array_equal(other[1].running_var, net[1].running_var)
     x = ad.tensor(RNG.standard_normal((2, 3)))
     np.testing.assert_array_equal(other.eval()(x).data, net.eval()(x).data)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_compiled_nn_kernels_match_their_numpy_twins(dtype):
+    from autodiff import kernels
+    from autodiff.kernels import numpy_twins_nn as twins
+    if not kernels.JIT_ENABLED:
+        pytest.skip("AUTODIFF_JIT=0: only the NumPy twins run")
+    x = np.concatenate([RNG.uniform(-40, 40, 3000), RNG.standard_normal(3000),
+                        [0.0, -0.0, 1e-30, np.inf, -np.inf, np.nan]]).astype(dtype)
+    g = RNG.standard_normal(x.size).astype(dtype)
+    tol = 2e-6 if dtype == np.float32 else 1e-12
+    for approximate in ("none", "tanh"):
+        got, want = kernels.gelu(x, approximate), twins.gelu(x, approximate)
+        assert got.dtype == dtype
+        np.testing.assert_allclose(got, want, rtol=tol, atol=tol)
+        np.testing.assert_allclose(kernels.gelu_backward(g, x, approximate),
+                                   twins.gelu_backward(g, x, approximate), rtol=tol, atol=tol)
+    np.testing.assert_allclose(kernels.erf(x), twins.erf(x), rtol=tol, atol=tol)
+    np.testing.assert_allclose(kernels.erf_backward(g, x), twins.erf_backward(g, x),
+                               rtol=tol, atol=tol)
+    rows = RNG.standard_normal((40, 64)).astype(dtype)
+    w, b = RNG.standard_normal(64).astype(dtype), RNG.standard_normal(64).astype(dtype)
+    for weight, bias in ((w, b), (None, None)):
+        y, mean, rstd = kernels.layer_norm(rows, weight, bias, 1e-5)
+        y2, mean2, rstd2 = twins.layer_norm(rows, weight, bias, 1e-5)
+        np.testing.assert_allclose(y, y2, rtol=tol * 10, atol=tol * 10)
+        grads = kernels.layer_norm_backward(g[:rows.size].reshape(rows.shape), rows, mean, rstd,
+                                            weight)
+        expected = twins.layer_norm_backward(g[:rows.size].reshape(rows.shape), rows, mean2,
+                                             rstd2, weight)
+        for got, want in zip(grads, expected):
+            assert got.dtype == dtype
+            np.testing.assert_allclose(got, want, rtol=tol * 10, atol=tol * 100)
+
+
+# ----- logsumexp and one_hot -------------------------------------------------------------
+
+def test_logsumexp_is_stable_and_matches_numpy():
+    x = RNG.standard_normal((3, 4, 2))
+    for dim in (0, 1, -1, (0, 2), None):
+        expected = np.log(np.exp(x).sum(axis=dim))
+        np.testing.assert_allclose(F.logsumexp(ad.tensor(x), dim).data, expected, rtol=1e-13)
+        keep = F.logsumexp(ad.tensor(x), dim=dim, keepdim=True)
+        assert keep.shape == np.log(np.exp(x).sum(axis=dim, keepdims=True)).shape
+        check_grads(lambda t: F.logsumexp(t, dim), [x])
+    np.testing.assert_allclose(F.logsumexp(ad.tensor(x), axis=1, keepdims=True).data,
+                               np.log(np.exp(x).sum(axis=1, keepdims=True)), rtol=1e-13)
+    big = ad.tensor([[1e4, 1e4], [-np.inf, -np.inf], [0.0, -np.inf]], requires_grad=True)
+    out = F.logsumexp(big, dim=1)
+    np.testing.assert_allclose(out.data, [1e4 + np.log(2), -np.inf, 0.0])
+    out[np.array([0, 2])].sum().backward()
+    np.testing.assert_allclose(big.grad, [[0.5, 0.5], [0.0, 0.0], [1.0, 0.0]])
+    with pytest.raises(TypeError, match="both axis=0 and dim=1"):
+        F.logsumexp(ad.tensor(x), dim=1, axis=0)
+
+
+def test_one_hot_is_int64_like_pytorch():
+    out = F.one_hot(np.array([[0, 2], [1, 1]]), 4)
+    assert out.dtype == np.int64 and out.shape == (2, 2, 4) and not out.requires_grad
+    np.testing.assert_array_equal(out.data, np.eye(4, dtype=np.int64)[[[0, 2], [1, 1]]])
+    assert F.one_hot(np.array([0, 3])).shape == (2, 4)                # inferred: max + 1
+    with pytest.raises(IndexError, match=r"one_hot: index 4 is out of range for num_classes=4"):
+        F.one_hot(np.array([4]), 4)
+    with pytest.raises(IndexError, match="index -1"):
+        F.one_hot(np.array([-1, 0]), 4)
+    with pytest.raises(TypeError, match="one_hot: indices must be integers"):
+        F.one_hot(np.array([0.0, 1.0]))

@@ -114,7 +114,8 @@ def logsumexp(x, dim=None, keepdim: bool = False, *, axis=None, keepdims=None) -
     """``log(sum(exp(x)))`` over ``dim`` (PyTorch's name; ``axis`` works too), stable.
 
     The largest value is subtracted before ``exp``, so logits like 1e4 do not
-    overflow; a slice that is all ``-inf`` gives ``-inf`` (not NaN), as in PyTorch.
+    overflow; a slice that is all ``-inf`` gives ``-inf`` (not NaN), as in PyTorch, and
+    gradient 0 there (PyTorch's is NaN).
     ``dim=None`` reduces over every axis.  The gradient is ``softmax(x)`` along ``dim``.
 
     >>> F.logsumexp(ad.tensor([[0.0, 1e4], [0.0, 0.0]]), dim=1)
@@ -128,7 +129,12 @@ def logsumexp(x, dim=None, keepdim: bool = False, *, axis=None, keepdims=None) -
         return x
     peak = np.max(x.data, axis=dim, keepdims=True)
     shift = np.where(np.isfinite(peak), peak, 0).astype(x.dtype)
-    out = ew.log(rd.sum(ew.exp(x - shift), axis=dim, keepdims=True)) + shift
+    total = rd.sum(ew.exp(x - shift), axis=dim, keepdims=True)
+    # An all -inf slice sums to 0: its log is -inf, and the double where keeps the
+    # gradient there 0 instead of 0/0 = NaN.
+    positive = total.data > 0
+    log_total = ew.where(positive, ew.log(ew.where(positive, total, 1.0)), -np.inf)
+    out = log_total + shift
     if keep:
         return out
     squeezed = tuple(range(x.ndim)) if dim is None else dim
