@@ -293,8 +293,9 @@ def test_compiled_nn_kernels_match_their_numpy_twins(dtype):
         got, want = kernels.gelu(x, approximate), twins.gelu(x, approximate)
         assert got.dtype == dtype
         np.testing.assert_allclose(got, want, rtol=tol, atol=tol)
-        np.testing.assert_allclose(kernels.gelu_backward(g, x, approximate),
-                                   twins.gelu_backward(g, x, approximate), rtol=tol, atol=tol)
+        np.testing.assert_allclose(kernels.gelu_backward(g, x, got, approximate),
+                                   twins.gelu_backward(g, x, want, approximate), rtol=tol,
+                                   atol=tol)
     np.testing.assert_allclose(kernels.erf(x), twins.erf(x), rtol=tol, atol=tol)
     np.testing.assert_allclose(kernels.erf_backward(g, x), twins.erf_backward(g, x),
                                rtol=tol, atol=tol)

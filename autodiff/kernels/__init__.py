@@ -284,11 +284,12 @@ def gelu(x, approximate="none"):
     return _twins_nn.gelu(x, approximate)
 
 
-def gelu_backward(g, x, approximate="none"):
-    """g * d gelu(x) / dx in one pass."""
-    if JIT_ENABLED and _ok2(g, x, MIN_ELEMENTWISE):
-        return _call("gelu_backward", _twins_nn.gelu_backward, g, x, approximate)
-    return _twins_nn.gelu_backward(g, x, approximate)
+def gelu_backward(g, x, ans, approximate="none"):
+    """g * d gelu(x) / dx in one pass; ``ans`` is the forward's output (the compiled
+    exact path reads the CDF from it, ``ans / x``, instead of evaluating it again)."""
+    if JIT_ENABLED and _ok2(g, x, MIN_ELEMENTWISE) and _ok2(g, ans, 1):
+        return _call("gelu_backward", _twins_nn.gelu_backward, g, x, ans, approximate)
+    return _twins_nn.gelu_backward(g, x, ans, approximate)
 
 
 def _affine_ok(x, weight, bias):

@@ -6,7 +6,7 @@ float64 whatever the array dtype, rounded once on store.
 
 * ``erf`` calls ``math.erf`` (accurate to an ulp; not vectorized, about 4x NumPy's exp).
 * GELU never calls erf: it evaluates the normal CDF from a fitted erfc (below) with
-  the vectorizable ``fexp``, so forward and backward are one vectorized pass each.
+  the vectorizable ``fexp``; the backward reads the CDF off the forward output.
 * Layer norm works row by row (a row stays in L1 across its passes).
 
 ``fexp`` / ``fexpm1`` come from ``jit``: Numba's cache tracks only this file, so after
@@ -69,7 +69,7 @@ _P64 = (
     0.03192442598083635, 0.6301987137975611, -0.6235239226142538,
 )
 
-# The four GELU loops repeat the same few lines on purpose: a helper function would
+# The two GELU forward loops repeat the same few lines on purpose: a helper function would
 # not be inlined into the loop (and Numba's own inlining warns here), and the loop
 # must stay one straight-line block to vectorize.
 
@@ -96,31 +96,6 @@ def _gelu32_fwd(x, out):
         h = h if z < _ZMAX else 0.0
         cdf = h if v < 0.0 else 1.0 - h
         out[i] = v * cdf
-
-
-@_kernel(fastmath=_MATH)
-def _gelu32_bwd(g, x, out):
-    for i in range(x.size):
-        v = float(x[i])
-        z = abs(v) * _SQRT_HALF
-        t = 1.0 / (1.0 + 0.5 * z)
-        u = t * _U_SCALE + _U_SHIFT
-        p = _P32[0]
-        p = p * u + _P32[1]
-        p = p * u + _P32[2]
-        p = p * u + _P32[3]
-        p = p * u + _P32[4]
-        p = p * u + _P32[5]
-        p = p * u + _P32[6]
-        p = p * u + _P32[7]
-        p = p * u + _P32[8]
-        p = p * u + _P32[9]
-        p = p * u + _P32[10]
-        zc = z if z < _ZMAX else _ZMAX
-        h = 0.5 * t * fexp(p - zc * zc)            # erfc(z) / 2
-        h = h if z < _ZMAX else 0.0
-        cdf = h if v < 0.0 else 1.0 - h
-        out[i] = g[i] * (cdf + v * (_INV_SQRT_2PI * fexp(-0.5 * v * v)))
 
 
 @_kernel(fastmath=_MATH)
@@ -159,37 +134,12 @@ def _gelu64_fwd(x, out):
 
 
 @_kernel(fastmath=_MATH)
-def _gelu64_bwd(g, x, out):
+def _gelu_bwd(g, x, y, out):
+    """The backward needs Phi(x) + x phi(x); Phi(x) = y / x is read off the forward's
+    output y (exact to an ulp of y), so only phi's exp is computed."""
     for i in range(x.size):
         v = float(x[i])
-        z = abs(v) * _SQRT_HALF
-        t = 1.0 / (1.0 + 0.5 * z)
-        u = t * _U_SCALE + _U_SHIFT
-        p = _P64[0]
-        p = p * u + _P64[1]
-        p = p * u + _P64[2]
-        p = p * u + _P64[3]
-        p = p * u + _P64[4]
-        p = p * u + _P64[5]
-        p = p * u + _P64[6]
-        p = p * u + _P64[7]
-        p = p * u + _P64[8]
-        p = p * u + _P64[9]
-        p = p * u + _P64[10]
-        p = p * u + _P64[11]
-        p = p * u + _P64[12]
-        p = p * u + _P64[13]
-        p = p * u + _P64[14]
-        p = p * u + _P64[15]
-        p = p * u + _P64[16]
-        p = p * u + _P64[17]
-        p = p * u + _P64[18]
-        p = p * u + _P64[19]
-        p = p * u + _P64[20]
-        zc = z if z < _ZMAX else _ZMAX
-        h = 0.5 * t * fexp(p - zc * zc)            # erfc(z) / 2
-        h = h if z < _ZMAX else 0.0
-        cdf = h if v < 0.0 else 1.0 - h
+        cdf = float(y[i]) / v if abs(v) > 1e-5 else 0.5 + v * _INV_SQRT_2PI
         out[i] = g[i] * (cdf + v * (_INV_SQRT_2PI * fexp(-0.5 * v * v)))
 
 
@@ -215,7 +165,8 @@ def _gelu_tanh_bwd(g, x, out):
         out[i] = g[i] * (0.5 * (1.0 + t) + 0.5 * v * (1.0 - t * t) * dinner)
 
 
-@_kernel(fastmath=_MATH)
+# Layer norm calls no exp, so its sums may be reassociated (which vectorizes them).
+@_kernel(fastmath={"contract", "reassoc"})
 def _layer_norm_fwd(x, weight, bias, y, mean, rstd, eps, affine):
     n, d = x.shape
     for i in range(n):
@@ -240,28 +191,36 @@ def _layer_norm_fwd(x, weight, bias, y, mean, rstd, eps, affine):
                 out[j] = (row[j] - mu) * r
 
 
-@_kernel(fastmath=_MATH)
+@_kernel(fastmath={"contract", "reassoc"})
 def _layer_norm_bwd(g, x, mean, rstd, weight, grad_x, grad_weight, grad_bias, affine):
     n, d = x.shape
     for i in range(n):
         row, grow, out = x[i], g[i], grad_x[i]
         mu, r = mean[i], rstd[i]
+        for j in range(d):                      # column sums: separate loop, vectorizes
+            gj = grow[j]
+            grad_weight[j] += gj * ((row[j] - mu) * r)
+            grad_bias[j] += gj
         sum_g = 0.0
         sum_gx = 0.0
-        for j in range(d):
-            xhat = (row[j] - mu) * r
-            gj = grow[j]
-            grad_weight[j] += gj * xhat
-            grad_bias[j] += gj
-            gh = gj * weight[j] if affine else gj
-            sum_g += gh
-            sum_gx += gh * xhat
+        if affine:
+            for j in range(d):
+                gh = grow[j] * weight[j]
+                sum_g += gh
+                sum_gx += gh * ((row[j] - mu) * r)
+        else:
+            for j in range(d):
+                gh = grow[j]
+                sum_g += gh
+                sum_gx += gh * ((row[j] - mu) * r)
         a = sum_g / d
         b = sum_gx / d
-        for j in range(d):
-            xhat = (row[j] - mu) * r
-            gh = grow[j] * weight[j] if affine else grow[j]
-            out[j] = r * (gh - a - xhat * b)
+        if affine:
+            for j in range(d):
+                out[j] = r * (grow[j] * weight[j] - a - (row[j] - mu) * r * b)
+        else:
+            for j in range(d):
+                out[j] = r * (grow[j] - a - (row[j] - mu) * r * b)
 
 
 def _flat(kernel, x):
@@ -290,10 +249,12 @@ def gelu(x, approximate="none"):
     return _flat(_gelu32_fwd if x.dtype == np.float32 else _gelu64_fwd, x)
 
 
-def gelu_backward(g, x, approximate="none"):
+def gelu_backward(g, x, ans, approximate="none"):
     if approximate == "tanh":
         return _flat_pair(_gelu_tanh_bwd, g, x)
-    return _flat_pair(_gelu32_bwd if x.dtype == np.float32 else _gelu64_bwd, g, x)
+    out = np.empty_like(g)
+    _gelu_bwd(g.reshape(-1), x.reshape(-1), ans.reshape(-1), out.reshape(-1))
+    return out
 
 
 def layer_norm(x, weight, bias, eps):

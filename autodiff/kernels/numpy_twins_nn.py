@@ -99,8 +99,9 @@ def gelu(x, approximate="none"):
     return x * (0.5 * (1.0 + erf(x * _SQRT_HALF)))
 
 
-def gelu_backward(g, x, approximate="none"):
-    """g * d gelu / dx: Phi(x) + x phi(x), or the derivative of the tanh form."""
+def gelu_backward(g, x, ans=None, approximate="none"):
+    """g * d gelu / dx: Phi(x) + x phi(x), or the derivative of the tanh form (``ans``,
+    the forward's output, is not needed here: Phi is evaluated again)."""
     if approximate == "tanh":
         x2 = x * x
         t = np.tanh(_TANH_C * (x + _TANH_K * x2 * x))

@@ -34,7 +34,7 @@ erf = defop(
     x=("g * 2/sqrt(pi) * exp(-x**2)", lambda xp, g, ans, x: xp.erf_backward(g, x)))
 
 
-def _gelu_backward_tensor(g, x, approximate="none"):
+def _gelu_backward_tensor(g, x, ans, approximate="none"):
     if approximate == "tanh":
         x2 = x * x
         t = ew.tanh(_TANH_C * (x + _TANH_K * x2 * x))
@@ -51,5 +51,5 @@ gelu = defop(
     doc="x * Phi(x) (Phi the standard normal CDF), or with approximate='tanh'\n"
         "0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x**3))); see F.gelu.",
     x=("g * (Phi(x) + x * phi(x))",
-       lambda xp, g, ans, x, approximate="none": xp.gelu_backward(g, x, approximate)),
+       lambda xp, g, ans, x, approximate="none": xp.gelu_backward(g, x, ans, approximate)),
     approximate=None)
