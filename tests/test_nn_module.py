@@ -202,3 +202,11 @@ def test_torch_hooks_let_a_custom_layer_convert_its_own_arrays():
     np.testing.assert_array_equal(sd["0.vec"], [3.0, 2.0, 1.0])
     net.load_torch_state_dict({"0.vec": np.array([9.0, 8.0, 7.0])})
     np.testing.assert_array_equal(net[0].v.data, [7.0, 8.0, 9.0])
+
+
+def test_apply_visits_children_before_parents_and_returns_the_module():
+    visited = []
+    inner = nn.Sequential(nn.ReLU(), nn.Tanh())
+    net = nn.Sequential(nn.Linear(2, 2), inner, nn.Sigmoid())
+    assert net.apply(visited.append) is net
+    assert visited == [net[0], inner[0], inner[1], inner, net[2], net]     # PyTorch's order

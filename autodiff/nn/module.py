@@ -300,6 +300,30 @@ class Module:
         """Total number of trainable numbers."""
         return int(sum(p.size for p in self.parameters()))
 
+    def apply(self, fn) -> "Module":
+        """Call ``fn`` on every sub-module, then on this one (post-order, as PyTorch).
+
+        Returns the module; the usual use is initialisation, as in PyTorch.
+
+        >>> def init_linear(m):
+        ...     if isinstance(m, ad.nn.Linear):
+        ...         ad.nn.init.zeros_(m.bias)
+        >>> net = ad.nn.Sequential(ad.nn.Linear(2, 3), ad.nn.ReLU()).apply(init_linear)
+        >>> net[0].bias.data
+        array([0., 0., 0.])
+        """
+        order, stack, seen = [], [self], set()
+        while stack:                      # parents before children, children in order...
+            module = stack.pop()
+            if id(module) in seen:
+                continue
+            seen.add(id(module))
+            order.append(module)
+            stack.extend(module._modules.values())
+        for module in reversed(order):    # ...reversed: children first, in order
+            fn(module)
+        return self
+
     # ----- modes ------------------------------------------------------------------
     def train(self, mode: bool = True) -> "Module":
         """Set training mode (``mode=True``) or evaluation mode on this module and all below.

@@ -27,25 +27,33 @@ def _rows(x, normalized_ndim):
     return x.reshape(-1, d)
 
 
-def _flat(a):
-    return None if a is None else np.ascontiguousarray(a).reshape(-1)
+def _common(x, weight, bias):
+    """x, weight, bias as C-contiguous arrays of their promoted dtype (NumPy's rule, as
+    for ``x * weight + bias``); x as rows, weight and bias flat."""
+    dtype = np.result_type(*(a for a in (x, weight, bias) if a is not None))
+
+    def flat(a):
+        return None if a is None else np.ascontiguousarray(a, dtype=dtype).reshape(-1)
+    return dtype, flat(weight), flat(bias)
 
 
 def _layer_norm_forward(x, weight, bias, normalized_ndim, eps, ctx):
-    rows = np.ascontiguousarray(_rows(x, normalized_ndim))
-    y, mean, rstd = kernels.layer_norm(rows, _flat(weight), _flat(bias), eps)
+    dtype, w, b = _common(x, weight, bias)
+    rows = np.ascontiguousarray(_rows(x, normalized_ndim), dtype=dtype)
+    y, mean, rstd = kernels.layer_norm(rows, w, b, eps)
     ctx.save_for_backward(mean, rstd)
     return y.reshape(x.shape)
 
 
 def _grads_numpy(g, needs, x, weight, bias, normalized_ndim, eps, ctx):
     mean, rstd = ctx.saved
-    rows = np.ascontiguousarray(_rows(x, normalized_ndim))
-    g_rows = np.ascontiguousarray(np.broadcast_to(g, x.shape)).reshape(rows.shape)
-    gx, gw, gb = kernels.layer_norm_backward(g_rows, rows, mean, rstd, _flat(weight))
-    return [gx.reshape(x.shape) if needs[0] else None,
-            gw.reshape(weight.shape) if needs[1] else None,
-            gb.reshape(bias.shape) if needs[2] else None]
+    dtype, w, _ = _common(x, weight, bias)
+    rows = np.ascontiguousarray(_rows(x, normalized_ndim), dtype=dtype)
+    g_rows = np.ascontiguousarray(np.broadcast_to(g, x.shape), dtype=dtype).reshape(rows.shape)
+    gx, gw, gb = kernels.layer_norm_backward(g_rows, rows, mean, rstd, w)
+    return [gx.reshape(x.shape).astype(x.dtype, copy=False) if needs[0] else None,
+            gw.reshape(weight.shape).astype(weight.dtype, copy=False) if needs[1] else None,
+            gb.reshape(bias.shape).astype(bias.dtype, copy=False) if needs[2] else None]
 
 
 def _grads_tensor(g, needs, x, weight, bias, normalized_ndim, eps, ctx):
