@@ -9,6 +9,7 @@ array([ 5.43656366, 22.1671683 ])
 
 from .tensor import Tensor, tensor
 from .graph import no_grad, enable_grad, is_grad_enabled
+from .ops.registry import defop, defop_joint, implements, nondifferentiable
 from .ops.elementwise import (
     add, subtract, multiply, divide, power, negative, exp, log, log1p, expm1, sqrt, abs,
     sin, cos, tanh, sigmoid, relu, leaky_relu, maximum, minimum, logaddexp, clip, where,
@@ -22,7 +23,10 @@ from .ops.linalg import matmul, dot, einsum
 from .ops.shape import (
     reshape, transpose, swapaxes, expand_dims, squeeze, flatten, broadcast_to, sum_to,
     concatenate, stack, split)
-from .ops.indexing import getitem, take, index_add
+from .ops.indexing import getitem, take, index_add, setitem, zero_at
+from .creation import (
+    zeros, ones, full, eye, arange, linspace, zeros_like, ones_like, full_like, rand, randn)
+from .inplace import InPlaceError
 from . import linalg
 from .function import Function, FunctionCtx, custom_gradient
 from .transforms import grad, value_and_grad, jacobian, hvp

@@ -1,4 +1,4 @@
-"""Never silently wrong: anomaly detection and the guard on saved leaf arrays.
+"""Never silently wrong: ``detect_anomaly``, which names the op that made a NaN or inf.
 
 ``detect_anomaly()``
     While active (in this thread), every recorded op remembers the line of user
@@ -11,32 +11,8 @@
     local derivative (0 * inf = NaN).  Outside the block nothing of this runs: the
     tape tests one hook attribute per op and per gradient edge.
 
-Mutation guard (always on)
-    A backward pass reads the values its ops saved in the forward pass.  If user
-    code changed one of them in place in between (``w.data -= lr * w.grad`` before
-    ``loss.backward()``), the gradients would be silently wrong.  The choice made
-    here is that **the mutation raises**: when an op that needs a gradient for a
-    leaf tensor (one created with ``requires_grad=True``, i.e. a parameter) saves
-    that leaf's array, the array is made read-only, and NumPy refuses any in-place
-    change (``ValueError: output array is read-only``).  The array becomes writable
-    again as soon as no live graph still needs it: at the end of a backward pass
-    that frees the graph (no ``retain_graph``), or when the graph is dropped
-    (``del loss``).  ``ad.explain(w)`` names the ops still holding a read-only
-    array.  So the usual loop -- forward, ``backward()``, in-place optimizer step
-    -- just works, and stepping before ``backward()`` (or between two backward
-    passes with ``retain_graph=True``) raises instead of corrupting gradients.
-
-    It is leaf-only because that is what is cheap: a leaf parent is already
-    singled out on the recording path, so ops on intermediate values pay one
-    identity test; ops that use a parameter pay about 1 µs for the bookkeeping
-    (one weak reference and one flag change per use).  Not covered: arrays of
-    tensors that do not require grad (input batches), ``.data`` of intermediate
-    results, and other views of the same memory (``a`` when the leaf wraps
-    ``a[1:]``).  A leaf array that was already read-only is left alone.
-
-A memory note for training loops: ``total += loss`` with a Tensor ``loss`` keeps
-every step's graph alive (each sum is a new node that points to the previous one)
-and keeps the parameters read-only; accumulate ``loss.item()`` instead.
+The guard on saved leaf arrays (never silently wrong gradients after an in-place
+change) is ``autodiff.guard``.
 """
 
 from __future__ import annotations
@@ -49,8 +25,8 @@ import weakref
 
 import numpy as np
 
-from . import graph
-from .graph import Node, _grad_mode
+from .graph import BackwardObserver, Node, _grad_mode
+from .ops.registry import local_derivative
 
 __all__ = ["AnomalyError", "detect_anomaly"]
 
@@ -92,7 +68,7 @@ class Trace(tuple):
         return f"{name}:{self[1]}"
 
 
-def user_frame_trace(skip=1):
+def user_frame_trace(skip: int = 1) -> Trace | None:
     """The first frame outside the autodiff package, as a ``Trace`` (or None)."""
     frame = sys._getframe(skip)
     while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
@@ -102,7 +78,7 @@ def user_frame_trace(skip=1):
     return Trace(frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name)
 
 
-def where_created(node) -> str:
+def where_created(node: Node) -> str:
     """'created at file:line' for a node, or '' when anomaly mode did not record it."""
     trace = getattr(node, "trace", None)
     if trace is None:
@@ -211,8 +187,9 @@ class _AnomalyState:
         self.sent = _IdMap()
         # node -> raw upstream gradient it received
         self.upstream = weakref.WeakKeyDictionary()
-        # where-node -> its condition array (saved before the node is released)
-        self.conditions = weakref.WeakKeyDictionary()
+        # selecting node (where) -> {position: bool mask of the elements it selected
+        # from that input}, saved before the node is released
+        self.selected = weakref.WeakKeyDictionary()
 
 
 class _Local(threading.local):
@@ -235,37 +212,19 @@ def _on_record(node):
 
 
 def _forward_cause(node, bad):
-    name = node.op.name
-    args = [np.asarray(a) for a in node.args if _is_float_array(a) or isinstance(a, int)]
-
-    def at(i):
+    """The op's own explanation (its ``singular`` entries) of the NaN at ``bad``."""
+    args = node.args
+    for test, cause in node.op.singular:
         try:
-            return np.broadcast_to(args[i], bad.shape)[bad]
-        except (ValueError, IndexError):
-            return None
-
-    x = at(0)
-    if name in ("log", "log1p", "sqrt") and x is not None:
-        limit = -1 if name == "log1p" else 0
-        if (x < limit).any():
-            return (f"{name} of a number below {limit} is NaN; keep the input in the domain "
-                    f"(e.g. clip it, or take {name} of abs(x) + eps)")
-    if name == "power" and x is not None and (x < 0).any():
-        return ("a negative base raised to a non-integer power is NaN; use abs(x) ** p "
-                "or make sure the base is positive")
-    y = at(1) if len(args) > 1 else None
-    if name == "divide" and x is not None and y is not None:
-        if ((x == 0) & (y == 0)).any():
-            return "0 / 0 is NaN; add an eps to the denominator or mask it with where first"
-        if (np.isinf(x) & np.isinf(y)).any():
-            return "inf / inf is NaN; an earlier op overflowed to inf"
-    if name in ("add", "subtract") and x is not None and y is not None:
-        if (np.isinf(x) & np.isinf(y)).any():
-            return "inf - inf is NaN; an earlier op overflowed to inf (exp of a large number?)"
-    if name == "multiply" and x is not None and y is not None:
-        if (((x == 0) & np.isinf(y)) | (np.isinf(x) & (y == 0))).any():
-            return "0 * inf is NaN; an earlier op overflowed to inf or divided by zero"
-    if any(np.isinf(a).any() for a in args if a.dtype.kind in "fc"):
+            with np.errstate(all="ignore"):
+                hit = np.broadcast_to(np.asarray(test(*args, **(node.kwargs or {}))),
+                                      bad.shape)[bad]
+        except Exception:             # a test that does not apply to these inputs
+            continue
+        if hit.any():
+            return cause
+    if any(np.isinf(np.asarray(a)).any() for a in args
+           if _is_float_array(a) or isinstance(a, int)):
         return "an input contains inf (created by an earlier op), and inf turned into NaN here"
     return None
 
@@ -289,7 +248,17 @@ def _forward_message(node):
     return "\n".join(lines)
 
 
-def _on_gradient(node, g, i, gi):
+class _AnomalyObserver(BackwardObserver):
+    """Checks every gradient the reverse pass computes (registered by detect_anomaly)."""
+
+    def on_edge(self, node, i, g, gi, rule_output):
+        _check_gradient(node, g, i, gi)
+
+
+_OBSERVER = _AnomalyObserver()
+
+
+def _check_gradient(node, g, i, gi):
     state = _local.state
     if state is None:
         return
@@ -297,8 +266,13 @@ def _on_gradient(node, g, i, gi):
     gi_raw = np.asarray(_raw(gi))
     parent = node.parents[i]
     state.upstream[node] = g_raw
-    if node.op.name == "where" and node.args is not None and node not in state.conditions:
-        state.conditions[node] = np.asarray(node.args[0])
+    if node.op.selects and node.args is not None:
+        selected = state.selected.get(node)
+        if selected is None:
+            selected = state.selected[node] = {}
+        if i not in selected:
+            local = local_derivative(node, i)
+            selected[i] = None if local is None else local != 0
     sent = state.sent.setdefault(parent, [])
     if len(sent) > 16:                  # a parameter lives across steps: drop dead graphs
         sent[:] = [entry for entry in sent if entry[0]() is not None]
@@ -308,29 +282,6 @@ def _on_gradient(node, g, i, gi):
     if g_raw.dtype.kind in "fc" and not np.isfinite(g_raw).all():
         return                          # the NaN/inf came from further up
     raise AnomalyError(_backward_message(state, node, g_raw, i, gi_raw))
-
-
-def _local_derivative(node, i, g_shape, g_dtype):
-    """The VJP of input ``i`` with an upstream gradient of ones (None if not computable)."""
-    from .ops.namespace import numpy_xp
-
-    op = node.op
-    if node.args is None:
-        return None
-    ones = np.ones(g_shape, dtype=g_dtype)
-    try:
-        with np.errstate(all="ignore"):
-            if op.rules is not None:
-                rule = op.rules[i]
-                if rule is None:
-                    return None
-                out = rule(numpy_xp, ones, node.ans, *node.args, **(node.kwargs or {}))
-            else:
-                out = op.vjp(numpy_xp, ones, node.ans, node.args, node.kwargs,
-                             node.parents)[i]
-        return np.asarray(_raw(out))
-    except Exception:
-        return None
 
 
 def _trace_zero(state, node, mask):
@@ -346,14 +297,14 @@ def _trace_zero(state, node, mask):
                 continue
             if not (gi[mask] == 0).all():
                 continue
-            if consumer.op.name == "where" and pos in (1, 2):
-                cond = state.conditions.get(consumer)
-                if cond is not None:
+            if consumer.op.selects:
+                selected = state.selected.get(consumer, {}).get(pos)
+                if selected is not None:
                     try:
-                        sel = np.broadcast_to(cond, mask.shape)[mask]
+                        sel = np.broadcast_to(selected, mask.shape)[mask]
                     except ValueError:
                         sel = None
-                    if sel is not None and ((not sel.any()) if pos == 1 else sel.all()):
+                    if sel is not None and not sel.any():
                         return consumer, chain
             found = consumer
             break
@@ -386,7 +337,7 @@ def _backward_message(state, node, g, i, gi):
                 shown = _at(a, bad)
                 if shown is not None:
                     lines.append(f"  input {name} at those positions: {shown}")
-    local = _local_derivative(node, i, g.shape, g.dtype)
+    local = local_derivative(node, i)
     local_inf = False
     if local is not None and local.shape == bad.shape:
         vals = local[bad]
@@ -399,7 +350,7 @@ def _backward_message(state, node, g, i, gi):
             via = ", ".join(c.op.name for c in chain)
             via = f" (the zero passed on through {via})" if via else ""
             lines.append(
-                f"  cause: the upstream gradient here is 0 because `where` "
+                f"  cause: the upstream gradient here is 0 because `{where_node.op.name}` "
                 f"({_created(where_node)}) did not select these positions{via}, but the local "
                 f"derivative is inf, and 0·inf = NaN; feed the unselected positions a safe "
                 f"value (`where(mask, x, safe)`) before the op. For example, instead of "
@@ -436,15 +387,16 @@ class detect_anomaly:
     """
 
     def __enter__(self):
-        self._saved = (_grad_mode.on_record, _grad_mode.on_gradient, _local.state)
+        self._saved = (_grad_mode.on_record, _grad_mode.observers, _local.state)
         if _local.state is None:
             _local.state = _AnomalyState()
         _grad_mode.on_record = _on_record
-        _grad_mode.on_gradient = _on_gradient
+        if _OBSERVER not in _grad_mode.observers:
+            _grad_mode.observers = _grad_mode.observers + (_OBSERVER,)
         return self
 
     def __exit__(self, *exc):
-        _grad_mode.on_record, _grad_mode.on_gradient, _local.state = self._saved
+        _grad_mode.on_record, _grad_mode.observers, _local.state = self._saved
         return False
 
     def __call__(self, func):
@@ -455,82 +407,3 @@ class detect_anomaly:
         wrapper.__name__ = getattr(func, "__name__", "wrapper")
         wrapper.__doc__ = getattr(func, "__doc__", None)
         return wrapper
-
-
-# ----------------------------------------------------------------------------------
-# mutation guard: leaf arrays saved by live graphs are read-only
-# ----------------------------------------------------------------------------------
-class _Guard:
-    __slots__ = ("array", "savers", "on_dead", "__weakref__")
-
-    def __init__(self, array, key):
-        self.array = array
-        self.savers = set()         # weak references to the nodes that saved it
-        self.on_dead = lambda ref: _on_saver_dead(ref, key)
-
-
-_guards = graph.guarded_leaf_arrays      # id(array) -> _Guard
-_lock = threading.RLock()
-
-
-def _on_saver_dead(ref, key):
-    with _lock:
-        guard = _guards.get(key)
-        if guard is None:
-            return
-        # O(1) per death: a graph dropped without backward may have thousands of savers.
-        # Savers already freed by a backward are swept by release_guarded_leaves.
-        guard.savers.discard(ref)
-        if not guard.savers:
-            del _guards[key]
-            guard.array.setflags(write=True)
-
-
-_ref = weakref.ref
-
-
-def guard_leaves(node):
-    """Make the arrays of ``node``'s leaf parents read-only while ``node`` needs them."""
-    rules = node.op.rules
-    args = node.args
-    i = -1
-    with _lock:
-        for parent in node.parents:
-            i += 1
-            if parent is None or parent.__class__ is Node or not parent.requires_grad:
-                continue
-            if rules is not None and rules[i] is None:
-                continue
-            array = args[i]
-            if type(array) is not np.ndarray:
-                continue
-            guard = _guards.get(id(array))
-            if guard is None:
-                if not array.flags.writeable:
-                    continue            # read-only already (the user's choice): leave it
-                guard = _guards[id(array)] = _Guard(array, id(array))
-                array.setflags(write=False)
-            guard.savers.add(_ref(node, guard.on_dead))
-
-
-def release_guarded_leaves():
-    """Make writable again every guarded array whose saving graphs were all freed."""
-    with _lock:
-        for key, guard in list(_guards.items()):
-            alive = {r for r in guard.savers if (n := r()) is not None and n.args is not None}
-            if alive:
-                guard.savers = alive
-            else:
-                del _guards[key]
-                guard.array.setflags(write=True)
-
-
-def savers_of(array):
-    """The live nodes that hold ``array`` read-only (for ``explain``)."""
-    guard = _guards.get(id(array))
-    if guard is None or guard.array is not array:
-        return []
-    return [n for n in (r() for r in guard.savers) if n is not None and n.args is not None]
-
-
-graph.release_guarded_leaves = release_guarded_leaves

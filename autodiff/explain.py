@@ -26,16 +26,12 @@ from collections import deque
 
 import numpy as np
 
-from .anomaly import savers_of
+from .guard import savers_of
 from .graph import Node, _grad_mode
+from .ops.registry import local_derivative
 from .tensor import Tensor
 
 __all__ = ["explain"]
-
-_COMPARISONS = {"less", "less_equal", "greater", "greater_equal", "equal", "not_equal",
-                "logical_and", "logical_or", "logical_not", "isnan", "isfinite", "isinf"}
-_ZERO_GRADIENT_OPS = {"round", "floor", "sign"}
-
 
 def _site(node):
     trace = node.trace
@@ -67,14 +63,12 @@ def _edge_blocked(consumer, position):
     parent = consumer.parents[position]
     rules = op.rules
     if rules is not None and rules[position] is None:
-        if name in _COMPARISONS:
-            return (f"{name} is a comparison: its bool result carries no gradient")
-        if name == "where" and position == 0:
-            return "it is the condition of where: no gradient flows into a condition"
-        if name == "stop_gradient":
-            return "stop_gradient blocks the gradient by design"
-        input_name = op.input_names[position] if position < len(op.input_names) else position
-        return f"{name} passes no gradient to its input '{input_name}'"
+        role = op.index_inputs.get(position)
+        if role is not None:
+            return f"it is the {role} of {name}: no gradient flows into an index or condition"
+        if op.blocks:
+            return op.blocks
+        return f"{name} passes no gradient to its input '{op.input_name(position)}'"
     if parent is not None and not parent.requires_grad:
         return f"the input of {name} does not require grad"
     return None
@@ -148,40 +142,25 @@ def _on_differentiable_paths(root, target, consumers):
 
 def _zeroing_reason(node, target_items):
     """Why ``node`` may send zero gradient to its inputs; checks values when kept."""
-    name = node.op.name
-    args = node.args
-    kept = args is not None
-    if name == "relu":
-        if kept and np.all(np.asarray(args[0]) <= 0):
-            return "relu whose inputs are all <= 0 (a dead relu: zero gradient everywhere)"
-        return "relu passes zero gradient where its input is <= 0 (a dead relu if all are)"
-    if name == "where":
-        if kept:
-            cond = np.asarray(args[0])
-            for position, parent in enumerate(node.parents):
-                if position and parent in target_items:
-                    if (position == 1 and not cond.any()) or (position == 2 and cond.all()):
-                        branch = "first" if position == 1 else "second"
-                        return (f"where never selects its {branch} branch (the condition is "
-                                f"{'False' if position == 1 else 'True'} everywhere), so that "
-                                "branch gets zero gradient")
-        return "where gives zero gradient to the positions it did not select"
-    if name in _ZERO_GRADIENT_OPS:
+    op = node.op
+    name = op.name
+    if op.zero_grad_ae:
         return f"{name} has zero gradient everywhere"
-    if name in ("clip", "maximum", "minimum"):
-        return f"{name} gives zero gradient where the other bound/operand wins"
-    if name in ("max", "min"):
-        return f"{name} gives gradient only to the entries that attain the {name}"
-    if name == "multiply" and kept:
-        for position, arg in enumerate(args):
-            other = args[1 - position]
-            if node.parents[position] in target_items and np.all(np.asarray(other) == 0):
-                return "multiply by a factor that is zero everywhere"
-        return None
-    if name == "abs":
-        return "abs has zero gradient at 0"
-    if node.op.rules is None and "user-defined" in (node.op.joint_formula or ""):
-        return f"the custom gradient {name} may return zero or None"
+    if node.args is not None:               # values kept: is it zero for a target input?
+        for position, parent in enumerate(node.parents):
+            if parent is None or parent not in target_items:
+                continue
+            local = local_derivative(node, position)
+            if local is not None and local.size and not np.any(local):
+                text = op.zeroes_all
+                if isinstance(text, dict):
+                    text = text.get(op.input_name(position))
+                if text is None:
+                    text = (f"passes zero gradient to its input '{op.input_name(position)}' "
+                            "everywhere (its local derivative is 0 at every position)")
+                return f"{name} {text}"
+    if op.zeroes:
+        return f"{name} {op.zeroes}"
     return None
 
 
@@ -300,14 +279,14 @@ def explain(t, output=None) -> str:
         for consumer, position, reason in blocks:
             lines.append(f"  blocked at {_node_label(consumer)}: {reason}.")
         advice = []
-        names = {c.op.name for c, _, _ in blocks}
-        if names & _COMPARISONS or any(c.op.name == "where" and p == 0 for c, p, _ in blocks):
+        if any(not c.op.differentiable or p in c.op.index_inputs for c, p, _ in blocks):
             advice.append("A hard comparison has zero derivative almost everywhere; if this "
                           "tensor should learn, replace the comparison by a smooth surrogate "
                           "(e.g. ad.sigmoid((x - threshold) / temperature)) that enters the "
                           "output through arithmetic.")
-        if "stop_gradient" in names:
-            advice.append("Remove stop_gradient if the gradient should flow there.")
+        for name in sorted({c.op.name for c, p, _ in blocks
+                            if c.op.differentiable and c.op.blocks}):
+            advice.append(f"Remove {name} if the gradient should flow there.")
         lines.extend(advice)
         return "\n".join(lines)
 

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import weakref
+from typing import TYPE_CHECKING, Union
+
 import numpy as np
 
+from .spellings import PyTorchMethods, axis_alias, transpose_axes
+
+if TYPE_CHECKING:
+    from .graph import Node
+
 _FLOAT_KINDS = "f"
+
+#: An ``axis`` argument: one axis, several, or all (None).
+Axis = Union[int, tuple[int, ...], None]
 
 
 def _as_array(data, dtype):
@@ -43,7 +54,7 @@ def _check_can_require_grad(array, where="tensor"):
             "ad.tensor(data, dtype=np.float64, requires_grad=True).")
 
 
-class Tensor:
+class Tensor(PyTorchMethods):
     """An n-dimensional array that records the operations applied to it.
 
     >>> x = ad.tensor([1.0, 2.0, 3.0], requires_grad=True)
@@ -77,14 +88,14 @@ class Tensor:
 
     # ----- attributes ----------------------------------------------------------
     @property
-    def name(self):
+    def name(self) -> str | None:
         """A label shown in graphs and messages (``None`` if unnamed)."""
         if self._name is None and self._node is not None:
             return self._node.name
         return self._name
 
     @name.setter
-    def name(self, value):
+    def name(self, value: str | None) -> None:
         self._name = value
         if self._node is not None:
             self._node.name = value
@@ -95,28 +106,28 @@ class Tensor:
         return self._node is None or not self.requires_grad
 
     @property
-    def node(self):
+    def node(self) -> Node | None:
         """The tape node that produced this tensor (``None`` for leaves)."""
         return self._node
 
     @property
-    def shape(self):
+    def shape(self) -> tuple[int, ...]:
         return self.data.shape
 
     @property
-    def ndim(self):
+    def ndim(self) -> int:
         return self.data.ndim
 
     @property
-    def size(self):
+    def size(self) -> int:
         return self.data.size
 
     @property
-    def dtype(self):
+    def dtype(self) -> np.dtype:
         return self.data.dtype
 
     @property
-    def T(self):
+    def T(self) -> Tensor:
         return transpose(self)
 
     def __len__(self):
@@ -129,7 +140,7 @@ class Tensor:
         for i in range(len(self)):
             yield self[i]
 
-    def item(self):
+    def item(self) -> float | int | bool:
         """The single value as a Python scalar."""
         if self.data.size != 1:
             raise ValueError(
@@ -137,7 +148,7 @@ class Tensor:
                 f"scalar; this one has shape {self.data.shape}")
         return self.data.item()
 
-    def numpy(self):
+    def numpy(self) -> np.ndarray:
         """The data array (no tape)."""
         return self.data
 
@@ -173,7 +184,8 @@ class Tensor:
         return "tensor(" + body + "".join(", " + e for e in extras) + ")"
 
     # ----- gradients -----------------------------------------------------------
-    def backward(self, grad=None, retain_graph=False, create_graph=False):
+    def backward(self, grad=None, retain_graph: bool = False,
+                 create_graph: bool = False) -> None:
         """Reverse pass: accumulate d(self)/d(leaf) into each leaf's ``.grad``.
 
         ``grad`` is the upstream gradient (the same shape as ``self``); it may be
@@ -201,15 +213,48 @@ class Tensor:
         grad = _root_grad(self, grad, create_graph)
         run_backward(self, grad, retain_graph=retain_graph, create_graph=create_graph)
 
-    def detach(self):
+    def retain_grad(self) -> None:
+        """Keep this intermediate's gradient in ``.grad`` after ``backward()`` (PyTorch).
+
+        Leaves that require grad keep theirs anyway; intermediates normally do not.
+
+        >>> x = ad.tensor([1.0, 2.0], requires_grad=True)
+        >>> h = x * 3
+        >>> h.retain_grad()
+        >>> (h ** 2).sum().backward()
+        >>> h.grad
+        array([ 6., 12.])
+        """
+        from . import graph
+
+        if self._node is None:
+            if not self.requires_grad:
+                raise RuntimeError("retain_grad: this tensor does not require grad, so no "
+                                   "gradient reaches it; create it with requires_grad=True")
+            return
+        if not self.requires_grad:
+            raise RuntimeError(
+                f"retain_grad: this tensor (from '{self._node.op.name}') does not require "
+                "grad, so no gradient reaches it")
+        graph.retained[self._node] = weakref.ref(self)
+
+    @property
+    def retains_grad(self) -> bool:
+        """True for an intermediate that keeps its gradient (``retain_grad()``)."""
+        from . import graph
+
+        ref = graph.retained.get(self._node) if self._node is not None else None
+        return ref is not None and ref() is self
+
+    def detach(self) -> Tensor:
         """The same data with no history; gradients do not flow through it."""
         return Tensor._make(self.data, None, False)
 
-    def zero_grad(self):
+    def zero_grad(self) -> None:
         """Forget the accumulated gradient (``.grad = None``)."""
         self.grad = None
 
-    def requires_grad_(self, flag=True):
+    def requires_grad_(self, flag: bool = True) -> Tensor:
         """Set ``requires_grad`` on a leaf in place and return it."""
         if self._node is not None and self.requires_grad:
             raise RuntimeError("requires_grad_: only leaf tensors can change requires_grad; "
@@ -220,10 +265,53 @@ class Tensor:
         return self
 
     def __setitem__(self, key, value):
-        raise TypeError(
-            "Tensor does not support item assignment: it would change a value the tape may "
-            "have saved. Build the new tensor instead (ad.where(mask, new, t), or "
-            "ad.concatenate), or assign into t.data when no gradient is involved.")
+        """``t[key] = value``: see ``autodiff.inplace`` (recorded in grad mode)."""
+        inplace.set_item(self, key, value)
+
+    # ----- in-place updates (autodiff/inplace.py has the rules) ---------------
+    def __iadd__(self, other):
+        return inplace.update(self, add, other, "+=")
+
+    def __isub__(self, other):
+        return inplace.update(self, subtract, other, "-=")
+
+    def __imul__(self, other):
+        return inplace.update(self, multiply, other, "*=")
+
+    def __itruediv__(self, other):
+        return inplace.update(self, divide, other, "/=")
+
+    def add_(self, other, alpha=1):
+        """In-place ``self += alpha * other``; returns self."""
+        return inplace.update(self, add, other if alpha == 1 else other * alpha, "add_")
+
+    def sub_(self, other, alpha=1):
+        """In-place ``self -= alpha * other``; returns self."""
+        return inplace.update(self, subtract, other if alpha == 1 else other * alpha, "sub_")
+
+    def mul_(self, other):
+        """In-place ``self *= other``; returns self."""
+        return inplace.update(self, multiply, other, "mul_")
+
+    def div_(self, other):
+        """In-place ``self /= other``; returns self."""
+        return inplace.update(self, divide, other, "div_")
+
+    def zero_(self):
+        """Set every element to 0 in place; returns self."""
+        return inplace.fill(self, 0.0, "zero_")
+
+    def fill_(self, value):
+        """Set every element to ``value`` in place; returns self."""
+        return inplace.fill(self, value, "fill_")
+
+    def copy_(self, source):
+        """Copy ``source`` (broadcast to this shape) into self in place; returns self."""
+        return inplace.copy_from(self, source)
+
+    def clamp_(self, min=None, max=None):
+        """Limit the values to ``[min, max]`` in place; returns self."""
+        return inplace.clamp(self, min, max)
 
     # ----- arithmetic ----------------------------------------------------------
     def __add__(self, other):
@@ -310,101 +398,118 @@ class Tensor:
         return getitem(self, key)
 
     # ----- methods mirroring the functions -------------------------------------
-    def exp(self):
+    def exp(self) -> Tensor:
         return exp(self)
 
-    def log(self):
+    def log(self) -> Tensor:
         return log(self)
 
-    def sqrt(self):
+    def sqrt(self) -> Tensor:
         return sqrt(self)
 
-    def abs(self):
+    def abs(self) -> Tensor:
         return abs(self)
 
-    def sin(self):
+    def sin(self) -> Tensor:
         return sin(self)
 
-    def cos(self):
+    def cos(self) -> Tensor:
         return cos(self)
 
-    def tanh(self):
+    def tanh(self) -> Tensor:
         return tanh(self)
 
-    def sigmoid(self):
+    def sigmoid(self) -> Tensor:
         return sigmoid(self)
 
-    def relu(self):
+    def relu(self) -> Tensor:
         return relu(self)
 
-    def leaky_relu(self, slope=0.01):
+    def leaky_relu(self, slope: float = 0.01) -> Tensor:
         return leaky_relu(self, slope)
 
-    def square(self):
+    def square(self) -> Tensor:
         return square(self)
 
-    def reciprocal(self):
+    def reciprocal(self) -> Tensor:
         return reciprocal(self)
 
-    def clip(self, lo=None, hi=None):
+    def clip(self, lo=None, hi=None) -> Tensor:
         return clip(self, lo, hi)
 
-    def round(self):
+    def round(self) -> Tensor:
         return round(self)
 
-    def floor(self):
+    def floor(self) -> Tensor:
         return floor(self)
 
-    def sign(self):
+    def sign(self) -> Tensor:
         return sign(self)
 
-    def sum(self, axis=None, keepdims=False):
+    def sum(self, axis: Axis = None, keepdims: bool = False, *,
+            dim=None, keepdim=None) -> Tensor:
+        axis, keepdims = axis_alias("sum", axis, keepdims, dim, keepdim)
         return sum(self, axis=axis, keepdims=keepdims)
 
-    def mean(self, axis=None, keepdims=False):
+    def mean(self, axis: Axis = None, keepdims: bool = False, *,
+             dim=None, keepdim=None) -> Tensor:
+        axis, keepdims = axis_alias("mean", axis, keepdims, dim, keepdim)
         return mean(self, axis=axis, keepdims=keepdims)
 
-    def max(self, axis=None, keepdims=False):
+    def max(self, axis: Axis = None, keepdims: bool = False, *,
+            dim=None, keepdim=None) -> Tensor:
+        axis, keepdims = axis_alias("max", axis, keepdims, dim, keepdim)
         return max(self, axis=axis, keepdims=keepdims)
 
-    def min(self, axis=None, keepdims=False):
+    def min(self, axis: Axis = None, keepdims: bool = False, *,
+            dim=None, keepdim=None) -> Tensor:
+        axis, keepdims = axis_alias("min", axis, keepdims, dim, keepdim)
         return min(self, axis=axis, keepdims=keepdims)
 
-    def var(self, axis=None, keepdims=False, ddof=0):
+    def var(self, axis: Axis = None, keepdims: bool = False, ddof: int = 0, *,
+            dim=None, keepdim=None) -> Tensor:
+        axis, keepdims = axis_alias("var", axis, keepdims, dim, keepdim)
         return var(self, axis=axis, keepdims=keepdims, ddof=ddof)
 
-    def matmul(self, other):
+    def matmul(self, other) -> Tensor:
         return matmul(self, other)
 
-    def dot(self, other):
+    def dot(self, other) -> Tensor:
         return dot(self, other)
 
-    def reshape(self, *shape):
+    def reshape(self, *shape) -> Tensor:
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = shape[0]
         return reshape(self, shape)
 
-    def transpose(self, *axes):
+    def transpose(self, *axes) -> Tensor:
         if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
             axes = axes[0]
-        return transpose(self, axes or None)
+        return transpose(self, transpose_axes(self.ndim, tuple(axes)) if axes else None)
 
-    def swapaxes(self, axis1, axis2):
+    def swapaxes(self, axis1: int, axis2: int) -> Tensor:
         return swapaxes(self, axis1, axis2)
 
-    def expand_dims(self, axis):
+    def expand_dims(self, axis: int) -> Tensor:
         return expand_dims(self, axis)
 
-    def squeeze(self, axis=None):
+    def squeeze(self, axis: Axis = None) -> Tensor:
         return squeeze(self, axis)
 
-    def flatten(self):
-        return flatten(self)
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        if (start_dim, end_dim) in ((0, -1), (0, self.ndim - 1)):
+            return flatten(self)
+        n = self.ndim
+        start, end = start_dim % (n or 1), end_dim % (n or 1)
+        if start > end:
+            raise ValueError(f"flatten: start_dim={start_dim} comes after end_dim={end_dim} "
+                             f"for a tensor of shape {self.shape}")
+        return reshape(self, self.shape[:start] + (-1,) + self.shape[end + 1:])
 
-    def broadcast_to(self, shape):
+    def broadcast_to(self, shape: tuple[int, ...]) -> Tensor:
         return broadcast_to(self, shape)
 
-    def astype(self, dtype):
+    def astype(self, dtype) -> Tensor:
         return astype(self, dtype)
 
     # ----- NumPy interop: np.exp(t), np.sum(t, axis=1), ndarray + t ----------
@@ -462,7 +567,7 @@ from .ops.linalg import dot, matmul  # noqa: E402
 from .ops.shape import (  # noqa: E402
     broadcast_to, expand_dims, flatten, reshape, squeeze, swapaxes, transpose)
 from .ops.indexing import getitem  # noqa: E402
-from . import interop  # noqa: E402
+from . import inplace, interop  # noqa: E402
 
 # Operators skip the generic argument handling of Op.__call__: they always have one or
 # two positional operands, and they are the hottest path of every program.

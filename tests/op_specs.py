@@ -381,6 +381,38 @@ def _cross_entropy_case(data):
     return Case(lambda t: F.cross_entropy(t, target), [logits], ref)
 
 
+_SET_KEYS = [
+    ((3,), 1), ((2, 3), (slice(None), np.array([2, 0]))), ((3, 2), np.array([True, False, True])),
+    ((2, 3), (Ellipsis, slice(0, 2))), ((2, 2), ()),
+]
+
+
+def _setitem_case(data):
+    shape, key = data.draw(st.sampled_from(_SET_KEYS), label="key")
+    target = values(data, shape)
+    value = values(data, target[key].shape)
+
+    def ref(a, v):
+        out = a.copy()
+        out[key] = v
+        return out
+    return Case(lambda t, v: ad.setitem(t, v, key), [target, value], ref)
+
+
+def _zero_at_case(data):
+    shape, key = data.draw(st.sampled_from(_SET_KEYS), label="key")
+
+    def ref(a):
+        out = a.copy()
+        out[key] = 0
+        return out
+    return Case(lambda t: ad.zero_at(t, key) * t, [values(data, shape)], lambda a: ref(a) * a)
+
+
+SPECS += [
+    Spec("setitem", _setitem_case), Spec("zero_at", _zero_at_case),
+]
+
 SPECS += [
     Spec("softmax", _softmax_family_case("softmax")),
     Spec("log_softmax", _softmax_family_case("log_softmax")),

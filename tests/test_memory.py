@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 import autodiff as ad
-from autodiff import graph
+from autodiff import guard
 
 
 def _rss_kib():
@@ -75,7 +75,7 @@ def test_ten_thousand_steps_do_not_grow_rss(no_cycle_collector):
         last = model.step(x, y).item()
     after = _rss_kib()
     assert last < first                         # it trained
-    assert not graph.guarded_leaf_arrays        # every parameter released
+    assert not guard.guarded_arrays        # every parameter released
     if before is None:
         pytest.skip("no /proc/self/status on this platform")
     assert after - before < 1024, f"RSS grew by {after - before} KiB over 10,000 steps"

@@ -1,4 +1,5 @@
-"""ad.optim: SGD and Adam arithmetic, parameter handling, and the no-gradient warning."""
+"""ad.optim: SGD, Adam, AdamW and RMSprop against PyTorch's formulas written out, parameter
+groups, saving and resuming bitwise, parameter handling, and the no-gradient warnings."""
 
 import warnings
 
@@ -24,24 +25,30 @@ def fixed_grads(shapes, steps):
 
 # ----- arithmetic against reference implementations ---------------------------------
 
-@pytest.mark.parametrize("momentum,weight_decay", [(0.0, 0.0), (0.9, 0.0), (0.5, 0.1)])
-def test_sgd_matches_reference(momentum, weight_decay):
+@pytest.mark.parametrize("kwargs", [
+    dict(), dict(momentum=0.9), dict(momentum=0.5, weight_decay=0.1),
+    dict(momentum=0.9, dampening=0.3), dict(momentum=0.9, nesterov=True, weight_decay=0.05),
+    dict(momentum=0.5, maximize=True)])
+def test_sgd_matches_reference(kwargs):
+    momentum, dampening = kwargs.get("momentum", 0.0), kwargs.get("dampening", 0.0)
+    weight_decay, nesterov = kwargs.get("weight_decay", 0.0), kwargs.get("nesterov", False)
+    sign = -1.0 if kwargs.get("maximize") else 1.0
     start = [RNG.standard_normal((3, 2)), RNG.standard_normal(2)]
     params = [nn.Parameter(a) for a in start]
     grads = fixed_grads([(3, 2), (2,)], 4)
-    run(ad.optim.SGD(params, lr=0.1, momentum=momentum, weight_decay=weight_decay),
-        params, grads)
+    run(ad.optim.SGD(params, lr=0.1, **kwargs), params, grads)
+    # PyTorch's update, written out
     expected = [a.copy() for a in start]
     bufs = [None, None]
     for step in grads:
         for k, g in enumerate(step):
-            d = g + weight_decay * expected[k]
+            d = sign * g + weight_decay * expected[k]
             if momentum:
-                bufs[k] = d if bufs[k] is None else momentum * bufs[k] + d
-                d = bufs[k]
+                bufs[k] = d if bufs[k] is None else momentum * bufs[k] + (1 - dampening) * d
+                d = d + momentum * bufs[k] if nesterov else bufs[k]
             expected[k] = expected[k] - 0.1 * d
     for p, e in zip(params, expected):
-        np.testing.assert_allclose(p.data, e, rtol=1e-13)
+        np.testing.assert_allclose(p.data, e, rtol=1e-13, atol=1e-15)
 
 
 def test_adam_matches_reference():
@@ -49,13 +56,100 @@ def test_adam_matches_reference():
     p = nn.Parameter(start)
     grads = fixed_grads([(5,)], 6)
     run(ad.optim.Adam([p], lr=0.01, betas=(0.8, 0.99), eps=1e-6), [p], grads)
-    x, m, v = start.copy(), np.zeros(5), np.zeros(5)
+    np.testing.assert_allclose(p.data, adam_reference(start, grads, 0.01, 0.8, 0.99, 1e-6),
+                               rtol=1e-10)
+
+
+def adam_reference(start, grads, lr, b1, b2, eps, weight_decay=0.0, amsgrad=False,
+                   decoupled=False, maximize=False):
+    """PyTorch's Adam / AdamW update, written out (grads: one list [g] per step)."""
+    x, m, v, v_max = start.copy(), np.zeros_like(start), np.zeros_like(start), \
+        np.zeros_like(start)
     for t, (g,) in enumerate(grads, start=1):
-        m = 0.8 * m + 0.2 * g
-        v = 0.99 * v + 0.01 * g * g
-        m_hat, v_hat = m / (1 - 0.8 ** t), v / (1 - 0.99 ** t)
-        x = x - 0.01 * m_hat / (np.sqrt(v_hat) + 1e-6)
-    np.testing.assert_allclose(p.data, x, rtol=1e-10)
+        g = -g if maximize else g
+        if decoupled:
+            x = x * (1 - lr * weight_decay)
+        else:
+            g = g + weight_decay * x
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g * g
+        v_max = np.maximum(v_max, v)
+        m_hat = m / (1 - b1 ** t)
+        v_hat = (v_max if amsgrad else v) / (1 - b2 ** t)
+        x = x - lr * m_hat / (np.sqrt(v_hat) + eps)
+    return x
+
+
+@pytest.mark.parametrize("kwargs", [dict(weight_decay=0.1), dict(amsgrad=True),
+                                    dict(weight_decay=0.1, amsgrad=True), dict(maximize=True)])
+def test_adam_weight_decay_and_amsgrad_match_reference(kwargs):
+    start = RNG.standard_normal(4)
+    p = nn.Parameter(start)
+    # growing then shrinking gradients, so that amsgrad's running maximum matters
+    grads = [[s * RNG.standard_normal(4)] for s in (3.0, 2.0, 0.1, 0.1, 0.1, 0.1)]
+    run(ad.optim.Adam([p], lr=0.05, **kwargs), [p], grads)
+    expected = adam_reference(start, grads, 0.05, 0.9, 0.999, 1e-8, **kwargs)
+    np.testing.assert_allclose(p.data, expected, rtol=1e-12)
+    if kwargs.get("amsgrad"):   # the maximum changed the result
+        plain = adam_reference(start, grads, 0.05, 0.9, 0.999, 1e-8,
+                               weight_decay=kwargs.get("weight_decay", 0.0))
+        assert np.max(np.abs(plain - expected)) > 1e-6
+
+
+@pytest.mark.parametrize("kwargs", [dict(), dict(weight_decay=0.3, amsgrad=True)])
+def test_adamw_decouples_weight_decay(kwargs):
+    start = RNG.standard_normal(4)
+    p = nn.Parameter(start)
+    grads = fixed_grads([(4,)], 5)
+    run(ad.optim.AdamW([p], lr=0.02, **kwargs), [p], grads)
+    expected = adam_reference(start, grads, 0.02, 0.9, 0.999, 1e-8, decoupled=True,
+                              weight_decay=kwargs.get("weight_decay", 1e-2),
+                              amsgrad=kwargs.get("amsgrad", False))
+    np.testing.assert_allclose(p.data, expected, rtol=1e-12)
+    coupled = adam_reference(start, grads, 0.02, 0.9, 0.999, 1e-8,
+                             weight_decay=kwargs.get("weight_decay", 1e-2))
+    assert not np.allclose(coupled, expected, rtol=1e-9)      # not Adam's L2
+
+
+@pytest.mark.parametrize("kwargs", [dict(), dict(alpha=0.9, weight_decay=0.1, momentum=0.9),
+                                    dict(centered=True), dict(centered=True, momentum=0.5),
+                                    dict(maximize=True)])
+def test_rmsprop_matches_reference(kwargs):
+    alpha, eps = kwargs.get("alpha", 0.99), 1e-8
+    weight_decay, momentum = kwargs.get("weight_decay", 0.0), kwargs.get("momentum", 0.0)
+    sign = -1.0 if kwargs.get("maximize") else 1.0
+    start = RNG.standard_normal((2, 3))
+    p = nn.Parameter(start)
+    grads = fixed_grads([(2, 3)], 6)
+    run(ad.optim.RMSprop([p], lr=0.01, **kwargs), [p], grads)
+    x, sq, avg, buf = start.copy(), np.zeros((2, 3)), np.zeros((2, 3)), np.zeros((2, 3))
+    for (g,) in grads:
+        g = sign * g + weight_decay * x
+        sq = alpha * sq + (1 - alpha) * g * g
+        avg = alpha * avg + (1 - alpha) * g
+        denom = np.sqrt(sq - avg * avg if kwargs.get("centered") else sq) + eps
+        if momentum:
+            buf = momentum * buf + g / denom
+            x = x - 0.01 * buf
+        else:
+            x = x - 0.01 * g / denom
+    np.testing.assert_allclose(p.data, x, rtol=1e-12)
+
+
+def test_defaults_are_pytorchs():
+    p = nn.Parameter([1.0])
+    assert ad.optim.SGD([p]).defaults == dict(lr=1e-3, momentum=0.0, dampening=0.0,
+                                              weight_decay=0.0, nesterov=False,
+                                              maximize=False)
+    adam = ad.optim.Adam([p]).param_groups[0]
+    assert (adam["lr"], adam["betas"], adam["eps"], adam["weight_decay"], adam["amsgrad"]) \
+        == (1e-3, (0.9, 0.999), 1e-8, 0.0, False)
+    adamw = ad.optim.AdamW([p]).param_groups[0]
+    assert (adamw["lr"], adamw["betas"], adamw["eps"], adamw["weight_decay"]) \
+        == (1e-3, (0.9, 0.999), 1e-8, 1e-2)
+    rms = ad.optim.RMSprop([p]).param_groups[0]
+    assert (rms["lr"], rms["alpha"], rms["eps"], rms["weight_decay"], rms["momentum"],
+            rms["centered"]) == (1e-2, 0.99, 1e-8, 0.0, 0.0, False)
 
 
 def test_adam_first_step_moves_each_entry_by_lr():
@@ -125,6 +219,13 @@ def test_hyperparameters_are_validated():
         ad.optim.SGD([p], lr=-1)
     with pytest.raises(ValueError, match=r"Adam: betas must be in \[0, 1\)"):
         ad.optim.Adam([p], betas=(0.9, 1.0))
+    with pytest.raises(ValueError, match=r"AdamW: lr must be a finite number >= 0, got -0.1"):
+        ad.optim.AdamW([p], lr=-0.1)
+    with pytest.raises(ValueError, match=r"RMSprop: parameter group 1: lr must be .* got -1"):
+        ad.optim.RMSprop([{"params": [p]}, {"params": [nn.Parameter([2.0])], "lr": -1}])
+    with pytest.raises(ValueError, match=r"SGD: nesterov=True needs momentum > 0 and "
+                                         r"dampening = 0"):
+        ad.optim.SGD([p], lr=0.1, nesterov=True)
 
 
 # ----- what params may be ----------------------------------------------------------
@@ -135,7 +236,10 @@ def test_params_forms():
     by_generator = ad.optim.SGD(model.parameters(), lr=0.1)
     by_pairs = ad.optim.Adam(model.named_parameters())
     by_module = ad.optim.Adam(model)
+    by_groups = ad.optim.SGD([{"params": model.layers[0].parameters()},
+                              {"params": model.layers[1].named_parameters()}], lr=0.1)
     assert len(by_list.params) == len(by_generator.params) == len(by_pairs.params) == 4
+    assert by_groups.params == by_list.params
     assert by_pairs.names == by_module.names == [
         "layers.0.weight", "layers.0.bias", "layers.1.weight", "layers.1.bias"]
     with pytest.raises(ValueError, match="empty list of parameters"):
@@ -229,9 +333,204 @@ def test_optimizer_state_dict_round_trip():
     p.grad = np.ones(3)
     opt.step()
     state = opt.state_dict()
-    assert sorted(state) == ["0.exp_avg", "0.exp_avg_sq", "0.step"]
-    fresh = ad.optim.Adam([p], lr=0.1)
+    assert sorted(k for k in state if k.startswith("state.")) == [
+        "state.0.exp_avg", "state.0.exp_avg_sq", "state.0.step"]
+    assert state["param_groups.0.lr"] == 0.1
+    np.testing.assert_array_equal(state["param_groups.0.params"], [0])
+    fresh = ad.optim.Adam([p], lr=0.5)
     fresh.load_state_dict(state)
     assert int(fresh.state[0]["step"]) == 1
-    with pytest.raises(KeyError, match="unexpected key '3.exp_avg'"):
-        fresh.load_state_dict({"3.exp_avg": np.zeros(3)})
+    assert fresh.param_groups[0]["lr"] == 0.1 and fresh.param_groups[0]["betas"] == (0.9, 0.999)
+    assert fresh.param_groups[0]["amsgrad"] is False
+    with pytest.raises(KeyError, match="unexpected key 'state.3.exp_avg'"):
+        fresh.load_state_dict({"state.3.exp_avg": np.zeros(3)})
+    with pytest.raises(KeyError, match="unexpected key 'param_groups.1.lr'"):
+        fresh.load_state_dict({"param_groups.1.lr": np.array(0.1)})
+    with pytest.raises(ValueError, match="parameter group 0 was saved with a different number"):
+        fresh.load_state_dict({"param_groups.0.params": np.arange(2)})
+
+
+# ----- parameter groups ------------------------------------------------------------
+
+def test_parameter_groups_take_their_own_hyperparameters():
+    a, b = nn.Parameter([1.0, 2.0]), nn.Parameter([3.0])
+    opt = ad.optim.SGD([{"params": [a]}, {"params": [b], "lr": 0.5, "momentum": 0.9}],
+                       lr=0.1)
+    assert [g["lr"] for g in opt.param_groups] == [0.1, 0.5]
+    assert [g["momentum"] for g in opt.param_groups] == [0.0, 0.9]
+    assert opt.param_groups[0]["params"] == [a] and opt.param_groups[1]["params"] == [b]
+    a.grad, b.grad = np.array([1.0, 1.0]), np.array([1.0])
+    opt.step()
+    np.testing.assert_allclose(a.data, [0.9, 1.9])
+    np.testing.assert_allclose(b.data, [2.5])
+    opt.param_groups[0]["lr"] = 1.0                 # mutable, as schedulers need
+    opt.step()                                      # b: momentum 0.9 * 1 + 1 = 1.9
+    np.testing.assert_allclose(a.data, [-0.1, 0.9])
+    np.testing.assert_allclose(b.data, [2.5 - 0.5 * 1.9])
+
+
+def test_add_param_group_fills_defaults_and_refuses_duplicates():
+    a, b = nn.Parameter([1.0]), nn.Parameter([2.0])
+    opt = ad.optim.Adam([a], lr=0.1, betas=(0.8, 0.9))
+    opt.add_param_group({"params": b, "eps": 1e-3})
+    assert opt.param_groups[1]["betas"] == (0.8, 0.9) and opt.param_groups[1]["eps"] == 1e-3
+    assert opt.params == [a, b]
+    with pytest.raises(ValueError, match=r"Adam: parameter '#0' \(shape \(1,\)\) appears "
+                                         r"twice: in parameter group 0 and again in "
+                                         r"parameter group 2"):
+        opt.add_param_group({"params": [a]})
+    with pytest.raises(TypeError, match="Adam.add_param_group: expected a dict"):
+        opt.add_param_group([nn.Parameter([0.0])])
+
+
+def test_group_errors_name_the_class_what_was_expected_and_what_was_got():
+    model = nn.MLP([2, 3, 1], rng=0)
+    with pytest.raises(ValueError, match=r"AdamW: parameter group 1 has no 'params' key "
+                                         r"\(its keys: \['lr'\]\); each group is a dict"):
+        ad.optim.AdamW([{"params": model.layers[0].parameters()}, {"lr": 0.1}])
+    weight = model.layers[0].weight
+    with pytest.raises(ValueError, match=r"SGD: parameter 'layers.0.weight' \(shape \(2, 3\)\) "
+                                         r"appears twice: in parameter group 0 and again in "
+                                         r"parameter group 1"):
+        ad.optim.SGD([{"params": model.named_parameters()},
+                      {"params": [("layers.0.weight", weight)]}], lr=0.1)
+    with pytest.raises(TypeError, match=r"RMSprop: params mixes parameter groups"):
+        ad.optim.RMSprop([{"params": [weight]}, model.layers[0].bias])
+    with pytest.raises(TypeError, match=r"SGD: parameter group 0\['params'\] must be an "
+                                        r"iterable of Parameters .* got float"):
+        ad.optim.SGD([{"params": 1.0}], lr=0.1)
+
+
+@pytest.mark.parametrize("opt_class", [ad.optim.SGD, ad.optim.Adam, ad.optim.AdamW,
+                                       ad.optim.RMSprop])
+def test_parameters_method_without_the_call_says_to_call_it(opt_class):
+    model = nn.MLP([2, 3, 1], rng=0)
+    name = opt_class.__name__
+    with pytest.raises(TypeError, match=rf"{name}: params is the method 'parameters' of MLP "
+                                        rf"itself, not the parameters; call it: "
+                                        rf"{name}\(model.parameters\(\), ...\)"):
+        opt_class(model.parameters, lr=0.1)
+    with pytest.raises(TypeError, match=rf"{name}: parameter group 0\['params'\] is the method "
+                                        r"'named_parameters' of MLP itself"):
+        opt_class([{"params": model.named_parameters}], lr=0.1)
+
+
+# ----- saving and resuming, bitwise -------------------------------------------------
+
+OPTIMIZER_CONFIGS = [
+    (ad.optim.SGD, dict(lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.01)),
+    (ad.optim.Adam, dict(lr=0.01, amsgrad=True)),
+    (ad.optim.AdamW, dict(lr=0.01)),
+    (ad.optim.RMSprop, dict(lr=0.01, momentum=0.5, centered=True)),
+]
+
+
+@pytest.mark.parametrize("opt_class,kwargs", OPTIMIZER_CONFIGS)
+def test_state_dict_round_trip_continues_bitwise(opt_class, kwargs, tmp_path):
+    def make():
+        model = nn.MLP([2, 5, 3], rng=0)
+        groups = [{"params": model.layers[0].parameters()},
+                  {"params": model.layers[1].parameters(), "lr": kwargs["lr"] / 2}]
+        return model, opt_class(groups, **kwargs)
+
+    X, y = ad.data.spiral(10, 3, seed=2)
+
+    def train(model, opt, steps):
+        for _ in range(steps):
+            loss = nn.functional.cross_entropy(model(ad.tensor(X)), y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+
+    model, opt = make()
+    train(model, opt, 4)
+    np.savez(tmp_path / "model.npz", **model.state_dict())
+    np.savez(tmp_path / "opt.npz", **opt.state_dict())
+    opt.param_groups[1]["lr"] *= 0.5                # a schedule changes it, and it is saved
+    np.savez(tmp_path / "opt_after.npz", **opt.state_dict())
+    train(model, opt, 4)
+
+    resumed, fresh = make()
+    with np.load(tmp_path / "model.npz") as state:
+        resumed.load_state_dict(state)
+    with np.load(tmp_path / "opt_after.npz") as state:
+        fresh.load_state_dict(state)
+    assert fresh.param_groups[1]["lr"] == opt.param_groups[1]["lr"]
+    train(resumed, fresh, 4)
+    for (name, a), (_, b) in zip(model.named_parameters(), resumed.named_parameters()):
+        assert a.data.tobytes() == b.data.tobytes(), name
+    for key, value in opt.state_dict().items():
+        assert np.array_equal(value, fresh.state_dict()[key]), key
+
+
+# ----- step() without backward() -------------------------------------------------------
+
+@pytest.mark.parametrize("opt_class", [ad.optim.SGD, ad.optim.Adam, ad.optim.AdamW,
+                                       ad.optim.RMSprop])
+def test_step_without_backward_gives_one_warning_asking_for_backward(opt_class):
+    model = nn.MLP([2, 3, 1], rng=0)
+    opt = opt_class(model.named_parameters(), lr=0.1)
+    before = [p.data.copy() for p in model.parameters()]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        loss = (model(ad.tensor([[1.0, 2.0]])) ** 2).sum()
+        opt.zero_grad()
+        opt.step()
+        opt.step()
+    messages = [str(w.message) for w in caught if issubclass(w.category, ad.NoGradientWarning)]
+    assert len(messages) == 1
+    assert f"{opt_class.__name__}.step: none of the 4 parameters has a gradient" in messages[0]
+    assert "did you call loss.backward()?" in messages[0]
+    assert "not connected" not in messages[0]            # does not blame the loss
+    assert caught[0].filename == __file__                # the user's line
+    for p, b in zip(model.parameters(), before):
+        np.testing.assert_array_equal(p.data, b)
+    loss.backward()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ad.NoGradientWarning)
+        opt.step()                                       # then training proceeds quietly
+
+
+def test_partial_gradients_still_name_each_parameter_from_a_subclass():
+    class Halving(ad.optim.SGD):
+        """A user's optimizer that wraps step(): the warning still points at the caller."""
+
+        def step(self, closure=None):
+            return super().step(closure)
+
+    a, b = nn.Parameter([1.0]), nn.Parameter([1.0], name="bias")
+    a.grad = np.array([1.0])
+    with pytest.warns(ad.NoGradientWarning, match=r"Halving.step: parameter 'bias'") as rec:
+        Halving([a, b], lr=0.1).step()
+    assert rec[0].filename == __file__
+
+
+def test_step_closure_is_called_and_its_loss_returned():
+    w = nn.Parameter([2.0])
+    opt = ad.optim.SGD([w], lr=0.25)
+
+    def closure():
+        opt.zero_grad()
+        loss = (w * w).sum()
+        loss.backward()
+        return loss
+
+    loss = opt.step(closure)
+    assert loss.item() == 4.0 and w.data[0] == 1.0
+
+
+def test_older_flat_state_keys_load_and_zero_grad_can_keep_zeros():
+    p = nn.Parameter([1.0, 2.0])
+    opt = ad.optim.Adam([p], lr=0.1)
+    p.grad = np.ones(2)
+    opt.step()
+    older = {key[len("state."):]: value for key, value in opt.state_dict().items()
+             if key.startswith("state.")}                    # "0.exp_avg", ...
+    fresh = ad.optim.Adam([p], lr=0.1)
+    fresh.load_state_dict(older)
+    assert int(fresh.state[0]["step"]) == 1
+    np.testing.assert_array_equal(fresh.state[0]["exp_avg"], opt.state[0]["exp_avg"])
+    opt.zero_grad(set_to_none=False)
+    np.testing.assert_array_equal(p.grad, [0.0, 0.0])
+    opt.zero_grad()
+    assert p.grad is None

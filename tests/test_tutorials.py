@@ -1,6 +1,7 @@
 """Run every tutorial in --quick mode (in-process) and check the numbers it reports."""
 
 import importlib
+import shutil
 import types
 from pathlib import Path
 
@@ -76,6 +77,15 @@ def test_05_mlp_from_scratch(tmp_path):
     assert r["numpy_vs_autodiff_grad"] < 1e-10
     assert r["numpy_accuracy"] >= 0.9
     assert r["loss_history"][-1] < r["loss_history"][0]
+    # the 2-3-3 network as a picture: 2*3 + 3*3 weights and 3 + 3 biases, one edge each
+    assert (r["network_edges"], r["network_weights"], r["network_biases"]) == (21, 15, 6)
+    names = [Path(f).name for f in r["files"]]
+    if shutil.which("neato"):
+        assert "network.svg" in names and "network.png" in names
+        svg = (tmp_path / "05_mlp_from_scratch" / "network.svg").read_text()
+        assert "W1 has shape (2, 3)" in svg and ">x1<" in svg and ">o3<" in svg
+    else:
+        assert "network.dot" in names
 
 
 def test_06_gradient_checking(tmp_path):

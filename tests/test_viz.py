@@ -313,3 +313,19 @@ def test_a_named_constant_keeps_its_name_and_is_drawn_as_a_constant():
     assert "dashed" in x_line and "requires grad" not in x_line
     loss.backward()
     assert X.grad is None and W.grad.shape == (3, 2)
+
+
+def test_after_a_plain_backward_the_graph_shows_what_is_alive_and_how_to_see_the_rest():
+    x = ad.tensor([[1.0, 2.0]], requires_grad=True, name="x")
+    W = ad.tensor(np.ones((2, 3)), requires_grad=True, name="W")
+    loss = ((x @ W).relu() ** 2).sum()
+    loss.backward()
+    source = ad.viz.draw(loss, show_values=True, show_grads=True).source
+    assert "27.0" in source                              # the output's value is still alive
+    assert "grad: [[18. 18.]]" in source                 # a leaf with its .grad
+    assert "call backward(retain_graph=True)" in source  # how to see the freed values
+    assert "grad<BR/>(recomputed)" in source             # the legend explains the label
+    kept = ad.viz.draw(loss, show_values=True).source
+    assert "retain_graph" in kept
+    fresh = ((x @ W).relu() ** 2).sum()
+    assert "retain_graph" not in ad.viz.draw(fresh, show_values=True).source

@@ -8,6 +8,8 @@ Because a batch is a stack of rows.  X has one example per row, shape
 neuron, (batch, n_neurons), and the bias - one number per neuron, shape
 (n_neurons,) - broadcasts down the rows.  The backward pass mirrors the shapes:
 dW = X^T @ dZ sums the per-example contributions, db = dZ.sum(axis=0).
+Drawn as a network (network.svg), X of shape (300, 2) is 2 input nodes with 300
+rows flowing through them, and W (2, 3) is one edge per weight.
 
 Run:  python tutorials/05_mlp_from_scratch.py [--quick] [--out DIR]
 """
@@ -205,6 +207,54 @@ def part_figures(tut, X, y, trained, history):
     tut.graph(loss, "mlp_forward_graph")
 
 
+# %% [markdown]
+# ## 5. The network as a picture: 300 input nodes, or 2?
+# A from-scratch book's first network: X has shape (300, 2), `Dense(2, 3)` has
+# weights (2, 3), then ReLU and `Dense(3, 3)`.  Drawn the way people draw it for
+# each other - a column of circles per layer, one edge per weight - the shapes
+# answer themselves.  `ad.viz.network` draws it from the model.
+
+# %%
+def part_network(tut):
+    tut.section("5. the network as a picture: 300 input nodes, or 2?")
+    X, _ = ad.data.spiral(100, 3, seed=0)
+    # Shuffled, so that the first example (whose values the picture shows) is not
+    # the spiral's centre (0, 0).
+    X = X[np.random.default_rng(1).permutation(len(X))]
+    net = ad.nn.Sequential(ad.nn.Linear(2, 3, rng=0), ad.nn.ReLU(), ad.nn.Linear(3, 3, rng=1))
+    W1 = net[0].weight.data
+    n_weights = sum(layer.weight.size for layer in (net[0], net[2]))
+    n_biases = sum(layer.bias.size for layer in (net[0], net[2]))
+    with ad.no_grad():
+        H = net[1](net[0](ad.tensor(X)))
+    print(f"X {X.shape}  ->  Dense(2, 3): W1 {W1.shape}, b1 {net[0].bias.shape}  ->  ReLU "
+          f"{H.shape}  ->  Dense(3, 3): W2 {net[2].weight.shape}  ->  {net(ad.tensor(X)).shape}")
+    print(f"Q1. 300 input nodes, or 2?  Two: one input node per feature, i.e. per column "
+          f"of X.\n    The {len(X)} rows are {len(X)} examples; each one flows through the "
+          "same two input\n    nodes (all at once: the rows of one matrix product).")
+    print(f"Q2. Why is W1 (2, 3) and not (300, 3)?  W1[i, j] is the weight on the edge from "
+          "input i\n    to neuron j: one row per input feature, one column per neuron.  "
+          f"Weights belong to\n    edges, and the edges do not depend on how many examples "
+          f"there are:\n    X @ W1 is {X.shape} @ {W1.shape} = {(X @ W1).shape}, one row of "
+          "3 neuron values per example.")
+    print(f"Q3. What does the network look like?  2 input nodes, 3 hidden neurons, 3 outputs; "
+          f"{n_weights}\n    weight edges (2*3 + 3*3) and {n_biases} bias edges (one +1 "
+          "node per layer): network.svg.")
+    print("W1, the same numbers as the edges from x1, x2 to h1, h2, h3 in the picture:")
+    print(" " * 10 + "".join(f"{'h' + str(j + 1):>9}" for j in range(W1.shape[1])))
+    for i, row in enumerate(W1):
+        print(f"  x{i + 1} (i={i})" + "".join(f"{v:9.3f}" for v in row))
+    graph = ad.viz.network(net, x=X, show_weights=True)
+    for fmt in ("svg", "png"):
+        tut.graph(graph, "network", fmt=fmt)
+    edges = graph.source.count(" -> ")
+    print(f"the picture: {edges} edges = {n_weights} weights + {n_biases} biases; the caption "
+          "reads:")
+    for line in graph.caption.splitlines():
+        print("  " + line)
+    return {"network_edges": edges, "network_weights": n_weights, "network_biases": n_biases}
+
+
 # %%
 def main(argv=None) -> dict:
     tut = Tutorial(__file__, argv, "how do the shapes of a dense network fit together, and "
@@ -221,12 +271,14 @@ def main(argv=None) -> dict:
           f"{history['loss'][0]:.3f} -> {history['loss'][-1]:.3f}, accuracy {acc:.3f}")
     grad_err, t_ad, t_np, acc_np, drift = part_compare(tut, X, y, params, trained, steps, lr)
     part_figures(tut, X, y, trained, history)
+    picture = part_network(tut)
     return tut.finish(
         summary=f"spiral accuracy {acc:.3f} after {steps} steps; hand NumPy gradients match "
                 f"(rel err {grad_err:.0e}); autodiff step {t_ad / t_np:.1f}x the hand-written "
                 f"NumPy time",
         accuracy=acc, loss_history=history["loss"], numpy_vs_autodiff_grad=grad_err,
-        numpy_accuracy=acc_np, weight_drift=drift, time_autodiff=t_ad, time_numpy=t_np)
+        numpy_accuracy=acc_np, weight_drift=drift, time_autodiff=t_ad, time_numpy=t_np,
+        **picture)
 
 
 if __name__ == "__main__":

@@ -201,5 +201,5 @@ class ParameterList(Module):
     def __iter__(self):
         return iter(list(self._parameters.values()))
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return ", ".join(f"{tuple(p.shape)}" for p in self)

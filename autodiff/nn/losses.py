@@ -1,11 +1,7 @@
 """Losses, as in PyTorch: ``(input, target)``, ``reduction='mean'|'sum'|'none'``.
 
 ``cross_entropy`` of (N, C) logits against integer targets with the default options
-is one op (``cross_entropy``): the forward kernel returns the loss and the
-probabilities, which are kept in a FunctionCtx passed as the op's ``ctx`` keyword so
-the backward reuses them instead of computing exp again; the reverse pass clears
-the ctx when it frees the node's saved values.  With create_graph=True the gradient
-is rebuilt from the softmax op, so it is itself differentiable.  Every other case
+is one op (``cross_entropy``) that keeps the probabilities for its backward.  Every other case
 (class weights, ``ignore_index`` present in the targets, ``label_smoothing``,
 ``(N, C, d1, ...)`` logits, other reductions) is ``log_softmax`` followed by
 ``nll_loss``, exactly PyTorch's formulas.  The other losses are short compositions
@@ -17,12 +13,11 @@ from __future__ import annotations
 import numpy as np
 
 from .. import kernels
-from ..function import FunctionCtx
 from ..ops import elementwise as ew
 from ..ops import reduce as rd
 from ..ops.indexing import getitem
-from ..ops.namespace import add_to_namespaces
-from ..ops.registry import Op, _register
+from ..ops.namespace import xp_function
+from ..ops.registry import defop_joint
 from ..ops.shape import reshape
 from ..tensor import Tensor
 from .softmax import _check_float, _softmax, log_softmax
@@ -53,19 +48,26 @@ def _as_tensor(x):
 
 
 # ----- the fused cross_entropy op (plain case) ------------------------------------------
+# The forward kernel returns the loss and the probabilities; the op keeps the
+# probabilities as its node's saved state (saves=True), so the backward reuses them
+# instead of computing exp again, and the reverse pass drops them with the rest.
+# When nothing is recorded, the kernel's loss alone is returned.  With
+# create_graph=True the gradient must itself be differentiable in the logits, so it
+# is rebuilt from the softmax op instead.
 
-def _cross_entropy_forward(logits, target, ctx):
-    loss, probs = kernels.cross_entropy(logits, target)
-    ctx.save_for_backward(probs)
-    return loss
+def _cross_entropy_forward(logits, target):
+    return kernels.cross_entropy(logits, target)
 
 
-def _cross_entropy_backward_numpy(g, logits, target, ctx):
-    (probs,) = ctx.saved
+def _cross_entropy_loss(logits, target):
+    return kernels.cross_entropy(logits, target)[0]
+
+
+def _cross_entropy_backward_numpy(g, logits, target, probs):
     return kernels.cross_entropy_backward(g, probs, np.asarray(target))
 
 
-def _cross_entropy_backward_tensor(g, logits, target, ctx):
+def _cross_entropy_backward_tensor(g, logits, target, probs):
     target = np.asarray(target)
     n = logits.shape[0]
     onehot = np.zeros(logits.shape, dtype=logits.dtype)
@@ -73,29 +75,21 @@ def _cross_entropy_backward_tensor(g, logits, target, ctx):
     return (_softmax(logits, axis=-1) - onehot) * (g / n)
 
 
-add_to_namespaces("cross_entropy_logits_backward", _cross_entropy_backward_numpy,
-                  _cross_entropy_backward_tensor)
+xp_function("cross_entropy_logits_backward", _cross_entropy_backward_numpy,
+            _cross_entropy_backward_tensor)
 
 
-class _CrossEntropyOp(Op):
-    """cross_entropy keeps its probabilities in the ``ctx`` keyword; drop them on release."""
-
-    custom_release = True
-
-    def release(self, node):
-        super().release(node)
-        node.kwargs["ctx"].save_for_backward()
+def _cross_entropy_joint(xp, g, ans, needs, logits, target, saved):
+    grad = xp.cross_entropy_logits_backward(g, logits, target, saved) if needs[0] else None
+    return [grad, None]
 
 
-def _cross_entropy_rule(xp, g, ans, logits, target, ctx):
-    return xp.cross_entropy_logits_backward(g, logits, target, ctx)
-
-
-_cross_entropy = _register(_CrossEntropyOp(
-    "cross_entropy", _cross_entropy_forward, ("logits", "target"),
-    rules=(_cross_entropy_rule, None),
-    formulas={"logits": "g * (softmax(logits) - onehot(target)) / N"},
-    doc="Mean cross-entropy of (N, C) logits against N integer targets (see F.cross_entropy)."))
+_cross_entropy = defop_joint(
+    "cross_entropy", _cross_entropy_forward, "grad_logits = g * (softmax(logits) - "
+    "onehot(target)) / N; no gradient for target", _cross_entropy_joint,
+    input_names=("logits", "target"), saves=True, kernel=_cross_entropy_loss,
+    index_inputs={1: "class index"},
+    doc="Mean cross-entropy of (N, C) logits against N integer targets (see F.cross_entropy).")
 
 
 # ----- class targets ---------------------------------------------------------------------
@@ -225,7 +219,7 @@ def cross_entropy(input, target, weight=None, ignore_index: int = -100,
     target = _class_targets(where, shape, target, "logits", ignore_index)
     if (len(shape) == 2 and weight is None and reduction == "mean" and label_smoothing == 0
             and not np.any(target == ignore_index)):
-        return _cross_entropy(input, target, ctx=FunctionCtx())
+        return _cross_entropy(input, target)
     input, target, unbatched = _batched(where, input, target, "logits")
     classes = input.shape[1]
     weights = _class_weights(where, weight, classes, input.dtype)

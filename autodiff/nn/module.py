@@ -74,12 +74,12 @@ class Parameter(Tensor):
         self._auto_name = name is None
 
     @property
-    def name(self):
+    def name(self) -> str | None:
         """The parameter's label; set by hand, or its dotted name in the owning module."""
         return self._name
 
     @name.setter
-    def name(self, value):
+    def name(self, value: str | None) -> None:
         self._name = value
         self._auto_name = False
 
@@ -431,7 +431,7 @@ class Module:
         _torch_io.import_state(self, state)
 
     # ----- calling --------------------------------------------------------------
-    def forward(self, *args, **kwargs):
+    def forward(self, *args, **kwargs) -> Tensor:
         raise NotImplementedError(f"{type(self).__name__} must define forward(...)")
 
     def __call__(self, *args, **kwargs):

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..function import FunctionCtx
 from ..ops import reduce as rd
 from ..ops.normalization import layer_norm as _layer_norm
 from ..ops.shape import reshape
@@ -60,7 +59,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-
     for name, param in (("weight", weight), ("bias", bias)):
         if param is not None and _shape_of(param) != shape:
             raise ValueError(f"{where}: {name} must have shape {shape}, got {_shape_of(param)}")
-    return _layer_norm(input, weight, bias, normalized_ndim=k, eps=float(eps), ctx=FunctionCtx())
+    return _layer_norm(input, weight, bias, normalized_ndim=k, eps=float(eps))
 
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None,

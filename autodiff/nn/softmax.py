@@ -17,7 +17,7 @@ import numpy as np
 from .. import kernels
 from ..ops import elementwise as ew
 from ..ops import reduce as rd
-from ..ops.namespace import add_to_namespaces
+from ..ops.namespace import xp_function
 from ..ops.registry import defop
 from ..tensor import Tensor
 
@@ -45,7 +45,7 @@ def _softmax_backward_tensor(g, s, axis=-1):
     return s * (g - rd.sum(g * s, axis=axis, keepdims=True))
 
 
-add_to_namespaces("softmax_backward", _softmax_backward_numpy, _softmax_backward_tensor)
+xp_function("softmax_backward", _softmax_backward_numpy, _softmax_backward_tensor)
 
 _softmax = defop(
     "softmax", _softmax_forward,
@@ -55,7 +55,16 @@ _softmax = defop(
     axis=None)
 
 
-def softmax(x, axis: int = -1) -> Tensor:
+def _dim(axis, dim, where):
+    """PyTorch's ``dim=`` for ``axis=`` (the default -1 is the same in both)."""
+    if dim is None:
+        return axis
+    if axis != -1:
+        raise TypeError(f"{where}: got both axis={axis!r} and dim={dim!r}; pass one")
+    return dim
+
+
+def softmax(x, axis: int = -1, *, dim: int | None = None) -> Tensor:
     """exp(x) / sum(exp(x)) along ``axis``, stable for any finite logits.
 
     >>> F.softmax(ad.tensor([[0.0, 0.0], [0.0, 1e4]]))
@@ -63,7 +72,7 @@ def softmax(x, axis: int = -1) -> Tensor:
             [0. , 1. ]])
     """
     _check_float(x, "softmax")
-    return _softmax(x, axis=axis)
+    return _softmax(x, axis=_dim(axis, dim, "softmax"))
 
 
 # ----- log_softmax --------------------------------------------------------------
@@ -80,8 +89,7 @@ def _log_softmax_backward_tensor(g, ans, axis=-1):
     return g - ew.exp(ans) * rd.sum(g, axis=axis, keepdims=True)
 
 
-add_to_namespaces("log_softmax_backward", _log_softmax_backward_numpy,
-                  _log_softmax_backward_tensor)
+xp_function("log_softmax_backward", _log_softmax_backward_numpy, _log_softmax_backward_tensor)
 
 _log_softmax = defop(
     "log_softmax", _log_softmax_forward,
@@ -91,14 +99,14 @@ _log_softmax = defop(
     axis=None)
 
 
-def log_softmax(x, axis: int = -1) -> Tensor:
+def log_softmax(x, axis: int = -1, *, dim: int | None = None) -> Tensor:
     """log(softmax(x)) computed as ``x - max - log(sum(exp(x - max)))``: finite for logits ±1e4.
 
     >>> F.log_softmax(ad.tensor([0.0, 1e4]))
     tensor([-10000.,      0.])
     """
     _check_float(x, "log_softmax")
-    return _log_softmax(x, axis=axis)
+    return _log_softmax(x, axis=_dim(axis, dim, "log_softmax"))
 
 
 

@@ -1,3 +1,7 @@
-"""Every differentiable operation, grouped by family (one module each)."""
+"""Every differentiable operation, grouped by family (one module each), and the
+registry they are defined with (``defop``; see ``registry``)."""
 
-from .registry import Op, defop, defop_joint, nondifferentiable  # noqa: F401
+from .registry import (  # noqa: F401
+    REGISTRY, Op, defop, defop_joint, forget_numpy, implements, implements_without_gradient,
+    nondifferentiable, unregister)
+from .namespace import numpy_xp, tensor_xp, xp_function  # noqa: F401

@@ -11,7 +11,7 @@ import math
 
 from .. import kernels
 from . import elementwise as ew
-from .namespace import add_to_namespaces
+from .namespace import xp_function
 from .registry import defop
 
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
@@ -25,7 +25,7 @@ def _erf_backward_tensor(g, x):
     return g * (_TWO_OVER_SQRT_PI * ew.exp(-(x * x)))
 
 
-add_to_namespaces("erf_backward", kernels.erf_backward, _erf_backward_tensor)
+xp_function("erf_backward", kernels.erf_backward, _erf_backward_tensor)
 
 erf = defop(
     "erf", kernels.erf,
@@ -44,7 +44,7 @@ def _gelu_backward_tensor(g, x, ans, approximate="none"):
     return g * (cdf + x * (_INV_SQRT_2PI * ew.exp(-0.5 * (x * x))))
 
 
-add_to_namespaces("gelu_backward", kernels.gelu_backward, _gelu_backward_tensor)
+xp_function("gelu_backward", kernels.gelu_backward, _gelu_backward_tensor)
 
 gelu = defop(
     "gelu", kernels.gelu,

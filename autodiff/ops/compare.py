@@ -1,14 +1,16 @@
 """Comparisons and logical ops: bool results, no gradient.
 
 They are still recorded (as non-differentiable nodes) when an input has history,
-so that graph tools can show that a value was used only in a comparison.
+so that graph tools can show that a value was used only in a comparison.  NumPy's
+searching and testing functions (argmax, nonzero, isclose ...) run on Tensors
+without a gradient too.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .registry import nondifferentiable
+from .registry import implements_without_gradient, nondifferentiable
 
 _HINT = "Comparisons broadcast like arithmetic; reshape one operand to make the shapes agree"
 
@@ -16,10 +18,17 @@ _HINT = "Comparisons broadcast like arithmetic; reshape one operand to make the 
 def _cmp(name, forward, symbol):
     example = forward(np.array([1.0, 3.0]), 2.0)
     return nondifferentiable(
-        name, forward, 2, hint=_HINT,
+        name, forward, 2, hint=_HINT, numpy=forward,
+        blocks=f"{name} is a comparison: its bool result carries no gradient",
         doc=f"Elementwise a {symbol} b as a bool tensor (no gradient).\n\n"
             f">>> ad.{name}(ad.tensor([1.0, 3.0]), 2.0)\n"
             f"tensor({np.array2string(example, separator=', ')})")
+
+
+def _logical(name, forward, n_inputs, doc, hint=None):
+    return nondifferentiable(
+        name, forward, n_inputs, hint=hint, numpy=forward, doc=doc,
+        blocks=f"{name} is a logical op: its bool result carries no gradient")
 
 
 less = _cmp("less", np.less, "<")
@@ -28,19 +37,25 @@ greater = _cmp("greater", np.greater, ">")
 greater_equal = _cmp("greater_equal", np.greater_equal, ">=")
 equal = _cmp("equal", np.equal, "==")
 not_equal = _cmp("not_equal", np.not_equal, "!=")
-logical_and = nondifferentiable(
+logical_and = _logical(
     "logical_and", np.logical_and, 2, hint=_HINT,
     doc="Elementwise a and b (bool tensor).\n\n"
         ">>> x = ad.tensor([0.5, 2.0])\n>>> ad.logical_and(x > 0, x < 1)\ntensor([ True, False])")
-logical_or = nondifferentiable(
+logical_or = _logical(
     "logical_or", np.logical_or, 2, hint=_HINT,
     doc="Elementwise a or b (bool tensor).\n\n"
         ">>> x = ad.tensor([0.5, 2.0])\n>>> ad.logical_or(x < 0, x > 1)\ntensor([False,  True])")
-logical_not = nondifferentiable(
+logical_not = _logical(
     "logical_not", np.logical_not, 1,
     doc="Elementwise not x (bool tensor).\n\n"
         ">>> x = ad.tensor([0.5, -2.0])\n>>> ad.logical_not(x > 0)\ntensor([False,  True])")
-isnan = nondifferentiable("isnan", np.isnan, 1, doc="Elementwise test for NaN (bool tensor).")
-isfinite = nondifferentiable("isfinite", np.isfinite, 1,
+isnan = nondifferentiable("isnan", np.isnan, 1, numpy=np.isnan,
+                          doc="Elementwise test for NaN (bool tensor).")
+isfinite = nondifferentiable("isfinite", np.isfinite, 1, numpy=np.isfinite,
                              doc="Elementwise test for finite values (bool tensor).")
-isinf = nondifferentiable("isinf", np.isinf, 1, doc="Elementwise test for ±inf (bool tensor).")
+isinf = nondifferentiable("isinf", np.isinf, 1, numpy=np.isinf,
+                          doc="Elementwise test for ±inf (bool tensor).")
+
+implements_without_gradient(
+    np.argmax, np.argmin, np.argsort, np.nonzero, np.count_nonzero, np.any, np.all,
+    np.isclose, np.allclose, np.array_equal)

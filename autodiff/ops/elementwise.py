@@ -12,38 +12,55 @@ import operator
 import numpy as np
 
 from .. import kernels
-from .registry import defop
+from ..tensor import Tensor
+from .namespace import xp_function
+from .registry import defop, implements, implements_without_gradient
 
 _BROADCAST_HINT = ("Shapes broadcast when, aligned from the right, each pair of sizes is "
                    "equal or one of them is 1; reshape or expand_dims one operand to fix it")
 
 
-def _binary(name, forward, rule_a, rule_b, doc):
-    return defop(name, forward, doc=doc, hint=_BROADCAST_HINT, a=rule_a, b=rule_b)
+def _binary(name, forward, rule_a, rule_b, doc, **fields):
+    return defop(name, forward, doc=doc, hint=_BROADCAST_HINT, numpy=forward, a=rule_a,
+                 b=rule_b, **fields)
+
+
+def _both_inf(a, b):
+    return np.isinf(a) & np.isinf(b)
 
 
 add = _binary(
     "add", np.add,
     ("g", lambda xp, g, ans, a, b: g),
     ("g", lambda xp, g, ans, a, b: g),
+    singular=[(_both_inf, "inf - inf is NaN; an earlier op overflowed to inf (exp of a "
+                          "large number?)")],
     doc="a + b with broadcasting.\n\n>>> ad.add(ad.tensor([1.0, 2.0]), 1.0)\ntensor([2., 3.])")
 
 subtract = _binary(
     "subtract", np.subtract,
     ("g", lambda xp, g, ans, a, b: g),
     ("-g", lambda xp, g, ans, a, b: -g),
+    singular=[(_both_inf, "inf - inf is NaN; an earlier op overflowed to inf (exp of a "
+                          "large number?)")],
     doc="a - b with broadcasting.\n\n>>> ad.subtract(ad.tensor([1.0, 2.0]), 1.0)\ntensor([0., 1.])")
 
 multiply = _binary(
     "multiply", np.multiply,
     ("g * b", lambda xp, g, ans, a, b: g * b),
     ("g * a", lambda xp, g, ans, a, b: g * a),
+    singular=[(lambda a, b: ((a == 0) & np.isinf(b)) | (np.isinf(a) & (b == 0)),
+               "0 * inf is NaN; an earlier op overflowed to inf or divided by zero")],
+    zeroes_all="by a factor that is zero everywhere",
     doc="a * b with broadcasting.\n\n>>> ad.multiply(ad.tensor([1.0, 2.0]), 3.0)\ntensor([3., 6.])")
 
 divide = _binary(
     "divide", np.true_divide,
     ("g / b", lambda xp, g, ans, a, b: g / b),
     ("-g * a / b**2", lambda xp, g, ans, a, b: -g * a / (b * b)),
+    singular=[(lambda a, b: (a == 0) & (b == 0),
+               "0 / 0 is NaN; add an eps to the denominator or mask it with where first"),
+              (_both_inf, "inf / inf is NaN; an earlier op overflowed to inf")],
     doc="a / b with broadcasting.\n\n>>> ad.divide(ad.tensor([1.0, 2.0]), 2.0)\ntensor([0.5, 1. ])")
 
 
@@ -66,6 +83,8 @@ power = _binary(
     "power", np.power,
     ("g * b * a**(b-1)", _power_grad_base),
     ("g * log(a) * a**b", _power_grad_exponent),
+    singular=[(lambda a, b: a < 0, "a negative base raised to a non-integer power is NaN; "
+                                   "use abs(x) ** p or make sure the base is positive")],
     doc="a ** b elementwise.\n\n>>> ad.power(ad.tensor([2.0, 3.0]), 2)\ntensor([4., 9.])")
 
 
@@ -81,6 +100,7 @@ maximum = _binary(
     "maximum", np.maximum,
     ("g where a > b, g/2 where a == b", _winner_rule(operator.gt, True)),
     ("g where b > a, g/2 where a == b", _winner_rule(operator.gt, False)),
+    zeroes="gives zero gradient where the other operand wins",
     doc="Elementwise larger of a and b; ties split the gradient evenly.\n\n"
         ">>> ad.maximum(ad.tensor([1.0, 5.0]), 3.0)\ntensor([3., 5.])")
 
@@ -88,6 +108,7 @@ minimum = _binary(
     "minimum", np.minimum,
     ("g where a < b, g/2 where a == b", _winner_rule(operator.lt, True)),
     ("g where b < a, g/2 where a == b", _winner_rule(operator.lt, False)),
+    zeroes="gives zero gradient where the other operand wins",
     doc="Elementwise smaller of a and b; ties split the gradient evenly.\n\n"
         ">>> ad.minimum(ad.tensor([1.0, 5.0]), 3.0)\ntensor([1., 3.])")
 
@@ -98,43 +119,70 @@ logaddexp = _binary(
     doc="log(exp(a) + exp(b)) without overflow.\n\n>>> ad.logaddexp(0.0, ad.tensor([0.0]))\n"
         "tensor([0.69314718])")
 
+
+def _where_numpy(condition, *branches):
+    if len(branches) != 2:
+        raise TypeError("numpy.where with one argument (nonzero) has no gradient; call "
+                        "np.where(cond, a, b) or use np.nonzero(t.data)")
+    return where(condition, *branches)
+
+
 where = defop(
-    "where", np.where, hint=_BROADCAST_HINT,
+    "where", np.where, hint=_BROADCAST_HINT, numpy={np.where: _where_numpy},
     doc="Pick ``a`` where ``cond`` is true, else ``b`` (no gradient through ``cond``).\n\n"
         "Beware: the unselected branch is still computed, and an inf or NaN in its\n"
         "derivative turns into NaN; feed unselected positions a safe value.\n\n"
         ">>> x = ad.tensor([-1.0, 2.0])\n>>> ad.where(x > 0, x, 0.0)\ntensor([0., 2.])",
+    selects=True, index_inputs={0: "condition"},
+    zeroes="gives zero gradient to the positions it did not select",
+    zeroes_all={"a": "never selects its first branch (the condition is False everywhere), "
+                     "so that branch gets zero gradient",
+                "b": "never selects its second branch (the condition is True everywhere), "
+                     "so that branch gets zero gradient"},
     cond=None,
     a=("where(cond, g, 0)", lambda xp, g, ans, cond, a, b: xp.where(cond, g, 0)),
     b=("where(cond, 0, g)", lambda xp, g, ans, cond, a, b: xp.where(cond, 0, g)))
 
 
-def _unary(name, forward, formula, rule, doc):
-    return defop(name, forward, doc=doc, x=(formula, rule))
+def _unary(name, forward, formula, rule, doc, numpy=None, **fields):
+    return defop(name, forward, doc=doc, numpy=forward if numpy is None else numpy,
+                 x=(formula, rule), **fields)
+
+
+def _below(limit):
+    return lambda x: x < limit
 
 
 negative = _unary("negative", np.negative, "-g", lambda xp, g, ans, x: -g,
                   "-x.\n\n>>> ad.negative(ad.tensor([1.0]))\ntensor([-1.])")
 exp = _unary("exp", kernels.exp, "g * ans", lambda xp, g, ans, x: g * ans,
-             "e ** x elementwise.\n\n>>> ad.exp(ad.tensor([0.0]))\ntensor([1.])")
+             "e ** x elementwise.\n\n>>> ad.exp(ad.tensor([0.0]))\ntensor([1.])", numpy=np.exp)
 log = _unary("log", np.log, "g / x", lambda xp, g, ans, x: g / x,
-             "Natural logarithm.\n\n>>> ad.log(ad.tensor([1.0]))\ntensor([0.])")
+             "Natural logarithm.\n\n>>> ad.log(ad.tensor([1.0]))\ntensor([0.])",
+             singular=[(_below(0), "log of a number below 0 is NaN; keep the input in the "
+                                   "domain (e.g. clip it, or take log of abs(x) + eps)")])
 log1p = _unary("log1p", np.log1p, "g / (1 + x)", lambda xp, g, ans, x: g / (1 + x),
-               "log(1 + x), accurate for small x.\n\n>>> ad.log1p(ad.tensor([0.0]))\ntensor([0.])")
+               "log(1 + x), accurate for small x.\n\n>>> ad.log1p(ad.tensor([0.0]))\ntensor([0.])",
+               singular=[(_below(-1), "log1p of a number below -1 is NaN; keep the input in "
+                                      "the domain (e.g. clip it, or take log1p of abs(x) + "
+                                      "eps)")])
 expm1 = _unary("expm1", np.expm1, "g * (ans + 1)", lambda xp, g, ans, x: g * (ans + 1),
                "exp(x) - 1, accurate for small x.\n\n>>> ad.expm1(ad.tensor([0.0]))\ntensor([0.])")
 sqrt = _unary("sqrt", np.sqrt, "g / (2 * ans)", lambda xp, g, ans, x: g / (2 * ans),
               "Square root (its gradient is inf at 0).\n\n"
-              ">>> ad.sqrt(ad.tensor([4.0]))\ntensor([2.])")
+              ">>> ad.sqrt(ad.tensor([4.0]))\ntensor([2.])",
+              singular=[(_below(0), "sqrt of a number below 0 is NaN; keep the input in the "
+                                    "domain (e.g. clip it, or take sqrt of abs(x) + eps)")])
 abs = _unary("abs", np.abs, "g * sign(x)", lambda xp, g, ans, x: g * xp.sign(x),
-             "|x|; the gradient at 0 is 0.\n\n>>> ad.abs(ad.tensor([-2.0]))\ntensor([2.])")
+             "|x|; the gradient at 0 is 0.\n\n>>> ad.abs(ad.tensor([-2.0]))\ntensor([2.])",
+             zeroes="has zero gradient at 0")
 sin = _unary("sin", np.sin, "g * cos(x)", lambda xp, g, ans, x: g * xp.cos(x),
              "Sine.\n\n>>> ad.sin(ad.tensor([0.0]))\ntensor([0.])")
 cos = _unary("cos", np.cos, "-g * sin(x)", lambda xp, g, ans, x: -g * xp.sin(x),
              "Cosine.\n\n>>> ad.cos(ad.tensor([0.0]))\ntensor([1.])")
 tanh = _unary("tanh", kernels.tanh, "g * (1 - ans**2)",
               lambda xp, g, ans, x: xp.tanh_backward(g, ans),
-              "Hyperbolic tangent.\n\n>>> ad.tanh(ad.tensor([0.0]))\ntensor([0.])")
+              "Hyperbolic tangent.\n\n>>> ad.tanh(ad.tensor([0.0]))\ntensor([0.])", numpy=np.tanh)
 square = _unary("square", np.square, "g * 2 * x", lambda xp, g, ans, x: g * (2 * x),
                 "x ** 2.\n\n>>> ad.square(ad.tensor([3.0]))\ntensor([9.])")
 reciprocal = _unary("reciprocal", np.reciprocal, "-g * ans**2",
@@ -142,19 +190,32 @@ reciprocal = _unary("reciprocal", np.reciprocal, "-g * ans**2",
                     "1 / x.\n\n>>> ad.reciprocal(ad.tensor([4.0]))\ntensor([0.25])")
 
 
+@implements(np.positive)
+def positive(x: Tensor) -> Tensor:
+    """+x: the same tensor (``np.positive(t)``)."""
+    return x
+
+
 # The activations run through ``autodiff.kernels`` (compiled one-pass loops for large
-# float arrays); their backward helpers xp.<name>_backward are the same formulas,
-# registered in ops/namespace.py for both NumPy and Tensor (create_graph) mode.
-sigmoid = _unary("sigmoid", kernels.sigmoid, "g * ans * (1 - ans)",
-                 lambda xp, g, ans, x: xp.sigmoid_backward(g, ans),
-                 "1 / (1 + exp(-x)), stable for large |x|.\n\n"
-                 ">>> ad.sigmoid(ad.tensor([0.0]))\ntensor([0.5])")
+# float arrays); their backward helpers xp.<name>_backward are the same formulas, one
+# pass on arrays in a plain backward, recorded ops with create_graph=True.
+xp_function("sigmoid_backward", kernels.sigmoid_backward, lambda g, s: g * (s * (1 - s)))
+xp_function("tanh_backward", kernels.tanh_backward, lambda g, t: g * (1 - t * t))
+xp_function("relu_backward", kernels.relu_backward, lambda g, x: where(x > 0, g, 0))
+xp_function("leaky_relu_backward", kernels.leaky_relu_backward,
+            lambda g, x, slope=0.01: where(x > 0, g, g * slope))
 
+sigmoid = defop("sigmoid", kernels.sigmoid,
+                doc="1 / (1 + exp(-x)), stable for large |x|.\n\n"
+                    ">>> ad.sigmoid(ad.tensor([0.0]))\ntensor([0.5])",
+                x=("g * ans * (1 - ans)", lambda xp, g, ans, x: xp.sigmoid_backward(g, ans)))
 
-relu = _unary("relu", kernels.relu, "g * (x > 0)", lambda xp, g, ans, x: xp.relu_backward(g, x),
-              "max(x, 0); the gradient at 0 is 0.\n\n>>> ad.relu(ad.tensor([-1.0, 2.0]))\n"
-              "tensor([0., 2.])")
-
+relu = defop("relu", kernels.relu,
+             doc="max(x, 0); the gradient at 0 is 0.\n\n>>> ad.relu(ad.tensor([-1.0, 2.0]))\n"
+                 "tensor([0., 2.])",
+             zeroes="passes zero gradient where its input is <= 0 (a dead relu if all are)",
+             zeroes_all="whose inputs are all <= 0 (a dead relu: zero gradient everywhere)",
+             x=("g * (x > 0)", lambda xp, g, ans, x: xp.relu_backward(g, x)))
 
 leaky_relu = defop(
     "leaky_relu", kernels.leaky_relu,
@@ -178,10 +239,18 @@ def _clip_rule(xp, g, ans, x, lo=None, hi=None):
     return g if inside is None else xp.where(inside, g, 0)
 
 
+def _clip_numpy(a, a_min=None, a_max=None, out=None, *, min=None, max=None):
+    if out is not None:
+        raise TypeError("numpy.clip on a Tensor: the argument(s) ['out'] are not supported "
+                        "by autodiff; call it without them")
+    return clip(a, a_min if a_min is not None else min, a_max if a_max is not None else max)
+
+
 clip = defop(
-    "clip", _clip_forward,
+    "clip", _clip_forward, numpy={np.clip: _clip_numpy},
     doc="Limit x to [lo, hi]; the gradient is g inside (bounds included), 0 outside.\n\n"
         ">>> ad.clip(ad.tensor([-2.0, 0.5, 2.0]), -1, 1)\ntensor([-1. ,  0.5,  1. ])",
+    zeroes="gives zero gradient where a bound wins",
     x=("g where lo <= x <= hi, else 0", _clip_rule), lo=None, hi=None)
 
 
@@ -189,16 +258,24 @@ def _zero_rule(xp, g, ans, x, *args, **kwargs):
     return xp.zeros_like(g)
 
 
-round = defop("round", np.round,
+def _round_numpy(a, decimals=0, out=None):
+    if out is not None:
+        raise TypeError("numpy.round on a Tensor: the argument(s) ['out'] are not supported "
+                        "by autodiff; call it without them")
+    return round(a, decimals)
+
+
+round = defop("round", np.round, numpy={np.rint: None, np.round: _round_numpy,
+                                        np.around: _round_numpy},
               doc="Round to the nearest integer (half to even); zero gradient.\n\n"
                   ">>> ad.round(ad.tensor([0.4, 1.6]))\ntensor([0., 2.])",
-              x=("0", _zero_rule), decimals=None)
+              zero_grad_ae=True, x=("0", _zero_rule), decimals=None)
 floor = _unary("floor", np.floor, "0", _zero_rule,
                "Largest integer <= x; zero gradient.\n\n"
-               ">>> ad.floor(ad.tensor([1.7]))\ntensor([1.])")
+               ">>> ad.floor(ad.tensor([1.7]))\ntensor([1.])", zero_grad_ae=True)
 sign = _unary("sign", np.sign, "0", _zero_rule,
               "-1, 0 or 1; zero gradient.\n\n"
-              ">>> ad.sign(ad.tensor([-3.0, 0.0]))\ntensor([-1.,  0.])")
+              ">>> ad.sign(ad.tensor([-3.0, 0.0]))\ntensor([-1.,  0.])", zero_grad_ae=True)
 
 
 def _astype_forward(x, dtype):
@@ -213,7 +290,7 @@ _astype_op = defop(
     dtype=None)
 
 
-def astype(x, dtype):
+def astype(x, dtype) -> Tensor:
     """Convert to another dtype; between float dtypes the gradient converts back.
 
     A cast to an integer, bool or complex dtype is not differentiable: its result
@@ -223,13 +300,30 @@ def astype(x, dtype):
     dtype('float32')
     """
     if np.dtype(dtype).kind != "f":
-        from ..tensor import Tensor
         data = x.data if isinstance(x, Tensor) else np.asarray(x)
         return Tensor._make(data.astype(dtype), None, False)
     return _astype_op(x, dtype)
 
 
 astype.op = _astype_op
+
+
+def _astype_array(x, dtype):
+    return np.asarray(x).astype(dtype, copy=False)
+
+
+def _zeros_like_tensor(x):
+    return Tensor(np.zeros_like(np.asarray(x)))
+
+
+def _ones_like_tensor(x):
+    return Tensor(np.ones_like(np.asarray(x)))
+
+
+xp_function("astype", _astype_array, astype)
+xp_function("zeros_like", np.zeros_like, _zeros_like_tensor)
+xp_function("ones_like", np.ones_like, _ones_like_tensor)
+implements_without_gradient(np.zeros_like, np.ones_like)
 
 
 def _identity_forward(x):
@@ -241,4 +335,5 @@ stop_gradient = defop(
     doc="Identity in the forward pass; no gradient flows back through it.\n\n"
         ">>> x = ad.tensor([2.0], requires_grad=True)\n"
         ">>> y = x * ad.stop_gradient(x)      # d y / d x = stop_gradient(x) = 2\n",
+    blocks="stop_gradient blocks the gradient by design",
     x=None)

@@ -7,11 +7,13 @@ zeros: an index that appears twice receives the sum of both gradients.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from .. import kernels
 from ..tensor import Tensor
-from .registry import defop
+from .registry import defop, implements
 
 _INDEX_HINT = "for an axis of size n the valid indices are -n ... n-1"
 
@@ -35,7 +37,7 @@ def _normalize_index(item):
     return item
 
 
-def normalize_key(key):
+def normalize_key(key: Any) -> Any:
     """Turn Tensors and lists inside an index into arrays, rejecting float indices."""
     if isinstance(key, tuple):
         return tuple(_normalize_index(k) for k in key)
@@ -49,7 +51,7 @@ def _never_repeats(part):
             or (isinstance(part, np.ndarray) and part.dtype == bool))
 
 
-def index_add_array(g, shape, key):
+def index_add_array(g: np.ndarray, shape: tuple[int, ...], key: Any) -> np.ndarray:
     """``zeros(shape)`` with ``g`` added at ``key``; repeated indices accumulate."""
     out = np.zeros(shape, dtype=g.dtype)
     parts = key if isinstance(key, tuple) else (key,)
@@ -65,12 +67,12 @@ def _getitem_forward(x, key):
 
 
 _getitem = defop(
-    "getitem", _getitem_forward, hint=_INDEX_HINT,
+    "getitem", _getitem_forward, hint=_INDEX_HINT, scatters=True,
     x=("index_add(zeros(x.shape), key, g)",
        lambda xp, g, ans, x, key: xp.index_add(g, x.shape, key)))
 
 
-def getitem(x, key):
+def getitem(x, key) -> Tensor:
     """``x[key]`` with NumPy indexing; the backward scatter-adds into x's shape.
 
     >>> x = ad.tensor([1.0, 2.0, 3.0], requires_grad=True)
@@ -102,12 +104,13 @@ def _take_rule(xp, g, ans, x, indices, axis=0):
     return xp.index_add(g, x.shape, _take_key(axis % x.ndim, indices))
 
 
-_take = defop("take", _take_forward, hint=_INDEX_HINT,
+_take = defop("take", _take_forward, hint=_INDEX_HINT, scatters=True,
+              index_inputs={1: "indices"},
               x=("index_add(zeros(x.shape), indices along axis, g)", _take_rule),
               indices=None, axis=None)
 
 
-def take(x, indices, axis=0):
+def take(x, indices, axis=0) -> Tensor:
     """Gather ``indices`` along ``axis`` (flattened when ``axis`` is None).
 
     >>> ad.take(ad.tensor([[1.0, 2.0], [3.0, 4.0]]), [1, 1]).shape
@@ -117,3 +120,57 @@ def take(x, indices, axis=0):
     if isinstance(indices, bool) or (isinstance(indices, np.ndarray) and indices.dtype == bool):
         raise TypeError("take: indices must be integers, got booleans; use x[mask] for masks")
     return _take(x, indices, axis=axis)
+
+
+@implements(np.take)
+def _take_numpy(a, indices, axis=None, out=None, mode="raise"):
+    """``ad.take`` (``mode="raise"`` only); its backward scatter-adds."""
+    used = [k for k, given in (("out", out is not None), ("mode", mode != "raise")) if given]
+    if used:
+        raise TypeError(f"numpy.take on a Tensor: the argument(s) {used} are not supported by "
+                        "autodiff; call it without them")
+    return take(a, indices, axis=axis)
+
+
+def _check_no_repeats(shape, key):
+    parts = key if isinstance(key, tuple) else (key,)
+    if all(_never_repeats(p) for p in parts):
+        return
+    counts = np.zeros(shape, dtype=np.intp)
+    np.add.at(counts, key, 1)
+    if counts.max(initial=0) > 1:
+        raise ValueError(
+            "setitem: the index selects the same element more than once, so which value "
+            "lands there (and which gets the gradient) is ambiguous; use distinct indices, "
+            "or ad.index_add to add the values up")
+
+
+def _setitem_forward(x, value, key):
+    _check_no_repeats(np.shape(x), key)
+    out = np.array(x, copy=True)
+    out[key] = value
+    return out
+
+
+def _zero_at(g, key):
+    out = np.array(g, copy=True)
+    out[key] = 0
+    return out
+
+
+setitem = defop(
+    "setitem", _setitem_forward, hint=_INDEX_HINT,
+    doc="A copy of ``x`` with ``value`` written at ``key`` (what a recorded ``t[key] = v``\n"
+        "does); ``x`` gets ``g`` with ``key`` zeroed, ``value`` gets ``g[key]``.\n\n"
+        ">>> ad.setitem(ad.tensor([1.0, 2.0, 3.0]), 0.0, np.array([0, 2]))\n"
+        "tensor([0., 2., 0.])",
+    x=("g with g[key] = 0", lambda xp, g, ans, x, value, key: xp.zero_at(g, key)),
+    value=("g[key]", lambda xp, g, ans, x, value, key: g[key]),
+    key=None)
+
+zero_at = defop(
+    "zero_at", _zero_at,
+    doc="A copy of ``g`` with the entries at ``key`` set to 0 (the gradient of ``x`` in\n"
+        "``setitem``).\n\n>>> ad.zero_at(ad.tensor([1.0, 2.0]), 1)\ntensor([1., 0.])",
+    g=("g_out with g_out[key] = 0", lambda xp, gg, ans, g, key: xp.zero_at(gg, key)),
+    key=None)

@@ -6,7 +6,8 @@ import string
 
 import numpy as np
 
-from .registry import defop, defop_joint
+from ..tensor import Tensor
+from .registry import defop, defop_joint, implements
 
 _MATMUL_HINT = ("matmul needs the last axis of a to equal the second-to-last axis of b "
                 "(for 1-D b: its length); transpose one operand or check the layer sizes")
@@ -31,7 +32,7 @@ def _matmul_grad_b(xp, g, ans, a, b):
 
 
 matmul = defop(
-    "matmul", np.matmul, hint=_MATMUL_HINT,
+    "matmul", np.matmul, hint=_MATMUL_HINT, numpy=np.matmul,
     doc="Matrix product with NumPy's rules (1-D, 2-D and batched N-D).\n\n"
         ">>> (ad.tensor(np.ones((2, 3))) @ ad.tensor(np.ones((3, 4)))).shape\n(2, 4)",
     a=("g @ b.T", _matmul_grad_a),
@@ -134,7 +135,15 @@ _einsum = defop_joint(
     _einsum_joint, hint="check that each operand's subscripts match its number of axes")
 
 
-def einsum(subscripts, *operands):
+def _einsum_numpy(subscripts, *operands, out=None, optimize=False):
+    """``ad.einsum`` (string subscripts; ``optimize=`` is accepted: it only picks an order)."""
+    if out is not None:
+        raise TypeError("numpy.einsum on a Tensor: the argument(s) ['out'] are not supported "
+                        "by autodiff; call it without them")
+    return einsum(subscripts, *operands)
+
+
+def einsum(subscripts: str, *operands) -> Tensor:
     """Einstein summation, as ``np.einsum`` (ellipsis, diagonals and traces included).
 
     >>> ad.einsum("ij,jk->ik", ad.tensor(np.ones((2, 3))), ad.tensor(np.ones((3, 4)))).shape
@@ -143,7 +152,15 @@ def einsum(subscripts, *operands):
     return _einsum(subscripts, *operands)
 
 
-def dot(a, b):
+def _dot_numpy(a, b, out=None):
+    """``ad.dot``: matmul for 1-D and 2-D operands, einsum beyond, multiply for 0-d."""
+    if out is not None:
+        raise TypeError("numpy.dot on a Tensor: the argument(s) ['out'] are not supported by "
+                        "autodiff; call it without them")
+    return dot(a, b)
+
+
+def dot(a, b) -> Tensor:
     """``np.dot``: inner product for 1-D, matrix product for 2-D, sum over the last
     axis of a and the second-to-last of b in general; products with 0-d multiply.
 
@@ -170,9 +187,13 @@ def _inv_rule(xp, g, ans, a):
 
 
 inv = defop(
-    "inv", np.linalg.inv,
+    "inv", np.linalg.inv, numpy=np.linalg.inv,
     doc="Matrix inverse (batched over leading axes).\n\n"
         ">>> ad.linalg.inv(ad.tensor([[2.0, 0.0], [0.0, 4.0]]))\n"
         "tensor([[0.5 , 0.  ],\n        [0.  , 0.25]])",
     hint="inv needs square matrices in the last two axes that are not singular",
     a=("-inv(a).T @ g @ inv(a).T", _inv_rule))
+
+
+implements(np.einsum)(_einsum_numpy)
+implements(np.dot)(_dot_numpy)

@@ -1,7 +1,8 @@
 """``layer_norm`` as one op: a fused forward and one backward for all three inputs.
 
 The forward normalises over the last ``normalized_ndim`` axes and keeps the row
-means and reciprocal standard deviations (in the ``ctx`` keyword) for the backward:
+means and reciprocal standard deviations as the node's saved state (``saves=True``)
+for the backward:
 
     xhat = (x - mean) * rstd,  y = xhat * weight + bias
     grad_x = rstd * (gh - mean(gh) - xhat * mean(gh * xhat)),  gh = g * weight
@@ -18,8 +19,8 @@ import numpy as np
 
 from .. import kernels
 from . import reduce as rd
-from .namespace import add_to_namespaces
-from .registry import Op, _register
+from .namespace import xp_function
+from .registry import defop_joint
 
 
 def _rows(x, normalized_ndim):
@@ -37,16 +38,15 @@ def _common(x, weight, bias):
     return dtype, flat(weight), flat(bias)
 
 
-def _layer_norm_forward(x, weight, bias, normalized_ndim, eps, ctx):
+def _layer_norm_forward(x, weight, bias, normalized_ndim, eps):
     dtype, w, b = _common(x, weight, bias)
     rows = np.ascontiguousarray(_rows(x, normalized_ndim), dtype=dtype)
     y, mean, rstd = kernels.layer_norm(rows, w, b, eps)
-    ctx.save_for_backward(mean, rstd)
-    return y.reshape(x.shape)
+    return y.reshape(x.shape), (mean, rstd)
 
 
-def _grads_numpy(g, needs, x, weight, bias, normalized_ndim, eps, ctx):
-    mean, rstd = ctx.saved
+def _grads_numpy(g, needs, x, weight, bias, normalized_ndim, eps, saved):
+    mean, rstd = saved
     dtype, w, _ = _common(x, weight, bias)
     rows = np.ascontiguousarray(_rows(x, normalized_ndim), dtype=dtype)
     g_rows = np.ascontiguousarray(np.broadcast_to(g, x.shape), dtype=dtype).reshape(rows.shape)
@@ -56,7 +56,7 @@ def _grads_numpy(g, needs, x, weight, bias, normalized_ndim, eps, ctx):
             gb.reshape(bias.shape).astype(bias.dtype, copy=False) if needs[2] else None]
 
 
-def _grads_tensor(g, needs, x, weight, bias, normalized_ndim, eps, ctx):
+def _grads_tensor(g, needs, x, weight, bias, normalized_ndim, eps, saved):
     axes = tuple(range(x.ndim - normalized_ndim, x.ndim))
     batch_axes = tuple(range(x.ndim - normalized_ndim))
     centered = x - rd.mean(x, axis=axes, keepdims=True)
@@ -71,25 +71,16 @@ def _grads_tensor(g, needs, x, weight, bias, normalized_ndim, eps, ctx):
     return [gx if needs[0] else None, gw, gb]
 
 
-add_to_namespaces("layer_norm_grads", _grads_numpy, _grads_tensor)
+xp_function("layer_norm_grads", _grads_numpy, _grads_tensor)
 
 
-class _LayerNormOp(Op):
-    """layer_norm keeps its row statistics in the ``ctx`` keyword; drop them on release."""
-
-    custom_release = True
-
-    def release(self, node):
-        super().release(node)
-        node.kwargs["ctx"].save_for_backward()
+def _joint(xp, g, ans, needs, x, weight, bias, normalized_ndim, eps, saved):
+    return xp.layer_norm_grads(g, needs, x, weight, bias, normalized_ndim, eps, saved)
 
 
-def _joint(xp, g, ans, needs, x, weight, bias, normalized_ndim, eps, ctx):
-    return xp.layer_norm_grads(g, needs, x, weight, bias, normalized_ndim, eps, ctx)
-
-
-layer_norm = _register(_LayerNormOp(
-    "layer_norm", _layer_norm_forward, ("x", "weight", "bias"), joint=_joint,
-    joint_formula=("grad_x = rstd * (gh - mean(gh) - xhat * mean(gh * xhat)), gh = g * weight; "
-                   "grad_weight = sum(g * xhat); grad_bias = sum(g)"),
-    doc="Layer normalisation over the last normalized_ndim axes (see F.layer_norm)."))
+layer_norm = defop_joint(
+    "layer_norm", _layer_norm_forward,
+    "grad_x = rstd * (gh - mean(gh) - xhat * mean(gh * xhat)), gh = g * weight; "
+    "grad_weight = sum(g * xhat); grad_bias = sum(g)", _joint,
+    input_names=("x", "weight", "bias"), saves=True,
+    doc="Layer normalisation over the last normalized_ndim axes (see F.layer_norm).")

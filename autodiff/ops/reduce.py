@@ -8,7 +8,31 @@ from __future__ import annotations
 
 import numpy as np
 
-from .registry import defop
+from .registry import REGISTRY, TORCH_AXIS_ALIASES, defop
+
+
+def _reject(name, **given):
+    """NumPy arguments passed by position that no op supports (keywords are checked
+    centrally, in interop)."""
+    used = sorted(k for k, v in given.items() if v is not None)
+    if used:
+        raise TypeError(f"numpy.{name} on a Tensor: the argument(s) {used} are not supported "
+                        "by autodiff; call it without them")
+
+
+def _numpy_reduction(name, takes_dtype):
+    """NumPy's signature mapped onto the op's: (a, axis, dtype, out, keepdims) for sum
+    and mean, (a, axis, out, keepdims) for max and min."""
+    if takes_dtype:
+        def adapter(a, axis=None, dtype=None, out=None, keepdims=False):
+            _reject(name, dtype=dtype, out=out)
+            return REGISTRY[name](a, axis=axis, keepdims=bool(keepdims))
+    else:
+        def adapter(a, axis=None, out=None, keepdims=False):
+            _reject(name, out=out)
+            return REGISTRY[name](a, axis=axis, keepdims=bool(keepdims))
+    adapter.__name__ = name
+    return adapter
 
 _AXIS_HINT = "axis must be None, an int or a tuple of ints in [-ndim, ndim)"
 
@@ -61,18 +85,24 @@ def _var_rule(xp, g, ans, x, axis=None, keepdims=False, ddof=0):
     return centered * (xp.reshape(g, _kept_shape(x.shape, axis)) * (2 / (n - ddof)))
 
 
-def _reduction(name, forward, formula, rule, doc):
-    return defop(name, forward, doc=doc, hint=_AXIS_HINT, x=(formula, rule),
-                 axis=None, keepdims=None)
+def _reduction(name, forward, formula, rule, doc, numpy, takes_dtype=True, **fields):
+    return defop(name, forward, doc=doc, hint=_AXIS_HINT,
+                 numpy={f: _numpy_reduction(name, takes_dtype) for f in numpy},
+                 x=(formula, rule),
+                 axis=None, keepdims=None, aliases=TORCH_AXIS_ALIASES, **fields)
 
 
 sum = _reduction(
     "sum", np.sum, "broadcast g over the summed axes", _sum_rule,
     "Sum over ``axis`` (all axes when None).\n\n"
-    ">>> ad.sum(ad.tensor([[1.0, 2.0], [3.0, 4.0]]), axis=0)\ntensor([4., 6.])")
+    ">>> ad.sum(ad.tensor([[1.0, 2.0], [3.0, 4.0]]), axis=0)\ntensor([4., 6.])",
+    numpy=(np.sum,))
 mean = _reduction(
     "mean", np.mean, "broadcast g / n over the averaged axes", _mean_rule,
-    "Mean over ``axis``.\n\n>>> ad.mean(ad.tensor([1.0, 2.0, 6.0]))\ntensor(3.)")
+    "Mean over ``axis``.\n\n>>> ad.mean(ad.tensor([1.0, 2.0, 6.0]))\ntensor(3.)",
+    numpy=(np.mean,))
+
+
 def _extreme_forward(reduce):
     def forward(x, axis=None, keepdims=False):
         try:
@@ -92,14 +122,26 @@ max = _reduction(
     "max", _extreme_forward(np.max), "g shared equally by the positions equal to the max",
     _extreme_rule,
     "Largest value over ``axis``; ties split the gradient.\n\n"
-    ">>> ad.max(ad.tensor([1.0, 3.0, 2.0]))\ntensor(3.)")
+    ">>> ad.max(ad.tensor([1.0, 3.0, 2.0]))\ntensor(3.)",
+    numpy=(np.max, np.amax), takes_dtype=False,
+    zeroes="gives gradient only to the entries that attain the max")
 min = _reduction(
     "min", _extreme_forward(np.min), "g shared equally by the positions equal to the min",
     _extreme_rule,
     "Smallest value over ``axis``; ties split the gradient.\n\n"
-    ">>> ad.min(ad.tensor([1.0, 3.0, 2.0]))\ntensor(1.)")
+    ">>> ad.min(ad.tensor([1.0, 3.0, 2.0]))\ntensor(1.)",
+    numpy=(np.min, np.amin), takes_dtype=False,
+    zeroes="gives gradient only to the entries that attain the min")
+
+
+def _var_numpy(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
+    _reject("var", dtype=dtype, out=out)
+    return var(a, axis=axis, keepdims=bool(keepdims), ddof=ddof)
+
+
 var = defop(
-    "var", _var_forward, hint=_AXIS_HINT,
+    "var", _var_forward, hint=_AXIS_HINT, numpy={np.var: _var_numpy},
     doc="Variance over ``axis`` (``ddof`` as in NumPy).\n\n"
         ">>> ad.var(ad.tensor([1.0, 3.0]))\ntensor(1.)",
-    x=("g * 2 * (x - mean(x)) / (n - ddof)", _var_rule), axis=None, keepdims=None, ddof=None)
+    x=("g * 2 * (x - mean(x)) / (n - ddof)", _var_rule), axis=None, keepdims=None, ddof=None,
+    aliases=TORCH_AXIS_ALIASES)

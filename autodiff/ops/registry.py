@@ -1,4 +1,13 @@
-"""How an operation is defined: a forward on ndarrays and one VJP rule per input.
+"""How an operation is defined: one entry per op, from which everything else follows.
+
+``defop(name, forward, numpy=..., x=(formula, rule), ...)`` is the whole definition
+of a primitive: its forward on ndarrays, one vector-Jacobian rule per input, the
+NumPy functions it implements, and optional fields that tell the diagnostics how it
+behaves.  From that entry alone follow: the op itself (callable on Tensors and
+arrays), ``xp.<name>`` in both rule namespaces, NumPy dispatch
+(``__array_ufunc__`` / ``__array_function__``), higher-order derivatives, the
+formula in graphs and ``viz.steps``, and what ``explain`` and ``detect_anomaly``
+say about it.
 
 A rule has the signature ``rule(xp, g, ans, *inputs, **kwargs)`` and returns the
 gradient for its input: ``g`` is the upstream gradient (the output's shape), ``ans``
@@ -14,36 +23,69 @@ reverse pass sums it back to the input's shape in one place (``sum_to``).
 
 from __future__ import annotations
 
+from typing import Any, Callable, Iterable
+
 import numpy as np
 
 from .. import graph as _graph
 from ..graph import Node, _grad_mode
-from ..anomaly import guard_leaves  # the mutation guard on saved leaf arrays
+from ..guard import guard_leaves  # the mutation guard on saved leaf arrays
 from ..tensor import Tensor
+from . import namespace as _namespace
 
 _make = Tensor._make
 _new = object.__new__
 
 
 class Op:
-    """A differentiable primitive.
+    """A differentiable primitive (made by ``defop``, ``defop_joint`` or ``nondifferentiable``).
 
     ``rules[i]`` is the VJP for input ``i`` (``None`` where no gradient flows, as
     for the condition of ``where``).  Ops with a variable number of inputs
     (``concatenate``, ``einsum``) give one ``joint`` rule instead, returning a list
     with one gradient per input; it is passed ``needs``, which inputs want one.
+    The behaviour fields (``zero_grad_ae``, ``scatters`` ...) are described in
+    ``defop``.
     """
 
+    # Behaviour fields, read by explain, detect_anomaly and viz (see defop).
+    zero_grad_ae = False
+    scatters = False
+    selects = False
+    index_inputs: dict = {}
+    singular: tuple = ()
+    blocks = None
+    zeroes = None
+    zeroes_all = None
+    differentiable = True
+    saves = False
+    aliases: dict = {}
+
     def __init__(self, name, forward, input_names=(), rules=None, formulas=None,
-                 joint=None, joint_formula=None, doc=None, hint=None):
+                 joint=None, joint_formula=None, doc=None, hint=None, *, kernel=None,
+                 numpy=None, **behaviour):
         self.name = name
         self.forward = forward
+        if kernel is None:
+            kernel = _output_only(forward) if behaviour.get("saves") else forward
+        self.kernel = kernel
         self.input_names = tuple(input_names)
         self.rules = rules
         self.formulas = formulas or {}
         self.joint = joint
         self.joint_formula = joint_formula
         self.hint = hint
+        self.numpy = _numpy_entries(name, numpy)
+        for field, value in behaviour.items():
+            if field not in BEHAVIOUR_FIELDS:
+                raise TypeError(f"Op {name!r}: unknown field {field!r}")
+            setattr(self, field, value)
+        if isinstance(self.index_inputs, (tuple, list)):
+            self.index_inputs = {int(i): "index" for i in self.index_inputs}
+        if self.saves:
+            if joint is None:
+                raise TypeError(f"Op {name!r}: saves=True needs a joint rule (defop_joint)")
+            self._record = self._record_saving
         self.__name__ = self.__qualname__ = name
         self.__doc__ = doc
 
@@ -59,12 +101,39 @@ class Op:
         parts = [f"grad_{k} = {v}" for k, v in self.formulas.items()]
         return f"{self.name}: " + "; ".join(parts)
 
+    def input_name(self, position: int) -> str:
+        """The name of input ``position`` (``x3`` for an unnamed one)."""
+        names = self.input_names
+        return names[position] if position < len(names) else f"x{position}"
+
     def __call__(self, *args, **kwargs):
         n = len(args)
         if n == 2 and not kwargs:
             return self._call2(args[0], args[1])
         if n == 1 and not kwargs:
             return self._call1(args[0])
+        if kwargs and self.aliases:
+            kwargs = self._resolve_aliases(kwargs)
+        return self._call_any(args, kwargs)
+
+    def _resolve_aliases(self, kwargs):
+        """Other spellings of keyword arguments (``dim=`` for ``axis=``), resolved once."""
+        resolved = dict(kwargs)
+        for alias, name in self.aliases.items():
+            if alias in resolved:
+                value = resolved.pop(alias)
+                if name in resolved:
+                    raise TypeError(f"{self.name}: got both {name}={resolved[name]!r} and "
+                                    f"{alias}={value!r}; they are the same argument, pass one")
+                resolved[name] = value
+        return resolved
+
+    # The three call paths below do the same thing: _call_any is the general one, and
+    # _call1 / _call2 are it unrolled for one and two positional operands, because
+    # every tensor expression goes through them (the general loop costs about 10 %
+    # more per op; bench/RESULTS.md).  tests/test_call_paths.py checks that the three
+    # give the same results and record the same nodes.
+    def _call_any(self, args, kwargs):
         raw = []
         parents = []
         tracked = False
@@ -88,19 +157,21 @@ class Op:
                 raw.append(a)
                 parents.append(None)
             i += 1
+        if not tracked or not _grad_mode.enabled:
+            try:
+                out = self.kernel(*raw, **kwargs)
+            except (ValueError, IndexError, TypeError, ArithmeticError) as error:
+                raise self._explain(error, raw) from error
+            return _make(out if type(out) is np.ndarray else np.asarray(out), None, False)
         try:
             out = self.forward(*raw, **kwargs)
         except (ValueError, IndexError, TypeError, ArithmeticError) as error:
             raise self._explain(error, raw) from error
-        if not tracked or not _grad_mode.enabled:
-            return _make(out if type(out) is np.ndarray else np.asarray(out), None, False)
         result = self._record(out, tuple(parents), tuple(raw), kwargs or None, needs_grad)
         if leaf and needs_grad:         # a parameter's array was saved: guard it
             guard_leaves(result._node)
         return result
 
-    # The two fast paths below are the loop above unrolled for the common arities;
-    # they matter because every tensor expression goes through them.
     def _call1(self, a):
         if isinstance(a, Tensor):
             ra = a.data
@@ -109,12 +180,16 @@ class Op:
                 pa = a
         else:
             ra, pa = a, None
+        if pa is None or not _grad_mode.enabled:
+            try:
+                out = self.kernel(ra)
+            except (ValueError, IndexError, TypeError, ArithmeticError) as error:
+                raise self._explain(error, (ra,)) from error
+            return _make(out if type(out) is np.ndarray else np.asarray(out), None, False)
         try:
             out = self.forward(ra)
         except (ValueError, IndexError, TypeError, ArithmeticError) as error:
             raise self._explain(error, (ra,)) from error
-        if pa is None or not _grad_mode.enabled:
-            return _make(out if type(out) is np.ndarray else np.asarray(out), None, False)
         rules = self.rules
         needs_grad = pa.requires_grad and (rules is None or rules[0] is not None)
         result = self._record(out, (pa,), (ra,), None, needs_grad)
@@ -137,12 +212,16 @@ class Op:
                 pb = b
         else:
             rb, pb = b, None
+        if (pa is None and pb is None) or not _grad_mode.enabled:
+            try:
+                out = self.kernel(ra, rb)
+            except (ValueError, IndexError, TypeError, ArithmeticError) as error:
+                raise self._explain(error, (ra, rb)) from error
+            return _make(out if type(out) is np.ndarray else np.asarray(out), None, False)
         try:
             out = self.forward(ra, rb)
         except (ValueError, IndexError, TypeError, ArithmeticError) as error:
             raise self._explain(error, (ra, rb)) from error
-        if (pa is None and pb is None) or not _grad_mode.enabled:
-            return _make(out if type(out) is np.ndarray else np.asarray(out), None, False)
         rules = self.rules
         needs_grad = ((pa is not None and pa.requires_grad
                        and (rules is None or rules[0] is not None))
@@ -171,10 +250,22 @@ class Op:
                 hook(node)
         return _make(out, node, needs_grad)
 
-    def vjp(self, xp, g, ans, args, kwargs, parents):
+    def _record_saving(self, out, parents, raw, kwargs, needs_grad):
+        # For ops made with saves=True (bound in __init__): forward returned
+        # (output, saved), and ``saved`` goes into the node's slot.
+        out, saved = out
+        result = Op._record(self, out, parents, raw, kwargs, needs_grad)
+        result._node.saved = saved
+        return result
+
+    def vjp(self, xp: Any, g: Any, ans: Any, args: tuple, kwargs: dict | None,
+            parents: tuple, node: Node | None = None) -> list:
         """Gradients for every input (``None`` for inputs that need none)."""
         if self.joint is not None:
             needs = [p is not None and p.requires_grad for p in parents]
+            if self.saves:
+                return self.joint(xp, g, ans, needs, *args, saved=node.saved,
+                                  **(kwargs or {}))
             return self.joint(xp, g, ans, needs, *args, **(kwargs or {}))
         grads = [None] * len(args)
         kwargs = kwargs or {}
@@ -184,17 +275,6 @@ class Op:
             if rule is not None and p is not None and p.requires_grad:
                 grads[i] = rule(xp, g, ans, *args, **kwargs)
         return grads
-
-    #: True for ops that keep saved values outside ``node.args`` / ``node.ans`` (in
-    #: their kwargs) and so need their own ``release``; the reverse pass then calls it.
-    custom_release = False
-
-    def release(self, node):
-        """Drop the values a node saved for its backward (after a backward pass)."""
-        node.shape = node.ans.shape
-        node.dtype = node.ans.dtype
-        node.args = None
-        node.ans = None
 
     def _explain(self, error, raw):
         message = str(error)
@@ -211,42 +291,311 @@ class Op:
             return ValueError(text)
 
 
+def _output_only(forward):
+    def kernel(*args, **kwargs):
+        return forward(*args, **kwargs)[0]
+    return kernel
+
+
+def local_derivative(node: Node, position: int) -> np.ndarray | None:
+    """The rule for input ``position`` applied to ``g = ones`` with the node's saved
+    values (an ndarray of the output's shape before any broadcast sum), or None when
+    the values were freed, the input gets no gradient or the rule fails."""
+    from .namespace import numpy_xp
+
+    op = node.op
+    if node.args is None:
+        return None
+    ones = np.ones(node.ans.shape, dtype=node.ans.dtype if node.ans.dtype.kind == "f"
+                   else np.float64)
+    try:
+        with np.errstate(all="ignore"):
+            if op.rules is not None:
+                rule = op.rules[position]
+                if rule is None:
+                    return None
+                out = rule(numpy_xp, ones, node.ans, *node.args, **(node.kwargs or {}))
+            else:
+                out = op.vjp(numpy_xp, ones, node.ans, node.args, node.kwargs,
+                             node.parents, node)[position]
+        if out is None:
+            return None
+        return np.asarray(out.data if isinstance(out, Tensor) else out)
+    except Exception:
+        return None
+
+
 #: Every op defined with defop / defop_joint / nondifferentiable, by name.
 REGISTRY: dict[str, Op] = {}
+
+#: NumPy ufuncs and functions that run an op (or a composite of ops) on Tensors:
+#: derived from the ``numpy=`` of each op and from ``implements``.
+NUMPY_UFUNCS: dict[Any, Callable] = {}
+NUMPY_FUNCTIONS: dict[Any, Callable] = {}
+#: NumPy functions registered by ``implements_without_gradient``: their keyword
+#: arguments pass through unchecked (they compute on the data, no gradient).
+NO_GRADIENT_FUNCTIONS: set = set()
+
+#: The behaviour fields an op entry may carry (reserved: no input may use these names).
+BEHAVIOUR_FIELDS = ("zero_grad_ae", "scatters", "selects", "index_inputs", "singular",
+                    "blocks", "zeroes", "zeroes_all", "differentiable", "saves", "aliases")
+
+#: ``aliases=`` for ops with an axis: PyTorch's keyword names for NumPy's.
+TORCH_AXIS_ALIASES = {"dim": "axis", "keepdim": "keepdims"}
+
+
+def _numpy_entries(name, numpy):
+    """``numpy=`` as a dict ``{numpy_callable: adapter or None}``."""
+    if numpy is None:
+        return {}
+    if isinstance(numpy, dict):
+        entries = dict(numpy)
+    elif isinstance(numpy, (tuple, list)):
+        entries = {f: None for f in numpy}
+    else:
+        entries = {numpy: None}
+    for f, adapter in entries.items():
+        if not callable(f) or (adapter is not None and not callable(adapter)):
+            raise TypeError(f"defop {name!r}: numpy= takes NumPy callables (or a dict "
+                            f"callable -> adapter), got {f!r}: {adapter!r}")
+    return entries
+
+
+def _numpy_name(f):
+    return getattr(f, "__name__", repr(f))
+
+
+def _add_numpy(f, impl, owner):
+    table = NUMPY_UFUNCS if isinstance(f, np.ufunc) else NUMPY_FUNCTIONS
+    if f in table:
+        raise ValueError(f"{owner}: numpy.{_numpy_name(f)} is already implemented by "
+                         f"{getattr(table[f], '__name__', table[f])!r}")
+    table[f] = impl
 
 
 def _register(op):
     if op.name in REGISTRY:
         raise ValueError(f"an op named {op.name!r} is already registered")
+    for f in op.numpy:
+        table = NUMPY_UFUNCS if isinstance(f, np.ufunc) else NUMPY_FUNCTIONS
+        if f in table:
+            raise ValueError(f"op {op.name!r}: numpy.{_numpy_name(f)} is already "
+                             f"implemented by {getattr(table[f], '__name__', table[f])!r}")
     REGISTRY[op.name] = op
+    for f, adapter in op.numpy.items():
+        _add_numpy(f, adapter if adapter is not None else op, op.name)
+    _namespace._add_op(op.name, op.kernel, op)
     return op
+
+
+def unregister(name: str) -> None:
+    """Remove the op ``name`` and everything derived from it (NumPy dispatch, ``xp.<name>``).
+
+    Meant for tests and notebooks that define an op more than once.
+    """
+    op = REGISTRY.pop(name)
+    for f in op.numpy:
+        NUMPY_UFUNCS.pop(f, None)
+        NUMPY_FUNCTIONS.pop(f, None)
+    _namespace._remove_op(name)
 
 
 def _is_array_like(a):
     return isinstance(a, (np.ndarray, np.generic, int, float, bool, complex))
 
 
-def defop(name, forward, *, doc=None, hint=None, **inputs):
-    """Define an op from its forward and, per input in order, ``(formula, rule)`` or ``None``.
+def _split_rules(name, inputs):
+    rules = []
+    formulas = {}
+    for input_name, spec in inputs.items():
+        if spec is None:
+            rules.append(None)
+            continue
+        if (not isinstance(spec, tuple) or len(spec) != 2 or not isinstance(spec[0], str)
+                or not callable(spec[1])):
+            raise TypeError(
+                f"defop {name!r}: input {input_name!r} must be (formula, rule) or None, got "
+                f"{spec!r}. (Behaviour fields are {', '.join(BEHAVIOUR_FIELDS)}; any other "
+                "keyword names an input.)")
+        formulas[input_name] = spec[0]
+        rules.append(spec[1])
+    return tuple(rules), formulas
 
-    >>> times = defop("times", np.multiply,
-    ...     a=("g * b", lambda xp, g, ans, a, b: g * b),
-    ...     b=("g * a", lambda xp, g, ans, a, b: g * a))
-    >>> times.describe()
-    'times: grad_a = g * b; grad_b = g * a'
-    >>> del REGISTRY["times"]          # (only so that this example can run twice)
+
+def defop(name: str, forward: Callable, *, numpy: Any = None, doc: str | None = None,
+          hint: str | None = None, kernel: Callable | None = None,
+          zero_grad_ae: bool = False, scatters: bool = False, selects: bool = False,
+          index_inputs: Iterable[int] | dict = (), singular: Iterable = (),
+          blocks: str | None = None, zeroes: str | None = None,
+          zeroes_all: str | dict | None = None, aliases: dict | None = None,
+          **inputs) -> Op:
+    """Define and register an op: its forward and, per input in order, ``(formula, rule)``.
+
+    ``forward(*inputs, **kwargs)`` works on ndarrays.  Each further keyword names an
+    input, in the forward's order, with ``(formula, rule)`` or ``None`` (no gradient
+    flows into it: a shape, an axis, an index, a condition).  ``rule(xp, g, ans,
+    *inputs, **kwargs)`` returns that input's gradient using Python operators and
+    ``xp.<name>`` for any registered op or helper; ``formula`` is the rule in words,
+    shown by ``describe()``, graphs, ``viz.steps`` and ``detect_anomaly``.
+
+    Everything else is derived from this entry: the op is callable on Tensors and
+    arrays, is ``xp.<name>`` for other rules, differentiates to any order, and the
+    NumPy functions in ``numpy=`` dispatch to it on Tensors.
+
+    Entry fields (keyword-only; these names cannot be input names):
+
+    * ``numpy``: the NumPy function(s) this op implements: a callable, a tuple of
+      them, or a dict ``{numpy_callable: adapter}`` where ``adapter(*args, **kwargs)``
+      takes NumPy's arguments and returns the result (by calling the op).  ufuncs go
+      to ``__array_ufunc__``, other functions to ``__array_function__``.  NumPy's
+      ``out=``, ``where=``, ``casting=``, ``order=``, ``subok=``, ``initial=`` and a
+      non-default ``dtype=`` are rejected before the op runs, naming the argument.
+    * ``doc``: the docstring (give an example: it runs as a test); ``hint``: one
+      sentence appended to the op's errors (what to check, how to fix).
+    * ``kernel``: a faster function with the forward's signature and values, used
+      when nothing is recorded (no input needs a gradient, or ``no_grad``) and as
+      ``numpy_xp.<name>``.  Defaults to ``forward``.
+    * ``zero_grad_ae``: the gradient is zero almost everywhere (round, floor, sign).
+    * ``scatters``: the backward scatters ``g`` into zeros (indexing, take); graphs
+      draw the differentiable input's edge as an index edge.
+    * ``selects``: each output element is picked from one input (``where``); a zero
+      gradient sent to the unselected input is what ``detect_anomaly`` calls the
+      where trap.
+    * ``index_inputs``: positions that are indices or conditions, as a tuple, or a
+      dict ``{position: "condition"}`` naming what they are (``explain`` says "it is
+      the condition of where").
+    * ``singular``: where the forward gives NaN, for ``detect_anomaly``: pairs
+      ``(test, cause)`` where ``test(*inputs, **kwargs)`` gives a bool mask of the
+      offending elements and ``cause`` says why and how to avoid it.
+    * ``blocks``: why no gradient flows through the op at all (``stop_gradient``),
+      for ``explain``.
+    * ``zeroes``: where the gradient can be zero, as a phrase after the op's name
+      ("passes zero gradient where its input is <= 0"), for ``explain``.
+    * ``zeroes_all``: what ``explain`` says when the saved values show the gradient
+      to an input is zero everywhere (a phrase after the op's name; a dict by input
+      name when it differs per input).
+    * ``aliases``: other names for keyword arguments, e.g. PyTorch's
+      ``{"dim": "axis", "keepdim": "keepdims"}`` (``TORCH_AXIS_ALIASES``).
+
+    >>> cube_root = ad.defop("cube_root", np.cbrt,
+    ...     x=("g / (3 * ans**2)", lambda xp, g, ans, x: g / (3 * ans * ans)))
+    >>> cube_root.describe()
+    'cube_root: grad_x = g / (3 * ans**2)'
+    >>> x = ad.tensor([8.0], requires_grad=True)
+    >>> cube_root(x).backward(); x.grad
+    array([0.08333333])
+    >>> unregister("cube_root")          # (only so that this example can run twice)
+
+    With ``numpy=np.cbrt`` (as in ``docs/adding_an_op.md``), ``np.cbrt(x)`` would
+    record this op too.
     """
-    rules = tuple(None if spec is None else spec[1] for spec in inputs.values())
-    formulas = {k: spec[0] for k, spec in inputs.items() if spec is not None}
-    return _register(Op(name, forward, tuple(inputs), rules, formulas, doc=doc, hint=hint))
+    rules, formulas = _split_rules(name, inputs)
+    return _register(Op(
+        name, forward, tuple(inputs), rules, formulas, doc=doc, hint=hint, kernel=kernel,
+        numpy=numpy, zero_grad_ae=zero_grad_ae, scatters=scatters, selects=selects,
+        index_inputs=index_inputs, singular=tuple(singular), blocks=blocks, zeroes=zeroes,
+        zeroes_all=zeroes_all, aliases=aliases or {}))
 
 
-def defop_joint(name, forward, formula, joint, *, doc=None, hint=None):
-    """Define a variadic op: ``joint(xp, g, ans, needs, *inputs, **kw)`` returns all gradients."""
-    return _register(Op(name, forward, joint=joint, joint_formula=formula, doc=doc, hint=hint))
+def defop_joint(name: str, forward: Callable, formula: str, joint: Callable, *,
+                numpy: Any = None, doc: str | None = None, hint: str | None = None,
+                kernel: Callable | None = None, input_names: Iterable[str] = (),
+                saves: bool = False, **behaviour) -> Op:
+    """Define a variadic op: ``joint(xp, g, ans, needs, *inputs, **kw)`` returns all gradients.
+
+    ``needs[i]`` says whether input ``i`` wants a gradient; return ``None`` for the
+    others.  ``formula`` is the rule in words; ``input_names`` name the inputs (for
+    messages and graphs) when their number is fixed.
+
+    ``saves=True``: ``forward`` returns ``(output, saved)``; ``saved`` (anything the
+    backward needs besides the inputs and output) is kept on the node and passed to
+    the joint rule as ``saved=``, and dropped when a backward frees the graph.  The
+    kernel (used when nothing is recorded) then defaults to the output alone.
+
+    The other fields are those of ``defop``.
+
+    >>> pair_sum = defop_joint("pair_sum", lambda *xs: xs[0] + xs[1], "g for each input",
+    ...                        lambda xp, g, ans, needs, a, b: [g, g])
+    >>> pair_sum.describe()
+    'pair_sum: g for each input'
+    >>> unregister("pair_sum")
+    """
+    return _register(Op(name, forward, tuple(input_names), joint=joint,
+                        joint_formula=formula, doc=doc, hint=hint, kernel=kernel,
+                        numpy=numpy, saves=saves, **behaviour))
 
 
-def nondifferentiable(name, forward, n_inputs, *, doc=None, hint=None):
-    """An op that passes no gradient (comparisons, logical ops): its output never requires grad."""
+def nondifferentiable(name: str, forward: Callable, n_inputs: int, *, numpy: Any = None,
+                      doc: str | None = None, hint: str | None = None,
+                      blocks: str | None = None, **behaviour) -> Op:
+    """An op that passes no gradient (comparisons, logical ops): its output never requires grad.
+
+    ``blocks`` is what ``explain`` says about it (by default: its bool result carries
+    no gradient).
+
+    >>> op = nondifferentiable("is_positive", lambda x: x > 0, 1)
+    >>> op(ad.tensor([1.0, -1.0], requires_grad=True))
+    tensor([ True, False])
+    >>> unregister("is_positive")
+    """
+    if blocks is None:
+        blocks = f"{name} gives a bool result, which carries no gradient"
     return _register(Op(name, forward, tuple(f"x{i}" for i in range(n_inputs)),
-                        (None,) * n_inputs, doc=doc, hint=hint))
+                        (None,) * n_inputs, doc=doc, hint=hint, numpy=numpy, blocks=blocks,
+                        differentiable=False, **behaviour))
+
+
+def implements(*numpy_callables: Callable) -> Callable:
+    """Decorator: ``func`` (built from existing ops) runs when NumPy calls one of
+    ``numpy_callables`` on a Tensor.
+
+    Use it for composites that are not primitives (``np.vstack`` from ``concatenate``).
+    ``func`` takes NumPy's arguments; unsupported keywords such as ``out=`` are
+    rejected before it is called.
+
+    >>> @implements(np.ediff1d)
+    ... def ediff1d(x):
+    ...     x = ad.flatten(x)
+    ...     return x[1:] - x[:-1]
+    >>> np.ediff1d(ad.tensor([1.0, 4.0, 9.0]))
+    tensor([3., 5.])
+    >>> forget_numpy(np.ediff1d)
+    """
+    def register(func):
+        for f in numpy_callables:
+            _add_numpy(f, func, getattr(func, "__name__", repr(func)))
+        return func
+    return register
+
+
+def _data(x):
+    return x.data if isinstance(x, Tensor) else x
+
+
+def implements_without_gradient(*numpy_callables: Callable) -> None:
+    """Let NumPy functions that never need a gradient (``np.shape``, ``np.argmax``,
+    ``np.isclose`` ...) run on Tensors: they compute on the data, and an array
+    result comes back as a Tensor that does not require grad.
+
+    >>> implements_without_gradient(np.flatnonzero)
+    >>> np.flatnonzero(ad.tensor([0.0, 3.0], requires_grad=True))
+    tensor([1])
+    >>> forget_numpy(np.flatnonzero)
+    """
+    for func in numpy_callables:
+        def run(*args, _func=func, **kwargs):
+            args = [_data(a) for a in args]
+            kwargs = {k: _data(v) for k, v in kwargs.items()}
+            result = _func(*args, **kwargs)
+            return Tensor(result) if isinstance(result, np.ndarray) and result.ndim else result
+        run.__name__ = _numpy_name(func)
+        _add_numpy(func, run, f"numpy.{_numpy_name(func)}")
+        NO_GRADIENT_FUNCTIONS.add(func)
+
+
+def forget_numpy(*numpy_callables: Callable) -> None:
+    """Undo ``implements`` / ``implements_without_gradient`` for these NumPy callables."""
+    for f in numpy_callables:
+        NUMPY_UFUNCS.pop(f, None)
+        NUMPY_FUNCTIONS.pop(f, None)
+        NO_GRADIENT_FUNCTIONS.discard(f)

@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Sequence
+
 import numpy as np
 
-from .registry import defop, defop_joint
+from .registry import defop, defop_joint, implements, implements_without_gradient
+
+if TYPE_CHECKING:
+    from ..tensor import Tensor
 
 
-def sum_to_array(x, shape):
+def _reject(name, **given):
+    """NumPy arguments passed by position that no op supports (keywords are checked
+    centrally, in interop)."""
+    used = sorted(k for k, v in given.items() if v is not None)
+    if used:
+        raise TypeError(f"numpy.{name} on a Tensor: the argument(s) {used} are not supported "
+                        "by autodiff; call it without them")
+
+
+def sum_to_array(x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     """Sum ``x`` over the axes that broadcasting added or stretched, giving ``shape``."""
     shape = tuple(shape)
     if x.shape == shape:
@@ -22,8 +36,13 @@ def sum_to_array(x, shape):
     return x.reshape(shape)
 
 
+def _reshape_numpy(a, shape=None, order="C", *, newshape=None, copy=None):
+    _reject("reshape", order=None if order == "C" else order, copy=copy)
+    return reshape(a, shape if shape is not None else newshape)
+
+
 reshape = defop(
-    "reshape", np.reshape,
+    "reshape", np.reshape, numpy={np.reshape: _reshape_numpy},
     doc="Same elements, new shape (one dimension may be -1).\n\n"
         ">>> ad.reshape(ad.tensor([1.0, 2.0, 3.0, 4.0]), (2, 2)).shape\n(2, 2)",
     hint="the new shape must have the same number of elements",
@@ -43,20 +62,20 @@ def _transpose_rule(xp, g, ans, x, axes=None):
 
 
 transpose = defop(
-    "transpose", _transpose_forward,
+    "transpose", _transpose_forward, numpy=np.transpose,
     doc="Permute axes (reverse them when ``axes`` is None).\n\n"
         ">>> ad.transpose(ad.tensor([[1.0, 2.0]])).shape\n(2, 1)",
     x=("transpose(g, inverse(axes))", _transpose_rule), axes=None)
 
 swapaxes = defop(
-    "swapaxes", np.swapaxes,
+    "swapaxes", np.swapaxes, numpy=np.swapaxes,
     doc="Exchange two axes.\n\n>>> ad.swapaxes(ad.tensor(np.zeros((2, 3))), 0, 1).shape\n(3, 2)",
     x=("swapaxes(g, axis1, axis2)",
        lambda xp, g, ans, x, axis1, axis2: xp.swapaxes(g, axis1, axis2)),
     axis1=None, axis2=None)
 
 expand_dims = defop(
-    "expand_dims", np.expand_dims,
+    "expand_dims", np.expand_dims, numpy=np.expand_dims,
     doc="Insert a size-1 axis.\n\n>>> ad.expand_dims(ad.tensor([1.0, 2.0]), 0).shape\n(1, 2)",
     x=("reshape(g, x.shape)", lambda xp, g, ans, x, axis: xp.reshape(g, x.shape)), axis=None)
 
@@ -66,7 +85,7 @@ def _squeeze_forward(x, axis=None):
 
 
 squeeze = defop(
-    "squeeze", _squeeze_forward,
+    "squeeze", _squeeze_forward, numpy=np.squeeze,
     doc="Remove size-1 axes.\n\n>>> ad.squeeze(ad.tensor([[1.0, 2.0]])).shape\n(2,)",
     x=("reshape(g, x.shape)", lambda xp, g, ans, x, axis=None: xp.reshape(g, x.shape)),
     axis=None)
@@ -76,13 +95,19 @@ def _flatten_forward(x):
     return np.reshape(x, -1)
 
 
+def _ravel_numpy(a, order="C"):
+    _reject("ravel", order=None if order == "C" else order)
+    return flatten(a)
+
+
 flatten = defop(
-    "flatten", _flatten_forward,
+    "flatten", _flatten_forward, numpy={np.ravel: _ravel_numpy},
     doc="All elements as one axis.\n\n>>> ad.flatten(ad.tensor(np.zeros((2, 3)))).shape\n(6,)",
     x=("reshape(g, x.shape)", lambda xp, g, ans, x: xp.reshape(g, x.shape)))
 
 broadcast_to = defop(
     "broadcast_to", np.broadcast_to,
+    numpy={np.broadcast_to: lambda array, shape: broadcast_to(array, shape)},
     doc="Repeat along size-1 (or new leading) axes to reach ``shape``.\n\n"
         ">>> ad.broadcast_to(ad.tensor([1.0, 2.0]), (3, 2)).shape\n(3, 2)",
     hint="each axis must be 1 or equal to the target, counting from the right",
@@ -112,6 +137,16 @@ def _concatenate_joint(xp, g, ans, needs, *parts, axis=0):
     return grads
 
 
+def _dim_alias(where: str, axis: int, dim: int | None) -> int:
+    """PyTorch's ``dim=`` for NumPy's ``axis=`` (NumPy's default axis is 0 here)."""
+    if dim is None:
+        return axis
+    if axis != 0:
+        raise TypeError(f"{where}: got both axis={axis!r} and dim={dim!r}; they are the "
+                        "same argument, pass one")
+    return dim
+
+
 def _concatenate_forward(*parts, axis=0):
     return np.concatenate(parts, axis=axis)
 
@@ -121,13 +156,14 @@ _concatenate = defop_joint(
     _concatenate_joint, hint="all inputs need the same shape except along axis")
 
 
-def concatenate(tensors, axis=0):
+@implements(np.concatenate)
+def concatenate(tensors: Sequence, axis: int = 0, *, dim: int | None = None) -> Tensor:
     """Join tensors along an existing axis.
 
     >>> ad.concatenate([ad.tensor([1.0]), ad.tensor([2.0, 3.0])])
     tensor([1., 2., 3.])
     """
-    return _concatenate(*tensors, axis=axis)
+    return _concatenate(*tensors, axis=_dim_alias("concatenate", axis, dim))
 
 
 def _stack_joint(xp, g, ans, needs, *parts, axis=0):
@@ -143,16 +179,19 @@ _stack = defop_joint("stack", _stack_forward, "input i gets g[..., i, ...] along
                      _stack_joint, hint="all inputs need the same shape")
 
 
-def stack(tensors, axis=0):
+@implements(np.stack)
+def stack(tensors: Sequence, axis: int = 0, *, dim: int | None = None) -> Tensor:
     """Join same-shaped tensors along a new axis.
 
     >>> ad.stack([ad.tensor([1.0, 2.0]), ad.tensor([3.0, 4.0])]).shape
     (2, 2)
     """
-    return _stack(*tensors, axis=axis)
+    return _stack(*tensors, axis=_dim_alias("stack", axis, dim))
 
 
-def split(x, indices_or_sections, axis=0):
+@implements(np.split)
+def split(x, indices_or_sections: int | Sequence[int], axis: int = 0, *,
+          dim: int | None = None) -> list[Tensor]:
     """Split into a list of tensors, like ``np.split`` (each piece is a slice of x).
 
     >>> [p.shape for p in ad.split(ad.tensor(np.zeros(6)), 3)]
@@ -160,6 +199,7 @@ def split(x, indices_or_sections, axis=0):
     """
     from .indexing import getitem
 
+    axis = _dim_alias("split", axis, dim)
     shape = np.shape(x)
     ndim = len(shape)
     if not -ndim <= axis < ndim:
@@ -177,3 +217,6 @@ def split(x, indices_or_sections, axis=0):
         bounds = [0] + [int(i) for i in indices_or_sections] + [n]
     return [getitem(x, (slice(None),) * axis + (slice(start, max(start, stop)),))
             for start, stop in zip(bounds[:-1], bounds[1:])]
+
+
+implements_without_gradient(np.shape, np.ndim, np.size, np.result_type)

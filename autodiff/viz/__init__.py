@@ -10,6 +10,7 @@ v3 = mean(v2)  # () float64; output
 >>> graph = ad.viz.draw(loss, show_values=True)  # a graphviz.Digraph (displays in Jupyter)
 >>> ad.viz.render(loss, "loss.svg")      # needs the Graphviz 'dot' program
 'loss.svg'
+>>> net = ad.viz.network(ad.nn.MLP([2, 3, 3], rng=0))   # the network: neurons and weights
 >>> print(ad.viz.steps(loss))            # the backward pass, one op at a time
 backward pass from v3 (): 3 step(s), the last op first
 ...
@@ -25,7 +26,9 @@ from .steps import (
     render_steps,
     steps,
 )
+from .network import network
 from .text import text
+from .html import html
 
 __all__ = [
     "INSTALL_HINT",
@@ -36,6 +39,8 @@ __all__ = [
     "Step",
     "Steps",
     "draw",
+    "html",
+    "network",
     "print_steps",
     "render",
     "render_steps",

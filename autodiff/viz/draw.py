@@ -37,6 +37,7 @@ class Graph(graphviz.Digraph):
     when ``dot`` is missing, instead of raising."""
 
     hidden_ops = 0
+    caption = ""        # the caption as plain text, for pictures that have one
 
     def _repr_mimebundle_(self, include=None, exclude=None, **kwargs):
         try:
@@ -140,7 +141,11 @@ def _edge_attrs(edge, multi_input, extra):
     return attrs
 
 
-def _legend():
+FREED_NOTE = ("values of intermediate results were freed by backward(); to see them, draw "
+              "before backward() or call backward(retain_graph=True)")
+
+
+def _legend(show_grads=False):
     def row(fill, text, style=""):
         return (f'<TR><TD BGCOLOR="{fill}" BORDER="1" {style}>  </TD>'
                 f'<TD ALIGN="LEFT">{escape(text)}</TD></TR>')
@@ -155,6 +160,13 @@ def _legend():
             line("#e69138", "━━", "broadcast: grad summed back"),
             line("#8e7cc3", "━━", "indexing: grad scatter-added"),
             line("#999999", "- -", "no gradient flows")]
+    if show_grads:
+        rows.append('<TR><TD><FONT COLOR="#a61c00">grad</FONT></TD><TD ALIGN="LEFT">'
+                    "a leaf's .grad</TD></TR>")
+        rows.append('<TR><TD><FONT COLOR="#a61c00">grad<BR/>(recomputed)</FONT></TD>'
+                    '<TD ALIGN="LEFT">an intermediate\'s gradient, replayed from the saved<BR/>'
+                    "values (intermediates keep no .grad unless<BR/>t.retain_grad() was "
+                    "called)</TD></TR>")
     return ('<<TABLE BORDER="1" CELLBORDER="0" CELLSPACING="2" COLOR="#999999">'
             '<TR><TD COLSPAN="2"><B>legend</B></TD></TR>' + "".join(rows) + "</TABLE>>")
 
@@ -181,9 +193,9 @@ def draw(t, show_values: bool = False, show_grads: bool = False, rankdir: str = 
     view = W.build(t, params=params, max_nodes=max_nodes)
     grads = None
     if show_grads and t._node is not None and t.requires_grad:
-        from .steps import GraphFreedError, replay_gradients
+        from .steps import GraphFreedError, node_gradients
         try:
-            grads = replay_gradients(t)
+            grads = node_gradients(t)
         except GraphFreedError:
             grads = None    # saved values gone: only the leaves' .grad can be shown
     annotate = _annotate or {}
@@ -194,8 +206,11 @@ def draw(t, show_values: bool = False, show_grads: bool = False, rankdir: str = 
     graph = Graph("autodiff", graph_attr={"rankdir": rankdir, "fontname": "Helvetica"},
                   node_attr={"fontname": "Helvetica", "fontsize": "12"},
                   edge_attr={"fontname": "Helvetica", "fontsize": "10"})
-    if annotate.get("title"):
-        graph.attr(label=annotate["title"], labelloc="t", fontsize="14")
+    caption = annotate.get("title")
+    if show_values and any(v.freed for v in view.values):
+        caption = (caption + "\n" if caption else "") + FREED_NOTE
+    if caption:
+        graph.attr(label=caption, labelloc="t", fontsize="14")
     graph.hidden_ops = view.hidden_ops
     for value in view.values:
         style = "filled,dashed" if value.kind in (W.NOGRAD_RESULT, W.CONSTANT) else "filled"
@@ -230,11 +245,11 @@ def draw(t, show_values: bool = False, show_grads: bool = False, rankdir: str = 
                        **_edge_attrs(edge, multi, edge_notes.get((op.id, edge.position))))
         graph.edge(op.id, op.out.id)
     if legend:
-        graph.node("legend", _legend(), shape="plaintext")
+        graph.node("legend", _legend(show_grads), shape="plaintext")
     return graph
 
 
-def write(graph, path, format="svg"):
+def write(graph: Graph, path: str, format: str = "svg") -> str:
     """Run ``dot`` on ``graph`` into ``path``; without ``dot`` save the source, then raise."""
     path = os.fspath(path)
     stem, ext = os.path.splitext(path)
@@ -271,13 +286,20 @@ def _save_source(graph, stem):
 def render(t, path, format: str = "svg", **draw_kwargs) -> str:
     """Draw ``t``'s graph into ``path`` (e.g. ``"loss.svg"``) and return the file's path.
 
-    A path without the format's extension gets it appended.  Without the Graphviz
-    ``dot`` program the DOT source is written next to it (``loss.dot``) and a
-    ``GraphvizNotFoundError`` says where it went and how to install Graphviz.
+    ``t`` may also be a picture already made, such as ``ad.viz.network(model)`` (a
+    ``graphviz.Digraph``), which is written as it is.  A path without the format's
+    extension gets it appended.  Without the Graphviz ``dot`` program the DOT source
+    is written next to it (``loss.dot``) and a ``GraphvizNotFoundError`` says where it
+    went and how to install Graphviz.
 
     >>> W = ad.tensor(np.ones((3, 2)), requires_grad=True, name="W")
     >>> loss = (ad.tensor(np.ones((4, 3))) @ W).relu().mean()
     >>> ad.viz.render(loss, "loss.svg", show_values=True)
     'loss.svg'
     """
+    if isinstance(t, graphviz.Digraph):
+        if draw_kwargs:
+            raise TypeError(f"viz.render: {sorted(draw_kwargs)} apply when drawing a tensor's "
+                            "graph; this is a picture already drawn, pass only path and format")
+        return write(t, path, format)
     return write(draw(t, **draw_kwargs), path, format)

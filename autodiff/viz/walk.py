@@ -17,8 +17,6 @@ GRAD, NOGRAD, CONST, BROADCAST, INDEX = "grad", "nograd", "const", "broadcast", 
 # Value kinds.
 LEAF, CONSTANT, RESULT, NOGRAD_RESULT, OUTPUT = "leaf", "const", "result", "nograd", "output"
 
-_INDEX_OPS = frozenset({"getitem", "take"})
-
 
 class Value:
     """A tensor in the picture: a leaf, a constant, or the output of an op."""
@@ -94,7 +92,7 @@ class GraphView:
         self.total_ops = 0
 
 
-def param_names(params):
+def param_names(params) -> dict[int, str]:
     """``{id(obj): name}`` from a Module (``named_parameters()``) or a mapping name -> tensor."""
     if params is None:
         return {}
@@ -118,7 +116,7 @@ def param_names(params):
     return names
 
 
-def topological_order(root_node):
+def topological_order(root_node: Node) -> list:
     """Nodes and leaf tensors reachable from ``root_node``, inputs first (no recursion)."""
     order = []
     seen = {id(root_node)}
@@ -161,20 +159,13 @@ def _broadcasts(src_shape, out_shape):
 
 
 def _is_index_edge(op, position):
-    if op.name in _INDEX_OPS and position == 0:
-        return True
-    names = op.input_names
-    if position < len(names):
-        return "index_add(" in op.formulas.get(names[position], "")
-    return False
+    """True for the input whose gradient a scattering op (indexing) scatters into."""
+    rules = op.rules
+    return op.scatters and (rules is None or (position < len(rules)
+                                               and rules[position] is not None))
 
 
-def _custom_kwargs(op):
-    from ..function import _custom_joint, _function_joint
-    return op.joint is _function_joint or op.joint is _custom_joint
-
-
-def build(t, params=None, max_nodes=None):
+def build(t: Tensor, params=None, max_nodes: int | None = None) -> GraphView:
     """Describe the graph that produced tensor ``t`` (collapsing beyond ``max_nodes`` ops)."""
     if not isinstance(t, Tensor):
         raise TypeError(f"viz: expected a Tensor, got {type(t).__name__}")
@@ -258,6 +249,9 @@ def build(t, params=None, max_nodes=None):
     view.hidden_ops = hidden_hi - hidden_lo
     view.root = view.value_of[id(root_node)]
     view.root.kind = OUTPUT
+    if view.root.data is None:     # freed by backward(), but the output tensor still has it
+        view.root.data = t.data
+        view.root.freed = False
     return view
 
 
@@ -309,7 +303,7 @@ def _add_edges(view, op_vertex, node, names, n_const, hidden):
         else:
             kind = GRAD
         op_vertex.edges.append(Edge(src, op_vertex, i, input_name, kind, src.shape))
-    if node.kwargs and not _custom_kwargs(op):
+    if node.kwargs:
         for key, value in node.kwargs.items():
             op_vertex.params.append((key, value, None))
     return n_const

@@ -1,0 +1,155 @@
+"""Creating tensors: ``zeros ones full eye arange linspace *_like rand randn``.
+
+NumPy's semantics and defaults (float64 unless ``dtype=`` says otherwise; ``arange``
+of integers gives integers), with PyTorch's conveniences: the shape may be given as
+separate numbers (``ad.zeros(2, 3)``), every function takes ``requires_grad=``, and
+the random ones take ``rng=`` (an int seed or a ``np.random.Generator``; without it
+they draw from the library's generator, reseeded by ``ad.nn.manual_seed``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .tensor import Tensor
+
+
+def _shape(shape: tuple, where: str) -> tuple:
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    for n in shape:
+        if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 0:
+            raise TypeError(f"{where}: a shape is made of non-negative ints, got {shape!r}")
+    return tuple(int(n) for n in shape)
+
+
+def _make(array: np.ndarray, requires_grad: bool) -> Tensor:
+    return Tensor(array, requires_grad=requires_grad)
+
+
+def _like_dtype(t, dtype):
+    return np.asarray(t.data if isinstance(t, Tensor) else t).dtype if dtype is None else dtype
+
+
+def zeros(*shape, dtype=None, requires_grad: bool = False) -> Tensor:
+    """A tensor of zeros (float64 unless ``dtype`` is given).
+
+    >>> ad.zeros(2, 3).shape
+    (2, 3)
+    """
+    return _make(np.zeros(_shape(shape, "zeros"), dtype=dtype), requires_grad)
+
+
+def ones(*shape, dtype=None, requires_grad: bool = False) -> Tensor:
+    """A tensor of ones.
+
+    >>> ad.ones((2,), requires_grad=True)
+    tensor([1., 1.], requires_grad=True)
+    """
+    return _make(np.ones(_shape(shape, "ones"), dtype=dtype), requires_grad)
+
+
+def full(shape, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
+    """A tensor filled with ``fill_value`` (NumPy's dtype rule: ``full(2, 1)`` is int).
+
+    >>> ad.full((2,), 0.5)
+    tensor([0.5, 0.5])
+    """
+    shape = _shape(shape if isinstance(shape, (tuple, list)) else (shape,), "full")
+    return _make(np.full(shape, fill_value, dtype=dtype), requires_grad)
+
+
+def eye(n: int, m: int | None = None, k: int = 0, dtype=None,
+        requires_grad: bool = False) -> Tensor:
+    """The identity matrix (ones on diagonal ``k``).
+
+    >>> ad.eye(2)
+    tensor([[1., 0.],
+            [0., 1.]])
+    """
+    return _make(np.eye(n, m, k, dtype=dtype or np.float64), requires_grad)
+
+
+def arange(start, stop=None, step=1, dtype=None, requires_grad: bool = False) -> Tensor:
+    """Evenly spaced values in ``[start, stop)`` (integers stay integers, as in NumPy).
+
+    >>> ad.arange(3)
+    tensor([0, 1, 2])
+    >>> ad.arange(0.0, 1.0, 0.5)
+    tensor([0. , 0.5])
+    """
+    values = np.arange(start, stop, step, dtype=dtype) if stop is not None else \
+        np.arange(start, step=step, dtype=dtype)
+    return _make(values, requires_grad)
+
+
+def linspace(start, stop, num: int = 50, endpoint: bool = True, dtype=None,
+             requires_grad: bool = False) -> Tensor:
+    """``num`` evenly spaced values from ``start`` to ``stop`` (NumPy's default num=50).
+
+    >>> ad.linspace(0.0, 1.0, 3)
+    tensor([0. , 0.5, 1. ])
+    """
+    return _make(np.linspace(start, stop, num, endpoint=endpoint, dtype=dtype), requires_grad)
+
+
+def zeros_like(t, dtype=None, requires_grad: bool = False) -> Tensor:
+    """Zeros with ``t``'s shape and dtype.
+
+    >>> ad.zeros_like(ad.tensor([1.0, 2.0]))
+    tensor([0., 0.])
+    """
+    return _make(np.zeros(np.shape(getattr(t, "data", t)), _like_dtype(t, dtype)), requires_grad)
+
+
+def ones_like(t, dtype=None, requires_grad: bool = False) -> Tensor:
+    """Ones with ``t``'s shape and dtype.
+
+    >>> ad.ones_like(ad.tensor([1.0, 2.0]))
+    tensor([1., 1.])
+    """
+    return _make(np.ones(np.shape(getattr(t, "data", t)), _like_dtype(t, dtype)), requires_grad)
+
+
+def full_like(t, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
+    """``fill_value`` with ``t``'s shape and dtype.
+
+    >>> ad.full_like(ad.tensor([1.0, 2.0]), 7)
+    tensor([7., 7.])
+    """
+    return _make(np.full(np.shape(getattr(t, "data", t)), fill_value, _like_dtype(t, dtype)),
+                 requires_grad)
+
+
+def _generator(rng) -> np.random.Generator:
+    from .nn.module import _generator as library_generator
+    return library_generator(rng)
+
+
+def _float_dtype(dtype, where):
+    dtype = np.dtype(np.float64 if dtype is None else dtype)
+    if dtype.kind != "f":
+        raise TypeError(f"{where}: random values need a float dtype, got {dtype}")
+    return dtype
+
+
+def rand(*shape, rng=None, dtype=None, requires_grad: bool = False) -> Tensor:
+    """Uniform samples on ``[0, 1)``; ``rng`` is a seed or a ``np.random.Generator``.
+
+    >>> ad.rand(2, rng=0).shape
+    (2,)
+    """
+    dtype = _float_dtype(dtype, "rand")
+    values = _generator(rng).random(_shape(shape, "rand"), dtype=dtype)
+    return _make(values, requires_grad)
+
+
+def randn(*shape, rng=None, dtype=None, requires_grad: bool = False) -> Tensor:
+    """Standard normal samples; ``rng`` is a seed or a ``np.random.Generator``.
+
+    >>> bool(np.all(ad.randn(3, rng=0).data == ad.randn(3, rng=0).data))
+    True
+    """
+    dtype = _float_dtype(dtype, "randn")
+    values = _generator(rng).standard_normal(_shape(shape, "randn"), dtype=dtype)
+    return _make(values, requires_grad)

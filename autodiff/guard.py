@@ -1,0 +1,114 @@
+"""The mutation guard: leaf arrays saved by a live graph are read-only.
+
+A backward pass reads the values its ops saved in the forward pass.  If user
+code changed one of them in place in between (``w.data -= lr * w.grad`` before
+``loss.backward()``), the gradients would be silently wrong.  The choice made
+here is that **the mutation raises**: when an op that needs a gradient for a
+leaf tensor (one created with ``requires_grad=True``, i.e. a parameter) saves
+that leaf's array, the array is made read-only, and NumPy refuses any in-place
+change (``ValueError: output array is read-only``).  The array becomes writable
+again as soon as no live graph still needs it: at the end of a backward pass
+that frees the graph (no ``retain_graph``), or when the graph is dropped
+(``del loss``).  ``ad.explain(w)`` names the ops still holding a read-only
+array.  So the usual loop -- forward, ``backward()``, in-place optimizer step
+-- just works, and stepping before ``backward()`` (or between two backward
+passes with ``retain_graph=True``) raises instead of corrupting gradients.
+
+It is leaf-only because that is what is cheap: a leaf parent is already
+singled out on the recording path, so ops on intermediate values pay one
+identity test; ops that use a parameter pay about 1 µs for the bookkeeping
+(one weak reference and one flag change per use).  Not covered: arrays of
+tensors that do not require grad (input batches), ``.data`` of intermediate
+results, and other views of the same memory (``a`` when the leaf wraps
+``a[1:]``).  A leaf array that was already read-only is left alone.
+
+A memory note for training loops: ``total += loss`` with a Tensor ``loss`` keeps
+every step's graph alive (each sum is a new node that points to the previous one)
+and keeps the parameters read-only; accumulate ``loss.item()`` instead.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+
+import numpy as np
+
+from .graph import Node
+
+__all__ = ["guard_leaves", "release_guarded_leaves", "savers_of"]
+
+
+class _Guard:
+    __slots__ = ("array", "savers", "on_dead", "__weakref__")
+
+    def __init__(self, array, key):
+        self.array = array
+        self.savers = set()         # weak references to the nodes that saved it
+        self.on_dead = lambda ref: _on_saver_dead(ref, key)
+
+
+#: id(array) -> _Guard for every leaf array made read-only by a live graph.
+guarded_arrays: dict = {}
+_guards = guarded_arrays
+_lock = threading.RLock()
+
+
+def _on_saver_dead(ref, key):
+    with _lock:
+        guard = _guards.get(key)
+        if guard is None:
+            return
+        # O(1) per death: a graph dropped without backward may have thousands of savers.
+        # Savers already freed by a backward are swept by release_guarded_leaves.
+        guard.savers.discard(ref)
+        if not guard.savers:
+            del _guards[key]
+            guard.array.setflags(write=True)
+
+
+_ref = weakref.ref
+
+
+def guard_leaves(node: Node) -> None:
+    """Make the arrays of ``node``'s leaf parents read-only while ``node`` needs them."""
+    rules = node.op.rules
+    args = node.args
+    i = -1
+    with _lock:
+        for parent in node.parents:
+            i += 1
+            if parent is None or parent.__class__ is Node or not parent.requires_grad:
+                continue
+            if rules is not None and rules[i] is None:
+                continue
+            array = args[i]
+            if type(array) is not np.ndarray:
+                continue
+            guard = _guards.get(id(array))
+            if guard is None:
+                if not array.flags.writeable:
+                    continue            # read-only already (the user's choice): leave it
+                guard = _guards[id(array)] = _Guard(array, id(array))
+                array.setflags(write=False)
+            guard.savers.add(_ref(node, guard.on_dead))
+
+
+def release_guarded_leaves() -> None:
+    """Make writable again every guarded array whose saving graphs were all freed."""
+    with _lock:
+        for key, guard in list(_guards.items()):
+            alive = {r for r in guard.savers if (n := r()) is not None and n.args is not None}
+            if alive:
+                guard.savers = alive
+            else:
+                del _guards[key]
+                guard.array.setflags(write=True)
+
+
+def savers_of(array: np.ndarray) -> list[Node]:
+    """The live nodes that hold ``array`` read-only (for ``explain``)."""
+    guard = _guards.get(id(array))
+    if guard is None or guard.array is not array:
+        return []
+    return [n for n in (r() for r in guard.savers) if n is not None and n.args is not None]

@@ -1,0 +1,173 @@
+"""In-place updates: ``t += x``, ``t[idx] = v`` and the ``add_ … clamp_`` methods.
+
+They keep the same Python object, as in PyTorch and NumPy, with three cases:
+
+- nothing is recorded (inside ``ad.no_grad()``, or no side requires grad): the update
+  writes into ``t.data``, as NumPy does, so ``with ad.no_grad(): p -= lr * p.grad``
+  changes the parameter;
+- grad mode on a tensor that is not a leaf needing a gradient: the update is recorded
+  as an ordinary op, and ``t`` takes the new value and its node. The old array is not
+  overwritten, so values that earlier ops saved for their backward stay right;
+- grad mode on a leaf that requires grad: ``RuntimeError`` (the update would be
+  invisible to the gradient), saying to wrap it in ``ad.no_grad()``.
+
+Writing into an array that a live graph saved for its backward raises
+``InPlaceError`` naming the tensor and the op that saved it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .graph import _grad_mode
+
+
+class InPlaceError(RuntimeError):
+    """An in-place update that would silently corrupt a gradient (or could not be done)."""
+
+
+def _label(t) -> str:
+    return f"'{t.name}'" if t.name is not None else f"of shape {t.shape}"
+
+
+def _check_writable(t, where: str) -> None:
+    array = t.data
+    if array.flags.writeable:
+        return
+    from .anomaly import where_created
+    from .guard import savers_of
+
+    savers = savers_of(array)
+    if not savers and array.base is not None:
+        savers = savers_of(array.base)
+    if savers:
+        node = savers[0]
+        site = where_created(node)
+        raise InPlaceError(
+            f"{where}: cannot change tensor {_label(t)} in place: op '{node.op.name}'"
+            f"{' (' + site + ')' if site else ''} saved its values for a backward pass "
+            "that has not run yet, and changing them now would make that gradient wrong. "
+            "Call backward() first, or build a new tensor (t = t + x) instead.")
+    raise InPlaceError(
+        f"{where}: cannot change tensor {_label(t)} in place: its array is read-only "
+        "(a broadcast view, or an array you made read-only). Copy it first: "
+        "t = ad.tensor(t.data.copy()).")
+
+
+def _recording(t, other) -> bool:
+    from .tensor import Tensor
+
+    if not _grad_mode.enabled:
+        return False
+    return t.requires_grad or (isinstance(other, Tensor) and other.requires_grad)
+
+
+def _refuse_leaf(t, where: str) -> None:
+    if t.requires_grad and t._node is None:
+        raise RuntimeError(
+            f"{where}: tensor {_label(t)} is a leaf that requires grad, and an in-place "
+            "update of it in grad mode would not be part of any gradient. Wrap the update "
+            "in `with ad.no_grad():` (as an optimizer step does), or use t = t + x to "
+            "build a new tensor.")
+
+
+def _adopt(t, result, where: str) -> None:
+    """Make ``t`` hold ``result``'s value and node (the recorded in-place update)."""
+    if result.shape != t.shape:
+        raise ValueError(
+            f"{where}: the update has shape {result.shape} but the tensor has shape "
+            f"{t.shape}; an in-place update cannot change a tensor's shape.")
+    if result.dtype != t.dtype:
+        result = result.astype(t.dtype)
+    t.data = result.data
+    t._node = result._node
+    t.requires_grad = result.requires_grad
+    if t._name is not None and t._node is not None:
+        t._node.name = t._name
+
+
+def _raw(value):
+    from .tensor import Tensor
+
+    return value.data if isinstance(value, Tensor) else value
+
+
+def update(t, op, other, where: str):
+    """``t = op(t, other)`` in place, following the module's three rules."""
+    if _recording(t, other):
+        _refuse_leaf(t, where)
+        _adopt(t, op(t, other), where)
+        return t
+    _check_writable(t, where)
+    value = _raw(other)
+    try:
+        result = op.forward(t.data, value)
+    except (TypeError, ValueError) as error:
+        raise type(error)(f"{where}: {error} (tensor shape {t.shape}, dtype {t.dtype}; "
+                          f"operand shape {np.shape(value)})") from error
+    if np.shape(result) != t.shape:
+        raise ValueError(
+            f"{where}: the update has shape {np.shape(result)} but the tensor has shape "
+            f"{t.shape}; an in-place update cannot change a tensor's shape.")
+    if np.result_type(result) != t.dtype and not np.can_cast(
+            np.result_type(result), t.dtype, casting="same_kind"):
+        raise TypeError(
+            f"{where}: the update gives {np.result_type(result)} values, which cannot be "
+            f"stored in a {t.dtype} tensor; convert the tensor first (t.astype(...)).")
+    t.data[...] = result
+    return t
+
+
+def set_item(t, key, value):
+    """``t[key] = value``: a recorded scatter in grad mode, a write into ``t.data`` otherwise."""
+    from .ops.indexing import normalize_key, setitem
+
+    key = normalize_key(key)
+    if _recording(t, value):
+        _refuse_leaf(t, "setitem")
+        _adopt(t, setitem(t, value, key), "setitem")
+        return
+    _check_writable(t, "setitem")
+    t.data[key] = _raw(value)
+
+
+def _everywhere(t, value):
+    """``value`` broadcast to ``t``'s shape, recorded so that ``t`` gets a zero gradient."""
+    from .ops.elementwise import where
+
+    return where(np.ones(t.shape, dtype=bool), value, t)
+
+
+def fill(t, value, where: str):
+    """Set every element to ``value`` (a number or a 0-d tensor)."""
+    if _recording(t, value):
+        _refuse_leaf(t, where)
+        _adopt(t, _everywhere(t, value), where)
+        return t
+    _check_writable(t, where)
+    t.data[...] = _raw(value)
+    return t
+
+
+def copy_from(t, source, where: str = "copy_"):
+    """Copy ``source``'s values (broadcast to ``t``'s shape) into ``t``."""
+    if _recording(t, source):
+        _refuse_leaf(t, where)
+        _adopt(t, _everywhere(t, source), where)
+        return t
+    _check_writable(t, where)
+    t.data[...] = _raw(source)
+    return t
+
+
+def clamp(t, lo, hi, where: str = "clamp_"):
+    """Limit ``t`` to ``[lo, hi]`` in place."""
+    from .ops.elementwise import clip
+
+    if _recording(t, None):
+        _refuse_leaf(t, where)
+        _adopt(t, clip(t, lo, hi), where)
+        return t
+    _check_writable(t, where)
+    np.clip(t.data, lo, hi, out=t.data)
+    return t

@@ -1,0 +1,125 @@
+"""Gradient clipping: ``clip_grad_norm_`` and ``clip_grad_value_``, as in PyTorch.
+
+Both change the parameters' ``.grad`` arrays in place, between ``backward()`` and
+``opt.step()``.
+
+>>> w = ad.nn.Parameter([1.0, 1.0])
+>>> w.grad = np.array([3.0, 4.0])
+>>> ad.nn.utils.clip_grad_norm_([w], max_norm=1.0)     # the norm before clipping
+tensor(5.)
+>>> w.grad.round(6)
+array([0.6, 0.8])
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+
+from ..optim.optimizer import user_stacklevel
+from ..tensor import Tensor, tensor
+
+__all__ = ["clip_grad_norm_", "clip_grad_value_"]
+
+
+def _grads(parameters, where):
+    """The ``.grad`` arrays of the parameters that have one, as ``(param, array)`` pairs."""
+    if isinstance(parameters, Tensor):
+        parameters = [parameters]
+    elif callable(parameters) and not hasattr(parameters, "__iter__"):
+        name = getattr(parameters, "__name__", "parameters")
+        raise TypeError(f"{where}: got the method {name!r} itself, not the parameters; "
+                        f"call it: {where}(model.{name}(), ...)")
+    out = []
+    for i, p in enumerate(parameters):
+        if isinstance(p, tuple) and len(p) == 2 and isinstance(p[0], str):
+            p = p[1]                                   # named_parameters() pairs
+        if not isinstance(p, Tensor):
+            raise TypeError(f"{where}: item {i} of parameters is a {type(p).__name__}, "
+                            "not a Tensor; pass model.parameters() or a list of Parameters")
+        if p.grad is not None:
+            out.append(p)
+    return out
+
+
+def _grad_array(p):
+    grad = p.grad.data if isinstance(p.grad, Tensor) else p.grad
+    return np.asarray(grad)
+
+
+def _set_scaled(p, factor):
+    grad = _grad_array(p)
+    if grad.flags.writeable:
+        grad *= factor
+    elif isinstance(p.grad, Tensor):
+        p.grad.data = grad * factor
+    else:
+        p.grad = grad * factor
+
+
+def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
+                    error_if_nonfinite: bool = False, foreach=None) -> Tensor:
+    """Scale all gradients together so that their joint norm is at most ``max_norm``.
+
+    The total norm is the ``norm_type``-norm of the vector of every gradient entry
+    (``float("inf")``: the largest absolute entry).  Gradients are multiplied by
+    ``min(1, max_norm / (total_norm + 1e-6))``, in place.  Returns the total norm
+    before clipping as a 0-d Tensor, as PyTorch does.  With ``error_if_nonfinite``
+    a nan or inf total norm raises a RuntimeError instead of spreading nan into
+    every gradient.  ``foreach`` is accepted for PyTorch compatibility and ignored.
+
+    >>> a, b = ad.nn.Parameter([0.0]), ad.nn.Parameter([0.0])
+    >>> a.grad, b.grad = np.array([-6.0]), np.array([2.0])
+    >>> float(ad.nn.utils.clip_grad_norm_([a, b], 3.0, norm_type=float("inf")))
+    6.0
+    >>> a.grad.round(6), b.grad.round(6)
+    (array([-3.]), array([1.]))
+    """
+    where = "clip_grad_norm_"
+    params = _grads(parameters, where)
+    max_norm, norm_type = float(max_norm), float(norm_type)
+    if not params:
+        return tensor(0.0)
+    norms = np.array([np.linalg.norm(_grad_array(p).ravel().astype(np.float64), ord=norm_type)
+                      for p in params])
+    total = float(np.linalg.norm(norms, ord=norm_type))
+    if error_if_nonfinite and not math.isfinite(total):
+        raise RuntimeError(
+            f"{where}: the total norm of order {norm_type} of the gradients is {total}, so "
+            "they cannot be clipped (a nan or inf gradient; ad.detect_anomaly() finds the op "
+            "that made it). Pass error_if_nonfinite=False to scale them by it anyway.")
+    factor = min(max_norm / (total + 1e-6), 1.0) if not math.isnan(total) else math.nan
+    if not math.isfinite(total):
+        warnings.warn(
+            f"{where}: the total norm of the gradients is {total} (a nan or inf gradient), "
+            "so clipping by it makes them nan or 0, as in PyTorch; ad.detect_anomaly() finds "
+            "the op that made it, and error_if_nonfinite=True raises instead.",
+            RuntimeWarning, stacklevel=user_stacklevel())
+    with np.errstate(invalid="ignore"):
+        for p in params:
+            _set_scaled(p, factor)
+    return tensor(total)
+
+
+def clip_grad_value_(parameters, clip_value: float, foreach=None) -> None:
+    """Clip every gradient entry into ``[-clip_value, clip_value]``, in place.
+
+    >>> w = ad.nn.Parameter([0.0, 0.0, 0.0])
+    >>> w.grad = np.array([-5.0, 0.5, 2.0])
+    >>> ad.nn.utils.clip_grad_value_([w], 1.0); w.grad
+    array([-1. ,  0.5,  1. ])
+    """
+    where = "clip_grad_value_"
+    clip_value = float(clip_value)
+    if not clip_value >= 0:
+        raise ValueError(f"{where}: clip_value must be >= 0, got {clip_value}")
+    for p in _grads(parameters, where):
+        grad = _grad_array(p)
+        if grad.flags.writeable:
+            np.clip(grad, -clip_value, clip_value, out=grad)
+        elif isinstance(p.grad, Tensor):
+            p.grad.data = np.clip(grad, -clip_value, clip_value)
+        else:
+            p.grad = np.clip(grad, -clip_value, clip_value)

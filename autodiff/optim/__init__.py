@@ -1,0 +1,24 @@
+"""Optimizers and learning-rate schedules, under PyTorch's names and formulas.
+
+``SGD``, ``Adam``, ``AdamW`` and ``RMSprop`` update parameters in place from their
+``.grad``; each takes parameter groups and saves its state with ``state_dict()``.
+``ad.optim.lr_scheduler`` changes the groups' ``lr`` from step to step.
+
+>>> model = ad.nn.Linear(2, 1, rng=0)
+>>> opt = ad.optim.AdamW(model.parameters(), lr=0.01)
+>>> sched = ad.optim.lr_scheduler.StepLR(opt, step_size=10, gamma=0.5)
+>>> for _ in range(20):
+...     loss = (model(ad.tensor([[1.0, 2.0]])) ** 2).sum()
+...     opt.zero_grad(); loss.backward(); opt.step(); sched.step()
+>>> sched.get_last_lr()
+[0.0025]
+"""
+
+from . import lr_scheduler
+from .adam import Adam, AdamW
+from .optimizer import NoGradientWarning, Optimizer
+from .rmsprop import RMSprop
+from .sgd import SGD
+
+__all__ = ["Adam", "AdamW", "NoGradientWarning", "Optimizer", "RMSprop", "SGD",
+           "lr_scheduler"]

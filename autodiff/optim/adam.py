@@ -1,0 +1,91 @@
+"""``Adam`` and ``AdamW``: adaptive moments, with L2 or decoupled weight decay."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .optimizer import Optimizer, check_betas, check_nonnegative
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba), with bias correction, in the same arithmetic as PyTorch.
+
+    ``g = grad + weight_decay * p`` (L2; for decoupled decay use ``AdamW``),
+    ``m = b1 m + (1-b1) g``, ``v = b2 v + (1-b2) g²`` (``amsgrad=True`` keeps the
+    running maximum of ``v`` and uses it below), then
+    ``p -= (lr / (1 - b1^t)) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)``.
+
+    >>> w = ad.nn.Parameter([1.0])
+    >>> opt = ad.optim.Adam([w], lr=0.1)
+    >>> (w * w).sum().backward(); opt.step(); w.data      # the first step moves by ~lr
+    array([0.9])
+    """
+
+    def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0.0, amsgrad: bool = False, *, maximize: bool = False):
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                                      amsgrad=bool(amsgrad), maximize=bool(maximize)))
+
+    def _check_group(self, group, where):
+        check_nonnegative(where, lr=group["lr"], eps=group["eps"],
+                          weight_decay=group["weight_decay"])
+        group["betas"] = check_betas(where, group["betas"])
+
+    def _decay(self, data, grad, group):
+        """L2: the decay goes into the gradient (AdamW overrides this)."""
+        if group["weight_decay"]:
+            return grad + group["weight_decay"] * data
+        return grad
+
+    def _update(self, data, grad, state, group):
+        b1, b2 = group["betas"]
+        if group["maximize"]:
+            grad = -grad
+        grad = self._decay(data, grad, group)
+        if "step" not in state:
+            state["step"] = np.array(0, dtype=np.int64)
+            state["exp_avg"] = np.zeros_like(data)
+            state["exp_avg_sq"] = np.zeros_like(data)
+            if group["amsgrad"]:
+                state["max_exp_avg_sq"] = np.zeros_like(data)
+        state["step"] += 1
+        t = int(state["step"])
+        m, v = state["exp_avg"], state["exp_avg_sq"]
+        m *= b1
+        m += (1 - b1) * grad
+        v *= b2
+        v += (1 - b2) * (grad * grad)
+        if group["amsgrad"]:
+            if "max_exp_avg_sq" not in state:        # amsgrad switched on mid-training
+                state["max_exp_avg_sq"] = np.zeros_like(data)
+            np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
+            v = state["max_exp_avg_sq"]
+        step_size = group["lr"] / (1 - b1 ** t)
+        denom = np.sqrt(v) / math.sqrt(1 - b2 ** t) + group["eps"]
+        data -= step_size * (m / denom)
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter), as PyTorch computes it.
+
+    Each step first shrinks the parameter, ``p *= 1 - lr * weight_decay``, then
+    takes the Adam step on the plain gradient (the decay never enters ``m`` or
+    ``v``).  Defaults as in PyTorch: ``lr=1e-3``, ``weight_decay=1e-2``.
+
+    >>> w = ad.nn.Parameter([1.0])
+    >>> opt = ad.optim.AdamW([w], lr=0.1, weight_decay=0.5)
+    >>> w.grad = np.zeros(1); opt.step(); w.data         # a zero gradient: only the decay
+    array([0.95])
+    """
+
+    def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 1e-2, amsgrad: bool = False, *, maximize: bool = False):
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                         amsgrad=amsgrad, maximize=maximize)
+
+    def _decay(self, data, grad, group):
+        if group["weight_decay"]:
+            data *= 1 - group["lr"] * group["weight_decay"]
+        return grad

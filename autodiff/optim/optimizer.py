@@ -1,0 +1,395 @@
+"""The ``Optimizer`` base class: parameter groups, the step loop, saving and resuming.
+
+``step()`` updates each parameter's ``.data`` in place from its ``.grad``; nothing
+is recorded on the tape.  Parameters come in groups (``param_groups``, a list of
+dicts as in PyTorch), each with its own hyperparameters; a learning-rate scheduler
+changes ``group["lr"]`` between steps.
+
+A parameter whose ``.grad`` is None is left unchanged and reported once with a
+``NoGradientWarning``: that almost always means the loss does not depend on it.
+When *no* parameter has a gradient, one warning asks whether ``loss.backward()``
+was called.
+
+>>> model = ad.nn.Linear(2, 1, rng=0)
+>>> opt = ad.optim.SGD(model.named_parameters(), lr=0.1)
+>>> loss = (model(ad.tensor([[1.0, 2.0]])) ** 2).sum()
+>>> opt.zero_grad(); loss.backward(); opt.step()
+>>> opt.param_groups[0]["lr"]
+0.1
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+import warnings
+from typing import Any, Callable
+
+import numpy as np
+
+from ..tensor import Tensor
+
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
+
+class NoGradientWarning(UserWarning):
+    """A parameter reached ``step()`` with ``.grad`` None, so it was not updated."""
+
+
+def user_stacklevel() -> int:
+    """The ``stacklevel`` for ``warnings.warn`` that points at the first frame outside
+    the package (the user's line), counted from the function that calls this one."""
+    frame = sys._getframe(1)
+    level = 1
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(
+            _PACKAGE_DIR):
+        frame = frame.f_back
+        level += 1
+    return level
+
+
+def _params_method_hint(value, where, what):
+    """An error for ``Adam(model.parameters)``: the method itself instead of its result."""
+    name = getattr(value, "__name__", type(value).__name__)
+    owner = getattr(value, "__self__", None)
+    owner_text = f" of {type(owner).__name__}" if owner is not None else ""
+    return TypeError(
+        f"{where}: {what} is the method {name!r}{owner_text} itself, not the parameters; "
+        f"call it: {where.split('.')[0]}(model.{name}(), ...) with the parentheses")
+
+
+def _collect(params, where, what, start):
+    """Normalize one group's ``params`` into parallel lists of tensors and names."""
+    from ..nn.module import Module
+
+    if isinstance(params, Module):
+        params = params.named_parameters()
+    elif isinstance(params, Tensor):
+        params = [params]
+    elif callable(params) and not hasattr(params, "__iter__"):
+        raise _params_method_hint(params, where, what)
+    if isinstance(params, (str, bytes, dict)) or not hasattr(params, "__iter__"):
+        raise TypeError(
+            f"{where}: {what} must be an iterable of Parameters (model.parameters(), "
+            f"model.named_parameters() or a list), got {type(params).__name__}")
+    tensors, names = [], []
+    for i, item in enumerate(params):
+        if isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str):
+            name, tensor = item
+        else:
+            name, tensor = None, item
+        if not isinstance(tensor, Tensor):
+            raise TypeError(
+                f"{where}: item {i} of {what} is a {type(tensor).__name__}, not a Tensor; "
+                "pass model.parameters(), model.named_parameters() or a list of Parameters")
+        if not tensor.requires_grad or tensor._node is not None:
+            raise TypeError(
+                f"{where}: item {i} of {what} ({name or tensor.name or 'unnamed'}, shape "
+                f"{tensor.shape}) is not a leaf that requires grad; optimizers update "
+                "Parameters (or tensors created with requires_grad=True), not results of ops")
+        if name is None:
+            name = tensor.name if tensor.name is not None else f"#{start + len(tensors)}"
+        tensors.append(tensor)
+        names.append(name)
+    return tensors, names
+
+
+def check_nonnegative(where: str, **values) -> None:
+    """Raise a ValueError naming ``where`` unless each value is a finite number >= 0."""
+    for key, value in values.items():
+        if not (isinstance(value, (int, float)) and not isinstance(value, bool)
+                and value >= 0 and math.isfinite(value)):
+            raise ValueError(f"{where}: {key} must be a finite number >= 0, got {value!r}")
+
+
+def check_betas(where: str, betas) -> tuple[float, float]:
+    """``betas`` as a pair of floats in [0, 1), or a ValueError naming ``where``."""
+    try:
+        b1, b2 = (float(b) for b in betas)
+    except (TypeError, ValueError):
+        raise ValueError(f"{where}: betas must be a pair (beta1, beta2), got {betas!r}") from None
+    if not (0 <= b1 < 1 and 0 <= b2 < 1):
+        raise ValueError(f"{where}: betas must be in [0, 1), got {betas!r}")
+    return (b1, b2)
+
+
+class Optimizer:
+    """Base class: parameter groups, per-parameter state and the update loop.
+
+    ``params`` is an iterable of Parameters (or ``(name, Parameter)`` pairs, or a
+    Module), or a list of dicts ``{"params": ..., "lr": ...}``, one per parameter
+    group; a group's missing hyperparameters default to the constructor's
+    (``self.defaults``).  Subclasses set ``_check_group`` and implement
+    ``_update(data, grad, state, group)``.
+
+    >>> net = ad.nn.MLP([2, 4, 1], rng=0)
+    >>> opt = ad.optim.SGD([{"params": net.layers[0].parameters()},
+    ...                     {"params": net.layers[1].parameters(), "lr": 0.01}], lr=0.1)
+    >>> [g["lr"] for g in opt.param_groups]
+    [0.1, 0.01]
+    """
+
+    def __init__(self, params, defaults: dict[str, Any]):
+        self.defaults = dict(defaults)
+        self.param_groups: list[dict[str, Any]] = []
+        self.state: list[dict[str, np.ndarray]] = []
+        self._names: dict[int, str] = {}
+        self._warned: set[int] = set()
+        self._warned_all = False
+        self._step_count = 0
+        where = type(self).__name__
+        from ..nn.module import Module
+        if not isinstance(params, Module) and callable(params) \
+                and not hasattr(params, "__iter__"):
+            raise _params_method_hint(params, where, "params")
+        if not isinstance(params, (Module, Tensor, str, bytes, dict)) \
+                and hasattr(params, "__iter__"):
+            params = list(params)
+        if isinstance(params, list) and params and any(isinstance(g, dict) for g in params):
+            for i, group in enumerate(params):
+                if not isinstance(group, dict):
+                    raise TypeError(
+                        f"{where}: params mixes parameter groups (dicts) with other items: "
+                        f"item {i} is a {type(group).__name__}; pass either a list of "
+                        "Parameters or a list of dicts {'params': [...], 'lr': ...}")
+                self._add_group(group, f"parameter group {i}")
+        else:
+            self._add_group({"params": params}, "params")
+        if not any(group["params"] for group in self.param_groups):
+            raise ValueError(f"{where}: got an empty list of parameters (a generator that was "
+                             "already consumed?); pass model.parameters() fresh")
+
+    # ----- groups ---------------------------------------------------------------
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
+        """Add a group ``{"params": [...], <hyperparameter>: ...}`` (as in PyTorch).
+
+        >>> a, b = ad.nn.Parameter([1.0]), ad.nn.Parameter([2.0])
+        >>> opt = ad.optim.SGD([a], lr=0.1)
+        >>> opt.add_param_group({"params": [b], "lr": 0.5})
+        >>> len(opt.param_groups), opt.param_groups[1]["momentum"]
+        (2, 0.0)
+        """
+        if not isinstance(param_group, dict):
+            raise TypeError(f"{type(self).__name__}.add_param_group: expected a dict "
+                            f"{{'params': [...], ...}}, got {type(param_group).__name__}")
+        self._add_group(param_group, f"parameter group {len(self.param_groups)}")
+
+    def _add_group(self, group, what):
+        where = type(self).__name__
+        if "params" not in group:
+            raise ValueError(
+                f"{where}: {what} has no 'params' key (its keys: {sorted(group)}); each "
+                "group is a dict like {'params': model.parameters(), 'lr': 0.01}")
+        start = len(self.state)
+        tensors, names = _collect(group["params"], where, f"{what}['params']"
+                                  if what != "params" else "params", start)
+        seen = {id(p): k for k, g in enumerate(self.param_groups) for p in g["params"]}
+        for tensor, name in zip(tensors, names):
+            if id(tensor) in seen:
+                name = self._names.get(id(tensor), name)
+                raise ValueError(
+                    f"{where}: parameter {name!r} (shape {tensor.shape}) appears twice: "
+                    f"in parameter group {seen[id(tensor)]} and again in {what}; each "
+                    "parameter must be listed once")
+            seen[id(tensor)] = len(self.param_groups)
+        new = dict(group)
+        new["params"] = tensors
+        for key, value in self.defaults.items():
+            new.setdefault(key, value)
+        self._check_group(new, f"{where}" if what == "params" else f"{where}: {what}")
+        for tensor, name in zip(tensors, names):
+            self._names[id(tensor)] = name
+            self.state.append({})
+        self.param_groups.append(new)
+
+    def _check_group(self, group, where):  # pragma: no cover - each optimizer checks its own
+        pass
+
+    @property
+    def params(self) -> list[Tensor]:
+        """Every parameter, group after group."""
+        return [p for group in self.param_groups for p in group["params"]]
+
+    @property
+    def names(self) -> list[str]:
+        """The parameters' names, in the order of ``params``."""
+        return [self._names[id(p)] for p in self.params]
+
+    # ----- the update -----------------------------------------------------------
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget every parameter's gradient (``.grad = None``, or zeros with
+        ``set_to_none=False``)."""
+        for p in self.params:
+            if set_to_none or p.grad is None:
+                p.grad = None
+            else:
+                p.grad = np.zeros_like(p.data)
+
+    def step(self, closure: Callable[[], Any] | None = None):
+        """Update every parameter that has a gradient; warn about those that don't.
+
+        ``closure`` (optional, as in PyTorch) recomputes the loss: it is called first
+        and its result returned.
+        """
+        loss = None
+        if closure is not None:
+            from ..graph import enable_grad
+            with enable_grad():
+                loss = closure()
+        where = f"{type(self).__name__}.step"
+        work, missing = [], []
+        position = 0
+        for group in self.param_groups:
+            for p in group["params"]:
+                grad = p.grad
+                if grad is None:
+                    missing.append(position)
+                    position += 1
+                    continue
+                grad = np.asarray(grad.data if isinstance(grad, Tensor) else grad)
+                name = self._names[id(p)]
+                if grad.shape != p.data.shape:
+                    raise ValueError(f"{where}: parameter {name!r} has shape "
+                                     f"{p.data.shape} but its .grad has shape {grad.shape}")
+                if not p.data.flags.writeable:
+                    # Checked for all parameters before any is changed: no half-done step.
+                    raise RuntimeError(
+                        f"{where}: cannot update parameter {name!r} in place: its array "
+                        "is read-only, because a graph that still needs its current value "
+                        "is alive (step() called before backward(), or a graph kept with "
+                        "retain_graph=True or through a stored tensor). Call backward() "
+                        "first, or drop the graph (del loss); ad.explain(param) names the "
+                        "ops holding it.")
+                work.append((p, grad, self.state[position], group))
+                position += 1
+        if missing and not work:
+            self._warn_no_gradient_at_all(position)
+        else:
+            for i in missing:
+                self._warn_no_gradient(i)
+        for p, grad, state, group in work:
+            self._update(p.data, grad, state, group)
+        self._step_count += 1
+        return loss
+
+    def _warn_no_gradient_at_all(self, count):
+        if self._warned_all:
+            return
+        self._warned_all = True
+        warnings.warn(
+            f"{type(self).__name__}.step: none of the {count} parameters has a gradient "
+            "(.grad is None for all of them), so nothing was updated: did you call "
+            "loss.backward()? The usual order is opt.zero_grad(); loss.backward(); "
+            "opt.step(). This warning is shown once per optimizer.",
+            NoGradientWarning, stacklevel=user_stacklevel())
+
+    def _warn_no_gradient(self, i):
+        if i in self._warned:
+            return
+        self._warned.add(i)
+        p = self.params[i]
+        warnings.warn(
+            f"{type(self).__name__}.step: parameter {self.names[i]!r} (shape {p.shape}) has no "
+            "gradient (.grad is None) and was not updated. The loss probably does not depend "
+            "on it: it is not connected to the loss, or it is used only in a comparison or "
+            "as a `where` condition, which pass no gradient (use it in arithmetic, e.g. a "
+            "sigmoid instead of a hard threshold). ad.explain(param) after backward() shows "
+            "which. This warning is shown once per parameter.",
+            NoGradientWarning, stacklevel=user_stacklevel())
+
+    def _update(self, data, grad, state, group):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    # ----- saving and resuming ---------------------------------------------------
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """The optimizer's state and hyperparameters as a flat ``{key: ndarray}`` (copies).
+
+        PyTorch nests the same content as ``{"state": {i: {...}}, "param_groups":
+        [...]}``; here it is flattened into ``"state.<i>.<key>"`` and
+        ``"param_groups.<g>.<key>"`` entries (``<i>`` counts parameters across groups;
+        ``"param_groups.<g>.params"`` holds those positions) so that
+        ``np.savez(path, **opt.state_dict())`` saves it, like a model's ``state_dict``.
+
+        >>> w = ad.nn.Parameter([1.0, 2.0])
+        >>> opt = ad.optim.Adam([w], lr=0.1)
+        >>> w.grad = np.ones(2); opt.step()
+        >>> sorted(opt.state_dict())[:4]
+        ['param_groups.0.amsgrad', 'param_groups.0.betas', 'param_groups.0.eps', \
+'param_groups.0.lr']
+        >>> fresh = ad.optim.Adam([w]); fresh.load_state_dict(opt.state_dict())
+        >>> fresh.param_groups[0]["lr"], int(fresh.state[0]["step"])
+        (0.1, 1)
+        """
+        out = {}
+        position = 0
+        for g, group in enumerate(self.param_groups):
+            out[f"param_groups.{g}.params"] = np.arange(
+                position, position + len(group["params"]), dtype=np.int64)
+            position += len(group["params"])
+            for key, value in group.items():
+                if key != "params" and value is not None:
+                    out[f"param_groups.{g}.{key}"] = np.array(value, copy=True)
+        for i, state in enumerate(self.state):
+            for key, value in state.items():
+                out[f"state.{i}.{key}"] = np.array(value, copy=True)
+        return out
+
+    def load_state_dict(self, state_dict) -> None:
+        """Restore what ``state_dict`` returned, for the same parameters in the same
+        groups and order; the groups' hyperparameters (``lr``, ...) are restored too."""
+        where = f"{type(self).__name__}.load_state_dict"
+        n = len(self.state)
+        new_state = [{} for _ in range(n)]
+        group_values = [{} for _ in self.param_groups]
+        params = self.params
+        for full_key in state_dict.keys():
+            parts = full_key.split(".", 2)
+            if parts[0].isdigit():            # "<i>.<key>", the older flat form
+                parts = ["state"] + full_key.split(".", 1)
+            if len(parts) != 3 or parts[0] not in ("state", "param_groups") \
+                    or not parts[1].isdigit() or not parts[2]:
+                raise KeyError(f"{where}: unexpected key {full_key!r}; expected "
+                               "'state.<i>.<name>' or 'param_groups.<g>.<name>'")
+            kind, index, key = parts[0], int(parts[1]), parts[2]
+            value = np.array(state_dict[full_key], copy=True)
+            if kind == "state":
+                if index >= n:
+                    raise KeyError(f"{where}: unexpected key {full_key!r} for an optimizer "
+                                   f"with {n} parameters")
+                p = params[index]
+                if value.ndim and value.shape != p.shape:
+                    raise ValueError(f"{where}: {full_key!r} has shape {value.shape} but "
+                                     f"parameter {self._names[id(p)]!r} has shape {p.shape}")
+                new_state[index][key] = value
+            else:
+                if index >= len(self.param_groups):
+                    raise KeyError(f"{where}: unexpected key {full_key!r} for an optimizer "
+                                   f"with {len(self.param_groups)} parameter groups")
+                group_values[index][key] = value
+        for g, (group, values) in enumerate(zip(self.param_groups, group_values)):
+            if "params" in values and len(values.pop("params")) != len(group["params"]):
+                raise ValueError(f"{where}: parameter group {g} was saved with a different "
+                                 f"number of parameters than its {len(group['params'])}")
+            for key, value in values.items():
+                group[key] = _python_value(value, group.get(key))
+        self.state = new_state
+
+    def __repr__(self):
+        lines = [f"{type(self).__name__}("]
+        for g, group in enumerate(self.param_groups):
+            hyper = ", ".join(f"{k}={v}" for k, v in group.items() if k != "params")
+            lines.append(f"  group {g}: {len(group['params'])} parameters, {hyper}")
+        return "\n".join(lines) + "\n)"
+
+
+def _python_value(array, current):
+    """A saved hyperparameter back as the Python type the group holds."""
+    if array.ndim == 1:
+        return tuple(a.item() for a in array)
+    value = array.item()
+    if isinstance(current, bool) or array.dtype == np.bool_:
+        return bool(value)
+    if isinstance(current, float) and isinstance(value, int):
+        return float(value)
+    return value

@@ -1,0 +1,217 @@
+"""A primitive defined at run time with ``ad.defop`` gets everything the built-in ops
+get, with no other registration: NumPy dispatch, higher-order derivatives, its formula
+in ``viz.steps``, naming in ``detect_anomaly`` and ``explain``, and ``gradcheck``."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import autodiff as ad
+from autodiff.ops import namespace, registry
+
+
+@pytest.fixture
+def cbrt():
+    # A built-in cbrt (if the library has one) steps aside for the test and comes back.
+    builtin = registry.REGISTRY.get("cbrt")
+    if builtin is not None:
+        registry.unregister("cbrt")
+    other = registry.NUMPY_UFUNCS.get(np.cbrt)
+    if other is not None:
+        registry.forget_numpy(np.cbrt)
+    op = ad.defop("cbrt", np.cbrt, numpy=np.cbrt,       # the example of API.md
+                  x=("g / (3 * ans**2)", lambda xp, g, ans, x: g / (3 * ans * ans)))
+    yield op
+    registry.unregister("cbrt")                        # so that the test can run again
+    assert "cbrt" not in registry.REGISTRY and np.cbrt not in registry.NUMPY_UFUNCS
+    assert not hasattr(namespace.tensor_xp, "cbrt")
+    if other is not None and (builtin is None or np.cbrt not in builtin.numpy):
+        registry.NUMPY_UFUNCS[np.cbrt] = other
+    if builtin is not None:
+        registry._register(builtin)
+
+
+def test_numpy_dispatch_records_the_new_op(cbrt):
+    x = ad.tensor([8.0, -27.0], requires_grad=True)
+    y = np.cbrt(x)
+    assert isinstance(y, ad.Tensor) and y.node.op is cbrt
+    np.testing.assert_allclose(y.data, [2.0, -3.0])
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad, 1 / (3 * np.array([4.0, 9.0])))
+
+
+def test_second_derivative_through_grad_of_grad(cbrt):
+    def f(x):
+        return np.cbrt(x)
+
+    for x in (8.0, 0.5, -2.0):
+        second = ad.grad(ad.grad(f))(x)
+        np.testing.assert_allclose(second, -2 / 9 * np.cbrt(x) ** -5)
+
+
+def test_gradcheck_and_gradgradcheck(cbrt):
+    x = np.array([[0.7, -1.3], [2.0, 5.0]])
+    assert ad.gradcheck(lambda t: np.cbrt(t), [x])
+    assert ad.gradgradcheck(lambda t: cbrt(t) * t, [x])
+
+
+def test_rules_of_other_ops_can_use_the_new_op_through_xp(cbrt):
+    assert namespace.tensor_xp.cbrt is cbrt and namespace.numpy_xp.cbrt is np.cbrt
+    twice = ad.defop("cbrt_squared", lambda x: np.cbrt(x) ** 2,
+                     x=("g * 2 / (3 * cbrt(x))", lambda xp, g, ans, x: g * 2 / (3 * xp.cbrt(x))))
+    try:
+        x = np.array([8.0, 27.0])
+        assert ad.gradcheck(twice, [x]) and ad.gradgradcheck(twice, [x])
+    finally:
+        registry.unregister("cbrt_squared")
+
+
+def test_the_formula_appears_in_viz_steps(cbrt):
+    x = ad.tensor([8.0], requires_grad=True, name="x")
+    text = str(ad.viz.steps(cbrt(x).sum()))
+    assert "rule: cbrt: grad_x = g / (3 * ans**2)" in text
+    assert "x.grad = g / (3 * ans**2)" in text
+    assert "cbrt(x)" in ad.viz.text(cbrt(x))
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_detect_anomaly_names_the_new_op(cbrt):
+    x = ad.tensor([0.0, 8.0], requires_grad=True)
+    with pytest.raises(ad.AnomalyError) as info:
+        with ad.detect_anomaly():
+            np.cbrt(x).sum().backward()
+    message = str(info.value)
+    assert message.startswith("cbrt: the backward pass produced inf in the gradient for x")
+    assert "rule: cbrt: grad_x = g / (3 * ans**2)" in message
+    assert "test_defop.py" in message
+
+
+def test_explain_names_the_new_op(cbrt):
+    w = ad.tensor([1.0, 8.0], requires_grad=True)
+    x = ad.tensor([1.0, 2.0], requires_grad=True)
+    loss = (cbrt(x) * (cbrt(w) > 1)).sum()
+    loss.backward()
+    text = ad.explain(w)
+    assert "path: this tensor -> cbrt -> greater -> multiply -> sum = the output" in text
+    assert "blocked at greater: greater is a comparison" in text
+
+
+def test_a_name_that_is_taken_or_a_bad_rule_is_refused(cbrt):
+    with pytest.raises(ValueError, match="already registered"):
+        ad.defop("cbrt", np.cbrt, x=("g", lambda xp, g, ans, x: g))
+    with pytest.raises(ValueError, match="numpy.cbrt is already implemented"):
+        ad.defop("cbrt2", np.cbrt, numpy=np.cbrt, x=("g", lambda xp, g, ans, x: g))
+    assert "cbrt2" not in registry.REGISTRY
+    with pytest.raises(TypeError, match="input 'zero_grad' must be"):
+        ad.defop("cbrt3", np.cbrt, zero_grad=True, x=("g", lambda xp, g, ans, x: g))
+
+
+def test_unsupported_numpy_keywords_are_rejected_by_name(cbrt):
+    t = ad.tensor([8.0], requires_grad=True)
+    with pytest.raises(TypeError, match=r"numpy.cbrt on a Tensor: the argument\(s\) \['out'\]"):
+        np.cbrt(t, out=np.empty(1))
+    with pytest.raises(TypeError, match=r"numpy.sum .*\['initial', 'where'\]"):
+        np.sum(t, initial=1.0, where=np.array([True]))
+    with pytest.raises(TypeError, match=r"numpy.mean .*\['dtype'\]"):
+        np.mean(t, dtype=np.float32)
+    assert np.sum(t, out=None).requires_grad            # defaults are accepted
+
+
+def test_adapters_and_composites_dispatch():
+    @ad.implements(np.vstack)
+    def vstack(tensors):
+        return ad.concatenate([ad.reshape(t, (1, -1)) if np.ndim(t) == 1 else t
+                               for t in tensors])
+
+    try:
+        a = ad.tensor([1.0, 2.0], requires_grad=True)
+        out = np.vstack([a, a * 2])
+        assert isinstance(out, ad.Tensor) and out.shape == (2, 2)
+        out.sum().backward()
+        np.testing.assert_allclose(a.grad, [3.0, 3.0])
+    finally:
+        registry.forget_numpy(np.vstack)
+    with pytest.raises(TypeError, match="numpy.vstack has no differentiable rule"):
+        np.vstack([a, a])
+
+
+def test_behaviour_fields_are_reserved_keywords():
+    op = ad.defop("round_down", np.floor, zero_grad_ae=True,
+                  x=("0", lambda xp, g, ans, x: xp.zeros_like(g)))
+    try:
+        assert op.zero_grad_ae and op.input_names == ("x",)
+        x = ad.tensor([1.5], requires_grad=True)
+        (op(x) * 1.0).sum().backward()
+        assert "round_down has zero gradient everywhere" in ad.explain(x)
+    finally:
+        registry.unregister("round_down")
+
+
+def test_the_diagnostics_contain_no_op_names():
+    """explain, detect_anomaly and viz learn about ops from their entries only."""
+    import glob
+    import os
+    import re
+
+    import autodiff
+    import autodiff.nn.functional  # noqa: F401  (registers the softmax family)
+
+    package = os.path.dirname(autodiff.__file__)
+    files = [os.path.join(package, "explain.py"), os.path.join(package, "anomaly.py")]
+    files += glob.glob(os.path.join(package, "viz", "*.py"))
+    found = []
+    for path in files:
+        with open(path, encoding="utf-8") as f:
+            source = f.read()
+        for name in registry.REGISTRY:
+            # an op name in quotes: a string compared with op.name
+            if re.search(rf"""["']{re.escape(name)}["']""", source):
+                found.append(f"{os.path.basename(path)}: {name}")
+    assert not found, f"op names in the diagnostics: {found}"
+
+
+def test_the_kernel_runs_when_nothing_is_recorded():
+    calls = []
+
+    def forward(x):
+        calls.append("forward")
+        return x * 2
+
+    def kernel(x):
+        calls.append("kernel")
+        return x * 2
+
+    op = ad.defop("double", forward, kernel=kernel, x=("2 * g", lambda xp, g, ans, x: 2 * g))
+    try:
+        assert namespace.numpy_xp.double is kernel and namespace.tensor_xp.double is op
+        w = ad.tensor([1.0], requires_grad=True)
+        op(w)
+        op(np.ones(1))
+        with ad.no_grad():
+            op(w)
+        assert calls == ["forward", "kernel", "kernel"]
+    finally:
+        registry.unregister("double")
+
+
+def test_saved_state_lives_on_the_node_and_is_dropped_by_backward():
+    def forward(x):
+        y = np.exp(x)
+        return y.sum(), y                        # (output, saved)
+
+    def joint(xp, g, ans, needs, x, saved):
+        return [g * saved]
+
+    op = ad.defop_joint("sum_exp", forward, "g * exp(x)", joint, saves=True)
+    try:
+        x = ad.tensor([0.0, 1.0], requires_grad=True)
+        out = op(x)
+        node = out.node
+        np.testing.assert_allclose(node.saved, np.exp([0.0, 1.0]))
+        out.backward()
+        np.testing.assert_allclose(x.grad, np.exp([0.0, 1.0]))
+        assert node.saved is None
+        assert op(np.zeros(2)).item() == 2.0     # unrecorded: the output alone
+    finally:
+        registry.unregister("sum_exp")

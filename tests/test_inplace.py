@@ -1,0 +1,160 @@
+"""In-place updates keep the same object and are never silently lost or wrong."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import autodiff as ad
+
+
+def test_pytorch_tutorial_loop_updates_the_parameters():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((50, 3))
+    true_w = np.array([1.0, -2.0, 0.5])
+    y = X @ true_w
+    w = ad.tensor(np.zeros(3), requires_grad=True)
+    for _ in range(200):
+        loss = ((ad.tensor(X) @ w - y) ** 2).mean()
+        loss.backward()
+        with ad.no_grad():
+            w -= 0.1 * w.grad
+            w.grad = None
+    np.testing.assert_allclose(w.data, true_w, atol=1e-6)
+
+
+@pytest.mark.parametrize("update", [
+    lambda t: t.__iadd__(1.0), lambda t: t.__isub__(1.0), lambda t: t.__imul__(2.0),
+    lambda t: t.__itruediv__(2.0), lambda t: t.__setitem__(0, 1.0), lambda t: t.add_(1.0),
+    lambda t: t.sub_(1.0), lambda t: t.mul_(2.0), lambda t: t.div_(2.0), lambda t: t.zero_(),
+    lambda t: t.fill_(3.0), lambda t: t.copy_(np.ones(2)), lambda t: t.clamp_(0.0, 1.0),
+], ids=["+=", "-=", "*=", "/=", "setitem", "add_", "sub_", "mul_", "div_", "zero_", "fill_",
+        "copy_", "clamp_"])
+def test_every_update_of_a_leaf_that_requires_grad_refuses_in_grad_mode(update):
+    w = ad.tensor([0.5, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"leaf that requires grad.*ad\.no_grad\(\)"):
+        update(w)
+    np.testing.assert_array_equal(w.data, [0.5, 2.0])
+    with ad.no_grad():                         # the same update is fine without recording
+        update(w)
+    assert not np.array_equal(w.data, [0.5, 2.0])
+    assert w.requires_grad and w.is_leaf
+
+
+def test_no_grad_updates_write_into_the_same_array():
+    w = ad.tensor([1.0, 2.0], requires_grad=True)
+    data = w.data
+    with ad.no_grad():
+        w += 1.0
+        w *= 2.0
+        w -= np.array([1.0, 1.0])
+        w /= 2.0
+        w[1] = 10.0
+    assert w.data is data
+    np.testing.assert_array_equal(w.data, [1.5, 10.0])
+    with ad.no_grad():
+        w.add_(np.array([1.0, 1.0]), alpha=0.5).mul_(2.0)
+    np.testing.assert_array_equal(w.data, [4.0, 21.0])
+    with ad.no_grad():
+        w.clamp_(max=5.0)
+    np.testing.assert_array_equal(w.data, [4.0, 5.0])
+    with ad.no_grad():
+        w.copy_(ad.tensor([7.0]))              # broadcast
+    np.testing.assert_array_equal(w.data, [7.0, 7.0])
+
+
+def test_constants_update_in_place_without_no_grad():
+    t = ad.tensor([1.0, 2.0])                  # nothing requires grad: nothing to record
+    t += 1
+    t[0] = 0.0
+    t.fill_(4.0)
+    np.testing.assert_array_equal(t.data, [4.0, 4.0])
+    assert t.is_leaf and t.node is None
+
+
+def test_recorded_update_keeps_the_object_and_the_gradients_right():
+    x = ad.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = x * 2
+    saved_by_square = y * y                    # saved y = 2x before the update
+    same = y
+    y += x                                     # y = 3x, recorded
+    y *= x                                     # y = 3x^2
+    assert y is same and not y.is_leaf
+    (y.sum() + saved_by_square.sum()).backward()
+    np.testing.assert_allclose(x.grad, 6 * x.data + 8 * x.data)
+
+
+def test_constant_accumulator_becomes_recorded_when_a_tracked_value_is_added():
+    x = ad.tensor([1.0, 2.0], requires_grad=True)
+    total = ad.zeros(2)
+    for k in range(3):
+        total += x * k
+    assert total.requires_grad
+    total.sum().backward()
+    np.testing.assert_array_equal(x.grad, [3.0, 3.0])
+
+
+def test_recorded_setitem_is_a_scatter():
+    x = ad.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
+    v = ad.tensor([10.0, 20.0], requires_grad=True)
+    y = x * 1.0
+    y[np.array([3, 1])] = v * 2
+    np.testing.assert_array_equal(y.data, [1.0, 40.0, 3.0, 20.0])
+    (y * ad.tensor([1.0, 2.0, 3.0, 4.0])).sum().backward()
+    np.testing.assert_array_equal(x.grad, [1.0, 0.0, 3.0, 0.0])    # g with idx zeroed
+    np.testing.assert_array_equal(v.grad, [8.0, 4.0])              # 2 * g[idx]
+
+
+def test_recorded_setitem_with_a_broadcast_value_sums_its_gradient():
+    x = ad.tensor(np.ones((2, 3)), requires_grad=True)
+    s = ad.tensor(5.0, requires_grad=True)
+    y = x + 0
+    y[:, 1:] = s
+    y.sum().backward()
+    assert s.grad == 4.0
+    np.testing.assert_array_equal(x.grad, [[1, 0, 0], [1, 0, 0]])
+    assert ad.gradcheck(lambda a, b: _set(a, b).sum(), [np.ones((2, 3)), np.array(2.0)])
+
+
+def _set(a, b):
+    out = a * a
+    out[:, 1:] = b * b
+    return out * a
+
+
+def test_recorded_setitem_with_repeated_indices_is_refused():
+    y = ad.tensor([1.0, 2.0], requires_grad=True) * 1
+    with pytest.raises(ValueError, match="same element more than once"):
+        y[np.array([0, 0])] = ad.tensor([1.0, 2.0])
+
+
+def test_writing_into_an_array_a_live_graph_saved_names_the_tensor_and_the_op():
+    w = ad.tensor([1.0, 2.0], requires_grad=True, name="w")
+    loss = (w * w).sum()
+    for update in (lambda: w.__isub__(0.5), lambda: w.__setitem__(0, 1.0),
+                   lambda: w.zero_(), lambda: w.clamp_(0, 1)):
+        with ad.no_grad():
+            with pytest.raises(ad.InPlaceError, match=r"tensor 'w' in place: op 'multiply'"):
+                update()
+    loss.backward()
+    with ad.no_grad():
+        w -= 0.5                               # freed by backward: allowed again
+    np.testing.assert_array_equal(w.data, [0.5, 1.5])
+
+
+def test_an_in_place_update_cannot_change_the_shape():
+    t = ad.tensor([1.0, 2.0])
+    with pytest.raises(ValueError, match=r"\+=: .*shape"):
+        t += np.ones((3, 2))
+    y = ad.tensor([1.0, 2.0], requires_grad=True) * 1
+    with pytest.raises(ValueError, match=r"\+=: the update has shape \(3, 2\)"):
+        y += np.ones((3, 2))
+
+
+def test_dtype_is_kept_and_unsafe_casts_are_refused():
+    t = ad.tensor(np.ones(2, dtype=np.float32))
+    t += np.array([0.5, 0.5])                  # float64 operand: stays float32, as NumPy
+    assert t.dtype == np.float32
+    i = ad.tensor([1, 2])
+    with pytest.raises(TypeError, match=r"\+=: .*int64"):
+        i += 0.5

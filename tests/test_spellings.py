@@ -1,0 +1,129 @@
+"""PyTorch spellings and factories: same meaning as PyTorch, or an error where it differs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import autodiff as ad
+
+
+def test_shape_methods():
+    x = ad.tensor(np.arange(24.0).reshape(2, 3, 4), requires_grad=True)
+    assert x.view(6, 4).shape == (6, 4) and x.view((4, -1)).shape == (4, 6)
+    assert x.unsqueeze(1).shape == (2, 1, 3, 4)
+    assert x.permute(2, 0, 1).shape == (4, 2, 3)
+    assert x.flatten(1).shape == (2, 12) and x.flatten().shape == (24,)
+    assert x.flatten(0, 1).shape == (6, 4)
+    assert ad.tensor(np.zeros((2, 3))).t().shape == (3, 2)
+    with pytest.raises(ValueError, match="permute: got 2 dims"):
+        x.permute(1, 0)
+    with pytest.raises(ValueError, match="t\\(\\): expects a tensor with at most 2 axes"):
+        x.t()
+    (x.view(6, 4).permute(1, 0) * 2).sum().backward()
+    np.testing.assert_array_equal(x.grad, np.full((2, 3, 4), 2.0))
+
+
+def test_transpose_with_two_axes_swaps_them_like_pytorch():
+    x = ad.tensor(np.arange(24.0).reshape(2, 3, 4))
+    np.testing.assert_array_equal(x.transpose(0, 2).data, np.swapaxes(x.data, 0, 2))
+    np.testing.assert_array_equal(x.transpose(1, 0, 2).data, np.transpose(x.data, (1, 0, 2)))
+    np.testing.assert_array_equal(x.transpose().data, x.data.T)
+    m = ad.tensor(np.arange(6.0).reshape(2, 3))
+    assert m.transpose(1, 0).shape == (3, 2)
+
+
+def test_the_ambiguous_2d_transpose_explains_itself():
+    with pytest.raises(ValueError, match="opposite things in NumPy.*and in PyTorch"):
+        ad.tensor(np.zeros((2, 3))).transpose(0, 1)
+
+
+def test_dim_and_keepdim_aliases():
+    a = np.arange(6.0).reshape(2, 3)
+    x = ad.tensor(a)
+    for name in ("sum", "mean", "max", "min", "var"):
+        got = getattr(x, name)(dim=1, keepdim=True).data
+        np.testing.assert_array_equal(got, getattr(np, name)(a, axis=1, keepdims=True))
+    with pytest.raises(TypeError, match="both axis=0 and dim=1"):
+        x.sum(axis=0, dim=1)
+    np.testing.assert_array_equal(x.argmax(dim=1).data, [2, 2])
+    np.testing.assert_array_equal(x.argmin(dim=0, keepdim=True).data, [[0, 0, 0]])
+    assert x.argmax().item() == 5
+
+
+def test_clamp_and_masked_fill_have_gradients():
+    x = ad.tensor([-1.0, 0.5, 2.0], requires_grad=True)
+    y = x.clamp(min=0.0, max=1.0) + x.masked_fill(x > 1, 0.0)
+    np.testing.assert_array_equal(y.data, [-1.0, 1.0, 1.0])
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad, [1.0, 2.0, 0.0])
+    with pytest.raises(TypeError, match="masked_fill: the mask must be bool"):
+        x.masked_fill(np.array([1, 0, 1]), 0.0)
+
+
+@pytest.mark.parametrize("make, expected", [
+    (lambda: ad.zeros(2, 3), np.zeros((2, 3))), (lambda: ad.ones((2,)), np.ones(2)),
+    (lambda: ad.full((2, 2), 0.5), np.full((2, 2), 0.5)), (lambda: ad.eye(3), np.eye(3)),
+    (lambda: ad.arange(5), np.arange(5)), (lambda: ad.arange(1.0, 2.0, 0.25),
+                                           np.arange(1.0, 2.0, 0.25)),
+    (lambda: ad.linspace(0, 1, 5), np.linspace(0, 1, 5)),
+    (lambda: ad.zeros_like(ad.tensor(np.ones((2, 2), np.float32))),
+     np.zeros((2, 2), np.float32)),
+    (lambda: ad.ones_like(np.ones(3, int)), np.ones(3, int)),
+    (lambda: ad.full_like(ad.tensor([1.0, 2.0]), 3), np.full(2, 3.0)),
+], ids=["zeros", "ones", "full", "eye", "arange", "arange_float", "linspace", "zeros_like",
+        "ones_like", "full_like"])
+def test_factories_match_numpy(make, expected):
+    t = make()
+    np.testing.assert_array_equal(t.data, expected)
+    assert t.dtype == expected.dtype
+
+
+def test_factories_take_requires_grad_and_dtype():
+    w = ad.zeros(3, dtype=np.float32, requires_grad=True)
+    assert w.requires_grad and w.dtype == np.float32 and w.is_leaf
+    with pytest.raises(TypeError, match="requires_grad=True needs floating-point"):
+        ad.arange(3, requires_grad=True)
+    with pytest.raises(TypeError, match="zeros: a shape is made of non-negative ints"):
+        ad.zeros(2.5)
+
+
+def test_random_factories_are_seeded_by_rng():
+    np.testing.assert_array_equal(ad.randn(4, rng=3).data,
+                                  np.random.default_rng(3).standard_normal(4))
+    gen = np.random.default_rng(1)
+    a, b = ad.rand(2, 2, rng=gen), ad.rand(2, 2, rng=gen)
+    assert not np.array_equal(a.data, b.data)           # the generator advances
+    assert ad.rand(3, dtype=np.float32, rng=0).dtype == np.float32
+    assert ((ad.rand(1000, rng=0).data >= 0) & (ad.rand(1000, rng=0).data < 1)).all()
+    ad.nn.manual_seed(5)
+    first = ad.randn(3).data
+    ad.nn.manual_seed(5)
+    np.testing.assert_array_equal(ad.randn(3).data, first)
+    with pytest.raises(TypeError, match="randn: random values need a float dtype"):
+        ad.randn(2, dtype=int)
+
+
+def test_functions_take_dim_and_keepdim_too():
+    a = np.arange(6.0).reshape(2, 3)
+    x = ad.tensor(a, requires_grad=True)
+    for name in ("sum", "mean", "max", "min", "var"):
+        got = getattr(ad, name)(x, dim=0, keepdim=True).data
+        np.testing.assert_array_equal(got, getattr(np, name)(a, axis=0, keepdims=True))
+    np.testing.assert_array_equal(ad.concatenate([x, x], dim=1).data, np.concatenate([a, a], 1))
+    np.testing.assert_array_equal(ad.stack([x, x], dim=2).data, np.stack([a, a], 2))
+    assert [p.shape for p in ad.split(x, 3, dim=1)] == [(2, 1)] * 3
+    F = ad.nn.functional
+    np.testing.assert_allclose(F.softmax(x, dim=0).data.sum(axis=0), np.ones(3))
+    np.testing.assert_allclose(np.exp(F.log_softmax(x, dim=0).data).sum(axis=0), np.ones(3))
+    ad.sum(x, dim=1).sum().backward()
+    np.testing.assert_array_equal(x.grad, np.ones((2, 3)))
+
+
+@pytest.mark.parametrize("call", [
+    lambda x: ad.sum(x, axis=0, dim=1), lambda x: ad.concatenate([x, x], axis=1, dim=0),
+    lambda x: ad.nn.functional.softmax(x, axis=0, dim=1),
+], ids=["sum", "concatenate", "softmax"])
+def test_axis_and_dim_together_is_an_error(call):
+    with pytest.raises(TypeError, match="got both axis=.* and dim="):
+        call(ad.tensor(np.ones((2, 2))))
