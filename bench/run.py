@@ -2,7 +2,7 @@
 
     python -m bench                 # everything (about 2 minutes on 2 cores)
     python -m bench --quick         # fewer repeats, for a smoke test
-    python -m bench --only mlp,ce   # a subset (names: mlp, per_op, ce, emb, act, chain, cold)
+    python -m bench --only mlp,ce   # a subset: mlp, per_op, ce, emb, act, ln, gelu, chain, cold
     python -m bench --no-write      # print only; leave RESULTS.md alone
 
 Method: each implementation is warmed up, then the implementations of one workload
@@ -186,6 +186,42 @@ def bench_act(quick):
     return rows
 
 
+def _max_difference(impls):
+    """Largest |autodiff - pytorch| over all returned arrays, relative to their scale."""
+    if "pytorch" not in impls:
+        return [("max |autodiff - pytorch| / max |pytorch|", None, "≤ 1e-5", None)]
+    ours, theirs = impls["autodiff"](), impls["pytorch"]()
+    worst = max(float(np.max(np.abs(a - b)) / max(float(np.max(np.abs(b))), 1e-30))
+                for a, b in zip(ours, theirs))
+    return [("max |autodiff - pytorch| / max |pytorch|", worst, "≤ 1e-5", worst <= 1e-5)]
+
+
+def bench_ln(quick):
+    impls = W.layer_norm(np.float32)
+    figures, share, busy = guarded(lambda: interleaved(impls, 5 if quick else 20))
+    checks = _ratio_checks(figures, [
+        ("autodiff / numpy", "autodiff", "numpy", "≤", 1.0),
+        ("autodiff / pytorch", "autodiff", "pytorch", "≤", 1.0)])
+    checks += _max_difference(impls)
+    shape = "x".join(map(str, W.LN_SHAPE))
+    return [Row(f"LayerNorm fwd+bwd ({shape}) float32", figures, "ms", share, busy, checks)]
+
+
+def bench_gelu(quick):
+    rows = []
+    for approximate in ("none", "tanh"):
+        impls = W.gelu(approximate)
+        figures, share, busy = guarded(lambda: interleaved(impls, 5 if quick else 20))
+        checks = _ratio_checks(figures, [
+            ("autodiff / numpy", "autodiff", "numpy", "≤", 1.0),
+            ("autodiff / pytorch", "autodiff", "pytorch", "≤", 1.0)])
+        checks += _max_difference(impls)
+        note = "numpy baseline uses scipy.special.erf" if approximate == "none" else ""
+        rows.append(Row(f"GELU(approximate={approximate!r}) fwd+bwd, 4M float32", figures, "ms",
+                        share, busy, checks, note))
+    return rows
+
+
 def bench_chain(quick):
     impls = W.deep_chain()
     figures, share, busy = guarded(lambda: interleaved(impls, 3 if quick else 7, warmup=1))
@@ -277,8 +313,8 @@ def bench_jac(quick):
 
 
 BENCHES = {"mlp": bench_mlp, "per_op": bench_per_op, "ce": bench_ce, "emb": bench_emb,
-           "act": bench_act, "chain": bench_chain, "cold": bench_cold, "jvp": bench_jvp,
-           "hessian": bench_hessian, "jac": bench_jac}
+           "act": bench_act, "ln": bench_ln, "gelu": bench_gelu, "chain": bench_chain,
+           "cold": bench_cold, "jvp": bench_jvp, "hessian": bench_hessian, "jac": bench_jac}
 
 # ----- reporting ------------------------------------------------------------------------
 
@@ -350,7 +386,8 @@ def format_table(rows):
         load = f"{row.share:.0%}" + (" **busy**" if row.busy else "")
         for i, (label, value, target, ok) in enumerate(row.checks):
             measured = "n/a (not installed)" if value is None else (
-                f"{value:.2f}" if "µs" not in label else f"{value:.2f} µs")
+                f"{value:.2f} µs" if "µs" in label else
+                f"{value:.1e}" if label.startswith("max |") else f"{value:.2f}")
             met = "–" if ok is None else ("yes" if ok else "**no**")
             first = i == 0
             lines.append(f"| {row.workload if first else ''} | {figs if first else ''} | {label} "

@@ -8,6 +8,7 @@ every spec into forward, first-order and second-order checks.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -419,6 +420,53 @@ SPECS += [
     Spec("log_softmax", _softmax_family_case("log_softmax")),
     Spec("cross_entropy", _cross_entropy_case),
 ]
+
+
+_erf_ref = np.vectorize(math.erf, otypes=[float])
+
+
+def _gelu_case(data):
+    approximate = data.draw(st.sampled_from(["none", "tanh"]))
+    x = values(data, data.draw(SHAPES), -3, 3)
+    if approximate == "tanh":
+        ref = lambda a: 0.5 * a * (1 + np.tanh(np.sqrt(2 / np.pi) * (a + 0.044715 * a**3)))  # noqa
+    else:
+        ref = lambda a: a * 0.5 * (1 + _erf_ref(a / np.sqrt(2)))  # noqa: E731
+    return Case(lambda t: ad.nn.functional.gelu(t, approximate=approximate), [x], ref)
+
+
+def _layer_norm_case(data):
+    shape = data.draw(array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=3))
+    k = data.draw(st.integers(1, len(shape)))
+    normalized = shape[len(shape) - k:]
+    affine = data.draw(st.sampled_from(["both", "weight", "none"]))
+    eps = 0.1                      # keeps the finite differences well conditioned
+    axes = tuple(range(len(shape) - k, len(shape)))
+    x = values(data, shape)
+
+    def ref(a, *wb):
+        mean = a.mean(axis=axes, keepdims=True)
+        y = (a - mean) / np.sqrt(((a - mean) ** 2).mean(axis=axes, keepdims=True) + eps)
+        if wb:
+            y = y * wb[0]
+        return y + wb[1] if len(wb) == 2 else y
+
+    F = ad.nn.functional
+    if affine == "none":
+        return Case(lambda t: F.layer_norm(t, normalized, eps=eps), [x], ref)
+    w = values(data, normalized, 0.5, 2)
+    if affine == "weight":
+        return Case(lambda t, w: F.layer_norm(t, normalized, w, eps=eps), [x, w], ref)
+    b = values(data, normalized)
+    return Case(lambda t, w, b: F.layer_norm(t, normalized, w, b, eps=eps), [x, w, b], ref)
+
+
+SPECS += [
+    unary("erf", ad.erf, _erf_ref, -3, 3),
+    Spec("gelu", _gelu_case),
+    Spec("layer_norm", _layer_norm_case),
+]
+
 
 from op_specs_numpy import SPECS as _NUMPY_SURFACE_SPECS  # noqa: E402  (uses the helpers above)
 

@@ -161,8 +161,11 @@ def test_class_target_validation(func):
         func(x, [0, 4, 1])
     with pytest.raises(IndexError, match=rf"{name}: target holds class -1"):
         func(x, [0, -1, 1])
-    with pytest.raises(ValueError, match=rf"{name}: .* must have shape \(N, C\).*\(4,\)"):
+    # unbatched (C,) scores take a 0-d target, as in PyTorch
+    with pytest.raises(ValueError, match=rf"{name}: target must have shape \(\).*\(4,\).*\(1,\)"):
         func(ad.tensor(np.zeros(4)), [1])
+    with pytest.raises(ValueError, match=rf"{name}: .* must have shape \(N, C\).*0-d"):
+        func(ad.tensor(0.0), 1)
     with pytest.raises(TypeError, match=name):
         func(ad.tensor(np.zeros((3, 4), dtype=int)), [0, 1, 2])
 

@@ -32,6 +32,7 @@ import warnings
 import numpy as np
 
 from . import numpy_twins as _twins
+from . import numpy_twins_nn as _twins_nn
 
 JIT_ENABLED = os.environ.get("AUTODIFF_JIT", "1").strip().lower() not in ("0", "false", "no", "off")
 
@@ -249,3 +250,66 @@ def scatter_add(out: np.ndarray, key, values: np.ndarray) -> np.ndarray:
 
 def _scatter_twin(out, axis, idx, values):
     return _twins.scatter_add(out, (slice(None),) * axis + (idx,), values)
+
+
+# ----- nn: erf, GELU, layer norm ---------------------------------------------------
+
+def erf(x):
+    """The error function, accurate to a few ulp in float64.
+
+    >>> erf(np.array([0.0, 1.0]))
+    array([0.        , 0.84270079])
+    """
+    if JIT_ENABLED and _ok(x, MIN_ELEMENTWISE):
+        return _call("erf", _twins_nn.erf, x)
+    return _twins_nn.erf(x)
+
+
+def erf_backward(g, x):
+    """g * 2/sqrt(pi) * exp(-x**2)."""
+    if JIT_ENABLED and _ok2(g, x, MIN_ELEMENTWISE):
+        return _call("erf_backward", _twins_nn.erf_backward, g, x)
+    return _twins_nn.erf_backward(g, x)
+
+
+def gelu(x, approximate="none"):
+    """x * Phi(x) (``approximate="none"``) or the tanh approximation (``"tanh"``)."""
+    if JIT_ENABLED and _ok(x, MIN_ELEMENTWISE):
+        return _call("gelu", _twins_nn.gelu, x, approximate)
+    return _twins_nn.gelu(x, approximate)
+
+
+def gelu_backward(g, x, ans, approximate="none"):
+    """g * d gelu(x) / dx in one pass; ``ans`` is the forward's output (the compiled
+    exact path reads the CDF from it, ``ans / x``, instead of evaluating it again)."""
+    if JIT_ENABLED and _ok2(g, x, MIN_ELEMENTWISE) and _ok2(g, ans, 1):
+        return _call("gelu_backward", _twins_nn.gelu_backward, g, x, ans, approximate)
+    return _twins_nn.gelu_backward(g, x, ans, approximate)
+
+
+def _affine_ok(x, weight, bias):
+    if weight is None and bias is None:
+        return True
+    return all(type(a) is _nd and a.dtype is x.dtype and a.shape == (x.shape[1],)
+               and a.flags.c_contiguous for a in (weight, bias))
+
+
+def layer_norm(x, weight, bias, eps):
+    """Normalise the rows of a 2-d x (then ``* weight + bias``); returns (y, mean, rstd).
+
+    >>> y, mean, rstd = layer_norm(np.array([[1.0, 3.0]]), None, None, 0.0)
+    >>> y, mean
+    (array([[-1.,  1.]]), array([2.]))
+    """
+    if JIT_ENABLED and _ok(x, MIN_ELEMENTWISE) and x.ndim == 2 and _affine_ok(x, weight, bias):
+        return _call("layer_norm", _twins_nn.layer_norm, x, weight, bias, eps)
+    return _twins_nn.layer_norm(x, weight, bias, eps)
+
+
+def layer_norm_backward(g, x, mean, rstd, weight):
+    """Gradients ``(x, weight, bias)`` of ``layer_norm`` on a 2-d x, one pass per row."""
+    if (JIT_ENABLED and _ok2(g, x, MIN_ELEMENTWISE) and x.ndim == 2
+            and (weight is None or _affine_ok(x, weight, weight))):
+        return _call("layer_norm_backward", _twins_nn.layer_norm_backward, g, x, mean, rstd,
+                     weight)
+    return _twins_nn.layer_norm_backward(g, x, mean, rstd, weight)

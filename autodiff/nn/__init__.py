@@ -6,11 +6,16 @@
 >>> loss.backward()                      # every parameter now has a .grad
 """
 
-from . import functional, utils
-from .module import Module, ModuleList, Parameter, ParameterList, manual_seed
-from .modules import (Bump, Embedding, LeakyReLU, Linear, MLP, ReLU, Sequential, Sigmoid,
-                      Tanh)
+from . import functional, init, utils
+from .module import Module, Parameter, manual_seed
+from .container import ModuleDict, ModuleList, ParameterList
+from .modules import (Bump, Embedding, Flatten, Identity, LeakyReLU, Linear, MLP, ReLU,
+                      Sequential, Sigmoid, Tanh)
+from .activation import ELU, GELU, SiLU, Softplus
+from .dropout import Dropout
+from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 
-__all__ = ["functional", "utils", "Module", "ModuleList", "Parameter", "ParameterList",
-           "manual_seed", "Bump", "Embedding", "LeakyReLU", "Linear", "MLP", "ReLU",
-           "Sequential", "Sigmoid", "Tanh"]
+__all__ = ["functional", "init", "utils", "Module", "ModuleDict", "ModuleList", "Parameter",
+           "ParameterList", "manual_seed", "Bump", "Embedding", "Flatten", "Identity",
+           "LeakyReLU", "Linear", "MLP", "ReLU", "Sequential", "Sigmoid", "Tanh", "ELU", "GELU",
+           "SiLU", "Softplus", "Dropout", "BatchNorm1d", "BatchNorm2d", "LayerNorm"]

@@ -1,0 +1,140 @@
+"""GELU, SiLU, Softplus and ELU: the functions (``F.gelu`` ...) and the layers.
+
+GELU is one fused op (``autodiff.ops.activations``) with a one-pass backward; the
+others are short compositions of primitives, written so that output and gradient
+stay finite for every finite input.
+"""
+
+from __future__ import annotations
+
+from ..ops import elementwise as ew
+from ..ops.activations import gelu as _gelu
+from ..tensor import Tensor
+from .module import Module
+
+
+def _as_tensor(x):
+    return x if isinstance(x, Tensor) else Tensor(x)
+
+
+def gelu(x, approximate: str = "none") -> Tensor:
+    """``x * Phi(x)``, Phi the standard normal CDF: ``0.5 x (1 + erf(x / sqrt(2)))``.
+
+    ``approximate="tanh"`` uses ``0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x**3)))``,
+    as PyTorch's ``approximate='tanh'``.
+
+    >>> F.gelu(ad.tensor([-1.0, 0.0, 1.0]))
+    tensor([-0.15865525,  0.        ,  0.84134475])
+    """
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    if approximate == "none":
+        return _gelu(x)
+    return _gelu(x, approximate=approximate)
+
+
+def silu(x) -> Tensor:
+    """``x * sigmoid(x)`` (also called swish).
+
+    >>> F.silu(ad.tensor([0.0, 1.0]))
+    tensor([0.        , 0.73105858])
+    """
+    x = _as_tensor(x)
+    return x * ew.sigmoid(x)
+
+
+def softplus(x, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """``log(1 + exp(beta x)) / beta``, and ``x`` itself where ``beta x > threshold`` (PyTorch).
+
+    >>> F.softplus(ad.tensor([0.0, 30.0]))
+    tensor([ 0.69314718, 30.        ])
+    """
+    if not beta > 0:
+        raise ValueError(f"softplus: beta must be > 0, got {beta}")
+    x = _as_tensor(x)
+    scaled = x * beta if beta != 1 else x
+    smooth = ew.logaddexp(0.0, scaled)          # finite for any finite x
+    if beta != 1:
+        smooth = smooth / beta
+    return ew.where(scaled > threshold, x, smooth)
+
+
+def elu(x, alpha: float = 1.0) -> Tensor:
+    """``x`` where ``x > 0``, else ``alpha * (exp(x) - 1)``.
+
+    >>> F.elu(ad.tensor([-1.0, 2.0]))
+    tensor([-0.63212056,  2.        ])
+    """
+    x = _as_tensor(x)
+    # expm1 only sees x <= 0, so a large positive x never overflows in the unused branch.
+    return ew.where(x > 0, x, alpha * ew.expm1(ew.minimum(x, 0.0)))
+
+
+class GELU(Module):
+    """``F.gelu`` as a layer; ``approximate`` is ``'none'`` (exact, erf) or ``'tanh'``.
+
+    >>> ad.nn.GELU()(ad.tensor([1.0]))
+    tensor([0.84134475])
+    """
+
+    def __init__(self, approximate: str = "none"):
+        super().__init__()
+        if approximate not in ("none", "tanh"):
+            raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
+        self.approximate = approximate
+
+    def forward(self, x):
+        return gelu(x, self.approximate)
+
+    def extra_repr(self):
+        return f"approximate={self.approximate!r}"
+
+
+class SiLU(Module):
+    """``x * sigmoid(x)`` as a layer.
+
+    >>> ad.nn.SiLU()(ad.tensor([0.0]))
+    tensor([0.])
+    """
+
+    def forward(self, x):
+        return silu(x)
+
+
+class Softplus(Module):
+    """``F.softplus`` as a layer.
+
+    >>> ad.nn.Softplus(beta=2.0)(ad.tensor([0.0]))
+    tensor([0.34657359])
+    """
+
+    def __init__(self, beta: float = 1.0, threshold: float = 20.0):
+        super().__init__()
+        if not beta > 0:
+            raise ValueError(f"Softplus: beta must be > 0, got {beta}")
+        self.beta = float(beta)
+        self.threshold = float(threshold)
+
+    def forward(self, x):
+        return softplus(x, self.beta, self.threshold)
+
+    def extra_repr(self):
+        return f"beta={self.beta}, threshold={self.threshold}"
+
+
+class ELU(Module):
+    """``F.elu`` as a layer.
+
+    >>> ad.nn.ELU(alpha=0.5)(ad.tensor([-1.0]))
+    tensor([-0.31606028])
+    """
+
+    def __init__(self, alpha: float = 1.0):
+        super().__init__()
+        self.alpha = float(alpha)
+
+    def forward(self, x):
+        return elu(x, self.alpha)
+
+    def extra_repr(self):
+        return f"alpha={self.alpha}"

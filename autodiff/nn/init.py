@@ -1,0 +1,225 @@
+"""Weight initialisation as in ``torch.nn.init``: same names, formulas and fan modes.
+
+Each function fills a ``Parameter`` (or Tensor, or ndarray) in place, records
+nothing, returns its argument, and draws from ``rng`` (an int seed or a
+``np.random.Generator``; default: the generator set by ``ad.nn.manual_seed``).
+
+Fans, and how they differ from PyTorch's reading of the shape: ``Linear.weight`` here
+is ``(n_in, n_out)``, the transpose of PyTorch's ``(out, in)``.  So a 2-d array is
+read in this library's layout, ``fan_in = shape[0]`` and ``fan_out = shape[1]``,
+which gives the same distribution as PyTorch gives the same layer.  Arrays with 3 or
+more axes are convolution kernels in PyTorch's layout ``(out, in, *kernel)``:
+``fan_in = shape[1] * prod(kernel)``, ``fan_out = shape[0] * prod(kernel)``.  For an
+``Embedding`` table ``(n, dim)`` this means fan_in = n (PyTorch reads dim).
+
+>>> layer = ad.nn.Linear(256, 64)
+>>> ad.nn.init.kaiming_uniform_(layer.weight, nonlinearity="relu", rng=0) is layer.weight
+True
+>>> bound = np.sqrt(6 / 256)                       # gain sqrt(2), fan_in = n_in = 256
+>>> bool(np.abs(layer.weight.data).max() <= bound)
+True
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..tensor import Tensor
+from .module import _generator
+
+__all__ = ["calculate_gain", "uniform_", "normal_", "zeros_", "ones_", "constant_",
+           "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_",
+           "trunc_normal_"]
+
+
+def _array(tensor, where):
+    array = tensor.data if isinstance(tensor, Tensor) else tensor
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"init.{where}: expected a Parameter, Tensor or ndarray, "
+                        f"got {type(tensor).__name__}")
+    if array.dtype.kind != "f":
+        raise TypeError(f"init.{where}: expected floating-point values, got dtype {array.dtype}")
+    return array
+
+
+def _fill(tensor, values, where):
+    array = _array(tensor, where)
+    if not array.flags.writeable:
+        raise RuntimeError(
+            f"init.{where}: this array is saved by a graph that has not run backward yet "
+            "(or is read-only); run backward or drop the graph before re-initialising")
+    array[...] = values
+    return tensor
+
+
+def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
+    """The recommended gain for a nonlinearity, as ``torch.nn.init.calculate_gain``.
+
+    linear / conv / sigmoid: 1; tanh: 5/3; relu: sqrt(2);
+    leaky_relu: sqrt(2 / (1 + slope**2)) (slope ``param``, default 0.01); selu: 3/4.
+
+    >>> ad.nn.init.calculate_gain("relu")
+    1.4142135623730951
+    """
+    linear = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
+              "conv_transpose3d", "sigmoid")
+    if nonlinearity in linear:
+        return 1.0
+    if nonlinearity == "tanh":
+        return 5.0 / 3
+    if nonlinearity == "relu":
+        return math.sqrt(2.0)
+    if nonlinearity == "leaky_relu":
+        slope = 0.01 if param is None else param
+        if isinstance(slope, bool) or not isinstance(slope, (int, float)):
+            raise ValueError(f"calculate_gain: negative_slope {param!r} is not a number")
+        return math.sqrt(2.0 / (1 + slope ** 2))
+    if nonlinearity == "selu":
+        return 3.0 / 4
+    raise ValueError(f"calculate_gain: unsupported nonlinearity {nonlinearity!r}; choose one of "
+                     f"{list(linear) + ['tanh', 'relu', 'leaky_relu', 'selu']}")
+
+
+def _fans(array, where):
+    if array.ndim < 2:
+        raise ValueError(f"init.{where}: fan in and fan out need an array with at least 2 "
+                         f"dimensions, got shape {array.shape}")
+    if array.ndim == 2:                 # Linear layout (n_in, n_out)
+        return array.shape[0], array.shape[1]
+    receptive = int(np.prod(array.shape[2:]))
+    return array.shape[1] * receptive, array.shape[0] * receptive
+
+
+def uniform_(tensor, a: float = 0.0, b: float = 1.0, *, rng=None):
+    """Fill with values drawn uniformly from [a, b).
+
+    >>> w = ad.nn.init.uniform_(ad.nn.Parameter(np.zeros(3)), -1, 1, rng=0)
+    >>> bool((np.abs(w.data) <= 1).all())
+    True
+    """
+    array = _array(tensor, "uniform_")
+    return _fill(tensor, _generator(rng).uniform(a, b, array.shape), "uniform_")
+
+
+def normal_(tensor, mean: float = 0.0, std: float = 1.0, *, rng=None):
+    """Fill with values drawn from N(mean, std**2).
+
+    >>> ad.nn.init.normal_(ad.nn.Parameter(np.zeros((2, 2))), std=0.02, rng=0).shape
+    (2, 2)
+    """
+    array = _array(tensor, "normal_")
+    return _fill(tensor, _generator(rng).normal(mean, std, array.shape), "normal_")
+
+
+def constant_(tensor, val: float):
+    """Fill with ``val``.
+
+    >>> ad.nn.init.constant_(ad.nn.Parameter(np.zeros(2)), 0.5)
+    Parameter([0.5, 0.5])
+    """
+    return _fill(tensor, val, "constant_")
+
+
+def zeros_(tensor):
+    """Fill with 0.
+
+    >>> ad.nn.init.zeros_(ad.nn.Parameter(np.ones(2)))
+    Parameter([0., 0.])
+    """
+    return _fill(tensor, 0.0, "zeros_")
+
+
+def ones_(tensor):
+    """Fill with 1.
+
+    >>> ad.nn.init.ones_(ad.nn.Parameter(np.zeros(2)))
+    Parameter([1., 1.])
+    """
+    return _fill(tensor, 1.0, "ones_")
+
+
+def xavier_uniform_(tensor, gain: float = 1.0, *, rng=None):
+    """Glorot uniform: U(-a, a) with ``a = gain * sqrt(6 / (fan_in + fan_out))``.
+
+    >>> w = ad.nn.init.xavier_uniform_(ad.nn.Linear(3, 5).weight, rng=0)
+    >>> bool(np.abs(w.data).max() <= np.sqrt(6 / 8))
+    True
+    """
+    array = _array(tensor, "xavier_uniform_")
+    fan_in, fan_out = _fans(array, "xavier_uniform_")
+    bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
+    return _fill(tensor, _generator(rng).uniform(-bound, bound, array.shape), "xavier_uniform_")
+
+
+def xavier_normal_(tensor, gain: float = 1.0, *, rng=None):
+    """Glorot normal: N(0, std**2) with ``std = gain * sqrt(2 / (fan_in + fan_out))``.
+
+    >>> ad.nn.init.xavier_normal_(ad.nn.Linear(3, 5).weight, rng=0).shape
+    (3, 5)
+    """
+    array = _array(tensor, "xavier_normal_")
+    fan_in, fan_out = _fans(array, "xavier_normal_")
+    std = gain * math.sqrt(2.0 / (fan_in + fan_out))
+    return _fill(tensor, _generator(rng).normal(0.0, std, array.shape), "xavier_normal_")
+
+
+def _kaiming_std(array, a, mode, nonlinearity, where):
+    if mode not in ("fan_in", "fan_out"):
+        raise ValueError(f"init.{where}: mode must be 'fan_in' or 'fan_out', got {mode!r}")
+    fan_in, fan_out = _fans(array, where)
+    fan = fan_in if mode == "fan_in" else fan_out
+    return calculate_gain(nonlinearity, a) / math.sqrt(fan)
+
+
+def kaiming_uniform_(tensor, a: float = 0.0, mode: str = "fan_in",
+                     nonlinearity: str = "leaky_relu", *, rng=None):
+    """He uniform: U(-b, b) with ``b = gain * sqrt(3 / fan)``; ``a`` is leaky_relu's slope.
+
+    >>> w = ad.nn.init.kaiming_uniform_(ad.nn.Linear(4, 2).weight, rng=0)
+    >>> bool(np.abs(w.data).max() <= np.sqrt(3 / 4) * ad.nn.init.calculate_gain("leaky_relu", 0))
+    True
+    """
+    array = _array(tensor, "kaiming_uniform_")
+    bound = math.sqrt(3.0) * _kaiming_std(array, a, mode, nonlinearity, "kaiming_uniform_")
+    return _fill(tensor, _generator(rng).uniform(-bound, bound, array.shape), "kaiming_uniform_")
+
+
+def kaiming_normal_(tensor, a: float = 0.0, mode: str = "fan_in",
+                    nonlinearity: str = "leaky_relu", *, rng=None):
+    """He normal: N(0, std**2) with ``std = gain / sqrt(fan)``.
+
+    >>> ad.nn.init.kaiming_normal_(ad.nn.Linear(4, 2).weight, mode="fan_out", rng=0).shape
+    (4, 2)
+    """
+    array = _array(tensor, "kaiming_normal_")
+    std = _kaiming_std(array, a, mode, nonlinearity, "kaiming_normal_")
+    return _fill(tensor, _generator(rng).normal(0.0, std, array.shape), "kaiming_normal_")
+
+
+def trunc_normal_(tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0,
+                  *, rng=None):
+    """N(mean, std**2) conditioned on [a, b] (absolute bounds, as PyTorch), by rejection.
+
+    >>> w = ad.nn.init.trunc_normal_(ad.nn.Parameter(np.zeros(1000)), std=1.0, rng=0)
+    >>> bool((np.abs(w.data) <= 2).all())
+    True
+    """
+    array = _array(tensor, "trunc_normal_")
+    if not a < b:
+        raise ValueError(f"init.trunc_normal_: need a < b, got a={a}, b={b}")
+    if not std > 0:
+        raise ValueError(f"init.trunc_normal_: std must be > 0, got {std}")
+    lo, hi = (a - mean) / std, (b - mean) / std
+    accept = 0.5 * (math.erf(hi / math.sqrt(2)) - math.erf(lo / math.sqrt(2)))
+    if accept < 1e-4:
+        raise ValueError(f"init.trunc_normal_: [a, b] = [{a}, {b}] holds only {accept:.2g} of "
+                         f"the mass of N({mean}, {std}**2); choose bounds nearer the mean")
+    gen = _generator(rng)
+    values = gen.normal(mean, std, array.size)
+    bad = np.flatnonzero((values < a) | (values > b))
+    while bad.size:
+        values[bad] = gen.normal(mean, std, bad.size)
+        bad = bad[(values[bad] < a) | (values[bad] > b)]
+    return _fill(tensor, values.reshape(array.shape), "trunc_normal_")

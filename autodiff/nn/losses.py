@@ -1,0 +1,366 @@
+"""Losses, as in PyTorch: ``(input, target)``, ``reduction='mean'|'sum'|'none'``.
+
+``cross_entropy`` of (N, C) logits against integer targets with the default options
+is one op (``cross_entropy``) that keeps the probabilities for its backward.  Every other case
+(class weights, ``ignore_index`` present in the targets, ``label_smoothing``,
+``(N, C, d1, ...)`` logits, other reductions) is ``log_softmax`` followed by
+``nll_loss``, exactly PyTorch's formulas.  The other losses are short compositions
+of primitives.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import kernels
+from ..ops import elementwise as ew
+from ..ops import reduce as rd
+from ..ops.indexing import getitem
+from ..ops.namespace import xp_function
+from ..ops.registry import defop_joint
+from ..ops.shape import reshape
+from ..tensor import Tensor
+from .softmax import _check_float, _softmax, log_softmax
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+def _check_reduction(where, reduction):
+    if not isinstance(reduction, str) or reduction not in _REDUCTIONS:
+        raise ValueError(f"{where}: reduction must be 'mean', 'sum' or 'none', "
+                         f"got {reduction!r}")
+
+
+def _reduce(per_item, reduction):
+    if reduction == "mean":
+        return rd.mean(per_item)
+    if reduction == "sum":
+        return rd.sum(per_item)
+    return per_item
+
+
+def _raw(x):
+    return np.asarray(x.data if isinstance(x, Tensor) else x)
+
+
+def _as_tensor(x):
+    return x if isinstance(x, Tensor) else Tensor(np.asarray(x))
+
+
+# ----- the fused cross_entropy op (plain case) ------------------------------------------
+# The forward kernel returns the loss and the probabilities; the op keeps the
+# probabilities as its node's saved state (saves=True), so the backward reuses them
+# instead of computing exp again, and the reverse pass drops them with the rest.
+# When nothing is recorded, the kernel's loss alone is returned.  With
+# create_graph=True the gradient must itself be differentiable in the logits, so it
+# is rebuilt from the softmax op instead.
+
+def _cross_entropy_forward(logits, target):
+    return kernels.cross_entropy(logits, target)
+
+
+def _cross_entropy_loss(logits, target):
+    return kernels.cross_entropy(logits, target)[0]
+
+
+def _cross_entropy_backward_numpy(g, logits, target, probs):
+    return kernels.cross_entropy_backward(g, probs, np.asarray(target))
+
+
+def _cross_entropy_backward_tensor(g, logits, target, probs):
+    target = np.asarray(target)
+    n = logits.shape[0]
+    onehot = np.zeros(logits.shape, dtype=logits.dtype)
+    onehot[np.arange(n), target] = 1
+    return (_softmax(logits, axis=-1) - onehot) * (g / n)
+
+
+xp_function("cross_entropy_logits_backward", _cross_entropy_backward_numpy,
+            _cross_entropy_backward_tensor)
+
+
+def _cross_entropy_joint(xp, g, ans, needs, logits, target, saved):
+    grad = xp.cross_entropy_logits_backward(g, logits, target, saved) if needs[0] else None
+    return [grad, None]
+
+
+_cross_entropy = defop_joint(
+    "cross_entropy", _cross_entropy_forward, "grad_logits = g * (softmax(logits) - "
+    "onehot(target)) / N; no gradient for target", _cross_entropy_joint,
+    input_names=("logits", "target"), saves=True, kernel=_cross_entropy_loss,
+    index_inputs={1: "class index"},
+    doc="Mean cross-entropy of (N, C) logits against N integer targets (see F.cross_entropy).")
+
+
+# ----- class targets ---------------------------------------------------------------------
+
+def _class_targets(where, shape, target, what, ignore_index=None):
+    """Validate integer class targets for (N, C, d1, ...) or (C,) scores."""
+    raw = _raw(target)
+    shape = tuple(shape)
+    if len(shape) == 0:
+        raise ValueError(
+            f"{where}: {what} must have shape (N, C) (a batch of N rows of C class scores), "
+            f"(N, C, d1, ...) or (C,), got a 0-d array")
+    if raw.dtype.kind not in "iu":
+        raise TypeError(
+            f"{where}: target must hold integer class indices, got dtype {raw.dtype}; "
+            "pass class numbers, e.g. y.astype(np.int64) (one-hot or probability targets "
+            f"must be floats of the same shape as {what})")
+    expected = () if len(shape) == 1 else (shape[0],) + shape[2:]
+    if raw.shape != expected:
+        raise ValueError(
+            f"{where}: target must have shape {expected}, one class index per row of "
+            f"{what} with shape {shape} (classes on axis {0 if len(shape) == 1 else 1}), "
+            f"but got shape {raw.shape}"
+            + ("; one-hot targets are not accepted as integers: pass y.argmax(axis=1), or "
+               "floats for probability targets" if raw.shape == shape else ""))
+    classes = shape[0] if len(shape) == 1 else shape[1]
+    checked = raw if ignore_index is None else raw[raw != ignore_index]
+    if checked.size:
+        lo, hi = checked.min(), checked.max()
+        if lo < 0 or hi >= classes:
+            bad = lo if lo < 0 else hi
+            raise IndexError(
+                f"{where}: target holds class {int(bad)}, but {what} with shape {shape} has "
+                f"{classes} classes, so targets must be in [0, {classes})"
+                + (f" or equal ignore_index={ignore_index}" if ignore_index is not None else ""))
+    return raw
+
+
+def _class_weights(where, weight, classes, dtype):
+    if weight is None:
+        return None
+    w = _raw(weight)
+    if w.shape != (classes,):
+        raise ValueError(f"{where}: weight must have one entry per class, shape ({classes},), "
+                         f"got shape {w.shape}")
+    return w.astype(dtype, copy=False)
+
+
+def _nll(log_probs, target, weights, ignore_index, reduction):
+    """PyTorch's nll_loss on (N, C, d1, ...) log-probabilities (validated targets)."""
+    valid = target != ignore_index
+    safe = np.where(valid, target, 0)
+    idx = np.indices(target.shape, sparse=True)
+    picked = getitem(log_probs, (idx[0], safe) + tuple(idx[1:]))
+    scale = valid.astype(log_probs.dtype)
+    if weights is not None:
+        scale = scale * weights[safe]
+    per_item = -picked * scale
+    if reduction == "mean":
+        with np.errstate(invalid="ignore", divide="ignore"):   # all ignored: NaN, as PyTorch
+            return rd.sum(per_item) / scale.sum()
+    return _reduce(per_item, reduction)
+
+
+def _batched(where, x, target, what):
+    """(C,) scores with a 0-d target become a batch of one; returns (x, target, unbatched)."""
+    shape = np.shape(_raw(x))
+    if len(shape) == 1:
+        return reshape(_as_tensor(x), (1, shape[0])), np.reshape(target, (1,)), True
+    return _as_tensor(x), target, False
+
+
+def nll_loss(input, target, weight=None, ignore_index: int = -100,
+             reduction: str = "mean") -> Tensor:
+    """``-input[i, target[i]]`` (times ``weight[target[i]]``), reduced; pair with ``log_softmax``.
+
+    ``input`` has shape (N, C), (N, C, d1, ...) or (C,); ``target`` the same shape
+    without the class axis.  Targets equal to ``ignore_index`` contribute 0 and are
+    left out of the mean; with ``weight`` the mean divides by the sum of the targets'
+    weights (PyTorch's definition).
+
+    >>> lp = F.log_softmax(ad.tensor([[2.0, 0.0, 0.0]]))
+    >>> F.nll_loss(lp, [0])              # same as F.cross_entropy(logits, [0])
+    tensor(0.23954477)
+    """
+    where = "nll_loss"
+    _check_float(input, where)
+    _check_reduction(where, reduction)
+    shape = np.shape(_raw(input))
+    target = _class_targets(where, shape, target, "log_probs", ignore_index)
+    input, target, unbatched = _batched(where, input, target, "log_probs")
+    weights = _class_weights(where, weight, input.shape[1], input.dtype)
+    out = _nll(input, target, weights, ignore_index, reduction)
+    return reshape(out, ()) if unbatched and reduction == "none" else out
+
+
+def cross_entropy(input, target, weight=None, ignore_index: int = -100,
+                  reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
+    """Cross-entropy of logits against class indices (or class probabilities), as PyTorch.
+
+    ``input`` (logits) has shape (N, C), (N, C, d1, ...) or (C,).  ``target`` is
+    either integer classes of shape (N, d1, ...) (entries equal to ``ignore_index``
+    are skipped, also in the mean) or floats with ``input``'s shape (probabilities).
+    ``weight`` (C,) rescales each class; with it the mean divides by the sum of the
+    targets' weights.  ``label_smoothing`` = ε mixes in the uniform distribution:
+    ``(1 - ε) * nll + ε / C * sum_c(-w_c log p_c)``, each term reduced the same way.
+    The plain case ((N, C), defaults) is one fused op whose gradient is
+    ``(softmax(logits) - onehot) / N``.
+
+    >>> logits = ad.tensor([[2.0, 0.0, 0.0]], requires_grad=True)
+    >>> loss = F.cross_entropy(logits, [0]); loss.backward()
+    >>> logits.grad                      # softmax - onehot
+    array([[-0.21301396,  0.10650698,  0.10650698]])
+    >>> F.cross_entropy(ad.tensor([[2.0, 0.0], [0.0, 2.0]]), [0, -100])   # 2nd row ignored
+    tensor(0.12692801)
+    """
+    where = "cross_entropy"
+    _check_float(input, where)
+    _check_reduction(where, reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"{where}: label_smoothing must be in [0, 1], got {label_smoothing}")
+    shape = np.shape(_raw(input))
+    raw_target = _raw(target)
+    if raw_target.dtype.kind == "f" and raw_target.shape == shape and len(shape) >= 1:
+        return _cross_entropy_probabilities(input, raw_target, weight, reduction,
+                                            label_smoothing)
+    target = _class_targets(where, shape, target, "logits", ignore_index)
+    if (len(shape) == 2 and weight is None and reduction == "mean" and label_smoothing == 0
+            and not np.any(target == ignore_index)):
+        return _cross_entropy(input, target)
+    input, target, unbatched = _batched(where, input, target, "logits")
+    classes = input.shape[1]
+    weights = _class_weights(where, weight, classes, input.dtype)
+    log_probs = log_softmax(input, axis=1)
+    out = _nll(log_probs, target, weights, ignore_index, reduction)
+    if label_smoothing > 0:
+        valid = target != ignore_index
+        w = (np.ones(classes, input.dtype) if weights is None else weights)
+        w = w.reshape((1, classes) + (1,) * (input.ndim - 2))
+        smooth = -rd.sum(log_probs * w, axis=1) * valid.astype(input.dtype)
+        if reduction == "mean":
+            denominator = (valid.sum() if weights is None
+                           else weights[np.where(valid, target, 0)][valid].sum())
+            with np.errstate(invalid="ignore", divide="ignore"):
+                smooth = rd.sum(smooth) / denominator
+        else:
+            smooth = _reduce(smooth, reduction)
+        out = (1 - label_smoothing) * out + (label_smoothing / classes) * smooth
+    return reshape(out, ()) if unbatched and reduction == "none" else out
+
+
+def _cross_entropy_probabilities(input, target, weight, reduction, label_smoothing):
+    input = _as_tensor(input)
+    axis = 1 if input.ndim >= 2 else 0
+    classes = input.shape[axis]
+    if label_smoothing > 0:
+        target = target * (1 - label_smoothing) + label_smoothing / classes
+    scale = target.astype(input.dtype, copy=False)
+    weights = _class_weights("cross_entropy", weight, classes, input.dtype)
+    if weights is not None:
+        scale = scale * weights.reshape((classes,) + (1,) * (input.ndim - axis - 1))
+    per_item = -rd.sum(log_softmax(input, axis=axis) * scale, axis=axis)
+    return _reduce(per_item, reduction)
+
+
+# ----- regression and binary losses ---------------------------------------------------
+
+def _check_same_shape(where, input, target):
+    in_shape = np.shape(_raw(input))
+    t_shape = np.shape(_raw(target))
+    if t_shape != in_shape and t_shape != ():
+        raise ValueError(
+            f"{where}: input has shape {in_shape} but target has shape {t_shape}; they must "
+            "match (broadcasting them would silently compare every input with every "
+            "target). Reshape one, e.g. pred.reshape(-1) or target.reshape(pred.shape)")
+
+
+def mse_loss(input, target, reduction: str = "mean") -> Tensor:
+    """``(input - target) ** 2``, reduced; the shapes must match (or target is a scalar).
+
+    >>> F.mse_loss(ad.tensor([1.0, 3.0]), ad.tensor([0.0, 1.0]))
+    tensor(2.5)
+    >>> F.mse_loss(ad.tensor([1.0, 3.0]), ad.tensor([0.0, 1.0]), reduction="none")
+    tensor([1., 4.])
+    """
+    _check_same_shape("mse_loss", input, target)
+    _check_reduction("mse_loss", reduction)
+    diff = ew.subtract(input, target)
+    return _reduce(diff * diff, reduction)
+
+
+def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0) -> Tensor:
+    """Huber loss: ``0.5 d**2`` where ``|d| < delta``, else ``delta * (|d| - 0.5 delta)``.
+
+    ``d = input - target``; reduced as ``reduction`` says.
+
+    >>> F.huber_loss(ad.tensor([0.5, 3.0]), ad.tensor([0.0, 0.0]), reduction="none")
+    tensor([0.125, 2.5  ])
+    """
+    _check_same_shape("huber_loss", input, target)
+    _check_reduction("huber_loss", reduction)
+    if not delta > 0:
+        raise ValueError(f"huber_loss: delta must be > 0, got {delta}")
+    diff = ew.subtract(input, target)
+    size = ew.abs(diff)
+    per_item = ew.where(size < delta, 0.5 * (diff * diff), delta * (size - 0.5 * delta))
+    return _reduce(per_item, reduction)
+
+
+_LOG_FLOOR = -100.0  # PyTorch's clamp for log(p) in binary cross-entropy
+
+
+def _clamped_log(p):
+    # log(p) clamped at -100, with a gradient that is finite (zero) where clamped:
+    # the inner where keeps log from seeing 0, the outer one picks the clamp.
+    p = _as_tensor(p)
+    big = p > np.exp(_LOG_FLOOR)
+    return ew.where(big, ew.log(ew.where(big, p, 1.0)), _LOG_FLOOR)
+
+
+def binary_cross_entropy(input, target, weight=None, reduction: str = "mean") -> Tensor:
+    """``-w (t log p + (1 - t) log(1 - p))`` for probabilities ``p`` in [0, 1], reduced.
+
+    Like PyTorch it takes probabilities (e.g. a sigmoid output), not logits, and
+    clamps each log at -100, so the loss and its gradient stay finite at p = 0 and
+    p = 1.  For logits use ``binary_cross_entropy_with_logits`` (more accurate).
+    ``weight`` multiplies each element (it broadcasts against ``input``).
+
+    >>> F.binary_cross_entropy(ad.tensor([0.9, 0.2]), ad.tensor([1.0, 0.0]))
+    tensor(0.16425203)
+    """
+    where = "binary_cross_entropy"
+    _check_same_shape(where, input, target)
+    _check_float(input, where)
+    _check_reduction(where, reduction)
+    values = _raw(input)
+    if values.size and not (np.all(values >= 0) and np.all(values <= 1)):
+        raise ValueError(
+            f"binary_cross_entropy: input must be probabilities in [0, 1], but it ranges over "
+            f"[{values.min():.4g}, {values.max():.4g}] (shape {values.shape}); apply "
+            "ad.sigmoid first or use F.binary_cross_entropy_with_logits on raw scores")
+    input = _as_tensor(input)
+    per_item = -(target * _clamped_log(input) + (1 - target) * _clamped_log(1 - input))
+    if weight is not None:
+        per_item = per_item * weight
+    return _reduce(per_item, reduction)
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, reduction: str = "mean",
+                                     pos_weight=None) -> Tensor:
+    """``binary_cross_entropy(sigmoid(input), target)`` computed stably from the logits.
+
+    Per element: ``(1 - t) x + (1 + (pos_weight - 1) t) log(1 + exp(-x))``, with
+    ``log(1 + exp(-x))`` as ``logaddexp(0, -x)``: exact for any finite logit, and the
+    gradient ``sigmoid(x) - t`` (for ``pos_weight=None``) is right at ``x = 0`` too.
+    ``weight`` multiplies each element; ``pos_weight`` (one per class, broadcast along
+    the last axis) weighs the positive targets, as in PyTorch.
+
+    >>> F.binary_cross_entropy_with_logits(ad.tensor([1e4, -1e4]), ad.tensor([1.0, 0.0]))
+    tensor(0.)
+    """
+    where = "binary_cross_entropy_with_logits"
+    _check_same_shape(where, input, target)
+    _check_float(input, where)
+    _check_reduction(where, reduction)
+    x = _as_tensor(input)
+    softplus_neg = ew.logaddexp(0.0, -x)            # log(1 + exp(-x)) = -log sigmoid(x)
+    if pos_weight is None:
+        per_item = (1 - target) * x + softplus_neg
+    else:
+        per_item = (1 - target) * x + (1 + (pos_weight - 1) * target) * softplus_neg
+    if weight is not None:
+        per_item = per_item * weight
+    return _reduce(per_item, reduction)

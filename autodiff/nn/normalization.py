@@ -1,0 +1,253 @@
+"""LayerNorm and BatchNorm1d/2d: the functions (``F.layer_norm``, ``F.batch_norm``) and layers.
+
+``layer_norm`` is one fused op (``autodiff.ops.normalization``).  ``batch_norm`` is
+a composition of primitives (mean, variance, arithmetic), so its gradients of every
+order come from theirs; its running statistics are plain arrays updated in place,
+outside the graph, exactly as PyTorch updates them:
+
+    running_mean = (1 - momentum) * running_mean + momentum * batch_mean
+    running_var  = (1 - momentum) * running_var  + momentum * batch_var * n / (n - 1)
+
+(the running variance is unbiased; the batch is normalised with the biased one).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..ops import reduce as rd
+from ..ops.normalization import layer_norm as _layer_norm
+from ..ops.shape import reshape
+from ..tensor import Tensor
+from .module import Module, Parameter
+
+
+def _shape_of(x):
+    return tuple(x.shape if isinstance(x, Tensor) else np.shape(x))
+
+
+def _normalized_shape(normalized_shape, where):
+    if isinstance(normalized_shape, (int, np.integer)):
+        normalized_shape = (normalized_shape,)
+    shape = tuple(int(n) for n in normalized_shape)
+    if not shape or any(n < 1 for n in shape):
+        raise ValueError(f"{where}: normalized_shape must be positive sizes, got "
+                         f"{normalized_shape!r}")
+    return shape
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-5,
+               *, where: str = "layer_norm") -> Tensor:
+    """Normalise over the last ``len(normalized_shape)`` axes, then ``* weight + bias``.
+
+    Each slice gets mean 0 and (biased) variance 1: ``(x - mean) / sqrt(var + eps)``.
+
+    >>> F.layer_norm(ad.tensor([[1.0, 3.0], [2.0, 2.0]]), (2,))
+    tensor([[-0.999995,  0.999995],
+            [ 0.      ,  0.      ]])
+    """
+    shape = _normalized_shape(normalized_shape, where)
+    in_shape = _shape_of(input)
+    k = len(shape)
+    if in_shape[len(in_shape) - k:] != shape or len(in_shape) < k:
+        raise ValueError(
+            f"{where}: expected an input whose last {k} axis size(s) are {shape} "
+            f"(shape (*, {', '.join(map(str, shape))})), got shape {in_shape}")
+    dtype = input.dtype if isinstance(input, Tensor) else np.asarray(input).dtype
+    if dtype.kind != "f":
+        raise TypeError(f"{where}: expected floating-point values, got dtype {dtype}")
+    for name, param in (("weight", weight), ("bias", bias)):
+        if param is not None and _shape_of(param) != shape:
+            raise ValueError(f"{where}: {name} must have shape {shape}, got {_shape_of(param)}")
+    return _layer_norm(input, weight, bias, normalized_ndim=k, eps=float(eps))
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None,
+               training: bool = False, momentum: float = 0.1, eps: float = 1e-5,
+               *, where: str = "batch_norm") -> Tensor:
+    """Normalise each channel (axis 1) of ``(N, C, ...)`` input, as PyTorch's ``batch_norm``.
+
+    ``training=True``: use the batch's mean and biased variance, and update
+    ``running_mean`` / ``running_var`` in place (if given) with ``momentum``, the
+    variance unbiased.  ``training=False``: use the running statistics.
+
+    >>> rm, rv = np.zeros(2), np.ones(2)
+    >>> y = F.batch_norm(ad.tensor([[1.0, 2.0], [3.0, 6.0]]), rm, rv, training=True)
+    >>> rm, rv
+    (array([0.2, 0.4]), array([1.1, 1.7]))
+    """
+    x = input if isinstance(input, Tensor) else Tensor(np.asarray(input))
+    if x.ndim < 2:
+        raise ValueError(f"{where}: expected input of shape (N, C, ...), got shape {x.shape}")
+    if x.dtype.kind != "f":
+        raise TypeError(f"{where}: expected floating-point values, got dtype {x.dtype}")
+    channels = x.shape[1]
+    stats_shape = (1, channels) + (1,) * (x.ndim - 2)
+    for name, array in (("running_mean", running_mean), ("running_var", running_var),
+                        ("weight", weight), ("bias", bias)):
+        if array is not None and _shape_of(array) != (channels,):
+            raise ValueError(f"{where}: {name} must have shape ({channels},) for input of "
+                             f"shape {x.shape}, got {_shape_of(array)}")
+    if training:
+        axes = (0,) + tuple(range(2, x.ndim))
+        count = x.size // channels
+        if count <= 1:
+            raise ValueError(f"{where}: expected more than 1 value per channel when training, "
+                             f"got input of shape {x.shape}")
+        mean = rd.mean(x, axis=axes, keepdims=True)
+        centered = x - mean
+        var = rd.mean(centered * centered, axis=axes, keepdims=True)
+        out = centered * (var + eps) ** -0.5
+        if running_mean is not None:
+            running_mean *= 1 - momentum
+            running_mean += momentum * mean.data.reshape(channels)
+        if running_var is not None:
+            running_var *= 1 - momentum
+            running_var += momentum * var.data.reshape(channels) * (count / (count - 1))
+    else:
+        if running_mean is None or running_var is None:
+            raise ValueError(f"{where}: training=False needs running_mean and running_var")
+        scale = (1.0 / np.sqrt(np.asarray(running_var) + eps)).astype(x.dtype)
+        shift = np.asarray(running_mean).astype(x.dtype)
+        out = (x - shift.reshape(stats_shape)) * scale.reshape(stats_shape)
+    if weight is not None:
+        out = out * reshape(weight, stats_shape)
+    if bias is not None:
+        out = out + reshape(bias, stats_shape)
+    return out
+
+
+class LayerNorm(Module):
+    """Normalise over the trailing ``normalized_shape`` axes, with a learned scale and shift.
+
+    ``weight`` starts at ones and ``bias`` at zeros (shape ``normalized_shape``);
+    ``elementwise_affine=False`` leaves both out, ``bias=False`` only the shift.
+
+    >>> ln = ad.nn.LayerNorm(4)
+    >>> ln(ad.tensor(np.arange(8.0).reshape(2, 4))).shape
+    (2, 4)
+    """
+
+    def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True,
+                 bias: bool = True, *, dtype=np.float64):
+        super().__init__()
+        self.normalized_shape = _normalized_shape(normalized_shape, "LayerNorm")
+        self.eps = float(eps)
+        self.elementwise_affine = bool(elementwise_affine)
+        if elementwise_affine:
+            self.weight = Parameter(np.ones(self.normalized_shape, dtype))
+            self.bias = Parameter(np.zeros(self.normalized_shape, dtype)) if bias else None
+        else:
+            self.weight = None
+            self.bias = None
+
+    def forward(self, x):
+        return layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps,
+                          where=f"LayerNorm({self.extra_repr()})")
+
+    def extra_repr(self):
+        shape = self.normalized_shape
+        text = f"{shape[0]}" if len(shape) == 1 else f"{shape}"
+        text += f", eps={self.eps}"
+        if not self.elementwise_affine:
+            text += ", elementwise_affine=False"
+        return text
+
+
+class _BatchNorm(Module):
+    _dims: tuple = ()
+    _layout = ""
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
+                 affine: bool = True, track_running_stats: bool = True, *, dtype=np.float64):
+        super().__init__()
+        name = type(self).__name__
+        if isinstance(num_features, bool) or not isinstance(num_features, (int, np.integer)) \
+                or num_features < 1:
+            raise ValueError(f"{name}: num_features must be a positive int, got {num_features!r}")
+        self.num_features = int(num_features)
+        self.eps = float(eps)
+        self.momentum = None if momentum is None else float(momentum)
+        self.affine = bool(affine)
+        self.track_running_stats = bool(track_running_stats)
+        if affine:
+            self.weight = Parameter(np.ones(self.num_features, dtype))
+            self.bias = Parameter(np.zeros(self.num_features, dtype))
+        else:
+            self.weight = None
+            self.bias = None
+        if track_running_stats:
+            self.register_buffer("running_mean", np.zeros(self.num_features, dtype))
+            self.register_buffer("running_var", np.ones(self.num_features, dtype))
+            self.register_buffer("num_batches_tracked", np.array(0, dtype=np.int64))
+        else:
+            self.register_buffer("running_mean", None)
+            self.register_buffer("running_var", None)
+            self.register_buffer("num_batches_tracked", None)
+
+    def reset_running_stats(self) -> None:
+        """Running mean 0, running variance 1, no batches seen."""
+        if self.track_running_stats:
+            self.running_mean[...] = 0
+            self.running_var[...] = 1
+            self.num_batches_tracked[...] = 0
+
+    def _check_input(self, x):
+        shape = _shape_of(x)
+        where = f"{type(self).__name__}({self.num_features})"
+        if len(shape) not in self._dims:
+            raise ValueError(f"{where}: expected a {' or '.join(f'{d}-d' for d in self._dims)} "
+                             f"input {self._layout}, got shape {shape}")
+        if shape[1] != self.num_features:
+            raise ValueError(f"{where}: expected {self.num_features} channels (features) on "
+                             f"axis 1, got input of shape {shape}")
+        return where
+
+    def forward(self, x):
+        where = self._check_input(x)
+        factor = 0.0 if self.momentum is None else self.momentum
+        if self.training and self.track_running_stats:
+            self.num_batches_tracked += 1
+            if self.momentum is None:            # cumulative moving average
+                factor = 1.0 / float(self.num_batches_tracked)
+        use_batch = self.training or self.running_mean is None
+        track = not self.training or self.track_running_stats
+        return batch_norm(x, self.running_mean if track else None,
+                          self.running_var if track else None, self.weight, self.bias,
+                          use_batch, factor, self.eps, where=where)
+
+    def extra_repr(self):
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+                f"affine={self.affine}, track_running_stats={self.track_running_stats}")
+
+
+class BatchNorm1d(_BatchNorm):
+    """Batch normalisation of ``(N, C)`` or ``(N, C, L)`` input, per channel C.
+
+    Training mode normalises with the batch statistics and updates the buffers
+    ``running_mean``, ``running_var`` (unbiased) and ``num_batches_tracked``;
+    ``eval()`` mode uses the running statistics.  ``momentum=None`` makes the running
+    statistics a cumulative average.  Everything as ``torch.nn.BatchNorm1d``.
+
+    >>> bn = ad.nn.BatchNorm1d(2)
+    >>> bn(ad.tensor([[1.0, 2.0], [3.0, 6.0]]))
+    tensor([[-0.999995  , -0.99999875],
+            [ 0.999995  ,  0.99999875]], requires_grad=True)
+    >>> bn.running_mean, int(bn.num_batches_tracked)
+    (array([0.2, 0.4]), 1)
+    """
+
+    _dims = (2, 3)
+    _layout = "(N, C) or (N, C, L)"
+
+
+class BatchNorm2d(_BatchNorm):
+    """Batch normalisation of ``(N, C, H, W)`` images, per channel C (see ``BatchNorm1d``).
+
+    >>> bn = ad.nn.BatchNorm2d(3)
+    >>> bn(ad.tensor(np.ones((2, 3, 4, 4)))).shape
+    (2, 3, 4, 4)
+    """
+
+    _dims = (4,)
+    _layout = "(N, C, H, W)"

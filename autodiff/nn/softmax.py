@@ -1,0 +1,180 @@
+"""The softmax family: ``softmax`` and ``log_softmax`` ops, ``logsumexp``, ``one_hot``.
+
+Each op is a forward kernel with its vector-Jacobian product written next to it:
+
+* ``softmax``:      grad_x = s * (g - sum(g * s))        (s = the output)
+* ``log_softmax``:  grad_x = g - exp(ans) * sum(g)
+
+A plain ``backward()`` runs these rules through the NumPy kernels
+(``autodiff.kernels``); ``backward(create_graph=True)`` runs the same rules with
+differentiable ops, so second derivatives work.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import kernels
+from ..ops import elementwise as ew
+from ..ops import reduce as rd
+from ..ops.namespace import xp_function
+from ..ops.registry import defop
+from ..tensor import Tensor
+
+
+def _check_float(x, where):
+    dtype = x.dtype if isinstance(x, Tensor) else np.asarray(x).dtype
+    if dtype.kind != "f":
+        raise TypeError(f"{where}: expected floating-point values, got dtype {dtype}; "
+                        "convert first, e.g. x.astype(np.float64)")
+
+
+# ----- softmax ------------------------------------------------------------------
+# Kernels are looked up at call time (``kernels.softmax``), so a faster kernel
+# installed under the same name is picked up without touching these ops.
+
+def _softmax_forward(x, axis=-1):
+    return kernels.softmax(x, axis)
+
+
+def _softmax_backward_numpy(g, s, axis=-1):
+    return kernels.softmax_backward(g, s, axis)
+
+
+def _softmax_backward_tensor(g, s, axis=-1):
+    return s * (g - rd.sum(g * s, axis=axis, keepdims=True))
+
+
+xp_function("softmax_backward", _softmax_backward_numpy, _softmax_backward_tensor)
+
+_softmax = defop(
+    "softmax", _softmax_forward,
+    hint="axis must be an int in [-ndim, ndim)",
+    x=("ans * (g - sum(g * ans, axis))",
+       lambda xp, g, ans, x, axis=-1: xp.softmax_backward(g, ans, axis)),
+    axis=None)
+
+
+def _dim(axis, dim, where):
+    """PyTorch's ``dim=`` for ``axis=`` (the default -1 is the same in both)."""
+    if dim is None:
+        return axis
+    if axis != -1:
+        raise TypeError(f"{where}: got both axis={axis!r} and dim={dim!r}; pass one")
+    return dim
+
+
+def softmax(x, axis: int = -1, *, dim: int | None = None) -> Tensor:
+    """exp(x) / sum(exp(x)) along ``axis``, stable for any finite logits.
+
+    >>> F.softmax(ad.tensor([[0.0, 0.0], [0.0, 1e4]]))
+    tensor([[0.5, 0.5],
+            [0. , 1. ]])
+    """
+    _check_float(x, "softmax")
+    return _softmax(x, axis=_dim(axis, dim, "softmax"))
+
+
+# ----- log_softmax --------------------------------------------------------------
+
+def _log_softmax_forward(x, axis=-1):
+    return kernels.log_softmax(x, axis)
+
+
+def _log_softmax_backward_numpy(g, ans, axis=-1):
+    return kernels.log_softmax_backward(g, ans, axis)
+
+
+def _log_softmax_backward_tensor(g, ans, axis=-1):
+    return g - ew.exp(ans) * rd.sum(g, axis=axis, keepdims=True)
+
+
+xp_function("log_softmax_backward", _log_softmax_backward_numpy, _log_softmax_backward_tensor)
+
+_log_softmax = defop(
+    "log_softmax", _log_softmax_forward,
+    hint="axis must be an int in [-ndim, ndim)",
+    x=("g - exp(ans) * sum(g, axis)",
+       lambda xp, g, ans, x, axis=-1: xp.log_softmax_backward(g, ans, axis)),
+    axis=None)
+
+
+def log_softmax(x, axis: int = -1, *, dim: int | None = None) -> Tensor:
+    """log(softmax(x)) computed as ``x - max - log(sum(exp(x - max)))``: finite for logits ±1e4.
+
+    >>> F.log_softmax(ad.tensor([0.0, 1e4]))
+    tensor([-10000.,      0.])
+    """
+    _check_float(x, "log_softmax")
+    return _log_softmax(x, axis=_dim(axis, dim, "log_softmax"))
+
+
+
+def _axis_alias(where, axis, dim):
+    if dim is not None:
+        if axis is not None and axis != dim:
+            raise TypeError(f"{where}: got both axis={axis!r} and dim={dim!r}; pass one")
+        return dim
+    return axis
+
+
+def logsumexp(x, dim=None, keepdim: bool = False, *, axis=None, keepdims=None) -> Tensor:
+    """``log(sum(exp(x)))`` over ``dim`` (PyTorch's name; ``axis`` works too), stable.
+
+    The largest value is subtracted before ``exp``, so logits like 1e4 do not
+    overflow; a slice that is all ``-inf`` gives ``-inf`` (not NaN), as in PyTorch, and
+    gradient 0 there (PyTorch's is NaN).
+    ``dim=None`` reduces over every axis.  The gradient is ``softmax(x)`` along ``dim``.
+
+    >>> F.logsumexp(ad.tensor([[0.0, 1e4], [0.0, 0.0]]), dim=1)
+    tensor([1.00000000e+04, 6.93147181e-01])
+    """
+    _check_float(x, "logsumexp")
+    dim = _axis_alias("logsumexp", axis, dim)
+    keep = keepdim if keepdims is None else keepdims
+    x = x if isinstance(x, Tensor) else Tensor(x)
+    if x.ndim == 0:
+        return x
+    peak = np.max(x.data, axis=dim, keepdims=True)
+    shift = np.where(np.isfinite(peak), peak, 0).astype(x.dtype)
+    total = rd.sum(ew.exp(x - shift), axis=dim, keepdims=True)
+    # An all -inf slice sums to 0: its log is -inf, and the double where keeps the
+    # gradient there 0 instead of 0/0 = NaN.
+    positive = total.data > 0
+    log_total = ew.where(positive, ew.log(ew.where(positive, total, 1.0)), -np.inf)
+    out = log_total + shift
+    if keep:
+        return out
+    squeezed = tuple(range(x.ndim)) if dim is None else dim
+    return rd.sum(out, axis=squeezed) if out.ndim else out
+
+
+def one_hot(indices, num_classes: int = -1) -> Tensor:
+    """Integer class indices to one-hot rows: int64, shape ``indices.shape + (num_classes,)``.
+
+    As in PyTorch the result holds int64 0/1 (not floats: convert with
+    ``.astype(np.float64)`` to use it as a target or mask) and does not require grad.
+    ``num_classes=-1`` means ``max(indices) + 1``.
+
+    >>> F.one_hot(np.array([0, 2]), 3)
+    tensor([[1, 0, 0],
+            [0, 0, 1]])
+    """
+    raw = np.asarray(indices.data if isinstance(indices, Tensor) else indices)
+    if raw.dtype.kind not in "iu":
+        raise TypeError(f"one_hot: indices must be integers, got dtype {raw.dtype}; "
+                        "convert with .astype(np.int64)")
+    if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)):
+        raise TypeError(f"one_hot: num_classes must be an int, got {num_classes!r}")
+    if num_classes == -1:
+        if raw.size == 0:
+            raise ValueError("one_hot: cannot infer num_classes from empty indices; pass it")
+        num_classes = int(raw.max()) + 1
+    if num_classes < 1:
+        raise ValueError(f"one_hot: num_classes must be positive or -1, got {num_classes}")
+    if raw.size and (raw.min() < 0 or raw.max() >= num_classes):
+        bad = raw.min() if raw.min() < 0 else raw.max()
+        raise IndexError(f"one_hot: index {int(bad)} is out of range for num_classes="
+                         f"{num_classes}; indices must be in [0, {num_classes})")
+    out = (raw[..., None] == np.arange(num_classes)).astype(np.int64)
+    return Tensor(out)
