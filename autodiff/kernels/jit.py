@@ -562,3 +562,8 @@ def scatter_add(out, axis, idx, values):
     post = int(np.prod(out.shape[axis + 1:], dtype=np.int64))
     _scatter_rows(out.reshape(pre, n, post), fixed, values.reshape(pre, idx.size, post))
     return out
+
+
+# ----- convolution and pooling (kernels in their own file, see jit_conv) --------------
+from .jit_conv import col2im, max_pool2d, max_pool2d_backward  # noqa: E402,F401
+from .jit_rnn import lstm_cell_backward, lstm_cell_forward  # noqa: E402,F401

@@ -8,9 +8,11 @@
 
 from . import functional
 from .module import Module, ModuleList, Parameter, ParameterList, manual_seed
+from .conv import AvgPool2d, Conv1d, Conv2d, MaxPool2d
+from .recurrent import GRU, LSTM
 from .modules import (Bump, Embedding, LeakyReLU, Linear, MLP, ReLU, Sequential, Sigmoid,
                       Tanh)
 
 __all__ = ["functional", "Module", "ModuleList", "Parameter", "ParameterList", "manual_seed",
            "Bump", "Embedding", "LeakyReLU", "Linear", "MLP", "ReLU", "Sequential", "Sigmoid",
-           "Tanh"]
+           "Tanh", "Conv1d", "Conv2d", "MaxPool2d", "AvgPool2d", "LSTM", "GRU"]

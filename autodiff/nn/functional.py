@@ -36,7 +36,8 @@ leaky_relu = ew.leaky_relu
 
 __all__ = ["softmax", "log_softmax", "cross_entropy", "nll_loss", "mse_loss",
            "binary_cross_entropy", "binary_cross_entropy_with_logits", "sigmoid_range",
-           "l2_normalize", "relu", "sigmoid", "tanh", "leaky_relu"]
+           "l2_normalize", "relu", "sigmoid", "tanh", "leaky_relu",
+           "pad", "unfold", "fold", "conv1d", "conv2d", "max_pool2d", "avg_pool2d"]
 
 
 # ----- softmax ------------------------------------------------------------------
@@ -330,3 +331,7 @@ def l2_normalize(x, axis: int = -1, eps: float = 1e-12) -> Tensor:
     norm = ew.where(big, ew.sqrt(ew.where(big, squared, 1.0)), eps)
     return x / norm
 
+
+# Convolution, pooling and padding live in their own module.
+from .functional_conv import (avg_pool2d, conv1d, conv2d, fold, max_pool2d, pad,  # noqa: E402
+                              unfold)
