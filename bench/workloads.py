@@ -392,10 +392,8 @@ def lstm_step():
     torch = torch_or_none()
     if torch is not None:
         net = torch.nn.LSTM(LSTM_IN, LSTM_HIDDEN, num_layers=LSTM_LAYERS)
-        state = model.to_torch_state_dict() if hasattr(model, "to_torch_state_dict") else \
-            model._torch_export(model.state_dict())
-        net.load_state_dict({k: torch.from_numpy(np.ascontiguousarray(v))
-                             for k, v in state.items()})
+        net.load_state_dict({k: torch.from_numpy(v)
+                             for k, v in model.to_torch_state_dict().items()})
         tx, tg = torch.from_numpy(xv), torch.from_numpy(gv)
 
         def torch_lstm():

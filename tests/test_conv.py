@@ -52,6 +52,15 @@ def test_conv2d_float32_stays_float32_and_matches():
     np.testing.assert_allclose(got.data, want, rtol=1e-5, atol=1e-5)
 
 
+def test_mixed_dtypes_promote_forward_and_keep_each_gradients_dtype():
+    x = ad.tensor(rand(1, 2, 5, 5).astype(np.float32), requires_grad=True)
+    w = ad.tensor(rand(3, 2, 3, 3), requires_grad=True)
+    y = F.conv2d(x, w)
+    assert y.dtype == np.float64                    # NumPy's promotion
+    y.backward(np.ones(y.shape))
+    assert x.grad.dtype == np.float32 and w.grad.dtype == np.float64
+
+
 def test_conv1d_matches_direct_loops():
     x, w, b = rand(2, 4, 9), rand(6, 2, 3), rand(6)
     got = F.conv1d(ad.tensor(x), ad.tensor(w), ad.tensor(b), stride=2, padding=2, dilation=2,
@@ -265,14 +274,18 @@ def test_pool_layers():
                                   F.avg_pool2d(x, 2, stride=1).data)
 
 
-def test_conv_layers_keep_pytorchs_layout_in_the_torch_hooks():
-    conv = ad.nn.Conv2d(2, 3, 3, rng=0)
-    local = conv.state_dict()
-    exported = conv._torch_export(dict(local))
-    assert exported.keys() == local.keys()
-    assert exported["weight"].shape == (3, 2, 3, 3)
-    back = conv._torch_import(exported)
-    np.testing.assert_array_equal(back["weight"], local["weight"])
+def test_conv_layers_keep_pytorchs_layout_in_the_torch_state_dict():
+    net = ad.nn.Sequential(ad.nn.Conv2d(2, 3, 3, rng=0), ad.nn.ReLU(),
+                           ad.nn.Conv1d(3, 1, 2, bias=False, rng=1))
+    sd = net.to_torch_state_dict()
+    assert {k: v.shape for k, v in sd.items()} == {"0.weight": (3, 2, 3, 3), "0.bias": (3,),
+                                                   "2.weight": (1, 3, 2)}
+    np.testing.assert_array_equal(sd["0.weight"], net[0].weight.data)
+    other = ad.nn.Sequential(ad.nn.Conv2d(2, 3, 3, rng=5), ad.nn.ReLU(),
+                             ad.nn.Conv1d(3, 1, 2, bias=False, rng=6))
+    other.load_torch_state_dict(sd)
+    for a, b in zip(net.parameters(), other.parameters()):
+        np.testing.assert_array_equal(a.data, b.data)
 
 
 # ----- errors -------------------------------------------------------------------------------

@@ -145,6 +145,12 @@ def test_state_hooks_give_pytorch_layouts_and_invert():
     back = lstm._torch_import(torch_sd)
     for name in sd:
         np.testing.assert_array_equal(back[name], sd[name])
+    np.testing.assert_array_equal(lstm.to_torch_state_dict()["weight_ih_l1"],
+                                  sd["weight_ih_l1"].T)
+    other = ad.nn.LSTM(5, 3, num_layers=2, rng=1)
+    other.load_torch_state_dict(lstm.to_torch_state_dict())
+    x = ad.tensor(np.random.default_rng(0).standard_normal((4, 2, 5)))
+    np.testing.assert_array_equal(other(x)[0].data, lstm(x)[0].data)
     gru = ad.nn.GRU(4, 2, bias=False, rng=0)
     assert {k: v.shape for k, v in gru._torch_export(gru.state_dict()).items()} == {
         "weight_ih_l0": (6, 4), "weight_hh_l0": (6, 2)}

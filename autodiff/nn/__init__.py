@@ -7,12 +7,14 @@
 """
 
 from . import functional
-from .module import Module, ModuleList, Parameter, ParameterList, manual_seed
+from .module import Module, Parameter, manual_seed
+from .container import ModuleDict, ModuleList, ParameterList
+from .modules import (Bump, Embedding, Flatten, Identity, LeakyReLU, Linear, MLP, ReLU,
+                      Sequential, Sigmoid, Tanh)
 from .conv import AvgPool2d, Conv1d, Conv2d, MaxPool2d
 from .recurrent import GRU, LSTM
-from .modules import (Bump, Embedding, LeakyReLU, Linear, MLP, ReLU, Sequential, Sigmoid,
-                      Tanh)
 
-__all__ = ["functional", "Module", "ModuleList", "Parameter", "ParameterList", "manual_seed",
-           "Bump", "Embedding", "LeakyReLU", "Linear", "MLP", "ReLU", "Sequential", "Sigmoid",
-           "Tanh", "Conv1d", "Conv2d", "MaxPool2d", "AvgPool2d", "LSTM", "GRU"]
+__all__ = ["functional", "Module", "ModuleDict", "ModuleList", "Parameter", "ParameterList",
+           "manual_seed", "Bump", "Embedding", "Flatten", "Identity", "LeakyReLU", "Linear",
+           "MLP", "ReLU", "Sequential", "Sigmoid", "Tanh", "Conv1d", "Conv2d", "MaxPool2d",
+           "AvgPool2d", "LSTM", "GRU"]

@@ -13,6 +13,7 @@ from typing import Iterator
 import numpy as np
 
 from ..tensor import Tensor
+from . import torch_io as _torch_io
 
 _rng = np.random.default_rng(0)
 
@@ -94,6 +95,23 @@ class Module:
     """Base class of layers and models: subclass it, assign parameters and
     sub-modules in ``__init__``, and write ``forward``.
 
+    Besides parameters, a module can own *buffers* (``register_buffer``): arrays that
+    are part of its state but not trained, such as BatchNorm's running statistics.
+    ``train()`` / ``eval()`` set ``.training`` on the module and everything below it
+    (Dropout and BatchNorm behave differently in the two modes).
+
+    Moving to PyTorch: ``to_torch_state_dict()`` / ``load_torch_state_dict(d)`` use
+    PyTorch's key names and layouts.  A layer whose layout differs from PyTorch's
+    overrides two hooks that convert only its *own* parameters and buffers (local
+    names, no prefix); the walk over the tree adds the prefixes:
+
+    * ``_torch_export(self, local: dict[str, ndarray]) -> dict[str, ndarray]``: from
+      this library's layout to PyTorch's (``Linear`` transposes ``weight``);
+    * ``_torch_import(self, torch_local: dict[str, ndarray]) -> dict[str, ndarray]``:
+      the inverse.
+
+    Both are the identity by default.
+
     >>> class Affine(ad.nn.Module):
     ...     def __init__(self):
     ...         super().__init__()
@@ -111,6 +129,9 @@ class Module:
     def __init__(self):
         object.__setattr__(self, "_parameters", {})
         object.__setattr__(self, "_modules", {})
+        object.__setattr__(self, "_buffers", {})
+        object.__setattr__(self, "_non_persistent", set())
+        object.__setattr__(self, "training", True)
 
     # ----- registration ---------------------------------------------------------
     def __setattr__(self, name, value):
@@ -118,6 +139,11 @@ class Module:
             raise AttributeError(
                 f"{type(self).__name__}: call super().__init__() at the start of __init__, "
                 f"before assigning attributes such as {name!r}")
+        buffers = self.__dict__.get("_buffers")
+        if buffers is not None and name in buffers and not isinstance(value, (Parameter, Module)):
+            buffers[name] = _buffer_array(value, name, type(self).__name__)
+            object.__setattr__(self, name, buffers[name])
+            return
         if isinstance(value, (list, tuple)) and value:
             if all(isinstance(v, Module) for v in value):
                 value = ModuleList(value)
@@ -125,6 +151,9 @@ class Module:
                 value = ParameterList(value)
         self._parameters.pop(name, None)
         self._modules.pop(name, None)
+        if buffers is not None:
+            buffers.pop(name, None)
+            self._non_persistent.discard(name)
         if isinstance(value, Parameter):
             self._parameters[name] = value
             if value._auto_name and value.name is None:
@@ -143,6 +172,8 @@ class Module:
     def __delattr__(self, name):
         self._parameters.pop(name, None)
         self._modules.pop(name, None)
+        self._buffers.pop(name, None)
+        self._non_persistent.discard(name)
         object.__delattr__(self, name)
 
     def register_parameter(self, name: str, param: Parameter) -> None:
@@ -158,18 +189,54 @@ class Module:
             raise TypeError(f"add_module: {name!r} must be a Module, not {type(module).__name__}")
         setattr(self, name, module)
 
+    def register_buffer(self, name: str, array, persistent: bool = True) -> None:
+        """Own an array that is state but not trained (e.g. BatchNorm's running mean).
+
+        The array is stored as given (an ndarray, or ``None`` for "not set"), is
+        reachable as ``self.<name>``, is listed by ``named_buffers()`` and, when
+        ``persistent``, saved by ``state_dict()`` and restored by
+        ``load_state_dict()``.  Assigning an array to ``self.<name>`` later replaces it.
+
+        >>> m = ad.nn.Module()
+        >>> m.register_buffer("count", np.zeros(()))
+        >>> m.state_dict()
+        {'count': array(0.)}
+        """
+        where = f"{type(self).__name__}.register_buffer"
+        if not isinstance(name, str) or not name or "." in name:
+            raise KeyError(f"{where}: the name must be a non-empty string without '.', "
+                           f"got {name!r}")
+        if hasattr(self, name) and name not in self._buffers:
+            raise KeyError(f"{where}: attribute {name!r} already exists; pick another name")
+        self._buffers[name] = _buffer_array(array, name, type(self).__name__)
+        if persistent:
+            self._non_persistent.discard(name)
+        else:
+            self._non_persistent.add(name)
+        object.__setattr__(self, name, self._buffers[name])
+
     # ----- traversal (iterative, depth first, in assignment order) -------------
-    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, "Module"]]:
-        """Yield ``(dotted name, module)`` for this module (name ``""``) and all below it."""
+    def named_modules(self, prefix: str = "", remove_duplicate: bool = True
+                      ) -> Iterator[tuple[str, "Module"]]:
+        """Yield ``(dotted name, module)`` for this module (name ``""``) and all below it.
+
+        A module reachable by two paths is yielded once, unless
+        ``remove_duplicate=False`` (as in PyTorch).
+        """
         seen = set()
-        stack = [(prefix, self)]
+        stack = [(prefix, self, ())]
         while stack:
-            name, module = stack.pop()
-            if id(module) in seen:
-                continue
-            seen.add(id(module))
+            name, module, ancestors = stack.pop()
+            if remove_duplicate:
+                if id(module) in seen:
+                    continue
+                seen.add(id(module))
+            elif id(module) in ancestors:
+                raise ValueError(f"{type(self).__name__}: module {name!r} contains itself")
             yield name, module
-            children = [(f"{name}.{k}" if name else k, m) for k, m in module._modules.items()]
+            inner = ancestors + (id(module),)
+            children = [(f"{name}.{k}" if name else k, m, inner)
+                        for k, m in module._modules.items()]
             stack.extend(reversed(children))
 
     def modules(self) -> Iterator["Module"]:
@@ -177,9 +244,13 @@ class Module:
         for _, module in self.named_modules():
             yield module
 
+    def named_children(self) -> Iterator[tuple[str, "Module"]]:
+        """``(name, module)`` for the direct sub-modules."""
+        return iter(list(self._modules.items()))
+
     def children(self) -> Iterator["Module"]:
         """The direct sub-modules."""
-        return iter(self._modules.values())
+        return iter(list(self._modules.values()))
 
     def named_parameters(self) -> Iterator[tuple[str, Parameter]]:
         """Yield ``(dotted name, parameter)``, e.g. ``("layers.0.weight", W)``.
@@ -202,6 +273,24 @@ class Module:
         for _, param in self.named_parameters():
             yield param
 
+    def named_buffers(self) -> Iterator[tuple[str, np.ndarray]]:
+        """Yield ``(dotted name, array)`` for every buffer that is set (not ``None``).
+
+        >>> net = ad.nn.Sequential(ad.nn.Module())
+        >>> net[0].register_buffer("count", np.zeros(()))
+        >>> [name for name, _ in net.named_buffers()]
+        ['0.count']
+        """
+        for prefix, module in self.named_modules():
+            for name, array in module._buffers.items():
+                if array is not None:
+                    yield (f"{prefix}.{name}" if prefix else name), array
+
+    def buffers(self) -> Iterator[np.ndarray]:
+        """Every buffer array of this module and its sub-modules."""
+        for _, array in self.named_buffers():
+            yield array
+
     def zero_grad(self) -> None:
         """Set ``.grad = None`` on every parameter."""
         for param in self.parameters():
@@ -211,52 +300,111 @@ class Module:
         """Total number of trainable numbers."""
         return int(sum(p.size for p in self.parameters()))
 
+    # ----- modes ------------------------------------------------------------------
+    def train(self, mode: bool = True) -> "Module":
+        """Set training mode (``mode=True``) or evaluation mode on this module and all below.
+
+        Returns the module, so ``model = Net().eval()`` works.
+
+        >>> net = ad.nn.Sequential(ad.nn.Linear(2, 2), ad.nn.ReLU())
+        >>> net.eval()[1].training, net.train()[1].training
+        (False, True)
+        """
+        if not isinstance(mode, bool):
+            raise TypeError(f"{type(self).__name__}.train: mode must be True or False, "
+                            f"got {mode!r}")
+        for _, module in self.named_modules():
+            object.__setattr__(module, "training", mode)
+        return self
+
+    def eval(self) -> "Module":
+        """Evaluation mode (``train(False)``): Dropout is off, BatchNorm uses running stats."""
+        return self.train(False)
+
     # ----- saving and loading ---------------------------------------------------
+    def _state_entries(self):
+        """``(dotted name, owner module, local name, is_parameter)`` in PyTorch's order."""
+        seen = set()
+        for prefix, module in self.named_modules():
+            for name, param in module._parameters.items():
+                if param is None or id(param) in seen:
+                    continue
+                seen.add(id(param))
+                yield (f"{prefix}.{name}" if prefix else name), module, name, True
+            for name, array in module._buffers.items():
+                if array is not None and name not in module._non_persistent:
+                    yield (f"{prefix}.{name}" if prefix else name), module, name, False
+
     def state_dict(self) -> dict[str, np.ndarray]:
-        """``{dotted name: copy of the parameter's array}``, ready for ``np.savez(path, **sd)``.
+        """``{dotted name: copy of the array}`` for every parameter and persistent buffer.
+
+        Ready for ``np.savez(path, **sd)``.
 
         >>> sd = ad.nn.Linear(2, 3).state_dict()
         >>> sorted(sd), sd["weight"].shape
         (['bias', 'weight'], (2, 3))
         """
-        return {name: param.data.copy() for name, param in self.named_parameters()}
+        return {full: (module._parameters[name].data if is_param
+                       else module._buffers[name]).copy()
+                for full, module, name, is_param in self._state_entries()}
 
     def load_state_dict(self, state) -> None:
-        """Copy arrays from ``state`` (a dict or an ``np.load`` result) into the parameters.
+        """Copy arrays from ``state`` (a dict or an ``np.load`` result) into the
+        parameters and buffers.
 
         The keys must be exactly those of ``state_dict()`` and every array must have
         the parameter's shape; otherwise a ``KeyError`` / ``ValueError`` says what is
-        wrong and nothing is changed.  Values are converted to each parameter's dtype.
+        wrong and nothing is changed.  Values are converted to each target's dtype.
 
         >>> m = ad.nn.Linear(2, 3); m.load_state_dict(ad.nn.Linear(2, 3, rng=1).state_dict())
         """
         where = f"{type(self).__name__}.load_state_dict"
-        params = dict(self.named_parameters())
-        keys = set(state.keys())
-        missing = [k for k in params if k not in keys]
-        unexpected = sorted(k for k in keys if k not in params)
-        if missing or unexpected:
-            parts = []
-            if missing:
-                parts.append(f"missing keys {missing}")
-            if unexpected:
-                parts.append(f"unexpected keys {unexpected}")
-            raise KeyError(
-                f"{where}: {' and '.join(parts)}; this model expects exactly "
-                f"{list(params)}. Was the state saved from a different architecture?")
+        entries = {full: (module, name, is_param)
+                   for full, module, name, is_param in self._state_entries()}
+        _check_keys(where, list(entries), state.keys(),
+                    "Was the state saved from a different architecture?")
         arrays = {}
-        for name, param in params.items():
-            value = np.asarray(state[name])
-            if value.shape != param.shape:
-                raise ValueError(
-                    f"{where}: {name!r} has shape {value.shape} in the state but the "
-                    f"parameter has shape {param.shape}; the model was built with different "
-                    "sizes than the one that was saved")
-            if value.dtype.kind not in "fiu":
-                raise TypeError(f"{where}: {name!r} has dtype {value.dtype}; expected numbers")
-            arrays[name] = value
-        for name, param in params.items():
-            param.data = np.array(arrays[name], dtype=param.dtype)
+        for full, (module, name, is_param) in entries.items():
+            current = module._parameters[name].data if is_param else module._buffers[name]
+            what = "the parameter has" if is_param else "the buffer has"
+            arrays[full] = _checked_value(where, full, state[full], current.shape, what)
+        for full, (module, name, is_param) in entries.items():
+            _assign(module, name, is_param, arrays[full])
+
+    def _torch_export(self, local: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """This module's own arrays (local names) in PyTorch's layout; identity here."""
+        return local
+
+    def _torch_import(self, torch_local: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """PyTorch's arrays for this module (local names) in this library's layout."""
+        return torch_local
+
+    def to_torch_state_dict(self) -> dict[str, np.ndarray]:
+        """The state under PyTorch's key names and layouts, as NumPy arrays.
+
+        ``{k: torch.from_numpy(v) for k, v in sd.items()}`` loads into the equivalent
+        PyTorch model (``Linear``'s weight is transposed to PyTorch's ``(out, in)``).
+        A parameter shared by two modules appears under both names, as in PyTorch.
+
+        >>> sd = ad.nn.Sequential(ad.nn.Linear(2, 3)).to_torch_state_dict()
+        >>> {k: v.shape for k, v in sd.items()}
+        {'0.weight': (3, 2), '0.bias': (3,)}
+        """
+        return _torch_io.export_state(self)
+
+    def load_torch_state_dict(self, state) -> None:
+        """Load a PyTorch ``state_dict`` (arrays or tensors with ``.numpy()``).
+
+        The keys must be exactly those of ``to_torch_state_dict()`` and the shapes
+        PyTorch's; otherwise a ``KeyError`` / ``ValueError`` names the keys or the
+        shapes and nothing is changed.
+
+        >>> a, b = ad.nn.Linear(2, 3, rng=0), ad.nn.Linear(2, 3, rng=1)
+        >>> b.load_torch_state_dict(a.to_torch_state_dict())
+        >>> bool((a.weight.data == b.weight.data).all())
+        True
+        """
+        _torch_io.import_state(self, state)
 
     # ----- calling --------------------------------------------------------------
     def forward(self, *args, **kwargs):
@@ -281,66 +429,55 @@ class Module:
         return head + "\n" + "\n".join(lines) + "\n)"
 
 
-class ModuleList(Module):
-    """A list of modules whose parameters are registered under ``"0"``, ``"1"``, ...
-
-    Assigning a plain list of modules to a module attribute makes one automatically.
-
-    >>> layers = ad.nn.ModuleList([ad.nn.Linear(2, 2), ad.nn.Linear(2, 1)])
-    >>> [n for n, _ in layers.named_parameters()]
-    ['0.weight', '0.bias', '1.weight', '1.bias']
-    """
-
-    def __init__(self, modules=()):
-        super().__init__()
-        for module in modules:
-            self.append(module)
-
-    def append(self, module: Module) -> None:
-        if not isinstance(module, Module):
-            raise TypeError(f"ModuleList: items must be Modules, not {type(module).__name__}")
-        self._modules[str(len(self._modules))] = module
-        self._name_parameters()
-
-    def __getitem__(self, index):
-        items = list(self._modules.values())
-        if isinstance(index, slice):
-            return ModuleList(items[index])
-        return items[index]
-
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(list(self._modules.values()))
+def _buffer_array(value, name, owner):
+    if value is None:
+        return None
+    if isinstance(value, Tensor):
+        value = value.data
+    if not isinstance(value, (np.ndarray, np.generic)):
+        raise TypeError(f"{owner}: buffer {name!r} must be an ndarray or None, "
+                        f"not {type(value).__name__}")
+    return np.asarray(value)
 
 
-class ParameterList(Module):
-    """A list of parameters registered under ``"0"``, ``"1"``, ...
+def _check_keys(where, expected, given, advice):
+    expected_set = set(expected)
+    given = set(given)
+    missing = [k for k in expected if k not in given]
+    unexpected = sorted(k for k in given if k not in expected_set)
+    if missing or unexpected:
+        parts = []
+        if missing:
+            parts.append(f"missing keys {missing}")
+        if unexpected:
+            parts.append(f"unexpected keys {unexpected}")
+        raise KeyError(f"{where}: {' and '.join(parts)}; this model expects exactly "
+                       f"{list(expected)}. {advice}")
 
-    >>> ps = ad.nn.ParameterList([ad.nn.Parameter([1.0]), ad.nn.Parameter([2.0])])
-    >>> [n for n, _ in ps.named_parameters()]
-    ['0', '1']
-    """
 
-    def __init__(self, params=()):
-        super().__init__()
-        for param in params:
-            self.append(param)
+def _checked_value(where, key, value, shape, what="the parameter has"):
+    if hasattr(value, "detach") and hasattr(value, "numpy"):   # a torch.Tensor
+        value = value.detach().cpu().numpy()
+    value = np.asarray(value)
+    if value.shape != tuple(shape):
+        raise ValueError(
+            f"{where}: {key!r} has shape {value.shape} in the state but {what} shape "
+            f"{tuple(shape)}; the model was built with different sizes than the one "
+            "that was saved")
+    if value.dtype.kind not in "fiub":
+        raise TypeError(f"{where}: {key!r} has dtype {value.dtype}; expected numbers")
+    return value
 
-    def append(self, param: Parameter) -> None:
-        if not isinstance(param, Parameter):
-            raise TypeError(f"ParameterList: items must be Parameters, not {type(param).__name__}")
-        self._parameters[str(len(self._parameters))] = param
 
-    def __getitem__(self, index):
-        return list(self._parameters.values())[index]
+def _assign(module, name, is_param, value):
+    if is_param:
+        param = module._parameters[name]
+        param.data = np.array(value, dtype=param.dtype)
+    else:
+        old = module._buffers[name]
+        module._buffers[name] = np.array(value, dtype=old.dtype)
+        object.__setattr__(module, name, module._buffers[name])
 
-    def __len__(self):
-        return len(self._parameters)
 
-    def __iter__(self):
-        return iter(list(self._parameters.values()))
-
-    def extra_repr(self):
-        return ", ".join(f"{tuple(p.shape)}" for p in self)
+# The containers subclass Module; imported last so that Module is defined first.
+from .container import ModuleList, ParameterList  # noqa: E402

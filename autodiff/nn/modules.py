@@ -8,9 +8,11 @@ import numpy as np
 
 from ..ops import elementwise as ew
 from ..ops.indexing import take
+from ..ops.shape import reshape
 from ..tensor import Tensor
 from . import functional as F
-from .module import Module, ModuleList, Parameter, _generator
+from .container import ModuleList
+from .module import Module, Parameter, _generator
 
 
 def _float_dtype(dtype, where):
@@ -64,6 +66,13 @@ class Linear(Module):
                 f"({self.n_in}, {self.n_out})")
         out = (x if isinstance(x, Tensor) else Tensor(x)) @ self.weight
         return out if self.bias is None else out + self.bias
+
+    def _torch_export(self, local):
+        local["weight"] = local["weight"].T          # PyTorch stores (out, in)
+        return local
+
+    def _torch_import(self, torch_local):
+        return {**torch_local, "weight": torch_local["weight"].T}
 
     def extra_repr(self):
         bias = "" if self.bias is not None else ", bias=False"
@@ -198,6 +207,57 @@ class Sequential(Module):
 
     def __iter__(self):
         return iter(list(self._modules.values()))
+
+
+class Identity(Module):
+    """Returns its input unchanged (a placeholder layer); any constructor arguments are ignored.
+
+    >>> ad.nn.Identity(54, unused="x")(ad.tensor([1.0, 2.0]))
+    tensor([1., 2.])
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__()
+
+    def forward(self, x):
+        return x
+
+
+class Flatten(Module):
+    """Merge axes ``start_dim`` .. ``end_dim`` (inclusive) into one, as ``torch.nn.Flatten``.
+
+    The default keeps the batch axis: (N, C, H, W) becomes (N, C*H*W).
+
+    >>> ad.nn.Flatten()(ad.tensor(np.zeros((2, 3, 4, 5)))).shape
+    (2, 60)
+    >>> ad.nn.Flatten(0, 1)(ad.tensor(np.zeros((2, 3, 4)))).shape
+    (6, 4)
+    """
+
+    def __init__(self, start_dim: int = 1, end_dim: int = -1):
+        super().__init__()
+        self.start_dim = int(start_dim)
+        self.end_dim = int(end_dim)
+
+    def forward(self, x):
+        x = x if isinstance(x, Tensor) else Tensor(x)
+        ndim = max(x.ndim, 1)
+        start, end = self.start_dim, self.end_dim
+        if not (-ndim <= start < ndim and -ndim <= end < ndim):
+            raise ValueError(
+                f"Flatten(start_dim={start}, end_dim={end}): dims out of range for an input "
+                f"with {x.ndim} dimensions (shape {x.shape})")
+        start, end = start % ndim, end % ndim
+        if start > end:
+            raise ValueError(
+                f"Flatten(start_dim={self.start_dim}, end_dim={self.end_dim}): start_dim comes "
+                f"after end_dim for an input of shape {x.shape}")
+        shape = x.shape if x.ndim else (1,)
+        merged = int(np.prod(shape[start:end + 1], dtype=np.int64))
+        return reshape(x, shape[:start] + (merged,) + shape[end + 1:])
+
+    def extra_repr(self):
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
 
 
 class ReLU(Module):

@@ -160,8 +160,12 @@ class _SavesInCtx(Op):
 
 def _conv2d_vjp_numpy(g, x, w, needs, ctx, **params):
     (cols,) = ctx.saved or (None,)
-    grad_x = conv2d_input_grad_array(g, w, x.shape, **params) if needs[0] else None
-    grad_w = conv2d_weight_grad_array(x, g, w.shape, cols=cols, **params) if needs[1] else None
+    grad_x = grad_w = None
+    if needs[0]:           # (with mixed dtypes the products promote: cast back)
+        grad_x = conv2d_input_grad_array(g, w, x.shape, **params).astype(x.dtype, copy=False)
+    if needs[1]:
+        grad_w = conv2d_weight_grad_array(x, g, w.shape, cols=cols, **params).astype(
+            w.dtype, copy=False)
     return [grad_x, grad_w]
 
 

@@ -1,0 +1,205 @@
+"""Containers: ``ModuleList``, ``ModuleDict`` and ``ParameterList``, as in PyTorch.
+
+Their entries are registered like attributes, so ``parameters()``, ``state_dict()``
+and ``train()`` / ``eval()`` reach everything inside.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, Iterator
+
+from .module import Module, Parameter
+
+
+def _check_module(module, where):
+    if not isinstance(module, Module):
+        raise TypeError(f"{where}: items must be Modules, not {type(module).__name__}")
+    return module
+
+
+class ModuleList(Module):
+    """A list of modules whose parameters are registered under ``"0"``, ``"1"``, ...
+
+    Supports ``append``, ``extend``, ``insert``, indexing (negative indices and
+    slices), assignment and deletion by index, ``len`` and iteration, as PyTorch's.
+    Assigning a plain list of modules to a module attribute makes one automatically.
+
+    >>> layers = ad.nn.ModuleList([ad.nn.Linear(2, 2), ad.nn.Linear(2, 1)])
+    >>> [n for n, _ in layers.named_parameters()]
+    ['0.weight', '0.bias', '1.weight', '1.bias']
+    >>> layers.insert(0, ad.nn.ReLU()); type(layers[0]).__name__, len(layers)
+    ('ReLU', 3)
+    """
+
+    def __init__(self, modules: Iterable[Module] = ()):
+        super().__init__()
+        self.extend(modules)
+
+    def _set_all(self, items):
+        self._modules.clear()
+        for i, module in enumerate(items):
+            self._modules[str(i)] = module
+        self._name_parameters()
+
+    def _index(self, index):
+        n = len(self._modules)
+        if not isinstance(index, int) or isinstance(index, bool):
+            raise TypeError(f"ModuleList indices must be integers or slices, "
+                            f"not {type(index).__name__}")
+        if not -n <= index < n:
+            raise IndexError(f"ModuleList: index {index} is out of range for {n} modules")
+        return index % n
+
+    def append(self, module: Module) -> "ModuleList":
+        """Add a module at the end."""
+        self._modules[str(len(self._modules))] = _check_module(module, "ModuleList.append")
+        self._name_parameters()
+        return self
+
+    def extend(self, modules: Iterable[Module]) -> "ModuleList":
+        """Add several modules at the end."""
+        if isinstance(modules, Module) and not isinstance(modules, (ModuleList,)):
+            raise TypeError("ModuleList.extend: expected an iterable of Modules, got a single "
+                            f"{type(modules).__name__}; use append")
+        for module in list(modules):
+            self.append(module)
+        return self
+
+    def insert(self, index: int, module: Module) -> None:
+        """Insert a module before position ``index`` (as ``list.insert``)."""
+        items = list(self._modules.values())
+        items.insert(index, _check_module(module, "ModuleList.insert"))
+        self._set_all(items)
+
+    def __getitem__(self, index):
+        items = list(self._modules.values())
+        if isinstance(index, slice):
+            return ModuleList(items[index])
+        return items[self._index(index)]
+
+    def __setitem__(self, index, module):
+        key = str(self._index(index))
+        self._modules[key] = _check_module(module, "ModuleList")
+        self._name_parameters()
+
+    def __delitem__(self, index):
+        items = list(self._modules.values())
+        if isinstance(index, slice):
+            del items[index]
+        else:
+            del items[self._index(index)]
+        self._set_all(items)
+
+    def __iadd__(self, modules):
+        return self.extend(modules)
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(list(self._modules.values()))
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError("ModuleList has no forward: iterate over it in your own "
+                                  "forward, or use Sequential")
+
+
+class ModuleDict(Module):
+    """A dict of modules, registered under their keys (which must be strings).
+
+    Supports ``d[key]``, ``d[key] = module``, ``del d[key]``, ``in``, ``len``,
+    iteration over the keys, ``keys() values() items() update() pop() clear()``.
+
+    >>> heads = ad.nn.ModuleDict({"cls": ad.nn.Linear(4, 3), "reg": ad.nn.Linear(4, 1)})
+    >>> [n for n, _ in heads.named_parameters()]
+    ['cls.weight', 'cls.bias', 'reg.weight', 'reg.bias']
+    """
+
+    def __init__(self, modules=None):
+        super().__init__()
+        if modules is not None:
+            self.update(modules)
+
+    def __getitem__(self, key: str) -> Module:
+        if key not in self._modules:
+            raise KeyError(f"ModuleDict: no module named {key!r}; it has {list(self._modules)}")
+        return self._modules[key]
+
+    def __setitem__(self, key: str, module: Module) -> None:
+        if not isinstance(key, str) or not key or "." in key:
+            raise KeyError(f"ModuleDict: keys must be non-empty strings without '.', "
+                           f"got {key!r}")
+        self.add_module(key, _check_module(module, "ModuleDict"))
+
+    def __delitem__(self, key: str) -> None:
+        self[key]  # noqa: B018  (raises the KeyError that names the keys)
+        delattr(self, key)
+
+    def __contains__(self, key) -> bool:
+        return key in self._modules
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._modules))
+
+    def keys(self):
+        return list(self._modules.keys())
+
+    def values(self):
+        return list(self._modules.values())
+
+    def items(self):
+        return list(self._modules.items())
+
+    def update(self, modules) -> None:
+        """Add modules from a dict (or ModuleDict) or an iterable of ``(key, module)`` pairs."""
+        pairs = modules.items() if hasattr(modules, "items") else modules
+        for key, module in pairs:
+            self[key] = module
+
+    def pop(self, key: str) -> Module:
+        module = self[key]
+        del self[key]
+        return module
+
+    def clear(self) -> None:
+        for key in list(self._modules):
+            del self[key]
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError("ModuleDict has no forward: pick a module by key in your "
+                                  "own forward")
+
+
+class ParameterList(Module):
+    """A list of parameters registered under ``"0"``, ``"1"``, ...
+
+    >>> ps = ad.nn.ParameterList([ad.nn.Parameter([1.0]), ad.nn.Parameter([2.0])])
+    >>> [n for n, _ in ps.named_parameters()]
+    ['0', '1']
+    """
+
+    def __init__(self, params=()):
+        super().__init__()
+        for param in params:
+            self.append(param)
+
+    def append(self, param: Parameter) -> "ParameterList":
+        if not isinstance(param, Parameter):
+            raise TypeError(f"ParameterList: items must be Parameters, not {type(param).__name__}")
+        self._parameters[str(len(self._parameters))] = param
+        return self
+
+    def __getitem__(self, index):
+        return list(self._parameters.values())[index]
+
+    def __len__(self):
+        return len(self._parameters)
+
+    def __iter__(self):
+        return iter(list(self._parameters.values()))
+
+    def extra_repr(self):
+        return ", ".join(f"{tuple(p.shape)}" for p in self)

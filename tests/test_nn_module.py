@@ -1,0 +1,204 @@
+"""Module infrastructure: train/eval, buffers, containers, PyTorch state dicts."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import autodiff as ad
+from autodiff import nn
+
+
+class WithBuffer(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lin = nn.Linear(2, 3, rng=0)
+        self.register_buffer("count", np.zeros((), dtype=np.int64))
+        self.register_buffer("scratch", np.ones(4), persistent=False)
+        self.register_buffer("unset", None)
+
+    def forward(self, x):
+        return self.lin(x)
+
+
+def test_train_and_eval_are_recursive_and_return_the_module():
+    net = nn.Sequential(nn.Linear(2, 2), nn.ModuleList([nn.ReLU(), nn.Tanh()]))
+    assert all(m.training for m in net.modules())
+    assert net.eval() is net
+    assert not any(m.training for m in net.modules())
+    net.train()
+    assert all(m.training for m in net.modules())
+    net.train(False)
+    assert not net[1][0].training
+    with pytest.raises(TypeError, match="mode must be True or False"):
+        net.train("no")
+
+
+def test_buffers_are_listed_saved_and_loaded():
+    m = WithBuffer()
+    assert [n for n, _ in m.named_buffers()] == ["count", "scratch"]
+    assert len(list(m.buffers())) == 2
+    sd = m.state_dict()
+    assert list(sd) == ["count", "lin.weight", "lin.bias"]
+    assert "scratch" not in sd and "unset" not in sd
+    sd["count"] = np.array(7)
+    m.load_state_dict(sd)
+    assert m.count == 7 and m.count.dtype == np.int64
+    assert m._buffers["count"] is m.count
+    m.count = np.array(3)
+    assert m.state_dict()["count"] == 3
+    with pytest.raises(TypeError, match="buffer 'count' must be an ndarray"):
+        m.count = "three"
+    with pytest.raises(KeyError, match="already exists"):
+        m.register_buffer("lin", np.zeros(1))
+    with pytest.raises(KeyError, match="without '.'"):
+        m.register_buffer("a.b", np.zeros(1))
+
+
+def test_state_dict_order_follows_pytorch_params_then_buffers_then_children():
+    class Outer(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.scale = nn.Parameter([1.0])
+            self.register_buffer("steps", np.zeros(()))
+            self.inner = nn.Linear(1, 1)
+    assert list(Outer().state_dict()) == ["scale", "steps", "inner.weight", "inner.bias"]
+
+
+def test_module_list_matches_list_semantics():
+    a, b, c, d = (nn.Linear(1, 1, rng=i) for i in range(4))
+    ml = nn.ModuleList([a, b])
+    assert ml.append(c) is ml
+    ml.extend([d])
+    assert list(ml) == [a, b, c, d] and len(ml) == 4
+    assert ml[-1] is d and ml[1:3][0] is b
+    ml.insert(1, d)
+    assert list(ml) == [a, d, b, c, d]
+    del ml[1]
+    assert list(ml) == [a, b, c, d]
+    assert [n for n, _ in ml.named_parameters()][:4] == ["0.weight", "0.bias", "1.weight",
+                                                          "1.bias"]
+    ml[0] = c
+    assert ml[0] is c
+    ml += [nn.ReLU()]
+    assert len(ml) == 5 and isinstance(ml[4], nn.ReLU)
+    with pytest.raises(IndexError, match="out of range for 5"):
+        ml[5]
+    with pytest.raises(TypeError, match="must be Modules"):
+        ml.append(3)
+
+
+def test_module_dict():
+    md = nn.ModuleDict({"b": nn.Linear(2, 1), "a": nn.Linear(2, 2)})
+    assert list(md) == ["b", "a"] and "a" in md and len(md) == 2
+    assert [n for n, _ in md.named_parameters()] == ["b.weight", "b.bias", "a.weight", "a.bias"]
+    md["c"] = nn.ReLU()
+    assert md.keys() == ["b", "a", "c"]
+    popped = md.pop("b")
+    assert isinstance(popped, nn.Linear) and "b" not in md
+    assert [n for n, _ in md.named_parameters()] == ["a.weight", "a.bias"]
+    with pytest.raises(KeyError, match="no module named 'zz'"):
+        md["zz"]
+    md.clear()
+    assert len(md) == 0 and list(md.parameters()) == []
+
+
+def test_identity_and_flatten():
+    x = ad.tensor(np.arange(24.0).reshape(2, 3, 4), requires_grad=True)
+    assert nn.Identity(3, k=1)(x) is x
+    out = nn.Flatten()(x)
+    np.testing.assert_array_equal(out.data, x.data.reshape(2, 12))
+    assert nn.Flatten(0, -1)(x).shape == (24,)
+    assert nn.Flatten(-2, -1)(x).shape == (2, 12)
+    out.sum().backward()
+    np.testing.assert_array_equal(x.grad, np.ones((2, 3, 4)))
+    with pytest.raises(ValueError, match="out of range"):
+        nn.Flatten(3)(x)
+
+
+def test_children_and_named_modules():
+    net = nn.Sequential(nn.Linear(2, 2), nn.Sequential(nn.ReLU()))
+    assert [type(m).__name__ for m in net.children()] == ["Linear", "Sequential"]
+    assert [n for n, _ in net.named_modules()] == ["", "0", "1", "1.0"]
+    shared = nn.Linear(1, 1)
+    twice = nn.Sequential(shared, shared)
+    assert len(list(twice.named_modules())) == 2
+    assert len(list(twice.named_modules(remove_duplicate=False))) == 3
+
+
+# ----- PyTorch state dicts ---------------------------------------------------------------
+
+def test_torch_state_dict_transposes_linear_and_round_trips():
+    net = nn.Sequential(nn.Linear(3, 4, rng=0), nn.ReLU(), nn.Linear(4, 2, rng=1))
+    sd = net.to_torch_state_dict()
+    assert list(sd) == ["0.weight", "0.bias", "2.weight", "2.bias"]
+    np.testing.assert_array_equal(sd["0.weight"], net[0].weight.data.T)
+    assert sd["0.weight"].flags.c_contiguous
+    sd["0.weight"][:] = 0                        # a copy: the model is untouched
+    assert np.any(net[0].weight.data != 0)
+    # PyTorch's forward is x @ W.T + b: the exported arrays give the same output
+    x = np.random.default_rng(2).standard_normal((5, 3))
+    sd = net.to_torch_state_dict()
+    h = np.maximum(x @ sd["0.weight"].T + sd["0.bias"], 0)
+    np.testing.assert_allclose(h @ sd["2.weight"].T + sd["2.bias"], net(ad.tensor(x)).data)
+    other = nn.Sequential(nn.Linear(3, 4, rng=5), nn.ReLU(), nn.Linear(4, 2, rng=6))
+    other.load_torch_state_dict(sd)
+    for (_, p), (_, q) in zip(net.named_parameters(), other.named_parameters()):
+        np.testing.assert_array_equal(p.data, q.data)
+
+
+def test_torch_state_dict_includes_buffers_and_embedding_maps_directly():
+    m = WithBuffer()
+    m.emb = nn.Embedding(5, 2, rng=0)
+    sd = m.to_torch_state_dict()
+    assert set(sd) == {"count", "lin.weight", "lin.bias", "emb.weight"}
+    np.testing.assert_array_equal(sd["emb.weight"], m.emb.weight.data)
+    sd["count"] = np.array(4)
+    m.load_torch_state_dict(sd)
+    assert m.count == 4
+
+
+def test_torch_state_dict_lists_a_shared_parameter_under_every_name():
+    shared = nn.Linear(2, 2, rng=0)
+    net = nn.Sequential(shared, shared)
+    assert list(net.state_dict()) == ["0.weight", "0.bias"]
+    assert list(net.to_torch_state_dict()) == ["0.weight", "0.bias", "1.weight", "1.bias"]
+
+
+def test_load_torch_state_dict_names_missing_unexpected_and_shapes_and_changes_nothing():
+    net = nn.Sequential(nn.Linear(3, 2, rng=0))
+    before = net[0].weight.data.copy()
+    sd = net.to_torch_state_dict()
+    with pytest.raises(KeyError, match=r"missing keys \['0.bias'\]"):
+        net.load_torch_state_dict({"0.weight": sd["0.weight"]})
+    with pytest.raises(KeyError, match=r"unexpected keys \['1.weight'\]"):
+        net.load_torch_state_dict({**sd, "1.weight": np.zeros(1)})
+    # our own layout (3, 2) is not PyTorch's (2, 3)
+    bad = {"0.weight": np.zeros((3, 2)), "0.bias": np.zeros(2)}
+    with pytest.raises(ValueError, match=r"'0.weight' has shape \(3, 2\).*shape \(2, 3\)"):
+        net.load_torch_state_dict(bad)
+    bad = {"0.weight": np.ones((2, 3)), "0.bias": np.zeros(5)}
+    with pytest.raises(ValueError, match=r"'0.bias' has shape \(5,\)"):
+        net.load_torch_state_dict(bad)
+    np.testing.assert_array_equal(net[0].weight.data, before)
+
+
+def test_torch_hooks_let_a_custom_layer_convert_its_own_arrays():
+    class Reversed(nn.Module):
+        """Stores its vector reversed relative to the 'PyTorch' layout."""
+
+        def __init__(self):
+            super().__init__()
+            self.v = nn.Parameter([1.0, 2.0, 3.0])
+
+        def _torch_export(self, local):
+            return {"vec": local["v"][::-1]}
+
+        def _torch_import(self, torch_local):
+            return {"v": torch_local["vec"][::-1]}
+
+    net = nn.Sequential(Reversed())
+    sd = net.to_torch_state_dict()
+    np.testing.assert_array_equal(sd["0.vec"], [3.0, 2.0, 1.0])
+    net.load_torch_state_dict({"0.vec": np.array([9.0, 8.0, 7.0])})
+    np.testing.assert_array_equal(net[0].v.data, [7.0, 8.0, 9.0])
