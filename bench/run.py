@@ -2,7 +2,8 @@
 
     python -m bench                 # everything (about 2 minutes on 2 cores)
     python -m bench --quick         # fewer repeats, for a smoke test
-    python -m bench --only mlp,ce   # a subset: mlp, per_op, ce, emb, act, ln, gelu, chain, cold
+    python -m bench --only mlp,ce   # a subset: mlp, per_op, ce, emb, act, ln, gelu, chain,
+                                    # cold, jvp, hessian, jac, conv, lstm
     python -m bench --no-write      # print only; leave RESULTS.md alone
 
 Method: each implementation is warmed up, then the implementations of one workload
@@ -233,6 +234,55 @@ def bench_chain(quick):
                 share, busy, checks)]
 
 
+def _max_abs_differences(impls):
+    """(max |autodiff - pytorch|, that divided by max |pytorch|) for each returned array
+    (the output, then gradients); None without PyTorch."""
+    if "pytorch" not in impls:
+        return None
+    ours, theirs = impls["autodiff"](), impls["pytorch"]()
+    diffs = []
+    for a, b in zip(ours, theirs):
+        a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+        worst = float(np.max(np.abs(a - b)))
+        diffs.append((worst, worst / max(float(np.max(np.abs(b))), 1e-300)))
+    return diffs
+
+
+def _difference_check(label, diffs, bound):
+    if diffs is None:
+        return (label, None, f"≤ {bound:g}", None)
+    worst = max(rel for _, rel in diffs)
+    return (label, worst, f"≤ {bound:g}", worst <= bound)
+
+
+def _difference_note(what, diffs):
+    if diffs is None:
+        return ""
+    return f"max abs diff {what} " + ", ".join(f"{d:.1e}" for d, _ in diffs)
+
+
+def bench_conv(quick):
+    impls = W.conv_pool()
+    diffs = _max_abs_differences(impls)
+    figures, share, busy = guarded(lambda: interleaved(impls, 5 if quick else 25))
+    checks = _ratio_checks(figures, [("autodiff / pytorch", "autodiff", "pytorch", "≤", 1.5)])
+    checks.append(_difference_check("max abs diff / max abs pytorch (out, dx, dw)", diffs, 1e-5))
+    return [Row("conv2d 3x3 pad 1 + max_pool2d 2, fwd+bwd, x (32, 16, 28, 28) f32, "
+                "w (32, 16, 3, 3)", figures, "ms", share, busy, checks,
+                _difference_note("out/dx/dw", diffs))]
+
+
+def bench_lstm(quick):
+    impls = W.lstm_step()
+    diffs = _max_abs_differences(impls)
+    figures, share, busy = guarded(lambda: interleaved(impls, 5 if quick else 25))
+    checks = _ratio_checks(figures, [("autodiff / pytorch", "autodiff", "pytorch", "≤", 1.5)])
+    checks.append(_difference_check("max abs diff / max abs pytorch (out, dW_ih)", diffs, 1e-5))
+    return [Row(f"LSTM {W.LSTM_LAYERS} layers, seq {W.LSTM_SEQ}, batch {W.LSTM_BATCH}, "
+                f"in {W.LSTM_IN}, hidden {W.LSTM_HIDDEN}, fwd+bwd, f32", figures, "ms", share,
+                busy, checks, _difference_note("out/dW_ih", diffs))]
+
+
 def _python(snippet):
     env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
     out = subprocess.run([sys.executable, "-c", snippet], capture_output=True, text=True,
@@ -314,7 +364,8 @@ def bench_jac(quick):
 
 BENCHES = {"mlp": bench_mlp, "per_op": bench_per_op, "ce": bench_ce, "emb": bench_emb,
            "act": bench_act, "ln": bench_ln, "gelu": bench_gelu, "chain": bench_chain,
-           "cold": bench_cold, "jvp": bench_jvp, "hessian": bench_hessian, "jac": bench_jac}
+           "cold": bench_cold, "jvp": bench_jvp, "hessian": bench_hessian, "jac": bench_jac,
+           "conv": bench_conv, "lstm": bench_lstm}
 
 # ----- reporting ------------------------------------------------------------------------
 
@@ -387,7 +438,8 @@ def format_table(rows):
         for i, (label, value, target, ok) in enumerate(row.checks):
             measured = "n/a (not installed)" if value is None else (
                 f"{value:.2f} µs" if "µs" in label else
-                f"{value:.1e}" if label.startswith("max |") else f"{value:.2f}")
+                f"{value:.1e}" if label.startswith("max |") or 0 < abs(value) < 0.01
+                else f"{value:.2f}")
             met = "–" if ok is None else ("yes" if ok else "**no**")
             first = i == 0
             lines.append(f"| {row.workload if first else ''} | {figs if first else ''} | {label} "

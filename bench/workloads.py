@@ -436,3 +436,83 @@ step()
 t3 = time.perf_counter()
 print(t3 - t2, t3 - t0)
 """
+
+
+# ----- conv2d + max_pool2d forward and backward, x (32, 16, 28, 28) f32 ------------------
+
+CONV_X, CONV_W = (32, 16, 28, 28), (32, 16, 3, 3)
+
+
+def _conv_data(seed=4):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(CONV_X).astype(np.float32)
+    w = (rng.standard_normal(CONV_W) / np.sqrt(16 * 9)).astype(np.float32)
+    b = rng.standard_normal(CONV_W[0]).astype(np.float32) * 0.1
+    return x, w, b
+
+
+def conv_pool():
+    """F.conv2d (padding 1, with bias) + F.max_pool2d(2), forward and backward for x, w, b.
+
+    Each implementation returns (output, x.grad, w.grad) so the runner can compare them.
+    """
+    import autodiff as ad
+    from autodiff.nn import functional as F
+    xv, wv, bv = _conv_data()
+
+    def engine():
+        x, w, b = (ad.tensor(a, requires_grad=True) for a in (xv, wv, bv))
+        y = F.max_pool2d(F.conv2d(x, w, b, padding=1), 2)
+        y.backward(np.ones(y.shape, np.float32))
+        return y.data, x.grad, w.grad
+    impls = {"autodiff": engine}
+    torch = torch_or_none()
+    if torch is not None:
+        tx, tw, tb = (torch.from_numpy(a) for a in (xv, wv, bv))
+        tf = torch.nn.functional
+
+        def torch_conv():
+            x, w, b = (t.detach().requires_grad_() for t in (tx, tw, tb))
+            y = tf.max_pool2d(tf.conv2d(x, w, b, padding=1), 2)
+            y.backward(torch.ones_like(y))
+            return y.detach().numpy(), x.grad.numpy(), w.grad.numpy()
+        impls["pytorch"] = torch_conv
+    return impls
+
+
+# ----- 2-layer LSTM forward and backward: batch 32, seq 35, input 128, hidden 128 --------
+
+LSTM_SEQ, LSTM_BATCH, LSTM_IN, LSTM_HIDDEN, LSTM_LAYERS = 35, 32, 128, 128, 2
+
+
+def lstm_step():
+    """``ad.nn.LSTM`` vs ``torch.nn.LSTM`` with the same weights (float32): forward over
+    the sequence, backward of ``(output * g).sum()``.  Each returns (output, weight_ih_l0
+    gradient in PyTorch's layout) for comparison."""
+    import autodiff as ad
+    rng = np.random.default_rng(5)
+    xv = rng.standard_normal((LSTM_SEQ, LSTM_BATCH, LSTM_IN)).astype(np.float32)
+    gv = rng.standard_normal((LSTM_SEQ, LSTM_BATCH, LSTM_HIDDEN)).astype(np.float32)
+    model = ad.nn.LSTM(LSTM_IN, LSTM_HIDDEN, num_layers=LSTM_LAYERS, rng=0, dtype=np.float32)
+    x = ad.tensor(xv)
+
+    def engine():
+        model.zero_grad()
+        out, _ = model(x)
+        out.backward(gv)
+        return out.data, model.weight_ih_l0.grad.T
+    impls = {"autodiff": engine}
+    torch = torch_or_none()
+    if torch is not None:
+        net = torch.nn.LSTM(LSTM_IN, LSTM_HIDDEN, num_layers=LSTM_LAYERS)
+        net.load_state_dict({k: torch.from_numpy(v)
+                             for k, v in model.to_torch_state_dict().items()})
+        tx, tg = torch.from_numpy(xv), torch.from_numpy(gv)
+
+        def torch_lstm():
+            net.zero_grad()
+            out, _ = net(tx)
+            out.backward(tg)
+            return out.detach().numpy(), net.weight_ih_l0.grad.numpy()
+        impls["pytorch"] = torch_lstm
+    return impls

@@ -399,3 +399,70 @@ def test_compile_helper_without_a_source_file_compiles_uncached():
     exec("def add_one(a):\n    return a + 1\n", namespace)     # no file: no cache locator
     compiled = jit._compile(namespace["add_one"], {}, cache=True)
     assert compiled(np.float64(1.5)) == 2.5
+
+
+# ----- convolution, pooling and LSTM-step kernels -----------------------------------------
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("stride, dilation", [((1, 1), (1, 1)), ((2, 3), (2, 1))])
+def test_col2im_parity(dtype, stride, dilation):
+    cols = rand((2, 3, 4, 5, 3, 2, 3), dtype)             # (G, N, Ho, Wo, kh, kw, Cg)
+    hp = (4 - 1) * stride[0] + (3 - 1) * dilation[0] + 1
+    wp = (5 - 1) * stride[1] + (2 - 1) * dilation[1] + 1
+    shape = (3, hp, wp, 2, 3)
+    want = twins.col2im(cols, shape, stride, dilation)
+    eps = np.finfo(dtype).eps
+    np.testing.assert_allclose(jit.col2im(cols, shape, stride, dilation), want,
+                               rtol=64 * eps, atol=64 * eps)
+    # A transposed view (the layout fold uses) gives the same sums.
+    view = np.ascontiguousarray(cols.transpose(6, 0, 1, 2, 3, 4, 5)).transpose(1, 2, 3, 4, 5, 6, 0)
+    np.testing.assert_allclose(jit.col2im(view, shape, stride, dilation), want,
+                               rtol=64 * eps, atol=64 * eps)
+
+
+POOL_SETTINGS = [((2, 2), (2, 2), (0, 0), (1, 1)), ((3, 3), (2, 2), (1, 1), (1, 1)),
+                 ((3, 2), (1, 2), (1, 1), (2, 1))]
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("kernel, stride, padding, dilation", POOL_SETTINGS)
+def test_max_pool2d_parity_with_ties_nan_and_inf(dtype, kernel, stride, padding, dilation):
+    x = np.round(rand((2, 3, 9, 8), dtype), 0)              # many ties
+    x[0, 0, 0, 0] = np.nan
+    x[1, 2] = -np.inf                                        # a whole plane of -inf
+    out_hw = tuple((n + 2 * p - d * (k - 1) - 1) // s + 1 for n, k, s, p, d in
+                   zip((9, 8), kernel, stride, padding, dilation))
+    args = (out_hw, kernel, stride, padding, dilation)
+    got, got_where = jit.max_pool2d(x, *args)
+    want, want_where = twins.max_pool2d(x, *args)
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(got_where, want_where)
+    assert got_where.min() >= 0                              # never a padding position
+    g = rand(got.shape, dtype)
+    np.testing.assert_allclose(jit.max_pool2d_backward(g, got_where, x.shape),
+                               twins.max_pool2d_backward(g, want_where, x.shape),
+                               rtol=8 * np.finfo(dtype).eps, atol=8 * np.finfo(dtype).eps)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_lstm_step_parity(dtype):
+    batch, hidden = 6, 13
+    z = rand((batch, 4 * hidden), dtype)
+    c_prev = rand((batch, hidden), dtype, seed=1)
+    act, hc = np.empty_like(z), np.empty((batch, 2 * hidden), dtype)
+    act2, hc2 = np.empty_like(z), np.empty_like(hc)
+    jit.lstm_cell_forward(z, c_prev, act, hc)
+    twins.lstm_cell_forward(z, c_prev, act2, hc2)
+    eps = np.finfo(dtype).eps
+    np.testing.assert_allclose(act, act2, rtol=8 * eps, atol=8 * eps)
+    np.testing.assert_allclose(hc, hc2, rtol=8 * eps, atol=8 * eps)
+    g = rand((batch, 2 * hidden), dtype, seed=2)
+    nxt = rand((batch, 2 * hidden), dtype, seed=3)
+    outs = []
+    for module in (jit, twins):
+        dz, dc = np.empty_like(z), np.empty_like(c_prev)
+        module.lstm_cell_backward(g[:, :hidden], g[:, hidden:], nxt[:, :hidden], nxt[:, hidden:],
+                                  act2, hc2[:, hidden:], c_prev, dz, dc)
+        outs.append((dz, dc))
+    for a, b in zip(*outs):
+        np.testing.assert_allclose(a, b, rtol=64 * eps, atol=64 * eps)

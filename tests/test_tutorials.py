@@ -120,6 +120,22 @@ def test_graphs_fall_back_to_dot_source_without_graphviz(tmp_path, monkeypatch):
     assert (tmp_path / "07_gradient_descent" / "gradient_descent.png").exists()
 
 
+def test_10_cnn_digits(tmp_path):
+    r = run("10_cnn_digits", tmp_path)
+    for name, (out, dx, dw) in r["three_ways"].items():      # vs the loop convolution
+        assert out < 1e-12 and dx < 1e-12 and dw < 1e-12, name
+    assert [shape for _, shape in r["shapes"]] == [
+        (32, 1, 8, 8), (32, 8, 8, 8), (32, 8, 8, 8), (32, 8, 4, 4), (32, 16, 4, 4),
+        (32, 16, 4, 4), (32, 16, 2, 2), (32, 64), (32, 10)]
+    assert r["accuracy"] >= 0.8                  # 4 quick epochs reach about 0.87
+    assert np.mean(r["losses"][-10:]) < 0.5 * np.mean(r["losses"][:10])
+    names = {Path(f).name for f in r["files"]}
+    assert {"filters.png", "feature_maps.png", "misclassified.png"} <= names
+    if r["torch_check"] is not None:             # only where PyTorch happens to be installed
+        assert r["torch_check"]["same_predictions"]
+        assert r["torch_check"]["max_logit_diff"] < 1e-10
+
+
 def test_every_tutorial_is_listed_and_has_a_question():
     here = Path(tutorials.__file__).parent
     scripts = sorted(p.stem for p in here.glob("[0-9][0-9]_*.py"))

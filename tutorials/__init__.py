@@ -14,4 +14,5 @@ TUTORIALS = (
     "06_gradient_checking",
     "07_gradient_descent",
     "08_gradients_through_sampling",
+    "10_cnn_digits",
 )

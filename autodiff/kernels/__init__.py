@@ -313,3 +313,78 @@ def layer_norm_backward(g, x, mean, rstd, weight):
         return _call("layer_norm_backward", _twins_nn.layer_norm_backward, g, x, mean, rstd,
                      weight)
     return _twins_nn.layer_norm_backward(g, x, mean, rstd, weight)
+
+
+# ----- convolution and pooling ------------------------------------------------------
+
+MIN_CONV = 4096
+
+
+def _conv_ok(a):
+    return (type(a) is _nd and a.size >= MIN_CONV and a.dtype in _FLOATS
+            and a.dtype.isnative)
+
+
+def col2im(cols, padded_shape, stride, dilation):
+    """Sum (G, N, Ho, Wo, kh, kw, Cg) columns (any strides) into zeros of
+    ``padded_shape`` (N, Hp, Wp, G, Cg): the adjoint of the im2col gather.
+
+    >>> col2im(np.ones((1, 1, 1, 2, 2, 2, 1)), (1, 2, 3, 1, 1), (1, 1), (1, 1))[0, :, :, 0, 0]
+    array([[1., 2., 1.],
+           [1., 2., 1.]])
+    """
+    if JIT_ENABLED and _conv_ok(cols):
+        return _call("col2im", _twins.col2im, cols, padded_shape, stride, dilation)
+    return _twins.col2im(cols, padded_shape, stride, dilation)
+
+
+def max_pool2d(x, out_hw, kernel, stride, padding, dilation):
+    """Window maxima of (N, C, H, W) ``x`` and the in-plane index ``h * W + w`` of each.
+
+    The first maximum in row-major window order is chosen (a NaN beats any number).
+
+    >>> out, where = max_pool2d(np.array([[[[1.0, 3.0], [3.0, 0.0]]]]), (1, 1), (2, 2),
+    ...                         (2, 2), (0, 0), (1, 1))
+    >>> out.ravel(), where.ravel()
+    (array([3.]), array([1]))
+    """
+    if JIT_ENABLED and _conv_ok(x) and x.flags.c_contiguous:
+        return _call("max_pool2d", _twins.max_pool2d, x, out_hw, kernel, stride, padding,
+                     dilation)
+    return _twins.max_pool2d(x, out_hw, kernel, stride, padding, dilation)
+
+
+def max_pool2d_backward(g, where, x_shape):
+    """Zeros of ``x_shape`` with each output gradient added at its window's maximum."""
+    if JIT_ENABLED and _conv_ok(g):
+        return _call("max_pool2d_backward", _twins.max_pool2d_backward, g, where, x_shape)
+    return _twins.max_pool2d_backward(g, where, x_shape)
+
+
+# ----- one LSTM time step -------------------------------------------------------------
+
+def _rnn_ok(*arrays):
+    first = arrays[0]
+    return (type(first) is _nd and first.dtype in _FLOATS and first.size >= MIN_ROWS
+            and all(type(a) is _nd and a.dtype is first.dtype for a in arrays))
+
+
+def lstm_cell_forward(z, c_prev, act, hc):
+    """One LSTM step from pre-activations ``z`` (B, 4H): writes the gates (i, f, g, o)
+    into ``act`` and ``[h, c]`` into ``hc`` (B, 2H).
+
+    >>> act, hc = np.empty((1, 4)), np.empty((1, 2))
+    >>> lstm_cell_forward(np.zeros((1, 4)), np.ones((1, 1)), act, hc); hc  # h = tanh(.5)/2
+    array([[0.23105858, 0.5       ]])
+    """
+    if JIT_ENABLED and _rnn_ok(z, c_prev, act, hc):
+        return _call("lstm_cell_forward", _twins.lstm_cell_forward, z, c_prev, act, hc)
+    return _twins.lstm_cell_forward(z, c_prev, act, hc)
+
+
+def lstm_cell_backward(gh, gc, dh_next, dc_next, act, c_now, c_prev, dz, dc_prev):
+    """The one-pass VJP of ``lstm_cell_forward``: writes ``dz`` (B, 4H) and ``dc_prev``."""
+    if JIT_ENABLED and _rnn_ok(act, gh, gc, dh_next, dc_next, c_now, c_prev, dz, dc_prev):
+        return _call("lstm_cell_backward", _twins.lstm_cell_backward, gh, gc, dh_next, dc_next,
+                     act, c_now, c_prev, dz, dc_prev)
+    return _twins.lstm_cell_backward(gh, gc, dh_next, dc_next, act, c_now, c_prev, dz, dc_prev)

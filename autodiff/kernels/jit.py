@@ -476,3 +476,6 @@ def scatter_add(out, axis, idx, values):
 # The nn kernels live in their own file; the dispatcher finds them here by name.
 from .jit_nn import (erf, erf_backward, gelu, gelu_backward, layer_norm,  # noqa: E402,F401
                      layer_norm_backward)
+# ----- convolution and pooling (kernels in their own file, see jit_conv) --------------
+from .jit_conv import col2im, max_pool2d, max_pool2d_backward  # noqa: E402,F401
+from .jit_rnn import lstm_cell_backward, lstm_cell_forward  # noqa: E402,F401

@@ -76,3 +76,83 @@ def scatter_add(out: np.ndarray, key, values: np.ndarray) -> np.ndarray:
     """out[key] += values, accumulating repeated indices (np.add.at semantics)."""
     np.add.at(out, key, values)
     return out
+
+
+def col2im(cols, padded_shape, stride, dilation):
+    """Sum the (G, N, Ho, Wo, kh, kw, Cg) columns into zeros of ``padded_shape``
+    (N, Hp, Wp, G, Cg): one strided add per kernel offset."""
+    out = np.zeros(padded_shape, dtype=cols.dtype)
+    ho, wo, kh, kw = cols.shape[2:6]
+    (sh, sw), (dh, dw) = stride, dilation
+    moved = np.moveaxis(cols, 0, -2)            # (N, Ho, Wo, kh, kw, G, Cg)
+    for i in range(kh):
+        for j in range(kw):
+            out[:, i * dh:i * dh + sh * (ho - 1) + 1:sh,
+                j * dw:j * dw + sw * (wo - 1) + 1:sw] += moved[:, :, :, i, j]
+    return out
+
+
+def max_pool2d(x, out_hw, kernel, stride, padding, dilation):
+    """Window maxima of (N, C, H, W) ``x`` and the flat in-plane index (h * W + w) of
+    each: the first maximum in row-major window order, or the first NaN."""
+    n, c, h, w = x.shape
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, padding, dilation
+    ho, wo = out_hw
+    # Pad with -inf far enough for every window (ceil mode may reach past the padding).
+    need_h = (ho - 1) * sh + (kh - 1) * dh + 1
+    need_w = (wo - 1) * sw + (kw - 1) * dw + 1
+    fill = -np.inf
+    padded = np.full((n, c, max(need_h, h + ph), max(need_w, w + pw)), fill, dtype=x.dtype)
+    padded[:, :, ph:ph + h, pw:pw + w] = x
+    s = padded.strides
+    windows = np.lib.stride_tricks.as_strided(
+        padded, (n, c, ho, wo, kh, kw), (s[0], s[1], s[2] * sh, s[3] * sw, s[2] * dh, s[3] * dw))
+    flat = windows.reshape(n, c, ho, wo, kh * kw)
+    nan = np.isnan(flat)
+    pick = np.where(nan.any(-1), np.argmax(nan, axis=-1), np.argmax(flat, axis=-1))
+    real = np.zeros(padded.shape, dtype=bool)
+    real[:, :, ph:ph + h, pw:pw + w] = True
+    inside = np.lib.stride_tricks.as_strided(real, windows.shape, (
+        real.strides[0], real.strides[1], real.strides[2] * sh, real.strides[3] * sw,
+        real.strides[2] * dh, real.strides[3] * dw)).reshape(flat.shape)
+    out = np.take_along_axis(flat, pick[..., None], -1)[..., 0]
+    # A window whose real values are all -inf: the first real position (not padding).
+    pick = np.where(out == -np.inf, np.argmax(inside, axis=-1), pick)
+    i, j = np.divmod(pick, kw)
+    rows = np.arange(ho)[:, None] * sh - ph + i * dh
+    cols = np.arange(wo)[None, :] * sw - pw + j * dw
+    return out, (rows * w + cols).astype(np.int64)
+
+
+def max_pool2d_backward(g, where, x_shape):
+    """Zeros of ``x_shape`` with each output gradient added at its window's maximum."""
+    n, c, h, w = x_shape
+    planes = (np.arange(n * c) * (h * w)).reshape(n, c, 1, 1)
+    total = np.bincount((where + planes).ravel(), weights=np.ravel(g), minlength=n * c * h * w)
+    return total.astype(g.dtype, copy=False).reshape(x_shape)
+
+
+def lstm_cell_forward(z, c_prev, act, hc):
+    """Fill ``act`` with the gates (i, f, g, o) and ``hc`` with [h, c] for one LSTM step."""
+    hidden = c_prev.shape[1]
+    act[:, :2 * hidden] = sigmoid(z[:, :2 * hidden])
+    act[:, 2 * hidden:3 * hidden] = np.tanh(z[:, 2 * hidden:3 * hidden])
+    act[:, 3 * hidden:] = sigmoid(z[:, 3 * hidden:])
+    i, f, g, o = (act[:, k * hidden:(k + 1) * hidden] for k in range(4))
+    c = f * c_prev + i * g
+    hc[:, :hidden] = o * np.tanh(c)
+    hc[:, hidden:] = c
+
+
+def lstm_cell_backward(gh, gc, dh_next, dc_next, act, c_now, c_prev, dz, dc_prev):
+    """Fill ``dz`` (the pre-activation gradient) and ``dc_prev`` for one LSTM step."""
+    hidden = c_prev.shape[1]
+    i, f, g, o = (act[:, k * hidden:(k + 1) * hidden] for k in range(4))
+    tc = np.tanh(c_now)
+    dh = gh + dh_next
+    dc = gc + dc_next + dh * o * (1 - tc * tc)
+    dz[:, :hidden] = dc * g * i * (1 - i)
+    dz[:, hidden:2 * hidden] = dc * c_prev * f * (1 - f)
+    dz[:, 2 * hidden:3 * hidden] = dc * i * (1 - g * g)
+    dz[:, 3 * hidden:] = dh * tc * o * (1 - o)
+    dc_prev[...] = dc * f

@@ -15,7 +15,12 @@ from .activation import ELU, GELU, SiLU, Softplus
 from .dropout import Dropout
 from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 
+from .conv import AvgPool2d, Conv1d, Conv2d, MaxPool2d
+from .recurrent import GRU, LSTM
+
+
 __all__ = ["functional", "init", "utils", "Module", "ModuleDict", "ModuleList", "Parameter",
            "ParameterList", "manual_seed", "Bump", "Embedding", "Flatten", "Identity",
            "LeakyReLU", "Linear", "MLP", "ReLU", "Sequential", "Sigmoid", "Tanh", "ELU", "GELU",
-           "SiLU", "Softplus", "Dropout", "BatchNorm1d", "BatchNorm2d", "LayerNorm"]
+           "SiLU", "Softplus", "Dropout", "BatchNorm1d", "BatchNorm2d", "LayerNorm", "Conv1d",
+           "Conv2d", "MaxPool2d", "AvgPool2d", "LSTM", "GRU"]

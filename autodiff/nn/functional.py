@@ -27,7 +27,8 @@ leaky_relu = ew.leaky_relu
 __all__ = ["softmax", "log_softmax", "logsumexp", "one_hot", "cross_entropy", "nll_loss",
            "mse_loss", "huber_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
            "sigmoid_range", "l2_normalize", "relu", "sigmoid", "tanh", "leaky_relu", "gelu",
-           "silu", "softplus", "elu", "dropout", "layer_norm", "batch_norm"]
+           "silu", "softplus", "elu", "dropout", "layer_norm", "batch_norm", "pad", "unfold",
+           "fold", "conv1d", "conv2d", "max_pool2d", "avg_pool2d"]
 
 
 # ----- small helpers ------------------------------------------------------------
@@ -60,3 +61,7 @@ def l2_normalize(x, axis: int = -1, eps: float = 1e-12) -> Tensor:
     norm = ew.where(big, ew.sqrt(ew.where(big, squared, 1.0)), eps)
     return x / norm
 
+
+# Convolution, pooling and padding live in their own module.
+from .functional_conv import (avg_pool2d, conv1d, conv2d, fold, max_pool2d, pad,  # noqa: E402
+                              unfold)

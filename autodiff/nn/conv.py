@@ -1,0 +1,168 @@
+"""Convolution and pooling layers: Conv1d, Conv2d, MaxPool2d, AvgPool2d (PyTorch's
+arguments, NCHW images, weights in PyTorch's layout)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from . import functional_conv as FC
+from .module import Module, Parameter, _generator
+
+
+def _tuple(value, n, what, where):
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return (int(value),) * n
+    if isinstance(value, str):
+        return value
+    value = tuple(value)
+    if len(value) != n:
+        raise ValueError(f"{where}: {what} must be an int or a tuple of {n}, got {value!r}")
+    return tuple(int(v) for v in value)
+
+
+def _positive(value, what, where):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{where}: {what} must be a positive int, got {value!r}")
+    return int(value)
+
+
+class _ConvNd(Module):
+    _dims = 2
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
+                 dilation=1, groups=1, bias=True, *, rng=None, dtype=np.float64):
+        super().__init__()
+        where = type(self).__name__
+        n = self._dims
+        self.in_channels = _positive(in_channels, "in_channels", where)
+        self.out_channels = _positive(out_channels, "out_channels", where)
+        self.groups = _positive(groups, "groups", where)
+        for what, count in (("in_channels", self.in_channels),
+                            ("out_channels", self.out_channels)):
+            if count % self.groups:
+                raise ValueError(f"{where}: groups={self.groups} must divide {what}={count}")
+        self.kernel_size = _tuple(kernel_size, n, "kernel_size", where)
+        self.stride = _tuple(stride, n, "stride", where)
+        self.padding = _tuple(padding, n, "padding", where)
+        self.dilation = _tuple(dilation, n, "dilation", where)
+        dtype = np.dtype(dtype)
+        if dtype.kind != "f":
+            raise TypeError(f"{where}: dtype must be a floating-point type, not {dtype}")
+        gen = _generator(rng)
+        fan_in = self.in_channels // self.groups * math.prod(self.kernel_size)
+        # PyTorch's default: kaiming_uniform_(a=sqrt(5)) for the weight, which is
+        # U(-1/sqrt(fan_in), 1/sqrt(fan_in)), and the same bound for the bias.
+        bound = 1.0 / math.sqrt(fan_in)
+        shape = (self.out_channels, self.in_channels // self.groups) + self.kernel_size
+        self.weight = Parameter(gen.uniform(-bound, bound, shape).astype(dtype))
+        if bias:
+            self.bias = Parameter(gen.uniform(-bound, bound, (self.out_channels,)).astype(dtype))
+        else:
+            self.bias = None
+
+    def _label(self):
+        return (f"{type(self).__name__}({self.in_channels}, {self.out_channels}, "
+                f"kernel_size={self.kernel_size})")
+
+    def extra_repr(self):
+        text = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}"
+        ones, zeros = (1,) * self._dims, (0,) * self._dims
+        if self.stride != ones:
+            text += f", stride={self.stride}"
+        if self.padding != zeros:
+            text += f", padding={self.padding!r}"
+        if self.dilation != ones:
+            text += f", dilation={self.dilation}"
+        if self.groups != 1:
+            text += f", groups={self.groups}"
+        if self.bias is None:
+            text += ", bias=False"
+        return text
+
+    # The weight layout is PyTorch's: nothing to convert (the hooks say so explicitly).
+    def _torch_export(self, local):
+        return dict(local)
+
+    def _torch_import(self, torch_local):
+        return dict(torch_local)
+
+
+class Conv2d(_ConvNd):
+    """2-D convolution over NCHW images, as ``torch.nn.Conv2d``: ``weight`` has shape
+    (out_channels, in_channels/groups, kh, kw), ``bias`` (out_channels,); both start
+    uniform in ±1/sqrt(fan_in) (PyTorch's default), drawn from ``rng``.
+
+    >>> conv = ad.nn.Conv2d(3, 8, 3, padding=1, rng=0)
+    >>> conv(ad.tensor(np.zeros((2, 3, 5, 5)))).shape
+    (2, 8, 5, 5)
+    """
+
+    _dims = 2
+
+    def forward(self, x):
+        return FC._conv2d(x, self.weight, self.bias, self.stride, self.padding,
+                          self.dilation, self.groups, self._label())
+
+
+class Conv1d(_ConvNd):
+    """1-D convolution over (N, C, L) sequences, as ``torch.nn.Conv1d``: ``weight`` has
+    shape (out_channels, in_channels/groups, k).
+
+    >>> conv = ad.nn.Conv1d(4, 2, 3, rng=0)
+    >>> conv(ad.tensor(np.zeros((1, 4, 10)))).shape
+    (1, 2, 8)
+    """
+
+    _dims = 1
+
+    def forward(self, x):
+        padding = self.padding if isinstance(self.padding, str) else self.padding[0]
+        return FC._conv1d(x, self.weight, self.bias, self.stride[0], padding,
+                          self.dilation[0], self.groups, self._label())
+
+
+class MaxPool2d(Module):
+    """``F.max_pool2d`` as a layer (no parameters).
+
+    >>> ad.nn.MaxPool2d(2)(ad.tensor(np.zeros((1, 1, 4, 4)))).shape
+    (1, 1, 2, 2)
+    """
+
+    def __init__(self, kernel_size, stride=None, padding=0, dilation=1,
+                 ceil_mode: bool = False):
+        super().__init__()
+        self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
+        self.dilation, self.ceil_mode = dilation, ceil_mode
+
+    def forward(self, x):
+        return FC.max_pool2d(x, self.kernel_size, self.stride, self.padding, self.dilation,
+                             self.ceil_mode)
+
+    def extra_repr(self):
+        return (f"kernel_size={self.kernel_size}, stride={self.stride or self.kernel_size}, "
+                f"padding={self.padding}")
+
+
+class AvgPool2d(Module):
+    """``F.avg_pool2d`` as a layer (no parameters; ``count_include_pad=True`` as PyTorch).
+
+    >>> ad.nn.AvgPool2d(2)(ad.tensor(np.ones((1, 1, 4, 4))))[0, 0]
+    tensor([[1., 1.],
+            [1., 1.]])
+    """
+
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+                 count_include_pad: bool = True):
+        super().__init__()
+        self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
+        self.ceil_mode, self.count_include_pad = ceil_mode, count_include_pad
+
+    def forward(self, x):
+        return FC.avg_pool2d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                             self.count_include_pad)
+
+    def extra_repr(self):
+        return (f"kernel_size={self.kernel_size}, stride={self.stride or self.kernel_size}, "
+                f"padding={self.padding}")
