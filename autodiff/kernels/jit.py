@@ -117,9 +117,56 @@ def _exp32(x):
     return x if x != x else y
 
 
+def _expm1_64(x):
+    # The reduction and polynomial repeat _exp64's on purpose: each overload stays one
+    # straight-line block that inlines into the caller's loop, which is what vectorizes.
+    # For |x| < ln2/2 the reduction is exact (k = 0, r = x), so expm1 = r + r*r*q
+    # with no cancellation; elsewhere exp(x) - 1 loses at most about 1 ulp.
+    xc = _HI if x > _HI else x
+    xc = _LO if xc < _LO else xc
+    k = (xc * _LOG2E + _SHIFT) - _SHIFT
+    r = (xc - k * _LN2_HI) - k * _LN2_LO
+    q = _Q9 * r + _Q8
+    q = q * r + _Q7
+    q = q * r + _Q6
+    q = q * r + _Q5
+    q = q * r + _Q4
+    q = q * r + _Q3
+    q = q * r + _Q2
+    q = q * r + _Q1
+    q = q * r + _Q0
+    pm1 = r + (r * r) * q
+    k1 = (k * 0.5 + _SHIFT) - _SHIFT
+    y = ((1.0 + pm1) * _pow2_f64(k1)) * _pow2_f64(k - k1) - 1.0
+    y = pm1 if k == 0.0 else y
+    return x if x != x else y
+
+
+def _expm1_32(x):
+    xc = _HI_F if x > _HI_F else x
+    xc = _LO_F if xc < _LO_F else xc
+    k = (xc * _LOG2E_F + _SHIFT_F) - _SHIFT_F
+    r = (xc - k * _LN2_HI_F) - k * _LN2_LO_F
+    q = _P4 * r + _P3
+    q = q * r + _P2
+    q = q * r + _P1
+    q = q * r + _P0
+    pm1 = r + (r * r) * q
+    k1 = (k * _HALF_F + _SHIFT_F) - _SHIFT_F
+    y = ((_ONE_F + pm1) * _pow2_f32(k1)) * _pow2_f32(k - k1) - _ONE_F
+    y = pm1 if k == _F(0.0) else y
+    return x if x != x else y
+
+
 def fexp(x):
     """Vectorizable exp of a float32 or float64 scalar (usable inside Numba kernels)."""
     return math.exp(x)
+
+
+def fexpm1(x):
+    """Vectorizable expm1 of a float32 or float64 scalar (usable inside Numba kernels;
+    the LSTM step kernel computes tanh with it)."""
+    return math.expm1(x)
 
 
 def _by_precision(f32_impl, f64_impl):
@@ -135,6 +182,7 @@ def _by_precision(f32_impl, f64_impl):
 # inline="always" inlines at the Numba level, so the loop that calls fexp vectorizes;
 # the inlined code takes the caller's fastmath flags, so callers use _MATH only.
 overload(fexp, inline="always")(_by_precision(_exp32, _exp64))
+overload(fexpm1, inline="always")(_by_precision(_expm1_32, _expm1_64))
 
 # ----- compilation -----------------------------------------------------------------
 
