@@ -7,7 +7,7 @@
 array([ 5.43656366, 22.1671683 ])
 """
 
-from .tensor import Tensor, tensor
+from .tensor import Tensor, TapeDropWarning, tensor
 from .graph import no_grad, enable_grad, is_grad_enabled
 from .ops.registry import defop, defop_joint, implements, nondifferentiable
 from .ops.elementwise import (
@@ -21,14 +21,15 @@ from .ops.reduce import sum, mean, max, min, var
 from .ops.linalg import matmul, dot, einsum
 from .ops.shape import (
     reshape, transpose, swapaxes, expand_dims, squeeze, flatten, broadcast_to, sum_to,
-    concatenate, stack, split)
+    concatenate, stack, split, array)
 from .ops.indexing import getitem, take, index_add, setitem, zero_at
 from .creation import (
     zeros, ones, full, eye, arange, linspace, zeros_like, ones_like, full_like, rand, randn)
 from .inplace import InPlaceError
 from . import linalg
 from .function import Function, FunctionCtx, custom_gradient
-from .transforms import grad, value_and_grad, jacobian, hvp
+from .transforms import grad, value_and_grad, vjp, jacobian, jacrev, hvp
+from .forward import jvp, jacfwd, hessian
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck, numerical_grad
 
 __version__ = "0.1.0"

@@ -92,12 +92,15 @@ def gradcheck(func: Callable, inputs: Sequence, eps: float = 1e-6, atol: float =
     """Check every gradient of ``func`` at ``inputs`` against central differences.
 
     Returns True, or raises ``GradcheckError`` listing the worst mismatches.  Use
-    float64 inputs: float32 round-off swamps the finite differences.
+    float64 inputs: float32 round-off swamps the finite differences.  Integer inputs
+    are passed through as constants (indices); with no float input it raises
+    ``TypeError`` rather than pass vacuously.
 
     >>> ad.gradcheck(lambda x: ad.tanh(x).sum(), [np.array([0.3, -1.2])])
     True
     """
     items, _ = _as_list(inputs)
+    _check_float_inputs(items)
     analytic = analytic_jacobian(func, items)
     numeric = numerical_grad(func, items, eps)
     problems = []
@@ -118,8 +121,39 @@ def gradcheck(func: Callable, inputs: Sequence, eps: float = 1e-6, atol: float =
         raise GradcheckError(
             f"gradcheck: the gradient disagrees with central differences (eps={eps}, "
             f"atol={atol}, rtol={rtol}) at {len(problems)}+ entries; worst first "
-            "(entry = output index + input index):\n" + "\n".join(lines))
+            "(entry = output index + input index):\n" + "\n".join(lines)
+            + _randomness_hint(func, items, problems))
     return True
+
+
+def _check_float_inputs(items):
+    """Integer inputs are passed through as constants (indices); with no floating-point
+    input at all nothing would be checked, so that raises."""
+    dtypes = [np.asarray(x.data if isinstance(x, Tensor) else x).dtype for x in items]
+    if not any(d.kind == "f" for d in dtypes):
+        listed = ", ".join(f"input {k}: {d}" for k, d in enumerate(dtypes))
+        raise TypeError(
+            f"gradcheck: no input is floating-point ({listed}), so there is no gradient to "
+            "check and the check would pass whatever the backward does. Pass float64 data "
+            "(np.asarray(x, dtype=np.float64)); integer inputs are only passed through as "
+            "constants (indices).")
+
+
+def _randomness_hint(func, items, problems):
+    """Why finite differences can be wildly off: func is not a function of its inputs."""
+    arrays = [_raw(x) for x in items]
+    first, second = _evaluate(func, arrays), _evaluate(func, arrays)
+    if not np.array_equal(first, second, equal_nan=True):
+        return ("\nfunc returned different values for the same inputs: it samples random "
+                "numbers inside, so finite differences measure the noise. Fix the noise: "
+                "seed a generator inside func, or pass the sampled values as an input.")
+    _, _, _, analytic, numeric = problems[0]
+    big, small = max(abs(analytic), abs(numeric)), min(abs(analytic), abs(numeric))
+    if big > 100 * small and big > 1e3:
+        return ("\nThe values differ by orders of magnitude: if func samples random numbers "
+                "(dropout, noise, rng.normal) the finite differences measure the noise; seed "
+                "it inside func or pass the samples as an input.")
+    return ""
 
 
 def gradgradcheck(func: Callable, inputs: Sequence, eps: float = 1e-6, atol: float = 1e-5,

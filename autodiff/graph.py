@@ -33,6 +33,7 @@ class _GradMode(threading.local):
     _on_record = None
     observers = ()      # the BackwardObservers watching reverse passes in this thread
     last_root = None    # explain.py: the last .backward()'s root node, or a weakref to its tensor
+    transform_depth = 0  # transforms.py: > 0 while a function transform runs its function
 
     @property
     def on_record(self):
@@ -226,14 +227,17 @@ def _freed_error(node):
     )
 
 
-def _count_consumers(root_node):
+def _count_consumers(root_node, stop_at=()):
     """Number of differentiable edges into each node reachable from ``root_node``, and
-    the nodes hanging off non-differentiable edges (a comparison's inputs, say)."""
+    the nodes hanging off non-differentiable edges (a comparison's inputs, say).  The
+    walk does not go past the nodes in ``stop_at``."""
     counts = {root_node: 0}
     side_branches = []
     stack = [root_node]
     while stack:
         node = stack.pop()
+        if node in stop_at:
+            continue
         if node.args is None:
             raise _freed_error(node)
         rules = node.op.rules
@@ -281,13 +285,17 @@ def _is_uniquely_owned(array) -> bool:
 
 
 def run_backward(root: Tensor, root_grad, *, inputs: Sequence[Tensor] | None = None,
-                 retain_graph: bool = False, create_graph: bool = False) -> list | None:
+                 retain_graph: bool = False, create_graph: bool = False,
+                 stop_at: Sequence[Tensor] = ()) -> list | None:
     """Propagate ``root_grad`` from tensor ``root`` back through the tape.
 
     Without ``inputs`` the gradients are accumulated into the ``.grad`` of every leaf
     that requires grad.  With ``inputs`` (a sequence of tensors) nothing is written
     to ``.grad``; the gradient for each input is returned instead (``None`` for an
-    input the root does not depend on).
+    input the root does not depend on).  Gradients stop at the inputs: nothing flows
+    past an input into the graph that produced it, and an input listed twice gets its
+    gradient twice.  Tensors in ``stop_at`` are boundaries too, receiving nothing (for
+    values known not to depend on the inputs).
     """
     from .ops.namespace import numpy_xp, tensor_xp
     from .tensor import Tensor
@@ -307,25 +315,29 @@ def run_backward(root: Tensor, root_grad, *, inputs: Sequence[Tensor] | None = N
     if inputs is not None:
         for k, t in enumerate(inputs):
             if t._node is not None:
-                wanted_nodes[t._node] = k
+                wanted_nodes.setdefault(t._node, []).append(k)
             else:
-                wanted_leaves[id(t)] = k
+                wanted_leaves.setdefault(id(t), []).append(k)
+    for t in stop_at:
+        if t._node is not None:
+            wanted_nodes.setdefault(t._node, [])
     results = [None] * (len(inputs) if inputs is not None else 0)
     leaf_grads = {}
     retaining = []                      # (position in results, tensor) for retain_grad
+    # Retained intermediates are read on the way, not boundaries like wanted_nodes.
+    retained_nodes = {}
     if inputs is None and retained:
         for node, ref in list(retained.items()):
             t = ref()
             if t is not None and t._node is node:
-                wanted_nodes[node] = len(results)
+                retained_nodes[node] = len(results)
                 retaining.append((len(results), t))
                 results.append(None)
 
     def deliver_leaf(leaf, grad):
         key = id(leaf)
         if inputs is not None:
-            k = wanted_leaves.get(key)
-            if k is not None:
+            for k in wanted_leaves.get(key, ()):
                 results[k] = grad if results[k] is None else results[k] + grad
             return
         entry = leaf_grads.get(key)
@@ -337,10 +349,13 @@ def run_backward(root: Tensor, root_grad, *, inputs: Sequence[Tensor] | None = N
     root_node = root._node
     if root_node is None:
         deliver_leaf(root, root_grad)
+    elif root_node in wanted_nodes:
+        for k in wanted_nodes[root_node]:
+            results[k] = root_grad
     else:
         with _SetGradEnabled(create_graph):
             _reverse_pass(root_node, root_grad, xp, create_graph, retain_graph,
-                          deliver_leaf, wanted_nodes, results)
+                          deliver_leaf, wanted_nodes, results, retained_nodes)
 
     if _guard.guarded_arrays and not retain_graph:
         _guard.release_guarded_leaves()
@@ -374,11 +389,11 @@ def _accumulate_into_leaf(leaf, grad, create_graph):
 
 
 def _reverse_pass(root_node, root_grad, xp, create_graph, retain_graph,
-                  deliver_leaf, wanted_nodes, results):
+                  deliver_leaf, wanted_nodes, results, retained_nodes=None):
     from .tensor import Tensor
 
     make = Tensor._make
-    counts, side_branches = _count_consumers(root_node)
+    counts, side_branches = _count_consumers(root_node, wanted_nodes)
     pending = {root_node: root_grad}
     ready = [root_node]
     sum_to = xp.sum_to
@@ -388,7 +403,13 @@ def _reverse_pass(root_node, root_grad, xp, create_graph, retain_graph,
         node = ready.pop()
         g = pending.pop(node, None)
         if wanted_nodes:
-            k = wanted_nodes.get(node)
+            wanted = wanted_nodes.get(node)
+            if wanted is not None:
+                for k in wanted:
+                    results[k] = g
+                continue
+        if retained_nodes:
+            k = retained_nodes.get(node)
             if k is not None:
                 results[k] = g
         op = node.op

@@ -223,8 +223,62 @@ def bench_cold(quick):
                 checks, "medians over fresh interpreters")]
 
 
+def bench_jvp(quick):
+    from bench import transforms as T
+    impls = T.mlp_jvp()
+    figures, share, busy = guarded(lambda: interleaved(impls, 5 if quick else 30))
+    checks = _ratio_checks(figures, [
+        ("jvp (parameters) / forward", "jvp (parameters)", "forward", "≤", 3.0),
+        ("jvp (input) / forward", "jvp (input)", "forward", "≤", 3.0)])
+    return [Row("jvp of the MLP 784-256-256-10 forward, batch 128, float64", figures, "ms",
+                share, busy, checks, "forward: no tape; jvp records it and pushes tangents")]
+
+
+def bench_hessian(quick):
+    from bench import transforms as T
+    rows = []
+    impls = T.hessian()
+    figures, share, busy = guarded(lambda: interleaved(impls, 3 if quick else 9, warmup=1))
+    checks = _ratio_checks(figures, [
+        ("jacfwd(jacrev) / jacobian(grad)", "jacfwd(jacrev(f))", "jacobian(grad(f))", "≤", 1.0)])
+    checks.append(("same, one pass per input", figures["jacfwd(jacrev(f)), one pass per input"]
+                   / figures["jacobian(grad(f))"], "–", None))
+    rows.append(Row(f"Hessian of a {T.HESSIAN_N}-input scalar function", figures, "ms",
+                    share, busy, checks))
+    impls = T.hvp()
+    figures, share, busy = guarded(lambda: interleaved(impls, 10 if quick else 60))
+    checks = _ratio_checks(figures, [
+        ("forward-over-reverse / reverse-over-reverse", "forward over reverse (ad.hvp)",
+         "reverse over reverse", "≤", 1.0)])
+    rows.append(Row(f"Hessian-vector product, {T.HESSIAN_N} inputs", figures, "ms", share,
+                    busy, checks, "ad.hvp uses the faster of the two"))
+    return rows
+
+
+def bench_jac(quick):
+    from bench import transforms as T
+    rows = []
+    for n_in, n_out in T.JAC_SIZES:
+        impls = T.jacobians(n_in, n_out)
+        figures, share, busy = guarded(lambda: interleaved(impls, 3 if quick else 9, warmup=1))
+        checks = [("jacfwd (batched) / jacrev", figures["jacfwd"] / figures["jacrev"], "–",
+                   None)]
+        ratio = figures["jacfwd, one pass per input"] / figures["jacrev"]
+        if n_in == n_out:
+            checks.append(("jacfwd one pass per input / jacrev", ratio, "–", None))
+        else:
+            op = "≤" if n_in < n_out else "≥"
+            checks.append(("jacfwd one pass per input / jacrev", ratio,
+                           f"{op} 1 (fewer passes wins)",
+                           ratio <= 1 if n_in < n_out else ratio >= 1))
+        rows.append(Row(f"Jacobian of tanh(B x): {n_in} inputs, {n_out} outputs", figures,
+                        "ms", share, busy, checks))
+    return rows
+
+
 BENCHES = {"mlp": bench_mlp, "per_op": bench_per_op, "ce": bench_ce, "emb": bench_emb,
-           "act": bench_act, "chain": bench_chain, "cold": bench_cold}
+           "act": bench_act, "chain": bench_chain, "cold": bench_cold, "jvp": bench_jvp,
+           "hessian": bench_hessian, "jac": bench_jac}
 
 # ----- reporting ------------------------------------------------------------------------
 

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import array_shapes, mutually_broadcastable_shapes
 
 import autodiff as ad
+from autodiff.transforms import transform_input
 
 SHAPES = array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=3)
 
@@ -312,6 +313,7 @@ SPECS = [
     unary("sigmoid", ad.sigmoid, _sigmoid_ref, -6, 6),
     unary("relu", ad.relu, lambda a: np.maximum(a, 0), signed=True, lo=0.1),
     unary("square", ad.square, np.square),
+    unary("transform_input", transform_input, lambda a: a),
     unary("reciprocal", ad.reciprocal, np.reciprocal, signed=True),
     unary("round", ad.round, np.round, order=1), unary("floor", ad.floor, np.floor, order=1),
     unary("sign", ad.sign, np.sign, order=1, signed=True, lo=0.1),

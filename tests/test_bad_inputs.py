@@ -398,3 +398,22 @@ def test_load_state_dict_with_non_numeric_values():
     state = {"weight": np.array([["a"]]), "bias": np.zeros(1)}
     with pytest.raises(TypeError, match=r"'weight' has dtype <U1; expected numbers"):
         model.load_state_dict(state)
+
+
+def test_a_complex_result_never_enters_the_tape():
+    x = ad.tensor(1.0, requires_grad=True)
+    with pytest.raises(TypeError, match="multiply: the result would be complex.*float64"):
+        x * 1j
+    with pytest.raises(TypeError, match="complex"):
+        ad.grad(lambda t: (t * 1j).sum())(1.0)
+    assert (ad.tensor(1.0) * 1j).dtype == np.complex128   # nothing recorded: NumPy's result
+
+
+@pytest.mark.parametrize("shape, ddof", [((1,), 1), ((2,), 2), ((2,), 3), ((3, 1), 1)])
+def test_var_with_ddof_at_least_n_gives_nan_gradients(shape, ddof):
+    x = ad.tensor(np.arange(1.0, 1.0 + np.prod(shape)).reshape(shape), requires_grad=True)
+    axis = None if len(shape) == 1 else 1
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        ad.var(x, axis=axis, ddof=ddof).sum().backward()
+    assert x.grad.shape == shape and np.isnan(x.grad).all()

@@ -46,3 +46,43 @@ def test_numerical_grad_shapes():
 def test_gradcheck_passes_index_inputs_through():
     idx = np.array([0, 0, 2])
     assert ad.gradcheck(lambda x, i: ad.take(x, i).sum(), [np.array([1.0, 2.0, 3.0]), idx])
+
+
+def test_integer_inputs_raise_instead_of_passing_vacuously():
+    class WrongBackward(ad.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad * 100            # wrong on purpose
+
+    with pytest.raises(TypeError, match="no input is floating-point.*int64.*float64"):
+        ad.gradcheck(lambda x: WrongBackward.apply(x).sum(), [np.array([1, 2])])
+    with pytest.raises(ad.GradcheckError):
+        ad.gradcheck(lambda x: WrongBackward.apply(x).sum(), [np.array([1.0, 2.0])])
+
+
+def test_a_random_function_is_named_as_the_likely_cause():
+    rng = np.random.default_rng(0)
+
+    def noisy(x):
+        return (x * ad.tensor(rng.normal(size=2))).sum()
+
+    with pytest.raises(ad.GradcheckError, match="different values for the same inputs.*random"):
+        ad.gradcheck(noisy, [np.array([1.0, 2.0])])
+
+
+def test_orders_of_magnitude_apart_suggests_sampling():
+    class Tiny(ad.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 1e6
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad * 1e-6           # wrong by 12 orders of magnitude
+
+    with pytest.raises(ad.GradcheckError, match="orders of magnitude.*random"):
+        ad.gradcheck(lambda x: Tiny.apply(x).sum(), [np.array([1.0])])

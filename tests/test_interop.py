@@ -96,4 +96,6 @@ def test_unsupported_numpy_functions_raise_type_error_naming_them(call, name):
 
 def test_asarray_gives_the_raw_data():
     t = ad.tensor([1.0, 2.0], requires_grad=True)
-    assert np.asarray(t) is t.data
+    with pytest.warns(ad.TapeDropWarning):
+        assert np.asarray(t) is t.data
+    assert np.asarray(t.detach()) is t.data

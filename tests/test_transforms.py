@@ -123,3 +123,79 @@ def test_create_graph_gives_tensor_grads_that_differentiate_again():
     x.grad = None
     g.sum().backward()
     np.testing.assert_allclose(x.grad, 6 * np.array([0.5, 1.5]))
+
+
+# ----- nested transforms (each example from the issue, with its right value) ----------
+
+def test_inner_grad_keeps_its_dependence_on_the_outer_variable():
+    f = lambda x, y: ad.sin(x * y)   # noqa: E731
+    value = ad.grad(lambda x: ad.grad(f, argnums=1)(x, 2.0))(0.5)
+    np.testing.assert_allclose(value, np.cos(1.0) - np.sin(1.0), rtol=1e-12)
+
+
+def test_inner_grad_through_a_closure():
+    value = ad.grad(lambda x: x * ad.grad(lambda y: x * y)(2.0))(1.0)
+    np.testing.assert_allclose(value, 2.0, rtol=1e-12)
+
+
+def test_jvp_as_the_vjp_of_a_vjp():
+    a = np.array([[1.0, 2.0, 0.5], [-1.0, 0.3, 2.0]])
+    x0 = np.array([0.2, -0.7, 1.1])
+    v = np.array([1.0, -2.0, 0.5])
+
+    def f(x):
+        return ad.tanh(ad.matmul(a, x))
+
+    def vjp_at_x0(u):                        # u ↦ Jᵀu, linear in u
+        return ad.grad(lambda x: (f(x) * u).sum())(x0)
+
+    u0 = np.zeros(2)
+    jv = ad.grad(lambda u: (vjp_at_x0(u) * v).sum())(u0)
+    expected = (1 - np.tanh(a @ x0) ** 2) * (a @ v)
+    np.testing.assert_allclose(jv, expected, rtol=1e-12)
+    _, pullback = ad.vjp(f, x0)
+    jv2 = ad.grad(lambda u: (pullback(u)[0] * v).sum())(u0)
+    np.testing.assert_allclose(jv2, expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize("x0", [0.0, 1.0, 3.5])
+def test_no_perturbation_confusion(x0):
+    # d/dx [x · d/dy (x + y)] = 1 at any x, whether y is a fresh value or x itself
+    assert ad.grad(lambda x: x * ad.grad(lambda y: x + y)(2.0))(x0) == 1.0
+    assert ad.grad(lambda x: x * ad.grad(lambda y: x + y)(x))(x0) == 1.0
+    assert ad.jvp(lambda x: x * ad.jvp(lambda y: x + y, (x,), (1.0,))[1],
+                  (x0,), (1.0,))[1] == 1.0
+
+
+def test_inner_transform_writes_no_grad():
+    x = ad.tensor(1.5, requires_grad=True)
+    w = ad.tensor(2.0, requires_grad=True)
+    g = ad.grad(lambda y: w * y * x)(x)
+    assert x.grad is None and w.grad is None
+    g.backward()                             # g = w x, a Tensor that remembers w and x
+    assert w.grad == 1.5 and x.grad == 2.0
+
+
+def test_the_same_tracked_tensor_at_two_argnums():
+    x = ad.tensor(3.0, requires_grad=True)
+    ga, gb = ad.grad(lambda a, b: a * b, argnums=(0, 1))(x, x)
+    assert float(ga) == 3.0 and float(gb) == 3.0
+    ga, gb = ad.grad(lambda a, b: a * b, argnums=(0, 1))(np.array(3.0), np.array(3.0))
+    assert ga == 3.0 and gb == 3.0
+
+
+def test_results_are_arrays_unless_something_outside_can_still_be_differentiated():
+    w = ad.tensor([1.0, 2.0], requires_grad=True)
+    g = ad.grad(lambda t: (t * w).sum())(np.ones(2))
+    assert isinstance(g, ad.Tensor) and g.requires_grad   # depends on w
+    with ad.no_grad():
+        g = ad.grad(lambda t: (t * w).sum())(np.ones(2))
+    assert isinstance(g, np.ndarray)
+    np.testing.assert_array_equal(g, [1.0, 2.0])
+
+
+def test_grad_of_a_bool_or_int_function_raises():
+    with pytest.raises(TypeError, match="bool.*floating-point"):
+        ad.grad(lambda x: x > 0)(1.0)
+    with pytest.raises(TypeError, match="int64.*floating-point"):
+        ad.grad(lambda x: 3)(1.0)

@@ -313,11 +313,11 @@ def _astype_array(x, dtype):
 
 
 def _zeros_like_tensor(x):
-    return Tensor(np.zeros_like(np.asarray(x)))
+    return Tensor(np.zeros_like(x.data if isinstance(x, Tensor) else x))
 
 
 def _ones_like_tensor(x):
-    return Tensor(np.ones_like(np.asarray(x)))
+    return Tensor(np.ones_like(x.data if isinstance(x, Tensor) else x))
 
 
 xp_function("astype", _astype_array, astype)

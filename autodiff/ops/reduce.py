@@ -82,7 +82,9 @@ def _var_forward(x, axis=None, keepdims=False, ddof=0):
 def _var_rule(xp, g, ans, x, axis=None, keepdims=False, ddof=0):
     n = _count(x.shape, axis)
     centered = x - xp.mean(x, axis=axis, keepdims=True)
-    return centered * (xp.reshape(g, _kept_shape(x.shape, axis)) * (2 / (n - ddof)))
+    # ddof >= n: the forward is NaN or inf (NumPy warns); every gradient is NaN, as in PyTorch.
+    scale = 2 / (n - ddof) if n > ddof else np.nan
+    return centered * (xp.reshape(g, _kept_shape(x.shape, axis)) * scale)
 
 
 def _reduction(name, forward, formula, rule, doc, numpy, takes_dtype=True, **fields):

@@ -153,6 +153,9 @@ class Op:
                     tracked = True
                     if parent.requires_grad and (rules is None or rules[i] is not None):
                         needs_grad = True
+            elif type(a) in _SEQUENCES and holds_tensor(a):
+                return self(*[from_nested(b) if type(b) in _SEQUENCES and holds_tensor(b)
+                              else b for b in args], **kwargs)
             else:
                 raw.append(a)
                 parents.append(None)
@@ -178,6 +181,8 @@ class Op:
             pa = a._node
             if pa is None and (a.requires_grad or a._name is not None):
                 pa = a
+        elif type(a) in _SEQUENCES and holds_tensor(a):
+            return self._call1(from_nested(a))
         else:
             ra, pa = a, None
         if pa is None or not _grad_mode.enabled:
@@ -203,6 +208,8 @@ class Op:
             pa = a._node
             if pa is None and (a.requires_grad or a._name is not None):
                 pa = a
+        elif type(a) in _SEQUENCES and holds_tensor(a):
+            return self._call2(from_nested(a), b)
         else:
             ra, pa = a, None
         if isinstance(b, Tensor):
@@ -210,6 +217,8 @@ class Op:
             pb = b._node
             if pb is None and (b.requires_grad or b._name is not None):
                 pb = b
+        elif type(b) in _SEQUENCES and holds_tensor(b):
+            return self._call2(a, from_nested(b))
         else:
             rb, pb = b, None
         if (pa is None and pb is None) or not _grad_mode.enabled:
@@ -235,6 +244,8 @@ class Op:
     def _record(self, out, parents, raw, kwargs, needs_grad):
         if type(out) is not np.ndarray:
             out = np.asarray(out)
+        if needs_grad and out.dtype.kind == "c":
+            raise self._complex_error(out, raw)
         node = _new(Node)
         node.op = self
         node.parents = parents
@@ -276,6 +287,18 @@ class Op:
                 grads[i] = rule(xp, g, ans, *args, **kwargs)
         return grads
 
+    #: Optional forward-mode rule (see defop); None: derived from the VJP rules.
+    jvp = None
+
+    def _complex_error(self, out, raw):
+        dtypes = ", ".join(str(np.asarray(a).dtype) if _is_array_like(a) else type(a).__name__
+                           for a in raw)
+        return TypeError(
+            f"{self.name}: the result would be complex ({out.dtype}, from inputs of dtypes "
+            f"{dtypes}) and complex values never enter the tape: gradients here are real. "
+            "Keep the real and imaginary parts as two float tensors, or compute on "
+            "t.detach() if no gradient is needed.")
+
     def _explain(self, error, raw):
         message = str(error)
         if message.startswith(f"{self.name}:"):
@@ -289,6 +312,27 @@ class Op:
             return type(error)(text)
         except Exception:
             return ValueError(text)
+
+
+_SEQUENCES = (list, tuple)
+
+
+def holds_tensor(nested) -> bool:
+    """True when a (nested) list or tuple contains a Tensor somewhere."""
+    todo = [nested]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, Tensor):
+            return True
+        if type(item) in _SEQUENCES:
+            todo.extend(item)
+    return False
+
+
+def from_nested(nested):
+    """A list or tuple that holds Tensors, as one recorded Tensor (``ad.array``)."""
+    from .shape import array
+    return array(nested)
 
 
 def _output_only(forward):
@@ -338,7 +382,8 @@ NO_GRADIENT_FUNCTIONS: set = set()
 
 #: The behaviour fields an op entry may carry (reserved: no input may use these names).
 BEHAVIOUR_FIELDS = ("zero_grad_ae", "scatters", "selects", "index_inputs", "singular",
-                    "blocks", "zeroes", "zeroes_all", "differentiable", "saves", "aliases")
+                    "blocks", "zeroes", "zeroes_all", "differentiable", "saves", "aliases",
+                    "jvp")
 
 #: ``aliases=`` for ops with an axis: PyTorch's keyword names for NumPy's.
 TORCH_AXIS_ALIASES = {"dim": "axis", "keepdim": "keepdims"}
@@ -428,6 +473,7 @@ def defop(name: str, forward: Callable, *, numpy: Any = None, doc: str | None = 
           index_inputs: Iterable[int] | dict = (), singular: Iterable = (),
           blocks: str | None = None, zeroes: str | None = None,
           zeroes_all: str | dict | None = None, aliases: dict | None = None,
+          jvp: Callable | None = None,
           **inputs) -> Op:
     """Define and register an op: its forward and, per input in order, ``(formula, rule)``.
 
@@ -471,6 +517,10 @@ def defop(name: str, forward: Callable, *, numpy: Any = None, doc: str | None = 
       for ``explain``.
     * ``zeroes``: where the gradient can be zero, as a phrase after the op's name
       ("passes zero gradient where its input is <= 0"), for ``explain``.
+    * ``jvp``: a forward-mode rule ``jvp(xp, tangents, ans, *inputs, **kwargs)``
+      returning the output's tangent, given one tangent per input (``None`` for
+      zero); without it forward mode derives ``J t`` from the VJP rules
+      (autodiff/forward.py).  Give one where that is cheaper.
     * ``zeroes_all``: what ``explain`` says when the saved values show the gradient
       to an input is zero everywhere (a phrase after the op's name; a dict by input
       name when it differs per input).
@@ -494,7 +544,7 @@ def defop(name: str, forward: Callable, *, numpy: Any = None, doc: str | None = 
         name, forward, tuple(inputs), rules, formulas, doc=doc, hint=hint, kernel=kernel,
         numpy=numpy, zero_grad_ae=zero_grad_ae, scatters=scatters, selects=selects,
         index_inputs=index_inputs, singular=tuple(singular), blocks=blocks, zeroes=zeroes,
-        zeroes_all=zeroes_all, aliases=aliases or {}))
+        zeroes_all=zeroes_all, aliases=aliases or {}, jvp=jvp))
 
 
 def defop_joint(name: str, forward: Callable, formula: str, joint: Callable, *,

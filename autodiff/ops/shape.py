@@ -189,6 +189,27 @@ def stack(tensors: Sequence, axis: int = 0, *, dim: int | None = None) -> Tensor
     return _stack(*tensors, axis=_dim_alias("stack", axis, dim))
 
 
+def array(nested, dtype=None):
+    """A Tensor from nested lists that mix Tensors and numbers, recorded on the tape
+    (``np.array`` would silently drop the Tensors' gradients).
+
+    >>> x = ad.tensor(2.0, requires_grad=True)
+    >>> a = ad.array([[x, 1.0], [3.0, x * x]])
+    >>> a.sum().backward(); x.grad
+    array(5.)
+    """
+    from ..tensor import Tensor
+    from .registry import holds_tensor
+
+    if isinstance(nested, Tensor):
+        result = nested
+    elif isinstance(nested, (list, tuple)) and holds_tensor(nested):
+        result = stack([array(item) for item in nested])
+    else:
+        return Tensor(nested, dtype=dtype)
+    return result if dtype is None else result.astype(dtype)
+
+
 @implements(np.split)
 def split(x, indices_or_sections: int | Sequence[int], axis: int = 0, *,
           dim: int | None = None) -> list[Tensor]:

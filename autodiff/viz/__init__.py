@@ -29,6 +29,7 @@ from .steps import (
 from .network import network
 from .text import text
 from .html import html
+from .forward import jvp_text
 
 __all__ = [
     "INSTALL_HINT",
@@ -36,6 +37,7 @@ __all__ = [
     "Graph",
     "GraphFreedError",
     "GraphvizNotFoundError",
+    "jvp_text",
     "Step",
     "Steps",
     "draw",

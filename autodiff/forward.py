@@ -1,0 +1,470 @@
+"""Forward mode: jvp, jacfwd, hessian — derived from the reverse-mode rules.
+
+``jvp`` runs the function once on the tape, then walks the recorded nodes in order
+pushing a tangent through each: ``t_out = J t_in``.  No op needs a hand-written JVP:
+
+- an op may carry its own rule, ``op.jvp(xp, tangents, ans, *inputs, **kwargs)``
+  (``defop(..., jvp=...)``), given one tangent per input (``None`` for zero);
+- otherwise ``J t`` comes from the op's VJP rule, which is linear in ``g``: with a
+  dummy cotangent ``u``, ``vjp(u) = Jᵀu`` is recorded, and ``J t`` is its gradient
+  with respect to ``u`` along ``t`` (``∂/∂u ⟨Jᵀu, t⟩ = J t``: transposition).
+
+Elementwise ops have a diagonal Jacobian, so their own VJP rule applied to the
+(broadcast) tangent is already ``J t``; linear ops apply themselves to the tangent;
+multilinear ones (``matmul``, ``einsum``) sum themselves over each input's tangent.
+
+Like the reverse transforms, the tangent pass is recorded (Tensors) when the result
+can still be differentiated — a tracked primal or tangent, or a closure over a tensor
+that requires grad — so ``grad(jvp)``, ``jvp(grad)`` and ``jacfwd(jacrev)`` nest.
+"""
+
+from __future__ import annotations
+
+from builtins import max as builtins_max
+from typing import Callable, Sequence
+
+import numpy as np
+
+from .graph import Node, is_grad_enabled, run_backward
+from .ops.namespace import numpy_xp, tensor_xp
+from .ops.registry import REGISTRY
+from .ops.shape import stack
+from .tensor import Tensor
+from .transforms import (as_argnums, check_float_output, fresh_inputs, inside_transform, jacrev,
+                         reaches_other_tracked, retire)
+
+_make = Tensor._make
+
+
+def _check_tangent(primal, tangent, k):
+    p = primal.data if isinstance(primal, Tensor) else np.asarray(primal)
+    if p.dtype.kind != "f":
+        raise TypeError(f"jvp: primal {k} has dtype {p.dtype} (shape {p.shape}); forward mode "
+                        "needs floating-point primals. Pass float64 data.")
+    t = tangent.data if isinstance(tangent, Tensor) else np.asarray(tangent)
+    if t.shape != p.shape or t.dtype != p.dtype:
+        raise ValueError(
+            f"jvp: tangent {k} has shape {t.shape} and dtype {t.dtype} but its primal has "
+            f"shape {p.shape} and dtype {p.dtype}; each tangent must match its primal "
+            "(e.g. np.asarray(v, dtype=x.dtype).reshape(x.shape))")
+
+
+def forward_order(outputs, inputs):
+    """The nodes the outputs depend on through differentiable edges, parents first,
+    not going past the inputs' own nodes."""
+    stop = {t._node for t in inputs if t._node is not None}
+    order, seen = [], set()
+    todo = [(out._node, False) for out in reversed(outputs) if out._node is not None]
+    while todo:
+        node, expanded = todo.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if node in seen:
+            continue
+        seen.add(node)
+        todo.append((node, True))
+        if node in stop:
+            continue
+        for parent in node.parents:
+            if parent.__class__ is Node and parent.requires_grad and parent not in seen:
+                todo.append((parent, False))
+    return order
+
+
+class TangentProgram:
+    """The recorded nodes that a tangent can reach from ``inputs``, prepared once and
+    run for any number of seeds (``jacfwd`` runs it once per input entry)."""
+
+    def __init__(self, outputs, inputs, record):
+        self.record = record
+        self.xp = tensor_xp if record else numpy_xp
+        slots = {}
+        for t in inputs:
+            slots[t._node if t._node is not None else id(t)] = len(slots)
+        self.n_inputs = len(slots)
+        self.steps = []
+        self.nodes = []                     # the node of each step (for viz.jvp_text)
+        self.last_tangents = None
+        for node in forward_order(outputs, inputs):
+            if node in slots:               # an input's own node
+                continue
+            rules = node.op.rules
+            sources = []
+            for i, parent in enumerate(node.parents):
+                if parent is not None and parent.requires_grad and (rules is None
+                                                                     or rules[i] is not None):
+                    k = slots.get(parent if parent.__class__ is Node else id(parent))
+                    if k is not None:
+                        sources.append((i, k))
+            if not sources:                 # no tangent reaches it
+                continue
+            slots[node] = len(slots)
+            if record:
+                args = tuple(_make(a, p, p.requires_grad) if p.__class__ is Node
+                             else (p if p is not None else a)
+                             for a, p in zip(node.args, node.parents))
+                ans = _make(node.ans, node, True)
+            else:
+                args, ans = node.args, node.ans
+            self.steps.append((node, getattr(node.op, "jvp", None), sources, len(args),
+                               args, ans, node.kwargs or {}))
+            self.nodes.append(node)
+        self.output_slots = [slots.get(o._node if o._node is not None else id(o))
+                             for o in outputs]
+        self.outputs = outputs
+
+    def __call__(self, seeds):
+        """Tangents of the outputs for ``seeds`` (one per input, arrays or Tensors)."""
+        xp, record = self.xp, self.record
+        tangent = list(seeds)
+        for node, rule, sources, n_args, args, ans, kwargs in self.steps:
+            tangents = [None] * n_args
+            found = False
+            for i, k in sources:
+                t = tangent[k]
+                if t is not None:
+                    tangents[i] = t
+                    found = True
+            result = None
+            if found:
+                if rule is not None:
+                    result = rule(xp, tangents, ans, *args, **kwargs)
+                else:
+                    result = _transposed_vjp(node, tangents, ans, args, kwargs, record)
+                if result is not None:
+                    if result.shape != ans.shape:
+                        result = xp.broadcast_to(result, ans.shape)
+                    if result.dtype != ans.dtype:
+                        result = xp.astype(result, ans.dtype)
+            tangent.append(result)
+        self.last_tangents = tangent
+        return self._results(tangent)
+
+    def batched(self, seeds, size):
+        """Like calling the program, for ``size`` tangents at once: each seed (or None
+        for zero) has a leading axis of length ``size``; so have the results."""
+        from .forward_batch import batched_step
+
+        tangent = list(seeds)
+        for node, rule, sources, n_args, args, ans, kwargs in self.steps:
+            tangents = [None] * n_args
+            found = False
+            for i, k in sources:
+                t = tangent[k]
+                if t is not None:
+                    tangents[i] = t
+                    found = True
+            result = None
+            if found:
+                def one_step(single, node=node, rule=rule, args=args, ans=ans, kwargs=kwargs):
+                    if rule is not None:
+                        return rule(numpy_xp, single, ans, *args, **kwargs)
+                    return _transposed_vjp(node, single, ans, args, kwargs, False)
+                result = batched_step(node.op, rule, tangents, ans, args, kwargs, size, one_step)
+                if result is not None:
+                    if result.shape != (size,) + ans.shape:
+                        result = np.broadcast_to(result, (size,) + ans.shape)
+                    if result.dtype != ans.dtype:
+                        result = result.astype(ans.dtype)
+            tangent.append(result)
+        results = []
+        for out, k in zip(self.outputs, self.output_slots):
+            t = None if k is None else tangent[k]
+            results.append(np.zeros((size,) + out.shape, dtype=out.dtype) if t is None
+                           else np.asarray(t))
+        return results
+
+    def _results(self, tangent):
+        record = self.record
+        results = []
+        for out, k in zip(self.outputs, self.output_slots):
+            t = None if k is None else tangent[k]
+            if t is None:
+                zeros = np.zeros(out.shape, dtype=out.dtype if out.dtype.kind == "f" else float)
+                t = Tensor(zeros) if record else zeros
+            elif not record and type(t) is not np.ndarray:
+                t = np.asarray(t)
+            results.append(t)
+        return results
+
+
+class _Wanted:
+    requires_grad = True
+
+
+_WANTED = _Wanted()
+
+
+def _transposed_vjp(node, tangents, ans, args, kwargs, record):
+    """``J t`` from the VJP rule: the gradient of ``⟨vjp(u), t⟩`` with respect to ``u``."""
+    from .ops.reduce import sum as total
+
+    op = node.op
+    u = _make(np.zeros(ans.shape, dtype=ans.dtype), None, True)
+    tensor_args = tuple(_make(a, None, False) if isinstance(a, np.ndarray) else a for a in args)
+    tensor_ans = ans if isinstance(ans, Tensor) else _make(ans, None, False)
+    parents = [_WANTED if t is not None else None for t in tangents]
+    with inside_transform():
+        grads = op.vjp(tensor_xp, u, tensor_ans, tensor_args, kwargs or None, parents, node)
+        inner = None
+        for g, t, a in zip(grads, tangents, tensor_args):
+            if g is None or t is None:
+                continue
+            if g.shape != a.shape:
+                g = tensor_xp.sum_to(g, a.shape)
+            term = total(g * t)
+            inner = term if inner is None else inner + term
+        if inner is None or not inner.requires_grad:
+            return None
+        # Gradients need not flow past the primal values or the tangents: they do not
+        # depend on u.
+        boundary = [x for x in (*tensor_args, tensor_ans, *tangents)
+                    if isinstance(x, Tensor) and x._node is not None]
+        (result,) = run_backward(inner, np.ones((), dtype=inner.dtype), inputs=[u],
+                                 create_graph=record, stop_at=boundary)
+        u.requires_grad = False
+    return result
+
+
+def _flatten_outputs(out):
+    if isinstance(out, (tuple, list)):
+        return list(out), type(out)
+    return [out], None
+
+
+def _as_output_tensor(value):
+    return value if isinstance(value, Tensor) else Tensor(value)
+
+
+def _run_for_jvp(func, primals, tangents, record_outer):
+    """Check the arguments, run ``func`` on fresh inputs (inside a transform) and say
+    whether the tangent pass must be recorded."""
+    if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
+        raise TypeError("jvp: primals and tangents must be tuples, e.g. "
+                        "ad.jvp(f, (x,), (v,))")
+    if len(primals) != len(tangents):
+        raise ValueError(f"jvp: {len(primals)} primal(s) but {len(tangents)} tangent(s); "
+                         "give one tangent per primal")
+    primals = [_as_float_if_number(p) for p in primals]
+    tangents = [_as_float_if_number(t) for t in tangents]
+    for k, (p, t) in enumerate(zip(primals, tangents)):
+        _check_tangent(p, t, k)
+    args, inputs, connected = fresh_inputs(primals, range(len(primals)), "jvp", record_outer)
+    tangents_tracked = any(isinstance(t, Tensor) and t.requires_grad for t in tangents)
+    outs, container = _flatten_outputs(func(*args))
+    outs = [_as_output_tensor(o) for o in outs]
+    record = record_outer and (connected or tangents_tracked
+                               or reaches_other_tracked(outs, inputs))
+    seeds = [(t if isinstance(t, Tensor) else Tensor(t)) if record
+             else (t.data if isinstance(t, Tensor) else np.asarray(t)) for t in tangents]
+    return args, inputs, outs, seeds, container, record
+
+
+def jvp_inputs(func, primals, tangents, record=False):
+    """``(args, inputs, outputs, seeds)`` of a jvp whose tangent pass is not recorded
+    (for viz.jvp_text)."""
+    with inside_transform():
+        args, inputs, outs, seeds, _, _ = _run_for_jvp(func, primals, tangents, record)
+    return args, inputs, outs, seeds
+
+
+def _as_float_if_number(value):
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return np.asarray(value, dtype=float)
+    return value
+
+
+def jvp(func: Callable, primals: tuple, tangents: tuple) -> tuple:
+    """Forward mode: ``(func(*primals), J · tangents)``.
+
+    ``primals`` and ``tangents`` are tuples of the same length, each tangent of its
+    primal's shape and dtype.  A function returning a tuple gets a tuple of tangents.
+
+    >>> out, tangent = ad.jvp(lambda x: ad.sin(x) * x, (np.array([0.0, 1.0]),),
+    ...                       (np.array([1.0, 0.0]),))
+    >>> tangent
+    array([0., 0.])
+    >>> ad.jvp(lambda x, y: x * y, (2.0, 3.0), (1.0, 0.0))[1]    # d(xy)/dx at (2, 3)
+    array(3.)
+    """
+    record_outer = is_grad_enabled()
+    with inside_transform():
+        args, inputs, outs, seeds, container, record = _run_for_jvp(func, primals, tangents,
+                                                                    record_outer)
+        out_tangents = TangentProgram(outs, inputs, record)(seeds)
+        retire(inputs)
+    values = outs if record else [o.data for o in outs]
+    if container is None:
+        return values[0], out_tangents[0]
+    return container(values), container(out_tangents)
+
+
+def jacfwd(func: Callable, argnums: int | Sequence[int] = 0, *,
+           vectorized: bool = True) -> Callable:
+    """The Jacobian by forward mode (one tangent per input entry), shaped
+    ``out.shape + x.shape``; a tuple of Jacobians for tuple ``argnums``.
+
+    The function runs once; the basis tangents then go through its recorded nodes
+    together, as a batch (``vectorized=False``: one pass per input entry, the textbook
+    cost of forward mode).
+
+    >>> ad.jacfwd(lambda x: x[:2] * x[1:])(np.array([1.0, 2.0, 3.0]))
+    array([[2., 1., 0.],
+           [0., 3., 2.]])
+    """
+    positions = as_argnums(argnums)
+
+    def wrapped(*args, **kwargs):
+        args, inputs, connected = fresh_inputs(args, positions, "jacfwd")
+        record_outer = is_grad_enabled()
+        with inside_transform():
+            out = check_float_output(func(*args, **kwargs), "jacfwd")
+            record = record_outer and (connected or reaches_other_tracked([out], inputs))
+            program = TangentProgram([out], inputs, record)
+            jacobians = []
+            for k, x in enumerate(inputs):
+                if record or not vectorized:
+                    columns = [program(_basis_seeds(inputs, k, index, record))[0]
+                               for index in np.ndindex(x.shape)]
+                    jacobians.append(_assemble_columns(columns, out, x, record))
+                else:
+                    jacobians.append(_batched_jacobian(program, inputs, k, out))
+            retire(inputs)
+        return jacobians[0] if isinstance(argnums, (int, np.integer)) else tuple(jacobians)
+
+    return wrapped
+
+
+def _basis_seeds(inputs, k, index, record):
+    seeds = []
+    for j, other in enumerate(inputs):
+        seed = np.zeros_like(other.data)
+        if j == k:
+            seed[index] = 1
+        seeds.append(Tensor(seed) if record else seed)
+    return seeds
+
+
+#: jacfwd pushes this many bytes of tangents through a node at a time, at most.
+BATCH_BYTES = 1 << 26
+
+
+def _batched_jacobian(program, inputs, k, out):
+    """All columns for input ``k`` in batches of basis tangents."""
+    x = inputs[k]
+    n = x.size
+    widest = builtins_max([step[5].size for step in program.steps] + [out.size, 1])
+    chunk = max(1, min(n, BATCH_BYTES // (8 * widest)))
+    eye = np.eye(n, dtype=x.dtype)
+    parts = []
+    for start in range(0, n, chunk):
+        stop = min(n, start + chunk)
+        seeds = [eye[start:stop].reshape((stop - start,) + x.shape) if j == k else None
+                 for j in range(len(inputs))]
+        parts.append(program.batched(seeds, stop - start)[0])
+    columns = np.concatenate(parts) if parts else np.zeros((0,) + out.shape, out.dtype)
+    return np.moveaxis(columns, 0, -1).reshape(out.shape + x.shape)
+
+
+def _assemble_columns(columns, out, x, record):
+    """Columns J[..., index] for each input index, as one array ``out.shape + x.shape``."""
+    if not columns:
+        return np.zeros(out.shape + x.shape, dtype=out.dtype)
+    if record:
+        stacked = stack(columns, axis=-1)
+    else:
+        stacked = np.stack(columns, axis=-1)
+    return stacked.reshape(out.shape + x.shape)
+
+
+def hessian(func: Callable, argnums: int | Sequence[int] = 0) -> Callable:
+    """The Hessian of a scalar function, forward over reverse: ``jacfwd(jacrev(f))``.
+
+    >>> ad.hessian(lambda x: (x ** 3).sum())(np.array([1.0, 2.0]))
+    array([[ 6.,  0.],
+           [ 0., 12.]])
+    """
+    return jacfwd(jacrev(func, argnums), argnums)
+
+
+# ----- JVP rules of the built-in ops ------------------------------------------------
+
+def elementwise_jvp(op):
+    """An elementwise op's Jacobian is diagonal: its VJP rule applied to the tangent
+    (broadcast to the output) is the JVP."""
+    rules = op.rules
+
+    def rule(xp, tangents, ans, *args, **kwargs):
+        total = None
+        for i, t in enumerate(tangents):
+            if t is None:
+                continue
+            if t.shape != ans.shape:
+                t = xp.broadcast_to(t, ans.shape)
+            part = rules[i](xp, t, ans, *args, **kwargs)
+            total = part if total is None else total + part
+        return total
+    return rule
+
+
+def _apply(op, xp, args, kwargs):
+    if xp is tensor_xp:
+        return op(*args, **kwargs)
+    return op.kernel(*args, **kwargs)
+
+
+def linear_jvp(op):
+    """A linear op applied to the tangents (zeros where an input has none)."""
+    def rule(xp, tangents, ans, *args, **kwargs):
+        replaced = [a if t is None and not _differentiable(op, i) else
+                    (xp.zeros_like(a) if t is None else t)
+                    for i, (a, t) in enumerate(zip(args, tangents))]
+        return _apply(op, xp, replaced, kwargs)
+    return rule
+
+
+def multilinear_jvp(op):
+    """An op linear in each input separately: the sum over inputs of the op with that
+    input replaced by its tangent."""
+    def rule(xp, tangents, ans, *args, **kwargs):
+        total = None
+        for i, t in enumerate(tangents):
+            if t is None:
+                continue
+            replaced = list(args)
+            replaced[i] = t
+            part = _apply(op, xp, replaced, kwargs)
+            total = part if total is None else total + part
+        return total
+    return rule
+
+
+def _differentiable(op, i):
+    return op.rules is None or op.rules[i] is not None
+
+
+def _inv_jvp(xp, tangents, ans, a):
+    return -xp.matmul(xp.matmul(ans, tangents[0]), ans)
+
+
+ELEMENTWISE = frozenset((
+    "add subtract multiply divide power maximum minimum logaddexp negative exp log log1p "
+    "expm1 sqrt abs sin cos tanh sigmoid relu square reciprocal round floor sign leaky_relu "
+    "clip where astype transform_input").split())
+_LINEAR = ("reshape transpose swapaxes expand_dims squeeze flatten broadcast_to sum_to sum "
+           "mean getitem take index_add concatenate stack").split()
+_MULTILINEAR = ("matmul einsum").split()
+
+
+def _install_builtin_rules():
+    for name in ELEMENTWISE:
+        REGISTRY[name].jvp = elementwise_jvp(REGISTRY[name])
+    for name in _LINEAR:
+        REGISTRY[name].jvp = linear_jvp(REGISTRY[name])
+    for name in _MULTILINEAR:
+        REGISTRY[name].jvp = multilinear_jvp(REGISTRY[name])
+    REGISTRY["inv"].jvp = _inv_jvp
+
+
+_install_builtin_rules()

@@ -1,0 +1,302 @@
+"""Forward mode (jvp, jacfwd, hessian) for every op, checked three ways from the specs
+in op_specs.py: against central differences, against the VJP through
+⟨u, J v⟩ = ⟨Jᵀu, v⟩, and at second order as the jvp of a gradient."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import autodiff as ad
+
+from op_specs import SPECS
+
+CHECK = settings(max_examples=6, deadline=None, derandomize=True,
+                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+SMOOTH = [s for s in SPECS if s.order >= 1]
+SECOND = [s for s in SPECS if s.order >= 2]
+
+
+def float_inputs_only(case):
+    """The case as a function of its float inputs alone (others are closed over)."""
+    positions = [k for k, x in enumerate(case.inputs) if np.asarray(x).dtype.kind == "f"]
+
+    def func(*floats):
+        args = list(case.inputs)
+        for k, value in zip(positions, floats):
+            args[k] = value
+        return case.func(*args)
+    return func, [case.inputs[k] for k in positions]
+
+
+def random_like(arrays, seed):
+    rng = np.random.default_rng(seed)
+    return [rng.standard_normal(np.shape(a)) for a in arrays]
+
+
+def evaluate(func, arrays):
+    with ad.no_grad():
+        out = func(*[ad.tensor(a) for a in arrays])
+    return out.data
+
+
+@pytest.mark.parametrize("spec", SMOOTH, ids=lambda s: s.name)
+@CHECK
+@given(data=st.data())
+def test_jvp_matches_central_differences(spec, data):
+    func, xs = float_inputs_only(spec.draw(data))
+    vs = random_like(xs, 1)
+    out, tangent = ad.jvp(func, tuple(xs), tuple(vs))
+    np.testing.assert_allclose(out, evaluate(func, xs), rtol=1e-12, atol=1e-12)
+    eps = 1e-6
+    plus = evaluate(func, [x + eps * v for x, v in zip(xs, vs)])
+    minus = evaluate(func, [x - eps * v for x, v in zip(xs, vs)])
+    assert tangent.shape == out.shape and tangent.dtype == out.dtype
+    np.testing.assert_allclose(tangent, (plus - minus) / (2 * eps), rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("spec", SMOOTH, ids=lambda s: s.name)
+@CHECK
+@given(data=st.data())
+def test_jvp_is_the_transpose_of_the_vjp(spec, data):
+    func, xs = float_inputs_only(spec.draw(data))
+    vs = random_like(xs, 2)
+    out, tangent = ad.jvp(func, tuple(xs), tuple(vs))
+    u = np.random.default_rng(3).standard_normal(np.shape(out))
+    _, pullback = ad.vjp(func, *xs)
+    cotangents = pullback(u)
+    lhs = np.sum(u * tangent)
+    rhs = sum(np.sum(c * v) for c, v in zip(cotangents, vs))
+    np.testing.assert_allclose(lhs, rhs, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("spec", SECOND, ids=lambda s: s.name)
+@settings(max_examples=4, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(data=st.data())
+def test_second_order_as_the_jvp_of_the_gradient(spec, data):
+    func, xs = float_inputs_only(spec.draw(data))
+    with ad.no_grad():
+        out_shape = func(*[ad.tensor(x) for x in xs]).shape
+    weights = np.random.default_rng(4).standard_normal(out_shape)
+
+    def scalar(*ts):
+        return (func(*ts) * weights).sum()
+
+    vs = random_like(xs, 5)
+    argnums = tuple(range(len(xs)))
+    grad_scalar = ad.grad(scalar, argnums=argnums)
+    _, hessian_v = ad.jvp(grad_scalar, tuple(xs), tuple(vs))
+    eps = 1e-6
+    plus = grad_scalar(*[x + eps * v for x, v in zip(xs, vs)])
+    minus = grad_scalar(*[x - eps * v for x, v in zip(xs, vs)])
+    for h, p, m in zip(hessian_v, plus, minus):
+        np.testing.assert_allclose(h, (p - m) / (2 * eps), rtol=1e-4, atol=1e-6)
+
+
+# ----- jacfwd, jacrev, hessian -------------------------------------------------------
+
+def non_square(x, y):
+    return ad.concatenate([ad.sin(x) * y[0], ad.reshape(x, (2, 3)).sum(0) ** 2 * y[1],
+                           ad.exp(y)])
+
+
+def test_jacfwd_equals_jacrev_on_non_square_jacobians():
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal(6), rng.standard_normal(2)
+    for argnums in (0, 1, (0, 1)):
+        forward = ad.jacfwd(non_square, argnums=argnums)(x, y)
+        reverse = ad.jacrev(non_square, argnums=argnums)(x, y)
+        for f, r in zip(*(((forward,), (reverse,)) if isinstance(argnums, int)
+                         else (forward, reverse))):
+            assert f.shape == r.shape
+            np.testing.assert_allclose(f, r, rtol=1e-13, atol=1e-14)
+    assert ad.jacfwd(non_square)(x, y).shape == (11, 6)
+    m = rng.standard_normal((2, 3))
+    matrix_in = ad.jacfwd(lambda t: t @ t.T)(m)
+    assert matrix_in.shape == (2, 2, 2, 3)
+    np.testing.assert_allclose(matrix_in, ad.jacrev(lambda t: t @ t.T)(m), rtol=1e-13)
+
+
+def test_jacrev_is_jacobian():
+    assert ad.jacrev is ad.jacobian
+
+
+def test_hessian_against_closed_forms():
+    rng = np.random.default_rng(1)
+    a = rng.standard_normal((4, 4))
+    x = rng.standard_normal(4)
+    np.testing.assert_allclose(ad.hessian(lambda t: t @ a @ t)(x), a + a.T, rtol=1e-12)
+    # log-sum-exp: H = diag(p) - p pᵀ
+    p = np.exp(x) / np.exp(x).sum()
+    np.testing.assert_allclose(ad.hessian(lambda t: ad.log(ad.exp(t).sum()))(x),
+                               np.diag(p) - np.outer(p, p), rtol=1e-10, atol=1e-14)
+    # f(x, y) = x² y³: the Hessian with respect to y
+    h = ad.hessian(lambda s, t: s ** 2 * t ** 3, argnums=1)(2.0, 3.0)
+    np.testing.assert_allclose(h, 6 * 4.0 * 3.0)
+    # a matrix input: Hessian shaped x.shape + x.shape
+    m = rng.standard_normal((2, 3))
+    hm = ad.hessian(lambda t: (t ** 2).sum())(m)
+    np.testing.assert_allclose(hm, 2 * np.eye(6).reshape(2, 3, 2, 3))
+
+
+def test_hvp_both_ways_matches_the_hessian():
+    from autodiff.transforms import hvp_reverse_over_reverse
+    rng = np.random.default_rng(2)
+    x, v = rng.standard_normal(5), rng.standard_normal(5)
+    f = lambda t: (ad.tanh(t) ** 2).sum() * ad.sin(t).sum()   # noqa: E731
+    np.testing.assert_allclose(ad.hvp(f, x, v), ad.hessian(f)(x) @ v, rtol=1e-10)
+    np.testing.assert_allclose(hvp_reverse_over_reverse(f, x, v), ad.hessian(f)(x) @ v,
+                               rtol=1e-10)
+
+
+# ----- nesting -----------------------------------------------------------------------
+
+def test_grad_of_jvp_and_jvp_of_grad():
+    x0 = 0.7
+    # g(x) = d/dε sin(x + ε x) = x cos x; g'(x) = cos x - x sin x
+    g = lambda x: ad.jvp(lambda y: ad.sin(y), (x,), (x,))[1]   # noqa: E731
+    np.testing.assert_allclose(ad.grad(g)(x0), np.cos(x0) - x0 * np.sin(x0), rtol=1e-12)
+    # jvp of grad: second derivative of x³ sin x
+    f = lambda x: x ** 3 * ad.sin(x)                               # noqa: E731
+    second = 6 * x0 * np.sin(x0) + 6 * x0 ** 2 * np.cos(x0) - x0 ** 3 * np.sin(x0)
+    np.testing.assert_allclose(ad.jvp(ad.grad(f), (x0,), (1.0,))[1], second, rtol=1e-12)
+    np.testing.assert_allclose(ad.grad(ad.grad(f))(x0), second, rtol=1e-12)
+    np.testing.assert_allclose(ad.jvp(lambda x: ad.jvp(f, (x,), (1.0,))[1], (x0,), (1.0,))[1],
+                               second, rtol=1e-12)
+
+
+def test_jacfwd_of_jacrev_and_jacrev_of_jacfwd_agree():
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal(3)
+    f = lambda t: ad.exp(t[0]) * ad.sin(t[1:]).sum() + (t ** 4).sum()   # noqa: E731
+    h1 = ad.jacfwd(ad.jacrev(f))(x)
+    h2 = ad.jacrev(ad.jacfwd(f))(x)
+    h3 = ad.jacfwd(ad.jacfwd(f))(x)
+    h4 = ad.jacobian(ad.grad(f))(x)
+    for h in (h2, h3, h4):
+        np.testing.assert_allclose(h1, h, rtol=1e-12, atol=1e-12)
+
+
+def test_closures_and_the_same_variable_at_several_levels():
+    x0 = 1.3
+    # h(x) = x · d/dy [x y²] at y = x  = x · 2 x² = 2 x³;  h' = 6 x²
+    def h(x):
+        return x * ad.jvp(lambda y: x * y * y, (x,), (1.0,))[1]
+    np.testing.assert_allclose(ad.grad(h)(x0), 6 * x0 ** 2, rtol=1e-12)
+    np.testing.assert_allclose(ad.jvp(h, (x0,), (1.0,))[1], 6 * x0 ** 2, rtol=1e-12)
+    # the classic: d/dx [x · d/dy (x + y)] = 1
+    confusion = lambda x: x * ad.jvp(lambda y: x + y, (x,), (1.0,))[1]   # noqa: E731
+    assert ad.grad(confusion)(x0) == 1.0
+    assert ad.jvp(confusion, (x0,), (1.0,))[1] == 1.0
+
+
+def test_jvp_through_a_closure_over_a_parameter_keeps_it_differentiable():
+    w = ad.tensor(2.0, requires_grad=True)
+    _, tangent = ad.jvp(lambda x: w * x ** 2, (3.0,), (1.0,))     # 2 w x = 12
+    assert isinstance(tangent, ad.Tensor) and tangent.item() == 12.0
+    tangent.backward()
+    assert w.grad == 6.0                                          # d(2 w x)/dw = 2x
+
+
+# ----- user-defined ops get forward mode ---------------------------------------------
+
+def test_a_defop_primitive_gets_forward_mode_automatically():
+    from autodiff.ops.registry import defop, unregister
+    cbrt = defop("cbrt_test", np.cbrt,
+                    x=("g / (3 * ans**2)", lambda xp, g, ans, x: g / (3 * ans * ans)))
+    try:
+        x = np.array([1.0, 8.0])
+        _, tangent = ad.jvp(lambda t: cbrt(t), (x,), (np.ones(2),))
+        np.testing.assert_allclose(tangent, 1 / (3 * np.cbrt(x) ** 2))
+        second = ad.jvp(ad.grad(lambda t: cbrt(t).sum()), (x,), (np.ones(2),))[1]
+        np.testing.assert_allclose(second, -2 / 9 * x ** (-5 / 3))
+    finally:
+        unregister("cbrt_test")
+
+
+def test_a_defop_jvp_rule_is_used_when_given():
+    from autodiff.ops.registry import defop, unregister
+    calls = []
+
+    def jvp_rule(xp, tangents, ans, x):
+        calls.append(1)
+        return tangents[0] * 3 * x * x
+
+    cube = defop("cube_test", lambda x: x ** 3, jvp=jvp_rule,
+                    x=("g * 3 * x**2", lambda xp, g, ans, x: g * 3 * x * x))
+    try:
+        _, tangent = ad.jvp(cube, (np.array(2.0),), (np.array(1.0),))
+        assert tangent == 12.0 and calls
+    finally:
+        unregister("cube_test")
+
+
+def test_a_custom_function_gets_forward_mode():
+    class Cube(ad.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x ** 3
+
+        @staticmethod
+        def backward(ctx, grad):
+            (x,) = ctx.saved
+            return grad * 3 * x ** 2
+
+    _, tangent = ad.jvp(Cube.apply, (np.array([1.0, 2.0]),), (np.array([1.0, 1.0]),))
+    np.testing.assert_allclose(tangent, [3.0, 12.0])
+
+
+# ----- errors ------------------------------------------------------------------------
+
+def test_tangent_shape_or_dtype_mismatch_names_both():
+    with pytest.raises(ValueError, match=r"tangent 0 has shape \(2,\).*primal has shape \(3,\)"):
+        ad.jvp(ad.sin, (np.zeros(3),), (np.zeros(2),))
+    with pytest.raises(ValueError, match="dtype float32.*dtype float64"):
+        ad.jvp(ad.sin, (np.zeros(3),), (np.zeros(3, dtype=np.float32),))
+
+
+def test_integer_primal_raises():
+    with pytest.raises(TypeError, match="primal 0 has dtype int64.*floating-point"):
+        ad.jvp(ad.sin, (np.arange(3),), (np.zeros(3),))
+
+
+def test_a_function_that_ignores_its_inputs_has_a_zero_tangent():
+    out, tangent = ad.jvp(lambda x: 3.0, (np.ones(2),), (np.ones(2),))
+    assert out == 3.0 and tangent == 0.0
+    out, tangent = ad.jvp(lambda x: ad.tensor([1.0, 2.0]), (np.ones(2),), (np.ones(2),))
+    np.testing.assert_array_equal(tangent, [0.0, 0.0])
+    np.testing.assert_array_equal(ad.jacfwd(lambda x: ad.tensor(1.0))(np.ones(2)), [0.0, 0.0])
+
+
+def test_tuple_outputs_get_tuple_tangents():
+    out, tangent = ad.jvp(lambda x: (x * 2, ad.sin(x)), (np.array(0.0),), (np.array(1.0),))
+    assert isinstance(tangent, tuple) and tangent[0] == 2.0 and tangent[1] == 1.0
+
+
+@pytest.mark.parametrize("spec", SMOOTH, ids=lambda s: s.name)
+@settings(max_examples=4, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(data=st.data())
+def test_jacfwd_batched_and_one_pass_per_input_equal_jacrev(spec, data):
+    func, xs = float_inputs_only(spec.draw(data))
+    argnums = tuple(range(len(xs)))
+    reverse = ad.jacrev(func, argnums=argnums)(*xs)
+    batched = ad.jacfwd(func, argnums=argnums)(*xs)
+    one_by_one = ad.jacfwd(func, argnums=argnums, vectorized=False)(*xs)
+    for r, b, o in zip(reverse, batched, one_by_one):
+        assert r.shape == b.shape == o.shape
+        np.testing.assert_allclose(b, r, rtol=1e-12, atol=1e-13)
+        np.testing.assert_allclose(o, r, rtol=1e-12, atol=1e-13)
+
+
+def test_jvp_text_shows_value_and_tangent_per_op():
+    text = ad.viz.jvp_text(lambda x, y: ad.exp(x * y), (np.array(1.0), np.array(2.0)),
+                           (np.array(1.0), np.array(0.0)))
+    lines = text.splitlines()
+    assert lines[0] == "x0 = 1.  tangent 1." and lines[1] == "x1 = 2.  tangent 0."
+    assert lines[2] == "v1 = multiply(x0, x1)  value 2.  tangent 2."     # y dx + x dy
+    assert lines[3] == "v2 = exp(v1)  value 7.3891  tangent 14.7781"            # 2 e²

@@ -1,0 +1,78 @@
+"""Silent tape drops: NumPy turning a Tensor on the tape into an ndarray warns (naming
+the user's line) or, inside a transform, raises; explicit exits stay silent."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+
+import autodiff as ad
+
+HERE = __file__
+
+
+def tracked(value=2.0):
+    return ad.tensor(value, requires_grad=True)
+
+
+@pytest.mark.parametrize("drop", [
+    lambda x: np.mean([x, x + 2]),
+    lambda x: np.array([x, 2 * x]),
+    lambda x: np.r_[x, x],
+    lambda x: np.random.default_rng(0).normal(x, 1.0),
+    lambda x: np.lib.stride_tricks.as_strided(x, shape=(2,), strides=(0,)),
+    lambda x: math.exp(x),
+], ids=["np.mean(list)", "np.array(list)", "np.r_", "rng.normal", "as_strided", "math.exp"])
+def test_each_silent_drop_warns_naming_this_line_and_raises_in_a_transform(drop):
+    x = tracked()
+    with pytest.warns(ad.TapeDropWarning, match="requires grad.*ad.stack") as record:
+        drop(x)
+    assert all(w.filename == HERE for w in record)
+    with pytest.raises(TypeError, match="inside a transform"):
+        ad.grad(lambda t: ad.tensor(drop(t)).sum() * t)(2.0)
+
+
+def test_a_third_party_function_warns_at_the_users_call():
+    def third_party(a):              # stands for any library that calls np.asarray
+        return np.asarray(a) * 2
+    x = tracked()
+    with pytest.warns(ad.TapeDropWarning) as record:
+        third_party(x)
+    assert record[0].filename == HERE
+
+
+def test_explicit_exits_stay_silent():
+    x = tracked(1.5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert float(x) == 1.5 and int(x) == 1
+        assert x.item() == 1.5
+        np.testing.assert_array_equal(x.data, 1.5)
+        np.asarray(x.numpy())
+        np.asarray(x.detach())
+        repr(x), str(x)
+        with ad.no_grad():
+            np.asarray(x)                # nothing is recorded here anyway
+        np.asarray(ad.tensor([1.0, 2.0]))   # not on the tape
+        assert ad.grad(lambda t: t * float(t))(3.0) == 3.0   # float(t) is a constant
+
+
+def test_ad_functions_take_lists_of_tensors():
+    x, y = tracked(1.0), tracked(3.0)
+    m = ad.mean([x, y])
+    m.backward()
+    assert m.item() == 2.0 and x.grad == 0.5 and y.grad == 0.5
+    np.testing.assert_allclose(ad.grad(lambda t: ad.sum([t, 2 * t, 1.0]))(1.0), 3.0)
+
+
+def test_ad_array_builds_a_recorded_tensor_from_nested_lists():
+    x, y = tracked(1.0), tracked(3.0)
+    a = ad.array([[x, 2.0], [y * x, 4]])
+    assert a.shape == (2, 2) and a.dtype == np.float64 and a.requires_grad
+    np.testing.assert_array_equal(a.data, [[1.0, 2.0], [3.0, 4.0]])
+    a.sum().backward()
+    assert x.grad == 1.0 + 3.0 and y.grad == 1.0
+    np.testing.assert_array_equal(ad.array([1, 2]).data, [1, 2])
