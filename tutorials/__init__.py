@@ -1,4 +1,4 @@
-"""Runnable tutorials: seven questions about backprop, answered with autodiff.
+"""Runnable tutorials: questions about backprop, answered with autodiff.
 
 Run them all with ``python -m tutorials`` (``--quick`` for small sizes), or one
 with ``python tutorials/05_mlp_from_scratch.py``.  Each module's ``main(argv)``
@@ -13,4 +13,5 @@ TUTORIALS = (
     "05_mlp_from_scratch",
     "06_gradient_checking",
     "07_gradient_descent",
+    "09_forward_and_reverse_mode",
 )

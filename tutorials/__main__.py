@@ -5,7 +5,7 @@ Each tutorial runs in this process (its ``main(argv)``), writing into
 tutorial gives its name, seconds, key result and the files it wrote; the exit
 status is non-zero if any tutorial failed.
 
-    python -m tutorials --quick                 # all seven, small sizes (CI)
+    python -m tutorials --quick                 # all of them, small sizes (CI)
     python -m tutorials 01 05                   # just these, full size
 """
 
