@@ -97,13 +97,15 @@ def part_dual(tut):
     xt = ad.tensor(x, requires_grad=True, name="x")
     yt = ad.tensor(y, requires_grad=True, name="y")
     walk = ad.viz.steps(tiny(xt, yt))
-    print("\nreverse mode (backprop) visits the same ops last first, carrying d f / d(op):")
+    print("\nreverse mode (backprop) visits the same ops last first, carrying the gradient\n"
+          "g = df/d(op's value) from the output back towards the inputs:")
     for step in walk:
-        print(f"  step {step.index}: {step.op_name:<9} upstream g = {float(step.upstream):.4f}")
+        print(f"  step {step.index}: {step.op_name:<9} (value {float(step.node.ans):.4f})  "
+              f"g = {float(step.upstream):.4f}")
     grads = {name: float(g) for name, g in walk.totals.items()}
-    print(f"one reverse pass: df/dx = {grads['x']:.4f}, df/dy = {grads['y']:.4f} (both at "
-          f"once); one forward pass: the single number df/dx dx + df/dy dy = "
-          f"{float(by_library):.4f}")
+    print(f"one reverse pass gives df/dx = {grads['x']:.4f} and df/dy = {grads['y']:.4f}, "
+          "every input at once;\none forward pass gives one directional derivative, "
+          f"df/dx dx + df/dy dy = {float(by_library):.4f}.")
     return {"jvp_by_hand": by_hand.tangent, "jvp_by_library": float(by_library),
             "jvp_closed_form": float(closed_form), "jvp_hand_vs_library": err,
             "reverse_grads": (grads["x"], grads["y"]), "forward_pass_text": forward_pass,
@@ -129,8 +131,9 @@ def part_jacobian(tut):
     J_fwd = ad.jacfwd(f)(x)
     J_rev = ad.jacrev(f)(x)
     diff = float(np.max(np.abs(J_fwd - J_rev)))
-    print(f"f: R^5 -> R^3; jacfwd shape {J_fwd.shape} (5 forward passes), jacrev shape "
-          f"{J_rev.shape} (3 reverse passes); max |difference| = {diff:.1e}")
+    print(f"f: R^5 -> R^3.  jacfwd: shape {J_fwd.shape}, 5 columns, one per input;\n"
+          f"jacrev: shape {J_rev.shape}, 3 rows, one per output.  max |difference| = "
+          f"{diff:.1e}")
     u, v = rng.standard_normal(3), rng.standard_normal(5)
     Jv = ad.jvp(f, (x,), (v,))[1]
     uJ = ad.vjp(f, x)[1](u)[0]
