@@ -112,6 +112,32 @@ def test_07_gradient_descent(tmp_path):
     assert r["ranking_err"] < 1e-10
 
 
+def test_09_forward_and_reverse_mode(tmp_path):
+    r = run("09_forward_and_reverse_mode", tmp_path)
+    x, y, dx, dy = 0.5, 2.0, 1.0, 0.5                 # the tutorial's point and direction
+    df_dx = np.cos(x) * y + y * np.exp(x * y)
+    df_dy = np.sin(x) + x * np.exp(x * y)
+    assert r["jvp_by_hand"] == pytest.approx(r["jvp_by_library"], rel=1e-14)
+    assert r["jvp_by_library"] == pytest.approx(df_dx * dx + df_dy * dy, rel=1e-14)
+    assert r["jvp_hand_vs_library"] < 1e-12
+    np.testing.assert_allclose(r["reverse_grads"], [df_dx, df_dy], rtol=1e-14)
+    # the forward pass shown per op: 2 inputs, then 5 ops in program order, each with
+    # a tangent; the reverse pass visits the same 5 ops, the last (the add) first
+    lines = r["forward_pass_text"].splitlines()
+    assert len(lines) == 7 and all("tangent" in line for line in lines)
+    assert lines[-1].startswith("v5 = add(")
+    assert len(r["reverse_pass_ops"]) == 5 and r["reverse_pass_ops"][0] == "add"
+    assert r["jacfwd_vs_jacrev"] < 1e-12
+    assert r["adjoint_identity_error"] < 1e-12
+    np.testing.assert_allclose(r["hvp_fwd_over_rev"], r["hvp_rev_over_rev"], rtol=1e-10)
+    np.testing.assert_allclose(r["hvp_fwd_over_rev"], r["hvp_closed_form"], rtol=1e-10)
+    assert all(err < 1e-10 for err in r["hvp_errors"].values())
+    # every size of both sweeps was timed (the values are not checked: timings vary)
+    sizes = {n for _, n, m in r["timings"] if m == 1} | {m for _, n, m in r["timings"]}
+    assert len(r["timings"]) == 2 * len(sizes) and r["largest_size"] == max(sizes)
+    assert (tmp_path / "09_forward_and_reverse_mode" / "jacobian_cost.png").exists()
+
+
 def test_graphs_fall_back_to_dot_source_without_graphviz(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))           # no `dot` program to be found
     r = run("07_gradient_descent", tmp_path)

@@ -329,3 +329,27 @@ def test_after_a_plain_backward_the_graph_shows_what_is_alive_and_how_to_see_the
     assert "retain_graph" in kept
     fresh = ((x @ W).relu() ** 2).sum()
     assert "retain_graph" not in ad.viz.draw(fresh, show_values=True).source
+
+
+def test_jvp_text_writes_op_parameters_constants_and_outer_tensors_like_text():
+    w = ad.tensor([3.0, 4.0], requires_grad=True, name="w")
+
+    def f(x):
+        return ad.sum(x[1:] * x[0] * w + 2.0, axis=0)
+
+    x, dx = np.array([1.0, 2.0, 3.0]), np.array([1.0, 0.0, 0.0])
+    lines = ad.viz.jvp_text(f, (x,), (dx,)).splitlines()
+    ops = [line.split("  value")[0] for line in lines[1:]]
+    # the same calls viz.text writes for the same program on a named tensor (the two
+    # may number the intermediate values in different orders, so v1, v2 ... become v)
+    xt = ad.tensor(x, requires_grad=True, name="x0")
+    expected = [line.split("  #")[0] for line in ad.viz.text(f(xt)).splitlines()[2:]]
+
+    def calls(op_lines):
+        return sorted(re.sub(r"\bv\d+\b", "v", line.split(" = ", 1)[1]) for line in op_lines)
+    assert len(ops) == 6 and calls(ops) == calls(expected)
+    assert "getitem(x0, [1:])" in ops[0] + ops[1] and "getitem(x0, [0])" in ops[0] + ops[1]
+    assert any("w)" in op for op in ops)                  # the outer tensor by its name
+    assert lines[-1].startswith(f"v{len(ops)} = sum(") and ", axis=0)" in lines[-1]
+    _, tangent = ad.jvp(f, (x,), (dx,))
+    assert lines[-1].endswith(f"tangent {float(tangent):.0f}.")   # 2 * 3 + 3 * 4 = 18

@@ -14,5 +14,6 @@ TUTORIALS = (
     "06_gradient_checking",
     "07_gradient_descent",
     "08_gradients_through_sampling",
+    "09_forward_and_reverse_mode",
     "10_cnn_digits",
 )
