@@ -381,11 +381,24 @@ def _assemble_columns(columns, out, x, record):
 def hessian(func: Callable, argnums: int | Sequence[int] = 0) -> Callable:
     """The Hessian of a scalar function, forward over reverse: ``jacfwd(jacrev(f))``.
 
+    With a tuple ``argnums`` the result is the nested tuple of blocks
+    ``H[i][j] = d2f / d(args[i]) d(args[j])``, as in JAX.
+
     >>> ad.hessian(lambda x: (x ** 3).sum())(np.array([1.0, 2.0]))
     array([[ 6.,  0.],
            [ 0., 12.]])
+    >>> (hxx, hxy), (hyx, hyy) = ad.hessian(lambda x, y: x * x * y, argnums=(0, 1))(2.0, 3.0)
+    >>> float(hxx), float(hxy), float(hyy)
+    (6.0, 4.0, 0.0)
     """
-    return jacfwd(jacrev(func, argnums), argnums)
+    if isinstance(argnums, (int, np.integer)):
+        return jacfwd(jacrev(func, argnums), argnums)
+    positions = tuple(argnums)
+
+    def blocks(*args, **kwargs):
+        return tuple(tuple(jacfwd(jacrev(func, i), j)(*args, **kwargs) for j in positions)
+                     for i in positions)
+    return blocks
 
 
 # ----- JVP rules of the built-in ops ------------------------------------------------

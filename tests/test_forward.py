@@ -300,3 +300,12 @@ def test_jvp_text_shows_value_and_tangent_per_op():
     assert lines[0] == "x0 = 1.  tangent 1." and lines[1] == "x1 = 2.  tangent 0."
     assert lines[2] == "v1 = multiply(x0, x1)  value 2.  tangent 2."     # y dx + x dy
     assert lines[3] == "v2 = exp(v1)  value 7.3891  tangent 14.7781"            # 2 e²
+
+
+def test_hessian_with_several_argnums_gives_the_blocks():
+    x, y = np.array([1.0, 2.0]), np.array([3.0, 4.0])
+    (hxx, hxy), (hyx, hyy) = ad.hessian(lambda a, b: (a * a * b).sum(), argnums=(0, 1))(x, y)
+    np.testing.assert_allclose(hxx, np.diag(2 * y))
+    np.testing.assert_allclose(hxy, np.diag(2 * x))
+    np.testing.assert_allclose(hyx, np.diag(2 * x))
+    np.testing.assert_allclose(hyy, np.zeros((2, 2)))
