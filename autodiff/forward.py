@@ -8,6 +8,9 @@ pushing a tangent through each: ``t_out = J t_in``.  No op needs a hand-written 
 - otherwise ``J t`` comes from the op's VJP rule, which is linear in ``g``: with a
   dummy cotangent ``u``, ``vjp(u) = Jᵀu`` is recorded, and ``J t`` is its gradient
   with respect to ``u`` along ``t`` (``∂/∂u ⟨Jᵀu, t⟩ = J t``: transposition).
+  This needs the rule to be linear in ``g`` at ``g = 0`` as recorded: a rule that
+  branches on the value of ``g`` (``where(g == 0, 0, g / d)``, as the eigh and svd
+  VJPs do to stay finite at repeated values) must give ``jvp=`` instead.
 
 Elementwise ops have a diagonal Jacobian, so their own VJP rule applied to the
 (broadcast) tangent is already ``J t``; linear ops apply themselves to the tangent;

@@ -309,3 +309,28 @@ def test_hessian_with_several_argnums_gives_the_blocks():
     np.testing.assert_allclose(hxy, np.diag(2 * x))
     np.testing.assert_allclose(hyx, np.diag(2 * x))
     np.testing.assert_allclose(hyy, np.zeros((2, 2)))
+
+
+def test_svd_full_matrices_jvp_of_the_complement_is_a_consistent_rotation():
+    # The spec uses full_matrices=True only for square matrices; here the complement
+    # columns of U (rows of Vh) of a non-square matrix: their projector is well defined
+    # (finite differences confirm it) and U, Vh stay orthogonal along the tangent.
+    rng = np.random.default_rng(6)
+    for shape in [(4, 2), (2, 4), (2, 3, 2)]:
+        a, v = rng.standard_normal(shape), rng.standard_normal(shape)
+        k = min(shape[-2:])
+
+        def projectors(t):
+            u, s, vh = ad.linalg.svd(t, full_matrices=True)
+            q_u, q_v = u[..., k:], ad.swapaxes(vh[..., k:, :], -1, -2)
+            return ad.concatenate([ad.flatten(q_u @ ad.swapaxes(q_u, -1, -2)),
+                                   ad.flatten(q_v @ ad.swapaxes(q_v, -1, -2)), ad.flatten(s)])
+
+        _, tangent = ad.jvp(projectors, (a,), (v,))
+        eps = 1e-6
+        expected = (evaluate(projectors, [a + eps * v]) - evaluate(projectors, [a - eps * v]))
+        np.testing.assert_allclose(tangent, expected / (2 * eps), rtol=1e-4, atol=1e-6)
+        (u, _, vh), (d_u, _, d_vh) = ad.jvp(lambda t: tuple(ad.linalg.svd(t)), (a,), (v,))
+        for q, d_q in ((u, d_u), (np.swapaxes(vh, -1, -2), np.swapaxes(d_vh, -1, -2))):
+            skew = np.swapaxes(q, -1, -2) @ d_q
+            np.testing.assert_allclose(skew, -np.swapaxes(skew, -1, -2), atol=1e-12)

@@ -11,6 +11,11 @@ eigenvalues (eigh) or singular values (svd) the eigenvectors/singular vectors ar
 differentiable: their VJP is then inf or nan wherever the cotangent of the vectors
 couples the repeated pair, and finite when only the values (or vectors of
 well-separated values) are used.
+
+eigh and svd carry their own forward-mode rules (the standard perturbation formulas):
+their VJPs keep a coupling entry exactly 0 where its cotangent is 0 (so that repeated
+values stay finite when unused), a mask that depends on the cotangent, so the VJP is
+not linear in it at the zero cotangent that forward mode's transposition starts from.
 """
 
 from __future__ import annotations
@@ -257,10 +262,29 @@ def _eigh_rule(xp, g, ans, a, UPLO="L"):  # noqa: N803
     return (full + _t(xp, full)) * read + full * eye
 
 
+def _read_symmetric(xp, t, eye, UPLO):  # noqa: N803
+    """The symmetric matrix NumPy's eigh sees: one triangle of ``t`` mirrored."""
+    read = np.tril(np.ones_like(eye), -1) if UPLO == "L" else np.triu(np.ones_like(eye), 1)
+    off = t * read
+    return off + _t(xp, off) + t * eye
+
+
+def _eigh_jvp(xp, tangents, ans, a, UPLO="L"):  # noqa: N803
+    # With P = V.T dA V: dw = diag(P), dV = V (F * P), F_ij = 1 / (w_j - w_i).
+    n = ans.shape[-1]
+    v, w = ans[..., :n, :], ans[..., n, :]
+    eye = _eye(n, ans)
+    p = xp.matmul(xp.matmul(_t(xp, v), _read_symmetric(xp, tangents[0], eye, UPLO)), v)
+    d_w = xp.sum(p * eye, axis=-1)
+    d_v = xp.matmul(v, _coupling(xp, p, w))
+    return xp.concatenate(d_v, xp.expand_dims(d_w, -2), axis=-2)
+
+
 _eigh = defop(
     "eigh_packed", _eigh_forward,
     hint="eigh needs square (symmetric) matrices in the last two axes",
     doc="eigenvectors with the eigenvalues as an extra last row; see ad.linalg.eigh",
+    jvp=_eigh_jvp,
     a=("V (diag(g_w) + F * (V.T g_V)) V.T on the triangle read, "
        "F_ij = 1 / (w_j - w_i)", _eigh_rule))
 
@@ -393,10 +417,55 @@ def _svd_rule(xp, g, ans, a, full_matrices=True):
     return svd_vjp(xp, u, s, vh, g_u, g_s, g_vh)
 
 
+def _svd_jvp(xp, tangents, ans, a, full_matrices=True):
+    # Reduced SVD, P = U.T dA V: dS = diag(P), dU = U (F * (P S + S P.T)),
+    # dV = V (F * (S P + P.T S)), F_ij = 1 / (s_j^2 - s_i^2), plus for a non-square
+    # matrix the part of dA V S^-1 (dA.T U S^-1) outside the span of U (V).
+    m, n = a.shape[-2:]
+    k = min(m, n)
+    d_a = tangents[0]
+    u, s, vh = unpack_svd(xp.reshape, ans, m, n, full_matrices)
+    u_k, v_k = u[..., :, :k], _t(xp, vh[..., :k, :])
+    eye = _eye(k, s)
+    p = xp.matmul(xp.matmul(_t(xp, u_k), d_a), v_k)
+    s_row, s_col = xp.expand_dims(s, -2), xp.expand_dims(s, -1)
+    squares = s * s
+    d_s = xp.sum(p * eye, axis=-1)
+    p_s, s_p = p * s_row, s_col * p
+    d_u = xp.matmul(u_k, _coupling(xp, p_s + _t(xp, p_s), squares))
+    d_v = xp.matmul(v_k, _coupling(xp, s_p + _t(xp, s_p), squares))
+    if m > k:
+        d_a_v = xp.matmul(d_a, v_k)
+        rest = d_a_v - xp.matmul(u_k, xp.matmul(_t(xp, u_k), d_a_v))
+        d_u = d_u + _divide_where_nonzero(xp, rest, s_row)
+        if full_matrices:
+            d_u = xp.concatenate(d_u, _complement_tangent(xp, u_k, d_u, u[..., :, k:]),
+                                 axis=-1)
+    if n > k:
+        d_a_t_u = xp.matmul(_t(xp, d_a), u_k)
+        rest = d_a_t_u - xp.matmul(v_k, xp.matmul(_t(xp, v_k), d_a_t_u))
+        d_v = d_v + _divide_where_nonzero(xp, rest, s_row)
+        if full_matrices:
+            d_v = xp.concatenate(d_v, _complement_tangent(xp, v_k, d_v, _t(xp, vh[..., k:, :])),
+                                 axis=-1)
+    batch = tuple(ans.shape[:-1])
+    return xp.concatenate(xp.reshape(d_u, batch + (-1,)), d_s,
+                          xp.reshape(_t(xp, d_v), batch + (-1,)), axis=-1)
+
+
+def _complement_tangent(xp, basis, d_basis, complement):
+    """A tangent of the complement columns Q (full_matrices=True): ``-B dB.T Q``, the
+    least rotation keeping Q orthonormal and orthogonal to B.  Q is an arbitrary basis
+    (its VJP refuses a cotangent on it); this tangent is right for uses of Q that do
+    not depend on that choice, such as ``Q @ Q.T``."""
+    return -xp.matmul(basis, xp.matmul(_t(xp, d_basis), complement))
+
+
 _svd = defop(
     "svd_packed", _svd_forward,
     hint="svd needs matrices in the last two axes",
     doc="U, S and Vh flattened and joined along the last axis; see ad.linalg.svd",
+    jvp=_svd_jvp,
     a=("U (F*(U.T gU - gU.T U) S + diag(gS) + S F*(V.T gV - gV.T V)) Vh + the "
        "complement terms, F_ij = 1 / (s_j^2 - s_i^2)", _svd_rule))
 

@@ -282,8 +282,12 @@ class Op:
         kwargs = kwargs or {}
         rules = self.rules
         for i, p in enumerate(parents):
+            # Arguments past the rules (e.g. tensordot's axes, passed positionally by
+            # a rule) have no parent: check it before looking up a rule.
+            if p is None or not p.requires_grad:
+                continue
             rule = rules[i]
-            if rule is not None and p is not None and p.requires_grad:
+            if rule is not None:
                 grads[i] = rule(xp, g, ans, *args, **kwargs)
         return grads
 
