@@ -227,9 +227,9 @@ def network(model, x=None, show_weights: bool = False, *,
                   for k in range(len(columns))]          # a +1 node feeds the next layer
     layout = _Layout(shown, bias_after, has_x=x is not None, wide=any(labelled))
     graph = Graph("network", engine="neato",
-                  graph_attr={"fontname": "Helvetica", "splines": "false", "labelloc": "b",
-                              "labeljust": "l", "outputorder": "edgesfirst", "pad": "0.2",
-                              "forcelabels": "true"},
+                  graph_attr=dict(fontname="Helvetica", splines="false", labelloc="b",
+                                  labeljust="l", outputorder="edgesfirst", pad="0.2",
+                                  forcelabels="true"),
                   node_attr={"fontname": "Helvetica", "fontsize": "11"},
                   edge_attr={"fontname": "Helvetica", "fontsize": "9", "arrowsize": "0.5"})
     hidden_layers = len(columns) - 2
