@@ -510,10 +510,9 @@ def _conv_out_shape(x_shape, w_shape, params):
 
 def _conv2d_case(data):
     import nn_reference as ref
-    from autodiff.function import FunctionCtx
     from autodiff.ops import conv
     x_shape, w_shape, params = _conv_geometry(data)
-    return Case(lambda x, w: conv.conv2d(x, w, ctx=FunctionCtx(), **params),
+    return Case(lambda x, w: conv.conv2d(x, w, **params),
                 [values(data, x_shape), values(data, w_shape)],
                 lambda x, w: ref.conv2d(x, w, **params))
 
@@ -587,23 +586,21 @@ def _max_pool2d_case(data):
 
 def _lstm_layer_case(data):
     import nn_reference as ref
-    from autodiff.function import FunctionCtx
     from autodiff.ops import recurrent
     steps, batch, hidden = (data.draw(st.integers(1, 3), label=k) for k in ("T", "B", "H"))
     inputs = [values(data, (steps, batch, 4 * hidden)), values(data, (batch, hidden)),
               values(data, (batch, hidden)), values(data, (hidden, 4 * hidden))]
-    return Case(lambda gx, h0, c0, w: recurrent.lstm_layer(gx, h0, c0, w, ctx=FunctionCtx()),
+    return Case(lambda gx, h0, c0, w: recurrent.lstm_layer(gx, h0, c0, w),
                 inputs, ref.lstm_layer)
 
 
 def _gru_layer_case(data):
     import nn_reference as ref
-    from autodiff.function import FunctionCtx
     from autodiff.ops import recurrent
     steps, batch, hidden = (data.draw(st.integers(1, 3), label=k) for k in ("T", "B", "H"))
     inputs = [values(data, (steps, batch, 3 * hidden)), values(data, (batch, hidden)),
               values(data, (hidden, 3 * hidden)), values(data, (3 * hidden,))]
-    return Case(lambda gx, h0, w, b: recurrent.gru_layer(gx, h0, w, b, ctx=FunctionCtx()),
+    return Case(lambda gx, h0, w, b: recurrent.gru_layer(gx, h0, w, b),
                 inputs, ref.gru_layer)
 
 

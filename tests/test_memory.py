@@ -113,3 +113,70 @@ def test_accumulating_the_loss_tensor_keeps_every_graph_alive(no_cycle_collector
     del loss, total
     model.loss(x, y).backward()                 # replaces the skeleton explain() keeps
     assert all(r() is None for r in refs)
+
+
+def _node_of(out, op_name):
+    """The node of the first ``op_name`` op met walking back from ``out`` (no recursion)."""
+    todo, seen = [out.node], set()
+    while todo:
+        node = todo.pop()
+        if node is None or id(node) in seen:
+            continue
+        seen.add(id(node))
+        if getattr(node, "op", None) is not None and node.op.name == op_name:
+            return node
+        todo.extend(getattr(node, "parents", ()))
+    raise AssertionError(f"no {op_name} node in the graph")
+
+
+def _conv2d_and_pool():
+    rng = np.random.default_rng(3)
+    x = ad.tensor(rng.standard_normal((2, 3, 6, 6)), requires_grad=True)
+    w = ad.tensor(rng.standard_normal((4, 3, 3, 3)), requires_grad=True)
+    return ad.nn.functional.max_pool2d(ad.nn.functional.conv2d(x, w, padding=1), 2).sum()
+
+
+def _lstm():
+    lstm = ad.nn.LSTM(3, 4, rng=0)
+    out, _ = lstm(ad.tensor(np.random.default_rng(4).standard_normal((5, 2, 3))))
+    return out.sum()
+
+
+def _gru():
+    gru = ad.nn.GRU(3, 4, rng=0)
+    out, _ = gru(ad.tensor(np.random.default_rng(5).standard_normal((5, 2, 3))))
+    return out.sum()
+
+
+@pytest.mark.parametrize("build, op_names", [
+    (_conv2d_and_pool, ("conv2d", "max_pool2d")),
+    (_lstm, ("lstm_layer",)),
+    (_gru, ("gru_layer",)),
+])
+def test_conv_pool_and_recurrent_ops_drop_their_saved_arrays_after_backward(
+        no_cycle_collector, build, op_names):
+    loss = build()
+    nodes = [_node_of(loss, name) for name in op_names]
+    saved = [weakref.ref(node.saved) for node in nodes]   # im2col columns, argmax, gates
+    assert all(ref() is not None for ref in saved)
+    loss.backward()
+    # ``loss`` (and through it the graph's skeleton) is still alive, the arrays are not.
+    assert all(node.saved is None for node in nodes)
+    assert all(ref() is None for ref in saved)
+
+
+def test_retain_graph_keeps_the_saved_arrays_and_the_second_backward_agrees(
+        no_cycle_collector):
+    rng = np.random.default_rng(6)
+    x = ad.tensor(rng.standard_normal((1, 2, 5, 5)), requires_grad=True)
+    w = ad.tensor(rng.standard_normal((3, 2, 2, 2)), requires_grad=True)
+    loss = ad.nn.functional.max_pool2d(ad.nn.functional.conv2d(x, w), 2).sum()
+    nodes = [_node_of(loss, name) for name in ("conv2d", "max_pool2d")]
+    loss.backward(retain_graph=True)
+    assert all(node.saved is not None for node in nodes)
+    first = (x.grad.copy(), w.grad.copy())
+    x.grad = w.grad = None
+    loss.backward()
+    np.testing.assert_array_equal(x.grad, first[0])
+    np.testing.assert_array_equal(w.grad, first[1])
+    assert all(node.saved is None for node in nodes)

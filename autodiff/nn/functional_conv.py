@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..function import FunctionCtx
 from ..ops import conv as _conv
 from ..ops import shape as _shape
 from ..ops.indexing import getitem, take
@@ -210,7 +209,7 @@ def _conv2d(x, weight, bias, stride, padding, dilation, groups, where):
     padding = _padding4(padding, (kh, kw), dilation, stride, where)
     _check_fits(where, shape[2:], (kh, kw), padding, dilation, stride)
     out = _conv.conv2d(x, weight, stride=stride, padding=padding, dilation=dilation,
-                       groups=groups, ctx=FunctionCtx())
+                       groups=groups)
     if bias is not None:
         if _shape_of(bias) != (o,):
             raise ValueError(f"{where}: expected a bias of shape ({o},), got "
@@ -323,7 +322,7 @@ def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1,
                                                           dilation, where)
     out_hw = _pool_sizes(shape, kernel, stride, padding, dilation, ceil_mode, where)
     return _conv.max_pool2d(x, kernel=kernel, stride=stride, padding=padding,
-                            dilation=dilation, out_hw=out_hw, ctx=FunctionCtx())
+                            dilation=dilation, out_hw=out_hw)
 
 
 def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode: bool = False,

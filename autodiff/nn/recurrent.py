@@ -15,7 +15,6 @@ import numpy as np
 from ..ops import linalg as la
 from ..ops import recurrent as rec
 from ..ops import shape as sh
-from ..function import FunctionCtx
 from ..tensor import Tensor
 from .module import Module, Parameter, _generator
 
@@ -166,7 +165,7 @@ class LSTM(_RNNBase):
                 gx = gx + (getattr(self, f"bias_ih_l{layer}") + getattr(self, f"bias_hh_l{layer}"))
             gx = sh.reshape(gx, (steps, batch, 4 * hidden))
             out = rec.lstm_layer(gx, h0s[layer], c0s[layer],
-                                 getattr(self, f"weight_hh_l{layer}"), ctx=FunctionCtx())
+                                 getattr(self, f"weight_hh_l{layer}"))
             x = out[:, :, :hidden]
             h_n.append(out[-1, :, :hidden])
             c_n.append(out[-1, :, hidden:])
@@ -208,7 +207,6 @@ class GRU(_RNNBase):
                 gx = gx + getattr(self, f"bias_ih_l{layer}")
             gx = sh.reshape(gx, (steps, batch, 3 * hidden))
             b_hh = getattr(self, f"bias_hh_l{layer}") if self.bias else zero_bias
-            x = rec.gru_layer(gx, h0s[layer], getattr(self, f"weight_hh_l{layer}"), b_hh,
-                              ctx=FunctionCtx())
+            x = rec.gru_layer(gx, h0s[layer], getattr(self, f"weight_hh_l{layer}"), b_hh)
             h_n.append(x[-1])
         return self._output(x, unbatched), self._final(h_n, unbatched)

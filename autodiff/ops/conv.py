@@ -29,9 +29,8 @@ from __future__ import annotations
 import numpy as np
 
 from .. import kernels
-from ..function import FunctionCtx
 from .namespace import add_to_namespaces
-from .registry import Op, _register, defop
+from .registry import defop, defop_joint
 from . import shape as _shape
 
 _as_strided = np.lib.stride_tricks.as_strided
@@ -109,16 +108,19 @@ def _gemm(a, b):
     return np.matmul(a, b)
 
 
-def conv2d_array(x, w, stride=(1, 1), padding=(0, 0, 0, 0), dilation=(1, 1), groups=1,
-                 ctx=None):
-    """The convolution on ndarrays; keeps the columns in ``ctx`` for the weight gradient."""
+def _conv2d_with_columns(x, w, stride=(1, 1), padding=(0, 0, 0, 0), dilation=(1, 1),
+                         groups=1):
+    """The convolution on ndarrays and the im2col columns it multiplied (for grad_w)."""
     cols, (ho, wo) = _columns(x, w.shape, stride, padding, dilation, groups)
     out = _gemm(cols, _weight_matrix(w, groups))         # (groups, N*L, O/groups)
-    if ctx is not None:
-        ctx.save_for_backward(cols)
     n, o = x.shape[0], w.shape[0]
     out = out.reshape(groups, n, ho, wo, o // groups).transpose(1, 0, 4, 2, 3)
-    return np.ascontiguousarray(out).reshape(n, o, ho, wo)
+    return np.ascontiguousarray(out).reshape(n, o, ho, wo), cols
+
+
+def conv2d_array(x, w, stride=(1, 1), padding=(0, 0, 0, 0), dilation=(1, 1), groups=1):
+    """The convolution on ndarrays (the columns are not kept)."""
+    return _conv2d_with_columns(x, w, stride, padding, dilation, groups)[0]
 
 
 def conv2d_input_grad_array(g, w, x_shape, stride=(1, 1), padding=(0, 0, 0, 0),
@@ -148,18 +150,11 @@ def conv2d_weight_grad_array(x, g, w_shape, stride=(1, 1), padding=(0, 0, 0, 0),
 
 # ----- the three ops -------------------------------------------------------------------------
 
-class _SavesInCtx(Op):
-    """An op that keeps arrays in the ``ctx`` keyword; they are dropped on release."""
+# conv2d keeps its im2col columns as the node's saved state (saves=True): a plain
+# backward multiplies them by g instead of gathering them again; the recorded
+# backward (create_graph=True) uses the differentiable ops and ignores them.
 
-    custom_release = True
-
-    def release(self, node):
-        super().release(node)
-        node.kwargs["ctx"].save_for_backward()
-
-
-def _conv2d_vjp_numpy(g, x, w, needs, ctx, **params):
-    (cols,) = ctx.saved or (None,)
+def _conv2d_vjp_numpy(g, x, w, needs, cols, **params):
     grad_x = grad_w = None
     if needs[0]:           # (with mixed dtypes the products promote: cast back)
         grad_x = conv2d_input_grad_array(g, w, x.shape, **params).astype(x.dtype, copy=False)
@@ -169,23 +164,26 @@ def _conv2d_vjp_numpy(g, x, w, needs, ctx, **params):
     return [grad_x, grad_w]
 
 
-def _conv2d_vjp_tensor(g, x, w, needs, ctx, **params):
+def _conv2d_vjp_tensor(g, x, w, needs, cols, **params):
     grad_x = conv2d_input_grad(g, w, x_shape=tuple(x.shape), **params) if needs[0] else None
     grad_w = conv2d_weight_grad(x, g, w_shape=tuple(w.shape), **params) if needs[1] else None
     return [grad_x, grad_w]
 
 
-def _conv2d_joint(xp, g, ans, needs, x, w, ctx=None, **params):
-    return xp.conv2d_vjp(g, x, w, needs, ctx, **params)
+def _conv2d_joint(xp, g, ans, needs, x, w, saved=None, **params):
+    return xp.conv2d_vjp(g, x, w, needs, saved, **params)
 
 
-conv2d = _register(_SavesInCtx(
-    "conv2d", conv2d_array, ("x", "w"), joint=_conv2d_joint,
-    joint_formula="grad_x = conv2d_input_grad(g, w) (transposed conv); "
-                  "grad_w = conv2d_weight_grad(x, g) (g times the im2col columns of x)",
+add_to_namespaces("conv2d_vjp", _conv2d_vjp_numpy, _conv2d_vjp_tensor)
+
+conv2d = defop_joint(
+    "conv2d", _conv2d_with_columns,
+    "grad_x = conv2d_input_grad(g, w) (transposed conv); "
+    "grad_w = conv2d_weight_grad(x, g) (g times the im2col columns of x)", _conv2d_joint,
+    input_names=("x", "w"), saves=True, kernel=conv2d_array,
     doc="2-D convolution (cross-correlation, as PyTorch) of NCHW x with (O, C/groups, kh, kw) "
         "w; see F.conv2d.",
-    hint="x must be (N, C, H, W) and w (O, C/groups, kh, kw)"))
+    hint="x must be (N, C, H, W) and w (O, C/groups, kh, kw)")
 
 
 def _input_grad_rule_g(xp, u, ans, g, w, x_shape=None, **params):
@@ -218,12 +216,6 @@ conv2d_weight_grad = defop(
     g=("conv2d(x, g_out)", _weight_grad_rule_g))
 
 
-def _conv2d_tensor(x, w, **params):
-    return conv2d(x, w, ctx=FunctionCtx(), **params)
-
-
-add_to_namespaces("conv2d_vjp", _conv2d_vjp_numpy, _conv2d_vjp_tensor)
-add_to_namespaces("conv2d", conv2d_array, _conv2d_tensor)
 add_to_namespaces("conv2d_input_grad",
                   lambda g, w, x_shape, **p: conv2d_input_grad_array(g, w, x_shape, **p),
                   lambda g, w, x_shape, **p: conv2d_input_grad(g, w, x_shape=x_shape, **p))
@@ -294,34 +286,35 @@ constant_pad = defop(
 
 # ----- max pooling ----------------------------------------------------------------------------
 
-def _max_pool_forward(x, kernel, stride, padding, dilation, out_hw, ctx):
-    out, where = kernels.max_pool2d(np.ascontiguousarray(x), out_hw, kernel, stride, padding,
-                                    dilation)
-    ctx.save_for_backward(where)
-    return out
+def _max_pool_forward(x, kernel, stride, padding, dilation, out_hw):
+    """The pooled output and, as saved state, the flat index of each window's maximum."""
+    return kernels.max_pool2d(np.ascontiguousarray(x), out_hw, kernel, stride, padding,
+                              dilation)
 
 
-def _max_pool_backward_numpy(g, x_shape, ctx):
-    (where,) = ctx.saved
+def _max_pool_kernel(x, kernel, stride, padding, dilation, out_hw):
+    return _max_pool_forward(x, kernel, stride, padding, dilation, out_hw)[0]
+
+
+def _max_pool_backward_numpy(g, x_shape, where):
     return kernels.max_pool2d_backward(g, where, tuple(x_shape))
 
 
-def _max_pool_backward_tensor(g, x_shape, ctx):
-    (where,) = ctx.saved
+def _max_pool_backward_tensor(g, x_shape, where):
     n, c, h, w = x_shape
     flat = (where + (np.arange(n * c) * (h * w)).reshape(n, c, 1, 1)).ravel()
     return _shape.reshape(index_add(_shape.reshape(g, (-1,)), (n * c * h * w,), flat), x_shape)
 
 
-def _max_pool_rule(xp, g, ans, x, ctx=None, **params):
-    return xp.max_pool2d_backward(g, tuple(x.shape), ctx)
+def _max_pool_joint(xp, g, ans, needs, x, saved=None, **params):
+    return [xp.max_pool2d_backward(g, tuple(x.shape), saved)]
 
 
 from .indexing import index_add  # noqa: E402
 
 add_to_namespaces("max_pool2d_backward", _max_pool_backward_numpy, _max_pool_backward_tensor)
 
-max_pool2d = _register(_SavesInCtx(
-    "max_pool2d", _max_pool_forward, ("x",), rules=(_max_pool_rule,),
-    formulas={"x": "g added at the position of each window's maximum"},
-    doc="Max pooling over (N, C, H, W) windows (see F.max_pool2d)."))
+max_pool2d = defop_joint(
+    "max_pool2d", _max_pool_forward, "grad_x = g added at the position of each window's "
+    "maximum", _max_pool_joint, input_names=("x",), saves=True, kernel=_max_pool_kernel,
+    doc="Max pooling over (N, C, H, W) windows (see F.max_pool2d).")

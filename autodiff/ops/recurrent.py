@@ -2,10 +2,11 @@
 
 The input projection of every time step (``x @ W_ih + b``) is one GEMM done outside
 by ordinary ops; these ops run the recurrence.  The forward keeps the activated
-gates of every step (in the ``ctx`` keyword), and a plain ``backward()`` runs
-backpropagation through time in one loop: per step one small GEMM for the hidden
-state's gradient and fused elementwise work, and at the end one GEMM for the
-recurrent weight's gradient over all steps.
+gates of every step as the node's saved state (``saves=True``: dropped when a
+backward frees the graph), and a plain ``backward()`` runs backpropagation through
+time in one loop: per step one small GEMM for the hidden state's gradient and fused
+elementwise work, and at the end one GEMM for the recurrent weight's gradient over
+all steps.
 
 With ``create_graph=True`` the same gradients are built from differentiable ops
 (the recurrence is recomputed from the inputs), so second derivatives work.
@@ -32,7 +33,7 @@ from . import elementwise as ew
 from . import linalg as la
 from . import shape as sh
 from .namespace import add_to_namespaces
-from .registry import Op, _register
+from .registry import defop_joint
 
 
 _blas_controller = None
@@ -59,22 +60,15 @@ def _one_blas_thread():
     return _blas_controller.limit(limits=1, user_api="blas")
 
 
-class _SavesInCtx(Op):
-    custom_release = True
-
-    def release(self, node):
-        super().release(node)
-        node.kwargs["ctx"].save_for_backward()
-
-
 def _sigmoid(x):
     return kernels.sigmoid(np.ascontiguousarray(x))
 
 
 # ----- LSTM --------------------------------------------------------------------------------
 
-def _lstm_forward(gx, h0, c0, w_hh, ctx=None):
-    """gx (T, B, 4H), h0 and c0 (B, H), w_hh (H, 4H) -> (T, B, 2H) holding [h_t, c_t]."""
+def _lstm_forward(gx, h0, c0, w_hh):
+    """gx (T, B, 4H), h0 and c0 (B, H), w_hh (H, 4H) -> (T, B, 2H) holding [h_t, c_t],
+    and the activated gates of every step (T, B, 4H) for the backward."""
     steps, batch, four_h = gx.shape
     hidden = four_h // 4
     out = np.empty((steps, batch, 2 * hidden), dtype=gx.dtype)
@@ -85,13 +79,14 @@ def _lstm_forward(gx, h0, c0, w_hh, ctx=None):
             z = gx[t] + h @ w_hh
             kernels.lstm_cell_forward(z, c, gates[t], out[t])
             h, c = out[t, :, :hidden], out[t, :, hidden:]
-    if ctx is not None:
-        ctx.save_for_backward(gates)
-    return out
+    return out, gates
 
 
-def _lstm_vjp_numpy(g, ans, needs, gx, h0, c0, w_hh, ctx):
-    (gates,) = ctx.saved
+def _lstm_kernel(gx, h0, c0, w_hh):
+    return _lstm_forward(gx, h0, c0, w_hh)[0]
+
+
+def _lstm_vjp_numpy(g, ans, needs, gx, h0, c0, w_hh, gates):
     steps, batch, four_h = gx.shape
     hidden = four_h // 4
     g = np.asarray(g, dtype=gx.dtype)
@@ -115,7 +110,8 @@ def _lstm_vjp_numpy(g, ans, needs, gx, h0, c0, w_hh, ctx):
     return [d_gates, dh_next, dc_next, grad_w]
 
 
-def _lstm_vjp_tensor(g, ans, needs, gx, h0, c0, w_hh, ctx):
+def _lstm_vjp_tensor(g, ans, needs, gx, h0, c0, w_hh, saved_gates):
+    # saved_gates (constants) are not used: the gates are recomputed, recorded.
     steps = gx.shape[0]
     hidden = gx.shape[2] // 4
     acts, cs, hs = [], [c0], [h0]
@@ -151,23 +147,25 @@ def _lstm_vjp_tensor(g, ans, needs, gx, h0, c0, w_hh, ctx):
     return [d_all, dh_next, dc_next, grad_w]
 
 
-def _lstm_joint(xp, g, ans, needs, gx, h0, c0, w_hh, ctx=None):
-    return xp.lstm_layer_vjp(g, ans, needs, gx, h0, c0, w_hh, ctx)
+def _lstm_joint(xp, g, ans, needs, gx, h0, c0, w_hh, saved=None):
+    return xp.lstm_layer_vjp(g, ans, needs, gx, h0, c0, w_hh, saved)
 
 
 add_to_namespaces("lstm_layer_vjp", _lstm_vjp_numpy, _lstm_vjp_tensor)
 
-lstm_layer = _register(_SavesInCtx(
-    "lstm_layer", _lstm_forward, ("gx", "h0", "c0", "w_hh"), joint=_lstm_joint,
-    joint_formula="backpropagation through time over the LSTM cell (gates i, f, g, o)",
+lstm_layer = defop_joint(
+    "lstm_layer", _lstm_forward,
+    "backpropagation through time over the LSTM cell (gates i, f, g, o)", _lstm_joint,
+    input_names=("gx", "h0", "c0", "w_hh"), saves=True, kernel=_lstm_kernel,
     doc="One LSTM layer over a whole sequence: (T, B, 4H) input projections, h0, c0, "
-        "w_hh (H, 4H) -> (T, B, 2H) = [h_t, c_t] (see ad.nn.LSTM)."))
+        "w_hh (H, 4H) -> (T, B, 2H) = [h_t, c_t] (see ad.nn.LSTM).")
 
 
 # ----- GRU ---------------------------------------------------------------------------------
 
-def _gru_forward(gx, h0, w_hh, b_hh, ctx=None):
-    """gx (T, B, 3H), h0 (B, H), w_hh (H, 3H), b_hh (3H,) -> (T, B, H)."""
+def _gru_forward(gx, h0, w_hh, b_hh):
+    """gx (T, B, 3H), h0 (B, H), w_hh (H, 3H), b_hh (3H,) -> (T, B, H), and r, z, n
+    and a_n of every step (T, B, 4H) for the backward."""
     steps, batch, three_h = gx.shape
     hidden = three_h // 3
     out = np.empty((steps, batch, hidden), dtype=gx.dtype)
@@ -185,13 +183,14 @@ def _gru_forward(gx, h0, w_hh, b_hh, ctx=None):
         s[:, :2 * hidden] = rz
         s[:, 2 * hidden:3 * hidden] = n
         s[:, 3 * hidden:] = a_n
-    if ctx is not None:
-        ctx.save_for_backward(saved)
-    return out
+    return out, saved
 
 
-def _gru_vjp_numpy(g, ans, needs, gx, h0, w_hh, b_hh, ctx):
-    (saved,) = ctx.saved
+def _gru_kernel(gx, h0, w_hh, b_hh):
+    return _gru_forward(gx, h0, w_hh, b_hh)[0]
+
+
+def _gru_vjp_numpy(g, ans, needs, gx, h0, w_hh, b_hh, saved):
     steps, batch, three_h = gx.shape
     hidden = three_h // 3
     d_gx = np.empty_like(gx)
@@ -221,7 +220,8 @@ def _gru_vjp_numpy(g, ans, needs, gx, h0, w_hh, b_hh, ctx):
     return [d_gx, dh_next, grad_w, grad_b]
 
 
-def _gru_vjp_tensor(g, ans, needs, gx, h0, w_hh, b_hh, ctx):
+def _gru_vjp_tensor(g, ans, needs, gx, h0, w_hh, b_hh, saved_gates):
+    # saved_gates (constants) are not used: the gates are recomputed, recorded.
     steps = gx.shape[0]
     hidden = gx.shape[2] // 3
     saved, hs = [], [h0]
@@ -257,14 +257,15 @@ def _gru_vjp_tensor(g, ans, needs, gx, h0, w_hh, b_hh, ctx):
     return [sh.stack(d_gx, axis=0), dh_next, grad_w, grad_b]
 
 
-def _gru_joint(xp, g, ans, needs, gx, h0, w_hh, b_hh, ctx=None):
-    return xp.gru_layer_vjp(g, ans, needs, gx, h0, w_hh, b_hh, ctx)
+def _gru_joint(xp, g, ans, needs, gx, h0, w_hh, b_hh, saved=None):
+    return xp.gru_layer_vjp(g, ans, needs, gx, h0, w_hh, b_hh, saved)
 
 
 add_to_namespaces("gru_layer_vjp", _gru_vjp_numpy, _gru_vjp_tensor)
 
-gru_layer = _register(_SavesInCtx(
-    "gru_layer", _gru_forward, ("gx", "h0", "w_hh", "b_hh"), joint=_gru_joint,
-    joint_formula="backpropagation through time over the GRU cell (gates r, z, n)",
+gru_layer = defop_joint(
+    "gru_layer", _gru_forward,
+    "backpropagation through time over the GRU cell (gates r, z, n)", _gru_joint,
+    input_names=("gx", "h0", "w_hh", "b_hh"), saves=True, kernel=_gru_kernel,
     doc="One GRU layer over a whole sequence: (T, B, 3H) input projections, h0, "
-        "w_hh (H, 3H), b_hh (3H,) -> (T, B, H) (see ad.nn.GRU)."))
+        "w_hh (H, 3H), b_hh (3H,) -> (T, B, H) (see ad.nn.GRU).")
