@@ -38,3 +38,4 @@ from .optim import NoGradientWarning
 from .anomaly import AnomalyError, detect_anomaly
 from .explain import explain
 from . import viz
+from .compile import compile  # noqa: E402  (the function; the package is autodiff.compile)

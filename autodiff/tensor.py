@@ -8,6 +8,10 @@ from .spellings import PyTorchMethods, axis_alias, transpose_axes
 
 _FLOAT_KINDS = "f"
 
+#: Set by ``ad.compile`` while it traces: called as ``value_hook(tensor, what)`` before a
+#: tensor's value leaves the library (``item()``, ``bool()``, ``np.asarray``).
+value_hook = None
+
 
 def _as_array(data, dtype):
     if isinstance(data, Tensor):
@@ -133,6 +137,8 @@ class Tensor(PyTorchMethods):
 
     def item(self):
         """The single value as a Python scalar."""
+        if value_hook is not None:
+            value_hook(self, "item()")
         if self.data.size != 1:
             raise ValueError(
                 f"item: only a tensor with exactly one element converts to a Python "
@@ -144,6 +150,8 @@ class Tensor(PyTorchMethods):
         return self.data
 
     def __array__(self, dtype=None, copy=None):
+        if value_hook is not None:
+            value_hook(self, "a NumPy function (np.asarray)")
         if dtype is None and not copy:
             return self.data
         return np.array(self.data, dtype=dtype, copy=True if copy else None)
@@ -155,6 +163,8 @@ class Tensor(PyTorchMethods):
         return int(self.item())
 
     def __bool__(self):
+        if value_hook is not None:
+            value_hook(self, "bool() (an if/while on its value)")
         if self.data.size != 1:
             raise ValueError(
                 f"the truth value of a tensor with shape {self.data.shape} is ambiguous; "

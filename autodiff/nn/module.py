@@ -12,6 +12,7 @@ from typing import Iterator
 
 import numpy as np
 
+from ..compile.hooks import replayed
 from ..tensor import Tensor
 
 _rng = np.random.default_rng(0)
@@ -202,6 +203,7 @@ class Module:
         for _, param in self.named_parameters():
             yield param
 
+    @replayed
     def zero_grad(self) -> None:
         """Set ``.grad = None`` on every parameter."""
         for param in self.parameters():
