@@ -25,7 +25,7 @@ import weakref
 
 import numpy as np
 
-from .graph import _grad_mode
+from .graph import BackwardObserver, Node, _grad_mode
 from .ops.registry import local_derivative
 
 __all__ = ["AnomalyError", "detect_anomaly"]
@@ -68,7 +68,7 @@ class Trace(tuple):
         return f"{name}:{self[1]}"
 
 
-def user_frame_trace(skip=1):
+def user_frame_trace(skip: int = 1) -> Trace | None:
     """The first frame outside the autodiff package, as a ``Trace`` (or None)."""
     frame = sys._getframe(skip)
     while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
@@ -78,7 +78,7 @@ def user_frame_trace(skip=1):
     return Trace(frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name)
 
 
-def where_created(node) -> str:
+def where_created(node: Node) -> str:
     """'created at file:line' for a node, or '' when anomaly mode did not record it."""
     trace = getattr(node, "trace", None)
     if trace is None:
@@ -248,7 +248,17 @@ def _forward_message(node):
     return "\n".join(lines)
 
 
-def _on_gradient(node, g, i, gi):
+class _AnomalyObserver(BackwardObserver):
+    """Checks every gradient the reverse pass computes (registered by detect_anomaly)."""
+
+    def on_edge(self, node, i, g, gi, rule_output):
+        _check_gradient(node, g, i, gi)
+
+
+_OBSERVER = _AnomalyObserver()
+
+
+def _check_gradient(node, g, i, gi):
     state = _local.state
     if state is None:
         return
@@ -377,15 +387,16 @@ class detect_anomaly:
     """
 
     def __enter__(self):
-        self._saved = (_grad_mode.on_record, _grad_mode.on_gradient, _local.state)
+        self._saved = (_grad_mode.on_record, _grad_mode.observers, _local.state)
         if _local.state is None:
             _local.state = _AnomalyState()
         _grad_mode.on_record = _on_record
-        _grad_mode.on_gradient = _on_gradient
+        if _OBSERVER not in _grad_mode.observers:
+            _grad_mode.observers = _grad_mode.observers + (_OBSERVER,)
         return self
 
     def __exit__(self, *exc):
-        _grad_mode.on_record, _grad_mode.on_gradient, _local.state = self._saved
+        _grad_mode.on_record, _grad_mode.observers, _local.state = self._saved
         return False
 
     def __call__(self, func):

@@ -23,7 +23,8 @@ def _positive(value, what, where):
     return int(value)
 
 
-def spiral(samples: int, classes: int, seed=0, noise: float = 0.2):
+def spiral(samples: int, classes: int, seed: int | np.random.Generator = 0,
+           noise: float = 0.2) -> tuple[np.ndarray, np.ndarray]:
     """The classic interleaved spiral: ``classes`` arms of ``samples`` points each.
 
     Arm ``k`` is traced by radius ``r`` going from 0 to 1 while the angle sweeps
@@ -61,8 +62,9 @@ class Ratings(NamedTuple):
     ratings: np.ndarray  # float64 in [low, high]
 
 
-def ratings(n_users: int, n_items: int, n: int, seed=0, *, n_factors: int = 4,
-            low: float = 1.0, high: float = 5.0, noise: float = 0.3) -> Ratings:
+def ratings(n_users: int, n_items: int, n: int, seed: int | np.random.Generator = 0, *,
+            n_factors: int = 4, low: float = 1.0, high: float = 5.0,
+            noise: float = 0.3) -> Ratings:
     """Synthetic ratings from a latent-factor model with user and item biases.
 
     Each user ``u`` and item ``i`` get ``n_factors`` latent factors and a bias; the
@@ -103,8 +105,8 @@ def ratings(n_users: int, n_items: int, n: int, seed=0, *, n_factors: int = 4,
     return Ratings(users, items, np.clip(value, low, high))
 
 
-def batches(X, y, batch_size: int, shuffle: bool = True, seed=0,
-            drop_last: bool = False) -> Iterator[tuple]:
+def batches(X: np.ndarray, y: np.ndarray, batch_size: int, shuffle: bool = True,
+            seed: int | np.random.Generator = 0, drop_last: bool = False) -> Iterator[tuple]:
     """Yield ``(X[idx], y[idx])`` mini-batches covering the data once (one epoch).
 
     With ``shuffle`` the order comes from ``seed`` (an int, or a Generator to get a

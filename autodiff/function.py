@@ -7,6 +7,8 @@ reported with the Function's name, the input position and both shapes.
 
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
 
 from .graph import no_grad
@@ -21,12 +23,12 @@ class FunctionCtx:
         self._saved = ()
         self._as_tensors = None
 
-    def save_for_backward(self, *values):
+    def save_for_backward(self, *values) -> None:
         """Keep arrays (or anything else) for ``backward``; read them back from ``ctx.saved``."""
         self._saved = values
 
     @property
-    def saved(self):
+    def saved(self) -> tuple:
         """The values given to ``save_for_backward``.
 
         During ``backward(create_graph=True)`` a saved input comes back as the input
@@ -65,56 +67,43 @@ def _check_grads(owner, grads, args, create_graph):
     return checked
 
 
-def _function_joint(xp, g, ans, needs, *args, ctx, cls):
-    create_graph = isinstance(g, Tensor)
-    if create_graph:
-        ctx._as_tensors = {id(raw): arg for raw, arg in zip(ctx._inputs, args)
-                           if isinstance(arg, Tensor)}
-    if cls.backward is Function.backward:
-        raise NotImplementedError(
-            f"{cls.__name__}.backward is missing: a Function needs a @staticmethod "
-            "backward(ctx, grad) returning one gradient per input of forward")
-    try:
-        grads = cls.backward(ctx, g)
-    finally:
-        ctx._as_tensors = None
-    return _check_grads(cls.__name__, grads, args, create_graph)
+def _function_op(cls):
+    """The op behind a Function subclass; its ctx is the node's saved state."""
 
+    def forward(*arrays):
+        ctx = FunctionCtx()
+        ctx._inputs = arrays
+        out = cls.forward(ctx, *arrays)
+        if isinstance(out, Tensor):
+            out = out.data
+        if isinstance(out, (tuple, list)):
+            raise TypeError(f"{cls.__name__}.forward must return one array, not a "
+                            f"{type(out).__name__}; split multi-output ops into several "
+                            "Functions")
+        return np.asarray(out), ctx
 
-def _function_forward(*arrays, ctx, cls):
-    ctx._inputs = arrays
-    out = cls.forward(ctx, *arrays)
-    if isinstance(out, Tensor):
-        out = out.data
-    if isinstance(out, (tuple, list)):
-        raise TypeError(f"{cls.__name__}.forward must return one array, not a "
-                        f"{type(out).__name__}; split multi-output ops into several Functions")
-    return np.asarray(out)
+    def joint(xp, g, ans, needs, *args, saved):
+        ctx = saved
+        create_graph = isinstance(g, Tensor)
+        if create_graph:
+            ctx._as_tensors = {id(raw): arg for raw, arg in zip(ctx._inputs, args)
+                               if isinstance(arg, Tensor)}
+        if cls.backward is Function.backward:
+            raise NotImplementedError(
+                f"{cls.__name__}.backward is missing: a Function needs a @staticmethod "
+                "backward(ctx, grad) returning one gradient per input of forward")
+        try:
+            grads = cls.backward(ctx, g)
+        finally:
+            ctx._as_tensors = None
+        return _check_grads(cls.__name__, grads, args, create_graph)
+
+    return Op(cls.__name__, forward, joint=joint,
+              joint_formula=f"{cls.__name__}.backward (user-defined)", saves=True,
+              zeroes=_CUSTOM_ZEROES)
 
 
 _CUSTOM_ZEROES = "is a custom gradient: it may return zero or None"
-
-
-class _FunctionOp(Op):
-    """The op behind a Function subclass; its saved values live in the ctx."""
-
-    custom_release = True
-
-    def release(self, node):
-        super().release(node)
-        ctx = node.kwargs["ctx"]
-        ctx._saved = ()
-        ctx._inputs = None
-
-
-class _CustomGradientOp(Op):
-    """The op behind a custom_gradient function; the vjp closure holds its saved values."""
-
-    custom_release = True
-
-    def release(self, node):
-        super().release(node)
-        node.kwargs = {"value": None, "vjp": None, "name": node.kwargs["name"]}
 
 
 class Function:
@@ -144,44 +133,46 @@ class Function:
     def _op(cls):
         op = cls.__dict__.get("_cached_op")
         if op is None:
-            op = _FunctionOp(cls.__name__, _function_forward, joint=_function_joint,
-                             joint_formula=f"{cls.__name__}.backward (user-defined)",
-                             zeroes=_CUSTOM_ZEROES, hides_kwargs=True)
-            cls._cached_op = op
+            op = cls._cached_op = _function_op(cls)
         return op
 
     @classmethod
-    def apply(cls, *inputs):
+    def apply(cls, *inputs) -> Tensor:
         """Run ``forward`` on the inputs' arrays and record ``backward`` on the tape."""
-        return cls._op()(*inputs, ctx=FunctionCtx(), cls=cls)
+        return cls._op()(*inputs)
 
 
-def _custom_forward(*arrays, value, vjp, name):
-    return value
-
-
-def _custom_joint(xp, g, ans, needs, *args, value, vjp, name):
-    grads = vjp(g)
-    return _check_grads(name, grads, args, isinstance(g, Tensor))
-
-
-def custom_gradient(func):
+def custom_gradient(func: Callable) -> Callable:
     """Decorator: ``func`` returns ``(value, vjp)``; ``vjp(g)`` gives the input gradients.
+
+    ``func`` runs once per call, under ``no_grad``, on the inputs themselves (so that
+    ``vjp`` may close over them and be differentiated again); the ``vjp`` closure is
+    the node's saved state, dropped when a backward frees the graph.
 
     >>> @ad.custom_gradient
     ... def round_ste(x):
     ...     return ad.round(x), lambda g: g     # straight-through estimator
     """
     name = getattr(func, "__name__", "custom_gradient")
-    op = _CustomGradientOp(name, _custom_forward, joint=_custom_joint,
-                           joint_formula="vjp returned by the function (user-defined)",
-                           zeroes=_CUSTOM_ZEROES, hides_kwargs=True)
+
+    def forward(*arrays, result):
+        value, vjp = result
+        return (value.data if isinstance(value, Tensor) else np.asarray(value)), vjp
+
+    def joint(xp, g, ans, needs, *args, saved):
+        return _check_grads(name, saved(g), args, isinstance(g, Tensor))
+
+    op = Op(name, forward, joint=joint,
+            joint_formula="vjp returned by the function (user-defined)", saves=True,
+            zeroes=_CUSTOM_ZEROES)
 
     def wrapper(*inputs):
         with no_grad():
-            value, vjp = func(*inputs)
-        value = value.data if isinstance(value, Tensor) else np.asarray(value)
-        return op(*inputs, value=value, vjp=vjp, name=name)
+            result = func(*inputs)
+        out = op(*inputs, result=result)
+        if out._node is not None:
+            out._node.kwargs = None     # the vjp lives on in node.saved only
+        return out
 
     wrapper.__name__ = name
     wrapper.__doc__ = func.__doc__

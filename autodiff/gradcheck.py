@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Callable, Sequence
+
 import numpy as np
 
 import builtins
@@ -33,7 +35,7 @@ def _evaluate(func, arrays):
     return np.array(out.data if isinstance(out, Tensor) else out, dtype=np.float64)
 
 
-def numerical_grad(func, inputs, eps=1e-6):
+def numerical_grad(func: Callable, inputs: Sequence, eps: float = 1e-6) -> list[np.ndarray]:
     """Central-difference derivatives of ``func`` for each floating-point input.
 
     Each result has shape ``out.shape + input.shape`` (just ``input.shape`` for a
@@ -62,7 +64,7 @@ def numerical_grad(func, inputs, eps=1e-6):
     return results[0] if single else results
 
 
-def analytic_jacobian(func, inputs):
+def analytic_jacobian(func: Callable, inputs: Sequence) -> list[np.ndarray]:
     """The tape's Jacobians for each floating-point input, shaped like ``numerical_grad``."""
     items, single = _as_list(inputs)
     tensors = [Tensor(_raw(x), requires_grad=True) if _is_differentiable(x) else _raw(x)
@@ -85,7 +87,8 @@ def analytic_jacobian(func, inputs):
     return results[0] if single else results
 
 
-def gradcheck(func, inputs, eps=1e-6, atol=1e-5, rtol=1e-3):
+def gradcheck(func: Callable, inputs: Sequence, eps: float = 1e-6, atol: float = 1e-5,
+              rtol: float = 1e-3) -> bool:
     """Check every gradient of ``func`` at ``inputs`` against central differences.
 
     Returns True, or raises ``GradcheckError`` listing the worst mismatches.  Use
@@ -119,7 +122,8 @@ def gradcheck(func, inputs, eps=1e-6, atol=1e-5, rtol=1e-3):
     return True
 
 
-def gradgradcheck(func, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
+def gradgradcheck(func: Callable, inputs: Sequence, eps: float = 1e-6, atol: float = 1e-5,
+                  rtol: float = 1e-3, seed: int = 0) -> bool:
     """Check second derivatives: gradcheck of the vector-Jacobian product of ``func``.
 
     The VJP with a random upstream gradient ``u`` is computed with

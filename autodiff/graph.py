@@ -15,8 +15,12 @@ from __future__ import annotations
 import sys
 import threading
 import weakref
+from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from .tensor import Tensor
 
 
 #: Becomes True once any thread installs a recording hook; until then recording a node
@@ -27,7 +31,7 @@ hooks_active = False
 class _GradMode(threading.local):
     enabled = True
     _on_record = None
-    on_gradient = None  # anomaly.py: called with (node, g, i, gi) for each gradient edge
+    observers = ()      # the BackwardObservers watching reverse passes in this thread
     last_root = None    # explain.py: the last .backward()'s root node, or a weakref to its tensor
 
     @property
@@ -44,6 +48,50 @@ class _GradMode(threading.local):
 
 
 _grad_mode = _GradMode()
+
+
+class BackwardObserver:
+    """Watches the reverse pass as it runs (subclass it and override what you need).
+
+    Register one for the duration of a block with ``observe_backward(observer)``;
+    every reverse pass in this thread then calls it.  ``viz.steps`` and
+    ``detect_anomaly`` are built this way: there is only one reverse pass.
+
+    >>> class Printer(BackwardObserver):
+    ...     def on_node(self, node, g):
+    ...         print(node.op.name, g)
+    >>> x = ad.tensor([1.0, 2.0], requires_grad=True)
+    >>> with observe_backward(Printer()):
+    ...     (x * 3).sum().backward()
+    sum 1.0
+    multiply [1. 1.]
+    """
+
+    def on_node(self, node: Node, g: Any) -> None:
+        """``node``'s upstream gradient ``g`` is complete (``None`` if none arrived); its
+        rules run next.  Called in the order of the pass, the output's node first."""
+
+    def on_edge(self, node: Node, position: int, g: Any, gi: Any, rule_output: Any) -> None:
+        """The rule for input ``position`` of ``node`` gave ``rule_output``; ``gi`` is it
+        summed back to the input's shape and cast to its dtype (what the input
+        receives).  Not called for inputs that get no gradient."""
+
+
+class observe_backward:
+    """Context manager: ``observer`` sees every reverse pass run in this thread inside
+    the block (observers nest; the innermost is called last)."""
+
+    def __init__(self, observer: BackwardObserver):
+        self.observer = observer
+
+    def __enter__(self):
+        self.previous = _grad_mode.observers
+        _grad_mode.observers = self.previous + (self.observer,)
+        return self.observer
+
+    def __exit__(self, *exc):
+        _grad_mode.observers = self.previous
+        return False
 
 
 def is_grad_enabled() -> bool:
@@ -77,7 +125,7 @@ class _SetGradEnabled:
         return wrapper
 
 
-def no_grad():
+def no_grad() -> _SetGradEnabled:
     """Record nothing inside this block (thread-local); also works as a decorator.
 
     >>> w = ad.tensor([1.0], requires_grad=True)
@@ -89,7 +137,7 @@ def no_grad():
     return _SetGradEnabled(False)
 
 
-def enable_grad():
+def enable_grad() -> _SetGradEnabled:
     """Record operations again inside a ``no_grad`` block."""
     return _SetGradEnabled(True)
 
@@ -105,7 +153,7 @@ class Node:
     """
 
     __slots__ = ("op", "parents", "args", "kwargs", "ans", "requires_grad",
-                 "name", "trace", "_shape", "_dtype", "__weakref__")
+                 "name", "trace", "saved", "_shape", "_dtype", "__weakref__")
 
     def __init__(self, op, parents, args, kwargs, ans, requires_grad):
         # Op._record builds nodes without calling __init__ (it is on the hot path);
@@ -118,26 +166,28 @@ class Node:
         self.requires_grad = requires_grad
         self.name = None
         self.trace = None
+        # ``saved``: what an op made with ``saves=True`` keeps for its backward beyond
+        # its inputs and output (set only for those ops; dropped with the rest).
 
     def __repr__(self):
         return f"<Node {self.op.name} {self.shape} {self.dtype}>"
 
     @property
-    def shape(self):
+    def shape(self) -> tuple[int, ...]:
         """The output's shape (kept after the saved values are freed)."""
         return self.ans.shape if self.ans is not None else self._shape
 
     @shape.setter
-    def shape(self, value):
+    def shape(self, value: tuple[int, ...]) -> None:
         self._shape = value
 
     @property
-    def dtype(self):
+    def dtype(self) -> np.dtype:
         """The output's dtype (kept after the saved values are freed)."""
         return self.ans.dtype if self.ans is not None else self._dtype
 
     @dtype.setter
-    def dtype(self, value):
+    def dtype(self, value: np.dtype) -> None:
         self._dtype = value
 
     @property
@@ -146,7 +196,17 @@ class Node:
         return self.args is None
 
 
-def differentiable_edges(node):
+def release(node: Node) -> None:
+    """Drop the values a node saved for its backward (after a backward pass); its
+    output's shape and dtype are kept."""
+    node._shape = node.ans.shape
+    node._dtype = node.ans.dtype
+    node.args = None
+    node.ans = None
+    node.saved = None
+
+
+def differentiable_edges(node: Node) -> Iterator[tuple[int, Any]]:
     """Yield ``(position, parent)`` for each input that gradients flow into."""
     rules = node.op.rules
     for i, parent in enumerate(node.parents):
@@ -202,7 +262,7 @@ def _release_side_branches(side_branches):
         node = stack.pop()
         if node.args is None:
             continue
-        node.op.release(node)
+        release(node)
         for parent in node.parents:
             if parent.__class__ is Node and parent.args is not None:
                 stack.append(parent)
@@ -216,7 +276,8 @@ def _is_uniquely_owned(array) -> bool:
             and sys.getrefcount(array) <= 4)
 
 
-def run_backward(root, root_grad, *, inputs=None, retain_graph=False, create_graph=False):
+def run_backward(root: Tensor, root_grad, *, inputs: Sequence[Tensor] | None = None,
+                 retain_graph: bool = False, create_graph: bool = False) -> list | None:
     """Propagate ``root_grad`` from tensor ``root`` back through the tape.
 
     Without ``inputs`` the gradients are accumulated into the ``.grad`` of every leaf
@@ -307,7 +368,7 @@ def _reverse_pass(root_node, root_grad, xp, create_graph, retain_graph,
     ready = [root_node]
     sum_to = xp.sum_to
     astype = xp.astype
-    on_gradient = _grad_mode.on_gradient    # None unless detect_anomaly() is active
+    observers = _grad_mode.observers        # () unless viz.steps / detect_anomaly watch
     while ready:
         node = ready.pop()
         g = pending.pop(node, None)
@@ -319,6 +380,9 @@ def _reverse_pass(root_node, root_grad, xp, create_graph, retain_graph,
         rules = op.rules
         parents = node.parents
         args = node.args
+        if observers:
+            for observer in observers:
+                observer.on_node(node, g)
         if g is not None:
             kwargs = node.kwargs
             if create_graph:
@@ -331,7 +395,7 @@ def _reverse_pass(root_node, root_grad, xp, create_graph, retain_graph,
                 rule_args = args
                 ans = node.ans
             if rules is None:
-                grads = op.vjp(xp, g, ans, rule_args, kwargs, parents)
+                grads = op.vjp(xp, g, ans, rule_args, kwargs, parents, node)
         i = -1
         for parent in parents:
             i += 1
@@ -351,12 +415,14 @@ def _reverse_pass(root_node, root_grad, xp, create_graph, retain_graph,
                     gi = rule(xp, g, ans, *rule_args, **kwargs)
             if gi is not None:
                 arg = args[i]
+                rule_output = gi
                 if gi.shape != arg.shape:
                     gi = sum_to(gi, arg.shape)
                 if gi.dtype is not arg.dtype and gi.dtype != arg.dtype:
                     gi = astype(gi, arg.dtype)
-                if on_gradient is not None:
-                    on_gradient(node, g, i, gi)
+                if observers:
+                    for observer in observers:
+                        observer.on_edge(node, i, g, gi, rule_output)
             if parent.__class__ is Node:
                 if gi is not None:
                     previous = pending.get(parent)
@@ -367,15 +433,13 @@ def _reverse_pass(root_node, root_grad, xp, create_graph, retain_graph,
                     ready.append(parent)
             elif gi is not None:
                 deliver_leaf(parent, gi)
-        if not retain_graph:
-            if op.custom_release:
-                op.release(node)
-            else:                       # the same as Op.release, inlined: hot path
-                out = node.ans
-                node._shape = out.shape
-                node._dtype = out.dtype
-                node.args = None
-                node.ans = None
+        if not retain_graph:            # the same as release(node), inlined: hot path
+            out = node.ans
+            node._shape = out.shape
+            node._dtype = out.dtype
+            node.args = None
+            node.ans = None
+            node.saved = None
     if side_branches and not retain_graph:
         _release_side_branches(side_branches)
 

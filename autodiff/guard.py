@@ -70,7 +70,7 @@ def _on_saver_dead(ref, key):
 _ref = weakref.ref
 
 
-def guard_leaves(node):
+def guard_leaves(node: Node) -> None:
     """Make the arrays of ``node``'s leaf parents read-only while ``node`` needs them."""
     rules = node.op.rules
     args = node.args
@@ -94,7 +94,7 @@ def guard_leaves(node):
             guard.savers.add(_ref(node, guard.on_dead))
 
 
-def release_guarded_leaves():
+def release_guarded_leaves() -> None:
     """Make writable again every guarded array whose saving graphs were all freed."""
     with _lock:
         for key, guard in list(_guards.items()):
@@ -106,7 +106,7 @@ def release_guarded_leaves():
                 guard.array.setflags(write=True)
 
 
-def savers_of(array):
+def savers_of(array: np.ndarray) -> list[Node]:
     """The live nodes that hold ``array`` read-only (for ``explain``)."""
     guard = _guards.get(id(array))
     if guard is None or guard.array is not array:

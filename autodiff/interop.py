@@ -11,6 +11,8 @@ gradient.  NumPy keyword arguments that the ops do not support (``out=``,
 
 from __future__ import annotations
 
+from typing import Any, Callable
+
 import numpy as np
 
 from .ops.registry import NO_GRADIENT_FUNCTIONS, NUMPY_FUNCTIONS, NUMPY_UFUNCS
@@ -55,7 +57,7 @@ def _unsupported(name):
         "NumPy functions, or call it on t.data / t.detach() if you do not need its gradient.")
 
 
-def array_ufunc(ufunc, method, *inputs, **kwargs):
+def array_ufunc(ufunc: np.ufunc, method: str, *inputs, **kwargs) -> Any:
     """Run a NumPy ufunc called on Tensors as the matching op."""
     if method != "__call__":
         raise _unsupported(f"{ufunc.__name__}.{method}")
@@ -67,7 +69,7 @@ def array_ufunc(ufunc, method, *inputs, **kwargs):
     return op(*inputs)
 
 
-def array_function(func, args, kwargs):
+def array_function(func: Callable, args: tuple, kwargs: dict) -> Any:
     """Run a NumPy function called on Tensors as the matching op."""
     impl = NUMPY_FUNCTIONS.get(func)
     if impl is None:

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Union
+
 import numpy as np
 
 from .spellings import PyTorchMethods, axis_alias, transpose_axes
 
+if TYPE_CHECKING:
+    from .graph import Node
+
 _FLOAT_KINDS = "f"
+
+#: An ``axis`` argument: one axis, several, or all (None).
+Axis = Union[int, tuple[int, ...], None]
 
 #: Set by ``ad.compile`` while it traces: called as ``value_hook(tensor, what)`` before a
 #: tensor's value leaves the library (``item()``, ``bool()``, ``np.asarray``).
@@ -83,14 +91,14 @@ class Tensor(PyTorchMethods):
 
     # ----- attributes ----------------------------------------------------------
     @property
-    def name(self):
+    def name(self) -> str | None:
         """A label shown in graphs and messages (``None`` if unnamed)."""
         if self._name is None and self._node is not None:
             return self._node.name
         return self._name
 
     @name.setter
-    def name(self, value):
+    def name(self, value: str | None) -> None:
         self._name = value
         if self._node is not None:
             self._node.name = value
@@ -101,28 +109,28 @@ class Tensor(PyTorchMethods):
         return self._node is None or not self.requires_grad
 
     @property
-    def node(self):
+    def node(self) -> Node | None:
         """The tape node that produced this tensor (``None`` for leaves)."""
         return self._node
 
     @property
-    def shape(self):
+    def shape(self) -> tuple[int, ...]:
         return self.data.shape
 
     @property
-    def ndim(self):
+    def ndim(self) -> int:
         return self.data.ndim
 
     @property
-    def size(self):
+    def size(self) -> int:
         return self.data.size
 
     @property
-    def dtype(self):
+    def dtype(self) -> np.dtype:
         return self.data.dtype
 
     @property
-    def T(self):
+    def T(self) -> Tensor:
         return transpose(self)
 
     def __len__(self):
@@ -135,7 +143,7 @@ class Tensor(PyTorchMethods):
         for i in range(len(self)):
             yield self[i]
 
-    def item(self):
+    def item(self) -> float | int | bool:
         """The single value as a Python scalar."""
         if value_hook is not None:
             value_hook(self, "item()")
@@ -145,7 +153,7 @@ class Tensor(PyTorchMethods):
                 f"scalar; this one has shape {self.data.shape}")
         return self.data.item()
 
-    def numpy(self):
+    def numpy(self) -> np.ndarray:
         """The data array (no tape)."""
         return self.data
 
@@ -185,7 +193,8 @@ class Tensor(PyTorchMethods):
         return "tensor(" + body + "".join(", " + e for e in extras) + ")"
 
     # ----- gradients -----------------------------------------------------------
-    def backward(self, grad=None, retain_graph=False, create_graph=False):
+    def backward(self, grad=None, retain_graph: bool = False,
+                 create_graph: bool = False) -> None:
         """Reverse pass: accumulate d(self)/d(leaf) into each leaf's ``.grad``.
 
         ``grad`` is the upstream gradient (the same shape as ``self``); it may be
@@ -213,15 +222,15 @@ class Tensor(PyTorchMethods):
         grad = _root_grad(self, grad, create_graph)
         run_backward(self, grad, retain_graph=retain_graph, create_graph=create_graph)
 
-    def detach(self):
+    def detach(self) -> Tensor:
         """The same data with no history; gradients do not flow through it."""
         return Tensor._make(self.data, None, False)
 
-    def zero_grad(self):
+    def zero_grad(self) -> None:
         """Forget the accumulated gradient (``.grad = None``)."""
         self.grad = None
 
-    def requires_grad_(self, flag=True):
+    def requires_grad_(self, flag: bool = True) -> Tensor:
         """Set ``requires_grad`` on a leaf in place and return it."""
         if self._node is not None and self.requires_grad:
             raise RuntimeError("requires_grad_: only leaf tensors can change requires_grad; "
@@ -365,100 +374,105 @@ class Tensor(PyTorchMethods):
         return getitem(self, key)
 
     # ----- methods mirroring the functions -------------------------------------
-    def exp(self):
+    def exp(self) -> Tensor:
         return exp(self)
 
-    def log(self):
+    def log(self) -> Tensor:
         return log(self)
 
-    def sqrt(self):
+    def sqrt(self) -> Tensor:
         return sqrt(self)
 
-    def abs(self):
+    def abs(self) -> Tensor:
         return abs(self)
 
-    def sin(self):
+    def sin(self) -> Tensor:
         return sin(self)
 
-    def cos(self):
+    def cos(self) -> Tensor:
         return cos(self)
 
-    def tanh(self):
+    def tanh(self) -> Tensor:
         return tanh(self)
 
-    def sigmoid(self):
+    def sigmoid(self) -> Tensor:
         return sigmoid(self)
 
-    def relu(self):
+    def relu(self) -> Tensor:
         return relu(self)
 
-    def leaky_relu(self, slope=0.01):
+    def leaky_relu(self, slope: float = 0.01) -> Tensor:
         return leaky_relu(self, slope)
 
-    def square(self):
+    def square(self) -> Tensor:
         return square(self)
 
-    def reciprocal(self):
+    def reciprocal(self) -> Tensor:
         return reciprocal(self)
 
-    def clip(self, lo=None, hi=None):
+    def clip(self, lo=None, hi=None) -> Tensor:
         return clip(self, lo, hi)
 
-    def round(self):
+    def round(self) -> Tensor:
         return round(self)
 
-    def floor(self):
+    def floor(self) -> Tensor:
         return floor(self)
 
-    def sign(self):
+    def sign(self) -> Tensor:
         return sign(self)
 
-    def sum(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+    def sum(self, axis: Axis = None, keepdims: bool = False, *, dim=None,
+            keepdim=None) -> Tensor:
         axis, keepdims = axis_alias("sum", axis, keepdims, dim, keepdim)
         return sum(self, axis=axis, keepdims=keepdims)
 
-    def mean(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+    def mean(self, axis: Axis = None, keepdims: bool = False, *, dim=None,
+            keepdim=None) -> Tensor:
         axis, keepdims = axis_alias("mean", axis, keepdims, dim, keepdim)
         return mean(self, axis=axis, keepdims=keepdims)
 
-    def max(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+    def max(self, axis: Axis = None, keepdims: bool = False, *, dim=None,
+            keepdim=None) -> Tensor:
         axis, keepdims = axis_alias("max", axis, keepdims, dim, keepdim)
         return max(self, axis=axis, keepdims=keepdims)
 
-    def min(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+    def min(self, axis: Axis = None, keepdims: bool = False, *, dim=None,
+            keepdim=None) -> Tensor:
         axis, keepdims = axis_alias("min", axis, keepdims, dim, keepdim)
         return min(self, axis=axis, keepdims=keepdims)
 
-    def var(self, axis=None, keepdims=False, ddof=0, *, dim=None, keepdim=None):
+    def var(self, axis: Axis = None, keepdims: bool = False, ddof: int = 0, *,
+            dim=None, keepdim=None) -> Tensor:
         axis, keepdims = axis_alias("var", axis, keepdims, dim, keepdim)
         return var(self, axis=axis, keepdims=keepdims, ddof=ddof)
 
-    def matmul(self, other):
+    def matmul(self, other) -> Tensor:
         return matmul(self, other)
 
-    def dot(self, other):
+    def dot(self, other) -> Tensor:
         return dot(self, other)
 
-    def reshape(self, *shape):
+    def reshape(self, *shape) -> Tensor:
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = shape[0]
         return reshape(self, shape)
 
-    def transpose(self, *axes):
+    def transpose(self, *axes) -> Tensor:
         if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
             axes = axes[0]
         return transpose(self, transpose_axes(self.ndim, tuple(axes)) if axes else None)
 
-    def swapaxes(self, axis1, axis2):
+    def swapaxes(self, axis1: int, axis2: int) -> Tensor:
         return swapaxes(self, axis1, axis2)
 
-    def expand_dims(self, axis):
+    def expand_dims(self, axis: int) -> Tensor:
         return expand_dims(self, axis)
 
-    def squeeze(self, axis=None):
+    def squeeze(self, axis: Axis = None) -> Tensor:
         return squeeze(self, axis)
 
-    def flatten(self, start_dim=0, end_dim=-1):
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         if (start_dim, end_dim) in ((0, -1), (0, self.ndim - 1)):
             return flatten(self)
         n = self.ndim
@@ -468,10 +482,10 @@ class Tensor(PyTorchMethods):
                              f"for a tensor of shape {self.shape}")
         return reshape(self, self.shape[:start] + (-1,) + self.shape[end + 1:])
 
-    def broadcast_to(self, shape):
+    def broadcast_to(self, shape: tuple[int, ...]) -> Tensor:
         return broadcast_to(self, shape)
 
-    def astype(self, dtype):
+    def astype(self, dtype) -> Tensor:
         return astype(self, dtype)
 
     # ----- NumPy interop: np.exp(t), np.sum(t, axis=1), ndarray + t ----------

@@ -8,6 +8,8 @@ computed with ``create_graph=True`` and returned as Tensors, so transforms compo
 
 from __future__ import annotations
 
+from typing import Callable, Sequence
+
 import numpy as np
 
 from .graph import enable_grad, run_backward
@@ -61,7 +63,7 @@ def _gradients(out, inputs, nested, where):
     return results
 
 
-def value_and_grad(func, argnums=0):
+def value_and_grad(func: Callable, argnums: int | Sequence[int] = 0) -> Callable:
     """``(value, gradient)`` of a scalar function; tuple of gradients for tuple argnums.
 
     >>> ad.value_and_grad(lambda x: (x ** 2).sum())(np.array([1.0, 2.0]))
@@ -80,7 +82,7 @@ def value_and_grad(func, argnums=0):
     return wrapped
 
 
-def grad(func, argnums=0):
+def grad(func: Callable, argnums: int | Sequence[int] = 0) -> Callable:
     """The gradient function of a scalar ``func``; composes: ``grad(grad(f))``.
 
     >>> df = ad.grad(lambda x: ad.sin(x))
@@ -96,7 +98,7 @@ def grad(func, argnums=0):
     return wrapped
 
 
-def jacobian(func, argnum=0):
+def jacobian(func: Callable, argnum: int = 0) -> Callable:
     """The full Jacobian, shaped ``out.shape + x.shape``.
 
     >>> ad.jacobian(lambda x: x * 2)(np.ones(3))
@@ -130,7 +132,7 @@ def jacobian(func, argnum=0):
     return wrapped
 
 
-def hvp(func, x, v):
+def hvp(func: Callable, x, v) -> np.ndarray:
     """Hessian of scalar ``func`` at ``x`` times the vector ``v`` (two reverse passes).
 
     >>> ad.hvp(lambda x: (x ** 3).sum(), np.array([1.0, 2.0]), np.array([1.0, 0.0]))

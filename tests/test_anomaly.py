@@ -146,7 +146,7 @@ def test_without_anomaly_mode_nothing_is_recorded_or_checked():
     assert y.node.trace is None
     y.sum().backward()                        # silently NaN, as in every engine
     assert np.isnan(x.grad[1])
-    assert _grad_mode.on_record is None and _grad_mode.on_gradient is None
+    assert _grad_mode.on_record is None and _grad_mode.observers == ()
 
 
 def test_trace_records_the_user_line_and_hooks_are_restored_after_an_error():
@@ -158,7 +158,7 @@ def test_trace_records_the_user_line_and_hooks_are_restored_after_an_error():
     with pytest.raises(ad.AnomalyError):
         with ad.detect_anomaly():
             ad.log(x - 2)
-    assert _grad_mode.on_record is None and _grad_mode.on_gradient is None
+    assert _grad_mode.on_record is None and _grad_mode.observers == ()
 
 
 def test_nested_and_decorator_forms():

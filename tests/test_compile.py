@@ -307,3 +307,34 @@ def test_the_plan_prints_one_line_per_step_with_sizes():
     assert "op matmul" in text and "rule matmul" in text and "call SGD.step" in text
     assert "float64[4, 3] 96 B" in text
     assert len(text.splitlines()) == len(step.plan.instrs) + 1 + bool(step.plan.removed)
+
+
+def test_the_plan_draws_with_its_phases_as_clusters():
+    model, opt = _mlp_and_optimizer("sgd", np.float64, sizes=(2, 3, 2))
+    step = ad.compile(_train_step(model, opt))
+    step(np.ones((4, 2)), np.array([0, 1, 0, 1]))
+    source = ad.viz.draw(step.plan).source
+    for cluster in ("cluster_forward", "cluster_backward", "cluster_updates"):
+        assert cluster in source
+    assert source.count("shape=box") == len(step.plan.instrs)
+    assert "joint cross_entropy" in source and "call SGD.step" in source
+
+
+def test_the_replay_calls_raw_functions_and_builds_no_node():
+    import gc
+    from autodiff.graph import Node
+    from autodiff.ops.registry import Op
+
+    model, opt = _mlp_and_optimizer("adam", np.float64, sizes=(2, 3, 2))
+    step = ad.compile(_train_step(model, opt))
+    xb, yb = np.ones((4, 2)), np.array([0, 1, 0, 1])
+    step(xb, yb)
+    step(xb, yb)
+    gc.collect()
+    before = sum(isinstance(o, Node) for o in gc.get_objects())
+    step(xb, yb)
+    gc.collect()
+    assert sum(isinstance(o, Node) for o in gc.get_objects()) == before
+    assert not any(isinstance(f, Op) for f in step.plan.functions)
+    lines = step.plan.source.splitlines()
+    assert [k for k, line in enumerate(lines) if "MAKE(" in line] == [len(lines) - 1]

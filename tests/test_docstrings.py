@@ -14,6 +14,13 @@ import autodiff as ad
 MODULES = sorted(m.name for m in pkgutil.walk_packages(ad.__path__, "autodiff."))
 
 
+def _runner():
+    # verbose=False: by default doctest turns verbose when "-v" is in sys.argv (as under
+    # ``pytest -v``) and then reports every passing example too, as if it had failed.
+    return doctest.DocTestRunner(verbose=False,
+                                 optionflags=doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS)
+
+
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
 @pytest.mark.parametrize("name", ["autodiff"] + MODULES)
 def test_docstring_examples(name, tmp_path, monkeypatch):
@@ -21,7 +28,7 @@ def test_docstring_examples(name, tmp_path, monkeypatch):
     module = importlib.import_module(name)
     extraglobs = {"ad": ad, "np": np, "F": ad.nn.functional, "nn": ad.nn}
     finder = doctest.DocTestFinder(exclude_empty=True)
-    runner = doctest.DocTestRunner(optionflags=doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS)
+    runner = _runner()
     failures = []
     for test in finder.find(module, name, globs=dict(vars(module)), extraglobs=extraglobs):
         runner.run(test, out=failures.append)
@@ -34,7 +41,7 @@ def test_op_docstring_examples(tmp_path, monkeypatch):
     from autodiff.ops.registry import REGISTRY
     monkeypatch.chdir(tmp_path)
     parser = doctest.DocTestParser()
-    runner = doctest.DocTestRunner(optionflags=doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS)
+    runner = _runner()
     failures = []
     for name, op in sorted(REGISTRY.items()):
         if op.__doc__ and ">>>" in op.__doc__:

@@ -108,3 +108,24 @@ def test_custom_gradient_higher_order_through_a_closure():
         return x ** 3, lambda g: g * 3 * x ** 2
 
     np.testing.assert_allclose(ad.grad(ad.grad(lambda t: cube(t)))(2.0), 12.0)
+
+
+def test_the_saved_ctx_and_vjp_are_dropped_when_backward_frees_the_graph():
+    import weakref
+
+    x = ad.tensor([2.0], requires_grad=True)
+    y = Cube.apply(x)
+    ctx = weakref.ref(y.node.saved)
+    assert y.node.kwargs is None and ctx().saved[0] is x.data
+    y.backward()
+    assert y.node.saved is None and ctx() is None
+
+    @ad.custom_gradient
+    def double(t):
+        return t * 2, lambda g: g * 2
+
+    z = double(x)
+    vjp = weakref.ref(z.node.saved)
+    assert z.node.kwargs is None and vjp() is not None
+    z.backward()
+    assert z.node.saved is None and vjp() is None

@@ -57,9 +57,7 @@ def correctly_rounded_exp(x):
 def test_elementwise_forward_parity(dtype, shape):
     x = rand(shape, dtype)
     x.flat[:6] = [0.0, -0.0, 1e-30, -50.0, 90.0, -1e-7]
-    for name in ("sigmoid", "relu", "exp"):
-        np.testing.assert_allclose(getattr(jit, name)(x), getattr(twins, name)(x), **tol(dtype))
-    np.testing.assert_allclose(jit.tanh(x), np.tanh(x), rtol=8 * np.finfo(dtype).eps)
+    np.testing.assert_allclose(jit.sigmoid(x), twins.sigmoid(x), **tol(dtype))
     np.testing.assert_array_equal(jit.leaky_relu(x, 0.1), twins.leaky_relu(x, 0.1))
     np.testing.assert_array_equal(kernels.sigmoid(x).dtype, dtype)
 
@@ -87,10 +85,7 @@ def test_elementwise_special_values():
     for dtype in FLOATS:
         x = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, 1e4, -1e4] * 200, dtype=dtype)
         np.testing.assert_array_equal(jit.sigmoid(x), twins.sigmoid(x))
-        np.testing.assert_array_equal(jit.tanh(x), np.tanh(x))
-        np.testing.assert_array_equal(np.signbit(jit.tanh(x)), np.signbit(np.tanh(x)))
-        np.testing.assert_array_equal(jit.relu(x), twins.relu(x))
-        np.testing.assert_array_equal(np.signbit(jit.relu(x)), np.signbit(twins.relu(x)))
+        np.testing.assert_array_equal(jit.relu_backward(x, x), twins.relu_backward(x, x))
 
 
 @pytest.mark.parametrize("dtype", FLOATS)
@@ -235,6 +230,28 @@ def test_softmax_over_another_axis_and_mixed_dtypes_fall_back():
 
 
 # ----- the vectorizable exp: accuracy sweeps -----------------------------------------------
+# fexp is what the sigmoid and softmax kernels call; a loop compiled here applies it to
+# every element so that it can be compared with the correctly rounded exp.
+
+_exp_loop = None
+
+
+def compiled_exp(x):
+    global _exp_loop
+    if _exp_loop is None:
+        import numba
+
+        fexp = jit.fexp
+
+        @numba.njit(error_model="numpy", fastmath={"contract"})
+        def loop(x, out):
+            for i in range(x.size):
+                out[i] = fexp(x[i])
+        _exp_loop = loop
+    out = np.empty_like(x)
+    _exp_loop(x, out)
+    return out
+
 
 def _exp_sweep(dtype):
     lo, hi = (-746.0, 710.0) if dtype == np.float64 else (-104.0, 89.0)
@@ -248,7 +265,7 @@ def _exp_sweep(dtype):
 @pytest.mark.parametrize("dtype", FLOATS)
 def test_exp_within_1_ulp_of_correctly_rounded_over_the_whole_range(dtype):
     x = _exp_sweep(dtype)
-    got, cr = jit.exp(x), correctly_rounded_exp(x)
+    got, cr = compiled_exp(x), correctly_rounded_exp(x)
     finite = np.isfinite(cr)
     assert ulps(got[finite], cr[finite]).max() <= 1
     np.testing.assert_array_equal(got[~finite], cr[~finite])
@@ -263,24 +280,14 @@ def test_exp_within_1_ulp_of_correctly_rounded_over_the_whole_range(dtype):
 def test_exp_special_values_overflow_and_underflow(dtype):
     big, small, sub = (709.79, -745.2, -740.0) if dtype == np.float64 else (88.73, -104.0, -100.0)
     x = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, big, small, sub, 1e4, -1e4], dtype)
-    got = jit.exp(x)
+    got = compiled_exp(x)
     assert got[0] == 1 and got[1] == 1 and got[2] == np.inf and got[3] == 0
     assert np.isnan(got[4]) and got[5] == np.inf and got[6] == 0
     assert 0 < got[7] < np.finfo(dtype).tiny          # a subnormal, not flushed to zero
     assert got[8] == np.inf and got[9] == 0
     assert ulps(got[7:8], correctly_rounded_exp(x[7:8]))[0] <= 1
     edge = np.nextafter(np.log(np.finfo(dtype).max).astype(dtype), dtype(0))
-    assert np.isfinite(jit.exp(np.array([edge]))[0])
-
-
-@pytest.mark.parametrize("dtype", FLOATS)
-def test_tanh_and_expm1_accuracy(dtype):
-    x = np.concatenate([np.linspace(-20, 20, 200_001), np.geomspace(1e-30, 1, 20_000),
-                        -np.geomspace(1e-30, 1, 20_000)]).astype(dtype)
-    cr_tanh = np.tanh(x.astype(np.longdouble)).astype(dtype)
-    assert ulps(jit.tanh(x), cr_tanh).max() <= 3
-    cr_expm1 = np.expm1(x.astype(np.longdouble)).astype(dtype)
-    assert ulps(jit.expm1(x), cr_expm1).max() <= 4
+    assert np.isfinite(compiled_exp(np.array([edge]))[0])
 
 
 # ----- ops use the kernels; second order still works ------------------------------------

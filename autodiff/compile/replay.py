@@ -79,6 +79,7 @@ def build(plan: Plan, input_kinds: dict) -> None:
     plan.source = "\n".join(lines)
     code = compile(plan.source, f"<autodiff plan {plan.name}>", "exec")
     namespace = dict(ns.names)
+    plan.functions = [v for k, v in ns.names.items() if k.startswith("F")]
     exec(code, namespace)
     plan.replay = namespace["replay"]
 

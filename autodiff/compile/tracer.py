@@ -199,7 +199,7 @@ class Tracer:
                 "branch), or do it outside the compiled function on what it returns.")
 
     # ----- backward -------------------------------------------------------------------
-    def on_edge(self, node, position, g, gi, rule_output=None):
+    def on_edge(self, node, position, g, gi, rule_output):
         """The reverse pass sent ``gi`` from ``node`` into its input ``position``."""
         if threading.get_ident() != self.thread or self.suspended:
             return
@@ -229,10 +229,6 @@ class Tracer:
                 self.emit("joint", op.name, op.joint,
                           (numpy_xp, Ref(g_slot), ans, needs) + arg_refs, joint_kwargs,
                           (joint,))
-            if rule_output is None:
-                grads = op.vjp(numpy_xp, g, node.ans, args, node.kwargs, node.parents,
-                               *((node,) if getattr(op, "saves", False) else ()))
-                rule_output = grads[position]
             slot = self.new_slot(None)
             self.slots[slot].shape = np.shape(rule_output)
             self.slots[slot].dtype = np.result_type(rule_output)
@@ -240,8 +236,6 @@ class Tracer:
                       position=position)
         else:
             rule = op.rules[position]
-            if rule_output is None:
-                rule_output = rule(numpy_xp, g, node.ans, *args, **(node.kwargs or {}))
             slot = self.new_slot(None)
             self.slots[slot].shape = np.shape(rule_output)
             self.slots[slot].dtype = np.result_type(rule_output)
@@ -257,8 +251,8 @@ class Tracer:
             slot = self.follow("astype", numpy_xp.astype, slot, arg.dtype, value)
         if not _same(value, gi):
             raise TraceError(
-                f"compile: the gradient rule of '{op.name}' gave different values when run "
-                "again; the plan could not reproduce this backward pass")
+                f"compile: the gradient of '{op.name}' was not its rule's output brought to "
+                "its input's shape and dtype; the plan could not reproduce this pass")
         self.by_id[id(gi)] = slot
         self.keep.append(gi)
         parent = node.parents[position]
@@ -485,22 +479,12 @@ class installed:
             slot.__set__(t, value)
 
         Tensor.grad = property(slot.__get__, set_grad)
-        if hasattr(_graph, "observe_backward"):
-            class Observer(_graph.BackwardObserver):
-                def on_edge(self, node, position, g, gi, rule_output):
-                    tracer.on_edge(node, position, g, gi, rule_output)
-            self.observing = _graph.observe_backward(Observer())
-            self.observing.__enter__()
-        else:
-            self.saved_gradient = _grad_mode.on_gradient
-            before = self.saved_gradient
+        class Observer(_graph.BackwardObserver):
+            def on_edge(self, node, position, g, gi, rule_output):
+                tracer.on_edge(node, position, g, gi, rule_output)
 
-            def on_gradient(node, g, i, gi):
-                tracer.on_edge(node, i, g, gi)
-                if before is not None:
-                    before(node, g, i, gi)
-
-            _grad_mode.on_gradient = on_gradient
+        self.observing = _graph.observe_backward(Observer())
+        self.observing.__enter__()
         return tracer
 
     def __exit__(self, *exc):
@@ -510,8 +494,5 @@ class installed:
         _tensor_module.value_hook = None
         _inplace.write_hook = None
         Tensor.grad = self.grad_slot
-        if hasattr(self, "observing"):
-            self.observing.__exit__(*exc)
-        else:
-            _grad_mode.on_gradient = self.saved_gradient
+        self.observing.__exit__(*exc)
         return False

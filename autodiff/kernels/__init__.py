@@ -99,12 +99,7 @@ exp = np.exp
 relu = _twins.relu
 
 
-def exp_backward(g, ans):
-    """g * exp(x), given ans = exp(x) (one NumPy multiply: already a single pass)."""
-    return g * ans
-
-
-def sigmoid(x):
+def sigmoid(x: np.ndarray) -> np.ndarray:
     """1 / (1 + exp(-x)), stable for any finite x.
 
     >>> sigmoid(np.array([0.0, 100.0]))
@@ -115,35 +110,35 @@ def sigmoid(x):
     return _twins.sigmoid(x)
 
 
-def sigmoid_backward(g, s):
+def sigmoid_backward(g: np.ndarray, s: np.ndarray) -> np.ndarray:
     """g * s * (1 - s), given the sigmoid output s."""
     if JIT_ENABLED and _ok2(g, s, MIN_ELEMENTWISE):
         return _call("sigmoid_backward", _twins.sigmoid_backward, g, s)
     return _twins.sigmoid_backward(g, s)
 
 
-def tanh_backward(g, t):
+def tanh_backward(g: np.ndarray, t: np.ndarray) -> np.ndarray:
     """g * (1 - t**2), given the tanh output t."""
     if JIT_ENABLED and _ok2(g, t, MIN_ELEMENTWISE):
         return _call("tanh_backward", _twins.tanh_backward, g, t)
     return _twins.tanh_backward(g, t)
 
 
-def relu_backward(g, x):
+def relu_backward(g: np.ndarray, x: np.ndarray) -> np.ndarray:
     """g where x > 0, else 0."""
     if JIT_ENABLED and _ok2(g, x, MIN_ELEMENTWISE):
         return _call("relu_backward", _twins.relu_backward, g, x)
     return _twins.relu_backward(g, x)
 
 
-def leaky_relu(x, slope=0.01):
+def leaky_relu(x: np.ndarray, slope: float = 0.01) -> np.ndarray:
     """x where x > 0, else slope * x."""
     if JIT_ENABLED and _ok(x, MIN_ELEMENTWISE) and type(slope) in (float, int):
         return _call("leaky_relu", _twins.leaky_relu, x, slope)
     return _twins.leaky_relu(x, slope)
 
 
-def leaky_relu_backward(g, x, slope=0.01):
+def leaky_relu_backward(g: np.ndarray, x: np.ndarray, slope: float = 0.01) -> np.ndarray:
     """g where x > 0, else slope * g."""
     if JIT_ENABLED and _ok2(g, x, MIN_ELEMENTWISE) and type(slope) in (float, int):
         return _call("leaky_relu_backward", _twins.leaky_relu_backward, g, x, slope)
@@ -152,7 +147,7 @@ def leaky_relu_backward(g, x, slope=0.01):
 
 # ----- softmax family (compiled along the last axis only) ---------------------------
 
-def softmax(x, axis=-1):
+def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
     """exp(x - max) / sum(exp(x - max)) along ``axis``.
 
     >>> softmax(np.array([[0.0, 0.0]]))
@@ -163,21 +158,21 @@ def softmax(x, axis=-1):
     return _twins.softmax(x, axis)
 
 
-def softmax_backward(g, s, axis=-1):
+def softmax_backward(g: np.ndarray, s: np.ndarray, axis: int = -1) -> np.ndarray:
     """s * (g - sum(g * s, axis)), given the softmax output s."""
     if JIT_ENABLED and _ok2(g, s, MIN_ROWS) and _last_axis(g, axis):
         return _call("softmax_backward", _twins.softmax_backward, g, s, axis)
     return _twins.softmax_backward(g, s, axis)
 
 
-def log_softmax(x, axis=-1):
+def log_softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
     """x - max - log(sum(exp(x - max))) along ``axis``."""
     if JIT_ENABLED and _ok(x, MIN_ROWS) and _last_axis(x, axis):
         return _call("log_softmax", _twins.log_softmax, x, axis)
     return _twins.log_softmax(x, axis)
 
 
-def log_softmax_backward(g, ans, axis=-1):
+def log_softmax_backward(g: np.ndarray, ans: np.ndarray, axis: int = -1) -> np.ndarray:
     """g - exp(ans) * sum(g, axis), given the log-softmax output ans."""
     if JIT_ENABLED and _ok2(g, ans, MIN_ROWS) and _last_axis(g, axis):
         return _call("log_softmax_backward", _twins.log_softmax_backward, g, ans, axis)
@@ -189,7 +184,7 @@ def _targets_ok(target, n):
             and (target.dtype.kind == "i" or (target.dtype.kind == "u" and target.itemsize < 8)))
 
 
-def cross_entropy(logits, target):
+def cross_entropy(logits: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Mean cross-entropy of (N, C) logits against integer targets, and the softmax.
 
     One pass per row: the probabilities are returned for the backward.
@@ -204,7 +199,7 @@ def cross_entropy(logits, target):
     return _twins.cross_entropy(logits, target)
 
 
-def cross_entropy_backward(g, probs, target):
+def cross_entropy_backward(g: np.ndarray, probs: np.ndarray, target: np.ndarray) -> np.ndarray:
     """g * (probs - onehot(target)) / N."""
     if (JIT_ENABLED and _ok(probs, MIN_ROWS) and probs.ndim == 2
             and _targets_ok(target, probs.shape[0])
@@ -231,7 +226,7 @@ def _scatter_axis(out, key):
     return None if axis is None else (axis, key[axis])
 
 
-def scatter_add(out, key, values):
+def scatter_add(out: np.ndarray, key, values: np.ndarray) -> np.ndarray:
     """out[key] += values with repeated indices accumulating (``np.add.at`` semantics).
 
     Compiled when ``key`` is one integer array, optionally after full slices

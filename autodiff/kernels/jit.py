@@ -117,55 +117,9 @@ def _exp32(x):
     return x if x != x else y
 
 
-def _expm1_64(x):
-    # The reduction and polynomial repeat _exp64's on purpose: each overload stays one
-    # straight-line block that inlines into the caller's loop, which is what vectorizes.
-    # For |x| < ln2/2 the reduction is exact (k = 0, r = x), so expm1 = r + r*r*q
-    # with no cancellation; elsewhere exp(x) - 1 loses at most about 1 ulp.
-    xc = _HI if x > _HI else x
-    xc = _LO if xc < _LO else xc
-    k = (xc * _LOG2E + _SHIFT) - _SHIFT
-    r = (xc - k * _LN2_HI) - k * _LN2_LO
-    q = _Q9 * r + _Q8
-    q = q * r + _Q7
-    q = q * r + _Q6
-    q = q * r + _Q5
-    q = q * r + _Q4
-    q = q * r + _Q3
-    q = q * r + _Q2
-    q = q * r + _Q1
-    q = q * r + _Q0
-    pm1 = r + (r * r) * q
-    k1 = (k * 0.5 + _SHIFT) - _SHIFT
-    y = ((1.0 + pm1) * _pow2_f64(k1)) * _pow2_f64(k - k1) - 1.0
-    y = pm1 if k == 0.0 else y
-    return x if x != x else y
-
-
-def _expm1_32(x):
-    xc = _HI_F if x > _HI_F else x
-    xc = _LO_F if xc < _LO_F else xc
-    k = (xc * _LOG2E_F + _SHIFT_F) - _SHIFT_F
-    r = (xc - k * _LN2_HI_F) - k * _LN2_LO_F
-    q = _P4 * r + _P3
-    q = q * r + _P2
-    q = q * r + _P1
-    q = q * r + _P0
-    pm1 = r + (r * r) * q
-    k1 = (k * _HALF_F + _SHIFT_F) - _SHIFT_F
-    y = ((_ONE_F + pm1) * _pow2_f32(k1)) * _pow2_f32(k - k1) - _ONE_F
-    y = pm1 if k == _F(0.0) else y
-    return x if x != x else y
-
-
 def fexp(x):
     """Vectorizable exp of a float32 or float64 scalar (usable inside Numba kernels)."""
     return math.exp(x)
-
-
-def fexpm1(x):
-    """Vectorizable expm1 of a float32 or float64 scalar (usable inside Numba kernels)."""
-    return math.expm1(x)
 
 
 def _by_precision(f32_impl, f64_impl):
@@ -181,7 +135,6 @@ def _by_precision(f32_impl, f64_impl):
 # inline="always" inlines at the Numba level, so the loop that calls fexp vectorizes;
 # the inlined code takes the caller's fastmath flags, so callers use _MATH only.
 overload(fexp, inline="always")(_by_precision(_exp32, _exp64))
-overload(fexpm1, inline="always")(_by_precision(_expm1_32, _expm1_64))
 
 # ----- compilation -----------------------------------------------------------------
 
@@ -242,25 +195,9 @@ def _sigmoid_bwd(g, s, out, one):
 
 
 @_kernel(fastmath=_MATH)
-def _tanh_fwd(x, out, two):
-    # tanh|x| = -expm1(-2|x|) / (2 + expm1(-2|x|)), accurate for tiny |x| too.
-    for i in range(x.size):
-        v = x[i]
-        m = fexpm1(-two * abs(v))
-        out[i] = math.copysign(-m / (two + m), v)
-
-
-@_kernel(fastmath=_MATH)
 def _tanh_bwd(g, t, out, one):
     for i in range(g.size):
         out[i] = g[i] * (one - t[i] * t[i])
-
-
-@_kernel()
-def _relu_fwd(x, out, zero):
-    for i in range(x.size):
-        v = x[i]
-        out[i] = v if (v > zero or v != v) else zero    # NaN propagates, like np.maximum
 
 
 @_kernel()
@@ -280,18 +217,6 @@ def _leaky_fwd(x, out, slope, zero):
 def _leaky_bwd(g, x, out, slope, zero):
     for i in range(g.size):
         out[i] = g[i] if x[i] > zero else g[i] * slope
-
-
-@_kernel(fastmath=_MATH)
-def _exp_fwd(x, out):
-    for i in range(x.size):
-        out[i] = fexp(x[i])
-
-
-@_kernel(fastmath=_MATH)
-def _expm1_fwd(x, out):
-    for i in range(x.size):
-        out[i] = fexpm1(x[i])
 
 
 def _flat_call(kernel, x, *extra):
@@ -315,16 +240,8 @@ def sigmoid_backward(g, s):
     return _flat_call_pair(_sigmoid_bwd, g, s, g.dtype.type(1))
 
 
-def tanh(x):
-    return _flat_call(_tanh_fwd, x, x.dtype.type(2))
-
-
 def tanh_backward(g, t):
     return _flat_call_pair(_tanh_bwd, g, t, g.dtype.type(1))
-
-
-def relu(x):
-    return _flat_call(_relu_fwd, x, x.dtype.type(0))
 
 
 def relu_backward(g, x):
@@ -337,14 +254,6 @@ def leaky_relu(x, slope=0.01):
 
 def leaky_relu_backward(g, x, slope=0.01):
     return _flat_call_pair(_leaky_bwd, g, x, g.dtype.type(slope), g.dtype.type(0))
-
-
-def exp(x):
-    return _flat_call(_exp_fwd, x)
-
-
-def expm1(x):
-    return _flat_call(_expm1_fwd, x)
 
 
 # ----- softmax family, by rows of a (rows, C) view ----------------------------------

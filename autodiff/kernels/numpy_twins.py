@@ -5,70 +5,58 @@ from __future__ import annotations
 import numpy as np
 
 
-def sigmoid(x):
+def sigmoid(x: np.ndarray) -> np.ndarray:
     """1 / (1 + exp(-x)) without overflow for any finite x."""
     e = np.exp(-np.abs(x))
     return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
 
 
-def sigmoid_backward(g, s):
+def sigmoid_backward(g: np.ndarray, s: np.ndarray) -> np.ndarray:
     return g * (s * (1 - s))
 
 
-def tanh(x):
-    return np.tanh(x)
-
-
-def tanh_backward(g, t):
+def tanh_backward(g: np.ndarray, t: np.ndarray) -> np.ndarray:
     return g * (1 - t * t)
 
 
-def relu(x):
+def relu(x: np.ndarray) -> np.ndarray:
     return np.maximum(x, 0)
 
 
-def relu_backward(g, x):
+def relu_backward(g: np.ndarray, x: np.ndarray) -> np.ndarray:
     return np.where(x > 0, g, 0)
 
 
-def leaky_relu(x, slope=0.01):
+def leaky_relu(x: np.ndarray, slope: float = 0.01) -> np.ndarray:
     return np.where(x > 0, x, x * slope)
 
 
-def leaky_relu_backward(g, x, slope=0.01):
+def leaky_relu_backward(g: np.ndarray, x: np.ndarray, slope: float = 0.01) -> np.ndarray:
     return np.where(x > 0, g, g * slope)
 
 
-def exp(x):
-    return np.exp(x)
-
-
-def exp_backward(g, ans):
-    return g * ans
-
-
-def softmax(x, axis=-1):
+def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
     shifted = x - np.max(x, axis=axis, keepdims=True)
     e = np.exp(shifted)
     return e / np.sum(e, axis=axis, keepdims=True)
 
 
-def softmax_backward(g, s, axis=-1):
+def softmax_backward(g: np.ndarray, s: np.ndarray, axis: int = -1) -> np.ndarray:
     """s * (g - sum(g * s)): the vector-Jacobian product of softmax."""
     return s * (g - np.sum(g * s, axis=axis, keepdims=True))
 
 
-def log_softmax(x, axis=-1):
+def log_softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
     shifted = x - np.max(x, axis=axis, keepdims=True)
     return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
 
 
-def log_softmax_backward(g, ans, axis=-1):
+def log_softmax_backward(g: np.ndarray, ans: np.ndarray, axis: int = -1) -> np.ndarray:
     """g - softmax * sum(g), with softmax = exp(ans)."""
     return g - np.exp(ans) * np.sum(g, axis=axis, keepdims=True)
 
 
-def cross_entropy(logits, target):
+def cross_entropy(logits: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Mean cross-entropy of (N, C) logits against integer targets, and the softmax."""
     logp = log_softmax(logits, axis=-1)
     n = logits.shape[0]
@@ -76,7 +64,7 @@ def cross_entropy(logits, target):
     return np.asarray(loss, dtype=logits.dtype), np.exp(logp)
 
 
-def cross_entropy_backward(g, probs, target):
+def cross_entropy_backward(g: np.ndarray, probs: np.ndarray, target: np.ndarray) -> np.ndarray:
     """g * (probs - onehot(target)) / N."""
     n = probs.shape[0]
     grad = probs.copy()
@@ -84,7 +72,7 @@ def cross_entropy_backward(g, probs, target):
     return grad * (g / n)
 
 
-def scatter_add(out, key, values):
+def scatter_add(out: np.ndarray, key, values: np.ndarray) -> np.ndarray:
     """out[key] += values, accumulating repeated indices (np.add.at semantics)."""
     np.add.at(out, key, values)
     return out

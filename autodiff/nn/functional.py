@@ -20,12 +20,11 @@ from __future__ import annotations
 import numpy as np
 
 from .. import kernels
-from ..function import FunctionCtx
 from ..ops import elementwise as ew
 from ..ops import reduce as rd
 from ..ops.indexing import getitem
 from ..ops.namespace import xp_function
-from ..ops.registry import Op, _register, defop
+from ..ops.registry import defop, defop_joint
 from ..tensor import Tensor
 
 # The activations are the core ops, re-exported here so ``F.relu`` etc. work.
@@ -119,24 +118,26 @@ def log_softmax(x, axis: int = -1) -> Tensor:
 
 
 # ----- cross_entropy ------------------------------------------------------------
-# The forward kernel returns the loss and the probabilities; the probabilities are
-# kept in a FunctionCtx passed as the op's ``ctx`` keyword, so the backward reuses
-# them instead of computing exp again.  The reverse pass clears the ctx when it
-# frees the node's saved values.  With create_graph=True the gradient must itself be
-# differentiable in the logits, so it is rebuilt from the softmax op instead.
+# The forward kernel returns the loss and the probabilities; the op keeps the
+# probabilities as its node's saved state (saves=True), so the backward reuses them
+# instead of computing exp again, and the reverse pass drops them with the rest.
+# When nothing is recorded, the kernel's loss alone is returned.  With
+# create_graph=True the gradient must itself be differentiable in the logits, so it
+# is rebuilt from the softmax op instead.
 
-def _cross_entropy_forward(logits, target, ctx):
-    loss, probs = kernels.cross_entropy(logits, target)
-    ctx.save_for_backward(probs)
-    return loss
+def _cross_entropy_forward(logits, target):
+    return kernels.cross_entropy(logits, target)
 
 
-def _cross_entropy_backward_numpy(g, logits, target, ctx):
-    (probs,) = ctx.saved
+def _cross_entropy_loss(logits, target):
+    return kernels.cross_entropy(logits, target)[0]
+
+
+def _cross_entropy_backward_numpy(g, logits, target, probs):
     return kernels.cross_entropy_backward(g, probs, np.asarray(target))
 
 
-def _cross_entropy_backward_tensor(g, logits, target, ctx):
+def _cross_entropy_backward_tensor(g, logits, target, probs):
     target = np.asarray(target)
     n = logits.shape[0]
     onehot = np.zeros(logits.shape, dtype=logits.dtype)
@@ -145,27 +146,20 @@ def _cross_entropy_backward_tensor(g, logits, target, ctx):
 
 
 xp_function("cross_entropy_logits_backward", _cross_entropy_backward_numpy,
-                  _cross_entropy_backward_tensor)
-
-class _CrossEntropyOp(Op):
-    """cross_entropy keeps its probabilities in the ``ctx`` keyword; drop them on release."""
-
-    custom_release = True
-
-    def release(self, node):
-        super().release(node)
-        node.kwargs["ctx"].save_for_backward()
+            _cross_entropy_backward_tensor)
 
 
-def _cross_entropy_rule(xp, g, ans, logits, target, ctx):
-    return xp.cross_entropy_logits_backward(g, logits, target, ctx)
+def _cross_entropy_joint(xp, g, ans, needs, logits, target, saved):
+    grad = xp.cross_entropy_logits_backward(g, logits, target, saved) if needs[0] else None
+    return [grad, None]
 
 
-_cross_entropy = _register(_CrossEntropyOp(
-    "cross_entropy", _cross_entropy_forward, ("logits", "target"),
-    rules=(_cross_entropy_rule, None),
-    formulas={"logits": "g * (softmax(logits) - onehot(target)) / N"},
-    doc="Mean cross-entropy of (N, C) logits against N integer targets (see F.cross_entropy)."))
+_cross_entropy = defop_joint(
+    "cross_entropy", _cross_entropy_forward, "grad_logits = g * (softmax(logits) - "
+    "onehot(target)) / N; no gradient for target", _cross_entropy_joint,
+    input_names=("logits", "target"), saves=True, kernel=_cross_entropy_loss,
+    index_inputs={1: "class index"},
+    doc="Mean cross-entropy of (N, C) logits against N integer targets (see F.cross_entropy).")
 
 
 def _class_targets(where, shape, target, what):
@@ -210,7 +204,7 @@ def cross_entropy(logits, target) -> Tensor:
     _check_float(logits, "cross_entropy")
     shape = logits.shape if isinstance(logits, Tensor) else np.shape(logits)
     target = _class_targets("cross_entropy", shape, target, "logits")
-    return _cross_entropy(logits, target, ctx=FunctionCtx())
+    return _cross_entropy(logits, target)
 
 
 def nll_loss(log_probs, target) -> Tensor:

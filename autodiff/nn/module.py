@@ -74,12 +74,12 @@ class Parameter(Tensor):
         self._auto_name = name is None
 
     @property
-    def name(self):
+    def name(self) -> str | None:
         """The parameter's label; set by hand, or its dotted name in the owning module."""
         return self._name
 
     @name.setter
-    def name(self, value):
+    def name(self, value: str | None) -> None:
         self._name = value
         self._auto_name = False
 
@@ -261,7 +261,7 @@ class Module:
             param.data = np.array(arrays[name], dtype=param.dtype)
 
     # ----- calling --------------------------------------------------------------
-    def forward(self, *args, **kwargs):
+    def forward(self, *args, **kwargs) -> Tensor:
         raise NotImplementedError(f"{type(self).__name__} must define forward(...)")
 
     def __call__(self, *args, **kwargs):
@@ -344,5 +344,5 @@ class ParameterList(Module):
     def __iter__(self):
         return iter(list(self._parameters.values()))
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return ", ".join(f"{tuple(p.shape)}" for p in self)

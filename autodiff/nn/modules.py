@@ -54,7 +54,7 @@ class Linear(Module):
         else:
             self.bias = None
 
-    def forward(self, x):
+    def forward(self, x) -> Tensor:
         shape = x.shape if isinstance(x, Tensor) else np.shape(x)
         if not shape or shape[-1] != self.n_in:
             raise ValueError(
@@ -65,7 +65,7 @@ class Linear(Module):
         out = (x if isinstance(x, Tensor) else Tensor(x)) @ self.weight
         return out if self.bias is None else out + self.bias
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         bias = "" if self.bias is not None else ", bias=False"
         dtype = "" if self.weight.dtype == np.float64 else f", dtype={self.weight.dtype}"
         return f"{self.n_in}, {self.n_out}{bias}{dtype}"
@@ -114,11 +114,11 @@ class Embedding(Module):
         gen = _generator(rng)
         self.weight = Parameter((std * gen.standard_normal((self.n, self.dim))).astype(dtype))
 
-    def forward(self, ids):
+    def forward(self, ids) -> Tensor:
         ids = _check_ids(ids, self.n, f"Embedding({self.n}, {self.dim})")
         return take(self.weight, ids, axis=0)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         dtype = "" if self.weight.dtype == np.float64 else f", dtype={self.weight.dtype}"
         return f"{self.n}, {self.dim}{dtype}"
 
@@ -144,7 +144,7 @@ class Bump(Module):
             raise ValueError(f"Bump: sigma must be > 0, got {sigma}")
         self.sigma = Parameter(np.array(sigma, dtype=_float_dtype(dtype, "Bump")))
 
-    def forward(self, x):
+    def forward(self, x) -> Tensor:
         x = x if isinstance(x, Tensor) else Tensor(x)
         sigma = self.sigma
         x2 = x * x
@@ -156,7 +156,7 @@ class Bump(Module):
         value = ew.exp(-sigma / (sigma - safe_x2))
         return ew.where(inside, value, 0.0)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"sigma={float(self.sigma.data):.6g}"
 
 
@@ -182,7 +182,7 @@ class Sequential(Module):
             self._modules[str(i)] = layer
         self._name_parameters()
 
-    def forward(self, x):
+    def forward(self, x) -> Tensor:
         for layer in self._modules.values():
             x = layer(x)
         return x
@@ -207,7 +207,7 @@ class ReLU(Module):
     tensor([0., 2.])
     """
 
-    def forward(self, x):
+    def forward(self, x) -> Tensor:
         return F.relu(x)
 
 
@@ -218,7 +218,7 @@ class Sigmoid(Module):
     tensor([0.5])
     """
 
-    def forward(self, x):
+    def forward(self, x) -> Tensor:
         return F.sigmoid(x)
 
 
@@ -229,7 +229,7 @@ class Tanh(Module):
     tensor([0.])
     """
 
-    def forward(self, x):
+    def forward(self, x) -> Tensor:
         return F.tanh(x)
 
 
@@ -244,10 +244,10 @@ class LeakyReLU(Module):
         super().__init__()
         self.slope = float(slope)
 
-    def forward(self, x):
+    def forward(self, x) -> Tensor:
         return F.leaky_relu(x, slope=self.slope)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"slope={self.slope}"
 
 
@@ -286,7 +286,7 @@ class MLP(Module):
                                   for a, b in zip(sizes[:-1], sizes[1:])])
         self.activation = activation
 
-    def forward(self, x):
+    def forward(self, x) -> Tensor:
         last = len(self.layers) - 1
         for i, layer in enumerate(self.layers):
             x = layer(x)
@@ -294,5 +294,5 @@ class MLP(Module):
                 x = self.activation(x)
         return x
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"sizes={self.sizes}"

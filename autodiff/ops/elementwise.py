@@ -191,7 +191,7 @@ reciprocal = _unary("reciprocal", np.reciprocal, "-g * ans**2",
 
 
 @implements(np.positive)
-def positive(x):
+def positive(x: Tensor) -> Tensor:
     """+x: the same tensor (``np.positive(t)``)."""
     return x
 

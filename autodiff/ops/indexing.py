@@ -7,6 +7,8 @@ zeros: an index that appears twice receives the sum of both gradients.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from .. import kernels
@@ -35,7 +37,7 @@ def _normalize_index(item):
     return item
 
 
-def normalize_key(key):
+def normalize_key(key: Any) -> Any:
     """Turn Tensors and lists inside an index into arrays, rejecting float indices."""
     if isinstance(key, tuple):
         return tuple(_normalize_index(k) for k in key)
@@ -49,7 +51,7 @@ def _never_repeats(part):
             or (isinstance(part, np.ndarray) and part.dtype == bool))
 
 
-def index_add_array(g, shape, key):
+def index_add_array(g: np.ndarray, shape: tuple[int, ...], key: Any) -> np.ndarray:
     """``zeros(shape)`` with ``g`` added at ``key``; repeated indices accumulate."""
     out = np.zeros(shape, dtype=g.dtype)
     parts = key if isinstance(key, tuple) else (key,)
@@ -122,6 +124,7 @@ def take(x, indices, axis=0) -> Tensor:
 
 @implements(np.take)
 def _take_numpy(a, indices, axis=None, out=None, mode="raise"):
+    """``ad.take`` (``mode="raise"`` only); its backward scatter-adds."""
     used = [k for k, given in (("out", out is not None), ("mode", mode != "raise")) if given]
     if used:
         raise TypeError(f"numpy.take on a Tensor: the argument(s) {used} are not supported by "

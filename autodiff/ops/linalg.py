@@ -6,6 +6,7 @@ import string
 
 import numpy as np
 
+from ..tensor import Tensor
 from .registry import defop, defop_joint, implements
 
 _MATMUL_HINT = ("matmul needs the last axis of a to equal the second-to-last axis of b "
@@ -135,13 +136,14 @@ _einsum = defop_joint(
 
 
 def _einsum_numpy(subscripts, *operands, out=None, optimize=False):
+    """``ad.einsum`` (string subscripts; ``optimize=`` is accepted: it only picks an order)."""
     if out is not None:
         raise TypeError("numpy.einsum on a Tensor: the argument(s) ['out'] are not supported "
                         "by autodiff; call it without them")
     return einsum(subscripts, *operands)
 
 
-def einsum(subscripts, *operands):
+def einsum(subscripts: str, *operands) -> Tensor:
     """Einstein summation, as ``np.einsum`` (ellipsis, diagonals and traces included).
 
     >>> ad.einsum("ij,jk->ik", ad.tensor(np.ones((2, 3))), ad.tensor(np.ones((3, 4)))).shape
@@ -151,13 +153,14 @@ def einsum(subscripts, *operands):
 
 
 def _dot_numpy(a, b, out=None):
+    """``ad.dot``: matmul for 1-D and 2-D operands, einsum beyond, multiply for 0-d."""
     if out is not None:
         raise TypeError("numpy.dot on a Tensor: the argument(s) ['out'] are not supported by "
                         "autodiff; call it without them")
     return dot(a, b)
 
 
-def dot(a, b):
+def dot(a, b) -> Tensor:
     """``np.dot``: inner product for 1-D, matrix product for 2-D, sum over the last
     axis of a and the second-to-last of b in general; products with 0-d multiply.
 

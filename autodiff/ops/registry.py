@@ -40,9 +40,6 @@ _new = object.__new__
 #: out)`` for each op that records no node (and returns the result Tensor).
 kernel_hook = None
 
-#: A rule's ``(formula, rule)`` pair, or ``None`` for an input that gets no gradient.
-RuleSpec = "tuple[str, Callable] | None"
-
 
 class Op:
     """A differentiable primitive (made by ``defop``, ``defop_joint`` or ``nondifferentiable``).
@@ -65,14 +62,16 @@ class Op:
     zeroes = None
     zeroes_all = None
     differentiable = True
-    hides_kwargs = False
+    saves = False
 
     def __init__(self, name, forward, input_names=(), rules=None, formulas=None,
                  joint=None, joint_formula=None, doc=None, hint=None, *, kernel=None,
                  numpy=None, **behaviour):
         self.name = name
         self.forward = forward
-        self.kernel = kernel if kernel is not None else forward
+        if kernel is None:
+            kernel = _output_only(forward) if behaviour.get("saves") else forward
+        self.kernel = kernel
         self.input_names = tuple(input_names)
         self.rules = rules
         self.formulas = formulas or {}
@@ -86,6 +85,10 @@ class Op:
             setattr(self, field, value)
         if isinstance(self.index_inputs, (tuple, list)):
             self.index_inputs = {int(i): "index" for i in self.index_inputs}
+        if self.saves:
+            if joint is None:
+                raise TypeError(f"Op {name!r}: saves=True needs a joint rule (defop_joint)")
+            self._record = self._record_saving
         self.__name__ = self.__qualname__ = name
         self.__doc__ = doc
 
@@ -106,16 +109,20 @@ class Op:
         names = self.input_names
         return names[position] if position < len(names) else f"x{position}"
 
-    # The three call paths below do the same thing; __call__ is the general one, and
-    # _call1 / _call2 are it unrolled for one and two positional operands, because
-    # every tensor expression goes through them.  tests/test_defop.py checks that the
-    # three record the same nodes.
     def __call__(self, *args, **kwargs):
         n = len(args)
         if n == 2 and not kwargs:
             return self._call2(args[0], args[1])
         if n == 1 and not kwargs:
             return self._call1(args[0])
+        return self._call_any(args, kwargs)
+
+    # The three call paths below do the same thing: _call_any is the general one, and
+    # _call1 / _call2 are it unrolled for one and two positional operands, because
+    # every tensor expression goes through them (the general loop costs about 10 %
+    # more per op; bench/RESULTS.md).  tests/test_call_paths.py checks that the three
+    # give the same results and record the same nodes.
+    def _call_any(self, args, kwargs):
         raw = []
         parents = []
         tracked = False
@@ -238,10 +245,22 @@ class Op:
                 hook(node)
         return _make(out, node, needs_grad)
 
-    def vjp(self, xp, g, ans, args, kwargs, parents):
+    def _record_saving(self, out, parents, raw, kwargs, needs_grad):
+        # For ops made with saves=True (bound in __init__): forward returned
+        # (output, saved), and ``saved`` goes into the node's slot.
+        out, saved = out
+        result = Op._record(self, out, parents, raw, kwargs, needs_grad)
+        result._node.saved = saved
+        return result
+
+    def vjp(self, xp: Any, g: Any, ans: Any, args: tuple, kwargs: dict | None,
+            parents: tuple, node: Node | None = None) -> list:
         """Gradients for every input (``None`` for inputs that need none)."""
         if self.joint is not None:
             needs = [p is not None and p.requires_grad for p in parents]
+            if self.saves:
+                return self.joint(xp, g, ans, needs, *args, saved=node.saved,
+                                  **(kwargs or {}))
             return self.joint(xp, g, ans, needs, *args, **(kwargs or {}))
         grads = [None] * len(args)
         kwargs = kwargs or {}
@@ -251,17 +270,6 @@ class Op:
             if rule is not None and p is not None and p.requires_grad:
                 grads[i] = rule(xp, g, ans, *args, **kwargs)
         return grads
-
-    #: True for ops that keep saved values outside ``node.args`` / ``node.ans`` (in
-    #: their kwargs) and so need their own ``release``; the reverse pass then calls it.
-    custom_release = False
-
-    def release(self, node):
-        """Drop the values a node saved for its backward (after a backward pass)."""
-        node.shape = node.ans.shape
-        node.dtype = node.ans.dtype
-        node.args = None
-        node.ans = None
 
     def _explain(self, error, raw):
         message = str(error)
@@ -278,7 +286,13 @@ class Op:
             return ValueError(text)
 
 
-def local_derivative(node: Node, position: int):
+def _output_only(forward):
+    def kernel(*args, **kwargs):
+        return forward(*args, **kwargs)[0]
+    return kernel
+
+
+def local_derivative(node: Node, position: int) -> np.ndarray | None:
     """The rule for input ``position`` applied to ``g = ones`` with the node's saved
     values (an ndarray of the output's shape before any broadcast sum), or None when
     the values were freed, the input gets no gradient or the rule fails."""
@@ -298,7 +312,7 @@ def local_derivative(node: Node, position: int):
                 out = rule(numpy_xp, ones, node.ans, *node.args, **(node.kwargs or {}))
             else:
                 out = op.vjp(numpy_xp, ones, node.ans, node.args, node.kwargs,
-                             node.parents)[position]
+                             node.parents, node)[position]
         if out is None:
             return None
         return np.asarray(out.data if isinstance(out, Tensor) else out)
@@ -319,7 +333,7 @@ NO_GRADIENT_FUNCTIONS: set = set()
 
 #: The behaviour fields an op entry may carry (reserved: no input may use these names).
 BEHAVIOUR_FIELDS = ("zero_grad_ae", "scatters", "selects", "index_inputs", "singular",
-                    "blocks", "zeroes", "zeroes_all", "differentiable", "hides_kwargs")
+                    "blocks", "zeroes", "zeroes_all", "differentiable", "saves")
 
 
 def _numpy_entries(name, numpy):
@@ -358,7 +372,7 @@ def _register(op):
         table = NUMPY_UFUNCS if isinstance(f, np.ufunc) else NUMPY_FUNCTIONS
         if f in table:
             raise ValueError(f"op {op.name!r}: numpy.{_numpy_name(f)} is already "
-                             "implemented by another op")
+                             f"implemented by {getattr(table[f], '__name__', table[f])!r}")
     REGISTRY[op.name] = op
     for f, adapter in op.numpy.items():
         _add_numpy(f, adapter if adapter is not None else op, op.name)
@@ -452,13 +466,17 @@ def defop(name: str, forward: Callable, *, numpy: Any = None, doc: str | None = 
       to an input is zero everywhere (a phrase after the op's name; a dict by input
       name when it differs per input).
 
-    >>> cube_root = ad.defop("cube_root", np.cbrt, numpy=np.cbrt,
+    >>> cube_root = ad.defop("cube_root", np.cbrt,
     ...     x=("g / (3 * ans**2)", lambda xp, g, ans, x: g / (3 * ans * ans)))
     >>> cube_root.describe()
     'cube_root: grad_x = g / (3 * ans**2)'
-    >>> np.cbrt(ad.tensor([8.0], requires_grad=True))
-    tensor([2.], requires_grad=True)
+    >>> x = ad.tensor([8.0], requires_grad=True)
+    >>> cube_root(x).backward(); x.grad
+    array([0.08333333])
     >>> unregister("cube_root")          # (only so that this example can run twice)
+
+    With ``numpy=np.cbrt`` (as in ``docs/adding_an_op.md``), ``np.cbrt(x)`` would
+    record this op too.
     """
     rules, formulas = _split_rules(name, inputs)
     return _register(Op(
@@ -470,11 +488,20 @@ def defop(name: str, forward: Callable, *, numpy: Any = None, doc: str | None = 
 
 def defop_joint(name: str, forward: Callable, formula: str, joint: Callable, *,
                 numpy: Any = None, doc: str | None = None, hint: str | None = None,
-                kernel: Callable | None = None, **behaviour) -> Op:
+                kernel: Callable | None = None, input_names: Iterable[str] = (),
+                saves: bool = False, **behaviour) -> Op:
     """Define a variadic op: ``joint(xp, g, ans, needs, *inputs, **kw)`` returns all gradients.
 
     ``needs[i]`` says whether input ``i`` wants a gradient; return ``None`` for the
-    others.  The other fields are those of ``defop``.
+    others.  ``formula`` is the rule in words; ``input_names`` name the inputs (for
+    messages and graphs) when their number is fixed.
+
+    ``saves=True``: ``forward`` returns ``(output, saved)``; ``saved`` (anything the
+    backward needs besides the inputs and output) is kept on the node and passed to
+    the joint rule as ``saved=``, and dropped when a backward frees the graph.  The
+    kernel (used when nothing is recorded) then defaults to the output alone.
+
+    The other fields are those of ``defop``.
 
     >>> pair_sum = defop_joint("pair_sum", lambda *xs: xs[0] + xs[1], "g for each input",
     ...                        lambda xp, g, ans, needs, a, b: [g, g])
@@ -482,8 +509,9 @@ def defop_joint(name: str, forward: Callable, formula: str, joint: Callable, *,
     'pair_sum: g for each input'
     >>> unregister("pair_sum")
     """
-    return _register(Op(name, forward, joint=joint, joint_formula=formula, doc=doc,
-                        hint=hint, kernel=kernel, numpy=numpy, **behaviour))
+    return _register(Op(name, forward, tuple(input_names), joint=joint,
+                        joint_formula=formula, doc=doc, hint=hint, kernel=kernel,
+                        numpy=numpy, saves=saves, **behaviour))
 
 
 def nondifferentiable(name: str, forward: Callable, n_inputs: int, *, numpy: Any = None,
@@ -514,12 +542,13 @@ def implements(*numpy_callables: Callable) -> Callable:
     ``func`` takes NumPy's arguments; unsupported keywords such as ``out=`` are
     rejected before it is called.
 
-    >>> @implements(np.fliplr)
-    ... def fliplr(x):
-    ...     return x[:, ::-1]
-    >>> np.fliplr(ad.tensor([[1.0, 2.0]]))
-    tensor([[2., 1.]])
-    >>> forget_numpy(np.fliplr)
+    >>> @implements(np.ediff1d)
+    ... def ediff1d(x):
+    ...     x = ad.flatten(x)
+    ...     return x[1:] - x[:-1]
+    >>> np.ediff1d(ad.tensor([1.0, 4.0, 9.0]))
+    tensor([3., 5.])
+    >>> forget_numpy(np.ediff1d)
     """
     def register(func):
         for f in numpy_callables:

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Sequence
+
 import numpy as np
 
 from .registry import defop, defop_joint, implements, implements_without_gradient
+
+if TYPE_CHECKING:
+    from ..tensor import Tensor
 
 
 def _reject(name, **given):
@@ -16,7 +21,7 @@ def _reject(name, **given):
                         "by autodiff; call it without them")
 
 
-def sum_to_array(x, shape):
+def sum_to_array(x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     """Sum ``x`` over the axes that broadcasting added or stretched, giving ``shape``."""
     shape = tuple(shape)
     if x.shape == shape:
@@ -142,7 +147,7 @@ _concatenate = defop_joint(
 
 
 @implements(np.concatenate)
-def concatenate(tensors, axis=0):
+def concatenate(tensors: Sequence, axis: int = 0) -> Tensor:
     """Join tensors along an existing axis.
 
     >>> ad.concatenate([ad.tensor([1.0]), ad.tensor([2.0, 3.0])])
@@ -165,7 +170,7 @@ _stack = defop_joint("stack", _stack_forward, "input i gets g[..., i, ...] along
 
 
 @implements(np.stack)
-def stack(tensors, axis=0):
+def stack(tensors: Sequence, axis: int = 0) -> Tensor:
     """Join same-shaped tensors along a new axis.
 
     >>> ad.stack([ad.tensor([1.0, 2.0]), ad.tensor([3.0, 4.0])]).shape
@@ -175,7 +180,7 @@ def stack(tensors, axis=0):
 
 
 @implements(np.split)
-def split(x, indices_or_sections, axis=0):
+def split(x, indices_or_sections: int | Sequence[int], axis: int = 0) -> list[Tensor]:
     """Split into a list of tensors, like ``np.split`` (each piece is a slice of x).
 
     >>> [p.shape for p in ad.split(ad.tensor(np.zeros(6)), 3)]

@@ -190,12 +190,15 @@ def draw(t, show_values: bool = False, show_grads: bool = False, rankdir: str = 
     """
     if rankdir not in ("LR", "RL", "TB", "BT"):
         raise ValueError(f"viz.draw: rankdir must be 'LR', 'RL', 'TB' or 'BT', not {rankdir!r}")
+    if type(t).__name__ == "Plan" and hasattr(t, "instrs"):    # an ad.compile plan
+        from ..compile.draw import draw_plan
+        return draw_plan(t, rankdir)
     view = W.build(t, params=params, max_nodes=max_nodes)
     grads = None
     if show_grads and t._node is not None and t.requires_grad:
-        from .steps import GraphFreedError, replay_gradients
+        from .steps import GraphFreedError, node_gradients
         try:
-            grads = replay_gradients(t)
+            grads = node_gradients(t)
         except GraphFreedError:
             grads = None    # saved values gone: only the leaves' .grad can be shown
     annotate = _annotate or {}
@@ -249,7 +252,7 @@ def draw(t, show_values: bool = False, show_grads: bool = False, rankdir: str = 
     return graph
 
 
-def write(graph, path, format="svg"):
+def write(graph: Graph, path: str, format: str = "svg") -> str:
     """Run ``dot`` on ``graph`` into ``path``; without ``dot`` save the source, then raise."""
     path = os.fspath(path)
     stem, ext = os.path.splitext(path)

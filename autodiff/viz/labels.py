@@ -85,7 +85,7 @@ def key_text(key) -> str:
     return "[" + ", ".join(_item_text(p) for p in parts) + "]"
 
 
-def value_text(name, value):
+def value_text(name: str, value) -> str | None:
     """An op argument's value as written in Python, or None for a default / unprintable one."""
     if value is None or value is False:
         return None

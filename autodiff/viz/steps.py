@@ -1,31 +1,31 @@
-"""The backward pass replayed step by step, for teaching.
+"""The backward pass shown step by step, for teaching.
 
-The replay walks the graph in the same order as the engine's reverse pass (consumer
-counts, then a stack of ready nodes), applies each op's own rules with NumPy to the
-values the op saved, undoes broadcasting with ``sum_to`` and records what every input
-received.  It needs the saved values, so the graph must still be alive: call it before
-``backward()``, or after ``backward(retain_graph=True)``.
+``steps`` runs the engine's own reverse pass (``graph.run_backward``, keeping the
+graph and writing no ``.grad``) with a ``BackwardObserver`` that records, for each
+op in the order the pass visits them, the upstream gradient and what every input
+received.  The pass needs the saved values, so the graph must still be alive: call
+it before ``backward()``, or after ``backward(retain_graph=True)``.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..graph import Node
-from ..ops.namespace import numpy_xp
+from ..graph import BackwardObserver, Node, observe_backward, run_backward
+from ..tensor import Tensor
 from . import walk as W
 from .labels import array_text, shape_text
 
 
 class GraphFreedError(RuntimeError):
-    """The saved values needed to replay the backward pass were already released."""
+    """The saved values the backward pass needs were already released."""
 
 
 def _freed_error(node, where):
     return GraphFreedError(
         f"viz.{where}: the graph was freed — op '{node.op.name}' (output shape {node.shape}) "
-        "released its saved values in an earlier backward() pass, so the rules cannot be "
-        f"replayed. Call ad.viz.{where}(t) before t.backward(), or call "
+        "released its saved values in an earlier backward() pass, so its rules cannot run "
+        f"again. Call ad.viz.{where}(t) before t.backward(), or call "
         "t.backward(retain_graph=True) first, or recompute the forward pass.")
 
 
@@ -174,65 +174,34 @@ def _count_edges(root_node, where):
     return counts
 
 
-def _replay(t, grad, where, on_step=None):
-    """Run the reverse pass with NumPy on saved values; returns node and leaf gradients."""
-    root_node = t._node
-    counts = _count_edges(root_node, where)
-    left = dict(counts)
-    received = {}
-    running = {}
-    node_grads = {}
-    pending = {id(root_node): _seed(t, grad)}
-    ready = [root_node]
-    while ready:
-        node = ready.pop()
-        g = pending.pop(id(node), None)
-        node_grads[id(node)] = g
-        op = node.op
-        grads = None if g is None else op.vjp(numpy_xp, g, node.ans, node.args, node.kwargs,
-                                             node.parents)
-        rules = op.rules
-        given = []
-        for i, parent in enumerate(node.parents):
-            if parent is None or not parent.requires_grad:
-                continue
-            if rules is not None and rules[i] is None:
-                continue
-            gi = grads[i] if grads is not None else None
-            key = id(parent)
-            if gi is not None:
-                arg = node.args[i]
-                gi = np.asarray(gi)
-                raw_shape = gi.shape
-                summed = None
-                if gi.shape != np.shape(arg):
-                    summed = _summed_axes(gi.shape, np.shape(arg))
-                    gi = numpy_xp.sum_to(gi, np.shape(arg))
-                arg_dtype = np.asarray(arg).dtype
-                if gi.dtype != arg_dtype:
-                    gi = gi.astype(arg_dtype)
-                received[key] = received.get(key, 0) + 1
-                previous = running.get(key)
-                running[key] = gi if previous is None else previous + gi
-                given.append((i, parent, gi, raw_shape, summed, received[key], counts[key],
-                              running[key]))
-            if parent.__class__ is Node:
-                if gi is not None:
-                    previous = pending.get(id(parent))
-                    pending[id(parent)] = gi if previous is None else previous + gi
-                left[key] -= 1
-                if left[key] == 0:
-                    ready.append(parent)
-        if on_step is not None:
-            on_step(node, g, given)
-    return node_grads, running
+class _Recorder(BackwardObserver):
+    """Keeps what the reverse pass did: [(node, g, [(position, gi, rule_output)])]."""
+
+    def __init__(self):
+        self.visits = []
+
+    def on_node(self, node, g):
+        self.visits.append((node, g, []))
+
+    def on_edge(self, node, position, g, gi, rule_output):
+        self.visits[-1][2].append((position, gi, rule_output))
 
 
-def replay_gradients(t):
+def _run_backward(t, grad, where):
+    """Run the real reverse pass from ``t`` (graph kept, no ``.grad`` written) and
+    return what it did, as recorded by a ``_Recorder``."""
+    counts = _count_edges(t._node, where)       # also: the graph is still alive
+    recorder = _Recorder()
+    with observe_backward(recorder):
+        run_backward(t, _seed(t, grad), inputs=[], retain_graph=True)
+    return recorder.visits, counts
+
+
+def node_gradients(t: Tensor) -> dict[int, np.ndarray]:
     """``{id(node): gradient}`` for every op output of ``t``'s graph (graph must be alive)."""
     _check_root(t, "draw")
-    node_grads, _ = _replay(t, None, "draw")
-    return node_grads
+    visits, _ = _run_backward(t, None, "draw")
+    return {id(node): g for node, g, _ in visits}
 
 
 def steps(t, grad=None, params=None) -> Steps:
@@ -260,21 +229,28 @@ def steps(t, grad=None, params=None) -> Steps:
     """
     _check_root(t, "steps")
     view = W.build(t, params=params, max_nodes=None)
+    visits, counts = _run_backward(t, grad, "steps")
+    received = {}
+    running = {}
     recorded = []
-
-    def on_step(node, g, given):
+    for node, g, edges in visits:
+        op = node.op
         contributions = []
-        for i, parent, gi, raw_shape, summed, number, total, run in given:
-            names = node.op.input_names
-            input_name = names[i] if i < len(names) else f"x{i}"
-            formula = node.op.formulas.get(input_name) if node.op.rules is not None else None
-            target = view.value_of[id(parent)]
+        for i, gi, rule_output in edges:
+            parent = node.parents[i]
+            key = id(parent)
+            gi = np.asarray(gi)
+            raw_shape = np.shape(rule_output)
+            summed = _summed_axes(raw_shape, gi.shape) if raw_shape != gi.shape else None
+            received[key] = received.get(key, 0) + 1
+            previous = running.get(key)
+            running[key] = gi if previous is None else previous + gi
+            input_name = op.input_name(i)
+            formula = op.formulas.get(input_name) if op.rules is not None else None
             contributions.append(Contribution(
-                target.name, input_name, formula, gi, raw_shape, summed, number, total,
-                run, parent.__class__ is not Node, i))
+                view.value_of[key].name, input_name, formula, gi, raw_shape, summed,
+                received[key], counts[key], running[key], parent.__class__ is not Node, i))
         recorded.append((node, g, contributions))
-
-    _, running = _replay(t, grad, "steps", on_step)
     count = len(recorded)
     inputs_of = {id(op.node): [(e.input_name, _operand_name(e)) for e in op.edges]
                  for op in view.ops}

@@ -92,7 +92,7 @@ class GraphView:
         self.total_ops = 0
 
 
-def param_names(params):
+def param_names(params) -> dict[int, str]:
     """``{id(obj): name}`` from a Module (``named_parameters()``) or a mapping name -> tensor."""
     if params is None:
         return {}
@@ -116,7 +116,7 @@ def param_names(params):
     return names
 
 
-def topological_order(root_node):
+def topological_order(root_node: Node) -> list:
     """Nodes and leaf tensors reachable from ``root_node``, inputs first (no recursion)."""
     order = []
     seen = {id(root_node)}
@@ -165,7 +165,7 @@ def _is_index_edge(op, position):
                                                and rules[position] is not None))
 
 
-def build(t, params=None, max_nodes=None):
+def build(t: Tensor, params=None, max_nodes: int | None = None) -> GraphView:
     """Describe the graph that produced tensor ``t`` (collapsing beyond ``max_nodes`` ops)."""
     if not isinstance(t, Tensor):
         raise TypeError(f"viz: expected a Tensor, got {type(t).__name__}")
@@ -303,7 +303,7 @@ def _add_edges(view, op_vertex, node, names, n_const, hidden):
         else:
             kind = GRAD
         op_vertex.edges.append(Edge(src, op_vertex, i, input_name, kind, src.shape))
-    if node.kwargs and not op.hides_kwargs:
+    if node.kwargs:
         for key, value in node.kwargs.items():
             op_vertex.params.append((key, value, None))
     return n_const
