@@ -254,6 +254,23 @@ def test_global_random_numbers_are_refused():
         f(np.ones(2))
 
 
+@pytest.mark.parametrize("make", [
+    lambda rng: ad.tensor(rng.normal(size=2)),          # a draw outside any rng= argument
+    lambda rng: ad.tensor(W.data * 2.0),                # NumPy on .data
+])
+def test_tensors_made_from_arrays_built_outside_the_library_are_refused(make):
+    rng = np.random.default_rng(0)
+    f = ad.compile(lambda x: (W * x * make(rng)).sum())
+    with pytest.raises(TraceError, match="test_compile.py.*made during the call"):
+        f(np.ones(2))
+
+
+def test_constant_tensors_made_outside_the_function_are_fine():
+    scale = ad.tensor([2.0, 3.0])
+    f = ad.compile(lambda x: (W * x * scale).sum())
+    assert f(np.ones(2)).data == f(np.ones(2)).data == -4.0
+
+
 def test_grad_set_to_none_by_hand_is_replayed():
     def make():
         p = ad.tensor([1.0, 2.0], requires_grad=True)
@@ -338,3 +355,35 @@ def test_the_replay_calls_raw_functions_and_builds_no_node():
     assert not any(isinstance(f, Op) for f in step.plan.functions)
     lines = step.plan.source.splitlines()
     assert [k for k, line in enumerate(lines) if "MAKE(" in line] == [len(lines) - 1]
+
+
+def test_a_scheduler_stepped_inside_the_function_is_replayed():
+    def make():
+        model, opt = _mlp_and_optimizer("sgd", np.float64, sizes=(2, 3, 2))
+        sched = ad.optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
+        inner = _train_step(model, opt)
+
+        def step(xb, yb):
+            loss = inner(xb, yb)
+            sched.step()
+            return loss
+        return model, step
+
+    eager_model, eager = make()
+    model, step = make()
+    step = ad.compile(step)
+    xb, yb = np.ones((4, 2)), np.array([0, 1, 0, 1])
+    for _ in range(6):
+        assert eager(xb, yb).data.tobytes() == step(xb, yb).data.tobytes()
+    for p, q in zip(eager_model.parameters(), model.parameters()):
+        assert p.data.tobytes() == q.data.tobytes()
+
+
+def test_step_with_a_closure_is_refused():
+    model, opt = _mlp_and_optimizer("sgd", np.float64, sizes=(2, 3, 2))
+
+    def f(xb, yb):
+        return opt.step(lambda: F.cross_entropy(model(xb), yb))
+
+    with pytest.raises(TraceError, match="SGD.step is called with arguments"):
+        ad.compile(f)(np.ones((4, 2)), np.array([0, 1, 0, 1]))

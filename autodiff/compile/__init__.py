@@ -12,7 +12,9 @@ and the line): a tensor's value leaving the library (``.item()``, ``float()``,
 ``if t:``, ``np.asarray(t)``), arrays made during the call outside the library
 (NumPy on ``.data`` or ``.grad``, ``np.random``).  Python control flow is traced
 as taken.  A captured NumPy array that changes between calls is noticed (by a
-checksum) and the function is traced again.
+checksum, computed on every call, so large data should be passed as arguments) and
+the function is traced again.  ``p.grad = None`` inside the function is recorded as
+a step.  A replay returns tensors without history (``requires_grad`` False).
 """
 
 from __future__ import annotations

@@ -115,7 +115,9 @@ def _lines(instr, ns) -> list[str]:
     if kind == "leaf_grad":
         where, what = instr.extra["leaf"]
         leaf = _leaf(where, what, ns)
-        grad = f"ASARRAY({ns.expr(instr.args[0])})"
+        grad = ns.expr(instr.args[0])
+        if not instr.extra.get("array"):
+            grad = f"ASARRAY({grad})"
         first = f"{grad}.copy()" if instr.extra["copy"] else grad
         return [f"L = {leaf}",
                 f"L.grad = {first} if L.grad is None else L.grad + {grad}",

@@ -70,6 +70,8 @@ class Tracer:
         self.inputs: list = []              # (position, slot)
         self.input_tensors: dict[int, int] = {}   # id(Tensor argument) -> position
         self.captured: dict[int, tuple] = {}      # id(tensor) -> (tensor, slot)
+        self.capture_sites: dict[int, tuple] = {}  # id(tensor) -> (op name, line)
+        self.nodes: list = []               # the nodes recorded (for the fresh check)
         self.constants: list = []           # (array, op name, line) for the fresh check
         self.node_slots: dict = {}          # node -> slot of its gradient
         self.contributions: dict = {}       # node -> [slots], gradient parts not yet added
@@ -109,6 +111,7 @@ class Tracer:
             if tensor is not None and id(tensor) not in self.input_tensors:
                 slot = self.new_slot(value, "captured")
                 self.captured[id(tensor)] = (tensor, slot)
+                self.capture_sites[id(tensor)] = (op_name, line)
                 return Ref(slot)
             slot = self.new_slot(value, "constant")
             self.constants.append((value, op_name, line, slot))
@@ -128,6 +131,7 @@ class Tracer:
         if not self.owns_thread():
             return
         self.flush()
+        self.nodes.append(node)
         op = node.op
         line = user_line()
         args = tuple(self.ref(a, p if isinstance(p, Tensor) else None, op.name, line)
@@ -347,9 +351,11 @@ class Tracer:
                     "returned its gradients (ad.grad, backward(inputs=...)), which a compiled "
                     "function does not support yet")
             view = len(pieces) == 1 and getattr(pieces[0][1], "base", None) is not None
+            array = type(total) is np.ndarray and total.ndim > 0
             out = self.new_slot(after)
             self.emit("leaf_grad", _leaf_label(leaf), None, (Ref(slot),), {}, (out,),
-                      effect=True, leaf=self.leaf_ref(leaf), copy=True, view=view)
+                      effect=True, leaf=self.leaf_ref(leaf), copy=True, view=view,
+                      array=array)
 
     # ----- replayed calls ------------------------------------------------------------
     def on_replayed_call(self, method, obj, args, kwargs):
@@ -401,10 +407,27 @@ class Tracer:
         """Refuse arrays made during the call outside the library (nobody else holds
         them now): NumPy on ``.data`` or ``.grad``, random draws, which a replay would
         repeat with their traced values."""
+        for key in list(self.captured):
+            tensor = self.captured[key][0]
+            # References: the captured tuple, the local name, getrefcount's argument.
+            if sys.getrefcount(tensor) <= 3 and not tensor.requires_grad and tensor.ndim:
+                op_name, line = self.capture_sites.get(key, ("?", "?"))
+                raise TraceError(
+                    f"compile: a tensor of shape {tensor.shape} given to '{op_name}' at "
+                    f"{line} was made during the call from an array built outside the "
+                    "library (NumPy on .data or .grad, a random draw, a new constant); a "
+                    "replay would reuse its traced values. Compute it with tensor ops, "
+                    "or make constants outside the compiled function.")
+            del tensor
+        in_graph: dict = {}         # references held by the eager graph, still alive
+        for node in self.nodes:
+            for a in node.args or ():
+                in_graph[id(a)] = in_graph.get(id(a), 0) + 1
+        self.nodes = []
         for array, op_name, line, _ in self.constants:
             # References: self.keep, self.constants' tuple, getrefcount's argument,
-            # the loop variable.
-            if sys.getrefcount(array) <= 4 and array.ndim:
+            # the loop variable, and the live graph.
+            if sys.getrefcount(array) <= 4 + in_graph.get(id(array), 0) and array.ndim:
                 raise TraceError(
                     f"compile: an array of shape {array.shape} given to '{op_name}' at "
                     f"{line} was made during the call outside the library (NumPy on .data "
