@@ -387,3 +387,34 @@ def test_step_with_a_closure_is_refused():
 
     with pytest.raises(TraceError, match="SGD.step is called with arguments"):
         ad.compile(f)(np.ones((4, 2)), np.array([0, 1, 0, 1]))
+
+
+def test_with_autodiff_jit_0_the_plan_replays_numpy_and_equals_eager(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    script = tmp_path / "jit0.py"
+    script.write_text(
+        "import numpy as np, autodiff as ad\n"
+        "from autodiff import kernels\n"
+        "from autodiff.nn import functional as F\n"
+        "assert not kernels.JIT_ENABLED\n"
+        "def make():\n"
+        "    m = ad.nn.MLP([3, 5, 2], rng=0); o = ad.optim.Adam(m.parameters(), lr=0.1)\n"
+        "    def step(x, y):\n"
+        "        loss = F.cross_entropy(m(x), y); o.zero_grad(); loss.backward(); o.step()\n"
+        "        return loss\n"
+        "    return step\n"
+        "eager, compiled = make(), ad.compile(make())\n"
+        "x, y = np.linspace(-1, 1, 12).reshape(4, 3), np.array([0, 1, 1, 0])\n"
+        "for _ in range(20):\n"
+        "    assert eager(x, y).data.tobytes() == compiled(x, y).data.tobytes()\n"
+        "print(compiled.traces)\n")
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ, AUTODIFF_JIT="0",
+               PYTHONPATH=root + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          env=env, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "1"

@@ -73,8 +73,10 @@ def build(plan: Plan, input_kinds: dict) -> None:
     for s in plan.slots:
         if s.source == "constant" and (live is None or s.index in live):
             lines.append(f"    v{s.index} = {ns.const(plan.constant_values[s.index])}")
-    for instr in plan.instrs:
+    for instr, dead in zip(plan.instrs, _last_uses(plan)):
         lines.extend("    " + text for text in _lines(instr, ns))
+        if dead:                    # free what nothing reads any more, as eager does
+            lines.append("    del " + ", ".join(f"v{k}" for k in dead))
     lines.append(f"    return {_output(plan.output, ns)}")
     plan.source = "\n".join(lines)
     code = compile(plan.source, f"<autodiff plan {plan.name}>", "exec")
@@ -82,6 +84,24 @@ def build(plan: Plan, input_kinds: dict) -> None:
     plan.functions = [v for k, v in ns.names.items() if k.startswith("F")]
     exec(code, namespace)
     plan.replay = namespace["replay"]
+
+
+def _last_uses(plan: Plan) -> list:
+    """For each step, the slots it is the last to read (not the returned ones)."""
+    from .optimize import output_refs
+
+    kept = set(output_refs(plan.output))
+    last: dict = {}
+    for k, instr in enumerate(plan.instrs):
+        for slot in instr.reads():
+            last[slot] = k
+    dead: list = [[] for _ in plan.instrs]
+    for slot, k in last.items():
+        if slot not in kept:
+            dead[k].append(slot)
+    for k, instr in enumerate(plan.instrs):     # results nobody reads (kept for effects)
+        dead[k].extend(s for s in instr.outs if s not in last and s not in kept)
+    return [sorted(set(d)) for d in dead]
 
 
 def _call(instr, ns) -> str:
