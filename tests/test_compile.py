@@ -315,6 +315,17 @@ def test_a_changed_captured_array_is_noticed_and_traced_again():
     assert f.traces == 2
 
 
+def test_a_parameter_given_an_array_of_another_shape_is_traced_again():
+    w = ad.tensor([1.0, 1.0], requires_grad=True)
+    f = ad.compile(lambda x: (w * x).sum())
+    assert f(np.ones(2)).data == 2.0
+    w.data = np.array([2.0])                # broadcasts against x: another plan
+    assert f(np.ones(2)).data == 4.0
+    w.data = np.array([3.0, 3.0])           # same shape, new array: read on each call
+    assert f(np.ones(2)).data == 6.0
+    assert f.traces == 3
+
+
 def test_the_plan_prints_one_line_per_step_with_sizes():
     model, opt = _mlp_and_optimizer("sgd", np.float64, sizes=(2, 3, 2))
     step = ad.compile(_train_step(model, opt))

@@ -159,6 +159,13 @@ def _checksum(array) -> int:
 
 
 def _constants_changed(plan) -> bool:
+    """A captured array changed its values, or a captured tensor's array its shape or
+    dtype (``p.data = ...``): the plan no longer fits, trace again."""
+    slots = plan.slots
+    for tensor, slot in plan.captured:
+        data = tensor.data
+        if data.shape != slots[slot].shape or data.dtype != slots[slot].dtype:
+            return True
     for slot, crc in plan.checksums.items():
         if _checksum(plan.constant_values[slot]) != crc:
             return True
