@@ -86,6 +86,38 @@ def test_gradients_accumulate_across_calls_without_zero_grad_as_in_eager():
         assert np.array_equal(w.grad, v.grad)
 
 
+def test_two_backward_passes_through_one_graph_with_different_gradients():
+    def make():
+        w = ad.tensor([0.5, -1.0, 2.0], requires_grad=True)
+
+        def f(x, upstream):
+            y = ad.tanh(w * x)
+            y.backward(upstream, retain_graph=True)
+            y.backward(upstream * 3.0)
+            return y
+        return w, f
+
+    w, eager = make()
+    v, compiled = make()
+    compiled = ad.compile(compiled)
+    for k in range(3):
+        x, up = np.array([1.0, 2.0, 3.0]) * k, ad.tensor([1.0, -2.0, 0.5 + k])
+        eager(x, up)
+        compiled(x, up)
+        assert np.array_equal(w.grad, v.grad)
+        w.grad = v.grad = None
+
+
+def test_arguments_by_keyword():
+    w = ad.tensor([1.0, 2.0], requires_grad=True)
+    f = ad.compile(lambda x, *, scale: ((w * x).sum() * scale))
+    for k in range(3):
+        f(np.ones(2), scale=2.0)
+        out = f(x=np.array([1.0, 1.0 + k]), scale=3.0)
+        assert out.data == 3.0 * (1.0 + 2.0 * (1.0 + k))
+    assert f.traces == 2
+
+
 def test_input_tensors_that_require_grad_get_their_gradient_on_every_call():
     def f(x, y):
         z = (ad.exp(x) * y).sum()

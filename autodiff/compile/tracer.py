@@ -203,6 +203,16 @@ class Tracer:
                 "branch), or do it outside the compiled function on what it returns.")
 
     # ----- backward -------------------------------------------------------------------
+    def on_node(self, node, g):
+        """The reverse pass completed ``node``'s gradient ``g`` (each pass anew)."""
+        if g is None or threading.get_ident() != self.thread or self.suspended:
+            return
+        if isinstance(g, Tensor):
+            raise TraceError(
+                f"compile: backward(create_graph=True) through '{node.op.name}' at "
+                f"{user_line()} is not supported in a compiled function")
+        self.node_slots[node] = self.gradient_of(node, g)
+
     def on_edge(self, node, position, g, gi, rule_output):
         """The reverse pass sent ``gi`` from ``node`` into its input ``position``."""
         if threading.get_ident() != self.thread or self.suspended:
@@ -211,9 +221,7 @@ class Tracer:
             raise TraceError(
                 f"compile: backward(create_graph=True) through '{node.op.name}' at "
                 f"{user_line()} is not supported in a compiled function")
-        g_slot = self.node_slots.get(node)
-        if g_slot is None:
-            g_slot = self.gradient_of(node, g)
+        g_slot = self.node_slots[node]
         op = node.op
         args = node.args
         line = user_line()
@@ -505,6 +513,9 @@ class installed:
         class Observer(_graph.BackwardObserver):
             def on_edge(self, node, position, g, gi, rule_output):
                 tracer.on_edge(node, position, g, gi, rule_output)
+
+            def on_node(self, node, g):
+                tracer.on_node(node, g)
 
         self.observing = _graph.observe_backward(Observer())
         self.observing.__enter__()
