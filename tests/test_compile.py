@@ -280,6 +280,45 @@ def test_in_place_updates_in_no_grad_replay_like_eager():
     assert step.traces == 1
 
 
+def test_a_function_replays_its_forward_and_backward():
+    class Cube(ad.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x ** 3
+
+        @staticmethod
+        def backward(ctx, grad):
+            (x,) = ctx.saved
+            return grad * 3 * x ** 2
+
+    w = ad.tensor([1.0, -2.0], requires_grad=True)
+
+    def f(x):
+        w.grad = None
+        y = Cube.apply(w * x).sum()
+        y.backward()
+        return y, w.grad
+
+    g = ad.compile(f)
+    for k in range(3):
+        x = np.array([1.0, 0.5 + k])
+        y1, g1 = f(x)
+        g1 = g1.copy()
+        y2, g2 = g(x)
+        assert y1.data == y2.data and np.array_equal(g1, g2)
+
+
+def test_custom_gradient_is_refused():
+    @ad.custom_gradient
+    def scaled(x):
+        return x * 2.0, lambda g: g * 2.0 * x
+
+    f = ad.compile(lambda x: scaled(W * x).sum())
+    with pytest.raises(TraceError, match="custom_gradient"):
+        f(np.ones(2))
+
+
 def test_global_random_numbers_are_refused():
     f = ad.compile(lambda x: (W * x * ad.tensor(np.random.normal(size=2))).sum())
     with pytest.raises(TraceError, match="random"):

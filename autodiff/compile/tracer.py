@@ -25,6 +25,7 @@ import importlib
 import os
 import sys
 import threading
+import types
 
 import numpy as np
 
@@ -134,6 +135,12 @@ class Tracer:
         self.nodes.append(node)
         op = node.op
         line = user_line()
+        if _holds_function(node.kwargs):
+            raise TraceError(
+                f"compile: '{op.name}' at {line} was given a Python function made during the "
+                "call (the vjp of a custom_gradient); a replay would call the traced one "
+                "with its traced values. Write the op as an ad.Function, which a replay "
+                "runs again.")
         args = tuple(self.ref(a, p if isinstance(p, Tensor) else None, op.name, line)
                      for a, p in zip(node.args, node.parents))
         kwargs = {k: self.ref(v, None, op.name, line) for k, v in (node.kwargs or {}).items()}
@@ -459,6 +466,17 @@ def _write_clamp(target, lo, hi):
 def _leaf_label(leaf):
     name = getattr(leaf, "_name", None)
     return name if name is not None else f"leaf{list(leaf.shape)}"
+
+
+def _holds_function(kwargs) -> bool:
+    stack = list((kwargs or {}).values())
+    while stack:
+        value = stack.pop()
+        if isinstance(value, types.FunctionType):
+            return True
+        if isinstance(value, (tuple, list)):
+            stack.extend(value)
+    return False
 
 
 def _has_effect(kwargs) -> bool:
