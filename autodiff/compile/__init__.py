@@ -14,7 +14,9 @@ and the line): a tensor's value leaving the library (``.item()``, ``float()``,
 as taken.  A captured NumPy array that changes between calls is noticed (by a
 checksum, computed on every call, so large data should be passed as arguments) and
 the function is traced again.  ``p.grad = None`` inside the function is recorded as
-a step.  A replay returns tensors without history (``requires_grad`` False).
+a step.  A replay returns tensors without history (``requires_grad`` False).  Plain
+Python effects inside the function (appending to a list, ``print``) happen only
+while tracing, as with ``torch.jit.trace``.
 """
 
 from __future__ import annotations
