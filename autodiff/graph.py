@@ -49,6 +49,10 @@ class _GradMode(threading.local):
 
 _grad_mode = _GradMode()
 
+#: Non-leaf tensors whose gradient a reverse pass also keeps in ``.grad``
+#: (``Tensor.retain_grad``): node -> weak reference to the tensor.
+retained = weakref.WeakKeyDictionary()
+
 
 class BackwardObserver:
     """Watches the reverse pass as it runs (subclass it and override what you need).
@@ -308,6 +312,14 @@ def run_backward(root: Tensor, root_grad, *, inputs: Sequence[Tensor] | None = N
                 wanted_leaves[id(t)] = k
     results = [None] * (len(inputs) if inputs is not None else 0)
     leaf_grads = {}
+    retaining = []                      # (position in results, tensor) for retain_grad
+    if inputs is None and retained:
+        for node, ref in list(retained.items()):
+            t = ref()
+            if t is not None and t._node is node:
+                wanted_nodes[node] = len(results)
+                retaining.append((len(results), t))
+                results.append(None)
 
     def deliver_leaf(leaf, grad):
         key = id(leaf)
@@ -343,6 +355,9 @@ def run_backward(root: Tensor, root_grad, *, inputs: Sequence[Tensor] | None = N
     while leaf_grads:
         leaf, grad = leaf_grads.popitem()[1]     # popped, so the dict holds no reference
         _accumulate_into_leaf(leaf, grad, create_graph)
+    for k, t in retaining:
+        if results[k] is not None:
+            _accumulate_into_leaf(t, results[k], create_graph)
     return None
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from typing import TYPE_CHECKING, Union
 
 import numpy as np
@@ -13,12 +14,12 @@ if TYPE_CHECKING:
 
 _FLOAT_KINDS = "f"
 
-#: An ``axis`` argument: one axis, several, or all (None).
-Axis = Union[int, tuple[int, ...], None]
-
 #: Set by ``ad.compile`` while it traces: called as ``value_hook(tensor, what)`` before a
 #: tensor's value leaves the library (``item()``, ``bool()``, ``np.asarray``).
 value_hook = None
+
+#: An ``axis`` argument: one axis, several, or all (None).
+Axis = Union[int, tuple[int, ...], None]
 
 
 def _as_array(data, dtype):
@@ -222,6 +223,39 @@ class Tensor(PyTorchMethods):
         grad = _root_grad(self, grad, create_graph)
         run_backward(self, grad, retain_graph=retain_graph, create_graph=create_graph)
 
+    def retain_grad(self) -> None:
+        """Keep this intermediate's gradient in ``.grad`` after ``backward()`` (PyTorch).
+
+        Leaves that require grad keep theirs anyway; intermediates normally do not.
+
+        >>> x = ad.tensor([1.0, 2.0], requires_grad=True)
+        >>> h = x * 3
+        >>> h.retain_grad()
+        >>> (h ** 2).sum().backward()
+        >>> h.grad
+        array([ 6., 12.])
+        """
+        from . import graph
+
+        if self._node is None:
+            if not self.requires_grad:
+                raise RuntimeError("retain_grad: this tensor does not require grad, so no "
+                                   "gradient reaches it; create it with requires_grad=True")
+            return
+        if not self.requires_grad:
+            raise RuntimeError(
+                f"retain_grad: this tensor (from '{self._node.op.name}') does not require "
+                "grad, so no gradient reaches it")
+        graph.retained[self._node] = weakref.ref(self)
+
+    @property
+    def retains_grad(self) -> bool:
+        """True for an intermediate that keeps its gradient (``retain_grad()``)."""
+        from . import graph
+
+        ref = graph.retained.get(self._node) if self._node is not None else None
+        return ref is not None and ref() is self
+
     def detach(self) -> Tensor:
         """The same data with no history; gradients do not flow through it."""
         return Tensor._make(self.data, None, False)
@@ -422,23 +456,23 @@ class Tensor(PyTorchMethods):
     def sign(self) -> Tensor:
         return sign(self)
 
-    def sum(self, axis: Axis = None, keepdims: bool = False, *, dim=None,
-            keepdim=None) -> Tensor:
+    def sum(self, axis: Axis = None, keepdims: bool = False, *,
+            dim=None, keepdim=None) -> Tensor:
         axis, keepdims = axis_alias("sum", axis, keepdims, dim, keepdim)
         return sum(self, axis=axis, keepdims=keepdims)
 
-    def mean(self, axis: Axis = None, keepdims: bool = False, *, dim=None,
-            keepdim=None) -> Tensor:
+    def mean(self, axis: Axis = None, keepdims: bool = False, *,
+             dim=None, keepdim=None) -> Tensor:
         axis, keepdims = axis_alias("mean", axis, keepdims, dim, keepdim)
         return mean(self, axis=axis, keepdims=keepdims)
 
-    def max(self, axis: Axis = None, keepdims: bool = False, *, dim=None,
-            keepdim=None) -> Tensor:
+    def max(self, axis: Axis = None, keepdims: bool = False, *,
+            dim=None, keepdim=None) -> Tensor:
         axis, keepdims = axis_alias("max", axis, keepdims, dim, keepdim)
         return max(self, axis=axis, keepdims=keepdims)
 
-    def min(self, axis: Axis = None, keepdims: bool = False, *, dim=None,
-            keepdim=None) -> Tensor:
+    def min(self, axis: Axis = None, keepdims: bool = False, *,
+            dim=None, keepdim=None) -> Tensor:
         axis, keepdims = axis_alias("min", axis, keepdims, dim, keepdim)
         return min(self, axis=axis, keepdims=keepdims)
 

@@ -102,3 +102,28 @@ def test_random_factories_are_seeded_by_rng():
     np.testing.assert_array_equal(ad.randn(3).data, first)
     with pytest.raises(TypeError, match="randn: random values need a float dtype"):
         ad.randn(2, dtype=int)
+
+
+def test_functions_take_dim_and_keepdim_too():
+    a = np.arange(6.0).reshape(2, 3)
+    x = ad.tensor(a, requires_grad=True)
+    for name in ("sum", "mean", "max", "min", "var"):
+        got = getattr(ad, name)(x, dim=0, keepdim=True).data
+        np.testing.assert_array_equal(got, getattr(np, name)(a, axis=0, keepdims=True))
+    np.testing.assert_array_equal(ad.concatenate([x, x], dim=1).data, np.concatenate([a, a], 1))
+    np.testing.assert_array_equal(ad.stack([x, x], dim=2).data, np.stack([a, a], 2))
+    assert [p.shape for p in ad.split(x, 3, dim=1)] == [(2, 1)] * 3
+    F = ad.nn.functional
+    np.testing.assert_allclose(F.softmax(x, dim=0).data.sum(axis=0), np.ones(3))
+    np.testing.assert_allclose(np.exp(F.log_softmax(x, dim=0).data).sum(axis=0), np.ones(3))
+    ad.sum(x, dim=1).sum().backward()
+    np.testing.assert_array_equal(x.grad, np.ones((2, 3)))
+
+
+@pytest.mark.parametrize("call", [
+    lambda x: ad.sum(x, axis=0, dim=1), lambda x: ad.concatenate([x, x], axis=1, dim=0),
+    lambda x: ad.nn.functional.softmax(x, axis=0, dim=1),
+], ids=["sum", "concatenate", "softmax"])
+def test_axis_and_dim_together_is_an_error(call):
+    with pytest.raises(TypeError, match="got both axis=.* and dim="):
+        call(ad.tensor(np.ones((2, 2))))

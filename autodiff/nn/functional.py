@@ -71,7 +71,16 @@ def _check_float(x, where):
                         "convert first, e.g. x.astype(np.float64)")
 
 
-def softmax(x, axis: int = -1) -> Tensor:
+def _dim(axis, dim, where):
+    """PyTorch's ``dim=`` for ``axis=`` (the default -1 is the same in both)."""
+    if dim is None:
+        return axis
+    if axis != -1:
+        raise TypeError(f"{where}: got both axis={axis!r} and dim={dim!r}; pass one")
+    return dim
+
+
+def softmax(x, axis: int = -1, *, dim: int | None = None) -> Tensor:
     """exp(x) / sum(exp(x)) along ``axis``, stable for any finite logits.
 
     >>> F.softmax(ad.tensor([[0.0, 0.0], [0.0, 1e4]]))
@@ -79,7 +88,7 @@ def softmax(x, axis: int = -1) -> Tensor:
             [0. , 1. ]])
     """
     _check_float(x, "softmax")
-    return _softmax(x, axis=axis)
+    return _softmax(x, axis=_dim(axis, dim, "softmax"))
 
 
 # ----- log_softmax --------------------------------------------------------------
@@ -107,14 +116,14 @@ _log_softmax = defop(
     axis=None)
 
 
-def log_softmax(x, axis: int = -1) -> Tensor:
+def log_softmax(x, axis: int = -1, *, dim: int | None = None) -> Tensor:
     """log(softmax(x)) computed as ``x - max - log(sum(exp(x - max)))``: finite for logits ±1e4.
 
     >>> F.log_softmax(ad.tensor([0.0, 1e4]))
     tensor([-10000.,      0.])
     """
     _check_float(x, "log_softmax")
-    return _log_softmax(x, axis=axis)
+    return _log_softmax(x, axis=_dim(axis, dim, "log_softmax"))
 
 
 # ----- cross_entropy ------------------------------------------------------------

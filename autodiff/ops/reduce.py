@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .registry import REGISTRY, defop
+from .registry import REGISTRY, TORCH_AXIS_ALIASES, defop
 
 
 def _reject(name, **given):
@@ -89,7 +89,7 @@ def _reduction(name, forward, formula, rule, doc, numpy, takes_dtype=True, **fie
     return defop(name, forward, doc=doc, hint=_AXIS_HINT,
                  numpy={f: _numpy_reduction(name, takes_dtype) for f in numpy},
                  x=(formula, rule),
-                 axis=None, keepdims=None, **fields)
+                 axis=None, keepdims=None, aliases=TORCH_AXIS_ALIASES, **fields)
 
 
 sum = _reduction(
@@ -143,4 +143,5 @@ var = defop(
     "var", _var_forward, hint=_AXIS_HINT, numpy={np.var: _var_numpy},
     doc="Variance over ``axis`` (``ddof`` as in NumPy).\n\n"
         ">>> ad.var(ad.tensor([1.0, 3.0]))\ntensor(1.)",
-    x=("g * 2 * (x - mean(x)) / (n - ddof)", _var_rule), axis=None, keepdims=None, ddof=None)
+    x=("g * 2 * (x - mean(x)) / (n - ddof)", _var_rule), axis=None, keepdims=None, ddof=None,
+    aliases=TORCH_AXIS_ALIASES)

@@ -63,6 +63,7 @@ class Op:
     zeroes_all = None
     differentiable = True
     saves = False
+    aliases: dict = {}
 
     def __init__(self, name, forward, input_names=(), rules=None, formulas=None,
                  joint=None, joint_formula=None, doc=None, hint=None, *, kernel=None,
@@ -115,7 +116,21 @@ class Op:
             return self._call2(args[0], args[1])
         if n == 1 and not kwargs:
             return self._call1(args[0])
+        if kwargs and self.aliases:
+            kwargs = self._resolve_aliases(kwargs)
         return self._call_any(args, kwargs)
+
+    def _resolve_aliases(self, kwargs):
+        """Other spellings of keyword arguments (``dim=`` for ``axis=``), resolved once."""
+        resolved = dict(kwargs)
+        for alias, name in self.aliases.items():
+            if alias in resolved:
+                value = resolved.pop(alias)
+                if name in resolved:
+                    raise TypeError(f"{self.name}: got both {name}={resolved[name]!r} and "
+                                    f"{alias}={value!r}; they are the same argument, pass one")
+                resolved[name] = value
+        return resolved
 
     # The three call paths below do the same thing: _call_any is the general one, and
     # _call1 / _call2 are it unrolled for one and two positional operands, because
@@ -333,7 +348,10 @@ NO_GRADIENT_FUNCTIONS: set = set()
 
 #: The behaviour fields an op entry may carry (reserved: no input may use these names).
 BEHAVIOUR_FIELDS = ("zero_grad_ae", "scatters", "selects", "index_inputs", "singular",
-                    "blocks", "zeroes", "zeroes_all", "differentiable", "saves")
+                    "blocks", "zeroes", "zeroes_all", "differentiable", "saves", "aliases")
+
+#: ``aliases=`` for ops with an axis: PyTorch's keyword names for NumPy's.
+TORCH_AXIS_ALIASES = {"dim": "axis", "keepdim": "keepdims"}
 
 
 def _numpy_entries(name, numpy):
@@ -419,7 +437,8 @@ def defop(name: str, forward: Callable, *, numpy: Any = None, doc: str | None = 
           zero_grad_ae: bool = False, scatters: bool = False, selects: bool = False,
           index_inputs: Iterable[int] | dict = (), singular: Iterable = (),
           blocks: str | None = None, zeroes: str | None = None,
-          zeroes_all: str | dict | None = None, **inputs) -> Op:
+          zeroes_all: str | dict | None = None, aliases: dict | None = None,
+          **inputs) -> Op:
     """Define and register an op: its forward and, per input in order, ``(formula, rule)``.
 
     ``forward(*inputs, **kwargs)`` works on ndarrays.  Each further keyword names an
@@ -465,6 +484,8 @@ def defop(name: str, forward: Callable, *, numpy: Any = None, doc: str | None = 
     * ``zeroes_all``: what ``explain`` says when the saved values show the gradient
       to an input is zero everywhere (a phrase after the op's name; a dict by input
       name when it differs per input).
+    * ``aliases``: other names for keyword arguments, e.g. PyTorch's
+      ``{"dim": "axis", "keepdim": "keepdims"}`` (``TORCH_AXIS_ALIASES``).
 
     >>> cube_root = ad.defop("cube_root", np.cbrt,
     ...     x=("g / (3 * ans**2)", lambda xp, g, ans, x: g / (3 * ans * ans)))
@@ -483,7 +504,7 @@ def defop(name: str, forward: Callable, *, numpy: Any = None, doc: str | None = 
         name, forward, tuple(inputs), rules, formulas, doc=doc, hint=hint, kernel=kernel,
         numpy=numpy, zero_grad_ae=zero_grad_ae, scatters=scatters, selects=selects,
         index_inputs=index_inputs, singular=tuple(singular), blocks=blocks, zeroes=zeroes,
-        zeroes_all=zeroes_all))
+        zeroes_all=zeroes_all, aliases=aliases or {}))
 
 
 def defop_joint(name: str, forward: Callable, formula: str, joint: Callable, *,

@@ -137,6 +137,16 @@ def _concatenate_joint(xp, g, ans, needs, *parts, axis=0):
     return grads
 
 
+def _dim_alias(where: str, axis: int, dim: int | None) -> int:
+    """PyTorch's ``dim=`` for NumPy's ``axis=`` (NumPy's default axis is 0 here)."""
+    if dim is None:
+        return axis
+    if axis != 0:
+        raise TypeError(f"{where}: got both axis={axis!r} and dim={dim!r}; they are the "
+                        "same argument, pass one")
+    return dim
+
+
 def _concatenate_forward(*parts, axis=0):
     return np.concatenate(parts, axis=axis)
 
@@ -147,13 +157,13 @@ _concatenate = defop_joint(
 
 
 @implements(np.concatenate)
-def concatenate(tensors: Sequence, axis: int = 0) -> Tensor:
+def concatenate(tensors: Sequence, axis: int = 0, *, dim: int | None = None) -> Tensor:
     """Join tensors along an existing axis.
 
     >>> ad.concatenate([ad.tensor([1.0]), ad.tensor([2.0, 3.0])])
     tensor([1., 2., 3.])
     """
-    return _concatenate(*tensors, axis=axis)
+    return _concatenate(*tensors, axis=_dim_alias("concatenate", axis, dim))
 
 
 def _stack_joint(xp, g, ans, needs, *parts, axis=0):
@@ -170,17 +180,18 @@ _stack = defop_joint("stack", _stack_forward, "input i gets g[..., i, ...] along
 
 
 @implements(np.stack)
-def stack(tensors: Sequence, axis: int = 0) -> Tensor:
+def stack(tensors: Sequence, axis: int = 0, *, dim: int | None = None) -> Tensor:
     """Join same-shaped tensors along a new axis.
 
     >>> ad.stack([ad.tensor([1.0, 2.0]), ad.tensor([3.0, 4.0])]).shape
     (2, 2)
     """
-    return _stack(*tensors, axis=axis)
+    return _stack(*tensors, axis=_dim_alias("stack", axis, dim))
 
 
 @implements(np.split)
-def split(x, indices_or_sections: int | Sequence[int], axis: int = 0) -> list[Tensor]:
+def split(x, indices_or_sections: int | Sequence[int], axis: int = 0, *,
+          dim: int | None = None) -> list[Tensor]:
     """Split into a list of tensors, like ``np.split`` (each piece is a slice of x).
 
     >>> [p.shape for p in ad.split(ad.tensor(np.zeros(6)), 3)]
@@ -188,6 +199,7 @@ def split(x, indices_or_sections: int | Sequence[int], axis: int = 0) -> list[Te
     """
     from .indexing import getitem
 
+    axis = _dim_alias("split", axis, dim)
     shape = np.shape(x)
     ndim = len(shape)
     if not -ndim <= axis < ndim:
