@@ -319,6 +319,20 @@ def test_custom_gradient_is_refused():
         f(np.ones(2))
 
 
+def test_returning_an_array_no_step_made_is_refused():
+    def f(x):
+        h = W * x
+        h.retain_grad()
+        (h ** 2).sum().backward()
+        W.grad = None
+        return h.grad                   # set by the engine, not by a recorded step
+
+    with pytest.raises(TraceError, match="returns an array of shape"):
+        ad.compile(f)(np.ones(2))
+    with pytest.raises(TraceError, match="returns an array of shape"):
+        ad.compile(lambda x: (W * x, W.data * 2))(np.ones(2))
+
+
 def test_global_random_numbers_are_refused():
     f = ad.compile(lambda x: (W * x * ad.tensor(np.random.normal(size=2))).sum())
     with pytest.raises(TraceError, match="random"):

@@ -404,10 +404,18 @@ class Tracer:
         return plan
 
     def output_template(self, value):
-        if isinstance(value, Tensor):
-            return ("tensor", self.ref(value, value))
-        if isinstance(value, np.ndarray):
-            return ("array", self.ref(value))
+        if isinstance(value, (Tensor, np.ndarray)):
+            array = value.data if isinstance(value, Tensor) else value
+            known = id(array) in self.by_id or (isinstance(value, Tensor)
+                                                and id(value) in self.captured)
+            if not known:
+                raise TraceError(
+                    f"compile: {self.name} returns an array of shape {array.shape} that no "
+                    "recorded step made (a retained intermediate's .grad, NumPy on .data, a "
+                    "new constant); a replay could not give its new value. Return tensors "
+                    "computed with ops, parameters or their .grad.")
+            kind = "tensor" if isinstance(value, Tensor) else "array"
+            return (kind, self.ref(value, value if kind == "tensor" else None))
         if isinstance(value, (tuple, list)):
             return (type(value).__name__, [self.output_template(v) for v in value])
         if isinstance(value, dict):
