@@ -331,6 +331,8 @@ def test_returning_an_array_no_step_made_is_refused():
         ad.compile(f)(np.ones(2))
     with pytest.raises(TraceError, match="returns an array of shape"):
         ad.compile(lambda x: (W * x, W.data * 2))(np.ones(2))
+    with pytest.raises(TraceError, match="returns the number"):
+        ad.compile(lambda x: float((W * x).sum().data))(np.ones(2))
 
 
 def test_global_random_numbers_are_refused():

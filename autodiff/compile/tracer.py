@@ -420,10 +420,15 @@ class Tracer:
             return (type(value).__name__, [self.output_template(v) for v in value])
         if isinstance(value, dict):
             return ("dict", {k: self.output_template(v) for k, v in value.items()})
-        if value is None or isinstance(value, (bool, int, float, complex, str, np.generic)):
+        if value is None or isinstance(value, str):
             return ("value", value)
+        if isinstance(value, (bool, int, float, complex, np.generic)):
+            raise TraceError(
+                f"compile: {self.name} returns the number {value!r}; a replay would return "
+                "it unchanged even where it was computed (from .data, .item()). Return the "
+                "tensor and convert it after the call (float(step(x).data)).")
         raise TraceError(f"compile: the function returned a {type(value).__name__}; a "
-                         "compiled function may return tensors, arrays, numbers and "
+                         "compiled function may return tensors, arrays, None and "
                          "tuples, lists or dicts of them")
 
     def check_fresh_constants(self):
