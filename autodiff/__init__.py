@@ -61,3 +61,4 @@ from .anomaly import AnomalyError, detect_anomaly
 from .explain import explain
 from . import viz
 from . import distributions
+from .compile import compile  # noqa: E402  (the function; the package is autodiff.compile)

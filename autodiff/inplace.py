@@ -22,6 +22,11 @@ import numpy as np
 from .graph import _grad_mode
 
 
+#: Set by ``ad.compile`` while it traces: ``write_hook(how, tensor, value, extra)`` is
+#: called before each write into a tensor's array that records no node.
+write_hook = None
+
+
 class InPlaceError(RuntimeError):
     """An in-place update that would silently corrupt a gradient (or could not be done)."""
 
@@ -114,6 +119,8 @@ def update(t, op, other, where: str):
         raise TypeError(
             f"{where}: the update gives {np.result_type(result)} values, which cannot be "
             f"stored in a {t.dtype} tensor; convert the tensor first (t.astype(...)).")
+    if write_hook is not None:
+        write_hook("update", t, value, op)
     t.data[...] = result
     return t
 
@@ -128,6 +135,8 @@ def set_item(t, key, value):
         _adopt(t, setitem(t, value, key), "setitem")
         return
     _check_writable(t, "setitem")
+    if write_hook is not None:
+        write_hook("setitem", t, _raw(value), key)
     t.data[key] = _raw(value)
 
 
@@ -145,6 +154,8 @@ def fill(t, value, where: str):
         _adopt(t, _everywhere(t, value), where)
         return t
     _check_writable(t, where)
+    if write_hook is not None:
+        write_hook("fill", t, _raw(value), None)
     t.data[...] = _raw(value)
     return t
 
@@ -156,6 +167,8 @@ def copy_from(t, source, where: str = "copy_"):
         _adopt(t, _everywhere(t, source), where)
         return t
     _check_writable(t, where)
+    if write_hook is not None:
+        write_hook("fill", t, _raw(source), None)
     t.data[...] = _raw(source)
     return t
 
@@ -169,5 +182,7 @@ def clamp(t, lo, hi, where: str = "clamp_"):
         _adopt(t, clip(t, lo, hi), where)
         return t
     _check_writable(t, where)
+    if write_hook is not None:
+        write_hook("clamp", t, (_raw(lo), _raw(hi)), None)
     np.clip(t.data, lo, hi, out=t.data)
     return t

@@ -18,6 +18,10 @@ if TYPE_CHECKING:
 
 _FLOAT_KINDS = "f"
 
+#: Set by ``ad.compile`` while it traces: called as ``value_hook(tensor, what)`` before a
+#: tensor's value leaves the library (``item()``, ``bool()``, ``np.asarray``).
+value_hook = None
+
 #: An ``axis`` argument: one axis, several, or all (None).
 Axis = Union[int, tuple[int, ...], None]
 
@@ -202,6 +206,8 @@ class Tensor(PyTorchMethods):
 
     def item(self) -> float | int | bool:
         """The single value as a Python scalar."""
+        if value_hook is not None:
+            value_hook(self, "item()")
         if self.data.size != 1:
             raise ValueError(
                 f"item: only a tensor with exactly one element converts to a Python "
@@ -213,6 +219,8 @@ class Tensor(PyTorchMethods):
         return self.data
 
     def __array__(self, dtype=None, copy=None):
+        if value_hook is not None:
+            value_hook(self, "a NumPy function (np.asarray)")
         if self.requires_grad and _grad_mode.enabled:
             _tape_drop(self, "converted to a NumPy array")
         if dtype is None and not copy:
@@ -229,6 +237,8 @@ class Tensor(PyTorchMethods):
         return int(self.item())
 
     def __bool__(self):
+        if value_hook is not None:
+            value_hook(self, "bool() (an if/while on its value)")
         if self.data.size != 1:
             raise ValueError(
                 f"the truth value of a tensor with shape {self.data.shape} is ambiguous; "

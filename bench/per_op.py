@@ -35,6 +35,14 @@ def autodiff_chain(n_ops=N_OPS):
     return run
 
 
+def autodiff_compiled_chain(n_ops=N_OPS):
+    """The same chain through ``ad.compile``: traced once, then replayed."""
+    import autodiff as ad
+
+    run = autodiff_chain(n_ops)
+    return ad.compile(run)
+
+
 def torch_chain(n_ops=N_OPS):
     import torch
 

@@ -125,7 +125,9 @@ def bench_mlp(quick):
         figures, share, busy = guarded(lambda: interleaved(impls, 10 if quick else 60, inner=3))
         checks = _ratio_checks(figures, [
             ("autodiff / numpy", "autodiff", "numpy", "≤", 1.05),
-            ("autodiff / pytorch", "autodiff", "pytorch", "≤", 1.0)])
+            ("autodiff / pytorch", "autodiff", "pytorch", "≤", 1.0),
+            ("compiled / numpy", "autodiff compiled", "numpy", "≤", 0.9),
+            ("compiled / pytorch", "autodiff compiled", "pytorch", "≤", 0.6)])
         rows.append(Row(f"MLP 784-256-256-10 step, batch 128, {np.dtype(dtype).name}",
                         figures, "ms", share, busy, checks))
     return rows
@@ -137,7 +139,8 @@ def bench_per_op(quick):
     except ImportError:
         return []
     n = per_op.N_OPS
-    impls = {"autodiff": per_op.autodiff_chain(n), "numpy": per_op.numpy_chain(n)}
+    impls = {"autodiff": per_op.autodiff_chain(n), "numpy": per_op.numpy_chain(n),
+             "autodiff compiled": per_op.autodiff_compiled_chain(n)}
     try:
         impls["pytorch"] = per_op.torch_chain(n)
     except ImportError:
@@ -145,7 +148,9 @@ def bench_per_op(quick):
     figures, share, busy = guarded(lambda: interleaved(impls, 10 if quick else 40))
     figures = {k: v / n for k, v in figures.items()}
     checks = [("autodiff µs per op", figures["autodiff"] * 1e6, "≤ 3", figures["autodiff"] <= 3e-6)]
-    checks += _ratio_checks(figures, [("autodiff / pytorch", "autodiff", "pytorch", "≤", 1.0)])
+    checks += _ratio_checks(figures, [("autodiff / pytorch", "autodiff", "pytorch", "≤", 1.0),
+                                      ("compiled / numpy", "autodiff compiled", "numpy", "≤",
+                                       0.5)])
     return [Row(f"per-op overhead: chain of {n} ops on shape (4,), fwd+bwd (per op)",
                 figures, "µs", share, busy, checks)]
 
@@ -283,6 +288,39 @@ def bench_lstm(quick):
                 busy, checks, _difference_note("out/dW_ih", diffs))]
 
 
+def bench_compiled_chain(quick):
+    n = 10_000
+    impls = W.deep_chain_compiled(n)
+    figures, share, busy = guarded(lambda: interleaved(impls, 3 if quick else 9, warmup=1))
+    figures = {k: v / n for k, v in figures.items()}
+    checks = [("compiled µs per node", figures["autodiff compiled"] * 1e6, "≤ 1",
+               figures["autodiff compiled"] <= 1e-6)]
+    return [Row(f"chain of {n:,} scalar ops, fwd+bwd, compiled (per node)", figures, "µs",
+                share, busy, checks)]
+
+
+def bench_fused(quick):
+    impls = W.fused_expression()
+    figures, share, busy = guarded(lambda: interleaved(impls, 3 if quick else 11))
+    checks = _ratio_checks(figures, [
+        ("numpy / compiled (speed-up)", "numpy", "autodiff compiled", "≥", 5.0)])
+    return [Row("sigmoid(x)·tanh(x) + exp(−x²), 4M float32, fwd+bwd", figures, "ms", share,
+                busy, checks, "compiled: replayed plan, no fusion yet")]
+
+
+def bench_compile_cold(quick):
+    n = 3 if quick else 5
+
+    def measure():
+        runs = [_python(W.FIRST_COMPILED_SNIPPET) for _ in range(n)]
+        return {"first compiled call (trace)": statistics.median(r[0] for r in runs),
+                "second call (replay)": statistics.median(r[1] for r in runs)}
+    figures, share, busy = guarded(measure)
+    first = figures["first compiled call (trace)"]
+    checks = [("first compiled MLP call, warm cache (s)", first, "≤ 0.5", first <= 0.5)]
+    return [Row("first compiled call (fresh processes)", figures, "s", share, busy, checks)]
+
+
 def _python(snippet):
     env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
     out = subprocess.run([sys.executable, "-c", snippet], capture_output=True, text=True,
@@ -365,7 +403,8 @@ def bench_jac(quick):
 BENCHES = {"mlp": bench_mlp, "per_op": bench_per_op, "ce": bench_ce, "emb": bench_emb,
            "act": bench_act, "ln": bench_ln, "gelu": bench_gelu, "chain": bench_chain,
            "cold": bench_cold, "jvp": bench_jvp, "hessian": bench_hessian, "jac": bench_jac,
-           "conv": bench_conv, "lstm": bench_lstm}
+           "conv": bench_conv, "lstm": bench_lstm, "compiled_chain": bench_compiled_chain,
+           "fused": bench_fused, "compile_cold": bench_compile_cold}
 
 # ----- reporting ------------------------------------------------------------------------
 

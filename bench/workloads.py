@@ -130,8 +130,32 @@ def mlp_torch(dtype):
     return step
 
 
+def mlp_compiled(dtype):
+    """The same step through ``ad.compile``, with ``optim.SGD`` doing the update (a
+    compiled function leaves NumPy on ``.grad`` to the library's optimizers)."""
+    import autodiff as ad
+    from autodiff.nn import functional as F
+    x, y, arrays = _mlp_data(dtype)
+    params = [ad.tensor(a.copy(), requires_grad=True) for a in arrays]
+    w1, b1, w2, b2, w3, b3 = params
+    opt = ad.optim.SGD(params, lr=LR)
+
+    @ad.compile
+    def train_step(xb, yb):
+        h1 = ad.relu(xb @ w1 + b1)
+        h2 = ad.relu(h1 @ w2 + b2)
+        loss = F.cross_entropy(h2 @ w3 + b3, yb)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss
+
+    return lambda: train_step(x, y)
+
+
 def mlp(dtype):
-    impls = {"autodiff": mlp_autodiff(dtype), "numpy": mlp_numpy(dtype)}
+    impls = {"autodiff": mlp_autodiff(dtype), "numpy": mlp_numpy(dtype),
+             "autodiff compiled": mlp_compiled(dtype)}
     t = mlp_torch(dtype)
     if t is not None:
         impls["pytorch"] = t
@@ -414,6 +438,54 @@ def deep_chain():
     return impls
 
 
+def deep_chain_compiled(n_ops=10_000):
+    """A chain of ``n_ops`` scalar ops, forward + backward, compiled (replayed)."""
+    import autodiff as ad
+    x = ad.tensor(0.5, requires_grad=True)
+
+    @ad.compile
+    def run():
+        y = x
+        for _ in range(n_ops // 2):
+            y = y * 0.9999
+            y = y + 0.0001
+        x.grad = None
+        y.backward()
+        return x.grad
+
+    return {"autodiff compiled": run, "autodiff eager": run.fn}
+
+
+# ----- sigmoid(x) * tanh(x) + exp(-x^2), 4M float32, forward + backward ---------------------
+
+def fused_expression(n=4_000_000):
+    import autodiff as ad
+    rng = np.random.default_rng(3)
+    x_data = rng.standard_normal(n).astype(np.float32)
+    g = rng.standard_normal(n).astype(np.float32)
+    x = ad.tensor(x_data, requires_grad=True)
+
+    def step(upstream):
+        y = ad.sigmoid(x) * ad.tanh(x) + ad.exp(-(x * x))
+        x.grad = None
+        y.backward(upstream)
+        return x.grad
+
+    compiled = ad.compile(step)     # g is an argument: a captured array would be
+                                    # checksummed on every call (16 MB here)
+
+    def numpy_hand():
+        s = 1 / (1 + np.exp(-x_data))
+        t = np.tanh(x_data)
+        e = np.exp(-(x_data * x_data))
+        y = s * t + e
+        dx = g * (s * (1 - s) * t + s * (1 - t * t) - 2 * x_data * e)
+        return y, dx
+
+    return {"autodiff compiled": lambda: compiled(g), "autodiff eager": lambda: step(g),
+            "numpy": numpy_hand}
+
+
 # ----- cold start: import, and the first MLP step in a fresh process -----------------------
 
 IMPORT_SNIPPET = """
@@ -516,3 +588,18 @@ def lstm_step():
             return out.detach().numpy(), net.weight_ih_l0.grad.numpy()
         impls["pytorch"] = torch_lstm
     return impls
+
+
+FIRST_COMPILED_SNIPPET = """
+import time
+import numpy as np
+import autodiff
+from bench.workloads import mlp_compiled
+step = mlp_compiled(np.float32)
+t0 = time.perf_counter()
+step()
+t1 = time.perf_counter()
+step()
+t2 = time.perf_counter()
+print(t1 - t0, t2 - t1)
+"""

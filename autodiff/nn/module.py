@@ -12,6 +12,7 @@ from typing import Iterator
 
 import numpy as np
 
+from ..compile.hooks import replayed
 from ..tensor import Tensor
 from . import torch_io as _torch_io
 
@@ -291,6 +292,7 @@ class Module:
         for _, array in self.named_buffers():
             yield array
 
+    @replayed
     def zero_grad(self) -> None:
         """Set ``.grad = None`` on every parameter."""
         for param in self.parameters():

@@ -36,6 +36,10 @@ from . import namespace as _namespace
 _make = Tensor._make
 _new = object.__new__
 
+#: Set by ``ad.compile`` while it traces: called as ``kernel_hook(op, args, raw, kwargs,
+#: out)`` for each op that records no node (and returns the result Tensor).
+kernel_hook = None
+
 
 class Op:
     """A differentiable primitive (made by ``defop``, ``defop_joint`` or ``nondifferentiable``).
@@ -165,6 +169,8 @@ class Op:
                 out = self.kernel(*raw, **kwargs)
             except (ValueError, IndexError, TypeError, ArithmeticError) as error:
                 raise self._explain(error, raw) from error
+            if kernel_hook is not None:
+                return kernel_hook(self, args, raw, kwargs, out)
             return _make(out if type(out) is np.ndarray else np.asarray(out), None, False)
         try:
             out = self.forward(*raw, **kwargs)
@@ -190,6 +196,8 @@ class Op:
                 out = self.kernel(ra)
             except (ValueError, IndexError, TypeError, ArithmeticError) as error:
                 raise self._explain(error, (ra,)) from error
+            if kernel_hook is not None:
+                return kernel_hook(self, (a,), (ra,), None, out)
             return _make(out if type(out) is np.ndarray else np.asarray(out), None, False)
         try:
             out = self.forward(ra)
@@ -226,6 +234,8 @@ class Op:
                 out = self.kernel(ra, rb)
             except (ValueError, IndexError, TypeError, ArithmeticError) as error:
                 raise self._explain(error, (ra, rb)) from error
+            if kernel_hook is not None:
+                return kernel_hook(self, (a, b), (ra, rb), None, out)
             return _make(out if type(out) is np.ndarray else np.asarray(out), None, False)
         try:
             out = self.forward(ra, rb)

@@ -24,6 +24,7 @@ import warnings
 from collections import Counter
 from typing import Any, Callable
 
+from ..compile.hooks import replayed
 from .optimizer import Optimizer, user_stacklevel
 
 __all__ = ["LRScheduler", "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR",
@@ -76,6 +77,7 @@ class LRScheduler:
         """The lr of each parameter group as last set by this scheduler."""
         return list(self._last_lr)
 
+    @replayed
     def step(self) -> None:
         """Advance one step (``last_epoch += 1``) and set each group's ``lr``."""
         if self._step_count == 1 and self.optimizer._step_count == 0:

@@ -28,6 +28,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from ..compile.hooks import replayed
 from ..tensor import Tensor
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
@@ -217,6 +218,7 @@ class Optimizer:
         return [self._names[id(p)] for p in self.params]
 
     # ----- the update -----------------------------------------------------------
+    @replayed
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget every parameter's gradient (``.grad = None``, or zeros with
         ``set_to_none=False``)."""
@@ -226,6 +228,7 @@ class Optimizer:
             else:
                 p.grad = np.zeros_like(p.data)
 
+    @replayed
     def step(self, closure: Callable[[], Any] | None = None):
         """Update every parameter that has a gradient; warn about those that don't.
 

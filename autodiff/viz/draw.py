@@ -190,6 +190,9 @@ def draw(t, show_values: bool = False, show_grads: bool = False, rankdir: str = 
     """
     if rankdir not in ("LR", "RL", "TB", "BT"):
         raise ValueError(f"viz.draw: rankdir must be 'LR', 'RL', 'TB' or 'BT', not {rankdir!r}")
+    if type(t).__name__ == "Plan" and hasattr(t, "instrs"):    # an ad.compile plan
+        from ..compile.draw import draw_plan
+        return draw_plan(t, rankdir)
     view = W.build(t, params=params, max_nodes=max_nodes)
     grads = None
     if show_grads and t._node is not None and t.requires_grad:

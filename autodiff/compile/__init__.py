@@ -1,0 +1,175 @@
+"""``ad.compile``: trace a step once, replay it without a tape.
+
+The first call with a given signature (the shapes and dtypes of the array and
+tensor arguments, the values of the other arguments) runs the function eagerly
+and records what it did into a ``Plan``: the forward ops, the gradient rules of
+the reverse pass, the ``.grad`` updates and the optimizer calls.  Later calls with
+that signature run the plan: one generated Python function over the arrays, with
+no Tensor, no Node and no tape.  Results are those of eager execution, bit for bit.
+
+What a replay cannot follow is refused while tracing (``TraceError`` naming the op
+and the line): a tensor's value leaving the library (``.item()``, ``float()``,
+``if t:``, ``np.asarray(t)``), arrays made during the call outside the library
+(NumPy on ``.data`` or ``.grad``, ``np.random``).  Python control flow is traced
+as taken.  A captured NumPy array that changes between calls is noticed (by a
+checksum, computed on every call, so large data should be passed as arguments) and
+the function is traced again.  ``p.grad = None`` inside the function is recorded as
+a step.  A replay returns tensors without history (``requires_grad`` False).  Plain
+Python effects inside the function (appending to a list, ``print``) happen only
+while tracing, as with ``torch.jit.trace``.
+"""
+
+from __future__ import annotations
+
+import collections
+import functools
+import zlib
+from typing import Any, Callable
+
+import numpy as np
+
+from ..tensor import Tensor
+from .optimize import eliminate_dead_code
+from .plan import Plan
+from .replay import build
+from .tracer import TraceError, Tracer, installed
+
+__all__ = ["compile", "Compiled", "Plan", "TraceError"]
+
+
+class Compiled:
+    """A function compiled by ``ad.compile``; call it like the function.
+
+    ``plan`` is the plan of the last call; ``plans`` keeps up to ``cache_size``
+    plans, one per signature (least recently used dropped first).
+    """
+
+    def __init__(self, fn: Callable, cache_size: int = 8):
+        self.fn = fn
+        self.cache_size = cache_size
+        self.plans: collections.OrderedDict = collections.OrderedDict()
+        self.plan: Plan | None = None
+        self.traces = 0
+        functools.update_wrapper(self, fn)
+
+    def __call__(self, *args, **kwargs):
+        key = signature(args, kwargs)
+        plan = self.plans.get(key)
+        if plan is not None and not _constants_changed(plan):
+            self.plans.move_to_end(key)
+            self.plan = plan
+            return plan.replay(args, kwargs)
+        return self._trace(key, args, kwargs)
+
+    def _trace(self, key, args, kwargs):
+        tracer = Tracer(getattr(self.fn, "__name__", "function"))
+        kinds = {}
+        call_args = []
+        for position, value in enumerate(args):
+            call_args.append(_traced_argument(tracer, position, value, kinds))
+        call_kwargs = {name: _traced_argument(tracer, name, value, kinds)
+                       for name, value in kwargs.items()}
+        rng_before = np.random.get_state()[1].copy()
+        with installed(tracer):
+            output = self.fn(*call_args, **call_kwargs)
+            plan = tracer.finish(output)
+        if not np.array_equal(np.random.get_state()[1], rng_before):
+            raise TraceError(
+                f"compile: {plan.name} drew numbers from NumPy's global random generator "
+                "(np.random.*); a replay would reuse them. Pass a np.random.Generator "
+                "through an rng= argument of the op that needs it.")
+        eliminate_dead_code(plan)
+        plan.checksums = {slot: _checksum(plan.constant_values[slot])
+                          for slot in plan.constant_values if slot in plan.live}
+        build(plan, kinds)
+        self.traces += 1
+        self.plans[key] = plan
+        self.plans.move_to_end(key)
+        while len(self.plans) > self.cache_size:
+            self.plans.popitem(last=False)
+        self.plan = plan
+        return output
+
+    def __repr__(self):
+        name = getattr(self.fn, "__name__", self.fn)
+        return f"<ad.compile of {name!r}: {len(self.plans)} plan(s)>"
+
+
+def compile(fn: Callable | None = None, *, cache_size: int = 8) -> Any:
+    """Trace ``fn`` on its first call per signature and replay the recorded plan later.
+
+    >>> w = ad.tensor([1.0, 2.0], requires_grad=True)
+    >>> opt = ad.optim.SGD([w], lr=0.1)
+    >>> @ad.compile
+    ... def step(x):
+    ...     loss = ((w * x).sum() - 1.0) ** 2
+    ...     opt.zero_grad(); loss.backward(); opt.step()
+    ...     return loss
+    >>> [float(step(np.array([1.0, 1.0])).data) for _ in range(3)]
+    [4.0, 1.4400000000000004, 0.5184]
+    >>> step.traces
+    1
+    """
+    if fn is None:
+        return lambda f: Compiled(f, cache_size)
+    return Compiled(fn, cache_size)
+
+
+def signature(args, kwargs) -> tuple:
+    """What decides whether a plan can be replayed for these arguments."""
+    parts = []
+    seen: dict = {}
+    items = list(enumerate(args)) + sorted(kwargs.items())
+    for position, value in items:
+        if isinstance(value, Tensor):
+            part = ("T", value.data.shape, value.data.dtype.str, value.requires_grad)
+            ident = id(value)
+        elif isinstance(value, np.ndarray):
+            part = ("A", value.shape, value.dtype.str)
+            ident = id(value)
+        elif value is None or isinstance(value, (bool, int, float, complex, str, np.generic)):
+            part = (type(value).__name__, value)
+            ident = None
+        else:
+            raise TypeError(
+                f"compile: argument {position!r} is a {type(value).__name__}; a compiled "
+                "function takes tensors, arrays, numbers and strings (capture other "
+                "objects, such as the model and the optimizer, from the enclosing scope)")
+        if ident is not None:       # the same array passed twice is part of the signature
+            part = part + (seen.setdefault(ident, position),)
+        parts.append((position, part))
+    return tuple(parts)
+
+
+def _traced_argument(tracer, position, value, kinds):
+    if isinstance(value, Tensor):
+        kinds[position] = "tensor"
+        if id(value.data) not in tracer.by_id:
+            tracer.bind_input(position, value.data)
+        tracer.input_tensors[id(value)] = position
+        return value
+    if isinstance(value, np.ndarray):
+        kinds[position] = "array"
+        if id(value) not in tracer.by_id:
+            tracer.bind_input(position, value)
+        return Tensor._make(value, None, False)
+    return value
+
+
+def _checksum(array) -> int:
+    return zlib.crc32(np.ascontiguousarray(array).view(np.uint8).reshape(-1).data)
+
+
+def _constants_changed(plan) -> bool:
+    """A captured array changed its values, or a captured tensor's array its shape or
+    dtype (``p.data = ...``): the plan no longer fits, trace again."""
+    slots = plan.slots
+    for tensor, slot in plan.captured:
+        data = tensor.data
+        if data.shape != slots[slot].shape or data.dtype != slots[slot].dtype:
+            return True
+    for slot, crc in plan.checksums.items():
+        if _checksum(plan.constant_values[slot]) != crc:
+            return True
+    return False
+

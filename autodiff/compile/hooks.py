@@ -1,0 +1,38 @@
+"""Where the rest of the library tells a running trace what it did.
+
+Nothing here costs anything while no trace is active: the core checks one module
+attribute (``registry.kernel_hook``, ``tensor.value_hook``) that is ``None`` then, and
+methods marked ``@replayed`` check ``active`` once per call.
+
+``@replayed`` marks methods whose whole effect is on Python objects the plan cannot
+see into (an optimizer's ``step`` and ``zero_grad``, a scheduler's ``step``): during a
+trace the call is recorded as it is, and a replay calls the same bound method again.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Callable
+
+#: The Tracer recording in this process (traces run one at a time, in one thread).
+active = None
+
+
+def replayed(method: Callable) -> Callable:
+    """Decorator: a compiled function that calls ``method`` calls it again on replay.
+
+    >>> class Counter:
+    ...     n = 0
+    ...     @replayed
+    ...     def tick(self):
+    ...         self.n += 1
+    >>> c = Counter(); c.tick(); c.n
+    1
+    """
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        tracer = active
+        if tracer is None or not tracer.owns_thread():
+            return method(self, *args, **kwargs)
+        return tracer.on_replayed_call(method, self, args, kwargs)
+    return wrapper

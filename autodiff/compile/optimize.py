@@ -1,0 +1,64 @@
+"""Making a recorded plan smaller before it is replayed: dead-code elimination."""
+
+from __future__ import annotations
+
+from .plan import Plan, Ref, _collect_refs
+
+
+def output_refs(template) -> list[int]:
+    """The slots a plan's output structure reads."""
+    found: list[int] = []
+    stack = [template]
+    while stack:
+        item = stack.pop()
+        if item.__class__ is Ref:
+            found.append(item.index)
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, (tuple, list)):
+            stack.extend(item)
+    return found
+
+
+def eliminate_dead_code(plan: Plan) -> Plan:
+    """Drop the steps whose results nothing reads (steps with effects always stay:
+    ``.grad`` updates, optimizer calls, ops given an rng or a ctx).
+
+    >>> from autodiff.compile.plan import Instr
+    >>> p = Plan("f", [], [Instr("add", "", None, (Ref(0), Ref(0)), {}, (1,))],
+    ...          [], [], ("value", None), [])
+    >>> len(eliminate_dead_code(p).instrs)
+    0
+    """
+    live = set(output_refs(plan.output))
+    kept = []
+    for instr in reversed(plan.instrs):
+        if instr.effect or any(k in live for k in instr.outs):
+            kept.append(instr)
+            found: list[int] = []
+            _collect_refs(instr.args, found)
+            _collect_refs(tuple(instr.kwargs.values()), found)
+            live.update(found)
+    kept.reverse()
+    plan.removed += len(plan.instrs) - len(kept)
+    plan.instrs = kept
+    plan.live = live
+    _decide_copies(plan)
+    return plan
+
+
+def _decide_copies(plan: Plan) -> None:
+    """A ``.grad`` may take a gradient array itself only when nothing else reads it
+    (as the engine does with an array it owns alone); otherwise it gets a copy."""
+    reads: dict = {}
+    for instr in plan.instrs:
+        for k in instr.reads():
+            reads[k] = reads.get(k, 0) + 1
+    for k in output_refs(plan.output):
+        reads[k] = reads.get(k, 0) + 2
+    for instr in plan.instrs:
+        if instr.kind == "leaf_grad":
+            slot = instr.args[0].index
+            owned = (plan.slots[slot].source == "computed" and reads.get(slot, 0) == 1
+                     and not instr.extra["view"])
+            instr.extra["copy"] = not owned

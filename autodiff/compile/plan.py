@@ -1,0 +1,145 @@
+"""A plan: the straight-line program a trace recorded, and how it is printed.
+
+Every value the traced call computed is a numbered slot ``v<k>``; every step is an
+``Instr`` that reads slots (and constants) and writes slots, in the order the eager
+call ran them.  ``replay.py`` turns the instructions into one generated Python
+function; ``optimize.py`` removes dead steps.  A plan holds no Tensor and no Node.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+
+@dataclass
+class Slot:
+    """Where the value of a slot comes from at the start of a replay (inputs and
+    captured values) and what it looked like when traced."""
+
+    index: int
+    shape: tuple
+    dtype: Any
+    source: str = "computed"   # "input", "captured" (a tensor's .data), "constant"
+
+
+@dataclass
+class Instr:
+    """One step of a plan.
+
+    ``kind`` is one of ``op`` (a registered op's forward), ``rule`` (one gradient
+    rule), ``joint`` (a variadic op's gradients), ``pick`` (one of those), ``add``
+    (two gradient contributions), ``sum_to`` / ``astype`` (a gradient brought back
+    to its input's shape and dtype), ``ones`` (the output's gradient),
+    ``leaf_grad`` (accumulate into a leaf's ``.grad``), ``write`` (an in-place
+    update of an array) or ``call`` (a replayed method: an optimizer step).
+    ``args`` and ``kwargs`` hold ``Ref`` objects for slots and plain values for
+    constants.
+    """
+
+    kind: str
+    label: str
+    fn: Callable | None
+    args: tuple
+    kwargs: dict
+    outs: tuple
+    line: str = ""
+    effect: bool = False
+    extra: dict = field(default_factory=dict)
+
+    def reads(self):
+        """The slot indices this step reads."""
+        found = []
+        _collect_refs(self.args, found)
+        _collect_refs(tuple(self.kwargs.values()), found)
+        return found
+
+
+class Ref:
+    """A reference to slot ``index`` inside an instruction's arguments."""
+
+    __slots__ = ("index",)
+
+    def __init__(self, index: int):
+        self.index = index
+
+    def __repr__(self):
+        return f"v{self.index}"
+
+
+def _collect_refs(values, found):
+    stack = list(values)
+    while stack:
+        value = stack.pop()
+        if value.__class__ is Ref:
+            found.append(value.index)
+        elif isinstance(value, (tuple, list)):
+            stack.extend(value)
+
+
+class Plan:
+    """What ``ad.compile`` recorded for one signature; ``print(plan)`` lists its steps.
+
+    >>> w = ad.tensor([1.0, 2.0], requires_grad=True)
+    >>> @ad.compile
+    ... def f(x):
+    ...     return (w * x).sum()
+    >>> f(np.ones(2))
+    tensor(3., requires_grad=True)
+    >>> print(f.plan.summary())
+    plan for f: 2 steps (2 op), 1 input, 1 captured
+    """
+
+    def __init__(self, name: str, slots: list, instrs: list, inputs: list,
+                 captured: list, output: Any, leaves: list):
+        self.name = name
+        self.slots = slots
+        self.instrs = instrs
+        self.inputs = inputs        # [(input position, slot index)]
+        self.captured = captured    # [(tensor, slot index)]
+        self.output = output        # the returned structure, with Ref for slots
+        self.leaves = leaves        # [("input", position) | ("captured", tensor)]
+        self.replay = None          # the generated function (replay.build)
+        self.source = ""
+        self.removed = 0            # steps removed as dead code
+
+    def counts(self) -> dict:
+        """How many steps of each kind."""
+        result: dict = {}
+        for instr in self.instrs:
+            result[instr.kind] = result.get(instr.kind, 0) + 1
+        return result
+
+    def summary(self) -> str:
+        """One line: the number of steps by kind, inputs and captured values."""
+        kinds = ", ".join(f"{n} {k}" for k, n in self.counts().items())
+        n_in, n_cap = len(self.inputs), len(self.captured)
+        return (f"plan for {self.name}: {len(self.instrs)} steps ({kinds}), "
+                f"{n_in} input{'s' * (n_in != 1)}, {n_cap} captured")
+
+    def __str__(self):
+        lines = [self.summary()]
+        if self.removed:
+            lines.append(f"  ({self.removed} dead steps removed)")
+        for instr in self.instrs:
+            outs = ", ".join(f"v{k}" for k in instr.outs) or "-"
+            ins = ", ".join(f"v{k}" for k in instr.reads())
+            sizes = ", ".join(_size(self.slots[k]) for k in instr.outs)
+            where = f"   # {instr.line}" if instr.line else ""
+            text = f"  {outs} = {instr.kind} {instr.label}({ins})"
+            if sizes:
+                text += f"  [{sizes}]"
+            lines.append(text + where)
+        return "\n".join(lines)
+
+    __repr__ = summary
+
+
+def _size(slot: Slot) -> str:
+    if slot.dtype is None:
+        return "?"
+    dtype = np.dtype(slot.dtype)
+    n = int(np.prod(slot.shape)) if slot.shape else 1
+    return f"{dtype.name}{list(slot.shape)} {n * dtype.itemsize} B"

@@ -1,0 +1,165 @@
+"""Turning a plan into one generated Python function that replays it.
+
+Each step becomes one line of straight-line code over local variables ``v<k>``;
+functions and constants are bound by name (``F<k>``, ``K<k>``).  The function
+builds no Tensor and no Node (except the Tensors it returns), and its locals are
+freed when it returns, so memory stays flat from one call to the next.
+``plan.source`` holds the generated code.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..tensor import Tensor
+from .plan import Plan, Ref
+
+
+class _Namespace:
+    def __init__(self):
+        self.names: dict = {"ASARRAY": np.asarray, "MAKE": Tensor._make}
+        self.by_id: dict = {}
+
+    def const(self, value, prefix="K") -> str:
+        key = (prefix, id(value))
+        name = self.by_id.get(key)
+        if name is None:
+            name = f"{prefix}{len(self.by_id)}"
+            self.by_id[key] = name
+            self.names[name] = value
+        return name
+
+    def expr(self, template) -> str:
+        if template.__class__ is Ref:
+            return f"v{template.index}"
+        if isinstance(template, tuple) and _has_ref(template):
+            inner = ", ".join(self.expr(t) for t in template)
+            return f"({inner}{',' if len(template) == 1 else ''})"
+        if isinstance(template, list) and _has_ref(template):
+            return "[" + ", ".join(self.expr(t) for t in template) + "]"
+        if template is Ellipsis:
+            return "..."
+        if template is None or isinstance(template, (bool, int, str)):
+            return repr(template)
+        return self.const(template)
+
+
+def _has_ref(values) -> bool:
+    stack = list(values)
+    while stack:
+        v = stack.pop()
+        if v.__class__ is Ref:
+            return True
+        if isinstance(v, (tuple, list)):
+            stack.extend(v)
+    return False
+
+
+def build(plan: Plan, input_kinds: dict) -> None:
+    """Generate ``plan.replay(args, kwargs)``; ``input_kinds[position]`` is
+    ``"tensor"`` or ``"array"`` (how the argument's array is reached)."""
+    ns = _Namespace()
+    live = getattr(plan, "live", None)
+    lines = ["def replay(A, KW):"]
+    for position, slot in plan.inputs:
+        if live is not None and slot not in live:
+            continue
+        source = f"A[{position}]" if isinstance(position, int) else f"KW[{position!r}]"
+        suffix = ".data" if input_kinds[position] == "tensor" else ""
+        lines.append(f"    v{slot} = {source}{suffix}")
+    for tensor, slot in plan.captured:
+        if live is None or slot in live:
+            lines.append(f"    v{slot} = {ns.const(tensor, 'C')}.data")
+    for s in plan.slots:
+        if s.source == "constant" and (live is None or s.index in live):
+            lines.append(f"    v{s.index} = {ns.const(plan.constant_values[s.index])}")
+    for instr, dead in zip(plan.instrs, _last_uses(plan)):
+        lines.extend("    " + text for text in _lines(instr, ns))
+        if dead:                    # free what nothing reads any more, as eager does
+            lines.append("    del " + ", ".join(f"v{k}" for k in dead))
+    lines.append(f"    return {_output(plan.output, ns)}")
+    plan.source = "\n".join(lines)
+    code = compile(plan.source, f"<autodiff plan {plan.name}>", "exec")
+    namespace = dict(ns.names)
+    plan.functions = [v for k, v in ns.names.items() if k.startswith("F")]
+    exec(code, namespace)
+    plan.replay = namespace["replay"]
+
+
+def _last_uses(plan: Plan) -> list:
+    """For each step, the slots it is the last to read (not the returned ones)."""
+    from .optimize import output_refs
+
+    kept = set(output_refs(plan.output))
+    last: dict = {}
+    for k, instr in enumerate(plan.instrs):
+        for slot in instr.reads():
+            last[slot] = k
+    dead: list = [[] for _ in plan.instrs]
+    for slot, k in last.items():
+        if slot not in kept:
+            dead[k].append(slot)
+    for k, instr in enumerate(plan.instrs):     # results nobody reads (kept for effects)
+        dead[k].extend(s for s in instr.outs if s not in last and s not in kept)
+    return [sorted(set(d)) for d in dead]
+
+
+def _call(instr, ns) -> str:
+    parts = [ns.expr(a) for a in instr.args]
+    parts += [f"{k}={ns.expr(v)}" for k, v in instr.kwargs.items()]
+    return f"{ns.const(instr.fn, 'F')}({', '.join(parts)})"
+
+
+def _lines(instr, ns) -> list[str]:
+    kind = instr.kind
+    outs = [f"v{k}" for k in instr.outs]
+    if kind == "op":
+        text = [f"{', '.join(outs)} = {_call(instr, ns)}"]
+        if instr.extra.get("zero_d"):
+            text.append(f"{outs[0]} = ASARRAY({outs[0]})")
+        return text
+    if kind in ("rule", "joint", "sum_to", "astype", "ones"):
+        return [f"{outs[0]} = {_call(instr, ns)}"]
+    if kind == "pick":
+        return [f"{outs[0]} = {ns.expr(instr.args[0])}[{instr.extra['position']}]"]
+    if kind == "add":
+        return [f"{outs[0]} = {ns.expr(instr.args[0])} + {ns.expr(instr.args[1])}"]
+    if kind == "write":
+        return [_call(instr, ns)]
+    if kind == "call":
+        return [f"{ns.const(instr.fn, 'F')}({ns.const(instr.args[0])})"]
+    if kind == "clear_grad":
+        where, what = instr.extra["leaf"]
+        leaf = _leaf(where, what, ns)
+        return [f"{leaf}.grad = None"]
+    if kind == "leaf_grad":
+        where, what = instr.extra["leaf"]
+        leaf = _leaf(where, what, ns)
+        grad = ns.expr(instr.args[0])
+        if not instr.extra.get("array"):
+            grad = f"ASARRAY({grad})"
+        first = f"{grad}.copy()" if instr.extra["copy"] else grad
+        return [f"L = {leaf}",
+                f"L.grad = {first} if L.grad is None else L.grad + {grad}",
+                f"{outs[0]} = L.grad"]
+    raise ValueError(f"replay: unknown step kind {kind!r}")
+
+
+def _leaf(where, what, ns) -> str:
+    if where == "captured":
+        return ns.const(what, "C")
+    return f"A[{what}]" if isinstance(what, int) else f"KW[{what!r}]"
+
+
+def _output(template, ns) -> str:
+    kind, value = template
+    if kind == "tensor":
+        return f"MAKE({ns.expr(value)}, None, False)"
+    if kind == "array":
+        return ns.expr(value)
+    if kind in ("tuple", "list"):
+        inner = ", ".join(_output(t, ns) for t in value)
+        return f"({inner},)" if kind == "tuple" else f"[{inner}]"
+    if kind == "dict":
+        return "{" + ", ".join(f"{ns.const(k)}: {_output(t, ns)}" for k, t in value.items()) + "}"
+    return ns.expr(value) if value is not None else "None"

@@ -1,0 +1,563 @@
+"""Recording one eager call of a function into a plan.
+
+The call runs exactly as it would without ``ad.compile``; while it runs, the tracer
+listens at the places where values are made:
+
+* every op call (``Op._record`` through ``on_record``, the unrecorded path through
+  ``registry.kernel_hook``) becomes an ``op`` step;
+* every gradient edge of the reverse pass becomes a ``rule`` (or ``joint`` +
+  ``pick``) step, followed by the ``sum_to`` / ``astype`` the pass applied, with the
+  contributions to one value added in the order the pass added them, and a
+  ``leaf_grad`` step per leaf that received a gradient;
+* methods marked ``@replayed`` (``opt.step()``, ``opt.zero_grad()``) become ``call``
+  steps, and in-place writes into arrays become ``write`` steps.
+
+Values are told apart by the identity of their arrays (all of them are kept alive
+until the trace ends, so no identity is reused).  An array the tracer has not seen
+is a captured value: a tensor's ``.data`` (read again at each replay: parameters)
+or a constant.  Whatever would make a replay differ from the eager call is refused
+here, with the op and the user's line.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+import threading
+import types
+
+import numpy as np
+
+from .. import graph as _graph
+from .. import inplace as _inplace
+from ..graph import Node, _grad_mode
+from ..ops import registry as _registry
+from ..ops.namespace import numpy_xp
+from ..tensor import Tensor
+from . import hooks
+from .plan import Instr, Plan, Ref, Slot
+
+# (``autodiff.tensor`` as an attribute is the function ``ad.tensor``.)
+_tensor_module = importlib.import_module("autodiff.tensor")
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+class TraceError(RuntimeError):
+    """What ``ad.compile`` cannot replay, found while tracing (names the op and line)."""
+
+
+def user_line() -> str:
+    """``file:line`` of the innermost frame outside this library."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        if not os.path.abspath(filename).startswith(_PACKAGE_DIR):
+            return f"{os.path.basename(filename)}:{frame.f_lineno}"
+        frame = frame.f_back
+    return "?"
+
+
+class Tracer:
+    """Records one call; ``finish`` turns the recording into a ``Plan``."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.thread = threading.get_ident()
+        self.slots: list[Slot] = []
+        self.by_id: dict[int, int] = {}
+        self.keep: list = []                # every bound object, so ids stay unique
+        self.instrs: list[Instr] = []
+        self.inputs: list = []              # (position, slot)
+        self.input_tensors: dict[int, int] = {}   # id(Tensor argument) -> position
+        self.captured: dict[int, tuple] = {}      # id(tensor) -> (tensor, slot)
+        self.capture_sites: dict[int, tuple] = {}  # id(tensor) -> (op name, line)
+        self.nodes: list = []               # the nodes recorded (for the fresh check)
+        self.constants: list = []           # (array, op name, line) for the fresh check
+        self.node_slots: dict = {}          # node -> slot of its gradient
+        self.contributions: dict = {}       # node -> [slots], gradient parts not yet added
+        self.joint_slots: dict = {}         # node -> slot of its joint rule's result
+        self.saved_slots: dict = {}         # node -> slot of what a saves=True op saved
+        self.leaf_parts: dict = {}          # id(leaf) -> [leaf, [slots], grad before]
+        self.leaves: dict = {}              # id(leaf) -> ("input", pos) | ("captured", t)
+        self.suspended = 0
+
+    # ----- slots ------------------------------------------------------------------
+    def owns_thread(self) -> bool:
+        return self.suspended == 0 and threading.get_ident() == self.thread
+
+    def new_slot(self, value, source="computed") -> int:
+        index = len(self.slots)
+        shape = getattr(value, "shape", ())
+        dtype = getattr(value, "dtype", None)
+        self.slots.append(Slot(index, tuple(shape), dtype, source))
+        if value is not None:
+            self.by_id[id(value)] = index
+            self.keep.append(value)
+        return index
+
+    def bind_input(self, position, array):
+        slot = self.new_slot(array, "input")
+        self.inputs.append((position, slot))
+        return slot
+
+    def ref(self, value, tensor=None, op_name="", line=""):
+        """The template for an argument: a ``Ref`` for arrays, the value otherwise."""
+        if isinstance(value, Tensor):
+            tensor, value = value, value.data
+        if isinstance(value, np.ndarray):
+            slot = self.by_id.get(id(value))
+            if slot is not None:
+                return Ref(slot)
+            if tensor is not None and id(tensor) not in self.input_tensors:
+                slot = self.new_slot(value, "captured")
+                self.captured[id(tensor)] = (tensor, slot)
+                self.capture_sites[id(tensor)] = (op_name, line)
+                return Ref(slot)
+            slot = self.new_slot(value, "constant")
+            self.constants.append((value, op_name, line, slot))
+            return Ref(slot)
+        if isinstance(value, (tuple, list)):
+            items = [self.ref(v, None, op_name, line) for v in value]
+            return type(value)(items)
+        return value
+
+    def leaf_ref(self, leaf):
+        position = self.input_tensors.get(id(leaf))
+        return ("input", position) if position is not None else ("captured", leaf)
+
+    # ----- forward ------------------------------------------------------------------
+    def on_record(self, node):
+        """``Op._record`` made ``node`` (installed as ``_grad_mode.on_record``)."""
+        if not self.owns_thread():
+            return
+        self.flush()
+        self.nodes.append(node)
+        op = node.op
+        line = user_line()
+        if _holds_function(node.kwargs):
+            raise TraceError(
+                f"compile: '{op.name}' at {line} was given a Python function made during the "
+                "call (the vjp of a custom_gradient); a replay would call the traced one "
+                "with its traced values. Write the op as an ad.Function, which a replay "
+                "runs again.")
+        args = tuple(self.ref(a, p if isinstance(p, Tensor) else None, op.name, line)
+                     for a, p in zip(node.args, node.parents))
+        kwargs = {k: self.ref(v, None, op.name, line) for k, v in (node.kwargs or {}).items()}
+        out = self.new_slot(node.ans)
+        outs = (out,)
+        if getattr(op, "saves", False):
+            saved = self.new_slot(None)
+            self.saved_slots[node] = saved
+            outs = (out, saved)
+        self.emit("op", op.name, op.forward, args, kwargs, outs, line,
+                  effect=_has_effect(kwargs), zero_d=node.ans.ndim == 0)
+
+    def on_kernel(self, op, args, raw, kwargs, out):
+        """An op ran without recording a node (``registry.kernel_hook``)."""
+        result = Tensor._make(out if type(out) is np.ndarray else np.asarray(out), None, False)
+        if not self.owns_thread():
+            return result
+        self.flush()
+        line = user_line()
+        refs = tuple(self.ref(a, None, op.name, line) for a in args)
+        kw = {k: self.ref(v, None, op.name, line) for k, v in (kwargs or {}).items()}
+        slot = self.new_slot(result.data)
+        self.emit("op", op.name, op.kernel, refs, kw, (slot,), line,
+                  effect=_has_effect(kw), zero_d=result.data.ndim == 0)
+        return result
+
+    def emit(self, kind, label, fn, args, kwargs, outs, line="", effect=False, **extra):
+        instr = Instr(kind, label, fn, tuple(args), dict(kwargs), tuple(outs), line,
+                      effect, extra)
+        self.instrs.append(instr)
+        return instr
+
+    def on_write(self, how, tensor, value, extra):
+        """An in-place write into ``tensor``'s array that records no node."""
+        if not self.owns_thread():
+            return
+        self.flush()
+        line = user_line()
+        where = f"in-place {how}"
+        target = self.ref(tensor, tensor, where, line)
+        value = self.ref(value, None, where, line)
+        if how == "update":
+            fn, args, label = _write_update, (target, value, extra.forward), extra.name
+        elif how == "setitem":
+            fn, args, label = _write_item, (target, value, self.ref(extra, None, where, line)), ""
+        elif how == "fill":
+            fn, args, label = _write_item, (target, value, Ellipsis), ""
+        else:
+            fn, args, label = _write_clamp, (target,) + tuple(value), ""
+        self.emit("write", f"{how} {label}".strip(), fn, args, {}, (), line, effect=True)
+
+    # ----- values leaving the library ------------------------------------------------
+    def on_value(self, tensor, what):
+        """``tensor.item()``, ``bool(tensor)``, ``np.asarray(tensor)`` during the trace."""
+        if not self.owns_thread():
+            return
+        slot = self.by_id.get(id(tensor.data))
+        traced = slot is not None and self.slots[slot].source != "constant"
+        if traced or (tensor.requires_grad and tensor._node is None):
+            source = ""
+            if tensor._node is not None:
+                source = f" (the output of '{tensor._node.op.name}')"
+            raise TraceError(
+                f"compile: {what} on a traced tensor{source} of shape {tensor.shape} "
+                f"at {user_line()}: its value would be fixed into the plan and a replay "
+                "could not follow it. Keep the computation in tensor ops (ad.where for a "
+                "branch), or do it outside the compiled function on what it returns.")
+
+    # ----- backward -------------------------------------------------------------------
+    def on_node(self, node, g):
+        """The reverse pass completed ``node``'s gradient ``g`` (each pass anew)."""
+        if g is None or threading.get_ident() != self.thread or self.suspended:
+            return
+        if isinstance(g, Tensor):
+            raise TraceError(
+                f"compile: backward(create_graph=True) through '{node.op.name}' at "
+                f"{user_line()} is not supported in a compiled function")
+        self.node_slots[node] = self.gradient_of(node, g)
+
+    def on_edge(self, node, position, g, gi, rule_output):
+        """The reverse pass sent ``gi`` from ``node`` into its input ``position``."""
+        if threading.get_ident() != self.thread or self.suspended:
+            return
+        if isinstance(g, Tensor) or isinstance(gi, Tensor):
+            raise TraceError(
+                f"compile: backward(create_graph=True) through '{node.op.name}' at "
+                f"{user_line()} is not supported in a compiled function")
+        g_slot = self.node_slots[node]
+        op = node.op
+        args = node.args
+        line = user_line()
+        arg_refs = tuple(self.ref(a, p if isinstance(p, Tensor) else None, op.name, line)
+                         for a, p in zip(args, node.parents))
+        kwargs = {k: self.ref(v, None, op.name, line) for k, v in (node.kwargs or {}).items()}
+        ans = Ref(self.by_id[id(node.ans)])
+        if op.rules is None:
+            joint = self.joint_slots.get(node)
+            if joint is None:
+                needs = tuple(p is not None and p.requires_grad for p in node.parents)
+                joint_kwargs = dict(kwargs)
+                if getattr(op, "saves", False):
+                    joint_kwargs["saved"] = Ref(self.saved_slots[node])
+                joint = self.new_slot(None)
+                self.joint_slots[node] = joint
+                self.emit("joint", op.name, op.joint,
+                          (numpy_xp, Ref(g_slot), ans, needs) + arg_refs, joint_kwargs,
+                          (joint,))
+            slot = self.new_slot(None)
+            self.slots[slot].shape = np.shape(rule_output)
+            self.slots[slot].dtype = np.result_type(rule_output)
+            self.emit("pick", f"{op.name}[{position}]", None, (Ref(joint),), {}, (slot,),
+                      position=position)
+        else:
+            rule = op.rules[position]
+            slot = self.new_slot(None)
+            self.slots[slot].shape = np.shape(rule_output)
+            self.slots[slot].dtype = np.result_type(rule_output)
+            self.emit("rule", f"{op.name}.{op.input_name(position)}", rule,
+                      (numpy_xp, Ref(g_slot), ans) + arg_refs, kwargs, (slot,), line)
+        value = rule_output
+        arg = args[position]
+        if np.shape(value) != arg.shape:
+            value = numpy_xp.sum_to(value, arg.shape)
+            slot = self.follow("sum_to", numpy_xp.sum_to, slot, arg.shape, value)
+        if np.result_type(value) != arg.dtype:
+            value = numpy_xp.astype(value, arg.dtype)
+            slot = self.follow("astype", numpy_xp.astype, slot, arg.dtype, value)
+        if not _same(value, gi):
+            raise TraceError(
+                f"compile: the gradient of '{op.name}' was not its rule's output brought to "
+                "its input's shape and dtype; the plan could not reproduce this pass")
+        self.by_id[id(gi)] = slot
+        self.keep.append(gi)
+        parent = node.parents[position]
+        if parent.__class__ is Node:
+            self.contributions.setdefault(parent, []).append((slot, gi))
+        else:
+            self.leaf_part(parent, slot, gi)
+
+    def follow(self, kind, fn, slot, what, value):
+        out = self.new_slot(None)
+        self.slots[out].shape = np.shape(value)
+        self.slots[out].dtype = np.result_type(value)
+        self.emit(kind, str(what), fn, (Ref(slot), what), {}, (out,))
+        return out
+
+    def gradient_of(self, node, g):
+        """The slot of ``node``'s complete gradient ``g`` (first edge out of it)."""
+        parts = self.contributions.pop(node, None)
+        if parts is None:                   # the root of a new reverse pass
+            self.flush()
+            slot = self.by_id.get(id(g))
+            if slot is None:
+                g = np.asarray(g)
+                if not (g.size and np.all(g == 1)):
+                    slot = self.ref(g, None, node.op.name, user_line()).index
+                else:
+                    slot = self.new_slot(g)
+                    self.emit("ones", str(g.shape), np.ones, (g.shape, g.dtype), {},
+                              (slot,))
+        else:
+            slot, total = parts[0]
+            for part, value in parts[1:]:
+                total = total + value
+                out = self.new_slot(None)
+                self.slots[out].shape, self.slots[out].dtype = total.shape, total.dtype
+                self.emit("add", "", None, (Ref(slot), Ref(part)), {}, (out,))
+                slot = out
+            if not _same(total, g):
+                raise TraceError(f"compile: the gradient of '{node.op.name}' was not the sum "
+                                 "of its parts; this reverse pass cannot be replayed")
+            self.by_id[id(g)] = slot
+            self.keep.append(g)
+        self.node_slots[node] = slot
+        return slot
+
+    def leaf_part(self, leaf, slot, gi):
+        entry = self.leaf_parts.get(id(leaf))
+        if entry is None:
+            entry = self.leaf_parts[id(leaf)] = [leaf, [], leaf.grad]
+            self.leaves[id(leaf)] = self.leaf_ref(leaf)
+        entry[1].append((slot, gi))
+
+    def flush(self):
+        """Emit the ``leaf_grad`` steps of the reverse pass that just ended, and a
+        ``clear_grad`` step for each ``.grad`` set to None by hand since the last event."""
+        if self.leaf_parts:
+            self.flush_leaves()
+
+    def on_grad_set(self, tensor, value, frame):
+        """``tensor.grad = value`` outside the engine (while tracing, ``Tensor.grad`` is
+        a property that reports here)."""
+        if not self.owns_thread() or frame.f_globals.get("__name__") == "autodiff.graph":
+            return
+        if frame.f_code.co_name in ("_make", "__init__") or value is None and (
+                not getattr(tensor, "requires_grad", False) or tensor._node is not None):
+            return                      # a tensor being made, or no gradient to clear
+        self.flush()
+        if value is not None:
+            raise TraceError(
+                f"compile: the .grad of {_leaf_label(tensor)} is set to an array at "
+                f"{user_line()}; a replay could not repeat it. Let backward() store "
+                "gradients, and clear them with opt.zero_grad() or .grad = None")
+        self.emit("clear_grad", _leaf_label(tensor), None, (), {}, (), user_line(),
+                  effect=True, leaf=self.leaf_ref(tensor))
+
+    def flush_leaves(self):
+        parts, self.leaf_parts = self.leaf_parts, {}
+        for leaf, pieces, before in parts.values():
+            slot, total = pieces[0]
+            for part, value in pieces[1:]:
+                total = total + value
+                out = self.new_slot(None)
+                self.slots[out].shape, self.slots[out].dtype = total.shape, total.dtype
+                self.emit("add", "", None, (Ref(slot), Ref(part)), {}, (out,))
+                slot = out
+            after = leaf.grad
+            if after is before or after is None:
+                raise TraceError(
+                    f"compile: after a backward, the .grad of {_leaf_label(leaf)} is not what "
+                    f"the reverse pass stored (seen at {user_line()}): it was changed outside "
+                    "the library (use opt.zero_grad(), which a replay repeats), or the pass "
+                    "returned its gradients (ad.grad, backward(inputs=...)), which a compiled "
+                    "function does not support yet")
+            view = len(pieces) == 1 and getattr(pieces[0][1], "base", None) is not None
+            array = type(total) is np.ndarray and total.ndim > 0
+            out = self.new_slot(after)
+            self.emit("leaf_grad", _leaf_label(leaf), None, (Ref(slot),), {}, (out,),
+                      effect=True, leaf=self.leaf_ref(leaf), copy=True, view=view,
+                      array=array)
+
+    # ----- replayed calls ------------------------------------------------------------
+    def on_replayed_call(self, method, obj, args, kwargs):
+        self.flush()
+        for value in list(args) + list(kwargs.values()):
+            if value is not None:
+                raise TraceError(
+                    f"compile: {type(obj).__name__}.{method.__name__} is called with "
+                    f"arguments at {user_line()}; a compiled function can replay it only "
+                    "without them (no closure=)")
+        self.suspended += 1
+        try:
+            result = method(obj, *args, **kwargs)
+        finally:
+            self.suspended -= 1
+        self.emit("call", f"{type(obj).__name__}.{method.__name__}", method, (obj,), {},
+                  (), user_line(), effect=True)
+        return result
+
+    # ----- the end ----------------------------------------------------------------------
+    def finish(self, output) -> Plan:
+        self.flush()
+        self.check_fresh_constants()
+        template = self.output_template(output)
+        captured = [self.captured[k] for k in self.captured]
+        leaves = list(self.leaves.values())
+        plan = Plan(self.name, self.slots, self.instrs, self.inputs, captured, template,
+                    leaves)
+        plan.constant_values = {slot: value for value, _, _, slot in self.constants}
+        plan.constant_sites = {slot: (op, line) for _, op, line, slot in self.constants}
+        return plan
+
+    def output_template(self, value):
+        if isinstance(value, (Tensor, np.ndarray)):
+            array = value.data if isinstance(value, Tensor) else value
+            known = id(array) in self.by_id or (isinstance(value, Tensor)
+                                                and id(value) in self.captured)
+            if not known:
+                raise TraceError(
+                    f"compile: {self.name} returns an array of shape {array.shape} that no "
+                    "recorded step made (a retained intermediate's .grad, NumPy on .data, a "
+                    "new constant); a replay could not give its new value. Return tensors "
+                    "computed with ops, parameters or their .grad.")
+            kind = "tensor" if isinstance(value, Tensor) else "array"
+            return (kind, self.ref(value, value if kind == "tensor" else None))
+        if isinstance(value, (tuple, list)):
+            return (type(value).__name__, [self.output_template(v) for v in value])
+        if isinstance(value, dict):
+            return ("dict", {k: self.output_template(v) for k, v in value.items()})
+        if value is None or isinstance(value, str):
+            return ("value", value)
+        if isinstance(value, (bool, int, float, complex, np.generic)):
+            raise TraceError(
+                f"compile: {self.name} returns the number {value!r}; a replay would return "
+                "it unchanged even where it was computed (from .data, .item()). Return the "
+                "tensor and convert it after the call (float(step(x).data)).")
+        raise TraceError(f"compile: the function returned a {type(value).__name__}; a "
+                         "compiled function may return tensors, arrays, None and "
+                         "tuples, lists or dicts of them")
+
+    def check_fresh_constants(self):
+        """Refuse arrays made during the call outside the library (nobody else holds
+        them now): NumPy on ``.data`` or ``.grad``, random draws, which a replay would
+        repeat with their traced values."""
+        for key in list(self.captured):
+            tensor = self.captured[key][0]
+            # References: the captured tuple, the local name, getrefcount's argument.
+            if sys.getrefcount(tensor) <= 3 and not tensor.requires_grad and tensor.ndim:
+                op_name, line = self.capture_sites.get(key, ("?", "?"))
+                raise TraceError(
+                    f"compile: a tensor of shape {tensor.shape} given to '{op_name}' at "
+                    f"{line} was made during the call from an array built outside the "
+                    "library (NumPy on .data or .grad, a random draw, a new constant); a "
+                    "replay would reuse its traced values. Compute it with tensor ops, "
+                    "or make constants outside the compiled function.")
+            del tensor
+        in_graph: dict = {}         # references held by the eager graph, still alive
+        for node in self.nodes:
+            for a in node.args or ():
+                in_graph[id(a)] = in_graph.get(id(a), 0) + 1
+        self.nodes = []
+        for array, op_name, line, _ in self.constants:
+            # References: self.keep, self.constants' tuple, getrefcount's argument,
+            # the loop variable, and the live graph.
+            if sys.getrefcount(array) <= 4 + in_graph.get(id(array), 0) and array.ndim:
+                raise TraceError(
+                    f"compile: an array of shape {array.shape} given to '{op_name}' at "
+                    f"{line} was made during the call outside the library (NumPy on .data "
+                    "or .grad, np.random, a new constant); a replay would reuse its traced "
+                    "values. Compute it with tensor ops, or make constants outside the "
+                    "compiled function.")
+
+
+def _write_update(target, value, forward):
+    target[...] = forward(target, value)
+
+
+def _write_item(target, value, key):
+    target[key] = value
+
+
+def _write_clamp(target, lo, hi):
+    np.clip(target, lo, hi, out=target)
+
+
+def _leaf_label(leaf):
+    name = getattr(leaf, "_name", None)
+    return name if name is not None else f"leaf{list(leaf.shape)}"
+
+
+def _holds_function(kwargs) -> bool:
+    stack = list((kwargs or {}).values())
+    while stack:
+        value = stack.pop()
+        if isinstance(value, types.FunctionType):
+            return True
+        if isinstance(value, (tuple, list)):
+            stack.extend(value)
+    return False
+
+
+def _has_effect(kwargs) -> bool:
+    """Ops given stateful objects (a ctx, an rng) must run even when unused."""
+    for value in kwargs.values():
+        if not (value is None or isinstance(value, (Ref, bool, int, float, str, tuple,
+                                                    list, np.generic, np.dtype, type))):
+            return True
+    return False
+
+
+def _same(a, b) -> bool:
+    a, b = np.asarray(a), np.asarray(b)
+    if a.shape != b.shape or a.dtype != b.dtype:
+        return False
+    if a.dtype.kind in "fc":
+        return bool(np.array_equal(a, b, equal_nan=True))
+    return bool(np.array_equal(a, b))
+
+
+class installed:
+    """Context manager: ``tracer`` listens to this thread's ops, passes and values."""
+
+    def __init__(self, tracer: Tracer):
+        self.tracer = tracer
+
+    def __enter__(self):
+        if hooks.active is not None:
+            raise TraceError("compile: a compiled function was called while another one "
+                             "is being traced; nested tracing is not supported")
+        tracer = self.tracer
+        hooks.active = tracer
+        self.saved_record = _grad_mode.on_record
+        previous = self.saved_record
+
+        def on_record(node):
+            tracer.on_record(node)
+            if previous is not None:
+                previous(node)
+
+        _grad_mode.on_record = on_record
+        _registry.kernel_hook = tracer.on_kernel
+        _tensor_module.value_hook = tracer.on_value
+        _inplace.write_hook = tracer.on_write
+        slot = self.grad_slot = Tensor.__dict__["grad"]
+
+        def set_grad(t, value):
+            tracer.on_grad_set(t, value, sys._getframe(1))
+            slot.__set__(t, value)
+
+        Tensor.grad = property(slot.__get__, set_grad)
+        class Observer(_graph.BackwardObserver):
+            def on_edge(self, node, position, g, gi, rule_output):
+                tracer.on_edge(node, position, g, gi, rule_output)
+
+            def on_node(self, node, g):
+                tracer.on_node(node, g)
+
+        self.observing = _graph.observe_backward(Observer())
+        self.observing.__enter__()
+        return tracer
+
+    def __exit__(self, *exc):
+        hooks.active = None
+        _grad_mode.on_record = self.saved_record
+        _registry.kernel_hook = None
+        _tensor_module.value_hook = None
+        _inplace.write_hook = None
+        Tensor.grad = self.grad_slot
+        self.observing.__exit__(*exc)
+        return False
