@@ -47,6 +47,7 @@ from .ops.rearrange import (
 from .ops.replicate import repeat, tile, pad
 from .ops.diagonals import diag, diagonal, trace, tril, triu
 from .ops.ordering import take_along_axis, permute_along_axis, sort, partition
+from .ops import ranges as _ranges  # noqa: F401  (np.linspace on Tensors records)
 from . import linalg
 from .function import Function, FunctionCtx, custom_gradient
 from .transforms import grad, value_and_grad, vjp, jacobian, jacrev, hvp

@@ -205,7 +205,13 @@ def _transposed_vjp(node, tangents, ans, args, kwargs, record):
 
     op = node.op
     u = _make(np.zeros(ans.shape, dtype=ans.dtype), None, True)
-    tensor_args = tuple(_make(a, None, False) if isinstance(a, np.ndarray) else a for a in args)
+    # Index inputs (and any integer or boolean array) stay arrays, as the reverse pass
+    # gives them to the rules: a rule builds NumPy index keys from them, and a Tensor
+    # inside such a key would be read as data to stack, not as an index.
+    tensor_args = tuple(_make(a, None, False)
+                        if isinstance(a, np.ndarray) and i not in op.index_inputs
+                        and a.dtype.kind in "fc" else a
+                        for i, a in enumerate(args))
     tensor_ans = ans if isinstance(ans, Tensor) else _make(ans, None, False)
     parents = [_WANTED if t is not None else None for t in tangents]
     with inside_transform():

@@ -334,3 +334,35 @@ def test_svd_full_matrices_jvp_of_the_complement_is_a_consistent_rotation():
         for q, d_q in ((u, d_u), (np.swapaxes(vh, -1, -2), np.swapaxes(d_vh, -1, -2))):
             skew = np.swapaxes(q, -1, -2) @ d_q
             np.testing.assert_allclose(skew, -np.swapaxes(skew, -1, -2), atol=1e-12)
+
+
+def test_jvp_through_index_inputs_gathers_the_tangent_by_the_same_indices():
+    # The derived JVP must pass index arrays to the VJP rules as arrays: wrapped as
+    # tensors they were read as data (doubling the tangent, or failing to stack).
+    x = np.array([[0.5, -1.0, 2.0], [3.0, 0.25, -4.0]])
+    v = np.arange(6.0).reshape(2, 3) + 1
+    indices = np.array([[1, 0, 1]])
+    _, tangent = ad.jvp(lambda t: ad.take_along_axis(t, indices, axis=0), (x,), (v,))
+    np.testing.assert_array_equal(tangent, np.take_along_axis(v, indices, axis=0))
+    _, tangent = ad.jvp(lambda t: ad.sort(t, axis=1), (x,), (v,))
+    np.testing.assert_array_equal(tangent, np.take_along_axis(v, np.argsort(x, axis=1), 1))
+    jacobian = ad.jacfwd(lambda t: ad.take_along_axis(t, np.array([[0], [0]]), axis=1))(x)
+    np.testing.assert_array_equal(jacobian.reshape(2, 6),
+                                  [[1, 0, 0, 0, 0, 0], [0, 0, 0, 1, 0, 0]])
+
+
+def test_cumprod_hessian_vector_product_at_zeros_is_exact():
+    # f = sum(w * cumprod(x)) with x = [2, 0, 3]: its Hessian, a polynomial's, by hand.
+    x, w = np.array([2.0, 0.0, 3.0]), np.array([1.0, 10.0, 100.0])
+    hessian = np.array([[0.0, 10 + 300, 0.0], [310, 0, 200], [0, 200, 0]])
+    v = np.array([1.0, -2.0, 0.5])
+    _, hv = ad.jvp(ad.grad(lambda t: (ad.cumprod(t) * w).sum()), (x,), (v,))
+    np.testing.assert_allclose(hv, hessian @ v)
+    # Lanes with several zeros, along an axis, against reverse over reverse.
+    x = np.array([[2.0, 0.0, 3.0, 0.0], [0.0, 1.5, 0.0, 2.0]])
+    w = np.random.default_rng(0).standard_normal(x.shape)
+    v = np.random.default_rng(1).standard_normal(x.shape)
+    gradient = ad.grad(lambda t: (ad.cumprod(t, 1) * w).sum())
+    _, hv = ad.jvp(gradient, (x,), (v,))
+    np.testing.assert_allclose(hv, np.einsum("ijkl,kl->ij", ad.jacrev(gradient)(x), v),
+                               rtol=1e-12, atol=1e-12)
