@@ -24,7 +24,6 @@ from .ops.shape import (
     reshape, transpose, swapaxes, expand_dims, squeeze, flatten, broadcast_to, sum_to,
     concatenate, stack, split, array)
 from .ops.indexing import getitem, take, index_add, setitem, zero_at
-from .ops import ranges as _ranges  # np.linspace on Tensors (ad.linspace is creation's)
 from .creation import (
     zeros, ones, full, eye, arange, linspace, zeros_like, ones_like, full_like, rand, randn)
 from .inplace import InPlaceError
