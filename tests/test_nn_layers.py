@@ -279,6 +279,7 @@ def test_norm_layers_state_dicts_map_directly_to_pytorch_keys():
     np.testing.assert_array_equal(other.eval()(x).data, net.eval()(x).data)
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")     # inf and NaN inputs on purpose
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_compiled_nn_kernels_match_their_numpy_twins(dtype):
     from autodiff import kernels
