@@ -1,4 +1,5 @@
-"""PyTorch spellings on Tensor: ``view``, ``unsqueeze``, ``permute``, ``dim=`` and friends.
+"""PyTorch spellings on Tensor: ``view``, ``unsqueeze``, ``permute``, ``dim=`` and friends,
+the in-place methods ``add_ … clamp_`` and ``retain_grad``.
 
 ``Tensor`` inherits these methods, so code ported from PyTorch runs unchanged where
 the two libraries mean the same thing; where they mean different things (a 2-D
@@ -6,6 +7,8 @@ the two libraries mean the same thing; where they mean different things (a 2-D
 """
 
 from __future__ import annotations
+
+import weakref
 
 import numpy as np
 
@@ -63,6 +66,16 @@ def transpose_axes(ndim: int, axes: tuple):
     order = list(range(ndim))
     order[a], order[b] = order[b], order[a]
     return tuple(order)
+
+
+def _inplace():
+    from . import inplace
+    return inplace
+
+
+def _ops():
+    from .ops import elementwise
+    return elementwise
 
 
 class PyTorchMethods:
@@ -242,3 +255,72 @@ class PyTorchMethods:
         if p == 1:
             return total(absolute(self), axis=dim, keepdims=keepdim)
         return power(total(power(absolute(self), p), axis=dim, keepdims=keepdim), 1.0 / p)
+
+    # ----- in-place methods (autodiff/inplace.py has the rules) ---------------
+    def add_(self, other, alpha=1):
+        """In-place ``self += alpha * other``; returns self."""
+        scaled = other if alpha == 1 else other * alpha
+        return _inplace().update(self, _ops().add, scaled, "add_")
+
+    def sub_(self, other, alpha=1):
+        """In-place ``self -= alpha * other``; returns self."""
+        scaled = other if alpha == 1 else other * alpha
+        return _inplace().update(self, _ops().subtract, scaled, "sub_")
+
+    def mul_(self, other):
+        """In-place ``self *= other``; returns self."""
+        return _inplace().update(self, _ops().multiply, other, "mul_")
+
+    def div_(self, other):
+        """In-place ``self /= other``; returns self."""
+        return _inplace().update(self, _ops().divide, other, "div_")
+
+    def zero_(self):
+        """Set every element to 0 in place; returns self."""
+        return _inplace().fill(self, 0.0, "zero_")
+
+    def fill_(self, value):
+        """Set every element to ``value`` in place; returns self."""
+        return _inplace().fill(self, value, "fill_")
+
+    def copy_(self, source):
+        """Copy ``source`` (broadcast to this shape) into self in place; returns self."""
+        return _inplace().copy_from(self, source)
+
+    def clamp_(self, min=None, max=None):
+        """Limit the values to ``[min, max]`` in place; returns self."""
+        return _inplace().clamp(self, min, max)
+
+    # ----- gradients of intermediates -----------------------------------------
+    def retain_grad(self) -> None:
+        """Keep this intermediate's gradient in ``.grad`` after ``backward()`` (PyTorch).
+
+        Leaves that require grad keep theirs anyway; intermediates normally do not.
+
+        >>> x = ad.tensor([1.0, 2.0], requires_grad=True)
+        >>> h = x * 3
+        >>> h.retain_grad()
+        >>> (h ** 2).sum().backward()
+        >>> h.grad
+        array([ 6., 12.])
+        """
+        from . import graph
+
+        if self._node is None:
+            if not self.requires_grad:
+                raise RuntimeError("retain_grad: this tensor does not require grad, so no "
+                                   "gradient reaches it; create it with requires_grad=True")
+            return
+        if not self.requires_grad:
+            raise RuntimeError(
+                f"retain_grad: this tensor (from '{self._node.op.name}') does not require "
+                "grad, so no gradient reaches it")
+        graph.retained[self._node] = weakref.ref(self)
+
+    @property
+    def retains_grad(self) -> bool:
+        """True for an intermediate that keeps its gradient (``retain_grad()``)."""
+        from . import graph
+
+        ref = graph.retained.get(self._node) if self._node is not None else None
+        return ref is not None and ref() is self

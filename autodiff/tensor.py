@@ -6,7 +6,6 @@ import linecache
 import os
 import sys
 import warnings
-import weakref
 from typing import TYPE_CHECKING, Union
 
 import numpy as np
@@ -288,39 +287,6 @@ class Tensor(PyTorchMethods):
         grad = _root_grad(self, grad, create_graph)
         run_backward(self, grad, retain_graph=retain_graph, create_graph=create_graph)
 
-    def retain_grad(self) -> None:
-        """Keep this intermediate's gradient in ``.grad`` after ``backward()`` (PyTorch).
-
-        Leaves that require grad keep theirs anyway; intermediates normally do not.
-
-        >>> x = ad.tensor([1.0, 2.0], requires_grad=True)
-        >>> h = x * 3
-        >>> h.retain_grad()
-        >>> (h ** 2).sum().backward()
-        >>> h.grad
-        array([ 6., 12.])
-        """
-        from . import graph
-
-        if self._node is None:
-            if not self.requires_grad:
-                raise RuntimeError("retain_grad: this tensor does not require grad, so no "
-                                   "gradient reaches it; create it with requires_grad=True")
-            return
-        if not self.requires_grad:
-            raise RuntimeError(
-                f"retain_grad: this tensor (from '{self._node.op.name}') does not require "
-                "grad, so no gradient reaches it")
-        graph.retained[self._node] = weakref.ref(self)
-
-    @property
-    def retains_grad(self) -> bool:
-        """True for an intermediate that keeps its gradient (``retain_grad()``)."""
-        from . import graph
-
-        ref = graph.retained.get(self._node) if self._node is not None else None
-        return ref is not None and ref() is self
-
     def detach(self) -> Tensor:
         """The same data with no history; gradients do not flow through it."""
         return Tensor._make(self.data, None, False)
@@ -355,38 +321,6 @@ class Tensor(PyTorchMethods):
 
     def __itruediv__(self, other):
         return inplace.update(self, divide, other, "/=")
-
-    def add_(self, other, alpha=1):
-        """In-place ``self += alpha * other``; returns self."""
-        return inplace.update(self, add, other if alpha == 1 else other * alpha, "add_")
-
-    def sub_(self, other, alpha=1):
-        """In-place ``self -= alpha * other``; returns self."""
-        return inplace.update(self, subtract, other if alpha == 1 else other * alpha, "sub_")
-
-    def mul_(self, other):
-        """In-place ``self *= other``; returns self."""
-        return inplace.update(self, multiply, other, "mul_")
-
-    def div_(self, other):
-        """In-place ``self /= other``; returns self."""
-        return inplace.update(self, divide, other, "div_")
-
-    def zero_(self):
-        """Set every element to 0 in place; returns self."""
-        return inplace.fill(self, 0.0, "zero_")
-
-    def fill_(self, value):
-        """Set every element to ``value`` in place; returns self."""
-        return inplace.fill(self, value, "fill_")
-
-    def copy_(self, source):
-        """Copy ``source`` (broadcast to this shape) into self in place; returns self."""
-        return inplace.copy_from(self, source)
-
-    def clamp_(self, min=None, max=None):
-        """Limit the values to ``[min, max]`` in place; returns self."""
-        return inplace.clamp(self, min, max)
 
     # ----- arithmetic ----------------------------------------------------------
     def __add__(self, other):
