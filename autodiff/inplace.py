@@ -148,7 +148,8 @@ def _everywhere(t, value):
 
 
 def fill(t, value, where: str):
-    """Set every element to ``value`` (a number or a 0-d tensor)."""
+    """Set every element to ``value``: a number, or an array or tensor that broadcasts to
+    ``t``'s shape (``fill_``, ``zero_`` and ``copy_``)."""
     if _recording(t, value):
         _refuse_leaf(t, where)
         _adopt(t, _everywhere(t, value), where)
@@ -157,19 +158,6 @@ def fill(t, value, where: str):
     if write_hook is not None:
         write_hook("fill", t, _raw(value), None)
     t.data[...] = _raw(value)
-    return t
-
-
-def copy_from(t, source, where: str = "copy_"):
-    """Copy ``source``'s values (broadcast to ``t``'s shape) into ``t``."""
-    if _recording(t, source):
-        _refuse_leaf(t, where)
-        _adopt(t, _everywhere(t, source), where)
-        return t
-    _check_writable(t, where)
-    if write_hook is not None:
-        write_hook("fill", t, _raw(source), None)
-    t.data[...] = _raw(source)
     return t
 
 

@@ -285,7 +285,7 @@ class PyTorchMethods:
 
     def copy_(self, source):
         """Copy ``source`` (broadcast to this shape) into self in place; returns self."""
-        return _inplace().copy_from(self, source)
+        return _inplace().fill(self, source, "copy_")
 
     def clamp_(self, min=None, max=None):
         """Limit the values to ``[min, max]`` in place; returns self."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Tensor
-from .reduce import _reject
+from .reduce import reject_numpy_arguments
 from .registry import TORCH_AXIS_ALIASES, defop, implements
 from .shape import concatenate
 
@@ -31,7 +31,7 @@ def _cumsum_rule(xp, g, ans, x, axis=None):
 
 
 def _cumsum_numpy(a, axis=None, dtype=None, out=None):
-    _reject("cumsum", dtype=dtype, out=out)
+    reject_numpy_arguments("cumsum", dtype=dtype, out=out)
     return cumsum(a, axis)
 
 

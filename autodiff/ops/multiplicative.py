@@ -20,7 +20,7 @@ import numpy as np
 
 from ..tensor import Tensor
 from .cumulative import reverse_cumsum
-from .reduce import _AXIS_HINT, _kept_shape, _normalize_axes, _reject
+from .reduce import _AXIS_HINT, _kept_shape, _normalize_axes, reject_numpy_arguments
 from .registry import TORCH_AXIS_ALIASES, defop
 
 
@@ -76,7 +76,7 @@ def _cumprod_rule(xp, g, ans, x, axis=None):
 
 
 def _cumprod_numpy(a, axis=None, dtype=None, out=None):
-    _reject("cumprod", dtype=dtype, out=out)
+    reject_numpy_arguments("cumprod", dtype=dtype, out=out)
     return cumprod(a, axis)
 
 
@@ -128,8 +128,9 @@ _NO_VALUE = np._NoValue
 
 def _prod_numpy(a, axis=None, dtype=None, out=None, keepdims=False, initial=_NO_VALUE,
                 where=_NO_VALUE):
-    _reject("prod", dtype=dtype, out=out, initial=None if initial is _NO_VALUE else initial,
-            where=None if where is _NO_VALUE else where)
+    reject_numpy_arguments("prod", dtype=dtype, out=out,
+                           initial=None if initial is _NO_VALUE else initial,
+                           where=None if where is _NO_VALUE else where)
     return prod(a, axis=axis, keepdims=bool(keepdims))
 
 

@@ -11,7 +11,7 @@ import numpy as np
 from .registry import REGISTRY, TORCH_AXIS_ALIASES, defop
 
 
-def _reject(name, **given):
+def reject_numpy_arguments(name, **given):
     """NumPy arguments passed by position that no op supports (keywords are checked
     centrally, in interop)."""
     used = sorted(k for k, v in given.items() if v is not None)
@@ -25,11 +25,11 @@ def _numpy_reduction(name, takes_dtype):
     and mean, (a, axis, out, keepdims) for max and min."""
     if takes_dtype:
         def adapter(a, axis=None, dtype=None, out=None, keepdims=False):
-            _reject(name, dtype=dtype, out=out)
+            reject_numpy_arguments(name, dtype=dtype, out=out)
             return REGISTRY[name](a, axis=axis, keepdims=bool(keepdims))
     else:
         def adapter(a, axis=None, out=None, keepdims=False):
-            _reject(name, out=out)
+            reject_numpy_arguments(name, out=out)
             return REGISTRY[name](a, axis=axis, keepdims=bool(keepdims))
     adapter.__name__ = name
     return adapter
@@ -137,7 +137,7 @@ min = _reduction(
 
 
 def _var_numpy(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
-    _reject("var", dtype=dtype, out=out)
+    reject_numpy_arguments("var", dtype=dtype, out=out)
     return var(a, axis=axis, keepdims=bool(keepdims), ddof=ddof)
 
 

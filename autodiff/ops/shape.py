@@ -6,19 +6,11 @@ from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
+from .reduce import reject_numpy_arguments
 from .registry import defop, defop_joint, implements, implements_without_gradient
 
 if TYPE_CHECKING:
     from ..tensor import Tensor
-
-
-def _reject(name, **given):
-    """NumPy arguments passed by position that no op supports (keywords are checked
-    centrally, in interop)."""
-    used = sorted(k for k, v in given.items() if v is not None)
-    if used:
-        raise TypeError(f"numpy.{name} on a Tensor: the argument(s) {used} are not supported "
-                        "by autodiff; call it without them")
 
 
 def sum_to_array(x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -37,7 +29,7 @@ def sum_to_array(x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
 
 
 def _reshape_numpy(a, shape=None, order="C", *, newshape=None, copy=None):
-    _reject("reshape", order=None if order == "C" else order, copy=copy)
+    reject_numpy_arguments("reshape", order=None if order == "C" else order, copy=copy)
     return reshape(a, shape if shape is not None else newshape)
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Tensor
-from .reduce import _AXIS_HINT, _count, _kept_shape, _reject
+from .reduce import _AXIS_HINT, _count, _kept_shape, reject_numpy_arguments
 from ..spellings import axis_alias
 from .registry import TORCH_AXIS_ALIASES, defop
 
@@ -38,9 +38,10 @@ _NO_VALUE = np._NoValue
 
 def _std_numpy(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=_NO_VALUE,
                mean=_NO_VALUE, correction=_NO_VALUE):
-    _reject("std", dtype=dtype, out=out, where=None if where is _NO_VALUE else where,
-            mean=None if mean is _NO_VALUE else mean,
-            correction=None if correction is _NO_VALUE else correction)
+    reject_numpy_arguments("std", dtype=dtype, out=out,
+                           where=None if where is _NO_VALUE else where,
+                           mean=None if mean is _NO_VALUE else mean,
+                           correction=None if correction is _NO_VALUE else correction)
     return std(a, axis=axis, keepdims=bool(keepdims), ddof=ddof)
 
 
