@@ -75,6 +75,19 @@ def forward_order(outputs, inputs):
     return order
 
 
+def _gather(tangent, sources, n_args):
+    """An op's input tangents (``None`` where an input has none) from the program's
+    tangents, or ``None`` when no input carries one."""
+    tangents = [None] * n_args
+    found = False
+    for i, k in sources:
+        t = tangent[k]
+        if t is not None:
+            tangents[i] = t
+            found = True
+    return tangents if found else None
+
+
 class TangentProgram:
     """The recorded nodes that a tangent can reach from ``inputs``, prepared once and
     run for any number of seeds (``jacfwd`` runs it once per input entry)."""
@@ -122,15 +135,9 @@ class TangentProgram:
         xp, record = self.xp, self.record
         tangent = list(seeds)
         for node, rule, sources, n_args, args, ans, kwargs in self.steps:
-            tangents = [None] * n_args
-            found = False
-            for i, k in sources:
-                t = tangent[k]
-                if t is not None:
-                    tangents[i] = t
-                    found = True
+            tangents = _gather(tangent, sources, n_args)
             result = None
-            if found:
+            if tangents is not None:
                 if rule is not None:
                     result = rule(xp, tangents, ans, *args, **kwargs)
                 else:
@@ -151,15 +158,9 @@ class TangentProgram:
 
         tangent = list(seeds)
         for node, rule, sources, n_args, args, ans, kwargs in self.steps:
-            tangents = [None] * n_args
-            found = False
-            for i, k in sources:
-                t = tangent[k]
-                if t is not None:
-                    tangents[i] = t
-                    found = True
+            tangents = _gather(tangent, sources, n_args)
             result = None
-            if found:
+            if tangents is not None:
                 def one_step(single, node=node, rule=rule, args=args, ans=ans, kwargs=kwargs):
                     if rule is not None:
                         return rule(numpy_xp, single, ans, *args, **kwargs)
