@@ -2,8 +2,8 @@
 
     python -m bench                 # everything (about 2 minutes on 2 cores)
     python -m bench --quick         # fewer repeats, for a smoke test
-    python -m bench --only mlp,ce   # a subset: mlp, per_op, ce, emb, act, ln, gelu, chain,
-                                    # cold, jvp, hessian, jac, conv, lstm
+    python -m bench --only mlp,ce   # a subset: mlp, spiral, per_op, ce, emb, act, ln, gelu,
+                                    # chain, cold, jvp, hessian, jac, conv, lstm, ...
     python -m bench --no-write      # print only; leave RESULTS.md alone
 
 Method: each implementation is warmed up, then the implementations of one workload
@@ -131,6 +131,24 @@ def bench_mlp(quick):
         rows.append(Row(f"MLP 784-256-256-10 step, batch 128, {np.dtype(dtype).name}",
                         figures, "ms", share, busy, checks))
     return rows
+
+
+def bench_spiral(quick):
+    from bench import spiral
+    same = spiral.agreement(steps=10)
+    impls, _ = spiral.spiral_mlp()
+    figures, share, busy = guarded(lambda: interleaved(impls, 10 if quick else 100, inner=5))
+    checks = [("autodiff / compiled (speed-up)", figures["autodiff"]
+               / figures["autodiff compiled"], "–", None)]
+    checks += _ratio_checks(figures, [
+        ("compiled / numpy", "autodiff compiled", "numpy", "≤", 0.9),
+        ("autodiff / numpy", "autodiff", "numpy", "≤", 1.05),
+        ("compiled / pytorch", "autodiff compiled", "pytorch", "≤", 0.6)])
+    for name, diff in same.items():
+        checks.append((f"max |{name} - autodiff| / max |autodiff|, weights after 10 steps",
+                       diff, "≤ 1e-12", diff <= 1e-12))
+    return [Row("spiral MLP 2-64-3 training step, 300 points, Adam, float64", figures, "µs",
+                share, busy, checks, "the README's compiled step")]
 
 
 def bench_per_op(quick):
@@ -404,7 +422,8 @@ BENCHES = {"mlp": bench_mlp, "per_op": bench_per_op, "ce": bench_ce, "emb": benc
            "act": bench_act, "ln": bench_ln, "gelu": bench_gelu, "chain": bench_chain,
            "cold": bench_cold, "jvp": bench_jvp, "hessian": bench_hessian, "jac": bench_jac,
            "conv": bench_conv, "lstm": bench_lstm, "compiled_chain": bench_compiled_chain,
-           "fused": bench_fused, "compile_cold": bench_compile_cold}
+           "fused": bench_fused, "compile_cold": bench_compile_cold,
+           "spiral": bench_spiral}
 
 # ----- reporting ------------------------------------------------------------------------
 
