@@ -136,6 +136,23 @@ def test_09_forward_and_reverse_mode(tmp_path):
     sizes = {n for _, n, m in r["timings"] if m == 1} | {m for _, n, m in r["timings"]}
     assert len(r["timings"]) == 2 * len(sizes) and r["largest_size"] == max(sizes)
     assert (tmp_path / "09_forward_and_reverse_mode" / "jacobian_cost.png").exists()
+    # ad.compile: the plan printed and drawn, the same training as eager, one refusal
+    assert r["plan_text"].startswith("plan for train_step: ")
+    assert len(r["plan_text"].splitlines()) >= sum(r["plan_counts"].values()) + 1
+    assert r["plan_counts"]["call"] == 2                    # Adam's zero_grad and step
+    assert set(r["fused_kinds"]) <= set(r["plan_counts"])
+    assert len(r["losses"]["eager"]) == len(r["losses"]["compiled"]) > 1
+    np.testing.assert_allclose(r["losses"]["compiled"], r["losses"]["eager"], rtol=1e-9)
+    assert r["compiled_vs_eager"] < 1e-9                    # bitwise unless kernels fused
+    assert "item()" in r["trace_error"] and "09_forward_and_reverse_mode.py:" in r["trace_error"]
+    assert r["traces"] == (2, 2) and r["plans_kept"] == 2   # new batch size: one retrace
+    assert r["retrace_loss"][0] == pytest.approx(r["retrace_loss"][1], rel=1e-12)
+    assert r["numpy_vs_eager_one_step"] < 1e-12             # the NumPy step is the same step
+    assert sorted(r["step_seconds"]) == ["@ad.compile", "eager", "hand-written NumPy"]
+    assert all(t > 0 for t in r["step_seconds"].values())   # timed (values not checked)
+    names = {Path(f).name for f in r["files"]}
+    assert "compiled_step.png" in names
+    assert names & {"compiled_plan.svg", "compiled_plan.dot"}
 
 
 def test_graphs_fall_back_to_dot_source_without_graphviz(tmp_path, monkeypatch):

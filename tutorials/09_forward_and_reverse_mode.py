@@ -1,4 +1,4 @@
-"""09 - Forward mode, reverse mode (and, later, what a compiler adds).
+"""09 - Forward mode, reverse mode, and what a compiler adds.
 
 Question: why is backprop "reverse" mode, and when is forward mode the better choice?
 
@@ -13,6 +13,10 @@ passes.  A loss has m = 1 output and millions of inputs: that is why training us
 reverse mode.  With few inputs and many outputs (a curve traced by one parameter,
 sensitivities to a single setting) forward mode wins, and it needs no tape.
 
+Both walk the program op by op in Python on every call.  A training step runs the
+same ops on the same shapes every time: `ad.compile` records it once into a plan
+and replays the plan without a tape (section 5).
+
 Run:  python tutorials/09_forward_and_reverse_mode.py [--quick] [--out DIR]
 """
 
@@ -20,6 +24,7 @@ Run:  python tutorials/09_forward_and_reverse_mode.py [--quick] [--out DIR]
 from __future__ import annotations
 
 import sys
+import textwrap
 import time
 import types
 from pathlib import Path
@@ -30,6 +35,7 @@ if __package__ in (None, ""):  # run as a script: make `tutorials` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import autodiff as ad
+import autodiff.nn.functional as F
 from tutorials._common import Tutorial, plt, rel_error
 
 # %% [markdown]
@@ -161,8 +167,8 @@ def two_layer(rng, n_in, n_out):
     return lambda x: B2 @ ad.tanh(B1 @ x)
 
 
-def interleaved_medians(funcs: dict, repeats: int) -> dict:
-    """Median CPU seconds per call of each function, timed in turn within each round.
+def interleaved_times(funcs: dict, repeats: int) -> dict:
+    """CPU seconds of each call of each function, the functions timed in turn per round.
 
     CPU time of this process (``time.process_time``), not wall-clock time: on a busy
     machine a long call is paused while other programs run, and the wall clock would
@@ -173,7 +179,12 @@ def interleaved_medians(funcs: dict, repeats: int) -> dict:
             start = time.process_time()
             func()
             times[name].append(time.process_time() - start)
-    return {name: float(np.median(t)) for name, t in times.items()}
+    return times
+
+
+def interleaved_medians(funcs: dict, repeats: int) -> dict:
+    """Median CPU seconds per call of each function (``interleaved_times``)."""
+    return {name: float(np.median(t)) for name, t in interleaved_times(funcs, repeats).items()}
 
 
 METHODS = {
@@ -285,18 +296,256 @@ def part_hvp(tut):
 
 
 # %% [markdown]
-# ## 5. What a compiler adds
-# Both modes above walk the program in Python, op by op, every time.  A compiler
-# records the walk once and replays it: fused kernels, no tape.  That half of this
-# tutorial needs `ad.compile`.
+# ## 5. What a compiler adds: `ad.compile` on a training step
+# Both modes above walk the program in Python, op by op, on every call; reverse mode
+# also builds a tape (Python objects for every op) and throws it away after each
+# backward pass.  A training step runs the same ops on arrays of the same shapes every
+# time, so that work can be done once.  `@ad.compile` runs the step eagerly on its
+# first call and records everything it did - the forward ops, each gradient rule the
+# reverse pass applied, the `.grad` updates, the optimizer's step - into a *plan*.
+# Later calls with the same shapes and dtypes replay the plan over plain arrays: no
+# Tensor, no tape.  The step is the spiral MLP of tutorial 05 (2-64-3, Adam).
 
 # %%
-def part_compiler_note(tut):
-    tut.section("5. what a compiler adds")
-    print("This part needs ad.compile (a training step recorded once into a plan and\n"
-          "replayed with fused kernels): it will be shown here when the library has it.")
-    # --- ad.compile goes here: the plan of a training step, the kernels it fused
-    # (drawn), and its speed against eager and against hand-written NumPy. ---
+SPIRAL_LR = 0.05
+KIND_MEANING = {   # what each kind of plan line stands for (printed for those present)
+    "op": "a forward op",
+    "ones": "the output's gradient, d loss / d loss = 1",
+    "rule": "one gradient rule (matmul.a: matmul's rule for its first input)",
+    "joint": "an op whose rule gives the gradients of all its inputs at once",
+    "pick": "one of those gradients",
+    "add": "two gradient contributions to the same value, added",
+    "sum_to": "a broadcast's gradient summed back to its input's shape (the bias)",
+    "astype": "a gradient cast back to its input's dtype",
+    "leaf_grad": "a parameter's .grad",
+    "clear_grad": "a .grad set to None",
+    "write": "an in-place update of an array",
+    "call": "an optimizer method, replayed",
+}
+
+
+def spiral_model_and_step(compiled: bool):
+    """A fresh 2-64-3 MLP (the same initial weights every time), its Adam optimizer,
+    and one training step - eager, or through ``ad.compile``."""
+    model = ad.nn.MLP([2, 64, 3], rng=0)
+    opt = ad.optim.Adam(model.parameters(), lr=SPIRAL_LR)
+
+    def train_step(xb, yb):
+        loss = F.cross_entropy(model(xb), yb)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss
+
+    return model, (ad.compile(train_step) if compiled else train_step)
+
+
+def fused_kinds(plan) -> list:
+    """The kinds of plan line that are fused kernels (none where nothing was fused)."""
+    return [kind for kind in plan.counts() if "kernel" in kind or "fus" in kind]
+
+
+def part_plan(tut, X, y):
+    tut.section("5. ad.compile: the plan of a training step")
+    spiral_model_and_step(compiled=False)[1](X, y)      # one-time costs (kernels) paid
+    model, step = spiral_model_and_step(compiled=True)
+    start = time.perf_counter()
+    step(X, y)
+    first = time.perf_counter() - start
+    start = time.perf_counter()
+    step(X, y)
+    second = time.perf_counter() - start
+    print(f"first call (runs eagerly and records) {1e3 * first:.1f} ms; second call (replays) "
+          f"{1e3 * second:.2f} ms; traces so far: {step.traces}\n\nprint(step.plan):")
+    plan_text = str(step.plan)
+    print(plan_text)
+    counts = step.plan.counts()
+    fused = fused_kinds(step.plan)
+    print("\nOne line per step, in the order the eager call ran them: the values it writes "
+          "(v<k>),\nthe kind of step and what it reads, the dtype, shape and bytes of each "
+          "result, and\nthe line of the step function that made it.  The kinds in this plan:")
+    for kind, n in counts.items():
+        meaning = KIND_MEANING.get(kind, "a fused kernel" if kind in fused else "")
+        print(f"  {kind:<10} x{n:<3} {meaning}")
+    # Fused kernels: a chain of elementwise ops (relu's gradient, Adam's m, v, sqrt,
+    # divide, subtract ...) done in NumPy is one pass over memory and one temporary
+    # array per op.  A fused kernel is one generated loop that does the whole chain
+    # element by element, keeping the intermediates in registers.
+    if fused:
+        lines = [ln for ln in plan_text.splitlines()
+                 if any(f" = {kind} " in ln for kind in fused)]
+        print(f"\n{len(lines)} line(s) of kind {', '.join(fused)}: each is one generated Numba "
+              "loop doing a chain\nof elementwise ops in one pass over the elements, without "
+              "temporary arrays\n(AUTODIFF_JIT=0 replays the same plan with NumPy calls "
+              "instead):")
+        for line in lines:
+            print(line)
+    else:
+        print("\nNo line of this plan is a fused kernel: this replay makes one NumPy call per "
+              "line.\n(Fusing a chain of elementwise ops - one loop over the elements instead "
+              "of one\npass and one temporary array per op - is where a compiler gains most on "
+              "large\narrays; this version of the library does not fuse.)")
+    tut.graph(ad.viz.draw(step.plan), "compiled_plan")
+    print("  (ad.viz.draw(step.plan): forward ops, the reverse pass and the updates as "
+          "clusters)")
+    return model, step, {"plan_text": plan_text, "plan_counts": counts,
+                         "fused_kinds": fused, "first_call_seconds": first}
+
+
+# %% [markdown]
+# ### Same numbers, and what the compiler refuses
+# A replay runs the recorded array computations and no Python of the step function.
+# So a Python `if` on a tensor's value would be decided once, while tracing, and frozen
+# into the plan: `ad.compile` refuses `.item()`, `float(t)`, `if t:` on a traced value,
+# with an error naming the op and the line, instead of replaying silently wrong.  A new
+# input shape (another batch size) cannot reuse a plan either: it is traced again, and
+# the plans are kept, one per signature.
+
+# %%
+def part_same_and_refused(tut, X, y, model, step, steps):
+    from autodiff.compile import TraceError
+
+    eager_model, eager_step = spiral_model_and_step(compiled=False)
+    compiled_model, compiled_step = spiral_model_and_step(compiled=True)
+    losses = {"eager": [], "compiled": []}
+    for _ in tut.progress(range(steps), desc="eager and compiled training"):
+        losses["eager"].append(eager_step(X, y).item())
+        losses["compiled"].append(compiled_step(X, y).item())
+    difference = max(rel_error(a.data, b.data) for a, b in
+                     zip(eager_model.parameters(), compiled_model.parameters()))
+    with ad.no_grad():
+        acc = float((compiled_model(ad.tensor(X)).data.argmax(axis=1) == y).mean())
+    same = ("identical to the last bit" if difference == 0 else
+            "equal up to rounding (fused kernels round differently)" if difference < 1e-9 else
+            "more than rounding apart")
+    print(f"{steps} Adam steps, eager and compiled side by side: loss {losses['eager'][0]:.3f} "
+          f"-> {losses['eager'][-1]:.3f}, accuracy {acc:.3f};\nlargest relative difference "
+          f"of the weights {difference:.1e}: {same}")
+
+    other_model, _ = spiral_model_and_step(compiled=False)
+
+    @ad.compile
+    def careful_step(xb, yb):
+        loss = F.cross_entropy(other_model(xb), yb)
+        if loss.item() > 10.0:          # skip a step on a loss spike: a value steers Python
+            return loss
+        loss.backward()
+        return loss
+
+    try:
+        careful_step(X, y)
+        refused = ""
+        print("\na step with `if loss.item() > 10.0:` was traced: this library does not refuse it")
+    except TraceError as error:
+        refused = str(error)
+        print("\na step with `if loss.item() > 10.0:` is refused while tracing:\n"
+              + textwrap.fill(f"TraceError: {refused}", 86, initial_indent="  ",
+                              subsequent_indent="    "))
+
+    small_X, small_y = X[::3], y[::3]                      # a batch of 100 rows, not 300
+    with ad.no_grad():
+        expected = F.cross_entropy(model(ad.tensor(small_X)), small_y).item()
+    got = step(small_X, small_y).item()
+    after_new_batch = step.traces
+    step(X, y)                                            # the first plan is still cached
+    print(f"\nbatch of {len(small_X)} rows: traced again (traces {after_new_batch}); its loss "
+          f"{got:.6f}, eager's {expected:.6f} (difference {abs(got - expected):.1e});\n"
+          f"back to {len(X)} rows: replayed from the cache "
+          f"(traces {step.traces}, {len(step.plans)} plans kept)")
+    return {"losses": losses, "compiled_vs_eager": difference, "compiled_accuracy": acc,
+            "trace_error": refused, "retrace_loss": (got, expected),
+            "traces": (after_new_batch, step.traces), "plans_kept": len(step.plans)}
+
+
+# %% [markdown]
+# ### Speed: eager, compiled, and hand-written NumPy
+# The hand-written step is tutorial 05's backprop with Adam written out; it is the
+# practical limit for code that calls NumPy once per operation.  The three run in
+# turn, round by round, and each figure is the median of its rounds.
+
+# %%
+def numpy_spiral_step(model, X, y, lr=SPIRAL_LR, betas=(0.9, 0.999), eps=1e-8):
+    """The same Adam step on the same initial weights, by hand; returns it and its arrays."""
+    params = [p.data.copy() for p in model.parameters()]       # W1, b1, W2, b2
+    moments = [(np.zeros_like(p), np.zeros_like(p)) for p in params]
+    rows, t = np.arange(len(X)), [0]
+
+    def step():
+        W1, b1, W2, b2 = params
+        Z1 = X @ W1 + b1
+        H = np.maximum(Z1, 0)
+        Z2 = H @ W2 + b2
+        Z2 -= Z2.max(axis=1, keepdims=True)
+        P = np.exp(Z2)
+        total = P.sum(axis=1, keepdims=True)
+        loss = np.mean(np.log(total[:, 0]) - Z2[rows, y])
+        P /= total
+        P[rows, y] -= 1
+        P /= len(X)                                            # d loss / d logits
+        dZ1 = (P @ W2.T) * (Z1 > 0)
+        grads = (X.T @ dZ1, dZ1.sum(axis=0), H.T @ P, P.sum(axis=0))
+        t[0] += 1
+        for p, g, (m, v) in zip(params, grads, moments):
+            m *= betas[0]
+            m += (1 - betas[0]) * g
+            v *= betas[1]
+            v += (1 - betas[1]) * (g * g)
+            denom = np.sqrt(v) / np.sqrt(1 - betas[1] ** t[0]) + eps
+            p -= lr / (1 - betas[0] ** t[0]) * (m / denom)
+        return loss
+
+    return step, params
+
+
+def part_speed(tut, X, y, losses, fused):
+    tut.section("5. speed of the step: eager, @ad.compile, hand-written NumPy")
+    eager_model, eager_step = spiral_model_and_step(compiled=False)
+    _, compiled_step = spiral_model_and_step(compiled=True)
+    numpy_step, numpy_params = numpy_spiral_step(eager_model, X, y)
+    eager_step(X, y)
+    numpy_step()
+    one_step = max(rel_error(p.data, q) for p, q in zip(eager_model.parameters(), numpy_params))
+    print(f"hand-written NumPy vs eager after one step: largest relative difference "
+          f"{one_step:.1e}")
+    rounds, block = (5, 5) if tut.quick else (61, 20)
+    steps = {"eager": lambda: eager_step(X, y), "@ad.compile": lambda: compiled_step(X, y),
+             "hand-written NumPy": numpy_step}
+    for run in steps.values():                              # warm up (and trace)
+        run()
+        run()
+    times = interleaved_times({name: (lambda run=run: [run() for _ in range(block)])
+                               for name, run in steps.items()}, rounds)
+    per_step = {name: np.array(t) / block for name, t in times.items()}
+    median = {name: float(np.median(t)) for name, t in per_step.items()}
+    tut.table(["", "µs / step", "vs eager", "vs NumPy"],
+              [(name, 1e6 * m, m / median["eager"], m / median["hand-written NumPy"])
+               for name, m in median.items()], fmt="{:>20}")
+    speedup = median["eager"] / median["@ad.compile"]
+    vs_numpy = median["@ad.compile"] / median["hand-written NumPy"]
+    print(f"median CPU time of {rounds} rounds of {block} steps each, the three interleaved: "
+          f"eager takes\n{speedup:.2f}x the compiled step's time, and the compiled step "
+          f"{vs_numpy:.2f}x the hand-written NumPy time.")
+    if not fused:
+        print("Without fused kernels the replay makes one NumPy call per plan line, as the "
+              "hand-written\nstep does; what it saves is the tape: Tensor and Node objects, "
+              "and the walk of the graph.")
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
+    left.plot(losses["eager"], "C0-", lw=3, alpha=0.5, label="eager")
+    left.plot(losses["compiled"], "C1--", label="@ad.compile")
+    left.set(xlabel="Adam step", ylabel="cross-entropy",
+             title="the same training, eager and compiled")
+    left.legend()
+    for k, (name, t) in enumerate(per_step.items()):
+        right.bar(k, 1e6 * median[name], color=f"C{k}", alpha=0.6)
+        right.plot(np.full(len(t), k) + tut.rng.uniform(-0.2, 0.2, len(t)), 1e6 * t, "k.",
+                   ms=3)
+    right.set_xticks(range(len(per_step)), list(per_step))
+    right.set(ylabel="CPU µs per step (bar: median; dots: rounds)",
+              title=f"spiral MLP step, {len(X)} x 2 inputs")
+    tut.savefig(fig, "compiled_step.png")
+    return {"step_seconds": median, "compiled_speedup": speedup,
+            "compiled_vs_numpy": vs_numpy, "numpy_vs_eager_one_step": one_step}
 
 
 # %%
@@ -307,14 +556,19 @@ def main(argv=None) -> dict:
     jac = part_jacobian(tut)
     cost = part_cost(tut)
     hvp = part_hvp(tut)
-    part_compiler_note(tut)
+    X, y = ad.data.spiral(100, 3, seed=0)
+    model, step, plan = part_plan(tut, X, y)
+    same = part_same_and_refused(tut, X, y, model, step, 20 if tut.quick else 200)
+    speed = part_speed(tut, X, y, same["losses"], plan["fused_kinds"])
     return tut.finish(
         summary=f"jvp by hand = ad.jvp (diff {dual['jvp_hand_vs_library']:.0e}); jacfwd = "
                 f"jacrev (diff {jac['jacfwd_vs_jacrev']:.0e}); {cost['largest_size']} inputs, "
                 f"1 output: forward {cost['loss_forward_over_reverse']:.0f}x reverse; 1 "
                 f"input, {cost['largest_size']} outputs: reverse "
-                f"{cost['one_input_reverse_over_forward']:.0f}x forward",
-        **dual, **jac, **cost, **hvp)
+                f"{cost['one_input_reverse_over_forward']:.0f}x forward; MLP step: eager "
+                f"{speed['compiled_speedup']:.2f}x the compiled time, compiled "
+                f"{speed['compiled_vs_numpy']:.2f}x hand-written NumPy's",
+        **dual, **jac, **cost, **hvp, **plan, **same, **speed)
 
 
 if __name__ == "__main__":
