@@ -23,6 +23,7 @@ Run:  python tutorials/09_forward_and_reverse_mode.py [--quick] [--out DIR]
 # %%
 from __future__ import annotations
 
+import re
 import sys
 import textwrap
 import time
@@ -36,6 +37,7 @@ if __package__ in (None, ""):  # run as a script: make `tutorials` importable
 
 import autodiff as ad
 import autodiff.nn.functional as F
+from autodiff import kernels
 from tutorials._common import Tutorial, plt, rel_error
 
 # %% [markdown]
@@ -305,6 +307,13 @@ def part_hvp(tut):
 # reverse pass applied, the `.grad` updates, the optimizer's step - into a *plan*.
 # Later calls with the same shapes and dtypes replay the plan over plain arrays: no
 # Tensor, no tape.  The step is the spiral MLP of tutorial 05 (2-64-3, Adam).
+#
+# *Fused kernels.*  In NumPy every elementwise op (relu's gradient, each line of Adam's
+# update: m, v, sqrt, divide, subtract) is one pass over its arrays and one temporary
+# array for its result.  A compiler sees the whole plan, so it can fuse such a chain
+# into one generated loop, a kernel, that does every op of the chain element by element
+# and keeps the intermediate values in registers: one pass over memory instead of one
+# per op.  Whether this plan has fused kernels is read from the plan as it runs.
 
 # %%
 SPIRAL_LR = 0.05
@@ -355,8 +364,8 @@ def part_plan(tut, X, y):
     start = time.perf_counter()
     step(X, y)
     second = time.perf_counter() - start
-    print(f"first call (runs eagerly and records) {1e3 * first:.1f} ms; second call (replays) "
-          f"{1e3 * second:.2f} ms; traces so far: {step.traces}\n\nprint(step.plan):")
+    print(f"first call (runs eagerly, records the plan) {1e3 * first:.1f} ms; second call "
+          f"(replays) {1e3 * second:.2f} ms; traces so far: {step.traces}\n\nprint(step.plan):")
     plan_text = str(step.plan)
     print(plan_text)
     counts = step.plan.counts()
@@ -367,17 +376,15 @@ def part_plan(tut, X, y):
     for kind, n in counts.items():
         meaning = KIND_MEANING.get(kind, "a fused kernel" if kind in fused else "")
         print(f"  {kind:<10} x{n:<3} {meaning}")
-    # Fused kernels: a chain of elementwise ops (relu's gradient, Adam's m, v, sqrt,
-    # divide, subtract ...) done in NumPy is one pass over memory and one temporary
-    # array per op.  A fused kernel is one generated loop that does the whole chain
-    # element by element, keeping the intermediates in registers.
     if fused:
-        lines = [ln for ln in plan_text.splitlines()
-                 if any(f" = {kind} " in ln for kind in fused)]
-        print(f"\n{len(lines)} line(s) of kind {', '.join(fused)}: each is one generated Numba "
-              "loop doing a chain\nof elementwise ops in one pass over the elements, without "
-              "temporary arrays\n(AUTODIFF_JIT=0 replays the same plan with NumPy calls "
-              "instead):")
+        lines = [ln for ln in plan_text.splitlines()[1:]
+                 if any(re.search(rf"\b{kind}\b", ln) for kind in fused)]
+        how = ("one generated Numba loop doing the chain in one pass over the elements,\n"
+               "without temporary arrays" if kernels.JIT_ENABLED else
+               "run here as NumPy calls, one per op (AUTODIFF_JIT=0 is set;\nwithout it, one "
+               "generated Numba loop)")
+        print(f"\n{len(lines)} line(s) of kind {', '.join(fused)}: each is a chain of "
+              f"elementwise ops,\n{how}:")
         for line in lines:
             print(line)
     else:
@@ -422,7 +429,7 @@ def part_same_and_refused(tut, X, y, model, step, steps):
           f"-> {losses['eager'][-1]:.3f}, accuracy {acc:.3f};\nlargest relative difference "
           f"of the weights {difference:.1e}: {same}")
 
-    other_model, _ = spiral_model_and_step(compiled=False)
+    other_model, _ = spiral_model_and_step(compiled=False)     # leave the trained one alone
 
     @ad.compile
     def careful_step(xb, yb):
