@@ -1,5 +1,6 @@
 """ad.compile: a traced step replays to the same bits as eager execution."""
 
+import gc
 import tracemalloc
 
 import numpy as np
@@ -516,3 +517,42 @@ def test_with_autodiff_jit_0_the_plan_replays_numpy_and_equals_eager(tmp_path):
                           env=env, timeout=300)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "1"
+
+
+def _tracers_alive():
+    from autodiff.compile.tracer import Tracer
+    return sum(isinstance(o, Tracer) for o in gc.get_objects())
+
+
+def test_a_trace_leaves_no_cycle_keeping_its_graph_alive():
+    """Without the cycle collector, a finished or refused trace frees its tracer and
+    nodes at once: the parameters it saved are writable again for the next step."""
+    model = ad.nn.MLP([2, 4, 3], rng=0)
+    opt = ad.optim.SGD(model.parameters(), lr=0.1)
+    X, y = np.random.default_rng(0).normal(size=(5, 2)), np.array([0, 1, 2, 0, 1])
+
+    @ad.compile
+    def good(xb, yb):
+        loss = F.cross_entropy(model(xb), yb)
+        opt.zero_grad(); loss.backward(); opt.step()
+        return loss
+
+    @ad.compile
+    def refused(xb, yb):
+        loss = F.cross_entropy(model(xb), yb)
+        return loss * 2 if loss.item() > 0 else loss
+
+    gc.collect()
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        before = _tracers_alive()
+        good(X, y)
+        with pytest.raises(TraceError):
+            refused(X, y)
+        assert _tracers_alive() == before
+        loss = F.cross_entropy(model(ad.tensor(X)), y)
+        opt.zero_grad(); loss.backward(); opt.step()      # raised while a trace lingered
+    finally:
+        if was_enabled:
+            gc.enable()

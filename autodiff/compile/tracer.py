@@ -510,6 +510,22 @@ def _same(a, b) -> bool:
     return bool(np.array_equal(a, b))
 
 
+class _TracingObserver(_graph.BackwardObserver):
+    """Passes the reverse pass's edges to the tracer.  Defined here, not inside
+    ``installed``: a class object lives in a reference cycle, and a class made per
+    trace would keep the tracer and every node it recorded alive until the cycle
+    collector ran (parameters stayed read-only after a refused trace)."""
+
+    def __init__(self, tracer: Tracer):
+        self.tracer = tracer
+
+    def on_edge(self, node, position, g, gi, rule_output):
+        self.tracer.on_edge(node, position, g, gi, rule_output)
+
+    def on_node(self, node, g):
+        self.tracer.on_node(node, g)
+
+
 class installed:
     """Context manager: ``tracer`` listens to this thread's ops, passes and values."""
 
@@ -541,14 +557,7 @@ class installed:
             slot.__set__(t, value)
 
         Tensor.grad = property(slot.__get__, set_grad)
-        class Observer(_graph.BackwardObserver):
-            def on_edge(self, node, position, g, gi, rule_output):
-                tracer.on_edge(node, position, g, gi, rule_output)
-
-            def on_node(self, node, g):
-                tracer.on_node(node, g)
-
-        self.observing = _graph.observe_backward(Observer())
+        self.observing = _graph.observe_backward(_TracingObserver(tracer))
         self.observing.__enter__()
         return tracer
 
