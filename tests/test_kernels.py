@@ -301,23 +301,23 @@ def test_softmax_over_another_axis_and_mixed_dtypes_fall_back():
 # fexp is what the sigmoid and softmax kernels call; a loop compiled here applies it to
 # every element so that it can be compared with the correctly rounded exp.
 
-_exp_loop = None
+_exp_loops = {}
 
 
-def compiled_exp(x):
-    global _exp_loop
-    if _exp_loop is None:
+def compiled_exp(x, name="fexp"):
+    """jit.fexp (or another scalar exp of jit, by name) applied by a compiled loop."""
+    if name not in _exp_loops:
         import numba
 
-        fexp = jit.fexp
+        fexp = getattr(jit, name)
 
         @numba.njit(error_model="numpy", fastmath={"contract"})
         def loop(x, out):
             for i in range(x.size):
                 out[i] = fexp(x[i])
-        _exp_loop = loop
+        _exp_loops[name] = loop
     out = np.empty_like(x)
-    _exp_loop(x, out)
+    _exp_loops[name](x, out)
     return out
 
 
@@ -356,6 +356,20 @@ def test_exp_special_values_overflow_and_underflow(dtype):
     assert ulps(got[7:8], correctly_rounded_exp(x[7:8]))[0] <= 1
     edge = np.nextafter(np.log(np.finfo(dtype).max).astype(dtype), dtype(0))
     assert np.isfinite(compiled_exp(np.array([edge]))[0])
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_exp_nonpositive_within_1_ulp_and_special_values(dtype):
+    """The softmax kernels' exp(x - max) takes only x <= 0 (or NaN)."""
+    x = _exp_sweep(dtype)
+    x = np.concatenate([x[x <= 0], [-0.0, -1e4, -np.inf, np.nan]]).astype(dtype)
+    got, cr = compiled_exp(x, "fexp_nonpositive"), correctly_rounded_exp(x)
+    finite = np.isfinite(x)
+    assert ulps(got[finite], cr[finite]).max() <= 1
+    np.testing.assert_array_equal(got[finite], compiled_exp(x[finite]))   # same as fexp
+    assert got[-4] == 1 and got[-3] == 0 and got[-2] == 0 and np.isnan(got[-1])
+    sub = np.array([-100.0 if dtype == np.float32 else -740.0], dtype)
+    assert 0 < compiled_exp(sub, "fexp_nonpositive")[0] < np.finfo(dtype).tiny
 
 
 # ----- ops use the kernels; second order still works ------------------------------------
