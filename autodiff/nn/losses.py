@@ -122,9 +122,11 @@ def _class_targets(where, shape, target, what, ignore_index=None):
             + ("; one-hot targets are not accepted as integers: pass y.argmax(axis=1), or "
                "floats for probability targets" if raw.shape == shape else ""))
     classes = shape[0] if len(shape) == 1 else shape[1]
-    checked = raw if ignore_index is None else raw[raw != ignore_index]
-    if checked.size:
-        lo, hi = checked.min(), checked.max()
+    if raw.size:
+        lo, hi = raw.min(), raw.max()
+        if (lo < 0 or hi >= classes) and ignore_index is not None:
+            checked = raw[raw != ignore_index]          # look again without the ignored
+            lo, hi = (checked.min(), checked.max()) if checked.size else (0, 0)
         if lo < 0 or hi >= classes:
             bad = lo if lo < 0 else hi
             raise IndexError(
