@@ -1,10 +1,11 @@
 """``ad.linalg``: NumPy's ``np.linalg`` functions, differentiable and batched."""
 
 from .ops.decompositions import (  # noqa: F401
-    EighResult, SVDResult, SlogdetResult, cholesky, det, eigh, eigvalsh, pinv, slogdet, solve,
-    svd, svdvals)
+    EighResult, SVDResult, SlogdetResult, cholesky, det, eigh, eigvalsh, slogdet, solve, svd,
+    svdvals)
 from .ops.linalg import inv  # noqa: F401
 from .ops.norms import matrix_norm, norm, vector_norm  # noqa: F401
+from .ops.pinv import pinv  # noqa: F401
 
 __all__ = ["inv", "solve", "det", "slogdet", "norm", "matrix_norm", "vector_norm",
            "cholesky", "eigh", "eigvalsh", "svd", "svdvals", "pinv", "EighResult", "SVDResult",

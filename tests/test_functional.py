@@ -64,7 +64,7 @@ def test_softmax_family_are_single_ops_with_their_own_rules():
 def test_softmax_family_calls_the_kernels(monkeypatch):
     calls = []
     for name in ["softmax", "softmax_backward", "log_softmax", "log_softmax_backward",
-                 "cross_entropy", "cross_entropy_backward"]:
+                 "cross_entropy", "cross_entropy_loss"]:
         original = getattr(kernels, name)
 
         def spy(*args, _original=original, _name=name, **kwargs):
@@ -74,9 +74,11 @@ def test_softmax_family_calls_the_kernels(monkeypatch):
     x = ad.tensor(RNG.standard_normal((3, 4)), requires_grad=True)
     F.softmax(x).backward(np.ones((3, 4)))
     F.log_softmax(x).backward(np.ones((3, 4)))
-    F.cross_entropy(x, [0, 1, 3]).backward()
+    F.cross_entropy(x, [0, 1, 3]).backward()        # the backward only scales the saved grad
+    with ad.no_grad():
+        F.cross_entropy(x, [0, 1, 3])                  # nothing recorded: the loss alone
     assert calls == ["softmax", "softmax_backward", "log_softmax", "log_softmax_backward",
-                     "cross_entropy", "cross_entropy_backward"]
+                     "cross_entropy", "cross_entropy_loss"]
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -136,16 +138,26 @@ def test_cross_entropy_accepts_tensor_and_list_targets_and_float32():
     assert a.dtype == np.float32 and a.item() == b.item()
 
 
-def test_cross_entropy_backward_reuses_saved_probs_and_frees_them():
-    t = ad.tensor(RNG.standard_normal((4, 3)), requires_grad=True)
-    loss = F.cross_entropy(t, [0, 1, 2, 0])
+def test_cross_entropy_backward_hands_on_the_saved_gradient_and_frees_it():
+    x = RNG.standard_normal((4, 3))
+    y = [0, 1, 2, 0]
+    expected = (np_softmax(x) - onehot(y, 3)) / 4
+    t = ad.tensor(x, requires_grad=True)
+    loss = F.cross_entropy(t, y)
     node = loss.node
-    np.testing.assert_allclose(node.saved, np_softmax(t.data), rtol=1e-12)
+    assert len(node.saved) == 1           # the forward computed the gradient for g = 1
+    np.testing.assert_allclose(node.saved[0], expected, rtol=1e-12, atol=1e-15)
+    saved_id = id(node.saved[0])          # (an id: a reference here would force a copy)
     loss.backward(retain_graph=True)
+    assert id(t.grad) == saved_id and node.saved == []     # handed on, not copied
     first = t.grad.copy()
-    loss.backward()                       # the probabilities survive retain_graph
-    np.testing.assert_allclose(t.grad, 2 * first)
-    assert node.saved is None             # and are dropped when the graph is freed
+    loss.backward()                       # retain_graph: the gradient is computed again
+    np.testing.assert_allclose(t.grad, 2 * first, rtol=1e-12)
+    np.testing.assert_allclose(first, expected, rtol=1e-12, atol=1e-15)
+    assert node.saved is None             # and the state is dropped when the graph is freed
+    t.grad = None
+    F.cross_entropy(t, y).backward(np.array(3.0))   # another g scales it in place
+    np.testing.assert_allclose(t.grad, 3 * expected, rtol=1e-12, atol=1e-15)
 
 
 @pytest.mark.parametrize("func", [F.cross_entropy, F.nll_loss])

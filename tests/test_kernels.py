@@ -115,33 +115,102 @@ def test_softmax_rows_with_nan_inf_and_huge_logits():
     assert np.isfinite(jit.log_softmax(x)[3, 1]) and jit.softmax(x)[3, 0] == 1.0
 
 
+def _cross_entropy_float64(logits, target):
+    """Loss and gradient (softmax - onehot) / N in float64, the reference."""
+    x = logits.astype(np.float64)
+    n = x.shape[0]
+    shifted = x - x.max(axis=1, keepdims=True)
+    logp = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    rows = np.arange(n)
+    grad = np.exp(logp)
+    grad[rows, target] -= 1
+    return -logp[rows, target].mean(), grad / n
+
+
 @pytest.mark.parametrize("dtype", FLOATS)
-@pytest.mark.parametrize("n, c", [(7, 1000), (128, 10), (33, 17)])
+@pytest.mark.parametrize("n, c", [(7, 1000), (128, 10), (33, 17), (1, 700), (600, 1)])
 def test_cross_entropy_parity(dtype, n, c):
     logits = rand((n, c), dtype, 5)
     target = np.random.default_rng(6).integers(0, c, n)
-    loss, probs = jit.cross_entropy(logits, target)
-    loss_t, probs_t = twins.cross_entropy(logits, target)
-    assert loss.dtype == dtype and loss.shape == ()
-    np.testing.assert_allclose(loss, loss_t, rtol=16 * np.finfo(dtype).eps)
-    np.testing.assert_allclose(probs, probs_t, rtol=32 * np.finfo(dtype).eps, atol=1e-30)
-    for g in (1.0, dtype(0.5), np.array(2.0, dtype)):
-        np.testing.assert_allclose(jit.cross_entropy_backward(g, probs, target),
-                                   twins.cross_entropy_backward(g, probs, target),
-                                   rtol=16 * np.finfo(dtype).eps, atol=1e-30)
+    loss, grad = jit.cross_entropy(logits, target)
+    loss_t, grad_t = twins.cross_entropy(logits, target)
+    assert loss.dtype == grad.dtype == dtype and loss.shape == () and grad.shape == (n, c)
+    eps = np.finfo(dtype).eps
+    np.testing.assert_allclose(loss, loss_t, rtol=16 * eps, atol=4 * eps)
+    np.testing.assert_allclose(grad, grad_t, rtol=32 * eps, atol=4 * eps / n)
+    # against float64: a few ulp of each entry (of 1/N for the target's p - 1)
+    loss64, grad64 = _cross_entropy_float64(logits, target)
+    np.testing.assert_allclose(loss, loss64, rtol=8 * eps, atol=2 * eps)
+    np.testing.assert_allclose(grad, grad64, rtol=8 * eps, atol=2 * eps / n)
+    # the loss-only kernel does the same arithmetic without writing the gradient
+    np.testing.assert_array_equal(jit.cross_entropy_loss(logits, target), loss)
+    np.testing.assert_allclose(twins.cross_entropy_loss(logits, target), loss_t)
     for t32 in (target.astype(np.int32), target.astype(np.uint8) if c < 256 else target):
-        np.testing.assert_allclose(jit.cross_entropy(logits, t32)[0], loss)
+        np.testing.assert_array_equal(jit.cross_entropy(logits, t32)[0], loss)
+        np.testing.assert_array_equal(jit.cross_entropy_loss(logits, t32), loss)
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")  # inf - inf
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_cross_entropy_extreme_logits(dtype):
+    x = rand((6, 300), dtype, 7)
+    x[0, :2] = [1e4, -1e4]              # huge: the max shift keeps everything finite
+    x[1, 5:200] = -np.inf               # -inf logits get probability (and gradient) 0
+    x[2, 9] = np.nan                    # NaN poisons its own row only
+    x[3, :] = -1e4
+    x[4, 0] = 1e4
+    target = np.array([1, 2, 3, 299, 4, 0])
+    loss_rows = []
+    for i in range(6):                  # row by row: the NaN row alone is NaN
+        loss, grad = jit.cross_entropy(x[i:i + 1], target[i:i + 1])
+        loss_t, grad_t = twins.cross_entropy(x[i:i + 1], target[i:i + 1])
+        np.testing.assert_allclose(loss, loss_t, rtol=16 * np.finfo(dtype).eps)
+        np.testing.assert_allclose(grad, grad_t, rtol=32 * np.finfo(dtype).eps, atol=1e-30)
+        assert np.isnan(loss) == (i == 2) and np.all(np.isnan(grad[0])) == (i == 2)
+        loss_rows.append(loss)
+    np.testing.assert_allclose(loss_rows[0], 2e4, rtol=1e-6)
+    np.testing.assert_array_equal(jit.cross_entropy(x[1:2], target[1:2])[1][0, 5:200], 0)
+    np.testing.assert_allclose(loss_rows[3], np.log(300), rtol=1e-6)
+    loss, grad = jit.cross_entropy(x, target)
+    assert np.isnan(loss) and np.all(np.isfinite(np.delete(grad, 2, axis=0)))
 
 
 def test_cross_entropy_out_of_range_target_raises():
     logits = np.zeros((40, 30))
     target = np.zeros(40, dtype=np.int64)
     target[17] = 30
-    with pytest.raises(IndexError, match="target 30 in row 17 is out of range for 30 classes"):
-        jit.cross_entropy(logits, target)
+    for f in (jit.cross_entropy, jit.cross_entropy_loss):
+        with pytest.raises(IndexError, match="target 30 in row 17 is out of range for 30 classes"):
+            f(logits, target)
     target[17] = -1          # negative indices wrap, as in NumPy
     np.testing.assert_allclose(jit.cross_entropy(logits, target)[0],
                                twins.cross_entropy(logits, target)[0])
+    np.testing.assert_allclose(jit.cross_entropy(logits, target)[1],
+                               twins.cross_entropy(logits, target)[1])
+
+
+def test_cross_entropy_op_on_the_kernel_path():
+    """F.cross_entropy on arrays large enough for the kernels: float64 gradcheck, a
+    non-contiguous input (the NumPy path) and float32 against float64."""
+    from autodiff.nn import functional as F
+    x = rand((8, 70), np.float64, 8)                     # 560 elements: compiled
+    y = np.random.default_rng(9).integers(0, 70, 8)
+    assert ad.gradcheck(lambda t: F.cross_entropy(t, y), [x])
+    wide = rand((70, 16), np.float64, 10)
+    view = wide.T                                         # (16, 70), not C-contiguous
+    y16 = np.random.default_rng(11).integers(0, 70, 16)
+    grads = []
+    for logits in (view, np.ascontiguousarray(view)):
+        t = ad.tensor(logits, requires_grad=True)
+        loss = F.cross_entropy(t, y16)
+        loss.backward()
+        grads.append((loss.item(), t.grad))
+    np.testing.assert_allclose(grads[0][0], grads[1][0], rtol=1e-14)
+    np.testing.assert_allclose(grads[0][1], grads[1][1], rtol=1e-13, atol=1e-17)
+    t32 = ad.tensor(np.ascontiguousarray(view).astype(np.float32), requires_grad=True)
+    F.cross_entropy(t32, y16).backward(np.array(2.0))    # a float64 g for a float32 loss
+    assert t32.grad.dtype == np.float32
+    np.testing.assert_allclose(t32.grad, 2 * grads[1][1], rtol=1e-5, atol=1e-8)
 
 
 # ----- scatter-add -----------------------------------------------------------------------
@@ -222,36 +291,33 @@ def test_softmax_over_another_axis_and_mixed_dtypes_fall_back():
     np.testing.assert_array_equal(kernels.softmax(x, axis=0), twins.softmax(x, axis=0))
     g32 = x.astype(np.float32)
     np.testing.assert_array_equal(kernels.sigmoid_backward(g32, x), twins.sigmoid_backward(g32, x))
-    probs = twins.softmax(x)
     target = np.zeros(300, dtype=np.int64)
-    g64 = np.array(1.0)
-    np.testing.assert_array_equal(kernels.cross_entropy_backward(g64, probs.astype(np.float32),
-                                                                 target),
-                                  twins.cross_entropy_backward(g64, probs.astype(np.float32),
-                                                               target))
+    for got, want in zip(kernels.cross_entropy(x[:, ::2], target),    # not contiguous
+                         twins.cross_entropy(x[:, ::2], target)):
+        np.testing.assert_array_equal(got, want)
 
 
 # ----- the vectorizable exp: accuracy sweeps -----------------------------------------------
 # fexp is what the sigmoid and softmax kernels call; a loop compiled here applies it to
 # every element so that it can be compared with the correctly rounded exp.
 
-_exp_loop = None
+_exp_loops = {}
 
 
-def compiled_exp(x):
-    global _exp_loop
-    if _exp_loop is None:
+def compiled_exp(x, name="fexp"):
+    """jit.fexp (or another scalar exp of jit, by name) applied by a compiled loop."""
+    if name not in _exp_loops:
         import numba
 
-        fexp = jit.fexp
+        fexp = getattr(jit, name)
 
         @numba.njit(error_model="numpy", fastmath={"contract"})
         def loop(x, out):
             for i in range(x.size):
                 out[i] = fexp(x[i])
-        _exp_loop = loop
+        _exp_loops[name] = loop
     out = np.empty_like(x)
-    _exp_loop(x, out)
+    _exp_loops[name](x, out)
     return out
 
 
@@ -290,6 +356,20 @@ def test_exp_special_values_overflow_and_underflow(dtype):
     assert ulps(got[7:8], correctly_rounded_exp(x[7:8]))[0] <= 1
     edge = np.nextafter(np.log(np.finfo(dtype).max).astype(dtype), dtype(0))
     assert np.isfinite(compiled_exp(np.array([edge]))[0])
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_exp_nonpositive_within_1_ulp_and_special_values(dtype):
+    """The softmax kernels' exp(x - max) takes only x <= 0 (or NaN)."""
+    x = _exp_sweep(dtype)
+    x = np.concatenate([x[x <= 0], [-0.0, -1e4, -np.inf, np.nan]]).astype(dtype)
+    got, cr = compiled_exp(x, "fexp_nonpositive"), correctly_rounded_exp(x)
+    finite = np.isfinite(x)
+    assert ulps(got[finite], cr[finite]).max() <= 1
+    np.testing.assert_array_equal(got[finite], compiled_exp(x[finite]))   # same as fexp
+    assert got[-4] == 1 and got[-3] == 0 and got[-2] == 0 and np.isnan(got[-1])
+    sub = np.array([-100.0 if dtype == np.float32 else -740.0], dtype)
+    assert 0 < compiled_exp(sub, "fexp_nonpositive")[0] < np.finfo(dtype).tiny
 
 
 # ----- ops use the kernels; second order still works ------------------------------------

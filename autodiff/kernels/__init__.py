@@ -185,29 +185,35 @@ def _targets_ok(target, n):
             and (target.dtype.kind == "i" or (target.dtype.kind == "u" and target.itemsize < 8)))
 
 
+def _cross_entropy_ok(logits, target):
+    return (JIT_ENABLED and _ok(logits, MIN_ROWS) and logits.ndim == 2
+            and _targets_ok(target, logits.shape[0]))
+
+
 def cross_entropy(logits: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Mean cross-entropy of (N, C) logits against integer targets, and the softmax.
+    """Mean cross-entropy of (N, C) logits against integer targets, and its gradient.
 
-    One pass per row: the probabilities are returned for the backward.
+    The gradient with respect to the logits, ``(softmax(logits) - onehot(target)) / N``,
+    comes out of the same pass over each row, so a backward only has to scale it.
 
-    >>> loss, probs = cross_entropy(np.zeros((2, 4)), np.array([0, 3]))
-    >>> float(loss), probs[0, 0]
-    (1.3862943611198906, np.float64(0.25))
+    >>> loss, grad = cross_entropy(np.zeros((2, 4)), np.array([0, 3]))
+    >>> float(loss), grad[0]
+    (1.3862943611198906, array([-0.375,  0.125,  0.125,  0.125]))
     """
-    if (JIT_ENABLED and _ok(logits, MIN_ROWS) and logits.ndim == 2
-            and _targets_ok(target, logits.shape[0])):
+    if _cross_entropy_ok(logits, target):
         return _call("cross_entropy", _twins.cross_entropy, logits, target)
     return _twins.cross_entropy(logits, target)
 
 
-def cross_entropy_backward(g: np.ndarray, probs: np.ndarray, target: np.ndarray) -> np.ndarray:
-    """g * (probs - onehot(target)) / N."""
-    if (JIT_ENABLED and _ok(probs, MIN_ROWS) and probs.ndim == 2
-            and _targets_ok(target, probs.shape[0])
-            and (type(g) in (float, int) or (isinstance(g, (_nd, np.generic))
-                                             and g.dtype == probs.dtype and g.size == 1))):
-        return _call("cross_entropy_backward", _twins.cross_entropy_backward, g, probs, target)
-    return _twins.cross_entropy_backward(g, probs, target)
+def cross_entropy_loss(logits: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """The mean cross-entropy alone (no (N, C) array is written).
+
+    >>> float(cross_entropy_loss(np.zeros((2, 4)), np.array([0, 3])))
+    1.3862943611198906
+    """
+    if _cross_entropy_ok(logits, target):
+        return _call("cross_entropy_loss", _twins.cross_entropy_loss, logits, target)
+    return _twins.cross_entropy_loss(logits, target)
 
 
 # ----- scatter-add ------------------------------------------------------------------

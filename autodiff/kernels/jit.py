@@ -62,6 +62,30 @@ def _pow2_f32(typingctx, k):
     return types.float32(types.float32), codegen
 
 
+@intrinsic
+def _pow2_plus_64(typingctx, k):
+    """2.0**(k + 64) for an integer-valued k with k + 64 in the normal exponent range."""
+    def codegen(context, builder, signature, args):
+        single = signature.args[0] == types.float32
+        ity = ir.IntType(32 if single else 64)
+        bias, mantissa = (127 + 64, 23) if single else (1023 + 64, 52)
+        n = builder.fptosi(args[0], ity)
+        bits = builder.shl(builder.add(n, ir.Constant(ity, bias)), ir.Constant(ity, mantissa))
+        return builder.bitcast(bits, ir.FloatType() if single else ir.DoubleType())
+    return k(k), codegen
+
+
+@intrinsic
+def _maxnum(typingctx, a, b):
+    """LLVM's maxnum: the larger of a and b, ignoring a NaN operand.  A loop reducing
+    with it vectorizes (LLVM does not vectorize a compare-and-select max here)."""
+    def codegen(context, builder, signature, args):
+        ty = args[0].type
+        fn = builder.module.declare_intrinsic("llvm.maxnum", [ty], ir.FunctionType(ty, [ty, ty]))
+        return builder.call(fn, args)
+    return a(a, a), codegen
+
+
 _F = np.float32
 # float64: k*LN2_HI is exact for |k| < 2**21; SHIFT = 1.5 * 2**52 rounds to an integer.
 _LOG2E = 1.4426950408889634
@@ -158,8 +182,47 @@ def _expm1_32(x):
     return x if x != x else y
 
 
+def _exp_nonpositive64(x):
+    # exp for x <= 0 (or NaN) only, as in softmax's exp(x - max): k <= 0, so the
+    # overflow clamp goes, and 2**k is applied as 2**(k + 64) (a normal number) times
+    # 2**-64, which rounds a subnormal result once, like the two halves in _exp64.
+    xc = _LO if x < _LO else x
+    k = (xc * _LOG2E + _SHIFT) - _SHIFT
+    r = (xc - k * _LN2_HI) - k * _LN2_LO
+    q = _Q9 * r + _Q8
+    q = q * r + _Q7
+    q = q * r + _Q6
+    q = q * r + _Q5
+    q = q * r + _Q4
+    q = q * r + _Q3
+    q = q * r + _Q2
+    q = q * r + _Q1
+    q = q * r + _Q0
+    p = 1.0 + (r + (r * r) * q)
+    y = (p * _pow2_plus_64(k)) * 5.421010862427522e-20       # 2**-64
+    return x if x != x else y
+
+
+def _exp_nonpositive32(x):
+    xc = _LO_F if x < _LO_F else x
+    k = (xc * _LOG2E_F + _SHIFT_F) - _SHIFT_F
+    r = (xc - k * _LN2_HI_F) - k * _LN2_LO_F
+    q = _P4 * r + _P3
+    q = q * r + _P2
+    q = q * r + _P1
+    q = q * r + _P0
+    p = _ONE_F + (r + (r * r) * q)
+    y = (p * _pow2_plus_64(k)) * _F(5.421010862427522e-20)
+    return x if x != x else y
+
+
 def fexp(x):
     """Vectorizable exp of a float32 or float64 scalar (usable inside Numba kernels)."""
+    return math.exp(x)
+
+
+def fexp_nonpositive(x):
+    """fexp for x <= 0 or NaN only (about 20 % faster); larger x give wrong results."""
     return math.exp(x)
 
 
@@ -182,6 +245,8 @@ def _by_precision(f32_impl, f64_impl):
 # inline="always" inlines at the Numba level, so the loop that calls fexp vectorizes;
 # the inlined code takes the caller's fastmath flags, so callers use _MATH only.
 overload(fexp, inline="always")(_by_precision(_exp32, _exp64))
+overload(fexp_nonpositive, inline="always")(_by_precision(_exp_nonpositive32,
+                                                        _exp_nonpositive64))
 overload(fexpm1, inline="always")(_by_precision(_expm1_32, _expm1_64))
 
 # ----- compilation -----------------------------------------------------------------
@@ -306,32 +371,17 @@ def leaky_relu_backward(g, x, slope=0.01):
 
 # ----- softmax family, by rows of a (rows, C) view ----------------------------------
 # Each row (a few KB) stays in L1 across the passes over it, so memory is read once.
-# The max and the sums are separate functions with their own fastmath flags
-# ('nnan' / 'reassoc') so that they vectorize, while the loops that call fexp keep
+# The sums are separate functions with their own fastmath flags ('reassoc') so that
+# they vectorize, while the loops that call fexp keep
 # strict IEEE semantics (which its range reduction needs).  A NaN anywhere in a row
 # still makes the whole row NaN, through exp(x - max) and the sum.
 
 
-def _row_max_py(xr, acc):
-    # LLVM does not vectorize a plain max reduction here; 16 independent running
-    # maxima (in acc, scratch of length 16) do, 4x faster.  NaNs never win a
-    # comparison; they reach the output through exp(x - max) instead.
-    n = xr.size
-    for k in range(16):
-        acc[k] = xr[0]
-    j = 0
-    while j + 16 <= n:
-        for k in range(16):
-            v = xr[j + k]
-            acc[k] = v if v > acc[k] else acc[k]
-        j += 16
-    m = acc[0]
-    for k in range(16):
-        m = acc[k] if acc[k] > m else m
-    while j < n:
-        v = xr[j]
-        m = v if v > m else m
-        j += 1
+def _row_max_py(xr):
+    # NaNs never win (maxnum skips them); they reach the output through exp(x - max).
+    m = xr[0]
+    for j in range(1, xr.size):
+        m = _maxnum(m, xr[j])
     return m
 
 
@@ -355,23 +405,22 @@ _row_dot = _kernel(fastmath={"reassoc", "contract"})(_row_dot_py)
 
 
 @_kernel(fastmath=_MATH)
-def _softmax_row(xr, outr, one, acc):
-    """outr = softmax(xr) for one row; returns (sum of exp(xr - max), max)."""
-    m = _row_max(xr, acc)
+def _exp_shifted_row(xr, outr):
+    """outr = exp(xr - max(xr)); returns (sum of outr, max(xr))."""
+    m = _row_max(xr)
     for j in range(xr.size):
-        outr[j] = fexp(xr[j] - m)
-    s = _row_sum(outr)
-    inv = one / s
-    for j in range(xr.size):
-        outr[j] *= inv
-    return s, m
+        outr[j] = fexp_nonpositive(xr[j] - m)      # xr[j] - m <= 0, or NaN
+    return _row_sum(outr), m
 
 
 @_kernel(fastmath=_MATH)
 def _softmax_fwd(x, out, one):
-    acc = np.empty(16, x.dtype)
     for i in range(x.shape[0]):
-        _softmax_row(x[i], out[i], one, acc)
+        outr = out[i]
+        s, m = _exp_shifted_row(x[i], outr)
+        inv = one / s
+        for j in range(outr.size):
+            outr[j] *= inv
 
 
 @_kernel(fastmath=_MATH)
@@ -385,13 +434,10 @@ def _softmax_bwd(g, s, out):
 
 @_kernel(fastmath=_MATH)
 def _log_softmax_fwd(x, out):
-    acc = np.empty(16, x.dtype)
     for i in range(x.shape[0]):
         xr, outr = x[i], out[i]
-        m = _row_max(xr, acc)
-        for j in range(xr.size):
-            outr[j] = fexp(xr[j] - m)
-        lse = math.log(_row_sum(outr))
+        s, m = _exp_shifted_row(xr, outr)
+        lse = math.log(s)
         for j in range(xr.size):
             outr[j] = (xr[j] - m) - lse
 
@@ -405,35 +451,52 @@ def _log_softmax_bwd(g, ans, out):
             outr[j] = gr[j] - fexp(ar[j]) * total
 
 
-@_kernel(fastmath=_MATH)
-def _cross_entropy_fwd(x, target, probs, one):
-    """Fill probs with the row softmaxes; return the summed loss (float64), or -1 - row
-    of the first out-of-range target."""
-    n, c = x.shape
-    total = 0.0
-    acc = np.empty(16, x.dtype)
-    for i in range(n):
-        t = target[i]
-        if t < 0:
-            t += c
-        if t < 0 or t >= c:
-            return -1.0 - i
-        s, m = _softmax_row(x[i], probs[i], one, acc)
-        total += math.log(s) - (x[i, t] - m)
-    return total
+# Cross-entropy: the forward writes the gradient (softmax - onehot) * scale directly
+# (scale = 1/N), so forward + backward touch the (N, C) arrays twice in all: read the
+# logits once, write the gradient once.  Without a backward, the loss alone needs no
+# (N, C) output: each row's exponentials go to one scratch row that stays in L1.
+# Losses are summed in float64; a bad target returns the marker -1 - row.
 
 
 @_kernel()
-def _cross_entropy_bwd(probs, target, out, scale, one):
-    n, c = probs.shape
+def _wrapped_target(target, i, c):
+    t = target[i]
+    if t < 0:
+        t += c
+    return t if 0 <= t < c else -1
+
+
+@_kernel(fastmath=_MATH)
+def _cross_entropy_grad(x, target, grad, scale, one):
+    n, c = x.shape
+    total = 0.0
     for i in range(n):
-        pr, outr = probs[i], out[i]
-        for j in range(c):
-            outr[j] = pr[j] * scale
-        t = target[i]
+        t = _wrapped_target(target, i, c)
         if t < 0:
-            t += c
-        outr[t] = (pr[t] - one) * scale
+            return -1.0 - i
+        xr, gr = x[i], grad[i]
+        s, m = _exp_shifted_row(xr, gr)
+        total += math.log(s) - (xr[t] - m)
+        p_target = gr[t] / s
+        k = scale / s
+        for j in range(c):
+            gr[j] *= k
+        gr[t] = (p_target - one) * scale
+    return total
+
+
+@_kernel(fastmath=_MATH)
+def _cross_entropy_loss(x, target, scratch):
+    n, c = x.shape
+    total = 0.0
+    for i in range(n):
+        t = _wrapped_target(target, i, c)
+        if t < 0:
+            return -1.0 - i
+        xr = x[i]
+        s, m = _exp_shifted_row(xr, scratch)
+        total += math.log(s) - (xr[t] - m)
+    return total
 
 
 def _rows(a):
@@ -464,21 +527,24 @@ def log_softmax_backward(g, ans, axis=-1):
     return out
 
 
-def cross_entropy(logits, target):
-    probs = np.empty_like(logits)
-    total = _cross_entropy_fwd(logits, target, probs, logits.dtype.type(1))
+def _mean_loss(total, logits, target):
     if total <= -1.0:     # losses are >= 0, so this is the bad-target marker -1 - row
         row = int(-1.0 - total)
         raise IndexError(f"cross_entropy: target {target[row]} in row {row} is out of range "
                          f"for {logits.shape[1]} classes")
-    return np.asarray(total / logits.shape[0], dtype=logits.dtype), probs
+    return np.asarray(total / logits.shape[0], dtype=logits.dtype)
 
 
-def cross_entropy_backward(g, probs, target):
-    out = np.empty_like(probs)
-    _cross_entropy_bwd(probs, target, out, probs.dtype.type(float(g) / probs.shape[0]),
-                       probs.dtype.type(1))
-    return out
+def cross_entropy(logits, target):
+    grad = np.empty_like(logits)
+    dtype = logits.dtype.type
+    total = _cross_entropy_grad(logits, target, grad, dtype(1.0 / logits.shape[0]), dtype(1))
+    return _mean_loss(total, logits, target), grad
+
+
+def cross_entropy_loss(logits, target):
+    total = _cross_entropy_loss(logits, target, np.empty(logits.shape[1], logits.dtype))
+    return _mean_loss(total, logits, target)
 
 
 # ----- scatter-add -----------------------------------------------------------------

@@ -56,20 +56,24 @@ def log_softmax_backward(g: np.ndarray, ans: np.ndarray, axis: int = -1) -> np.n
     return g - np.exp(ans) * np.sum(g, axis=axis, keepdims=True)
 
 
-def cross_entropy(logits: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Mean cross-entropy of (N, C) logits against integer targets, and the softmax."""
+def cross_entropy_loss(logits: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Mean cross-entropy of (N, C) logits against integer targets."""
     logp = log_softmax(logits, axis=-1)
     n = logits.shape[0]
     loss = -np.mean(logp[np.arange(n), target]) if n else np.array(np.nan, logits.dtype)
-    return np.asarray(loss, dtype=logits.dtype), np.exp(logp)
+    return np.asarray(loss, dtype=logits.dtype)
 
 
-def cross_entropy_backward(g: np.ndarray, probs: np.ndarray, target: np.ndarray) -> np.ndarray:
-    """g * (probs - onehot(target)) / N."""
-    n = probs.shape[0]
-    grad = probs.copy()
-    grad[np.arange(n), target] -= 1
-    return grad * (g / n)
+def cross_entropy(logits: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The mean cross-entropy and its gradient (softmax(logits) - onehot(target)) / N."""
+    logp = log_softmax(logits, axis=-1)
+    n = logits.shape[0]
+    rows = np.arange(n)
+    loss = -np.mean(logp[rows, target]) if n else np.array(np.nan, logits.dtype)
+    grad = np.exp(logp)
+    grad[rows, target] -= 1
+    grad *= logits.dtype.type(1 / n) if n else 0
+    return np.asarray(loss, dtype=logits.dtype), grad
 
 
 def scatter_add(out: np.ndarray, key, values: np.ndarray) -> np.ndarray:

@@ -48,26 +48,32 @@ def _as_tensor(x):
 
 
 # ----- the fused cross_entropy op (plain case) ------------------------------------------
-# The forward kernel returns the loss and the probabilities; the op keeps the
-# probabilities as its node's saved state (saves=True), so the backward reuses them
-# instead of computing exp again, and the reverse pass drops them with the rest.
-# When nothing is recorded, the kernel's loss alone is returned.  With
-# create_graph=True the gradient must itself be differentiable in the logits, so it
+# The forward kernel returns the loss and, from the same pass, the gradient for g = 1,
+# (softmax(logits) - onehot(target)) / N.  The op keeps that array as its node's saved
+# state (saves=True), in a one-item list: the backward takes it out, scales it by g in
+# place and hands it on, so no (N, C) array is read or written again.  A second backward
+# of the same graph (retain_graph=True) finds the list empty and runs the kernel again.
+# When nothing is recorded, the loss-only kernel runs (it writes no (N, C) array).
+# With create_graph=True the gradient must itself be differentiable in the logits, so it
 # is rebuilt from the softmax op instead.
 
 def _cross_entropy_forward(logits, target):
-    return kernels.cross_entropy(logits, target)
+    loss, grad = kernels.cross_entropy(logits, target)
+    return loss, [grad]
 
 
 def _cross_entropy_loss(logits, target):
-    return kernels.cross_entropy(logits, target)[0]
+    return kernels.cross_entropy_loss(logits, target)
 
 
-def _cross_entropy_backward_numpy(g, logits, target, probs):
-    return kernels.cross_entropy_backward(g, probs, np.asarray(target))
+def _cross_entropy_backward_numpy(g, logits, target, saved):
+    grad = saved.pop() if saved else kernels.cross_entropy(logits, np.asarray(target))[1]
+    if not (np.ndim(g) == 0 and g == 1):
+        np.multiply(grad, g, out=grad, casting="same_kind")
+    return grad
 
 
-def _cross_entropy_backward_tensor(g, logits, target, probs):
+def _cross_entropy_backward_tensor(g, logits, target, saved):
     target = np.asarray(target)
     n = logits.shape[0]
     onehot = np.zeros(logits.shape, dtype=logits.dtype)
@@ -116,9 +122,11 @@ def _class_targets(where, shape, target, what, ignore_index=None):
             + ("; one-hot targets are not accepted as integers: pass y.argmax(axis=1), or "
                "floats for probability targets" if raw.shape == shape else ""))
     classes = shape[0] if len(shape) == 1 else shape[1]
-    checked = raw if ignore_index is None else raw[raw != ignore_index]
-    if checked.size:
-        lo, hi = checked.min(), checked.max()
+    if raw.size:
+        lo, hi = raw.min(), raw.max()
+        if (lo < 0 or hi >= classes) and ignore_index is not None:
+            checked = raw[raw != ignore_index]          # look again without the ignored
+            lo, hi = (checked.min(), checked.max()) if checked.size else (0, 0)
         if lo < 0 or hi >= classes:
             bad = lo if lo < 0 else hi
             raise IndexError(
