@@ -447,10 +447,10 @@ def test_the_replay_calls_raw_functions_and_builds_no_node():
     step(xb, yb)
     step(xb, yb)
     gc.collect()
-    before = sum(isinstance(o, Node) for o in gc.get_objects())
+    before = sum(issubclass(type(o), Node) for o in gc.get_objects())
     step(xb, yb)
     gc.collect()
-    assert sum(isinstance(o, Node) for o in gc.get_objects()) == before
+    assert sum(issubclass(type(o), Node) for o in gc.get_objects()) == before
     assert not any(isinstance(f, Op) for f in step.plan.functions)
     lines = step.plan.source.splitlines()
     assert [k for k, line in enumerate(lines) if "MAKE(" in line] == [len(lines) - 1]
@@ -521,7 +521,7 @@ def test_with_autodiff_jit_0_the_plan_replays_numpy_and_equals_eager(tmp_path):
 
 def _tracers_alive():
     from autodiff.compile.tracer import Tracer
-    return sum(isinstance(o, Tracer) for o in gc.get_objects())
+    return sum(issubclass(type(o), Tracer) for o in gc.get_objects())   # type(): dead weak proxies raise on isinstance
 
 
 def test_a_trace_leaves_no_cycle_keeping_its_graph_alive():
