@@ -521,7 +521,8 @@ def test_with_autodiff_jit_0_the_plan_replays_numpy_and_equals_eager(tmp_path):
 
 def _tracers_alive():
     from autodiff.compile.tracer import Tracer
-    return sum(issubclass(type(o), Tracer) for o in gc.get_objects())   # type(): dead weak proxies raise on isinstance
+    # type(), not isinstance: a dead weak proxy among gc's objects raises on isinstance
+    return sum(issubclass(type(o), Tracer) for o in gc.get_objects())
 
 
 def test_a_trace_leaves_no_cycle_keeping_its_graph_alive():
@@ -534,7 +535,9 @@ def test_a_trace_leaves_no_cycle_keeping_its_graph_alive():
     @ad.compile
     def good(xb, yb):
         loss = F.cross_entropy(model(xb), yb)
-        opt.zero_grad(); loss.backward(); opt.step()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
         return loss
 
     @ad.compile
@@ -552,7 +555,9 @@ def test_a_trace_leaves_no_cycle_keeping_its_graph_alive():
             refused(X, y)
         assert _tracers_alive() == before
         loss = F.cross_entropy(model(ad.tensor(X)), y)
-        opt.zero_grad(); loss.backward(); opt.step()      # raised while a trace lingered
+        opt.zero_grad()
+        loss.backward()
+        opt.step()          # raised "read-only" while a refused trace lingered
     finally:
         if was_enabled:
             gc.enable()
