@@ -29,6 +29,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..tensor import Tensor
+from .buffers import plan_buffers
 from .fused_optim import fuse_optimizer_steps
 from .optimize import eliminate_dead_code
 from .plan import Plan
@@ -82,6 +83,7 @@ class Compiled:
         eliminate_dead_code(plan)
         plan.checksums = {slot: _checksum(plan.constant_values[slot])
                           for slot in plan.constant_values if slot in plan.live}
+        plan_buffers(plan)
         fuse_optimizer_steps(plan)
         build(plan, kinds)
         self.traces += 1

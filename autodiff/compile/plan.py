@@ -131,6 +131,8 @@ class Plan:
             text = f"  {outs} = {instr.kind} {instr.label}({ins})"
             if sizes:
                 text += f"  [{sizes}]"
+            if "buffer" in instr.extra:
+                text += f" -> b{instr.extra['buffer']}"
             lines.append(text + where)
         return "\n".join(lines)
 

@@ -1,0 +1,174 @@
+"""Buffers a plan allocates once and writes into on every replay (``out=``).
+
+Eager execution allocates a fresh array for every result.  A replay knows every
+step in advance, so the steps whose result can be written into a given array
+(``BUFFERED`` below: ufunc ops such as ``add`` and ``matmul``, ``relu``, the sum of
+two gradient contributions, the 2-D matmul gradients, ``sum_to`` over broadcast
+axes) get one, and one array serves several results whose lifetimes do not overlap.
+
+The analysis, in order over the steps:
+
+* **Aliasing.** A result written into a buffer refers to that buffer.  The result
+  of any other step (a gradient rule, ``reshape``, a fused kernel, a ``.grad``
+  update...) may be a view of, or the same array as, any value it reads: it is
+  taken to refer to every buffer they refer to.
+* **Escapes.** A buffer is never handed to the caller: values the plan returns,
+  arrays a ``.grad`` takes without a copy and values read by steps that could keep
+  them (ops given an rng or a ctx, step kinds this pass does not know) are not
+  written into buffers; those steps allocate as eager does.  So what a replay
+  returns and what ``.grad`` holds are fresh arrays, never changed by a later call.
+* **Lifetimes.** A buffer is busy from the step that writes it to the last step
+  that reads any value referring to it.  A step's result never goes into a buffer
+  one of its own inputs refers to; buffers of the same shape and dtype are shared
+  by results whose lifetimes do not overlap (a greedy interval assignment).
+
+The arithmetic is the same NumPy call with ``out=``, so results are bit for bit
+those of eager execution.  ``plan.buffers`` lists the arrays; ``print(plan)`` shows
+``-> b<k>`` on each step that writes into buffer ``k``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..kernels import numpy_twins
+from ..ops.linalg import _matmul_grad_a, _matmul_grad_b
+from ..ops.shape import sum_to_array
+from .optimize import output_refs
+from .plan import Plan, Ref
+
+#: Results smaller than this (elements) are left to NumPy's allocator: for them the
+#: ``out=`` keyword costs more than the allocation it saves.
+MIN_ELEMENTS = 1024
+
+#: Step kinds whose results may refer to what they read but keep nothing.
+_KNOWN_KINDS = {"op", "rule", "joint", "pick", "add", "sum_to", "astype", "ones",
+                "leaf_grad", "write", "call", "clear_grad", "kernel"}
+
+
+def _relu_into(x, out):
+    return np.maximum(x, 0, out=out)
+
+
+def _add_into(a, b, out):
+    return np.add(a, b, out=out)
+
+
+def _matmul_grad_a_into(g, b, out):
+    return np.matmul(g, b.T, out=out)
+
+
+def _matmul_grad_b_into(g, a, out):
+    return np.matmul(a.T, g, out=out)
+
+
+def _sum_to_into(x, axes, out_kept, out):
+    np.add.reduce(x, axis=axes, keepdims=True, out=out_kept)
+    return out
+
+
+def _written_form(plan: Plan, instr):
+    """``(function, argument templates, extra buffer shape)`` that computes ``instr``'s
+    result into a buffer passed as the last argument, or None."""
+    slots = plan.slots
+    if len(instr.outs) != 1 or instr.effect:
+        return None
+    out = slots[instr.outs[0]]
+    if out.dtype is None or not out.shape or int(np.prod(out.shape)) < MIN_ELEMENTS:
+        return None
+    kind, fn, args = instr.kind, instr.fn, instr.args
+    if kind == "op" and not instr.kwargs and not instr.extra.get("zero_d"):
+        if isinstance(fn, np.ufunc) and fn.nout == 1 and fn.nin == len(args):
+            return fn, args, None
+        if fn is numpy_twins.relu and len(args) == 1:
+            return _relu_into, args, None
+    elif kind == "add" and all(slots[a.index].shape == out.shape for a in args):
+        return _add_into, args, None
+    elif kind == "rule" and not instr.kwargs and len(args) == 5:
+        xp, g, ans, a, b = args
+        if all(r.__class__ is Ref and len(slots[r.index].shape) == 2 for r in (g, a, b)):
+            if fn is _matmul_grad_a:
+                return _matmul_grad_a_into, (g, b), None
+            if fn is _matmul_grad_b:
+                return _matmul_grad_b_into, (g, a), None
+    elif kind == "sum_to" and fn is sum_to_array:
+        source = slots[args[0].index]
+        shape = tuple(args[1])
+        lead = len(source.shape) - len(shape)
+        if source.shape != shape and lead >= 0:
+            axes = tuple(range(lead)) + tuple(
+                lead + i for i, n in enumerate(shape) if n == 1 and source.shape[lead + i] != 1)
+            kept = tuple(1 if i in axes else n for i, n in enumerate(source.shape))
+            return _sum_to_into, (args[0], axes), kept
+    return None
+
+
+def plan_buffers(plan: Plan) -> Plan:
+    """Give the steps that can write in place a buffer, shared where lifetimes allow;
+    sets ``instr.extra["into"]`` (read by ``replay``) and ``plan.buffers``."""
+    instrs = plan.instrs
+    forms = {k: f for k, instr in enumerate(instrs)
+             if (f := _written_form(plan, instr)) is not None}
+    # Which slots may refer to the result of candidate step k (its "virtual buffer").
+    refers: dict = {}
+    escaped: set = set()
+    last_use: dict = {}
+    for k, instr in enumerate(instrs):
+        reads = instr.reads()
+        for s in reads:
+            last_use[s] = k
+        through = set()
+        for s in reads:
+            through |= refers.get(s, set())
+        keeps = (instr.kind not in _KNOWN_KINDS
+                 or (instr.kind == "op" and instr.effect)
+                 or (instr.kind == "leaf_grad" and not instr.extra.get("copy", True)))
+        if keeps:
+            escaped |= through
+        if k in forms:
+            for s in instr.outs:
+                refers[s] = {k}
+        else:
+            for s in instr.outs:
+                refers[s] = set(through)
+    for s in output_refs(plan.output):
+        escaped |= refers.get(s, set())
+        last_use[s] = len(instrs)
+    # Each candidate's busy interval: until the last read of anything referring to it.
+    end = {k: k for k in forms if k not in escaped}
+    for s, buffers in refers.items():
+        for k in buffers:
+            if k in end:
+                end[k] = max(end[k], last_use.get(s, k))
+    plan.buffers = _assign(plan, forms, end)
+    return plan
+
+
+def _assign(plan: Plan, forms: dict, end: dict) -> list:
+    """Greedy interval assignment of physical arrays to candidate steps."""
+    buffers: list = []
+    free: dict = {}                 # (shape, dtype) -> [buffer index]
+    busy: list = []                 # (end step, buffer index, key)
+    for k in sorted(end):
+        still = []
+        for e, b, key in busy:
+            if e < k:
+                free.setdefault(key, []).append(b)
+            else:
+                still.append((e, b, key))
+        busy = still
+        instr = plan.instrs[k]
+        slot = plan.slots[instr.outs[0]]
+        key = (slot.shape, np.dtype(slot.dtype).str)
+        pool = free.get(key)
+        if pool:
+            b = pool.pop()
+        else:
+            b = len(buffers)
+            buffers.append(np.empty(slot.shape, slot.dtype))
+        busy.append((end[k], b, key))
+        fn, args, kept = forms[k]
+        extra_args = (buffers[b].reshape(kept),) if kept is not None else ()
+        instr.extra["into"] = (fn, tuple(args) + extra_args, buffers[b])
+        instr.extra["buffer"] = b
+    return buffers
