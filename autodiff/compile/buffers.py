@@ -67,6 +67,22 @@ def _sum_to_into(x, axes, out_kept, out):
     return out
 
 
+def _sum_leading(x, axes):
+    """``sum_to`` over leading axes only, with the axes worked out at trace time:
+    the same ``np.add.reduce`` as ``sum_to_array`` without its Python around it."""
+    return np.add.reduce(x, axis=axes)
+
+
+def _sum_kept(x, axes, shape):
+    return np.add.reduce(x, axis=axes, keepdims=True).reshape(shape)
+
+
+def _sum_to_axes(source_shape, shape):
+    lead = len(source_shape) - len(shape)
+    return tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and source_shape[lead + i] != 1)
+
+
 def _written_form(plan: Plan, instr):
     """``(function, argument templates, extra buffer shape)`` that computes ``instr``'s
     result into a buffer passed as the last argument, or None."""
@@ -94,10 +110,8 @@ def _written_form(plan: Plan, instr):
     elif kind == "sum_to" and fn is sum_to_array:
         source = slots[args[0].index]
         shape = tuple(args[1])
-        lead = len(source.shape) - len(shape)
-        if source.shape != shape and lead >= 0:
-            axes = tuple(range(lead)) + tuple(
-                lead + i for i, n in enumerate(shape) if n == 1 and source.shape[lead + i] != 1)
+        if source.shape != shape and len(source.shape) >= len(shape):
+            axes = _sum_to_axes(source.shape, shape)
             kept = tuple(1 if i in axes else n for i, n in enumerate(source.shape))
             return _sum_to_into, (args[0], axes), kept
     return None
@@ -141,7 +155,25 @@ def plan_buffers(plan: Plan) -> Plan:
             if k in end:
                 end[k] = max(end[k], last_use.get(s, k))
     plan.buffers = _assign(plan, forms, end)
+    for instr in instrs:
+        if instr.kind == "sum_to" and "into" not in instr.extra:
+            _direct_sum_to(plan, instr)
     return plan
+
+
+def _direct_sum_to(plan: Plan, instr) -> None:
+    """A ``sum_to`` too small for a buffer still skips ``sum_to_array``'s Python."""
+    if instr.fn is not sum_to_array or instr.args[0].__class__ is not Ref:
+        return
+    source = plan.slots[instr.args[0].index].shape
+    shape = tuple(instr.args[1])
+    if source == shape or len(source) < len(shape):
+        return
+    axes = _sum_to_axes(source, shape)
+    if axes == tuple(range(len(source) - len(shape))):
+        instr.fn, instr.args = _sum_leading, (instr.args[0], axes)
+    else:
+        instr.fn, instr.args = _sum_kept, (instr.args[0], axes, shape)
 
 
 def _assign(plan: Plan, forms: dict, end: dict) -> list:
