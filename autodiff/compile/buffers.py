@@ -2,9 +2,10 @@
 
 Eager execution allocates a fresh array for every result.  A replay knows every
 step in advance, so the steps whose result can be written into a given array
-(``BUFFERED`` below: ufunc ops such as ``add`` and ``matmul``, ``relu``, the sum of
-two gradient contributions, the 2-D matmul gradients, ``sum_to`` over broadcast
-axes) get one, and one array serves several results whose lifetimes do not overlap.
+(``_written_form`` below: ufunc ops such as ``add`` and ``matmul``, ``relu`` and its
+gradient, the sum of two gradient contributions, the 2-D matmul gradients,
+``sum_to`` over broadcast axes) get one, and one array serves several results
+whose lifetimes do not overlap.
 
 The analysis, in order over the steps:
 
@@ -31,7 +32,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import kernels
 from ..kernels import numpy_twins
+from ..ops.elementwise import relu as _relu_op
 from ..ops.linalg import _matmul_grad_a, _matmul_grad_b
 from ..ops.shape import sum_to_array
 from .optimize import output_refs
@@ -48,6 +51,18 @@ _KNOWN_KINDS = {"op", "rule", "joint", "pick", "add", "sum_to", "astype", "ones"
 
 def _relu_into(x, out):
     return np.maximum(x, 0, out=out)
+
+
+def _relu_backward_into(g, x, out):
+    """``kernels.relu_backward(g, x)`` written into ``out``: the same Numba kernel
+    when the dispatcher would choose it, else its result copied in."""
+    jit = kernels._jit
+    if (jit and kernels.JIT_ENABLED and "relu_backward" not in kernels._failed
+            and kernels._ok2(g, x, kernels.MIN_ELEMENTWISE) and out.flags.c_contiguous):
+        jit._relu_bwd(g.reshape(-1), x.reshape(-1), out.reshape(-1), g.dtype.type(0))
+    else:
+        np.copyto(out, kernels.relu_backward(g, x))
+    return out
 
 
 def _add_into(a, b, out):
@@ -85,12 +100,13 @@ def _sum_to_axes(source_shape, shape):
 
 def _written_form(plan: Plan, instr):
     """``(function, argument templates, extra buffer shape)`` that computes ``instr``'s
-    result into a buffer passed as the last argument, or None."""
+    result into a buffer passed as the last argument, or None.  A step that has such
+    a form returns a new array even without one (never a view of what it reads)."""
     slots = plan.slots
     if len(instr.outs) != 1 or instr.effect:
         return None
     out = slots[instr.outs[0]]
-    if out.dtype is None or not out.shape or int(np.prod(out.shape)) < MIN_ELEMENTS:
+    if out.dtype is None or not out.shape:
         return None
     kind, fn, args = instr.kind, instr.fn, instr.args
     if kind == "op" and not instr.kwargs and not instr.extra.get("zero_d"):
@@ -100,6 +116,12 @@ def _written_form(plan: Plan, instr):
             return _relu_into, args, None
     elif kind == "add" and all(slots[a.index].shape == out.shape for a in args):
         return _add_into, args, None
+    elif (kind == "rule" and fn is _relu_op.rules[0] and len(args) == 4
+          and all(a.__class__ is Ref for a in args[1:])
+          and slots[args[1].index].shape == out.shape
+          and slots[args[1].index].dtype == out.dtype):
+        xp, g, ans, x = args
+        return _relu_backward_into, (g, x), None
     elif kind == "rule" and not instr.kwargs and len(args) == 5:
         xp, g, ans, a, b = args
         if all(r.__class__ is Ref and len(slots[r.index].shape) == 2 for r in (g, a, b)):
@@ -121,8 +143,10 @@ def plan_buffers(plan: Plan) -> Plan:
     """Give the steps that can write in place a buffer, shared where lifetimes allow;
     sets ``instr.extra["into"]`` (read by ``replay``) and ``plan.buffers``."""
     instrs = plan.instrs
-    forms = {k: f for k, instr in enumerate(instrs)
+    fresh = {k: f for k, instr in enumerate(instrs)
              if (f := _written_form(plan, instr)) is not None}
+    forms = {k: f for k, f in fresh.items()
+             if int(np.prod(plan.slots[instrs[k].outs[0]].shape)) >= MIN_ELEMENTS}
     # Which slots may refer to the result of candidate step k (its "virtual buffer").
     refers: dict = {}
     escaped: set = set()
@@ -142,6 +166,9 @@ def plan_buffers(plan: Plan) -> Plan:
         if k in forms:
             for s in instr.outs:
                 refers[s] = {k}
+        elif k in fresh or instr.kind == "ones":     # a new array, small
+            for s in instr.outs:
+                refers[s] = set()
         else:
             for s in instr.outs:
                 refers[s] = set(through)
