@@ -195,3 +195,62 @@ def test_a_value_read_through_a_view_keeps_its_buffer_busy():
     plan = plan_buffers(Plan("views", slots, instrs, [(0, 0)], [], ("value", None), []))
     b1, b3, b4 = (plan.instrs[k].extra["buffer"] for k in (0, 2, 3))
     assert len({b1, b3, b4}) == 3
+
+
+def test_calls_from_several_threads_do_not_share_a_buffer_at_the_same_time():
+    import threading
+
+    w = ad.tensor(np.linspace(-1, 1, 64 * 64).reshape(64, 64))
+
+    @ad.compile
+    def f(x):
+        h = ad.tanh(x @ w) * 3.0
+        return (h @ w).sum(axis=1)
+
+    inputs = [np.full((32, 64), v) for v in np.linspace(-1, 1, 8)]
+    expected = [f(x).data.copy() for x in inputs]     # the trace, then replays
+    assert _buffered(f.plan)
+    failures = []
+
+    def work(k):
+        for i in range(200):
+            j = (k + i) % len(inputs)
+            if not np.array_equal(f(inputs[j]).data, expected[j]):
+                failures.append((k, i))
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not failures
+
+
+def test_a_replay_that_calls_itself_again_is_refused():
+    from autodiff.compile.hooks import replayed
+
+    w = ad.tensor(np.linspace(-1, 1, 64 * 64).reshape(64, 64))
+
+    class Again:
+        depth = 0
+
+        @replayed
+        def poke(self):
+            if f.traces and self.depth == 0:
+                self.depth += 1
+                try:
+                    f(np.ones((32, 64)))
+                finally:
+                    self.depth -= 1
+
+    again = Again()
+
+    @ad.compile
+    def f(x):
+        h = ad.tanh(x @ w) * 3.0
+        again.poke()
+        return (h @ w).sum(axis=1)
+
+    f(np.ones((32, 64)))
+    with pytest.raises(RuntimeError, match="called again while its replay was running"):
+        f(np.ones((32, 64)))

@@ -104,6 +104,7 @@ class Plan:
         self.replay = None          # the generated function (replay.build)
         self.source = ""
         self.removed = 0            # steps removed as dead code
+        self.buffers: list = []     # arrays results are written into (buffers.py)
 
     def counts(self) -> dict:
         """How many steps of each kind."""
