@@ -177,3 +177,16 @@ def test_a_subclass_of_an_optimizer_keeps_its_own_update():
         step(np.array([2.0]))
     assert np.array_equal(w.data, [1.0])
     assert not any(isinstance(i.fn, FusedStep) for i in step.plan.instrs)
+
+
+@pytest.mark.parametrize("lr", [np.float64(0.02), np.float32(0.02), 0.02])
+def test_a_learning_rate_of_any_number_type_gives_the_eager_result(lr):
+    eager_model, eager_opt, eager = _setup("sgd momentum", np.float32)
+    model, opt, step = _setup("sgd momentum", np.float32)
+    compiled = ad.compile(step)
+    for i, (xb, yb) in enumerate(_batches(8, np.float32, seed=9)):
+        if i == 3:
+            eager_opt.param_groups[0]["lr"] = opt.param_groups[0]["lr"] = lr
+        assert eager(xb, yb).data.tobytes() == compiled(xb, yb).data.tobytes(), f"step {i}"
+    for p, q in zip(eager_model.parameters(), model.parameters()):
+        assert p.data.tobytes() == q.data.tobytes()

@@ -13,9 +13,10 @@ Whenever the fast path does not apply, the replay calls ``opt.step()`` itself, w
 then does everything it does eagerly (warnings about missing gradients, creating
 the state on a first step, errors): a parameter without a gradient or with a
 gradient of another shape or dtype, arrays that are not C-contiguous float32/float64,
-state not yet created or restored in another dtype, a subclass (its ``_update`` may
-differ), and always under ``AUTODIFF_JIT=0`` (the optimizer's NumPy code is then
-the replay, so the plan still runs without Numba).
+state not yet created or restored in another dtype, hyperparameters that are not
+Python numbers (a NumPy float64 ``lr`` makes the NumPy code compute in float64), a
+subclass (its ``_update`` may differ), and always under ``AUTODIFF_JIT=0`` (the
+optimizer's NumPy code is then the replay, so the plan still runs without Numba).
 """
 
 from __future__ import annotations
@@ -114,7 +115,16 @@ def _state_array(state, key, data):
     return None
 
 
+def _python_numbers(*values) -> bool:
+    """Hyperparameters the NumPy code would cast to the array's dtype (Python numbers;
+    a NumPy float64 ``lr`` would make it compute in float64: left to the optimizer)."""
+    return all(type(v) is float or type(v) is int for v in values)
+
+
 def _prepare_sgd(data, grad, state, group):
+    if not _python_numbers(group["lr"], group["weight_decay"], group["momentum"],
+                           group["dampening"]):
+        return None
     cast = data.dtype.type
     flat = data.reshape(-1)
     momentum = group["momentum"]
@@ -130,6 +140,8 @@ def _prepare_sgd(data, grad, state, group):
 
 
 def _prepare_adam(data, grad, state, group, decoupled):
+    if not _python_numbers(group["lr"], group["weight_decay"], group["eps"], *group["betas"]):
+        return None
     if "step" not in state or not isinstance(state["step"], np.ndarray):
         return None
     m = _state_array(state, "exp_avg", data)
