@@ -141,7 +141,14 @@ def _written_form(plan: Plan, instr):
 
 def plan_buffers(plan: Plan) -> Plan:
     """Give the steps that can write in place a buffer, shared where lifetimes allow;
-    sets ``instr.extra["into"]`` (read by ``replay``) and ``plan.buffers``."""
+    sets ``instr.extra["into"]`` (read by ``replay``) and ``plan.buffers``.
+
+    >>> w = ad.tensor(np.ones((64, 64)))
+    >>> f = ad.compile(lambda x: ad.tanh(x @ w).sum())
+    >>> _ = f(np.ones((32, 64)))
+    >>> [b.shape for b in f.plan.buffers]      # x @ w; tanh feeds the returned sum
+    [(32, 64)]
+    """
     instrs = plan.instrs
     fresh = {k: f for k, instr in enumerate(instrs)
              if (f := _written_form(plan, instr)) is not None}
