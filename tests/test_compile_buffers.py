@@ -254,3 +254,34 @@ def test_a_replay_that_calls_itself_again_is_refused():
     f(np.ones((32, 64)))
     with pytest.raises(RuntimeError, match="called again while its replay was running"):
         f(np.ones((32, 64)))
+
+
+def test_manual_updates_under_no_grad_read_buffers_and_replay_like_eager():
+    def make():
+        w = ad.tensor(np.linspace(-1, 1, 64 * 64).reshape(64, 64), requires_grad=True)
+
+        def step(x):
+            h = ad.tanh(x @ w)
+            loss = (h * h).mean()
+            loss.backward()
+            with ad.no_grad():
+                w.sub_(ad.tensor(w.grad) * 0.1)     # the product goes into a buffer
+                w.clamp_(-1.0, 1.5)
+            w.grad = None
+            return loss, h
+        return w, step
+
+    w_eager, eager = make()
+    w, step = make()
+    step = ad.compile(step)
+    rng = np.random.default_rng(0)
+    held = []
+    for i in range(12):
+        x = rng.normal(size=(32, 64))
+        (loss_a, h_a), (loss_b, h_b) = eager(x), step(x)
+        assert loss_a.data.tobytes() == loss_b.data.tobytes(), f"step {i}"
+        assert h_a.data.tobytes() == h_b.data.tobytes(), f"step {i}"
+        held.append((h_b, h_b.data.copy()))
+    assert len(_buffered(step.plan)) >= 3, step.plan
+    assert w.data.tobytes() == w_eager.data.tobytes()
+    assert all(np.array_equal(h.data, kept) for h, kept in held)
