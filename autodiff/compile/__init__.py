@@ -14,12 +14,12 @@ and the line): a tensor's value leaving the library (``.item()``, ``float()``,
 as taken.  A captured NumPy array that changes between calls is noticed (by a
 checksum, computed on every call, so large data should be passed as arguments) and
 the function is traced again.  A plan writes intermediate results into buffers it
-allocates once (``buffers.py``), so calls of one compiled function from several
-threads run one at a time; what a call returns and what ``.grad`` holds are new
-arrays, never those buffers.  ``p.grad = None`` inside the function is recorded as
-a step.  A replay returns tensors without history (``requires_grad`` False).  Plain
-Python effects inside the function (appending to a list, ``print``) happen only
-while tracing, as with ``torch.jit.trace``.
+allocates once and keeps while the plan is cached (``buffers.py``), so calls of one
+compiled function from several threads run one at a time; what a call returns and
+what ``.grad`` holds are new arrays, never those buffers.  ``p.grad = None`` inside
+the function is recorded as a step.  A replay returns tensors without history
+(``requires_grad`` False).  Plain Python effects inside the function (appending to
+a list, ``print``) happen only while tracing, as with ``torch.jit.trace``.
 """
 
 from __future__ import annotations

@@ -24,11 +24,16 @@ The analysis, in order over the steps:
   by results whose lifetimes do not overlap (a greedy interval assignment).
 
 The arithmetic is the same NumPy call with ``out=``, so results are bit for bit
-those of eager execution.  ``plan.buffers`` lists the arrays; ``print(plan)`` shows
-``-> b<k>`` on each step that writes into buffer ``k``.
+those of eager execution.  The buffers stay allocated while the plan is cached
+(``ad.compile(..., cache_size=)`` bounds the plans): at most the memory the buffered
+values take at the peak of one eager call, kept between calls instead of freed.
+``plan.buffers`` lists the arrays; ``print(plan)`` shows ``-> b<k>`` on each step
+that writes into buffer ``k``.
 """
 
 from __future__ import annotations
+
+import heapq
 
 import numpy as np
 
@@ -43,6 +48,9 @@ from .plan import Plan, Ref
 #: Results smaller than this (elements) are left to NumPy's allocator: for them the
 #: ``out=`` keyword costs more than the allocation it saves.
 MIN_ELEMENTS = 1024
+
+#: A value that may refer to more buffers than this gives them all up (see below).
+_MAX_REFERRED = 32
 
 #: Step kinds whose results may refer to what they read but keep nothing.
 _KNOWN_KINDS = {"op", "rule", "joint", "pick", "add", "sum_to", "astype", "ones",
@@ -168,8 +176,11 @@ def plan_buffers(plan: Plan) -> Plan:
         keeps = (instr.kind not in _KNOWN_KINDS
                  or (instr.kind == "op" and instr.effect)
                  or (instr.kind == "leaf_grad" and not instr.extra.get("copy", True)))
-        if keeps:
+        if keeps or len(through) > _MAX_REFERRED:
+            # A value that may refer to many buffers (a long chain of rules): give those
+            # buffers up rather than track ever larger sets (quadratic in plan length).
             escaped |= through
+            through = set()
         if k in forms:
             for s in instr.outs:
                 refers[s] = {k}
@@ -214,15 +225,11 @@ def _assign(plan: Plan, forms: dict, end: dict) -> list:
     """Greedy interval assignment of physical arrays to candidate steps."""
     buffers: list = []
     free: dict = {}                 # (shape, dtype) -> [buffer index]
-    busy: list = []                 # (end step, buffer index, key)
+    busy: list = []                 # heap of (end step, buffer index, key)
     for k in sorted(end):
-        still = []
-        for e, b, key in busy:
-            if e < k:
-                free.setdefault(key, []).append(b)
-            else:
-                still.append((e, b, key))
-        busy = still
+        while busy and busy[0][0] < k:
+            _, b, key = heapq.heappop(busy)
+            free.setdefault(key, []).append(b)
         instr = plan.instrs[k]
         slot = plan.slots[instr.outs[0]]
         key = (slot.shape, np.dtype(slot.dtype).str)
@@ -232,7 +239,7 @@ def _assign(plan: Plan, forms: dict, end: dict) -> list:
         else:
             b = len(buffers)
             buffers.append(np.empty(slot.shape, slot.dtype))
-        busy.append((end[k], b, key))
+        heapq.heappush(busy, (end[k], b, key))
         fn, args, kept = forms[k]
         extra_args = (buffers[b].reshape(kept),) if kept is not None else ()
         instr.extra["into"] = (fn, tuple(args) + extra_args, buffers[b])
