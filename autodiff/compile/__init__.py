@@ -13,22 +13,28 @@ and the line): a tensor's value leaving the library (``.item()``, ``float()``,
 (NumPy on ``.data`` or ``.grad``, ``np.random``).  Python control flow is traced
 as taken.  A captured NumPy array that changes between calls is noticed (by a
 checksum, computed on every call, so large data should be passed as arguments) and
-the function is traced again.  ``p.grad = None`` inside the function is recorded as
-a step.  A replay returns tensors without history (``requires_grad`` False).  Plain
-Python effects inside the function (appending to a list, ``print``) happen only
-while tracing, as with ``torch.jit.trace``.
+the function is traced again.  A plan writes intermediate results into buffers it
+allocates once and keeps while the plan is cached (``buffers.py``), so calls of one
+compiled function from several threads run one at a time; what a call returns and
+what ``.grad`` holds are new arrays, never those buffers.  ``p.grad = None`` inside
+the function is recorded as a step.  A replay returns tensors without history
+(``requires_grad`` False).  Plain Python effects inside the function (appending to
+a list, ``print``) happen only while tracing, as with ``torch.jit.trace``.
 """
 
 from __future__ import annotations
 
 import collections
 import functools
+import threading
 import zlib
 from typing import Any, Callable
 
 import numpy as np
 
 from ..tensor import Tensor
+from .buffers import plan_buffers
+from .fused_optim import fuse_optimizer_steps
 from .optimize import eliminate_dead_code
 from .plan import Plan
 from .replay import build
@@ -58,7 +64,19 @@ class Compiled:
         if plan is not None and not _constants_changed(plan):
             self.plans.move_to_end(key)
             self.plan = plan
-            return plan.replay(args, kwargs)
+            if not plan.buffers:
+                return plan.replay(args, kwargs)
+            with plan.lock:         # one call at a time writes into the plan's buffers
+                if plan.running:
+                    raise RuntimeError(
+                        f"compile: {plan.name} was called again while its replay was "
+                        "running (from inside a replayed method); a plan's buffers serve "
+                        "one call at a time")
+                plan.running = True
+                try:
+                    return plan.replay(args, kwargs)
+                finally:
+                    plan.running = False
         return self._trace(key, args, kwargs)
 
     def _trace(self, key, args, kwargs):
@@ -81,6 +99,9 @@ class Compiled:
         eliminate_dead_code(plan)
         plan.checksums = {slot: _checksum(plan.constant_values[slot])
                           for slot in plan.constant_values if slot in plan.live}
+        plan_buffers(plan)
+        plan.lock, plan.running = threading.RLock(), False
+        fuse_optimizer_steps(plan)
         build(plan, kinds)
         self.traces += 1
         self.plans[key] = plan

@@ -104,6 +104,7 @@ class Plan:
         self.replay = None          # the generated function (replay.build)
         self.source = ""
         self.removed = 0            # steps removed as dead code
+        self.buffers: list = []     # arrays results are written into (buffers.py)
 
     def counts(self) -> dict:
         """How many steps of each kind."""
@@ -131,6 +132,8 @@ class Plan:
             text = f"  {outs} = {instr.kind} {instr.label}({ins})"
             if sizes:
                 text += f"  [{sizes}]"
+            if "buffer" in instr.extra:
+                text += f" -> b{instr.extra['buffer']}"
             lines.append(text + where)
         return "\n".join(lines)
 

@@ -113,6 +113,11 @@ def _call(instr, ns) -> str:
 def _lines(instr, ns) -> list[str]:
     kind = instr.kind
     outs = [f"v{k}" for k in instr.outs]
+    into = instr.extra.get("into")
+    if into is not None:            # buffers.py: the result is written into a buffer
+        fn, args, buffer = into
+        parts = ", ".join([ns.expr(a) for a in args] + [ns.const(buffer, "B")])
+        return [f"{outs[0]} = {ns.const(fn, 'F')}({parts})"]
     if kind == "op":
         text = [f"{', '.join(outs)} = {_call(instr, ns)}"]
         if instr.extra.get("zero_d"):

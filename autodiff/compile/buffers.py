@@ -1,0 +1,247 @@
+"""Buffers a plan allocates once and writes into on every replay (``out=``).
+
+Eager execution allocates a fresh array for every result.  A replay knows every
+step in advance, so the steps whose result can be written into a given array
+(``_written_form`` below: ufunc ops such as ``add`` and ``matmul``, ``relu`` and its
+gradient, the sum of two gradient contributions, the 2-D matmul gradients,
+``sum_to`` over broadcast axes) get one, and one array serves several results
+whose lifetimes do not overlap.
+
+The analysis, in order over the steps:
+
+* **Aliasing.** A result written into a buffer refers to that buffer.  The result
+  of any other step (a gradient rule, ``reshape``, a fused kernel, a ``.grad``
+  update...) may be a view of, or the same array as, any value it reads: it is
+  taken to refer to every buffer they refer to.
+* **Escapes.** A buffer is never handed to the caller: values the plan returns,
+  arrays a ``.grad`` takes without a copy and values read by steps that could keep
+  them (ops given an rng or a ctx, step kinds this pass does not know) are not
+  written into buffers; those steps allocate as eager does.  So what a replay
+  returns and what ``.grad`` holds are fresh arrays, never changed by a later call.
+* **Lifetimes.** A buffer is busy from the step that writes it to the last step
+  that reads any value referring to it.  A step's result never goes into a buffer
+  one of its own inputs refers to; buffers of the same shape and dtype are shared
+  by results whose lifetimes do not overlap (a greedy interval assignment).
+
+The arithmetic is the same NumPy call with ``out=``, so results are bit for bit
+those of eager execution.  The buffers stay allocated while the plan is cached
+(``ad.compile(..., cache_size=)`` bounds the plans): at most the memory the buffered
+values take at the peak of one eager call, kept between calls instead of freed.
+``plan.buffers`` lists the arrays; ``print(plan)`` shows ``-> b<k>`` on each step
+that writes into buffer ``k``.
+"""
+
+from __future__ import annotations
+
+import heapq
+
+import numpy as np
+
+from .. import kernels
+from ..kernels import numpy_twins
+from ..ops.elementwise import relu as _relu_op
+from ..ops.linalg import _matmul_grad_a, _matmul_grad_b
+from ..ops.shape import sum_to_array
+from .optimize import output_refs
+from .plan import Plan, Ref
+
+#: Results smaller than this (elements) are left to NumPy's allocator: for them the
+#: ``out=`` keyword costs more than the allocation it saves.
+MIN_ELEMENTS = 1024
+
+#: A value that may refer to more buffers than this gives them all up (see below).
+_MAX_REFERRED = 32
+
+#: Step kinds whose results may refer to what they read but keep nothing.
+_KNOWN_KINDS = {"op", "rule", "joint", "pick", "add", "sum_to", "astype", "ones",
+                "leaf_grad", "write", "call", "clear_grad", "kernel"}
+
+
+def _relu_into(x, out):
+    return np.maximum(x, 0, out=out)
+
+
+def _relu_backward_into(g, x, out):
+    """``kernels.relu_backward(g, x)`` written into ``out``: the same Numba kernel
+    when the dispatcher would choose it, else its result copied in."""
+    jit = kernels._jit
+    if (jit and kernels.JIT_ENABLED and "relu_backward" not in kernels._failed
+            and kernels._ok2(g, x, kernels.MIN_ELEMENTWISE) and out.flags.c_contiguous):
+        jit._relu_bwd(g.reshape(-1), x.reshape(-1), out.reshape(-1), g.dtype.type(0))
+    else:
+        np.copyto(out, kernels.relu_backward(g, x))
+    return out
+
+
+def _add_into(a, b, out):
+    return np.add(a, b, out=out)
+
+
+def _matmul_grad_a_into(g, b, out):
+    return np.matmul(g, b.T, out=out)
+
+
+def _matmul_grad_b_into(g, a, out):
+    return np.matmul(a.T, g, out=out)
+
+
+def _sum_to_into(x, axes, out_kept, out):
+    np.add.reduce(x, axis=axes, keepdims=True, out=out_kept)
+    return out
+
+
+def _sum_leading(x, axes):
+    """``sum_to`` over leading axes only, with the axes worked out at trace time:
+    the same ``np.add.reduce`` as ``sum_to_array`` without its Python around it."""
+    return np.add.reduce(x, axis=axes)
+
+
+def _sum_kept(x, axes, shape):
+    return np.add.reduce(x, axis=axes, keepdims=True).reshape(shape)
+
+
+def _sum_to_axes(source_shape, shape):
+    lead = len(source_shape) - len(shape)
+    return tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and source_shape[lead + i] != 1)
+
+
+def _written_form(plan: Plan, instr):
+    """``(function, argument templates, extra buffer shape)`` that computes ``instr``'s
+    result into a buffer passed as the last argument, or None.  A step that has such
+    a form returns a new array even without one (never a view of what it reads)."""
+    slots = plan.slots
+    if len(instr.outs) != 1 or instr.effect:
+        return None
+    out = slots[instr.outs[0]]
+    if out.dtype is None or not out.shape:
+        return None
+    kind, fn, args = instr.kind, instr.fn, instr.args
+    if kind == "op" and not instr.kwargs and not instr.extra.get("zero_d"):
+        if isinstance(fn, np.ufunc) and fn.nout == 1 and fn.nin == len(args):
+            return fn, args, None
+        if fn is numpy_twins.relu and len(args) == 1:
+            return _relu_into, args, None
+    elif kind == "add" and all(slots[a.index].shape == out.shape for a in args):
+        return _add_into, args, None
+    elif (kind == "rule" and fn is _relu_op.rules[0] and len(args) == 4
+          and all(a.__class__ is Ref for a in args[1:])
+          and slots[args[1].index].shape == out.shape
+          and slots[args[1].index].dtype == out.dtype):
+        xp, g, ans, x = args
+        return _relu_backward_into, (g, x), None
+    elif kind == "rule" and not instr.kwargs and len(args) == 5:
+        xp, g, ans, a, b = args
+        if all(r.__class__ is Ref and len(slots[r.index].shape) == 2 for r in (g, a, b)):
+            if fn is _matmul_grad_a:
+                return _matmul_grad_a_into, (g, b), None
+            if fn is _matmul_grad_b:
+                return _matmul_grad_b_into, (g, a), None
+    elif kind == "sum_to" and fn is sum_to_array:
+        source = slots[args[0].index]
+        shape = tuple(args[1])
+        if source.shape != shape and len(source.shape) >= len(shape):
+            axes = _sum_to_axes(source.shape, shape)
+            kept = tuple(1 if i in axes else n for i, n in enumerate(source.shape))
+            return _sum_to_into, (args[0], axes), kept
+    return None
+
+
+def plan_buffers(plan: Plan) -> Plan:
+    """Give the steps that can write in place a buffer, shared where lifetimes allow;
+    sets ``instr.extra["into"]`` (read by ``replay``) and ``plan.buffers``.
+
+    >>> w = ad.tensor(np.ones((64, 64)))
+    >>> f = ad.compile(lambda x: ad.tanh(x @ w).sum())
+    >>> _ = f(np.ones((32, 64)))
+    >>> [b.shape for b in f.plan.buffers]      # x @ w; tanh feeds the returned sum
+    [(32, 64)]
+    """
+    instrs = plan.instrs
+    fresh = {k: f for k, instr in enumerate(instrs)
+             if (f := _written_form(plan, instr)) is not None}
+    forms = {k: f for k, f in fresh.items()
+             if int(np.prod(plan.slots[instrs[k].outs[0]].shape)) >= MIN_ELEMENTS}
+    # Which slots may refer to the result of candidate step k (its "virtual buffer").
+    refers: dict = {}
+    escaped: set = set()
+    last_use: dict = {}
+    for k, instr in enumerate(instrs):
+        reads = instr.reads()
+        for s in reads:
+            last_use[s] = k
+        through = set()
+        for s in reads:
+            through |= refers.get(s, set())
+        keeps = (instr.kind not in _KNOWN_KINDS
+                 or (instr.kind == "op" and instr.effect)
+                 or (instr.kind == "leaf_grad" and not instr.extra.get("copy", True)))
+        if keeps or len(through) > _MAX_REFERRED:
+            # A value that may refer to many buffers (a long chain of rules): give those
+            # buffers up rather than track ever larger sets (quadratic in plan length).
+            escaped |= through
+            through = set()
+        if k in forms:
+            for s in instr.outs:
+                refers[s] = {k}
+        elif k in fresh or instr.kind == "ones":     # a new array, small
+            for s in instr.outs:
+                refers[s] = set()
+        else:
+            for s in instr.outs:
+                refers[s] = set(through)
+    for s in output_refs(plan.output):
+        escaped |= refers.get(s, set())
+        last_use[s] = len(instrs)
+    # Each candidate's busy interval: until the last read of anything referring to it.
+    end = {k: k for k in forms if k not in escaped}
+    for s, buffers in refers.items():
+        for k in buffers:
+            if k in end:
+                end[k] = max(end[k], last_use.get(s, k))
+    plan.buffers = _assign(plan, forms, end)
+    for instr in instrs:
+        if instr.kind == "sum_to" and "into" not in instr.extra:
+            _direct_sum_to(plan, instr)
+    return plan
+
+
+def _direct_sum_to(plan: Plan, instr) -> None:
+    """A ``sum_to`` too small for a buffer still skips ``sum_to_array``'s Python."""
+    if instr.fn is not sum_to_array or instr.args[0].__class__ is not Ref:
+        return
+    source = plan.slots[instr.args[0].index].shape
+    shape = tuple(instr.args[1])
+    if source == shape or len(source) < len(shape):
+        return
+    axes = _sum_to_axes(source, shape)
+    if axes == tuple(range(len(source) - len(shape))):
+        instr.fn, instr.args = _sum_leading, (instr.args[0], axes)
+    else:
+        instr.fn, instr.args = _sum_kept, (instr.args[0], axes, shape)
+
+
+def _assign(plan: Plan, forms: dict, end: dict) -> list:
+    """Greedy interval assignment of physical arrays to candidate steps."""
+    buffers: list = []
+    free: dict = {}                 # (shape, dtype) -> [buffer index]
+    busy: list = []                 # heap of (end step, buffer index, key)
+    for k in sorted(end):
+        while busy and busy[0][0] < k:
+            _, b, key = heapq.heappop(busy)
+            free.setdefault(key, []).append(b)
+        instr = plan.instrs[k]
+        slot = plan.slots[instr.outs[0]]
+        key = (slot.shape, np.dtype(slot.dtype).str)
+        pool = free.get(key)
+        if pool:
+            b = pool.pop()
+        else:
+            b = len(buffers)
+            buffers.append(np.empty(slot.shape, slot.dtype))
+        heapq.heappush(busy, (end[k], b, key))
+        fn, args, kept = forms[k]
+        extra_args = (buffers[b].reshape(kept),) if kept is not None else ()
+        instr.extra["into"] = (fn, tuple(args) + extra_args, buffers[b])
+        instr.extra["buffer"] = b
+    return buffers

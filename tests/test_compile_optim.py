@@ -1,0 +1,190 @@
+"""ad.compile replays opt.step() of SGD, Adam and AdamW as one fused pass per
+parameter; parameters and optimizer state stay bit-for-bit those of eager steps.
+(Under AUTODIFF_JIT=0 the replay calls opt.step() itself; the same tests then check
+that path.)"""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import autodiff as ad
+from autodiff import kernels
+from autodiff.compile.fused_optim import FusedStep
+from autodiff.nn import functional as F
+
+
+OPTIMIZERS = {
+    "sgd": lambda ps: ad.optim.SGD(ps, lr=0.05),
+    "sgd momentum": lambda ps: ad.optim.SGD(ps, lr=0.05, momentum=0.9),
+    "sgd momentum dampening decay": lambda ps: ad.optim.SGD(
+        ps, lr=0.05, momentum=0.9, dampening=0.1, weight_decay=1e-3),
+    "sgd nesterov maximize": lambda ps: ad.optim.SGD(
+        ps, lr=0.01, momentum=0.8, nesterov=True, weight_decay=1e-3, maximize=True),
+    "adam": lambda ps: ad.optim.Adam(ps, lr=1e-2),
+    "adam l2": lambda ps: ad.optim.Adam(ps, lr=1e-2, weight_decay=1e-2, betas=(0.8, 0.99)),
+    "adam amsgrad maximize": lambda ps: ad.optim.Adam(ps, lr=1e-3, amsgrad=True,
+                                                      maximize=True),
+    "adamw": lambda ps: ad.optim.AdamW(ps, lr=1e-2),
+    "adamw no decay": lambda ps: ad.optim.AdamW(ps, lr=1e-2, weight_decay=0.0),
+}
+
+
+def _setup(kind, dtype):
+    model = ad.nn.MLP([5, 12, 3], rng=0)
+    for p in model.parameters():
+        p.data = p.data.astype(dtype)
+    opt = OPTIMIZERS[kind](model.parameters())
+
+    def step(xb, yb):
+        loss = F.cross_entropy(model(xb), yb)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss
+    return model, opt, step
+
+
+def _batches(n, dtype, seed=0):
+    rng = np.random.default_rng(seed)
+    return [(rng.normal(size=(16, 5)).astype(dtype), rng.integers(0, 3, size=16))
+            for _ in range(n)]
+
+
+def _state_bytes(opt):
+    return {k: np.asarray(v).tobytes() for k, v in opt.state_dict().items()}
+
+
+def _fused_step(compiled):
+    steps = [i.fn for i in compiled.plan.instrs if isinstance(i.fn, FusedStep)]
+    assert len(steps) == 1, compiled.plan
+    return steps[0]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("kind", sorted(OPTIMIZERS))
+def test_100_fused_steps_equal_eager_bitwise(kind, dtype):
+    eager_model, eager_opt, eager = _setup(kind, dtype)
+    model, opt, step = _setup(kind, dtype)
+    compiled = ad.compile(step)
+    for i, (xb, yb) in enumerate(_batches(100, dtype)):
+        assert eager(xb, yb).data.tobytes() == compiled(xb, yb).data.tobytes(), f"step {i}"
+    if kernels.JIT_ENABLED:
+        fused = _fused_step(compiled)
+        assert fused.fallbacks == 0     # the traced eager step made the state; replays fuse
+        assert "(fused)" in str(compiled.plan)
+    else:                               # AUTODIFF_JIT=0: the replay calls opt.step() itself
+        assert not any(isinstance(i.fn, FusedStep) for i in compiled.plan.instrs)
+    for p, q in zip(eager_model.parameters(), model.parameters()):
+        assert p.data.tobytes() == q.data.tobytes()
+    assert _state_bytes(opt) == _state_bytes(eager_opt)
+    assert opt._step_count == eager_opt._step_count == 100
+
+
+@pytest.mark.parametrize("kind", ["sgd momentum dampening decay", "adamw"])
+def test_eager_and_compiled_steps_mix_on_one_optimizer(kind):
+    reference_model, reference_opt, reference = _setup(kind, np.float64)
+    model, opt, step = _setup(kind, np.float64)
+    compiled = ad.compile(step)
+    for i, (xb, yb) in enumerate(_batches(30, np.float64, seed=3)):
+        chosen = step if 10 <= i < 15 or i == 25 else compiled
+        assert reference(xb, yb).data.tobytes() == chosen(xb, yb).data.tobytes(), f"step {i}"
+    for p, q in zip(reference_model.parameters(), model.parameters()):
+        assert p.data.tobytes() == q.data.tobytes()
+    assert _state_bytes(opt) == _state_bytes(reference_opt)
+
+
+def test_a_state_dict_loaded_between_replays_is_used():
+    model, opt, step = _setup("adam", np.float64)
+    other_model, other_opt, other = _setup("adam", np.float64)
+    compiled = ad.compile(step)
+    batches = _batches(12, np.float64, seed=5)
+    for xb, yb in batches[:6]:
+        compiled(xb, yb)
+        other(xb, yb)
+    saved = opt.state_dict()
+    for xb, yb in batches[6:9]:
+        compiled(xb, yb)
+    opt.load_state_dict(saved)              # back to the state after 6 steps
+    for p, q in zip(model.parameters(), other_model.parameters()):
+        p.data[...] = q.data
+    for xb, yb in batches[9:]:
+        assert compiled(xb, yb).data.tobytes() == other(xb, yb).data.tobytes()
+    assert _state_bytes(opt) == _state_bytes(other_opt)
+
+
+def test_a_learning_rate_set_by_a_scheduler_reaches_the_fused_step():
+    def make():
+        model, opt, inner = _setup("sgd momentum", np.float32)
+        sched = ad.optim.lr_scheduler.StepLR(opt, step_size=3, gamma=0.5)
+
+        def step(xb, yb):
+            loss = inner(xb, yb)
+            sched.step()
+            return loss
+        return model, opt, step
+
+    eager_model, eager_opt, eager = make()
+    model, opt, step = make()
+    compiled = ad.compile(step)
+    for xb, yb in _batches(12, np.float32, seed=2):
+        assert eager(xb, yb).data.tobytes() == compiled(xb, yb).data.tobytes()
+    assert opt.param_groups[0]["lr"] == eager_opt.param_groups[0]["lr"] == 0.05 / 16
+    for p, q in zip(eager_model.parameters(), model.parameters()):
+        assert p.data.tobytes() == q.data.tobytes()
+
+
+def test_a_parameter_without_gradient_falls_back_to_the_optimizer_with_its_warning():
+    used = ad.nn.Parameter(np.array([1.0, 2.0]))
+    unused = ad.nn.Parameter(np.array([3.0]))
+    opt = ad.optim.SGD([used, unused], lr=0.1, momentum=0.5)
+
+    @ad.compile
+    def step(x):
+        opt.zero_grad()
+        (used * x).sum().backward()
+        opt.step()
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for _ in range(3):
+            step(np.array([1.0, 1.0]))
+    assert any(issubclass(w.category, ad.optim.NoGradientWarning) for w in caught)
+    assert np.array_equal(unused.data, [3.0])
+    # momentum 0.5, gradient 1: steps of 0.1, 0.15, 0.175
+    assert np.allclose(used.data, np.array([1.0, 2.0]) - 0.425)
+    if kernels.JIT_ENABLED:
+        assert _fused_step(step).fallbacks == 2     # every replay: `unused` has no .grad
+
+
+def test_a_subclass_of_an_optimizer_keeps_its_own_update():
+    class Halving(ad.optim.SGD):
+        def _update(self, data, grad, state, group):
+            data -= 0.5 * grad
+
+    w = ad.nn.Parameter(np.array([4.0]))
+    opt = Halving([w], lr=1.0)
+
+    @ad.compile
+    def step(x):
+        opt.zero_grad()
+        (w * x).sum().backward()
+        opt.step()
+
+    for _ in range(3):
+        step(np.array([2.0]))
+    assert np.array_equal(w.data, [1.0])
+    assert not any(isinstance(i.fn, FusedStep) for i in step.plan.instrs)
+
+
+@pytest.mark.parametrize("lr", [np.float64(0.02), np.float32(0.02), 0.02])
+def test_a_learning_rate_of_any_number_type_gives_the_eager_result(lr):
+    eager_model, eager_opt, eager = _setup("sgd momentum", np.float32)
+    model, opt, step = _setup("sgd momentum", np.float32)
+    compiled = ad.compile(step)
+    for i, (xb, yb) in enumerate(_batches(8, np.float32, seed=9)):
+        if i == 3:
+            eager_opt.param_groups[0]["lr"] = opt.param_groups[0]["lr"] = lr
+        assert eager(xb, yb).data.tobytes() == compiled(xb, yb).data.tobytes(), f"step {i}"
+    for p, q in zip(eager_model.parameters(), model.parameters()):
+        assert p.data.tobytes() == q.data.tobytes()
