@@ -29,6 +29,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..tensor import Tensor
+from .fuse import fuse_elementwise
 from .optimize import eliminate_dead_code
 from .plan import Plan
 from .replay import build
@@ -44,9 +45,10 @@ class Compiled:
     plans, one per signature (least recently used dropped first).
     """
 
-    def __init__(self, fn: Callable, cache_size: int = 8):
+    def __init__(self, fn: Callable, cache_size: int = 8, fuse: bool = True):
         self.fn = fn
         self.cache_size = cache_size
+        self.fuse = fuse
         self.plans: collections.OrderedDict = collections.OrderedDict()
         self.plan: Plan | None = None
         self.traces = 0
@@ -79,6 +81,8 @@ class Compiled:
                 "(np.random.*); a replay would reuse them. Pass a np.random.Generator "
                 "through an rng= argument of the op that needs it.")
         eliminate_dead_code(plan)
+        if self.fuse:
+            fuse_elementwise(plan, tracer.values())
         plan.checksums = {slot: _checksum(plan.constant_values[slot])
                           for slot in plan.constant_values if slot in plan.live}
         build(plan, kinds)
@@ -95,7 +99,7 @@ class Compiled:
         return f"<ad.compile of {name!r}: {len(self.plans)} plan(s)>"
 
 
-def compile(fn: Callable | None = None, *, cache_size: int = 8) -> Any:
+def compile(fn: Callable | None = None, *, cache_size: int = 8, fuse: bool = True) -> Any:
     """Trace ``fn`` on its first call per signature and replay the recorded plan later.
 
     >>> w = ad.tensor([1.0, 2.0], requires_grad=True)
@@ -111,8 +115,8 @@ def compile(fn: Callable | None = None, *, cache_size: int = 8) -> Any:
     1
     """
     if fn is None:
-        return lambda f: Compiled(f, cache_size)
-    return Compiled(fn, cache_size)
+        return lambda f: Compiled(f, cache_size, fuse)
+    return Compiled(fn, cache_size, fuse)
 
 
 def signature(args, kwargs) -> tuple:
