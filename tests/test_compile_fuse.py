@@ -229,3 +229,26 @@ def test_without_fusion_the_plan_has_no_kernel():
     compiled = ad.compile(lambda: (ad.tanh(x) * ad.exp(x)).sum(), fuse=False)
     compiled()
     assert not _kernels(compiled.plan)
+
+
+def test_nan_inf_and_signed_zeros_come_out_of_a_fused_loop_as_in_eager():
+    values = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, 1e-300, -2.5, 3.0, 800.0, -800.0])
+    w = ad.tensor(values[::-1].copy(), requires_grad=True)
+
+    def f(x):
+        y = (ad.maximum(x, w) + ad.minimum(x, 0.5) * ad.sign(x) - ad.abs(x) * 2.0
+             + ad.tanh(x) + ad.sigmoid(x) * ad.exp(-ad.abs(x)) + ad.where(x > 0, x, w))
+        y.sum().backward()
+        return y, w.grad
+
+    compiled = ad.compile(f)
+    with np.errstate(all="ignore"):
+        compiled(values)
+        w.grad = None
+        got, got_grad = compiled(values)
+        got_grad = got_grad.copy()
+        w.grad = None
+        want, want_grad = f(values)
+    assert _kernels(compiled.plan)
+    assert_few_ulp(got.data, want.data)
+    assert_few_ulp(got_grad, want_grad)

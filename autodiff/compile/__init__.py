@@ -5,7 +5,12 @@ tensor arguments, the values of the other arguments) runs the function eagerly
 and records what it did into a ``Plan``: the forward ops, the gradient rules of
 the reverse pass, the ``.grad`` updates and the optimizer calls.  Later calls with
 that signature run the plan: one generated Python function over the arrays, with
-no Tensor, no Node and no tape.  Results are those of eager execution, bit for bit.
+no Tensor, no Node and no tape.  Elementwise steps (forward ops, their gradient
+rules, the sums of gradient contributions) are fused into generated Numba loops,
+cached on disk (``fuse.py``; ``ad.compile(fn, fuse=False)`` turns this off, and
+``AUTODIFF_JIT=0`` runs the same groups with NumPy).  Results are those of eager
+execution, bit for bit, except where a fused loop computes exp, tanh and the like
+with its own functions: there they differ by a few ulp.
 
 What a replay cannot follow is refused while tracing (``TraceError`` naming the op
 and the line): a tensor's value leaving the library (``.item()``, ``float()``,
@@ -42,7 +47,8 @@ class Compiled:
     """A function compiled by ``ad.compile``; call it like the function.
 
     ``plan`` is the plan of the last call; ``plans`` keeps up to ``cache_size``
-    plans, one per signature (least recently used dropped first).
+    plans, one per signature (least recently used dropped first).  ``fuse``:
+    whether elementwise steps are fused into generated loops.
     """
 
     def __init__(self, fn: Callable, cache_size: int = 8, fuse: bool = True):

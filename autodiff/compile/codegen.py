@@ -81,6 +81,8 @@ def kernel_source(expr, outputs, input_slots) -> str:
     from the arrays of ``input_slots``, in that order."""
     nodes = expr.nodes
     n_in = len(input_slots)
+    returned = list(outputs)
+    outputs = list(dict.fromkeys(outputs))      # slots of one value share its array
     params = [f"a{j}" for j in range(n_in)] + [f"o{j}" for j in range(len(outputs))]
     head = [f"    f{j} = a{j}.ravel()" for j in range(n_in)]
     head += [f"    g{j} = o{j}.ravel()" for j in range(len(outputs))]
@@ -129,7 +131,7 @@ def kernel_source(expr, outputs, input_slots) -> str:
         if not nodes[expr.inputs[slot]].shape:
             lines.append(f"    a{j} = np.asarray(a{j})")
     lines.append(f"    kernel({', '.join(params)})")
-    lines.append(f"    return ({''.join(f'o{j}, ' for j in range(len(outputs)))})")
+    lines.append(f"    return ({''.join(f'o{outputs.index(k)}, ' for k in returned)})")
     return "\n".join(lines) + "\n"
 
 

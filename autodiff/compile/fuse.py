@@ -252,9 +252,10 @@ def close(got, expected, ulps) -> bool:
         if not g.size:
             return True
         # Relative to each element, or to the largest (a difference of nearly equal
-        # numbers keeps the absolute error of its operands).
+        # numbers, 1 - t*t say, keeps the absolute error of its operands; eager's own
+        # compiled kernels may round it differently, with an FMA).
         scale = np.maximum(np.abs(e), np.abs(g))
-        allowed = ulps * (np.spacing(scale) + np.spacing(np.max(scale)) / 64)
+        allowed = ulps * (np.spacing(scale) + np.spacing(np.max(scale)))
         return bool(np.all(np.abs(g - e) <= allowed))
 
 
@@ -438,7 +439,7 @@ def _compile(fused, plan, values):
                       f"compiled ({type(error).__name__}: {error}); it runs with NumPy",
                       RuntimeWarning, stacklevel=4)
         return
-    ulps = 4096 if fused.n_ops > 1 else 64      # a sanity check, not the accuracy test
+    ulps = 1024 if fused.n_ops > 1 else 64      # a sanity check, not the accuracy test
     bad = [k for k, (a, b) in enumerate(zip(got, expected)) if not close(a, b, ulps)]
     if bad:
         warnings.warn(f"compile: fused kernel k{fused.number} ({fused.ops()}) disagrees with "
