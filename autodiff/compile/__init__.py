@@ -5,7 +5,12 @@ tensor arguments, the values of the other arguments) runs the function eagerly
 and records what it did into a ``Plan``: the forward ops, the gradient rules of
 the reverse pass, the ``.grad`` updates and the optimizer calls.  Later calls with
 that signature run the plan: one generated Python function over the arrays, with
-no Tensor, no Node and no tape.  Results are those of eager execution, bit for bit.
+no Tensor, no Node and no tape.  Elementwise steps (forward ops, their gradient
+rules, the sums of gradient contributions) are fused into generated Numba loops,
+cached on disk (``fuse.py``; ``ad.compile(fn, fuse=False)`` turns this off, and
+``AUTODIFF_JIT=0`` runs the same groups with NumPy).  Results are those of eager
+execution, bit for bit, except where a fused loop computes exp, tanh and the like
+with its own functions: there they differ by a few ulp.
 
 What a replay cannot follow is refused while tracing (``TraceError`` naming the op
 and the line): a tensor's value leaving the library (``.item()``, ``float()``,
@@ -34,6 +39,7 @@ import numpy as np
 
 from ..tensor import Tensor
 from .buffers import plan_buffers
+from .fuse import fuse_elementwise
 from .fused_optim import fuse_optimizer_steps
 from .optimize import eliminate_dead_code
 from .plan import Plan
@@ -47,12 +53,14 @@ class Compiled:
     """A function compiled by ``ad.compile``; call it like the function.
 
     ``plan`` is the plan of the last call; ``plans`` keeps up to ``cache_size``
-    plans, one per signature (least recently used dropped first).
+    plans, one per signature (least recently used dropped first).  ``fuse``:
+    whether elementwise steps are fused into generated loops.
     """
 
-    def __init__(self, fn: Callable, cache_size: int = 8):
+    def __init__(self, fn: Callable, cache_size: int = 8, fuse: bool = True):
         self.fn = fn
         self.cache_size = cache_size
+        self.fuse = fuse
         self.plans: collections.OrderedDict = collections.OrderedDict()
         self.plan: Plan | None = None
         self.traces = 0
@@ -97,6 +105,8 @@ class Compiled:
                 "(np.random.*); a replay would reuse them. Pass a np.random.Generator "
                 "through an rng= argument of the op that needs it.")
         eliminate_dead_code(plan)
+        if self.fuse:
+            fuse_elementwise(plan, tracer.values())
         plan.checksums = {slot: _checksum(plan.constant_values[slot])
                           for slot in plan.constant_values if slot in plan.live}
         plan_buffers(plan)
@@ -116,7 +126,7 @@ class Compiled:
         return f"<ad.compile of {name!r}: {len(self.plans)} plan(s)>"
 
 
-def compile(fn: Callable | None = None, *, cache_size: int = 8) -> Any:
+def compile(fn: Callable | None = None, *, cache_size: int = 8, fuse: bool = True) -> Any:
     """Trace ``fn`` on its first call per signature and replay the recorded plan later.
 
     >>> w = ad.tensor([1.0, 2.0], requires_grad=True)
@@ -132,8 +142,8 @@ def compile(fn: Callable | None = None, *, cache_size: int = 8) -> Any:
     1
     """
     if fn is None:
-        return lambda f: Compiled(f, cache_size)
-    return Compiled(fn, cache_size)
+        return lambda f: Compiled(f, cache_size, fuse)
+    return Compiled(fn, cache_size, fuse)
 
 
 def signature(args, kwargs) -> tuple:

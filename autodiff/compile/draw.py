@@ -2,7 +2,8 @@
 
 Steps are boxes, values flow along the edges (labelled with their shape), and the
 steps are grouped in clusters: the forward ops, the reverse pass, and the updates
-(``.grad`` and optimizer calls).  Inputs and captured values are ellipses.
+(``.grad`` and optimizer calls).  Each fused kernel is a cluster of its own holding
+the steps it computes in one loop.  Inputs and captured values are ellipses.
 """
 
 from __future__ import annotations
@@ -43,6 +44,9 @@ def draw_plan(plan: Plan, rankdir: str = "LR") -> graphviz.Digraph:
                                                     "color": _COLOR[phase]})
                 for phase in _COLOR}
     for k, instr in enumerate(plan.instrs):
+        if instr.kind == "kernel":
+            graph.subgraph(_kernel_cluster(graph, plan, k, instr, producer))
+            continue
         phase = _PHASE.get(instr.kind, "backward")
         node = f"s{k}"
         outs = ", ".join(_shape(plan, s) for s in instr.outs)
@@ -61,6 +65,33 @@ def draw_plan(plan: Plan, rankdir: str = "LR") -> graphviz.Digraph:
     for cluster in clusters.values():
         graph.subgraph(cluster)
     return graph
+
+
+def _kernel_cluster(graph, plan, k, instr, producer):
+    """A fused group: one box per step it computes, inside a cluster named after the
+    kernel; edges between its steps are values that never leave registers."""
+    fused = instr.extra["kernel"]
+    cluster = graphviz.Digraph(name=f"cluster_kernel{k}", graph_attr={
+        "label": f"fused kernel k{fused.number}: {fused.n_ops} ops on {fused.size} "
+                 f"elements ({fused.mode})", "style": "filled", "color": "#fff3d6"})
+    inside: dict = {}
+    for j, (kind, label, out, reads) in enumerate(fused.members):
+        node = f"s{k}_{j}"
+        text = label if kind == "op" else f"{kind} {label}".strip()
+        cluster.node(node, f"{text}\n{_shape(plan, out)}", shape="box", style="filled",
+                     fillcolor="white")
+        for slot in reads:
+            source = inside.get(slot) or producer.get(slot)
+            if source is None:
+                source = f"v{slot}"
+                graph.node(source, f"constant\n{_shape(plan, slot)}", shape="ellipse",
+                           style="dotted")
+                producer[slot] = source
+            graph.edge(source, node)
+        inside[out] = node
+    for slot in instr.outs:
+        producer[slot] = inside[slot]
+    return cluster
 
 
 def _shape(plan, slot) -> str:

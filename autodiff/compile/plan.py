@@ -3,7 +3,8 @@
 Every value the traced call computed is a numbered slot ``v<k>``; every step is an
 ``Instr`` that reads slots (and constants) and writes slots, in the order the eager
 call ran them.  ``replay.py`` turns the instructions into one generated Python
-function; ``optimize.py`` removes dead steps.  A plan holds no Tensor and no Node.
+function; ``optimize.py`` removes dead steps; ``fuse.py`` replaces groups of
+elementwise steps by generated loops.  A plan holds no Tensor and no Node.
 """
 
 from __future__ import annotations
@@ -34,7 +35,9 @@ class Instr:
     (two gradient contributions), ``sum_to`` / ``astype`` (a gradient brought back
     to its input's shape and dtype), ``ones`` (the output's gradient),
     ``leaf_grad`` (accumulate into a leaf's ``.grad``), ``write`` (an in-place
-    update of an array) or ``call`` (a replayed method: an optimizer step).
+    update of an array), ``call`` (a replayed method: an optimizer step) or
+    ``kernel`` (a group of elementwise steps fused into one generated loop; its
+    ``extra["kernel"]`` says which, ``fuse.py``).
     ``args`` and ``kwargs`` hold ``Ref`` objects for slots and plain values for
     constants.
     """

@@ -125,6 +125,8 @@ def _lines(instr, ns) -> list[str]:
         return text
     if kind in ("rule", "joint", "sum_to", "astype", "ones"):
         return [f"{outs[0]} = {_call(instr, ns)}"]
+    if kind == "kernel":            # a fused group: one call returns all its outputs
+        return [f"{''.join(o + ', ' for o in outs)}= {_call(instr, ns)}"]
     if kind == "pick":
         return [f"{outs[0]} = {ns.expr(instr.args[0])}[{instr.extra['position']}]"]
     if kind == "add":

@@ -81,6 +81,9 @@ class Tracer:
         self.leaf_parts: dict = {}          # id(leaf) -> [leaf, [slots], grad before]
         self.leaves: dict = {}              # id(leaf) -> ("input", pos) | ("captured", t)
         self.suspended = 0
+        # slot -> position of its traced value in self.keep (for the fuser; an index,
+        # not a reference, so that check_fresh_constants counts references as before)
+        self.slot_values: dict = {}
 
     # ----- slots ------------------------------------------------------------------
     def owns_thread(self) -> bool:
@@ -93,6 +96,7 @@ class Tracer:
         self.slots.append(Slot(index, tuple(shape), dtype, source))
         if value is not None:
             self.by_id[id(value)] = index
+            self.slot_values[index] = len(self.keep)
             self.keep.append(value)
         return index
 
@@ -273,6 +277,7 @@ class Tracer:
                 f"compile: the gradient of '{op.name}' was not its rule's output brought to "
                 "its input's shape and dtype; the plan could not reproduce this pass")
         self.by_id[id(gi)] = slot
+        self.slot_values[slot] = len(self.keep)
         self.keep.append(gi)
         parent = node.parents[position]
         if parent.__class__ is Node:
@@ -313,6 +318,7 @@ class Tracer:
                 raise TraceError(f"compile: the gradient of '{node.op.name}' was not the sum "
                                  "of its parts; this reverse pass cannot be replayed")
             self.by_id[id(g)] = slot
+            self.slot_values[slot] = len(self.keep)
             self.keep.append(g)
         self.node_slots[node] = slot
         return slot
@@ -402,6 +408,12 @@ class Tracer:
         plan.constant_values = {slot: value for value, _, _, slot in self.constants}
         plan.constant_sites = {slot: (op, line) for _, op, line, slot in self.constants}
         return plan
+
+    def values(self) -> dict:
+        """The arrays the trace computed or was given, by slot (those it kept)."""
+        keep = self.keep
+        return {slot: np.asarray(keep[k]) for slot, k in self.slot_values.items()
+                if isinstance(keep[k], (np.ndarray, np.generic))}
 
     def output_template(self, value):
         if isinstance(value, (Tensor, np.ndarray)):

@@ -1,0 +1,452 @@
+"""Fusing elementwise steps of a plan into generated loops (``kernel`` steps).
+
+Which steps are elementwise is not listed anywhere: each forward ``op`` step and
+each gradient ``rule`` step is run once on symbols (``symbolic.py``) with the very
+code the registry holds for it; if it turns out to be NumPy ufuncs (and ``where``)
+on operands of one size or of size 1, it is a *piece*: an expression over slots.
+The contributions a reverse pass adds (``add``), ``ones`` and ``sum_to`` / ``astype``
+steps that only reshape or cast are pieces too.  Every piece is checked against the
+step it replaces on the traced values before it is used.
+
+Pieces with the same number of elements are gathered into groups in plan order.  A
+group runs where its first step was, so a step joins only if everything it reads
+was computed before that point or inside the group; steps with effects (in-place
+writes, optimizer calls, ``.grad`` updates) end every open group; a group holds at
+most ``MAX_OPS`` operations, so that a long chain becomes several loops that compile
+in reasonable time instead of one huge one.  A group's outputs are the values read
+after it (by other steps, other groups, or the function's result); dead-code
+elimination then drops what no one reads any more (a forward value only a rule's
+argument list mentioned, for instance).  Each group becomes one ``kernel`` step:
+one Numba loop (``codegen.py``), or with ``AUTODIFF_JIT=0`` the same expressions
+evaluated by NumPy, ufunc by ufunc.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from .. import kernels as _kernels
+from .codegen import kernel_source, load
+from .optimize import eliminate_dead_code, output_refs
+from .plan import Instr, Plan, Ref
+from .symbolic import Expr, Node, Sym, Unfusable, evaluate, run_symbolic
+
+#: Operations per generated loop at most (a 10,000-op chain becomes ~40 loops).
+MAX_OPS = 256
+
+_CHECKED_KINDS = ("op", "rule")
+_FUSABLE_KINDS = _CHECKED_KINDS + ("add", "sum_to", "astype", "ones")
+
+
+class Piece:
+    """One step written as an expression; ``out`` is the node of its result."""
+
+    def __init__(self, instr, expr, out):
+        self.instr = instr
+        self.expr = expr
+        self.out = out
+        self.size = int(np.prod(expr.nodes[out].shape, dtype=np.int64))
+        self.needed = needed = _needed(expr, [out])
+        self.n_ops = sum(expr.nodes[k].kind in ("ufunc", "where", "cast") for k in needed)
+        # The slots the result depends on (a rule is given more than it uses).
+        self.reads = tuple(slot for slot, k in expr.inputs.items() if k in needed)
+
+
+    def renamed(self, instr, order, template=False):
+        """This piece for another step that reads the slots ``order`` (in the order
+        the memo key found them) where this one read its own."""
+        if template:
+            self.order = list(order)
+            return self
+        rename = dict(zip(self.order, order))
+        expr = Expr()
+        for node in self.expr.nodes:
+            if node.kind == "input":
+                expr.input(rename[node.value], node.shape, node.dtype)
+            else:
+                expr.add(node)          # nodes are not changed after they are made
+        return Piece(instr, expr, self.out)
+
+
+class Group:
+    """Pieces fused into one loop; ``slot_node`` maps each slot they make to its node."""
+
+    def __init__(self, start, size):
+        self.start = start
+        self.size = size
+        self.pieces: list[Piece] = []
+        self.expr = Expr()
+        self.slot_node: dict = {}
+        self.n_ops = 0
+        self.inputs: list = []          # slots read from outside, in order
+        self.outputs: list = []         # slots made here and read later
+
+    def accepts(self, piece, produced_at) -> bool:
+        if self.n_ops + piece.n_ops > MAX_OPS and self.pieces:
+            return False
+        return all(s in self.slot_node or produced_at.get(s, -1) < self.start
+                   for s in piece.reads)
+
+    def add(self, piece):
+        mapped = []
+        for k, node in enumerate(piece.expr.nodes):
+            if k not in piece.needed:
+                index = -1                  # e.g. an argument the step does not use
+            elif node.kind == "input":
+                index = self.slot_node.get(node.value)
+                if index is None:
+                    index = self.expr.input(node.value, node.shape, node.dtype).index
+            else:
+                index = self.expr.add(Node(node.kind, node.fn, tuple(mapped[a] for a in node.args),
+                                           node.shape, node.dtype, node.value, node.loop))
+            mapped.append(index)
+        self.slot_node[piece.instr.outs[0]] = mapped[piece.out]
+        self.pieces.append(piece)
+        self.n_ops += piece.n_ops
+
+    def used_inputs(self, outputs) -> list:
+        needed = _needed(self.expr, [self.slot_node[s] for s in outputs])
+        return [n.value for k, n in enumerate(self.expr.nodes)
+                if n.kind == "input" and k in needed]
+
+
+def _needed(expr, roots) -> set:
+    seen: set = set()
+    stack = list(roots)
+    while stack:
+        k = stack.pop()
+        if k not in seen:
+            seen.add(k)
+            stack.extend(expr.nodes[k].args)
+    return seen
+
+
+# ----- pieces --------------------------------------------------------------------------
+
+def piece_of(instr, plan: Plan, values: dict, memo: dict | None = None) -> Piece | None:
+    """``instr`` as an expression, or None when it is not a loop over elements (or
+    its expression does not give the step's own result on the traced values).
+
+    ``memo`` remembers the answer for steps that differ only in which slots they
+    read (a long chain repeats a few steps thousands of times): the symbolic run
+    cannot depend on values, so the same code on the same shapes, dtypes and
+    constants gives the same expression, checked once.
+    """
+    if instr.kind not in _FUSABLE_KINDS or len(instr.outs) != 1 or instr.effect:
+        return None
+    slot = plan.slots[instr.outs[0]]
+    if slot.dtype is None:
+        return None
+    key, order = _memo_key(instr, plan) if memo is not None else (None, None)
+    if key is not None and key in memo:
+        known = memo[key]
+        return None if known is None else known.renamed(instr, order)
+    expr = Expr()
+    try:
+        result = _symbolic_result(instr, plan, expr)
+        node = expr.nodes[result.index]
+        if tuple(node.shape) != tuple(slot.shape) or node.dtype != np.dtype(slot.dtype):
+            raise Unfusable("not the traced shape and dtype")
+        piece = Piece(instr, expr, result.index)
+        if instr.kind in _CHECKED_KINDS and not _agrees(instr, piece, values):
+            raise Unfusable("not the traced values")
+    except Unfusable:
+        piece = None
+    if key is not None:
+        memo[key] = None if piece is None else piece.renamed(instr, order, template=True)
+    return piece
+
+
+def _memo_key(instr, plan):
+    """What the symbolic run of ``instr`` depends on, and the slots it reads in order
+    (None when an argument is not a plain value)."""
+    order: list = []
+    parts: list = []
+    stack = [instr.args, tuple(sorted(instr.kwargs.items()))]
+    slots = plan.slots
+    while stack:
+        value = stack.pop()
+        if value.__class__ is Ref:
+            k = value.index
+            first = order.index(k) if k in order else len(order)
+            if first == len(order):
+                order.append(k)
+            parts.append(("R", slots[k].shape, str(slots[k].dtype), first))
+        elif isinstance(value, (tuple, list)):
+            parts.append(("(", len(value)))
+            stack.extend(value)
+        elif value is None or isinstance(value, (bool, int, float, str, np.generic, np.dtype)):
+            parts.append((type(value).__name__, value))
+        elif isinstance(value, type) or callable(value) or value.__class__.__name__ == \
+                "SimpleNamespace":
+            parts.append(("id", id(value)))
+        else:
+            return None, None
+    shape = slots[instr.outs[0]]
+    try:
+        key = (instr.kind, instr.fn, tuple(parts), shape.shape, str(shape.dtype))
+        hash(key)
+    except TypeError:
+        return None, None
+    return key, order
+
+
+def _symbolic_result(instr, plan, expr) -> Sym:
+    kind = instr.kind
+    slots = plan.slots
+    if kind in _CHECKED_KINDS:
+        return run_symbolic(instr.fn, instr.args, instr.kwargs, slots, expr)
+    if kind == "add":
+        return run_symbolic(np.add, instr.args, {}, slots, expr)
+    if kind == "ones":
+        shape, dtype = instr.args
+        dtype = np.dtype(dtype)
+        return Sym(expr, expr.const(dtype.type(1), dtype, tuple(shape)))
+    source, what = instr.args
+    if kind == "sum_to":             # only a sum over size-1 axes: a reshape
+        return run_symbolic(lambda g: np.reshape(g, tuple(what)), (source,), {}, slots, expr)
+    if np.dtype(what).kind != "f":
+        raise Unfusable("astype to a dtype that is not float")
+    return run_symbolic(lambda g: g.astype(what), (source,), {}, slots, expr)
+
+
+def _resolve(value, values):
+    if value.__class__ is Ref:
+        return values[value.index]
+    if isinstance(value, (tuple, list)):
+        return type(value)(_resolve(v, values) for v in value)
+    return value
+
+
+def _agrees(instr, piece, values) -> bool:
+    """The expression and the step give the same result on the traced values (to a
+    few ulp: the eager step may have run a compiled kernel)."""
+    try:
+        args = _resolve(instr.args, values)
+        kwargs = {k: _resolve(v, values) for k, v in instr.kwargs.items()}
+    except KeyError:                    # an input whose value was not kept
+        return False
+    with np.errstate(all="ignore"):
+        expected = instr.fn(*args, **kwargs)
+        got = evaluate(piece.expr, values)[piece.out]
+    return close(got, expected, ulps=16)
+
+
+def close(got, expected, ulps) -> bool:
+    """Same shape and dtype, and equal within ``ulps`` units of the larger magnitude
+    (NaN where the other is NaN)."""
+    got, expected = np.asarray(got), np.asarray(expected)
+    if got.shape != expected.shape or got.dtype != expected.dtype:
+        return False
+    if got.dtype.kind != "f" or np.array_equal(got, expected):
+        return bool(np.array_equal(got, expected))
+    with np.errstate(all="ignore"):
+        finite = np.isfinite(expected)
+        if not np.array_equal(finite, np.isfinite(got)):
+            return False
+        if not np.array_equal(got[~finite], expected[~finite], equal_nan=True):
+            return False
+        g, e = got[finite], expected[finite]
+        if not g.size:
+            return True
+        # Relative to each element, or to the largest (a difference of nearly equal
+        # numbers, 1 - t*t say, keeps the absolute error of its operands; eager's own
+        # compiled kernels may round it differently, with an FMA).
+        scale = np.maximum(np.abs(e), np.abs(g))
+        allowed = ulps * (np.spacing(scale) + np.spacing(np.max(scale)))
+        return bool(np.all(np.abs(g - e) <= allowed))
+
+
+# ----- groups --------------------------------------------------------------------------
+
+def fuse_elementwise(plan: Plan, values: dict) -> Plan:
+    """Replace groups of elementwise steps by ``kernel`` steps (see the module doc).
+
+    ``values`` maps slots to the arrays the trace computed (to check each piece).
+    """
+    groups, member_of = _group(plan, values)
+    if not groups:
+        return plan
+    readers = set(output_refs(plan.output))
+    for instr in plan.instrs:
+        if id(instr) not in member_of:
+            readers.update(instr.reads())
+    for group in groups:
+        readers.update(s for p in group.pieces for s in p.reads)
+    instrs = []
+    kernels = []
+    for instr in plan.instrs:
+        group = member_of.get(id(instr))
+        if group is None:
+            instrs.append(instr)
+        elif instr is group.pieces[0].instr:
+            outs = [s for s in group.slot_node if s in readers]
+            kernel = Instr("kernel", "", None, (), {}, tuple(outs), extra={"group": group})
+            _set_outputs(kernel, outs)
+            kernels.append(kernel)
+            instrs.append(kernel)
+    plan.instrs = instrs
+    while True:                         # drop outputs and kernels nobody reads
+        eliminate_dead_code(plan)
+        changed = False
+        for kernel in kernels:
+            live = [s for s in kernel.outs if s in plan.live]
+            if len(live) != len(kernel.outs):
+                _set_outputs(kernel, live)
+                changed = True
+        if not changed:
+            break
+    alive = {id(k) for k in plan.instrs}
+    for number, kernel in enumerate(k for k in kernels if id(k) in alive):
+        _finish(kernel, number, plan, values)
+    return plan
+
+
+def _group(plan, values):
+    produced_at: dict = {}
+    open_groups: dict = {}              # size -> the group still accepting pieces
+    groups: list[Group] = []
+    memo: dict = {}
+    for position, instr in enumerate(plan.instrs):
+        piece = piece_of(instr, plan, values, memo)
+        if piece is None:
+            if instr.effect and instr.kind != "clear_grad":
+                open_groups.clear()
+        else:
+            group = open_groups.get(piece.size)
+            if group is None or not group.accepts(piece, produced_at):
+                group = open_groups[piece.size] = Group(position, piece.size)
+                groups.append(group)
+            group.add(piece)
+        for slot in instr.outs:
+            produced_at[slot] = position
+    groups = [g for g in groups if len(g.pieces) >= 2 and g.n_ops >= 2]
+    member_of = {id(p.instr): g for g in groups for p in g.pieces}
+    return groups, member_of
+
+
+def _set_outputs(kernel, outs):
+    group = kernel.extra["group"]
+    group.outputs = list(outs)
+    group.inputs = group.used_inputs(outs)
+    kernel.outs = tuple(outs)
+    kernel.args = tuple(Ref(s) for s in group.inputs)
+
+
+# ----- making the loop ---------------------------------------------------------------
+
+class FusedKernel:
+    """What a ``kernel`` step runs, and what it was made from (for printing and drawing).
+
+    ``mode`` is ``"numba"`` or ``"numpy"`` (``AUTODIFF_JIT=0``, or a loop that could
+    not be compiled); ``source`` is the generated Numba module; ``dispatcher`` its
+    compiled function (``dispatcher.stats.cache_hits`` tells whether the machine code
+    came from the disk cache).
+    """
+
+    def __init__(self, number, group, expr, outputs):
+        self.number = number
+        needed = _needed(group.expr, [group.slot_node[s] for s in group.outputs])
+        self.members = [(p.instr.kind, p.instr.label, p.instr.outs[0], p.reads)
+                        for p in group.pieces if group.slot_node[p.instr.outs[0]] in needed]
+        self.size = group.size
+        self.n_ops = sum(n.kind in ("ufunc", "where", "cast") for n in expr.nodes)
+        self.expr = expr
+        self.outputs = outputs          # node indices, in the order of the step's outs
+        self.inputs = list(group.inputs)
+        self.mode = "numpy"
+        self.source = ""
+        self.dispatcher = None
+        self.run = None
+
+    def ops(self) -> str:
+        """The fused steps, counted by name: ``3 multiply, 2 rule tanh.x, ...``."""
+        counts: dict = {}
+        for kind, label, _, _ in self.members:
+            name = label if kind == "op" else f"{kind} {label}".strip()
+            counts[name] = counts.get(name, 0) + 1
+        return ", ".join(f"{n} {name}" if n > 1 else name for name, n in counts.items())
+
+
+def _compact(group, outs):
+    """The group's expression reduced to what ``outs`` need (nodes renumbered)."""
+    needed = sorted(_needed(group.expr, [group.slot_node[s] for s in outs]))
+    renumber = {}
+    expr = Expr()
+    for k in needed:
+        node = group.expr.nodes[k]
+        if node.kind == "input":
+            renumber[k] = expr.input(node.value, node.shape, node.dtype).index
+        else:
+            renumber[k] = expr.add(Node(node.kind, node.fn, tuple(renumber[a] for a in node.args),
+                                        node.shape, node.dtype, node.value, node.loop))
+    return expr, [renumber[group.slot_node[s]] for s in outs]
+
+
+def _finish(kernel, number, plan, values):
+    group = kernel.extra.pop("group")
+    expr, outputs = _compact(group, list(kernel.outs))
+    fused = FusedKernel(number, group, expr, outputs)
+    fused.run = _numpy_runner(expr, outputs, fused.inputs)
+    if _kernels.JIT_ENABLED:
+        _compile(fused, plan, values)
+    kernel.fn = fused.run
+    kernel.label = f"k{number} ({fused.n_ops} ops on {group.size} elements, {fused.mode}): " \
+                   f"{fused.ops()}"
+    kernel.extra["kernel"] = fused
+
+
+def _numpy_runner(expr, outputs, inputs):
+    def run(*arrays):
+        computed = evaluate(expr, dict(zip(inputs, arrays)))
+        return tuple(np.asarray(computed[k]) for k in outputs)
+    return run
+
+
+def _sample(plan, slot, values, rng):
+    value = values.get(slot)
+    if value is not None:
+        return value
+    info = plan.slots[slot]
+    if np.dtype(info.dtype).kind == "b":
+        return rng.random(info.shape) < 0.5
+    return rng.uniform(0.5, 1.5, info.shape).astype(info.dtype)
+
+
+def _quiet_numba():
+    # Numba's pedantic notes about the inlined exp (NumbaIRAssumptionWarning) and its
+    # performance hints say nothing about the results.
+    from numba.core.errors import NumbaWarning
+    warnings.simplefilter("ignore", NumbaWarning)
+
+
+def _compile(fused, plan, values):
+    """Generate, load and compile the Numba loop; check it against NumPy on the traced
+    values (or made-up ones); keep the NumPy runner if anything goes wrong."""
+    source = kernel_source(fused.expr, fused.outputs, fused.inputs)
+    rng = np.random.default_rng(0)
+    arrays = [_sample(plan, s, values, rng) for s in fused.inputs]
+    try:
+        module = load(source)
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            _quiet_numba()
+            got = module.run(*arrays)
+            expected = fused.run(*arrays)
+    except Exception as error:          # Numba missing, a typing error, no cache dir
+        warnings.warn(f"compile: fused kernel k{fused.number} ({fused.ops()}) could not be "
+                      f"compiled ({type(error).__name__}: {error}); it runs with NumPy",
+                      RuntimeWarning, stacklevel=4)
+        return
+    ulps = 1024 if fused.n_ops > 1 else 64      # a sanity check, not the accuracy test
+    bad = [k for k, (a, b) in enumerate(zip(got, expected)) if not close(a, b, ulps)]
+    if bad:
+        warnings.warn(f"compile: fused kernel k{fused.number} ({fused.ops()}) disagrees with "
+                      "NumPy on the traced values; it runs with NumPy instead",
+                      RuntimeWarning, stacklevel=4)
+        return
+    fused.source = source
+    fused.dispatcher = module.kernel
+    fused.run = module.run
+    fused.mode = "numba"
