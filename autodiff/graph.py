@@ -178,14 +178,24 @@ class Node:
     a constant.  Inputs reached only through non-differentiable positions (such as
     the condition of ``where``) keep their node here too, so tools can show where a
     value came from; the reverse pass skips them.
+
+    A node is the only object the tape keeps per recorded op that Python's cycle
+    collector tracks.  Every tracked object makes each collection longer, and a
+    growing graph triggers collections all along (a chain of 100,000 ops spent most
+    of its time in them).  So the one or two parents of most ops live in slots
+    (``_p0``, ``_p1``; ``_arity`` says how many) rather than in a tuple, which would
+    be a second tracked object: ``parents`` builds the tuple when asked.  Ops with
+    another number of inputs keep the tuple (``_arity == 0``).  ``args`` (arrays and
+    numbers only) is a tuple that the collector stops tracking at its first pass.
     """
 
-    __slots__ = ("op", "parents", "args", "kwargs", "ans", "requires_grad",
-                 "name", "trace", "saved", "_shape", "_dtype", "__weakref__")
+    __slots__ = ("op", "_arity", "_p0", "_p1", "_parents", "args", "kwargs", "ans",
+                 "requires_grad", "name", "trace", "saved", "_shape", "_dtype",
+                 "__weakref__")
 
     def __init__(self, op, parents, args, kwargs, ans, requires_grad):
-        # Op._record builds nodes without calling __init__ (it is on the hot path);
-        # keep the two in step.
+        # The op call paths (ops/registry.py) build nodes without calling __init__ (it
+        # is on the hot path); keep them in step.
         self.op = op
         self.parents = parents
         self.args = args
@@ -196,6 +206,26 @@ class Node:
         self.trace = None
         # ``saved``: what an op made with ``saves=True`` keeps for its backward beyond
         # its inputs and output (set only for those ops; dropped with the rest).
+
+    @property
+    def parents(self) -> tuple:
+        """Where each input came from (see the class docstring)."""
+        arity = self._arity
+        if arity == 2:
+            return (self._p0, self._p1)
+        if arity == 1:
+            return (self._p0,)
+        return self._parents
+
+    @parents.setter
+    def parents(self, parents: Sequence) -> None:
+        parents = tuple(parents)
+        if len(parents) == 1:
+            self._arity, self._p0, self._p1, self._parents = 1, parents[0], None, None
+        elif len(parents) == 2:
+            self._arity, self._p0, self._p1, self._parents = 2, parents[0], parents[1], None
+        else:
+            self._arity, self._p0, self._p1, self._parents = 0, None, None, parents
 
     def __repr__(self):
         return f"<Node {self.op.name} {self.shape} {self.dtype}>"

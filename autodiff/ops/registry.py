@@ -35,6 +35,8 @@ from . import namespace as _namespace
 
 _make = Tensor._make
 _new = object.__new__
+_FLOAT64 = np.dtype(np.float64)
+_FLOAT32 = np.dtype(np.float32)
 
 #: Set by ``ad.compile`` while it traces: called as ``kernel_hook(op, args, raw, kwargs,
 #: out)`` for each op that records no node (and returns the result Tensor).
@@ -86,6 +88,9 @@ class Op:
             setattr(self, field, value)
         if isinstance(self.index_inputs, (tuple, list)):
             self.index_inputs = {int(i): "index" for i in self.index_inputs}
+        # Whether a gradient can flow into input 0 / 1 (read by the call paths).
+        self._grad0 = rules is None or (len(rules) > 0 and rules[0] is not None)
+        self._grad1 = rules is None or (len(rules) > 1 and rules[1] is not None)
         if self.saves:
             if joint is None:
                 raise TypeError(f"Op {name!r}: saves=True needs a joint rule (defop_joint)")
@@ -176,7 +181,11 @@ class Op:
             out = self.forward(*raw, **kwargs)
         except (ValueError, IndexError, TypeError, ArithmeticError) as error:
             raise self._explain(error, raw) from error
-        result = self._record(out, tuple(parents), tuple(raw), kwargs or None, needs_grad)
+        node = _new(Node)
+        node.parents = parents          # the setter: inline for one or two inputs
+        node.args = tuple(raw)
+        node.kwargs = kwargs or None
+        result = self._record(node, out, needs_grad)
         if leaf and needs_grad:         # a parameter's array was saved: guard it
             guard_leaves(result._node)
         return result
@@ -203,9 +212,15 @@ class Op:
             out = self.forward(ra)
         except (ValueError, IndexError, TypeError, ArithmeticError) as error:
             raise self._explain(error, (ra,)) from error
-        rules = self.rules
-        needs_grad = pa.requires_grad and (rules is None or rules[0] is not None)
-        result = self._record(out, (pa,), (ra,), None, needs_grad)
+        needs_grad = pa.requires_grad and self._grad0
+        node = _new(Node)
+        node._arity = 1
+        node._p0 = pa
+        node._p1 = None
+        node._parents = None
+        node.args = (ra,)
+        node.kwargs = None
+        result = self._record(node, out, needs_grad)
         if pa is a and needs_grad:      # a parameter's array was saved: guard it
             guard_leaves(result._node)
         return result
@@ -241,26 +256,30 @@ class Op:
             out = self.forward(ra, rb)
         except (ValueError, IndexError, TypeError, ArithmeticError) as error:
             raise self._explain(error, (ra, rb)) from error
-        rules = self.rules
-        needs_grad = ((pa is not None and pa.requires_grad
-                       and (rules is None or rules[0] is not None))
-                      or (pb is not None and pb.requires_grad
-                          and (rules is None or rules[1] is not None)))
-        result = self._record(out, (pa, pb), (ra, rb), None, needs_grad)
+        needs_grad = ((pa is not None and pa.requires_grad and self._grad0)
+                      or (pb is not None and pb.requires_grad and self._grad1))
+        node = _new(Node)
+        node._arity = 2
+        node._p0 = pa
+        node._p1 = pb
+        node._parents = None
+        node.args = (ra, rb)
+        node.kwargs = None
+        result = self._record(node, out, needs_grad)
         if needs_grad and (pa is a or pb is b):  # a parameter's array was saved: guard it
             guard_leaves(result._node)
         return result
 
-    def _record(self, out, parents, raw, kwargs, needs_grad):
+    def _record(self, node, out, needs_grad):
+        # The call paths above made ``node`` with its parents, args and kwargs (not
+        # through Node.__init__: this is the hot path); the rest is set here.
         if type(out) is not np.ndarray:
             out = np.asarray(out)
-        if needs_grad and out.dtype.kind == "c":
-            raise self._complex_error(out, raw)
-        node = _new(Node)
+        if needs_grad:
+            dtype = out.dtype
+            if dtype is not _FLOAT64 and dtype is not _FLOAT32 and dtype.kind == "c":
+                raise self._complex_error(out, node.args)
         node.op = self
-        node.parents = parents
-        node.args = raw
-        node.kwargs = kwargs
         node.ans = out
         node.requires_grad = needs_grad
         node.name = None
@@ -271,13 +290,12 @@ class Op:
                 hook(node)
         return _make(out, node, needs_grad)
 
-    def _record_saving(self, out, parents, raw, kwargs, needs_grad):
+    def _record_saving(self, node, out, needs_grad):
         # For ops made with saves=True (bound in __init__): forward returned
         # (output, saved), and ``saved`` goes into the node's slot.
         out, saved = out
-        result = Op._record(self, out, parents, raw, kwargs, needs_grad)
-        result._node.saved = saved
-        return result
+        node.saved = saved
+        return Op._record(self, node, out, needs_grad)
 
     def vjp(self, xp: Any, g: Any, ans: Any, args: tuple, kwargs: dict | None,
             parents: tuple, node: Node | None = None) -> list:
