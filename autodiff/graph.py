@@ -294,8 +294,11 @@ def _count_consumers(root_node, stop_at=()):
         if node.args is None:
             raise _freed_error(node)
         rules = node.op.rules
+        arity = node._arity             # node.parents, inlined (hot path)
+        parents = ((node._p0, node._p1) if arity == 2 else (node._p0,) if arity == 1
+                   else node._parents)
         i = -1
-        for parent in node.parents:
+        for parent in parents:
             i += 1
             if parent is None or parent.__class__ is not Node:
                 continue
@@ -435,12 +438,26 @@ def _accumulate_into_leaf(leaf, grad, create_graph):
     if not create_graph:
         if type(grad) is not np.ndarray:
             grad = np.asarray(grad)
-        if leaf.grad is None:
+        current = leaf.grad
+        if current is None:
             leaf.grad = grad if _is_uniquely_owned(grad) else grad.copy()
+        elif _can_add_in_place(current, grad):
+            np.add(current, grad, out=current)
         else:
-            leaf.grad = leaf.grad + grad
+            leaf.grad = current + grad
     else:
         leaf.grad = grad if leaf.grad is None else leaf.grad + grad
+
+
+def _can_add_in_place(current, grad) -> bool:
+    # A leaf's .grad that nothing else references (no name the user kept, no view of
+    # it: a view holds its base) can take the new gradient in place, with the same
+    # values as ``current + grad`` and no new buffer; one the user holds must not
+    # change under them (PyTorch decides the same way).  Expected references: the
+    # leaf's slot, _accumulate_into_leaf's variable, this parameter, getrefcount's.
+    return (type(current) is np.ndarray and current.base is None
+            and current.shape == grad.shape and current.dtype == grad.dtype
+            and current.flags.writeable and sys.getrefcount(current) <= 4)
 
 
 def _reverse_pass(root_node, root_grad, xp, create_graph, retain_graph,
@@ -465,7 +482,9 @@ def _reverse_pass(root_node, root_grad, xp, create_graph, retain_graph,
                 continue
         op = node.op
         rules = op.rules
-        parents = node.parents
+        arity = node._arity             # node.parents, inlined (hot path)
+        parents = ((node._p0, node._p1) if arity == 2 else (node._p0,) if arity == 1
+                   else node._parents)
         args = node.args
         if observers:
             for observer in observers:
