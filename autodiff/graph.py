@@ -466,14 +466,15 @@ def _reverse_pass(root_node, root_grad, xp, create_graph, retain_graph,
 
     make = Tensor._make
     counts, side_branches = _count_consumers(root_node, wanted_nodes)
-    pending = {root_node: root_grad}
-    ready = [root_node]
+    # ``ready`` holds (node, its complete gradient); ``pending`` the partial sums of
+    # nodes that still wait for a consumer (a node with one consumer never waits).
+    pending = {}
+    ready = [(root_node, root_grad)]
     sum_to = xp.sum_to
     astype = xp.astype
     observers = _grad_mode.observers        # () unless viz.steps / detect_anomaly watch
     while ready:
-        node = ready.pop()
-        g = pending.pop(node, None)
+        node, g = ready.pop()
         if wanted_nodes:
             wanted = wanted_nodes.get(node)
             if wanted is not None:
@@ -530,13 +531,17 @@ def _reverse_pass(root_node, root_grad, xp, create_graph, retain_graph,
                     for observer in observers:
                         observer.on_edge(node, i, g, gi, rule_output)
             if parent.__class__ is Node:
-                if gi is not None:
-                    previous = pending.get(parent)
-                    pending[parent] = gi if previous is None else previous + gi
                 left = counts[parent] - 1
-                counts[parent] = left
-                if left == 0:
-                    ready.append(parent)
+                if left == 0:               # the last consumer: the gradient is complete
+                    previous = pending.pop(parent, None)
+                    if previous is not None and gi is not None:
+                        gi = previous + gi
+                    ready.append((parent, gi if gi is not None else previous))
+                else:
+                    counts[parent] = left
+                    if gi is not None:
+                        previous = pending.get(parent)
+                        pending[parent] = gi if previous is None else previous + gi
             elif gi is not None:
                 deliver_leaf(parent, gi)
         if not retain_graph:            # the same as release(node), inlined: hot path
