@@ -59,6 +59,20 @@ from . import nn, optim, data
 from .optim import NoGradientWarning
 from .anomaly import AnomalyError, detect_anomaly
 from .explain import explain
-from . import viz
-from . import distributions
 from .compile import compile  # noqa: E402  (the function; the package is autodiff.compile)
+
+
+# Imported on first use (``ad.viz``, ``ad.distributions``): graphviz and the drawing
+# code are a fifth of the import time of the whole package.
+_ON_FIRST_USE = ("viz", "distributions")
+
+
+def __getattr__(name):
+    if name in _ON_FIRST_USE:
+        import importlib
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(list(globals()) + list(_ON_FIRST_USE))

@@ -178,14 +178,24 @@ class Node:
     a constant.  Inputs reached only through non-differentiable positions (such as
     the condition of ``where``) keep their node here too, so tools can show where a
     value came from; the reverse pass skips them.
+
+    A node is the only object the tape keeps per recorded op that Python's cycle
+    collector tracks.  Every tracked object makes each collection longer, and a
+    growing graph triggers collections all along (a chain of 100,000 ops spent most
+    of its time in them).  So the one or two parents of most ops live in slots
+    (``_p0``, ``_p1``; ``_arity`` says how many) rather than in a tuple, which would
+    be a second tracked object: ``parents`` builds the tuple when asked.  Ops with
+    another number of inputs keep the tuple (``_arity == 0``).  ``args`` (arrays and
+    numbers only) is a tuple that the collector stops tracking at its first pass.
     """
 
-    __slots__ = ("op", "parents", "args", "kwargs", "ans", "requires_grad",
-                 "name", "trace", "saved", "_shape", "_dtype", "__weakref__")
+    __slots__ = ("op", "_arity", "_p0", "_p1", "_parents", "args", "kwargs", "ans",
+                 "requires_grad", "name", "trace", "saved", "_shape", "_dtype",
+                 "__weakref__")
 
     def __init__(self, op, parents, args, kwargs, ans, requires_grad):
-        # Op._record builds nodes without calling __init__ (it is on the hot path);
-        # keep the two in step.
+        # The op call paths (ops/registry.py) build nodes without calling __init__ (it
+        # is on the hot path); keep them in step.
         self.op = op
         self.parents = parents
         self.args = args
@@ -196,6 +206,26 @@ class Node:
         self.trace = None
         # ``saved``: what an op made with ``saves=True`` keeps for its backward beyond
         # its inputs and output (set only for those ops; dropped with the rest).
+
+    @property
+    def parents(self) -> tuple:
+        """Where each input came from (see the class docstring)."""
+        arity = self._arity
+        if arity == 2:
+            return (self._p0, self._p1)
+        if arity == 1:
+            return (self._p0,)
+        return self._parents
+
+    @parents.setter
+    def parents(self, parents: Sequence) -> None:
+        parents = tuple(parents)
+        if len(parents) == 1:
+            self._arity, self._p0, self._p1, self._parents = 1, parents[0], None, None
+        elif len(parents) == 2:
+            self._arity, self._p0, self._p1, self._parents = 2, parents[0], parents[1], None
+        else:
+            self._arity, self._p0, self._p1, self._parents = 0, None, None, parents
 
     def __repr__(self):
         return f"<Node {self.op.name} {self.shape} {self.dtype}>"
@@ -264,8 +294,11 @@ def _count_consumers(root_node, stop_at=()):
         if node.args is None:
             raise _freed_error(node)
         rules = node.op.rules
+        arity = node._arity             # node.parents, inlined (hot path)
+        parents = ((node._p0, node._p1) if arity == 2 else (node._p0,) if arity == 1
+                   else node._parents)
         i = -1
-        for parent in node.parents:
+        for parent in parents:
             i += 1
             if parent is None or parent.__class__ is not Node:
                 continue
@@ -405,12 +438,26 @@ def _accumulate_into_leaf(leaf, grad, create_graph):
     if not create_graph:
         if type(grad) is not np.ndarray:
             grad = np.asarray(grad)
-        if leaf.grad is None:
+        current = leaf.grad
+        if current is None:
             leaf.grad = grad if _is_uniquely_owned(grad) else grad.copy()
+        elif _can_add_in_place(current, grad):
+            np.add(current, grad, out=current)
         else:
-            leaf.grad = leaf.grad + grad
+            leaf.grad = current + grad
     else:
         leaf.grad = grad if leaf.grad is None else leaf.grad + grad
+
+
+def _can_add_in_place(current, grad) -> bool:
+    # A leaf's .grad that nothing else references (no name the user kept, no view of
+    # it: a view holds its base) can take the new gradient in place, with the same
+    # values as ``current + grad`` and no new buffer; one the user holds must not
+    # change under them (PyTorch decides the same way).  Expected references: the
+    # leaf's slot, _accumulate_into_leaf's variable, this parameter, getrefcount's.
+    return (type(current) is np.ndarray and current.base is None
+            and current.shape == grad.shape and current.dtype == grad.dtype
+            and current.flags.writeable and sys.getrefcount(current) <= 4)
 
 
 def _reverse_pass(root_node, root_grad, xp, create_graph, retain_graph,
@@ -419,14 +466,15 @@ def _reverse_pass(root_node, root_grad, xp, create_graph, retain_graph,
 
     make = Tensor._make
     counts, side_branches = _count_consumers(root_node, wanted_nodes)
-    pending = {root_node: root_grad}
-    ready = [root_node]
+    # ``ready`` holds (node, its complete gradient); ``pending`` the partial sums of
+    # nodes that still wait for a consumer (a node with one consumer never waits).
+    pending = {}
+    ready = [(root_node, root_grad)]
     sum_to = xp.sum_to
     astype = xp.astype
     observers = _grad_mode.observers        # () unless viz.steps / detect_anomaly watch
     while ready:
-        node = ready.pop()
-        g = pending.pop(node, None)
+        node, g = ready.pop()
         if wanted_nodes:
             wanted = wanted_nodes.get(node)
             if wanted is not None:
@@ -435,7 +483,9 @@ def _reverse_pass(root_node, root_grad, xp, create_graph, retain_graph,
                 continue
         op = node.op
         rules = op.rules
-        parents = node.parents
+        arity = node._arity             # node.parents, inlined (hot path)
+        parents = ((node._p0, node._p1) if arity == 2 else (node._p0,) if arity == 1
+                   else node._parents)
         args = node.args
         if observers:
             for observer in observers:
@@ -481,13 +531,17 @@ def _reverse_pass(root_node, root_grad, xp, create_graph, retain_graph,
                     for observer in observers:
                         observer.on_edge(node, i, g, gi, rule_output)
             if parent.__class__ is Node:
-                if gi is not None:
-                    previous = pending.get(parent)
-                    pending[parent] = gi if previous is None else previous + gi
                 left = counts[parent] - 1
-                counts[parent] = left
-                if left == 0:
-                    ready.append(parent)
+                if left == 0:               # the last consumer: the gradient is complete
+                    previous = pending.pop(parent, None)
+                    if previous is not None and gi is not None:
+                        gi = previous + gi
+                    ready.append((parent, gi if gi is not None else previous))
+                else:
+                    counts[parent] = left
+                    if gi is not None:
+                        previous = pending.get(parent)
+                        pending[parent] = gi if previous is None else previous + gi
             elif gi is not None:
                 deliver_leaf(parent, gi)
         if not retain_graph:            # the same as release(node), inlined: hot path

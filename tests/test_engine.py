@@ -21,6 +21,36 @@ def test_gradients_accumulate_across_backward_calls_until_zeroed():
     assert x.grad is None
 
 
+def test_accumulation_reuses_the_grad_buffer_nobody_else_holds():
+    x = ad.tensor([1.0, 2.0], requires_grad=True)
+    (x * x).sum().backward()
+    buffer = weakref.ref(x.grad)                # a weak reference: the engine still owns it
+    (x * x).sum().backward()
+    assert x.grad is buffer()                   # accumulated in place
+    np.testing.assert_array_equal(x.grad, [4.0, 8.0])
+
+
+def test_accumulation_never_changes_a_grad_array_the_user_holds():
+    x = ad.tensor([1.0, 2.0], requires_grad=True)
+    (x * x).sum().backward()
+    first = x.grad                              # the user keeps the first gradient
+    row = ad.tensor([1.0, 2.0], requires_grad=True)
+    (row * 3).sum().backward()
+    view = row.grad[:1]                         # or a view of it
+    (x * x).sum().backward()
+    (row * 3).sum().backward()
+    np.testing.assert_array_equal(first, [2.0, 4.0])
+    np.testing.assert_array_equal(x.grad, [4.0, 8.0])
+    np.testing.assert_array_equal(view, [3.0])
+    np.testing.assert_array_equal(row.grad, [6.0, 6.0])
+    given = np.zeros(2, dtype=np.float32)       # a .grad set by hand and kept
+    w = ad.tensor([1.0, 1.0], dtype=np.float32, requires_grad=True)
+    w.grad = given
+    (w * 2).sum().backward()
+    np.testing.assert_array_equal(given, [0.0, 0.0])
+    assert w.grad.dtype == np.float32 and w.grad.tolist() == [2.0, 2.0]
+
+
 def test_a_tensor_used_twice_gets_both_contributions():
     a = ad.tensor(2.0, requires_grad=True)
     b = ad.tensor(5.0, requires_grad=True)

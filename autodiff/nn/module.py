@@ -16,14 +16,16 @@ from ..compile.hooks import replayed
 from ..tensor import Tensor
 from . import torch_io as _torch_io
 
-_rng = np.random.default_rng(0)
+#: The layers' default generator, made on first use (seeded with 0): creating it at
+#: import would import numpy.random, a sixth of ``import autodiff``.
+_rng = None
 
 
 def manual_seed(seed: int) -> None:
     """Reseed the generator that layers use when they get no ``rng=``.
 
     The library never touches NumPy's global random state; layers draw their
-    initial weights from this generator (seeded with 0 at import) or from the
+    initial weights from this generator (seeded with 0 until reseeded) or from the
     ``rng=`` they are given (a ``np.random.Generator`` or an int seed).
 
     >>> ad.nn.manual_seed(0); a = ad.nn.Linear(2, 2)
@@ -36,7 +38,10 @@ def manual_seed(seed: int) -> None:
 
 
 def _generator(rng) -> np.random.Generator:
+    global _rng
     if rng is None:
+        if _rng is None:
+            _rng = np.random.default_rng(0)
         return _rng
     if isinstance(rng, np.random.Generator):
         return rng

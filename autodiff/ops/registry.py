@@ -32,9 +32,14 @@ from ..graph import Node, _grad_mode
 from ..guard import guard_leaves  # the mutation guard on saved leaf arrays
 from ..tensor import Tensor
 from . import namespace as _namespace
+from .numpy_dispatch import (  # noqa: F401  (re-exported: ops import them from here)
+    NO_GRADIENT_FUNCTIONS, NUMPY_FUNCTIONS, NUMPY_UFUNCS, _add_numpy, _numpy_entries,
+    _numpy_name, forget_numpy, implements, implements_without_gradient)
 
 _make = Tensor._make
 _new = object.__new__
+_FLOAT64 = np.dtype(np.float64)
+_FLOAT32 = np.dtype(np.float32)
 
 #: Set by ``ad.compile`` while it traces: called as ``kernel_hook(op, args, raw, kwargs,
 #: out)`` for each op that records no node (and returns the result Tensor).
@@ -86,6 +91,9 @@ class Op:
             setattr(self, field, value)
         if isinstance(self.index_inputs, (tuple, list)):
             self.index_inputs = {int(i): "index" for i in self.index_inputs}
+        # Whether a gradient can flow into input 0 / 1 (read by the call paths).
+        self._grad0 = rules is None or (len(rules) > 0 and rules[0] is not None)
+        self._grad1 = rules is None or (len(rules) > 1 and rules[1] is not None)
         if self.saves:
             if joint is None:
                 raise TypeError(f"Op {name!r}: saves=True needs a joint rule (defop_joint)")
@@ -176,7 +184,11 @@ class Op:
             out = self.forward(*raw, **kwargs)
         except (ValueError, IndexError, TypeError, ArithmeticError) as error:
             raise self._explain(error, raw) from error
-        result = self._record(out, tuple(parents), tuple(raw), kwargs or None, needs_grad)
+        node = _new(Node)
+        node.parents = parents          # the setter: inline for one or two inputs
+        node.args = tuple(raw)
+        node.kwargs = kwargs or None
+        result = self._record(node, out, needs_grad)
         if leaf and needs_grad:         # a parameter's array was saved: guard it
             guard_leaves(result._node)
         return result
@@ -203,9 +215,15 @@ class Op:
             out = self.forward(ra)
         except (ValueError, IndexError, TypeError, ArithmeticError) as error:
             raise self._explain(error, (ra,)) from error
-        rules = self.rules
-        needs_grad = pa.requires_grad and (rules is None or rules[0] is not None)
-        result = self._record(out, (pa,), (ra,), None, needs_grad)
+        needs_grad = pa.requires_grad and self._grad0
+        node = _new(Node)
+        node._arity = 1
+        node._p0 = pa
+        node._p1 = None
+        node._parents = None
+        node.args = (ra,)
+        node.kwargs = None
+        result = self._record(node, out, needs_grad)
         if pa is a and needs_grad:      # a parameter's array was saved: guard it
             guard_leaves(result._node)
         return result
@@ -241,26 +259,30 @@ class Op:
             out = self.forward(ra, rb)
         except (ValueError, IndexError, TypeError, ArithmeticError) as error:
             raise self._explain(error, (ra, rb)) from error
-        rules = self.rules
-        needs_grad = ((pa is not None and pa.requires_grad
-                       and (rules is None or rules[0] is not None))
-                      or (pb is not None and pb.requires_grad
-                          and (rules is None or rules[1] is not None)))
-        result = self._record(out, (pa, pb), (ra, rb), None, needs_grad)
+        needs_grad = ((pa is not None and pa.requires_grad and self._grad0)
+                      or (pb is not None and pb.requires_grad and self._grad1))
+        node = _new(Node)
+        node._arity = 2
+        node._p0 = pa
+        node._p1 = pb
+        node._parents = None
+        node.args = (ra, rb)
+        node.kwargs = None
+        result = self._record(node, out, needs_grad)
         if needs_grad and (pa is a or pb is b):  # a parameter's array was saved: guard it
             guard_leaves(result._node)
         return result
 
-    def _record(self, out, parents, raw, kwargs, needs_grad):
+    def _record(self, node, out, needs_grad):
+        # The call paths above made ``node`` with its parents, args and kwargs (not
+        # through Node.__init__: this is the hot path); the rest is set here.
         if type(out) is not np.ndarray:
             out = np.asarray(out)
-        if needs_grad and out.dtype.kind == "c":
-            raise self._complex_error(out, raw)
-        node = _new(Node)
+        if needs_grad:
+            dtype = out.dtype
+            if dtype is not _FLOAT64 and dtype is not _FLOAT32 and dtype.kind == "c":
+                raise self._complex_error(out, node.args)
         node.op = self
-        node.parents = parents
-        node.args = raw
-        node.kwargs = kwargs
         node.ans = out
         node.requires_grad = needs_grad
         node.name = None
@@ -271,13 +293,12 @@ class Op:
                 hook(node)
         return _make(out, node, needs_grad)
 
-    def _record_saving(self, out, parents, raw, kwargs, needs_grad):
+    def _record_saving(self, node, out, needs_grad):
         # For ops made with saves=True (bound in __init__): forward returned
         # (output, saved), and ``saved`` goes into the node's slot.
         out, saved = out
-        result = Op._record(self, out, parents, raw, kwargs, needs_grad)
-        result._node.saved = saved
-        return result
+        node.saved = saved
+        return Op._record(self, node, out, needs_grad)
 
     def vjp(self, xp: Any, g: Any, ans: Any, args: tuple, kwargs: dict | None,
             parents: tuple, node: Node | None = None) -> list:
@@ -386,14 +407,6 @@ def local_derivative(node: Node, position: int) -> np.ndarray | None:
 #: Every op defined with defop / defop_joint / nondifferentiable, by name.
 REGISTRY: dict[str, Op] = {}
 
-#: NumPy ufuncs and functions that run an op (or a composite of ops) on Tensors:
-#: derived from the ``numpy=`` of each op and from ``implements``.
-NUMPY_UFUNCS: dict[Any, Callable] = {}
-NUMPY_FUNCTIONS: dict[Any, Callable] = {}
-#: NumPy functions registered by ``implements_without_gradient``: their keyword
-#: arguments pass through unchecked (they compute on the data, no gradient).
-NO_GRADIENT_FUNCTIONS: set = set()
-
 #: The behaviour fields an op entry may carry (reserved: no input may use these names).
 BEHAVIOUR_FIELDS = ("zero_grad_ae", "scatters", "selects", "index_inputs", "singular",
                     "blocks", "zeroes", "zeroes_all", "differentiable", "saves", "jvp",
@@ -401,35 +414,6 @@ BEHAVIOUR_FIELDS = ("zero_grad_ae", "scatters", "selects", "index_inputs", "sing
 
 #: ``aliases=`` for ops with an axis: PyTorch's keyword names for NumPy's.
 TORCH_AXIS_ALIASES = {"dim": "axis", "keepdim": "keepdims"}
-
-
-def _numpy_entries(name, numpy):
-    """``numpy=`` as a dict ``{numpy_callable: adapter or None}``."""
-    if numpy is None:
-        return {}
-    if isinstance(numpy, dict):
-        entries = dict(numpy)
-    elif isinstance(numpy, (tuple, list)):
-        entries = {f: None for f in numpy}
-    else:
-        entries = {numpy: None}
-    for f, adapter in entries.items():
-        if not callable(f) or (adapter is not None and not callable(adapter)):
-            raise TypeError(f"defop {name!r}: numpy= takes NumPy callables (or a dict "
-                            f"callable -> adapter), got {f!r}: {adapter!r}")
-    return entries
-
-
-def _numpy_name(f):
-    return getattr(f, "__name__", repr(f))
-
-
-def _add_numpy(f, impl, owner):
-    table = NUMPY_UFUNCS if isinstance(f, np.ufunc) else NUMPY_FUNCTIONS
-    if f in table:
-        raise ValueError(f"{owner}: numpy.{_numpy_name(f)} is already implemented by "
-                         f"{getattr(table[f], '__name__', table[f])!r}")
-    table[f] = impl
 
 
 def _register(op):
@@ -607,59 +591,3 @@ def nondifferentiable(name: str, forward: Callable, n_inputs: int, *, numpy: Any
     return _register(Op(name, forward, tuple(f"x{i}" for i in range(n_inputs)),
                         (None,) * n_inputs, doc=doc, hint=hint, numpy=numpy, blocks=blocks,
                         differentiable=False, **behaviour))
-
-
-def implements(*numpy_callables: Callable) -> Callable:
-    """Decorator: ``func`` (built from existing ops) runs when NumPy calls one of
-    ``numpy_callables`` on a Tensor.
-
-    Use it for composites that are not primitives (``np.vstack`` from ``concatenate``).
-    ``func`` takes NumPy's arguments; unsupported keywords such as ``out=`` are
-    rejected before it is called.
-
-    >>> @implements(np.ediff1d)
-    ... def ediff1d(x):
-    ...     x = ad.flatten(x)
-    ...     return x[1:] - x[:-1]
-    >>> np.ediff1d(ad.tensor([1.0, 4.0, 9.0]))
-    tensor([3., 5.])
-    >>> forget_numpy(np.ediff1d)
-    """
-    def register(func):
-        for f in numpy_callables:
-            _add_numpy(f, func, getattr(func, "__name__", repr(func)))
-        return func
-    return register
-
-
-def _data(x):
-    return x.data if isinstance(x, Tensor) else x
-
-
-def implements_without_gradient(*numpy_callables: Callable) -> None:
-    """Let NumPy functions that never need a gradient (``np.shape``, ``np.argmax``,
-    ``np.isclose`` ...) run on Tensors: they compute on the data, and an array
-    result comes back as a Tensor that does not require grad.
-
-    >>> implements_without_gradient(np.flatnonzero)
-    >>> np.flatnonzero(ad.tensor([0.0, 3.0], requires_grad=True))
-    tensor([1])
-    >>> forget_numpy(np.flatnonzero)
-    """
-    for func in numpy_callables:
-        def run(*args, _func=func, **kwargs):
-            args = [_data(a) for a in args]
-            kwargs = {k: _data(v) for k, v in kwargs.items()}
-            result = _func(*args, **kwargs)
-            return Tensor(result) if isinstance(result, np.ndarray) and result.ndim else result
-        run.__name__ = _numpy_name(func)
-        _add_numpy(func, run, f"numpy.{_numpy_name(func)}")
-        NO_GRADIENT_FUNCTIONS.add(func)
-
-
-def forget_numpy(*numpy_callables: Callable) -> None:
-    """Undo ``implements`` / ``implements_without_gradient`` for these NumPy callables."""
-    for f in numpy_callables:
-        NUMPY_UFUNCS.pop(f, None)
-        NUMPY_FUNCTIONS.pop(f, None)
-        NO_GRADIENT_FUNCTIONS.discard(f)

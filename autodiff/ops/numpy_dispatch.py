@@ -1,0 +1,109 @@
+"""NumPy dispatch: which NumPy functions run which op (or composite) on Tensors.
+
+``Tensor.__array_ufunc__`` and ``__array_function__`` (autodiff/interop.py) look the
+NumPy callable up in the tables below.  An op's ``numpy=`` entry fills them when the
+op is registered (ops/registry.py); ``implements`` adds composites built from ops and
+``implements_without_gradient`` functions that compute on the data alone.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from ..tensor import Tensor
+
+#: NumPy ufuncs and functions that run an op (or a composite of ops) on Tensors:
+#: derived from the ``numpy=`` of each op and from ``implements``.
+NUMPY_UFUNCS: dict[Any, Callable] = {}
+NUMPY_FUNCTIONS: dict[Any, Callable] = {}
+#: NumPy functions registered by ``implements_without_gradient``: their keyword
+#: arguments pass through unchecked (they compute on the data, no gradient).
+NO_GRADIENT_FUNCTIONS: set = set()
+
+
+def _numpy_entries(name, numpy):
+    """``numpy=`` as a dict ``{numpy_callable: adapter or None}``."""
+    if numpy is None:
+        return {}
+    if isinstance(numpy, dict):
+        entries = dict(numpy)
+    elif isinstance(numpy, (tuple, list)):
+        entries = {f: None for f in numpy}
+    else:
+        entries = {numpy: None}
+    for f, adapter in entries.items():
+        if not callable(f) or (adapter is not None and not callable(adapter)):
+            raise TypeError(f"defop {name!r}: numpy= takes NumPy callables (or a dict "
+                            f"callable -> adapter), got {f!r}: {adapter!r}")
+    return entries
+
+
+def _numpy_name(f):
+    return getattr(f, "__name__", repr(f))
+
+
+def _add_numpy(f, impl, owner):
+    table = NUMPY_UFUNCS if isinstance(f, np.ufunc) else NUMPY_FUNCTIONS
+    if f in table:
+        raise ValueError(f"{owner}: numpy.{_numpy_name(f)} is already implemented by "
+                         f"{getattr(table[f], '__name__', table[f])!r}")
+    table[f] = impl
+
+
+
+def implements(*numpy_callables: Callable) -> Callable:
+    """Decorator: ``func`` (built from existing ops) runs when NumPy calls one of
+    ``numpy_callables`` on a Tensor.
+
+    Use it for composites that are not primitives (``np.vstack`` from ``concatenate``).
+    ``func`` takes NumPy's arguments; unsupported keywords such as ``out=`` are
+    rejected before it is called.
+
+    >>> @implements(np.ediff1d)
+    ... def ediff1d(x):
+    ...     x = ad.flatten(x)
+    ...     return x[1:] - x[:-1]
+    >>> np.ediff1d(ad.tensor([1.0, 4.0, 9.0]))
+    tensor([3., 5.])
+    >>> forget_numpy(np.ediff1d)
+    """
+    def register(func):
+        for f in numpy_callables:
+            _add_numpy(f, func, getattr(func, "__name__", repr(func)))
+        return func
+    return register
+
+
+def _data(x):
+    return x.data if isinstance(x, Tensor) else x
+
+
+def implements_without_gradient(*numpy_callables: Callable) -> None:
+    """Let NumPy functions that never need a gradient (``np.shape``, ``np.argmax``,
+    ``np.isclose`` ...) run on Tensors: they compute on the data, and an array
+    result comes back as a Tensor that does not require grad.
+
+    >>> implements_without_gradient(np.flatnonzero)
+    >>> np.flatnonzero(ad.tensor([0.0, 3.0], requires_grad=True))
+    tensor([1])
+    >>> forget_numpy(np.flatnonzero)
+    """
+    for func in numpy_callables:
+        def run(*args, _func=func, **kwargs):
+            args = [_data(a) for a in args]
+            kwargs = {k: _data(v) for k, v in kwargs.items()}
+            result = _func(*args, **kwargs)
+            return Tensor(result) if isinstance(result, np.ndarray) and result.ndim else result
+        run.__name__ = _numpy_name(func)
+        _add_numpy(func, run, f"numpy.{_numpy_name(func)}")
+        NO_GRADIENT_FUNCTIONS.add(func)
+
+
+def forget_numpy(*numpy_callables: Callable) -> None:
+    """Undo ``implements`` / ``implements_without_gradient`` for these NumPy callables."""
+    for f in numpy_callables:
+        NUMPY_UFUNCS.pop(f, None)
+        NUMPY_FUNCTIONS.pop(f, None)
+        NO_GRADIENT_FUNCTIONS.discard(f)
