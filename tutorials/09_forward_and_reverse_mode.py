@@ -505,7 +505,7 @@ def numpy_spiral_step(model, X, y, lr=SPIRAL_LR, betas=(0.9, 0.999), eps=1e-8):
 
 
 def part_speed(tut, X, y, losses, fused):
-    tut.section("5. speed of the step: eager, @ad.compile, hand-written NumPy")
+    tut.section("6. speed of the step: eager, @ad.compile, hand-written NumPy")
     eager_model, eager_step = spiral_model_and_step(compiled=False)
     _, compiled_step = spiral_model_and_step(compiled=True)
     numpy_step, numpy_params = numpy_spiral_step(eager_model, X, y)
