@@ -46,3 +46,32 @@ def test_a_bias_gradient_is_its_own_array_and_needs_no_copy():
 def test_sum_to_still_refuses_a_larger_shape():
     with pytest.raises(ValueError, match="cannot sum shape"):
         sum_to_array(np.ones(3), (2, 3))
+
+
+@pytest.mark.parametrize("ignore_index, target", [
+    (-100, [0, 2, 1, 2]),            # nothing ignored: the fused op
+    (-100, [0, -100, 1, 2]),         # the default index present: the general path
+    (1, [0, 2, 1, 2]),               # an index inside [0, C), present
+    (1, [0, 2, 0, 2]),               # an index inside [0, C), absent: the fused op
+    (7, [0, 7, 1, 2]),               # an index past the classes, present
+])
+def test_cross_entropy_skips_exactly_the_ignored_targets(ignore_index, target):
+    from autodiff.nn import functional as F
+    logits = np.random.default_rng(2).standard_normal((4, 3))
+    z = ad.tensor(logits, requires_grad=True)
+    loss = F.cross_entropy(z, np.array(target), ignore_index=ignore_index)
+    loss.backward()
+    kept = [i for i, t in enumerate(target) if t != ignore_index]
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    want = -np.mean([log_probs[i, target[i]] for i in kept])
+    np.testing.assert_allclose(loss.item(), want, rtol=1e-12)
+    assert np.all(z.grad[[i for i in range(4) if i not in kept]] == 0)
+
+
+def test_cross_entropy_still_names_a_target_out_of_range():
+    from autodiff.nn import functional as F
+    with pytest.raises(IndexError, match="target holds class 5"):
+        F.cross_entropy(ad.tensor(np.zeros((2, 3))), np.array([0, 5]), ignore_index=1)
+    with pytest.raises(IndexError, match="target holds class 5"):
+        F.cross_entropy(ad.tensor(np.zeros((2, 3))), np.array([-100, 5]))
