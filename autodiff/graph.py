@@ -340,6 +340,19 @@ def _is_uniquely_owned(array) -> bool:
             and sys.getrefcount(array) <= 4)
 
 
+_NAMESPACES: tuple = ()
+
+
+def _namespaces():
+    """``(numpy_xp, tensor_xp, Tensor)``, imported on first use (they import this module)."""
+    global _NAMESPACES
+    if not _NAMESPACES:
+        from .ops.namespace import numpy_xp, tensor_xp
+        from .tensor import Tensor
+        _NAMESPACES = (numpy_xp, tensor_xp, Tensor)
+    return _NAMESPACES
+
+
 def run_backward(root: Tensor, root_grad, *, inputs: Sequence[Tensor] | None = None,
                  retain_graph: bool = False, create_graph: bool = False,
                  stop_at: Sequence[Tensor] = ()) -> list | None:
@@ -353,9 +366,7 @@ def run_backward(root: Tensor, root_grad, *, inputs: Sequence[Tensor] | None = N
     gradient twice.  Tensors in ``stop_at`` are boundaries too, receiving nothing (for
     values known not to depend on the inputs).
     """
-    from .ops.namespace import numpy_xp, tensor_xp
-    from .tensor import Tensor
-
+    numpy_xp, tensor_xp, Tensor = _namespaces()
     if create_graph:
         retain_graph = True
         xp = tensor_xp
@@ -462,9 +473,7 @@ def _can_add_in_place(current, grad) -> bool:
 
 def _reverse_pass(root_node, root_grad, xp, create_graph, retain_graph,
                   deliver_leaf, wanted_nodes, results):
-    from .tensor import Tensor
-
-    make = Tensor._make
+    make = _namespaces()[2]._make
     counts, side_branches = _count_consumers(root_node, wanted_nodes)
     # ``ready`` holds (node, its complete gradient); ``pending`` the partial sums of
     # nodes that still wait for a consumer (a node with one consumer never waits).

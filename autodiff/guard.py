@@ -75,8 +75,11 @@ def guard_leaves(node: Node) -> None:
     rules = node.op.rules
     args = node.args
     i = -1
+    arity = node._arity                 # node.parents, inlined (hot path)
+    parents = ((node._p0, node._p1) if arity == 2 else (node._p0,) if arity == 1
+               else node._parents)
     with _lock:
-        for parent in node.parents:
+        for parent in parents:
             i += 1
             if parent is None or parent.__class__ is Node or not parent.requires_grad:
                 continue
@@ -98,12 +101,16 @@ def release_guarded_leaves() -> None:
     """Make writable again every guarded array whose saving graphs were all freed."""
     with _lock:
         for key, guard in list(_guards.items()):
-            alive = {r for r in guard.savers if (n := r()) is not None and n.args is not None}
-            if alive:
-                guard.savers = alive
-            else:
+            savers = guard.savers
+            for ref in savers:
+                node = ref()
+                if node is not None and node.args is not None:
+                    break
+            else:                       # every saver freed (the usual case after backward)
                 del _guards[key]
                 guard.array.setflags(write=True)
+                continue
+            guard.savers = {r for r in savers if (n := r()) is not None and n.args is not None}
 
 
 def savers_of(array: np.ndarray) -> list[Node]:

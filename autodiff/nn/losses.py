@@ -102,6 +102,11 @@ _cross_entropy = defop_joint(
 
 def _class_targets(where, shape, target, what, ignore_index=None):
     """Validate integer class targets for (N, C, d1, ...) or (C,) scores."""
+    return _checked_class_targets(where, shape, target, what, ignore_index)[0]
+
+
+def _checked_class_targets(where, shape, target, what, ignore_index=None):
+    """``_class_targets`` and whether any target equals ``ignore_index``."""
     raw = _raw(target)
     shape = tuple(shape)
     if len(shape) == 0:
@@ -122,18 +127,23 @@ def _class_targets(where, shape, target, what, ignore_index=None):
             + ("; one-hot targets are not accepted as integers: pass y.argmax(axis=1), or "
                "floats for probability targets" if raw.shape == shape else ""))
     classes = shape[0] if len(shape) == 1 else shape[1]
+    ignored = False
     if raw.size:
         lo, hi = raw.min(), raw.max()
         if (lo < 0 or hi >= classes) and ignore_index is not None:
+            # Every other target must be a class, so one out of range is ignore_index.
+            ignored = True
             checked = raw[raw != ignore_index]          # look again without the ignored
             lo, hi = (checked.min(), checked.max()) if checked.size else (0, 0)
+        elif ignore_index is not None and 0 <= ignore_index < classes:
+            ignored = bool(np.any(raw == ignore_index))
         if lo < 0 or hi >= classes:
             bad = lo if lo < 0 else hi
             raise IndexError(
                 f"{where}: target holds class {int(bad)}, but {what} with shape {shape} has "
                 f"{classes} classes, so targets must be in [0, {classes})"
                 + (f" or equal ignore_index={ignore_index}" if ignore_index is not None else ""))
-    return raw
+    return raw, ignored
 
 
 def _class_weights(where, weight, classes, dtype):
@@ -224,9 +234,9 @@ def cross_entropy(input, target, weight=None, ignore_index: int = -100,
     if raw_target.dtype.kind == "f" and raw_target.shape == shape and len(shape) >= 1:
         return _cross_entropy_probabilities(input, raw_target, weight, reduction,
                                             label_smoothing)
-    target = _class_targets(where, shape, target, "logits", ignore_index)
+    target, ignored = _checked_class_targets(where, shape, target, "logits", ignore_index)
     if (len(shape) == 2 and weight is None and reduction == "mean" and label_smoothing == 0
-            and not np.any(target == ignore_index)):
+            and not ignored):
         return _cross_entropy(input, target)
     input, target, unbatched = _batched(where, input, target, "logits")
     classes = input.shape[1]

@@ -21,6 +21,12 @@ def sum_to_array(x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     lead = x.ndim - len(shape)
     if lead < 0:
         raise ValueError(f"sum_to: cannot sum shape {x.shape} to the larger shape {shape}")
+    if lead and x.shape[lead:] == shape:
+        # Only leading axes were added (a bias's gradient): the same reduction, without
+        # keepdims and a reshape, so the result is a fresh array of its own (base None)
+        # that a leaf's .grad can take without a copy.
+        axes = tuple(range(lead))
+        return x.sum(axis=axes) if type(x) is np.ndarray else np.sum(x, axis=axes)
     axes = tuple(range(lead)) + tuple(
         lead + i for i, n in enumerate(shape) if n == 1 and x.shape[lead + i] != 1)
     if axes:
