@@ -472,7 +472,7 @@ def fused_expression(n=4_000_000):
         y = ad.sigmoid(x) * ad.tanh(x) + ad.exp(-(x * x))
         x.grad = None
         y.backward(upstream)
-        return x.grad
+        return y, x.grad            # y too, as the NumPy version computes it
 
     compiled = ad.compile(step)     # g is an argument: a captured array would be
                                     # checksummed on every call (16 MB here)
