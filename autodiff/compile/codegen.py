@@ -50,9 +50,10 @@ def cache_dir() -> str:
     >>> os.path.isdir(cache_dir())
     True
     """
+    user = os.getuid() if hasattr(os, "getuid") else os.environ.get("USERNAME", "user")
     candidates = [os.environ.get("AUTODIFF_CACHE_DIR"),
                   os.path.join(os.path.expanduser("~"), ".cache", "autodiff", "kernels"),
-                  os.path.join(tempfile.gettempdir(), f"autodiff-kernels-{os.getuid()}")]
+                  os.path.join(tempfile.gettempdir(), f"autodiff-kernels-{user}")]
     for path in candidates:
         if not path:
             continue
