@@ -546,3 +546,15 @@ def test_lstm_step_parity(dtype):
         outs.append((dz, dc))
     for a, b in zip(*outs):
         np.testing.assert_allclose(a, b, rtol=64 * eps, atol=64 * eps)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_relu_backward_writes_into_out_what_it_returns_without_it(dtype):
+    rng = np.random.default_rng(7)
+    g = rng.normal(size=(64, 40)).astype(dtype)
+    x = rng.normal(size=(64, 40)).astype(dtype)
+    x[0, :5] = 0.0
+    for relu_backward in (kernels.relu_backward, twins.relu_backward):
+        out = np.full_like(g, np.nan)
+        assert relu_backward(g, x, out) is out
+        assert out.tobytes() == relu_backward(g, x).tobytes()

@@ -61,18 +61,6 @@ def _relu_into(x, out):
     return np.maximum(x, 0, out=out)
 
 
-def _relu_backward_into(g, x, out):
-    """``kernels.relu_backward(g, x)`` written into ``out``: the same Numba kernel
-    when the dispatcher would choose it, else its result copied in."""
-    jit = kernels._jit
-    if (jit and kernels.JIT_ENABLED and "relu_backward" not in kernels._failed
-            and kernels._ok2(g, x, kernels.MIN_ELEMENTWISE) and out.flags.c_contiguous):
-        jit._relu_bwd(g.reshape(-1), x.reshape(-1), out.reshape(-1), g.dtype.type(0))
-    else:
-        np.copyto(out, kernels.relu_backward(g, x))
-    return out
-
-
 def _add_into(a, b, out):
     return np.add(a, b, out=out)
 
@@ -129,7 +117,7 @@ def _written_form(plan: Plan, instr):
           and slots[args[1].index].shape == out.shape
           and slots[args[1].index].dtype == out.dtype):
         xp, g, ans, x = args
-        return _relu_backward_into, (g, x), None
+        return kernels.relu_backward, (g, x), None
     elif kind == "rule" and not instr.kwargs and len(args) == 5:
         xp, g, ans, a, b = args
         if all(r.__class__ is Ref and len(slots[r.index].shape) == 2 for r in (g, a, b)):

@@ -125,11 +125,11 @@ def tanh_backward(g: np.ndarray, t: np.ndarray) -> np.ndarray:
     return _twins.tanh_backward(g, t)
 
 
-def relu_backward(g: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """g where x > 0, else 0."""
-    if JIT_ENABLED and _ok2(g, x, MIN_ELEMENTWISE):
-        return _call("relu_backward", _twins.relu_backward, g, x)
-    return _twins.relu_backward(g, x)
+def relu_backward(g: np.ndarray, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """g where x > 0, else 0; written into ``out`` (g's shape and dtype) when given."""
+    if JIT_ENABLED and _ok2(g, x, MIN_ELEMENTWISE) and (out is None or out.flags.c_contiguous):
+        return _call("relu_backward", _twins.relu_backward, g, x, out)
+    return _twins.relu_backward(g, x, out)
 
 
 def leaky_relu(x: np.ndarray, slope: float = 0.01) -> np.ndarray:

@@ -357,8 +357,11 @@ def tanh_backward(g, t):
     return _flat_call_pair(_tanh_bwd, g, t, g.dtype.type(1))
 
 
-def relu_backward(g, x):
-    return _flat_call_pair(_relu_bwd, g, x, g.dtype.type(0))
+def relu_backward(g, x, out=None):
+    if out is None:
+        return _flat_call_pair(_relu_bwd, g, x, g.dtype.type(0))
+    _relu_bwd(g.reshape(-1), x.reshape(-1), out.reshape(-1), g.dtype.type(0))
+    return out
 
 
 def leaky_relu(x, slope=0.01):

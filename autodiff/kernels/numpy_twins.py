@@ -23,8 +23,12 @@ def relu(x: np.ndarray) -> np.ndarray:
     return np.maximum(x, 0)
 
 
-def relu_backward(g: np.ndarray, x: np.ndarray) -> np.ndarray:
-    return np.where(x > 0, g, 0)
+def relu_backward(g: np.ndarray, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    result = np.where(x > 0, g, 0)
+    if out is None:
+        return result
+    np.copyto(out, result)
+    return out
 
 
 def leaky_relu(x: np.ndarray, slope: float = 0.01) -> np.ndarray:
