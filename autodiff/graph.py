@@ -333,9 +333,11 @@ def _release_side_branches(side_branches):
 
 
 def _is_uniquely_owned(array) -> bool:
-    # A gradient array that nobody else references can become a leaf's .grad without
-    # a copy.  Expected references: run_backward's variable, _accumulate_into_leaf's
-    # parameter, this function's parameter and getrefcount's argument.
+    # An array that nobody else references: a gradient can become a leaf's .grad
+    # without a copy, and a .grad can take the next gradient in place.  Called
+    # directly from _accumulate_into_leaf, so the expected references are four: the
+    # caller's (run_backward's variable, or the leaf's .grad slot), the local name in
+    # _accumulate_into_leaf, this function's parameter and getrefcount's argument.
     return (type(array) is np.ndarray and array.base is None
             and sys.getrefcount(array) <= 4)
 
@@ -452,23 +454,17 @@ def _accumulate_into_leaf(leaf, grad, create_graph):
         current = leaf.grad
         if current is None:
             leaf.grad = grad if _is_uniquely_owned(grad) else grad.copy()
-        elif _can_add_in_place(current, grad):
+        elif (_is_uniquely_owned(current) and current.flags.writeable
+              and current.shape == grad.shape and current.dtype == grad.dtype):
+            # A .grad that nothing else references (no name the user kept, no view of
+            # it: a view holds its base) takes the new gradient in place, with the
+            # values of ``current + grad``; one the user holds must not change under
+            # them (PyTorch decides the same way).
             np.add(current, grad, out=current)
         else:
             leaf.grad = current + grad
     else:
         leaf.grad = grad if leaf.grad is None else leaf.grad + grad
-
-
-def _can_add_in_place(current, grad) -> bool:
-    # A leaf's .grad that nothing else references (no name the user kept, no view of
-    # it: a view holds its base) can take the new gradient in place, with the same
-    # values as ``current + grad`` and no new buffer; one the user holds must not
-    # change under them (PyTorch decides the same way).  Expected references: the
-    # leaf's slot, _accumulate_into_leaf's variable, this parameter, getrefcount's.
-    return (type(current) is np.ndarray and current.base is None
-            and current.shape == grad.shape and current.dtype == grad.dtype
-            and current.flags.writeable and sys.getrefcount(current) <= 4)
 
 
 def _reverse_pass(root_node, root_grad, xp, create_graph, retain_graph,
