@@ -99,18 +99,26 @@ def guard_leaves(node: Node) -> None:
 
 def release_guarded_leaves() -> None:
     """Make writable again every guarded array whose saving graphs were all freed."""
+    # A node can die while this runs (a collection triggered by an allocation here), and
+    # its weak reference's callback, _on_saver_dead, then runs on this thread (the lock
+    # is reentrant): it may discard from ``guard.savers`` or remove the guard.  So the
+    # savers are read from a snapshot, and a guard is removed only if still there.
     with _lock:
         for key, guard in list(_guards.items()):
-            savers = guard.savers
+            savers = tuple(guard.savers)
             for ref in savers:
-                node = ref()
-                if node is not None and node.args is not None:
+                if _is_live(ref()):
                     break
             else:                       # every saver freed (the usual case after backward)
-                del _guards[key]
-                guard.array.setflags(write=True)
+                if _guards.get(key) is guard:
+                    del _guards[key]
+                    guard.array.setflags(write=True)
                 continue
-            guard.savers = {r for r in savers if (n := r()) is not None and n.args is not None}
+            guard.savers = {r for r in savers if _is_live(r())}
+
+
+def _is_live(node) -> bool:
+    return node is not None and node.args is not None
 
 
 def savers_of(array: np.ndarray) -> list[Node]:

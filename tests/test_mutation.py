@@ -166,3 +166,30 @@ def test_custom_function_inputs_are_guarded_too():
     out.backward()
     np.testing.assert_array_equal(w.grad, [6.0])
     w.data[0] = 0.0
+
+
+def test_a_saver_dying_while_guards_are_released_is_handled_once(monkeypatch):
+    """A node can die in the middle of release_guarded_leaves (a collection runs its
+    weak reference's callback on this thread, which removes the guard): the release
+    must not remove that guard a second time, and the array ends up writable."""
+    w = ad.tensor(np.array([1.0, 2.0]), requires_grad=True)
+    y = (w * w).sum()
+    holder = [y._node.parents[0]]           # the product's node, the saver of w's array
+    del y
+    graph.release(holder[0])                # freed as a backward frees it, still alive
+    assert id(w.data) in guard.guarded_arrays and not w.data.flags.writeable
+    is_live = guard._is_live
+    dropped = []
+
+    def drop_the_last_reference_first(node):
+        if not dropped:
+            dropped.append(True)
+            node = None
+            holder.clear()                  # the saver dies here; its callback runs now
+        return is_live(node)
+
+    monkeypatch.setattr(guard, "_is_live", drop_the_last_reference_first)
+    guard.release_guarded_leaves()
+    assert dropped
+    assert id(w.data) not in guard.guarded_arrays
+    assert w.data.flags.writeable
