@@ -164,10 +164,12 @@ def _run(steps, x, w, b):
             if other.shape != a.shape:      # broadcast a row, or a scalar
                 other = b if a.shape[-1:] == b.shape else b[1]
             out = getattr(ad, BINARY[r.integers(len(BINARY))])(a, other)
-        elif kind == "reduce":
-            out = (ad.sum if r.integers(2) else ad.mean)(a, axis=-1, keepdims=True) if a.ndim \
-                else a * 2.0
-            out = out + a                       # broadcast back
+        elif kind == "reduce":              # over rows or columns, broadcast back
+            if a.ndim:
+                reduce = (ad.sum, ad.mean, ad.max)[r.integers(3)]
+                out = reduce(a, axis=(-1, 0)[r.integers(2)], keepdims=True) + a
+            else:
+                out = a * 2.0 + a
         elif kind == "matmul" and a.ndim == 2 and a.shape[-1] == 3:
             out = ad.tanh(a @ ad.transpose(w))
         elif kind == "index" and a.ndim == 2:

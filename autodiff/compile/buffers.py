@@ -148,9 +148,15 @@ def plan_buffers(plan: Plan) -> Plan:
     instrs = plan.instrs
     fresh = {k: f for k, instr in enumerate(instrs)
              if (f := _written_form(plan, instr)) is not None}
-    forms = {k: f for k, f in fresh.items()
-             if int(np.prod(plan.slots[instrs[k].outs[0]].shape)) >= MIN_ELEMENTS}
-    # Which slots may refer to the result of candidate step k (its "virtual buffer").
+    kernel_arrays = {k: a for k, instr in enumerate(instrs)
+                     if (a := _kernel_arrays(instr)) is not None}
+    # Candidates ("virtual buffers"): (step, which of its arrays) -> the slot it holds.
+    forms = {(k, 0): instrs[k].outs[0] for k in fresh}
+    forms.update({(k, a): s for k, arrays in kernel_arrays.items()
+                  for s, a in zip(instrs[k].outs, arrays)})
+    forms = {c: s for c, s in forms.items()
+             if int(np.prod(plan.slots[s].shape)) >= MIN_ELEMENTS}
+    # Which slots may refer to each candidate.
     refers: dict = {}
     escaped: set = set()
     last_use: dict = {}
@@ -169,12 +175,15 @@ def plan_buffers(plan: Plan) -> Plan:
             # buffers up rather than track ever larger sets (quadratic in plan length).
             escaped |= through
             through = set()
-        if k in forms:
-            for s in instr.outs:
-                refers[s] = {k}
-        elif k in fresh or instr.kind == "ones":     # a new array, small
-            for s in instr.outs:
-                refers[s] = set()
+        if k in fresh or k in kernel_arrays or instr.kind == "ones":    # new arrays
+            arrays = kernel_arrays.get(k, [0] * len(instr.outs))
+            # ... except what a kernel run by NumPy returns without a buffer, which may
+            # be a view of an input (a reshape, say).
+            aliases = instr.extra["kernel"].may_alias() if k in kernel_arrays else ()
+            for s, a in zip(instr.outs, arrays):
+                refers[s] = {(k, a)} if (k, a) in forms else set()
+                if a in aliases:
+                    refers[s] |= through
         else:
             for s in instr.outs:
                 refers[s] = set(through)
@@ -182,12 +191,12 @@ def plan_buffers(plan: Plan) -> Plan:
         escaped |= refers.get(s, set())
         last_use[s] = len(instrs)
     # Each candidate's busy interval: until the last read of anything referring to it.
-    end = {k: k for k in forms if k not in escaped}
+    end = {c: c[0] for c in forms if c not in escaped}
     for s, buffers in refers.items():
-        for k in buffers:
-            if k in end:
-                end[k] = max(end[k], last_use.get(s, k))
-    plan.buffers = _assign(plan, forms, end)
+        for c in buffers:
+            if c in end:
+                end[c] = max(end[c], last_use.get(s, c[0]))
+    plan.buffers = _assign(plan, forms, fresh, end)
     for instr in instrs:
         if instr.kind == "sum_to" and "into" not in instr.extra:
             _direct_sum_to(plan, instr)
@@ -209,17 +218,26 @@ def _direct_sum_to(plan: Plan, instr) -> None:
         instr.fn, instr.args = _sum_kept, (instr.args[0], axes, shape)
 
 
-def _assign(plan: Plan, forms: dict, end: dict) -> list:
-    """Greedy interval assignment of physical arrays to candidate steps."""
+def _kernel_arrays(instr):
+    """For a fused kernel: which of its distinct output arrays each of its slots is."""
+    fused = instr.extra.get("kernel") if instr.kind == "kernel" else None
+    if fused is None:
+        return None
+    distinct = list(dict.fromkeys(fused.outputs))
+    return [distinct.index(k) for k in fused.outputs]
+
+
+def _assign(plan: Plan, forms: dict, fresh: dict, end: dict) -> list:
+    """Greedy interval assignment of physical arrays to candidates."""
     buffers: list = []
     free: dict = {}                 # (shape, dtype) -> [buffer index]
     busy: list = []                 # heap of (end step, buffer index, key)
-    for k in sorted(end):
+    for c in sorted(end):
+        k, array = c
         while busy and busy[0][0] < k:
             _, b, key = heapq.heappop(busy)
             free.setdefault(key, []).append(b)
-        instr = plan.instrs[k]
-        slot = plan.slots[instr.outs[0]]
+        slot = plan.slots[forms[c]]
         key = (slot.shape, np.dtype(slot.dtype).str)
         pool = free.get(key)
         if pool:
@@ -227,8 +245,15 @@ def _assign(plan: Plan, forms: dict, end: dict) -> list:
         else:
             b = len(buffers)
             buffers.append(np.empty(slot.shape, slot.dtype))
-        heapq.heappush(busy, (end[k], b, key))
-        fn, args, kept = forms[k]
+        heapq.heappush(busy, (end[c], b, key))
+        instr = plan.instrs[k]
+        if instr.kind == "kernel":
+            n = len(set(instr.extra["kernel"].outputs))
+            into = instr.extra.setdefault("into_arrays", [None] * n)
+            numbers = instr.extra.setdefault("buffer", ["-"] * n)
+            into[array], numbers[array] = buffers[b], b
+            continue
+        fn, args, kept = fresh[k]
         extra_args = (buffers[b].reshape(kept),) if kept is not None else ()
         instr.extra["into"] = (fn, tuple(args) + extra_args, buffers[b])
         instr.extra["buffer"] = b

@@ -25,6 +25,8 @@ import tempfile
 
 import numpy as np
 
+from .layout import FULL, INNER, OUTER, dependencies
+
 _BINARY = {np.add: "+", np.subtract: "-", np.multiply: "*", np.true_divide: "/",
            np.greater: ">", np.greater_equal: ">=", np.less: "<", np.less_equal: "<=",
            np.equal: "==", np.not_equal: "!=", np.bitwise_and: "&", np.bitwise_or: "|",
@@ -77,63 +79,188 @@ def _literal(value, dtype) -> str:
     return f"np.{dtype.name}({text})"
 
 
-def kernel_source(expr, outputs, input_slots) -> str:
-    """The module source of the loop computing ``outputs`` (node indices) of ``expr``
-    from the arrays of ``input_slots``, in that order."""
-    nodes = expr.nodes
-    n_in = len(input_slots)
-    returned = list(outputs)
-    outputs = list(dict.fromkeys(outputs))      # slots of one value share its array
-    params = [f"a{j}" for j in range(n_in)] + [f"o{j}" for j in range(len(outputs))]
-    head = [f"    f{j} = a{j}.ravel()" for j in range(n_in)]
-    head += [f"    g{j} = o{j}.ravel()" for j in range(len(outputs))]
-    body: list[str] = []
-    name: dict = {}
-    position = {slot: j for j, slot in enumerate(input_slots)}
-    for k in _needed(expr, outputs):
-        node = nodes[k]
+def kernel_source(expr, outputs, input_slots, split, pos) -> str:
+    """The module source of the loop nest computing ``outputs`` (node indices) of
+    ``expr`` from the arrays of ``input_slots``, in that order, with ``split = (OUTER,
+    INNER)`` rows and each node's layout ``pos`` (``layout.py``)."""
+    writer = _LoopWriter(expr, input_slots, split, pos)
+    return writer.source(outputs)
+
+
+class _LoopWriter:
+    """Writes one kernel: values that do not vary are computed before the loops,
+    row values once per row, and each row reduction gets an inner loop of its own
+    before the final inner loop, which stores the outputs."""
+
+    def __init__(self, expr, input_slots, split, pos):
+        self.expr = expr
+        self.nodes = expr.nodes
+        self.split = split
+        self.pos = pos
+        self.dep = dependencies(expr, pos, split)
+        self.position = {slot: j for j, slot in enumerate(input_slots)}
+        self.n_in = len(input_slots)
+        self.input_slots = input_slots
+        self.name: dict = {}
+        self.done: set = set()
+        self.head: list = []            # before the loops
+
+    def level(self, k) -> int:
+        """0: computed once; 1: once per row; 2: per element."""
+        by_row, by_element = self.dep[k]
+        return 2 if by_element else (1 if by_row else 0)
+
+    def statements(self, ks, level, lines, done=None) -> None:
+        """Emit the nodes ``ks`` of ``level`` not yet in ``done`` (in order) into
+        lines; an inner loop passes its own ``done``, the values of another loop
+        being out of its reach."""
+        done = self.done if done is None else done
+        for k in sorted(ks):
+            if k in done or self.level(k) != level or self.nodes[k].kind == "reduce":
+                continue
+            done.add(k)
+            text = self.value_text(k, lines)
+            if text is not None:
+                lines.append(f"x{k} = {text}")
+                self.name[k] = f"x{k}"
+
+    def value_text(self, k, lines):
+        node, nodes, name = self.nodes[k], self.nodes, self.name
         kind = node.kind
         if kind == "input":
-            j = position[node.value]
-            if _size(node.shape) == 1:
-                head.append(f"    x{k} = f{j}[0]")
-            else:
-                body.append(f"x{k} = f{j}[i]")
-            name[k] = f"x{k}"
-            continue
+            j = self.position[node.value]
+            index = {(True, True): "b + i", (True, False): "o", (False, True): "i",
+                     (False, False): "0"}[self.dep[k]]
+            return f"f{j}[{index}]"
         if kind == "view":
             name[k] = name[node.args[0]]
-            continue
+            return None
         if kind == "const":
             name[k] = _literal(node.value, node.dtype if node.dtype is not None
                                else np.result_type(node.value))
-            continue
+            return None
         args = [_operand(nodes, name, a, dtype) for a, dtype in zip(node.args, node.loop)]
         if kind == "where":
-            text = f"{args[1]} if {args[0]} else {args[2]}"
-        elif kind == "cast":
-            text = _cast(name[node.args[0]], nodes[node.args[0]].dtype, node.dtype)
+            return f"{args[1]} if {args[0]} else {args[2]}"
+        if kind == "cast":
+            return _cast(name[node.args[0]], nodes[node.args[0]].dtype, node.dtype)
+        return _ufunc_text(node, args, lines, k)
+
+    def cone(self, roots) -> set:
+        """The nodes ``roots`` need, down to (and including) reductions."""
+        seen: set = set()
+        stack = list(roots)
+        while stack:
+            k = stack.pop()
+            if k not in seen:
+                seen.add(k)
+                if self.nodes[k].kind != "reduce":
+                    stack.extend(self.nodes[k].args)
+        return seen
+
+    def source(self, outputs) -> str:
+        nodes, split = self.nodes, self.split
+        outer, inner = split
+        returned = list(outputs)
+        outputs = list(dict.fromkeys(outputs))      # slots of one value share its array
+        params = [f"a{j}" for j in range(self.n_in)] + [f"o{j}" for j in range(len(outputs))]
+        head = [f"    f{j} = a{j}.ravel()" for j in range(self.n_in)]
+        head += [f"    g{j} = o{j}.ravel()" for j in range(len(outputs))]
+        needed = self.cone(outputs)
+        for k in sorted(needed):                    # reductions feed on their inputs
+            if nodes[k].kind == "reduce":
+                needed |= self.cone(nodes[k].args)
+        top: list = []
+        self.statements(needed, 0, top)
+        rows: list = []                             # the body of the row loop
+        reductions = sorted(k for k in needed if nodes[k].kind == "reduce"
+                            and self.pos[k] != INNER)
+        for r in reductions:
+            self.row_reduction(r, rows, head)
+        body: list = []
+        final = self.cone(outputs) | set().union(*[self.cone(nodes[k].args) for k in outputs
+                                                   if self.pos[k] == INNER])
+        self.statements(final, 1, rows)
+        self.statements(final, 2, body, set())
+        stores_after: list = []
+        for j, k in enumerate(outputs):
+            value = _cast(self.name.get(k, f"x{k}"), nodes[k].dtype, nodes[k].dtype)
+            p = self.pos[k]
+            if p == FULL:
+                body.append(f"g{j}[b + i] = {value}")
+            elif p == INNER:                        # a column reduction
+                head.append(f"    g{j}[:] = {_identity(nodes[k])}")
+                source = self.name[nodes[k].args[0]]
+                body.extend(_accumulate(nodes[k].fn, f"g{j}[i]", source, f"c{j}"))
+            elif self.level(k) == 0:
+                top.append(f"g{j}[0] = {value}")
+            else:
+                stores_after.append(f"g{j}[{'o' if p == OUTER else 0}] = {value}")
+        lines = ["import math", "import numba", "import numpy as np",
+                 "from autodiff.compile.loopmath import exp32, exp64, expm1_32, expm1_64, "
+                 "pairwise_sum", "", "",
+                 '@numba.njit(cache=True, error_model="numpy")',
+                 f"def kernel({', '.join(params)}):", *head, *("    " + t for t in top),
+                 f"    for o in range({outer}):", f"        b = o * {inner}",
+                 *("        " + t for t in rows)]
+        if body:
+            lines += [f"        for i in range({inner}):", *("            " + t for t in body)]
+        lines += [*("        " + t for t in stores_after), ""]
+        inputs, outs = params[:self.n_in], params[self.n_in:]
+        lines += ["", f"def run({', '.join(inputs)}):",
+                  f"    return run_into({', '.join(inputs + ['None'] * len(outs))})", "", "",
+                  f"def run_into({', '.join(params)}):",
+                  "    # o<j>: an array to write output j into (a plan's buffer), or None"]
+        for j, k in enumerate(outputs):
+            lines += [f"    if o{j} is None:",
+                      f"        o{j} = np.empty({nodes[k].shape!r}, np.{nodes[k].dtype.name})"]
+        for j, slot in enumerate(self.input_slots):    # a 0-d value may be a NumPy scalar
+            if not nodes[self.expr.inputs[slot]].shape:
+                lines.append(f"    a{j} = np.asarray(a{j})")
+        lines.append(f"    kernel({', '.join(params)})")
+        lines.append(f"    return ({''.join(f'o{outputs.index(k)}, ' for k in returned)})")
+        return "\n".join(lines) + "\n"
+
+    def row_reduction(self, r, rows, head) -> None:
+        """One inner loop computing the reduction ``r`` of the current row."""
+        node = self.nodes[r]
+        source = node.args[0]
+        cone = self.cone([source])
+        self.statements(cone, 1, rows)
+        body: list = []
+        self.statements(cone, 2, body, set())
+        value = self.name[source]
+        inner = self.split[1]
+        if node.fn is np.add:
+            # NumPy's pairwise summation, in its order: the same sum to the last bit.
+            head.append(f"    t{r} = np.empty({inner}, np.{node.dtype.name})")
+            body.append(f"t{r}[i] = {value}")
+            after = [f"x{r} = pairwise_sum(t{r}, 0, {inner}, {_literal(0.0, node.dtype)})"]
+            rows.append(f"x{r} = {_identity(node)}")
         else:
-            text = _ufunc_text(node, args, body, k)
-        body.append(f"x{k} = {text}")
-        name[k] = f"x{k}"
-    for j, k in enumerate(outputs):
-        body.append(f"g{j}[i] = {_cast(name[k], nodes[k].dtype, nodes[k].dtype)}")
-    size = _size(nodes[outputs[0]].shape)
-    lines = ["import math", "import numba", "import numpy as np",
-             "from autodiff.compile.loopmath import exp32, exp64, expm1_32, expm1_64", "",
-             "", '@numba.njit(cache=True, error_model="numpy")',
-             f"def kernel({', '.join(params)}):", *head,
-             f"    for i in range({size}):", *("        " + b for b in body), ""]
-    lines += ["", f"def run({', '.join(params[:n_in])}):"]
-    for j, k in enumerate(outputs):
-        lines.append(f"    o{j} = np.empty({nodes[k].shape!r}, np.{nodes[k].dtype.name})")
-    for j, slot in enumerate(input_slots):     # a 0-d value may arrive as a NumPy scalar
-        if not nodes[expr.inputs[slot]].shape:
-            lines.append(f"    a{j} = np.asarray(a{j})")
-    lines.append(f"    kernel({', '.join(params)})")
-    lines.append(f"    return ({''.join(f'o{outputs.index(k)}, ' for k in returned)})")
-    return "\n".join(lines) + "\n"
+            rows.append(f"x{r} = {_identity(node)}")
+            body.extend(_accumulate(node.fn, f"x{r}", value, f"v{r}"))
+            after = []
+        rows.append(f"for i in range({inner}):")
+        rows.extend("    " + t for t in body)
+        rows.extend(after)
+        self.name[r] = f"x{r}"
+        self.done.add(r)
+
+
+def _identity(node) -> str:
+    """The starting value of a reduction: 0, or -inf / inf for max / min."""
+    value = {np.add: 0.0, np.maximum: -np.inf, np.minimum: np.inf}[node.fn]
+    return _literal(value, node.dtype)
+
+
+def _accumulate(ufunc, target, value, v) -> list:
+    """One step of a reduction into ``target`` (``v`` names the new value); max and
+    min keep a NaN once seen, as NumPy's do."""
+    if ufunc is np.add:
+        return [f"{target} += {value}"]
+    compare = ">" if ufunc is np.maximum else "<"
+    return [f"{v} = {value}", f"if {v} {compare} {target} or {v} != {v}:", f"    {target} = {v}"]
 
 
 def _size(shape) -> int:

@@ -28,15 +28,18 @@ import warnings
 import numpy as np
 
 from .. import kernels as _kernels
+from ..ops.shape import sum_to_array
 from .codegen import kernel_source, load
 from .optimize import eliminate_dead_code, output_refs
 from .plan import Instr, Plan, Ref
+from .layout import FULL, OUTER, SCALAR, infer, is_flat, splits
 from .symbolic import Expr, Node, Sym, Unfusable, evaluate, run_symbolic
 
 #: Operations per generated loop at most (a 10,000-op chain becomes ~40 loops).
 MAX_OPS = 256
 
 _CHECKED_KINDS = ("op", "rule")
+_OP_KINDS = ("ufunc", "where", "cast", "reduce")
 _FUSABLE_KINDS = _CHECKED_KINDS + ("add", "sum_to", "astype", "ones")
 
 
@@ -47,9 +50,12 @@ class Piece:
         self.instr = instr
         self.expr = expr
         self.out = out
-        self.size = int(np.prod(expr.nodes[out].shape, dtype=np.int64))
         self.needed = needed = _needed(expr, [out])
-        self.n_ops = sum(expr.nodes[k].kind in ("ufunc", "where", "cast") for k in needed)
+        # The loop's size: the largest value the step computes (a reduction's input).
+        self.shape = max((expr.nodes[k].shape for k in needed), key=_size)
+        self.size = _size(self.shape)
+        self.flat = is_flat(expr, needed, self.size)
+        self.n_ops = sum(expr.nodes[k].kind in _OP_KINDS for k in needed)
         # The slots the result depends on (a rule is given more than it uses).
         self.reads = tuple(slot for slot, k in expr.inputs.items() if k in needed)
 
@@ -71,25 +77,49 @@ class Piece:
 
 
 class Group:
-    """Pieces fused into one loop; ``slot_node`` maps each slot they make to its node."""
+    """Pieces fused into one loop nest; ``slot_node`` maps each slot they make to its
+    node, ``layout`` places every node in the loop (``layout.py``)."""
 
     def __init__(self, start, size):
         self.start = start
         self.size = size
+        self.split = None               # (OUTER, INNER) once a piece needs rows
         self.pieces: list[Piece] = []
         self.expr = Expr()
         self.slot_node: dict = {}
+        self.pos: dict = {}             # node -> layout
+        self.columns: set = set()       # nodes only complete after the loop
         self.n_ops = 0
         self.inputs: list = []          # slots read from outside, in order
         self.outputs: list = []         # slots made here and read later
 
-    def accepts(self, piece, produced_at) -> bool:
+    def accepts(self, piece, produced_at):
+        """The layout of ``piece`` in this group (None when it cannot join)."""
         if self.n_ops + piece.n_ops > MAX_OPS and self.pieces:
-            return False
-        return all(s in self.slot_node or produced_at.get(s, -1) < self.start
-                   for s in piece.reads)
+            return None
+        if not all(s in self.slot_node or produced_at.get(s, -1) < self.start
+                   for s in piece.reads):
+            return None
+        fixed = {}
+        for s in piece.reads:
+            k = self.slot_node.get(s, self.expr.inputs.get(s))
+            if k is not None:
+                fixed[s] = None if k in self.columns else self.pos[k]
+        if piece.flat and all(p is not None for p in fixed.values()):
+            split = self.split or (1, self.size)
+            flat = infer(piece.expr, piece.needed, split, fixed)
+            if flat is not None:
+                return split, flat
+        for split in ([self.split] if self.split else splits(piece.shape)):
+            layout = infer(piece.expr, piece.needed, split, fixed)
+            if layout is not None and _output_ok(layout, piece.out):
+                return split, layout
+        return None
 
-    def add(self, piece):
+    def add(self, piece, placed):
+        split, layout = placed
+        if not piece.flat:
+            self.split = split
         mapped = []
         for k, node in enumerate(piece.expr.nodes):
             if k not in piece.needed:
@@ -101,6 +131,10 @@ class Group:
             else:
                 index = self.expr.add(Node(node.kind, node.fn, tuple(mapped[a] for a in node.args),
                                            node.shape, node.dtype, node.value, node.loop))
+            if index >= 0 and index not in self.pos:
+                self.pos[index] = layout.pos[k]
+                if k in layout.columns:
+                    self.columns.add(index)
             mapped.append(index)
         self.slot_node[piece.instr.outs[0]] = mapped[piece.out]
         self.pieces.append(piece)
@@ -110,6 +144,21 @@ class Group:
         needed = _needed(self.expr, [self.slot_node[s] for s in outputs])
         return [n.value for k, n in enumerate(self.expr.nodes)
                 if n.kind == "input" and k in needed]
+
+
+def _output_ok(layout, out) -> bool:
+    """A step's result is a value the loop can store: a full array, a row value, a
+    scalar, or a column reduction (a row-sized value that is not one is computed
+    again on every row, and is left to NumPy)."""
+    p = layout.pos[out]
+    return p in (FULL, OUTER, SCALAR) or out in layout.columns
+
+
+def _size(shape) -> int:
+    n = 1
+    for d in shape:
+        n *= d
+    return n
 
 
 def _needed(expr, roots) -> set:
@@ -205,8 +254,8 @@ def _symbolic_result(instr, plan, expr) -> Sym:
         dtype = np.dtype(dtype)
         return Sym(expr, expr.const(dtype.type(1), dtype, tuple(shape)))
     source, what = instr.args
-    if kind == "sum_to":             # only a sum over size-1 axes: a reshape
-        return run_symbolic(lambda g: np.reshape(g, tuple(what)), (source,), {}, slots, expr)
+    if kind == "sum_to":
+        return run_symbolic(sum_to_array, (source, tuple(what)), {}, slots, expr)
     if np.dtype(what).kind != "f":
         raise Unfusable("astype to a dtype that is not float")
     return run_symbolic(lambda g: g.astype(what), (source,), {}, slots, expr)
@@ -316,13 +365,18 @@ def _group(plan, values):
                 open_groups.clear()
         else:
             group = open_groups.get(piece.size)
-            if group is None or not group.accepts(piece, produced_at):
+            placed = group.accepts(piece, produced_at) if group is not None else None
+            if placed is None:
                 group = open_groups[piece.size] = Group(position, piece.size)
                 groups.append(group)
-            group.add(piece)
+                placed = group.accepts(piece, produced_at)
+            if placed is not None:
+                group.add(piece, placed)
         for slot in instr.outs:
             produced_at[slot] = position
-    groups = [g for g in groups if len(g.pieces) >= 2 and g.n_ops >= 2]
+    # One step alone is worth a loop only if it reduces (a softmax, a mean): a plain
+    # ufunc chain of one step is what NumPy runs anyway.
+    groups = [g for g in groups if g.n_ops >= 2 and (len(g.pieces) >= 2 or g.split)]
     member_of = {id(p.instr): g for g in groups for p in g.pieces}
     return groups, member_of
 
@@ -352,7 +406,7 @@ class FusedKernel:
         self.members = [(p.instr.kind, p.instr.label, p.instr.outs[0], p.reads)
                         for p in group.pieces if group.slot_node[p.instr.outs[0]] in needed]
         self.size = group.size
-        self.n_ops = sum(n.kind in ("ufunc", "where", "cast") for n in expr.nodes)
+        self.n_ops = sum(n.kind in _OP_KINDS for n in expr.nodes)
         self.expr = expr
         self.outputs = outputs          # node indices, in the order of the step's outs
         self.inputs = list(group.inputs)
@@ -360,6 +414,17 @@ class FusedKernel:
         self.source = ""
         self.dispatcher = None
         self.run = None
+        self.run_into = None            # (inputs..., an array or None per output)
+
+    def may_alias(self) -> set:
+        """The distinct outputs (numbered as ``run_into`` takes them) that may be a
+        view of an input: none for a compiled loop, which stores every output; with
+        NumPy, those that are an input reshaped or cast to its own dtype."""
+        if self.mode == "numba":
+            return set()
+        distinct = list(dict.fromkeys(self.outputs))
+        return {j for j, k in enumerate(distinct)
+                if self.expr.nodes[k].kind in ("input", "view", "cast")}
 
     def ops(self) -> str:
         """The fused steps, counted by name: ``3 multiply, 2 rule tanh.x, ...``."""
@@ -375,6 +440,7 @@ def _compact(group, outs):
     needed = sorted(_needed(group.expr, [group.slot_node[s] for s in outs]))
     renumber = {}
     expr = Expr()
+    pos = []
     for k in needed:
         node = group.expr.nodes[k]
         if node.kind == "input":
@@ -382,27 +448,47 @@ def _compact(group, outs):
         else:
             renumber[k] = expr.add(Node(node.kind, node.fn, tuple(renumber[a] for a in node.args),
                                         node.shape, node.dtype, node.value, node.loop))
-    return expr, [renumber[group.slot_node[s]] for s in outs]
+        pos.append(group.pos[k])
+    return expr, [renumber[group.slot_node[s]] for s in outs], pos
 
 
 def _finish(kernel, number, plan, values):
     group = kernel.extra.pop("group")
-    expr, outputs = _compact(group, list(kernel.outs))
+    expr, outputs, pos = _compact(group, list(kernel.outs))
     fused = FusedKernel(number, group, expr, outputs)
-    fused.run = _numpy_runner(expr, outputs, fused.inputs)
+    fused.split = group.split or (1, group.size)
+    fused.pos = pos
+    fused.run, fused.run_into = _numpy_runners(expr, outputs, fused.inputs)
     if _kernels.JIT_ENABLED:
         _compile(fused, plan, values)
     kernel.fn = fused.run
-    kernel.label = f"k{number} ({fused.n_ops} ops on {group.size} elements, {fused.mode}): " \
-                   f"{fused.ops()}"
+    rows = f" in {fused.split[0]} rows" if fused.split[0] > 1 else ""
+    kernel.label = f"k{number} ({fused.n_ops} ops on {group.size} elements{rows}, " \
+                   f"{fused.mode}): {fused.ops()}"
     kernel.extra["kernel"] = fused
 
 
-def _numpy_runner(expr, outputs, inputs):
+def _numpy_runners(expr, outputs, inputs):
+    """``run(*inputs)`` and ``run_into(*inputs, *arrays)`` evaluating the expression
+    with NumPy, ufunc by ufunc (``run_into`` copies into the arrays given, one per
+    distinct output, None for a new one)."""
+    distinct = list(dict.fromkeys(outputs))
+
+    def run_into(*args):
+        computed = evaluate(expr, dict(zip(inputs, args[:len(inputs)])))
+        results = {}
+        for k, into in zip(distinct, args[len(inputs):]):
+            value = np.asarray(computed[k])
+            if into is not None:
+                np.copyto(into, value)
+                value = into
+            results[k] = value
+        return tuple(results[k] for k in outputs)
+
     def run(*arrays):
         computed = evaluate(expr, dict(zip(inputs, arrays)))
         return tuple(np.asarray(computed[k]) for k in outputs)
-    return run
+    return run, run_into
 
 
 def _sample(plan, slot, values, rng):
@@ -425,7 +511,7 @@ def _quiet_numba():
 def _compile(fused, plan, values):
     """Generate, load and compile the Numba loop; check it against NumPy on the traced
     values (or made-up ones); keep the NumPy runner if anything goes wrong."""
-    source = kernel_source(fused.expr, fused.outputs, fused.inputs)
+    source = kernel_source(fused.expr, fused.outputs, fused.inputs, fused.split, fused.pos)
     rng = np.random.default_rng(0)
     arrays = [_sample(plan, s, values, rng) for s in fused.inputs]
     try:
@@ -449,4 +535,5 @@ def _compile(fused, plan, values):
     fused.source = source
     fused.dispatcher = module.kernel
     fused.run = module.run
+    fused.run_into = module.run_into
     fused.mode = "numba"

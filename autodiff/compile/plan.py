@@ -92,7 +92,7 @@ class Plan:
     >>> f(np.ones(2))
     tensor(3., requires_grad=True)
     >>> print(f.plan.summary())
-    plan for f: 2 steps (2 op), 1 input, 1 captured
+    plan for f: 1 steps (1 kernel), 1 input, 1 captured
     """
 
     def __init__(self, name: str, slots: list, instrs: list, inputs: list,
@@ -135,8 +135,11 @@ class Plan:
             text = f"  {outs} = {instr.kind} {instr.label}({ins})"
             if sizes:
                 text += f"  [{sizes}]"
-            if "buffer" in instr.extra:
-                text += f" -> b{instr.extra['buffer']}"
+            buffer = instr.extra.get("buffer")
+            if isinstance(buffer, list):        # a kernel: one entry per output array
+                text += " -> " + ", ".join(f"b{b}" if b != "-" else b for b in buffer)
+            elif buffer is not None:
+                text += f" -> b{buffer}"
             lines.append(text + where)
         return "\n".join(lines)
 

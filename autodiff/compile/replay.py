@@ -126,7 +126,13 @@ def _lines(instr, ns) -> list[str]:
     if kind in ("rule", "joint", "sum_to", "astype", "ones"):
         return [f"{outs[0]} = {_call(instr, ns)}"]
     if kind == "kernel":            # a fused group: one call returns all its outputs
-        return [f"{''.join(o + ', ' for o in outs)}= {_call(instr, ns)}"]
+        arrays = instr.extra.get("into_arrays")
+        if arrays is None:
+            return [f"{''.join(o + ', ' for o in outs)}= {_call(instr, ns)}"]
+        run_into = instr.extra["kernel"].run_into
+        parts = [ns.expr(a) for a in instr.args]
+        parts += ["None" if b is None else ns.const(b, "B") for b in arrays]
+        return [f"{''.join(o + ', ' for o in outs)}= {ns.const(run_into, 'F')}({', '.join(parts)})"]
     if kind == "pick":
         return [f"{outs[0]} = {ns.expr(instr.args[0])}[{instr.extra['position']}]"]
     if kind == "add":

@@ -9,8 +9,9 @@ the fuser what each op is, and nobody keeps a second table of ops by hand.
 
 Anything else the code does with a symbol (read ``.data``, index it, reduce it, call
 a function outside NumPy's ufuncs, branch on its value) raises ``Unfusable``: that
-step stays as it is.  Values are flat: element ``i`` of every symbol of a group is
-element ``i`` of the loop (a symbol of size 1 is the same number for every ``i``).
+step stays as it is.  Reductions (``np.sum``, ``np.mean``, ``np.max``, ``np.min``)
+are nodes too; which of them, and which broadcasts, a loop can compute is decided
+when steps are grouped (``layout.py``).
 """
 
 from __future__ import annotations
@@ -37,12 +38,12 @@ class Node:
     __slots__ = ("kind", "fn", "args", "shape", "dtype", "value", "loop")
 
     def __init__(self, kind, fn, args, shape, dtype, value=None, loop=None):
-        self.kind = kind        # "input", "const", "ufunc", "where", "cast", "view"
+        self.kind = kind        # "input", "const", "ufunc", "where", "cast", "view", "reduce"
         self.fn = fn            # the ufunc; for "view", np.reshape or np.broadcast_to
         self.args = args        # node indices
         self.shape = shape
         self.dtype = dtype      # None for a Python scalar constant (weakly typed)
-        self.value = value      # input: the slot; const: the scalar
+        self.value = value      # input: the slot; const: the scalar; reduce: (axes, keepdims)
         self.loop = loop        # ufunc/where/cast: the dtypes operands are cast to
 
     def __repr__(self):
@@ -89,19 +90,13 @@ class Expr:
         return type(node.value) if node.dtype is None else node.dtype
 
     def elementwise_shape(self, indices) -> tuple:
-        """The broadcast shape, provided it keeps element ``i`` of every operand at
-        flat position ``i`` (operands of size 1, or of the full size with the same
-        shape up to size-1 axes)."""
-        shapes = [self.nodes[k].shape for k in indices]
+        """NumPy's broadcast shape of the operands.  Whether a loop can compute it
+        (operands the size of the result, of size 1, or broadcast along leading or
+        trailing axes) is decided when pieces are grouped (``layout.py``)."""
         try:
-            shape = np.broadcast_shapes(*shapes)
+            return np.broadcast_shapes(*[self.nodes[k].shape for k in indices])
         except ValueError as error:
             raise Unfusable(str(error)) from None
-        size = _size(shape)
-        for s in shapes:
-            if _size(s) != 1 and (_size(s) != size or _squeeze(s) != _squeeze(shape)):
-                raise Unfusable(f"shape {s} broadcast to {shape}")
-        return shape
 
     def ufunc(self, ufunc, operands) -> Sym:
         if ufunc not in SCALAR_UFUNCS or ufunc.nout != 1:
@@ -145,9 +140,36 @@ class Expr:
         if fn is np.reshape:
             if _size(shape) != _size(node.shape):
                 raise Unfusable("reshape to another size")
-        elif _size(node.shape) != 1 and _squeeze(node.shape) != _squeeze(shape):
-            raise Unfusable(f"broadcast of {node.shape} to {shape}")
+        else:
+            try:
+                if np.broadcast_shapes(node.shape, shape) != shape:
+                    raise ValueError
+            except ValueError:
+                raise Unfusable(f"broadcast of {node.shape} to {shape}") from None
         return Sym(self, self.add(Node("view", fn, (index,), shape, node.dtype)))
+
+    def reduce(self, ufunc, x, axis, keepdims) -> Sym:
+        """``ufunc.reduce`` (``np.sum``, ``np.max``, ``np.min``) of a float symbol over
+        ``axis``; ``value`` keeps ``(axes, keepdims)``."""
+        if not isinstance(x, Sym) or x.expr is not self:
+            raise Unfusable("a reduction of a constant")
+        node = self.nodes[x.index]
+        if node.dtype.kind != "f":
+            raise Unfusable(f"a reduction of dtype {node.dtype}")
+        ndim = len(node.shape)
+        given = axis if isinstance(axis, (tuple, list)) else (axis,)
+        if axis is None:
+            axes = tuple(range(ndim))
+        elif all(isinstance(a, (int, np.integer)) and -ndim <= a < ndim for a in given):
+            axes = tuple(sorted({int(a) % ndim for a in given}))
+        else:
+            raise Unfusable(f"reduction over axis {axis!r} of shape {node.shape}")
+        if not axes or _size(node.shape) == 0:
+            raise Unfusable("a reduction over no axis or no element")
+        shape = tuple(1 if a in axes else n for a, n in enumerate(node.shape)) if keepdims \
+            else tuple(n for a, n in enumerate(node.shape) if a not in axes)
+        return Sym(self, self.add(Node("reduce", ufunc, (x.index,), shape, node.dtype,
+                                       (axes, bool(keepdims)), (node.dtype,))))
 
 
 def _size(shape) -> int:
@@ -213,6 +235,18 @@ class Sym:
 
     def astype(self, dtype, copy=True):
         return Sym(self.expr, self.expr.cast(self.index, dtype))
+
+    def sum(self, axis=None, dtype=None, out=None, keepdims=False):
+        return _sum(self.expr, self, axis, dtype, out, keepdims)
+
+    def mean(self, axis=None, dtype=None, out=None, keepdims=False):
+        return _mean(self.expr, self, axis, dtype, out, keepdims)
+
+    def max(self, axis=None, out=None, keepdims=False):
+        return _extreme(np.maximum)(self.expr, self, axis, out, keepdims)
+
+    def min(self, axis=None, out=None, keepdims=False):
+        return _extreme(np.minimum)(self.expr, self, axis, out, keepdims)
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         if method != "__call__" or any(v is not None for v in kwargs.values()):
@@ -295,6 +329,42 @@ def _broadcast_to(expr, x, shape, **kwargs):
     return expr.view(x.index, np.broadcast_to, shape)
 
 
+def _no_extras(name, **given):
+    if any(v is not None for v in given.values()):
+        raise Unfusable(f"{name} with {sorted(k for k, v in given.items() if v is not None)}")
+
+
+@_function(np.sum)
+def _sum(expr, x, axis=None, dtype=None, out=None, keepdims=False, **kwargs):
+    _no_extras("sum", out=out, **kwargs)
+    if dtype is not None and isinstance(x, Sym) and np.dtype(dtype) != x.dtype:
+        raise Unfusable("sum with another dtype")
+    return expr.reduce(np.add, x, axis, keepdims)
+
+
+@_function(np.mean)
+def _mean(expr, x, axis=None, dtype=None, out=None, keepdims=False, **kwargs):
+    # NumPy's mean of a float array (numpy/_core/_methods.py, _mean): the sum divided
+    # by the count as an intp, which computes in float64 and casts back.
+    total = _sum(expr, x, axis, dtype, out, keepdims, **kwargs)
+    count = float(_size(x.shape) // _size(total.shape))
+    if total.dtype == np.float64:
+        return np.true_divide(total, count)
+    return np.true_divide(total.astype(np.float64), count).astype(total.dtype)
+
+def _extreme(ufunc):
+    def handler(expr, x, axis=None, out=None, keepdims=False, **kwargs):
+        _no_extras(ufunc.__name__, out=out, **kwargs)
+        return expr.reduce(ufunc, x, axis, keepdims)
+    return handler
+
+
+for _f in (np.max, np.amax):
+    _function(_f)(_extreme(np.maximum))
+for _f in (np.min, np.amin):
+    _function(_f)(_extreme(np.minimum))
+
+
 def run_symbolic(fn, args, kwargs, slots, expr: Expr):
     """Call ``fn`` with every ``Ref`` in its arguments replaced by a symbol; return
     the symbol of its result (``Unfusable`` if it is not a loop over elements)."""
@@ -345,6 +415,9 @@ def evaluate(expr: Expr, values: dict, wanted=None) -> dict:
             out[k] = np.where(*[out[a] for a in node.args])
         elif kind == "cast":
             out[k] = np.asarray(out[node.args[0]]).astype(node.dtype, copy=False)
+        elif kind == "reduce":
+            axes, keepdims = node.value
+            out[k] = node.fn.reduce(out[node.args[0]], axis=axes, keepdims=keepdims)
         else:
             out[k] = node.fn(out[node.args[0]], node.shape)
     return out

@@ -1,0 +1,183 @@
+"""ad.compile fuses across rows: operands broadcast along leading or trailing axes
+(a bias), reductions over the trailing axes feeding broadcasts back (softmax, layer
+norm, a mean's gradient) and sums over the leading axes (a bias's gradient) run in
+one loop nest.  Sums follow NumPy's pairwise order, so where no exp or tanh is
+computed the replay equals eager to the last bit."""
+
+import numpy as np
+import pytest
+
+import autodiff as ad
+from autodiff import kernels
+from ulp_compare import assert_few_ulp
+
+
+def _kernels(plan):
+    return [i.extra["kernel"] for i in plan.instrs if i.kind == "kernel"]
+
+
+def _row_kernels(plan):
+    return [k for k in _kernels(plan) if k.split[0] > 1]
+
+
+def _run_both(step, make_args, calls=3):
+    compiled = ad.compile(step)
+    for _ in range(calls):
+        args = make_args()
+        want = step(*[ad.tensor(a, requires_grad=True) for a in args])
+        got = compiled(*[ad.tensor(a, requires_grad=True) for a in args])
+        yield compiled, got, want
+
+
+def _data(value):
+    return np.asarray(getattr(value, "data", value))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_a_relu_layer_with_bias_fuses_the_add_and_its_bias_gradient_bitwise(dtype):
+    rng = np.random.default_rng(0)
+    w = ad.tensor(rng.normal(size=(20, 30)).astype(dtype), requires_grad=True)
+    b = ad.tensor(rng.normal(size=30).astype(dtype), requires_grad=True)
+
+    def step(x):
+        h = ad.relu(x @ w + b)
+        loss = (h * h).sum()
+        w.grad = b.grad = None
+        loss.backward()
+        return loss, w.grad, b.grad
+
+    compiled = ad.compile(step)
+    for n in (64, 64, 7):                       # a new batch size traces again
+        x = rng.normal(size=(n, 20)).astype(dtype)
+        want = [_data(v).copy() for v in step(ad.tensor(x))]
+        got = [_data(v) for v in compiled(ad.tensor(x))]
+        for g, e in zip(got, want):
+            assert g.dtype == e.dtype and g.tobytes() == e.tobytes()
+    text = str(compiled.plan)
+    rows = _row_kernels(compiled.plan)
+    assert any("add, relu" in k.ops() for k in rows), text
+    assert any("sum_to (30,)" in k.ops() and "rule relu.x" in k.ops() for k in rows), text
+
+
+def _softmax(x):
+    e = ad.exp(x - x.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def _layer_norm(x):
+    centered = x - x.mean(axis=-1, keepdims=True)
+    return centered / ad.sqrt((centered * centered).mean(axis=-1, keepdims=True) + 1e-5)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("shape", [(6, 5), (3, 4, 9), (2, 130), (5, 1), (1, 7)])
+@pytest.mark.parametrize("fn", [_softmax, _layer_norm], ids=["softmax", "layer_norm"])
+def test_row_reductions_feeding_broadcasts_are_fused_and_agree_with_eager(fn, shape, dtype):
+    rng = np.random.default_rng(sum(shape))
+    weights = rng.normal(size=shape).astype(dtype)
+
+    def step(x):
+        y = fn(x)
+        loss = (y * weights).sum()
+        loss.backward()
+        return y, x.grad
+
+    for compiled, got, want in _run_both(step, lambda: [rng.normal(size=shape).astype(dtype)]):
+        assert_few_ulp(_data(got[0]), _data(want[0]), what="forward")
+        assert_few_ulp(got[1], want[1], what="x.grad")
+    if shape[-1] > 1 and int(np.prod(shape[:-1])) > 1:
+        assert _row_kernels(compiled.plan), compiled.plan
+    if kernels.JIT_ENABLED:
+        assert all(k.mode == "numba" for k in _kernels(compiled.plan))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("row", [1, 2, 7, 8, 9, 100, 128, 129, 257, 1000])
+def test_sums_in_a_loop_are_numpys_sums_to_the_last_bit(row, dtype):
+    """Row sums (pairwise, as NumPy) and column sums (row after row), forward and
+    backward, with no exp in sight: bitwise equal."""
+    rng = np.random.default_rng(row)
+    bias = ad.tensor(rng.normal(size=row).astype(dtype) * 100, requires_grad=True)
+
+    def step(x):
+        h = x * 3.0 + bias
+        rows = (h * h).sum(axis=-1, keepdims=True)
+        centered = h - h.mean(axis=1, keepdims=True)
+        out = (centered / rows).sum(axis=1)
+        loss = (out * out).sum()
+        bias.grad = None
+        loss.backward()
+        return out, x.grad, bias.grad
+
+    def make():
+        return [(rng.normal(size=(37, row)) * 10).astype(dtype)]
+    for compiled, got, want in _run_both(step, make):
+        for g, e in zip(got, want):
+            g, e = _data(g), _data(e)
+            assert g.dtype == e.dtype and g.tobytes() == e.tobytes()
+    assert _row_kernels(compiled.plan) or row == 1, compiled.plan
+
+
+def test_max_over_rows_keeps_nan_and_infinities_as_numpy():
+    x = np.array([[1.0, np.nan, 3.0], [-np.inf, -np.inf, -np.inf], [2.0, 5.0, np.inf],
+                  [0.0, -0.0, -1.0]])
+
+    def step(t):
+        return t - t.max(axis=1, keepdims=True) + t.min(axis=-1, keepdims=True)
+
+    compiled = ad.compile(step)
+    with np.errstate(invalid="ignore"):
+        want = step(ad.tensor(x)).data
+        for _ in range(2):
+            got = compiled(ad.tensor(x)).data
+    np.testing.assert_array_equal(got, want)
+    assert _row_kernels(compiled.plan), compiled.plan
+
+
+def test_a_broadcast_the_loop_nest_cannot_index_stays_a_numpy_step():
+    """(N, 1) + (1, M) fills an (N, M) array from two vectors: an outer sum, not a
+    row split of either; and a mean over all elements of a row-split group."""
+    rng = np.random.default_rng(1)
+
+    def step(a, b):
+        outer = ad.tanh(a + b) * 2.0 + 1.0
+        return outer.mean(), (outer * a).sum(axis=0)
+
+    a, b = rng.normal(size=(5, 1)), rng.normal(size=(1, 4))
+    compiled = ad.compile(step)
+    for _ in range(2):
+        got = compiled(ad.tensor(a), ad.tensor(b))
+    want = step(ad.tensor(a), ad.tensor(b))
+    for g, e in zip(got, want):
+        assert_few_ulp(g.data, e.data)
+
+
+def test_fused_outputs_go_into_plan_buffers_and_returned_values_stay_fresh():
+    rng = np.random.default_rng(2)
+    w = ad.tensor(rng.normal(size=(64, 64)), requires_grad=True)
+    b = ad.tensor(rng.normal(size=64), requires_grad=True)
+
+    def step(x):
+        h = ad.relu(x @ w + b)
+        out = ad.relu(h @ w + b)
+        loss = (out * out).mean()
+        w.grad = b.grad = None
+        loss.backward()
+        return out, w.grad, b.grad
+
+    compiled = ad.compile(step)
+    x = rng.normal(size=(32, 64))
+    first = [_data(v) for v in compiled(ad.tensor(x))]
+    snapshot = [v.copy() for v in first]
+    later = [_data(v) for v in compiled(ad.tensor(x * 2))]
+    for a, s in zip(first, snapshot):           # a later call did not write over them
+        assert a.tobytes() == s.tobytes()
+    plan = compiled.plan
+    buffered_kernels = [i for i in plan.instrs if i.kind == "kernel" and "buffer" in i.extra]
+    assert buffered_kernels, plan
+    assert " -> b" in str(plan)
+    for value in later:
+        assert not any(np.shares_memory(value, buf) for buf in plan.buffers)
+    want = [_data(v) for v in step(ad.tensor(x * 2))]
+    for g, e in zip(later, want):
+        assert g.tobytes() == e.tobytes()
