@@ -6,11 +6,13 @@ and records what it did into a ``Plan``: the forward ops, the gradient rules of
 the reverse pass, the ``.grad`` updates and the optimizer calls.  Later calls with
 that signature run the plan: one generated Python function over the arrays, with
 no Tensor, no Node and no tape.  Elementwise steps (forward ops, their gradient
-rules, the sums of gradient contributions) are fused into generated Numba loops,
-cached on disk (``fuse.py``; ``ad.compile(fn, fuse=False)`` turns this off, and
-``AUTODIFF_JIT=0`` runs the same groups with NumPy).  Results are those of eager
-execution, bit for bit, except where a fused loop computes exp, tanh and the like
-with its own functions: there they differ by a few ulp.
+rules, the sums of gradient contributions), with the reductions over rows that feed
+broadcasts (a softmax's max and sum, a mean's gradient) and the sums over rows of a
+bias's gradient, are fused into generated Numba loops, cached on disk (``fuse.py``;
+``ad.compile(fn, fuse=False)`` turns this off, and ``AUTODIFF_JIT=0`` runs the same
+groups with NumPy).  Results are those of eager execution, bit for bit (a loop sums
+in NumPy's pairwise order), except where a fused loop computes exp, tanh and the
+like with its own functions: there they differ by a few ulp.
 
 What a replay cannot follow is refused while tracing (``TraceError`` naming the op
 and the line): a tensor's value leaving the library (``.item()``, ``float()``,

@@ -113,11 +113,11 @@ def _written_form(plan: Plan, instr):
     elif kind == "add" and all(slots[a.index].shape == out.shape for a in args):
         return _add_into, args, None
     elif (kind == "rule" and fn is _relu_op.rules[0] and len(args) == 4
-          and all(a.__class__ is Ref for a in args[1:])
+          and all(a.__class__ is Ref for a in args[1:3])
           and slots[args[1].index].shape == out.shape
           and slots[args[1].index].dtype == out.dtype):
         xp, g, ans, x = args
-        return kernels.relu_backward, (g, x), None
+        return kernels.relu_backward, (g, ans), None
     elif kind == "rule" and not instr.kwargs and len(args) == 5:
         xp, g, ans, a, b = args
         if all(r.__class__ is Ref and len(slots[r.index].shape) == 2 for r in (g, a, b)):

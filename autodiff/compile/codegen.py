@@ -1,8 +1,12 @@
 """One fused group as Python source for one Numba loop, cached on disk by its hash.
 
-The source of a group's kernel is a loop over the flat elements of its arrays: each
-expression node becomes one statement on scalars, so intermediate values stay in
-registers, and the group's outputs are stored once.  ``exp`` and ``tanh`` use the
+The source of a group's kernel is a loop nest over its rows and the elements of a
+row (``layout.py`` says which element of each array belongs to each loop point):
+each expression node becomes one statement on scalars, so intermediate values stay
+in registers, and the group's outputs are stored once.  A row reduction gets an
+inner loop of its own before the row's last loop (its elements are computed again
+there rather than stored); a sum goes through a row-long scratch array and
+``pairwise_sum``, NumPy's own summation order.  ``exp`` and ``tanh`` use the
 vectorizable exp / expm1 of ``autodiff.kernels.jit`` (``loopmath.py``; a loop that
 calls libm's ``exp`` does not vectorize); every operand is cast to the dtypes NumPy's
 ufunc loop would use (``resolve_dtypes``), so float32 stays float32 and Python

@@ -2,23 +2,28 @@
 
 Which steps are elementwise is not listed anywhere: each forward ``op`` step and
 each gradient ``rule`` step is run once on symbols (``symbolic.py``) with the very
-code the registry holds for it; if it turns out to be NumPy ufuncs (and ``where``)
-on operands of one size or of size 1, it is a *piece*: an expression over slots.
-The contributions a reverse pass adds (``add``), ``ones`` and ``sum_to`` / ``astype``
-steps that only reshape or cast are pieces too.  Every piece is checked against the
-step it replaces on the traced values before it is used.
+code the registry holds for it; if it turns out to be NumPy ufuncs, ``where``,
+broadcasts and reductions (``sum``, ``mean``, ``max``, ``min``), it is a *piece*:
+an expression over slots.  The contributions a reverse pass adds (``add``),
+``ones``, ``sum_to`` (a gradient summed back to a broadcast operand's shape) and
+``astype`` steps are pieces too.  Every piece is checked against the step it
+replaces on the traced values before it is used.
 
-Pieces with the same number of elements are gathered into groups in plan order.  A
-group runs where its first step was, so a step joins only if everything it reads
-was computed before that point or inside the group; steps with effects (in-place
-writes, optimizer calls, ``.grad`` updates) end every open group; a group holds at
-most ``MAX_OPS`` operations, so that a long chain becomes several loops that compile
-in reasonable time instead of one huge one.  A group's outputs are the values read
-after it (by other steps, other groups, or the function's result); dead-code
-elimination then drops what no one reads any more (a forward value only a rule's
-argument list mentioned, for instance).  Each group becomes one ``kernel`` step:
-one Numba loop (``codegen.py``), or with ``AUTODIFF_JIT=0`` the same expressions
-evaluated by NumPy, ufunc by ufunc.
+Pieces whose largest value has the same number of elements are gathered into groups
+in plan order.  A group is one loop nest of rows (``layout.py``): a piece joins if
+every value it computes has a place in the group's row split (a bias broadcast
+along the rows, a row statistic broadcast along the elements of its row, a sum
+over the rows that nothing in the loop reads).  A group runs where its first step
+was, so a step joins only if everything it reads was computed before that point or
+inside the group; steps with effects (in-place writes, optimizer calls, ``.grad``
+updates) end every open group; a group holds at most ``MAX_OPS`` operations, so
+that a long chain becomes several loops that compile in reasonable time instead of
+one huge one.  A group's outputs are the values read after it (by other steps,
+other groups, or the function's result); dead-code elimination then drops what no
+one reads any more (a forward value only a rule's argument list mentioned, for
+instance).  Each group becomes one ``kernel`` step: one Numba loop nest
+(``codegen.py``), or with ``AUTODIFF_JIT=0`` the same expressions evaluated by
+NumPy, ufunc by ufunc.
 """
 
 from __future__ import annotations

@@ -215,7 +215,9 @@ relu = defop("relu", kernels.relu,
                  "tensor([0., 2.])",
              zeroes="passes zero gradient where its input is <= 0 (a dead relu if all are)",
              zeroes_all="whose inputs are all <= 0 (a dead relu: zero gradient everywhere)",
-             x=("g * (x > 0)", lambda xp, g, ans, x: xp.relu_backward(g, x)))
+             # relu(x) > 0 exactly where x > 0: the rule reads the output, as PyTorch's
+             # does, so a compiled step need not keep the input.
+             x=("g * (ans > 0)", lambda xp, g, ans, x: xp.relu_backward(g, ans)))
 
 leaky_relu = defop(
     "leaky_relu", kernels.leaky_relu,
