@@ -313,7 +313,9 @@ def part_hvp(tut):
 # array for its result.  A compiler sees the whole plan, so it can fuse such a chain
 # into one generated loop, a kernel, that does every op of the chain element by element
 # and keeps the intermediate values in registers: one pass over memory instead of one
-# per op.  Whether this plan has fused kernels is read from the plan as it runs.
+# per op.  A kernel "in N rows" loops over the rows of a batch, so that a bias added to
+# every row, or a bias's gradient summed over the rows, joins the chain's pass too.
+# Whether this plan has fused kernels is read from the plan as it runs.
 
 # %%
 SPIRAL_LR = 0.05
@@ -384,7 +386,8 @@ def part_plan(tut, X, y):
                "run here as NumPy calls, one per op (AUTODIFF_JIT=0 is set;\nwithout it, one "
                "generated Numba loop)")
         print(f"\n{len(lines)} line(s) of kind {', '.join(fused)}: each is a chain of "
-              f"elementwise ops,\n{how}:")
+              f"elementwise ops,\n{how}\n(\"in N rows\": a loop over the rows, so that a bias's "
+              "gradient is summed in the same pass):")
         for line in lines:
             print(line)
     else:
