@@ -5,7 +5,8 @@ For ``SGD``, ``Adam`` and ``AdamW`` this pass replaces it with a ``FusedStep``: 
 each replay it reads the hyperparameters from ``opt.param_groups`` (so a learning
 rate set by a scheduler is used), updates the same state arrays the optimizer keeps
 (``momentum_buffer``, ``exp_avg``, ``step``, ...) in place and counts the step, then
-runs one Numba kernel per parameter (``autodiff.kernels.jit_optim``).  The results
+runs one Numba kernel per parameter (``autodiff.kernels.jit_optim``, through
+``autodiff.optim.fused``, which eager steps use for large parameters too).  The results
 equal ``opt.step()`` bit for bit, so eager and compiled steps can be mixed and
 ``opt.state_dict()`` is always the optimizer's own.
 
@@ -21,17 +22,9 @@ optimizer's NumPy code is then the replay, so the plan still runs without Numba)
 
 from __future__ import annotations
 
-import math
-
-import numpy as np
-
 from .. import kernels
-from ..optim.adam import Adam, AdamW
-from ..optim.sgd import SGD
+from ..optim import fused
 from .plan import Plan
-
-_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
-_nd = np.ndarray
 
 
 def fuse_optimizer_steps(plan: Plan) -> Plan:
@@ -57,7 +50,7 @@ def fuse_optimizer_steps(plan: Plan) -> Plan:
         if instr.kind != "call" or getattr(instr.fn, "__name__", "") != "step":
             continue
         opt = instr.args[0]
-        if type(opt) in _PREPARE:
+        if type(opt) in fused.PREPARE:
             instr.fn = FusedStep(instr.fn)
             instr.extra["fused"] = True
             instr.label += " (fused)"
@@ -70,121 +63,31 @@ class FusedStep:
 
     def __init__(self, method):
         self.method = method
-        self.module = None
         self.fallbacks = 0
 
     def __call__(self, opt):
-        module = self.module
-        if module is None:
-            module = self.module = _load()
+        module = fused.load()
         if module is False:
             return self._fall_back(opt)
-        prepare = _PREPARE[type(opt)]
+        prepare = fused.PREPARE[type(opt)]
         work = []
         states = opt.state
         position = 0
         for group in opt.param_groups:
             for p in group["params"]:
                 data, grad = p.data, p.grad
-                if not (type(grad) is _nd and type(data) is _nd and data.dtype in _FLOATS
-                        and grad.dtype is data.dtype and grad.shape == data.shape
-                        and data.flags.c_contiguous and grad.flags.c_contiguous
-                        and data.flags.writeable):
+                if not fused.fits(data, grad):
                     return self._fall_back(opt)
                 args = prepare(data, grad.reshape(-1), states[position], group)
                 if args is None:
                     return self._fall_back(opt)
                 work.append(args)
                 position += 1
-        run = {"sgd": module.sgd_update, "adam": module.adam_update}
-        for kind, state, args in work:
-            if kind == "adam":
-                state["step"] += 1
-                args = _adam_scalars(args, int(state["step"]))
-            run[kind](*args)
+        for prepared in work:
+            fused.run(module, prepared)
         opt._step_count += 1
         return None
 
     def _fall_back(self, opt):
         self.fallbacks += 1
         return self.method(opt)
-
-
-def _load():
-    """The kernels module, or False when Numba is unavailable."""
-    if kernels._load() is False:
-        return False
-    try:
-        from ..kernels import jit_optim
-    except Exception:       # pragma: no cover - Numba present but broken
-        return False
-    return jit_optim
-
-
-def _state_array(state, key, data):
-    value = state.get(key)
-    if (type(value) is _nd and value.dtype is data.dtype and value.shape == data.shape
-            and value.flags.c_contiguous and value.flags.writeable):
-        return value.reshape(-1)
-    return None
-
-
-def _python_numbers(*values) -> bool:
-    """Hyperparameters the NumPy code would cast to the array's dtype (Python numbers;
-    a NumPy float64 ``lr`` would make it compute in float64: left to the optimizer)."""
-    return all(type(v) is float or type(v) is int for v in values)
-
-
-def _prepare_sgd(data, grad, state, group):
-    if not _python_numbers(group["lr"], group["weight_decay"], group["momentum"],
-                           group["dampening"]):
-        return None
-    cast = data.dtype.type
-    flat = data.reshape(-1)
-    momentum = group["momentum"]
-    buf = flat
-    if momentum:
-        buf = _state_array(state, "momentum_buffer", data)
-        if buf is None:                 # the first step makes the buffer: eager does it
-            return None
-    args = (flat, grad, buf, cast(group["lr"]), cast(group["weight_decay"]),
-            cast(momentum), cast(1 - group["dampening"]), bool(group["nesterov"]),
-            bool(group["maximize"]), bool(momentum))
-    return ("sgd", state, args)
-
-
-def _prepare_adam(data, grad, state, group, decoupled):
-    if not _python_numbers(group["lr"], group["weight_decay"], group["eps"], *group["betas"]):
-        return None
-    if "step" not in state or not isinstance(state["step"], np.ndarray):
-        return None
-    m = _state_array(state, "exp_avg", data)
-    v = _state_array(state, "exp_avg_sq", data)
-    if m is None or v is None:
-        return None
-    v_max = v
-    if group["amsgrad"]:
-        v_max = _state_array(state, "max_exp_avg_sq", data)
-        if v_max is None:
-            return None
-    return ("adam", state, (data.reshape(-1), grad, m, v, v_max, group, decoupled))
-
-
-def _adam_scalars(args, t):
-    """The kernel's arguments for step ``t``, each scalar as the NumPy code forms it
-    (a Python float, then cast to the parameter's dtype)."""
-    flat, grad, m, v, v_max, group, decoupled = args
-    cast = flat.dtype.type
-    b1, b2 = group["betas"]
-    lr, wd = group["lr"], group["weight_decay"]
-    return (flat, grad, m, v, v_max, cast(b1), cast(1 - b1), cast(b2), cast(1 - b2),
-            cast(wd), cast(1 - lr * wd), cast(lr / (1 - b1 ** t)),
-            cast(math.sqrt(1 - b2 ** t)), cast(group["eps"]), bool(group["maximize"]),
-            decoupled, bool(group["amsgrad"]))
-
-
-_PREPARE = {
-    SGD: _prepare_sgd,
-    Adam: lambda data, grad, state, group: _prepare_adam(data, grad, state, group, False),
-    AdamW: lambda data, grad, state, group: _prepare_adam(data, grad, state, group, True),
-}

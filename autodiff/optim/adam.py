@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
 
+from . import fused
 from .optimizer import Optimizer, check_betas, check_nonnegative
 
 
@@ -40,6 +42,8 @@ class Adam(Optimizer):
         return grad
 
     def _update(self, data, grad, state, group):
+        if fused.update(self, data, grad, state, group):    # one compiled pass
+            return
         b1, b2 = group["betas"]
         if group["maximize"]:
             grad = -grad
@@ -89,3 +93,7 @@ class AdamW(Adam):
         if group["weight_decay"]:
             data *= 1 - group["lr"] * group["weight_decay"]
         return grad
+
+
+fused.PREPARE[Adam] = functools.partial(fused.prepare_adam, decoupled=False)
+fused.PREPARE[AdamW] = functools.partial(fused.prepare_adam, decoupled=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import fused
 from .optimizer import Optimizer, check_nonnegative
 
 
@@ -37,6 +38,8 @@ class SGD(Optimizer):
                              f"dampening={group['dampening']}")
 
     def _update(self, data, grad, state, group):
+        if fused.update(self, data, grad, state, group):    # one compiled pass
+            return
         d = -grad if group["maximize"] else grad
         if group["weight_decay"]:
             d = d + group["weight_decay"] * data
@@ -51,3 +54,6 @@ class SGD(Optimizer):
             state["momentum_buffer"] = buf
             d = d + momentum * buf if group["nesterov"] else buf
         data -= group["lr"] * d
+
+
+fused.PREPARE[SGD] = fused.prepare_sgd

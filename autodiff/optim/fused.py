@@ -1,0 +1,151 @@
+"""SGD, Adam and AdamW updates as one compiled pass per parameter.
+
+``Optimizer.step`` of these three classes (not of subclasses, whose ``_update`` or
+``_decay`` may differ) hands each parameter of at least ``kernels.MIN_ELEMENTWISE``
+elements to ``update``: one Numba kernel (``autodiff.kernels.jit_optim``) reads the
+parameter, its gradient and the state arrays once and writes them once, where the
+NumPy code makes a pass and a temporary per operation (Adam: about twelve).  The
+kernel's arithmetic is the NumPy code's, operation by operation, in the same
+dtypes, so the results are equal bit for bit (``tests/test_optim_fused.py``).  It
+declines (returns False, and the NumPy code runs) for what it does not cover:
+arrays that are not C-contiguous float32/float64 of one dtype, state not yet made
+(the first step makes it) or restored in another dtype, hyperparameters that are not
+Python numbers, ``AUTODIFF_JIT=0``, or no Numba.  ``ad.compile`` replays a whole
+``opt.step()`` through the same functions (``autodiff/compile/fused_optim.py``).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .. import kernels
+
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+_nd = np.ndarray
+_module = None          # autodiff.kernels.jit_optim once loaded; False if unavailable
+
+
+def update(opt, data, grad, state, group) -> bool:
+    """Update one parameter of ``opt`` (an exact SGD, Adam or AdamW) with the compiled
+    kernel; False when it does not apply and nothing was changed.
+
+    >>> w = ad.nn.Parameter(np.ones(2048))
+    >>> opt = ad.optim.SGD([w], lr=0.5)
+    >>> w.grad = np.ones(2048); opt.step(); float(w.data[0])
+    0.5
+    """
+    prepare = PREPARE.get(type(opt))
+    if (prepare is None or not kernels.JIT_ENABLED or not fits(data, grad)
+            or data.size < kernels.MIN_ELEMENTWISE):
+        return False
+    work = prepare(data, grad.reshape(-1), state, group)
+    if work is None:
+        return False
+    module = load()
+    if module is False:
+        return False
+    run(module, work)
+    return True
+
+
+def fits(data, grad) -> bool:
+    """A parameter array and its gradient the kernels take: C-contiguous, writable
+    (the parameter), float32 or float64, of one dtype and shape."""
+    return (type(grad) is _nd and type(data) is _nd and data.dtype in _FLOATS
+            and grad.dtype is data.dtype and grad.shape == data.shape
+            and data.flags.c_contiguous and grad.flags.c_contiguous
+            and data.flags.writeable)
+
+
+def run(module, work) -> None:
+    """Run one prepared update (``PREPARE``), counting an Adam step."""
+    kind, state, args = work
+    if kind == "adam":
+        state["step"] += 1
+        module.adam_update(*adam_scalars(args, int(state["step"])))
+    else:
+        module.sgd_update(*args)
+
+
+def load():
+    """The kernels module, or False when Numba is unavailable."""
+    global _module
+    if _module is None:
+        _module = False
+        if kernels._load() is not False:
+            try:
+                from ..kernels import jit_optim
+                _module = jit_optim
+            except Exception:       # pragma: no cover - Numba present but broken
+                pass
+    return _module
+
+
+def _state_array(state, key, data):
+    value = state.get(key)
+    if (type(value) is _nd and value.dtype is data.dtype and value.shape == data.shape
+            and value.flags.c_contiguous and value.flags.writeable):
+        return value.reshape(-1)
+    return None
+
+
+def _python_numbers(*values) -> bool:
+    """Hyperparameters the NumPy code would cast to the array's dtype (Python numbers;
+    a NumPy float64 ``lr`` would make it compute in float64: left to the optimizer)."""
+    return all(type(v) is float or type(v) is int for v in values)
+
+
+def prepare_sgd(data, grad, state, group):
+    if not _python_numbers(group["lr"], group["weight_decay"], group["momentum"],
+                           group["dampening"]):
+        return None
+    cast = data.dtype.type
+    flat = data.reshape(-1)
+    momentum = group["momentum"]
+    buf = flat
+    if momentum:
+        buf = _state_array(state, "momentum_buffer", data)
+        if buf is None:                 # the first step makes the buffer: eager does it
+            return None
+    args = (flat, grad, buf, cast(group["lr"]), cast(group["weight_decay"]),
+            cast(momentum), cast(1 - group["dampening"]), bool(group["nesterov"]),
+            bool(group["maximize"]), bool(momentum))
+    return ("sgd", state, args)
+
+
+def prepare_adam(data, grad, state, group, decoupled):
+    if not _python_numbers(group["lr"], group["weight_decay"], group["eps"], *group["betas"]):
+        return None
+    if "step" not in state or not isinstance(state["step"], np.ndarray):
+        return None
+    m = _state_array(state, "exp_avg", data)
+    v = _state_array(state, "exp_avg_sq", data)
+    if m is None or v is None:
+        return None
+    v_max = v
+    if group["amsgrad"]:
+        v_max = _state_array(state, "max_exp_avg_sq", data)
+        if v_max is None:
+            return None
+    return ("adam", state, (data.reshape(-1), grad, m, v, v_max, group, decoupled))
+
+
+def adam_scalars(args, t):
+    """The kernel's arguments for step ``t``, each scalar as the NumPy code forms it
+    (a Python float, then cast to the parameter's dtype)."""
+    flat, grad, m, v, v_max, group, decoupled = args
+    cast = flat.dtype.type
+    b1, b2 = group["betas"]
+    lr, wd = group["lr"], group["weight_decay"]
+    return (flat, grad, m, v, v_max, cast(b1), cast(1 - b1), cast(b2), cast(1 - b2),
+            cast(wd), cast(1 - lr * wd), cast(lr / (1 - b1 ** t)),
+            cast(math.sqrt(1 - b2 ** t)), cast(group["eps"]), bool(group["maximize"]),
+            decoupled, bool(group["amsgrad"]))
+
+
+#: The optimizer classes with a fused update (each registers itself where it is
+#: defined): ``prepare(data, flat_grad, state, group)`` gives the work for ``run``,
+#: or None.
+PREPARE: dict = {}

@@ -1,0 +1,74 @@
+"""Eager opt.step() of SGD, Adam and AdamW updates large parameters with one compiled
+pass each (autodiff.optim.fused); parameters and state stay bit for bit those of
+the NumPy code, which subclasses (and small parameters) keep using."""
+
+import numpy as np
+import pytest
+
+import autodiff as ad
+from autodiff import kernels
+from autodiff.optim import fused
+
+CONFIGS = {
+    "sgd": (ad.optim.SGD, dict(lr=0.05)),
+    "sgd momentum": (ad.optim.SGD, dict(lr=0.05, momentum=0.9)),
+    "sgd dampening decay": (ad.optim.SGD, dict(lr=0.05, momentum=0.9, dampening=0.1,
+                                               weight_decay=1e-3)),
+    "sgd nesterov maximize": (ad.optim.SGD, dict(lr=0.01, momentum=0.8, nesterov=True,
+                                                 weight_decay=1e-3, maximize=True)),
+    "adam": (ad.optim.Adam, dict(lr=1e-2)),
+    "adam l2": (ad.optim.Adam, dict(lr=1e-2, weight_decay=1e-2, betas=(0.8, 0.99))),
+    "adam amsgrad maximize": (ad.optim.Adam, dict(lr=1e-3, amsgrad=True, maximize=True)),
+    "adamw": (ad.optim.AdamW, dict(lr=1e-2)),
+    "adamw numpy lr": (ad.optim.AdamW, dict(lr=np.float64(1e-2))),   # left to NumPy
+}
+
+
+def _params(dtype):
+    rng = np.random.default_rng(0)
+    return [ad.nn.Parameter(rng.normal(size=shape).astype(dtype))
+            for shape in [(64, 40), (40,), (3000,)]]       # two large, one small
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("name", sorted(CONFIGS))
+def test_fused_eager_steps_equal_the_numpy_code_bitwise(name, dtype, monkeypatch):
+    cls, options = CONFIGS[name]
+    plain_cls = type("Plain" + cls.__name__, (cls,), {})    # a subclass: never fused
+    params, plain_params = _params(dtype), _params(dtype)
+    opt, plain = cls(params, **options), plain_cls(plain_params, **options)
+    calls = []
+    run = fused.run
+    monkeypatch.setattr(fused, "run", lambda *a: calls.append(1) or run(*a))
+    rng = np.random.default_rng(1)
+    for step in range(30):
+        if step == 15:                          # a scheduler's change is read each step
+            for o in (opt, plain):
+                o.param_groups[0]["lr"] = o.param_groups[0]["lr"] * 0.5
+        for p, q in zip(params, plain_params):
+            g = rng.normal(size=p.shape).astype(dtype)
+            p.grad, q.grad = g, g.copy()
+        opt.step()
+        plain.step()
+        for p, q in zip(params, plain_params):
+            assert p.data.tobytes() == q.data.tobytes(), f"step {step}"
+    ours, theirs = opt.state_dict(), plain.state_dict()
+    assert sorted(ours) == sorted(theirs)
+    for key in ours:
+        assert np.asarray(ours[key]).tobytes() == np.asarray(theirs[key]).tobytes(), key
+    fusable = kernels.JIT_ENABLED and type(options["lr"]) is float
+    # The first step makes the state with NumPy; later steps fuse the two large ones.
+    first_fused = 0 if cls is ad.optim.Adam or cls is ad.optim.AdamW or \
+        options.get("momentum") else 2
+    assert len(calls) == ((29 * 2 + first_fused) if fusable else 0)
+
+
+def test_a_parameter_the_kernel_does_not_take_is_updated_by_the_numpy_code():
+    base = np.zeros((64, 64))
+    w = ad.nn.Parameter(base[:, ::2].copy())        # contiguous: fused
+    v = ad.nn.Parameter(np.zeros(2048, np.float32))
+    opt = ad.optim.SGD([w, v], lr=1.0)
+    w.grad = np.ones((64, 32))[:, ::1]
+    v.grad = np.ones(2048, np.float64)               # another dtype: NumPy casts
+    opt.step()
+    assert np.all(w.data == -1.0) and np.all(v.data == -1.0) and v.data.dtype == np.float32
