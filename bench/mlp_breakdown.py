@@ -2,6 +2,7 @@
 
     python -m bench.mlp_breakdown            # float32 and float64, 200 interleaved rounds
     python -m bench.mlp_breakdown --cold     # also: what the first compiled call costs
+    python -m bench.mlp_breakdown --cold-only    # that alone
 
 Both steps are instrumented line by line (the compiled step through the source of its
 generated replay function) and run alternately; each figure is the median over the
@@ -154,37 +155,79 @@ def breakdown(dtype, rounds, clock):
           f"and gradients) {floor * 1e6:.0f} µs")
 
 
-COLD_SNIPPETS = {
-    "import numba": "import time; t = time.perf_counter(); import numba; "
-                    "print(time.perf_counter() - t)",
-    "first call of a cached Numba kernel (numba imported)": (
-        "import time, numpy as np, numba\n"
-        "from autodiff import kernels\n"
-        "t = time.perf_counter(); kernels._load(); t1 = time.perf_counter()\n"
-        "kernels.sigmoid(np.zeros(4096)); print(time.perf_counter() - t1)"),
-    "first compiled MLP call, AUTODIFF_JIT=0 (trace + plan passes + code generation)": (
-        "import time, numpy as np\nfrom bench.workloads import mlp_compiled\n"
-        "step = mlp_compiled(np.float32)\n"
-        "t = time.perf_counter(); step(); print(time.perf_counter() - t)"),
-    "first compiled MLP call": (
-        "import time, numpy as np\nfrom bench.workloads import mlp_compiled\n"
-        "step = mlp_compiled(np.float32)\n"
-        "t = time.perf_counter(); step(); print(time.perf_counter() - t)"),
-}
+_TRIVIAL = "import numba\n\n@numba.njit(cache=True)\ndef f(x):\n    return x + 1.0\n"
+
+# Each snippet prints its figures (seconds unless named otherwise) in the order of its
+# labels.  "{trivial}" is a folder holding a module with one trivial cached function.
+_FLOOR = (
+    "import sys, time\n"
+    "import autodiff\n"                                  # autodiff imported, Numba not
+    "t0 = time.perf_counter()\n"
+    "import numba\n"
+    "t1 = time.perf_counter()\n"
+    "sys.path.insert(0, {trivial!r})\n"
+    "import trivial_cached\n"
+    "trivial_cached.f(1.0)\n"
+    "t2 = time.perf_counter()\n"
+    "print(t1 - t0, t2 - t1, t2 - t0, int('scipy.linalg' in sys.modules))")
+_FIRST_CALL = (
+    "import gc, sys, time\n"
+    "t0 = time.perf_counter()\n"
+    "import numpy as np\nfrom bench.workloads import mlp_compiled\n"
+    "step = mlp_compiled(np.float32)\n"
+    "def loaded():\n"                    # cached kernels loaded so far in this process
+    "    if 'numba' not in sys.modules:\n"
+    "        return 0\n"
+    "    from numba.core.dispatcher import Dispatcher\n"
+    "    return sum(sum(d.stats.cache_hits.values()) for d in gc.get_objects()\n"
+    "               if isinstance(d, Dispatcher))\n"
+    "t1 = time.perf_counter(); step(); t2 = time.perf_counter()\n"
+    "first = loaded()\n"
+    "t3 = time.perf_counter(); step(); t4 = time.perf_counter()\n"
+    "print(t2 - t1, t4 - t3, t2 - t0, t4 - t0 - (t3 - t2), int('scipy.linalg' in sys.modules),\n"
+    "      first, loaded() - first)")
+_FIRST_CALL_LABELS = ("first compiled MLP call", "second call",
+                      "snippet start (before import numpy) to end of first call",
+                      "snippet start to end of second call", "scipy.linalg imported (0/1)",
+                      "cached Numba kernels loaded in the first call (count)",
+                      "cached Numba kernels loaded in the second call (count)")
+COLD_SNIPPETS = [
+    (("import numba (autodiff imported)",
+      "Numba's start: first call of a trivial cached @njit function",
+      "Numba's floor: import numba + that first call",
+      "scipy.linalg imported (0/1)"),
+     _FLOOR, {}, "Numba alone"),
+    (_FIRST_CALL_LABELS, _FIRST_CALL, {"AUTODIFF_JIT": "0"},
+     "compiled MLP step, AUTODIFF_JIT=0 (trace + plan passes + code generation, no Numba)"),
+    (_FIRST_CALL_LABELS, _FIRST_CALL, {}, "compiled MLP step"),
+]
 
 
-def cold(repeats=5):
-    """Medians over fresh interpreters (the Numba cache is warm after the first)."""
+def cold(repeats=7):
+    """Medians over fresh interpreters, run in turn (every cache is warm after the first
+    round, which is left out).  Set ``OPENBLAS_NUM_THREADS=1`` on a busy machine: an
+    OpenBLAS thread spinning after a GEMM competes with the imports for the cores."""
+    import tempfile
     env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    print("\n== first compiled call, fresh processes, warm Numba cache (median s) ==")
-    for label, snippet in COLD_SNIPPETS.items():
-        run_env = dict(env, AUTODIFF_JIT="0") if "JIT=0" in label else env
-        times = []
+    print(f"\n== first compiled call, {repeats} fresh processes each, warm caches (median; "
+          f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'default')}; load "
+          f"average before {os.getloadavg()[0]:.2f}) ==")
+    with tempfile.TemporaryDirectory() as trivial:
+        with open(os.path.join(trivial, "trivial_cached.py"), "w") as f:
+            f.write(_TRIVIAL)
+        results = [[] for _ in COLD_SNIPPETS]
         for _ in range(repeats + 1):
-            done = subprocess.run([sys.executable, "-c", snippet], capture_output=True,
-                                  text=True, env=run_env, cwd=ROOT, check=True)
-            times.append(float(done.stdout.split()[-1]))
-        print(f"{statistics.median(times[1:]):8.3f}  {label}")
+            for out, (_, snippet, extra, _) in zip(results, COLD_SNIPPETS):
+                done = subprocess.run(
+                    [sys.executable, "-c", snippet.replace("{trivial!r}", repr(trivial))],
+                    capture_output=True, text=True, env=dict(env, **extra), cwd=ROOT,
+                    check=True)
+                out.append([float(v) for v in done.stdout.split()])
+    for out, (labels, _, _, title) in zip(results, COLD_SNIPPETS):
+        print(f"-- {title}")
+        for label, column in zip(labels, zip(*out[1:])):
+            print(f"{statistics.median(column):8.3f}  {label}")
+    print(f"(load average after {os.getloadavg()[0]:.2f})")
 
 
 def main():
@@ -193,9 +236,10 @@ def main():
     rounds = 50 if "--quick" in sys.argv else 200
     threads = os.environ.get("OPENBLAS_NUM_THREADS", "default")
     print(f"clock: {'wall' if wall else 'thread CPU time'}; OPENBLAS_NUM_THREADS={threads}")
-    for dtype in (np.float32, np.float64):
-        breakdown(dtype, rounds, clock)
-    if "--cold" in sys.argv:
+    if "--cold-only" not in sys.argv:
+        for dtype in (np.float32, np.float64):
+            breakdown(dtype, rounds, clock)
+    if "--cold" in sys.argv or "--cold-only" in sys.argv:
         cold()
 
 
