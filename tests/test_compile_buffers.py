@@ -142,7 +142,9 @@ def test_memory_stays_flat_over_many_buffered_steps():
     assert _buffered(compiled.plan)
     tracemalloc.start()
     try:
-        for _ in range(50):
+        # The first window fills Python's free lists (freed tuples it keeps for reuse,
+        # which tracemalloc counts); a leak keeps growing in the second.
+        for _ in range(2000):
             compiled(xb, yb)
         before = tracemalloc.get_traced_memory()[0]
         for _ in range(2000):
@@ -150,7 +152,7 @@ def test_memory_stays_flat_over_many_buffered_steps():
         after = tracemalloc.get_traced_memory()[0]
     finally:
         tracemalloc.stop()
-    assert after - before < 64 * 1024, (before, after)
+    assert after - before < 32 * 1024, (before, after)
 
 
 def test_a_new_batch_size_gets_its_own_buffers_and_eager_results():

@@ -47,12 +47,17 @@ def test_a_relu_layer_with_bias_fuses_the_add_and_its_bias_gradient_bitwise(dtyp
         return loss, w.grad, b.grad
 
     compiled = ad.compile(step)
+    sources = []
     for n in (64, 64, 7):                       # a new batch size traces again
         x = rng.normal(size=(n, 20)).astype(dtype)
         want = [_data(v).copy() for v in step(ad.tensor(x))]
         got = [_data(v) for v in compiled(ad.tensor(x))]
         for g, e in zip(got, want):
             assert g.dtype == e.dtype and g.tobytes() == e.tobytes()
+        sources.append(sorted(k.source for k in _kernels(compiled.plan)))
+    assert compiled.traces == 2
+    # The loops take their sizes as arguments: the new batch size reuses the kernels.
+    assert sources[2] == sources[0]
     text = str(compiled.plan)
     rows = _row_kernels(compiled.plan)
     assert any("add, relu" in k.ops() for k in rows), text

@@ -163,8 +163,7 @@ class _LoopWriter:
         return seen
 
     def source(self, outputs) -> str:
-        nodes, split = self.nodes, self.split
-        outer, inner = split
+        nodes = self.nodes
         returned = list(outputs)
         outputs = list(dict.fromkeys(outputs))      # slots of one value share its array
         params = [f"a{j}" for j in range(self.n_in)] + [f"o{j}" for j in range(len(outputs))]
@@ -204,24 +203,19 @@ class _LoopWriter:
                  "from autodiff.compile.loopmath import exp32, exp64, expm1_32, expm1_64, "
                  "pairwise_sum", "", "",
                  '@numba.njit(cache=True, error_model="numpy")',
-                 f"def kernel({', '.join(params)}):", *head, *("    " + t for t in top),
-                 f"    for o in range({outer}):", f"        b = o * {inner}",
+                 f"def kernel({', '.join(params)}, outer, inner):", *head,
+                 *("    " + t for t in top),
+                 "    for o in range(outer):", "        b = o * inner",
                  *("        " + t for t in rows)]
         if body:
-            lines += [f"        for i in range({inner}):", *("            " + t for t in body)]
+            lines += ["        for i in range(inner):", *("            " + t for t in body)]
         lines += [*("        " + t for t in stores_after), ""]
-        inputs, outs = params[:self.n_in], params[self.n_in:]
-        lines += ["", f"def run({', '.join(inputs)}):",
-                  f"    return run_into({', '.join(inputs + ['None'] * len(outs))})", "", "",
-                  f"def run_into({', '.join(params)}):",
-                  "    # o<j>: an array to write output j into (a plan's buffer), or None"]
-        for j, k in enumerate(outputs):
-            lines += [f"    if o{j} is None:",
-                      f"        o{j} = np.empty({nodes[k].shape!r}, np.{nodes[k].dtype.name})"]
+        lines += ["", f"def run({', '.join(params)}, outer, inner):",
+                  "    # o<j>: the array output j is written into"]
         for j, slot in enumerate(self.input_slots):    # a 0-d value may be a NumPy scalar
             if not nodes[self.expr.inputs[slot]].shape:
                 lines.append(f"    a{j} = np.asarray(a{j})")
-        lines.append(f"    kernel({', '.join(params)})")
+        lines.append(f"    kernel({', '.join(params)}, outer, inner)")
         lines.append(f"    return ({''.join(f'o{outputs.index(k)}, ' for k in returned)})")
         return "\n".join(lines) + "\n"
 
@@ -234,18 +228,17 @@ class _LoopWriter:
         body: list = []
         self.statements(cone, 2, body, set())
         value = self.name[source]
-        inner = self.split[1]
         if node.fn is np.add:
             # NumPy's pairwise summation, in its order: the same sum to the last bit.
-            head.append(f"    t{r} = np.empty({inner}, np.{node.dtype.name})")
+            head.append(f"    t{r} = np.empty(inner, np.{node.dtype.name})")
             body.append(f"t{r}[i] = {value}")
-            after = [f"x{r} = pairwise_sum(t{r}, 0, {inner}, {_literal(0.0, node.dtype)})"]
+            after = [f"x{r} = pairwise_sum(t{r}, 0, inner, {_literal(0.0, node.dtype)})"]
             rows.append(f"x{r} = {_identity(node)}")
         else:
             rows.append(f"x{r} = {_identity(node)}")
             body.extend(_accumulate(node.fn, f"x{r}", value, f"v{r}"))
             after = []
-        rows.append(f"for i in range({inner}):")
+        rows.append("for i in range(inner):")
         rows.extend("    " + t for t in body)
         rows.extend(after)
         self.name[r] = f"x{r}"

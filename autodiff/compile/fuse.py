@@ -496,6 +496,27 @@ def _numpy_runners(expr, outputs, inputs):
     return run, run_into
 
 
+def _compiled_runners(module, fused):
+    """``run`` and ``run_into`` (as ``_numpy_runners``) over the generated module,
+    which takes every output array and the loop's sizes: its source does not depend
+    on them, so a new batch size finds the kernel already compiled."""
+    distinct = list(dict.fromkeys(fused.outputs))
+    made = [(fused.expr.nodes[k].shape, fused.expr.nodes[k].dtype) for k in distinct]
+    outer, inner = fused.split
+    n_in = len(fused.inputs)
+    kernel_run = module.run
+
+    def run_into(*args):
+        arrays = [np.empty(shape, dtype) if into is None else into
+                  for into, (shape, dtype) in zip(args[n_in:], made)]
+        return kernel_run(*args[:n_in], *arrays, outer, inner)
+
+    def run(*inputs):
+        return kernel_run(*inputs, *[np.empty(shape, dtype) for shape, dtype in made],
+                          outer, inner)
+    return run, run_into
+
+
 def _sample(plan, slot, values, rng):
     value = values.get(slot)
     if value is not None:
@@ -523,7 +544,7 @@ def _compile(fused, plan, values):
         module = load(source)
         with np.errstate(all="ignore"), warnings.catch_warnings():
             _quiet_numba()
-            got = module.run(*arrays)
+            got = _compiled_runners(module, fused)[0](*arrays)
             expected = fused.run(*arrays)
     except Exception as error:          # Numba missing, a typing error, no cache dir
         warnings.warn(f"compile: fused kernel k{fused.number} ({fused.ops()}) could not be "
@@ -539,6 +560,5 @@ def _compile(fused, plan, values):
         return
     fused.source = source
     fused.dispatcher = module.kernel
-    fused.run = module.run
-    fused.run_into = module.run_into
+    fused.run, fused.run_into = _compiled_runners(module, fused)
     fused.mode = "numba"
