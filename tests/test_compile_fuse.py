@@ -252,3 +252,27 @@ def test_nan_inf_and_signed_zeros_come_out_of_a_fused_loop_as_in_eager():
     assert _kernels(compiled.plan)
     assert_few_ulp(got.data, want.data)
     assert_few_ulp(got_grad, want_grad)
+
+
+def test_the_kernel_cache_keeps_at_most_max_files_removing_the_oldest(tmp_path, monkeypatch):
+    from autodiff.compile import codegen
+    monkeypatch.setenv("AUTODIFF_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(codegen, "MAX_KERNEL_FILES", 3)
+    monkeypatch.setattr(codegen, "_pruned", False)
+    cache = tmp_path / "__pycache__"
+    cache.mkdir()
+    old = 1_000_000_000                         # 2001: older than any PRUNE_AGE
+    for k in range(5):
+        (tmp_path / f"fused_old{k}.py").write_text("x = 1\n")
+        (cache / f"fused_old{k}.kernel-9.py311.nbi").write_text("")
+        os.utime(tmp_path / f"fused_old{k}.py", (old + k, old + k))
+    (tmp_path / "fused_new.py").write_text("x = 2\n")     # young: never removed
+    codegen.load("value = 42\n")
+    left = sorted(p.name for p in tmp_path.glob("fused_*.py"))
+    assert len(left) == 3 + 1                   # the limit, plus the one just written
+    assert "fused_old0.py" not in left and "fused_old1.py" not in left
+    assert "fused_old2.py" not in left and "fused_new.py" in left
+    assert sorted(p.name for p in cache.iterdir()) == [
+        "fused_old3.kernel-9.py311.nbi", "fused_old4.kernel-9.py311.nbi"]
+    codegen.load("value = 43\n")                # once per process
+    assert len(list(tmp_path.glob("fused_*.py"))) == 5

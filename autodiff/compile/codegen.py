@@ -16,7 +16,9 @@ and only the transcendental functions differ from it, by a few ulp.
 The file is named by a hash of its source, in ``$AUTODIFF_CACHE_DIR`` (default
 ``~/.cache/autodiff/kernels``, or a temporary directory when that cannot be
 written), and imported as a module, so ``numba.njit(cache=True)`` keeps the machine
-code for the next process.
+code for the next process.  The source takes the loop's sizes as arguments, so one
+kernel serves every batch size.  The directory keeps at most ``MAX_KERNEL_FILES``
+kernels older than a week (``prune``).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import importlib.util
 import os
 import sys
 import tempfile
+import time
 
 import numpy as np
 
@@ -314,6 +317,12 @@ def _ufunc_text(node, args, body, k) -> str:
 
 _loaded: dict = {}
 
+#: Kernel files the cache directory keeps: past this many, writing a new one first
+#: removes the oldest that are at least ``PRUNE_AGE`` seconds old (once per process).
+MAX_KERNEL_FILES = 2000
+PRUNE_AGE = 7 * 24 * 3600
+_pruned = False
+
 
 def load(source: str):
     """Import the module of ``source`` from the cache directory (writing it first)."""
@@ -324,6 +333,7 @@ def load(source: str):
     directory = cache_dir()
     path = os.path.join(directory, f"fused_{digest}.py")
     if not os.path.exists(path):
+        prune(directory)
         temporary = f"{path}.{os.getpid()}.tmp"
         with open(temporary, "w") as f:
             f.write(source)
@@ -335,3 +345,38 @@ def load(source: str):
     spec.loader.exec_module(module)
     _loaded[digest] = module
     return module
+
+
+def prune(directory) -> int:
+    """Remove the oldest generated kernels (source and Numba's cached machine code)
+    beyond ``MAX_KERNEL_FILES``, sparing those younger than ``PRUNE_AGE``; the number
+    removed.  Runs once per process.  A removed kernel that is wanted again is
+    written and compiled again; the file's modification time is its creation (Numba
+    checks it, so it is never touched)."""
+    global _pruned
+    if _pruned:
+        return 0
+    _pruned = True
+    removed = 0
+    try:
+        kernels = sorted((e.stat().st_mtime, e.name[:-3]) for e in os.scandir(directory)
+                         if e.name.startswith("fused_") and e.name.endswith(".py"))
+        excess = len(kernels) - MAX_KERNEL_FILES
+        if excess <= 0:
+            return 0
+        machine_code: dict = {}         # fused_<digest> -> its files in __pycache__
+        cache = os.path.join(directory, "__pycache__")
+        if os.path.isdir(cache):
+            for name in os.listdir(cache):
+                machine_code.setdefault(name.split(".", 1)[0], []).append(name)
+        oldest = time.time() - PRUNE_AGE
+        for mtime, stem in kernels[:excess]:
+            if mtime > oldest:
+                break
+            os.remove(os.path.join(directory, stem + ".py"))
+            for name in machine_code.get(stem, ()):
+                os.remove(os.path.join(cache, name))
+            removed += 1
+    except OSError:                     # another process pruning too: what it left stays
+        pass
+    return removed
