@@ -186,3 +186,20 @@ def test_fused_outputs_go_into_plan_buffers_and_returned_values_stay_fresh():
     want = [_data(v) for v in step(ad.tensor(x * 2))]
     for g, e in zip(later, want):
         assert g.tobytes() == e.tobytes()
+
+
+@pytest.mark.parametrize("reduce", ["max", "min", "sum"])
+def test_reductions_over_the_rows_keep_nan_and_infinities_as_numpy(reduce):
+    x = np.array([[1.0, np.nan, 3.0, -np.inf], [-np.inf, 2.0, np.inf, -np.inf],
+                  [2.0, 5.0, np.nan, -np.inf], [0.0, -0.0, -1.0, -np.inf]])
+
+    def step(t):
+        return getattr(t * 2.0, reduce)(axis=0)
+
+    compiled = ad.compile(step)
+    with np.errstate(invalid="ignore"):
+        want = step(ad.tensor(x)).data
+        for _ in range(2):
+            got = compiled(ad.tensor(x)).data
+    np.testing.assert_array_equal(got, want)
+    assert [k.ops() for k in _row_kernels(compiled.plan)] == [f"multiply, {reduce}"]
