@@ -32,7 +32,7 @@ import time
 
 import numpy as np
 
-from .layout import FULL, INNER, OUTER, dependencies
+from .layout import FULL, INNER, OUTER, ancestors, dependencies
 
 _BINARY = {np.add: "+", np.subtract: "-", np.multiply: "*", np.true_divide: "/",
            np.greater: ">", np.greater_equal: ">=", np.less: "<", np.less_equal: "<=",
@@ -155,15 +155,7 @@ class _LoopWriter:
 
     def cone(self, roots) -> set:
         """The nodes ``roots`` need, down to (and including) reductions."""
-        seen: set = set()
-        stack = list(roots)
-        while stack:
-            k = stack.pop()
-            if k not in seen:
-                seen.add(k)
-                if self.nodes[k].kind != "reduce":
-                    stack.extend(self.nodes[k].args)
-        return seen
+        return ancestors(self.expr, roots, through_reductions=False)
 
     def source(self, outputs) -> str:
         nodes = self.nodes
@@ -261,24 +253,6 @@ def _accumulate(ufunc, target, value, v) -> list:
         return [f"{target} += {value}"]
     compare = ">" if ufunc is np.maximum else "<"
     return [f"{v} = {value}", f"if {v} {compare} {target} or {v} != {v}:", f"    {target} = {v}"]
-
-
-def _size(shape) -> int:
-    n = 1
-    for d in shape:
-        n *= d
-    return n
-
-
-def _needed(expr, outputs) -> list:
-    seen = set()
-    stack = list(outputs)
-    while stack:
-        k = stack.pop()
-        if k not in seen:
-            seen.add(k)
-            stack.extend(expr.nodes[k].args)
-    return sorted(seen)
 
 
 def _cast(text, have, want) -> str:

@@ -37,7 +37,7 @@ from ..ops.shape import sum_to_array
 from .codegen import kernel_source, load
 from .optimize import eliminate_dead_code, output_refs
 from .plan import Instr, Plan, Ref
-from .layout import FULL, OUTER, SCALAR, infer, is_flat, splits
+from .layout import FULL, OUTER, SCALAR, ancestors, elements, infer, is_flat, splits
 from .symbolic import Expr, Node, Sym, Unfusable, evaluate, run_symbolic
 
 #: Operations per generated loop at most (a 10,000-op chain becomes ~40 loops).
@@ -55,10 +55,10 @@ class Piece:
         self.instr = instr
         self.expr = expr
         self.out = out
-        self.needed = needed = _needed(expr, [out])
+        self.needed = needed = ancestors(expr, [out])
         # The loop's size: the largest value the step computes (a reduction's input).
-        self.shape = max((expr.nodes[k].shape for k in needed), key=_size)
-        self.size = _size(self.shape)
+        self.shape = max((expr.nodes[k].shape for k in needed), key=elements)
+        self.size = elements(self.shape)
         self.flat = is_flat(expr, needed, self.size)
         self.n_ops = sum(expr.nodes[k].kind in _OP_KINDS for k in needed)
         # The slots the result depends on (a rule is given more than it uses).
@@ -146,7 +146,7 @@ class Group:
         self.n_ops += piece.n_ops
 
     def used_inputs(self, outputs) -> list:
-        needed = _needed(self.expr, [self.slot_node[s] for s in outputs])
+        needed = ancestors(self.expr, [self.slot_node[s] for s in outputs])
         return [n.value for k, n in enumerate(self.expr.nodes)
                 if n.kind == "input" and k in needed]
 
@@ -159,22 +159,6 @@ def _output_ok(layout, out) -> bool:
     return p in (FULL, OUTER, SCALAR) or out in layout.columns
 
 
-def _size(shape) -> int:
-    n = 1
-    for d in shape:
-        n *= d
-    return n
-
-
-def _needed(expr, roots) -> set:
-    seen: set = set()
-    stack = list(roots)
-    while stack:
-        k = stack.pop()
-        if k not in seen:
-            seen.add(k)
-            stack.extend(expr.nodes[k].args)
-    return seen
 
 
 # ----- pieces --------------------------------------------------------------------------
@@ -407,7 +391,7 @@ class FusedKernel:
 
     def __init__(self, number, group, expr, outputs):
         self.number = number
-        needed = _needed(group.expr, [group.slot_node[s] for s in group.outputs])
+        needed = ancestors(group.expr, [group.slot_node[s] for s in group.outputs])
         self.members = [(p.instr.kind, p.instr.label, p.instr.outs[0], p.reads)
                         for p in group.pieces if group.slot_node[p.instr.outs[0]] in needed]
         self.size = group.size
@@ -442,7 +426,7 @@ class FusedKernel:
 
 def _compact(group, outs):
     """The group's expression reduced to what ``outs`` need (nodes renumbered)."""
-    needed = sorted(_needed(group.expr, [group.slot_node[s] for s in outs]))
+    needed = sorted(ancestors(group.expr, [group.slot_node[s] for s in outs]))
     renumber = {}
     expr = Expr()
     pos = []

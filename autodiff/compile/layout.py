@@ -41,11 +41,27 @@ class Layout:
         self.columns: set = set()   # column reductions (outputs only)
 
 
-def _size(shape) -> int:
+def elements(shape) -> int:
+    """The number of elements of ``shape`` (a Python int, however large)."""
     n = 1
     for d in shape:
         n *= d
     return n
+
+
+def ancestors(expr, roots, through_reductions=True) -> set:
+    """The nodes of ``expr`` that ``roots`` are computed from, the roots included
+    (stopping at reductions, included, when ``through_reductions`` is False)."""
+    nodes = expr.nodes
+    seen: set = set()
+    stack = list(roots)
+    while stack:
+        k = stack.pop()
+        if k not in seen:
+            seen.add(k)
+            if through_reductions or nodes[k].kind != "reduce":
+                stack.extend(nodes[k].args)
+    return seen
 
 
 def splits(shape) -> list:
@@ -57,7 +73,7 @@ def splits(shape) -> list:
     """
     found = []
     for k in range(len(shape)):
-        split = (_size(shape[:k]), _size(shape[k:]))
+        split = (elements(shape[:k]), elements(shape[k:]))
         if split[1] > 1 and split not in found:
             found.append(split)
     return found
@@ -103,7 +119,7 @@ def _embeds(operand_shape, operand_pos, shape, pos, split) -> bool:
         t = t[len(t) - len(shape):]
     t = (1,) * (len(shape) - len(t)) + t
     for k in range(len(shape) + 1):
-        if _size(shape[:k]) != outer or _size(shape[k:]) != inner:
+        if elements(shape[:k]) != outer or elements(shape[k:]) != inner:
             continue
         head_ones = all(d == 1 for d in t[:k])
         tail_ones = all(d == 1 for d in t[k:])
@@ -123,8 +139,8 @@ def _reduction_kind(shape, axes, split):
     if not reduced:
         return None
     if not kept or min(reduced) > max(kept):
-        return "row" if _size([shape[d] for d in kept]) == outer else None
-    if max(reduced) < min(kept) and _size([shape[d] for d in reduced]) == outer and outer > 1:
+        return "row" if elements([shape[d] for d in kept]) == outer else None
+    if max(reduced) < min(kept) and elements([shape[d] for d in reduced]) == outer and outer > 1:
         return "column"
     return None
 
@@ -139,7 +155,7 @@ def infer(expr, needed, split, fixed=None) -> Layout | None:
     for k in sorted(needed):
         node = nodes[k]
         kind = node.kind
-        size = _size(node.shape)
+        size = elements(node.shape)
         if kind == "input":
             if fixed is not None and node.value in fixed:
                 p = fixed[node.value]
@@ -167,7 +183,7 @@ def infer(expr, needed, split, fixed=None) -> Layout | None:
         elif kind == "view" and node.fn is np.reshape:
             p = pos[args[0]]
         else:
-            same = next((pos[a] for a in args if _size(nodes[a].shape) == size), None)
+            same = next((pos[a] for a in args if elements(nodes[a].shape) == size), None)
             p = _by_size(size, split, node.shape, prefer=same)
             if p is None:
                 return None
@@ -185,7 +201,7 @@ def is_flat(expr, needed, size) -> bool:
     """Every value is of the loop's full size or a scalar, with no reduction: any
     row split computes it element by element."""
     nodes = expr.nodes
-    return all(nodes[k].kind != "reduce" and _size(nodes[k].shape) in (size, 1)
+    return all(nodes[k].kind != "reduce" and elements(nodes[k].shape) in (size, 1)
                for k in needed)
 
 

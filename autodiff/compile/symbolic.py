@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from .codegen import SCALAR_UFUNCS
+from .layout import elements as _size
 
 #: dtypes a fused loop computes in (anything else stays unfused).
 LOOP_DTYPES = (np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.bool_))
@@ -172,11 +173,6 @@ class Expr:
                                        (axes, bool(keepdims)), (node.dtype,))))
 
 
-def _size(shape) -> int:
-    n = 1
-    for d in shape:
-        n *= d
-    return n
 
 
 def _squeeze(shape) -> tuple:
