@@ -191,3 +191,64 @@ def test_reductions_in_a_loop_keep_nan_infinities_and_zeros_as_numpy(name):
             got = compiled(ad.tensor(x)).data
     np.testing.assert_array_equal(got, want)
     assert _row_kernels(compiled.plan), compiled.plan
+
+
+# ----- random row programs -------------------------------------------------------------
+
+ROW_SHAPES = [(4, 6), (2, 3, 5), (1, 7), (6, 1)]
+UNARY_OPS = [ad.exp, ad.tanh, ad.sigmoid, ad.relu, ad.square, ad.negative, ad.abs]
+
+
+def _row_program(rng, shape):
+    """Steps over a pool of values of ``shape``: elementwise ops, a bias over the last
+    axes, row statistics (max, sum, mean over the trailing axes) broadcast back, and
+    column sums over the leading axes added back as a bias."""
+    steps = []
+    for _ in range(rng.integers(3, 9)):
+        steps.append((str(rng.choice(["unary", "bias", "row", "column", "binary"])),
+                      int(rng.integers(0, 1 << 30))))
+    return steps
+
+
+def _run_row_program(steps, x, bias):
+    pool = [x]
+    ndim = x.ndim
+    for kind, seed in steps:
+        r = np.random.default_rng(seed)
+        a = pool[r.integers(len(pool))]
+        if kind == "unary":
+            out = UNARY_OPS[r.integers(len(UNARY_OPS))](a)
+        elif kind == "bias":
+            out = a * 0.5 + bias
+        elif kind == "row":
+            axes = tuple(range(int(r.integers(1, ndim)), ndim)) if ndim > 1 else (0,)
+            reduce = (ad.max, ad.sum, ad.mean)[r.integers(3)]
+            out = a - reduce(a, axis=axes, keepdims=True) * 0.25
+        elif kind == "column":
+            out = a + ad.sum(a, axis=0) * 0.1
+        else:
+            out = a * pool[r.integers(len(pool))] - 0.5
+        pool.append(out)
+    return sum(ad.sum(p * (k + 1.0)) for k, p in enumerate(pool[1:]))
+
+
+@pytest.mark.parametrize("shape", ROW_SHAPES)
+@pytest.mark.parametrize("seed", range(12))
+def test_random_row_programs_replay_like_eager_to_a_few_ulp(seed, shape):
+    rng = np.random.default_rng(seed)
+    steps = _row_program(rng, shape)
+    bias = ad.tensor(rng.normal(size=shape[-1:]), requires_grad=True)
+
+    def step(x):
+        bias.grad = None
+        loss = _run_row_program(steps, x, bias)
+        loss.backward()
+        return loss, x.grad, bias.grad
+
+    compiled = ad.compile(step)
+    for _ in range(3):
+        x = rng.normal(size=shape)
+        want = step(ad.tensor(x, requires_grad=True))
+        got = compiled(ad.tensor(x, requires_grad=True))
+        for g, e, what in zip(got, want, ("loss", "x.grad", "bias.grad")):
+            assert_few_ulp(_data(g), _data(e), what=f"{what} of {steps}")
