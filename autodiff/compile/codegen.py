@@ -102,15 +102,13 @@ class _LoopWriter:
     def __init__(self, expr, input_slots, split, pos):
         self.expr = expr
         self.nodes = expr.nodes
-        self.split = split
         self.pos = pos
         self.dep = dependencies(expr, pos, split)
         self.position = {slot: j for j, slot in enumerate(input_slots)}
         self.n_in = len(input_slots)
         self.input_slots = input_slots
-        self.name: dict = {}
-        self.done: set = set()
-        self.head: list = []            # before the loops
+        self.name: dict = {}            # node -> the text of its value
+        self.done: set = set()          # nodes computed before the loops or per row
 
     def level(self, k) -> int:
         """0: computed once; 1: once per row; 2: per element."""
@@ -228,7 +226,6 @@ class _LoopWriter:
             head.append(f"    t{r} = np.empty(inner, np.{node.dtype.name})")
             body.append(f"t{r}[i] = {value}")
             after = [f"x{r} = pairwise_sum(t{r}, 0, inner, {_literal(0.0, node.dtype)})"]
-            rows.append(f"x{r} = {_identity(node)}")
         else:
             rows.append(f"x{r} = {_identity(node)}")
             body.extend(_accumulate(node.fn, f"x{r}", value, f"v{r}"))

@@ -35,9 +35,9 @@ import numpy as np
 from .. import kernels as _kernels
 from ..ops.shape import sum_to_array
 from .codegen import kernel_source, load
+from .layout import FULL, OUTER, SCALAR, ancestors, elements, infer, is_flat, splits
 from .optimize import eliminate_dead_code, output_refs
 from .plan import Instr, Plan, Ref
-from .layout import FULL, OUTER, SCALAR, ancestors, elements, infer, is_flat, splits
 from .symbolic import Expr, Node, Sym, Unfusable, evaluate, run_symbolic
 
 #: Operations per generated loop at most (a 10,000-op chain becomes ~40 loops).
@@ -83,7 +83,7 @@ class Piece:
 
 class Group:
     """Pieces fused into one loop nest; ``slot_node`` maps each slot they make to its
-    node, ``layout`` places every node in the loop (``layout.py``)."""
+    node, ``pos`` gives every node's layout in the loop (``layout.py``)."""
 
     def __init__(self, start, size):
         self.start = start
@@ -157,8 +157,6 @@ def _output_ok(layout, out) -> bool:
     again on every row, and is left to NumPy)."""
     p = layout.pos[out]
     return p in (FULL, OUTER, SCALAR) or out in layout.columns
-
-
 
 
 # ----- pieces --------------------------------------------------------------------------
