@@ -4,15 +4,17 @@ Eager execution allocates a fresh array for every result.  A replay knows every
 step in advance, so the steps whose result can be written into a given array
 (``_written_form`` below: ufunc ops such as ``add`` and ``matmul``, ``relu`` and its
 gradient, the sum of two gradient contributions, the 2-D matmul gradients,
-``sum_to`` over broadcast axes) get one, and one array serves several results
-whose lifetimes do not overlap.
+``sum_to`` over broadcast axes; and each output of a fused kernel) get one, and one
+array serves several results whose lifetimes do not overlap.
 
 The analysis, in order over the steps:
 
 * **Aliasing.** A result written into a buffer refers to that buffer.  The result
-  of any other step (a gradient rule, ``reshape``, a fused kernel, a ``.grad``
-  update...) may be a view of, or the same array as, any value it reads: it is
-  taken to refer to every buffer they refer to.
+  of any other step (a gradient rule, ``reshape``, a ``.grad`` update...) may be a
+  view of, or the same array as, any value it reads: it is taken to refer to every
+  buffer they refer to.  A fused loop stores every output into an array of its own;
+  run by NumPy (``AUTODIFF_JIT=0``), an output that is an input reshaped or cast to
+  its own dtype is taken to refer to what the kernel reads.
 * **Escapes.** A buffer is never handed to the caller: values the plan returns,
   arrays a ``.grad`` takes without a copy and values read by steps that could keep
   them (ops given an rng or a ctx, step kinds this pass does not know) are not
@@ -23,12 +25,14 @@ The analysis, in order over the steps:
   one of its own inputs refers to; buffers of the same shape and dtype are shared
   by results whose lifetimes do not overlap (a greedy interval assignment).
 
-The arithmetic is the same NumPy call with ``out=``, so results are bit for bit
-those of eager execution.  The buffers stay allocated while the plan is cached
-(``ad.compile(..., cache_size=)`` bounds the plans): at most the memory the buffered
-values take at the peak of one eager call, kept between calls instead of freed.
+The arithmetic is the same NumPy call with ``out=`` (or the same fused loop), so
+results are bit for bit those of the replay without buffers.  The buffers stay
+allocated while the plan is cached (``ad.compile(..., cache_size=)`` bounds the
+plans): at most the memory the buffered values take at the peak of one eager call,
+kept between calls instead of freed.
 ``plan.buffers`` lists the arrays; ``print(plan)`` shows ``-> b<k>`` on each step
-that writes into buffer ``k``.
+that writes into buffer ``k`` (a kernel: one entry per output array, ``-`` for one
+left to the allocator).
 """
 
 from __future__ import annotations

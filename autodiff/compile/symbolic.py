@@ -173,12 +173,6 @@ class Expr:
                                        (axes, bool(keepdims)), (node.dtype,))))
 
 
-
-
-def _squeeze(shape) -> tuple:
-    return tuple(d for d in shape if d != 1)
-
-
 def _resolve_shape(shape, size) -> tuple:
     if any(not isinstance(d, (int, np.integer)) for d in shape):
         raise Unfusable("shape of non-integers")
