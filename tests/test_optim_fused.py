@@ -72,3 +72,28 @@ def test_a_parameter_the_kernel_does_not_take_is_updated_by_the_numpy_code():
     v.grad = np.ones(2048, np.float64)               # another dtype: NumPy casts
     opt.step()
     assert np.all(w.data == -1.0) and np.all(v.data == -1.0) and v.data.dtype == np.float32
+
+
+def test_a_kernel_that_fails_leaves_the_step_to_the_numpy_code(monkeypatch):
+    if not kernels.JIT_ENABLED or fused.load() is False:
+        pytest.skip("AUTODIFF_JIT=0 or no Numba: the NumPy code is the only path")
+
+    class Broken:
+        def adam_update(self, *args):
+            raise OSError("the cache is read-only")
+
+    params, plain_params = _params(np.float64), _params(np.float64)
+    opt, plain = ad.optim.Adam(params, lr=0.1), type("P", (ad.optim.Adam,), {})(
+        plain_params, lr=0.1)
+    for p, q in zip(params, plain_params):
+        p.grad = q.grad = np.ones(p.shape)
+    opt.step()
+    plain.step()                                # the state exists: the next step fuses
+    monkeypatch.setattr(fused, "_module", Broken())
+    with pytest.warns(RuntimeWarning, match="NumPy code runs instead"):
+        opt.step()
+    plain.step()
+    for p, q in zip(params, plain_params):
+        assert p.data.tobytes() == q.data.tobytes()
+    assert int(opt.state[0]["step"]) == int(plain.state[0]["step"]) == 2
+    assert fused._module is False

@@ -17,6 +17,7 @@ Python numbers, ``AUTODIFF_JIT=0``, or no Numba.  ``ad.compile`` replays a whole
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
@@ -46,8 +47,19 @@ def update(opt, data, grad, state, group) -> bool:
     module = load()
     if module is False:
         return False
-    run(module, work)
+    try:
+        run(module, work)
+    except Exception as error:      # the kernel did not compile (a read-only cache...)
+        _give_up(error)
+        return False
     return True
+
+
+def _give_up(error) -> None:
+    global _module
+    _module = False
+    warnings.warn(f"autodiff.optim: the compiled optimizer update failed ({error!r}); "
+                  "the optimizers' NumPy code runs instead", RuntimeWarning, stacklevel=4)
 
 
 def fits(data, grad) -> bool:
@@ -63,8 +75,9 @@ def run(module, work) -> None:
     """Run one prepared update (``PREPARE``), counting an Adam step."""
     kind, state, args = work
     if kind == "adam":
-        state["step"] += 1
-        module.adam_update(*adam_scalars(args, int(state["step"])))
+        step = int(state["step"]) + 1
+        module.adam_update(*adam_scalars(args, step))
+        state["step"] += 1                  # counted once the update is done
     else:
         module.sgd_update(*args)
 
