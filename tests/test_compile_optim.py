@@ -188,3 +188,33 @@ def test_a_learning_rate_of_any_number_type_gives_the_eager_result(lr):
         assert eager(xb, yb).data.tobytes() == compiled(xb, yb).data.tobytes(), f"step {i}"
     for p, q in zip(eager_model.parameters(), model.parameters()):
         assert p.data.tobytes() == q.data.tobytes()
+
+
+def test_a_fused_kernel_that_fails_mid_step_leaves_the_rest_to_the_numpy_code(monkeypatch):
+    from autodiff.optim import fused
+    if not kernels.JIT_ENABLED or fused.load() is False:
+        pytest.skip("AUTODIFF_JIT=0 or no Numba: the replay calls opt.step() itself")
+    eager_model, eager_opt, eager = _setup("adam", np.float64)
+    model, opt, step = _setup("adam", np.float64)
+    compiled = ad.compile(step)
+    batches = _batches(3, np.float64)
+    for xb, yb in batches[:2]:
+        eager(xb, yb)
+        compiled(xb, yb)
+    real = fused.load()
+    calls = []
+
+    class FailsOnSecond:
+        def adam_update(self, *args):
+            calls.append(1)
+            if len(calls) == 2:
+                raise OSError("the cache is read-only")
+            real.adam_update(*args)
+
+    monkeypatch.setattr(fused, "_module", FailsOnSecond())
+    with pytest.warns(RuntimeWarning, match="NumPy code runs instead"):
+        compiled(*batches[2])
+    eager(*batches[2])
+    for p, q in zip(eager_model.parameters(), model.parameters()):
+        assert p.data.tobytes() == q.data.tobytes()     # each updated once, as eager
+    assert _state_bytes(opt) == _state_bytes(eager_opt)

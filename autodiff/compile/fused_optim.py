@@ -81,10 +81,16 @@ class FusedStep:
                 args = prepare(data, grad.reshape(-1), states[position], group)
                 if args is None:
                     return self._fall_back(opt)
-                work.append(args)
+                work.append((args, (data, grad, states[position], group)))
                 position += 1
-        for prepared in work:
-            fused.run(module, prepared)
+        for k, (prepared, _) in enumerate(work):
+            try:
+                fused.run(module, prepared)
+            except Exception as error:  # the kernel did not compile: NumPy does the rest
+                fused.give_up(error)
+                for _, rest in work[k:]:
+                    opt._update(*rest)
+                break
         opt._step_count += 1
         return None
 

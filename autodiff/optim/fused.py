@@ -50,12 +50,13 @@ def update(opt, data, grad, state, group) -> bool:
     try:
         run(module, work)
     except Exception as error:      # the kernel did not compile (a read-only cache...)
-        _give_up(error)
+        give_up(error)
         return False
     return True
 
 
-def _give_up(error) -> None:
+def give_up(error) -> None:
+    """Warn that a kernel failed, and use the NumPy code from now on."""
     global _module
     _module = False
     warnings.warn(f"autodiff.optim: the compiled optimizer update failed ({error!r}); "
