@@ -21,7 +21,8 @@ a result must be broadcast along the leading axes (``inner``) or the trailing ax
 two kinds: over the trailing axes (a *row* reduction, computed per row before the
 row's elements that read it) and over the leading axes (a *column* reduction,
 accumulated across rows, so nothing in the loop may read it; it is only an output).
-Anything else raises nothing: ``infer`` returns None and the step is not fused.
+Anything else is not an error: ``infer`` returns None, and the step stays a NumPy
+step.
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ FULL, OUTER, INNER, SCALAR = "full", "outer", "inner", "scalar"
 
 
 class Layout:
-    """Layouts and dependencies of the nodes of one expression under one row split."""
+    """The layout of each node of one expression under one row split, and which
+    nodes are column reductions."""
 
     __slots__ = ("pos", "columns")
 
