@@ -227,8 +227,7 @@ def _kernel_arrays(instr):
     fused = instr.extra.get("kernel") if instr.kind == "kernel" else None
     if fused is None:
         return None
-    distinct = list(dict.fromkeys(fused.outputs))
-    return [distinct.index(k) for k in fused.outputs]
+    return [fused.distinct.index(k) for k in fused.outputs]
 
 
 def _assign(plan: Plan, forms: dict, fresh: dict, end: dict) -> list:
@@ -252,7 +251,7 @@ def _assign(plan: Plan, forms: dict, fresh: dict, end: dict) -> list:
         heapq.heappush(busy, (end[c], b, key))
         instr = plan.instrs[k]
         if instr.kind == "kernel":
-            n = len(set(instr.extra["kernel"].outputs))
+            n = len(instr.extra["kernel"].distinct)
             into = instr.extra.setdefault("into_arrays", [None] * n)
             numbers = instr.extra.setdefault("buffer", ["-"] * n)
             into[array], numbers[array] = buffers[b], b

@@ -180,7 +180,7 @@ class _LoopWriter:
         self.statements(final, 2, body, set())
         stores_after: list = []
         for j, k in enumerate(outputs):
-            value = _cast(self.name.get(k, f"x{k}"), nodes[k].dtype, nodes[k].dtype)
+            value = self.name.get(k)        # None for a column reduction (accumulated)
             p = self.pos[k]
             if p == FULL:
                 body.append(f"g{j}[b + i] = {value}")

@@ -396,6 +396,7 @@ class FusedKernel:
         self.n_ops = sum(n.kind in _OP_KINDS for n in expr.nodes)
         self.expr = expr
         self.outputs = outputs          # node indices, in the order of the step's outs
+        self.distinct = list(dict.fromkeys(outputs))    # one array each (run_into's order)
         self.inputs = list(group.inputs)
         self.mode = "numpy"
         self.source = ""
@@ -409,8 +410,7 @@ class FusedKernel:
         NumPy, those that are an input reshaped or cast to its own dtype."""
         if self.mode == "numba":
             return set()
-        distinct = list(dict.fromkeys(self.outputs))
-        return {j for j, k in enumerate(distinct)
+        return {j for j, k in enumerate(self.distinct)
                 if self.expr.nodes[k].kind in ("input", "view", "cast")}
 
     def ops(self) -> str:
@@ -445,7 +445,8 @@ def _finish(kernel, number, plan, values):
     fused = FusedKernel(number, group, expr, outputs)
     fused.split = group.split or (1, group.size)
     fused.pos = pos
-    fused.run, fused.run_into = _numpy_runners(expr, outputs, fused.inputs)
+    fused.run_into = _numpy_run_into(fused)
+    fused.run = _without_buffers(fused.run_into, len(fused.distinct))
     if _kernels.JIT_ENABLED:
         _compile(fused, plan, values)
     kernel.fn = fused.run
@@ -455,11 +456,10 @@ def _finish(kernel, number, plan, values):
     kernel.extra["kernel"] = fused
 
 
-def _numpy_runners(expr, outputs, inputs):
-    """``run(*inputs)`` and ``run_into(*inputs, *arrays)`` evaluating the expression
-    with NumPy, ufunc by ufunc (``run_into`` copies into the arrays given, one per
-    distinct output, None for a new one)."""
-    distinct = list(dict.fromkeys(outputs))
+def _numpy_run_into(fused):
+    """``run_into(*inputs, *arrays)``: the expression evaluated with NumPy, ufunc by
+    ufunc, each distinct output copied into the array given for it (None: a new one)."""
+    expr, outputs, inputs, distinct = fused.expr, fused.outputs, fused.inputs, fused.distinct
 
     def run_into(*args):
         computed = evaluate(expr, dict(zip(inputs, args[:len(inputs)])))
@@ -471,19 +471,14 @@ def _numpy_runners(expr, outputs, inputs):
                 value = into
             results[k] = value
         return tuple(results[k] for k in outputs)
-
-    def run(*arrays):
-        computed = evaluate(expr, dict(zip(inputs, arrays)))
-        return tuple(np.asarray(computed[k]) for k in outputs)
-    return run, run_into
+    return run_into
 
 
-def _compiled_runners(module, fused):
-    """``run`` and ``run_into`` (as ``_numpy_runners``) over the generated module,
-    which takes every output array and the loop's sizes: its source does not depend
-    on them, so a new batch size finds the kernel already compiled."""
-    distinct = list(dict.fromkeys(fused.outputs))
-    made = [(fused.expr.nodes[k].shape, fused.expr.nodes[k].dtype) for k in distinct]
+def _compiled_run_into(module, fused):
+    """``run_into`` (as ``_numpy_run_into``) over the generated module, which takes
+    every output array and the loop's sizes: its source does not depend on them, so
+    a new batch size finds the kernel already compiled."""
+    made = [(fused.expr.nodes[k].shape, fused.expr.nodes[k].dtype) for k in fused.distinct]
     outer, inner = fused.split
     n_in = len(fused.inputs)
     kernel_run = module.run
@@ -492,11 +487,16 @@ def _compiled_runners(module, fused):
         arrays = [np.empty(shape, dtype) if into is None else into
                   for into, (shape, dtype) in zip(args[n_in:], made)]
         return kernel_run(*args[:n_in], *arrays, outer, inner)
+    return run_into
+
+
+def _without_buffers(run_into, n_arrays):
+    """``run(*inputs)``: ``run_into`` with a new array for every output."""
+    fresh = (None,) * n_arrays
 
     def run(*inputs):
-        return kernel_run(*inputs, *[np.empty(shape, dtype) for shape, dtype in made],
-                          outer, inner)
-    return run, run_into
+        return run_into(*inputs, *fresh)
+    return run
 
 
 def _sample(plan, slot, values, rng):
@@ -524,9 +524,11 @@ def _compile(fused, plan, values):
     arrays = [_sample(plan, s, values, rng) for s in fused.inputs]
     try:
         module = load(source)
+        run_into = _compiled_run_into(module, fused)
+        run = _without_buffers(run_into, len(fused.distinct))
         with np.errstate(all="ignore"), warnings.catch_warnings():
             _quiet_numba()
-            got = _compiled_runners(module, fused)[0](*arrays)
+            got = run(*arrays)
             expected = fused.run(*arrays)
     except Exception as error:          # Numba missing, a typing error, no cache dir
         warnings.warn(f"compile: fused kernel k{fused.number} ({fused.ops()}) could not be "
@@ -542,5 +544,5 @@ def _compile(fused, plan, values):
         return
     fused.source = source
     fused.dispatcher = module.kernel
-    fused.run, fused.run_into = _compiled_runners(module, fused)
+    fused.run, fused.run_into = run, run_into
     fused.mode = "numba"

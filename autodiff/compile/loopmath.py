@@ -25,8 +25,6 @@ expm1_32 = numba.njit(**_OPTIONS)(_jit._expm1_32)
 expm1_64 = numba.njit(**_OPTIONS)(_jit._expm1_64)
 
 
-
-
 @numba.njit(**_OPTIONS)
 def _pairwise_block(a, lo, n, zero):
     # A run of at most 128 (numpy/_core/src/umath/loops_utils.h.src, pairwise_sum).
