@@ -26,7 +26,7 @@ import weakref
 import numpy as np
 
 from .graph import BackwardObserver, Node, _grad_mode
-from .ops.registry import local_derivative
+from .ops.local import local_derivative
 
 __all__ = ["AnomalyError", "detect_anomaly"]
 

@@ -28,7 +28,7 @@ import numpy as np
 
 from .guard import savers_of
 from .graph import Node, _grad_mode
-from .ops.registry import local_derivative
+from .ops.local import local_derivative
 from .tensor import Tensor
 
 __all__ = ["explain"]
