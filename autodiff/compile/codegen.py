@@ -109,6 +109,7 @@ class _LoopWriter:
         self.input_slots = input_slots
         self.name: dict = {}            # node -> the text of its value
         self.done: set = set()          # nodes computed before the loops or per row
+        self.sign = signs(self.nodes)
 
     def level(self, k) -> int:
         """0: computed once; 1: once per row; 2: per element."""
@@ -149,6 +150,9 @@ class _LoopWriter:
             return f"{args[1]} if {args[0]} else {args[2]}"
         if kind == "cast":
             return _cast(name[node.args[0]], nodes[node.args[0]].dtype, node.dtype)
+        if node.fn in (np.exp, np.expm1) and self.sign[node.args[0]] & NONPOS:
+            bits = node.loop[-1].itemsize * 8
+            return f"({node.fn.__name__}_nonpositive{bits}({args[0]}))"
         return _ufunc_text(node, args, lines, k)
 
     def cone(self, roots) -> set:
@@ -193,8 +197,9 @@ class _LoopWriter:
             else:
                 stores_after.append(f"g{j}[{'o' if p == OUTER else 0}] = {value}")
         lines = ["import math", "import numba", "import numpy as np",
-                 "from autodiff.compile.loopmath import exp32, exp64, expm1_32, expm1_64, "
-                 "pairwise_sum", "", "",
+                 "from autodiff.compile.loopmath import (",
+                 "    exp32, exp64, exp_nonpositive32, exp_nonpositive64, expm1_32, expm1_64,",
+                 "    expm1_nonpositive32, expm1_nonpositive64, pairwise_sum)", "", "",
                  '@numba.njit(cache=True, error_model="numpy")',
                  f"def kernel({', '.join(params)}, outer, inner):", *head,
                  *("    " + t for t in top),
@@ -235,6 +240,84 @@ class _LoopWriter:
         rows.extend(after)
         self.name[r] = f"x{r}"
         self.done.add(r)
+
+
+_KEEPS_SIGN = (np.positive, np.floor, np.ceil, np.trunc, np.rint)
+#: Flags ``signs`` gives a value: >= 0 (or NaN), <= 0 (or NaN); both for a zero.
+NONNEG, NONPOS = 1, 2
+
+
+def signs(nodes) -> list:
+    """For each node, what is known of its sign whatever the inputs: ``NONNEG`` if it
+    is >= 0 or NaN, ``NONPOS`` if <= 0 or NaN, both for 0, neither (0) if unknown.
+    exp and expm1 of a value <= 0 (``-x * x``, ``-abs(x)``, ``x - max(x)``) take the
+    cheaper ``*_nonpositive`` loops, the same results to the last bit for such values.
+
+    >>> from autodiff.compile.symbolic import Expr
+    >>> e = Expr(); x = e.input(0, (3,), np.float64)
+    >>> gaussian, positive = -(x * x), np.exp(x)
+    >>> sign = signs(e.nodes)
+    >>> sign[gaussian.index] == NONPOS, sign[positive.index] == NONNEG, sign[x.index]
+    (True, True, 0)
+    """
+    sign: list = []
+    for node in nodes:
+        kind = node.kind
+        a = [sign[i] for i in node.args]
+        if kind == "const":
+            s = _const_sign(node.value)
+        elif kind in ("view", "reduce"):        # sums, maxima, minima keep a sign too
+            s = a[0]
+        elif kind == "cast":
+            s = a[0] if np.dtype(node.dtype).kind == "f" else 0
+        elif kind == "where":
+            s = a[1] & a[2]
+        elif kind == "ufunc":
+            s = _ufunc_sign(node.fn, node.args, a, nodes)
+        else:
+            s = 0
+        sign.append(s)
+    return sign
+
+
+def _flip(s) -> int:
+    return (NONPOS if s & NONNEG else 0) | (NONNEG if s & NONPOS else 0)
+
+
+def _ufunc_sign(fn, args, a, nodes) -> int:
+    if fn in (np.absolute, np.exp, np.sqrt, np.square) or (
+            fn is np.multiply and args[0] == args[1]):
+        return NONNEG
+    if fn is np.negative:
+        return _flip(a[0])
+    if fn in _KEEPS_SIGN:
+        return a[0]
+    if fn is np.add:
+        return a[0] & a[1]
+    if fn in (np.maximum, np.fmax):         # max(x, >= 0) >= 0
+        return ((a[0] | a[1]) & NONNEG) | (a[0] & a[1] & NONPOS)
+    if fn in (np.minimum, np.fmin):
+        return ((a[0] | a[1]) & NONPOS) | (a[0] & a[1] & NONNEG)
+    if fn is np.multiply:   # signs alike: >= 0; opposite: <= 0 (0 * inf: NaN, allowed)
+        return (NONNEG if a[0] & a[1] else 0) | (NONPOS if a[0] & _flip(a[1]) else 0)
+    if fn is np.subtract:
+        s = a[0] & _flip(a[1])
+        m = nodes[args[1]]
+        if m.kind == "reduce" and m.fn is np.maximum and m.args[0] == args[0]:
+            axes, keepdims = m.value
+            if keepdims or axes == tuple(range(len(axes))):
+                # x - max(x, axis): each element of x meets the max of a set it belongs
+                # to, if broadcasting lines the axes up: kept axes, or only leading
+                # ones reduced (a square x minus its row maxima would not be).
+                s |= NONPOS
+        return s
+    return 0
+
+
+def _const_sign(value) -> int:
+    if isinstance(value, (bool, int, float, np.integer, np.floating)) and value == value:
+        return (NONNEG if value >= 0 else 0) | (NONPOS if value <= 0 else 0)
+    return 0
 
 
 def _identity(node) -> str:
@@ -281,7 +364,7 @@ def _ufunc_text(node, args, body, k) -> str:
         return f"({_literal(1, dtype)} / {args[0]})"
     if ufunc is np.tanh:   # tanh(x) = sign(x) (1 - e) / (1 + e), e = exp(-2|x|), via expm1
         two = _literal(2, dtype)
-        body.append(f"m{k} = expm1_{dtype.itemsize * 8}(-{two} * abs({args[0]}))")
+        body.append(f"m{k} = expm1_nonpositive{dtype.itemsize * 8}(-{two} * abs({args[0]}))")
         return f"math.copysign(-m{k} / ({two} + m{k}), {args[0]})"
     return f"np.{ufunc.__name__}({', '.join(args)})"
 

@@ -23,6 +23,12 @@ exp32 = numba.njit(**_OPTIONS)(_jit._exp32)
 exp64 = numba.njit(**_OPTIONS)(_jit._exp64)
 expm1_32 = numba.njit(**_OPTIONS)(_jit._expm1_32)
 expm1_64 = numba.njit(**_OPTIONS)(_jit._expm1_64)
+# For arguments known to be <= 0 (or NaN): the same results, without the overflow
+# clamp and with one power of two instead of two (codegen.py decides when).
+exp_nonpositive32 = numba.njit(**_OPTIONS)(_jit._exp_nonpositive32)
+exp_nonpositive64 = numba.njit(**_OPTIONS)(_jit._exp_nonpositive64)
+expm1_nonpositive32 = numba.njit(**_OPTIONS)(_jit._expm1_nonpositive32)
+expm1_nonpositive64 = numba.njit(**_OPTIONS)(_jit._expm1_nonpositive64)
 
 
 @numba.njit(**_OPTIONS)

@@ -216,6 +216,42 @@ def _exp_nonpositive32(x):
     return x if x != x else y
 
 
+
+def _expm1_nonpositive64(x):
+    # expm1 for x <= 0 (or NaN) only, as in tanh's expm1(-2|x|): _expm1_64 with 2**k
+    # applied as in _exp_nonpositive64.  For such x both round the same exact value
+    # once, so the results are the same to the last bit (tests/test_compile_exp.py).
+    xc = _LO if x < _LO else x
+    k = (xc * _LOG2E + _SHIFT) - _SHIFT
+    r = (xc - k * _LN2_HI) - k * _LN2_LO
+    q = _Q9 * r + _Q8
+    q = q * r + _Q7
+    q = q * r + _Q6
+    q = q * r + _Q5
+    q = q * r + _Q4
+    q = q * r + _Q3
+    q = q * r + _Q2
+    q = q * r + _Q1
+    q = q * r + _Q0
+    pm1 = r + (r * r) * q
+    y = ((1.0 + pm1) * _pow2_plus_64(k)) * 5.421010862427522e-20 - 1.0
+    y = pm1 if k == 0.0 else y
+    return x if x != x else y
+
+
+def _expm1_nonpositive32(x):
+    xc = _LO_F if x < _LO_F else x
+    k = (xc * _LOG2E_F + _SHIFT_F) - _SHIFT_F
+    r = (xc - k * _LN2_HI_F) - k * _LN2_LO_F
+    q = _P4 * r + _P3
+    q = q * r + _P2
+    q = q * r + _P1
+    q = q * r + _P0
+    pm1 = r + (r * r) * q
+    y = ((_ONE_F + pm1) * _pow2_plus_64(k)) * _F(5.421010862427522e-20) - _ONE_F
+    y = pm1 if k == _F(0.0) else y
+    return x if x != x else y
+
 def fexp(x):
     """Vectorizable exp of a float32 or float64 scalar (usable inside Numba kernels)."""
     return math.exp(x)
