@@ -221,6 +221,7 @@ def _expm1_nonpositive64(x):
     # expm1 for x <= 0 (or NaN) only, as in tanh's expm1(-2|x|): _expm1_64 with 2**k
     # applied as in _exp_nonpositive64.  For such x both round the same exact value
     # once, so the results are the same to the last bit (tests/test_compile_exp.py).
+    # Straight-line on purpose, like the others (it must inline into loops).
     xc = _LO if x < _LO else x
     k = (xc * _LOG2E + _SHIFT) - _SHIFT
     r = (xc - k * _LN2_HI) - k * _LN2_LO
