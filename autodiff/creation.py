@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .compile.hooks import made
 from .tensor import Tensor
 
 
@@ -37,7 +38,7 @@ def zeros(*shape, dtype=None, requires_grad: bool = False) -> Tensor:
     >>> ad.zeros(2, 3).shape
     (2, 3)
     """
-    return _make(np.zeros(_shape(shape, "zeros"), dtype=dtype), requires_grad)
+    return _make(made("zeros", np.zeros, (_shape(shape, "zeros"), dtype)), requires_grad)
 
 
 def ones(*shape, dtype=None, requires_grad: bool = False) -> Tensor:
@@ -46,7 +47,7 @@ def ones(*shape, dtype=None, requires_grad: bool = False) -> Tensor:
     >>> ad.ones((2,), requires_grad=True)
     tensor([1., 1.], requires_grad=True)
     """
-    return _make(np.ones(_shape(shape, "ones"), dtype=dtype), requires_grad)
+    return _make(made("ones", np.ones, (_shape(shape, "ones"), dtype)), requires_grad)
 
 
 def full(shape, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
@@ -56,7 +57,7 @@ def full(shape, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
     tensor([0.5, 0.5])
     """
     shape = _shape(shape if isinstance(shape, (tuple, list)) else (shape,), "full")
-    return _make(np.full(shape, fill_value, dtype=dtype), requires_grad)
+    return _make(made("full", np.full, (shape, fill_value, dtype)), requires_grad)
 
 
 def eye(n: int, m: int | None = None, k: int = 0, dtype=None,
@@ -67,7 +68,7 @@ def eye(n: int, m: int | None = None, k: int = 0, dtype=None,
     tensor([[1., 0.],
             [0., 1.]])
     """
-    return _make(np.eye(n, m, k, dtype=dtype or np.float64), requires_grad)
+    return _make(made("eye", np.eye, (n, m, k, dtype or np.float64)), requires_grad)
 
 
 def arange(start, stop=None, step=1, dtype=None, requires_grad: bool = False) -> Tensor:
@@ -78,9 +79,9 @@ def arange(start, stop=None, step=1, dtype=None, requires_grad: bool = False) ->
     >>> ad.arange(0.0, 1.0, 0.5)
     tensor([0. , 0.5])
     """
-    values = np.arange(start, stop, step, dtype=dtype) if stop is not None else \
-        np.arange(start, step=step, dtype=dtype)
-    return _make(values, requires_grad)
+    if stop is None:
+        start, stop = 0, start
+    return _make(made("arange", np.arange, (start, stop, step, dtype)), requires_grad)
 
 
 def linspace(start, stop, num: int = 50, endpoint: bool = True, dtype=None,
@@ -102,10 +103,12 @@ def linspace(start, stop, num: int = 50, endpoint: bool = True, dtype=None,
         from .ops.ranges import linspace as recorded_linspace
         return recorded_linspace(start, stop, num, endpoint=endpoint, dtype=dtype,
                                  **numpy_kwargs)
-    values = np.linspace(start, stop, num, endpoint=endpoint, dtype=dtype, **numpy_kwargs)
-    if isinstance(values, tuple):                 # retstep=True
-        return _make(values[0], requires_grad), values[1]
-    return _make(values, requires_grad)
+    if numpy_kwargs.get("retstep"):
+        values, step = np.linspace(start, stop, num, endpoint=endpoint, dtype=dtype,
+                                   **numpy_kwargs)
+        return _make(values, requires_grad), step
+    return _make(made("linspace", np.linspace, (start, stop, num, endpoint, dtype),
+                      numpy_kwargs), requires_grad)
 
 
 def zeros_like(t, dtype=None, requires_grad: bool = False) -> Tensor:
@@ -114,7 +117,8 @@ def zeros_like(t, dtype=None, requires_grad: bool = False) -> Tensor:
     >>> ad.zeros_like(ad.tensor([1.0, 2.0]))
     tensor([0., 0.])
     """
-    return _make(np.zeros(np.shape(getattr(t, "data", t)), _like_dtype(t, dtype)), requires_grad)
+    return _make(made("zeros_like", np.zeros, (np.shape(getattr(t, "data", t)),
+                                                   _like_dtype(t, dtype))), requires_grad)
 
 
 def ones_like(t, dtype=None, requires_grad: bool = False) -> Tensor:
@@ -123,7 +127,8 @@ def ones_like(t, dtype=None, requires_grad: bool = False) -> Tensor:
     >>> ad.ones_like(ad.tensor([1.0, 2.0]))
     tensor([1., 1.])
     """
-    return _make(np.ones(np.shape(getattr(t, "data", t)), _like_dtype(t, dtype)), requires_grad)
+    return _make(made("ones_like", np.ones, (np.shape(getattr(t, "data", t)),
+                                                 _like_dtype(t, dtype))), requires_grad)
 
 
 def full_like(t, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
@@ -132,13 +137,24 @@ def full_like(t, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
     >>> ad.full_like(ad.tensor([1.0, 2.0]), 7)
     tensor([7., 7.])
     """
-    return _make(np.full(np.shape(getattr(t, "data", t)), fill_value, _like_dtype(t, dtype)),
+    return _make(made("full_like", np.full, (np.shape(getattr(t, "data", t)), fill_value,
+                                             _like_dtype(t, dtype))),
                  requires_grad)
 
 
 def _generator(rng) -> np.random.Generator:
     from .nn.module import _generator as library_generator
     return library_generator(rng)
+
+
+def _uniform(rng, shape, dtype):
+    # A replay of a compiled function calls this again: an int seed gives a new
+    # generator, as it does eagerly; a Generator draws its next numbers.
+    return _generator(rng).random(shape, dtype=dtype)
+
+
+def _normal(rng, shape, dtype):
+    return _generator(rng).standard_normal(shape, dtype=dtype)
 
 
 def _float_dtype(dtype, where):
@@ -155,7 +171,7 @@ def rand(*shape, rng=None, dtype=None, requires_grad: bool = False) -> Tensor:
     (2,)
     """
     dtype = _float_dtype(dtype, "rand")
-    values = _generator(rng).random(_shape(shape, "rand"), dtype=dtype)
+    values = made("rand", _uniform, (rng, _shape(shape, "rand"), dtype), stateful=True)
     return _make(values, requires_grad)
 
 
@@ -166,5 +182,5 @@ def randn(*shape, rng=None, dtype=None, requires_grad: bool = False) -> Tensor:
     True
     """
     dtype = _float_dtype(dtype, "randn")
-    values = _generator(rng).standard_normal(_shape(shape, "randn"), dtype=dtype)
+    values = made("randn", _normal, (rng, _shape(shape, "randn"), dtype), stateful=True)
     return _make(values, requires_grad)

@@ -161,7 +161,7 @@ def signature(args, kwargs) -> tuple:
             part = ("A", value.shape, value.dtype.str)
             ident = id(value)
         elif value is None or isinstance(value, (bool, int, float, complex, str, np.generic)):
-            part = (type(value).__name__, value)
+            part = (type(value).__name__, _value_key(value))
             ident = None
         else:
             raise TypeError(
@@ -172,6 +172,16 @@ def signature(args, kwargs) -> tuple:
             part = part + (seen.setdefault(ident, position),)
         parts.append((position, part))
     return tuple(parts)
+
+
+def _value_key(value):
+    """A number as the plan's key: 0.0 and -0.0 apart (1 / x tells them apart), and a
+    NaN equal to itself (NaN != NaN would trace again on every call)."""
+    if isinstance(value, (float, np.floating)):
+        return float(value).hex()
+    if isinstance(value, (complex, np.complexfloating)):
+        return (float(value.real).hex(), float(value.imag).hex())
+    return value
 
 
 def _traced_argument(tracer, position, value, kinds):
@@ -185,7 +195,9 @@ def _traced_argument(tracer, position, value, kinds):
         kinds[position] = "array"
         if id(value) not in tracer.by_id:
             tracer.bind_input(position, value)
-        return Tensor._make(value, None, False)
+        wrapper = Tensor._make(value, None, False)
+        tracer.made_during.add(id(wrapper))     # alive in the call's arguments
+        return wrapper
     return value
 
 

@@ -4,6 +4,9 @@ Nothing here costs anything while no trace is active: the core checks one module
 attribute (``registry.kernel_hook``, ``tensor.value_hook``) that is ``None`` then, and
 methods marked ``@replayed`` check ``active`` once per call.
 
+``made`` wraps the arrays the library makes from no traced value (``ad.zeros``, a
+random draw): a replay makes them again, drawing anew from the same generator.
+
 ``@replayed`` marks methods whose whole effect is on Python objects the plan cannot
 see into (an optimizer's ``step`` and ``zero_grad``, a scheduler's ``step``): during a
 trace the call is recorded as it is, and a replay calls the same bound method again.
@@ -36,3 +39,19 @@ def replayed(method: Callable) -> Callable:
             return method(self, *args, **kwargs)
         return tracer.on_replayed_call(method, self, args, kwargs)
     return wrapper
+
+
+def made(label: str, fn: Callable, args: tuple = (), kwargs: dict | None = None, *,
+         stateful: bool = False):
+    """``fn(*args, **kwargs)``, an array made from no traced value; a compiled function
+    that makes it makes it again on replay (``stateful``: it draws from a generator,
+    so it runs even when its result goes unused, keeping the draws in step).
+
+    >>> made("zeros", np.zeros, ((2,),))
+    array([0., 0.])
+    """
+    value = fn(*args, **(kwargs or {}))
+    tracer = active
+    if tracer is not None and tracer.owns_thread():
+        tracer.on_made(label, fn, args, kwargs or {}, value, stateful)
+    return value

@@ -73,13 +73,13 @@ class Ref:
 
 
 def _collect_refs(values, found):
-    stack = list(values)
+    stack = list(values)[::-1]              # in order of appearance
     while stack:
         value = stack.pop()
         if value.__class__ is Ref:
             found.append(value.index)
         elif isinstance(value, (tuple, list)):
-            stack.extend(value)
+            stack.extend(value[::-1])
 
 
 class Plan:

@@ -139,8 +139,10 @@ def _lines(instr, ns) -> list[str]:
         return [f"{outs[0]} = {ns.expr(instr.args[0])} + {ns.expr(instr.args[1])}"]
     if kind == "write":
         return [_call(instr, ns)]
-    if kind == "call":
-        return [f"{ns.const(instr.fn, 'F')}({ns.const(instr.args[0])})"]
+    if kind == "call":              # a @replayed method: the object, then its arguments
+        parts = [ns.const(instr.args[0])] + [ns.expr(a) for a in instr.args[1:]]
+        parts += [f"{k}={ns.expr(v)}" for k, v in instr.kwargs.items()]
+        return [f"{ns.const(instr.fn, 'F')}({', '.join(parts)})"]
     if kind == "clear_grad":
         where, what = instr.extra["leaf"]
         leaf = _leaf(where, what, ns)
@@ -152,8 +154,11 @@ def _lines(instr, ns) -> list[str]:
         if not instr.extra.get("array"):
             grad = f"ASARRAY({grad})"
         first = f"{grad}.copy()" if instr.extra["copy"] else grad
+        total = f"L.grad + {grad}" if instr.extra.get("array") else f"ASARRAY(L.grad + {grad})"
+        if instr.extra.get("fresh"):
+            total = first
         return [f"L = {leaf}",
-                f"L.grad = {first} if L.grad is None else L.grad + {grad}",
+                f"L.grad = {first} if L.grad is None else {total}",
                 f"{outs[0]} = L.grad"]
     raise ValueError(f"replay: unknown step kind {kind!r}")
 
@@ -172,7 +177,9 @@ def _output(template, ns) -> str:
         return ns.expr(value)
     if kind in ("tuple", "list"):
         inner = ", ".join(_output(t, ns) for t in value)
-        return f"({inner},)" if kind == "tuple" else f"[{inner}]"
+        if kind == "list":
+            return f"[{inner}]"
+        return f"({inner},)" if inner else "()"
     if kind == "dict":
         return "{" + ", ".join(f"{ns.const(k)}: {_output(t, ns)}" for k, t in value.items()) + "}"
     return ns.expr(value) if value is not None else "None"

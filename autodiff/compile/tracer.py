@@ -26,6 +26,7 @@ import os
 import sys
 import threading
 import types
+import weakref
 
 import numpy as np
 
@@ -81,6 +82,13 @@ class Tracer:
         self.leaf_parts: dict = {}          # id(leaf) -> [leaf, [slots], grad before]
         self.leaves: dict = {}              # id(leaf) -> ("input", pos) | ("captured", t)
         self.suspended = 0
+        # ids of the tensors made during the call (Tensor.__init__ and _make report here;
+        # an id in it cannot belong to a tensor that existed before the call and is
+        # alive), and, for tensors from before the call, id(array) -> weak reference to
+        # the tensor whose .data it was when read: such an array is that tensor's
+        # (captured, read again at each replay), not a constant.
+        self.made_during: set = set()
+        self.data_owners: dict = {}
         # slot -> position of its traced value in self.keep (for the fuser; an index,
         # not a reference, so that check_fresh_constants counts references as before)
         self.slot_values: dict = {}
@@ -89,13 +97,14 @@ class Tracer:
     def owns_thread(self) -> bool:
         return self.suspended == 0 and threading.get_ident() == self.thread
 
-    def new_slot(self, value, source="computed") -> int:
+    def new_slot(self, value, source="computed", bind=True) -> int:
         index = len(self.slots)
         shape = getattr(value, "shape", ())
         dtype = getattr(value, "dtype", None)
         self.slots.append(Slot(index, tuple(shape), dtype, source))
         if value is not None:
-            self.by_id[id(value)] = index
+            if bind:                        # later uses of this array read this slot
+                self.by_id[id(value)] = index
             self.slot_values[index] = len(self.keep)
             self.keep.append(value)
         return index
@@ -105,6 +114,28 @@ class Tracer:
         self.inputs.append((position, slot))
         return slot
 
+    def from_before(self, tensor) -> bool:
+        """A leaf tensor that existed before the call and is not one of its arguments
+        (a parameter, a captured constant)."""
+        return (tensor._node is None and id(tensor) not in self.input_tensors
+                and id(tensor) not in self.made_during)
+
+    def on_data_read(self, tensor, array):
+        """``tensor.data`` was read while tracing (``Tensor.data`` reports here)."""
+        if (type(array) is np.ndarray and id(array) not in self.data_owners
+                and self.owns_thread() and self.from_before(tensor)):
+            self.data_owners[id(array)] = weakref.ref(tensor)
+
+    def capture(self, tensor, value, op_name, line, bind=True) -> int:
+        """The slot of captured ``tensor`` (its ``.data``, ``value`` now)."""
+        known = self.captured.get(id(tensor))
+        if known is not None and self.keep[self.slot_values[known[1]]] is value:
+            return known[1]
+        slot = self.new_slot(value, "captured", bind=bind)
+        self.captured[id(tensor)] = (tensor, slot)
+        self.capture_sites[id(tensor)] = (op_name, line)
+        return slot
+
     def ref(self, value, tensor=None, op_name="", line=""):
         """The template for an argument: a ``Ref`` for arrays, the value otherwise."""
         if isinstance(value, Tensor):
@@ -112,12 +143,19 @@ class Tracer:
         if isinstance(value, np.ndarray):
             slot = self.by_id.get(id(value))
             if slot is not None:
+                if (tensor is not None and self.slots[slot].source == "input"
+                        and self.from_before(tensor)):
+                    # A parameter whose array was also passed as an argument: at a
+                    # replay the argument is another array, the parameter is not.
+                    return Ref(self.capture(tensor, value, op_name, line, bind=False))
                 return Ref(slot)
+            if tensor is None:
+                owner = self.data_owners.get(id(value))
+                owner = owner() if owner is not None else None
+                if owner is not None and owner.data is value and self.from_before(owner):
+                    tensor = owner      # a constant tensor's array: read again each call
             if tensor is not None and id(tensor) not in self.input_tensors:
-                slot = self.new_slot(value, "captured")
-                self.captured[id(tensor)] = (tensor, slot)
-                self.capture_sites[id(tensor)] = (op_name, line)
-                return Ref(slot)
+                return Ref(self.capture(tensor, value, op_name, line))
             slot = self.new_slot(value, "constant")
             self.constants.append((value, op_name, line, slot))
             return Ref(slot)
@@ -170,6 +208,18 @@ class Tracer:
         self.emit("op", op.name, op.kernel, refs, kw, (slot,), line,
                   effect=_has_effect(kw), zero_d=result.data.ndim == 0)
         return result
+
+    def on_made(self, label, fn, args, kwargs, value, stateful):
+        """The library made ``value = fn(*args, **kwargs)`` from no traced value
+        (``hooks.made``): a replay calls ``fn`` again."""
+        self.flush()
+        line = user_line()
+        refs = tuple(self.ref(a, None, label, line) for a in args)
+        kw = {k: self.ref(v, None, label, line) for k, v in kwargs.items()}
+        value = np.asarray(value)
+        slot = self.new_slot(value)
+        self.emit("op", label, fn, refs, kw, (slot,), line, effect=stateful,
+                  zero_d=value.ndim == 0)
 
     def emit(self, kind, label, fn, args, kwargs, outs, line="", effect=False, **extra):
         instr = Instr(kind, label, fn, tuple(args), dict(kwargs), tuple(outs), line,
@@ -341,7 +391,10 @@ class Tracer:
         a property that reports here)."""
         if not self.owns_thread() or frame.f_globals.get("__name__") == "autodiff.graph":
             return
-        if frame.f_code.co_name in ("_make", "__init__") or value is None and (
+        if frame.f_code.co_name in ("_make", "__init__"):
+            self.made_during.add(id(tensor))
+            return
+        if value is None and (
                 not getattr(tensor, "requires_grad", False) or tensor._node is not None):
             return                      # a tensor being made, or no gradient to clear
         self.flush()
@@ -374,26 +427,32 @@ class Tracer:
             view = len(pieces) == 1 and getattr(pieces[0][1], "base", None) is not None
             array = type(total) is np.ndarray and total.ndim > 0
             out = self.new_slot(after)
+            # A leaf made during the call starts each replay without a gradient, as
+            # its eager twin does (the replay's leaf is the traced object, kept).
+            fresh = before is None and id(leaf) in self.made_during
             self.emit("leaf_grad", _leaf_label(leaf), None, (Ref(slot),), {}, (out,),
                       effect=True, leaf=self.leaf_ref(leaf), copy=True, view=view,
-                      array=array)
+                      array=array, fresh=fresh)
 
     # ----- replayed calls ------------------------------------------------------------
     def on_replayed_call(self, method, obj, args, kwargs):
         self.flush()
+        line = user_line()
+        label = f"{type(obj).__name__}.{method.__name__}"
         for value in list(args) + list(kwargs.values()):
-            if value is not None:
+            if not (value is None or isinstance(value, (np.ndarray, bool, int, float, str))):
                 raise TraceError(
-                    f"compile: {type(obj).__name__}.{method.__name__} is called with "
-                    f"arguments at {user_line()}; a compiled function can replay it only "
-                    "without them (no closure=)")
+                    f"compile: {label} is called with arguments at {line}, one a "
+                    f"{type(value).__name__}; a compiled function can replay it only with "
+                    "arrays and numbers as arguments (no closure=)")
+        refs = tuple(self.ref(v, None, label, line) for v in args)
+        kw = {k: self.ref(v, None, label, line) for k, v in kwargs.items()}
         self.suspended += 1
         try:
             result = method(obj, *args, **kwargs)
         finally:
             self.suspended -= 1
-        self.emit("call", f"{type(obj).__name__}.{method.__name__}", method, (obj,), {},
-                  (), user_line(), effect=True)
+        self.emit("call", label, method, (obj,) + refs, kw, (), line, effect=True)
         return result
 
     # ----- the end ----------------------------------------------------------------------
@@ -418,8 +477,8 @@ class Tracer:
     def output_template(self, value):
         if isinstance(value, (Tensor, np.ndarray)):
             array = value.data if isinstance(value, Tensor) else value
-            known = id(array) in self.by_id or (isinstance(value, Tensor)
-                                                and id(value) in self.captured)
+            known = id(array) in self.by_id or (isinstance(value, Tensor) and (
+                id(value) in self.captured or self.from_before(value)))
             if not known:
                 raise TraceError(
                     f"compile: {self.name} returns an array of shape {array.shape} that no "
@@ -457,7 +516,7 @@ class Tracer:
                     f"{line} was made during the call from an array built outside the "
                     "library (NumPy on .data or .grad, a random draw, a new constant); a "
                     "replay would reuse its traced values. Compute it with tensor ops, "
-                    "or make constants outside the compiled function.")
+                    f"or make constants outside the compiled function.{_LIBRARY_NUMPY}")
             del tensor
         in_graph: dict = {}         # references held by the eager graph, still alive
         for node in self.nodes:
@@ -473,7 +532,14 @@ class Tracer:
                     f"{line} was made during the call outside the library (NumPy on .data "
                     "or .grad, np.random, a new constant); a replay would reuse its traced "
                     "values. Compute it with tensor ops, or make constants outside the "
-                    "compiled function.")
+                    f"compiled function.{_LIBRARY_NUMPY}")
+
+
+_LIBRARY_NUMPY = (
+    " If that line calls a library function that prepares integer targets with NumPy "
+    "(F.one_hot, cross_entropy with label_smoothing=, weight= or ignored targets, "
+    "nll_loss), it cannot be compiled yet: call it outside the compiled function and "
+    "pass its result in as an argument.")
 
 
 def _write_update(target, value, forward):
@@ -569,6 +635,14 @@ class installed:
             slot.__set__(t, value)
 
         Tensor.grad = property(slot.__get__, set_grad)
+        data_slot = self.data_slot = Tensor.__dict__["data"]
+
+        def get_data(t):
+            array = data_slot.__get__(t)
+            tracer.on_data_read(t, array)
+            return array
+
+        Tensor.data = property(get_data, data_slot.__set__)
         self.observing = _graph.observe_backward(_TracingObserver(tracer))
         self.observing.__enter__()
         return tracer
@@ -580,5 +654,6 @@ class installed:
         _tensor_module.value_hook = None
         _inplace.write_hook = None
         Tensor.grad = self.grad_slot
+        Tensor.data = self.data_slot
         self.observing.__exit__(*exc)
         return False

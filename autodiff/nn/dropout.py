@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..compile.hooks import made
 from ..tensor import Tensor
 from .module import Module, _generator
 
@@ -33,9 +34,13 @@ def dropout(x, p: float = 0.5, training: bool = True, *, rng=None) -> Tensor:
         return x
     if x.dtype.kind != "f":
         raise TypeError(f"dropout: expected floating-point values, got dtype {x.dtype}")
-    keep = _generator(rng).random(x.shape) >= p
-    scale = (keep * (1.0 / (1.0 - p))).astype(x.dtype)
-    return x * scale
+    return x * made("dropout mask", _scale, (rng, x.shape, p, x.dtype), stateful=True)
+
+
+def _scale(rng, shape, p, dtype):
+    # 0 or 1 / (1 - p) per element: drawn again at each replay of a compiled function.
+    keep = _generator(rng).random(shape) >= p
+    return (keep * (1.0 / (1.0 - p))).astype(dtype)
 
 
 class Dropout(Module):

@@ -57,12 +57,25 @@ def _as_tensor(x):
 # With create_graph=True the gradient must itself be differentiable in the logits, so it
 # is rebuilt from the softmax op instead.
 
+def _targets_in_range(logits, target):
+    # F.cross_entropy checked the targets already; the op checks again because a
+    # compiled function's replay runs the op alone (the kernels do not bounds-check,
+    # and NumPy's indexing would take -1 as the last class).
+    classes = logits.shape[-1]
+    if target.size and (target.min() < 0 or target.max() >= classes):
+        bad = target.min() if target.min() < 0 else target.max()
+        raise IndexError(f"cross_entropy: target holds class {int(bad)}, but the logits "
+                         f"have {classes} classes, so targets must be in [0, {classes})")
+
+
 def _cross_entropy_forward(logits, target):
+    _targets_in_range(logits, target)
     loss, grad = kernels.cross_entropy(logits, target)
     return loss, [grad]
 
 
 def _cross_entropy_loss(logits, target):
+    _targets_in_range(logits, target)
     return kernels.cross_entropy_loss(logits, target)
 
 

@@ -9,12 +9,15 @@ outside the graph, exactly as PyTorch updates them:
     running_var  = (1 - momentum) * running_var  + momentum * batch_var * n / (n - 1)
 
 (the running variance is unbiased; the batch is normalised with the biased one).
+The update is a ``@replayed`` call, so a compiled training step makes it again at
+each replay (with the batch statistics of that replay).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from ..compile.hooks import made, replayed
 from ..ops import reduce as rd
 from ..ops.normalization import layer_norm as _layer_norm
 from ..ops.shape import reshape
@@ -76,6 +79,17 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None,
     >>> rm, rv
     (array([0.2, 0.4]), array([1.1, 1.7]))
     """
+    update = None
+    if training and (running_mean is not None or running_var is not None):
+        update = _RunningStats(running_mean, running_var, momentum)
+    return _batch_norm(input, running_mean, running_var, weight, bias, training, update,
+                       eps, where)
+
+
+def _batch_norm(input, running_mean, running_var, weight, bias, training, update, eps,
+                where):
+    """``batch_norm``; when training, ``update(mean, var, count)`` takes the batch's
+    statistics (arrays) to blend into the running ones."""
     x = input if isinstance(input, Tensor) else Tensor(np.asarray(input))
     if x.ndim < 2:
         raise ValueError(f"{where}: expected input of shape (N, C, ...), got shape {x.shape}")
@@ -98,23 +112,48 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None,
         centered = x - mean
         var = rd.mean(centered * centered, axis=axes, keepdims=True)
         out = centered * (var + eps) ** -0.5
-        if running_mean is not None:
-            running_mean *= 1 - momentum
-            running_mean += momentum * mean.data.reshape(channels)
-        if running_var is not None:
-            running_var *= 1 - momentum
-            running_var += momentum * var.data.reshape(channels) * (count / (count - 1))
+        if update is not None:
+            update(mean.data, var.data, count)
     else:
         if running_mean is None or running_var is None:
             raise ValueError(f"{where}: training=False needs running_mean and running_var")
-        scale = (1.0 / np.sqrt(np.asarray(running_var) + eps)).astype(x.dtype)
-        shift = np.asarray(running_mean).astype(x.dtype)
-        out = (x - shift.reshape(stats_shape)) * scale.reshape(stats_shape)
+        scale = made("batch_norm scale", _inverse_std, (running_var, eps, x.dtype, stats_shape))
+        shift = made("batch_norm shift", _as_stats, (running_mean, x.dtype, stats_shape))
+        out = (x - shift) * scale
     if weight is not None:
         out = out * reshape(weight, stats_shape)
     if bias is not None:
         out = out + reshape(bias, stats_shape)
     return out
+
+
+def _inverse_std(running_var, eps, dtype, shape):
+    return (1.0 / np.sqrt(np.asarray(running_var) + eps)).astype(dtype).reshape(shape)
+
+
+def _as_stats(running_mean, dtype, shape):
+    return np.asarray(running_mean).astype(dtype).reshape(shape)
+
+
+def _blend(running_mean, running_var, mean, var, factor, count):
+    """Running statistics (in place) += factor * (batch statistics - running ones)."""
+    if running_mean is not None:
+        running_mean *= 1 - factor
+        running_mean += factor * mean.reshape(running_mean.shape)
+    if running_var is not None:
+        running_var *= 1 - factor
+        running_var += factor * var.reshape(running_var.shape) * (count / (count - 1))
+
+
+class _RunningStats:
+    """``F.batch_norm``'s update of the caller's running arrays (replayed when compiled)."""
+
+    def __init__(self, running_mean, running_var, momentum):
+        self.running_mean, self.running_var, self.momentum = running_mean, running_var, momentum
+
+    @replayed
+    def __call__(self, mean, var, count):
+        _blend(self.running_mean, self.running_var, mean, var, self.momentum, count)
 
 
 class LayerNorm(Module):
@@ -205,16 +244,20 @@ class _BatchNorm(Module):
 
     def forward(self, x):
         where = self._check_input(x)
-        factor = 0.0 if self.momentum is None else self.momentum
-        if self.training and self.track_running_stats:
-            self.num_batches_tracked += 1
-            if self.momentum is None:            # cumulative moving average
-                factor = 1.0 / float(self.num_batches_tracked)
         use_batch = self.training or self.running_mean is None
         track = not self.training or self.track_running_stats
-        return batch_norm(x, self.running_mean if track else None,
-                          self.running_var if track else None, self.weight, self.bias,
-                          use_batch, factor, self.eps, where=where)
+        update = self._track if self.training and self.track_running_stats else None
+        return _batch_norm(x, self.running_mean if track else None,
+                           self.running_var if track else None, self.weight, self.bias,
+                           use_batch, update, self.eps, where)
+
+    @replayed
+    def _track(self, mean, var, count):
+        self.num_batches_tracked += 1
+        factor = self.momentum
+        if factor is None:                      # cumulative moving average
+            factor = 1.0 / float(self.num_batches_tracked)
+        _blend(self.running_mean, self.running_var, mean, var, factor, count)
 
     def extra_repr(self):
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "

@@ -1,0 +1,155 @@
+"""Library functions inside compiled steps: what they make (zeros, random draws,
+dropout masks) is made again at each replay, BatchNorm's running statistics keep
+updating, and checks on targets still run.  Compared with eager twins."""
+
+import numpy as np
+import pytest
+
+import autodiff as ad
+from autodiff.compile import TraceError
+from autodiff.nn import functional as F
+
+
+def _twins(make, calls, args):
+    """Run an eager and a compiled copy of ``make()``'s step on the same arguments;
+    return both copies' (state, step) and the results of every call."""
+    eager, compiled = make(), make()
+    compiled = compiled[:-1] + (ad.compile(compiled[-1]),)
+    results = []
+    for k in range(calls):
+        a = args(k)
+        results.append((eager[-1](*a), compiled[-1](*a)))
+    return eager, compiled, results
+
+
+def _close(a, b, rtol=1e-12):
+    a, b = (np.asarray(getattr(v, "data", v)) for v in (a, b))
+    np.testing.assert_allclose(b, a, rtol=rtol, atol=1e-300)
+
+
+@pytest.mark.parametrize("momentum", [0.1, None])
+@pytest.mark.parametrize("shape", [(8, 3), (6, 3, 5)])
+def test_batch_norm_running_statistics_keep_updating_in_a_compiled_step(momentum, shape):
+    def make():
+        bn = ad.nn.BatchNorm1d(3, momentum=momentum)
+        w = ad.tensor(np.linspace(0.5, 1.5, 3).reshape((3,) + (1,) * (len(shape) - 2)),
+                      requires_grad=True)
+        opt = ad.optim.SGD(list(bn.parameters()) + [w], lr=0.1)
+
+        def step(x):
+            loss = (bn(x * w) ** 2).mean()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            return loss
+        return bn, w, step
+    rng = np.random.default_rng(0)
+    (be, we, _), (bc, wc, step), results = _twins(
+        make, 5, lambda k: (rng.normal(size=shape) + k,))
+    assert step.traces == 1
+    for e, c in results:
+        _close(e, c)
+    assert int(bc.num_batches_tracked) == int(be.num_batches_tracked) == 5
+    _close(be.running_mean, bc.running_mean)
+    _close(be.running_var, bc.running_var)
+    _close(we.data, wc.data)
+    be.eval()
+    bc.eval()                        # running statistics in a compiled step
+    evaluate = ad.compile(lambda x: bc(x * wc))
+    for k in range(3):
+        x = rng.normal(size=shape)
+        _close(be(x * we), evaluate(x))
+
+
+def test_functional_batch_norm_updates_the_callers_arrays_at_each_replay():
+    means = [np.zeros(2), np.zeros(2)]
+    variances = [np.ones(2), np.ones(2)]
+
+    def make(k):
+        def step(x):
+            return F.batch_norm(ad.tensor(x), means[k], variances[k], training=True).sum()
+        return step
+    eager, compiled = make(0), ad.compile(make(1))
+    rng = np.random.default_rng(1)
+    for _ in range(4):
+        x = rng.normal(size=(5, 2))
+        eager(x)
+        compiled(x)
+    _close(means[0], means[1])
+    _close(variances[0], variances[1])
+
+
+@pytest.mark.parametrize("how", ["generator", "layer seed", "int seed", "library"])
+def test_dropout_draws_new_masks_at_each_replay_as_eager_does(how):
+    def make():
+        ad.nn.manual_seed(7)
+        gen = np.random.default_rng(3)
+        layer = ad.nn.Dropout(0.5, rng=11)
+        w = ad.tensor(np.ones(6), requires_grad=True)
+
+        def step(x):
+            h = w * x
+            h = {"generator": lambda: F.dropout(h, 0.5, rng=gen), "layer seed": lambda: layer(h),
+                 "int seed": lambda: F.dropout(h, 0.5, rng=5),
+                 "library": lambda: F.dropout(h, 0.5)}[how]()
+            w.grad = None
+            h.sum().backward()
+            return h, w.grad
+        return w, step
+    # One after the other: the library's generator is shared (make() reseeds it).
+    eager_step = make()[1]
+    eager = [eager_step(np.ones(6)) for _ in range(4)]
+    compiled_step = ad.compile(make()[1])
+    compiled = [compiled_step(np.ones(6)) for _ in range(4)]
+    masks = []
+    for e, c in zip(eager, compiled):
+        for a, b in zip(e, c):
+            np.testing.assert_array_equal(np.asarray(getattr(b, "data", b)),
+                                          np.asarray(getattr(a, "data", a)))
+        masks.append(tuple(e[0].data))
+    assert (len(set(masks)) == 1) == (how == "int seed")   # a seed: the same mask each call
+
+
+def test_tensors_made_in_the_step_are_made_again():
+    w = ad.tensor(np.arange(3.0), requires_grad=True)
+
+    def step(x):
+        grid = ad.arange(3) * 1.0 + ad.linspace(0.0, 1.0, 3) + ad.eye(3)[0]
+        noise = ad.randn(3, rng=0) + ad.rand(3, rng=1)
+        out = (w * x + grid + noise) * ad.ones_like(w) + ad.zeros(3) + ad.full_like(w, 2.0)
+        w.grad = None
+        out.sum().backward()
+        return out, w.grad
+    compiled = ad.compile(step)
+    for k in range(3):
+        x = np.full(3, float(k))
+        for a, b in zip(step(x), compiled(x)):
+            _close(a, b)
+    assert compiled.traces == 1
+
+
+def test_cross_entropy_targets_are_checked_at_each_replay():
+    w = ad.tensor(np.ones((4, 3)), requires_grad=True)
+
+    def step(x, y):
+        loss = F.cross_entropy(x @ w, y)
+        w.grad = None
+        loss.backward()
+        return loss
+    compiled = ad.compile(step)
+    x = np.ones((5, 4))
+    compiled(x, np.array([0, 1, 2, 1, 0]))
+    for bad in ([0, 1, 7, 1, 0], [0, -1, 2, 1, 0]):
+        with pytest.raises(IndexError, match=f"target holds class {bad[2] if 7 in bad else -1}"):
+            compiled(x, np.array(bad))
+
+
+def test_library_functions_that_prepare_targets_with_numpy_are_refused_with_advice():
+    w = ad.tensor(np.ones(4), requires_grad=True)
+
+    def step(x, y):
+        loss = (w * x * F.one_hot(y, 4).astype(np.float64)).sum()
+        loss.backward()
+        return loss
+    with pytest.raises(TraceError, match="F.one_hot"):
+        ad.compile(step)(np.ones(4), np.array([1, 0, 2, 3]))

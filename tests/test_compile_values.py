@@ -1,0 +1,101 @@
+"""Which value a replay reads: arguments, captured tensors, constants and the numbers
+that key the plans.  Each case is compared with eager calls of the same function."""
+
+import numpy as np
+
+import autodiff as ad
+
+
+def _pair(make):
+    """Two independent copies (eager, compiled) of what ``make()`` builds."""
+    eager, compiled = make(), make()
+    return eager, (compiled[0], ad.compile(compiled[1]))
+
+
+def test_an_argument_that_is_a_parameters_array_at_trace_time_stays_an_argument():
+    def make():
+        w = ad.tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True)
+        opt = ad.optim.SGD([w], lr=0.1)
+
+        def step(x):
+            loss = (w * x).sum()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            return loss
+        return w, step
+    (we, se), (wc, sc) = _pair(make)
+    se(we.data)
+    sc(wc.data)                    # traced while x is w's own array
+    for x in (np.full(3, 11.0), np.arange(3.0)):
+        assert float(sc(x).data) == float(se(x).data)
+        np.testing.assert_array_equal(wc.data, we.data)
+
+
+def test_a_tensor_made_in_the_step_from_an_argument_follows_the_argument():
+    def step(x):
+        t = ad.tensor(x, requires_grad=True)    # wraps the argument's array (no copy)
+        (t * t).sum().backward()
+        return t.grad
+    compiled = ad.compile(step)
+    compiled(np.ones(3))
+    np.testing.assert_array_equal(compiled(np.array([1.0, 2.0, 3.0])), [2.0, 4.0, 6.0])
+
+
+def test_a_captured_constant_tensor_is_read_again_at_each_call():
+    w = ad.tensor(np.array([1.0, 2.0]), requires_grad=True)
+    c = ad.tensor(np.array([3.0, 3.0]))
+    step = ad.compile(lambda x: (c * w * x).sum())
+    x = np.ones(2)
+    step(x)
+    step(x)
+    c.data = np.array([9.0, 9.0])               # a new array
+    assert float(step(x).data) == 27.0
+    c.data[:] = 1.0                              # changed in place
+    assert float(step(x).data) == 3.0
+    assert step.traces == 1
+
+
+def test_zero_and_negative_zero_and_nan_arguments_key_their_own_plans():
+    w = ad.tensor(np.array([1.0, 2.0]), requires_grad=True)
+    step = ad.compile(lambda x, scale: w * x / scale)
+    x = np.ones(2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        np.testing.assert_array_equal(step(x, 0.0).data, [np.inf, np.inf])
+        np.testing.assert_array_equal(step(x, -0.0).data, [-np.inf, -np.inf])
+        assert step.traces == 2
+        for _ in range(3):
+            assert np.isnan(step(x, float("nan")).data).all()
+    assert step.traces == 3                     # NaN found its plan again
+
+
+def test_returning_an_empty_tuple_and_an_unused_parameter():
+    w = ad.tensor(np.ones(3), requires_grad=True)
+    b = ad.tensor(np.zeros(3), requires_grad=True)
+
+    def step(x):
+        (w * x).sum().backward()
+        return (), b
+    compiled = ad.compile(step)
+    for _ in range(2):
+        empty, got = compiled(np.ones(3))
+        assert empty == ()
+        np.testing.assert_array_equal(got.data, b.data)
+    b.data[:] = 5.0
+    np.testing.assert_array_equal(compiled(np.ones(3))[1].data, [5.0, 5.0, 5.0])
+
+
+def test_a_zero_d_gradient_accumulated_over_calls_stays_an_array():
+    def make():
+        s = ad.tensor(np.array(0.5), requires_grad=True)
+
+        def step(x):
+            (s * x).sum().backward()            # no zero_grad: gradients accumulate
+            return s.grad
+        return s, step
+    (se, fe), (sc, fc) = _pair(make)
+    for _ in range(3):
+        fe(np.ones(3))
+        fc(np.ones(3))
+        assert type(sc.grad) is np.ndarray and sc.grad.shape == ()
+        assert sc.grad == se.grad
