@@ -144,12 +144,55 @@ def test_cross_entropy_targets_are_checked_at_each_replay():
             compiled(x, np.array(bad))
 
 
-def test_library_functions_that_prepare_targets_with_numpy_are_refused_with_advice():
+def test_one_hot_is_built_again_at_each_replay_and_refused_when_it_counts_classes():
     w = ad.tensor(np.ones(4), requires_grad=True)
 
-    def step(x, y):
-        loss = (w * x * F.one_hot(y, 4).astype(np.float64)).sum()
+    def step(x, y, classes):
+        loss = (w * x * F.one_hot(y, classes).astype(np.float64)).sum()
+        w.grad = None
         loss.backward()
-        return loss
-    with pytest.raises(TraceError, match="F.one_hot"):
-        ad.compile(step)(np.ones(4), np.array([1, 0, 2, 3]))
+        return loss, w.grad
+    compiled = ad.compile(step)
+    for y in ([1, 0, 2, 3], [3, 3, 0, 1]):
+        for a, b in zip(step(np.ones(4), np.array(y), 4), compiled(np.ones(4), np.array(y), 4)):
+            _close(a, b)
+    with pytest.raises(IndexError, match="index 4 is out of range"):
+        compiled(np.ones(4), np.array([4, 0, 0, 0]), 4)
+    with pytest.raises(TraceError, match="F.one_hot with num_classes=-1"):
+        ad.compile(step)(np.ones(4), np.array([1, 0, 2, 3]), -1)
+
+
+_W = np.array([1.0, 2.0, 0.5])
+_LOSSES = {
+    "sum": lambda z, y: F.cross_entropy(z, y, reduction="sum"),
+    "none": lambda z, y: F.cross_entropy(z, y, reduction="none").sum(),
+    "weight": lambda z, y: F.cross_entropy(z, y, weight=_W),
+    "ignored": lambda z, y: F.cross_entropy(z, y, ignore_index=1),
+    "smoothing": lambda z, y: F.cross_entropy(z, y, label_smoothing=0.1),
+    "smoothing weight": lambda z, y: F.cross_entropy(z, y, weight=_W, label_smoothing=0.2),
+    "smoothing ignored": lambda z, y: F.cross_entropy(z, y, ignore_index=2, label_smoothing=0.3),
+    "weight ignored": lambda z, y: F.cross_entropy(z, y, weight=_W, ignore_index=0),
+    "nll": lambda z, y: F.nll_loss(F.log_softmax(z, axis=1), y, weight=_W),
+    "3-d": lambda z, y: F.cross_entropy(z.reshape(2, 3, 3), y.reshape(2, 3)),
+}
+
+
+@pytest.mark.parametrize("name", list(_LOSSES))
+def test_cross_entropy_and_nll_options_compile_and_agree_with_eager(name):
+    loss_of = _LOSSES[name]
+    w = ad.tensor(np.linspace(-1, 1, 12).reshape(4, 3), requires_grad=True)
+
+    def step(x, y):
+        loss = loss_of(x @ w, y)
+        w.grad = None
+        loss.backward()
+        return loss, w.grad
+    compiled = ad.compile(step)
+    rng = np.random.default_rng(4)
+    for _ in range(3):
+        x, y = rng.normal(size=(6, 4)), rng.integers(0, 3, 6)
+        for a, b in zip(step(x, y), compiled(x, y)):
+            _close(a, b)
+    assert compiled.traces == 1
+    with pytest.raises(IndexError, match="target holds class 5"):
+        compiled(x, np.array([0, 1, 2, 5, 0, 1]))

@@ -18,7 +18,12 @@ What a replay cannot follow is refused while tracing (``TraceError`` naming the 
 and the line): a tensor's value leaving the library (``.item()``, ``float()``,
 ``if t:``, ``np.asarray(t)``), arrays made during the call outside the library
 (NumPy on ``.data`` or ``.grad``, ``np.random``).  Python control flow is traced
-as taken.  A captured NumPy array that changes between calls is noticed (by a
+as taken.  What the library makes during the call is made again at each replay:
+arrays from no traced value (``ad.zeros``, ``ad.rand(rng=)``, dropout masks, drawn
+anew from the same generator) and those computed from the targets (class indices,
+weights, one-hot rows, checked again); ``@replayed`` methods run again (optimizer
+steps, BatchNorm's running statistics).  A captured tensor is read again at each
+call.  A captured NumPy array that changes between calls is noticed (by a
 checksum, computed on every call, so large data should be passed as arguments) and
 the function is traced again.  A plan writes intermediate results into buffers it
 allocates once and keeps while the plan is cached (``buffers.py``), so calls of one

@@ -17,6 +17,8 @@ from __future__ import annotations
 import functools
 from typing import Callable
 
+import numpy as np
+
 #: The Tracer recording in this process (traces run one at a time, in one thread).
 active = None
 
@@ -51,6 +53,8 @@ def made(label: str, fn: Callable, args: tuple = (), kwargs: dict | None = None,
     array([0., 0.])
     """
     value = fn(*args, **(kwargs or {}))
+    if type(value) is not np.ndarray:   # a NumPy scalar: the array the plan can follow
+        value = np.asarray(value)
     tracer = active
     if tracer is not None and tracer.owns_thread():
         tracer.on_made(label, fn, args, kwargs or {}, value, stateful)

@@ -216,7 +216,6 @@ class Tracer:
         line = user_line()
         refs = tuple(self.ref(a, None, label, line) for a in args)
         kw = {k: self.ref(v, None, label, line) for k, v in kwargs.items()}
-        value = np.asarray(value)
         slot = self.new_slot(value)
         self.emit("op", label, fn, refs, kw, (slot,), line, effect=stateful,
                   zero_d=value.ndim == 0)
@@ -536,10 +535,9 @@ class Tracer:
 
 
 _LIBRARY_NUMPY = (
-    " If that line calls a library function that prepares integer targets with NumPy "
-    "(F.one_hot, cross_entropy with label_smoothing=, weight= or ignored targets, "
-    "nll_loss), it cannot be compiled yet: call it outside the compiled function and "
-    "pass its result in as an argument.")
+    " If that line calls a library function that builds it with NumPy from the values "
+    "(such as F.one_hot with num_classes=-1, which counts the classes), call it outside "
+    "the compiled function and pass its result in as an argument.")
 
 
 def _write_update(target, value, forward):

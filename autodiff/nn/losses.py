@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import kernels
+from ..compile.hooks import made
 from ..ops import elementwise as ew
 from ..ops import reduce as rd
 from ..ops.indexing import getitem
@@ -65,7 +66,10 @@ def _targets_in_range(logits, target):
     if target.size and (target.min() < 0 or target.max() >= classes):
         bad = target.min() if target.min() < 0 else target.max()
         raise IndexError(f"cross_entropy: target holds class {int(bad)}, but the logits "
-                         f"have {classes} classes, so targets must be in [0, {classes})")
+                         f"have {classes} classes, so targets must be in [0, {classes}). "
+                         "(In a compiled step traced on targets without ignore_index, an "
+                         "ignored target ends up here too: ignored targets take another path, "
+                         "chosen at the trace; trace on a batch that holds one.)")
 
 
 def _cross_entropy_forward(logits, target):
@@ -166,30 +170,58 @@ def _class_weights(where, weight, classes, dtype):
     if w.shape != (classes,):
         raise ValueError(f"{where}: weight must have one entry per class, shape ({classes},), "
                          f"got shape {w.shape}")
-    return w.astype(dtype, copy=False)
+    return w if w.dtype == dtype else made("class weights", w.astype, (dtype,))
 
 
 def _nll(log_probs, target, weights, ignore_index, reduction):
-    """PyTorch's nll_loss on (N, C, d1, ...) log-probabilities (validated targets)."""
-    valid = target != ignore_index
-    safe = np.where(valid, target, 0)
-    idx = np.indices(target.shape, sparse=True)
-    picked = getitem(log_probs, (idx[0], safe) + tuple(idx[1:]))
-    scale = valid.astype(log_probs.dtype)
-    if weights is not None:
-        scale = scale * weights[safe]
+    """PyTorch's nll_loss on (N, C, d1, ...) log-probabilities (validated targets).
+    What is computed from the targets alone goes through ``made``, so a compiled
+    step computes it again (and checks the targets again) from each call's targets."""
+    classes = log_probs.shape[1]
+    safe = made("class targets", _safe_targets, (target, ignore_index, classes))
+    grid = tuple(made("index grid", _index_grid, (target.shape, axis))
+                 for axis in range(target.ndim))
+    picked = getitem(log_probs, (grid[0], safe) + grid[1:])
+    scale = made("target weights", _target_scale, (target, ignore_index, weights,
+                                                   log_probs.dtype))
     per_item = -picked * scale
     if reduction == "mean":
         with np.errstate(invalid="ignore", divide="ignore"):   # all ignored: NaN, as PyTorch
-            return rd.sum(per_item) / scale.sum()
+            return rd.sum(per_item) / rd.sum(scale)
     return _reduce(per_item, reduction)
+
+
+def _safe_targets(target, ignore_index, classes):
+    """The targets, ignored ones as class 0 (they get weight 0); checked again here
+    because a compiled step's replay runs this without ``_checked_class_targets``."""
+    valid = target != ignore_index
+    checked = target[valid]
+    if checked.size and (checked.min() < 0 or checked.max() >= classes):
+        bad = checked.min() if checked.min() < 0 else checked.max()
+        raise IndexError(f"nll_loss: target holds class {int(bad)}, but there are {classes} "
+                         f"classes, so targets must be in [0, {classes}) or equal "
+                         f"ignore_index={ignore_index}")
+    return np.where(valid, target, 0)
+
+
+def _index_grid(shape, axis):
+    return np.indices(shape, sparse=True)[axis]
+
+
+def _target_scale(target, ignore_index, weights, dtype):
+    valid = target != ignore_index
+    scale = valid.astype(dtype)
+    if weights is not None:
+        scale = scale * weights[np.where(valid, target, 0)]
+    return scale
 
 
 def _batched(where, x, target, what):
     """(C,) scores with a 0-d target become a batch of one; returns (x, target, unbatched)."""
     shape = np.shape(_raw(x))
     if len(shape) == 1:
-        return reshape(_as_tensor(x), (1, shape[0])), np.reshape(target, (1,)), True
+        return (reshape(_as_tensor(x), (1, shape[0])), made("reshape", np.reshape, (target, (1,))),
+                True)
     return _as_tensor(x), target, False
 
 
@@ -257,13 +289,12 @@ def cross_entropy(input, target, weight=None, ignore_index: int = -100,
     log_probs = log_softmax(input, axis=1)
     out = _nll(log_probs, target, weights, ignore_index, reduction)
     if label_smoothing > 0:
-        valid = target != ignore_index
-        w = (np.ones(classes, input.dtype) if weights is None else weights)
-        w = w.reshape((1, classes) + (1,) * (input.ndim - 2))
-        smooth = -rd.sum(log_probs * w, axis=1) * valid.astype(input.dtype)
+        valid = made("valid targets", _valid_mask, (target, ignore_index, input.dtype))
+        w = made("class weights", _weight_row, (weights, classes, input.dtype, input.ndim))
+        smooth = -rd.sum(log_probs * w, axis=1) * valid
         if reduction == "mean":
-            denominator = (valid.sum() if weights is None
-                           else weights[np.where(valid, target, 0)][valid].sum())
+            denominator = made("smoothing count", _smoothing_count,
+                               (target, ignore_index, weights))
             with np.errstate(invalid="ignore", divide="ignore"):
                 smooth = rd.sum(smooth) / denominator
         else:
@@ -272,18 +303,39 @@ def cross_entropy(input, target, weight=None, ignore_index: int = -100,
     return reshape(out, ()) if unbatched and reduction == "none" else out
 
 
+def _valid_mask(target, ignore_index, dtype):
+    return (target != ignore_index).astype(dtype)
+
+
+def _weight_row(weights, classes, dtype, ndim):
+    w = np.ones(classes, dtype) if weights is None else weights
+    return w.reshape((1, classes) + (1,) * (ndim - 2))
+
+
+def _smoothing_count(target, ignore_index, weights):
+    valid = target != ignore_index
+    return valid.sum() if weights is None else weights[np.where(valid, target, 0)][valid].sum()
+
+
 def _cross_entropy_probabilities(input, target, weight, reduction, label_smoothing):
     input = _as_tensor(input)
     axis = 1 if input.ndim >= 2 else 0
     classes = input.shape[axis]
-    if label_smoothing > 0:
-        target = target * (1 - label_smoothing) + label_smoothing / classes
-    scale = target.astype(input.dtype, copy=False)
     weights = _class_weights("cross_entropy", weight, classes, input.dtype)
-    if weights is not None:
-        scale = scale * weights.reshape((classes,) + (1,) * (input.ndim - axis - 1))
+    scale = made("target weights", _probability_scale,
+                 (target, label_smoothing, weights, input.dtype, input.ndim - axis - 1))
     per_item = -rd.sum(log_softmax(input, axis=axis) * scale, axis=axis)
     return _reduce(per_item, reduction)
+
+
+def _probability_scale(target, label_smoothing, weights, dtype, trailing):
+    classes = target.shape[-1 - trailing]
+    if label_smoothing > 0:
+        target = target * (1 - label_smoothing) + label_smoothing / classes
+    scale = target.astype(dtype, copy=False)
+    if weights is not None:
+        scale = scale * weights.reshape((classes,) + (1,) * trailing)
+    return scale
 
 
 # ----- regression and binary losses ---------------------------------------------------

@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import kernels
+from ..compile.hooks import made
 from ..ops import elementwise as ew
 from ..ops import reduce as rd
 from ..ops.namespace import xp_function
@@ -169,12 +170,17 @@ def one_hot(indices, num_classes: int = -1) -> Tensor:
     if num_classes == -1:
         if raw.size == 0:
             raise ValueError("one_hot: cannot infer num_classes from empty indices; pass it")
-        num_classes = int(raw.max()) + 1
+        num_classes = int(raw.max()) + 1    # from the values: a compiled step refuses it
+        return Tensor(_one_hot(raw, num_classes))
     if num_classes < 1:
         raise ValueError(f"one_hot: num_classes must be positive or -1, got {num_classes}")
+    # Through ``made``: a compiled step builds (and checks) it again from each call's indices.
+    return Tensor(made("one_hot", _one_hot, (raw, int(num_classes))))
+
+
+def _one_hot(raw, num_classes):
     if raw.size and (raw.min() < 0 or raw.max() >= num_classes):
         bad = raw.min() if raw.min() < 0 else raw.max()
         raise IndexError(f"one_hot: index {int(bad)} is out of range for num_classes="
                          f"{num_classes}; indices must be in [0, {num_classes})")
-    out = (raw[..., None] == np.arange(num_classes)).astype(np.int64)
-    return Tensor(out)
+    return (raw[..., None] == np.arange(num_classes)).astype(np.int64)
