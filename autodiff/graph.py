@@ -462,7 +462,8 @@ def _accumulate_into_leaf(leaf, grad, create_graph):
             # them (PyTorch decides the same way).
             np.add(current, grad, out=current)
         else:
-            leaf.grad = current + grad
+            total = current + grad
+            leaf.grad = total if type(total) is np.ndarray else np.asarray(total)  # 0-d
     else:
         leaf.grad = grad if leaf.grad is None else leaf.grad + grad
 

@@ -99,3 +99,14 @@ def test_a_zero_d_gradient_accumulated_over_calls_stays_an_array():
         fc(np.ones(3))
         assert type(sc.grad) is np.ndarray and sc.grad.shape == ()
         assert sc.grad == se.grad
+
+
+def test_a_tensor_made_in_the_step_from_a_captured_array_follows_the_array():
+    table = np.array([1.0, 2.0, 3.0])
+    w = ad.tensor(np.ones(3), requires_grad=True)
+    step = ad.compile(lambda x: (w * x * ad.tensor(table)).sum())
+    x = np.ones(3)
+    assert float(step(x).data) == 6.0
+    assert float(step(x).data) == 6.0
+    table[:] = 10.0                             # changed in place: noticed, traced again
+    assert float(step(x).data) == 30.0

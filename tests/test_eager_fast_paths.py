@@ -75,3 +75,12 @@ def test_cross_entropy_still_names_a_target_out_of_range():
         F.cross_entropy(ad.tensor(np.zeros((2, 3))), np.array([0, 5]), ignore_index=1)
     with pytest.raises(IndexError, match="target holds class 5"):
         F.cross_entropy(ad.tensor(np.zeros((2, 3))), np.array([-100, 5]))
+
+
+def test_a_zero_d_grad_held_elsewhere_accumulates_into_a_new_array_not_a_scalar():
+    s = ad.tensor(np.array(0.5), requires_grad=True)
+    (s * 2.0).backward()
+    held = s.grad                           # held: the next gradient cannot go in place
+    (s * 3.0).backward()
+    assert type(s.grad) is np.ndarray and s.grad.shape == () and s.grad == 5.0
+    assert held == 2.0

@@ -154,6 +154,8 @@ class Tracer:
                 owner = owner() if owner is not None else None
                 if owner is not None and owner.data is value and self.from_before(owner):
                     tensor = owner      # a constant tensor's array: read again each call
+            if tensor is not None and id(tensor) in self.made_during and not tensor.requires_grad:
+                tensor = None   # a wrapper made in the call (ad.tensor(array)): its array counts
             if tensor is not None and id(tensor) not in self.input_tensors:
                 return Ref(self.capture(tensor, value, op_name, line))
             slot = self.new_slot(value, "constant")
