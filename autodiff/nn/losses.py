@@ -63,7 +63,8 @@ def _targets_in_range(logits, target):
     # compiled function's replay runs the op alone (the kernels do not bounds-check,
     # and NumPy's indexing would take -1 as the last class).
     classes = logits.shape[-1]
-    if target.size and (target.min() < 0 or target.max() >= classes):
+    as_unsigned = target.view(target.dtype.str.replace("i", "u"))   # -1 becomes the largest
+    if target.size and as_unsigned.max() >= classes:
         bad = target.min() if target.min() < 0 else target.max()
         raise IndexError(f"cross_entropy: target holds class {int(bad)}, but the logits "
                          f"have {classes} classes, so targets must be in [0, {classes}). "
