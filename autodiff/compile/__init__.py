@@ -51,7 +51,8 @@ from .fused_optim import fuse_optimizer_steps
 from .optimize import eliminate_dead_code
 from .plan import Plan
 from .replay import build
-from .tracer import TraceError, Tracer, installed
+from .install import installed
+from .tracer import TraceError, Tracer
 
 __all__ = ["compile", "Compiled", "Plan", "TraceError"]
 

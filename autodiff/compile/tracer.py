@@ -14,14 +14,16 @@ listens at the places where values are made:
 
 Values are told apart by the identity of their arrays (all of them are kept alive
 until the trace ends, so no identity is reused).  An array the tracer has not seen
-is a captured value: a tensor's ``.data`` (read again at each replay: parameters)
-or a constant.  Whatever would make a replay differ from the eager call is refused
-here, with the op and the user's line.
+is a captured value: the ``.data`` of a tensor that existed before the call (read
+again at each replay: parameters, constant tensors), or a constant.  Arrays the
+library makes during the call come through ``hooks.made`` and are made again.
+Whatever would make a replay differ from the eager call is refused here, with the
+op and the user's line.  (``install.py`` connects a tracer to the library for the
+length of the call.)
 """
 
 from __future__ import annotations
 
-import importlib
 import os
 import sys
 import threading
@@ -30,17 +32,11 @@ import weakref
 
 import numpy as np
 
-from .. import graph as _graph
-from .. import inplace as _inplace
-from ..graph import Node, _grad_mode
-from ..ops import registry as _registry
+from ..graph import Node
 from ..ops.namespace import numpy_xp
 from ..tensor import Tensor
-from . import hooks
 from .plan import Instr, Plan, Ref, Slot
 
-# (``autodiff.tensor`` as an attribute is the function ``ad.tensor``.)
-_tensor_module = importlib.import_module("autodiff.tensor")
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -441,7 +437,8 @@ class Tracer:
         line = user_line()
         label = f"{type(obj).__name__}.{method.__name__}"
         for value in list(args) + list(kwargs.values()):
-            if not (value is None or isinstance(value, (np.ndarray, bool, int, float, str))):
+            if not (value is None or isinstance(value, (np.ndarray, np.generic, bool, int, float,
+                                                        str))):
                 raise TraceError(
                     f"compile: {label} is called with arguments at {line}, one a "
                     f"{type(value).__name__}; a compiled function can replay it only with "
@@ -586,74 +583,3 @@ def _same(a, b) -> bool:
     if a.dtype.kind in "fc":
         return bool(np.array_equal(a, b, equal_nan=True))
     return bool(np.array_equal(a, b))
-
-
-class _TracingObserver(_graph.BackwardObserver):
-    """Passes the reverse pass's edges to the tracer.  Defined here, not inside
-    ``installed``: a class object lives in a reference cycle, and a class made per
-    trace would keep the tracer and every node it recorded alive until the cycle
-    collector ran (parameters stayed read-only after a refused trace)."""
-
-    def __init__(self, tracer: Tracer):
-        self.tracer = tracer
-
-    def on_edge(self, node, position, g, gi, rule_output):
-        self.tracer.on_edge(node, position, g, gi, rule_output)
-
-    def on_node(self, node, g):
-        self.tracer.on_node(node, g)
-
-
-class installed:
-    """Context manager: ``tracer`` listens to this thread's ops, passes and values."""
-
-    def __init__(self, tracer: Tracer):
-        self.tracer = tracer
-
-    def __enter__(self):
-        if hooks.active is not None:
-            raise TraceError("compile: a compiled function was called while another one "
-                             "is being traced; nested tracing is not supported")
-        tracer = self.tracer
-        hooks.active = tracer
-        self.saved_record = _grad_mode.on_record
-        previous = self.saved_record
-
-        def on_record(node):
-            tracer.on_record(node)
-            if previous is not None:
-                previous(node)
-
-        _grad_mode.on_record = on_record
-        _registry.kernel_hook = tracer.on_kernel
-        _tensor_module.value_hook = tracer.on_value
-        _inplace.write_hook = tracer.on_write
-        slot = self.grad_slot = Tensor.__dict__["grad"]
-
-        def set_grad(t, value):
-            tracer.on_grad_set(t, value, sys._getframe(1))
-            slot.__set__(t, value)
-
-        Tensor.grad = property(slot.__get__, set_grad)
-        data_slot = self.data_slot = Tensor.__dict__["data"]
-
-        def get_data(t):
-            array = data_slot.__get__(t)
-            tracer.on_data_read(t, array)
-            return array
-
-        Tensor.data = property(get_data, data_slot.__set__)
-        self.observing = _graph.observe_backward(_TracingObserver(tracer))
-        self.observing.__enter__()
-        return tracer
-
-    def __exit__(self, *exc):
-        hooks.active = None
-        _grad_mode.on_record = self.saved_record
-        _registry.kernel_hook = None
-        _tensor_module.value_hook = None
-        _inplace.write_hook = None
-        Tensor.grad = self.grad_slot
-        Tensor.data = self.data_slot
-        self.observing.__exit__(*exc)
-        return False
