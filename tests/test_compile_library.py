@@ -196,3 +196,71 @@ def test_cross_entropy_and_nll_options_compile_and_agree_with_eager(name):
     assert compiled.traces == 1
     with pytest.raises(IndexError, match="target holds class 5"):
         compiled(x, np.array([0, 1, 2, 5, 0, 1]))
+
+
+@pytest.mark.parametrize("clip", ["value", "norm"])
+def test_gradient_clipping_in_a_compiled_step_clips_at_every_replay(clip):
+    def make():
+        w = ad.nn.Parameter(np.array([1.0, -2.0, 3.0]))
+        opt = ad.optim.SGD([w], lr=0.1)
+
+        def step(x):
+            loss = ((w * x) ** 2).sum()
+            opt.zero_grad()
+            loss.backward()
+            if clip == "value":
+                ad.nn.utils.clip_grad_value_([w], 0.5)
+            else:
+                ad.nn.utils.clip_grad_norm_([w], 0.5)
+            opt.step()
+            return loss, w.grad
+        return w, step
+    (we, se), (wc, sc) = make(), make()
+    sc = ad.compile(sc)
+    for k in range(4):
+        x = np.array([1.0, 2.0, 3.0]) * (k + 1)
+        for a, b in zip(se(x), sc(x)):
+            _close(a, b)
+        _close(we.data, wc.data)
+
+
+@pytest.mark.parametrize("layer", ["avgpool", "avgpool no pad count", "lstm", "gru", "gru no bias"])
+def test_layers_that_make_zeros_or_divisors_compile(layer):
+    def make():
+        module = {"avgpool": lambda: ad.nn.AvgPool2d(2),
+                  "avgpool no pad count": lambda: ad.nn.AvgPool2d(3, 2, 1, count_include_pad=False),
+                  "lstm": lambda: ad.nn.LSTM(3, 4, rng=0),
+                  "gru": lambda: ad.nn.GRU(3, 4, rng=0),
+                  "gru no bias": lambda: ad.nn.GRU(3, 4, bias=False, rng=0)}[layer]()
+        w = ad.nn.Parameter(np.linspace(0.5, 1.5, 3))
+
+        def step(x):
+            scaled = x * (w[:, None, None] if layer.startswith("avgpool") else w)
+            out = module(scaled)
+            loss = ((out[0] if isinstance(out, tuple) else out) ** 2).sum()
+            w.grad = None
+            loss.backward()
+            return loss, w.grad
+        return step
+    eager, compiled = make(), ad.compile(make())
+    shape = (2, 3, 5, 5) if layer.startswith("avgpool") else (5, 2, 3)
+    rng = np.random.default_rng(5)
+    for n in (2, 2, 3):
+        x = rng.normal(size=(n,) + shape[1:])
+        for a, b in zip(eager(x), compiled(x)):
+            _close(a, b, rtol=1e-10)
+
+
+def test_embedding_ids_are_checked_at_each_replay():
+    emb = ad.nn.Embedding(5, 2, rng=0)
+
+    def step(ids):
+        loss = (emb(ids) ** 2).sum()
+        emb.weight.grad = None
+        loss.backward()
+        return loss
+    compiled = ad.compile(step)
+    compiled(np.array([0, 1, 2]))
+    _close(step(np.array([4, 4, 0])), compiled(np.array([4, 4, 0])))
+    with pytest.raises(IndexError, match="id -1 is negative"):
+        compiled(np.array([-1, 1, 2]))

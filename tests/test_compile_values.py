@@ -2,8 +2,10 @@
 that key the plans.  Each case is compared with eager calls of the same function."""
 
 import numpy as np
+import pytest
 
 import autodiff as ad
+from autodiff.compile import TraceError
 
 
 def _pair(make):
@@ -110,3 +112,79 @@ def test_a_tensor_made_in_the_step_from_a_captured_array_follows_the_array():
     assert float(step(x).data) == 6.0
     table[:] = 10.0                             # changed in place: noticed, traced again
     assert float(step(x).data) == 30.0
+
+
+@pytest.mark.filterwarnings("ignore:SGD.step. none of the 1 parameters")   # w frozen
+def test_switching_a_module_to_eval_or_freezing_a_parameter_traces_again():
+    def make():
+        bn = ad.nn.BatchNorm1d(3)
+        w = ad.nn.Parameter(np.array([1.0, 2.0, 3.0]))
+        opt = ad.optim.SGD([w], lr=0.1)
+
+        def step(x):
+            loss = (bn(x * w) ** 2).sum()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            return loss
+        return bn, w, step
+    (be, we, se), (bc, wc, sc) = make(), make()
+    sc = ad.compile(sc)
+    rng = np.random.default_rng(0)
+    for k in range(5):
+        if k == 2:
+            be.eval()
+            bc.eval()
+        if k == 4:
+            we.requires_grad = wc.requires_grad = False
+        x = rng.normal(size=(4, 3)) + 2.0
+        np.testing.assert_allclose(sc(x).data, se(x).data, rtol=1e-12)
+        np.testing.assert_allclose(wc.data, we.data, rtol=1e-12)
+        assert int(bc.num_batches_tracked) == int(be.num_batches_tracked)
+    assert sc.traces == 3
+
+
+def test_selecting_with_a_mask_made_in_the_call_is_refused():
+    w = ad.nn.Parameter(np.array([1.0, 2.0, 3.0]))
+
+    def step(x):
+        return ((x * w)[x[:, 0] > 0] ** 2).sum()
+    with pytest.raises(TraceError, match="boolean mask"):
+        ad.compile(step)(np.ones((4, 3)))
+    table = np.array([True, False, True, True])        # a captured mask: fine
+    compiled = ad.compile(lambda x: ((x * w)[table] ** 2).sum())
+    np.testing.assert_array_equal(compiled(np.ones((4, 3))).data, 42.0)
+
+
+def test_a_detached_intermediate_does_not_keep_parameters_read_only_while_tracing():
+    def make():
+        W = ad.nn.Parameter(np.ones((3, 2)))
+        opt = ad.optim.SGD([W], lr=0.1)
+
+        def step(x):
+            target = (x @ W).detach()
+            loss = ((x @ W - 0.5 * target) ** 2).sum()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            return loss
+        return step
+    eager, compiled = make(), ad.compile(make())
+    x = np.arange(12.0).reshape(4, 3) / 10
+    for _ in range(3):
+        np.testing.assert_array_equal(compiled(x).data, eager(x).data)
+
+
+def test_a_numpy_parameter_update_is_refused_with_advice():
+    w = ad.nn.Parameter(np.ones(3))
+
+    def step(x):
+        loss = (w * x).sum()
+        w.grad = None
+        loss.backward()
+        with ad.no_grad():
+            for p in [w]:
+                p -= 0.1 * p.grad
+        return loss
+    with pytest.raises(TraceError, match="use an optimizer"):
+        ad.compile(step)(np.ones(3))

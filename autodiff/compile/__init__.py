@@ -212,8 +212,12 @@ def _checksum(array) -> int:
 
 
 def _constants_changed(plan) -> bool:
-    """A captured array changed its values, or a captured tensor's array its shape or
-    dtype (``p.data = ...``): the plan no longer fits, trace again."""
+    """A captured array changed its values, a captured tensor's array its shape or
+    dtype (``p.data = ...``), a module its ``training`` flag or a captured tensor its
+    ``requires_grad``: the plan no longer fits, trace again."""
+    for obj, attribute, value in plan.flags:
+        if getattr(obj, attribute) != value:
+            return True
     slots = plan.slots
     for tensor, slot in plan.captured:
         data = tensor.data

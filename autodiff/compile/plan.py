@@ -107,6 +107,7 @@ class Plan:
         self.replay = None          # the generated function (replay.build)
         self.source = ""
         self.removed = 0            # steps removed as dead code
+        self.flags: list = []       # (object, attribute, value) a replay needs unchanged
         self.buffers: list = []     # arrays results are written into (buffers.py)
 
     def counts(self) -> dict:

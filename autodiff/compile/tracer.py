@@ -35,13 +35,11 @@ import numpy as np
 from ..graph import Node
 from ..ops.namespace import numpy_xp
 from ..tensor import Tensor
+from . import refusals
+from .refusals import TraceError
 from .plan import Instr, Plan, Ref, Slot
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-class TraceError(RuntimeError):
-    """What ``ad.compile`` cannot replay, found while tracing (names the op and line)."""
 
 
 def user_line() -> str:
@@ -69,7 +67,7 @@ class Tracer:
         self.input_tensors: dict[int, int] = {}   # id(Tensor argument) -> position
         self.captured: dict[int, tuple] = {}      # id(tensor) -> (tensor, slot)
         self.capture_sites: dict[int, tuple] = {}  # id(tensor) -> (op name, line)
-        self.nodes: list = []               # the nodes recorded (for the fresh check)
+        self.nodes: list = []               # weak refs to the nodes recorded (fresh check)
         self.constants: list = []           # (array, op name, line) for the fresh check
         self.node_slots: dict = {}          # node -> slot of its gradient
         self.contributions: dict = {}       # node -> [slots], gradient parts not yet added
@@ -85,6 +83,7 @@ class Tracer:
         # (captured, read again at each replay), not a constant.
         self.made_during: set = set()
         self.data_owners: dict = {}
+        self.modules: dict = {}             # id(module) -> (module, its training flag)
         # slot -> position of its traced value in self.keep (for the fuser; an index,
         # not a reference, so that check_fresh_constants counts references as before)
         self.slot_values: dict = {}
@@ -172,7 +171,7 @@ class Tracer:
         if not self.owns_thread():
             return
         self.flush()
-        self.nodes.append(node)
+        self.nodes.append(weakref.ref(node))    # not kept alive: a dead graph frees its guards
         op = node.op
         line = user_line()
         if _holds_function(node.kwargs):
@@ -184,6 +183,7 @@ class Tracer:
         args = tuple(self.ref(a, p if isinstance(p, Tensor) else None, op.name, line)
                      for a, p in zip(node.args, node.parents))
         kwargs = {k: self.ref(v, None, op.name, line) for k, v in (node.kwargs or {}).items()}
+        refusals.check_mask_key(self, op.name, kwargs, line)
         out = self.new_slot(node.ans)
         outs = (out,)
         if getattr(op, "saves", False):
@@ -202,10 +202,17 @@ class Tracer:
         line = user_line()
         refs = tuple(self.ref(a, None, op.name, line) for a in args)
         kw = {k: self.ref(v, None, op.name, line) for k, v in (kwargs or {}).items()}
+        refusals.check_mask_key(self, op.name, kw, line)
         slot = self.new_slot(result.data)
         self.emit("op", op.name, op.kernel, refs, kw, (slot,), line,
                   effect=_has_effect(kw), zero_d=result.data.ndim == 0)
         return result
+
+    def on_module_call(self, module):
+        """A module was called: a replay fits only while its ``training`` flag is the
+        one it had now (``model.eval()`` between calls traces again)."""
+        if self.owns_thread() and id(module) not in self.modules:
+            self.modules[id(module)] = (module, module.training)
 
     def on_made(self, label, fn, args, kwargs, value, stateful):
         """The library made ``value = fn(*args, **kwargs)`` from no traced value
@@ -456,12 +463,16 @@ class Tracer:
     # ----- the end ----------------------------------------------------------------------
     def finish(self, output) -> Plan:
         self.flush()
-        self.check_fresh_constants()
+        refusals.check_fresh_constants(self)
         template = self.output_template(output)
         captured = [self.captured[k] for k in self.captured]
         leaves = list(self.leaves.values())
         plan = Plan(self.name, self.slots, self.instrs, self.inputs, captured, template,
                     leaves)
+        # What the plan assumes of the objects it reads: training flags, requires_grad.
+        plan.flags = [(module, "training", flag) for module, flag in self.modules.values()]
+        plan.flags += [(tensor, "requires_grad", tensor.requires_grad)
+                       for tensor, _ in captured]
         plan.constant_values = {slot: value for value, _, _, slot in self.constants}
         plan.constant_sites = {slot: (op, line) for _, op, line, slot in self.constants}
         return plan
@@ -499,45 +510,6 @@ class Tracer:
         raise TraceError(f"compile: the function returned a {type(value).__name__}; a "
                          "compiled function may return tensors, arrays, None and "
                          "tuples, lists or dicts of them")
-
-    def check_fresh_constants(self):
-        """Refuse arrays made during the call outside the library (nobody else holds
-        them now): NumPy on ``.data`` or ``.grad``, random draws, which a replay would
-        repeat with their traced values."""
-        for key in list(self.captured):
-            tensor = self.captured[key][0]
-            # References: the captured tuple, the local name, getrefcount's argument.
-            if sys.getrefcount(tensor) <= 3 and not tensor.requires_grad and tensor.ndim:
-                op_name, line = self.capture_sites.get(key, ("?", "?"))
-                raise TraceError(
-                    f"compile: a tensor of shape {tensor.shape} given to '{op_name}' at "
-                    f"{line} was made during the call from an array built outside the "
-                    "library (NumPy on .data or .grad, a random draw, a new constant); a "
-                    "replay would reuse its traced values. Compute it with tensor ops, "
-                    f"or make constants outside the compiled function.{_LIBRARY_NUMPY}")
-            del tensor
-        in_graph: dict = {}         # references held by the eager graph, still alive
-        for node in self.nodes:
-            for a in node.args or ():
-                in_graph[id(a)] = in_graph.get(id(a), 0) + 1
-        self.nodes = []
-        for array, op_name, line, _ in self.constants:
-            # References: self.keep, self.constants' tuple, getrefcount's argument,
-            # the loop variable, and the live graph.
-            if sys.getrefcount(array) <= 4 + in_graph.get(id(array), 0) and array.ndim:
-                raise TraceError(
-                    f"compile: an array of shape {array.shape} given to '{op_name}' at "
-                    f"{line} was made during the call outside the library (NumPy on .data "
-                    "or .grad, np.random, a new constant); a replay would reuse its traced "
-                    "values. Compute it with tensor ops, or make constants outside the "
-                    f"compiled function.{_LIBRARY_NUMPY}")
-
-
-_LIBRARY_NUMPY = (
-    " If that line calls a library function that builds it with NumPy from the values "
-    "(such as F.one_hot with num_classes=-1, which counts the classes), call it outside "
-    "the compiled function and pass its result in as an argument.")
-
 
 def _write_update(target, value, forward):
     target[...] = forward(target, value)

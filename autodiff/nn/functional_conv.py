@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..compile.hooks import made
 from ..ops import conv as _conv
 from ..ops import shape as _shape
 from ..ops.indexing import getitem, take
@@ -353,12 +354,20 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
                                     slice(i, i + sh * (ho - 1) + 1, sh),
                                     slice(j, j + sw * (wo - 1) + 1, sw)))
             total = part if total is None else total + part
-    # Divisor per output: how many window cells fall inside the counted region.
+    divisor = made("pool divisor", _pool_divisor,
+                   ((h, w), (kh, kw), (sh, sw), (ph, pw), (extra_h, extra_w), (ho, wo),
+                    count_include_pad, x.dtype))
+    return total / divisor
+
+
+def _pool_divisor(size, kernel, stride, padding, extra, out, count_include_pad, dtype):
+    """How many cells of each pooling window fall inside the counted region."""
+    (h, w), (kh, kw), (sh, sw), (ph, pw), (extra_h, extra_w), (ho, wo) = (
+        size, kernel, stride, padding, extra, out)
     counted = np.zeros((h + 2 * ph + extra_h, w + 2 * pw + extra_w))
     if count_include_pad:
         counted[:h + 2 * ph, :w + 2 * pw] = 1
     else:
         counted[ph:ph + h, pw:pw + w] = 1
     view = np.lib.stride_tricks.sliding_window_view(counted, (kh, kw))[::sh, ::sw][:ho, :wo]
-    divisor = view.sum(axis=(2, 3)).astype(x.dtype)
-    return total / divisor
+    return view.sum(axis=(2, 3)).astype(dtype)

@@ -12,6 +12,7 @@ from typing import Iterator
 
 import numpy as np
 
+from ..compile import hooks as _hooks
 from ..compile.hooks import replayed
 from ..tensor import Tensor
 from . import torch_io as _torch_io
@@ -442,6 +443,8 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must define forward(...)")
 
     def __call__(self, *args, **kwargs):
+        if _hooks.active is not None:       # a compiled step notes the training flag
+            _hooks.active.on_module_call(self)
         return self.forward(*args, **kwargs)
 
     def extra_repr(self) -> str:

@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from ..compile.hooks import made
 from ..ops import elementwise as ew
 from ..ops.indexing import take
 from ..ops.shape import reshape
@@ -90,6 +91,11 @@ def _check_ids(ids, n, where):
         else:
             reason = f"dtype {raw.dtype}; convert with ids.astype(np.int64)"
         raise TypeError(f"{where}: ids must be integers in [0, {n}), got {reason}")
+    # Through ``made``: a compiled step checks each call's ids again.
+    return made("embedding ids", _ids_in_range, (raw, n, where))
+
+
+def _ids_in_range(raw, n, where):
     if raw.size:
         lo, hi = raw.min(), raw.max()
         if lo < 0:

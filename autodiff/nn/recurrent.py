@@ -12,6 +12,7 @@ import math
 
 import numpy as np
 
+from ..compile.hooks import made
 from ..ops import linalg as la
 from ..ops import recurrent as rec
 from ..ops import shape as sh
@@ -100,7 +101,8 @@ class _RNNBase(Module):
         expected = ((self.num_layers, self.hidden_size) if unbatched else
                     (self.num_layers, batch, self.hidden_size))
         if state is None:
-            return [Tensor(np.zeros((batch, self.hidden_size), dtype=dtype))] * self.num_layers
+            zeros = made("zeros", np.zeros, ((batch, self.hidden_size), dtype))
+            return [Tensor(zeros)] * self.num_layers
         shape = _shape_of(state)
         if shape != expected:
             raise ValueError(f"{self._label()}: expected {what} of shape {expected} "
@@ -200,7 +202,7 @@ class GRU(_RNNBase):
         h0s = self._state(hx, batch, unbatched, dtype, "h_0")
         hidden = self.hidden_size
         h_n = []
-        zero_bias = np.zeros(3 * hidden, dtype=dtype)
+        zero_bias = made("zeros", np.zeros, (3 * hidden, dtype))
         for layer in range(self.num_layers):
             gx, steps, batch = self._projection(x, layer)
             if self.bias:

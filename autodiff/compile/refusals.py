@@ -1,0 +1,82 @@
+"""What a trace refuses, found while recording or at its end, and the advice given.
+
+``check_mask_key``: ``x[mask]`` with a mask the call computes (its size depends on
+values).  ``check_fresh_constants``: arrays made during the call outside the
+library, which a replay would reuse with their traced values.  Both raise
+``TraceError`` naming the op and the user's line.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+
+from .plan import Ref
+
+
+class TraceError(RuntimeError):
+    """What ``ad.compile`` cannot replay, found while tracing (names the op and line)."""
+
+
+def check_mask_key(tracer, op_name, kwargs, line):
+    """Refuse ``x[mask]`` with a mask computed or passed in the call: how many
+    elements it selects depends on the mask's values, and a plan's shapes are fixed."""
+    key = kwargs.get("key")
+    for part in key if isinstance(key, (tuple, list)) else (key,):
+        if part.__class__ is Ref:
+            slot = tracer.slots[part.index]
+            if slot.source != "constant" and np.dtype(slot.dtype or float).kind == "b":
+                raise TraceError(
+                    f"compile: '{op_name}' at {line} selects with a boolean mask of "
+                    f"shape {slot.shape} computed or passed in the call; how many "
+                    "elements it selects depends on the mask's values, and a plan's "
+                    "shapes are fixed. Use ad.where(mask, x, 0) (and the mask's sum as "
+                    "a count), or select outside the compiled function.")
+
+
+def check_fresh_constants(tracer):
+    """Refuse arrays made during the call outside the library (nobody else holds
+    them now): NumPy on ``.data`` or ``.grad``, random draws, which a replay would
+    repeat with their traced values."""
+    for key in list(tracer.captured):
+        tensor = tracer.captured[key][0]
+        # References: the captured tuple, the local name, getrefcount's argument.
+        if sys.getrefcount(tensor) <= 3 and not tensor.requires_grad and tensor.ndim:
+            op_name, line = tracer.capture_sites.get(key, ("?", "?"))
+            raise TraceError(
+                f"compile: a tensor of shape {tensor.shape} given to '{op_name}' at "
+                f"{line} was made during the call from an array built outside the "
+                "library (NumPy on .data or .grad, a random draw, a new constant); a "
+                "replay would reuse its traced values. Compute it with tensor ops, "
+                f"or make constants outside the compiled function.{_advice(op_name)}")
+        del tensor
+    in_graph: dict = {}         # references held by the eager graph, still alive
+    for ref in tracer.nodes:
+        node = ref()
+        for a in (node.args or ()) if node is not None else ():
+            in_graph[id(a)] = in_graph.get(id(a), 0) + 1
+    tracer.nodes = []
+    for array, op_name, line, _ in tracer.constants:
+        # References: tracer.keep, tracer.constants' tuple, getrefcount's argument,
+        # the loop variable, and the live graph.
+        if sys.getrefcount(array) <= 4 + in_graph.get(id(array), 0) and array.ndim:
+            raise TraceError(
+                f"compile: an array of shape {array.shape} given to '{op_name}' at "
+                f"{line} was made during the call outside the library (NumPy on .data "
+                "or .grad, np.random, a new constant); a replay would reuse its traced "
+                "values. Compute it with tensor ops, or make constants outside the "
+                f"compiled function.{_advice(op_name)}")
+
+
+_LIBRARY_NUMPY = (
+    " If that line calls a library function that builds it with NumPy from the values "
+    "(such as F.one_hot with num_classes=-1, which counts the classes), call it outside "
+    "the compiled function and pass its result in as an argument.")
+
+
+def _advice(op_name) -> str:
+    if op_name.startswith("in-place"):
+        return (" A parameter update written with NumPy (p -= lr * p.grad) is such an "
+                "array: use an optimizer from ad.optim, whose step() a replay repeats.")
+    return _LIBRARY_NUMPY
