@@ -17,15 +17,16 @@ like with its own functions: there they differ by a few ulp.
 What a replay cannot follow is refused while tracing (``TraceError`` naming the op
 and the line): a tensor's value leaving the library (``.item()``, ``float()``,
 ``if t:``, ``np.asarray(t)``), arrays made during the call outside the library
-(NumPy on ``.data`` or ``.grad``, ``np.random``).  Python control flow is traced
-as taken.  What the library makes during the call is made again at each replay:
+(NumPy on ``.data`` or ``.grad``, ``np.random``), selecting with a boolean mask
+computed in the call.  Python control flow is traced as taken.  What the library makes during the call is made again at each replay:
 arrays from no traced value (``ad.zeros``, ``ad.rand(rng=)``, dropout masks, drawn
 anew from the same generator) and those computed from the targets (class indices,
 weights, one-hot rows, checked again); ``@replayed`` methods run again (optimizer
-steps, BatchNorm's running statistics).  A captured tensor is read again at each
-call.  A captured NumPy array that changes between calls is noticed (by a
-checksum, computed on every call, so large data should be passed as arguments) and
-the function is traced again.  A plan writes intermediate results into buffers it
+steps, BatchNorm's running statistics, gradient clipping).  A captured tensor is
+read again at each call; a module's ``training`` flag or a captured tensor's
+``requires_grad`` that changes traces again, and so does a captured NumPy array
+that changes between calls (noticed by a checksum, computed on every call, so large
+data should be passed as arguments).  A plan writes intermediate results into buffers it
 allocates once and keeps while the plan is cached (``buffers.py``), so calls of one
 compiled function from several threads run one at a time; what a call returns and
 what ``.grad`` holds are new arrays, never those buffers.  ``p.grad = None`` inside
