@@ -25,6 +25,7 @@ import math
 import numpy as np
 
 from .graph import no_grad
+from .compile.hooks import made
 from .nn.module import _generator
 from .ops.elementwise import clip, log, log1p, logaddexp, sigmoid
 from .ops.indexing import getitem
@@ -106,6 +107,16 @@ def _logits_from_probs(probs: Tensor) -> Tensor:
     return log(clamped) - log1p(-clamped)
 
 
+def _sample_from(draw, rng, shape, *params):
+    # A replay of a compiled step calls this again: an int seed gives a new generator,
+    # as it does eagerly; a Generator draws its next numbers.
+    return draw(shape, _generator(rng), *params)
+
+
+def _standard_normal(rng, shape, dtype):
+    return _generator(rng).standard_normal(shape).astype(dtype)
+
+
 class Distribution:
     """Base class: ``batch_shape``, ``sample`` / ``rsample``, ``stddev``."""
 
@@ -115,8 +126,12 @@ class Distribution:
     def sample(self, shape=(), rng=None, *, sample_shape=None) -> Tensor:
         """Draw ``shape + batch_shape`` values as a constant (no gradient)."""
         shape = _sample_shape(shape if sample_shape is None else sample_shape)
+        # Through ``made``: a compiled step draws again, from the parameters of its call.
+        drawn = made(f"{type(self).__name__}.sample", _sample_from,
+                     (type(self)._draw, rng, shape + self.batch_shape, *self._params()),
+                     stateful=True)
         with no_grad():
-            return Tensor(self._draw(shape, _generator(rng)))
+            return Tensor(drawn)
 
     def rsample(self, shape=(), rng=None, *, sample_shape=None) -> Tensor:
         """Draw values that are a differentiable function of the parameters."""
@@ -131,7 +146,13 @@ class Distribution:
     def stddev(self) -> Tensor:
         return self.variance ** 0.5
 
-    def _draw(self, shape, gen):
+    def _params(self) -> tuple:
+        """The parameter arrays ``_draw`` reads."""
+        raise NotImplementedError
+
+    @staticmethod
+    def _draw(shape, gen, *params):
+        """``shape`` (sample shape + batch shape) values drawn from ``gen``."""
         raise NotImplementedError
 
     def __repr__(self):
@@ -176,9 +197,12 @@ class Normal(Distribution):
     def variance(self) -> Tensor:
         return self.scale ** 2
 
-    def _draw(self, shape, gen):
-        eps = gen.standard_normal(shape + self.batch_shape).astype(self.loc.data.dtype)
-        return self.loc.data + self.scale.data * eps
+    def _params(self):
+        return self.loc.data, self.scale.data
+
+    @staticmethod
+    def _draw(shape, gen, loc, scale):
+        return loc + scale * gen.standard_normal(shape).astype(loc.dtype)
 
     def rsample(self, shape=(), rng=None, *, sample_shape=None) -> Tensor:
         """``loc + scale * eps`` with ``eps ~ N(0, 1)`` a constant: gradients reach both.
@@ -189,8 +213,9 @@ class Normal(Distribution):
         array(3.)
         """
         shape = _sample_shape(shape if sample_shape is None else sample_shape)
-        eps = _generator(rng).standard_normal(shape + self.batch_shape)
-        return self.loc + self.scale * Tensor(eps.astype(self.loc.data.dtype), name="eps")
+        eps = made("Normal.rsample noise", _standard_normal,
+                   (rng, shape + self.batch_shape, self.loc.data.dtype), stateful=True)
+        return self.loc + self.scale * Tensor(eps, name="eps")
 
     def log_prob(self, value) -> Tensor:
         """log N(value; loc, scale²) = -(value - loc)² / (2 scale²) - log scale - log √(2π)."""
@@ -233,9 +258,12 @@ class Bernoulli(Distribution):
     def variance(self) -> Tensor:
         return self.probs * (1 - self.probs)
 
-    def _draw(self, shape, gen):
-        u = gen.random(shape + self.batch_shape)
-        return (u < self.probs.data).astype(self.probs.data.dtype)
+    def _params(self):
+        return (self.probs.data,)
+
+    @staticmethod
+    def _draw(shape, gen, probs):
+        return (gen.random(shape) < probs).astype(probs.dtype)
 
     def log_prob(self, value) -> Tensor:
         """value · logits - softplus(logits), i.e. log p for 1 and log(1 - p) for 0."""
@@ -302,11 +330,15 @@ class Categorical(Distribution):
     def variance(self) -> Tensor:
         return self.mean
 
-    def _draw(self, shape, gen):
-        cdf = np.cumsum(self.probs.data, axis=-1)
-        u = gen.random(shape + self.batch_shape + (1,)) * cdf[..., -1:]
+    def _params(self):
+        return (self.probs.data,)
+
+    @staticmethod
+    def _draw(shape, gen, probs):
+        cdf = np.cumsum(probs, axis=-1)
+        u = gen.random(shape + (1,)) * cdf[..., -1:]
         index = (cdf < u).sum(axis=-1)
-        return np.minimum(index, self.num_categories - 1).astype(np.int64)
+        return np.minimum(index, probs.shape[-1] - 1).astype(np.int64)
 
     def log_prob(self, value) -> Tensor:
         """The log-probability of each category index in ``value`` (its batch broadcasts)."""

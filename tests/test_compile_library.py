@@ -264,3 +264,29 @@ def test_embedding_ids_are_checked_at_each_replay():
     _close(step(np.array([4, 4, 0])), compiled(np.array([4, 4, 0])))
     with pytest.raises(IndexError, match="id -1 is negative"):
         compiled(np.array([-1, 1, 2]))
+
+
+@pytest.mark.parametrize("rng", ["generator", "seed"])
+def test_distributions_draw_again_at_each_replay(rng):
+    def make():
+        gen = np.random.default_rng(9) if rng == "generator" else 9
+        w = ad.nn.Parameter(np.array([[0.5, -0.2], [0.1, 0.3]]))
+
+        def step(x):
+            h = x @ w
+            q = ad.distributions.Normal(h[:, 0], ad.exp(h[:, 1]))
+            z = q.rsample(rng=gen)
+            kl = ad.distributions.kl_divergence(q, ad.distributions.Normal(0.0, 1.0)).sum()
+            picks = ad.distributions.Categorical(logits=h).sample((3,), rng=gen)
+            flips = ad.distributions.Bernoulli(logits=h).sample(rng=gen)
+            loss = (z ** 2).sum() + kl
+            w.grad = None
+            loss.backward()
+            return loss, w.grad, picks, flips
+        return step
+    eager, compiled = make(), ad.compile(make())
+    data = np.random.default_rng(2)
+    for n in (4, 4, 6):
+        x = data.normal(size=(n, 2))
+        for a, b in zip(eager(x), compiled(x)):
+            _close(a, b)
