@@ -188,3 +188,33 @@ def test_a_numpy_parameter_update_is_refused_with_advice():
         return loss
     with pytest.raises(TraceError, match="use an optimizer"):
         ad.compile(step)(np.ones(3))
+
+
+def test_numpy_functions_without_gradient_are_computed_again_at_each_replay():
+    w = ad.nn.Parameter(np.array([1.0, 2.0, 3.0, 4.0]))
+
+    def step(x):
+        loss = (w * x)[np.argmax(x)] ** 2 + (w * x)[np.argsort(x)][0]
+        w.grad = None
+        loss.backward()
+        return loss, w.grad
+    compiled = ad.compile(step)
+    for x in ([1.0, -1, 5, 1], [9.0, -1, -1, 1], [1.0, 1, 1, 7]):
+        x = np.array(x)
+        for a, b in zip(step(x), compiled(x)):
+            np.testing.assert_array_equal(getattr(b, "data", b), getattr(a, "data", a))
+    assert compiled.traces == 1
+
+
+def test_numpy_results_that_steer_python_or_change_size_are_refused():
+    w = ad.nn.Parameter(np.ones(4))
+
+    def branch(x):
+        return (w * x).sum() if np.any(x > 0) else (w * x * 2).sum()
+
+    def positions(x):
+        return ((w * x)[np.nonzero(x > 0)[0]] ** 2).sum()
+    with pytest.raises(TraceError, match="bool"):
+        ad.compile(branch)(np.ones(4))
+    with pytest.raises(TraceError, match="np.nonzero"):
+        ad.compile(positions)(np.ones(4))

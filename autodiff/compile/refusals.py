@@ -54,8 +54,15 @@ def check_fresh_constants(tracer):
     in_graph: dict = {}         # references held by the eager graph, still alive
     for ref in tracer.nodes:
         node = ref()
-        for a in (node.args or ()) if node is not None else ():
-            in_graph[id(a)] = in_graph.get(id(a), 0) + 1
+        if node is None:
+            continue
+        held = list(node.args or ()) + list((node.kwargs or {}).values())
+        while held:                 # an indexing key holds its arrays in a tuple
+            a = held.pop()
+            if isinstance(a, (tuple, list)):
+                held.extend(a)
+            else:
+                in_graph[id(a)] = in_graph.get(id(a), 0) + 1
     tracer.nodes = []
     for array, op_name, line, _ in tracer.constants:
         # References: tracer.keep, tracer.constants' tuple, getrefcount's argument,

@@ -214,6 +214,22 @@ class Tracer:
         if self.owns_thread() and id(module) not in self.modules:
             self.modules[id(module)] = (module, module.training)
 
+    def on_numpy_result(self, fn, args, kwargs, result):
+        """A NumPy function without gradient (``np.argmax``, ``np.any`` ...) ran on
+        traced values: a replay computes it again; one whose result's size depends on
+        the values (``np.nonzero``) is refused."""
+        name = f"np.{getattr(fn, '__name__', fn)}"
+        if not self.owns_thread():
+            return Tensor(result) if isinstance(result, np.ndarray) and result.ndim else result
+        if isinstance(result, (tuple, list)):
+            raise TraceError(
+                f"compile: {name} at {user_line()} gives arrays whose size depends on the "
+                "values, and a plan's shapes are fixed. Use ad.where with a mask, or call "
+                f"{name} outside the compiled function.")
+        value = np.asarray(result)
+        self.on_made(name, fn, args, kwargs, value, False)
+        return Tensor._make(value, None, False)
+
     def on_made(self, label, fn, args, kwargs, value, stateful):
         """The library made ``value = fn(*args, **kwargs)`` from no traced value
         (``hooks.made``): a replay calls ``fn`` again."""
