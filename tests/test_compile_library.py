@@ -290,3 +290,21 @@ def test_distributions_draw_again_at_each_replay(rng):
         x = data.normal(size=(n, 2))
         for a, b in zip(eager(x), compiled(x)):
             _close(a, b)
+
+
+def test_batch_norm_in_eval_reads_buffers_that_load_state_dict_replaced():
+    def make():
+        model = ad.nn.Sequential(ad.nn.Linear(3, 4, rng=0), ad.nn.BatchNorm1d(4))
+        model.eval()
+        return model, (lambda x: model(x).sum())
+    state = make()[0].state_dict()
+    state = {k: (v + 1.0 if "running_mean" in k else v * 3 if "running_var" in k else v)
+             for k, v in state.items()}
+    (me, eager), (mc, compiled) = make(), make()
+    compiled = ad.compile(compiled)
+    x = np.random.default_rng(0).normal(size=(5, 3))
+    for k in range(3):
+        if k == 1:
+            me.load_state_dict(state)
+            mc.load_state_dict(state)
+        _close(eager(x), compiled(x))

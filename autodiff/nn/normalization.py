@@ -87,7 +87,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None,
 
 
 def _batch_norm(input, running_mean, running_var, weight, bias, training, update, eps,
-                where):
+                where, module=None):
     """``batch_norm``; when training, ``update(mean, var, count)`` takes the batch's
     statistics (arrays) to blend into the running ones."""
     x = input if isinstance(input, Tensor) else Tensor(np.asarray(input))
@@ -117,8 +117,11 @@ def _batch_norm(input, running_mean, running_var, weight, bias, training, update
     else:
         if running_mean is None or running_var is None:
             raise ValueError(f"{where}: training=False needs running_mean and running_var")
-        scale = made("batch_norm scale", _inverse_std, (running_var, eps, x.dtype, stats_shape))
-        shift = made("batch_norm shift", _as_stats, (running_mean, x.dtype, stats_shape))
+        # A module's buffers are read from the module at each replay of a compiled step
+        # (load_state_dict may have replaced them); a caller's arrays are used as given.
+        stats = module if module is not None else _Given(running_mean, running_var)
+        scale = made("batch_norm scale", _inverse_std, (stats, eps, x.dtype, stats_shape))
+        shift = made("batch_norm shift", _as_stats, (stats, x.dtype, stats_shape))
         out = (x - shift) * scale
     if weight is not None:
         out = out * reshape(weight, stats_shape)
@@ -127,12 +130,19 @@ def _batch_norm(input, running_mean, running_var, weight, bias, training, update
     return out
 
 
-def _inverse_std(running_var, eps, dtype, shape):
-    return (1.0 / np.sqrt(np.asarray(running_var) + eps)).astype(dtype).reshape(shape)
+class _Given:
+    """Running statistics given to ``F.batch_norm`` (the arrays themselves)."""
+
+    def __init__(self, running_mean, running_var):
+        self.running_mean, self.running_var = running_mean, running_var
 
 
-def _as_stats(running_mean, dtype, shape):
-    return np.asarray(running_mean).astype(dtype).reshape(shape)
+def _inverse_std(stats, eps, dtype, shape):
+    return (1.0 / np.sqrt(np.asarray(stats.running_var) + eps)).astype(dtype).reshape(shape)
+
+
+def _as_stats(stats, dtype, shape):
+    return np.asarray(stats.running_mean).astype(dtype).reshape(shape)
 
 
 def _blend(running_mean, running_var, mean, var, factor, count):
@@ -249,7 +259,7 @@ class _BatchNorm(Module):
         update = self._track if self.training and self.track_running_stats else None
         return _batch_norm(x, self.running_mean if track else None,
                            self.running_var if track else None, self.weight, self.bias,
-                           use_batch, update, self.eps, where)
+                           use_batch, update, self.eps, where, module=self)
 
     @replayed
     def _track(self, mean, var, count):
