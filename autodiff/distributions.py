@@ -85,12 +85,54 @@ def _first_bad(mask: np.ndarray) -> str:
     return f" at index {index}" if index else ""
 
 
+def _checked(check, *arrays) -> None:
+    """``check(*arrays)``, which raises on bad values; a compiled step runs it again at
+    each replay (``made`` kept as an effect), so bad values there raise too."""
+    made(check.__name__, check, arrays, stateful=True)
+
+
 def _check_probs(owner: str, probs: Tensor) -> None:
-    bad = ~((probs.data >= 0) & (probs.data <= 1))           # NaN counts as bad
+    _checked(_probabilities_of(owner), probs.data)
+
+
+def _probabilities_of(owner):
+    def probabilities(data):
+        bad = ~((data >= 0) & (data <= 1))           # NaN counts as bad
+        if bad.any():
+            value = data[bad].flat[0] if data.ndim else data
+            raise ValueError(f"{owner}: probs must lie in [0, 1]; got {value}"
+                             f"{_first_bad(bad)} (pass logits= for unconstrained scores)")
+        return True
+    return probabilities
+
+
+def _positive_scale(data):
+    bad = ~(data > 0)
     if bad.any():
-        value = probs.data[bad].flat[0] if probs.data.ndim else probs.data
-        raise ValueError(f"{owner}: probs must lie in [0, 1]; got {value}"
-                         f"{_first_bad(bad)} (pass logits= for unconstrained scores)")
+        value = data[bad].flat[0] if data.ndim else data
+        raise ValueError(f"Normal: scale (the standard deviation) must be > 0; got "
+                         f"{value}{_first_bad(bad)}")
+    return True
+
+
+def _binary_values(data):
+    bad = ~((data == 0) | (data == 1))
+    if bad.any():
+        raise ValueError(f"Bernoulli.log_prob: values must be 0 or 1; got "
+                         f"{data[bad].flat[0] if data.ndim else data}{_first_bad(bad)}")
+    return True
+
+
+def _category_weights(data):
+    bad = ~(data >= 0)
+    if bad.any():
+        raise ValueError(f"Categorical: probs must be ≥ 0; got "
+                         f"{data[bad].flat[0]}{_first_bad(bad)}")
+    totals = data.sum(-1)
+    if not (totals > 0).all():
+        raise ValueError("Categorical: each row of probs must have a positive sum "
+                         f"(it is normalized); a row sums to {totals.min()}")
+    return True
 
 
 def _one_of(owner: str, probs, logits) -> None:
@@ -178,11 +220,7 @@ class Normal(Distribution):
         else:
             loc = _as_float_tensor(loc, "Normal", "loc")
             scale = _as_float_tensor(scale, "Normal", "scale", like=loc)
-        bad = ~(scale.data > 0)
-        if bad.any():
-            value = scale.data[bad].flat[0] if scale.data.ndim else scale.data
-            raise ValueError(f"Normal: scale (the standard deviation) must be > 0; got "
-                             f"{value}{_first_bad(bad)}")
+        _checked(_positive_scale, scale.data)
         self.batch_shape, (self.loc, self.scale) = _broadcast("Normal", loc=loc, scale=scale)
 
     @property
@@ -267,11 +305,7 @@ class Bernoulli(Distribution):
 
     def log_prob(self, value) -> Tensor:
         """value · logits - softplus(logits), i.e. log p for 1 and log(1 - p) for 0."""
-        data = value.data if isinstance(value, Tensor) else np.asarray(value)
-        bad = ~((data == 0) | (data == 1))
-        if bad.any():
-            raise ValueError(f"Bernoulli.log_prob: values must be 0 or 1; got "
-                             f"{data[bad].flat[0] if data.ndim else data}{_first_bad(bad)}")
+        _checked(_binary_values, value.data if isinstance(value, Tensor) else np.asarray(value))
         return value * self.logits - _softplus(self.logits)
 
     def entropy(self) -> Tensor:
@@ -305,14 +339,7 @@ class Categorical(Distribution):
                              f"{'probs' if logits is None else 'logits'} needs at least "
                              f"one dimension of size ≥ 1; got shape {given.shape}")
         if logits is None:
-            bad = ~(given.data >= 0)
-            if bad.any():
-                raise ValueError(f"Categorical: probs must be ≥ 0; got "
-                                 f"{given.data[bad].flat[0]}{_first_bad(bad)}")
-            totals = given.data.sum(-1)
-            if not (totals > 0).all():
-                raise ValueError("Categorical: each row of probs must have a positive sum "
-                                 f"(it is normalized); a row sums to {totals.min()}")
+            _checked(_category_weights, given.data)
             self.probs = given / given.sum(axis=-1, keepdims=True)
             # As in PyTorch, a probability of 0 becomes log(eps) (about -36), not -inf.
             self.logits = log(clip(self.probs, float(np.finfo(given.data.dtype).eps), None))

@@ -308,3 +308,27 @@ def test_batch_norm_in_eval_reads_buffers_that_load_state_dict_replaced():
             me.load_state_dict(state)
             mc.load_state_dict(state)
         _close(eager(x), compiled(x))
+
+
+def test_value_checks_of_losses_and_distributions_run_at_each_replay():
+    mu = ad.nn.Parameter(np.zeros(3))
+    w = ad.nn.Parameter(np.ones(3))
+    cases = [
+        (lambda s, x: ad.distributions.Normal(mu, s).log_prob(x).sum(),
+         (np.ones(3), np.ones(3)), (np.array([1.0, -1.0, 1.0]), np.ones(3)), "scale"),
+        (lambda p, x: ad.distributions.Bernoulli(probs=p * w).log_prob(x).sum(),
+         (np.full(3, 0.5), np.ones(3)), (np.array([0.5, 1.5, 0.5]), np.ones(3)), "probs"),
+        (lambda p, x: ad.distributions.Bernoulli(logits=p).log_prob(x).sum(),
+         (np.zeros(3), np.ones(3)), (np.zeros(3), np.array([1.0, 0.5, 0.0])), "0 or 1"),
+        (lambda p, x: ad.distributions.Categorical(probs=p).entropy().sum() + x.sum(),
+         (np.full((2, 3), 0.3), np.ones(1)), (np.array([[0.3, -0.1, 0.3], [0.3, 0.3, 0.3]]),
+                                              np.ones(1)), "≥ 0"),
+        (lambda p, t: F.binary_cross_entropy(p * w, t),
+         (np.full(3, 0.5), np.ones(3)), (np.array([0.5, 1.5, 0.5]), np.ones(3)), "[0, 1]"),
+    ]
+    for fn, good, bad, message in cases:
+        compiled = ad.compile(fn)
+        compiled(*good)
+        _close(fn(*good), compiled(*good))
+        with pytest.raises(ValueError, match=message):
+            compiled(*bad)

@@ -409,17 +409,22 @@ def binary_cross_entropy(input, target, weight=None, reduction: str = "mean") ->
     _check_same_shape(where, input, target)
     _check_float(input, where)
     _check_reduction(where, reduction)
-    values = _raw(input)
-    if values.size and not (np.all(values >= 0) and np.all(values <= 1)):
-        raise ValueError(
-            f"binary_cross_entropy: input must be probabilities in [0, 1], but it ranges over "
-            f"[{values.min():.4g}, {values.max():.4g}] (shape {values.shape}); apply "
-            "ad.sigmoid first or use F.binary_cross_entropy_with_logits on raw scores")
+    # Through ``made`` (kept as an effect): a compiled step checks each call's input.
+    made("binary_cross_entropy check", _probabilities, (_raw(input),), stateful=True)
     input = _as_tensor(input)
     per_item = -(target * _clamped_log(input) + (1 - target) * _clamped_log(1 - input))
     if weight is not None:
         per_item = per_item * weight
     return _reduce(per_item, reduction)
+
+
+def _probabilities(values):
+    if values.size and not (np.all(values >= 0) and np.all(values <= 1)):
+        raise ValueError(
+            f"binary_cross_entropy: input must be probabilities in [0, 1], but it ranges over "
+            f"[{values.min():.4g}, {values.max():.4g}] (shape {values.shape}); apply "
+            "ad.sigmoid first or use F.binary_cross_entropy_with_logits on raw scores")
+    return True
 
 
 def binary_cross_entropy_with_logits(input, target, weight=None, reduction: str = "mean",
