@@ -332,3 +332,53 @@ def test_value_checks_of_losses_and_distributions_run_at_each_replay():
         _close(fn(*good), compiled(*good))
         with pytest.raises(ValueError, match=message):
             compiled(*bad)
+
+
+def test_a_module_buffer_replaced_between_calls_is_read_again():
+    class Scale(ad.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.register_buffer("s", np.ones(3))
+            self.w = ad.nn.Parameter(np.ones(3))
+
+        def forward(self, x):
+            return (x * self.w * self.s).sum()
+    for how in ("load_state_dict", "assignment"):
+        model = Scale()
+        compiled = ad.compile(lambda x: model(x))
+        x = np.ones(3)
+        assert float(compiled(x).data) == 3.0
+        if how == "load_state_dict":
+            model.load_state_dict({"s": np.full(3, 2.0), "w": np.ones(3)})
+        else:
+            model.s = np.full(3, 2.0)
+        assert float(compiled(x).data) == float(model(x).data) == 6.0
+        assert compiled.traces == 1
+
+
+@pytest.mark.parametrize("what", ["init", "reset"])
+def test_initializers_and_resets_called_in_a_step_run_at_each_replay(what):
+    def make():
+        w, b = ad.nn.Parameter(np.ones(3)), ad.nn.Parameter(np.zeros(3))
+        bn, gen = ad.nn.BatchNorm1d(3), np.random.default_rng(3)
+        opt = ad.optim.SGD([w, b], lr=0.1)
+
+        def step(x):
+            with ad.no_grad():
+                if what == "init":
+                    ad.nn.init.normal_(b, rng=gen)
+                else:
+                    bn.reset_running_stats()
+            loss = (bn(w * x + b) ** 2).sum()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            return loss
+        return step, b, bn
+    (se, be, bne), (sc, bc, bnc) = make(), make()
+    sc = ad.compile(sc)
+    for k in range(3):
+        x = np.random.default_rng(k).normal(size=(4, 3))
+        _close(se(x), sc(x))
+        _close(be.data, bc.data)
+        assert int(bne.num_batches_tracked) == int(bnc.num_batches_tracked)

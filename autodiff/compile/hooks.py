@@ -59,3 +59,23 @@ def made(label: str, fn: Callable, args: tuple = (), kwargs: dict | None = None,
     if tracer is not None and tracer.owns_thread():
         tracer.on_made(label, fn, args, kwargs or {}, value, stateful)
     return value
+
+
+def replayed_function(fn: Callable) -> Callable:
+    """Decorator: a compiled function that calls ``fn`` calls it again on replay, with
+    the same arguments (tensors and generators as the same objects), e.g. an
+    initializer that fills a parameter in place.
+
+    >>> @replayed_function
+    ... def fill(a, value):
+    ...     a[...] = value
+    >>> a = np.zeros(2); fill(a, 3.0); a
+    array([3., 3.])
+    """
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        tracer = active
+        if tracer is None or not tracer.owns_thread():
+            return fn(*args, **kwargs)
+        return tracer.on_replayed_function(fn, args, kwargs)
+    return wrapper

@@ -37,6 +37,7 @@ from ..ops.namespace import numpy_xp
 from ..tensor import Tensor
 from . import refusals
 from .refusals import TraceError
+from .effects import Buffer, CallWith, write_clamp, write_item, write_update
 from .plan import Instr, Plan, Ref, Slot
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -257,13 +258,13 @@ class Tracer:
         target = self.ref(tensor, tensor, where, line)
         value = self.ref(value, None, where, line)
         if how == "update":
-            fn, args, label = _write_update, (target, value, extra.forward), extra.name
+            fn, args, label = write_update, (target, value, extra.forward), extra.name
         elif how == "setitem":
-            fn, args, label = _write_item, (target, value, self.ref(extra, None, where, line)), ""
+            fn, args, label = write_item, (target, value, self.ref(extra, None, where, line)), ""
         elif how == "fill":
-            fn, args, label = _write_item, (target, value, Ellipsis), ""
+            fn, args, label = write_item, (target, value, Ellipsis), ""
         else:
-            fn, args, label = _write_clamp, (target,) + tuple(value), ""
+            fn, args, label = write_clamp, (target,) + tuple(value), ""
         self.emit("write", f"{how} {label}".strip(), fn, args, {}, (), line, effect=True)
 
     # ----- values leaving the library ------------------------------------------------
@@ -476,11 +477,27 @@ class Tracer:
         self.emit("call", label, method, (obj,) + refs, kw, (), line, effect=True)
         return result
 
+    def on_replayed_function(self, fn, args, kwargs):
+        """A ``@replayed_function`` ran: a replay calls it with the same objects."""
+        self.flush()
+        line = user_line()
+        self.suspended += 1
+        try:
+            result = fn(*args, **kwargs)
+        finally:
+            self.suspended -= 1
+        # A "call" step passes its first argument by name and the rest through the
+        # plan's namespace: objects (tensors, generators) stay the same objects.
+        self.emit("call", getattr(fn, "__name__", "function"), CallWith(fn), (args,),
+                  dict(kwargs), (), line, effect=True)
+        return result
+
     # ----- the end ----------------------------------------------------------------------
     def finish(self, output) -> Plan:
         self.flush()
         refusals.check_fresh_constants(self)
         template = self.output_template(output)
+        self.capture_buffers()
         captured = [self.captured[k] for k in self.captured]
         leaves = list(self.leaves.values())
         plan = Plan(self.name, self.slots, self.instrs, self.inputs, captured, template,
@@ -492,6 +509,27 @@ class Tracer:
         plan.constant_values = {slot: value for value, _, _, slot in self.constants}
         plan.constant_sites = {slot: (op, line) for _, op, line, slot in self.constants}
         return plan
+
+    def capture_buffers(self):
+        """Constants that are buffers of a module the call used become captured: a
+        replay reads the module's attribute again (``load_state_dict`` or an assignment
+        may have put another array there)."""
+        owners = {}
+        for module, _ in self.modules.values():
+            for name, array in getattr(module, "_buffers", {}).items():
+                if isinstance(array, np.ndarray):
+                    owners.setdefault(id(array), (module, name))
+        kept = []
+        for entry in self.constants:
+            array, slot = entry[0], entry[3]
+            owner = owners.get(id(array))
+            if owner is None:
+                kept.append(entry)
+                continue
+            buffer = Buffer(*owner)
+            self.slots[slot].source = "captured"
+            self.captured[id(buffer)] = (buffer, slot)
+        self.constants = kept
 
     def values(self) -> dict:
         """The arrays the trace computed or was given, by slot (those it kept)."""
@@ -526,17 +564,6 @@ class Tracer:
         raise TraceError(f"compile: the function returned a {type(value).__name__}; a "
                          "compiled function may return tensors, arrays, None and "
                          "tuples, lists or dicts of them")
-
-def _write_update(target, value, forward):
-    target[...] = forward(target, value)
-
-
-def _write_item(target, value, key):
-    target[key] = value
-
-
-def _write_clamp(target, lo, hi):
-    np.clip(target, lo, hi, out=target)
 
 
 def _leaf_label(leaf):

@@ -26,6 +26,7 @@ import math
 
 import numpy as np
 
+from ..compile.hooks import replayed_function
 from ..tensor import Tensor
 from .module import _generator
 
@@ -92,6 +93,7 @@ def _fans(array, where):
     return array.shape[1] * receptive, array.shape[0] * receptive
 
 
+@replayed_function
 def uniform_(tensor, a: float = 0.0, b: float = 1.0, *, rng=None):
     """Fill with values drawn uniformly from [a, b).
 
@@ -103,6 +105,7 @@ def uniform_(tensor, a: float = 0.0, b: float = 1.0, *, rng=None):
     return _fill(tensor, _generator(rng).uniform(a, b, array.shape), "uniform_")
 
 
+@replayed_function
 def normal_(tensor, mean: float = 0.0, std: float = 1.0, *, rng=None):
     """Fill with values drawn from N(mean, std**2).
 
@@ -113,6 +116,7 @@ def normal_(tensor, mean: float = 0.0, std: float = 1.0, *, rng=None):
     return _fill(tensor, _generator(rng).normal(mean, std, array.shape), "normal_")
 
 
+@replayed_function
 def constant_(tensor, val: float):
     """Fill with ``val``.
 
@@ -122,6 +126,7 @@ def constant_(tensor, val: float):
     return _fill(tensor, val, "constant_")
 
 
+@replayed_function
 def zeros_(tensor):
     """Fill with 0.
 
@@ -131,6 +136,7 @@ def zeros_(tensor):
     return _fill(tensor, 0.0, "zeros_")
 
 
+@replayed_function
 def ones_(tensor):
     """Fill with 1.
 
@@ -140,6 +146,7 @@ def ones_(tensor):
     return _fill(tensor, 1.0, "ones_")
 
 
+@replayed_function
 def xavier_uniform_(tensor, gain: float = 1.0, *, rng=None):
     """Glorot uniform: U(-a, a) with ``a = gain * sqrt(6 / (fan_in + fan_out))``.
 
@@ -153,6 +160,7 @@ def xavier_uniform_(tensor, gain: float = 1.0, *, rng=None):
     return _fill(tensor, _generator(rng).uniform(-bound, bound, array.shape), "xavier_uniform_")
 
 
+@replayed_function
 def xavier_normal_(tensor, gain: float = 1.0, *, rng=None):
     """Glorot normal: N(0, std**2) with ``std = gain * sqrt(2 / (fan_in + fan_out))``.
 
@@ -173,6 +181,7 @@ def _kaiming_std(array, a, mode, nonlinearity, where):
     return calculate_gain(nonlinearity, a) / math.sqrt(fan)
 
 
+@replayed_function
 def kaiming_uniform_(tensor, a: float = 0.0, mode: str = "fan_in",
                      nonlinearity: str = "leaky_relu", *, rng=None):
     """He uniform: U(-b, b) with ``b = gain * sqrt(3 / fan)``; ``a`` is leaky_relu's slope.
@@ -186,6 +195,7 @@ def kaiming_uniform_(tensor, a: float = 0.0, mode: str = "fan_in",
     return _fill(tensor, _generator(rng).uniform(-bound, bound, array.shape), "kaiming_uniform_")
 
 
+@replayed_function
 def kaiming_normal_(tensor, a: float = 0.0, mode: str = "fan_in",
                     nonlinearity: str = "leaky_relu", *, rng=None):
     """He normal: N(0, std**2) with ``std = gain / sqrt(fan)``.
@@ -198,6 +208,7 @@ def kaiming_normal_(tensor, a: float = 0.0, mode: str = "fan_in",
     return _fill(tensor, _generator(rng).normal(0.0, std, array.shape), "kaiming_normal_")
 
 
+@replayed_function
 def trunc_normal_(tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0,
                   *, rng=None):
     """N(mean, std**2) conditioned on [a, b] (absolute bounds, as PyTorch), by rejection.
