@@ -123,6 +123,22 @@ def _binary_values(data):
     return True
 
 
+def _category_indices(index, categories):
+    if index.dtype.kind == "f" and (index == np.round(index)).all():
+        index = index.astype(np.int64)
+    if index.dtype.kind not in "iu" or index.size and (
+            index.min() < 0 or index.max() >= categories):
+        raise ValueError(f"Categorical.log_prob: values must be integer category "
+                         f"indices in [0, {categories}); got dtype "
+                         f"{index.dtype}, range [{index.min()}, {index.max()}]"
+                         if index.size else "Categorical.log_prob: empty values")
+    return index
+
+
+def _flat_broadcast(index, shape):
+    return np.broadcast_to(index, shape).ravel()
+
+
 def _category_weights(data):
     bad = ~(data >= 0)
     if bad.any():
@@ -369,15 +385,10 @@ class Categorical(Distribution):
 
     def log_prob(self, value) -> Tensor:
         """The log-probability of each category index in ``value`` (its batch broadcasts)."""
-        index = np.asarray(value.data if isinstance(value, Tensor) else value)
-        if index.dtype.kind == "f" and (index == np.round(index)).all():
-            index = index.astype(np.int64)
-        if index.dtype.kind not in "iu" or index.size and (
-                index.min() < 0 or index.max() >= self.num_categories):
-            raise ValueError(f"Categorical.log_prob: values must be integer category "
-                             f"indices in [0, {self.num_categories}); got dtype "
-                             f"{index.dtype}, range [{index.min()}, {index.max()}]"
-                             if index.size else "Categorical.log_prob: empty values")
+        # Through ``made``: a compiled step converts and checks each call's values.
+        index = made("Categorical indices", _category_indices,
+                     (np.asarray(value.data if isinstance(value, Tensor) else value),
+                      self.num_categories))
         try:
             shape = np.broadcast_shapes(index.shape, self.batch_shape)
         except ValueError:
@@ -385,8 +396,9 @@ class Categorical(Distribution):
                              f"broadcast with batch_shape {self.batch_shape}") from None
         table = reshape(broadcast_to(self.logits, shape + (self.num_categories,)),
                         (-1, self.num_categories))
-        rows = np.arange(table.shape[0])
-        return reshape(getitem(table, (rows, np.broadcast_to(index, shape).ravel())), shape)
+        rows = made("arange", np.arange, (table.shape[0],))
+        flat = made("Categorical indices", _flat_broadcast, (index, shape))
+        return reshape(getitem(table, (rows, flat)), shape)
 
     def entropy(self) -> Tensor:
         """-Σ_k p_k log p_k along the categories (0 · log 0 counts as 0)."""

@@ -382,3 +382,23 @@ def test_initializers_and_resets_called_in_a_step_run_at_each_replay(what):
         _close(se(x), sc(x))
         _close(be.data, bc.data)
         assert int(bne.num_batches_tracked) == int(bnc.num_batches_tracked)
+
+
+def test_logsumexp_and_categorical_log_prob_compile_and_agree_with_eager():
+    w = ad.nn.Parameter(np.linspace(-1.0, 1.0, 6).reshape(2, 3))
+
+    def step(x, picks):
+        logits = x @ w
+        dist = ad.distributions.Categorical(logits=logits)
+        loss = F.logsumexp(logits, dim=1).sum() - dist.log_prob(picks).sum()
+        w.grad = None
+        loss.backward()
+        return loss, w.grad
+    compiled = ad.compile(step)
+    rng = np.random.default_rng(6)
+    for _ in range(3):
+        x, picks = rng.normal(size=(4, 2)) * 3, rng.integers(0, 3, 4)
+        for a, b in zip(step(x, picks), compiled(x, picks)):
+            _close(a, b)
+    with pytest.raises(ValueError, match="category"):
+        compiled(x, np.array([0, 1, 3, 0]))

@@ -136,18 +136,23 @@ def logsumexp(x, dim=None, keepdim: bool = False, *, axis=None, keepdims=None) -
     x = x if isinstance(x, Tensor) else Tensor(x)
     if x.ndim == 0:
         return x
-    peak = np.max(x.data, axis=dim, keepdims=True)
-    shift = np.where(np.isfinite(peak), peak, 0).astype(x.dtype)
+    # Both through ``made``: a compiled step computes them from each call's values.
+    shift = made("logsumexp shift", _finite_peak, (x.data, dim, x.dtype))
     total = rd.sum(ew.exp(x - shift), axis=dim, keepdims=True)
     # An all -inf slice sums to 0: its log is -inf, and the double where keeps the
     # gradient there 0 instead of 0/0 = NaN.
-    positive = total.data > 0
+    positive = made("logsumexp positive", np.greater, (total.data, 0))
     log_total = ew.where(positive, ew.log(ew.where(positive, total, 1.0)), -np.inf)
     out = log_total + shift
     if keep:
         return out
     squeezed = tuple(range(x.ndim)) if dim is None else dim
     return rd.sum(out, axis=squeezed) if out.ndim else out
+
+
+def _finite_peak(values, axis, dtype):
+    peak = np.max(values, axis=axis, keepdims=True)
+    return np.where(np.isfinite(peak), peak, 0).astype(dtype)
 
 
 def one_hot(indices, num_classes: int = -1) -> Tensor:
