@@ -27,7 +27,8 @@ steps, BatchNorm's running statistics, gradient clipping).  A captured tensor is
 read again at each call; a module's ``training`` flag or a captured tensor's
 ``requires_grad`` that changes traces again, and so does a captured NumPy array
 that changes between calls (noticed by a checksum, computed on every call, so large
-data should be passed as arguments).  A plan writes intermediate results into buffers it
+data should be passed as arguments).  Python numbers the function captures are
+fixed at the trace.  A plan writes intermediate results into buffers it
 allocates once and keeps while the plan is cached (``buffers.py``), so calls of one
 compiled function from several threads run one at a time; what a call returns and
 what ``.grad`` holds are new arrays, never those buffers.  ``p.grad = None`` inside
