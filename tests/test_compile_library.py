@@ -402,3 +402,23 @@ def test_logsumexp_and_categorical_log_prob_compile_and_agree_with_eager():
             _close(a, b)
     with pytest.raises(ValueError, match="category"):
         compiled(x, np.array([0, 1, 3, 0]))
+
+
+@pytest.mark.parametrize("case", ["reflect", "replicate", "circular", "pos_weight"])
+def test_pad_modes_and_pos_weight_compile_and_agree_with_eager(case):
+    w = ad.nn.Parameter(np.linspace(0.5, 1.5, 4))
+    pos_weight = np.array([1.0, 2.0, 3.0, 0.5])
+
+    def step(x, t):
+        if case == "pos_weight":
+            loss = F.binary_cross_entropy_with_logits(x * w, t, pos_weight=pos_weight)
+        else:
+            loss = (F.pad(x * w, (2, 1), mode=case) ** 2).sum()
+        w.grad = None
+        loss.backward()
+        return loss, w.grad
+    compiled = ad.compile(step)
+    for k in range(3):
+        x = np.random.default_rng(k).normal(size=(3, 4))
+        for a, b in zip(step(x, (x > 0) * 1.0), compiled(x, (x > 0) * 1.0)):
+            _close(a, b)

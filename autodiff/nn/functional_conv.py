@@ -92,9 +92,14 @@ def pad(x, pad: tuple, mode: str = "constant", value: float = 0.0) -> Tensor:
         if mode == "circular" and max(before, after) > n:
             raise ValueError(f"pad: circular padding of ({before}, {after}) needs each amount "
                              f"at most the axis size {n} (axis {axis} of shape {shape})")
-        index = np.pad(np.arange(n), (before, after), mode=_PAD_MODES[mode])
+        index = made("pad index", _pad_index, (n, before, after, _PAD_MODES[mode]))
         x = take(x, index, axis=axis)
     return x
+
+
+def _pad_index(n, before, after, numpy_mode):
+    """Which of ``n`` positions each padded position copies (made again at a replay)."""
+    return np.pad(np.arange(n), (before, after), mode=numpy_mode)
 
 
 # ----- argument handling for the 2-D ops ------------------------------------------------------

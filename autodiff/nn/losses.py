@@ -449,7 +449,8 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction: str 
     if pos_weight is None:
         per_item = (1 - target) * x + softplus_neg
     else:
-        per_item = (1 - target) * x + (1 + (pos_weight - 1) * target) * softplus_neg
+        # ew.subtract, not NumPy's -: a pos_weight array stays a plan input when compiled.
+        per_item = (1 - target) * x + (1 + ew.subtract(pos_weight, 1) * target) * softplus_neg
     if weight is not None:
         per_item = per_item * weight
     return _reduce(per_item, reduction)
