@@ -4,8 +4,11 @@ Nothing here costs anything while no trace is active: the core checks one module
 attribute (``registry.kernel_hook``, ``tensor.value_hook``) that is ``None`` then, and
 methods marked ``@replayed`` check ``active`` once per call.
 
-``made`` wraps the arrays the library makes from no traced value (``ad.zeros``, a
-random draw): a replay makes them again, drawing anew from the same generator.
+``made`` wraps the arrays the library computes off the tape: from no traced value
+(``ad.zeros``, a random draw) or from traced values no gradient flows through (class
+targets, a check that raises on bad values).  A replay computes them again, drawing
+anew from the same generator, checking each call's values.  ``@replayed_function``
+does the same for a whole function (``nn.init``'s initializers).
 
 ``@replayed`` marks methods whose whole effect is on Python objects the plan cannot
 see into (an optimizer's ``step`` and ``zero_grad``, a scheduler's ``step``): during a
@@ -45,9 +48,10 @@ def replayed(method: Callable) -> Callable:
 
 def made(label: str, fn: Callable, args: tuple = (), kwargs: dict | None = None, *,
          stateful: bool = False):
-    """``fn(*args, **kwargs)``, an array made from no traced value; a compiled function
-    that makes it makes it again on replay (``stateful``: it draws from a generator,
-    so it runs even when its result goes unused, keeping the draws in step).
+    """``fn(*args, **kwargs)`` as an array, computed off the tape (from no traced value,
+    or from traced arrays no gradient flows through); a compiled function computes it
+    again on replay.  ``stateful``: it draws from a generator or checks values, so a
+    replay runs it even when its result goes unused.
 
     >>> made("zeros", np.zeros, ((2,),))
     array([0., 0.])
