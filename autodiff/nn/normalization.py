@@ -79,17 +79,19 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None,
     >>> rm, rv
     (array([0.2, 0.4]), array([1.1, 1.7]))
     """
-    update = None
-    if training and (running_mean is not None or running_var is not None):
-        update = _RunningStats(running_mean, running_var, momentum)
-    return _batch_norm(input, running_mean, running_var, weight, bias, training, update,
+    stats = _RunningStats(running_mean, running_var, momentum)
+    tracked = training and (running_mean is not None or running_var is not None)
+    return _batch_norm(input, stats, weight, bias, training, stats if tracked else None,
                        eps, where)
 
 
-def _batch_norm(input, running_mean, running_var, weight, bias, training, update, eps,
-                where, module=None):
-    """``batch_norm``; when training, ``update(mean, var, count)`` takes the batch's
-    statistics (arrays) to blend into the running ones."""
+def _batch_norm(input, stats, weight, bias, training, update, eps, where):
+    """``batch_norm`` with the running statistics in ``stats.running_mean`` and
+    ``stats.running_var``: a BatchNorm module's buffers (read from the module again at
+    each replay of a compiled step: ``load_state_dict`` may have replaced them) or
+    ``F.batch_norm``'s arrays.  When training, ``update(mean, var, count)`` takes the
+    batch's statistics (arrays) to blend into the running ones."""
+    running_mean, running_var = stats.running_mean, stats.running_var
     x = input if isinstance(input, Tensor) else Tensor(np.asarray(input))
     if x.ndim < 2:
         raise ValueError(f"{where}: expected input of shape (N, C, ...), got shape {x.shape}")
@@ -117,9 +119,6 @@ def _batch_norm(input, running_mean, running_var, weight, bias, training, update
     else:
         if running_mean is None or running_var is None:
             raise ValueError(f"{where}: training=False needs running_mean and running_var")
-        # A module's buffers are read from the module at each replay of a compiled step
-        # (load_state_dict may have replaced them); a caller's arrays are used as given.
-        stats = module if module is not None else _Given(running_mean, running_var)
         scale = made("batch_norm scale", _inverse_std, (stats, eps, x.dtype, stats_shape))
         shift = made("batch_norm shift", _as_stats, (stats, x.dtype, stats_shape))
         out = (x - shift) * scale
@@ -128,13 +127,6 @@ def _batch_norm(input, running_mean, running_var, weight, bias, training, update
     if bias is not None:
         out = out + reshape(bias, stats_shape)
     return out
-
-
-class _Given:
-    """Running statistics given to ``F.batch_norm`` (the arrays themselves)."""
-
-    def __init__(self, running_mean, running_var):
-        self.running_mean, self.running_var = running_mean, running_var
 
 
 def _inverse_std(stats, eps, dtype, shape):
@@ -156,7 +148,7 @@ def _blend(running_mean, running_var, mean, var, factor, count):
 
 
 class _RunningStats:
-    """``F.batch_norm``'s update of the caller's running arrays (replayed when compiled)."""
+    """``F.batch_norm``'s running arrays, and their update (replayed when compiled)."""
 
     def __init__(self, running_mean, running_var, momentum):
         self.running_mean, self.running_var, self.momentum = running_mean, running_var, momentum
@@ -256,11 +248,10 @@ class _BatchNorm(Module):
     def forward(self, x):
         where = self._check_input(x)
         use_batch = self.training or self.running_mean is None
-        track = not self.training or self.track_running_stats
         update = self._track if self.training and self.track_running_stats else None
-        return _batch_norm(x, self.running_mean if track else None,
-                           self.running_var if track else None, self.weight, self.bias,
-                           use_batch, update, self.eps, where, module=self)
+        # Without track_running_stats the buffers are None: the batch's statistics serve.
+        return _batch_norm(x, self, self.weight, self.bias, use_batch, update, self.eps,
+                           where)
 
     @replayed
     def _track(self, mean, var, count):
