@@ -18,7 +18,7 @@ import warnings
 
 import numpy as np
 
-from ..compile.hooks import replayed
+from ..compile.hooks import replayed_function
 from ..optim.optimizer import user_stacklevel
 from ..tensor import Tensor, tensor
 
@@ -83,7 +83,7 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
     max_norm, norm_type = float(max_norm), float(norm_type)
     if not params:
         return tensor(0.0)
-    total = _Clipping(params).norm_(max_norm, norm_type, bool(error_if_nonfinite))
+    total = _clip_norm(params, max_norm, norm_type, bool(error_if_nonfinite))
     return tensor(total)
 
 
@@ -99,47 +99,43 @@ def clip_grad_value_(parameters, clip_value: float, foreach=None) -> None:
     clip_value = float(clip_value)
     if not clip_value >= 0:
         raise ValueError(f"{where}: clip_value must be >= 0, got {clip_value}")
-    _Clipping(_grads(parameters, where)).value_(clip_value)
+    _clip_value(_grads(parameters, where), clip_value)
 
 
-class _Clipping:
-    """The gradients one clip_grad_* call clips (in place); the methods are
-    ``@replayed``, so a compiled step clips them again at each replay."""
+# The clipping itself, on a list of parameters: ``@replayed_function``, so a compiled
+# step clips the same parameters' gradients again at each replay.
 
-    def __init__(self, params):
-        self.params = params
+@replayed_function
+def _clip_norm(params, max_norm, norm_type, error_if_nonfinite):
+    where = "clip_grad_norm_"
+    norms = np.array([np.linalg.norm(_grad_array(p).ravel().astype(np.float64), ord=norm_type)
+                      for p in params])
+    total = float(np.linalg.norm(norms, ord=norm_type))
+    if error_if_nonfinite and not math.isfinite(total):
+        raise RuntimeError(
+            f"{where}: the total norm of order {norm_type} of the gradients is {total}, so "
+            "they cannot be clipped (a nan or inf gradient; ad.detect_anomaly() finds the op "
+            "that made it). Pass error_if_nonfinite=False to scale them by it anyway.")
+    factor = min(max_norm / (total + 1e-6), 1.0) if not math.isnan(total) else math.nan
+    if not math.isfinite(total):
+        warnings.warn(
+            f"{where}: the total norm of the gradients is {total} (a nan or inf gradient), "
+            "so clipping by it makes them nan or 0, as in PyTorch; ad.detect_anomaly() finds "
+            "the op that made it, and error_if_nonfinite=True raises instead.",
+            RuntimeWarning, stacklevel=user_stacklevel())
+    with np.errstate(invalid="ignore"):
+        for p in params:
+            _set_scaled(p, factor)
+    return total
 
-    @replayed
-    def norm_(self, max_norm, norm_type, error_if_nonfinite):
-        where = "clip_grad_norm_"
-        norms = np.array([np.linalg.norm(_grad_array(p).ravel().astype(np.float64),
-                                         ord=norm_type) for p in self.params])
-        total = float(np.linalg.norm(norms, ord=norm_type))
-        if error_if_nonfinite and not math.isfinite(total):
-            raise RuntimeError(
-                f"{where}: the total norm of order {norm_type} of the gradients is {total}, "
-                "so they cannot be clipped (a nan or inf gradient; ad.detect_anomaly() finds "
-                "the op that made it). Pass error_if_nonfinite=False to scale them by it "
-                "anyway.")
-        factor = min(max_norm / (total + 1e-6), 1.0) if not math.isnan(total) else math.nan
-        if not math.isfinite(total):
-            warnings.warn(
-                f"{where}: the total norm of the gradients is {total} (a nan or inf "
-                "gradient), so clipping by it makes them nan or 0, as in PyTorch; "
-                "ad.detect_anomaly() finds the op that made it, and error_if_nonfinite=True "
-                "raises instead.", RuntimeWarning, stacklevel=user_stacklevel())
-        with np.errstate(invalid="ignore"):
-            for p in self.params:
-                _set_scaled(p, factor)
-        return total
 
-    @replayed
-    def value_(self, clip_value):
-        for p in self.params:
-            grad = _grad_array(p)
-            if grad.flags.writeable:
-                np.clip(grad, -clip_value, clip_value, out=grad)
-            elif isinstance(p.grad, Tensor):
-                p.grad.data = np.clip(grad, -clip_value, clip_value)
-            else:
-                p.grad = np.clip(grad, -clip_value, clip_value)
+@replayed_function
+def _clip_value(params, clip_value):
+    for p in params:
+        grad = _grad_array(p)
+        if grad.flags.writeable:
+            np.clip(grad, -clip_value, clip_value, out=grad)
+        elif isinstance(p.grad, Tensor):
+            p.grad.data = np.clip(grad, -clip_value, clip_value)
+        else:
+            p.grad = np.clip(grad, -clip_value, clip_value)
