@@ -220,8 +220,6 @@ class Tracer:
         traced values: a replay computes it again; one whose result's size depends on
         the values (``np.nonzero``) is refused."""
         name = f"np.{getattr(fn, '__name__', fn)}"
-        if not self.owns_thread():
-            return Tensor(result) if isinstance(result, np.ndarray) and result.ndim else result
         if isinstance(result, (tuple, list)):
             raise TraceError(
                 f"compile: {name} at {user_line()} gives arrays whose size depends on the "
@@ -232,8 +230,8 @@ class Tracer:
         return Tensor._make(value, None, False)
 
     def on_made(self, label, fn, args, kwargs, value, stateful):
-        """The library made ``value = fn(*args, **kwargs)`` from no traced value
-        (``hooks.made``): a replay calls ``fn`` again."""
+        """The library computed ``value = fn(*args, **kwargs)`` off the tape
+        (``hooks.made``): a replay calls ``fn`` again, on that call's values."""
         self.flush()
         line = user_line()
         refs = tuple(self.ref(a, None, label, line) for a in args)
@@ -469,23 +467,23 @@ class Tracer:
                     "arrays and numbers as arguments (no closure=)")
         refs = tuple(self.ref(v, None, label, line) for v in args)
         kw = {k: self.ref(v, None, label, line) for k, v in kwargs.items()}
-        self.suspended += 1
-        try:
-            result = method(obj, *args, **kwargs)
-        finally:
-            self.suspended -= 1
+        result = self.untraced(method, (obj,) + tuple(args), kwargs)
         self.emit("call", label, method, (obj,) + refs, kw, (), line, effect=True)
         return result
+
+    def untraced(self, fn, args, kwargs):
+        """``fn(*args, **kwargs)`` with this tracer deaf to what it does."""
+        self.suspended += 1
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            self.suspended -= 1
 
     def on_replayed_function(self, fn, args, kwargs):
         """A ``@replayed_function`` ran: a replay calls it with the same objects."""
         self.flush()
         line = user_line()
-        self.suspended += 1
-        try:
-            result = fn(*args, **kwargs)
-        finally:
-            self.suspended -= 1
+        result = self.untraced(fn, args, kwargs)
         # A "call" step passes its first argument by name and the rest through the
         # plan's namespace: objects (tensors, generators) stay the same objects.
         self.emit("call", getattr(fn, "__name__", "function"), CallWith(fn), (args,),

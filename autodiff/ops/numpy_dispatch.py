@@ -98,11 +98,12 @@ def implements_without_gradient(*numpy_callables: Callable) -> None:
             kwargs = {k: _data(v) for k, v in kwargs.items()}
             result = _func(*args, **kwargs)
             from ..compile import hooks as _hooks      # (the compile package imports ops)
-            if _hooks.active is not None and _func not in _SHAPE_ONLY:
+            tracer = _hooks.active
+            if tracer is not None and tracer.owns_thread() and _func not in _SHAPE_ONLY:
                 # While ad.compile traces: computed again at each replay (or refused),
                 # and a scalar comes back as a 0-d Tensor, so that using its value in
                 # Python (if, int()) is refused rather than frozen into the plan.
-                return _hooks.active.on_numpy_result(_func, args, kwargs, result)
+                return tracer.on_numpy_result(_func, args, kwargs, result)
             return Tensor(result) if isinstance(result, np.ndarray) and result.ndim else result
         run.__name__ = _numpy_name(func)
         _add_numpy(func, run, f"numpy.{_numpy_name(func)}")
