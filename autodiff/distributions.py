@@ -85,25 +85,23 @@ def _first_bad(mask: np.ndarray) -> str:
     return f" at index {index}" if index else ""
 
 
-def _checked(check, *arrays) -> None:
-    """``check(*arrays)``, which raises on bad values; a compiled step runs it again at
+def _checked(check, *args) -> None:
+    """``check(*args)``, which raises on bad values; a compiled step runs it again at
     each replay (``made`` kept as an effect), so bad values there raise too."""
-    made(check.__name__, check, arrays, stateful=True)
+    made(check.__name__, check, args, stateful=True)
 
 
 def _check_probs(owner: str, probs: Tensor) -> None:
-    _checked(_probabilities_of(owner), probs.data)
+    _checked(_probabilities, probs.data, owner)
 
 
-def _probabilities_of(owner):
-    def probabilities(data):
-        bad = ~((data >= 0) & (data <= 1))           # NaN counts as bad
-        if bad.any():
-            value = data[bad].flat[0] if data.ndim else data
-            raise ValueError(f"{owner}: probs must lie in [0, 1]; got {value}"
-                             f"{_first_bad(bad)} (pass logits= for unconstrained scores)")
-        return True
-    return probabilities
+def _probabilities(data, owner):
+    bad = ~((data >= 0) & (data <= 1))           # NaN counts as bad
+    if bad.any():
+        value = data[bad].flat[0] if data.ndim else data
+        raise ValueError(f"{owner}: probs must lie in [0, 1]; got {value}"
+                         f"{_first_bad(bad)} (pass logits= for unconstrained scores)")
+    return True
 
 
 def _positive_scale(data):

@@ -183,7 +183,7 @@ def _nll(log_probs, target, weights, ignore_index, reduction):
     grid = tuple(made("index grid", _index_grid, (target.shape, axis))
                  for axis in range(target.ndim))
     picked = getitem(log_probs, (grid[0], safe) + grid[1:])
-    scale = made("target weights", _target_scale, (target, ignore_index, weights,
+    scale = made("target weights", _target_scale, (target, safe, ignore_index, weights,
                                                    log_probs.dtype))
     per_item = -picked * scale
     if reduction == "mean":
@@ -209,11 +209,10 @@ def _index_grid(shape, axis):
     return np.indices(shape, sparse=True)[axis]
 
 
-def _target_scale(target, ignore_index, weights, dtype):
-    valid = target != ignore_index
-    scale = valid.astype(dtype)
+def _target_scale(target, safe, ignore_index, weights, dtype):
+    scale = (target != ignore_index).astype(dtype)
     if weights is not None:
-        scale = scale * weights[np.where(valid, target, 0)]
+        scale = scale * weights[safe]
     return scale
 
 
