@@ -21,6 +21,8 @@ from contextlib import nullcontext
 
 import numpy as np
 
+from . import collector as _collector
+
 if TYPE_CHECKING:
     from .tensor import Tensor
 
@@ -180,9 +182,10 @@ class Node:
     value came from; the reverse pass skips them.
 
     A node is the only object the tape keeps per recorded op that Python's cycle
-    collector tracks.  Every tracked object makes each collection longer, and a
-    growing graph triggers collections all along (a chain of 100,000 ops spent most
-    of its time in them).  So the one or two parents of most ops live in slots
+    collector may track, and most nodes it does not track at all (``collector.py``
+    says when that is safe).  Every tracked object makes each collection longer, and
+    a growing graph triggers collections all along (a chain of 100,000 ops spent a
+    third of its time in them).  So the one or two parents of most ops live in slots
     (``_p0``, ``_p1``; ``_arity`` says how many) rather than in a tuple, which would
     be a second tracked object: ``parents`` builds the tuple when asked.  Ops with
     another number of inputs keep the tuple (``_arity == 0``).  ``args`` (arrays and
@@ -191,7 +194,7 @@ class Node:
 
     __slots__ = ("op", "_arity", "_p0", "_p1", "_parents", "args", "kwargs", "ans",
                  "requires_grad", "name", "trace", "saved", "_shape", "_dtype",
-                 "__weakref__")
+                 "_depth", "__weakref__")
 
     def __init__(self, op, parents, args, kwargs, ans, requires_grad):
         # The op call paths (ops/registry.py) build nodes without calling __init__ (it
@@ -204,6 +207,7 @@ class Node:
         self.requires_grad = requires_grad
         self.name = None
         self.trace = None
+        self._depth = -1        # see collector.py
         # ``saved``: what an op made with ``saves=True`` keeps for its backward beyond
         # its inputs and output (set only for those ops; dropped with the rest).
 
@@ -438,12 +442,19 @@ def run_backward(root: Tensor, root_grad, *, inputs: Sequence[Tensor] | None = N
         _grad_mode.last_root = weakref.ref(root)
     else:
         _grad_mode.last_root = root._node
+    receivers = []
     while leaf_grads:
         leaf, grad = leaf_grads.popitem()[1]     # popped, so the dict holds no reference
         _accumulate_into_leaf(leaf, grad, create_graph)
+        receivers.append(leaf)
     if retaining is not None:
         for t, g in retaining.received:
             _accumulate_into_leaf(t, g, create_graph)
+            receivers.append(t)
+    if create_graph:
+        # A .grad that is a Tensor points into a graph that points back to its owner:
+        # a reference cycle, which only the cycle collector can free.
+        _collector.track_graphs([t.grad for t in receivers if isinstance(t.grad, Tensor)])
     return None
 
 

@@ -137,7 +137,7 @@ class Tensor(PyTorchMethods):
         self.grad = None
         self.requires_grad = bool(requires_grad)
         self._node = None
-        self._name = name
+        self._name = _checked_name(name)
 
     @staticmethod
     def _make(data, node, requires_grad):
@@ -159,7 +159,7 @@ class Tensor(PyTorchMethods):
 
     @name.setter
     def name(self, value: str | None) -> None:
-        self._name = value
+        self._name = _checked_name(value)
         if self._node is not None:
             self._node.name = value
 
@@ -568,6 +568,12 @@ def _root_grad(tensor, grad, create_graph):
     if dtype != tensor.data.dtype:
         value = value.astype(tensor.data.dtype)
     return value
+
+
+def _checked_name(name):
+    if name is not None and not isinstance(name, str):
+        raise TypeError(f"Tensor.name must be a str or None, not {type(name).__name__}")
+    return name
 
 
 def tensor(data, requires_grad=False, dtype=None, name=None) -> Tensor:

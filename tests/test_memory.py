@@ -200,9 +200,10 @@ def _unary_binary_chain(n_ops):
     return y
 
 
-def test_a_recorded_op_keeps_one_object_the_cycle_collector_tracks():
+def test_a_recorded_op_keeps_at_most_one_object_the_cycle_collector_tracks():
     """Every tracked object lengthens each collection, and a growing graph triggers
-    collections all along: a node keeps its one or two parents in its own slots."""
+    collections all along: a node keeps its one or two parents in its own slots, and
+    (collector.py) most nodes are not tracked at all."""
     assert _tracked_objects_kept_per_op(_unary_binary_chain) <= 1.01
     x = ad.tensor(0.5, requires_grad=True)
     node = (x * 2.0).node

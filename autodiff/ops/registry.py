@@ -29,6 +29,9 @@ from typing import Any, Callable, Iterable
 import numpy as np
 
 from .. import graph as _graph
+from ..collector import UNTRACK_DEPTH as _UNTRACK_DEPTH
+from ..collector import is_tracked as _is_tracked
+from ..collector import untrack as _untrack
 from ..graph import Node, _grad_mode
 from ..guard import guard_leaves  # the mutation guard on saved leaf arrays
 from ..tensor import Tensor
@@ -114,6 +117,9 @@ class Op:
         # Whether a gradient can flow into input 0 / 1 (read by the call paths).
         self._grad0 = rules is None or (len(rules) > 0 and rules[0] is not None)
         self._grad1 = rules is None or (len(rules) > 1 and rules[1] is not None)
+        # Whether the two-input and one-input call paths may take this op's nodes
+        # out of the cycle collector (collector.py): not when a node keeps saved state.
+        self._may_untrack = _untrack is not None and not self.saves
         if self.saves:
             if joint is None:
                 raise TypeError(f"Op {name!r}: saves=True needs a joint rule (defop_joint)")
@@ -244,6 +250,13 @@ class Op:
         node.args = (ra,)
         node.kwargs = None
         result = self._record(node, out, needs_grad)
+        if self._may_untrack:           # collector.py: no cycle can pass through it
+            depth = (pa._depth if pa.__class__ is Node
+                     else 0 if pa.__class__ is Tensor else -1)
+            if depth >= 0:
+                node._depth = depth + 1
+                if depth >= _UNTRACK_DEPTH:
+                    _untrack(node)
         if pa is a and needs_grad:      # a parameter's array was saved: guard it
             guard_leaves(result._node)
         return result
@@ -296,6 +309,16 @@ class Op:
         node.args = (ra, rb)
         node.kwargs = None
         result = self._record(node, out, needs_grad)
+        if self._may_untrack:           # collector.py: no cycle can pass through it
+            depth_a = (pa._depth if pa.__class__ is Node else 0 if pa.__class__ is Tensor
+                       else -1 if pa is not None or _is_tracked(ra) else 0)
+            depth_b = (pb._depth if pb.__class__ is Node else 0 if pb.__class__ is Tensor
+                       else -1 if pb is not None or _is_tracked(rb) else 0)
+            if depth_a >= 0 and depth_b >= 0:
+                depth = depth_a if depth_a > depth_b else depth_b
+                node._depth = depth + 1
+                if depth >= _UNTRACK_DEPTH:
+                    _untrack(node)
         if needs_grad and (pa is a or pb is b):  # a parameter's array was saved: guard it
             guard_leaves(result._node)
         return result
@@ -314,6 +337,7 @@ class Op:
         node.requires_grad = needs_grad
         node.name = None
         node.trace = None
+        node._depth = -1                # the call paths set it where it is known safe
         if _graph.hooks_active:
             hook = _grad_mode.on_record
             if hook is not None:

@@ -1,0 +1,86 @@
+"""Keeping the tape out of Python's cycle collector.
+
+CPython's cycle collector visits every object it tracks, and a graph that grows by
+one node per op keeps triggering collections: each young collection looks at the
+newest nodes, and each full one at every node of every live graph.  On a chain of
+100,000 scalar ops that was a third of the time.  Yet the collector has nothing to
+find in a tape: a node points only to its inputs (older nodes and leaves), to arrays
+and to numbers, so no cycle can pass through it.  Reference counting frees a graph
+by itself.
+
+So the one- and two-input call paths of ``ops/registry.py`` note in each node
+whether that is provably so, as its depth (``node._depth``; -1 when not):
+
+- the op keeps no ``saved`` state (a user's ``Function`` keeps a closure there);
+- every input is a node of depth >= 0, a plain ``Tensor`` leaf (a ``Parameter`` has
+  a ``__dict__`` and could point anywhere), or a constant the collector does not
+  track (an array, a number; not a list).
+
+By induction nothing reachable from such a node can lead back to it, so the
+collector may stop tracking it (``untrack``, CPython's ``PyObject_GC_UnTrack``).
+That call costs a fifth of recording a small op (ctypes), and a short graph dies
+before the collector looks at it twice, so only nodes deeper than ``UNTRACK_DEPTH``
+are untracked: those of the graphs that grow long enough to cost.
+
+The one way a leaf comes to point into a graph is ``backward(create_graph=True)``,
+which stores a Tensor with its own graph in ``leaf.grad`` (the reference cycle
+PyTorch warns about too): ``track_graphs`` then hands every node reachable from
+those gradients back to the collector, so the cycle stays collectable.  A gradient
+graph assigned to ``.grad`` by hand is not seen; such a cycle would then live until
+the process ends.
+
+Elsewhere than CPython (no ``ctypes.pythonapi``) nothing is untracked.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import gc
+
+is_tracked = gc.is_tracked
+
+#: Nodes deeper than this (ops from the nearest leaf) are taken out of the collector.
+UNTRACK_DEPTH = 500
+
+
+def _c_function(name):
+    try:
+        function = getattr(ctypes.pythonapi, name)
+    except AttributeError:
+        return None
+    function.argtypes = [ctypes.py_object]
+    function.restype = None
+    return function
+
+
+#: ``untrack(obj)``: the collector stops visiting ``obj`` (None where unavailable).
+untrack = _c_function("PyObject_GC_UnTrack")
+_track = _c_function("PyObject_GC_Track")
+
+
+def track_graphs(tensors) -> None:
+    """Have the collector track again every node reachable from ``tensors``' nodes.
+
+    >>> import autodiff as ad
+    >>> x = ad.tensor(2.0, requires_grad=True)
+    >>> y = x
+    >>> for _ in range(UNTRACK_DEPTH + 10):
+    ...     y = ad.sin(y)
+    >>> y.backward(create_graph=True)
+    >>> is_tracked(x.grad.node)      # the gradient's graph points back to x
+    True
+    """
+    from .graph import Node
+    stack = [t._node for t in tensors if t is not None and t._node is not None]
+    seen = set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        node._depth = -1                # and its descendants stay tracked too
+        if _track is not None and not is_tracked(node):
+            _track(node)
+        for parent in node.parents:
+            if parent.__class__ is Node:
+                stack.append(parent)

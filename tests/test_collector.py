@@ -1,0 +1,149 @@
+"""Nodes the cycle collector does not track (autodiff/collector.py), and the cycles
+that must stay collectable all the same."""
+
+from __future__ import annotations
+
+import gc
+import weakref
+
+import numpy as np
+import pytest
+
+import autodiff as ad
+from autodiff import collector
+
+pytestmark = pytest.mark.skipif(collector.untrack is None,
+                                reason="untracking needs CPython's C API")
+
+
+DEEP = 2 * collector.UNTRACK_DEPTH
+
+
+def _chain(leaf, n_ops=DEEP):
+    y = leaf
+    for _ in range(n_ops // 2):
+        y = ad.tanh(y * 0.9)
+    return y
+
+
+def _is_collected_only_by_the_collector(make_cycle):
+    """True when ``make_cycle()``'s object survives reference counting (it is in a
+    cycle) and the cycle collector then frees it."""
+    gc.collect()
+    gc.disable()
+    try:
+        ref = weakref.ref(make_cycle())
+        in_a_cycle = ref() is not None
+    finally:
+        gc.enable()
+    gc.collect()
+    return in_a_cycle and ref() is None
+
+
+def test_a_deep_chain_from_a_plain_leaf_gives_the_collector_little_to_track():
+    gc.collect()
+    before = len(gc.get_objects())
+    y = _chain(ad.tensor(0.5, requires_grad=True), 4 * collector.UNTRACK_DEPTH)
+    gc.collect()
+    kept = len(gc.get_objects()) - before
+    assert collector.UNTRACK_DEPTH <= kept < collector.UNTRACK_DEPTH + 20   # the first ops
+    assert not gc.is_tracked(y.node) and y.node._depth == 4 * collector.UNTRACK_DEPTH
+    assert gc.is_tracked(_chain(ad.tensor(0.5, requires_grad=True), 10).node)  # a short one
+    y.backward()                                                # and the pass is unchanged
+    assert np.isfinite(y.data)
+
+
+def test_nodes_that_could_sit_in_a_cycle_stay_tracked():
+    p = ad.nn.Parameter([1.0, 2.0])                     # has a __dict__
+    assert (p * 2.0).node._depth == -1
+    assert gc.is_tracked(_chain(p).node)                # and so does all that follows
+    x = _chain(ad.tensor([1.0, 2.0], requires_grad=True))
+    assert not gc.is_tracked((x * 3.0).node)
+    assert gc.is_tracked((x * [3.0, 4.0]).node)         # a list argument
+    assert gc.is_tracked(_identity_with_saved_vjp(x).node)
+    assert gc.is_tracked(ad.sum(x, axis=0).node)        # the general call path
+
+
+@ad.custom_gradient
+def _identity_with_saved_vjp(x):
+    return x.data.copy(), lambda g: g
+
+
+def test_a_parameter_that_points_at_its_own_graph_is_collected():
+    class Holder:
+        pass
+
+    def make_cycle():
+        holder = Holder()
+        p = ad.nn.Parameter([1.0, 2.0])
+        p.owner = holder                                # parameter -> holder
+        holder.out = _chain(p)                          # holder -> graph -> parameter
+        return holder
+    assert _is_collected_only_by_the_collector(make_cycle)
+
+
+def test_a_list_argument_that_comes_to_hold_the_output_is_collected():
+    def make_cycle():
+        factors = [3.0, 4.0]
+        y = _chain(ad.tensor([1.0, 2.0], requires_grad=True) * factors)
+        factors.append(y)                               # list -> graph -> list
+        return factors[-1]
+    assert _is_collected_only_by_the_collector(make_cycle)
+
+
+def test_the_gradient_graph_of_create_graph_is_collected_with_its_leaf():
+    """``backward(create_graph=True)`` stores in ``x.grad`` a Tensor whose graph points
+    back to ``x``: a cycle, as in PyTorch, which the collector frees."""
+    def make_cycle():
+        x = ad.tensor([0.5, 1.5], requires_grad=True)
+        y = (_chain(x) * x).sum()
+        y.backward(create_graph=True)
+        assert gc.is_tracked(x.grad.node)
+        return x
+    assert _is_collected_only_by_the_collector(make_cycle)
+
+
+def test_a_retained_gradient_of_create_graph_is_freed():
+    gc.collect()
+    x = ad.tensor([0.5, 1.5], requires_grad=True)
+    h = _chain(x)
+    h.retain_grad()
+    (h * h).sum().backward(create_graph=True)
+    assert isinstance(h.grad, ad.Tensor) and gc.is_tracked(h.grad.node)
+    ref = weakref.ref(h.grad.node)
+    del x, h
+    gc.collect()
+    assert ref() is None
+
+
+def test_a_custom_gradient_whose_vjp_reaches_its_output_is_collected():
+    def make_cycle():
+        outputs = []
+
+        @ad.custom_gradient
+        def double(x):
+            return 2 * x.data, lambda g: 2 * g + 0 * len(outputs)
+        out = _chain(double(ad.tensor([1.0], requires_grad=True)))
+        outputs.append(out)                             # vjp -> outputs -> out -> node
+        return out
+    assert _is_collected_only_by_the_collector(make_cycle)
+
+
+def test_second_derivatives_through_untracked_nodes_are_unchanged():
+    def f(t):
+        return ad.tanh(t * 0.9) * t
+    second = ad.grad(ad.grad(f))(0.7)
+    u = np.tanh(0.9 * 0.7)
+    d1 = 0.9 * (1 - u * u)
+    np.testing.assert_allclose(float(second), 2 * d1 + 0.7 * (-2 * u * 0.9 * d1),
+                               rtol=1e-13)
+
+
+def test_a_tensor_name_is_a_string_so_that_a_node_points_nowhere_else():
+    with pytest.raises(TypeError, match="Tensor.name must be a str or None, not list"):
+        ad.tensor(1.0, name=[])
+    t = ad.tensor(1.0, requires_grad=True) * 2.0
+    with pytest.raises(TypeError, match="not dict"):
+        t.name = {}
+    t.name = "h"
+    assert t.node.name == "h"
