@@ -9,9 +9,10 @@ and to numbers, so no cycle can pass through it.  Reference counting frees a gra
 by itself.
 
 So the one- and two-input call paths of ``ops/registry.py`` note in each node
-whether that is provably so, as its depth (``node._depth``; -1 when not):
+whether that is provably so, as its depth (``node._depth``; negative when not):
 
-- the op keeps no ``saved`` state (a user's ``Function`` keeps a closure there);
+- the op is one of the library's (a user's ``defop`` may close over anything, and
+  every node points to its op) and keeps no ``saved`` state;
 - every input is a node of depth >= 0, a plain ``Tensor`` leaf (a ``Parameter`` has
   a ``__dict__`` and could point anywhere), or a constant the collector does not
   track (an array, a number; not a list).
@@ -22,12 +23,17 @@ That call costs a fifth of recording a small op (ctypes), and a short graph dies
 before the collector looks at it twice, so only nodes deeper than ``UNTRACK_DEPTH``
 are untracked: those of the graphs that grow long enough to cost.
 
-The one way a leaf comes to point into a graph is ``backward(create_graph=True)``,
-which stores a Tensor with its own graph in ``leaf.grad`` (the reference cycle
-PyTorch warns about too): ``track_graphs`` then hands every node reachable from
-those gradients back to the collector, so the cycle stays collectable.  A gradient
-graph assigned to ``.grad`` by hand is not seen; such a cycle would then live until
-the process ends.
+A leaf can come to point into a graph that holds it, and ``track_graphs`` then hands
+that graph back to the collector:
+
+- an in-place update gives the leaf a node (``inplace._adopt``);
+- ``backward(create_graph=True)`` stores a gradient with its own graph in
+  ``leaf.grad`` (the reference cycle PyTorch warns about too), and ``ad.grad`` and
+  the other transforms return such gradients, which the caller may store there.
+
+Not seen: a Tensor assigned by hand to ``.data`` (which warns that it leaves the
+tape) or a Tensor other than a gradient assigned to ``.grad``.  A cycle made that
+way through deep nodes lives until the process ends.
 
 Elsewhere than CPython (no ``ctypes.pythonapi``) nothing is untracked.
 """
@@ -36,6 +42,8 @@ from __future__ import annotations
 
 import ctypes
 import gc
+import sys
+import threading
 
 is_tracked = gc.is_tracked
 
@@ -58,6 +66,19 @@ untrack = _c_function("PyObject_GC_UnTrack")
 _track = _c_function("PyObject_GC_Track")
 
 
+_WALKED = -2                 # node._depth of a node that track_graphs went through
+_lock = threading.Lock()     # is_tracked-then-track must not interleave across threads
+
+
+def defined_by_the_library() -> bool:
+    """True when the op being made (by ``ops/registry.py``) is defined in this
+    package rather than in a user's module."""
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_globals.get("__name__") == "autodiff.ops.registry":
+        frame = frame.f_back
+    return frame is not None and frame.f_globals.get("__name__", "").startswith("autodiff.")
+
+
 def track_graphs(tensors) -> None:
     """Have the collector track again every node reachable from ``tensors``' nodes.
 
@@ -72,15 +93,15 @@ def track_graphs(tensors) -> None:
     """
     from .graph import Node
     stack = [t._node for t in tensors if t is not None and t._node is not None]
-    seen = set()
     while stack:
         node = stack.pop()
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        node._depth = -1                # and its descendants stay tracked too
-        if _track is not None and not is_tracked(node):
-            _track(node)
+        if node._depth == _WALKED:
+            continue                    # it and all it comes from are tracked already
+        node._depth = _WALKED           # (< 0: what is made from it stays tracked too)
+        if _track is not None:
+            with _lock:
+                if not is_tracked(node):
+                    _track(node)
         for parent in node.parents:
             if parent.__class__ is Node:
                 stack.append(parent)

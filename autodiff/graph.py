@@ -435,6 +435,9 @@ def run_backward(root: Tensor, root_grad, *, inputs: Sequence[Tensor] | None = N
     if _guard.guarded_arrays and not retain_graph:
         _guard.release_guarded_leaves()
     if inputs is not None:
+        if create_graph:
+            # The caller may store them where their graphs lead back (x.grad = g).
+            _collector.track_graphs([g for g in results if isinstance(g, Tensor)])
         return results
     # For explain(): once freed, the graph's skeleton (nodes and edges, no saved
     # arrays) is small, so the last one is kept; a retained graph only weakly.

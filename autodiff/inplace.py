@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import collector
 from .graph import _grad_mode
 
 
@@ -84,9 +85,14 @@ def _adopt(t, result, where: str) -> None:
             f"{t.shape}; an in-place update cannot change a tensor's shape.")
     if result.dtype != t.dtype:
         result = result.astype(t.dtype)
+    was_leaf = t._node is None
     t.data = result.data
     t._node = result._node
     t.requires_grad = result.requires_grad
+    if was_leaf and t._node is not None:
+        # Nodes may hold ``t`` itself as a leaf input, and ``t`` now points into a
+        # graph: a cycle, which the cycle collector must be able to see.
+        collector.track_graphs([t])
     if t._name is not None and t._node is not None:
         t._node.name = t._name
 

@@ -30,6 +30,7 @@ import numpy as np
 
 from .. import graph as _graph
 from ..collector import UNTRACK_DEPTH as _UNTRACK_DEPTH
+from ..collector import defined_by_the_library
 from ..collector import is_tracked as _is_tracked
 from ..collector import untrack as _untrack
 from ..graph import Node, _grad_mode
@@ -118,8 +119,11 @@ class Op:
         self._grad0 = rules is None or (len(rules) > 0 and rules[0] is not None)
         self._grad1 = rules is None or (len(rules) > 1 and rules[1] is not None)
         # Whether the two-input and one-input call paths may take this op's nodes
-        # out of the cycle collector (collector.py): not when a node keeps saved state.
-        self._may_untrack = _untrack is not None and not self.saves
+        # out of the cycle collector (collector.py): not when a node keeps saved state,
+        # nor for an op defined outside the library (its functions may close over
+        # anything, and every node points to its op).
+        self._may_untrack = (_untrack is not None and not self.saves
+                             and defined_by_the_library())
         if self.saves:
             if joint is None:
                 raise TypeError(f"Op {name!r}: saves=True needs a joint rule (defop_joint)")
