@@ -26,14 +26,18 @@ are untracked: those of the graphs that grow long enough to cost.
 A leaf can come to point into a graph that holds it, and ``track_graphs`` then hands
 that graph back to the collector:
 
-- an in-place update gives the leaf a node (``inplace._adopt``);
+- a recorded in-place update gives the tensor a node (``inplace._adopt``; nodes made
+  while it was a leaf hold the tensor itself);
 - ``backward(create_graph=True)`` stores a gradient with its own graph in
-  ``leaf.grad`` (the reference cycle PyTorch warns about too), and ``ad.grad`` and
-  the other transforms return such gradients, which the caller may store there.
+  ``leaf.grad`` (the reference cycle PyTorch warns about too), and ``ad.grad``, the
+  forward-mode transforms and the others return such gradients, which the caller may
+  store there.
 
-Not seen: a Tensor assigned by hand to ``.data`` (which warns that it leaves the
-tape) or a Tensor other than a gradient assigned to ``.grad``.  A cycle made that
-way through deep nodes lives until the process ends.
+A leaf's name is kept as a plain ``str`` (a subclass could point anywhere).  Not
+seen: a Tensor assigned by hand to ``.data`` (which warns that it leaves the tape),
+a Tensor other than a gradient assigned to ``.grad``, or an object other than a bool
+assigned to ``.requires_grad``.  A cycle made that way through deep nodes lives until
+the process ends.
 
 Elsewhere than CPython (no ``ctypes.pythonapi``) nothing is untracked.
 """

@@ -28,6 +28,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from .collector import track_graphs
 from .graph import Node, is_grad_enabled, run_backward
 from .ops.namespace import numpy_xp, tensor_xp
 from .ops.registry import REGISTRY
@@ -190,6 +191,8 @@ class TangentProgram:
             elif not record and type(t) is not np.ndarray:
                 t = np.asarray(t)
             results.append(t)
+        if record:      # gradients whose graphs lead back to the inputs (collector.py)
+            track_graphs(results)
         return results
 
 

@@ -85,13 +85,13 @@ def _adopt(t, result, where: str) -> None:
             f"{t.shape}; an in-place update cannot change a tensor's shape.")
     if result.dtype != t.dtype:
         result = result.astype(t.dtype)
-    was_leaf = t._node is None
     t.data = result.data
     t._node = result._node
     t.requires_grad = result.requires_grad
-    if was_leaf and t._node is not None:
-        # Nodes may hold ``t`` itself as a leaf input, and ``t`` now points into a
-        # graph: a cycle, which the cycle collector must be able to see.
+    if t._node is not None:
+        # Nodes made while ``t`` was a leaf hold ``t`` itself as an input, and ``t``
+        # now points into a graph, perhaps to them: a cycle, which the cycle collector
+        # must be able to see (each node is walked once, however many updates).
         collector.track_graphs([t])
     if t._name is not None and t._node is not None:
         t._node.name = t._name

@@ -161,7 +161,7 @@ class Tensor(PyTorchMethods):
     def name(self, value: str | None) -> None:
         self._name = _checked_name(value)
         if self._node is not None:
-            self._node.name = value
+            self._node.name = self._name
 
     @property
     def is_leaf(self) -> bool:
@@ -571,9 +571,11 @@ def _root_grad(tensor, grad, create_graph):
 
 
 def _checked_name(name):
-    if name is not None and not isinstance(name, str):
+    if name is None or type(name) is str:
+        return name
+    if not isinstance(name, str):
         raise TypeError(f"Tensor.name must be a str or None, not {type(name).__name__}")
-    return name
+    return str.__str__(name)        # a plain str: a subclass could point anywhere
 
 
 def tensor(data, requires_grad=False, dtype=None, name=None) -> Tensor:

@@ -228,3 +228,39 @@ def test_threads_handing_the_same_graph_back_to_the_collector():
         for t in threads:
             t.join()
         assert gc.is_tracked(x.grad.node) and gc.is_tracked(shared.node)
+
+
+def test_a_second_in_place_update_from_a_graph_of_the_former_leaf_is_collected():
+    """An LSTM-like cell state: nodes made while ``c`` was a leaf hold ``c`` itself,
+    and the second update (``c`` no longer a leaf) brings them into its graph."""
+    def make_cycle():
+        w = ad.tensor([0.1, 0.2, 0.3], requires_grad=True)
+        c = ad.tensor(np.zeros(3), name="c")
+        h = _chain(c + w)
+        c *= ad.sigmoid(h)
+        c += ad.tanh(h * 2.0)
+        return c
+    assert _is_collected_only_by_the_collector(make_cycle)
+
+
+@pytest.mark.parametrize("transform", ["jacfwd", "jvp"])
+def test_a_forward_mode_gradient_stored_in_grad_is_collected(transform):
+    def make_cycle():
+        x = ad.tensor([0.5, 1.5], requires_grad=True)
+        if transform == "jacfwd":
+            x.grad = ad.jacfwd(lambda t: _chain(t).sum())(x)
+        else:
+            x.grad = ad.jvp(lambda t: _chain(t), (x,), (np.ones(2),))[1]
+        assert x.grad.node is not None
+        return x
+    assert _is_collected_only_by_the_collector(make_cycle)
+
+
+def test_a_name_is_kept_as_a_plain_str():
+    class Label(str):
+        pass
+
+    x = ad.tensor(1.0, requires_grad=True, name=Label("x"))
+    h = x * 2.0
+    h.name = Label("h")
+    assert type(x.name) is str and type(h.node.name) is str and h.name == "h"
