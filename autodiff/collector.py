@@ -14,8 +14,8 @@ whether that is provably so, as its depth (``node._depth``; negative when not):
 - the op is one of the library's (a user's ``defop`` may close over anything, and
   every node points to its op) and keeps no ``saved`` state;
 - every input is a node of depth >= 0, a plain ``Tensor`` leaf (a ``Parameter`` has
-  a ``__dict__`` and could point anywhere), or a constant the collector does not
-  track (an array, a number; not a list).
+  a ``__dict__`` and could point anywhere), or a constant of a type in ``ATOMIC``
+  (an array, a number, a string; not a list or a dict).
 
 By induction nothing reachable from such a node can lead back to it, so the
 collector may stop tracking it (``untrack``, CPython's ``PyObject_GC_UnTrack``).
@@ -37,7 +37,7 @@ A leaf's name is kept as a plain ``str`` (a subclass could point anywhere).  Not
 seen: a Tensor assigned by hand to ``.data`` (which warns that it leaves the tape),
 a Tensor other than a gradient assigned to ``.grad``, or an object other than a bool
 assigned to ``.requires_grad``.  A cycle made that way through deep nodes lives until
-the process ends.
+the process ends.  (Copying an op returns the op itself, like copying a function.)
 
 Elsewhere than CPython (no ``ctypes.pythonapi``) nothing is untracked.
 """
@@ -49,10 +49,21 @@ import gc
 import sys
 import threading
 
+import numpy as np
+
 is_tracked = gc.is_tracked
 
 #: Nodes deeper than this (ops from the nearest leaf) are taken out of the collector.
 UNTRACK_DEPTH = 500
+
+#: Argument types that cannot point to anything: numbers, strings, None, and arrays
+#: (NumPy's arrays are invisible to the collector anyway).  Not ``is_tracked``: an
+#: empty or all-numbers dict is untracked until something else is put in it.
+ATOMIC = frozenset({
+    bool, int, float, complex, str, type(None), np.ndarray, np.bool_,
+    np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64,
+    np.float16, np.float32, np.float64, np.longdouble,
+    np.complex64, np.complex128, np.clongdouble})
 
 
 def _c_function(name):

@@ -264,3 +264,21 @@ def test_a_name_is_kept_as_a_plain_str():
     h = x * 2.0
     h.name = Label("h")
     assert type(x.name) is str and type(h.node.name) is str and h.name == "h"
+
+
+def test_a_dict_argument_that_comes_to_hold_the_output_is_collected():
+    """A dict holding only numbers is untracked until something else is put in it, so
+    only argument types that cannot point anywhere count as safe."""
+    def make_cycle():
+        axes = {0: None}                    # np.flip iterates over the keys: axis (0,)
+        out = ad.flip(_chain(ad.tensor(np.ones(3), requires_grad=True)), axes)
+        axes[0] = out                       # dict -> output -> node -> args -> dict
+        return out
+    assert _is_collected_only_by_the_collector(make_cycle)
+
+
+def test_copying_an_op_gives_the_op_itself():
+    """Like a function: a copy would be an op the collector could free, and its nodes
+    could then sit in a cycle through it."""
+    import copy
+    assert copy.copy(ad.tanh) is ad.tanh and copy.deepcopy(ad.multiply) is ad.multiply

@@ -29,9 +29,9 @@ from typing import Any, Callable, Iterable
 import numpy as np
 
 from .. import graph as _graph
+from ..collector import ATOMIC as _ATOMIC
 from ..collector import UNTRACK_DEPTH as _UNTRACK_DEPTH
 from ..collector import defined_by_the_library
-from ..collector import is_tracked as _is_tracked
 from ..collector import untrack as _untrack
 from ..graph import Node, _grad_mode
 from ..guard import guard_leaves  # the mutation guard on saved leaf arrays
@@ -133,6 +133,12 @@ class Op:
 
     def __repr__(self):
         return f"<autodiff op {self.name}>"
+
+    def __copy__(self):
+        return self                     # an op is one registry entry, like a function
+
+    def __deepcopy__(self, memo):
+        return self
 
     def describe(self) -> str:
         """The gradient rules in words, e.g. ``multiply: grad_a = g * b; grad_b = g * a``."""
@@ -315,9 +321,9 @@ class Op:
         result = self._record(node, out, needs_grad)
         if self._may_untrack:           # collector.py: no cycle can pass through it
             depth_a = (pa._depth if pa.__class__ is Node else 0 if pa.__class__ is Tensor
-                       else -1 if pa is not None or _is_tracked(ra) else 0)
+                       else -1 if pa is not None or ra.__class__ not in _ATOMIC else 0)
             depth_b = (pb._depth if pb.__class__ is Node else 0 if pb.__class__ is Tensor
-                       else -1 if pb is not None or _is_tracked(rb) else 0)
+                       else -1 if pb is not None or rb.__class__ not in _ATOMIC else 0)
             if depth_a >= 0 and depth_b >= 0:
                 depth = depth_a if depth_a > depth_b else depth_b
                 node._depth = depth + 1
