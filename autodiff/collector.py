@@ -53,7 +53,7 @@ import numpy as np
 
 is_tracked = gc.is_tracked
 
-#: Nodes deeper than this (ops from the nearest leaf) are taken out of the collector.
+#: Nodes deeper than this (the longest chain of ops back to a leaf) leave the collector.
 UNTRACK_DEPTH = 500
 
 #: Argument types that cannot point to anything: numbers, strings, None, and arrays
