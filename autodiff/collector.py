@@ -95,7 +95,8 @@ def defined_by_the_library() -> bool:
 
 
 def track_graphs(tensors) -> None:
-    """Have the collector track again every node reachable from ``tensors``' nodes.
+    """Have the collector track again every node reachable from ``tensors``' nodes
+    (anything else in ``tensors``, such as an array or None, is skipped).
 
     >>> import autodiff as ad
     >>> x = ad.tensor(2.0, requires_grad=True)
@@ -107,7 +108,7 @@ def track_graphs(tensors) -> None:
     True
     """
     from .graph import Node
-    stack = [t._node for t in tensors if t is not None and t._node is not None]
+    stack = [t._node for t in tensors if getattr(t, "_node", None) is not None]
     while stack:
         node = stack.pop()
         if node._depth == _WALKED:

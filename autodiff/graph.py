@@ -437,7 +437,7 @@ def run_backward(root: Tensor, root_grad, *, inputs: Sequence[Tensor] | None = N
     if inputs is not None:
         if create_graph:
             # The caller may store them where their graphs lead back (x.grad = g).
-            _collector.track_graphs([g for g in results if isinstance(g, Tensor)])
+            _collector.track_graphs(results)
         return results
     # For explain(): once freed, the graph's skeleton (nodes and edges, no saved
     # arrays) is small, so the last one is kept; a retained graph only weakly.
@@ -445,19 +445,12 @@ def run_backward(root: Tensor, root_grad, *, inputs: Sequence[Tensor] | None = N
         _grad_mode.last_root = weakref.ref(root)
     else:
         _grad_mode.last_root = root._node
-    receivers = []
     while leaf_grads:
         leaf, grad = leaf_grads.popitem()[1]     # popped, so the dict holds no reference
         _accumulate_into_leaf(leaf, grad, create_graph)
-        receivers.append(leaf)
     if retaining is not None:
         for t, g in retaining.received:
             _accumulate_into_leaf(t, g, create_graph)
-            receivers.append(t)
-    if create_graph:
-        # A .grad that is a Tensor points into a graph that points back to its owner:
-        # a reference cycle, which only the cycle collector can free.
-        _collector.track_graphs([t.grad for t in receivers if isinstance(t.grad, Tensor)])
     return None
 
 
@@ -480,6 +473,9 @@ def _accumulate_into_leaf(leaf, grad, create_graph):
             leaf.grad = total if type(total) is np.ndarray else np.asarray(total)  # 0-d
     else:
         leaf.grad = grad if leaf.grad is None else leaf.grad + grad
+        # A .grad that is a Tensor points into a graph that points back to its owner:
+        # a reference cycle, which only the cycle collector can free.
+        _collector.track_graphs([leaf.grad])
 
 
 def _reverse_pass(root_node, root_grad, xp, create_graph, retain_graph,
