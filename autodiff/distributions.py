@@ -80,9 +80,12 @@ def _softplus(x):
     return logaddexp(0.0, x)
 
 
-def _first_bad(mask: np.ndarray) -> str:
-    index = tuple(int(i) for i in np.argwhere(mask)[0]) if mask.ndim else ()
-    return f" at index {index}" if index else ""
+def _first_bad(data: np.ndarray, mask: np.ndarray) -> str:
+    """The first value of ``data`` where ``mask`` holds, and where (for a message)."""
+    if not mask.ndim:
+        return f"{data}"
+    index = tuple(int(i) for i in np.argwhere(mask)[0])
+    return f"{data[index]} at index {index}"
 
 
 def _checked(check, *args) -> None:
@@ -98,18 +101,16 @@ def _check_probs(owner: str, probs: Tensor) -> None:
 def _probabilities(data, owner):
     bad = ~((data >= 0) & (data <= 1))           # NaN counts as bad
     if bad.any():
-        value = data[bad].flat[0] if data.ndim else data
-        raise ValueError(f"{owner}: probs must lie in [0, 1]; got {value}"
-                         f"{_first_bad(bad)} (pass logits= for unconstrained scores)")
+        raise ValueError(f"{owner}: probs must lie in [0, 1]; got {_first_bad(data, bad)} "
+                         "(pass logits= for unconstrained scores)")
     return True
 
 
 def _positive_scale(data):
     bad = ~(data > 0)
     if bad.any():
-        value = data[bad].flat[0] if data.ndim else data
         raise ValueError(f"Normal: scale (the standard deviation) must be > 0; got "
-                         f"{value}{_first_bad(bad)}")
+                         f"{_first_bad(data, bad)}")
     return True
 
 
@@ -117,7 +118,7 @@ def _binary_values(data):
     bad = ~((data == 0) | (data == 1))
     if bad.any():
         raise ValueError(f"Bernoulli.log_prob: values must be 0 or 1; got "
-                         f"{data[bad].flat[0] if data.ndim else data}{_first_bad(bad)}")
+                         f"{_first_bad(data, bad)}")
     return True
 
 
@@ -140,8 +141,7 @@ def _flat_broadcast(index, shape):
 def _category_weights(data):
     bad = ~(data >= 0)
     if bad.any():
-        raise ValueError(f"Categorical: probs must be ≥ 0; got "
-                         f"{data[bad].flat[0]}{_first_bad(bad)}")
+        raise ValueError(f"Categorical: probs must be ≥ 0; got {_first_bad(data, bad)}")
     totals = data.sum(-1)
     if not (totals > 0).all():
         raise ValueError("Categorical: each row of probs must have a positive sum "
