@@ -27,6 +27,16 @@ def _close(a, b, rtol=1e-12):
     np.testing.assert_allclose(b, a, rtol=rtol, atol=1e-300)
 
 
+def _agrees_with_eager(step, calls):
+    """Compile ``step``; for each argument tuple in ``calls``, run the eager step and
+    the compiled one and check that their results agree.  Returns the compiled step."""
+    compiled = ad.compile(step)
+    for args in calls:
+        for a, b in zip(step(*args), compiled(*args)):
+            _close(a, b)
+    return compiled
+
+
 @pytest.mark.parametrize("momentum", [0.1, None])
 @pytest.mark.parametrize("shape", [(8, 3), (6, 3, 5)])
 def test_batch_norm_running_statistics_keep_updating_in_a_compiled_step(momentum, shape):
@@ -120,11 +130,7 @@ def test_tensors_made_in_the_step_are_made_again():
         w.grad = None
         out.sum().backward()
         return out, w.grad
-    compiled = ad.compile(step)
-    for k in range(3):
-        x = np.full(3, float(k))
-        for a, b in zip(step(x), compiled(x)):
-            _close(a, b)
+    compiled = _agrees_with_eager(step, [(np.full(3, float(k)),) for k in range(3)])
     assert compiled.traces == 1
 
 
@@ -152,10 +158,8 @@ def test_one_hot_is_built_again_at_each_replay_and_refused_when_it_counts_classe
         w.grad = None
         loss.backward()
         return loss, w.grad
-    compiled = ad.compile(step)
-    for y in ([1, 0, 2, 3], [3, 3, 0, 1]):
-        for a, b in zip(step(np.ones(4), np.array(y), 4), compiled(np.ones(4), np.array(y), 4)):
-            _close(a, b)
+    compiled = _agrees_with_eager(
+        step, [(np.ones(4), np.array(y), 4) for y in ([1, 0, 2, 3], [3, 3, 0, 1])])
     with pytest.raises(IndexError, match="index 4 is out of range"):
         compiled(np.ones(4), np.array([4, 0, 0, 0]), 4)
     with pytest.raises(TraceError, match="F.one_hot with num_classes=-1"):
@@ -187,15 +191,12 @@ def test_cross_entropy_and_nll_options_compile_and_agree_with_eager(name):
         w.grad = None
         loss.backward()
         return loss, w.grad
-    compiled = ad.compile(step)
     rng = np.random.default_rng(4)
-    for _ in range(3):
-        x, y = rng.normal(size=(6, 4)), rng.integers(0, 3, 6)
-        for a, b in zip(step(x, y), compiled(x, y)):
-            _close(a, b)
+    calls = [(rng.normal(size=(6, 4)), rng.integers(0, 3, 6)) for _ in range(3)]
+    compiled = _agrees_with_eager(step, calls)
     assert compiled.traces == 1
     with pytest.raises(IndexError, match="target holds class 5"):
-        compiled(x, np.array([0, 1, 2, 5, 0, 1]))
+        compiled(calls[-1][0], np.array([0, 1, 2, 5, 0, 1]))
 
 
 @pytest.mark.parametrize("clip", ["value", "norm"])
@@ -394,14 +395,11 @@ def test_logsumexp_and_categorical_log_prob_compile_and_agree_with_eager():
         w.grad = None
         loss.backward()
         return loss, w.grad
-    compiled = ad.compile(step)
     rng = np.random.default_rng(6)
-    for _ in range(3):
-        x, picks = rng.normal(size=(4, 2)) * 3, rng.integers(0, 3, 4)
-        for a, b in zip(step(x, picks), compiled(x, picks)):
-            _close(a, b)
+    calls = [(rng.normal(size=(4, 2)) * 3, rng.integers(0, 3, 4)) for _ in range(3)]
+    compiled = _agrees_with_eager(step, calls)
     with pytest.raises(ValueError, match="category"):
-        compiled(x, np.array([0, 1, 3, 0]))
+        compiled(calls[-1][0], np.array([0, 1, 3, 0]))
 
 
 @pytest.mark.parametrize("case", ["reflect", "replicate", "circular", "pos_weight"])
@@ -417,8 +415,5 @@ def test_pad_modes_and_pos_weight_compile_and_agree_with_eager(case):
         w.grad = None
         loss.backward()
         return loss, w.grad
-    compiled = ad.compile(step)
-    for k in range(3):
-        x = np.random.default_rng(k).normal(size=(3, 4))
-        for a, b in zip(step(x, (x > 0) * 1.0), compiled(x, (x > 0) * 1.0)):
-            _close(a, b)
+    xs = [np.random.default_rng(k).normal(size=(3, 4)) for k in range(3)]
+    _agrees_with_eager(step, [(x, (x > 0) * 1.0) for x in xs])
