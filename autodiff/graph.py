@@ -346,6 +346,23 @@ def _is_uniquely_owned(array) -> bool:
             and sys.getrefcount(array) <= 4)
 
 
+def _add(previous, gradient):
+    return previous + gradient
+
+
+def _add_in_place(previous, gradient):
+    """``previous + gradient``, written into ``previous`` when the reverse pass alone
+    holds it: a partial sum of a value used more than once is then one buffer, not a
+    fresh array per use.  The references expected are the caller's variable, this
+    parameter and getrefcount's argument (the pass popped it from ``pending``)."""
+    if (type(previous) is np.ndarray and previous.base is None
+            and sys.getrefcount(previous) <= 3 and previous.flags.writeable
+            and type(gradient) is np.ndarray and previous.shape == gradient.shape
+            and previous.dtype == gradient.dtype):
+        return np.add(previous, gradient, out=previous)
+    return previous + gradient
+
+
 _NAMESPACES: tuple = ()
 
 
@@ -489,6 +506,8 @@ def _reverse_pass(root_node, root_grad, xp, create_graph, retain_graph,
     sum_to = xp.sum_to
     astype = xp.astype
     observers = _grad_mode.observers        # () unless viz.steps / detect_anomaly watch
+    # Observers are shown each partial sum as its own array, so they get fresh sums.
+    add_gradients = _add_in_place if not (create_graph or observers) else _add
     while ready:
         node, g = ready.pop()
         if wanted_nodes:
@@ -551,13 +570,13 @@ def _reverse_pass(root_node, root_grad, xp, create_graph, retain_graph,
                 if left == 0:               # the last consumer: the gradient is complete
                     previous = pending.pop(parent, None)
                     if previous is not None and gi is not None:
-                        gi = previous + gi
+                        gi = add_gradients(previous, gi)
                     ready.append((parent, gi if gi is not None else previous))
                 else:
                     counts[parent] = left
                     if gi is not None:
-                        previous = pending.get(parent)
-                        pending[parent] = gi if previous is None else previous + gi
+                        previous = pending.pop(parent, None)
+                        pending[parent] = gi if previous is None else add_gradients(previous, gi)
             elif gi is not None:
                 deliver_leaf(parent, gi)
         if not retain_graph:            # the same as release(node), inlined: hot path

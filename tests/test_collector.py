@@ -11,6 +11,7 @@ import pytest
 
 import autodiff as ad
 from autodiff import collector
+from autodiff.graph import Node
 
 pytestmark = pytest.mark.skipif(collector.untrack is None,
                                 reason="untracking needs CPython's C API")
@@ -40,13 +41,21 @@ def _is_collected_only_by_the_collector(make_cycle):
     return in_a_cycle and ref() is None
 
 
+def _nodes_back_to_the_leaf(y):
+    nodes = []
+    node = y.node
+    while isinstance(node, Node):
+        nodes.append(node)
+        node = node.parents[0]                  # the leaf Tensor ends the chain
+    return nodes
+
+
 def test_a_deep_chain_from_a_plain_leaf_gives_the_collector_little_to_track():
-    gc.collect()
-    before = len(gc.get_objects())
     y = _chain(ad.tensor(0.5, requires_grad=True), 4 * collector.UNTRACK_DEPTH)
-    gc.collect()
-    kept = len(gc.get_objects()) - before
-    assert collector.UNTRACK_DEPTH <= kept < collector.UNTRACK_DEPTH + 20   # the first ops
+    nodes = _nodes_back_to_the_leaf(y)
+    assert len(nodes) == 4 * collector.UNTRACK_DEPTH
+    tracked = sum(gc.is_tracked(node) for node in nodes)
+    assert tracked == collector.UNTRACK_DEPTH           # depths 1 to UNTRACK_DEPTH
     assert not gc.is_tracked(y.node) and y.node._depth == 4 * collector.UNTRACK_DEPTH
     assert gc.is_tracked(_chain(ad.tensor(0.5, requires_grad=True), 10).node)  # a short one
     y.backward()                                                # and the pass is unchanged

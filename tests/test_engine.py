@@ -58,6 +58,44 @@ def test_a_tensor_used_twice_gets_both_contributions():
     assert a.grad == 6.0 and b.grad == 2.0
 
 
+def test_partial_gradients_of_a_value_used_many_times_add_up_in_one_buffer():
+    from autodiff.ops import registry
+    made = []                                   # weak: the engine alone holds them
+
+    def triple_rule(xp, g, ans, x):
+        out = g * 3.0
+        made.append(weakref.ref(out))
+        return out
+
+    arrived = []
+
+    def identity_rule(xp, g, ans, x):
+        arrived.append(g)
+        return g
+
+    triple = ad.defop("triple_for_engine_test", lambda x: x * 3.0, x=("3 * g", triple_rule))
+    same = ad.defop("same_for_engine_test", lambda x: x * 1.0, x=("g", identity_rule))
+    try:
+        x = ad.tensor(np.arange(4.0), requires_grad=True)
+        a = same(x)
+        (triple(a).sum() + triple(a).sum() + triple(a).sum()).backward()
+        assert arrived[0] is made[0]()          # the first partial took the other two
+        np.testing.assert_array_equal(x.grad, [9.0] * 4)
+
+        kept = np.ones(4)                       # a gradient someone else holds is not
+        held = ad.defop("held_for_engine_test", lambda x: x * 1.0,
+                        x=("ones", lambda xp, g, ans, x: kept))
+        b = same(x)
+        (held(b).sum() + held(b).sum()).backward()
+        np.testing.assert_array_equal(kept, np.ones(4))
+        assert arrived[1] is not kept
+        np.testing.assert_array_equal(arrived[1], [2.0] * 4)
+    finally:
+        for name in ("triple_for_engine_test", "same_for_engine_test",
+                     "held_for_engine_test"):
+            registry.REGISTRY.get(name) and registry.unregister(name)
+
+
 def test_leaf_grads_do_not_alias_each_other_or_the_upstream_gradient():
     x = ad.tensor(np.zeros(3), requires_grad=True)
     y = ad.tensor(np.zeros(3), requires_grad=True)
