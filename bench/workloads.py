@@ -106,6 +106,25 @@ def mlp_numpy(dtype):
     return step
 
 
+def mlp_gemms_only(dtype):
+    """The NumPy step's eight matrix products alone, on the same shapes (the backward's
+    from a fixed gradient): the floor under any step that leaves its GEMMs to NumPy,
+    as the compiled step does."""
+    x, y, params = _mlp_data(dtype)
+    w1, _, w2, _, w3, _ = params
+    h1 = np.maximum(x @ w1, 0)
+    h2 = np.maximum(h1 @ w2, 0)
+    p = np.full((BATCH, MLP_SIZES[-1]), 1 / BATCH, dtype)
+    d2 = p @ w3.T
+    d1 = d2 @ w2.T
+
+    def step():
+        return (x @ w1, h1 @ w2, h2 @ w3,                      # forward
+                h2.T @ p, p @ w3.T, h1.T @ d2, d2 @ w2.T, x.T @ d1)   # backward
+
+    return step
+
+
 def mlp_torch(dtype):
     torch = torch_or_none()
     if torch is None:
@@ -155,7 +174,7 @@ def mlp_compiled(dtype):
 
 def mlp(dtype):
     impls = {"autodiff": mlp_autodiff(dtype), "numpy": mlp_numpy(dtype),
-             "autodiff compiled": mlp_compiled(dtype)}
+             "autodiff compiled": mlp_compiled(dtype), "numpy GEMMs alone": mlp_gemms_only(dtype)}
     t = mlp_torch(dtype)
     if t is not None:
         impls["pytorch"] = t
