@@ -13,6 +13,16 @@ They keep the same Python object, as in PyTorch and NumPy, with three cases:
 
 Writing into an array that a live graph saved for its backward raises
 ``InPlaceError`` naming the tensor and the op that saved it.
+
+A tensor made by basic indexing (``row = out[0]``, ``out[:, 1:]``) is a view of
+``out``, as in NumPy: an update that writes into ``row.data`` changes ``out``.  A
+recorded update gives ``row`` a new array, so it is recorded into ``out`` too (``out``
+takes ``setitem(out, row, key)`` and its node, and ``row`` views ``out``'s new array),
+and gradients flow as in PyTorch.  A view of a leaf that requires grad raises, as the
+leaf itself does.  Not followed: the other direction.  A recorded update of ``out``
+gives ``out`` a new array that ``row`` no longer views; updating ``row`` after that
+raises ``InPlaceError`` instead of writing into the old one.  Views made by other
+ops (``reshape``, ``.T``) are not followed either.
 """
 
 from __future__ import annotations
@@ -77,6 +87,52 @@ def _refuse_leaf(t, where: str) -> None:
             "build a new tensor.")
 
 
+def _views_up(t) -> list:
+    """The ``(view, (base, key))`` links from ``t`` up to the tensor owning the memory."""
+    chain = []
+    view = getattr(t, "_view", None)
+    while view is not None:
+        chain.append((t, view))
+        t = view[0]
+        view = getattr(t, "_view", None)
+    return chain
+
+
+def _check_views(chain, where: str, recording: bool) -> None:
+    for view_tensor, (base, _) in chain:
+        array, owner = view_tensor.data, base.data
+        if array.base is None or (array.base is not owner and array.base is not owner.base):
+            raise InPlaceError(
+                f"{where}: tensor {_label(view_tensor)} was taken by indexing tensor "
+                f"{_label(base)}, which has a new array since (a recorded update), so the "
+                "two no longer share memory and this update would reach only one of them. "
+                "Index the tensor again to get a view of its current value.")
+        if recording and base.requires_grad and base._node is None:
+            raise RuntimeError(
+                f"{where}: tensor {_label(view_tensor)} is a view of {_label(base)}, a leaf "
+                "that requires grad, and an in-place update of it in grad mode would not be "
+                "part of any gradient. Wrap the update in `with ad.no_grad():`, or build a "
+                "new tensor instead.")
+
+
+def _write_back(chain, where: str) -> None:
+    """Record the update of a view into the tensors it views (see the module docstring)."""
+    from .ops.indexing import setitem
+
+    for view_tensor, (base, key) in chain:              # innermost first
+        _adopt(base, setitem(base, view_tensor, key), where)
+    for view_tensor, (base, key) in reversed(chain):    # then the views again, outermost first
+        view_tensor.data = base.data[key]
+
+
+def _recorded(t, result, where: str) -> None:
+    """``t`` takes ``result`` (a recorded update), and so do the tensors it views."""
+    chain = _views_up(t)
+    _check_views(chain, where, recording=True)
+    _adopt(t, result, where)
+    _write_back(chain, where)
+
+
 def _adopt(t, result, where: str) -> None:
     """Make ``t`` hold ``result``'s value and node (the recorded in-place update)."""
     if result.shape != t.shape:
@@ -107,9 +163,10 @@ def update(t, op, other, where: str):
     """``t = op(t, other)`` in place, following the module's three rules."""
     if _recording(t, other):
         _refuse_leaf(t, where)
-        _adopt(t, op(t, other), where)
+        _recorded(t, op(t, other), where)
         return t
     _check_writable(t, where)
+    _check_views(_views_up(t), where, recording=False)
     value = _raw(other)
     try:
         result = op.forward(t.data, value)
@@ -138,9 +195,10 @@ def set_item(t, key, value):
     key = normalize_key(key)
     if _recording(t, value):
         _refuse_leaf(t, "setitem")
-        _adopt(t, setitem(t, value, key), "setitem")
+        _recorded(t, setitem(t, value, key), "setitem")
         return
     _check_writable(t, "setitem")
+    _check_views(_views_up(t), "setitem", recording=False)
     if write_hook is not None:
         write_hook("setitem", t, _raw(value), key)
     t.data[key] = _raw(value)
@@ -158,9 +216,10 @@ def fill(t, value, where: str):
     ``t``'s shape (``fill_``, ``zero_`` and ``copy_``)."""
     if _recording(t, value):
         _refuse_leaf(t, where)
-        _adopt(t, _everywhere(t, value), where)
+        _recorded(t, _everywhere(t, value), where)
         return t
     _check_writable(t, where)
+    _check_views(_views_up(t), where, recording=False)
     if write_hook is not None:
         write_hook("fill", t, _raw(value), None)
     t.data[...] = _raw(value)
@@ -173,9 +232,10 @@ def clamp(t, lo, hi, where: str = "clamp_"):
 
     if _recording(t, None):
         _refuse_leaf(t, where)
-        _adopt(t, clip(t, lo, hi), where)
+        _recorded(t, clip(t, lo, hi), where)
         return t
     _check_writable(t, where)
+    _check_views(_views_up(t), where, recording=False)
     if write_hook is not None:
         write_hook("clamp", t, (_raw(lo), _raw(hi)), None)
     np.clip(t.data, lo, hi, out=t.data)

@@ -126,7 +126,9 @@ class Tensor(PyTorchMethods):
     array([2., 4., 6.])
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "_node", "_name", "__weakref__")
+    # ``_view`` (set only by basic indexing, see inplace.py): the tensor and key this
+    # tensor's array is a view of.
+    __slots__ = ("data", "grad", "requires_grad", "_node", "_name", "_view", "__weakref__")
     __array_priority__ = 1000
 
     def __init__(self, data, requires_grad=False, dtype=None, name=None):

@@ -158,3 +158,62 @@ def test_dtype_is_kept_and_unsafe_casts_are_refused():
     i = ad.tensor([1, 2])
     with pytest.raises(TypeError, match=r"\+=: .*int64"):
         i += 0.5
+
+
+# ----- views made by basic indexing (NumPy's and PyTorch's write-through) ----------------
+
+def test_a_recorded_update_of_a_row_reaches_the_tensor_it_views():
+    w = ad.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    out = ad.zeros((2, 3))
+    row = out[0]
+    row += w                                    # recorded: w requires grad
+    np.testing.assert_array_equal(out.data, [[1, 2, 3], [0, 0, 0]])
+    assert out.requires_grad
+    (out * ad.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])).sum().backward()
+    np.testing.assert_array_equal(w.grad, [1.0, 2.0, 3.0])
+    row += 1.0                                  # the row still views out's array
+    np.testing.assert_array_equal(out.data[0], [2, 3, 4])
+
+
+def test_an_update_through_a_slice_of_an_intermediate_changes_it_and_its_gradient():
+    x = ad.tensor(np.arange(1.0, 7.0).reshape(2, 3), requires_grad=True)
+    s = ad.tensor(2.0, requires_grad=True)
+    y = x * 2
+    v = y[:, 1:]                                # a view of both rows
+    v *= s
+    v[0, 0] = 0.0                               # and a setitem through it
+    np.testing.assert_array_equal(y.data, [[2, 0, 12], [8, 20, 24]])
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad, [[2, 0, 4], [2, 4, 4]])
+    assert s.grad == 6 + 10 + 12                # d/ds of the three scaled entries / s
+
+
+def test_augmented_assignment_into_an_index_counts_the_gradient_once():
+    w = ad.tensor([1.0, 2.0], requires_grad=True)
+    out = ad.zeros((3, 2))
+    out[1] += w * 3.0                           # out[1].__iadd__, then out.__setitem__
+    out[1:][0] += w                             # through a view of a view
+    np.testing.assert_array_equal(out.data, [[0, 0], [4, 8], [0, 0]])
+    out.sum().backward()
+    np.testing.assert_array_equal(w.grad, [4.0, 4.0])
+
+
+def test_a_view_of_a_leaf_that_requires_grad_is_refused_in_grad_mode_only():
+    w = ad.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    head = w[:2]
+    with pytest.raises(RuntimeError, match="view of .* a leaf that requires grad"):
+        head += ad.tensor([1.0, 1.0], requires_grad=True)
+    with ad.no_grad():
+        head += 10.0                            # NumPy's write-through, like p -= lr * g
+    np.testing.assert_array_equal(w.data, [11.0, 12.0, 3.0])
+
+
+def test_a_view_whose_base_got_a_new_array_is_refused_rather_than_half_updated():
+    out = ad.zeros((2, 2))
+    row = out[0]
+    out += ad.tensor([1.0, 1.0], requires_grad=True)     # recorded: out has a new array
+    with pytest.raises(ad.InPlaceError, match="no longer share memory"):
+        row += 1.0
+    with pytest.raises(ad.InPlaceError, match="no longer share memory"):
+        row += ad.tensor([1.0, 1.0], requires_grad=True)
+    np.testing.assert_array_equal(out.data, [[1, 1], [1, 1]])

@@ -79,7 +79,13 @@ def getitem(x, key) -> Tensor:
     >>> x[[0, 0, 2]].sum().backward(); x.grad
     array([2., 0., 1.])
     """
-    return _getitem(x, key=normalize_key(key))
+    key = normalize_key(key)
+    result = _getitem(x, key=key)
+    if isinstance(x, Tensor):
+        base = result.data.base
+        if base is not None and (base is x.data or base is x.data.base):
+            result._view = (x, key)     # basic indexing: see inplace.py
+    return result
 
 
 index_add = defop(
