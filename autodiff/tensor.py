@@ -83,6 +83,10 @@ def _called_by_name(frame, names) -> bool:
 
 def _as_array(data, dtype):
     if isinstance(data, Tensor):
+        from .graph import _grad_mode
+
+        if data.requires_grad and _grad_mode.enabled:
+            _tape_drop(data, "copied into a new tensor (ad.tensor(t) / Tensor(t))")
         data = data.data
     if dtype is not None:
         dtype = np.dtype(dtype)

@@ -76,3 +76,16 @@ def test_ad_array_builds_a_recorded_tensor_from_nested_lists():
     a.sum().backward()
     assert x.grad == 1.0 + 3.0 and y.grad == 1.0
     np.testing.assert_array_equal(ad.array([1, 2]).data, [1, 2])
+
+
+def test_wrapping_a_tensor_on_the_tape_in_a_new_tensor_warns_and_detach_does_not():
+    x = ad.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.warns(ad.TapeDropWarning, match=r"copied into a new tensor .*test_tape_drop"):
+        ad.tensor(x * 2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert not ad.tensor((x * 2).detach()).requires_grad
+        with ad.no_grad():
+            ad.tensor(x)
+    with pytest.raises(TypeError, match="inside a transform"):
+        ad.grad(lambda v: ad.tensor(v).sum())(x.data)
