@@ -54,6 +54,10 @@ class _GradMode(threading.local):
 
 _grad_mode = _GradMode()
 
+#: The stamp of the latest in-place write that recorded no node (``overwrites.py``);
+#: each node keeps the stamp current when it was recorded.
+write_epoch = 0
+
 #: Non-leaf tensors whose gradient a reverse pass also keeps in ``.grad``
 #: (``Tensor.retain_grad``): node -> weak reference to the tensor.
 retained = weakref.WeakKeyDictionary()
@@ -194,7 +198,7 @@ class Node:
 
     __slots__ = ("op", "_arity", "_p0", "_p1", "_parents", "args", "kwargs", "ans",
                  "requires_grad", "name", "trace", "saved", "_shape", "_dtype",
-                 "_depth", "__weakref__")
+                 "_depth", "_epoch", "__weakref__")
 
     def __init__(self, op, parents, args, kwargs, ans, requires_grad):
         # The op call paths (ops/registry.py) build nodes without calling __init__ (it
@@ -208,6 +212,7 @@ class Node:
         self.name = None
         self.trace = None
         self._depth = -1        # see collector.py
+        self._epoch = write_epoch   # see overwrites.py
         # ``saved``: what an op made with ``saves=True`` keeps for its backward beyond
         # its inputs and output (set only for those ops; dropped with the rest).
 
@@ -505,6 +510,7 @@ def _reverse_pass(root_node, root_grad, xp, create_graph, retain_graph,
     ready = [(root_node, root_grad)]
     sum_to = xp.sum_to
     astype = xp.astype
+    last_write = write_epoch                # overwrites.py: nodes older than it are checked
     observers = _grad_mode.observers        # () unless viz.steps / detect_anomaly watch
     # Observers are shown each partial sum as its own array, so they get fresh sums.
     add_gradients = _add_in_place if not (create_graph or observers) else _add
@@ -522,6 +528,8 @@ def _reverse_pass(root_node, root_grad, xp, create_graph, retain_graph,
         parents = ((node._p0, node._p1) if arity == 2 else (node._p0,) if arity == 1
                    else node._parents)
         args = node.args
+        if node._epoch < last_write and g is not None:
+            _overwrites.check(node, parents)
         if observers:
             for observer in observers:
                 observer.on_node(node, g)
@@ -592,3 +600,4 @@ def _reverse_pass(root_node, root_grad, xp, create_graph, retain_graph,
 
 # The mutation guard builds on Node (imported last: guard imports this module).
 from . import guard as _guard  # noqa: E402
+from . import overwrites as _overwrites  # noqa: E402

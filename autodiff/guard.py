@@ -17,10 +17,12 @@ passes with ``retain_graph=True``) raises instead of corrupting gradients.
 It is leaf-only because that is what is cheap: a leaf parent is already
 singled out on the recording path, so ops on intermediate values pay one
 identity test; ops that use a parameter pay about 1 µs for the bookkeeping
-(one weak reference and one flag change per use).  Not covered: arrays of
-tensors that do not require grad (input batches), ``.data`` of intermediate
-results, and other views of the same memory (``a`` when the leaf wraps
-``a[1:]``).  A leaf array that was already read-only is left alone.
+(one weak reference and one flag change per use).  Arrays of tensors that do not
+require grad (input batches) and of intermediate results are not made read-only:
+the library's own in-place updates of them are checked by the reverse pass instead
+(``overwrites.py``); a NumPy write into them (``t.data += 1``) is not seen, nor one
+into other views of a leaf's memory (``a`` when the leaf wraps ``a[1:]``).  A leaf
+array that was already read-only is left alone.
 
 A memory note for training loops: ``total += loss`` with a Tensor ``loss`` keeps
 every step's graph alive (each sum is a new node that points to the previous one)

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import collector
+from . import collector, overwrites
 from .graph import _grad_mode
 
 
@@ -153,6 +153,13 @@ def _adopt(t, result, where: str) -> None:
         t._node.name = t._name
 
 
+def _noted(t) -> None:
+    """Stamp an unrecorded write for the reverse pass (overwrites.py).  A leaf that
+    requires grad needs no stamp: a graph that saved its array made it read-only."""
+    if not (t.requires_grad and t._node is None):
+        overwrites.note_write(t.data)
+
+
 def _raw(value):
     from .tensor import Tensor
 
@@ -185,6 +192,7 @@ def update(t, op, other, where: str):
     if write_hook is not None:
         write_hook("update", t, value, op)
     t.data[...] = result
+    _noted(t)
     return t
 
 
@@ -202,6 +210,7 @@ def set_item(t, key, value):
     if write_hook is not None:
         write_hook("setitem", t, _raw(value), key)
     t.data[key] = _raw(value)
+    _noted(t)
 
 
 def _everywhere(t, value):
@@ -223,6 +232,7 @@ def fill(t, value, where: str):
     if write_hook is not None:
         write_hook("fill", t, _raw(value), None)
     t.data[...] = _raw(value)
+    _noted(t)
     return t
 
 
@@ -239,4 +249,5 @@ def clamp(t, lo, hi, where: str = "clamp_"):
     if write_hook is not None:
         write_hook("clamp", t, (_raw(lo), _raw(hi)), None)
     np.clip(t.data, lo, hi, out=t.data)
+    _noted(t)
     return t

@@ -193,3 +193,82 @@ def test_a_saver_dying_while_guards_are_released_is_handled_once(monkeypatch):
     assert dropped
     assert id(w.data) not in guard.guarded_arrays
     assert w.data.flags.writeable
+
+
+# ----- unrecorded writes into arrays that are not leaves (autodiff/overwrites.py) --------
+
+def test_an_intermediate_changed_under_no_grad_after_an_op_saved_it_is_refused():
+    x = ad.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    z = (y ** 2).sum()                          # power saves y
+    with ad.no_grad():
+        y += 1
+    with pytest.raises(ad.InPlaceError, match="op 'power' saved its input 'a'"):
+        z.backward()
+
+
+def test_an_input_batch_changed_after_an_op_saved_it_is_refused():
+    w = ad.nn.Parameter(np.ones(3))
+    batch = ad.tensor([1.0, 2.0, 3.0])
+    loss = (w * batch).sum()
+    batch *= 10
+    with pytest.raises(ad.InPlaceError, match="op 'multiply' saved its input 'b'"):
+        loss.backward()
+    loss = (w * batch).sum()
+    batch[0] = 50.0                             # setitem, and through a view
+    with pytest.raises(ad.InPlaceError, match="changed in place after that"):
+        loss.backward()
+    y = ad.tensor([1.0, 2.0, 3.0], requires_grad=True) * 2
+    s = (y * y).sum()
+    tail = y[1:]
+    with ad.no_grad():
+        tail.fill_(0.0)
+    with pytest.raises(ad.InPlaceError):
+        s.backward()
+
+
+def test_a_saved_output_changed_in_place_is_refused():
+    x = ad.tensor([1.0, 2.0], requires_grad=True)
+    y = ad.exp(x)                               # exp's rule reads its output
+    with ad.no_grad():
+        y *= 2
+    with pytest.raises(ad.InPlaceError, match="op 'exp' saved its output"):
+        y.sum().backward()
+
+
+def test_writes_that_no_rule_reads_or_that_come_before_the_op_pass():
+    x = ad.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    z = y + 1                                   # add's rules read no input
+    with ad.no_grad():
+        y += 1
+    z.sum().backward()
+    np.testing.assert_array_equal(x.grad, [2.0, 2.0])
+    x.grad = None
+    y = x * 2
+    with ad.no_grad():
+        y += 1                                  # before power saves it
+    (y ** 2).sum().backward()
+    np.testing.assert_array_equal(x.grad, [12.0, 20.0])
+    x.grad = None
+    h = x * 1.0
+    r = ad.relu(h)                              # relu's rule reads its output, not h
+    with ad.no_grad():
+        h += 10
+    r.sum().backward()
+    np.testing.assert_array_equal(x.grad, [1.0, 1.0])
+
+
+def test_which_inputs_a_rule_reads_is_read_off_its_code():
+    from autodiff.overwrites import _loaded_names
+
+    def rule(xp, g, ans, a, b):
+        if b.ndim == 1:
+            return g * a.shape[0]
+        return g * a.T
+
+    loaded, parameters = _loaded_names(rule)
+    assert parameters == ("xp", "g", "ans", "a", "b")
+    assert "a" in loaded and "b" not in loaded and "ans" not in loaded   # b.ndim is metadata
+    assert _loaded_names(lambda *args: args[3]) is None                  # unknown: everything
+    assert "x" in _loaded_names(lambda xp, g, ans, x: (lambda: x))[0]    # a closure reads it

@@ -348,6 +348,7 @@ class Op:
         node.name = None
         node.trace = None
         node._depth = -1                # the call paths set it where it is known safe
+        node._epoch = _graph.write_epoch    # see overwrites.py
         if _graph.hooks_active:
             hook = _grad_mode.on_record
             if hook is not None:
