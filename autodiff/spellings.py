@@ -227,7 +227,8 @@ class PyTorchMethods:
         >>> ad.tensor([[3.0, 4.0], [0.0, 0.0]]).norm(dim=1)
         tensor([5., 0.])
         """
-        from .ops.elementwise import abs as absolute, power, sqrt
+        from .ops.elementwise import abs as absolute, power
+        from .ops.norms import root_of_sum
         from .ops.reduce import max as maximum, min as minimum, sum as total
 
         if isinstance(dim, list):
@@ -241,7 +242,7 @@ class PyTorchMethods:
                                  f"for shape {self.shape}")
             return numpy_norm(self, "nuc", axis=dim, keepdims=keepdim)
         if p in ("fro", 2, 2.0, None):
-            return sqrt(total(self * self, axis=dim, keepdims=keepdim))
+            return root_of_sum(total(self * self, axis=dim, keepdims=keepdim))
         if isinstance(p, str):
             raise ValueError(f"norm: p={p!r} is not a norm PyTorch's Tensor.norm takes; use "
                              "a number, 'fro' or 'nuc' (or ad.linalg.norm for NumPy's)")
@@ -254,7 +255,7 @@ class PyTorchMethods:
             return Tensor(np.sum(self.data != 0, axis=dim, keepdims=keepdim).astype(self.dtype))
         if p == 1:
             return total(absolute(self), axis=dim, keepdims=keepdim)
-        return power(total(power(absolute(self), p), axis=dim, keepdims=keepdim), 1.0 / p)
+        return root_of_sum(total(power(absolute(self), p), axis=dim, keepdims=keepdim), 1.0 / p)
 
     # ----- in-place methods (autodiff/inplace.py has the rules) ---------------
     def add_(self, other, alpha=1):

@@ -149,6 +149,19 @@ def test_norm_errors_follow_numpy():
             ad.linalg.norm(t, **kwargs)
 
 
+@pytest.mark.parametrize("kwargs", [
+    {}, dict(axis=1), dict(ord=2, axis=-1, keepdims=True), dict(ord=3, axis=1),
+    dict(ord="fro", axis=(0, 1)), dict(ord="fro")], ids=str)
+def test_norm_at_zero_has_zero_gradient_as_in_pytorch(kwargs):
+    x = ad.tensor(np.zeros((2, 3)), requires_grad=True)
+    np.linalg.norm(x, **kwargs).sum().backward()
+    np.testing.assert_array_equal(x.grad, np.zeros((2, 3)))
+    # away from 0 the gradient is the usual x / |x| (here for the 2-norm of rows)
+    x = ad.tensor([[3.0, 4.0], [0.0, 0.0]], requires_grad=True)
+    ad.linalg.vector_norm(x, axis=1).sum().backward()
+    np.testing.assert_allclose(x.grad, [[0.6, 0.8], [0.0, 0.0]], rtol=1e-15)
+
+
 def test_norm_ord_zero_counts_nonzeros_without_gradient():
     t = ad.tensor([0.0, 2.0, -1.0], requires_grad=True)
     out = ad.linalg.norm(t, 0)

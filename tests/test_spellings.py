@@ -162,3 +162,18 @@ def test_norm_means_what_pytorch_means(p, dim, expected):
         assert ad.gradcheck(lambda t: t.norm(p, dim=dim).sum(), [a + 0.1])
     with pytest.raises(ValueError, match="norm: p='nuc' needs two dims"):
         ad.tensor(a).norm("nuc", dim=1)
+
+
+@pytest.mark.parametrize("p", ["fro", 2, 3])
+def test_norm_of_a_zero_row_has_zero_gradient_as_in_pytorch(p):
+    # PyTorch: d|x|/dx = 0 at x = 0, and the other row keeps its gradient.
+    x = ad.tensor([[3.0, 4.0], [0.0, 0.0]], requires_grad=True)
+    y = x.norm(p, dim=1)
+    np.testing.assert_allclose(y.data, [(3.0 ** p + 4.0 ** p) ** (1 / p) if p != "fro"
+                                        else 5.0, 0.0])
+    y.sum().backward()
+    assert x.grad[1].tolist() == [0.0, 0.0]
+    assert np.isfinite(x.grad[0]).all() and (x.grad[0] > 0).all()
+    w = ad.tensor(np.zeros((2, 2), dtype=np.float32), requires_grad=True)
+    (w.norm(p) + w.sum()).backward()
+    assert w.grad.dtype == np.float32 and w.grad.tolist() == [[1.0, 1.0], [1.0, 1.0]]

@@ -28,6 +28,20 @@ def _max_or_zero(x, axis, keepdims=False):
     return rd.max(x, axis=axis, keepdims=keepdims)
 
 
+def root_of_sum(total, exponent=None):
+    """``sqrt(total)``, or ``total ** exponent``, for a norm's sum of powers, with
+    gradient 0 where the sum is 0: the subgradient PyTorch takes at the zero vector,
+    where the chain rule alone gives inf * 0 = NaN.  Elsewhere the gradient is that
+    of the plain root."""
+    from . import elementwise as ew
+
+    if exponent is not None and exponent < 0:     # 0 ** -a is inf, not a zero vector's norm
+        return ew.power(total, exponent)
+    zero = total == 0
+    safe = ew.where(zero, 1, total)
+    return ew.where(zero, 0, ew.sqrt(safe) if exponent is None else ew.power(safe, exponent))
+
+
 def _svd_norm(x, row_axis, col_axis, reduction):
     from .decompositions import svd
 
@@ -47,11 +61,11 @@ def _vector_norm(x, ord, axis, keepdims):
     if ord == 1:
         return rd.sum(ew.abs(x), axis=axis, keepdims=keepdims)
     if ord is None or ord == 2:
-        return ew.sqrt(rd.sum(x * x, axis=axis, keepdims=keepdims))
+        return root_of_sum(rd.sum(x * x, axis=axis, keepdims=keepdims))
     if isinstance(ord, str):
         raise ValueError(f"norm: invalid norm order {ord!r} for vectors")
     total = rd.sum(ew.power(ew.abs(x), ord), axis=axis, keepdims=keepdims)
-    return ew.power(total, np.reciprocal(ord, dtype=total.dtype))
+    return root_of_sum(total, np.reciprocal(ord, dtype=total.dtype))
 
 
 def _matrix_norm(x, ord, row_axis, col_axis):
@@ -71,7 +85,7 @@ def _matrix_norm(x, ord, row_axis, col_axis):
         return pick(rd.sum(ew.abs(x), axis=col_axis),
                     axis=row_axis - 1 if row_axis > col_axis else row_axis)
     if ord in (None, "fro", "f"):
-        return ew.sqrt(rd.sum(x * x, axis=(row_axis, col_axis)))
+        return root_of_sum(rd.sum(x * x, axis=(row_axis, col_axis)))
     if ord == "nuc":
         return _svd_norm(x, row_axis, col_axis, rd.sum)
     raise ValueError(f"norm: invalid norm order {ord!r} for matrices")
@@ -89,7 +103,7 @@ def norm(x, ord=None, axis=None, keepdims: bool = False) -> Tensor:
     ``axis=None, ord=None`` is the 2-norm of all elements whatever the dimension.
 
     Gradients follow the ops: ties in max/min split evenly; at ``x == 0`` the
-    Euclidean norm's gradient is nan (0/0), as in NumPy-based autograd libraries;
+    gradient of the Euclidean, Frobenius and p-norms is 0, as in PyTorch;
     2/-2/'nuc' use singular values (see ``svd``).
 
     >>> ad.linalg.norm(ad.tensor([3.0, 4.0]))
@@ -110,7 +124,7 @@ def norm(x, ord=None, axis=None, keepdims: bool = False) -> Tensor:
     if axis is None and (ord is None or (ord in ("f", "fro") and ndim == 2)
                          or (ord == 2 and ndim == 1)):
         flat = flatten(x)
-        result = ew.sqrt(dot(flat, flat))
+        result = root_of_sum(dot(flat, flat))
         return reshape(result, (1,) * ndim) if keepdims else result
     if axis is None:
         axis = tuple(range(ndim))
