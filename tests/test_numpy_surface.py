@@ -76,12 +76,15 @@ def test_std_of_one_value_per_lane_has_zero_gradient():
     np.testing.assert_array_equal(x.grad, [[0.0], [0.0]])
 
 
-@pytest.mark.filterwarnings("ignore:divide by zero:RuntimeWarning")   # on purpose
-def test_std_of_equal_values_has_nan_gradient_as_documented():
+def test_std_of_equal_values_has_zero_gradient_as_in_pytorch():
     x = ad.tensor([3.0, 3.0], requires_grad=True)
-    with np.errstate(invalid="ignore"):
-        ad.std(x).backward()
-    assert np.isnan(x.grad).all()
+    ad.std(x).backward()
+    np.testing.assert_array_equal(x.grad, [0.0, 0.0])
+    # a constant row next to one that is not: (x - mean) / (n * std) there
+    x = ad.tensor([[1.0, 3.0], [2.0, 2.0]], requires_grad=True)
+    (x.std(dim=1).sum() + np.std(x, axis=1).sum()).backward()
+    np.testing.assert_array_equal(x.grad, [[-1.0, 1.0], [0.0, 0.0]])
+    assert ad.gradgradcheck(lambda t: ad.std(t, axis=1), [np.array([[1.0, 3.0, 2.5]])])
 
 
 def test_logsumexp_is_stable_and_its_gradient_is_softmax():

@@ -4,7 +4,8 @@
 stated, not stumbled into: with ``ddof >= n`` the forward is NaN or inf (NumPy warns)
 and the gradient is NaN; with one value per lane (n = 1) the std is constantly 0 and
 so is its gradient; where n > 1 values along the reduced axes are all equal the std
-is 0, not differentiable (as ``sqrt`` at 0), and the gradient is NaN, as in PyTorch.
+is 0, not differentiable (as ``sqrt`` at 0), and the gradient is 0, the subgradient
+PyTorch takes.
 """
 
 from __future__ import annotations
@@ -30,7 +31,9 @@ def _std_rule(xp, g, ans, x, axis=None, keepdims=False, ddof=0):
     if dof + ddof == 1:                   # one value per lane: std is constantly 0
         return xp.zeros_like(x)
     centered = x - xp.mean(x, axis=axis, keepdims=True)
-    return centered * (spread / (xp.reshape(ans, kept) * dof))
+    std = xp.reshape(ans, kept)
+    zero = std == 0                       # equal values: 0, not 0 / 0
+    return centered * xp.where(zero, 0, spread / (xp.where(zero, 1, std) * dof))
 
 
 _NO_VALUE = np._NoValue
@@ -48,7 +51,7 @@ def _std_numpy(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, wh
 std = defop(
     "std", _std_forward, hint=_AXIS_HINT, numpy={np.std: _std_numpy},
     doc="Standard deviation over ``axis`` (``ddof`` as in NumPy).\n\n"
-        "The gradient is NaN where all values are equal (std = 0) or ``ddof >= n``.\n\n"
+        "The gradient is 0 where all values are equal (std = 0), NaN where ``ddof >= n``.\n\n"
         ">>> ad.std(ad.tensor([1.0, 3.0]))\ntensor(1.)",
     x=("g * (x - mean(x)) / ((n - ddof) * ans)", _std_rule),
     axis=None, keepdims=None, ddof=None, aliases=TORCH_AXIS_ALIASES)
