@@ -103,6 +103,16 @@ def test_softplus_threshold_and_extremes_stay_finite():
         nn.Softplus(beta=0)
 
 
+@pytest.mark.parametrize("alpha", [1.0, 2.0])
+def test_elu_slope_at_zero_is_alpha_as_in_pytorch(alpha):
+    # PyTorch differentiates x <= 0 as alpha * exp(x): alpha at 0, not the mean of the sides
+    x = ad.tensor([0.0, -0.0, -1.0, 1.0, np.nan], requires_grad=True)
+    out = nn.ELU(alpha)(x)
+    assert np.signbit(out.data[1])                     # alpha * expm1(-0.0)
+    out.sum().backward()
+    np.testing.assert_array_equal(x.grad, [alpha, alpha, alpha * np.exp(-1.0), 1.0, 1.0])
+
+
 # ----- dropout ---------------------------------------------------------------------------
 
 def test_dropout_is_inverted_seeded_and_off_in_eval():

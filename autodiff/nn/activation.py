@@ -66,8 +66,10 @@ def elu(x, alpha: float = 1.0) -> Tensor:
     tensor([-0.63212056,  2.        ])
     """
     x = _as_tensor(x)
-    # expm1 only sees x <= 0, so a large positive x never overflows in the unused branch.
-    return ew.where(x > 0, x, alpha * ew.expm1(ew.minimum(x, 0.0)))
+    negative = x <= 0
+    # expm1 only sees x <= 0, so a large positive x never overflows in the unused branch;
+    # where, not minimum (which splits the tie), gives x = 0 the slope alpha, as PyTorch.
+    return ew.where(negative, alpha * ew.expm1(ew.where(negative, x, 0.0)), x)
 
 
 class GELU(Module):
