@@ -76,6 +76,23 @@ def test_cross_entropy_unbatched_and_all_ignored():
     assert np.isnan(lost.item())                          # 0 / 0, as PyTorch
 
 
+@pytest.mark.parametrize("options", [
+    dict(), dict(weight=np.array([0.2, 1.0, 3.0, 0.5])), dict(ignore_index=2),
+    dict(label_smoothing=0.1), dict(label_smoothing=0.1, weight=np.array([0.2, 1.0, 3.0, 0.5]))],
+    ids=str)
+@pytest.mark.parametrize("shape", [(3, 4), (2, 4, 3)])
+def test_all_targets_ignored_gives_nan_loss_and_zero_gradient(options, shape):
+    # PyTorch: the mean is 0 / 0 = NaN, but no target contributes, so the gradient is 0
+    target = np.full((shape[0],) + shape[2:], options.get("ignore_index", -100))
+    losses = [F.cross_entropy] + ([F.nll_loss] if "label_smoothing" not in options else [])
+    for loss in losses:
+        x = ad.tensor(RNG.standard_normal(shape), requires_grad=True)
+        out = loss(x, target, **options)
+        assert np.isnan(out.item())
+        out.backward()
+        np.testing.assert_array_equal(x.grad, np.zeros(shape))
+
+
 @pytest.mark.parametrize("smoothing", [0.0, 0.2])
 def test_cross_entropy_with_probability_targets(smoothing):
     x = RNG.standard_normal((4, 3, 2))

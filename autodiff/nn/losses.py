@@ -187,9 +187,20 @@ def _nll(log_probs, target, weights, ignore_index, reduction):
                                                    log_probs.dtype))
     per_item = -picked * scale
     if reduction == "mean":
-        with np.errstate(invalid="ignore", divide="ignore"):   # all ignored: NaN, as PyTorch
-            return rd.sum(per_item) / rd.sum(scale)
+        return _weighted_mean(rd.sum(per_item), rd.sum(scale), target, ignore_index)
     return _reduce(per_item, reduction)
+
+
+def _weighted_mean(total, count, target, ignore_index):
+    """``total / count``; NaN with gradient 0 when every target is ignored, as PyTorch
+    (dividing by the count 0 would make the gradient inf * 0 = NaN)."""
+    none = made("all targets ignored", _all_ignored, (target, ignore_index))
+    with np.errstate(invalid="ignore", divide="ignore"):   # zero weights: NaN, as PyTorch
+        return ew.where(none, np.nan, total / ew.where(none, 1, count))
+
+
+def _all_ignored(target, ignore_index):
+    return np.all(target == ignore_index)
 
 
 def _safe_targets(target, ignore_index, classes):
@@ -295,8 +306,7 @@ def cross_entropy(input, target, weight=None, ignore_index: int = -100,
         if reduction == "mean":
             denominator = made("smoothing count", _smoothing_count,
                                (target, ignore_index, weights))
-            with np.errstate(invalid="ignore", divide="ignore"):
-                smooth = rd.sum(smooth) / denominator
+            smooth = _weighted_mean(rd.sum(smooth), denominator, target, ignore_index)
         else:
             smooth = _reduce(smooth, reduction)
         out = (1 - label_smoothing) * out + (label_smoothing / classes) * smooth
