@@ -61,6 +61,23 @@ def test_cross_entropy_matches_pytorchs_formula(shape, options):
                             [x])
 
 
+@pytest.mark.parametrize("options", CASES, ids=str)
+def test_cross_entropy_of_float32_logits_is_float32(options):
+    x = (RNG.standard_normal((6, 4)) * 2).astype(np.float32)
+    y = RNG.integers(0, 4, 6)
+    y[0] = options.get("ignore_index", 1)
+    kwargs = dict(options)
+    smoothing = kwargs.pop("smoothing", 0.0)
+    logits = ad.tensor(x, requires_grad=True)
+    got = F.cross_entropy(logits, y, label_smoothing=smoothing, **kwargs)
+    assert got.dtype == np.float32
+    np.testing.assert_allclose(got.data, cross_entropy_ref(x.astype(np.float64), y,
+                                                           smoothing=smoothing, **kwargs),
+                               rtol=1e-5)
+    got.sum().backward()
+    assert logits.grad.dtype == np.float32
+
+
 def test_cross_entropy_plain_case_stays_on_the_fused_op():
     x = ad.tensor(RNG.standard_normal((4, 3)), requires_grad=True)
     assert F.cross_entropy(x, [0, 1, 2, 0]).node.op.name == "cross_entropy"

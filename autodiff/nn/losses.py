@@ -305,7 +305,7 @@ def cross_entropy(input, target, weight=None, ignore_index: int = -100,
         smooth = -rd.sum(log_probs * w, axis=1) * valid
         if reduction == "mean":
             denominator = made("smoothing count", _smoothing_count,
-                               (target, ignore_index, weights))
+                               (target, ignore_index, weights, input.dtype))
             smooth = _weighted_mean(rd.sum(smooth), denominator, target, ignore_index)
         else:
             smooth = _reduce(smooth, reduction)
@@ -322,9 +322,13 @@ def _weight_row(weights, classes, dtype, ndim):
     return w.reshape((1, classes) + (1,) * (ndim - 2))
 
 
-def _smoothing_count(target, ignore_index, weights):
+def _smoothing_count(target, ignore_index, weights, dtype):
+    """The mean's denominator, in the logits' dtype (an integer count would promote
+    float32 to float64)."""
     valid = target != ignore_index
-    return valid.sum() if weights is None else weights[np.where(valid, target, 0)][valid].sum()
+    if weights is None:
+        return np.asarray(valid.sum(), dtype)
+    return weights[np.where(valid, target, 0)][valid].sum()
 
 
 def _cross_entropy_probabilities(input, target, weight, reduction, label_smoothing):
