@@ -71,6 +71,54 @@ def test_reassigning_and_deleting_attributes_updates_registration():
     assert not any(n.startswith("inner") for n, _ in block.named_parameters())
 
 
+def test_assigning_a_non_parameter_to_a_parameter_raises_as_in_pytorch():
+    # PyTorch: TypeError "cannot assign 'torch.FloatTensor' as parameter 'weight'
+    # (torch.nn.Parameter or None expected)", instead of dropping the parameter.
+    lin = nn.Linear(2, 3, rng=0)
+    weight = lin.weight
+    for value, given in [(ad.tensor(np.ones((2, 3)), requires_grad=True), "'Tensor'"),
+                         (np.ones((2, 3)), "'ndarray'"), (nn.Linear(2, 3), "'Linear'")]:
+        with pytest.raises(TypeError, match=rf"Linear: cannot assign {given}.* as parameter "
+                                            r"'weight' \(a Parameter or None expected\).*"
+                                            r"nn.Parameter\(value\).*load_state_dict"):
+            lin.weight = value
+    assert lin.weight is weight and list(lin.state_dict()) == ["weight", "bias"]
+    lin.weight = nn.Parameter(np.ones((2, 3)))       # a new Parameter replaces it in place
+    assert list(lin.state_dict()) == ["weight", "bias"] and lin.state_dict()["weight"].sum() == 6
+    lin.bias = None                                  # None keeps the name, unset
+    assert lin.bias is None and list(lin.state_dict()) == ["weight"]
+    with pytest.raises(TypeError, match="as parameter 'bias'"):
+        lin.bias = np.zeros(3)
+    lin.bias = nn.Parameter(np.zeros(3))
+    assert list(lin.state_dict()) == ["weight", "bias"]
+    with pytest.raises(TypeError, match="as parameter 'bias'"):
+        nn.Linear(2, 3, bias=False).bias = np.zeros(3)
+    del lin.weight                                   # then a plain tensor may stand in
+    lin.weight = ad.tensor(np.ones((2, 3)))
+    assert [n for n, _ in lin.named_parameters()] == ["bias"]
+
+
+def test_assigning_to_a_submodule_or_buffer_follows_pytorch():
+    block = Block()
+    for value in (ad.tensor([1.0]), 3.0):
+        with pytest.raises(TypeError, match=r"Block: cannot assign '(Tensor|float)'.* as "
+                                            r"submodule 'inner' \(a Module or None expected\)"):
+            block.inner = value
+    assert isinstance(block.inner, nn.Linear)
+    block.inner = nn.Linear(2, 2, rng=3)
+    assert "inner.weight" in block.state_dict()
+    block.inner = None
+    assert "inner" not in dict(block.named_children())
+    assert not any(n.startswith("inner") for n in block.state_dict())
+    with pytest.raises(TypeError, match="as submodule 'inner'"):
+        block.inner = np.ones(2)
+    block.inner = nn.Parameter([2.0])                # a Parameter takes the name over
+    assert "inner" in block.state_dict()
+    block.register_buffer("steps", np.zeros(()))
+    block.steps = ad.tensor(5.0)                     # a tensor replaces a buffer's array
+    assert block.state_dict()["steps"] == 5 and isinstance(block.steps, np.ndarray)
+
+
 def test_shared_parameter_is_listed_once():
     a = nn.Linear(2, 2, rng=0)
     seq = nn.Sequential(a, nn.ReLU(), a)
@@ -171,7 +219,8 @@ def test_linear_gradcheck_and_dtype():
 
     def f(x, w, b):
         layer = nn.Linear(3, 2)
-        layer.weight, layer.bias = w, b   # plain tensors: not registered, just used
+        del layer.weight, layer.bias      # so that plain tensors can stand in for them
+        layer.weight, layer.bias = w, b
         return layer(x)
     assert ad.gradcheck(f, [x, w, b])
     layer32 = nn.Linear(3, 2, rng=0, dtype=np.float32)
@@ -215,6 +264,7 @@ def test_embedding_shapes_and_gradcheck():
 
     def f(w):
         e = nn.Embedding(5, 2)
+        del e.weight
         e.weight = w
         return e(ids)
     assert ad.gradcheck(f, [RNG.standard_normal((5, 2))])
@@ -262,6 +312,7 @@ def test_bump_gradcheck(sigma):
 
     def f(x, s):
         bump = nn.Bump(sigma=1.0)
+        del bump.sigma
         bump.sigma = s
         return bump(x)
     assert ad.gradcheck(f, [x, np.array(sigma)])

@@ -60,7 +60,7 @@ class _ConvNd(Module):
         if bias:
             self.bias = Parameter(gen.uniform(-bound, bound, (self.out_channels,)).astype(dtype))
         else:
-            self.bias = None
+            self.register_parameter("bias", None)
 
     def _label(self):
         return (f"{type(self).__name__}({self.in_channels}, {self.out_channels}, "

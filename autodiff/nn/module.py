@@ -3,7 +3,9 @@
 A ``Module`` registers every ``Parameter`` and sub-``Module`` assigned to one of
 its attributes (a list or tuple of modules becomes a ``ModuleList``, a list of
 parameters a ``ParameterList``), so ``parameters()`` and ``state_dict()`` find
-them without being told.
+them without being told.  As in PyTorch, a name that holds a parameter (sub-module)
+takes only another ``Parameter`` (``Module``) or ``None``; anything else raises
+``TypeError`` rather than silently dropping it from ``parameters()``.
 """
 
 from __future__ import annotations
@@ -146,29 +148,52 @@ class Module:
             raise AttributeError(
                 f"{type(self).__name__}: call super().__init__() at the start of __init__, "
                 f"before assigning attributes such as {name!r}")
-        buffers = self.__dict__.get("_buffers")
-        if buffers is not None and name in buffers and not isinstance(value, (Parameter, Module)):
-            buffers[name] = _buffer_array(value, name, type(self).__name__)
-            object.__setattr__(self, name, buffers[name])
-            return
         if isinstance(value, (list, tuple)) and value:
             if all(isinstance(v, Module) for v in value):
                 value = ModuleList(value)
             elif all(isinstance(v, Parameter) for v in value):
                 value = ParameterList(value)
-        self._parameters.pop(name, None)
-        self._modules.pop(name, None)
-        if buffers is not None:
-            buffers.pop(name, None)
-            self._non_persistent.discard(name)
+        # As in PyTorch: a registered parameter (submodule) can be replaced only by
+        # another Parameter (Module) or None, which keeps the name registered but
+        # unset; anything else would drop it from parameters() and state_dict().
         if isinstance(value, Parameter):
+            if name not in self._parameters:     # a replaced one keeps its place
+                self._unregister(name)
             self._parameters[name] = value
             if value._auto_name and value.name is None:
                 value._name = name
+        elif name in self._parameters:
+            if value is not None:
+                raise TypeError(
+                    f"{type(self).__name__}: cannot assign {_described(value)} as parameter "
+                    f"{name!r} (a Parameter or None expected): it would drop out of "
+                    f"parameters(), state_dict() and the optimizer. To replace the parameter, "
+                    f"wrap the value: <module>.{name} = nn.Parameter(value); to keep it and "
+                    f"change its values: <module>.{name}.data[...] = value, or "
+                    f"load_state_dict(); to use a plain tensor in its place on purpose (not "
+                    f"trained, not saved): del <module>.{name} first")
+            self._parameters[name] = None
         elif isinstance(value, Module):
+            if name not in self._modules:
+                self._unregister(name)
             self._modules[name] = value
             self._name_parameters()
+        elif name in self._modules:
+            if value is not None:
+                raise TypeError(
+                    f"{type(self).__name__}: cannot assign {_described(value)} as submodule "
+                    f"{name!r} (a Module or None expected); to use the name for something "
+                    f"else, delete the submodule first: del <module>.{name}")
+            self._modules[name] = None
+        elif name in self._buffers:
+            value = self._buffers[name] = _buffer_array(value, name, type(self).__name__)
         object.__setattr__(self, name, value)
+
+    def _unregister(self, name):
+        self._parameters.pop(name, None)
+        self._modules.pop(name, None)
+        self._buffers.pop(name, None)
+        self._non_persistent.discard(name)
 
     def _name_parameters(self):
         # Give unnamed parameters their dotted name as seen from this module
@@ -177,16 +202,27 @@ class Module:
             pass
 
     def __delattr__(self, name):
-        self._parameters.pop(name, None)
-        self._modules.pop(name, None)
-        self._buffers.pop(name, None)
-        self._non_persistent.discard(name)
+        self._unregister(name)
         object.__delattr__(self, name)
 
-    def register_parameter(self, name: str, param: Parameter) -> None:
-        """Same as ``setattr(self, name, param)``, for names built at run time."""
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
+        """Same as ``setattr(self, name, param)``, for names built at run time.
+
+        ``None`` registers the name without a parameter (as ``Linear(..., bias=False)``
+        does for ``bias``): it is not in ``parameters()``, and only a ``Parameter``
+        or ``None`` can be assigned to it later, as in PyTorch.
+
+        >>> m = ad.nn.Module(); m.register_parameter("bias", None)
+        >>> m.bias is None, list(m.parameters())
+        (True, [])
+        """
+        if param is None:
+            self._unregister(name)
+            self._parameters[name] = None
+            object.__setattr__(self, name, None)
+            return
         if not isinstance(param, Parameter):
-            raise TypeError(f"register_parameter: {name!r} must be a Parameter, "
+            raise TypeError(f"register_parameter: {name!r} must be a Parameter or None, "
                             f"not {type(param).__name__}")
         setattr(self, name, param)
 
@@ -243,7 +279,7 @@ class Module:
             yield name, module
             inner = ancestors + (id(module),)
             children = [(f"{name}.{k}" if name else k, m, inner)
-                        for k, m in module._modules.items()]
+                        for k, m in module._modules.items() if m is not None]
             stack.extend(reversed(children))
 
     def modules(self) -> Iterator["Module"]:
@@ -253,11 +289,11 @@ class Module:
 
     def named_children(self) -> Iterator[tuple[str, "Module"]]:
         """``(name, module)`` for the direct sub-modules."""
-        return iter(list(self._modules.items()))
+        return iter([(k, m) for k, m in self._modules.items() if m is not None])
 
     def children(self) -> Iterator["Module"]:
         """The direct sub-modules."""
-        return iter(list(self._modules.values()))
+        return iter([m for m in self._modules.values() if m is not None])
 
     def named_parameters(self) -> Iterator[tuple[str, Parameter]]:
         """Yield ``(dotted name, parameter)``, e.g. ``("layers.0.weight", W)``.
@@ -267,7 +303,7 @@ class Module:
         seen = set()
         for prefix, module in self.named_modules():
             for name, param in module._parameters.items():
-                if id(param) in seen:
+                if param is None or id(param) in seen:
                     continue
                 seen.add(id(param))
                 full = f"{prefix}.{name}" if prefix else name
@@ -327,7 +363,7 @@ class Module:
                 continue
             seen.add(id(module))
             order.append(module)
-            stack.extend(module._modules.values())
+            stack.extend(m for m in module._modules.values() if m is not None)
         for module in reversed(order):    # ...reversed: children first, in order
             fn(module)
         return self
@@ -461,6 +497,13 @@ class Module:
         extra = self.extra_repr()
         head = f"{type(self).__name__}({extra}" + ("," if extra else "")
         return head + "\n" + "\n".join(lines) + "\n)"
+
+
+def _described(value) -> str:
+    text = repr(type(value).__name__)
+    if isinstance(value, (Tensor, np.ndarray)):
+        text += f" (shape {tuple(value.shape)})"
+    return text
 
 
 def _buffer_array(value, name, owner):

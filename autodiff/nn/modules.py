@@ -55,7 +55,7 @@ class Linear(Module):
         if bias:
             self.bias = Parameter(gen.uniform(-bound, bound, (self.n_out,)).astype(dtype))
         else:
-            self.bias = None
+            self.register_parameter("bias", None)
 
     def forward(self, x) -> Tensor:
         shape = x.shape if isinstance(x, Tensor) else np.shape(x)
