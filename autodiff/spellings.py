@@ -9,8 +9,12 @@ the two libraries mean the same thing; where they mean different things (a 2-D
 from __future__ import annotations
 
 import weakref
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from .tensor import Tensor
 
 
 def axis_alias(where: str, axis, keepdims, dim=None, keepdim=None):
@@ -32,6 +36,55 @@ def axis_alias(where: str, axis, keepdims, dim=None, keepdim=None):
     if isinstance(axis, list):
         axis = tuple(axis)
     return axis, bool(keepdims)
+
+
+class ValuesIndices(NamedTuple):
+    """What ``max``/``min`` with PyTorch's ``dim=`` return, as PyTorch does: the values
+    and their indices along ``dim``.
+
+    >>> values, indices = ad.tensor([[1.0, 5.0], [7.0, 0.0]]).max(dim=1)
+    >>> values, indices
+    (tensor([5., 7.]), tensor([1, 0]))
+    """
+    values: Tensor
+    indices: Tensor
+
+
+def extreme_along_dim(name: str, x, axis=None, keepdims=False, *, dim, keepdim=None):
+    """``max``/``min`` called with PyTorch's ``dim=``: ``(values, indices)`` along one axis.
+
+    The indices are those of the first extreme in each lane (NaN counts as one), and
+    the values are the entries there, so their gradient goes to that entry alone, as
+    in PyTorch (``axis=`` shares it among ties).
+
+    >>> extreme_along_dim("min", ad.tensor([[1.0, 5.0], [7.0, 0.0]]), dim=0).indices
+    tensor([0, 1])
+    """
+    from .ops.ordering import take_along_axis
+    from .ops.shape import reshape, squeeze
+    from .tensor import Tensor
+    axis, keepdims = axis_alias(name, axis, keepdims, dim, keepdim)
+    if isinstance(axis, tuple):
+        raise TypeError(f"{name}: dim= takes one axis, as in PyTorch, where {name}(dim=) "
+                        f"returns the values and their indices; for the {name} over several "
+                        f"axes use axis={axis}, which returns the values")
+    if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
+        raise TypeError(f"{name}: dim must be an int, got {dim!r}")
+    x = x if isinstance(x, Tensor) else Tensor(x)
+    if x.ndim == 0:                   # one lane, along dim 0 or -1 (PyTorch)
+        x, keepdims = reshape(x, (1,)), False
+    if not -x.ndim <= axis < x.ndim:
+        raise IndexError(f"{name}: dim={dim} is out of range for a tensor of shape "
+                         f"{x.shape}; use a dim in [{-x.ndim}, {x.ndim})")
+    if x.shape[axis] == 0:
+        raise ValueError(f"{name}: the input is empty along dim={dim} (shape {x.shape}) and "
+                         f"an empty {name} has no value; skip empty batches (if t.size: ...)")
+    # NumPy's dispatch on the Tensor, so that a compiled step computes it again.
+    indices = (np.argmax if name == "max" else np.argmin)(x, axis=axis, keepdims=True)
+    values = take_along_axis(x, indices, axis=axis)
+    if keepdims:
+        return ValuesIndices(values, indices)
+    return ValuesIndices(squeeze(values, axis), squeeze(indices, axis))
 
 
 def _dims(dims):

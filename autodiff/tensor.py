@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Union
 
 import numpy as np
 
-from .spellings import PyTorchMethods, axis_alias, transpose_axes
+from .spellings import PyTorchMethods, axis_alias, extreme_along_dim, transpose_axes
 
 if TYPE_CHECKING:
     from .graph import Node
@@ -485,11 +485,29 @@ class Tensor(PyTorchMethods):
 
     def max(self, axis: Axis = None, keepdims: bool = False, *,
             dim=None, keepdim=None) -> Tensor:
+        """``ad.max``: the largest values over ``axis`` (NumPy); with PyTorch's ``dim=``,
+        PyTorch's ``(values, indices)``.
+
+        >>> t = ad.tensor([[1.0, 5.0], [7.0, 0.0]])
+        >>> t.max(axis=1), t.max(dim=1).indices
+        (tensor([5., 7.]), tensor([1, 0]))
+        """
+        if dim is not None:
+            return extreme_along_dim("max", self, axis, keepdims, dim=dim, keepdim=keepdim)
         axis, keepdims = axis_alias("max", axis, keepdims, dim, keepdim)
         return max(self, axis=axis, keepdims=keepdims)
 
     def min(self, axis: Axis = None, keepdims: bool = False, *,
             dim=None, keepdim=None) -> Tensor:
+        """``ad.min``: the smallest values over ``axis`` (NumPy); with PyTorch's ``dim=``,
+        PyTorch's ``(values, indices)``.
+
+        >>> t = ad.tensor([[1.0, 5.0], [7.0, 0.0]])
+        >>> t.min(axis=1), t.min(dim=1).indices
+        (tensor([1., 0.]), tensor([0, 1]))
+        """
+        if dim is not None:
+            return extreme_along_dim("min", self, axis, keepdims, dim=dim, keepdim=keepdim)
         axis, keepdims = axis_alias("min", axis, keepdims, dim, keepdim)
         return min(self, axis=axis, keepdims=keepdims)
 

@@ -41,7 +41,7 @@ def test_the_ambiguous_2d_transpose_explains_itself():
 def test_dim_and_keepdim_aliases():
     a = np.arange(6.0).reshape(2, 3)
     x = ad.tensor(a)
-    for name in ("sum", "mean", "max", "min", "var"):
+    for name in ("sum", "mean", "var"):
         got = getattr(x, name)(dim=1, keepdim=True).data
         np.testing.assert_array_equal(got, getattr(np, name)(a, axis=1, keepdims=True))
     with pytest.raises(TypeError, match="both axis=0 and dim=1"):
@@ -49,6 +49,42 @@ def test_dim_and_keepdim_aliases():
     np.testing.assert_array_equal(x.argmax(dim=1).data, [2, 2])
     np.testing.assert_array_equal(x.argmin(dim=0, keepdim=True).data, [[0, 0, 0]])
     assert x.argmax().item() == 5
+
+
+def test_max_and_min_with_dim_return_values_and_indices_like_pytorch():
+    # PyTorch: t.max(dim=1) -> torch.return_types.max(values=tensor([5., 7.]),
+    # indices=tensor([1, 0])); the gradient goes to the entry at the index, even at a tie.
+    a = np.array([[1.0, 5.0, 5.0], [7.0, 0.0, 3.0]])
+    x = ad.tensor(a, requires_grad=True)
+    values, indices = x.max(dim=1)
+    np.testing.assert_array_equal(values.data, [5.0, 7.0])
+    np.testing.assert_array_equal(indices.data, [1, 0])
+    assert indices.dtype == np.int64 and not indices.requires_grad
+    assert x.max(dim=1)._fields == ("values", "indices")
+    values.sum().backward()
+    np.testing.assert_array_equal(x.grad, [[0, 1, 0], [1, 0, 0]])
+    for result in (x.min(dim=-1, keepdim=True), ad.min(x, dim=1, keepdim=True)):
+        np.testing.assert_array_equal(result.values.data, [[1.0], [0.0]])
+        np.testing.assert_array_equal(result.indices.data, [[0], [1]])
+    np.testing.assert_array_equal(ad.max(x, dim=0).indices.data, [1, 0, 0])
+    zero_d = ad.tensor(3.0).max(dim=0)
+    assert zero_d.values.item() == 3.0 and zero_d.indices.item() == 0
+    with_nan = ad.tensor([[1.0, np.nan, 2.0]]).max(dim=1)
+    assert np.isnan(with_nan.values.item()) and with_nan.indices.item() == 1
+    assert ad.gradcheck(lambda t: (t.max(dim=1).values ** 2).sum()
+                        + t.min(dim=0, keepdim=True)[0].sum(), [a - [[0, 0, 1], [0, 0, 0]]])
+    # NumPy's axis= (and dim=None, as if left out) still give the values only.
+    np.testing.assert_array_equal(x.max(axis=1).data, [5.0, 7.0])
+    np.testing.assert_array_equal(ad.min(x, axis=0, keepdims=True).data, [[1.0, 0.0, 3.0]])
+    assert x.max(dim=None).item() == 7.0 and x.min(1).shape == (2,)
+    with pytest.raises(TypeError, match=r"max: dim= takes one axis.*use axis=\(0, 1\)"):
+        x.max(dim=(0, 1))
+    with pytest.raises(IndexError, match=r"min: dim=2 is out of range.*\[-2, 2\)"):
+        x.min(dim=2)
+    with pytest.raises(TypeError, match="got both axis=0 and dim=1"):
+        ad.max(x, axis=0, dim=1)
+    with pytest.raises(ValueError, match="max: the input is empty along dim=1"):
+        ad.zeros((2, 0)).max(dim=1)
 
 
 def test_clamp_and_masked_fill_have_gradients():
@@ -107,7 +143,7 @@ def test_random_factories_are_seeded_by_rng():
 def test_functions_take_dim_and_keepdim_too():
     a = np.arange(6.0).reshape(2, 3)
     x = ad.tensor(a, requires_grad=True)
-    for name in ("sum", "mean", "max", "min", "var"):
+    for name in ("sum", "mean", "var"):
         got = getattr(ad, name)(x, dim=0, keepdim=True).data
         np.testing.assert_array_equal(got, getattr(np, name)(a, axis=0, keepdims=True))
     np.testing.assert_array_equal(ad.concatenate([x, x], dim=1).data, np.concatenate([a, a], 1))

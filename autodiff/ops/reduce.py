@@ -6,8 +6,11 @@ reduction removed them), then broadcasts it over the reduced axes.
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 
+from ..spellings import extreme_along_dim
 from .registry import REGISTRY, TORCH_AXIS_ALIASES, defop
 
 
@@ -124,16 +127,27 @@ max = _reduction(
     "max", _extreme_forward(np.max), "g shared equally by the positions equal to the max",
     _extreme_rule,
     "Largest value over ``axis``; ties split the gradient.\n\n"
-    ">>> ad.max(ad.tensor([1.0, 3.0, 2.0]))\ntensor(3.)",
+    "With PyTorch's ``dim=`` (one int) it returns PyTorch's named tuple ``(values, "
+    "indices)`` instead, the indices an int64 Tensor and the gradient going to the "
+    "entry at each index; ``keepdim=`` applies to both.\n\n"
+    ">>> ad.max(ad.tensor([1.0, 3.0, 2.0]))\ntensor(3.)\n"
+    ">>> ad.max(ad.tensor([[1.0, 3.0], [4.0, 2.0]]), dim=1)\n"
+    "ValuesIndices(values=tensor([3., 4.]), indices=tensor([1, 0]))",
     numpy=(np.max, np.amax), takes_dtype=False,
-    zeroes="gives gradient only to the entries that attain the max")
+    zeroes="gives gradient only to the entries that attain the max",
+    torch_dim=partial(extreme_along_dim, "max"))
 min = _reduction(
     "min", _extreme_forward(np.min), "g shared equally by the positions equal to the min",
     _extreme_rule,
     "Smallest value over ``axis``; ties split the gradient.\n\n"
-    ">>> ad.min(ad.tensor([1.0, 3.0, 2.0]))\ntensor(1.)",
+    "With PyTorch's ``dim=`` (one int) it returns ``(values, indices)`` as ``max`` "
+    "does.\n\n"
+    ">>> ad.min(ad.tensor([1.0, 3.0, 2.0]))\ntensor(1.)\n"
+    ">>> ad.min(ad.tensor([[1.0, 3.0], [4.0, 2.0]]), dim=1, keepdim=True).indices\n"
+    "tensor([[0],\n        [1]])",
     numpy=(np.min, np.amin), takes_dtype=False,
-    zeroes="gives gradient only to the entries that attain the min")
+    zeroes="gives gradient only to the entries that attain the min",
+    torch_dim=partial(extreme_along_dim, "min"))
 
 
 def _var_numpy(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):

@@ -92,6 +92,7 @@ class Op:
     differentiable = True
     saves = False
     aliases: dict = {}
+    torch_dim = None
 
     def __init__(self, name, forward, input_names=(), rules=None, formulas=None,
                  joint=None, joint_formula=None, doc=None, hint=None, *, kernel=None,
@@ -161,6 +162,8 @@ class Op:
         if n == 1 and not kwargs:
             return self._call1(args[0])
         if kwargs and self.aliases:
+            if self.torch_dim is not None and kwargs.get("dim") is not None:
+                return self.torch_dim(*args, **kwargs)
             kwargs = self._resolve_aliases(kwargs)
         return self._call_any(args, kwargs)
 
@@ -444,7 +447,7 @@ REGISTRY: dict[str, Op] = {}
 #: The behaviour fields an op entry may carry (reserved: no input may use these names).
 BEHAVIOUR_FIELDS = ("zero_grad_ae", "scatters", "selects", "index_inputs", "singular",
                     "blocks", "zeroes", "zeroes_all", "differentiable", "saves", "jvp",
-                    "aliases")
+                    "aliases", "torch_dim")
 
 #: ``aliases=`` for ops with an axis: PyTorch's keyword names for NumPy's.
 TORCH_AXIS_ALIASES = {"dim": "axis", "keepdim": "keepdims"}
@@ -505,7 +508,7 @@ def defop(name: str, forward: Callable, *, numpy: Any = None, doc: str | None = 
           index_inputs: Iterable[int] | dict = (), singular: Iterable = (),
           blocks: str | None = None, zeroes: str | None = None,
           zeroes_all: str | dict | None = None, jvp: Callable | None = None,
-          aliases: dict | None = None,
+          aliases: dict | None = None, torch_dim: Callable | None = None,
           **inputs) -> Op:
     """Define and register an op: its forward and, per input in order, ``(formula, rule)``.
 
@@ -558,6 +561,10 @@ def defop(name: str, forward: Callable, *, numpy: Any = None, doc: str | None = 
       name when it differs per input).
     * ``aliases``: other names for keyword arguments, e.g. PyTorch's
       ``{"dim": "axis", "keepdim": "keepdims"}`` (``TORCH_AXIS_ALIASES``).
+    * ``torch_dim``: for an op whose PyTorch form with ``dim=`` returns something
+      other than the op with ``axis=``: the function that a call with ``dim=`` (not
+      ``None``) goes to, with the call's arguments (``max``/``min`` give
+      ``(values, indices)``).
 
     >>> cube_root = ad.defop("cube_root", np.cbrt,
     ...     x=("g / (3 * ans**2)", lambda xp, g, ans, x: g / (3 * ans * ans)))
@@ -576,7 +583,7 @@ def defop(name: str, forward: Callable, *, numpy: Any = None, doc: str | None = 
         name, forward, tuple(inputs), rules, formulas, doc=doc, hint=hint, kernel=kernel,
         numpy=numpy, zero_grad_ae=zero_grad_ae, scatters=scatters, selects=selects,
         index_inputs=index_inputs, singular=tuple(singular), blocks=blocks, zeroes=zeroes,
-        zeroes_all=zeroes_all, jvp=jvp, aliases=aliases or {}))
+        zeroes_all=zeroes_all, jvp=jvp, aliases=aliases or {}, torch_dim=torch_dim))
 
 
 def defop_joint(name: str, forward: Callable, formula: str, joint: Callable, *,
