@@ -22,6 +22,7 @@ class FunctionCtx:
     def __init__(self):
         self._saved = ()
         self._as_tensors = None
+        self._owner = None
 
     def save_for_backward(self, *values) -> None:
         """Keep arrays (or anything else) for ``backward``; read them back from ``ctx.saved``."""
@@ -31,14 +32,41 @@ class FunctionCtx:
     def saved(self) -> tuple:
         """The values given to ``save_for_backward``.
 
-        During ``backward(create_graph=True)`` a saved input comes back as the input
-        Tensor, so a backward written with operators is itself differentiable.
+        In a pass that is itself differentiated (``backward(create_graph=True)``,
+        ``grad(grad(f))``, ``hessian``, ``jvp`` of a gradient) a saved input comes back
+        as the input Tensor and the saved output of ``forward`` as the output Tensor,
+        so a backward written with operators is itself differentiable.  Any other
+        float array computed in ``forward`` cannot be differentiated and raises there.
         """
         if self._as_tensors is None:
             return self._saved
-        return tuple(self._as_tensors.get(id(v), v) for v in self._saved)
+        as_tensors = self._as_tensors
+        values = []
+        for position, value in enumerate(self._saved):
+            tensor = as_tensors.get(id(value))
+            if tensor is None:
+                if self._owner is not None and _is_float_array(value):
+                    raise RuntimeError(_derived_error(self._owner, position))
+                tensor = value
+            values.append(tensor)
+        return tuple(values)
 
     saved_tensors = saved
+
+
+def _is_float_array(value) -> bool:
+    return isinstance(value, (np.ndarray, np.generic)) and value.dtype.kind in "fc"
+
+
+def _derived_error(owner, position):
+    return (
+        f"{owner}.backward: ctx.saved[{position}] is an array computed in forward (neither "
+        "an input nor the output of forward), and this backward pass is being "
+        "differentiated (backward(create_graph=True), grad of grad, hessian, hvp, jvp of "
+        "a gradient), which would need its derivative. Save only inputs and the output "
+        "with save_for_backward and recompute derived values in backward from them; a "
+        "value that does not depend on the inputs (a random mask) can be kept as a ctx "
+        "attribute instead (ctx.mask = mask).")
 
 
 def _check_grads(owner, grads, args, create_graph):
@@ -73,21 +101,32 @@ def _function_op(cls):
     def forward(*arrays):
         ctx = FunctionCtx()
         ctx._inputs = arrays
-        out = cls.forward(ctx, *arrays)
-        if isinstance(out, Tensor):
-            out = out.data
+        returned = cls.forward(ctx, *arrays)
+        out = returned.data if isinstance(returned, Tensor) else returned
         if isinstance(out, (tuple, list)):
             raise TypeError(f"{cls.__name__}.forward must return one array, not a "
                             f"{type(out).__name__}; split multi-output ops into several "
                             "Functions")
-        return np.asarray(out), ctx
+        ans = np.asarray(out)
+        # What forward returned, as it may have saved it (a 0-d result is a NumPy
+        # scalar that np.asarray copies).
+        ctx._outputs = (returned, out, ans)
+        return ans, ctx
 
     def joint(xp, g, ans, needs, *args, saved):
         ctx = saved
         create_graph = isinstance(g, Tensor)
         if create_graph:
-            ctx._as_tensors = {id(raw): arg for raw, arg in zip(ctx._inputs, args)
-                               if isinstance(arg, Tensor)}
+            as_tensors = {}
+            if isinstance(ans, Tensor):
+                as_tensors.update((id(raw), ans) for raw in ctx._outputs)
+            as_tensors.update((id(raw), arg) for raw, arg in zip(ctx._inputs, args)
+                              if isinstance(arg, Tensor))
+            ctx._as_tensors = as_tensors
+            # A value computed in forward is a constant here: wrong as soon as this
+            # pass is differentiated with respect to an input.
+            ctx._owner = cls.__name__ if any(isinstance(a, Tensor) and a.requires_grad
+                                             for a in (*args, ans)) else None
         if cls.backward is Function.backward:
             raise NotImplementedError(
                 f"{cls.__name__}.backward is missing: a Function needs a @staticmethod "
@@ -96,6 +135,7 @@ def _function_op(cls):
             grads = cls.backward(ctx, g)
         finally:
             ctx._as_tensors = None
+            ctx._owner = None
         return _check_grads(cls.__name__, grads, args, create_graph)
 
     return Op(cls.__name__, forward, joint=joint,

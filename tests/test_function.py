@@ -49,6 +49,83 @@ def test_function_backward_with_create_graph_is_differentiable():
     np.testing.assert_allclose(ad.grad(ad.grad(lambda x: Cube.apply(x)))(2.0), 12.0)
 
 
+class Exp(ad.Function):
+    """Saves its output, as PyTorch's docs do."""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = np.exp(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved
+        return grad * y
+
+
+class Tanh(ad.Function):
+    @staticmethod
+    def forward(ctx, x):
+        y = np.tanh(x)
+        ctx.save_for_backward(x, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        _, y = ctx.saved
+        return grad * (1 - y * y)
+
+
+class SquareSavingTwiceX(ad.Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(2 * x)
+        return x ** 2
+
+    @staticmethod
+    def backward(ctx, grad):
+        (twice_x,) = ctx.saved
+        return grad * twice_x
+
+
+def test_a_saved_output_is_differentiated_in_higher_order_passes():
+    np.testing.assert_allclose(ad.grad(ad.grad(lambda x: Exp.apply(x)))(0.5), np.exp(0.5))
+    x = ad.tensor(0.5, requires_grad=True)
+    Exp.apply(x).backward(create_graph=True)
+    first, x.grad = x.grad, None
+    first.backward()
+    np.testing.assert_allclose(x.grad, np.exp(0.5))
+    x0 = np.array([0.3, -0.7])
+    f = lambda x: (Tanh.apply(x) * Exp.apply(x)).sum()     # noqa: E731
+    t, e = np.tanh(x0), np.exp(x0)
+    expected = np.diag(e * (-2 * t * (1 - t * t) + 2 * (1 - t * t) + t))
+    np.testing.assert_allclose(ad.hessian(f)(x0), expected, rtol=1e-12)
+    np.testing.assert_allclose(ad.jacrev(ad.grad(f))(x0), expected, rtol=1e-12)
+    np.testing.assert_allclose(ad.jacfwd(ad.grad(f), vectorized=False)(x0), expected,
+                               rtol=1e-12)
+    np.testing.assert_allclose(ad.hvp(f, x0, np.array([1.0, 2.0])), expected @ [1.0, 2.0],
+                               rtol=1e-12)
+    assert ad.gradgradcheck(f, [x0])
+    np.testing.assert_allclose(ad.jvp(Exp.apply, (x0,), (np.array([1.0, 2.0]),))[1],
+                               np.exp(x0) * [1.0, 2.0], rtol=1e-12)
+    np.testing.assert_allclose(ad.jacfwd(Exp.apply)(x0), np.diag(np.exp(x0)), rtol=1e-12)
+
+
+def test_a_value_computed_in_forward_raises_when_backward_is_differentiated():
+    x0 = np.array([0.3, -0.7])
+    f = lambda x: SquareSavingTwiceX.apply(x).sum()     # noqa: E731
+    # First order it is just a value.
+    np.testing.assert_allclose(ad.grad(f)(x0), 2 * x0)
+    np.testing.assert_allclose(ad.jvp(SquareSavingTwiceX.apply, (x0,), (np.ones(2),))[1],
+                               2 * x0)
+    message = r"SquareSavingTwiceX.backward: ctx.saved\[0\] is an array computed in forward"
+    for second_order in (lambda: ad.grad(ad.grad(lambda x: SquareSavingTwiceX.apply(x)))(0.5),
+                         lambda: ad.hessian(f)(x0), lambda: ad.hvp(f, x0, np.ones(2))):
+        with pytest.raises(RuntimeError, match=message):
+            second_order()
+
+
 def test_function_describe_names_it():
     x = ad.tensor([1.0], requires_grad=True)
     assert "Cube.backward" in Cube.apply(x).node.op.describe()
