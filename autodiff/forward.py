@@ -234,8 +234,14 @@ def _transposed_vjp(node, tangents, ans, args, kwargs, record):
         # depend on u.
         boundary = [x for x in (*tensor_args, tensor_ans, *tangents)
                     if isinstance(x, Tensor) and x._node is not None]
+        if not record:      # the inputs' own nodes (tensor_args are copies without them)
+            boundary += [_make(a, p, True) for a, p in zip(args, node.parents)
+                         if p.__class__ is Node]
+        # The graph is retained: a rule that closes over tensors (a custom_gradient's
+        # vjp) reaches the outer graph, which later tangents and the caller still need.
+        # What this pass recorded is dropped with ``inner`` on return.
         (result,) = run_backward(inner, np.ones((), dtype=inner.dtype), inputs=[u],
-                                 create_graph=record, stop_at=boundary)
+                                 retain_graph=True, create_graph=record, stop_at=boundary)
         u.requires_grad = False
     return result
 

@@ -250,6 +250,63 @@ def test_a_custom_function_gets_forward_mode():
     np.testing.assert_allclose(tangent, [3.0, 12.0])
 
 
+def test_hessian_of_a_custom_gradient_whose_vjp_closes_over_its_input():
+    autograd = pytest.importorskip("autograd")
+    anp = autograd.numpy
+
+    @ad.custom_gradient
+    def cube(x):
+        return x ** 3, lambda g: g * 3 * x ** 2
+
+    x0 = np.array([0.5, -1.3, 0.8])
+    expected = autograd.hessian(lambda x: anp.sin(x ** 3).sum())(x0)
+    f = lambda x: ad.sin(cube(x)).sum()     # noqa: E731
+    np.testing.assert_allclose(ad.hessian(f)(x0), expected, rtol=1e-12)
+    np.testing.assert_allclose(ad.jacfwd(ad.grad(f), vectorized=False)(x0), expected,
+                               rtol=1e-12)
+
+
+def test_hessian_through_a_vjp_that_closes_over_an_intermediate_value():
+    def f(x):
+        w = ad.sin(x)           # reached from the vjp only
+
+        @ad.custom_gradient
+        def scale_grad(t):
+            return t, lambda g: g * w
+        return (scale_grad(x) ** 3).sum()
+
+    # The gradient is 3 x**2 w, and x's derivative is declared to be w.
+    x0 = np.array([0.5, -1.3])
+    expected = np.diag(6 * x0 * np.sin(x0) ** 2 + 3 * x0 ** 2 * np.cos(x0))
+    np.testing.assert_allclose(ad.hessian(f)(x0), expected, rtol=1e-12)
+    np.testing.assert_allclose(ad.jacfwd(ad.grad(f), vectorized=False)(x0), expected,
+                               rtol=1e-12)
+    np.testing.assert_allclose(ad.jacrev(ad.grad(f))(x0), expected, rtol=1e-12)
+
+
+def test_the_graphs_recorded_to_push_tangents_through_a_vjp_are_dropped():
+    import gc
+    import weakref
+
+    made = []
+
+    @ad.custom_gradient
+    def cube(x):
+        def vjp(g):
+            result = g * 3 * x ** 2
+            made.append(weakref.ref(result))
+            return result
+        return x ** 3, vjp
+
+    gc.collect()
+    gc.disable()
+    try:
+        ad.hessian(lambda x: ad.sin(cube(x)).sum())(np.array([0.5, -1.3]))
+        assert made and all(ref() is None for ref in made)
+    finally:
+        gc.enable()
+
+
 # ----- errors ------------------------------------------------------------------------
 
 def test_tangent_shape_or_dtype_mismatch_names_both():
