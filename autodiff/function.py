@@ -46,12 +46,42 @@ class FunctionCtx:
             tensor = as_tensors.get(id(value))
             if tensor is None:
                 if self._owner is not None and _is_float_array(value):
-                    raise RuntimeError(_derived_error(self._owner, position))
+                    raise _explained(RuntimeError(_derived_error(self._owner, position)))
                 tensor = value
             values.append(tensor)
         return tuple(values)
 
     saved_tensors = saved
+
+
+def _explained(error):
+    """Mark ``error`` as saying already what to do, so that no caller wraps it again."""
+    error._autodiff_explained = True
+    return error
+
+
+#: What NumPy-only code raises when handed a Tensor (``grad.copy()``, ``np.copy(grad)``,
+#: ``grad[mask] = 0`` on a leaf); a subclass is the user's own and passes unchanged.
+_TENSOR_MISUSE = (AttributeError, TypeError, RuntimeError, ValueError, IndexError)
+
+
+def _call_on_tensors(where, receives, call, g):
+    """``call(g)``; when ``g`` is a Tensor, an error from code written for arrays is
+    raised again with what went wrong and what to do."""
+    if not isinstance(g, Tensor):
+        return call(g)
+    try:
+        return call(g)
+    except _TENSOR_MISUSE as error:
+        if type(error) not in _TENSOR_MISUSE or getattr(error, "_autodiff_explained", False):
+            raise
+        raise _explained(type(error)(
+            f"{where} failed on Tensors ({type(error).__name__}: {error}). In forward mode "
+            "(jvp, jacfwd, hessian, hvp) and in passes that are themselves differentiated "
+            f"(backward(create_graph=True), grad of grad) it receives {receives} as Tensors, "
+            "so it must use Tensor operations, without in-place writes: e.g. "
+            "ad.where(x < 0, 0, grad) rather than g = grad.copy(); g[x < 0] = 0"
+        )) from error
 
 
 def _is_float_array(value) -> bool:
@@ -132,7 +162,9 @@ def _function_op(cls):
                 f"{cls.__name__}.backward is missing: a Function needs a @staticmethod "
                 "backward(ctx, grad) returning one gradient per input of forward")
         try:
-            grads = cls.backward(ctx, g)
+            grads = _call_on_tensors(f"{cls.__name__}.backward",
+                                     "grad and the saved inputs and output",
+                                     lambda g: cls.backward(ctx, g), g)
         finally:
             ctx._as_tensors = None
             ctx._owner = None
@@ -148,6 +180,11 @@ _CUSTOM_ZEROES = "is a custom gradient: it may return zero or None"
 
 class Function:
     """Base class for an operation with a hand-written gradient.
+
+    ``backward`` gets arrays in a plain backward pass, and Tensors (``grad`` and the
+    saved inputs and output) in forward mode and in passes that are themselves
+    differentiated: written with operators and ``ad`` functions, without in-place
+    writes, it works in all of them.
 
     >>> class Cube(ad.Function):
     ...     @staticmethod
@@ -200,7 +237,8 @@ def custom_gradient(func: Callable) -> Callable:
         return (value.data if isinstance(value, Tensor) else np.asarray(value)), vjp
 
     def joint(xp, g, ans, needs, *args, saved):
-        return _check_grads(name, saved(g), args, isinstance(g, Tensor))
+        grads = _call_on_tensors(f"the vjp returned by {name}", "g", saved, g)
+        return _check_grads(name, grads, args, isinstance(g, Tensor))
 
     op = Op(name, forward, joint=joint,
             joint_formula="vjp returned by the function (user-defined)", saves=True,

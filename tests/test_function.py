@@ -119,11 +119,53 @@ def test_a_value_computed_in_forward_raises_when_backward_is_differentiated():
     np.testing.assert_allclose(ad.grad(f)(x0), 2 * x0)
     np.testing.assert_allclose(ad.jvp(SquareSavingTwiceX.apply, (x0,), (np.ones(2),))[1],
                                2 * x0)
-    message = r"SquareSavingTwiceX.backward: ctx.saved\[0\] is an array computed in forward"
+    message = r"^SquareSavingTwiceX.backward: ctx.saved\[0\] is an array computed in forward"
     for second_order in (lambda: ad.grad(ad.grad(lambda x: SquareSavingTwiceX.apply(x)))(0.5),
                          lambda: ad.hessian(f)(x0), lambda: ad.hvp(f, x0, np.ones(2))):
         with pytest.raises(RuntimeError, match=message):
             second_order()
+
+
+class ArrayRelu(ad.Function):
+    """A backward written for arrays only."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.maximum(x, 0)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved
+        g = grad.copy()
+        g[x < 0] = 0
+        return g
+
+
+class TensorRelu(ArrayRelu):
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved
+        return ad.where(x < 0, 0.0, grad)
+
+
+def test_a_backward_for_arrays_only_names_the_function_in_forward_mode():
+    x0 = np.array([0.5, -1.0, 2.0])
+    np.testing.assert_array_equal(ad.jacrev(ArrayRelu.apply)(x0), np.diag([1.0, 0.0, 1.0]))
+    message = (r"ArrayRelu.backward failed on Tensors \(AttributeError: 'Tensor' object has "
+               r"no attribute 'copy'\)\. In forward mode .* must use Tensor operations")
+    with pytest.raises(AttributeError, match=message):
+        ad.jvp(ArrayRelu.apply, (x0,), (np.ones(3),))
+    with pytest.raises(AttributeError, match=message):
+        ad.jacfwd(ArrayRelu.apply)(x0)
+    np.testing.assert_array_equal(ad.jacfwd(TensorRelu.apply)(x0), np.diag([1.0, 0.0, 1.0]))
+
+    @ad.custom_gradient
+    def identity(x):
+        return x, lambda g: g.copy()
+
+    with pytest.raises(AttributeError, match=r"the vjp returned by identity failed on Tensors"):
+        ad.jvp(identity, (x0,), (np.ones(3),))
 
 
 def test_function_describe_names_it():
