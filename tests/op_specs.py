@@ -279,10 +279,24 @@ def _clip_case(data):
                 lambda a: np.clip(a, lo, hi))
 
 
+def _clip_tensor_bounds_case(data):
+    # Bounds that broadcast against x, sometimes with lo > hi (np.clip then gives hi).
+    shapes = data.draw(mutually_broadcastable_shapes(num_shapes=3, max_dims=3, max_side=3))
+    x, lo, hi = (values(data, s) for s in shapes.input_shapes)
+    return Case(lambda t, a, b: ad.clip(t, a, b), [x, lo, hi], np.clip)
+
+
 def _leaky_case(data):
     slope = data.draw(st.sampled_from([0.01, 0.2, 1.5]))
     return Case(lambda t: ad.leaky_relu(t, slope), [values(data, data.draw(SHAPES))],
                 lambda a: np.where(a > 0, a, slope * a))
+
+
+def _leaky_tensor_slope_case(data):
+    shapes = data.draw(mutually_broadcastable_shapes(num_shapes=2, max_dims=3, max_side=3))
+    x = signed_away_from_zero(data, shapes.input_shapes[0], 0.1)
+    slope = values(data, shapes.input_shapes[1], 0.0, 2.0)
+    return Case(ad.leaky_relu, [x, slope], lambda a, s: np.where(a > 0, a, s * a))
 
 
 def _astype_case(data):
@@ -319,6 +333,8 @@ SPECS = [
     unary("round", ad.round, np.round, order=1), unary("floor", ad.floor, np.floor, order=1),
     unary("sign", ad.sign, np.sign, order=1, signed=True, lo=0.1),
     Spec("leaky_relu", _leaky_case), Spec("clip", _clip_case), Spec("where", _where_case),
+    Spec("leaky_relu_tensor_slope", _leaky_tensor_slope_case),
+    Spec("clip_tensor_bounds", _clip_tensor_bounds_case),
     Spec("astype", _astype_case),
     reduction("sum", ad.sum, np.sum), reduction("mean", ad.mean, np.mean),
     reduction("max", ad.max, np.max), reduction("min", ad.min, np.min),

@@ -91,3 +91,24 @@ def test_errors_are_the_same_on_every_path():
             call()
         messages.append(str(info.value))
     assert messages[0] == messages[1] and messages[0].startswith("multiply:")
+
+
+def test_a_tensor_that_requires_grad_without_a_rule_is_refused_on_every_path():
+    op = ad.defop("scaled_without_grad", lambda x, scale: x * scale,
+                  x=("g * scale", lambda xp, g, ans, x, scale: g * scale), scale=None)
+    try:
+        x, scale = ad.tensor([1.0, 2.0]), ad.tensor(3.0, requires_grad=True)
+        messages = []
+        for call in (lambda: op._call2(x, scale), lambda: op._call_any((x, scale), {}),
+                     lambda: op(x, scale=scale), lambda: op._call2(scale, scale)):
+            with pytest.raises(TypeError) as info:
+                call()
+            messages.append(str(info.value))
+        assert len(set(messages)) == 1
+        assert messages[0].startswith("scaled_without_grad: input 'scale' gets no gradient")
+        assert op(x, ad.tensor(3.0)).data.tolist() == [3.0, 6.0]
+        with ad.no_grad():
+            assert op(x, scale).data.tolist() == [3.0, 6.0]
+    finally:
+        from autodiff.ops.registry import unregister
+        unregister("scaled_without_grad")

@@ -122,6 +122,55 @@ def test_nan_to_num_passes_no_gradient_to_replaced_entries():
     np.testing.assert_array_equal(x.grad, [0.0, 0.0, 0.0, 1.0])
 
 
+@pytest.mark.parametrize("spell", [
+    lambda x, lo, hi: np.clip(x, lo, hi), lambda x, lo, hi: ad.clip(x, lo=lo, hi=hi),
+    lambda x, lo, hi: x.clamp(lo, hi), lambda x, lo, hi: x.clamp(max=hi, min=lo)])
+def test_clip_gives_tensor_bounds_their_gradient_with_pytorchs_ties(spell):
+    # x on a bound keeps the gradient; a bound gets it where it wins; lo > hi gives hi
+    # everywhere; lo == hi with x below gives it to hi (PyTorch gives it to no one).
+    x = ad.tensor([0.0, 1.0, 1.5, 2.0, 3.0, 0.0, 5.0, 0.0, 1.0], requires_grad=True)
+    lo = ad.tensor([1.0, 1.0, 1.0, 1.0, 1.0, 2.0, 2.0, 1.0, 1.0], requires_grad=True)
+    hi = ad.tensor([2.0, 2.0, 2.0, 2.0, 2.0, 1.0, 1.0, 1.0, 1.0], requires_grad=True)
+    y = spell(x, lo, hi)
+    np.testing.assert_array_equal(y.data, np.clip(x.data, lo.data, hi.data))
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad, [0, 1, 1, 1, 0, 0, 0, 0, 1])
+    np.testing.assert_array_equal(lo.grad, [1, 0, 0, 0, 0, 0, 0, 0, 0])
+    np.testing.assert_array_equal(hi.grad, [0, 0, 0, 0, 1, 1, 1, 1, 0])
+
+
+def test_clip_with_one_tensor_bound_reduces_its_gradient_to_its_shape():
+    s = ad.tensor(0.5, requires_grad=True)
+    y = np.clip(np.array([0.0, 1.0, 2.0]), s, 3.0)
+    assert y.requires_grad
+    y.sum().backward()
+    assert s.grad.shape == () and s.grad == 1.0
+    x = ad.tensor([[0.2, 0.9], [-0.4, 0.3]], requires_grad=True)
+    hi = ad.tensor([0.5, 0.5], requires_grad=True)
+    np.clip(x, None, hi).sum().backward()
+    np.testing.assert_array_equal(hi.grad, [0.0, 1.0])
+    np.testing.assert_array_equal(x.grad, [[1.0, 0.0], [1.0, 1.0]])
+
+
+def test_leaky_relu_gives_a_tensor_slope_its_gradient():
+    x = ad.tensor([-2.0, 0.0, 1.0, -0.5], requires_grad=True)
+    slope = ad.tensor(0.1, requires_grad=True)
+    ad.leaky_relu(x, slope).sum().backward()
+    assert slope.grad == -2.5
+    np.testing.assert_allclose(x.grad, [0.1, 0.1, 1.0, 0.1])
+    assert ad.gradgradcheck(ad.leaky_relu, [np.array([-2.0, 1.0, -0.5]), np.array(0.3)])
+
+
+def test_a_tensor_that_requires_grad_in_an_input_without_gradient_is_refused():
+    t = ad.tensor(np.ones((2, 3)), requires_grad=True)
+    ddof = ad.tensor(1.0, requires_grad=True)
+    for call in (lambda: np.var(t, ddof=ddof), lambda: ad.std(t, 0, False, ddof)):
+        with pytest.raises(TypeError, match=r"input 'ddof' gets no gradient, but a Tensor "
+                                            r"that requires grad \(shape \(\), dtype float64"):
+            call()
+    assert np.var(t, ddof=ad.tensor(1.0)).requires_grad     # a constant Tensor is fine
+
+
 def test_mod_operator_and_its_divisor_gradient():
     a = ad.tensor([5.5, -5.5], requires_grad=True)
     b = ad.tensor([2.0, 2.0], requires_grad=True)

@@ -219,26 +219,49 @@ relu = defop("relu", kernels.relu,
              # does, so a compiled step need not keep the input.
              x=("g * (ans > 0)", lambda xp, g, ans, x: xp.relu_backward(g, ans)))
 
+def _leaky_relu_grad_slope(xp, g, ans, x, slope=0.01):
+    return xp.where(x > 0, 0, g * x)
+
+
 leaky_relu = defop(
     "leaky_relu", kernels.leaky_relu,
-    doc="x where x > 0, else slope * x.\n\n>>> ad.leaky_relu(ad.tensor([-1.0, 2.0]), 0.1)\n"
+    doc="x where x > 0, else slope * x; a Tensor slope gets the gradient g * x where "
+        "x <= 0.\n\n>>> ad.leaky_relu(ad.tensor([-1.0, 2.0]), 0.1)\n"
         "tensor([-0.1,  2. ])",
     x=("g where x > 0, g * slope elsewhere",
        lambda xp, g, ans, x, slope=0.01: xp.leaky_relu_backward(g, x, slope)),
-    slope=None)
+    slope=("g * x where x <= 0, else 0", _leaky_relu_grad_slope))
 
 
 def _clip_forward(x, lo=None, hi=None):
     return np.clip(x, lo, hi)
 
 
-def _clip_rule(xp, g, ans, x, lo=None, hi=None):
+# PyTorch's clamp conventions: x keeps the gradient on a tie with a bound, lo gets it
+# where x < lo (and lo < hi), hi where x > hi or lo > hi (np.clip then gives hi
+# everywhere).  Where lo == hi and x < lo, PyTorch gives it to no one; here hi gets
+# it, so that moving both bounds together moves the output.
+def _clip_grad_x(xp, g, ans, x, lo=None, hi=None):
     inside = None
     if lo is not None:
         inside = x >= lo
     if hi is not None:
         inside = (x <= hi) if inside is None else inside & (x <= hi)
     return g if inside is None else xp.where(inside, g, 0)
+
+
+def _clip_grad_lo(xp, g, ans, x, lo=None, hi=None):
+    below = x < lo
+    if hi is not None:
+        below = below & (lo < hi)
+    return xp.where(below, g, 0)
+
+
+def _clip_grad_hi(xp, g, ans, x, lo=None, hi=None):
+    above = x > hi
+    if lo is not None:
+        above = above | ((hi <= lo) & (x < lo))
+    return xp.where(above, g, 0)
 
 
 def _clip_numpy(a, a_min=None, a_max=None, out=None, *, min=None, max=None):
@@ -251,9 +274,14 @@ def _clip_numpy(a, a_min=None, a_max=None, out=None, *, min=None, max=None):
 clip = defop(
     "clip", _clip_forward, numpy={np.clip: _clip_numpy},
     doc="Limit x to [lo, hi]; the gradient is g inside (bounds included), 0 outside.\n\n"
+        "Tensor bounds get the gradient where they win: lo where x < lo, hi where "
+        "x > hi (and everywhere x is below both when lo >= hi, as np.clip then gives "
+        "hi).\n\n"
         ">>> ad.clip(ad.tensor([-2.0, 0.5, 2.0]), -1, 1)\ntensor([-1. ,  0.5,  1. ])",
     zeroes="gives zero gradient where a bound wins",
-    x=("g where lo <= x <= hi, else 0", _clip_rule), lo=None, hi=None)
+    x=("g where lo <= x <= hi, else 0", _clip_grad_x),
+    lo=("g where x < lo < hi, else 0", _clip_grad_lo),
+    hi=("g where x > hi, or x < lo when hi <= lo, else 0", _clip_grad_hi))
 
 
 def _zero_rule(xp, g, ans, x, *args, **kwargs):

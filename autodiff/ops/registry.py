@@ -23,6 +23,7 @@ reverse pass sums it back to the input's shape in one place (``sum_to``).
 
 from __future__ import annotations
 
+import inspect
 import operator
 from typing import Any, Callable, Iterable
 
@@ -119,6 +120,11 @@ class Op:
         # Whether a gradient can flow into input 0 / 1 (read by the call paths).
         self._grad0 = rules is None or (len(rules) > 0 and rules[0] is not None)
         self._grad1 = rules is None or (len(rules) > 1 and rules[1] is not None)
+        # A Tensor that requires grad in an input without a rule is refused (it would
+        # silently get no gradient), unless the op blocks gradients by design.
+        self._refuse0 = not self._grad0 and self.blocks is None
+        self._refuse1 = not self._grad1 and self.blocks is None
+        self._signature = None          # the forward's, read by _bind_tensor_keywords
         # Whether the two-input and one-input call paths may take this op's nodes
         # out of the cycle collector (collector.py): not when a node keeps saved state,
         # nor for an op defined outside the library (its functions may close over
@@ -185,6 +191,11 @@ class Op:
     # more per op; bench/RESULTS.md).  tests/test_call_paths.py checks that the three
     # give the same results and record the same nodes.
     def _call_any(self, args, kwargs):
+        if kwargs:
+            for value in kwargs.values():
+                if isinstance(value, Tensor):
+                    args, kwargs = self._bind_tensor_keywords(args, kwargs)
+                    break
         raw = []
         parents = []
         tracked = False
@@ -202,8 +213,11 @@ class Op:
                 parents.append(parent)
                 if parent is not None:
                     tracked = True
-                    if parent.requires_grad and (rules is None or rules[i] is not None):
-                        needs_grad = True
+                    if parent.requires_grad:
+                        if rules is None or rules[i] is not None:
+                            needs_grad = True
+                        elif self.blocks is None:
+                            raise self._no_rule_error(i, a)
             elif type(a) in _SEQUENCES and holds_tensor(a):
                 return self(*[from_nested(b) if type(b) in _SEQUENCES and holds_tensor(b)
                               else b for b in args], **kwargs)
@@ -255,6 +269,8 @@ class Op:
         except (ValueError, IndexError, TypeError, ArithmeticError) as error:
             raise self._explain(error, (ra,)) from error
         needs_grad = pa.requires_grad and self._grad0
+        if self._refuse0 and pa.requires_grad:
+            raise self._no_rule_error(0, a)
         node = _new(Node)
         node._arity = 1
         node._p0 = pa
@@ -314,6 +330,10 @@ class Op:
             raise self._explain(error, (ra, rb)) from error
         needs_grad = ((pa is not None and pa.requires_grad and self._grad0)
                       or (pb is not None and pb.requires_grad and self._grad1))
+        if self._refuse1 and pb is not None and pb.requires_grad:
+            raise self._no_rule_error(1, b)
+        if self._refuse0 and pa is not None and pa.requires_grad:
+            raise self._no_rule_error(0, a)
         node = _new(Node)
         node._arity = 2
         node._p0 = pa
@@ -335,6 +355,42 @@ class Op:
         if needs_grad and (pa is a or pb is b):  # a parameter's array was saved: guard it
             guard_leaves(result._node)
         return result
+
+    def _bind_tensor_keywords(self, args, kwargs):
+        """Tensors passed by keyword for inputs (``clip(x, hi=t)``), moved to their
+        positions so that they are recorded like positional ones; the positions in
+        between take the forward's defaults."""
+        names = self.input_names
+        last = max((names.index(k) for k, v in kwargs.items()
+                    if isinstance(v, Tensor) and k in names), default=-1)
+        if last < len(args):
+            return args, kwargs
+        if self._signature is None:
+            try:
+                self._signature = inspect.signature(self.forward).parameters
+            except (TypeError, ValueError):
+                self._signature = {}
+        kwargs = dict(kwargs)
+        args = list(args)
+        for position in range(len(args), last + 1):
+            name = names[position]
+            if name in kwargs:
+                args.append(kwargs.pop(name))
+            else:
+                parameter = self._signature.get(name)
+                if parameter is None or parameter.default is inspect.Parameter.empty:
+                    raise TypeError(f"{self.name}: {name!r} is not given; pass the inputs "
+                                    f"{', '.join(names[:last + 1])} positionally")
+                args.append(parameter.default)
+        return tuple(args), kwargs
+
+    def _no_rule_error(self, position, tensor):
+        name = self.input_name(position)
+        return TypeError(
+            f"{self.name}: input {name!r} gets no gradient, but a Tensor that requires grad "
+            f"(shape {tensor.shape}, dtype {tensor.dtype}) was passed for it, which would "
+            "silently get none. Pass a number, an array or t.detach() if it is meant "
+            "to be a constant.")
 
     def _record(self, node, out, needs_grad):
         # The call paths above made ``node`` with its parents, args and kwargs (not
