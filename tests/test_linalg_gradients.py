@@ -139,6 +139,35 @@ def test_batched_decompositions_match_numpy_per_matrix():
         assert np.array_equal(ours.data, theirs)
 
 
+def _with_singular_values(values, rows=4):
+    u, _ = np.linalg.qr(RNG.standard_normal((rows, len(values))))
+    v, _ = np.linalg.qr(RNG.standard_normal((len(values), len(values))))
+    return u @ np.diag(values) @ v.T
+
+
+@pytest.mark.parametrize("kwargs", [dict(rcond=0.3), dict(rtol=0.3),
+                                    dict(rcond=np.array([0.1, 0.3]))])
+def test_pinv_refuses_to_record_a_cutoff_that_drops_a_nonzero_singular_value(kwargs):
+    a = np.stack([_with_singular_values([3.0, 2.0, 1.0]), _with_singular_values([3.0, 2.0, 0.5])])
+    t = ad.tensor(a, requires_grad=True)
+    with pytest.raises(ValueError, match=r"pinv: (rcond|rtol)=.* drops the nonzero singular "
+                                         r"value 0\.5 \(largest 3\).*ad\.linalg\.svd"):
+        np.linalg.pinv(t, **kwargs)
+    expected = np.linalg.pinv(a, **kwargs)
+    with ad.no_grad():
+        np.testing.assert_array_equal(np.linalg.pinv(t, **kwargs).data, expected)
+    np.testing.assert_array_equal(np.linalg.pinv(ad.tensor(a), **kwargs).data, expected)
+
+
+def test_pinv_cutoff_that_drops_only_zero_singular_values_keeps_its_gradient():
+    a = _with_singular_values([3.0, 2.0, 0.0])
+    for kwargs in (dict(rcond=0.3), dict(rtol=0.1), dict(rcond=0.3, hermitian=True)):
+        x = a[:3] @ a[:3].T if kwargs.get("hermitian") else a
+        assert ad.gradcheck(lambda t: np.linalg.pinv(t, **kwargs), [x])
+    a = _with_singular_values([3.0, 2.0, 1.0])
+    assert ad.gradgradcheck(lambda t: np.linalg.pinv(t, rcond=0.3), [a])
+
+
 def test_norm_errors_follow_numpy():
     t = ad.tensor(np.ones((2, 2, 2)))
     for kwargs in [dict(ord="fro", axis=0), dict(ord=3, axis=(0, 1)), dict(axis=(0, 0)),

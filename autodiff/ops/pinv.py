@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..graph import _grad_mode
 from ..tensor import Tensor
 from .decompositions import _eye, _t, check_real
 from .registry import defop, implements
@@ -43,8 +44,10 @@ def pinv(a, rcond=None, hermitian: bool = False, *, rtol=np._NoValue) -> Tensor:
 
     Singular values below ``rcond`` (or ``rtol``) times the largest are treated as
     zero.  The gradient holds where the rank does not change under small
-    perturbations.  ``hermitian=True`` reads the lower triangle only, as NumPy does,
-    and the gradient lands there.
+    perturbations.  It is that of the untruncated pseudo-inverse, so recording a call
+    whose ``rcond``/``rtol`` drops a nonzero singular value raises a ValueError.
+    ``hermitian=True`` reads the lower triangle only, as NumPy does, and the gradient
+    lands there.
 
     >>> ad.linalg.pinv(ad.tensor([[2.0, 0.0], [0.0, 0.0]]))
     tensor([[0.5, 0. ],
@@ -56,4 +59,36 @@ def pinv(a, rcond=None, hermitian: bool = False, *, rtol=np._NoValue) -> Tensor:
         options["rcond"] = rcond
     if rtol is not np._NoValue:
         options["rtol"] = rtol
+    if (("rcond" in options or "rtol" in options) and isinstance(a, Tensor)
+            and a.requires_grad and _grad_mode.enabled):
+        _check_nothing_nonzero_is_dropped(a.data, options)
     return _pinv(a, **options)
+
+
+def _check_nothing_nonzero_is_dropped(a, options):
+    """The gradient rule assumes the singular values below the cutoff are 0: refuse a
+    cutoff that drops larger ones (the truncated pseudo-inverse has another gradient)."""
+    tolerance = options.get("rcond", options.get("rtol"))
+    if tolerance is None:
+        return
+    if options.get("hermitian"):
+        s = np.sort(np.abs(np.linalg.eigvalsh(a)), axis=-1)[..., ::-1]
+    else:
+        s = np.linalg.svd(a, compute_uv=False)
+    if s.size == 0:
+        return
+    largest = s[..., :1]
+    cutoff = np.asarray(tolerance)[..., np.newaxis] * largest
+    # What NumPy's default cutoff would drop counts as zero.
+    numerical_zero = max(a.shape[-2:]) * np.finfo(s.dtype).eps * largest
+    dropped = (s <= cutoff) & (s > numerical_zero)
+    if dropped.any():
+        name = "rcond" if "rcond" in options else "rtol"
+        raise ValueError(
+            f"pinv: {name}={tolerance!r} drops the nonzero singular value "
+            f"{s[dropped].max():.6g} (largest {largest.max():.6g}) of a matrix of shape "
+            f"{a.shape}, but the gradient of pinv is that of the untruncated pseudo-inverse, "
+            "which assumes every dropped singular value is 0, so it would be wrong here. "
+            "Truncate explicitly through ad.linalg.svd (keep the top singular values and "
+            "build V diag(1/s) U.T from them) to differentiate the truncated "
+            "pseudo-inverse, or compute on a.detach() if no gradient is needed.")
