@@ -87,6 +87,31 @@ def extreme_along_dim(name: str, x, axis=None, keepdims=False, *, dim, keepdim=N
     return ValuesIndices(squeeze(values, axis), squeeze(indices, axis))
 
 
+#: What NumPy's ndarray method reads as the argument after the axis (scipy's
+#: logsumexp: the weights b).
+_NUMPY_SECOND = {"sum": "dtype", "mean": "dtype", "prod": "dtype", "var": "dtype",
+                 "std": "dtype", "max": "out", "min": "out", "argmax": "out",
+                 "argmin": "out", "logsumexp": "b (scipy)"}
+
+
+def refuse_positional(where: str, extra: tuple) -> None:
+    """Refuse arguments after the axis passed by position to a reduction method.
+
+    NumPy reads the next one as ``dtype`` or ``out``, PyTorch as ``keepdim`` (as
+    ``unbiased`` for var and std): no reading honours both, so they go by keyword.
+
+    >>> refuse_positional("sum", ())
+    """
+    if not extra:
+        return
+    spread = where in ("var", "std")
+    raise TypeError(
+        f"Tensor.{where}: takes the axis as its only positional argument, got "
+        f"{', '.join(repr(e) for e in extra)} after it. NumPy reads the next one as "
+        f"{_NUMPY_SECOND[where]}, PyTorch as {'unbiased' if spread else 'keepdim'}; "
+        f"pass {'keepdims= and ddof=' if spread else 'keepdims='} by keyword")
+
+
 def _dims(dims):
     if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
         return tuple(dims[0])
@@ -179,23 +204,25 @@ class PyTorchMethods:
         from .ops.shape import transpose
         return transpose(self, None)
 
-    def argmax(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+    def argmax(self, axis=None, *positional, keepdims=False, dim=None, keepdim=None):
         """Indices of the largest values (an integer tensor, no gradient).
 
         >>> ad.tensor([[1.0, 3.0], [4.0, 2.0]]).argmax(dim=1)
         tensor([1, 0])
         """
         from .tensor import Tensor
+        refuse_positional("argmax", positional)
         axis, keepdims = axis_alias("argmax", axis, keepdims, dim, keepdim)
         return Tensor(np.argmax(self.data, axis=axis, keepdims=keepdims))
 
-    def argmin(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+    def argmin(self, axis=None, *positional, keepdims=False, dim=None, keepdim=None):
         """Indices of the smallest values (an integer tensor, no gradient).
 
         >>> ad.tensor([[1.0, 3.0], [4.0, 2.0]]).argmin(dim=1)
         tensor([0, 1])
         """
         from .tensor import Tensor
+        refuse_positional("argmin", positional)
         axis, keepdims = axis_alias("argmin", axis, keepdims, dim, keepdim)
         return Tensor(np.argmin(self.data, axis=axis, keepdims=keepdims))
 
@@ -222,23 +249,25 @@ class PyTorchMethods:
         return where(mask, value, self)
 
     # ----- reductions with PyTorch's names for their arguments -----------------
-    def std(self, axis=None, keepdims=False, ddof=0, *, dim=None, keepdim=None):
+    def std(self, axis=None, *positional, keepdims=False, ddof=0, dim=None, keepdim=None):
         """Standard deviation (NumPy's ``ddof=0`` default; PyTorch's is 1, so pass it).
 
         >>> ad.tensor([[1.0, 3.0], [2.0, 2.0]]).std(dim=1)
         tensor([1., 0.])
         """
         from .ops.statistics import std
+        refuse_positional("std", positional)
         axis, keepdims = axis_alias("std", axis, keepdims, dim, keepdim)
         return std(self, axis=axis, keepdims=keepdims, ddof=ddof)
 
-    def prod(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+    def prod(self, axis=None, *positional, keepdims=False, dim=None, keepdim=None):
         """Product of the entries (exact gradients at zeros).
 
         >>> ad.tensor([[1.0, 3.0], [2.0, 2.0]]).prod(dim=0)
         tensor([2., 6.])
         """
         from .ops.multiplicative import prod
+        refuse_positional("prod", positional)
         axis, keepdims = axis_alias("prod", axis, keepdims, dim, keepdim)
         return prod(self, axis=axis, keepdims=keepdims)
 
@@ -260,13 +289,14 @@ class PyTorchMethods:
         from .ops.multiplicative import cumprod
         return cumprod(self, axis_alias("cumprod", axis, False, dim)[0])
 
-    def logsumexp(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+    def logsumexp(self, axis=None, *positional, keepdims=False, dim=None, keepdim=None):
         """``log(sum(exp(x)))`` over ``axis``, without overflow.
 
         >>> ad.tensor([[0.0, 0.0]]).logsumexp(dim=1)
         tensor([0.69314718])
         """
         from .ops.statistics import logsumexp
+        refuse_positional("logsumexp", positional)
         return logsumexp(self, axis=axis, keepdims=keepdims, dim=dim, keepdim=keepdim)
 
     def norm(self, p="fro", dim=None, keepdim=False):

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Union
 
 import numpy as np
 
-from .spellings import PyTorchMethods, axis_alias, extreme_along_dim, transpose_axes
+from .spellings import (PyTorchMethods, axis_alias, extreme_along_dim, refuse_positional,
+                        transpose_axes)
 
 if TYPE_CHECKING:
     from .graph import Node
@@ -473,17 +474,19 @@ class Tensor(PyTorchMethods):
     def sign(self) -> Tensor:
         return sign(self)
 
-    def sum(self, axis: Axis = None, keepdims: bool = False, *,
+    def sum(self, axis: Axis = None, *positional, keepdims: bool = False,
             dim=None, keepdim=None) -> Tensor:
+        refuse_positional("sum", positional)
         axis, keepdims = axis_alias("sum", axis, keepdims, dim, keepdim)
         return sum(self, axis=axis, keepdims=keepdims)
 
-    def mean(self, axis: Axis = None, keepdims: bool = False, *,
+    def mean(self, axis: Axis = None, *positional, keepdims: bool = False,
              dim=None, keepdim=None) -> Tensor:
+        refuse_positional("mean", positional)
         axis, keepdims = axis_alias("mean", axis, keepdims, dim, keepdim)
         return mean(self, axis=axis, keepdims=keepdims)
 
-    def max(self, axis: Axis = None, keepdims: bool = False, *,
+    def max(self, axis: Axis = None, *positional, keepdims: bool = False,
             dim=None, keepdim=None) -> Tensor:
         """``ad.max``: the largest values over ``axis`` (NumPy); with PyTorch's ``dim=``,
         PyTorch's ``(values, indices)``.
@@ -492,12 +495,13 @@ class Tensor(PyTorchMethods):
         >>> t.max(axis=1), t.max(dim=1).indices
         (tensor([5., 7.]), tensor([1, 0]))
         """
+        refuse_positional("max", positional)
         if dim is not None:
             return extreme_along_dim("max", self, axis, keepdims, dim=dim, keepdim=keepdim)
         axis, keepdims = axis_alias("max", axis, keepdims, dim, keepdim)
         return max(self, axis=axis, keepdims=keepdims)
 
-    def min(self, axis: Axis = None, keepdims: bool = False, *,
+    def min(self, axis: Axis = None, *positional, keepdims: bool = False,
             dim=None, keepdim=None) -> Tensor:
         """``ad.min``: the smallest values over ``axis`` (NumPy); with PyTorch's ``dim=``,
         PyTorch's ``(values, indices)``.
@@ -506,13 +510,15 @@ class Tensor(PyTorchMethods):
         >>> t.min(axis=1), t.min(dim=1).indices
         (tensor([1., 0.]), tensor([0, 1]))
         """
+        refuse_positional("min", positional)
         if dim is not None:
             return extreme_along_dim("min", self, axis, keepdims, dim=dim, keepdim=keepdim)
         axis, keepdims = axis_alias("min", axis, keepdims, dim, keepdim)
         return min(self, axis=axis, keepdims=keepdims)
 
-    def var(self, axis: Axis = None, keepdims: bool = False, ddof: int = 0, *,
+    def var(self, axis: Axis = None, *positional, keepdims: bool = False, ddof: int = 0,
             dim=None, keepdim=None) -> Tensor:
+        refuse_positional("var", positional)
         axis, keepdims = axis_alias("var", axis, keepdims, dim, keepdim)
         return var(self, axis=axis, keepdims=keepdims, ddof=ddof)
 

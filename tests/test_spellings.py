@@ -213,3 +213,29 @@ def test_norm_of_a_zero_row_has_zero_gradient_as_in_pytorch(p):
     w = ad.tensor(np.zeros((2, 2), dtype=np.float32), requires_grad=True)
     (w.norm(p) + w.sum()).backward()
     assert w.grad.dtype == np.float32 and w.grad.tolist() == [[1.0, 1.0], [1.0, 1.0]]
+
+
+@pytest.mark.parametrize("method", ["sum", "mean", "max", "min", "prod", "var", "std",
+                                    "argmax", "argmin", "logsumexp"])
+def test_reduction_methods_take_only_the_axis_by_position(method):
+    # NumPy reads a second positional as dtype or out, PyTorch as keepdim (unbiased
+    # for var and std): refused rather than read either way.
+    t = ad.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    names = "keepdims= and ddof=" if method in ("var", "std") else "keepdims="
+    with pytest.raises(TypeError, match=rf"Tensor\.{method}: takes the axis as its only "
+                                        rf"positional argument, got True after it\..*"
+                                        rf"pass {names} by keyword"):
+        getattr(t, method)(0, True)
+    kept = getattr(t, method)(0, keepdims=True)
+    assert kept.shape == (1, 3) and getattr(t, method)(1).shape == (2,)
+    with_dim = getattr(t, method)(dim=1, keepdim=True)
+    values = with_dim.values if method in ("max", "min") else with_dim   # PyTorch's tuple
+    assert values.shape == (2, 1)
+
+
+def test_var_and_std_take_ddof_by_keyword():
+    x = np.array([[1.0, 2.0, 4.0], [3.0, 7.0, 0.0]])
+    t = ad.tensor(x)
+    np.testing.assert_allclose(t.var(0, ddof=1).data, x.var(0, ddof=1))
+    np.testing.assert_allclose(t.std(axis=1, keepdims=True, ddof=1).data,
+                               x.std(axis=1, keepdims=True, ddof=1))
