@@ -266,3 +266,20 @@ def test_results_equal_numpy_for_every_dtype_and_shape(func, array):
     out = func(np, ad.tensor(array))
     assert out.dtype == np.asarray(expected).dtype and out.shape == np.shape(expected)
     np.testing.assert_array_equal(out.data, expected)
+
+
+@pytest.mark.parametrize("func", [
+    pytest.param(lambda t: np.prod(t, axis=0), id="prod"),
+    pytest.param(lambda t: np.prod(t, axis=-1, keepdims=True), id="prod keepdims"),
+    pytest.param(lambda t: np.cumprod(t, axis=0), id="cumprod"),
+    pytest.param(lambda t: np.cumsum(t, axis=0), id="cumsum"),
+    pytest.param(lambda t: np.sum(t, axis=0), id="sum"),
+    pytest.param(lambda t: np.take(t, [0, 0], axis=0), id="take"),
+])
+def test_axis_0_of_a_0d_tensor_as_numpy_allows_it(func):
+    x = np.array(1.7)
+    y = func(ad.tensor(x))
+    assert y.shape == np.shape(func(x))
+    np.testing.assert_array_equal(y.data, func(x))
+    assert ad.gradcheck(func, [x]) and ad.gradgradcheck(func, [x])
+

@@ -104,7 +104,7 @@ def _take_forward(x, indices, axis=0):
 
 
 def _take_rule(xp, g, ans, x, indices, axis=0):
-    if axis is None:
+    if axis is None or x.ndim == 0:       # flattened (NumPy's axis=0 on a 0-d x too)
         return xp.reshape(xp.index_add(xp.reshape(g, -1), (x.size,), np.ravel(indices)),
                           x.shape)
     return xp.index_add(g, x.shape, _take_key(axis % x.ndim, indices))

@@ -70,7 +70,7 @@ def _cumprod_grad_along(xp, g, x, axis):
 
 
 def _cumprod_rule(xp, g, ans, x, axis=None):
-    if axis is None:                      # the forward ran over x flattened
+    if axis is None or x.ndim == 0:       # the forward ran over x flattened
         return xp.reshape(_cumprod_grad_along(xp, g, xp.reshape(x, (-1,)), 0), x.shape)
     return _cumprod_grad_along(xp, g, x, axis % x.ndim)
 
@@ -114,7 +114,8 @@ def _prod_forward(x, axis=None, keepdims=False):
 
 
 def _prod_rule(xp, g, ans, x, axis=None, keepdims=False):
-    axes = _normalize_axes(axis, x.ndim)
+    # NumPy accepts axis=0 on a 0-d x, where nothing is reduced.
+    axes = _normalize_axes(axis, x.ndim) if x.ndim else ()
     spread = xp.reshape(g, _kept_shape(x.shape, axis))
     if not axes:                          # nothing reduced: the identity
         return spread
