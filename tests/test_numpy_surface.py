@@ -283,3 +283,14 @@ def test_axis_0_of_a_0d_tensor_as_numpy_allows_it(func):
     np.testing.assert_array_equal(y.data, func(x))
     assert ad.gradcheck(func, [x]) and ad.gradgradcheck(func, [x])
 
+
+def test_concatenate_with_axis_none_joins_the_flattened_inputs():
+    a, b = np.arange(6.0).reshape(2, 3), np.array([[1.0], [2.0]])
+    y = np.concatenate([ad.tensor(a), ad.tensor(b)], axis=None)
+    np.testing.assert_array_equal(y.data, np.concatenate([a, b], axis=None))
+    weights = np.arange(8.0)
+    assert ad.gradcheck(lambda s, t: np.concatenate([s, t], axis=None) * weights, [a, b])
+    assert ad.gradgradcheck(lambda s, t: np.concatenate([s * s, t], axis=None) * weights, [a, b])
+    s = ad.tensor(a, requires_grad=True)
+    (ad.concatenate([s, b], axis=None) * weights).sum().backward()
+    np.testing.assert_array_equal(s.grad, weights[:6].reshape(2, 3))

@@ -121,6 +121,10 @@ def _split_points(sizes):
 
 
 def _concatenate_joint(xp, g, ans, needs, *parts, axis=0):
+    if axis is None:                      # NumPy joined the inputs flattened
+        return [xp.reshape(g[int(start):int(stop)], part.shape) if need else None
+                for need, (start, stop), part in zip(needs, _split_points(
+                    [part.size for part in parts]), parts)]
     axis = axis % ans.ndim
     grads = []
     for need, (start, stop), part in zip(needs, _split_points([p.shape[axis] for p in parts]),
