@@ -16,7 +16,7 @@ import autodiff as ad
 from autodiff import guard
 
 _KINDS = ["leaf", "named_constant", "constant_tensor", "result", "nograd_result",
-          "ndarray", "float"]
+          "ndarray", "list", "float"]
 
 
 def _operand(kind, value):
@@ -32,6 +32,8 @@ def _operand(kind, value):
         return ad.tensor(value, name="c") * 1.0      # recorded, but needs no gradient
     if kind == "ndarray":
         return np.array(value)
+    if kind == "list":
+        return list(value)
     return float(np.ravel(value)[0])
 
 
@@ -112,3 +114,14 @@ def test_a_tensor_that_requires_grad_without_a_rule_is_refused_on_every_path():
     finally:
         from autodiff.ops.registry import unregister
         unregister("scaled_without_grad")
+
+
+def test_a_list_operand_is_an_array_where_a_rule_reads_it_and_as_given_elsewhere():
+    x = ad.tensor(np.ones((2, 3)), requires_grad=True)
+    for call in (lambda: ad.multiply._call2(x, [1.0, 2.0, 3.0]),
+                 lambda: ad.multiply._call2([1.0, 2.0, 3.0], x),
+                 lambda: ad.multiply._call_any((x, [1.0, 2.0, 3.0]), {})):
+        assert all(type(a) is np.ndarray for a in call().node.args)
+    for call in (lambda: ad.reshape._call2(x, [3, 2]),
+                 lambda: ad.reshape._call_any((x, [3, 2]), {})):
+        assert call().node.args[1] == [3, 2]

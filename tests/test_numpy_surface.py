@@ -294,3 +294,21 @@ def test_concatenate_with_axis_none_joins_the_flattened_inputs():
     s = ad.tensor(a, requires_grad=True)
     (ad.concatenate([s, b], axis=None) * weights).sum().backward()
     np.testing.assert_array_equal(s.grad, weights[:6].reshape(2, 3))
+
+
+@pytest.mark.parametrize("func", [
+    pytest.param(lambda t: t ** [1.0, 2.0, 3.0], id="power"),
+    pytest.param(lambda t: [1.0, 2.0, 3.0] ** t, id="rpower"),
+    pytest.param(lambda t: np.arctan2(t, [1.0, 2.0, 3.0]), id="arctan2"),
+    pytest.param(lambda t: np.dot(t, [1.0, 2.0, 3.0]), id="dot"),
+    pytest.param(lambda t: t @ [[1.0], [2.0], [3.0]], id="matmul"),
+    pytest.param(lambda t: np.concatenate([t, [1.0]]), id="concatenate"),
+    pytest.param(lambda t: np.diff(t, prepend=[0.0], append=[1.0, 2.0]), id="diff"),
+    pytest.param(lambda t: np.cross(t, [0.0, 1.0, 2.0]), id="cross"),
+    pytest.param(lambda t: np.cross((0.0, 1.0, 2.0), t), id="cross tuple"),
+    pytest.param(lambda t: np.where(t > 1, t, [5.0, 6.0, 7.0]), id="where"),
+])
+def test_a_list_as_the_other_operand_works_as_numpy_and_has_gradients(func):
+    x = np.array([0.5, 1.5, 2.5])
+    np.testing.assert_allclose(func(ad.tensor(x)).data, func(x), rtol=1e-15)
+    assert ad.gradcheck(func, [x]) and ad.gradgradcheck(func, [x])

@@ -180,6 +180,18 @@ def kron(a, b) -> Tensor:
     return reshape(product, tuple(m * n for m, n in zip(shape_a, shape_b)))
 
 
+def _operand(x):
+    """A Tensor as it is, a list that holds Tensors recorded, anything else an array
+    (composites index their operands)."""
+    from .registry import from_nested, holds_tensor
+
+    if isinstance(x, Tensor):
+        return x
+    if isinstance(x, (list, tuple)) and holds_tensor(x):
+        return from_nested(x)
+    return np.asarray(x)
+
+
 def moveaxis_last(x, axis):
     """Move one axis of ``x`` to the end (through a recorded transpose)."""
     from .shape import transpose
@@ -214,6 +226,7 @@ def cross(a, b, axisa: int = -1, axisb: int = -1, axisc: int = -1,
 
     if axis is not None:
         axisa = axisb = axisc = axis
+    a, b = _operand(a), _operand(b)
     nda, ndb = np.ndim(a), np.ndim(b)
     if nda < 1 or ndb < 1:
         raise ValueError("cross: at least one array has zero dimension")

@@ -221,6 +221,10 @@ class Op:
             elif type(a) in _SEQUENCES and holds_tensor(a):
                 return self(*[from_nested(b) if type(b) in _SEQUENCES and holds_tensor(b)
                               else b for b in args], **kwargs)
+            elif type(a) in _SEQUENCES and (rules is None or (i < len(rules)
+                                                              and rules[i] is not None)):
+                raw.append(self._as_array(a))
+                parents.append(None)
             else:
                 raw.append(a)
                 parents.append(None)
@@ -252,8 +256,10 @@ class Op:
             pa = a._node
             if pa is None and (a.requires_grad or a._name is not None):
                 pa = a
-        elif type(a) in _SEQUENCES and holds_tensor(a):
-            return self._call1(from_nested(a))
+        elif type(a) in _SEQUENCES:
+            if holds_tensor(a):
+                return self._call1(from_nested(a))
+            ra, pa = (self._as_array(a) if self._grad0 else a), None
         else:
             ra, pa = a, None
         if pa is None or not _grad_mode.enabled:
@@ -296,8 +302,10 @@ class Op:
             pa = a._node
             if pa is None and (a.requires_grad or a._name is not None):
                 pa = a
-        elif type(a) in _SEQUENCES and holds_tensor(a):
-            return self._call2(from_nested(a), b)
+        elif type(a) in _SEQUENCES:
+            if holds_tensor(a):
+                return self._call2(from_nested(a), b)
+            ra, pa = (self._as_array(a) if self._grad0 else a), None
         else:
             ra, pa = a, None
         if isinstance(b, Tensor):
@@ -305,8 +313,10 @@ class Op:
             pb = b._node
             if pb is None and (b.requires_grad or b._name is not None):
                 pb = b
-        elif type(b) in _SEQUENCES and holds_tensor(b):
-            return self._call2(a, from_nested(b))
+        elif type(b) in _SEQUENCES:
+            if holds_tensor(b):
+                return self._call2(a, from_nested(b))
+            rb, pb = (self._as_array(b) if self._grad1 else b), None
         else:
             rb, pb = b, None
         if (pa is None and pb is None) or not _grad_mode.enabled:
@@ -355,6 +365,16 @@ class Op:
         if needs_grad and (pa is a or pb is b):  # a parameter's array was saved: guard it
             guard_leaves(result._node)
         return result
+
+    def _as_array(self, values):
+        """A list or tuple of numbers in an input that has a gradient rule, as the
+        array NumPy would make of it: the rules read its shape and dtype.  (Inputs
+        without one, such as shapes and axes, are passed on as given.)"""
+        try:
+            return np.asarray(values)
+        except (ValueError, TypeError) as error:
+            raise type(error)(f"{self.name}: a {type(values).__name__} operand is not an "
+                              f"array: {error}") from error
 
     def _bind_tensor_keywords(self, args, kwargs):
         """Tensors passed by keyword for inputs (``clip(x, hi=t)``), moved to their
