@@ -548,6 +548,12 @@ class Tensor(PyTorchMethods):
         return squeeze(self, axis)
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        if isinstance(start_dim, str):  # NumPy's flatten(order); PyTorch's dims are ints
+            if end_dim != -1:
+                raise TypeError(f"flatten: got order={start_dim!r} and end_dim={end_dim!r}; "
+                                "NumPy's flatten(order) takes no dims, PyTorch's "
+                                "flatten(start_dim, end_dim) takes ints")
+            return ravel(self, start_dim)
         if (start_dim, end_dim) in ((0, -1), (0, self.ndim - 1)):
             return flatten(self)
         n = self.ndim

@@ -312,3 +312,22 @@ def test_a_list_as_the_other_operand_works_as_numpy_and_has_gradients(func):
     x = np.array([0.5, 1.5, 2.5])
     np.testing.assert_allclose(func(ad.tensor(x)).data, func(x), rtol=1e-15)
     assert ad.gradcheck(func, [x]) and ad.gradgradcheck(func, [x])
+
+
+def test_var_refuses_numpys_newer_keywords_by_name_as_std_does():
+    t = ad.tensor(np.ones((2, 3)), requires_grad=True)
+    for func in (np.var, np.std):
+        for keyword, value in (("correction", 1), ("mean", np.ones((1, 3)))):
+            with pytest.raises(TypeError, match=rf"numpy\.{func.__name__} on a Tensor: the "
+                                                rf"argument\(s\) \['{keyword}'\] are not "
+                                                "supported"):
+                func(t, **{keyword: value})
+
+
+@pytest.mark.parametrize("order", ["C", "F", "A", "K"])
+def test_flatten_with_numpys_order(order):
+    x = np.arange(6.0).reshape(2, 3)
+    np.testing.assert_array_equal(ad.tensor(x).flatten(order).data, x.flatten(order))
+    assert ad.gradcheck(lambda t: t.flatten(order) * np.arange(6.0), [x])
+    with pytest.raises(TypeError, match="flatten: got order='F' and end_dim=1"):
+        ad.tensor(x).flatten("F", 1)

@@ -150,8 +150,12 @@ min = _reduction(
     torch_dim=partial(extreme_along_dim, "min"))
 
 
-def _var_numpy(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
-    reject_numpy_arguments("var", dtype=dtype, out=out)
+def _var_numpy(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *,
+               where=np._NoValue, mean=np._NoValue, correction=np._NoValue):
+    reject_numpy_arguments("var", dtype=dtype, out=out,
+                           where=None if where is np._NoValue else where,
+                           mean=None if mean is np._NoValue else mean,
+                           correction=None if correction is np._NoValue else correction)
     return var(a, axis=axis, keepdims=bool(keepdims), ddof=ddof)
 
 
