@@ -406,6 +406,65 @@ def test_grad_set_to_an_array_by_hand_is_refused():
         ad.compile(f)(np.ones(2))
 
 
+def _update_data_in_place(w, ema):
+    w.data -= 0.1 * w.grad              # NumPy in place, then w.data = that array
+
+
+def _assign_data(w, ema):
+    ema.data = 0.9 * ema.data + 0.1 * w.data
+
+
+@pytest.mark.parametrize("update", [_update_data_in_place, _assign_data])
+def test_assigning_data_of_a_tensor_from_before_the_call_is_refused(update):
+    w = ad.tensor([1.0, 2.0], requires_grad=True)
+    ema = ad.tensor([0.0, 0.0])
+
+    def f(x):
+        w.grad = None
+        (w * x).sum().backward()
+        update(w, ema)
+
+    with pytest.raises(TraceError, match=r"\.data of .* assigned at test_compile.py"):
+        ad.compile(f)(np.ones(2))
+
+
+def test_data_of_a_tensor_made_in_the_call_may_be_assigned():
+    w = ad.tensor([1.0, 2.0], requires_grad=True)
+
+    def f(x):
+        h = w * x
+        h.data = (w * 3.0).data         # an array a recorded step made
+        return h
+
+    step = ad.compile(f)
+    for k in range(3):
+        assert np.array_equal(step(np.full(2, k)).data, [3.0, 6.0])
+
+
+def test_an_average_updated_in_place_under_no_grad_replays_like_eager():
+    def make():
+        w = ad.tensor([1.0, 2.0], requires_grad=True)
+        ema = ad.tensor([0.0, 0.0])
+        opt = ad.optim.SGD([w], lr=0.1)
+
+        def f(x):
+            opt.zero_grad()
+            (w * w * x).sum().backward()
+            opt.step()
+            with ad.no_grad():
+                ema.copy_(0.9 * ema + 0.1 * w)
+        return ema, f
+
+    ema, eager = make()
+    ema_c, step = make()
+    step = ad.compile(step)
+    for k in range(4):
+        eager(np.full(2, k + 1.0))
+        step(np.full(2, k + 1.0))
+        assert np.array_equal(ema.data, ema_c.data)
+    assert step.traces == 1
+
+
 def test_a_changed_captured_array_is_noticed_and_traced_again():
     scale = np.array([1.0, 2.0])
     w = ad.tensor([1.0, 1.0], requires_grad=True)

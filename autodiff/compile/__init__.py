@@ -17,9 +17,11 @@ like with its own functions: there they differ by a few ulp.
 What a replay cannot follow is refused while tracing (``TraceError`` naming the op
 and the line): a tensor's value leaving the library (``.item()``, ``float()``,
 ``if t:``, ``np.asarray(t)``), arrays made during the call outside the library
-(NumPy on ``.data`` or ``.grad``, ``np.random``), selecting with a boolean mask
-computed in the call.  Python control flow is traced as taken.  What the library
-makes during the call is made again at each replay: arrays from no traced value
+(NumPy on ``.data`` or ``.grad``, ``np.random``), assigning ``.data`` of a tensor
+from before the call (``w.data -= lr * w.grad``: use an optimizer, or in-place tensor
+ops under ``ad.no_grad()``), selecting with a boolean mask computed in the call.
+Python control flow is traced as taken.  What the library makes during the call
+is made again at each replay: arrays from no traced value
 (``ad.zeros``, ``ad.rand(rng=)``, dropout masks, samples of distributions, drawn
 anew from the same generator) and those computed from the targets (class indices,
 weights, one-hot rows, checked again); ``@replayed`` methods run again (optimizer

@@ -3,8 +3,8 @@
 While ``installed`` is active, the tracer hears of every recorded op
 (``_grad_mode.on_record``), every op that records nothing (``registry.kernel_hook``),
 values leaving the library (``tensor.value_hook``), in-place writes
-(``inplace.write_hook``), ``.grad`` assignments and ``.data`` reads (``Tensor.grad``
-and ``Tensor.data`` become reporting properties) and every edge of the reverse pass
+(``inplace.write_hook``), ``.grad`` assignments, ``.data`` reads and assignments
+(``Tensor.grad`` and ``Tensor.data`` become reporting properties) and every edge of the reverse pass
 (a ``BackwardObserver``).  On exit everything is put back as it was.
 """
 
@@ -79,7 +79,11 @@ class installed:
             tracer.on_data_read(t, array)
             return array
 
-        Tensor.data = property(get_data, data_slot.__set__)
+        def set_data(t, value):
+            tracer.on_data_set(t, sys._getframe(1))
+            data_slot.__set__(t, value)
+
+        Tensor.data = property(get_data, set_data)
         self.observing = _graph.observe_backward(_TracingObserver(tracer))
         self.observing.__enter__()
         return tracer

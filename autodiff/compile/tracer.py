@@ -122,6 +122,24 @@ class Tracer:
                 and self.owns_thread() and self.from_before(tensor)):
             self.data_owners[id(array)] = weakref.ref(tensor)
 
+    def on_data_set(self, tensor, frame):
+        """``tensor.data = value`` while tracing (``Tensor.data`` reports here).  A
+        tensor made during the call may be given any array (later ops read it); one
+        from before the call (a parameter, a captured tensor, an argument) keeps the
+        array a replay writes into, and an assignment would run only while tracing."""
+        if not self.owns_thread() or id(tensor) in self.made_during:
+            return
+        if frame.f_code.co_name in ("_make", "__init__") and \
+                frame.f_globals.get("__name__") == "autodiff.tensor":
+            return                      # a tensor being made
+        raise TraceError(
+            f"compile: .data of {_leaf_label(tensor)}, a tensor from before the call, is "
+            f"assigned at {user_line()} (t.data = ..., t.data -= ..., or t += ... "
+            "recorded in grad mode); a replay would skip the assignment, as it runs only "
+            "while tracing. Update parameters with an optimizer from ad.optim "
+            "(opt.step()), and other tensors with in-place tensor ops under ad.no_grad() "
+            "(with ad.no_grad(): ema.copy_(0.9 * ema + 0.1 * w)): a replay repeats both.")
+
     def capture(self, tensor, value, op_name, line, bind=True) -> int:
         """The slot of captured ``tensor`` (its ``.data``, ``value`` now)."""
         known = self.captured.get(id(tensor))
