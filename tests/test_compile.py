@@ -367,6 +367,41 @@ def test_tensors_made_from_arrays_built_outside_the_library_are_refused(make):
         f(np.ones(2))
 
 
+@pytest.mark.parametrize("make", [
+    lambda x, rng: x.data.sum(),                        # a NumPy scalar from .data
+    lambda x, rng: np.mean(W.data),
+    lambda x, rng: np.asarray(x.data.sum()),            # a 0-d array
+    lambda x, rng: ad.tensor(x.data.max()),             # a 0-d tensor
+])
+def test_zero_d_values_made_from_data_in_the_call_are_refused(make):
+    rng = np.random.default_rng(0)
+    f = ad.compile(lambda x: (W * x).sum() * make(x, rng))
+    with pytest.raises(TraceError, match="test_compile.py.*made during the call"):
+        f(np.ones(2))
+
+
+def test_numbers_drawn_from_a_captured_generator_are_refused():
+    rng = np.random.default_rng(0)
+    f = ad.compile(lambda x: (W * x).sum() * rng.normal())     # a Python float
+    with pytest.raises(TraceError, match="random generator 'rng'"):
+        f(np.ones(2))
+
+
+SCALE = np.float64(3.0)
+
+
+def test_numbers_from_before_the_call_and_generators_given_to_ops_are_fine():
+    rng = np.random.default_rng(0)
+    half = np.float32(0.5)
+
+    def f(x):
+        return ((W * x).sum() * SCALE * half * 2.0 + ad.rand(2, rng=rng)).sum()
+
+    step = ad.compile(f)
+    first, second = step(np.ones(2)).data, step(np.ones(2)).data
+    assert first != second and step.traces == 1            # drawn again at the replay
+
+
 def test_constant_tensors_made_outside_the_function_are_fine():
     scale = ad.tensor([2.0, 3.0])
     f = ad.compile(lambda x: (W * x * scale).sum())

@@ -16,8 +16,10 @@ like with its own functions: there they differ by a few ulp.
 
 What a replay cannot follow is refused while tracing (``TraceError`` naming the op
 and the line): a tensor's value leaving the library (``.item()``, ``float()``,
-``if t:``, ``np.asarray(t)``), arrays made during the call outside the library
-(NumPy on ``.data`` or ``.grad``, ``np.random``), assigning ``.data`` of a tensor
+``if t:``, ``np.asarray(t)``), arrays and NumPy scalars made during the call
+outside the library (NumPy on ``.data`` or ``.grad`` such as ``x.data.sum()``,
+``np.random``, draws from a generator the function captures that no ``rng=`` of an
+op made), assigning ``.data`` of a tensor
 from before the call (``w.data -= lr * w.grad``: use an optimizer, or in-place tensor
 ops under ``ad.no_grad()``), selecting with a boolean mask computed in the call.
 Python control flow is traced as taken.  What the library makes during the call
@@ -43,6 +45,7 @@ from __future__ import annotations
 
 import collections
 import functools
+import pickle
 import threading
 import zlib
 from typing import Any, Callable
@@ -109,6 +112,7 @@ class Compiled:
         call_kwargs = {name: _traced_argument(tracer, name, value, kinds)
                        for name, value in kwargs.items()}
         rng_before = np.random.get_state()[1].copy()
+        generators = [(name, g, _rng_state(g)) for name, g in _captured_generators(self.fn)]
         with installed(tracer):
             output = self.fn(*call_args, **call_kwargs)
             plan = tracer.finish(output)
@@ -117,6 +121,7 @@ class Compiled:
                 f"compile: {plan.name} drew numbers from NumPy's global random generator "
                 "(np.random.*); a replay would reuse them. Pass a np.random.Generator "
                 "through an rng= argument of the op that needs it.")
+        _check_generators(plan, generators)
         eliminate_dead_code(plan)
         if self.fuse:
             fuse_elementwise(plan, tracer.values())
@@ -210,6 +215,59 @@ def _traced_argument(tracer, position, value, kinds):
         tracer.made_during.add(id(wrapper))     # alive in the call's arguments
         return wrapper
     return value
+
+
+def _captured_generators(fn) -> list:
+    """The NumPy generators ``fn`` reaches by name: its closure's cells, the globals its
+    code names, the attributes of the object a bound method belongs to."""
+    found = []
+    owner = getattr(fn, "__self__", None)
+    if owner is not None:
+        found += [(f"{type(owner).__name__}.{k}", v) for k, v in vars(owner).items()]
+        fn = getattr(fn, "__func__", fn)
+    code = getattr(fn, "__code__", None)
+    if code is not None:
+        for name, cell in zip(code.co_freevars, fn.__closure__ or ()):
+            try:
+                found.append((name, cell.cell_contents))
+            except ValueError:          # a cell not filled yet
+                pass
+        names = getattr(fn, "__globals__", {})
+        found += [(name, names[name]) for name in code.co_names if name in names]
+    return [(name, value) for name, value in found
+            if isinstance(value, (np.random.Generator, np.random.RandomState))]
+
+
+def _rng_state(generator) -> bytes:
+    if isinstance(generator, np.random.RandomState):
+        return pickle.dumps(generator.get_state())
+    return pickle.dumps(generator.bit_generator.state)
+
+
+def _check_generators(plan, generators):
+    """Refuse draws from a captured generator that no recorded step made (the user's
+    ``g.normal()``): a replay would reuse the traced numbers.  Draws through an op's
+    ``rng=`` are steps holding the generator, made again at each replay."""
+    changed = [(name, g) for name, g, state in generators if _rng_state(g) != state]
+    if not changed:
+        return
+    held, stack = set(), [(i.args, i.kwargs) for i in plan.instrs]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, (tuple, list)):
+            stack.extend(value)
+        elif isinstance(value, dict):
+            stack.extend(value.values())
+        else:
+            held.add(id(value))
+    for name, g in changed:
+        if id(g) not in held:
+            raise TraceError(
+                f"compile: {plan.name} drew numbers from the random generator {name!r} "
+                "it captures outside the library (g.normal(), g.random(...)); a replay "
+                "would reuse them. Pass the generator through an rng= argument of the op "
+                "that needs it (ad.randn(..., rng=g)), or draw outside the compiled "
+                "function and pass the numbers in as an argument.")
 
 
 def _checksum(array) -> int:

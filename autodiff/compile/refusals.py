@@ -1,8 +1,8 @@
 """What a trace refuses, found while recording or at its end, and the advice given.
 
 ``check_mask_key``: ``x[mask]`` with a mask the call computes (its size depends on
-values).  ``check_fresh_constants``: arrays made during the call outside the
-library, which a replay would reuse with their traced values.  Both raise
+values).  ``check_fresh_constants``: arrays (0-d too) and NumPy scalars made during
+the call outside the library, which a replay would reuse with their traced values.  Both raise
 ``TraceError`` naming the op and the user's line.
 """
 
@@ -67,13 +67,40 @@ def check_fresh_constants(tracer):
     for array, op_name, line, _ in tracer.constants:
         # References: tracer.keep, tracer.constants' tuple, getrefcount's argument,
         # the loop variable, and the live graph.
-        if sys.getrefcount(array) <= 4 + in_graph.get(id(array), 0) and array.ndim:
+        # A 0-d array counts only if the user's line passed it in (loss * ad.tensor(
+        # x.data.sum())): the library makes 0-d arrays from Python numbers itself.
+        if sys.getrefcount(array) <= 4 + in_graph.get(id(array), 0) and (
+                array.ndim or id(array) in tracer.passed_in):
             raise TraceError(
                 f"compile: an array of shape {array.shape} given to '{op_name}' at "
                 f"{line} was made during the call outside the library (NumPy on .data "
                 "or .grad, np.random, a new constant); a replay would reuse its traced "
                 "values. Compute it with tensor ops, or make constants outside the "
                 f"compiled function.{_advice(op_name)}")
+    # A NumPy scalar stays in the plan's steps as it is: count those references too.
+    for instr in tracer.instrs:
+        held = list(instr.args) + list(instr.kwargs.values())
+        while held:
+            a = held.pop()
+            if isinstance(a, (tuple, list)):
+                held.extend(a)
+            elif isinstance(a, np.generic):
+                in_graph[id(a)] = in_graph.get(id(a), 0) + 1
+    scalars, tracer.scalars = tracer.scalars, {}
+    for scalar, op_name, line in scalars.values():
+        # References: scalars' tuple, getrefcount's argument, the loop variable, the
+        # live graph and the plan's steps.  One still held elsewhere (a global, a
+        # closure's cell, a module's attribute) existed before the call.  Only those
+        # the user's line passed in are in ``scalars``.
+        if sys.getrefcount(scalar) <= 3 + in_graph.get(id(scalar), 0):
+            raise TraceError(
+                f"compile: the NumPy scalar {scalar!r} given to '{op_name}' at {line} "
+                "was made during the call outside the library (NumPy on .data or "
+                ".grad, such as x.data.sum() or np.mean(x.data), a random draw, a new "
+                "constant such as np.sqrt(d)); a replay would reuse its traced value. "
+                "Compute it with tensor ops (x.sum(), which a replay computes again), "
+                "write a constant as a Python number (math.sqrt(d)), or pass the value "
+                "in as an argument.")
 
 
 _LIBRARY_NUMPY = (

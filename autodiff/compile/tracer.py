@@ -24,6 +24,7 @@ length of the call.)
 
 from __future__ import annotations
 
+import inspect
 import os
 import sys
 import threading
@@ -54,6 +55,42 @@ def user_line() -> str:
     return "?"
 
 
+def _entry_frame():
+    """The frame of the library call the user's code made (the outermost library
+    frame), or None."""
+    frame = sys._getframe(2)
+    entry = None
+    while frame is not None and os.path.abspath(
+            frame.f_code.co_filename).startswith(_PACKAGE_DIR):
+        entry, frame = frame, frame.f_back
+    return entry if frame is not None else None
+
+
+def _passed_in(value, user_made) -> bool:
+    """Whether the user's code gave ``value``, or a tensor holding it that the user's
+    code made (``ad.tensor(x.data.sum())``), to the library call now running, rather
+    than the library making it (from a Python number, say)."""
+    entry = _entry_frame()
+    if entry is None:
+        return False
+    code = entry.f_code
+    count = (code.co_argcount + code.co_kwonlyargcount
+             + bool(code.co_flags & inspect.CO_VARARGS)
+             + bool(code.co_flags & inspect.CO_VARKEYWORDS))
+    local = entry.f_locals
+    held = [local.get(name) for name in code.co_varnames[:count]]
+    while held:
+        a = held.pop()
+        if isinstance(a, (tuple, list)):
+            held.extend(a)
+        elif isinstance(a, dict):
+            held.extend(a.values())
+        elif a is value or (isinstance(a, Tensor) and a.data is value
+                            and id(a) in user_made):
+            return True
+    return False
+
+
 class Tracer:
     """Records one call; ``finish`` turns the recording into a ``Plan``."""
 
@@ -70,6 +107,12 @@ class Tracer:
         self.capture_sites: dict[int, tuple] = {}  # id(tensor) -> (op name, line)
         self.nodes: list = []               # weak refs to the nodes recorded (fresh check)
         self.constants: list = []           # (array, op name, line) for the fresh check
+        # NumPy scalars and 0-d arrays the user's code passed to the library (the
+        # fresh check refuses those made during the call): id -> (scalar, op, line),
+        # and the ids of such 0-d arrays.
+        self.scalars: dict = {}
+        self.passed_in: set = set()
+        self.user_made: set = set()         # ids of tensors made by ad.tensor in the call
         self.node_slots: dict = {}          # node -> slot of its gradient
         self.contributions: dict = {}       # node -> [slots], gradient parts not yet added
         self.joint_slots: dict = {}         # node -> slot of its joint rule's result
@@ -174,10 +217,15 @@ class Tracer:
                 return Ref(self.capture(tensor, value, op_name, line))
             slot = self.new_slot(value, "constant")
             self.constants.append((value, op_name, line, slot))
+            if value.ndim == 0 and _passed_in(value, self.user_made):
+                self.passed_in.add(id(value))
             return Ref(slot)
         if isinstance(value, (tuple, list)):
             items = [self.ref(v, None, op_name, line) for v in value]
             return type(value)(items)
+        if (isinstance(value, np.generic) and id(value) not in self.scalars
+                and _passed_in(value, self.user_made)):
+            self.scalars[id(value)] = (value, op_name, line)
         return value
 
     def leaf_ref(self, leaf):
@@ -430,6 +478,10 @@ class Tracer:
             return
         if frame.f_code.co_name in ("_make", "__init__"):
             self.made_during.add(id(tensor))
+            entry = _entry_frame()
+            if entry is not None and entry.f_globals.get("__name__") == "autodiff.tensor" \
+                    and entry.f_code.co_name in ("tensor", "__init__"):
+                self.user_made.add(id(tensor))
             return
         if value is None and (
                 not getattr(tensor, "requires_grad", False) or tensor._node is not None):
