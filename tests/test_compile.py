@@ -522,6 +522,62 @@ def test_a_parameter_given_an_array_of_another_shape_is_traced_again():
     assert f.traces == 3
 
 
+class _Net(ad.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.hidden = ad.nn.Linear(3, 4, rng=0)
+        self.fc = ad.nn.Linear(4, 2, rng=1)
+
+    def forward(self, x):
+        return self.fc(ad.tanh(self.hidden(x)))
+
+
+def _rebinding_run(compiled, rebind):
+    model = _Net()
+    opt = ad.optim.SGD(model.parameters(), lr=0.1)
+
+    def step(x, y):
+        loss = F.mse_loss(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss
+
+    def new_optimizer():
+        nonlocal opt
+        opt = ad.optim.Adam(model.parameters(), lr=0.05)
+
+    f = ad.compile(step) if compiled else step
+    x, y = np.ones((5, 3)), np.full((5, 2), 0.5)
+    losses = []
+    for k in range(5):
+        if k == 2 and rebind == "layer":
+            model.fc = ad.nn.Linear(4, 2, rng=7)        # the old optimizer does not see it
+        elif k == 2 and rebind == "optimizer":
+            new_optimizer()
+        losses.append(float(f(x, y).data))
+    return losses, getattr(f, "traces", None)
+
+
+@pytest.mark.filterwarnings("ignore:SGD.step. parameter 'fc")    # the replaced head
+@pytest.mark.parametrize("rebind", ["layer", "optimizer"])
+def test_a_new_layer_or_a_new_optimizer_between_calls_is_traced_again(rebind):
+    eager, _ = _rebinding_run(False, rebind)
+    compiled, traces = _rebinding_run(True, rebind)
+    np.testing.assert_allclose(compiled, eager, rtol=1e-12)   # Adam's step is fused
+    assert traces == 2
+
+
+def test_objects_reached_through_a_dict_are_the_ones_seen_at_the_trace():
+    w = ad.tensor([1.0, 1.0], requires_grad=True)
+    held = {"w": w}
+    f = ad.compile(lambda x: (held["w"] * x).sum())
+    assert f(np.ones(2)).data == 2.0
+    held["w"] = ad.tensor([5.0, 5.0], requires_grad=True)
+    assert f(np.ones(2)).data == 2.0            # documented: needs a new ad.compile(fn)
+    assert ad.compile(lambda x: (held["w"] * x).sum())(np.ones(2)).data == 10.0
+
+
 def test_the_plan_prints_one_line_per_step_with_sizes():
     model, opt = _mlp_and_optimizer("sgd", np.float64, sizes=(2, 3, 2))
     step = ad.compile(_train_step(model, opt))

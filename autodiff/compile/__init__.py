@@ -29,10 +29,17 @@ anew from the same generator) and those computed from the targets (class indices
 weights, one-hot rows, checked again); ``@replayed`` methods run again (optimizer
 steps, BatchNorm's running statistics, gradient clipping).  A captured tensor is
 read again at each call; a module's ``training`` flag or a captured tensor's
-``requires_grad`` that changes traces again, and so does a captured NumPy array
+``requires_grad`` that changes traces again, and so does a module called in the
+function that was given another tensor or submodule (``model.fc = nn.Linear(...)``),
+a name of the function (closure, globals) bound to another tensor, module, optimizer
+or scheduler (``opt = ad.optim.Adam(...)``), and a captured NumPy array
 that changes between calls (noticed by a checksum, computed on every call, so large
 data should be passed as arguments).  Python numbers the function captures are
-fixed at the trace.  A plan writes intermediate results into buffers it
+fixed at the trace, and so are the objects reached otherwise (an entry of a dict or
+list, an attribute of an object other than a module, a name of another function
+it calls): a plan keeps using the tensors
+and optimizers it saw, so rebinding such an entry to a new object needs a new
+``ad.compile(fn)``.  A plan writes intermediate results into buffers it
 allocates once and keeps while the plan is cached (``buffers.py``), so calls of one
 compiled function from several threads run one at a time; what a call returns and
 what ``.grad`` holds are new arrays, never those buffers.  ``p.grad = None`` inside
@@ -122,6 +129,7 @@ class Compiled:
                 "(np.random.*); a replay would reuse them. Pass a np.random.Generator "
                 "through an rng= argument of the op that needs it.")
         _check_generators(plan, generators)
+        plan.bindings = _captured_objects(self.fn)     # as the call left them
         eliminate_dead_code(plan)
         if self.fuse:
             fuse_elementwise(plan, tracer.values())
@@ -217,25 +225,59 @@ def _traced_argument(tracer, position, value, kinds):
     return value
 
 
-def _captured_generators(fn) -> list:
-    """The NumPy generators ``fn`` reaches by name: its closure's cells, the globals its
-    code names, the attributes of the object a bound method belongs to."""
+def _captured_names(fn) -> list:
+    """What ``fn`` reaches by name, as ``(name, where, key, value)``: its closure's
+    cells (``where`` the cell, ``key`` None), the globals its code names, the
+    attributes of the object a bound method belongs to (``where`` a dict)."""
     found = []
     owner = getattr(fn, "__self__", None)
-    if owner is not None:
-        found += [(f"{type(owner).__name__}.{k}", v) for k, v in vars(owner).items()]
+    if owner is not None and hasattr(owner, "__dict__"):
+        table = vars(owner)
+        found += [(f"{type(owner).__name__}.{k}", table, k, v) for k, v in table.items()]
         fn = getattr(fn, "__func__", fn)
     code = getattr(fn, "__code__", None)
     if code is not None:
         for name, cell in zip(code.co_freevars, fn.__closure__ or ()):
             try:
-                found.append((name, cell.cell_contents))
+                found.append((name, cell, None, cell.cell_contents))
             except ValueError:          # a cell not filled yet
                 pass
-        names = getattr(fn, "__globals__", {})
-        found += [(name, names[name]) for name in code.co_names if name in names]
-    return [(name, value) for name, value in found
+        table = getattr(fn, "__globals__", {})
+        found += [(name, table, name, table[name]) for name in code.co_names
+                  if name in table]
+    return found
+
+
+def _captured_generators(fn) -> list:
+    """The NumPy generators ``fn`` reaches by name."""
+    return [(name, value) for name, _, _, value in _captured_names(fn)
             if isinstance(value, (np.random.Generator, np.random.RandomState))]
+
+
+def _captured_objects(fn) -> list:
+    """The tensors, modules, optimizers and schedulers ``fn`` reaches by name, as
+    ``(where, key, object)``: a replay fits only while the names still hold them."""
+    from ..nn.module import Module
+    from ..optim.lr_scheduler import LRScheduler
+    from ..optim.optimizer import Optimizer
+
+    kinds = (Tensor, Module, Optimizer, LRScheduler)
+    return [(where, key, value) for _, where, key, value in _captured_names(fn)
+            if isinstance(value, kinds)]
+
+
+def _rebound(bindings) -> bool:
+    for where, key, value in bindings:
+        if key is None:
+            try:
+                now = where.cell_contents
+            except ValueError:
+                return True
+        else:
+            now = where.get(key)
+        if now is not value:
+            return True
+    return False
 
 
 def _rng_state(generator) -> bytes:
@@ -276,11 +318,17 @@ def _checksum(array) -> int:
 
 def _constants_changed(plan) -> bool:
     """A captured array changed its values, a captured tensor's array its shape or
-    dtype (``p.data = ...``), a module its ``training`` flag or a captured tensor its
-    ``requires_grad``: the plan no longer fits, trace again."""
+    dtype (``p.data = ...``), a module its ``training`` flag, a tensor or submodule
+    (``model.fc = nn.Linear(...)``) or a captured tensor its ``requires_grad``: the
+    plan no longer fits, trace again."""
     for obj, attribute, value in plan.flags:
         if getattr(obj, attribute) != value:
             return True
+    for table, key, value in plan.members:
+        if table.get(key) is not value:
+            return True
+    if _rebound(plan.bindings):
+        return True
     slots = plan.slots
     for tensor, slot in plan.captured:
         data = tensor.data

@@ -277,7 +277,8 @@ class Tracer:
 
     def on_module_call(self, module):
         """A module was called: a replay fits only while its ``training`` flag is the
-        one it had now (``model.eval()`` between calls traces again)."""
+        one it had now (``model.eval()`` between calls traces again), and while its
+        tensors and submodules stay the same objects (``module_members``)."""
         if self.owns_thread() and id(module) not in self.modules:
             self.modules[id(module)] = (module, module.training)
 
@@ -574,9 +575,23 @@ class Tracer:
         plan.flags = [(module, "training", flag) for module, flag in self.modules.values()]
         plan.flags += [(tensor, "requires_grad", tensor.requires_grad)
                        for tensor, _ in captured]
+        plan.members = self.module_members()
         plan.constant_values = {slot: value for value, _, _, slot in self.constants}
         plan.constant_sites = {slot: (op, line) for _, op, line, slot in self.constants}
         return plan
+
+    def module_members(self) -> list:
+        """The tensors and submodules of the modules the call used, as they are at its
+        end, as ``(table, key, object)``: a plan that read the old ones does not fit a
+        module given new ones (``model.fc = nn.Linear(...)``)."""
+        from ..nn.module import Module
+
+        members = []
+        for module, _ in self.modules.values():
+            for table in (vars(module), module._parameters, module._modules):
+                members += [(table, key, value) for key, value in table.items()
+                            if isinstance(value, (Tensor, Module))]
+        return members
 
     def capture_buffers(self):
         """Constants that are buffers of a module the call used become captured: a
