@@ -402,6 +402,16 @@ def test_numbers_from_before_the_call_and_generators_given_to_ops_are_fine():
     assert first != second and step.traces == 1            # drawn again at the replay
 
 
+def test_tensors_made_in_the_call_from_python_numbers_are_constants():
+    def f(x):
+        return (W * x * ad.tensor([2.0, 3.0])).sum() - ad.tensor(1.0)
+
+    step = ad.compile(f)
+    for x in (np.ones(2), np.array([2.0, -1.0])):
+        assert step(x).data == f(x).data
+    assert step.traces == 1
+
+
 def test_constant_tensors_made_outside_the_function_are_fine():
     scale = ad.tensor([2.0, 3.0])
     f = ad.compile(lambda x: (W * x * scale).sum())

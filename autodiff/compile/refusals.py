@@ -69,8 +69,9 @@ def check_fresh_constants(tracer):
         # the loop variable, and the live graph.
         # A 0-d array counts only if the user's line passed it in (loss * ad.tensor(
         # x.data.sum())): the library makes 0-d arrays from Python numbers itself.
+        # An array made by ad.tensor from Python numbers is a constant, like them.
         if sys.getrefcount(array) <= 4 + in_graph.get(id(array), 0) and (
-                array.ndim or id(array) in tracer.passed_in):
+                array.ndim or id(array) in tracer.passed_in) and id(array) not in tracer.literals:
             raise TraceError(
                 f"compile: an array of shape {array.shape} given to '{op_name}' at "
                 f"{line} was made during the call outside the library (NumPy on .data "

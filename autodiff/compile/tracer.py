@@ -91,6 +91,19 @@ def _passed_in(value, user_made) -> bool:
     return False
 
 
+def _python_numbers(data) -> bool:
+    """Whether ``data`` is Python numbers only (``ad.tensor(2.0)``, ``[[1, 0], [0, 1]]``):
+    a tensor made from them is a constant, fixed at the trace as Python numbers are."""
+    todo = [data]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, (list, tuple)):
+            todo.extend(item)
+        elif type(item) not in (int, float, bool):
+            return False
+    return True
+
+
 class Tracer:
     """Records one call; ``finish`` turns the recording into a ``Plan``."""
 
@@ -113,6 +126,7 @@ class Tracer:
         self.scalars: dict = {}
         self.passed_in: set = set()
         self.user_made: set = set()         # ids of tensors made by ad.tensor in the call
+        self.literals: set = set()          # ids of their arrays made from Python numbers
         self.node_slots: dict = {}          # node -> slot of its gradient
         self.contributions: dict = {}       # node -> [slots], gradient parts not yet added
         self.joint_slots: dict = {}         # node -> slot of its joint rule's result
@@ -482,7 +496,11 @@ class Tracer:
             entry = _entry_frame()
             if entry is not None and entry.f_globals.get("__name__") == "autodiff.tensor" \
                     and entry.f_code.co_name in ("tensor", "__init__"):
-                self.user_made.add(id(tensor))
+                if _python_numbers(entry.f_locals.get("data")):
+                    # (read from Tensor.__init__'s frame: .data reports reads here)
+                    self.literals.add(id(frame.f_locals.get("array")))
+                else:
+                    self.user_made.add(id(tensor))
             return
         if value is None and (
                 not getattr(tensor, "requires_grad", False) or tensor._node is not None):
