@@ -331,3 +331,15 @@ def test_flatten_with_numpys_order(order):
     assert ad.gradcheck(lambda t: t.flatten(order) * np.arange(6.0), [x])
     with pytest.raises(TypeError, match="flatten: got order='F' and end_dim=1"):
         ad.tensor(x).flatten("F", 1)
+
+
+def test_int_and_bool_corner_cases_follow_numpys_dtypes():
+    ints, bools = np.array([1, 2]), np.array([True, False])
+    assert np.rint(ad.tensor(ints)).dtype == np.rint(ints).dtype == np.float64
+    assert np.conj(ad.tensor(bools)).dtype == np.conj(bools).dtype
+    assert np.conj(ad.tensor(ints)).dtype == np.conj(ints).dtype
+    with pytest.raises(TypeError, match="numpy.positive: not defined for a bool Tensor"):
+        np.positive(ad.tensor(bools))
+    x = ad.tensor([1.4, 2.6], requires_grad=True)
+    np.rint(x).sum().backward()
+    assert x.grad.tolist() == [0.0, 0.0]

@@ -47,7 +47,8 @@ def conj(x) -> Tensor:
     >>> x = ad.tensor([1.0, 2.0]); ad.conj(x) is x
     True
     """
-    if _is_complex(x):
-        return Tensor(np.conj(x.data if isinstance(x, Tensor) else x))
+    data = x.data if isinstance(x, Tensor) else np.asarray(x)
+    if _is_complex(x) or data.dtype == bool:      # NumPy makes a bool's conjugate int8
+        return Tensor(np.conj(data))
     return x if isinstance(x, Tensor) else Tensor(x)
 

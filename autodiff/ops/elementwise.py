@@ -192,7 +192,10 @@ reciprocal = _unary("reciprocal", np.reciprocal, "-g * ans**2",
 
 @implements(np.positive)
 def positive(x: Tensor) -> Tensor:
-    """+x: the same tensor (``np.positive(t)``)."""
+    """+x: the same tensor (``np.positive(t)``); refused for bool, as NumPy does."""
+    if x.dtype == bool:
+        raise TypeError("numpy.positive: not defined for a bool Tensor (NumPy refuses it "
+                        "too); use x.astype(int) first")
     return x
 
 
@@ -295,7 +298,15 @@ def _round_numpy(a, decimals=0, out=None):
     return round(a, decimals)
 
 
-round = defop("round", np.round, numpy={np.rint: None, np.round: _round_numpy,
+def _rint_numpy(a, out=None):
+    if out is not None:
+        raise TypeError("numpy.rint on a Tensor: the argument(s) ['out'] are not supported "
+                        "by autodiff; call it without them")
+    kind = np.dtype(a.dtype).kind
+    return round(astype(a, np.float64) if kind in "biu" else a)   # NumPy: float for ints
+
+
+round = defop("round", np.round, numpy={np.rint: _rint_numpy, np.round: _round_numpy,
                                         np.around: _round_numpy},
               doc="Round to the nearest integer (half to even); zero gradient.\n\n"
                   ">>> ad.round(ad.tensor([0.4, 1.6]))\ntensor([0., 2.])",
