@@ -24,9 +24,6 @@ length of the call.)
 
 from __future__ import annotations
 
-import inspect
-import os
-import sys
 import threading
 import types
 import weakref
@@ -40,69 +37,7 @@ from . import refusals
 from .refusals import TraceError
 from .effects import Buffer, CallWith, write_clamp, write_item, write_update
 from .plan import Instr, Plan, Ref, Slot
-
-_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def user_line() -> str:
-    """``file:line`` of the innermost frame outside this library."""
-    frame = sys._getframe(1)
-    while frame is not None:
-        filename = frame.f_code.co_filename
-        if not os.path.abspath(filename).startswith(_PACKAGE_DIR):
-            return f"{os.path.basename(filename)}:{frame.f_lineno}"
-        frame = frame.f_back
-    return "?"
-
-
-def _entry_frame():
-    """The frame of the library call the user's code made (the outermost library
-    frame), or None."""
-    frame = sys._getframe(2)
-    entry = None
-    while frame is not None and os.path.abspath(
-            frame.f_code.co_filename).startswith(_PACKAGE_DIR):
-        entry, frame = frame, frame.f_back
-    return entry if frame is not None else None
-
-
-def _passed_in(value, user_made) -> bool:
-    """Whether the user's code gave ``value``, or a tensor holding it that the user's
-    code made (``ad.tensor(x.data.sum())``), to the library call now running, rather
-    than the library making it (from a Python number, say)."""
-    entry = _entry_frame()
-    if entry is None:
-        return False
-    code = entry.f_code
-    count = (code.co_argcount + code.co_kwonlyargcount
-             + bool(code.co_flags & inspect.CO_VARARGS)
-             + bool(code.co_flags & inspect.CO_VARKEYWORDS))
-    local = entry.f_locals
-    held = [local.get(name) for name in code.co_varnames[:count]]
-    while held:
-        a = held.pop()
-        if isinstance(a, (tuple, list)):
-            held.extend(a)
-        elif isinstance(a, dict):
-            held.extend(a.values())
-        elif a is value or (isinstance(a, Tensor) and a.data is value
-                            and id(a) in user_made):
-            return True
-    return False
-
-
-def _python_numbers(data) -> bool:
-    """Whether ``data`` is Python numbers only (``ad.tensor(2.0)``, ``[[1, 0], [0, 1]]``):
-    a tensor made from them is a constant, fixed at the trace as Python numbers are."""
-    todo = [data]
-    while todo:
-        item = todo.pop()
-        if isinstance(item, (list, tuple)):
-            todo.extend(item)
-        elif type(item) not in (int, float, bool):
-            return False
-    return True
-
+from .provenance import entry_frame, passed_in, python_numbers, user_line
 
 class Tracer:
     """Records one call; ``finish`` turns the recording into a ``Plan``."""
@@ -231,14 +166,14 @@ class Tracer:
                 return Ref(self.capture(tensor, value, op_name, line))
             slot = self.new_slot(value, "constant")
             self.constants.append((value, op_name, line, slot))
-            if value.ndim == 0 and _passed_in(value, self.user_made):
+            if value.ndim == 0 and passed_in(value, self.user_made):
                 self.passed_in.add(id(value))
             return Ref(slot)
         if isinstance(value, (tuple, list)):
             items = [self.ref(v, None, op_name, line) for v in value]
             return type(value)(items)
         if (isinstance(value, np.generic) and id(value) not in self.scalars
-                and _passed_in(value, self.user_made)):
+                and passed_in(value, self.user_made)):
             self.scalars[id(value)] = (value, op_name, line)
         return value
 
@@ -493,10 +428,10 @@ class Tracer:
             return
         if frame.f_code.co_name in ("_make", "__init__"):
             self.made_during.add(id(tensor))
-            entry = _entry_frame()
+            entry = entry_frame()
             if entry is not None and entry.f_globals.get("__name__") == "autodiff.tensor" \
                     and entry.f_code.co_name in ("tensor", "__init__"):
-                if _python_numbers(entry.f_locals.get("data")):
+                if python_numbers(entry.f_locals.get("data")):
                     # (read from Tensor.__init__'s frame: .data reports reads here)
                     self.literals.add(id(frame.f_locals.get("array")))
                 else:

@@ -23,8 +23,6 @@ reverse pass sums it back to the input's shape in one place (``sum_to``).
 
 from __future__ import annotations
 
-import inspect
-import operator
 from typing import Any, Callable, Iterable
 
 import numpy as np
@@ -38,6 +36,9 @@ from ..graph import Node, _grad_mode
 from ..guard import guard_leaves  # the mutation guard on saved leaf arrays
 from ..tensor import Tensor
 from . import namespace as _namespace
+from .operands import (  # noqa: F401  (holds_tensor, from_nested: re-exported)
+    SCALAR_BINARY, SEQUENCES, as_array, bind_tensor_keywords, complex_error, explain_error,
+    from_nested, holds_tensor, is_array_like, no_rule_error, scalar_value)
 from .numpy_dispatch import (  # noqa: F401  (re-exported: ops import them from here)
     NO_GRADIENT_FUNCTIONS, NUMPY_FUNCTIONS, NUMPY_UFUNCS, _add_numpy, _numpy_entries,
     _numpy_name, forget_numpy, implements, implements_without_gradient)
@@ -47,23 +48,6 @@ _new = object.__new__
 _FLOAT64 = np.dtype(np.float64)
 _FLOAT32 = np.dtype(np.float32)
 _nd = np.ndarray
-
-#: Binary ufuncs whose value on two scalars is the operator's on NumPy scalars: the
-#: same IEEE operation in the same dtype (NEP 50 promotion), through NumPy's scalar
-#: arithmetic, several times faster than a ufunc call on 0-d arrays.
-_SCALAR_BINARY = {np.add: operator.add, np.subtract: operator.sub,
-                  np.multiply: operator.mul, np.true_divide: operator.truediv}
-
-
-def _scalar(value):
-    """A float32/float64 0-d array's value as a NumPy scalar, a Python float or int as
-    it is; None for anything else (the op then calls its ufunc)."""
-    kind = type(value)
-    if kind is _nd:
-        if value.ndim == 0 and (value.dtype is _FLOAT64 or value.dtype is _FLOAT32):
-            return value[()]
-        return None
-    return value if kind is float or kind is int else None
 
 #: Set by ``ad.compile`` while it traces: called as ``kernel_hook(op, args, raw, kwargs,
 #: out)`` for each op that records no node (and returns the result Tensor).
@@ -100,7 +84,7 @@ class Op:
                  numpy=None, **behaviour):
         self.name = name
         self.forward = forward
-        self._scalar2 = _SCALAR_BINARY.get(forward)     # see _call2
+        self._scalar2 = SCALAR_BINARY.get(forward)     # see _call2
         if kernel is None:
             kernel = _output_only(forward) if behaviour.get("saves") else forward
         self.kernel = kernel
@@ -124,7 +108,7 @@ class Op:
         # silently get no gradient), unless the op blocks gradients by design.
         self._refuse0 = not self._grad0 and self.blocks is None
         self._refuse1 = not self._grad1 and self.blocks is None
-        self._signature = None          # the forward's, read by _bind_tensor_keywords
+        self._signature = None          # the forward's, read by bind_tensor_keywords
         # Whether the two-input and one-input call paths may take this op's nodes
         # out of the cycle collector (collector.py): not when a node keeps saved state,
         # nor for an op defined outside the library (its functions may close over
@@ -194,7 +178,7 @@ class Op:
         if kwargs:
             for value in kwargs.values():
                 if isinstance(value, Tensor):
-                    args, kwargs = self._bind_tensor_keywords(args, kwargs)
+                    args, kwargs = bind_tensor_keywords(self, args, kwargs)
                     break
         raw = []
         parents = []
@@ -217,13 +201,13 @@ class Op:
                         if rules is None or rules[i] is not None:
                             needs_grad = True
                         elif self.blocks is None:
-                            raise self._no_rule_error(i, a)
-            elif type(a) in _SEQUENCES and holds_tensor(a):
-                return self(*[from_nested(b) if type(b) in _SEQUENCES and holds_tensor(b)
+                            raise no_rule_error(self, i, a)
+            elif type(a) in SEQUENCES and holds_tensor(a):
+                return self(*[from_nested(b) if type(b) in SEQUENCES and holds_tensor(b)
                               else b for b in args], **kwargs)
-            elif type(a) in _SEQUENCES and (rules is None or (i < len(rules)
+            elif type(a) in SEQUENCES and (rules is None or (i < len(rules)
                                                               and rules[i] is not None)):
-                raw.append(self._as_array(a))
+                raw.append(as_array(self, a))
                 parents.append(None)
             else:
                 raw.append(a)
@@ -233,14 +217,14 @@ class Op:
             try:
                 out = self.kernel(*raw, **kwargs)
             except (ValueError, IndexError, TypeError, ArithmeticError) as error:
-                raise self._explain(error, raw) from error
+                raise explain_error(self, error, raw) from error
             if kernel_hook is not None:
                 return kernel_hook(self, args, raw, kwargs, out)
             return _make(out if type(out) is np.ndarray else np.asarray(out), None, False)
         try:
             out = self.forward(*raw, **kwargs)
         except (ValueError, IndexError, TypeError, ArithmeticError) as error:
-            raise self._explain(error, raw) from error
+            raise explain_error(self, error, raw) from error
         node = _new(Node)
         node.parents = parents          # the setter: inline for one or two inputs
         node.args = tuple(raw)
@@ -256,27 +240,27 @@ class Op:
             pa = a._node
             if pa is None and (a.requires_grad or a._name is not None):
                 pa = a
-        elif type(a) in _SEQUENCES:
+        elif type(a) in SEQUENCES:
             if holds_tensor(a):
                 return self._call1(from_nested(a))
-            ra, pa = (self._as_array(a) if self._grad0 else a), None
+            ra, pa = (as_array(self, a) if self._grad0 else a), None
         else:
             ra, pa = a, None
         if pa is None or not _grad_mode.enabled:
             try:
                 out = self.kernel(ra)
             except (ValueError, IndexError, TypeError, ArithmeticError) as error:
-                raise self._explain(error, (ra,)) from error
+                raise explain_error(self, error, (ra,)) from error
             if kernel_hook is not None:
                 return kernel_hook(self, (a,), (ra,), None, out)
             return _make(out if type(out) is np.ndarray else np.asarray(out), None, False)
         try:
             out = self.forward(ra)
         except (ValueError, IndexError, TypeError, ArithmeticError) as error:
-            raise self._explain(error, (ra,)) from error
+            raise explain_error(self, error, (ra,)) from error
         needs_grad = pa.requires_grad and self._grad0
         if self._refuse0 and pa.requires_grad:
-            raise self._no_rule_error(0, a)
+            raise no_rule_error(self, 0, a)
         node = _new(Node)
         node._arity = 1
         node._p0 = pa
@@ -302,10 +286,10 @@ class Op:
             pa = a._node
             if pa is None and (a.requires_grad or a._name is not None):
                 pa = a
-        elif type(a) in _SEQUENCES:
+        elif type(a) in SEQUENCES:
             if holds_tensor(a):
                 return self._call2(from_nested(a), b)
-            ra, pa = (self._as_array(a) if self._grad0 else a), None
+            ra, pa = (as_array(self, a) if self._grad0 else a), None
         else:
             ra, pa = a, None
         if isinstance(b, Tensor):
@@ -313,17 +297,17 @@ class Op:
             pb = b._node
             if pb is None and (b.requires_grad or b._name is not None):
                 pb = b
-        elif type(b) in _SEQUENCES:
+        elif type(b) in SEQUENCES:
             if holds_tensor(b):
                 return self._call2(a, from_nested(b))
-            rb, pb = (self._as_array(b) if self._grad1 else b), None
+            rb, pb = (as_array(self, b) if self._grad1 else b), None
         else:
             rb, pb = b, None
         if (pa is None and pb is None) or not _grad_mode.enabled:
             try:
                 out = self.kernel(ra, rb)
             except (ValueError, IndexError, TypeError, ArithmeticError) as error:
-                raise self._explain(error, (ra, rb)) from error
+                raise explain_error(self, error, (ra, rb)) from error
             if kernel_hook is not None:
                 return kernel_hook(self, (a, b), (ra, rb), None, out)
             return _make(out if type(out) is np.ndarray else np.asarray(out), None, False)
@@ -332,18 +316,18 @@ class Op:
             if (scalar is None or (ra.__class__ is _nd and ra.ndim)
                     or (rb.__class__ is _nd and rb.ndim)):
                 out = self.forward(ra, rb)  # arrays (checked first: the common case)
-            elif (sa := _scalar(ra)) is not None and (sb := _scalar(rb)) is not None:
+            elif (sa := scalar_value(ra)) is not None and (sb := scalar_value(rb)) is not None:
                 out = scalar(sa, sb)        # a scalar chain: NumPy's scalar arithmetic
             else:
                 out = self.forward(ra, rb)
         except (ValueError, IndexError, TypeError, ArithmeticError) as error:
-            raise self._explain(error, (ra, rb)) from error
+            raise explain_error(self, error, (ra, rb)) from error
         needs_grad = ((pa is not None and pa.requires_grad and self._grad0)
                       or (pb is not None and pb.requires_grad and self._grad1))
         if self._refuse1 and pb is not None and pb.requires_grad:
-            raise self._no_rule_error(1, b)
+            raise no_rule_error(self, 1, b)
         if self._refuse0 and pa is not None and pa.requires_grad:
-            raise self._no_rule_error(0, a)
+            raise no_rule_error(self, 0, a)
         node = _new(Node)
         node._arity = 2
         node._p0 = pa
@@ -366,52 +350,6 @@ class Op:
             guard_leaves(result._node)
         return result
 
-    def _as_array(self, values):
-        """A list or tuple of numbers in an input that has a gradient rule, as the
-        array NumPy would make of it: the rules read its shape and dtype.  (Inputs
-        without one, such as shapes and axes, are passed on as given.)"""
-        try:
-            return np.asarray(values)
-        except (ValueError, TypeError) as error:
-            raise type(error)(f"{self.name}: a {type(values).__name__} operand is not an "
-                              f"array: {error}") from error
-
-    def _bind_tensor_keywords(self, args, kwargs):
-        """Tensors passed by keyword for inputs (``clip(x, hi=t)``), moved to their
-        positions so that they are recorded like positional ones; the positions in
-        between take the forward's defaults."""
-        names = self.input_names
-        last = max((names.index(k) for k, v in kwargs.items()
-                    if isinstance(v, Tensor) and k in names), default=-1)
-        if last < len(args):
-            return args, kwargs
-        if self._signature is None:
-            try:
-                self._signature = inspect.signature(self.forward).parameters
-            except (TypeError, ValueError):
-                self._signature = {}
-        kwargs = dict(kwargs)
-        args = list(args)
-        for position in range(len(args), last + 1):
-            name = names[position]
-            if name in kwargs:
-                args.append(kwargs.pop(name))
-            else:
-                parameter = self._signature.get(name)
-                if parameter is None or parameter.default is inspect.Parameter.empty:
-                    raise TypeError(f"{self.name}: {name!r} is not given; pass the inputs "
-                                    f"{', '.join(names[:last + 1])} positionally")
-                args.append(parameter.default)
-        return tuple(args), kwargs
-
-    def _no_rule_error(self, position, tensor):
-        name = self.input_name(position)
-        return TypeError(
-            f"{self.name}: input {name!r} gets no gradient, but a Tensor that requires grad "
-            f"(shape {tensor.shape}, dtype {tensor.dtype}) was passed for it, which would "
-            "silently get none. Pass a number, an array or t.detach() if it is meant "
-            "to be a constant.")
-
     def _record(self, node, out, needs_grad):
         # The call paths above made ``node`` with its parents, args and kwargs (not
         # through Node.__init__: this is the hot path); the rest is set here.
@@ -420,7 +358,7 @@ class Op:
         if needs_grad:
             dtype = out.dtype
             if dtype is not _FLOAT64 and dtype is not _FLOAT32 and dtype.kind == "c":
-                raise self._complex_error(out, node.args)
+                raise complex_error(self, out, node.args)
         node.op = self
         node.ans = out
         node.requires_grad = needs_grad
@@ -466,51 +404,6 @@ class Op:
     #: Optional forward-mode rule (see defop); None: derived from the VJP rules.
     jvp = None
 
-    def _complex_error(self, out, raw):
-        dtypes = ", ".join(str(np.asarray(a).dtype) if _is_array_like(a) else type(a).__name__
-                           for a in raw)
-        return TypeError(
-            f"{self.name}: the result would be complex ({out.dtype}, from inputs of dtypes "
-            f"{dtypes}) and complex values never enter the tape: gradients here are real. "
-            "Keep the real and imaginary parts as two float tensors, or compute on "
-            "t.detach() if no gradient is needed.")
-
-    def _explain(self, error, raw):
-        message = str(error)
-        if message.startswith(f"{self.name}:"):
-            message = message[len(self.name) + 1:].strip()
-        shapes = ", ".join(str(np.shape(a)) for a in raw if _is_array_like(a))
-        dtypes = ", ".join(str(np.asarray(a).dtype) for a in raw if _is_array_like(a))
-        text = f"{self.name}: {message} (input shapes {shapes}; dtypes {dtypes})"
-        if self.hint:
-            text += f". {self.hint}"
-        try:
-            return type(error)(text)
-        except Exception:
-            return ValueError(text)
-
-
-_SEQUENCES = (list, tuple)
-
-
-def holds_tensor(nested) -> bool:
-    """True when a (nested) list or tuple contains a Tensor somewhere."""
-    todo = [nested]
-    while todo:
-        item = todo.pop()
-        if isinstance(item, Tensor):
-            return True
-        if type(item) in _SEQUENCES:
-            todo.extend(item)
-    return False
-
-
-def from_nested(nested):
-    """A list or tuple that holds Tensors, as one recorded Tensor (``ad.array``)."""
-    from .shape import array
-    return array(nested)
-
-
 def _output_only(forward):
     def kernel(*args, **kwargs):
         return forward(*args, **kwargs)[0]
@@ -554,10 +447,6 @@ def unregister(name: str) -> None:
         NUMPY_UFUNCS.pop(f, None)
         NUMPY_FUNCTIONS.pop(f, None)
     _namespace._remove_op(name)
-
-
-def _is_array_like(a):
-    return isinstance(a, (np.ndarray, np.generic, int, float, bool, complex))
 
 
 def _split_rules(name, inputs):

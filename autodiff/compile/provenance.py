@@ -1,0 +1,73 @@
+"""Where a value the tracer sees came from: the user's line, the library call the
+user's code made, whether the user's code passed the value in, and whether it is made
+of Python numbers only (a constant, fixed at the trace as Python numbers are)."""
+
+from __future__ import annotations
+
+import inspect
+import os
+import sys
+
+from ..tensor import Tensor
+
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def user_line() -> str:
+    """``file:line`` of the innermost frame outside this library."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        if not os.path.abspath(filename).startswith(_PACKAGE_DIR):
+            return f"{os.path.basename(filename)}:{frame.f_lineno}"
+        frame = frame.f_back
+    return "?"
+
+
+def entry_frame():
+    """The frame of the library call the user's code made (the outermost library
+    frame), or None."""
+    frame = sys._getframe(2)
+    entry = None
+    while frame is not None and os.path.abspath(
+            frame.f_code.co_filename).startswith(_PACKAGE_DIR):
+        entry, frame = frame, frame.f_back
+    return entry if frame is not None else None
+
+
+def passed_in(value, user_made) -> bool:
+    """Whether the user's code gave ``value``, or a tensor holding it that the user's
+    code made (``ad.tensor(x.data.sum())``), to the library call now running, rather
+    than the library making it (from a Python number, say)."""
+    entry = entry_frame()
+    if entry is None:
+        return False
+    code = entry.f_code
+    count = (code.co_argcount + code.co_kwonlyargcount
+             + bool(code.co_flags & inspect.CO_VARARGS)
+             + bool(code.co_flags & inspect.CO_VARKEYWORDS))
+    local = entry.f_locals
+    held = [local.get(name) for name in code.co_varnames[:count]]
+    while held:
+        a = held.pop()
+        if isinstance(a, (tuple, list)):
+            held.extend(a)
+        elif isinstance(a, dict):
+            held.extend(a.values())
+        elif a is value or (isinstance(a, Tensor) and a.data is value
+                            and id(a) in user_made):
+            return True
+    return False
+
+
+def python_numbers(data) -> bool:
+    """Whether ``data`` is Python numbers only (``ad.tensor(2.0)``, ``[[1, 0], [0, 1]]``):
+    a tensor made from them is a constant, fixed at the trace as Python numbers are."""
+    todo = [data]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, (list, tuple)):
+            todo.extend(item)
+        elif type(item) not in (int, float, bool):
+            return False
+    return True

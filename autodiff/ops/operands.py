@@ -1,0 +1,137 @@
+"""How an op's call paths read their operands, and how a failed call is explained.
+
+The call paths of ``Op`` (``registry.py``) take Tensors, arrays, numbers and
+(nested) lists: lists that hold Tensors become one recorded Tensor, lists of numbers
+in an input with a gradient rule become arrays, Tensors passed by keyword for an
+input are moved to its position, and two NumPy scalars meet through NumPy's scalar
+arithmetic.  The errors they raise name the op, the shapes and dtypes, and what to do.
+"""
+
+from __future__ import annotations
+
+import inspect
+import operator
+
+import numpy as np
+
+from ..tensor import Tensor
+
+_nd = np.ndarray
+_FLOAT64 = np.dtype(np.float64)
+_FLOAT32 = np.dtype(np.float32)
+
+#: Binary ufuncs whose value on two scalars is the operator's on NumPy scalars: the
+#: same IEEE operation in the same dtype (NEP 50 promotion), through NumPy's scalar
+#: arithmetic, several times faster than a ufunc call on 0-d arrays.
+SCALAR_BINARY = {np.add: operator.add, np.subtract: operator.sub,
+                 np.multiply: operator.mul, np.true_divide: operator.truediv}
+
+
+def scalar_value(value):
+    """A float32/float64 0-d array's value as a NumPy scalar, a Python float or int as
+    it is; None for anything else (the op then calls its ufunc)."""
+    kind = type(value)
+    if kind is _nd:
+        if value.ndim == 0 and (value.dtype is _FLOAT64 or value.dtype is _FLOAT32):
+            return value[()]
+        return None
+    return value if kind is float or kind is int else None
+
+
+SEQUENCES = (list, tuple)
+
+
+def holds_tensor(nested) -> bool:
+    """True when a (nested) list or tuple contains a Tensor somewhere."""
+    todo = [nested]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, Tensor):
+            return True
+        if type(item) in SEQUENCES:
+            todo.extend(item)
+    return False
+
+
+def from_nested(nested):
+    """A list or tuple that holds Tensors, as one recorded Tensor (``ad.array``)."""
+    from .shape import array
+    return array(nested)
+
+
+def is_array_like(a):
+    return isinstance(a, (np.ndarray, np.generic, int, float, bool, complex))
+
+
+def as_array(op, values):
+    """A list or tuple of numbers in an input that has a gradient rule, as the
+    array NumPy would make of it: the rules read its shape and dtype.  (Inputs
+    without one, such as shapes and axes, are passed on as given.)"""
+    try:
+        return np.asarray(values)
+    except (ValueError, TypeError) as error:
+        raise type(error)(f"{op.name}: a {type(values).__name__} operand is not an "
+                          f"array: {error}") from error
+
+
+def bind_tensor_keywords(op, args, kwargs):
+    """Tensors passed by keyword for inputs (``clip(x, hi=t)``), moved to their
+    positions so that they are recorded like positional ones; the positions in
+    between take the forward's defaults."""
+    names = op.input_names
+    last = max((names.index(k) for k, v in kwargs.items()
+                if isinstance(v, Tensor) and k in names), default=-1)
+    if last < len(args):
+        return args, kwargs
+    if op._signature is None:
+        try:
+            op._signature = inspect.signature(op.forward).parameters
+        except (TypeError, ValueError):
+            op._signature = {}
+    kwargs = dict(kwargs)
+    args = list(args)
+    for position in range(len(args), last + 1):
+        name = names[position]
+        if name in kwargs:
+            args.append(kwargs.pop(name))
+        else:
+            parameter = op._signature.get(name)
+            if parameter is None or parameter.default is inspect.Parameter.empty:
+                raise TypeError(f"{op.name}: {name!r} is not given; pass the inputs "
+                                f"{', '.join(names[:last + 1])} positionally")
+            args.append(parameter.default)
+    return tuple(args), kwargs
+
+
+def no_rule_error(op, position, tensor):
+    name = op.input_name(position)
+    return TypeError(
+        f"{op.name}: input {name!r} gets no gradient, but a Tensor that requires grad "
+        f"(shape {tensor.shape}, dtype {tensor.dtype}) was passed for it, which would "
+        "silently get none. Pass a number, an array or t.detach() if it is meant "
+        "to be a constant.")
+
+
+def complex_error(op, out, raw):
+    dtypes = ", ".join(str(np.asarray(a).dtype) if is_array_like(a) else type(a).__name__
+                       for a in raw)
+    return TypeError(
+        f"{op.name}: the result would be complex ({out.dtype}, from inputs of dtypes "
+        f"{dtypes}) and complex values never enter the tape: gradients here are real. "
+        "Keep the real and imaginary parts as two float tensors, or compute on "
+        "t.detach() if no gradient is needed.")
+
+
+def explain_error(op, error, raw):
+    message = str(error)
+    if message.startswith(f"{op.name}:"):
+        message = message[len(op.name) + 1:].strip()
+    shapes = ", ".join(str(np.shape(a)) for a in raw if is_array_like(a))
+    dtypes = ", ".join(str(np.asarray(a).dtype) for a in raw if is_array_like(a))
+    text = f"{op.name}: {message} (input shapes {shapes}; dtypes {dtypes})"
+    if op.hint:
+        text += f". {op.hint}"
+    try:
+        return type(error)(text)
+    except Exception:
+        return ValueError(text)
