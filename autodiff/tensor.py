@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import linecache
-import os
 import sys
-import warnings
 from typing import TYPE_CHECKING, Union
 
 import numpy as np
 
+from .tape_drop import TapeDropWarning, called_by_name, tape_drop  # noqa: F401
 from .spellings import (PyTorchMethods, axis_alias, extreme_along_dim, refuse_positional,
                         transpose_axes)
 
@@ -26,68 +24,12 @@ value_hook = None
 Axis = Union[int, tuple[int, ...], None]
 
 
-class TapeDropWarning(UserWarning):
-    """A Tensor on the tape was turned into a plain array, so its gradient is lost there."""
-
-
-_LIBRARY_DIRS = (os.path.dirname(os.path.abspath(__file__)) + os.sep,
-                 os.path.dirname(os.path.abspath(np.__file__)) + os.sep)
-
-
-def _user_frame():
-    """The innermost frame outside NumPy and this library (the user's line)."""
-    frame = sys._getframe(2)
-    while frame is not None and frame.f_code.co_filename.startswith(_LIBRARY_DIRS):
-        frame = frame.f_back
-    return frame
-
-
-def _tape_drop(tensor, how):
-    """Warn (or, inside a transform, raise) because ``tensor`` leaves the tape silently."""
-    from .graph import _grad_mode
-
-    frame = _user_frame()
-    where = f"{frame.f_code.co_filename}:{frame.f_lineno}" if frame is not None else "?"
-    name = f" '{tensor.name}'" if tensor.name is not None else ""
-    message = (
-        f"a Tensor{name} (shape {tensor.shape}) that requires grad was {how} at {where}: "
-        "the result is off the tape, so no gradient flows back through it. Keep it on the "
-        "tape with autodiff functions (ad.stack / ad.array for lists that hold Tensors, "
-        "ad.exp instead of math.exp, np.* functions called on the Tensor itself), or leave "
-        "the tape on purpose with t.detach(), t.data or t.item().")
-    if _grad_mode.transform_depth > 0:
-        raise TypeError("inside a transform, " + message)
-    if frame is None:
-        warnings.warn(message, TapeDropWarning, stacklevel=3)
-    else:
-        warnings.warn_explicit(message, TapeDropWarning, frame.f_code.co_filename,
-                               frame.f_lineno, module=frame.f_globals.get("__name__"),
-                               registry=frame.f_globals.setdefault("__warningregistry__", {}))
-
-
-def _called_by_name(frame, names) -> bool:
-    """True when the call being executed in ``frame`` is written ``float(...)`` or
-    ``int(...)`` (an explicit conversion), as opposed to, say, ``math.exp(t)``, which
-    reaches ``__float__`` the same way.  Unknown source counts as explicit."""
-    try:
-        position = list(frame.f_code.co_positions())[frame.f_lasti // 2]
-    except (AttributeError, IndexError):
-        return True
-    lineno, end_lineno, col, _ = position
-    if lineno is None or col is None:
-        return True
-    line = linecache.getline(frame.f_code.co_filename, lineno)
-    if not line:
-        return True
-    return line[col:].lstrip().startswith(names)
-
-
 def _as_array(data, dtype):
     if isinstance(data, Tensor):
         from .graph import _grad_mode
 
         if data.requires_grad and _grad_mode.enabled:
-            _tape_drop(data, "copied into a new tensor (ad.tensor(t) / Tensor(t))")
+            tape_drop(data, "copied into a new tensor (ad.tensor(t) / Tensor(t))")
         data = data.data
     if dtype is not None:
         dtype = np.dtype(dtype)
@@ -228,15 +170,15 @@ class Tensor(PyTorchMethods):
         if value_hook is not None:
             value_hook(self, "a NumPy function (np.asarray)")
         if self.requires_grad and _grad_mode.enabled:
-            _tape_drop(self, "converted to a NumPy array")
+            tape_drop(self, "converted to a NumPy array")
         if dtype is None and not copy:
             return self.data
         return np.array(self.data, dtype=dtype, copy=True if copy else None)
 
     def __float__(self):
         if (self.requires_grad and _grad_mode.enabled
-                and not _called_by_name(sys._getframe(1), ("float(", "int("))):
-            _tape_drop(self, "converted to a Python float (math functions do this)")
+                and not called_by_name(sys._getframe(1), ("float(", "int("))):
+            tape_drop(self, "converted to a Python float (math functions do this)")
         return float(self.item())
 
     def __int__(self):

@@ -1,0 +1,74 @@
+"""Warning when a Tensor on the tape silently becomes a plain array or number.
+
+NumPy and Python convert a Tensor without asking it (``np.array([t, u])``,
+``math.exp(t)``, a third-party function); the conversion goes through
+``Tensor.__array__`` or ``__float__``, which call ``tape_drop``: a
+``TapeDropWarning`` naming the user's line in grad mode, a ``TypeError`` inside a
+transform.  Explicit exits (``.data``, ``.item()``, ``float(t)``, ``.detach()``)
+stay silent.
+"""
+
+from __future__ import annotations
+
+import linecache
+import os
+import sys
+import warnings
+
+import numpy as np
+
+
+class TapeDropWarning(UserWarning):
+    """A Tensor on the tape was turned into a plain array, so its gradient is lost there."""
+
+
+_LIBRARY_DIRS = (os.path.dirname(os.path.abspath(__file__)) + os.sep,
+                 os.path.dirname(os.path.abspath(np.__file__)) + os.sep)
+
+
+def user_frame():
+    """The innermost frame outside NumPy and this library (the user's line)."""
+    frame = sys._getframe(2)
+    while frame is not None and frame.f_code.co_filename.startswith(_LIBRARY_DIRS):
+        frame = frame.f_back
+    return frame
+
+
+def tape_drop(tensor, how):
+    """Warn (or, inside a transform, raise) because ``tensor`` leaves the tape silently."""
+    from .graph import _grad_mode
+
+    frame = user_frame()
+    where = f"{frame.f_code.co_filename}:{frame.f_lineno}" if frame is not None else "?"
+    name = f" '{tensor.name}'" if tensor.name is not None else ""
+    message = (
+        f"a Tensor{name} (shape {tensor.shape}) that requires grad was {how} at {where}: "
+        "the result is off the tape, so no gradient flows back through it. Keep it on the "
+        "tape with autodiff functions (ad.stack / ad.array for lists that hold Tensors, "
+        "ad.exp instead of math.exp, np.* functions called on the Tensor itself), or leave "
+        "the tape on purpose with t.detach(), t.data or t.item().")
+    if _grad_mode.transform_depth > 0:
+        raise TypeError("inside a transform, " + message)
+    if frame is None:
+        warnings.warn(message, TapeDropWarning, stacklevel=3)
+    else:
+        warnings.warn_explicit(message, TapeDropWarning, frame.f_code.co_filename,
+                               frame.f_lineno, module=frame.f_globals.get("__name__"),
+                               registry=frame.f_globals.setdefault("__warningregistry__", {}))
+
+
+def called_by_name(frame, names) -> bool:
+    """True when the call being executed in ``frame`` is written ``float(...)`` or
+    ``int(...)`` (an explicit conversion), as opposed to, say, ``math.exp(t)``, which
+    reaches ``__float__`` the same way.  Unknown source counts as explicit."""
+    try:
+        position = list(frame.f_code.co_positions())[frame.f_lasti // 2]
+    except (AttributeError, IndexError):
+        return True
+    lineno, end_lineno, col, _ = position
+    if lineno is None or col is None:
+        return True
+    line = linecache.getline(frame.f_code.co_filename, lineno)
+    if not line:
+        return True
+    return line[col:].lstrip().startswith(names)
