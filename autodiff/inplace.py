@@ -16,16 +16,20 @@ Writing into an array that a live graph saved for its backward raises
 
 A tensor made by basic indexing (``row = out[0]``, ``out[:, 1:]``) is a view of
 ``out``, as in NumPy: an update that writes into ``row.data`` changes ``out``.  A
-recorded update gives ``row`` a new array, so it is recorded into ``out`` too (``out``
-takes ``setitem(out, row, key)`` and its node, and ``row`` views ``out``'s new array),
-and gradients flow as in PyTorch.  A view of a leaf that requires grad raises, as the
-leaf itself does.  Not followed: the other direction.  A recorded update of ``out``
-gives ``out`` a new array that ``row`` no longer views; updating ``row`` after that
-raises ``InPlaceError`` instead of writing into the old one.  Views made by other
-ops (``reshape``, ``.T``) are not followed either.
+recorded update gives a tensor a new array, so the link is kept by the tensors
+themselves (``row._view``, ``out._views``): an update of ``row`` is recorded into
+``out`` too (``out`` takes ``setitem(out, row, key)``), and when ``out`` takes a new
+array every view of it takes ``out[key]`` again, recorded, down to views of views.
+Values and gradients then come out as with PyTorch's views.  A view of a leaf that
+requires grad is refused in grad mode, as the leaf itself is.  Not followed: views
+made by other ops (``reshape``, ``.T``: a recorded update of one does not reach the
+tensor it views) and one element taken by integer indexing (``out[0, 1]``), which is
+a copy, as in NumPy (``out[0, 1] += x`` updates ``out``).
 """
 
 from __future__ import annotations
+
+import weakref
 
 import numpy as np
 
@@ -104,10 +108,10 @@ def _check_views(chain, where: str, recording: bool) -> None:
         if array.base is None or (array.base is not owner and array.base is not owner.base):
             raise InPlaceError(
                 f"{where}: tensor {_label(view_tensor)} was taken by indexing tensor "
-                f"{_label(base)}, which has a new array since (a recorded update), so the "
-                "two no longer share memory and this update would reach only one of them. "
-                "Index the tensor again to get a view of its current value.")
-        if recording and base.requires_grad and base._node is None:
+                f"{_label(base)}, which has another array since (assigned by hand), so "
+                "the two no longer share memory and this update would reach only one of "
+                "them. Index the tensor again to get a view of its current value.")
+        if base.requires_grad and base._node is None and (recording or _grad_mode.enabled):
             raise RuntimeError(
                 f"{where}: tensor {_label(view_tensor)} is a view of {_label(base)}, a leaf "
                 "that requires grad, and an in-place update of it in grad mode would not be "
@@ -115,32 +119,72 @@ def _check_views(chain, where: str, recording: bool) -> None:
                 "new tensor instead.")
 
 
-def _write_back(chain, where: str) -> None:
-    """Record the update of a view into the tensors it views (see the module docstring)."""
-    from .ops.indexing import setitem
+def note_view(view, base, key) -> None:
+    """Remember that ``view`` (made by ``base[key]``) shares ``base``'s memory, so that
+    in-place updates of either reach the other (see the module docstring)."""
+    view._view = (base, key)
+    views = getattr(base, "_views", None)
+    if views is None:
+        views = base._views = []
+    elif len(views) >= 16 and len(views) & (len(views) - 1) == 0:
+        views[:] = [ref for ref in views if ref() is not None]     # amortized pruning
+    views.append(weakref.ref(view))
 
-    for view_tensor, (base, key) in chain:              # innermost first
-        _adopt(base, setitem(base, view_tensor, key), where)
-    for view_tensor, (base, key) in reversed(chain):    # then the views again, outermost first
-        view_tensor.data = base.data[key]
+
+def _rebase_views(base) -> None:
+    """After ``base`` took a new array (a recorded update), every live view of it takes
+    ``base[key]`` again, recorded, and so on down to views of views: they see the new
+    values, and their gradients flow to the update, as NumPy's views and PyTorch's do."""
+    from .ops.indexing import getitem
+
+    todo = [base]
+    while todo:
+        owner = todo.pop()
+        refs = getattr(owner, "_views", None)
+        if not refs:
+            continue
+        views = [v for v in (ref() for ref in refs)
+                 if v is not None and getattr(v, "_view", (None,))[0] is owner]
+        owner._views = []
+        for view in views:
+            if view.requires_grad and view._node is None:
+                raise InPlaceError(
+                    f"in-place update: tensor {_label(view)}, a view of {_label(owner)}, "
+                    "is a leaf that requires grad, so it cannot follow the update of the "
+                    "tensor it views. Make it a new tensor (v = owner[key] + 0) before "
+                    "calling requires_grad_() on it.")
+            fresh = getitem(owner, view._view[1])     # registers itself: dies at once
+            _take(view, fresh)
+            view._view = (owner, view._view[1])
+            owner._views.append(weakref.ref(view))
+            todo.append(view)
 
 
 def _recorded(t, result, where: str) -> None:
     """``t`` takes ``result`` (a recorded update), and so do the tensors it views."""
+    from .ops.indexing import setitem
+
     chain = _views_up(t)
     _check_views(chain, where, recording=True)
     _adopt(t, result, where)
-    _write_back(chain, where)
+    for view_tensor, (base, key) in chain:              # innermost first
+        _adopt(base, setitem(base, view_tensor, key), where)
 
 
 def _adopt(t, result, where: str) -> None:
-    """Make ``t`` hold ``result``'s value and node (the recorded in-place update)."""
+    """Make ``t`` hold ``result``'s value and node (the recorded in-place update); the
+    views of ``t`` follow."""
     if result.shape != t.shape:
         raise ValueError(
             f"{where}: the update has shape {result.shape} but the tensor has shape "
             f"{t.shape}; an in-place update cannot change a tensor's shape.")
     if result.dtype != t.dtype:
         result = result.astype(t.dtype)
+    _take(t, result)
+    _rebase_views(t)
+
+
+def _take(t, result) -> None:
     t.data = result.data
     t._node = result._node
     t.requires_grad = result.requires_grad
@@ -217,7 +261,7 @@ def _everywhere(t, value):
     """``value`` broadcast to ``t``'s shape, recorded so that ``t`` gets a zero gradient."""
     from .ops.elementwise import where
 
-    return where(np.ones(t.shape, dtype=bool), value, t)
+    return where(True, value, t)
 
 
 def fill(t, value, where: str):

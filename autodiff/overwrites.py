@@ -32,34 +32,58 @@ from __future__ import annotations
 
 import dis
 import inspect
+import types
 import weakref
 
 import numpy as np
 
 from . import graph as _graph
 
-#: id(array) -> (weak reference to the array, stamp of its latest noted write).
+#: id(owner) -> [weak reference to the owner, {id(written array): (weak reference to
+#: it, stamp of its latest write)}]: the writes into the memory of each array that owns
+#: its memory (the written arrays are it or views of it).
 _written: dict = {}
 
 _METADATA = frozenset({"shape", "ndim", "dtype", "size"})
 _EVERYTHING = None
 
 
+def _owner(array):
+    base = array.base
+    return base if type(base) is np.ndarray else array
+
+
 def note_write(array) -> None:
-    """Stamp an in-place write into ``array`` (and into the array it is a view of)."""
+    """Stamp an in-place write into ``array`` (a view of another array, perhaps)."""
     _graph.write_epoch += 1
-    stamp = _graph.write_epoch
-    for written in (array, array.base):
-        if type(written) is np.ndarray:
-            key = id(written)
-            _written[key] = (weakref.ref(written, lambda ref, key=key: _forget(key, ref)),
-                             stamp)
+    owner = _owner(array)
+    key = id(owner)
+    entry = _written.get(key)
+    if entry is None or entry[0]() is not owner:
+        entry = _written[key] = [weakref.ref(owner, lambda ref, key=key: _forget(key, ref)), {}]
+    writes = entry[1]           # id(written array) -> (weak reference to it, stamp)
+    for k in [k for k, (ref, _) in writes.items() if ref() is None]:
+        del writes[k]
+    writes[id(array)] = (weakref.ref(array), _graph.write_epoch)
 
 
 def _forget(key, ref):
     entry = _written.get(key)
     if entry is not None and entry[0] is ref:
         del _written[key]
+
+
+def _written_after(array, recorded) -> bool:
+    """Whether memory of ``array`` was written after stamp ``recorded``."""
+    owner = _owner(array)
+    entry = _written.get(id(owner))
+    if entry is None or entry[0]() is not owner:
+        return False
+    for ref, stamp in entry[1].values():
+        written = ref()
+        if stamp > recorded and written is not None and np.may_share_memory(written, array):
+            return True
+    return False
 
 
 def check(node, parents) -> None:
@@ -70,20 +94,18 @@ def check(node, parents) -> None:
               if i < len(node.args)]
     if reads_ans:
         arrays.append(("its output", node.ans))
-    from .inplace import InPlaceError
-
     for label, array in arrays:
-        for candidate in (array, getattr(array, "base", None)):
-            entry = _written.get(id(candidate))
-            if entry is not None and entry[0]() is candidate and entry[1] > recorded:
-                what = label if label == "its output" else f"its input '{label}'"
-                raise InPlaceError(
-                    f"backward: op '{node.op.name}' saved {what} for this backward, and "
-                    "it was changed in place after that (an update that recorded no node: "
-                    "inside ad.no_grad(), or of a tensor that does not require grad), so "
-                    "its gradient would be wrong. Make the update before the op uses the "
-                    "tensor, build a new tensor instead (t = t + x), or call backward() "
-                    "before the update.")
+        if type(array) is np.ndarray and _written_after(array, recorded):
+            from .inplace import InPlaceError
+
+            what = label if label == "its output" else f"its input '{label}'"
+            raise InPlaceError(
+                f"backward: op '{node.op.name}' saved {what} for this backward, and "
+                "it was changed in place after that (an update that recorded no node: "
+                "inside ad.no_grad(), or of a tensor that does not require grad), so "
+                "its gradient would be wrong. Make the update before the op uses the "
+                "tensor, build a new tensor instead (t = t + x), or call backward() "
+                "before the update.")
 
 
 def _read_by(op, parents):
@@ -109,25 +131,47 @@ _loaded_cache: dict = {}
 
 
 def _loaded_names(rule):
-    """(names the rule's code loads, other than for shape metadata; its parameters)."""
+    """(names the rule's code loads, other than for shape metadata; its parameters).
+
+    Parameters past the named ones (``*args``) count as read if ``args`` is loaded.
+    Functions nested in the rule (a comprehension, a lambda) are read too: the names
+    they load from the rule are its variables."""
     code = getattr(rule, "__code__", None)
-    if code is None or code.co_flags & (inspect.CO_VARARGS | inspect.CO_VARKEYWORDS):
+    if code is None or code.co_flags & inspect.CO_VARKEYWORDS and not _is_unused_kwargs(code):
         return _EVERYTHING
     cached = _loaded_cache.get(code)
     if cached is not None:
         return cached
-    loaded = set(code.co_cellvars)          # captured by an inner function: read later
-    instructions = list(dis.get_instructions(code))
-    for k, instruction in enumerate(instructions):
-        if not instruction.opname.startswith("LOAD_FAST"):
-            continue
-        names = instruction.argval if isinstance(instruction.argval, tuple) \
-            else (instruction.argval,)
-        following = instructions[k + 1] if k + 1 < len(instructions) else None
-        if (len(names) == 1 and following is not None and following.opname == "LOAD_ATTR"
-                and following.argval in _METADATA):
-            continue
-        loaded.update(names)
+    loaded = set()
+    todo = [code]
+    while todo:
+        current = todo.pop()
+        todo.extend(c for c in current.co_consts if isinstance(c, types.CodeType))
+        instructions = list(dis.get_instructions(current))
+        for k, instruction in enumerate(instructions):
+            if not (instruction.opname.startswith("LOAD_FAST")
+                    or instruction.opname in ("LOAD_DEREF", "LOAD_CLASSDEREF")):
+                continue
+            names = instruction.argval if isinstance(instruction.argval, tuple) \
+                else (instruction.argval,)
+            following = instructions[k + 1] if k + 1 < len(instructions) else None
+            if (len(names) == 1 and following is not None
+                    and following.opname == "LOAD_ATTR" and following.argval in _METADATA):
+                continue
+            loaded.update(names)
     parameters = code.co_varnames[:code.co_argcount]
+    if code.co_flags & inspect.CO_VARARGS:
+        varargs = code.co_varnames[code.co_argcount + code.co_kwonlyargcount]
+        if varargs in loaded:
+            return _EVERYTHING
     result = _loaded_cache[code] = (frozenset(loaded), parameters)
     return result
+
+
+def _is_unused_kwargs(code) -> bool:
+    """Whether the ``**kwargs`` of ``code`` is never loaded (keyword arguments are not
+    inputs, but a rule could pass them on)."""
+    index = code.co_argcount + code.co_kwonlyargcount + bool(code.co_flags & inspect.CO_VARARGS)
+    name = code.co_varnames[index]
+    return not any(i.argval == name for i in dis.get_instructions(code)
+                   if i.opname.startswith("LOAD_FAST"))

@@ -13,6 +13,7 @@ import numpy as np
 
 from .. import kernels
 from ..tensor import Tensor
+from ..inplace import note_view
 from .registry import defop, implements
 
 _INDEX_HINT = "for an axis of size n the valid indices are -n ... n-1"
@@ -81,11 +82,16 @@ def getitem(x, key) -> Tensor:
     """
     key = normalize_key(key)
     result = _getitem(x, key=key)
-    if isinstance(x, Tensor):
+    if isinstance(x, Tensor) and not _holds_array(key):
         base = result.data.base
         if base is not None and (base is x.data or base is x.data.base):
-            result._view = (x, key)     # basic indexing: see inplace.py
+            note_view(result, x, key)   # basic indexing: a view (see inplace.py)
     return result
+
+
+def _holds_array(key) -> bool:
+    parts = key if type(key) is tuple else (key,)
+    return any(isinstance(part, (np.ndarray, list, Tensor)) for part in parts)
 
 
 index_add = defop(
