@@ -212,7 +212,8 @@ class Node:
         self.name = None
         self.trace = None
         self._depth = -1        # see collector.py
-        self._epoch = write_epoch   # see overwrites.py
+        if write_epoch:         # see overwrites.py (unset: older than any write)
+            self._epoch = write_epoch
         # ``saved``: what an op made with ``saves=True`` keeps for its backward beyond
         # its inputs and output (set only for those ops; dropped with the rest).
 
@@ -528,7 +529,7 @@ def _reverse_pass(root_node, root_grad, xp, create_graph, retain_graph,
         parents = ((node._p0, node._p1) if arity == 2 else (node._p0,) if arity == 1
                    else node._parents)
         args = node.args
-        if node._epoch < last_write and g is not None:
+        if last_write and g is not None and getattr(node, "_epoch", 0) < last_write:
             _overwrites.check(node, parents)
         if observers:
             for observer in observers:

@@ -17,7 +17,7 @@ Writing into an array that a live graph saved for its backward raises
 A tensor made by basic indexing (``row = out[0]``, ``out[:, 1:]``) is a view of
 ``out``, as in NumPy: an update that writes into ``row.data`` changes ``out``.  A
 recorded update gives a tensor a new array, so the link is kept by the tensors
-themselves (``row._view``, ``out._views``): an update of ``row`` is recorded into
+themselves (``_view_of``, ``_views_of``): an update of ``row`` is recorded into
 ``out`` too (``out`` takes ``setitem(out, row, key)``), and when ``out`` takes a new
 array every view of it takes ``out[key]`` again, recorded, down to views of views.
 Values and gradients then come out as with PyTorch's views.  A view of a leaf that
@@ -91,14 +91,46 @@ def _refuse_leaf(t, where: str) -> None:
             "build a new tensor.")
 
 
+#: What basic indexing made, kept outside the tensors (a slot on every Tensor cost
+#: each op time): id(view) -> (weak reference to it, the tensor it views, key), and
+#: id(tensor) -> (weak reference to it, [weak references to its views]).
+_view_of: dict = {}
+_views_of: dict = {}
+
+
+def _forget(table, key, ref):
+    entry = table.get(key)
+    if entry is not None and entry[0] is ref:
+        del table[key]
+
+
+def _viewed(t):
+    """``(base, key)`` when ``t`` was made by ``base[key]`` (basic indexing), else None."""
+    entry = _view_of.get(id(t))
+    return entry[1:] if entry is not None and entry[0]() is t else None
+
+
+def _link(view, base, key) -> None:
+    _view_of[id(view)] = (weakref.ref(view, lambda ref, k=id(view): _forget(_view_of, k, ref)),
+                          base, key)
+    entry = _views_of.get(id(base))
+    if entry is None or entry[0]() is not base:
+        entry = _views_of[id(base)] = (
+            weakref.ref(base, lambda ref, k=id(base): _forget(_views_of, k, ref)), [])
+    views = entry[1]
+    if len(views) >= 16 and len(views) & (len(views) - 1) == 0:
+        views[:] = [ref for ref in views if ref() is not None]     # amortized pruning
+    views.append(weakref.ref(view))
+
+
 def _views_up(t) -> list:
     """The ``(view, (base, key))`` links from ``t`` up to the tensor owning the memory."""
     chain = []
-    view = getattr(t, "_view", None)
+    view = _viewed(t)
     while view is not None:
         chain.append((t, view))
         t = view[0]
-        view = getattr(t, "_view", None)
+        view = _viewed(t)
     return chain
 
 
@@ -122,13 +154,7 @@ def _check_views(chain, where: str, recording: bool) -> None:
 def note_view(view, base, key) -> None:
     """Remember that ``view`` (made by ``base[key]``) shares ``base``'s memory, so that
     in-place updates of either reach the other (see the module docstring)."""
-    view._view = (base, key)
-    views = getattr(base, "_views", None)
-    if views is None:
-        views = base._views = []
-    elif len(views) >= 16 and len(views) & (len(views) - 1) == 0:
-        views[:] = [ref for ref in views if ref() is not None]     # amortized pruning
-    views.append(weakref.ref(view))
+    _link(view, base, key)
 
 
 def _rebase_views(base) -> None:
@@ -140,23 +166,22 @@ def _rebase_views(base) -> None:
     todo = [base]
     while todo:
         owner = todo.pop()
-        refs = getattr(owner, "_views", None)
-        if not refs:
+        entry = _views_of.get(id(owner))
+        if entry is None or entry[0]() is not owner:
             continue
-        views = [v for v in (ref() for ref in refs)
-                 if v is not None and getattr(v, "_view", (None,))[0] is owner]
-        owner._views = []
-        for view in views:
+        links = [(v, _viewed(v)) for v in (ref() for ref in entry[1]) if v is not None]
+        entry[1].clear()
+        for view, link in links:
+            if link is None or link[0] is not owner:
+                continue
             if view.requires_grad and view._node is None:
                 raise InPlaceError(
                     f"in-place update: tensor {_label(view)}, a view of {_label(owner)}, "
                     "is a leaf that requires grad, so it cannot follow the update of the "
                     "tensor it views. Make it a new tensor (v = owner[key] + 0) before "
                     "calling requires_grad_() on it.")
-            fresh = getitem(owner, view._view[1])     # registers itself: dies at once
-            _take(view, fresh)
-            view._view = (owner, view._view[1])
-            owner._views.append(weakref.ref(view))
+            _take(view, getitem(owner, link[1]))    # getitem's result links itself too
+            _link(view, owner, link[1])
             todo.append(view)
 
 

@@ -5,7 +5,8 @@ saved it.  Other arrays (an intermediate result, an input batch) stay writable:
 making every saved array read-only would cost every op and refuse harmless writes.
 Instead, each in-place update that records no node (inside ``ad.no_grad()``, or on a
 tensor that does not require grad) is noted here with a stamp, ``graph.write_epoch``,
-and each node keeps the stamp current when it was recorded (``node._epoch``).  When
+and each node keeps the stamp current when it was recorded (``node._epoch``, left
+unset while there was none).  When
 the reverse pass reaches a node recorded before the latest noted write, it checks the
 arrays that node's rules read; one written after the node saved it raises
 ``InPlaceError`` naming the op and the input, as PyTorch's version counters do.
@@ -89,7 +90,7 @@ def _written_after(array, recorded) -> bool:
 def check(node, parents) -> None:
     """Raise if an array ``node``'s running rules read was written after it was recorded."""
     positions, reads_ans = _read_by(node.op, parents)
-    recorded = node._epoch
+    recorded = getattr(node, "_epoch", 0)
     arrays = [(node.op.input_name(i), node.args[i]) for i in positions
               if i < len(node.args)]
     if reads_ans:

@@ -73,10 +73,7 @@ class Tensor(PyTorchMethods):
     array([2., 4., 6.])
     """
 
-    # Set only by basic indexing (see inplace.py): ``_view``, the tensor and key this
-    # tensor's array is a view of; ``_views``, weak references to the views of this one.
-    __slots__ = ("data", "grad", "requires_grad", "_node", "_name", "_view", "_views",
-                 "__weakref__")
+    __slots__ = ("data", "grad", "requires_grad", "_node", "_name", "__weakref__")
     __array_priority__ = 1000
 
     def __init__(self, data, requires_grad=False, dtype=None, name=None):

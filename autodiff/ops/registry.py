@@ -365,7 +365,8 @@ class Op:
         node.name = None
         node.trace = None
         node._depth = -1                # the call paths set it where it is known safe
-        node._epoch = _graph.write_epoch    # see overwrites.py
+        if _graph.write_epoch:          # overwrites.py (unset: older than any write)
+            node._epoch = _graph.write_epoch
         if _graph.hooks_active:
             hook = _grad_mode.on_record
             if hook is not None:
