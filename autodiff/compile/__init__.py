@@ -65,6 +65,7 @@ from .fuse import fuse_elementwise
 from .fused_optim import fuse_optimizer_steps
 from .optimize import eliminate_dead_code
 from .plan import Plan
+from .provenance import nested_items
 from .replay import build
 from .install import installed
 from .tracer import TraceError, Tracer
@@ -293,15 +294,7 @@ def _check_generators(plan, generators):
     changed = [(name, g) for name, g, state in generators if _rng_state(g) != state]
     if not changed:
         return
-    held, stack = set(), [(i.args, i.kwargs) for i in plan.instrs]
-    while stack:
-        value = stack.pop()
-        if isinstance(value, (tuple, list)):
-            stack.extend(value)
-        elif isinstance(value, dict):
-            stack.extend(value.values())
-        else:
-            held.add(id(value))
+    held = {id(value) for value in nested_items([(i.args, i.kwargs) for i in plan.instrs])}
     for name, g in changed:
         if id(g) not in held:
             raise TraceError(

@@ -47,17 +47,27 @@ def passed_in(value, user_made) -> bool:
              + bool(code.co_flags & inspect.CO_VARARGS)
              + bool(code.co_flags & inspect.CO_VARKEYWORDS))
     local = entry.f_locals
-    held = [local.get(name) for name in code.co_varnames[:count]]
-    while held:
-        a = held.pop()
-        if isinstance(a, (tuple, list)):
-            held.extend(a)
-        elif isinstance(a, dict):
-            held.extend(a.values())
-        elif a is value or (isinstance(a, Tensor) and a.data is value
-                            and id(a) in user_made):
+    for a in nested_items([local.get(name) for name in code.co_varnames[:count]]):
+        if a is value or (isinstance(a, Tensor) and a.data is value and id(a) in user_made):
             return True
     return False
+
+
+def nested_items(value):
+    """The items of ``value`` and of the tuples, lists and dicts in it, at any depth.
+
+    >>> list(nested_items([1, (2, {"a": 3})]))
+    [3, 2, 1]
+    """
+    todo = [value]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, (tuple, list)):
+            todo.extend(item)
+        elif isinstance(item, dict):
+            todo.extend(item.values())
+        else:
+            yield item
 
 
 def python_numbers(data) -> bool:
