@@ -74,18 +74,18 @@ _ref = weakref.ref
 
 def guard_leaves(node: Node) -> None:
     """Make the arrays of ``node``'s leaf parents read-only while ``node`` needs them."""
-    rules = node.op.rules
     args = node.args
     i = -1
     arity = node._arity                 # node.parents, inlined (hot path)
     parents = ((node._p0, node._p1) if arity == 2 else (node._p0,) if arity == 1
                else node._parents)
+    read = inputs_read(node.op, parents)
     with _lock:
         for parent in parents:
             i += 1
             if parent is None or parent.__class__ is Node or not parent.requires_grad:
                 continue
-            if rules is not None and rules[i] is None:
+            if i not in read:           # no rule that runs reads its values
                 continue
             array = args[i]
             if type(array) is not np.ndarray:
@@ -97,6 +97,25 @@ def guard_leaves(node: Node) -> None:
                 guard = _guards[id(array)] = _Guard(array, id(array))
                 array.setflags(write=False)
             guard.savers.add(_ref(node, guard.on_dead))
+
+
+#: op -> {which inputs need a gradient: the positions read}; weak, as a user's op
+#: may close over anything.
+_read_cache = weakref.WeakKeyDictionary()
+
+
+def inputs_read(op, parents) -> frozenset:
+    """The input positions whose values the rules that will run read (a rule that
+    reads only ``x.shape``, as indexing's does, needs no guard)."""
+    by_need = _read_cache.get(op)
+    if by_need is None:
+        by_need = _read_cache[op] = {}
+    need = tuple(p is not None and p.requires_grad for p in parents)
+    read = by_need.get(need)
+    if read is None:
+        from .overwrites import read_by
+        read = by_need[need] = frozenset(read_by(op, parents)[0])
+    return read
 
 
 def release_guarded_leaves() -> None:

@@ -136,19 +136,25 @@ def _views_up(t) -> list:
 
 def _check_views(chain, where: str, recording: bool) -> None:
     for view_tensor, (base, _) in chain:
-        array, owner = view_tensor.data, base.data
-        if array.base is None or (array.base is not owner and array.base is not owner.base):
+        if not recording and _stale(view_tensor, base):
             raise InPlaceError(
                 f"{where}: tensor {_label(view_tensor)} was taken by indexing tensor "
-                f"{_label(base)}, which has another array since (assigned by hand), so "
-                "the two no longer share memory and this update would reach only one of "
-                "them. Index the tensor again to get a view of its current value.")
+                f"{_label(base)}, which has a new array since (a recorded update, or an "
+                "assignment), so this update, which records nothing, would reach only one "
+                "of them. Index the tensor again to get a view of its current value.")
         if base.requires_grad and base._node is None and (recording or _grad_mode.enabled):
             raise RuntimeError(
-                f"{where}: tensor {_label(view_tensor)} is a view of {_label(base)}, a leaf "
-                "that requires grad, and an in-place update of it in grad mode would not be "
-                "part of any gradient. Wrap the update in `with ad.no_grad():`, or build a "
-                "new tensor instead.")
+                f"{where}: tensor {_label(view_tensor)} is a view of tensor {_label(base)}, "
+                "a leaf that requires grad, and an in-place update of it in grad mode "
+                "would not be part of any gradient. Wrap the update in `with "
+                "ad.no_grad():`, or build a new tensor instead.")
+        if not recording and _grad_mode.enabled and base.requires_grad:
+            raise RuntimeError(
+                f"{where}: tensor {_label(view_tensor)} does not require grad (it was taken "
+                f"under ad.no_grad()), but tensor {_label(base)}, which it views, does: in "
+                "grad mode this update would change it without its gradient knowing (as "
+                "PyTorch refuses too). Take the view in grad mode, or update under "
+                "ad.no_grad().")
 
 
 def note_view(view, base, key) -> None:
@@ -157,10 +163,13 @@ def note_view(view, base, key) -> None:
     _link(view, base, key)
 
 
-def _rebase_views(base) -> None:
-    """After ``base`` took a new array (a recorded update), every live view of it takes
-    ``base[key]`` again, recorded, and so on down to views of views: they see the new
-    values, and their gradients flow to the update, as NumPy's views and PyTorch's do."""
+def _rebase_views(base, written=None) -> None:
+    """After ``base`` took a new array (a recorded update that wrote ``written``, a view
+    of its old array; None: all of it), every live view of it that may overlap the
+    written part takes ``base[key]`` again, recorded, and so on down to views of views:
+    they see the new values, and their gradients flow to the update, as NumPy's views
+    and PyTorch's do.  A view that does not overlap keeps its values and node, which
+    stay right; it takes the new array when it is next written through (``_refresh``)."""
     from .ops.indexing import getitem
 
     todo = [base]
@@ -169,36 +178,57 @@ def _rebase_views(base) -> None:
         entry = _views_of.get(id(owner))
         if entry is None or entry[0]() is not owner:
             continue
-        links = [(v, _viewed(v)) for v in (ref() for ref in entry[1]) if v is not None]
-        entry[1].clear()
+        links = [(v, _viewed(v)) for v in (ref() for ref in list(entry[1])) if v is not None]
+        kept = []
         for view, link in links:
             if link is None or link[0] is not owner:
                 continue
+            if written is not None and not np.may_share_memory(view.data, written):
+                kept.append(weakref.ref(view))
+                continue
             if view.requires_grad and view._node is None:
                 raise InPlaceError(
-                    f"in-place update: tensor {_label(view)}, a view of {_label(owner)}, "
-                    "is a leaf that requires grad, so it cannot follow the update of the "
-                    "tensor it views. Make it a new tensor (v = owner[key] + 0) before "
-                    "calling requires_grad_() on it.")
+                    f"in-place update: tensor {_label(view)}, a view of tensor "
+                    f"{_label(owner)}, is a leaf that requires grad, so it cannot follow "
+                    "the update of the tensor it views. Make it a new tensor "
+                    "(v = owner[key] + 0) before calling requires_grad_() on it.")
             _take(view, getitem(owner, link[1]))    # getitem's result links itself too
-            _link(view, owner, link[1])
+            kept.append(weakref.ref(view))
             todo.append(view)
+        entry[1][:] = kept      # (the getitem results above linked themselves: dropped)
 
 
-def _recorded(t, result, where: str) -> None:
-    """``t`` takes ``result`` (a recorded update), and so do the tensors it views."""
+def _stale(view_tensor, base) -> bool:
+    array, owner = view_tensor.data, base.data
+    return array.base is None or (array.base is not owner and array.base is not owner.base)
+
+
+def _refresh(chain) -> None:
+    """A view left on its base's old array (it did not overlap an update) takes the
+    current one before it is written through: recorded, outermost link first."""
+    from .ops.indexing import getitem
+
+    for view_tensor, (base, key) in reversed(chain):
+        if _stale(view_tensor, base):
+            _take(view_tensor, getitem(base, key))
+
+
+def _recorded(t, result, where: str, written=None) -> None:
+    """``t`` takes ``result`` (a recorded update that wrote ``written`` of it; None:
+    all), and so do the tensors it views."""
     from .ops.indexing import setitem
 
     chain = _views_up(t)
     _check_views(chain, where, recording=True)
-    _adopt(t, result, where)
+    _refresh(chain)
+    _adopt(t, result, where, written)
     for view_tensor, (base, key) in chain:              # innermost first
-        _adopt(base, setitem(base, view_tensor, key), where)
+        _adopt(base, setitem(base, view_tensor, key), where, written=base.data[key])
 
 
-def _adopt(t, result, where: str) -> None:
-    """Make ``t`` hold ``result``'s value and node (the recorded in-place update); the
-    views of ``t`` follow."""
+def _adopt(t, result, where: str, written=None) -> None:
+    """Make ``t`` hold ``result``'s value and node (the recorded in-place update that
+    wrote ``written``, a part of its old array; None: all); the views of ``t`` follow."""
     if result.shape != t.shape:
         raise ValueError(
             f"{where}: the update has shape {result.shape} but the tensor has shape "
@@ -206,7 +236,7 @@ def _adopt(t, result, where: str) -> None:
     if result.dtype != t.dtype:
         result = result.astype(t.dtype)
     _take(t, result)
-    _rebase_views(t)
+    _rebase_views(t, written)
 
 
 def _take(t, result) -> None:
@@ -272,7 +302,7 @@ def set_item(t, key, value):
     key = normalize_key(key)
     if _recording(t, value):
         _refuse_leaf(t, "setitem")
-        _recorded(t, setitem(t, value, key), "setitem")
+        _recorded(t, setitem(t, value, key), "setitem", written=t.data[key])
         return
     _check_writable(t, "setitem")
     _check_views(_views_up(t), "setitem", recording=False)

@@ -40,13 +40,17 @@ import numpy as np
 
 from . import graph as _graph
 
-#: id(owner) -> [weak reference to the owner, {id(written array): (weak reference to
-#: it, stamp of its latest write)}]: the writes into the memory of each array that owns
-#: its memory (the written arrays are it or views of it).
+#: id(owner) -> [weak reference to the owner, {(first byte, end byte): stamp of the
+#: latest write}]: the byte ranges written in the memory of each array that owns its
+#: memory.  Ranges, not the written arrays: a view written and then dropped
+#: (``buf[0].add_(1)``) must still count.
 _written: dict = {}
 
 _METADATA = frozenset({"shape", "ndim", "dtype", "size"})
 _EVERYTHING = None
+
+
+_byte_bounds = getattr(np.lib, "array_utils", np).byte_bounds     # NumPy 2 / 1
 
 
 def _owner(array):
@@ -62,10 +66,7 @@ def note_write(array) -> None:
     entry = _written.get(key)
     if entry is None or entry[0]() is not owner:
         entry = _written[key] = [weakref.ref(owner, lambda ref, key=key: _forget(key, ref)), {}]
-    writes = entry[1]           # id(written array) -> (weak reference to it, stamp)
-    for k in [k for k, (ref, _) in writes.items() if ref() is None]:
-        del writes[k]
-    writes[id(array)] = (weakref.ref(array), _graph.write_epoch)
+    entry[1][_byte_bounds(array)] = _graph.write_epoch   # one item: safe across threads
 
 
 def _forget(key, ref):
@@ -75,21 +76,22 @@ def _forget(key, ref):
 
 
 def _written_after(array, recorded) -> bool:
-    """Whether memory of ``array`` was written after stamp ``recorded``."""
+    """Whether bytes of ``array`` may have been written after stamp ``recorded`` (ranges
+    that overlap; a strided array counts its whole span)."""
     owner = _owner(array)
     entry = _written.get(id(owner))
     if entry is None or entry[0]() is not owner:
         return False
-    for ref, stamp in entry[1].values():
-        written = ref()
-        if stamp > recorded and written is not None and np.may_share_memory(written, array):
+    low, high = _byte_bounds(array)
+    for (first, end), stamp in list(entry[1].items()):
+        if stamp > recorded and first < high and low < end:
             return True
     return False
 
 
 def check(node, parents) -> None:
     """Raise if an array ``node``'s running rules read was written after it was recorded."""
-    positions, reads_ans = _read_by(node.op, parents)
+    positions, reads_ans = read_by(node.op, parents)
     recorded = getattr(node, "_epoch", 0)
     arrays = [(node.op.input_name(i), node.args[i]) for i in positions
               if i < len(node.args)]
@@ -109,7 +111,7 @@ def check(node, parents) -> None:
                 "before the update.")
 
 
-def _read_by(op, parents):
+def read_by(op, parents):
     """The input positions and whether the output are read by the rules that run."""
     rules = op.rules
     if rules is None:
@@ -128,7 +130,7 @@ def _read_by(op, parents):
     return sorted(positions), reads_ans
 
 
-_loaded_cache: dict = {}
+_loaded_cache = weakref.WeakKeyDictionary()    # code object -> what it loads
 
 
 def _loaded_names(rule):

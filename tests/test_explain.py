@@ -163,9 +163,9 @@ def test_healthy_gradient_says_so():
 
 def test_read_only_data_names_the_ops_holding_it():
     w = ad.tensor([1.0, 2.0], requires_grad=True)
-    loss = (ad.exp(w) * 2).sum()
+    loss = (ad.sin(w) * 2).sum()
     text = ad.explain(w, output=loss)
-    assert "read-only while 1 recorded op(s)" in text and "exp" in text
+    assert "read-only while 1 recorded op(s)" in text and "sin" in text
     del loss
 
 

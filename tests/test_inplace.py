@@ -274,3 +274,39 @@ def test_compiled_steps_with_updates_through_views_match_eager(update):
         xb = np.full((5, 3), 1.0 + k)
         assert eager(xb).data == step(xb).data
     np.testing.assert_array_equal(w_eager.data, w_compiled.data)
+
+
+def test_a_view_taken_under_no_grad_is_not_updated_in_grad_mode():
+    x = ad.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    out = x * 2.0
+    with ad.no_grad():
+        head = out[:2]
+    with pytest.raises(RuntimeError, match="taken under ad.no_grad"):
+        head *= 5.0                             # PyTorch refuses it too
+
+
+def test_rows_written_one_by_one_while_earlier_rows_are_kept():
+    x = ad.tensor([0.5, -1.0], requires_grad=True)
+    out = ad.zeros((6, 2))
+    rows, h = [], x
+    for t in range(6):                          # an RNN's "out[t] = h; keep out[t]"
+        h = ad.tanh(h * 1.5 + 0.1)
+        out[t] = h
+        rows.append(out[t])
+    loss = sum((r * (k + 1)).sum() for k, r in enumerate(rows)) + (out ** 2).sum()
+    loss.backward()
+    x2 = ad.tensor([0.5, -1.0], requires_grad=True)   # the same without views
+    hs, h = [], x2
+    for t in range(6):
+        h = ad.tanh(h * 1.5 + 0.1)
+        hs.append(h)
+    (sum((r * (k + 1)).sum() for k, r in enumerate(hs))
+     + sum((r ** 2).sum() for r in hs)).backward()
+    np.testing.assert_allclose(x.grad, x2.grad, rtol=1e-12)
+
+
+def test_a_view_of_a_parameter_sees_a_loaded_state_dict():
+    layer = ad.nn.Linear(2, 3, rng=0)
+    row = layer.weight[0]
+    layer.load_state_dict({"weight": np.ones((2, 3)), "bias": np.zeros(3)})
+    np.testing.assert_array_equal(row.data, [1.0, 1.0, 1.0])

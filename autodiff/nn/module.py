@@ -549,7 +549,12 @@ def _checked_value(where, key, value, shape, what="the parameter has"):
 def _assign(module, name, is_param, value):
     if is_param:
         param = module._parameters[name]
-        param.data = np.array(value, dtype=param.dtype)
+        if param.data.flags.writeable:
+            # Into the same array, as PyTorch copies: views of the parameter, and
+            # optimizers or compiled steps that hold it, see the loaded values.
+            np.copyto(param.data, value, casting="unsafe")
+        else:                   # a live graph saved it (guard.py): it keeps the old one
+            param.data = np.array(value, dtype=param.dtype)
     else:
         old = module._buffers[name]
         module._buffers[name] = np.array(value, dtype=old.dtype)
