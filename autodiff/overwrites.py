@@ -6,16 +6,17 @@ making every saved array read-only would cost every op and refuse harmless write
 Instead, each in-place update that records no node (inside ``ad.no_grad()``, or on a
 tensor that does not require grad) is noted here with a stamp, ``graph.write_epoch``,
 and each node keeps the stamp current when it was recorded (``node._epoch``, left
-unset while there was none).  When
-the reverse pass reaches a node recorded before the latest noted write, it checks the
-arrays that node's rules read; one written after the node saved it raises
-``InPlaceError`` naming the op and the input, as PyTorch's version counters do.
-Nodes recorded after the last write cost one comparison.
+unset while there was none).  When the reverse pass reaches a node recorded before
+the latest noted write, it checks the arrays that node's rules read; one whose bytes
+were written after the node saved it raises ``InPlaceError`` naming the op and the
+input, as PyTorch's version counters do.  Nodes recorded after the last write cost
+one comparison.
 
-Which inputs a rule reads is read off its code: the names it loads, where ``x.shape``,
-``x.ndim``, ``x.dtype`` and ``x.size`` do not count (an in-place write cannot change
-them).  A rule whose code cannot be read (a builtin, ``*args``) counts as reading
-everything, as does a joint rule.
+Which inputs a rule reads is read off its code (``read_by``, also used by the guard):
+the names it and the functions nested in it load, where ``x.shape``, ``x.ndim``,
+``x.dtype`` and ``x.size`` do not count (an in-place write cannot change them).  A
+rule whose code cannot be read (a builtin, one that uses its ``*args``) counts as
+reading everything, as does a joint rule.
 
 >>> y = ad.tensor([1.0, 2.0], requires_grad=True) * 2
 >>> z = (y ** 2).sum()                  # power saves y
