@@ -136,12 +136,6 @@ def _views_up(t) -> list:
 
 def _check_views(chain, where: str, recording: bool) -> None:
     for view_tensor, (base, _) in chain:
-        if not recording and _stale(view_tensor, base):
-            raise InPlaceError(
-                f"{where}: tensor {_label(view_tensor)} was taken by indexing tensor "
-                f"{_label(base)}, which has a new array since (a recorded update, or an "
-                "assignment), so this update, which records nothing, would reach only one "
-                "of them. Index the tensor again to get a view of its current value.")
         if base.requires_grad and base._node is None and (recording or _grad_mode.enabled):
             raise RuntimeError(
                 f"{where}: tensor {_label(view_tensor)} is a view of tensor {_label(base)}, "
@@ -163,28 +157,35 @@ def note_view(view, base, key) -> None:
     _link(view, base, key)
 
 
-def _rebase_views(base, written=None) -> None:
-    """After ``base`` took a new array (a recorded update that wrote ``written``, a view
-    of its old array; None: all of it), every live view of it that may overlap the
-    written part takes ``base[key]`` again, recorded, and so on down to views of views:
-    they see the new values, and their gradients flow to the update, as NumPy's views
-    and PyTorch's do.  A view that does not overlap keeps its values and node, which
-    stay right; it takes the new array when it is next written through (``_refresh``)."""
+#: The written part of a recorded update that wrote the whole tensor.
+_ALL = None
+
+
+def _rebase_views(base, written=_ALL) -> None:
+    """After ``base`` took a new array (a recorded update that wrote ``base[written]``),
+    every live view of it whose key may overlap ``written`` takes ``base[key]`` again,
+    recorded, and so on down to views of views: they see the new values, and their
+    gradients flow to the update, as NumPy's views and PyTorch's do.  A view that does
+    not overlap keeps its values and node, which stay right, on the old array."""
     from .ops.indexing import getitem
 
-    todo = [base]
+    todo = [(base, written)]
     while todo:
-        owner = todo.pop()
+        owner, part = todo.pop()
         entry = _views_of.get(id(owner))
         if entry is None or entry[0]() is not owner:
             continue
         links = [(v, _viewed(v)) for v in (ref() for ref in list(entry[1])) if v is not None]
+        # Overlap is judged on the keys, over a probe of the owner's shape (one byte per
+        # element, never written): views may sit on older arrays than the owner's.
+        probe = None if part is _ALL else np.empty(owner.shape, np.uint8)
+        written = None if probe is None else probe[part]
         kept = []
         for view, link in links:
             if link is None or link[0] is not owner:
                 continue
-            if written is not None and not np.may_share_memory(view.data, written):
-                kept.append(weakref.ref(view))
+            kept.append(weakref.ref(view))
+            if probe is not None and not np.may_share_memory(probe[link[1]], written):
                 continue
             if view.requires_grad and view._node is None:
                 raise InPlaceError(
@@ -193,8 +194,7 @@ def _rebase_views(base, written=None) -> None:
                     "the update of the tensor it views. Make it a new tensor "
                     "(v = owner[key] + 0) before calling requires_grad_() on it.")
             _take(view, getitem(owner, link[1]))    # getitem's result links itself too
-            kept.append(weakref.ref(view))
-            todo.append(view)
+            todo.append((view, _ALL))
         entry[1][:] = kept      # (the getitem results above linked themselves: dropped)
 
 
@@ -203,32 +203,44 @@ def _stale(view_tensor, base) -> bool:
     return array.base is None or (array.base is not owner and array.base is not owner.base)
 
 
-def _refresh(chain) -> None:
-    """A view left on its base's old array (it did not overlap an update) takes the
-    current one before it is written through: recorded, outermost link first."""
-    from .ops.indexing import getitem
+def _follow_memory(t) -> None:
+    """Before an update that records nothing writes ``t``'s array, the tensors ``t``
+    views and the views of ``t`` that were left on an older array (they did not overlap
+    a recorded update) view the current one again, so that the write reaches them all,
+    as with NumPy's views."""
+    for view, (base, key) in reversed(_views_up(t)):    # outermost first
+        if _stale(view, base):
+            view.data = base.data[key]
+    todo = [t]
+    while todo:
+        owner = todo.pop()
+        entry = _views_of.get(id(owner))
+        if entry is None or entry[0]() is not owner:
+            continue
+        for view in [ref() for ref in list(entry[1])]:
+            link = _viewed(view) if view is not None else None
+            if link is None or link[0] is not owner:
+                continue
+            if _stale(view, owner):
+                view.data = owner.data[link[1]]
+            todo.append(view)
 
-    for view_tensor, (base, key) in reversed(chain):
-        if _stale(view_tensor, base):
-            _take(view_tensor, getitem(base, key))
 
-
-def _recorded(t, result, where: str, written=None) -> None:
-    """``t`` takes ``result`` (a recorded update that wrote ``written`` of it; None:
-    all), and so do the tensors it views."""
+def _recorded(t, result, where: str, written=_ALL) -> None:
+    """``t`` takes ``result`` (a recorded update that wrote ``t[written]``), and so do
+    the tensors it views."""
     from .ops.indexing import setitem
 
     chain = _views_up(t)
     _check_views(chain, where, recording=True)
-    _refresh(chain)
     _adopt(t, result, where, written)
     for view_tensor, (base, key) in chain:              # innermost first
-        _adopt(base, setitem(base, view_tensor, key), where, written=base.data[key])
+        _adopt(base, setitem(base, view_tensor, key), where, written=key)
 
 
-def _adopt(t, result, where: str, written=None) -> None:
+def _adopt(t, result, where: str, written=_ALL) -> None:
     """Make ``t`` hold ``result``'s value and node (the recorded in-place update that
-    wrote ``written``, a part of its old array; None: all); the views of ``t`` follow."""
+    wrote ``t[written]``); the views of ``t`` follow."""
     if result.shape != t.shape:
         raise ValueError(
             f"{where}: the update has shape {result.shape} but the tensor has shape "
@@ -273,6 +285,7 @@ def update(t, op, other, where: str):
         return t
     _check_writable(t, where)
     _check_views(_views_up(t), where, recording=False)
+    _follow_memory(t)
     value = _raw(other)
     try:
         result = op.forward(t.data, value)
@@ -302,10 +315,11 @@ def set_item(t, key, value):
     key = normalize_key(key)
     if _recording(t, value):
         _refuse_leaf(t, "setitem")
-        _recorded(t, setitem(t, value, key), "setitem", written=t.data[key])
+        _recorded(t, setitem(t, value, key), "setitem", written=key)
         return
     _check_writable(t, "setitem")
     _check_views(_views_up(t), "setitem", recording=False)
+    _follow_memory(t)
     if write_hook is not None:
         write_hook("setitem", t, _raw(value), key)
     t.data[key] = _raw(value)
@@ -328,6 +342,7 @@ def fill(t, value, where: str):
         return t
     _check_writable(t, where)
     _check_views(_views_up(t), where, recording=False)
+    _follow_memory(t)
     if write_hook is not None:
         write_hook("fill", t, _raw(value), None)
     t.data[...] = _raw(value)
@@ -345,6 +360,7 @@ def clamp(t, lo, hi, where: str = "clamp_"):
         return t
     _check_writable(t, where)
     _check_views(_views_up(t), where, recording=False)
+    _follow_memory(t)
     if write_hook is not None:
         write_hook("clamp", t, (_raw(lo), _raw(hi)), None)
     np.clip(t.data, lo, hi, out=t.data)

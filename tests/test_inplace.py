@@ -310,3 +310,20 @@ def test_a_view_of_a_parameter_sees_a_loaded_state_dict():
     row = layer.weight[0]
     layer.load_state_dict({"weight": np.ones((2, 3)), "bias": np.zeros(3)})
     np.testing.assert_array_equal(row.data, [1.0, 1.0, 1.0])
+
+
+def test_a_view_left_on_an_older_array_still_follows_later_updates():
+    x = ad.tensor([1.0, 2.0], requires_grad=True)
+    out = ad.zeros((3, 2))
+    first, second = out[0], out[1]
+    out[1] = x * 2                              # recorded: first does not overlap
+    out[0] = x * 3                              # and then it does
+    np.testing.assert_array_equal(first.data, [3.0, 6.0])
+    np.testing.assert_array_equal(second.data, [2.0, 4.0])
+    (first.sum() + second.sum()).backward()
+    np.testing.assert_array_equal(x.grad, [5.0, 5.0])
+    with ad.no_grad():
+        out += 1.0                              # an unrecorded write reaches every view
+        second += 10.0
+    np.testing.assert_array_equal(first.data, [4.0, 7.0])
+    np.testing.assert_array_equal(out.data[1], [13.0, 15.0])
