@@ -85,11 +85,11 @@ def guard_leaves(node: Node) -> None:
             i += 1
             if parent is None or parent.__class__ is Node or not parent.requires_grad:
                 continue
-            if i not in read:           # no rule that runs reads its values
-                continue
             array = args[i]
             if type(array) is not np.ndarray:
                 continue
+            if i not in read and not _views_memory_of(node.ans, array):
+                continue                # no rule reads it, and the output is no view of it
             guard = _guards.get(id(array))
             if guard is None:
                 if not array.flags.writeable:
@@ -102,6 +102,13 @@ def guard_leaves(node: Node) -> None:
 #: op -> {which inputs need a gradient: the positions read}; weak, as a user's op
 #: may close over anything.
 _read_cache = weakref.WeakKeyDictionary()
+
+
+def _views_memory_of(out, array) -> bool:
+    """Whether ``out`` is a view of ``array``'s memory (``w[0]``, ``w.T``): whatever
+    saves ``out`` later saves the parameter's values, so it is guarded all the same."""
+    base = getattr(out, "base", None)
+    return base is not None and (base is array or base is array.base)
 
 
 def inputs_read(op, parents) -> frozenset:

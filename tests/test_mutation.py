@@ -329,3 +329,19 @@ def test_a_parameter_whose_values_no_rule_reads_stays_writable():
     w.data += 10.0                              # changes no gradient
     loss.backward()
     np.testing.assert_array_equal(w.grad, [3 + 2 + 1, 3 + 2])
+
+
+@pytest.mark.parametrize("use", ["row", "transpose", "reshape", "tied"])
+def test_a_parameter_seen_through_a_view_is_guarded(use):
+    W = ad.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    x = ad.tensor([[1.0, 1.0]])
+    y = {"row": lambda: (W[0] ** 2).sum(),
+         "transpose": lambda: (W.T ** 2).sum(),
+         "reshape": lambda: (W.reshape(4) ** 2).sum(),
+         "tied": lambda: ((x @ W) @ W.T).sum()}[use]()
+    with pytest.raises(ValueError, match=READ_ONLY):
+        W.data -= 0.1                           # an optimizer step before backward()
+    with pytest.raises((ad.InPlaceError, RuntimeError)):
+        with ad.no_grad():
+            W -= 0.1
+    y.backward()
