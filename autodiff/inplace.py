@@ -93,7 +93,9 @@ def _refuse_leaf(t, where: str) -> None:
 
 #: What basic indexing made, kept outside the tensors (a slot on every Tensor cost
 #: each op time): id(view) -> (weak reference to it, the tensor it views, key), and
-#: id(tensor) -> (weak reference to it, [weak references to its views]).
+#: id(tensor) -> (weak reference to it, {bucket: [weak references to its views]}),
+#: where a view taken with one integer (``out[t]``) is in bucket ``t`` and the others
+#: in bucket None: writing ``out[t]`` then looks at bucket ``t`` and bucket None only.
 _view_of: dict = {}
 _views_of: dict = {}
 
@@ -116,11 +118,25 @@ def _link(view, base, key) -> None:
     entry = _views_of.get(id(base))
     if entry is None or entry[0]() is not base:
         entry = _views_of[id(base)] = (
-            weakref.ref(base, lambda ref, k=id(base): _forget(_views_of, k, ref)), [])
-    views = entry[1]
+            weakref.ref(base, lambda ref, k=id(base): _forget(_views_of, k, ref)), {})
+    views = entry[1].setdefault(_bucket(key), [])
     if len(views) >= 16 and len(views) & (len(views) - 1) == 0:
         views[:] = [ref for ref in views if ref() is not None]     # amortized pruning
     views.append(weakref.ref(view))
+
+
+def _bucket(key):
+    return key if type(key) is int else None
+
+
+def _views_in(entry, part) -> list:
+    """The live views of a ``_views_of`` entry that a write of ``part`` may overlap."""
+    buckets = entry[1]
+    if part is _ALL or _bucket(part) is None:
+        refs = [ref for bucket in list(buckets.values()) for ref in list(bucket)]
+    else:
+        refs = list(buckets.get(part, ())) + list(buckets.get(None, ()))
+    return [v for v in (ref() for ref in refs) if v is not None]
 
 
 def _views_up(t) -> list:
@@ -175,16 +191,14 @@ def _rebase_views(base, written=_ALL) -> None:
         entry = _views_of.get(id(owner))
         if entry is None or entry[0]() is not owner:
             continue
-        links = [(v, _viewed(v)) for v in (ref() for ref in list(entry[1])) if v is not None]
         # Overlap is judged on the keys, over a probe of the owner's shape (one byte per
         # element, never written): views may sit on older arrays than the owner's.
         probe = None if part is _ALL else np.empty(owner.shape, np.uint8)
         written = None if probe is None else probe[part]
-        kept = []
-        for view, link in links:
+        for view in _views_in(entry, part):
+            link = _viewed(view)
             if link is None or link[0] is not owner:
                 continue
-            kept.append(weakref.ref(view))
             if probe is not None and not np.may_share_memory(probe[link[1]], written):
                 continue
             if view.requires_grad and view._node is None:
@@ -193,9 +207,8 @@ def _rebase_views(base, written=_ALL) -> None:
                     f"{_label(owner)}, is a leaf that requires grad, so it cannot follow "
                     "the update of the tensor it views. Make it a new tensor "
                     "(v = owner[key] + 0) before calling requires_grad_() on it.")
-            _take(view, getitem(owner, link[1]))    # getitem's result links itself too
-            todo.append((view, _ALL))
-        entry[1][:] = kept      # (the getitem results above linked themselves: dropped)
+            _take(view, getitem(owner, link[1]))    # (getitem's result links itself too:
+            todo.append((view, _ALL))               # a weak reference, dropped soon)
 
 
 def _stale(view_tensor, base) -> bool:
@@ -217,8 +230,8 @@ def _follow_memory(t) -> None:
         entry = _views_of.get(id(owner))
         if entry is None or entry[0]() is not owner:
             continue
-        for view in [ref() for ref in list(entry[1])]:
-            link = _viewed(view) if view is not None else None
+        for view in _views_in(entry, _ALL):
+            link = _viewed(view)
             if link is None or link[0] is not owner:
                 continue
             if _stale(view, owner):
