@@ -177,12 +177,13 @@ def note_view(view, base, key) -> None:
 _ALL = None
 
 
-def _rebase_views(base, written=_ALL) -> None:
+def _rebase_views(base, written=_ALL, skip=()) -> None:
     """After ``base`` took a new array (a recorded update that wrote ``base[written]``),
     every live view of it whose key may overlap ``written`` takes ``base[key]`` again,
     recorded, and so on down to views of views: they see the new values, and their
     gradients flow to the update, as NumPy's views and PyTorch's do.  A view that does
-    not overlap keeps its values and node, which stay right, on the old array."""
+    not overlap keeps its values and node, which stay right, on the old array, and so
+    do the views in ``skip`` (those an update was just written back from)."""
     from .ops.indexing import getitem
 
     todo = [(base, written)]
@@ -197,7 +198,7 @@ def _rebase_views(base, written=_ALL) -> None:
         written = None if probe is None else probe[part]
         for view in _views_in(entry, part):
             link = _viewed(view)
-            if link is None or link[0] is not owner:
+            if link is None or link[0] is not owner or id(view) in skip:
                 continue
             if probe is not None and not np.may_share_memory(probe[link[1]], written):
                 continue
@@ -247,11 +248,14 @@ def _recorded(t, result, where: str, written=_ALL) -> None:
     chain = _views_up(t)
     _check_views(chain, where, recording=True)
     _adopt(t, result, where, written)
+    # Each tensor of the chain already holds its new value, as a node the next one's
+    # setitem reads: taking it again from that tensor would repeat the work per level.
+    written_back = {id(view_tensor) for view_tensor, _ in chain}
     for view_tensor, (base, key) in chain:              # innermost first
-        _adopt(base, setitem(base, view_tensor, key), where, written=key)
+        _adopt(base, setitem(base, view_tensor, key), where, written=key, skip=written_back)
 
 
-def _adopt(t, result, where: str, written=_ALL) -> None:
+def _adopt(t, result, where: str, written=_ALL, skip=()) -> None:
     """Make ``t`` hold ``result``'s value and node (the recorded in-place update that
     wrote ``t[written]``); the views of ``t`` follow."""
     if result.shape != t.shape:
@@ -261,7 +265,7 @@ def _adopt(t, result, where: str, written=_ALL) -> None:
     if result.dtype != t.dtype:
         result = result.astype(t.dtype)
     _take(t, result)
-    _rebase_views(t, written)
+    _rebase_views(t, written, skip)
 
 
 def _take(t, result) -> None:
