@@ -16,12 +16,15 @@ Writing into an array that a live graph saved for its backward raises
 
 A tensor made by basic indexing (``row = out[0]``, ``out[:, 1:]``) is a view of
 ``out``, as in NumPy: an update that writes into ``row.data`` changes ``out``.  A
-recorded update gives a tensor a new array, so the link is kept by the tensors
-themselves (``_view_of``, ``_views_of``): an update of ``row`` is recorded into
-``out`` too (``out`` takes ``setitem(out, row, key)``), and when ``out`` takes a new
-array every view of it takes ``out[key]`` again, recorded, down to views of views.
-Values and gradients then come out as with PyTorch's views.  A view of a leaf that
-requires grad is refused in grad mode, as the leaf itself is.  Not followed: views
+recorded update gives a tensor a new array, so the links are kept in two tables
+(``_view_of``, ``_views_of``): an update of ``row`` is recorded into ``out`` too
+(``out`` takes ``setitem(out, row, key)``), and when ``out`` takes a new array, every
+view of it whose key overlaps the written part takes ``out[key]`` again, recorded,
+down to views of views (the others keep values and nodes that stay right, and view
+the new array again before an unrecorded write).  Values and gradients then come out
+as with PyTorch's views.  A view of a leaf that requires grad is refused in grad
+mode, as the leaf itself is, and so is an unrecorded update in grad mode of a view
+taken under ``no_grad`` of a tensor that requires grad.  Not followed: views
 made by other ops (``reshape``, ``.T``: a recorded update of one does not reach the
 tensor it views) and one element taken by integer indexing (``out[0, 1]``), which is
 a copy, as in NumPy (``out[0, 1] += x`` updates ``out``).
