@@ -88,7 +88,7 @@ def guard_leaves(node: Node) -> None:
             array = args[i]
             if type(array) is not np.ndarray:
                 continue
-            if i not in read and not _views_memory_of(node.ans, array):
+            if i not in read and not views_memory_of(node.ans, array):
                 continue                # no rule reads it, and the output is no view of it
             guard = _guards.get(id(array))
             if guard is None:
@@ -104,9 +104,10 @@ def guard_leaves(node: Node) -> None:
 _read_cache = weakref.WeakKeyDictionary()
 
 
-def _views_memory_of(out, array) -> bool:
-    """Whether ``out`` is a view of ``array``'s memory (``w[0]``, ``w.T``): whatever
-    saves ``out`` later saves the parameter's values, so it is guarded all the same."""
+def views_memory_of(out, array) -> bool:
+    """Whether ``out`` is a view of ``array``'s memory (``w[0]``, ``w.T``; NumPy gives
+    a view of a view the same base).  An op whose output views a parameter saves the
+    parameter's values for whatever saves the output, so it is guarded all the same."""
     base = getattr(out, "base", None)
     return base is not None and (base is array or base is array.base)
 

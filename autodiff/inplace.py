@@ -38,6 +38,7 @@ import numpy as np
 
 from . import collector, overwrites
 from .graph import _grad_mode
+from .guard import views_memory_of
 
 
 #: Set by ``ad.compile`` while it traces: ``write_hook(how, tensor, value, extra)`` is
@@ -216,16 +217,23 @@ def _rebase_views(base, written=_ALL, skip=()) -> None:
 
 
 def _stale(view_tensor, base) -> bool:
-    array, owner = view_tensor.data, base.data
-    return array.base is None or (array.base is not owner and array.base is not owner.base)
+    return not views_memory_of(view_tensor.data, base.data)
 
 
-def _follow_memory(t) -> None:
+def _before_unrecorded_write(t, where: str) -> None:
+    """What an update that records nothing checks and prepares before it writes."""
+    _check_writable(t, where)
+    chain = _views_up(t)
+    _check_views(chain, where, recording=False)
+    _follow_memory(t, chain)
+
+
+def _follow_memory(t, chain) -> None:
     """Before an update that records nothing writes ``t``'s array, the tensors ``t``
-    views and the views of ``t`` that were left on an older array (they did not overlap
-    a recorded update) view the current one again, so that the write reaches them all,
-    as with NumPy's views."""
-    for view, (base, key) in reversed(_views_up(t)):    # outermost first
+    views (``chain``) and the views of ``t`` that were left on an older array (they did
+    not overlap a recorded update) view the current one again, so that the write
+    reaches them all, as with NumPy's views."""
+    for view, (base, key) in reversed(chain):           # outermost first
         if _stale(view, base):
             view.data = base.data[key]
     todo = [t]
@@ -303,9 +311,7 @@ def update(t, op, other, where: str):
         _refuse_leaf(t, where)
         _recorded(t, op(t, other), where)
         return t
-    _check_writable(t, where)
-    _check_views(_views_up(t), where, recording=False)
-    _follow_memory(t)
+    _before_unrecorded_write(t, where)
     value = _raw(other)
     try:
         result = op.forward(t.data, value)
@@ -337,9 +343,7 @@ def set_item(t, key, value):
         _refuse_leaf(t, "setitem")
         _recorded(t, setitem(t, value, key), "setitem", written=key)
         return
-    _check_writable(t, "setitem")
-    _check_views(_views_up(t), "setitem", recording=False)
-    _follow_memory(t)
+    _before_unrecorded_write(t, "setitem")
     if write_hook is not None:
         write_hook("setitem", t, _raw(value), key)
     t.data[key] = _raw(value)
@@ -360,9 +364,7 @@ def fill(t, value, where: str):
         _refuse_leaf(t, where)
         _recorded(t, _everywhere(t, value), where)
         return t
-    _check_writable(t, where)
-    _check_views(_views_up(t), where, recording=False)
-    _follow_memory(t)
+    _before_unrecorded_write(t, where)
     if write_hook is not None:
         write_hook("fill", t, _raw(value), None)
     t.data[...] = _raw(value)
@@ -378,9 +380,7 @@ def clamp(t, lo, hi, where: str = "clamp_"):
         _refuse_leaf(t, where)
         _recorded(t, clip(t, lo, hi), where)
         return t
-    _check_writable(t, where)
-    _check_views(_views_up(t), where, recording=False)
-    _follow_memory(t)
+    _before_unrecorded_write(t, where)
     if write_hook is not None:
         write_hook("clamp", t, (_raw(lo), _raw(hi)), None)
     np.clip(t.data, lo, hi, out=t.data)

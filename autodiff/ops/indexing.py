@@ -13,6 +13,7 @@ import numpy as np
 
 from .. import kernels
 from ..tensor import Tensor
+from ..guard import views_memory_of
 from ..inplace import note_view
 from .registry import defop, implements
 
@@ -82,16 +83,9 @@ def getitem(x, key) -> Tensor:
     """
     key = normalize_key(key)
     result = _getitem(x, key=key)
-    if isinstance(x, Tensor) and not _holds_array(key):
-        base = result.data.base
-        if base is not None and (base is x.data or base is x.data.base):
-            note_view(result, x, key)   # basic indexing: a view (see inplace.py)
+    if isinstance(x, Tensor) and views_memory_of(result.data, x.data):
+        note_view(result, x, key)       # basic indexing (advanced indexing copies)
     return result
-
-
-def _holds_array(key) -> bool:
-    parts = key if type(key) is tuple else (key,)
-    return any(isinstance(part, (np.ndarray, list, Tensor)) for part in parts)
 
 
 index_add = defop(
