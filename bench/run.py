@@ -28,6 +28,7 @@ import argparse
 import os
 import platform
 import statistics
+import random
 import subprocess
 import sys
 import time
@@ -68,13 +69,22 @@ def other_cpu_share(before, after):
 
 
 def interleaved(impls, repeats, inner=1, warmup=2):
-    """Median seconds per call of each implementation, interleaved round by round."""
+    """Median seconds per call of each implementation, interleaved round by round.
+
+    Each round runs the implementations in a new (seeded) random order: whichever runs
+    right after another finds the caches as that one left them (its arrays, its own
+    code and the interpreter's evicted), so a fixed order would charge that cost to
+    the same implementation every round.
+    """
     for run in impls.values():
         for _ in range(warmup):
             run()
     times = {name: [] for name in impls}
+    order = list(impls.items())
+    shuffle = random.Random(0).shuffle
     for _ in range(repeats):
-        for name, run in impls.items():
+        shuffle(order)
+        for name, run in order:
             start = time.perf_counter()
             for _ in range(inner):
                 run()
