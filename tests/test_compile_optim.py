@@ -218,3 +218,46 @@ def test_a_fused_kernel_that_fails_mid_step_leaves_the_rest_to_the_numpy_code(mo
     for p, q in zip(eager_model.parameters(), model.parameters()):
         assert p.data.tobytes() == q.data.tobytes()     # each updated once, as eager
     assert _state_bytes(opt) == _state_bytes(eager_opt)
+
+
+def test_adam_scalars_shared_in_a_step_follow_each_parameters_count_group_and_dtype():
+    """Within one replayed step the fused update computes Adam's scalars once per
+    (step count, group, dtype): parameters of one group at different step counts, a
+    float32 one among float64 ones, and a second group must each get their own."""
+    def make():
+        a = ad.nn.Parameter(np.linspace(-1.0, 1.0, 6))
+        lagging = ad.nn.Parameter(np.linspace(1.0, 2.0, 4))
+        single = ad.nn.Parameter(np.linspace(0.5, 1.5, 3).astype(np.float32))
+        c = ad.nn.Parameter(np.linspace(0.0, 1.0, 5))
+        opt = ad.optim.Adam([{"params": [a, lagging, single]},
+                             {"params": [c], "lr": 0.2, "betas": (0.5, 0.9)}], lr=0.1)
+
+        def step(x, with_lagging):
+            loss = (a * x[:6]).sum() ** 2 + (c * x[:5]).sum() + (single * single).sum()
+            if with_lagging:
+                loss = loss + (lagging * x[:4]).sum() ** 2
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            return loss
+        return (a, lagging, single, c), opt, step
+
+    rng = np.random.default_rng(5)
+    xs = [rng.normal(size=6) for _ in range(15)]
+    eager_params, eager_opt, eager = make()
+    params, opt, step = make()
+    compiled = ad.compile(lambda x: step(x, True))
+    with warnings.catch_warnings():     # 'lagging' gets no gradient: its count stays behind
+        warnings.simplefilter("ignore", ad.NoGradientWarning)
+        for x in xs[:3]:
+            eager(x, False)
+            step(x, False)
+    for x in xs[3:]:
+        assert eager(x, True).data.tobytes() == compiled(x).data.tobytes()
+    counts = [int(s["step"]) for s in opt.state]
+    assert counts == [15, 12, 15, 15]
+    for p, q in zip(eager_params, params):
+        assert p.data.dtype == q.data.dtype and p.data.tobytes() == q.data.tobytes()
+    assert _state_bytes(opt) == _state_bytes(eager_opt)
+    if kernels.JIT_ENABLED:
+        assert _fused_step(compiled).fallbacks == 0

@@ -83,9 +83,10 @@ class FusedStep:
                     return self._fall_back(opt)
                 work.append((args, (data, grad, states[position], group)))
                 position += 1
+        scalars_seen: dict = {}
         for k, (prepared, _) in enumerate(work):
             try:
-                fused.run(module, prepared)
+                fused.run(module, prepared, scalars_seen)
             except Exception as error:  # the kernel did not compile: NumPy does the rest
                 fused.give_up(error)
                 for _, rest in work[k:]:

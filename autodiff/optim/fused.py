@@ -72,13 +72,24 @@ def fits(data, grad) -> bool:
             and data.flags.writeable)
 
 
-def run(module, work) -> None:
-    """Run one prepared update (``PREPARE``), counting an Adam step."""
+def run(module, work, scalars_seen=None) -> None:
+    """Run one prepared update (``PREPARE``), counting an Adam step.
+
+    ``scalars_seen`` (a dict, optional) keeps Adam's scalars across the parameters of
+    one ``step()``: those of one group at one step count are the same.
+    """
     kind, state, args = work
     if kind == "adam":
-        step = int(state["step"]) + 1
-        module.adam_update(*adam_scalars(args, step))
-        state["step"] += 1                  # counted once the update is done
+        counter = state["step"]
+        step = int(counter) + 1
+        key = (step, id(args[5]), args[0].dtype)        # the step count, group, dtype
+        scalars = None if scalars_seen is None else scalars_seen.get(key)
+        if scalars is None:
+            scalars = adam_scalars(args, step)
+            if scalars_seen is not None:
+                scalars_seen[key] = scalars
+        module.adam_update(*args[:5], *scalars)
+        counter.fill(step)      # counted once the update is done (as += 1, without a ufunc)
     else:
         module.sgd_update(*args)
 
@@ -147,13 +158,13 @@ def prepare_adam(data, grad, state, group, decoupled):
 
 
 def adam_scalars(args, t):
-    """The kernel's arguments for step ``t``, each scalar as the NumPy code forms it
-    (a Python float, then cast to the parameter's dtype)."""
-    flat, grad, m, v, v_max, group, decoupled = args
+    """The kernel's arguments after the arrays for step ``t``, each scalar as the NumPy
+    code forms it (a Python float, then cast to the parameter's dtype)."""
+    flat, group, decoupled = args[0], args[5], args[6]
     cast = flat.dtype.type
     b1, b2 = group["betas"]
     lr, wd = group["lr"], group["weight_decay"]
-    return (flat, grad, m, v, v_max, cast(b1), cast(1 - b1), cast(b2), cast(1 - b2),
+    return (cast(b1), cast(1 - b1), cast(b2), cast(1 - b2),
             cast(wd), cast(1 - lr * wd), cast(lr / (1 - b1 ** t)),
             cast(math.sqrt(1 - b2 ** t)), cast(group["eps"]), bool(group["maximize"]),
             decoupled, bool(group["amsgrad"]))
