@@ -200,7 +200,7 @@ class _LoopWriter:
                  "from autodiff.compile.loopmath import (",
                  "    exp32, exp64, exp_nonpositive32, exp_nonpositive64, expm1_32, expm1_64,",
                  "    expm1_nonpositive32, expm1_nonpositive64, pairwise_sum)", "", "",
-                 '@numba.njit(cache=True, error_model="numpy")',
+                 '@numba.njit(cache=True, nogil=True, error_model="numpy")',
                  f"def kernel({', '.join(params)}, outer, inner):", *head,
                  *("    " + t for t in top),
                  "    for o in range(outer):", "        b = o * inner",

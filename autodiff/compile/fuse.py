@@ -36,6 +36,7 @@ from .. import kernels as _kernels
 from ..ops.shape import sum_to_array
 from .codegen import kernel_source, load
 from .layout import FULL, OUTER, SCALAR, ancestors, elements, infer, is_flat, splits
+from .loop_parts import parted_run_into
 from .optimize import eliminate_dead_code, output_refs
 from .plan import Instr, Plan, Ref
 from .symbolic import Expr, Node, Sym, Unfusable, evaluate, run_symbolic
@@ -487,7 +488,7 @@ def _compiled_run_into(module, fused):
         arrays = [np.empty(shape, dtype) if into is None else into
                   for into, (shape, dtype) in zip(args[n_in:], made)]
         return kernel_run(*args[:n_in], *arrays, outer, inner)
-    return run_into
+    return parted_run_into(module, fused, made, run_into) or run_into
 
 
 def _without_buffers(run_into, n_arrays):

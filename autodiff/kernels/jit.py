@@ -2,8 +2,10 @@
 
 Every function here takes float32/float64 C-contiguous ndarrays that the dispatcher
 in ``__init__`` has already checked, and matches its twin in ``numpy_twins`` to
-float tolerance.  Loops are serial: on 2 shared cores a ``parallel=True`` loop loses
-to a serial one as soon as the other core is busy, and doubles compile time.
+float tolerance.  Loops are serial (``parallel=True`` loses to a serial loop as soon as
+another process holds a core, and doubles compile time); the largest calls of a few
+kernels run as parts on several threads instead (``parts.py``), where a busy core
+costs nothing.
 
 Why not ``math.exp``: without a vector math library, LLVM calls the scalar libm
 ``exp`` per element and the loop does not vectorize.  ``_exp`` below uses only
@@ -491,54 +493,6 @@ def _log_softmax_bwd(g, ans, out):
             outr[j] = gr[j] - fexp(ar[j]) * total
 
 
-# Cross-entropy: the forward writes the gradient (softmax - onehot) * scale directly
-# (scale = 1/N), so forward + backward touch the (N, C) arrays twice in all: read the
-# logits once, write the gradient once.  Without a backward, the loss alone needs no
-# (N, C) output: each row's exponentials go to one scratch row that stays in L1.
-# Losses are summed in float64; a bad target returns the marker -1 - row.
-
-
-@_kernel()
-def _wrapped_target(target, i, c):
-    t = target[i]
-    if t < 0:
-        t += c
-    return t if 0 <= t < c else -1
-
-
-@_kernel(fastmath=_MATH)
-def _cross_entropy_grad(x, target, grad, scale, one):
-    n, c = x.shape
-    total = 0.0
-    for i in range(n):
-        t = _wrapped_target(target, i, c)
-        if t < 0:
-            return -1.0 - i
-        xr, gr = x[i], grad[i]
-        s, m = _exp_shifted_row(xr, gr)
-        total += math.log(s) - (xr[t] - m)
-        p_target = gr[t] / s
-        k = scale / s
-        for j in range(c):
-            gr[j] *= k
-        gr[t] = (p_target - one) * scale
-    return total
-
-
-@_kernel(fastmath=_MATH)
-def _cross_entropy_loss(x, target, scratch):
-    n, c = x.shape
-    total = 0.0
-    for i in range(n):
-        t = _wrapped_target(target, i, c)
-        if t < 0:
-            return -1.0 - i
-        xr = x[i]
-        s, m = _exp_shifted_row(xr, scratch)
-        total += math.log(s) - (xr[t] - m)
-    return total
-
-
 def _rows(a):
     return a.reshape(-1, a.shape[-1])
 
@@ -565,26 +519,6 @@ def log_softmax_backward(g, ans, axis=-1):
     out = np.empty_like(g)
     _log_softmax_bwd(_rows(g), _rows(ans), _rows(out))
     return out
-
-
-def _mean_loss(total, logits, target):
-    if total <= -1.0:     # losses are >= 0, so this is the bad-target marker -1 - row
-        row = int(-1.0 - total)
-        raise IndexError(f"cross_entropy: target {target[row]} in row {row} is out of range "
-                         f"for {logits.shape[1]} classes")
-    return np.asarray(total / logits.shape[0], dtype=logits.dtype)
-
-
-def cross_entropy(logits, target):
-    grad = np.empty_like(logits)
-    dtype = logits.dtype.type
-    total = _cross_entropy_grad(logits, target, grad, dtype(1.0 / logits.shape[0]), dtype(1))
-    return _mean_loss(total, logits, target), grad
-
-
-def cross_entropy_loss(logits, target):
-    total = _cross_entropy_loss(logits, target, np.empty(logits.shape[1], logits.dtype))
-    return _mean_loss(total, logits, target)
 
 
 # ----- scatter-add -----------------------------------------------------------------
@@ -628,8 +562,8 @@ def scatter_add(out, axis, idx, values):
 
 
 # The nn kernels live in their own file; the dispatcher finds them here by name.
-from .jit_nn import (erf, erf_backward, gelu, gelu_backward, layer_norm,  # noqa: E402,F401
-                     layer_norm_backward)
+from .jit_nn import (cross_entropy, cross_entropy_loss, erf, erf_backward,  # noqa: E402,F401
+                     gelu, gelu_backward, layer_norm, layer_norm_backward)
 # ----- convolution and pooling (kernels in their own file, see jit_conv) --------------
 from .jit_conv import col2im, max_pool2d, max_pool2d_backward  # noqa: E402,F401
 from .jit_rnn import lstm_cell_backward, lstm_cell_forward  # noqa: E402,F401

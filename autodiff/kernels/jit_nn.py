@@ -1,4 +1,4 @@
-"""Numba kernels for the nn ops (erf, GELU, layer norm), loaded with ``jit``.
+"""Numba kernels for the nn ops (erf, GELU, layer norm, cross-entropy), loaded with ``jit``.
 
 Same conventions as ``jit``: float32/float64 C-contiguous arrays already checked by
 the dispatcher, serial loops, results matching ``numpy_twins_nn``; arithmetic in
@@ -8,9 +8,12 @@ float64 whatever the array dtype, rounded once on store.
 * GELU never calls erf: it evaluates the normal CDF from a fitted erfc (below) with
   the vectorizable ``fexp``; the backward reads the CDF off the forward output.
 * Layer norm works row by row (a row stays in L1 across its passes).
+* Cross-entropy too, and runs in parts on several threads when it is large
+  (``parts.py``).
 
-``fexp`` comes from ``jit``: Numba's cache tracks only this file, so after changing it
-there, clear the cache (``__pycache__/*.nbi``) or touch this file.
+``fexp`` and ``_exp_shifted_row`` come from ``jit``: Numba's cache tracks only this
+file, so after changing them there, clear the cache (``__pycache__/*.nbi``) or touch
+this file.
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ import math
 
 import numpy as np
 
-from .jit import _kernel, fexp
+from . import parts
+from .jit import _exp_shifted_row, _kernel, fexp
 
 _MATH = {"contract"}
 _SQRT_HALF = math.sqrt(0.5)
@@ -276,3 +280,84 @@ def layer_norm_backward(g, x, mean, rstd, weight):
     _layer_norm_bwd(g, x, mean, rstd, weight if affine else np.empty(0, x.dtype), grad_x,
                     grad_weight, grad_bias, affine)
     return grad_x, grad_weight.astype(x.dtype), grad_bias.astype(x.dtype)
+
+
+# Cross-entropy: the forward writes the gradient (softmax - onehot) * scale directly
+# (scale = 1/N), so forward + backward touch the (N, C) arrays twice in all: read the
+# logits once, write the gradient once.  Without a backward, the loss alone needs no
+# (N, C) output: each row's exponentials go to one scratch row that stays in L1.
+# Each row's loss goes to ``row_loss`` (float64), summed afterwards, so the loss is
+# the same however many threads ran parts of the rows (``parts.py``: the kernels
+# release the GIL).  A bad target returns the marker -1 - row (0 otherwise).
+
+
+@_kernel()
+def _wrapped_target(target, i, c):
+    t = target[i]
+    if t < 0:
+        t += c
+    return t if 0 <= t < c else -1
+
+
+@_kernel(fastmath=_MATH, nogil=True)
+def _cross_entropy_grad(x, target, grad, row_loss, scale, one):
+    n, c = x.shape
+    for i in range(n):
+        t = _wrapped_target(target, i, c)
+        if t < 0:
+            return -1.0 - i
+        xr, gr = x[i], grad[i]
+        s, m = _exp_shifted_row(xr, gr)
+        row_loss[i] = math.log(s) - (xr[t] - m)
+        p_target = gr[t] / s
+        k = scale / s
+        for j in range(c):
+            gr[j] *= k
+        gr[t] = (p_target - one) * scale
+    return 0.0
+
+
+@_kernel(fastmath=_MATH, nogil=True)
+def _cross_entropy_loss(x, target, row_loss, scratch):
+    n, c = x.shape
+    for i in range(n):
+        t = _wrapped_target(target, i, c)
+        if t < 0:
+            return -1.0 - i
+        xr = x[i]
+        s, m = _exp_shifted_row(xr, scratch)
+        row_loss[i] = math.log(s) - (xr[t] - m)
+    return 0.0
+
+
+def _mean_loss(markers, row_loss, logits, target):
+    for start, marker in markers:
+        if marker <= -1.0:      # the bad-target marker -1 - row (of the part from start)
+            row = start + int(-1.0 - marker)
+            raise IndexError(f"cross_entropy: target {target[row]} in row {row} is out of "
+                             f"range for {logits.shape[1]} classes")
+    return np.asarray(row_loss.sum() / logits.shape[0], dtype=logits.dtype)
+
+
+def cross_entropy(logits, target):
+    grad = np.empty_like(logits)
+    row_loss = np.empty(logits.shape[0])
+    dtype = logits.dtype.type
+    scale, one = dtype(1.0 / logits.shape[0]), dtype(1)
+
+    def rows(start, stop):
+        return start, _cross_entropy_grad(logits[start:stop], target[start:stop],
+                                          grad[start:stop], row_loss[start:stop], scale, one)
+    markers = parts.run_parts(rows, logits.shape[0], logits.shape[1])
+    return _mean_loss(markers, row_loss, logits, target), grad
+
+
+def cross_entropy_loss(logits, target):
+    row_loss = np.empty(logits.shape[0])
+
+    def rows(start, stop):
+        scratch = np.empty(logits.shape[1], logits.dtype)
+        return start, _cross_entropy_loss(logits[start:stop], target[start:stop],
+                                          row_loss[start:stop], scratch)
+    markers = parts.run_parts(rows, logits.shape[0], logits.shape[1])
+    return _mean_loss(markers, row_loss, logits, target)
