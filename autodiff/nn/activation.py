@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from ..ops import elementwise as ew
 from ..ops.activations import gelu as _gelu
+from ..ops.operands import constant_argument
 from ..tensor import Tensor
 from .module import Module
 
@@ -46,9 +47,14 @@ def silu(x) -> Tensor:
 def softplus(x, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """``log(1 + exp(beta x)) / beta``, and ``x`` itself where ``beta x > threshold`` (PyTorch).
 
+    A Tensor ``beta`` gets its gradient; ``threshold`` gets none (it only picks the
+    branch), so a Tensor that requires grad is refused there.
+
     >>> F.softplus(ad.tensor([0.0, 30.0]))
     tensor([ 0.69314718, 30.        ])
     """
+    threshold = constant_argument(threshold, "softplus", "threshold",
+                                  "it only picks the branch")
     if not beta > 0:
         raise ValueError(f"softplus: beta must be > 0, got {beta}")
     x = _as_tensor(x)
@@ -60,7 +66,7 @@ def softplus(x, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
 
 
 def elu(x, alpha: float = 1.0) -> Tensor:
-    """``x`` where ``x > 0``, else ``alpha * (exp(x) - 1)``.
+    """``x`` where ``x > 0``, else ``alpha * (exp(x) - 1)``; a Tensor ``alpha`` gets its gradient.
 
     >>> F.elu(ad.tensor([-1.0, 2.0]))
     tensor([-0.63212056,  2.        ])
@@ -70,6 +76,10 @@ def elu(x, alpha: float = 1.0) -> Tensor:
     # expm1 only sees x <= 0, so a large positive x never overflows in the unused branch;
     # where, not minimum (which splits the tie), gives x = 0 the slope alpha, as PyTorch.
     return ew.where(negative, alpha * ew.expm1(ew.where(negative, x, 0.0)), x)
+
+
+_LAYER_KEEPS_FLOATS = ("the layer keeps it as a float; the function form, e.g. F.elu(x, "
+                       "alpha), passes a Tensor its gradient")
 
 
 class GELU(Module):
@@ -114,8 +124,9 @@ class Softplus(Module):
         super().__init__()
         if not beta > 0:
             raise ValueError(f"Softplus: beta must be > 0, got {beta}")
-        self.beta = float(beta)
-        self.threshold = float(threshold)
+        self.beta = float(constant_argument(beta, "Softplus", "beta", _LAYER_KEEPS_FLOATS))
+        self.threshold = float(constant_argument(threshold, "Softplus", "threshold",
+                                                 _LAYER_KEEPS_FLOATS))
 
     def forward(self, x):
         return softplus(x, self.beta, self.threshold)
@@ -133,7 +144,7 @@ class ELU(Module):
 
     def __init__(self, alpha: float = 1.0):
         super().__init__()
-        self.alpha = float(alpha)
+        self.alpha = float(constant_argument(alpha, "ELU", "alpha", _LAYER_KEEPS_FLOATS))
 
     def forward(self, x):
         return elu(x, self.alpha)

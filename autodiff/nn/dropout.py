@@ -5,11 +5,13 @@ from __future__ import annotations
 import numpy as np
 
 from ..compile.hooks import made
+from ..ops.operands import constant_argument
 from ..tensor import Tensor
 from .module import Module, _generator
 
 
 def _check_p(p, where):
+    p = constant_argument(p, where, "p", "the mask is drawn with it")
     if isinstance(p, bool) or not isinstance(p, (int, float, np.floating, np.integer)) \
             or not 0.0 <= p < 1.0:
         raise ValueError(f"{where}: p is the probability of zeroing an element and must be in "

@@ -56,7 +56,8 @@ def pad(x, pad: tuple, mode: str = "constant", value: float = 0.0) -> Tensor:
     (before, after) amounts starting from the LAST axis, so ``(1, 2)`` pads the last
     axis by 1 before and 2 after, and ``(1, 1, 2, 2)`` pads the last axis by 1 and
     the one before it by 2.  Negative amounts crop.  ``mode`` is ``'constant'``
-    (with ``value``), ``'reflect'``, ``'replicate'`` or ``'circular'``.
+    (with ``value``; a Tensor value gets its gradient), ``'reflect'``, ``'replicate'``
+    or ``'circular'``.
 
     >>> F.pad(ad.tensor([[1.0, 2.0]]), (1, 0))
     tensor([[0., 1., 2.]])
@@ -81,6 +82,10 @@ def pad(x, pad: tuple, mode: str = "constant", value: float = 0.0) -> Tensor:
     if not any(b or a for b, a in widths):
         return x
     if mode == "constant":
+        if isinstance(value, Tensor) and value.requires_grad:
+            # value * (1 on the border, 0 inside): value gets the sum of g over the border
+            border = made("pad border", _pad_border, (x.shape, tuple(widths), x.dtype))
+            return _conv.constant_pad(x, widths=tuple(widths), value=0.0) + value * border
         return _conv.constant_pad(x, widths=tuple(widths), value=value)
     for axis, (before, after) in enumerate(widths):
         if not (before or after):
@@ -95,6 +100,10 @@ def pad(x, pad: tuple, mode: str = "constant", value: float = 0.0) -> Tensor:
         index = made("pad index", _pad_index, (n, before, after, _PAD_MODES[mode]))
         x = take(x, index, axis=axis)
     return x
+
+
+def _pad_border(shape, widths, dtype):
+    return np.pad(np.zeros(shape, dtype), widths, constant_values=1)
 
 
 def _pad_index(n, before, after, numpy_mode):

@@ -18,6 +18,7 @@ from ..ops import elementwise as ew
 from ..ops import reduce as rd
 from ..ops.indexing import getitem
 from ..ops.namespace import xp_function
+from ..ops.operands import constant_argument
 from ..ops.registry import defop_joint
 from ..ops.shape import reshape
 from ..tensor import Tensor
@@ -46,6 +47,10 @@ def _raw(x):
 
 def _as_tensor(x):
     return x if isinstance(x, Tensor) else Tensor(np.asarray(x))
+
+
+def _requires_grad(x):
+    return isinstance(x, Tensor) and x.requires_grad
 
 
 # ----- the fused cross_entropy op (plain case) ------------------------------------------
@@ -111,7 +116,7 @@ def _cross_entropy_joint(xp, g, ans, needs, logits, target, saved):
 _cross_entropy = defop_joint(
     "cross_entropy", _cross_entropy_forward, "grad_logits = g * (softmax(logits) - "
     "onehot(target)) / N; no gradient for target", _cross_entropy_joint,
-    input_names=("logits", "target"), saves=True, kernel=_cross_entropy_loss,
+    input_names=("logits", "target"), grad_inputs=(0,), saves=True, kernel=_cross_entropy_loss,
     index_inputs={1: "class index"},
     doc="Mean cross-entropy of (N, C) logits against N integer targets (see F.cross_entropy).")
 
@@ -167,7 +172,8 @@ def _checked_class_targets(where, shape, target, what, ignore_index=None):
 def _class_weights(where, weight, classes, dtype):
     if weight is None:
         return None
-    w = _raw(weight)
+    w = _raw(constant_argument(weight, where, "weight", "class weights are constants, as "
+                               "in PyTorch"))
     if w.shape != (classes,):
         raise ValueError(f"{where}: weight must have one entry per class, shape ({classes},), "
                          f"got shape {w.shape}")
@@ -270,6 +276,8 @@ def cross_entropy(input, target, weight=None, ignore_index: int = -100,
     ``weight`` (C,) rescales each class; with it the mean divides by the sum of the
     targets' weights.  ``label_smoothing`` = ε mixes in the uniform distribution:
     ``(1 - ε) * nll + ε / C * sum_c(-w_c log p_c)``, each term reduced the same way.
+    Probability targets and a Tensor ``label_smoothing`` get their gradients; class
+    weights get none (a Tensor that requires grad there is refused, as in PyTorch).
     The plain case ((N, C), defaults) is one fused op whose gradient is
     ``(softmax(logits) - onehot) / N``.
 
@@ -287,19 +295,23 @@ def cross_entropy(input, target, weight=None, ignore_index: int = -100,
         raise ValueError(f"{where}: label_smoothing must be in [0, 1], got {label_smoothing}")
     shape = np.shape(_raw(input))
     raw_target = _raw(target)
+    smoothing_learned = _requires_grad(label_smoothing)
+    if not smoothing_learned:
+        label_smoothing = constant_argument(label_smoothing, where, "label_smoothing", "")
     if raw_target.dtype.kind == "f" and raw_target.shape == shape and len(shape) >= 1:
-        return _cross_entropy_probabilities(input, raw_target, weight, reduction,
-                                            label_smoothing)
+        return _cross_entropy_probabilities(
+            input, target if _requires_grad(target) else raw_target, weight, reduction,
+            label_smoothing)
     target, ignored = _checked_class_targets(where, shape, target, "logits", ignore_index)
     if (len(shape) == 2 and weight is None and reduction == "mean" and label_smoothing == 0
-            and not ignored):
+            and not smoothing_learned and not ignored):
         return _cross_entropy(input, target)
     input, target, unbatched = _batched(where, input, target, "logits")
     classes = input.shape[1]
     weights = _class_weights(where, weight, classes, input.dtype)
     log_probs = log_softmax(input, axis=1)
     out = _nll(log_probs, target, weights, ignore_index, reduction)
-    if label_smoothing > 0:
+    if label_smoothing > 0 or smoothing_learned:    # (at 0 a Tensor still gets its gradient)
         valid = made("valid targets", _valid_mask, (target, ignore_index, input.dtype))
         w = made("class weights", _weight_row, (weights, classes, input.dtype, input.ndim))
         smooth = -rd.sum(log_probs * w, axis=1) * valid
@@ -336,8 +348,16 @@ def _cross_entropy_probabilities(input, target, weight, reduction, label_smoothi
     axis = 1 if input.ndim >= 2 else 0
     classes = input.shape[axis]
     weights = _class_weights("cross_entropy", weight, classes, input.dtype)
-    scale = made("target weights", _probability_scale,
-                 (target, label_smoothing, weights, input.dtype, input.ndim - axis - 1))
+    trailing = input.ndim - axis - 1
+    if isinstance(target, Tensor) or _requires_grad(label_smoothing):
+        scale = target            # recorded, so that the targets and smoothing get gradients
+        if _requires_grad(label_smoothing) or label_smoothing > 0:
+            scale = scale * (1 - label_smoothing) + label_smoothing / classes
+        if weights is not None:
+            scale = scale * weights.reshape((classes,) + (1,) * trailing)
+    else:
+        scale = made("target weights", _probability_scale,
+                     (target, label_smoothing, weights, input.dtype, trailing))
     per_item = -rd.sum(log_softmax(input, axis=axis) * scale, axis=axis)
     return _reduce(per_item, reduction)
 

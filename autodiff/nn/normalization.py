@@ -20,6 +20,7 @@ import numpy as np
 from ..compile.hooks import made, replayed
 from ..ops import reduce as rd
 from ..ops.normalization import layer_norm as _layer_norm
+from ..ops.operands import constant_argument
 from ..ops.shape import reshape
 from ..tensor import Tensor
 from .module import Module, Parameter
@@ -62,6 +63,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-
     for name, param in (("weight", weight), ("bias", bias)):
         if param is not None and _shape_of(param) != shape:
             raise ValueError(f"{where}: {name} must have shape {shape}, got {_shape_of(param)}")
+    eps = constant_argument(eps, where, "eps", "layer_norm's fused op has no rule for it")
     return _layer_norm(input, weight, bias, normalized_ndim=k, eps=float(eps))
 
 
@@ -72,13 +74,21 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None,
 
     ``training=True``: use the batch's mean and biased variance, and update
     ``running_mean`` / ``running_var`` in place (if given) with ``momentum``, the
-    variance unbiased.  ``training=False``: use the running statistics.
+    variance unbiased.  ``training=False``: use the running statistics.  A Tensor
+    ``eps`` that requires grad gets its gradient; the running statistics and
+    ``momentum`` get none, and a Tensor that requires grad passed for them is refused
+    (as PyTorch does).
 
     >>> rm, rv = np.zeros(2), np.ones(2)
     >>> y = F.batch_norm(ad.tensor([[1.0, 2.0], [3.0, 6.0]]), rm, rv, training=True)
     >>> rm, rv
     (array([0.2, 0.4]), array([1.1, 1.7]))
     """
+    for name, value in (("running_mean", running_mean), ("running_var", running_var)):
+        constant_argument(value, where, name, "the running statistics are updated in place, "
+                          "outside the graph")
+    momentum = constant_argument(momentum, where, "momentum",
+                                 "it only blends the running statistics, outside the graph")
     stats = _RunningStats(running_mean, running_var, momentum)
     tracked = training and (running_mean is not None or running_var is not None)
     return _batch_norm(input, stats, weight, bias, training, stats if tracked else None,
@@ -119,7 +129,11 @@ def _batch_norm(input, stats, weight, bias, training, update, eps, where):
     else:
         if running_mean is None or running_var is None:
             raise ValueError(f"{where}: training=False needs running_mean and running_var")
-        scale = made("batch_norm scale", _inverse_std, (stats, eps, x.dtype, stats_shape))
+        if isinstance(eps, Tensor):         # a Tensor eps gets its gradient, as in training
+            var = made("batch_norm variance", _as_variance, (stats, x.dtype, stats_shape))
+            scale = (var + eps) ** -0.5
+        else:
+            scale = made("batch_norm scale", _inverse_std, (stats, eps, x.dtype, stats_shape))
         shift = made("batch_norm shift", _as_stats, (stats, x.dtype, stats_shape))
         out = (x - shift) * scale
     if weight is not None:
@@ -131,6 +145,10 @@ def _batch_norm(input, stats, weight, bias, training, update, eps, where):
 
 def _inverse_std(stats, eps, dtype, shape):
     return (1.0 / np.sqrt(np.asarray(stats.running_var) + eps)).astype(dtype).reshape(shape)
+
+
+def _as_variance(stats, dtype, shape):
+    return np.asarray(stats.running_var).astype(dtype).reshape(shape)
 
 
 def _as_stats(stats, dtype, shape):
@@ -158,6 +176,9 @@ class _RunningStats:
         _blend(self.running_mean, self.running_var, mean, var, self.momentum, count)
 
 
+_LAYER_KEEPS_FLOATS = "the layer keeps it as a float"
+
+
 class LayerNorm(Module):
     """Normalise over the trailing ``normalized_shape`` axes, with a learned scale and shift.
 
@@ -173,7 +194,7 @@ class LayerNorm(Module):
                  bias: bool = True, *, dtype=np.float64):
         super().__init__()
         self.normalized_shape = _normalized_shape(normalized_shape, "LayerNorm")
-        self.eps = float(eps)
+        self.eps = float(constant_argument(eps, "LayerNorm", "eps", _LAYER_KEEPS_FLOATS))
         self.elementwise_affine = bool(elementwise_affine)
         if elementwise_affine:
             self.weight = Parameter(np.ones(self.normalized_shape, dtype))
@@ -210,7 +231,8 @@ class _BatchNorm(Module):
                 or num_features < 1:
             raise ValueError(f"{name}: num_features must be a positive int, got {num_features!r}")
         self.num_features = int(num_features)
-        self.eps = float(eps)
+        self.eps = float(constant_argument(eps, name, "eps", _LAYER_KEEPS_FLOATS))
+        momentum = constant_argument(momentum, name, "momentum", _LAYER_KEEPS_FLOATS)
         self.momentum = None if momentum is None else float(momentum)
         self.affine = bool(affine)
         self.track_running_stats = bool(track_running_stats)

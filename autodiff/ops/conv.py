@@ -180,7 +180,7 @@ conv2d = defop_joint(
     "conv2d", _conv2d_with_columns,
     "grad_x = conv2d_input_grad(g, w) (transposed conv); "
     "grad_w = conv2d_weight_grad(x, g) (g times the im2col columns of x)", _conv2d_joint,
-    input_names=("x", "w"), saves=True, kernel=conv2d_array,
+    input_names=("x", "w"), grad_inputs=(0, 1), saves=True, kernel=conv2d_array,
     doc="2-D convolution (cross-correlation, as PyTorch) of NCHW x with (O, C/groups, kh, kw) "
         "w; see F.conv2d.",
     hint="x must be (N, C, H, W) and w (O, C/groups, kh, kw)")
@@ -316,5 +316,6 @@ add_to_namespaces("max_pool2d_backward", _max_pool_backward_numpy, _max_pool_bac
 
 max_pool2d = defop_joint(
     "max_pool2d", _max_pool_forward, "grad_x = g added at the position of each window's "
-    "maximum", _max_pool_joint, input_names=("x",), saves=True, kernel=_max_pool_kernel,
+    "maximum", _max_pool_joint, saves=True, kernel=_max_pool_kernel,
+    input_names=("x", "kernel", "stride", "padding", "dilation", "out_hw"), grad_inputs=(0,),
     doc="Max pooling over (N, C, H, W) windows (see F.max_pool2d).")

@@ -82,5 +82,6 @@ layer_norm = defop_joint(
     "layer_norm", _layer_norm_forward,
     "grad_x = rstd * (gh - mean(gh) - xhat * mean(gh * xhat)), gh = g * weight; "
     "grad_weight = sum(g * xhat); grad_bias = sum(g)", _joint,
-    input_names=("x", "weight", "bias"), saves=True,
+    input_names=("x", "weight", "bias", "normalized_ndim", "eps"), grad_inputs=(0, 1, 2),
+    saves=True,
     doc="Layer normalisation over the last normalized_ndim axes (see F.layer_norm).")

@@ -14,6 +14,7 @@ import operator
 
 import numpy as np
 
+from ..graph import _grad_mode
 from ..tensor import Tensor
 
 _nd = np.ndarray
@@ -81,6 +82,10 @@ def bind_tensor_keywords(op, args, kwargs):
     names = op.input_names
     last = max((names.index(k) for k, v in kwargs.items()
                 if isinstance(v, Tensor) and k in names), default=-1)
+    for key, value in kwargs.items():
+        if (isinstance(value, Tensor) and value.requires_grad and key not in names
+                and _grad_mode.enabled):
+            raise no_rule_error(op, key, value)
     if last < len(args):
         return args, kwargs
     if op._signature is None:
@@ -104,7 +109,9 @@ def bind_tensor_keywords(op, args, kwargs):
 
 
 def no_rule_error(op, position, tensor):
-    name = op.input_name(position)
+    """The error for a Tensor that requires grad passed for an input (a position, or a
+    keyword argument's name) into which no gradient flows."""
+    name = position if isinstance(position, str) else op.input_name(position)
     return TypeError(
         f"{op.name}: input {name!r} gets no gradient, but a Tensor that requires grad "
         f"(shape {tensor.shape}, dtype {tensor.dtype}) was passed for it, which would "
@@ -135,3 +142,22 @@ def explain_error(op, error, raw):
         return type(error)(text)
     except Exception:
         return ValueError(text)
+
+
+def constant_argument(value, where: str, name: str, why: str):
+    """``value`` for an argument that gets no gradient (an ``eps``, a probability, a
+    switch point): a Tensor is taken by its value, and refused if it requires grad,
+    since it would silently get none.  Anything else is returned as it is.
+
+    >>> constant_argument(ad.tensor(0.5), "dropout", "p", "it is a probability")
+    0.5
+    """
+    if not isinstance(value, Tensor):
+        return value
+    if value.requires_grad and _grad_mode.enabled:
+        raise TypeError(
+            f"{where}: {name} gets no gradient ({why}), but a Tensor that requires grad "
+            f"(shape {value.shape}, dtype {value.dtype}) was passed for it, which would "
+            f"silently get none. Pass a number, or {name}.detach() if it is meant to be "
+            "a constant.")
+    return value.data.item() if value.data.ndim == 0 else value.data

@@ -60,7 +60,8 @@ class Op:
     ``rules[i]`` is the VJP for input ``i`` (``None`` where no gradient flows, as
     for the condition of ``where``).  Ops with a variable number of inputs
     (``concatenate``, ``einsum``) give one ``joint`` rule instead, returning a list
-    with one gradient per input; it is passed ``needs``, which inputs want one.
+    with one gradient per input; it is passed ``needs``, which inputs want one, and
+    ``grad_inputs`` lists the positions it gives a gradient (None: all of them).
     The behaviour fields (``zero_grad_ae``, ``scatters`` ...) are described in
     ``defop``.
     """
@@ -78,6 +79,7 @@ class Op:
     saves = False
     aliases: dict = {}
     torch_dim = None
+    grad_inputs = None
 
     def __init__(self, name, forward, input_names=(), rules=None, formulas=None,
                  joint=None, joint_formula=None, doc=None, hint=None, *, kernel=None,
@@ -101,9 +103,16 @@ class Op:
             setattr(self, field, value)
         if isinstance(self.index_inputs, (tuple, list)):
             self.index_inputs = {int(i): "index" for i in self.index_inputs}
-        # Whether a gradient can flow into input 0 / 1 (read by the call paths).
-        self._grad0 = rules is None or (len(rules) > 0 and rules[0] is not None)
-        self._grad1 = rules is None or (len(rules) > 1 and rules[1] is not None)
+        # Per position, whether a gradient can flow into the input (None: into every
+        # input); a joint op says which with grad_inputs.
+        grad_at = rules
+        if rules is None and self.grad_inputs is not None:
+            positions = set(self.grad_inputs)
+            grad_at = tuple(True if i in positions else None
+                            for i in range(max(positions, default=-1) + 1))
+        self._grad_at = grad_at
+        self._grad0 = grad_at is None or (len(grad_at) > 0 and grad_at[0] is not None)
+        self._grad1 = grad_at is None or (len(grad_at) > 1 and grad_at[1] is not None)
         # A Tensor that requires grad in an input without a rule is refused (it would
         # silently get no gradient), unless the op blocks gradients by design.
         self._refuse0 = not self._grad0 and self.blocks is None
@@ -185,7 +194,7 @@ class Op:
         tracked = False
         needs_grad = False
         leaf = False
-        rules = self.rules
+        grad_at = self._grad_at
         i = 0
         for a in args:
             if isinstance(a, Tensor):
@@ -198,15 +207,15 @@ class Op:
                 if parent is not None:
                     tracked = True
                     if parent.requires_grad:
-                        if rules is None or rules[i] is not None:
+                        if grad_at is None or (i < len(grad_at) and grad_at[i] is not None):
                             needs_grad = True
                         elif self.blocks is None:
                             raise no_rule_error(self, i, a)
             elif type(a) in SEQUENCES and holds_tensor(a):
                 return self(*[from_nested(b) if type(b) in SEQUENCES and holds_tensor(b)
                               else b for b in args], **kwargs)
-            elif type(a) in SEQUENCES and (rules is None or (i < len(rules)
-                                                              and rules[i] is not None)):
+            elif type(a) in SEQUENCES and (grad_at is None or (i < len(grad_at)
+                                                                and grad_at[i] is not None)):
                 raw.append(as_array(self, a))
                 parents.append(None)
             else:
@@ -417,7 +426,7 @@ REGISTRY: dict[str, Op] = {}
 #: The behaviour fields an op entry may carry (reserved: no input may use these names).
 BEHAVIOUR_FIELDS = ("zero_grad_ae", "scatters", "selects", "index_inputs", "singular",
                     "blocks", "zeroes", "zeroes_all", "differentiable", "saves", "jvp",
-                    "aliases", "torch_dim")
+                    "aliases", "torch_dim", "grad_inputs")
 
 #: ``aliases=`` for ops with an axis: PyTorch's keyword names for NumPy's.
 TORCH_AXIS_ALIASES = {"dim": "axis", "keepdim": "keepdims"}
@@ -555,12 +564,16 @@ def defop(name: str, forward: Callable, *, numpy: Any = None, doc: str | None = 
 def defop_joint(name: str, forward: Callable, formula: str, joint: Callable, *,
                 numpy: Any = None, doc: str | None = None, hint: str | None = None,
                 kernel: Callable | None = None, input_names: Iterable[str] = (),
-                saves: bool = False, **behaviour) -> Op:
+                saves: bool = False, grad_inputs: Iterable[int] | None = None,
+                **behaviour) -> Op:
     """Define a variadic op: ``joint(xp, g, ans, needs, *inputs, **kw)`` returns all gradients.
 
     ``needs[i]`` says whether input ``i`` wants a gradient; return ``None`` for the
     others.  ``formula`` is the rule in words; ``input_names`` name the inputs (for
-    messages and graphs) when their number is fixed.
+    messages and graphs) when their number is fixed.  ``grad_inputs`` lists the
+    positions that get a gradient when some never do (a class index, ``eps``): a
+    Tensor that requires grad passed for another input is refused, as for ``defop``'s
+    ``None`` inputs.  By default every input gets one.
 
     ``saves=True``: ``forward`` returns ``(output, saved)``; ``saved`` (anything the
     backward needs besides the inputs and output) is kept on the node and passed to
@@ -577,7 +590,9 @@ def defop_joint(name: str, forward: Callable, formula: str, joint: Callable, *,
     """
     return _register(Op(name, forward, tuple(input_names), joint=joint,
                         joint_formula=formula, doc=doc, hint=hint, kernel=kernel,
-                        numpy=numpy, saves=saves, **behaviour))
+                        numpy=numpy, saves=saves,
+                        grad_inputs=None if grad_inputs is None else tuple(grad_inputs),
+                        **behaviour))
 
 
 def nondifferentiable(name: str, forward: Callable, n_inputs: int, *, numpy: Any = None,

@@ -1,0 +1,193 @@
+"""Gradients at the edges: hyperparameters passed as Tensors.
+
+A Tensor that requires grad either gets its gradient (checked against central
+differences in float64) or is refused with an error naming the function and the
+argument; plain numbers and Tensors that do not require grad are always taken.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import autodiff as ad
+import autodiff.nn.functional as F
+from autodiff.ops.normalization import layer_norm as layer_norm_op
+from autodiff.ops.registry import defop_joint, unregister
+
+RNG = np.random.default_rng(7)
+X = RNG.normal(size=(3, 4))
+
+
+def needs_grad(value):
+    return ad.tensor(value, requires_grad=True)
+
+
+# ----- joint ops: inputs without a gradient ------------------------------------------------
+
+@pytest.fixture
+def scaled_sum():
+    """A joint op whose second input (a scale, like eps) gets no gradient."""
+    op = defop_joint("scaled_sum_for_test", lambda x, scale: x * scale, "grad_x = g * scale",
+                     lambda xp, g, ans, needs, x, scale: [g * scale, None],
+                     input_names=("x", "scale"), grad_inputs=(0,))
+    yield op
+    unregister("scaled_sum_for_test")
+
+
+def test_joint_op_refuses_a_tensor_requiring_grad_in_an_input_without_gradient(scaled_sum):
+    x = needs_grad([1.0, 2.0])
+    with pytest.raises(TypeError, match="scaled_sum_for_test: input 'scale' gets no gradient"):
+        scaled_sum(x, needs_grad(2.0))
+    with pytest.raises(TypeError, match="input 'scale' gets no gradient"):
+        scaled_sum(x, scale=needs_grad(2.0))
+    # Numbers, and Tensors that do not require grad, are constants as before.
+    for scale in (2.0, ad.tensor(2.0)):
+        scaled_sum(x, scale).sum().backward()
+        np.testing.assert_allclose(x.grad, [2.0, 2.0])
+        x.grad = None
+
+
+def test_layer_norm_op_refuses_a_tensor_eps_requiring_grad():
+    # Before, the fused op took eps=Tensor, recorded it, and its .grad stayed None.
+    x = needs_grad(X)
+    with pytest.raises(TypeError, match="layer_norm: input 'eps' gets no gradient"):
+        layer_norm_op(x, None, None, 1, needs_grad(1e-5))
+    with pytest.raises(TypeError, match="layer_norm: input 'eps' gets no gradient"):
+        layer_norm_op(x, None, None, normalized_ndim=1, eps=needs_grad(1e-5))
+    with pytest.raises(TypeError, match=r"layer_norm: eps gets no gradient .*detach\(\)"):
+        F.layer_norm(x, (4,), eps=needs_grad(1e-5))
+    with pytest.raises(TypeError, match="LayerNorm: eps gets no gradient"):
+        ad.nn.LayerNorm(4, eps=needs_grad(1e-5))
+    plain = F.layer_norm(x, (4,), eps=1e-3).data
+    np.testing.assert_allclose(F.layer_norm(x, (4,), eps=ad.tensor(1e-3)).data, plain)
+    np.testing.assert_allclose(layer_norm_op(x, None, None, 1, ad.tensor(1e-3)).data, plain)
+
+
+def test_every_joint_op_with_constant_inputs_declares_them():
+    from autodiff.ops.registry import REGISTRY
+    declared = {name: op.grad_inputs for name, op in REGISTRY.items() if op.joint is not None}
+    assert declared["layer_norm"] == (0, 1, 2)
+    assert declared["cross_entropy"] == (0,)
+    assert declared["max_pool2d"] == (0,)
+    assert declared["conv2d"] == (0, 1)
+
+
+def test_a_keyword_tensor_requiring_grad_that_is_no_input_is_refused():
+    # constant_pad's value is a keyword, not an input: it was dropped (with a warning).
+    from autodiff.ops.conv import constant_pad
+    with pytest.raises(TypeError, match="constant_pad: input 'value' gets no gradient"):
+        constant_pad(needs_grad(X), widths=((0, 0), (1, 1)), value=needs_grad(0.5))
+
+
+# ----- functional wrappers: arguments refused ---------------------------------------------
+
+REFUSED = {
+    "dropout p": (lambda x, h: F.dropout(x, h, rng=0), "dropout: p gets no gradient"),
+    "softplus threshold": (lambda x, h: F.softplus(x, 1.0, h), "softplus: threshold"),
+    "batch_norm momentum": (
+        lambda x, h: F.batch_norm(x, np.zeros(4), np.ones(4), training=True, momentum=h),
+        "batch_norm: momentum gets no gradient"),
+    "batch_norm running_mean": (
+        lambda x, h: F.batch_norm(x, h * np.ones(4), np.ones(4), training=False),
+        "batch_norm: running_mean gets no gradient"),
+    "cross_entropy weight": (lambda x, h: F.cross_entropy(x, [0, 1, 2], weight=h * np.ones(4)),
+                             "cross_entropy: weight gets no gradient"),
+    "nll_loss weight": (lambda x, h: F.nll_loss(x, [0, 1, 2], weight=h * np.ones(4)),
+                        "nll_loss: weight gets no gradient"),
+    "ELU alpha": (lambda x, h: ad.nn.ELU(h)(x), "ELU: alpha gets no gradient"),
+    "Softplus beta": (lambda x, h: ad.nn.Softplus(h)(x), "Softplus: beta gets no gradient"),
+    "Dropout p": (lambda x, h: ad.nn.Dropout(h)(x), "Dropout: p gets no gradient"),
+    "BatchNorm1d eps": (lambda x, h: ad.nn.BatchNorm1d(4, eps=h)(x),
+                        "BatchNorm1d: eps gets no gradient"),
+    "BatchNorm1d momentum": (lambda x, h: ad.nn.BatchNorm1d(4, momentum=h)(x),
+                             "BatchNorm1d: momentum gets no gradient"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(REFUSED))
+def test_an_argument_without_gradient_refuses_a_tensor_requiring_grad(name):
+    # Before: a silent None gradient, or an error about something else (dropout said
+    # p was out of [0, 1), batch_norm's momentum failed inside numpy.multiply).
+    call, message = REFUSED[name]
+    with pytest.raises(TypeError, match=message):
+        call(needs_grad(X), needs_grad(0.25))
+
+
+@pytest.mark.parametrize("name", sorted(REFUSED))
+def test_the_same_argument_takes_a_number_or_a_tensor_without_grad(name):
+    call, _ = REFUSED[name]
+    with_number = call(ad.tensor(X), 0.25)
+    with_tensor = call(ad.tensor(X), ad.tensor(0.25))
+    if name.startswith(("dropout", "Dropout")):      # random masks: compare the shapes
+        assert with_tensor.shape == with_number.shape
+    else:
+        np.testing.assert_allclose(with_tensor.data, with_number.data)
+
+
+def test_no_grad_takes_a_tensor_requiring_grad_as_a_constant():
+    with ad.no_grad():
+        out = F.softplus(ad.tensor(X), 1.0, needs_grad(0.5))
+    np.testing.assert_allclose(out.data, F.softplus(ad.tensor(X), 1.0, 0.5).data)
+
+
+# ----- functional wrappers: gradients that flow -------------------------------------------
+
+SOFT = np.array([[0.2, 0.3, 0.4, 0.1], [0.7, 0.1, 0.1, 0.1], [0.25, 0.25, 0.25, 0.25]])
+RUNNING_VAR = np.array([0.5, 1.0, 2.0, 0.1])
+
+FLOWING = {
+    # batch_norm in eval mode took eps through a precomputed scale: its gradient was None.
+    "batch_norm eps, eval": (lambda x, h: F.batch_norm(x, np.zeros(4), RUNNING_VAR, eps=h),
+                             0.3),
+    "batch_norm eps, training": (lambda x, h: F.batch_norm(x, None, None, training=True,
+                                                           eps=h) * X, 0.3),
+    # pad's value went to np.pad as an array: dropped.
+    "pad value": (lambda x, h: F.pad(x, (1, 2), value=h) * 1.5, 0.3),
+    "cross_entropy label_smoothing": (
+        lambda x, h: F.cross_entropy(x, [0, 1, 3], label_smoothing=h), 0.2),
+    # probability targets: the smoothing went into a precomputed scale.
+    "cross_entropy label_smoothing, probability targets": (
+        lambda x, h: F.cross_entropy(x, SOFT, label_smoothing=h), 0.2),
+    "huber_loss delta": (lambda x, h: F.huber_loss(x, np.zeros((3, 4)), delta=h), 0.7),
+    "elu alpha": (lambda x, h: F.elu(x, h) * X, 1.5),
+    "softplus beta": (lambda x, h: F.softplus(x, h) * X, 1.5),
+    "leaky_relu slope": (lambda x, h: F.leaky_relu(x, h) * X, 0.1),
+    "l2_normalize eps": (lambda x, h: F.l2_normalize(x * 1e-3, eps=h) * X, 0.01),
+    "sigmoid_range lo": (lambda x, h: F.sigmoid_range(x, h, 5.0) * X, -1.0),
+    "bce_with_logits pos_weight": (
+        lambda x, h: F.binary_cross_entropy_with_logits(x, (X > 0) * 1.0, pos_weight=h), 2.0),
+}
+
+
+@pytest.mark.parametrize("name", sorted(FLOWING))
+def test_a_tensor_argument_gets_its_gradient(name):
+    call, value = FLOWING[name]
+    assert ad.gradcheck(lambda x, h: call(x, h).sum(), [X.copy(), np.array(value)])
+
+
+def test_label_smoothing_at_zero_gets_its_gradient():
+    # The loss is linear in the smoothing, so its gradient at 0 (where central
+    # differences would step outside [0, 1]) is the one at 0.5.  Before, 0 took the
+    # fused path, which ignores the smoothing: its gradient stayed None.
+    for target in ([0, 1, 2], SOFT):
+        grads = []
+        for value in (0.0, 0.5):
+            smoothing = needs_grad(value)
+            F.cross_entropy(needs_grad(X), target, label_smoothing=smoothing).backward()
+            grads.append(smoothing.grad)
+        assert grads[0] is not None
+        np.testing.assert_allclose(grads[0], grads[1])
+    assert ad.gradcheck(lambda s: F.cross_entropy(X, [0, 1, 2], label_smoothing=s),
+                        [np.array(0.5)])
+
+
+def test_probability_targets_get_their_gradient():
+    # PyTorch differentiates cross_entropy in probability targets too; here they were
+    # taken as an array and the target's gradient silently stayed None.
+    for smoothing in (0.0, 0.3):
+        assert ad.gradcheck(lambda x, t: F.cross_entropy(x, t, label_smoothing=smoothing),
+                            [X.copy(), SOFT.copy()])
+    weight = np.array([1.0, 2.0, 0.5, 1.0])
+    assert ad.gradcheck(lambda x, t: F.cross_entropy(x, t, weight=weight, reduction="sum"),
+                        [X.copy(), SOFT.copy()])
