@@ -1,8 +1,10 @@
-"""Gradients at the edges: hyperparameters passed as Tensors.
+"""Gradients at the edges: hyperparameters passed as Tensors, and norms at zero entries.
 
 A Tensor that requires grad either gets its gradient (checked against central
 differences in float64) or is refused with an error naming the function and the
 argument; plain numbers and Tensors that do not require grad are always taken.
+Where a function is not differentiable at a point, the value taken there is
+PyTorch's, stated in a comment next to the assertion.
 """
 
 from __future__ import annotations
@@ -191,3 +193,69 @@ def test_probability_targets_get_their_gradient():
     weight = np.array([1.0, 2.0, 0.5, 1.0])
     assert ad.gradcheck(lambda x, t: F.cross_entropy(x, t, weight=weight, reduction="sum"),
                         [X.copy(), SOFT.copy()])
+
+
+# ----- norms with p < 1 -----------------------------------------------------------------
+
+NORMS = {
+    "ad.linalg.norm": lambda x, p: ad.linalg.norm(x, ord=p),
+    "np.linalg.norm": lambda x, p: np.linalg.norm(x, ord=p),
+    "ad.linalg.vector_norm": lambda x, p: ad.linalg.vector_norm(x, ord=p),
+}
+
+
+def norm_grad(norm, values, p):
+    x = needs_grad(values)
+    norm(x, p).sum().backward()
+    return x.grad
+
+
+@pytest.mark.parametrize("norm", sorted(NORMS))
+def test_p_below_one_gives_zero_gradient_at_zero_entries(norm):
+    norm = NORMS[norm]
+    # torch.linalg.vector_norm(x, 0.5) at x = [0, 1, 2] gives grad [0, 2.41421356,
+    # 1.70710678]: |x|**0.5 has an infinite slope at 0, and PyTorch takes 0 there
+    # (the power rule alone gives inf * 0 = NaN, which it gave before).
+    np.testing.assert_allclose(norm_grad(norm, [0.0, 1.0, 2.0], 0.5),
+                               [0.0, 1 + 2 ** 0.5, (1 + 2 ** 0.5) * 2 ** -0.5])
+    np.testing.assert_allclose(norm_grad(norm, [0.0, -1.0, 2.0], 0.5),
+                               [0.0, -(1 + 2 ** 0.5), (1 + 2 ** 0.5) * 2 ** -0.5])
+    # PyTorch, all entries zero: grad [0, 0, 0].
+    np.testing.assert_array_equal(norm_grad(norm, [0.0, 0.0, 0.0], 0.5), [0.0, 0.0, 0.0])
+    # p < 0: a zero entry makes the norm 0; PyTorch (p = -1, x = [0, 1, 2]) gives grad 0.
+    for p in (-1.0, -0.5):
+        np.testing.assert_array_equal(norm_grad(norm, [0.0, 1.0, 2.0], p), [0.0, 0.0, 0.0])
+        np.testing.assert_array_equal(norm_grad(norm, [0.0, 0.0, 0.0], p), [0.0, 0.0, 0.0])
+    # p = 0 counts the nonzeros: no gradient (the count is off the tape), so it adds 0
+    # to the gradient of what it is part of.
+    np.testing.assert_array_equal(
+        norm_grad(lambda x, p: norm(x, p) + (x * 0.0).sum(), [0.0, 1.0, 2.0], 0), [0.0] * 3)
+
+
+@pytest.mark.parametrize("p", [0.5, 0.3, -0.5, -1.0])
+def test_p_norms_away_from_zero_match_finite_differences(p):
+    values = np.array([[0.4, -1.3, 2.0], [1.1, 0.7, -0.2]])
+    assert ad.gradcheck(lambda x: ad.linalg.norm(x, ord=p, axis=1).sum(), [values])
+    assert ad.gradgradcheck(lambda x: ad.linalg.norm(x, ord=p, axis=1).sum(), [values])
+
+
+def test_p_below_one_second_derivative_is_finite_at_a_zero_entry():
+    # PyTorch's second derivative is NaN at the zero entry; here it is 0 (the zero entry
+    # is held at 0, so nothing flows through it), and the other entries are exact.
+    x = needs_grad([0.0, 1.0, 2.0])
+    ad.linalg.norm(x, ord=0.5).backward(create_graph=True)
+    first = x.grad
+    x.grad = None
+    first.sum().backward()
+    assert np.all(np.isfinite(x.grad))
+    assert x.grad[0] == 0.0
+    # PyTorch: the other two entries are -0.35355339 and 0.1767767.
+    np.testing.assert_allclose(x.grad[1:], [-0.35355339, 0.1767767], rtol=1e-6)
+
+
+def test_a_zero_row_among_others_keeps_the_other_rows_exact():
+    values = np.array([[0.0, 0.0, 0.0], [1.0, 0.0, 2.0]])
+    x = needs_grad(values)
+    ad.linalg.norm(x, ord=0.5, axis=1).sum().backward()
+    np.testing.assert_array_equal(x.grad[0], [0.0, 0.0, 0.0])
+    np.testing.assert_allclose(x.grad[1], [1 + 2 ** 0.5, 0.0, (1 + 2 ** 0.5) * 2 ** -0.5])

@@ -64,8 +64,20 @@ def _vector_norm(x, ord, axis, keepdims):
         return root_of_sum(rd.sum(x * x, axis=axis, keepdims=keepdims))
     if isinstance(ord, str):
         raise ValueError(f"norm: invalid norm order {ord!r} for vectors")
-    total = rd.sum(ew.power(ew.abs(x), ord), axis=axis, keepdims=keepdims)
+    total = rd.sum(_abs_power(x, ord), axis=axis, keepdims=keepdims)
     return root_of_sum(total, np.reciprocal(ord, dtype=total.dtype))
+
+
+def _abs_power(x, p):
+    """``abs(x) ** p``; for ``p < 1`` with gradient 0 at ``x == 0``, as PyTorch's norms
+    (the power rule gives ``inf * 0 = NaN`` there; for ``p < 0`` the value is inf)."""
+    from . import elementwise as ew
+
+    size = ew.abs(x)
+    if p >= 1:
+        return ew.power(size, p)
+    zero = size == 0
+    return ew.where(zero, 0.0 if p > 0 else np.inf, ew.power(ew.where(zero, 1.0, size), p))
 
 
 def _matrix_norm(x, ord, row_axis, col_axis):
@@ -103,8 +115,9 @@ def norm(x, ord=None, axis=None, keepdims: bool = False) -> Tensor:
     ``axis=None, ord=None`` is the 2-norm of all elements whatever the dimension.
 
     Gradients follow the ops: ties in max/min split evenly; at ``x == 0`` the
-    gradient of the Euclidean, Frobenius and p-norms is 0, as in PyTorch;
-    2/-2/'nuc' use singular values (see ``svd``).
+    gradient of the Euclidean, Frobenius and p-norms is 0, as in PyTorch, and so is
+    that of a zero entry for ``p < 1`` (where ``|x|**p`` has an infinite slope, and
+    PyTorch takes 0); 2/-2/'nuc' use singular values (see ``svd``).
 
     >>> ad.linalg.norm(ad.tensor([3.0, 4.0]))
     tensor(5.)
