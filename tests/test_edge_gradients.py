@@ -1,4 +1,5 @@
-"""Gradients at the edges: hyperparameters passed as Tensors, and norms at zero entries.
+"""Gradients at the edges: hyperparameters passed as Tensors, norms at zero entries,
+and activations at their kinks.
 
 A Tensor that requires grad either gets its gradient (checked against central
 differences in float64) or is refused with an error naming the function and the
@@ -259,3 +260,39 @@ def test_a_zero_row_among_others_keeps_the_other_rows_exact():
     ad.linalg.norm(x, ord=0.5, axis=1).sum().backward()
     np.testing.assert_array_equal(x.grad[0], [0.0, 0.0, 0.0])
     np.testing.assert_allclose(x.grad[1], [1 + 2 ** 0.5, 0.0, (1 + 2 ** 0.5) * 2 ** -0.5])
+
+
+# ----- ELU at 0 ------------------------------------------------------------------------
+
+def elu_derivatives(alpha, values):
+    x = needs_grad(values)
+    F.elu(x, alpha).sum().backward(create_graph=True)
+    first = x.grad
+    x.grad = None
+    first.sum().backward()
+    return first.data, x.grad
+
+
+@pytest.mark.parametrize("alpha", [1.0, 2.0, 0.5])
+def test_elu_second_derivative_at_zero_is_pytorchs(alpha):
+    first, second = elu_derivatives(alpha, [-1.0, 0.0, 1.0])
+    # PyTorch (double backward of F.elu at 0): first derivative alpha, the slope from
+    # the left; second derivative 0, the curvature from the right.  Alpha = 1: first
+    # [0.36787944, 1, 1], second [0.36787944, 0, 0]; alpha = 2: first [0.73575888, 2, 1],
+    # second [0.73575888, 0, 0].  Before, the second derivative at 0 was alpha.
+    np.testing.assert_allclose(first, [alpha * np.exp(-1.0), alpha, 1.0])
+    np.testing.assert_allclose(second, [alpha * np.exp(-1.0), 0.0, 0.0])
+
+
+def test_elu_away_from_zero_matches_finite_differences():
+    values = np.array([-2.5, -0.3, -1e-3, 1e-3, 0.8, 40.0])
+    for alpha in (1.0, 2.0):
+        assert ad.gradcheck(lambda x: F.elu(x, alpha).sum(), [values])
+        assert ad.gradgradcheck(lambda x: F.elu(x, alpha).sum(), [values])
+    assert ad.gradcheck(lambda x, a: (F.elu(x, a) * values).sum(), [values, np.array(1.7)])
+
+
+def test_elu_keeps_its_values_at_the_extremes():
+    out = F.elu(ad.tensor([-np.inf, -1000.0, 0.0, 1000.0, np.nan]), 2.0).data
+    np.testing.assert_array_equal(out[:4], [-2.0, -2.0, 0.0, 1000.0])
+    assert np.isnan(out[4])

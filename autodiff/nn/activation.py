@@ -68,14 +68,18 @@ def softplus(x, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
 def elu(x, alpha: float = 1.0) -> Tensor:
     """``x`` where ``x > 0``, else ``alpha * (exp(x) - 1)``; a Tensor ``alpha`` gets its gradient.
 
+    At ``x = 0`` the slope is ``alpha`` (the left one) and the second derivative 0
+    (the right one), as PyTorch takes them.
+
     >>> F.elu(ad.tensor([-1.0, 2.0]))
     tensor([-0.63212056,  2.        ])
     """
     x = _as_tensor(x)
-    negative = x <= 0
-    # expm1 only sees x <= 0, so a large positive x never overflows in the unused branch;
-    # where, not minimum (which splits the tie), gives x = 0 the slope alpha, as PyTorch.
-    return ew.where(negative, alpha * ew.expm1(ew.where(negative, x, 0.0)), x)
+    negative = x < 0
+    # expm1 only sees x < 0, so a large positive x never overflows in the unused branch.
+    # x = 0 exactly gets alpha * x: slope alpha, curvature 0; NaN takes the slope 1.
+    return ew.where(negative, alpha * ew.expm1(ew.where(negative, x, 0.0)),
+                    ew.where(x == 0, alpha * x, x))
 
 
 _LAYER_KEEPS_FLOATS = ("the layer keeps it as a float; the function form, e.g. F.elu(x, "
