@@ -108,6 +108,17 @@ def bind_tensor_keywords(op, args, kwargs):
     return tuple(args), kwargs
 
 
+def gradient_positions(rules, grad_inputs):
+    """Per input position, something not None where a gradient flows into it (None:
+    into every input): an op's rules, or a joint op's ``grad_inputs`` (positions
+    past the last one listed get none)."""
+    if rules is not None or grad_inputs is None:
+        return rules
+    positions = set(grad_inputs)
+    return tuple(True if i in positions else None
+                 for i in range(max(positions, default=-1) + 1))
+
+
 def no_rule_error(op, position, tensor):
     """The error for a Tensor that requires grad passed for an input (a position, or a
     keyword argument's name) into which no gradient flows."""

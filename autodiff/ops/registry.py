@@ -38,7 +38,7 @@ from ..tensor import Tensor
 from . import namespace as _namespace
 from .operands import (  # noqa: F401  (holds_tensor, from_nested: re-exported)
     SCALAR_BINARY, SEQUENCES, as_array, bind_tensor_keywords, complex_error, explain_error,
-    from_nested, holds_tensor, is_array_like, no_rule_error, scalar_value)
+    from_nested, gradient_positions, holds_tensor, is_array_like, no_rule_error, scalar_value)
 from .numpy_dispatch import (  # noqa: F401  (re-exported: ops import them from here)
     NO_GRADIENT_FUNCTIONS, NUMPY_FUNCTIONS, NUMPY_UFUNCS, _add_numpy, _numpy_entries,
     _numpy_name, forget_numpy, implements, implements_without_gradient)
@@ -103,14 +103,7 @@ class Op:
             setattr(self, field, value)
         if isinstance(self.index_inputs, (tuple, list)):
             self.index_inputs = {int(i): "index" for i in self.index_inputs}
-        # Per position, whether a gradient can flow into the input (None: into every
-        # input); a joint op says which with grad_inputs.
-        grad_at = rules
-        if rules is None and self.grad_inputs is not None:
-            positions = set(self.grad_inputs)
-            grad_at = tuple(True if i in positions else None
-                            for i in range(max(positions, default=-1) + 1))
-        self._grad_at = grad_at
+        self._grad_at = grad_at = gradient_positions(rules, self.grad_inputs)
         self._grad0 = grad_at is None or (len(grad_at) > 0 and grad_at[0] is not None)
         self._grad1 = grad_at is None or (len(grad_at) > 1 and grad_at[1] is not None)
         # A Tensor that requires grad in an input without a rule is refused (it would
