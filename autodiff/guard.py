@@ -24,6 +24,10 @@ the library's own in-place updates of them are checked by the reverse pass inste
 into other views of a leaf's memory (``a`` when the leaf wraps ``a[1:]``).  A leaf
 array that was already read-only is left alone.
 
+While ``ad.compile`` traces, it holds some arrays read-only too (``trace_held``,
+see ``compile/readonly.py``): the guard still guards them, and leaves them read-only
+when its graphs are freed; the trace makes them writable when it ends.
+
 A memory note for training loops: ``total += loss`` with a Tensor ``loss`` keeps
 every step's graph alive (each sum is a new node that points to the previous one)
 and keeps the parameters read-only; accumulate ``loss.item()`` instead.
@@ -38,7 +42,7 @@ import numpy as np
 
 from .graph import Node
 
-__all__ = ["guard_leaves", "release_guarded_leaves", "savers_of"]
+__all__ = ["guard_leaves", "release_guarded_leaves", "savers_of", "trace_held"]
 
 
 class _Guard:
@@ -55,6 +59,27 @@ guarded_arrays: dict = {}
 _guards = guarded_arrays
 _lock = threading.RLock()
 
+#: id(array) -> array for the arrays a running trace holds read-only (empty otherwise).
+trace_held: dict = {}
+
+
+def _writable_again(array) -> None:
+    if id(array) not in trace_held:
+        array.setflags(write=True)
+
+
+def held_by_trace(array) -> bool:
+    """Whether ``array`` is read-only because a trace holds it or the array it views.
+
+    >>> held_by_trace(np.zeros(2))
+    False
+    """
+    while isinstance(array, np.ndarray):
+        if id(array) in trace_held:
+            return True
+        array = array.base
+    return False
+
 
 def _on_saver_dead(ref, key):
     with _lock:
@@ -66,7 +91,7 @@ def _on_saver_dead(ref, key):
         guard.savers.discard(ref)
         if not guard.savers:
             del _guards[key]
-            guard.array.setflags(write=True)
+            _writable_again(guard.array)
 
 
 _ref = weakref.ref
@@ -92,7 +117,7 @@ def guard_leaves(node: Node) -> None:
                 continue                # no rule reads it, and the output is no view of it
             guard = _guards.get(id(array))
             if guard is None:
-                if not array.flags.writeable:
+                if not array.flags.writeable and id(array) not in trace_held:
                     continue            # read-only already (the user's choice): leave it
                 guard = _guards[id(array)] = _Guard(array, id(array))
                 array.setflags(write=False)
@@ -141,7 +166,7 @@ def release_guarded_leaves() -> None:
             else:                       # every saver freed (the usual case after backward)
                 if _guards.get(key) is guard:
                     del _guards[key]
-                    guard.array.setflags(write=True)
+                    _writable_again(guard.array)
                 continue
             guard.savers = {r for r in savers if _is_live(r())}
 

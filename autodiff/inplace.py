@@ -38,11 +38,12 @@ import numpy as np
 
 from . import collector, overwrites
 from .graph import _grad_mode
-from .guard import views_memory_of
+from .guard import held_by_trace, views_memory_of
 
 
 #: Set by ``ad.compile`` while it traces: ``write_hook(how, tensor, value, extra)`` is
-#: called before each write into a tensor's array that records no node.
+#: called before each write into a tensor's array that records no node, and returns a
+#: context manager the write runs in (the trace holds some arrays read-only).
 write_hook = None
 
 
@@ -72,6 +73,8 @@ def _check_writable(t, where: str) -> None:
             f"{' (' + site + ')' if site else ''} saved its values for a backward pass "
             "that has not run yet, and changing them now would make that gradient wrong. "
             "Call backward() first, or build a new tensor (t = t + x) instead.")
+    if write_hook is not None and held_by_trace(array):
+        return                  # read-only while ad.compile traces; the write is recorded
     raise InPlaceError(
         f"{where}: cannot change tensor {_label(t)} in place: its array is read-only "
         "(a broadcast view, or an array you made read-only). Copy it first: "
@@ -327,9 +330,11 @@ def update(t, op, other, where: str):
         raise TypeError(
             f"{where}: the update gives {np.result_type(result)} values, which cannot be "
             f"stored in a {t.dtype} tensor; convert the tensor first (t.astype(...)).")
-    if write_hook is not None:
-        write_hook("update", t, value, op)
-    t.data[...] = result
+    if write_hook is None:
+        t.data[...] = result
+    else:
+        with write_hook("update", t, value, op):
+            t.data[...] = result
     _noted(t)
     return t
 
@@ -344,9 +349,11 @@ def set_item(t, key, value):
         _recorded(t, setitem(t, value, key), "setitem", written=key)
         return
     _before_unrecorded_write(t, "setitem")
-    if write_hook is not None:
-        write_hook("setitem", t, _raw(value), key)
-    t.data[key] = _raw(value)
+    if write_hook is None:
+        t.data[key] = _raw(value)
+    else:
+        with write_hook("setitem", t, _raw(value), key):
+            t.data[key] = _raw(value)
     _noted(t)
 
 
@@ -365,9 +372,11 @@ def fill(t, value, where: str):
         _recorded(t, _everywhere(t, value), where)
         return t
     _before_unrecorded_write(t, where)
-    if write_hook is not None:
-        write_hook("fill", t, _raw(value), None)
-    t.data[...] = _raw(value)
+    if write_hook is None:
+        t.data[...] = _raw(value)
+    else:
+        with write_hook("fill", t, _raw(value), None):
+            t.data[...] = _raw(value)
     _noted(t)
     return t
 
@@ -381,8 +390,10 @@ def clamp(t, lo, hi, where: str = "clamp_"):
         _recorded(t, clip(t, lo, hi), where)
         return t
     _before_unrecorded_write(t, where)
-    if write_hook is not None:
-        write_hook("clamp", t, (_raw(lo), _raw(hi)), None)
-    np.clip(t.data, lo, hi, out=t.data)
+    if write_hook is None:
+        np.clip(t.data, lo, hi, out=t.data)
+    else:
+        with write_hook("clamp", t, (_raw(lo), _raw(hi)), None):
+            np.clip(t.data, lo, hi, out=t.data)
     _noted(t)
     return t

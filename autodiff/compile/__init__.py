@@ -21,7 +21,11 @@ outside the library (NumPy on ``.data`` or ``.grad`` such as ``x.data.sum()``,
 ``np.random``, draws from a generator the function captures that no ``rng=`` of an
 op made), assigning ``.data`` of a tensor
 from before the call (``w.data -= lr * w.grad``: use an optimizer, or in-place tensor
-ops under ``ad.no_grad()``), selecting with a boolean mask computed in the call.
+ops under ``ad.no_grad()``), NumPy writing in place into a traced array (``a = w.data;
+a -= d``, ``np.copyto(w.data, v)``, ``w.grad *= 2``, ``h.data[h.data < 0] = 0``: while
+tracing, the arrays of captured tensors and those the function's code gets through
+``.data``, ``.numpy()`` or ``.grad`` are read-only, ``readonly.py``), selecting with a
+boolean mask computed in the call.
 Python control flow is traced as taken.  What the library makes during the call
 is made again at each replay: arrays from no traced value
 (``ad.zeros``, ``ad.rand(rng=)``, dropout masks, samples of distributions, drawn
@@ -123,6 +127,7 @@ class Compiled:
         generators = [(name, g, _rng_state(g)) for name, g in _captured_generators(self.fn)]
         with installed(tracer):
             output = self.fn(*call_args, **call_kwargs)
+            tracer.held.returned = output
             plan = tracer.finish(output)
         if not np.array_equal(np.random.get_state()[1], rng_before):
             raise TraceError(

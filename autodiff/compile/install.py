@@ -3,9 +3,11 @@
 While ``installed`` is active, the tracer hears of every recorded op
 (``_grad_mode.on_record``), every op that records nothing (``registry.kernel_hook``),
 values leaving the library (``tensor.value_hook``), in-place writes
-(``inplace.write_hook``), ``.grad`` assignments, ``.data`` reads and assignments
-(``Tensor.grad`` and ``Tensor.data`` become reporting properties) and every edge of the reverse pass
-(a ``BackwardObserver``).  On exit everything is put back as it was.
+(``inplace.write_hook``), ``.grad`` and ``.data`` reads and assignments (``Tensor.grad``
+and ``Tensor.data`` become reporting properties) and every edge of the reverse pass
+(a ``BackwardObserver``).  On exit everything is put back as it was, and the arrays
+held read-only (``readonly.py``) are writable again; NumPy's refusal to write into
+one of them in the user's code becomes a ``TraceError``.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from .. import inplace as _inplace
 from ..graph import _grad_mode
 from ..ops import registry as _registry
 from ..tensor import Tensor
-from . import hooks
+from . import hooks, readonly
 from .tracer import TraceError, Tracer
 
 # (``autodiff.tensor`` as an attribute is the function ``ad.tensor``.)
@@ -71,12 +73,18 @@ class installed:
             tracer.on_grad_set(t, value, sys._getframe(1))
             slot.__set__(t, value)
 
-        Tensor.grad = property(slot.__get__, set_grad)
+        def get_grad(t):
+            grad = slot.__get__(t)
+            if grad is not None:
+                readonly.on_grad_read(tracer, t, grad, sys._getframe(1))
+            return grad
+
+        Tensor.grad = property(get_grad, set_grad)
         data_slot = self.data_slot = Tensor.__dict__["data"]
 
         def get_data(t):
             array = data_slot.__get__(t)
-            tracer.on_data_read(t, array)
+            tracer.on_data_read(t, array, sys._getframe(1))
             return array
 
         def set_data(t, value):
@@ -89,6 +97,9 @@ class installed:
         return tracer
 
     def __exit__(self, *exc):
+        # Before the holds end: the refusal looks at them, and at the guard as it was.
+        refusal = self.tracer.held.refusal(exc[1]) if exc[1] is not None else None
+        self.tracer.held.release()
         hooks.active = None
         _grad_mode.on_record = self.saved_record
         _registry.kernel_hook = None
@@ -97,4 +108,6 @@ class installed:
         Tensor.grad = self.grad_slot
         Tensor.data = self.data_slot
         self.observing.__exit__(*exc)
+        if refusal is not None:
+            raise refusal from exc[1]
         return False

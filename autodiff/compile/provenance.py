@@ -24,6 +24,16 @@ def user_line() -> str:
     return "?"
 
 
+def leaf_label(leaf) -> str:
+    """A tensor's name for messages: its name, else ``leaf`` and its shape.
+
+    >>> leaf_label(Tensor([1.0, 2.0]))
+    'leaf[2]'
+    """
+    name = getattr(leaf, "_name", None)
+    return name if name is not None else f"leaf{list(leaf.shape)}"
+
+
 def entry_frame():
     """The frame of the library call the user's code made (the outermost library
     frame), or None."""

@@ -37,7 +37,9 @@ from . import refusals
 from .refusals import TraceError
 from .effects import Buffer, CallWith, write_clamp, write_item, write_update
 from .plan import Instr, Plan, Ref, Slot
+from . import readonly
 from .provenance import entry_frame, passed_in, python_numbers, user_line
+from .provenance import leaf_label as _leaf_label
 
 class Tracer:
     """Records one call; ``finish`` turns the recording into a ``Plan``."""
@@ -80,6 +82,7 @@ class Tracer:
         # slot -> position of its traced value in self.keep (for the fuser; an index,
         # not a reference, so that check_fresh_constants counts references as before)
         self.slot_values: dict = {}
+        self.held = readonly.HeldArrays()   # arrays read-only until the trace ends
 
     # ----- slots ------------------------------------------------------------------
     def owns_thread(self) -> bool:
@@ -108,11 +111,14 @@ class Tracer:
         return (tensor._node is None and id(tensor) not in self.input_tensors
                 and id(tensor) not in self.made_during)
 
-    def on_data_read(self, tensor, array):
-        """``tensor.data`` was read while tracing (``Tensor.data`` reports here)."""
-        if (type(array) is np.ndarray and id(array) not in self.data_owners
-                and self.owns_thread() and self.from_before(tensor)):
+    def on_data_read(self, tensor, array, frame):
+        """``tensor.data`` was read while tracing (``Tensor.data`` reports here), by
+        the code of ``frame`` (the user's code gets a traced array read-only)."""
+        if type(array) is not np.ndarray or not self.owns_thread():
+            return
+        if id(array) not in self.data_owners and self.from_before(tensor):
             self.data_owners[id(array)] = weakref.ref(tensor)
+        readonly.on_data_read(self, tensor, array, frame)
 
     def on_data_set(self, tensor, frame):
         """``tensor.data = value`` while tracing (``Tensor.data`` reports here).  A
@@ -138,6 +144,7 @@ class Tracer:
         if known is not None and self.keep[self.slot_values[known[1]]] is value:
             return known[1]
         slot = self.new_slot(value, "captured", bind=bind)
+        self.held.hold(value, *readonly.describe(self, tensor))
         self.captured[id(tensor)] = (tensor, slot)
         self.capture_sites[id(tensor)] = (op_name, line)
         return slot
@@ -263,9 +270,10 @@ class Tracer:
         return instr
 
     def on_write(self, how, tensor, value, extra):
-        """An in-place write into ``tensor``'s array that records no node."""
+        """An in-place write into ``tensor``'s array that records no node: recorded,
+        and a context manager for the write (it may write into a held array)."""
         if not self.owns_thread():
-            return
+            return self.held.lifted(None)
         self.flush()
         line = user_line()
         where = f"in-place {how}"
@@ -280,6 +288,7 @@ class Tracer:
         else:
             fn, args, label = write_clamp, (target,) + tuple(value), ""
         self.emit("write", f"{how} {label}".strip(), fn, args, {}, (), line, effect=True)
+        return self.held.lifted(tensor.data)
 
     # ----- values leaving the library ------------------------------------------------
     def on_value(self, tensor, what):
@@ -499,7 +508,8 @@ class Tracer:
         """``fn(*args, **kwargs)`` with this tracer deaf to what it does."""
         self.suspended += 1
         try:
-            return fn(*args, **kwargs)
+            with self.held.lifted_all():
+                return fn(*args, **kwargs)
         finally:
             self.suspended -= 1
 
@@ -600,11 +610,6 @@ class Tracer:
         raise TraceError(f"compile: the function returned a {type(value).__name__}; a "
                          "compiled function may return tensors, arrays, None and "
                          "tuples, lists or dicts of them")
-
-
-def _leaf_label(leaf):
-    name = getattr(leaf, "_name", None)
-    return name if name is not None else f"leaf{list(leaf.shape)}"
 
 
 def _holds_function(kwargs) -> bool:

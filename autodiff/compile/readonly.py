@@ -1,0 +1,282 @@
+"""While a trace runs, the arrays the user's code could change behind its back are
+read-only.
+
+A NumPy write into a tensor's array (``a = w.data; a -= lr * w.grad``,
+``np.copyto(w.data, v)``, ``np.subtract(w.data, d, out=w.data)``, ``w.grad[...] = 0``)
+runs while tracing but is no step of the plan: every replay would skip it.  So the
+tracer holds read-only, until the trace ends (also on error):
+
+* the array of each captured tensor (parameters, constant tensors), from its first
+  use by an op (an alias taken before the call is the same array);
+* every array of a traced value the user's code gets from the library: ``.data``,
+  ``.numpy()``, ``np.asarray(t)`` of a tensor from before the call, an argument, a
+  computed value, and ``.grad``.
+
+NumPy then refuses the write (``ValueError: ... is read-only``), and ``refusal``
+turns that error into a ``TraceError`` naming the user's line and what to do instead.
+The library's own writes, which a replay repeats, lift the hold: in-place tensor
+updates (``inplace.py`` runs its write inside ``lifted``) and ``@replayed`` calls
+(optimizer steps, ``zero_grad``, gradient clipping: ``lifted_all``).  The mutation
+guard (``guard.py``) knows which arrays are held (``guard.trace_held``): it still
+guards them and does not make them writable while they are held; an array it still
+guards when the trace ends stays read-only, as eager execution would have it.
+
+Not seen: views made before the trace of an array held during it (NumPy keeps a
+view's own flag), and a read-only error the user's code catches itself.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+
+import numpy as np
+
+from ..guard import guarded_arrays, trace_held
+from ..tensor import Tensor
+from .provenance import leaf_label, nested_items
+from .refusals import TraceError
+
+# Tensor methods that hand the array to their caller: the reader is one frame up.
+_PASSING_ON = {Tensor.numpy.__code__, Tensor.__array__.__code__}
+
+_READ_ONLY_MESSAGES = ("assignment destination is read-only", "output array is read-only")
+
+
+class _Site:
+    __slots__ = ("array", "kind", "label", "lines")
+
+    def __init__(self, array, kind, label):
+        self.array = array
+        self.kind = kind            # "captured", "grad" or "value"
+        self.label = label          # ".data of w, a tensor from before the call"
+        self.lines = set()          # file:line where the user's code read it
+
+
+class HeldArrays:
+    """The arrays one trace holds read-only (see the module docstring).
+
+    >>> held = HeldArrays(); a = np.zeros(2)
+    >>> held.hold(a, "value", ".data of x"); a.flags.writeable
+    False
+    >>> held.release(); a.flags.writeable
+    True
+    """
+
+    def __init__(self):
+        self.sites: dict = {}       # id(array) -> _Site
+        self.returned = None        # what the call returned (views of held arrays)
+
+    def hold(self, array, kind, label, line=None) -> None:
+        """Make ``array`` read-only until ``release`` (unless it was read-only already
+        by its owner's choice); ``line`` is where the user's code read it."""
+        site = self.sites.get(id(array))
+        if site is None:
+            if type(array) is not np.ndarray or not (
+                    array.flags.writeable or _guarded(array)):
+                return
+            array.setflags(write=False)
+            site = self.sites[id(array)] = _Site(array, kind, label)
+            trace_held[id(array)] = array
+        if line is not None:
+            site.lines.add(line)
+
+    @contextlib.contextmanager
+    def lifted(self, array):
+        """Context manager: ``array`` (or the held array it views) is writable
+        inside; for a write of the library that the plan records."""
+        chain = []
+        while isinstance(array, np.ndarray):
+            chain.append(array)
+            array = array.base
+        if not any(id(a) in self.sites for a in chain):
+            yield
+            return
+        lifted = _make_writable(reversed(chain))       # the owner of the memory first
+        try:
+            yield
+        finally:
+            for a in lifted:
+                a.setflags(write=False)
+
+    @contextlib.contextmanager
+    def lifted_all(self):
+        """Context manager: every held array is writable inside, except those the
+        mutation guard holds (a ``@replayed`` call: an optimizer step)."""
+        lifted = _make_writable(self._by_depth())
+        try:
+            yield
+        finally:
+            for a in lifted:
+                a.setflags(write=False)
+
+    def release(self) -> None:
+        """Make the held arrays writable again (those the guard does not hold), and
+        the views of them the call returned (``x.T``: made read-only, as views of a
+        read-only array are)."""
+        returned = (v.data if isinstance(v, Tensor) else v
+                    for v in nested_items(self.returned))
+        views = [a for a in returned if type(a) is np.ndarray and not a.flags.writeable
+                 and a.base is not None and self._sites_in([a.base]) and not _broadcast(a)]
+        for array in self._by_depth():
+            del trace_held[id(array)]
+            if not _guarded(array):
+                try:
+                    array.setflags(write=True)
+                except ValueError:      # it views memory its owner made read-only
+                    pass
+        self.sites = {}
+        _make_writable(views)
+
+    def _by_depth(self) -> list:
+        """The held arrays, those owning their memory before those viewing it."""
+        return sorted((site.array for site in self.sites.values()), key=_depth)
+
+    def refusal(self, error) -> TraceError | None:
+        """The ``TraceError`` for ``error``, NumPy refusing a write into a held array
+        in the user's code, or None when ``error`` is something else (the guard's
+        refusal, as in eager execution, or a read-only array of the user's own)."""
+        if not self.sites or not isinstance(error, ValueError) or not any(
+                text in str(error) for text in _READ_ONLY_MESSAGES):
+            return None
+        frame, line = _raising_line(error.__traceback__)
+        if frame is None:
+            return None
+        # The arrays the line read, the frame's names for them (an alias), or its
+        # module's: the one written is among them.
+        found = [s for s in self.sites.values() if line in s.lines]
+        found += [s for s in self._sites_in(frame.f_locals.values()) if s not in found]
+        found = found or self._sites_in(frame.f_globals.values())
+        if not found:
+            found = list(self.sites.values())
+            generic = True
+        else:
+            generic = False
+        found = [s for s in found if not _guarded(s.array)]
+        if not found:
+            return None                 # the guard's refusal: eager raises it too
+        if generic:
+            found = [_Site(None, "value", "an array the call got from the library (the "
+                                          ".data or .grad of a tensor)")]
+        # An update's operands are often held too (w.data -= lr * w.grad): the
+        # .data of a tensor is the likelier target than a .grad.
+        found.sort(key=lambda site: site.kind == "grad")
+        return TraceError(_message(found[0], line))
+
+    def _sites_in(self, values) -> list:
+        sites = []
+        for value in values:
+            while isinstance(value, np.ndarray):
+                site = self.sites.get(id(value))
+                if site is not None and site.array is value:
+                    sites.append(site)
+                    break
+                value = value.base
+        return sites
+
+
+def on_data_read(tracer, tensor, array, frame) -> None:
+    """The code of ``frame`` read ``tensor.data`` (``array``) while ``tracer`` traces:
+    the user's code gets the array of a traced value read-only."""
+    if (id(array) in tracer.by_id or id(array) in tracer.data_owners) and \
+            user_frame(frame) is not None:
+        tracer.held.hold(array, *describe(tracer, tensor), frame_line(user_frame(frame)))
+
+
+def on_grad_read(tracer, tensor, grad, frame) -> None:
+    """The code of ``frame`` read ``tensor.grad`` while ``tracer`` traces: the user's
+    code gets it read-only."""
+    if type(grad) is np.ndarray and tracer.owns_thread() and user_frame(frame):
+        tracer.held.hold(grad, "grad", f".grad of {leaf_label(tensor)}", frame_line(frame))
+
+
+def describe(tracer, tensor) -> tuple:
+    """What the array of ``tensor`` is, as ``HeldArrays.hold`` takes it."""
+    if tracer.from_before(tensor):
+        return "captured", f".data of {leaf_label(tensor)}, a tensor from before the call"
+    slot = tracer.by_id.get(id(tensor.data))
+    if slot is not None and tracer.slots[slot].source == "input":
+        return "value", ".data of an argument of the call"
+    node = tensor._node
+    what = f"the output of '{node.op.name}'" if node is not None else "a tensor made in the call"
+    return "value", f".data of {what}"
+
+
+def user_frame(frame):
+    """``frame`` if it is the user's code (not the library's), else None; a frame of
+    ``Tensor.numpy`` or ``Tensor.__array__`` stands for its caller's."""
+    if frame.f_code in _PASSING_ON:
+        frame = frame.f_back
+    if frame is None:
+        return None
+    name = frame.f_globals.get("__name__", "")
+    return None if name == "autodiff" or name.startswith("autodiff.") else frame
+
+
+def frame_line(frame) -> str:
+    return f"{os.path.basename(frame.f_code.co_filename)}:{frame.f_lineno}"
+
+
+def _guarded(array) -> bool:
+    """Whether the mutation guard holds ``array`` read-only for a live graph."""
+    guard = guarded_arrays.get(id(array))
+    return guard is not None and guard.array is array
+
+
+def _broadcast(array) -> bool:
+    """Whether ``array`` repeats elements (a stride of 0): read-only by NumPy's choice."""
+    return any(stride == 0 and n > 1 for stride, n in zip(array.strides, array.shape))
+
+
+def _depth(array) -> int:
+    depth = 0
+    while isinstance(array.base, np.ndarray):
+        array, depth = array.base, depth + 1
+    return depth
+
+
+def _make_writable(arrays) -> list:
+    """Make the read-only ``arrays`` not held by the guard writable; those changed."""
+    changed = []
+    for a in arrays:
+        if not a.flags.writeable and not _guarded(a):
+            try:
+                a.setflags(write=True)
+            except ValueError:          # memory its owner made read-only
+                continue
+            changed.append(a)
+    return changed
+
+
+def _raising_line(tb):
+    """The innermost frame of ``tb`` outside NumPy and its ``file:line``, or
+    ``(None, None)`` when that frame is the library's (not a write of the user's)."""
+    found = (None, None)
+    while tb is not None:
+        name = tb.tb_frame.f_globals.get("__name__", "")
+        if not (name == "numpy" or name.startswith("numpy.")):
+            found = (tb.tb_frame, tb.tb_lineno)
+        tb = tb.tb_next
+    frame, lineno = found
+    if frame is None or user_frame(frame) is not frame:
+        return None, None
+    return frame, f"{os.path.basename(frame.f_code.co_filename)}:{lineno}"
+
+
+def _message(site, line) -> str:
+    read = f" (read at {', '.join(sorted(site.lines))})" if site.lines else ""
+    head = (f"compile: {site.label}{read} is assigned at {line} in place through NumPy, "
+            "into an array read-only while tracing: a replay would skip the write, as "
+            "it runs only while tracing.")
+    if site.kind == "captured":
+        return (f"{head} Update parameters with an optimizer from ad.optim "
+                "(opt.step()), and other tensors with in-place tensor ops under "
+                "ad.no_grad() (with ad.no_grad(): w -= lr * ad.tensor(w.grad)), which a "
+                "replay repeats.")
+    if site.kind == "grad":
+        return (f"{head} Change gradients with ad.nn.utils.clip_grad_norm_ or "
+                "clip_grad_value_, or an optimizer's weight_decay, which a replay "
+                "repeats, or scale the loss before backward().")
+    return (f"{head} Compute the new value with tensor ops (h = h * mask), or update "
+            "the tensor in place under ad.no_grad() (with ad.no_grad(): h.mul_(mask)), "
+            "which a replay repeats.")
