@@ -251,3 +251,20 @@ def test_an_array_read_before_backward_stays_held_after_the_graph_is_freed():
 
     _refused(step, np.ones(3), marker="after backward", what=r"\.data of w")
     assert w.data.flags.writeable
+
+
+# ----- a documented limit: a value from .data steering Python ------------------------
+def test_a_branch_on_raw_data_is_traced_as_taken_as_documented():
+    w = ad.tensor(np.ones(2), requires_grad=True)
+
+    @ad.compile
+    def step(x):
+        y = w * x
+        if (x.data > 0).all():               # NumPy on .data: the tracer cannot see it
+            return y.sum()
+        return -y.sum()
+
+    assert step(np.ones(2)).data == 2.0
+    # The replay follows the traced branch: eager would give 2.0 here.
+    assert step(-np.ones(2)).data == -2.0
+    assert "x.data > 0" in ad.compile.__doc__

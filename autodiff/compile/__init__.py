@@ -26,9 +26,11 @@ a -= d``, ``np.copyto(w.data, v)``, ``w.grad *= 2``, ``h.data[h.data < 0] = 0``:
 tracing, the arrays of captured tensors and those the function's code gets through
 ``.data``, ``.numpy()`` or ``.grad`` are read-only, ``readonly.py``), selecting with a
 boolean mask computed in the call.
-Python control flow is traced as taken.  What the library makes during the call
-is made again at each replay: arrays from no traced value
-(``ad.zeros``, ``ad.rand(rng=)``, dropout masks, samples of distributions, drawn
+Python control flow is traced as taken: a branch on NumPy values computed from
+``.data`` (``if (x.data > 0).all():``, ``if loss.data < 1:``) is not seen, and every
+replay takes the branch the trace took (branch with ``ad.where``, or outside).  What
+the library makes during the call is made again at each replay: arrays from no traced
+value (``ad.zeros``, ``ad.rand(rng=)``, dropout masks, samples of distributions, drawn
 anew from the same generator) and those computed from the targets (class indices,
 weights, one-hot rows, checked again); ``@replayed`` methods run again (optimizer
 steps, BatchNorm's running statistics, gradient clipping).  A captured tensor is
@@ -172,6 +174,10 @@ def compile(fn: Callable | None = None, *, cache_size: int = 8, fuse: bool = Tru
     [4.0, 1.4400000000000004, 0.5184]
     >>> step.traces
     1
+
+    Python control flow is traced as taken: ``.item()`` or ``if t:`` on a traced
+    value is refused, but a branch on NumPy values computed from ``.data`` (``if
+    (x.data > 0).all():``) is not seen, and every replay takes the traced branch.
     """
     if fn is None:
         return lambda f: Compiled(f, cache_size, fuse)
