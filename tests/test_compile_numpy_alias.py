@@ -136,6 +136,38 @@ def test_numpy_writing_into_an_argument_or_a_computed_value_is_refused():
     assert np.array_equal(x, [1.0, -2.0, 3.0]) and x.flags.writeable
 
 
+def test_numpy_writing_into_a_module_buffer_is_refused():
+    bn = ad.nn.BatchNorm1d(2)
+
+    @ad.compile
+    def step(x):
+        y = bn(x).sum()
+        bn.running_mean *= 0.0  # buffer
+        return y
+
+    x = np.random.default_rng(0).normal(size=(4, 2))
+    _refused(step, x, marker="buffer", what=r"buffer 'running_mean' of BatchNorm1d")
+    assert bn.running_mean.flags.writeable
+
+
+def test_batch_norm_running_statistics_still_replay_as_eager():
+    rng = np.random.default_rng(1)
+    batches = [rng.normal(size=(8, 3)) for _ in range(4)]
+    results = []
+    for compiled in (False, True):
+        bn = ad.nn.BatchNorm1d(3)
+
+        def step(x, bn=bn):
+            bn.running_var.sum()                 # a read of a buffer is fine
+            return (bn(x) ** 2).mean()
+
+        fn = ad.compile(lambda x: step(x)) if compiled else (lambda x: step(ad.tensor(x)))
+        losses = [fn(x).data.copy() for x in batches]
+        results.append((losses, bn.running_mean.copy(), bn.running_var.copy()))
+    for eager, replayed in zip(*results):
+        np.testing.assert_allclose(replayed, eager, rtol=1e-12)
+
+
 # ----- what still runs: reads, and the library's own writes, replayed ----------------
 def _train(compiled: bool, update: str):
     rng = np.random.default_rng(0)

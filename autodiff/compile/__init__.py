@@ -22,10 +22,11 @@ outside the library (NumPy on ``.data`` or ``.grad`` such as ``x.data.sum()``,
 op made), assigning ``.data`` of a tensor
 from before the call (``w.data -= lr * w.grad``: use an optimizer, or in-place tensor
 ops under ``ad.no_grad()``), NumPy writing in place into a traced array (``a = w.data;
-a -= d``, ``np.copyto(w.data, v)``, ``w.grad *= 2``, ``h.data[h.data < 0] = 0``: while
-tracing, the arrays of captured tensors and those the function's code gets through
-``.data``, ``.numpy()`` or ``.grad`` are read-only, ``readonly.py``), selecting with a
-boolean mask computed in the call.
+a -= d``, ``np.copyto(w.data, v)``, ``w.grad *= 2``, ``h.data[h.data < 0] = 0``,
+``bn.running_mean *= 0``: while tracing, the arrays of captured tensors, the buffers
+of the modules called and the arrays the function's code gets through ``.data``,
+``.numpy()`` or ``.grad`` are read-only, ``readonly.py``), selecting with a boolean
+mask computed in the call.
 Python control flow is traced as taken: a branch on NumPy values computed from
 ``.data`` (``if (x.data > 0).all():``, ``if loss.data < 1:``) is not seen, and every
 replay takes the branch the trace took (branch with ``ad.where``, or outside).  What

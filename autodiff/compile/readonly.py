@@ -7,7 +7,8 @@ runs while tracing but is no step of the plan: every replay would skip it.  So t
 tracer holds read-only, until the trace ends (also on error):
 
 * the array of each captured tensor (parameters, constant tensors), from its first
-  use by an op (an alias taken before the call is the same array);
+  use by an op (an alias taken before the call is the same array), and the buffers
+  of each module called;
 * every array of a traced value the user's code gets from the library: ``.data``,
   ``.numpy()``, ``np.asarray(t)`` of a tensor from before the call, an argument, a
   computed value, and ``.grad``.
@@ -48,7 +49,7 @@ class _Site:
 
     def __init__(self, array, kind, label):
         self.array = array
-        self.kind = kind            # "captured", "grad" or "value"
+        self.kind = kind            # "captured", "buffer", "grad", "value" or "unknown"
         self.label = label          # ".data of w, a tensor from before the call"
         self.lines = set()          # file:line where the user's code read it
 
@@ -156,15 +157,21 @@ class HeldArrays:
         if not found:
             return None                 # the guard's refusal: eager raises it too
         if generic:
-            found = [_Site(None, "value", "an array the call got from the library (the "
-                                          ".data or .grad of a tensor)")]
+            found = [_Site(None, "unknown", "an array the call got from the library (the "
+                                            ".data or .grad of a tensor, a module's buffer)")]
         # An update's operands are often held too (w.data -= lr * w.grad): the
         # .data of a tensor is the likelier target than a .grad.
         found.sort(key=lambda site: site.kind == "grad")
         return TraceError(_message(found[0], line))
 
     def _sites_in(self, values) -> list:
+        """The held arrays among ``values`` (or viewed by them), and among the
+        buffers of the modules among them."""
+        from ..nn.module import Module
+
         sites = []
+        values = list(values)
+        values += [b for v in values if isinstance(v, Module) for b in v.buffers()]
         for value in values:
             while isinstance(value, np.ndarray):
                 site = self.sites.get(id(value))
@@ -188,6 +195,13 @@ def on_grad_read(tracer, tensor, grad, frame) -> None:
     code gets it read-only."""
     if type(grad) is np.ndarray and tracer.owns_thread() and user_frame(frame):
         tracer.held.hold(grad, "grad", f".grad of {leaf_label(tensor)}", frame_line(frame))
+
+
+def hold_buffers(held, module) -> None:
+    """A module was called: its buffers (BatchNorm's running statistics) change only
+    through the library's replayed updates while tracing."""
+    for name, array in getattr(module, "_buffers", {}).items():
+        held.hold(array, "buffer", f"buffer {name!r} of {type(module).__name__}")
 
 
 def describe(tracer, tensor) -> tuple:
@@ -268,11 +282,15 @@ def _message(site, line) -> str:
     head = (f"compile: {site.label}{read} is assigned at {line} in place through NumPy, "
             "into an array read-only while tracing: a replay would skip the write, as "
             "it runs only while tracing.")
-    if site.kind == "captured":
+    if site.kind in ("captured", "unknown"):
         return (f"{head} Update parameters with an optimizer from ad.optim "
                 "(opt.step()), and other tensors with in-place tensor ops under "
                 "ad.no_grad() (with ad.no_grad(): w -= lr * ad.tensor(w.grad)), which a "
                 "replay repeats.")
+    if site.kind == "buffer":
+        return (f"{head} A module's buffers change through the library (BatchNorm's "
+                "running statistics, which a replay updates again), or outside the "
+                "compiled function.")
     if site.kind == "grad":
         return (f"{head} Change gradients with ad.nn.utils.clip_grad_norm_ or "
                 "clip_grad_value_, or an optimizer's weight_decay, which a replay "

@@ -237,6 +237,7 @@ class Tracer:
         tensors and submodules stay the same objects (``module_members``)."""
         if self.owns_thread() and id(module) not in self.modules:
             self.modules[id(module)] = (module, module.training)
+            readonly.hold_buffers(self.held, module)
 
     def on_numpy_result(self, fn, args, kwargs, result):
         """A NumPy function without gradient (``np.argmax``, ``np.any`` ...) ran on
