@@ -54,9 +54,13 @@ def _slice_of_alias(w):
     head *= 0.5  # slice
 
 
+def _sort(w):
+    w.data.sort()  # sort
+
+
 @pytest.mark.parametrize("update, marker", [
     (_alias, "alias"), (_out_argument, "out argument"), (_setitem, "setitem"),
-    (_copyto, "copyto"), (_slice_of_alias, "slice")])
+    (_copyto, "copyto"), (_slice_of_alias, "slice"), (_sort, "sort")])
 def test_numpy_writing_into_a_parameter_is_refused_naming_the_line(update, marker):
     w = ad.tensor(np.ones(3), requires_grad=True, name="w")
 

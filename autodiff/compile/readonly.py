@@ -23,7 +23,8 @@ guards them and does not make them writable while they are held; an array it sti
 guards when the trace ends stays read-only, as eager execution would have it.
 
 Not seen: views made before the trace of an array held during it (NumPy keeps a
-view's own flag), and a read-only error the user's code catches itself.
+view's own flag), ``np.add.at`` and the other ``ufunc.at`` (NumPy 2.4 writes through
+them into read-only arrays), and a read-only error the user's code catches itself.
 """
 
 from __future__ import annotations
@@ -40,8 +41,6 @@ from .refusals import TraceError
 
 # Tensor methods that hand the array to their caller: the reader is one frame up.
 _PASSING_ON = {Tensor.numpy.__code__, Tensor.__array__.__code__}
-
-_READ_ONLY_MESSAGES = ("assignment destination is read-only", "output array is read-only")
 
 
 class _Site:
@@ -137,8 +136,10 @@ class HeldArrays:
         """The ``TraceError`` for ``error``, NumPy refusing a write into a held array
         in the user's code, or None when ``error`` is something else (the guard's
         refusal, as in eager execution, or a read-only array of the user's own)."""
-        if not self.sites or not isinstance(error, ValueError) or not any(
-                text in str(error) for text in _READ_ONLY_MESSAGES):
+        # NumPy says "assignment destination is read-only", "output array is
+        # read-only", "sort array is read-only" ...
+        if not self.sites or not isinstance(error, ValueError) or "read-only" not in str(
+                error):
             return None
         frame, line = _raising_line(error.__traceback__)
         if frame is None:
