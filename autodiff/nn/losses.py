@@ -63,13 +63,18 @@ def _requires_grad(x):
 # With create_graph=True the gradient must itself be differentiable in the logits, so it
 # is rebuilt from the softmax op instead.
 
+def _largest_unsigned(target):
+    """The largest integer target read as unsigned: a negative one becomes the largest,
+    so one pass tells whether every target is in ``range(classes)``."""
+    return target.view(target.dtype.str.replace("i", "u")).max()
+
+
 def _targets_in_range(logits, target):
     # F.cross_entropy checked the targets already; the op checks again because a
     # compiled function's replay runs the op alone (the kernels do not bounds-check,
     # and NumPy's indexing would take -1 as the last class).
     classes = logits.shape[-1]
-    as_unsigned = target.view(target.dtype.str.replace("i", "u"))   # -1 becomes the largest
-    if target.size and as_unsigned.max() >= classes:
+    if target.size and _largest_unsigned(target) >= classes:
         bad = target.min() if target.min() < 0 else target.max()
         raise IndexError(f"cross_entropy: target holds class {int(bad)}, but the logits "
                          f"have {classes} classes, so targets must be in [0, {classes}). "
@@ -151,7 +156,10 @@ def _checked_class_targets(where, shape, target, what, ignore_index=None):
                "floats for probability targets" if raw.shape == shape else ""))
     classes = shape[0] if len(shape) == 1 else shape[1]
     ignored = False
-    if raw.size:
+    if raw.size and _largest_unsigned(raw) < classes:  # every target a class: one pass
+        if ignore_index is not None and 0 <= ignore_index < classes:
+            ignored = bool(np.any(raw == ignore_index))
+    elif raw.size:
         lo, hi = raw.min(), raw.max()
         if (lo < 0 or hi >= classes) and ignore_index is not None:
             # Every other target must be a class, so one out of range is ignore_index.
