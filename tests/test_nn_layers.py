@@ -51,7 +51,8 @@ def test_gelu_forward_gradients_and_module(approximate):
     if approximate == "none":
         expected = 0.5 * x * (1 + erf_ref(x / np.sqrt(2)))
     else:
-        expected = 0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x ** 3)))
+        # 0.5 x (1 + tanh a) written as x sigmoid(2a): 1 + tanh a would cancel for x < 0
+        expected = x / (1 + np.exp(-2 * np.sqrt(2 / np.pi) * (x + 0.044715 * x ** 3)))
     np.testing.assert_allclose(F.gelu(ad.tensor(x), approximate).data, expected, rtol=1e-13)
     np.testing.assert_allclose(nn.GELU(approximate)(ad.tensor(x)).data, expected, rtol=1e-13)
     check_grads(lambda t: F.gelu(t, approximate), [x])
@@ -357,3 +358,30 @@ def test_one_hot_is_int64_like_pytorch():
         F.one_hot(np.array([-1, 0]), 4)
     with pytest.raises(TypeError, match="one_hot: indices must be integers"):
         F.one_hot(np.array([0.0, 1.0]))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_tanh_gelu_twin_keeps_its_accuracy_where_one_plus_tanh_cancels(dtype):
+    """For x < -4, 1 + tanh(inner) is a difference of nearly equal numbers: in float32
+    the twin's value and slope were off by more than their size (x = -5.41: value
+    -1.6e-7 instead of -1.2e-8), and in float64 both the twin and the kernel lost
+    eight digits.  Both now compute 2 / (1 + exp(-2 inner)) and match a reference
+    written with sigmoids (no cancellation) to float precision."""
+    from autodiff import kernels
+    from autodiff.kernels import numpy_twins_nn as twins
+    x = np.array([-5.409213542938232, -5.0476789474487305, -8.0, -4.2, 3.0], dtype)
+    g = np.array([-2.1635360717773438, -3.00947904586792, 1.0, 1.0, 1.0], dtype)
+    v = x.astype(np.float64)
+    c, k = np.sqrt(2 / np.pi), 0.044715
+    a = c * (v + k * v ** 3)
+    sigmoid, sigmoid_neg = 1 / (1 + np.exp(-2 * a)), 1 / (1 + np.exp(2 * a))
+    value = v * sigmoid                     # 0.5 x (1 + tanh a), with no cancellation
+    slope = g * (sigmoid + 2 * v * sigmoid * sigmoid_neg * c * (1 + 3 * k * v * v))
+    tol = 1e-6 if dtype == np.float32 else 1e-13
+    repeat = kernels.MIN_ELEMENTWISE       # enough elements for the compiled kernels
+    for implementation, times in ((twins, 1), (kernels, repeat)):
+        xs, gs = np.tile(x, times), np.tile(g, times)
+        np.testing.assert_allclose(implementation.gelu(xs, "tanh"), np.tile(value, times),
+                                   rtol=tol, atol=0)
+        got = implementation.gelu_backward(gs, xs, np.tile(value, times).astype(dtype), "tanh")
+        np.testing.assert_allclose(got, np.tile(slope, times), rtol=tol, atol=0)

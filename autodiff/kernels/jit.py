@@ -3,9 +3,9 @@
 Every function here takes float32/float64 C-contiguous ndarrays that the dispatcher
 in ``__init__`` has already checked, and matches its twin in ``numpy_twins`` to
 float tolerance.  Loops are serial (``parallel=True`` loses to a serial loop as soon as
-another process holds a core, and doubles compile time); the largest calls of a few
-kernels run as parts on several threads instead (``parts.py``), where a busy core
-costs nothing.
+another process holds a core, and doubles compile time); large calls of the
+elementwise and row kernels run as parts on several threads instead (``parts.py``),
+where a busy core costs nothing.
 
 Why not ``math.exp``: without a vector math library, LLVM calls the scalar libm
 ``exp`` per element and the loop does not vectorize.  ``_exp`` below uses only
@@ -34,6 +34,8 @@ from llvmlite import ir
 from numba.core import types
 from numba.core.errors import NumbaError
 from numba.extending import intrinsic, overload
+
+from . import parts
 
 #: Errors that mean "this kernel could not be compiled or cached", as opposed to a
 #: wrong argument; the dispatcher falls back to the NumPy twin on these.
@@ -331,7 +333,7 @@ def disable_cache():
 # ----- elementwise -----------------------------------------------------------------
 
 
-@_kernel(fastmath=_MATH)
+@_kernel(fastmath=_MATH, nogil=True)
 def _sigmoid_fwd(x, out, one):
     for i in range(x.size):
         v = x[i]
@@ -340,32 +342,32 @@ def _sigmoid_fwd(x, out, one):
         out[i] = inv if v >= 0 else e * inv
 
 
-@_kernel(fastmath=_MATH)
+@_kernel(fastmath=_MATH, nogil=True)
 def _sigmoid_bwd(g, s, out, one):
     for i in range(g.size):
         out[i] = g[i] * (s[i] * (one - s[i]))
 
 
-@_kernel(fastmath=_MATH)
+@_kernel(fastmath=_MATH, nogil=True)
 def _tanh_bwd(g, t, out, one):
     for i in range(g.size):
         out[i] = g[i] * (one - t[i] * t[i])
 
 
-@_kernel()
+@_kernel(nogil=True)
 def _relu_bwd(g, x, out, zero):
     for i in range(g.size):
         out[i] = g[i] if x[i] > zero else zero
 
 
-@_kernel()
+@_kernel(nogil=True)
 def _leaky_fwd(x, out, slope, zero):
     for i in range(x.size):
         v = x[i]
         out[i] = v if v > zero else v * slope
 
 
-@_kernel()
+@_kernel(nogil=True)
 def _leaky_bwd(g, x, out, slope, zero):
     for i in range(g.size):
         out[i] = g[i] if x[i] > zero else g[i] * slope
@@ -373,15 +375,22 @@ def _leaky_bwd(g, x, out, slope, zero):
 
 def _flat_call(kernel, x, *extra):
     out = np.empty_like(x)
-    kernel(x.reshape(-1), out.reshape(-1), *extra)
+    _in_parts(kernel, (x.reshape(-1), out.reshape(-1)), extra)
     return out
 
 
-def _flat_call_pair(kernel, g, y, *extra):
+def _flat_call_pair(kernel, g, y, *extra, out=None):
     """A backward kernel of (upstream gradient, saved array) on flat views."""
-    out = np.empty_like(g)
-    kernel(g.reshape(-1), y.reshape(-1), out.reshape(-1), *extra)
+    if out is None:
+        out = np.empty_like(g)
+    _in_parts(kernel, (g.reshape(-1), y.reshape(-1), out.reshape(-1)), extra)
     return out
+
+
+def _in_parts(kernel, arrays, extra, elements_per_row=1):
+    """``kernel(*arrays, *extra)``, cut into parts over the arrays' rows when large."""
+    parts.call_in_parts(kernel, arrays + tuple(extra),
+                        (True,) * len(arrays) + (False,) * len(extra), elements_per_row)
 
 
 def sigmoid(x):
@@ -397,10 +406,7 @@ def tanh_backward(g, t):
 
 
 def relu_backward(g, x, out=None):
-    if out is None:
-        return _flat_call_pair(_relu_bwd, g, x, g.dtype.type(0))
-    _relu_bwd(g.reshape(-1), x.reshape(-1), out.reshape(-1), g.dtype.type(0))
-    return out
+    return _flat_call_pair(_relu_bwd, g, x, g.dtype.type(0), out=out)
 
 
 def leaky_relu(x, slope=0.01):
@@ -455,7 +461,7 @@ def _exp_shifted_row(xr, outr):
     return _row_sum(outr), m
 
 
-@_kernel(fastmath=_MATH)
+@_kernel(fastmath=_MATH, nogil=True)
 def _softmax_fwd(x, out, one):
     for i in range(x.shape[0]):
         outr = out[i]
@@ -465,7 +471,7 @@ def _softmax_fwd(x, out, one):
             outr[j] *= inv
 
 
-@_kernel(fastmath=_MATH)
+@_kernel(fastmath=_MATH, nogil=True)
 def _softmax_bwd(g, s, out):
     for i in range(g.shape[0]):
         gr, sr, outr = g[i], s[i], out[i]
@@ -474,7 +480,7 @@ def _softmax_bwd(g, s, out):
             outr[j] = sr[j] * (gr[j] - dot)
 
 
-@_kernel(fastmath=_MATH)
+@_kernel(fastmath=_MATH, nogil=True)
 def _log_softmax_fwd(x, out):
     for i in range(x.shape[0]):
         xr, outr = x[i], out[i]
@@ -484,7 +490,7 @@ def _log_softmax_fwd(x, out):
             outr[j] = (xr[j] - m) - lse
 
 
-@_kernel(fastmath=_MATH)
+@_kernel(fastmath=_MATH, nogil=True)
 def _log_softmax_bwd(g, ans, out):
     for i in range(g.shape[0]):
         gr, ar, outr = g[i], ans[i], out[i]
@@ -497,28 +503,28 @@ def _rows(a):
     return a.reshape(-1, a.shape[-1])
 
 
+def _by_rows(kernel, arrays, *extra):
+    """``kernel`` over (rows, C) views of ``arrays`` (the last is the output, returned),
+    in parts over the rows when large."""
+    rows = tuple(_rows(a) for a in arrays)
+    _in_parts(kernel, rows, extra, rows[0].shape[1])
+    return arrays[-1]
+
+
 def softmax(x, axis=-1):
-    out = np.empty_like(x)
-    _softmax_fwd(_rows(x), _rows(out), x.dtype.type(1))
-    return out
+    return _by_rows(_softmax_fwd, (x, np.empty_like(x)), x.dtype.type(1))
 
 
 def softmax_backward(g, s, axis=-1):
-    out = np.empty_like(g)
-    _softmax_bwd(_rows(g), _rows(s), _rows(out))
-    return out
+    return _by_rows(_softmax_bwd, (g, s, np.empty_like(g)))
 
 
 def log_softmax(x, axis=-1):
-    out = np.empty_like(x)
-    _log_softmax_fwd(_rows(x), _rows(out))
-    return out
+    return _by_rows(_log_softmax_fwd, (x, np.empty_like(x)))
 
 
 def log_softmax_backward(g, ans, axis=-1):
-    out = np.empty_like(g)
-    _log_softmax_bwd(_rows(g), _rows(ans), _rows(out))
-    return out
+    return _by_rows(_log_softmax_bwd, (g, ans, np.empty_like(g)))
 
 
 # ----- scatter-add -----------------------------------------------------------------

@@ -8,8 +8,9 @@ float64 whatever the array dtype, rounded once on store.
 * GELU never calls erf: it evaluates the normal CDF from a fitted erfc (below) with
   the vectorizable ``fexp``; the backward reads the CDF off the forward output.
 * Layer norm works row by row (a row stays in L1 across its passes).
-* Cross-entropy too, and runs in parts on several threads when it is large
-  (``parts.py``).
+* Cross-entropy too.
+* Large calls run in parts on several threads (``parts.py``), except the layer-norm
+  backward, whose weight and bias gradients sum over every row.
 
 ``fexp`` and ``_exp_shifted_row`` come from ``jit``: Numba's cache tracks only this
 file, so after changing them there, clear the cache (``__pycache__/*.nbi``) or touch
@@ -23,7 +24,7 @@ import math
 import numpy as np
 
 from . import parts
-from .jit import _exp_shifted_row, _kernel, fexp
+from .jit import _exp_shifted_row, _in_parts, _kernel, fexp
 
 _MATH = {"contract"}
 _SQRT_HALF = math.sqrt(0.5)
@@ -33,13 +34,13 @@ _TANH_C = math.sqrt(2.0 / math.pi)
 _TANH_K = 0.044715
 
 
-@_kernel()
+@_kernel(nogil=True)
 def _erf_fwd(x, out):
     for i in range(x.size):
         out[i] = math.erf(x[i])
 
 
-@_kernel(fastmath=_MATH)
+@_kernel(fastmath=_MATH, nogil=True)
 def _erf_bwd(g, x, out):
     for i in range(g.size):
         v = float(x[i])
@@ -77,7 +78,7 @@ _P64 = (
 # not be inlined into the loop (and Numba's own inlining warns here), and the loop
 # must stay one straight-line block to vectorize.
 
-@_kernel(fastmath=_MATH)
+@_kernel(fastmath=_MATH, nogil=True)
 def _gelu32_fwd(x, out):
     for i in range(x.size):
         v = float(x[i])
@@ -102,7 +103,7 @@ def _gelu32_fwd(x, out):
         out[i] = v * cdf
 
 
-@_kernel(fastmath=_MATH)
+@_kernel(fastmath=_MATH, nogil=True)
 def _gelu64_fwd(x, out):
     for i in range(x.size):
         v = float(x[i])
@@ -137,7 +138,7 @@ def _gelu64_fwd(x, out):
         out[i] = v * cdf
 
 
-@_kernel(fastmath=_MATH)
+@_kernel(fastmath=_MATH, nogil=True)
 def _gelu_bwd(g, x, y, out):
     """The backward needs Phi(x) + x phi(x); Phi(x) = y / x is read off the forward's
     output y (exact to an ulp of y), so only phi's exp is computed."""
@@ -147,28 +148,29 @@ def _gelu_bwd(g, x, y, out):
         out[i] = g[i] * (cdf + v * (_INV_SQRT_2PI * fexp(-0.5 * v * v)))
 
 
-@_kernel(fastmath=_MATH)
+@_kernel(fastmath=_MATH, nogil=True)
 def _gelu_tanh_fwd(x, out):
     for i in range(x.size):
         v = float(x[i])
         a = _TANH_C * (v + _TANH_K * v * v * v)
-        t = 1.0 - 2.0 / (fexp(2.0 * a) + 1.0)    # tanh(a), to an absolute 1e-16
-        out[i] = 0.5 * v * (1.0 + t)
+        one_plus_t = 2.0 / (1.0 + fexp(-2.0 * a))      # 1 + tanh(a), without cancelling
+        out[i] = 0.5 * v * one_plus_t
 
 
-@_kernel(fastmath=_MATH)
+@_kernel(fastmath=_MATH, nogil=True)
 def _gelu_tanh_bwd(g, x, out):
     for i in range(g.size):
         v = float(x[i])
         v2 = v * v
         a = _TANH_C * (v + _TANH_K * v2 * v)
-        t = 1.0 - 2.0 / (fexp(2.0 * a) + 1.0)
+        one_plus_t = 2.0 / (1.0 + fexp(-2.0 * a))
+        one_minus_t = 2.0 - one_plus_t                  # 1 - t^2 = (1 - t)(1 + t)
         dinner = _TANH_C * (1.0 + 3.0 * _TANH_K * v2)
-        out[i] = g[i] * (0.5 * (1.0 + t) + 0.5 * v * (1.0 - t * t) * dinner)
+        out[i] = g[i] * (0.5 * one_plus_t + 0.5 * v * (one_minus_t * one_plus_t) * dinner)
 
 
 # Layer norm calls no exp, so its sums may be reassociated (which vectorizes them).
-@_kernel(fastmath={"contract", "reassoc"})
+@_kernel(fastmath={"contract", "reassoc"}, nogil=True)
 def _layer_norm_fwd(x, weight, bias, y, mean, rstd, eps, affine):
     n, d = x.shape
     for i in range(n):
@@ -227,13 +229,13 @@ def _layer_norm_bwd(g, x, mean, rstd, weight, grad_x, grad_weight, grad_bias, af
 
 def _flat(kernel, x):
     out = np.empty_like(x)
-    kernel(x.reshape(-1), out.reshape(-1))
+    _in_parts(kernel, (x.reshape(-1), out.reshape(-1)), ())
     return out
 
 
 def _flat_pair(kernel, g, x):
     out = np.empty_like(g)
-    kernel(g.reshape(-1), x.reshape(-1), out.reshape(-1))
+    _in_parts(kernel, (g.reshape(-1), x.reshape(-1), out.reshape(-1)), ())
     return out
 
 
@@ -255,7 +257,7 @@ def gelu_backward(g, x, ans, approximate="none"):
     if approximate == "tanh":
         return _flat_pair(_gelu_tanh_bwd, g, x)
     out = np.empty_like(g)
-    _gelu_bwd(g.reshape(-1), x.reshape(-1), ans.reshape(-1), out.reshape(-1))
+    _in_parts(_gelu_bwd, (g.reshape(-1), x.reshape(-1), ans.reshape(-1), out.reshape(-1)), ())
     return out
 
 
@@ -266,8 +268,9 @@ def layer_norm(x, weight, bias, eps):
     rstd = np.empty(n, np.float64)
     affine = weight is not None
     dummy = np.empty(0, x.dtype)
-    _layer_norm_fwd(x, weight if affine else dummy, bias if affine else dummy, y, mean, rstd,
-                    float(eps), affine)
+    parts.call_in_parts(_layer_norm_fwd, (x, weight if affine else dummy, bias if affine
+                                          else dummy, y, mean, rstd, float(eps), affine),
+                        (True, False, False, True, True, True, False, False), d)
     return y, mean, rstd
 
 

@@ -94,19 +94,34 @@ def erf_backward(g, x):
 def gelu(x, approximate="none"):
     """x * Phi(x) (exact, via erf) or PyTorch's tanh approximation."""
     if approximate == "tanh":
-        inner = _TANH_C * (x + _TANH_K * (x * x * x))
-        return 0.5 * x * (1.0 + np.tanh(inner))
+        v = _wide(x)
+        one_plus_t = _one_plus_tanh(_TANH_C * (v + _TANH_K * (v * v * v)))
+        return (0.5 * v * one_plus_t).astype(x.dtype, copy=False)
     return x * (0.5 * (1.0 + erf(x * _SQRT_HALF)))
+
+
+def _wide(x):
+    """``x`` in float64 when it is a narrower float (the compiled kernels compute so)."""
+    return x.astype(np.float64) if x.dtype.kind == "f" and x.dtype.itemsize < 8 else x
+
+
+def _one_plus_tanh(a):
+    """``1 + tanh(a)`` as ``2 / (1 + exp(-2a))``: for a < -2 the sum of nearly opposite
+    numbers would lose the value's leading digits (all of them in float32 from a < -9)."""
+    with np.errstate(over="ignore"):
+        return 2.0 / (1.0 + np.exp(-2.0 * a))
 
 
 def gelu_backward(g, x, ans=None, approximate="none"):
     """g * d gelu / dx: Phi(x) + x phi(x), or the derivative of the tanh form (``ans``,
     the forward's output, is not needed here: Phi is evaluated again)."""
     if approximate == "tanh":
-        x2 = x * x
-        t = np.tanh(_TANH_C * (x + _TANH_K * x2 * x))
-        dinner = _TANH_C * (1.0 + 3.0 * _TANH_K * x2)
-        return g * (0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * dinner)
+        v = _wide(x)
+        v2 = v * v
+        one_plus_t = _one_plus_tanh(_TANH_C * (v + _TANH_K * v2 * v))
+        dinner = _TANH_C * (1.0 + 3.0 * _TANH_K * v2)
+        slope = 0.5 * one_plus_t + 0.5 * v * ((2.0 - one_plus_t) * one_plus_t) * dinner
+        return (g * slope).astype(np.result_type(g, x), copy=False)
     cdf = 0.5 * (1.0 + erf(x * _SQRT_HALF))
     return g * (cdf + x * (_INV_SQRT_2PI * np.exp(-0.5 * (x * x))))
 

@@ -107,3 +107,23 @@ def run_parts(run_part, rows: int, elements_per_row: int = 1) -> list:
             else:
                 results.append(future.result())
     return results
+
+
+def call_in_parts(kernel, args, cut, elements_per_row: int = 1) -> list:
+    """``kernel(*args)`` run as parts over the rows of the arguments marked in ``cut``
+    (consecutive ranges of their first axis; the others are passed whole to every
+    part); the parts' results in order.
+
+    >>> import numpy as np
+    >>> x, out = np.arange(6.0), np.empty(6)
+    >>> def double(x, out, factor):
+    ...     out[:] = x * factor
+    >>> _ = call_in_parts(double, (x, out, 2.0), (True, True, False))
+    >>> out.tolist()
+    [0.0, 2.0, 4.0, 6.0, 8.0, 10.0]
+    """
+    rows = next(a for a, c in zip(args, cut) if c).shape[0]
+
+    def run_part(start, stop):
+        return kernel(*[a[start:stop] if c else a for a, c in zip(args, cut)])
+    return run_parts(run_part, rows, elements_per_row)
