@@ -2,6 +2,7 @@
 threads (autodiff/kernels/parts.py, autodiff/compile/loop_parts.py): the results are
 those of one whole call, bit for bit, whatever the number of parts."""
 
+import os
 import threading
 import time
 
@@ -179,3 +180,25 @@ def test_the_number_of_threads_comes_from_the_environment(monkeypatch):
     assert 1 <= parts._threads_wanted() <= 4
     monkeypatch.setattr(parts, "THREADS", 1)
     assert parts.how_many(10**6, 10**6) == 1
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this platform")
+def test_a_forked_child_runs_parts_with_workers_of_its_own(monkeypatch):
+    monkeypatch.setattr(parts, "THREADS", 2)
+    monkeypatch.setattr(parts, "MIN_ELEMENTS", 1)
+    parts.run_parts(lambda a, b: a, 8)          # the parent's worker exists now
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:                                # the child: report and leave at once
+        try:
+            seen = parts.run_parts(lambda a, b: threading.get_ident(), 8)
+            ok = len(seen) == 2 and parts._pool_key[0] == os.getpid()
+        except BaseException:
+            ok = False
+        os.write(write, b"1" if ok else b"0")
+        os._exit(0)
+    os.close(write)
+    answer = os.read(read, 1)
+    os.waitpid(pid, 0)
+    os.close(read)
+    assert answer == b"1"

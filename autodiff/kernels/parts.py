@@ -69,6 +69,17 @@ def _workers() -> ThreadPoolExecutor:
         return _pool
 
 
+def _forget_workers_in_child() -> None:
+    # A forked child has none of the parent's threads, and a lock another thread held
+    # at the fork would stay locked: start from nothing.
+    global _pool, _pool_key, _pool_lock
+    _pool, _pool_key, _pool_lock = None, None, threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_workers_in_child)
+
+
 def how_many(rows: int, elements_per_row: int) -> int:
     """How many parts a call over ``rows`` rows of ``elements_per_row`` gets.
 
