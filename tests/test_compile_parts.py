@@ -202,3 +202,27 @@ def test_a_forked_child_runs_parts_with_workers_of_its_own(monkeypatch):
     os.waitpid(pid, 0)
     os.close(read)
     assert answer == b"1"
+
+
+@needs_jit
+@pytest.mark.parametrize("affine", [True, False])
+def test_layer_norm_backward_sums_the_same_in_any_number_of_parts(affine, monkeypatch):
+    """Its weight and bias gradients sum over every row, by fixed blocks of rows."""
+    from autodiff.kernels import numpy_twins_nn as twins
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(1000, 48)).astype(np.float32)      # four blocks of rows
+    g = rng.normal(size=x.shape).astype(np.float32)
+    w = rng.normal(size=48).astype(np.float32) if affine else None
+    b = rng.normal(size=48).astype(np.float32) if affine else None
+    results = {}
+    for threads in (1, 2, 3):
+        monkeypatch.setattr(parts, "THREADS", threads)
+        monkeypatch.setattr(parts, "MIN_ELEMENTS", 64)
+        y, mean, rstd = kernels.layer_norm(x, w, b, 1e-5)
+        results[threads] = [y, *kernels.layer_norm_backward(g, x, mean, rstd, w)]
+    for threads in (2, 3):
+        for got, want in zip(results[threads], results[1]):
+            assert got.tobytes() == want.tobytes()
+    _, mean, rstd = twins.layer_norm(x, w, b, 1e-5)
+    for got, want in zip(results[3][1:], twins.layer_norm_backward(g, x, mean, rstd, w)):
+        np.testing.assert_allclose(got, want, rtol=2e-4, atol=2e-4)

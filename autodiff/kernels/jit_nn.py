@@ -9,8 +9,9 @@ float64 whatever the array dtype, rounded once on store.
   the vectorizable ``fexp``; the backward reads the CDF off the forward output.
 * Layer norm works row by row (a row stays in L1 across its passes).
 * Cross-entropy too.
-* Large calls run in parts on several threads (``parts.py``), except the layer-norm
-  backward, whose weight and bias gradients sum over every row.
+* Large calls run in parts on several threads (``parts.py``); the layer-norm
+  backward sums its weight and bias gradients by fixed blocks of rows, so they do not
+  depend on the number of parts.
 
 ``fexp`` and ``_exp_shifted_row`` come from ``jit``: Numba's cache tracks only this
 file, so after changing them there, clear the cache (``__pycache__/*.nbi``) or touch
@@ -195,16 +196,18 @@ def _layer_norm_fwd(x, weight, bias, y, mean, rstd, eps, affine):
                 out[j] = (row[j] - mu) * r
 
 
-@_kernel(fastmath={"contract", "reassoc"})
-def _layer_norm_bwd(g, x, mean, rstd, weight, grad_x, grad_weight, grad_bias, affine):
+@_kernel(fastmath={"contract", "reassoc"}, nogil=True)
+def _layer_norm_bwd(g, x, mean, rstd, weight, grad_x, grad_weight, grad_bias, affine,
+                    block):
     n, d = x.shape
     for i in range(n):
         row, grow, out = x[i], g[i], grad_x[i]
         mu, r = mean[i], rstd[i]
+        weight_sum, bias_sum = grad_weight[i // block], grad_bias[i // block]
         for j in range(d):                      # column sums: separate loop, vectorizes
             gj = grow[j]
-            grad_weight[j] += gj * ((row[j] - mu) * r)
-            grad_bias[j] += gj
+            weight_sum[j] += gj * ((row[j] - mu) * r)
+            bias_sum[j] += gj
         sum_g = 0.0
         sum_gx = 0.0
         if affine:
@@ -275,14 +278,30 @@ def layer_norm(x, weight, bias, eps):
 
 
 def layer_norm_backward(g, x, mean, rstd, weight):
-    d = x.shape[1]
+    # The weight and bias gradients sum over every row: each block of rows sums into
+    # its own row of a (blocks, d) array, and the blocks are added in order at the end.
+    # Blocks depend on the shape alone, so parts on any number of threads give the same
+    # sums.
+    n, d = x.shape
     affine = weight is not None
+    weight = weight if affine else np.empty(0, x.dtype)
+    block = max(_NORM_BLOCK_ROWS, -(-n // _NORM_MAX_BLOCKS))
+    blocks = max(1, -(-n // block))
     grad_x = np.empty_like(x)
-    grad_weight = np.zeros(d, np.float64)
-    grad_bias = np.zeros(d, np.float64)
-    _layer_norm_bwd(g, x, mean, rstd, weight if affine else np.empty(0, x.dtype), grad_x,
-                    grad_weight, grad_bias, affine)
-    return grad_x, grad_weight.astype(x.dtype), grad_bias.astype(x.dtype)
+    grad_weight = np.zeros((blocks, d), np.float64)
+    grad_bias = np.zeros((blocks, d), np.float64)
+
+    def run_blocks(first, last):
+        rows = slice(first * block, min(last * block, n))
+        _layer_norm_bwd(g[rows], x[rows], mean[rows], rstd[rows], weight, grad_x[rows],
+                        grad_weight[first:last], grad_bias[first:last], affine, block)
+    parts.run_parts(run_blocks, blocks, block * d)
+    return (grad_x, grad_weight.sum(axis=0).astype(x.dtype),
+            grad_bias.sum(axis=0).astype(x.dtype))
+
+
+_NORM_BLOCK_ROWS = 256       # rows summed together before the blocks are added
+_NORM_MAX_BLOCKS = 64        # at most this many (blocks, d) rows, however many rows
 
 
 # Cross-entropy: the forward writes the gradient (softmax - onehot) * scale directly
