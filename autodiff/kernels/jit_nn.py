@@ -314,10 +314,8 @@ _NORM_MAX_BLOCKS = 64        # at most this many (blocks, d) rows, however many 
 
 
 @_kernel()
-def _wrapped_target(target, i, c):
+def _class_of(target, i, c):
     t = target[i]
-    if t < 0:
-        t += c
     return t if 0 <= t < c else -1
 
 
@@ -325,7 +323,7 @@ def _wrapped_target(target, i, c):
 def _cross_entropy_grad(x, target, grad, row_loss, scale, one):
     n, c = x.shape
     for i in range(n):
-        t = _wrapped_target(target, i, c)
+        t = _class_of(target, i, c)
         if t < 0:
             return -1.0 - i
         xr, gr = x[i], grad[i]
@@ -343,7 +341,7 @@ def _cross_entropy_grad(x, target, grad, row_loss, scale, one):
 def _cross_entropy_loss(x, target, row_loss, scratch):
     n, c = x.shape
     for i in range(n):
-        t = _wrapped_target(target, i, c)
+        t = _class_of(target, i, c)
         if t < 0:
             return -1.0 - i
         xr = x[i]
@@ -362,24 +360,29 @@ def _mean_loss(markers, row_loss, logits, target):
 
 
 def cross_entropy(logits, target):
+    n, c = logits.shape
     grad = np.empty_like(logits)
-    row_loss = np.empty(logits.shape[0])
+    row_loss = np.empty(n)
     dtype = logits.dtype.type
-    scale, one = dtype(1.0 / logits.shape[0]), dtype(1)
-
-    def rows(start, stop):
-        return start, _cross_entropy_grad(logits[start:stop], target[start:stop],
-                                          grad[start:stop], row_loss[start:stop], scale, one)
-    markers = parts.run_parts(rows, logits.shape[0], logits.shape[1])
+    scale, one = dtype(1.0 / n), dtype(1)
+    if parts.how_many(n, c) == 1:       # (the common case, without the parts' slicing)
+        markers = [(0, _cross_entropy_grad(logits, target, grad, row_loss, scale, one))]
+    else:
+        def rows(start, stop):
+            return start, _cross_entropy_grad(logits[start:stop], target[start:stop],
+                                              grad[start:stop], row_loss[start:stop],
+                                              scale, one)
+        markers = parts.run_parts(rows, n, c)
     return _mean_loss(markers, row_loss, logits, target), grad
 
 
 def cross_entropy_loss(logits, target):
-    row_loss = np.empty(logits.shape[0])
+    n, c = logits.shape
+    row_loss = np.empty(n)
 
     def rows(start, stop):
-        scratch = np.empty(logits.shape[1], logits.dtype)
+        scratch = np.empty(c, logits.dtype)
         return start, _cross_entropy_loss(logits[start:stop], target[start:stop],
                                           row_loss[start:stop], scratch)
-    markers = parts.run_parts(rows, logits.shape[0], logits.shape[1])
+    markers = parts.run_parts(rows, n, c)
     return _mean_loss(markers, row_loss, logits, target)

@@ -60,8 +60,33 @@ def log_softmax_backward(g: np.ndarray, ans: np.ndarray, axis: int = -1) -> np.n
     return g - np.exp(ans) * np.sum(g, axis=axis, keepdims=True)
 
 
+def largest_as_unsigned(target: np.ndarray):
+    """The largest integer target read as unsigned: a negative one becomes the largest,
+    so one pass tells whether every target is in ``range(classes)``.
+
+    >>> int(largest_as_unsigned(np.array([3, 0]))), bool(largest_as_unsigned(np.array([-1])) > 9)
+    (3, True)
+    """
+    if target.dtype.kind == "u":
+        return target.max()
+    return target.view(_UNSIGNED[target.dtype.itemsize]).max()
+
+
+_UNSIGNED = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}
+
+
+def _check_classes(target, classes):
+    """IndexError for a target outside ``range(classes)``, as the compiled kernels
+    (NumPy's indexing would take -1 as the last class)."""
+    if target.size and largest_as_unsigned(target) >= classes:
+        row = int(np.argmax((target < 0) | (target >= classes)))
+        raise IndexError(f"cross_entropy: target {target[row]} in row {row} is out of "
+                         f"range for {classes} classes")
+
+
 def cross_entropy_loss(logits: np.ndarray, target: np.ndarray) -> np.ndarray:
     """Mean cross-entropy of (N, C) logits against integer targets."""
+    _check_classes(target, logits.shape[-1])
     logp = log_softmax(logits, axis=-1)
     n = logits.shape[0]
     loss = -np.mean(logp[np.arange(n), target]) if n else np.array(np.nan, logits.dtype)
@@ -70,6 +95,7 @@ def cross_entropy_loss(logits: np.ndarray, target: np.ndarray) -> np.ndarray:
 
 def cross_entropy(logits: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The mean cross-entropy and its gradient (softmax(logits) - onehot(target)) / N."""
+    _check_classes(target, logits.shape[-1])
     logp = log_softmax(logits, axis=-1)
     n = logits.shape[0]
     rows = np.arange(n)

@@ -18,6 +18,7 @@ from ..ops import elementwise as ew
 from ..ops import reduce as rd
 from ..ops.indexing import getitem
 from ..ops.namespace import xp_function
+from ..kernels.numpy_twins import largest_as_unsigned as _largest_unsigned
 from ..ops.operands import constant_argument
 from ..ops.registry import defop_joint
 from ..ops.shape import reshape
@@ -63,16 +64,10 @@ def _requires_grad(x):
 # With create_graph=True the gradient must itself be differentiable in the logits, so it
 # is rebuilt from the softmax op instead.
 
-def _largest_unsigned(target):
-    """The largest integer target read as unsigned: a negative one becomes the largest,
-    so one pass tells whether every target is in ``range(classes)``."""
-    return target.view(target.dtype.str.replace("i", "u")).max()
-
-
 def _targets_in_range(logits, target):
-    # F.cross_entropy checked the targets already; the op checks again because a
-    # compiled function's replay runs the op alone (the kernels do not bounds-check,
-    # and NumPy's indexing would take -1 as the last class).
+    # F.cross_entropy checked the targets already, and the kernels and their twins
+    # refuse a target out of range too (a compiled function's replay runs the op
+    # alone); this says why that can happen in a compiled step.
     classes = logits.shape[-1]
     if target.size and _largest_unsigned(target) >= classes:
         bad = target.min() if target.min() < 0 else target.max()
@@ -84,14 +79,20 @@ def _targets_in_range(logits, target):
 
 
 def _cross_entropy_forward(logits, target):
-    _targets_in_range(logits, target)
-    loss, grad = kernels.cross_entropy(logits, target)
+    try:
+        loss, grad = kernels.cross_entropy(logits, target)
+    except IndexError:
+        _targets_in_range(logits, target)       # the message that says why
+        raise
     return loss, [grad]
 
 
 def _cross_entropy_loss(logits, target):
-    _targets_in_range(logits, target)
-    return kernels.cross_entropy_loss(logits, target)
+    try:
+        return kernels.cross_entropy_loss(logits, target)
+    except IndexError:
+        _targets_in_range(logits, target)
+        raise
 
 
 def _cross_entropy_backward_numpy(g, logits, target, saved):
