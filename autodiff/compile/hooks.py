@@ -13,6 +13,8 @@ does the same for a whole function (``nn.init``'s initializers).
 ``@replayed`` marks methods whose whole effect is on Python objects the plan cannot
 see into (an optimizer's ``step`` and ``zero_grad``, a scheduler's ``step``): during a
 trace the call is recorded as it is, and a replay calls the same bound method again.
+``@refused_in_trace`` marks methods a replay cannot repeat (``load_state_dict``, which
+reads a dict of arrays): a trace that calls one raises ``TraceError``.
 """
 
 from __future__ import annotations
@@ -82,4 +84,33 @@ def replayed_function(fn: Callable) -> Callable:
         if tracer is None or not tracer.owns_thread():
             return fn(*args, **kwargs)
         return tracer.on_replayed_function(fn, args, kwargs)
+    return wrapper
+
+
+def refused_in_trace(method: Callable) -> Callable:
+    """Decorator: a compiled function that calls ``method`` is refused while tracing
+    (``TraceError`` naming the method and the user's line): the call would run only
+    while tracing, and every replay would skip it.
+
+    >>> class Model:
+    ...     @refused_in_trace
+    ...     def load(self, state):
+    ...         return state
+    >>> Model().load(1)             # outside a trace: runs as it is
+    1
+    """
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        tracer = active
+        if tracer is not None and tracer.owns_thread():
+            from .provenance import user_line
+            from .refusals import TraceError
+
+            label = f"{type(self).__name__}.{method.__name__}"
+            raise TraceError(
+                f"compile: {label} is called at {user_line()} inside the compiled "
+                f"function {tracer.name}; it would run only while tracing and every "
+                "replay would skip it. Call it outside the compiled function, between "
+                "calls: the next call reads what it loaded.")
+        return method(self, *args, **kwargs)
     return wrapper

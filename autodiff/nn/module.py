@@ -15,7 +15,7 @@ from typing import Iterator
 import numpy as np
 
 from ..compile import hooks as _hooks
-from ..compile.hooks import replayed
+from ..compile.hooks import refused_in_trace, replayed
 from ..tensor import Tensor
 from . import torch_io as _torch_io
 
@@ -416,6 +416,7 @@ class Module:
                        else module._buffers[name]).copy()
                 for full, module, name, is_param in self._state_entries()}
 
+    @refused_in_trace
     def load_state_dict(self, state) -> None:
         """Copy arrays from ``state`` (a dict or an ``np.load`` result) into the
         parameters and buffers.
@@ -460,6 +461,7 @@ class Module:
         """
         return _torch_io.export_state(self)
 
+    @refused_in_trace
     def load_torch_state_dict(self, state) -> None:
         """Load a PyTorch ``state_dict`` (arrays or tensors with ``.numpy()``).
 

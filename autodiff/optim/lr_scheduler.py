@@ -24,7 +24,7 @@ import warnings
 from collections import Counter
 from typing import Any, Callable
 
-from ..compile.hooks import replayed
+from ..compile.hooks import refused_in_trace, replayed
 from .optimizer import Optimizer, user_stacklevel
 
 __all__ = ["LRScheduler", "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR",
@@ -96,6 +96,7 @@ class LRScheduler:
         return {key: value for key, value in self.__dict__.items()
                 if key not in ("optimizer", "lr_lambdas")}
 
+    @refused_in_trace
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore what ``state_dict`` returned."""
         self.__dict__.update(state_dict)

