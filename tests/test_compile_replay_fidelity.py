@@ -104,3 +104,33 @@ def test_state_loaded_between_calls_is_read_by_the_next_replay():
     model.load_state_dict(state)
     assert float(step(np.ones(2)).data) == 1.5
     assert step.traces == 1
+
+
+# ----- 2. returned views ------------------------------------------------------------
+def _views_of_a_captured_tensor():
+    # w's array is itself a view (of arange's), so NumPy gives w.T that as its base.
+    w = ad.tensor(np.arange(6.0).reshape(2, 3))
+    return w, lambda x: (w * ad.tensor(x), w.T, w[0], w.reshape(3, 2))
+
+
+def test_views_of_a_captured_tensor_are_as_writable_as_eager_on_every_call():
+    (_, eager), (_, compiled) = _views_of_a_captured_tensor(), _views_of_a_captured_tensor()
+    compiled = ad.compile(compiled)
+    for _ in range(3):
+        e, c = eager(np.ones((2, 3))), compiled(np.ones((2, 3)))
+        assert [t.data.flags.writeable for t in c] == [t.data.flags.writeable for t in e]
+        assert all(t.data.flags.writeable for t in c)
+
+
+def test_writing_into_a_returned_view_writes_into_the_captured_tensor_as_eager():
+    w, fn = _views_of_a_captured_tensor()
+    step = ad.compile(fn)
+    _, transposed, row, _ = step(np.ones((2, 3)))      # the trace
+    transposed.data[0, 0] = 7.0
+    with ad.no_grad():
+        row += 1.0
+    np.testing.assert_array_equal(w.data, [[8.0, 2.0, 3.0], [3.0, 4.0, 5.0]])
+    product, transposed, _, _ = step(np.ones((2, 3)))  # a replay reads the new values
+    np.testing.assert_array_equal(product.data, w.data)
+    transposed.data[1, 1] = -1.0
+    assert w.data[1, 1] == -1.0

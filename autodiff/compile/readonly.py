@@ -116,8 +116,8 @@ class HeldArrays:
         read-only array are)."""
         returned = (v.data if isinstance(v, Tensor) else v
                     for v in nested_items(self.returned))
-        views = [a for a in returned if type(a) is np.ndarray and not a.flags.writeable
-                 and a.base is not None and self._sites_in([a.base]) and not _broadcast(a)]
+        views = [(a, self._viewed(a)) for a in returned if type(a) is np.ndarray
+                 and not a.flags.writeable and a.base is not None and not _broadcast(a)]
         for array in self._by_depth():
             del trace_held[id(array)]
             if not _guarded(array):
@@ -126,7 +126,17 @@ class HeldArrays:
                 except ValueError:      # it views memory its owner made read-only
                     pass
         self.sites = {}
-        _make_writable(views)
+        # A view is as writable as the held arrays it views are now.
+        _make_writable([a for a, viewed in views
+                        if viewed and all(h.flags.writeable for h in viewed)])
+
+    def _viewed(self, view) -> list:
+        """The held arrays whose memory ``view`` shares: NumPy gives a view the owner
+        of the memory as its base, which may be no held array (``w.T`` of a ``w``
+        whose array is itself a view, ``np.arange(6.).reshape(2, 3)``)."""
+        owner = _owner(view)
+        return [site.array for site in self.sites.values()
+                if _owner(site.array) is owner and np.may_share_memory(view, site.array)]
 
     def _by_depth(self) -> list:
         """The held arrays, those owning their memory before those viewing it."""
@@ -241,6 +251,13 @@ def _guarded(array) -> bool:
 def _broadcast(array) -> bool:
     """Whether ``array`` repeats elements (a stride of 0): read-only by NumPy's choice."""
     return any(stride == 0 and n > 1 for stride, n in zip(array.strides, array.shape))
+
+
+def _owner(array):
+    """The array at the end of ``array``'s chain of bases."""
+    while isinstance(array.base, np.ndarray):
+        array = array.base
+    return array
 
 
 def _depth(array) -> int:
