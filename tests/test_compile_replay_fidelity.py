@@ -134,3 +134,33 @@ def test_writing_into_a_returned_view_writes_into_the_captured_tensor_as_eager()
     np.testing.assert_array_equal(product.data, w.data)
     transposed.data[1, 1] = -1.0
     assert w.data[1, 1] == -1.0
+
+
+# ----- returned objects -------------------------------------------------------------
+def test_returned_parameters_arguments_and_repeated_tensors_keep_their_identity():
+    w = ad.tensor(np.arange(3.0), requires_grad=True)
+
+    def step(x):
+        w.grad = None
+        (w * x).sum().backward()
+        y = w * 2.0
+        return w, y, y, {"y": y, "x": x}
+    compiled = ad.compile(step)
+    x = ad.tensor(np.ones(3))
+    for _ in range(3):
+        for out in (step(x), compiled(x)):
+            returned_w, y, again, named = out
+            assert returned_w is w and returned_w.grad is w.grad
+            assert again is y and named["y"] is y and named["x"] is x
+    assert compiled.traces == 1
+
+
+def test_a_later_call_leaves_earlier_results_alone():
+    w = ad.tensor(np.ones((64, 64)))
+    step = ad.compile(lambda x: ((ad.tensor(x) @ w) + 1.0).T)
+    first = step(np.ones((64, 64)))
+    second = step(np.ones((64, 64)))
+    step(np.full((64, 64), 3.0))
+    np.testing.assert_array_equal(first.data, 65.0)
+    np.testing.assert_array_equal(second.data, 65.0)
+    assert not any(np.shares_memory(second.data, b) for b in step.plan.buffers)

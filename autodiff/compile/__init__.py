@@ -51,8 +51,10 @@ and optimizers it saw, so rebinding such an entry to a new object needs a new
 allocates once and keeps while the plan is cached (``buffers.py``), so calls of one
 compiled function from several threads run one at a time; what a call returns and
 what ``.grad`` holds are new arrays, never those buffers.  ``p.grad = None`` inside
-the function is recorded as a step.  A replay returns tensors without history
-(``requires_grad`` False).  Plain Python effects inside the function (appending to
+the function is recorded as a step.  A replay returns the tensors the call computed
+as new tensors without history (``requires_grad`` False); a tensor the function was
+given or captured and returns as it is (``return w``) is returned itself, and one
+tensor returned in several places is one tensor, as in eager execution.  Plain Python effects inside the function (appending to
 a list, ``print``) happen only while tracing, as with ``torch.jit.trace``.
 """
 

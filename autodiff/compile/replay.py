@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Tensor
+from .outputs import output_source
 from .plan import Plan, Ref
 
 
@@ -77,7 +78,7 @@ def build(plan: Plan, input_kinds: dict) -> None:
         lines.extend("    " + text for text in _lines(instr, ns))
         if dead:                    # free what nothing reads any more, as eager does
             lines.append("    del " + ", ".join(f"v{k}" for k in dead))
-    lines.append(f"    return {_output(plan.output, ns)}")
+    lines.append(f"    return {output_source(plan.output, ns)}")
     plan.source = "\n".join(lines)
     code = compile(plan.source, f"<autodiff plan {plan.name}>", "exec")
     namespace = dict(ns.names)
@@ -167,19 +168,3 @@ def _leaf(where, what, ns) -> str:
     if where == "captured":
         return ns.const(what, "C")
     return f"A[{what}]" if isinstance(what, int) else f"KW[{what!r}]"
-
-
-def _output(template, ns) -> str:
-    kind, value = template
-    if kind == "tensor":
-        return f"MAKE({ns.expr(value)}, None, False)"
-    if kind == "array":
-        return ns.expr(value)
-    if kind in ("tuple", "list"):
-        inner = ", ".join(_output(t, ns) for t in value)
-        if kind == "list":
-            return f"[{inner}]"
-        return f"({inner},)" if inner else "()"
-    if kind == "dict":
-        return "{" + ", ".join(f"{ns.const(k)}: {_output(t, ns)}" for k, t in value.items()) + "}"
-    return ns.expr(value) if value is not None else "None"

@@ -36,6 +36,7 @@ from ..tensor import Tensor
 from . import refusals
 from .refusals import TraceError
 from .effects import Buffer, CallWith, write_clamp, write_item, write_update
+from .outputs import output_template
 from .plan import Instr, Plan, Ref, Slot
 from . import readonly
 from .provenance import entry_frame, passed_in, python_numbers, user_line
@@ -529,7 +530,7 @@ class Tracer:
     def finish(self, output) -> Plan:
         self.flush()
         refusals.check_fresh_constants(self)
-        template = self.output_template(output)
+        template = output_template(self, output)
         self.capture_buffers()
         captured = [self.captured[k] for k in self.captured]
         leaves = list(self.leaves.values())
@@ -583,34 +584,6 @@ class Tracer:
         keep = self.keep
         return {slot: np.asarray(keep[k]) for slot, k in self.slot_values.items()
                 if isinstance(keep[k], (np.ndarray, np.generic))}
-
-    def output_template(self, value):
-        if isinstance(value, (Tensor, np.ndarray)):
-            array = value.data if isinstance(value, Tensor) else value
-            known = id(array) in self.by_id or (isinstance(value, Tensor) and (
-                id(value) in self.captured or self.from_before(value)))
-            if not known:
-                raise TraceError(
-                    f"compile: {self.name} returns an array of shape {array.shape} that no "
-                    "recorded step made (a retained intermediate's .grad, NumPy on .data, a "
-                    "new constant); a replay could not give its new value. Return tensors "
-                    "computed with ops, parameters or their .grad.")
-            kind = "tensor" if isinstance(value, Tensor) else "array"
-            return (kind, self.ref(value, value if kind == "tensor" else None))
-        if isinstance(value, (tuple, list)):
-            return (type(value).__name__, [self.output_template(v) for v in value])
-        if isinstance(value, dict):
-            return ("dict", {k: self.output_template(v) for k, v in value.items()})
-        if value is None or isinstance(value, str):
-            return ("value", value)
-        if isinstance(value, (bool, int, float, complex, np.generic)):
-            raise TraceError(
-                f"compile: {self.name} returns the number {value!r}; a replay would return "
-                "it unchanged even where it was computed (from .data, .item()). Return the "
-                "tensor and convert it after the call (float(step(x).data)).")
-        raise TraceError(f"compile: the function returned a {type(value).__name__}; a "
-                         "compiled function may return tensors, arrays, None and "
-                         "tuples, lists or dicts of them")
 
 
 def _holds_function(kwargs) -> bool:

@@ -1,0 +1,102 @@
+"""What a compiled function returns, as a template the replay fills in.
+
+A template mirrors the returned structure: ``("tensor", Ref, key)`` for a tensor the
+call computed (a replay returns a new tensor over the slot's array), ``("array",
+Ref)`` for an array, ``("object", where, what)`` for a tensor the call was given or
+captured and returned as it is (a replay returns that same object, as eager
+execution does: a parameter with its ``.grad``, an argument), tuples, lists and dicts
+of templates, and ``("value", v)`` for None and strings.  ``key`` is an int for a
+tensor object returned more than once (``return t, t``): a replay returns one tensor
+in each of those places, as eager execution does, and None otherwise.
+"""
+
+from __future__ import annotations
+
+import collections
+
+import numpy as np
+
+from ..tensor import Tensor
+from .provenance import nested_items
+from .refusals import TraceError
+
+
+def output_template(tracer, value):
+    """The template of ``value``, what the traced call returned.
+
+    >>> from autodiff.compile.tracer import Tracer
+    >>> w = ad.tensor([1.0]); output_template(Tracer("f"), (w, None))
+    ('tuple', [('object', 'captured', tensor([1.])), ('value', None)])
+    """
+    counts = collections.Counter(id(v) for v in nested_items(value) if isinstance(v, Tensor))
+    shared = {ident: k for k, ident in enumerate(i for i, n in counts.items() if n > 1)}
+    return _template(tracer, value, shared)
+
+
+def _template(tracer, value, shared):
+    if isinstance(value, Tensor):
+        position = tracer.input_tensors.get(id(value))
+        if position is not None:
+            return ("object", "input", position)
+        if tracer.from_before(value):
+            return ("object", "captured", value)
+    if isinstance(value, (Tensor, np.ndarray)):
+        array = value.data if isinstance(value, Tensor) else value
+        known = id(array) in tracer.by_id or (
+            isinstance(value, Tensor) and id(value) in tracer.captured)
+        if not known:
+            raise TraceError(
+                f"compile: {tracer.name} returns an array of shape {array.shape} that no "
+                "recorded step made (a retained intermediate's .grad, NumPy on .data, a "
+                "new constant); a replay could not give its new value. Return tensors "
+                "computed with ops, parameters or their .grad.")
+        if isinstance(value, np.ndarray):
+            return ("array", tracer.ref(value))
+        return ("tensor", tracer.ref(value, value), shared.get(id(value)))
+    if isinstance(value, (tuple, list)):
+        return (type(value).__name__, [_template(tracer, v, shared) for v in value])
+    if isinstance(value, dict):
+        return ("dict", {k: _template(tracer, v, shared) for k, v in value.items()})
+    if value is None or isinstance(value, str):
+        return ("value", value)
+    if isinstance(value, (bool, int, float, complex, np.generic)):
+        raise TraceError(
+            f"compile: {tracer.name} returns the number {value!r}; a replay would return "
+            "it unchanged even where it was computed (from .data, .item()). Return the "
+            "tensor and convert it after the call (float(step(x).data)).")
+    raise TraceError(f"compile: the function returned a {type(value).__name__}; a "
+                     "compiled function may return tensors, arrays, None and "
+                     "tuples, lists or dicts of them")
+
+
+def output_source(template, ns, made=None) -> str:
+    """The expression of the generated replay that builds what ``template`` describes
+    (``ns`` names the constants; ``made``: the shared tensors already built)."""
+    made = set() if made is None else made
+    kind = template[0]
+    if kind == "tensor":
+        _, ref, key = template
+        text = f"MAKE({ns.expr(ref)}, None, False)"
+        if key is None:
+            return text
+        if key in made:
+            return f"T{key}"
+        made.add(key)
+        return f"(T{key} := {text})"
+    if kind == "object":
+        _, where, what = template
+        if where == "captured":
+            return ns.const(what, "C")
+        return f"A[{what}]" if isinstance(what, int) else f"KW[{what!r}]"
+    value = template[1]
+    if kind == "array":
+        return ns.expr(value)
+    if kind in ("tuple", "list"):
+        inner = ", ".join(output_source(t, ns, made) for t in value)
+        if kind == "list":
+            return f"[{inner}]"
+        return f"({inner},)" if inner else "()"
+    if kind == "dict":
+        return "{" + ", ".join(f"{ns.const(k)}: {output_source(t, ns, made)}"
+                               for k, t in value.items()) + "}"
+    return ns.expr(value) if value is not None else "None"
