@@ -50,7 +50,9 @@ def test_module_load_state_dict_before_first_use_is_refused_naming_the_line():
     def step(x):
         model.load_state_dict(state)  # load before use
         loss = model(x.reshape(1, 2)).sum()
-        opt.zero_grad(); loss.backward(); opt.step()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
         return loss
     before = model.weight.data.copy()
     with pytest.raises(TraceError) as caught:

@@ -54,8 +54,9 @@ what ``.grad`` holds are new arrays, never those buffers.  ``p.grad = None`` ins
 the function is recorded as a step.  A replay returns the tensors the call computed
 as new tensors without history (``requires_grad`` False); a tensor the function was
 given or captured and returns as it is (``return w``) is returned itself, and one
-tensor returned in several places is one tensor, as in eager execution.  Plain Python effects inside the function (appending to
-a list, ``print``) happen only while tracing, as with ``torch.jit.trace``.
+tensor returned in several places is one tensor, as in eager execution.  Plain Python
+effects inside the function (appending to a list, ``print``) happen only while
+tracing, as with ``torch.jit.trace``.
 """
 
 from __future__ import annotations
