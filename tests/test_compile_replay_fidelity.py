@@ -166,3 +166,102 @@ def test_a_later_call_leaves_earlier_results_alone():
     np.testing.assert_array_equal(first.data, 65.0)
     np.testing.assert_array_equal(second.data, 65.0)
     assert not any(np.shares_memory(second.data, b) for b in step.plan.buffers)
+
+
+# ----- 3. tensors made from Python numbers, written later in the call ---------------
+def _add_under_no_grad(x):
+    c = ad.tensor([0.0, 0.0])
+    y = ad.tensor(x) + c
+    with ad.no_grad():
+        c += 1.0
+    return y * 1.0, c * 1.0
+
+
+def _add_in_grad_mode(x):
+    c = ad.tensor([0.0, 0.0])
+    y = ad.tensor(x) + c
+    c += 1.0
+    return y * 1.0, c * 1.0
+
+
+def _setitem(x):
+    c = ad.tensor([0.0, 0.0])
+    y = ad.tensor(x) + c
+    c[0] = 1.0
+    return y * 1.0, c * 1.0
+
+
+def _through_a_view(x):
+    c = ad.tensor([0.0, 0.0, 0.0])
+    y = ad.tensor(x) * c.sum()
+    with ad.no_grad():
+        head = c[0:2]
+        head += 1.0
+    return y, c * 1.0
+
+
+def _before_first_use(x):
+    c = ad.tensor([0.0, 0.0])
+    with ad.no_grad():
+        c += 2.0
+    return ad.tensor(x) + c, c
+
+
+@pytest.mark.parametrize("fn", [_add_under_no_grad, _add_in_grad_mode, _setitem,
+                                _through_a_view, _before_first_use])
+def test_a_tensor_made_from_numbers_and_written_later_replays_as_eager(fn):
+    compiled = _agree(lambda: fn, calls=5)
+    assert compiled.traces == 1
+
+
+def test_a_numpy_write_into_a_tensor_made_from_numbers_is_refused_naming_the_line():
+    def step(x):
+        c = ad.tensor([0.0, 0.0])
+        alias = c.data                  # taken before the first use: not read-only yet
+        y = ad.tensor(x) + c
+        alias[0] = 1.0  # write through alias
+        return y
+    with pytest.raises(TraceError) as caught:
+        ad.compile(step)(np.ones(2))
+    message = str(caught.value)
+    assert "a tensor made in the call from Python numbers" in message
+    assert f"assigned at {_line('write through alias')}" in message
+
+
+def test_a_tensor_made_from_numbers_and_returned_is_new_at_each_call():
+    def step(x):
+        c = ad.tensor([0.0, 0.0])
+        return ad.tensor(x) + c, c, c.reshape(2, 1)
+    compiled = ad.compile(step)
+    first = compiled(np.ones(2))
+    second = compiled(np.ones(2))
+    second[1].data[0] = 9.0
+    second[2].data[1, 0] = 9.0
+    third = compiled(np.ones(2))
+    for result in (first, third):
+        np.testing.assert_array_equal(result[1].data, [0.0, 0.0])
+        np.testing.assert_array_equal(result[2].data, [[0.0], [0.0]])
+    assert not np.shares_memory(first[1].data, third[1].data)
+    assert compiled.traces == 1
+
+
+def _leaf_updated_in_place(x):
+    h = ad.tensor([1.0, 2.0], requires_grad=True)
+    (h * ad.tensor(x)).sum().backward()
+    with ad.no_grad():
+        h -= 0.1 * ad.tensor(h.grad)
+    return h * 1.0, ad.tensor(h.grad) * 1.0
+
+
+def _leaf_and_optimizer_made_in_the_call(x):
+    h = ad.tensor([1.0, 2.0], requires_grad=True)
+    opt = ad.optim.SGD([h], lr=0.1)
+    (h * ad.tensor(x)).sum().backward()
+    opt.step()
+    return h * 1.0
+
+
+@pytest.mark.parametrize("fn", [_leaf_updated_in_place, _leaf_and_optimizer_made_in_the_call])
+def test_a_leaf_made_from_numbers_starts_each_call_from_those_numbers(fn):
+    compiled = _agree(lambda: fn, calls=4)
+    assert compiled.traces == 1

@@ -35,7 +35,10 @@ the library makes during the call is made again at each replay: arrays from no t
 value (``ad.zeros``, ``ad.rand(rng=)``, dropout masks, samples of distributions, drawn
 anew from the same generator) and those computed from the targets (class indices,
 weights, one-hot rows, checked again); ``@replayed`` methods run again (optimizer
-steps, BatchNorm's running statistics, gradient clipping).  A captured tensor is
+steps, BatchNorm's running statistics, gradient clipping).  A tensor made in the
+call from Python numbers (``c = ad.tensor([0.0, 1.0])``) starts each replay with the
+values it had at its first use, and its in-place tensor updates are replayed; NumPy
+writes into it are refused (``literals.py``).  A captured tensor is
 read again at each call; a module's ``training`` flag or a captured tensor's
 ``requires_grad`` that changes traces again, and so does a module called in the
 function that was given another tensor or submodule (``model.fc = nn.Linear(...)``),

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Tensor
+from .literals import anew
 from .outputs import output_source
 from .plan import Plan, Ref
 
@@ -68,12 +69,19 @@ def build(plan: Plan, input_kinds: dict) -> None:
         source = f"A[{position}]" if isinstance(position, int) else f"KW[{position!r}]"
         suffix = ".data" if input_kinds[position] == "tensor" else ""
         lines.append(f"    v{slot} = {source}{suffix}")
+    first_values = getattr(plan, "literal_values", {})
     for tensor, slot in plan.captured:
         if live is None or slot in live:
-            lines.append(f"    v{slot} = {ns.const(tensor, 'C')}.data")
+            if slot in first_values:    # a leaf made from Python numbers: anew each call
+                lines.append(f"    v{slot} = {ns.const(tensor, 'C')}.data = "
+                             f"{ns.const(first_values[slot])}.copy()")
+            else:
+                lines.append(f"    v{slot} = {ns.const(tensor, 'C')}.data")
+    copied = anew(plan) if first_values else ()
     for s in plan.slots:
         if s.source == "constant" and (live is None or s.index in live):
-            lines.append(f"    v{s.index} = {ns.const(plan.constant_values[s.index])}")
+            copy = ".copy()" if s.index in copied else ""
+            lines.append(f"    v{s.index} = {ns.const(plan.constant_values[s.index])}{copy}")
     for instr, dead in zip(plan.instrs, _last_uses(plan)):
         lines.extend("    " + text for text in _lines(instr, ns))
         if dead:                    # free what nothing reads any more, as eager does

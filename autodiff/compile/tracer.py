@@ -38,7 +38,7 @@ from .refusals import TraceError
 from .effects import Buffer, CallWith, write_clamp, write_item, write_update
 from .outputs import output_template
 from .plan import Instr, Plan, Ref, Slot
-from . import readonly
+from . import literals, readonly
 from .provenance import entry_frame, passed_in, python_numbers, user_line
 from .provenance import leaf_label as _leaf_label
 
@@ -65,6 +65,7 @@ class Tracer:
         self.passed_in: set = set()
         self.user_made: set = set()         # ids of tensors made by ad.tensor in the call
         self.literals: set = set()          # ids of their arrays made from Python numbers
+        self.literal_values: dict = {}      # slot -> such an array at its first use
         self.node_slots: dict = {}          # node -> slot of its gradient
         self.contributions: dict = {}       # node -> [slots], gradient parts not yet added
         self.joint_slots: dict = {}         # node -> slot of its joint rule's result
@@ -145,6 +146,7 @@ class Tracer:
         if known is not None and self.keep[self.slot_values[known[1]]] is value:
             return known[1]
         slot = self.new_slot(value, "captured", bind=bind)
+        literals.first_use(self, value, slot)
         self.held.hold(value, *readonly.describe(self, tensor))
         self.captured[id(tensor)] = (tensor, slot)
         self.capture_sites[id(tensor)] = (op_name, line)
@@ -173,6 +175,7 @@ class Tracer:
             if tensor is not None and id(tensor) not in self.input_tensors:
                 return Ref(self.capture(tensor, value, op_name, line))
             slot = self.new_slot(value, "constant")
+            literals.first_use(self, value, slot)
             self.constants.append((value, op_name, line, slot))
             if value.ndim == 0 and passed_in(value, self.user_made):
                 self.passed_in.add(id(value))
@@ -542,6 +545,9 @@ class Tracer:
                        for tensor, _ in captured]
         plan.members = self.module_members()
         plan.constant_values = {slot: value for value, _, _, slot in self.constants}
+        plan.literal_values = self.literal_values
+        plan.constant_values.update((slot, value) for slot, value in self.literal_values.items()
+                                    if slot in plan.constant_values)
         plan.constant_sites = {slot: (op, line) for _, op, line, slot in self.constants}
         return plan
 
