@@ -217,7 +217,7 @@ def test_a_tensor_made_from_numbers_and_written_later_replays_as_eager(fn):
 def test_a_numpy_write_into_a_tensor_made_from_numbers_is_refused_naming_the_line():
     def step(x):
         c = ad.tensor([0.0, 0.0])
-        alias = c.data                  # taken before the first use: not read-only yet
+        alias = c.data                  # taken before the first use
         y = ad.tensor(x) + c
         alias[0] = 1.0  # write through alias
         return y
@@ -226,6 +226,16 @@ def test_a_numpy_write_into_a_tensor_made_from_numbers_is_refused_naming_the_lin
     message = str(caught.value)
     assert "a tensor made in the call from Python numbers" in message
     assert f"assigned at {_line('write through alias')}" in message
+
+
+def test_a_value_of_the_call_written_into_a_tensor_made_from_numbers_is_refused():
+    def step(x):
+        c = ad.tensor([0.0, 0.0])
+        c.data[0] = x.data.sum()  # value of the call
+        return x * c
+    with pytest.raises(TraceError) as caught:
+        ad.compile(step)(ad.tensor(np.ones(2)))
+    assert f"assigned at {_line('value of the call')}" in str(caught.value)
 
 
 def test_a_tensor_made_from_numbers_and_returned_is_new_at_each_call():

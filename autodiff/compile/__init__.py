@@ -37,8 +37,8 @@ anew from the same generator) and those computed from the targets (class indices
 weights, one-hot rows, checked again); ``@replayed`` methods run again (optimizer
 steps, BatchNorm's running statistics, gradient clipping).  A tensor made in the
 call from Python numbers (``c = ad.tensor([0.0, 1.0])``) starts each replay with the
-values it had at its first use, and its in-place tensor updates are replayed; NumPy
-writes into it are refused (``literals.py``).  A captured tensor is
+values it had at its first use, and its in-place tensor updates are replayed; a NumPy
+write into it is refused (``c.data[0] = x.data.sum()``, ``literals.py``).  A captured tensor is
 read again at each call; a module's ``training`` flag or a captured tensor's
 ``requires_grad`` that changes traces again, and so does a module called in the
 function that was given another tensor or submodule (``model.fc = nn.Linear(...)``),

@@ -3,9 +3,11 @@
 Eager execution makes them anew at every call, so a replay starts each from the
 values it had when a step first used it, whatever the call wrote into it later:
 
-* at that first use the tracer keeps a copy of its array (``first_use``) and holds
-  the array read-only until the trace ends: a NumPy write into it would be no step of
-  the plan (in-place tensor ops are steps; they lift the hold);
+* the tracer holds its array read-only from when it is made until the trace ends
+  (``made``): a NumPy write into it would be no step of the plan, and could put
+  values of the call into it (``c.data[0] = x.data.sum()``); in-place tensor ops are
+  steps, and lift the hold;
+* at its first use by a step the tracer keeps a copy of its array (``first_use``);
 * a replay reads the copy, and copies it again at each call when a step may write
   into it (``c += 1`` under ``ad.no_grad()``, ``c[0] = 1``) or what the call returns
   may be it or a view of it (``return c.T``; ``anew``): else one call's writes would
@@ -24,12 +26,18 @@ from .optimize import output_refs
 _LABEL = ".data of a tensor made in the call from Python numbers"
 
 
+def made(tracer, array) -> None:
+    """``ad.tensor`` made ``array`` from Python numbers in the user's code: held
+    read-only until the trace ends."""
+    tracer.literals.add(id(array))
+    tracer.held.hold(array, "value", _LABEL)
+
+
 def first_use(tracer, array, slot) -> None:
     """A step uses ``array`` as slot ``slot`` for the first time: if a tensor made
-    from Python numbers holds it, keep its values now and hold it read-only."""
+    from Python numbers holds it, keep its values now."""
     if id(array) in tracer.literals and slot not in tracer.literal_values:
         tracer.literal_values[slot] = array.copy()
-        tracer.held.hold(array, "value", _LABEL)
 
 
 def anew(plan) -> set:

@@ -196,8 +196,8 @@ class HeldArrays:
 def on_data_read(tracer, tensor, array, frame) -> None:
     """The code of ``frame`` read ``tensor.data`` (``array``) while ``tracer`` traces:
     the user's code gets the array of a traced value read-only."""
-    if (id(array) in tracer.by_id or id(array) in tracer.data_owners) and \
-            user_frame(frame) is not None:
+    if (id(array) in tracer.by_id or id(array) in tracer.data_owners
+            or id(array) in tracer.literals) and user_frame(frame) is not None:
         tracer.held.hold(array, *describe(tracer, tensor), frame_line(user_frame(frame)))
 
 

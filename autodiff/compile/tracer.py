@@ -447,7 +447,7 @@ class Tracer:
                     and entry.f_code.co_name in ("tensor", "__init__"):
                 if python_numbers(entry.f_locals.get("data")):
                     # (read from Tensor.__init__'s frame: .data reports reads here)
-                    self.literals.add(id(frame.f_locals.get("array")))
+                    literals.made(self, frame.f_locals.get("array"))
                 else:
                     self.user_made.add(id(tensor))
             return
