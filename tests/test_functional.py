@@ -259,3 +259,26 @@ def test_activation_reexports():
     assert F.leaky_relu is ad.leaky_relu
     x = np.array([-2.0, 0.5, 3.0])
     np.testing.assert_allclose(F.leaky_relu(ad.tensor(x), 0.1).data, [-0.2, 0.5, 3.0])
+
+
+def test_binary_cross_entropy_gradient_at_saturated_predictions_is_pytorchs():
+    """d/dp = (p - t) / max(p (1 - p), 1e-12): a prediction stuck at the wrong end still
+    gets a large gradient (the clamped log alone would give zero there), one exactly
+    right gets 0; the gradient in a target is log(1 - p) - log(p), both logs clamped."""
+    p = np.array([0.0, 1.0, 1e-30, 0.3, 0.0, 1.0])
+    t = np.array([1.0, 0.0, 1.0, 0.6, 0.0, 1.0])
+    probs, targets = ad.tensor(p, requires_grad=True), ad.tensor(t, requires_grad=True)
+    loss = F.binary_cross_entropy(probs, targets, reduction="sum")
+    loss.backward()
+    floor = float(np.float32(1e-12))            # PyTorch's EPSILON, a float constant
+    np.testing.assert_allclose(probs.grad, (p - t) / np.maximum(p * (1 - p), floor),
+                               rtol=1e-15)
+    assert probs.grad[0] < -9e11 and probs.grad[1] > 9e11
+    assert probs.grad[4] == 0.0 and probs.grad[5] == 0.0
+    clamped = lambda v: np.maximum(np.log(np.maximum(v, 1e-300)), -100.0)  # noqa: E731
+    np.testing.assert_allclose(targets.grad, clamped(1 - p) - clamped(p), rtol=1e-15)
+    inside = np.array([0.2, 0.7, 0.45])
+    soft_targets = np.array([1.0, 0.0, 0.3])
+    assert ad.gradcheck(lambda q: F.binary_cross_entropy(q, soft_targets), [inside])
+    assert ad.gradgradcheck(lambda q: F.binary_cross_entropy(q, soft_targets), [inside])
+    assert ad.gradgradcheck(lambda q, r: F.binary_cross_entropy(q, r), [inside, soft_targets])

@@ -20,7 +20,7 @@ from ..ops.indexing import getitem
 from ..ops.namespace import xp_function
 from ..kernels.numpy_twins import largest_as_unsigned as _largest_unsigned
 from ..ops.operands import constant_argument
-from ..ops.registry import defop_joint
+from ..ops.registry import defop, defop_joint
 from ..ops.shape import reshape
 from ..tensor import Tensor
 from .softmax import _check_float, _softmax, log_softmax
@@ -436,12 +436,42 @@ def _clamped_log(p):
     return ew.where(big, ew.log(ew.where(big, p, 1.0)), _LOG_FLOOR)
 
 
+def _clamped_log_array(p):
+    with np.errstate(divide="ignore"):
+        return np.maximum(np.log(p), _LOG_FLOOR)
+
+
+xp_function("bce_clamped_log", _clamped_log_array, _clamped_log)
+
+_BCE_EPS = float(np.float32(1e-12))   # PyTorch's floor for p (1 - p) in the gradient
+
+
+def _bce_items(p, t):
+    return -(t * _clamped_log_array(p) + (1 - t) * _clamped_log_array(1 - p))
+
+
+_bce = defop(
+    "binary_cross_entropy_items", _bce_items,
+    doc="-(t log p + (1 - t) log(1 - p)) per element, each log clamped at -100; the "
+        "gradient in p is PyTorch's (p - t) / max(p (1 - p), 1e-12) (see "
+        "F.binary_cross_entropy).",
+    p=("g * (p - t) / max(p (1 - p), 1e-12)",
+       lambda xp, g, ans, p, t: g * (p - t) / xp.maximum(p * (1 - p), _BCE_EPS)),
+    t=("g * (log(1 - p) - log(p)), each log clamped at -100",
+       lambda xp, g, ans, p, t: g * (xp.bce_clamped_log(1 - p) - xp.bce_clamped_log(p))))
+
+
 def binary_cross_entropy(input, target, weight=None, reduction: str = "mean") -> Tensor:
     """``-w (t log p + (1 - t) log(1 - p))`` for probabilities ``p`` in [0, 1], reduced.
 
-    Like PyTorch it takes probabilities (e.g. a sigmoid output), not logits, and
-    clamps each log at -100, so the loss and its gradient stay finite at p = 0 and
-    p = 1.  For logits use ``binary_cross_entropy_with_logits`` (more accurate).
+    Like PyTorch it takes probabilities (e.g. a sigmoid output), not logits, clamps
+    each log at -100 (the loss stays finite at p = 0 and p = 1), and takes the gradient
+    in ``p`` as ``(p - t) / max(p (1 - p), 1e-12)``: a prediction saturated at the wrong
+    end (p = 0 for t = 1) still gets a large gradient (-1e12 per element before the
+    reduction) rather than the clamp's zero slope, and one exactly right (p = t = 0)
+    gets 0.  The gradient in a target that requires grad is ``log(1 - p) - log(p)``
+    with the same clamps (PyTorch: infinite at p = 0 or 1).  For logits use
+    ``binary_cross_entropy_with_logits`` (more accurate).
     ``weight`` multiplies each element (it broadcasts against ``input``).
 
     >>> F.binary_cross_entropy(ad.tensor([0.9, 0.2]), ad.tensor([1.0, 0.0]))
@@ -453,8 +483,7 @@ def binary_cross_entropy(input, target, weight=None, reduction: str = "mean") ->
     _check_reduction(where, reduction)
     # Through ``made`` (kept as an effect): a compiled step checks each call's input.
     made("binary_cross_entropy check", _probabilities, (_raw(input),), stateful=True)
-    input = _as_tensor(input)
-    per_item = -(target * _clamped_log(input) + (1 - target) * _clamped_log(1 - input))
+    per_item = _bce(_as_tensor(input), target)
     if weight is not None:
         per_item = per_item * weight
     return _reduce(per_item, reduction)
