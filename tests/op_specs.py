@@ -399,6 +399,16 @@ def _cross_entropy_case(data):
     return Case(lambda t: F.cross_entropy(t, target), [logits], ref)
 
 
+def _binary_cross_entropy_items_case(data):
+    """Probabilities and soft targets away from 0 and 1, where the loss is smooth;
+    the saturated ends are tested in tests/test_functional.py."""
+    from autodiff.nn.losses import _bce
+    shape = data.draw(SHAPES)
+    p, t = values(data, shape, 0.05, 0.95), values(data, shape, 0.0, 1.0)
+    return Case(lambda a, b: _bce(a, b), [p, t],
+                lambda a, b: -(b * np.log(a) + (1 - b) * np.log(1 - a)))
+
+
 _SET_KEYS = [
     ((3,), 1), ((2, 3), (slice(None), np.array([2, 0]))), ((3, 2), np.array([True, False, True])),
     ((2, 3), (Ellipsis, slice(0, 2))), ((2, 2), ()),
@@ -435,6 +445,7 @@ SPECS += [
     Spec("softmax", _softmax_family_case("softmax")),
     Spec("log_softmax", _softmax_family_case("log_softmax")),
     Spec("cross_entropy", _cross_entropy_case),
+    Spec("binary_cross_entropy_items", _binary_cross_entropy_items_case),
 ]
 
 
