@@ -4,15 +4,15 @@ A Numba kernel compiled with ``nogil=True`` releases the GIL while it runs, so
 Python threads can run parts of one call at once: a row-wise kernel (softmax
 cross-entropy) or an elementwise loop (a fused loop of ``ad.compile``) over rows
 ``[start, stop)`` of its arrays.  Every part writes its own rows, so the arrays
-come out as from one call; a caller that also sums over rows (a loss) keeps one
-value per row and sums them afterwards, so the result does not depend on how many
-parts there were.
+come out as from one call; a caller that also sums over rows keeps one value per
+row (a loss) or per fixed block of rows (a layer norm's weight gradient) and adds
+them afterwards, so the result does not depend on how many parts there were.
 
 The caller runs the first part itself and takes back every part no worker has
 started yet (``Future.cancel``), so a busy machine, or a forked child whose workers
 are gone, costs the pool's bookkeeping (tens of µs), never a wait for a core.  Calls
 smaller than ``MIN_ELEMENTS`` per part run as one call: handing a part to a sleeping
-worker and getting it back costs about 0.1 ms here.
+worker and getting it back costs about 0.1 ms (measured on 2 cores).
 
 ``AUTODIFF_NUM_THREADS`` sets the number of parts (default: the CPUs this process
 may run on, at most 4; ``1`` runs everything on the calling thread).
