@@ -226,3 +226,30 @@ def test_layer_norm_backward_sums_the_same_in_any_number_of_parts(affine, monkey
     _, mean, rstd = twins.layer_norm(x, w, b, 1e-5)
     for got, want in zip(results[3][1:], twins.layer_norm_backward(g, x, mean, rstd, w)):
         np.testing.assert_allclose(got, want, rtol=2e-4, atol=2e-4)
+
+
+@needs_jit
+def test_threads_calling_kernels_in_parts_at_once_get_one_calls_results(monkeypatch):
+    """Several threads each cutting their own large calls share the one worker pool;
+    a part waiting in the queue is taken back by its caller, so none waits on another."""
+    monkeypatch.setattr(parts, "THREADS", 2)
+    monkeypatch.setattr(parts, "MIN_ELEMENTS", 1 << 12)
+    rng = np.random.default_rng(6)
+    logits = [rng.normal(size=(512, 40)) for _ in range(4)]
+    targets = [rng.integers(0, 40, 512) for _ in range(4)]
+    expected = [kernels.cross_entropy(x, t) for x, t in zip(logits, targets)]
+    failures = []
+
+    def work(k):
+        for _ in range(25):
+            loss, grad = kernels.cross_entropy(logits[k], targets[k])
+            if loss.tobytes() != expected[k][0].tobytes() or not np.array_equal(
+                    grad, expected[k][1]):
+                failures.append(k)
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not any(t.is_alive() for t in threads)
+    assert failures == []
