@@ -385,3 +385,17 @@ def test_tanh_gelu_twin_keeps_its_accuracy_where_one_plus_tanh_cancels(dtype):
                                    rtol=tol, atol=0)
         got = implementation.gelu_backward(gs, xs, np.tile(value, times).astype(dtype), "tanh")
         np.testing.assert_allclose(got, np.tile(slope, times), rtol=tol, atol=0)
+
+
+def test_tanh_gelu_recorded_gradient_keeps_its_accuracy_where_one_plus_tanh_cancels():
+    """The gradient recorded for higher order (create_graph) uses sigmoids too: at
+    x = -5.41 in float32, 0.5 (1 + tanh a) has no correct digit."""
+    x = np.array([-6.0, -5.409213542938232, -1.0, 0.0, 2.0], np.float32)
+    t = ad.tensor(x, requires_grad=True)
+    F.gelu(t, approximate="tanh").sum().backward(create_graph=True)
+    v = x.astype(np.float64)
+    c, k = np.sqrt(2 / np.pi), 0.044715
+    a = c * (v + k * v ** 3)
+    s, s_neg = 1 / (1 + np.exp(-2 * a)), 1 / (1 + np.exp(2 * a))
+    expected = s + 2 * v * s * s_neg * c * (1 + 3 * k * v * v)
+    np.testing.assert_allclose(t.grad.data, expected, rtol=2e-6, atol=0)

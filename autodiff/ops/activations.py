@@ -36,10 +36,13 @@ erf = defop(
 
 def _gelu_backward_tensor(g, x, ans, approximate="none"):
     if approximate == "tanh":
+        # 0.5 (1 + tanh a) = sigmoid(2a) and 0.5 (1 - tanh² a) = 2 s (1 - s): no
+        # cancellation for x < -2, as in the kernels (1 - s = sigmoid(-2a)).
         x2 = x * x
-        t = ew.tanh(_TANH_C * (x + _TANH_K * x2 * x))
+        a2 = (2.0 * _TANH_C) * (x + _TANH_K * x2 * x)
+        s = ew.sigmoid(a2)
         dinner = _TANH_C * (1.0 + 3.0 * _TANH_K * x2)
-        return g * (0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * dinner)
+        return g * (s + 2.0 * x * (s * ew.sigmoid(-a2)) * dinner)
     cdf = 0.5 * (1.0 + erf(x * _SQRT_HALF))
     return g * (cdf + x * (_INV_SQRT_2PI * ew.exp(-0.5 * (x * x))))
 
