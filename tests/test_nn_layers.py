@@ -399,3 +399,18 @@ def test_tanh_gelu_recorded_gradient_keeps_its_accuracy_where_one_plus_tanh_canc
     s, s_neg = 1 / (1 + np.exp(-2 * a)), 1 / (1 + np.exp(2 * a))
     expected = s + 2 * v * s * s_neg * c * (1 + 3 * k * v * v)
     np.testing.assert_allclose(t.grad.data, expected, rtol=2e-6, atol=0)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_exact_gelu_twin_keeps_its_accuracy_where_one_plus_erf_cancels(dtype):
+    """x Phi(x) with Phi = (1 + erf(x / sqrt 2)) / 2: for x < -3 the sum cancels, and in
+    float32 the twin kept one digit at x = -5; it now computes in float64."""
+    from autodiff.kernels import numpy_twins_nn as twins
+    x = np.array([-5.0, -4.5, -4.0, -3.0, 0.5], dtype)
+    v = x.astype(np.float64)
+    cdf = np.array([0.5 * math.erfc(-a / math.sqrt(2)) for a in v])
+    density = np.exp(-0.5 * v * v) / math.sqrt(2 * math.pi)
+    tol = 1e-6 if dtype == np.float32 else 1e-9
+    np.testing.assert_allclose(twins.gelu(x), v * cdf, rtol=tol, atol=0)
+    np.testing.assert_allclose(twins.gelu_backward(np.ones_like(x), x), cdf + v * density,
+                               rtol=tol, atol=0)

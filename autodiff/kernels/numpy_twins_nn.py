@@ -97,7 +97,8 @@ def gelu(x, approximate="none"):
         v = _wide(x)
         one_plus_t = _one_plus_tanh(_TANH_C * (v + _TANH_K * (v * v * v)))
         return (0.5 * v * one_plus_t).astype(x.dtype, copy=False)
-    return x * (0.5 * (1.0 + erf(x * _SQRT_HALF)))
+    v = _wide(x)                    # 1 + erf(x / sqrt 2) cancels for x < -3
+    return (v * (0.5 * (1.0 + erf(v * _SQRT_HALF)))).astype(x.dtype, copy=False)
 
 
 def _wide(x):
@@ -122,8 +123,10 @@ def gelu_backward(g, x, ans=None, approximate="none"):
         dinner = _TANH_C * (1.0 + 3.0 * _TANH_K * v2)
         slope = 0.5 * one_plus_t + 0.5 * v * ((2.0 - one_plus_t) * one_plus_t) * dinner
         return (g * slope).astype(np.result_type(g, x), copy=False)
-    cdf = 0.5 * (1.0 + erf(x * _SQRT_HALF))
-    return g * (cdf + x * (_INV_SQRT_2PI * np.exp(-0.5 * (x * x))))
+    v = _wide(x)
+    cdf = 0.5 * (1.0 + erf(v * _SQRT_HALF))
+    slope = cdf + v * (_INV_SQRT_2PI * np.exp(-0.5 * (v * v)))
+    return (g * slope).astype(np.result_type(g, x), copy=False)
 
 
 def layer_norm(x, weight, bias, eps):
