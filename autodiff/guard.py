@@ -24,6 +24,16 @@ the library's own in-place updates of them are checked by the reverse pass inste
 into other views of a leaf's memory (``a`` when the leaf wraps ``a[1:]``).  A leaf
 array that was already read-only is left alone.
 
+An op's output that views a guarded leaf's memory (``w.T``, ``w[0]``,
+``w.reshape(...)``) is read-only with it, and writable again when it is released:
+NumPy copies the flag into a view only when it makes it, so ``w.T`` made just before
+``w`` was guarded would otherwise stay writable, and ``w.T.data[...] = 0`` would
+change the saved values.  An in-place tensor update of such a view under
+``no_grad`` (``w_t += 1``) still writes, as PyTorch allows: it is stamped, and a
+backward that needs the old values refuses (``overwrites.py``).  A view made by an
+op on such a view (``w.T[0]``), or under ``no_grad``, while the leaf is guarded is
+read-only by NumPy's rule and stays so.
+
 While ``ad.compile`` traces, it holds some arrays read-only too (``trace_held``,
 see ``compile/readonly.py``): the guard still guards them, and leaves them read-only
 when its graphs are freed; the trace makes them writable when it ends.
@@ -35,6 +45,7 @@ and keeps the parameters read-only; accumulate ``loss.item()`` instead.
 
 from __future__ import annotations
 
+import sys
 import threading
 import weakref
 
@@ -42,16 +53,18 @@ import numpy as np
 
 from .graph import Node
 
-__all__ = ["guard_leaves", "release_guarded_leaves", "savers_of", "trace_held"]
+__all__ = ["guard_leaves", "is_guarded_view", "release_guarded_leaves", "savers_of",
+           "trace_held", "writing_through"]
 
 
 class _Guard:
-    __slots__ = ("array", "savers", "on_dead", "__weakref__")
+    __slots__ = ("array", "savers", "on_dead", "views", "__weakref__")
 
     def __init__(self, array, key):
         self.array = array
         self.savers = set()         # weak references to the nodes that saved it
         self.on_dead = lambda ref: _on_saver_dead(ref, key)
+        self.views = None           # the ops' outputs viewing it, read-only with it
 
 
 #: id(array) -> _Guard for every leaf array made read-only by a live graph.
@@ -59,13 +72,96 @@ guarded_arrays: dict = {}
 _guards = guarded_arrays
 _lock = threading.RLock()
 
+#: id(view) -> _Guard for each op output that views a guarded array (``w.T``, ``w[0]``)
+#: and is read-only while that array is.
+guarded_views: dict = {}
+
 #: id(array) -> array for the arrays a running trace holds read-only (empty otherwise).
 trace_held: dict = {}
 
 
-def _writable_again(array) -> None:
+def _writable_again(guard) -> None:
+    array = guard.array
     if id(array) not in trace_held:
         array.setflags(write=True)
+    views = guard.views
+    if views is None:
+        return
+    guard.views = None
+    writable = array.flags.writeable
+    for view in views:
+        del guarded_views[id(view)]
+        # Referenced only by ``views`` (the loop and the call hold the others): no one
+        # can write through it, so its flag need not change (the usual case: the
+        # intermediate ``w.T`` died with its graph).
+        if writable and _refcount(view) > 3 and not (trace_held and held_by_trace(view)):
+            try:
+                view.setflags(write=True)
+            except ValueError:          # it views memory something else made read-only
+                pass
+
+
+def _guard_view(guard, view, guarded_before: bool) -> None:
+    """Make ``view`` (an op's output over ``guard.array``'s memory) read-only while the
+    guard holds that array, and writable again with it.  NumPy copies the flag into a
+    view when it makes it, and never after: ``w.T`` made just before ``w`` was guarded
+    would stay writable, and a write through it would change the saved values."""
+    if id(view) in guarded_views:
+        return
+    if view.flags.writeable:
+        view.setflags(write=False)
+    elif not guarded_before or _broadcast(view):
+        return                          # read-only by NumPy's or its owner's choice
+    # (else made read-only because the guarded array was: writable with it again)
+    if guard.views is None:
+        guard.views = []
+    guard.views.append(view)
+    guarded_views[id(view)] = guard
+
+
+def is_guarded_view(array) -> bool:
+    """Whether ``array`` is an op's output read-only only because it views a guarded
+    leaf (``w.T``): an in-place tensor update under ``no_grad`` may still write it, as
+    the reverse pass then checks the stamp of that write (``overwrites.py``).
+
+    >>> is_guarded_view(np.zeros(2))
+    False
+    """
+    guard = guarded_views.get(id(array))
+    return guard is not None and any(view is array for view in guard.views or ())
+
+
+class writing_through:
+    """Context manager: the guarded view ``view`` is writable inside (a library write
+    that ``overwrites.note_write`` stamps).
+
+    >>> with writing_through(np.zeros(2)): pass
+    """
+
+    __slots__ = ("chain", "lifted")
+
+    def __init__(self, view):
+        self.chain = []
+        while isinstance(view, np.ndarray):
+            self.chain.append(view)
+            view = view.base
+        self.lifted = []
+
+    def __enter__(self):
+        for array in reversed(self.chain):  # NumPy lifts a view only over a writable base
+            if not array.flags.writeable:
+                array.setflags(write=True)
+                self.lifted.append(array)
+
+    def __exit__(self, *exc):
+        for array in reversed(self.lifted):
+            array.setflags(write=False)
+        self.lifted = []
+
+
+def _broadcast(array) -> bool:
+    """Whether ``array`` repeats elements (a stride of 0): read-only by NumPy's choice."""
+    return any(stride == 0 and n > 1 for stride, n in zip(array.strides, array.shape))
 
 
 def held_by_trace(array) -> bool:
@@ -91,10 +187,11 @@ def _on_saver_dead(ref, key):
         guard.savers.discard(ref)
         if not guard.savers:
             del _guards[key]
-            _writable_again(guard.array)
+            _writable_again(guard)
 
 
 _ref = weakref.ref
+_refcount = sys.getrefcount
 
 
 def guard_leaves(node: Node) -> None:
@@ -105,6 +202,8 @@ def guard_leaves(node: Node) -> None:
     parents = ((node._p0, node._p1) if arity == 2 else (node._p0,) if arity == 1
                else node._parents)
     read = inputs_read(node.op, parents)
+    out = node.ans
+    out_is_view = out.base is not None
     with _lock:
         for parent in parents:
             i += 1
@@ -113,15 +212,19 @@ def guard_leaves(node: Node) -> None:
             array = args[i]
             if type(array) is not np.ndarray:
                 continue
-            if i not in read and not views_memory_of(node.ans, array):
+            viewed = out_is_view and views_memory_of(out, array)
+            if i not in read and not viewed:
                 continue                # no rule reads it, and the output is no view of it
             guard = _guards.get(id(array))
+            guarded_before = guard is not None
             if guard is None:
                 if not array.flags.writeable and id(array) not in trace_held:
                     continue            # read-only already (the user's choice): leave it
                 guard = _guards[id(array)] = _Guard(array, id(array))
                 array.setflags(write=False)
             guard.savers.add(_ref(node, guard.on_dead))
+            if viewed:
+                _guard_view(guard, out, guarded_before)
 
 
 #: op -> {which inputs need a gradient: the positions read}; weak, as a user's op
@@ -166,7 +269,7 @@ def release_guarded_leaves() -> None:
             else:                       # every saver freed (the usual case after backward)
                 if _guards.get(key) is guard:
                     del _guards[key]
-                    _writable_again(guard.array)
+                    _writable_again(guard)
                 continue
             guard.savers = {r for r in savers if _is_live(r())}
 
@@ -176,8 +279,15 @@ def _is_live(node) -> bool:
 
 
 def savers_of(array: np.ndarray) -> list[Node]:
-    """The live nodes that hold ``array`` read-only (for ``explain``)."""
+    """The live nodes that hold ``array`` read-only, or the array it is a guarded view
+    of (for ``explain``).
+
+    >>> savers_of(np.zeros(2))
+    []
+    """
     guard = _guards.get(id(array))
     if guard is None or guard.array is not array:
-        return []
+        guard = guarded_views.get(id(array))
+        if guard is None or not any(v is array for v in guard.views or ()):
+            return []
     return [n for n in (r() for r in guard.savers) if n is not None and n.args is not None]

@@ -22,23 +22,25 @@ recorded update gives a tensor a new array, so the links are kept in two tables
 view of it whose key overlaps the written part takes ``out[key]`` again, recorded,
 down to views of views (the others keep values and nodes that stay right, and view
 the new array again before an unrecorded write).  Values and gradients then come out
-as with PyTorch's views.  A view of a leaf that requires grad is refused in grad
-mode, as the leaf itself is, and so is an unrecorded update in grad mode of a view
-taken under ``no_grad`` of a tensor that requires grad.  Not followed: views
-made by other ops (``reshape``, ``.T``: a recorded update of one does not reach the
-tensor it views) and one element taken by integer indexing (``out[0, 1]``), which is
-a copy, as in NumPy (``out[0, 1] += x`` updates ``out``).
+as with PyTorch's views.  A view of a leaf that requires grad (``w[0]``, and
+``w.T`` or ``w.reshape(...)`` too) is refused in grad mode, as the leaf itself is,
+and so is an unrecorded update in grad mode of a view taken under ``no_grad`` of a
+tensor that requires grad.  Not followed: views made by other ops (``reshape``,
+``.T``: a recorded update of one does not reach the tensor it views) and one
+element taken by integer indexing (``out[0, 1]``), which is a copy, as in NumPy
+(``out[0, 1] += x`` updates ``out``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import weakref
 
 import numpy as np
 
 from . import collector, overwrites
-from .graph import _grad_mode
-from .guard import held_by_trace, views_memory_of
+from .graph import Node, _grad_mode
+from .guard import held_by_trace, is_guarded_view, views_memory_of, writing_through
 
 
 #: Set by ``ad.compile`` while it traces: ``write_hook(how, tensor, value, extra)`` is
@@ -55,10 +57,16 @@ def _label(t) -> str:
     return f"'{t.name}'" if t.name is not None else f"of shape {t.shape}"
 
 
-def _check_writable(t, where: str) -> None:
+def _check_writable(t, where: str):
+    """Raise if ``t``'s array cannot be written; return it when it is a view of a
+    guarded parameter that the write must lift the flag of, else None."""
     array = t.data
     if array.flags.writeable:
-        return
+        return None
+    if is_guarded_view(array):
+        # w.T under no_grad: written as PyTorch allows, and the write is stamped, so a
+        # backward that needs the old values refuses (PyTorch's version counter).
+        return array
     from .anomaly import where_created
     from .guard import savers_of
 
@@ -74,7 +82,7 @@ def _check_writable(t, where: str) -> None:
             "that has not run yet, and changing them now would make that gradient wrong. "
             "Call backward() first, or build a new tensor (t = t + x) instead.")
     if write_hook is not None and held_by_trace(array):
-        return                  # read-only while ad.compile traces; the write is recorded
+        return None             # read-only while ad.compile traces; the write is recorded
     raise InPlaceError(
         f"{where}: cannot change tensor {_label(t)} in place: its array is read-only "
         "(a broadcast view, or an array you made read-only). Copy it first: "
@@ -96,6 +104,19 @@ def _refuse_leaf(t, where: str) -> None:
             "update of it in grad mode would not be part of any gradient. Wrap the update "
             "in `with ad.no_grad():` (as an optimizer step does), or use t = t + x to "
             "build a new tensor.")
+    node = t._node
+    if node is not None and t.data.base is not None and _viewed(t) is None:
+        for parent in node.parents:
+            # ``w.T`` or ``w.reshape(...)`` of a leaf that requires grad: as PyTorch
+            # refuses (a recorded update would leave ``w`` behind, unlike NumPy's view).
+            if (parent is not None and parent.__class__ is not Node and parent.requires_grad
+                    and views_memory_of(t.data, parent.data)):
+                raise RuntimeError(
+                    f"{where}: tensor {_label(t)} is a view of tensor {_label(parent)} "
+                    f"(made by '{node.op.name}'), a leaf that requires grad, and an in-place "
+                    "update of it in grad mode would not be part of any gradient. Wrap "
+                    "the update in `with ad.no_grad():`, or build a new tensor instead "
+                    "(v = v + x).")
 
 
 #: What basic indexing made, kept outside the tensors (a slot on every Tensor cost
@@ -223,12 +244,27 @@ def _stale(view_tensor, base) -> bool:
     return not views_memory_of(view_tensor.data, base.data)
 
 
-def _before_unrecorded_write(t, where: str) -> None:
-    """What an update that records nothing checks and prepares before it writes."""
-    _check_writable(t, where)
+def _before_unrecorded_write(t, where: str):
+    """What an update that records nothing checks and prepares before it writes; the
+    guarded view to lift for the write, or None."""
+    lift = _check_writable(t, where)
     chain = _views_up(t)
     _check_views(chain, where, recording=False)
     _follow_memory(t, chain)
+    return lift
+
+
+_NO_CONTEXT = contextlib.nullcontext()
+
+
+def _hooked(how, t, value, extra):
+    """The trace's context for an unrecorded write (``write_hook``), if one runs."""
+    return _NO_CONTEXT if write_hook is None else write_hook(how, t, value, extra)
+
+
+def _lifted(lift):
+    """The guarded view ``lift`` made writable for the write (``_check_writable``)."""
+    return _NO_CONTEXT if lift is None else writing_through(lift)
 
 
 def _follow_memory(t, chain) -> None:
@@ -314,7 +350,7 @@ def update(t, op, other, where: str):
         _refuse_leaf(t, where)
         _recorded(t, op(t, other), where)
         return t
-    _before_unrecorded_write(t, where)
+    lift = _before_unrecorded_write(t, where)
     value = _raw(other)
     try:
         result = op.forward(t.data, value)
@@ -330,10 +366,10 @@ def update(t, op, other, where: str):
         raise TypeError(
             f"{where}: the update gives {np.result_type(result)} values, which cannot be "
             f"stored in a {t.dtype} tensor; convert the tensor first (t.astype(...)).")
-    if write_hook is None:
+    if write_hook is None and lift is None:
         t.data[...] = result
     else:
-        with write_hook("update", t, value, op):
+        with _hooked("update", t, value, op), _lifted(lift):
             t.data[...] = result
     _noted(t)
     return t
@@ -348,11 +384,11 @@ def set_item(t, key, value):
         _refuse_leaf(t, "setitem")
         _recorded(t, setitem(t, value, key), "setitem", written=key)
         return
-    _before_unrecorded_write(t, "setitem")
-    if write_hook is None:
+    lift = _before_unrecorded_write(t, "setitem")
+    if write_hook is None and lift is None:
         t.data[key] = _raw(value)
     else:
-        with write_hook("setitem", t, _raw(value), key):
+        with _hooked("setitem", t, _raw(value), key), _lifted(lift):
             t.data[key] = _raw(value)
     _noted(t)
 
@@ -371,11 +407,11 @@ def fill(t, value, where: str):
         _refuse_leaf(t, where)
         _recorded(t, _everywhere(t, value), where)
         return t
-    _before_unrecorded_write(t, where)
-    if write_hook is None:
+    lift = _before_unrecorded_write(t, where)
+    if write_hook is None and lift is None:
         t.data[...] = _raw(value)
     else:
-        with write_hook("fill", t, _raw(value), None):
+        with _hooked("fill", t, _raw(value), None), _lifted(lift):
             t.data[...] = _raw(value)
     _noted(t)
     return t
@@ -389,11 +425,11 @@ def clamp(t, lo, hi, where: str = "clamp_"):
         _refuse_leaf(t, where)
         _recorded(t, clip(t, lo, hi), where)
         return t
-    _before_unrecorded_write(t, where)
-    if write_hook is None:
+    lift = _before_unrecorded_write(t, where)
+    if write_hook is None and lift is None:
         np.clip(t.data, lo, hi, out=t.data)
     else:
-        with write_hook("clamp", t, (_raw(lo), _raw(hi)), None):
+        with _hooked("clamp", t, (_raw(lo), _raw(hi)), None), _lifted(lift):
             np.clip(t.data, lo, hi, out=t.data)
     _noted(t)
     return t
