@@ -5,6 +5,10 @@ An op's output that views a parameter's memory (``w.T``, ``w[0]``, ``w.reshape``
 guarded, and writable again with it.  An in-place tensor update of such a view is
 refused in grad mode and written under ``no_grad``, where a backward that needs the
 old values refuses, as with PyTorch.
+
+Under ``ad.compile``, a leaf with ``requires_grad`` made in the call over an array the
+call made is refused naming the line; one over an array that lives across calls
+replays like eager execution.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import pytest
 
 import autodiff as ad
 from autodiff import guard
+from autodiff.compile import TraceError
 from autodiff.inplace import InPlaceError
 
 VIEWS = {
@@ -132,3 +137,95 @@ def test_a_view_that_is_read_only_by_its_owners_choice_stays_so():
     loss = first + (broadcast * broadcast).sum()
     loss.backward()
     assert not broadcast.data.flags.writeable   # repeats elements: NumPy's choice
+
+
+# ----- ad.compile: leaves with requires_grad made in the call from an array ----------
+
+_FILE = "test_guard_views_and_fresh_leaves.py"
+_LONG_LIVED = np.array([1.0, 2.0])
+
+
+def _inputs():
+    return [ad.tensor(np.array([1.0, 2.0]) * k) for k in (1, 2, 3)]
+
+
+def _eager_then_compiled(fn, reset=lambda: None):
+    reset()
+    eager = [fn(x).item() for x in _inputs()]
+    reset()
+    compiled = ad.compile(fn)
+    replayed = [compiled(x).item() for x in _inputs()]
+    reset()
+    return eager, replayed
+
+
+def test_a_leaf_over_an_array_computed_in_the_call_is_refused_naming_the_line():
+    def scaled(x):
+        p = ad.tensor(x.data * 2, requires_grad=True)
+        return (p * p).sum()
+
+    line = scaled.__code__.co_firstlineno + 1
+    with pytest.raises(TraceError, match=rf"made at {_FILE}:{line} from a NumPy array"):
+        ad.compile(scaled)(_inputs()[0])
+
+
+def test_a_leaf_over_a_new_array_updated_in_place_is_refused_naming_the_line():
+    def step(x):
+        p = ad.tensor(np.ones(2), requires_grad=True)
+        (p * x).sum().backward()
+        with ad.no_grad():
+            p -= ad.tensor(p.grad)
+        return (p * x).sum()
+
+    line = step.__code__.co_firstlineno + 1
+    with pytest.raises(TraceError, match=rf"made at {_FILE}:{line} .*ad.ones"):
+        ad.compile(step)(_inputs()[0])
+
+
+def test_a_leaf_made_with_library_functions_replays_like_eager():
+    def step(x):
+        p = ad.ones(2, requires_grad=True)
+        (p * x).sum().backward()
+        with ad.no_grad():
+            p -= ad.tensor(p.grad)
+        return (p * x).sum()
+
+    eager, replayed = _eager_then_compiled(step)
+    assert replayed == eager == [-2.0, -14.0, -36.0]
+
+
+def test_a_leaf_over_a_long_lived_array_replays_like_eager():
+    assert ad.tensor(_LONG_LIVED, requires_grad=True).data is _LONG_LIVED   # no copy
+    first = _LONG_LIVED.copy()
+
+    def reset():
+        _LONG_LIVED[...] = first
+
+    def step(x):                        # eager writes into the global array each call
+        p = ad.tensor(_LONG_LIVED, requires_grad=True)
+        (p * x).sum().backward()
+        with ad.no_grad():
+            p -= ad.tensor(p.grad)
+        return (p * x).sum()
+
+    eager, replayed = _eager_then_compiled(step, reset)
+    assert replayed == eager == [0.0, -20.0, -75.0]
+
+
+class _Holder:
+    def __init__(self):
+        self.array = np.array([5.0, 6.0])
+
+    def loss(self, x):
+        return (ad.tensor(self.array, requires_grad=True) * x).sum()
+
+
+def test_long_lived_arrays_reached_through_a_closure_or_an_attribute_replay():
+    closed_over = np.array([7.0, 8.0])
+
+    def loss(x):
+        return (ad.tensor(closed_over, requires_grad=True) * x).sum()
+
+    for fn in (loss, _Holder().loss):
+        eager, replayed = _eager_then_compiled(fn)
+        assert replayed == eager

@@ -38,8 +38,11 @@ weights, one-hot rows, checked again); ``@replayed`` methods run again (optimize
 steps, BatchNorm's running statistics, gradient clipping).  A tensor made in the
 call from Python numbers (``c = ad.tensor([0.0, 1.0])``) starts each replay with the
 values it had at its first use, and its in-place tensor updates are replayed; a NumPy
-write into it is refused (``c.data[0] = x.data.sum()``, ``literals.py``).  A captured tensor is
-read again at each call; a module's ``training`` flag or a captured tensor's
+write into it is refused (``c.data[0] = x.data.sum()``, ``literals.py``).  A leaf with
+``requires_grad`` made in the call over an array the call made is refused
+(``ad.tensor(x.data * 2, requires_grad=True)``, ``fresh_leaves.py``); one over an
+array that lives across calls (a global ``G``) is a captured tensor.  A captured
+tensor is read again at each call; a module's ``training`` flag or a captured tensor's
 ``requires_grad`` that changes traces again, and so does a module called in the
 function that was given another tensor or submodule (``model.fc = nn.Linear(...)``),
 a name of the function (closure, globals) bound to another tensor, module, optimizer

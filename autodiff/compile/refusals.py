@@ -39,8 +39,11 @@ def check_fresh_constants(tracer):
     """Refuse arrays made during the call outside the library (nobody else holds
     them now): NumPy on ``.data`` or ``.grad``, random draws, which a replay would
     repeat with their traced values."""
+    from .fresh_leaves import check as check_fresh_leaf
+
     for key in list(tracer.captured):
         tensor = tracer.captured[key][0]
+        check_fresh_leaf(tracer, tensor)
         # References: the captured tuple, the local name, getrefcount's argument.
         if sys.getrefcount(tensor) <= 3 and not tensor.requires_grad and tensor.ndim:
             op_name, line = tracer.capture_sites.get(key, ("?", "?"))

@@ -38,7 +38,7 @@ from .refusals import TraceError
 from .effects import Buffer, CallWith, write_clamp, write_item, write_update
 from .outputs import output_template
 from .plan import Instr, Plan, Ref, Slot
-from . import literals, readonly
+from . import fresh_leaves, literals, readonly
 from .provenance import entry_frame, passed_in, python_numbers, user_line
 from .provenance import leaf_label as _leaf_label
 
@@ -449,7 +449,7 @@ class Tracer:
                     # (read from Tensor.__init__'s frame: .data reports reads here)
                     literals.made(self, frame.f_locals.get("array"))
                 else:
-                    self.user_made.add(id(tensor))
+                    fresh_leaves.made(self, tensor, frame.f_locals.get("array"), entry)
             return
         if value is None and (
                 not getattr(tensor, "requires_grad", False) or tensor._node is not None):
