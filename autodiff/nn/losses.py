@@ -14,11 +14,11 @@ import numpy as np
 
 from .. import kernels
 from ..compile.hooks import made
+from ..kernels.numpy_twins import largest_as_unsigned as _largest_unsigned
 from ..ops import elementwise as ew
 from ..ops import reduce as rd
 from ..ops.indexing import getitem
 from ..ops.namespace import xp_function
-from ..kernels.numpy_twins import largest_as_unsigned as _largest_unsigned
 from ..ops.operands import constant_argument
 from ..ops.registry import defop, defop_joint
 from ..ops.shape import reshape
