@@ -32,7 +32,7 @@ change the saved values.  An in-place tensor update of such a view under
 ``no_grad`` (``w_t += 1``) still writes, as PyTorch allows: it is stamped, and a
 backward that needs the old values refuses (``overwrites.py``).  A view made by an
 op on such a view (``w.T[0]``), or under ``no_grad``, while the leaf is guarded is
-read-only by NumPy's rule and stays so.
+read-only by NumPy's rule; it is writable again with the leaf (``adopt_view``).
 
 While ``ad.compile`` traces, it holds some arrays read-only too (``trace_held``,
 see ``compile/readonly.py``): the guard still guards them, and leaves them read-only
@@ -53,7 +53,7 @@ import numpy as np
 
 from .graph import Node
 
-__all__ = ["guard_leaves", "is_guarded_view", "release_guarded_leaves", "savers_of",
+__all__ = ["adopt_view", "guard_leaves", "is_guarded_view", "release_guarded_leaves", "savers_of",
            "trace_held", "writing_through"]
 
 
@@ -117,6 +117,26 @@ def _guard_view(guard, view, guarded_before: bool) -> None:
         guard.views = []
     guard.views.append(view)
     guarded_views[id(view)] = guard
+
+
+def adopt_view(out) -> None:
+    """Hold ``out``, an op's read-only output over a guarded leaf's memory made by an
+    op that is not on the leaf itself (``w.T[0]``, or any view under ``no_grad``),
+    with that leaf: NumPy made it read-only because the leaf was, and it is writable
+    again when the leaf is released.
+
+    >>> adopt_view(np.zeros(2)[:1])
+    """
+    base = out.base
+    with _lock:
+        guard = _guards.get(id(base))
+        if guard is None or guard.array is not base or id(out) in guarded_views \
+                or _broadcast(out):
+            return
+        if guard.views is None:
+            guard.views = []
+        guard.views.append(out)
+        guarded_views[id(out)] = guard
 
 
 def is_guarded_view(array) -> bool:

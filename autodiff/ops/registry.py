@@ -33,7 +33,8 @@ from ..collector import UNTRACK_DEPTH as _UNTRACK_DEPTH
 from ..collector import defined_by_the_library
 from ..collector import untrack as _untrack
 from ..graph import Node, _grad_mode
-from ..guard import guard_leaves  # the mutation guard on saved leaf arrays
+from ..guard import adopt_view, guard_leaves  # the mutation guard on saved leaf arrays
+from ..guard import guarded_arrays as _guarded
 from ..tensor import Tensor
 from . import namespace as _namespace
 from .operands import (  # noqa: F401  (holds_tensor, from_nested: re-exported)
@@ -53,6 +54,15 @@ _nd = np.ndarray
 #: out)`` for each op that records no node (and returns the result Tensor).
 kernel_hook = None
 
+
+
+def _unrecorded(out):
+    """The Tensor of an op's output that records nothing."""
+    if type(out) is not np.ndarray:
+        out = np.asarray(out)
+    elif _guarded and out.base is not None and not out.flags.writeable:
+        adopt_view(out)                 # a view of a guarded leaf: writable with it again
+    return _make(out, None, False)
 
 class Op:
     """A differentiable primitive (made by ``defop``, ``defop_joint`` or ``nondifferentiable``).
@@ -222,7 +232,7 @@ class Op:
                 raise explain_error(self, error, raw) from error
             if kernel_hook is not None:
                 return kernel_hook(self, args, raw, kwargs, out)
-            return _make(out if type(out) is np.ndarray else np.asarray(out), None, False)
+            return _unrecorded(out)
         try:
             out = self.forward(*raw, **kwargs)
         except (ValueError, IndexError, TypeError, ArithmeticError) as error:
@@ -255,7 +265,7 @@ class Op:
                 raise explain_error(self, error, (ra,)) from error
             if kernel_hook is not None:
                 return kernel_hook(self, (a,), (ra,), None, out)
-            return _make(out if type(out) is np.ndarray else np.asarray(out), None, False)
+            return _unrecorded(out)
         try:
             out = self.forward(ra)
         except (ValueError, IndexError, TypeError, ArithmeticError) as error:
@@ -312,7 +322,7 @@ class Op:
                 raise explain_error(self, error, (ra, rb)) from error
             if kernel_hook is not None:
                 return kernel_hook(self, (a, b), (ra, rb), None, out)
-            return _make(out if type(out) is np.ndarray else np.asarray(out), None, False)
+            return _unrecorded(out)
         try:
             scalar = self._scalar2
             if (scalar is None or (ra.__class__ is _nd and ra.ndim)
@@ -361,6 +371,8 @@ class Op:
             dtype = out.dtype
             if dtype is not _FLOAT64 and dtype is not _FLOAT32 and dtype.kind == "c":
                 raise complex_error(self, out, node.args)
+        if _guarded and out.base is not None and not out.flags.writeable:
+            adopt_view(out)             # a view of a guarded leaf: writable with it again
         node.op = self
         node.ans = out
         node.requires_grad = needs_grad
