@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 
 #: Below this many elements per part, a call runs whole on the calling thread.
 MIN_ELEMENTS = 1 << 18
@@ -109,14 +109,22 @@ def run_parts(run_part, rows: int, elements_per_row: int = 1) -> list:
         # Take back what no worker has started; wait for the rest, also when this
         # thread's part failed (the workers are still writing into the arrays).
         failed = not results
-        for future, (start, stop) in zip(futures, bounds[1:]):
-            if future.cancel():
-                if not failed:
-                    results.append(run_part(start, stop))
-            elif failed:
-                future.exception()
-            else:
-                results.append(future.result())
+        try:
+            for future, (start, stop) in zip(futures, bounds[1:]):
+                if future.cancel():
+                    if not failed:
+                        results.append(run_part(start, stop))
+                elif failed:
+                    future.exception()
+                else:
+                    results.append(future.result())
+        except BaseException:
+            # A later part failed (or this thread was interrupted): no part may still
+            # be writing into the arrays once the error reaches the caller.
+            for future in futures:
+                future.cancel()
+            wait(futures)
+            raise
     return results
 
 
