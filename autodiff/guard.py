@@ -53,8 +53,8 @@ import numpy as np
 
 from .graph import Node
 
-__all__ = ["adopt_view", "guard_leaves", "is_guarded_view", "release_guarded_leaves", "savers_of",
-           "trace_held", "writing_through"]
+__all__ = ["adopt_view", "guard_leaves", "is_broadcast", "is_guarded_view",
+           "release_guarded_leaves", "savers_of", "trace_held", "writing_through"]
 
 
 class _Guard:
@@ -110,9 +110,14 @@ def _guard_view(guard, view, guarded_before: bool) -> None:
         return
     if view.flags.writeable:
         view.setflags(write=False)
-    elif not guarded_before or _broadcast(view):
+    elif not guarded_before or is_broadcast(view):
         return                          # read-only by NumPy's or its owner's choice
     # (else made read-only because the guarded array was: writable with it again)
+    _hold_view(guard, view)
+
+
+def _hold_view(guard, view) -> None:
+    """Note ``view`` as read-only with ``guard``'s array, writable again with it."""
     if guard.views is None:
         guard.views = []
     guard.views.append(view)
@@ -131,12 +136,9 @@ def adopt_view(out) -> None:
     with _lock:
         guard = _guards.get(id(base))
         if guard is None or guard.array is not base or id(out) in guarded_views \
-                or _broadcast(out):
+                or is_broadcast(out):
             return
-        if guard.views is None:
-            guard.views = []
-        guard.views.append(out)
-        guarded_views[id(out)] = guard
+        _hold_view(guard, out)
 
 
 def is_guarded_view(array) -> bool:
@@ -179,8 +181,12 @@ class writing_through:
         self.lifted = []
 
 
-def _broadcast(array) -> bool:
-    """Whether ``array`` repeats elements (a stride of 0): read-only by NumPy's choice."""
+def is_broadcast(array) -> bool:
+    """Whether ``array`` repeats elements (a stride of 0): read-only by NumPy's choice.
+
+    >>> is_broadcast(np.broadcast_to(np.zeros(1), (3,))), is_broadcast(np.zeros(3))
+    (True, False)
+    """
     return any(stride == 0 and n > 1 for stride, n in zip(array.strides, array.shape))
 
 

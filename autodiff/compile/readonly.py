@@ -34,7 +34,7 @@ import os
 
 import numpy as np
 
-from ..guard import guarded_arrays, trace_held
+from ..guard import guarded_arrays, is_broadcast, trace_held
 from ..tensor import Tensor
 from .provenance import leaf_label, nested_items
 from .refusals import TraceError
@@ -117,7 +117,7 @@ class HeldArrays:
         returned = (v.data if isinstance(v, Tensor) else v
                     for v in nested_items(self.returned))
         views = [(a, self._viewed(a)) for a in returned if type(a) is np.ndarray
-                 and not a.flags.writeable and a.base is not None and not _broadcast(a)]
+                 and not a.flags.writeable and a.base is not None and not is_broadcast(a)]
         for array in self._by_depth():
             del trace_held[id(array)]
             if not _guarded(array):
@@ -246,11 +246,6 @@ def _guarded(array) -> bool:
     """Whether the mutation guard holds ``array`` read-only for a live graph."""
     guard = guarded_arrays.get(id(array))
     return guard is not None and guard.array is array
-
-
-def _broadcast(array) -> bool:
-    """Whether ``array`` repeats elements (a stride of 0): read-only by NumPy's choice."""
-    return any(stride == 0 and n > 1 for stride, n in zip(array.strides, array.shape))
 
 
 def _owner(array):
