@@ -22,7 +22,7 @@ import weakref
 
 import numpy as np
 
-from .provenance import _PACKAGE_DIR
+from .provenance import _PACKAGE_DIR, frame_line
 from .refusals import TraceError
 
 _DEPTH = 3
@@ -37,16 +37,14 @@ def made(tracer, tensor, array, entry) -> None:
         return
     user = entry.f_back
     if not _reachable(array, _roots(user)):
-        table = vars(tracer).setdefault("fresh_leaf_arrays", {})
-        line = f"{os.path.basename(user.f_code.co_filename)}:{user.f_lineno}"
         # Weakly: a strong reference would count as a holder in check_fresh_constants.
-        table[id(tensor)] = (weakref.ref(array), line)
+        tracer.fresh_leaf_arrays[id(tensor)] = (weakref.ref(array), frame_line(user))
 
 
 def check(tracer, tensor) -> None:
     """Refuse ``tensor``, captured by the plan, if it is a leaf with ``requires_grad``
     made in the call over an array the call made."""
-    found = vars(tracer).get("fresh_leaf_arrays", {}).get(id(tensor))
+    found = tracer.fresh_leaf_arrays.get(id(tensor))
     if found is None or not tensor.requires_grad or tensor.data is not found[0]():
         return
     raise TraceError(

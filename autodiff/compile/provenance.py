@@ -17,11 +17,19 @@ def user_line() -> str:
     """``file:line`` of the innermost frame outside this library."""
     frame = sys._getframe(1)
     while frame is not None:
-        filename = frame.f_code.co_filename
-        if not os.path.abspath(filename).startswith(_PACKAGE_DIR):
-            return f"{os.path.basename(filename)}:{frame.f_lineno}"
+        if not os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE_DIR):
+            return frame_line(frame)
         frame = frame.f_back
     return "?"
+
+
+def frame_line(frame, lineno=None) -> str:
+    """``file:line`` of ``frame`` (at ``lineno`` when given: a traceback's line).
+
+    >>> frame_line(sys._getframe()).startswith("<doctest")
+    True
+    """
+    return f"{os.path.basename(frame.f_code.co_filename)}:{lineno or frame.f_lineno}"
 
 
 def leaf_label(leaf) -> str:

@@ -30,13 +30,12 @@ them into read-only arrays), and a read-only error the user's code catches itsel
 from __future__ import annotations
 
 import contextlib
-import os
 
 import numpy as np
 
 from ..guard import guarded_arrays, is_broadcast, trace_held
 from ..tensor import Tensor
-from .provenance import leaf_label, nested_items
+from .provenance import frame_line, leaf_label, nested_items
 from .refusals import TraceError
 
 # Tensor methods that hand the array to their caller: the reader is one frame up.
@@ -238,10 +237,6 @@ def user_frame(frame):
     return None if name == "autodiff" or name.startswith("autodiff.") else frame
 
 
-def frame_line(frame) -> str:
-    return f"{os.path.basename(frame.f_code.co_filename)}:{frame.f_lineno}"
-
-
 def _guarded(array) -> bool:
     """Whether the mutation guard holds ``array`` read-only for a live graph."""
     guard = guarded_arrays.get(id(array))
@@ -287,7 +282,7 @@ def _raising_line(tb):
     frame, lineno = found
     if frame is None or user_frame(frame) is not frame:
         return None, None
-    return frame, f"{os.path.basename(frame.f_code.co_filename)}:{lineno}"
+    return frame, frame_line(frame, lineno)
 
 
 def _message(site, line) -> str:

@@ -64,6 +64,7 @@ class Tracer:
         self.scalars: dict = {}
         self.passed_in: set = set()
         self.user_made: set = set()         # ids of tensors made by ad.tensor in the call
+        self.fresh_leaf_arrays: dict = {}   # fresh_leaves.py: id(tensor) -> (array, line)
         self.literals: set = set()          # ids of their arrays made from Python numbers
         self.literal_values: dict = {}      # slot -> such an array at its first use
         self.node_slots: dict = {}          # node -> slot of its gradient
