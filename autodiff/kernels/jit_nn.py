@@ -25,7 +25,7 @@ import math
 import numpy as np
 
 from . import parts
-from .jit import _exp_shifted_row, _in_parts, _kernel, fexp
+from .jit import _exp_shifted_row, _flat_call, _flat_call_pair, _in_parts, _kernel, fexp
 
 _MATH = {"contract"}
 _SQRT_HALF = math.sqrt(0.5)
@@ -230,35 +230,23 @@ def _layer_norm_bwd(g, x, mean, rstd, weight, grad_x, grad_weight, grad_bias, af
                 out[j] = r * (grow[j] - a - (row[j] - mu) * r * b)
 
 
-def _flat(kernel, x):
-    out = np.empty_like(x)
-    _in_parts(kernel, (x.reshape(-1), out.reshape(-1)), ())
-    return out
-
-
-def _flat_pair(kernel, g, x):
-    out = np.empty_like(g)
-    _in_parts(kernel, (g.reshape(-1), x.reshape(-1), out.reshape(-1)), ())
-    return out
-
-
 def erf(x):
-    return _flat(_erf_fwd, x)
+    return _flat_call(_erf_fwd, x)
 
 
 def erf_backward(g, x):
-    return _flat_pair(_erf_bwd, g, x)
+    return _flat_call_pair(_erf_bwd, g, x)
 
 
 def gelu(x, approximate="none"):
     if approximate == "tanh":
-        return _flat(_gelu_tanh_fwd, x)
-    return _flat(_gelu32_fwd if x.dtype == np.float32 else _gelu64_fwd, x)
+        return _flat_call(_gelu_tanh_fwd, x)
+    return _flat_call(_gelu32_fwd if x.dtype == np.float32 else _gelu64_fwd, x)
 
 
 def gelu_backward(g, x, ans, approximate="none"):
     if approximate == "tanh":
-        return _flat_pair(_gelu_tanh_bwd, g, x)
+        return _flat_call_pair(_gelu_tanh_bwd, g, x)
     out = np.empty_like(g)
     _in_parts(_gelu_bwd, (g.reshape(-1), x.reshape(-1), ans.reshape(-1), out.reshape(-1)), ())
     return out
