@@ -257,6 +257,18 @@ def _before_unrecorded_write(t, where: str):
 _NO_CONTEXT = contextlib.nullcontext()
 
 
+def _unrecorded_write(t, lift, how, value, extra, write) -> None:
+    """Run ``write()``, a write into ``t``'s array that records nothing, inside the
+    trace's context for it (``write_hook``) and with the guarded view ``lift`` made
+    writable, when either applies; then note the write."""
+    if write_hook is None and lift is None:
+        write()
+    else:
+        with _hooked(how, t, value, extra), _lifted(lift):
+            write()
+    _noted(t)
+
+
 def _hooked(how, t, value, extra):
     """The trace's context for an unrecorded write (``write_hook``), if one runs."""
     return _NO_CONTEXT if write_hook is None else write_hook(how, t, value, extra)
@@ -366,12 +378,7 @@ def update(t, op, other, where: str):
         raise TypeError(
             f"{where}: the update gives {np.result_type(result)} values, which cannot be "
             f"stored in a {t.dtype} tensor; convert the tensor first (t.astype(...)).")
-    if write_hook is None and lift is None:
-        t.data[...] = result
-    else:
-        with _hooked("update", t, value, op), _lifted(lift):
-            t.data[...] = result
-    _noted(t)
+    _unrecorded_write(t, lift, "update", value, op, lambda: t.data.__setitem__(..., result))
     return t
 
 
@@ -385,12 +392,8 @@ def set_item(t, key, value):
         _recorded(t, setitem(t, value, key), "setitem", written=key)
         return
     lift = _before_unrecorded_write(t, "setitem")
-    if write_hook is None and lift is None:
-        t.data[key] = _raw(value)
-    else:
-        with _hooked("setitem", t, _raw(value), key), _lifted(lift):
-            t.data[key] = _raw(value)
-    _noted(t)
+    raw = _raw(value)
+    _unrecorded_write(t, lift, "setitem", raw, key, lambda: t.data.__setitem__(key, raw))
 
 
 def _everywhere(t, value):
@@ -408,12 +411,8 @@ def fill(t, value, where: str):
         _recorded(t, _everywhere(t, value), where)
         return t
     lift = _before_unrecorded_write(t, where)
-    if write_hook is None and lift is None:
-        t.data[...] = _raw(value)
-    else:
-        with _hooked("fill", t, _raw(value), None), _lifted(lift):
-            t.data[...] = _raw(value)
-    _noted(t)
+    raw = _raw(value)
+    _unrecorded_write(t, lift, "fill", raw, None, lambda: t.data.__setitem__(..., raw))
     return t
 
 
@@ -426,10 +425,6 @@ def clamp(t, lo, hi, where: str = "clamp_"):
         _recorded(t, clip(t, lo, hi), where)
         return t
     lift = _before_unrecorded_write(t, where)
-    if write_hook is None and lift is None:
-        np.clip(t.data, lo, hi, out=t.data)
-    else:
-        with _hooked("clamp", t, (_raw(lo), _raw(hi)), None), _lifted(lift):
-            np.clip(t.data, lo, hi, out=t.data)
-    _noted(t)
+    _unrecorded_write(t, lift, "clamp", (_raw(lo), _raw(hi)), None,
+                      lambda: np.clip(t.data, lo, hi, out=t.data))
     return t
