@@ -5,19 +5,22 @@ output value, and where each input came from (``parents``).  Nodes point only to
 their parents, never to the tensors that consume them, so a graph is freed as soon
 as the last tensor referring to it goes away, without waiting for ``gc``.
 
-``run_backward`` walks the graph without recursion (Kahn's algorithm on consumer
-counts): a node's gradient is complete once every consumer has sent its share, and
-only then is its rule applied.
+``run_backward`` walks the graph without recursion, newest node first: every node is
+numbered when it is recorded, after its inputs, so by the time the pass reaches a
+node every consumer it can reach has sent its share, and only then is its rule
+applied (PyTorch's engine orders its work by the same kind of number).
 """
 
 from __future__ import annotations
 
+import itertools
 import sys
 import threading
 import weakref
 from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 from contextlib import nullcontext
+from heapq import heappop, heappush
 
 import numpy as np
 
@@ -57,6 +60,10 @@ _grad_mode = _GradMode()
 #: The stamp of the latest in-place write that recorded no node (``overwrites.py``);
 #: each node keeps the stamp current when it was recorded.
 write_epoch = 0
+
+#: Numbers the nodes in the order they are recorded (``Node._seq``): a node's number is
+#: larger than its inputs', which is the order the reverse pass needs.
+next_seq = itertools.count().__next__
 
 #: Non-leaf tensors whose gradient a reverse pass also keeps in ``.grad``
 #: (``Tensor.retain_grad``): node -> weak reference to the tensor.
@@ -198,7 +205,7 @@ class Node:
 
     __slots__ = ("op", "_arity", "_p0", "_p1", "_parents", "args", "kwargs", "ans",
                  "requires_grad", "name", "trace", "saved", "_shape", "_dtype",
-                 "_depth", "_epoch", "__weakref__")
+                 "_depth", "_epoch", "_seq", "__weakref__")
 
     def __init__(self, op, parents, args, kwargs, ans, requires_grad):
         # The op call paths (ops/registry.py) build nodes without calling __init__ (it
@@ -212,6 +219,7 @@ class Node:
         self.name = None
         self.trace = None
         self._depth = -1        # see collector.py
+        self._seq = next_seq()
         if write_epoch:         # see overwrites.py (unset: older than any write)
             self._epoch = write_epoch
         # ``saved``: what an op made with ``saves=True`` keeps for its backward beyond
@@ -288,40 +296,6 @@ def _freed_error(node):
         "values in an earlier backward pass. To call backward through the same graph "
         "again, pass retain_graph=True to the first backward (or recompute the forward)."
     )
-
-
-def _count_consumers(root_node, stop_at=()):
-    """Number of differentiable edges into each node reachable from ``root_node``, and
-    the nodes hanging off non-differentiable edges (a comparison's inputs, say).  The
-    walk does not go past the nodes in ``stop_at``."""
-    counts = {root_node: 0}
-    side_branches = []
-    stack = [root_node]
-    while stack:
-        node = stack.pop()
-        if node in stop_at:
-            continue
-        if node.args is None:
-            raise _freed_error(node)
-        rules = node.op.rules
-        arity = node._arity             # node.parents, inlined (hot path)
-        parents = ((node._p0, node._p1) if arity == 2 else (node._p0,) if arity == 1
-                   else node._parents)
-        i = -1
-        for parent in parents:
-            i += 1
-            if parent is None or parent.__class__ is not Node:
-                continue
-            if not parent.requires_grad or (rules is not None and rules[i] is None):
-                side_branches.append(parent)
-                continue
-            seen = counts.get(parent)
-            if seen is None:
-                counts[parent] = 1
-                stack.append(parent)
-            else:
-                counts[parent] = seen + 1
-    return counts, side_branches
 
 
 def _release_side_branches(side_branches):
@@ -504,31 +478,40 @@ def _accumulate_into_leaf(leaf, grad, create_graph):
 def _reverse_pass(root_node, root_grad, xp, create_graph, retain_graph,
                   deliver_leaf, wanted_nodes, results):
     make = _namespaces()[2]._make
-    counts, side_branches = _count_consumers(root_node, wanted_nodes)
-    # ``ready`` holds (node, its complete gradient); ``pending`` the partial sums of
-    # nodes that still wait for a consumer (a node with one consumer never waits).
+    # Nodes are taken newest first (highest ``_seq``).  A node is always newer than
+    # its inputs, so every consumer of a node that the pass can reach is taken before
+    # it: its gradient is complete when it comes up, and no consumer count is needed.
+    # ``frontier`` is a heap of (-seq, node) for the nodes waiting with a partial
+    # gradient in ``pending``; a chain, where each node has one input, never uses it.
     pending = {}
-    ready = [(root_node, root_grad)]
+    frontier = []
+    side_branches = []
     sum_to = xp.sum_to
     astype = xp.astype
     last_write = write_epoch                # overwrites.py: nodes older than it are checked
     observers = _grad_mode.observers        # () unless viz.steps / detect_anomaly watch
     # Observers are shown each partial sum as its own array, so they get fresh sums.
     add_gradients = _add_in_place if not (create_graph or observers) else _add
-    while ready:
-        node, g = ready.pop()
+    node, g = root_node, root_grad
+    while node is not None:
         if wanted_nodes:
             wanted = wanted_nodes.get(node)
             if wanted is not None:
                 for k in wanted:
                     results[k] = g
+                node = g = None
+                if frontier:
+                    node = heappop(frontier)[1]
+                    g = pending.pop(node)
                 continue
+        args = node.args
+        if args is None:
+            raise _freed_error(node)
         op = node.op
         rules = op.rules
         arity = node._arity             # node.parents, inlined (hot path)
         parents = ((node._p0, node._p1) if arity == 2 else (node._p0,) if arity == 1
                    else node._parents)
-        args = node.args
         if last_write and g is not None and getattr(node, "_epoch", 0) < last_write:
             _overwrites.check(node, parents)
         if observers:
@@ -547,16 +530,23 @@ def _reverse_pass(root_node, root_grad, xp, create_graph, retain_graph,
                 ans = node.ans
             if rules is None:
                 grads = op.vjp(xp, g, ans, rule_args, kwargs, parents, node)
+        following = None                # the input to take next, when it is the only one
         i = -1
         for parent in parents:
             i += 1
-            if parent is None or not parent.requires_grad:
+            if parent is None:
+                continue
+            if not parent.requires_grad:
+                if parent.__class__ is Node:
+                    side_branches.append(parent)
                 continue
             if rules is None:
                 gi = grads[i] if g is not None else None
             else:
                 rule = rules[i]
                 if rule is None:
+                    if parent.__class__ is Node:
+                        side_branches.append(parent)
                     continue
                 if g is None:
                     gi = None
@@ -575,17 +565,17 @@ def _reverse_pass(root_node, root_grad, xp, create_graph, retain_graph,
                     for observer in observers:
                         observer.on_edge(node, i, g, gi, rule_output)
             if parent.__class__ is Node:
-                left = counts[parent] - 1
-                if left == 0:               # the last consumer: the gradient is complete
-                    previous = pending.pop(parent, None)
-                    if previous is not None and gi is not None:
-                        gi = add_gradients(previous, gi)
-                    ready.append((parent, gi if gi is not None else previous))
+                if parent in pending:
+                    # Popped first: the sum may then reuse the partial sum's buffer.
+                    previous = pending.pop(parent)
+                    pending[parent] = (gi if previous is None else previous if gi is None
+                                       else add_gradients(previous, gi))
                 else:
-                    counts[parent] = left
-                    if gi is not None:
-                        previous = pending.pop(parent, None)
-                        pending[parent] = gi if previous is None else add_gradients(previous, gi)
+                    pending[parent] = gi
+                    if following is None:
+                        following = parent
+                    else:
+                        heappush(frontier, (-parent._seq, parent))
             elif gi is not None:
                 deliver_leaf(parent, gi)
         if not retain_graph:            # the same as release(node), inlined: hot path
@@ -595,6 +585,15 @@ def _reverse_pass(root_node, root_grad, xp, create_graph, retain_graph,
             node.args = None
             node.ans = None
             node.saved = None
+        if following is not None and (not frontier or following._seq > -frontier[0][0]):
+            node = following
+        elif frontier:
+            if following is not None:
+                heappush(frontier, (-following._seq, following))
+            node = heappop(frontier)[1]
+        else:
+            break
+        g = pending.pop(node)
     if side_branches and not retain_graph:
         _release_side_branches(side_branches)
 

@@ -32,7 +32,7 @@ from ..collector import ATOMIC as _ATOMIC
 from ..collector import UNTRACK_DEPTH as _UNTRACK_DEPTH
 from ..collector import defined_by_the_library
 from ..collector import untrack as _untrack
-from ..graph import Node, _grad_mode
+from ..graph import Node, _grad_mode, next_seq as _next_seq
 from ..guard import adopt_view, guard_leaves  # the mutation guard on saved leaf arrays
 from ..guard import guarded_arrays as _guarded
 from ..tensor import Tensor
@@ -379,6 +379,7 @@ class Op:
         node.name = None
         node.trace = None
         node._depth = -1                # the call paths set it where it is known safe
+        node._seq = _next_seq()         # graph.py: the reverse pass takes the newest first
         if _graph.write_epoch:          # overwrites.py (unset: older than any write)
             node._epoch = _graph.write_epoch
         if _graph.hooks_active:
