@@ -35,12 +35,33 @@ if TYPE_CHECKING:
 hooks_active = False
 
 
+#: How many threads have recording switched off at this moment.  While it is 0 the op
+#: call paths skip reading the thread-local flag, which costs more than the rest of
+#: a check (a thread that ends inside ``no_grad`` leaves it above 0: slower, not wrong).
+threads_without_grad = 0
+_threads_without_grad_lock = threading.Lock()
+
+
 class _GradMode(threading.local):
-    enabled = True
+    _enabled = True
     _on_record = None
     observers = ()      # the BackwardObservers watching reverse passes in this thread
     last_root = None    # explain.py: the last .backward()'s root node, or a weakref to its tensor
     transform_depth = 0  # transforms.py: > 0 while a function transform runs its function
+
+    @property
+    def enabled(self) -> bool:
+        """Whether operations are recorded in this thread."""
+        return self._enabled
+
+    @enabled.setter
+    def enabled(self, enabled: bool) -> None:
+        global threads_without_grad
+        enabled = bool(enabled)
+        if enabled != self._enabled:
+            with _threads_without_grad_lock:
+                threads_without_grad += -1 if enabled else 1
+            self._enabled = enabled
 
     @property
     def on_record(self):

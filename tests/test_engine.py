@@ -260,6 +260,44 @@ def test_no_grad_records_nothing_and_is_thread_local():
     assert (x * 2).requires_grad
 
 
+def test_the_count_of_threads_without_grad_follows_every_way_of_switching():
+    # The op call paths read the thread-local flag only while some thread has
+    # recording off; the count must come back to where it was however blocks end.
+    from autodiff import graph
+
+    x = ad.tensor([1.0], requires_grad=True)
+    start = graph.threads_without_grad
+    with ad.no_grad():
+        with ad.no_grad():
+            assert graph.threads_without_grad == start + 1
+            with ad.enable_grad():
+                assert graph.threads_without_grad == start and (x * 2).requires_grad
+            assert not (x * 2).requires_grad
+    assert graph.threads_without_grad == start
+    with pytest.raises(ZeroDivisionError):
+        with ad.no_grad():
+            1 / 0
+    assert graph.threads_without_grad == start
+    ad.grad(lambda t: (t * t).sum())(x)     # transforms switch recording on and back
+    (x * x).sum().backward()                # the reverse pass switches it off and back
+    assert graph.threads_without_grad == start
+
+    inside, leave = threading.Event(), threading.Event()
+
+    def other_thread():
+        with ad.no_grad():
+            inside.set()
+            leave.wait()
+
+    t = threading.Thread(target=other_thread)
+    t.start()
+    inside.wait()
+    assert graph.threads_without_grad == start + 1 and (x * 2).requires_grad
+    leave.set()
+    t.join()
+    assert graph.threads_without_grad == start
+
+
 def test_detach_and_stop_gradient():
     x = ad.tensor([2.0], requires_grad=True)
     y = x.detach()

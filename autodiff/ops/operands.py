@@ -28,17 +28,6 @@ SCALAR_BINARY = {np.add: operator.add, np.subtract: operator.sub,
                  np.multiply: operator.mul, np.true_divide: operator.truediv}
 
 
-def scalar_value(value):
-    """A float32/float64 0-d array's value as a NumPy scalar, a Python float or int as
-    it is; None for anything else (the op then calls its ufunc)."""
-    kind = type(value)
-    if kind is _nd:
-        if value.ndim == 0 and (value.dtype is _FLOAT64 or value.dtype is _FLOAT32):
-            return value[()]
-        return None
-    return value if kind is float or kind is int else None
-
-
 SEQUENCES = (list, tuple)
 
 

@@ -39,7 +39,7 @@ from ..tensor import Tensor
 from . import namespace as _namespace
 from .operands import (  # noqa: F401  (holds_tensor, from_nested: re-exported)
     SCALAR_BINARY, SEQUENCES, as_array, bind_tensor_keywords, complex_error, explain_error,
-    from_nested, gradient_positions, holds_tensor, is_array_like, no_rule_error, scalar_value)
+    from_nested, gradient_positions, holds_tensor, is_array_like, no_rule_error)
 from .numpy_dispatch import (  # noqa: F401  (re-exported: ops import them from here)
     NO_GRADIENT_FUNCTIONS, NUMPY_FUNCTIONS, NUMPY_UFUNCS, _add_numpy, _numpy_entries,
     _numpy_name, forget_numpy, implements, implements_without_gradient)
@@ -225,7 +225,7 @@ class Op:
                 raw.append(a)
                 parents.append(None)
             i += 1
-        if not tracked or not _grad_mode.enabled:
+        if not tracked or (_graph.threads_without_grad and not _grad_mode.enabled):
             try:
                 out = self.kernel(*raw, **kwargs)
             except (ValueError, IndexError, TypeError, ArithmeticError) as error:
@@ -258,7 +258,7 @@ class Op:
             ra, pa = (as_array(self, a) if self._grad0 else a), None
         else:
             ra, pa = a, None
-        if pa is None or not _grad_mode.enabled:
+        if pa is None or (_graph.threads_without_grad and not _grad_mode.enabled):
             try:
                 out = self.kernel(ra)
             except (ValueError, IndexError, TypeError, ArithmeticError) as error:
@@ -315,7 +315,8 @@ class Op:
             rb, pb = (as_array(self, b) if self._grad1 else b), None
         else:
             rb, pb = b, None
-        if (pa is None and pb is None) or not _grad_mode.enabled:
+        if (pa is None and pb is None) or (_graph.threads_without_grad
+                                           and not _grad_mode.enabled):
             try:
                 out = self.kernel(ra, rb)
             except (ValueError, IndexError, TypeError, ArithmeticError) as error:
@@ -328,8 +329,18 @@ class Op:
             if (scalar is None or (ra.__class__ is _nd and ra.ndim)
                     or (rb.__class__ is _nd and rb.ndim)):
                 out = self.forward(ra, rb)  # arrays (checked first: the common case)
-            elif (sa := scalar_value(ra)) is not None and (sb := scalar_value(rb)) is not None:
-                out = scalar(sa, sb)        # a scalar chain: NumPy's scalar arithmetic
+            elif (((kind_a := ra.__class__) is _nd
+                   and (ra.dtype is _FLOAT64 or ra.dtype is _FLOAT32)
+                   or kind_a is float or kind_a is int)
+                  and ((kind_b := rb.__class__) is _nd
+                       and (rb.dtype is _FLOAT64 or rb.dtype is _FLOAT32)
+                       or kind_b is float or kind_b is int)):
+                # A scalar chain: float32/float64 0-d arrays and Python numbers go
+                # through NumPy's scalar arithmetic, which is quicker than a ufunc
+                # call.  One operand is a tensor's array, so the result is a NumPy
+                # scalar, whose __array__ is the quickest way back to an array.
+                out = scalar(ra[()] if kind_a is _nd else ra,
+                             rb[()] if kind_b is _nd else rb).__array__()
             else:
                 out = self.forward(ra, rb)
         except (ValueError, IndexError, TypeError, ArithmeticError) as error:
