@@ -94,8 +94,10 @@ _NUMPY_SECOND = {"sum": "dtype", "mean": "dtype", "prod": "dtype", "var": "dtype
                  "argmin": "out", "logsumexp": "b (scipy)"}
 
 
-def refuse_positional(where: str, extra: tuple) -> None:
-    """Refuse arguments after the axis passed by position to a reduction method.
+def refuse_positional(where: str, extra: tuple, method: bool = True) -> None:
+    """Refuse arguments after the axis passed by position to a reduction method
+    (``method=False``: to the function, ``ad.var(x, 1, True)``, whose error the op's
+    call path prefixes with its name).
 
     NumPy reads the next one as ``dtype`` or ``out``, PyTorch as ``keepdim`` (as
     ``unbiased`` for var and std): no reading honours both, so they go by keyword.
@@ -106,7 +108,8 @@ def refuse_positional(where: str, extra: tuple) -> None:
         return
     spread = where in ("var", "std")
     raise TypeError(
-        f"Tensor.{where}: takes the axis as its only positional argument, got "
+        f"{f'Tensor.{where}: ' if method else ''}takes the axis as its only positional "
+        f"argument{'' if method else ' after the tensor'}, got "
         f"{', '.join(repr(e) for e in extra)} after it. NumPy reads the next one as "
         f"{_NUMPY_SECOND[where]}, PyTorch as {'unbiased' if spread else 'keepdim'}; "
         f"pass {'keepdims= and ddof=' if spread else 'keepdims='} by keyword")

@@ -233,6 +233,23 @@ def test_reduction_methods_take_only_the_axis_by_position(method):
     assert values.shape == (2, 1)
 
 
+@pytest.mark.parametrize("name", ["var", "std"])
+def test_var_and_std_functions_take_only_the_axis_by_position(name):
+    # torch.var(t, 1, True) is unbiased; ad.var(x, 1, True) read True as keepdims
+    # (and ddof=0): a different shape and value, without a word.
+    x = np.array([[1.0, 2.0, 4.0], [3.0, 7.0, 0.0]])
+    t = ad.tensor(x, requires_grad=True)
+    for extra in ((True,), (False, 1)):
+        with pytest.raises(TypeError, match=rf"{name}: takes the axis as its only positional "
+                                            r"argument after the tensor, got .*PyTorch as "
+                                            r"unbiased; pass keepdims= and ddof= by keyword"):
+            getattr(ad, name)(t, 1, *extra)
+    got = getattr(ad, name)(t, 1, keepdims=True, ddof=1)
+    np.testing.assert_allclose(got.data, getattr(np, name)(x, 1, keepdims=True, ddof=1))
+    np.testing.assert_allclose(getattr(np, name)(t, 1, ddof=1).data,
+                               getattr(np, name)(x, 1, ddof=1))
+
+
 def test_var_and_std_take_ddof_by_keyword():
     x = np.array([[1.0, 2.0, 4.0], [3.0, 7.0, 0.0]])
     t = ad.tensor(x)

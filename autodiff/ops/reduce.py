@@ -10,7 +10,7 @@ from functools import partial
 
 import numpy as np
 
-from ..spellings import extreme_along_dim
+from ..spellings import extreme_along_dim, refuse_positional
 from .registry import REGISTRY, TORCH_AXIS_ALIASES, defop
 
 
@@ -78,7 +78,14 @@ def _extreme_rule(xp, g, ans, x, axis=None, keepdims=False):
     return xp.where(hits, share, 0)
 
 
-def _var_forward(x, axis=None, keepdims=False, ddof=0):
+def _var_forward(x, axis=None, *positional, keepdims=False, ddof=0):
+    # ad.var(x, 1, True): NumPy would read True as dtype, PyTorch as unbiased.  What
+    # comes here by position past the axis is the caller's, except a Tensor given by
+    # keyword (np.var(t, ddof=ad.tensor(1))), which the call moved into its place.
+    if positional:
+        if not isinstance(positional[-1], np.ndarray):
+            refuse_positional("var", positional, method=False)
+        keepdims, ddof = (*positional, ddof)[:2]
     return np.var(x, axis=axis, keepdims=keepdims, ddof=ddof)
 
 

@@ -14,11 +14,18 @@ import numpy as np
 
 from ..tensor import Tensor
 from .reduce import _AXIS_HINT, _count, _kept_shape, reject_numpy_arguments
-from ..spellings import axis_alias
+from ..spellings import axis_alias, refuse_positional
 from .registry import TORCH_AXIS_ALIASES, defop
 
 
-def _std_forward(x, axis=None, keepdims=False, ddof=0):
+def _std_forward(x, axis=None, *positional, keepdims=False, ddof=0):
+    # ad.std(x, 1, True): NumPy would read True as dtype, PyTorch as unbiased.  What
+    # comes here by position past the axis is the caller's, except a Tensor given by
+    # keyword (np.std(t, ddof=ad.tensor(1))), which the call moved into its place.
+    if positional:
+        if not isinstance(positional[-1], np.ndarray):
+            refuse_positional("std", positional, method=False)
+        keepdims, ddof = (*positional, ddof)[:2]
     return np.std(x, axis=axis, keepdims=keepdims, ddof=ddof)
 
 
