@@ -212,6 +212,11 @@ def split(x, indices_or_sections: int | Sequence[int], axis: int = 0, *,
           dim: int | None = None) -> list[Tensor]:
     """Split into a list of tensors, like ``np.split`` (each piece is a slice of x).
 
+    With ``dim=`` too, the second argument keeps NumPy's meaning, a number of equal
+    sections or a list of split indices, not PyTorch's (a section size or a list of
+    sizes): ``ad.split(x, 3, dim=1)`` gives three pieces, ``torch.split(x, 3, dim=1)``
+    pieces of size 3.
+
     >>> [p.shape for p in ad.split(ad.tensor(np.zeros(6)), 3)]
     [(2,), (2,), (2,)]
     """
