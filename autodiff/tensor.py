@@ -206,11 +206,11 @@ class Tensor(PyTorchMethods):
 
     # ----- gradients -----------------------------------------------------------
     def backward(self, grad=None, retain_graph: bool = False,
-                 create_graph: bool = False) -> None:
+                 create_graph: bool = False, *, gradient=None) -> None:
         """Reverse pass: accumulate d(self)/d(leaf) into each leaf's ``.grad``.
 
         ``grad`` is the upstream gradient (the same shape as ``self``); it may be
-        omitted for a tensor with one element.
+        omitted for a tensor with one element.  ``gradient=`` is PyTorch's name for it.
 
         >>> w = ad.tensor([1.0, -2.0], requires_grad=True)
         >>> (w ** 2).sum().backward()
@@ -219,6 +219,11 @@ class Tensor(PyTorchMethods):
         """
         from .graph import run_backward
 
+        if gradient is not None:
+            if grad is not None:
+                raise TypeError("backward: got both grad and gradient=; they are the same "
+                                "argument (gradient= is PyTorch's name), pass one")
+            grad = gradient
         if not self.requires_grad:
             if self._node is not None:
                 raise RuntimeError(

@@ -145,6 +145,14 @@ def test_grad_argument_of_the_wrong_shape():
         (x * 2).backward(np.ones(3))
 
 
+def test_backward_takes_pytorchs_gradient_keyword():
+    x = ad.tensor([1.0, 2.0], requires_grad=True)
+    (x * x).backward(gradient=ad.tensor([3.0, -1.0]))
+    np.testing.assert_array_equal(x.grad, [6.0, -4.0])
+    with pytest.raises(TypeError, match="both grad and gradient="):
+        (x * x).backward(np.ones(2), gradient=np.ones(2))
+
+
 def test_backward_on_a_tensor_without_history():
     with pytest.raises(RuntimeError, match="does not require grad"):
         ad.tensor(1.0).backward()
