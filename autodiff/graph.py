@@ -477,7 +477,12 @@ def _accumulate_into_leaf(leaf, grad, create_graph):
         if type(grad) is not np.ndarray:
             grad = np.asarray(grad)
         current = leaf.grad
-        if current is None:
+        if isinstance(current, _namespaces()[2]):
+            # A gradient with a graph, from an earlier backward(create_graph=True):
+            # this pass records nothing, so the sum is a new array of plain values
+            # (that Tensor's own array, which its graph saved, must not change).
+            leaf.grad = np.asarray(current.data + grad)
+        elif current is None:
             leaf.grad = grad if _is_uniquely_owned(grad) else grad.copy()
         elif (_is_uniquely_owned(current) and current.flags.writeable
               and current.shape == grad.shape and current.dtype == grad.dtype):

@@ -306,6 +306,23 @@ def test_the_count_of_threads_without_grad_follows_every_way_of_switching():
     assert graph.threads_without_grad == start
 
 
+def test_a_first_order_backward_adds_plain_values_to_a_grad_that_has_a_graph():
+    # x.grad from backward(create_graph=True) is a Tensor with a graph; a later pass
+    # that records nothing adds to its values, silently (no tape-drop warning), and
+    # leaves that Tensor, whose array its graph saved, as it was.
+    import warnings
+
+    x = ad.tensor([1.0, 2.0], requires_grad=True)
+    (x ** 3).sum().backward(create_graph=True)
+    first = x.grad
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        (first ** 2).sum().backward()
+    np.testing.assert_allclose(x.grad, 3 * np.array([1.0, 4.0]) + 36 * np.array([1.0, 8.0]))
+    assert type(x.grad) is np.ndarray
+    np.testing.assert_array_equal(first.data, [3.0, 12.0])
+
+
 def test_detach_and_stop_gradient():
     x = ad.tensor([2.0], requires_grad=True)
     y = x.detach()
