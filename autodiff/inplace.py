@@ -333,7 +333,7 @@ def _adopt(t, result, where: str, written=_ALL, skip=()) -> None:
 def _take(t, result) -> None:
     t.data = result.data
     t._node = result._node
-    t.requires_grad = result.requires_grad
+    t._requires_grad = result.requires_grad
     if t._node is not None:
         # Nodes made while ``t`` was a leaf hold ``t`` itself as an input, and ``t``
         # now points into a graph, perhaps to them: a cycle, which the cycle collector

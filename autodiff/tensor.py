@@ -73,7 +73,7 @@ class Tensor(PyTorchMethods):
     array([2., 4., 6.])
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "_node", "_name", "__weakref__")
+    __slots__ = ("data", "grad", "_requires_grad", "_node", "_name", "__weakref__")
     __array_priority__ = 1000
 
     def __init__(self, data, requires_grad=False, dtype=None, name=None):
@@ -82,7 +82,7 @@ class Tensor(PyTorchMethods):
             _check_can_require_grad(array)
         self.data = array
         self.grad = None
-        self.requires_grad = bool(requires_grad)
+        self._requires_grad = bool(requires_grad)
         self._node = None
         self._name = _checked_name(name)
 
@@ -91,12 +91,32 @@ class Tensor(PyTorchMethods):
         t = _new(Tensor)
         t.data = data
         t.grad = None
-        t.requires_grad = requires_grad
+        t._requires_grad = requires_grad
         t._node = node
         t._name = None
         return t
 
     # ----- attributes ----------------------------------------------------------
+    @property
+    def requires_grad(self) -> bool:
+        """Whether gradients flow into this tensor.  Only a leaf's can be set, and
+        only a floating-point leaf can require grad (as in PyTorch)."""
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, flag: bool) -> None:
+        flag = bool(flag)
+        if flag == self._requires_grad:
+            return
+        if self._node is not None:
+            raise RuntimeError(
+                f"requires_grad: only a leaf tensor's flag can change, and this one (shape "
+                f"{self.shape}) was computed by '{self._node.op.name}'. For a copy that is "
+                "off the tape use t.detach() (or ad.stop_gradient(t) inside an expression).")
+        if flag:
+            _check_can_require_grad(self.data, "requires_grad")
+        self._requires_grad = flag
+
     @property
     def name(self) -> str | None:
         """A label shown in graphs and messages (``None`` if unnamed)."""

@@ -164,6 +164,28 @@ def test_requires_grad_on_integer_or_bool_data_is_a_type_error(data):
         ad.tensor(data, requires_grad=True)
 
 
+def test_assigning_requires_grad_is_checked_as_requires_grad_is():
+    # t.requires_grad = True on integers gave a truncated integer gradient, and
+    # y.requires_grad = False on a computed tensor let gradients flow on regardless.
+    t = ad.tensor([1, 2])
+    with pytest.raises(TypeError, match="floating-point"):
+        t.requires_grad = True
+    assert not t.requires_grad
+    x = ad.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    with pytest.raises(RuntimeError, match="only a leaf.*'multiply'.*detach"):
+        y.requires_grad = False
+    y.requires_grad = True              # what it is already: nothing to change
+    (y * y).sum().backward()
+    np.testing.assert_array_equal(x.grad, [8.0, 16.0])
+    c = ad.tensor([3.0])
+    c.requires_grad = True
+    (c * c).sum().backward()
+    np.testing.assert_array_equal(c.grad, [6.0])
+    c.requires_grad = False
+    assert not (c * 2).requires_grad
+
+
 def test_dtype_policy():
     assert ad.tensor([1.0, 2]).dtype == np.float64
     assert ad.tensor([1, 2]).dtype.kind == "i"
