@@ -220,15 +220,18 @@ def _rebase_views(base, written=_ALL, skip=()) -> None:
         entry = _views_of.get(id(owner))
         if entry is None or entry[0]() is not owner:
             continue
-        # Overlap is judged on the keys, over a probe of the owner's shape (one byte per
-        # element, never written): views may sit on older arrays than the owner's.
-        probe = None if part is _ALL else np.empty(owner.shape, np.uint8)
-        written = None if probe is None else probe[part]
+        # Overlap is judged on the keys, over a mask of the owner's shape marking the
+        # written elements (views may sit on older arrays than the owner's). A mask, not
+        # shared memory: the written part may be a copy (x[0, 1], x[[0, 1]], x[x > 0]).
+        written = None
+        if part is not _ALL:
+            written = np.zeros(owner.shape, bool)
+            written[part] = True
         for view in _views_in(entry, part):
             link = _viewed(view)
             if link is None or link[0] is not owner or id(view) in skip:
                 continue
-            if probe is not None and not np.may_share_memory(probe[link[1]], written):
+            if written is not None and not written[link[1]].any():
                 continue
             if view.requires_grad and view._node is None:
                 raise InPlaceError(

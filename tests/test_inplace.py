@@ -225,6 +225,24 @@ def test_views_follow_a_recorded_update_of_the_tensor_they_view_or_of_a_sibling(
     np.testing.assert_array_equal(base.data, [2.0, 3.0, 3.0])
 
 
+@pytest.mark.parametrize("key", [(0, 0), ([0], [0]), [0], (0, [1]),
+                                 np.array([[True, True, False], [False, False, False]])],
+                         ids=["element", "pairs", "rows", "mixed", "mask"])
+def test_a_view_follows_a_recorded_write_whose_key_selects_a_copy(key):
+    # NumPy: row = x[0]; x[key] = 99 changes row wherever key touched row 0, even when
+    # x[key] itself is a copy (integer, fancy or boolean indexing).
+    t = ad.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    x = t * 1.0
+    row = x[0]
+    expected = np.arange(6.0).reshape(2, 3)
+    expected_row = expected[0]
+    x[key] = ad.tensor(99.0, requires_grad=True)
+    expected[key] = 99.0
+    np.testing.assert_array_equal(row.data, expected_row)
+    row.sum().backward()
+    np.testing.assert_array_equal(t.grad[0], expected_row != 99.0)
+
+
 def test_an_element_taken_by_integer_indexing_is_a_copy_as_in_numpy():
     out = ad.zeros((2, 2))
     element = out[0, 1]                         # NumPy: a copy (PyTorch: a view)
