@@ -17,7 +17,7 @@ from .ops.elementwise import (
 from .ops.activations import erf
 from .ops.compare import (
     less, less_equal, greater, greater_equal, equal, not_equal, logical_and, logical_or,
-    logical_not, isnan, isfinite, isinf)
+    logical_not, bitwise_and, bitwise_or, bitwise_xor, invert, isnan, isfinite, isinf)
 from .ops.reduce import sum, mean, max, min, var
 from .ops.linalg import matmul, dot, einsum
 from .ops.shape import (

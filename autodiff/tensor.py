@@ -371,20 +371,27 @@ class Tensor(PyTorchMethods):
     def __ne__(self, other):
         return not_equal(self, other)
 
+    # & | ^ ~ are NumPy's bitwise ops: logical on bools, bit by bit on integers.
     def __and__(self, other):
-        return logical_and(self, other)
+        return bitwise_and(self, other)
 
     def __rand__(self, other):
-        return logical_and(other, self)
+        return bitwise_and(other, self)
 
     def __or__(self, other):
-        return logical_or(self, other)
+        return bitwise_or(self, other)
 
     def __ror__(self, other):
-        return logical_or(other, self)
+        return bitwise_or(other, self)
+
+    def __xor__(self, other):
+        return bitwise_xor(self, other)
+
+    def __rxor__(self, other):
+        return bitwise_xor(other, self)
 
     def __invert__(self):
-        return logical_not(self)
+        return invert(self)
 
     # ----- indexing ------------------------------------------------------------
     def __getitem__(self, key):
@@ -593,8 +600,8 @@ from .ops.elementwise import (  # noqa: E402
     abs, add, clip, cos, divide, exp, floor, leaky_relu, log, multiply, negative, power,
     reciprocal, relu, round, sigmoid, sign, sin, sqrt, square, subtract, tanh, astype)
 from .ops.compare import (  # noqa: E402
-    equal, greater, greater_equal, less, less_equal, logical_and, logical_not, logical_or,
-    not_equal)
+    bitwise_and, bitwise_or, bitwise_xor, equal, greater, greater_equal, invert, less,
+    less_equal, not_equal)
 from .ops.reduce import max, mean, min, sum, var  # noqa: E402
 from .ops.linalg import dot, matmul  # noqa: E402
 from .ops.shape import (  # noqa: E402

@@ -343,3 +343,30 @@ def test_int_and_bool_corner_cases_follow_numpys_dtypes():
     x = ad.tensor([1.4, 2.6], requires_grad=True)
     np.rint(x).sum().backward()
     assert x.grad.tolist() == [0.0, 0.0]
+
+
+BITWISE = {
+    "and": lambda a: a & 6, "rand": lambda a: 6 & a, "or": lambda a: a | 8,
+    "ror": lambda a: 8 | a, "xor": lambda a: a ^ 3, "rxor": lambda a: 3 ^ a,
+    "invert": lambda a: ~a, "np.bitwise_and": lambda a: np.bitwise_and(a, 6),
+    "np.invert": np.invert, "array & tensor": lambda a: np.arange(4) & a,
+}
+
+
+@pytest.mark.parametrize("array", [np.arange(4), np.arange(4).astype(np.uint8),
+                                   np.arange(4) % 2 == 0], ids=["int64", "uint8", "bool"])
+@pytest.mark.parametrize("func", BITWISE.values(), ids=BITWISE.keys())
+def test_bitwise_operators_are_numpys_for_integers_and_bools(func, array):
+    expected = func(array)
+    out = func(ad.tensor(array))
+    assert isinstance(out, ad.Tensor) and not out.requires_grad
+    assert out.dtype == expected.dtype
+    np.testing.assert_array_equal(out.data, expected)
+
+
+def test_bitwise_operators_on_floats_raise_as_numpy_does():
+    x = ad.tensor([0.5, 2.0], requires_grad=True)
+    for func in (lambda t: t & t, lambda t: ~t, lambda t: t | 1):
+        with pytest.raises(TypeError, match=r"on floats compare first"):
+            func(x)
+    np.testing.assert_array_equal(((x > 0) & (x < 1)).data, [True, False])

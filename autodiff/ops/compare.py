@@ -49,6 +49,36 @@ logical_not = _logical(
     "logical_not", np.logical_not, 1,
     doc="Elementwise not x (bool tensor).\n\n"
         ">>> x = ad.tensor([0.5, -2.0])\n>>> ad.logical_not(x > 0)\ntensor([False,  True])")
+
+_BITWISE_HINT = ("& | ^ ~ work on integers and bools, as in NumPy; on floats compare first, "
+                 "as in (x > 0) & (x < 1)")
+
+
+def _bitwise(name, forward, n_inputs, doc):
+    return nondifferentiable(
+        name, forward, n_inputs, hint=_BITWISE_HINT, numpy=forward,
+        doc=doc, blocks=f"{name} is a bitwise op on integers or bools: it carries no gradient")
+
+
+# The operators & | ^ ~ are these, as for ndarrays: on bool tensors they are the logical
+# ops, on integer tensors they work bit by bit, and on floats NumPy refuses them.
+bitwise_and = _bitwise(
+    "bitwise_and", np.bitwise_and, 2,
+    doc="a & b bit by bit for integers and bools, as NumPy (no gradient).\n\n"
+        ">>> ad.bitwise_and(ad.tensor([5, 6]), 3)\ntensor([1, 2])")
+bitwise_or = _bitwise(
+    "bitwise_or", np.bitwise_or, 2,
+    doc="a | b bit by bit for integers and bools, as NumPy (no gradient).\n\n"
+        ">>> ad.bitwise_or(ad.tensor([5, 6]), 8)\ntensor([13, 14])")
+bitwise_xor = _bitwise(
+    "bitwise_xor", np.bitwise_xor, 2,
+    doc="a ^ b bit by bit for integers and bools, as NumPy (no gradient).\n\n"
+        ">>> ad.bitwise_xor(ad.tensor([True, False]), True)\ntensor([False,  True])")
+invert = _bitwise(
+    "invert", np.invert, 1,
+    doc="~x bit by bit for integers (logical not for bools), as NumPy (no gradient).\n\n"
+        ">>> ad.invert(ad.tensor([0, 5]))\ntensor([-1, -6])")
+
 isnan = nondifferentiable("isnan", np.isnan, 1, numpy=np.isnan,
                           doc="Elementwise test for NaN (bool tensor).")
 isfinite = nondifferentiable("isfinite", np.isfinite, 1, numpy=np.isfinite,
