@@ -13,6 +13,7 @@ from __future__ import annotations
 import linecache
 import os
 import sys
+import sysconfig
 import warnings
 
 import numpy as np
@@ -24,14 +25,24 @@ class TapeDropWarning(UserWarning):
 
 _LIBRARY_DIRS = (os.path.dirname(os.path.abspath(__file__)) + os.sep,
                  os.path.dirname(os.path.abspath(np.__file__)) + os.sep)
+#: Where installed packages and the standard library live: a third-party function
+#: (scipy's, say) that converts a Tensor is reported at the user's call of it.
+_INSTALLED_DIRS = tuple(sorted({
+    os.path.abspath(path) + os.sep for key, path in sysconfig.get_paths().items()
+    if key in ("purelib", "platlib", "stdlib", "platstdlib")}))
 
 
 def user_frame():
-    """The innermost frame outside NumPy and this library (the user's line)."""
+    """The innermost frame outside NumPy, this library and installed packages (the
+    user's line); the innermost outside NumPy and this library when every frame is in
+    an installed package."""
     frame = sys._getframe(2)
     while frame is not None and frame.f_code.co_filename.startswith(_LIBRARY_DIRS):
         frame = frame.f_back
-    return frame
+    innermost = frame
+    while frame is not None and frame.f_code.co_filename.startswith(_INSTALLED_DIRS):
+        frame = frame.f_back
+    return frame if frame is not None else innermost
 
 
 def tape_drop(tensor, how):
@@ -60,7 +71,11 @@ def tape_drop(tensor, how):
 def called_by_name(frame, names) -> bool:
     """True when the call being executed in ``frame`` is written ``float(...)`` or
     ``int(...)`` (an explicit conversion), as opposed to, say, ``math.exp(t)``, which
-    reaches ``__float__`` the same way.  Unknown source counts as explicit."""
+    reaches ``__float__`` the same way.  Unknown source counts as explicit; a call in
+    an installed package (a third-party function's own ``float(x)``) does not."""
+    filename = frame.f_code.co_filename
+    if filename.startswith(_INSTALLED_DIRS) and not filename.startswith(_LIBRARY_DIRS):
+        return False
     try:
         position = list(frame.f_code.co_positions())[frame.f_lasti // 2]
     except (AttributeError, IndexError):

@@ -4,6 +4,8 @@ the user's line) or, inside a transform, raises; explicit exits stay silent."""
 from __future__ import annotations
 
 import math
+import os
+import re
 import warnings
 
 import numpy as np
@@ -89,3 +91,22 @@ def test_wrapping_a_tensor_on_the_tape_in_a_new_tensor_warns_and_detach_does_not
             ad.tensor(x)
     with pytest.raises(TypeError, match="inside a transform"):
         ad.grad(lambda v: ad.tensor(v).sum())(x.data)
+
+
+def test_an_installed_package_that_converts_a_tensor_warns_at_the_users_call(
+        tmp_path, monkeypatch):
+    from autodiff import tape_drop
+
+    (tmp_path / "thirdparty.py").write_text(
+        "import numpy as np\n\n"
+        "def double(a):\n    return np.asarray(a) * 2\n\n"
+        "def as_number(a):\n    return float(a) + 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(tape_drop, "_INSTALLED_DIRS", (os.path.join(str(tmp_path), ""),))
+    import thirdparty
+
+    x = tracked()
+    for call in (thirdparty.double, thirdparty.as_number):
+        with pytest.warns(ad.TapeDropWarning, match=f"at {re.escape(HERE)}") as record:
+            call(x)
+        assert [w.filename for w in record] == [HERE]
