@@ -50,9 +50,22 @@ def check_numpy_kwargs(name: str, kwargs: dict, ufunc: bool) -> dict:
     return kwargs
 
 
+def _full_name(func, method=None) -> str:
+    """``numpy.linalg.qr``, ``numpy.add.reduce``; a ufunc from outside NumPy (scipy's,
+    ``np.frompyfunc``'s) is named as such."""
+    name = getattr(func, "__name__", str(func))
+    if method is not None:
+        name = f"{name}.{method}"
+    module = getattr(func, "__module__", None)
+    if not module:
+        return f"the ufunc {name} (not one of NumPy's)" if isinstance(func, np.ufunc) else name
+    module = ".".join(part for part in module.split(".") if not part.startswith("_"))
+    return f"{module}.{name}"
+
+
 def _unsupported(name):
     return TypeError(
-        f"numpy.{name} has no differentiable rule in autodiff, so it cannot be recorded on "
+        f"{name} has no differentiable rule in autodiff, so it cannot be recorded on "
         "the tape. Use an autodiff op (the list is docs/ops.md), write it with supported "
         "NumPy functions, or call it on t.data / t.detach() if you do not need its gradient.")
 
@@ -60,10 +73,10 @@ def _unsupported(name):
 def array_ufunc(ufunc: np.ufunc, method: str, *inputs, **kwargs) -> Any:
     """Run a NumPy ufunc called on Tensors as the matching op."""
     if method != "__call__":
-        raise _unsupported(f"{ufunc.__name__}.{method}")
+        raise _unsupported(_full_name(ufunc, method))
     op = NUMPY_UFUNCS.get(ufunc)
     if op is None:
-        raise _unsupported(ufunc.__name__)
+        raise _unsupported(_full_name(ufunc))
     if kwargs:
         check_numpy_kwargs(ufunc.__name__, kwargs, ufunc=True)
     return op(*inputs)
@@ -73,7 +86,7 @@ def array_function(func: Callable, args: tuple, kwargs: dict) -> Any:
     """Run a NumPy function called on Tensors as the matching op."""
     impl = NUMPY_FUNCTIONS.get(func)
     if impl is None:
-        raise _unsupported(getattr(func, "__name__", str(func)))
+        raise _unsupported(_full_name(func))
     if kwargs and func not in NO_GRADIENT_FUNCTIONS:
         # An implementation may handle some of the generally unsupported keywords
         # itself (ravel's order=, linspace's float dtype=): it lists them in numpy_kwargs.
