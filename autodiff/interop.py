@@ -78,8 +78,21 @@ def array_ufunc(ufunc: np.ufunc, method: str, *inputs, **kwargs) -> Any:
     if op is None:
         raise _unsupported(_full_name(ufunc))
     if kwargs:
+        if any(out is not None for out in kwargs.get("out", None) or ()):
+            raise _out_refused(ufunc, inputs)
         check_numpy_kwargs(ufunc.__name__, kwargs, ufunc=True)
     return op(*inputs)
+
+
+def _out_refused(ufunc, inputs):
+    described = ", ".join(f"{type(x).__name__} of shape {x.shape}, dtype {x.dtype}"
+                          if hasattr(x, "shape") and hasattr(x, "dtype") else type(x).__name__
+                          for x in inputs)
+    return TypeError(
+        f"numpy.{ufunc.__name__} with out= on a Tensor ({described}): the result is a new "
+        "Tensor on the tape and cannot be written into an existing array. An in-place "
+        "`a += t` (or -=, *=, /=) with `a` an ndarray does this: write `a = a + t` instead, "
+        "or use t.data / t.detach() when no gradient is needed.")
 
 
 def array_function(func: Callable, args: tuple, kwargs: dict) -> Any:

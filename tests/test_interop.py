@@ -205,3 +205,14 @@ def test_unsupported_arguments_raise_type_error_naming_them(call, message):
     t = ad.tensor([1.0, 2.0], requires_grad=True)
     with pytest.raises(TypeError, match=message.replace("(", r"\(")):
         call(t)
+
+
+def test_an_ndarray_updated_in_place_with_a_tensor_says_to_write_a_new_name():
+    t = ad.tensor([1.0, 2.0], requires_grad=True)
+    total = np.zeros(2)
+    with pytest.raises(TypeError, match=r"numpy\.add with out= on a Tensor \(ndarray of shape "
+                                        r"\(2,\), dtype float64, Tensor .*write `a = a \+ t`"):
+        total += t
+    with pytest.raises(TypeError, match=r"numpy\.exp with out="):
+        np.exp(t, out=np.empty(2))
+    assert np.add(t, 1.0, out=None).requires_grad          # out=None is the default
