@@ -328,9 +328,23 @@ def _adopt(t, result, where: str, written=_ALL, skip=()) -> None:
             f"{where}: the update has shape {result.shape} but the tensor has shape "
             f"{t.shape}; an in-place update cannot change a tensor's shape.")
     if result.dtype != t.dtype:
+        _refuse_truncation(t, result, where)
         result = result.astype(t.dtype)
     _take(t, result)
     _rebase_views(t, written, skip)
+
+
+def _refuse_truncation(t, value, where: str) -> None:
+    """Raise when ``value`` requires grad and ``t`` holds integers or bools: NumPy would
+    truncate (``t[i] = v``) or refuse (``t += v``), and either way the values that need
+    a gradient would be cut off from it."""
+    if getattr(value, "requires_grad", False) and t.dtype.kind not in "fc":
+        raise TypeError(
+            f"{where}: the update gives {value.dtype} values that require grad, but "
+            f"tensor {_label(t)} holds {t.dtype}: stored there they would be truncated "
+            "and lose their gradient. Make the tensor floating-point first "
+            "(np.zeros(n) rather than np.zeros(n, int) or np.zeros_like(int_array); "
+            "t = t.astype(float)).")
 
 
 def _take(t, result) -> None:
@@ -392,6 +406,7 @@ def set_item(t, key, value):
     key = normalize_key(key)
     if _recording(t, value):
         _refuse_leaf(t, "setitem")
+        _refuse_truncation(t, value, "setitem")
         _recorded(t, setitem(t, value, key), "setitem", written=key)
         return
     lift = _before_unrecorded_write(t, "setitem")

@@ -346,3 +346,21 @@ def test_a_view_left_on_an_older_array_still_follows_later_updates():
         second += 10.0
     np.testing.assert_array_equal(first.data, [4.0, 7.0])
     np.testing.assert_array_equal(out.data[1], [13.0, 15.0])
+
+
+@pytest.mark.parametrize("update", [
+    lambda x, v: x.__setitem__(slice(0, 2), v * 1.0), lambda x, v: x.__setitem__(0, v[0]),
+    lambda x, v: x.__iadd__(v[0]), lambda x, v: x.fill_(v[0]),
+    lambda x, v: x[:2].__imul__(v),
+], ids=["setitem", "setitem element", "+=", "fill_", "*= through a view"])
+def test_values_that_need_a_gradient_are_not_truncated_into_an_integer_tensor(update):
+    # NumPy truncates (a[i] = 1.5) or refuses (a += 1.5); either way the gradient of the
+    # values would be lost, so this refuses, saying how to make the tensor float.
+    v = ad.tensor([1.5, 2.5], requires_grad=True)
+    x = ad.tensor(np.zeros(3, dtype=int))
+    with pytest.raises(TypeError, match=r"float64 values that require grad, but tensor .* "
+                                        r"holds int64.*astype\(float\)"):
+        update(x, v)
+    assert x.dtype == np.int64 and not x.requires_grad
+    x[:2] = ad.tensor([1.5, 2.5])              # no gradient involved: NumPy's truncation
+    np.testing.assert_array_equal(x.data, [1, 2, 0])
