@@ -202,6 +202,12 @@ class Tensor(PyTorchMethods):
     def __int__(self):
         return int(self.item())
 
+    def __index__(self):
+        # As a 0-d integer ndarray: range(n), lst[i], np.zeros(n), x[:n].
+        if value_hook is not None:
+            value_hook(self, "an integer index (range(t), lst[t], x[:t])")
+        return self.data.__index__()
+
     def __bool__(self):
         if value_hook is not None:
             value_hook(self, "bool() (an if/while on its value)")

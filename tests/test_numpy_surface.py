@@ -370,3 +370,14 @@ def test_bitwise_operators_on_floats_raise_as_numpy_does():
         with pytest.raises(TypeError, match=r"on floats compare first"):
             func(x)
     np.testing.assert_array_equal(((x > 0) & (x < 1)).data, [True, False])
+
+
+def test_a_0d_integer_tensor_is_an_index_as_a_0d_integer_array_is():
+    n, x = ad.tensor(2), ad.tensor(np.arange(5.0), requires_grad=True)
+    assert list(range(n)) == [0, 1] and [10, 20, 30][n] == 30
+    assert np.zeros(n).shape == (2,) and np.arange(5)[n] == 2
+    x[:n].sum().backward()
+    np.testing.assert_array_equal(x.grad, [1.0, 1.0, 0.0, 0.0, 0.0])
+    for bad in (ad.tensor(2.0), ad.tensor([2])):
+        with pytest.raises(TypeError, match="only integer scalar arrays"):
+            [1, 2, 3][bad]
