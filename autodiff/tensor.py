@@ -440,11 +440,14 @@ class Tensor(PyTorchMethods):
     def reciprocal(self) -> Tensor:
         return reciprocal(self)
 
-    def clip(self, lo=None, hi=None) -> Tensor:
-        return clip(self, lo, hi)
+    def clip(self, lo=None, hi=None, *, min=None, max=None) -> Tensor:
+        # min=/max= as ndarray.clip (NumPy >= 2.1) and torch's clip take them.
+        if (min is not None and lo is not None) or (max is not None and hi is not None):
+            raise TypeError("clip: pass each bound once (lo or min=, hi or max=)")
+        return clip(self, lo if min is None else min, hi if max is None else max)
 
-    def round(self) -> Tensor:
-        return round(self)
+    def round(self, decimals: int = 0) -> Tensor:
+        return round(self, decimals)
 
     def floor(self) -> Tensor:
         return floor(self)

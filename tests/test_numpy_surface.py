@@ -381,3 +381,17 @@ def test_a_0d_integer_tensor_is_an_index_as_a_0d_integer_array_is():
     for bad in (ad.tensor(2.0), ad.tensor([2])):
         with pytest.raises(TypeError, match="only integer scalar arrays"):
             [1, 2, 3][bad]
+
+
+def test_round_and_clip_methods_take_numpys_arguments():
+    data = np.array([-1.234, 0.5, 2.567])
+    x = ad.tensor(data, requires_grad=True)
+    for method, args, kwargs in [("round", (1,), {}), ("round", (), {"decimals": 2}),
+                                 ("clip", (), {"min": 0.0}), ("clip", (), {"max": 1.0}),
+                                 ("clip", (-1.0,), {"max": 1.0})]:
+        out = getattr(x, method)(*args, **kwargs)
+        np.testing.assert_array_equal(out.data, getattr(data, method)(*args, **kwargs))
+    x.clip(min=0.0).sum().backward()
+    np.testing.assert_array_equal(x.grad, [0.0, 1.0, 1.0])
+    with pytest.raises(TypeError, match="pass each bound once"):
+        x.clip(0.0, min=0.0)
