@@ -60,7 +60,7 @@ def _explained(error):
     return error
 
 
-#: What NumPy-only code raises when handed a Tensor (``grad.copy()``, ``np.copy(grad)``,
+#: What NumPy-only code raises when handed a Tensor (``grad.flat``, ``np.putmask(grad, ...)``,
 #: ``grad[mask] = 0`` on a leaf); a subclass is the user's own and passes unchanged.
 _TENSOR_MISUSE = (AttributeError, TypeError, RuntimeError, ValueError, IndexError)
 
@@ -80,7 +80,7 @@ def _call_on_tensors(where, receives, call, g):
             "(jvp, jacfwd, hessian, hvp) and in passes that are themselves differentiated "
             f"(backward(create_graph=True), grad of grad) it receives {receives} as Tensors, "
             "so it must use Tensor operations, without in-place writes: e.g. "
-            "ad.where(x < 0, 0, grad) rather than g = grad.copy(); g[x < 0] = 0"
+            "ad.where(x < 0, 0, grad) rather than np.putmask(grad, x < 0, 0)"
         )) from error
 
 

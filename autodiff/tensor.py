@@ -446,6 +446,10 @@ class Tensor(PyTorchMethods):
             raise TypeError("clip: pass each bound once (lo or min=, hi or max=)")
         return clip(self, lo if min is None else min, hi if max is None else max)
 
+    def copy(self) -> Tensor:
+        """The values in a new array, on the tape (``ndarray.copy``)."""
+        return copy(self)
+
     def round(self, decimals: int = 0) -> Tensor:
         return round(self, decimals)
 
@@ -606,7 +610,7 @@ def tensor(data, requires_grad=False, dtype=None, name=None) -> Tensor:
 
 # Functions the methods above delegate to (imported last: they build on Tensor).
 from .ops.elementwise import (  # noqa: E402
-    abs, add, clip, cos, divide, exp, floor, leaky_relu, log, multiply, negative, power,
+    abs, add, clip, copy, cos, divide, exp, floor, leaky_relu, log, multiply, negative, power,
     reciprocal, relu, round, sigmoid, sign, sin, sqrt, square, subtract, tanh, astype)
 from .ops.compare import (  # noqa: E402
     bitwise_and, bitwise_or, bitwise_xor, equal, greater, greater_equal, invert, less,

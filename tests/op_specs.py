@@ -327,7 +327,7 @@ SPECS = [
     unary("cos", ad.cos, np.cos), unary("tanh", ad.tanh, np.tanh),
     unary("sigmoid", ad.sigmoid, _sigmoid_ref, -6, 6),
     unary("relu", ad.relu, lambda a: np.maximum(a, 0), signed=True, lo=0.1),
-    unary("square", ad.square, np.square),
+    unary("square", ad.square, np.square), unary("copy", ad.copy, np.copy),
     unary("transform_input", transform_input, lambda a: a),
     unary("reciprocal", ad.reciprocal, np.reciprocal, signed=True),
     unary("round", ad.round, np.round, order=1), unary("floor", ad.floor, np.floor, order=1),

@@ -395,3 +395,13 @@ def test_round_and_clip_methods_take_numpys_arguments():
     np.testing.assert_array_equal(x.grad, [0.0, 1.0, 1.0])
     with pytest.raises(TypeError, match="pass each bound once"):
         x.clip(0.0, min=0.0)
+
+
+def test_copy_is_recorded_and_owns_its_array():
+    x = ad.tensor([1.0, 2.0], requires_grad=True)
+    (x.copy() * np.copy(x * 2)).sum().backward()
+    np.testing.assert_array_equal(x.grad, [4.0, 8.0])
+    a = ad.tensor([1.0, 2.0])
+    b = a.copy()
+    b[0] = 9.0                                  # as NumPy: the copy's own array
+    assert a.data.tolist() == [1.0, 2.0] and b.data.tolist() == [9.0, 2.0]

@@ -319,6 +319,13 @@ sign = _unary("sign", np.sign, "0", _zero_rule,
               ">>> ad.sign(ad.tensor([-3.0, 0.0]))\ntensor([-1.,  0.])", zero_grad_ae=True)
 
 
+copy = defop(
+    "copy", lambda x: np.array(x, copy=True), numpy=np.copy,
+    doc="The values of ``x`` in a new array (``np.copy``, ``ndarray.copy``); the gradient\n"
+        "passes unchanged.\n\n>>> ad.copy(ad.tensor([1.0, 2.0]))\ntensor([1., 2.])",
+    x=("g", lambda xp, g, ans, x: g))
+
+
 def _astype_forward(x, dtype):
     return x.astype(dtype, copy=False)
 
