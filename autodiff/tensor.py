@@ -219,6 +219,15 @@ class Tensor(PyTorchMethods):
 
     __hash__ = object.__hash__
 
+    def __format__(self, spec: str) -> str:
+        # f"{loss:.4f}" as for a 0-d ndarray (an explicit, silent exit); an empty spec
+        # is str(t), and a spec on a tensor with dimensions raises NumPy's TypeError.
+        if not spec:
+            return str(self)
+        if value_hook is not None:
+            value_hook(self, "a format string (f'{t:.3f}')")
+        return format(self.data, spec)
+
     def __repr__(self):
         body = np.array2string(self.data, separator=", ", prefix="tensor(")
         extras = []

@@ -110,3 +110,13 @@ def test_an_installed_package_that_converts_a_tensor_warns_at_the_users_call(
         with pytest.warns(ad.TapeDropWarning, match=f"at {re.escape(HERE)}") as record:
             call(x)
         assert [w.filename for w in record] == [HERE]
+
+
+def test_a_format_spec_formats_a_0d_tensor_as_numpy_and_silently():
+    loss = (tracked(1.5) ** 2).sum()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert f"{loss:.3f}" == "2.250" == format(np.array(2.25), ".3f")
+        assert "{:>6.1f}".format(loss) == "   2.2" and f"{loss}" == str(loss)
+    with pytest.raises(TypeError, match="unsupported format string"):
+        f"{ad.tensor([1.0, 2.0]):.3f}"
