@@ -186,6 +186,19 @@ def test_assigning_requires_grad_is_checked_as_requires_grad_is():
     assert not (c * 2).requires_grad
 
 
+def test_astype_to_the_same_dtype_is_a_copy_as_in_numpy():
+    # It returned the parameter's own array, which the mutation guard did not see:
+    # a write into w.data before backward changed the saved value and x's gradient.
+    w = ad.tensor(np.ones(3), requires_grad=True)
+    x = ad.tensor(np.ones(3), requires_grad=True)
+    same = w.astype(np.float64)
+    assert not np.shares_memory(same.data, w.data)
+    y = (same * x).sum()
+    w.data[:] = 5
+    y.backward()
+    np.testing.assert_array_equal(x.grad, [1.0, 1.0, 1.0])
+
+
 def test_dtype_policy():
     assert ad.tensor([1.0, 2]).dtype == np.float64
     assert ad.tensor([1, 2]).dtype.kind == "i"

@@ -327,7 +327,9 @@ copy = defop(
 
 
 def _astype_forward(x, dtype):
-    return x.astype(dtype, copy=False)
+    # A new array even for the same dtype, as ndarray.astype: the output must not be
+    # the input's own array (a parameter's would then change under the saved graph).
+    return x.astype(dtype)
 
 
 _astype_op = defop(
