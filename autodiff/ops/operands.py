@@ -17,9 +17,6 @@ import numpy as np
 from ..graph import _grad_mode
 from ..tensor import Tensor
 
-_nd = np.ndarray
-_FLOAT64 = np.dtype(np.float64)
-_FLOAT32 = np.dtype(np.float32)
 
 #: Binary ufuncs whose value on two scalars is the operator's on NumPy scalars: the
 #: same IEEE operation in the same dtype (NEP 50 promotion), through NumPy's scalar

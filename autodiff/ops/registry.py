@@ -55,7 +55,6 @@ _nd = np.ndarray
 kernel_hook = None
 
 
-
 def _unrecorded(out):
     """The Tensor of an op's output that records nothing."""
     if type(out) is not np.ndarray:
@@ -63,6 +62,7 @@ def _unrecorded(out):
     elif _guarded and out.base is not None and not out.flags.writeable:
         adopt_view(out)                 # a view of a guarded leaf: writable with it again
     return _make(out, None, False)
+
 
 class Op:
     """A differentiable primitive (made by ``defop``, ``defop_joint`` or ``nondifferentiable``).
