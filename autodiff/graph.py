@@ -1,4 +1,4 @@
-"""The tape: graph nodes, grad mode, and the iterative reverse pass.
+"""The tape: graph nodes and the iterative reverse pass.
 
 A ``Node`` records one operation: which op ran, the raw input values it saw, its
 output value, and where each input came from (``parents``).  Nodes point only to
@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import itertools
 import sys
-import threading
 import weakref
 from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
@@ -25,58 +24,13 @@ from heapq import heappop, heappush
 import numpy as np
 
 from . import collector as _collector
+from .grad_mode import (  # noqa: F401  (re-exported: the rest of the library imports them from here)
+    _grad_mode, _SetGradEnabled, enable_grad, is_grad_enabled, no_grad)
 
 if TYPE_CHECKING:
     from .tensor import Tensor
 
 
-#: Becomes True once any thread installs a recording hook; until then recording a node
-#: does not even look the (thread-local) hook up.
-hooks_active = False
-
-
-#: How many threads have recording switched off at this moment.  While it is 0 the op
-#: call paths skip reading the thread-local flag, which costs more than the rest of
-#: a check (a thread that ends inside ``no_grad`` leaves it above 0: slower, not wrong).
-threads_without_grad = 0
-_threads_without_grad_lock = threading.Lock()
-
-
-class _GradMode(threading.local):
-    _enabled = True
-    _on_record = None
-    observers = ()      # the BackwardObservers watching reverse passes in this thread
-    last_root = None    # explain.py: the last .backward()'s root node, or a weakref to its tensor
-    transform_depth = 0  # transforms.py: > 0 while a function transform runs its function
-
-    @property
-    def enabled(self) -> bool:
-        """Whether operations are recorded in this thread."""
-        return self._enabled
-
-    @enabled.setter
-    def enabled(self, enabled: bool) -> None:
-        global threads_without_grad
-        enabled = bool(enabled)
-        if enabled != self._enabled:
-            with _threads_without_grad_lock:
-                threads_without_grad += -1 if enabled else 1
-            self._enabled = enabled
-
-    @property
-    def on_record(self):
-        """Called with each new Node in this thread (anomaly detection uses it)."""
-        return self._on_record
-
-    @on_record.setter
-    def on_record(self, hook):
-        global hooks_active
-        self._on_record = hook
-        if hook is not None:
-            hooks_active = True
-
-
-_grad_mode = _GradMode()
 
 #: The stamp of the latest in-place write that recorded no node (``overwrites.py``);
 #: each node keeps the stamp current when it was recorded.
@@ -154,54 +108,6 @@ class _RetainedGradients(BackwardObserver):
         t = self.tensors.get(node)
         if t is not None and g is not None:
             self.received.append((t, g))
-
-
-def is_grad_enabled() -> bool:
-    """True when operations are recorded on the tape in this thread."""
-    return _grad_mode.enabled
-
-
-class _SetGradEnabled:
-    """Context manager and decorator that sets grad mode for the current thread."""
-
-    def __init__(self, enabled: bool):
-        self.enabled = enabled
-
-    def __enter__(self):
-        self.previous = _grad_mode.enabled
-        _grad_mode.enabled = self.enabled
-
-    def __exit__(self, *exc):
-        _grad_mode.enabled = self.previous
-        return False
-
-    def __call__(self, func):
-        enabled = self.enabled
-
-        def wrapper(*args, **kwargs):
-            with _SetGradEnabled(enabled):
-                return func(*args, **kwargs)
-
-        wrapper.__name__ = getattr(func, "__name__", "wrapper")
-        wrapper.__doc__ = getattr(func, "__doc__", None)
-        return wrapper
-
-
-def no_grad() -> _SetGradEnabled:
-    """Record nothing inside this block (thread-local); also works as a decorator.
-
-    >>> w = ad.tensor([1.0], requires_grad=True)
-    >>> with ad.no_grad():
-    ...     y = w * 2
-    >>> y.requires_grad
-    False
-    """
-    return _SetGradEnabled(False)
-
-
-def enable_grad() -> _SetGradEnabled:
-    """Record operations again inside a ``no_grad`` block."""
-    return _SetGradEnabled(True)
 
 
 class Node:

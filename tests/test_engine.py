@@ -306,24 +306,24 @@ def test_no_grad_records_nothing_and_is_thread_local():
 def test_the_count_of_threads_without_grad_follows_every_way_of_switching():
     # The op call paths read the thread-local flag only while some thread has
     # recording off; the count must come back to where it was however blocks end.
-    from autodiff import graph
+    from autodiff import grad_mode
 
     x = ad.tensor([1.0], requires_grad=True)
-    start = graph.threads_without_grad
+    start = grad_mode.threads_without_grad
     with ad.no_grad():
         with ad.no_grad():
-            assert graph.threads_without_grad == start + 1
+            assert grad_mode.threads_without_grad == start + 1
             with ad.enable_grad():
-                assert graph.threads_without_grad == start and (x * 2).requires_grad
+                assert grad_mode.threads_without_grad == start and (x * 2).requires_grad
             assert not (x * 2).requires_grad
-    assert graph.threads_without_grad == start
+    assert grad_mode.threads_without_grad == start
     with pytest.raises(ZeroDivisionError):
         with ad.no_grad():
             1 / 0
-    assert graph.threads_without_grad == start
+    assert grad_mode.threads_without_grad == start
     ad.grad(lambda t: (t * t).sum())(x)     # transforms switch recording on and back
     (x * x).sum().backward()                # the reverse pass switches it off and back
-    assert graph.threads_without_grad == start
+    assert grad_mode.threads_without_grad == start
 
     inside, leave = threading.Event(), threading.Event()
 
@@ -335,10 +335,10 @@ def test_the_count_of_threads_without_grad_follows_every_way_of_switching():
     t = threading.Thread(target=other_thread)
     t.start()
     inside.wait()
-    assert graph.threads_without_grad == start + 1 and (x * 2).requires_grad
+    assert grad_mode.threads_without_grad == start + 1 and (x * 2).requires_grad
     leave.set()
     t.join()
-    assert graph.threads_without_grad == start
+    assert grad_mode.threads_without_grad == start
 
 
 def test_a_first_order_backward_adds_plain_values_to_a_grad_that_has_a_graph():

@@ -27,6 +27,7 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
+from .. import grad_mode as _grad_mode_module
 from .. import graph as _graph
 from ..collector import ATOMIC as _ATOMIC
 from ..collector import UNTRACK_DEPTH as _UNTRACK_DEPTH
@@ -225,7 +226,7 @@ class Op:
                 raw.append(a)
                 parents.append(None)
             i += 1
-        if not tracked or (_graph.threads_without_grad and not _grad_mode.enabled):
+        if not tracked or (_grad_mode_module.threads_without_grad and not _grad_mode.enabled):
             try:
                 out = self.kernel(*raw, **kwargs)
             except (ValueError, IndexError, TypeError, ArithmeticError) as error:
@@ -258,7 +259,7 @@ class Op:
             ra, pa = (as_array(self, a) if self._grad0 else a), None
         else:
             ra, pa = a, None
-        if pa is None or (_graph.threads_without_grad and not _grad_mode.enabled):
+        if pa is None or (_grad_mode_module.threads_without_grad and not _grad_mode.enabled):
             try:
                 out = self.kernel(ra)
             except (ValueError, IndexError, TypeError, ArithmeticError) as error:
@@ -315,7 +316,7 @@ class Op:
             rb, pb = (as_array(self, b) if self._grad1 else b), None
         else:
             rb, pb = b, None
-        if (pa is None and pb is None) or (_graph.threads_without_grad
+        if (pa is None and pb is None) or (_grad_mode_module.threads_without_grad
                                            and not _grad_mode.enabled):
             try:
                 out = self.kernel(ra, rb)
@@ -393,7 +394,7 @@ class Op:
         node._seq = _next_seq()         # graph.py: the reverse pass takes the newest first
         if _graph.write_epoch:          # overwrites.py (unset: older than any write)
             node._epoch = _graph.write_epoch
-        if _graph.hooks_active:
+        if _grad_mode_module.hooks_active:
             hook = _grad_mode.on_record
             if hook is not None:
                 hook(node)
