@@ -462,7 +462,8 @@ def _reverse_pass(root_node, root_grad, xp, create_graph, retain_graph,
                 ans = node.ans
             if rules is None:
                 grads = op.vjp(xp, g, ans, rule_args, kwargs, parents, node)
-        following = None                # the input to take next, when it is the only one
+        following = following_g = None  # the input to take next (when it is the only
+        #                                 one) and its gradient, kept out of ``pending``
         i = -1
         for parent in parents:
             i += 1
@@ -483,7 +484,10 @@ def _reverse_pass(root_node, root_grad, xp, create_graph, retain_graph,
                 if g is None:
                     gi = None
                 elif kwargs is None:
-                    gi = rule(xp, g, ans, *rule_args)
+                    # (operands passed one by one: a *args call costs a tenth of a node)
+                    gi = (rule(xp, g, ans, rule_args[0], rule_args[1]) if arity == 2
+                          else rule(xp, g, ans, rule_args[0]) if arity == 1
+                          else rule(xp, g, ans, *rule_args))
                 else:
                     gi = rule(xp, g, ans, *rule_args, **kwargs)
             if gi is not None:
@@ -497,17 +501,19 @@ def _reverse_pass(root_node, root_grad, xp, create_graph, retain_graph,
                     for observer in observers:
                         observer.on_edge(node, i, g, gi, rule_output)
             if parent.__class__ is Node:
-                if parent in pending:
+                if parent is following:
+                    following_g = (gi if following_g is None else following_g if gi is None
+                                   else add_gradients(following_g, gi))
+                elif parent in pending:
                     # Popped first: the sum may then reuse the partial sum's buffer.
                     previous = pending.pop(parent)
                     pending[parent] = (gi if previous is None else previous if gi is None
                                        else add_gradients(previous, gi))
+                elif following is None:
+                    following, following_g = parent, gi
                 else:
                     pending[parent] = gi
-                    if following is None:
-                        following = parent
-                    else:
-                        heappush(frontier, (-parent._seq, parent))
+                    heappush(frontier, (-parent._seq, parent))
             elif gi is not None:
                 deliver_leaf(parent, gi)
         if not retain_graph:            # the same as release(node), inlined: hot path
@@ -518,14 +524,15 @@ def _reverse_pass(root_node, root_grad, xp, create_graph, retain_graph,
             node.ans = None
             node.saved = None
         if following is not None and (not frontier or following._seq > -frontier[0][0]):
-            node = following
+            node, g = following, following_g
         elif frontier:
             if following is not None:
+                pending[following] = following_g
                 heappush(frontier, (-following._seq, following))
             node = heappop(frontier)[1]
+            g = pending.pop(node)
         else:
             break
-        g = pending.pop(node)
     if side_branches and not retain_graph:
         _release_side_branches(side_branches)
 

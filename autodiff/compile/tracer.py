@@ -42,6 +42,18 @@ from . import fresh_leaves, literals, readonly
 from .provenance import entry_frame, passed_in, python_numbers, user_line
 from .provenance import leaf_label as _leaf_label
 
+
+#: The frames that make a tensor and set its ``.data`` and ``.grad`` the first time:
+#: Tensor's constructors, and the op call paths' ``_record``, which makes its result
+#: without calling ``Tensor._make`` (one call less per op).
+_TENSOR_MAKERS = {("autodiff.tensor", "_make"), ("autodiff.tensor", "__init__"),
+                  ("autodiff.ops.registry", "_record")}
+
+
+def _makes_a_tensor(frame) -> bool:
+    return (frame.f_globals.get("__name__"), frame.f_code.co_name) in _TENSOR_MAKERS
+
+
 class Tracer:
     """Records one call; ``finish`` turns the recording into a ``Plan``."""
 
@@ -130,9 +142,8 @@ class Tracer:
         array a replay writes into, and an assignment would run only while tracing."""
         if not self.owns_thread() or id(tensor) in self.made_during:
             return
-        if frame.f_code.co_name in ("_make", "__init__") and \
-                frame.f_globals.get("__name__") == "autodiff.tensor":
-            return                      # a tensor being made
+        if _makes_a_tensor(frame):
+            return
         raise TraceError(
             f"compile: .data of {_leaf_label(tensor)}, a tensor from before the call, is "
             f"assigned at {user_line()} (t.data = ..., t.data -= ..., or t += ... "
@@ -441,7 +452,7 @@ class Tracer:
         a property that reports here)."""
         if not self.owns_thread() or frame.f_globals.get("__name__") == "autodiff.graph":
             return
-        if frame.f_code.co_name in ("_make", "__init__"):
+        if frame.f_code.co_name in ("_make", "__init__") or _makes_a_tensor(frame):
             self.made_during.add(id(tensor))
             entry = entry_frame()
             if entry is not None and entry.f_globals.get("__name__") == "autodiff.tensor" \
