@@ -131,7 +131,7 @@ class Node:
     """
 
     __slots__ = ("op", "_arity", "_p0", "_p1", "_parents", "args", "kwargs", "ans",
-                 "requires_grad", "name", "trace", "saved", "_shape", "_dtype",
+                 "requires_grad", "_name", "_trace", "saved", "_shape", "_dtype",
                  "_depth", "_epoch", "_seq", "__weakref__")
 
     def __init__(self, op, parents, args, kwargs, ans, requires_grad):
@@ -174,6 +174,32 @@ class Node:
 
     def __repr__(self):
         return f"<Node {self.op.name} {self.shape} {self.dtype}>"
+
+    # ``name`` and ``trace`` are rarely set, so the op call paths leave their slots
+    # empty (two stores less per op) and reading an empty one gives None.
+    @property
+    def name(self) -> str | None:
+        """The name of the tensor this node made (``Tensor.name``), or None."""
+        try:
+            return self._name
+        except AttributeError:
+            return None
+
+    @name.setter
+    def name(self, value: str | None) -> None:
+        self._name = value
+
+    @property
+    def trace(self):
+        """Where the user's code recorded this node (set under ``detect_anomaly``), or None."""
+        try:
+            return self._trace
+        except AttributeError:
+            return None
+
+    @trace.setter
+    def trace(self, value) -> None:
+        self._trace = value
 
     @property
     def shape(self) -> tuple[int, ...]:

@@ -121,6 +121,7 @@ class Op:
         # silently get no gradient), unless the op blocks gradients by design.
         self._refuse0 = not self._grad0 and self.blocks is None
         self._refuse1 = not self._grad1 and self.blocks is None
+        self._refuses = self._refuse0 or self._refuse1
         self._signature = None          # the forward's, read by bind_tensor_keywords
         # Whether the two-input and one-input call paths may take this op's nodes
         # out of the cycle collector (collector.py): not when a node keeps saved state,
@@ -242,6 +243,7 @@ class Op:
         node.parents = parents          # the setter: inline for one or two inputs
         node.args = tuple(raw)
         node.kwargs = kwargs or None
+        node._depth = -1                # (untracking is left to the one- and two-operand paths)
         result = self._record(node, out, needs_grad)
         if leaf and needs_grad:         # a parameter's array was saved: guard it
             guard_leaves(result._node)
@@ -274,21 +276,22 @@ class Op:
         needs_grad = pa.requires_grad and self._grad0
         if self._refuse0 and pa.requires_grad:
             raise no_rule_error(self, 0, a)
+        # (_p1 and _parents stay unset: nothing reads them when _arity is 1)
         node = _new(Node)
         node._arity = 1
         node._p0 = pa
-        node._p1 = None
-        node._parents = None
         node.args = (ra,)
         node.kwargs = None
-        result = self._record(node, out, needs_grad)
-        if self._may_untrack:           # collector.py: no cycle can pass through it
+        depth = -1                      # collector.py: no cycle can pass through it
+        if self._may_untrack:
             depth = (pa._depth if pa.__class__ is Node
                      else 0 if pa.__class__ is Tensor else -1)
             if depth >= 0:
-                node._depth = depth + 1
-                if depth >= _UNTRACK_DEPTH:
-                    _untrack(node)
+                depth += 1
+        node._depth = depth
+        result = self._record(node, out, needs_grad)
+        if depth > _UNTRACK_DEPTH:
+            _untrack(node)
         if pa is a and needs_grad:      # a parameter's array was saved: guard it
             guard_leaves(result._node)
         return result
@@ -348,31 +351,35 @@ class Op:
             raise explain_error(self, error, (ra, rb)) from error
         needs_grad = ((pa is not None and pa.requires_grad and self._grad0)
                       or (pb is not None and pb.requires_grad and self._grad1))
-        if self._refuse1 and pb is not None and pb.requires_grad:
-            raise no_rule_error(self, 1, b)
-        if self._refuse0 and pa is not None and pa.requires_grad:
-            raise no_rule_error(self, 0, a)
-        node = _new(Node)
+        if self._refuses:
+            self._refuse_inputs_without_rule(a, b, pa, pb)
+        node = _new(Node)               # (_parents stays unset: unread when _arity is 2)
         node._arity = 2
         node._p0 = pa
         node._p1 = pb
-        node._parents = None
         node.args = (ra, rb)
         node.kwargs = None
-        result = self._record(node, out, needs_grad)
-        if self._may_untrack:           # collector.py: no cycle can pass through it
+        depth = -1                      # collector.py: no cycle can pass through it
+        if self._may_untrack:
             depth_a = (pa._depth if pa.__class__ is Node else 0 if pa.__class__ is Tensor
                        else -1 if pa is not None or ra.__class__ not in _ATOMIC else 0)
             depth_b = (pb._depth if pb.__class__ is Node else 0 if pb.__class__ is Tensor
                        else -1 if pb is not None or rb.__class__ not in _ATOMIC else 0)
             if depth_a >= 0 and depth_b >= 0:
-                depth = depth_a if depth_a > depth_b else depth_b
-                node._depth = depth + 1
-                if depth >= _UNTRACK_DEPTH:
-                    _untrack(node)
+                depth = (depth_a if depth_a > depth_b else depth_b) + 1
+        node._depth = depth
+        result = self._record(node, out, needs_grad)
+        if depth > _UNTRACK_DEPTH:
+            _untrack(node)
         if needs_grad and (pa is a or pb is b):  # a parameter's array was saved: guard it
             guard_leaves(result._node)
         return result
+
+    def _refuse_inputs_without_rule(self, a, b, pa, pb):
+        if self._refuse1 and pb is not None and pb.requires_grad:
+            raise no_rule_error(self, 1, b)
+        if self._refuse0 and pa is not None and pa.requires_grad:
+            raise no_rule_error(self, 0, a)
 
     def _record(self, node, out, needs_grad):
         # The call paths above made ``node`` with its parents, args and kwargs (not
@@ -388,9 +395,6 @@ class Op:
         node.op = self
         node.ans = out
         node.requires_grad = needs_grad
-        node.name = None
-        node.trace = None
-        node._depth = -1                # the call paths set it where it is known safe
         node._seq = _next_seq()         # graph.py: the reverse pass takes the newest first
         if _graph.write_epoch:          # overwrites.py (unset: older than any write)
             node._epoch = _graph.write_epoch
