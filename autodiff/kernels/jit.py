@@ -35,7 +35,9 @@ from numba.core import types
 from numba.core.errors import NumbaError
 from numba.extending import intrinsic, overload
 
-from . import parts
+from . import numba_start, parts
+
+numba_start.start()          # before any kernel loads: keeps scipy.linalg out (see there)
 
 #: Errors that mean "this kernel could not be compiled or cached", as opposed to a
 #: wrong argument; the dispatcher falls back to the NumPy twin on these.
