@@ -165,11 +165,28 @@ _FLOOR = (
     "t0 = time.perf_counter()\n"
     "import numba\n"
     "t1 = time.perf_counter()\n"
+    "import scipy.linalg.cython_blas\n"                # what Numba's BLAS check imports
+    "t2 = time.perf_counter()\n"
     "sys.path.insert(0, {trivial!r})\n"
     "import trivial_cached\n"
     "trivial_cached.f(1.0)\n"
+    "t3 = time.perf_counter()\n"
+    "print(t1 - t0, t2 - t1, t3 - t2, t3 - t0)")
+# The same, started as autodiff's kernels start Numba (scipy.linalg left out).
+_FLOOR_AUTODIFF = (
+    "import sys, time\n"
+    "import autodiff\n"
+    "t0 = time.perf_counter()\n"
+    "import numba\n"
+    "from autodiff.kernels import numba_start\n"
+    "t1 = time.perf_counter()\n"
+    "numba_start.start()\n"
     "t2 = time.perf_counter()\n"
-    "print(t1 - t0, t2 - t1, t2 - t0, int('scipy.linalg' in sys.modules))")
+    "sys.path.insert(0, {trivial!r})\n"
+    "import trivial_cached\n"
+    "trivial_cached.f(1.0)\n"
+    "t3 = time.perf_counter()\n"
+    "print(t1 - t0, t2 - t1, t3 - t2, t3 - t0, int('scipy.linalg' in sys.modules))")
 _FIRST_CALL = (
     "import gc, sys, time\n"
     "t0 = time.perf_counter()\n"
@@ -193,10 +210,17 @@ _FIRST_CALL_LABELS = ("first compiled MLP call", "second call",
                       "cached Numba kernels loaded in the second call (count)")
 COLD_SNIPPETS = [
     (("import numba (autodiff imported)",
-      "Numba's start: first call of a trivial cached @njit function",
-      "Numba's floor: import numba + that first call",
-      "scipy.linalg imported (0/1)"),
+      "import scipy.linalg.cython_blas: runs all of scipy.linalg (Numba's start imports it "
+      "for its BLAS check)",
+      "the rest of Numba's start: first call of a trivial cached @njit function",
+      "Numba's floor: the three"),
      _FLOOR, {}, "Numba alone"),
+    (("import numba (autodiff imported)",
+      "numba_start.start(): Numba's start with scipy.linalg.cython_blas loaded alone",
+      "then the first call of a trivial cached @njit function",
+      "Numba's floor as autodiff starts it: the three",
+      "scipy.linalg imported (0/1)"),
+     _FLOOR_AUTODIFF, {}, "Numba alone, started as autodiff's kernels start it"),
     (_FIRST_CALL_LABELS, _FIRST_CALL, {"AUTODIFF_JIT": "0"},
      "compiled MLP step, AUTODIFF_JIT=0 (trace + plan passes + code generation, no Numba)"),
     (_FIRST_CALL_LABELS, _FIRST_CALL, {}, "compiled MLP step"),
@@ -208,6 +232,7 @@ def cold(repeats=7):
     round, which is left out).  Set ``OPENBLAS_NUM_THREADS=1`` on a busy machine: an
     OpenBLAS thread spinning after a GEMM competes with the imports for the cores."""
     import tempfile
+    from bench.run import _cpu_snapshot, other_cpu_share
     env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
     print(f"\n== first compiled call, {repeats} fresh processes each, warm caches (median; "
           f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'default')}; load "
@@ -216,6 +241,7 @@ def cold(repeats=7):
         with open(os.path.join(trivial, "trivial_cached.py"), "w") as f:
             f.write(_TRIVIAL)
         results = [[] for _ in COLD_SNIPPETS]
+        before = _cpu_snapshot()
         for _ in range(repeats + 1):
             for out, (_, snippet, extra, _) in zip(results, COLD_SNIPPETS):
                 done = subprocess.run(
@@ -223,11 +249,13 @@ def cold(repeats=7):
                     capture_output=True, text=True, env=dict(env, **extra), cwd=ROOT,
                     check=True)
                 out.append([float(v) for v in done.stdout.split()])
+        share = other_cpu_share(before, _cpu_snapshot())
     for out, (labels, _, _, title) in zip(results, COLD_SNIPPETS):
         print(f"-- {title}")
         for label, column in zip(labels, zip(*out[1:])):
             print(f"{statistics.median(column):8.3f}  {label}")
-    print(f"(load average after {os.getloadavg()[0]:.2f})")
+    print(f"(load average after {os.getloadavg()[0]:.2f}; other processes used {share:.0%} of "
+          f"the machine meanwhile)")
 
 
 def main():
