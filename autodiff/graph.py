@@ -134,23 +134,10 @@ class Node:
                  "requires_grad", "_name", "_trace", "saved", "_shape", "_dtype",
                  "_depth", "_epoch", "_seq", "__weakref__")
 
-    def __init__(self, op, parents, args, kwargs, ans, requires_grad):
-        # The op call paths (ops/registry.py) build nodes without calling __init__ (it
-        # is on the hot path); keep them in step.
-        self.op = op
-        self.parents = parents
-        self.args = args
-        self.kwargs = kwargs
-        self.ans = ans
-        self.requires_grad = requires_grad
-        self.name = None
-        self.trace = None
-        self._depth = -1        # see collector.py
-        self._seq = next_seq()
-        if write_epoch:         # see overwrites.py (unset: older than any write)
-            self._epoch = write_epoch
-        # ``saved``: what an op made with ``saves=True`` keeps for its backward beyond
-        # its inputs and output (set only for those ops; dropped with the rest).
+    # Made only by the op call paths (ops/registry.py: ``Node()``, then each slot in
+    # turn; without an ``__init__``, ``Node()`` is the cheapest way to make one).
+    # ``saved`` is set only for ops made with ``saves=True``: what they keep for
+    # their backward beyond inputs and output, dropped with the rest.
 
     @property
     def parents(self) -> tuple:

@@ -239,7 +239,7 @@ class Op:
             out = self.forward(*raw, **kwargs)
         except (ValueError, IndexError, TypeError, ArithmeticError) as error:
             raise explain_error(self, error, raw) from error
-        node = _new(Node)
+        node = Node()
         node.parents = parents          # the setter: inline for one or two inputs
         node.args = tuple(raw)
         node.kwargs = kwargs or None
@@ -277,7 +277,7 @@ class Op:
         if self._refuse0 and pa.requires_grad:
             raise no_rule_error(self, 0, a)
         # (_p1 and _parents stay unset: nothing reads them when _arity is 1)
-        node = _new(Node)
+        node = Node()
         node._arity = 1
         node._p0 = pa
         node.args = (ra,)
@@ -353,7 +353,7 @@ class Op:
                       or (pb is not None and pb.requires_grad and self._grad1))
         if self._refuses:
             self._refuse_inputs_without_rule(a, b, pa, pb)
-        node = _new(Node)               # (_parents stays unset: unread when _arity is 2)
+        node = Node()               # (_parents stays unset: unread when _arity is 2)
         node._arity = 2
         node._p0 = pa
         node._p1 = pb
