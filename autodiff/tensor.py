@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Union
 import numpy as np
 
 from .tape_drop import TapeDropWarning, called_by_name, tape_drop  # noqa: F401
+from .grad_attr import grad_property, root_grad
 from .spellings import (PyTorchMethods, axis_alias, extreme_along_dim, refuse_positional,
                         transpose_axes)
 
@@ -73,8 +74,9 @@ class Tensor(PyTorchMethods):
     array([2., 4., 6.])
     """
 
-    __slots__ = ("data", "grad", "_requires_grad", "_node", "_name", "__weakref__")
+    __slots__ = ("data", "_grad", "_requires_grad", "_node", "_name", "__weakref__")
     __array_priority__ = 1000
+    grad = grad_property             # autodiff/grad_attr.py: the slot is _grad
 
     def __init__(self, data, requires_grad=False, dtype=None, name=None):
         array = _as_array(data, dtype)
@@ -90,7 +92,9 @@ class Tensor(PyTorchMethods):
     def _make(data, node, requires_grad):
         t = _new(Tensor)
         t.data = data
-        t.grad = None
+        t._grad = None
+        if value_hook is not None:   # ad.compile traces: let it see the tensor made
+            t.grad = None
         t._requires_grad = requires_grad
         t._node = node
         t._name = None
@@ -271,7 +275,7 @@ class Tensor(PyTorchMethods):
                 "backward: this tensor does not require grad and has no recorded history. "
                 "Create the inputs with requires_grad=True (and outside ad.no_grad()) "
                 "before computing it.")
-        grad = _root_grad(self, grad, create_graph)
+        grad = root_grad(self, grad, create_graph)
         run_backward(self, grad, retain_graph=retain_graph, create_graph=create_graph)
 
     def detach(self) -> Tensor:
@@ -575,29 +579,6 @@ class Tensor(PyTorchMethods):
 
 
 _new = object.__new__
-
-
-def _root_grad(tensor, grad, create_graph):
-    if grad is None:
-        if tensor.data.size != 1:
-            raise RuntimeError(
-                f"backward: grad can be omitted only for a tensor with one element, but this "
-                f"one has shape {tensor.data.shape}. Reduce it first (e.g. loss.sum() or "
-                f".mean()) or pass grad= an array of shape {tensor.data.shape}.")
-        return np.ones_like(tensor.data)
-    if isinstance(grad, Tensor):
-        value = grad if create_graph else grad.data
-        shape, dtype = grad.shape, grad.dtype
-    else:
-        value = np.asarray(grad)
-        shape, dtype = value.shape, value.dtype
-    if shape != tensor.data.shape:
-        raise ValueError(
-            f"backward: grad has shape {shape} but the tensor has shape "
-            f"{tensor.data.shape}; the upstream gradient must match the tensor's shape.")
-    if dtype != tensor.data.dtype:
-        value = value.astype(tensor.data.dtype)
-    return value
 
 
 def _checked_name(name):

@@ -1,0 +1,124 @@
+"""``Tensor.grad``: what a reverse pass stored for a tensor, checked where users touch it.
+
+The gradient lives in the private slot ``Tensor._grad``; ``Tensor.grad`` is the
+property in front of it, as ``requires_grad`` is in front of ``_requires_grad``.
+
+* Reading ``.grad`` of an intermediate (a non-leaf tensor that requires grad) that did
+  not ask for ``retain_grad()`` gives None, as in PyTorch, and warns as PyTorch does,
+  at the user's line: a backward pass stores gradients only in leaves.  Reads by the
+  library itself (optimizers, the engine, ``explain``) are silent.
+* Assigning ``.grad`` checks the value at once (PyTorch does too): an ndarray or a
+  Tensor (from ``backward(create_graph=True)``) of the tensor's shape and of a
+  floating-point dtype, or None.  Otherwise an optimizer would refuse it only at
+  ``step()``, far from the line that made it.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import warnings
+
+import numpy as np
+
+from .tape_drop import _LIBRARY_DIRS, user_frame
+
+_PACKAGE_DIR = _LIBRARY_DIRS[0]
+_COMPILE_INSTALL = os.path.join(_PACKAGE_DIR, "compile", "install.py")
+
+
+def _get_grad(t):
+    grad = t._grad
+    if grad is None and t._node is not None and t._requires_grad:
+        _warn_non_leaf(t, sys._getframe(1))
+    return grad
+
+
+def _set_grad(t, value):
+    if value is not None:
+        check_grad(t, value)
+    t._grad = value
+
+
+#: ``Tensor.grad`` (assigned in the class body, so that it is in ``Tensor.__dict__``).
+grad_property = property(_get_grad, _set_grad, doc=(
+    "The gradient a backward pass accumulated into this tensor: an ndarray of its shape "
+    "and dtype, a Tensor after ``backward(create_graph=True)``, or None.  Only leaves "
+    "(and intermediates that called ``retain_grad()``) get one.\n\n"
+    ">>> w = ad.tensor([1.0, 2.0], requires_grad=True)\n"
+    ">>> (w * w).sum().backward()\n"
+    ">>> w.grad\n"
+    "array([2., 4.])"))
+
+
+def _warn_non_leaf(t, caller) -> None:
+    if caller.f_code.co_filename == _COMPILE_INSTALL and caller.f_back is not None:
+        caller = caller.f_back          # read through ad.compile's tracing property
+    if caller.f_code.co_filename.startswith(_PACKAGE_DIR):
+        return                          # the library's own reads
+    if t.retains_grad:
+        return
+    frame = user_frame()
+    where = f"{frame.f_code.co_filename}:{frame.f_lineno}" if frame is not None else "?"
+    name = f" '{t.name}'" if t._name is not None else ""
+    message = (
+        f"the .grad of a Tensor{name} that is not a leaf (shape {t.shape}, computed by "
+        f"'{t._node.op.name}') is read at {where}: backward() stores gradients only in "
+        "leaves (tensors created with requires_grad=True), so it is None. Call "
+        "t.retain_grad() before backward() to keep this one, or read the .grad of the "
+        "leaf it was computed from.")
+    if frame is None:
+        warnings.warn(message, UserWarning, stacklevel=3)
+    else:
+        warnings.warn_explicit(message, UserWarning, frame.f_code.co_filename,
+                               frame.f_lineno, module=frame.f_globals.get("__name__"),
+                               registry=frame.f_globals.setdefault("__warningregistry__", {}))
+
+
+def check_grad(t, value) -> None:
+    """Raise unless ``value`` can be the ``.grad`` of tensor ``t``."""
+    from .tensor import Tensor
+
+    if isinstance(value, (np.ndarray, Tensor, np.generic)):
+        shape, dtype = np.shape(value), value.dtype
+    else:
+        raise TypeError(
+            f".grad: assigned a {type(value).__name__}; a gradient is an ndarray of the "
+            f"tensor's shape {t.shape} (or a Tensor from backward(create_graph=True)), or "
+            "None. Convert it first, e.g. t.grad = np.asarray(value, dtype=t.dtype)")
+    if shape != t.data.shape:
+        raise ValueError(
+            f".grad: the assigned gradient has shape {shape}, but the tensor has shape "
+            f"{t.data.shape}; a gradient has the shape of its tensor (reshape it, or "
+            "assign it to the tensor it belongs to)")
+    if dtype.kind != "f":
+        raise TypeError(
+            f".grad: the assigned gradient has dtype {dtype} (shape {shape}); gradients are "
+            f"floating-point, like the tensor's data ({t.data.dtype}). Convert it first, "
+            "e.g. t.grad = value.astype(t.dtype)")
+
+
+def root_grad(tensor, grad, create_graph):
+    """The upstream gradient ``backward(grad)`` starts from, checked against ``tensor``."""
+    from .tensor import Tensor
+
+    if grad is None:
+        if tensor.data.size != 1:
+            raise RuntimeError(
+                f"backward: grad can be omitted only for a tensor with one element, but this "
+                f"one has shape {tensor.data.shape}. Reduce it first (e.g. loss.sum() or "
+                f".mean()) or pass grad= an array of shape {tensor.data.shape}.")
+        return np.ones_like(tensor.data)
+    if isinstance(grad, Tensor):
+        value = grad if create_graph else grad.data
+        shape, dtype = grad.shape, grad.dtype
+    else:
+        value = np.asarray(grad)
+        shape, dtype = value.shape, value.dtype
+    if shape != tensor.data.shape:
+        raise ValueError(
+            f"backward: grad has shape {shape} but the tensor has shape "
+            f"{tensor.data.shape}; the upstream gradient must match the tensor's shape.")
+    if dtype != tensor.data.dtype:
+        value = value.astype(tensor.data.dtype)
+    return value

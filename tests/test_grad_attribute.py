@@ -1,0 +1,106 @@
+"""``.grad``: reading it on an intermediate warns (as in PyTorch), and assigning it checks
+the shape and dtype at once instead of at the optimizer's step."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import autodiff as ad
+
+HERE = __file__
+
+
+def _graph():
+    x = ad.tensor([1.0, -2.0], requires_grad=True)
+    h = x * 3
+    (h ** 2).sum().backward()
+    return x, h
+
+
+def test_reading_the_grad_of_an_intermediate_warns_at_this_line():
+    x, h = _graph()
+    with pytest.warns(UserWarning, match=r"not a leaf .*'multiply'.*retain_grad\(\)") as record:
+        assert h.grad is None
+    assert [w.filename for w in record] == [HERE]
+
+
+def test_no_warning_for_leaves_retained_intermediates_and_constants():
+    x = ad.tensor([1.0, -2.0], requires_grad=True)
+    h = x * 3
+    h.retain_grad()
+    c = ad.tensor([1.0, 2.0]) * 2          # no gradient: a leaf, as in PyTorch
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert h.grad is None and x.grad is None and c.grad is None
+        (h ** 2).sum().backward()
+        np.testing.assert_array_equal(h.grad, 2 * h.data)
+        np.testing.assert_array_equal(x.grad, 18 * x.data)
+
+
+def test_the_library_reading_grad_of_intermediates_is_silent():
+    x = ad.tensor([1.0, -2.0], requires_grad=True)
+    w = ad.nn.Parameter([0.5, 0.5])
+    opt = ad.optim.SGD([w], lr=0.1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for _ in range(2):
+            h = x * w
+            h.retain_grad()
+            loss = (h ** 2).sum()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            ad.explain(w)
+        ad.nn.utils.clip_grad_norm_([w], 1.0)
+
+
+def test_assigning_a_grad_of_the_wrong_shape_raises_naming_both_shapes():
+    w = ad.tensor(np.zeros((2, 3)), requires_grad=True)
+    with pytest.raises(ValueError, match=r"shape \(3, 2\).*shape \(2, 3\)"):
+        w.grad = np.zeros((3, 2))
+    with pytest.raises(ValueError, match=r"shape \(3,\).*shape \(2, 3\)"):
+        w.grad = ad.tensor(np.zeros(3))
+    assert w.grad is None                   # nothing was stored
+
+
+@pytest.mark.parametrize("value", [np.zeros((2, 3), dtype=int), np.zeros((2, 3), dtype=bool)],
+                         ids=["int", "bool"])
+def test_assigning_a_non_float_grad_raises(value):
+    w = ad.tensor(np.zeros((2, 3)), requires_grad=True)
+    with pytest.raises(TypeError, match=f"dtype {value.dtype}.*floating-point"):
+        w.grad = value
+
+
+def test_assigning_something_other_than_an_array_raises():
+    w = ad.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(TypeError, match=r"assigned a list.*np.asarray"):
+        w.grad = [1.0, 2.0]
+
+
+def test_valid_grads_are_kept_as_given():
+    w = ad.tensor(np.zeros((2, 3)), requires_grad=True)
+    g = np.ones((2, 3))
+    w.grad = g
+    assert w.grad is g
+    w.grad = None
+    assert w.grad is None
+    w.grad = np.ones((2, 3), dtype=np.float32)     # another float dtype: accepted
+    s = ad.tensor(1.0, requires_grad=True)
+    s.grad = np.float64(2.0)
+    x = ad.tensor([1.0, 2.0], requires_grad=True)
+    (x ** 3).sum().backward(create_graph=True)
+    g = x.grad
+    assert isinstance(g, ad.Tensor)
+    x.grad = None
+    x.grad = g                                     # a Tensor gradient of the right shape
+    g.sum().backward()                             # adds the second derivative 6x
+    np.testing.assert_array_equal(x.grad, [9.0, 24.0])
+
+
+def test_a_wrong_grad_is_refused_at_assignment_not_at_step():
+    w = ad.nn.Parameter(np.zeros(3))
+    with pytest.raises(ValueError, match=r"\(4,\).*\(3,\)"):
+        w.grad = np.ones(4)
