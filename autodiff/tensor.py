@@ -339,6 +339,8 @@ class Tensor(PyTorchMethods):
         return _divide(other, self)
 
     def __pow__(self, other):
+        if other.__class__ is int and other == 2 and self.data.dtype.kind == "b":
+            return square(self)      # ndarray's ** 2 is np.square: int8 for bools
         return _power(self, other)
 
     def __rpow__(self, other):

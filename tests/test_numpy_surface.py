@@ -405,3 +405,18 @@ def test_copy_is_recorded_and_owns_its_array():
     b = a.copy()
     b[0] = 9.0                                  # as NumPy: the copy's own array
     assert a.data.tolist() == [1.0, 2.0] and b.data.tolist() == [9.0, 2.0]
+
+
+@pytest.mark.parametrize("exponent", [2, 2.0, 3, 1, 0, True, np.int64(2), np.array(2)],
+                         ids=repr)
+@pytest.mark.parametrize("array", [np.array([True, False]), np.array(True),
+                                   np.array([1, 2], dtype=np.int8),
+                                   np.array([1.0, 2.0], dtype=np.float32)],
+                         ids=["bool", "bool-0d", "int8", "float32"])
+def test_power_operator_has_numpys_dtypes(array, exponent):
+    # ndarray's ** 2 is np.square, so a bool array squared is int8 (np.power gives int64)
+    expected = array ** exponent
+    out = ad.tensor(array) ** exponent
+    assert out.dtype == expected.dtype
+    np.testing.assert_array_equal(out.data, expected)
+    assert ad.power(ad.tensor(array), exponent).dtype == np.power(array, exponent).dtype
