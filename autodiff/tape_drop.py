@@ -10,6 +10,7 @@ stay silent.
 
 from __future__ import annotations
 
+import dis
 import linecache
 import os
 import sys
@@ -68,11 +69,28 @@ def tape_drop(tensor, how):
                                registry=frame.f_globals.setdefault("__warningregistry__", {}))
 
 
+#: ``BINARY_OP``'s arguments for ``%`` and ``%=`` (``dis._nb_ops``).
+_PERCENT = {i for i, (_, symbol) in enumerate(dis._nb_ops) if symbol in ("%", "%=")}
+_BINARY_OP = dis.opmap.get("BINARY_OP")
+
+
+def formats_with_percent(frame) -> bool:
+    """True when ``frame`` is executing ``%`` (``"%.3f" % t``, also in ``logging``): a
+    ``%`` that reaches ``__float__`` formats a string (a number's ``%`` with a Tensor
+    goes to ``Tensor.__rmod__``), an exit for printing, as ``f"{t:.3f}"`` is."""
+    code, i = frame.f_code.co_code, frame.f_lasti
+    return (_BINARY_OP is not None and 0 <= i < len(code) - 1
+            and code[i] == _BINARY_OP and code[i + 1] in _PERCENT)
+
+
 def called_by_name(frame, names) -> bool:
     """True when the call being executed in ``frame`` is written ``float(...)`` or
     ``int(...)`` (an explicit conversion), as opposed to, say, ``math.exp(t)``, which
-    reaches ``__float__`` the same way.  Unknown source counts as explicit; a call in
-    an installed package (a third-party function's own ``float(x)``) does not."""
+    reaches ``__float__`` the same way; also for string formatting with ``%``.  Unknown
+    source counts as explicit; a call in an installed package (a third-party function's
+    own ``float(x)``) does not."""
+    if formats_with_percent(frame):
+        return True
     filename = frame.f_code.co_filename
     if filename.startswith(_INSTALLED_DIRS) and not filename.startswith(_LIBRARY_DIRS):
         return False

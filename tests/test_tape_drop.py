@@ -120,3 +120,26 @@ def test_a_format_spec_formats_a_0d_tensor_as_numpy_and_silently():
         assert "{:>6.1f}".format(loss) == "   2.2" and f"{loss}" == str(loss)
     with pytest.raises(TypeError, match="unsupported format string"):
         f"{ad.tensor([1.0, 2.0]):.3f}"
+
+
+def test_percent_formatting_is_silent_as_a_format_spec_is():
+    loss = (tracked(1.5) ** 2).sum()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert "%.3f" % loss == "2.250" == "%.3f" % np.array(2.25)
+        assert "loss %.1f at %d" % (loss, 3) == "loss 2.2 at 3"
+        text = "%.2f"
+        text %= loss
+        assert text == "2.25"
+    with pytest.warns(ad.TapeDropWarning):   # arithmetic on the float still warns
+        math.exp(loss)
+
+
+def test_logging_a_loss_with_percent_args_is_silent(caplog):
+    import logging
+    loss = (tracked(1.5) ** 2).sum()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with caplog.at_level(logging.INFO):
+            logging.getLogger("train").info("loss %.3f", loss)
+    assert "loss 2.250" in caplog.text
