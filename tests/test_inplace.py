@@ -364,3 +364,18 @@ def test_values_that_need_a_gradient_are_not_truncated_into_an_integer_tensor(up
     assert x.dtype == np.int64 and not x.requires_grad
     x[:2] = ad.tensor([1.5, 2.5])              # no gradient involved: NumPy's truncation
     np.testing.assert_array_equal(x.data, [1, 2, 0])
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.bool_, np.uint8])
+def test_the_function_form_of_setitem_refuses_truncating_a_value_that_requires_grad(dtype):
+    v = ad.tensor(0.5, requires_grad=True)
+    for target in (ad.tensor(np.zeros(3, dtype=dtype)), np.zeros(3, dtype=dtype)):
+        with pytest.raises(TypeError, match=f"setitem: .*requires grad.*holds {np.dtype(dtype)}"):
+            ad.setitem(target, v, 0)
+        with pytest.raises(TypeError, match="truncated"):
+            ad.tensor(np.zeros(3, dtype=dtype))[0] = v      # the t[k] = v form, as before
+    out = ad.setitem(ad.tensor(np.zeros(3, dtype=dtype)), 1, 0)   # no gradient: NumPy's cast
+    assert out.dtype == dtype and not out.requires_grad
+    out = ad.setitem(ad.tensor(np.zeros(3, dtype=np.float32)), v, 0)
+    out.sum().backward()
+    assert out.dtype == np.float32 and v.grad == 1.0

@@ -164,7 +164,7 @@ def _zero_at(g, key):
     return out
 
 
-setitem = defop(
+_setitem = defop(
     "setitem", _setitem_forward, hint=_INDEX_HINT,
     doc="A copy of ``x`` with ``value`` written at ``key`` (what a recorded ``t[key] = v``\n"
         "does); ``x`` gets ``g`` with ``key`` zeroed, ``value`` gets ``g[key]``.\n\n"
@@ -173,6 +173,24 @@ setitem = defop(
     x=("g with g[key] = 0", lambda xp, g, ans, x, value, key: xp.zero_at(g, key)),
     value=("g[key]", lambda xp, g, ans, x, value, key: g[key]),
     key=None)
+
+
+
+def setitem(x, value, key):
+    # The op, after the check that ``t[key] = v`` makes too (inplace._refuse_truncation).
+    if getattr(value, "requires_grad", False):
+        dtype = np.asarray(getattr(x, "data", x)).dtype
+        if dtype.kind not in "fc":
+            raise TypeError(
+                f"setitem: the value ({value.dtype}, shape {value.shape}) requires grad, but "
+                f"x holds {dtype} (shape {np.shape(getattr(x, 'data', x))}): written there "
+                "it would be truncated and lose its gradient. Make x floating-point first "
+                "(x.astype(float), or np.zeros(n) rather than np.zeros(n, int)).")
+    return _setitem(x, value, key)
+
+
+setitem.__doc__ = _setitem.__doc__
+setitem.op = _setitem
 
 zero_at = defop(
     "zero_at", _zero_at,
