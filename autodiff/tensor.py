@@ -11,6 +11,7 @@ from .tape_drop import TapeDropWarning, called_by_name, tape_drop  # noqa: F401
 from .grad_attr import grad_property, root_grad
 from .spellings import (PyTorchMethods, axis_alias, extreme_along_dim, refuse_positional,
                         transpose_axes)
+from .selections import SelectionMethods
 
 if TYPE_CHECKING:
     from .graph import Node
@@ -65,7 +66,7 @@ def _check_can_require_grad(array, where="tensor"):
             "ad.tensor(data, dtype=np.float64, requires_grad=True).")
 
 
-class Tensor(PyTorchMethods):
+class Tensor(PyTorchMethods, SelectionMethods):
     """An n-dimensional array that records the operations applied to it.
 
     >>> x = ad.tensor([1.0, 2.0, 3.0], requires_grad=True)
