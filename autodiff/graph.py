@@ -392,17 +392,18 @@ def run_backward(root: Tensor, root_grad, *, inputs: Sequence[Tensor] | None = N
 
 
 def _accumulate_into_leaf(leaf, grad, create_graph):
+    # (``_grad``: the slot behind the checked ``.grad`` property; these values fit)
     if not create_graph:
         if type(grad) is not np.ndarray:
             grad = np.asarray(grad)
-        current = leaf.grad
-        if isinstance(current, _namespaces()[2]):
+        current = leaf._grad
+        if current is None:
+            leaf._grad = grad if _is_uniquely_owned(grad) else grad.copy()
+        elif isinstance(current, _namespaces()[2]):
             # A gradient with a graph, from an earlier backward(create_graph=True):
             # this pass records nothing, so the sum is a new array of plain values
             # (that Tensor's own array, which its graph saved, must not change).
-            leaf.grad = np.asarray(current.data + grad)
-        elif current is None:
-            leaf.grad = grad if _is_uniquely_owned(grad) else grad.copy()
+            leaf._grad = np.asarray(current.data + grad)
         elif (_is_uniquely_owned(current) and current.flags.writeable
               and current.shape == grad.shape and current.dtype == grad.dtype):
             # A .grad that nothing else references (no name the user kept, no view of
@@ -412,12 +413,12 @@ def _accumulate_into_leaf(leaf, grad, create_graph):
             np.add(current, grad, out=current)
         else:
             total = current + grad
-            leaf.grad = total if type(total) is np.ndarray else np.asarray(total)  # 0-d
+            leaf._grad = total if type(total) is np.ndarray else np.asarray(total)  # 0-d
     else:
-        leaf.grad = grad if leaf.grad is None else leaf.grad + grad
+        leaf._grad = grad if leaf._grad is None else leaf._grad + grad
         # A .grad that is a Tensor points into a graph that points back to its owner:
         # a reference cycle, which only the cycle collector can free.
-        _collector.track_graphs([leaf.grad])
+        _collector.track_graphs([leaf._grad])
 
 
 def _reverse_pass(root_node, root_grad, xp, create_graph, retain_graph,

@@ -406,7 +406,9 @@ class Op:
         # (ad.compile's tracer knows this frame makes a tensor.)
         result = _new(Tensor)
         result.data = out
-        result.grad = None
+        result._grad = None             # the slot behind Tensor.grad
+        if kernel_hook is not None:     # ad.compile traces: its .grad property sees it made
+            result.grad = None
         result._requires_grad = needs_grad
         result._node = node
         result._name = None
