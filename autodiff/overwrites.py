@@ -16,7 +16,9 @@ Which inputs a rule reads is read off its code (``read_by``, also used by the gu
 the names it and the functions nested in it load, where ``x.shape``, ``x.ndim``,
 ``x.dtype`` and ``x.size`` do not count (an in-place write cannot change them).  A
 rule whose code cannot be read (a builtin, one that uses its ``*args``) counts as
-reading everything, as does a joint rule.
+reading everything, as does a joint rule.  An op that declares what its rules read
+(``defop``'s ``reads=``) is taken at its word (``tests/test_reads.py`` checks each
+declaration against the code where it can be read).
 
 >>> y = ad.tensor([1.0, 2.0], requires_grad=True) * 2
 >>> z = (y ** 2).sum()                  # power saves y
@@ -114,6 +116,8 @@ def check(node, parents) -> None:
 
 def read_by(op, parents):
     """The input positions and whether the output are read by the rules that run."""
+    if op._reads is not None:
+        return _declared(op, parents)
     rules = op.rules
     if rules is None:
         return range(len(parents)), True
@@ -128,6 +132,27 @@ def read_by(op, parents):
         loaded, parameters = names
         reads_ans = reads_ans or (len(parameters) > 2 and parameters[2] in loaded)
         positions.update(j for j, name in enumerate(parameters[3:]) if name in loaded)
+    return sorted(positions), reads_ans
+
+
+def _declared(op, parents):
+    """``read_by`` for an op that declares what its rules read (``reads=``): the
+    values it names, and every input without a rule (an index, a condition)."""
+    rules, reads, grad_inputs = op.rules, op._reads, op.grad_inputs
+    positions = set()
+    reads_ans = False
+    for i, parent in enumerate(parents):
+        if rules is not None:
+            if i >= len(rules) or rules[i] is None:
+                positions.add(i)
+            elif parent is not None and parent.requires_grad:
+                for j in reads[i]:
+                    if j < 0:
+                        reads_ans = True
+                    else:
+                        positions.add(j)
+        elif grad_inputs is not None and i not in grad_inputs:
+            positions.add(i)            # (a joint rule declares reads=() only)
     return sorted(positions), reads_ans
 
 

@@ -91,6 +91,7 @@ class Op:
     aliases: dict = {}
     torch_dim = None
     grad_inputs = None
+    reads = None
 
     def __init__(self, name, forward, input_names=(), rules=None, formulas=None,
                  joint=None, joint_formula=None, doc=None, hint=None, *, kernel=None,
@@ -133,6 +134,11 @@ class Op:
             if joint is None:
                 raise TypeError(f"Op {name!r}: saves=True needs a joint rule (defop_joint)")
             self._record = self._record_saving
+        # reads= (see defop): per input position, the positions whose values its rule
+        # reads (-1: the output); None where undeclared (every value counts as read).
+        self._reads = None if self.reads is None else _declared_reads(self)
+        #: True when no rule reads a value at all, only shapes and dtypes (reads=()).
+        self.value_free = self._reads is not None and not any(self._reads)
         self.__name__ = self.__qualname__ = name
         self.__doc__ = doc
 
@@ -446,6 +452,52 @@ class Op:
     #: Optional forward-mode rule (see defop); None: derived from the VJP rules.
     jvp = None
 
+def _declared_reads(op) -> tuple:
+    """``op.reads`` checked against the op's inputs, as a table by input position: the
+    positions whose values that input's rule reads, -1 standing for the output."""
+    reads, name = op.reads, op.name
+    if op.saves:
+        raise TypeError(f"Op {name!r}: reads= cannot be declared with saves=True (the "
+                        "saved state is dropped after a backward)")
+    if isinstance(reads, tuple) and not reads:
+        reads = {}
+    elif not isinstance(reads, dict):
+        raise TypeError(f"Op {name!r}: reads= takes () or a dict {{input: names read}}, "
+                        f"got {reads!r}")
+    if op.rules is None:
+        if reads:
+            raise TypeError(f"Op {name!r}: a joint rule can only declare reads=()")
+        return ((),)
+    names = op.input_names
+    differentiable = {n: i for i, n in enumerate(names) if op.rules[i] is not None}
+    given = dict(reads)
+    table = []
+    for i, rule in enumerate(op.rules):
+        if rule is None:
+            table.append(())
+            continue
+        read = given.pop(names[i], () if not reads else None)
+        if read is None:
+            raise TypeError(f"Op {name!r}: reads= names some inputs; name input "
+                            f"{names[i]!r} too (() if its rule reads no value)")
+        positions = []
+        for value in (read,) if isinstance(read, str) else read:
+            if value == "ans":
+                positions.append(-1)
+            elif value in differentiable:
+                positions.append(differentiable[value])
+            else:
+                raise TypeError(
+                    f"Op {name!r}: reads= for {names[i]!r} names {value!r}, which is "
+                    "neither 'ans' nor an input with a rule (an index, condition or axis "
+                    "input is kept as it is and need not be named)")
+        table.append(tuple(positions))
+    if given:
+        raise TypeError(f"Op {name!r}: reads= names {sorted(given)!r}, which are not "
+                        "inputs with a rule")
+    return tuple(table)
+
+
 def _output_only(forward):
     def kernel(*args, **kwargs):
         return forward(*args, **kwargs)[0]
@@ -458,7 +510,7 @@ REGISTRY: dict[str, Op] = {}
 #: The behaviour fields an op entry may carry (reserved: no input may use these names).
 BEHAVIOUR_FIELDS = ("zero_grad_ae", "scatters", "selects", "index_inputs", "singular",
                     "blocks", "zeroes", "zeroes_all", "differentiable", "saves", "jvp",
-                    "aliases", "torch_dim", "grad_inputs")
+                    "aliases", "torch_dim", "grad_inputs", "reads")
 
 #: ``aliases=`` for ops with an axis: PyTorch's keyword names for NumPy's.
 TORCH_AXIS_ALIASES = {"dim": "axis", "keepdim": "keepdims"}
@@ -516,7 +568,7 @@ def defop(name: str, forward: Callable, *, numpy: Any = None, doc: str | None = 
           blocks: str | None = None, zeroes: str | None = None,
           zeroes_all: str | dict | None = None, jvp: Callable | None = None,
           aliases: dict | None = None, torch_dim: Callable | None = None,
-          **inputs) -> Op:
+          reads: tuple | dict | None = None, **inputs) -> Op:
     """Define and register an op: its forward and, per input in order, ``(formula, rule)``.
 
     ``forward(*inputs, **kwargs)`` works on ndarrays.  Each further keyword names an
@@ -572,6 +624,17 @@ def defop(name: str, forward: Callable, *, numpy: Any = None, doc: str | None = 
       other than the op with ``axis=``: the function that a call with ``dim=`` (not
       ``None``) goes to, with the call's arguments (``max``/``min`` give
       ``(values, indices)``).
+    * ``reads``: which values the rules read, beyond shapes and dtypes: ``()`` when
+      no rule reads the value of a differentiable input or of the output (``add``,
+      ``transpose``, indexing), or a dict naming, for each input with a rule, the
+      differentiable inputs and ``"ans"`` whose values it reads (``mod``:
+      ``{"a": (), "b": ("a", "b")}``).  Index, condition and axis inputs need not
+      be named: rules may read them.  Of what is not named only shapes and dtypes
+      are needed, so a parameter seen only there is not made read-only (nor through
+      a view such as ``w.T``: the op that reads the view guards the parameter).
+      Unset: every value counts as read.  A value read but not named gives silently
+      wrong gradients after an in-place change or a second backward: name anything
+      in doubt.
 
     >>> cube_root = ad.defop("cube_root", np.cbrt,
     ...     x=("g / (3 * ans**2)", lambda xp, g, ans, x: g / (3 * ans * ans)))
@@ -590,7 +653,8 @@ def defop(name: str, forward: Callable, *, numpy: Any = None, doc: str | None = 
         name, forward, tuple(inputs), rules, formulas, doc=doc, hint=hint, kernel=kernel,
         numpy=numpy, zero_grad_ae=zero_grad_ae, scatters=scatters, selects=selects,
         index_inputs=index_inputs, singular=tuple(singular), blocks=blocks, zeroes=zeroes,
-        zeroes_all=zeroes_all, jvp=jvp, aliases=aliases or {}, torch_dim=torch_dim))
+        zeroes_all=zeroes_all, jvp=jvp, aliases=aliases or {}, torch_dim=torch_dim,
+        reads=reads))
 
 
 def defop_joint(name: str, forward: Callable, formula: str, joint: Callable, *,
