@@ -34,6 +34,14 @@ backward that needs the old values refuses (``overwrites.py``).  A view made by 
 op on such a view (``w.T[0]``), or under ``no_grad``, while the leaf is guarded is
 read-only by NumPy's rule; it is writable again with the leaf (``adopt_view``).
 
+An op whose rules read no values (``defop``'s ``reads=()``: ``w.T``, ``w[0]``,
+``w.reshape(...)``) guards nothing itself, even when its output views a leaf's memory:
+the leaf is guarded by the op that saves the view for a rule that reads it
+(``leaf_views``), as PyTorch's views share their base's version counter.  So a view
+kept for logging (``row = w[0]``) does not block an optimizer step, and shows the new
+values after it, as a NumPy view does; and views made before the leaf is guarded are
+made read-only with it.
+
 While ``ad.compile`` traces, it holds some arrays read-only too (``trace_held``,
 see ``compile/readonly.py``): the guard still guards them, and leaves them read-only
 when its graphs are freed; the trace makes them writable when it ends.
@@ -53,8 +61,9 @@ import numpy as np
 
 from .graph import Node
 
-__all__ = ["adopt_view", "guard_leaves", "is_broadcast", "is_guarded_view",
-           "release_guarded_leaves", "savers_of", "trace_held", "writing_through"]
+__all__ = ["adopt_view", "guard_leaf_views", "guard_leaves", "is_broadcast",
+           "is_guarded_view", "leaf_views", "release_guarded_leaves", "savers_of",
+           "trace_held", "writing_through"]
 
 
 class _Guard:
@@ -221,41 +230,116 @@ _refcount = sys.getrefcount
 
 
 def guard_leaves(node: Node) -> None:
-    """Make the arrays of ``node``'s leaf parents read-only while ``node`` needs them."""
+    """Make the arrays of ``node``'s leaf parents read-only while ``node`` needs them,
+    and those of the leaves its inputs view (``leaf_views``)."""
     args = node.args
     i = -1
     arity = node._arity                 # node.parents, inlined (hot path)
     parents = ((node._p0, node._p1) if arity == 2 else (node._p0,) if arity == 1
                else node._parents)
-    read = inputs_read(node.op, parents)
+    op = node.op
+    read = inputs_read(op, parents)
     out = node.ans
     out_is_view = out.base is not None
     with _lock:
         for parent in parents:
             i += 1
-            if parent is None or parent.__class__ is Node or not parent.requires_grad:
+            if parent is None or not parent.requires_grad:
+                continue
+            if parent.__class__ is Node:
+                if leaf_views:
+                    _through_leaf_view(node, i, parent, read, out, out_is_view)
                 continue
             array = args[i]
             if type(array) is not np.ndarray:
                 continue
             viewed = out_is_view and views_memory_of(out, array)
-            if i not in read and not viewed:
-                continue                # no rule reads it, and the output is no view of it
-            guard = _guards.get(id(array))
-            guarded_before = guard is not None
-            if guard is None:
-                if not array.flags.writeable and id(array) not in trace_held:
-                    continue            # read-only already (the user's choice): leave it
-                guard = _guards[id(array)] = _Guard(array, id(array))
-                array.setflags(write=False)
-            guard.savers.add(_ref(node, guard.on_dead))
-            if viewed:
+            if i not in read:
+                if not viewed:
+                    continue            # no rule reads it, and the output is no view of it
+                if op.value_free:       # w.T, w[0]: guarded by the ops that read it
+                    _note_leaf_view(node, array, out)
+                    continue
+            guard, guarded_before = _guard(node, array)
+            if guard is not None and viewed:
                 _guard_view(guard, out, guarded_before)
 
 
-#: op -> {which inputs need a gradient: the positions read}; weak, as a user's op
-#: may close over anything.
-_read_cache = weakref.WeakKeyDictionary()
+def guard_leaf_views(node: Node) -> None:
+    """``guard_leaves`` for a node without leaf parents: guard the leaves its inputs
+    view, if its rules read those inputs (called while ``leaf_views`` is not empty)."""
+    read = None
+    i = -1
+    for parent in node.parents:
+        i += 1
+        if parent.__class__ is not Node or id(parent) not in leaf_views:
+            continue
+        if read is None:
+            read = inputs_read(node.op, node.parents)
+            out = node.ans
+        with _lock:
+            _through_leaf_view(node, i, parent, read, out, out.base is not None)
+
+
+def _through_leaf_view(node, i, parent, read, out, out_is_view) -> None:
+    """Input ``i`` of ``node`` comes from ``parent``; if that is a view of a leaf that
+    no node guarded (``leaf_views``), guard the leaf now if ``node`` reads the view,
+    or pass the view on if ``node`` is another view that reads nothing."""
+    entry = leaf_views.get(id(parent))
+    if entry is None or entry[0]() is not parent:
+        return
+    array = entry[1]
+    viewed = out_is_view and views_memory_of(out, array)
+    if i not in read:
+        if not viewed:
+            return                      # the values are not needed: nothing to guard
+        if node.op.value_free:
+            _note_leaf_view(node, array, out)
+            return
+    guard, guarded_before = _guard(node, array)
+    if guard is not None:
+        _guard_view(guard, node.args[i], guarded_before)
+        if viewed:
+            _guard_view(guard, out, guarded_before)
+
+
+def _guard(node, array):
+    """Hold leaf ``array`` read-only while ``node`` lives (and is not freed); returns
+    ``(guard, guarded_before)``, the guard None for an array read-only already."""
+    guard = _guards.get(id(array))
+    if guard is not None:
+        guard.savers.add(_ref(node, guard.on_dead))
+        return guard, True
+    if not array.flags.writeable and id(array) not in trace_held:
+        return None, False              # read-only already (the user's choice): leave it
+    guard = _guards[id(array)] = _Guard(array, id(array))
+    array.setflags(write=False)
+    guard.savers.add(_ref(node, guard.on_dead))
+    if leaf_views:                      # views made before: read-only with it
+        for _, leaf, view in list(leaf_views.values()):
+            if leaf is array:
+                _guard_view(guard, view, False)
+    return guard, False
+
+
+#: id(node) -> (weak reference to the node, leaf array, output) for each live node of an
+#: op that reads no values (``Op.value_free``) whose output views the array of a leaf
+#: that requires grad (``w.T``, ``w[0]``, ``w.reshape(...)``).  Such a node does not
+#: guard the leaf: the op that saves the view for a rule that reads it does
+#: (``guard_leaf_views``), as PyTorch's views share their base's version counter.
+leaf_views: dict = {}
+
+
+def _note_leaf_view(node, array, view) -> None:
+    key = id(node)
+    leaf_views[key] = (_ref(node, lambda ref: _drop_leaf_view(key, ref)), array, view)
+
+
+def _drop_leaf_view(key, ref) -> None:
+    with _lock:
+        entry = leaf_views.get(key)
+        if entry is not None and entry[0] is ref:
+            del leaf_views[key]
 
 
 def views_memory_of(out, array) -> bool:
@@ -268,11 +352,16 @@ def views_memory_of(out, array) -> bool:
 
 def inputs_read(op, parents) -> frozenset:
     """The input positions whose values the rules that will run read (a rule that
-    reads only ``x.shape``, as indexing's does, needs no guard)."""
-    by_need = _read_cache.get(op)
+    reads only ``x.shape``, as indexing's does, needs no guard).  Each op keeps them
+    by which inputs need a gradient (``op._inputs_read``)."""
+    by_need = op.__dict__.get("_inputs_read")
     if by_need is None:
-        by_need = _read_cache[op] = {}
-    need = tuple(p is not None and p.requires_grad for p in parents)
+        by_need = op._inputs_read = {}
+    if len(parents) == 2:
+        a, b = parents
+        need = (a is not None and a.requires_grad, b is not None and b.requires_grad)
+    else:
+        need = tuple(p is not None and p.requires_grad for p in parents)
     read = by_need.get(need)
     if read is None:
         from .overwrites import read_by

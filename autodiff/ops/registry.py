@@ -34,8 +34,9 @@ from ..collector import UNTRACK_DEPTH as _UNTRACK_DEPTH
 from ..collector import defined_by_the_library
 from ..collector import untrack as _untrack
 from ..graph import Node, _grad_mode, next_seq as _next_seq
-from ..guard import adopt_view, guard_leaves  # the mutation guard on saved leaf arrays
+from ..guard import adopt_view, guard_leaf_views, guard_leaves  # the mutation guard
 from ..guard import guarded_arrays as _guarded
+from ..guard import leaf_views as _leaf_views
 from ..tensor import Tensor
 from . import namespace as _namespace
 from .operands import (  # noqa: F401  (holds_tensor, from_nested: re-exported)
@@ -253,6 +254,8 @@ class Op:
         result = self._record(node, out, needs_grad)
         if leaf and needs_grad:         # a parameter's array was saved: guard it
             guard_leaves(result._node)
+        elif _leaf_views and needs_grad:  # or a view of one, perhaps (guard.leaf_views)
+            guard_leaf_views(result._node)
         return result
 
     def _call1(self, a):
@@ -300,6 +303,8 @@ class Op:
             _untrack(node)
         if pa is a and needs_grad:      # a parameter's array was saved: guard it
             guard_leaves(result._node)
+        elif _leaf_views and needs_grad:  # or a view of one, perhaps (guard.leaf_views)
+            guard_leaf_views(result._node)
         return result
 
     def _call2(self, a, b):
@@ -379,6 +384,8 @@ class Op:
             _untrack(node)
         if needs_grad and (pa is a or pb is b):  # a parameter's array was saved: guard it
             guard_leaves(result._node)
+        elif _leaf_views and needs_grad:  # or a view of one, perhaps (guard.leaf_views)
+            guard_leaf_views(result._node)
         return result
 
     def _refuse_inputs_without_rule(self, a, b, pa, pb):
