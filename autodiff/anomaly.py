@@ -27,6 +27,7 @@ import numpy as np
 
 from .graph import BackwardObserver, Node, _grad_mode
 from .ops.local import local_derivative
+from .revive import is_stand_in
 
 __all__ = ["AnomalyError", "detect_anomaly"]
 
@@ -335,7 +336,7 @@ def _backward_message(state, node, g, i, gi):
                  (_fmt(g[bad]) if same else "(" + _stats(g) + ")"))
     if node.args is not None:
         for name, a in zip(names, node.args):
-            if _is_float_array(a):
+            if _is_float_array(a) and not is_stand_in(a):  # (revive.py: only a shape)
                 shown = _at(a, bad)
                 if shown is not None:
                     lines.append(f"  input {name} at those positions: {shown}")

@@ -8,7 +8,10 @@ as the last tensor referring to it goes away, without waiting for ``gc``.
 ``run_backward`` walks the graph without recursion, newest node first: every node is
 numbered when it is recorded, after its inputs, so by the time the pass reaches a
 node every consumer it can reach has sent its share, and only then is its rule
-applied (PyTorch's engine orders its work by the same kind of number).
+applied (PyTorch's engine orders its work by the same kind of number).  Unless
+``retain_graph``, it then releases the node's saved values; a later pass that reaches
+a released node of an op whose rules read no values runs it again on stand-ins
+(``revive.py``), and raises "already freed" for any other.
 """
 
 from __future__ import annotations
@@ -432,6 +435,7 @@ def _reverse_pass(root_node, root_grad, xp, create_graph, retain_graph,
     pending = {}
     frontier = []
     side_branches = []
+    revived = []                        # released nodes given stand-ins, kept under retain_graph
     sum_to = xp.sum_to
     astype = xp.astype
     last_write = write_epoch                # overwrites.py: nodes older than it are checked
@@ -451,8 +455,10 @@ def _reverse_pass(root_node, root_grad, xp, create_graph, retain_graph,
                     g = pending.pop(node)
                 continue
         args = node.args
-        if args is None:
-            raise _freed_error(node)
+        if args is None:                # released by an earlier pass: revive.py, or the error
+            args = _revive.revive(node)
+            if retain_graph:
+                revived.append(node)
         op = node.op
         rules = op.rules
         arity = node._arity             # node.parents, inlined (hot path)
@@ -549,8 +555,11 @@ def _reverse_pass(root_node, root_grad, xp, create_graph, retain_graph,
             break
     if side_branches and not retain_graph:
         _release_side_branches(side_branches)
+    for node in revived:                # released again, as they were before this pass
+        release(node)
 
 
 # The mutation guard builds on Node (imported last: guard imports this module).
 from . import guard as _guard  # noqa: E402
 from . import overwrites as _overwrites  # noqa: E402
+from . import revive as _revive  # noqa: E402

@@ -60,6 +60,7 @@ import weakref
 import numpy as np
 
 from .graph import Node
+from .revive import keep_constants
 
 __all__ = ["adopt_view", "guard_leaf_views", "guard_leaves", "is_broadcast",
            "is_guarded_view", "leaf_views", "release_guarded_leaves", "savers_of",
@@ -238,6 +239,8 @@ def guard_leaves(node: Node) -> None:
     parents = ((node._p0, node._p1) if arity == 2 else (node._p0,) if arity == 1
                else node._parents)
     op = node.op
+    if op.value_free:                   # what a second backward needs (revive.py)
+        keep_constants(node)
     read = inputs_read(op, parents)
     out = node.ans
     out_is_view = out.base is not None

@@ -639,7 +639,10 @@ def defop(name: str, forward: Callable, *, numpy: Any = None, doc: str | None = 
       be named: rules may read them.  Of what is not named only shapes and dtypes
       are needed, so a parameter seen only there is not made read-only (nor through
       a view such as ``w.T``: the op that reads the view guards the parameter).
-      Unset: every value counts as read.  A value read but not named gives silently
+      With ``()``, a backward that reaches a node which an earlier backward
+      released runs it again on stand-ins of the same shapes and dtypes instead of
+      raising "already freed" (``revive.py``: ``wt = w.T`` made once serves every
+      step's loss).  Unset: every value counts as read.  A value read but not named gives silently
       wrong gradients after an in-place change or a second backward: name anything
       in doubt.
 
