@@ -24,6 +24,15 @@ an index or condition array, whose values the rules read; any node during an
 ``ad.compile`` trace, which cannot follow stand-ins) raises the "already freed" error
 as before.  The stand-ins live only during the pass: the node is released again
 at its end, also under ``retain_graph``.
+
+So ``wt = w.T`` made once can be used by every step's loss:
+
+>>> w = ad.tensor([[1.0, 2.0]], requires_grad=True)
+>>> wt = w.T
+>>> for _ in range(2):
+...     (wt * 3.0).sum().backward()
+>>> w.grad
+array([[6., 6.]])
 """
 
 from __future__ import annotations

@@ -32,7 +32,7 @@ transform_input = defop(
     doc="Identity: the fresh input a transform gives a tracked argument.\n\n"
         ">>> from autodiff.transforms import transform_input\n"
         ">>> transform_input(ad.tensor([1.0, 2.0]))\ntensor([1., 2.])",
-    x=("g", lambda xp, g, ans, x: g))
+    x=("g", lambda xp, g, ans, x: g), reads=())
 
 
 class inside_transform:

@@ -55,7 +55,7 @@ def test_a_numpy_write_through_a_view_made_before_the_guard_is_refused(make, wri
 
 def test_the_transposed_weight_of_a_tied_matmul_is_read_only_until_backward():
     w = _parameter()
-    h = ad.tensor(np.ones((4, 3)))
+    h = ad.tensor(np.ones((4, 3)), requires_grad=True)  # its gradient reads w_t
     w_t = w.T
     loss = ((h @ w_t) ** 2).sum()
     with pytest.raises(ValueError, match="read-only"):

@@ -251,13 +251,14 @@ def fold_array(cols, output_size, kernel, stride=(1, 1), padding=(0, 0, 0, 0),
 
 unfold = defop(
     "unfold", unfold_array,
-    doc="im2col: (N, C, H, W) -> (N, C*kh*kw, L) (see F.unfold).",
+    doc="im2col: (N, C, H, W) -> (N, C*kh*kw, L) (see F.unfold).", reads=(),
     x=("fold(g, x's H and W)",
        lambda xp, g, ans, x, kernel, **p: xp.fold(g, tuple(x.shape[2:]), kernel, **p)))
 
 fold = defop(
     "fold", fold_array,
     doc="col2im: (N, C*kh*kw, L) -> (N, C, H, W), overlapping entries summed (see F.fold).",
+    reads=(),
     cols=("unfold(g)",
           lambda xp, g, ans, cols, output_size, kernel, **p: xp.unfold(g, kernel, **p)))
 
@@ -281,7 +282,7 @@ def _pad_rule(xp, g, ans, x, widths, value=0.0):
 constant_pad = defop(
     "constant_pad", _pad_forward,
     doc="``np.pad(x, widths, constant_values=value)`` with non-negative widths (see F.pad).",
-    x=("g[the slices that hold x]", _pad_rule))
+    x=("g[the slices that hold x]", _pad_rule), reads=())
 
 
 # ----- max pooling ----------------------------------------------------------------------------

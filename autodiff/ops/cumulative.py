@@ -42,7 +42,7 @@ cumsum = defop(
     doc="Running sum along ``axis`` (over the flattened tensor when None).\n\n"
         ">>> ad.cumsum(ad.tensor([1.0, 2.0, 3.0]))\ntensor([1., 3., 6.])",
     x=("running sum of g from the end", _cumsum_rule), axis=None,
-    aliases=TORCH_AXIS_ALIASES)
+    aliases=TORCH_AXIS_ALIASES, reads=())
 
 _NO_VALUE = np._NoValue
 

@@ -44,7 +44,7 @@ diag = defop(
     doc="The k-th diagonal of a matrix, or a matrix with a vector on its k-th diagonal "
         "(``np.diag``).\n\n>>> ad.diag(ad.tensor([1.0, 2.0]))\ntensor([[1., 0.],\n"
         "        [0., 2.]])",
-    v=("the k-th diagonal of g, or g placed on it", _diag_rule), k=None)
+    v=("the k-th diagonal of g, or g placed on it", _diag_rule), k=None, reads=())
 
 
 @implements(np.diagonal)

@@ -38,6 +38,12 @@ def _notes(op: Op) -> list[str]:
         notes.append(f"input {op.input_name(position)} is the {role}")
     if op.zeroes:
         notes.append(f"{op.zeroes}")
+    if op.value_free:
+        notes.append("its backward needs only shapes")
+    elif op._reads is not None:
+        free = [op.input_name(i) for i, rule in enumerate(op.rules)
+                if rule is not None and not op._reads[i]]
+        notes.append(f"the gradient of {', '.join(free)} needs only shapes")
     return notes
 
 

@@ -32,7 +32,7 @@ def _both_inf(a, b):
 add = _binary(
     "add", np.add,
     ("g", lambda xp, g, ans, a, b: g),
-    ("g", lambda xp, g, ans, a, b: g),
+    ("g", lambda xp, g, ans, a, b: g), reads=(),
     singular=[(_both_inf, "inf - inf is NaN; an earlier op overflowed to inf (exp of a "
                           "large number?)")],
     doc="a + b with broadcasting.\n\n>>> ad.add(ad.tensor([1.0, 2.0]), 1.0)\ntensor([2., 3.])")
@@ -40,7 +40,7 @@ add = _binary(
 subtract = _binary(
     "subtract", np.subtract,
     ("g", lambda xp, g, ans, a, b: g),
-    ("-g", lambda xp, g, ans, a, b: -g),
+    ("-g", lambda xp, g, ans, a, b: -g), reads=(),
     singular=[(_both_inf, "inf - inf is NaN; an earlier op overflowed to inf (exp of a "
                           "large number?)")],
     doc="a - b with broadcasting.\n\n>>> ad.subtract(ad.tensor([1.0, 2.0]), 1.0)\ntensor([0., 1.])")
@@ -133,7 +133,7 @@ where = defop(
         "Beware: the unselected branch is still computed, and an inf or NaN in its\n"
         "derivative turns into NaN; feed unselected positions a safe value.\n\n"
         ">>> x = ad.tensor([-1.0, 2.0])\n>>> ad.where(x > 0, x, 0.0)\ntensor([0., 2.])",
-    selects=True, index_inputs={0: "condition"},
+    selects=True, index_inputs={0: "condition"}, reads=(),
     zeroes="gives zero gradient to the positions it did not select",
     zeroes_all={"a": "never selects its first branch (the condition is False everywhere), "
                      "so that branch gets zero gradient",
@@ -154,7 +154,7 @@ def _below(limit):
 
 
 negative = _unary("negative", np.negative, "-g", lambda xp, g, ans, x: -g,
-                  "-x.\n\n>>> ad.negative(ad.tensor([1.0]))\ntensor([-1.])")
+                  "-x.\n\n>>> ad.negative(ad.tensor([1.0]))\ntensor([-1.])", reads=())
 exp = _unary("exp", kernels.exp, "g * ans", lambda xp, g, ans, x: g * ans,
              "e ** x elementwise.\n\n>>> ad.exp(ad.tensor([0.0]))\ntensor([1.])", numpy=np.exp)
 log = _unary("log", np.log, "g / x", lambda xp, g, ans, x: g / x,
@@ -310,20 +310,22 @@ round = defop("round", np.round, numpy={np.rint: _rint_numpy, np.round: _round_n
                                         np.around: _round_numpy},
               doc="Round to the nearest integer (half to even); zero gradient.\n\n"
                   ">>> ad.round(ad.tensor([0.4, 1.6]))\ntensor([0., 2.])",
-              zero_grad_ae=True, x=("0", _zero_rule), decimals=None)
+              zero_grad_ae=True, x=("0", _zero_rule), decimals=None, reads=())
 floor = _unary("floor", np.floor, "0", _zero_rule,
                "Largest integer <= x; zero gradient.\n\n"
-               ">>> ad.floor(ad.tensor([1.7]))\ntensor([1.])", zero_grad_ae=True)
+               ">>> ad.floor(ad.tensor([1.7]))\ntensor([1.])", zero_grad_ae=True,
+               reads=())
 sign = _unary("sign", np.sign, "0", _zero_rule,
               "-1, 0 or 1; zero gradient.\n\n"
-              ">>> ad.sign(ad.tensor([-3.0, 0.0]))\ntensor([-1.,  0.])", zero_grad_ae=True)
+              ">>> ad.sign(ad.tensor([-3.0, 0.0]))\ntensor([-1.,  0.])", zero_grad_ae=True,
+              reads=())
 
 
 copy = defop(
     "copy", lambda x: np.array(x, copy=True), numpy=np.copy,
     doc="The values of ``x`` in a new array (``np.copy``, ``ndarray.copy``); the gradient\n"
         "passes unchanged.\n\n>>> ad.copy(ad.tensor([1.0, 2.0]))\ntensor([1., 2.])",
-    x=("g", lambda xp, g, ans, x: g))
+    x=("g", lambda xp, g, ans, x: g), reads=())
 
 
 def _astype_forward(x, dtype):
@@ -337,7 +339,7 @@ _astype_op = defop(
     doc="Convert to another dtype; the gradient converts back.\n\n"
         ">>> ad.astype(ad.tensor([1.0]), 'float32').dtype\ndtype('float32')",
     x=("astype(g, x.dtype)", lambda xp, g, ans, x, dtype: xp.astype(g, x.dtype)),
-    dtype=None)
+    dtype=None, reads=())
 
 
 def astype(x, dtype) -> Tensor:

@@ -69,7 +69,7 @@ def _getitem_forward(x, key):
 
 
 _getitem = defop(
-    "getitem", _getitem_forward, hint=_INDEX_HINT, scatters=True,
+    "getitem", _getitem_forward, hint=_INDEX_HINT, scatters=True, reads=(),
     x=("index_add(zeros(x.shape), key, g)",
        lambda xp, g, ans, x, key: xp.index_add(g, x.shape, key)))
 
@@ -92,7 +92,8 @@ index_add = defop(
     "index_add", index_add_array,
     doc="zeros(shape) with g scatter-added at key (the adjoint of indexing).\n\n"
         ">>> ad.index_add(ad.tensor([1.0, 1.0]), (3,), np.array([0, 0]))\ntensor([2., 0., 0.])",
-    g=("g_out[key]", lambda xp, gg, ans, g, shape, key: gg[key]), shape=None, key=None)
+    g=("g_out[key]", lambda xp, gg, ans, g, shape, key: gg[key]), shape=None, key=None,
+    reads=())
 
 
 def _take_key(axis, indices):
@@ -111,7 +112,7 @@ def _take_rule(xp, g, ans, x, indices, axis=0):
 
 
 _take = defop("take", _take_forward, hint=_INDEX_HINT, scatters=True,
-              index_inputs={1: "indices"},
+              index_inputs={1: "indices"}, reads=(),
               x=("index_add(zeros(x.shape), indices along axis, g)", _take_rule),
               indices=None, axis=None)
 
@@ -172,7 +173,7 @@ _setitem = defop(
         "tensor([0., 2., 0.])",
     x=("g with g[key] = 0", lambda xp, g, ans, x, value, key: xp.zero_at(g, key)),
     value=("g[key]", lambda xp, g, ans, x, value, key: g[key]),
-    key=None)
+    key=None, reads=())
 
 
 
@@ -197,4 +198,4 @@ zero_at = defop(
     doc="A copy of ``g`` with the entries at ``key`` set to 0 (the gradient of ``x`` in\n"
         "``setitem``).\n\n>>> ad.zero_at(ad.tensor([1.0, 2.0]), 1)\ntensor([1., 0.])",
     g=("g_out with g_out[key] = 0", lambda xp, gg, ans, g, key: xp.zero_at(gg, key)),
-    key=None)
+    key=None, reads=())

@@ -53,7 +53,7 @@ _take_along_axis = defop(
     hint="indices must have the same number of dimensions as x and be integers in "
          "[-n, n) for an axis of size n",
     x=("index_add(zeros(x.shape), indices along axis, g)", _take_along_axis_rule),
-    indices=None, axis=None)
+    indices=None, axis=None, reads=())
 
 
 def _inverse_permutation(permutation, axis):
@@ -77,7 +77,7 @@ permute_along_axis = defop(
         ">>> x = ad.tensor([3.0, 1.0, 2.0])\n"
         ">>> ad.permute_along_axis(x, np.argsort(x.data), 0)\ntensor([1., 2., 3.])",
     x=("permute_along_axis(g, inverse permutation, axis)", _permute_rule),
-    permutation=None, axis=None)
+    permutation=None, axis=None, reads=())
 
 
 @implements(np.take_along_axis)

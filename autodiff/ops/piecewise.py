@@ -42,7 +42,7 @@ mod = defop(
     doc="Remainder with the sign of the divisor, ``a % b`` (``np.remainder`` is the same).\n\n"
         ">>> ad.mod(ad.tensor([5.5, -5.5]), 2.0)\ntensor([1.5, 0.5])",
     a=("g", lambda xp, g, ans, a, b: g),
-    b=("-g * floor(a / b)", _mod_grad_b))
+    b=("-g * floor(a / b)", _mod_grad_b), reads={"a": (), "b": ("a", "b")})
 
 fmod = defop(
     "fmod", np.fmod, hint=_BROADCAST_HINT, numpy=np.fmod,
@@ -50,7 +50,7 @@ fmod = defop(
     doc="Remainder with the sign of the dividend (C's fmod).\n\n"
         ">>> ad.fmod(ad.tensor([5.5, -5.5]), 2.0)\ntensor([ 1.5, -1.5])",
     a=("g", lambda xp, g, ans, a, b: g),
-    b=("-g * trunc(a / b)", _fmod_grad_b))
+    b=("-g * trunc(a / b)", _fmod_grad_b), reads={"a": (), "b": ("a", "b")})
 
 
 def _chosen_rule(first):
@@ -84,17 +84,17 @@ fabs = defop(
     x=("g * sign(x)", lambda xp, g, ans, x: g * np.sign(_values(x))))
 floor_divide = defop(
     "floor_divide", np.floor_divide, hint=_BROADCAST_HINT, numpy=np.floor_divide,
-    zero_grad_ae=True,
+    zero_grad_ae=True, reads=(),
     doc="floor(a / b), ``a // b``; zero gradient (it is constant between its jumps).\n\n"
         ">>> ad.floor_divide(ad.tensor([5.5, -5.5]), 2.0)\ntensor([ 2., -3.])",
     a=("0", lambda xp, g, ans, a, b: xp.zeros_like(g)),
     b=("0", lambda xp, g, ans, a, b: xp.zeros_like(g)))
 ceil = defop(
-    "ceil", np.ceil, numpy=np.ceil, zero_grad_ae=True,
+    "ceil", np.ceil, numpy=np.ceil, zero_grad_ae=True, reads=(),
     doc="Smallest integer >= x; zero gradient.\n\n>>> ad.ceil(ad.tensor([1.2]))\ntensor([2.])",
     x=("0", _zero_rule))
 trunc = defop(
-    "trunc", np.trunc, numpy=np.trunc, zero_grad_ae=True,
+    "trunc", np.trunc, numpy=np.trunc, zero_grad_ae=True, reads=(),
     doc="x rounded towards zero; zero gradient.\n\n"
         ">>> ad.trunc(ad.tensor([-1.7, 1.7]))\ntensor([-1.,  1.])",
     x=("0", _zero_rule))

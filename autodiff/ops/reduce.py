@@ -108,11 +108,11 @@ sum = _reduction(
     "sum", np.sum, "broadcast g over the summed axes", _sum_rule,
     "Sum over ``axis`` (all axes when None).\n\n"
     ">>> ad.sum(ad.tensor([[1.0, 2.0], [3.0, 4.0]]), axis=0)\ntensor([4., 6.])",
-    numpy=(np.sum,))
+    numpy=(np.sum,), reads=())
 mean = _reduction(
     "mean", np.mean, "broadcast g / n over the averaged axes", _mean_rule,
     "Mean over ``axis``.\n\n>>> ad.mean(ad.tensor([1.0, 2.0, 6.0]))\ntensor(3.)",
-    numpy=(np.mean,))
+    numpy=(np.mean,), reads=())
 
 
 def _extreme_forward(reduce):

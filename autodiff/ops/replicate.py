@@ -81,7 +81,8 @@ _pad_constant = defop(
     "pad", _pad_constant_forward,
     doc="Pad with a constant (NumPy's mode='constant'); the gradient is the middle of g.\n\n"
         ">>> ad.pad(ad.tensor([1.0, 2.0]), 1)\ntensor([0., 1., 2., 0.])",
-    x=("g without the padding", _pad_constant_rule), pad_width=None, constant_values=None)
+    x=("g without the padding", _pad_constant_rule), pad_width=None, constant_values=None,
+    reads=())
 
 #: Modes in which every padded entry is a copy of an input entry.
 _COPYING_MODES = ("edge", "reflect", "symmetric", "wrap")

@@ -45,7 +45,7 @@ reshape = defop(
         ">>> ad.reshape(ad.tensor([1.0, 2.0, 3.0, 4.0]), (2, 2)).shape\n(2, 2)",
     hint="the new shape must have the same number of elements",
     x=("reshape(g, x.shape)", lambda xp, g, ans, x, shape: xp.reshape(g, x.shape)),
-    shape=None)
+    shape=None, reads=())
 
 
 def _transpose_forward(x, axes=None):
@@ -63,19 +63,20 @@ transpose = defop(
     "transpose", _transpose_forward, numpy=np.transpose,
     doc="Permute axes (reverse them when ``axes`` is None).\n\n"
         ">>> ad.transpose(ad.tensor([[1.0, 2.0]])).shape\n(2, 1)",
-    x=("transpose(g, inverse(axes))", _transpose_rule), axes=None)
+    x=("transpose(g, inverse(axes))", _transpose_rule), axes=None, reads=())
 
 swapaxes = defop(
     "swapaxes", np.swapaxes, numpy=np.swapaxes,
     doc="Exchange two axes.\n\n>>> ad.swapaxes(ad.tensor(np.zeros((2, 3))), 0, 1).shape\n(3, 2)",
     x=("swapaxes(g, axis1, axis2)",
        lambda xp, g, ans, x, axis1, axis2: xp.swapaxes(g, axis1, axis2)),
-    axis1=None, axis2=None)
+    axis1=None, axis2=None, reads=())
 
 expand_dims = defop(
     "expand_dims", np.expand_dims, numpy=np.expand_dims,
     doc="Insert a size-1 axis.\n\n>>> ad.expand_dims(ad.tensor([1.0, 2.0]), 0).shape\n(1, 2)",
-    x=("reshape(g, x.shape)", lambda xp, g, ans, x, axis: xp.reshape(g, x.shape)), axis=None)
+    x=("reshape(g, x.shape)", lambda xp, g, ans, x, axis: xp.reshape(g, x.shape)), axis=None,
+    reads=())
 
 
 def _squeeze_forward(x, axis=None):
@@ -86,7 +87,7 @@ squeeze = defop(
     "squeeze", _squeeze_forward, numpy=np.squeeze,
     doc="Remove size-1 axes.\n\n>>> ad.squeeze(ad.tensor([[1.0, 2.0]])).shape\n(2,)",
     x=("reshape(g, x.shape)", lambda xp, g, ans, x, axis=None: xp.reshape(g, x.shape)),
-    axis=None)
+    axis=None, reads=())
 
 
 def _flatten_forward(x):
@@ -96,7 +97,7 @@ def _flatten_forward(x):
 flatten = defop(
     "flatten", _flatten_forward,
     doc="All elements as one axis.\n\n>>> ad.flatten(ad.tensor(np.zeros((2, 3)))).shape\n(6,)",
-    x=("reshape(g, x.shape)", lambda xp, g, ans, x: xp.reshape(g, x.shape)))
+    x=("reshape(g, x.shape)", lambda xp, g, ans, x: xp.reshape(g, x.shape)), reads=())
 
 broadcast_to = defop(
     "broadcast_to", np.broadcast_to,
@@ -105,14 +106,14 @@ broadcast_to = defop(
         ">>> ad.broadcast_to(ad.tensor([1.0, 2.0]), (3, 2)).shape\n(3, 2)",
     hint="each axis must be 1 or equal to the target, counting from the right",
     x=("sum_to(g, x.shape)", lambda xp, g, ans, x, shape: xp.sum_to(g, x.shape)),
-    shape=None)
+    shape=None, reads=())
 
 sum_to = defop(
     "sum_to", sum_to_array,
     doc="Sum over broadcast axes down to ``shape`` (the adjoint of broadcast_to).\n\n"
         ">>> ad.sum_to(ad.tensor(np.ones((3, 2))), (1, 2))\ntensor([[3., 3.]])",
     x=("broadcast_to(g, x.shape)", lambda xp, g, ans, x, shape: xp.broadcast_to(g, x.shape)),
-    shape=None)
+    shape=None, reads=())
 
 
 def _split_points(sizes):
@@ -150,7 +151,8 @@ def _concatenate_forward(*parts, axis=0):
 
 _concatenate = defop_joint(
     "concatenate", _concatenate_forward, "each input gets its slice of g along axis",
-    _concatenate_joint, hint="all inputs need the same shape except along axis")
+    _concatenate_joint, hint="all inputs need the same shape except along axis",
+    reads=())
 
 
 @implements(np.concatenate)
@@ -173,7 +175,7 @@ def _stack_forward(*parts, axis=0):
 
 
 _stack = defop_joint("stack", _stack_forward, "input i gets g[..., i, ...] along axis",
-                     _stack_joint, hint="all inputs need the same shape")
+                     _stack_joint, hint="all inputs need the same shape", reads=())
 
 
 @implements(np.stack)

@@ -72,12 +72,12 @@ deg2rad = _unary(
     "deg2rad", np.deg2rad, "g * pi / 180", lambda xp, g, ans, x: g * _RADIANS_PER_DEGREE,
     "Degrees to radians (``np.radians`` is the same).\n\n"
     ">>> ad.deg2rad(ad.tensor([180.0]))\ntensor([3.14159265])",
-    numpy=(np.deg2rad, np.radians))
+    numpy=(np.deg2rad, np.radians), reads=())
 rad2deg = _unary(
     "rad2deg", np.rad2deg, "g * 180 / pi", lambda xp, g, ans, x: g * _DEGREES_PER_RADIAN,
     "Radians to degrees (``np.degrees`` is the same).\n\n"
     ">>> ad.rad2deg(ad.tensor([np.pi]))\ntensor([180.])",
-    numpy=(np.rad2deg, np.degrees))
+    numpy=(np.rad2deg, np.degrees), reads=())
 
 
 def _arctan2_grad_y(xp, g, ans, y, x):
