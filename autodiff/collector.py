@@ -85,11 +85,14 @@ _WALKED = -2                 # node._depth of a node that track_graphs went thro
 _lock = threading.Lock()     # is_tracked-then-track must not interleave across threads
 
 
+_OP_MAKERS = ("autodiff.ops.registry", "autodiff.ops.define")
+
+
 def defined_by_the_library() -> bool:
-    """True when the op being made (by ``ops/registry.py``) is defined in this
-    package rather than in a user's module."""
+    """True when the op being made (by ``ops/define.py`` and ``ops/registry.py``) is
+    defined in this package rather than in a user's module."""
     frame = sys._getframe(1)
-    while frame is not None and frame.f_globals.get("__name__") == "autodiff.ops.registry":
+    while frame is not None and frame.f_globals.get("__name__") in _OP_MAKERS:
         frame = frame.f_back
     return frame is not None and frame.f_globals.get("__name__", "").startswith("autodiff.")
 

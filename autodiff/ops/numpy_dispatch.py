@@ -2,7 +2,7 @@
 
 ``Tensor.__array_ufunc__`` and ``__array_function__`` (autodiff/interop.py) look the
 NumPy callable up in the tables below.  An op's ``numpy=`` entry fills them when the
-op is registered (ops/registry.py); ``implements`` adds composites built from ops and
+op is registered (ops/define.py); ``implements`` adds composites built from ops and
 ``implements_without_gradient`` functions that compute on the data alone.
 """
 
