@@ -239,11 +239,13 @@ def guard_leaves(node: Node) -> None:
     parents = ((node._p0, node._p1) if arity == 2 else (node._p0,) if arity == 1
                else node._parents)
     op = node.op
-    if op.value_free:                   # what a second backward needs (revive.py)
-        keep_constants(node)
-    read = inputs_read(op, parents)
     out = node.ans
     out_is_view = out.base is not None
+    if op.value_free:                   # what a second backward needs (revive.py)
+        keep_constants(node)
+        if not out_is_view:
+            return                      # (b + bias): no value read, no view to note
+    read = inputs_read(op, parents)
     with _lock:
         for parent in parents:
             i += 1
