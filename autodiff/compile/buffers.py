@@ -157,7 +157,8 @@ def plan_buffers(plan: Plan) -> Plan:
     # Candidates ("virtual buffers"): (step, which of its arrays) -> the slot it holds.
     forms = {(k, 0): instrs[k].outs[0] for k in fresh}
     forms.update({(k, a): s for k, arrays in kernel_arrays.items()
-                  for s, a in zip(instrs[k].outs, arrays)})
+                  for s, a in zip(instrs[k].outs, arrays)
+                  if a < len(instrs[k].extra["kernel"].own)})     # a stash: never
     forms = {c: s for c, s in forms.items()
              if int(np.prod(plan.slots[s].shape)) >= MIN_ELEMENTS}
     # Which slots may refer to each candidate.
@@ -227,7 +228,7 @@ def _kernel_arrays(instr):
     fused = instr.extra.get("kernel") if instr.kind == "kernel" else None
     if fused is None:
         return None
-    return [fused.distinct.index(k) for k in fused.outputs]
+    return fused.out_arrays()
 
 
 def _assign(plan: Plan, forms: dict, fresh: dict, end: dict) -> list:
@@ -251,7 +252,7 @@ def _assign(plan: Plan, forms: dict, fresh: dict, end: dict) -> list:
         heapq.heappush(busy, (end[c], b, key))
         instr = plan.instrs[k]
         if instr.kind == "kernel":
-            n = len(instr.extra["kernel"].distinct)
+            n = len(instr.extra["kernel"].own)
             into = instr.extra.setdefault("into_arrays", [None] * n)
             numbers = instr.extra.setdefault("buffer", ["-"] * n)
             into[array], numbers[array] = buffers[b], b

@@ -86,12 +86,20 @@ def _literal(value, dtype) -> str:
     return f"np.{dtype.name}({text})"
 
 
-def kernel_source(expr, outputs, input_slots, split, pos) -> str:
+def kernel_source(expr, outputs, input_slots, split, pos, sources=None, n_args=None,
+                  stash_rows=None) -> str:
     """The module source of the loop nest computing ``outputs`` (node indices) of
     ``expr`` from the arrays of ``input_slots``, in that order, with ``split = (OUTER,
-    INNER)`` rows and each node's layout ``pos`` (``layout.py``)."""
+    INNER)`` rows and each node's layout ``pos`` (``layout.py``).
+
+    With stashes (``stash.py``): ``sources[j]`` is ``(argument, row)`` for input ``j``
+    (row None: the argument is the input's array; else the input is that row of the
+    argument), and the distinct outputs numbered in ``stash_rows`` are stored as those
+    rows of one more array, ``q``, returned last."""
     writer = _LoopWriter(expr, input_slots, split, pos)
-    return writer.source(outputs)
+    if sources is not None:
+        writer.sources, writer.n_args = list(sources), n_args
+    return writer.source(outputs, stash_rows or {})
 
 
 class _LoopWriter:
@@ -110,6 +118,8 @@ class _LoopWriter:
         self.name: dict = {}            # node -> the text of its value
         self.done: set = set()          # nodes computed before the loops or per row
         self.sign = signs(self.nodes)
+        self.sources = [(j, None) for j in range(self.n_in)]
+        self.n_args = self.n_in
 
     def level(self, k) -> int:
         """0: computed once; 1: once per row; 2: per element."""
@@ -159,13 +169,18 @@ class _LoopWriter:
         """The nodes ``roots`` need, down to (and including) reductions."""
         return ancestors(self.expr, roots, through_reductions=False)
 
-    def source(self, outputs) -> str:
+    def source(self, outputs, stash_rows) -> str:
         nodes = self.nodes
-        returned = list(outputs)
-        outputs = list(dict.fromkeys(outputs))      # slots of one value share its array
-        params = [f"a{j}" for j in range(self.n_in)] + [f"o{j}" for j in range(len(outputs))]
-        head = [f"    f{j} = a{j}.ravel()" for j in range(self.n_in)]
-        head += [f"    g{j} = o{j}.ravel()" for j in range(len(outputs))]
+        outputs_distinct = list(dict.fromkeys(outputs))     # slots of one value share its array
+        returned = [k for k in outputs if outputs_distinct.index(k) not in stash_rows]
+        outputs = outputs_distinct
+        own = [j for j in range(len(outputs)) if j not in stash_rows]
+        params = [f"a{p}" for p in range(self.n_args)] + [f"o{j}" for j in own]
+        params += ["q"] if stash_rows else []
+        head = [f"    f{j} = a{p}.ravel()" if r is None else f"    f{j} = a{p}[{r}]"
+                for j, (p, r) in enumerate(self.sources)]
+        head += [f"    g{j} = o{j}.ravel()" if j not in stash_rows else
+                 f"    g{j} = q[{stash_rows[j]}]" for j in range(len(outputs))]
         needed = self.cone(outputs)
         for k in sorted(needed):                    # reductions feed on their inputs
             if nodes[k].kind == "reduce":
@@ -211,10 +226,12 @@ class _LoopWriter:
         lines += ["", f"def run({', '.join(params)}, outer, inner):",
                   "    # o<j>: the array output j is written into"]
         for j, slot in enumerate(self.input_slots):    # a 0-d value may be a NumPy scalar
-            if not nodes[self.expr.inputs[slot]].shape:
-                lines.append(f"    a{j} = np.asarray(a{j})")
+            p, r = self.sources[j]
+            if r is None and not nodes[self.expr.inputs[slot]].shape:
+                lines.append(f"    a{p} = np.asarray(a{p})")
         lines.append(f"    kernel({', '.join(params)}, outer, inner)")
-        lines.append(f"    return ({''.join(f'o{outputs.index(k)}, ' for k in returned)})")
+        stash = "q, " if stash_rows else ""
+        lines.append(f"    return ({''.join(f'o{outputs.index(k)}, ' for k in returned)}{stash})")
         return "\n".join(lines) + "\n"
 
     def row_reduction(self, r, rows, head) -> None:

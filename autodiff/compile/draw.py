@@ -89,8 +89,10 @@ def _kernel_cluster(graph, plan, k, instr, producer):
                 producer[slot] = source
             graph.edge(source, node)
         inside[out] = node
-    for slot in instr.outs:
-        producer[slot] = inside[slot]
+    stash = instr.extra.get("stash_out")        # its rows: made by the steps inside
+    for slot in [*instr.outs, *(stash.slots if stash is not None else ())]:
+        if slot in inside:
+            producer[slot] = inside[slot]
     return cluster
 
 

@@ -39,6 +39,7 @@ from .layout import FULL, OUTER, SCALAR, ancestors, elements, infer, is_flat, sp
 from .loop_parts import parted_run_into
 from .optimize import eliminate_dead_code, output_refs
 from .plan import Instr, Plan, Ref
+from .stash import calling, plan_stashes, sample_arguments, value_outputs
 from .symbolic import Expr, Node, Sym, Unfusable, evaluate, run_symbolic
 
 #: Operations per generated loop at most (a 10,000-op chain becomes ~40 loops).
@@ -336,7 +337,9 @@ def fuse_elementwise(plan: Plan, values: dict) -> Plan:
         if not changed:
             break
     alive = {id(k) for k in plan.instrs}
-    for number, kernel in enumerate(k for k in kernels if id(k) in alive):
+    kernels = [k for k in kernels if id(k) in alive]
+    plan_stashes(plan, kernels)
+    for number, kernel in enumerate(kernels):
         _finish(kernel, number, plan, values)
     return plan
 
@@ -397,8 +400,17 @@ class FusedKernel:
         self.n_ops = sum(n.kind in _OP_KINDS for n in expr.nodes)
         self.expr = expr
         self.outputs = outputs          # node indices, in the order of the step's outs
-        self.distinct = list(dict.fromkeys(outputs))    # one array each (run_into's order)
+        self.distinct = list(dict.fromkeys(outputs))    # one array each
         self.inputs = list(group.inputs)
+        # stash.py: where each input comes from among the step's arguments, ((position,
+        # row or None) per input); the distinct outputs stored as rows of a stash.
+        self.sources = [(j, None) for j in range(len(self.inputs))]
+        self.n_args = len(self.inputs)
+        self.stash_rows: dict = {}      # distinct index -> row of the stash
+        self.stash_shape = None
+        self.stash_in: tuple = ()       # [(Stash, slots read)] per stash argument
+        self.own = list(range(len(self.distinct)))  # the others: run_into's arrays
+        self.n_plain = len(outputs)     # outputs returned one by one (then the stash)
         self.mode = "numpy"
         self.source = ""
         self.dispatcher = None
@@ -411,8 +423,14 @@ class FusedKernel:
         NumPy, those that are an input reshaped or cast to its own dtype."""
         if self.mode == "numba":
             return set()
-        return {j for j, k in enumerate(self.distinct)
-                if self.expr.nodes[k].kind in ("input", "view", "cast")}
+        return {j for j, d in enumerate(self.own)
+                if self.expr.nodes[self.distinct[d]].kind in ("input", "view", "cast")}
+
+    def out_arrays(self) -> list:
+        """For each slot of the step: the number of its array as ``run_into`` takes
+        them (a stash: one past the last, it is never given one)."""
+        numbers = [self.own.index(self.distinct.index(k)) for k in self.outputs[:self.n_plain]]
+        return numbers + ([len(self.own)] if self.stash_rows else [])
 
     def ops(self) -> str:
         """The fused steps, counted by name: ``3 multiply, 2 rule tanh.x, ...``."""
@@ -442,12 +460,21 @@ def _compact(group, outs):
 
 def _finish(kernel, number, plan, values):
     group = kernel.extra.pop("group")
-    expr, outputs, pos = _compact(group, list(kernel.outs))
+    expr, outputs, pos = _compact(group, value_outputs(kernel))
     fused = FusedKernel(number, group, expr, outputs)
+    fused.sources, fused.n_args = calling(kernel, fused.inputs)
+    stash = kernel.extra.get("stash_out")
+    if stash is not None:
+        fused.n_plain = len(outputs) - len(stash.slots)
+        fused.stash_rows = {fused.distinct.index(k): r
+                            for r, k in enumerate(outputs[fused.n_plain:])}
+        fused.own = [d for d in range(len(fused.distinct)) if d not in fused.stash_rows]
+        fused.stash_shape = plan.slots[stash.slot].shape
+    fused.stash_in = kernel.extra.get("stash_in", ())
     fused.split = group.split or (1, group.size)
     fused.pos = pos
     fused.run_into = _numpy_run_into(fused)
-    fused.run = _without_buffers(fused.run_into, len(fused.distinct))
+    fused.run = _without_buffers(fused.run_into, len(fused.own))
     if _kernels.JIT_ENABLED:
         _compile(fused, plan, values)
     kernel.fn = fused.run
@@ -458,20 +485,36 @@ def _finish(kernel, number, plan, values):
 
 
 def _numpy_run_into(fused):
-    """``run_into(*inputs, *arrays)``: the expression evaluated with NumPy, ufunc by
-    ufunc, each distinct output copied into the array given for it (None: a new one)."""
+    """``run_into(*arguments, *arrays)``: the expression evaluated with NumPy, ufunc
+    by ufunc, each distinct output copied into the array given for it (None: a new
+    one) or into its row of a new stash (``stash.py``)."""
     expr, outputs, inputs, distinct = fused.expr, fused.outputs, fused.inputs, fused.distinct
+    sources, n_args, n_plain = fused.sources, fused.n_args, fused.n_plain
+    own = [distinct[d] for d in fused.own]
+    rows = [(distinct[d], r) for d, r in fused.stash_rows.items()]
+    shapes = {s: expr.nodes[expr.inputs[s]].shape for s in inputs}
+    stash_shape = fused.stash_shape
+    stash_dtype = rows and expr.nodes[rows[0][0]].dtype
 
     def run_into(*args):
-        computed = evaluate(expr, dict(zip(inputs, args[:len(inputs)])))
+        given = {}
+        for s, (p, r) in zip(inputs, sources):
+            given[s] = args[p] if r is None else args[p][r].reshape(shapes[s])
+        computed = evaluate(expr, given)
         results = {}
-        for k, into in zip(distinct, args[len(inputs):]):
+        for k, into in zip(own, args[n_args:]):
             value = np.asarray(computed[k])
             if into is not None:
                 np.copyto(into, value)
                 value = into
             results[k] = value
-        return tuple(results[k] for k in outputs)
+        plain = tuple(results[k] for k in outputs[:n_plain])
+        if not rows:
+            return plain
+        stash = np.empty(stash_shape, stash_dtype)
+        for k, r in rows:
+            np.copyto(stash[r].reshape(expr.nodes[k].shape), computed[k])
+        return plain + (stash,)
     return run_into
 
 
@@ -479,15 +522,28 @@ def _compiled_run_into(module, fused):
     """``run_into`` (as ``_numpy_run_into``) over the generated module, which takes
     every output array and the loop's sizes: its source does not depend on them, so
     a new batch size finds the kernel already compiled."""
-    made = [(fused.expr.nodes[k].shape, fused.expr.nodes[k].dtype) for k in fused.distinct]
+    nodes = fused.expr.nodes
+    made = [(nodes[fused.distinct[d]].shape, nodes[fused.distinct[d]].dtype) for d in fused.own]
     outer, inner = fused.split
-    n_in = len(fused.inputs)
+    n_in = fused.n_args
     kernel_run = module.run
+    if fused.stash_rows:
+        stash_shape = fused.stash_shape
+        stash_dtype = nodes[fused.distinct[next(iter(fused.stash_rows))]].dtype
+
+        def run_into(*args):
+            arrays = [np.empty(shape, dtype) if into is None else into
+                      for into, (shape, dtype) in zip(args[n_in:], made)]
+            return kernel_run(*args[:n_in], *arrays, np.empty(stash_shape, stash_dtype),
+                              outer, inner)
+        return run_into
 
     def run_into(*args):
         arrays = [np.empty(shape, dtype) if into is None else into
                   for into, (shape, dtype) in zip(args[n_in:], made)]
         return kernel_run(*args[:n_in], *arrays, outer, inner)
+    if fused.stash_in:
+        return run_into
     return parted_run_into(module, fused, made, run_into) or run_into
 
 
@@ -520,13 +576,14 @@ def _quiet_numba():
 def _compile(fused, plan, values):
     """Generate, load and compile the Numba loop; check it against NumPy on the traced
     values (or made-up ones); keep the NumPy runner if anything goes wrong."""
-    source = kernel_source(fused.expr, fused.outputs, fused.inputs, fused.split, fused.pos)
+    source = kernel_source(fused.expr, fused.outputs, fused.inputs, fused.split, fused.pos,
+                           fused.sources, fused.n_args, fused.stash_rows)
     rng = np.random.default_rng(0)
-    arrays = [_sample(plan, s, values, rng) for s in fused.inputs]
+    arrays = sample_arguments(fused, lambda s: _sample(plan, s, values, rng), rng)
     try:
         module = load(source)
         run_into = _compiled_run_into(module, fused)
-        run = _without_buffers(run_into, len(fused.distinct))
+        run = _without_buffers(run_into, len(fused.own))
         with np.errstate(all="ignore"), warnings.catch_warnings():
             _quiet_numba()
             got = run(*arrays)
