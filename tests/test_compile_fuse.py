@@ -276,3 +276,26 @@ def test_the_kernel_cache_keeps_at_most_max_files_removing_the_oldest(tmp_path, 
         "fused_old3.kernel-9.py311.nbi", "fused_old4.kernel-9.py311.nbi"]
     codegen.load("value = 43\n")                # once per process
     assert len(list(tmp_path.glob("fused_*.py"))) == 5
+
+
+def test_a_reverse_pass_joins_the_loop_of_its_elementwise_forward():
+    """The backward's seed (``ones``) is a constant in the loop: forward and backward
+    of an elementwise chain are one loop, with no ``ones`` step left."""
+    x = ad.tensor(np.linspace(-1, 1, 4), requires_grad=True)
+
+    def run():
+        y = x
+        for _ in range(6):
+            y = ad.sin(ad.tanh(y * 0.9 + 0.1))
+        y.sum().backward()
+        grad = x.grad
+        x.grad = None
+        return grad
+
+    want = run()
+    step = ad.compile(run)
+    step()
+    got = step()
+    kinds = [i.kind for i in step.plan.instrs]
+    assert kinds.count("kernel") == 1 and "ones" not in kinds, step.plan
+    assert_few_ulp(got, want, 64)

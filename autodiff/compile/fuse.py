@@ -99,13 +99,15 @@ class Group:
         self.n_ops = 0
         self.inputs: list = []          # slots read from outside, in order
         self.outputs: list = []         # slots made here and read later
+        self.seeds: dict = {}           # slot -> True: a ``ones`` step's result, a constant
+        self.seed_node: dict = {}
 
     def accepts(self, piece, produced_at):
         """The layout of ``piece`` in this group (None when it cannot join)."""
         if self.n_ops + piece.n_ops > MAX_OPS and self.pieces:
             return None
-        if not all(s in self.slot_node or produced_at.get(s, -1) < self.start
-                   for s in piece.reads):
+        if not all(s in self.slot_node or s in self.seeds
+                   or produced_at.get(s, -1) < self.start for s in piece.reads):
             return None
         fixed = {}
         for s in piece.reads:
@@ -132,7 +134,10 @@ class Group:
             if k not in piece.needed:
                 index = -1                  # e.g. an argument the step does not use
             elif node.kind == "input":
-                index = self.slot_node.get(node.value)
+                index = self.slot_node.get(node.value, self.seed_node.get(node.value))
+                if index is None and node.value in self.seeds:      # ones: a literal 1
+                    index = self.seed_node[node.value] = self.expr.const(
+                        node.dtype.type(1), node.dtype, node.shape)
                 if index is None:
                     index = self.expr.input(node.value, node.shape, node.dtype).index
             else:
@@ -344,11 +349,27 @@ def fuse_elementwise(plan: Plan, values: dict) -> Plan:
     return plan
 
 
+#: ``ones`` steps (a backward's seed) of fewer elements than this are written into the
+#: loops that read them as the constant 1.
+SEED_ELEMENTS = 1024
+
+
+def _plain(group) -> bool:
+    """No rows, and no reduction that a value in the loop reads (a loss's sum at the
+    end is one nothing reads)."""
+    if group.split and group.split[0] > 1:
+        return False
+    nodes = group.expr.nodes
+    return not any(nodes[a].kind == "reduce" for node in nodes for a in node.args)
+
+
 def _group(plan, values):
     produced_at: dict = {}
     open_groups: dict = {}              # size -> the group still accepting pieces
     groups: list[Group] = []
     memo: dict = {}
+    seeds = {i.outs[0]: True for i in plan.instrs if i.kind == "ones" and not i.effect
+             and int(np.prod(plan.slots[i.outs[0]].shape)) < SEED_ELEMENTS}
     for position, instr in enumerate(plan.instrs):
         piece = piece_of(instr, plan, values, memo)
         if piece is None:
@@ -356,9 +377,17 @@ def _group(plan, values):
                 open_groups.clear()
         else:
             group = open_groups.get(piece.size)
+            if group is not None and any(s in seeds for s in piece.reads) and (
+                    len(group.pieces) < 2 or not _plain(group)):
+                # A reverse pass starts.  It joins the forward's loop only when that is
+                # elementwise: a lone step (a loss's sum) would bind it to its layout
+                # for little gain, and a softmax over (1, 7) with its reverse pass
+                # inside failed its check against NumPy (and ran with NumPy).
+                group = None
             placed = group.accepts(piece, produced_at) if group is not None else None
             if placed is None:
                 group = open_groups[piece.size] = Group(position, piece.size)
+                group.seeds = seeds
                 groups.append(group)
                 placed = group.accepts(piece, produced_at)
             if placed is not None:
