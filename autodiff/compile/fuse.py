@@ -42,8 +42,11 @@ from .plan import Instr, Plan, Ref
 from .stash import calling, plan_stashes, sample_arguments, value_outputs
 from .symbolic import Expr, Node, Sym, Unfusable, evaluate, run_symbolic
 
-#: Operations per generated loop at most (a 10,000-op chain becomes ~40 loops).
-MAX_OPS = 256
+#: Operations per generated loop at most (a 10,000-op chain becomes ~20 loops).
+#: Numba's compile time grows linearly with a loop's length (256 and 512 tanh/sin
+#: ops: 5.3 and 10.6 s of CPU), so longer loops cost no more in total; a 200-op
+#: chain's forward and backward (499 ops) then fit one loop.
+MAX_OPS = 512
 
 _CHECKED_KINDS = ("op", "rule")
 _OP_KINDS = ("ufunc", "where", "cast", "reduce")
