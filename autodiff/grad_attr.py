@@ -17,11 +17,10 @@ from __future__ import annotations
 
 import os
 import sys
-import warnings
 
 import numpy as np
 
-from .tape_drop import _LIBRARY_DIRS, user_frame
+from .tape_drop import _LIBRARY_DIRS, user_frame, warn_at
 
 _PACKAGE_DIR = _LIBRARY_DIRS[0]
 _COMPILE_INSTALL = os.path.join(_PACKAGE_DIR, "compile", "install.py")
@@ -67,12 +66,7 @@ def _warn_non_leaf(t, caller) -> None:
         "leaves (tensors created with requires_grad=True), so it is None. Call "
         "t.retain_grad() before backward() to keep this one, or read the .grad of the "
         "leaf it was computed from.")
-    if frame is None:
-        warnings.warn(message, UserWarning, stacklevel=3)
-    else:
-        warnings.warn_explicit(message, UserWarning, frame.f_code.co_filename,
-                               frame.f_lineno, module=frame.f_globals.get("__name__"),
-                               registry=frame.f_globals.setdefault("__warningregistry__", {}))
+    warn_at(frame, message, UserWarning)
 
 
 def check_grad(t, value) -> None:

@@ -61,10 +61,16 @@ def tape_drop(tensor, how):
         "the tape on purpose with t.detach(), t.data or t.item().")
     if _grad_mode.transform_depth > 0:
         raise TypeError("inside a transform, " + message)
+    warn_at(frame, message, TapeDropWarning)
+
+
+def warn_at(frame, message: str, category: type[Warning]) -> None:
+    """Warn as from ``frame``, the user's line (from the caller's caller's line when
+    ``frame`` is None); once per line, as ``warnings.warn`` would."""
     if frame is None:
-        warnings.warn(message, TapeDropWarning, stacklevel=3)
+        warnings.warn(message, category, stacklevel=4)
     else:
-        warnings.warn_explicit(message, TapeDropWarning, frame.f_code.co_filename,
+        warnings.warn_explicit(message, category, frame.f_code.co_filename,
                                frame.f_lineno, module=frame.f_globals.get("__name__"),
                                registry=frame.f_globals.setdefault("__warningregistry__", {}))
 
