@@ -34,7 +34,6 @@ if TYPE_CHECKING:
     from .tensor import Tensor
 
 
-
 #: The stamp of the latest in-place write that recorded no node (``overwrites.py``);
 #: each node keeps the stamp current when it was recorded.
 write_epoch = 0

@@ -364,7 +364,7 @@ class Op:
                       or (pb is not None and pb.requires_grad and self._grad1))
         if self._refuses:
             self._refuse_inputs_without_rule(a, b, pa, pb)
-        node = Node()               # (_parents stays unset: unread when _arity is 2)
+        node = Node()                   # (_parents stays unset: unread when _arity is 2)
         node._arity = 2
         node._p0 = pa
         node._p1 = pb
