@@ -176,7 +176,6 @@ _setitem = defop(
     key=None, reads=())
 
 
-
 def setitem(x, value, key):
     # The op, after the check that ``t[key] = v`` makes too (inplace._refuse_truncation).
     if getattr(value, "requires_grad", False):
