@@ -8,9 +8,9 @@ property in front of it, as ``requires_grad`` is in front of ``_requires_grad``.
   at the user's line: a backward pass stores gradients only in leaves.  Reads by the
   library itself (optimizers, the engine, ``explain``) are silent.
 * Assigning ``.grad`` checks the value at once (PyTorch does too): an ndarray or a
-  Tensor (from ``backward(create_graph=True)``) of the tensor's shape and of a
-  floating-point dtype, or None.  Otherwise an optimizer would refuse it only at
-  ``step()``, far from the line that made it.
+  Tensor (from ``backward(create_graph=True)``) of the tensor's shape and dtype, or
+  None.  Otherwise an optimizer would refuse it only at ``step()``, far from the
+  line that made it, or update in another precision without saying so.
 """
 
 from __future__ import annotations
@@ -90,6 +90,17 @@ def check_grad(t, value) -> None:
             f".grad: the assigned gradient has dtype {dtype} (shape {shape}); gradients are "
             f"floating-point, like the tensor's data ({t.data.dtype}). Convert it first, "
             "e.g. t.grad = value.astype(t.dtype)")
+    if dtype != t.data.dtype:
+        if t.data.dtype.kind != "f":
+            raise TypeError(
+                f".grad: the tensor (shape {t.data.shape}) has dtype {t.data.dtype}, which "
+                "cannot have a gradient: only floating-point tensors can. Make the tensor "
+                "floating-point first, e.g. t = t.astype(np.float64)")
+        what = "Tensor" if isinstance(value, Tensor) else "gradient"
+        raise TypeError(
+            f".grad: the assigned {what} has dtype {dtype}, but the tensor (shape "
+            f"{t.data.shape}) has dtype {t.data.dtype}; a gradient has its tensor's dtype, as "
+            f"in PyTorch. Cast it first: t.grad = value.astype(np.{t.data.dtype})")
 
 
 def root_grad(tensor, grad, create_graph):

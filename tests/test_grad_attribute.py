@@ -74,6 +74,62 @@ def test_assigning_a_non_float_grad_raises(value):
         w.grad = value
 
 
+@pytest.mark.parametrize("data_dtype, grad_dtype, as_tensor", [
+    (np.float64, np.float32, False),
+    (np.float32, np.float64, False),
+    (np.float64, np.float32, True),
+], ids=["f64-tensor-f32-grad", "f32-tensor-f64-grad", "f32-Tensor-as-grad"])
+def test_assigning_a_grad_of_another_float_dtype_raises(data_dtype, grad_dtype, as_tensor):
+    t = ad.tensor(np.zeros(3, dtype=data_dtype), requires_grad=True)
+    value = np.zeros(3, dtype=grad_dtype)
+    if as_tensor:
+        value = ad.tensor(value)
+    want = np.dtype(data_dtype).name
+    with pytest.raises(TypeError, match=(
+            rf"\.grad: .* dtype {np.dtype(grad_dtype).name}, .*shape \(3,\)\) has dtype "
+            rf"{want}.*astype\(np\.{want}\)")):
+        t.grad = value
+    assert t.grad is None                   # nothing was stored
+    t.grad = np.zeros(3, dtype=data_dtype)  # the same dtype: kept
+    assert t.grad.dtype == data_dtype
+
+
+def test_a_scalar_grad_of_another_dtype_raises():
+    s = ad.tensor(np.float32(1.0), requires_grad=True)
+    with pytest.raises(TypeError, match=r"dtype float64.*has dtype float32"):
+        s.grad = np.float64(2.0)
+
+
+def test_a_grad_on_an_integer_tensor_raises_saying_it_cannot_have_one():
+    i = ad.tensor(np.zeros(3, dtype=np.int64))
+    with pytest.raises(TypeError, match=r"dtype int64, which cannot have a gradient"):
+        i.grad = np.zeros(3)
+
+
+def test_library_paths_keep_the_grad_dtype():
+    """The paths that assign .grad themselves (clipping, zero_grad(set_to_none=False),
+    mixed-dtype graphs, a compiled step) store each tensor's own dtype."""
+    x = ad.nn.Parameter(np.ones(3, dtype=np.float32))
+    y = ad.nn.Parameter(np.ones(3))
+    c = np.arange(3.0)
+    opt = ad.optim.Adam([x, y], lr=0.1)
+
+    @ad.compile
+    def step():
+        opt.zero_grad()
+        (x * y * c).sum().backward()
+        ad.nn.utils.clip_grad_norm_([x, y], 0.5)
+        ad.nn.utils.clip_grad_value_([x, y], 0.1)
+        opt.step()
+
+    for _ in range(3):
+        step()
+        assert (x.grad.dtype, y.grad.dtype) == (np.float32, np.float64)
+    opt.zero_grad(set_to_none=False)
+    assert (x.grad.dtype, y.grad.dtype) == (np.float32, np.float64)
+    assert (x.data.dtype, y.data.dtype) == (np.float32, np.float64)
+
+
 def test_assigning_something_other_than_an_array_raises():
     w = ad.tensor([1.0, 2.0], requires_grad=True)
     with pytest.raises(TypeError, match=r"assigned a list.*np.asarray"):
@@ -87,7 +143,6 @@ def test_valid_grads_are_kept_as_given():
     assert w.grad is g
     w.grad = None
     assert w.grad is None
-    w.grad = np.ones((2, 3), dtype=np.float32)     # another float dtype: accepted
     s = ad.tensor(1.0, requires_grad=True)
     s.grad = np.float64(2.0)
     x = ad.tensor([1.0, 2.0], requires_grad=True)
