@@ -569,9 +569,23 @@ def scatter_add(out, axis, idx, values):
     return out
 
 
-# The nn kernels live in their own file; the dispatcher finds them here by name.
-from .jit_nn import (cross_entropy, cross_entropy_loss, erf, erf_backward,  # noqa: E402,F401
-                     gelu, gelu_backward, layer_norm, layer_norm_backward)
-# ----- convolution and pooling (kernels in their own file, see jit_conv) --------------
-from .jit_conv import col2im, max_pool2d, max_pool2d_backward  # noqa: E402,F401
-from .jit_rnn import lstm_cell_backward, lstm_cell_forward  # noqa: E402,F401
+# The nn, convolution and LSTM kernels live in their own files, which import this one;
+# the dispatcher finds them here by name.  They are imported as modules and their names
+# looked up on use, so that any of those files can also be the first one imported.
+from . import jit_conv, jit_nn, jit_rnn  # noqa: E402
+
+_ELSEWHERE = {
+    name: module
+    for module, names in (
+        (jit_nn, ("cross_entropy", "cross_entropy_loss", "erf", "erf_backward", "gelu",
+                  "gelu_backward", "layer_norm", "layer_norm_backward")),
+        (jit_conv, ("col2im", "max_pool2d", "max_pool2d_backward")),
+        (jit_rnn, ("lstm_cell_backward", "lstm_cell_forward")))
+    for name in names}
+
+
+def __getattr__(name):
+    if name in _ELSEWHERE:
+        value = globals()[name] = getattr(_ELSEWHERE[name], name)   # found once
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
