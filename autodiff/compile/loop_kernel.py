@@ -21,9 +21,10 @@ from .symbolic import Expr, Node, evaluate
 OP_KINDS = ("ufunc", "where", "cast", "reduce")
 
 
-def close(got, expected, ulps) -> bool:
+def close(got, expected, ulps, magnitude=None) -> bool:
     """Same shape and dtype, and equal within ``ulps`` units of the larger magnitude
-    (NaN where the other is NaN)."""
+    (NaN where the other is NaN).  ``magnitude`` (from ``magnitudes``) is the larger
+    magnitude where the expected value is smaller than what it was computed from."""
     got, expected = np.asarray(got), np.asarray(expected)
     if got.shape != expected.shape or got.dtype != expected.dtype:
         return False
@@ -42,8 +43,63 @@ def close(got, expected, ulps) -> bool:
         # numbers, 1 - t*t say, keeps the absolute error of its operands; eager's own
         # compiled kernels may round it differently, with an FMA).
         scale = np.maximum(np.abs(e), np.abs(g))
+        if magnitude is not None:
+            largest = np.finfo(e.dtype).max
+            m = np.broadcast_to(np.asarray(magnitude, np.float64), expected.shape)[finite]
+            scale = np.maximum(scale, np.minimum(m, largest).astype(e.dtype))
         allowed = ulps * (np.spacing(scale) + np.spacing(np.max(scale)))
         return bool(np.all(np.abs(g - e) <= allowed))
+
+
+#: How far an operand is moved to measure how much an operation amplifies its error.
+_NUDGE = 2.0 ** -20
+
+
+def magnitudes(expr, values) -> dict:
+    """For each node, the magnitude its rounding errors are relative to: its absolute
+    value, or more where it comes from larger values that cancel.  A sum of terms of
+    both signs (the gradient of a shift-invariant softmax summed over a row) is
+    accurate to a few ulp of the sum of the terms' magnitudes, however small the sum
+    itself; what is computed from it inherits that absolute error, amplified by the
+    operation (measured by moving the operand by a fraction of it).  Without such
+    sums every node's magnitude is its absolute value."""
+    computed = evaluate(expr, values)
+    mag: dict = {}
+    for k, node in enumerate(expr.nodes):
+        with np.errstate(all="ignore"):
+            value = np.abs(np.asarray(computed[k], np.float64))
+            mag[k] = np.fmax(value, _magnitude(node, computed, mag, value))
+    return mag
+
+
+def _magnitude(node, computed, mag, value):
+    kind, fn, args = node.kind, node.fn, node.args
+    if kind in ("input", "const") or node.dtype == np.bool_:
+        return value
+    if kind == "reduce":
+        axes, keepdims = node.value
+        reduce = np.add if fn is np.add else np.maximum     # max and min pick a term
+        return reduce.reduce(mag[args[0]], axis=axes, keepdims=keepdims)
+    if kind == "view":
+        return fn(mag[args[0]], node.shape)
+    if kind == "cast":
+        return mag[args[0]]
+    if kind == "where":
+        return np.where(computed[args[0]], mag[args[1]], mag[args[2]])
+    if fn in (np.add, np.subtract):
+        return mag[args[0]] + mag[args[1]]
+    operands = [np.asarray(computed[a]) for a in args]
+    operands = [o.astype(np.float64) if o.dtype.kind == "f" else o for o in operands]
+    base = fn(*operands)
+    total = value
+    for j, operand in enumerate(operands):
+        if operand.dtype.kind != "f":
+            continue
+        excess = mag[args[j]] - np.abs(operand)
+        if np.any(excess > 0):
+            moved = operands[:j] + [operand + _NUDGE * excess] + operands[j + 1:]
+            total = total + np.abs(fn(*moved) - base) / _NUDGE
+    return total
 
 
 # ----- making the loop ---------------------------------------------------------------
@@ -151,10 +207,11 @@ def finish_kernel(kernel, number, plan, values):
     kernel.extra["kernel"] = fused
 
 
-def _numpy_run_into(fused):
+def _numpy_run_into(fused, compute=evaluate):
     """``run_into(*arguments, *arrays)``: the expression evaluated with NumPy, ufunc
     by ufunc, each distinct output copied into the array given for it (None: a new
-    one) or into its row of a new stash (``stash.py``)."""
+    one) or into its row of a new stash (``stash.py``).  ``compute`` gives the nodes'
+    values (``magnitudes``: the scale of their rounding errors instead)."""
     expr, outputs, inputs, distinct = fused.expr, fused.outputs, fused.inputs, fused.distinct
     sources, n_args, n_plain = fused.sources, fused.n_args, fused.n_plain
     own = [distinct[d] for d in fused.own]
@@ -167,7 +224,7 @@ def _numpy_run_into(fused):
         given = {}
         for s, (p, r) in zip(inputs, sources):
             given[s] = args[p] if r is None else args[p][r].reshape(shapes[s])
-        computed = evaluate(expr, given)
+        computed = compute(expr, given)
         results = {}
         for k, into in zip(own, args[n_args:]):
             value = np.asarray(computed[k])
@@ -260,8 +317,11 @@ def _compile(fused, plan, values):
                       f"compiled ({type(error).__name__}: {error}); it runs with NumPy",
                       RuntimeWarning, stacklevel=4)
         return
+    with np.errstate(all="ignore"):
+        scales = _without_buffers(_numpy_run_into(fused, magnitudes), len(fused.own))(*arrays)
     ulps = 1024 if fused.n_ops > 1 else 64      # a sanity check, not the accuracy test
-    bad = [k for k, (a, b) in enumerate(zip(got, expected)) if not close(a, b, ulps)]
+    bad = [k for k, (a, b, m) in enumerate(zip(got, expected, scales))
+           if not close(a, b, ulps, m)]
     if bad:
         warnings.warn(f"compile: fused kernel k{fused.number} ({fused.ops()}) disagrees with "
                       "NumPy on the traced values; it runs with NumPy instead",
