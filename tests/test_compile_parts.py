@@ -107,6 +107,25 @@ def test_a_busy_worker_leaves_its_parts_to_the_caller(monkeypatch):
         blocker.result()
 
 
+def _part_workers():
+    return [t for t in threading.enumerate() if t.name.startswith("autodiff-part")]
+
+
+def test_a_new_thread_count_replaces_the_workers_and_the_old_ones_leave(monkeypatch):
+    monkeypatch.setattr(parts, "MIN_ELEMENTS", 1)
+    monkeypatch.setattr(parts, "THREADS", 3)
+    assert parts.run_parts(lambda a, b: (a, b), 9) == [(0, 3), (3, 6), (6, 9)]
+    old = set(parts._workers().threads)
+    assert len(old) == 2 and all(t.is_alive() for t in old)
+    monkeypatch.setattr(parts, "THREADS", 2)
+    assert parts.run_parts(lambda a, b: (a, b), 9) == [(0, 4), (4, 9)]
+    for thread in old:
+        thread.join(timeout=10)
+    assert not any(t.is_alive() for t in old)
+    assert len(parts._workers().threads) == 1
+    assert set(_part_workers()) >= set(parts._workers().threads)
+
+
 def test_an_error_in_a_part_reaches_the_caller_after_every_started_part_ended(monkeypatch):
     monkeypatch.setattr(parts, "THREADS", 2)
     monkeypatch.setattr(parts, "MIN_ELEMENTS", 1)
