@@ -391,6 +391,9 @@ def _flat_call_pair(kernel, g, y, *extra, out=None):
 
 def _in_parts(kernel, arrays, extra, elements_per_row=1):
     """``kernel(*arrays, *extra)``, cut into parts over the arrays' rows when large."""
+    if parts.how_many(arrays[0].shape[0], elements_per_row) == 1:
+        kernel(*arrays, *extra)
+        return
     parts.call_in_parts(kernel, arrays + tuple(extra),
                         (True,) * len(arrays) + (False,) * len(extra), elements_per_row)
 

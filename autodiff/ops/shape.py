@@ -65,8 +65,14 @@ transpose = defop(
         ">>> ad.transpose(ad.tensor([[1.0, 2.0]])).shape\n(2, 1)",
     x=("transpose(g, inverse(axes))", _transpose_rule), axes=None, reads=())
 
+def _swapaxes_forward(x, axis1, axis2):
+    # An array's own method: np.swapaxes's Python wrapper costs more than the swap, and
+    # the matmul rules call it on every backward.
+    return x.swapaxes(axis1, axis2) if type(x) is np.ndarray else np.swapaxes(x, axis1, axis2)
+
+
 swapaxes = defop(
-    "swapaxes", np.swapaxes, numpy=np.swapaxes,
+    "swapaxes", _swapaxes_forward, numpy=np.swapaxes,
     doc="Exchange two axes.\n\n>>> ad.swapaxes(ad.tensor(np.zeros((2, 3))), 0, 1).shape\n(3, 2)",
     x=("swapaxes(g, axis1, axis2)",
        lambda xp, g, ans, x, axis1, axis2: xp.swapaxes(g, axis1, axis2)),
