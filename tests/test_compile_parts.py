@@ -5,6 +5,7 @@ those of one whole call, bit for bit, whatever the number of parts."""
 import os
 import threading
 import time
+import weakref
 
 import numpy as np
 import pytest
@@ -124,6 +125,25 @@ def test_a_new_thread_count_replaces_the_workers_and_the_old_ones_leave(monkeypa
     assert not any(t.is_alive() for t in old)
     assert len(parts._workers().threads) == 1
     assert set(_part_workers()) >= set(parts._workers().threads)
+
+
+def test_no_worker_keeps_a_reference_to_a_part_after_the_call(monkeypatch):
+    """A gradient a part wrote must be the caller's alone afterwards (else the reverse
+    pass copies it instead of handing it to .grad)."""
+    monkeypatch.setattr(parts, "THREADS", 2)
+    monkeypatch.setattr(parts, "MIN_ELEMENTS", 1)
+    for _ in range(5):
+        array = np.zeros(10)
+        ref = weakref.ref(array)
+        both_running = threading.Barrier(2, timeout=10)     # the worker runs one part
+
+        def fill(start, stop, array=array):
+            both_running.wait()
+            array[start:stop] = 1.0
+            return start
+        assert parts.run_parts(fill, 10) == [0, 5]
+        del fill, array
+        assert ref() is None            # freed at once: no thread holds the part
 
 
 def test_an_error_in_a_part_reaches_the_caller_after_every_started_part_ended(monkeypatch):

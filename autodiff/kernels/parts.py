@@ -86,12 +86,19 @@ def _serve(queue) -> None:
         if part is None:                # the pool was replaced
             return
         if part.claim.acquire(False):
+            # The part's function holds the caller's arrays: no reference to it may
+            # outlive the part (a gradient the caller then finds referenced elsewhere
+            # is copied instead of handed over, graph._is_uniquely_owned).
+            run, args = part.run, part.args
+            part.run = part.args = None
             try:
-                part.value = part.run(*part.args)
+                part.value = run(*args)
             except BaseException as error:  # handed to the caller waiting on it
                 part.error = error
             finally:
+                run = args = None
                 part.done.release()
+        part = None
 
 
 class _Workers:
@@ -174,6 +181,7 @@ def run_parts(run_part, rows: int, elements_per_row: int = 1) -> list:
             part = waiting[0]
             if part.claim.acquire(False):   # no worker started it: run it here
                 del waiting[0]
+                part.run = None             # (a worker may still take it from the queue)
                 if error is None:
                     try:
                         results.append(run_part(*part.args))
