@@ -30,6 +30,7 @@ import numpy as np
 
 from .collector import track_graphs
 from .graph import Node, is_grad_enabled, run_backward
+from .guard import holding_inputs
 from .ops.namespace import numpy_xp, tensor_xp
 from .ops.registry import REGISTRY
 from .ops.shape import stack
@@ -308,7 +309,7 @@ def jvp(func: Callable, primals: tuple, tangents: tuple) -> tuple:
     array(3.)
     """
     record_outer = is_grad_enabled()
-    with inside_transform():
+    with holding_inputs(), inside_transform():
         args, inputs, outs, seeds, container, record = _run_for_jvp(func, primals, tangents,
                                                                     record_outer)
         out_tangents = TangentProgram(outs, inputs, record)(seeds)
@@ -335,21 +336,22 @@ def jacfwd(func: Callable, argnums: int | Sequence[int] = 0, *,
     positions = as_argnums(argnums)
 
     def wrapped(*args, **kwargs):
-        args, inputs, connected = fresh_inputs(args, positions, "jacfwd")
-        record_outer = is_grad_enabled()
-        with inside_transform():
-            out = check_float_output(func(*args, **kwargs), "jacfwd")
-            record = record_outer and (connected or reaches_other_tracked([out], inputs))
-            program = TangentProgram([out], inputs, record)
-            jacobians = []
-            for k, x in enumerate(inputs):
-                if record or not vectorized:
-                    columns = [program(_basis_seeds(inputs, k, index, record))[0]
-                               for index in np.ndindex(x.shape)]
-                    jacobians.append(_assemble_columns(columns, out, x, record))
-                else:
-                    jacobians.append(_batched_jacobian(program, inputs, k, out))
-            retire(inputs)
+        with holding_inputs():
+            args, inputs, connected = fresh_inputs(args, positions, "jacfwd")
+            record_outer = is_grad_enabled()
+            with inside_transform():
+                out = check_float_output(func(*args, **kwargs), "jacfwd")
+                record = record_outer and (connected or reaches_other_tracked([out], inputs))
+                program = TangentProgram([out], inputs, record)
+                jacobians = []
+                for k, x in enumerate(inputs):
+                    if record or not vectorized:
+                        columns = [program(_basis_seeds(inputs, k, index, record))[0]
+                                   for index in np.ndindex(x.shape)]
+                        jacobians.append(_assemble_columns(columns, out, x, record))
+                    else:
+                        jacobians.append(_batched_jacobian(program, inputs, k, out))
+                retire(inputs)
         return jacobians[0] if isinstance(argnums, (int, np.integer)) else tuple(jacobians)
 
     return wrapped

@@ -42,6 +42,18 @@ kept for logging (``row = w[0]``) does not block an optimizer step, and shows th
 values after it, as a NumPy view does; and views made before the leaf is guarded are
 made read-only with it.
 
+A function transform gives a parameter to the function as a fresh input on top of it
+(``transforms.transform_input``, an identity whose output is the parameter's own array,
+not a leaf): ``note_fresh_input`` notes it as a view of the parameter, so the ops that
+read it guard the parameter as if they read it, while the transform runs
+(``holding_inputs``).  When the outermost running transform returns, it lets go of
+the holds its ops took on those parameters: its results (Tensors with a graph, when
+they can still be differentiated) do not block ``w -= lr * g`` or an optimizer step,
+as with ``torch.func`` and JAX.  Library writes into such a parameter while those
+ops live (``unguarded_reads``) are then stamped, so that a later backward through
+the results that would read the old values raises (``overwrites.py``); a NumPy write
+(``w.data[...] = v``) is not seen there, as for any array that is not guarded.
+
 While ``ad.compile`` traces, it holds some arrays read-only too (``trace_held``,
 see ``compile/readonly.py``): the guard still guards them, and leaves them read-only
 when its graphs are freed; the trace makes them writable when it ends.
@@ -59,12 +71,13 @@ import weakref
 
 import numpy as np
 
-from .graph import Node
+from .graph import Node, next_seq
 from .revive import keep_constants
 
-__all__ = ["adopt_view", "guard_leaf_views", "guard_leaves", "is_broadcast",
-           "is_guarded_view", "leaf_views", "release_guarded_leaves", "savers_of",
-           "trace_held", "writing_through"]
+__all__ = ["adopt_view", "guard_leaf_views", "guard_leaves", "holding_inputs",
+           "is_broadcast", "is_guarded_view", "leaf_views", "note_fresh_input",
+           "note_unguarded_write", "release_guarded_leaves", "savers_of", "trace_held",
+           "unguarded_reads", "writing_through"]
 
 
 class _Guard:
@@ -273,14 +286,17 @@ def guard_leaves(node: Node) -> None:
 def guard_leaf_views(node: Node) -> None:
     """``guard_leaves`` for a node without leaf parents: guard the leaves its inputs
     view, if its rules read those inputs (called while ``leaf_views`` is not empty)."""
+    arity = node._arity                 # node.parents, inlined (on every op meanwhile)
+    parents = ((node._p0, node._p1) if arity == 2 else (node._p0,) if arity == 1
+               else node._parents)
     read = None
     i = -1
-    for parent in node.parents:
+    for parent in parents:
         i += 1
         if parent.__class__ is not Node or id(parent) not in leaf_views:
             continue
         if read is None:
-            read = inputs_read(node.op, node.parents)
+            read = inputs_read(node.op, parents)
             out = node.ans
         with _lock:
             _through_leaf_view(node, i, parent, read, out, out.base is not None)
@@ -303,7 +319,8 @@ def _through_leaf_view(node, i, parent, read, out, out_is_view) -> None:
             return
     guard, guarded_before = _guard(node, array)
     if guard is not None:
-        _guard_view(guard, node.args[i], guarded_before)
+        if node.args[i] is not array:   # (a transform's fresh input is the array itself)
+            _guard_view(guard, node.args[i], guarded_before)
         if viewed:
             _guard_view(guard, out, guarded_before)
 
@@ -338,6 +355,127 @@ leaf_views: dict = {}
 def _note_leaf_view(node, array, view) -> None:
     key = id(node)
     leaf_views[key] = (_ref(node, lambda ref: _drop_leaf_view(key, ref)), array, view)
+
+
+def note_fresh_input(node, source) -> None:
+    """Note ``node``, a transform's fresh input on top of ``source`` whose output is
+    ``source``'s own array, as a view of the leaf array behind it: the ops that read
+    the fresh input then hold that leaf read-only, as they would the leaf itself.
+
+    >>> from autodiff.transforms import transform_input
+    >>> w = ad.tensor([1.0, 2.0], requires_grad=True)
+    >>> x = transform_input(w); note_fresh_input(x._node, w)
+    >>> y = x * x; w.data.flags.writeable
+    False
+    """
+    if source._node is None:
+        array = source.data
+    else:                               # a fresh input (or a view) of a leaf itself
+        entry = leaf_views.get(id(source._node))
+        if entry is None or entry[0]() is not source._node:
+            return
+        array = entry[1]
+    if type(array) is np.ndarray:
+        with _lock:
+            _note_leaf_view(node, array, node.ans)
+        hold = getattr(_holding, "current", None)
+        if hold is not None:
+            hold.arrays[id(array)] = array
+
+
+_holding = threading.local()            # .current: the innermost running holding_inputs
+
+
+class holding_inputs:
+    """Context manager around a transform's run (its function and its own backward or
+    forward passes): the leaf arrays behind its fresh inputs (``note_fresh_input``)
+    stay held by the ops that read them until the outermost running transform ends;
+    then the holds taken meanwhile are let go (``unguarded_reads``).  ``arrays`` (id ->
+    array) is shared by the runs of one transform (``vjp`` and its pullback).
+
+    >>> with holding_inputs(): pass
+    """
+
+    __slots__ = ("arrays", "outer", "start")
+
+    def __init__(self, arrays=None):
+        self.arrays = {} if arrays is None else arrays
+
+    def __enter__(self):
+        self.outer = getattr(_holding, "current", None)
+        self.start = next_seq()         # the nodes recorded from here have larger numbers
+        _holding.current = self
+        return self
+
+    def __exit__(self, *exc):
+        _holding.current = self.outer
+        if self.outer is not None:      # an outer transform still reads them
+            self.outer.arrays.update(self.arrays)
+        elif self.arrays:
+            _let_go(self.arrays.values(), self.start)
+        return False
+
+
+#: id(array) -> (weak reference to the array, [weak references to nodes]) for each leaf
+#: array that nodes recorded by a transform still read after it let go of their holds
+#: (``holding_inputs``): a library write into it is stamped (``note_unguarded_write``).
+unguarded_reads: dict = {}
+
+
+def _let_go(arrays, start) -> None:
+    """Remove from the guards of ``arrays`` the nodes recorded since ``start`` (a
+    ``next_seq`` number), noting them in ``unguarded_reads``.  (Nodes that another
+    thread recorded meanwhile on the same parameter count too: nodes do not say which
+    thread made them.)"""
+    with _lock:
+        for array in arrays:
+            key = id(array)
+            guard = _guards.get(key)
+            if guard is None or guard.array is not array:
+                continue
+            # A snapshot: a saver that dies meanwhile leaves the set (_on_saver_dead).
+            recent = [ref for ref in tuple(guard.savers)
+                      if getattr(ref(), "_seq", -1) > start]
+            if not recent:
+                continue
+            guard.savers.difference_update(recent)
+            _note_unguarded(array, [ref for ref in recent if _is_live(ref())])
+            if not guard.savers and _guards.get(key) is guard:
+                del _guards[key]
+                _writable_again(guard)
+
+
+def _note_unguarded(array, refs) -> None:
+    key = id(array)
+    entry = unguarded_reads.get(key)
+    if entry is None or entry[0]() is not array:
+        entry = unguarded_reads[key] = (
+            _ref(array, lambda ref: _forget_unguarded(key, ref)), [])
+    entry[1][:] = [ref for ref in entry[1] if _is_live(ref())] + refs
+
+
+def _forget_unguarded(key, ref) -> None:
+    with _lock:
+        entry = unguarded_reads.get(key)
+        if entry is not None and entry[0] is ref:
+            del unguarded_reads[key]
+
+
+def note_unguarded_write(array) -> None:
+    """Stamp a library write into the leaf array ``array`` for the reverse pass
+    (``overwrites.py``) if nodes that a transform let go of still read it.
+
+    >>> note_unguarded_write(np.zeros(2))
+    """
+    key = id(array)
+    entry = unguarded_reads.get(key)
+    if entry is None or entry[0]() is not array:
+        return
+    if any(_is_live(ref()) for ref in entry[1]):
+        from .overwrites import note_write
+        note_write(array)
+    else:
+        _forget_unguarded(key, entry[0])
 
 
 def _drop_leaf_view(key, ref) -> None:

@@ -40,7 +40,8 @@ import numpy as np
 
 from . import collector, overwrites
 from .graph import Node, _grad_mode
-from .guard import held_by_trace, is_guarded_view, views_memory_of, writing_through
+from .guard import (held_by_trace, is_guarded_view, note_unguarded_write, unguarded_reads,
+                    views_memory_of, writing_through)
 
 
 #: Set by ``ad.compile`` while it traces: ``write_hook(how, tensor, value, extra)`` is
@@ -362,9 +363,12 @@ def _take(t, result) -> None:
 
 def _noted(t) -> None:
     """Stamp an unrecorded write for the reverse pass (overwrites.py).  A leaf that
-    requires grad needs no stamp: a graph that saved its array made it read-only."""
+    requires grad needs no stamp: a graph that saved its array made it read-only,
+    unless it was a transform's, which let go of it when it returned (guard.py)."""
     if not (t.requires_grad and t._node is None):
         overwrites.note_write(t.data)
+    elif unguarded_reads:
+        note_unguarded_write(t.data)
 
 
 def _raw(value):

@@ -28,8 +28,15 @@ declaration against the code where it can be read).
 Traceback (most recent call last):
 autodiff.inplace.InPlaceError: backward: op 'power' saved its input 'a' ...
 
-Not seen: writes that bypass the library (``t.data += 1``, NumPy on an array passed
-in), which only a read-only flag could catch.
+A parameter (a leaf that requires grad) is stamped only when a function transform
+let go of it while nodes it recorded still read it (``guard.unguarded_reads``): after
+``g = ad.grad(f)(w)``, ``w -= lr * g`` under ``no_grad`` (or ``w.add_``, ``w[i] = v``,
+an optimizer step, ``nn.init``, ``load_state_dict``) makes a backward through ``g``
+that reads ``w`` raise.
+
+Not seen: writes that bypass the library (``t.data += 1``, ``w.data[...] = v`` after a
+transform returned, NumPy on an array passed in), which only a read-only flag could
+catch.
 """
 
 from __future__ import annotations
@@ -108,10 +115,11 @@ def check(node, parents) -> None:
             raise InPlaceError(
                 f"backward: op '{node.op.name}' saved {what} for this backward, and "
                 "it was changed in place after that (an update that recorded no node: "
-                "inside ad.no_grad(), or of a tensor that does not require grad), so "
-                "its gradient would be wrong. Make the update before the op uses the "
-                "tensor, build a new tensor instead (t = t + x), or call backward() "
-                "before the update.")
+                "inside ad.no_grad(), an optimizer step, or of a tensor that does not "
+                "require grad), so its gradient would be wrong. Make the update before "
+                "the op uses the tensor (for the results of a transform such as "
+                "ad.grad: call it again after the update), build a new tensor instead "
+                "(t = t + x), or call backward() before the update.")
 
 
 def read_by(op, parents):

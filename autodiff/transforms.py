@@ -12,6 +12,9 @@ and the function's graph reaches a tensor that requires grad other than the fres
 inputs — a tracked argument, a closure over an outer transform's variable or over a
 parameter, a tracked cotangent.  Then results are Tensors carrying that dependence;
 otherwise plain arrays.  Under ``ad.no_grad()`` results are always arrays.
+
+A parameter given to a transform is read-only while it runs, and writable again once it
+has returned, even while its results live (``guard.holding_inputs``).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from .graph import Node, _grad_mode, is_grad_enabled, run_backward
+from .guard import holding_inputs, note_fresh_input
 from .ops.registry import defop
 from .ops.shape import stack
 from .tensor import Tensor
@@ -79,6 +83,7 @@ def fresh_inputs(args, argnums, where, grad_on=None):
         array = _float_array(a, where, f"argument {i}")
         if isinstance(a, Tensor) and a.requires_grad and grad_on:
             fresh = transform_input(a)
+            note_fresh_input(fresh._node, a)    # ops reading it guard a's leaf array
             connected = True
         else:
             fresh = Tensor._make(array, None, True)
@@ -153,17 +158,18 @@ def value_and_grad(func: Callable, argnums: int | Sequence[int] = 0) -> Callable
     positions = as_argnums(argnums)
 
     def wrapped(*args, **kwargs):
-        args, inputs, connected = fresh_inputs(args, positions, "grad")
-        record_outer = is_grad_enabled()
-        with inside_transform():
-            out = check_float_output(func(*args, **kwargs), "grad")
-            if out.size != 1:
-                raise TypeError(
-                    f"grad: the function must return a scalar, but it returned shape "
-                    f"{out.shape}; reduce it (e.g. .sum()) or use ad.jacobian")
-            record = record_outer and (connected or reaches_other_tracked([out], inputs))
-            grads = gradients(out, np.ones_like(out.data), inputs, record)
-            retire(inputs)
+        with holding_inputs():
+            args, inputs, connected = fresh_inputs(args, positions, "grad")
+            record_outer = is_grad_enabled()
+            with inside_transform():
+                out = check_float_output(func(*args, **kwargs), "grad")
+                if out.size != 1:
+                    raise TypeError(
+                        f"grad: the function must return a scalar, but it returned shape "
+                        f"{out.shape}; reduce it (e.g. .sum()) or use ad.jacobian")
+                record = record_outer and (connected or reaches_other_tracked([out], inputs))
+                grads = gradients(out, np.ones_like(out.data), inputs, record)
+                retire(inputs)
         value = out if record else out.data
         return value, (grads[0] if isinstance(argnums, (int, np.integer)) else tuple(grads))
 
@@ -195,10 +201,12 @@ def vjp(func: Callable, *primals) -> tuple:
     >>> pullback(np.array([1.0, 10.0]))
     (array([ 3., 30.]),)
     """
-    args, inputs, connected = fresh_inputs(primals, range(len(primals)), "vjp")
-    record_outer = is_grad_enabled()
-    with inside_transform():
-        out = check_float_output(func(*args), "vjp")
+    held = {}                           # the parameters its inputs stand for (guard.py)
+    with holding_inputs(held):
+        args, inputs, connected = fresh_inputs(primals, range(len(primals)), "vjp")
+        record_outer = is_grad_enabled()
+        with inside_transform():
+            out = check_float_output(func(*args), "vjp")
     record = record_outer and (connected or reaches_other_tracked([out], inputs))
     retire(inputs)          # tracked again only while the pullback runs
 
@@ -208,7 +216,7 @@ def vjp(func: Callable, *primals) -> tuple:
             raise ValueError(f"vjp: the cotangent has shape {cot.shape} but the output has "
                              f"shape {out.shape}; they must match")
         rec = record or (is_grad_enabled() and cot.requires_grad)
-        with inside_transform():
+        with holding_inputs(held), inside_transform():
             seed = cot.astype(out.dtype) if rec else cot.data.astype(out.dtype, copy=False)
             for t in inputs:
                 if t._node is None:
@@ -233,19 +241,21 @@ def jacobian(func: Callable, argnums: int | Sequence[int] = 0) -> Callable:
     positions = as_argnums(argnums)
 
     def wrapped(*args, **kwargs):
-        args, inputs, connected = fresh_inputs(args, positions, "jacobian")
-        record_outer = is_grad_enabled()
-        with inside_transform():
-            out = check_float_output(func(*args, **kwargs), "jacobian")
-            record = record_outer and (connected or reaches_other_tracked([out], inputs))
-            rows = [[] for _ in inputs]
-            for index in np.ndindex(out.shape):
-                seed = np.zeros_like(out.data)
-                seed[index] = 1
-                for row, g in zip(rows, gradients(out, seed, inputs, record)):
-                    row.append(g)
-            jacobians = [_assemble(row, out.shape, x, record) for row, x in zip(rows, inputs)]
-            retire(inputs)
+        with holding_inputs():
+            args, inputs, connected = fresh_inputs(args, positions, "jacobian")
+            record_outer = is_grad_enabled()
+            with inside_transform():
+                out = check_float_output(func(*args, **kwargs), "jacobian")
+                record = record_outer and (connected or reaches_other_tracked([out], inputs))
+                rows = [[] for _ in inputs]
+                for index in np.ndindex(out.shape):
+                    seed = np.zeros_like(out.data)
+                    seed[index] = 1
+                    for row, g in zip(rows, gradients(out, seed, inputs, record)):
+                        row.append(g)
+                jacobians = [_assemble(row, out.shape, x, record)
+                             for row, x in zip(rows, inputs)]
+                retire(inputs)
         return jacobians[0] if isinstance(argnums, (int, np.integer)) else tuple(jacobians)
 
     return wrapped

@@ -27,6 +27,7 @@ import math
 import numpy as np
 
 from ..compile.hooks import replayed_function
+from ..guard import note_unguarded_write
 from ..tensor import Tensor
 from .module import _generator
 
@@ -52,6 +53,7 @@ def _fill(tensor, values, where):
             f"init.{where}: this array is saved by a graph that has not run backward yet "
             "(or is read-only); run backward or drop the graph before re-initialising")
     array[...] = values
+    note_unguarded_write(array)         # guard.py: a transform's results may still read it
     return tensor
 
 

@@ -16,6 +16,7 @@ import numpy as np
 
 from ..compile import hooks as _hooks
 from ..compile.hooks import refused_in_trace, replayed
+from ..guard import note_unguarded_write
 from ..tensor import Tensor
 from . import torch_io as _torch_io
 
@@ -555,6 +556,7 @@ def _assign(module, name, is_param, value):
             # Into the same array, as PyTorch copies: views of the parameter, and
             # optimizers or compiled steps that hold it, see the loaded values.
             np.copyto(param.data, value, casting="unsafe")
+            note_unguarded_write(param.data)    # guard.py: a transform's results may read it
         else:                   # a live graph saved it (guard.py): it keeps the old one
             param.data = np.array(value, dtype=param.dtype)
     else:

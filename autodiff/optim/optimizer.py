@@ -29,6 +29,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..compile.hooks import refused_in_trace, replayed
+from ..guard import note_unguarded_write, unguarded_reads
 from ..tensor import Tensor
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
@@ -273,6 +274,9 @@ class Optimizer:
                 self._warn_no_gradient(i)
         for p, grad, state, group in work:
             self._update(p.data, grad, state, group)
+        if unguarded_reads:             # a transform's results still read some (guard.py)
+            for p, *_ in work:
+                note_unguarded_write(p.data)
         self._step_count += 1
         return loss
 
