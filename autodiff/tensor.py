@@ -78,6 +78,11 @@ class Tensor(PyTorchMethods, SelectionMethods):
     __slots__ = ("data", "_grad", "_requires_grad", "_node", "_name", "__weakref__")
     __array_priority__ = 1000
     grad = grad_property             # autodiff/grad_attr.py: the slot is _grad
+    _depth = 0      # a leaf's depth (collector.py); subclasses: -1, a __dict__ may hold cycles
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls._depth = -1
 
     def __init__(self, data, requires_grad=False, dtype=None, name=None):
         array = _as_array(data, dtype)

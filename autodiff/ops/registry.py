@@ -293,8 +293,7 @@ class Op:
         node.kwargs = None
         depth = -1                      # collector.py: no cycle can pass through it
         if self._may_untrack:
-            depth = (pa._depth if pa.__class__ is Node
-                     else 0 if pa.__class__ is Tensor else -1)
+            depth = pa._depth           # a Node's, or a Tensor's class attribute
             if depth >= 0:
                 depth += 1
         node._depth = depth
@@ -372,10 +371,11 @@ class Op:
         node.kwargs = None
         depth = -1                      # collector.py: no cycle can pass through it
         if self._may_untrack:
-            depth_a = (pa._depth if pa.__class__ is Node else 0 if pa.__class__ is Tensor
-                       else -1 if pa is not None or ra.__class__ not in _ATOMIC else 0)
-            depth_b = (pb._depth if pb.__class__ is Node else 0 if pb.__class__ is Tensor
-                       else -1 if pb is not None or rb.__class__ not in _ATOMIC else 0)
+            # (a Node's depth, or a Tensor's class attribute; a constant's 0 if atomic)
+            depth_a = (pa._depth if pa is not None else 0 if ra.__class__ in _ATOMIC
+                       else -1)
+            depth_b = (pb._depth if pb is not None else 0 if rb.__class__ in _ATOMIC
+                       else -1)
             if depth_a >= 0 and depth_b >= 0:
                 depth = (depth_a if depth_a > depth_b else depth_b) + 1
         node._depth = depth
@@ -397,7 +397,7 @@ class Op:
     def _record(self, node, out, needs_grad):
         # The call paths above made ``node`` with its parents, args and kwargs (not
         # through Node.__init__: this is the hot path); the rest is set here.
-        if type(out) is not np.ndarray:
+        if out.__class__ is not _nd:
             out = np.asarray(out)
         if needs_grad:
             dtype = out.dtype
