@@ -105,15 +105,18 @@ def check_grad(t, value) -> None:
 
 def root_grad(tensor, grad, create_graph):
     """The upstream gradient ``backward(grad)`` starts from, checked against ``tensor``."""
-    from .tensor import Tensor
-
     if grad is None:
-        if tensor.data.size != 1:
+        data = tensor.data
+        if data.size != 1:
             raise RuntimeError(
                 f"backward: grad can be omitted only for a tensor with one element, but this "
-                f"one has shape {tensor.data.shape}. Reduce it first (e.g. loss.sum() or "
-                f".mean()) or pass grad= an array of shape {tensor.data.shape}.")
-        return np.ones_like(tensor.data)
+                f"one has shape {data.shape}. Reduce it first (e.g. loss.sum() or "
+                f".mean()) or pass grad= an array of shape {data.shape}.")
+        seed = np.empty(data.shape, data.dtype)     # (np.ones is a Python wrapper)
+        seed.fill(1)
+        return seed
+    from .tensor import Tensor
+
     if isinstance(grad, Tensor):
         value = grad if create_graph else grad.data
         shape, dtype = grad.shape, grad.dtype

@@ -361,7 +361,8 @@ def run_backward(root: Tensor, root_grad, *, inputs: Sequence[Tensor] | None = N
         # only repeat it, pointing at this library's code.  Otherwise it stays: it is
         # then the only sign of a non-finite gradient.
         quiet = np.errstate(divide="ignore", invalid="ignore", over="ignore") \
-            if any(o.reports_non_finite for o in _grad_mode.observers) else nullcontext()
+            if _grad_mode.observers and any(o.reports_non_finite
+                                            for o in _grad_mode.observers) else nullcontext()
         with _SetGradEnabled(create_graph), quiet:
             if retaining is not None and retaining.tensors:
                 with observe_backward(retaining):

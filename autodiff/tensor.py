@@ -262,8 +262,6 @@ class Tensor(PyTorchMethods, SelectionMethods):
         >>> w.grad
         array([ 2., -4.])
         """
-        from .graph import run_backward
-
         if gradient is not None:
             if grad is not None:
                 raise TypeError("backward: got both grad and gradient=; they are the same "
@@ -621,7 +619,7 @@ from .ops.indexing import getitem  # noqa: E402
 from .ops.piecewise import floor_divide, mod  # noqa: E402
 from .ops.rearrange import ravel  # noqa: E402
 from . import inplace, interop  # noqa: E402
-from .graph import _grad_mode  # noqa: E402
+from .graph import _grad_mode, run_backward  # noqa: E402
 
 # Operators skip the generic argument handling of Op.__call__: they always have one or
 # two positional operands, and they are the hottest path of every program.
