@@ -229,6 +229,50 @@ def test_a_vjp_pullback_after_a_library_write_raises():
         pullback(ONES)
 
 
+@pytest.mark.parametrize("optimizer", [ad.optim.SGD, ad.optim.Adam])
+def test_a_compiled_optimizer_step_makes_a_later_backward_raise(optimizer):
+    # A replay updates parameters with the fused kernels (compile/fused_optim.py),
+    # large enough here for them to run, or with the optimizer's NumPy code.
+    w = ad.nn.Parameter(np.linspace(1.0, 2.0, 4096))
+    opt = optimizer([w], lr=0.1)
+
+    @ad.compile
+    def step(x):
+        opt.zero_grad()
+        loss = ((w * x) ** 2).sum()
+        loss.backward()
+        opt.step()
+        return loss
+
+    x = np.full(4096, 0.1)
+    step(x)
+    step(x)
+    g = ad.grad(lambda v: (v ** 3).sum())(w)
+    before = w.data.copy()
+    step(x)
+    assert not np.array_equal(w.data, before)
+    w.grad = None
+    with pytest.raises(InPlaceError, match="op 'power' saved its input"):
+        g.sum().backward()
+
+
+def test_a_compiled_in_place_update_makes_a_later_backward_raise():
+    w = ad.tensor(START.copy(), requires_grad=True)
+
+    @ad.compile
+    def shift(amount):
+        with ad.no_grad():
+            w.add_(amount)
+        return w.sum()
+
+    shift(np.ones(3))
+    shift(np.ones(3))
+    g = ad.grad(lambda v: (v ** 3).sum())(w)
+    shift(np.ones(3))
+    with pytest.raises(InPlaceError, match="op 'power' saved its input"):
+        g.sum().backward()
+
+
 def test_a_numpy_write_after_the_transform_returned_is_not_seen():
     # The documented limit (overwrites.py): a write that bypasses the library is not
     # stamped, so a backward through the results reads the new values.

@@ -23,6 +23,7 @@ optimizer's NumPy code is then the replay, so the plan still runs without Numba)
 from __future__ import annotations
 
 from .. import kernels
+from ..guard import note_unguarded_write, unguarded_reads
 from ..optim import fused
 from .plan import Plan
 
@@ -92,6 +93,9 @@ class FusedStep:
                 for _, rest in work[k:]:
                     opt._update(*rest)
                 break
+        if unguarded_reads:             # a transform's results still read some (guard.py)
+            for _, (data, *_rest) in work:
+                note_unguarded_write(data)
         opt._step_count += 1
         return None
 
