@@ -354,7 +354,7 @@ leaf_views: dict = {}
 
 def _note_leaf_view(node, array, view) -> None:
     key = id(node)
-    leaf_views[key] = (_ref(node, lambda ref: _drop_leaf_view(key, ref)), array, view)
+    leaf_views[key] = (_ref(node, lambda ref: _drop_entry(leaf_views, key, ref)), array, view)
 
 
 def note_fresh_input(node, source) -> None:
@@ -450,15 +450,8 @@ def _note_unguarded(array, refs) -> None:
     entry = unguarded_reads.get(key)
     if entry is None or entry[0]() is not array:
         entry = unguarded_reads[key] = (
-            _ref(array, lambda ref: _forget_unguarded(key, ref)), [])
+            _ref(array, lambda ref: _drop_entry(unguarded_reads, key, ref)), [])
     entry[1][:] = [ref for ref in entry[1] if _is_live(ref())] + refs
-
-
-def _forget_unguarded(key, ref) -> None:
-    with _lock:
-        entry = unguarded_reads.get(key)
-        if entry is not None and entry[0] is ref:
-            del unguarded_reads[key]
 
 
 def note_unguarded_write(array) -> None:
@@ -475,14 +468,16 @@ def note_unguarded_write(array) -> None:
         from .overwrites import note_write
         note_write(array)
     else:
-        _forget_unguarded(key, entry[0])
+        _drop_entry(unguarded_reads, key, entry[0])
 
 
-def _drop_leaf_view(key, ref) -> None:
+def _drop_entry(table, key, ref) -> None:
+    """Remove ``table[key]`` (``leaf_views``, ``unguarded_reads``) if it is still the
+    entry whose weak reference is ``ref`` (a callback of that reference, or stale)."""
     with _lock:
-        entry = leaf_views.get(key)
+        entry = table.get(key)
         if entry is not None and entry[0] is ref:
-            del leaf_views[key]
+            del table[key]
 
 
 def views_memory_of(out, array) -> bool:

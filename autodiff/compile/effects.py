@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..guard import note_unguarded_write, unguarded_reads
+from ..guard import note_unguarded_write
 
 
 # Each write is stamped, as the eager in-place methods do (inplace._noted), when the
@@ -14,20 +14,17 @@ from ..guard import note_unguarded_write, unguarded_reads
 
 def write_update(target, value, forward):
     target[...] = forward(target, value)
-    if unguarded_reads:
-        note_unguarded_write(target)
+    note_unguarded_write(target)
 
 
 def write_item(target, value, key):
     target[key] = value
-    if unguarded_reads:
-        note_unguarded_write(target)
+    note_unguarded_write(target)
 
 
 def write_clamp(target, lo, hi):
     np.clip(target, lo, hi, out=target)
-    if unguarded_reads:
-        note_unguarded_write(target)
+    note_unguarded_write(target)
 
 
 class CallWith:

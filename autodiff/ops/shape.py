@@ -65,6 +65,7 @@ transpose = defop(
         ">>> ad.transpose(ad.tensor([[1.0, 2.0]])).shape\n(2, 1)",
     x=("transpose(g, inverse(axes))", _transpose_rule), axes=None, reads=())
 
+
 def _swapaxes_forward(x, axis1, axis2):
     # An array's own method: np.swapaxes's Python wrapper costs more than the swap, and
     # the matmul rules call it on every backward.
