@@ -318,33 +318,52 @@ class Tensor(PyTorchMethods, SelectionMethods):
         return inplace.update(self, divide, other, "/=")
 
     # ----- arithmetic ----------------------------------------------------------
+    # (A Python number takes a shorter path: ``Op._call_number``.)
     def __add__(self, other):
+        if other.__class__ in _NUMBERS:
+            return _add_number(self, other, False)
         return _add(self, other)
 
     def __radd__(self, other):
+        if other.__class__ in _NUMBERS:
+            return _add_number(self, other, True)
         return _add(other, self)
 
     def __sub__(self, other):
+        if other.__class__ in _NUMBERS:
+            return _subtract_number(self, other, False)
         return _subtract(self, other)
 
     def __rsub__(self, other):
+        if other.__class__ in _NUMBERS:
+            return _subtract_number(self, other, True)
         return _subtract(other, self)
 
     def __mul__(self, other):
+        if other.__class__ in _NUMBERS:
+            return _multiply_number(self, other, False)
         return _multiply(self, other)
 
     def __rmul__(self, other):
+        if other.__class__ in _NUMBERS:
+            return _multiply_number(self, other, True)
         return _multiply(other, self)
 
     def __truediv__(self, other):
+        if other.__class__ in _NUMBERS:
+            return _divide_number(self, other, False)
         return _divide(self, other)
 
     def __rtruediv__(self, other):
+        if other.__class__ in _NUMBERS:
+            return _divide_number(self, other, True)
         return _divide(other, self)
 
     def __pow__(self, other):
-        if other.__class__ is int and other == 2 and self.data.dtype.kind == "b":
-            return square(self)      # ndarray's ** 2 is np.square: int8 for bools
+        if other.__class__ in _NUMBERS:
+            if other.__class__ is int and other == 2 and self.data.dtype.kind == "b":
+                return square(self)  # ndarray's ** 2 is np.square: int8 for bools
+            return _power_number(self, other, False)
         return _power(self, other)
 
     def __rpow__(self, other):
@@ -625,5 +644,9 @@ from .graph import _grad_mode, run_backward  # noqa: E402
 # two positional operands, and they are the hottest path of every program.
 _add, _subtract, _multiply = add._call2, subtract._call2, multiply._call2
 _divide, _power, _matmul = divide._call2, power._call2, matmul._call2
+_add_number, _subtract_number = add._call_number, subtract._call_number
+_multiply_number, _divide_number = multiply._call_number, divide._call_number
+_power_number = power._call_number
+_NUMBERS = frozenset({float, int})      # (exactly: a bool or NumPy scalar goes through _call2)
 _negative = negative._call1
 _mod = mod._call2

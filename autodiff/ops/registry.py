@@ -388,6 +388,62 @@ class Op:
             guard_leaf_views(result._node)
         return result
 
+    def _call_number(self, t, number, number_first):
+        """``self(t, number)``, or ``self(number, t)`` when ``number_first``, for a
+        Tensor ``t`` and a Python float or int (the operators' call, e.g. ``t * 0.5``).
+
+        ``_call2``'s path, without the checks a number makes moot: it is a constant of
+        depth 0, never a sequence, never a parent.  Scalar chains (micrograd-style
+        code) spend most of their time here.  Anything else goes to ``_call2``.
+        """
+        ra = t.data
+        pa = t._node
+        if pa is None and (t._requires_grad or t._name is not None):
+            pa = t
+        if (pa is None or self._refuses
+                or (_grad_mode_module.threads_without_grad and not _grad_mode.enabled)):
+            return self._call2(number, t) if number_first else self._call2(t, number)
+        try:
+            scalar = self._scalar2
+            if (scalar is not None and not ra.ndim
+                    and (ra.dtype is _FLOAT64 or ra.dtype is _FLOAT32)):
+                # NumPy's scalar arithmetic, as in _call2
+                value = ra[()]
+                out = (scalar(number, value) if number_first
+                       else scalar(value, number)).__array__()
+            else:
+                out = self.forward(number, ra) if number_first else self.forward(ra, number)
+        except (ValueError, IndexError, TypeError, ArithmeticError) as error:
+            raise explain_error(self, error,
+                                (number, ra) if number_first else (ra, number)) from error
+        node = Node()
+        node._arity = 2
+        if number_first:
+            needs_grad = self._grad1 and pa.requires_grad
+            node._p0 = None
+            node._p1 = pa
+            node.args = (number, ra)
+        else:
+            needs_grad = self._grad0 and pa.requires_grad
+            node._p0 = pa
+            node._p1 = None
+            node.args = (ra, number)
+        node.kwargs = None
+        depth = -1                      # as in _call2, with the number's depth 0
+        if self._may_untrack:
+            depth = pa._depth
+            if depth >= 0:
+                depth += 1
+        node._depth = depth
+        result = self._record(node, out, needs_grad)
+        if depth > _UNTRACK_DEPTH:
+            _untrack(node)
+        if needs_grad and pa is t:      # a parameter's array was saved: guard it
+            guard_leaves(result._node)
+        elif _leaf_views and needs_grad:  # or a view of one, perhaps (guard.leaf_views)
+            guard_leaf_views(result._node)
+        return result
+
     def _refuse_inputs_without_rule(self, a, b, pa, pb):
         if self._refuse1 and pb is not None and pb.requires_grad:
             raise no_rule_error(self, 1, b)
