@@ -79,6 +79,7 @@ import numpy as np
 from ..tensor import Tensor
 from .buffers import plan_buffers
 from .fuse import fuse_elementwise
+from . import hooks as _hooks
 from .fused_optim import fuse_optimizer_steps
 from .optimize import eliminate_dead_code
 from .plan import Plan
@@ -113,8 +114,10 @@ class Compiled:
         if plan is not None and not _constants_changed(plan):
             self.plans.move_to_end(key)
             self.plan = plan
+            # (another trace running sees the leaves' .grad used: replay_traced)
+            replay = plan.replay if _hooks.active is None else plan.replay_traced
             if not plan.buffers:
-                return plan.replay(args, kwargs)
+                return replay(args, kwargs)
             with plan.lock:         # one call at a time writes into the plan's buffers
                 if plan.running:
                     raise RuntimeError(
@@ -123,7 +126,7 @@ class Compiled:
                         "one call at a time")
                 plan.running = True
                 try:
-                    return plan.replay(args, kwargs)
+                    return replay(args, kwargs)
                 finally:
                     plan.running = False
         return self._trace(key, args, kwargs)

@@ -106,6 +106,8 @@ class Plan:
         self.leaves = leaves        # [("input", position) | ("captured", tensor)]
         self.replay = None          # the generated function (replay.build)
         self.source = ""
+        self.replay_traced = None   # the same, for a call made while another trace runs
+        self.traced_source = ""
         self.removed = 0            # steps removed as dead code
         self.flags: list = []       # (object, attribute, value) a replay needs unchanged
         self.members: list = []     # (dict, key, object) a replay needs to be the same object

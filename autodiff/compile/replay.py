@@ -5,6 +5,12 @@ functions and constants are bound by name (``F<k>``, ``K<k>``).  The function
 builds no Tensor and no Node (except the Tensors it returns), and its locals are
 freed when it returns, so memory stays flat from one call to the next.
 ``plan.source`` holds the generated code.
+
+A leaf's gradient is read and written in its slot (``t._grad``, the one behind the
+checked ``.grad`` property: a plan's gradients have the leaf's shape and dtype, since
+a change of either traces again).  While another ``ad.compile`` traces a call that
+replays this plan, the tracer must see those reads and writes, so the same steps
+with ``.grad`` are generated too (``plan.replay_traced``, ``plan.traced_source``).
 """
 
 from __future__ import annotations
@@ -61,6 +67,23 @@ def build(plan: Plan, input_kinds: dict) -> None:
     """Generate ``plan.replay(args, kwargs)``; ``input_kinds[position]`` is
     ``"tensor"`` or ``"array"`` (how the argument's array is reached)."""
     ns = _Namespace()
+    plan.source = _source(plan, input_kinds, ns, "_grad")
+    traced = _source(plan, input_kinds, ns, "grad")
+    plan.traced_source = traced if traced != plan.source else plan.source
+    namespace = dict(ns.names)
+    plan.functions = [v for k, v in ns.names.items() if k.startswith("F")]
+    exec(compile(plan.source, f"<autodiff plan {plan.name}>", "exec"), namespace)
+    plan.replay = namespace["replay"]
+    if plan.traced_source is plan.source:
+        plan.replay_traced = plan.replay
+    else:
+        exec(compile(plan.traced_source, f"<autodiff plan {plan.name} (traced)>", "exec"),
+             namespace)
+        plan.replay_traced = namespace["replay"]
+
+
+def _source(plan: Plan, input_kinds: dict, ns: _Namespace, grad: str) -> str:
+    """The replay function's code, with a leaf's gradient reached as ``leaf.<grad>``."""
     live = getattr(plan, "live", None)
     lines = ["def replay(A, KW):"]
     for position, slot in plan.inputs:
@@ -83,16 +106,11 @@ def build(plan: Plan, input_kinds: dict) -> None:
             copy = ".copy()" if s.index in copied else ""
             lines.append(f"    v{s.index} = {ns.const(plan.constant_values[s.index])}{copy}")
     for instr, dead in zip(plan.instrs, _last_uses(plan)):
-        lines.extend("    " + text for text in _lines(instr, ns))
+        lines.extend("    " + text for text in _lines(instr, ns, grad))
         if dead:                    # free what nothing reads any more, as eager does
             lines.append("    del " + ", ".join(f"v{k}" for k in dead))
     lines.append(f"    return {output_source(plan.output, ns)}")
-    plan.source = "\n".join(lines)
-    code = compile(plan.source, f"<autodiff plan {plan.name}>", "exec")
-    namespace = dict(ns.names)
-    plan.functions = [v for k, v in ns.names.items() if k.startswith("F")]
-    exec(code, namespace)
-    plan.replay = namespace["replay"]
+    return "\n".join(lines)
 
 
 def _last_uses(plan: Plan) -> list:
@@ -119,7 +137,8 @@ def _call(instr, ns) -> str:
     return f"{ns.const(instr.fn, 'F')}({', '.join(parts)})"
 
 
-def _lines(instr, ns) -> list[str]:
+def _lines(instr, ns, attribute="grad") -> list[str]:
+    """The lines of one step; a leaf's gradient is ``leaf.<attribute>``."""
     kind = instr.kind
     outs = [f"v{k}" for k in instr.outs]
     into = instr.extra.get("into")
@@ -155,7 +174,7 @@ def _lines(instr, ns) -> list[str]:
     if kind == "clear_grad":
         where, what = instr.extra["leaf"]
         leaf = _leaf(where, what, ns)
-        return [f"{leaf}.grad = None"]
+        return [f"{leaf}.{attribute} = None"]
     if kind == "leaf_grad":
         where, what = instr.extra["leaf"]
         leaf = _leaf(where, what, ns)
@@ -163,12 +182,14 @@ def _lines(instr, ns) -> list[str]:
         if not instr.extra.get("array"):
             grad = f"ASARRAY({grad})"
         first = f"{grad}.copy()" if instr.extra["copy"] else grad
-        total = f"L.grad + {grad}" if instr.extra.get("array") else f"ASARRAY(L.grad + {grad})"
+        current = f"L.{attribute}"
+        total = (f"{current} + {grad}" if instr.extra.get("array")
+                 else f"ASARRAY({current} + {grad})")
         if instr.extra.get("fresh"):
             total = first
         return [f"L = {leaf}",
-                f"L.grad = {first} if L.grad is None else {total}",
-                f"{outs[0]} = L.grad"]
+                f"{current} = {first} if {current} is None else {total}",
+                f"{outs[0]} = {current}"]
     raise ValueError(f"replay: unknown step kind {kind!r}")
 
 

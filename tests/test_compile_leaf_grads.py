@@ -1,0 +1,49 @@
+"""A replay reads and writes a leaf's gradient in its slot (``_grad``), and goes
+through the checked ``.grad`` property only while another trace is running, which
+must see those writes."""
+
+import numpy as np
+import pytest
+
+import autodiff as ad
+from autodiff.compile import TraceError
+
+
+def _accumulating_step(w):
+    def step(x):
+        (w * w * x).sum().backward()     # no zero_grad: gradients add up across calls
+        return w.grad
+    return step
+
+
+def test_replayed_gradients_accumulate_as_eager_ones():
+    w_eager = ad.tensor(np.array([1.0, 2.0]), requires_grad=True)
+    w = ad.tensor(np.array([1.0, 2.0]), requires_grad=True)
+    eager, compiled = _accumulating_step(w_eager), ad.compile(_accumulating_step(w))
+    for k in range(4):
+        x = np.array([3.0, 4.0]) + k
+        np.testing.assert_array_equal(compiled(x), eager(x))
+    np.testing.assert_array_equal(w.grad, w_eager.grad)
+    assert "L._grad" in compiled.plan.source and ".grad =" not in compiled.plan.source
+    assert "L.grad" in compiled.plan.traced_source
+
+
+def test_a_replay_inside_another_trace_is_seen_by_that_trace():
+    w = ad.tensor(np.array([1.0, 2.0]), requires_grad=True)
+
+    @ad.compile
+    def inner(x):
+        w.grad = None
+        (w * w * x).sum().backward()
+
+    x = ad.tensor(np.array([3.0, 4.0]))
+    inner(x)
+    inner(x)                            # replayed from now on
+
+    @ad.compile
+    def outer(x):
+        inner(x)                        # a replay while outer is traced
+        return w.grad * 2
+
+    with pytest.raises(TraceError, match=r"\.grad of leaf\[2\] is set"):
+        outer(x)
