@@ -12,6 +12,8 @@ from .grad_attr import grad_property, root_grad
 from .spellings import (PyTorchMethods, axis_alias, extreme_along_dim, refuse_positional,
                         transpose_axes)
 from .selections import SelectionMethods
+from . import operators as _operators
+from .operators import OperatorMethods
 
 if TYPE_CHECKING:
     from .graph import Node
@@ -66,7 +68,7 @@ def _check_can_require_grad(array, where="tensor"):
             "ad.tensor(data, dtype=np.float64, requires_grad=True).")
 
 
-class Tensor(PyTorchMethods, SelectionMethods):
+class Tensor(OperatorMethods, PyTorchMethods, SelectionMethods):
     """An n-dimensional array that records the operations applied to it.
 
     >>> x = ad.tensor([1.0, 2.0, 3.0], requires_grad=True)
@@ -304,139 +306,6 @@ class Tensor(PyTorchMethods, SelectionMethods):
         """``t[key] = value``: see ``autodiff.inplace`` (recorded in grad mode)."""
         inplace.set_item(self, key, value)
 
-    # ----- in-place updates (autodiff/inplace.py has the rules) ---------------
-    def __iadd__(self, other):
-        return inplace.update(self, add, other, "+=")
-
-    def __isub__(self, other):
-        return inplace.update(self, subtract, other, "-=")
-
-    def __imul__(self, other):
-        return inplace.update(self, multiply, other, "*=")
-
-    def __itruediv__(self, other):
-        return inplace.update(self, divide, other, "/=")
-
-    # ----- arithmetic ----------------------------------------------------------
-    # (A Python number takes a shorter path: ``Op._call_number``.)
-    def __add__(self, other):
-        if other.__class__ in _NUMBERS:
-            return _add_number(self, other, False)
-        return _add(self, other)
-
-    def __radd__(self, other):
-        if other.__class__ in _NUMBERS:
-            return _add_number(self, other, True)
-        return _add(other, self)
-
-    def __sub__(self, other):
-        if other.__class__ in _NUMBERS:
-            return _subtract_number(self, other, False)
-        return _subtract(self, other)
-
-    def __rsub__(self, other):
-        if other.__class__ in _NUMBERS:
-            return _subtract_number(self, other, True)
-        return _subtract(other, self)
-
-    def __mul__(self, other):
-        if other.__class__ in _NUMBERS:
-            return _multiply_number(self, other, False)
-        return _multiply(self, other)
-
-    def __rmul__(self, other):
-        if other.__class__ in _NUMBERS:
-            return _multiply_number(self, other, True)
-        return _multiply(other, self)
-
-    def __truediv__(self, other):
-        if other.__class__ in _NUMBERS:
-            return _divide_number(self, other, False)
-        return _divide(self, other)
-
-    def __rtruediv__(self, other):
-        if other.__class__ in _NUMBERS:
-            return _divide_number(self, other, True)
-        return _divide(other, self)
-
-    def __pow__(self, other):
-        if other.__class__ in _NUMBERS:
-            if other.__class__ is int and other == 2 and self.data.dtype.kind == "b":
-                return square(self)  # ndarray's ** 2 is np.square: int8 for bools
-            return _power_number(self, other, False)
-        return _power(self, other)
-
-    def __rpow__(self, other):
-        return _power(other, self)
-
-    def __mod__(self, other):
-        return _mod(self, other)
-
-    def __rmod__(self, other):
-        return _mod(other, self)
-
-    def __floordiv__(self, other):
-        return floor_divide(self, other)
-
-    def __rfloordiv__(self, other):
-        return floor_divide(other, self)
-
-    def __matmul__(self, other):
-        return _matmul(self, other)
-
-    def __rmatmul__(self, other):
-        return _matmul(other, self)
-
-    def __neg__(self):
-        return _negative(self)
-
-    def __pos__(self):
-        return self
-
-    def __abs__(self):
-        return abs(self)
-
-    # ----- comparisons and logic (no gradient) ---------------------------------
-    def __lt__(self, other):
-        return less(self, other)
-
-    def __le__(self, other):
-        return less_equal(self, other)
-
-    def __gt__(self, other):
-        return greater(self, other)
-
-    def __ge__(self, other):
-        return greater_equal(self, other)
-
-    def __eq__(self, other):
-        return equal(self, other)
-
-    def __ne__(self, other):
-        return not_equal(self, other)
-
-    # & | ^ ~ are NumPy's bitwise ops: logical on bools, bit by bit on integers.
-    def __and__(self, other):
-        return bitwise_and(self, other)
-
-    def __rand__(self, other):
-        return bitwise_and(other, self)
-
-    def __or__(self, other):
-        return bitwise_or(self, other)
-
-    def __ror__(self, other):
-        return bitwise_or(other, self)
-
-    def __xor__(self, other):
-        return bitwise_xor(self, other)
-
-    def __rxor__(self, other):
-        return bitwise_xor(other, self)
-
-    def __invert__(self):
-        return invert(self)
-
     # ----- indexing ------------------------------------------------------------
     def __getitem__(self, key):
         return getitem(self, key)
@@ -625,28 +494,15 @@ def tensor(data, requires_grad=False, dtype=None, name=None) -> Tensor:
 
 # Functions the methods above delegate to (imported last: they build on Tensor).
 from .ops.elementwise import (  # noqa: E402
-    abs, add, clip, copy, cos, divide, exp, floor, leaky_relu, log, multiply, negative, power,
-    reciprocal, relu, round, sigmoid, sign, sin, sqrt, square, subtract, tanh, astype)
-from .ops.compare import (  # noqa: E402
-    bitwise_and, bitwise_or, bitwise_xor, equal, greater, greater_equal, invert, less,
-    less_equal, not_equal)
+    abs, clip, copy, cos, exp, floor, leaky_relu, log, reciprocal, relu, round, sigmoid, sign,
+    sin, sqrt, square, tanh, astype)
 from .ops.reduce import max, mean, min, sum, var  # noqa: E402
 from .ops.linalg import dot, matmul  # noqa: E402
 from .ops.shape import (  # noqa: E402
     broadcast_to, expand_dims, flatten, reshape, squeeze, swapaxes, transpose)
 from .ops.indexing import getitem  # noqa: E402
-from .ops.piecewise import floor_divide, mod  # noqa: E402
 from .ops.rearrange import ravel  # noqa: E402
 from . import inplace, interop  # noqa: E402
 from .graph import _grad_mode, run_backward  # noqa: E402
 
-# Operators skip the generic argument handling of Op.__call__: they always have one or
-# two positional operands, and they are the hottest path of every program.
-_add, _subtract, _multiply = add._call2, subtract._call2, multiply._call2
-_divide, _power, _matmul = divide._call2, power._call2, matmul._call2
-_add_number, _subtract_number = add._call_number, subtract._call_number
-_multiply_number, _divide_number = multiply._call_number, divide._call_number
-_power_number = power._call_number
-_NUMBERS = frozenset({float, int})      # (exactly: a bool or NumPy scalar goes through _call2)
-_negative = negative._call1
-_mod = mod._call2
+_operators.bind()                       # the operators' ops, now that they exist

@@ -1,0 +1,182 @@
+"""Python's operators on a Tensor (``+``, ``*``, ``@``, ``<``, ``&``, ``+=`` ...): which op
+each one calls (mixed into ``Tensor``).
+
+The binary arithmetic operators skip the generic argument handling of
+``Op.__call__``: they always have one or two positional operands, and they are the
+hottest path of every program.  With a Python number as the other operand they take
+a shorter path still (``Op._call_number``), which scalar chains spend their time in.
+The ops are bound by ``bind()`` once ``autodiff.tensor`` has made the ops (they are
+built on ``Tensor``, so this module cannot import them first).
+"""
+
+from __future__ import annotations
+
+#: The operand classes that take ``Op._call_number`` (exactly: a bool or a NumPy
+#: scalar goes through ``_call2``).
+_NUMBERS = frozenset({float, int})
+
+
+class OperatorMethods:
+    """The operator methods of ``Tensor``.
+
+    >>> x = ad.tensor([1.0, 2.0], requires_grad=True)
+    >>> (2 * x + 1).tolist(), (x < 1.5).tolist()
+    ([3.0, 5.0], [True, False])
+    """
+
+    __slots__ = ()
+
+    # ----- in-place updates (autodiff/inplace.py has the rules) ---------------
+    def __iadd__(self, other):
+        return inplace.update(self, add, other, "+=")
+
+    def __isub__(self, other):
+        return inplace.update(self, subtract, other, "-=")
+
+    def __imul__(self, other):
+        return inplace.update(self, multiply, other, "*=")
+
+    def __itruediv__(self, other):
+        return inplace.update(self, divide, other, "/=")
+
+    # ----- arithmetic ----------------------------------------------------------
+    def __add__(self, other):
+        if other.__class__ in _NUMBERS:
+            return _add_number(self, other, False)
+        return _add(self, other)
+
+    def __radd__(self, other):
+        if other.__class__ in _NUMBERS:
+            return _add_number(self, other, True)
+        return _add(other, self)
+
+    def __sub__(self, other):
+        if other.__class__ in _NUMBERS:
+            return _subtract_number(self, other, False)
+        return _subtract(self, other)
+
+    def __rsub__(self, other):
+        if other.__class__ in _NUMBERS:
+            return _subtract_number(self, other, True)
+        return _subtract(other, self)
+
+    def __mul__(self, other):
+        if other.__class__ in _NUMBERS:
+            return _multiply_number(self, other, False)
+        return _multiply(self, other)
+
+    def __rmul__(self, other):
+        if other.__class__ in _NUMBERS:
+            return _multiply_number(self, other, True)
+        return _multiply(other, self)
+
+    def __truediv__(self, other):
+        if other.__class__ in _NUMBERS:
+            return _divide_number(self, other, False)
+        return _divide(self, other)
+
+    def __rtruediv__(self, other):
+        if other.__class__ in _NUMBERS:
+            return _divide_number(self, other, True)
+        return _divide(other, self)
+
+    def __pow__(self, other):
+        if other.__class__ in _NUMBERS:
+            if other.__class__ is int and other == 2 and self.data.dtype.kind == "b":
+                return square(self)  # ndarray's ** 2 is np.square: int8 for bools
+            return _power_number(self, other, False)
+        return _power(self, other)
+
+    def __rpow__(self, other):
+        return _power(other, self)
+
+    def __mod__(self, other):
+        return _mod(self, other)
+
+    def __rmod__(self, other):
+        return _mod(other, self)
+
+    def __floordiv__(self, other):
+        return floor_divide(self, other)
+
+    def __rfloordiv__(self, other):
+        return floor_divide(other, self)
+
+    def __matmul__(self, other):
+        return _matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return _matmul(other, self)
+
+    def __neg__(self):
+        return _negative(self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return abs(self)
+
+    # ----- comparisons and logic (no gradient) ---------------------------------
+    def __lt__(self, other):
+        return less(self, other)
+
+    def __le__(self, other):
+        return less_equal(self, other)
+
+    def __gt__(self, other):
+        return greater(self, other)
+
+    def __ge__(self, other):
+        return greater_equal(self, other)
+
+    def __eq__(self, other):
+        return equal(self, other)
+
+    def __ne__(self, other):
+        return not_equal(self, other)
+
+    # & | ^ ~ are NumPy's bitwise ops: logical on bools, bit by bit on integers.
+    def __and__(self, other):
+        return bitwise_and(self, other)
+
+    def __rand__(self, other):
+        return bitwise_and(other, self)
+
+    def __or__(self, other):
+        return bitwise_or(self, other)
+
+    def __ror__(self, other):
+        return bitwise_or(other, self)
+
+    def __xor__(self, other):
+        return bitwise_xor(self, other)
+
+    def __rxor__(self, other):
+        return bitwise_xor(other, self)
+
+    def __invert__(self):
+        return invert(self)
+
+
+def bind() -> None:
+    """Bind the ops the operators call (run by ``autodiff.tensor`` once they exist)."""
+    global inplace, add, subtract, multiply, divide, square, abs, floor_divide
+    global less, less_equal, greater, greater_equal, equal, not_equal
+    global bitwise_and, bitwise_or, bitwise_xor, invert
+    global _add, _subtract, _multiply, _divide, _power, _matmul, _negative, _mod
+    global _add_number, _subtract_number, _multiply_number, _divide_number, _power_number
+    from . import inplace
+    from .ops.compare import (bitwise_and, bitwise_or, bitwise_xor, equal, greater,
+                              greater_equal, invert, less, less_equal, not_equal)
+    from .ops.elementwise import (abs, add, divide, multiply, negative, power, square,
+                                  subtract)
+    from .ops.linalg import matmul
+    from .ops.piecewise import floor_divide, mod
+    _add, _subtract, _multiply = add._call2, subtract._call2, multiply._call2
+    _divide, _power, _matmul = divide._call2, power._call2, matmul._call2
+    _add_number, _subtract_number = add._call_number, subtract._call_number
+    _multiply_number, _divide_number = multiply._call_number, divide._call_number
+    _power_number = power._call_number
+    _negative = negative._call1
+    _mod = mod._call2
