@@ -231,12 +231,26 @@ def _on_saver_dead(ref, key):
         guard = _guards.get(key)
         if guard is None:
             return
-        # O(1) per death: a graph dropped without backward may have thousands of savers.
-        # Savers already freed by a backward are swept by release_guarded_leaves.
+        # O(1) per death, amortized: a graph dropped without backward may have thousands
+        # of savers (_has_live_saver looks at each released or freed saver once).
         guard.savers.discard(ref)
-        if not guard.savers:
+        if not _has_live_saver(guard):
             del _guards[key]
             _writable_again(guard)
+
+
+def _has_live_saver(guard) -> bool:
+    """Whether a node still needs ``guard.array``.  Savers are taken out until a live
+    one is found (and put back), so each released or freed saver is looked at once,
+    however many graphs stay alive (rebuilding the set on each backward made n passes
+    over n live graphs cost n**2)."""
+    savers = guard.savers
+    while savers:
+        ref = savers.pop()
+        if _is_live(ref()):
+            savers.add(ref)
+            return True
+    return False
 
 
 _ref = weakref.ref
@@ -509,22 +523,13 @@ def inputs_read(op, parents) -> frozenset:
 
 def release_guarded_leaves() -> None:
     """Make writable again every guarded array whose saving graphs were all freed."""
-    # A node can die while this runs (a collection triggered by an allocation here), and
-    # its weak reference's callback, _on_saver_dead, then runs on this thread (the lock
-    # is reentrant): it may discard from ``guard.savers`` or remove the guard.  So the
-    # savers are read from a snapshot, and a guard is removed only if still there.
+    # A callback of a dying node (_on_saver_dead) may run on this thread meanwhile (the
+    # lock is reentrant) and remove the guard, so one is removed here only if still there.
     with _lock:
         for key, guard in list(_guards.items()):
-            savers = tuple(guard.savers)
-            for ref in savers:
-                if _is_live(ref()):
-                    break
-            else:                       # every saver freed (the usual case after backward)
-                if _guards.get(key) is guard:
-                    del _guards[key]
-                    _writable_again(guard)
-                continue
-            guard.savers = {r for r in savers if _is_live(r())}
+            if not _has_live_saver(guard) and _guards.get(key) is guard:
+                del _guards[key]        # every saver freed (the usual case after backward)
+                _writable_again(guard)
 
 
 def _is_live(node) -> bool:

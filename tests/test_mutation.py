@@ -148,6 +148,30 @@ def test_the_guard_registry_empties_after_each_training_step():
             p.grad = None
 
 
+def test_many_live_graphs_each_looked_at_once(monkeypatch):
+    """n graphs that saved one parameter, each given its backward in turn: a guard's
+    savers are looked at O(n) times in all, not once per backward each (n**2)."""
+    looked_at = []
+    is_live = guard._is_live
+    monkeypatch.setattr(guard, "_is_live", lambda node: looked_at.append(1) or is_live(node))
+    w = ad.tensor(np.ones(3), requires_grad=True)
+    n = 300
+    losses = [(w * w * float(k)).sum() for k in range(n)]
+    for k, loss in enumerate(losses):
+        with pytest.raises(ValueError):
+            w.data[0] = 5.0                 # graphs k.. still need w: read-only
+        loss.backward()
+        np.testing.assert_array_equal(w.grad, 2 * w.data * (k * (k + 1) / 2))
+    w.data[0] = 1.0                         # all backward passes done: writable again
+    assert len(looked_at) <= 4 * n
+    kept = [(w * w).sum() for _ in range(3)]
+    del losses
+    with pytest.raises(ValueError):
+        w.data[0] = 5.0                     # the three new graphs hold it
+    del kept
+    w.data[0] = 5.0                         # their deaths released it
+
+
 def test_custom_function_inputs_are_guarded_too():
     class Square(ad.Function):
         @staticmethod
