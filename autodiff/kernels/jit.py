@@ -26,6 +26,7 @@ is invalidated by a change to the file that holds a kernel, not to its callees.
 from __future__ import annotations
 
 import math
+import sys
 import warnings
 
 import numba
@@ -294,14 +295,15 @@ overload(fexpm1, inline="always")(_by_precision(_expm1_32, _expm1_64))
 
 # ----- compilation -----------------------------------------------------------------
 
-_SOURCES = {}        # name -> (python function, njit options)
+_SOURCES = {}        # name -> [python function, njit options, its dispatcher]
 
 
 def _kernel(**options):
     """Register a kernel; it is compiled on its first call (``cache=True`` when possible)."""
     def register(fn):
-        _SOURCES[fn.__name__.replace("_py", "")] = (fn, options)
-        return _compile(fn, options, cache=_CACHE)
+        dispatcher = _compile(fn, options, cache=_CACHE)
+        _SOURCES[fn.__module__ + "." + fn.__name__] = [fn, options, dispatcher]
+        return dispatcher
     return register
 
 
@@ -328,8 +330,19 @@ def disable_cache():
     _CACHE = False
     warnings.warn("autodiff.kernels: the Numba cache could not be written; kernels are "
                   "compiled without caching in this process", RuntimeWarning, stacklevel=3)
-    for name, (fn, options) in _SOURCES.items():
-        globals()[name] = _compile(fn, options, cache=False)
+    # A kernel is bound in its own module, and perhaps here too (jit_conv, jit_rnn):
+    # every name bound to the old dispatcher gets the new one.  Kernels that call
+    # another resolve it when they compile, after all of them are replaced.
+    namespaces = [globals()] + [sys.modules[m].__dict__
+                                for m in {fn.__module__ for fn, _, _ in _SOURCES.values()}
+                                if m in sys.modules and m != __name__]
+    for entry in _SOURCES.values():
+        fn, options, old = entry
+        entry[2] = new = _compile(fn, options, cache=False)
+        for namespace in namespaces:
+            for name, value in list(namespace.items()):
+                if value is old:
+                    namespace[name] = new
 
 
 # ----- elementwise -----------------------------------------------------------------
