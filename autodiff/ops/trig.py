@@ -91,7 +91,8 @@ def _arctan2_grad_x(xp, g, ans, y, x):
 arctan2 = defop(
     "arctan2", np.arctan2, hint=_BROADCAST_HINT, numpy=np.arctan2,
     doc="The angle of the point (x, y), in [-pi, pi]; note the order ``arctan2(y, x)``.\n\n"
-        "Not differentiable at the origin, where the gradient is NaN.\n\n"
+        "Not differentiable at the origin, where the gradient is NaN, as in HIPS autograd\n"
+        "(PyTorch returns 0 there).\n\n"
         ">>> ad.arctan2(ad.tensor([1.0]), ad.tensor([1.0]))\ntensor([0.78539816])",
     y=("g * x / (x**2 + y**2)", _arctan2_grad_y),
     x=("-g * y / (x**2 + y**2)", _arctan2_grad_x))
