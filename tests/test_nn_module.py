@@ -103,6 +103,33 @@ def test_module_dict():
     assert len(md) == 0 and list(md.parameters()) == []
 
 
+def test_adding_submodules_one_by_one_walks_each_once(monkeypatch):
+    """n modules appended to a ModuleList, put in a ModuleDict or set as attributes:
+    naming the new one's parameters walks it, not every submodule again (n**2)."""
+    walked = []
+    named_modules = nn.Module.named_modules
+
+    def counting(self, *args, **kwargs):
+        for item in named_modules(self, *args, **kwargs):
+            walked.append(1)
+            yield item
+
+    monkeypatch.setattr(nn.Module, "named_modules", counting)
+    n = 200
+    layers = [nn.Linear(1, 1, rng=k) for k in range(n)]
+    as_list = nn.ModuleList(layers)
+    assert as_list[7].weight.name == "7.weight"
+    as_dict = nn.ModuleDict({f"m{k}": layer for k, layer in enumerate(layers)})
+    assert as_dict["m7"].weight.name == "m7.weight"     # (a longer name wins)
+    holder = nn.Module()
+    for k, layer in enumerate(layers):
+        setattr(holder, f"layer{k}", layer)
+    assert len(walked) <= 4 * n
+    assert holder.layer199.bias.name == "layer199.bias"
+    assert [name for name, _ in holder.named_parameters()][-2:] == ["layer199.weight",
+                                                                   "layer199.bias"]
+
+
 def test_identity_and_flatten():
     x = ad.tensor(np.arange(24.0).reshape(2, 3, 4), requires_grad=True)
     assert nn.Identity(3, k=1)(x) is x

@@ -52,8 +52,9 @@ class ModuleList(Module):
 
     def append(self, module: Module) -> "ModuleList":
         """Add a module at the end."""
-        self._modules[str(len(self._modules))] = _check_module(module, "ModuleList.append")
-        self._name_parameters()
+        key = str(len(self._modules))
+        self._modules[key] = _check_module(module, "ModuleList.append")
+        self._name_parameters(key)
         return self
 
     def extend(self, modules: Iterable[Module]) -> "ModuleList":
@@ -80,7 +81,7 @@ class ModuleList(Module):
     def __setitem__(self, index, module):
         key = str(self._index(index))
         self._modules[key] = _check_module(module, "ModuleList")
-        self._name_parameters()
+        self._name_parameters(key)
 
     def __delitem__(self, index):
         items = list(self._modules.values())

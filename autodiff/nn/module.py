@@ -178,7 +178,7 @@ class Module:
             if name not in self._modules:
                 self._unregister(name)
             self._modules[name] = value
-            self._name_parameters()
+            self._name_parameters(name)
         elif name in self._modules:
             if value is not None:
                 raise TypeError(
@@ -196,10 +196,13 @@ class Module:
         self._buffers.pop(name, None)
         self._non_persistent.discard(name)
 
-    def _name_parameters(self):
+    def _name_parameters(self, key=None):
         # Give unnamed parameters their dotted name as seen from this module
-        # (named_parameters does it); a longer name from a parent wins later.
-        for _ in self.named_parameters():
+        # (named_parameters does it); a longer name from a parent wins later.  With
+        # ``key``, only those below the submodule just put there: walking every
+        # submodule on each of n appends (ModuleList, ModuleDict, setattr) cost n**2.
+        module = self if key is None else self._modules[key]
+        for _ in module.named_parameters("" if key is None else key):
             pass
 
     def __delattr__(self, name):
@@ -296,13 +299,14 @@ class Module:
         """The direct sub-modules."""
         return iter([m for m in self._modules.values() if m is not None])
 
-    def named_parameters(self) -> Iterator[tuple[str, Parameter]]:
-        """Yield ``(dotted name, parameter)``, e.g. ``("layers.0.weight", W)``.
+    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
+        """Yield ``(dotted name, parameter)``, e.g. ``("layers.0.weight", W)``; the
+        names start with ``prefix.`` when a ``prefix`` is given (as in PyTorch).
 
         A parameter shared by two modules is yielded once, under its first name.
         """
         seen = set()
-        for prefix, module in self.named_modules():
+        for prefix, module in self.named_modules(prefix):
             for name, param in module._parameters.items():
                 if param is None or id(param) in seen:
                     continue
