@@ -234,9 +234,16 @@ def _on_saver_dead(ref, key):
         # O(1) per death, amortized: a graph dropped without backward may have thousands
         # of savers (_has_live_saver looks at each released or freed saver once).
         guard.savers.discard(ref)
-        if not _has_live_saver(guard):
-            del _guards[key]
-            _writable_again(guard)
+        _release_if_unneeded(key, guard)
+
+
+def _release_if_unneeded(key, guard) -> None:
+    """Drop ``guard`` (``_guards[key]``) and make its array writable again when no live
+    node needs it.  A callback of a dying node (_on_saver_dead) may run on this thread
+    meanwhile (the lock is reentrant) and remove it first: removed only if still there."""
+    if not _has_live_saver(guard) and _guards.get(key) is guard:
+        del _guards[key]
+        _writable_again(guard)
 
 
 def _has_live_saver(guard) -> bool:
@@ -454,9 +461,7 @@ def _let_go(arrays, start) -> None:
                 continue
             guard.savers.difference_update(recent)
             _note_unguarded(array, [ref for ref in recent if _is_live(ref())])
-            if not guard.savers and _guards.get(key) is guard:
-                del _guards[key]
-                _writable_again(guard)
+            _release_if_unneeded(key, guard)
 
 
 def _note_unguarded(array, refs) -> None:
@@ -523,13 +528,9 @@ def inputs_read(op, parents) -> frozenset:
 
 def release_guarded_leaves() -> None:
     """Make writable again every guarded array whose saving graphs were all freed."""
-    # A callback of a dying node (_on_saver_dead) may run on this thread meanwhile (the
-    # lock is reentrant) and remove the guard, so one is removed here only if still there.
     with _lock:
         for key, guard in list(_guards.items()):
-            if not _has_live_saver(guard) and _guards.get(key) is guard:
-                del _guards[key]        # every saver freed (the usual case after backward)
-                _writable_again(guard)
+            _release_if_unneeded(key, guard)
 
 
 def _is_live(node) -> bool:
