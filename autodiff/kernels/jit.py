@@ -26,7 +26,6 @@ is invalidated by a change to the file that holds a kernel, not to its callees.
 from __future__ import annotations
 
 import math
-import sys
 import warnings
 
 import numba
@@ -330,12 +329,11 @@ def disable_cache():
     _CACHE = False
     warnings.warn("autodiff.kernels: the Numba cache could not be written; kernels are "
                   "compiled without caching in this process", RuntimeWarning, stacklevel=3)
-    # A kernel is bound in its own module, and perhaps here too (jit_conv, jit_rnn):
-    # every name bound to the old dispatcher gets the new one.  Kernels that call
-    # another resolve it when they compile, after all of them are replaced.
-    namespaces = [globals()] + [sys.modules[m].__dict__
-                                for m in {fn.__module__ for fn, _, _ in _SOURCES.values()}
-                                if m in sys.modules and m != __name__]
+    # A kernel is bound in the module that defines it, and perhaps here too (jit_conv,
+    # jit_rnn): every name bound to the old dispatcher gets the new one.  Kernels that
+    # call another resolve it when they compile, after all of them are replaced.
+    namespaces = {id(fn.__globals__): fn.__globals__ for fn, _, _ in _SOURCES.values()}
+    namespaces = list(namespaces.values())
     for entry in _SOURCES.values():
         fn, options, old = entry
         entry[2] = new = _compile(fn, options, cache=False)
