@@ -35,8 +35,8 @@ from .ops.namespace import numpy_xp, tensor_xp
 from .ops.registry import REGISTRY
 from .ops.shape import stack
 from .tensor import Tensor
-from .transforms import (as_argnums, check_float_output, fresh_inputs, inside_transform, jacrev,
-                         reaches_other_tracked, retire)
+from .transforms import (as_argnums, fresh_inputs, inside_transform, jacrev,
+                         reaches_other_tracked, retire, transformed_call)
 
 _make = Tensor._make
 
@@ -336,22 +336,17 @@ def jacfwd(func: Callable, argnums: int | Sequence[int] = 0, *,
     positions = as_argnums(argnums)
 
     def wrapped(*args, **kwargs):
-        with holding_inputs():
-            args, inputs, connected = fresh_inputs(args, positions, "jacfwd")
-            record_outer = is_grad_enabled()
-            with inside_transform():
-                out = check_float_output(func(*args, **kwargs), "jacfwd")
-                record = record_outer and (connected or reaches_other_tracked([out], inputs))
-                program = TangentProgram([out], inputs, record)
-                jacobians = []
-                for k, x in enumerate(inputs):
-                    if record or not vectorized:
-                        columns = [program(_basis_seeds(inputs, k, index, record))[0]
-                                   for index in np.ndindex(x.shape)]
-                        jacobians.append(_assemble_columns(columns, out, x, record))
-                    else:
-                        jacobians.append(_batched_jacobian(program, inputs, k, out))
-                retire(inputs)
+        with transformed_call(func, args, kwargs, positions, "jacfwd") as (
+                inputs, out, record):
+            program = TangentProgram([out], inputs, record)
+            jacobians = []
+            for k, x in enumerate(inputs):
+                if record or not vectorized:
+                    columns = [program(_basis_seeds(inputs, k, index, record))[0]
+                               for index in np.ndindex(x.shape)]
+                    jacobians.append(_assemble_columns(columns, out, x, record))
+                else:
+                    jacobians.append(_batched_jacobian(program, inputs, k, out))
         return jacobians[0] if isinstance(argnums, (int, np.integer)) else tuple(jacobians)
 
     return wrapped

@@ -19,6 +19,7 @@ has returned, even while its results live (``guard.holding_inputs``).
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from typing import Callable, Sequence
 
 import numpy as np
@@ -120,6 +121,28 @@ def reaches_other_tracked(outputs, inputs) -> bool:
     return False
 
 
+@contextmanager
+def transformed_call(func, args, kwargs, positions, where):
+    """Run ``func`` inside a transform, on fresh inputs for the arguments at
+    ``positions`` (``fresh_inputs``), holding the parameters behind them read-only
+    (``guard.holding_inputs``); yields ``(inputs, out, record)``, ``record`` telling
+    whether results must be recorded (an outer tape reaches them).  The fresh inputs
+    retire when the block ends.
+
+    >>> with transformed_call(lambda x: x * 3, (2.0,), {}, (0,), "grad") as (_, out, _):
+    ...     out
+    tensor(6., requires_grad=True)
+    """
+    with holding_inputs():
+        args, inputs, connected = fresh_inputs(args, positions, where)
+        record_outer = is_grad_enabled()
+        with inside_transform():
+            out = check_float_output(func(*args, **kwargs), where)
+            yield inputs, out, record_outer and (connected
+                                                 or reaches_other_tracked([out], inputs))
+            retire(inputs)
+
+
 def check_float_output(out, where):
     """The function's output as a Tensor; bool and integer outputs raise."""
     if not isinstance(out, Tensor):
@@ -158,18 +181,12 @@ def value_and_grad(func: Callable, argnums: int | Sequence[int] = 0) -> Callable
     positions = as_argnums(argnums)
 
     def wrapped(*args, **kwargs):
-        with holding_inputs():
-            args, inputs, connected = fresh_inputs(args, positions, "grad")
-            record_outer = is_grad_enabled()
-            with inside_transform():
-                out = check_float_output(func(*args, **kwargs), "grad")
-                if out.size != 1:
-                    raise TypeError(
-                        f"grad: the function must return a scalar, but it returned shape "
-                        f"{out.shape}; reduce it (e.g. .sum()) or use ad.jacobian")
-                record = record_outer and (connected or reaches_other_tracked([out], inputs))
-                grads = gradients(out, np.ones_like(out.data), inputs, record)
-                retire(inputs)
+        with transformed_call(func, args, kwargs, positions, "grad") as (inputs, out, record):
+            if out.size != 1:
+                raise TypeError(
+                    f"grad: the function must return a scalar, but it returned shape "
+                    f"{out.shape}; reduce it (e.g. .sum()) or use ad.jacobian")
+            grads = gradients(out, np.ones_like(out.data), inputs, record)
         value = out if record else out.data
         return value, (grads[0] if isinstance(argnums, (int, np.integer)) else tuple(grads))
 
@@ -241,21 +258,15 @@ def jacobian(func: Callable, argnums: int | Sequence[int] = 0) -> Callable:
     positions = as_argnums(argnums)
 
     def wrapped(*args, **kwargs):
-        with holding_inputs():
-            args, inputs, connected = fresh_inputs(args, positions, "jacobian")
-            record_outer = is_grad_enabled()
-            with inside_transform():
-                out = check_float_output(func(*args, **kwargs), "jacobian")
-                record = record_outer and (connected or reaches_other_tracked([out], inputs))
-                rows = [[] for _ in inputs]
-                for index in np.ndindex(out.shape):
-                    seed = np.zeros_like(out.data)
-                    seed[index] = 1
-                    for row, g in zip(rows, gradients(out, seed, inputs, record)):
-                        row.append(g)
-                jacobians = [_assemble(row, out.shape, x, record)
-                             for row, x in zip(rows, inputs)]
-                retire(inputs)
+        with transformed_call(func, args, kwargs, positions, "jacobian") as (
+                inputs, out, record):
+            rows = [[] for _ in inputs]
+            for index in np.ndindex(out.shape):
+                seed = np.zeros_like(out.data)
+                seed[index] = 1
+                for row, g in zip(rows, gradients(out, seed, inputs, record)):
+                    row.append(g)
+            jacobians = [_assemble(row, out.shape, x, record) for row, x in zip(rows, inputs)]
         return jacobians[0] if isinstance(argnums, (int, np.integer)) else tuple(jacobians)
 
     return wrapped
