@@ -344,23 +344,25 @@ def _mean_loss(markers, row_loss, logits, target):
             row = start + int(-1.0 - marker)
             raise IndexError(f"cross_entropy: target {target[row]} in row {row} is out of "
                              f"range for {logits.shape[1]} classes")
-    return np.asarray(row_loss.sum() / logits.shape[0], dtype=logits.dtype)
+    # (np.add.reduce is what ndarray.sum calls, without its Python wrapper)
+    return np.asarray(np.add.reduce(row_loss) / logits.shape[0], dtype=logits.dtype)
 
 
 def cross_entropy(logits, target):
     n, c = logits.shape
-    grad = np.empty_like(logits)
+    grad = np.empty((n, c), logits.dtype)   # (logits is C-contiguous: empty_like's layout)
     row_loss = np.empty(n)
     dtype = logits.dtype.type
     scale, one = dtype(1.0 / n), dtype(1)
-    if parts.how_many(n, c) == 1:       # (the common case, without the parts' slicing)
+    count = parts.how_many(n, c)
+    if count == 1:                      # (the common case, without the parts' slicing)
         markers = [(0, _cross_entropy_grad(logits, target, grad, row_loss, scale, one))]
     else:
         def rows(start, stop):
             return start, _cross_entropy_grad(logits[start:stop], target[start:stop],
                                               grad[start:stop], row_loss[start:stop],
                                               scale, one)
-        markers = parts.run_parts(rows, n, c)
+        markers = parts.run_parts(rows, n, c, count)
     return _mean_loss(markers, row_loss, logits, target), grad
 
 

@@ -159,20 +159,23 @@ def how_many(rows: int, elements_per_row: int) -> int:
     return int(max(1, min(THREADS, rows, by_size)))
 
 
-def run_parts(run_part, rows: int, elements_per_row: int = 1) -> list:
+def run_parts(run_part, rows: int, elements_per_row: int = 1, parts: int = 0) -> list:
     """Call ``run_part(start, stop)`` over consecutive ranges covering ``range(rows)``,
-    the first on this thread and the others on worker threads (``how_many`` says how
-    many); return their results in order."""
-    parts = how_many(rows, elements_per_row)
+    the first on this thread and the others on worker threads; return their results in
+    order.  ``parts``: how many (``how_many(rows, elements_per_row)`` unless given)."""
+    if not parts:
+        parts = how_many(rows, elements_per_row)
     if parts == 1:
         return [run_part(0, rows)]
-    bounds = [(rows * k // parts, rows * (k + 1) // parts) for k in range(parts)]
     pool = _workers()
-    handed = [pool.submit(run_part, start, stop) for start, stop in bounds[1:]]
+    handed = []                         # (loops, not comprehensions: fewer frames per call)
+    for k in range(1, parts):
+        handed.append(pool.submit(run_part, rows * k // parts, rows * (k + 1) // parts))
+    first = (0, rows // parts)
     results: list = []
     error = None
     try:
-        results.append(run_part(*bounds[0]))
+        results.append(run_part(*first))
     except BaseException as failure:
         error = failure
     waiting = list(handed)              # parts neither taken back nor waited for

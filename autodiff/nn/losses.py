@@ -97,7 +97,11 @@ def _cross_entropy_loss(logits, target):
 
 def _cross_entropy_backward_numpy(g, logits, target, saved):
     grad = saved.pop() if saved else kernels.cross_entropy(logits, np.asarray(target))[1]
-    if not (np.ndim(g) == 0 and g == 1):
+    if g.__class__ is np.ndarray and g.ndim == 0:
+        unit = g.item() == 1            # (the usual seed: a Python comparison, no ufunc)
+    else:
+        unit = np.ndim(g) == 0 and g == 1
+    if not unit:
         np.multiply(grad, g, out=grad, casting="same_kind")
     return grad
 
@@ -297,6 +301,22 @@ def cross_entropy(input, target, weight=None, ignore_index: int = -100,
     >>> F.cross_entropy(ad.tensor([[2.0, 0.0], [0.0, 2.0]]), [0, -100])   # 2nd row ignored
     tensor(0.12692801)
     """
+    if (input.__class__ is Tensor and target.__class__ is np.ndarray and weight is None
+            and reduction.__class__ is str and reduction == "mean"
+            and label_smoothing.__class__ in (float, int) and label_smoothing == 0
+            and ignore_index.__class__ is int):
+        # The plain case, checked in a few attribute reads: the fused op's kernel checks
+        # every target is a class (a target out of range raises IndexError there), so
+        # the pass over the targets below is needed only if one is not, and
+        # ignore_index can only match a target that is in range.
+        x = input.data
+        if (x.ndim == 2 and x.dtype.kind == "f" and target.ndim == 1
+                and target.shape[0] == x.shape[0] and target.dtype.kind in "iu"
+                and not 0 <= ignore_index < x.shape[1]):
+            try:
+                return _cross_entropy(input, target)
+            except IndexError:
+                pass                    # ignored or out of range: the checks below say
     where = "cross_entropy"
     _check_float(input, where)
     _check_reduction(where, reduction)
