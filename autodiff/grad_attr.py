@@ -103,6 +103,10 @@ def check_grad(t, value) -> None:
             f"in PyTorch. Cast it first: t.grad = value.astype(np.{t.data.dtype})")
 
 
+#: A 0-d 1 of each dtype a backward seeded (copied for each pass).
+_ONES: dict = {}
+
+
 def root_grad(tensor, grad, create_graph):
     """The upstream gradient ``backward(grad)`` starts from, checked against ``tensor``."""
     if grad is None:
@@ -112,9 +116,12 @@ def root_grad(tensor, grad, create_graph):
                 f"backward: grad can be omitted only for a tensor with one element, but this "
                 f"one has shape {data.shape}. Reduce it first (e.g. loss.sum() or "
                 f".mean()) or pass grad= an array of shape {data.shape}.")
-        seed = np.empty(data.shape, data.dtype)     # (np.ones is a Python wrapper)
-        seed.fill(1)
-        return seed
+        one = _ONES.get(data.dtype)
+        if one is None:
+            one = _ONES[data.dtype] = np.ones((), data.dtype)
+        # A copy, so that each pass has its own seed (a rule may hand it on as a
+        # leaf's gradient); one call, where np.ones is a Python wrapper of two.
+        return one.copy() if data.ndim == 0 else one.reshape(data.shape).copy()
     from .tensor import Tensor
 
     if isinstance(grad, Tensor):

@@ -87,14 +87,19 @@ class Tensor(OperatorMethods, PyTorchMethods, SelectionMethods):
         cls._depth = -1
 
     def __init__(self, data, requires_grad=False, dtype=None, name=None):
-        array = _as_array(data, dtype)
-        if requires_grad:
-            _check_can_require_grad(array)
+        if data.__class__ is _ndarray and dtype is None and data.dtype.kind == "f":
+            array = data                # (what _as_array returns for it, in fewer calls)
+        else:
+            array = _as_array(data, dtype)
+            if requires_grad:
+                _check_can_require_grad(array)
         self.data = array
-        self.grad = None
+        self._grad = None
+        if value_hook is not None:      # ad.compile traces: let it see the tensor made
+            self.grad = None
         self._requires_grad = bool(requires_grad)
         self._node = None
-        self._name = _checked_name(name)
+        self._name = name if name is None else _checked_name(name)
 
     @staticmethod
     def _make(data, node, requires_grad):
@@ -269,7 +274,7 @@ class Tensor(OperatorMethods, PyTorchMethods, SelectionMethods):
                 raise TypeError("backward: got both grad and gradient=; they are the same "
                                 "argument (gradient= is PyTorch's name), pass one")
             grad = gradient
-        if not self.requires_grad:
+        if not self._requires_grad:
             if self._node is not None:
                 raise RuntimeError(
                     f"backward: this tensor does not require grad: it comes out of "
@@ -473,6 +478,7 @@ class Tensor(OperatorMethods, PyTorchMethods, SelectionMethods):
 
 
 _new = object.__new__
+_ndarray = np.ndarray
 
 
 def _checked_name(name):

@@ -494,10 +494,13 @@ class Op:
             parents: tuple, node: Node | None = None) -> list:
         """Gradients for every input (``None`` for inputs that need none)."""
         if self.joint is not None:
-            needs = [p is not None and p.requires_grad for p in parents]
+            needs = []                  # (a loop, not a comprehension: one frame fewer)
+            for p in parents:
+                needs.append(p is not None and p.requires_grad)
             if self.saves:
-                return self.joint(xp, g, ans, needs, *args, saved=node.saved,
-                                  **(kwargs or {}))
+                if kwargs:
+                    return self.joint(xp, g, ans, needs, *args, saved=node.saved, **kwargs)
+                return self.joint(xp, g, ans, needs, *args, saved=node.saved)
             return self.joint(xp, g, ans, needs, *args, **(kwargs or {}))
         grads = [None] * len(args)
         kwargs = kwargs or {}
