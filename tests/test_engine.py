@@ -303,6 +303,42 @@ def test_no_grad_records_nothing_and_is_thread_local():
     assert (x * 2).requires_grad
 
 
+def test_a_backward_records_nothing_and_restores_grad_mode_also_when_a_rule_raises():
+    from autodiff import grad_mode
+
+    seen = []
+
+    class Probe(ad.Function):
+        fail = False
+
+        @staticmethod
+        def forward(ctx, x):
+            return x * 1.0
+
+        @staticmethod
+        def backward(ctx, grad):
+            seen.append(ad.is_grad_enabled())
+            if Probe.fail:
+                raise ValueError("the rule failed")
+            return grad
+
+    start = grad_mode.threads_without_grad
+    x = ad.tensor([1.0, 2.0], requires_grad=True)
+    Probe.apply(x).sum().backward()
+    Probe.apply(x).sum().backward(create_graph=True)
+    assert seen == [False, True] and ad.is_grad_enabled()
+    Probe.fail = True
+    with pytest.raises(ValueError, match="the rule failed"):
+        Probe.apply(x).sum().backward()
+    assert ad.is_grad_enabled() and grad_mode.threads_without_grad == start
+    y = Probe.apply(x).sum()
+    with ad.no_grad():                  # a backward inside no_grad leaves it off
+        with pytest.raises(ValueError):
+            y.backward(create_graph=True)
+        assert not ad.is_grad_enabled()
+    assert ad.is_grad_enabled() and grad_mode.threads_without_grad == start
+
+
 def test_the_count_of_threads_without_grad_follows_every_way_of_switching():
     # The op call paths read the thread-local flag only while some thread has
     # recording off; the count must come back to where it was however blocks end.
