@@ -68,18 +68,19 @@ def build(plan: Plan, input_kinds: dict) -> None:
     ``"tensor"`` or ``"array"`` (how the argument's array is reached)."""
     ns = _Namespace()
     plan.source = _source(plan, input_kinds, ns, "_grad")
-    traced = _source(plan, input_kinds, ns, "grad")
-    plan.traced_source = traced if traced != plan.source else plan.source
+    plan.traced_source = _source(plan, input_kinds, ns, "grad")
     namespace = dict(ns.names)
     plan.functions = [v for k, v in ns.names.items() if k.startswith("F")]
-    exec(compile(plan.source, f"<autodiff plan {plan.name}>", "exec"), namespace)
-    plan.replay = namespace["replay"]
-    if plan.traced_source is plan.source:
-        plan.replay_traced = plan.replay
-    else:
-        exec(compile(plan.traced_source, f"<autodiff plan {plan.name} (traced)>", "exec"),
-             namespace)
-        plan.replay_traced = namespace["replay"]
+    plan.replay = _define(plan.source, f"<autodiff plan {plan.name}>", namespace)
+    plan.replay_traced = (plan.replay if plan.traced_source == plan.source  # (no leaf grads)
+                          else _define(plan.traced_source,
+                                       f"<autodiff plan {plan.name} (traced)>", namespace))
+
+
+def _define(source: str, filename: str, namespace: dict):
+    """The ``replay`` function that ``source`` defines, run in ``namespace``."""
+    exec(compile(source, filename, "exec"), namespace)
+    return namespace["replay"]
 
 
 def _source(plan: Plan, input_kinds: dict, ns: _Namespace, grad: str) -> str:
@@ -137,7 +138,7 @@ def _call(instr, ns) -> str:
     return f"{ns.const(instr.fn, 'F')}({', '.join(parts)})"
 
 
-def _lines(instr, ns, attribute="grad") -> list[str]:
+def _lines(instr, ns, attribute) -> list[str]:
     """The lines of one step; a leaf's gradient is ``leaf.<attribute>``."""
     kind = instr.kind
     outs = [f"v{k}" for k in instr.outs]
