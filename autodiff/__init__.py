@@ -60,6 +60,9 @@ from .optim import NoGradientWarning
 from .anomaly import AnomalyError, detect_anomaly
 from .explain import explain
 from .compile import compile  # noqa: E402  (the function; the package is autodiff.compile)
+from .warning_lines import install as _install_warning_lines
+
+_install_warning_lines()     # NumPy's warnings inside an op: shown at the user's line
 
 
 # Imported on first use (``ad.viz``, ``ad.distributions``): graphviz and the drawing

@@ -26,6 +26,8 @@ class TapeDropWarning(UserWarning):
 
 _LIBRARY_DIRS = (os.path.dirname(os.path.abspath(__file__)) + os.sep,
                  os.path.dirname(os.path.abspath(np.__file__)) + os.sep)
+#: The file name of a compiled step's replay (``compile/replay.py``).
+GENERATED_PREFIX = "<autodiff plan "
 #: Where installed packages and the standard library live: a third-party function
 #: (scipy's, say) that converts a Tensor is reported at the user's call of it.
 _INSTALLED_DIRS = tuple(sorted({
@@ -38,12 +40,29 @@ def user_frame():
     user's line); the innermost outside NumPy and this library when every frame is in
     an installed package."""
     frame = sys._getframe(2)
-    while frame is not None and frame.f_code.co_filename.startswith(_LIBRARY_DIRS):
+    while frame is not None and in_library(frame.f_code.co_filename):
         frame = frame.f_back
     innermost = frame
-    while frame is not None and frame.f_code.co_filename.startswith(_INSTALLED_DIRS):
+    while frame is not None and _path(frame).startswith(_INSTALLED_DIRS):
         frame = frame.f_back
     return frame if frame is not None else innermost
+
+
+def in_library(filename: str) -> bool:
+    """Whether code of ``filename`` is this library's or NumPy's (a compiled step's
+    replay, ``<autodiff plan ...>``, included)."""
+    return (_absolute(filename).startswith(_LIBRARY_DIRS)
+            or filename.startswith(GENERATED_PREFIX))
+
+
+def _path(frame) -> str:
+    return _absolute(frame.f_code.co_filename)
+
+
+def _absolute(filename: str) -> str:
+    # normalised: a package imported through a relative entry of sys.path
+    # (``sys.path.insert(0, ".")``) has file names such as "./autodiff/..."
+    return os.path.abspath(filename)
 
 
 def tape_drop(tensor, how):

@@ -70,6 +70,7 @@ def build(plan: Plan, input_kinds: dict) -> None:
     plan.source = _source(plan, input_kinds, ns, "_grad")
     plan.traced_source = _source(plan, input_kinds, ns, "grad")
     namespace = dict(ns.names)
+    namespace["__name__"] = __name__    # warnings raised in it: see warning_lines.py
     plan.functions = [v for k, v in ns.names.items() if k.startswith("F")]
     plan.replay = _define(plan.source, f"<autodiff plan {plan.name}>", namespace)
     plan.replay_traced = (plan.replay if plan.traced_source == plan.source  # (no leaf grads)
