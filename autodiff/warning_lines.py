@@ -15,8 +15,8 @@ plain arrays warns at the user's line, once per line.
   ``warnings._showwarnmsg``;
 - a wrapper of that function issues such a warning again, as from the user's line
   (``tape_drop.user_frame``: the first frame outside this library, NumPy, a
-  compiled step's replay and installed packages).  There the user's filters apply, with that module's
-  registry, as for a warning raised on that line.
+  compiled step's replay and installed packages).  There the user's filters
+  apply, with that module's registry, as for a warning raised on that line.
 
 Every other warning passes through unchanged.  Where the hook is missing (another
 Python) nothing is installed, and such warnings show at this library's line.
