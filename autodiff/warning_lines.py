@@ -19,7 +19,10 @@ plain arrays warns at the user's line, once per line.
   apply, with that module's registry, as for a warning raised on that line.
 
 Every other warning passes through unchanged.  Where the hook is missing (another
-Python) nothing is installed, and such warnings show at this library's line.
+Python) nothing is installed, and such warnings show at this library's line.  A
+filter of the user's that matches every module (``python -W default``) decides
+first, at this library's line, as before.  The fused kernels of a compiled step
+raise no floating-point warnings at all (Numba does not); its NumPy calls do.
 
 >>> import warnings
 >>> with warnings.catch_warnings(record=True) as caught:
