@@ -106,3 +106,22 @@ def test_other_warnings_pass_through():
         warnings.warn("plain", UserWarning)
         np.log(np.zeros(1))
     assert [w.filename for w in caught] == [__file__, __file__]
+
+
+@pytest.mark.skipif(not ad.kernels.JIT_ENABLED, reason="fused loops run with NumPy")
+def test_a_fused_loop_raises_no_floating_point_warning():
+    # As the compile docstring says: the trace (eager) warns, a fused replay does not.
+    w = ad.tensor(np.array([1.0, 2.0]), requires_grad=True)
+
+    @ad.compile
+    def step(x):
+        return (ad.exp(w) / x).sum()
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        step(np.ones(2))
+        traced = len(caught)
+        loss = step(np.zeros(2))
+    assert any(i.kind == "kernel" for i in step.plan.instrs), step.plan
+    assert traced == 0 and len(caught) == 0
+    assert np.isinf(loss.data)

@@ -12,7 +12,9 @@ bias's gradient, are fused into generated Numba loops, cached on disk (``fuse.py
 ``ad.compile(fn, fuse=False)`` turns this off, and ``AUTODIFF_JIT=0`` runs the same
 groups with NumPy).  Results are those of eager execution, bit for bit (a loop sums
 in NumPy's pairwise order), except where a fused loop computes exp, tanh and the
-like with its own functions: there they differ by a few ulp.
+like with its own functions: there they differ by a few ulp.  A fused loop raises
+no floating-point warnings (a division by zero gives ``inf`` without a word, as in
+PyTorch); the plan's NumPy calls warn as eager ops do, at the caller's line.
 
 What a replay cannot follow is refused while tracing (``TraceError`` naming the op
 and the line): a tensor's value leaving the library (``.item()``, ``float()``,
