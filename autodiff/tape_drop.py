@@ -11,6 +11,7 @@ stay silent.
 from __future__ import annotations
 
 import dis
+import functools
 import linecache
 import os
 import sys
@@ -51,17 +52,23 @@ def user_frame():
 def in_library(filename: str) -> bool:
     """Whether code of ``filename`` is this library's or NumPy's (a compiled step's
     replay, ``<autodiff plan ...>``, included)."""
-    return (_absolute(filename).startswith(_LIBRARY_DIRS)
+    return (absolute(filename).startswith(_LIBRARY_DIRS)
             or filename.startswith(GENERATED_PREFIX))
 
 
 def _path(frame) -> str:
-    return _absolute(frame.f_code.co_filename)
+    return absolute(frame.f_code.co_filename)
 
 
-def _absolute(filename: str) -> str:
-    # normalised: a package imported through a relative entry of sys.path
-    # (``sys.path.insert(0, ".")``) has file names such as "./autodiff/..."
+@functools.lru_cache(maxsize=4096)
+def absolute(filename: str) -> str:
+    """A code object's file name, absolute and normalised (a package imported through
+    a relative entry of ``sys.path`` has names such as ``./autodiff/ops/...``).
+
+    >>> absolute("./a/../b.py") == os.path.join(os.getcwd(), "b.py")
+    True
+    """
+    # cached: a warning repeated in a loop walks the same frames each time
     return os.path.abspath(filename)
 
 

@@ -37,7 +37,7 @@ from __future__ import annotations
 import os
 import warnings
 
-from .tape_drop import GENERATED_PREFIX, user_frame, warn_at
+from .tape_drop import GENERATED_PREFIX, absolute, user_frame, warn_at
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
@@ -54,7 +54,7 @@ def install() -> None:
 def _raised_here(filename: str) -> bool:
     """Whether a warning at ``filename`` was raised in this package or in a compiled
     step's replay."""
-    return (os.path.abspath(filename).startswith(_PACKAGE_DIR)
+    return (absolute(filename).startswith(_PACKAGE_DIR)
             or filename.startswith(GENERATED_PREFIX))
 
 
