@@ -37,10 +37,13 @@ from .ops.trig import (
 from .ops.exponentials import log2, log10, exp2, logaddexp2
 from .ops.piecewise import (
     mod, fmod, floor_divide, fmax, fmin, fabs, ceil, trunc, fix, nan_to_num, select)
-from .ops.complex_parts import real, imag, conj
+from .ops.complex_parts import real, imag, conj, angle, real_if_close
 from .ops.cumulative import cumsum, diff
 from .ops.multiplicative import prod, cumprod
 from .ops.statistics import std, logsumexp
+from .ops.nan_reductions import nansum, nanmean, nanmax, nanmin
+from .ops.averages import average, median, ptp
+from .ops import central_differences as _central_differences  # noqa: F401  (np.gradient)
 from .ops.rearrange import (
     flip, roll, moveaxis, rollaxis, flipud, fliplr, rot90, ravel, fftshift, ifftshift)
 from .ops.replicate import repeat, tile, pad

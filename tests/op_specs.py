@@ -511,8 +511,9 @@ SPECS_BY_NAME = {spec.name: spec for spec in SPECS}
 
 from op_specs_linalg import LINALG_SPECS  # noqa: E402
 from op_specs_products import PRODUCT_SPECS  # noqa: E402
+from op_specs_stats import SPECS as _STATISTICS_SPECS  # noqa: E402
 
-SPECS += PRODUCT_SPECS + LINALG_SPECS
+SPECS += PRODUCT_SPECS + LINALG_SPECS + _STATISTICS_SPECS
 SPECS_BY_NAME = {spec.name: spec for spec in SPECS}
 
 

@@ -228,6 +228,9 @@ SURFACE = [
     ("linspace", (-2, 2), lambda xp, lse, x: xp.linspace(x[0, 0], x[1, 1] * x[2, 2], 5)),
     ("fftshift", (-2, 2), lambda xp, lse, x: xp.fft.fftshift(x) * x),
     ("select", (-2, 2), lambda xp, lse, x: xp.select([x > 0.5, x < -1.0], [x * x, -x], 0.5)),
+    # (autograd's gradient rule handles the last axis and no spacing)
+    ("gradient", (-2, 2), lambda xp, lse, x: xp.gradient(x * x, axis=1) + xp.gradient(x[0])),
+    ("angle real_if_close", (-2, 2), lambda xp, lse, x: xp.angle(x) + xp.real_if_close(x) * x),
 ]
 
 

@@ -1,7 +1,8 @@
-"""np.real, np.imag and np.conj on real Tensors.
+"""np.real, np.imag, np.conj, np.angle and np.real_if_close on real Tensors.
 
 Tensors on the tape are real, so these are simple: the real part and the conjugate
-are the tensor itself, and the imaginary part is zeros with no gradient.  A complex
+are the tensor itself (so is ``real_if_close``), the imaginary part is zeros and the
+angle 0 or pi, both with no gradient (piecewise constant).  A complex
 tensor (which cannot require grad) gets NumPy's result, untracked.
 """
 
@@ -52,3 +53,27 @@ def conj(x) -> Tensor:
         return Tensor(np.conj(data))
     return x if isinstance(x, Tensor) else Tensor(x)
 
+
+
+@implements(np.angle)
+def angle(z, deg: bool = False) -> Tensor:
+    """The argument: for a real tensor 0 where it is positive and pi where negative
+    (180 with ``deg``), piecewise constant, so with no gradient, as ``imag``.
+
+    >>> ad.angle(ad.tensor([2.0, -2.0]))
+    tensor([0.        , 3.14159265])
+    """
+    data = z.data if isinstance(z, Tensor) else np.asarray(z)
+    return Tensor(np.asarray(np.angle(data, deg=deg)))
+
+
+@implements(np.real_if_close)
+def real_if_close(a, tol: float = 100) -> Tensor:
+    """``a`` without its imaginary part when that is negligible: a real tensor itself.
+
+    >>> x = ad.tensor([1.0, 2.0]); ad.real_if_close(x) is x
+    True
+    """
+    if _is_complex(a):
+        return Tensor(np.real_if_close(a.data if isinstance(a, Tensor) else a, tol=tol))
+    return a if isinstance(a, Tensor) else Tensor(a)

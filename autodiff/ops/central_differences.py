@@ -1,0 +1,124 @@
+"""``np.gradient``: central differences inside, one-sided ones at the edges.
+
+NumPy's recipe, written with the library's ops: the same slices of ``f``, the same
+coefficients (computed by NumPy from the spacing, which is a constant) and the same
+order of operations, so the result equals NumPy's bit for bit.  The result is linear
+in ``f``, so its gradient is exact: each output spreads ``g`` back over the two or
+three inputs its difference read.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..tensor import Tensor
+from .elementwise import astype
+from .numpy_dispatch import implements
+from .shape import concatenate
+
+
+def _spacings(f_shape, axes, varargs):
+    """NumPy's reading of the spacing arguments: per axis a number (uniform) or the
+    differences of the given coordinates."""
+    for value in varargs:
+        if isinstance(value, Tensor):
+            raise TypeError("gradient: a spacing given as a Tensor is not supported (the "
+                            "gradient with respect to the coordinates is not computed); "
+                            "pass numbers or arrays (t.data)")
+    n = len(varargs)
+    if n == 0:
+        return [1.0] * len(axes)
+    if n == 1 and np.ndim(varargs[0]) == 0:
+        return list(varargs) * len(axes)
+    if n != len(axes):
+        raise TypeError(f"gradient: {n} spacing arguments for {len(axes)} axes; give none, "
+                        "one number, or one per axis (as in NumPy)")
+    dx = list(varargs)
+    for i, distances in enumerate(dx):
+        distances = np.asanyarray(distances)
+        if distances.ndim == 0:
+            continue
+        if distances.ndim != 1:
+            raise ValueError("gradient: distances must be either scalars or 1d")
+        if len(distances) != f_shape[axes[i]]:
+            raise ValueError("gradient: when 1d, distances must match the length of the "
+                             "corresponding dimension")
+        if np.issubdtype(distances.dtype, np.integer):
+            distances = distances.astype(np.float64)
+        differences = np.diff(distances)
+        dx[i] = differences[0] if (differences == differences[0]).all() else differences
+    return dx
+
+
+@implements(np.gradient)
+def gradient(f, *varargs, axis=None, edge_order: int = 1):
+    """The derivative of sampled values by central differences, as ``np.gradient``
+    (one array per axis, a tuple when there are several); differentiable in ``f``.
+
+    >>> f = ad.tensor([1.0, 4.0, 9.0, 16.0], requires_grad=True)
+    >>> d = np.gradient(f)
+    >>> d.sum().backward(); d, f.grad
+    (tensor([3., 4., 6., 7.], requires_grad=True), array([-1.5,  0.5, -0.5,  1.5]))
+    """
+    if not isinstance(f, Tensor):
+        f = Tensor(np.asanyarray(f))
+    values = f.data
+    axes = tuple(range(values.ndim)) if axis is None else \
+        np.lib.array_utils.normalize_axis_tuple(axis, values.ndim)
+    dx = _spacings(values.shape, axes, varargs)
+    if edge_order > 2:
+        raise ValueError("gradient: 'edge_order' greater than 2 not supported")
+    out_dtype = values.dtype
+    if not np.issubdtype(out_dtype, np.inexact):
+        f, out_dtype = astype(f, np.float64), np.dtype(np.float64)
+    results = [_along(f, ax, ax_dx, edge_order, out_dtype) for ax, ax_dx in zip(axes, dx)]
+    return results[0] if len(axes) == 1 else tuple(results)
+
+
+def _along(f, axis, ax_dx, edge_order, out_dtype):
+    n = f.shape[axis]
+    if n < edge_order + 1:
+        raise ValueError(
+            f"gradient: the axis {axis} has {n} elements, too few to calculate a numerical "
+            f"gradient: at least edge_order + 1 = {edge_order + 1} are required")
+
+    def part(start, stop=None):
+        index = [slice(None)] * f.ndim
+        index[axis] = slice(start, stop)
+        return f[tuple(index)]
+
+    def piece(t):        # NumPy writes each piece into an array of f's dtype
+        return t if t.dtype == out_dtype else astype(t, out_dtype)
+
+    uniform = np.ndim(ax_dx) == 0
+    if uniform:
+        interior = (part(2, None) - part(None, -2)) / (2. * ax_dx)
+    else:
+        shape = [1] * f.ndim
+        shape[axis] = -1
+        dx1, dx2 = ax_dx[0:-1], ax_dx[1:]
+        a = (-(dx2) / (dx1 * (dx1 + dx2))).reshape(shape)
+        b = ((dx2 - dx1) / (dx1 * dx2)).reshape(shape)
+        c = (dx1 / (dx2 * (dx1 + dx2))).reshape(shape)
+        interior = a * part(None, -2) + b * part(1, -1) + c * part(2, None)
+    if edge_order == 1:
+        first = (part(1, 2) - part(0, 1)) / (ax_dx if uniform else ax_dx[0])
+        last = (part(-1, None) - part(-2, -1)) / (ax_dx if uniform else ax_dx[-1])
+    else:
+        if uniform:
+            a, b, c = -1.5 / ax_dx, 2. / ax_dx, -0.5 / ax_dx
+        else:
+            dx1, dx2 = ax_dx[0], ax_dx[1]
+            a = -(2. * dx1 + dx2) / (dx1 * (dx1 + dx2))
+            b = (dx1 + dx2) / (dx1 * dx2)
+            c = - dx1 / (dx2 * (dx1 + dx2))
+        first = a * part(0, 1) + b * part(1, 2) + c * part(2, 3)
+        if uniform:
+            a, b, c = 0.5 / ax_dx, -2. / ax_dx, 1.5 / ax_dx
+        else:
+            dx1, dx2 = ax_dx[-2], ax_dx[-1]
+            a = (dx2) / (dx1 * (dx1 + dx2))
+            b = - (dx2 + dx1) / (dx1 * dx2)
+            c = (2. * dx2 + dx1) / (dx2 * (dx1 + dx2))
+        last = a * part(-3, -2) + b * part(-2, -1) + c * part(-1, None)
+    return concatenate([piece(first), piece(interior), piece(last)], axis=axis)

@@ -1,0 +1,114 @@
+"""Reductions that skip NaN: ``nansum``, ``nanmean``, ``nanmax``, ``nanmin``.
+
+Each is NumPy's own recipe written with the library's ops, so the forward equals
+NumPy's bit for bit and the gradient follows: a NaN entry is replaced before the
+reduction (by 0 for the sums, by ∓inf for the extremes) and gets zero gradient.
+Where a whole slice is NaN, ``nanmean`` and the extremes are NaN, as in NumPy (which
+warns "Mean of empty slice" / "All-NaN slice encountered"; so does this), and the
+slice gets zero gradient: nothing in it was counted.  Integer arrays have no NaN and
+reduce as they are (NumPy's dtypes).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from ..tensor import Tensor
+from .compare import isnan
+from .elementwise import where
+from .numpy_dispatch import implements
+from .reduce import max as _max, mean as _mean, min as _min, sum as _sum
+
+
+def _refuse(name, **given):
+    used = sorted(k for k, v in given.items() if v is not None)
+    if used:
+        raise TypeError(f"{name}: the argument(s) {used} are not supported by autodiff; "
+                        "call it without them (or on t.data when no gradient is needed)")
+
+
+def _data(x):
+    return x.data if isinstance(x, Tensor) else np.asarray(x)
+
+
+def _floating(x) -> bool:
+    return _data(x).dtype.kind in "fc"
+
+
+@implements(np.nansum)
+def nansum(a, axis=None, dtype=None, out=None, keepdims=False) -> Tensor:
+    """Sum over ``axis`` treating NaN as 0, as ``np.nansum``; NaN entries get zero
+    gradient.
+
+    >>> x = ad.tensor([1.0, np.nan, 2.0], requires_grad=True)
+    >>> y = ad.nansum(x)
+    >>> y.backward(); y, x.grad
+    (tensor(3., requires_grad=True), array([1., 0., 1.]))
+    """
+    _refuse("nansum", dtype=dtype, out=out)
+    if not _floating(a):
+        return _sum(a, axis=axis, keepdims=bool(keepdims))
+    return _sum(where(isnan(a), 0, a), axis=axis, keepdims=bool(keepdims))
+
+
+@implements(np.nanmean)
+def nanmean(a, axis=None, dtype=None, out=None, keepdims=False) -> Tensor:
+    """Mean over ``axis`` of the entries that are not NaN, as ``np.nanmean``; NaN
+    entries get zero gradient, an all-NaN slice gives NaN (with NumPy's warning).
+
+    >>> x = ad.tensor([1.0, np.nan, 2.0], requires_grad=True)
+    >>> y = ad.nanmean(x)
+    >>> y.backward(); y, x.grad
+    (tensor(1.5, requires_grad=True), array([0.5, 0. , 0.5]))
+    """
+    _refuse("nanmean", dtype=dtype, out=out)
+    if not _floating(a):
+        return _mean(a, axis=axis, keepdims=bool(keepdims))
+    missing = np.isnan(_data(a))
+    count = np.sum(~missing, axis=axis, dtype=np.intp, keepdims=bool(keepdims))
+    total = _sum(where(missing, 0, a), axis=axis, keepdims=bool(keepdims))
+    empty = count == 0
+    mean = total / np.maximum(count, 1)   # (no 0 / 0 in the backward either)
+    # NumPy divides into the sum's dtype: float32 stays float32
+    mean = mean if mean.dtype == total.dtype else mean.astype(total.dtype)
+    if np.any(empty):
+        warnings.warn("Mean of empty slice", RuntimeWarning, stacklevel=2)
+        mean = where(empty, np.nan, mean)
+    return mean
+
+
+def _nan_extreme(name, reduce, fill):
+    def extreme(a, axis=None, out=None, keepdims=False) -> Tensor:
+        _refuse(name, out=out)
+        if not _floating(a):
+            return reduce(a, axis=axis, keepdims=bool(keepdims))
+        missing = np.isnan(_data(a))
+        result = reduce(where(missing, fill, a), axis=axis, keepdims=bool(keepdims))
+        all_missing = np.all(missing, axis=axis, keepdims=bool(keepdims))
+        if np.any(all_missing):
+            warnings.warn("All-NaN slice encountered", RuntimeWarning, stacklevel=2)
+            result = where(all_missing, np.nan, result)
+        return result
+    extreme.__name__ = extreme.__qualname__ = name
+    return extreme
+
+
+nanmax = implements(np.nanmax)(_nan_extreme("nanmax", _max, -np.inf))
+nanmax.__doc__ = """Largest value over ``axis`` ignoring NaN, as ``np.nanmax``; ties
+    split the gradient (as ``ad.max``), NaN entries get none.
+
+    >>> x = ad.tensor([1.0, np.nan, 3.0], requires_grad=True)
+    >>> y = ad.nanmax(x)
+    >>> y.backward(); y, x.grad
+    (tensor(3., requires_grad=True), array([0., 0., 1.]))
+    """
+
+nanmin = implements(np.nanmin)(_nan_extreme("nanmin", _min, np.inf))
+nanmin.__doc__ = """Smallest value over ``axis`` ignoring NaN, as ``np.nanmin``; ties
+    split the gradient (as ``ad.min``), NaN entries get none.
+
+    >>> ad.nanmin(ad.tensor([[1.0, np.nan], [np.nan, -2.0]]), axis=0)
+    tensor([ 1., -2.])
+    """

@@ -1,0 +1,127 @@
+"""np.nansum / nanmean / nanmax / nanmin, np.average, np.median, np.ptp, np.gradient,
+np.angle and np.real_if_close on Tensors: NumPy's results bit for bit (values, dtype,
+shape), the all-NaN cases, and the errors.  Gradients on generated shapes are checked
+from tests/op_specs_stats.py."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import autodiff as ad
+
+RNG = np.random.default_rng(3)
+X = RNG.standard_normal((3, 4))
+WITH_NAN = X.copy()
+WITH_NAN[0, 1] = np.nan
+WITH_NAN[2, :] = np.nan                 # a whole row
+COORDINATES = np.array([0.0, 1.0, 3.0, 3.5])
+
+CASES = [
+    ("nansum", lambda m, a: m.nansum(a, axis=1)),
+    ("nanmean", lambda m, a: m.nanmean(a, axis=1)),
+    ("nanmean all", lambda m, a: m.nanmean(a)),
+    ("nanmax", lambda m, a: m.nanmax(a, axis=1)),
+    ("nanmin keepdims", lambda m, a: m.nanmin(a, axis=0, keepdims=True)),
+    ("average", lambda m, a: m.average(a, axis=1)),
+    ("average weights", lambda m, a: m.average(a, axis=1, weights=COORDINATES + 1)),
+    ("average weights tuple", lambda m, a: m.average(a, axis=(0, 1), weights=np.abs(a) + 1,
+                                                     keepdims=True)),
+    ("average returned", lambda m, a: m.average(a, axis=0, weights=np.arange(1.0, 4.0),
+                                                returned=True)),
+    ("median", lambda m, a: m.median(a)),
+    ("median axis", lambda m, a: m.median(a, axis=1, keepdims=True)),
+    ("median axes", lambda m, a: m.median(a, axis=(0, 1))),
+    ("ptp", lambda m, a: m.ptp(a, axis=0)),
+    ("gradient", lambda m, a: m.gradient(a)),
+    ("gradient spacing", lambda m, a: m.gradient(a, 0.5, COORDINATES, edge_order=2)),
+    ("gradient axis", lambda m, a: m.gradient(a, COORDINATES, axis=-1)),
+    ("angle", lambda m, a: m.angle(a, deg=True)),
+    ("real_if_close", lambda m, a: m.real_if_close(a)),
+]
+
+
+def _arrays(result):
+    items = result if isinstance(result, tuple) else (result,)
+    return [item.data if isinstance(item, ad.Tensor) else np.asarray(item) for item in items]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("source", [X, WITH_NAN], ids=["finite", "with NaN"])
+@pytest.mark.parametrize("name, call", CASES, ids=[name for name, _ in CASES])
+def test_results_equal_numpys_bit_for_bit(name, call, source, dtype):
+    a = source.astype(dtype)
+    with warnings.catch_warnings(record=True) as theirs_warned:
+        warnings.simplefilter("always")
+        theirs = _arrays(call(np, a))
+    with warnings.catch_warnings(record=True) as ours_warned:
+        warnings.simplefilter("always")
+        ours = _arrays(call(np, ad.tensor(a, requires_grad=True)))
+    assert len(ours) == len(theirs)
+    for mine, reference in zip(ours, theirs):
+        assert mine.dtype == reference.dtype and mine.shape == reference.shape
+        np.testing.assert_array_equal(mine, reference)
+    assert {str(w.message) for w in ours_warned} == {str(w.message) for w in theirs_warned}
+
+
+@pytest.mark.filterwarnings("error")
+def test_an_all_nan_lane_is_nan_and_gets_no_gradient():
+    x = ad.tensor(WITH_NAN, requires_grad=True)
+    for reduce in (np.nanmean, np.nanmax, np.nanmin):
+        x.grad = None
+        with pytest.warns(RuntimeWarning):
+            y = reduce(x, axis=1)
+        assert np.isnan(y.data[2]) and not np.isnan(y.data[:2]).any()
+        ad.nansum(y).backward()
+        assert (x.grad[2] == 0).all() and x.grad[0, 1] == 0
+        assert (x.grad[:2][~np.isnan(WITH_NAN[:2])] != 0).any()
+
+
+def test_nan_reductions_of_integers_keep_numpys_dtype():
+    a = np.arange(6).reshape(2, 3)
+    for reduce in (np.nansum, np.nanmean, np.nanmax, np.nanmin):
+        ours, theirs = reduce(ad.tensor(a), axis=0), reduce(a, axis=0)
+        assert ours.dtype == theirs.dtype
+        np.testing.assert_array_equal(ours.data, theirs)
+
+
+def test_median_of_a_lane_with_nan_is_nan_without_gradient():
+    x = ad.tensor(WITH_NAN, requires_grad=True)
+    y = np.median(x, axis=1)
+    np.testing.assert_array_equal(y.data, np.median(WITH_NAN, axis=1))
+    ad.nansum(y).backward()
+    assert (x.grad[0] == 0).all() and (x.grad[2] == 0).all()
+    np.testing.assert_array_equal(x.grad[1], np.where(
+        np.isin(X[1], np.sort(X[1])[1:3]), 0.5, 0.0))
+
+
+def test_average_differentiates_the_weights():
+    a, w = X[0], np.array([1.0, 2.0, 3.0, 4.0])
+    ours = ad.grad(lambda t: np.average(a, weights=t))(w)
+    np.testing.assert_allclose(ours, (a - np.average(a, weights=w)) / w.sum(), rtol=1e-14)
+
+
+def test_errors_name_the_function_and_the_fix():
+    x = ad.tensor(X, requires_grad=True)
+    with pytest.raises(TypeError, match="average: weights of shape .* axis must say"):
+        np.average(x, weights=np.ones(4))
+    with pytest.raises(ValueError, match="average: weights of shape \\(3,\\) must match"):
+        np.average(x, axis=1, weights=np.ones(3))
+    with pytest.raises(ZeroDivisionError, match="average: the weights sum to zero"):
+        np.average(x, axis=1, weights=np.array([1.0, -1.0, 2.0, -2.0]))
+    with pytest.raises(np.exceptions.AxisError, match="median: .*axis 2 is out of bounds"):
+        np.median(x, axis=2)
+    with pytest.raises(TypeError, match="numpy.median on a Tensor: .* \\['out'\\]"):
+        np.median(x, out=np.empty(()))
+    with pytest.raises(TypeError, match="median: out= is not supported"):
+        ad.median(x, out=np.empty(()))
+    with pytest.raises(TypeError, match="nanmean: the argument\\(s\\) \\['dtype'\\]"):
+        ad.nanmean(x, dtype=np.float32)
+    with pytest.raises(TypeError, match="gradient: a spacing given as a Tensor"):
+        np.gradient(x, ad.tensor(0.5), 1.0)
+    with pytest.raises(ValueError, match="gradient: the axis 0 has 2 elements, too few"):
+        np.gradient(x[:2], edge_order=2)
+    with pytest.raises(ValueError, match="'edge_order' greater than 2"):
+        np.gradient(x, edge_order=3)
