@@ -125,3 +125,31 @@ def test_errors_name_the_function_and_the_fix():
         np.gradient(x[:2], edge_order=2)
     with pytest.raises(ValueError, match="'edge_order' greater than 2"):
         np.gradient(x, edge_order=3)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("name, reduce", [
+    ("nanmean", lambda t: np.nanmean(t.reshape(2, 2), axis=1)),
+    ("nansum", np.nansum), ("nanmax", np.nanmax),
+    ("nanmin", lambda t: np.nanmin(t.reshape(2, 2), axis=0, keepdims=True)),
+    ("ptp", np.ptp), ("gradient", np.gradient),
+    ("average", lambda t: np.average(t.reshape(2, 2), axis=0, weights=np.array([1.0, 3.0])))])
+def test_a_compiled_step_replays_the_nan_masks_on_new_values(name, reduce):
+    # The masks are recorded ops, not NumPy on .data: a replay recomputes them.
+    w = ad.tensor(np.ones(4), requires_grad=True)
+
+    @ad.compile
+    def step(x):
+        y = reduce(w * x)
+        ad.sum(y * y).backward()
+        return y
+
+    for values in ([1.0, np.nan, 3.0, 4.0], [np.nan, 2.0, 5.0, 1.0], [np.nan, np.nan, 5.0, 1.0]):
+        x = np.array(values)
+        w.grad = None
+        compiled = step(x)
+        eager_w = ad.tensor(np.ones(4), requires_grad=True)
+        eager = reduce(eager_w * x)
+        ad.sum(eager * eager).backward()
+        np.testing.assert_array_equal(compiled.data, eager.data)
+        np.testing.assert_array_equal(w.grad, eager_w.grad)

@@ -19,6 +19,7 @@ import math
 import numpy as np
 
 from ..tensor import Tensor
+from .compare import isnan
 from .elementwise import astype, where
 from .numpy_dispatch import implements
 from .ordering import sort
@@ -63,7 +64,8 @@ def average(a, axis=None, weights=None, returned: bool = False, *, keepdims=_NO_
         avg = _mean(a, axis=axes, **kept)
         scale = avg.dtype.type(values.size / avg.size)
         return (avg, _broadcast_scale(scale, avg)) if returned else avg
-    w = weights if isinstance(weights, Tensor) else np.asarray(weights)
+    # (a Tensor, so that what is done to the weights is recorded: ad.compile replays it)
+    w = weights if isinstance(weights, Tensor) else Tensor(np.asarray(weights))
     if values.shape != w.shape:
         if axes is None:
             raise TypeError(
@@ -73,10 +75,8 @@ def average(a, axis=None, weights=None, returned: bool = False, *, keepdims=_NO_
             raise ValueError(
                 f"average: weights of shape {w.shape} must match a's shape {values.shape} "
                 f"along axis {axis} (as in NumPy)")
-        w = transpose(w, tuple(np.argsort(axes))) if isinstance(w, Tensor) else \
-            w.transpose(np.argsort(axes))
-        broadcast_shape = tuple(s if ax in axes else 1 for ax, s in enumerate(values.shape))
-        w = reshape(w, broadcast_shape) if isinstance(w, Tensor) else w.reshape(broadcast_shape)
+        w = transpose(w, tuple(int(k) for k in np.argsort(axes)))
+        w = reshape(w, tuple(s if ax in axes else 1 for ax, s in enumerate(values.shape)))
     w_dtype = _data(w).dtype
     if issubclass(values.dtype.type, (np.integer, np.bool_)):
         result_dtype = np.result_type(values.dtype, w_dtype, "f8")
@@ -84,8 +84,7 @@ def average(a, axis=None, weights=None, returned: bool = False, *, keepdims=_NO_
         result_dtype = np.result_type(values.dtype, w_dtype)
     # NumPy sums the weights and multiplies in the result's dtype
     w = _as_dtype(w, result_dtype)
-    scale = _sum(w, axis=axes, **kept) if isinstance(w, Tensor) else \
-        w.sum(axis=axes, **kept)
+    scale = _sum(w, axis=axes, **kept)
     if np.any(_data(scale) == 0.0):
         raise ZeroDivisionError("average: the weights sum to zero, so they cannot be "
                                 "normalized (as in NumPy)")
@@ -131,9 +130,7 @@ def median(a, axis=None, out=None, overwrite_input: bool = False, keepdims: bool
     chosen = ordered[..., middle:middle + 1] if n % 2 else ordered[..., middle - 1:middle + 1]
     result = _mean(chosen, axis=-1)
     if values.dtype.kind in "fc" and n > 0:
-        has_nan = np.isnan(_data(ordered)[..., -1])     # NaN sorts last
-        if np.any(has_nan):
-            result = where(has_nan, np.nan, result)
+        result = where(isnan(ordered[..., -1]), np.nan, result)     # NaN sorts last
     return reshape(result, kept_shape) if keepdims else result
 
 

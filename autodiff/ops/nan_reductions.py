@@ -16,8 +16,8 @@ import warnings
 import numpy as np
 
 from ..tensor import Tensor
-from .compare import isnan
-from .elementwise import where
+from .compare import isnan, logical_not
+from .elementwise import astype, maximum, where
 from .numpy_dispatch import implements
 from .reduce import max as _max, mean as _mean, min as _min, sum as _sum
 
@@ -66,17 +66,25 @@ def nanmean(a, axis=None, dtype=None, out=None, keepdims=False) -> Tensor:
     _refuse("nanmean", dtype=dtype, out=out)
     if not _floating(a):
         return _mean(a, axis=axis, keepdims=bool(keepdims))
-    missing = np.isnan(_data(a))
-    count = np.sum(~missing, axis=axis, dtype=np.intp, keepdims=bool(keepdims))
+    missing = isnan(a)
+    count = _present(missing, axis, keepdims)
     total = _sum(where(missing, 0, a), axis=axis, keepdims=bool(keepdims))
-    empty = count == 0
-    mean = total / np.maximum(count, 1)   # (no 0 / 0 in the backward either)
+    mean = total / maximum(count, 1)      # (no 0 / 0 in the backward either)
     # NumPy divides into the sum's dtype: float32 stays float32
-    mean = mean if mean.dtype == total.dtype else mean.astype(total.dtype)
-    if np.any(empty):
-        warnings.warn("Mean of empty slice", RuntimeWarning, stacklevel=2)
-        mean = where(empty, np.nan, mean)
-    return mean
+    mean = mean if mean.dtype == total.dtype else astype(mean, total.dtype)
+    return _nan_where_empty(mean, count, "Mean of empty slice")
+
+
+def _present(missing, axis, keepdims):
+    """How many entries per lane are not NaN (recorded ops: ``ad.compile`` replays
+    them on new values)."""
+    return _sum(logical_not(missing), axis=axis, keepdims=bool(keepdims))
+
+
+def _nan_where_empty(result, count, message):
+    if np.any(_data(count) == 0):
+        warnings.warn(message, RuntimeWarning, stacklevel=3)
+    return where(count == 0, np.nan, result)
 
 
 def _nan_extreme(name, reduce, fill):
@@ -84,13 +92,10 @@ def _nan_extreme(name, reduce, fill):
         _refuse(name, out=out)
         if not _floating(a):
             return reduce(a, axis=axis, keepdims=bool(keepdims))
-        missing = np.isnan(_data(a))
+        missing = isnan(a)
         result = reduce(where(missing, fill, a), axis=axis, keepdims=bool(keepdims))
-        all_missing = np.all(missing, axis=axis, keepdims=bool(keepdims))
-        if np.any(all_missing):
-            warnings.warn("All-NaN slice encountered", RuntimeWarning, stacklevel=2)
-            result = where(all_missing, np.nan, result)
-        return result
+        return _nan_where_empty(result, _present(missing, axis, keepdims),
+                                "All-NaN slice encountered")
     extreme.__name__ = extreme.__qualname__ = name
     return extreme
 
