@@ -132,10 +132,13 @@ def test_errors_name_the_function_and_the_fix():
     ("nanmean", lambda t: np.nanmean(t.reshape(2, 2), axis=1)),
     ("nansum", np.nansum), ("nanmax", np.nanmax),
     ("nanmin", lambda t: np.nanmin(t.reshape(2, 2), axis=0, keepdims=True)),
-    ("ptp", np.ptp), ("gradient", np.gradient),
+    ("ptp", np.ptp), ("gradient", np.gradient), ("median", np.median),
+    ("median axis", lambda t: np.median(t.reshape(2, 2), axis=1)),
+    ("sort", lambda t: np.sort(t)[::2]), ("partition", lambda t: np.partition(t, 1)[:2]),
     ("average", lambda t: np.average(t.reshape(2, 2), axis=0, weights=np.array([1.0, 3.0])))])
-def test_a_compiled_step_replays_the_nan_masks_on_new_values(name, reduce):
-    # The masks are recorded ops, not NumPy on .data: a replay recomputes them.
+def test_a_compiled_step_replays_masks_and_orders_on_new_values(name, reduce):
+    # The masks and sort's permutation are recorded, not NumPy on .data: a replay
+    # computes them again from the new values.
     w = ad.tensor(np.ones(4), requires_grad=True)
 
     @ad.compile
@@ -144,7 +147,8 @@ def test_a_compiled_step_replays_the_nan_masks_on_new_values(name, reduce):
         ad.sum(y * y).backward()
         return y
 
-    for values in ([1.0, np.nan, 3.0, 4.0], [np.nan, 2.0, 5.0, 1.0], [np.nan, np.nan, 5.0, 1.0]):
+    for values in ([1.0, np.nan, 3.0, 4.0], [np.nan, 2.0, 5.0, 1.0], [np.nan, np.nan, 5.0, 1.0],
+                   [4.0, 3.0, 2.0, 1.0]):
         x = np.array(values)
         w.grad = None
         compiled = step(x)

@@ -87,5 +87,5 @@ isinf = nondifferentiable("isinf", np.isinf, 1, numpy=np.isinf,
                           doc="Elementwise test for ±inf (bool tensor).")
 
 implements_without_gradient(
-    np.argmax, np.argmin, np.argsort, np.nonzero, np.count_nonzero, np.any, np.all,
+    np.argmax, np.argmin, np.argsort, np.argpartition, np.nonzero, np.count_nonzero, np.any, np.all,
     np.isclose, np.allclose, np.array_equal)

@@ -115,7 +115,8 @@ def sort(a, axis=-1, kind=None, order=None, *, stable=None) -> Tensor:
     _check_no_order("sort", order)
     if axis is None:
         a, axis = flatten(a), -1
-    permutation = np.argsort(_values(a), axis=axis, kind=kind, stable=stable)
+    # np.argsort on the Tensor itself: ad.compile then computes it again at each replay
+    permutation = np.argsort(_as_tensor(a), axis=axis, kind=kind, stable=stable)
     return permute_along_axis(a, permutation, axis)
 
 
@@ -130,6 +131,10 @@ def partition(a, kth, axis=-1, kind="introselect", order=None) -> Tensor:
     _check_no_order("partition", order)
     if axis is None:
         a, axis = flatten(a), -1
-    permutation = np.argpartition(_values(a), kth, axis=axis, kind=kind)
+    permutation = np.argpartition(_as_tensor(a), kth, axis=axis, kind=kind)
     return permute_along_axis(a, permutation, axis)
+
+
+def _as_tensor(a):
+    return a if isinstance(a, Tensor) else Tensor(np.asarray(a))
 
