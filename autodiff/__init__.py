@@ -43,7 +43,14 @@ from .ops.multiplicative import prod, cumprod
 from .ops.statistics import std, logsumexp
 from .ops.nan_reductions import nansum, nanmean, nanmax, nanmin
 from .ops.averages import average, median, ptp
-from .ops import central_differences as _central_differences  # noqa: F401  (np.gradient)
+from .ops.sampled import trapezoid
+from .ops.covariance import cov, corrcoef
+from .ops.exponentials import cbrt, float_power
+from .ops.piecewise import heaviside, copysign
+from .ops.trig import sinc
+from .ops.cumulative import cumulative_sum
+from .ops.rearrange import matrix_transpose
+from .ops.compare import signbit
 from .ops.rearrange import (
     flip, roll, moveaxis, rollaxis, flipud, fliplr, rot90, ravel, fftshift, ifftshift)
 from .ops.replicate import repeat, tile, pad

@@ -1,5 +1,7 @@
 """Specs for the NaN-ignoring reductions, weighted averages, order statistics,
-``np.gradient`` and ``np.angle``.  Imported at the end of op_specs.py, whose helpers
+covariance, sampled functions (``np.gradient``, ``np.trapezoid``) and the smaller
+elementwise functions added with them (cbrt, copysign, heaviside, sinc, float_power,
+signbit, angle).  Imported at the end of op_specs.py, whose helpers
 they use: import op_specs (its SPECS include these), not this module on its own.
 
 The NaN-ignoring reductions get one NaN inside the function (a fixed position, so
@@ -16,7 +18,8 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import array_shapes
 
 import autodiff as ad
-from op_specs import SHAPES, Case, Spec, _rng, values
+from op_specs import SHAPES, Case, Spec, _rng, binary, unary, values
+from hypothesis.extra.numpy import mutually_broadcastable_shapes
 
 
 def _axis_and_keepdims(data, ndim):
@@ -108,6 +111,65 @@ def _gradient_case(data):
     return Case(func, [values(data, shape)], reference)
 
 
+def _trapezoid_case(data):
+    shape = data.draw(array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4),
+                      label="shape")
+    axis = data.draw(st.integers(-len(shape), len(shape) - 1), label="axis")
+    kind = data.draw(st.sampled_from(["dx", "x 1-d", "x same shape"]), label="spacing")
+    y = values(data, shape)
+    if kind == "dx":
+        dx = float(_rng(data).uniform(0.5, 2.0))
+        return Case(lambda t: ad.trapezoid(t, dx=dx, axis=axis), [y],
+                    lambda a: np.trapezoid(a, dx=dx, axis=axis))
+    x = np.cumsum(_rng(data).uniform(0.5, 2.0, size=shape[axis] if kind == "x 1-d" else shape),
+                  axis=0 if kind == "x 1-d" else axis)
+    # differentiable in the sample points too
+    return Case(lambda t, u: ad.trapezoid(t, u, axis=axis), [y, x],
+                lambda a, b: np.trapezoid(a, b, axis=axis))
+
+
+def _covariance_case(ad_func, np_func, weighted):
+    def draw(data):
+        variables = data.draw(st.integers(1, 3), label="variables")
+        observations = data.draw(st.integers(2, 5), label="observations")
+        rowvar = data.draw(st.booleans(), label="rowvar")
+        shape = (variables, observations) if rowvar else (observations, variables)
+        m = values(data, shape)
+        kwargs = {"rowvar": rowvar}
+        if weighted:
+            kwargs["aweights"] = _rng(data).uniform(0.5, 2.0, size=observations)
+            kwargs["ddof"] = data.draw(st.sampled_from([0, 1]), label="ddof")
+        return Case(lambda t: ad_func(t, **kwargs), [m], lambda a: np_func(a, **kwargs))
+    return draw
+
+
+def _cumulative_sum_case(data):
+    shape = data.draw(array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=3),
+                      label="shape")
+    axis = data.draw(st.integers(-len(shape), len(shape) - 1), label="axis")
+    initial = data.draw(st.booleans(), label="include_initial")
+    return Case(lambda t: ad.cumulative_sum(t, axis=axis, include_initial=initial),
+                [values(data, shape)],
+                lambda a: np.cumulative_sum(a, axis=axis, include_initial=initial))
+
+
+def _float_power_case(data):
+    shapes = data.draw(mutually_broadcastable_shapes(num_shapes=2, max_dims=3, max_side=3),
+                       label="shapes")
+    return Case(ad.float_power, [values(data, shapes.input_shapes[0], 0.5, 2.0),
+                                 values(data, shapes.input_shapes[1], -2.0, 2.0)],
+                np.float_power)
+
+
+def _heaviside_case(data):
+    # (x1 never exactly 0 here: it jumps there; x2's gradient at x1 == 0 is tested in
+    # tests/test_numpy_statistics.py)
+    shapes = data.draw(mutually_broadcastable_shapes(num_shapes=2, max_dims=3, max_side=3),
+                       label="shapes")
+    return Case(ad.heaviside, [values(data, shapes.input_shapes[0]),
+                               values(data, shapes.input_shapes[1])], np.heaviside)
+
+
 SPECS = [
     _nan_reduction("nansum", ad.nansum, np.nansum),
     _nan_reduction("nanmean", ad.nanmean, np.nanmean),
@@ -119,4 +181,21 @@ SPECS = [
     Spec("gradient (np)", _gradient_case),
     Spec("angle", lambda data: Case(ad.angle, [values(data, data.draw(SHAPES))], np.angle),
          order=-1, notes="piecewise constant, without gradient"),
+    Spec("trapezoid", _trapezoid_case),
+    Spec("cov", _covariance_case(ad.cov, np.cov, weighted=False)),
+    Spec("cov aweights", _covariance_case(ad.cov, np.cov, weighted=True)),
+    Spec("corrcoef", _covariance_case(ad.corrcoef, np.corrcoef, weighted=False),
+         notes="a variable's correlation with itself is the constant 1"),
+    Spec("cumulative_sum", _cumulative_sum_case),
+    Spec("matrix_transpose", lambda data: Case(
+        ad.matrix_transpose, [values(data, data.draw(array_shapes(min_dims=2, max_dims=4,
+                                                                  min_side=1, max_side=3)))],
+        np.matrix_transpose)),
+    unary("cbrt", ad.cbrt, np.cbrt, 0.3, 3.0, signed=True),
+    unary("sinc", ad.sinc, np.sinc, -2.0, 2.0),
+    Spec("float_power", _float_power_case),
+    Spec("heaviside", _heaviside_case),
+    binary("copysign", ad.copysign, np.copysign, a_range=(0.3, 2.0), b_range=(-2.0, 2.0)),
+    Spec("signbit", lambda data: Case(ad.signbit, [values(data, data.draw(SHAPES))],
+                                      np.signbit), order=0),
 ]

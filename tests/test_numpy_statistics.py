@@ -39,6 +39,19 @@ CASES = [
     ("gradient spacing", lambda m, a: m.gradient(a, 0.5, COORDINATES, edge_order=2)),
     ("gradient axis", lambda m, a: m.gradient(a, COORDINATES, axis=-1)),
     ("angle", lambda m, a: m.angle(a, deg=True)),
+    ("trapezoid", lambda m, a: m.trapezoid(a, COORDINATES)),
+    ("trapezoid dx", lambda m, a: m.trapezoid(a, dx=0.3, axis=0)),
+    ("cov", lambda m, a: m.cov(a)),
+    ("cov weights", lambda m, a: m.cov(a, rowvar=False, aweights=np.arange(1.0, 4.0),
+                                       fweights=[1, 2, 1])),
+    ("corrcoef", lambda m, a: m.corrcoef(a[:, :3], a[:, 1:])),
+    ("sinc", lambda m, a: m.sinc(a)),
+    ("cbrt", lambda m, a: m.cbrt(a)),
+    ("float_power", lambda m, a: m.float_power(m.abs(a), 1.5)),
+    ("copysign", lambda m, a: m.copysign(a, a[:, ::-1])),
+    ("heaviside", lambda m, a: m.heaviside(a, 0.5)),
+    ("cumulative_sum", lambda m, a: m.cumulative_sum(a, axis=1, include_initial=True)),
+    ("matrix_transpose", lambda m, a: m.matrix_transpose(a)),
     ("real_if_close", lambda m, a: m.real_if_close(a)),
 ]
 
@@ -157,3 +170,26 @@ def test_a_compiled_step_replays_masks_and_orders_on_new_values(name, reduce):
         ad.sum(eager * eager).backward()
         np.testing.assert_array_equal(compiled.data, eager.data)
         np.testing.assert_array_equal(w.grad, eager_w.grad)
+
+
+def test_heaviside_gives_x2_the_gradient_where_x1_is_zero():
+    x2 = ad.tensor([0.5, 0.25, 0.75], requires_grad=True)
+    y = np.heaviside(np.array([0.0, -1.0, 0.0]), x2)
+    y.sum().backward()
+    np.testing.assert_array_equal(y.data, [0.5, 0.0, 0.75])
+    np.testing.assert_array_equal(x2.grad, [1.0, 0.0, 1.0])
+
+
+def test_no_gradient_functions_run_on_tensors():
+    x = ad.tensor([-1.0, 0.0, 2.0, np.nan], requires_grad=True)
+    plain = x.data
+    for f in (np.argwhere, np.flatnonzero, np.nanargmax, np.nanargmin, np.isreal,
+              np.iscomplex, np.isrealobj, np.iscomplexobj, np.signbit):
+        ours, theirs = f(x), f(plain)
+        np.testing.assert_array_equal(getattr(ours, "data", ours), theirs)
+    for ours, theirs in ((np.searchsorted(x[:3], 0.5), np.searchsorted(plain[:3], 0.5)),
+                         (np.digitize(x, [0.0, 1.0]), np.digitize(plain, [0.0, 1.0])),
+                         (np.isin(x, [2.0]), np.isin(plain, [2.0]))):
+        np.testing.assert_array_equal(ours.data if isinstance(ours, ad.Tensor) else ours,
+                                      theirs)
+    assert not np.signbit(x).requires_grad

@@ -86,6 +86,13 @@ isfinite = nondifferentiable("isfinite", np.isfinite, 1, numpy=np.isfinite,
 isinf = nondifferentiable("isinf", np.isinf, 1, numpy=np.isinf,
                           doc="Elementwise test for ±inf (bool tensor).")
 
+signbit = nondifferentiable("signbit", np.signbit, 1, numpy=np.signbit,
+                            doc="Elementwise test for a set sign bit (x < 0, and -0.0; bool "
+                                "tensor).")
+
+implements_without_gradient(
+    np.argwhere, np.flatnonzero, np.nanargmax, np.nanargmin, np.searchsorted, np.digitize,
+    np.isin, np.isreal, np.iscomplex, np.isrealobj, np.iscomplexobj)
 implements_without_gradient(
     np.argmax, np.argmin, np.argsort, np.argpartition, np.nonzero, np.count_nonzero, np.any, np.all,
     np.isclose, np.allclose, np.array_equal)

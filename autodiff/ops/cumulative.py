@@ -90,3 +90,29 @@ def diff(a, n: int = 1, axis: int = -1, prepend=_NO_VALUE, append=_NO_VALUE) -> 
         a = a[later] - a[earlier]
     return a
 
+
+
+@implements(np.cumulative_sum)
+def cumulative_sum(x, /, *, axis=None, dtype=None, out=None, include_initial=False) -> Tensor:
+    """Running sum along ``axis``, as ``np.cumulative_sum`` (NumPy 2's cumsum, which can
+    start with the empty sum 0: ``include_initial``).
+
+    >>> ad.cumulative_sum(ad.tensor([1.0, 2.0, 3.0]), include_initial=True)
+    tensor([0., 1., 3., 6.])
+    """
+    reject_numpy_arguments("cumulative_sum", dtype=dtype, out=out)
+    if not isinstance(x, Tensor):
+        x = Tensor(np.asanyarray(x))
+    if x.ndim == 0:
+        x = x.reshape(1)
+    if axis is None:
+        if x.ndim > 1:
+            raise ValueError(f"cumulative_sum: axis is required for a tensor of shape {x.shape} "
+                             "(more than one dimension), as in NumPy")
+        axis = 0
+    running = cumsum(x, axis)
+    if not include_initial:
+        return running
+    shape = list(running.shape)
+    shape[axis] = 1
+    return concatenate([Tensor(np.zeros(shape, dtype=running.dtype)), running], axis=axis)

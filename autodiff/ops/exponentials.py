@@ -1,4 +1,4 @@
-"""Logarithms and exponentials in bases 2 and 10.
+"""Logarithms and exponentials in bases 2 and 10, the cube root, and float_power.
 
 The natural ``exp``, ``log``, ``expm1``, ``log1p`` and ``logaddexp`` live in
 ``elementwise``; these are the same functions in other bases, with the constant
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .elementwise import _power_grad_base, _power_grad_exponent
 from .registry import defop
 
 _LN2 = float(np.log(2.0))
@@ -44,3 +45,23 @@ logaddexp2 = defop(
         ">>> ad.logaddexp2(ad.tensor([1.0]), 1.0)\ntensor([2.])",
     a=("g * 2**(a - ans)", lambda xp, g, ans, a, b: g * 2.0 ** (a - ans)),
     b=("g * 2**(b - ans)", lambda xp, g, ans, a, b: g * 2.0 ** (b - ans)))
+
+
+cbrt = _unary(
+    "cbrt", np.cbrt, "g / (3 * ans**2)", lambda xp, g, ans, x: g / (3.0 * (ans * ans)),
+    "Cube root, real for negative x too.\n\nThe derivative is infinite at 0.\n\n"
+    ">>> ad.cbrt(ad.tensor([-8.0, 27.0]))\ntensor([-2.,  3.])",
+    singular=[(lambda x: x == 0, "cbrt's derivative is infinite at 0; keep the input "
+                                 "away from 0 (e.g. cbrt(x + eps))")])
+
+
+float_power = defop(
+    "float_power", np.float_power, numpy=np.float_power,
+    hint=("Shapes broadcast when, aligned from the right, each pair of sizes is equal or "
+          "one of them is 1; reshape or expand_dims one operand to fix it"),
+    singular=[(lambda a, b: a < 0, "a negative base raised to a non-integer power is NaN; "
+                                   "use abs(x) ** p or make sure the base is positive")],
+    doc="a ** b computed in float64 (or wider), as ``np.float_power``; the rules are "
+        "power's.\n\n>>> ad.float_power(ad.tensor(np.array([2.0], dtype=np.float32)), 3)\n"
+        "tensor([8.])",
+    a=("g * b * a**(b-1)", _power_grad_base), b=("g * log(a) * a**b", _power_grad_exponent))

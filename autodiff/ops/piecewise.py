@@ -1,10 +1,12 @@
-"""Piecewise functions: remainders, NaN-ignoring extremes, rounding, cleaning, select.
+"""Piecewise functions: remainders, NaN-ignoring extremes, rounding, cleaning, select,
+steps and signs.
 
 Their derivatives are constant on each piece: ``mod`` and ``fmod`` pass ``g`` to the
 dividend and ``-g * floor(a / b)`` (``trunc`` for fmod) to the divisor; at the jumps,
 where ``a / b`` is an integer, they are not differentiable and the rule gives the
 one-sided value of the piece the forward chose.  ``floor_divide`` (``//``), ``ceil``
-and ``trunc`` have zero gradient, like ``floor``.
+and ``trunc`` have zero gradient, like ``floor``; so does ``heaviside`` in its first
+argument, and ``copysign`` in its second (only its sign counts).
 """
 
 from __future__ import annotations
@@ -178,3 +180,27 @@ def select(condlist, choicelist, default=0) -> Tensor:
         result = Tensor(result)
     return result
 
+
+
+heaviside = defop(
+    "heaviside", np.heaviside, hint=_BROADCAST_HINT, numpy=np.heaviside,
+    zeroes="gives zero gradient to x1 (a step), and to x2 except where x1 == 0",
+    doc="The step function: 0 where x1 < 0, 1 where x1 > 0, x2 where x1 == 0.\n\n"
+        ">>> ad.heaviside(ad.tensor([-1.0, 0.0, 2.0]), 0.5)\ntensor([0. , 0.5, 1. ])",
+    a=("0", lambda xp, g, ans, a, b: xp.zeros_like(g)),
+    b=("g where x1 == 0", lambda xp, g, ans, a, b: xp.where(_values(a) == 0, g, 0)),
+    reads={"a": (), "b": ("a",)})
+
+
+def _copysign_rule(xp, g, ans, a, b):
+    return g * (np.copysign(1.0, _values(a)) * np.copysign(1.0, _values(b)))
+
+
+copysign = defop(
+    "copysign", np.copysign, hint=_BROADCAST_HINT, numpy=np.copysign,
+    zeroes="gives zero gradient to x2 (only its sign is used)",
+    doc="|x1| with the sign of x2; x2 gets no gradient.\n\n"
+        ">>> ad.copysign(ad.tensor([2.0, -3.0]), -1.0)\ntensor([-2., -3.])",
+    a=("g * sign(x1) * sign(x2)", _copysign_rule),
+    b=("0", lambda xp, g, ans, a, b: xp.zeros_like(g)),
+    reads={"a": ("a", "b"), "b": ()})

@@ -13,7 +13,7 @@ from numpy.lib.array_utils import normalize_axis_index, normalize_axis_tuple
 from ..tensor import Tensor
 from .registry import defop, implements
 from .indexing import take
-from .shape import flatten, transpose
+from .shape import flatten, swapaxes, transpose
 
 
 def _flip_forward(x, axis=None):
@@ -206,3 +206,17 @@ def ifftshift(x, axes=None) -> Tensor:
     shift, axes = _shifts(x, axes, -1)
     return roll(x, shift, axes)
 
+
+
+@implements(np.matrix_transpose)
+def matrix_transpose(x) -> Tensor:
+    """The last two axes swapped (each matrix of a stack transposed), as
+    ``np.matrix_transpose``.
+
+    >>> ad.matrix_transpose(ad.tensor(np.zeros((4, 2, 3)))).shape
+    (4, 3, 2)
+    """
+    if np.ndim(x.data if isinstance(x, Tensor) else x) < 2:
+        raise ValueError(f"matrix_transpose: needs at least 2 dimensions, got shape "
+                         f"{np.shape(x.data if isinstance(x, Tensor) else x)}")
+    return swapaxes(x, -1, -2)

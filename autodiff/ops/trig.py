@@ -5,14 +5,17 @@ NumPy's trigonometric ufuncs.  Each rule is the derivative from the textbook, wr
 with the output (``ans``) where that saves a function call.  The inverse functions
 are not differentiable at the ends of their domain (``arcsin`` and ``arccos`` at ±1,
 ``arccosh`` at 1, ``arctanh`` at ±1): there the gradient is ±inf, as in NumPy's
-limits, and NaN outside the domain, where the forward is NaN too.
+limits, and NaN outside the domain, where the forward is NaN too.  ``sinc`` is
+NumPy's formula written with these ops.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .registry import defop
+from ..tensor import Tensor
+from .elementwise import sin, where
+from .registry import defop, implements
 
 _BROADCAST_HINT = ("Shapes broadcast when, aligned from the right, each pair of sizes is "
                    "equal or one of them is 1; reshape or expand_dims one operand to fix it")
@@ -104,3 +107,17 @@ hypot = defop(
         ">>> ad.hypot(ad.tensor([3.0]), 4.0)\ntensor([5.])",
     a=("g * a / ans", lambda xp, g, ans, a, b: g * a / ans),
     b=("g * b / ans", lambda xp, g, ans, a, b: g * b / ans))
+
+
+@implements(np.sinc)
+def sinc(x) -> Tensor:
+    """sin(pi x) / (pi x), and 1 at 0, as ``np.sinc`` (the same formula: the 0 is
+    replaced by machine epsilon, so the gradient there is 0, its true value).
+
+    >>> ad.sinc(ad.tensor([0.0, 0.5]))
+    tensor([1.        , 0.63661977])
+    """
+    x = np.pi * (x if isinstance(x, Tensor) else Tensor(np.asanyarray(x)))
+    eps = np.finfo(x.dtype).eps if x.dtype.kind == "f" else 1e-20
+    y = where(x != 0, x, eps)
+    return sin(y) / y

@@ -1,10 +1,11 @@
-"""``np.gradient``: central differences inside, one-sided ones at the edges.
+"""Sampled functions: derivatives (``np.gradient``) and integrals (``np.trapezoid``).
 
-NumPy's recipe, written with the library's ops: the same slices of ``f``, the same
-coefficients (computed by NumPy from the spacing, which is a constant) and the same
-order of operations, so the result equals NumPy's bit for bit.  The result is linear
-in ``f``, so its gradient is exact: each output spreads ``g`` back over the two or
-three inputs its difference read.
+NumPy's recipes, written with the library's ops: the same slices, the same
+coefficients (computed by NumPy from the spacing, which is a constant unless it is a
+Tensor given to ``trapezoid``) and the same order of operations, so the results equal
+NumPy's bit for bit.  ``gradient`` uses central differences inside and one-sided ones
+at the edges; its result is linear in ``f``, so its gradient is exact: each output
+spreads ``g`` back over the two or three inputs its difference read.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import numpy as np
 
 from ..tensor import Tensor
 from .elementwise import astype
+from .reduce import sum as _sum
 from .numpy_dispatch import implements
 from .shape import concatenate
 
@@ -122,3 +124,37 @@ def _along(f, axis, ax_dx, edge_order, out_dtype):
             c = (2. * dx2 + dx1) / (dx2 * (dx1 + dx2))
         last = a * part(-3, -2) + b * part(-2, -1) + c * part(-1, None)
     return concatenate([piece(first), piece(interior), piece(last)], axis=axis)
+
+
+@implements(np.trapezoid)
+def trapezoid(y, x=None, dx=1.0, axis: int = -1) -> Tensor:
+    """The integral of sampled values by the trapezoidal rule along ``axis``, as
+    ``np.trapezoid``; differentiable in ``y``, and in the sample points ``x`` when
+    they are a Tensor.
+
+    >>> y = ad.tensor([1.0, 2.0, 4.0], requires_grad=True)
+    >>> area = ad.trapezoid(y, dx=0.5)
+    >>> area.backward(); area, y.grad
+    (tensor(2.25, requires_grad=True), array([0.25, 0.5 , 0.25]))
+    """
+    if not isinstance(y, Tensor):
+        y = Tensor(np.asanyarray(y))
+    if x is None:
+        d = dx
+    else:
+        if not isinstance(x, Tensor):
+            x = Tensor(np.asanyarray(x))
+        if x.ndim == 1:
+            d = x[1:] - x[:-1]
+            shape = [1] * y.ndim
+            shape[axis] = d.shape[0]
+            d = d.reshape(shape)
+        else:
+            index_1 = [slice(None)] * x.ndim
+            index_2 = [slice(None)] * x.ndim
+            index_1[axis], index_2[axis] = slice(1, None), slice(None, -1)
+            d = x[tuple(index_1)] - x[tuple(index_2)]
+    later = [slice(None)] * y.ndim
+    earlier = [slice(None)] * y.ndim
+    later[axis], earlier[axis] = slice(1, None), slice(None, -1)
+    return _sum(d * (y[tuple(later)] + y[tuple(earlier)]) / 2.0, axis=axis)

@@ -1,0 +1,140 @@
+"""``np.cov`` and ``np.corrcoef`` on Tensors.
+
+NumPy's recipe, written with the library's ops: centre each variable (a row, or a
+column with ``rowvar=False``) by its (weighted) mean, multiply the centred matrix by
+its transpose, divide by the degrees of freedom; the correlation divides by the
+standard deviations and clips to [-1, 1].  The results equal NumPy's bit for bit,
+and the gradient flows to the observations (frequency and analytic weights are
+constants, as in NumPy's own check that fweights are integers).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from ..tensor import Tensor
+from .averages import average
+from .diagonals import diagonal
+from .elementwise import astype, clip, sqrt
+from .linalg import dot
+from .numpy_dispatch import implements
+from .shape import concatenate, reshape
+
+
+def _as_tensor(x):
+    return x if isinstance(x, Tensor) else Tensor(np.asarray(x))
+
+
+def _variables(x, rowvar, dtype):
+    """``array(x, ndmin=2, dtype=dtype)``, transposed when ``rowvar`` is False."""
+    x = _as_tensor(x)
+    if x.ndim > 2:
+        raise ValueError(f"cov: an input has {x.ndim} dimensions (shape {x.shape}); at most 2 "
+                         "(variables by observations)")
+    if x.dtype != dtype:
+        x = astype(x, dtype)
+    if x.ndim < 2:
+        x = reshape(x, (1, -1) if x.ndim else (1, 1))
+    return x
+
+
+def _weights(fweights, aweights, observations):
+    w = None
+    if fweights is not None:
+        fweights = np.asarray(_constant(fweights, "fweights"), dtype=float)
+        if not np.all(fweights == np.around(fweights)):
+            raise TypeError("cov: fweights must be integer")
+        if fweights.ndim > 1:
+            raise RuntimeError("cov: cannot handle multidimensional fweights")
+        if fweights.shape[0] != observations:
+            raise RuntimeError("cov: incompatible numbers of samples and fweights")
+        if any(fweights < 0):
+            raise ValueError("cov: fweights cannot be negative")
+        w = fweights
+    if aweights is not None:
+        aweights = np.asarray(_constant(aweights, "aweights"), dtype=float)
+        if aweights.ndim > 1:
+            raise RuntimeError("cov: cannot handle multidimensional aweights")
+        if aweights.shape[0] != observations:
+            raise RuntimeError("cov: incompatible numbers of samples and aweights")
+        if any(aweights < 0):
+            raise ValueError("cov: aweights cannot be negative")
+        w = aweights if w is None else w * aweights
+    return w, aweights
+
+
+def _constant(value, name):
+    if isinstance(value, Tensor):
+        if value.requires_grad:
+            raise TypeError(f"cov: {name} given as a Tensor that requires grad: the weights "
+                            "get no gradient; pass an array (w.data)")
+        return value.data
+    return value
+
+
+@implements(np.cov)
+def cov(m, y=None, rowvar: bool = True, bias: bool = False, ddof=None, fweights=None,
+        aweights=None, *, dtype=None) -> Tensor:
+    """Covariance matrix of the variables (rows, or columns with ``rowvar=False``), as
+    ``np.cov``; differentiable in the observations.
+
+    >>> x = ad.tensor([[0.0, 1.0, 2.0], [2.0, 1.0, 0.0]], requires_grad=True)
+    >>> ad.cov(x)
+    tensor([[ 1., -1.],
+            [-1.,  1.]], requires_grad=True)
+    """
+    if ddof is not None and ddof != int(ddof):
+        raise ValueError("cov: ddof must be integer")
+    values = [_as_tensor(m)] + ([] if y is None else [_as_tensor(y)])
+    if dtype is None:
+        dtype = np.result_type(*[v.dtype for v in values], np.float64)
+    X = _variables(values[0], rowvar, dtype)
+    if not rowvar and values[0].ndim != 1:
+        X = X.T
+    if X.shape[0] == 0:
+        return Tensor(np.array([]).reshape(0, 0))
+    if y is not None:
+        other = _variables(values[1], rowvar, dtype)
+        if not rowvar and other.shape[0] != 1:
+            other = other.T
+        X = concatenate((X, other), axis=0)
+    if ddof is None:
+        ddof = 1 if bias == 0 else 0
+    w, aweights = _weights(fweights, aweights, X.shape[1])
+    avg, w_sum = average(X, axis=1, weights=w, returned=True)
+    w_sum = (w_sum.data if isinstance(w_sum, Tensor) else w_sum)[0]
+    if w is None:
+        fact = X.shape[1] - ddof
+    elif ddof == 0:
+        fact = w_sum
+    elif aweights is None:
+        fact = w_sum - ddof
+    else:
+        fact = w_sum - ddof * np.sum(w * aweights) / w_sum
+    if fact <= 0:
+        warnings.warn("Degrees of freedom <= 0 for slice", RuntimeWarning, stacklevel=2)
+        fact = 0.0
+    X = X - avg[:, None]
+    X_T = X.T if w is None else (X * w).T
+    c = dot(X, X_T) * np.true_divide(1, fact)
+    return reshape(c, tuple(s for s in c.shape if s != 1))      # c.squeeze()
+
+
+@implements(np.corrcoef)
+def corrcoef(x, y=None, rowvar: bool = True, *, dtype=None) -> Tensor:
+    """Pearson correlation coefficients of the variables, as ``np.corrcoef``:
+    ``cov`` divided by the standard deviations, clipped to [-1, 1].
+
+    >>> ad.corrcoef(ad.tensor([[0.0, 1.0, 2.0], [1.0, 3.0, 2.0]]))
+    tensor([[1. , 0.5],
+            [0.5, 1. ]])
+    """
+    c = cov(x, y, rowvar, dtype=dtype)
+    if c.ndim != 2:                     # one variable: nan where the variance is not
+        return c / c                    # finite and positive, 1 otherwise (as NumPy)
+    stddev = sqrt(diagonal(c))
+    c = c / stddev[:, None]
+    c = c / stddev[None, :]
+    return clip(c, -1, 1)
