@@ -7,7 +7,7 @@ they use: import op_specs (its SPECS include these), not this module on its own.
 The NaN-ignoring reductions get one NaN inside the function (a fixed position, so
 finite differences see a function of the other entries), only where every lane
 keeps another value: an all-NaN lane is NaN, tested by hand in
-tests/test_numpy_statistics.py."""
+tests/test_numpy_additions.py."""
 
 from __future__ import annotations
 
@@ -163,7 +163,7 @@ def _float_power_case(data):
 
 def _heaviside_case(data):
     # (x1 never exactly 0 here: it jumps there; x2's gradient at x1 == 0 is tested in
-    # tests/test_numpy_statistics.py)
+    # tests/test_numpy_additions.py)
     shapes = data.draw(mutually_broadcastable_shapes(num_shapes=2, max_dims=3, max_side=3),
                        label="shapes")
     return Case(ad.heaviside, [values(data, shapes.input_shapes[0]),

@@ -1,7 +1,9 @@
-"""np.nansum / nanmean / nanmax / nanmin, np.average, np.median, np.ptp, np.gradient,
-np.angle and np.real_if_close on Tensors: NumPy's results bit for bit (values, dtype,
-shape), the all-NaN cases, and the errors.  Gradients on generated shapes are checked
-from tests/op_specs_stats.py."""
+"""The NumPy functions added to the surface together (the NaN-ignoring reductions,
+average, median, ptp, cov, corrcoef, gradient, trapezoid, sinc, cbrt, float_power,
+copysign, heaviside, cumulative_sum, matrix_transpose, angle, real_if_close and the
+ones that run without gradient) on Tensors: NumPy's results bit for bit (values,
+dtype, shape, warnings), the all-NaN cases, compiled replays, and the errors.
+Gradients on generated shapes are checked from tests/op_specs_stats.py."""
 
 from __future__ import annotations
 
