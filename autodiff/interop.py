@@ -16,6 +16,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .ops.registry import NO_GRADIENT_FUNCTIONS, NUMPY_FUNCTIONS, NUMPY_UFUNCS
+from .ops.ufunc_methods import outer
 
 #: Keyword arguments of NumPy functions that no op supports, with their accepted
 #: (default) values: for ufuncs, and for other functions.
@@ -73,7 +74,7 @@ def _unsupported(name):
 def array_ufunc(ufunc: np.ufunc, method: str, *inputs, **kwargs) -> Any:
     """Run a NumPy ufunc called on Tensors as the matching op."""
     if method != "__call__":
-        raise _unsupported(_full_name(ufunc, method))
+        return _ufunc_method(ufunc, method, inputs, kwargs)
     op = NUMPY_UFUNCS.get(ufunc)
     if op is None:
         raise _unsupported(_full_name(ufunc))
@@ -82,6 +83,27 @@ def array_ufunc(ufunc: np.ufunc, method: str, *inputs, **kwargs) -> Any:
             raise _out_refused(ufunc, inputs)
         check_numpy_kwargs(ufunc.__name__, kwargs, ufunc=True)
     return op(*inputs)
+
+
+def _ufunc_method(ufunc, method, inputs, kwargs):
+    """``ufunc.outer`` for any two-input ufunc that runs an op; ``ufunc.reduce`` and
+    ``.accumulate`` where an op declares them (ops/ufunc_methods.py)."""
+    if method == "outer" and ufunc.nin == 2 and ufunc in NUMPY_UFUNCS:
+        if kwargs:
+            if any(out is not None for out in kwargs.get("out", None) or ()):
+                raise _out_refused(ufunc, inputs)
+            check_numpy_kwargs(f"{ufunc.__name__}.outer", kwargs, ufunc=True)
+        return outer(NUMPY_UFUNCS[ufunc], ufunc, *inputs)
+    impl = NUMPY_FUNCTIONS.get(getattr(ufunc, method, None))
+    if impl is None:
+        if method == "at":
+            raise TypeError(
+                f"{_full_name(ufunc, method)} writes into its first argument in place, "
+                "which a Tensor on the tape cannot record; write x = x + ad.index_add(values, "
+                "x.shape, indices) (a differentiable scatter-add), or use x.data when no "
+                "gradient is needed")
+        raise _unsupported(_full_name(ufunc, method))
+    return impl(*inputs, **kwargs)
 
 
 def _out_refused(ufunc, inputs):

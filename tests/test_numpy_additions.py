@@ -195,3 +195,43 @@ def test_no_gradient_functions_run_on_tensors():
         np.testing.assert_array_equal(ours.data if isinstance(ours, ad.Tensor) else ours,
                                       theirs)
     assert not np.signbit(x).requires_grad
+
+
+UFUNC_METHODS = [
+    ("add.reduce", lambda m, x: m.add.reduce(x)),
+    ("add.reduce axis", lambda m, x: m.add.reduce(x, axis=1, keepdims=True)),
+    ("add.reduce all", lambda m, x: m.add.reduce(x, axis=None)),
+    ("maximum.reduce", lambda m, x: m.maximum.reduce(x, 1)),
+    ("minimum.reduce", lambda m, x: m.minimum.reduce(x)),
+    ("multiply.reduce", lambda m, x: m.multiply.reduce(x, axis=1)),
+    ("add.accumulate", lambda m, x: m.add.accumulate(x)),
+    ("multiply.accumulate", lambda m, x: m.multiply.accumulate(x, 1)),
+    ("subtract.outer", lambda m, x: m.subtract.outer(x, COORDINATES)),
+    ("multiply.outer", lambda m, x: m.multiply.outer(x[0], x[1])),
+    ("arctan2.outer", lambda m, x: m.arctan2.outer(x[0], x[:, 0])),
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("name, call", UFUNC_METHODS, ids=[name for name, _ in UFUNC_METHODS])
+def test_ufunc_methods_equal_numpys_and_differentiate(name, call, dtype):
+    a = X.astype(dtype)
+    ours, theirs = call(np, ad.tensor(a, requires_grad=True)), call(np, a)
+    assert ours.dtype == theirs.dtype and ours.shape == theirs.shape
+    np.testing.assert_array_equal(ours.data, theirs)
+    if dtype == np.float64:
+        assert ad.gradcheck(lambda t: ad.sum(call(np, t) ** 2), [X])
+        assert ad.gradgradcheck(lambda t: ad.sum(call(np, t) ** 2), [X])
+
+
+def test_unsupported_ufunc_methods_say_what_to_use():
+    x = ad.tensor(X, requires_grad=True)
+    with pytest.raises(TypeError, match="numpy.add.at writes into its first argument in "
+                                        "place.*ad.index_add"):
+        np.add.at(x, [0], 1.0)
+    with pytest.raises(TypeError, match="numpy.add.reduceat has no differentiable rule"):
+        np.add.reduceat(x, [0, 2])
+    with pytest.raises(TypeError, match="numpy.add.reduce on a Tensor: .*\\['initial'\\]"):
+        np.add.reduce(x, initial=1.0)
+    with pytest.raises(TypeError, match="numpy.logaddexp.reduce has no differentiable rule"):
+        np.logaddexp.reduce(x)

@@ -13,6 +13,7 @@ from ..tensor import Tensor
 from .reduce import reject_numpy_arguments
 from .registry import TORCH_AXIS_ALIASES, defop, implements
 from .shape import concatenate
+from .ufunc_methods import accumulate_adapter
 
 
 def reverse_cumsum(xp, v, axis):
@@ -36,7 +37,9 @@ def _cumsum_numpy(a, axis=None, dtype=None, out=None):
 
 
 cumsum = defop(
-    "cumsum", _cumsum_forward, numpy={np.cumsum: _cumsum_numpy},
+    "cumsum", _cumsum_forward,
+    numpy={np.cumsum: _cumsum_numpy,
+           np.add.accumulate: accumulate_adapter("add.accumulate", "cumsum")},
     hint="axis must be None (running sum over the flattened tensor) or an int in "
          "[-ndim, ndim)",
     doc="Running sum along ``axis`` (over the flattened tensor when None).\n\n"

@@ -16,6 +16,9 @@ from .registry import NO_GRADIENT_FUNCTIONS, NUMPY_FUNCTIONS, NUMPY_UFUNCS, REGI
 
 def numpy_label(f) -> str:
     """``np.sum``, ``np.linalg.inv`` ...: how a NumPy callable is written in code."""
+    owner = getattr(f, "__self__", None)
+    if isinstance(owner, np.ufunc):     # a ufunc's method
+        return f"np.{owner.__name__}.{f.__name__}"
     module = getattr(f, "__module__", None) or "numpy"
     if isinstance(f, np.ufunc) or module.startswith("numpy._"):
         module = "numpy"
@@ -65,7 +68,9 @@ def ops_markdown() -> str:
         "",
         "Each op is one `ad.defop` entry (see `docs/adding_an_op.md`): its forward, one "
         "gradient rule per input (`g` is the upstream gradient, `ans` the output), and the "
-        "NumPy functions that run it when called on a Tensor.",
+        "NumPy functions that run it when called on a Tensor.  A two-input ufunc among "
+        "them also runs as `ufunc.outer` (`np.subtract.outer(a, b)`); `ufunc.reduce` and "
+        "`ufunc.accumulate` run where listed.",
         "",
         "| op | NumPy | gradient | notes |",
         "|---|---|---|---|",

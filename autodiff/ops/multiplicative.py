@@ -22,6 +22,7 @@ from ..tensor import Tensor
 from .cumulative import reverse_cumsum
 from .reduce import _AXIS_HINT, _kept_shape, _normalize_axes, reject_numpy_arguments
 from .registry import TORCH_AXIS_ALIASES, defop
+from .ufunc_methods import accumulate_adapter, reduce_adapter
 
 
 def _values(x):
@@ -81,7 +82,9 @@ def _cumprod_numpy(a, axis=None, dtype=None, out=None):
 
 
 cumprod = defop(
-    "cumprod", _cumprod_forward, numpy={np.cumprod: _cumprod_numpy},
+    "cumprod", _cumprod_forward,
+    numpy={np.cumprod: _cumprod_numpy,
+           np.multiply.accumulate: accumulate_adapter("multiply.accumulate", "cumprod")},
     hint="axis must be None (running product over the flattened tensor) or an int in "
          "[-ndim, ndim)",
     doc="Running product along ``axis`` (over the flattened tensor when None); the "
@@ -136,7 +139,8 @@ def _prod_numpy(a, axis=None, dtype=None, out=None, keepdims=False, initial=_NO_
 
 
 prod = defop(
-    "prod", _prod_forward, hint=_AXIS_HINT, numpy={np.prod: _prod_numpy},
+    "prod", _prod_forward, hint=_AXIS_HINT,
+    numpy={np.prod: _prod_numpy, np.multiply.reduce: reduce_adapter("multiply.reduce", "prod")},
     doc="Product over ``axis`` (all axes when None); the gradient of each entry is the "
         "product of the others, exact where entries are zero.\n\n"
         ">>> x = ad.tensor([2.0, 0.0, 3.0], requires_grad=True)\n"

@@ -43,6 +43,9 @@ def _numpy_entries(name, numpy):
 
 
 def _numpy_name(f):
+    owner = getattr(f, "__self__", None)
+    if isinstance(owner, np.ufunc):     # a ufunc's method: "add.reduce"
+        return f"{owner.__name__}.{f.__name__}"
     return getattr(f, "__name__", repr(f))
 
 

@@ -12,6 +12,7 @@ import numpy as np
 
 from ..spellings import extreme_along_dim, refuse_positional
 from .registry import REGISTRY, TORCH_AXIS_ALIASES, defop
+from .ufunc_methods import reduce_adapter
 
 
 def reject_numpy_arguments(name, **given):
@@ -97,9 +98,12 @@ def _var_rule(xp, g, ans, x, axis=None, keepdims=False, ddof=0):
     return centered * (xp.reshape(g, _kept_shape(x.shape, axis)) * scale)
 
 
-def _reduction(name, forward, formula, rule, doc, numpy, takes_dtype=True, **fields):
-    return defop(name, forward, doc=doc, hint=_AXIS_HINT,
-                 numpy={f: _numpy_reduction(name, takes_dtype) for f in numpy},
+def _reduction(name, forward, formula, rule, doc, numpy, takes_dtype=True, ufunc=None,
+               **fields):
+    entries = {f: _numpy_reduction(name, takes_dtype) for f in numpy}
+    if ufunc is not None:               # NumPy's reduction is ufunc.reduce (axis 0 default)
+        entries[ufunc.reduce] = reduce_adapter(f"{ufunc.__name__}.reduce", name)
+    return defop(name, forward, doc=doc, hint=_AXIS_HINT, numpy=entries,
                  x=(formula, rule),
                  axis=None, keepdims=None, aliases=TORCH_AXIS_ALIASES, **fields)
 
@@ -108,7 +112,7 @@ sum = _reduction(
     "sum", np.sum, "broadcast g over the summed axes", _sum_rule,
     "Sum over ``axis`` (all axes when None).\n\n"
     ">>> ad.sum(ad.tensor([[1.0, 2.0], [3.0, 4.0]]), axis=0)\ntensor([4., 6.])",
-    numpy=(np.sum,), reads=())
+    numpy=(np.sum,), ufunc=np.add, reads=())
 mean = _reduction(
     "mean", np.mean, "broadcast g / n over the averaged axes", _mean_rule,
     "Mean over ``axis``.\n\n>>> ad.mean(ad.tensor([1.0, 2.0, 6.0]))\ntensor(3.)",
@@ -140,7 +144,7 @@ max = _reduction(
     ">>> ad.max(ad.tensor([1.0, 3.0, 2.0]))\ntensor(3.)\n"
     ">>> ad.max(ad.tensor([[1.0, 3.0], [4.0, 2.0]]), dim=1)\n"
     "ValuesIndices(values=tensor([3., 4.]), indices=tensor([1, 0]))",
-    numpy=(np.max, np.amax), takes_dtype=False,
+    numpy=(np.max, np.amax), takes_dtype=False, ufunc=np.maximum,
     zeroes="gives gradient only to the entries that attain the max",
     torch_dim=partial(extreme_along_dim, "max"))
 min = _reduction(
@@ -152,7 +156,7 @@ min = _reduction(
     ">>> ad.min(ad.tensor([1.0, 3.0, 2.0]))\ntensor(1.)\n"
     ">>> ad.min(ad.tensor([[1.0, 3.0], [4.0, 2.0]]), dim=1, keepdim=True).indices\n"
     "tensor([[0],\n        [1]])",
-    numpy=(np.min, np.amin), takes_dtype=False,
+    numpy=(np.min, np.amin), takes_dtype=False, ufunc=np.minimum,
     zeroes="gives gradient only to the entries that attain the min",
     torch_dim=partial(extreme_along_dim, "min"))
 

@@ -1,0 +1,71 @@
+"""A ufunc's methods on Tensors: ``np.add.reduce``, ``np.multiply.accumulate``,
+``np.subtract.outer`` ...
+
+- ``outer`` works for every two-input ufunc that runs an op: ``f.outer(a, b)`` is
+  ``f`` of ``a`` with one new axis per axis of ``b``, against ``b``, NumPy's own
+  definition, so the values are NumPy's and the gradient is the op's.
+- ``reduce`` and ``accumulate`` run the reduction that is NumPy's own for that ufunc
+  (``np.sum`` is ``np.add.reduce``, ``np.cumsum`` is ``np.add.accumulate``): an op
+  declares them in its ``numpy=`` with the adapters made here (``ops/reduce.py``,
+  ``ops/multiplicative.py``, ``ops/cumulative.py``), and ``reduce``'s default axis
+  is 0, as NumPy's.
+- ``at`` and ``reduceat`` are not supported: they raise, naming the method.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from ..tensor import Tensor
+from .registry import REGISTRY
+
+_NO_VALUE = np._NoValue
+
+
+def outer(op: Callable, ufunc: np.ufunc, a, b) -> Tensor:
+    """``ufunc.outer(a, b)`` with ``op`` (the op that runs ``ufunc``).
+
+    >>> np.subtract.outer(ad.tensor([10.0, 20.0]), ad.tensor([1.0, 2.0, 3.0]))
+    tensor([[ 9.,  8.,  7.],
+            [19., 18., 17.]])
+    """
+    from .shape import reshape
+    a_shape, b_ndim = np.shape(_data(a)), np.ndim(_data(b))
+    if not isinstance(a, Tensor):
+        a = Tensor(np.asarray(a))
+    return op(reshape(a, a_shape + (1,) * b_ndim), b)
+
+
+def _data(x):
+    return x.data if isinstance(x, Tensor) else x
+
+
+def reduce_adapter(numpy_name: str, op_name: str) -> Callable:
+    """``ufunc.reduce``'s signature (``numpy_name``, e.g. "add.reduce") mapped onto the
+    reduction op ``op_name``."""
+    def reduce(array, axis=0, dtype=None, out=None, keepdims=False, initial=_NO_VALUE,
+               where=True):
+        _refuse(numpy_name, dtype=dtype, out=out,
+                initial=None if initial is _NO_VALUE else initial,
+                where=None if where is True else where)
+        return REGISTRY[op_name](array, axis=axis, keepdims=bool(keepdims))
+    reduce.__name__ = numpy_name
+    return reduce
+
+
+def accumulate_adapter(numpy_name: str, op_name: str) -> Callable:
+    """``ufunc.accumulate``'s signature mapped onto the running op ``op_name``."""
+    def accumulate(array, axis=0, dtype=None, out=None):
+        _refuse(numpy_name, dtype=dtype, out=out)
+        return REGISTRY[op_name](array, axis)
+    accumulate.__name__ = numpy_name
+    return accumulate
+
+
+def _refuse(name, **given):
+    used = sorted(k for k, v in given.items() if v is not None)
+    if used:
+        raise TypeError(f"numpy.{name} on a Tensor: the argument(s) {used} are not supported "
+                        "by autodiff; call it without them")
