@@ -43,6 +43,7 @@ from .ops.multiplicative import prod, cumprod
 from .ops.statistics import std, logsumexp
 from .ops.nan_reductions import nansum, nanmean, nanmax, nanmin
 from .ops.averages import average, median, ptp
+from .ops.quantiles import quantile, percentile
 from .ops.sampled import trapezoid
 from .ops.covariance import cov, corrcoef
 from .ops.exponentials import cbrt, float_power

@@ -65,6 +65,23 @@ def _order_statistic(name, ad_func, np_func):
     return Spec(name, draw, notes="random values: no ties")
 
 
+def _quantile_case(name, ad_func, np_func):
+    from autodiff.ops.quantiles import METHODS
+
+    def draw(data):
+        shape = data.draw(SHAPES, label="shape")
+        axis, keepdims = _axis_and_keepdims(data, len(shape))
+        method = data.draw(st.sampled_from(sorted(METHODS)), label="method")
+        scale = 100 if name == "percentile" else 1
+        q = data.draw(st.one_of(st.floats(0, 1), st.lists(st.floats(0, 1), min_size=1,
+                                                          max_size=3)), label="q")
+        q = q * scale if isinstance(q, float) else np.array(q) * scale
+        return Case(lambda t: ad_func(t, q, axis=axis, method=method, keepdims=keepdims),
+                    [values(data, shape)],
+                    lambda a: np_func(a, q, axis=axis, method=method, keepdims=keepdims))
+    return Spec(name, draw, notes="random values: no ties")
+
+
 def _average_case(data):
     shape = data.draw(SHAPES, label="shape")
     kind = data.draw(st.sampled_from(["none", "same shape", "along axis"]), label="weights")
@@ -178,6 +195,8 @@ SPECS = [
     Spec("average", _average_case),
     _order_statistic("median", ad.median, np.median),
     _order_statistic("ptp", ad.ptp, np.ptp),
+    _quantile_case("quantile", ad.quantile, np.quantile),
+    _quantile_case("percentile", ad.percentile, np.percentile),
     Spec("gradient (np)", _gradient_case),
     Spec("angle", lambda data: Case(ad.angle, [values(data, data.draw(SHAPES))], np.angle),
          order=-1, notes="piecewise constant, without gradient"),

@@ -1,8 +1,9 @@
 """The NumPy functions added to the surface together (the NaN-ignoring reductions,
-average, median, ptp, cov, corrcoef, gradient, trapezoid, sinc, cbrt, float_power,
-copysign, heaviside, cumulative_sum, matrix_transpose, angle, real_if_close and the
-ones that run without gradient) on Tensors: NumPy's results bit for bit (values,
-dtype, shape, warnings), the all-NaN cases, compiled replays, and the errors.
+average, median, quantile, percentile, ptp, cov, corrcoef, gradient, trapezoid, sinc,
+cbrt, float_power, copysign, heaviside, cumulative_sum, matrix_transpose, angle,
+real_if_close and the ones that run without gradient) on Tensors: NumPy's results bit
+for bit (values, dtype, shape, warnings), the all-NaN cases, compiled replays, and the
+errors.
 Gradients on generated shapes are checked from tests/op_specs_stats.py."""
 
 from __future__ import annotations
@@ -37,6 +38,12 @@ CASES = [
     ("median axis", lambda m, a: m.median(a, axis=1, keepdims=True)),
     ("median axes", lambda m, a: m.median(a, axis=(0, 1))),
     ("ptp", lambda m, a: m.ptp(a, axis=0)),
+    ("quantile", lambda m, a: m.quantile(a, 0.3)),
+    ("quantile q list", lambda m, a: m.quantile(a, [0.25, 0.5, 1.0], axis=1, keepdims=True)),
+    ("quantile lower", lambda m, a: m.quantile(a, np.array(0.7), axis=0, method="lower")),
+    ("percentile nearest", lambda m, a: m.percentile(a, 90, axis=0, method="nearest")),
+    ("percentile 2-d q", lambda m, a: m.percentile(a, np.array([[10.0, 50.0], [75.0, 100.0]]),
+                                                   axis=(0, 1), method="hazen")),
     ("gradient", lambda m, a: m.gradient(a)),
     ("gradient spacing", lambda m, a: m.gradient(a, 0.5, COORDINATES, edge_order=2)),
     ("gradient axis", lambda m, a: m.gradient(a, COORDINATES, axis=-1)),
@@ -112,6 +119,43 @@ def test_median_of_a_lane_with_nan_is_nan_without_gradient():
         np.isin(X[1], np.sort(X[1])[1:3]), 0.5, 0.0))
 
 
+def test_quantile_splits_the_gradient_between_the_two_neighbours():
+    x = ad.tensor([4.0, 1.0, 3.0, 2.0, 5.0], requires_grad=True)
+    y = np.quantile(x, [0.1, 0.5, 0.9])         # positions 0.4, 2 and 3.6 in the sorted lane
+    np.testing.assert_array_equal(y.data, np.quantile(x.data, [0.1, 0.5, 0.9]))
+    (y * np.array([1.0, 10.0, 100.0])).sum().backward()
+    np.testing.assert_allclose(x.grad, [40.0, 0.6, 10.0, 0.4, 60.0], rtol=1e-12)
+    x.grad = None
+    np.percentile(x, 90, method="higher").backward()   # all of it to one input
+    np.testing.assert_array_equal(x.grad, [0.0, 0.0, 0.0, 0.0, 1.0])
+
+
+def test_quantile_of_a_lane_with_nan_is_nan_without_gradient():
+    x = ad.tensor(WITH_NAN, requires_grad=True)
+    y = np.quantile(x, 0.5, axis=1)
+    np.testing.assert_array_equal(y.data, np.quantile(WITH_NAN, 0.5, axis=1))
+    ad.nansum(y).backward()
+    assert (x.grad[0] == 0).all() and (x.grad[2] == 0).all() and x.grad[1].sum() == 1
+
+
+def test_quantile_errors_name_the_function_and_the_fix():
+    x = ad.tensor(X, requires_grad=True)
+    with pytest.raises(ValueError, match="quantile: Quantiles must be in \\[0, 1\\]"):
+        np.quantile(x, 1.5)
+    with pytest.raises(ValueError, match="percentile: Percentiles must be in \\[0, 100\\]"):
+        np.percentile(x, -1)
+    with pytest.raises(ValueError, match="quantile: 'cubic' is not a valid method. Use one "
+                                         "of: inverted_cdf, "):
+        np.quantile(x, 0.5, method="cubic")
+    with pytest.raises(TypeError, match="quantile: q is a Tensor that requires grad; .* "
+                                        "q.detach\\(\\)"):
+        np.quantile(x, ad.tensor(0.5, requires_grad=True))
+    with pytest.raises(TypeError, match="percentile: weights= is not supported"):
+        np.percentile(x, 50, method="inverted_cdf", weights=np.ones_like(X))
+    with pytest.raises(IndexError):                     # NumPy's own, for an empty lane
+        np.quantile(ad.tensor(np.zeros((2, 0))), 0.5, axis=1)
+
+
 def test_average_differentiates_the_weights():
     a, w = X[0], np.array([1.0, 2.0, 3.0, 4.0])
     ours = ad.grad(lambda t: np.average(a, weights=t))(w)
@@ -148,6 +192,7 @@ def test_errors_name_the_function_and_the_fix():
     ("nansum", np.nansum), ("nanmax", np.nanmax),
     ("nanmin", lambda t: np.nanmin(t.reshape(2, 2), axis=0, keepdims=True)),
     ("ptp", np.ptp), ("gradient", np.gradient), ("median", np.median),
+    ("quantile", lambda t: np.quantile(t.reshape(2, 2), [0.3, 0.9], axis=1)),
     ("median axis", lambda t: np.median(t.reshape(2, 2), axis=1)),
     ("sort", lambda t: np.sort(t)[::2]), ("partition", lambda t: np.partition(t, 1)[:2]),
     ("average", lambda t: np.average(t.reshape(2, 2), axis=0, weights=np.array([1.0, 3.0])))])
