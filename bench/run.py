@@ -142,6 +142,10 @@ def bench_mlp(quick):
         for label, base in (("GEMMs alone / numpy", "numpy"), ("GEMMs alone / pytorch", "pytorch")):
             if base in figures:
                 checks.append((label, figures["numpy GEMMs alone"] / figures[base], "–", None))
+        # The eager row's engine cost apart from what NumPy's in-place `+=` saves: the
+        # same NumPy step with a new array per operation, as the eager step's expressions.
+        checks.append(("autodiff / numpy out of place",
+                       figures["autodiff"] / figures["numpy out of place"], "–", None))
         rows.append(Row(f"MLP 784-256-256-10 step, batch 128, {np.dtype(dtype).name}",
                         figures, "ms", share, busy, checks))
     return rows

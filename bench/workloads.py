@@ -106,6 +106,40 @@ def mlp_numpy(dtype):
     return step
 
 
+def mlp_numpy_out_of_place(dtype):
+    """``mlp_numpy`` written with the expressions an eager engine is given: every
+    operation makes a new array (``x @ w1 + b1``, no ``+=``), as in ``mlp_autodiff``
+    and in every eager engine's forward and rules.  Not a target's baseline: it tells
+    the engine's own cost apart from what in-place NumPy saves (bench/RESULTS.md)."""
+    x, y, params = _mlp_data(dtype)
+    w1, b1, w2, b2, w3, b3 = params
+    rows = np.arange(BATCH)
+
+    def step():
+        a1 = x @ w1 + b1
+        h1 = np.maximum(a1, 0)
+        a2 = h1 @ w2 + b2
+        h2 = np.maximum(a2, 0)
+        logits = h2 @ w3 + b3
+        z = logits - logits.max(axis=1, keepdims=True)
+        e = np.exp(z)
+        s = e.sum(axis=1, keepdims=True)
+        loss = np.mean(np.log(s[:, 0]) - z[rows, y])
+        p = e / s
+        p[rows, y] -= 1
+        p = p * (1 / BATCH)                    # d loss / d logits
+        gw3, gb3 = h2.T @ p, p.sum(axis=0)
+        d2 = (p @ w3.T) * (a2 > 0)
+        gw2, gb2 = h1.T @ d2, d2.sum(axis=0)
+        d1 = (d2 @ w2.T) * (a1 > 0)
+        gw1, gb1 = x.T @ d1, d1.sum(axis=0)
+        for w, g in ((w1, gw1), (b1, gb1), (w2, gw2), (b2, gb2), (w3, gw3), (b3, gb3)):
+            w -= LR * g
+        return loss
+
+    return step
+
+
 def mlp_gemms_only(dtype):
     """The NumPy step's eight matrix products alone, on the same shapes (the backward's
     from a fixed gradient): the floor under any step that leaves its GEMMs to NumPy,
@@ -174,7 +208,8 @@ def mlp_compiled(dtype):
 
 def mlp(dtype):
     impls = {"autodiff": mlp_autodiff(dtype), "numpy": mlp_numpy(dtype),
-             "autodiff compiled": mlp_compiled(dtype), "numpy GEMMs alone": mlp_gemms_only(dtype)}
+             "autodiff compiled": mlp_compiled(dtype), "numpy GEMMs alone": mlp_gemms_only(dtype),
+             "numpy out of place": mlp_numpy_out_of_place(dtype)}
     t = mlp_torch(dtype)
     if t is not None:
         impls["pytorch"] = t
