@@ -76,18 +76,23 @@ def binary(name, ad_func, np_func, a_range=(-2, 2), b_range=(-2, 2), order=2):
     return Spec(name, draw, order)
 
 
+def axis_and_keepdims(data, ndim):
+    """A reduction's ``axis`` (None, an int or a tuple) and ``keepdims``, drawn."""
+    choice = data.draw(st.sampled_from(["none", "int", "tuple"]), label="axis kind")
+    if choice == "none" or ndim == 0:
+        axis = None
+    elif choice == "int":
+        axis = data.draw(st.integers(-ndim, ndim - 1), label="axis")
+    else:
+        axis = tuple(data.draw(st.sets(st.integers(0, ndim - 1), min_size=1), label="axes"))
+    return axis, data.draw(st.booleans(), label="keepdims")
+
+
 def reduction(name, ad_func, np_func, order=2, with_ddof=False):
     def draw(data):
         shape = data.draw(SHAPES, label="shape")
         ndim = len(shape)
-        choice = data.draw(st.sampled_from(["none", "int", "tuple"]), label="axis kind")
-        if choice == "none" or ndim == 0:
-            axis = None
-        elif choice == "int":
-            axis = data.draw(st.integers(-ndim, ndim - 1), label="axis")
-        else:
-            axis = tuple(data.draw(st.sets(st.integers(0, ndim - 1), min_size=1), label="axes"))
-        keepdims = data.draw(st.booleans(), label="keepdims")
+        axis, keepdims = axis_and_keepdims(data, ndim)
         kwargs = {"axis": axis, "keepdims": keepdims}
         if with_ddof:
             n = int(np.prod([shape[a] for a in (range(ndim) if axis is None else

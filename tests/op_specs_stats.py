@@ -18,19 +18,8 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import array_shapes
 
 import autodiff as ad
-from op_specs import SHAPES, Case, Spec, _rng, binary, unary, values
+from op_specs import SHAPES, Case, Spec, _rng, axis_and_keepdims, binary, unary, values
 from hypothesis.extra.numpy import mutually_broadcastable_shapes
-
-
-def _axis_and_keepdims(data, ndim):
-    choice = data.draw(st.sampled_from(["none", "int", "tuple"]), label="axis kind")
-    if choice == "none" or ndim == 0:
-        axis = None
-    elif choice == "int":
-        axis = data.draw(st.integers(-ndim, ndim - 1), label="axis")
-    else:
-        axis = tuple(data.draw(st.sets(st.integers(0, ndim - 1), min_size=1), label="axes"))
-    return axis, data.draw(st.booleans(), label="keepdims")
 
 
 def _lane_length(shape, axis):
@@ -43,7 +32,7 @@ def _lane_length(shape, axis):
 def _nan_reduction(name, ad_func, np_func):
     def draw(data):
         shape = data.draw(SHAPES, label="shape")
-        axis, keepdims = _axis_and_keepdims(data, len(shape))
+        axis, keepdims = axis_and_keepdims(data, len(shape))
         x = values(data, shape)
         hole = np.zeros(shape, dtype=bool)
         if _lane_length(shape, axis) >= 2 and data.draw(st.booleans(), label="nan"):
@@ -59,7 +48,7 @@ def _nan_reduction(name, ad_func, np_func):
 def _order_statistic(name, ad_func, np_func):
     def draw(data):
         shape = data.draw(SHAPES, label="shape")
-        axis, keepdims = _axis_and_keepdims(data, len(shape))
+        axis, keepdims = axis_and_keepdims(data, len(shape))
         return Case(lambda t: ad_func(t, axis=axis, keepdims=keepdims), [values(data, shape)],
                     lambda a: np_func(a, axis=axis, keepdims=keepdims))
     return Spec(name, draw, notes="random values: no ties")
@@ -70,7 +59,7 @@ def _quantile_case(name, ad_func, np_func):
 
     def draw(data):
         shape = data.draw(SHAPES, label="shape")
-        axis, keepdims = _axis_and_keepdims(data, len(shape))
+        axis, keepdims = axis_and_keepdims(data, len(shape))
         method = data.draw(st.sampled_from(sorted(METHODS)), label="method")
         scale = 100 if name == "percentile" else 1
         q = data.draw(st.one_of(st.floats(0, 1), st.lists(st.floats(0, 1), min_size=1,
@@ -87,11 +76,11 @@ def _average_case(data):
     kind = data.draw(st.sampled_from(["none", "same shape", "along axis"]), label="weights")
     x = values(data, shape)
     if kind == "none" or not shape:
-        axis, keepdims = _axis_and_keepdims(data, len(shape))
+        axis, keepdims = axis_and_keepdims(data, len(shape))
         return Case(lambda t: ad.average(t, axis=axis, keepdims=keepdims), [x],
                     lambda a: np.average(a, axis=axis, keepdims=keepdims))
     if kind == "same shape":
-        axis, keepdims = _axis_and_keepdims(data, len(shape))
+        axis, keepdims = axis_and_keepdims(data, len(shape))
         w = values(data, shape, 0.5, 2.0)
     else:
         axis = data.draw(st.integers(-len(shape), len(shape) - 1), label="axis")
