@@ -20,7 +20,6 @@ from ..tensor import Tensor
 from .averages import _lanes_last
 from .compare import isnan
 from .elementwise import astype, where
-
 from .numpy_dispatch import implements
 from .ordering import sort
 from .shape import reshape, stack, transpose
