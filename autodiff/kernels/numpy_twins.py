@@ -51,8 +51,9 @@ def softmax_backward(g: np.ndarray, s: np.ndarray, axis: int = -1) -> np.ndarray
 
 
 def log_softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
-    shifted = x - np.max(x, axis=axis, keepdims=True)
-    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+    # (the ufuncs' reduce methods: np.max's and np.sum's values, without their wrappers)
+    shifted = x - np.maximum.reduce(x, axis=axis, keepdims=True)
+    return shifted - np.log(np.add.reduce(np.exp(shifted), axis=axis, keepdims=True))
 
 
 def log_softmax_backward(g: np.ndarray, ans: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -89,8 +90,17 @@ def cross_entropy_loss(logits: np.ndarray, target: np.ndarray) -> np.ndarray:
     _check_classes(target, logits.shape[-1])
     logp = log_softmax(logits, axis=-1)
     n = logits.shape[0]
-    loss = -np.mean(logp[np.arange(n), target]) if n else np.array(np.nan, logits.dtype)
-    return np.asarray(loss, dtype=logits.dtype)
+    return _mean_loss(logp[np.arange(n), target], n, logits.dtype)
+
+
+def _mean_loss(picked, n, dtype):
+    """``-np.mean(picked)`` as a ``dtype`` array (NaN when empty); for float32 and
+    float64, np.mean's own two steps (sum, then divide by the count) without its wrapper."""
+    if not n:
+        return np.array(np.nan, dtype)
+    if dtype.kind == "f" and dtype.itemsize >= 4:
+        return np.asarray(-(np.add.reduce(picked) / n), dtype=dtype)
+    return np.asarray(-np.mean(picked), dtype=dtype)    # (float16 sums in float32)
 
 
 def cross_entropy(logits: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -99,11 +109,11 @@ def cross_entropy(logits: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, n
     logp = log_softmax(logits, axis=-1)
     n = logits.shape[0]
     rows = np.arange(n)
-    loss = -np.mean(logp[rows, target]) if n else np.array(np.nan, logits.dtype)
+    loss = _mean_loss(logp[rows, target], n, logits.dtype)
     grad = np.exp(logp)
     grad[rows, target] -= 1
     grad *= logits.dtype.type(1 / n) if n else 0
-    return np.asarray(loss, dtype=logits.dtype), grad
+    return loss, grad
 
 
 def scatter_add(out: np.ndarray, key, values: np.ndarray) -> np.ndarray:
