@@ -3,10 +3,10 @@
 from .ops.decompositions import (  # noqa: F401
     EighResult, SVDResult, SlogdetResult, cholesky, det, eigh, eigvalsh, slogdet, solve, svd,
     svdvals)
-from .ops.linalg import inv  # noqa: F401
+from .ops.linalg import inv, matrix_power  # noqa: F401
 from .ops.norms import matrix_norm, norm, vector_norm  # noqa: F401
 from .ops.pinv import pinv  # noqa: F401
 
-__all__ = ["inv", "solve", "det", "slogdet", "norm", "matrix_norm", "vector_norm",
+__all__ = ["inv", "matrix_power", "solve", "det", "slogdet", "norm", "matrix_norm", "vector_norm",
            "cholesky", "eigh", "eigvalsh", "svd", "svdvals", "pinv", "EighResult", "SVDResult",
            "SlogdetResult"]

@@ -235,6 +235,15 @@ def _matrix_norm_case(data):
                 lambda a: np.linalg.matrix_norm(a, keepdims=keepdims, ord=ord_))
 
 
+def _matrix_power_case(data):
+    size = data.draw(st.integers(1, 3), label="size")
+    batch = data.draw(st.sampled_from([(), (2,)]), label="batch")
+    power = data.draw(st.integers(-3, 6), label="n")
+    a = values(data, batch + (size, size), -0.4, 0.4) + np.eye(size)
+    return Case(lambda t: ad.linalg.matrix_power(t, power), [a],
+                lambda x: np.linalg.matrix_power(x, power))
+
+
 LINALG_SPECS = [
     Spec("solve", _solve_case), Spec("det", lambda data: Case(ad.linalg.det, [_square(data)],
                                                                 np.linalg.det)),
@@ -244,4 +253,5 @@ LINALG_SPECS = [
     Spec("svdvals", _svdvals_case), Spec("svd_hermitian", _hermitian_svd_case),
     Spec("pinv", _pinv_case), Spec("norm", _norm_case),
     Spec("vector_norm", _vector_norm_case), Spec("matrix_norm", _matrix_norm_case),
+    Spec("matrix_power", _matrix_power_case),
 ]

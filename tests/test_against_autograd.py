@@ -100,8 +100,8 @@ def _pieces(xp, parts):
 
 
 # (autograd has no gradient for the matrix norms 2/-2/1/inf, the vector 1-norm,
-# eigvalsh, svdvals, matrix_norm or vector_norm, and gives nan for the vector
-# inf-norm; those are checked against finite differences in op_specs.)
+# eigvalsh, svdvals, matrix_norm, vector_norm or matrix_power, and gives nan for the
+# vector inf-norm; those are checked against finite differences in op_specs.)
 NUMPY_PROGRAMS = {
     "inner": (lambda xp, x: xp.inner(x, xp.sin(x)), _M),
     "outer": (lambda xp, x: xp.outer(x[1], x[0] ** 2), _M),

@@ -280,3 +280,29 @@ def test_unsupported_ufunc_methods_say_what_to_use():
         np.add.reduce(x, initial=1.0)
     with pytest.raises(TypeError, match="numpy.logaddexp.reduce has no differentiable rule"):
         np.logaddexp.reduce(x)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64])
+@pytest.mark.parametrize("power", [-5, -1, 0, 1, 2, 3, 4, 7, 12])
+def test_matrix_power_equals_numpys_bit_for_bit(power, dtype):
+    a = np.eye(3) * 1.5 + RNG.uniform(-0.4, 0.4, (2, 3, 3))
+    a = np.round(a * 2).astype(dtype) if dtype == np.int64 else a.astype(dtype)
+    if dtype == np.int64 and power < 0:
+        a = a + 3 * np.eye(3, dtype=dtype)      # invertible
+    ours = np.linalg.matrix_power(ad.tensor(a), power)
+    theirs = np.linalg.matrix_power(a, power)
+    assert ours.dtype == theirs.dtype and ours.shape == theirs.shape
+    np.testing.assert_array_equal(ours.data, theirs)
+
+
+def test_matrix_power_zero_is_the_identity_with_a_zero_gradient():
+    a = ad.tensor(X[:3, :3], requires_grad=True)
+    y = np.linalg.matrix_power(a, 0)
+    y.sum().backward()
+    np.testing.assert_array_equal(y.data, np.eye(3))
+    np.testing.assert_array_equal(a.grad, np.zeros((3, 3)))
+    with pytest.raises(np.linalg.LinAlgError, match="matrix_power: a of shape \\(3, 4\\) is "
+                                                    "not a square matrix"):
+        np.linalg.matrix_power(ad.tensor(X), 2)
+    with pytest.raises(TypeError, match="matrix_power: the exponent must be an integer"):
+        np.linalg.matrix_power(a, 1.5)

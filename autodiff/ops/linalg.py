@@ -1,4 +1,4 @@
-"""Linear algebra: matmul (1-D, 2-D, batched), dot, einsum, inv."""
+"""Linear algebra: matmul (1-D, 2-D, batched), dot, einsum, inv, matrix_power."""
 
 from __future__ import annotations
 
@@ -256,3 +256,46 @@ inv = defop(
 
 implements(np.einsum)(_einsum_numpy)
 implements(np.dot)(_dot_numpy)
+
+
+@implements(np.linalg.matrix_power)
+def matrix_power(a, n: int) -> Tensor:
+    """``a`` to the integer power ``n`` (batched over leading axes), as
+    ``np.linalg.matrix_power``: the same products in the same order (squarings, LSB
+    first), so the values are NumPy's; ``n < 0`` inverts first, ``n == 0`` gives the
+    identity (with a zero gradient).
+
+    >>> a = ad.tensor([[1.0, 1.0], [0.0, 1.0]], requires_grad=True)
+    >>> y = ad.linalg.matrix_power(a, 3)
+    >>> y.sum().backward(); y, a.grad
+    (tensor([[1., 3.],
+            [0., 1.]], requires_grad=True), array([[ 6.,  3.],
+           [10.,  6.]]))
+    """
+    shape = np.shape(a.data if isinstance(a, Tensor) else a)
+    if len(shape) < 2 or shape[-1] != shape[-2]:
+        raise np.linalg.LinAlgError(
+            f"matrix_power: a of shape {shape} is not a square matrix (or a stack of "
+            "them) in its last two axes")
+    try:
+        n = int(np.asarray(n).__index__()) if not isinstance(n, int) else n
+    except TypeError as error:
+        raise TypeError(f"matrix_power: the exponent must be an integer, not "
+                        f"{type(n).__name__}") from error
+    if not isinstance(a, Tensor):
+        a = Tensor(np.asarray(a))
+    if n == 0:                      # connected to a, so its gradient is zeros, not None
+        from .elementwise import where
+        identity = np.broadcast_to(np.eye(shape[-1], dtype=a.dtype), shape)
+        return where(np.ones(shape, dtype=bool), identity, a)
+    if n < 0:
+        a, n = inv(a), -n
+    if n <= 3:                      # NumPy's short cuts
+        return a if n == 1 else matmul(a, a) if n == 2 else matmul(matmul(a, a), a)
+    power = result = None
+    while n > 0:
+        power = a if power is None else matmul(power, power)
+        n, bit = divmod(n, 2)
+        if bit:
+            result = power if result is None else matmul(result, power)
+    return result
