@@ -306,3 +306,19 @@ def test_matrix_power_zero_is_the_identity_with_a_zero_gradient():
         np.linalg.matrix_power(ad.tensor(X), 2)
     with pytest.raises(TypeError, match="matrix_power: the exponent must be an integer"):
         np.linalg.matrix_power(a, 1.5)
+
+
+@pytest.mark.parametrize("name", ["fweights", "aweights"])
+def test_cov_weights_are_checked_as_numpy_checks_them(name):
+    x = ad.tensor(X, requires_grad=True)
+    for weights, error, message in [
+            ([[1, 1, 1, 1]], RuntimeError, f"cannot handle multidimensional {name}"),
+            ([1, 1, 1], RuntimeError, f"incompatible numbers of samples and {name}"),
+            ([1, -1, 1, 1], ValueError, f"{name} cannot be negative")]:
+        with pytest.raises(error, match=f"^cov: {message}$"):
+            np.cov(x, **{name: weights})
+        with pytest.raises(error, match=message):          # NumPy's own words
+            np.cov(X, **{name: weights})
+    if name == "fweights":
+        with pytest.raises(TypeError, match="^cov: fweights must be integer$"):
+            np.cov(x, fweights=[1, 1.5, 1, 1])

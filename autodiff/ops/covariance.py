@@ -43,26 +43,25 @@ def _variables(x, rowvar, dtype):
 def _weights(fweights, aweights, observations):
     w = None
     if fweights is not None:
-        fweights = np.asarray(_constant(fweights, "fweights"), dtype=float)
-        if not np.all(fweights == np.around(fweights)):
-            raise TypeError("cov: fweights must be integer")
-        if fweights.ndim > 1:
-            raise RuntimeError("cov: cannot handle multidimensional fweights")
-        if fweights.shape[0] != observations:
-            raise RuntimeError("cov: incompatible numbers of samples and fweights")
-        if any(fweights < 0):
-            raise ValueError("cov: fweights cannot be negative")
-        w = fweights
+        fweights = w = _sample_weights(fweights, "fweights", observations, integer=True)
     if aweights is not None:
-        aweights = np.asarray(_constant(aweights, "aweights"), dtype=float)
-        if aweights.ndim > 1:
-            raise RuntimeError("cov: cannot handle multidimensional aweights")
-        if aweights.shape[0] != observations:
-            raise RuntimeError("cov: incompatible numbers of samples and aweights")
-        if any(aweights < 0):
-            raise ValueError("cov: aweights cannot be negative")
+        aweights = _sample_weights(aweights, "aweights", observations)
         w = aweights if w is None else w * aweights
     return w, aweights
+
+
+def _sample_weights(weights, name, observations, integer=False):
+    """One weight per observation, as floats, checked as ``np.cov`` checks them."""
+    weights = np.asarray(_constant(weights, name), dtype=float)
+    if integer and not np.all(weights == np.around(weights)):
+        raise TypeError(f"cov: {name} must be integer")
+    if weights.ndim > 1:
+        raise RuntimeError(f"cov: cannot handle multidimensional {name}")
+    if weights.shape[0] != observations:
+        raise RuntimeError(f"cov: incompatible numbers of samples and {name}")
+    if any(weights < 0):
+        raise ValueError(f"cov: {name} cannot be negative")
+    return weights
 
 
 def _constant(value, name):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 import string
 
 import numpy as np
@@ -278,7 +279,7 @@ def matrix_power(a, n: int) -> Tensor:
             f"matrix_power: a of shape {shape} is not a square matrix (or a stack of "
             "them) in its last two axes")
     try:
-        n = int(np.asarray(n).__index__()) if not isinstance(n, int) else n
+        n = operator.index(n)
     except TypeError as error:
         raise TypeError(f"matrix_power: the exponent must be an integer, not "
                         f"{type(n).__name__}") from error
