@@ -26,6 +26,19 @@ def test_shapes_that_do_not_broadcast(x):
     assert "reshape or expand_dims one operand" in str(info.value)
 
 
+@pytest.mark.parametrize("shape", [(), (3,)])
+def test_a_floating_point_error_numpy_was_asked_to_raise(shape):
+    # np.errstate(..., 'raise') makes NumPy raise FloatingPointError: the message names
+    # the op and the error state, not the op's hint about shapes.
+    big = ad.tensor(np.full(shape, 1e308), requires_grad=True)
+    with np.errstate(over="raise"), pytest.raises(FloatingPointError) as info:
+        big * 10.0
+    message = str(info.value)
+    assert message.startswith("multiply: overflow encountered")
+    assert "np.errstate" in message and "'raise'" in message
+    assert "broadcast" not in message
+
+
 def test_matmul_inner_sizes_differ(x):
     with pytest.raises(ValueError, match=r"^matmul: ") as info:
         x @ ad.tensor(np.ones((2, 2)))

@@ -133,7 +133,12 @@ def explain_error(op, error, raw):
     shapes = ", ".join(str(np.shape(a)) for a in raw if is_array_like(a))
     dtypes = ", ".join(str(np.asarray(a).dtype) for a in raw if is_array_like(a))
     text = f"{op.name}: {message} (input shapes {shapes}; dtypes {dtypes})"
-    if op.hint:
+    if isinstance(error, FloatingPointError):
+        # (the op's hint is about its inputs' shapes or values, not this)
+        text += (". NumPy raised it because its error state asks to (np.seterr, or "
+                 "np.errstate, set to 'raise'); with 'warn' or 'ignore' the result is "
+                 "inf or NaN instead")
+    elif op.hint and not isinstance(error, ArithmeticError):
         text += f". {op.hint}"
     try:
         return type(error)(text)
