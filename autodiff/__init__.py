@@ -28,6 +28,7 @@ from .creation import (
     zeros, ones, full, eye, arange, linspace, zeros_like, ones_like, full_like, rand, randn)
 from .inplace import InPlaceError
 from .ops.products import inner, outer, tensordot, kron, cross
+from .ops.vector_products import vecdot, matvec, vecmat
 from .ops.join import (
     vstack, hstack, column_stack, dstack, append, atleast_1d, atleast_2d, atleast_3d,
     array_split, vsplit, hsplit, dsplit)

@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .ops.registry import NO_GRADIENT_FUNCTIONS, NUMPY_FUNCTIONS, NUMPY_UFUNCS
+from .ops.registry import NO_GRADIENT_FUNCTIONS, NUMPY_FUNCTIONS, NUMPY_UFUNCS, Op
 from .ops.ufunc_methods import outer
 
 #: Keyword arguments of NumPy functions that no op supports, with their accepted
@@ -81,6 +81,11 @@ def array_ufunc(ufunc: np.ufunc, method: str, *inputs, **kwargs) -> Any:
     if kwargs:
         if any(out is not None for out in kwargs.get("out", None) or ()):
             raise _out_refused(ufunc, inputs)
+        if ufunc.signature is not None and not isinstance(op, Op):
+            # A gufunc's function entry takes the gufunc's own arguments (np.vecdot's
+            # axis=) and checks the rest itself.
+            kwargs.pop("out", None)
+            return op(*inputs, **kwargs)
         check_numpy_kwargs(ufunc.__name__, kwargs, ufunc=True)
     return op(*inputs)
 

@@ -1,5 +1,6 @@
-"""Specs for products (inner, outer, tensordot, kron, cross) and for joining and
-splitting (vstack ... dsplit); merged into ``op_specs.SPECS``."""
+"""Specs for products (inner, outer, tensordot, kron, cross, vecdot, matvec, vecmat,
+multi_dot) and for joining and splitting (vstack ... dsplit); merged into
+``op_specs.SPECS``."""
 
 from __future__ import annotations
 
@@ -215,7 +216,57 @@ def _einsum_broadcast_case(data):
                 [values(data, s) for s in shapes], lambda *xs: np.einsum(subscripts, *xs))
 
 
+def _vecdot_case(data):
+    """Vectors along any axis; the other axes broadcast (x1's and x2's ranks may
+    differ, with the axis counted in each: NumPy's rule for gufunc axes)."""
+    n = data.draw(st.integers(1, 3), label="n")
+    shapes = data.draw(mutually_broadcastable_shapes(num_shapes=2, max_dims=2, max_side=2),
+                       label="batches").input_shapes
+    negative = data.draw(st.booleans(), label="negative axis")
+    if negative:
+        axis = -data.draw(st.integers(1, 1 + min(len(s) for s in shapes)), label="axis")
+    else:
+        axis = data.draw(st.integers(0, min(len(s) for s in shapes)), label="axis")
+
+    def with_vector_axis(batch):
+        at = axis if axis >= 0 else len(batch) + 1 + axis
+        return batch[:at] + (n,) + batch[at:]
+    a, b = (values(data, with_vector_axis(s)) for s in shapes)
+    via = data.draw(st.sampled_from(["ad", "np", "np.linalg"]), label="spelling")
+    func = {"ad": ad.vecdot, "np": np.vecdot, "np.linalg": np.linalg.vecdot}[via]
+    return Case(lambda x1, x2: func(x1, x2, axis=axis), [a, b],
+                lambda x1, x2: np.vecdot(x1, x2, axis=axis))
+
+
+def _matvec_case(data, vector_first):
+    m, n = data.draw(st.integers(1, 3), label="m"), data.draw(st.integers(1, 3), label="n")
+    shapes = data.draw(mutually_broadcastable_shapes(num_shapes=2, max_dims=2, max_side=2),
+                       label="batches").input_shapes
+    if vector_first:                    # vecmat: (..., n) times (..., n, m)
+        inputs = [values(data, shapes[0] + (n,)), values(data, shapes[1] + (n, m))]
+        return Case(ad.vecmat, inputs, np.vecmat)
+    inputs = [values(data, shapes[0] + (m, n)), values(data, shapes[1] + (n,))]
+    return Case(ad.matvec, inputs, np.matvec)
+
+
+def _multi_dot_case(data):
+    count = data.draw(st.integers(2, 5), label="matrices")
+    sizes = data.draw(st.lists(st.integers(1, 4), min_size=count + 1, max_size=count + 1),
+                      label="sizes")
+    shapes = [(sizes[k], sizes[k + 1]) for k in range(count)]
+    if data.draw(st.booleans(), label="first is 1-D"):
+        shapes[0] = shapes[0][1:]
+    if data.draw(st.booleans(), label="last is 1-D"):
+        shapes[-1] = shapes[-1][:1]
+    return Case(lambda *ts: ad.linalg.multi_dot(list(ts)),
+                [values(data, shape) for shape in shapes],
+                lambda *xs: np.linalg.multi_dot(list(xs)))
+
+
 PRODUCT_SPECS = [
+    Spec("vecdot", _vecdot_case), Spec("matvec", lambda data: _matvec_case(data, False)),
+    Spec("vecmat", lambda data: _matvec_case(data, True)),
+    Spec("multi_dot", _multi_dot_case),
     Spec("einsum_sublist", _einsum_sublist_case),
     Spec("einsum_broadcast", _einsum_broadcast_case),
     Spec("tensordot", _tensordot_case), Spec("inner", _inner_case),

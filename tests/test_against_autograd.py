@@ -100,8 +100,9 @@ def _pieces(xp, parts):
 
 
 # (autograd has no gradient for the matrix norms 2/-2/1/inf, the vector 1-norm,
-# eigvalsh, svdvals, matrix_norm, vector_norm or matrix_power, and gives nan for the
-# vector inf-norm; those are checked against finite differences in op_specs.)
+# eigvalsh, svdvals, matrix_norm, vector_norm, matrix_power, vecdot, matvec or vecmat,
+# and gives nan for the vector inf-norm; those are checked against finite differences
+# in op_specs.)
 NUMPY_PROGRAMS = {
     "inner": (lambda xp, x: xp.inner(x, xp.sin(x)), _M),
     "outer": (lambda xp, x: xp.outer(x[1], x[0] ** 2), _M),
@@ -125,6 +126,7 @@ NUMPY_PROGRAMS = {
     "vsplit": (lambda xp, x: _pieces(xp, xp.vsplit(x ** 2, [1])), _M),
     "hsplit": (lambda xp, x: _pieces(xp, xp.hsplit(x ** 2, 3)), _M),
     "dsplit": (lambda xp, x: _pieces(xp, xp.dsplit(xp.reshape(x, (1, 3, 3)) ** 2, [1])), _M),
+    "multi_dot": (lambda xp, x: xp.linalg.multi_dot([x[0], xp.sin(x), x.T, x]), _M),
     "inv": (lambda xp, x: xp.linalg.inv(_spd(xp, x)), _M),
     "solve": (lambda xp, x: xp.linalg.solve(_spd(xp, x), xp.sin(x)), _M),
     "solve vector": (lambda xp, x: xp.linalg.solve(_spd(xp, x), x[0]), _M),

@@ -82,6 +82,15 @@ CALLS = {
     "linalg.norm 3 axis keepdims": (lambda t: np.linalg.norm(t, 3, axis=1, keepdims=True), A),
     "linalg.matrix_norm": (lambda t: np.linalg.matrix_norm(t, ord=-np.inf), A),
     "linalg.vector_norm": (lambda t: np.linalg.vector_norm(t, axis=(1, 0), ord=1), A),
+    "vecdot": (lambda t: np.vecdot(t, t[0] + 1), A),
+    "vecdot axis": (lambda t: np.vecdot(t, t * t, axis=0), A),
+    "linalg.vecdot": (lambda t: np.linalg.vecdot(t[:1], t, axis=-1), A),
+    "matvec": (lambda t: np.matvec(t, t[1]), A),
+    "matvec batched": (lambda t: np.matvec(np.stack([t, t.T]), t[:, 0]), A),
+    "vecmat": (lambda t: np.vecmat(t[2], t), A),
+    "linalg.multi_dot": (lambda t: np.linalg.multi_dot([t[0], t, t.T, t, t[:, 1]]), A),
+    "linalg.multi_dot two": (lambda t: np.linalg.multi_dot([t, t[:, :2]]), A),
+    "linalg.multi_dot three": (lambda t: np.linalg.multi_dot([TALL, t, t[:2].T]), A),
 }
 
 
