@@ -358,14 +358,41 @@ def bench_compile_cold(quick):
     return [Row("first compiled call (fresh processes)", figures, "s", share, busy, checks)]
 
 
-def _python(snippet):
+def bench_malloc(quick):
+    """The eager training loop in fresh processes, with this library's malloc thresholds
+    (autodiff/allocator.py) and with glibc's defaults (AUTODIFF_MALLOC=0), alternately."""
+    n = 3 if quick else 5
+    snippet = W.MALLOC_LOOP_SNIPPET.replace("STEPS", "30" if quick else "100")
+
+    def measure():
+        runs = {"tuned": [], "glibc defaults": []}
+        for _ in range(n):
+            runs["tuned"].append(_python(snippet))
+            runs["glibc defaults"].append(_python(snippet, AUTODIFF_MALLOC="0"))
+        return runs
+    runs, share, busy = guarded(measure)
+    if not all(r[2] for r in runs["tuned"]):     # not glibc: nothing to compare
+        return []
+    figures = {name: statistics.median(r[0] for r in rs) for name, rs in runs.items()}
+    faults = {name: statistics.median(r[1] for r in rs) for name, rs in runs.items()}
+    checks = _ratio_checks(figures, [("tuned / glibc defaults", "tuned", "glibc defaults",
+                                      "≤", 1.0)])
+    note = "page faults per step: " + ", ".join(f"{name} {count:.0f}"
+                                                for name, count in faults.items())
+    return [Row("eager Adam loop, MLP 2-256-256-3 on 300 points (fresh processes; malloc "
+                "thresholds of autodiff/allocator.py against glibc's defaults)", figures,
+                "ms", share, busy, checks, note)]
+
+
+def _python(snippet, **environment):
     """Run ``snippet`` in a fresh interpreter; return the numbers it prints.
 
     The child may read and write Python's bytecode cache (``__pycache__``) even where
     ``PYTHONDONTWRITEBYTECODE`` is set for this process: an installed package has its
     ``.pyc`` files, and without them every fresh process would compile the library's
     sources again (0.1-0.2 s on the machines measured), which no user pays twice."""
-    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""),
+               **environment)
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     out = subprocess.run([sys.executable, "-c", snippet], capture_output=True, text=True,
                          env=env, cwd=ROOT, check=True).stdout
@@ -449,7 +476,7 @@ BENCHES = {"mlp": bench_mlp, "per_op": bench_per_op, "ce": bench_ce, "emb": benc
            "cold": bench_cold, "jvp": bench_jvp, "hessian": bench_hessian, "jac": bench_jac,
            "conv": bench_conv, "lstm": bench_lstm, "compiled_chain": bench_compiled_chain,
            "fused": bench_fused, "compile_cold": bench_compile_cold,
-           "spiral": bench_spiral}
+           "spiral": bench_spiral, "malloc": bench_malloc}
 
 # ----- reporting ------------------------------------------------------------------------
 
