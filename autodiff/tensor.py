@@ -177,6 +177,13 @@ class Tensor(OperatorMethods, PyTorchMethods, SelectionMethods):
     def T(self) -> Tensor:
         return transpose(self)
 
+    @property
+    def mT(self) -> Tensor:  # noqa: N802  (NumPy's and PyTorch's name)
+        """Each matrix of a stack transposed (the last two axes swapped), as
+        ``ndarray.mT`` and PyTorch's ``Tensor.mT``."""
+        from .ops.rearrange import matrix_transpose
+        return matrix_transpose(self)
+
     def __len__(self):
         if self.data.ndim == 0:
             raise TypeError("len() of a 0-d tensor: it holds one value and has no axes to "

@@ -1,4 +1,4 @@
-"""Specs for ``np.linalg``: solve, det, slogdet, cholesky, eigh, svd, pinv and norm;
+"""Specs for ``np.linalg``: solve, det, slogdet, cholesky, eigh, svd, pinv, norm and qr;
 merged into ``op_specs.SPECS``.
 
 Inputs are drawn well conditioned (SPD as ``A A.T + n I``, spectra with distinct,
@@ -244,6 +244,28 @@ def _matrix_power_case(data):
                 lambda x: np.linalg.matrix_power(x, power))
 
 
+def _qr_case(data):
+    """Full-rank matrices (a shifted identity on the leading square block), tall, square
+    or wide, batched; Q and R enter as they are (their signs are LAPACK's, fixed
+    locally)."""
+    m, n = data.draw(st.integers(1, 4), label="m"), data.draw(st.integers(1, 4), label="n")
+    batch = data.draw(BATCHES, label="batch")
+    a = values(data, batch + (m, n), -1.0, 1.0) + 3.0 * np.eye(m, n)
+    mode = data.draw(st.sampled_from(["reduced", "r"] + (["complete"] if m <= n else [])),
+                     label="mode")
+    if mode == "r":
+        return Case(lambda t: ad.linalg.qr(t, mode="r"), [a], lambda x: np.linalg.qr(x, "r"))
+
+    def f(t):
+        q, r = ad.linalg.qr(t, mode=mode)
+        return ad.concatenate([ad.flatten(q), ad.flatten(r * 0.5)])
+
+    def ref(x):
+        q, r = np.linalg.qr(x, mode=mode)
+        return np.concatenate([q.reshape(-1), (r * 0.5).reshape(-1)])
+    return Case(f, [a], ref)
+
+
 LINALG_SPECS = [
     Spec("solve", _solve_case), Spec("det", lambda data: Case(ad.linalg.det, [_square(data)],
                                                                 np.linalg.det)),
@@ -253,5 +275,5 @@ LINALG_SPECS = [
     Spec("svdvals", _svdvals_case), Spec("svd_hermitian", _hermitian_svd_case),
     Spec("pinv", _pinv_case), Spec("norm", _norm_case),
     Spec("vector_norm", _vector_norm_case), Spec("matrix_norm", _matrix_norm_case),
-    Spec("matrix_power", _matrix_power_case),
+    Spec("matrix_power", _matrix_power_case), Spec("qr_packed", _qr_case),
 ]

@@ -100,7 +100,7 @@ def _pieces(xp, parts):
 
 
 # (autograd has no gradient for the matrix norms 2/-2/1/inf, the vector 1-norm,
-# eigvalsh, svdvals, matrix_norm, vector_norm, matrix_power, vecdot, matvec or vecmat,
+# eigvalsh, svdvals, matrix_norm, vector_norm, matrix_power, qr, vecdot, matvec or vecmat,
 # and gives nan for the vector inf-norm; those are checked against finite differences
 # in op_specs.)
 NUMPY_PROGRAMS = {

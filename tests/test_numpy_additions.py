@@ -322,3 +322,12 @@ def test_cov_weights_are_checked_as_numpy_checks_them(name):
     if name == "fweights":
         with pytest.raises(TypeError, match="^cov: fweights must be integer$"):
             np.cov(x, fweights=[1, 1.5, 1, 1])
+
+
+def test_mT_is_the_matrix_transpose():
+    x = ad.tensor(RNG.standard_normal((2, 3, 4)), requires_grad=True)
+    assert np.array_equal(x.mT.data, x.data.mT)
+    (x.mT * np.arange(24.0).reshape(2, 4, 3)).sum().backward()
+    assert np.array_equal(x.grad, np.arange(24.0).reshape(2, 4, 3).swapaxes(-1, -2))
+    with pytest.raises(ValueError, match="matrix_transpose: needs at least 2 dimensions"):
+        ad.tensor([1.0]).mT

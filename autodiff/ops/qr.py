@@ -1,0 +1,123 @@
+"""``np.linalg.qr``: the QR decomposition ``a = Q R`` of (..., m, n) matrices.
+
+One primitive returns Q and R packed side by side (each flattened, along one last
+axis), as the other decompositions pack their outputs (``decompositions.py``); the
+public function slices the pack and reshapes.  The forward is NumPy's own, so Q and R
+are NumPy's bit for bit, signs included.
+
+The gradient, with k = min(m, n) and R's diagonal nonzero (a of full rank):
+
+- m >= n (Q is m x n, R is n x n): with M = g_R R^T - Q^T g_Q,
+  ``g_a = (g_Q + Q copyutl(M)) R^-T``, where ``copyutl(M)`` mirrors M's upper triangle
+  (diagonal included) into the lower one.  It follows from ``dA = dQ R + Q dR`` with
+  dR upper triangular and ``Q^T dQ`` skew-symmetric.
+- m < n: ``a = [X | Y]`` with X square, so ``X = Q R_1`` and ``Y = Q R_2``: X takes the
+  square case's gradient with ``g_Q + Y g_R2^T`` in place of g_Q, and Y gets ``Q g_R2``.
+
+``mode='r'`` (R alone) is the same with g_Q = 0; ``mode='complete'`` is the same as
+'reduced' when m <= n, and has no gradient when m > n (Q's last m - n columns are not
+determined by a: any orthonormal completion would do).
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from ..tensor import Tensor
+from .decompositions import _t, check_real
+from .registry import defop, implements
+
+
+class QRResult(NamedTuple):
+    """``np.linalg.qr``'s result: Q with orthonormal columns, R upper triangular."""
+
+    Q: Any
+    R: Any
+
+
+def _sizes(shape, mode):
+    """(Q's shape, R's shape) for an input of ``shape`` (..., m, n)."""
+    *batch, m, n = shape
+    k = m if mode == "complete" else min(m, n)
+    return tuple(batch) + (m, k), tuple(batch) + (k, n)
+
+
+def _qr_forward(a, mode="reduced"):
+    q, r = np.linalg.qr(a, mode=mode)
+    batch = a.shape[:-2]
+    return np.concatenate([q.reshape(batch + (-1,)), r.reshape(batch + (-1,))], axis=-1)
+
+
+def _full_rank_grad(xp, q, r, g_q, g_r):
+    """g_a for a = Q R with Q (m, n), R (n, n) upper triangular, m >= n."""
+    k = r.shape[-1]
+    dtype = (r.data if isinstance(r, Tensor) else r).dtype
+    upper = np.triu(np.ones((k, k), dtype))
+    strictly_upper = np.triu(np.ones((k, k), dtype), 1)
+    m = xp.matmul(g_r, _t(xp, r)) - xp.matmul(_t(xp, q), g_q)
+    mirrored = m * upper + _t(xp, m * strictly_upper)
+    z = g_q + xp.matmul(q, mirrored)
+    return _t(xp, xp.solve(r, _t(xp, z)))          # z R^-T, without forming the inverse
+
+
+def _qr_rule(xp, g, ans, a, mode="reduced"):
+    q_shape, r_shape = _sizes(a.shape, mode)
+    *batch, m, n = a.shape
+    if mode == "complete" and m > n:
+        raise NotImplementedError(
+            f"qr: mode='complete' has no gradient for a of shape {tuple(a.shape)} (more rows "
+            "than columns): Q's last columns are not determined by a. Use mode='reduced'")
+    size_q = q_shape[-2] * q_shape[-1]
+    q = xp.reshape(ans[..., :size_q], q_shape)
+    r = xp.reshape(ans[..., size_q:], r_shape)
+    g_q = xp.reshape(g[..., :size_q], q_shape)
+    g_r = xp.reshape(g[..., size_q:], r_shape)
+    if m >= n:
+        return _full_rank_grad(xp, q, r, g_q, g_r)
+    y, g_r2 = a[..., :, m:], g_r[..., :, m:]
+    g_x = _full_rank_grad(xp, q, r[..., :, :m], g_q + xp.matmul(y, _t(xp, g_r2)),
+                          g_r[..., :, :m])
+    return xp.concatenate(g_x, xp.matmul(q, g_r2), axis=-1)
+
+
+_qr = defop(
+    "qr_packed", _qr_forward,
+    hint="qr needs matrices in the last two axes",
+    doc="Q and R flattened side by side along a last axis; see ad.linalg.qr",
+    a=("(g_Q + Q copyutl(g_R R.T - Q.T g_Q)) R^-T (m >= n; m < n: a = [X | Y] with "
+       "X = Q R_1)", _qr_rule))
+
+
+@implements(np.linalg.qr)
+def qr(a, mode: str = "reduced"):
+    """``np.linalg.qr``: ``(Q, R)`` with ``a = Q @ R``, Q's columns orthonormal and R
+    upper triangular, batched over leading axes; ``mode='r'`` returns R alone.
+
+    The values are NumPy's (LAPACK's signs: R's diagonal may be negative).  The
+    gradient needs R's diagonal nonzero (a of full rank); ``mode='complete'`` has none
+    when a has more rows than columns.
+
+    >>> a = ad.tensor([[3.0, 1.0], [4.0, 2.0]], requires_grad=True)
+    >>> q, r = ad.linalg.qr(a)
+    >>> np.allclose((q @ r).data, a.data), float(abs(r[0, 0]))
+    (True, 5.0)
+    """
+    if mode not in ("reduced", "complete", "r"):
+        raise ValueError(f"qr: mode={mode!r} is not supported on Tensors: use 'reduced', "
+                         "'complete' or 'r' ('raw' returns LAPACK's Householder form, "
+                         "which has no gradient here; call it on t.data)")
+    check_real("qr", a)
+    if not isinstance(a, Tensor):
+        a = Tensor(np.asarray(a))
+    if a.ndim < 2:
+        raise np.linalg.LinAlgError(f"qr: a has {a.ndim} dimensions (shape {a.shape}); it "
+                                    "must be a matrix, or a stack of them, in its last two axes")
+    packed = _qr(a, mode="complete" if mode == "complete" else "reduced")
+    q_shape, r_shape = _sizes(a.shape, mode)
+    size_q = q_shape[-2] * q_shape[-1]
+    r = packed[..., size_q:].reshape(r_shape)
+    if mode == "r":
+        return r
+    return QRResult(packed[..., :size_q].reshape(q_shape), r)
