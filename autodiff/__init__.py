@@ -44,6 +44,7 @@ from .ops.cumulative import cumsum, diff
 from .ops.multiplicative import prod, cumprod
 from .ops.statistics import std, logsumexp
 from .ops.nan_reductions import nansum, nanmean, nanmax, nanmin
+from .ops.nan_quantiles import nanquantile, nanpercentile, nanmedian
 from .ops.averages import average, median, ptp
 from .ops.quantiles import quantile, percentile
 from .ops.sampled import trapezoid

@@ -71,6 +71,45 @@ def _quantile_case(name, ad_func, np_func):
     return Spec(name, draw, notes="random values: no ties")
 
 
+def _nan_order_statistic(name, ad_func, np_func):
+    """NaNs put in by the function (several per lane, so lanes keep different counts,
+    but never a whole lane), and q and the method drawn as for quantile."""
+    from autodiff.ops.quantiles import METHODS
+
+    def draw(data):
+        shape = data.draw(SHAPES, label="shape")
+        axis, keepdims = axis_and_keepdims(data, len(shape))
+        x = values(data, shape)
+        holes = _rng(data).random(shape) < data.draw(st.sampled_from([0.0, 0.3, 0.6]),
+                                                     label="share of NaN")
+        lanes = np.moveaxis(holes, _lane_axes(shape, axis), range(-_lane_rank(shape, axis), 0))
+        flat = lanes.reshape(lanes.shape[:lanes.ndim - _lane_rank(shape, axis)] + (-1,))
+        flat[..., 0] = False            # every lane keeps a value
+        holes = np.moveaxis(flat.reshape(lanes.shape), range(-_lane_rank(shape, axis), 0),
+                            _lane_axes(shape, axis))
+        keywords = dict(axis=axis, keepdims=keepdims)
+        if name != "nanmedian":
+            keywords["method"] = data.draw(st.sampled_from(sorted(METHODS)), label="method")
+            q = data.draw(st.one_of(st.floats(0, 1), st.lists(st.floats(0, 1), min_size=1,
+                                                              max_size=3)), label="q")
+            q = q * 100 if name == "nanpercentile" and isinstance(q, float) else \
+                np.array(q) * (100 if name == "nanpercentile" else 1)
+            keywords["q"] = q
+        return Case(lambda t: ad_func(ad.where(holes, np.nan, t), **keywords), [x],
+                    lambda a: np_func(np.where(holes, np.nan, a), **keywords))
+    return Spec(name, draw, notes="NaNs inside the function, never a whole lane; no ties")
+
+
+def _lane_axes(shape, axis):
+    if axis is None:
+        return tuple(range(len(shape)))
+    return tuple(a % len(shape) for a in (axis if isinstance(axis, tuple) else (axis,)))
+
+
+def _lane_rank(shape, axis):
+    return len(_lane_axes(shape, axis))
+
+
 def _average_case(data):
     shape = data.draw(SHAPES, label="shape")
     kind = data.draw(st.sampled_from(["none", "same shape", "along axis"]), label="weights")
@@ -186,6 +225,9 @@ SPECS = [
     _order_statistic("ptp", ad.ptp, np.ptp),
     _quantile_case("quantile", ad.quantile, np.quantile),
     _quantile_case("percentile", ad.percentile, np.percentile),
+    _nan_order_statistic("nanquantile", ad.nanquantile, np.nanquantile),
+    _nan_order_statistic("nanpercentile", ad.nanpercentile, np.nanpercentile),
+    _nan_order_statistic("nanmedian", ad.nanmedian, np.nanmedian),
     Spec("gradient (np)", _gradient_case),
     Spec("angle", lambda data: Case(ad.angle, [values(data, data.draw(SHAPES))], np.angle),
          order=-1, notes="piecewise constant, without gradient"),

@@ -1,0 +1,166 @@
+"""``np.nanquantile``, ``np.nanpercentile`` and ``np.nanmedian`` on Tensors: the
+quantiles of each lane's values that are not NaN.
+
+NumPy computes each lane on its values with the NaNs removed.  Here the lanes are
+sorted (NaN sorts last), so a lane's first ``count`` sorted values are exactly those,
+in order; lanes with the same ``count`` are taken together through ``quantile`` /
+``median`` on those first ``count`` columns, and the results are put back in lane
+order.  So the values are NumPy's bit for bit, and the gradient goes to the inputs
+that sort next to each quantile, as for ``quantile``; NaN entries get none.  A lane
+that is all NaN gives NaN (with NumPy's warning) and no gradient.
+
+How many values each lane keeps depends on the values, and a compiled plan's indices
+are fixed: ``ad.compile`` refuses these functions while tracing.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from ..tensor import Tensor
+from .averages import _lanes_last, median
+from .elementwise import astype
+from .indexing import take
+from .nan_reductions import nanmean
+from .numpy_dispatch import implements
+from .ordering import sort
+from .quantiles import _fractions, percentile, quantile
+from .shape import concatenate, reshape
+
+
+def _refuse_in_trace(name):
+    from ..compile import hooks
+    tracer = hooks.active
+    if tracer is not None and tracer.owns_thread():
+        from ..compile.provenance import user_line
+        from ..compile.refusals import TraceError
+        raise TraceError(
+            f"compile: {name} at {user_line()} in the compiled function {tracer.name}: how "
+            "many values of each lane are not NaN depends on the values, and a plan's "
+            f"indices are fixed. Call {name} outside the compiled function, or fill the "
+            "NaNs first (ad.where(ad.isnan(x), fill, x)) and use the function without nan")
+
+
+def _by_count(name, a, axis, keepdims, reduce_lanes):
+    """``reduce_lanes(values)`` (a reduction over the last axis that puts its own axes
+    first) of each lane's values that are not NaN, as NumPy's nan-functions give it."""
+    _refuse_in_trace(name)
+    lanes, kept_shape = _lanes_last(a, axis, name)
+    lead, n = lanes.shape[:-1], lanes.shape[-1]
+    flat = reshape(lanes, (-1, n))
+    ordered = sort(flat, axis=-1)
+    counts = n - np.isnan(flat.data).sum(axis=-1)
+    groups, rows_in_order = [], []
+    for count in np.unique(counts):
+        rows = np.flatnonzero(counts == count)
+        if count == 0:      # (a lane of one NaN gives NaN, with a zero gradient)
+            warnings.warn("All-NaN slice encountered", RuntimeWarning, stacklevel=2)
+        groups.append(reduce_lanes(ordered[rows, :max(int(count), 1)]))
+        rows_in_order.append(rows)
+    joined = groups[0] if len(groups) == 1 else concatenate(groups, axis=-1)
+    if counts[0] == 0 and joined.dtype != flat.dtype:
+        # NumPy gathers the lanes' results into an array of the first lane's dtype, and
+        # an all-NaN lane's result keeps the input's dtype (where a q array promotes)
+        joined = astype(joined, flat.dtype)
+    order = np.concatenate(rows_in_order)
+    if not np.array_equal(order, np.arange(order.size)):
+        joined = take(joined, np.argsort(order, kind="stable"), axis=-1)
+    first = joined.shape[:-1]                  # the reduction's own axes (quantiles)
+    result = reshape(joined, first + lead)
+    return reshape(result, first + kept_shape) if keepdims else result
+
+
+def _values(a):
+    return a.data if isinstance(a, Tensor) else np.asarray(a)
+
+
+def _floating(a) -> bool:
+    return _values(a).dtype.kind == "f"
+
+
+def _size(a) -> int:
+    return _values(a).size
+
+
+def _empty(a, axis, keepdims):
+    """NumPy's result for an input with no elements: ``nanmean``'s (NaN, with its
+    warning), whatever the quantiles."""
+    return nanmean(a, axis=axis, keepdims=keepdims)
+
+
+def _check_q(name, q):
+    """``q`` checked first, as NumPy does, with errors that name ``name``."""
+    try:
+        _fractions(name[3:], q)
+    except (TypeError, ValueError) as error:
+        raise type(error)(str(error).replace(name[3:], name, 1)) from None
+
+
+def _refuse_arguments(name, out, weights, interpolation):
+    for argument, value in (("out", out), ("weights", weights),
+                            ("interpolation", interpolation)):
+        if value is not None:
+            raise TypeError(f"{name}: {argument}= is not supported by autodiff; call it "
+                            "without it" + (" (NumPy's name for it is method=)"
+                                            if argument == "interpolation" else ""))
+
+
+@implements(np.nanquantile)
+def nanquantile(a, q, axis=None, out=None, overwrite_input: bool = False, method="linear",
+                keepdims: bool = False, *, weights=None, interpolation=None) -> Tensor:
+    """``quantile`` of the values that are not NaN, as ``np.nanquantile`` (every
+    ``method``); NaN entries get zero gradient.
+
+    >>> x = ad.tensor([4.0, np.nan, 1.0, 3.0, 2.0], requires_grad=True)
+    >>> y = ad.nanquantile(x, 0.25)
+    >>> y.backward(); y, x.grad
+    (tensor(1.75, requires_grad=True), array([0.  , 0.  , 0.25, 0.  , 0.75]))
+    """
+    _refuse_arguments("nanquantile", out, weights, interpolation)
+    _check_q("nanquantile", q)
+    if not _floating(a):            # no NaN to skip: NumPy calls quantile
+        return quantile(a, q, axis=axis, method=method, keepdims=keepdims)
+    if _size(a) == 0:
+        return _empty(a, axis, keepdims)
+    return _by_count("nanquantile", a, axis, keepdims,
+                     lambda lanes: quantile(lanes, q, axis=-1, method=method))
+
+
+@implements(np.nanpercentile)
+def nanpercentile(a, q, axis=None, out=None, overwrite_input: bool = False,
+                  method="linear", keepdims: bool = False, *, weights=None,
+                  interpolation=None) -> Tensor:
+    """``percentile`` of the values that are not NaN, as ``np.nanpercentile``.
+
+    >>> ad.nanpercentile(ad.tensor([[1.0, np.nan, 3.0], [10.0, 20.0, 30.0]]), 50, axis=1)
+    tensor([ 2., 20.])
+    """
+    _refuse_arguments("nanpercentile", out, weights, interpolation)
+    _check_q("nanpercentile", q)
+    if not _floating(a):
+        return percentile(a, q, axis=axis, method=method, keepdims=keepdims)
+    if _size(a) == 0:
+        return _empty(a, axis, keepdims)
+    return _by_count("nanpercentile", a, axis, keepdims,
+                     lambda lanes: percentile(lanes, q, axis=-1, method=method))
+
+
+@implements(np.nanmedian)
+def nanmedian(a, axis=None, out=None, overwrite_input: bool = False,
+              keepdims: bool = False) -> Tensor:
+    """``median`` of the values that are not NaN, as ``np.nanmedian``.
+
+    >>> x = ad.tensor([3.0, np.nan, 1.0, 4.0, 2.0], requires_grad=True)
+    >>> y = ad.nanmedian(x)
+    >>> y.backward(); y, x.grad
+    (tensor(2.5, requires_grad=True), array([0.5, 0. , 0. , 0. , 0.5]))
+    """
+    _refuse_arguments("nanmedian", out, None, None)
+    if not _floating(a):
+        return median(a, axis=axis, keepdims=keepdims)
+    if _size(a) == 0:
+        return _empty(a, axis, keepdims)
+    return _by_count("nanmedian", a, axis, keepdims,
+                     lambda lanes: median(lanes, axis=-1))
