@@ -104,6 +104,7 @@ def test_compile_refuses_them_while_tracing():
     (lambda t: np.nanmedian(t, out=np.zeros(())), TypeError,
      r"numpy.nanmedian on a Tensor: the argument\(s\) \['out'\]"),
     (lambda t: np.nanquantile(t, 0.5, weights=np.ones(3)), TypeError, "weights= is not"),
+    (lambda t: ad.nanmedian(t.data + 1j), TypeError, "nanmedian: a must be an array of real"),
 ])
 def test_errors_name_the_function(call, error, words):
     with pytest.raises(error, match=words):

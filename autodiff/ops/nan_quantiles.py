@@ -26,7 +26,7 @@ from .indexing import take
 from .nan_reductions import nanmean
 from .numpy_dispatch import implements
 from .ordering import sort
-from .quantiles import _fractions, percentile, quantile
+from .quantiles import _fractions, percentile, quantile, refuse_arguments
 from .shape import concatenate, reshape
 
 
@@ -76,8 +76,12 @@ def _values(a):
     return a.data if isinstance(a, Tensor) else np.asarray(a)
 
 
-def _floating(a) -> bool:
-    return _values(a).dtype.kind == "f"
+def _floating(a, name) -> bool:
+    kind = _values(a).dtype.kind
+    if kind == "c":
+        raise TypeError(f"{name}: a must be an array of real numbers (got "
+                        f"{_values(a).dtype})")
+    return kind == "f"
 
 
 def _size(a) -> int:
@@ -98,15 +102,6 @@ def _check_q(name, q):
         raise type(error)(str(error).replace(name[3:], name, 1)) from None
 
 
-def _refuse_arguments(name, out, weights, interpolation):
-    for argument, value in (("out", out), ("weights", weights),
-                            ("interpolation", interpolation)):
-        if value is not None:
-            raise TypeError(f"{name}: {argument}= is not supported by autodiff; call it "
-                            "without it" + (" (NumPy's name for it is method=)"
-                                            if argument == "interpolation" else ""))
-
-
 @implements(np.nanquantile)
 def nanquantile(a, q, axis=None, out=None, overwrite_input: bool = False, method="linear",
                 keepdims: bool = False, *, weights=None, interpolation=None) -> Tensor:
@@ -118,14 +113,8 @@ def nanquantile(a, q, axis=None, out=None, overwrite_input: bool = False, method
     >>> y.backward(); y, x.grad
     (tensor(1.75, requires_grad=True), array([0.  , 0.  , 0.25, 0.  , 0.75]))
     """
-    _refuse_arguments("nanquantile", out, weights, interpolation)
-    _check_q("nanquantile", q)
-    if not _floating(a):            # no NaN to skip: NumPy calls quantile
-        return quantile(a, q, axis=axis, method=method, keepdims=keepdims)
-    if _size(a) == 0:
-        return _empty(a, axis, keepdims)
-    return _by_count("nanquantile", a, axis, keepdims,
-                     lambda lanes: quantile(lanes, q, axis=-1, method=method))
+    refuse_arguments("nanquantile", out, weights, interpolation)
+    return _nan_quantile("nanquantile", quantile, a, q, axis, method, keepdims)
 
 
 @implements(np.nanpercentile)
@@ -137,14 +126,20 @@ def nanpercentile(a, q, axis=None, out=None, overwrite_input: bool = False,
     >>> ad.nanpercentile(ad.tensor([[1.0, np.nan, 3.0], [10.0, 20.0, 30.0]]), 50, axis=1)
     tensor([ 2., 20.])
     """
-    _refuse_arguments("nanpercentile", out, weights, interpolation)
-    _check_q("nanpercentile", q)
-    if not _floating(a):
-        return percentile(a, q, axis=axis, method=method, keepdims=keepdims)
+    refuse_arguments("nanpercentile", out, weights, interpolation)
+    return _nan_quantile("nanpercentile", percentile, a, q, axis, method, keepdims)
+
+
+def _nan_quantile(name, of_values, a, q, axis, method, keepdims):
+    """``name`` (nanquantile, nanpercentile) through ``of_values`` (quantile,
+    percentile), which NumPy calls itself for an input that cannot hold NaN."""
+    _check_q(name, q)
+    if not _floating(a, name):
+        return of_values(a, q, axis=axis, method=method, keepdims=keepdims)
     if _size(a) == 0:
         return _empty(a, axis, keepdims)
-    return _by_count("nanpercentile", a, axis, keepdims,
-                     lambda lanes: percentile(lanes, q, axis=-1, method=method))
+    return _by_count(name, a, axis, keepdims,
+                     lambda lanes: of_values(lanes, q, axis=-1, method=method))
 
 
 @implements(np.nanmedian)
@@ -157,8 +152,8 @@ def nanmedian(a, axis=None, out=None, overwrite_input: bool = False,
     >>> y.backward(); y, x.grad
     (tensor(2.5, requires_grad=True), array([0.5, 0. , 0. , 0. , 0.5]))
     """
-    _refuse_arguments("nanmedian", out, None, None)
-    if not _floating(a):
+    refuse_arguments("nanmedian", out)
+    if not _floating(a, "nanmedian"):
         return median(a, axis=axis, keepdims=keepdims)
     if _size(a) == 0:
         return _empty(a, axis, keepdims)

@@ -100,14 +100,19 @@ def percentile(a, q, axis=None, out=None, overwrite_input: bool = False, method=
     return _quantile("percentile", a, q, axis, out, method, keepdims, weights, interpolation)
 
 
-def _quantile(name, a, q, axis, out, method, keepdims, weights, interpolation):
-    # (overwrite_input only lets NumPy reorder its input; a Tensor is left as it is)
+def refuse_arguments(name, out=None, weights=None, interpolation=None):
+    """A TypeError naming ``name`` and the first of these arguments that was given."""
     for argument, value in (("out", out), ("weights", weights),
                             ("interpolation", interpolation)):
         if value is not None:
             raise TypeError(f"{name}: {argument}= is not supported by autodiff; call it "
                             "without it" + (" (NumPy's name for it is method=)"
                                             if argument == "interpolation" else ""))
+
+
+def _quantile(name, a, q, axis, out, method, keepdims, weights, interpolation):
+    # (overwrite_input only lets NumPy reorder its input; a Tensor is left as it is)
+    refuse_arguments(name, out, weights, interpolation)
     if method not in METHODS:
         raise ValueError(f"{name}: {method!r} is not a valid method. Use one of: "
                          f"{', '.join(METHODS)}")
