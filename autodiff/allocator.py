@@ -43,6 +43,10 @@ M_MMAP_THRESHOLD = -3
 MMAP_THRESHOLD = 32 << 20
 TRIM_THRESHOLD = 64 << 20
 
+#: glibc's environment variables for these settings and the two related ones
+_GLIBC_VARIABLES = ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_",
+                    "MALLOC_MMAP_MAX_")
+
 
 def _environment_chooses() -> bool:
     if os.environ.get("AUTODIFF_MALLOC", "1").strip().lower() in ("0", "false", "no", "off"):
@@ -50,11 +54,6 @@ def _environment_chooses() -> bool:
     if "glibc.malloc" in os.environ.get("GLIBC_TUNABLES", ""):
         return True
     return any(name in os.environ for name in _GLIBC_VARIABLES)
-
-
-#: glibc's environment variables for the same four settings
-_GLIBC_VARIABLES = ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_",
-                    "MALLOC_MMAP_MAX_")
 
 
 def _tune() -> bool:

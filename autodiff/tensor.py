@@ -181,7 +181,6 @@ class Tensor(OperatorMethods, PyTorchMethods, SelectionMethods):
     def mT(self) -> Tensor:  # noqa: N802  (NumPy's and PyTorch's name)
         """Each matrix of a stack transposed (the last two axes swapped), as
         ``ndarray.mT`` and PyTorch's ``Tensor.mT``."""
-        from .ops.rearrange import matrix_transpose
         return matrix_transpose(self)
 
     def __len__(self):
@@ -514,7 +513,7 @@ from .ops.linalg import dot, matmul  # noqa: E402
 from .ops.shape import (  # noqa: E402
     broadcast_to, expand_dims, flatten, reshape, squeeze, swapaxes, transpose)
 from .ops.indexing import getitem  # noqa: E402
-from .ops.rearrange import ravel  # noqa: E402
+from .ops.rearrange import matrix_transpose, ravel  # noqa: E402
 from . import inplace, interop  # noqa: E402
 from .graph import _grad_mode, run_backward  # noqa: E402
 

@@ -20,7 +20,7 @@ import warnings
 import numpy as np
 
 from ..tensor import Tensor
-from .averages import _lanes_last, median
+from .averages import _data, _lanes_last, median
 from .elementwise import astype
 from .indexing import take
 from .nan_reductions import nanmean
@@ -72,20 +72,16 @@ def _by_count(name, a, axis, keepdims, reduce_lanes):
     return reshape(result, first + kept_shape) if keepdims else result
 
 
-def _values(a):
-    return a.data if isinstance(a, Tensor) else np.asarray(a)
-
-
 def _floating(a, name) -> bool:
-    kind = _values(a).dtype.kind
+    kind = _data(a).dtype.kind
     if kind == "c":
         raise TypeError(f"{name}: a must be an array of real numbers (got "
-                        f"{_values(a).dtype})")
+                        f"{_data(a).dtype})")
     return kind == "f"
 
 
 def _size(a) -> int:
-    return _values(a).size
+    return _data(a).size
 
 
 def _empty(a, axis, keepdims):

@@ -26,7 +26,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ..tensor import Tensor
-from .decompositions import _t, check_real
+from .decompositions import _data, _t, check_real
 from .registry import defop, implements
 
 
@@ -53,7 +53,7 @@ def _qr_forward(a, mode="reduced"):
 def _full_rank_grad(xp, q, r, g_q, g_r):
     """g_a for a = Q R with Q (m, n), R (n, n) upper triangular, m >= n."""
     k = r.shape[-1]
-    dtype = (r.data if isinstance(r, Tensor) else r).dtype
+    dtype = _data(r).dtype
     upper = np.triu(np.ones((k, k), dtype))
     strictly_upper = np.triu(np.ones((k, k), dtype), 1)
     m = xp.matmul(g_r, _t(xp, r)) - xp.matmul(_t(xp, q), g_q)
