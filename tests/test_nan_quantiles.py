@@ -105,6 +105,8 @@ def test_compile_refuses_them_while_tracing():
      r"numpy.nanmedian on a Tensor: the argument\(s\) \['out'\]"),
     (lambda t: np.nanquantile(t, 0.5, weights=np.ones(3)), TypeError, "weights= is not"),
     (lambda t: ad.nanmedian(t.data + 1j), TypeError, "nanmedian: a must be an array of real"),
+    (lambda t: ad.nanquantile(t, ad.tensor(0.5, requires_grad=True)), TypeError,
+     "nanquantile: q is a Tensor that requires grad; autodiff differentiates nanquantile "),
 ])
 def test_errors_name_the_function(call, error, words):
     with pytest.raises(error, match=words):

@@ -62,6 +62,13 @@ def test_complete_with_more_rows_than_columns_refuses_its_gradient():
         (q.sum() + r.sum()).backward()
 
 
+def test_a_rank_deficient_input_refuses_its_gradient_naming_qr():
+    q, r = ad.linalg.qr(ad.tensor(np.zeros((3, 2)), requires_grad=True))
+    with pytest.raises(np.linalg.LinAlgError, match=r"qr: the gradient needs R's diagonal "
+                                                     r"nonzero, .*rank-deficient"):
+        r.sum().backward()
+
+
 @pytest.mark.parametrize("call, error, words", [
     (lambda t: np.linalg.qr(t, mode="raw"), ValueError, "mode='raw' is not supported"),
     (lambda t: np.linalg.qr(t[0]), np.linalg.LinAlgError, "a has 1 dimensions"),

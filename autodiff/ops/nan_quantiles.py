@@ -95,7 +95,7 @@ def _check_q(name, q):
     try:
         _fractions(name[3:], q)
     except (TypeError, ValueError) as error:
-        raise type(error)(str(error).replace(name[3:], name, 1)) from None
+        raise type(error)(str(error).replace(name[3:], name)) from None
 
 
 @implements(np.nanquantile)

@@ -59,7 +59,13 @@ def _full_rank_grad(xp, q, r, g_q, g_r):
     m = xp.matmul(g_r, _t(xp, r)) - xp.matmul(_t(xp, q), g_q)
     mirrored = m * upper + _t(xp, m * strictly_upper)
     z = g_q + xp.matmul(q, mirrored)
-    return _t(xp, xp.solve(r, _t(xp, z)))          # z R^-T, without forming the inverse
+    try:
+        return _t(xp, xp.solve(r, _t(xp, z)))      # z R^-T, without forming the inverse
+    except np.linalg.LinAlgError as error:
+        raise np.linalg.LinAlgError(
+            f"qr: the gradient needs R's diagonal nonzero, and R (shape {tuple(r.shape)}) "
+            "has a zero on it: a is rank-deficient, where Q and R are not differentiable"
+        ) from error
 
 
 def _qr_rule(xp, g, ans, a, mode="reduced"):
