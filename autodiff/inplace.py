@@ -148,10 +148,25 @@ def _link(view, base, key) -> None:
     if entry is None or entry[0]() is not base:
         entry = _views_of[id(base)] = (
             weakref.ref(base, lambda ref, k=id(base): _forget(_views_of, k, ref)), {})
-    views = entry[1].setdefault(_bucket(key), [])
+    buckets = entry[1]
+    bucket = _bucket(key)
+    views = buckets.get(bucket)
+    if views is None:
+        if len(buckets) >= 16 and len(buckets) & (len(buckets) - 1) == 0:
+            _drop_dead_buckets(buckets)     # (one bucket per row index: out[t], t < n)
+        views = buckets[bucket] = []
     if len(views) >= 16 and len(views) & (len(views) - 1) == 0:
         views[:] = [ref for ref in views if ref() is not None]     # amortized pruning
     views.append(weakref.ref(view))
+
+
+def _drop_dead_buckets(buckets) -> None:
+    for bucket, refs in list(buckets.items()):
+        live = [ref for ref in refs if ref() is not None]
+        if live:
+            refs[:] = live
+        else:
+            del buckets[bucket]
 
 
 def _bucket(key):
@@ -270,7 +285,7 @@ def _unrecorded_write(t, lift, how, value, extra, write) -> None:
     else:
         with _hooked(how, t, value, extra), _lifted(lift):
             write()
-    _noted(t)
+    _noted(t, extra if how == "setitem" else None)
 
 
 def _hooked(how, t, value, extra):
@@ -361,14 +376,39 @@ def _take(t, result) -> None:
         t._node.name = t._name
 
 
-def _noted(t) -> None:
-    """Stamp an unrecorded write for the reverse pass (overwrites.py).  A leaf that
-    requires grad needs no stamp: a graph that saved its array made it read-only,
-    unless it was a transform's, which let go of it when it returned (guard.py)."""
+def _noted(t, key=None) -> None:
+    """Stamp an unrecorded write for the reverse pass (overwrites.py): of the part
+    ``t.data[key]`` when ``key`` is a basic index (ints, slices), so that writing one
+    row does not refuse the backward of a node that saved another; of all of
+    ``t.data`` otherwise.  A leaf that requires grad needs no stamp: a graph that
+    saved its array made it read-only, unless it was a transform's, which let go of it
+    when it returned (guard.py)."""
     if not (t.requires_grad and t._node is None):
-        overwrites.note_write(t.data)
+        overwrites.note_write(_written_part(t.data, key))
     elif unguarded_reads:
         note_unguarded_write(t.data)
+
+
+_BASIC = (int, slice, type(None), np.integer)
+
+
+def _written_part(array, key):
+    """The view of ``array`` that ``array[key] = v`` writes, for a basic ``key``;
+    ``array`` itself for any other (an index array or a mask selects a copy)."""
+    if key is None:
+        return array
+    parts = key if type(key) is tuple else (key,)
+    ellipsis = False
+    for part in parts:
+        if part is Ellipsis:
+            ellipsis = True
+        elif not isinstance(part, _BASIC) or isinstance(part, (bool, np.bool_)):
+            return array
+    try:        # (an Ellipsis added makes all-int keys give a 0-d view, not a scalar)
+        part = array[parts if ellipsis else parts + (Ellipsis,)]
+    except (IndexError, TypeError, ValueError):
+        return array
+    return part if type(part) is np.ndarray else array
 
 
 def _raw(value):

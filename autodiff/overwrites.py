@@ -51,10 +51,15 @@ import numpy as np
 from . import graph as _graph
 
 #: id(owner) -> [weak reference to the owner, {(first byte, end byte): stamp of the
-#: latest write}]: the byte ranges written in the memory of each array that owns its
-#: memory.  Ranges, not the written arrays: a view written and then dropped
-#: (``buf[0].add_(1)``) must still count.
+#: latest write}, version, cached columns]: the byte ranges written in the memory of
+#: each array that owns its memory.  Ranges, not the written arrays: a view written
+#: and then dropped (``buf[0].add_(1)``) must still count.  The version counts the
+#: writes; the cached columns (``_columns``) are the ranges as arrays, for owners
+#: written in many places (a loop writing one row at a time).
 _written: dict = {}
+
+#: Above this many written ranges, an owner's are compared as arrays, not one by one.
+MANY_RANGES = 32
 
 _METADATA = frozenset({"shape", "ndim", "dtype", "size"})
 _EVERYTHING = None
@@ -75,8 +80,10 @@ def note_write(array) -> None:
     key = id(owner)
     entry = _written.get(key)
     if entry is None or entry[0]() is not owner:
-        entry = _written[key] = [weakref.ref(owner, lambda ref, key=key: _forget(key, ref)), {}]
+        entry = _written[key] = [weakref.ref(owner, lambda ref, key=key: _forget(key, ref)),
+                                 {}, 0, None]
     entry[1][_byte_bounds(array)] = _graph.write_epoch   # one item: safe across threads
+    entry[2] += 1                   # after the item: a reader's columns then go stale
 
 
 def _forget(key, ref):
@@ -93,10 +100,27 @@ def _written_after(array, recorded) -> bool:
     if entry is None or entry[0]() is not owner:
         return False
     low, high = _byte_bounds(array)
+    if len(entry[1]) > MANY_RANGES:
+        first, end, stamp = _columns(entry)
+        return bool(np.any((stamp > recorded) & (first < high) & (end > low)))
     for (first, end), stamp in list(entry[1].items()):
         if stamp > recorded and first < high and low < end:
             return True
     return False
+
+
+def _columns(entry):
+    """An owner's written ranges as three arrays (first byte, end byte, stamp), made
+    again after each write."""
+    version = entry[2]                  # (read before the ranges: see note_write)
+    cached = entry[3]
+    if cached is None or cached[0] != version:
+        ranges = list(entry[1].items())
+        cached = entry[3] = (version,
+                             np.array([r[0][0] for r in ranges], dtype=np.int64),
+                             np.array([r[0][1] for r in ranges], dtype=np.int64),
+                             np.array([r[1] for r in ranges], dtype=np.int64))
+    return cached[1:]
 
 
 def check(node, parents) -> None:

@@ -369,3 +369,47 @@ def test_a_parameter_seen_through_a_view_is_guarded(use):
         with ad.no_grad():
             W -= 0.1
     y.backward()
+
+
+@pytest.mark.parametrize("rows", [4, 200])       # few written ranges, and many (arrays)
+def test_writing_one_row_leaves_nodes_that_saved_other_rows_alone(rows):
+    from autodiff import overwrites
+    assert (rows > overwrites.MANY_RANGES) == (rows == 200)
+    buf = ad.tensor(np.zeros((rows + 1, 3)))
+    w = ad.tensor(np.ones(3), requires_grad=True)
+    total = 0.0
+    for i in range(rows):
+        total = total + (buf[i] * w).sum()      # multiply saves row i
+        with ad.no_grad():
+            buf[i + 1] = buf[i] + 1.0           # a write of row i + 1 only
+    total.backward()
+    np.testing.assert_array_equal(w.grad, [rows * (rows - 1) / 2] * 3)
+    w.grad = None
+    loss = (buf[rows // 2] * w).sum() + (buf[rows] * w).sum()
+    with ad.no_grad():
+        buf[:, 0] = 7.0                             # a column: every row's bytes
+    with pytest.raises(ad.InPlaceError, match="op 'multiply' saved its input 'a'"):
+        loss.backward()
+    loss = (buf[1] * w).sum()
+    with ad.no_grad():
+        buf[np.array([1])] = 5.0                    # an index array: all of buf counts
+    with pytest.raises(ad.InPlaceError):
+        loss.backward()
+    loss = (buf[1] * w).sum()
+    with ad.no_grad():
+        buf[1, 2] = 5.0                             # one element of the saved row
+    with pytest.raises(ad.InPlaceError):
+        loss.backward()
+
+
+def test_row_views_that_died_do_not_pile_up():
+    """A loop writing ``out[t]`` makes one bucket of views per row; the dead ones are
+    dropped as new ones come, so each write looks at a bounded number of them."""
+    from autodiff import inplace
+    buf = ad.tensor(np.zeros((2000, 2)))
+    with ad.no_grad():
+        for i in range(1999):
+            buf[i + 1] = buf[i] + 1.0
+    buckets = inplace._views_of[id(buf)][1]
+    assert len(buckets) <= 32
+    np.testing.assert_array_equal(buf.data[:, 0], np.arange(2000.0))
