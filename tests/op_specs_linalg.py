@@ -1,4 +1,5 @@
-"""Specs for ``np.linalg``: solve, det, slogdet, cholesky, eigh, svd, pinv, norm and qr;
+"""Specs for ``np.linalg``: solve, det, slogdet, cholesky, eigh, svd, pinv, lstsq, norm
+and qr;
 merged into ``op_specs.SPECS``.
 
 Inputs are drawn well conditioned (SPD as ``A A.T + n I``, spectra with distinct,
@@ -147,6 +148,27 @@ def _pinv_case(data):
     return Case(ad.linalg.pinv, [_distinct_singular(data)], np.linalg.pinv)
 
 
+def _lstsq_case(data):
+    """Full-rank a (distinct singular values), tall, square or wide; b a vector or a
+    matrix; x, the residuals (when a is tall) and s weighted into one output."""
+    m, n = data.draw(st.integers(1, 4), label="m"), data.draw(st.integers(1, 4), label="n")
+    k = min(m, n)
+    u = _orthogonal(data, (), m)[:, :k]
+    v = _orthogonal(data, (), n)[:, :k]
+    a = (u * _spectrum(data, (), k, lo=0.5)) @ v.T
+    vector = data.draw(st.booleans(), label="b is a vector")
+    b = values(data, (m,) if vector else (m, data.draw(st.integers(1, 2), label="k")))
+
+    def f(a_, b_):
+        x, residuals, _, s = ad.linalg.lstsq(a_, b_)
+        return ad.concatenate([ad.flatten(x), residuals * 0.5, s * 0.25])
+
+    def ref(a_, b_):
+        x, residuals, _, s = np.linalg.lstsq(a_, b_)
+        return np.concatenate([x.reshape(-1), residuals * 0.5, s * 0.25])
+    return Case(f, [a, b], ref)
+
+
 def _distinct_magnitudes(data):
     """Symmetric, eigenvalues of both signs with distinct magnitudes; the upper
     triangle perturbed (NumPy's hermitian routes read only the lower one)."""
@@ -273,7 +295,7 @@ LINALG_SPECS = [
     Spec("eigh_packed", _eigh_case), Spec("eigvalsh", _eigvalsh_case),
     Spec("svd_packed", _svd_case),
     Spec("svdvals", _svdvals_case), Spec("svd_hermitian", _hermitian_svd_case),
-    Spec("pinv", _pinv_case), Spec("norm", _norm_case),
+    Spec("pinv", _pinv_case), Spec("lstsq_packed", _lstsq_case), Spec("norm", _norm_case),
     Spec("vector_norm", _vector_norm_case), Spec("matrix_norm", _matrix_norm_case),
     Spec("matrix_power", _matrix_power_case), Spec("qr_packed", _qr_case),
 ]

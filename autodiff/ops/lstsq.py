@@ -1,0 +1,151 @@
+"""``np.linalg.lstsq``: the least-squares solution x of ``a @ x ~= b``.
+
+One primitive returns NumPy's four results packed along one axis (x flattened, the
+residuals, the singular values, and the rank as a number), as the decompositions
+pack theirs; the public function slices the pack.  The forward is NumPy's own
+(LAPACK's ``gelsd``), so every value is NumPy's bit for bit.
+
+The gradient, with P = pinv(a) cut where lstsq cut (its rank), r = b - a x and, for a
+1-D b, every vector taken as a column:
+
+- x = P b: ``g_b = P.T g``, ``g_a = -P.T g x.T + r (P P.T g).T + (P.T x) ((I - P a) g).T``
+  (Golub and Pereyra), which holds where the rank does not change under small
+  perturbations;
+- the residuals ``sum(r**2, axis=0)`` (given when a has full column rank and more
+  rows than columns): ``g_a = -2 r diag(g) x.T``, ``g_b = 2 r diag(g)`` (x minimizes
+  them, so only their explicit dependence counts);
+- the singular values s: ``g_a = U diag(g) Vh``, as for ``svdvals``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..graph import _grad_mode
+from ..tensor import Tensor
+from .decompositions import _t, check_real, svd
+from .registry import defop_joint, implements
+
+
+def _lstsq_forward(a, b, rcond=None):
+    x, residuals, rank, s = np.linalg.lstsq(a, b, rcond=rcond)
+    return np.concatenate([x.reshape(-1), residuals, s, np.array([rank], x.dtype)])
+
+
+def _sizes(a_shape, b_shape, packed_size):
+    """(x's shape, how many residuals, how many singular values) of a pack."""
+    m, n = a_shape
+    x_shape = (n,) + tuple(b_shape[1:])
+    k = min(m, n)
+    return x_shape, packed_size - int(np.prod(x_shape)) - k - 1, k
+
+
+def _unpack(packed, a_shape, b_shape):
+    """x, residuals, s and rank (an int) from a pack (array or Tensor)."""
+    x_shape, n_res, k = _sizes(a_shape, b_shape, packed.shape[0])
+    size = int(np.prod(x_shape))
+    x = packed[:size].reshape(x_shape)
+    residuals = packed[size:size + n_res]
+    s = packed[size + n_res:size + n_res + k]
+    rank = int(packed.data[-1] if isinstance(packed, Tensor) else packed[-1])
+    return x, residuals, s, rank
+
+
+def _column(xp, v, vector):
+    return xp.expand_dims(v, -1) if vector else v
+
+
+def _lstsq_joint(xp, g, ans, needs, a, b, rcond=None):
+    m, n = a.shape
+    vector = len(b.shape) == 1
+    x, _, s, rank = _unpack(ans, a.shape, b.shape)
+    g_x, g_res, g_s, _ = _unpack(g, a.shape, b.shape)
+    x, g_x, b_col = _column(xp, x, vector), _column(xp, g_x, vector), _column(xp, b, vector)
+    s_values = s.data if isinstance(s, Tensor) else s
+    # lstsq kept ``rank`` singular values: P is pinv(a) cut well below the smallest of
+    # them and above the rest (pinv's SVD may round those differently from lstsq's).
+    if rank == 0:
+        cut = 2.0                                         # P = 0, as x = 0
+    else:
+        cut = float(s_values[rank - 1] / s_values[0]) / 2 if rank < len(s_values) else 0.0
+    p = xp.pinv(a, rcond=cut)
+    p_t = _t(xp, p)
+    u = xp.matmul(p_t, g_x)                               # P.T g
+    r = b_col - xp.matmul(a, x)
+    grad_b = u
+    grad_a = None
+    if needs[0]:
+        row_part = g_x - xp.matmul(p, xp.matmul(a, g_x))  # (I - P a) g
+        grad_a = (-xp.matmul(u, _t(xp, x)) + xp.matmul(r, _t(xp, xp.matmul(p, u)))
+                  + xp.matmul(xp.matmul(p_t, x), _t(xp, row_part)))
+    if g_res.shape[0]:                                    # residuals were returned
+        weighted = r * (2 * g_res)                        # 2 r diag(g)
+        grad_b = grad_b + weighted
+        if needs[0]:
+            grad_a = grad_a - xp.matmul(weighted, _t(xp, x))
+    if needs[0] and len(s_values):
+        if isinstance(g_s, Tensor):                       # create_graph: U, Vh on the tape
+            u_s, _, vh_s = svd(a, full_matrices=False)
+        else:
+            u_s, _, vh_s = np.linalg.svd(a, full_matrices=False)
+        grad_a = grad_a + xp.matmul(u_s * xp.expand_dims(g_s, -2), vh_s)
+    if vector:
+        grad_b = grad_b[:, 0]
+    return [grad_a, grad_b if needs[1] else None]
+
+
+_lstsq = defop_joint(
+    "lstsq_packed", _lstsq_forward,
+    "x = P b (P = pinv(a) cut at lstsq's rank): g_b = P.T g, g_a = -P.T g x.T + "
+    "r (P P.T g).T + (P.T x) ((I - P a) g).T; residuals: g_a = -2 r diag(g) x.T, "
+    "g_b = 2 r diag(g); s: g_a = U diag(g) Vh", _lstsq_joint,
+    input_names=("a", "b"),
+    doc="x, the residuals, the singular values and the rank joined along one axis; "
+        "see ad.linalg.lstsq",
+    hint="lstsq needs a matrix a (M, N) and b of shape (M,) or (M, K)")
+
+
+@implements(np.linalg.lstsq)
+def lstsq(a, b, rcond=None):
+    """``np.linalg.lstsq``: ``(x, residuals, rank, s)``, x minimizing ``||b - a @ x||``
+    (the least-norm one when several do).
+
+    The values are NumPy's.  x, the residuals and the singular values s have
+    gradients for a and b; they hold where a's rank does not change under small
+    perturbations (no singular value crosses the cutoff), so an ``rcond`` that drops
+    a nonzero singular value of an ``a`` that requires grad raises a ValueError.
+
+    >>> a = ad.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]], requires_grad=True)
+    >>> x, residuals, rank, s = ad.linalg.lstsq(a, ad.tensor([1.0, 1.0, 3.0]))
+    >>> x.data, residuals.data, int(rank)
+    (array([1.33333333, 1.33333333]), array([0.33333333]), 2)
+    """
+    check_real("lstsq", a, b)
+    a = a if isinstance(a, Tensor) else Tensor(np.asarray(a))
+    b = b if isinstance(b, Tensor) else Tensor(np.asarray(b))
+    if a.ndim != 2 or b.ndim not in (1, 2):
+        raise np.linalg.LinAlgError(
+            f"lstsq: a has shape {a.shape} and b {b.shape}; a must be a matrix (M, N) "
+            "and b of shape (M,) or (M, K), as NumPy requires (no stacks of matrices)")
+    if rcond is not None and a.requires_grad and _grad_mode.enabled:
+        _refuse_a_cut_of_nonzero_values(a.data, rcond)
+    packed = _lstsq(a, b, rcond=rcond)
+    x, residuals, s, rank = _unpack(packed, a.shape, b.shape)
+    return x, residuals, np.int32(rank), s
+
+
+def _refuse_a_cut_of_nonzero_values(a, rcond):
+    """The gradient assumes the singular values lstsq treats as zero are zero (as
+    NumPy's default cutoff, rounding level, assumes): refuse an ``rcond`` that cuts
+    larger ones."""
+    s = np.linalg.svd(a, compute_uv=False)
+    if s.size == 0:
+        return
+    numerical_zero = max(a.shape) * np.finfo(s.dtype).eps * s[0]
+    dropped = (s < rcond * s[0]) & (s > numerical_zero)
+    if dropped.any():
+        raise ValueError(
+            f"lstsq: rcond={rcond!r} treats the singular value {s[dropped].max():.6g} "
+            f"(largest {s[0]:.6g}) of a (shape {a.shape}) as zero, but the gradient "
+            "holds only where the values treated as zero are zero; call it on a.detach() "
+            "if no gradient for a is needed, or drop rcond")
