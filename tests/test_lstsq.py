@@ -95,3 +95,15 @@ def test_stacks_and_complex_values_are_refused():
         np.linalg.lstsq(ad.tensor(np.ones((2, 3, 3))), np.ones((2, 3)))
     with pytest.raises(TypeError, match="lstsq"):
         ad.linalg.lstsq(ad.tensor(np.ones((2, 2)) + 1j), np.ones(2))
+
+
+def test_compile_refuses_it_while_tracing():
+    from autodiff.compile.refusals import TraceError
+    a = ad.tensor(RNG.standard_normal((4, 2)), requires_grad=True)
+
+    @ad.compile
+    def fit(b):
+        return ad.linalg.lstsq(a, b)[0].sum()
+    with pytest.raises(TraceError, match=r"compile: lstsq at .*test_lstsq.py.* depend on "
+                                         r"a's rank"):
+        fit(np.ones(4))

@@ -2,8 +2,9 @@
 
 ``check_mask_key``: ``x[mask]`` with a mask the call computes (its size depends on
 values).  ``check_fresh_constants``: arrays (0-d too) and NumPy scalars made during
-the call outside the library, which a replay would reuse with their traced values.  Both raise
-``TraceError`` naming the op and the user's line.
+the call outside the library, which a replay would reuse with their traced values.
+``refuse_while_tracing``: a function whose shapes or steps depend on the values.  All
+raise ``TraceError`` naming the op and the user's line.
 """
 
 from __future__ import annotations
@@ -17,6 +18,17 @@ from .plan import Ref
 
 class TraceError(RuntimeError):
     """What ``ad.compile`` cannot replay, found while tracing (names the op and line)."""
+
+
+def refuse_while_tracing(name: str, why: str, instead: str) -> None:
+    """Raise when a compiled function's trace calls ``name`` in this thread: ``why``
+    says what depends on the values, ``instead`` what to do."""
+    from .hooks import active
+    if active is not None and active.owns_thread():
+        from .provenance import user_line
+        raise TraceError(f"compile: {name} at {user_line()} in the compiled function "
+                         f"{active.name}: {why}, and a plan's shapes and steps are fixed. "
+                         f"{instead}")
 
 
 def check_mask_key(tracer, op_name, kwargs, line):

@@ -15,12 +15,16 @@ The gradient, with P = pinv(a) cut where lstsq cut (its rank), r = b - a x and, 
   rows than columns): ``g_a = -2 r diag(g) x.T``, ``g_b = 2 r diag(g)`` (x minimizes
   them, so only their explicit dependence counts);
 - the singular values s: ``g_a = U diag(g) Vh``, as for ``svdvals``.
+
+How many residuals there are and where P is cut depend on the rank, found from the
+values: ``ad.compile`` refuses lstsq while tracing.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from ..compile.refusals import refuse_while_tracing
 from ..graph import _grad_mode
 from ..tensor import Tensor
 from .decompositions import _t, check_real, svd
@@ -121,6 +125,11 @@ def lstsq(a, b, rcond=None):
     (array([1.33333333, 1.33333333]), array([0.33333333]), 2)
     """
     check_real("lstsq", a, b)
+    refuse_while_tracing(
+        "lstsq", "how many residuals it returns and where its gradient cuts the "
+        "singular values depend on a's rank, found from the values",
+        "Call it outside the compiled function, or use ad.linalg.solve (square a) or "
+        "ad.linalg.pinv(a) @ b")
     a = a if isinstance(a, Tensor) else Tensor(np.asarray(a))
     b = b if isinstance(b, Tensor) else Tensor(np.asarray(b))
     if a.ndim != 2 or b.ndim not in (1, 2):

@@ -31,16 +31,11 @@ from .shape import concatenate, reshape
 
 
 def _refuse_in_trace(name):
-    from ..compile import hooks
-    tracer = hooks.active
-    if tracer is not None and tracer.owns_thread():
-        from ..compile.provenance import user_line
-        from ..compile.refusals import TraceError
-        raise TraceError(
-            f"compile: {name} at {user_line()} in the compiled function {tracer.name}: how "
-            "many values of each lane are not NaN depends on the values, and a plan's "
-            f"indices are fixed. Call {name} outside the compiled function, or fill the "
-            "NaNs first (ad.where(ad.isnan(x), fill, x)) and use the function without nan")
+    from ..compile.refusals import refuse_while_tracing
+    refuse_while_tracing(
+        name, "how many values of each lane are not NaN depends on the values",
+        f"Call {name} outside the compiled function, or fill the NaNs first "
+        "(ad.where(ad.isnan(x), fill, x)) and use the function without nan")
 
 
 def _by_count(name, a, axis, keepdims, reduce_lanes):
