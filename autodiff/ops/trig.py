@@ -5,17 +5,15 @@ NumPy's trigonometric ufuncs.  Each rule is the derivative from the textbook, wr
 with the output (``ans``) where that saves a function call.  The inverse functions
 are not differentiable at the ends of their domain (``arcsin`` and ``arccos`` at ±1,
 ``arccosh`` at 1, ``arctanh`` at ±1): there the gradient is ±inf, as in NumPy's
-limits, and NaN outside the domain, where the forward is NaN too.  ``sinc`` is
-NumPy's formula written with these ops.
+limits, and NaN outside the domain, where the forward is NaN too.  ``sinc``'s
+gradient follows its Taylor series near 0, where the closed form cancels.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..tensor import Tensor
-from .elementwise import sin, where
-from .registry import defop, implements
+from .registry import defop
 
 _BROADCAST_HINT = ("Shapes broadcast when, aligned from the right, each pair of sizes is "
                    "equal or one of them is 1; reshape or expand_dims one operand to fix it")
@@ -109,15 +107,41 @@ hypot = defop(
     b=("g * b / ans", lambda xp, g, ans, a, b: g * b / ans))
 
 
-@implements(np.sinc)
-def sinc(x) -> Tensor:
-    """sin(pi x) / (pi x), and 1 at 0, as ``np.sinc`` (the same formula: the 0 is
-    replaced by machine epsilon, so the gradient there is 0, its true value).
+def _sinc_series_coefficients(terms):
+    """c_k = (-1)^k 2k / (2k+1)!, k = 1..terms: sinc's Taylor series in y = pi x,
+    differentiated once, is y * sum_k c_k y^(2k-2)."""
+    coefficients, factorial = [], 1.0
+    for k in range(1, terms + 1):
+        factorial *= (2 * k) * (2 * k + 1)
+        coefficients.append((-1) ** k * 2 * k / factorial)
+    return coefficients
 
-    >>> ad.sinc(ad.tensor([0.0, 0.5]))
-    tensor([1.        , 0.63661977])
-    """
-    x = np.pi * (x if isinstance(x, Tensor) else Tensor(np.asanyarray(x)))
-    eps = np.finfo(x.dtype).eps if x.dtype.kind == "f" else 1e-20
-    y = where(x != 0, x, eps)
-    return sin(y) / y
+
+# 13 terms: the first neglected one is below 1e-21 for |pi x| < 2, and stays below
+# rounding through the fourth derivative.
+_SINC_SLOPE_SERIES = _sinc_series_coefficients(13)
+
+
+def _sinc_slope(xp, x):
+    """d sinc / dx, to rounding everywhere, written with ops so that its own
+    derivatives are right too: for |pi x| < 2 the derivative of sinc's Taylor series,
+    elsewhere (cos(pi x) - sinc(x)) / x, whose subtraction cancels near 0."""
+    y = np.pi * x
+    near = xp.abs(y) < 2
+    z = y * y
+    series = _SINC_SLOPE_SERIES[-1]
+    for c in reversed(_SINC_SLOPE_SERIES[:-1]):
+        series = series * z + c
+    far_x = xp.where(near, 1.0, x)      # (1 where the series serves: no 0 / 0 there)
+    far_y = np.pi * far_x
+    far = (xp.cos(far_y) - xp.sin(far_y) / far_y) / far_x
+    return xp.where(near, np.pi * y * series, far)
+
+
+sinc = _unary(
+    "sinc", np.sinc, "g * (cos(pi x) - sinc(x)) / x, by its Taylor series for |pi x| < 2",
+    lambda xp, g, ans, x: g * _sinc_slope(xp, x),
+    "sin(pi x) / (pi x), and 1 at 0: NumPy's values.  The derivatives are right to "
+    "rounding at 0 and near it, to every order (the gradient follows sinc's Taylor "
+    "series where |pi x| < 2).\n\n>>> ad.sinc(ad.tensor([0.0, 0.5]))\n"
+    "tensor([1.        , 0.63661977])")
