@@ -189,3 +189,34 @@ def test_row_stack_warns_like_numpy_when_numpy_has_it():
     with pytest.warns(DeprecationWarning, match="row_stack"):
         out = np.row_stack([t, t * 2])
     assert out.shape == (2, 2) and out.requires_grad
+
+
+@pytest.mark.parametrize("call", [
+    lambda a, s: np.dot(a, s), lambda a, s: np.dot(s, a), lambda a, s: np.kron(a, s),
+    lambda a, s: np.kron(s, a), lambda a, s: np.multiply.outer(a, s),
+    lambda a, s: np.add.outer(a, s), lambda a, s: np.outer(a, s)],
+    ids=["dot", "dot left", "kron", "kron left", "multiply.outer", "add.outer", "outer"])
+@pytest.mark.parametrize("array, scalar", [
+    (np.array([1.5, 2.0], np.float32), 2.5), (np.array([100, 100], np.int8), 3),
+    (np.array([1.5, 2.0], np.float32), np.float32(2.5))])
+def test_a_python_number_meets_an_array_as_numpy_converts_it(call, array, scalar):
+    """These functions call asarray on their operands: a Python float is a float64
+    array there (not a weak scalar), a Python int an int64 one (no int8 overflow)."""
+    got, expected = call(ad.tensor(array), scalar), call(array, scalar)
+    assert got.dtype == expected.dtype and np.array_equal(got.data, expected)
+
+
+def test_accumulate_takes_the_axes_numpy_takes():
+    t = ad.tensor(np.arange(1.0, 7.0).reshape(2, 3), requires_grad=True)
+    for ufunc in (np.add, np.multiply):
+        with pytest.raises(ValueError, match=rf"numpy.{ufunc.__name__}.accumulate: "
+                                             "accumulate does not allow multiple axes"):
+            ufunc.accumulate(t, axis=None)
+        with pytest.raises(ValueError, match="does not allow multiple axes"):
+            ufunc.accumulate(t, axis=(0, 1))
+        with pytest.raises(TypeError, match="cannot accumulate on a scalar"):
+            ufunc.accumulate(ad.tensor(2.0), axis=0)
+        assert np.array_equal(ufunc.accumulate(t, axis=(1,)).data,
+                              ufunc.accumulate(t.data, axis=(1,)))
+        assert np.array_equal(ufunc.accumulate(t[0], axis=None).data,
+                              ufunc.accumulate(t.data[0], axis=None))

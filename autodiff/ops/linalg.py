@@ -228,10 +228,11 @@ def dot(a, b) -> Tensor:
     tensor(11.)
     """
     from .elementwise import multiply
+    from .operands import as_numpy_converts
 
     na, nb = np.ndim(a), np.ndim(b)
     if na == 0 or nb == 0:
-        return multiply(a, b)
+        return multiply(as_numpy_converts(a), as_numpy_converts(b))
     if na <= 2 and nb <= 2:
         return matmul(a, b)
     left = _letters(na)

@@ -28,6 +28,22 @@ SCALAR_BINARY = {np.add: operator.add, np.subtract: operator.sub,
 SEQUENCES = (list, tuple)
 
 
+_PYTHON_NUMBERS = (bool, int, float, complex)
+
+
+def as_numpy_converts(x):
+    """A Python number as the 0-d array NumPy's functions make of it (``np.dot``,
+    ``np.kron``, ``ufunc.outer`` call ``asarray`` on their operands), so that it takes
+    part in type promotion as an array of its default dtype, not as a weak scalar:
+    ``np.dot(float32_array, 2.5)`` is float64 and ``np.kron(int8_array, 3)`` int64.
+    Anything else as it is.
+
+    >>> as_numpy_converts(2.5).dtype, as_numpy_converts([1.0])
+    (dtype('float64'), [1.0])
+    """
+    return np.asarray(x) if type(x) in _PYTHON_NUMBERS else x
+
+
 def holds_tensor(nested) -> bool:
     """True when a (nested) list or tuple contains a Tensor somewhere."""
     todo = [nested]

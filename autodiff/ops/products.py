@@ -165,11 +165,12 @@ def kron(a, b) -> Tensor:
             [0., 0., 1., 2.]])
     """
     from .elementwise import multiply
+    from .operands import as_numpy_converts
     from .shape import reshape
 
     shape_a, shape_b = np.shape(a), np.shape(b)
     if not shape_a or not shape_b:
-        return multiply(a, b)
+        return multiply(as_numpy_converts(a), as_numpy_converts(b))
     nd = max(len(shape_a), len(shape_b))
     shape_a = (1,) * (nd - len(shape_a)) + shape_a
     shape_b = (1,) * (nd - len(shape_b)) + shape_b

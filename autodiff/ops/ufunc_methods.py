@@ -31,11 +31,12 @@ def outer(op: Callable, ufunc: np.ufunc, a, b) -> Tensor:
     tensor([[ 9.,  8.,  7.],
             [19., 18., 17.]])
     """
+    from .operands import as_numpy_converts
     from .shape import reshape
     a_shape, b_ndim = np.shape(_data(a)), np.ndim(_data(b))
     if not isinstance(a, Tensor):
         a = Tensor(np.asarray(a))
-    return op(reshape(a, a_shape + (1,) * b_ndim), b)
+    return op(reshape(a, a_shape + (1,) * b_ndim), as_numpy_converts(b))
 
 
 def _data(x):
@@ -59,6 +60,18 @@ def accumulate_adapter(numpy_name: str, op_name: str) -> Callable:
     """``ufunc.accumulate``'s signature mapped onto the running op ``op_name``."""
     def accumulate(array, axis=0, dtype=None, out=None):
         _refuse(numpy_name, dtype=dtype, out=out)
+        ndim = np.ndim(_data(array))
+        if ndim == 0:
+            raise TypeError(f"numpy.{numpy_name}: cannot accumulate on a scalar (the input "
+                            "is 0-d), as NumPy says; pass an array of at least one dimension")
+        if type(axis) is tuple and len(axis) == 1:
+            axis = axis[0]
+        if axis is None and ndim == 1:
+            axis = 0
+        if axis is None or type(axis) is tuple:
+            raise ValueError(f"numpy.{numpy_name}: accumulate does not allow multiple axes "
+                             f"(axis={axis!r} on an input of shape {np.shape(_data(array))}), "
+                             "as NumPy says; give one axis")
         return REGISTRY[op_name](array, axis)
     accumulate.__name__ = numpy_name
     return accumulate
