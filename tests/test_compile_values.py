@@ -218,3 +218,33 @@ def test_numpy_results_that_steer_python_or_change_size_are_refused():
         ad.compile(branch)(np.ones(4))
     with pytest.raises(TraceError, match="np.nonzero"):
         ad.compile(positions)(np.ones(4))
+
+
+def test_a_replayed_library_call_on_an_argument_is_refused():
+    """Gradient clipping, nn.init, an optimizer or batch_norm's running statistics over
+    a tensor the function is given: a replay would repeat the call on the first call's
+    argument (the objects it holds), so the trace refuses it, naming the line."""
+    def clip(x):
+        (x * x).sum().backward()
+        ad.nn.utils.clip_grad_norm_([x], 1.0)
+
+    def init(t):
+        ad.nn.init.normal_(t, rng=np.random.default_rng(0))
+
+    def optimizer_over(x):
+        opt = ad.optim.SGD([x], lr=0.1)
+        (x * x).sum().backward()
+        opt.step()
+
+    def running_stats(x, mean, var):
+        return ad.nn.functional.batch_norm(x, mean, var, training=True).sum()
+
+    cases = [(clip, (ad.tensor(np.ones(3), requires_grad=True),)),
+             (init, (ad.tensor(np.zeros(3)),)),
+             (optimizer_over, (ad.tensor(np.ones(3), requires_grad=True),)),
+             (running_stats, (np.ones((4, 3)), np.zeros(3), np.ones(3)))]
+    for fn, args in cases:
+        with pytest.raises(TraceError, match=r"the library call at test_compile_values.py:"
+                                             r"\d+ \(.*\) acts on an argument of the "
+                                             rf"compiled function {fn.__name__}"):
+            ad.compile(fn)(*args)
