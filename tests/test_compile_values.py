@@ -248,3 +248,34 @@ def test_a_replayed_library_call_on_an_argument_is_refused():
                                              r"\d+ \(.*\) acts on an argument of the "
                                              rf"compiled function {fn.__name__}"):
             ad.compile(fn)(*args)
+
+
+def test_a_modules_settings_and_rebound_array_names_are_followed():
+    """A module's number attributes (a temperature, Dropout.p) and a global name bound
+    to a new array between calls: each change traces again, as eager reads them."""
+    x = np.random.default_rng(0).standard_normal((8, 4))
+
+    class Head(ad.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = ad.nn.Linear(4, 3, rng=0)
+            self.drop = ad.nn.Dropout(0.0)
+            self.temperature = 1.0
+
+        def forward(self, inputs):
+            return self.drop(self.lin(inputs)) / self.temperature
+
+    def make():
+        head = Head()
+        return head, lambda inputs: (head(inputs) * TARGET).sum()
+    global TARGET
+    (he, se), (hc, sc) = _pair(make)
+    for k, (temperature, p) in enumerate([(1.0, 0.0), (1.0, 0.0), (2.0, 0.0), (2.0, 0.5)]):
+        TARGET = np.full(3, k + 1.0)
+        for head in (he, hc):
+            head.temperature, head.drop.p = temperature, p
+        ad.nn.manual_seed(1)
+        expected = float(se(x).data)
+        ad.nn.manual_seed(1)
+        assert float(sc(x).data) == expected, k
+    assert sc.traces == 4

@@ -44,17 +44,19 @@ write into it is refused (``c.data[0] = x.data.sum()``, ``literals.py``).  A lea
 ``requires_grad`` made in the call over an array the call made is refused
 (``ad.tensor(x.data * 2, requires_grad=True)``, ``fresh_leaves.py``); one over an
 array that lives across calls (a global ``G``) is a captured tensor.  A captured
-tensor is read again at each call; a module's ``training`` flag or a captured tensor's
+tensor is read again at each call; a module's ``training`` flag, another setting of
+a module called in the function (an attribute holding a number, string, bool, None
+or a tuple of them: ``Dropout.p``, ``eps``, a temperature) or a captured tensor's
 ``requires_grad`` that changes traces again, and so does a module called in the
 function that was given another tensor or submodule (``model.fc = nn.Linear(...)``),
-a name of the function (closure, globals) bound to another tensor, module, optimizer
-or scheduler (``opt = ad.optim.Adam(...)``), and a captured NumPy array
-that changes between calls (noticed by a checksum, computed on every call, so large
-data should be passed as arguments).  Python numbers the function captures are
-fixed at the trace, and so are the objects reached otherwise (an entry of a dict or
-list, an attribute of an object other than a module, a name of another function
-it calls): a plan keeps using the tensors
-and optimizers it saw, so rebinding such an entry to a new object needs a new
+a name of the function (closure, globals) bound to another tensor, NumPy array,
+module, optimizer or scheduler (``opt = ad.optim.Adam(...)``, ``targets =
+np.full(...)``), and a captured NumPy array that changes between calls (noticed by a
+checksum, computed on every call, so large data should be passed as arguments).
+Python numbers the function captures are fixed at the trace, and so are the objects
+reached otherwise (an entry of a dict or list, an attribute of an object other than
+a module, a name of another function it calls): a plan keeps using the tensors and
+optimizers it saw, so rebinding such an entry to a new object needs a new
 ``ad.compile(fn)``.  A plan writes intermediate results into buffers it
 allocates once and keeps while the plan is cached (``buffers.py``), so calls of one
 compiled function from several threads run one at a time; what a call returns and
@@ -283,13 +285,13 @@ def _captured_generators(fn) -> list:
 
 
 def _captured_objects(fn) -> list:
-    """The tensors, modules, optimizers and schedulers ``fn`` reaches by name, as
+    """The tensors, arrays, modules, optimizers and schedulers ``fn`` reaches by name, as
     ``(where, key, object)``: a replay fits only while the names still hold them."""
     from ..nn.module import Module
     from ..optim.lr_scheduler import LRScheduler
     from ..optim.optimizer import Optimizer
 
-    kinds = (Tensor, Module, Optimizer, LRScheduler)
+    kinds = (Tensor, Module, Optimizer, LRScheduler, np.ndarray)
     return [(where, key, value) for _, where, key, value in _captured_names(fn)
             if isinstance(value, kinds)]
 
@@ -336,13 +338,17 @@ def _checksum(array) -> int:
     return zlib.crc32(np.ascontiguousarray(array).view(np.uint8).reshape(-1).data)
 
 
+_MISSING = object()
+
+
 def _constants_changed(plan) -> bool:
     """A captured array changed its values, a captured tensor's array its shape or
     dtype (``p.data = ...``), a module its ``training`` flag, a tensor or submodule
     (``model.fc = nn.Linear(...)``) or a captured tensor its ``requires_grad``: the
     plan no longer fits, trace again."""
     for obj, attribute, value in plan.flags:
-        if getattr(obj, attribute) != value:
+        now = getattr(obj, attribute, _MISSING)
+        if now is not value and (type(now) is not type(value) or now != value):
             return True
     for table, key, value in plan.members:
         if table.get(key) is not value:

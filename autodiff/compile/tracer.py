@@ -54,6 +54,17 @@ def _makes_a_tensor(frame) -> bool:
     return (frame.f_globals.get("__name__"), frame.f_code.co_name) in _TENSOR_MAKERS
 
 
+_SETTING_TYPES = (bool, int, float, complex, str, type(None))
+
+
+def _is_setting(value) -> bool:
+    """A module attribute that a forward may read as a setting: a Python number,
+    string, None or a tuple of them (``Dropout.p``, ``kernel_size``)."""
+    if type(value) is tuple:
+        return all(type(v) in _SETTING_TYPES for v in value)
+    return type(value) in _SETTING_TYPES
+
+
 class Tracer:
     """Records one call; ``finish`` turns the recording into a ``Plan``."""
 
@@ -588,8 +599,12 @@ class Tracer:
         leaves = list(self.leaves.values())
         plan = Plan(self.name, self.slots, self.instrs, self.inputs, captured, template,
                     leaves)
-        # What the plan assumes of the objects it reads: training flags, requires_grad.
+        # What the plan assumes of the objects it reads: training flags, the modules'
+        # settings (Dropout.p, eps, a temperature), requires_grad.
         plan.flags = [(module, "training", flag) for module, flag in self.modules.values()]
+        plan.flags += [(module, key, value) for module, _ in self.modules.values()
+                       for key, value in vars(module).items()
+                       if key != "training" and _is_setting(value)]
         plan.flags += [(tensor, "requires_grad", tensor.requires_grad)
                        for tensor, _ in captured]
         plan.members = self.module_members()
