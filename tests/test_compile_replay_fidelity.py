@@ -3,6 +3,7 @@ loading state inside a compiled function is refused, returned views are as writa
 as eager's, tensors made from Python numbers start each call anew, and returned
 objects keep their identity."""
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -275,3 +276,27 @@ def _leaf_and_optimizer_made_in_the_call(x):
 def test_a_leaf_made_from_numbers_starts_each_call_from_those_numbers(fn):
     compiled = _agree(lambda: fn, calls=4)
     assert compiled.traces == 1
+
+
+def test_returning_a_graph_no_backward_used_warns_at_the_callers_line():
+    """A replay returns computed tensors without history: the trace warns when the
+    function returns one whose graph a backward after the call could still follow."""
+    from autodiff.tape_drop import TapeDropWarning
+    w = ad.tensor(np.ones(3), requires_grad=True)
+    encoder = ad.compile(lambda x: ad.tanh(x * w))
+    with pytest.warns(TapeDropWarning, match=r"compile: <lambda> returns a tensor of shape "
+                                             r"\(3,\) made by 'tanh' with a graph") as caught:
+        encoder(np.ones(3))
+    assert caught[0].filename == __file__
+    assert encoder(np.ones(3)).requires_grad is False          # the replay's: no history
+
+    def step(x):
+        loss = ad.tanh(x * w).sum()
+        loss.backward()
+        return loss, x * 2                              # a backward used loss's graph
+    inference = ad.compile(lambda x: ad.tanh(x * w))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", TapeDropWarning)
+        ad.compile(step)(np.ones(3))
+        with ad.no_grad():
+            inference(np.ones(3))                       # no graph made: no warning

@@ -62,9 +62,12 @@ allocates once and keeps while the plan is cached (``buffers.py``), so calls of 
 compiled function from several threads run one at a time; what a call returns and
 what ``.grad`` holds are new arrays, never those buffers.  ``p.grad = None`` inside
 the function is recorded as a step.  A replay returns the tensors the call computed
-as new tensors without history (``requires_grad`` False); a tensor the function was
-given or captured and returns as it is (``return w``) is returned itself, and one
-tensor returned in several places is one tensor, as in eager execution.  Plain Python
+as new tensors without history (``requires_grad`` False: returning one whose graph no
+backward of the call used, as a compiled forward would, warns while tracing with a
+``TapeDropWarning``, since a backward after a replay could not follow it); a tensor the
+function was given or captured and returns as it is (``return w``) is returned itself,
+and one tensor returned in several places is one tensor, as in eager execution.  Plain
+Python
 effects inside the function (appending to a list, ``print``) happen only while
 tracing, as with ``torch.jit.trace``.
 """

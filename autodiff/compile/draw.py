@@ -20,7 +20,7 @@ _COLOR = {"forward": "#e8f0fe", "backward": "#fde8e8", "updates": "#e8f8e8"}
 def draw_plan(plan: Plan, rankdir: str = "LR") -> graphviz.Digraph:
     """The plan's steps as a ``graphviz.Digraph``, phases as clusters.
 
-    >>> w = ad.tensor([1.0, 2.0], requires_grad=True)
+    >>> w = ad.tensor([1.0, 2.0])
     >>> f = ad.compile(lambda x: (w * x).sum())
     >>> _ = f(np.ones(2))
     >>> "multiply" in ad.viz.draw(f.plan).source

@@ -13,9 +13,11 @@ in each of those places, as eager execution does, and None otherwise.
 from __future__ import annotations
 
 import collections
+import warnings
 
 import numpy as np
 
+from ..tape_drop import TapeDropWarning
 from ..tensor import Tensor
 from .provenance import nested_items
 from .refusals import TraceError
@@ -52,6 +54,7 @@ def _template(tracer, value, shared):
                 "computed with ops, parameters or their .grad.")
         if isinstance(value, np.ndarray):
             return ("array", tracer.ref(value))
+        _warn_of_a_graph_left_behind(tracer, value)
         return ("tensor", tracer.ref(value, value), shared.get(id(value)))
     if isinstance(value, (tuple, list)):
         return (type(value).__name__, [_template(tracer, v, shared) for v in value])
@@ -67,6 +70,24 @@ def _template(tracer, value, shared):
     raise TraceError(f"compile: the function returned a {type(value).__name__}; a "
                      "compiled function may return tensors, arrays, None and "
                      "tuples, lists or dicts of them")
+
+
+def _warn_of_a_graph_left_behind(tracer, tensor) -> None:
+    """A returned tensor whose graph no backward of the call went through (its node
+    still holds its inputs) has a history a backward after the call would follow; a
+    replay returns it without one, so such a backward would give its inputs no
+    gradient there (silently, when another path still requires grad)."""
+    node = tensor._node
+    if node is None or node.args is None:
+        return
+    warnings.warn(
+        f"compile: {tracer.name} returns a tensor of shape {tensor.shape} made by "
+        f"'{node.op.name}' with a graph that no backward of the call used: this first "
+        "call returns it with that graph, but a replay returns it without one (a plan "
+        "records no tape), so a backward through it after a replay gives the tensors it "
+        "came from no gradient. Call backward() inside the compiled function (compile "
+        "the whole training step), or compute it under ad.no_grad() (or return "
+        "t.detach()) when no gradient is wanted.", TapeDropWarning, stacklevel=2)
 
 
 def output_source(template, ns, made=None) -> str:
