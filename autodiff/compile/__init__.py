@@ -67,8 +67,7 @@ backward of the call used, as a compiled forward would, warns while tracing with
 ``TapeDropWarning``, since a backward after a replay could not follow it); a tensor the
 function was given or captured and returns as it is (``return w``) is returned itself,
 and one tensor returned in several places is one tensor, as in eager execution.  Plain
-Python
-effects inside the function (appending to a list, ``print``) happen only while
+Python effects inside the function (appending to a list, ``print``) happen only while
 tracing, as with ``torch.jit.trace``.
 """
 
