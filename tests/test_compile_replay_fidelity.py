@@ -300,3 +300,25 @@ def test_returning_a_graph_no_backward_used_warns_at_the_callers_line():
         ad.compile(step)(np.ones(3))
         with ad.no_grad():
             inference(np.ones(3))                       # no graph made: no warning
+
+
+def test_returning_a_tensor_whose_grad_the_call_filled_is_refused():
+    """A retained intermediate or a leaf made in the call, returned: eager's has its
+    .grad, a replay's would not, so the trace refuses it."""
+    w = ad.tensor(np.ones(3), requires_grad=True)
+    G = np.arange(3.0)
+
+    def retained(x):
+        h = x * w
+        h.retain_grad()
+        ad.tanh(h).sum().backward()
+        return h
+
+    def leaf_made_here(x):
+        t = ad.tensor(G, requires_grad=True)
+        (ad.sin(t) * x).sum().backward()
+        return t
+    for fn in (retained, leaf_made_here):
+        with pytest.raises(TraceError, match=rf"compile: {fn.__name__} returns a tensor of "
+                                             r"shape \(3,\) whose .grad the call filled"):
+            ad.compile(fn)(np.ones(3))

@@ -54,6 +54,14 @@ def _template(tracer, value, shared):
                 "computed with ops, parameters or their .grad.")
         if isinstance(value, np.ndarray):
             return ("array", tracer.ref(value))
+        if value._grad is not None:
+            raise TraceError(
+                f"compile: {tracer.name} returns a tensor of shape {array.shape} whose .grad "
+                "the call filled (an intermediate's retain_grad(), or a leaf made in the "
+                "call), but a replay returns the tensors the call computed as new tensors "
+                "without a .grad. Make such a leaf outside the compiled function (a "
+                "replay returns a captured tensor itself, with its .grad), or run this "
+                "step eagerly to read an intermediate's gradient.")
         _warn_of_a_graph_left_behind(tracer, value)
         return ("tensor", tracer.ref(value, value), shared.get(id(value)))
     if isinstance(value, (tuple, list)):
