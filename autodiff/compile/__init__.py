@@ -32,7 +32,9 @@ mask computed in the call, ``load_state_dict`` of a module, optimizer or schedul
 (call it between calls: the next call reads what it loaded).
 Python control flow is traced as taken: a branch on NumPy values computed from
 ``.data`` (``if (x.data > 0).all():``, ``if loss.data < 1:``) is not seen, and every
-replay takes the branch the trace took (branch with ``ad.where``, or outside).  What
+replay takes the branch the trace took (branch with ``ad.where``, or outside); so is
+a Python number computed from ``.data`` or ``.grad`` (``float(x.data.std())``,
+``int(np.count_nonzero(x.data))``, ``.tolist()``), which every replay reuses.  What
 the library makes during the call is made again at each replay: arrays from no traced
 value (``ad.zeros``, ``ad.rand(rng=)``, dropout masks, samples of distributions, drawn
 anew from the same generator) and those computed from the targets (class indices,
