@@ -2,6 +2,7 @@
 few ulp, the plan shows the groups, and the loops are cached on disk."""
 
 import os
+import warnings
 import subprocess
 import sys
 
@@ -299,3 +300,27 @@ def test_a_reverse_pass_joins_the_loop_of_its_elementwise_forward():
     kinds = [i.kind for i in step.plan.instrs]
     assert kinds.count("kernel") == 1 and "ones" not in kinds, step.plan
     assert_few_ulp(got, want, 64)
+
+
+def test_float32_values_inside_a_float64_loop_are_checked_in_float32_ulps():
+    """sigmoid of a float32 x times a float64 w: the loop's own sigmoid rounds in float32,
+    as NumPy's does, so its float64 result is a few float32 ulps from NumPy's; the
+    check before a loop is used measures that in float32 ulps, keeps the loop and says
+    nothing."""
+    x = (np.random.default_rng(0).standard_normal((8, 4)) * 3).astype(np.float32)
+    w = ad.tensor(np.array([0.5, -1.0, 2.0, 0.25]), requires_grad=True)
+
+    def step(inputs):
+        loss = (ad.sigmoid(inputs) * w).sum()
+        loss.backward()
+        return loss
+    compiled = ad.compile(step)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        got = compiled(x)
+        got = compiled(x)
+    assert got.dtype == np.float64
+    expected = step(x)
+    np.testing.assert_allclose(got.data, expected.data, rtol=1e-6)   # float32 rounding
+    if kernels.JIT_ENABLED:
+        assert all(k.mode == "numba" for k in _kernels(compiled.plan))
