@@ -279,3 +279,17 @@ def test_a_modules_settings_and_rebound_array_names_are_followed():
         ad.nn.manual_seed(1)
         assert float(sc(x).data) == expected, k
     assert sc.traces == 4
+
+
+def test_a_backward_into_a_graph_built_before_the_call_is_refused_clearly():
+    encoding = ad.tensor(np.full(4, 0.5), requires_grad=True)
+    w = ad.tensor(np.arange(4.0) + 1, requires_grad=True)
+
+    def step(h):
+        loss = (ad.sin(h) * w).sum()
+        loss.backward()
+        return loss
+    with pytest.raises(TraceError, match=r"the backward at test_compile_values.py:\d+ "
+                                         r"reaches 'exp', an op recorded before the call"):
+        ad.compile(step)(ad.exp(encoding * 1.0))
+    assert encoding.grad is None and w.grad is None

@@ -80,6 +80,7 @@ class Tracer:
         self.captured: dict[int, tuple] = {}      # id(tensor) -> (tensor, slot)
         self.capture_sites: dict[int, tuple] = {}  # id(tensor) -> (op name, line)
         self.nodes: list = []               # weak refs to the nodes recorded (fresh check)
+        self.recorded: set = set()          # their ids (a backward must stay among them)
         self.constants: list = []           # (array, op name, line) for the fresh check
         # NumPy scalars and 0-d arrays the user's code passed to the library (the
         # fresh check refuses those made during the call): id -> (scalar, op, line),
@@ -222,6 +223,7 @@ class Tracer:
             return
         self.flush()
         self.nodes.append(weakref.ref(node))    # not kept alive: a dead graph frees its guards
+        self.recorded.add(id(node))
         op = node.op
         line = user_line()
         if _holds_function(node.kwargs):
@@ -344,6 +346,13 @@ class Tracer:
             raise TraceError(
                 f"compile: backward(create_graph=True) through '{node.op.name}' at "
                 f"{user_line()} is not supported in a compiled function")
+        if id(node) not in self.recorded:
+            raise TraceError(
+                f"compile: the backward at {user_line()} reaches '{node.op.name}', an op "
+                f"recorded before the call: a tensor given to {self.name} carries the graph "
+                "that made it, and a replay cannot follow a graph built outside the compiled "
+                "function. Build that part inside the function, or pass t.detach() if no "
+                "gradient should flow back out of it")
         self.node_slots[node] = self.gradient_of(node, g)
 
     def on_edge(self, node, position, g, gi, rule_output):
