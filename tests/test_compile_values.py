@@ -1,6 +1,8 @@
 """Which value a replay reads: arguments, captured tensors, constants and the numbers
 that key the plans.  Each case is compared with eager calls of the same function."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -293,3 +295,19 @@ def test_a_backward_into_a_graph_built_before_the_call_is_refused_clearly():
                                          r"reaches 'exp', an op recorded before the call"):
         ad.compile(step)(ad.exp(encoding * 1.0))
     assert encoding.grad is None and w.grad is None
+
+
+def test_an_error_in_a_replay_names_the_step_and_its_traced_line():
+    w = ad.tensor(np.ones((5, 2)), requires_grad=True)
+
+    @ad.compile
+    def step(idx):
+        loss = w[idx].sum()
+        loss.backward()
+        return loss
+    step(np.array([0, 1]))
+    with pytest.raises(IndexError, match="index 7 is out of bounds") as caught:
+        step(np.array([0, 7]))
+    assert any(re.fullmatch(r"compile: raised while replaying step, by its step op 'getitem', "
+                            r"traced at test_compile_values.py:\d+", note)
+               for note in caught.value.__notes__)

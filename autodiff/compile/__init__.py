@@ -92,7 +92,7 @@ from .fused_optim import fuse_optimizer_steps
 from .optimize import eliminate_dead_code
 from .plan import Plan
 from .provenance import nested_items
-from .replay import build
+from .replay import build, note_replay_error
 from .install import installed
 from .tracer import TraceError, Tracer
 
@@ -124,19 +124,23 @@ class Compiled:
             self.plan = plan
             # (another trace running sees the leaves' .grad used: replay_traced)
             replay = plan.replay if _hooks.active is None else plan.replay_traced
-            if not plan.buffers:
-                return replay(args, kwargs)
-            with plan.lock:         # one call at a time writes into the plan's buffers
-                if plan.running:
-                    raise RuntimeError(
-                        f"compile: {plan.name} was called again while its replay was "
-                        "running (from inside a replayed method); a plan's buffers serve "
-                        "one call at a time")
-                plan.running = True
-                try:
+            try:
+                if not plan.buffers:
                     return replay(args, kwargs)
-                finally:
-                    plan.running = False
+                with plan.lock:     # one call at a time writes into the plan's buffers
+                    if plan.running:
+                        raise RuntimeError(
+                            f"compile: {plan.name} was called again while its replay was "
+                            "running (from inside a replayed method); a plan's buffers "
+                            "serve one call at a time")
+                    plan.running = True
+                    try:
+                        return replay(args, kwargs)
+                    finally:
+                        plan.running = False
+            except Exception as error:
+                note_replay_error(plan, error)
+                raise
         return self._trace(key, args, kwargs)
 
     def _trace(self, key, args, kwargs):

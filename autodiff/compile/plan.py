@@ -110,6 +110,7 @@ class Plan:
         self.traced_source = ""
         self.removed = 0            # steps removed as dead code
         self.flags: list = []       # (object, attribute, value) a replay needs unchanged
+        self.steps_by_line: dict = {}   # line of the generated replay -> its step
         self.members: list = []     # (dict, key, object) a replay needs to be the same object
         self.bindings: list = []    # (cell or dict, key, object) the function's names held
         self.buffers: list = []     # arrays results are written into (buffers.py)

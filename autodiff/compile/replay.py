@@ -4,7 +4,9 @@ Each step becomes one line of straight-line code over local variables ``v<k>``;
 functions and constants are bound by name (``F<k>``, ``K<k>``).  The function
 builds no Tensor and no Node (except the Tensors it returns), and its locals are
 freed when it returns, so memory stays flat from one call to the next.
-``plan.source`` holds the generated code.
+``plan.source`` holds the generated code, and ``plan.steps_by_line`` the step of
+each of its lines (an error a replay raises gets a note naming that step's op and
+the line it was traced at: ``note_replay_error``).
 
 A leaf's gradient is read and written in its slot (``t._grad``, the one behind the
 checked ``.grad`` property: a plan's gradients have the leaf's shape and dtype, since
@@ -67,8 +69,8 @@ def build(plan: Plan, input_kinds: dict) -> None:
     """Generate ``plan.replay(args, kwargs)``; ``input_kinds[position]`` is
     ``"tensor"`` or ``"array"`` (how the argument's array is reached)."""
     ns = _Namespace()
-    plan.source = _source(plan, input_kinds, ns, "_grad")
-    plan.traced_source = _source(plan, input_kinds, ns, "grad")
+    plan.source = _source(plan, input_kinds, ns, "_grad", plan.steps_by_line)
+    plan.traced_source = _source(plan, input_kinds, ns, "grad", {})
     namespace = dict(ns.names)
     namespace["__name__"] = __name__    # warnings raised in it: see warning_lines.py
     plan.functions = [v for k, v in ns.names.items() if k.startswith("F")]
@@ -78,14 +80,32 @@ def build(plan: Plan, input_kinds: dict) -> None:
                                        f"<autodiff plan {plan.name} (traced)>", namespace))
 
 
+def note_replay_error(plan: Plan, error: BaseException) -> None:
+    """Add to ``error``, raised by ``plan``'s replay, a note naming the step that raised
+    it: its op and the user's line it was traced at (NumPy's message alone names
+    neither, where eager's names the op)."""
+    filename = f"<autodiff plan {plan.name}>"
+    tb, lineno = error.__traceback__, None
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == filename:
+            lineno = tb.tb_lineno
+        tb = tb.tb_next
+    instr = plan.steps_by_line.get(lineno)
+    if instr is not None:
+        where = f", traced at {instr.line}" if instr.line else ""
+        error.add_note(f"compile: raised while replaying {plan.name}, by its step "
+                       f"{instr.kind} '{instr.label}'{where}")
+
+
 def _define(source: str, filename: str, namespace: dict):
     """The ``replay`` function that ``source`` defines, run in ``namespace``."""
     exec(compile(source, filename, "exec"), namespace)
     return namespace["replay"]
 
 
-def _source(plan: Plan, input_kinds: dict, ns: _Namespace, grad: str) -> str:
-    """The replay function's code, with a leaf's gradient reached as ``leaf.<grad>``."""
+def _source(plan: Plan, input_kinds: dict, ns: _Namespace, grad: str, steps: dict) -> str:
+    """The replay function's code, with a leaf's gradient reached as ``leaf.<grad>``;
+    ``steps`` is filled with the step of each of its line numbers."""
     live = getattr(plan, "live", None)
     lines = ["def replay(A, KW):"]
     for position, slot in plan.inputs:
@@ -108,7 +128,9 @@ def _source(plan: Plan, input_kinds: dict, ns: _Namespace, grad: str) -> str:
             copy = ".copy()" if s.index in copied else ""
             lines.append(f"    v{s.index} = {ns.const(plan.constant_values[s.index])}{copy}")
     for instr, dead in zip(plan.instrs, _last_uses(plan)):
-        lines.extend("    " + text for text in _lines(instr, ns, grad))
+        for text in _lines(instr, ns, grad):
+            lines.append("    " + text)
+            steps[len(lines)] = instr
         if dead:                    # free what nothing reads any more, as eager does
             lines.append("    del " + ", ".join(f"v{k}" for k in dead))
     lines.append(f"    return {output_source(plan.output, ns)}")
