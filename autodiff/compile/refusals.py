@@ -3,7 +3,8 @@
 ``check_mask_key``: ``x[mask]`` with a mask the call computes (its size depends on
 values).  ``check_fresh_constants``: arrays (0-d too) and NumPy scalars made during
 the call outside the library, which a replay would reuse with their traced values.
-``refuse_while_tracing``: a function whose shapes or steps depend on the values.  All
+``refuse_while_tracing``: a function whose shapes or steps depend on the values.
+``check_arguments_inside``: a replayed library call on an argument of the call.  All
 raise ``TraceError`` naming the op and the user's line.
 """
 
@@ -13,6 +14,7 @@ import sys
 
 import numpy as np
 
+from ..tensor import Tensor
 from .plan import Ref
 
 
@@ -29,6 +31,41 @@ def refuse_while_tracing(name: str, why: str, instead: str) -> None:
         raise TraceError(f"compile: {name} at {user_line()} in the compiled function "
                          f"{active.name}: {why}, and a plan's shapes and steps are fixed. "
                          f"{instead}")
+
+
+def check_arguments_inside(tracer, label, objects, line) -> None:
+    """Refuse a replayed call whose objects hold a tensor the compiled function was
+    given, or made over an array it was given (``clip_grad_norm_([x])``, an
+    optimizer over ``x``, running statistics passed in): a replay calls it with the
+    objects of the trace, so it would act on the traced call's argument, not on
+    this call's."""
+    todo, seen = [(objects, 0)], set()
+    while todo:
+        item, depth = todo.pop()
+        if id(item) in seen or depth > 4 or len(seen) > 5000:
+            continue
+        seen.add(id(item))
+        if not isinstance(item, Tensor):
+            if isinstance(item, dict):
+                todo += [(v, depth + 1) for v in item.values()]
+            elif isinstance(item, (list, tuple, set, frozenset)):
+                todo += [(v, depth + 1) for v in item]
+            elif hasattr(item, "__dict__") and not isinstance(item, type):
+                todo += [(v, depth + 1) for v in vars(item).values()]
+            continue
+        # A tensor argument, or a tensor the call made over an argument's array (an
+        # array argument's wrapper): not a captured tensor whose array was passed.
+        slot = tracer.by_id.get(id(item.data))
+        if id(item) in tracer.input_tensors or (
+                id(item) in tracer.made_during and slot is not None
+                and tracer.slots[slot].source == "input"):
+            raise TraceError(
+                f"compile: the library call at {line} ({label}) acts on an argument of "
+                f"the compiled function {tracer.name} (a tensor of shape "
+                f"{item.data.shape}), but a replay repeats it on the objects of the first "
+                "call, not on this call's arguments. Capture that tensor from the "
+                "enclosing scope instead of passing it in, or call it outside the "
+                "compiled function")
 
 
 def check_mask_key(tracer, op_name, kwargs, line):

@@ -535,46 +535,12 @@ class Tracer:
                     f"compile: {label} is called with arguments at {line}, one a "
                     f"{type(value).__name__}; a compiled function can replay it only with "
                     "arrays and numbers as arguments (no closure=)")
-        self.refuse_arguments_inside(label, obj, line)
+        refusals.check_arguments_inside(self, label, obj, line)
         refs = tuple(self.ref(v, None, label, line) for v in args)
         kw = {k: self.ref(v, None, label, line) for k, v in kwargs.items()}
         result = self.untraced(method, (obj,) + tuple(args), kwargs)
         self.emit("call", label, method, (obj,) + refs, kw, (), line, effect=True)
         return result
-
-    def refuse_arguments_inside(self, label, objects, line) -> None:
-        """Refuse a replayed call whose objects hold a tensor the compiled function was
-        given, or made over an array it was given (``clip_grad_norm_([x])``, an
-        optimizer over ``x``, running statistics passed in): a replay calls it with the
-        objects of the trace, so it would act on the traced call's argument, not on
-        this call's."""
-        todo, seen = [(objects, 0)], set()
-        while todo:
-            item, depth = todo.pop()
-            if id(item) in seen or depth > 4 or len(seen) > 5000:
-                continue
-            seen.add(id(item))
-            if not isinstance(item, Tensor):
-                if isinstance(item, dict):
-                    todo += [(v, depth + 1) for v in item.values()]
-                elif isinstance(item, (list, tuple, set, frozenset)):
-                    todo += [(v, depth + 1) for v in item]
-                elif hasattr(item, "__dict__") and not isinstance(item, type):
-                    todo += [(v, depth + 1) for v in vars(item).values()]
-                continue
-            # A tensor argument, or a tensor the call made over an argument's array (an
-            # array argument's wrapper): not a captured tensor whose array was passed.
-            slot = self.by_id.get(id(item.data))
-            if id(item) in self.input_tensors or (
-                    id(item) in self.made_during and slot is not None
-                    and self.slots[slot].source == "input"):
-                raise TraceError(
-                    f"compile: the library call at {line} ({label}) acts on an argument of "
-                    f"the compiled function {self.name} (a tensor of shape "
-                    f"{item.data.shape}), but a replay repeats it on the objects of the first "
-                    "call, not on this call's arguments. Capture that tensor from the "
-                    "enclosing scope instead of passing it in, or call it outside the "
-                    "compiled function")
 
     def untraced(self, fn, args, kwargs):
         """``fn(*args, **kwargs)`` with this tracer deaf to what it does."""
@@ -589,8 +555,8 @@ class Tracer:
         """A ``@replayed_function`` ran: a replay calls it with the same objects."""
         self.flush()
         line = user_line()
-        self.refuse_arguments_inside(getattr(fn, "__name__", "function"),
-                                     (args, kwargs), line)
+        refusals.check_arguments_inside(self, getattr(fn, "__name__", "function"),
+                                        (args, kwargs), line)
         result = self.untraced(fn, args, kwargs)
         # A "call" step passes its first argument by name and the rest through the
         # plan's namespace: objects (tensors, generators) stay the same objects.
