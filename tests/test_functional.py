@@ -282,3 +282,22 @@ def test_binary_cross_entropy_gradient_at_saturated_predictions_is_pytorchs():
     assert ad.gradcheck(lambda q: F.binary_cross_entropy(q, soft_targets), [inside])
     assert ad.gradgradcheck(lambda q: F.binary_cross_entropy(q, soft_targets), [inside])
     assert ad.gradgradcheck(lambda q, r: F.binary_cross_entropy(q, r), [inside, soft_targets])
+
+
+@pytest.mark.parametrize("fn", [F.softmax, F.log_softmax])
+def test_without_dim_the_last_axis_is_used_with_a_warning_where_pytorch_differs(fn):
+    """PyTorch's deprecated implicit dim is 0 for 3-D input and 1 for 4-D; this library
+    takes the last axis, and says so there (1-D and 2-D agree: no warning)."""
+    import warnings
+    for shape in [(4,), (2, 4)]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            fn(ad.tensor(np.ones(shape)))
+    x = np.random.default_rng(0).standard_normal((2, 3, 4))
+    with pytest.warns(UserWarning, match=r"no dim given for an input of 3 dimensions; the "
+                                         r"last axis is used.*would take axis 0") as caught:
+        out = fn(ad.tensor(x))
+    assert caught[0].filename == __file__
+    np.testing.assert_array_equal(out.data, fn(ad.tensor(x), dim=-1).data)
+    with pytest.raises(TypeError, match="got both axis=1 and dim=0"):
+        fn(ad.tensor(x), 1, dim=0)

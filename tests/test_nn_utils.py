@@ -74,3 +74,15 @@ def test_clip_grad_value_and_bad_arguments():
         ad.nn.utils.clip_grad_norm_(model.parameters, 1.0)
     with pytest.raises(ValueError, match="clip_grad_value_: clip_value must be >= 0"):
         ad.nn.utils.clip_grad_value_([p], -1.0)
+
+
+def test_clip_grad_norm_returns_the_total_norm_in_the_gradients_dtype():
+    g = np.random.default_rng(0).standard_normal((3, 4)).astype(np.float32)
+    p = ad.nn.Parameter(np.zeros_like(g))
+    p.grad = g.copy()
+    total = ad.nn.utils.clip_grad_norm_([p], 0.5)
+    assert total.dtype == np.float32 and p.grad.dtype == np.float32
+    assert float(total) == np.float32(np.linalg.norm(g.astype(np.float64)))
+    q = ad.nn.Parameter(np.zeros(2))
+    q.grad = np.ones(2)
+    assert ad.nn.utils.clip_grad_norm_([p, q], 0.5).dtype == np.float64

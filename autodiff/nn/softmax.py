@@ -12,6 +12,8 @@ differentiable ops, so second derivatives work.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from .. import kernels
@@ -56,24 +58,38 @@ _softmax = defop(
     axis=None)
 
 
-def _dim(axis, dim, where):
-    """PyTorch's ``dim=`` for ``axis=`` (the default -1 is the same in both)."""
-    if dim is None:
+def _dim(x, axis, dim, where):
+    """The axis from ``axis=`` or PyTorch's ``dim=`` (one of them); the last when
+    neither is given, with a warning where PyTorch's deprecated implicit choice takes
+    another axis (3-D and larger inputs: axis 0 for 3-D, 1 beyond)."""
+    if dim is not None:
+        if axis is not None:
+            raise TypeError(f"{where}: got both axis={axis!r} and dim={dim!r}; pass one")
+        return dim
+    if axis is not None:
         return axis
-    if axis != -1:
-        raise TypeError(f"{where}: got both axis={axis!r} and dim={dim!r}; pass one")
-    return dim
+    ndim = np.ndim(x.data if isinstance(x, Tensor) else x)
+    if ndim >= 3:
+        warnings.warn(
+            f"{where}: no dim given for an input of {ndim} dimensions; the last axis is "
+            f"used, where PyTorch's deprecated implicit choice would take axis "
+            f"{0 if ndim == 3 else 1}. Pass dim= to say which (dim=-1 for this one)",
+            UserWarning, stacklevel=3)
+    return -1
 
 
-def softmax(x, axis: int = -1, *, dim: int | None = None) -> Tensor:
-    """exp(x) / sum(exp(x)) along ``axis``, stable for any finite logits.
+def softmax(x, axis: int | None = None, *, dim: int | None = None) -> Tensor:
+    """exp(x) / sum(exp(x)) along ``axis`` (or ``dim``), stable for any finite logits.
+
+    Without either, the last axis (on an input of 3 or more dimensions, with a
+    warning: PyTorch's deprecated implicit dim takes another one there).
 
     >>> F.softmax(ad.tensor([[0.0, 0.0], [0.0, 1e4]]))
     tensor([[0.5, 0.5],
             [0. , 1. ]])
     """
     _check_float(x, "softmax")
-    return _softmax(x, axis=_dim(axis, dim, "softmax"))
+    return _softmax(x, axis=_dim(x, axis, dim, "softmax"))
 
 
 # ----- log_softmax --------------------------------------------------------------
@@ -100,14 +116,15 @@ _log_softmax = defop(
     axis=None)
 
 
-def log_softmax(x, axis: int = -1, *, dim: int | None = None) -> Tensor:
-    """log(softmax(x)) computed as ``x - max - log(sum(exp(x - max)))``: finite for logits ±1e4.
+def log_softmax(x, axis: int | None = None, *, dim: int | None = None) -> Tensor:
+    """log(softmax(x)) computed as ``x - max - log(sum(exp(x - max)))``: finite for logits
+    ±1e4.  The axis is chosen as in ``softmax``.
 
     >>> F.log_softmax(ad.tensor([0.0, 1e4]))
     tensor([-10000.,      0.])
     """
     _check_float(x, "log_softmax")
-    return _log_softmax(x, axis=_dim(axis, dim, "log_softmax"))
+    return _log_softmax(x, axis=_dim(x, axis, dim, "log_softmax"))
 
 
 

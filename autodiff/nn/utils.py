@@ -67,9 +67,10 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
     The total norm is the ``norm_type``-norm of the vector of every gradient entry
     (``float("inf")``: the largest absolute entry).  Gradients are multiplied by
     ``min(1, max_norm / (total_norm + 1e-6))``, in place.  Returns the total norm
-    before clipping as a 0-d Tensor, as PyTorch does.  With ``error_if_nonfinite``
-    a nan or inf total norm raises a RuntimeError instead of spreading nan into
-    every gradient.  ``foreach`` is accepted for PyTorch compatibility and ignored.
+    before clipping as a 0-d Tensor of the gradients' dtype, as PyTorch does.  With
+    ``error_if_nonfinite`` a nan or inf total norm raises a RuntimeError instead of
+    spreading nan into every gradient.  ``foreach`` is accepted for PyTorch
+    compatibility and ignored.
 
     >>> a, b = ad.nn.Parameter([0.0]), ad.nn.Parameter([0.0])
     >>> a.grad, b.grad = np.array([-6.0]), np.array([2.0])
@@ -84,7 +85,10 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
     if not params:
         return tensor(0.0)
     total = _clip_norm(params, max_norm, norm_type, bool(error_if_nonfinite))
-    return tensor(total)
+    # Summed in float64; returned in the gradients' dtype (float32 ones: float32), as
+    # PyTorch returns it.
+    dtype = np.result_type(*[_grad_array(p).dtype for p in params])
+    return tensor(np.asarray(total, dtype if dtype.kind == "f" else np.float64))
 
 
 def clip_grad_value_(parameters, clip_value: float, foreach=None) -> None:
