@@ -411,7 +411,9 @@ class Module:
     def state_dict(self) -> dict[str, np.ndarray]:
         """``{dotted name: copy of the array}`` for every parameter and persistent buffer.
 
-        Ready for ``np.savez(path, **sd)``.
+        Ready for ``np.savez(path, **sd)``.  A parameter shared by several submodules
+        (``self.l2 = self.l1``) is listed once, under its first name, where PyTorch
+        lists it under each (``to_torch_state_dict`` does, for PyTorch).
 
         >>> sd = ad.nn.Linear(2, 3).state_dict()
         >>> sorted(sd), sd["weight"].shape
