@@ -338,15 +338,17 @@ def jacfwd(func: Callable, argnums: int | Sequence[int] = 0, *,
     def wrapped(*args, **kwargs):
         with transformed_call(func, args, kwargs, positions, "jacfwd") as (
                 inputs, out, record):
-            program = TangentProgram([out], inputs, record)
-            jacobians = []
-            for k, x in enumerate(inputs):
+            distinct = list({id(x): x for x in inputs}.values())    # argnums=(0, 0)
+            program = TangentProgram([out], distinct, record)
+            by_input = {}
+            for k, x in enumerate(distinct):
                 if record or not vectorized:
-                    columns = [program(_basis_seeds(inputs, k, index, record))[0]
+                    columns = [program(_basis_seeds(distinct, k, index, record))[0]
                                for index in np.ndindex(x.shape)]
-                    jacobians.append(_assemble_columns(columns, out, x, record))
+                    by_input[id(x)] = _assemble_columns(columns, out, x, record)
                 else:
-                    jacobians.append(_batched_jacobian(program, inputs, k, out))
+                    by_input[id(x)] = _batched_jacobian(program, distinct, k, out)
+            jacobians = [by_input[id(x)] for x in inputs]
         return jacobians[0] if isinstance(argnums, (int, np.integer)) else tuple(jacobians)
 
     return wrapped

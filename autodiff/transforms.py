@@ -76,10 +76,15 @@ def fresh_inputs(args, argnums, where, grad_on=None):
     args = list(args)
     grad_on = is_grad_enabled() if grad_on is None else grad_on
     inputs, connected = [], False
+    made: dict = {}     # position -> its fresh tensor (argnums=(0, 0): the same one twice)
     for i in argnums:
         if not -len(args) <= i < len(args):
             raise TypeError(f"{where}: argnums={i} but the function got {len(args)} "
                             "positional argument(s)")
+        i %= len(args)
+        if i in made:
+            inputs.append(made[i])
+            continue
         a = args[i]
         array = _float_array(a, where, f"argument {i}")
         if isinstance(a, Tensor) and a.requires_grad and grad_on:
@@ -88,7 +93,7 @@ def fresh_inputs(args, argnums, where, grad_on=None):
             connected = True
         else:
             fresh = Tensor._make(array, None, True)
-        args[i] = fresh
+        args[i] = made[i] = fresh
         inputs.append(fresh)
     return args, inputs, connected
 

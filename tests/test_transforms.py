@@ -199,3 +199,19 @@ def test_grad_of_a_bool_or_int_function_raises():
         ad.grad(lambda x: x > 0)(1.0)
     with pytest.raises(TypeError, match="int64.*floating-point"):
         ad.grad(lambda x: 3)(1.0)
+
+
+def test_an_argnum_given_twice_gets_its_gradient_twice():
+    f = lambda x, y: (x * x * y).sum()              # noqa: E731
+    g = lambda x, y: x * x * y                       # noqa: E731
+    x, y = np.array([1.0, 2.0]), np.array([3.0, 4.0])
+    for argnums in [(0, 0), (0, -2)]:
+        for got in ad.grad(f, argnums=argnums)(x, y):
+            assert type(got) is np.ndarray
+            np.testing.assert_array_equal(got, 2 * x * y)
+        for transform in (ad.jacrev, ad.jacfwd):
+            for got in transform(g, argnums=argnums)(x, y):
+                np.testing.assert_array_equal(got, np.diag(2 * x * y))
+    for row in ad.hessian(f, argnums=(0, 0))(x, y):
+        for block in row:
+            np.testing.assert_array_equal(block, np.diag(2 * y))
