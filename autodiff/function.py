@@ -219,12 +219,51 @@ class Function:
         return cls._op()(*inputs)
 
 
+def _note_forward_values(vjp, inputs) -> None:
+    """Note on ``vjp`` the names of the values its closure holds that the forward
+    computed (arrays, or tensors without a graph that are not inputs): under
+    ``no_grad`` their dependence on the inputs was not recorded."""
+    own = {id(t) for t in inputs} | {id(t.data) for t in inputs if isinstance(t, Tensor)}
+    names = []
+    for name, cell in zip(getattr(getattr(vjp, "__code__", None), "co_freevars", ()),
+                          getattr(vjp, "__closure__", None) or ()):
+        try:
+            value = cell.cell_contents
+        except ValueError:
+            continue
+        if id(value) in own:
+            continue
+        if (isinstance(value, Tensor) and not value.requires_grad) or _is_float_array(value):
+            names.append(name)
+    try:
+        vjp._autodiff_forward_values = tuple(names)
+    except AttributeError:          # (a builtin or a bound method: nothing to note)
+        pass
+
+
+def _refuse_forward_values(name, vjp) -> None:
+    names = getattr(vjp, "_autodiff_forward_values", ())
+    if names:
+        raise RuntimeError(
+            f"custom_gradient: the vjp returned by {name} closes over "
+            f"{', '.join(repr(n) for n in names)}, computed in the forward under no_grad, "
+            "and this backward pass is being differentiated (backward(create_graph=True), "
+            "grad of grad, hessian, hvp): its second derivative would take that value as "
+            "a constant, its dependence on the inputs unrecorded. Compute it inside the "
+            "vjp from the inputs (lambda g: g * ad.exp(x)), or write the op as an "
+            "ad.Function, whose backward may read the saved output.")
+
+
 def custom_gradient(func: Callable) -> Callable:
     """Decorator: ``func`` returns ``(value, vjp)``; ``vjp(g)`` gives the input gradients.
 
     ``func`` runs once per call, under ``no_grad``, on the inputs themselves (so that
     ``vjp`` may close over them and be differentiated again); the ``vjp`` closure is
-    the node's saved state, dropped when a backward frees the graph.
+    the node's saved state, dropped when a backward frees the graph.  A ``vjp`` that
+    closes over a value the forward computed (``y = ad.exp(x)``, an array) cannot be
+    differentiated again, since that value's dependence on the inputs was not
+    recorded: a second derivative through it raises (compute such values inside the
+    ``vjp``).
 
     >>> @ad.custom_gradient
     ... def round_ste(x):
@@ -237,6 +276,9 @@ def custom_gradient(func: Callable) -> Callable:
         return (value.data if isinstance(value, Tensor) else np.asarray(value)), vjp
 
     def joint(xp, g, ans, needs, *args, saved):
+        if isinstance(g, Tensor) and any(isinstance(a, Tensor) and a.requires_grad
+                                         for a in args):
+            _refuse_forward_values(name, saved)     # differentiated along the inputs
         grads = _call_on_tensors(f"the vjp returned by {name}", "g", saved, g)
         return _check_grads(name, grads, args, isinstance(g, Tensor))
 
@@ -247,6 +289,8 @@ def custom_gradient(func: Callable) -> Callable:
     def wrapper(*inputs):
         with no_grad():
             result = func(*inputs)
+        if isinstance(result, tuple) and len(result) == 2 and callable(result[1]):
+            _note_forward_values(result[1], inputs)
         out = op(*inputs, result=result)
         if out._node is not None:
             out._node.kwargs = None     # the vjp lives on in node.saved only

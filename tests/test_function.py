@@ -248,3 +248,29 @@ def test_the_saved_ctx_and_vjp_are_dropped_when_backward_frees_the_graph():
     assert z.node.kwargs is None and vjp() is not None
     z.backward()
     assert z.node.saved is None and vjp() is None
+
+
+def test_a_custom_gradient_whose_vjp_holds_a_forward_value_refuses_a_second_derivative():
+    """The forward runs under no_grad, so a value it computed (y = exp(x)) and the vjp
+    closes over has no recorded dependence on x: a second derivative through it would
+    take it as a constant (it gave 0 for exp's). First order and forward mode, which
+    differentiate the vjp along g only, stay right."""
+    @ad.custom_gradient
+    def my_exp(x):
+        y = ad.exp(x)
+        return y, lambda g: g * y
+
+    assert ad.grad(my_exp)(0.5) == np.exp(0.5)
+    np.testing.assert_allclose(ad.jacfwd(my_exp)(np.array([0.5, 1.0])),
+                               np.diag(np.exp([0.5, 1.0])))
+    for second in (lambda: ad.grad(ad.grad(my_exp))(0.5),
+                   lambda: ad.hessian(lambda x: my_exp(x).sum())(np.array([0.5]))):
+        with pytest.raises(RuntimeError, match=r"custom_gradient: the vjp returned by "
+                                               r"my_exp closes over 'y', computed in the "
+                                               r"forward under no_grad"):
+            second()
+
+    @ad.custom_gradient
+    def square(x):                       # the vjp reads the input itself: fine
+        return x * x, lambda g: 2 * g * x
+    assert ad.grad(ad.grad(square))(0.5) == 2.0
