@@ -150,8 +150,8 @@ def _function_op(cls):
             as_tensors = {}
             if isinstance(ans, Tensor):
                 as_tensors.update((id(raw), ans) for raw in ctx._outputs)
-            as_tensors.update((id(raw), arg) for raw, arg in zip(ctx._inputs, args)
-                              if isinstance(arg, Tensor))
+            # (an input without a gradient, a constant, comes back as what it is)
+            as_tensors.update((id(raw), arg) for raw, arg in zip(ctx._inputs, args))
             ctx._as_tensors = as_tensors
             # A value computed in forward is a constant here: wrong as soon as this
             # pass is differentiated with respect to an input.

@@ -274,3 +274,28 @@ def test_a_custom_gradient_whose_vjp_holds_a_forward_value_refuses_a_second_deri
     def square(x):                       # the vjp reads the input itself: fine
         return x * x, lambda g: 2 * g * x
     assert ad.grad(ad.grad(square))(0.5) == 2.0
+
+
+def test_a_function_with_a_constant_input_can_be_differentiated_twice():
+    """A saved input without a gradient (data) comes back as itself in a differentiated
+    backward; it was taken for a value computed in forward and refused."""
+    class MulSin(ad.Function):           # a * sin(b)
+        @staticmethod
+        def forward(ctx, a, b):
+            ctx.save_for_backward(a, b)
+            return a * np.sin(b)
+
+        @staticmethod
+        def backward(ctx, g):
+            a, b = ctx.saved
+            return g * ad.sin(b), g * a * ad.cos(b)
+
+    a, b = np.array([1.0, 2.0]), np.array([0.3, 0.7])
+    hessian = ad.hessian(lambda b_: MulSin.apply(a, b_).sum())(b)
+    np.testing.assert_allclose(hessian, np.diag(-a * np.sin(b)), rtol=1e-14)
+    t = ad.tensor(b, requires_grad=True)
+    MulSin.apply(ad.tensor(a), t).sum().backward(create_graph=True)
+    g = t.grad
+    t.grad = None
+    g.sum().backward()
+    np.testing.assert_allclose(t.grad, -a * np.sin(b), rtol=1e-14)
