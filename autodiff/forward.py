@@ -35,7 +35,7 @@ from .ops.namespace import numpy_xp, tensor_xp
 from .ops.registry import REGISTRY
 from .ops.shape import stack
 from .tensor import Tensor
-from .transforms import (as_argnums, fresh_inputs, inside_transform, jacrev,
+from .transforms import (as_argnums, fresh_inputs, inside_transform, jacrev, owned,
                          reaches_other_tracked, retire, transformed_call)
 
 _make = Tensor._make
@@ -189,8 +189,8 @@ class TangentProgram:
             if t is None:
                 zeros = np.zeros(out.shape, dtype=out.dtype if out.dtype.kind == "f" else float)
                 t = Tensor(zeros) if record else zeros
-            elif not record and type(t) is not np.ndarray:
-                t = np.asarray(t)
+            elif not record:
+                t = owned(t)
             results.append(t)
         if record:      # gradients whose graphs lead back to the inputs (collector.py)
             track_graphs(results)
@@ -314,7 +314,12 @@ def jvp(func: Callable, primals: tuple, tangents: tuple) -> tuple:
                                                                     record_outer)
         out_tangents = TangentProgram(outs, inputs, record)(seeds)
         retire(inputs)
-    values = outs if record else [o.data for o in outs]
+    if not record:          # (a function passing an input through: not the caller's)
+        given = [t.data for t in inputs] + [s for s in seeds if s is not None]
+        values = [owned(o.data, given) for o in outs]
+        out_tangents = [owned(t, given) for t in out_tangents]
+    else:
+        values = outs
     if container is None:
         return values[0], out_tangents[0]
     return container(values), container(out_tangents)

@@ -71,7 +71,9 @@ def fresh_inputs(args, argnums, where, grad_on=None):
     """``(args, inputs, connected)``: args with a fresh tensor at each argnum.
 
     A tracked argument (in grad mode) becomes a ``transform_input`` node on top of it
-    (``connected`` is then True); anything else becomes a new leaf.
+    (``connected`` is then True); anything else becomes a new leaf, over a copy when it
+    is the caller's array (which then stays writable, and a later write into it does
+    not reach a pullback that saved it).
     """
     args = list(args)
     grad_on = is_grad_enabled() if grad_on is None else grad_on
@@ -91,8 +93,8 @@ def fresh_inputs(args, argnums, where, grad_on=None):
             fresh = transform_input(a)
             note_fresh_input(fresh._node, a)    # ops reading it guard a's leaf array
             connected = True
-        else:
-            fresh = Tensor._make(array, None, True)
+        else:   # a caller's array is copied: the graph saves it, and guards what it saves
+            fresh = Tensor._make(array if isinstance(a, Tensor) else array.copy(), None, True)
         args[i] = made[i] = fresh
         inputs.append(fresh)
     return args, inputs, connected
@@ -165,12 +167,23 @@ def zeros_for(t, record):
     return Tensor(zeros) if record else zeros
 
 
+def owned(array, given=()) -> np.ndarray:
+    """``array`` as a result a transform can hand over: a writable array of its own,
+    not a view and none of the caller's arrays ``given`` (a gradient broadcast from a
+    sum is a read-only view of one number; a function that passes its input through
+    would hand back the caller's array)."""
+    array = np.asarray(array)
+    if array.base is None and array.flags.writeable and not any(array is g for g in given):
+        return array
+    return array.copy()
+
+
 def gradients(out, seed, inputs, record):
     """d<seed, out>/d input for each input: Tensors if ``record``, else arrays."""
     if not out.requires_grad:
         return [zeros_for(t, record) for t in inputs]
     grads = run_backward(out, seed, inputs=inputs, retain_graph=True, create_graph=record)
-    return [zeros_for(t, record) if g is None else g if record else np.asarray(g)
+    return [zeros_for(t, record) if g is None else g if record else owned(g, (seed,))
             for g, t in zip(grads, inputs)]
 
 
@@ -248,7 +261,7 @@ def vjp(func: Callable, *primals) -> tuple:
             finally:
                 retire(inputs)
 
-    return (out if record else out.data), pullback
+    return (out if record else owned(out.data, [t.data for t in inputs])), pullback
 
 
 def jacobian(func: Callable, argnums: int | Sequence[int] = 0) -> Callable:

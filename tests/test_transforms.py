@@ -215,3 +215,29 @@ def test_an_argnum_given_twice_gets_its_gradient_twice():
     for row in ad.hessian(f, argnums=(0, 0))(x, y):
         for block in row:
             np.testing.assert_array_equal(block, np.diag(2 * y))
+
+
+def test_results_are_writable_arrays_of_their_own_and_inputs_stay_the_callers():
+    """A gradient broadcast from a sum is no read-only view, a function passing its input
+    through hands back no caller's array, and the caller's array stays writable (the
+    graph saves a copy: a later write into it does not reach a pullback)."""
+    x, v = np.array([1.0, 2.0, 3.0]), np.array([10.0, 20.0, 30.0])
+    results = [ad.grad(lambda t: t.sum())(x),
+               ad.vjp(lambda t: t.mean(), x)[1](np.asarray(1.0))[0],
+               ad.jvp(lambda t: ad.broadcast_to(t[0], (3,)), (x,), (v,))[1]]
+    out, tangent = ad.jvp(lambda t: t, (x,), (v,))
+    value, pullback = ad.vjp(lambda t: t, x)
+    results += [out, tangent, value, pullback(v)[0]]
+    for r in results:
+        assert r.flags.writeable and r.base is None
+        assert not np.shares_memory(r, x) and not np.shares_memory(r, v)
+    base = np.array([0.0, 1.0, 2.0, 3.0])
+    a = base[1:]
+    _, pullback = ad.vjp(lambda t: ad.sin(t) * t, a)
+    expected = np.cos(a) * a + np.sin(a)
+    assert a.flags.writeable
+    base[:] = 10.0
+    np.testing.assert_allclose(pullback(np.ones(3))[0], expected)
+    w = ad.tensor(np.ones(3), requires_grad=True)
+    ad.grad(lambda t: (t ** 2 * w).sum())(x)        # a result that keeps a graph
+    x[0] = 5.0                                       # the caller's array: writable
