@@ -95,10 +95,12 @@ def _getitem(op, tangents, ans, args, kwargs, size):
 
 def _joined(join):
     def rule(op, tangents, ans, args, kwargs, size):
-        axis = kwargs.get("axis", 0) % ans.ndim + 1
         parts = [np.zeros((size,) + np.shape(a), ans.dtype) if t is None else t
                  for a, t in zip(args, tangents)]
-        return join(parts, axis=axis)
+        axis = kwargs.get("axis", 0)
+        if axis is None:            # concatenate(axis=None): each part flattened first
+            return join([p.reshape(size, -1) for p in parts], axis=1)
+        return join(parts, axis=axis % ans.ndim + 1)
     return rule
 
 

@@ -151,7 +151,14 @@ def transformed_call(func, args, kwargs, positions, where):
 
 
 def check_float_output(out, where):
-    """The function's output as a Tensor; bool and integer outputs raise."""
+    """The function's output as a Tensor; bool and integer outputs raise, and so do
+    several outputs (a tuple, list or dict) where one is expected."""
+    if isinstance(out, (tuple, list, dict)) and _holds_tensor(out):
+        raise TypeError(
+            f"{where}: the function returned a {type(out).__name__} of "
+            f"{len(out)} values; {where} differentiates one output. Return one tensor "
+            "(ad.concatenate of flattened parts, or one function per output), or use "
+            "ad.jvp, which takes a tuple of outputs")
     if not isinstance(out, Tensor):
         out = Tensor(out)
     if out.dtype.kind != "f":
@@ -160,6 +167,11 @@ def check_float_output(out, where):
             "floating-point outputs have derivatives. Return a float result (a comparison "
             "or an integer count has zero derivative everywhere it is defined).")
     return out
+
+
+def _holds_tensor(values) -> bool:
+    items = values.values() if isinstance(values, dict) else values
+    return any(isinstance(v, Tensor) for v in items)
 
 
 def zeros_for(t, record):

@@ -241,3 +241,21 @@ def test_results_are_writable_arrays_of_their_own_and_inputs_stay_the_callers():
     w = ad.tensor(np.ones(3), requires_grad=True)
     ad.grad(lambda t: (t ** 2 * w).sum())(x)        # a result that keeps a graph
     x[0] = 5.0                                       # the caller's array: writable
+
+
+def test_jacfwd_and_hessian_of_concatenate_with_axis_none():
+    f = lambda x: np.concatenate([x, x * x], axis=None)        # noqa: E731
+    x = np.array([[1.0, 2.0], [3.0, 4.0]])
+    np.testing.assert_allclose(ad.jacfwd(f)(x), ad.jacrev(f)(x))
+    hessian = ad.hessian(lambda x: (f(x) ** 2).sum())(x)
+    np.testing.assert_allclose(hessian.reshape(4, 4), np.diag(2 + 12 * x.reshape(-1) ** 2))
+
+
+@pytest.mark.parametrize("transform", [
+    lambda f, x: ad.jacrev(f)(x), lambda f, x: ad.jacfwd(f)(x), lambda f, x: ad.vjp(f, x),
+    lambda f, x: ad.grad(f)(x)],
+    ids=["jacrev", "jacfwd", "vjp", "grad"])
+def test_several_outputs_where_one_is_expected_are_refused_clearly(transform):
+    with pytest.raises(TypeError, match=r"the function returned a tuple of 2 values; .* "
+                                        r"differentiates one output"):
+        transform(lambda t: (t ** 2, t.sum()), np.array([1.0, 2.0]))
