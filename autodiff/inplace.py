@@ -39,6 +39,7 @@ import weakref
 import numpy as np
 
 from . import collector, overwrites
+from . import graph as _graph
 from .graph import Node, _grad_mode
 from .guard import (held_by_trace, is_guarded_view, note_unguarded_write, unguarded_reads,
                     views_memory_of, writing_through)
@@ -149,7 +150,7 @@ def _link(view, base, key) -> None:
         entry = _views_of[id(base)] = (
             weakref.ref(base, lambda ref, k=id(base): _forget(_views_of, k, ref)), {})
     buckets = entry[1]
-    bucket = _bucket(key)
+    bucket = _bucket(key, base.shape)
     views = buckets.get(bucket)
     if views is None:
         if len(buckets) >= 16 and len(buckets) & (len(buckets) - 1) == 0:
@@ -169,17 +170,23 @@ def _drop_dead_buckets(buckets) -> None:
             del buckets[bucket]
 
 
-def _bucket(key):
-    return key if type(key) is int else None
+def _bucket(key, shape):
+    """The bucket of a view taken with ``key`` from a tensor of ``shape``: its row for
+    one integer (``out[-1]`` is row n - 1, as ``out[n - 1]``), None for any other key."""
+    if type(key) is not int:
+        return None
+    return key + shape[0] if key < 0 and shape else key
 
 
-def _views_in(entry, part) -> list:
-    """The live views of a ``_views_of`` entry that a write of ``part`` may overlap."""
+def _views_in(entry, part, shape) -> list:
+    """The live views of a ``_views_of`` entry (of a tensor of ``shape``) that a write
+    of ``part`` may overlap."""
     buckets = entry[1]
-    if part is _ALL or _bucket(part) is None:
+    row = None if part is _ALL else _bucket(part, shape)
+    if row is None:
         refs = [ref for bucket in list(buckets.values()) for ref in list(bucket)]
     else:
-        refs = list(buckets.get(part, ())) + list(buckets.get(None, ()))
+        refs = list(buckets.get(row, ())) + list(buckets.get(None, ()))
     return [v for v in (ref() for ref in refs) if v is not None]
 
 
@@ -243,7 +250,7 @@ def _rebase_views(base, written=_ALL, skip=()) -> None:
         if part is not _ALL:
             written = np.zeros(owner.shape, bool)
             written[part] = True
-        for view in _views_in(entry, part):
+        for view in _views_in(entry, part, owner.shape):
             link = _viewed(view)
             if link is None or link[0] is not owner or id(view) in skip:
                 continue
@@ -312,7 +319,7 @@ def _follow_memory(t, chain) -> None:
         entry = _views_of.get(id(owner))
         if entry is None or entry[0]() is not owner:
             continue
-        for view in _views_in(entry, _ALL):
+        for view in _views_in(entry, _ALL, owner.shape):
             link = _viewed(view)
             if link is None or link[0] is not owner:
                 continue
@@ -364,8 +371,13 @@ def _refuse_truncation(t, value, where: str) -> None:
 
 
 def _take(t, result) -> None:
+    old_node = t._node
     t.data = result.data
     t._node = result._node
+    if old_node is not None and result._node is not None:
+        ref = _graph.retained.get(old_node)     # retain_grad() follows the tensor
+        if ref is not None and ref() is t:
+            _graph.retained[result._node] = ref
     t._requires_grad = result.requires_grad
     if t._node is not None:
         # Nodes made while ``t`` was a leaf hold ``t`` itself as an input, and ``t``
@@ -482,11 +494,12 @@ def clamp(t, lo, hi, where: str = "clamp_"):
     """Limit ``t`` to ``[lo, hi]`` in place."""
     from .ops.elementwise import clip
 
-    if _recording(t, None):
+    if _recording(t, lo) or _recording(t, hi):     # (a bound may require grad too)
         _refuse_leaf(t, where)
         _recorded(t, clip(t, lo, hi), where)
         return t
     lift = _before_unrecorded_write(t, where)
-    _unrecorded_write(t, lift, "clamp", (_raw(lo), _raw(hi)), None,
+    lo, hi = _raw(lo), _raw(hi)
+    _unrecorded_write(t, lift, "clamp", (lo, hi), None,
                       lambda: np.clip(t.data, lo, hi, out=t.data))
     return t

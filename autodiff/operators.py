@@ -39,6 +39,27 @@ class OperatorMethods:
     def __itruediv__(self, other):
         return inplace.update(self, divide, other, "/=")
 
+    def __ipow__(self, other):
+        return inplace.update(self, _IN_PLACE["**="], other, "**=")
+
+    def __ifloordiv__(self, other):
+        return inplace.update(self, floor_divide, other, "//=")
+
+    def __imod__(self, other):
+        return inplace.update(self, _IN_PLACE["%="], other, "%=")
+
+    def __imatmul__(self, other):
+        return inplace.update(self, _IN_PLACE["@="], other, "@=")
+
+    def __iand__(self, other):
+        return inplace.update(self, bitwise_and, other, "&=")
+
+    def __ior__(self, other):
+        return inplace.update(self, bitwise_or, other, "|=")
+
+    def __ixor__(self, other):
+        return inplace.update(self, bitwise_xor, other, "^=")
+
     # ----- arithmetic ----------------------------------------------------------
     def __add__(self, other):
         if other.__class__ in _NUMBERS:
@@ -112,7 +133,7 @@ class OperatorMethods:
         return _negative(self)
 
     def __pos__(self):
-        return self
+        return _positive(self)
 
     def __abs__(self):
         return abs(self)
@@ -166,11 +187,12 @@ def bind() -> None:
     global bitwise_and, bitwise_or, bitwise_xor, invert
     global _add, _subtract, _multiply, _divide, _power, _matmul, _negative, _mod
     global _add_number, _subtract_number, _multiply_number, _divide_number, _power_number
+    global _positive, _IN_PLACE
     from . import inplace
     from .ops.compare import (bitwise_and, bitwise_or, bitwise_xor, equal, greater,
                               greater_equal, invert, less, less_equal, not_equal)
-    from .ops.elementwise import (abs, add, divide, multiply, negative, power, square,
-                                  subtract)
+    from .ops.elementwise import (abs, add, divide, multiply, negative, positive, power,
+                                  square, subtract)
     from .ops.linalg import matmul
     from .ops.piecewise import floor_divide, mod
     _add, _subtract, _multiply = add._call2, subtract._call2, multiply._call2
@@ -180,3 +202,5 @@ def bind() -> None:
     _power_number = power._call_number
     _negative = negative._call1
     _mod = mod._call2
+    _positive = positive
+    _IN_PLACE = {"**=": power, "%=": mod, "@=": matmul}

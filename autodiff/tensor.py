@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy as _copy_module
 import sys
 from typing import TYPE_CHECKING, Union
 
@@ -368,6 +369,32 @@ class Tensor(OperatorMethods, PyTorchMethods, SelectionMethods):
         """The values in a new array, on the tape (``ndarray.copy``)."""
         return copy(self)
 
+    def __copy__(self) -> Tensor:
+        """``copy.copy(t)``: ``t.copy()``, as ``copy.copy`` of an ndarray copies its
+        values (PyTorch's shares them)."""
+        return copy(self)
+
+    def __reduce_ex__(self, protocol):
+        # pickle: a tensor with a graph is saved as a leaf of its values (with its
+        # requires_grad), as PyTorch saves one; a graph does not cross a file.
+        if self._node is not None:
+            return Tensor._make(self.data, None, self.requires_grad).__reduce_ex__(protocol)
+        return super().__reduce_ex__(protocol)
+
+    def __deepcopy__(self, memo) -> Tensor:
+        """``copy.deepcopy``: of a leaf, a leaf with copies of its values and gradient;
+        a tensor with a graph is refused, as PyTorch refuses it (its copy would carry a
+        copy of the graph, cut from the tensors it came from: a backward through it
+        would give them no gradient)."""
+        if self._node is not None:
+            raise RuntimeError(
+                f"copy.deepcopy: this tensor (shape {self.shape}) was made by "
+                f"'{self._node.op.name}' and has a graph; a copy would carry a copy of it, "
+                "cut from the tensors it came from, so a backward through the copy would "
+                "give them no gradient (PyTorch refuses this too). Deep-copy t.detach() "
+                "for the values, or the leaves.")
+        return _copy_module._reconstruct(self, memo, *super().__reduce_ex__(4))
+
     def round(self, decimals: int = 0) -> Tensor:
         return round(self, decimals)
 
@@ -456,9 +483,9 @@ class Tensor(OperatorMethods, PyTorchMethods, SelectionMethods):
                 raise TypeError(f"flatten: got order={start_dim!r} and end_dim={end_dim!r}; "
                                 "NumPy's flatten(order) takes no dims, PyTorch's "
                                 "flatten(start_dim, end_dim) takes ints")
-            return ravel(self, start_dim)
+            return copy(ravel(self, start_dim))    # ndarray.flatten: always a copy
         if (start_dim, end_dim) in ((0, -1), (0, self.ndim - 1)):
-            return flatten(self)
+            return copy(flatten(self))      # (a copy as NumPy's; PyTorch's may be a view)
         n = self.ndim
         start, end = start_dim % (n or 1), end_dim % (n or 1)
         if start > end:

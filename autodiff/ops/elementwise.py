@@ -192,11 +192,13 @@ reciprocal = _unary("reciprocal", np.reciprocal, "-g * ans**2",
 
 @implements(np.positive)
 def positive(x: Tensor) -> Tensor:
-    """+x: the same tensor (``np.positive(t)``); refused for bool, as NumPy does."""
+    """+x: a copy, as ``np.positive`` and ``+a`` make a new array (PyTorch's ``+t`` is
+    ``t`` itself: writing into the result here never changes ``x``); refused for
+    bool, as NumPy does."""
     if x.dtype == bool:
         raise TypeError("numpy.positive: not defined for a bool Tensor (NumPy refuses it "
                         "too); use x.astype(int) first")
-    return x
+    return x.copy()
 
 
 # The activations run through ``autodiff.kernels`` (compiled one-pass loops for large
