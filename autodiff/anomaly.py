@@ -390,7 +390,9 @@ class detect_anomaly:
     """
 
     def __enter__(self):
-        self._saved = (_grad_mode.on_record, _grad_mode.observers, _local.state)
+        # A stack, not one slot: one object may be entered again inside its own block.
+        self.__dict__.setdefault("_saved_stack", []).append(
+            (_grad_mode.on_record, _grad_mode.observers, _local.state))
         if _local.state is None:
             _local.state = _AnomalyState()
         _grad_mode.on_record = _on_record
@@ -399,7 +401,7 @@ class detect_anomaly:
         return self
 
     def __exit__(self, *exc):
-        _grad_mode.on_record, _grad_mode.observers, _local.state = self._saved
+        _grad_mode.on_record, _grad_mode.observers, _local.state = self._saved_stack.pop()
         return False
 
     def __call__(self, func):

@@ -27,7 +27,7 @@ import numpy as np
 from .graph import no_grad
 from .compile.hooks import made
 from .nn.module import _generator
-from .ops.elementwise import clip, log, log1p, logaddexp, sigmoid
+from .ops.elementwise import clip, log, log1p, logaddexp, sigmoid, where
 from .ops.indexing import getitem
 from .ops.shape import broadcast_to, reshape
 from .tensor import Tensor
@@ -103,6 +103,14 @@ def _probabilities(data, owner):
     if bad.any():
         raise ValueError(f"{owner}: probs must lie in [0, 1]; got {_first_bad(data, bad)} "
                          "(pass logits= for unconstrained scores)")
+    return True
+
+
+def _not_nan(data, owner, name):
+    bad = np.isnan(data)
+    if bad.any():
+        raise ValueError(f"{owner}: {name} must not be NaN; got {_first_bad(data, bad)} "
+                         "(a NaN parameter makes every sample and log_prob meaningless)")
     return True
 
 
@@ -235,6 +243,7 @@ class Normal(Distribution):
             loc = _as_float_tensor(loc, "Normal", "loc")
             scale = _as_float_tensor(scale, "Normal", "scale", like=loc)
         _checked(_positive_scale, scale.data)
+        _checked(_not_nan, loc.data, "Normal", "loc")
         self.batch_shape, (self.loc, self.scale) = _broadcast("Normal", loc=loc, scale=scale)
 
     @property
@@ -299,8 +308,10 @@ class Bernoulli(Distribution):
             self.logits = _logits_from_probs(self.probs)
         else:
             self.logits = _as_float_tensor(logits, "Bernoulli", "logits")
+            _checked(_not_nan, self.logits.data, "Bernoulli", "logits")
             self.probs = sigmoid(self.logits)
         self.batch_shape = self.probs.shape
+        self._probs_given = probs is not None
 
     @property
     def mean(self) -> Tensor:
@@ -358,10 +369,12 @@ class Categorical(Distribution):
             # As in PyTorch, a probability of 0 becomes log(eps) (about -36), not -inf.
             self.logits = log(clip(self.probs, float(np.finfo(given.data.dtype).eps), None))
         else:
+            _checked(_not_nan, given.data, "Categorical", "logits")
             self.logits = log_softmax(given, axis=-1)
             self.probs = softmax(given, axis=-1)
         self.batch_shape = given.shape[:-1]
         self.num_categories = given.shape[-1]
+        self._probs_given = logits is None
 
     @property
     def mean(self) -> Tensor:
@@ -414,17 +427,35 @@ def _kl_normal(p: Normal, q: Normal) -> Tensor:
     return ((p.loc - q.loc) / q.scale) ** 2 * 0.5 + 0.5 * (ratio ** 2 - 1) - log(ratio)
 
 
+def _never(probs: Tensor, logits: Tensor, probs_given: bool) -> np.ndarray:
+    """Where an event has probability exactly 0: a probability of 0 given as such (its
+    logit was clamped to log(eps)), or a logit of -inf.  Not a finite logit whose
+    probability rounds to 0, which is merely tiny."""
+    return (probs.data == 0) & ((logits.data == -np.inf) | probs_given)
+
+
+def _kl_terms(p_probs, terms, q_never):
+    """``terms`` (p·(log p − log q) per event) with an event p can take and q never
+    takes at +inf, and an event p never takes at 0 (as PyTorch's KL sets them)."""
+    terms = where(q_never & (p_probs.data > 0), np.inf, terms)
+    return where(p_probs.data == 0, 0.0, terms)
+
+
 def _kl_bernoulli(p: Bernoulli, q: Bernoulli) -> Tensor:
     # log p = -softplus(-l) and log(1 - p) = -softplus(l) for logits l.
-    return (p.probs * (_softplus(-q.logits) - _softplus(-p.logits))
-            + (1 - p.probs) * (_softplus(q.logits) - _softplus(p.logits)))
+    ones = p.probs * (_softplus(-q.logits) - _softplus(-p.logits))
+    zeros = (1 - p.probs) * (_softplus(q.logits) - _softplus(p.logits))
+    given = q._probs_given
+    return (_kl_terms(p.probs, ones, _never(q.probs, q.logits, given))
+            + _kl_terms(1 - p.probs, zeros, _never(1 - q.probs, -q.logits, given)))
 
 
 def _kl_categorical(p: Categorical, q: Categorical) -> Tensor:
     if p.num_categories != q.num_categories:
         raise ValueError(f"kl_divergence: the two Categoricals have {p.num_categories} and "
                          f"{q.num_categories} categories; they must have the same number")
-    return (p.probs * (_finite(p.logits) - _finite(q.logits))).sum(axis=-1)
+    terms = p.probs * (_finite(p.logits) - _finite(q.logits))
+    return _kl_terms(p.probs, terms, _never(q.probs, q.logits, q._probs_given)).sum(axis=-1)
 
 
 _KL = {(Normal, Normal): _kl_normal, (Bernoulli, Bernoulli): _kl_bernoulli,

@@ -108,7 +108,9 @@ def gradcheck(func: Callable, inputs: Sequence, eps: float = 1e-6, atol: float =
         if a is None:
             continue
         excess = np.abs(a - n) - (atol + rtol * np.abs(n))
-        excess = np.where(np.isnan(a) != np.isnan(n), np.inf, np.nan_to_num(excess, nan=0.0))
+        # A NaN on either side checks nothing (a NaN gradient is what gradcheck is
+        # for), and neither does inf - inf: both fail, as in PyTorch's gradcheck.
+        excess = np.where(np.isnan(a) | np.isnan(n) | np.isnan(excess), np.inf, excess)
         for flat in np.argsort(excess, axis=None)[::-1][:5]:
             index = np.unravel_index(flat, excess.shape)
             if excess[index] > 0:
@@ -122,8 +124,16 @@ def gradcheck(func: Callable, inputs: Sequence, eps: float = 1e-6, atol: float =
             f"gradcheck: the gradient disagrees with central differences (eps={eps}, "
             f"atol={atol}, rtol={rtol}) at {len(problems)}+ entries; worst first "
             "(entry = output index + input index):\n" + "\n".join(lines)
-            + _randomness_hint(func, items, problems))
+            + _nan_hint(problems) + _randomness_hint(func, items, problems))
     return True
+
+
+def _nan_hint(problems) -> str:
+    if not any(np.isnan(av) or np.isnan(nv) for _, _, _, av, nv in problems):
+        return ""
+    return ("\nA NaN compares equal to nothing: the function or its gradient is NaN "
+            "there (outside its domain, or at a point where it is not differentiable); "
+            "check it at a point where both are finite.")
 
 
 def _check_float_inputs(items):

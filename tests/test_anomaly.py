@@ -200,3 +200,13 @@ def test_higher_order_backward_in_anomaly_mode():
         (gx,) = ad.graph.run_backward(y, np.ones(()), inputs=[x], create_graph=True)
         gx.sum().backward()
     np.testing.assert_allclose(x.grad, 6 * x.data)
+
+
+def test_one_detect_anomaly_object_entered_twice_restores_the_mode():
+    guard = ad.detect_anomaly()
+    with guard:
+        with guard:
+            pass
+    x = ad.tensor([-1.0], requires_grad=True)
+    with pytest.warns(RuntimeWarning, match="invalid value"):
+        ad.sqrt(x)                     # NaN outside any block: NumPy's warning, no error

@@ -300,3 +300,31 @@ def test_clear_errors():
     for dist in (Bernoulli(probs=0.5), Categorical(probs=[0.5, 0.5])):
         with pytest.raises(NotImplementedError, match="score-function .*relaxation"):
             dist.rsample()
+
+
+def test_kl_is_inf_where_q_never_takes_an_event_p_takes():
+    D = ad.distributions
+    cases = [
+        (D.Categorical(logits=[0.0, 0.0, 0.0]), D.Categorical(logits=[-np.inf, 0.0, 0.0])),
+        (D.Categorical(probs=[0.0, 0.2, 0.8]), D.Categorical(probs=[0.5, 0.0, 0.5])),
+        (D.Bernoulli(probs=0.2), D.Bernoulli(probs=0.0)),
+        (D.Bernoulli(probs=0.3), D.Bernoulli(probs=1.0))]
+    for p, q in cases:
+        assert float(D.kl_divergence(p, q).data) == np.inf
+    # An event p never takes costs nothing, and a finite logit is only unlikely.
+    np.testing.assert_allclose(
+        float(D.kl_divergence(D.Categorical(probs=[0.0, 0.5, 0.5]),
+                              D.Categorical(probs=[0.0, 0.5, 0.5])).data), 0.0, atol=1e-15)
+    np.testing.assert_allclose(float(D.kl_divergence(D.Bernoulli(logits=-100.0),
+                                                     D.Bernoulli(logits=100.0)).data), 100.0)
+    np.testing.assert_allclose(float(D.kl_divergence(D.Bernoulli(probs=1.0),
+                                                     D.Bernoulli(probs=0.3)).data),
+                               np.log(1 / 0.3))
+
+
+@pytest.mark.parametrize("make", [
+    lambda D: D.Normal(np.nan, 1.0), lambda D: D.Bernoulli(logits=np.nan),
+    lambda D: D.Categorical(logits=[0.5, np.nan])], ids=["Normal loc", "Bernoulli", "Categorical"])
+def test_nan_parameters_are_refused(make):
+    with pytest.raises(ValueError, match="must not be NaN"):
+        make(ad.distributions)

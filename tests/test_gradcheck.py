@@ -86,3 +86,10 @@ def test_orders_of_magnitude_apart_suggests_sampling():
 
     with pytest.raises(ad.GradcheckError, match="orders of magnitude.*random"):
         ad.gradcheck(lambda x: Tiny.apply(x).sum(), [np.array([1.0])])
+
+
+def test_nan_on_both_sides_is_a_failure_not_an_agreement():
+    with pytest.raises(ad.GradcheckError, match=r"analytic nan, numerical nan[\s\S]*A NaN "
+                                                r"compares equal to nothing"), \
+            pytest.warns(RuntimeWarning, match="invalid value"):
+        ad.gradcheck(ad.sqrt, [np.array(-1.0)])
