@@ -353,3 +353,15 @@ def test_jvp_text_writes_op_parameters_constants_and_outer_tensors_like_text():
     assert lines[-1].startswith(f"v{len(ops)} = sum(") and ", axis=0)" in lines[-1]
     _, tangent = ad.jvp(f, (x,), (dx,))
     assert lines[-1].endswith(f"tangent {float(tangent):.0f}.")   # 2 * 3 + 3 * 4 = 18
+
+
+def test_small_values_are_never_shown_as_zero():
+    from autodiff.viz.labels import array_text
+    assert array_text(np.array([1e-5, 1e-5])) == "[1e-05 1e-05]"
+    assert array_text(np.array(0.00012)) == "0.00012"
+    assert array_text(np.array([0.5, 2.0])) == "[0.5 2. ]"         # as before
+    w = ad.tensor(6e-5, requires_grad=True)
+    text = str(ad.viz.steps(w * w))
+    assert "is now 0.00012" in text
+    a = ad.tensor([1.0, 2.0], requires_grad=True, name="a")
+    assert "multiply(a, 1e-05)" in ad.viz.text((a * 1e-5).sum())

@@ -27,15 +27,36 @@ def dtype_text(dtype) -> str:
     return "" if dtype is None else str(np.dtype(dtype))
 
 
+def number_text(value) -> str:
+    """Four significant digits, a very small or large value in scientific notation:
+    a nonzero value is never shown as 0 (1.2e-05, 0.00012, 123.5).
+
+    >>> number_text(0.00012), number_text(1.2345e-05), number_text(2.0), number_text(-0.0)
+    ('0.00012', '1.234e-05', '2.0', '-0.0')
+    """
+    value = float(value)
+    if value != 0 and np.isfinite(value) and not 1e-4 <= abs(value) < 1e6:
+        return np.format_float_scientific(value, precision=3, trim="-")
+    return np.format_float_positional(value, precision=4, fractional=False, trim="0")
+
+
 def array_text(a, width=48, small=SMALL) -> str:
     """Values for a small array, a min/mean/max summary for a large one."""
     if a is None:
         return "freed"
     a = np.asarray(a)
     if a.size <= small:
+        if a.dtype.kind != "f":
+            return str(a.item()) if a.ndim == 0 else np.array2string(
+                a, max_line_width=width, separator=" ")
+        with np.errstate(all="ignore"):
+            tiny = bool(np.any((a != 0) & (np.abs(a) < 1e-3)))
         if a.ndim == 0:
-            return np.format_float_positional(a.item(), precision=4, trim="0") \
-                if a.dtype.kind == "f" else str(a.item())
+            return number_text(a.item()) if tiny else \
+                np.format_float_positional(a.item(), precision=4, trim="0")
+        if tiny:                # (four decimals would show them as 0 or cut them short)
+            return np.array2string(a, max_line_width=width, separator=" ",
+                                   formatter={"float_kind": number_text})
         return np.array2string(a, precision=4, suppress_small=True, max_line_width=width,
                                separator=" ")
     if a.dtype.kind in "fiu":
