@@ -124,7 +124,8 @@ def gradcheck(func: Callable, inputs: Sequence, eps: float = 1e-6, atol: float =
             f"gradcheck: the gradient disagrees with central differences (eps={eps}, "
             f"atol={atol}, rtol={rtol}) at {len(problems)}+ entries; worst first "
             "(entry = output index + input index):\n" + "\n".join(lines)
-            + _nan_hint(problems) + _randomness_hint(func, items, problems))
+            + _nan_hint(problems) + _precision_hint(items, eps)
+            + _randomness_hint(func, items, problems))
     return True
 
 
@@ -134,6 +135,18 @@ def _nan_hint(problems) -> str:
     return ("\nA NaN compares equal to nothing: the function or its gradient is NaN "
             "there (outside its domain, or at a point where it is not differentiable); "
             "check it at a point where both are finite.")
+
+
+def _precision_hint(items, eps) -> str:
+    coarse = [(k, d) for k, d in enumerate(np.asarray(x.data if isinstance(x, Tensor) else x)
+                                           .dtype for x in items)
+              if d.kind == "f" and np.finfo(d).eps > 1e-12]
+    if not coarse:
+        return ""
+    listed = ", ".join(f"input {k} is {d}" for k, d in coarse)
+    return (f"\n{listed}: its rounding swamps central differences with eps={eps} "
+            "(x + eps may round back to x), so a right gradient can fail here; check in "
+            "float64 (np.asarray(x, dtype=np.float64)).")
 
 
 def _check_float_inputs(items):
