@@ -79,6 +79,23 @@ def _has_no_rule(consumer, position):
     return rules is not None and rules[position] is None
 
 
+def _zero_without_a_zeroing_op(t, consumers, on_path) -> str:
+    """Why a gradient is zero when no op on the way is known to zero it: the causes
+    that remain, the ones this graph shows named."""
+    uses = [(node, position) for node, position in consumers.get(t, ()) if node in on_path]
+    if len(uses) > 1:
+        where = ", ".join(sorted({_node_label(node) for node, _ in uses}))
+        return (f"So the gradient really is zero here. It is used {len(uses)} times on "
+                f"the way ({where}): what those uses send back cancels out (as in w - w), "
+                "or each of them sends zero.")
+    writes = sorted({_node_label(n) for n in on_path if n.op.name == "setitem"})
+    overwritten = (f"; or a later in-place update overwrote the value that came from "
+                   f"it ({', '.join(writes)} on the way)") if writes else ""
+    return ("So the gradient really is zero here, and no op on the way is known to zero "
+            "it: the upstream gradient of the output may be zero there, or a factor of "
+            f"zero multiplied it{overwritten}.")
+
+
 def _walk(root, target):
     """0-1 BFS from ``root`` over every edge; blocked edges cost 1.
 
@@ -305,8 +322,7 @@ def explain(t, output=None) -> str:
             "custom gradient returning None).")
     elif not np.any(grad_data):
         lines.append("So the gradient really is zero here. Ops on the way that can zero it:"
-                     if reasons else "So the gradient really is zero here (the upstream "
-                     "gradient of the output, or a product with zeros, made it so).")
+                     if reasons else _zero_without_a_zeroing_op(t, consumers, on_path))
     lines.extend(reasons)
     if grad is not None and not np.any(grad_data) and reasons and root.args is None:
         lines.append("(The graph was freed by backward; pass retain_graph=True to let "

@@ -184,3 +184,19 @@ def test_walk_is_iterative_on_a_deep_graph():
     loss.backward()
     text = ad.explain(w)
     assert "blocked at stop_gradient" in text
+
+
+def test_a_zero_gradient_from_cancelling_uses_or_an_overwrite_is_not_blamed_on_zeros():
+    w = ad.tensor([1.0, 2.0], requires_grad=True, name="w")
+    loss = (w - w).sum()
+    loss.backward(retain_graph=True)
+    text = ad.explain(w, output=loss)
+    assert "used 2 times on the way (subtract)" in text and "cancels out" in text
+    w = ad.tensor([3.0, 4.0], requires_grad=True, name="w")
+    y = ad.tensor([1.0, 2.0], requires_grad=True) * 1.0
+    y[0] = w[1]
+    y[0] = 5.0
+    loss = (y * y).sum()
+    loss.backward(retain_graph=True)
+    text = ad.explain(w, output=loss)
+    assert "a later in-place update overwrote the value that came from it" in text
