@@ -311,3 +311,98 @@ def test_an_error_in_a_replay_names_the_step_and_its_traced_line():
     assert any(re.fullmatch(r"compile: raised while replaying step, by its step op 'getitem', "
                             r"traced at test_compile_values.py:\d+", note)
                for note in caught.value.__notes__)
+
+
+def test_grad_mode_is_part_of_the_signature():
+    """A first call under no_grad (a validation pass) records no backward: a call with
+    gradients traces anew, and a step traced with gradients is not replayed under
+    no_grad (eager refuses its backward there)."""
+    w = ad.tensor(np.ones(3), requires_grad=True)
+
+    def forward(x):
+        return (w * x).sum()
+    compiled = ad.compile(forward)
+    with ad.no_grad():
+        compiled(np.ones(3))
+    compiled(np.ones(3))
+    assert compiled.traces == 2
+
+    def step(x):
+        loss = (w * x).sum()
+        loss.backward()
+        return loss
+    train = ad.compile(step)
+    train(np.ones(3))
+    with ad.no_grad(), pytest.raises(RuntimeError, match="does not require grad"):
+        train(np.ones(3))
+
+
+CLASSES = np.array([0, 1, 2, 0])
+
+
+def test_numpy_number_settings_arrays_of_modules_and_rebound_generators_are_followed():
+    x = np.random.default_rng(0).standard_normal((4, 3))
+
+    class Scaled(ad.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = ad.nn.Linear(3, 3, rng=0)
+            self.tau = np.float64(1.0)
+            self.weights = np.ones(3)
+
+        def forward(self, inputs):
+            return ad.nn.functional.cross_entropy(self.lin(inputs) / self.tau, CLASSES,
+                                                  weight=self.weights)
+
+    def make():
+        module = Scaled()
+        return module, lambda inputs: module(inputs) * ad.randn(1, rng=GENERATOR)[0]
+    global GENERATOR
+    (me, se), (mc, sc) = _pair(make)
+    for k in range(3):
+        GENERATOR = np.random.default_rng(k)
+        for module in (me, mc):
+            module.tau = np.float64(1.0 + k)
+            module.weights = np.array([1.0, 2.0, 3.0 + k])
+        expected = float(se(x).data)
+        GENERATOR = np.random.default_rng(k)
+        assert float(sc(x).data) == expected, k
+    assert sc.traces == 3
+
+
+def test_cross_entropy_ignoring_a_real_class_replays_batches_with_and_without_it():
+    w0 = np.random.default_rng(1).standard_normal((3, 3))
+    xs = [np.random.default_rng(k).standard_normal((5, 3)) for k in range(3)]
+    ys = [np.array([1, 2, 1, 2, 1]), np.array([0, 1, 0, 2, 0]), np.array([2, 0, 1, 1, 0])]
+
+    def make():
+        w = ad.tensor(w0.copy(), requires_grad=True)
+
+        def step(x, y):
+            loss = ad.nn.functional.cross_entropy(x @ w, y, ignore_index=0)
+            w.grad = None
+            loss.backward()
+            return loss, w.grad
+        return w, step
+    (_, se), (_, sc) = _pair(make)
+    for x, y in zip(xs, ys):
+        (le, ge), (lc, gc) = se(x, y), sc(x, y)
+        # (the plan keeps the masked path where eager took the fused one: rounding apart)
+        np.testing.assert_allclose(float(lc.data), float(le.data), rtol=1e-14)
+        np.testing.assert_allclose(gc, ge, rtol=1e-13, atol=1e-16)
+
+
+def test_elu_into_cross_entropy_traces_and_replays():
+    """A fused loop whose stashed rows are a mask: the check before it is used computes
+    float magnitudes for those rows (it failed to store them in the mask's dtype)."""
+    w = ad.tensor(np.random.default_rng(0).standard_normal((4, 3)), requires_grad=True)
+
+    def step(x, y):
+        loss = ad.nn.functional.cross_entropy(ad.nn.functional.elu(x @ w), y)
+        loss.backward()
+        return loss
+    compiled = ad.compile(step)
+    x, y = np.random.default_rng(1).standard_normal((6, 4)), np.array([0, 1, 2, 0, 1, 2])
+    got = [float(compiled(x, y).data) for _ in range(2)]
+    w.grad = None
+    assert got[0] == got[1] == float(step(x, y).data)

@@ -1,7 +1,8 @@
 """``ad.compile``: trace a step once, replay it without a tape.
 
 The first call with a given signature (the shapes and dtypes of the array and
-tensor arguments, the values of the other arguments) runs the function eagerly
+tensor arguments, the values of the other arguments, and whether gradients are
+recorded: a call under ``ad.no_grad()`` has its own plan) runs the function eagerly
 and records what it did into a ``Plan``: the forward ops, the gradient rules of
 the reverse pass, the ``.grad`` updates and the optimizer calls.  Later calls with
 that signature run the plan: one generated Python function over the arrays, with
@@ -47,14 +48,15 @@ write into it is refused (``c.data[0] = x.data.sum()``, ``literals.py``).  A lea
 (``ad.tensor(x.data * 2, requires_grad=True)``, ``fresh_leaves.py``); one over an
 array that lives across calls (a global ``G``) is a captured tensor.  A captured
 tensor is read again at each call; a module's ``training`` flag, another setting of
-a module called in the function (an attribute holding a number, string, bool, None
-or a tuple of them: ``Dropout.p``, ``eps``, a temperature) or a captured tensor's
-``requires_grad`` that changes traces again, and so does a module called in the
-function that was given another tensor or submodule (``model.fc = nn.Linear(...)``),
-a name of the function (closure, globals) bound to another tensor, NumPy array,
-module, optimizer or scheduler (``opt = ad.optim.Adam(...)``, ``targets =
-np.full(...)``), and a captured NumPy array that changes between calls (noticed by a
-checksum, computed on every call, so large data should be passed as arguments).
+a module called in the function (an attribute holding a number, Python's or NumPy's,
+a string, bool, None or a tuple of them: ``Dropout.p``, ``eps``, a temperature) or a
+captured tensor's ``requires_grad`` that changes traces again, and so does a module
+called in the function that was given another tensor, submodule or array
+(``model.fc = nn.Linear(...)``), a name of the function (closure, globals) bound to
+another tensor, NumPy array, random generator, module, optimizer or scheduler (``opt
+= ad.optim.Adam(...)``, ``targets = np.full(...)``), and a captured NumPy array that
+changes between calls (noticed by a checksum, computed on every call, so large data
+should be passed as arguments).
 Python numbers the function captures are fixed at the trace, and so are the objects
 reached otherwise (an entry of a dict or list, an attribute of an object other than
 a module, a name of another function it calls): a plan keeps using the tensors and
@@ -84,6 +86,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from ..graph import is_grad_enabled
 from ..tensor import Tensor
 from .buffers import plan_buffers
 from .fuse import fuse_elementwise
@@ -211,8 +214,9 @@ def compile(fn: Callable | None = None, *, cache_size: int = 8, fuse: bool = Tru
 
 
 def signature(args, kwargs) -> tuple:
-    """What decides whether a plan can be replayed for these arguments."""
-    parts = []
+    """What decides whether a plan can be replayed for these arguments (and whether
+    gradients are recorded: a call under ``ad.no_grad()`` records no backward)."""
+    parts = [("grad mode", is_grad_enabled())]
     seen: dict = {}
     items = list(enumerate(args)) + sorted(kwargs.items())
     for position, value in items:
@@ -293,13 +297,15 @@ def _captured_generators(fn) -> list:
 
 
 def _captured_objects(fn) -> list:
-    """The tensors, arrays, modules, optimizers and schedulers ``fn`` reaches by name, as
+    """The tensors, arrays, generators, modules, optimizers and schedulers ``fn`` reaches
+    by name, as
     ``(where, key, object)``: a replay fits only while the names still hold them."""
     from ..nn.module import Module
     from ..optim.lr_scheduler import LRScheduler
     from ..optim.optimizer import Optimizer
 
-    kinds = (Tensor, Module, Optimizer, LRScheduler, np.ndarray)
+    kinds = (Tensor, Module, Optimizer, LRScheduler, np.ndarray, np.random.Generator,
+             np.random.RandomState)
     return [(where, key, value) for _, where, key, value in _captured_names(fn)
             if isinstance(value, kinds)]
 

@@ -235,7 +235,10 @@ def _numpy_run_into(fused, compute=evaluate):
         plain = tuple(results[k] for k in outputs[:n_plain])
         if not rows:
             return plain
-        stash = np.empty(stash_shape, stash_dtype)
+        # (the stash's dtype, unless ``compute`` gives another: magnitudes, floats even
+        # for a mask's rows)
+        dtype = np.result_type(stash_dtype, *[np.asarray(computed[k]).dtype for k, _ in rows])
+        stash = np.empty(stash_shape, dtype)
         for k, r in rows:
             np.copyto(stash[r].reshape(expr.nodes[k].shape), computed[k])
         return plain + (stash,)

@@ -58,11 +58,11 @@ _SETTING_TYPES = (bool, int, float, complex, str, type(None))
 
 
 def _is_setting(value) -> bool:
-    """A module attribute that a forward may read as a setting: a Python number,
-    string, None or a tuple of them (``Dropout.p``, ``kernel_size``)."""
+    """A module attribute that a forward may read as a setting: a number (Python's or
+    NumPy's), string, None or a tuple of them (``Dropout.p``, ``kernel_size``)."""
     if type(value) is tuple:
-        return all(type(v) in _SETTING_TYPES for v in value)
-    return type(value) in _SETTING_TYPES
+        return all(_is_setting(v) for v in value)
+    return type(value) in _SETTING_TYPES or isinstance(value, np.generic)
 
 
 class Tracer:
@@ -591,16 +591,19 @@ class Tracer:
         return plan
 
     def module_members(self) -> list:
-        """The tensors and submodules of the modules the call used, as they are at its
-        end, as ``(table, key, object)``: a plan that read the old ones does not fit a
-        module given new ones (``model.fc = nn.Linear(...)``)."""
+        """The tensors, submodules and arrays (not buffers, which a replay reads again)
+        of the modules the call used, as they are at its end, as ``(table, key,
+        object)``: a plan that read the old ones does not fit a module given new ones
+        (``model.fc = nn.Linear(...)``, ``model.class_weight = np.array(...)``)."""
         from ..nn.module import Module
 
         members = []
         for module, _ in self.modules.values():
+            buffers = getattr(module, "_buffers", {})     # (read again at each call)
             for table in (vars(module), module._parameters, module._modules):
                 members += [(table, key, value) for key, value in table.items()
-                            if isinstance(value, (Tensor, Module))]
+                            if isinstance(value, (Tensor, Module)) or (
+                                isinstance(value, np.ndarray) and key not in buffers)]
         return members
 
     def capture_buffers(self):

@@ -279,6 +279,12 @@ def nll_loss(input, target, weight=None, ignore_index: int = -100,
     return reshape(out, ()) if unbatched and reduction == "none" else out
 
 
+def _tracing() -> bool:
+    """True while ``ad.compile`` traces a call in this thread."""
+    from ..compile import hooks
+    return hooks.active is not None and hooks.active.owns_thread()
+
+
 def cross_entropy(input, target, weight=None, ignore_index: int = -100,
                   reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
     """Cross-entropy of logits against class indices (or class probabilities), as PyTorch.
@@ -333,7 +339,10 @@ def cross_entropy(input, target, weight=None, ignore_index: int = -100,
             label_smoothing)
     target, ignored = _checked_class_targets(where, shape, target, "logits", ignore_index)
     if (len(shape) == 2 and weight is None and reduction == "mean" and label_smoothing == 0
-            and not smoothing_learned and not ignored):
+            and not smoothing_learned and not ignored
+            and not (_tracing() and 0 <= ignore_index < shape[1])):
+        # (while ad.compile traces, a class ignore_index keeps the masked path: whether
+        # a later batch holds it is not known, and the plan replays this choice)
         return _cross_entropy(input, target)
     input, target, unbatched = _batched(where, input, target, "logits")
     classes = input.shape[1]
