@@ -88,12 +88,9 @@ def _zero_without_a_zeroing_op(t, consumers, on_path) -> str:
         return (f"So the gradient really is zero here. It is used {len(uses)} times on "
                 f"the way ({where}): what those uses send back cancels out (as in w - w), "
                 "or each of them sends zero.")
-    writes = sorted({_node_label(n) for n in on_path if n.op.name == "setitem"})
-    overwritten = (f"; or a later in-place update overwrote the value that came from "
-                   f"it ({', '.join(writes)} on the way)") if writes else ""
     return ("So the gradient really is zero here, and no op on the way is known to zero "
             "it: the upstream gradient of the output may be zero there, or a factor of "
-            f"zero multiplied it{overwritten}.")
+            "zero multiplied it.")
 
 
 def _walk(root, target):

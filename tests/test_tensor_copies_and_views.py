@@ -97,3 +97,20 @@ def test_retain_grad_survives_an_in_place_update():
     (y * y).sum().backward()
     assert y.retains_grad
     np.testing.assert_array_equal(y.grad, 2 * y.data)
+
+
+@pytest.mark.parametrize("make, values", [
+    (lambda t: np.conj(t), [1.0, 2.0]), (lambda t: np.conjugate(t), [1.0, 2.0]),
+    (lambda t: np.pad(t, 0), 1.5), (lambda t: np.tile(t, 1), [1.0, 2.0])],
+    ids=["conj", "conjugate", "pad 0-d", "tile once"])
+def test_numpy_functions_that_copy_give_copies(make, values):
+    h = ad.tensor(np.array(values)) * 2.0
+    made = make(h)
+    assert made is not h and not np.shares_memory(made.data, h.data)
+    assert made.data.flags.writeable
+
+
+def test_copysign_gradient_is_zero_at_a_signed_zero_as_abs():
+    x = ad.tensor([0.0, -0.0, -2.0], requires_grad=True)
+    np.copysign(x, 1.0).sum().backward()
+    np.testing.assert_array_equal(x.grad, [0.0, 0.0, -1.0])

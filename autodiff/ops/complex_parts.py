@@ -43,15 +43,16 @@ def imag(val) -> Tensor:
 
 @implements(np.conjugate)
 def conj(x) -> Tensor:
-    """The complex conjugate: a real tensor itself (``np.conjugate`` is the same).
+    """The complex conjugate: of a real tensor, a copy (as ``np.conjugate`` makes a new
+    array: writing into it leaves ``x`` alone).
 
-    >>> x = ad.tensor([1.0, 2.0]); ad.conj(x) is x
-    True
+    >>> x = ad.tensor([1.0, 2.0]); y = ad.conj(x); y is x, y.tolist()
+    (False, [1.0, 2.0])
     """
     data = x.data if isinstance(x, Tensor) else np.asarray(x)
     if _is_complex(x) or data.dtype == bool:      # NumPy makes a bool's conjugate int8
         return Tensor(np.conj(data))
-    return x if isinstance(x, Tensor) else Tensor(x)
+    return x.copy() if isinstance(x, Tensor) else Tensor(np.array(data))
 
 
 

@@ -173,7 +173,8 @@ _setitem = defop(
         "tensor([0., 2., 0.])",
     x=("g with g[key] = 0", lambda xp, g, ans, x, value, key: xp.zero_at(g, key)),
     value=("g[key]", lambda xp, g, ans, x, value, key: g[key]),
-    key=None, reads=())
+    key=None, reads=(),
+    zeroes="gives x zero gradient where it writes (what was there before is overwritten)")
 
 
 def setitem(x, value, key):

@@ -193,7 +193,9 @@ heaviside = defop(
 
 
 def _copysign_rule(xp, g, ans, a, b):
-    return g * (np.copysign(1.0, _values(a)) * np.copysign(1.0, _values(b)))
+    # sign(x1): 0 at x1 = ±0, the kink of |x1| (as abs's gradient there); the sign of
+    # x2 is its sign bit, which decides the output's even at ±0.
+    return g * (np.sign(_values(a)) * np.copysign(1.0, _values(b)))
 
 
 copysign = defop(
@@ -201,6 +203,6 @@ copysign = defop(
     zeroes="gives zero gradient to x2 (only its sign is used)",
     doc="|x1| with the sign of x2; x2 gets no gradient.\n\n"
         ">>> ad.copysign(ad.tensor([2.0, -3.0]), -1.0)\ntensor([-2., -3.])",
-    a=("g * sign(x1) * sign(x2)", _copysign_rule),
+    a=("g * sign(x1) * copysign(1, x2)", _copysign_rule),
     b=("0", lambda xp, g, ans, a, b: xp.zeros_like(g)),
     reads={"a": ("a", "b"), "b": ()})

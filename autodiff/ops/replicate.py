@@ -57,7 +57,9 @@ def tile(A, reps) -> Tensor:
     interleaved = tuple(n for size in shape for n in (1, size))
     copies = tuple(n for r, size in zip(reps, shape) for n in (r, size))
     out = broadcast_to(reshape(A, interleaved), copies)
-    return reshape(out, tuple(r * size for r, size in zip(reps, shape)))
+    out = reshape(out, tuple(r * size for r, size in zip(reps, shape)))
+    # (every count 1: the reshapes are a read-only view of A; np.tile gives a copy)
+    return out.copy() if all(r == 1 for r in reps) else out
 
 
 def _pairs(pad_width, ndim):
@@ -120,8 +122,8 @@ def pad(array, pad_width, mode: str = "constant", **kwargs) -> Tensor:
         raise TypeError(f"pad: the argument(s) {sorted(unknown)} do not apply to "
                         f"mode={mode!r}")
     pairs = _pairs(pad_width, data.ndim)
-    if data.ndim == 0:                    # nothing to pad, as in NumPy
-        return array if isinstance(array, Tensor) else Tensor(array)
+    if data.ndim == 0:                    # nothing to pad: a copy, as NumPy gives
+        return array.copy() if isinstance(array, Tensor) else Tensor(np.array(array))
     if mode == "constant":
         return _pad_constant(array, pairs, constant_values=values)
     source = np.pad(np.arange(data.size).reshape(data.shape), pairs, mode=mode, **kwargs)
