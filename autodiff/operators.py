@@ -40,16 +40,16 @@ class OperatorMethods:
         return inplace.update(self, divide, other, "/=")
 
     def __ipow__(self, other):
-        return inplace.update(self, _IN_PLACE["**="], other, "**=")
+        return inplace.update(self, power, other, "**=")
 
     def __ifloordiv__(self, other):
         return inplace.update(self, floor_divide, other, "//=")
 
     def __imod__(self, other):
-        return inplace.update(self, _IN_PLACE["%="], other, "%=")
+        return inplace.update(self, mod, other, "%=")
 
     def __imatmul__(self, other):
-        return inplace.update(self, _IN_PLACE["@="], other, "@=")
+        return inplace.update(self, matmul, other, "@=")
 
     def __iand__(self, other):
         return inplace.update(self, bitwise_and, other, "&=")
@@ -133,7 +133,7 @@ class OperatorMethods:
         return _negative(self)
 
     def __pos__(self):
-        return _positive(self)
+        return positive(self)
 
     def __abs__(self):
         return abs(self)
@@ -187,7 +187,7 @@ def bind() -> None:
     global bitwise_and, bitwise_or, bitwise_xor, invert
     global _add, _subtract, _multiply, _divide, _power, _matmul, _negative, _mod
     global _add_number, _subtract_number, _multiply_number, _divide_number, _power_number
-    global _positive, _IN_PLACE
+    global positive, power, mod, matmul
     from . import inplace
     from .ops.compare import (bitwise_and, bitwise_or, bitwise_xor, equal, greater,
                               greater_equal, invert, less, less_equal, not_equal)
@@ -202,5 +202,3 @@ def bind() -> None:
     _power_number = power._call_number
     _negative = negative._call1
     _mod = mod._call2
-    _positive = positive
-    _IN_PLACE = {"**=": power, "%=": mod, "@=": matmul}

@@ -298,8 +298,8 @@ def _captured_generators(fn) -> list:
 
 def _captured_objects(fn) -> list:
     """The tensors, arrays, generators, modules, optimizers and schedulers ``fn`` reaches
-    by name, as
-    ``(where, key, object)``: a replay fits only while the names still hold them."""
+    by name, as ``(where, key, object)``: a replay fits only while the names still hold
+    them."""
     from ..nn.module import Module
     from ..optim.lr_scheduler import LRScheduler
     from ..optim.optimizer import Optimizer
