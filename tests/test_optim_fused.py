@@ -97,3 +97,27 @@ def test_a_kernel_that_fails_leaves_the_step_to_the_numpy_code(monkeypatch):
         assert p.data.tobytes() == q.data.tobytes()
     assert int(opt.state[0]["step"]) == int(plain.state[0]["step"]) == 2
     assert fused._module is False
+
+
+def test_sgd_hyperparameters_changed_between_steps_are_read_each_step():
+    # The fused SGD keeps a group's cast hyperparameters while the group holds the same
+    # objects: every change below (a sign of zero, NaN, a flag, a new group) must show.
+    params, plain_params = _params(np.float32), _params(np.float32)
+    for p, q in zip(params, plain_params):
+        p.data[:3] = q.data[:3] = -0.0
+    opt = ad.optim.SGD(params, lr=0.0, momentum=0.5)
+    plain = type("P", (ad.optim.SGD,), {})(plain_params, lr=0.0, momentum=0.5)
+    changes = [{}, {"lr": -0.0}, {"lr": 0.0}, {"lr": 0.1}, {"nesterov": True},
+               {"weight_decay": 1e-2}, {"dampening": 0.25}, {"maximize": True},
+               {"momentum": 0}, {"lr": float("nan")}]
+    rng = np.random.default_rng(2)
+    for step, change in enumerate(changes):
+        for o in (opt, plain):
+            o.param_groups[0].update(change)
+        for p, q in zip(params, plain_params):
+            g = rng.normal(size=p.shape).astype(np.float32)
+            p.grad, q.grad = g, g.copy()
+        opt.step()
+        plain.step()
+        for p, q in zip(params, plain_params):
+            assert p.data.tobytes() == q.data.tobytes(), f"step {step}: {change}"

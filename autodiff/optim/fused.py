@@ -128,21 +128,48 @@ def _python_numbers(*values) -> bool:
 
 
 def prepare_sgd(data, grad, state, group):
-    if not _python_numbers(group["lr"], group["weight_decay"], group["momentum"],
-                           group["dampening"]):
+    scalars = _sgd_scalars(group, data.dtype)
+    if scalars is None:
         return None
-    cast = data.dtype.type
     flat = data.reshape(-1)
-    momentum = group["momentum"]
     buf = flat
-    if momentum:
+    if scalars[-1]:                     # momentum
         buf = _state_array(state, "momentum_buffer", data)
         if buf is None:                 # the first step makes the buffer: eager does it
             return None
-    args = (flat, grad, buf, cast(group["lr"]), cast(group["weight_decay"]),
-            cast(momentum), cast(1 - group["dampening"]), bool(group["nesterov"]),
-            bool(group["maximize"]), bool(momentum))
-    return ("sgd", state, args)
+    return ("sgd", state, (flat, grad, buf) + scalars)
+
+
+_sgd_scalars_made: dict = {}    # (id(group), dtype) -> (the raw values, their kernel arguments)
+
+
+def _sgd_scalars(group, dtype):
+    """SGD's kernel arguments after the arrays, for one group and dtype, or None when a
+    hyperparameter is not a Python number.
+
+    The casts (four NumPy scalars, 2 µs a parameter) are made once and kept while the
+    group holds the very same objects: identity, not equality, so that ``-0.0`` after
+    ``0.0`` or a NaN is cast again, exactly as the NumPy code would see it.
+    """
+    raw = (group["lr"], group["weight_decay"], group["momentum"], group["dampening"],
+           group["nesterov"], group["maximize"])
+    key = (id(group), dtype)
+    made = _sgd_scalars_made.get(key)
+    if made is not None:
+        old = made[0]
+        if (raw[0] is old[0] and raw[1] is old[1] and raw[2] is old[2] and raw[3] is old[3]
+                and raw[4] is old[4] and raw[5] is old[5]):
+            return made[1]
+    lr, weight_decay, momentum, dampening, nesterov, maximize = raw
+    if not _python_numbers(lr, weight_decay, momentum, dampening):
+        return None
+    cast = dtype.type
+    scalars = (cast(lr), cast(weight_decay), cast(momentum), cast(1 - dampening),
+               bool(nesterov), bool(maximize), bool(momentum))
+    if len(_sgd_scalars_made) >= 64:    # groups come and go: keep the table small
+        _sgd_scalars_made.clear()
+    _sgd_scalars_made[key] = (raw, scalars)
+    return scalars
 
 
 def prepare_adam(data, grad, state, group, decoupled):

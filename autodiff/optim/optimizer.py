@@ -223,11 +223,12 @@ class Optimizer:
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget every parameter's gradient (``.grad = None``, or zeros with
         ``set_to_none=False``)."""
-        for p in self.params:
-            if set_to_none or p.grad is None:
-                p.grad = None
-            else:
-                p.grad = np.zeros_like(p.data)
+        for group in self.param_groups:
+            for p in group["params"]:
+                if set_to_none or p._grad is None:
+                    p._grad = None      # (the slot: the checks of .grad = have nothing to check)
+                else:
+                    p.grad = np.zeros_like(p.data)
 
     @replayed
     def step(self, closure: Callable[[], Any] | None = None):
