@@ -80,6 +80,14 @@ class LRScheduler:
     @replayed
     def step(self) -> None:
         """Advance one step (``last_epoch += 1``) and set each group's ``lr``."""
+        groups = self.optimizer.param_groups
+        if len(groups) != len(self.base_lrs):
+            raise ValueError(
+                f"{type(self).__name__}.step(): the optimizer has {len(groups)} parameter "
+                f"groups, but the scheduler was made for {len(self.base_lrs)}; a group added "
+                "(add_param_group) or removed after the scheduler was made would not follow "
+                "the schedule. Make the scheduler after the last add_param_group (as in "
+                "PyTorch, which refuses this too).")
         if self._step_count == 1 and self.optimizer._step_count == 0:
             warnings.warn(
                 f"{type(self).__name__}.step() was called before the optimizer's step(): "
@@ -87,7 +95,7 @@ class LRScheduler:
                 "sched.step() (as in PyTorch).", UserWarning, stacklevel=user_stacklevel())
         self._step_count += 1
         self.last_epoch += 1
-        for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
+        for group, lr in zip(groups, self.get_lr()):
             group["lr"] = lr
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
 
