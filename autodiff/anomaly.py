@@ -209,6 +209,9 @@ def _on_record(node):
     for a in node.args:
         if _is_float_array(a) and np.isnan(a).any():
             return                      # NaN came in; it was created earlier
+    for a in (node.kwargs or {}).values():
+        if _is_float_array(a) and np.isnan(a).any():
+            return                      # asked for: np.pad(..., constant_values=np.nan)
     raise AnomalyError(_forward_message(node))
 
 
@@ -254,8 +257,17 @@ class _AnomalyObserver(BackwardObserver):
 
     reports_non_finite = True
 
+    def on_node(self, node, g):
+        _check_sum(node, g, f"the output of {node.op.name}", where_created(node))
+
     def on_edge(self, node, i, g, gi, rule_output):
         _check_gradient(node, g, i, gi)
+
+    def on_leaf(self, leaf, grad):
+        node = leaf._node
+        label = "the tensor " + (leaf.name or f"of shape {leaf.shape}")
+        _check_sum(leaf if node is None else node, grad, label,
+                   None if node is None else where_created(node))
 
 
 _OBSERVER = _AnomalyObserver()
@@ -285,6 +297,34 @@ def _check_gradient(node, g, i, gi):
     if g_raw.dtype.kind in "fc" and not np.isfinite(g_raw).all():
         return                          # the NaN/inf came from further up
     raise AnomalyError(_backward_message(state, node, g_raw, i, gi_raw))
+
+
+def _check_sum(receiver, total, label, where):
+    """Raise when ``total``, the gradient summed over the uses of ``receiver`` (a node or
+    a leaf) in this pass, is not finite although every use sent a finite one: the sum
+    itself overflowed (NumPy's warning about it is silenced in anomaly mode)."""
+    state = _local.state
+    if state is None or total is None:
+        return
+    total = np.asarray(_raw(total))
+    if total.dtype.kind not in "fc" or np.isfinite(total).all():
+        return
+    parts = [gi for ref, _, gi in state.sent.get(receiver, []) if ref() is not None]
+    if len(parts) < 2 or not all(p.dtype.kind not in "fc" or np.isfinite(p).all()
+                                 for p in parts):
+        return                          # a part was not finite: reported where it was made
+    bad = ~np.isfinite(total)
+    lines = [f"{label}: the sum of the gradients from its {len(parts)} uses overflowed to "
+             f"inf although each use's gradient is finite ({_index_text(bad)})."]
+    if where:
+        lines.append(f"  tensor {where}")
+    for k, part in enumerate(parts):
+        shown = _at(part, bad) if part.shape == bad.shape else None
+        lines.append(f"  use {k + 1} sent " + (shown if shown is not None
+                                              else "(" + _stats(part) + ")"))
+    lines.append("  cause: the gradients are near the largest float of their dtype; scale "
+                 "the loss down (or compute in float64).")
+    raise AnomalyError("\n".join(lines))
 
 
 def _trace_zero(state, node, mask):

@@ -76,6 +76,11 @@ class BackwardObserver:
         summed back to the input's shape and cast to its dtype (what the input
         receives).  Not called for inputs that get no gradient."""
 
+    def on_leaf(self, leaf: Any, grad: Any) -> None:
+        """After the pass: ``leaf`` receives ``grad``, the sum of what its uses sent in
+        this pass, into ``.grad``; or, for ``ad.grad`` and ``backward(inputs=...)``,
+        each tensor asked for (a leaf or not) gets its result."""
+
 
 class observe_backward:
     """Context manager: ``observer`` sees every reverse pass run in this thread inside
@@ -386,6 +391,9 @@ def run_backward(root: Tensor, root_grad, *, inputs: Sequence[Tensor] | None = N
     if _guard.guarded_arrays and not retain_graph:
         _guard.release_guarded_leaves()
     if inputs is not None:
+        for observer in _grad_mode.observers:
+            for t, grad in zip(inputs, results):
+                observer.on_leaf(t, grad)
         if create_graph:
             # The caller may store them where their graphs lead back (x.grad = g).
             _collector.track_graphs(results)
@@ -396,8 +404,11 @@ def run_backward(root: Tensor, root_grad, *, inputs: Sequence[Tensor] | None = N
         _grad_mode.last_root = weakref.ref(root)
     else:
         _grad_mode.last_root = root._node
+    observers = _grad_mode.observers
     while leaf_grads:
         leaf, grad = leaf_grads.popitem()[1]     # popped, so the dict holds no reference
+        for observer in observers:
+            observer.on_leaf(leaf, grad)
         _accumulate_into_leaf(leaf, grad, create_graph)
     if retaining is not None:
         for t, g in retaining.received:

@@ -210,3 +210,38 @@ def test_one_detect_anomaly_object_entered_twice_restores_the_mode():
     x = ad.tensor([-1.0], requires_grad=True)
     with pytest.warns(RuntimeWarning, match="invalid value"):
         ad.sqrt(x)                     # NaN outside any block: NumPy's warning, no error
+
+
+def test_a_nan_passed_as_a_keyword_argument_came_in():
+    x = ad.tensor([1.0, -2.0], requires_grad=True)
+    with ad.detect_anomaly():
+        padded = np.pad(x, 1, constant_values=np.nan)
+        leaky = ad.leaky_relu(x, slope=np.nan)
+    assert np.isnan(padded.data[[0, -1]]).all() and np.isnan(leaky.data[1])
+
+
+def test_gradients_of_several_uses_whose_sum_overflows_are_reported():
+    # Each use sends 1e308 (finite); the sum is inf.  NumPy's overflow warning is
+    # silenced in anomaly mode, so the mode itself must say it.
+    x = ad.tensor([0.5], requires_grad=True)
+    with ad.detect_anomaly():
+        u = x * 1.0
+        loss = (u * 1e308).sum() + (u * 1e308).sum()
+        with pytest.raises(ad.AnomalyError, match=r"(?s)the output of multiply: the sum of the "
+                           r"gradients from its 2 uses overflowed.*test_anomaly.py.*u = x \* 1.0"):
+            loss.backward()
+    leaf = ad.tensor([0.5], requires_grad=True, name="w")
+    with ad.detect_anomaly(), np.errstate(over="ignore"):
+        loss = (leaf * 1e308).sum() + (leaf * 1e308).sum()
+        with pytest.raises(ad.AnomalyError, match="the tensor w: the sum .* 2 uses overflowed"):
+            loss.backward()
+        with pytest.raises(ad.AnomalyError, match="2 uses overflowed"):
+            ad.grad(lambda v: (v * 1e308).sum() + (v * 1e308).sum())(np.array([0.5]))
+    assert leaf.grad is None
+
+
+def test_an_inf_that_one_use_already_sent_is_reported_where_it_was_made_not_as_a_sum():
+    x = ad.tensor([0.0, 1.0], requires_grad=True)
+    with ad.detect_anomaly():
+        with pytest.raises(ad.AnomalyError, match="^sqrt: the backward pass produced inf"):
+            (ad.sqrt(x) + x).sum().backward()
