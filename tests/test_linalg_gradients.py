@@ -208,3 +208,44 @@ def test_norms_of_empty_inputs_are_zero_as_in_numpy(shape, kwargs):
     expected = np.linalg.norm(x, **kwargs)
     assert out.shape == np.shape(expected)
     np.testing.assert_array_equal(out.data, expected)
+
+
+def _fd_hessian_diagonal(fn, x, eps=1e-4):
+    flat = np.eye(x.size).reshape((x.size,) + x.shape)
+    return np.array([(fn(x + 2 * eps * e) - 2 * fn(x) + fn(x - 2 * eps * e)) / (4 * eps * eps)
+                     for e in flat])
+
+
+@pytest.mark.parametrize("which", ["eigh", "svd"])
+def test_second_order_through_vectors_where_a_coupling_entry_is_zero(which):
+    # At a diagonal matrix with distinct values, V^T g_V is diagonal: its off-diagonal
+    # entries are 0 over finite gaps, and their derivatives (1 / gap) must survive.
+    x = np.diag([1.0, 2.0, 4.0] if which == "eigh" else [3.0, 2.0, 0.5])
+
+    def f(t):
+        vectors = np.linalg.eigh(t)[1] if which == "eigh" else np.linalg.svd(t)[0]
+        return (np.diagonal(vectors) ** 2).sum()
+
+    want = _fd_hessian_diagonal(f, x)
+    assert np.abs(want).max() > 0.4
+    hessian = np.asarray(ad.hessian(f)(x)).reshape(9, 9)
+    np.testing.assert_allclose(np.diag(hessian), want, atol=1e-5)
+    reverse = np.asarray(ad.jacrev(ad.grad(f))(x)).reshape(9, 9)
+    np.testing.assert_allclose(np.diag(reverse), want, atol=1e-5)
+
+
+def test_the_gradient_of_a_jvp_for_its_tangent_is_the_gradient_through_eigh():
+    # jvp(f, x, v) = <grad f(x), v> is linear in v: its gradient for v is grad f(x), also
+    # at tangents whose coupling entries are exactly 0.
+    x = np.diag([1.0, 2.0, 4.0])
+
+    def f(t):
+        vectors = np.linalg.eigh(t)[1]
+        return (np.diagonal(vectors) ** 2 * np.array([1.0, 2.0, 3.0])).sum() \
+            + (vectors[0] ** 3).sum()
+
+    point = x + np.tril(np.full((3, 3), 0.1), -1)
+    want = ad.grad(f)(point)
+    for tangent in (np.zeros((3, 3)), np.diag([1.0, -1.0, 0.5])):
+        got = ad.grad(lambda v: ad.jvp(f, (point,), (v,))[1])(tangent)
+        np.testing.assert_allclose(got, want, atol=1e-10)

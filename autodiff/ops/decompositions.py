@@ -69,14 +69,18 @@ def _eye(n, like):
 
 
 def _divide_where_nonzero(xp, num, den):
-    """``num / den``, and exactly 0 wherever ``num`` is 0 (even where ``den`` is 0)."""
+    """``num / den``, and exactly 0 where both are 0 (the 0 / 0 of equal values that
+    nothing couples).  Only those entries are masked: an entry whose ``num`` happens to
+    be 0 over a nonzero ``den`` keeps its derivative ``1 / den``, which a rule recorded
+    for a second order, or differentiated for its tangent, needs."""
+    both = xp.logical_and(num == 0, den == 0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return xp.where(num == 0, 0.0, num / den)
+        return xp.where(both, 0.0, num / xp.where(both, 1.0, den))
 
 
 def _coupling(xp, m, values):
     """``F * m`` with ``F[i, j] = 1 / (values[j] - values[i])`` off the diagonal, 0 on it;
-    entries where ``m`` is 0 stay 0 even for equal values (inf or nan otherwise)."""
+    entries where ``m`` is 0 for equal values stay 0 (nan otherwise)."""
     eye = _eye(values.shape[-1], values)
     gaps = xp.expand_dims(values, -2) - xp.expand_dims(values, -1) + eye
     return _divide_where_nonzero(xp, m * (1 - eye), gaps)
