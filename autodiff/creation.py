@@ -107,8 +107,8 @@ def linspace(start, stop, num: int = 50, endpoint: bool = True, dtype=None,
         values, step = np.linspace(start, stop, num, endpoint=endpoint, dtype=dtype,
                                    **numpy_kwargs)
         return _make(values, requires_grad), step
-    return _make(made("linspace", np.linspace, (start, stop, num, endpoint, dtype),
-                      numpy_kwargs), requires_grad)
+    return _make(made("linspace", np.linspace, (start, stop, num, endpoint),
+                      dict(numpy_kwargs, dtype=dtype)), requires_grad)
 
 
 def zeros_like(t, dtype=None, requires_grad: bool = False) -> Tensor:

@@ -423,6 +423,19 @@ def test_a_complex_result_never_enters_the_tape():
     assert (ad.tensor(1.0) * 1j).dtype == np.complex128   # nothing recorded: NumPy's result
 
 
+def test_a_cast_to_complex_of_a_tensor_on_the_tape_raises_instead_of_leaving_it():
+    # |x|**2 through a complex cast has gradient 2x: a constant result would give 0.
+    x = ad.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(TypeError, match=r"astype: a cast to complex128 .*shape \(2,\).*detach"):
+        x.astype(np.complex128)
+    with pytest.raises(TypeError, match="astype: a cast to complex64"):
+        ad.grad(lambda t: (np.abs(t.astype(np.complex64)) ** 2).sum())(np.ones(2))
+    assert x.detach().astype(complex).dtype == np.complex128
+    with ad.no_grad():
+        assert x.astype(complex).dtype == np.complex128
+    assert x.astype(np.int64).requires_grad is False       # a hard threshold: no gradient
+
+
 @pytest.mark.parametrize("shape, ddof", [((1,), 1), ((2,), 2), ((2,), 3), ((3, 1), 1)])
 def test_var_with_ddof_at_least_n_gives_nan_gradients(shape, ddof):
     x = ad.tensor(np.arange(1.0, 1.0 + np.prod(shape)).reshape(shape), requires_grad=True)

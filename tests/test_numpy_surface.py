@@ -420,3 +420,23 @@ def test_power_operator_has_numpys_dtypes(array, exponent):
     assert out.dtype == expected.dtype
     np.testing.assert_array_equal(out.data, expected)
     assert ad.power(ad.tensor(array), exponent).dtype == np.power(array, exponent).dtype
+
+
+@pytest.mark.parametrize("dtype", [bool, np.int8, np.uint8, np.int16, np.uint16, np.int32,
+                                   np.int64])
+def test_rint_of_integers_gives_numpys_float_dtype(dtype):
+    a = np.array([1, 0, 3]).astype(dtype)
+    got = np.rint(ad.tensor(a))
+    assert got.dtype == np.rint(a).dtype and np.array_equal(got.data, np.rint(a))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64])
+def test_linspace_with_a_dtype(dtype):
+    got = ad.linspace(0, 10, 5, dtype=dtype)
+    want = np.linspace(0, 10, 5, dtype=dtype)
+    assert got.dtype == want.dtype and np.array_equal(got.data, want)
+
+
+def test_gradient_of_bool_samples_is_refused_as_numpy_refuses_it():
+    with pytest.raises(TypeError, match="gradient: differences of bool values"):
+        np.gradient(ad.tensor(np.array([True, False, True])))

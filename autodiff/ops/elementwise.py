@@ -13,6 +13,7 @@ import numpy as np
 
 from .. import kernels
 from ..tensor import Tensor
+from ..grad_mode import is_grad_enabled
 from .namespace import xp_function
 from .registry import defop, implements, implements_without_gradient
 
@@ -304,8 +305,9 @@ def _rint_numpy(a, out=None):
     if out is not None:
         raise TypeError("numpy.rint on a Tensor: the argument(s) ['out'] are not supported "
                         "by autodiff; call it without them")
-    kind = np.dtype(a.dtype).kind
-    return round(astype(a, np.float64) if kind in "biu" else a)   # NumPy: float for ints
+    if np.dtype(a.dtype).kind in "biu":     # NumPy: the smallest float that holds them
+        return round(astype(a, np.rint(np.zeros(0, a.dtype)).dtype))
+    return round(a)
 
 
 round = defop("round", np.round, numpy={np.rint: _rint_numpy, np.round: _round_numpy,
@@ -347,13 +349,22 @@ _astype_op = defop(
 def astype(x, dtype) -> Tensor:
     """Convert to another dtype; between float dtypes the gradient converts back.
 
-    A cast to an integer, bool or complex dtype is not differentiable: its result
-    does not require grad (as a hard threshold, it would pass no gradient).
+    A cast to an integer or bool dtype is not differentiable: its result does not
+    require grad (as a hard threshold, it would pass no gradient).  A cast to a
+    complex dtype of a tensor that requires grad raises: complex values never enter
+    the tape, and its gradient is not zero.
 
     >>> ad.astype(ad.tensor([1.0]), 'float32').dtype
     dtype('float32')
     """
-    if np.dtype(dtype).kind != "f":
+    kind = np.dtype(dtype).kind
+    if kind != "f":
+        if kind == "c" and isinstance(x, Tensor) and x.requires_grad and is_grad_enabled():
+            raise TypeError(
+                f"astype: a cast to {np.dtype(dtype)} of a Tensor that requires grad (shape "
+                f"{x.shape}, dtype {x.dtype}) would leave the tape, and its gradient is not "
+                "zero: complex values never enter the tape. Keep the real and imaginary "
+                "parts as two float tensors, or cast x.detach() if no gradient is needed.")
         data = x.data if isinstance(x, Tensor) else np.asarray(x)
         return Tensor._make(data.astype(dtype), None, False)
     return _astype_op(x, dtype)

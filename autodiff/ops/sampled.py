@@ -71,6 +71,10 @@ def gradient(f, *varargs, axis=None, edge_order: int = 1):
     if edge_order > 2:
         raise ValueError("gradient: 'edge_order' greater than 2 not supported")
     out_dtype = values.dtype
+    if out_dtype.kind == "b":
+        raise TypeError("gradient: differences of bool values are not defined (NumPy refuses "
+                        "boolean subtract too); convert the samples first, e.g. "
+                        "f.astype(np.int8) or f.astype(float)")
     if not np.issubdtype(out_dtype, np.inexact):
         f, out_dtype = astype(f, np.float64), np.dtype(np.float64)
     results = [_along(f, ax, ax_dx, edge_order, out_dtype) for ax, ax_dx in zip(axes, dx)]
