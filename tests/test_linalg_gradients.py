@@ -249,3 +249,15 @@ def test_the_gradient_of_a_jvp_for_its_tangent_is_the_gradient_through_eigh():
     for tangent in (np.zeros((3, 3)), np.diag([1.0, -1.0, 0.5])):
         got = ad.grad(lambda v: ad.jvp(f, (point,), (v,))[1])(tangent)
         np.testing.assert_allclose(got, want, atol=1e-10)
+
+
+def test_forward_mode_det_at_a_singular_matrix_uses_the_cofactor():
+    # First order only: the jvp needs no inverse, as the reverse mode's gradient.
+    a = np.array([[1.0, 2.0], [2.0, 4.0]])
+    cofactor = np.array([[4.0, -2.0], [-2.0, 1.0]])
+    _, tangent = ad.jvp(np.linalg.det, (a,), (np.eye(2),))
+    np.testing.assert_allclose(float(tangent), 5.0, rtol=1e-14)
+    np.testing.assert_allclose(ad.jacfwd(np.linalg.det)(a), cofactor, rtol=1e-14, atol=1e-15)
+    np.testing.assert_allclose(ad.grad(np.linalg.det)(a), cofactor, rtol=1e-14, atol=1e-15)
+    with pytest.raises(np.linalg.LinAlgError, match="det: the second-order gradient needs"):
+        ad.hessian(np.linalg.det)(a)

@@ -142,8 +142,9 @@ def _inverse_t(xp, a, name, why):
 
 def _det_rule(xp, g, ans, a):
     scale = xp.expand_dims(xp.expand_dims(g, -1), -1)
-    if not isinstance(g, Tensor):
-        return scale * cofactor_array(a)
+    if not (isinstance(a, Tensor) and a.requires_grad):
+        # (also when only g is recorded: a jvp, or the gradient for a seed)
+        return scale * cofactor_array(_data(a))
     return scale * xp.expand_dims(xp.expand_dims(ans, -1), -1) * _inverse_t(
         xp, a, "det", "the second-order gradient needs a non-singular matrix")
 
@@ -159,8 +160,8 @@ def det(a) -> Tensor:
     """``np.linalg.det`` of (..., n, n).
 
     The gradient is the cofactor matrix ``det(a) * inv(a).T``, computed from an SVD
-    so that it is right at singular matrices too; the second-order gradient needs a
-    non-singular matrix.
+    so that it is right at singular matrices too (a jvp as well); the second-order
+    gradient needs a non-singular matrix.
 
     >>> ad.linalg.det(ad.tensor([[2.0, 1.0], [1.0, 3.0]]))
     tensor(5.)
