@@ -365,3 +365,12 @@ def test_small_values_are_never_shown_as_zero():
     assert "is now 0.00012" in text
     a = ad.tensor([1.0, 2.0], requires_grad=True, name="a")
     assert "multiply(a, 1e-05)" in ad.viz.text((a * 1e-5).sum())
+
+
+def test_large_values_are_summarized_as_they_are():
+    from autodiff.viz.labels import array_text
+    # The mean of 20 finite values near the largest float is finite (its sum is not).
+    assert array_text(np.full(20, 1e308)) == "min 1e+308  mean 1e+308  max 1e+308"
+    assert array_text(np.full(20, 5e307)) == "min 5e+307  mean 5e+307  max 5e+307"
+    assert array_text(np.array(1e300)) == "1e+300"          # not 301 digits
+    assert array_text(np.array(12345.67)) == "12345.67"

@@ -52,8 +52,9 @@ def array_text(a, width=48, small=SMALL) -> str:
         with np.errstate(all="ignore"):
             tiny = bool(np.any((a != 0) & (np.abs(a) < 1e-3)))
         if a.ndim == 0:
-            return number_text(a.item()) if tiny else \
-                np.format_float_positional(a.item(), precision=4, trim="0")
+            value = a.item()
+            return number_text(value) if tiny or abs(value) >= 1e6 else \
+                np.format_float_positional(value, precision=4, trim="0")
         if tiny:                # (four decimals would show them as 0 or cut them short)
             return np.array2string(a, max_line_width=width, separator=" ",
                                    formatter={"float_kind": number_text})
@@ -62,6 +63,9 @@ def array_text(a, width=48, small=SMALL) -> str:
     if a.dtype.kind in "fiu":
         with np.errstate(all="ignore"):
             lo, mean, hi = a.min(), a.mean(dtype=np.float64), a.max()
+            if np.isinf(mean) and np.isfinite(lo) and np.isfinite(hi):
+                scale = max(abs(float(lo)), abs(float(hi)))     # the sum overflowed
+                mean = (a / scale).mean(dtype=np.float64) * scale
         return f"min {lo:.4g}  mean {mean:.4g}  max {hi:.4g}"
     if a.dtype.kind == "b":
         return f"{int(a.sum())} of {a.size} true"
