@@ -136,3 +136,15 @@ def test_stepping_in_a_real_browser(tmp_path, browser_page):
     page.screenshot(path=str(shot))
     assert shot.stat().st_size > 10_000
     assert page.console_errors == []
+
+
+@needs_dot
+def test_the_numbers_replace_symbols_not_words_of_the_prose(tmp_path):
+    a = ad.tensor([1.0, 5.0], requires_grad=True, name="x")
+    b = ad.tensor([3.0, 2.0], requires_grad=True, name="y")
+    data = _data(open(ad.viz.html(np.fmax(a, b).sum(), tmp_path / "p")).read())
+    fmax = next(s for s in data["steps"] if s["op_name"] == "fmax")
+    numbers = fmax["contributions"][0]["numbers"]
+    assert numbers == "[1. 1.] where [3. 5.] == [1. 5.] ([1. 1.]/2 on a tie)"
+    from autodiff.viz.html import _substituted
+    assert _substituted("g @ b's free axes", {"g": 1.0, "b": 2.0}) == "1.0 @ b's free axes"

@@ -33,15 +33,31 @@ def _text(a) -> str:
     return array_text(a, width=72)
 
 
+_WORD = re.compile(r"\b[A-Za-z_][A-Za-z_0-9]*\b")
+
+
 def _substituted(formula: str, symbols: dict) -> str:
-    """``formula`` with each symbol (``g``, ``ans``, an input name) replaced by its value."""
+    """``formula`` with each symbol (``g``, ``ans``, an input name) replaced by its value.
+
+    Words of the formula's prose stay: a name followed by ``'s`` ("b's free axes"), and
+    ``a`` between two words that are not symbols ("g/2 on a tie").
+
+    >>> _substituted("g where a == ans (g/2 on a tie)", {"g": 1.0, "a": 2.0, "ans": 2.0})
+    '1.0 where 2.0 == 2.0 (1.0/2 on a tie)'
+    """
     def value_of(match):
         name = match.group(0)
-        if name not in symbols:
+        if name not in symbols or formula.startswith("'s", match.end()):
             return name
+        if name == "a":                 # the article, between two words of prose?
+            left = re.search(r"([A-Za-z_]\w*)\s+$", formula[:match.start()])
+            right = re.match(r"\s+([A-Za-z_]\w*)", formula[match.end():])
+            if left and right and left.group(1) not in symbols \
+                    and right.group(1) not in symbols:
+                return name
         text = _text(symbols[name])
         return text if "\n" not in text and len(text) <= 60 else f"[{name}: {text}]"
-    return re.sub(r"\b[A-Za-z_][A-Za-z_0-9]*\b", value_of, formula)
+    return _WORD.sub(value_of, formula)
 
 
 def _step_record(step, view) -> dict:
@@ -50,8 +66,11 @@ def _step_record(step, view) -> dict:
     if node.ans is not None:
         symbols["ans"] = node.ans
     for position, arg in enumerate(node.args or ()):
-        if isinstance(arg, (np.ndarray, np.generic, float, int)):
-            symbols[node.op.input_name(position)] = np.asarray(arg)
+        name = node.op.input_name(position)
+        if name in ("g", "ans"):        # (an input named g: which one a formula means is unclear)
+            symbols.pop(name, None)
+        elif isinstance(arg, (np.ndarray, np.generic, float, int)):
+            symbols[name] = np.asarray(arg)
     op_id = next((op.id for op in view.ops if op.node is node), None)
     contributions = []
     for c in step.contributions:
