@@ -246,6 +246,27 @@ def test_steps_show_two_contributions_adding_up_to_the_grad():
     np.testing.assert_allclose(steps.totals["b"], b.grad)
 
 
+def test_steps_count_only_the_contributions_a_value_receives():
+    class ScaleBy(ad.Function):         # no gradient for the scale (None)
+        @staticmethod
+        def forward(ctx, x, s):
+            ctx.save_for_backward(s)
+            return x * s
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * ctx.saved[0], None
+
+    x = ad.tensor([1.0, 2.0], requires_grad=True, name="x")
+    y = ad.tensor([3.0, 4.0], requires_grad=True, name="y")
+    u = y * 2
+    u.name = "u"
+    steps = ad.viz.steps((ScaleBy.apply(x, u) + u).sum())
+    into_u = contributions_to(steps, "u")
+    assert [(c.number, c.total) for c in into_u] == [(1, 1)]
+    assert "of 2 contributions" not in str(steps)
+
+
 def test_steps_show_the_sum_that_undoes_a_broadcast():
     c = ad.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True, name="c")
     a = ad.tensor([1.0, 2.0, 3.0], requires_grad=True, name="a")

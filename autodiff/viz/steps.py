@@ -229,7 +229,12 @@ def steps(t, grad=None, params=None) -> Steps:
     """
     _check_root(t, "steps")
     view = W.build(t, params=params, max_nodes=None)
-    visits, counts = _run_backward(t, grad, "steps")
+    visits, _ = _run_backward(t, grad, "steps")
+    counts = {}                     # what each value received, as the pass delivered it (an
+    for node, _, edges in visits:   # edge whose rule gave None, as a Function may, sends nothing)
+        for i, _, _ in edges:
+            key = id(node.parents[i])
+            counts[key] = counts.get(key, 0) + 1
     received = {}
     running = {}
     recorded = []
