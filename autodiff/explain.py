@@ -82,12 +82,17 @@ def _has_no_rule(consumer, position):
 def _zero_without_a_zeroing_op(t, consumers, on_path) -> str:
     """Why a gradient is zero when no op on the way is known to zero it: the causes
     that remain, the ones this graph shows named."""
-    uses = [(node, position) for node, position in consumers.get(t, ()) if node in on_path]
-    if len(uses) > 1:
-        where = ", ".join(sorted({_node_label(node) for node, _ in uses}))
-        return (f"So the gradient really is zero here. It is used {len(uses)} times on "
-                f"the way ({where}): what those uses send back cancels out (as in w - w), "
-                "or each of them sends zero.")
+    # The tensor itself, then the values on the way from it (nearest first): the first
+    # one used more than once on the way is where the uses' gradients may cancel.
+    for item in [t] + sorted(on_path, key=lambda n: n._seq):
+        uses = [(node, position) for node, position in consumers.get(item, ())
+                if node in on_path]
+        if len(uses) > 1:
+            where = ", ".join(sorted({_node_label(node) for node, _ in uses}))
+            what = "It is" if item is t else f"The output of {_node_label(item)} is"
+            return (f"So the gradient really is zero here. {what} used {len(uses)} times "
+                    f"on the way ({where}): what those uses send back cancels out (as in "
+                    "w - w, or y - y.mean() summed), or each of them sends zero.")
     return ("So the gradient really is zero here, and no op on the way is known to zero "
             "it: the upstream gradient of the output may be zero there, or a factor of "
             "zero multiplied it.")
@@ -274,8 +279,11 @@ def explain(t, output=None) -> str:
         lines.append(
             f"Why: not connected to {out_text}: no recorded op links them. If you used "
             ".detach() or .data, or computed part of it under ad.no_grad(), that cut the "
-            "graph; if you rebound the name (w = w * 2), the output uses the new tensor, "
-            "not this one.")
+            "graph; an integer or index computed from it (argmax, argsort, nonzero, "
+            "astype(int)) carries no gradient and leaves no edge either, so a value picked "
+            "with such an index (table[w.argmax()]) does not depend on it differentiably; "
+            "if you rebound the name (w = w * 2), the output uses the new tensor, not this "
+            "one.")
         return "\n".join(lines)
 
     path = _path(parent_of, t)

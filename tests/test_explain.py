@@ -64,6 +64,23 @@ def test_detach_leaves_no_trace_so_it_reads_as_not_connected():
     assert "if you used .detach() or .data" in text.lower()
 
 
+def test_an_index_computed_from_the_tensor_is_named_among_the_causes_of_no_link():
+    table = ad.tensor([10.0, 20.0, 30.0], requires_grad=True)
+    w = ad.tensor([0.4, 1.6, 0.2], requires_grad=True)
+    table[w.argmax()].sum().backward()
+    text = ad.explain(w)
+    assert "not connected" in text and "argmax" in text and "table[w.argmax()]" in text
+
+
+def test_uses_of_an_intermediate_that_cancel_are_named():
+    w = ad.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
+    y = w * 2.0
+    (y - y.mean()).sum().backward()
+    text = ad.explain(w)
+    assert "The output of multiply is used 2 times on the way (mean, subtract)" in text
+    assert "upstream gradient of the output may be zero" not in text
+
+
 def test_tensor_that_does_not_require_grad():
     v = ad.tensor([1.0, 2.0])
     text = ad.explain(v)
