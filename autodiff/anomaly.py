@@ -327,6 +327,26 @@ def _check_sum(receiver, total, label, where):
     raise AnomalyError("\n".join(lines))
 
 
+def _any_to(selected, shape):
+    """``selected`` (a where's bool selection, of its output's shape) brought to an
+    input's ``shape``: an input element counts as selected if any of its broadcast
+    copies is; None if the shapes do not broadcast."""
+    selected = np.asarray(selected)
+    if selected.shape == tuple(shape):
+        return selected
+    try:
+        if selected.ndim < len(shape):
+            return np.broadcast_to(selected, shape)
+        lead = selected.ndim - len(shape)
+        reduced = selected.any(axis=tuple(range(lead))) if lead else selected
+        axes = tuple(k for k, n in enumerate(shape) if n == 1 and reduced.shape[k] != 1)
+        if axes:
+            reduced = reduced.any(axis=axes, keepdims=True)
+        return np.broadcast_to(reduced, shape)
+    except ValueError:
+        return None
+
+
 def _trace_zero(state, node, mask):
     """Why the upstream gradient of ``node`` is 0 at ``mask``: (where-node or None, chain)."""
     chain = []
@@ -343,10 +363,9 @@ def _trace_zero(state, node, mask):
             if consumer.op.selects:
                 selected = state.selected.get(consumer, {}).get(pos)
                 if selected is not None:
-                    try:
-                        sel = np.broadcast_to(selected, mask.shape)[mask]
-                    except ValueError:
-                        sel = None
+                    sel = _any_to(selected, mask.shape)
+                    if sel is not None:
+                        sel = sel[mask]
                     if sel is not None and not sel.any():
                         return consumer, chain
             found = consumer

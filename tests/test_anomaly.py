@@ -245,3 +245,13 @@ def test_an_inf_that_one_use_already_sent_is_reported_where_it_was_made_not_as_a
     with ad.detect_anomaly():
         with pytest.raises(ad.AnomalyError, match="^sqrt: the backward pass produced inf"):
             (ad.sqrt(x) + x).sum().backward()
+
+
+@pytest.mark.parametrize("mask", [[[False, True]] * 3, [[False], [False]]])
+def test_the_where_trap_is_named_when_the_where_broadcasts_the_value(mask):
+    # A batch mask (3, 2) over a value (2,): the value's element 0 is unselected in
+    # every copy; a (2, 1) mask leaves both unselected.
+    x = ad.tensor([0.0, 4.0], requires_grad=True)
+    with pytest.raises(ad.AnomalyError, match="because `where` .* did not select"):
+        with ad.detect_anomaly():
+            ad.where(ad.tensor(mask), ad.sqrt(x), 0.0).sum().backward()
