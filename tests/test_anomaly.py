@@ -255,3 +255,18 @@ def test_the_where_trap_is_named_when_the_where_broadcasts_the_value(mask):
     with pytest.raises(ad.AnomalyError, match="because `where` .* did not select"):
         with ad.detect_anomaly():
             ad.where(ad.tensor(mask), ad.sqrt(x), 0.0).sum().backward()
+
+
+def test_with_create_graph_the_where_trap_is_reported_as_the_backward_of_sqrt():
+    # The rules run as recorded ops then: sqrt's g / (2 * ans) must not be reported as a
+    # forward NaN of an internal divide at the backward() line.
+    def f(x):
+        return ad.where(x > 0, ad.sqrt(x), 0.0).sum()
+
+    x = ad.tensor([0.0, 4.0], requires_grad=True)
+    with ad.detect_anomaly():
+        with pytest.raises(ad.AnomalyError, match=r"(?s)^sqrt: the backward pass produced NaN"
+                                                  r".*because `where`"):
+            f(x).backward(create_graph=True)
+        with pytest.raises(ad.AnomalyError, match=r"(?s)^sqrt: the backward pass.*`where`"):
+            ad.grad(lambda v: ad.grad(f)(v).sum())(np.array([0.0, 4.0]))
