@@ -20,13 +20,20 @@ TORCH_AXIS_ALIASES = {"dim": "axis", "keepdim": "keepdims"}
 
 
 def _register(op):
-    if op.name in REGISTRY:
-        raise ValueError(f"an op named {op.name!r} is already registered")
+    old = REGISTRY.get(op.name)
     for f in op.numpy:
         table = NUMPY_UFUNCS if isinstance(f, np.ufunc) else NUMPY_FUNCTIONS
-        if f in table:
+        if f in table and (old is None or f not in old.numpy):
             raise ValueError(f"op {op.name!r}: numpy.{_numpy_name(f)} is already "
                              f"implemented by {getattr(table[f], '__name__', table[f])!r}")
+    if old is not None:
+        # A notebook cell run again, or a built-in op defined anew (API.md's cbrt): the
+        # new definition wins, and says so.
+        from ..tape_drop import user_frame, warn_at
+        warn_at(user_frame(), f"defop: an op named {op.name!r} was registered already; this "
+                f"definition replaces it (calls, NumPy dispatch and xp.{op.name} in rules now "
+                f"use the new one)", UserWarning)
+        unregister(op.name)
     REGISTRY[op.name] = op
     for f, adapter in op.numpy.items():
         _add_numpy(f, adapter if adapter is not None else op, op.name)
@@ -80,6 +87,10 @@ def defop(name: str, forward: Callable, *, numpy: Any = None, doc: str | None = 
     *inputs, **kwargs)`` returns that input's gradient using Python operators and
     ``xp.<name>`` for any registered op or helper; ``formula`` is the rule in words,
     shown by ``describe()``, graphs, ``viz.steps`` and ``detect_anomaly``.
+
+    A ``name`` registered already (a notebook cell run again, or a built-in op such as
+    ``cbrt``) is replaced by the new definition, with a ``UserWarning``; a NumPy
+    function that another op implements is refused.
 
     Everything else is derived from this entry: the op is callable on Tensors and
     arrays, is ``xp.<name>`` for other rules, differentiates to any order, and the
