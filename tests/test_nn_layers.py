@@ -90,6 +90,12 @@ def test_silu_softplus_elu_forward_and_gradients():
     check_grads(lambda t: F.elu(t, 0.7), [away], second=False)
 
 
+@pytest.mark.parametrize("beta", [1.0, 1.5])
+def test_a_tensor_beta_of_softplus_gets_its_gradient_also_at_one(beta):
+    x = RNG.uniform(-3, 3, (2, 3))
+    check_grads(lambda t, b: F.softplus(t, beta=b), [x, np.array(beta)])
+
+
 def test_softplus_threshold_and_extremes_stay_finite():
     x = ad.tensor([-1e4, -30.0, 25.0, 1e4], requires_grad=True)
     out = F.softplus(x)                                  # beta x > 20: x itself (PyTorch)

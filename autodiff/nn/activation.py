@@ -58,9 +58,10 @@ def softplus(x, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     if not beta > 0:
         raise ValueError(f"softplus: beta must be > 0, got {beta}")
     x = _as_tensor(x)
-    scaled = x * beta if beta != 1 else x
+    unscaled = not isinstance(beta, Tensor) and beta == 1     # (a Tensor 1 gets its gradient)
+    scaled = x if unscaled else x * beta
     smooth = ew.logaddexp(0.0, scaled)          # finite for any finite x
-    if beta != 1:
+    if not unscaled:
         smooth = smooth / beta
     return ew.where(scaled > threshold, x, smooth)
 
