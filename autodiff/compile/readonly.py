@@ -169,9 +169,12 @@ class HeldArrays:
         if generic:
             found = [_Site(None, "unknown", "an array the call got from the library (the "
                                             ".data or .grad of a tensor, a module's buffer)")]
-        # An update's operands are often held too (w.data -= lr * w.grad): the
-        # .data of a tensor is the likelier target than a .grad.
-        found.sort(key=lambda site: site.kind == "grad")
+        # A module's buffers the line did not read come last (they are in the frame
+        # whenever the module is); an update's operands are often held too
+        # (w.data -= lr * w.grad): the .data of a tensor is the likelier target than a
+        # .grad.
+        found.sort(key=lambda site: (site.kind == "buffer" and line not in site.lines,
+                                     site.kind == "grad"))
         return TraceError(_message(found[0], line))
 
     def _sites_in(self, values) -> list:
