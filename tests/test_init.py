@@ -63,6 +63,15 @@ def test_fills_are_in_place_seeded_and_keep_dtype():
     assert p.grad is None and p.node is None
 
 
+@pytest.mark.parametrize("name", ["uniform_", "normal_", "zeros_", "ones_", "xavier_uniform_",
+                                  "xavier_normal_", "kaiming_uniform_", "kaiming_normal_",
+                                  "trunc_normal_"])
+def test_every_initializer_takes_rng(name):
+    # API.md: "each with rng=" (a constant fill draws nothing from it).
+    p = nn.Parameter(np.zeros((4, 3)))
+    assert getattr(init, name)(p, rng=np.random.default_rng(0)) is p
+
+
 def test_trunc_normal_stays_in_bounds_with_the_right_moments():
     w = init.trunc_normal_(np.zeros(200_000), mean=1.0, std=2.0, a=0.0, b=3.0, rng=0)
     assert w.min() >= 0 and w.max() <= 3

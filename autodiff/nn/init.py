@@ -129,8 +129,9 @@ def constant_(tensor, val: float):
 
 
 @replayed_function
-def zeros_(tensor):
-    """Fill with 0.
+def zeros_(tensor, *, rng=None):
+    """Fill with 0; ``rng`` is accepted as by every initializer (a constant draws
+    nothing from it).
 
     >>> ad.nn.init.zeros_(ad.nn.Parameter(np.ones(2)))
     Parameter([0., 0.])
@@ -139,8 +140,9 @@ def zeros_(tensor):
 
 
 @replayed_function
-def ones_(tensor):
-    """Fill with 1.
+def ones_(tensor, *, rng=None):
+    """Fill with 1; ``rng`` is accepted as by every initializer (a constant draws
+    nothing from it).
 
     >>> ad.nn.init.ones_(ad.nn.Parameter(np.zeros(2)))
     Parameter([1., 1.])

@@ -1,8 +1,9 @@
 """np.real, np.imag, np.conj, np.angle and np.real_if_close on real Tensors.
 
-Tensors on the tape are real, so these are simple: the real part and the conjugate
-are the tensor itself (so is ``real_if_close``), the imaginary part is zeros and the
-angle 0 or pi, both with no gradient (piecewise constant).  A complex
+Tensors on the tape are real, so these are simple: the real part is the tensor
+itself (so is ``real_if_close``), as NumPy returns a real array itself; the conjugate
+is a copy, as NumPy's (an identity op on the tape); the imaginary part is zeros and
+the angle 0 or pi, both with no gradient (piecewise constant).  A complex
 tensor (which cannot require grad) gets NumPy's result, untracked.
 """
 
