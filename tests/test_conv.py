@@ -145,7 +145,8 @@ def test_hessian_vector_product_through_conv_matches_finite_differences():
 @pytest.mark.parametrize("mode", ["constant", "reflect", "replicate", "circular"])
 def test_pad_modes_match_numpy_and_gradcheck(mode):
     x = rand(2, 3, 4)
-    got = F.pad(ad.tensor(x), (1, 2, 2, 0), mode=mode, value=0.5)
+    got = F.pad(ad.tensor(x), (1, 2, 2, 0), mode=mode,
+                **({"value": 0.5} if mode == "constant" else {}))
     np_mode = {"constant": "constant", "reflect": "reflect", "replicate": "edge",
                "circular": "wrap"}[mode]
     extra = {"constant_values": 0.5} if mode == "constant" else {}
@@ -162,6 +163,15 @@ def test_pad_negative_amounts_crop_like_pytorch():
     want = np.pad(x[:1, 1:], ((0, 0), (0, 2)))
     np.testing.assert_array_equal(got, want)
     assert ad.gradcheck(lambda t: F.pad(t, (-1, 2, 1, -2)), [x])
+
+
+def test_pad_value_none_is_zero_and_other_modes_take_no_value_as_in_pytorch():
+    x = ad.tensor([[1.0, 2.0]])
+    np.testing.assert_array_equal(F.pad(x, (1, 1), value=None).data, [[0.0, 1.0, 2.0, 0.0]])
+    np.testing.assert_array_equal(F.pad(x, (1, 1), mode="reflect", value=None).data,
+                                  [[2.0, 1.0, 2.0, 1.0]])
+    with pytest.raises(ValueError, match="pad: mode 'reflect' takes no value"):
+        F.pad(x, (1, 1), mode="reflect", value=5.0)
 
 
 @pytest.mark.parametrize("kwargs", [dict(kernel_size=2), dict(kernel_size=3, stride=2, padding=1),

@@ -51,13 +51,13 @@ def _float_input(x, where):
 
 # ----- pad ----------------------------------------------------------------------------------
 
-def pad(x, pad: tuple, mode: str = "constant", value: float = 0.0) -> Tensor:
+def pad(x, pad: tuple, mode: str = "constant", value: float | None = None) -> Tensor:
     """Pad the last ``len(pad) // 2`` axes, PyTorch's way: ``pad`` lists
     (before, after) amounts starting from the LAST axis, so ``(1, 2)`` pads the last
     axis by 1 before and 2 after, and ``(1, 1, 2, 2)`` pads the last axis by 1 and
     the one before it by 2.  Negative amounts crop.  ``mode`` is ``'constant'``
-    (with ``value``; a Tensor value gets its gradient), ``'reflect'``, ``'replicate'``
-    or ``'circular'``.
+    (with ``value``, 0 when None as in PyTorch; a Tensor value gets its gradient),
+    ``'reflect'``, ``'replicate'`` or ``'circular'`` (which take no ``value``).
 
     >>> F.pad(ad.tensor([[1.0, 2.0]]), (1, 0))
     tensor([[0., 1., 2.]])
@@ -67,6 +67,11 @@ def pad(x, pad: tuple, mode: str = "constant", value: float = 0.0) -> Tensor:
     shape = _shape_of(x)
     if mode not in _PAD_MODES:
         raise ValueError(f"pad: mode must be one of {list(_PAD_MODES)}, got {mode!r}")
+    if value is None:
+        value = 0.0
+    elif mode != "constant" and (isinstance(value, Tensor) or value != 0):
+        raise ValueError(f"pad: mode {mode!r} takes no value (got {value!r}); it is for "
+                         "mode='constant' (PyTorch refuses it too)")
     amounts = tuple(int(p) for p in pad)
     if len(amounts) % 2 or len(amounts) // 2 > len(shape):
         raise ValueError(f"pad: pad must hold (before, after) pairs for at most {len(shape)} "
