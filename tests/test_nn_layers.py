@@ -110,6 +110,14 @@ def test_softplus_threshold_and_extremes_stay_finite():
         nn.Softplus(beta=0)
 
 
+@pytest.mark.parametrize("dtype, big", [(np.float64, 1e308), (np.float32, 2e38)])
+def test_softplus_gradient_is_finite_where_beta_x_overflows(dtype, big):
+    x = ad.tensor(np.array([big, 1e3, 0.0], dtype), requires_grad=True)
+    with np.errstate(over="ignore"):                # beta * x is inf: the linear branch
+        nn.Softplus(beta=2.0)(x).sum().backward()
+    np.testing.assert_array_equal(x.grad, np.array([1.0, 1.0, 0.5], dtype))
+
+
 @pytest.mark.parametrize("alpha", [1.0, 2.0])
 def test_elu_slope_at_zero_is_alpha_as_in_pytorch(alpha):
     # PyTorch differentiates x <= 0 as alpha * exp(x): alpha at 0, not the mean of the sides

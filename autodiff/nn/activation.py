@@ -60,10 +60,13 @@ def softplus(x, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     x = _as_tensor(x)
     unscaled = not isinstance(beta, Tensor) and beta == 1     # (a Tensor 1 gets its gradient)
     scaled = x if unscaled else x * beta
-    smooth = ew.logaddexp(0.0, scaled)          # finite for any finite x
+    linear = scaled > threshold
+    # The smooth branch sees 0 where the linear one is taken: beta * x may overflow to
+    # inf there, and its 0 gradient times logaddexp's at inf would be NaN (the where trap).
+    smooth = ew.logaddexp(0.0, ew.where(linear, 0.0, scaled))
     if not unscaled:
         smooth = smooth / beta
-    return ew.where(scaled > threshold, x, smooth)
+    return ew.where(linear, x, smooth)
 
 
 def elu(x, alpha: float = 1.0) -> Tensor:
