@@ -131,8 +131,11 @@ class MaxPool2d(Module):
     """
 
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1,
-                 ceil_mode: bool = False):
+                 return_indices: bool = False, ceil_mode: bool = False):
         super().__init__()
+        if return_indices:      # (PyTorch's order of arguments: a 5th positional True is this)
+            raise ValueError("MaxPool2d: return_indices=True is not supported (no indices "
+                             "are returned); pass ceil_mode=... by name if that was meant")
         self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
         self.dilation, self.ceil_mode = dilation, ceil_mode
 
