@@ -237,3 +237,27 @@ def test_apply_visits_children_before_parents_and_returns_the_module():
     net = nn.Sequential(nn.Linear(2, 2), inner, nn.Sigmoid())
     assert net.apply(visited.append) is net
     assert visited == [net[0], inner[0], inner[1], inner, net[2], net]     # PyTorch's order
+
+
+def test_a_slice_of_sequential_keeps_its_layers_names_as_pytorch():
+    net = nn.Sequential(nn.Linear(2, 3, rng=0), nn.ReLU(), nn.Linear(3, 4, rng=1),
+                        nn.Linear(4, 1, rng=2))
+    tail = net[2:]
+    assert list(tail.state_dict()) == ["2.weight", "2.bias", "3.weight", "3.bias"]
+    assert tail[0] is net[2] and len(tail) == 2
+    tail.load_state_dict({k: v for k, v in net.state_dict().items() if k[0] in "23"})
+    from collections import OrderedDict
+    named = nn.Sequential(OrderedDict([("hidden", nn.Linear(2, 2, rng=0)), ("act", nn.ReLU())]))
+    assert list(named.state_dict()) == ["hidden.weight", "hidden.bias"]
+
+
+def test_children_and_apply_with_a_shared_module_as_pytorch():
+    shared = nn.Linear(2, 2, rng=0)
+    twice = nn.Sequential(shared, nn.ReLU(), shared)
+    assert [name for name, _ in twice.named_children()] == ["0", "1"]
+    assert len(list(twice.children())) == 2
+    root = nn.Sequential(nn.Sequential(shared), nn.Sequential(shared))
+    seen = []
+    root.apply(lambda m: seen.append(m))
+    # post-order, the shared layer once under each parent (PyTorch's recursion)
+    assert seen == [shared, root[0], shared, root[1], root]

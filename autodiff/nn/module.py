@@ -292,12 +292,19 @@ class Module:
             yield module
 
     def named_children(self) -> Iterator[tuple[str, "Module"]]:
-        """``(name, module)`` for the direct sub-modules."""
-        return iter([(k, m) for k, m in self._modules.items() if m is not None])
+        """``(name, module)`` for the direct sub-modules; one registered under two names
+        comes once, under the first (as in PyTorch)."""
+        seen = set()
+        children = []
+        for k, m in self._modules.items():
+            if m is not None and id(m) not in seen:
+                seen.add(id(m))
+                children.append((k, m))
+        return iter(children)
 
     def children(self) -> Iterator["Module"]:
-        """The direct sub-modules."""
-        return iter([m for m in self._modules.values() if m is not None])
+        """The direct sub-modules (each once)."""
+        return iter([m for _, m in self.named_children()])
 
     def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
         """Yield ``(dotted name, parameter)``, e.g. ``("layers.0.weight", W)``; the
@@ -361,16 +368,20 @@ class Module:
         >>> net[0].bias.data
         array([0., 0., 0.])
         """
-        order, stack, seen = [], [self], set()
-        while stack:                      # parents before children, children in order...
-            module = stack.pop()
-            if id(module) in seen:
-                continue
-            seen.add(id(module))
-            order.append(module)
-            stack.extend(m for m in module._modules.values() if m is not None)
-        for module in reversed(order):    # ...reversed: children first, in order
-            fn(module)
+        # PyTorch's recursion, ``for c in self.children(): c.apply(fn)`` then ``fn(self)``,
+        # with a stack: a module shared by two parents is visited under each.
+        stack = [(self, self.children(), (id(self),))]
+        while stack:
+            module, pending, ancestors = stack[-1]
+            child = next(pending, None)
+            if child is None:
+                stack.pop()
+                fn(module)
+            elif id(child) in ancestors:
+                raise ValueError(f"{type(self).__name__}.apply: a {type(child).__name__} "
+                                 "contains itself")
+            else:
+                stack.append((child, child.children(), ancestors + (id(child),)))
         return self
 
     # ----- modes ------------------------------------------------------------------

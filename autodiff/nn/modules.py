@@ -178,7 +178,8 @@ class Bump(Module):
 class Sequential(Module):
     """Apply layers in order: ``Sequential(a, b, c)(x) == c(b(a(x)))``.
 
-    Parameters are named by position: ``"0.weight"``, ``"2.bias"``, ...
+    Parameters are named by position: ``"0.weight"``, ``"2.bias"``, ... (by key when
+    the layers come as one dict, and a slice keeps its layers' names, as in PyTorch).
 
     >>> net = ad.nn.Sequential(ad.nn.Linear(2, 8), ad.nn.ReLU(), ad.nn.Linear(8, 1))
     >>> net(ad.tensor(np.zeros((5, 2)))).shape
@@ -187,14 +188,18 @@ class Sequential(Module):
 
     def __init__(self, *layers):
         super().__init__()
-        if len(layers) == 1 and isinstance(layers[0], (list, tuple)):
-            layers = tuple(layers[0])
-        for i, layer in enumerate(layers):
+        if len(layers) == 1 and isinstance(layers[0], dict):   # an OrderedDict, as PyTorch
+            named = [(str(k), m) for k, m in layers[0].items()]
+        else:
+            if len(layers) == 1 and isinstance(layers[0], (list, tuple)):
+                layers = tuple(layers[0])
+            named = [(str(i), layer) for i, layer in enumerate(layers)]
+        for key, layer in named:
             if not isinstance(layer, Module):
                 raise TypeError(
-                    f"Sequential: layer {i} ({layer!r}) is not a Module; wrap "
+                    f"Sequential: layer {key} ({layer!r}) is not a Module; wrap "
                     "functions in a Module (e.g. ad.nn.ReLU() instead of F.relu)")
-            self._modules[str(i)] = layer
+            self._modules[key] = layer
         self._name_parameters()
 
     def forward(self, x) -> Tensor:
@@ -203,10 +208,9 @@ class Sequential(Module):
         return x
 
     def __getitem__(self, index):
-        items = list(self._modules.values())
-        if isinstance(index, slice):
-            return Sequential(*items[index])
-        return items[index]
+        if isinstance(index, slice):    # the layers keep their names ("2.weight"), as PyTorch
+            return Sequential(dict(list(self._modules.items())[index]))
+        return list(self._modules.values())[index]
 
     def __len__(self):
         return len(self._modules)
