@@ -359,7 +359,7 @@ def _guard(node, array):
     array.setflags(write=False)
     guard.savers.add(_ref(node, guard.on_dead))
     if leaf_views:                      # views made before: read-only with it
-        for _, leaf, view in list(leaf_views.values()):
+        for _, leaf, view in leaf_views.copy().values():    # (see release_guarded_leaves)
             if leaf is array:
                 _guard_view(guard, view, False)
     return guard, False
@@ -529,7 +529,9 @@ def inputs_read(op, parents) -> frozenset:
 def release_guarded_leaves() -> None:
     """Make writable again every guarded array whose saving graphs were all freed."""
     with _lock:
-        for key, guard in list(_guards.items()):
+        # A copy made in one C call: list(items()) makes a tuple per entry, which can
+        # run the cycle collector, whose freed nodes' callbacks delete entries.
+        for key, guard in _guards.copy().items():
             _release_if_unneeded(key, guard)
 
 
