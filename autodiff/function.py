@@ -34,24 +34,36 @@ class FunctionCtx:
 
         In a pass that is itself differentiated (``backward(create_graph=True)``,
         ``grad(grad(f))``, ``hessian``, ``jvp`` of a gradient) a saved input comes back
-        as the input Tensor and the saved output of ``forward`` as the output Tensor,
+        as the input Tensor and the saved output of ``forward`` as the output Tensor
+        (also inside tuples, lists and dicts, and in attributes such as ``ctx.x = x``),
         so a backward written with operators is itself differentiable.  Any other
-        float array computed in ``forward`` cannot be differentiated and raises there.
+        float array computed in ``forward`` and saved here cannot be differentiated and
+        raises there; one kept as an attribute (a random mask) is taken as a constant.
         """
         if self._as_tensors is None:
             return self._saved
-        as_tensors = self._as_tensors
-        values = []
-        for position, value in enumerate(self._saved):
-            tensor = as_tensors.get(id(value))
-            if tensor is None:
-                if self._owner is not None and _is_float_array(value):
-                    raise _explained(RuntimeError(_derived_error(self._owner, position)))
-                tensor = value
-            values.append(tensor)
-        return tuple(values)
+        return tuple(_as_tensors_in(value, self._as_tensors, self._owner, f"[{position}]")
+                     for position, value in enumerate(self._saved))
 
     saved_tensors = saved
+
+
+def _as_tensors_in(value, as_tensors, owner, where):
+    """``value`` with each input or output of forward in it (also inside tuples, lists
+    and dicts) replaced by its Tensor; with an ``owner``, another float array raises
+    (it was computed in forward: its derivative is unknown)."""
+    tensor = as_tensors.get(id(value))
+    if tensor is not None:
+        return tensor
+    if isinstance(value, (tuple, list)):
+        return type(value)(_as_tensors_in(v, as_tensors, owner, f"{where}[{k}]")
+                           for k, v in enumerate(value))
+    if isinstance(value, dict):
+        return {k: _as_tensors_in(v, as_tensors, owner, f"{where}[{k!r}]")
+                for k, v in value.items()}
+    if owner is not None and _is_float_array(value):
+        raise _explained(RuntimeError(_derived_error(owner, where)))
+    return value
 
 
 def _explained(error):
@@ -88,9 +100,9 @@ def _is_float_array(value) -> bool:
     return isinstance(value, (np.ndarray, np.generic)) and value.dtype.kind in "fc"
 
 
-def _derived_error(owner, position):
+def _derived_error(owner, where):
     return (
-        f"{owner}.backward: ctx.saved[{position}] is an array computed in forward (neither "
+        f"{owner}.backward: ctx.saved{where} is an array computed in forward (neither "
         "an input nor the output of forward), and this backward pass is being "
         "differentiated (backward(create_graph=True), grad of grad, hessian, hvp, jvp of "
         "a gradient), which would need its derivative. Save only inputs and the output "
@@ -161,6 +173,14 @@ def _function_op(cls):
             raise NotImplementedError(
                 f"{cls.__name__}.backward is missing: a Function needs a @staticmethod "
                 "backward(ctx, grad) returning one gradient per input of forward")
+        attributes = {}
+        if create_graph:
+            # ctx.x = x (PyTorch's habit) gives backward the input Tensor too; another
+            # attribute (a random mask) stays the constant it is.
+            for key, value in vars(ctx).items():
+                if not key.startswith("_"):
+                    attributes[key] = value
+                    setattr(ctx, key, _as_tensors_in(value, as_tensors, None, ""))
         try:
             grads = _call_on_tensors(f"{cls.__name__}.backward",
                                      "grad and the saved inputs and output",
@@ -168,6 +188,8 @@ def _function_op(cls):
         finally:
             ctx._as_tensors = None
             ctx._owner = None
+            for key, value in attributes.items():
+                setattr(ctx, key, value)
         return _check_grads(cls.__name__, grads, args, create_graph)
 
     return Op(cls.__name__, forward, joint=joint,
@@ -219,18 +241,46 @@ class Function:
         return cls._op()(*inputs)
 
 
+def _reachable_values(fn):
+    """``(name, value)`` for what ``fn`` can reach: its closure's cells, its default
+    arguments, the items of tuples, lists and dicts among them, and the same for the
+    functions among them (a helper closure), each object once."""
+    pending = [("", fn)]
+    seen = {id(fn)}
+    while pending:
+        path, value = pending.pop()
+        found = []
+        if callable(value) and hasattr(value, "__code__"):
+            cells = zip(value.__code__.co_freevars, value.__closure__ or ())
+            for name, cell in cells:
+                try:
+                    found.append((name, cell.cell_contents))
+                except ValueError:
+                    pass
+            defaults = value.__defaults__ or ()
+            code = value.__code__
+            names = code.co_varnames[code.co_argcount - len(defaults):code.co_argcount]
+            found += [(f"{name} (a default argument)", d) for name, d in zip(names, defaults)]
+            found += [(name, d) for name, d in (value.__kwdefaults__ or {}).items()]
+        elif isinstance(value, (tuple, list)):
+            found = [(f"{path}[{k}]", v) for k, v in enumerate(value)]
+        elif isinstance(value, dict):
+            found = [(f"{path}[{k!r}]", v) for k, v in value.items()]
+        for name, item in found:
+            if id(item) not in seen:
+                seen.add(id(item))
+                yield name, item
+                pending.append((name, item))
+
+
 def _note_forward_values(vjp, inputs) -> None:
-    """Note on ``vjp`` the names of the values its closure holds that the forward
-    computed (arrays, or tensors without a graph that are not inputs): under
-    ``no_grad`` their dependence on the inputs was not recorded."""
+    """Note on ``vjp`` the names of the values it can reach that the forward computed
+    (arrays, or tensors without a graph that are not inputs), directly or through a
+    default argument, a container or a helper closure: under ``no_grad`` their
+    dependence on the inputs was not recorded."""
     own = {id(t) for t in inputs} | {id(t.data) for t in inputs if isinstance(t, Tensor)}
     names = []
-    for name, cell in zip(getattr(getattr(vjp, "__code__", None), "co_freevars", ()),
-                          getattr(vjp, "__closure__", None) or ()):
-        try:
-            value = cell.cell_contents
-        except ValueError:
-            continue
+    for name, value in _reachable_values(vjp):
         if id(value) in own:
             continue
         if (isinstance(value, Tensor) and not value.requires_grad) or _is_float_array(value):
@@ -260,7 +310,8 @@ def custom_gradient(func: Callable) -> Callable:
     ``func`` runs once per call, under ``no_grad``, on the inputs themselves (so that
     ``vjp`` may close over them and be differentiated again); the ``vjp`` closure is
     the node's saved state, dropped when a backward frees the graph.  A ``vjp`` that
-    closes over a value the forward computed (``y = ad.exp(x)``, an array) cannot be
+    reaches a value the forward computed (``y = ad.exp(x)``, an array; directly, as a
+    default argument, in a container or through a helper function) cannot be
     differentiated again, since that value's dependence on the inputs was not
     recorded: a second derivative through it raises (compute such values inside the
     ``vjp``).

@@ -299,3 +299,83 @@ def test_a_function_with_a_constant_input_can_be_differentiated_twice():
     t.grad = None
     g.sum().backward()
     np.testing.assert_allclose(t.grad, -a * np.sin(b), rtol=1e-14)
+
+
+class CubeKeepingAnAttribute(ad.Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.x = x                                   # PyTorch's habit
+        return x ** 3
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * 3 * ctx.x ** 2
+
+
+class CubeSavingATuple(ad.Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward((x, 3.0))
+        return x ** 3
+
+    @staticmethod
+    def backward(ctx, grad):
+        ((x, k),) = ctx.saved
+        return grad * k * x ** 2
+
+
+class SquareSavingATupleWithTwiceX(ad.Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward((x, 2 * x))
+        return x * x
+
+    @staticmethod
+    def backward(ctx, grad):
+        ((_, twice),) = ctx.saved
+        return grad * twice
+
+
+@pytest.mark.parametrize("cls", [CubeKeepingAnAttribute, CubeSavingATuple])
+def test_an_input_kept_as_an_attribute_or_in_a_tuple_is_differentiated_twice(cls):
+    x0 = np.array([0.5, -1.2, 2.0])
+
+    def f(x):
+        return cls.apply(x).sum()
+
+    np.testing.assert_allclose(np.diag(ad.hessian(f)(x0)), 6 * x0)
+    np.testing.assert_allclose(ad.grad(lambda x: ad.grad(f)(x).sum())(x0), 6 * x0)
+    x = ad.tensor(x0, requires_grad=True)
+    f(x).backward(create_graph=True)
+    assert x.grad.requires_grad
+    assert isinstance(CubeKeepingAnAttribute.apply(ad.tensor(x0)).data, np.ndarray)
+
+
+def test_a_derived_value_in_a_saved_tuple_raises_when_backward_is_differentiated():
+    with pytest.raises(RuntimeError, match=r"ctx.saved\[0\]\[1\] is an array computed in "
+                                           "forward"):
+        ad.hessian(lambda x: SquareSavingATupleWithTwiceX.apply(x).sum())(np.ones(2))
+
+
+def test_a_custom_gradient_reaching_a_forward_value_indirectly_refuses_a_second_derivative():
+    @ad.custom_gradient
+    def by_default(x):
+        y = ad.exp(x)
+        return y, lambda g, y=y: g * y
+
+    @ad.custom_gradient
+    def in_a_tuple(x):
+        saved = (ad.exp(x),)
+        return saved[0], lambda g: g * saved[0]
+
+    @ad.custom_gradient
+    def through_a_helper(x):
+        y = ad.exp(x)
+        get = lambda: y                             # noqa: E731
+        return y, lambda g: g * get()
+
+    for fn, name in ((by_default, r"'y \(a default argument\)'"), (in_a_tuple, r"'saved\[0\]'"),
+                     (through_a_helper, "'y'")):
+        assert ad.grad(fn)(0.5) == np.exp(0.5)
+        with pytest.raises(RuntimeError, match=f"closes over {name}, computed in the forward"):
+            ad.grad(ad.grad(fn))(0.5)
