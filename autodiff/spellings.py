@@ -24,6 +24,8 @@ def axis_alias(where: str, axis, keepdims, dim=None, keepdim=None):
     (1, True)
     """
     if dim is not None:
+        if isinstance(dim, (tuple, list)) and not len(dim):
+            dim = None if axis is None else dim     # PyTorch's dim=(): every dim
         if axis is not None:
             raise TypeError(f"{where}: got both axis={axis!r} and dim={dim!r}; they are "
                             "the same argument (NumPy's and PyTorch's name), pass one")
@@ -113,6 +115,16 @@ def refuse_positional(where: str, extra: tuple, method: bool = True) -> None:
         f"{', '.join(repr(e) for e in extra)} after it. NumPy reads the next one as "
         f"{_NUMPY_SECOND[where]}, PyTorch as {'unbiased' if spread else 'keepdim'}; "
         f"pass {'keepdims= and ddof=' if spread else 'keepdims='} by keyword")
+
+
+def refuse_positional_extreme(where: str, positional: tuple) -> None:
+    """``t.max(1)``: NumPy reads 1 as the axis and returns the values, PyTorch as the
+    dim and returns ``(values, indices)``; neither reading is safe to guess."""
+    raise TypeError(
+        f"Tensor.{where}({', '.join(repr(p) for p in positional)}): NumPy reads a "
+        f"positional argument as axis= and returns the {where} values, PyTorch as dim= and "
+        f"returns (values, indices); pass axis={positional[0]!r} for the values or "
+        f"dim={positional[0]!r} for both (ad.{where}(t, axis) is NumPy's)")
 
 
 def _dims(dims):
@@ -319,6 +331,8 @@ class PyTorchMethods:
 
         if isinstance(dim, list):
             dim = tuple(dim)
+        if dim == ():
+            dim = None                  # PyTorch's dim=(): every dim
         if p == "nuc":
             from .ops.norms import norm as numpy_norm
             if dim is None and self.ndim == 2:

@@ -11,6 +11,7 @@ import numpy as np
 from .tape_drop import TapeDropWarning, called_by_name, tape_drop  # noqa: F401
 from .grad_attr import grad_property, root_grad
 from .spellings import (PyTorchMethods, axis_alias, extreme_along_dim, refuse_positional,
+                        refuse_positional_extreme,
                         transpose_axes)
 from .selections import SelectionMethods
 from . import operators as _operators
@@ -416,7 +417,7 @@ class Tensor(OperatorMethods, PyTorchMethods, SelectionMethods):
         axis, keepdims = axis_alias("mean", axis, keepdims, dim, keepdim)
         return mean(self, axis=axis, keepdims=keepdims)
 
-    def max(self, axis: Axis = None, *positional, keepdims: bool = False,
+    def max(self, *positional, axis: Axis = None, keepdims: bool = False,
             dim=None, keepdim=None) -> Tensor:
         """``ad.max``: the largest values over ``axis`` (NumPy); with PyTorch's ``dim=``,
         PyTorch's ``(values, indices)``.
@@ -425,13 +426,14 @@ class Tensor(OperatorMethods, PyTorchMethods, SelectionMethods):
         >>> t.max(axis=1), t.max(dim=1).indices
         (tensor([5., 7.]), tensor([1, 0]))
         """
-        refuse_positional("max", positional)
+        if positional:
+            refuse_positional_extreme("max", positional)
         if dim is not None:
             return extreme_along_dim("max", self, axis, keepdims, dim=dim, keepdim=keepdim)
         axis, keepdims = axis_alias("max", axis, keepdims, dim, keepdim)
         return max(self, axis=axis, keepdims=keepdims)
 
-    def min(self, axis: Axis = None, *positional, keepdims: bool = False,
+    def min(self, *positional, axis: Axis = None, keepdims: bool = False,
             dim=None, keepdim=None) -> Tensor:
         """``ad.min``: the smallest values over ``axis`` (NumPy); with PyTorch's ``dim=``,
         PyTorch's ``(values, indices)``.
@@ -440,7 +442,8 @@ class Tensor(OperatorMethods, PyTorchMethods, SelectionMethods):
         >>> t.min(axis=1), t.min(dim=1).indices
         (tensor([1., 0.]), tensor([0, 1]))
         """
-        refuse_positional("min", positional)
+        if positional:
+            refuse_positional_extreme("min", positional)
         if dim is not None:
             return extreme_along_dim("min", self, axis, keepdims, dim=dim, keepdim=keepdim)
         axis, keepdims = axis_alias("min", axis, keepdims, dim, keepdim)
@@ -487,6 +490,10 @@ class Tensor(OperatorMethods, PyTorchMethods, SelectionMethods):
         if (start_dim, end_dim) in ((0, -1), (0, self.ndim - 1)):
             return copy(flatten(self))      # (a copy as NumPy's; PyTorch's may be a view)
         n = self.ndim
+        for d in (start_dim, end_dim):
+            if not -(n or 1) <= d < (n or 1):
+                raise IndexError(f"flatten: dim {d} is out of range for a tensor of shape "
+                                 f"{self.shape}; use dims in [{-(n or 1)}, {n or 1})")
         start, end = start_dim % (n or 1), end_dim % (n or 1)
         if start > end:
             raise ValueError(f"flatten: start_dim={start_dim} comes after end_dim={end_dim} "

@@ -76,7 +76,12 @@ def test_max_and_min_with_dim_return_values_and_indices_like_pytorch():
     # NumPy's axis= (and dim=None, as if left out) still give the values only.
     np.testing.assert_array_equal(x.max(axis=1).data, [5.0, 7.0])
     np.testing.assert_array_equal(ad.min(x, axis=0, keepdims=True).data, [[1.0, 0.0, 3.0]])
-    assert x.max(dim=None).item() == 7.0 and x.min(1).shape == (2,)
+    assert x.max(dim=None).item() == 7.0 and ad.min(x, 1).shape == (2,)
+    # t.max(1): NumPy's values or PyTorch's (values, indices)? Refused, not guessed.
+    for method in (x.max, x.min):
+        with pytest.raises(TypeError, match=r"NumPy reads a positional argument as axis=.*"
+                                            r"pass axis=1 for the values or dim=1 for both"):
+            method(1)
     with pytest.raises(TypeError, match=r"max: dim= takes one axis.*use axis=\(0, 1\)"):
         x.max(dim=(0, 1))
     with pytest.raises(IndexError, match=r"min: dim=2 is out of range.*\[-2, 2\)"):
@@ -215,8 +220,8 @@ def test_norm_of_a_zero_row_has_zero_gradient_as_in_pytorch(p):
     assert w.grad.dtype == np.float32 and w.grad.tolist() == [[1.0, 1.0], [1.0, 1.0]]
 
 
-@pytest.mark.parametrize("method", ["sum", "mean", "max", "min", "prod", "var", "std",
-                                    "argmax", "argmin", "logsumexp"])
+@pytest.mark.parametrize("method", ["sum", "mean", "prod", "var", "std", "argmax", "argmin",
+                                    "logsumexp"])
 def test_reduction_methods_take_only_the_axis_by_position(method):
     # NumPy reads a second positional as dtype or out, PyTorch as keepdim (unbiased
     # for var and std): refused rather than read either way.
@@ -256,3 +261,20 @@ def test_var_and_std_take_ddof_by_keyword():
     np.testing.assert_allclose(t.var(0, ddof=1).data, x.var(0, ddof=1))
     np.testing.assert_allclose(t.std(axis=1, keepdims=True, ddof=1).data,
                                x.std(axis=1, keepdims=True, ddof=1))
+
+
+@pytest.mark.parametrize("name", ["sum", "mean", "var", "std", "norm"])
+def test_an_empty_dim_tuple_reduces_every_dim_as_pytorch(name):
+    x = ad.tensor(np.arange(6.0).reshape(2, 3))
+    got = getattr(x, name)(dim=())
+    want = getattr(x, name)()
+    assert got.shape == () and got.item() == want.item()
+    assert np.sum(x, axis=()).shape == (2, 3)             # NumPy's axis=(): none
+
+
+def test_flatten_refuses_dims_out_of_range_as_pytorch():
+    x = ad.tensor(np.zeros((2, 3, 4)))
+    assert x.flatten(1, -1).shape == (2, 12)
+    for dims in ((5,), (-4,), (0, 7)):
+        with pytest.raises(IndexError, match="flatten: dim .* is out of range"):
+            x.flatten(*dims)
