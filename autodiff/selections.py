@@ -263,16 +263,17 @@ class SelectionMethods:
                                 "ndarray.sort in place takes an int axis")
             fill(self, sort(self, axis=axis, kind=kind, order=order, stable=stable), "sort")
             return None
-        return self._sorted("sort", -1 if dim is None else dim, bool(descending), None)
+        return self._sorted("sort", -1 if dim is None else dim, bool(descending), None,
+                            "stable" if stable else None)
 
-    def _sorted(self, where, dim, descending, k):
+    def _sorted(self, where, dim, descending, k, kind=None):
         from .ops.ordering import permute_along_axis, take_along_axis
         from .ops.shape import reshape
         if self.ndim == 0:
             values, indices = self._sorted_flat(where, dim, descending, k)
             return ValuesIndices(reshape(values, ()), reshape(indices, ()))
         axis = _axis(where, dim, self.ndim)
-        order = _order(self.data, axis, descending)
+        order = _order(self.data, axis, descending, kind)
         if k is None:
             return ValuesIndices(permute_along_axis(self, order, axis),
                                  _int_tensor(order))

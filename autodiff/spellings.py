@@ -127,6 +127,15 @@ def refuse_positional_extreme(where: str, positional: tuple) -> None:
         f"dim={positional[0]!r} for both (ad.{where}(t, axis) is NumPy's)")
 
 
+def _zero_d_along_dim(x, result, dim):
+    """PyTorch's running sum or product of a 0-d tensor along ``dim=0`` is 0-d (NumPy's
+    along ``axis=0`` has shape (1,))."""
+    if dim is None or x.ndim:
+        return result
+    from .ops.shape import reshape
+    return reshape(result, ())            # (the op checked dim: 0 or -1)
+
+
 def _dims(dims):
     if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
         return tuple(dims[0])
@@ -251,17 +260,26 @@ class PyTorchMethods:
         return clip(self, min, max)
 
     def masked_fill(self, mask, value):
-        """``value`` where ``mask`` is true, else this tensor's values.
+        """``value`` where ``mask`` is true, else this tensor's values, in this tensor's
+        dtype (as PyTorch: the value is cast to it).
 
         >>> ad.tensor([1.0, 2.0, 3.0]).masked_fill(np.array([True, False, True]), 0.0)
         tensor([0., 2., 0.])
         """
-        from .ops.elementwise import where
+        from .ops.elementwise import astype, where
         mask_data = getattr(mask, "data", mask)
         if np.asarray(mask_data).dtype != bool:
             raise TypeError(f"masked_fill: the mask must be bool, got "
                             f"{np.asarray(mask_data).dtype}; compare first, e.g. t > 0")
-        return where(mask, value, self)
+        filled = where(mask, value, self)
+        if filled.dtype == self.dtype:
+            return filled
+        # PyTorch keeps the tensor's dtype: the value is cast to it (2.5 into an int
+        # tensor is 2; a float64 value into a float32 tensor is float32).
+        if self.dtype.kind in "biu" and not np.all(np.isfinite(getattr(value, "data", value))):
+            raise ValueError(f"masked_fill: the value {value!r} cannot be stored in a tensor "
+                             f"of dtype {self.dtype}")
+        return astype(filled, self.dtype)
 
     # ----- reductions with PyTorch's names for their arguments -----------------
     def std(self, axis=None, *positional, keepdims=False, ddof=0, dim=None, keepdim=None):
@@ -293,7 +311,8 @@ class PyTorchMethods:
         tensor([1., 3., 6.])
         """
         from .ops.cumulative import cumsum
-        return cumsum(self, axis_alias("cumsum", axis, False, dim)[0])
+        result = cumsum(self, axis_alias("cumsum", axis, False, dim)[0])
+        return _zero_d_along_dim(self, result, dim)
 
     def cumprod(self, axis=None, *, dim=None):
         """Running product along ``axis`` (over the flattened tensor when None).
@@ -302,7 +321,8 @@ class PyTorchMethods:
         tensor([1., 2., 6.])
         """
         from .ops.multiplicative import cumprod
-        return cumprod(self, axis_alias("cumprod", axis, False, dim)[0])
+        result = cumprod(self, axis_alias("cumprod", axis, False, dim)[0])
+        return _zero_d_along_dim(self, result, dim)
 
     def logsumexp(self, axis=None, *positional, keepdims=False, dim=None, keepdim=None):
         """``log(sum(exp(x)))`` over ``axis``, without overflow.

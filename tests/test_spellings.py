@@ -278,3 +278,43 @@ def test_flatten_refuses_dims_out_of_range_as_pytorch():
     for dims in ((5,), (-4,), (0, 7)):
         with pytest.raises(IndexError, match="flatten: dim .* is out of range"):
             x.flatten(*dims)
+
+
+def test_sort_with_stable_keeps_ties_in_order_as_pytorch():
+    y = np.random.default_rng(0).integers(0, 3, size=40).astype(float)
+    t = ad.tensor(y, requires_grad=True)
+    values, indices = t.sort(dim=0, stable=True)
+    np.testing.assert_array_equal(indices.data, np.argsort(y, kind="stable"))
+    (values * ad.tensor(np.arange(40.0))).sum().backward()
+    want = np.empty(40)
+    want[np.argsort(y, kind="stable")] = np.arange(40.0)
+    np.testing.assert_array_equal(t.grad, want)
+
+
+def test_masked_fill_keeps_the_tensors_dtype_as_pytorch():
+    mask = np.array([True, False, True])
+    ints = ad.tensor(np.array([1, 5, 3])).masked_fill(mask, 2.5)
+    assert ints.dtype == np.int64 and ints.tolist() == [2, 5, 2]
+    x = ad.tensor(np.ones(3, np.float32), requires_grad=True)
+    filled = x.masked_fill(mask, np.float64(0.25))
+    assert filled.dtype == np.float32
+    filled.sum().backward()
+    assert x.grad.dtype == np.float32 and x.grad.tolist() == [0.0, 1.0, 0.0]
+    with pytest.raises(ValueError, match="masked_fill: the value nan cannot be stored"):
+        ad.tensor(np.array([1, 2, 3])).masked_fill(mask, np.nan)
+
+
+def test_where_with_one_argument_is_refused_with_or_without_grad():
+    t = ad.tensor(np.arange(9.0).reshape(3, 3), requires_grad=True)
+    for mode in (ad.enable_grad, ad.no_grad):
+        with mode(), pytest.raises(TypeError, match=r"with one argument, where gives the "
+                                                    r"indices.*np\.nonzero\(cond\)"):
+            ad.where(t > 5)
+
+
+def test_a_running_sum_of_a_0d_tensor_along_dim_0_is_0d_as_pytorch():
+    x = ad.tensor(3.0, requires_grad=True)
+    assert x.cumsum(dim=0).shape == () and x.cumprod(dim=-1).shape == ()
+    assert x.cumsum(axis=0).shape == (1,)                  # NumPy's
+    with pytest.raises(Exception, match="cumsum: axis 1 is out of bounds"):
+        x.cumsum(dim=1)

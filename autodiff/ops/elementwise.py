@@ -128,8 +128,19 @@ def _where_numpy(condition, *branches):
     return where(condition, *branches)
 
 
+def _where_forward(condition, *branches):
+    if len(branches) != 2:
+        error = TypeError("with one argument, where gives the indices of the true entries "
+                          "(NumPy's and PyTorch's nonzero), not a selection; call "
+                          "np.nonzero(cond) for them (a tuple of index arrays), or "
+                          "where(cond, a, b) to pick")
+        error._autodiff_explained = True        # (the op's hint about shapes is beside it)
+        raise error
+    return np.where(condition, *branches)
+
+
 where = defop(
-    "where", np.where, hint=_BROADCAST_HINT, numpy={np.where: _where_numpy},
+    "where", _where_forward, hint=_BROADCAST_HINT, numpy={np.where: _where_numpy},
     doc="Pick ``a`` where ``cond`` is true, else ``b`` (no gradient through ``cond``).\n\n"
         "Beware: the unselected branch is still computed, and an inf or NaN in its\n"
         "derivative turns into NaN; feed unselected positions a safe value.\n\n"

@@ -154,7 +154,8 @@ def explain_error(op, error, raw):
         text += (". NumPy raised it because its error state asks to (np.seterr, or "
                  "np.errstate, set to 'raise'); with 'warn' or 'ignore' the result is "
                  "inf or NaN instead")
-    elif op.hint and not isinstance(error, ArithmeticError):
+    elif op.hint and not isinstance(error, ArithmeticError) and not getattr(
+            error, "_autodiff_explained", False):
         text += f". {op.hint}"
     try:
         return type(error)(text)
