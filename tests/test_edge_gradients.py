@@ -296,3 +296,19 @@ def test_elu_keeps_its_values_at_the_extremes():
     out = F.elu(ad.tensor([-np.inf, -1000.0, 0.0, 1000.0, np.nan]), 2.0).data
     np.testing.assert_array_equal(out[:4], [-2.0, -2.0, 0.0, 1000.0])
     assert np.isnan(out[4])
+
+
+def test_a_nan_that_is_the_max_or_min_gets_the_gradient_as_in_pytorch():
+    x = np.array([1.0, np.nan, 3.0])
+    for reduce in (ad.max, ad.min, lambda t: t.max(dim=0).values):
+        t = ad.tensor(x, requires_grad=True)
+        reduce(t).backward()
+        np.testing.assert_array_equal(t.grad, [0.0, 1.0, 0.0])
+    t = ad.tensor([np.nan, np.nan, 3.0], requires_grad=True)
+    ad.max(t).backward()
+    np.testing.assert_array_equal(t.grad, [0.5, 0.5, 0.0])     # shared, as ties
+    a = ad.tensor(x, requires_grad=True)
+    b = ad.tensor(np.array([2.0, 2.0, np.nan]), requires_grad=True)
+    ad.maximum(a, b).sum().backward()
+    np.testing.assert_array_equal(a.grad, [0.0, 1.0, 0.0])
+    np.testing.assert_array_equal(b.grad, [1.0, 0.0, 1.0])

@@ -92,25 +92,33 @@ power = _binary(
 def _winner_rule(beats, first):
     """The rule of maximum (beats = >) or minimum (beats = <) for input a or b."""
     def rule(xp, g, ans, a, b):
-        wins = beats(a, b) if first else beats(b, a)
-        return xp.where(wins, g, xp.where(a == b, g / 2, 0))
+        mine, other = (a, b) if first else (b, a)
+        wins = beats(mine, other)
+        ties = a == b
+        if getattr(ans.dtype, "kind", "f") in "fc":     # a NaN wins (NumPy returns it)
+            mine_nan, other_nan = xp.isnan(mine), xp.isnan(other)
+            wins = xp.logical_or(wins, xp.logical_and(mine_nan, xp.logical_not(other_nan)))
+            ties = xp.logical_or(ties, xp.logical_and(mine_nan, other_nan))
+        return xp.where(wins, g, xp.where(ties, g / 2, 0))
     return rule
 
 
 maximum = _binary(
     "maximum", np.maximum,
-    ("g where a > b, g/2 where a == b", _winner_rule(operator.gt, True)),
-    ("g where b > a, g/2 where a == b", _winner_rule(operator.gt, False)),
+    ("g where a > b or a is NaN, g/2 where a == b", _winner_rule(operator.gt, True)),
+    ("g where b > a or b is NaN, g/2 where a == b", _winner_rule(operator.gt, False)),
     zeroes="gives zero gradient where the other operand wins",
-    doc="Elementwise larger of a and b; ties split the gradient evenly.\n\n"
+    doc="Elementwise larger of a and b; ties split the gradient evenly, and where one is "
+        "NaN (the result) it gets the gradient (PyTorch passes it to both).\n\n"
         ">>> ad.maximum(ad.tensor([1.0, 5.0]), 3.0)\ntensor([3., 5.])")
 
 minimum = _binary(
     "minimum", np.minimum,
-    ("g where a < b, g/2 where a == b", _winner_rule(operator.lt, True)),
-    ("g where b < a, g/2 where a == b", _winner_rule(operator.lt, False)),
+    ("g where a < b or a is NaN, g/2 where a == b", _winner_rule(operator.lt, True)),
+    ("g where b < a or b is NaN, g/2 where a == b", _winner_rule(operator.lt, False)),
     zeroes="gives zero gradient where the other operand wins",
-    doc="Elementwise smaller of a and b; ties split the gradient evenly.\n\n"
+    doc="Elementwise smaller of a and b; ties split the gradient evenly, and where one is "
+        "NaN (the result) it gets the gradient (PyTorch passes it to both).\n\n"
         ">>> ad.minimum(ad.tensor([1.0, 5.0]), 3.0)\ntensor([1., 3.])")
 
 logaddexp = _binary(

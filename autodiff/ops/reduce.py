@@ -71,9 +71,13 @@ def _mean_rule(xp, g, ans, x, axis=None, keepdims=False):
 
 
 def _extreme_rule(xp, g, ans, x, axis=None, keepdims=False):
-    # Every position equal to the extreme value gets an equal share of g.
+    # Every position equal to the extreme value gets an equal share of g; in a lane
+    # whose extreme is NaN, the NaNs (as PyTorch).
     kept = _kept_shape(x.shape, axis)
-    hits = x == xp.reshape(ans, kept)
+    extreme = xp.reshape(ans, kept)
+    hits = x == extreme
+    if x.dtype.kind in "fc":
+        hits = xp.logical_or(hits, xp.logical_and(xp.isnan(x), xp.isnan(extreme)))
     count = xp.sum(hits, axis=axis, keepdims=True)
     share = xp.reshape(g, kept) / xp.astype(count, g.dtype)
     return xp.where(hits, share, 0)
@@ -135,7 +139,8 @@ def _extreme_forward(reduce):
 
 
 max = _reduction(
-    "max", _extreme_forward(np.max), "g shared equally by the positions equal to the max",
+    "max", _extreme_forward(np.max),
+    "g shared equally by the positions equal to the max (the NaNs, if it is NaN)",
     _extreme_rule,
     "Largest value over ``axis``; ties split the gradient.\n\n"
     "With PyTorch's ``dim=`` (one int) it returns PyTorch's named tuple ``(values, "
@@ -148,7 +153,8 @@ max = _reduction(
     zeroes="gives gradient only to the entries that attain the max",
     torch_dim=partial(extreme_along_dim, "max"))
 min = _reduction(
-    "min", _extreme_forward(np.min), "g shared equally by the positions equal to the min",
+    "min", _extreme_forward(np.min),
+    "g shared equally by the positions equal to the min (the NaNs, if it is NaN)",
     _extreme_rule,
     "Smallest value over ``axis``; ties split the gradient.\n\n"
     "With PyTorch's ``dim=`` (one int) it returns ``(values, indices)`` as ``max`` "
