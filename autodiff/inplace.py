@@ -25,9 +25,10 @@ the new array again before an unrecorded write).  Values and gradients then come
 as with PyTorch's views.  A view of a leaf that requires grad (``w[0]``, and
 ``w.T`` or ``w.reshape(...)`` too) is refused in grad mode, as the leaf itself is,
 and so is an unrecorded update in grad mode of a view taken under ``no_grad`` of a
-tensor that requires grad.  Not followed: views made by other ops (``reshape``,
-``.T``: a recorded update of one does not reach the tensor it views) and one
-element taken by integer indexing (``out[0, 1]``), which is a copy, as in NumPy
+tensor that requires grad.  Not followed, and so refused when recorded: views made
+by other ops (``h.reshape(-1)``, ``h.T``: a recorded update of one would not reach
+``h``, where PyTorch's would; under ``no_grad`` the write goes through NumPy's view).
+One element taken by integer indexing (``out[0, 1]``) is a copy, as in NumPy
 (``out[0, 1] += x`` updates ``out``).
 """
 
@@ -335,12 +336,32 @@ def _recorded(t, result, where: str, written=_ALL) -> None:
 
     chain = _views_up(t)
     _check_views(chain, where, recording=True)
+    _refuse_unfollowed_view(chain[-1][1][0] if chain else t, t, where)
     _adopt(t, result, where, written)
     # Each tensor of the chain already holds its new value, as a node the next one's
     # setitem reads: taking it again from that tensor would repeat the work per level.
     written_back = {id(view_tensor) for view_tensor, _ in chain}
     for view_tensor, (base, key) in chain:              # innermost first
         _adopt(base, setitem(base, view_tensor, key), where, written=key, skip=written_back)
+
+
+def _refuse_unfollowed_view(top, t, where: str) -> None:
+    """Raise when ``top`` (``t``, or the tensor ``t`` views by indexing) views the memory
+    of another op's output through an op other than indexing (``h.view(-1)``,
+    ``h.T``): a recorded update would leave that tensor behind, where PyTorch's view
+    would change it."""
+    node = top._node
+    if node is None or top.data.base is None or node.args is None:
+        return
+    for parent, array in zip(node.parents, node.args):
+        if parent.__class__ is Node and isinstance(array, np.ndarray) \
+                and views_memory_of(top.data, array):
+            raise RuntimeError(
+                f"{where}: tensor {_label(t)} views, through '{node.op.name}', the output of "
+                f"'{parent.op.name}', and a recorded update of it in grad mode would not "
+                "reach that tensor (a PyTorch view would change it). Update that tensor "
+                "itself (h[0] = 0 rather than h.view(-1)[0] = 0), or build a new tensor "
+                "(v = v + x).")
 
 
 def _adopt(t, result, where: str, written=_ALL, skip=()) -> None:

@@ -379,3 +379,20 @@ def test_the_function_form_of_setitem_refuses_truncating_a_value_that_requires_g
     out = ad.setitem(ad.tensor(np.zeros(3, dtype=np.float32)), v, 0)
     out.sum().backward()
     assert out.dtype == np.float32 and v.grad == 1.0
+
+
+@pytest.mark.parametrize("update", [
+    lambda h: h.view(-1).__setitem__(0, 0.0),
+    lambda h: h.view(4).zero_(),
+    lambda h: h.t().__setitem__(0, 0.0),
+    lambda h: h.unsqueeze(0)[0, 1].fill_(0.0),
+])
+def test_a_recorded_update_through_a_reshape_or_transpose_view_is_refused(update):
+    # PyTorch's view would change h; a recorded update here would leave h behind.
+    x = ad.tensor(np.array([[1.0, 2.0], [3.0, 4.0]]), requires_grad=True)
+    h = x * 1.0
+    with pytest.raises(RuntimeError, match="views, through '.*', the output of 'multiply'"):
+        update(h)
+    with ad.no_grad():                      # unrecorded: NumPy's view writes through
+        update(h)
+    assert not np.array_equal(h.data, [[1.0, 2.0], [3.0, 4.0]])
