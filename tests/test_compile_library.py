@@ -422,3 +422,49 @@ def test_pad_modes_and_pos_weight_compile_and_agree_with_eager(case):
         return loss, w.grad
     xs = [np.random.default_rng(k).normal(size=(3, 4)) for k in range(3)]
     _agrees_with_eager(step, [(x, (x > 0) * 1.0) for x in xs])
+
+
+def test_manual_seed_inside_a_compiled_step_reseeds_at_every_replay():
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(16, 5)), rng.integers(0, 3, 16)
+
+    def make():
+        model = ad.nn.Sequential(ad.nn.Linear(5, 8, rng=1), ad.nn.ReLU(), ad.nn.Dropout(0.5),
+                                 ad.nn.Linear(8, 3, rng=2))
+        opt = ad.optim.SGD(model.parameters(), lr=0.1)
+
+        def step(x, y):
+            ad.nn.manual_seed(123)              # the same masks at every call
+            loss = ad.nn.functional.cross_entropy(model(x), y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            return loss
+        return model, step
+
+    compiled_model, compiled = make()
+    compiled = ad.compile(compiled)
+    eager_model, eager = make()
+    for _ in range(4):
+        assert compiled(x, y).item() == eager(x, y).item()
+    for a, b in zip(compiled_model.parameters(), eager_model.parameters()):
+        assert np.array_equal(a.data, b.data)
+    assert compiled.traces == 1
+
+
+def test_a_module_setting_changed_from_zero_to_minus_zero_traces_again():
+    class Scale(ad.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.t = 0.0
+
+        def forward(self, x):
+            return x / self.t
+
+    m = Scale()
+    f = ad.compile(lambda x: m(x) * 1.0)
+    with np.errstate(divide="ignore"):
+        assert f(np.ones(2)).data.tolist() == [np.inf, np.inf]
+        m.t = -0.0
+        assert f(np.ones(2)).data.tolist() == [-np.inf, -np.inf]
+    assert f.traces == 2

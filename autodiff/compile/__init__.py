@@ -362,8 +362,9 @@ def _constants_changed(plan) -> bool:
     plan no longer fits, trace again."""
     for obj, attribute, value in plan.flags:
         now = getattr(obj, attribute, _MISSING)
-        if now is not value and (type(now) is not type(value) or now != value):
-            return True
+        if now is not value and (type(now) is not type(value) or now != value
+                                 or (now == 0 and np.signbit(now) != np.signbit(value))):
+            return True                 # (0.0 and -0.0 apart: 1 / x tells them apart)
     for table, key, value in plan.members:
         if table.get(key) is not value:
             return True

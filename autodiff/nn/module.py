@@ -15,7 +15,7 @@ from typing import Iterator
 import numpy as np
 
 from ..compile import hooks as _hooks
-from ..compile.hooks import refused_in_trace, replayed
+from ..compile.hooks import refused_in_trace, replayed, replayed_function
 from ..guard import note_unguarded_write
 from ..tensor import Tensor
 from . import torch_io as _torch_io
@@ -25,12 +25,14 @@ from . import torch_io as _torch_io
 _rng = None
 
 
+@replayed_function
 def manual_seed(seed: int) -> None:
     """Reseed the generator that layers use when they get no ``rng=``.
 
     The library never touches NumPy's global random state; layers draw their
     initial weights from this generator (seeded with 0 until reseeded) or from the
-    ``rng=`` they are given (a ``np.random.Generator`` or an int seed).
+    ``rng=`` they are given (a ``np.random.Generator`` or an int seed).  Called in a
+    compiled function, it reseeds at every replay, as it does at every eager call.
 
     >>> ad.nn.manual_seed(0); a = ad.nn.Linear(2, 2)
     >>> ad.nn.manual_seed(0); b = ad.nn.Linear(2, 2)
