@@ -468,3 +468,27 @@ def test_a_module_setting_changed_from_zero_to_minus_zero_traces_again():
         m.t = -0.0
         assert f(np.ones(2)).data.tolist() == [-np.inf, -np.inf]
     assert f.traces == 2
+
+
+def test_a_setting_read_by_a_method_of_a_captured_module_traces_again():
+    class Model(ad.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = ad.nn.Linear(3, 1, rng=0)
+            self.beta = 0.5
+
+        def loss(self, x):
+            return (self.fc(x) ** 2).mean() * self.beta
+
+        def training_step(self, x):
+            return self.loss(x)
+
+    model = Model()
+    x = np.random.default_rng(1).normal(size=(4, 3))
+    by_name = ad.compile(lambda x: model.loss(x))
+    method = ad.compile(model.training_step)
+    for beta in (0.5, 1.0, 2.0):
+        model.beta = beta
+        want = model.loss(ad.tensor(x)).item()
+        assert by_name(x).item() == want and method(x).item() == want
+    assert by_name.traces == method.traces == 3

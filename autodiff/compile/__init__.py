@@ -48,7 +48,8 @@ write into it is refused (``c.data[0] = x.data.sum()``, ``literals.py``).  A lea
 (``ad.tensor(x.data * 2, requires_grad=True)``, ``fresh_leaves.py``); one over an
 array that lives across calls (a global ``G``) is a captured tensor.  A captured
 tensor is read again at each call; a module's ``training`` flag, another setting of
-a module called in the function (an attribute holding a number, Python's or NumPy's,
+a module called in the function or reached by its names (with theirs: a method
+``model.loss(x)`` may read ``self.beta``) (an attribute holding a number, Python's or NumPy's,
 a string, bool, None or a tuple of them: ``Dropout.p``, ``eps``, a temperature) or a
 captured tensor's ``requires_grad`` that changes traces again, and so does a module
 called in the function that was given another tensor, submodule or array
@@ -167,6 +168,7 @@ class Compiled:
                 "through an rng= argument of the op that needs it.")
         _check_generators(plan, generators)
         plan.bindings = _captured_objects(self.fn)     # as the call left them
+        plan.flags += _settings_of_captured_modules(self.fn, plan.flags)
         eliminate_dead_code(plan)
         if self.fuse:
             fuse_elementwise(plan, tracer.values())
@@ -308,6 +310,31 @@ def _captured_objects(fn) -> list:
              np.random.RandomState)
     return [(where, key, value) for _, where, key, value in _captured_names(fn)
             if isinstance(value, kinds)]
+
+
+def _settings_of_captured_modules(fn, flags) -> list:
+    """The ``training`` flag and settings of the modules ``fn`` reaches by name (and of
+    theirs), for those the call did not call: a method of theirs the function called
+    (``model.loss(x)`` reading ``self.beta``, or ``ad.compile(model.training_step)``)
+    may have read them."""
+    from ..nn.module import Module
+    from .tracer import _is_setting
+
+    seen = {id(obj) for obj, attribute, _ in flags if attribute == "training"}
+    roots = [value for _, _, _, value in _captured_names(fn) if isinstance(value, Module)]
+    owner = getattr(fn, "__self__", None)
+    if isinstance(owner, Module):
+        roots.append(owner)
+    found = []
+    for root in roots:
+        for module in root.modules():
+            if id(module) in seen:
+                continue
+            seen.add(id(module))
+            found.append((module, "training", module.training))
+            found += [(module, key, value) for key, value in vars(module).items()
+                      if key != "training" and _is_setting(value)]
+    return found
 
 
 def _rebound(bindings) -> bool:
