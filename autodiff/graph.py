@@ -382,6 +382,12 @@ def run_backward(root: Tensor, root_grad, *, inputs: Sequence[Tensor] | None = N
             else:
                 _reverse_pass(root_node, root_grad, xp, create_graph, retain_graph,
                               deliver_leaf, wanted_nodes, results)
+        except BaseException:
+            # The pass may have released nodes that held parameters read-only before it
+            # failed: those must not stay read-only for a graph nobody can run again.
+            if _guard.guarded_arrays and not retain_graph:
+                _guard.release_guarded_leaves()
+            raise
         finally:
             if quiet is not None:
                 quiet.__exit__(None, None, None)

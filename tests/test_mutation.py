@@ -413,3 +413,25 @@ def test_row_views_that_died_do_not_pile_up():
     buckets = inplace._views_of[id(buf)][1]
     assert len(buckets) <= 32
     np.testing.assert_array_equal(buf.data[:, 0], np.arange(2000.0))
+
+
+def test_a_backward_that_fails_part_way_leaves_no_parameter_read_only():
+    class Fails(ad.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2.0
+
+        @staticmethod
+        def backward(ctx, g):
+            raise FloatingPointError("backward failed")
+
+    w = ad.tensor(np.array([0.5, 1.0]), requires_grad=True)
+    x = ad.tensor(np.array([1.0, 2.0]), requires_grad=True)
+    first = Fails.apply(x)            # recorded first: the pass reaches it last
+    loss = (first * ad.sin(w)).sum()  # sin saves w: read-only while its node lives
+    del first
+    with pytest.raises(FloatingPointError):
+        loss.backward()
+    assert w.data.flags.writeable     # sin's node was released before the failure
+    with ad.no_grad():
+        w -= 0.1
