@@ -395,3 +395,23 @@ def test_large_values_are_summarized_as_they_are():
     assert array_text(np.full(20, 5e307)) == "min 5e+307  mean 5e+307  max 5e+307"
     assert array_text(np.array(1e300)) == "1e+300"          # not 301 digits
     assert array_text(np.array(12345.67)) == "12345.67"
+
+
+@pytest.mark.parametrize("show", [lambda t: ad.viz.text(t), lambda t: ad.viz.steps(t),
+                                  lambda t: ad.viz.draw(t, show_values=True)])
+def test_a_view_of_the_graph_leaves_no_cycle_that_keeps_it_alive(show):
+    import gc
+    import weakref
+    w = ad.tensor(np.ones((3, 3)), requires_grad=True)
+    h = ad.tanh(w * 2.0)
+    saved = weakref.ref(h.data)
+    loss = (h * h).sum()
+    del h
+    gc.disable()
+    try:
+        show(loss)
+        del loss
+        assert saved() is None                  # freed by reference counts alone
+        assert w.data.flags.writeable
+    finally:
+        gc.enable()

@@ -128,7 +128,7 @@ def _edge_attrs(edge, multi_input, extra):
     elif edge.kind == W.BROADCAST:
         attrs.update(color="#e69138", fontcolor="#b45f06", penwidth="2")
         label = ((label + ": " if label else "")
-                 + f"broadcast {shape_text(edge.src_shape)}→{shape_text(edge.op.out.shape)}"
+                 + f"broadcast {shape_text(edge.src_shape)}→{shape_text(edge.out_shape)}"
                  + "\ngrad summed back")
     elif edge.kind == W.INDEX:
         attrs.update(color="#8e7cc3", fontcolor="#674ea7", penwidth="2")

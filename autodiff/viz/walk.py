@@ -51,13 +51,15 @@ class Value:
 
 
 class Edge:
-    """Input ``position`` of an op, fed by ``src`` (a Value, or the collapsed block)."""
+    """Input ``position`` of an op, fed by ``src`` (a Value, or the collapsed block);
+    ``out_shape`` is the op's output shape (the edge holds no link back to its op, so
+    that a view is no reference cycle keeping the graph's arrays alive)."""
 
-    __slots__ = ("input_name", "kind", "op", "position", "src", "src_shape")
+    __slots__ = ("input_name", "kind", "out_shape", "position", "src", "src_shape")
 
-    def __init__(self, src, op, position, input_name, kind, src_shape):
+    def __init__(self, src, out_shape, position, input_name, kind, src_shape):
         self.src = src
-        self.op = op
+        self.out_shape = out_shape
         self.position = position
         self.input_name = input_name
         self.kind = kind
@@ -286,10 +288,10 @@ def _add_edges(view, op_vertex, node, names, n_const, hidden):
                 src = Value(cid, CONSTANT, name or "constant", name is not None, a.shape,
                             a.dtype, a)
             view.values.append(src)
-            op_vertex.edges.append(Edge(src, op_vertex, i, input_name, CONST, src.shape))
+            op_vertex.edges.append(Edge(src, out_shape, i, input_name, CONST, src.shape))
             continue
         if hidden(p):
-            op_vertex.edges.append(Edge(None, op_vertex, i, input_name, GRAD, p.shape))
+            op_vertex.edges.append(Edge(None, out_shape, i, input_name, GRAD, p.shape))
             continue
         src = view.value_of[id(p)]
         if p.__class__ is not Node and not p.requires_grad:
@@ -302,7 +304,7 @@ def _add_edges(view, op_vertex, node, names, n_const, hidden):
             kind = BROADCAST
         else:
             kind = GRAD
-        op_vertex.edges.append(Edge(src, op_vertex, i, input_name, kind, src.shape))
+        op_vertex.edges.append(Edge(src, out_shape, i, input_name, kind, src.shape))
     if node.kwargs:
         for key, value in node.kwargs.items():
             op_vertex.params.append((key, value, None))
