@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import autodiff as ad
+from autodiff.compile import TraceError
 from autodiff import kernels
 from autodiff.compile.fused_optim import FusedStep
 from autodiff.nn import functional as F
@@ -261,3 +262,42 @@ def test_adam_scalars_shared_in_a_step_follow_each_parameters_count_group_and_dt
     assert _state_bytes(opt) == _state_bytes(eager_opt)
     if kernels.JIT_ENABLED:
         assert _fused_step(compiled).fallbacks == 0
+
+
+def test_a_hyperparameter_assigned_inside_the_step_is_refused_while_tracing():
+    w = ad.nn.Parameter(np.ones(3))
+    opt = ad.optim.SGD([w], lr=0.1)
+
+    @ad.compile
+    def set_from_argument(x, lr):
+        opt.param_groups[0]["lr"] = lr
+        opt.zero_grad()
+        (w * x).sum().backward()
+        opt.step()
+
+    @ad.compile
+    def decay_after_step(x):
+        opt.zero_grad()
+        (w * x).sum().backward()
+        opt.step()
+        opt.param_groups[0]["lr"] *= 0.5
+
+    with pytest.raises(TraceError, match=r"set SGD\.param_groups\[0\]\['lr'\] \(0\.1 -> 0\.05\) "
+                                         r"before SGD\.zero_grad at .*a replay would not repeat"):
+        set_from_argument(np.ones(3), 0.05)
+    opt.param_groups[0]["lr"] = 0.1
+    with pytest.raises(TraceError, match=r"\['lr'\] \(0\.1 -> 0\.05\) by the end of the call"):
+        decay_after_step(np.ones(3))
+    opt.param_groups[0]["lr"] = 0.1             # (the refused trace ran once, as eager)
+    sched = ad.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
+
+    @ad.compile
+    def scheduled(x):                       # a scheduler's change is replayed: fine
+        opt.zero_grad()
+        (w * x).sum().backward()
+        opt.step()
+        sched.step()
+
+    for _ in range(3):
+        scheduled(np.ones(3))
+    assert opt.param_groups[0]["lr"] == 0.1 * 0.5 ** 3

@@ -38,7 +38,7 @@ from .refusals import TraceError
 from .effects import Buffer, CallWith, write_clamp, write_item, write_update
 from .outputs import output_template
 from .plan import Instr, Plan, Ref, Slot
-from . import fresh_leaves, literals, readonly
+from . import fresh_leaves, hyperparameters, literals, readonly
 from .provenance import entry_frame, passed_in, python_numbers, user_line
 from .provenance import leaf_label as _leaf_label
 
@@ -106,6 +106,7 @@ class Tracer:
         self.made_during: set = set()
         self.data_owners: dict = {}
         self.modules: dict = {}             # id(module) -> (module, its training flag)
+        self.groups = hyperparameters.snapshot()    # optimizers' groups, as last seen
         # slot -> position of its traced value in self.keep (for the fuser; an index,
         # not a reference, so that check_fresh_constants counts references as before)
         self.slot_values: dict = {}
@@ -538,7 +539,9 @@ class Tracer:
         refusals.check_arguments_inside(self, label, obj, line)
         refs = tuple(self.ref(v, None, label, line) for v in args)
         kw = {k: self.ref(v, None, label, line) for k, v in kwargs.items()}
+        hyperparameters.check(self.groups, self.name, f"before {label} at {line}")
         result = self.untraced(method, (obj,) + tuple(args), kwargs)
+        self.groups = hyperparameters.snapshot()
         self.emit("call", label, method, (obj,) + refs, kw, (), line, effect=True)
         return result
 
@@ -567,6 +570,7 @@ class Tracer:
     # ----- the end ----------------------------------------------------------------------
     def finish(self, output) -> Plan:
         self.flush()
+        hyperparameters.check(self.groups, self.name, "by the end of the call")
         refusals.check_fresh_constants(self)
         template = output_template(self, output)
         self.capture_buffers()

@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 import os
 import sys
+import weakref
 import warnings
 from typing import Any, Callable
 
@@ -37,6 +38,10 @@ _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.
 
 class NoGradientWarning(UserWarning):
     """A parameter reached ``step()`` with ``.grad`` None, so it was not updated."""
+
+
+#: Every optimizer alive (``ad.compile`` refuses a traced write into their groups).
+live_optimizers: weakref.WeakSet = weakref.WeakSet()
 
 
 def user_stacklevel() -> int:
@@ -133,6 +138,7 @@ class Optimizer:
     """
 
     def __init__(self, params, defaults: dict[str, Any]):
+        live_optimizers.add(self)
         self.defaults = dict(defaults)
         self.param_groups: list[dict[str, Any]] = []
         self.state: list[dict[str, np.ndarray]] = []
