@@ -492,3 +492,23 @@ def test_a_setting_read_by_a_method_of_a_captured_module_traces_again():
         want = model.loss(ad.tensor(x)).item()
         assert by_name(x).item() == want and method(x).item() == want
     assert by_name.traces == method.traces == 3
+
+
+def test_a_generator_made_inside_the_call_is_refused_and_a_seed_or_outer_one_replays():
+    w = ad.nn.Parameter(np.ones((4, 3)))
+    outer, outer_eager = np.random.default_rng(7), np.random.default_rng(7)
+
+    def step(x, rng):
+        return ad.nn.functional.dropout(w * x, 0.5, rng=rng()).sum()
+
+    made_inside = ad.compile(lambda x: step(x, lambda: np.random.default_rng(7)))
+    with pytest.raises(TraceError, match="draws from a random generator made during the call "
+                                         r"\(dropout mask.*Pass an int seed"):
+        made_inside(np.ones((4, 3)))
+    seeded = ad.compile(lambda x: step(x, lambda: 7))
+    assert seeded(np.ones((4, 3))).item() == seeded(np.ones((4, 3))).item()   # as eager
+    from_outside = ad.compile(lambda x: step(x, lambda: outer))
+    for _ in range(3):                      # draws go on from the same generator, as eager
+        assert from_outside(np.ones((4, 3))).item() == step(np.ones((4, 3)),
+                                                            lambda: outer_eager).item()
+    assert from_outside.traces == 1

@@ -22,7 +22,9 @@ and the line): a tensor's value leaving the library (``.item()``, ``float()``,
 ``if t:``, ``np.asarray(t)``), arrays and NumPy scalars made during the call
 outside the library (NumPy on ``.data`` or ``.grad`` such as ``x.data.sum()``,
 ``np.random``, draws from a generator the function captures that no ``rng=`` of an
-op made), assigning ``.data`` of a tensor
+op made), a generator made during the call passed to ``rng=`` (eager makes it anew at
+each call; pass an int seed), an assignment to an optimizer's ``param_groups``
+(``hyperparameters.py``), assigning ``.data`` of a tensor
 from before the call (``w.data -= lr * w.grad``: use an optimizer, or in-place tensor
 ops under ``ad.no_grad()``), NumPy writing in place into a traced array (``a = w.data;
 a -= d``, ``np.copyto(w.data, v)``, ``w.grad *= 2``, ``h.data[h.data < 0] = 0``,
@@ -167,6 +169,7 @@ class Compiled:
                 "(np.random.*); a replay would reuse them. Pass a np.random.Generator "
                 "through an rng= argument of the op that needs it.")
         _check_generators(plan, generators)
+        _check_generators_made_in_call(plan, self.fn, args, kwargs, tracer.modules)
         plan.bindings = _captured_objects(self.fn)     # as the call left them
         plan.flags += _settings_of_captured_modules(self.fn, plan.flags)
         eliminate_dead_code(plan)
@@ -310,6 +313,38 @@ def _captured_objects(fn) -> list:
              np.random.RandomState)
     return [(where, key, value) for _, where, key, value in _captured_names(fn)
             if isinstance(value, kinds)]
+
+
+def _check_generators_made_in_call(plan, fn, args, kwargs, modules) -> None:
+    """Refuse a random generator that a recorded step draws from but that nothing from
+    before the call holds (``rng=np.random.default_rng(7)`` written in the function):
+    eager execution makes it anew, so every call draws the same numbers, while a
+    replay keeps drawing from the one object the trace made."""
+    from ..nn import module as nn_module
+    from ..nn.module import Module
+
+    kinds = (np.random.Generator, np.random.RandomState)
+    held = [(i, a) for i in plan.instrs for a in (*i.args, *(i.kwargs or {}).values())
+            if isinstance(a, kinds)]
+    if not held:
+        return
+    known = {id(nn_module._rng)}
+    known |= {id(v) for _, _, _, v in _captured_names(fn)}
+    known |= {id(v) for v in (*args, *kwargs.values())}
+    roots = [m for m, _ in modules.values()]
+    roots += [v for _, _, _, v in _captured_names(fn) if isinstance(v, Module)]
+    for root in roots:
+        for module in root.modules():
+            known |= {id(v) for v in vars(module).values() if isinstance(v, kinds)}
+    for instr, generator in held:
+        if id(generator) not in known:
+            raise TraceError(
+                f"compile: {plan.name} draws from a random generator made during the "
+                f"call ({instr.label}, at {instr.line or 'an unknown line'}): eager "
+                "execution makes it anew at every call, drawing the same numbers each "
+                "time, but a replay would keep drawing from the one the trace made. Pass "
+                "an int seed (rng=7: a generator made at each call), or make the "
+                "generator once outside the function and pass it.")
 
 
 def _settings_of_captured_modules(fn, flags) -> list:
