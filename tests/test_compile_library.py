@@ -512,3 +512,31 @@ def test_a_generator_made_inside_the_call_is_refused_and_a_seed_or_outer_one_rep
         assert from_outside(np.ones((4, 3))).item() == step(np.ones((4, 3)),
                                                             lambda: outer_eager).item()
     assert from_outside.traces == 1
+
+
+def test_the_norm_clip_grad_norm_returns_is_computed_again_at_each_replay():
+    w = ad.nn.Parameter(np.ones(3))
+    opt = ad.optim.SGD([w], lr=0.1)
+
+    @ad.compile
+    def step(x):
+        opt.zero_grad()
+        (w * x).sum().backward()
+        norm = ad.nn.utils.clip_grad_norm_([w], 1.0)
+        opt.step()
+        return norm, norm * 2.0
+
+    for k in (1.0, 2.0, 3.0):
+        norm, doubled = step(np.full(3, k))
+        assert norm.item() == np.sqrt(3.0) * k and doubled.item() == 2 * norm.item()
+    assert step.traces == 1
+
+    @ad.compile
+    def skips(x):
+        opt.zero_grad()
+        (w * x).sum().backward()
+        if ad.nn.utils.clip_grad_norm_([w], 1.0).item() < 2.0:  # its value steers Python
+            opt.step()
+
+    with pytest.raises(TraceError, match=r"item\(\) on a traced tensor"):
+        skips(np.ones(3))

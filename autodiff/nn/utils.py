@@ -18,6 +18,7 @@ import warnings
 
 import numpy as np
 
+from ..compile import hooks as _hooks
 from ..compile.hooks import replayed_function
 from ..optim.optimizer import user_stacklevel
 from ..tensor import Tensor, tensor
@@ -84,11 +85,30 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
     max_norm, norm_type = float(max_norm), float(norm_type)
     if not params:
         return tensor(0.0)
-    total = _clip_norm(params, max_norm, norm_type, bool(error_if_nonfinite))
     # Summed in float64; returned in the gradients' dtype (float32 ones: float32), as
     # PyTorch returns it.
     dtype = np.result_type(*[_grad_array(p).dtype for p in params])
-    return tensor(np.asarray(total, dtype if dtype.kind == "f" else np.float64))
+    dtype = dtype if dtype.kind == "f" else np.dtype(np.float64)
+    tracer = _hooks.active
+    if tracer is not None and tracer.owns_thread():
+        # While ad.compile traces: the norm returned is a step of its own, computed again
+        # at each replay before the clipping (the one _clip_norm returns is this call's).
+        total = _hooks.made("clip_grad_norm_ total", _total_norm_array,
+                            (norm_type, dtype, *[_grad_array(p) for p in params]))
+        _clip_norm(params, max_norm, norm_type, bool(error_if_nonfinite))
+        return tensor(total)
+    total = _clip_norm(params, max_norm, norm_type, bool(error_if_nonfinite))
+    return tensor(np.asarray(total, dtype))
+
+
+def _total_norm_array(norm_type, dtype, *grads):
+    return np.asarray(_total_norm(grads, norm_type), dtype)
+
+
+def _total_norm(grads, norm_type) -> float:
+    norms = np.array([np.linalg.norm(g.ravel().astype(np.float64), ord=norm_type)
+                      for g in grads])
+    return float(np.linalg.norm(norms, ord=norm_type))
 
 
 def clip_grad_value_(parameters, clip_value: float, foreach=None) -> None:
@@ -112,9 +132,7 @@ def clip_grad_value_(parameters, clip_value: float, foreach=None) -> None:
 @replayed_function
 def _clip_norm(params, max_norm, norm_type, error_if_nonfinite):
     where = "clip_grad_norm_"
-    norms = np.array([np.linalg.norm(_grad_array(p).ravel().astype(np.float64), ord=norm_type)
-                      for p in params])
-    total = float(np.linalg.norm(norms, ord=norm_type))
+    total = _total_norm([_grad_array(p) for p in params], norm_type)
     if error_if_nonfinite and not math.isfinite(total):
         raise RuntimeError(
             f"{where}: the total norm of order {norm_type} of the gradients is {total}, so "
