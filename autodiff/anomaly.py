@@ -175,11 +175,14 @@ class _IdMap:
         if entry is not None and entry[0]() is key:
             return entry[1]
         ident = id(key)
-        data = self.data
-        ref = weakref.ref(key, lambda r: data.pop(ident, None) if data.get(ident, (r,))[0]
-                          is r else None)
-        data[ident] = (ref, default)
+        owner = weakref.ref(self)       # (not self.data: the callback would make a cycle)
+        ref = weakref.ref(key, lambda r: owner() is not None and owner()._drop(ident, r))
+        self.data[ident] = (ref, default)
         return default
+
+    def _drop(self, ident, ref) -> None:
+        if self.data.get(ident, (ref,))[0] is ref:
+            del self.data[ident]
 
 
 class _AnomalyState:
@@ -301,7 +304,7 @@ def _check_gradient(node, g, i, gi):
             local = local_derivative(node, i)
             selected[i] = None if local is None else local != 0
     sent = state.sent.setdefault(parent, [])
-    if len(sent) > 16:                  # a parameter lives across steps: drop dead graphs
+    if sent and sent[0][0]() is None:   # a parameter lives across steps: drop dead graphs
         sent[:] = [entry for entry in sent if entry[0]() is not None]
     sent.append((weakref.ref(node), i, gi_raw))
     if gi_raw.dtype.kind not in "fc" or np.isfinite(gi_raw).all():

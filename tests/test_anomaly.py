@@ -270,3 +270,23 @@ def test_with_create_graph_the_where_trap_is_reported_as_the_backward_of_sqrt():
             f(x).backward(create_graph=True)
         with pytest.raises(ad.AnomalyError, match=r"(?s)^sqrt: the backward pass.*`where`"):
             ad.grad(lambda v: ad.grad(f)(v).sum())(np.array([0.0, 4.0]))
+
+
+def test_what_anomaly_mode_recorded_is_freed_on_leaving_it_without_the_collector():
+    import gc
+    import weakref
+    from autodiff import anomaly
+    w = ad.tensor(np.ones(1000), requires_grad=True)
+    gc.disable()
+    try:
+        with ad.detect_anomaly():
+            for _ in range(3):                  # a training loop: old graphs' parts go
+                w.grad = None
+                (w * 2).sum().backward()
+            parts = anomaly._local.state.sent.get(w)
+            assert len(parts) == 1
+            recorded = weakref.ref(parts[0][2])
+            del parts
+        assert recorded() is None
+    finally:
+        gc.enable()
