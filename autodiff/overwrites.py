@@ -60,6 +60,8 @@ _written: dict = {}
 
 #: Above this many written ranges, an owner's are compared as arrays, not one by one.
 MANY_RANGES = 32
+#: Above this many, an owner's ranges merge into one span (``note_write``).
+MAX_RANGES = 4096
 
 _METADATA = frozenset({"shape", "ndim", "dtype", "size"})
 _EVERYTHING = None
@@ -82,7 +84,16 @@ def note_write(array) -> None:
     if entry is None or entry[0]() is not owner:
         entry = _written[key] = [weakref.ref(owner, lambda ref, key=key: _forget(key, ref)),
                                  {}, 0, None]
-    entry[1][_byte_bounds(array)] = _graph.write_epoch   # one item: safe across threads
+    ranges = entry[1]
+    ranges[_byte_bounds(array)] = _graph.write_epoch     # one item: safe across threads
+    if len(ranges) > MAX_RANGES:
+        # A buffer written at ever new places (a ring buffer, a table row by row): its
+        # ranges become one span with the latest stamp, so the table stays bounded.
+        # That is conservative: a node recorded before now that saved bytes of the span
+        # which no write touched is refused too (InPlaceError), never let through.
+        first = min(r[0] for r in ranges)
+        end = max(r[1] for r in ranges)
+        entry[1] = {(first, end): _graph.write_epoch}
     entry[2] += 1                   # after the item: a reader's columns then go stale
 
 

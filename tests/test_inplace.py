@@ -396,3 +396,18 @@ def test_a_recorded_update_through_a_reshape_or_transpose_view_is_refused(update
     with ad.no_grad():                      # unrecorded: NumPy's view writes through
         update(h)
     assert not np.array_equal(h.data, [[1.0, 2.0], [3.0, 4.0]])
+
+
+def test_writes_at_ever_new_places_keep_the_stamps_bounded_and_still_refuse():
+    from autodiff import overwrites
+    buf = ad.tensor(np.zeros(100_000))
+    w = ad.tensor(np.ones(10), requires_grad=True)
+    saved = (w * buf[:10]).sum()                # multiply saves a view of buf
+    with ad.no_grad():
+        for start in range(10, 10 + 3 * overwrites.MAX_RANGES):
+            buf[start:start + 1] = 1.0          # each write a new range of buf
+    assert len(overwrites._written[id(buf.data)][1]) <= overwrites.MAX_RANGES
+    with ad.no_grad():
+        buf[0:1] = 2.0                          # ... and one into the saved part
+    with pytest.raises(ad.inplace.InPlaceError, match="op 'multiply' saved its input"):
+        saved.backward()
