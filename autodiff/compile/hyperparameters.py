@@ -26,6 +26,7 @@ def snapshot() -> dict:
 
 
 def _same(a, b) -> bool:
+    """The same value, 0.0 and -0.0 apart (an lr of -0.0 flips the sign of a zero step)."""
     if a is b:
         return True
     if type(a) is not type(b):
@@ -34,8 +35,9 @@ def _same(a, b) -> bool:
         equal = bool(a == b)
     except Exception:                   # (an array: compared by identity only)
         return False
-    return equal and not (a == 0 and np.signbit(a) != np.signbit(b)) if isinstance(
-        a, (float, np.floating)) else equal
+    if equal and isinstance(a, (float, np.floating)) and a == 0:
+        return np.signbit(a) == np.signbit(b)
+    return equal
 
 
 def check(before: dict, name: str, where: str) -> None:
