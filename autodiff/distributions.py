@@ -329,9 +329,11 @@ class Bernoulli(Distribution):
         return (gen.random(shape) < probs).astype(probs.dtype)
 
     def log_prob(self, value) -> Tensor:
-        """value · logits - softplus(logits), i.e. log p for 1 and log(1 - p) for 0."""
+        """value · logits - softplus(logits), i.e. log p for 1 and log(1 - p) for 0,
+        written so as not to cancel for large logits of either sign."""
         _checked(_binary_values, value.data if isinstance(value, Tensor) else np.asarray(value))
-        return value * self.logits - _softplus(self.logits)
+        from .nn.losses import logit_cross_entropy
+        return -logit_cross_entropy(self.logits, value)
 
     def entropy(self) -> Tensor:
         """-p log p - (1 - p) log(1 - p) = softplus(logits) - p · logits."""

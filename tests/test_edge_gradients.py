@@ -312,3 +312,31 @@ def test_a_nan_that_is_the_max_or_min_gets_the_gradient_as_in_pytorch():
     ad.maximum(a, b).sum().backward()
     np.testing.assert_array_equal(a.grad, [0.0, 1.0, 0.0])
     np.testing.assert_array_equal(b.grad, [1.0, 0.0, 1.0])
+
+
+def test_gradients_keep_their_accuracy_where_a_naive_formula_cancels_or_overflows():
+    def grads(f, *values):
+        ts = [ad.tensor(np.float64(v), requires_grad=True) for v in values]
+        f(*ts).backward()
+        return [t.grad.item() for t in ts]
+
+    # logaddexp: sigmoid(a - b), not exp(a - ans) (ans carries its rounding)
+    assert grads(ad.logaddexp, 1e10, 1e10 + 3.0) == [1 / (1 + np.exp(3.0)),
+                                                       1 / (1 + np.exp(-3.0))]
+    # a / b: -(a / b) / b, not -a / b**2 (which under- or overflows)
+    assert grads(ad.divide, 1e-200, 1e-200)[1] == -1e200
+    assert grads(ad.divide, 1e200, 1e200)[1] == -1e-200
+    # arctan2: divided by hypot twice
+    np.testing.assert_allclose(grads(ad.arctan2, 1e-200, 1e-200), [5e199, -5e199], rtol=4e-16)
+    # expm1 (and elu's negative side): exp(x), not ans + 1
+    assert grads(ad.expm1, -40.0) == [np.exp(-40.0)]
+    assert grads(lambda x: ad.nn.functional.elu(x), -40.0) == [np.exp(-40.0)]
+    # BCE from logits and Bernoulli's log_prob: sigmoid(x) - t without cancelling
+    exact = 9.357622968839299e-14                       # sigmoid(-30)
+    got = grads(lambda x: ad.nn.functional.binary_cross_entropy_with_logits(x, 0.0), -30.0)
+    np.testing.assert_allclose(got, [exact], rtol=4e-16)
+    bernoulli = ad.distributions.Bernoulli(logits=ad.tensor(30.0, requires_grad=True))
+    value = bernoulli.log_prob(1.0)
+    np.testing.assert_allclose(value.item(), -9.357622968839737e-14, rtol=4e-16)  # -log1p(e**-30)
+    value.backward()
+    np.testing.assert_allclose(bernoulli.logits.grad, exact, rtol=4e-16)

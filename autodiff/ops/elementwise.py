@@ -58,7 +58,8 @@ multiply = _binary(
 divide = _binary(
     "divide", np.true_divide,
     ("g / b", lambda xp, g, ans, a, b: g / b),
-    ("-g * a / b**2", lambda xp, g, ans, a, b: -g * a / (b * b)),
+    # (a / b) / b, not a / b**2: b**2 overflows or underflows long before the result
+    ("-g * (a / b) / b", lambda xp, g, ans, a, b: -g * (a / b) / b),
     singular=[(lambda a, b: (a == 0) & (b == 0),
                "0 / 0 is NaN; add an eps to the denominator or mask it with where first"),
               (_both_inf, "inf / inf is NaN; an earlier op overflowed to inf")],
@@ -123,8 +124,9 @@ minimum = _binary(
 
 logaddexp = _binary(
     "logaddexp", np.logaddexp,
-    ("g * exp(a - ans)", lambda xp, g, ans, a, b: g * xp.exp(a - ans)),
-    ("g * exp(b - ans)", lambda xp, g, ans, a, b: g * xp.exp(b - ans)),
+    # sigmoid(a - b): exp(a - ans) carries ans's rounding, large when ans is
+    ("g / (1 + exp(b - a))", lambda xp, g, ans, a, b: g / (1 + xp.exp(b - a))),
+    ("g / (1 + exp(a - b))", lambda xp, g, ans, a, b: g / (1 + xp.exp(a - b))),
     doc="log(exp(a) + exp(b)) without overflow.\n\n>>> ad.logaddexp(0.0, ad.tensor([0.0]))\n"
         "tensor([0.69314718])")
 
@@ -186,7 +188,8 @@ log1p = _unary("log1p", np.log1p, "g / (1 + x)", lambda xp, g, ans, x: g / (1 + 
                singular=[(_below(-1), "log1p of a number below -1 is NaN; keep the input in "
                                       "the domain (e.g. clip it, or take log1p of abs(x) + "
                                       "eps)")])
-expm1 = _unary("expm1", np.expm1, "g * (ans + 1)", lambda xp, g, ans, x: g * (ans + 1),
+# g * exp(x), not g * (ans + 1): for x < 0, ans + 1 cancels (x = -20: 1e8 ulp off)
+expm1 = _unary("expm1", np.expm1, "g * exp(x)", lambda xp, g, ans, x: g * xp.exp(x),
                "exp(x) - 1, accurate for small x.\n\n>>> ad.expm1(ad.tensor([0.0]))\ntensor([0.])")
 sqrt = _unary("sqrt", np.sqrt, "g / (2 * ans)", lambda xp, g, ans, x: g / (2 * ans),
               "Square root (its gradient is inf at 0).\n\n"

@@ -43,8 +43,8 @@ logaddexp2 = defop(
           "one of them is 1; reshape or expand_dims one operand to fix it"),
     doc="log2(2**a + 2**b) without overflow.\n\n"
         ">>> ad.logaddexp2(ad.tensor([1.0]), 1.0)\ntensor([2.])",
-    a=("g * 2**(a - ans)", lambda xp, g, ans, a, b: g * 2.0 ** (a - ans)),
-    b=("g * 2**(b - ans)", lambda xp, g, ans, a, b: g * 2.0 ** (b - ans)))
+    a=("g / (1 + 2**(b - a))", lambda xp, g, ans, a, b: g / (1 + 2.0 ** (b - a))),
+    b=("g / (1 + 2**(a - b))", lambda xp, g, ans, a, b: g / (1 + 2.0 ** (a - b))))
 
 
 cbrt = _unary(

@@ -81,12 +81,15 @@ rad2deg = _unary(
     numpy=(np.rad2deg, np.degrees), reads=())
 
 
+# Divided by r = hypot(x, y) twice: x**2 + y**2 under- or overflows long before r.
 def _arctan2_grad_y(xp, g, ans, y, x):
-    return g * x / (x * x + y * y)
+    r = xp.hypot(x, y)
+    return g * (x / r) / r
 
 
 def _arctan2_grad_x(xp, g, ans, y, x):
-    return -g * y / (x * x + y * y)
+    r = xp.hypot(x, y)
+    return -g * (y / r) / r
 
 
 arctan2 = defop(
