@@ -99,7 +99,9 @@ class Tensor(OperatorMethods, PyTorchMethods, SelectionMethods):
         self._grad = None
         if value_hook is not None:      # ad.compile traces: let it see the tensor made
             self.grad = None
-        self._requires_grad = bool(requires_grad)
+        if requires_grad is not False and requires_grad is not True:
+            requires_grad = _checked_flag(requires_grad)
+        self._requires_grad = requires_grad
         self._node = None
         self._name = name if name is None else _checked_name(name)
 
@@ -124,7 +126,7 @@ class Tensor(OperatorMethods, PyTorchMethods, SelectionMethods):
 
     @requires_grad.setter
     def requires_grad(self, flag: bool) -> None:
-        flag = bool(flag)
+        flag = _checked_flag(flag)
         if flag == self._requires_grad:
             return
         if self._node is not None:
@@ -519,6 +521,17 @@ class Tensor(OperatorMethods, PyTorchMethods, SelectionMethods):
 
 _new = object.__new__
 _ndarray = np.ndarray
+
+
+def _checked_flag(requires_grad) -> bool:
+    """``requires_grad`` given as something else than True or False: a NumPy bool, 0 or
+    1 pass; anything else is refused (NumPy's positional ``dtype`` or ``order``, as in
+    ``ad.tensor(x, np.float32)``, would turn it on)."""
+    if isinstance(requires_grad, (bool, np.bool_)) or (
+            type(requires_grad) is int and requires_grad in (0, 1)):
+        return bool(requires_grad)
+    raise TypeError(f"requires_grad must be True or False, got {requires_grad!r}; a dtype or "
+                    "NumPy's order passed by position lands here: pass dtype= by name")
 
 
 def _checked_name(name):

@@ -444,3 +444,18 @@ def test_var_with_ddof_at_least_n_gives_nan_gradients(shape, ddof):
         warnings.simplefilter("ignore", RuntimeWarning)
         ad.var(x, axis=axis, ddof=ddof).sum().backward()
     assert x.grad.shape == shape and np.isnan(x.grad).all()
+
+
+@pytest.mark.parametrize("make", [
+    lambda: ad.tensor([1.0, 2.0], np.float32),          # NumPy's positional dtype
+    lambda: ad.full((2,), 1.0, np.float64, "C"),         # NumPy's positional order
+    lambda: ad.zeros_like(np.ones(2), None, "C"),
+    lambda: ad.tensor([1.0], requires_grad="no"),
+])
+def test_requires_grad_takes_true_or_false_only(make):
+    with pytest.raises(TypeError, match="requires_grad must be True or False"):
+        make()
+    t = ad.tensor([1.0], requires_grad=np.bool_(True))
+    assert t.requires_grad is True
+    with pytest.raises(TypeError, match="requires_grad must be True or False"):
+        t.requires_grad = "no"

@@ -26,6 +26,13 @@ def _binary(name, forward, rule_a, rule_b, doc, **fields):
                  b=rule_b, **fields)
 
 
+def _share(xp, g, power, difference):
+    """``g / (1 + power(difference))``: the share of ``g`` of one input of logaddexp (or
+    logaddexp2); a power that overflows gives the right 0, without NumPy's warning."""
+    with np.errstate(over="ignore"):
+        return g / (1 + power(difference))
+
+
 def _both_inf(a, b):
     return np.isinf(a) & np.isinf(b)
 
@@ -125,8 +132,8 @@ minimum = _binary(
 logaddexp = _binary(
     "logaddexp", np.logaddexp,
     # sigmoid(a - b): exp(a - ans) carries ans's rounding, large when ans is
-    ("g / (1 + exp(b - a))", lambda xp, g, ans, a, b: g / (1 + xp.exp(b - a))),
-    ("g / (1 + exp(a - b))", lambda xp, g, ans, a, b: g / (1 + xp.exp(a - b))),
+    ("g / (1 + exp(b - a))", lambda xp, g, ans, a, b: _share(xp, g, xp.exp, b - a)),
+    ("g / (1 + exp(a - b))", lambda xp, g, ans, a, b: _share(xp, g, xp.exp, a - b)),
     doc="log(exp(a) + exp(b)) without overflow.\n\n>>> ad.logaddexp(0.0, ad.tensor([0.0]))\n"
         "tensor([0.69314718])")
 

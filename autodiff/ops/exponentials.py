@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .elementwise import _power_grad_base, _power_grad_exponent
+from .elementwise import _power_grad_base, _power_grad_exponent, _share
 from .registry import defop
 
 _LN2 = float(np.log(2.0))
@@ -43,8 +43,8 @@ logaddexp2 = defop(
           "one of them is 1; reshape or expand_dims one operand to fix it"),
     doc="log2(2**a + 2**b) without overflow.\n\n"
         ">>> ad.logaddexp2(ad.tensor([1.0]), 1.0)\ntensor([2.])",
-    a=("g / (1 + 2**(b - a))", lambda xp, g, ans, a, b: g / (1 + 2.0 ** (b - a))),
-    b=("g / (1 + 2**(a - b))", lambda xp, g, ans, a, b: g / (1 + 2.0 ** (a - b))))
+    a=("g / (1 + 2**(b - a))", lambda xp, g, ans, a, b: _share(xp, g, xp.exp2, b - a)),
+    b=("g / (1 + 2**(a - b))", lambda xp, g, ans, a, b: _share(xp, g, xp.exp2, a - b)))
 
 
 cbrt = _unary(
