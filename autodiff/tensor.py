@@ -36,7 +36,9 @@ def _as_array(data, dtype):
 
         if data.requires_grad and _grad_mode.enabled:
             tape_drop(data, "copied into a new tensor (ad.tensor(t) / Tensor(t))")
-        data = data.data
+        # A new tensor of its own, as torch.tensor(t); while ad.compile traces, the same
+        # array (a traced value a replay follows: a copy NumPy made would be refused).
+        data = data.data.copy() if value_hook is None else data.data
     if dtype is not None:
         dtype = np.dtype(dtype)
     try:
@@ -218,6 +220,9 @@ class Tensor(OperatorMethods, PyTorchMethods, SelectionMethods):
             tape_drop(self, "converted to a NumPy array")
         if dtype is None and not copy:
             return self.data
+        if copy is False and np.dtype(dtype) != self.data.dtype:
+            raise ValueError(f"Unable to avoid copy while creating an array as requested: "
+                             f"the tensor holds {self.data.dtype}, not {np.dtype(dtype)}")
         return np.array(self.data, dtype=dtype, copy=True if copy else None)
 
     def __float__(self):
@@ -256,10 +261,13 @@ class Tensor(OperatorMethods, PyTorchMethods, SelectionMethods):
         return format(self.data, spec)
 
     def __repr__(self):
-        body = np.array2string(self.data, separator=", ", prefix="tensor(")
+        data = self.data
+        body = np.array2string(data, separator=", ", prefix="tensor(")
         extras = []
-        if self.data.dtype != np.float64 and self.data.dtype.kind in "fc":
-            extras.append(f"dtype={self.data.dtype}")
+        if data.size == 0 and data.ndim != 1:
+            extras.append(f"shape={data.shape}")        # (NumPy's repr says it too)
+        if data.size == 0 or data.dtype not in _PLAIN_DTYPES:
+            extras.append(f"dtype={data.dtype}")        # what lists of floats, ints, bools give
         if self.requires_grad:
             extras.append("requires_grad=True")
         if self.name is not None:
@@ -521,6 +529,7 @@ class Tensor(OperatorMethods, PyTorchMethods, SelectionMethods):
 
 _new = object.__new__
 _ndarray = np.ndarray
+_PLAIN_DTYPES = (np.dtype(np.float64), np.dtype(np.int64), np.dtype(bool))
 
 
 def _checked_flag(requires_grad) -> bool:

@@ -114,3 +114,23 @@ def test_copysign_gradient_is_zero_at_a_signed_zero_as_abs():
     x = ad.tensor([0.0, -0.0, -2.0], requires_grad=True)
     np.copysign(x, 1.0).sum().backward()
     np.testing.assert_array_equal(x.grad, [0.0, 0.0, -1.0])
+
+
+def test_a_tensor_made_from_a_tensor_is_a_copy_as_torch_tensor():
+    c = ad.tensor([1.0, 2.0])
+    d = ad.tensor(c)
+    d[0] = -5.0
+    assert c.data.tolist() == [1.0, 2.0]
+
+
+def test_asarray_with_copy_false_refuses_a_conversion_as_numpy():
+    t = ad.tensor([1.0, 2.0])
+    assert np.asarray(t, copy=False) is t.data
+    with pytest.raises(ValueError, match="Unable to avoid copy"):
+        np.asarray(t, dtype=np.float32, copy=False)
+
+
+def test_repr_names_dtypes_other_than_the_defaults_and_empty_shapes():
+    assert repr(ad.tensor(np.array([44], np.uint8))) == "tensor([44], dtype=uint8)"
+    assert repr(ad.tensor(np.zeros((0, 3)))) == "tensor([], shape=(0, 3), dtype=float64)"
+    assert repr(ad.tensor([1, 2])) == "tensor([1, 2])"
