@@ -100,6 +100,7 @@ from .plan import Plan
 from .provenance import nested_items
 from .replay import build, note_replay_error
 from .install import installed
+from .hyperparameters import same_value
 from .tracer import TraceError, Tracer
 
 __all__ = ["compile", "Compiled", "Plan", "TraceError"]
@@ -423,10 +424,8 @@ def _constants_changed(plan) -> bool:
     (``model.fc = nn.Linear(...)``) or a captured tensor its ``requires_grad``: the
     plan no longer fits, trace again."""
     for obj, attribute, value in plan.flags:
-        now = getattr(obj, attribute, _MISSING)
-        if now is not value and (type(now) is not type(value) or now != value
-                                 or (now == 0 and np.signbit(now) != np.signbit(value))):
-            return True                 # (0.0 and -0.0 apart: 1 / x tells them apart)
+        if not same_value(getattr(obj, attribute, _MISSING), value):
+            return True
     for table, key, value in plan.members:
         if table.get(key) is not value:
             return True

@@ -25,8 +25,9 @@ def snapshot() -> dict:
             for opt in list(live_optimizers)}
 
 
-def _same(a, b) -> bool:
-    """The same value, 0.0 and -0.0 apart (an lr of -0.0 flips the sign of a zero step)."""
+def same_value(a, b) -> bool:
+    """The same value, 0.0 and -0.0 apart (1 / x tells them apart; an lr of -0.0 flips
+    the sign of a zero step); also for the module settings a plan checks."""
     if a is b:
         return True
     if type(a) is not type(b):
@@ -52,7 +53,7 @@ def check(before: dict, name: str, where: str) -> None:
                 "outside the compiled function.")
         for index, (old, group) in enumerate(zip(groups, now)):
             for key in set(old) | {k for k in group if k != "params"}:
-                if not _same(old.get(key), group.get(key)):
+                if not same_value(old.get(key), group.get(key)):
                     raise TraceError(
                         f"compile: {name} set {label}.param_groups[{index}][{key!r}] "
                         f"({old.get(key)!r} -> {group.get(key)!r}) {where}; a replay "
