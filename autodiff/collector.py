@@ -18,7 +18,7 @@ whether that is provably so, as its depth (``node._depth``; negative when not):
   (an array, a number, a string; not a list or a dict).
 
 By induction nothing reachable from such a node can lead back to it, so the
-collector may stop tracking it (``untrack``, CPython's ``PyObject_GC_UnTrack``).
+collector may stop tracking it (``untrack_address``, CPython's ``PyObject_GC_UnTrack``).
 That call costs a fifth of recording a small op (ctypes), and a short graph dies
 before the collector looks at it twice, so only nodes deeper than ``UNTRACK_DEPTH``
 are untracked: those of the graphs that grow long enough to cost.
@@ -67,18 +67,18 @@ ATOMIC = frozenset({
 
 
 def _c_function(name):
+    # Called with the object's address, ``id(obj)`` (CPython): a ``c_void_p``
+    # argument costs ctypes about half of what converting a ``py_object`` does.
     try:
-        function = getattr(ctypes.pythonapi, name)
+        return ctypes.PYFUNCTYPE(None, ctypes.c_void_p)((name, ctypes.pythonapi))
     except AttributeError:
         return None
-    function.argtypes = [ctypes.py_object]
-    function.restype = None
-    return function
 
 
-#: ``untrack(obj)``: the collector stops visiting ``obj`` (None where unavailable).
-untrack = _c_function("PyObject_GC_UnTrack")
-_track = _c_function("PyObject_GC_Track")
+#: ``untrack_address(id(obj))``: the collector stops visiting ``obj``, which the
+#: caller holds (None where unavailable).
+untrack_address = _c_function("PyObject_GC_UnTrack")
+_track_address = _c_function("PyObject_GC_Track")
 
 
 _WALKED = -2                 # node._depth of a node that track_graphs went through
@@ -117,10 +117,10 @@ def track_graphs(tensors) -> None:
         if node._depth == _WALKED:
             continue                    # it and all it comes from are tracked already
         node._depth = _WALKED           # (< 0: what is made from it stays tracked too)
-        if _track is not None:
+        if _track_address is not None:
             with _lock:
                 if not is_tracked(node):
-                    _track(node)
+                    _track_address(id(node))
         for parent in node.parents:
             if parent.__class__ is Node:
                 stack.append(parent)

@@ -13,7 +13,7 @@ import autodiff as ad
 from autodiff import collector
 from autodiff.graph import Node
 
-pytestmark = pytest.mark.skipif(collector.untrack is None,
+pytestmark = pytest.mark.skipif(collector.untrack_address is None,
                                 reason="untracking needs CPython's C API")
 
 

@@ -33,7 +33,7 @@ from .. import graph as _graph
 from ..collector import ATOMIC as _ATOMIC
 from ..collector import UNTRACK_DEPTH as _UNTRACK_DEPTH
 from ..collector import defined_by_the_library
-from ..collector import untrack as _untrack
+from ..collector import untrack_address as _untrack_address
 from ..graph import Node, _grad_mode, next_seq as _next_seq
 from ..guard import adopt_view, guard_leaf_views, guard_leaves  # the mutation guard
 from ..guard import guarded_arrays as _guarded
@@ -129,7 +129,7 @@ class Op:
         # out of the cycle collector (collector.py): not when a node keeps saved state,
         # nor for an op defined outside the library (its functions may close over
         # anything, and every node points to its op).
-        self._may_untrack = (_untrack is not None and not self.saves
+        self._may_untrack = (_untrack_address is not None and not self.saves
                              and defined_by_the_library())
         if self.saves:
             if joint is None:
@@ -299,7 +299,7 @@ class Op:
         node._depth = depth
         result = self._record(node, out, needs_grad)
         if depth > _UNTRACK_DEPTH:
-            _untrack(node)
+            _untrack_address(id(node))
         if pa is a and needs_grad:      # a parameter's array was saved: guard it
             guard_leaves(result._node)
         elif _leaf_views and needs_grad:  # or a view of one, perhaps (guard.leaf_views)
@@ -381,7 +381,7 @@ class Op:
         node._depth = depth
         result = self._record(node, out, needs_grad)
         if depth > _UNTRACK_DEPTH:
-            _untrack(node)
+            _untrack_address(id(node))
         if needs_grad and (pa is a or pb is b):  # a parameter's array was saved: guard it
             guard_leaves(result._node)
         elif _leaf_views and needs_grad:  # or a view of one, perhaps (guard.leaf_views)
@@ -437,7 +437,7 @@ class Op:
         node._depth = depth
         result = self._record(node, out, needs_grad)
         if depth > _UNTRACK_DEPTH:
-            _untrack(node)
+            _untrack_address(id(node))
         if needs_grad and pa is t:      # a parameter's array was saved: guard it
             guard_leaves(result._node)
         elif _leaf_views and needs_grad:  # or a view of one, perhaps (guard.leaf_views)
