@@ -9,7 +9,10 @@ They keep the same Python object, as in PyTorch and NumPy, with three cases:
   as an ordinary op, and ``t`` takes the new value and its node. The old array is not
   overwritten, so values that earlier ops saved for their backward stay right;
 - grad mode on a leaf that requires grad: ``RuntimeError`` (the update would be
-  invisible to the gradient), saying to wrap it in ``ad.no_grad()``.
+  invisible to the gradient), saying to wrap it in ``ad.no_grad()``.  So is an update,
+  inside a transform's function, of the input it differentiates with respect to (a
+  plain argument is a leaf there; a tracked one would otherwise move the input to the
+  updated value), as ``torch.func.grad`` refuses it.
 
 Writing into an array that a live graph saved for its backward raises
 ``InPlaceError`` naming the tensor and the op that saved it.
@@ -335,6 +338,7 @@ def _recorded(t, result, where: str, written=_ALL) -> None:
     from .ops.indexing import setitem
 
     chain = _views_up(t)
+    _refuse_transform_input([t] + [base for _, (base, _) in chain], where)
     _check_views(chain, where, recording=True)
     _refuse_unfollowed_view(chain[-1][1][0] if chain else t, t, where)
     _adopt(t, result, where, written)
@@ -343,6 +347,26 @@ def _recorded(t, result, where: str, written=_ALL) -> None:
     written_back = {id(view_tensor) for view_tensor, _ in chain}
     for view_tensor, (base, key) in chain:              # innermost first
         _adopt(base, setitem(base, view_tensor, key), where, written=key, skip=written_back)
+
+
+def _refuse_transform_input(tensors, where: str) -> None:
+    """Raise when one of ``tensors`` is the input a running transform differentiates
+    with respect to (a tracked argument, given a ``transform_input`` node): the update
+    would move that input to the updated value, and the result would be the derivative
+    with respect to it.  A plain argument is a leaf there, refused by ``_refuse_leaf``,
+    as ``torch.func.grad`` refuses both."""
+    if not _grad_mode.transform_depth:
+        return
+    from .transforms import transform_input
+
+    for tensor in tensors:
+        node = tensor._node
+        if node is not None and node.op is transform_input:
+            raise RuntimeError(
+                f"{where}: tensor {_label(tensor)} is the input a transform (ad.grad, "
+                "ad.jvp, ad.hessian, ...) differentiates with respect to, and an in-place "
+                "update of it would change what is differentiated. Build a new tensor "
+                "instead: a = a * 3 rather than a *= 3, or a = a.clone() before updating.")
 
 
 def _refuse_unfollowed_view(top, t, where: str) -> None:

@@ -259,3 +259,35 @@ def test_several_outputs_where_one_is_expected_are_refused_clearly(transform):
     with pytest.raises(TypeError, match=r"the function returned a tuple of 2 values; .* "
                                         r"differentiates one output"):
         transform(lambda t: (t ** 2, t.sum()), np.array([1.0, 2.0]))
+
+
+@pytest.mark.parametrize("update", ["imul", "setitem", "view_setitem"])
+@pytest.mark.parametrize("transform", ["grad_of_tracked", "jvp_of_tracked", "hessian", "hvp"])
+def test_an_in_place_update_of_the_transforms_input_is_refused_as_for_a_leaf(update, transform):
+    # It moved the input to the updated value: hessian(a *= 3; sum(a*a)) came out 6 I, not 18 I
+    def f(a):
+        if update == "imul":
+            a *= 3.0
+        elif update == "setitem":
+            a[0] = 5.0
+        else:
+            v = a[:1]
+            v[0] = 5.0
+        return (a * a).sum()
+
+    x = np.array([1.0, 2.0])
+    xt = ad.tensor(x, requires_grad=True) * 1.0
+    run = {"grad_of_tracked": lambda: ad.grad(f)(xt),
+           "jvp_of_tracked": lambda: ad.jvp(f, (xt,), (np.ones(2),)),
+           "hessian": lambda: ad.hessian(f)(x),
+           "hvp": lambda: ad.hvp(f, x, np.ones(2))}[transform]
+    with pytest.raises(RuntimeError, match="(input a transform|leaf that requires grad)"):
+        run()
+
+
+def test_a_transforms_output_that_is_its_input_can_be_updated_after_it_returns():
+    xt = ad.tensor([1.0, 2.0], requires_grad=True) * 1.0
+    out, pullback = ad.vjp(lambda a: a, xt)
+    out *= 2.0                          # the transform has returned: an ordinary update
+    out.sum().backward()
+    np.testing.assert_array_equal(out.data, [2.0, 4.0])
