@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import itertools
 import sys
+import threading
 import weakref
 from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
@@ -422,7 +423,19 @@ def run_backward(root: Tensor, root_grad, *, inputs: Sequence[Tensor] | None = N
     return None
 
 
+#: Held while a gradient is added into a leaf's ``.grad``: threads running backward
+#: on graphs that share a parameter would otherwise lose each other's sums (the read
+#: of ``.grad`` and the write back interleave, and NumPy's in-place add lets go of the
+#: GIL).  PyTorch's accumulation is thread-safe too.
+_accumulating = threading.Lock()
+
+
 def _accumulate_into_leaf(leaf, grad, create_graph):
+    with _accumulating:
+        _accumulate(leaf, grad, create_graph)
+
+
+def _accumulate(leaf, grad, create_graph):
     # (``_grad``: the slot behind the checked ``.grad`` property; these values fit)
     if not create_graph:
         if type(grad) is not np.ndarray:

@@ -559,3 +559,28 @@ def test_backward_frees_branches_that_fed_the_output_only_through_comparisons():
     assert squared.node.freed
     s.data -= 0.1                                # a parameter update after backward works
     assert ad.explain(s) is not None             # the structure is still there to explain
+
+
+def test_threads_running_backward_on_graphs_sharing_a_leaf_lose_no_gradient():
+    import sys
+
+    x = np.random.default_rng(0).normal(size=(4, 64))
+    w = ad.tensor(np.ones((64, 64)), requires_grad=True)
+    iterations, n_threads = 150, 4
+
+    def train():
+        for _ in range(iterations):
+            (ad.tensor(x) @ w).sum().backward()
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)          # switch threads often: the race shows at once
+    try:
+        threads = [threading.Thread(target=train) for _ in range(n_threads)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(interval)
+    expected = np.repeat(x.sum(0)[:, None], 64, axis=1) * (iterations * n_threads)
+    np.testing.assert_allclose(w.grad, expected, rtol=1e-12)
