@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy as _copy_module
 import sys
+import threading
 from typing import TYPE_CHECKING, Union
 
 import numpy as np
@@ -30,6 +31,12 @@ value_hook = None
 Axis = Union[int, tuple[int, ...], None]
 
 
+def _traced_in_this_thread() -> bool:
+    """Whether ``ad.compile`` traces in this thread (``value_hook`` is then its tracer's
+    ``on_value``; a trace in another thread must not change what this one does)."""
+    return value_hook is not None and value_hook.__self__.thread == threading.get_ident()
+
+
 def _as_array(data, dtype):
     if isinstance(data, Tensor):
         from .graph import _grad_mode
@@ -38,7 +45,7 @@ def _as_array(data, dtype):
             tape_drop(data, "copied into a new tensor (ad.tensor(t) / Tensor(t))")
         # A new tensor of its own, as torch.tensor(t); while ad.compile traces, the same
         # array (a traced value a replay follows: a copy NumPy made would be refused).
-        data = data.data.copy() if value_hook is None else data.data
+        data = data.data if _traced_in_this_thread() else data.data.copy()
     if dtype is not None:
         dtype = np.dtype(dtype)
     try:

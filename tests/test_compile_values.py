@@ -406,3 +406,32 @@ def test_elu_into_cross_entropy_traces_and_replays():
     got = [float(compiled(x, y).data) for _ in range(2)]
     w.grad = None
     assert got[0] == got[1] == float(step(x, y).data)
+
+
+def test_ad_tensor_copies_in_another_thread_while_a_trace_runs():
+    import threading
+    w = ad.tensor(np.ones(3), requires_grad=True)
+    inside, release = threading.Event(), threading.Event()
+    seen = {}
+
+    @ad.compile
+    def step(x):
+        loss = (w * x).sum()
+        loss.backward()
+        inside.set()                    # the first call traces: hold it here
+        release.wait(5)
+        return loss
+
+    def other_thread():
+        inside.wait(5)
+        t = ad.tensor([1.0, 2.0, 3.0])
+        u = ad.tensor(t)                # a copy, as with no trace running
+        u += 10
+        seen["t"] = t.data.copy()
+        release.set()
+
+    thread = threading.Thread(target=other_thread)
+    thread.start()
+    step(ad.tensor(np.ones(3)))
+    thread.join()
+    np.testing.assert_array_equal(seen["t"], [1.0, 2.0, 3.0])
