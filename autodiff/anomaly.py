@@ -26,6 +26,7 @@ import weakref
 import numpy as np
 
 from .graph import BackwardObserver, Node, _grad_mode, _reverse_pass
+from .grad_mode import decorated
 from .ops.local import local_derivative
 from .revive import is_stand_in
 
@@ -479,10 +480,4 @@ class detect_anomaly:
         return False
 
     def __call__(self, func):
-        def wrapper(*args, **kwargs):
-            with detect_anomaly():
-                return func(*args, **kwargs)
-
-        wrapper.__name__ = getattr(func, "__name__", "wrapper")
-        wrapper.__doc__ = getattr(func, "__doc__", None)
-        return wrapper
+        return decorated(func, detect_anomaly)

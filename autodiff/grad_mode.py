@@ -7,6 +7,8 @@ rest of an op's recording check, so the op call paths first read
 
 from __future__ import annotations
 
+import functools
+import inspect
 import threading
 
 
@@ -80,14 +82,51 @@ class _SetGradEnabled:
 
     def __call__(self, func):
         enabled = self.enabled
+        return decorated(func, lambda: _SetGradEnabled(enabled))
 
-        def wrapper(*args, **kwargs):
-            with _SetGradEnabled(enabled):
-                return func(*args, **kwargs)
 
-        wrapper.__name__ = getattr(func, "__name__", "wrapper")
-        wrapper.__doc__ = getattr(func, "__doc__", None)
-        return wrapper
+def decorated(func, context):
+    """``func`` run inside ``context()`` (a new context manager per call).  A generator
+    function's body runs inside it each time it is resumed, and the caller's state comes
+    back at each ``yield``, as with PyTorch's decorators (wrapping the call alone would
+    leave the block before the body ever ran).
+
+    >>> @ad.no_grad()
+    ... def scaled(xs):
+    ...     for x in xs:
+    ...         yield x * 2
+    >>> next(scaled([ad.tensor(1.0, requires_grad=True)])).requires_grad
+    False
+    """
+    if inspect.isgeneratorfunction(func):
+        @functools.wraps(func)
+        def generator_wrapper(*args, **kwargs):
+            generator = func(*args, **kwargs)
+            try:
+                with context():
+                    response = generator.send(None)
+                while True:
+                    try:
+                        request = yield response
+                    except GeneratorExit:
+                        with context():
+                            generator.close()
+                        raise
+                    except BaseException as error:
+                        with context():
+                            response = generator.throw(error)
+                    else:
+                        with context():
+                            response = generator.send(request)
+            except StopIteration as stop:
+                return stop.value
+        return generator_wrapper
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        with context():
+            return func(*args, **kwargs)
+    return wrapper
 
 
 def no_grad() -> _SetGradEnabled:

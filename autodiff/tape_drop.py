@@ -4,8 +4,8 @@ NumPy and Python convert a Tensor without asking it (``np.array([t, u])``,
 ``math.exp(t)``, a third-party function); the conversion goes through
 ``Tensor.__array__`` or ``__float__``, which call ``tape_drop``: a
 ``TapeDropWarning`` naming the user's line in grad mode, a ``TypeError`` inside a
-transform.  Explicit exits (``.data``, ``.item()``, ``float(t)``, ``.detach()``)
-stay silent.
+transform.  Explicit exits (``.data``, ``.numpy()``, ``.item()``, ``float(t)``,
+``.tolist()``, ``.detach()``) stay silent.
 """
 
 from __future__ import annotations

@@ -584,3 +584,47 @@ def test_threads_running_backward_on_graphs_sharing_a_leaf_lose_no_gradient():
         sys.setswitchinterval(interval)
     expected = np.repeat(x.sum(0)[:, None], 64, axis=1) * (iterations * n_threads)
     np.testing.assert_allclose(w.grad, expected, rtol=1e-12)
+
+
+def test_grad_mode_decorators_on_generator_functions_cover_the_body_not_the_caller():
+    w = ad.tensor([1.0, 2.0], requires_grad=True)
+
+    @ad.no_grad()
+    def scaled(factors):
+        total = 0
+        for factor in factors:
+            received = yield w * factor
+            total += received or 0
+        return total
+
+    generator = scaled([1.0, 2.0, 3.0])
+    first = next(generator)
+    assert not first.requires_grad
+    assert (w * 1.0).requires_grad              # the caller records between yields
+    assert not generator.send(5).requires_grad
+    with pytest.raises(StopIteration) as stop:
+        generator.send(None)
+        generator.send(7)
+    assert stop.value.value == 12               # the generator's return value comes back
+    assert ad.is_grad_enabled()
+
+    @ad.enable_grad()
+    def recorded():
+        yield w * 2
+
+    with ad.no_grad():
+        assert next(recorded()).requires_grad
+
+
+@pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")
+def test_detect_anomaly_as_a_decorator_covers_a_generators_body():
+    @ad.detect_anomaly()
+    def steps():
+        x = ad.tensor([-1.0], requires_grad=True)
+        yield 0
+        yield ad.sqrt(x)                        # NaN: reported inside the body
+
+    generator = steps()
+    next(generator)
+    with pytest.raises(ad.AnomalyError):
+        next(generator)
