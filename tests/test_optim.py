@@ -534,3 +534,20 @@ def test_older_flat_state_keys_load_and_zero_grad_can_keep_zeros():
     np.testing.assert_array_equal(p.grad, [0.0, 0.0])
     opt.zero_grad()
     assert p.grad is None
+
+
+def test_load_state_dict_refuses_a_state_saved_with_another_number_of_groups():
+    a, b, c = (ad.nn.Parameter(np.ones(2)) for _ in range(3))
+    saved = ad.optim.Adam([a, b], lr=0.1)
+    a.grad = np.ones(2)
+    b.grad = np.ones(2)
+    saved.step()
+    state = saved.state_dict()
+    more_groups = ad.optim.Adam([a, b], lr=0.1)
+    more_groups.add_param_group({"params": [c], "lr": 0.5})
+    with pytest.raises(ValueError, match="1 parameter group.*has 2"):
+        more_groups.load_state_dict(state)       # as PyTorch
+    same_groups = ad.optim.Adam([a, b], lr=0.1)
+    same_groups.load_state_dict(state)
+    same_groups.add_param_group({"params": [c], "lr": 0.5})
+    assert same_groups.param_groups[1]["lr"] == 0.5

@@ -382,6 +382,12 @@ class Optimizer:
                     raise KeyError(f"{where}: unexpected key {full_key!r} for an optimizer "
                                    f"with {len(self.param_groups)} parameter groups")
                 group_values[index][key] = value
+        saved_groups = sum(1 for values in group_values if values)
+        if saved_groups and saved_groups != len(self.param_groups):
+            raise ValueError(f"{where}: the state was saved from an optimizer with "
+                             f"{saved_groups} parameter group(s), and this one has "
+                             f"{len(self.param_groups)}; load it into an optimizer made with "
+                             "the same groups (add_param_group after loading)")
         for g, (group, values) in enumerate(zip(self.param_groups, group_values)):
             if "params" in values and len(values.pop("params")) != len(group["params"]):
                 raise ValueError(f"{where}: parameter group {g} was saved with a different "
