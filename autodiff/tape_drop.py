@@ -44,7 +44,10 @@ def user_frame():
     while frame is not None and in_library(frame.f_code.co_filename):
         frame = frame.f_back
     innermost = frame
-    while frame is not None and _path(frame).startswith(_INSTALLED_DIRS):
+    # (past installed code, this library's may come again: a transform's function is
+    # called from contextlib, called from the transform)
+    while frame is not None and (_path(frame).startswith(_INSTALLED_DIRS)
+                                 or in_library(frame.f_code.co_filename)):
         frame = frame.f_back
     return frame if frame is not None else innermost
 

@@ -125,3 +125,15 @@ def test_a_fused_loop_raises_no_floating_point_warning():
     assert any(i.kind == "kernel" for i in step.plan.instrs), step.plan
     assert traced == 0 and len(caught) == 0
     assert np.isinf(loss.data)
+
+
+@pytest.mark.parametrize("transform", [
+    lambda f: ad.grad(ad.grad(f)), lambda f: ad.hessian(f), lambda f: ad.jacrev(ad.grad(f))])
+def test_a_warning_inside_nested_transforms_is_shown_at_the_users_line(transform):
+    # It went round between the library's frames until RecursionError: past contextlib
+    # (which runs a transform's function), the line found was the transform's own
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = transform(lambda t: ad.log(t).sum())(np.array(0.0))
+    assert np.isneginf(result)
+    assert caught and {w.filename for w in caught} == {__file__}
