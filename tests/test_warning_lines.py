@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import autodiff as ad
+from autodiff.nn import functional as F
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -137,3 +138,24 @@ def test_a_warning_inside_nested_transforms_is_shown_at_the_users_line(transform
         result = transform(lambda t: ad.log(t).sum())(np.array(0.0))
     assert np.isneginf(result)
     assert caught and {w.filename for w in caught} == {__file__}
+
+
+def test_numpys_own_warnings_about_empty_lanes_are_shown_at_the_users_line():
+    # "Mean of empty slice" and "Degrees of freedom <= 0" come from NumPy's Python code,
+    # which the hook for this library's lines left at NumPy's line
+    empty = ad.tensor(np.zeros((0, 3)), requires_grad=True)
+    x = ad.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    calls = [lambda: ad.mean(empty), lambda: empty.mean(axis=0), lambda: np.mean(empty),
+             lambda: ad.var(x, ddof=3), lambda: ad.std(x, ddof=4), lambda: ad.median(empty),
+             lambda: F.mse_loss(ad.tensor(np.zeros(0), requires_grad=True), np.zeros(0))]
+    for call in calls:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            call()
+        assert caught and {w.filename for w in caught} == {__file__}, \
+            [(w.filename, str(w.message)) for w in caught]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ad.mean(ad.tensor(np.zeros((0, 3))), axis=1)      # no empty lane: NumPy is quiet
+        ad.var(x, ddof=1)
+    assert not caught

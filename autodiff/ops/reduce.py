@@ -11,6 +11,7 @@ from functools import partial
 import numpy as np
 
 from ..spellings import extreme_along_dim, refuse_positional
+from ..warning_lines import numpy_warnings_at_user_line
 from .registry import REGISTRY, TORCH_AXIS_ALIASES, defop
 from .ufunc_methods import reduce_adapter
 
@@ -61,6 +62,15 @@ def _count(shape, axis):
     return n
 
 
+def lanes_too_short(shape, axis, ddof) -> bool:
+    """Whether the lanes reduced over hold ``ddof`` elements or fewer, where NumPy's
+    own Python code warns (from its own line); False for an axis NumPy will refuse."""
+    try:
+        return _count(shape, axis) - ddof <= 0
+    except (IndexError, TypeError):
+        return False
+
+
 def _sum_rule(xp, g, ans, x, axis=None, keepdims=False):
     return xp.broadcast_to(xp.reshape(g, _kept_shape(x.shape, axis)), x.shape)
 
@@ -91,6 +101,9 @@ def _var_forward(x, axis=None, *positional, keepdims=False, ddof=0):
         if not isinstance(positional[-1], np.ndarray):
             refuse_positional("var", positional, method=False)
         keepdims, ddof = (*positional, ddof)[:2]
+    if (ddof or 0 in x.shape) and lanes_too_short(x.shape, axis, ddof):
+        return numpy_warnings_at_user_line(np.var, x, axis=axis, keepdims=keepdims,
+                                           ddof=ddof)
     return np.var(x, axis=axis, keepdims=keepdims, ddof=ddof)
 
 
@@ -117,8 +130,14 @@ sum = _reduction(
     "Sum over ``axis`` (all axes when None).\n\n"
     ">>> ad.sum(ad.tensor([[1.0, 2.0], [3.0, 4.0]]), axis=0)\ntensor([4., 6.])",
     numpy=(np.sum,), ufunc=np.add, reads=())
+def _mean_forward(x, *args, **kwargs):
+    if 0 in x.shape:                    # an empty lane: NumPy warns, from its own line
+        return numpy_warnings_at_user_line(np.mean, x, *args, **kwargs)
+    return np.mean(x, *args, **kwargs)
+
+
 mean = _reduction(
-    "mean", np.mean, "broadcast g / n over the averaged axes", _mean_rule,
+    "mean", _mean_forward, "broadcast g / n over the averaged axes", _mean_rule,
     "Mean over ``axis``.\n\n>>> ad.mean(ad.tensor([1.0, 2.0, 6.0]))\ntensor(3.)",
     numpy=(np.mean,), reads=())
 

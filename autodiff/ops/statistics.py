@@ -13,8 +13,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Tensor
-from .reduce import _AXIS_HINT, _count, _kept_shape, reject_numpy_arguments
+from .reduce import _AXIS_HINT, _count, _kept_shape, lanes_too_short, reject_numpy_arguments
 from ..spellings import axis_alias, refuse_positional
+from ..warning_lines import numpy_warnings_at_user_line
 from .registry import TORCH_AXIS_ALIASES, defop
 
 
@@ -26,6 +27,9 @@ def _std_forward(x, axis=None, *positional, keepdims=False, ddof=0):
         if not isinstance(positional[-1], np.ndarray):
             refuse_positional("std", positional, method=False)
         keepdims, ddof = (*positional, ddof)[:2]
+    if (ddof or 0 in x.shape) and lanes_too_short(x.shape, axis, ddof):
+        return numpy_warnings_at_user_line(np.std, x, axis=axis, keepdims=keepdims,
+                                           ddof=ddof)
     return np.std(x, axis=axis, keepdims=keepdims, ddof=ddof)
 
 
