@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import autodiff as ad
+from autodiff.ops.registry import unregister
 
 
 class Cube(ad.Function):
@@ -379,3 +380,35 @@ def test_a_custom_gradient_reaching_a_forward_value_indirectly_refuses_a_second_
         assert ad.grad(fn)(0.5) == np.exp(0.5)
         with pytest.raises(RuntimeError, match=f"closes over {name}, computed in the forward"):
             ad.grad(ad.grad(fn))(0.5)
+
+
+def test_integer_results_of_a_function_carry_no_gradient_and_object_results_are_refused():
+    class Step(ad.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return (x > 0).astype(np.int64)
+
+        @staticmethod
+        def backward(ctx, g):
+            return g
+
+    class Nothing(ad.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return None
+
+        @staticmethod
+        def backward(ctx, g):
+            return g
+
+    x = ad.tensor([1.0, -2.0, 3.0], requires_grad=True)
+    y = Step.apply(x)
+    assert y.dtype == np.int64 and not y.requires_grad      # as PyTorch
+    with pytest.raises(TypeError, match="Nothing: the forward returned object"):
+        Nothing.apply(x)
+    counts = ad.defop("count_positive_test", lambda a: (a > 0).sum(),
+                      a=("0", lambda xp, g, ans, a: xp.zeros_like(a)))
+    try:
+        assert not counts(x).requires_grad
+    finally:
+        unregister("count_positive_test")

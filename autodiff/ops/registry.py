@@ -457,8 +457,16 @@ class Op:
             out = np.asarray(out)
         if needs_grad:
             dtype = out.dtype
-            if dtype is not _FLOAT64 and dtype is not _FLOAT32 and dtype.kind == "c":
-                raise complex_error(self, out, node.args)
+            if dtype is not _FLOAT64 and dtype is not _FLOAT32 and dtype.kind != "f":
+                if dtype.kind == "c":
+                    raise complex_error(self, out, node.args)
+                if dtype.kind not in "iub":
+                    raise TypeError(
+                        f"{self.name}: the forward returned {dtype} values (from a "
+                        f"{type(out.item() if out.size == 1 else out).__name__}), not "
+                        "numbers; it must return a NumPy array of numbers")
+                # integer and bool results carry no gradient, as in PyTorch
+                needs_grad = False
         if _guarded and out.base is not None and not out.flags.writeable:
             adopt_view(out)             # a view of a guarded leaf: writable with it again
         node.op = self
