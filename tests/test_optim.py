@@ -551,3 +551,47 @@ def test_load_state_dict_refuses_a_state_saved_with_another_number_of_groups():
     same_groups.load_state_dict(state)
     same_groups.add_param_group({"params": [c], "lr": 0.5})
     assert same_groups.param_groups[1]["lr"] == 0.5
+
+
+@pytest.mark.parametrize("lr", [-0.1, float("nan")])
+def test_step_refuses_a_learning_rate_set_below_zero_after_the_optimizer_was_made(lr):
+    p = nn.Parameter(np.ones(3))
+    opt = ad.optim.SGD([p], lr=0.1)
+    opt.param_groups[0]["lr"] = lr          # by hand, or by a scheduler
+    p.grad = np.ones(3)
+    with pytest.raises(ValueError, match=r"param_groups\[0\]\['lr'\] is"):
+        opt.step()
+    np.testing.assert_array_equal(p.data, np.ones(3))
+
+
+def test_load_state_dict_refuses_another_optimizers_state():
+    p = nn.Parameter(np.ones(3))
+    sgd = ad.optim.SGD([p], lr=0.1, momentum=0.9)
+    p.grad = np.ones(3)
+    sgd.step()
+    with pytest.raises(KeyError, match="'dampening', 'momentum', 'nesterov', which Adam"):
+        ad.optim.Adam([p]).load_state_dict(sgd.state_dict())
+    adam = ad.optim.Adam([p])
+    S = ad.optim.lr_scheduler
+    S.OneCycleLR(adam, max_lr=0.5, total_steps=10)       # adds its keys to the group
+    ad.optim.Adam([p]).load_state_dict(adam.state_dict())
+
+
+def test_schedulers_refuse_a_negative_gamma_and_clip_grad_norm_a_negative_max_norm():
+    p = nn.Parameter(np.ones(3))
+    opt = ad.optim.SGD([p], lr=0.1)
+    S = ad.optim.lr_scheduler
+    for make in (lambda: S.StepLR(opt, 1, gamma=-1.0), lambda: S.ExponentialLR(opt, -0.5),
+                 lambda: S.MultiStepLR(opt, [1], gamma=-2.0)):
+        with pytest.raises(ValueError, match="gamma must be in"):
+            make()
+    p.grad = np.ones(3)
+    with pytest.raises(ValueError, match="max_norm must be >= 0"):
+        nn.utils.clip_grad_norm_([p], -1.0)
+    np.testing.assert_array_equal(p.grad, np.ones(3))
+
+
+@pytest.mark.parametrize("data", [None, "1.5", ["1.5"]])
+def test_a_parameter_needs_numbers(data):
+    with pytest.raises(TypeError, match="Parameter: needs numbers"):
+        nn.Parameter(data)

@@ -79,7 +79,11 @@ class Parameter(Tensor):
                     f"Parameter: needs floating-point data, got an array of dtype {array.dtype} "
                     f"(shape {array.shape}); convert it, e.g. data.astype(np.float64)")
         else:
-            array = np.array(data, dtype=np.float64)
+            given = np.asarray(data)
+            if given.dtype.kind not in "fiub":      # None, strings, objects
+                raise TypeError(f"Parameter: needs numbers, got {type(data).__name__} "
+                                f"{data!r}; give an array, a list or a number")
+            array = np.array(given, dtype=np.float64)
         super().__init__(array, requires_grad=True, name=name)
         # A parameter without a name is named after where it lives in a module
         # ("layers.0.weight"), so graphs and warnings can say which one it is.

@@ -83,6 +83,9 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
     where = "clip_grad_norm_"
     params = _grads(parameters, where)
     max_norm, norm_type = float(max_norm), float(norm_type)
+    if not max_norm >= 0:
+        raise ValueError(f"{where}: max_norm must be >= 0, got {max_norm!r} (a negative one "
+                         "would flip the sign of every gradient)")
     if not params:
         return tensor(0.0)
     # Summed in float64; returned in the gradients' dtype (float32 ones: float32), as

@@ -144,6 +144,7 @@ class StepLR(LRScheduler):
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1,
                  last_epoch: int = -1):
         _check_positive_int("StepLR", "step_size", step_size)
+        _check_factor("StepLR", "gamma", gamma, 0, math.inf)
         self.step_size = step_size
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
@@ -165,6 +166,7 @@ class MultiStepLR(LRScheduler):
         if not all(isinstance(m, int) and not isinstance(m, bool) for m in milestones):
             raise TypeError(f"MultiStepLR: milestones must be ints, got {milestones!r}")
         self.milestones = Counter(sorted(milestones))
+        _check_factor("MultiStepLR", "gamma", gamma, 0, math.inf)
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
 
@@ -180,6 +182,7 @@ class ExponentialLR(LRScheduler):
     """Multiply the lr by ``gamma`` every step: ``lr = initial_lr * gamma ** last_epoch``."""
 
     def __init__(self, optimizer: Optimizer, gamma: float, last_epoch: int = -1):
+        _check_factor("ExponentialLR", "gamma", gamma, 0, math.inf)
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
 

@@ -121,6 +121,11 @@ def check_betas(where: str, betas) -> tuple[float, float]:
     return (b1, b2)
 
 
+#: What the lr schedulers add to a parameter group (lr_scheduler.py).
+_SCHEDULER_KEYS = frozenset({"initial_lr", "max_lr", "min_lr", "max_momentum",
+                             "base_momentum"})
+
+
 class Optimizer:
     """Base class: parameter groups, per-parameter state and the update loop.
 
@@ -251,7 +256,13 @@ class Optimizer:
         where = f"{type(self).__name__}.step"
         work, missing = [], []
         position = 0
-        for group in self.param_groups:
+        for g, group in enumerate(self.param_groups):
+            if not group["lr"] >= 0:        # (NaN too) refused when the group was made
+                raise ValueError(
+                    f"{where}: param_groups[{g}]['lr'] is {group['lr']!r}; a learning "
+                    "rate must be >= 0 (a negative one climbs the loss). Was it set by a "
+                    "scheduler (LambdaLR's function, OneCycleLR stepped past its end) or "
+                    "by hand?")
             for p in group["params"]:
                 grad = p.grad
                 if grad is None:
@@ -388,6 +399,14 @@ class Optimizer:
                              f"{saved_groups} parameter group(s), and this one has "
                              f"{len(self.param_groups)}; load it into an optimizer made with "
                              "the same groups (add_param_group after loading)")
+        for g, (group, values) in enumerate(zip(self.param_groups, group_values)):
+            foreign = sorted(key for key in values if key not in group
+                             and key not in self.defaults and key not in _SCHEDULER_KEYS)
+            if foreign:
+                raise KeyError(f"{where}: parameter group {g} of the state has "
+                               f"{', '.join(map(repr, foreign))}, which "
+                               f"{type(self).__name__} does not use; was it saved from "
+                               "another optimizer?")
         for g, (group, values) in enumerate(zip(self.param_groups, group_values)):
             if "params" in values and len(values.pop("params")) != len(group["params"]):
                 raise ValueError(f"{where}: parameter group {g} was saved with a different "
