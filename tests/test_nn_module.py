@@ -261,3 +261,36 @@ def test_children_and_apply_with_a_shared_module_as_pytorch():
     root.apply(lambda m: seen.append(m))
     # post-order, the shared layer once under each parent (PyTorch's recursion)
     assert seen == [shared, root[0], shared, root[1], root]
+
+
+def test_load_state_dict_takes_tensors_and_refuses_pytorch_layouts_and_non_dicts():
+    source, target = ad.nn.Linear(3, 3, rng=0), ad.nn.Linear(3, 3, rng=1)
+    target.load_state_dict({k: ad.tensor(v) for k, v in source.state_dict().items()})
+    np.testing.assert_array_equal(target.weight.data, source.weight.data)
+
+    class TorchLikeTensor:              # what a torch.Tensor looks like to the check
+        __module__ = "torch"
+
+        def __init__(self, array):
+            self.array = array
+
+        def detach(self):
+            return self
+
+        def cpu(self):
+            return self
+
+        def numpy(self):
+            return self.array
+
+    square = {k: TorchLikeTensor(v) for k, v in source.to_torch_state_dict().items()}
+    with pytest.raises(TypeError, match="load_torch_state_dict"):
+        target.load_state_dict(square)          # (out, in) would load as (in, out)
+    with pytest.raises(TypeError, match="expected a dict of arrays"):
+        target.load_state_dict(None)
+
+
+@pytest.mark.parametrize("kernel_size", [0, -2, (3, 0), 2.5, True])
+def test_conv_refuses_kernel_sizes_that_are_not_positive_ints(kernel_size):
+    with pytest.raises(ValueError, match="Conv2d: kernel_size must be an int >= 1"):
+        ad.nn.Conv2d(1, 1, kernel_size)

@@ -11,15 +11,25 @@ from . import functional_conv as FC
 from .module import Module, Parameter, _generator
 
 
-def _tuple(value, n, what, where):
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
-        return (int(value),) * n
+def _tuple(value, n, what, where, minimum):
+    """``value`` (an int, or ``n`` of them, each >= ``minimum``) as a tuple of ``n``; a
+    string (padding='same') as it is."""
     if isinstance(value, str):
         return value
-    value = tuple(value)
-    if len(value) != n:
-        raise ValueError(f"{where}: {what} must be an int or a tuple of {n}, got {value!r}")
-    return tuple(int(v) for v in value)
+    values = (value,) * n if _is_int(value) else tuple(value) if _is_sequence(value) else None
+    if values is None or len(values) != n or not all(_is_int(v) and v >= minimum
+                                                      for v in values):
+        raise ValueError(f"{where}: {what} must be an int >= {minimum} or a tuple of {n} "
+                         f"such ints, got {value!r}")
+    return tuple(int(v) for v in values)
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
+def _is_sequence(value) -> bool:
+    return isinstance(value, (tuple, list))
 
 
 def _positive(value, what, where):
@@ -43,10 +53,10 @@ class _ConvNd(Module):
                             ("out_channels", self.out_channels)):
             if count % self.groups:
                 raise ValueError(f"{where}: groups={self.groups} must divide {what}={count}")
-        self.kernel_size = _tuple(kernel_size, n, "kernel_size", where)
-        self.stride = _tuple(stride, n, "stride", where)
-        self.padding = _tuple(padding, n, "padding", where)
-        self.dilation = _tuple(dilation, n, "dilation", where)
+        self.kernel_size = _tuple(kernel_size, n, "kernel_size", where, 1)
+        self.stride = _tuple(stride, n, "stride", where, 1)
+        self.padding = _tuple(padding, n, "padding", where, 0)
+        self.dilation = _tuple(dilation, n, "dilation", where, 1)
         dtype = np.dtype(dtype)
         if dtype.kind != "f":
             raise TypeError(f"{where}: dtype must be a floating-point type, not {dtype}")

@@ -452,12 +452,22 @@ class Module:
         >>> m = ad.nn.Linear(2, 3); m.load_state_dict(ad.nn.Linear(2, 3, rng=1).state_dict())
         """
         where = f"{type(self).__name__}.load_state_dict"
+        if not hasattr(state, "keys"):
+            raise TypeError(f"{where}: expected a dict of arrays (what state_dict() returns, "
+                            f"or np.load of a saved one), got {type(state).__name__}")
         entries = {full: (module, name, is_param)
                    for full, module, name, is_param in self._state_entries()}
         _check_keys(where, list(entries), state.keys(),
                     "Was the state saved from a different architecture?")
         arrays = {}
         for full, (module, name, is_param) in entries.items():
+            if (_is_torch_tensor(state[full])
+                    and type(module)._torch_import is not Module._torch_import):
+                raise TypeError(
+                    f"{where}: {full!r} is a torch.Tensor, so this looks like a PyTorch "
+                    f"state_dict, and {type(module).__name__} keeps some arrays in another "
+                    "layout than PyTorch's (a Linear's weight is (in, out) here); load it "
+                    "with load_torch_state_dict, which converts them.")
             current = module._parameters[name].data if is_param else module._buffers[name]
             what = "the parameter has" if is_param else "the buffer has"
             arrays[full] = _checked_value(where, full, state[full], current.shape, what)
@@ -558,8 +568,14 @@ def _check_keys(where, expected, given, advice):
                        f"{list(expected)}. {advice}")
 
 
+def _is_torch_tensor(value) -> bool:
+    return type(value).__module__.startswith("torch")
+
+
 def _checked_value(where, key, value, shape, what="the parameter has"):
-    if hasattr(value, "detach") and hasattr(value, "numpy"):   # a torch.Tensor
+    if isinstance(value, Tensor):
+        value = value.data
+    elif hasattr(value, "detach") and hasattr(value, "numpy"):   # a torch.Tensor
         value = value.detach().cpu().numpy()
     value = np.asarray(value)
     if value.shape != tuple(shape):
