@@ -35,8 +35,8 @@ from .ops.namespace import numpy_xp, tensor_xp
 from .ops.registry import REGISTRY
 from .ops.shape import stack
 from .tensor import Tensor
-from .transforms import (as_argnums, fresh_inputs, inside_transform, jacrev, owned,
-                         reaches_other_tracked, retire, transformed_call)
+from .transforms import (as_argnums, check_function, fresh_inputs, inside_transform,
+                         jacrev, owned, reaches_other_tracked, retire, transformed_call)
 
 _make = Tensor._make
 
@@ -254,6 +254,9 @@ def _flatten_outputs(out):
 
 
 def _as_output_tensor(value):
+    if value is None:
+        raise TypeError("jvp: the function returned None; return the value to "
+                        "differentiate (is a return statement missing?)")
     return value if isinstance(value, Tensor) else Tensor(value)
 
 
@@ -308,6 +311,7 @@ def jvp(func: Callable, primals: tuple, tangents: tuple) -> tuple:
     >>> ad.jvp(lambda x, y: x * y, (2.0, 3.0), (1.0, 0.0))[1]    # d(xy)/dx at (2, 3)
     array(3.)
     """
+    check_function(func, "jvp")
     record_outer = is_grad_enabled()
     with holding_inputs(), inside_transform():
         args, inputs, outs, seeds, container, record = _run_for_jvp(func, primals, tangents,
@@ -338,7 +342,8 @@ def jacfwd(func: Callable, argnums: int | Sequence[int] = 0, *,
     array([[2., 1., 0.],
            [0., 3., 2.]])
     """
-    positions = as_argnums(argnums)
+    check_function(func, "jacfwd")
+    positions = as_argnums(argnums, "jacfwd")
 
     def wrapped(*args, **kwargs):
         with transformed_call(func, args, kwargs, positions, "jacfwd") as (
@@ -414,9 +419,10 @@ def hessian(func: Callable, argnums: int | Sequence[int] = 0) -> Callable:
     >>> float(hxx), float(hxy), float(hyy)
     (6.0, 4.0, 0.0)
     """
+    check_function(func, "hessian")
+    positions = as_argnums(argnums, "hessian")
     if isinstance(argnums, (int, np.integer)):
         return jacfwd(jacrev(func, argnums), argnums)
-    positions = tuple(argnums)
 
     def blocks(*args, **kwargs):
         return tuple(tuple(jacfwd(jacrev(func, i), j)(*args, **kwargs) for j in positions)

@@ -54,8 +54,24 @@ class inside_transform:
         return False
 
 
-def as_argnums(argnums) -> tuple:
-    return (argnums,) if isinstance(argnums, (int, np.integer)) else tuple(argnums)
+def as_argnums(argnums, where: str) -> tuple:
+    """``argnums`` as a tuple of positions (an int, or a tuple or list of ints)."""
+    def is_int(value):
+        return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+    if is_int(argnums):
+        return (argnums,)
+    if isinstance(argnums, (tuple, list)) and all(is_int(a) for a in argnums):
+        return tuple(argnums)
+    raise TypeError(f"{where}: argnums must be an int or a tuple of ints (the positions of "
+                    f"the arguments to differentiate), got {argnums!r}")
+
+
+def check_function(func, where: str) -> None:
+    """Raise unless ``func`` can be called (``ad.grad(f)``, not ``ad.grad(f(x))``)."""
+    if not callable(func):
+        raise TypeError(f"{where}: expected a function to transform, got "
+                        f"{type(func).__name__}; pass the function itself (f, not f(x))")
 
 
 def _float_array(value, where, what):
@@ -159,6 +175,9 @@ def check_float_output(out, where):
             f"{len(out)} values; {where} differentiates one output. Return one tensor "
             "(ad.concatenate of flattened parts, or one function per output), or use "
             "ad.jvp, which takes a tuple of outputs")
+    if out is None:
+        raise TypeError(f"{where}: the function returned None; return the value to "
+                        "differentiate (is a return statement missing?)")
     if not isinstance(out, Tensor):
         out = Tensor(out)
     if out.dtype.kind != "f":
@@ -208,7 +227,8 @@ def value_and_grad(func: Callable, argnums: int | Sequence[int] = 0) -> Callable
     >>> ad.value_and_grad(lambda x: (x ** 2).sum())(np.array([1.0, 2.0]))
     (array(5.), array([2., 4.]))
     """
-    positions = as_argnums(argnums)
+    check_function(func, "grad")
+    positions = as_argnums(argnums, "grad")
 
     def wrapped(*args, **kwargs):
         with transformed_call(func, args, kwargs, positions, "grad") as (inputs, out, record):
@@ -248,6 +268,7 @@ def vjp(func: Callable, *primals) -> tuple:
     >>> pullback(np.array([1.0, 10.0]))
     (array([ 3., 30.]),)
     """
+    check_function(func, "vjp")
     held = {}                           # the parameters its inputs stand for (guard.py)
     with holding_inputs(held):
         args, inputs, connected = fresh_inputs(primals, range(len(primals)), "vjp")
@@ -285,7 +306,8 @@ def jacobian(func: Callable, argnums: int | Sequence[int] = 0) -> Callable:
            [0., 2., 0.],
            [0., 0., 2.]])
     """
-    positions = as_argnums(argnums)
+    check_function(func, "jacobian")
+    positions = as_argnums(argnums, "jacobian")
 
     def wrapped(*args, **kwargs):
         with transformed_call(func, args, kwargs, positions, "jacobian") as (
@@ -323,6 +345,7 @@ def hvp(func: Callable, x, v) -> np.ndarray:
     """
     from .forward import jvp
 
+    check_function(func, "hvp")
     return jvp(grad(func), (x,), (v,))[1]
 
 

@@ -291,3 +291,21 @@ def test_a_transforms_output_that_is_its_input_can_be_updated_after_it_returns()
     out *= 2.0                          # the transform has returned: an ordinary update
     out.sum().backward()
     np.testing.assert_array_equal(out.data, [2.0, 4.0])
+
+
+def test_transforms_check_their_own_arguments_and_a_missing_return():
+    x = np.array([1.0, 2.0])
+    for call, message in [
+            (lambda: ad.grad(lambda t: t.sum(), argnums="0"), "grad: argnums must be an int"),
+            (lambda: ad.jacfwd(lambda t: t, argnums=0.0), "jacfwd: argnums must be an int"),
+            (lambda: ad.hessian(lambda t: t.sum(), argnums=[0, "1"]), "hessian: argnums"),
+            (lambda: ad.grad(3), "grad: expected a function"),
+            (lambda: ad.jacobian(np.ones(2)), "jacobian: expected a function"),
+            (lambda: ad.compile(None or 3), "compile: expected a function"),
+            (lambda: ad.jvp(3, (x,), (x,)), "jvp: expected a function"),
+            (lambda: ad.grad(lambda t: None)(x), "grad: the function returned None"),
+            (lambda: ad.jacfwd(lambda t: None)(x), "jacfwd: the function returned None"),
+            (lambda: ad.jvp(lambda t: None, (x,), (x,)), "jvp: the function returned None")]:
+        with pytest.raises(TypeError, match=message):
+            call()
+    assert len(ad.grad(lambda a, b: (a * b).sum(), argnums=[0, 1])(x, x)) == 2

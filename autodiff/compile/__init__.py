@@ -91,6 +91,7 @@ import numpy as np
 
 from ..graph import is_grad_enabled
 from ..tensor import Tensor
+from ..transforms import check_function
 from .buffers import plan_buffers
 from .fuse import fuse_elementwise
 from . import hooks as _hooks
@@ -215,7 +216,8 @@ def compile(fn: Callable | None = None, *, cache_size: int = 8, fuse: bool = Tru
     (x.data > 0).all():``) is not seen, and every replay takes the traced branch.
     """
     if fn is None:
-        return lambda f: Compiled(f, cache_size, fuse)
+        return lambda f: compile(f, cache_size=cache_size, fuse=fuse)
+    check_function(fn, "compile")
     return Compiled(fn, cache_size, fuse)
 
 
