@@ -430,39 +430,47 @@ def run_backward(root: Tensor, root_grad, *, inputs: Sequence[Tensor] | None = N
 _accumulating = threading.Lock()
 
 
+def _rule_shape_error(op, position, gradient, arg, ans):
+    names = getattr(op, "input_names", ())
+    name = names[position] if position < len(names) else str(position)
+    return ValueError(
+        f"{op.name}: the gradient rule of input {name!r} returned shape {gradient.shape}, "
+        f"which does not sum to the input's shape {arg.shape} (the output has shape "
+        f"{ans.shape}); a rule returns the input's shape, or the shape it was broadcast "
+        "to.")
+
+
 def _accumulate_into_leaf(leaf, grad, create_graph):
+    # (``_grad``: the slot behind the checked ``.grad`` property; these values fit.  One
+    # function, not a wrapper holding the lock: a second frame's reference to ``grad``
+    # would make _is_uniquely_owned copy every gradient.)
     with _accumulating:
-        _accumulate(leaf, grad, create_graph)
-
-
-def _accumulate(leaf, grad, create_graph):
-    # (``_grad``: the slot behind the checked ``.grad`` property; these values fit)
-    if not create_graph:
-        if type(grad) is not np.ndarray:
-            grad = np.asarray(grad)
-        current = leaf._grad
-        if current is None:
-            leaf._grad = grad if _is_uniquely_owned(grad) else grad.copy()
-        elif isinstance(current, _namespaces()[2]):
-            # A gradient with a graph, from an earlier backward(create_graph=True):
-            # this pass records nothing, so the sum is a new array of plain values
-            # (that Tensor's own array, which its graph saved, must not change).
-            leaf._grad = np.asarray(current.data + grad)
-        elif (_is_uniquely_owned(current) and current.flags.writeable
-              and current.shape == grad.shape and current.dtype == grad.dtype):
-            # A .grad that nothing else references (no name the user kept, no view of
-            # it: a view holds its base) takes the new gradient in place, with the
-            # values of ``current + grad``; one the user holds must not change under
-            # them (PyTorch decides the same way).
-            np.add(current, grad, out=current)
+        if not create_graph:
+            if type(grad) is not np.ndarray:
+                grad = np.asarray(grad)
+            current = leaf._grad
+            if current is None:
+                leaf._grad = grad if _is_uniquely_owned(grad) else grad.copy()
+            elif isinstance(current, _namespaces()[2]):
+                # A gradient with a graph, from an earlier backward(create_graph=True):
+                # this pass records nothing, so the sum is a new array of plain values
+                # (that Tensor's own array, which its graph saved, must not change).
+                leaf._grad = np.asarray(current.data + grad)
+            elif (_is_uniquely_owned(current) and current.flags.writeable
+                  and current.shape == grad.shape and current.dtype == grad.dtype):
+                # A .grad that nothing else references (no name the user kept, no view
+                # of it: a view holds its base) takes the new gradient in place, with
+                # the values of ``current + grad``; one the user holds must not change
+                # under them (PyTorch decides the same way).
+                np.add(current, grad, out=current)
+            else:
+                total = current + grad
+                leaf._grad = total if type(total) is np.ndarray else np.asarray(total)  # 0-d
         else:
-            total = current + grad
-            leaf._grad = total if type(total) is np.ndarray else np.asarray(total)  # 0-d
-    else:
-        leaf._grad = grad if leaf._grad is None else leaf._grad + grad
-        # A .grad that is a Tensor points into a graph that points back to its owner:
-        # a reference cycle, which only the cycle collector can free.
-        _collector.track_graphs([leaf._grad])
+            leaf._grad = grad if leaf._grad is None else leaf._grad + grad
+            # A .grad that is a Tensor points into a graph that points back to its
+            # owner: a reference cycle, which only the cycle collector can free.
+            _collector.track_graphs([leaf._grad])
 
 
 def _reverse_pass(root_node, root_grad, xp, create_graph, retain_graph,
@@ -555,7 +563,10 @@ def _reverse_pass(root_node, root_grad, xp, create_graph, retain_graph,
                 arg = args[i]
                 rule_output = gi
                 if gi.shape != arg.shape:
-                    gi = sum_to(gi, arg.shape)
+                    try:                # (a broadcast input's gradient: summed to its shape)
+                        gi = sum_to(gi, arg.shape)
+                    except ValueError:
+                        raise _rule_shape_error(op, i, gi, arg, ans) from None
                 if gi.dtype is not arg.dtype and gi.dtype != arg.dtype:
                     gi = astype(gi, arg.dtype)
                 if observers:

@@ -238,3 +238,35 @@ def test_a_name_defined_again_replaces_the_op_and_says_so():
             registry.unregister("cbrt")
             registry._register(builtin)
     assert registry.NUMPY_UFUNCS[np.cbrt] is not op
+
+
+def test_a_rules_gradient_that_does_not_sum_to_the_inputs_shape_is_refused_naming_the_op():
+    x = ad.tensor([0.1, 0.2, 0.3], requires_grad=True)
+    cut = ad.defop("sin_rule_cuts", np.sin, x=("", lambda xp, g, ans, x: g[:1]))
+    try:
+        with pytest.raises(ValueError, match="sin_rule_cuts: the gradient rule of input 'x' "
+                                             r"returned shape \(1,\)"):
+            cut(x).sum().backward()         # was NumPy's bare "cannot reshape array"
+        assert x.grad is None
+    finally:
+        registry.unregister("sin_rule_cuts")
+
+
+def test_xp_concatenate_and_stack_take_a_list_as_numpy_does():
+    # xp.concatenate([a, b]) was one part (a stacked (2, n) array), not a and b
+    def rule(xp, g, ans, x):
+        n = x.shape[0]
+        return xp.sum(xp.stack([g[:n], g[n:]]), axis=0)
+
+    twice = ad.defop("twice_via_concatenate", lambda x: np.concatenate([x, x]), x=("", rule))
+    try:
+        x = ad.tensor([1.0, 2.0], requires_grad=True)
+        (twice(x) * ad.tensor([1.0, 2.0, 3.0, 4.0])).sum().backward()
+        np.testing.assert_array_equal(x.grad, [4.0, 6.0])
+        hessian = ad.hessian(lambda t: (twice(t) ** 2).sum())(x.data)   # recorded rules
+        np.testing.assert_array_equal(hessian, 4 * np.eye(2))
+        a, b = np.ones(2), np.zeros(2)
+        for join in (namespace.numpy_xp.concatenate, namespace.numpy_xp.stack):
+            np.testing.assert_array_equal(join([a, b]), join(a, b))
+    finally:
+        registry.unregister("twice_via_concatenate")

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
+from .namespace import xp_function
 from .reduce import reject_numpy_arguments
 from .registry import defop, defop_joint, implements, implements_without_gradient
 
@@ -193,6 +194,23 @@ def stack(tensors: Sequence, axis: int = 0, *, dim: int | None = None) -> Tensor
     (2, 2)
     """
     return _stack(*tensors, axis=_dim_alias("stack", axis, dim))
+
+
+def _parts(parts):
+    """The arrays a rule's ``xp.concatenate`` / ``xp.stack`` joins: given one by one
+    (``xp.concatenate(a, b, axis=-1)``, the ops' own form) or as NumPy takes them, one
+    list or tuple (``xp.concatenate([a, b])``, which would otherwise be one part)."""
+    if len(parts) == 1 and isinstance(parts[0], (list, tuple)):
+        return tuple(parts[0])
+    return parts
+
+
+xp_function("concatenate",
+            lambda *parts, axis=0: np.concatenate(_parts(parts), axis=axis),
+            lambda *parts, axis=0: _concatenate(*_parts(parts), axis=axis))
+xp_function("stack",
+            lambda *parts, axis=0: np.stack(_parts(parts), axis=axis),
+            lambda *parts, axis=0: _stack(*_parts(parts), axis=axis))
 
 
 def array(nested, dtype=None):
