@@ -399,9 +399,23 @@ class Tensor(OperatorMethods, PyTorchMethods, SelectionMethods):
             return Tensor._make(self.data, None, self.requires_grad).__reduce_ex__(protocol)
         return super().__reduce_ex__(protocol)
 
+    #: Whether ``copy.deepcopy`` copies ``.grad`` too (PyTorch: a tensor's, not a
+    #: Parameter's).
+    _deepcopy_keeps_grad = True
+
+    def __getstate__(self):
+        # What pickle saves and deepcopy rebuilds from: everything but ``.grad``, which
+        # pickle drops, as PyTorch's does (__deepcopy__ adds it back for a tensor).
+        state = super().__getstate__()
+        dict_state, slot_state = state if isinstance(state, tuple) else (state, None)
+        if slot_state is not None and slot_state.get("_grad") is not None:
+            slot_state = {**slot_state, "_grad": None}
+        return (dict_state, slot_state) if isinstance(state, tuple) else state
+
     def __deepcopy__(self, memo) -> Tensor:
-        """``copy.deepcopy``: of a leaf, a leaf with copies of its values and gradient;
-        a tensor with a graph is refused, as PyTorch refuses it (its copy would carry a
+        """``copy.deepcopy``: of a leaf, a leaf with copies of its values and gradient
+        (a Parameter's copy has no gradient, as in PyTorch); a tensor with a graph is
+        refused, as PyTorch refuses it (its copy would carry a
         copy of the graph, cut from the tensors it came from: a backward through it
         would give them no gradient)."""
         if self._node is not None:
@@ -411,7 +425,10 @@ class Tensor(OperatorMethods, PyTorchMethods, SelectionMethods):
                 "cut from the tensors it came from, so a backward through the copy would "
                 "give them no gradient (PyTorch refuses this too). Deep-copy t.detach() "
                 "for the values, or the leaves.")
-        return _copy_module._reconstruct(self, memo, *super().__reduce_ex__(4))
+        twin = _copy_module._reconstruct(self, memo, *super().__reduce_ex__(4))
+        if self._deepcopy_keeps_grad and self._grad is not None:
+            twin._grad = _copy_module.deepcopy(self._grad, memo)
+        return twin
 
     def round(self, decimals: int = 0) -> Tensor:
         return round(self, decimals)

@@ -75,7 +75,23 @@ def test_deepcopy_of_a_graph_is_refused_and_pickle_saves_the_values():
     twin = copy.deepcopy(w)
     assert type(twin) is ad.nn.Parameter and twin is not w
     assert not np.shares_memory(twin.data, w.data)
-    np.testing.assert_array_equal(twin.grad, w.grad)
+    assert twin.grad is None                    # as PyTorch's Parameter
+
+
+def test_pickle_drops_grad_and_deepcopy_keeps_a_tensors_as_pytorch():
+    # A pickled or deep-copied model kept each parameter's .grad: the first step of a
+    # resumed backward(); step(); zero_grad() loop added a stale gradient
+    t = ad.tensor([1.0, 2.0], requires_grad=True, name="t")
+    t.grad = np.full(2, 5.0)
+    model = ad.nn.Linear(2, 2, rng=0)
+    model.weight.grad = np.ones((2, 2))
+    for copied in (pickle.loads(pickle.dumps(t)), pickle.loads(pickle.dumps(model)).weight,
+                   copy.deepcopy(model).weight):
+        assert copied.grad is None and copied.requires_grad
+    kept = copy.deepcopy(t)
+    np.testing.assert_array_equal(kept.grad, t.grad)
+    assert not np.shares_memory(kept.grad, t.grad) and kept.name == "t"
+    np.testing.assert_array_equal(model.weight.grad, np.ones((2, 2)))   # the original's stays
 
 
 def test_clamp_takes_tensor_bounds():

@@ -69,6 +69,8 @@ class Parameter(Tensor):
     (dtype('float64'), True)
     """
 
+    _deepcopy_keeps_grad = False     # as PyTorch's Parameter (a plain tensor's copy keeps it)
+
     def __init__(self, data, name: str | None = None):
         if isinstance(data, Tensor):
             data = data.data
