@@ -595,3 +595,21 @@ def test_schedulers_refuse_a_negative_gamma_and_clip_grad_norm_a_negative_max_no
 def test_a_parameter_needs_numbers(data):
     with pytest.raises(TypeError, match="Parameter: needs numbers"):
         nn.Parameter(data)
+
+
+def test_a_copied_or_pickled_optimizer_steps_its_copied_parameters_as_the_original():
+    import copy
+    import pickle
+    model = nn.Linear(2, 2, rng=0)
+    opt = ad.optim.Adam(model.parameters(), lr=0.1)
+    for p in model.parameters():
+        p.grad = np.ones(p.shape)
+    opt.step()
+    copies = [copy.deepcopy((model, opt)), pickle.loads(pickle.dumps((model, opt)))]
+    for m, o in [(model, opt)] + copies:
+        for p in m.parameters():
+            p.grad = np.full(p.shape, 0.5)
+        o.step()                            # a copy's step raised a bare KeyError
+    for m, o in copies:
+        assert o.params[0] is m.weight and o.names == ["weight", "bias"]
+        np.testing.assert_array_equal(m.weight.data, model.weight.data)

@@ -173,6 +173,20 @@ class Optimizer:
             raise ValueError(f"{where}: got an empty list of parameters (a generator that was "
                              "already consumed?); pass model.parameters() fresh")
 
+    # ----- copies ---------------------------------------------------------------
+    def __getstate__(self):
+        # (pickle, copy.deepcopy) The names are kept by id(parameter), and a copy's
+        # parameters are new objects: saved as a list in the order of ``params``.
+        state = dict(self.__dict__)
+        state["_names"] = self.names
+        return state
+
+    def __setstate__(self, state):
+        names = state.pop("_names")
+        self.__dict__.update(state)
+        self._names = {id(p): name for p, name in zip(self.params, names)}
+        live_optimizers.add(self)
+
     # ----- groups ---------------------------------------------------------------
     def add_param_group(self, param_group: dict[str, Any]) -> None:
         """Add a group ``{"params": [...], <hyperparameter>: ...}`` (as in PyTorch).
