@@ -459,3 +459,19 @@ def test_requires_grad_takes_true_or_false_only(make):
     assert t.requires_grad is True
     with pytest.raises(TypeError, match="requires_grad must be True or False"):
         t.requires_grad = "no"
+
+
+def test_an_ops_error_inside_a_library_function_names_the_function_called():
+    import autodiff.nn.functional as F
+    D = ad.distributions
+    p = ad.sigmoid(ad.tensor(np.zeros(4), requires_grad=True))
+    for call, called in [
+            (lambda: F.binary_cross_entropy(p, np.ones(4), weight=np.ones(3)),
+             "binary_cross_entropy"),
+            (lambda: D.Normal(np.zeros(3), np.ones(3)).log_prob(np.zeros(4)), "Normal.log_prob"),
+            (lambda: ad.trapezoid(ad.tensor(np.ones(3), requires_grad=True), x=np.arange(4)),
+             "trapezoid")]:
+        with pytest.raises(ValueError, match=rf"^\w+ \(in {called}\): operands could not"):
+            call()
+    with pytest.raises(ValueError, match=r"^multiply: operands could not"):
+        ad.ones(2) * ad.ones(3)             # the op itself: named alone

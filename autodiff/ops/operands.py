@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import inspect
 import operator
+import sys
 
 import numpy as np
 
@@ -148,7 +149,9 @@ def explain_error(op, error, raw):
         message = message[len(op.name) + 1:].strip()
     shapes = ", ".join(str(np.shape(a)) for a in raw if is_array_like(a))
     dtypes = ", ".join(str(np.asarray(a).dtype) for a in raw if is_array_like(a))
-    text = f"{op.name}: {message} (input shapes {shapes}; dtypes {dtypes})"
+    called = _function_called(op.name)
+    where = op.name if called is None else f"{op.name} (in {called})"
+    text = f"{where}: {message} (input shapes {shapes}; dtypes {dtypes})"
     if isinstance(error, FloatingPointError):
         # (the op's hint is about its inputs' shapes or values, not this)
         text += (". NumPy raised it because its error state asks to (np.seterr, or "
@@ -161,6 +164,24 @@ def explain_error(op, error, raw):
         return type(error)(text)
     except Exception:
         return ValueError(text)
+
+
+def _function_called(op_name):
+    """The function of this library (or NumPy's) that the user called, when an op inside
+    it failed: ``binary_cross_entropy`` for its 'multiply', ``Normal.log_prob`` for
+    its 'subtract'.  None when the user called the op itself (``ad.multiply``, ``*``)."""
+    from ..tape_drop import in_library
+
+    frame, outer = sys._getframe(2), None
+    while frame is not None and in_library(frame.f_code.co_filename):
+        outer, frame = frame, frame.f_back
+    if outer is None:
+        return None
+    name = outer.f_code.co_name
+    if name == op_name or name.startswith(("_", "<")):
+        return None
+    owner = outer.f_locals.get("self")
+    return name if owner is None else f"{type(owner).__name__}.{name}"
 
 
 def constant_argument(value, where: str, name: str, why: str):
