@@ -38,6 +38,7 @@ One element taken by integer indexing (``out[0, 1]``) is a copy, as in NumPy
 from __future__ import annotations
 
 import contextlib
+import threading
 import weakref
 
 import numpy as np
@@ -146,7 +147,18 @@ def _viewed(t):
     return entry[1:] if entry is not None and entry[0]() is t else None
 
 
+#: Held while ``_link`` changes the tables: threads indexing one tensor at once pruned
+#: the same bucket twice (KeyError), and a pruning could drop a view another thread
+#: had just added.
+_tables_lock = threading.Lock()
+
+
 def _link(view, base, key) -> None:
+    with _tables_lock:
+        _link_unlocked(view, base, key)
+
+
+def _link_unlocked(view, base, key) -> None:
     _view_of[id(view)] = (weakref.ref(view, lambda ref, k=id(view): _forget(_view_of, k, ref)),
                           base, key)
     entry = _views_of.get(id(base))
