@@ -11,9 +11,13 @@ from typing import Iterator, NamedTuple
 import numpy as np
 
 
-def _rng(seed) -> np.random.Generator:
+def _rng(seed, where="data") -> np.random.Generator:
     if isinstance(seed, np.random.Generator):
         return seed
+    if seed is not None and (isinstance(seed, bool)
+                             or not isinstance(seed, (int, np.integer))):
+        raise TypeError(f"{where}: seed must be an int or a np.random.Generator, got "
+                        f"{type(seed).__name__} {seed!r}")
     return np.random.default_rng(seed)
 
 
@@ -117,10 +121,15 @@ def batches(X: np.ndarray, y: np.ndarray, batch_size: int, shuffle: bool = True,
     [2, 2, 1]
     """
     batch_size = _positive(batch_size, "batch_size", "batches")
+    if X is None or y is None:
+        raise TypeError(f"batches: {'X' if X is None else 'y'} is None; pass the inputs and "
+                        "the labels (arrays or tensors with one row per example)")
+    # Python lists are indexed with an array of rows below: as arrays, as NumPy would
+    X, y = (np.asarray(v) if isinstance(v, (list, tuple)) else v for v in (X, y))
     n = len(X)
     if len(y) != n:
         raise ValueError(f"batches: X has {n} rows but y has {len(y)}; they must match")
-    order = _rng(seed).permutation(n) if shuffle else np.arange(n)
+    order = _rng(seed, "batches").permutation(n) if shuffle else np.arange(n)
     stop = n - n % batch_size if drop_last else n
     return _iterate(X, y, order, stop, batch_size)
 

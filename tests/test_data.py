@@ -102,3 +102,16 @@ def test_batches_with_a_generator_reshuffle_each_epoch_and_validate():
         ad.data.batches(X, y[:7], 3)
     with pytest.raises(ValueError, match="batches: batch_size must be a positive int"):
         ad.data.batches(X, y, 0)
+
+
+def test_batches_takes_lists_and_names_a_missing_y_or_a_bad_seed():
+    X, y = np.arange(20.0).reshape(10, 2), np.arange(10)
+    from_lists = list(ad.data.batches(X.tolist(), y.tolist(), 4, seed=1))
+    from_arrays = list(ad.data.batches(X, y, 4, seed=1))
+    for (xa, ya), (xb, yb) in zip(from_lists, from_arrays):
+        np.testing.assert_array_equal(xa, xb)
+        np.testing.assert_array_equal(ya, yb)
+    with pytest.raises(TypeError, match="batches: y is None"):
+        ad.data.batches(X, None, 4)
+    with pytest.raises(TypeError, match="batches: seed must be an int"):
+        ad.data.batches(X, y, 4, seed="a")

@@ -100,3 +100,16 @@ def test_bad_inputs_are_named():
         init.zeros_(w)
     loss.backward()                                    # frees the graph: writable again
     np.testing.assert_array_equal(init.zeros_(w).data, 0)
+
+
+def test_init_refuses_meaningless_ranges_and_fills_empty_arrays_without_error():
+    w = ad.nn.Parameter(np.ones(3))
+    with pytest.raises(ValueError, match="init.normal_: std must be >= 0"):
+        ad.nn.init.normal_(w, std=-1.0)
+    with pytest.raises(ValueError, match="init.uniform_: needs a <= b"):
+        ad.nn.init.uniform_(w, a=1.0, b=-1.0)
+    np.testing.assert_array_equal(w.data, np.ones(3))
+    empty = ad.nn.Parameter(np.ones((0, 3)))
+    for fill in (ad.nn.init.kaiming_uniform_, ad.nn.init.kaiming_normal_,
+                 ad.nn.init.xavier_uniform_, ad.nn.init.xavier_normal_):
+        assert fill(empty) is empty          # (fan 0 divided by zero)

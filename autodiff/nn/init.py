@@ -104,6 +104,8 @@ def uniform_(tensor, a: float = 0.0, b: float = 1.0, *, rng=None):
     True
     """
     array = _array(tensor, "uniform_")
+    if not a <= b:
+        raise ValueError(f"init.uniform_: needs a <= b (the range [a, b)), got a={a}, b={b}")
     return _fill(tensor, _generator(rng).uniform(a, b, array.shape), "uniform_")
 
 
@@ -115,6 +117,8 @@ def normal_(tensor, mean: float = 0.0, std: float = 1.0, *, rng=None):
     (2, 2)
     """
     array = _array(tensor, "normal_")
+    if not std >= 0:
+        raise ValueError(f"init.normal_: std must be >= 0, got {std}")
     return _fill(tensor, _generator(rng).normal(mean, std, array.shape), "normal_")
 
 
@@ -160,7 +164,7 @@ def xavier_uniform_(tensor, gain: float = 1.0, *, rng=None):
     """
     array = _array(tensor, "xavier_uniform_")
     fan_in, fan_out = _fans(array, "xavier_uniform_")
-    bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
+    bound = gain * math.sqrt(6.0 / (fan_in + fan_out)) if fan_in + fan_out else 0.0
     return _fill(tensor, _generator(rng).uniform(-bound, bound, array.shape), "xavier_uniform_")
 
 
@@ -173,7 +177,7 @@ def xavier_normal_(tensor, gain: float = 1.0, *, rng=None):
     """
     array = _array(tensor, "xavier_normal_")
     fan_in, fan_out = _fans(array, "xavier_normal_")
-    std = gain * math.sqrt(2.0 / (fan_in + fan_out))
+    std = gain * math.sqrt(2.0 / (fan_in + fan_out)) if fan_in + fan_out else 0.0
     return _fill(tensor, _generator(rng).normal(0.0, std, array.shape), "xavier_normal_")
 
 
@@ -182,7 +186,7 @@ def _kaiming_std(array, a, mode, nonlinearity, where):
         raise ValueError(f"init.{where}: mode must be 'fan_in' or 'fan_out', got {mode!r}")
     fan_in, fan_out = _fans(array, where)
     fan = fan_in if mode == "fan_in" else fan_out
-    return calculate_gain(nonlinearity, a) / math.sqrt(fan)
+    return calculate_gain(nonlinearity, a) / math.sqrt(fan) if fan else 0.0   # (empty)
 
 
 @replayed_function
