@@ -428,3 +428,13 @@ def test_exact_gelu_twin_keeps_its_accuracy_where_one_plus_erf_cancels(dtype):
     np.testing.assert_allclose(twins.gelu(x), v * cdf, rtol=tol, atol=0)
     np.testing.assert_allclose(twins.gelu_backward(np.ones_like(x), x), cdf + v * density,
                                rtol=tol, atol=0)
+
+
+def test_normalization_layers_refuse_a_negative_eps_and_a_momentum_outside_0_1():
+    for make in (lambda: ad.nn.LayerNorm(3, eps=-1.0), lambda: ad.nn.BatchNorm1d(3, eps=-1e-5)):
+        with pytest.raises(ValueError, match="eps must be >= 0"):
+            make()
+    for momentum in (2.0, -0.1):
+        with pytest.raises(ValueError, match=r"BatchNorm1d: momentum must be in \[0, 1\]"):
+            ad.nn.BatchNorm1d(3, momentum=momentum)
+    assert ad.nn.BatchNorm1d(3, momentum=None).momentum is None

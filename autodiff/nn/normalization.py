@@ -194,7 +194,7 @@ class LayerNorm(Module):
                  bias: bool = True, *, dtype=np.float64):
         super().__init__()
         self.normalized_shape = _normalized_shape(normalized_shape, "LayerNorm")
-        self.eps = float(constant_argument(eps, "LayerNorm", "eps", _LAYER_KEEPS_FLOATS))
+        self.eps = _checked_eps(eps, "LayerNorm")
         self.elementwise_affine = bool(elementwise_affine)
         if elementwise_affine:
             self.weight = Parameter(np.ones(self.normalized_shape, dtype))
@@ -219,6 +219,13 @@ class LayerNorm(Module):
         return text
 
 
+def _checked_eps(eps, where):
+    eps = float(constant_argument(eps, where, "eps", _LAYER_KEEPS_FLOATS))
+    if not eps >= 0:
+        raise ValueError(f"{where}: eps must be >= 0 (it is added to the variance), got {eps}")
+    return eps
+
+
 class _BatchNorm(Module):
     _dims: tuple = ()
     _layout = ""
@@ -231,9 +238,12 @@ class _BatchNorm(Module):
                 or num_features < 1:
             raise ValueError(f"{name}: num_features must be a positive int, got {num_features!r}")
         self.num_features = int(num_features)
-        self.eps = float(constant_argument(eps, name, "eps", _LAYER_KEEPS_FLOATS))
+        self.eps = _checked_eps(eps, name)
         momentum = constant_argument(momentum, name, "momentum", _LAYER_KEEPS_FLOATS)
         self.momentum = None if momentum is None else float(momentum)
+        if self.momentum is not None and not 0 <= self.momentum <= 1:
+            raise ValueError(f"{name}: momentum must be in [0, 1] (the weight of each new "
+                             f"batch in the running statistics) or None, got {momentum!r}")
         self.affine = bool(affine)
         self.track_running_stats = bool(track_running_stats)
         if affine:
