@@ -404,13 +404,15 @@ class Tensor(OperatorMethods, PyTorchMethods, SelectionMethods):
     _deepcopy_keeps_grad = True
 
     def __getstate__(self):
-        # What pickle saves and deepcopy rebuilds from: everything but ``.grad``, which
-        # pickle drops, as PyTorch's does (__deepcopy__ adds it back for a tensor).
-        state = super().__getstate__()
-        dict_state, slot_state = state if isinstance(state, tuple) else (state, None)
-        if slot_state is not None and slot_state.get("_grad") is not None:
-            slot_state = {**slot_state, "_grad": None}
-        return (dict_state, slot_state) if isinstance(state, tuple) else state
+        # What pickle saves and deepcopy rebuilds from, in pickle's (__dict__, slots)
+        # form: everything but ``.grad``, which pickle drops, as PyTorch's does
+        # (__deepcopy__ adds it back for a tensor).  Written out: object.__getstate__
+        # is new in Python 3.11.
+        slots = {name: getattr(self, name)
+                 for cls in type(self).__mro__ for name in cls.__dict__.get("__slots__", ())
+                 if name != "__weakref__" and hasattr(self, name)}
+        slots["_grad"] = None
+        return getattr(self, "__dict__", None) or None, slots
 
     def __deepcopy__(self, memo) -> Tensor:
         """``copy.deepcopy``: of a leaf, a leaf with copies of its values and gradient
