@@ -613,3 +613,12 @@ def test_a_copied_or_pickled_optimizer_steps_its_copied_parameters_as_the_origin
     for m, o in copies:
         assert o.params[0] is m.weight and o.names == ["weight", "bias"]
         np.testing.assert_array_equal(m.weight.data, model.weight.data)
+
+
+def test_a_refused_optimizer_state_changes_no_group():
+    a, b, c = (nn.Parameter(np.ones(2)) for _ in range(3))
+    opt = ad.optim.SGD([{"params": [a]}, {"params": [b, c]}], lr=0.1)
+    with pytest.raises(ValueError, match="parameter group 1 was saved with a different"):
+        opt.load_state_dict({"param_groups.0.lr": np.array(0.5),
+                             "param_groups.1.params": np.arange(1)})
+    assert opt.param_groups[0]["lr"] == 0.1     # group 0 took 0.5 before group 1 was checked

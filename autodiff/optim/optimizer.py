@@ -413,6 +413,7 @@ class Optimizer:
                              f"{saved_groups} parameter group(s), and this one has "
                              f"{len(self.param_groups)}; load it into an optimizer made with "
                              "the same groups (add_param_group after loading)")
+        # Every group is checked before any changes: a refused state leaves them as they were.
         for g, (group, values) in enumerate(zip(self.param_groups, group_values)):
             foreign = sorted(key for key in values if key not in group
                              and key not in self.defaults and key not in _SCHEDULER_KEYS)
@@ -421,10 +422,11 @@ class Optimizer:
                                f"{', '.join(map(repr, foreign))}, which "
                                f"{type(self).__name__} does not use; was it saved from "
                                "another optimizer?")
-        for g, (group, values) in enumerate(zip(self.param_groups, group_values)):
-            if "params" in values and len(values.pop("params")) != len(group["params"]):
+            if "params" in values and len(values["params"]) != len(group["params"]):
                 raise ValueError(f"{where}: parameter group {g} was saved with a different "
                                  f"number of parameters than its {len(group['params'])}")
+        for group, values in zip(self.param_groups, group_values):
+            values.pop("params", None)
             for key, value in values.items():
                 group[key] = _python_value(value, group.get(key))
         self.state = new_state
