@@ -212,3 +212,15 @@ def test_bad_reduction_is_named(loss):
     target = np.array([0, 1]) if loss is F.nll_loss else np.full((2, 2), 0.5)
     with pytest.raises(ValueError, match=rf"{loss.__name__}: reduction must be .*got 'avg'"):
         loss(x, target, reduction="avg")
+
+
+def test_bce_with_logits_and_pos_weight_keeps_the_gradients_relative_accuracy():
+    # With pos_weight the loss was (1 - t) x + (...) softplus(-x): for t = 0 at x = -35
+    # the gradient sigmoid(x) came out 6 % off (x + softplus(-x) cancels)
+    x_values = np.array([-20.0, -35.0, 30.0, 0.3])
+    t = np.array([0.0, 0.0, 1.0, 1.0])
+    x = ad.tensor(x_values, requires_grad=True)
+    F.binary_cross_entropy_with_logits(x, t, reduction="sum", pos_weight=np.array(2.0)).backward()
+    sigmoid = 1 / (1 + np.exp(-x_values))
+    expected = np.where(t == 1, -2 / (1 + np.exp(x_values)), sigmoid)
+    np.testing.assert_allclose(x.grad, expected, rtol=1e-14)

@@ -547,9 +547,10 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction: str 
                                      pos_weight=None) -> Tensor:
     """``binary_cross_entropy(sigmoid(input), target)`` computed stably from the logits.
 
-    Per element: ``(1 - t) x + (1 + (pos_weight - 1) t) log(1 + exp(-x))``, with
-    ``log(1 + exp(-x))`` as ``logaddexp(0, -x)``: exact for any finite logit, and the
-    gradient ``sigmoid(x) - t`` (for ``pos_weight=None``) is right at ``x = 0`` too.
+    Per element: ``(1 - t) x + (1 + (pos_weight - 1) t) log(1 + exp(-x))``, computed
+    as ``logit_cross_entropy(x, t) + (pos_weight - 1) t logaddexp(0, -x)``: exact for
+    any finite logit, and the gradient ``sigmoid(x) - t`` (for ``pos_weight=None``)
+    keeps its relative accuracy for logits of either sign.
     ``weight`` multiplies each element; ``pos_weight`` (one per class, broadcast along
     the last axis) weighs the positive targets, as in PyTorch.
 
@@ -564,9 +565,14 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction: str 
     if pos_weight is None:
         per_item = logit_cross_entropy(x, target)
     else:
+        # The positive targets' -log sigmoid(x) again, (pos_weight - 1) times more, on
+        # top of logit_cross_entropy, whose accuracy it then keeps.  Recorded first, as
+        # logit_cross_entropy records its small term first: its gradient reaches x after
+        # the 1 - 1 = 0 of max(x, 0) - t x (for t = 1).
         softplus_neg = ew.logaddexp(0.0, -x)        # log(1 + exp(-x)) = -log sigmoid(x)
         # ew.subtract, not NumPy's -: a pos_weight array stays a plan input when compiled.
-        per_item = (1 - target) * x + (1 + ew.subtract(pos_weight, 1) * target) * softplus_neg
+        positives = ew.subtract(pos_weight, 1) * target * softplus_neg
+        per_item = logit_cross_entropy(x, target) + positives
     if weight is not None:
         per_item = per_item * weight
     return _reduce(per_item, reduction)
