@@ -191,6 +191,50 @@ def test_a_learning_rate_of_any_number_type_gives_the_eager_result(lr):
         assert p.data.tobytes() == q.data.tobytes()
 
 
+@pytest.mark.parametrize("kind,change", [
+    ("sgd", lambda group, state: group.update(momentum=0.9)),      # a buffer now needed
+    ("sgd momentum", lambda group, state: group.update(nesterov=True)),
+    ("adam", lambda group, state: group.update(amsgrad=True)),      # a third state array
+    ("adam", lambda group, state: group.update(betas=(0.5, 0.9))),
+    ("adam", lambda group, state: state.update(exp_avg=state["exp_avg"] * 0.5)),
+    ("adam", "new group"),
+    ("sgd momentum", "new group"),
+])
+def test_a_setting_or_state_array_changed_between_replays_is_used(kind, change):
+    # The fused step keeps each parameter's prepared work while the objects it was made
+    # from stay the same; any change among them makes it again (or falls back).
+    eager_model, eager_opt, eager = _setup(kind, np.float64)
+    model, opt, step = _setup(kind, np.float64)
+    compiled = ad.compile(step)
+    for i, (xb, yb) in enumerate(_batches(8, np.float64, seed=3)):
+        if i == 4:
+            for o in (eager_opt, opt):
+                if change == "new group":       # a new dict in the list, another lr
+                    o.param_groups[0] = dict(o.param_groups[0], lr=0.003)
+                else:
+                    change(o.param_groups[0], o.state[0])
+        assert eager(xb, yb).data.tobytes() == compiled(xb, yb).data.tobytes(), f"step {i}"
+    assert _state_bytes(opt) == _state_bytes(eager_opt)
+    for p, q in zip(eager_model.parameters(), model.parameters()):
+        assert p.data.tobytes() == q.data.tobytes()
+
+
+@pytest.mark.parametrize("kind", ["sgd", "adam", "adamw"])
+@pytest.mark.parametrize("lr", [-0.5, float("nan")])
+def test_a_learning_rate_set_below_zero_after_tracing_is_refused_as_eagerly(kind, lr):
+    model, opt, step = _setup(kind, np.float64)
+    compiled = ad.compile(step)
+    batches = _batches(3, np.float64)
+    for xb, yb in batches[:2]:
+        compiled(xb, yb)
+    before = [p.data.copy() for p in model.parameters()]
+    opt.param_groups[0]["lr"] = lr          # (a scheduler's lambda, or by hand)
+    with pytest.raises(ValueError, match="learning rate must be >= 0"):
+        compiled(*batches[2])
+    for p, b in zip(model.parameters(), before):    # nothing was updated
+        assert np.array_equal(p.data, b)
+
+
 def test_a_fused_kernel_that_fails_mid_step_leaves_the_rest_to_the_numpy_code(monkeypatch):
     from autodiff.optim import fused
     if not kernels.JIT_ENABLED or fused.load() is False:

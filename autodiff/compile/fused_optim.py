@@ -60,29 +60,50 @@ def fuse_optimizer_steps(plan: Plan) -> Plan:
 
 class FusedStep:
     """``opt.step()`` as one kernel per parameter; ``method(opt)`` when that cannot be
-    (``fallbacks`` counts those calls)."""
+    (``fallbacks`` counts those calls).
+
+    What ``fused.PREPARE`` makes for a parameter is kept with the objects it was made
+    from (``fused.SOURCES``: the parameter's array, its state arrays, the group's
+    hyperparameters): while a replay finds the very same objects, only the gradient
+    and the arrays' writeable flags are checked again.
+    """
 
     def __init__(self, method):
         self.method = method
         self.fallbacks = 0
+        self._made: list = []       # per parameter: (its sources, its prepared work)
 
     def __call__(self, opt):
         module = fused.load()
         if module is False:
             return self._fall_back(opt)
-        prepare = fused.PREPARE[type(opt)]
+        kind = type(opt)
+        prepare, sources_of = fused.PREPARE[kind], fused.SOURCES[kind]
+        made = self._made
         work = []
         states = opt.state
         position = 0
         for group in opt.param_groups:
+            if not group["lr"] >= 0:        # (NaN too) step() raises, naming the group
+                return self._fall_back(opt)
             for p in group["params"]:
                 data, grad = p.data, p.grad
                 if not fused.fits(data, grad):
                     return self._fall_back(opt)
-                args = prepare(data, grad.reshape(-1), states[position], group)
-                if args is None:
+                state = states[position]
+                sources = sources_of(data, state, group)
+                kept = made[position] if position < len(made) else None
+                if kept is not None and _same_objects(kept[0], sources):
+                    prepared = fused.with_gradient(kept[1], grad.reshape(-1))
+                else:
+                    prepared = prepare(data, grad.reshape(-1), state, group)
+                    if prepared is None:
+                        return self._fall_back(opt)
+                    del made[position:]
+                    made.append((sources, prepared))
+                if prepared is None:        # a state array was made read-only
                     return self._fall_back(opt)
-                work.append((args, (data, grad, states[position], group)))
+                work.append((prepared, (data, grad, state, group)))
                 position += 1
         scalars_seen: dict = {}
         for k, (prepared, _) in enumerate(work):
@@ -102,3 +123,10 @@ class FusedStep:
     def _fall_back(self, opt):
         self.fallbacks += 1
         return self.method(opt)
+
+
+def _same_objects(kept, now) -> bool:
+    for a, b in zip(kept, now):
+        if a is not b:
+            return False
+    return True

@@ -23,7 +23,7 @@ import numpy as np
 
 from .. import kernels
 
-_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+_F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
 _nd = np.ndarray
 _module = None          # autodiff.kernels.jit_optim once loaded; False if unavailable
 
@@ -66,8 +66,9 @@ def give_up(error) -> None:
 def fits(data, grad) -> bool:
     """A parameter array and its gradient the kernels take: C-contiguous, writable
     (the parameter), float32 or float64, of one dtype and shape."""
-    if not (type(grad) is _nd and type(data) is _nd and data.dtype in _FLOATS
-            and grad.dtype is data.dtype and grad.shape == data.shape):
+    dtype = data.dtype                  # (identity: `in (f32, f64)` compares, 3x slower)
+    if not (type(grad) is _nd and type(data) is _nd and (dtype is _F64 or dtype is _F32)
+            and grad.dtype is dtype and grad.shape == data.shape):
         return False
     flags = data.flags                  # (each .flags makes an object: read it once)
     return flags.c_contiguous and flags.writeable and grad.flags.c_contiguous
@@ -189,6 +190,31 @@ def prepare_adam(data, grad, state, group, decoupled):
     return ("adam", state, (data.reshape(-1), grad, m, v, v_max, group, decoupled))
 
 
+def with_gradient(work, grad):
+    """``work`` made by ``PREPARE`` for another step, with this step's flat gradient;
+    None when one of its state arrays has become read-only since."""
+    kind, state, args = work
+    for array in args[2:5]:             # (momentum_buffer; exp_avg, exp_avg_sq, max)
+        if type(array) is _nd and not array.flags.writeable:
+            return None
+    return kind, state, (args[0], grad) + args[2:]
+
+
+def sgd_sources(data, state, group):
+    """What ``prepare_sgd`` reads besides the gradient: the very same objects give the
+    same work (``ad.compile``'s fused step keeps it)."""
+    return (data, state, group, state.get("momentum_buffer"), group["lr"],
+            group["weight_decay"], group["momentum"], group["dampening"], group["nesterov"],
+            group["maximize"])
+
+
+def adam_sources(data, state, group):
+    """What ``prepare_adam`` reads besides the gradient (see ``sgd_sources``)."""
+    return (data, state, group, state.get("step"), state.get("exp_avg"),
+            state.get("exp_avg_sq"), state.get("max_exp_avg_sq"), group["lr"],
+            group["weight_decay"], group["eps"], group["betas"], group["amsgrad"])
+
+
 def adam_scalars(args, t):
     """The kernel's arguments after the arrays for step ``t``, each scalar as the NumPy
     code forms it (a Python float, then cast to the parameter's dtype)."""
@@ -204,5 +230,6 @@ def adam_scalars(args, t):
 
 #: The optimizer classes with a fused update (each registers itself where it is
 #: defined): ``prepare(data, flat_grad, state, group)`` gives the work for ``run``,
-#: or None.
+#: or None; ``SOURCES[cls](data, state, group)`` the objects that work depends on.
 PREPARE: dict = {}
+SOURCES: dict = {}

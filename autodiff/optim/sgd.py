@@ -57,3 +57,4 @@ class SGD(Optimizer):
 
 
 fused.PREPARE[SGD] = fused.prepare_sgd
+fused.SOURCES[SGD] = fused.sgd_sources
