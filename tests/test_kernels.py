@@ -189,6 +189,50 @@ def test_cross_entropy_out_of_range_target_raises():
             f(logits, target)
 
 
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")  # inf - inf
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("c", [1, 2, 3, 4, 5, 10, 16])
+def test_cross_entropy_of_few_classes_runs_down_blocks_of_rows_as_the_row_kernel(dtype, c):
+    # Up to 16 classes the kernel transposes blocks of 128 rows; each row's arithmetic
+    # is the row kernel's, its sum of the C exps in order (the row kernel's vectorized
+    # sum may pair them otherwise from C = 5: an ulp or two of 1/N apart).
+    from autodiff.kernels import jit_nn
+    assert c <= jit_nn._NARROW_CLASSES < 17
+    eps = np.finfo(dtype).eps
+    for n in (1, 127, 128, 129, 300):
+        x = rand((n, c), dtype, seed=n + c, scale=5.0)
+        if n > 5:
+            x[3, 0], x[4, :], x[5, c - 1] = np.nan, -np.inf, np.inf    # each: a NaN row
+        target = np.random.default_rng(n).integers(0, c, n)
+        scale, one = dtype(1 / n), dtype(1)
+        rows = {}
+        for name, kernel in [("row", jit_nn._cross_entropy_grad),
+                             ("block", jit_nn._cross_entropy_grad_narrow)]:
+            grad, row_loss = np.empty_like(x), np.empty(n)
+            assert kernel(x, target, grad, row_loss, scale, one) == 0.0
+            rows[name] = grad, row_loss
+        (g_row, loss_row), (g_block, loss_block) = rows["row"], rows["block"]
+        loss_only = np.empty(n)
+        assert jit_nn._cross_entropy_loss_narrow(x, target, loss_only) == 0.0
+        np.testing.assert_array_equal(loss_only, loss_block)
+        if c <= 4:
+            np.testing.assert_array_equal(g_block, g_row)
+            np.testing.assert_array_equal(loss_block, loss_row)
+        else:
+            np.testing.assert_allclose(g_block, g_row, rtol=0, atol=4 * eps / n)
+            np.testing.assert_allclose(loss_block, loss_row, rtol=4 * eps, atol=4 * eps)
+        assert list(np.flatnonzero(np.isnan(loss_block))) == ([3, 4, 5] if n > 5 else [])
+
+
+def test_cross_entropy_of_few_classes_names_a_bad_target_in_a_later_block():
+    logits = np.zeros((300, 4))
+    target = np.zeros(300, dtype=np.int64)
+    target[200] = 4
+    for f in (jit.cross_entropy, jit.cross_entropy_loss):
+        with pytest.raises(IndexError, match="target 4 in row 200 is out of range for 4 classes"):
+            f(logits, target)
+
+
 def test_cross_entropy_op_on_the_kernel_path():
     """F.cross_entropy on arrays large enough for the kernels: float64 gradcheck, a
     non-contiguous input (the NumPy path) and float32 against float64."""

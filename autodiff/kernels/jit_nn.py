@@ -8,7 +8,8 @@ float64 whatever the array dtype, rounded once on store.
 * GELU never calls erf: it evaluates the normal CDF from a fitted erfc (below) with
   the vectorizable ``fexp``; the backward reads the CDF off the forward output.
 * Layer norm works row by row (a row stays in L1 across its passes).
-* Cross-entropy too.
+* Cross-entropy too, except for few classes (``_NARROW_CLASSES``): then blocks of rows
+  are transposed, so that the max, exp and sum loops run along a block's rows.
 * Large calls run in parts on several threads (``parts.py``); the layer-norm
   backward sums its weight and bias gradients by fixed blocks of rows, so they do not
   depend on the number of parts.
@@ -25,7 +26,8 @@ import math
 import numpy as np
 
 from . import parts
-from .jit import _exp_shifted_row, _flat_call, _flat_call_pair, _in_parts, _kernel, fexp
+from .jit import (_exp_shifted_row, _flat_call, _flat_call_pair, _in_parts, _kernel, _maxnum,
+                  fexp, fexp_nonpositive)
 
 _MATH = {"contract"}
 _SQRT_HALF = math.sqrt(0.5)
@@ -338,6 +340,93 @@ def _cross_entropy_loss(x, target, row_loss, scratch):
     return 0.0
 
 
+# Few classes (the spiral's 3, the digits' 10): a row is too short for its loops to
+# vectorize, and the per-row work dominates.  So blocks of rows are transposed into a
+# (C, block) scratch, and the max, exp and sum loops run along the block's rows.  Each
+# row's arithmetic is the row kernel's, in the same order (its sum of C terms left to
+# right, where the row kernel's reassociating sum may pair them differently for C >= 8:
+# the two differ by an ulp at most).  From about 24 classes (float64) the row kernels
+# are faster.
+_NARROW_CLASSES = 16
+_NARROW_BLOCK = 128
+
+
+@_kernel(fastmath=_MATH)
+def _exp_shifted_block(x, start, rows, xt, m, s):
+    """For rows start .. start + rows of x: xt[j, r] = exp(x[start + r, j] - m[r]),
+    m[r] the row's max, s[r] the row's sum of xt[:, r]."""
+    c = x.shape[1]
+    for r in range(rows):
+        for j in range(c):
+            xt[j, r] = x[start + r, j]
+    for r in range(rows):
+        m[r] = xt[0, r]
+    for j in range(1, c):
+        xj = xt[j]
+        for r in range(rows):
+            m[r] = _maxnum(m[r], xj[r])
+    for j in range(c):
+        xj = xt[j]
+        for r in range(rows):
+            xj[r] = fexp_nonpositive(xj[r] - m[r])      # <= 0, or NaN
+    for r in range(rows):
+        s[r] = xt[0, r]
+    for j in range(1, c):
+        xj = xt[j]
+        for r in range(rows):
+            s[r] += xj[r]
+
+
+@_kernel()
+def _first_bad_class(target, start, rows, c):
+    for r in range(start, start + rows):
+        if _class_of(target, r, c) < 0:
+            return r
+    return -1
+
+
+@_kernel(fastmath=_MATH, nogil=True)
+def _cross_entropy_grad_narrow(x, target, grad, row_loss, scale, one):
+    n, c = x.shape
+    xt = np.empty((c, _NARROW_BLOCK), x.dtype)
+    m = np.empty(_NARROW_BLOCK, x.dtype)
+    s = np.empty(_NARROW_BLOCK, x.dtype)
+    for start in range(0, n, _NARROW_BLOCK):
+        rows = min(_NARROW_BLOCK, n - start)
+        bad = _first_bad_class(target, start, rows, c)
+        if bad >= 0:
+            return -1.0 - bad
+        _exp_shifted_block(x, start, rows, xt, m, s)
+        for r in range(rows):
+            i = start + r
+            t = target[i]
+            row_loss[i] = math.log(s[r]) - (x[i, t] - m[r])
+            p_target = xt[t, r] / s[r]
+            k = scale / s[r]
+            for j in range(c):
+                grad[i, j] = xt[j, r] * k
+            grad[i, t] = (p_target - one) * scale
+    return 0.0
+
+
+@_kernel(fastmath=_MATH, nogil=True)
+def _cross_entropy_loss_narrow(x, target, row_loss):
+    n, c = x.shape
+    xt = np.empty((c, _NARROW_BLOCK), x.dtype)
+    m = np.empty(_NARROW_BLOCK, x.dtype)
+    s = np.empty(_NARROW_BLOCK, x.dtype)
+    for start in range(0, n, _NARROW_BLOCK):
+        rows = min(_NARROW_BLOCK, n - start)
+        bad = _first_bad_class(target, start, rows, c)
+        if bad >= 0:
+            return -1.0 - bad
+        _exp_shifted_block(x, start, rows, xt, m, s)
+        for r in range(rows):
+            i = start + r
+            row_loss[i] = math.log(s[r]) - (x[i, target[i]] - m[r])
+    return 0.0
+
+
 def _mean_loss(markers, row_loss, logits, target):
     for start, marker in markers:
         if marker <= -1.0:      # the bad-target marker -1 - row (of the part from start)
@@ -354,14 +443,14 @@ def cross_entropy(logits, target):
     row_loss = np.empty(n)
     dtype = logits.dtype.type
     scale, one = dtype(1.0 / n), dtype(1)
+    kernel = _cross_entropy_grad_narrow if c <= _NARROW_CLASSES else _cross_entropy_grad
     count = parts.how_many(n, c)
     if count == 1:                      # (the common case, without the parts' slicing)
-        markers = [(0, _cross_entropy_grad(logits, target, grad, row_loss, scale, one))]
+        markers = [(0, kernel(logits, target, grad, row_loss, scale, one))]
     else:
         def rows(start, stop):
-            return start, _cross_entropy_grad(logits[start:stop], target[start:stop],
-                                              grad[start:stop], row_loss[start:stop],
-                                              scale, one)
+            return start, kernel(logits[start:stop], target[start:stop], grad[start:stop],
+                                 row_loss[start:stop], scale, one)
         markers = parts.run_parts(rows, n, c, count)
     return _mean_loss(markers, row_loss, logits, target), grad
 
@@ -371,6 +460,9 @@ def cross_entropy_loss(logits, target):
     row_loss = np.empty(n)
 
     def rows(start, stop):
+        if c <= _NARROW_CLASSES:
+            return start, _cross_entropy_loss_narrow(logits[start:stop], target[start:stop],
+                                                     row_loss[start:stop])
         scratch = np.empty(c, logits.dtype)
         return start, _cross_entropy_loss(logits[start:stop], target[start:stop],
                                           row_loss[start:stop], scratch)
