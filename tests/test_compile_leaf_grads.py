@@ -47,3 +47,20 @@ def test_a_replay_inside_another_trace_is_seen_by_that_trace():
 
     with pytest.raises(TraceError, match=r"\.grad of leaf\[2\] is set"):
         outer(x)
+
+
+def test_a_replayed_gradient_added_to_a_tensor_grad_gives_a_plain_array_as_eager():
+    # backward(create_graph=True) leaves a Tensor in .grad; a later backward that
+    # records nothing adds into it as plain values, in eager execution and in a replay.
+    results = []
+    for run in (lambda f: f, ad.compile):
+        w = ad.tensor(np.array([1.0, 2.0]), requires_grad=True)
+        step = run(_accumulating_step(w))
+        step(np.array([3.0, 4.0]))
+        step(np.array([3.0, 4.0]))          # traced, then replayed
+        (w * w).sum().backward(create_graph=True)
+        assert isinstance(w.grad, ad.Tensor)
+        step(np.array([1.0, 1.0]))
+        assert type(w.grad) is np.ndarray
+        results.append(w.grad)
+    np.testing.assert_array_equal(results[1], results[0])

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..graph import _accumulate_into_leaf
 from ..tensor import Tensor
 from .literals import anew
 from .outputs import output_source
@@ -209,12 +210,22 @@ def _lines(instr, ns, attribute) -> list[str]:
         current = f"L.{attribute}"
         total = (f"{current} + {grad}" if instr.extra.get("array")
                  else f"ASARRAY({current} + {grad})")
+        if attribute == "_grad":        # (under another trace: the property, as it was)
+            total = f"{ns.const(_add_into_leaf, 'F')}(L, {grad})"
         if instr.extra.get("fresh"):
             total = first
         return [f"L = {leaf}",
                 f"{current} = {first} if {current} is None else {total}",
                 f"{outs[0]} = {current}"]
     raise ValueError(f"replay: unknown step kind {kind!r}")
+
+
+def _add_into_leaf(leaf, grad):
+    """A replayed gradient added into a ``.grad`` that was not cleared, as eager
+    backward adds it: under its lock, into a plain array (also where ``.grad`` held a
+    Tensor from ``backward(create_graph=True)``)."""
+    _accumulate_into_leaf(leaf, grad, False)
+    return leaf._grad
 
 
 def _leaf(where, what, ns) -> str:
