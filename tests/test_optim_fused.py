@@ -1,6 +1,12 @@
 """Eager opt.step() of SGD, Adam and AdamW updates large parameters with one compiled
-pass each (autodiff.optim.fused); parameters and state stay bit for bit those of
-the NumPy code, which subclasses (and small parameters) keep using."""
+pass each (autodiff.optim.fused), and Adam's and AdamW's small ones too once the
+kernels are loaded; parameters and state stay bit for bit those of the NumPy code,
+which subclasses (and other small parameters) keep using."""
+
+import os
+import subprocess
+import sys
+import textwrap
 
 import numpy as np
 import pytest
@@ -57,10 +63,11 @@ def test_fused_eager_steps_equal_the_numpy_code_bitwise(name, dtype, monkeypatch
     for key in ours:
         assert np.asarray(ours[key]).tobytes() == np.asarray(theirs[key]).tobytes(), key
     fusable = kernels.JIT_ENABLED and type(options["lr"]) is float
-    # The first step makes the state with NumPy; later steps fuse the two large ones.
-    first_fused = 0 if cls is ad.optim.Adam or cls is ad.optim.AdamW or \
-        options.get("momentum") else 2
-    assert len(calls) == ((29 * 2 + first_fused) if fusable else 0)
+    # The first step makes the state with NumPy; later steps fuse the two large ones
+    # (Adam's: all three, the small one once the first has loaded the kernels).
+    adam = cls is ad.optim.Adam or cls is ad.optim.AdamW
+    first_fused = 0 if adam or options.get("momentum") else 2
+    assert len(calls) == ((29 * (3 if adam else 2) + first_fused) if fusable else 0)
 
 
 def test_a_parameter_the_kernel_does_not_take_is_updated_by_the_numpy_code():
@@ -121,3 +128,34 @@ def test_sgd_hyperparameters_changed_between_steps_are_read_each_step():
         plain.step()
         for p, q in zip(params, plain_params):
             assert p.data.tobytes() == q.data.tobytes(), f"step {step}: {change}"
+
+
+def test_small_parameters_alone_do_not_load_the_kernels():
+    # A program whose arrays are all small never imports Numba: its Adam steps run
+    # the NumPy code, with the same results as the kernel gives once loaded.
+    code = textwrap.dedent("""
+        import sys, numpy as np
+        import autodiff as ad
+        from autodiff import kernels
+        w = ad.nn.Parameter(np.linspace(-1.0, 1.0, 40))
+        opt = ad.optim.Adam([w], lr=0.1)
+        for k in range(5):
+            w.grad = np.cos(w.data * k)
+            opt.step()
+        print(kernels.loaded(), 'numba' in sys.modules, w.data.tobytes().hex())
+    """)
+    env = dict(os.environ, AUTODIFF_JIT="1",
+               PYTHONPATH=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    loaded, numba_imported, small_program = done.stdout.split()
+    assert (loaded, numba_imported) == ("False", "False")
+    if kernels.JIT_ENABLED:
+        fused.load()                    # here the kernel updates the small parameter
+    w = ad.nn.Parameter(np.linspace(-1.0, 1.0, 40))
+    opt = ad.optim.Adam([w], lr=0.1)
+    for k in range(5):
+        w.grad = np.cos(w.data * k)
+        opt.step()
+    assert w.data.tobytes().hex() == small_program

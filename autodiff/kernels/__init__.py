@@ -61,6 +61,16 @@ def _load():
     return _jit
 
 
+def loaded() -> bool:
+    """Whether the Numba kernels are loaded already (a kernel call then costs about a
+    microsecond, not the import of Numba).
+
+    >>> ad.kernels.loaded() in (True, False)
+    True
+    """
+    return _jit is not None and _jit is not False
+
+
 def _call(name, twin, *args):
     module = _jit if _jit is not None else _load()
     if module is False or name in _failed:

@@ -98,3 +98,4 @@ class AdamW(Adam):
 fused.PREPARE[Adam] = functools.partial(fused.prepare_adam, decoupled=False)
 fused.PREPARE[AdamW] = functools.partial(fused.prepare_adam, decoupled=True)
 fused.SOURCES[Adam] = fused.SOURCES[AdamW] = fused.adam_sources
+fused.ANY_SIZE.update((Adam, AdamW))

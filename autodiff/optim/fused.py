@@ -2,16 +2,19 @@
 
 ``Optimizer.step`` of these three classes (not of subclasses, whose ``_update`` or
 ``_decay`` may differ) hands each parameter of at least ``kernels.MIN_ELEMENTWISE``
-elements to ``update``: one Numba kernel (``autodiff.kernels.jit_optim``) reads the
-parameter, its gradient and the state arrays once and writes them once, where the
-NumPy code makes a pass and a temporary per operation (Adam: about twelve).  The
-kernel's arithmetic is the NumPy code's, operation by operation, in the same
-dtypes, so the results are equal bit for bit (``tests/test_optim_fused.py``).  It
-declines (returns False, and the NumPy code runs) for what it does not cover:
-arrays that are not C-contiguous float32/float64 of one dtype, state not yet made
-(the first step makes it) or restored in another dtype, hyperparameters that are not
-Python numbers, ``AUTODIFF_JIT=0``, or no Numba.  ``ad.compile`` replays a whole
-``opt.step()`` through the same functions (``autodiff/compile/fused_optim.py``).
+elements to ``update``, and Adam's and AdamW's parameters of any size once the
+kernels are loaded (their dozen NumPy calls cost more than one kernel call; a small
+program that never loads the kernels does not pay for Numba).  One Numba kernel
+(``autodiff.kernels.jit_optim``) reads the parameter, its gradient and the state
+arrays once and writes them once, where the NumPy code makes a pass and a temporary
+per operation (Adam: about twelve).  The kernel's arithmetic is the NumPy code's,
+operation by operation, in the same dtypes, so the results are equal bit for bit
+(``tests/test_optim_fused.py``).  It declines (returns False, and the NumPy code
+runs) for what it does not cover: arrays that are not C-contiguous float32/float64
+of one dtype, state not yet made (the first step makes it) or restored in another
+dtype, hyperparameters that are not Python numbers, ``AUTODIFF_JIT=0``, or no Numba.
+``ad.compile`` replays a whole ``opt.step()`` through the same functions
+(``autodiff/compile/fused_optim.py``).
 """
 
 from __future__ import annotations
@@ -37,9 +40,11 @@ def update(opt, data, grad, state, group) -> bool:
     >>> w.grad = np.ones(2048); opt.step(); float(w.data[0])
     0.5
     """
-    prepare = PREPARE.get(type(opt))
-    if (prepare is None or not kernels.JIT_ENABLED or not fits(data, grad)
-            or data.size < kernels.MIN_ELEMENTWISE):
+    kind = type(opt)
+    prepare = PREPARE.get(kind)
+    if prepare is None or not kernels.JIT_ENABLED or not fits(data, grad):
+        return False
+    if data.size < kernels.MIN_ELEMENTWISE and not (kind in ANY_SIZE and kernels.loaded()):
         return False
     work = prepare(data, grad.reshape(-1), state, group)
     if work is None:
@@ -233,3 +238,5 @@ def adam_scalars(args, t):
 #: or None; ``SOURCES[cls](data, state, group)`` the objects that work depends on.
 PREPARE: dict = {}
 SOURCES: dict = {}
+#: Those whose small parameters take the kernel too, once the kernels are loaded.
+ANY_SIZE: set = set()
