@@ -75,7 +75,10 @@ backward of the call used, as a compiled forward would, warns while tracing with
 function was given or captured and returns as it is (``return w``) is returned itself,
 and one tensor returned in several places is one tensor, as in eager execution.  Plain
 Python effects inside the function (appending to a list, ``print``) happen only while
-tracing, as with ``torch.jit.trace``.
+tracing, as with ``torch.jit.trace``; a tensor the call made and left in an object the
+function reaches by name (``history.append(loss)``, ``self.cache = h`` in a module it
+calls) warns after the trace with a ``StaleTensorWarning`` (``left_behind.py``), since
+that object keeps the first call's tensor.
 """
 
 from __future__ import annotations
@@ -101,10 +104,11 @@ from .plan import Plan
 from .provenance import nested_items
 from .replay import build, note_replay_error
 from .install import installed
+from .left_behind import StaleTensorWarning, warn_of_tensors_left_behind
 from .hyperparameters import same_value
 from .tracer import TraceError, Tracer
 
-__all__ = ["compile", "Compiled", "Plan", "TraceError"]
+__all__ = ["compile", "Compiled", "Plan", "StaleTensorWarning", "TraceError"]
 
 
 class Compiled:
@@ -172,6 +176,9 @@ class Compiled:
                 "through an rng= argument of the op that needs it.")
         _check_generators(plan, generators)
         _check_generators_made_in_call(plan, self.fn, args, kwargs, tracer.modules)
+        roots = [(name, value) for name, _, _, value in _captured_names(self.fn)]
+        roots += [(f"a {type(m).__name__} the call used", m) for m, _ in tracer.modules.values()]
+        warn_of_tensors_left_behind(tracer, plan, roots, stacklevel=3)
         plan.bindings = _captured_objects(self.fn)     # as the call left them
         plan.flags += _settings_of_captured_modules(self.fn, plan.flags)
         eliminate_dead_code(plan)

@@ -1,0 +1,109 @@
+"""A tensor a compiled call made and left in an object the function reaches by name
+(a list, a dict, a module's attribute) stays the first call's tensor, since replays
+run none of the function's Python code: the trace warns, naming where it is."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import autodiff as ad
+from autodiff.nn import functional as F
+
+
+def _calls(step, *args, times=3):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for _ in range(times):
+            step(*args)
+    return [w for w in caught if issubclass(w.category, ad.StaleTensorWarning)]
+
+
+history: list = []
+
+
+def test_a_loss_appended_to_a_global_list_is_named_at_the_calling_line():
+    w = ad.nn.Parameter(np.ones(3))
+    history.clear()
+
+    @ad.compile
+    def step(x):
+        loss = (w * x).sum()
+        loss.backward()
+        history.append(loss)
+        return loss
+
+    found = _calls(step, np.ones(3))
+    assert len(found) == 1 and len(history) == 1       # once, at the trace
+    assert "history[0]" in str(found[0].message)
+    assert "keeps this first call's tensor" in str(found[0].message)
+    calling_line = [i for i, line in enumerate(open(__file__), 1) if line.strip() == "step(*args)"]
+    assert (found[0].filename, [found[0].lineno]) == (__file__, calling_line)
+
+
+def test_an_activation_kept_on_a_module_and_a_dict_entry_are_named():
+    class Net(ad.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = ad.nn.Linear(3, 2)
+
+        def forward(self, x):
+            h = self.fc(x)
+            self.fc.last = h             # (for a plot, say)
+            return h
+
+    model = Net()
+    stats = {}
+
+    @ad.compile
+    def step(x, y):
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        stats["loss"] = loss
+        return loss
+
+    found = _calls(step, np.ones((4, 3)), np.array([0, 1, 0, 1]))
+    messages = [str(w.message) for w in found]
+    assert len(messages) == 2
+    assert any("(shape (4, 2)) in model.fc.last;" in m for m in messages)
+    assert any("(shape ()) in stats['loss'];" in m for m in messages)
+
+
+def test_an_ordinary_training_step_does_not_warn():
+    model = ad.nn.Sequential(ad.nn.Linear(3, 8), ad.nn.ReLU(), ad.nn.Linear(8, 2))
+    opt = ad.optim.Adam(model.parameters(), lr=0.01)
+    sched = ad.optim.lr_scheduler.StepLR(opt, step_size=2)
+    losses = []
+
+    @ad.compile
+    def step(x, y):
+        loss = F.cross_entropy(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        sched.step()
+        return loss
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ad.StaleTensorWarning)
+        for _ in range(3):
+            losses.append(step(np.ones((4, 3)), np.array([0, 1, 0, 1])))   # after the call
+    assert len(losses) == 3 and float(losses[0].data) != float(losses[2].data)
+
+
+@pytest.mark.parametrize("keep", ["detached", "leaf"])
+def test_what_a_replay_updates_again_is_not_named_and_a_detached_copy_is(keep):
+    kept = []
+
+    def step(x):
+        if keep == "leaf":              # a leaf the plan itself uses again at each replay
+            h = ad.tensor([1.0, 2.0, 3.0], requires_grad=True)
+            (h * x).sum().backward()
+            kept.append(h)
+            return ad.tensor(h.grad) * 1.0
+        loss = (x * 2.0).sum()
+        kept.append(loss.detach())
+        return loss
+
+    found = _calls(ad.compile(step), ad.tensor(np.ones(3)))
+    assert len(found) == (1 if keep == "detached" else 0)
