@@ -74,7 +74,7 @@ from .optim import NoGradientWarning
 from .anomaly import AnomalyError, detect_anomaly
 from .explain import explain
 from .compile import compile  # noqa: E402  (the function; the package is autodiff.compile)
-from .compile import StaleTensorWarning, TraceError  # noqa: E402
+from .compile import NotReplayedWarning, TraceError  # noqa: E402
 from .warning_lines import install as _install_warning_lines
 
 _install_warning_lines()     # NumPy's warnings inside an op: shown at the user's line

@@ -77,8 +77,9 @@ and one tensor returned in several places is one tensor, as in eager execution. 
 Python effects inside the function (appending to a list, ``print``) happen only while
 tracing, as with ``torch.jit.trace``; a tensor the call made and left in an object the
 function reaches by name (``history.append(loss)``, ``self.cache = h`` in a module it
-calls) warns after the trace with a ``StaleTensorWarning`` (``left_behind.py``), since
-that object keeps the first call's tensor.
+calls), and a number reached by name that the call changed (``steps += 1`` on a global,
+``self.calls += 1`` in a forward), warn after the trace with a ``NotReplayedWarning``
+(``not_replayed.py``), since they keep what the first call left.
 """
 
 from __future__ import annotations
@@ -104,11 +105,12 @@ from .plan import Plan
 from .provenance import nested_items
 from .replay import build, note_replay_error
 from .install import installed
-from .left_behind import StaleTensorWarning, warn_of_tensors_left_behind
+from .not_replayed import (NotReplayedWarning, numbers_reached, warn_of_numbers_changed,
+                           warn_of_tensors_left_behind)
 from .hyperparameters import same_value
 from .tracer import TraceError, Tracer
 
-__all__ = ["compile", "Compiled", "Plan", "StaleTensorWarning", "TraceError"]
+__all__ = ["compile", "Compiled", "Plan", "NotReplayedWarning", "TraceError"]
 
 
 class Compiled:
@@ -165,6 +167,7 @@ class Compiled:
                        for name, value in kwargs.items()}
         rng_before = np.random.get_state()[1].copy()
         generators = [(name, g, _rng_state(g)) for name, g in _captured_generators(self.fn)]
+        numbers_before = numbers_reached(_named_values(self.fn))
         with installed(tracer):
             output = self.fn(*call_args, **call_kwargs)
             tracer.held.returned = output
@@ -176,9 +179,12 @@ class Compiled:
                 "through an rng= argument of the op that needs it.")
         _check_generators(plan, generators)
         _check_generators_made_in_call(plan, self.fn, args, kwargs, tracer.modules)
-        roots = [(name, value) for name, _, _, value in _captured_names(self.fn)]
-        roots += [(f"a {type(m).__name__} the call used", m) for m, _ in tracer.modules.values()]
+        named = _named_values(self.fn)
+        roots = named + [(f"a {type(m).__name__} the call used", m)
+                         for m, _ in tracer.modules.values()]
         warn_of_tensors_left_behind(tracer, plan, roots, stacklevel=3)
+        warn_of_numbers_changed(plan.name, numbers_before, numbers_reached(named),
+                                stacklevel=3)
         plan.bindings = _captured_objects(self.fn)     # as the call left them
         plan.flags += _settings_of_captured_modules(self.fn, plan.flags)
         eliminate_dead_code(plan)
@@ -303,6 +309,11 @@ def _captured_names(fn) -> list:
         found += [(name, table, name, table[name]) for name in code.co_names
                   if name in table]
     return found
+
+
+def _named_values(fn) -> list:
+    """``(name, value)`` for what ``fn`` reaches by name (``_captured_names``)."""
+    return [(name, value) for name, _, _, value in _captured_names(fn)]
 
 
 def _captured_generators(fn) -> list:

@@ -1,13 +1,17 @@
-"""Tensors a traced call made and left where the function's names reach them.
+"""What a traced call did in plain Python that a replay does not do again.
 
-A replay runs none of the function's Python code: ``history.append(loss)``,
-``stats["last"] = loss`` or ``self.cache = h`` in a module's forward happen once,
-while tracing, and the list, dict or module then keeps the traced call's tensor
-while every later call computes new values.  After a trace,
-``warn_of_tensors_left_behind`` looks through what the function reaches by name
-(its closure, the globals it names, the object of a bound method) and the modules
-the call used, for tensors the call made, and warns naming where each one is
-(``history[0]``, ``model.cache``), at the line that called the compiled function.
+A replay runs none of the function's Python code, so two kinds of effects happen
+only once, while tracing, and are warned about after the trace (``NotReplayedWarning``,
+at the line that called the compiled function):
+
+* a tensor the call made and left where the function's names reach it
+  (``history.append(loss)``, ``stats["last"] = loss``, ``self.cache = h`` in a
+  module's forward): that list, dict or module keeps the first call's tensor while
+  later calls compute new values (``warn_of_tensors_left_behind``);
+* a number the function's names hold, or an attribute of a module they reach, changed
+  by the call (``global steps; steps += 1``, ``self.calls += 1`` in a forward,
+  ``last_lr = opt.param_groups[0]["lr"]``): it keeps the value the trace left
+  (``numbers_reached`` before and after the call, ``warn_of_numbers_changed``).
 """
 
 from __future__ import annotations
@@ -27,10 +31,10 @@ _SKIPPED = (types.ModuleType, types.FunctionType, types.BuiltinFunctionType,
             complex, bool, type(None))
 
 
-class StaleTensorWarning(UserWarning):
-    """A compiled function left a tensor it made in an object that outlives the call
-    (a list, a dict, a module attribute): replays do not run that Python code, so the
-    object keeps the first call's tensor."""
+class NotReplayedWarning(UserWarning):
+    """A compiled function's trace did something in plain Python that its replays do
+    not do again: it left a tensor it made in a list, a dict or a module attribute, or
+    changed a number its names reach (a counter)."""
 
 
 def warn_of_tensors_left_behind(tracer, plan, roots, stacklevel) -> None:
@@ -67,7 +71,7 @@ def warn_of_tensors_left_behind(tracer, plan, roots, stacklevel) -> None:
             "this first call's tensor while later calls compute new values. Return the "
             "tensor from the compiled function and store it after the call "
             "(history.append(step(x))), or keep it outside the compiled function.",
-            StaleTensorWarning, stacklevel=stacklevel + 1)
+            NotReplayedWarning, stacklevel=stacklevel + 1)
 
 
 def _parts(item, path, depth) -> list:
@@ -98,3 +102,53 @@ _MODULE_TABLES = ("_modules", "_parameters", "_buffers")
 def _internal(item) -> bool:
     """The compiler's own objects (a ``Compiled`` the function names, its plans)."""
     return type(item).__module__.startswith("autodiff.compile")
+
+
+def numbers_reached(named) -> dict:
+    """``{label: number}``: the numbers among ``named`` (``(label, value)`` pairs: the
+    function's closure, globals, bound object's attributes) and the number attributes
+    of the modules among them and of their submodules (``model.fc.calls``).
+
+    >>> numbers_reached([("steps", 3), ("model", ad.nn.Linear(2, 1)), ("f", print)])
+    {'steps': 3, 'model.n_in': 2, 'model.n_out': 1}
+    """
+    from ..nn.module import Module
+
+    found = {}
+    for label, value in named:
+        if _is_number(value):
+            found[label] = value
+        elif isinstance(value, Module):
+            for path, module in value.named_modules():
+                prefix = f"{label}.{path}" if path else label
+                found.update((f"{prefix}.{key}", v) for key, v in vars(module).items()
+                             if _is_number(v))
+    return found
+
+
+def warn_of_numbers_changed(name, before, after, stacklevel) -> None:
+    """Warn for each number of ``before`` that ``after`` (``numbers_reached`` before
+    and after the traced call) gives another value, or adds."""
+    from .hyperparameters import same_value
+
+    for label in [*before, *(k for k in after if k not in before)]:
+        old, new = before.get(label, _MISSING), after.get(label, _MISSING)
+        if old is _MISSING or new is _MISSING or not same_value(old, new):
+            change = (f"set to {new!r}" if old is _MISSING else
+                      f"removed (it was {old!r})" if new is _MISSING else
+                      f"{old!r} -> {new!r}")
+            warnings.warn(
+                f"compile: {name} changed {label} while tracing ({change}); a replay does "
+                f"not run the function's Python code, so {label} stays as the first call "
+                "left it. Count or record outside the compiled function (after each "
+                "call), or keep the value in a tensor that in-place tensor ops update "
+                "under ad.no_grad() (a replay repeats those).",
+                NotReplayedWarning, stacklevel=stacklevel + 1)
+
+
+_MISSING = object()
+
+
+def _is_number(value) -> bool:
+    return (type(value) in (int, float, complex)
+            or (isinstance(value, np.generic) and not isinstance(value, np.bool_)))

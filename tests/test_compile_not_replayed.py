@@ -16,7 +16,7 @@ def _calls(step, *args, times=3):
         warnings.simplefilter("always")
         for _ in range(times):
             step(*args)
-    return [w for w in caught if issubclass(w.category, ad.StaleTensorWarning)]
+    return [w for w in caught if issubclass(w.category, ad.NotReplayedWarning)]
 
 
 history: list = []
@@ -85,7 +85,7 @@ def test_an_ordinary_training_step_does_not_warn():
         return loss
 
     with warnings.catch_warnings():
-        warnings.simplefilter("error", ad.StaleTensorWarning)
+        warnings.simplefilter("error", ad.NotReplayedWarning)
         for _ in range(3):
             losses.append(step(np.ones((4, 3)), np.array([0, 1, 0, 1])))   # after the call
     assert len(losses) == 3 and float(losses[0].data) != float(losses[2].data)
@@ -107,3 +107,63 @@ def test_what_a_replay_updates_again_is_not_named_and_a_detached_copy_is(keep):
 
     found = _calls(ad.compile(step), ad.tensor(np.ones(3)))
     assert len(found) == (1 if keep == "detached" else 0)
+
+
+steps = 0
+
+
+def test_a_counter_and_a_module_attribute_the_trace_changed_are_named():
+    global steps
+    steps = 0
+
+    class Net(ad.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = ad.nn.Linear(3, 2)
+            self.calls = 0
+
+        def forward(self, x):
+            self.calls += 1
+            return self.fc(x)
+
+    model = Net()
+    opt = ad.optim.SGD(model.parameters(), lr=0.1)
+    sched = ad.optim.lr_scheduler.StepLR(opt, 1, gamma=0.5)
+
+    @ad.compile
+    def step(x):
+        global steps
+        steps += 1
+        loss = model(x).sum()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        sched.step()                    # (its counters change at each replay: not named)
+        return loss
+
+    found = _calls(step, np.ones((2, 3)))
+    messages = sorted(str(w.message) for w in found)
+    assert len(messages) == 2, messages
+    assert messages[0].startswith("compile: step changed model.calls while tracing (0 -> 1)")
+    assert messages[1].startswith("compile: step changed steps while tracing (0 -> 1)")
+    assert (steps, model.calls, opt.param_groups[0]["lr"]) == (1, 1, 0.1 / 8)
+
+
+def test_a_number_read_into_a_closure_variable_is_named():
+    w = ad.nn.Parameter(np.ones(2))
+    opt = ad.optim.SGD([w], lr=0.5)
+    sched = ad.optim.lr_scheduler.ExponentialLR(opt, gamma=0.5)
+    last_lr = None
+
+    def step(x):
+        nonlocal last_lr
+        opt.zero_grad()
+        (w * x).sum().backward()
+        opt.step()
+        sched.step()
+        last_lr = opt.param_groups[0]["lr"]
+
+    found = _calls(ad.compile(step), np.ones(2))
+    assert [str(w.message)[:48] for w in found] == [
+        "compile: step changed last_lr while tracing (set"]
+    assert last_lr == 0.25 and opt.param_groups[0]["lr"] == 0.0625
