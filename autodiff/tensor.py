@@ -26,6 +26,9 @@ _FLOAT_KINDS = "f"
 #: Set by ``ad.compile`` while it traces: called as ``value_hook(tensor, what)`` before a
 #: tensor's value leaves the library (``item()``, ``bool()``, ``np.asarray``).
 value_hook = None
+#: Set by ``ad.compile`` while it traces: called as ``shown_hook(tensor)`` when a
+#: tensor is shown (``repr``, ``str``, ``print``), which its replays do not do again.
+shown_hook = None
 
 #: An ``axis`` argument: one axis, several, or all (None).
 Axis = Union[int, tuple[int, ...], None]
@@ -268,6 +271,8 @@ class Tensor(OperatorMethods, PyTorchMethods, SelectionMethods):
         return format(self.data, spec)
 
     def __repr__(self):
+        if shown_hook is not None:
+            shown_hook(self)
         data = self.data
         body = np.array2string(data, separator=", ", prefix="tensor(")
         extras = []

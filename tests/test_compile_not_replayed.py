@@ -167,3 +167,30 @@ def test_a_number_read_into_a_closure_variable_is_named():
     assert [str(w.message)[:48] for w in found] == [
         "compile: step changed last_lr while tracing (set"]
     assert last_lr == 0.25 and opt.param_groups[0]["lr"] == 0.0625
+
+
+def test_printing_a_tensor_while_tracing_is_named_once_per_line(capsys):
+    w = ad.nn.Parameter(np.ones(3))
+
+    @ad.compile
+    def step(x):
+        loss = (w * x).sum()
+        loss.backward()
+        for _ in range(2):
+            print("loss", loss)                 # the line named, once
+        print(f"{loss} {w}")
+        return loss
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for k in range(3):
+            step(np.full(3, float(k)))
+        print(w, step.plan is not None)         # outside the trace: nothing to say
+    found = [w for w in caught if issubclass(w.category, ad.NotReplayedWarning)]
+    source = open(__file__).read().splitlines()
+    assert [source[w.lineno - 1].strip() for w in found] == [
+        'print("loss", loss)                 # the line named, once',
+        'print(f"{loss} {w}")']
+    assert "shows a tensor of shape () (print, repr or str) while tracing" in str(
+        found[0].message)
+    assert capsys.readouterr().out.count("loss tensor(") == 2     # the trace's only

@@ -75,11 +75,11 @@ backward of the call used, as a compiled forward would, warns while tracing with
 function was given or captured and returns as it is (``return w``) is returned itself,
 and one tensor returned in several places is one tensor, as in eager execution.  Plain
 Python effects inside the function (appending to a list, ``print``) happen only while
-tracing, as with ``torch.jit.trace``; a tensor the call made and left in an object the
-function reaches by name (``history.append(loss)``, ``self.cache = h`` in a module it
-calls), and a number reached by name that the call changed (``steps += 1`` on a global,
-``self.calls += 1`` in a forward), warn after the trace with a ``NotReplayedWarning``
-(``not_replayed.py``), since they keep what the first call left.
+tracing, as with ``torch.jit.trace``; showing a tensor (``print(loss)``), a tensor the
+call made and left in an object the function reaches by name (``history.append(loss)``,
+``self.cache = h`` in a module it calls), and a number reached by name that the call
+changed (``steps += 1`` on a global, ``self.calls += 1`` in a forward) warn with a
+``NotReplayedWarning`` (``not_replayed.py``).
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 While ``installed`` is active, the tracer hears of every recorded op
 (``_grad_mode.on_record``), every op that records nothing (``registry.kernel_hook``),
-values leaving the library (``tensor.value_hook``), in-place writes
+values leaving the library (``tensor.value_hook``), tensors shown
+(``tensor.shown_hook``), in-place writes
 (``inplace.write_hook``), ``.grad`` and ``.data`` reads and assignments (``Tensor.grad``
 and ``Tensor.data`` become reporting properties) and every edge of the reverse pass
 (a ``BackwardObserver``).  On exit everything is put back as it was, and the arrays
@@ -12,6 +13,7 @@ one of them in the user's code becomes a ``TraceError``.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import sys
 
@@ -21,6 +23,7 @@ from ..graph import _grad_mode
 from ..ops import registry as _registry
 from ..tensor import Tensor
 from . import hooks, readonly
+from .not_replayed import warn_of_shown_tensor
 from .tracer import TraceError, Tracer
 
 # (``autodiff.tensor`` as an attribute is the function ``ad.tensor``.)
@@ -66,6 +69,7 @@ class installed:
         _grad_mode.on_record = on_record
         _registry.kernel_hook = tracer.on_kernel
         _tensor_module.value_hook = tracer.on_value
+        _tensor_module.shown_hook = functools.partial(warn_of_shown_tensor, tracer)
         _inplace.write_hook = tracer.on_write
         slot = self.grad_slot = Tensor.__dict__["grad"]
 
@@ -104,6 +108,7 @@ class installed:
         _grad_mode.on_record = self.saved_record
         _registry.kernel_hook = None
         _tensor_module.value_hook = None
+        _tensor_module.shown_hook = None
         _inplace.write_hook = None
         Tensor.grad = self.grad_slot
         Tensor.data = self.data_slot

@@ -1,13 +1,15 @@
 """What a traced call did in plain Python that a replay does not do again.
 
-A replay runs none of the function's Python code, so two kinds of effects happen
-only once, while tracing, and are warned about after the trace (``NotReplayedWarning``,
-at the line that called the compiled function):
+A replay runs none of the function's Python code, so these effects happen only once,
+while tracing, and are warned about (``NotReplayedWarning``, at the line that called
+the compiled function, or that showed the tensor):
 
 * a tensor the call made and left where the function's names reach it
   (``history.append(loss)``, ``stats["last"] = loss``, ``self.cache = h`` in a
   module's forward): that list, dict or module keeps the first call's tensor while
   later calls compute new values (``warn_of_tensors_left_behind``);
+* a tensor shown while tracing (``print(loss)``, ``repr``, ``str``): only the first
+  call shows it (``warn_of_shown_tensor``, once per line);
 * a number the function's names hold, or an attribute of a module they reach, changed
   by the call (``global steps; steps += 1``, ``self.calls += 1`` in a forward,
   ``last_lr = opt.param_groups[0]["lr"]``): it keeps the value the trace left
@@ -16,6 +18,8 @@ at the line that called the compiled function):
 
 from __future__ import annotations
 
+import os
+import sys
 import types
 import warnings
 
@@ -152,3 +156,35 @@ _MISSING = object()
 def _is_number(value) -> bool:
     return (type(value) in (int, float, complex)
             or (isinstance(value, np.generic) and not isinstance(value, np.bool_)))
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_SHOWING = ("__repr__", "__str__", "__format__")
+
+
+def warn_of_shown_tensor(tracer, tensor) -> None:
+    """``tensor.shown_hook`` (called by a tensor's ``__repr__``) while ``tracer``
+    traces: the user's code showed a tensor (``print(loss)``, ``f"{loss}"``; not the
+    library's own messages), once per line of theirs."""
+    if not tracer.owns_thread():
+        return
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_code.co_name in _SHOWING and _in_package(frame):
+        frame, level = frame.f_back, level + 1      # (__repr__, and __format__ calling it)
+    if frame is None or _in_package(frame):
+        return
+    where = (frame.f_code.co_filename, frame.f_lineno)
+    shown = tracer.__dict__.setdefault("shown_at", set())
+    if where in shown:
+        return
+    shown.add(where)
+    warnings.warn(
+        f"compile: {tracer.name} shows a tensor of shape {tensor.shape} (print, repr or "
+        "str) while tracing; only this first call shows it: a replay runs none of the "
+        "function's Python code, so later calls show nothing. Return the tensor and "
+        "print it after the call (print(step(x)) shows each call's value).",
+        NotReplayedWarning, stacklevel=level + 1)
+
+
+def _in_package(frame) -> bool:
+    return os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE_DIR)

@@ -10,6 +10,7 @@ takes only another ``Parameter`` (``Module``) or ``None``; anything else raises
 
 from __future__ import annotations
 
+import importlib
 from typing import Iterator
 
 import numpy as np
@@ -19,6 +20,9 @@ from ..compile.hooks import refused_in_trace, replayed, replayed_function
 from ..guard import note_unguarded_write
 from ..tensor import Tensor
 from . import torch_io as _torch_io
+
+# (``autodiff.tensor`` as an attribute is the function ``ad.tensor``.)
+_tensor_module = importlib.import_module("autodiff.tensor")
 
 #: The layers' default generator, made on first use (seeded with 0): creating it at
 #: import would import numpy.random, a sixth of ``import autodiff``.
@@ -102,6 +106,8 @@ class Parameter(Tensor):
         self._auto_name = False
 
     def __repr__(self):
+        if _tensor_module.shown_hook is not None:      # ad.compile traces (not replayed)
+            _tensor_module.shown_hook(self)
         body = np.array2string(self.data, separator=", ", prefix="Parameter(")
         extras = "" if self.data.dtype == np.float64 else f", dtype={self.data.dtype}"
         if self.name is not None:
