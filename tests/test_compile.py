@@ -2,6 +2,7 @@
 
 import gc
 import tracemalloc
+import warnings
 
 import numpy as np
 import pytest
@@ -68,8 +69,9 @@ def test_a_new_batch_size_traces_again_and_gives_the_eager_result():
 def test_the_plan_cache_drops_the_least_recently_used_signature():
     w = ad.tensor([1.0, 2.0], requires_grad=True)
     f = ad.compile(lambda x: (w * x).sum(), cache_size=2)
-    for n in (1, 2, 3, 1):
-        f(np.ones((n, 2)))
+    with pytest.warns(RuntimeWarning, match="traced again, 3 times so far"):
+        for n in (1, 2, 3, 1):
+            f(np.ones((n, 2)))
     assert f.traces == 4                # (1, 2) was dropped when (3, 2) came
 
 
@@ -737,3 +739,51 @@ def test_a_trace_leaves_no_cycle_keeping_its_graph_alive():
     finally:
         if was_enabled:
             gc.enable()
+
+
+def test_tracing_more_often_than_the_cache_holds_plans_warns_once_saying_why():
+    w = ad.tensor(np.ones(3), requires_grad=True)
+
+    @ad.compile(cache_size=3)
+    def step(x, lr):
+        loss = (w * x).sum() * lr
+        loss.backward()
+        return loss
+
+    with pytest.warns(RuntimeWarning) as caught:
+        for k in range(6):
+            step(np.ones(3), 1.0 / (k + 1))     # a new Python float: a new signature
+    found = [str(w.message) for w in caught if "traced again" in str(w.message)]
+    assert found == [found[0]] and step.traces == 6
+    assert found[0].startswith(
+        "compile: step is traced again, 4 times so far (argument 1: 0.3333333333333333 -> "
+        "0.25)")
+    assert caught[0].filename == __file__
+
+
+def test_a_captured_array_changed_at_every_call_is_named_when_it_retraces_too_often():
+    w = ad.tensor(np.ones(3), requires_grad=True)
+    scale = np.ones(3)
+
+    @ad.compile(cache_size=2)
+    def step(x):
+        return (w * x * scale).sum()            # 'scale' read as a constant, checksummed
+
+    with pytest.warns(RuntimeWarning, match=r"traced again, 3 times so far \(the NumPy "
+                      r"array the function captures, read by 'multiply' at .*changed its "
+                      r"values\)"):
+        with ad.no_grad():
+            for k in range(4):
+                scale[0] = k
+                step(np.ones(3))
+
+
+def test_a_few_signatures_that_fit_the_cache_do_not_warn():
+    w = ad.tensor(np.ones(3), requires_grad=True)
+    step = ad.compile(lambda x: (w * x).sum())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        for _ in range(10):
+            for n in (4, 5, 6):                 # three batch sizes, again and again
+                step(np.ones((n, 3)))
+    assert step.traces == 3

@@ -79,7 +79,9 @@ tracing, as with ``torch.jit.trace``; showing a tensor (``print(loss)``), a tens
 call made and left in an object the function reaches by name (``history.append(loss)``,
 ``self.cache = h`` in a module it calls), and a number reached by name that the call
 changed (``steps += 1`` on a global, ``self.calls += 1`` in a forward) warn with a
-``NotReplayedWarning`` (``not_replayed.py``).
+``NotReplayedWarning`` (``not_replayed.py``).  A function traced more often than its
+plan cache holds warns once (``RuntimeWarning``), naming what changed since the last
+trace (a Python number argument, a captured array changed in place, a setting).
 """
 
 from __future__ import annotations
@@ -88,6 +90,7 @@ import collections
 import functools
 import pickle
 import threading
+import warnings
 import zlib
 from typing import Any, Callable
 
@@ -133,7 +136,8 @@ class Compiled:
     def __call__(self, *args, **kwargs):
         key = signature(args, kwargs)
         plan = self.plans.get(key)
-        if plan is not None and not _constants_changed(plan):
+        misfit = None if plan is None else _why_plan_does_not_fit(plan)
+        if plan is not None and misfit is None:
             self.plans.move_to_end(key)
             self.plan = plan
             # (another trace running sees the leaves' .grad used: replay_traced)
@@ -155,7 +159,26 @@ class Compiled:
             except Exception as error:
                 note_replay_error(plan, error)
                 raise
+        self._note_trace(key, misfit)
         return self._trace(key, args, kwargs)
+
+    def _note_trace(self, key, misfit) -> None:
+        """Warn once when the function is about to be traced more often than its plan
+        cache holds plans: something changes at (almost) every call, and each trace
+        runs the function eagerly and builds a plan again."""
+        last, self._last_key = getattr(self, "_last_key", None), key
+        if self.traces != self.cache_size or getattr(self, "_warned_retracing", False):
+            return
+        self._warned_retracing = True
+        why = misfit or (_signature_change(last, key) if last is not None else None)
+        warnings.warn(
+            f"compile: {getattr(self.fn, '__name__', 'the function')} is traced again, "
+            f"{self.traces + 1} times so far{f' ({why})' if why else ''}: each trace runs "
+            "it eagerly and builds a new plan, slower than an eager call. Keep arguments' "
+            "shapes and dtypes fixed, pass numbers that change (a learning rate, a step "
+            "count) as arrays or tensors rather than Python numbers, and leave captured "
+            f"arrays and settings unchanged between calls (cache_size={self.cache_size}).",
+            RuntimeWarning, stacklevel=3)
 
     def _trace(self, key, args, kwargs):
         tracer = Tracer(getattr(self.fn, "__name__", "function"))
@@ -259,6 +282,36 @@ def signature(args, kwargs) -> tuple:
             part = part + (seen.setdefault(ident, position),)
         parts.append((position, part))
     return tuple(parts)
+
+
+def _signature_change(before, after) -> str | None:
+    """What differs between two signatures, for a message: ``argument 1: 0.1 -> 0.2``.
+
+    >>> _signature_change(signature((np.ones(2), 0.5), {}), signature((np.ones(3), 0.5), {}))
+    'argument 0: an array of shape (2,) float64 -> an array of shape (3,) float64'
+    """
+    old, new = dict(before), dict(after)
+    for name in [*old, *(k for k in new if k not in old)]:
+        if old.get(name) != new.get(name):
+            label = "grad mode" if name == "grad mode" else f"argument {name}"
+            return f"{label}: {_part_text(old.get(name))} -> {_part_text(new.get(name))}"
+    return None
+
+
+def _part_text(part) -> str:
+    if part is None or isinstance(part, bool):
+        return "(none)" if part is None else str(part)
+    kind = part[0]
+    if kind in ("T", "A"):
+        what = "a tensor" if kind == "T" else "an array"
+        return f"{what} of shape {part[1]} {np.dtype(part[2]).name}"
+    value = part[1]
+    if kind == "float" or kind.startswith("float"):
+        try:
+            return repr(float.fromhex(value))
+        except (TypeError, ValueError):
+            pass
+    return repr(value)
 
 
 def _value_key(value):
@@ -393,18 +446,19 @@ def _settings_of_captured_modules(fn, flags) -> list:
     return found
 
 
-def _rebound(bindings) -> bool:
+def _rebound(bindings) -> str | None:
+    """None, or the name (or "a name of its closure") bound to another object."""
     for where, key, value in bindings:
         if key is None:
             try:
                 now = where.cell_contents
             except ValueError:
-                return True
-        else:
-            now = where.get(key)
-        if now is not value:
-            return True
-    return False
+                return "a name of its closure"
+            if now is not value:
+                return "a name of its closure"
+        elif where.get(key) is not value:
+            return repr(key)
+    return None
 
 
 def _rng_state(generator) -> bytes:
@@ -438,26 +492,33 @@ def _checksum(array) -> int:
 _MISSING = object()
 
 
-def _constants_changed(plan) -> bool:
-    """A captured array changed its values, a captured tensor's array its shape or
-    dtype (``p.data = ...``), a module its ``training`` flag, a tensor or submodule
-    (``model.fc = nn.Linear(...)``) or a captured tensor its ``requires_grad``: the
-    plan no longer fits, trace again."""
+def _why_plan_does_not_fit(plan) -> str | None:
+    """None, or why the plan no longer fits (trace again): a captured array changed its
+    values, a captured tensor's array its shape or dtype (``p.data = ...``), a module
+    its ``training`` flag or another setting, a module was given a new tensor or
+    submodule (``model.fc = nn.Linear(...)``), a name of the function another object,
+    or a captured tensor its ``requires_grad``."""
     for obj, attribute, value in plan.flags:
-        if not same_value(getattr(obj, attribute, _MISSING), value):
-            return True
+        now = getattr(obj, attribute, _MISSING)
+        if not same_value(now, value):
+            return (f"{type(obj).__name__}.{attribute} changed "
+                    f"({value!r} -> {'(deleted)' if now is _MISSING else repr(now)})")
     for table, key, value in plan.members:
         if table.get(key) is not value:
-            return True
-    if _rebound(plan.bindings):
-        return True
+            return f"a module used in the call was given another {key!r}"
+    rebound = _rebound(plan.bindings)
+    if rebound:
+        return f"{rebound} was bound to another object"
     slots = plan.slots
     for tensor, slot in plan.captured:
         data = tensor.data
         if data.shape != slots[slot].shape or data.dtype != slots[slot].dtype:
-            return True
+            return (f"a captured tensor's array changed from {slots[slot].shape} "
+                    f"{slots[slot].dtype} to {data.shape} {data.dtype}")
     for slot, crc in plan.checksums.items():
         if _checksum(plan.constant_values[slot]) != crc:
-            return True
-    return False
+            op, line = plan.constant_sites.get(slot, ("an op", "?"))
+            return (f"the NumPy array the function captures, read by '{op}' at {line}, "
+                    "changed its values")
+    return None
 
