@@ -386,7 +386,9 @@ def _first_bad_class(target, start, rows, c):
 
 
 @_kernel(fastmath=_MATH, nogil=True)
-def _cross_entropy_grad_narrow(x, target, grad, row_loss, scale, one):
+def _cross_entropy_narrow(x, target, grad, row_loss, scale, one, with_grad):
+    """``_cross_entropy_grad`` (``with_grad``) or ``_cross_entropy_loss`` (``grad``
+    unused) for few classes."""
     n, c = x.shape
     xt = np.empty((c, _NARROW_BLOCK), x.dtype)
     m = np.empty(_NARROW_BLOCK, x.dtype)
@@ -401,30 +403,23 @@ def _cross_entropy_grad_narrow(x, target, grad, row_loss, scale, one):
             i = start + r
             t = target[i]
             row_loss[i] = math.log(s[r]) - (x[i, t] - m[r])
-            p_target = xt[t, r] / s[r]
-            k = scale / s[r]
-            for j in range(c):
-                grad[i, j] = xt[j, r] * k
-            grad[i, t] = (p_target - one) * scale
+            if with_grad:
+                p_target = xt[t, r] / s[r]
+                k = scale / s[r]
+                for j in range(c):
+                    grad[i, j] = xt[j, r] * k
+                grad[i, t] = (p_target - one) * scale
     return 0.0
 
 
-@_kernel(fastmath=_MATH, nogil=True)
+def _cross_entropy_grad_narrow(x, target, grad, row_loss, scale, one):
+    return _cross_entropy_narrow(x, target, grad, row_loss, scale, one, True)
+
+
 def _cross_entropy_loss_narrow(x, target, row_loss):
-    n, c = x.shape
-    xt = np.empty((c, _NARROW_BLOCK), x.dtype)
-    m = np.empty(_NARROW_BLOCK, x.dtype)
-    s = np.empty(_NARROW_BLOCK, x.dtype)
-    for start in range(0, n, _NARROW_BLOCK):
-        rows = min(_NARROW_BLOCK, n - start)
-        bad = _first_bad_class(target, start, rows, c)
-        if bad >= 0:
-            return -1.0 - bad
-        _exp_shifted_block(x, start, rows, xt, m, s)
-        for r in range(rows):
-            i = start + r
-            row_loss[i] = math.log(s[r]) - (x[i, target[i]] - m[r])
-    return 0.0
+    unused = np.empty((0, x.shape[1]), x.dtype)
+    one = x.dtype.type(1)
+    return _cross_entropy_narrow(x, target, unused, row_loss, one, one, False)
 
 
 def _mean_loss(markers, row_loss, logits, target):
