@@ -145,6 +145,8 @@ def test_09_forward_and_reverse_mode(tmp_path):
     np.testing.assert_allclose(r["losses"]["compiled"], r["losses"]["eager"], rtol=1e-9)
     assert r["compiled_vs_eager"] < 1e-9                    # bitwise unless kernels fused
     assert "item()" in r["trace_error"] and "09_forward_and_reverse_mode.py:" in r["trace_error"]
+    kept, warned = r["not_replayed"]                        # history.append(loss): once
+    assert kept == 1 and len(warned) == 1 and "history[0]" in warned[0]
     assert r["traces"] == (2, 2) and r["plans_kept"] == 2   # new batch size: one retrace
     assert r["retrace_loss"][0] == pytest.approx(r["retrace_loss"][1], rel=1e-12)
     assert r["numpy_vs_eager_one_step"] < 1e-12             # the NumPy step is the same step

@@ -28,6 +28,7 @@ import sys
 import textwrap
 import time
 import types
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -407,9 +408,11 @@ def part_plan(tut, X, y):
 # A replay runs the recorded array computations and no Python of the step function.
 # So a Python `if` on a tensor's value would be decided once, while tracing, and frozen
 # into the plan: `ad.compile` refuses `.item()`, `float(t)`, `if t:` on a traced value,
-# with an error naming the op and the line, instead of replaying silently wrong.  A new
-# input shape (another batch size) cannot reuse a plan either: it is traced again, and
-# the plans are kept, one per signature.
+# with an error naming the op and the line, instead of replaying silently wrong.  Plain
+# Python effects (appending the loss to a list, `print`) also happen only while
+# tracing; those it can see, it warns about.  A new input shape (another batch size)
+# cannot reuse a plan either: it is traced again, and the plans are kept, one per
+# signature.
 
 # %%
 def part_same_and_refused(tut, X, y, model, step, steps):
@@ -452,6 +455,26 @@ def part_same_and_refused(tut, X, y, model, step, steps):
               + textwrap.fill(f"TraceError: {refused}", 86, initial_indent="  ",
                               subsequent_indent="    "))
 
+    history = []
+
+    @ad.compile
+    def logging_step(xb, yb):
+        loss = F.cross_entropy(other_model(xb), yb)
+        loss.backward()
+        history.append(loss)            # plain Python: it runs while tracing, not in replays
+        return loss
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for _ in range(3):
+            logging_step(X, y)
+    not_replayed = [str(w.message) for w in caught
+                    if issubclass(w.category, ad.NotReplayedWarning)]
+    print(f"\na step that appends its loss to a list, called 3 times: the list holds "
+          f"{len(history)} loss, and the trace warned:\n"
+          + "\n".join(textwrap.fill(f"NotReplayedWarning: {m}", 86, initial_indent="  ",
+                                     subsequent_indent="    ") for m in not_replayed))
+
     small_X, small_y = X[::3], y[::3]                      # a batch of 100 rows, not 300
     with ad.no_grad():
         expected = F.cross_entropy(model(ad.tensor(small_X)), small_y).item()
@@ -463,7 +486,8 @@ def part_same_and_refused(tut, X, y, model, step, steps):
           f"back to {len(X)} rows: replayed from the cache "
           f"(traces {step.traces}, {len(step.plans)} plans kept)")
     return {"losses": losses, "compiled_vs_eager": difference, "compiled_accuracy": acc,
-            "trace_error": refused, "retrace_loss": (got, expected),
+            "trace_error": refused, "not_replayed": (len(history), not_replayed),
+            "retrace_loss": (got, expected),
             "traces": (after_new_batch, step.traces), "plans_kept": len(step.plans)}
 
 
