@@ -124,6 +124,16 @@ def test_cross_entropy_with_probability_targets(smoothing):
     assert ad.gradcheck(lambda t: F.cross_entropy(t, p, label_smoothing=smoothing), [x])
 
 
+def test_probability_targets_refuse_an_ignore_index_as_pytorch_does():
+    # A class index cannot be skipped in probability targets; the loss used to come out
+    # as if ignore_index had not been given.
+    x = ad.tensor(RNG.standard_normal((2, 3)))
+    p = np.array([[0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+    with pytest.raises(ValueError, match="ignore_index=1 applies to class-index targets"):
+        F.cross_entropy(x, p, ignore_index=1)
+    F.cross_entropy(x, p, ignore_index=-100)       # the default: nothing to skip
+
+
 def test_nll_loss_options():
     lp = log_softmax_ref(RNG.standard_normal((5, 3)), 1)
     y = np.array([0, 2, 1, 2, -100])

@@ -334,6 +334,12 @@ def cross_entropy(input, target, weight=None, ignore_index: int = -100,
     if not smoothing_learned:
         label_smoothing = constant_argument(label_smoothing, where, "label_smoothing", "")
     if raw_target.dtype.kind == "f" and raw_target.shape == shape and len(shape) >= 1:
+        if ignore_index != -100:
+            raise ValueError(
+                f"{where}: ignore_index={ignore_index} applies to class-index targets, but "
+                f"these targets are class probabilities (floats of shape {shape}), which "
+                "it cannot skip (PyTorch refuses this too). Give integer class targets, "
+                "or leave the rows out, or zero their probabilities.")
         return _cross_entropy_probabilities(
             input, target if _requires_grad(target) else raw_target, weight, reduction,
             label_smoothing)
