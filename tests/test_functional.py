@@ -256,9 +256,19 @@ def test_l2_normalize_gradcheck():
 
 def test_activation_reexports():
     assert F.relu is ad.relu and F.sigmoid is ad.sigmoid and F.tanh is ad.tanh
-    assert F.leaky_relu is ad.leaky_relu
     x = np.array([-2.0, 0.5, 3.0])
     np.testing.assert_allclose(F.leaky_relu(ad.tensor(x), 0.1).data, [-0.2, 0.5, 3.0])
+
+
+def test_leaky_relu_takes_pytorchs_negative_slope_name():
+    x = ad.tensor(np.array([-2.0, 0.5, 3.0]), requires_grad=True)
+    for y in (F.leaky_relu(x, negative_slope=0.1), ad.nn.LeakyReLU(negative_slope=0.1)(x),
+              ad.leaky_relu(x, 0.1)):
+        np.testing.assert_array_equal(y.data, [-0.2, 0.5, 3.0])
+    F.leaky_relu(x, negative_slope=0.1).sum().backward()
+    np.testing.assert_array_equal(x.grad, [0.1, 1.0, 1.0])
+    with pytest.raises(TypeError, match="got both slope=0.3 and negative_slope=0.1"):
+        F.leaky_relu(x, 0.3, negative_slope=0.1)
 
 
 def test_binary_cross_entropy_gradient_at_saturated_predictions_is_pytorchs():

@@ -22,13 +22,32 @@ from .softmax import _check_float, log_softmax, logsumexp, one_hot, softmax
 relu = ew.relu
 sigmoid = ew.sigmoid
 tanh = ew.tanh
-leaky_relu = ew.leaky_relu
 
 __all__ = ["softmax", "log_softmax", "logsumexp", "one_hot", "cross_entropy", "nll_loss",
            "mse_loss", "huber_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
            "sigmoid_range", "l2_normalize", "relu", "sigmoid", "tanh", "leaky_relu", "gelu",
            "silu", "softplus", "elu", "dropout", "layer_norm", "batch_norm", "pad", "unfold",
            "fold", "conv1d", "conv2d", "max_pool2d", "avg_pool2d"]
+
+
+def leaky_relu(x, slope=0.01, *, negative_slope=None) -> Tensor:
+    """``x`` where ``x > 0``, else ``slope * x`` (``ad.leaky_relu``); ``negative_slope=``
+    is PyTorch's name for ``slope``.
+
+    >>> F.leaky_relu(ad.tensor([-1.0, 2.0]), negative_slope=0.1)
+    tensor([-0.1,  2. ])
+    """
+    return ew.leaky_relu(x, _slope(slope, negative_slope, "leaky_relu"))
+
+
+def _slope(slope, negative_slope, where):
+    if negative_slope is None:
+        return slope
+    if slope is not None and slope != 0.01:
+        raise TypeError(f"{where}: got both slope={slope!r} and negative_slope="
+                        f"{negative_slope!r}; they are the same argument "
+                        "(negative_slope= is PyTorch's name), pass one")
+    return negative_slope
 
 
 # ----- small helpers ------------------------------------------------------------

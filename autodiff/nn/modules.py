@@ -304,15 +304,16 @@ class Tanh(Module):
 
 
 class LeakyReLU(Module):
-    """``x`` where ``x > 0``, else ``slope * x``, as a layer.
+    """``x`` where ``x > 0``, else ``slope * x``, as a layer (``negative_slope=`` is
+    PyTorch's name for ``slope``).
 
     >>> ad.nn.LeakyReLU(0.1)(ad.tensor([-1.0, 2.0]))
     tensor([-0.1,  2. ])
     """
 
-    def __init__(self, slope: float = 0.01):
+    def __init__(self, slope: float = 0.01, *, negative_slope: float | None = None):
         super().__init__()
-        self.slope = float(slope)
+        self.slope = float(F._slope(slope, negative_slope, "LeakyReLU"))
 
     def forward(self, x) -> Tensor:
         return F.leaky_relu(x, slope=self.slope)
