@@ -177,3 +177,10 @@ def test_errors_name_the_layer_what_it_expected_and_what_it_got():
         ad.nn.GRU(3, 4, batch_first=True)(ad.tensor(np.zeros(3)))
     with pytest.raises(ValueError, match="hidden_size must be a positive int"):
         ad.nn.GRU(3, 0)
+
+
+def test_a_tuple_given_to_a_gru_as_its_state_is_refused_naming_its_form():
+    gru = ad.nn.GRU(4, 4, rng=0)
+    h0 = ad.tensor(np.zeros((1, 2, 4)))
+    with pytest.raises(TypeError, match=r"initial state is one tensor h_0 .*not a tuple"):
+        gru(ad.tensor(np.zeros((3, 2, 4))), (h0,))

@@ -197,6 +197,10 @@ class GRU(_RNNBase):
     _name = "GRU"
 
     def forward(self, x, hx=None):
+        if isinstance(hx, (tuple, list)):
+            raise TypeError(f"{self._label()}: the initial state is one tensor h_0 of shape "
+                            "(num_layers, batch, hidden_size), not a tuple (an LSTM takes "
+                            "the pair (h_0, c_0))")
         x, unbatched = self._sequence(x)
         batch, dtype = x.shape[1], x.dtype
         h0s = self._state(hx, batch, unbatched, dtype, "h_0")
