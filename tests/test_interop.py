@@ -217,3 +217,19 @@ def test_an_ndarray_updated_in_place_with_a_tensor_says_to_write_a_new_name():
     with pytest.raises(TypeError, match=r"numpy\.exp with out="):
         np.exp(t, out=np.empty(2))
     assert np.add(t, 1.0, out=None).requires_grad          # out=None is the default
+
+
+@pytest.mark.parametrize("choices, default", [
+    (lambda a: [a, 1.0], 0), (lambda a: [a, 2], 0), (lambda a: [a, np.float64(1.0)], 0),
+    (lambda a: [a], 1.0), (lambda a: [a], np.float64(1.0)),
+    (lambda a: [a.astype(np.int8), 3], 0), (lambda a: [a.astype(np.int8)], 1.5)])
+def test_select_gives_numpys_dtype_with_python_numbers_among_the_choices(choices, default):
+    # Python numbers stay weak in np.select: a float choice next to float32 arrays is
+    # float32; the chain of wheres had made it float64.
+    a = np.array([1.5, -2.5, 0.0], np.float32)
+    conditions = [a > 0, a < 0]
+    want = np.select(conditions[:len(choices(a))], choices(a), default)
+    got = np.select(conditions[:len(choices(a))],
+                    [ad.tensor(c) if isinstance(c, np.ndarray) else c for c in choices(a)],
+                    default)
+    assert got.dtype == want.dtype and got.data.tobytes() == want.tobytes()

@@ -178,7 +178,20 @@ def select(condlist, choicelist, default=0) -> Tensor:
         result = where(cond, choice, result)
     if not isinstance(result, Tensor):
         result = Tensor(result)
-    return result
+    dtype = _select_dtype(choicelist, default)
+    # (where() pairs two Python numbers into a float64 array: NumPy keeps them weak)
+    return result if result.dtype == dtype else result.astype(dtype)
+
+
+def _select_dtype(choicelist, default):
+    """The dtype ``np.select`` gives these choices: Python numbers stay weak (a float
+    choice with float32 arrays is float32), arrays and NumPy scalars do not."""
+    def stand_in(value):
+        if isinstance(value, (Tensor, np.ndarray, np.generic)):
+            return np.zeros(1, _values(value).dtype)
+        return value
+    never = [np.zeros(1, bool)] * len(choicelist)
+    return np.select(never, [stand_in(c) for c in choicelist], stand_in(default)).dtype
 
 
 
