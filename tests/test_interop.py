@@ -233,3 +233,17 @@ def test_select_gives_numpys_dtype_with_python_numbers_among_the_choices(choices
                     [ad.tensor(c) if isinstance(c, np.ndarray) else c for c in choices(a)],
                     default)
     assert got.dtype == want.dtype and got.data.tobytes() == want.tobytes()
+
+
+@pytest.mark.parametrize("mode", ["constant", "edge", "reflect", "symmetric", "wrap"])
+@pytest.mark.parametrize("pad_width", [{1: (1, 2)}, {-1: (1, 2)}, {0: 1}, {0: (0, 1), 1: 2}])
+def test_pad_takes_numpys_dict_form_of_pad_width(pad_width, mode):
+    a = np.arange(6.0).reshape(2, 3)
+    got = np.pad(ad.tensor(a, requires_grad=True), pad_width, mode=mode)
+    assert got.data.tobytes() == np.pad(a, pad_width, mode=mode).tobytes()
+    assert ad.gradcheck(lambda x: np.pad(x, pad_width, mode=mode), [a])
+
+
+def test_pad_names_an_axis_the_input_does_not_have():
+    with pytest.raises(ValueError, match="pad_width names axis 2, but the input has 2"):
+        np.pad(ad.tensor(np.ones((2, 2))), {2: 1})

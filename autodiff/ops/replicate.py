@@ -63,6 +63,14 @@ def tile(A, reps) -> Tensor:
 
 
 def _pairs(pad_width, ndim):
+    if isinstance(pad_width, dict):     # NumPy 2.3+: {axis: width or (before, after)}
+        widths = [(0, 0)] * ndim
+        for axis, width in pad_width.items():
+            if not -ndim <= axis < ndim:
+                raise ValueError(f"pad: pad_width names axis {axis}, but the input has "
+                                 f"{ndim} dimension(s)")
+            widths[axis] = tuple(np.broadcast_to(np.asarray(width), (2,)))
+        pad_width = widths
     pairs = np.broadcast_to(np.asarray(pad_width), (ndim, 2))
     if pairs.dtype.kind not in "iu":
         raise TypeError(f"pad: pad_width must be integers, got {pairs.dtype}")
