@@ -154,12 +154,20 @@ def test_dropout_gradcheck_with_a_fixed_mask():
     check_grads(lambda t: F.dropout(t, 0.4, rng=3) * t, [x])
 
 
-@pytest.mark.parametrize("p", [-0.1, 1.0, 1.5, "0.5", None])
+@pytest.mark.parametrize("p", [-0.1, 1.5, "0.5", None])
 def test_dropout_rejects_bad_p(p):
-    with pytest.raises(ValueError, match=r"Dropout: p .* must be in \[0, 1\), got p="):
+    with pytest.raises(ValueError, match=r"Dropout: p .* must be in \[0, 1\], got p="):
         nn.Dropout(p)
-    with pytest.raises(ValueError, match=r"dropout: p .* \[0, 1\)"):
+    with pytest.raises(ValueError, match=r"dropout: p .* \[0, 1\]"):
         F.dropout(ad.tensor([1.0]), p)
+
+
+def test_dropout_with_p_1_zeroes_everything_as_pytorch_does():
+    x = ad.tensor(RNG.standard_normal((3, 4)), requires_grad=True)
+    for y in (F.dropout(x, 1.0, rng=0), nn.Dropout(1.0, rng=0)(x)):
+        assert np.array_equal(y.data, np.zeros((3, 4))) and not np.isnan(y.data).any()
+    F.dropout(x, 1.0, rng=0).sum().backward()
+    np.testing.assert_array_equal(x.grad, np.zeros((3, 4)))
 
 
 # ----- LayerNorm -------------------------------------------------------------------------

@@ -13,9 +13,9 @@ from .module import Module, _generator
 def _check_p(p, where):
     p = constant_argument(p, where, "p", "the mask is drawn with it")
     if isinstance(p, bool) or not isinstance(p, (int, float, np.floating, np.integer)) \
-            or not 0.0 <= p < 1.0:
+            or not 0.0 <= p <= 1.0:
         raise ValueError(f"{where}: p is the probability of zeroing an element and must be in "
-                         f"[0, 1), got p={p!r}")
+                         f"[0, 1], got p={p!r}")
     return float(p)
 
 
@@ -23,7 +23,8 @@ def dropout(x, p: float = 0.5, training: bool = True, *, rng=None) -> Tensor:
     """Zero each element with probability ``p`` and scale the rest by ``1 / (1 - p)``.
 
     The expected value is unchanged, so nothing needs rescaling at evaluation time.
-    With ``training=False`` or ``p=0`` the input is returned as it is.  The mask is
+    With ``training=False`` or ``p=0`` the input is returned as it is; ``p=1`` gives
+    zeros (and zero gradients), as in PyTorch.  The mask is
     drawn from ``rng`` (an int seed or a ``np.random.Generator``; default: the
     generator set by ``ad.nn.manual_seed``).
 
@@ -42,7 +43,7 @@ def dropout(x, p: float = 0.5, training: bool = True, *, rng=None) -> Tensor:
 def _scale(rng, shape, p, dtype):
     # 0 or 1 / (1 - p) per element: drawn again at each replay of a compiled function.
     keep = _generator(rng).random(shape) >= p
-    return (keep * (1.0 / (1.0 - p))).astype(dtype)
+    return (keep * (1.0 / (1.0 - p) if p < 1.0 else 0.0)).astype(dtype)
 
 
 class Dropout(Module):
