@@ -93,7 +93,7 @@ class Tracer:
         self.literal_values: dict = {}      # slot -> such an array at its first use
         self.node_slots: dict = {}          # node -> slot of its gradient
         self.contributions: dict = {}       # node -> [slots], gradient parts not yet added
-        self.joint_slots: dict = {}         # node -> slot of its joint rule's result
+        self.joint_slots: dict = {}         # (node, g's slot) -> slot of its joint rule's result
         self.saved_slots: dict = {}         # node -> slot of what a saves=True op saved
         self.leaf_parts: dict = {}          # id(leaf) -> [leaf, [slots], grad before]
         self.leaves: dict = {}              # id(leaf) -> ("input", pos) | ("captured", t)
@@ -373,14 +373,16 @@ class Tracer:
         kwargs = {k: self.ref(v, None, op.name, line) for k, v in (node.kwargs or {}).items()}
         ans = Ref(self.by_id[id(node.ans)])
         if op.rules is None:
-            joint = self.joint_slots.get(node)
+            # One joint call serves every input of the node in a pass; another pass
+            # (retain_graph, then a backward with another gradient) calls it again.
+            joint = self.joint_slots.get((node, g_slot))
             if joint is None:
                 needs = tuple(p is not None and p.requires_grad for p in node.parents)
                 joint_kwargs = dict(kwargs)
                 if getattr(op, "saves", False):
                     joint_kwargs["saved"] = Ref(self.saved_slots[node])
                 joint = self.new_slot(None)
-                self.joint_slots[node] = joint
+                self.joint_slots[(node, g_slot)] = joint
                 self.emit("joint", op.name, op.joint,
                           (numpy_xp, Ref(g_slot), ans, needs) + arg_refs, joint_kwargs,
                           (joint,))
