@@ -237,7 +237,9 @@ class PyTorchMethods:
         from .tensor import Tensor
         refuse_positional("argmax", positional)
         axis, keepdims = axis_alias("argmax", axis, keepdims, dim, keepdim)
-        return Tensor(np.argmax(self.data, axis=axis, keepdims=keepdims))
+        # (np.argmax on the tensor: ad.compile then computes it again at each replay)
+        index = np.argmax(self, axis=axis, keepdims=keepdims)
+        return index if isinstance(index, Tensor) else Tensor(index)
 
     def argmin(self, axis=None, *positional, keepdims=False, dim=None, keepdim=None):
         """Indices of the smallest values (an integer tensor, no gradient).
@@ -248,7 +250,8 @@ class PyTorchMethods:
         from .tensor import Tensor
         refuse_positional("argmin", positional)
         axis, keepdims = axis_alias("argmin", axis, keepdims, dim, keepdim)
-        return Tensor(np.argmin(self.data, axis=axis, keepdims=keepdims))
+        index = np.argmin(self, axis=axis, keepdims=keepdims)
+        return index if isinstance(index, Tensor) else Tensor(index)
 
     def clamp(self, min=None, max=None):
         """Limit the values to ``[min, max]`` (``clip``).
@@ -370,9 +373,8 @@ class PyTorchMethods:
             return maximum(absolute(self), axis=dim, keepdims=keepdim)
         if p == -np.inf:
             return minimum(absolute(self), axis=dim, keepdims=keepdim)
-        if p == 0:
-            from .tensor import Tensor
-            return Tensor(np.sum(self.data != 0, axis=dim, keepdims=keepdim).astype(self.dtype))
+        if p == 0:                      # the count of nonzero entries (no gradient)
+            return total((self != 0).astype(self.dtype), axis=dim, keepdims=keepdim)
         if p == 1:
             return total(absolute(self), axis=dim, keepdims=keepdim)
         return root_of_sum(total(power(absolute(self), p), axis=dim, keepdims=keepdim), 1.0 / p)

@@ -2,6 +2,7 @@
 that key the plans.  Each case is compared with eager calls of the same function."""
 
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -466,3 +467,31 @@ def test_two_backwards_through_one_graph_with_other_gradients_replay_as_eager(sc
         eager(x, y)
         compiled(x, y)
         assert w.grad.tobytes() == w_eager.grad.tobytes()
+
+
+def test_an_accuracy_from_tensor_argmax_is_computed_again_at_each_replay():
+    # Tensor.argmax / argmin / norm(p=0) computed with NumPy on .data: a compiled step
+    # refused them ("an array ... made during the call outside the library").
+    def make():
+        model = ad.nn.Linear(3, 2, rng=0)
+        opt = ad.optim.SGD(model.parameters(), lr=0.5)
+
+        def step(x, y):
+            out = model(x)
+            loss = F.cross_entropy(out, y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            return (loss, (out.argmax(1) == y).mean(), out.argmin(dim=1), out.argmax(),
+                    out.norm(p=0, dim=1))
+        return step
+
+    eager, compiled = make(), ad.compile(make())
+    rng = np.random.default_rng(3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ad.TapeDropWarning)   # (no grad: nothing to drop)
+        for _ in range(4):
+            x, y = rng.standard_normal((8, 3)), rng.integers(0, 2, 8)
+            for a, b in zip(eager(x, y), compiled(x, y)):
+                assert a.data.tobytes() == b.data.tobytes() and a.dtype == b.dtype
+    assert compiled.traces == 1

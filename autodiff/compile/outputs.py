@@ -86,8 +86,8 @@ def _warn_of_a_graph_left_behind(tracer, tensor) -> None:
     replay returns it without one, so such a backward would give its inputs no
     gradient there (silently, when another path still requires grad)."""
     node = tensor._node
-    if node is None or node.args is None:
-        return
+    if node is None or node.args is None or not tensor.requires_grad:
+        return                          # (no backward can follow one without grad)
     warnings.warn(
         f"compile: {tracer.name} returns a tensor of shape {tensor.shape} made by "
         f"'{node.op.name}' with a graph that no backward of the call used: this first "
