@@ -6,7 +6,9 @@ recorded: a call under ``ad.no_grad()`` has its own plan) runs the function eage
 and records what it did into a ``Plan``: the forward ops, the gradient rules of
 the reverse pass, the ``.grad`` updates and the optimizer calls.  Later calls with
 that signature run the plan: one generated Python function over the arrays, with
-no Tensor, no Node and no tape.  Elementwise steps (forward ops, their gradient
+no Tensor, no Node and no tape.  Array arguments reach the function as tensors that
+do not require grad (arithmetic on them is recorded; one returned as it is comes back
+as such a tensor).  Elementwise steps (forward ops, their gradient
 rules, the sums of gradient contributions), with the reductions over rows that feed
 broadcasts (a softmax's max and sum, a mean's gradient) and the sums over rows of a
 bias's gradient, are fused into generated Numba loops, cached on disk (``fuse.py``;
