@@ -514,6 +514,30 @@ def test_a_generator_made_inside_the_call_is_refused_and_a_seed_or_outer_one_rep
     assert from_outside.traces == 1
 
 
+def test_a_generator_held_in_a_dict_or_an_object_the_function_names_replays_as_eager():
+    # It was refused as "made during the call": only names themselves were looked at.
+    class Settings:
+        pass
+
+    for holder in ("dict", "object"):
+        def make():
+            w = ad.nn.Parameter(np.ones(3))
+            env = {"gen": np.random.default_rng(5)}
+            box = Settings()
+            box.gen = np.random.default_rng(5)
+
+            def step(x):
+                rng = env["gen"] if holder == "dict" else box.gen
+                loss = (w * x * ad.randn(3, rng=rng)).sum()
+                loss.backward()
+                return loss
+            return step
+        eager, compiled = make(), ad.compile(make())
+        for _ in range(3):
+            assert compiled(np.ones(3)).item() == eager(np.ones(3)).item()
+        assert compiled.traces == 1
+
+
 def test_the_norm_clip_grad_norm_returns_is_computed_again_at_each_replay():
     w = ad.nn.Parameter(np.ones(3))
     opt = ad.optim.SGD([w], lr=0.1)

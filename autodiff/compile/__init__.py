@@ -110,8 +110,8 @@ from .plan import Plan
 from .provenance import nested_items
 from .replay import build, note_replay_error
 from .install import installed
-from .not_replayed import (NotReplayedWarning, numbers_reached, warn_of_numbers_changed,
-                           warn_of_tensors_left_behind)
+from .not_replayed import (NotReplayedWarning, numbers_reached, reachable,
+                           warn_of_numbers_changed, warn_of_tensors_left_behind)
 from .hyperparameters import same_value
 from .tracer import TraceError, Tracer
 
@@ -405,7 +405,8 @@ def _check_generators_made_in_call(plan, fn, args, kwargs, modules) -> None:
     if not held:
         return
     known = {id(nn_module._rng)}
-    known |= {id(v) for _, _, _, v in _captured_names(fn)}
+    # (also inside what the names hold: a dict of settings, an object's attribute)
+    known |= {id(v) for v, _ in reachable(_named_values(fn)) if isinstance(v, kinds)}
     known |= {id(v) for v in (*args, *kwargs.values())}
     roots = [m for m, _ in modules.values()]
     roots += [v for _, _, _, v in _captured_names(fn) if isinstance(v, Module)]
@@ -420,7 +421,8 @@ def _check_generators_made_in_call(plan, fn, args, kwargs, modules) -> None:
                 "execution makes it anew at every call, drawing the same numbers each "
                 "time, but a replay would keep drawing from the one the trace made. Pass "
                 "an int seed (rng=7: a generator made at each call), or make the "
-                "generator once outside the function and pass it.")
+                "generator once outside the function, where the function reaches it (a "
+                "global, a closure variable, a module's attribute).")
 
 
 def _settings_of_captured_modules(fn, flags) -> list:

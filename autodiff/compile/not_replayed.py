@@ -53,21 +53,9 @@ def warn_of_tensors_left_behind(tracer, plan, roots, stacklevel) -> None:
     """
     used_again = {id(t) for _, t in plan.leaves if isinstance(t, Tensor)}
     used_again |= {id(t) for t, _ in plan.captured}
-    found = []
-    todo = [(obj, label, 0) for label, obj in reversed(roots)]
-    seen: set = set()
-    while todo and len(seen) < _MAX_OBJECTS:
-        item, path, depth = todo.pop()
-        if id(item) in seen or isinstance(item, _SKIPPED) or _internal(item):
-            continue
-        seen.add(id(item))
-        if isinstance(item, Tensor):
-            if id(item) in tracer.made_during and id(item) not in used_again:
-                found.append((path, item))
-            continue
-        if depth >= _MAX_DEPTH:
-            continue
-        todo += reversed(_parts(item, path, depth + 1))
+    found = [(path, item) for item, path in reachable(roots)
+             if isinstance(item, Tensor) and id(item) in tracer.made_during
+             and id(item) not in used_again]
     for path, tensor in found:
         warnings.warn(
             f"compile: {tracer.name} left a tensor it made (shape {tensor.shape}) in "
@@ -76,6 +64,27 @@ def warn_of_tensors_left_behind(tracer, plan, roots, stacklevel) -> None:
             "tensor from the compiled function and store it after the call "
             "(history.append(step(x))), or keep it outside the compiled function.",
             NotReplayedWarning, stacklevel=stacklevel + 1)
+
+
+def reachable(roots):
+    """``(object, path)`` for what ``roots`` (``(label, object)`` pairs) reach through
+    lists, tuples, sets, dicts and objects' attributes (``model.fc.cache``,
+    ``env['gen']``), depth first, each object once, tensors not looked into; bounded
+    (``_MAX_DEPTH``, ``_MAX_OBJECTS``, ``_MAX_ITEMS``).
+
+    >>> [path for _, path in reachable([("env", {"rate": [0.5]})])]
+    ['env', "env['rate']"]
+    """
+    todo = [(obj, label, 0) for label, obj in reversed(roots)]
+    seen: set = set()
+    while todo and len(seen) < _MAX_OBJECTS:
+        item, path, depth = todo.pop()
+        if id(item) in seen or isinstance(item, _SKIPPED) or _internal(item):
+            continue
+        seen.add(id(item))
+        yield item, path
+        if depth < _MAX_DEPTH and not isinstance(item, Tensor):
+            todo += reversed(_parts(item, path, depth + 1))
 
 
 def _parts(item, path, depth) -> list:
