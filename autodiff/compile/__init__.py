@@ -133,6 +133,8 @@ class Compiled:
         self.plans: collections.OrderedDict = collections.OrderedDict()
         self.plan: Plan | None = None
         self.traces = 0
+        self._last_key = None               # the signature of the last trace
+        self._warned_retracing = False
         functools.update_wrapper(self, fn)
 
     def __call__(self, *args, **kwargs):
@@ -168,8 +170,8 @@ class Compiled:
         """Warn once when the function is about to be traced more often than its plan
         cache holds plans: something changes at (almost) every call, and each trace
         runs the function eagerly and builds a plan again."""
-        last, self._last_key = getattr(self, "_last_key", None), key
-        if self.traces != self.cache_size or getattr(self, "_warned_retracing", False):
+        last, self._last_key = self._last_key, key
+        if self.traces != self.cache_size or self._warned_retracing:
             return
         self._warned_retracing = True
         why = misfit or (_signature_change(last, key) if last is not None else None)
