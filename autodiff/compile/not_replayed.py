@@ -37,8 +37,8 @@ _SKIPPED = (types.ModuleType, types.FunctionType, types.BuiltinFunctionType,
 
 class NotReplayedWarning(UserWarning):
     """A compiled function's trace did something in plain Python that its replays do
-    not do again: it left a tensor it made in a list, a dict or a module attribute, or
-    changed a number its names reach (a counter)."""
+    not do again: it showed a tensor (``print``), left a tensor it made in a list, a
+    dict or a module attribute, or changed a number its names reach (a counter)."""
 
 
 def warn_of_tensors_left_behind(tracer, plan, roots, stacklevel) -> None:
