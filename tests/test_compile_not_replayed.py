@@ -1,6 +1,8 @@
-"""A tensor a compiled call made and left in an object the function reaches by name
-(a list, a dict, a module's attribute) stays the first call's tensor, since replays
-run none of the function's Python code: the trace warns, naming where it is."""
+"""Replays run none of a compiled function's Python code, so what that code did once
+while tracing warns (ad.NotReplayedWarning), naming where: a tensor the call made and
+left in an object the function reaches by name (a list, a dict, a module's
+attribute), a number those names reach that the call changed (a counter), a tensor
+shown with print."""
 
 import warnings
 
@@ -37,7 +39,8 @@ def test_a_loss_appended_to_a_global_list_is_named_at_the_calling_line():
     assert len(found) == 1 and len(history) == 1       # once, at the trace
     assert "history[0]" in str(found[0].message)
     assert "keeps this first call's tensor" in str(found[0].message)
-    calling_line = [i for i, line in enumerate(open(__file__), 1) if line.strip() == "step(*args)"]
+    calling_line = [i for i, line in enumerate(open(__file__), 1)
+                    if line.strip() == "step(*args)"]
     assert (found[0].filename, [found[0].lineno]) == (__file__, calling_line)
 
 
