@@ -446,3 +446,13 @@ def test_normalization_layers_refuse_a_negative_eps_and_a_momentum_outside_0_1()
         with pytest.raises(ValueError, match=r"BatchNorm1d: momentum must be in \[0, 1\]"):
             ad.nn.BatchNorm1d(3, momentum=momentum)
     assert ad.nn.BatchNorm1d(3, momentum=None).momentum is None
+
+
+@pytest.mark.parametrize("activation", [
+    F.gelu, lambda x: F.gelu(x, approximate="tanh"), F.silu, F.softplus, F.elu, F.relu,
+    F.sigmoid, F.tanh, F.leaky_relu])
+def test_activations_take_python_numbers_and_lists_as_an_array_of_them(activation):
+    for value in (0.8, [0.5, -1.5]):
+        got = activation(value)
+        expected = activation(ad.tensor(np.array(value)))
+        assert got.dtype == np.float64 and np.array_equal(got.data, expected.data)

@@ -29,6 +29,7 @@ def gelu(x, approximate: str = "none") -> Tensor:
     """
     if approximate not in ("none", "tanh"):
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    x = _as_tensor(x)
     if approximate == "none":
         return _gelu(x)
     return _gelu(x, approximate=approximate)
