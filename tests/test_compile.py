@@ -787,3 +787,21 @@ def test_a_few_signatures_that_fit_the_cache_do_not_warn():
             for n in (4, 5, 6):                 # three batch sizes, again and again
                 step(np.ones((n, 3)))
     assert step.traces == 3
+
+
+def test_a_tensor_argument_with_a_graph_after_a_leaf_at_the_trace_is_refused_not_replayed():
+    # The plan made for a leaf argument would give the graph's output a .grad and the
+    # ops before it no gradient; a tensor with a graph traces again, which refuses it.
+    encoder = ad.tensor(np.full((3, 3), 0.5), requires_grad=True)
+    w = ad.tensor(np.ones(3), requires_grad=True)
+
+    @ad.compile
+    def step(h):
+        loss = (h @ w).sum()
+        loss.backward()
+        return loss
+
+    step(ad.tensor(np.ones((2, 3)), requires_grad=True))
+    features = ad.tensor(np.ones((2, 3))) @ encoder
+    with pytest.raises(ad.TraceError, match="recorded before the call"):
+        step(features)

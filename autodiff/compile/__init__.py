@@ -269,7 +269,10 @@ def signature(args, kwargs) -> tuple:
     items = list(enumerate(args)) + sorted(kwargs.items())
     for position, value in items:
         if isinstance(value, Tensor):
-            part = ("T", value.data.shape, value.data.dtype.str, value.requires_grad)
+            # a tensor with a graph (an op's output) is refused by the trace, so one
+            # that had none at the trace must not replay the plan made for a leaf
+            part = ("T", value.data.shape, value.data.dtype.str, value.requires_grad,
+                    value._node is not None)
             ident = id(value)
         elif isinstance(value, np.ndarray):
             part = ("A", value.shape, value.dtype.str)
@@ -308,7 +311,11 @@ def _part_text(part) -> str:
     kind = part[0]
     if kind in ("T", "A"):
         what = "a tensor" if kind == "T" else "an array"
-        return f"{what} of shape {part[1]} {np.dtype(part[2]).name}"
+        text = f"{what} of shape {part[1]} {np.dtype(part[2]).name}"
+        if kind == "T":
+            text += " with a graph" if part[4] else (
+                " that requires grad" if part[3] else "")
+        return text
     value = part[1]
     if kind == "float" or kind.startswith("float"):
         try:
