@@ -805,3 +805,25 @@ def test_a_tensor_argument_with_a_graph_after_a_leaf_at_the_trace_is_refused_not
     features = ad.tensor(np.ones((2, 3))) @ encoder
     with pytest.raises(ad.TraceError, match="recorded before the call"):
         step(features)
+
+
+def test_a_returned_namedtuple_is_built_again_by_each_replay():
+    from collections import OrderedDict, namedtuple
+    Out = namedtuple("Out", "loss scaled")
+    w = ad.tensor(np.array([1.0, 2.0]), requires_grad=True)
+
+    @ad.compile
+    def step(x):
+        loss = (w * x).sum()
+        return Out(loss, loss * 2.0)
+
+    for k in range(3):
+        out = step(np.full(2, float(k)))
+        assert type(out) is Out and float(out.scaled.data) == 2 * float(out.loss.data) == 6 * k
+
+    @ad.compile
+    def ordered(x):
+        return OrderedDict(loss=(w * x).sum())
+
+    with pytest.raises(TraceError, match="OrderedDict, a subclass of dict"):
+        ordered(np.ones(2))

@@ -4,8 +4,8 @@ A template mirrors the returned structure: ``("tensor", Ref, key)`` for a tensor
 call computed (a replay returns a new tensor over the slot's array), ``("array",
 Ref)`` for an array, ``("object", where, what)`` for a tensor the call was given or
 captured and returned as it is (a replay returns that same object, as eager
-execution does: a parameter with its ``.grad``, an argument), tuples, lists and dicts
-of templates, and ``("value", v)`` for None and strings.  ``key`` is an int for a
+execution does: a parameter with its ``.grad``, an argument), tuples, lists, dicts
+and namedtuples (``("namedtuple", items, its class)``) of templates, and ``("value", v)`` for None and strings.  ``key`` is an int for a
 tensor object returned more than once (``return t, t``): a replay returns one tensor
 in each of those places, as eager execution does, and None otherwise.
 """
@@ -64,10 +64,18 @@ def _template(tracer, value, shared):
                 "step eagerly to read an intermediate's gradient.")
         _warn_of_a_graph_left_behind(tracer, value)
         return ("tensor", tracer.ref(value, value), shared.get(id(value)))
-    if isinstance(value, (tuple, list)):
-        return (type(value).__name__, [_template(tracer, v, shared) for v in value])
-    if isinstance(value, dict):
+    kind = type(value)
+    if kind is tuple or kind is list:
+        return (kind.__name__, [_template(tracer, v, shared) for v in value])
+    if kind is dict:
         return ("dict", {k: _template(tracer, v, shared) for k, v in value.items()})
+    if isinstance(value, tuple) and hasattr(kind, "_fields"):
+        return ("namedtuple", [_template(tracer, v, shared) for v in value], kind)
+    if isinstance(value, (tuple, list, dict)):
+        raise TraceError(
+            f"compile: {tracer.name} returns a {kind.__name__}, a subclass of "
+            f"{kind.__mro__[1].__name__} that a replay would not build again. Return a "
+            "tuple, list, dict or namedtuple (and make the other object after the call).")
     if value is None or isinstance(value, str):
         return ("value", value)
     if isinstance(value, (bool, int, float, complex, np.generic)):
@@ -77,7 +85,7 @@ def _template(tracer, value, shared):
             "tensor and convert it after the call (float(step(x).data)).")
     raise TraceError(f"compile: the function returned a {type(value).__name__}; a "
                      "compiled function may return tensors, arrays, None and "
-                     "tuples, lists or dicts of them")
+                     "tuples, lists, dicts or namedtuples of them")
 
 
 def _warn_of_a_graph_left_behind(tracer, tensor) -> None:
@@ -120,6 +128,9 @@ def output_source(template, ns, made=None) -> str:
     value = template[1]
     if kind == "array":
         return ns.expr(value)
+    if kind == "namedtuple":
+        inner = ", ".join(output_source(t, ns, made) for t in value)
+        return f"{ns.const(template[2])}({inner})"
     if kind in ("tuple", "list"):
         inner = ", ".join(output_source(t, ns, made) for t in value)
         if kind == "list":
