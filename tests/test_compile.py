@@ -827,3 +827,29 @@ def test_a_returned_namedtuple_is_built_again_by_each_replay():
 
     with pytest.raises(TraceError, match="OrderedDict, a subclass of dict"):
         ordered(np.ones(2))
+
+
+def test_an_array_argument_that_is_also_captured_stays_captured_in_replays():
+    anchor = np.array([1.0, 2.0])
+    w = ad.tensor(np.array([0.5, -1.0]), requires_grad=True)
+
+    @ad.compile
+    def step(x):
+        return (w * x).sum() + (w * anchor).sum() * 10.0
+
+    step(anchor)                        # the first batch happens to be the anchor itself
+    x = np.array([3.0, 5.0])
+    assert float(step(x).data) == float((w * x).sum().data) + float((w * anchor).sum().data) * 10
+
+
+def test_a_tensor_argument_that_the_function_also_captures_is_refused():
+    anchor = ad.tensor(np.array([1.0, 2.0]))
+
+    @ad.compile
+    def step(x):
+        return (x * anchor).sum()
+
+    with pytest.raises(TraceError, match="argument 0 of step is the tensor the function "
+                                         "also reaches as anchor"):
+        step(anchor)
+    assert float(step(ad.tensor(np.array([3.0, 5.0]))).data) == 13.0

@@ -110,8 +110,8 @@ from .plan import Plan
 from .provenance import nested_items
 from .replay import build, note_replay_error
 from .install import installed
-from .not_replayed import (NotReplayedWarning, numbers_reached, reachable,
-                           warn_of_numbers_changed, warn_of_tensors_left_behind)
+from .not_replayed import (NotReplayedWarning, numbers_reached,
+                           reachable, warn_of_numbers_changed, warn_of_tensors_left_behind)
 from .hyperparameters import same_value
 from .tracer import TraceError, Tracer
 
@@ -209,6 +209,7 @@ class Compiled:
         named = _named_values(self.fn)
         roots = named + [(f"a {type(m).__name__} the call used", m)
                          for m, _ in tracer.modules.values()]
+        _refuse_arguments_also_reached(plan.name, args, kwargs, roots)
         warn_of_tensors_left_behind(tracer, plan, roots, stacklevel=3)
         warn_of_numbers_changed(plan.name, numbers_before, numbers_reached(named),
                                 stacklevel=3)
@@ -344,12 +345,33 @@ def _traced_argument(tracer, position, value, kinds):
         return value
     if isinstance(value, np.ndarray):
         kinds[position] = "array"
-        if id(value) not in tracer.by_id:
-            tracer.bind_input(position, value)
+        # The trace tells arrays apart by identity: the argument's tensor gets a view
+        # of its own, so that the same array also reached by a name the function
+        # captured (a fixed batch passed once as the argument) stays a captured array
+        # in the plan instead of becoming the argument of every replay.
+        value = value.view()
+        tracer.bind_input(position, value)
         wrapper = Tensor._make(value, None, False)
         tracer.made_during.add(id(wrapper))     # alive in the call's arguments
         return wrapper
     return value
+
+
+def _refuse_arguments_also_reached(name, args, kwargs, roots) -> None:
+    """Raise when a tensor argument is also reached through what the function captures
+    (``roots``): the trace tells tensors apart by identity, so the plan would read the
+    argument in both places, and a replay given another tensor would use it for the
+    captured one too."""
+    passed = {id(v): k for k, v in [*enumerate(args), *kwargs.items()] if isinstance(v, Tensor)}
+    if not passed:
+        return
+    for item, path in reachable(roots):
+        if isinstance(item, Tensor) and id(item) in passed:
+            raise TraceError(
+                f"compile: argument {passed[id(item)]!r} of {name} is the tensor the "
+                f"function also reaches as {path}; the plan cannot tell the two apart, so "
+                "a replay given another tensor would use that one in both places. Either "
+                "pass it as an argument or reach it by its name, not both.")
 
 
 def _captured_names(fn) -> list:
