@@ -283,7 +283,8 @@ def vjp(func: Callable, *primals) -> tuple:
         if cot.shape != out.shape:
             raise ValueError(f"vjp: the cotangent has shape {cot.shape} but the output has "
                              f"shape {out.shape}; they must match")
-        rec = record or (is_grad_enabled() and cot.requires_grad)
+        # under ad.no_grad() a pullback gives arrays, as every transform's results do
+        rec = is_grad_enabled() and (record or cot.requires_grad)
         with holding_inputs(held), inside_transform():
             seed = cot.astype(out.dtype) if rec else cot.data.astype(out.dtype, copy=False)
             for t in inputs:

@@ -309,3 +309,14 @@ def test_transforms_check_their_own_arguments_and_a_missing_return():
         with pytest.raises(TypeError, match=message):
             call()
     assert len(ad.grad(lambda a, b: (a * b).sum(), argnums=[0, 1])(x, x)) == 2
+
+
+def test_a_pullback_called_under_no_grad_gives_arrays_and_records_nothing():
+    w = ad.tensor([0.3, -0.8, 1.1], requires_grad=True)
+    out, pullback = ad.vjp(lambda x: ad.sin(x) * x, w)     # made in grad mode: recording
+    with ad.no_grad():
+        (g,) = pullback(np.ones(3))
+    assert type(g) is np.ndarray
+    np.testing.assert_allclose(g, np.cos(w.data) * w.data + np.sin(w.data), rtol=1e-15)
+    (g,) = pullback(np.ones(3))                             # in grad mode it still records
+    assert isinstance(g, ad.Tensor) and g.requires_grad
