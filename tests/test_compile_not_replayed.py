@@ -197,3 +197,56 @@ def test_printing_a_tensor_while_tracing_is_named_once_per_line(capsys):
     assert "shows a tensor of shape () (print, repr or str) while tracing" in str(
         found[0].message)
     assert capsys.readouterr().out.count("loss tensor(") == 2     # the trace's only
+
+
+class _NumpyRunningMean(ad.nn.Module):
+    """A running mean kept with NumPy on .data: a replay does not repeat it."""
+
+    def __init__(self, width):
+        super().__init__()
+        self.register_buffer("mean", np.zeros(width))
+
+    def forward(self, x):
+        self.mean = 0.9 * self.mean + 0.1 * x.data.mean(axis=0)
+        return x - self.mean
+
+
+def test_an_array_stored_in_a_module_or_a_dict_while_tracing_is_warned_of():
+    layer = _NumpyRunningMean(3)
+    w = ad.tensor(np.ones(3), requires_grad=True)
+    stats = {}
+
+    @ad.compile
+    def step(x):
+        mu = x.data.mean(axis=0)
+        stats["mu"] = mu
+        loss = (layer(x) * w).sum()
+        loss.backward()
+        return loss
+
+    with pytest.warns(ad.NotReplayedWarning) as caught:
+        step(np.ones((2, 3)))
+    text = " ".join(str(w.message) for w in caught)
+    assert "stored an array in layer.mean" in text and "stats['mu']" in text
+
+
+def test_an_array_updated_in_place_under_no_grad_or_optimizer_state_is_not_warned_of():
+    running = np.zeros(3)
+    w = ad.nn.Parameter(np.ones(3))
+    opt = ad.optim.Adam([w], lr=0.1)            # its state is made by the first step
+
+    @ad.compile
+    def step(x):
+        loss = (w * x).sum()
+        with ad.no_grad():
+            ad.tensor(running).mul_(0.9).add_(x.mean(axis=0) * 0.1)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ad.NotReplayedWarning)
+        for _ in range(3):
+            step(np.ones((2, 3)))
+    np.testing.assert_allclose(running, 1 - 0.9 ** 3, rtol=1e-15)

@@ -110,8 +110,9 @@ from .plan import Plan
 from .provenance import nested_items
 from .replay import build, note_replay_error
 from .install import installed
-from .not_replayed import (NotReplayedWarning, numbers_reached,
-                           reachable, warn_of_numbers_changed, warn_of_tensors_left_behind)
+from .not_replayed import (NotReplayedWarning, arrays_reached, numbers_reached, reachable,
+                           warn_of_arrays_left_behind, warn_of_numbers_changed,
+                           warn_of_tensors_left_behind)
 from .hyperparameters import same_value
 from .tracer import TraceError, Tracer
 
@@ -195,6 +196,7 @@ class Compiled:
         rng_before = np.random.get_state()[1].copy()
         generators = [(name, g, _rng_state(g)) for name, g in _captured_generators(self.fn)]
         numbers_before = numbers_reached(_named_values(self.fn))
+        arrays_before = arrays_reached(_named_values(self.fn))
         with installed(tracer):
             output = self.fn(*call_args, **call_kwargs)
             tracer.held.returned = output
@@ -213,6 +215,8 @@ class Compiled:
         warn_of_tensors_left_behind(tracer, plan, roots, stacklevel=3)
         warn_of_numbers_changed(plan.name, numbers_before, numbers_reached(named),
                                 stacklevel=3)
+        warn_of_arrays_left_behind(plan.name, arrays_before, arrays_reached(named),
+                                   stacklevel=3)
         plan.bindings = _captured_objects(self.fn)     # as the call left them
         plan.flags += _settings_of_captured_modules(self.fn, plan.flags)
         eliminate_dead_code(plan)

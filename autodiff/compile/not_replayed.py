@@ -10,6 +10,9 @@ the compiled function, or that showed the tensor):
   later calls compute new values (``warn_of_tensors_left_behind``);
 * a tensor shown while tracing (``print(loss)``, ``repr``, ``str``): only the first
   call shows it (``warn_of_shown_tensor``, once per line);
+* an array stored where the function's names reach it (``self.mean = 0.9 *
+  self.mean + 0.1 * x.data.mean(0)``, ``stats["mu"] = mu``): it stays the first
+  call's array (``arrays_reached`` before and after, ``warn_of_arrays_left_behind``);
 * a number the function's names hold, or an attribute of a module they reach, changed
   by the call (``global steps; steps += 1``, ``self.calls += 1`` in a forward,
   ``last_lr = opt.param_groups[0]["lr"]``): it keeps the value the trace left
@@ -31,7 +34,7 @@ _MAX_DEPTH = 12             # model -> its dict -> _modules -> block -> ... -> a
 _MAX_OBJECTS = 20000        # objects looked at, in all
 _MAX_ITEMS = 1000           # items looked at in one list or dict (the last ones: appends)
 _SKIPPED = (types.ModuleType, types.FunctionType, types.BuiltinFunctionType,
-            types.MethodType, type, np.ndarray, np.generic, str, bytes, int, float,
+            types.MethodType, type, np.generic, str, bytes, int, float,
             complex, bool, type(None))
 
 
@@ -69,7 +72,8 @@ def warn_of_tensors_left_behind(tracer, plan, roots, stacklevel) -> None:
 def reachable(roots):
     """``(object, path)`` for what ``roots`` (``(label, object)`` pairs) reach through
     lists, tuples, sets, dicts and objects' attributes (``model.fc.cache``,
-    ``env['gen']``), depth first, each object once, tensors not looked into; bounded
+    ``env['gen']``), depth first, each object once, tensors and arrays not looked
+    into; bounded
     (``_MAX_DEPTH``, ``_MAX_OBJECTS``, ``_MAX_ITEMS``).
 
     >>> [path for _, path in reachable([("env", {"rate": [0.5]})])]
@@ -83,8 +87,43 @@ def reachable(roots):
             continue
         seen.add(id(item))
         yield item, path
-        if depth < _MAX_DEPTH and not isinstance(item, Tensor):
+        if depth < _MAX_DEPTH and not isinstance(item, (Tensor, np.ndarray)):
             todo += reversed(_parts(item, path, depth + 1))
+
+
+def arrays_reached(roots) -> dict:
+    """``{path: array}`` for the NumPy arrays ``roots`` reach (``reachable``), but for
+    the state of optimizers, which a replay updates in place.
+
+    >>> arrays_reached([("stats", {"mean": np.zeros(2)})])
+    {"stats['mean']": array([0., 0.])}
+    """
+    from ..optim.optimizer import Optimizer
+
+    found, kept = {}, set()
+    for item, path in reachable(roots):
+        if isinstance(item, np.ndarray):
+            found[path] = item
+        elif isinstance(item, Optimizer):
+            kept |= {id(a) for state in item.state for a in state.values()}
+    return {path: a for path, a in found.items() if id(a) not in kept}
+
+
+def warn_of_arrays_left_behind(name, before, after, stacklevel) -> None:
+    """Warn for each array of ``after`` (``arrays_reached`` after the traced call) that
+    is not the object ``before`` had at its place: the call stored it (``self.mean =
+    0.9 * self.mean + 0.1 * x.data.mean(0)``, ``stats['mu'] = mu``), and a replay,
+    which runs no Python code, does not store the next one."""
+    for path, array in after.items():
+        if before.get(path) is array:
+            continue
+        warnings.warn(
+            f"compile: {name} stored an array in {path} while tracing; a replay does not "
+            f"run the function's Python code, so {path} keeps this first call's array "
+            "(and every replay reuses its values where the function reads it). Compute "
+            "it with tensor ops and update the stored array in place under ad.no_grad() "
+            "(a replay repeats those), or store it after the call.",
+            NotReplayedWarning, stacklevel=stacklevel + 1)
 
 
 def _parts(item, path, depth) -> list:
