@@ -100,12 +100,11 @@ def _update_floor(dtype, clock, rounds):
     _, _, arrays = W._mlp_data(dtype)
     params = [a.copy().reshape(-1) for a in arrays]
     grads = [np.full_like(p, 1e-6) for p in params]
-    cast = np.dtype(dtype).type
-    args = (cast(0.0), cast(0.0), cast(1.0), False, False, False)
+    hyperparameters = np.array([W.LR, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0], dtype)
 
     def one_pass():
         for p, g in zip(params, grads):
-            jit_optim.sgd_update(p, g, p, cast(W.LR), *args)
+            jit_optim.sgd_update(p, g, p, hyperparameters)
     one_pass()
     times = []
     for _ in range(rounds):

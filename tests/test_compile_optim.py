@@ -197,8 +197,11 @@ def test_a_learning_rate_of_any_number_type_gives_the_eager_result(lr):
     ("adam", lambda group, state: group.update(amsgrad=True)),      # a third state array
     ("adam", lambda group, state: group.update(betas=(0.5, 0.9))),
     ("adam", lambda group, state: state.update(exp_avg=state["exp_avg"] * 0.5)),
+    ("adam", lambda group, state: state.update(step=state["step"].copy())),
     ("adam", "new group"),
     ("sgd momentum", "new group"),
+    ("sgd", "new array"),
+    ("adam", "new array"),
 ])
 def test_a_setting_or_state_array_changed_between_replays_is_used(kind, change):
     # The fused step keeps each parameter's prepared work while the objects it was made
@@ -211,6 +214,9 @@ def test_a_setting_or_state_array_changed_between_replays_is_used(kind, change):
             for o in (eager_opt, opt):
                 if change == "new group":       # a new dict in the list, another lr
                     o.param_groups[0] = dict(o.param_groups[0], lr=0.003)
+                elif change == "new array":     # a parameter's array replaced
+                    last = o.param_groups[0]["params"][-1]
+                    last.data = last.data.copy()
                 else:
                     change(o.param_groups[0], o.state[0])
         assert eager(xb, yb).data.tobytes() == compiled(xb, yb).data.tobytes(), f"step {i}"

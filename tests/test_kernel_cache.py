@@ -40,7 +40,7 @@ twin_loss, twin_grad = kernels._twins.cross_entropy(logits, target)
 np.testing.assert_allclose(loss, twin_loss, rtol=1e-13)
 np.testing.assert_allclose(grad, twin_grad, rtol=1e-12, atol=1e-15)
 p, g = np.ones(8), np.full(8, 2.0)
-jit_optim.sgd_update(p, g, p, 0.5, 0.0, 0.0, 1.0, False, False, False)
+jit_optim.sgd_update(p, g, p, np.array([0.5, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0]))
 assert p.tolist() == [0.0] * 8
 print("ok")
 """

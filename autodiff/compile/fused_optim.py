@@ -22,10 +22,14 @@ optimizer's NumPy code is then the replay, so the plan still runs without Numba)
 
 from __future__ import annotations
 
+import numpy as np
+
 from .. import kernels
 from ..guard import note_unguarded_write, unguarded_reads
 from ..optim import fused
 from .plan import Plan
+
+_nd = np.ndarray
 
 
 def fuse_optimizer_steps(plan: Plan) -> Plan:
@@ -63,62 +67,92 @@ class FusedStep:
     (``fallbacks`` counts those calls).
 
     What ``fused.PREPARE`` makes for a parameter is kept with the objects it was made
-    from (``fused.SOURCES``: the parameter's array, its state arrays, the group's
-    hyperparameters): while a replay finds the very same objects, only the gradient
-    and the arrays' writeable flags are checked again.
+    from: the parameter's array, its state dict and state arrays
+    (``fused.STATE_SOURCES``), its group and the group's hyperparameters
+    (``fused.GROUP_SOURCES``, compared once per group).  While a replay finds the
+    very same objects, only the gradient and the writeable flags are checked again:
+    this runs on every replay, so it is written for few Python operations.
     """
 
     def __init__(self, method):
         self.method = method
         self.fallbacks = 0
-        self._made: list = []       # per parameter: (its sources, its prepared work)
+        # per parameter: (array, state, group, group's sources, state's sources, work)
+        self._kept: list = []
 
     def __call__(self, opt):
         module = fused.load()
         if module is False:
             return self._fall_back(opt)
-        kind = type(opt)
-        prepare, sources_of = fused.PREPARE[kind], fused.SOURCES[kind]
-        made = self._made
-        work = []
-        states = opt.state
-        position = 0
-        for group in opt.param_groups:
-            if not group["lr"] >= 0:        # (NaN too) step() raises, naming the group
-                return self._fall_back(opt)
-            for p in group["params"]:
-                data, grad = p.data, p.grad
-                if not fused.fits(data, grad):
-                    return self._fall_back(opt)
-                state = states[position]
-                sources = sources_of(data, state, group)
-                kept = made[position] if position < len(made) else None
-                if kept is not None and _same_objects(kept[0], sources):
-                    prepared = fused.with_gradient(kept[1], grad.reshape(-1))
-                else:
-                    prepared = prepare(data, grad.reshape(-1), state, group)
-                    if prepared is None:
-                        return self._fall_back(opt)
-                    del made[position:]
-                    made.append((sources, prepared))
-                if prepared is None:        # a state array was made read-only
-                    return self._fall_back(opt)
-                work.append((prepared, (data, grad, state, group)))
-                position += 1
+        work = self._work(opt)
+        if work is None:
+            return self._fall_back(opt)
         scalars_seen: dict = {}
         for k, (prepared, _) in enumerate(work):
             try:
                 fused.run(module, prepared, scalars_seen)
             except Exception as error:  # the kernel did not compile: NumPy does the rest
                 fused.give_up(error)
-                for _, rest in work[k:]:
-                    opt._update(*rest)
+                self._update_rest(opt, k)
                 break
         if unguarded_reads:             # a transform's results still read some (guard.py)
-            for _, (data, *_rest) in work:
+            for _, data in work:
                 note_unguarded_write(data)
         opt._step_count += 1
         return None
+
+    def _work(self, opt):
+        """Each parameter's prepared update with this step's gradient, and its array;
+        None when one of them does not fit the kernels (``opt.step()`` then runs)."""
+        kind = type(opt)
+        group_sources, state_sources = fused.GROUP_SOURCES[kind], fused.STATE_SOURCES[kind]
+        kept = self._kept
+        n_kept = len(kept)
+        states = opt.state
+        work = []
+        position = 0
+        for group in opt.param_groups:
+            if not group["lr"] >= 0:        # (NaN too) step() raises, naming the group
+                return None
+            hyper = group_sources(group)
+            same_hyper = None
+            for p in group["params"]:
+                data, grad = p.data, p._grad
+                if not (type(grad) is _nd and grad.dtype is data.dtype
+                        and grad.shape == data.shape and grad.flags.c_contiguous):
+                    return None
+                state = states[position]
+                entry = kept[position] if position < n_kept else None
+                if same_hyper is None and entry is not None:
+                    same_hyper = entry[2] is group and _same_objects(entry[3], hyper)
+                if (entry is not None and same_hyper and entry[0] is data
+                        and entry[1] is state and entry[2] is group
+                        and _same_objects(entry[4], state_sources(state))
+                        and data.flags.writeable):
+                    prepared = fused.with_gradient(entry[5], grad.reshape(-1))
+                else:
+                    if not fused.fits(data, grad):
+                        return None
+                    prepared = fused.PREPARE[kind](data, grad.reshape(-1), state, group)
+                    if prepared is None:
+                        return None
+                    del kept[position:]
+                    kept.append((data, state, group, hyper, state_sources(state), prepared))
+                    n_kept = position + 1
+                if prepared is None:        # a state array was made read-only
+                    return None
+                work.append((prepared, data))
+                position += 1
+        return work
+
+    def _update_rest(self, opt, start):
+        """The NumPy code of ``opt`` for the parameters from position ``start`` on."""
+        position = 0
+        for group in opt.param_groups:
+            for p in group["params"]:
+                if position >= start:
+                    opt._update(p.data, p._grad, opt.state[position], group)
+                position += 1
 
     def _fall_back(self, opt):
         self.fallbacks += 1

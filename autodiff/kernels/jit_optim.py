@@ -24,10 +24,14 @@ from .jit import _kernel
 
 
 @_kernel()
-def sgd_update(p, g, buf, lr, weight_decay, momentum, keep, nesterov, maximize,
-               use_momentum):
-    """``SGD._update`` in one pass; ``keep`` is ``1 - dampening``.  The common
+def sgd_update(p, g, buf, h):
+    """``SGD._update`` in one pass.  ``h`` holds the hyperparameters in the
+    parameter's dtype: ``lr, weight_decay, momentum, keep, nesterov, maximize,
+    use_momentum`` (``keep`` is ``1 - dampening``, the last three 0 or 1; one array
+    rather than seven arguments, as each argument costs the call time).  The common
     cases get a loop of their own without branches, which LLVM vectorizes."""
+    lr, weight_decay, momentum, keep = h[0], h[1], h[2], h[3]
+    nesterov, maximize, use_momentum = h[4] != 0, h[5] != 0, h[6] != 0
     if maximize or nesterov or weight_decay != 0:
         _sgd_general(p, g, buf, lr, weight_decay, momentum, keep, nesterov, maximize,
                      use_momentum)
@@ -58,15 +62,19 @@ def _sgd_general(p, g, buf, lr, weight_decay, momentum, keep, nesterov, maximize
 
 
 @_kernel()
-def adam_update(p, g, m, v, v_max, b1, one_minus_b1, b2, one_minus_b2, weight_decay,
-                decay_keep, step_size, bias2_root, eps, maximize, decoupled, amsgrad):
+def adam_update(p, g, m, v, v_max, h):
     """``Adam._update`` / ``AdamW._update`` in one pass.
 
-    ``decoupled`` (AdamW) shrinks ``p`` by ``decay_keep = 1 - lr * weight_decay``
+    ``h`` holds the step's scalars in the parameter's dtype: ``b1, 1 - b1, b2,
+    1 - b2, weight_decay, decay_keep, step_size, bias2_root, eps, maximize,
+    decoupled, amsgrad`` (the last three 0 or 1).  ``decoupled`` (AdamW) shrinks ``p`` by ``decay_keep = 1 - lr * weight_decay``
     first; otherwise a nonzero ``weight_decay`` is added to the gradient (L2).
     ``step_size = lr / (1 - b1**t)``, ``bias2_root = sqrt(1 - b2**t)``.  The common
     cases get a loop of their own without branches, which LLVM vectorizes.
     """
+    b1, one_minus_b1, b2, one_minus_b2 = h[0], h[1], h[2], h[3]
+    weight_decay, decay_keep, step_size, bias2_root, eps = h[4], h[5], h[6], h[7], h[8]
+    maximize, decoupled, amsgrad = h[9] != 0, h[10] != 0, h[11] != 0
     if amsgrad or maximize:
         _adam_general(p, g, m, v, v_max, b1, one_minus_b1, b2, one_minus_b2,
                       weight_decay, decay_keep, step_size, bias2_root, eps, maximize,

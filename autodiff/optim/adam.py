@@ -97,5 +97,6 @@ class AdamW(Adam):
 
 fused.PREPARE[Adam] = functools.partial(fused.prepare_adam, decoupled=False)
 fused.PREPARE[AdamW] = functools.partial(fused.prepare_adam, decoupled=True)
-fused.SOURCES[Adam] = fused.SOURCES[AdamW] = fused.adam_sources
+fused.GROUP_SOURCES[Adam] = fused.GROUP_SOURCES[AdamW] = fused.adam_group_sources
+fused.STATE_SOURCES[Adam] = fused.STATE_SOURCES[AdamW] = fused.adam_state_sources
 fused.ANY_SIZE.update((Adam, AdamW))

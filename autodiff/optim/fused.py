@@ -95,7 +95,7 @@ def run(module, work, scalars_seen=None) -> None:
             scalars = adam_scalars(args, step)
             if scalars_seen is not None:
                 scalars_seen[key] = scalars
-        module.adam_update(*args[:5], *scalars)
+        module.adam_update(*args[:5], scalars)
         counter.fill(step)      # counted once the update is done (as += 1, without a ufunc)
     else:
         module.sgd_update(*args)
@@ -139,7 +139,7 @@ def prepare_sgd(data, grad, state, group):
         return None
     flat = data.reshape(-1)
     buf = flat
-    if scalars[-1]:                     # momentum
+    if scalars[0][6]:                   # use_momentum
         buf = _state_array(state, "momentum_buffer", data)
         if buf is None:                 # the first step makes the buffer: eager does it
             return None
@@ -169,9 +169,8 @@ def _sgd_scalars(group, dtype):
     lr, weight_decay, momentum, dampening, nesterov, maximize = raw
     if not _python_numbers(lr, weight_decay, momentum, dampening):
         return None
-    cast = dtype.type
-    scalars = (cast(lr), cast(weight_decay), cast(momentum), cast(1 - dampening),
-               bool(nesterov), bool(maximize), bool(momentum))
+    scalars = (np.array([lr, weight_decay, momentum, 1 - dampening, bool(nesterov),
+                         bool(maximize), bool(momentum)], dtype),)
     if len(_sgd_scalars_made) >= 64:    # groups come and go: keep the table small
         _sgd_scalars_made.clear()
     _sgd_scalars_made[key] = (raw, scalars)
@@ -205,38 +204,48 @@ def with_gradient(work, grad):
     return kind, state, (args[0], grad) + args[2:]
 
 
-def sgd_sources(data, state, group):
-    """What ``prepare_sgd`` reads besides the gradient: the very same objects give the
-    same work (``ad.compile``'s fused step keeps it)."""
-    return (data, state, group, state.get("momentum_buffer"), group["lr"],
-            group["weight_decay"], group["momentum"], group["dampening"], group["nesterov"],
-            group["maximize"])
+def sgd_group_sources(group):
+    """The hyperparameters ``prepare_sgd`` reads from a parameter group: while a group
+    holds the very same objects, its parameters' prepared work stays valid
+    (``ad.compile``'s fused step keeps it).  See ``sgd_state_sources`` too."""
+    return (group["lr"], group["weight_decay"], group["momentum"], group["dampening"],
+            group["nesterov"], group["maximize"])
 
 
-def adam_sources(data, state, group):
-    """What ``prepare_adam`` reads besides the gradient (see ``sgd_sources``)."""
-    return (data, state, group, state.get("step"), state.get("exp_avg"),
-            state.get("exp_avg_sq"), state.get("max_exp_avg_sq"), group["lr"],
-            group["weight_decay"], group["eps"], group["betas"], group["amsgrad"])
+def sgd_state_sources(state):
+    """The state arrays ``prepare_sgd`` reads for a parameter."""
+    return (state.get("momentum_buffer"),)
+
+
+def adam_group_sources(group):
+    """What ``prepare_adam`` reads from a parameter group (see ``sgd_group_sources``)."""
+    return (group["lr"], group["weight_decay"], group["eps"], group["betas"],
+            group["amsgrad"])
+
+
+def adam_state_sources(state):
+    """The state arrays ``prepare_adam`` reads for a parameter."""
+    return (state.get("step"), state.get("exp_avg"), state.get("exp_avg_sq"),
+            state.get("max_exp_avg_sq"))
 
 
 def adam_scalars(args, t):
-    """The kernel's arguments after the arrays for step ``t``, each scalar as the NumPy
-    code forms it (a Python float, then cast to the parameter's dtype)."""
+    """The kernel's scalars for step ``t`` (one array: see ``adam_update``), each as
+    the NumPy code forms it: a Python float, then cast to the parameter's dtype."""
     flat, group, decoupled = args[0], args[5], args[6]
-    cast = flat.dtype.type
     b1, b2 = group["betas"]
     lr, wd = group["lr"], group["weight_decay"]
-    return (cast(b1), cast(1 - b1), cast(b2), cast(1 - b2),
-            cast(wd), cast(1 - lr * wd), cast(lr / (1 - b1 ** t)),
-            cast(math.sqrt(1 - b2 ** t)), cast(group["eps"]), bool(group["maximize"]),
-            decoupled, bool(group["amsgrad"]))
+    return np.array([b1, 1 - b1, b2, 1 - b2, wd, 1 - lr * wd, lr / (1 - b1 ** t),
+                     math.sqrt(1 - b2 ** t), group["eps"], bool(group["maximize"]),
+                     decoupled, bool(group["amsgrad"])], flat.dtype)
 
 
 #: The optimizer classes with a fused update (each registers itself where it is
 #: defined): ``prepare(data, flat_grad, state, group)`` gives the work for ``run``,
-#: or None; ``SOURCES[cls](data, state, group)`` the objects that work depends on.
+#: or None.  Besides the parameter's array, that work depends on the objects
+#: ``GROUP_SOURCES[cls](group)`` and ``STATE_SOURCES[cls](state)`` give.
 PREPARE: dict = {}
-SOURCES: dict = {}
+GROUP_SOURCES: dict = {}
+STATE_SOURCES: dict = {}
 #: Those whose small parameters take the kernel too, once the kernels are loaded.
 ANY_SIZE: set = set()

@@ -57,4 +57,5 @@ class SGD(Optimizer):
 
 
 fused.PREPARE[SGD] = fused.prepare_sgd
-fused.SOURCES[SGD] = fused.sgd_sources
+fused.GROUP_SOURCES[SGD] = fused.sgd_group_sources
+fused.STATE_SOURCES[SGD] = fused.sgd_state_sources
