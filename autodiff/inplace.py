@@ -30,7 +30,9 @@ as with PyTorch's views.  A view of a leaf that requires grad (``w[0]``, and
 and so is an unrecorded update in grad mode of a view taken under ``no_grad`` of a
 tensor that requires grad.  Not followed, and so refused when recorded: views made
 by other ops (``h.reshape(-1)``, ``h.T``: a recorded update of one would not reach
-``h``, where PyTorch's would; under ``no_grad`` the write goes through NumPy's view).
+``h``, where PyTorch's would; under ``no_grad`` the write goes through NumPy's view),
+and a recorded update of ``h`` while such a view of it is alive, which would go on
+showing the old values (``op_views.py`` keeps those views).
 One element taken by integer indexing (``out[0, 1]``) is a copy, as in NumPy
 (``out[0, 1] += x`` updates ``out``).
 """
@@ -43,7 +45,7 @@ import weakref
 
 import numpy as np
 
-from . import collector, overwrites
+from . import collector, op_views, overwrites
 from . import graph as _graph
 from .graph import Node, _grad_mode
 from .guard import (held_by_trace, is_guarded_view, note_unguarded_write, unguarded_reads,
@@ -353,6 +355,7 @@ def _recorded(t, result, where: str, written=_ALL) -> None:
     _refuse_transform_input([t] + [base for _, (base, _) in chain], where)
     _check_views(chain, where, recording=True)
     _refuse_unfollowed_view(chain[-1][1][0] if chain else t, t, where)
+    _refuse_op_views_left_behind([t] + [base for _, (base, _) in chain], t, where)
     _adopt(t, result, where, written)
     # Each tensor of the chain already holds its new value, as a node the next one's
     # setitem reads: taking it again from that tensor would repeat the work per level.
@@ -383,21 +386,44 @@ def _refuse_transform_input(tensors, where: str) -> None:
 
 def _refuse_unfollowed_view(top, t, where: str) -> None:
     """Raise when ``top`` (``t``, or the tensor ``t`` views by indexing) views the memory
-    of another op's output through an op other than indexing (``h.view(-1)``,
-    ``h.T``): a recorded update would leave that tensor behind, where PyTorch's view
-    would change it."""
+    of another tensor through an op other than indexing (``h.view(-1)``, ``h.T``): a
+    recorded update would leave that tensor behind, where PyTorch's view would change
+    it.  Seen in ``top``'s node when the view was recorded, else in ``op_views``."""
     node = top._node
-    if node is None or top.data.base is None or node.args is None:
-        return
-    for parent, array in zip(node.parents, node.args):
-        if parent.__class__ is Node and isinstance(array, np.ndarray) \
-                and views_memory_of(top.data, array):
-            raise RuntimeError(
-                f"{where}: tensor {_label(t)} views, through '{node.op.name}', the output of "
-                f"'{parent.op.name}', and a recorded update of it in grad mode would not "
-                "reach that tensor (a PyTorch view would change it). Update that tensor "
-                "itself (h[0] = 0 rather than h.view(-1)[0] = 0), or build a new tensor "
-                "(v = v + x).")
+    if node is not None and top.data.base is not None and node.args is not None:
+        for parent, array in zip(node.parents, node.args):
+            if parent.__class__ is Node and isinstance(array, np.ndarray) \
+                    and views_memory_of(top.data, array):
+                raise RuntimeError(
+                    f"{where}: tensor {_label(t)} views, through '{node.op.name}', the "
+                    f"output of '{parent.op.name}', and a recorded update of it in grad "
+                    "mode would not reach that tensor (a PyTorch view would change it). "
+                    "Update that tensor itself (h[0] = 0 rather than h.view(-1)[0] = 0), "
+                    "or build a new tensor (v = v + x).")
+    viewed = op_views.viewed_tensor(top)
+    if viewed is not None:
+        raise RuntimeError(
+            f"{where}: tensor {_label(t)} views, through '{op_views.view_op(top)}', the "
+            f"memory of tensor {_label(viewed)}, and a recorded update of it in grad mode "
+            "would not reach that tensor (a PyTorch view would change it). Update that "
+            "tensor itself (m[0] = v rather than m.reshape(-1)[0] = v), or build a new "
+            "tensor (v = v + x).")
+
+
+def _refuse_op_views_left_behind(tensors, t, where: str) -> None:
+    """Raise when an op other than indexing made a view of one of ``tensors`` (``t``
+    and the tensors it views by indexing, all about to take new arrays) that is still
+    alive (``h.T``, ``h.reshape(-1)``): it would go on showing the old values, where
+    NumPy's and PyTorch's views show the update."""
+    for tensor in tensors:
+        for view, op_name in op_views.views_of_memory(tensor.data):
+            if view is not tensor and view is not t:
+                raise InPlaceError(
+                    f"{where}: cannot record this update of tensor {_label(t)}: tensor "
+                    f"{_label(view)}, made from {'it' if tensor is t else 'the tensor it views'} "
+                    f"by '{op_name}', shows the same memory and would keep the old values "
+                    "(a NumPy or PyTorch view would show the update). Make that view after "
+                    "the update, or build a new tensor instead (t = t + x).")
 
 
 def _adopt(t, result, where: str, written=_ALL, skip=()) -> None:

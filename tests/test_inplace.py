@@ -411,3 +411,54 @@ def test_writes_at_ever_new_places_keep_the_stamps_bounded_and_still_refuse():
         buf[0:1] = 2.0                          # ... and one into the saved part
     with pytest.raises(ad.inplace.InPlaceError, match="op 'multiply' saved its input"):
         saved.backward()
+
+
+@pytest.mark.parametrize("make_view", [
+    lambda m: m.reshape(-1), lambda m: m.T, lambda m: np.ravel(m), lambda m: np.transpose(m)])
+def test_a_recorded_write_through_an_op_view_of_a_tensor_without_grad_is_refused(make_view):
+    # The view's memory is m's: NumPy and PyTorch would change m; a recorded update
+    # gives the view a new array and would leave m as it was.
+    w = ad.tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True)
+    m = ad.zeros((3, 3))
+    view = make_view(m)
+    with pytest.raises(RuntimeError, match="the memory of tensor of shape \\(3, 3\\)"):
+        view[0] = w[0]
+    assert not m.data.any()
+    with ad.no_grad():                  # unrecorded: written through, as NumPy does
+        make_view(m)[0] = 5.0
+    expected = np.zeros((3, 3))
+    make_view(expected)[0] = 5.0
+    assert np.array_equal(m.data, expected)
+
+
+@pytest.mark.parametrize("make_view,op", [
+    (lambda c: c.T, "transpose"), (lambda c: c.reshape(3, 2), "reshape"),
+    (lambda c: np.flip(c), "flip"), (lambda c: ad.split(c, [1], axis=1)[0], "getitem"),
+])
+def test_a_recorded_update_of_a_tensor_with_a_live_op_view_is_refused(make_view, op):
+    w = ad.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    c = w * 1.0
+    view = make_view(c)
+    if op == "getitem":                 # split's pieces are index views: followed
+        c *= 2.0
+        assert np.array_equal(view.data, (w.data * 2.0)[:, :1])
+        return
+    with pytest.raises(ad.InPlaceError, match=f"made from it by '{op}'"):
+        c *= 2.0
+    assert np.array_equal(c.data, w.data)
+
+
+def test_an_op_view_that_is_gone_or_of_a_gone_tensor_does_not_refuse_an_update():
+    w = ad.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    c = w * 1.0
+    view = c.T
+    del view
+    c *= 2.0                            # the view is gone: nothing shows the old values
+    m = ad.zeros((2, 3))
+    flat = (m + 0.0).reshape(-1)        # a view of a temporary nobody else holds
+    with ad.no_grad():
+        flat[0] = 1.0
+    flat[1] = w[0, 1]
+    assert flat.data.tolist()[:2] == [1.0, 1.0] and not m.data.any()
+    c.sum().backward()
+    assert np.array_equal(w.grad, np.full((2, 3), 2.0))

@@ -36,6 +36,7 @@ from ..collector import defined_by_the_library
 from ..collector import untrack_address as _untrack_address
 from ..graph import Node, _grad_mode, next_seq as _next_seq
 from ..guard import adopt_view, guard_leaf_views, guard_leaves  # the mutation guard
+from ..op_views import note as note_op_view
 from ..guard import guarded_arrays as _guarded
 from ..guard import leaf_views as _leaf_views
 from ..tensor import Tensor
@@ -241,7 +242,10 @@ class Op:
                 raise explain_error(self, error, raw) from error
             if kernel_hook is not None:
                 return kernel_hook(self, args, raw, kwargs, out)
-            return _unrecorded(out)
+            result = _unrecorded(out)
+            if result.data.base is not None:    # a view of an input? (op_views.py)
+                note_op_view(result, self.name, args)
+            return result
         try:
             out = self.forward(*raw, **kwargs)
         except (ValueError, IndexError, TypeError, ArithmeticError) as error:
@@ -256,6 +260,8 @@ class Op:
             guard_leaves(result._node)
         elif _leaf_views and needs_grad:  # or a view of one, perhaps (guard.leaf_views)
             guard_leaf_views(result._node)
+        if result.data.base is not None:    # a view of an input? (op_views.py)
+            note_op_view(result, self.name, args)
         return result
 
     def _call1(self, a):
@@ -277,7 +283,10 @@ class Op:
                 raise explain_error(self, error, (ra,)) from error
             if kernel_hook is not None:
                 return kernel_hook(self, (a,), (ra,), None, out)
-            return _unrecorded(out)
+            result = _unrecorded(out)
+            if result.data.base is not None:    # a view of an input? (op_views.py)
+                note_op_view(result, self.name, (a,))
+            return result
         try:
             out = self.forward(ra)
         except (ValueError, IndexError, TypeError, ArithmeticError) as error:
@@ -304,6 +313,8 @@ class Op:
             guard_leaves(result._node)
         elif _leaf_views and needs_grad:  # or a view of one, perhaps (guard.leaf_views)
             guard_leaf_views(result._node)
+        if result.data.base is not None:    # a view of an input? (op_views.py)
+            note_op_view(result, self.name, (a,))
         return result
 
     def _call2(self, a, b):
@@ -337,7 +348,10 @@ class Op:
                 raise explain_error(self, error, (ra, rb)) from error
             if kernel_hook is not None:
                 return kernel_hook(self, (a, b), (ra, rb), None, out)
-            return _unrecorded(out)
+            result = _unrecorded(out)
+            if result.data.base is not None:    # a view of an input? (op_views.py)
+                note_op_view(result, self.name, (a, b))
+            return result
         try:
             scalar = self._scalar2
             if (scalar is None or (ra.__class__ is _nd and ra.ndim)
@@ -386,6 +400,8 @@ class Op:
             guard_leaves(result._node)
         elif _leaf_views and needs_grad:  # or a view of one, perhaps (guard.leaf_views)
             guard_leaf_views(result._node)
+        if result.data.base is not None:    # a view of an input? (op_views.py)
+            note_op_view(result, self.name, (a, b))
         return result
 
     def _call_number(self, t, number, number_first):
