@@ -5,9 +5,10 @@ call computed (a replay returns a new tensor over the slot's array), ``("array",
 Ref)`` for an array, ``("object", where, what)`` for a tensor the call was given or
 captured and returned as it is (a replay returns that same object, as eager
 execution does: a parameter with its ``.grad``, an argument), tuples, lists, dicts
-and namedtuples (``("namedtuple", items, its class)``) of templates, and ``("value", v)`` for None and strings.  ``key`` is an int for a
-tensor object returned more than once (``return t, t``): a replay returns one tensor
-in each of those places, as eager execution does, and None otherwise.
+and namedtuples (``("namedtuple", items, its class)``) of templates, and ``("value",
+v)`` for None and strings.  ``key`` is an int for a tensor object returned more than
+once (``return t, t``): a replay returns one tensor in each of those places, as eager
+execution does, and None otherwise.
 """
 
 from __future__ import annotations

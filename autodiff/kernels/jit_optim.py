@@ -67,8 +67,9 @@ def adam_update(p, g, m, v, v_max, h):
 
     ``h`` holds the step's scalars in the parameter's dtype: ``b1, 1 - b1, b2,
     1 - b2, weight_decay, decay_keep, step_size, bias2_root, eps, maximize,
-    decoupled, amsgrad`` (the last three 0 or 1).  ``decoupled`` (AdamW) shrinks ``p`` by ``decay_keep = 1 - lr * weight_decay``
-    first; otherwise a nonzero ``weight_decay`` is added to the gradient (L2).
+    decoupled, amsgrad`` (the last three 0 or 1).  ``decoupled`` (AdamW) shrinks
+    ``p`` by ``decay_keep = 1 - lr * weight_decay`` first; otherwise a nonzero
+    ``weight_decay`` is added to the gradient (L2).
     ``step_size = lr / (1 - b1**t)``, ``bias2_root = sqrt(1 - b2**t)``.  The common
     cases get a loop of their own without branches, which LLVM vectorizes.
     """
