@@ -30,6 +30,7 @@ class _GradMode(threading.local):
     observers = ()      # the BackwardObservers watching reverse passes in this thread
     last_root = None    # explain.py: the last .backward()'s root node, or a weakref to its tensor
     transform_depth = 0  # transforms.py: > 0 while a function transform runs its function
+    backward_in_transform = False   # a Tensor.backward() runs inside a transform's function
 
     @property
     def enabled(self) -> bool:

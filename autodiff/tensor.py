@@ -317,7 +317,12 @@ class Tensor(OperatorMethods, PyTorchMethods, SelectionMethods):
                 "Create the inputs with requires_grad=True (and outside ad.no_grad()) "
                 "before computing it.")
         grad = root_grad(self, grad, create_graph)
-        run_backward(self, grad, retain_graph=retain_graph, create_graph=create_graph)
+        # inside a transform's function: transforms.transform_input refuses to be passed
+        _grad_mode.backward_in_transform = _grad_mode.transform_depth > 0
+        try:
+            run_backward(self, grad, retain_graph=retain_graph, create_graph=create_graph)
+        finally:
+            _grad_mode.backward_in_transform = False
 
     def detach(self) -> Tensor:
         """The same data with no history; gradients do not flow through it."""

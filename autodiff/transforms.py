@@ -32,12 +32,23 @@ from .tensor import Tensor
 
 #: The fresh input a transform gives a tracked argument: an identity on the tape, so
 #: that gradients stop at it while the result stays connected to the outer graph.
+def _transform_input_rule(xp, g, ans, x):
+    if _grad_mode.backward_in_transform:
+        raise RuntimeError(
+            "backward: called inside a function that ad.grad (or another transform) "
+            "differentiates, on a graph that reaches the transform's argument that is a "
+            "tensor requiring grad from outside: it would fill that outer tensor's .grad, "
+            "not the argument's. Use ad.grad (or ad.vjp) inside the function instead of "
+            "backward().")
+    return g
+
+
 transform_input = defop(
     "transform_input", lambda x: x,
     doc="Identity: the fresh input a transform gives a tracked argument.\n\n"
         ">>> from autodiff.transforms import transform_input\n"
         ">>> transform_input(ad.tensor([1.0, 2.0]))\ntensor([1., 2.])",
-    x=("g", lambda xp, g, ans, x: g), reads=())
+    x=("g", _transform_input_rule), reads=())
 
 
 class inside_transform:

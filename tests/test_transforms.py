@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -320,3 +322,21 @@ def test_a_pullback_called_under_no_grad_gives_arrays_and_records_nothing():
     np.testing.assert_allclose(g, np.cos(w.data) * w.data + np.sin(w.data), rtol=1e-15)
     (g,) = pullback(np.ones(3))                             # in grad mode it still records
     assert isinstance(g, ad.Tensor) and g.requires_grad
+
+
+def test_backward_inside_a_transform_reaching_an_outer_tracked_argument_is_refused():
+    def f(x):
+        (x ** 3).sum().backward(create_graph=True)
+        return (x.grad * x).sum()
+
+    x0 = np.array([0.5, 1.5])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        np.testing.assert_allclose(ad.grad(f)(x0), 9 * x0 ** 2)    # a plain argument: a leaf
+    w = ad.tensor(x0, requires_grad=True)
+    with pytest.raises(RuntimeError, match="would fill that outer tensor's .grad"):
+        ad.grad(f)(w)
+    assert w.grad is None and ad.is_grad_enabled()
+    g = ad.grad(lambda x: (x ** 3).sum())(w)        # a backward outside still passes
+    (g * w).sum().backward()
+    np.testing.assert_allclose(w.grad, 9 * x0 ** 2)
