@@ -278,12 +278,15 @@ def _note_forward_values(vjp, inputs) -> None:
     (arrays, or tensors without a graph that are not inputs), directly or through a
     default argument, a container or a helper closure: under ``no_grad`` their
     dependence on the inputs was not recorded."""
-    own = {id(t) for t in inputs} | {id(t.data) for t in inputs if isinstance(t, Tensor)}
+    own = {id(t) for t in inputs}
+    arrays_of_inputs = {id(t.data) for t in inputs if isinstance(t, Tensor)}
     names = []
     for name, value in _reachable_values(vjp):
         if id(value) in own:
             continue
-        if (isinstance(value, Tensor) and not value.requires_grad) or _is_float_array(value):
+        if id(value) in arrays_of_inputs:   # x.data: a constant too, if x is differentiated
+            names.append(f"{name} (an input's array)")
+        elif (isinstance(value, Tensor) and not value.requires_grad) or _is_float_array(value):
             names.append(name)
     try:
         vjp._autodiff_forward_values = tuple(names)
@@ -296,8 +299,9 @@ def _refuse_forward_values(name, vjp) -> None:
     if names:
         raise RuntimeError(
             f"custom_gradient: the vjp returned by {name} closes over "
-            f"{', '.join(repr(n) for n in names)}, computed in the forward under no_grad, "
-            "and this backward pass is being differentiated (backward(create_graph=True), "
+            f"{', '.join(repr(n) for n in names)}, computed in the forward under no_grad "
+            "or taken from an input's .data, and this backward pass is being "
+            "differentiated (backward(create_graph=True), "
             "grad of grad, hessian, hvp): its second derivative would take that value as "
             "a constant, its dependence on the inputs unrecorded. Compute it inside the "
             "vjp from the inputs (lambda g: g * ad.exp(x)), or write the op as an "
@@ -311,7 +315,8 @@ def custom_gradient(func: Callable) -> Callable:
     ``vjp`` may close over them and be differentiated again); the ``vjp`` closure is
     the node's saved state, dropped when a backward frees the graph.  A ``vjp`` that
     reaches a value the forward computed (``y = ad.exp(x)``, an array; directly, as a
-    default argument, in a container or through a helper function) cannot be
+    default argument, in a container or through a helper function), or an input's
+    array (``x.data``), cannot be
     differentiated again, since that value's dependence on the inputs was not
     recorded: a second derivative through it raises (compute such values inside the
     ``vjp``).

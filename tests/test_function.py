@@ -277,6 +277,22 @@ def test_a_custom_gradient_whose_vjp_holds_a_forward_value_refuses_a_second_deri
     assert ad.grad(ad.grad(square))(0.5) == 2.0
 
 
+def test_a_custom_gradient_whose_vjp_holds_an_inputs_array_refuses_a_second_derivative():
+    # x.data is the input's values with no recorded dependence on x: a Hessian through
+    # it was silently 0 (6x here).
+    @ad.custom_gradient
+    def cube(x):
+        values = x.data
+        return ad.tensor(values ** 3), lambda g: g * 3 * values ** 2
+
+    x = np.array([0.5, 1.0])
+    np.testing.assert_allclose(ad.grad(lambda t: cube(t).sum())(x), 3 * x ** 2)
+    for second in (lambda: ad.hessian(lambda t: cube(t).sum())(x),
+                   lambda: ad.hvp(lambda t: cube(t).sum(), x, np.ones(2))):
+        with pytest.raises(RuntimeError, match="closes over \"values \\(an input's array\\)\""):
+            second()
+
+
 def test_a_function_with_a_constant_input_can_be_differentiated_twice():
     """A saved input without a gradient (data) comes back as itself in a differentiated
     backward; it was taken for a value computed in forward and refused."""
