@@ -853,3 +853,50 @@ def test_a_tensor_argument_that_the_function_also_captures_is_refused():
                                          "also reaches as anchor"):
         step(anchor)
     assert float(step(ad.tensor(np.array([3.0, 5.0]))).data) == 13.0
+
+
+def _dropout_model():
+    return ad.nn.Sequential(ad.nn.Linear(4, 6, rng=0), ad.nn.Dropout(0.5, rng=1),
+                            ad.nn.Linear(6, 2, rng=2))
+
+
+def test_train_and_eval_inside_the_step_replay_as_eager_without_tracing_each_call():
+    # The plans are keyed by the training flags at the call's start, not at the first
+    # use (train() inside the step set that to True at every call, while the call
+    # began in eval mode: a new trace at every call), and a replay leaves the flags
+    # as the traced call did.
+    models = [_dropout_model(), _dropout_model()]
+    xs = np.random.default_rng(0).normal(size=(6, 3, 4))
+
+    def make(model):
+        def step(x, xv):
+            model.train()
+            loss = (model(x) ** 2).mean()
+            model.zero_grad()
+            loss.backward()
+            model.eval()
+            return loss, model(xv)
+        return step
+
+    eager, compiled = make(models[0]), ad.compile(make(models[1]))
+    for x in xs:
+        expected, got = eager(x, x[:1]), compiled(x, x[:1])
+        for e, g in zip(expected, got):
+            assert e.data.tobytes() == g.data.tobytes()
+        assert models[1].training is False and models[1][1].training is False
+    assert compiled.traces == 2
+
+
+def test_a_step_that_only_switches_to_train_leaves_the_model_training_after_a_replay():
+    model = _dropout_model()
+
+    @ad.compile
+    def step(x):
+        model.train()
+        return (model(x) ** 2).mean()
+
+    for x in np.random.default_rng(1).normal(size=(4, 3, 4)):
+        model.eval()                    # evaluation between steps, outside
+        step(x)
+        assert model.training and model[1].training
+    assert step.traces == 1

@@ -149,21 +149,25 @@ class Compiled:
             replay = plan.replay if _hooks.active is None else plan.replay_traced
             try:
                 if not plan.buffers:
-                    return replay(args, kwargs)
-                with plan.lock:     # one call at a time writes into the plan's buffers
-                    if plan.running:
-                        raise RuntimeError(
-                            f"compile: {plan.name} was called again while its replay was "
-                            "running (from inside a replayed method); a plan's buffers "
-                            "serve one call at a time")
-                    plan.running = True
-                    try:
-                        return replay(args, kwargs)
-                    finally:
-                        plan.running = False
+                    result = replay(args, kwargs)
+                else:
+                    with plan.lock:     # one call at a time writes into the plan's buffers
+                        if plan.running:
+                            raise RuntimeError(
+                                f"compile: {plan.name} was called again while its replay "
+                                "was running (from inside a replayed method); a plan's "
+                                "buffers serve one call at a time")
+                        plan.running = True
+                        try:
+                            result = replay(args, kwargs)
+                        finally:
+                            plan.running = False
             except Exception as error:
                 note_replay_error(plan, error)
                 raise
+            for module, flag in plan.training_after:
+                module.training = flag
+            return result
         self._note_trace(key, misfit)
         return self._trace(key, args, kwargs)
 
@@ -195,6 +199,8 @@ class Compiled:
                        for name, value in kwargs.items()}
         rng_before = np.random.get_state()[1].copy()
         generators = [(name, g, _rng_state(g)) for name, g in _captured_generators(self.fn)]
+        training_before = _training_flags(self.fn)
+        tracer.training_at_start = {key: flag for key, (_, flag) in training_before.items()}
         numbers_before = numbers_reached(_named_values(self.fn))
         arrays_before = arrays_reached(_named_values(self.fn))
         with installed(tracer):
@@ -218,6 +224,9 @@ class Compiled:
         warn_of_arrays_left_behind(plan.name, arrays_before, arrays_reached(named),
                                    stacklevel=3)
         plan.bindings = _captured_objects(self.fn)     # as the call left them
+        # train() / eval() inside the function: a replay leaves the flags as it did
+        plan.training_after = [(m, m.training) for m, flag in training_before.values()
+                               if m.training != flag]
         plan.flags += _settings_of_captured_modules(self.fn, plan.flags)
         eliminate_dead_code(plan)
         if self.fuse:
@@ -458,6 +467,18 @@ def _check_generators_made_in_call(plan, fn, args, kwargs, modules) -> None:
                 "an int seed (rng=7: a generator made at each call), or make the "
                 "generator once outside the function, where the function reaches it (a "
                 "global, a closure variable, a module's attribute).")
+
+
+def _training_flags(fn) -> dict:
+    """``{id(module): (module, module.training)}`` for the modules ``fn`` reaches by
+    name (a bound method's module too) and their submodules."""
+    from ..nn.module import Module
+
+    roots = [value for _, _, _, value in _captured_names(fn) if isinstance(value, Module)]
+    owner = getattr(fn, "__self__", None)
+    if isinstance(owner, Module):
+        roots.append(owner)
+    return {id(m): (m, m.training) for root in roots for m in root.modules()}
 
 
 def _settings_of_captured_modules(fn, flags) -> list:

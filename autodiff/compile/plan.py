@@ -114,6 +114,7 @@ class Plan:
         self.members: list = []     # (dict, key, object) a replay needs to be the same object
         self.bindings: list = []    # (cell or dict, key, object) the function's names held
         self.buffers: list = []     # arrays results are written into (buffers.py)
+        self.training_after: list = []  # (module, flag) the call left switched (eval())
 
     def counts(self) -> dict:
         """How many steps of each kind."""

@@ -106,6 +106,9 @@ class Tracer:
         self.made_during: set = set()
         self.data_owners: dict = {}
         self.modules: dict = {}             # id(module) -> (module, its training flag)
+        # id(module) -> its training flag when the call began, for the modules the
+        # function reaches by name (one it switches with train()/eval() is keyed so)
+        self.training_at_start: dict = {}
         self.groups = hyperparameters.snapshot()    # optimizers' groups, as last seen
         # slot -> position of its traced value in self.keep (for the fuser; an index,
         # not a reference, so that check_fresh_constants counts references as before)
@@ -266,7 +269,8 @@ class Tracer:
         one it had now (``model.eval()`` between calls traces again), and while its
         tensors and submodules stay the same objects (``module_members``)."""
         if self.owns_thread() and id(module) not in self.modules:
-            self.modules[id(module)] = (module, module.training)
+            self.modules[id(module)] = (module, self.training_at_start.get(
+                id(module), module.training))
             readonly.hold_buffers(self.held, module)
 
     def on_numpy_result(self, fn, args, kwargs, result):
