@@ -900,3 +900,19 @@ def test_a_step_that_only_switches_to_train_leaves_the_model_training_after_a_re
         step(x)
         assert model.training and model[1].training
     assert step.traces == 1
+
+
+def test_a_returned_loss_whose_graph_a_backward_kept_is_warned_of_as_kept():
+    w = ad.tensor(np.array([1.0, 2.0]), requires_grad=True)
+
+    @ad.compile
+    def step(x):
+        out = w * x
+        first, second = out.sum(), (out ** 2).sum()
+        first.backward(retain_graph=True)
+        second.backward()
+        return first
+
+    with pytest.warns(ad.TapeDropWarning, match="with the graph its backward kept "
+                                                "\\(retain_graph=True\\)"):
+        step(np.ones(2))

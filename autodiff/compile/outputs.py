@@ -90,17 +90,20 @@ def _template(tracer, value, shared):
 
 
 def _warn_of_a_graph_left_behind(tracer, tensor) -> None:
-    """A returned tensor whose graph no backward of the call went through (its node
-    still holds its inputs) has a history a backward after the call would follow; a
+    """A returned tensor whose graph is still there (no backward of the call went
+    through it, or one kept it with ``retain_graph=True``: its node still holds its
+    inputs) has a history a backward after the call would follow; a
     replay returns it without one, so such a backward would give its inputs no
     gradient there (silently, when another path still requires grad)."""
     node = tensor._node
     if node is None or node.args is None or not tensor.requires_grad:
         return                          # (no backward can follow one without grad)
+    how = ("with the graph its backward kept (retain_graph=True)"
+           if node in tracer.node_slots else "with a graph that no backward of the call used")
     warnings.warn(
         f"compile: {tracer.name} returns a tensor of shape {tensor.shape} made by "
-        f"'{node.op.name}' with a graph that no backward of the call used: this first "
-        "call returns it with that graph, but a replay returns it without one (a plan "
+        f"'{node.op.name}' {how}: this first call returns it with that graph, but a "
+        "replay returns it without one (a plan "
         "records no tape), so a backward through it after a replay gives the tensors it "
         "came from no gradient. Call backward() inside the compiled function (compile "
         "the whole training step), or compute it under ad.no_grad() (or return "
