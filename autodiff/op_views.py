@@ -34,7 +34,9 @@ _nd = np.ndarray
 # whose memory it shows); id(memory owner) -> {id(view tensor), ...}
 _entries: dict = {}
 _by_owner: dict = {}
-_lock = threading.Lock()
+# Reentrant: a weak reference's callback (``forget``) may run in this thread while it
+# holds the lock, when the cycle collector frees a view during an allocation.
+_lock = threading.RLock()
 
 
 def note(view, op_name: str, inputs) -> None:
@@ -96,7 +98,7 @@ def views_of_memory(array) -> list:
     memory with ``array``."""
     owner = array if array.base is None else array.base
     with _lock:
-        ids = list(_by_owner.get(id(owner), ()))
+        ids = tuple(_by_owner.get(id(owner), ()))     # (a callback frees nothing here)
         entries = [_entries.get(vid) for vid in ids]
     found = []
     for entry in entries:
