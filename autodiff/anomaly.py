@@ -205,6 +205,12 @@ class _Local(threading.local):
 _local = _Local()
 
 
+def active() -> bool:
+    """Whether ``detect_anomaly`` is on in this thread (``ad.compile`` then runs the
+    function eagerly: a replay records no ops to check)."""
+    return _local.state is not None
+
+
 def _on_record(node):
     node.trace = user_frame_trace(2)
     ans = node.ans

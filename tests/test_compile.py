@@ -916,3 +916,21 @@ def test_a_returned_loss_whose_graph_a_backward_kept_is_warned_of_as_kept():
     with pytest.warns(ad.TapeDropWarning, match="with the graph its backward kept "
                                                 "\\(retain_graph=True\\)"):
         step(np.ones(2))
+
+
+def test_a_compiled_step_runs_eagerly_inside_detect_anomaly_and_its_nan_is_reported():
+    w = ad.tensor(np.array([1.0, 2.0]), requires_grad=True)
+
+    @ad.compile
+    def step(x):
+        loss = ad.sqrt(w * x).sum()
+        loss.backward()
+        return loss
+
+    step(np.ones(2))
+    with ad.detect_anomaly(), pytest.raises(ad.AnomalyError, match="sqrt: the forward pass "
+                                                                    "produced NaN"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            step(np.array([-1.0, 1.0]))
+    assert step.traces == 1 and float(step(np.ones(2)).data) == 1.0 + np.sqrt(2.0)
