@@ -357,3 +357,20 @@ def test_other_bad_arguments():
         F.pad(x, (5, 0), mode="reflect")
     with pytest.raises(ValueError, match="mode must be one of"):
         F.pad(x, (1, 1), mode="mirror")
+
+
+@pytest.mark.parametrize("shape", [(1, 1, 4, 2), (8, 4, 64, 2)])   # the twin and the kernel
+def test_max_pooling_windows_that_cover_padding_only_are_refused(shape):
+    # Their maximum is -inf with no input to send the gradient to: the NumPy twin failed
+    # inside np.bincount and the kernel sent gradients elsewhere.
+    x = ad.tensor(np.random.default_rng(0).standard_normal(shape), requires_grad=True)
+    with pytest.raises(ValueError, match="covers padding only"):
+        F.max_pool2d(x, kernel_size=2, stride=1, padding=1, dilation=3)
+    F.max_pool2d(x, kernel_size=2, stride=1, padding=1, dilation=1).sum().backward()
+
+
+def test_pad_refuses_amounts_that_are_not_whole_numbers():
+    x = ad.tensor(np.ones((1, 3)))
+    with pytest.raises(TypeError, match="whole numbers of cells"):
+        F.pad(x, (1.7, 0.5))
+    assert F.pad(x, (np.int64(1), 0)).shape == (1, 4)

@@ -72,6 +72,9 @@ def pad(x, pad: tuple, mode: str = "constant", value: float | None = None) -> Te
     elif mode != "constant" and (isinstance(value, Tensor) or value != 0):
         raise ValueError(f"pad: mode {mode!r} takes no value (got {value!r}); it is for "
                          "mode='constant' (PyTorch refuses it too)")
+    if not all(isinstance(p, (int, np.integer)) and not isinstance(p, bool) for p in pad):
+        raise TypeError(f"pad: pad must hold whole numbers of cells, got {tuple(pad)} "
+                        "(PyTorch refuses other amounts too)")
     amounts = tuple(int(p) for p in pad)
     if len(amounts) % 2 or len(amounts) // 2 > len(shape):
         raise ValueError(f"pad: pad must hold (before, after) pairs for at most {len(shape)} "
@@ -341,8 +344,25 @@ def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1,
     shape, kernel, stride, padding, dilation = _pool_args(x, kernel_size, stride, padding,
                                                           dilation, where)
     out_hw = _pool_sizes(shape, kernel, stride, padding, dilation, ceil_mode, where)
+    _refuse_windows_in_padding(shape[2:], kernel, stride, padding, dilation, out_hw)
     return _conv.max_pool2d(x, kernel=kernel, stride=stride, padding=padding,
                             dilation=dilation, out_hw=out_hw)
+
+
+def _refuse_windows_in_padding(size, kernel, stride, padding, dilation, out_hw) -> None:
+    """Raise when a max-pooling window holds padding only: its maximum would be -inf,
+    with no input to send the gradient to."""
+    for axis, (n, k, s, p, d, count) in enumerate(zip(size, kernel, stride, padding,
+                                                      dilation, out_hw)):
+        starts = np.arange(count) * s - p
+        taps = starts[:, None] + d * np.arange(k)
+        empty = ~((taps >= 0) & (taps < n)).any(axis=1)
+        if empty.any():
+            raise ValueError(
+                f"max_pool2d: the window of output {int(np.argmax(empty))} along axis "
+                f"{axis + 2} covers padding only (input size {n}, kernel {k}, stride {s}, "
+                f"padding {p}, dilation {d}): it has no input to take the maximum of. "
+                "Use less padding or dilation.")
 
 
 def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
