@@ -7,6 +7,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 import builtins
+import warnings
 
 from .graph import enable_grad, no_grad, run_backward
 from .tensor import Tensor
@@ -32,7 +33,29 @@ def _raw(x):
 def _evaluate(func, arrays):
     with no_grad():
         out = func(*[Tensor(a) if a.dtype.kind == "f" else a for a in arrays])
+    _refuse_several_outputs(out)
     return np.array(out.data if isinstance(out, Tensor) else out, dtype=np.float64)
+
+
+def _refuse_several_outputs(out) -> None:
+    if isinstance(out, (tuple, list)):
+        raise TypeError(
+            f"gradcheck: the function returned a {type(out).__name__} of {len(out)} "
+            "values; it must return one tensor. Check each output on its own "
+            "(lambda a: f(a)[0], then [1], ...).")
+
+
+def _warn_of_coarse_inputs(items, where) -> None:
+    """Central differences in float32 round x + eps back to x: they can fail a right
+    gradient and pass a wrong one, so say so before checking (PyTorch warns too)."""
+    for k, x in enumerate(items):
+        dtype = np.asarray(x.data if isinstance(x, Tensor) else x).dtype
+        if dtype.kind == "f" and np.finfo(dtype).eps > 1e-12:
+            warnings.warn(
+                f"{where}: input {k} is {dtype}: its rounding swamps central differences "
+                "(x + eps may round back to x), so the numerical gradient means little "
+                "and a wrong gradient may pass; check in float64 "
+                "(np.asarray(x, dtype=np.float64)).", UserWarning, stacklevel=3)
 
 
 def numerical_grad(func: Callable, inputs: Sequence, eps: float = 1e-6) -> list[np.ndarray]:
@@ -45,6 +68,7 @@ def numerical_grad(func: Callable, inputs: Sequence, eps: float = 1e-6) -> list[
     [array([2., 4.])]
     """
     items, single = _as_list(inputs)
+    _warn_of_coarse_inputs(items, "numerical_grad")
     arrays = [_raw(x) for x in items]
     out_shape = _evaluate(func, arrays).shape
     results = []
@@ -70,6 +94,7 @@ def analytic_jacobian(func: Callable, inputs: Sequence) -> list[np.ndarray]:
     tensors = [Tensor(_raw(x), requires_grad=True) if _is_differentiable(x) else _raw(x)
                for x in items]
     out = func(*tensors)
+    _refuse_several_outputs(out)
     if not isinstance(out, Tensor):
         out = Tensor(out)
     wrt = [t for t in tensors if isinstance(t, Tensor)]
@@ -101,8 +126,11 @@ def gradcheck(func: Callable, inputs: Sequence, eps: float = 1e-6, atol: float =
     """
     items, _ = _as_list(inputs)
     _check_float_inputs(items)
+    _warn_of_coarse_inputs(items, "gradcheck")
     analytic = analytic_jacobian(func, items)
-    numeric = numerical_grad(func, items, eps)
+    with warnings.catch_warnings():         # (said once above)
+        warnings.simplefilter("ignore", UserWarning)
+        numeric = numerical_grad(func, items, eps)
     problems = []
     for k, (a, n) in enumerate(zip(analytic, numeric)):
         if a is None:
@@ -153,6 +181,12 @@ def _check_float_inputs(items):
     """Integer inputs are passed through as constants (indices); with no floating-point
     input at all nothing would be checked, so that raises."""
     dtypes = [np.asarray(x.data if isinstance(x, Tensor) else x).dtype for x in items]
+    for k, d in enumerate(dtypes):
+        if d.kind == "c":
+            raise TypeError(
+                f"gradcheck: input {k} is {d}; only real inputs are checked (a complex one "
+                "would go unchecked). Pass its real and imaginary parts as two float64 "
+                "inputs and combine them inside the function.")
     if not any(d.kind == "f" for d in dtypes):
         listed = ", ".join(f"input {k}: {d}" for k, d in enumerate(dtypes))
         raise TypeError(

@@ -99,3 +99,23 @@ def test_a_failure_on_float32_inputs_says_to_check_in_float64():
     with pytest.raises(ad.GradcheckError, match=r"input 0 is float32: its rounding swamps "
                                                 r"central differences"):
         ad.gradcheck(lambda t: (t * 1.0).sum(), [np.array([1000.0], np.float32)])
+
+
+def test_float32_inputs_are_warned_of_before_checking_at_the_callers_line():
+    # In float32 x + eps rounds back to x: both sides came out 0 and a wrong gradient
+    # (0 for x**2) passed without a word.
+    x = np.array([100.0, 300.0], np.float32)
+    with pytest.warns(UserWarning, match="input 0 is float32: its rounding swamps") as caught:
+        with pytest.raises(ad.GradcheckError):      # a right gradient fails here
+            ad.gradcheck(lambda t: (t * 1.0).sum(), [x])
+    assert caught[0].filename == __file__
+    with pytest.warns(UserWarning, match="numerical_grad: input 0 is float32"):
+        ad.numerical_grad(lambda t: (t * t).sum(), [x])
+
+
+def test_several_outputs_and_complex_inputs_are_refused_rather_than_misjudged():
+    with pytest.raises(TypeError, match="returned a tuple of 2 values"):
+        ad.gradcheck(lambda a: (a * 2, a * 3), [np.ones(2)])
+    with pytest.raises(TypeError, match="input 1 is complex128"):
+        ad.gradcheck(lambda x, c: (x * np.abs(c)).sum(),
+                     [np.array([1.0, 2.0]), np.array([1 + 1j, 2 - 1j])])
