@@ -145,6 +145,14 @@ def _at(value, mask):
         return "(" + _stats(a) + ")"
 
 
+def _nan_at(value, mask) -> bool:
+    """Whether ``value`` (broadcast to ``mask``'s shape) holds NaN at ``mask``."""
+    try:
+        return bool(np.isnan(np.broadcast_to(value, mask.shape)[mask]).any())
+    except (ValueError, TypeError):
+        return False
+
+
 def _index_text(mask):
     first = tuple(int(i) for i in np.argwhere(mask)[0]) if mask.ndim else ()
     return f"{int(mask.sum())} of {mask.size} entries, first at index {first}"
@@ -415,12 +423,15 @@ def _backward_message(state, node, g, i, gi):
     same = g.shape == bad.shape
     lines.append("  upstream gradient g at those positions: " +
                  (_fmt(g[bad]) if same else "(" + _stats(g) + ")"))
+    nan_inputs = []
     if node.args is not None:
         for name, a in zip(names, node.args):
             if _is_float_array(a) and not is_stand_in(a):  # (revive.py: only a shape)
                 shown = _at(a, bad)
                 if shown is not None:
                     lines.append(f"  input {name} at those positions: {shown}")
+                    if _nan_at(a, bad):
+                        nan_inputs.append(name)
     local = local_derivative(node, i)
     local_inf = False
     if local is not None and local.shape == bad.shape:
@@ -428,7 +439,15 @@ def _backward_message(state, node, g, i, gi):
         local_inf = bool(np.isinf(vals).any() or np.isnan(vals).any())
         lines.append(f"  local derivative (the rule with g = 1) at those positions: {_fmt(vals)}")
     zero_g = same and bool((g[bad] == 0).all())
-    if zero_g and local_inf:
+    if nan_inputs:
+        listed = " and ".join(f"input {name}" for name in nan_inputs)
+        lines.append(
+            f"  cause: {listed} of {op.name} is already NaN at those positions, so its "
+            "derivative there is NaN too. No recorded op made that NaN from finite inputs "
+            "(the forward check would have named it): it comes from the data, or from a "
+            "value computed without recording (on a constant, under no_grad), passed on "
+            "by the ops before this one. Look for it there (np.isnan(x).any()).")
+    elif zero_g and local_inf:
         where_node, chain = _trace_zero(state, node, bad)
         if where_node is not None:
             via = ", ".join(c.op.name for c in chain)

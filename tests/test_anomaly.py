@@ -290,3 +290,13 @@ def test_what_anomaly_mode_recorded_is_freed_on_leaving_it_without_the_collector
         assert recorded() is None
     finally:
         gc.enable()
+
+
+def test_a_nan_from_the_data_is_named_as_such_not_as_an_infinite_derivative():
+    x = ad.tensor([[np.nan, 1.0], [2.0, 3.0]])          # a missing value in the data
+    w = ad.tensor([[0.5], [-0.5]], requires_grad=True)
+    with ad.detect_anomaly(), pytest.raises(ad.AnomalyError) as caught:
+        ((x @ w) ** 2).mean().backward()
+    text = str(caught.value)
+    assert "input a of power is already NaN at those positions" in text
+    assert "infinite" not in text
