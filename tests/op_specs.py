@@ -14,7 +14,8 @@ from typing import Callable
 
 import numpy as np
 from hypothesis import strategies as st
-from hypothesis.extra.numpy import array_shapes, mutually_broadcastable_shapes
+from hypothesis.extra.numpy import (array_shapes, broadcastable_shapes,
+                                    mutually_broadcastable_shapes)
 
 import autodiff as ad
 from autodiff.transforms import transform_input
@@ -277,6 +278,17 @@ def _where_case(data):
     return Case(lambda x, y: ad.where(cond, x, y), [a, b], lambda x, y: np.where(cond, x, y))
 
 
+def _overwrite_case(data):
+    # What a recorded fill_ / copy_ records: the value broadcast over the old one.
+    from autodiff.ops.elementwise import overwrite
+
+    shape = data.draw(SHAPES)
+    value_shape = data.draw(broadcastable_shapes(shape, max_dims=len(shape)))
+    return Case(lambda v, old: overwrite(v, old),
+                [values(data, value_shape), values(data, shape)],
+                lambda v, old: np.where(True, v, old))
+
+
 def _clip_case(data):
     shape = data.draw(SHAPES)
     lo, hi = data.draw(st.sampled_from([(-1.0, 1.0), (None, 0.5), (-0.5, None), (0.0, 2.0)]))
@@ -338,6 +350,7 @@ SPECS = [
     unary("round", ad.round, np.round, order=1), unary("floor", ad.floor, np.floor, order=1),
     unary("sign", ad.sign, np.sign, order=1, signed=True, lo=0.1),
     Spec("leaky_relu", _leaky_case), Spec("clip", _clip_case), Spec("where", _where_case),
+    Spec("overwrite", _overwrite_case),
     Spec("leaky_relu_tensor_slope", _leaky_tensor_slope_case),
     Spec("clip_tensor_bounds", _clip_tensor_bounds_case),
     Spec("astype", _astype_case),

@@ -462,3 +462,13 @@ def test_an_op_view_that_is_gone_or_of_a_gone_tensor_does_not_refuse_an_update()
     assert flat.data.tolist()[:2] == [1.0, 1.0] and not m.data.any()
     c.sum().backward()
     assert np.array_equal(w.grad, np.full((2, 3), 2.0))
+
+
+def test_explain_names_the_in_place_overwrite_not_an_internal_where():
+    w = ad.tensor([1.0, 2.0], requires_grad=True, name="w")
+    h = w * 2
+    h.fill_(3.0)
+    (h + 1).sum().backward(retain_graph=True)
+    text = ad.explain(w)
+    assert "overwrote every value in place (fill_, zero_ or copy_)" in text
+    assert "where" not in text and np.array_equal(w.grad, [0.0, 0.0])

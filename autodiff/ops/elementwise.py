@@ -173,6 +173,20 @@ where = defop(
     b=("where(cond, 0, g)", lambda xp, g, ans, cond, a, b: xp.where(cond, 0, g)))
 
 
+overwrite = defop(
+    "overwrite", lambda value, old: np.where(True, value, old),
+    doc="``value`` over all of ``old`` (broadcast to its shape): what a recorded "
+        "``fill_``, ``zero_`` or ``copy_`` records; ``old`` gets no gradient.\n\n"
+        ">>> ad.ops.elementwise.overwrite(2.0, ad.tensor([1.0, 5.0]))\ntensor([2., 2.])",
+    hint=_BROADCAST_HINT, reads=(),
+    zeroes="gives zero gradient to the old values: fill_, zero_ or copy_ overwrote them "
+           "in place",
+    zeroes_all={"old": "overwrote every value in place (fill_, zero_ or copy_), so the "
+                       "old values (and what they came from) get zero gradient"},
+    value=("g", lambda xp, g, ans, value, old: g),
+    old=("0", lambda xp, g, ans, value, old: xp.zeros_like(g)))
+
+
 def _unary(name, forward, formula, rule, doc, numpy=None, **fields):
     return defop(name, forward, doc=doc, numpy=forward if numpy is None else numpy,
                  x=(formula, rule), **fields)
