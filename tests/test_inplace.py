@@ -468,7 +468,8 @@ def test_explain_names_the_in_place_overwrite_not_an_internal_where():
     w = ad.tensor([1.0, 2.0], requires_grad=True, name="w")
     h = w * 2
     h.fill_(3.0)
-    (h + 1).sum().backward(retain_graph=True)
+    loss = (h + 1).sum()
+    loss.backward(retain_graph=True)
     text = ad.explain(w)
     assert "overwrote every value in place (fill_, zero_ or copy_)" in text
     assert "where" not in text and np.array_equal(w.grad, [0.0, 0.0])
