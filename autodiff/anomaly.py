@@ -163,6 +163,11 @@ def _input_names(op, n):
     return [names[i] if i < len(names) else f"input {i}" for i in range(n)]
 
 
+def _input_label(name: str) -> str:
+    """``input a`` for a named input, ``input 0`` (not ``input input 0``) for the others."""
+    return name if name.startswith("input ") else f"input {name}"
+
+
 # ----------------------------------------------------------------------------------
 # detect_anomaly: the state and the two hooks
 # ----------------------------------------------------------------------------------
@@ -275,7 +280,7 @@ def _forward_message(node):
         if _is_float_array(a) or isinstance(a, int):
             shown = _at(a, bad)
             if shown is not None:
-                lines.append(f"  input {name} at those positions: {shown}")
+                lines.append(f"  {_input_label(name)} at those positions: {shown}")
     cause = _forward_cause(node, bad)
     if cause:
         lines.append(f"  cause: {cause}.")
@@ -429,7 +434,7 @@ def _backward_message(state, node, g, i, gi):
             if _is_float_array(a) and not is_stand_in(a):  # (revive.py: only a shape)
                 shown = _at(a, bad)
                 if shown is not None:
-                    lines.append(f"  input {name} at those positions: {shown}")
+                    lines.append(f"  {_input_label(name)} at those positions: {shown}")
                     if _nan_at(a, bad):
                         nan_inputs.append(name)
     local = local_derivative(node, i)
@@ -440,7 +445,7 @@ def _backward_message(state, node, g, i, gi):
         lines.append(f"  local derivative (the rule with g = 1) at those positions: {_fmt(vals)}")
     zero_g = same and bool((g[bad] == 0).all())
     if nan_inputs:
-        listed = " and ".join(f"input {name}" for name in nan_inputs)
+        listed = " and ".join(_input_label(name) for name in nan_inputs)
         lines.append(
             f"  cause: {listed} of {op.name} is already NaN at those positions, so its "
             "derivative there is NaN too. No recorded op made that NaN from finite inputs "
