@@ -97,7 +97,8 @@ def test_nan_on_both_sides_is_a_failure_not_an_agreement():
 
 def test_a_failure_on_float32_inputs_says_to_check_in_float64():
     with pytest.raises(ad.GradcheckError, match=r"input 0 is float32: its rounding swamps "
-                                                r"central differences"):
+                                                r"central differences"), \
+            pytest.warns(UserWarning, match="input 0 is float32"):
         ad.gradcheck(lambda t: (t * 1.0).sum(), [np.array([1000.0], np.float32)])
 
 
