@@ -289,6 +289,14 @@ def _overwrite_case(data):
                 lambda v, old: np.where(True, v, old))
 
 
+def _diagonal_case(data):
+    shape = data.draw(array_shapes(min_dims=2, max_dims=4, min_side=1, max_side=3))
+    axis1, axis2 = data.draw(st.permutations(range(-len(shape), 0)))[:2]
+    offset = data.draw(st.integers(-2, 2))
+    return Case(lambda t: ad.diagonal(t, offset, axis1, axis2), [values(data, shape)],
+                lambda a: np.diagonal(a, offset, axis1, axis2))
+
+
 def _clip_case(data):
     shape = data.draw(SHAPES)
     lo, hi = data.draw(st.sampled_from([(-1.0, 1.0), (None, 0.5), (-0.5, None), (0.0, 2.0)]))
@@ -350,7 +358,7 @@ SPECS = [
     unary("round", ad.round, np.round, order=1), unary("floor", ad.floor, np.floor, order=1),
     unary("sign", ad.sign, np.sign, order=1, signed=True, lo=0.1),
     Spec("leaky_relu", _leaky_case), Spec("clip", _clip_case), Spec("where", _where_case),
-    Spec("overwrite", _overwrite_case),
+    Spec("overwrite", _overwrite_case), Spec("diagonal", _diagonal_case),
     Spec("leaky_relu_tensor_slope", _leaky_tensor_slope_case),
     Spec("clip_tensor_bounds", _clip_tensor_bounds_case),
     Spec("astype", _astype_case),

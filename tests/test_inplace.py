@@ -473,3 +473,22 @@ def test_explain_names_the_in_place_overwrite_not_an_internal_where():
     text = ad.explain(w)
     assert "overwrote every value in place (fill_, zero_ or copy_)" in text
     assert "where" not in text and np.array_equal(w.grad, [0.0, 0.0])
+
+
+def test_a_diagonal_is_a_read_only_view_as_numpys():
+    # It was a writable copy: d += 1 changed d alone, where NumPy refuses and PyTorch
+    # writes into c, and d kept the old values after c changed.
+    c = ad.tensor(np.arange(9.0).reshape(3, 3))
+    d = np.diagonal(c)
+    with pytest.raises(ad.InPlaceError, match="read-only"):
+        d += 1.0
+    with ad.no_grad():
+        c += 1.0
+    assert d.data.tolist() == [1.0, 5.0, 9.0]
+    w = ad.tensor(np.ones((3, 3)), requires_grad=True)
+    h = w * 1.0
+    kept = ad.diagonal(h)
+    with pytest.raises(ad.InPlaceError, match="made from it by 'diagonal'"):
+        h *= 2.0
+    (kept * 3.0).sum().backward()
+    assert np.array_equal(w.grad, 3.0 * np.eye(3))

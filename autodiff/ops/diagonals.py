@@ -13,7 +13,6 @@ from ..tensor import Tensor
 from .elementwise import where
 from .reduce import sum as _sum
 from .registry import defop, implements
-from .shape import transpose
 
 
 def _values(x):
@@ -47,21 +46,44 @@ diag = defop(
     v=("the k-th diagonal of g, or g placed on it", _diag_rule), k=None, reads=())
 
 
+def _diagonal_forward(a, offset, axis1, axis2):
+    return np.diagonal(a, offset, axis1, axis2)      # a read-only view, as NumPy's
+
+
+def _diagonal_rule(xp, g, ans, a, offset, axis1, axis2):
+    """``g`` put back on the diagonal of zeros shaped like ``a``: the (axis1, axis2)
+    planes moved last, ``g`` added at the diagonal's positions, the axes moved back."""
+    shape = a.shape
+    axis1 %= len(shape)
+    axis2 %= len(shape)
+    order = [i for i in range(len(shape)) if i not in (axis1, axis2)] + [axis1, axis2]
+    rows, cols = _diagonal_positions(shape[axis1], shape[axis2], offset)
+    planes = xp.index_add(g, tuple(shape[i] for i in order), (Ellipsis, rows, cols))
+    return xp.transpose(planes, tuple(int(i) for i in np.argsort(order)))
+
+
+_diagonal = defop(
+    "diagonal", _diagonal_forward, hint="diagonal needs two distinct axes of a tensor "
+    "with at least 2 dimensions",
+    doc="The diagonal of the (axis1, axis2) planes, as the last axis: NumPy's read-only "
+        "view.\n\n>>> ad.diagonal(ad.tensor([[1.0, 2.0], [3.0, 4.0]]))\ntensor([1., 4.])",
+    a=("g on the diagonal of zeros(a.shape)", _diagonal_rule),
+    offset=None, axis1=None, axis2=None, reads=())
+
+
 @implements(np.diagonal)
 def diagonal(a, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
     """The diagonal of the (axis1, axis2) planes, as the last axis (``np.diagonal``).
 
+    As NumPy's, it is a read-only view of ``a``: it shows later unrecorded updates of
+    ``a``, and writing into it raises (PyTorch's would write into ``a``; make a copy
+    to write, or write into ``a`` itself).
+
     >>> ad.diagonal(ad.tensor([[1.0, 2.0], [3.0, 4.0]]))
     tensor([1., 4.])
     """
-    data = _values(a)
-    np.diagonal(data, offset, axis1, axis2)          # NumPy's checks and messages
-    axis1 %= data.ndim
-    axis2 %= data.ndim
-    order = [i for i in range(data.ndim) if i not in (axis1, axis2)] + [axis1, axis2]
-    planes = transpose(a, tuple(order))
-    rows, cols = _diagonal_positions(data.shape[axis1], data.shape[axis2], offset)
-    return planes[..., rows, cols]
+    np.diagonal(_values(a), offset, axis1, axis2)    # NumPy's checks and messages
+    return _diagonal(a, int(offset), int(axis1), int(axis2))
 
 
 @implements(np.trace)
