@@ -1,6 +1,6 @@
 """Tensors that an op made as a view of its input's memory (``h.T``, ``h.reshape(-1)``,
-``np.ravel(h)``, the pieces of ``ad.split``), other than basic indexing, whose views
-``inplace.py`` follows.
+``np.ravel(h)``, ``np.diagonal(h)``), other than basic indexing (``h[0]``, the pieces of
+``ad.split``), whose views ``inplace.py`` follows.
 
 A recorded in-place update gives a tensor a new array (``inplace.py``).  A view made
 by another op would then go on showing the old array, where NumPy's and PyTorch's
