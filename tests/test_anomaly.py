@@ -300,3 +300,23 @@ def test_a_nan_from_the_data_is_named_as_such_not_as_an_infinite_derivative():
     text = str(caught.value)
     assert "input a of power is already NaN at those positions" in text
     assert "infinite" not in text
+
+
+def test_an_unnamed_input_of_a_custom_function_is_called_input_0():
+    class Reciprocal(ad.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return 1.0 / x
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved
+            return -g / (x * x)
+
+    x = ad.tensor([0.0, 1.0], requires_grad=True)
+    with ad.detect_anomaly(), pytest.raises(ad.AnomalyError) as caught, \
+            np.errstate(divide="ignore"):
+        Reciprocal.apply(x * 1.0).sum().backward()
+    text = str(caught.value)
+    assert "input 0 at those positions" in text and "input input" not in text
