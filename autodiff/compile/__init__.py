@@ -205,8 +205,9 @@ class Compiled:
         generators = [(name, g, _rng_state(g)) for name, g in _captured_generators(self.fn)]
         training_before = _training_flags(self.fn)
         tracer.training_at_start = {key: flag for key, (_, flag) in training_before.items()}
-        numbers_before = numbers_reached(_named_values(self.fn))
-        arrays_before = arrays_reached(_named_values(self.fn))
+        named_before = _named_values(self.fn)
+        numbers_before = numbers_reached(named_before)
+        arrays_before = arrays_reached(named_before)
         with installed(tracer):
             output = self.fn(*call_args, **call_kwargs)
             tracer.held.returned = output
@@ -354,7 +355,7 @@ def _value_key(value):
 
 
 def _eager_argument(value):
-    """An argument as the function gets it when traced: an array as a tensor."""
+    """An argument as the function gets it: an array as a tensor over a view of it."""
     if isinstance(value, np.ndarray):
         return Tensor._make(value.view(), None, False)
     return value
@@ -373,9 +374,8 @@ def _traced_argument(tracer, position, value, kinds):
         # of its own, so that the same array also reached by a name the function
         # captured (a fixed batch passed once as the argument) stays a captured array
         # in the plan instead of becoming the argument of every replay.
-        value = value.view()
-        tracer.bind_input(position, value)
-        wrapper = Tensor._make(value, None, False)
+        wrapper = _eager_argument(value)
+        tracer.bind_input(position, wrapper.data)
         tracer.made_during.add(id(wrapper))     # alive in the call's arguments
         return wrapper
     return value
@@ -480,16 +480,21 @@ def _check_generators_made_in_call(plan, fn, args, kwargs, modules) -> None:
                 "global, a closure variable, a module's attribute).")
 
 
-def _training_flags(fn) -> dict:
-    """``{id(module): (module, module.training)}`` for the modules ``fn`` reaches by
-    name (a bound method's module too) and their submodules."""
+def _modules_named(fn) -> list:
+    """The modules ``fn`` reaches by name, and a bound method's own module."""
     from ..nn.module import Module
 
     roots = [value for _, _, _, value in _captured_names(fn) if isinstance(value, Module)]
     owner = getattr(fn, "__self__", None)
     if isinstance(owner, Module):
         roots.append(owner)
-    return {id(m): (m, m.training) for root in roots for m in root.modules()}
+    return roots
+
+
+def _training_flags(fn) -> dict:
+    """``{id(module): (module, module.training)}`` for the modules ``fn`` reaches by
+    name (a bound method's module too) and their submodules."""
+    return {id(m): (m, m.training) for root in _modules_named(fn) for m in root.modules()}
 
 
 def _settings_of_captured_modules(fn, flags) -> list:
@@ -497,16 +502,11 @@ def _settings_of_captured_modules(fn, flags) -> list:
     theirs), for those the call did not call: a method of theirs the function called
     (``model.loss(x)`` reading ``self.beta``, or ``ad.compile(model.training_step)``)
     may have read them."""
-    from ..nn.module import Module
     from .tracer import _is_setting
 
     seen = {id(obj) for obj, attribute, _ in flags if attribute == "training"}
-    roots = [value for _, _, _, value in _captured_names(fn) if isinstance(value, Module)]
-    owner = getattr(fn, "__self__", None)
-    if isinstance(owner, Module):
-        roots.append(owner)
     found = []
-    for root in roots:
+    for root in _modules_named(fn):
         for module in root.modules():
             if id(module) in seen:
                 continue
