@@ -202,20 +202,20 @@ def plan_buffers(plan: Plan) -> Plan:
             if c in end:
                 end[c] = max(end[c], last_use.get(s, c[0]))
     plan.buffers = _assign(plan, forms, fresh, end)
-    for instr in instrs:
+    for k, instr in enumerate(instrs):
         if "into" in instr.extra:
             continue
         if instr.kind == "sum_to":
             _direct_sum_to(plan, instr)
         elif instr.kind == "rule":
-            _direct_matmul_rule(plan, instr)
+            _direct_matmul_rule(instr, fresh.get(k))
     return plan
 
 
-def _direct_matmul_rule(plan: Plan, instr) -> None:
+def _direct_matmul_rule(instr, form) -> None:
     """A matmul gradient without a buffer (a weight's gradient, which goes into
-    ``.grad``) still skips the rule's dispatch: its buffered form, given no buffer."""
-    form = _written_form(plan, instr)
+    ``.grad``) still skips the rule's dispatch: its buffered ``form`` (``_written_form``),
+    given no buffer."""
     if form is not None and form[0] in (_matmul_grad_a_into, _matmul_grad_b_into):
         instr.fn, instr.args = form[0], tuple(form[1]) + (None,)
 
