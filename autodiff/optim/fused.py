@@ -157,8 +157,7 @@ def _sgd_scalars(group, dtype):
     group holds the very same objects: identity, not equality, so that ``-0.0`` after
     ``0.0`` or a NaN is cast again, exactly as the NumPy code would see it.
     """
-    raw = (group["lr"], group["weight_decay"], group["momentum"], group["dampening"],
-           group["nesterov"], group["maximize"])
+    raw = sgd_group_sources(group)
     key = (id(group), dtype)
     made = _sgd_scalars_made.get(key)
     if made is not None:
