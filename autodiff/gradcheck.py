@@ -48,14 +48,19 @@ def _refuse_several_outputs(out) -> None:
 def _warn_of_coarse_inputs(items, where) -> None:
     """Central differences in float32 round x + eps back to x: they can fail a right
     gradient and pass a wrong one, so say so before checking (PyTorch warns too)."""
-    for k, x in enumerate(items):
-        dtype = np.asarray(x.data if isinstance(x, Tensor) else x).dtype
-        if dtype.kind == "f" and np.finfo(dtype).eps > 1e-12:
-            warnings.warn(
-                f"{where}: input {k} is {dtype}: its rounding swamps central differences "
-                "(x + eps may round back to x), so the numerical gradient means little "
-                "and a wrong gradient may pass; check in float64 "
-                "(np.asarray(x, dtype=np.float64)).", UserWarning, stacklevel=3)
+    for k, dtype in _coarse_inputs(items):
+        warnings.warn(
+            f"{where}: input {k} is {dtype}: its rounding swamps central differences "
+            "(x + eps may round back to x), so the numerical gradient means little "
+            "and a wrong gradient may pass; check in float64 "
+            "(np.asarray(x, dtype=np.float64)).", UserWarning, stacklevel=3)
+
+
+def _coarse_inputs(items) -> list:
+    """``(position, dtype)`` of the floating-point inputs coarser than float64."""
+    dtypes = (np.asarray(x.data if isinstance(x, Tensor) else x).dtype for x in items)
+    return [(k, d) for k, d in enumerate(dtypes)
+            if d.kind == "f" and np.finfo(d).eps > 1e-12]
 
 
 def numerical_grad(func: Callable, inputs: Sequence, eps: float = 1e-6) -> list[np.ndarray]:
@@ -166,9 +171,7 @@ def _nan_hint(problems) -> str:
 
 
 def _precision_hint(items, eps) -> str:
-    coarse = [(k, d) for k, d in enumerate(np.asarray(x.data if isinstance(x, Tensor) else x)
-                                           .dtype for x in items)
-              if d.kind == "f" and np.finfo(d).eps > 1e-12]
+    coarse = _coarse_inputs(items)
     if not coarse:
         return ""
     listed = ", ".join(f"input {k} is {d}" for k, d in coarse)
