@@ -30,8 +30,6 @@ from .ops.registry import defop
 from .ops.shape import stack
 from .tensor import Tensor
 
-#: The fresh input a transform gives a tracked argument: an identity on the tape, so
-#: that gradients stop at it while the result stays connected to the outer graph.
 def _transform_input_rule(xp, g, ans, x):
     if _grad_mode.backward_in_transform:
         raise RuntimeError(
@@ -43,6 +41,8 @@ def _transform_input_rule(xp, g, ans, x):
     return g
 
 
+#: The fresh input a transform gives a tracked argument: an identity on the tape, so
+#: that gradients stop at it while the result stays connected to the outer graph.
 transform_input = defop(
     "transform_input", lambda x: x,
     doc="Identity: the fresh input a transform gives a tracked argument.\n\n"
