@@ -13,7 +13,7 @@ from .modules import (Bump, Embedding, Flatten, Identity, LeakyReLU, Linear, MLP
                       Sequential, Sigmoid, Tanh)
 from .activation import ELU, GELU, SiLU, Softplus
 from .dropout import Dropout
-from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
+from .normalization import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm
 
 from .conv import AvgPool2d, Conv1d, Conv2d, MaxPool2d
 from .recurrent import GRU, LSTM
@@ -22,5 +22,5 @@ from .recurrent import GRU, LSTM
 __all__ = ["functional", "init", "utils", "Module", "ModuleDict", "ModuleList", "Parameter",
            "ParameterList", "manual_seed", "Bump", "Embedding", "Flatten", "Identity",
            "LeakyReLU", "Linear", "MLP", "ReLU", "Sequential", "Sigmoid", "Tanh", "ELU", "GELU",
-           "SiLU", "Softplus", "Dropout", "BatchNorm1d", "BatchNorm2d", "LayerNorm", "Conv1d",
-           "Conv2d", "MaxPool2d", "AvgPool2d", "LSTM", "GRU"]
+           "SiLU", "Softplus", "Dropout", "BatchNorm1d", "BatchNorm2d", "GroupNorm", "LayerNorm",
+           "Conv1d", "Conv2d", "MaxPool2d", "AvgPool2d", "LSTM", "GRU"]

@@ -1,8 +1,9 @@
-"""Activations, normalisation, dropout and losses (``import autodiff.nn.functional as F``).
+"""Activations, normalisation, dropout, embedding and losses
+(``import autodiff.nn.functional as F``).
 
 The functions live by family in ``softmax``, ``activation``, ``normalization``,
-``dropout`` and ``losses`` (each module documents its gradient rules); this module
-gathers them under PyTorch's names.  Losses take ``(input, target)`` and
+``dropout``, ``embedding`` and ``losses`` (each module documents its gradient rules);
+this module gathers them under PyTorch's names.  Losses take ``(input, target)`` and
 ``reduction='mean'|'sum'|'none'``, as in PyTorch.
 """
 
@@ -13,9 +14,10 @@ from ..ops import reduce as rd
 from ..tensor import Tensor
 from .activation import elu, gelu, silu, softplus
 from .dropout import dropout
+from .embedding import embedding
 from .losses import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,
                      huber_loss, mse_loss, nll_loss)
-from .normalization import batch_norm, layer_norm
+from .normalization import batch_norm, group_norm, layer_norm
 from .softmax import _check_float, log_softmax, logsumexp, one_hot, softmax
 
 # The basic activations are the core ops, re-exported here so ``F.relu`` etc. work.
@@ -26,8 +28,8 @@ tanh = ew.tanh
 __all__ = ["softmax", "log_softmax", "logsumexp", "one_hot", "cross_entropy", "nll_loss",
            "mse_loss", "huber_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
            "sigmoid_range", "l2_normalize", "relu", "sigmoid", "tanh", "leaky_relu", "gelu",
-           "silu", "softplus", "elu", "dropout", "layer_norm", "batch_norm", "pad", "unfold",
-           "fold", "conv1d", "conv2d", "max_pool2d", "avg_pool2d"]
+           "silu", "softplus", "elu", "dropout", "embedding", "layer_norm", "group_norm",
+           "batch_norm", "pad", "unfold", "fold", "conv1d", "conv2d", "max_pool2d", "avg_pool2d"]
 
 
 def leaky_relu(x, slope=0.01, *, negative_slope=None) -> Tensor:

@@ -6,13 +6,12 @@ import math
 
 import numpy as np
 
-from ..compile.hooks import made
 from ..ops import elementwise as ew
-from ..ops.indexing import take
 from ..ops.shape import reshape
 from ..tensor import Tensor
 from . import functional as F
 from .container import ModuleList
+from .embedding import embedding, padding_index, refuse_max_norm
 from .module import Module, Parameter, _generator
 
 
@@ -81,33 +80,6 @@ class Linear(Module):
         return f"{self.n_in}, {self.n_out}{bias}{dtype}"
 
 
-def _check_ids(ids, n, where):
-    raw = np.asarray(ids.data if isinstance(ids, Tensor) else ids)
-    if raw.dtype.kind not in "iu":
-        if raw.dtype.kind == "b":
-            reason = "bool values (a mask?); ids are row numbers, use np.flatnonzero(mask)"
-        elif raw.size == 0 and raw.dtype.kind == "f":
-            return raw.astype(np.intp)          # an empty list
-        else:
-            reason = f"dtype {raw.dtype}; convert with ids.astype(np.int64)"
-        raise TypeError(f"{where}: ids must be integers in [0, {n}), got {reason}")
-    # Through ``made``: a compiled step checks each call's ids again.
-    return made("embedding ids", _ids_in_range, (raw, n, where))
-
-
-def _ids_in_range(raw, n, where):
-    if raw.size:
-        lo, hi = raw.min(), raw.max()
-        if lo < 0:
-            raise IndexError(
-                f"{where}: id {int(lo)} is negative; ids must be in [0, {n}) (negative ids "
-                "are not wrapped around as in NumPy indexing)")
-        if hi >= n:
-            raise IndexError(f"{where}: id {int(hi)} is out of range for {n} rows; ids must "
-                             f"be in [0, {n})")
-    return raw
-
-
 class Embedding(Module):
     """A lookup table: ``Embedding(n, dim)(ids)`` is ``weight[ids]``, shape ``ids.shape + (dim,)``.
 
@@ -116,26 +88,43 @@ class Embedding(Module):
     integers in ``[0, n)``.  The table starts as ``std * N(0, 1)`` (PyTorch's default
     is std = 1; small values such as 0.01 suit dot-product models).
 
+    ``padding_idx`` (negative counts from the end) names a row that starts at zeros and
+    never gets a gradient, as in PyTorch: ids equal to it look up that row as it is,
+    and an optimizer leaves it unchanged.  ``max_norm`` is not supported.
+
     >>> emb = ad.nn.Embedding(10, 4, rng=0)
     >>> emb([1, 1, 7]).shape
     (3, 4)
+    >>> padded = ad.nn.Embedding(10, 4, padding_idx=0, rng=0)
+    >>> padded([0, 3]).sum().backward()
+    >>> padded.weight.grad[[0, 3]]
+    array([[0., 0., 0., 0.],
+           [1., 1., 1., 1.]])
     """
 
-    def __init__(self, n: int, dim: int, *, std: float = 1.0, rng=None, dtype=np.float64):
+    def __init__(self, n: int, dim: int, padding_idx: int | None = None, *,
+                 max_norm: float | None = None, std: float = 1.0, rng=None, dtype=np.float64):
         super().__init__()
         self.n = _positive_int(n, "n", "Embedding")
         self.dim = _positive_int(dim, "dim", "Embedding")
+        where = f"Embedding({self.n}, {self.dim})"
+        refuse_max_norm(max_norm, where)
+        self.padding_idx = padding_index(padding_idx, self.n, where)
         dtype = _float_dtype(dtype, "Embedding")
         gen = _generator(rng)
-        self.weight = Parameter((std * gen.standard_normal((self.n, self.dim))).astype(dtype))
+        table = (std * gen.standard_normal((self.n, self.dim))).astype(dtype)
+        if self.padding_idx is not None:
+            table[self.padding_idx] = 0
+        self.weight = Parameter(table)
 
     def forward(self, ids) -> Tensor:
-        ids = _check_ids(ids, self.n, f"Embedding({self.n}, {self.dim})")
-        return take(self.weight, ids, axis=0)
+        return embedding(ids, self.weight, self.padding_idx,
+                         where=f"Embedding({self.n}, {self.dim})")
 
     def extra_repr(self) -> str:
+        padding = "" if self.padding_idx is None else f", padding_idx={self.padding_idx}"
         dtype = "" if self.weight.dtype == np.float64 else f", dtype={self.weight.dtype}"
-        return f"{self.n}, {self.dim}{dtype}"
+        return f"{self.n}, {self.dim}{padding}{dtype}"
 
 
 class Bump(Module):

@@ -1,7 +1,10 @@
-"""LayerNorm and BatchNorm1d/2d: the functions (``F.layer_norm``, ``F.batch_norm``) and layers.
+"""LayerNorm, GroupNorm and BatchNorm1d/2d: the functions (``F.layer_norm``,
+``F.group_norm``, ``F.batch_norm``) and layers.
 
-``layer_norm`` is one fused op (``autodiff.ops.normalization``).  ``batch_norm`` is
-a composition of primitives (mean, variance, arithmetic), so its gradients of every
+``layer_norm`` is one fused op (``autodiff.ops.normalization``); ``group_norm`` runs
+it on the input viewed as ``(N, groups, values per group)``, then scales and shifts
+each channel, so both get their gradients of every order from that op.  ``batch_norm``
+is a composition of primitives (mean, variance, arithmetic), so its gradients of every
 order come from theirs; its running statistics are plain arrays updated in place,
 outside the graph, exactly as PyTorch updates them:
 
@@ -65,6 +68,72 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-
             raise ValueError(f"{where}: {name} must have shape {shape}, got {_shape_of(param)}")
     eps = constant_argument(eps, where, "eps", "layer_norm's fused op has no rule for it")
     return _layer_norm(input, weight, bias, normalized_ndim=k, eps=float(eps))
+
+
+def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-5,
+               *, where: str = "group_norm") -> Tensor:
+    """Split the channels (axis 1) of ``(N, C, *)`` input into ``num_groups`` groups and
+    normalise each group of each sample, then ``* weight + bias`` per channel.
+
+    Each group (its ``C / num_groups`` channels and all their positions) gets mean 0
+    and (biased) variance 1: ``(x - mean) / sqrt(var + eps)``.  ``C`` must be divisible
+    by ``num_groups``; ``weight`` and ``bias`` have shape ``(C,)``.  As PyTorch's
+    ``group_norm``.
+
+    >>> x = ad.tensor([[[1.0], [3.0], [5.0], [5.0]]])          # (N, C, L) = (1, 4, 1)
+    >>> F.group_norm(x, 2).data.ravel()
+    array([-0.999995,  0.999995,  0.      ,  0.      ])
+    """
+    x = input if isinstance(input, Tensor) else Tensor(np.asarray(input))
+    if x.ndim < 2:
+        raise ValueError(f"{where}: expected input of shape (N, C, *) with the channels on "
+                         f"axis 1, got shape {x.shape}")
+    if x.dtype.kind != "f":
+        raise TypeError(f"{where}: expected floating-point values, got dtype {x.dtype}")
+    groups = _group_count(num_groups, where)
+    channels = x.shape[1]
+    if channels % groups:
+        raise ValueError(f"{where}: the number of channels (axis 1) must be divisible by "
+                         f"num_groups, got input of shape {x.shape} and num_groups={groups}; "
+                         f"use a num_groups that divides {channels} "
+                         f"({_divisors_text(channels)})")
+    if x.size == groups:                        # PyTorch's check, on the same inputs
+        raise ValueError(f"{where}: expected more than 1 value per group, got input of shape "
+                         f"{x.shape} and num_groups={groups}: each group would hold a single "
+                         "value, which normalises to 0; use fewer groups or a larger input")
+    for name, param in (("weight", weight), ("bias", bias)):
+        if param is not None and _shape_of(param) != (channels,):
+            raise ValueError(f"{where}: {name} must have shape ({channels},), one value per "
+                             f"channel of the input of shape {x.shape}, got {_shape_of(param)}")
+    eps = constant_argument(eps, where, "eps", "group_norm uses layer_norm's fused op, which "
+                            "has no rule for it")
+    per_group = (channels // groups) * int(np.prod(x.shape[2:], dtype=np.int64))
+    if per_group:
+        grouped = reshape(x, (x.shape[0], groups, per_group))
+        out = reshape(_layer_norm(grouped, None, None, normalized_ndim=1, eps=float(eps)),
+                      x.shape)
+    else:
+        out = x                                 # no values, nothing to normalise
+    channel_shape = (1, channels) + (1,) * (x.ndim - 2)
+    if weight is not None:
+        out = out * reshape(weight, channel_shape)
+    if bias is not None:
+        out = out + reshape(bias, channel_shape)
+    return out
+
+
+def _group_count(num_groups, where):
+    if isinstance(num_groups, bool) or not isinstance(num_groups, (int, np.integer)) \
+            or num_groups < 1:
+        raise ValueError(f"{where}: num_groups must be a positive int, got {num_groups!r}")
+    return int(num_groups)
+
+
+def _divisors_text(n):
+    divisors = [d for d in range(1, n + 1) if n % d == 0]
+    if len(divisors) > 12:
+        divisors = divisors[:6] + ["..."] + divisors[-6:]
+    return ", ".join(map(str, divisors))
 
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None,
@@ -216,6 +285,66 @@ class LayerNorm(Module):
         text += f", eps={self.eps}"
         if not self.elementwise_affine:
             text += ", elementwise_affine=False"
+        return text
+
+
+class GroupNorm(Module):
+    """Group normalisation of ``(N, C, *)`` input: the C channels are split into
+    ``num_groups`` groups, each normalised per sample, then scaled and shifted per channel.
+
+    ``weight`` starts at ones and ``bias`` at zeros (shape ``(num_channels,)``);
+    ``affine=False`` leaves both out, ``bias=False`` only the shift.  Unlike BatchNorm
+    it keeps no running statistics and behaves the same in ``train()`` and ``eval()``.
+    Everything as ``torch.nn.GroupNorm``, except that an input whose channel count is
+    not ``num_channels`` is refused also with ``affine=False``.
+
+    >>> gn = ad.nn.GroupNorm(2, 4)
+    >>> gn(ad.tensor(np.arange(24.0).reshape(2, 4, 3))).shape
+    (2, 4, 3)
+    >>> list(gn.state_dict())
+    ['weight', 'bias']
+    """
+
+    def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5,
+                 affine: bool = True, *, bias: bool = True, dtype=np.float64):
+        super().__init__()
+        self.num_groups = _group_count(num_groups, "GroupNorm")
+        if isinstance(num_channels, bool) or not isinstance(num_channels, (int, np.integer)) \
+                or num_channels < 1:
+            raise ValueError(f"GroupNorm: num_channels must be a positive int, got "
+                             f"{num_channels!r}")
+        self.num_channels = int(num_channels)
+        if self.num_channels % self.num_groups:
+            raise ValueError(f"GroupNorm: num_channels ({self.num_channels}) must be divisible "
+                             f"by num_groups ({self.num_groups}); use a num_groups that divides "
+                             f"{self.num_channels} ({_divisors_text(self.num_channels)})")
+        self.eps = _checked_eps(eps, "GroupNorm")
+        self.affine = bool(affine)
+        if affine:
+            self.weight = Parameter(np.ones(self.num_channels, dtype))
+            if bias:
+                self.bias = Parameter(np.zeros(self.num_channels, dtype))
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+
+    def forward(self, x):
+        where = f"GroupNorm({self.extra_repr()})"
+        shape = _shape_of(x)
+        if len(shape) >= 2 and shape[1] != self.num_channels:
+            raise ValueError(f"{where}: expected {self.num_channels} channels on axis 1 "
+                             f"(input of shape (N, {self.num_channels}, *)), got input of "
+                             f"shape {shape}")
+        return group_norm(x, self.num_groups, self.weight, self.bias, self.eps, where=where)
+
+    def extra_repr(self):
+        text = f"{self.num_groups}, {self.num_channels}, eps={self.eps}"
+        if not self.affine:
+            text += ", affine=False"
+        elif self.bias is None:
+            text += ", bias=False"
         return text
 
 
