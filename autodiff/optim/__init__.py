@@ -1,7 +1,8 @@
 """Optimizers and learning-rate schedules, under PyTorch's names and formulas.
 
-``SGD``, ``Adam``, ``AdamW`` and ``RMSprop`` update parameters in place from their
-``.grad``; each takes parameter groups and saves its state with ``state_dict()``.
+``SGD``, ``Adam``, ``AdamW``, ``RMSprop`` and ``Adagrad`` update parameters in place
+from their ``.grad``; each takes parameter groups and saves its state with
+``state_dict()``.
 ``ad.optim.lr_scheduler`` changes the groups' ``lr`` from step to step.
 
 >>> model = ad.nn.Linear(2, 1, rng=0)
@@ -15,10 +16,11 @@
 """
 
 from . import lr_scheduler
+from .adagrad import Adagrad
 from .adam import Adam, AdamW
 from .optimizer import NoGradientWarning, Optimizer
 from .rmsprop import RMSprop
 from .sgd import SGD
 
-__all__ = ["Adam", "AdamW", "NoGradientWarning", "Optimizer", "RMSprop", "SGD",
+__all__ = ["Adagrad", "Adam", "AdamW", "NoGradientWarning", "Optimizer", "RMSprop", "SGD",
            "lr_scheduler"]
