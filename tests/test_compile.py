@@ -662,7 +662,7 @@ def test_step_with_a_closure_is_refused():
     def f(xb, yb):
         return opt.step(lambda: F.cross_entropy(model(xb), yb))
 
-    with pytest.raises(TraceError, match="SGD.step is called with arguments"):
+    with pytest.raises(TraceError, match="SGD.step is called with arguments(.|\n)*closure="):
         ad.compile(f)(np.ones((4, 2)), np.array([0, 1, 0, 1]))
 
 

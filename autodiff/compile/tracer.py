@@ -538,10 +538,12 @@ class Tracer:
         for value in list(args) + list(kwargs.values()):
             if not (value is None or isinstance(value, (np.ndarray, np.generic, bool, int, float,
                                                         str))):
+                hint = ("pass its array (t.data) instead, which each replay fills again"
+                        if isinstance(value, Tensor) else "no closure= or other objects")
                 raise TraceError(
                     f"compile: {label} is called with arguments at {line}, one a "
                     f"{type(value).__name__}; a compiled function can replay it only with "
-                    "arrays and numbers as arguments (no closure=)")
+                    f"arrays and numbers as arguments: {hint}")
         refusals.check_arguments_inside(self, label, obj, line)
         refs = tuple(self.ref(v, None, label, line) for v in args)
         kw = {k: self.ref(v, None, label, line) for k, v in kwargs.items()}
