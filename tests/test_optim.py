@@ -402,7 +402,7 @@ def test_group_errors_name_the_class_what_was_expected_and_what_was_got():
 
 
 @pytest.mark.parametrize("opt_class", [ad.optim.SGD, ad.optim.Adam, ad.optim.AdamW,
-                                       ad.optim.RMSprop])
+                                       ad.optim.RMSprop, ad.optim.Adagrad])
 def test_parameters_method_without_the_call_says_to_call_it(opt_class):
     model = nn.MLP([2, 3, 1], rng=0)
     name = opt_class.__name__
@@ -422,6 +422,7 @@ OPTIMIZER_CONFIGS = [
     (ad.optim.Adam, dict(lr=0.01, amsgrad=True)),
     (ad.optim.AdamW, dict(lr=0.01)),
     (ad.optim.RMSprop, dict(lr=0.01, momentum=0.5, centered=True)),
+    (ad.optim.Adagrad, dict(lr=0.1, lr_decay=0.01, initial_accumulator_value=0.1)),
 ]
 
 
@@ -466,7 +467,7 @@ def test_state_dict_round_trip_continues_bitwise(opt_class, kwargs, tmp_path):
 # ----- step() without backward() -------------------------------------------------------
 
 @pytest.mark.parametrize("opt_class", [ad.optim.SGD, ad.optim.Adam, ad.optim.AdamW,
-                                       ad.optim.RMSprop])
+                                       ad.optim.RMSprop, ad.optim.Adagrad])
 def test_step_without_backward_gives_one_warning_asking_for_backward(opt_class):
     model = nn.MLP([2, 3, 1], rng=0)
     opt = opt_class(model.named_parameters(), lr=0.1)
