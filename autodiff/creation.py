@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .compile.hooks import made
+from .graph import is_grad_enabled
 from .tensor import Tensor
 
 
@@ -57,7 +58,30 @@ def full(shape, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
     tensor([0.5, 0.5])
     """
     shape = _shape(shape if isinstance(shape, (tuple, list)) else (shape,), "full")
+    if isinstance(fill_value, Tensor):
+        return _filled_with_tensor(shape, fill_value, dtype, requires_grad, "full")
     return _make(made("full", np.full, (shape, fill_value, dtype)), requires_grad)
+
+
+def _filled_with_tensor(shape, value: Tensor, dtype, requires_grad, where) -> Tensor:
+    """``full`` with a Tensor fill value: recorded (differentiable in the value) when it
+    requires grad, as NumPy's ``np.full`` would drop it from the tape."""
+    if value.size != 1:
+        raise ValueError(f"{where}: fill_value must have one element, got a Tensor of shape "
+                         f"{value.shape}; use ad.broadcast_to(value, shape) to repeat a tensor")
+    if not (value.requires_grad and is_grad_enabled()):
+        return _make(made(where, np.full, (shape, value.data.reshape(()),
+                                           value.dtype if dtype is None else dtype)),
+                     requires_grad)
+    if requires_grad:
+        raise TypeError(f"{where}: requires_grad=True is for a new leaf; with a fill_value "
+                        "that requires grad the result is already recorded")
+    from .ops.elementwise import astype, copy
+    from .ops.shape import broadcast_to, reshape
+    scalar = reshape(value, ())
+    if dtype is not None and np.dtype(dtype) != value.dtype:
+        scalar = astype(scalar, dtype)
+    return copy(broadcast_to(scalar, shape))
 
 
 def eye(n: int, m: int | None = None, k: int = 0, dtype=None,
@@ -137,6 +161,9 @@ def full_like(t, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
     >>> ad.full_like(ad.tensor([1.0, 2.0]), 7)
     tensor([7., 7.])
     """
+    if isinstance(fill_value, Tensor):
+        return _filled_with_tensor(np.shape(getattr(t, "data", t)), fill_value,
+                                   _like_dtype(t, dtype), requires_grad, "full_like")
     return _make(made("full_like", np.full, (np.shape(getattr(t, "data", t)), fill_value,
                                              _like_dtype(t, dtype))),
                  requires_grad)
@@ -161,6 +188,11 @@ def _float_dtype(dtype, where):
     dtype = np.dtype(np.float64 if dtype is None else dtype)
     if dtype.kind != "f":
         raise TypeError(f"{where}: random values need a float dtype, got {dtype}")
+    if dtype not in (np.float32, np.float64):
+        # NumPy's generators draw float32 or float64 only; rounding those to float16
+        # could give rand's excluded upper bound 1.0.
+        raise TypeError(f"{where}: NumPy draws float32 or float64 values only, got dtype "
+                        f"{dtype}; draw float32 and convert (ad.astype(t, '{dtype}'))")
     return dtype
 
 

@@ -35,8 +35,9 @@ from .ops.namespace import numpy_xp, tensor_xp
 from .ops.registry import REGISTRY
 from .ops.shape import stack
 from .tensor import Tensor
-from .transforms import (as_argnums, check_function, fresh_inputs, inside_transform,
-                         jacrev, owned, reaches_other_tracked, retire, transformed_call)
+from .transforms import (_holds_tensor, as_argnums, check_function, fresh_inputs,
+                         inside_transform, jacrev, owned, reaches_other_tracked, retire,
+                         transformed_call)
 
 _make = Tensor._make
 
@@ -257,6 +258,11 @@ def _as_output_tensor(value):
     if value is None:
         raise TypeError("jvp: the function returned None; return the value to "
                         "differentiate (is a return statement missing?)")
+    if isinstance(value, dict) or (isinstance(value, (tuple, list)) and _holds_tensor(value)):
+        raise TypeError(f"jvp: the function returned a {type(value).__name__} of tensors "
+                        "(as its output or inside a tuple of outputs); jvp takes one tensor "
+                        "or a flat tuple or list of tensors. Return them side by side, "
+                        "e.g. (a, b, c) for (a, (b, c)) or for {'a': a, 'b': b, 'c': c}")
     return value if isinstance(value, Tensor) else Tensor(value)
 
 

@@ -308,6 +308,24 @@ def _refuse_forward_values(name, vjp) -> None:
             "ad.Function, whose backward may read the saved output.")
 
 
+def _check_result(name, result) -> None:
+    """Refuse anything but ``(value, vjp)`` with one array-like value: unpacking a
+    2-element Tensor, or stacking a tuple of values, would give a wrong value silently."""
+    if not (isinstance(result, tuple) and len(result) == 2 and callable(result[1])):
+        got = (f"a tuple of {len(result)} items" if isinstance(result, tuple)
+               else f"a {type(result).__name__}")
+        if isinstance(result, tuple) and len(result) == 2:
+            got += f" whose second item is a {type(result[1]).__name__}, not callable"
+        raise TypeError(f"custom_gradient: {name} must return (value, vjp), where vjp(g) "
+                        f"gives the input gradients; it returned {got}")
+    value = result[0]
+    if isinstance(value, (tuple, list, dict)):
+        raise TypeError(f"custom_gradient: {name} returned a {type(value).__name__} as its "
+                        "value; a custom_gradient function has one output (a tensor or "
+                        "array). Split several outputs into several functions, or "
+                        "ad.concatenate/ad.stack them into one")
+
+
 def custom_gradient(func: Callable) -> Callable:
     """Decorator: ``func`` returns ``(value, vjp)``; ``vjp(g)`` gives the input gradients.
 
@@ -345,8 +363,8 @@ def custom_gradient(func: Callable) -> Callable:
     def wrapper(*inputs):
         with no_grad():
             result = func(*inputs)
-        if isinstance(result, tuple) and len(result) == 2 and callable(result[1]):
-            _note_forward_values(result[1], inputs)
+        _check_result(name, result)
+        _note_forward_values(result[1], inputs)
         out = op(*inputs, result=result)
         if out._node is not None:
             out._node.kwargs = None     # the vjp lives on in node.saved only

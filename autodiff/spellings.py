@@ -119,7 +119,16 @@ def refuse_positional(where: str, extra: tuple, method: bool = True) -> None:
 
 def refuse_positional_extreme(where: str, positional: tuple) -> None:
     """``t.max(1)``: NumPy reads 1 as the axis and returns the values, PyTorch as the
-    dim and returns ``(values, indices)``; neither reading is safe to guess."""
+    dim and returns ``(values, indices)``; neither reading is safe to guess.
+    ``t.max(other)`` with a tensor is PyTorch's elementwise maximum."""
+    from .tensor import Tensor
+    first = positional[0]
+    if isinstance(first, (Tensor, np.ndarray, list)):
+        function = "maximum" if where == "max" else "minimum"
+        raise TypeError(
+            f"Tensor.{where}(other): PyTorch's elementwise {function} of two tensors, which "
+            f"NumPy's {where} does not do (it reads a positional argument as the axis); "
+            f"write ad.{function}(t, other)")
     raise TypeError(
         f"Tensor.{where}({', '.join(repr(p) for p in positional)}): NumPy reads a "
         f"positional argument as axis= and returns the {where} values, PyTorch as dim= and "
@@ -134,6 +143,14 @@ def _zero_d_along_dim(x, result, dim):
         return result
     from .ops.shape import reshape
     return reshape(result, ())            # (the op checked dim: 0 or -1)
+
+
+def _one_dim(where: str, dim) -> None:
+    """Refuse ``dim=()`` or a tuple where PyTorch takes one dim: ``axis_alias`` reads
+    ``dim=()`` as every dim, which for a running sum or an argmax would silently flatten."""
+    if isinstance(dim, (tuple, list)):
+        raise TypeError(f"{where}: dim must be an int, as in PyTorch, got {dim!r}; use "
+                        f"axis=None for the flattened tensor")
 
 
 def _dims(dims):
@@ -236,6 +253,7 @@ class PyTorchMethods:
         """
         from .tensor import Tensor
         refuse_positional("argmax", positional)
+        _one_dim("argmax", dim)
         axis, keepdims = axis_alias("argmax", axis, keepdims, dim, keepdim)
         # (np.argmax on the tensor: ad.compile then computes it again at each replay)
         index = np.argmax(self, axis=axis, keepdims=keepdims)
@@ -249,6 +267,7 @@ class PyTorchMethods:
         """
         from .tensor import Tensor
         refuse_positional("argmin", positional)
+        _one_dim("argmin", dim)
         axis, keepdims = axis_alias("argmin", axis, keepdims, dim, keepdim)
         index = np.argmin(self, axis=axis, keepdims=keepdims)
         return index if isinstance(index, Tensor) else Tensor(index)
@@ -314,6 +333,7 @@ class PyTorchMethods:
         tensor([1., 3., 6.])
         """
         from .ops.cumulative import cumsum
+        _one_dim("cumsum", dim)
         result = cumsum(self, axis_alias("cumsum", axis, False, dim)[0])
         return _zero_d_along_dim(self, result, dim)
 
@@ -324,6 +344,7 @@ class PyTorchMethods:
         tensor([1., 2., 6.])
         """
         from .ops.multiplicative import cumprod
+        _one_dim("cumprod", dim)
         result = cumprod(self, axis_alias("cumprod", axis, False, dim)[0])
         return _zero_d_along_dim(self, result, dim)
 
@@ -348,8 +369,8 @@ class PyTorchMethods:
         >>> ad.tensor([[3.0, 4.0], [0.0, 0.0]]).norm(dim=1)
         tensor([5., 0.])
         """
-        from .ops.elementwise import abs as absolute, power
-        from .ops.norms import root_of_sum
+        from .ops.elementwise import abs as absolute
+        from .ops.norms import _abs_power, root_of_sum
         from .ops.reduce import max as maximum, min as minimum, sum as total
 
         if isinstance(dim, list):
@@ -377,7 +398,8 @@ class PyTorchMethods:
             return total((self != 0).astype(self.dtype), axis=dim, keepdims=keepdim)
         if p == 1:
             return total(absolute(self), axis=dim, keepdims=keepdim)
-        return root_of_sum(total(power(absolute(self), p), axis=dim, keepdims=keepdim), 1.0 / p)
+        # (_abs_power: for p < 1 the gradient at a zero entry is 0, as PyTorch's, not NaN)
+        return root_of_sum(total(_abs_power(self, p), axis=dim, keepdims=keepdim), 1.0 / p)
 
     # ----- in-place methods (autodiff/inplace.py has the rules) ---------------
     def add_(self, other, alpha=1):

@@ -248,7 +248,7 @@ def value_and_grad(func: Callable, argnums: int | Sequence[int] = 0) -> Callable
                     f"grad: the function must return a scalar, but it returned shape "
                     f"{out.shape}; reduce it (e.g. .sum()) or use ad.jacobian")
             grads = gradients(out, np.ones_like(out.data), inputs, record)
-        value = out if record else out.data
+        value = out if record else owned(out.data, [t.data for t in inputs])
         return value, (grads[0] if isinstance(argnums, (int, np.integer)) else tuple(grads))
 
     return wrapped
