@@ -220,6 +220,28 @@ class PyTorchMethods:
         from .ops.shape import expand_dims
         return expand_dims(self, dim)
 
+    def squeeze(self, axis=None, *, dim=None):
+        """Drop size-1 axes: all of them, or those named by ``axis`` (or ``dim=``).
+
+        An axis named whose size is not 1 raises, as in NumPy (PyTorch would return
+        the tensor unchanged).
+
+        >>> ad.tensor(np.zeros((1, 3, 1))).squeeze(dim=0).shape
+        (3, 1)
+        """
+        from .ops.shape import squeeze
+        axis, _ = axis_alias("squeeze", axis, False, dim)
+        if axis is not None:
+            named = axis if isinstance(axis, tuple) else (axis,)
+            wide = [a for a in named if isinstance(a, (int, np.integer))
+                    and -self.ndim <= a < self.ndim and self.shape[a] != 1]
+            if wide:
+                raise ValueError(
+                    f"squeeze: axis {wide[0]} of a tensor of shape {self.shape} has size "
+                    f"{self.shape[wide[0]]}, not 1; NumPy refuses this and PyTorch returns "
+                    "the tensor unchanged, so name only axes of size 1")
+        return squeeze(self, axis)
+
     def permute(self, *dims):
         """Reorder all axes (``transpose(dims)``).
 

@@ -523,9 +523,6 @@ class Tensor(OperatorMethods, PyTorchMethods, SelectionMethods):
     def expand_dims(self, axis: int) -> Tensor:
         return expand_dims(self, axis)
 
-    def squeeze(self, axis: Axis = None) -> Tensor:
-        return squeeze(self, axis)
-
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         if isinstance(start_dim, str):  # NumPy's flatten(order); PyTorch's dims are ints
             if end_dim != -1:
@@ -603,7 +600,7 @@ from .ops.elementwise import (  # noqa: E402
 from .ops.reduce import max, mean, min, sum, var  # noqa: E402
 from .ops.linalg import dot, matmul  # noqa: E402
 from .ops.shape import (  # noqa: E402
-    broadcast_to, expand_dims, flatten, reshape, squeeze, swapaxes, transpose)
+    broadcast_to, expand_dims, flatten, reshape, swapaxes, transpose)
 from .ops.indexing import getitem  # noqa: E402
 from .ops.rearrange import matrix_transpose, ravel  # noqa: E402
 from . import inplace, interop  # noqa: E402

@@ -318,3 +318,18 @@ def test_a_running_sum_of_a_0d_tensor_along_dim_0_is_0d_as_pytorch():
     assert x.cumsum(axis=0).shape == (1,)                  # NumPy's
     with pytest.raises(Exception, match="cumsum: axis 1 is out of bounds"):
         x.cumsum(dim=1)
+
+
+def test_squeeze_takes_pytorchs_dim_and_refuses_an_axis_that_is_not_size_1():
+    x = ad.tensor(np.arange(2.0).reshape(1, 2, 1), requires_grad=True)
+    assert x.squeeze(dim=0).shape == (2, 1)
+    assert x.squeeze(dim=-1).shape == (1, 2)
+    assert x.squeeze((0, 2)).shape == (2,)
+    x.squeeze(dim=0).sum().backward()
+    assert x.grad.shape == (1, 2, 1)
+    # PyTorch returns x unchanged here and NumPy raises: never a silent guess.
+    with pytest.raises(ValueError, match=r"squeeze: axis 1 of a tensor of shape \(1, 2, 1\) "
+                                         r"has size 2, not 1; .*PyTorch returns"):
+        x.squeeze(dim=1)
+    with pytest.raises(TypeError, match="both axis=0 and dim=0"):
+        x.squeeze(0, dim=0)
