@@ -148,6 +148,8 @@ def norm(x, ord=None, axis=None, keepdims: bool = False) -> Tensor:
             raise TypeError("norm: 'axis' must be None, an integer or a tuple of integers"
                             ) from error
     if len(axis) == 1:
+        if not -ndim <= axis[0] < ndim:
+            raise np.exceptions.AxisError(axis[0], ndim, "norm")
         return _vector_norm(x, ord, axis, keepdims)
     if len(axis) != 2:
         raise ValueError(f"norm: improper number of dimensions to norm (axis={axis} on a "

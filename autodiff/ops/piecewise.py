@@ -30,12 +30,23 @@ def _zero_rule(xp, g, ans, x, *args, **kwargs):
     return xp.zeros_like(g)
 
 
+def _floor_quotient(a, b):
+    """The integer n of the piece ``a % b == a - n * b`` that NumPy's remainder is on.
+
+    NumPy's floor_divide, not floor(a / b): a / b can round up onto the next integer
+    (1.0 / 0.1 == 10.0, while 1.0 % 0.1 == 0.0999... == 1.0 - 9 * 0.1)."""
+    return np.floor_divide(a, b)
+
+
 def _mod_grad_b(xp, g, ans, a, b):
-    return -g * np.floor(_values(a) / _values(b))
+    return -g * _floor_quotient(_values(a), _values(b))
 
 
 def _fmod_grad_b(xp, g, ans, a, b):
-    return -g * np.trunc(_values(a) / _values(b))
+    a, b = _values(a), _values(b)
+    # fmod rounds the quotient towards 0: one more than the floor where the two differ
+    quotient = _floor_quotient(a, b) + (np.fmod(a, b) != np.remainder(a, b))
+    return -g * quotient
 
 
 mod = defop(

@@ -163,9 +163,7 @@ def ravel(a, order: str = "C") -> Tensor:
         elif order == "A":
             order = "C"
         else:                             # memory order of a strided view: gather it
-            layout = np.empty_like(data, dtype=np.intp, order="K")
-            layout[...] = np.arange(data.size).reshape(data.shape)
-            return take(a, np.ravel(layout, order="K"), axis=None)
+            return take(a, _keep_order_positions(data), axis=None)
     if order == "C":
         return flatten(a)
     if order == "F":
@@ -174,6 +172,26 @@ def ravel(a, order: str = "C") -> Tensor:
 
 
 ravel.numpy_kwargs = ("order",)       # np.ravel(t, order=...) reaches ravel (see interop)
+
+
+def _keep_order_positions(data):
+    """The C-order positions of ``data``'s entries in the order ``np.ravel(data, 'K')``
+    reads them.  That is NumPy's iterator order: a stable insertion sort of the axes
+    by |stride| starting from the innermost, in which a zero stride (a broadcast axis,
+    or one of length 1) compares with nothing, so it keeps its place.  Negative
+    strides are not reversed."""
+    strides = [0 if n == 1 else abs(s) for n, s in zip(data.shape, data.strides)]
+    perm = list(range(data.ndim))[::-1]   # innermost first
+    for i in range(1, len(perm)):
+        axis, place = perm[i], i
+        for j in range(i - 1, -1, -1):
+            other = perm[j]
+            if strides[axis] and strides[other]:
+                if strides[other] <= strides[axis]:
+                    break
+                place = j
+        perm.insert(place, perm.pop(i))
+    return np.arange(data.size).reshape(data.shape).transpose(perm[::-1]).reshape(-1)
 
 
 def _shifts(x, axes, sign):
