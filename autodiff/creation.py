@@ -13,6 +13,7 @@ import numpy as np
 
 from .compile.hooks import made
 from .graph import is_grad_enabled
+from .ops.numpy_dispatch import implements, implements_without_gradient
 from .tensor import Tensor
 
 
@@ -182,6 +183,21 @@ def _uniform(rng, shape, dtype):
 
 def _normal(rng, shape, dtype):
     return _generator(rng).standard_normal(shape, dtype=dtype)
+
+
+@implements(np.full_like)
+def _numpy_full_like(a, fill_value, dtype=None, order="K", subok=True, shape=None):
+    """``np.full_like`` on a Tensor: ``full_like``, so a fill value that requires grad is
+    recorded rather than dropped (``order`` sets only a memory layout)."""
+    if shape is not None:
+        return full(shape, fill_value, _like_dtype(a, dtype))
+    return full_like(a, fill_value, dtype)
+
+
+_numpy_full_like.numpy_kwargs = ("dtype", "order", "subok", "shape")
+
+
+implements_without_gradient(np.empty_like)
 
 
 def _float_dtype(dtype, where):

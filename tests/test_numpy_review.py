@@ -83,3 +83,23 @@ def test_vector_norm_axis_out_of_range_raises_axis_error(ord, axis):
     t = ad.tensor(np.ones((2, 3)), requires_grad=True)
     with pytest.raises(np.exceptions.AxisError, match="norm: axis"):
         np.linalg.norm(t, ord, axis=axis)
+
+
+def test_np_full_like_and_empty_like_run_on_tensors_as_numpy_does():
+    t = ad.tensor(np.arange(3.0), requires_grad=True)
+    filled = np.full_like(t, 2.5)
+    assert isinstance(filled, ad.Tensor) and not filled.requires_grad
+    np.testing.assert_array_equal(filled.data, np.full_like(t.data, 2.5))
+    assert np.full_like(t, 2, dtype=np.float32).dtype == np.float32
+    assert np.full_like(t, 1.0, shape=(2, 2)).shape == (2, 2)
+    empty = np.empty_like(t, dtype=np.float32)
+    assert isinstance(empty, ad.Tensor) and empty.shape == (3,) and empty.dtype == np.float32
+
+
+def test_np_full_like_records_a_fill_value_that_requires_grad():
+    t = ad.tensor(np.zeros((2, 3)))
+    s = ad.tensor(0.5, requires_grad=True)
+    out = np.full_like(t, s)
+    assert out.requires_grad
+    (out * np.arange(6.0).reshape(2, 3)).sum().backward()
+    assert s.grad == 15.0

@@ -22,7 +22,8 @@ NUMPY_FUNCTIONS: dict[Any, Callable] = {}
 #: arguments pass through unchecked (they compute on the data, no gradient).
 NO_GRADIENT_FUNCTIONS: set = set()
 #: Functions of shapes and dtypes only: their results do not depend on values.
-_SHAPE_ONLY = {np.shape, np.ndim, np.size, np.result_type, np.zeros_like, np.ones_like}
+_SHAPE_ONLY = {np.shape, np.ndim, np.size, np.result_type, np.zeros_like, np.ones_like,
+               np.empty_like}
 
 
 def _numpy_entries(name, numpy):
