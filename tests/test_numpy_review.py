@@ -103,3 +103,10 @@ def test_np_full_like_records_a_fill_value_that_requires_grad():
     assert out.requires_grad
     (out * np.arange(6.0).reshape(2, 3)).sum().backward()
     assert s.grad == 15.0
+
+
+def test_logsumexp_of_integers_is_float64_as_exp_of_integers():
+    out = ad.logsumexp(ad.tensor([1, 2]))
+    assert out.dtype == np.float64
+    np.testing.assert_allclose(out.data, np.logaddexp(1.0, 2.0), rtol=1e-15)
+    assert ad.tensor([[1, 2]]).logsumexp(dim=1, keepdim=True).shape == (1, 1)

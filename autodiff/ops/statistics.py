@@ -70,6 +70,8 @@ std = defop(
 
 def _logsumexp_forward(x, axis=None, keepdims=False):
     x = np.asarray(x)
+    if x.dtype.kind in "biu":
+        x = x.astype(np.float64)                        # as np.exp of integers
     peak = np.max(x, axis=axis, keepdims=True, initial=-np.inf)
     peak = np.where(np.isfinite(peak), peak, 0)       # all -inf, or inf: shift by 0
     total = np.sum(np.exp(x - peak), axis=axis, keepdims=True)
