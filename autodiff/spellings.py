@@ -40,6 +40,26 @@ def axis_alias(where: str, axis, keepdims, dim=None, keepdim=None):
     return axis, bool(keepdims)
 
 
+def ddof_alias(where: str, ddof, correction=None, unbiased=None):
+    """NumPy's ``ddof`` from PyTorch's ``correction=`` or ``unbiased=`` (at most one of
+    the three; none gives NumPy's default, 0).
+
+    >>> ddof_alias("var", None, unbiased=True)
+    1
+    """
+    given = {name: value for name, value in
+             (("ddof", ddof), ("correction", correction), ("unbiased", unbiased))
+             if value is not None}
+    if len(given) > 1:
+        raise TypeError(f"{where}: got {' and '.join(f'{k}={v!r}' for k, v in given.items())}; "
+                        "they say the same thing (NumPy's and PyTorch's names), pass one")
+    if unbiased is not None:
+        if not isinstance(unbiased, (bool, np.bool_)):
+            raise TypeError(f"{where}: unbiased must be True or False, got {unbiased!r}")
+        return int(unbiased)
+    return next(iter(given.values()), 0)
+
+
 class ValuesIndices(NamedTuple):
     """What ``max``/``min`` with PyTorch's ``dim=`` return, as PyTorch does: the values
     and their indices along ``dim``.
@@ -326,8 +346,24 @@ class PyTorchMethods:
         return astype(filled, self.dtype)
 
     # ----- reductions with PyTorch's names for their arguments -----------------
-    def std(self, axis=None, *positional, keepdims=False, ddof=0, dim=None, keepdim=None):
-        """Standard deviation (NumPy's ``ddof=0`` default; PyTorch's is 1, so pass it).
+    def var(self, axis=None, *positional, keepdims=False, ddof=None, dim=None, keepdim=None,
+            correction=None, unbiased=None):
+        """Variance (NumPy's ``ddof=0`` default; PyTorch's is 1, so pass it: ``ddof=1``,
+        or PyTorch's ``correction=1`` / ``unbiased=True``).
+
+        >>> ad.tensor([[1.0, 3.0], [2.0, 2.0]]).var(dim=1, correction=1)
+        tensor([2., 0.])
+        """
+        from .ops.reduce import var
+        refuse_positional("var", positional)
+        axis, keepdims = axis_alias("var", axis, keepdims, dim, keepdim)
+        return var(self, axis=axis, keepdims=keepdims,
+                   ddof=ddof_alias("var", ddof, correction, unbiased))
+
+    def std(self, axis=None, *positional, keepdims=False, ddof=None, dim=None, keepdim=None,
+            correction=None, unbiased=None):
+        """Standard deviation (NumPy's ``ddof=0`` default; PyTorch's is 1, so pass it:
+        ``ddof=1``, or PyTorch's ``correction=1`` / ``unbiased=True``).
 
         >>> ad.tensor([[1.0, 3.0], [2.0, 2.0]]).std(dim=1)
         tensor([1., 0.])
@@ -335,7 +371,8 @@ class PyTorchMethods:
         from .ops.statistics import std
         refuse_positional("std", positional)
         axis, keepdims = axis_alias("std", axis, keepdims, dim, keepdim)
-        return std(self, axis=axis, keepdims=keepdims, ddof=ddof)
+        return std(self, axis=axis, keepdims=keepdims,
+                   ddof=ddof_alias("std", ddof, correction, unbiased))
 
     def prod(self, axis=None, *positional, keepdims=False, dim=None, keepdim=None):
         """Product of the entries (exact gradients at zeros).

@@ -495,12 +495,6 @@ class Tensor(OperatorMethods, PyTorchMethods, SelectionMethods):
         axis, keepdims = axis_alias("min", axis, keepdims, dim, keepdim)
         return min(self, axis=axis, keepdims=keepdims)
 
-    def var(self, axis: Axis = None, *positional, keepdims: bool = False, ddof: int = 0,
-            dim=None, keepdim=None) -> Tensor:
-        refuse_positional("var", positional)
-        axis, keepdims = axis_alias("var", axis, keepdims, dim, keepdim)
-        return var(self, axis=axis, keepdims=keepdims, ddof=ddof)
-
     def matmul(self, other) -> Tensor:
         return matmul(self, other)
 
@@ -597,7 +591,7 @@ def tensor(data, requires_grad=False, dtype=None, name=None) -> Tensor:
 from .ops.elementwise import (  # noqa: E402
     abs, clip, copy, cos, exp, floor, leaky_relu, log, reciprocal, relu, round, sigmoid, sign,
     sin, sqrt, square, tanh, astype)
-from .ops.reduce import max, mean, min, sum, var  # noqa: E402
+from .ops.reduce import max, mean, min, sum  # noqa: E402
 from .ops.linalg import dot, matmul  # noqa: E402
 from .ops.shape import (  # noqa: E402
     broadcast_to, expand_dims, flatten, reshape, swapaxes, transpose)

@@ -333,3 +333,21 @@ def test_squeeze_takes_pytorchs_dim_and_refuses_an_axis_that_is_not_size_1():
         x.squeeze(dim=1)
     with pytest.raises(TypeError, match="both axis=0 and dim=0"):
         x.squeeze(0, dim=0)
+
+
+@pytest.mark.parametrize("method", ["var", "std"])
+def test_var_and_std_take_pytorchs_correction_and_unbiased(method):
+    data = np.array([[1.0, 3.0, 4.0], [2.0, 2.0, 7.0]])
+    t = ad.tensor(data)
+    numpy_method = getattr(data, method)
+    np.testing.assert_allclose(getattr(t, method)(dim=1, correction=1).data,
+                               numpy_method(axis=1, ddof=1), rtol=1e-15)
+    np.testing.assert_allclose(getattr(t, method)(unbiased=True).data, numpy_method(ddof=1),
+                               rtol=1e-15)
+    np.testing.assert_allclose(getattr(t, method)(dim=0, unbiased=False).data,
+                               numpy_method(axis=0), rtol=1e-15)
+    np.testing.assert_allclose(getattr(t, method)().data, numpy_method(), rtol=1e-15)
+    with pytest.raises(TypeError, match=rf"{method}: got ddof=1 and correction=1; .* pass one"):
+        getattr(t, method)(ddof=1, correction=1)
+    with pytest.raises(TypeError, match=rf"{method}: unbiased must be True or False"):
+        getattr(t, method)(unbiased=1)
