@@ -187,8 +187,9 @@ def _normal(rng, shape, dtype):
 
 @implements(np.full_like)
 def _numpy_full_like(a, fill_value, dtype=None, order="K", subok=True, shape=None):
-    """``np.full_like`` on a Tensor: ``full_like``, so a fill value that requires grad is
-    recorded rather than dropped (``order`` sets only a memory layout)."""
+    """``np.full_like`` as ``ad.full_like``: a fill value that requires grad is recorded.
+
+    (``order`` sets only a memory layout, so it is ignored.)"""
     if shape is not None:
         return full(shape, fill_value, _like_dtype(a, dtype))
     return full_like(a, fill_value, dtype)
