@@ -6,7 +6,8 @@ from the op registry (each op's ``numpy=``, and ``implements`` for composites) a
 call this library's op.  A NumPy function missing from the tables raises
 ``TypeError`` naming it, instead of silently computing on raw data and losing the
 gradient.  NumPy keyword arguments that the ops do not support (``out=``,
-``where=``, a non-default ``dtype=`` ...) are rejected here, in one place.
+``where=``, a non-default ``dtype=`` ...) are rejected here, in one place; a float
+``dtype=`` of a reduction (``np.sum(t, dtype=np.float64)``) is a cast first, as in NumPy.
 """
 
 from __future__ import annotations
@@ -122,11 +123,38 @@ def _out_refused(ufunc, inputs):
         "or use t.data / t.detach() when no gradient is needed.")
 
 
+#: NumPy functions whose ``dtype=`` is the dtype they compute in (and return): on a
+#: Tensor, the same as casting the first argument first.
+_COMPUTING_DTYPE = {np.sum, np.mean, np.prod, np.cumsum, np.cumprod, np.var, np.std,
+                    np.nansum, np.nanmean, np.trace}
+
+
+def _cast_for(func, args: tuple, kwargs: dict) -> tuple:
+    """``np.sum(t, dtype=np.float64)`` as ``np.sum(ad.astype(t, np.float64))``."""
+    from .ops.elementwise import astype
+    from .tensor import Tensor
+    dtype = np.dtype(kwargs.pop("dtype"))
+    first = args[0]
+    source = np.result_type(first.data if isinstance(first, Tensor) else first)
+    if dtype.kind != "f":
+        if source.kind != "f":
+            kwargs["dtype"] = dtype         # refused below, as every other dtype=
+            return args, kwargs
+        raise TypeError(
+            f"numpy.{func.__name__} on a Tensor: dtype={dtype} would compute a {source} "
+            f"tensor as {dtype}, where no gradient flows; cast it explicitly "
+            "(ad.astype(t, ...)) or call it on t.data")
+    return (astype(first, dtype),) + tuple(args[1:]), kwargs
+
+
 def array_function(func: Callable, args: tuple, kwargs: dict) -> Any:
     """Run a NumPy function called on Tensors as the matching op."""
     impl = NUMPY_FUNCTIONS.get(func)
     if impl is None:
         raise _unsupported(_full_name(func))
+    if func in _COMPUTING_DTYPE and kwargs.get("dtype") is not None and args:
+        # (a float dtype only: NumPy sums small integers in a wider type than given)
+        args, kwargs = _cast_for(func, args, dict(kwargs))
     if kwargs and func not in NO_GRADIENT_FUNCTIONS:
         # An implementation may handle some of the generally unsupported keywords
         # itself (ravel's order=, linspace's float dtype=): it lists them in numpy_kwargs.

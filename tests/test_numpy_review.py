@@ -110,3 +110,25 @@ def test_logsumexp_of_integers_is_float64_as_exp_of_integers():
     assert out.dtype == np.float64
     np.testing.assert_allclose(out.data, np.logaddexp(1.0, 2.0), rtol=1e-15)
     assert ad.tensor([[1, 2]]).logsumexp(dim=1, keepdim=True).shape == (1, 1)
+
+
+@pytest.mark.parametrize("name", ["sum", "mean", "prod", "cumsum", "cumprod", "var", "std",
+                                  "nansum", "nanmean", "trace"])
+def test_a_float_dtype_argument_computes_in_that_dtype_as_numpy(name):
+    data = np.array([[1.5, 2.25], [3.0, 4.0]], np.float32)
+    t = ad.tensor(data, requires_grad=True)
+    out = getattr(np, name)(t, dtype=np.float64)
+    want = getattr(np, name)(data, dtype=np.float64)
+    assert out.dtype == want.dtype == np.float64
+    np.testing.assert_array_equal(out.data, want)
+    out.sum().backward()
+    assert t.grad.dtype == np.float32 and t.grad.shape == data.shape
+
+
+def test_an_integer_dtype_argument_on_a_float_tensor_is_refused():
+    t = ad.tensor([1.5, 2.5], requires_grad=True)
+    with pytest.raises(TypeError, match=r"numpy.sum on a Tensor: dtype=int64 would compute a "
+                                        r"float64 tensor as int64, where no gradient flows"):
+        np.sum(t, dtype=np.int64)
+    with pytest.raises(TypeError, match=r"numpy.sum on a Tensor: the argument\(s\) \['dtype'\]"):
+        np.sum(ad.tensor([1, 2]), dtype=np.int32)       # NumPy would sum in int64 anyway
