@@ -1,10 +1,10 @@
-"""Activations, normalisation, dropout, embedding and losses
+"""Activations, normalisation, dropout, embedding, losses and attention
 (``import autodiff.nn.functional as F``).
 
 The functions live by family in ``softmax``, ``activation``, ``normalization``,
-``dropout``, ``embedding`` and ``losses`` (each module documents its gradient rules);
-this module gathers them under PyTorch's names.  Losses take ``(input, target)`` and
-``reduction='mean'|'sum'|'none'``, as in PyTorch.
+``dropout``, ``embedding``, ``losses`` and ``attention`` (each module documents its
+gradient rules); this module gathers them under PyTorch's names.  Losses take
+``(input, target)`` and ``reduction='mean'|'sum'|'none'``, as in PyTorch.
 """
 
 from __future__ import annotations
@@ -29,7 +29,8 @@ __all__ = ["softmax", "log_softmax", "logsumexp", "one_hot", "cross_entropy", "n
            "mse_loss", "huber_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
            "sigmoid_range", "l2_normalize", "relu", "sigmoid", "tanh", "leaky_relu", "gelu",
            "silu", "softplus", "elu", "dropout", "embedding", "layer_norm", "group_norm",
-           "batch_norm", "pad", "unfold", "fold", "conv1d", "conv2d", "max_pool2d", "avg_pool2d"]
+           "batch_norm", "pad", "unfold", "fold", "conv1d", "conv2d", "max_pool2d", "avg_pool2d",
+           "scaled_dot_product_attention"]
 
 
 def leaky_relu(x, slope=0.01, *, negative_slope=None) -> Tensor:
@@ -86,3 +87,5 @@ def l2_normalize(x, axis: int = -1, eps: float = 1e-12) -> Tensor:
 # Convolution, pooling and padding live in their own module.
 from .functional_conv import (avg_pool2d, conv1d, conv2d, fold, max_pool2d, pad,  # noqa: E402
                               unfold)
+# Attention builds on softmax and dropout above (and MultiheadAttention on Linear).
+from .attention import scaled_dot_product_attention  # noqa: E402
