@@ -132,3 +132,14 @@ def test_an_integer_dtype_argument_on_a_float_tensor_is_refused():
         np.sum(t, dtype=np.int64)
     with pytest.raises(TypeError, match=r"numpy.sum on a Tensor: the argument\(s\) \['dtype'\]"):
         np.sum(ad.tensor([1, 2]), dtype=np.int32)       # NumPy would sum in int64 anyway
+
+
+@pytest.mark.parametrize("call", [lambda a: np.sort(a), lambda a: np.partition(a, 0)],
+                         ids=["sort", "partition"])
+def test_sorting_a_0d_tensor_raises_numpys_axis_error_naming_the_function(call):
+    with pytest.raises(np.exceptions.AxisError) as numpy_error:
+        call(np.array(1.0))
+    with pytest.raises(np.exceptions.AxisError, match=r"(sort|partition): axis -1 is out of "
+                                                      r"bounds for array of dimension 0"):
+        call(ad.tensor(1.0, requires_grad=True))
+    assert "dimension 0" in str(numpy_error.value)

@@ -115,6 +115,7 @@ def sort(a, axis=-1, kind=None, order=None, *, stable=None) -> Tensor:
     _check_no_order("sort", order)
     if axis is None:
         a, axis = flatten(a), -1
+    _check_axis("sort", a, axis)
     # np.argsort on the Tensor itself: ad.compile then computes it again at each replay
     permutation = np.argsort(_as_tensor(a), axis=axis, kind=kind, stable=stable)
     return permute_along_axis(a, permutation, axis)
@@ -131,10 +132,18 @@ def partition(a, kth, axis=-1, kind="introselect", order=None) -> Tensor:
     _check_no_order("partition", order)
     if axis is None:
         a, axis = flatten(a), -1
+    _check_axis("partition", a, axis)
     permutation = np.argpartition(_as_tensor(a), kth, axis=axis, kind=kind)
     return permute_along_axis(a, permutation, axis)
 
 
 def _as_tensor(a):
     return a if isinstance(a, Tensor) else Tensor(np.asarray(a))
+
+
+def _check_axis(name, a, axis):
+    """NumPy's AxisError for a 0-d input (``np.argsort`` would treat it as 1-d)."""
+    ndim = np.ndim(a.data if isinstance(a, Tensor) else a)
+    if not -ndim <= axis < ndim:
+        raise np.exceptions.AxisError(axis, ndim, name)
 
