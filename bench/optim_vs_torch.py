@@ -120,6 +120,34 @@ def compare_scheduler(torch, name, kwargs):
     return worst
 
 
+PLATEAU_SETTINGS = [
+    dict(),
+    dict(mode="max", factor=0.5, patience=2, cooldown=1),
+    dict(threshold=0.1, threshold_mode="abs", patience=0, min_lr=[0.02, 0.01]),
+]
+
+
+def compare_plateau(torch, kwargs, rng):
+    """ReduceLROnPlateau stepped on one noisy metric sequence (ties, a NaN, a plateau)."""
+    params = [ad.nn.Parameter([0.0]), ad.nn.Parameter([0.0])]
+    ours_opt = ad.optim.SGD([{"params": [params[0]]}, {"params": [params[1]], "lr": 0.05}],
+                            lr=0.1)
+    their_opt = torch.optim.SGD([{"params": [torch.nn.Parameter(torch.zeros(1))]},
+                                 {"params": [torch.nn.Parameter(torch.zeros(1))], "lr": 0.05}],
+                                lr=0.1)
+    ours = ad.optim.lr_scheduler.ReduceLROnPlateau(ours_opt, **kwargs)
+    theirs = torch.optim.lr_scheduler.ReduceLROnPlateau(their_opt, **kwargs)
+    metrics = np.concatenate([np.linspace(1.0, 0.5, 10) + 0.05 * rng.standard_normal(10),
+                              np.full(15, 0.5), [np.nan], 0.5 + 0.01 * rng.standard_normal(14)])
+    worst = 0.0
+    for metric in metrics:
+        ours.step(metric)
+        theirs.step(float(metric))
+        worst = max(worst, max(abs(a - b) / 0.1 for a, b in
+                               zip(ours.get_last_lr(), theirs.get_last_lr())))
+    return worst
+
+
 def compare_clipping(torch, rng):
     worst = 0.0
     for norm_type in (2.0, 1.0, 3.0, float("inf")):
@@ -153,6 +181,8 @@ def main():
             for name, kw in OPTIMIZERS]
     rows += [(_label("lr_scheduler." + name, kw), compare_scheduler(torch, name, kw))
              for name, kw in SCHEDULERS]
+    rows += [(_label("lr_scheduler.ReduceLROnPlateau", kw), compare_plateau(torch, kw, rng))
+             for kw in PLATEAU_SETTINGS]
     rows.append(("nn.utils.clip_grad_norm_ (p = 1, 2, 3, inf)", compare_clipping(torch, rng)))
     for label, worst in rows:
         status = "ok" if worst <= TOL else "DIFFERS"
