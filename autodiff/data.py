@@ -110,11 +110,14 @@ def ratings(n_users: int, n_items: int, n: int, seed: int | np.random.Generator 
 
 
 def batches(X: np.ndarray, y: np.ndarray, batch_size: int, shuffle: bool = True,
-            seed: int | np.random.Generator = 0, drop_last: bool = False) -> Iterator[tuple]:
+            seed: int | np.random.Generator | None = None,
+            drop_last: bool = False) -> Iterator[tuple]:
     """Yield ``(X[idx], y[idx])`` mini-batches covering the data once (one epoch).
 
-    With ``shuffle`` the order comes from ``seed`` (an int, or a Generator to get a
-    new order each epoch); the last batch may be smaller unless ``drop_last``.
+    With ``shuffle`` each call draws a new order, as PyTorch's ``DataLoader`` does each
+    epoch: from the generator ``ad.nn.manual_seed`` seeds (so a run repeats itself), or
+    from ``seed`` (a Generator; an int gives the same order at every call).  The last
+    batch may be smaller unless ``drop_last``.
 
     >>> X, y = np.arange(10.0).reshape(5, 2), np.arange(5)
     >>> [len(yb) for _, yb in ad.data.batches(X, y, 2)]
@@ -129,7 +132,12 @@ def batches(X: np.ndarray, y: np.ndarray, batch_size: int, shuffle: bool = True,
     n = len(X)
     if len(y) != n:
         raise ValueError(f"batches: X has {n} rows but y has {len(y)}; they must match")
-    order = _rng(seed, "batches").permutation(n) if shuffle else np.arange(n)
+    if shuffle:
+        from .nn.module import _generator      # the generator ad.nn.manual_seed seeds
+        rng = _generator(None) if seed is None else _rng(seed, "batches")
+        order = rng.permutation(n)
+    else:
+        order = np.arange(n)
     stop = n - n % batch_size if drop_last else n
     return _iterate(X, y, order, stop, batch_size)
 

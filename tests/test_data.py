@@ -92,6 +92,21 @@ def test_batches_cover_the_data_once():
     assert [len(b) for _, b in ad.data.batches(X, y, 4, drop_last=True)] == [4, 4]
 
 
+def test_batches_without_a_seed_reshuffle_each_epoch_repeatably_after_manual_seed():
+    X, y = np.zeros((12, 1)), np.arange(12)
+
+    def epoch():
+        return np.concatenate([b for _, b in ad.data.batches(X, y, 5)])
+
+    ad.nn.manual_seed(7)
+    first, second = epoch(), epoch()
+    assert not np.array_equal(first, second)            # as PyTorch's DataLoader
+    assert sorted(first.tolist()) == list(range(12))
+    ad.nn.manual_seed(7)
+    np.testing.assert_array_equal(epoch(), first)
+    np.testing.assert_array_equal(epoch(), second)
+
+
 def test_batches_with_a_generator_reshuffle_each_epoch_and_validate():
     X, y = np.zeros((8, 1)), np.arange(8)
     rng = np.random.default_rng(0)
