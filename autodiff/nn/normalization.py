@@ -265,15 +265,7 @@ class LayerNorm(Module):
         self.normalized_shape = _normalized_shape(normalized_shape, "LayerNorm")
         self.eps = _checked_eps(eps, "LayerNorm")
         self.elementwise_affine = bool(elementwise_affine)
-        if elementwise_affine:
-            self.weight = Parameter(np.ones(self.normalized_shape, dtype))
-            if bias:
-                self.bias = Parameter(np.zeros(self.normalized_shape, dtype))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _add_scale_and_shift(self, self.normalized_shape, elementwise_affine, bias, dtype)
 
     def forward(self, x):
         return layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps,
@@ -286,6 +278,13 @@ class LayerNorm(Module):
         if not self.elementwise_affine:
             text += ", elementwise_affine=False"
         return text
+
+
+def _add_scale_and_shift(module, shape, affine, bias, dtype):
+    """``weight`` (ones) and ``bias`` (zeros) of ``shape``, or None where left out."""
+    module.register_parameter("weight", Parameter(np.ones(shape, dtype)) if affine else None)
+    module.register_parameter("bias", Parameter(np.zeros(shape, dtype))
+                              if affine and bias else None)
 
 
 class GroupNorm(Module):
@@ -320,15 +319,7 @@ class GroupNorm(Module):
                              f"{self.num_channels} ({_divisors_text(self.num_channels)})")
         self.eps = _checked_eps(eps, "GroupNorm")
         self.affine = bool(affine)
-        if affine:
-            self.weight = Parameter(np.ones(self.num_channels, dtype))
-            if bias:
-                self.bias = Parameter(np.zeros(self.num_channels, dtype))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _add_scale_and_shift(self, (self.num_channels,), affine, bias, dtype)
 
     def forward(self, x):
         where = f"GroupNorm({self.extra_repr()})"
