@@ -16,13 +16,14 @@ from .dropout import Dropout
 from .normalization import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm
 
 from .conv import AvgPool2d, Conv1d, Conv2d, MaxPool2d
-from .recurrent import GRU, LSTM
+from .recurrent import GRU, LSTM, RNN
 from .attention import MultiheadAttention
+from .transformer import TransformerEncoder, TransformerEncoderLayer
 
 
 __all__ = ["functional", "init", "utils", "Module", "ModuleDict", "ModuleList", "Parameter",
            "ParameterList", "manual_seed", "Bump", "Embedding", "Flatten", "Identity",
            "LeakyReLU", "Linear", "MLP", "ReLU", "Sequential", "Sigmoid", "Tanh", "ELU", "GELU",
            "SiLU", "Softplus", "Dropout", "BatchNorm1d", "BatchNorm2d", "GroupNorm", "LayerNorm",
-           "Conv1d", "Conv2d", "MaxPool2d", "AvgPool2d", "LSTM", "GRU",
-           "MultiheadAttention"]
+           "Conv1d", "Conv2d", "MaxPool2d", "AvgPool2d", "LSTM", "GRU", "RNN",
+           "MultiheadAttention", "TransformerEncoder", "TransformerEncoderLayer"]

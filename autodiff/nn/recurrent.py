@@ -1,22 +1,29 @@
-"""Recurrent layers: LSTM and GRU with PyTorch's equations, gate order and arguments.
+"""Recurrent layers: RNN, LSTM and GRU with PyTorch's equations, gate order and arguments.
 
 Weights are stored for ``x @ W`` (``weight_ih_l{k}`` is (input, 4H) for LSTM, like
 ``Linear.weight``); ``to_torch_state_dict()`` transposes them to PyTorch's (4H, input).
-Both biases are kept, as in PyTorch.  Each layer is one op over the whole sequence
-(``autodiff.ops.recurrent``); the input projection of all time steps is one GEMM.
+Both biases are kept, as in PyTorch.  Each LSTM or GRU layer is one op over the whole
+sequence (``autodiff.ops.recurrent``); the input projection of all time steps is one
+GEMM.  The reverse direction of a bidirectional layer runs the same op on the sequence
+flipped in time and flips its output back.
 """
 
 from __future__ import annotations
 
 import math
+import numbers
+import warnings
 
 import numpy as np
 
 from ..compile.hooks import made
+from ..ops import elementwise as ew
 from ..ops import linalg as la
 from ..ops import recurrent as rec
 from ..ops import shape as sh
+from ..ops.rearrange import flip
 from ..tensor import Tensor
+from .dropout import dropout as _dropout
 from .module import Module, Parameter, _generator
 
 
@@ -24,6 +31,14 @@ def _positive(value, what, where):
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
         raise ValueError(f"{where}: {what} must be a positive int, got {value!r}")
     return int(value)
+
+
+def _probability(value, where):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value <= 1:
+        raise ValueError(f"{where}: dropout is the probability of zeroing an element of each "
+                         f"layer's output (all layers but the last) and must be a number in "
+                         f"[0, 1], got dropout={value!r}")
+    return float(value)
 
 
 def _shape_of(x):
@@ -35,8 +50,8 @@ class _RNNBase(Module):
     _name = "LSTM"
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
-                 bias: bool = True, batch_first: bool = False, *, rng=None,
-                 dtype=np.float64):
+                 bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
+                 bidirectional: bool = False, *, rng=None, dtype=np.float64):
         super().__init__()
         where = self._name
         self.input_size = _positive(input_size, "input_size", where)
@@ -44,25 +59,45 @@ class _RNNBase(Module):
         self.num_layers = _positive(num_layers, "num_layers", where)
         self.bias = bool(bias)
         self.batch_first = bool(batch_first)
+        self.dropout = _probability(dropout, where)
+        self.bidirectional = bool(bidirectional)
+        if self.dropout > 0 and self.num_layers == 1:
+            warnings.warn(f"{where}: dropout is applied to the output of every layer but the "
+                          f"last, so non-zero dropout expects num_layers greater than 1, but "
+                          f"got dropout={self.dropout} and num_layers={self.num_layers}",
+                          UserWarning,
+                          stacklevel=2 if type(self).__init__ is _RNNBase.__init__ else 3)
         dtype = np.dtype(dtype)
         if dtype.kind != "f":
             raise TypeError(f"{where}: dtype must be a floating-point type, not {dtype}")
         gen = _generator(rng)
+        # An int seed gives the layer its own generator: the dropout masks continue it.
+        self._rng = None if rng is None else gen
         h, k = self.hidden_size, self._gates
         bound = 1.0 / math.sqrt(h)                  # PyTorch: U(-1/sqrt(H), 1/sqrt(H))
 
         def uniform(*shape):
             return Parameter(gen.uniform(-bound, bound, shape).astype(dtype))
         for layer in range(self.num_layers):
-            n_in = self.input_size if layer == 0 else h
-            setattr(self, f"weight_ih_l{layer}", uniform(n_in, k * h))
-            setattr(self, f"weight_hh_l{layer}", uniform(h, k * h))
-            if self.bias:
-                setattr(self, f"bias_ih_l{layer}", uniform(k * h))
-                setattr(self, f"bias_hh_l{layer}", uniform(k * h))
+            n_in = self.input_size if layer == 0 else h * self._directions
+            for suffix in self._suffixes(layer):
+                setattr(self, f"weight_ih_{suffix}", uniform(n_in, k * h))
+                setattr(self, f"weight_hh_{suffix}", uniform(h, k * h))
+                if self.bias:
+                    setattr(self, f"bias_ih_{suffix}", uniform(k * h))
+                    setattr(self, f"bias_hh_{suffix}", uniform(k * h))
+
+    @property
+    def _directions(self):
+        return 2 if self.bidirectional else 1
+
+    def _suffixes(self, layer):
+        """PyTorch's parameter name suffixes of one layer, forward direction first."""
+        return [f"l{layer}", f"l{layer}_reverse"][:self._directions]
 
     def _label(self):
-        return f"{self._name}({self.input_size}, {self.hidden_size}, num_layers={self.num_layers})"
+        text = f"{self._name}({self.input_size}, {self.hidden_size}, num_layers={self.num_layers}"
+        return text + (", bidirectional=True)" if self.bidirectional else ")")
 
     def extra_repr(self):
         text = f"{self.input_size}, {self.hidden_size}"
@@ -72,6 +107,10 @@ class _RNNBase(Module):
             text += ", bias=False"
         if self.batch_first:
             text += ", batch_first=True"
+        if self.dropout:
+            text += f", dropout={self.dropout}"
+        if self.bidirectional:
+            text += ", bidirectional=True"
         return text
 
     # ----- input handling ---------------------------------------------------------
@@ -98,26 +137,54 @@ class _RNNBase(Module):
         return x, unbatched
 
     def _state(self, state, batch, unbatched, dtype, what):
-        expected = ((self.num_layers, self.hidden_size) if unbatched else
-                    (self.num_layers, batch, self.hidden_size))
+        """The initial state as one (B, H) Tensor per layer and direction."""
+        count = self.num_layers * self._directions
+        expected = ((count, self.hidden_size) if unbatched else
+                    (count, batch, self.hidden_size))
         if state is None:
             zeros = made("zeros", np.zeros, ((batch, self.hidden_size), dtype))
-            return [Tensor(zeros)] * self.num_layers
+            return [Tensor(zeros)] * count
         shape = _shape_of(state)
         if shape != expected:
-            raise ValueError(f"{self._label()}: expected {what} of shape {expected} "
-                             f"(num_layers, batch, hidden_size), got {shape}")
+            first = "num_layers * 2 (bidirectional)" if self.bidirectional else "num_layers"
+            layout = (f"({first}, hidden_size) for unbatched input" if unbatched else
+                      f"({first}, batch, hidden_size)")
+            raise ValueError(f"{self._label()}: expected {what} of shape {expected} {layout}, "
+                             f"got {shape}")
         state = state if isinstance(state, Tensor) else Tensor(np.asarray(state, dtype=dtype))
         if unbatched:
             state = sh.expand_dims(state, 1)
-        return [state[layer] for layer in range(self.num_layers)]
+        return [state[k] for k in range(count)]
 
-    def _projection(self, x, layer):
-        """x @ W_ih (+ both biases, summed once when the op takes none itself)."""
+    def _projection(self, x, suffix):
+        """x @ W_ih of every step at once, as a (T * B, gates * H) Tensor."""
         steps, batch, n_in = x.shape
-        w_ih = getattr(self, f"weight_ih_l{layer}")
+        w_ih = getattr(self, f"weight_ih_{suffix}")
         gx = la.matmul(sh.reshape(x, (steps * batch, n_in)), w_ih)
         return gx, steps, batch
+
+    def _run(self, x, states):
+        """Every layer and direction over x (T, B, input); ``states`` holds one list per
+        kind of state (h, or h and c) of one (B, H) Tensor per layer and direction.
+        Returns the last layer's output and the final states in the same lists."""
+        finals = [[] for _ in states]
+        for layer in range(self.num_layers):
+            if layer and self.dropout and self.training:
+                x = _dropout(x, self.dropout, True, rng=self._rng)
+            outputs = []
+            for direction, suffix in enumerate(self._suffixes(layer)):
+                index = layer * self._directions + direction
+                first = [kind[index] for kind in states]
+                if direction == 0:
+                    out, last = self._layer(x, suffix, first)
+                else:
+                    out, last = self._layer(flip(x, 0), suffix, first)
+                    out = flip(out, 0)
+                outputs.append(out)
+                for kind, value in zip(finals, last):
+                    kind.append(value)
+            x = outputs[0] if len(outputs) == 1 else sh.concatenate(outputs, axis=2)
+        return x, finals
 
     def _output(self, out, unbatched):
         if unbatched:
@@ -127,6 +194,13 @@ class _RNNBase(Module):
     def _final(self, states, unbatched):
         stacked = sh.stack(states, axis=0)
         return sh.squeeze(stacked, 1) if unbatched else stacked
+
+    def _single_state(self, hx):
+        if isinstance(hx, (tuple, list)):
+            raise TypeError(f"{self._label()}: the initial state is one tensor h_0 of shape "
+                            "(num_layers * num_directions, batch, hidden_size), not a tuple "
+                            "(an LSTM takes the pair (h_0, c_0))")
+        return hx
 
     # ----- PyTorch layout: weights (gates*H, in) ----------------------------------
     def _torch_export(self, local):
@@ -140,7 +214,12 @@ class _RNNBase(Module):
 class LSTM(_RNNBase):
     """Multi-layer LSTM as ``torch.nn.LSTM``: ``lstm(x, (h0, c0))`` returns
     ``(output, (h_n, c_n))``.  Input (T, B, input) or (B, T, input) with
-    ``batch_first=True``; the states (num_layers, B, H), zeros when not given.
+    ``batch_first=True``; the states (num_layers * num_directions, B, H), zeros when
+    not given.  ``bidirectional=True`` concatenates the forward and the reverse
+    direction on the feature axis (2H); ``dropout=p`` zeroes the outputs of every layer
+    but the last in training mode, with masks drawn from ``rng`` (an int seed or a
+    ``np.random.Generator``, which also draws the initial weights; default: the
+    generator of ``ad.nn.manual_seed``).  ``proj_size`` is not implemented.
 
     Gates in PyTorch's order i, f, g, o: ``c' = f*c + i*g``, ``h' = o*tanh(c')``.
 
@@ -148,10 +227,26 @@ class LSTM(_RNNBase):
     >>> out, (h, c) = lstm(ad.tensor(np.zeros((7, 2, 3))))
     >>> out.shape, h.shape, c.shape
     ((7, 2, 5), (2, 2, 5), (2, 2, 5))
+    >>> bi = ad.nn.LSTM(3, 5, num_layers=2, dropout=0.2, bidirectional=True, rng=0)
+    >>> out, (h, c) = bi(ad.tensor(np.zeros((7, 2, 3))))
+    >>> out.shape, h.shape
+    ((7, 2, 10), (4, 2, 5))
     """
 
     _gates = 4
     _name = "LSTM"
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
+                 bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
+                 bidirectional: bool = False, proj_size: int = 0, *, rng=None,
+                 dtype=np.float64):
+        if proj_size != 0:
+            raise NotImplementedError(
+                f"LSTM: proj_size={proj_size!r} (an LSTM with projections) is not implemented "
+                "here; use proj_size=0")
+        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
+                         bidirectional, rng=rng, dtype=dtype)
+        self.proj_size = 0
 
     def forward(self, x, hx=None):
         x, unbatched = self._sequence(x)
@@ -159,20 +254,18 @@ class LSTM(_RNNBase):
         h0s, c0s = (None, None) if hx is None else self._pair(hx)
         h0s = self._state(h0s, batch, unbatched, dtype, "h_0")
         c0s = self._state(c0s, batch, unbatched, dtype, "c_0")
+        out, (h_n, c_n) = self._run(x, [h0s, c0s])
+        return self._output(out, unbatched), (self._final(h_n, unbatched),
+                                              self._final(c_n, unbatched))
+
+    def _layer(self, x, suffix, state):
         hidden = self.hidden_size
-        h_n, c_n = [], []
-        for layer in range(self.num_layers):
-            gx, steps, batch = self._projection(x, layer)
-            if self.bias:
-                gx = gx + (getattr(self, f"bias_ih_l{layer}") + getattr(self, f"bias_hh_l{layer}"))
-            gx = sh.reshape(gx, (steps, batch, 4 * hidden))
-            out = rec.lstm_layer(gx, h0s[layer], c0s[layer],
-                                 getattr(self, f"weight_hh_l{layer}"))
-            x = out[:, :, :hidden]
-            h_n.append(out[-1, :, :hidden])
-            c_n.append(out[-1, :, hidden:])
-        return self._output(x, unbatched), (self._final(h_n, unbatched),
-                                            self._final(c_n, unbatched))
+        gx, steps, batch = self._projection(x, suffix)
+        if self.bias:
+            gx = gx + (getattr(self, f"bias_ih_{suffix}") + getattr(self, f"bias_hh_{suffix}"))
+        gx = sh.reshape(gx, (steps, batch, 4 * hidden))
+        out = rec.lstm_layer(gx, state[0], state[1], getattr(self, f"weight_hh_{suffix}"))
+        return out[:, :, :hidden], (out[-1, :, :hidden], out[-1, :, hidden:])
 
     def _pair(self, hx):
         if not (isinstance(hx, (tuple, list)) and len(hx) == 2):
@@ -182,7 +275,8 @@ class LSTM(_RNNBase):
 
 
 class GRU(_RNNBase):
-    """Multi-layer GRU as ``torch.nn.GRU``: ``gru(x, h0)`` returns ``(output, h_n)``.
+    """Multi-layer GRU as ``torch.nn.GRU``: ``gru(x, h0)`` returns ``(output, h_n)``,
+    with the arguments of ``LSTM`` (``dropout``, ``bidirectional``, ``rng``, ...).
 
     Gates in PyTorch's order r, z, n: ``n = tanh(W_in x + b_in + r * (W_hn h + b_hn))``,
     ``h' = (1 - z) * n + z * h``.
@@ -191,28 +285,82 @@ class GRU(_RNNBase):
     >>> out, h = gru(ad.tensor(np.zeros((2, 6, 3))))
     >>> out.shape, h.shape
     ((2, 6, 4), (1, 2, 4))
+    >>> out, h = ad.nn.GRU(3, 4, bidirectional=True, rng=0)(ad.tensor(np.zeros((6, 2, 3))))
+    >>> out.shape, h.shape
+    ((6, 2, 8), (2, 2, 4))
     """
 
     _gates = 3
     _name = "GRU"
 
     def forward(self, x, hx=None):
-        if isinstance(hx, (tuple, list)):
-            raise TypeError(f"{self._label()}: the initial state is one tensor h_0 of shape "
-                            "(num_layers, batch, hidden_size), not a tuple (an LSTM takes "
-                            "the pair (h_0, c_0))")
+        hx = self._single_state(hx)
         x, unbatched = self._sequence(x)
         batch, dtype = x.shape[1], x.dtype
         h0s = self._state(hx, batch, unbatched, dtype, "h_0")
+        out, (h_n,) = self._run(x, [h0s])
+        return self._output(out, unbatched), self._final(h_n, unbatched)
+
+    def _layer(self, x, suffix, state):
         hidden = self.hidden_size
-        h_n = []
-        zero_bias = made("zeros", np.zeros, (3 * hidden, dtype))
-        for layer in range(self.num_layers):
-            gx, steps, batch = self._projection(x, layer)
-            if self.bias:
-                gx = gx + getattr(self, f"bias_ih_l{layer}")
-            gx = sh.reshape(gx, (steps, batch, 3 * hidden))
-            b_hh = getattr(self, f"bias_hh_l{layer}") if self.bias else zero_bias
-            x = rec.gru_layer(gx, h0s[layer], getattr(self, f"weight_hh_l{layer}"), b_hh)
-            h_n.append(x[-1])
-        return self._output(x, unbatched), self._final(h_n, unbatched)
+        gx, steps, batch = self._projection(x, suffix)
+        if self.bias:
+            gx = gx + getattr(self, f"bias_ih_{suffix}")
+            b_hh = getattr(self, f"bias_hh_{suffix}")
+        else:
+            b_hh = made("zeros", np.zeros, (3 * hidden, gx.dtype))
+        gx = sh.reshape(gx, (steps, batch, 3 * hidden))
+        out = rec.gru_layer(gx, state[0], getattr(self, f"weight_hh_{suffix}"), b_hh)
+        return out, (out[-1],)
+
+
+class RNN(_RNNBase):
+    """Multi-layer Elman RNN as ``torch.nn.RNN``: ``rnn(x, h0)`` returns ``(output, h_n)``,
+    with ``h' = tanh(x @ W_ih + b_ih + h @ W_hh + b_hh)`` (``nonlinearity='relu'`` for
+    relu) and the arguments of ``LSTM`` (``dropout``, ``bidirectional``, ``rng``, ...).
+    Each time step is recorded as ordinary ops.
+
+    >>> rnn = ad.nn.RNN(3, 4, num_layers=2, nonlinearity="relu", rng=0)
+    >>> out, h = rnn(ad.tensor(np.zeros((6, 2, 3))))
+    >>> out.shape, h.shape
+    ((6, 2, 4), (2, 2, 4))
+    """
+
+    _gates = 1
+    _name = "RNN"
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
+                 nonlinearity: str = "tanh", bias: bool = True, batch_first: bool = False,
+                 dropout: float = 0.0, bidirectional: bool = False, *, rng=None,
+                 dtype=np.float64):
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"RNN: unknown nonlinearity {nonlinearity!r}; use 'tanh' or "
+                             "'relu'")
+        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
+                         bidirectional, rng=rng, dtype=dtype)
+        self.nonlinearity = nonlinearity
+
+    def extra_repr(self):
+        text = super().extra_repr()
+        return text if self.nonlinearity == "tanh" else text + ", nonlinearity='relu'"
+
+    def forward(self, x, hx=None):
+        hx = self._single_state(hx)
+        x, unbatched = self._sequence(x)
+        batch, dtype = x.shape[1], x.dtype
+        h0s = self._state(hx, batch, unbatched, dtype, "h_0")
+        out, (h_n,) = self._run(x, [h0s])
+        return self._output(out, unbatched), self._final(h_n, unbatched)
+
+    def _layer(self, x, suffix, state):
+        gx, steps, batch = self._projection(x, suffix)
+        if self.bias:
+            gx = gx + (getattr(self, f"bias_ih_{suffix}") + getattr(self, f"bias_hh_{suffix}"))
+        gx = sh.reshape(gx, (steps, batch, self.hidden_size))
+        activation = ew.tanh if self.nonlinearity == "tanh" else ew.relu
+        w_hh = getattr(self, f"weight_hh_{suffix}")
+        h, hs = state[0], []
+        for t in range(steps):
+            h = activation(gx[t] + la.matmul(h, w_hh))
+            hs.append(h)
+        return sh.stack(hs, axis=0), (h,)
