@@ -1,8 +1,9 @@
 """``ad.linalg``: NumPy's ``np.linalg`` functions, differentiable and batched."""
 
+from .ops.degenerate_spectra import DegenerateGradientWarning
 from .ops.decompositions import (  # noqa: F401
-    EighResult, SVDResult, SlogdetResult, cholesky, det, eigh, eigvalsh, slogdet, solve, svd,
-    svdvals)
+    EighResult, SVDResult, SlogdetResult, cholesky, det, eigh,
+    eigvalsh, slogdet, solve, svd, svdvals)
 from .ops.linalg import inv, matrix_power  # noqa: F401
 from .ops.lstsq import lstsq  # noqa: F401
 from .ops.norms import matrix_norm, norm, vector_norm  # noqa: F401
@@ -12,4 +13,5 @@ from .ops.vector_products import multi_dot, vecdot  # noqa: F401
 
 __all__ = ["inv", "matrix_power", "solve", "det", "slogdet", "norm", "matrix_norm", "vector_norm",
            "cholesky", "eigh", "eigvalsh", "svd", "svdvals", "pinv", "lstsq", "multi_dot", "vecdot",
-           "qr", "EighResult", "QRResult", "SVDResult", "SlogdetResult"]
+           "qr", "EighResult", "QRResult", "SVDResult", "SlogdetResult",
+           "DegenerateGradientWarning"]

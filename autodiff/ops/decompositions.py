@@ -9,9 +9,16 @@ every output that was used (zeros for the others) and one VJP accounts for all.
 
 The VJPs avoid explicit inverses where a solve does (solve, cholesky).  At repeated
 eigenvalues (eigh) or singular values (svd) the eigenvectors/singular vectors are not
-differentiable: their VJP is then inf or nan wherever the cotangent of the vectors
-couples the repeated pair, and finite when only the values (or vectors of
-well-separated values) are used.
+differentiable.  Pairs of values closer than sqrt(eps) times the largest are treated as
+repeated: where the cotangent of the vectors does not couple such a pair (its entries
+are at rounding level) the pair contributes exactly 0, which is right when only the
+values, or vectors of well-separated values, are used; where it does couple the pair
+the VJP keeps its inf/nan (equal) or imprecise (nearly equal) entries and warns with
+``DegenerateGradientWarning`` at the user's line.  No rule can do better there, even
+for a result that does not depend on the choice of basis such as ``V diag(w) V.T``:
+the cotangents of ``(w, V)`` do not determine its gradient (``V diag(w) V.T`` and
+``V diag(2w - 1) V.T - trace`` have equal cotangents at ``a = I``, different gradients).
+The same holds for the singular vectors of zero singular values of a non-square matrix.
 
 eigh and svd carry their own forward-mode rules (the standard perturbation formulas):
 their VJPs keep a coupling entry exactly 0 where its cotangent is 0 (so that repeated
@@ -26,6 +33,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..tensor import Tensor
+from .degenerate_spectra import degenerate_columns, degenerate_pairs
 from .registry import defop, defop_joint, implements
 
 
@@ -262,7 +270,9 @@ def _eigh_rule(xp, g, ans, a, UPLO="L"):  # noqa: N803
     g_v, g_w = g[..., :n, :], g[..., n, :]
     eye = _eye(n, ans)
     v_t = _t(xp, v)
-    core = xp.expand_dims(g_w, -2) * eye + _coupling(xp, xp.matmul(v_t, g_v), w)
+    m = xp.matmul(v_t, g_v)
+    (m,) = degenerate_pairs(xp, "eigh", w, [(m, m, n)])
+    core = xp.expand_dims(g_w, -2) * eye + _coupling(xp, m, w)
     full = xp.matmul(xp.matmul(v, core), v_t)
     read = np.tril(np.ones_like(eye), -1) if UPLO == "L" else np.triu(np.ones_like(eye), 1)
     return (full + _t(xp, full)) * read + full * eye
@@ -282,6 +292,7 @@ def _eigh_jvp(xp, tangents, ans, a, UPLO="L"):  # noqa: N803
     eye = _eye(n, ans)
     p = xp.matmul(xp.matmul(_t(xp, v), _read_symmetric(xp, tangents[0], eye, UPLO)), v)
     d_w = xp.sum(p * eye, axis=-1)
+    (p,) = degenerate_pairs(xp, "eigh", w, [(p, p, n)], forward=True)
     d_v = xp.matmul(v, _coupling(xp, p, w))
     return xp.concatenate(d_v, xp.expand_dims(d_w, -2), axis=-2)
 
@@ -304,9 +315,13 @@ def eigh(a, UPLO: str = "L") -> EighResult:  # noqa: N803
     Like NumPy it reads only the lower triangle (``UPLO="U"``: the upper one), and the
     gradient lands on that triangle.  Eigenvectors are defined up to sign, so only
     sign-independent uses (``v * v``, ``v @ v.T``, ...) have a gradient that finite
-    differences can confirm.  At repeated eigenvalues the eigenvectors are not
-    differentiable: the gradient is inf or nan wherever the eigenvectors' cotangent
-    couples two equal eigenvalues; using only the eigenvalues stays finite.
+    differences can confirm.  At repeated eigenvalues (closer than sqrt(eps) times the
+    largest |eigenvalue|) the eigenvectors are not differentiable: where the
+    eigenvectors' cotangent couples such a pair the gradient is inf/nan (equal) or
+    imprecise (nearly equal) and ``DegenerateGradientWarning`` names the user's line,
+    also for results that do not depend on the choice of basis (``v @ diag(w) @ v.T``),
+    whose gradient the cotangents do not determine there.  Using only the eigenvalues,
+    or eigenvectors of well-separated eigenvalues, stays finite and quiet.
 
     >>> w, v = ad.linalg.eigh(ad.tensor([[2.0, 1.0], [1.0, 2.0]]))
     >>> w
@@ -391,16 +406,20 @@ def svd_vjp(xp, u, s, vh, g_u, g_s, g_vh):
     ut_gu = xp.matmul(_t(xp, u), g_u)
     vt_gv = xp.matmul(_t(xp, v), g_v)
     squares = s * s
-    core = (_coupling(xp, ut_gu - _t(xp, ut_gu), squares) * xp.expand_dims(s, -2)
+    j_u, j_v = degenerate_pairs(xp, "svd", s, [(ut_gu - _t(xp, ut_gu), ut_gu, m),
+                                                 (vt_gv - _t(xp, vt_gv), vt_gv, n)])
+    core = (_coupling(xp, j_u, squares) * xp.expand_dims(s, -2)
             + xp.expand_dims(g_s, -2) * eye
-            + xp.expand_dims(s, -1) * _coupling(xp, vt_gv - _t(xp, vt_gv), squares))
+            + xp.expand_dims(s, -1) * _coupling(xp, j_v, squares))
     grad = xp.matmul(xp.matmul(u, core), vh)
     s_row = xp.expand_dims(s, -2)
     if m > k:                             # (I - u u.T) g_u diag(1/s) vh
         rest = g_u - xp.matmul(u, ut_gu)
+        rest = degenerate_columns(xp, s, rest, g_u, k, "U's column", (m, n))
         grad = grad + xp.matmul(_divide_where_nonzero(xp, rest, s_row), vh)
     if n > k:                             # u diag(1/s) g_v.T (I - v v.T)
         rest = g_v - xp.matmul(v, vt_gv)
+        rest = degenerate_columns(xp, s, rest, g_v, k, "Vh's row", (m, n))
         grad = grad + _t(xp, xp.matmul(_divide_where_nonzero(xp, rest, s_row), _t(xp, u)))
     return grad
 
@@ -438,11 +457,14 @@ def _svd_jvp(xp, tangents, ans, a, full_matrices=True):
     squares = s * s
     d_s = xp.sum(p * eye, axis=-1)
     p_s, s_p = p * s_row, s_col * p
-    d_u = xp.matmul(u_k, _coupling(xp, p_s + _t(xp, p_s), squares))
-    d_v = xp.matmul(v_k, _coupling(xp, s_p + _t(xp, s_p), squares))
+    c_u, c_v = degenerate_pairs(xp, "svd", s, [(p_s + _t(xp, p_s), p_s, m),
+                                                 (s_p + _t(xp, s_p), s_p, n)], forward=True)
+    d_u = xp.matmul(u_k, _coupling(xp, c_u, squares))
+    d_v = xp.matmul(v_k, _coupling(xp, c_v, squares))
     if m > k:
         d_a_v = xp.matmul(d_a, v_k)
         rest = d_a_v - xp.matmul(u_k, xp.matmul(_t(xp, u_k), d_a_v))
+        rest = degenerate_columns(xp, s, rest, d_a_v, k, "U's column", (m, n), forward=True)
         d_u = d_u + _divide_where_nonzero(xp, rest, s_row)
         if full_matrices:
             d_u = xp.concatenate(d_u, _complement_tangent(xp, u_k, d_u, u[..., :, k:]),
@@ -450,6 +472,7 @@ def _svd_jvp(xp, tangents, ans, a, full_matrices=True):
     if n > k:
         d_a_t_u = xp.matmul(_t(xp, d_a), u_k)
         rest = d_a_t_u - xp.matmul(v_k, xp.matmul(_t(xp, v_k), d_a_t_u))
+        rest = degenerate_columns(xp, s, rest, d_a_t_u, k, "Vh's row", (m, n), forward=True)
         d_v = d_v + _divide_where_nonzero(xp, rest, s_row)
         if full_matrices:
             d_v = xp.concatenate(d_v, _complement_tangent(xp, v_k, d_v, _t(xp, vh[..., k:, :])),
@@ -518,10 +541,12 @@ def svd(a, full_matrices: bool = True, compute_uv: bool = True,
     finite differences confirm.  With ``full_matrices=True`` (NumPy's default) on a
     non-square matrix, the extra columns of U (rows of Vh) are an arbitrary basis:
     a result depending on them raises ValueError in backward (use
-    ``full_matrices=False``).  At repeated singular values the vectors are not
-    differentiable (the gradient is inf or nan where their cotangent couples the
-    repeated pair), and at zero singular values of a non-square matrix neither are
-    the vectors of the complement.  ``hermitian=True`` takes NumPy's route through
+    ``full_matrices=False``).  At repeated singular values (closer than sqrt(eps) times
+    the largest) the vectors are not differentiable, nor, for a non-square matrix, the
+    vectors of zero singular values: where the cotangent uses them the gradient is
+    inf/nan or imprecise and ``DegenerateGradientWarning`` names the user's line (also
+    for ``U @ diag(S) @ Vh``, whose gradient the cotangents do not determine there).
+    ``hermitian=True`` takes NumPy's route through
     ``eigh`` (reading the lower triangle), with eigh's gradient.
 
     >>> u, s, vh = ad.linalg.svd(ad.tensor([[3.0, 0.0], [0.0, -2.0]]))

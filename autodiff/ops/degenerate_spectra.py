@@ -1,0 +1,133 @@
+"""Eigenvalues (eigh) or singular values (svd) that repeat, or singular values near 0:
+where the rules of ``decompositions.py`` divide by their gaps (or by the value).
+
+Pairs of values closer than sqrt(eps) times the largest count as repeated.  Where the
+cotangent (or tangent) of the vectors does not couple such a pair, its entries are at
+rounding level and the pair contributes exactly 0; where it does couple the pair, the
+derivative is undefined there and ``DegenerateGradientWarning`` names the user's line,
+while the rule keeps its inf/nan (equal) or imprecise (nearly equal) entries.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..tape_drop import user_frame, warn_at
+from ..tensor import Tensor
+
+__all__ = ["DegenerateGradientWarning", "degenerate_columns", "degenerate_pairs"]
+
+
+class DegenerateGradientWarning(UserWarning):
+    """A derivative through the eigenvectors (eigh) or singular vectors (svd) of a
+    repeated or nearly repeated value, or through a singular vector of a zero singular
+    value: it is undefined there, and the gradient holds inf/nan or imprecise values."""
+
+
+def _data(x):
+    return x.data if isinstance(x, Tensor) else x
+
+
+def _tolerance(values):
+    """Values closer than this (sqrt(eps) times each matrix's largest |value|, shape
+    (..., 1)) count as repeated: a coupling divided by their gap has lost at least half
+    its digits to rounding."""
+    v = _data(values)
+    return np.sqrt(np.finfo(v.dtype).eps) * np.max(np.abs(v), axis=-1, keepdims=True)
+
+
+def _above_rounding(x, product, inner):
+    """Where ``x``, made from ``product`` (a matrix of inner products of ``inner``
+    terms), is above rounding level; NaN counts as above."""
+    d = _data(x)
+    floor = (8 * inner * np.finfo(d.dtype).eps
+             * np.max(np.abs(_data(product)), axis=(-2, -1), keepdims=True))
+    return ~(np.abs(d) <= floor)
+
+
+def _where_batch(index):
+    return f" of matrix {tuple(int(i) for i in index)} in the batch" if len(index) else ""
+
+
+def degenerate_pairs(xp, op, values, numerators, forward=False):
+    """The ``numerators`` of couplings later divided by gaps of ``values`` (each given
+    as ``(numerator, product, inner)`` for ``_above_rounding``), with exact 0 at pairs
+    of repeated values that none of them couples; a warning for pairs that one does.
+    The same objects when no two values are close."""
+    nums = [num for num, _, _ in numerators]
+    w = _data(values)
+    k = w.shape[-1]
+    if k < 2:
+        return nums
+    tol = _tolerance(w)
+    close = np.abs(w[..., None, :] - w[..., :, None]) <= tol[..., None]
+    close &= ~np.eye(k, dtype=bool)
+    if not close.any():
+        return nums
+    coupled = np.zeros_like(close)
+    for num, product, inner in numerators:
+        above = _above_rounding(num, product, inner)
+        coupled |= above | np.swapaxes(above, -1, -2)
+    bad = np.triu(close & coupled)
+    if bad.any():
+        _warn_pairs(op, w, tol, bad, forward)
+    quiet = close & ~coupled
+    return [xp.where(quiet, 0.0, num) for num in nums] if quiet.any() else nums
+
+
+def _warn_pairs(op, w, tol, bad, forward):
+    where = np.argwhere(bad)
+    *batch, i, j = where[0]
+    word = "eigenvalue" if op == "eigh" else "singular value"
+    vectors = "eigenvectors" if op == "eigh" else "singular vectors"
+    wi, wj = w[tuple(batch) + (i,)].item(), w[tuple(batch) + (j,)].item()
+    if wi == wj:
+        how = f"are equal ({wi!r})"
+    else:
+        how = (f"are nearly equal ({wi!r} and {wj!r}, closer than sqrt(eps) times the "
+               f"largest |{word}|, {tol[tuple(batch)].item():.3g})")
+    more = f" ({len(where) - 1} more such pairs)" if len(where) > 1 else ""
+    what = ("its forward-mode derivative along this tangent" if forward
+            else "the gradient of a result that uses them")
+    warn_at(user_frame(), (
+        f"{op}: {word}s {i} and {j}{_where_batch(batch)} {how}{more}, and the "
+        f"{vectors} of a repeated {word} are not differentiable: {what} is undefined "
+        f"there, even for a result that does not depend on the choice of basis (such as "
+        f"a reconstruction from the {vectors}), since the {vectors}' gradient does not "
+        f"determine it. The result holds inf/nan where they are equal and imprecise "
+        f"values where they are nearly equal. Use only the {word}s, compute the result "
+        f"from the matrix itself, or keep the {word}s apart."), DegenerateGradientWarning)
+
+
+def degenerate_columns(xp, s, rest, product, inner, side, shape, forward=False):
+    """``rest`` (..., r, k), whose column j is later divided by ``s[j]``: exact 0 in
+    the columns of (nearly) zero singular values where it is at rounding level; a
+    warning where it is not.  ``rest`` itself when no singular value is near 0."""
+    sv = _data(s)
+    if sv.shape[-1] == 0:
+        return rest
+    tol = _tolerance(sv)
+    small = sv <= tol
+    if not small.any():
+        return rest
+    used = np.any(_above_rounding(rest, product, inner), axis=-2)
+    bad = small & used
+    if bad.any():
+        where = np.argwhere(bad)
+        *batch, j = where[0]
+        value = sv[tuple(batch) + (j,)].item()
+        how = (f"is zero ({value!r})" if value == 0 else
+               f"is nearly zero ({value!r}, below sqrt(eps) times the largest, "
+               f"{tol[tuple(batch)].item():.3g})")
+        more = f" ({len(where) - 1} more such values)" if len(where) > 1 else ""
+        what = ("its forward-mode derivative along this tangent" if forward
+                else "the gradient of a result that uses it")
+        warn_at(user_frame(), (
+            f"svd: singular value {j}{_where_batch(batch)} of a {shape[0]}x{shape[1]} "
+            f"matrix {how}{more}, and the part of {side} {j} outside the span of the "
+            f"others is not differentiable there: {what} is undefined. The result holds "
+            f"inf/nan where it is zero and imprecise values where it is nearly zero. Use "
+            f"only the singular vectors of nonzero singular values, or a full-rank "
+            f"input."), DegenerateGradientWarning)
+    quiet = small & ~used
+    return xp.where(np.expand_dims(quiet, -2), 0.0, rest) if quiet.any() else rest
