@@ -26,10 +26,11 @@ def test_eigvalsh_has_a_finite_gradient_at_repeated_eigenvalues():
 
 
 @pytest.mark.filterwarnings("ignore:invalid value encountered")
-def test_eigenvectors_at_repeated_eigenvalues_give_a_non_finite_gradient():
+def test_eigenvectors_at_repeated_eigenvalues_give_a_non_finite_gradient_and_warn():
     x = ad.tensor(np.diag([1.0, 1.0, 3.0]), requires_grad=True)
     w, v = ad.linalg.eigh(x)
-    (v * np.arange(9.0).reshape(3, 3)).sum().backward()
+    with pytest.warns(ad.linalg.DegenerateGradientWarning, match="eigh: eigenvalues 0 and 1"):
+        (v * np.arange(9.0).reshape(3, 3)).sum().backward()
     assert not np.all(np.isfinite(x.grad))
 
 
