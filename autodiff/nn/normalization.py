@@ -105,6 +105,11 @@ def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-5
         if param is not None and _shape_of(param) != (channels,):
             raise ValueError(f"{where}: {name} must have shape ({channels},), one value per "
                              f"channel of the input of shape {x.shape}, got {_shape_of(param)}")
+        param_dtype = getattr(param, "dtype", None)
+        if param_dtype is not None and param_dtype != x.dtype:
+            raise TypeError(f"{where}: the input is {x.dtype} but {name} is {param_dtype}; "
+                            f"convert the input (x.astype(np.{param_dtype})), or build the "
+                            f"layer with dtype=np.{x.dtype}")
     eps = constant_argument(eps, where, "eps", "group_norm uses layer_norm's fused op, which "
                             "has no rule for it")
     per_group = (channels // groups) * int(np.prod(x.shape[2:], dtype=np.int64))

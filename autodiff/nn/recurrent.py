@@ -127,6 +127,12 @@ class _RNNBase(Module):
         x = x if isinstance(x, Tensor) else Tensor(np.asarray(x))
         if x.dtype.kind != "f":
             raise TypeError(f"{self._label()}: expected floating-point input, got {x.dtype}")
+        dtype = self.weight_ih_l0.dtype
+        if x.dtype != dtype:
+            raise TypeError(f"{self._label()}: the input is {x.dtype} but the layer's "
+                            f"parameters are {dtype}; convert the input "
+                            f"(x.astype(np.{dtype})), or build the layer with "
+                            f"dtype=np.{x.dtype}")
         unbatched = len(shape) == 2
         if unbatched:
             x = sh.expand_dims(x, 1)
@@ -151,6 +157,10 @@ class _RNNBase(Module):
                       f"({first}, batch, hidden_size)")
             raise ValueError(f"{self._label()}: expected {what} of shape {expected} {layout}, "
                              f"got {shape}")
+        given = getattr(state, "dtype", None)
+        if given is not None and given != dtype:
+            raise TypeError(f"{self._label()}: {what} is {given} but the input is {dtype}; "
+                            f"convert {what} ({what}.astype(np.{dtype}))")
         state = state if isinstance(state, Tensor) else Tensor(np.asarray(state, dtype=dtype))
         if unbatched:
             state = sh.expand_dims(state, 1)
@@ -271,6 +281,10 @@ class LSTM(_RNNBase):
         if not (isinstance(hx, (tuple, list)) and len(hx) == 2):
             raise TypeError(f"{self._label()}: the initial state must be a pair (h_0, c_0), "
                             f"got {type(hx).__name__}")
+        for name, value in zip(("h_0", "c_0"), hx):
+            if value is None:
+                raise TypeError(f"{self._label()}: {name} in the initial state (h_0, c_0) is "
+                                "None; pass both states, or hx=None for zeros in both")
         return hx
 
 
