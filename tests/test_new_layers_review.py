@@ -69,3 +69,11 @@ def test_lstm_refuses_a_state_pair_with_a_missing_member():
         lstm(x, (h0, None))
     with pytest.raises(TypeError, match=r"LSTM\(3, 4.*h_0.*None"):
         lstm(x, (None, h0))
+
+
+def test_layer_norm_refuses_weights_of_another_dtype_than_the_input():
+    layer = ad.nn.LayerNorm(4, dtype=np.float32)
+    with pytest.raises(TypeError, match=r"LayerNorm\(4, eps=1e-05\): the input is float64 but "
+                                        r"weight is float32"):
+        layer(ad.tensor(np.zeros((2, 4))))
+    assert layer(ad.tensor(np.zeros((2, 4), np.float32))).dtype == np.float32

@@ -66,6 +66,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-
     for name, param in (("weight", weight), ("bias", bias)):
         if param is not None and _shape_of(param) != shape:
             raise ValueError(f"{where}: {name} must have shape {shape}, got {_shape_of(param)}")
+        _check_same_dtype(where, name, param, dtype)
     eps = constant_argument(eps, where, "eps", "layer_norm's fused op has no rule for it")
     return _layer_norm(input, weight, bias, normalized_ndim=k, eps=float(eps))
 
@@ -105,11 +106,7 @@ def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-5
         if param is not None and _shape_of(param) != (channels,):
             raise ValueError(f"{where}: {name} must have shape ({channels},), one value per "
                              f"channel of the input of shape {x.shape}, got {_shape_of(param)}")
-        param_dtype = getattr(param, "dtype", None)
-        if param_dtype is not None and param_dtype != x.dtype:
-            raise TypeError(f"{where}: the input is {x.dtype} but {name} is {param_dtype}; "
-                            f"convert the input (x.astype(np.{param_dtype})), or build the "
-                            f"layer with dtype=np.{x.dtype}")
+        _check_same_dtype(where, name, param, x.dtype)
     eps = constant_argument(eps, where, "eps", "group_norm uses layer_norm's fused op, which "
                             "has no rule for it")
     per_group = (channels // groups) * int(np.prod(x.shape[2:], dtype=np.int64))
@@ -125,6 +122,16 @@ def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-5
     if bias is not None:
         out = out + reshape(bias, channel_shape)
     return out
+
+
+def _check_same_dtype(where, name, param, dtype):
+    """PyTorch refuses a weight or bias of another dtype than the input (NumPy would
+    promote the result to the wider one)."""
+    param_dtype = getattr(param, "dtype", None)
+    if param_dtype is not None and param_dtype != dtype:
+        raise TypeError(f"{where}: the input is {dtype} but {name} is {param_dtype}; "
+                        f"convert the input (x.astype(np.{param_dtype})), or build the "
+                        f"layer with dtype=np.{dtype}")
 
 
 def _group_count(num_groups, where):
