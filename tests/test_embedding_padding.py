@@ -175,3 +175,13 @@ def test_compiled_step_drops_the_padding_gradient_at_each_replay():
         np.testing.assert_array_equal(grad_c[1], np.zeros(2))
         assert float(loss_c) == float(loss_e)
     assert compiled.traces == 1
+
+
+def test_embedding_takes_pytorchs_argument_and_attribute_names():
+    emb = ad.nn.Embedding(num_embeddings=10, embedding_dim=3, padding_idx=0, rng=0)
+    assert emb.weight.shape == (10, 3)
+    assert (emb.num_embeddings, emb.embedding_dim) == (10, 3) == (emb.n, emb.dim)
+    with pytest.raises(TypeError, match="got both n=5 and num_embeddings=5"):
+        ad.nn.Embedding(5, 2, num_embeddings=5)
+    with pytest.raises(TypeError, match=r"missing dim \(PyTorch's embedding_dim\)"):
+        ad.nn.Embedding(5)

@@ -80,6 +80,18 @@ class Linear(Module):
         return f"{self.n_in}, {self.n_out}{bias}{dtype}"
 
 
+def _one_of(where, name, value, torch_name, torch_value):
+    """A size given under this library's name or PyTorch's, not both (nor neither)."""
+    if torch_value is None:
+        if value is None:
+            raise TypeError(f"{where}: missing {name} (PyTorch's {torch_name})")
+        return value
+    if value is not None:
+        raise TypeError(f"{where}: got both {name}={value!r} and {torch_name}={torch_value!r}; "
+                        "they are the same argument, pass one")
+    return torch_value
+
+
 class Embedding(Module):
     """A lookup table: ``Embedding(n, dim)(ids)`` is ``weight[ids]``, shape ``ids.shape + (dim,)``.
 
@@ -102,9 +114,13 @@ class Embedding(Module):
            [1., 1., 1., 1.]])
     """
 
-    def __init__(self, n: int, dim: int, padding_idx: int | None = None, *,
-                 max_norm: float | None = None, std: float = 1.0, rng=None, dtype=np.float64):
+    def __init__(self, n: int | None = None, dim: int | None = None,
+                 padding_idx: int | None = None, *, max_norm: float | None = None,
+                 std: float = 1.0, rng=None, dtype=np.float64, num_embeddings=None,
+                 embedding_dim=None):
         super().__init__()
+        n = _one_of("Embedding", "n", n, "num_embeddings", num_embeddings)
+        dim = _one_of("Embedding", "dim", dim, "embedding_dim", embedding_dim)
         self.n = _positive_int(n, "n", "Embedding")
         self.dim = _positive_int(dim, "dim", "Embedding")
         where = f"Embedding({self.n}, {self.dim})"
@@ -116,6 +132,16 @@ class Embedding(Module):
         if self.padding_idx is not None:
             table[self.padding_idx] = 0
         self.weight = Parameter(table)
+
+    @property
+    def num_embeddings(self) -> int:
+        """``n`` under PyTorch's name."""
+        return self.n
+
+    @property
+    def embedding_dim(self) -> int:
+        """``dim`` under PyTorch's name."""
+        return self.dim
 
     def forward(self, ids) -> Tensor:
         return embedding(ids, self.weight, self.padding_idx,
