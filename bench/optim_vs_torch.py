@@ -43,6 +43,16 @@ OPTIMIZERS = [
     ("RMSprop", dict(lr=0.01, centered=True, momentum=0.5)),
     ("Adagrad", dict()),
     ("Adagrad", dict(lr=0.05, lr_decay=0.01, weight_decay=0.1, initial_accumulator_value=0.2)),
+    ("NAdam", dict()),
+    ("NAdam", dict(lr=0.01, betas=(0.8, 0.99), weight_decay=0.1, momentum_decay=0.01)),
+    ("NAdam", dict(lr=0.01, weight_decay=0.1, decoupled_weight_decay=True, maximize=True)),
+    ("NAdam", dict(lr=0.01, betas=(0.3, 0.9), eps=1e-6)),
+    ("RAdam", dict()),
+    ("RAdam", dict(lr=0.01, betas=(0.8, 0.9), weight_decay=0.1)),
+    ("RAdam", dict(lr=0.01, betas=(0.3, 0.9), weight_decay=0.1, decoupled_weight_decay=True,
+                   maximize=True)),
+    ("Adamax", dict()),
+    ("Adamax", dict(lr=0.01, betas=(0.3, 0.9), eps=1e-3, weight_decay=0.1, maximize=True)),
 ]
 
 def _inverse(k):
@@ -50,6 +60,34 @@ def _inverse(k):
 
 
 _inverse.label = "lambda k: 1 / (1 + k)"
+
+
+def _shrink(k):
+    return 0.9 if k % 3 else 1.05
+
+
+_shrink.label = "lambda k: 0.9 if k % 3 else 1.05"
+
+
+def _half_height(x):
+    return 0.5 ** x
+
+
+_half_height.label = "lambda x: 0.5 ** x"
+
+
+class Chain:
+    """Schedulers to build on each side's optimizer: ``Chain(("LinearLR", {...}), ...)``."""
+
+    def __init__(self, *parts):
+        self.parts = parts
+
+    @property
+    def label(self):
+        return "[" + ", ".join(_label(name, kw) for name, kw in self.parts) + "]"
+
+    def build(self, module, optimizer):
+        return [getattr(module, name)(optimizer, **kw) for name, kw in self.parts]
 
 
 SCHEDULERS = [
@@ -65,6 +103,38 @@ SCHEDULERS = [
     ("OneCycleLR", dict(max_lr=[0.5, 0.2], total_steps=41, anneal_strategy="linear",
                         pct_start=0.25)),
     ("OneCycleLR", dict(max_lr=0.5, epochs=4, steps_per_epoch=10, three_phase=True)),
+    ("ConstantLR", dict()),
+    ("ConstantLR", dict(factor=0.3, total_iters=12)),
+    ("PolynomialLR", dict()),
+    ("PolynomialLR", dict(total_iters=30, power=0.7)),
+    ("MultiplicativeLR", dict(lr_lambda=_shrink)),
+    ("CosineAnnealingWarmRestarts", dict(T_0=7)),
+    ("CosineAnnealingWarmRestarts", dict(T_0=3, T_mult=2, eta_min=0.001)),
+    ("CyclicLR", dict(base_lr=0.01, max_lr=0.1, step_size_up=4)),
+    ("CyclicLR", dict(base_lr=[0.01, 0.02], max_lr=0.1, step_size_up=3, step_size_down=5,
+                      mode="triangular2", base_momentum=0.7, max_momentum=0.95)),
+    ("CyclicLR", dict(base_lr=0.01, max_lr=0.1, step_size_up=5, mode="exp_range",
+                      gamma=0.97)),
+    ("CyclicLR", dict(base_lr=0.01, max_lr=0.1, step_size_up=6, scale_fn=_half_height,
+                      scale_mode="iterations", cycle_momentum=False)),
+    ("SequentialLR", dict(schedulers=Chain(("LinearLR", dict(start_factor=0.1, total_iters=5)),
+                                           ("CosineAnnealingLR", dict(T_max=30, eta_min=0.01))),
+                          milestones=[5])),
+    ("SequentialLR", dict(schedulers=Chain(("ConstantLR", dict(factor=0.5, total_iters=4)),
+                                           ("ExponentialLR", dict(gamma=0.9)),
+                                           ("StepLR", dict(step_size=4, gamma=0.5)),
+                                           ("LambdaLR", dict(lr_lambda=_inverse)),
+                                           ("MultiStepLR", dict(milestones=[2, 5]))),
+                          milestones=[6, 12, 20, 30])),
+    ("SequentialLR", dict(schedulers=Chain(("PolynomialLR", dict(total_iters=8)),
+                                           ("CosineAnnealingWarmRestarts", dict(T_0=5)),
+                                           ("MultiplicativeLR", dict(lr_lambda=_shrink))),
+                          milestones=[8, 25])),
+    ("ChainedScheduler", dict(schedulers=Chain(("ConstantLR", dict(factor=0.1, total_iters=8)),
+                                               ("ExponentialLR", dict(gamma=0.9))))),
+    ("ChainedScheduler", dict(schedulers=Chain(("LinearLR", dict(total_iters=10)),
+                                               ("CosineAnnealingLR", dict(T_max=15)),
+                                               ("MultiStepLR", dict(milestones=[20]))))),
 ]
 
 
@@ -100,8 +170,8 @@ def compare_scheduler(torch, name, kwargs):
     their_opt = torch.optim.SGD([{"params": [torch.nn.Parameter(torch.zeros(1))]},
                                  {"params": [torch.nn.Parameter(torch.zeros(1))], "lr": 0.05}],
                                 lr=0.1, momentum=0.9)
-    ours = getattr(ad.optim.lr_scheduler, name)(ours_opt, **kwargs)
-    theirs = getattr(torch.optim.lr_scheduler, name)(their_opt, **kwargs)
+    ours = _make_scheduler(ad.optim.lr_scheduler, name, ours_opt, kwargs)
+    theirs = _make_scheduler(torch.optim.lr_scheduler, name, their_opt, kwargs)
     total = kwargs.get("total_steps") or 40
     worst = 0.0
     for _ in range(total - 1):
@@ -114,9 +184,37 @@ def compare_scheduler(torch, name, kwargs):
         their_opt.step()
         ours.step()
         theirs.step()
-        assert ours.last_epoch == theirs.last_epoch
+        assert getattr(ours, "last_epoch", None) == getattr(theirs, "last_epoch", None)
+    initial = [group["initial_lr"] for group in their_opt.param_groups]
     worst = max(worst, max(abs(a - b) / base for a, b, base in
-                           zip(ours.get_last_lr(), theirs.get_last_lr(), ours.base_lrs)))
+                           zip(ours.get_last_lr(), theirs.get_last_lr(), initial)))
+    return worst
+
+
+def _make_scheduler(module, name, optimizer, kwargs):
+    kwargs = {key: value.build(module, optimizer) if isinstance(value, Chain) else value
+              for key, value in kwargs.items()}
+    if name == "ChainedScheduler":
+        return module.ChainedScheduler(kwargs.pop("schedulers"), optimizer=optimizer)
+    return getattr(module, name)(optimizer, **kwargs)
+
+
+WARM_RESTART_SETTINGS = [dict(T_0=4), dict(T_0=3, T_mult=2, eta_min=0.001)]
+
+
+def compare_warm_restart_epochs(torch, kwargs):
+    """CosineAnnealingWarmRestarts stepped to fractional epochs (once per batch), then on."""
+    ours_opt = ad.optim.SGD([ad.nn.Parameter([0.0])], lr=0.1)
+    their_opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+    ours = ad.optim.lr_scheduler.CosineAnnealingWarmRestarts(ours_opt, **kwargs)
+    theirs = torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(their_opt, **kwargs)
+    worst = 0.0
+    epochs = [epoch + i / 7 for epoch in range(12) for i in range(7)] + [None] * 10
+    for epoch in epochs:
+        ours.step(epoch)
+        theirs.step(epoch)
+        assert ours.last_epoch == theirs.last_epoch
+        worst = max(worst, abs(ours.get_last_lr()[0] - theirs.get_last_lr()[0]) / 0.1)
     return worst
 
 
@@ -181,6 +279,8 @@ def main():
             for name, kw in OPTIMIZERS]
     rows += [(_label("lr_scheduler." + name, kw), compare_scheduler(torch, name, kw))
              for name, kw in SCHEDULERS]
+    rows += [(_label("lr_scheduler.CosineAnnealingWarmRestarts", kw) + ".step(epoch)",
+              compare_warm_restart_epochs(torch, kw)) for kw in WARM_RESTART_SETTINGS]
     rows += [(_label("lr_scheduler.ReduceLROnPlateau", kw), compare_plateau(torch, kw, rng))
              for kw in PLATEAU_SETTINGS]
     rows.append(("nn.utils.clip_grad_norm_ (p = 1, 2, 3, inf)", compare_clipping(torch, rng)))

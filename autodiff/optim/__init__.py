@@ -1,8 +1,8 @@
 """Optimizers and learning-rate schedules, under PyTorch's names and formulas.
 
-``SGD``, ``Adam``, ``AdamW``, ``RMSprop`` and ``Adagrad`` update parameters in place
-from their ``.grad``; each takes parameter groups and saves its state with
-``state_dict()``.
+``SGD``, ``Adam``, ``AdamW``, ``NAdam``, ``RAdam``, ``Adamax``, ``RMSprop`` and
+``Adagrad`` update parameters in place from their ``.grad``; each takes parameter
+groups and saves its state with ``state_dict()``.
 ``ad.optim.lr_scheduler`` changes the groups' ``lr`` from step to step.
 
 >>> model = ad.nn.Linear(2, 1, rng=0)
@@ -18,9 +18,12 @@ from their ``.grad``; each takes parameter groups and saves its state with
 from . import lr_scheduler
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
+from .adamax import Adamax
+from .nadam import NAdam
 from .optimizer import NoGradientWarning, Optimizer
+from .radam import RAdam
 from .rmsprop import RMSprop
 from .sgd import SGD
 
-__all__ = ["Adagrad", "Adam", "AdamW", "NoGradientWarning", "Optimizer", "RMSprop", "SGD",
-           "lr_scheduler"]
+__all__ = ["Adagrad", "Adam", "AdamW", "Adamax", "NAdam", "NoGradientWarning", "Optimizer",
+           "RAdam", "RMSprop", "SGD", "lr_scheduler"]

@@ -32,7 +32,9 @@ from ..tensor import Tensor
 from .optimizer import Optimizer, check_nonnegative, user_stacklevel
 
 __all__ = ["LRScheduler", "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR",
-           "OneCycleLR", "LinearLR", "LambdaLR", "ReduceLROnPlateau"]
+           "OneCycleLR", "LinearLR", "LambdaLR", "ReduceLROnPlateau", "ConstantLR",
+           "PolynomialLR", "MultiplicativeLR", "CosineAnnealingWarmRestarts", "SequentialLR",
+           "ChainedScheduler", "CyclicLR"]
 
 
 class LRScheduler:
@@ -579,3 +581,9 @@ def _metric_value(metrics) -> float:
     except (TypeError, ValueError):
         raise TypeError(f"{where}: the metric must be a number (a float, a 0-d array or a "
                         f"one-element Tensor), got {type(value).__name__}") from None
+
+
+# (at the end: the module below subclasses the classes above)
+from .lr_schedulers_more import (ChainedScheduler, ConstantLR,  # noqa: E402
+                                 CosineAnnealingWarmRestarts, CyclicLR, MultiplicativeLR,
+                                 PolynomialLR, SequentialLR)

@@ -121,6 +121,16 @@ def check_betas(where: str, betas) -> tuple[float, float]:
     return (b1, b2)
 
 
+def lerp_(start: np.ndarray, end: np.ndarray, weight: float) -> None:
+    """``start += weight * (end - start)`` in place, rounded as PyTorch's ``lerp_``: for
+    ``weight >= 0.5`` it computes ``end - (end - start) * (1 - weight)`` instead."""
+    weight = start.dtype.type(weight)       # (PyTorch rounds it to the tensor's dtype first)
+    if abs(weight) < 0.5:
+        start += weight * (end - start)
+    else:
+        np.subtract(end, (end - start) * (1 - weight), out=start)
+
+
 #: What the lr schedulers add to a parameter group (lr_scheduler.py).
 _SCHEDULER_KEYS = frozenset({"initial_lr", "max_lr", "min_lr", "max_momentum",
                              "base_momentum"})

@@ -1,0 +1,51 @@
+"""``Adamax``: Adam with the infinity norm of past gradients in place of their RMS."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .optimizer import Optimizer, check_betas, check_nonnegative, lerp_
+
+
+class Adamax(Optimizer):
+    """Adamax (Kingma & Ba), in PyTorch's arithmetic and with its defaults.
+
+    ``g = grad + weight_decay * p``; ``m = b1 m + (1-b1) g``;
+    ``u = max(b2 u, |g| + eps)``; then ``p -= (lr / (1 - b1^t)) * m / u``.  The state
+    of each parameter is ``step``, ``exp_avg`` and ``exp_inf``.
+
+    >>> w = ad.nn.Parameter([1.0])
+    >>> opt = ad.optim.Adamax([w], lr=0.1, eps=0.0)
+    >>> w.grad = np.array([-3.0]); opt.step(); w.data     # the first step moves by lr
+    array([1.1])
+    """
+
+    def __init__(self, params, lr: float = 2e-3, betas=(0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0.0, *, maximize: bool = False):
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                                      maximize=bool(maximize)))
+
+    def _check_group(self, group, where):
+        check_nonnegative(where, lr=group["lr"], eps=group["eps"],
+                          weight_decay=group["weight_decay"])
+        group["betas"] = check_betas(where, group["betas"])
+
+    def _update(self, data, grad, state, group):
+        b1, b2 = group["betas"]
+        if group["maximize"]:
+            grad = -grad
+        if "step" not in state:
+            state["step"] = np.array(0, dtype=np.int64)
+            state["exp_avg"] = np.zeros_like(data)
+            state["exp_inf"] = np.zeros_like(data)
+        state["step"] += 1
+        if group["weight_decay"]:
+            grad = grad + group["weight_decay"] * data
+        m, u = state["exp_avg"], state["exp_inf"]
+        lerp_(m, grad, 1 - b1)
+        u *= b2
+        norm = np.abs(grad)
+        norm += group["eps"]
+        np.maximum(u, norm, out=u)
+        clr = group["lr"] / (1 - b1 ** int(state["step"]))
+        data += (-clr * m) / u

@@ -1,0 +1,72 @@
+"""``NAdam``: Adam with Nesterov momentum and a warming-up momentum schedule."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .optimizer import Optimizer, check_betas, check_nonnegative, lerp_
+
+
+class NAdam(Optimizer):
+    """NAdam (Dozat), in PyTorch's arithmetic and with its defaults.
+
+    At step ``t`` the momentum coefficient is ``mu_t = b1 * (1 - 0.5 * 0.96 **
+    (t * momentum_decay))`` and ``mu_product`` their running product.  With
+    ``g = grad + weight_decay * p`` (or, with ``decoupled_weight_decay=True``, the
+    plain gradient after ``p *= 1 - lr * weight_decay``): ``m = b1 m + (1-b1) g``,
+    ``v = b2 v + (1-b2) g²``, ``denom = sqrt(v / (1 - b2^t)) + eps``, then
+    ``p -= lr (1 - mu_t) / (1 - mu_product) * g / denom`` and
+    ``p -= lr mu_{t+1} / (1 - mu_product * mu_{t+1}) * m / denom``.  The state of
+    each parameter is ``step``, ``mu_product``, ``exp_avg`` and ``exp_avg_sq``.
+
+    >>> w = ad.nn.Parameter([1.0])
+    >>> opt = ad.optim.NAdam([w], lr=0.1)
+    >>> w.grad = np.array([2.0]); opt.step(); w.data.round(4)
+    array([0.8944])
+    """
+
+    def __init__(self, params, lr: float = 2e-3, betas=(0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0.0, momentum_decay: float = 4e-3,
+                 decoupled_weight_decay: bool = False, *, maximize: bool = False):
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                                      momentum_decay=momentum_decay,
+                                      decoupled_weight_decay=bool(decoupled_weight_decay),
+                                      maximize=bool(maximize)))
+
+    def _check_group(self, group, where):
+        check_nonnegative(where, lr=group["lr"], eps=group["eps"],
+                          weight_decay=group["weight_decay"],
+                          momentum_decay=group["momentum_decay"])
+        group["betas"] = check_betas(where, group["betas"])
+
+    def _update(self, data, grad, state, group):
+        b1, b2 = group["betas"]
+        lr, decay = group["lr"], group["weight_decay"]
+        if group["maximize"]:
+            grad = -grad
+        if "step" not in state:
+            state["step"] = np.array(0, dtype=np.int64)
+            state["mu_product"] = np.ones((), dtype=data.dtype)
+            state["exp_avg"] = np.zeros_like(data)
+            state["exp_avg_sq"] = np.zeros_like(data)
+        state["step"] += 1
+        t = int(state["step"])
+        if decay:
+            if group["decoupled_weight_decay"]:
+                data *= 1 - lr * decay
+            else:
+                grad = grad + decay * data
+        mu = b1 * (1.0 - 0.5 * (0.96 ** (t * group["momentum_decay"])))
+        mu_next = b1 * (1.0 - 0.5 * (0.96 ** ((t + 1) * group["momentum_decay"])))
+        mu_product = state["mu_product"]
+        mu_product *= mu
+        m, v = state["exp_avg"], state["exp_avg_sq"]
+        lerp_(m, grad, 1 - b1)
+        v *= b2
+        v += (1 - b2) * grad * grad
+        denom = np.sqrt(v / (1 - b2 ** t))
+        denom += group["eps"]
+        product = float(mu_product)
+        # Two separate steps, each (value * numerator) / denom: PyTorch's two addcdiv_.
+        data += ((-lr * (1.0 - mu) / (1.0 - product)) * grad) / denom
+        data += (((-lr * mu_next) / (1.0 - product * mu_next)) * m) / denom
