@@ -6,7 +6,8 @@ float64 whatever the array dtype, rounded once on store.
 
 * ``erf`` calls ``math.erf`` (accurate to an ulp; not vectorized, about 4x NumPy's exp).
 * GELU never calls erf: it evaluates the normal CDF from a fitted erfc (below) with
-  the vectorizable ``fexp``; the backward reads the CDF off the forward output.
+  the vectorizable ``fexp``; the backward reads the CDF off the forward output.  The
+  float32 forward is ``jit_gelu``'s (correctly rounded but for a few values in 10**9).
 * Layer norm works row by row (a row stays in L1 across its passes).
 * Cross-entropy too, except for few classes (``_NARROW_CLASSES``): then blocks of rows
   are transposed, so that the max, exp and sum loops run along a block's rows.
@@ -25,7 +26,7 @@ import math
 
 import numpy as np
 
-from . import parts
+from . import jit_gelu, parts
 from .jit import (_exp_shifted_row, _flat_call, _flat_call_pair, _in_parts, _kernel, _maxnum,
                   fexp, fexp_nonpositive)
 
@@ -50,23 +51,17 @@ def _erf_bwd(g, x, out):
         out[i] = g[i] * (_TWO_OVER_SQRT_PI * math.exp(-v * v))
 
 
-# ----- GELU -------------------------------------------------------------------------
+# ----- GELU (the float32 forward is in jit_gelu) ---------------------------------------
 # Phi(x) = 1 - erfc(x / sqrt 2) / 2 for x >= 0, erfc(|x| / sqrt 2) / 2 for x < 0, with
-# erfc(z) = t exp(P(t) - z**2), t = 1 / (1 + z/2): P is a polynomial in t (degree 10
-# for float32 arrays, 20 for float64, fitted to math.erfc on z in [0, 26]; erfc is
-# below the smallest double beyond).  Measured relative error of erfc: 4e-8 and 1.4e-13.
-# No branches and no libm calls, so the loops vectorize (fexp is the vectorizable exp).
+# erfc(z) = t exp(P(t) - z**2), t = 1 / (1 + z/2): P is a polynomial in t of degree 20,
+# fitted to math.erfc on z in [0, 26] (erfc is below the smallest double beyond).
+# Measured relative error of erfc: 1.4e-13.  No branches and no libm calls, so the
+# loops vectorize (fexp is the vectorizable exp).
 
 _ZMAX = 26.0
 _U_SCALE = 2.1538461538461537       # u = (2t - (1 + t_min)) / (1 - t_min) maps t to [-1, 1]
 _U_SHIFT = -1.1538461538461537
 # P in powers of u, highest first (Horner order)
-_P32 = (
-    -2.9938398029257882e-05, 0.00017879851246509944, 7.869233874896007e-05,
-    -0.0012716300835994689, 0.0004045155034238166, 0.006394731323730046,
-    -0.004925522983152322, -0.039428986360429095, 0.03192496040211421,
-    0.6301983353297763, -0.6235239298253423,
-)
 _P64 = (
     -4.207812442412201e-09, 1.0466887433303912e-07, -1.1518472406335466e-07,
     -7.761030265474951e-07, 1.539029818544124e-06, 2.1916589849166544e-06,
@@ -76,34 +71,6 @@ _P64 = (
     0.006438727272844729, -0.004919030152169049, -0.039436671655632784,
     0.03192442598083635, 0.6301987137975611, -0.6235239226142538,
 )
-
-# The two GELU forward loops repeat the same few lines on purpose: a helper function would
-# not be inlined into the loop (and Numba's own inlining warns here), and the loop
-# must stay one straight-line block to vectorize.
-
-@_kernel(fastmath=_MATH, nogil=True)
-def _gelu32_fwd(x, out):
-    for i in range(x.size):
-        v = float(x[i])
-        z = abs(v) * _SQRT_HALF
-        t = 1.0 / (1.0 + 0.5 * z)
-        u = t * _U_SCALE + _U_SHIFT
-        p = _P32[0]
-        p = p * u + _P32[1]
-        p = p * u + _P32[2]
-        p = p * u + _P32[3]
-        p = p * u + _P32[4]
-        p = p * u + _P32[5]
-        p = p * u + _P32[6]
-        p = p * u + _P32[7]
-        p = p * u + _P32[8]
-        p = p * u + _P32[9]
-        p = p * u + _P32[10]
-        zc = z if z < _ZMAX else _ZMAX
-        h = 0.5 * t * fexp(p - zc * zc)            # erfc(z) / 2
-        h = h if z < _ZMAX else 0.0
-        cdf = h if v < 0.0 else 1.0 - h
-        out[i] = v * cdf
 
 
 @_kernel(fastmath=_MATH, nogil=True)
@@ -243,7 +210,9 @@ def erf_backward(g, x):
 def gelu(x, approximate="none"):
     if approximate == "tanh":
         return _flat_call(_gelu_tanh_fwd, x)
-    return _flat_call(_gelu32_fwd if x.dtype == np.float32 else _gelu64_fwd, x)
+    if x.dtype == np.float32:
+        return jit_gelu.gelu(x)
+    return _flat_call(_gelu64_fwd, x)
 
 
 def gelu_backward(g, x, ans, approximate="none"):
