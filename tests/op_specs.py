@@ -444,6 +444,13 @@ def _binary_cross_entropy_items_case(data):
                 lambda a, b: -(b * np.log(a) + (1 - b) * np.log(1 - a)))
 
 
+def _xlogx_case(data):
+    """Away from 0, where the gradient log(t) + 1 is finite (at 0 it is NaN, as
+    PyTorch's; tests/test_loss_modules.py checks that)."""
+    from autodiff.nn.losses_more import xlogx
+    return Case(xlogx, [values(data, data.draw(SHAPES), 0.05, 2.0)], lambda t: t * np.log(t))
+
+
 _SET_KEYS = [
     ((3,), 1), ((2, 3), (slice(None), np.array([2, 0]))), ((3, 2), np.array([True, False, True])),
     ((2, 3), (Ellipsis, slice(0, 2))), ((2, 2), ()),
@@ -481,6 +488,7 @@ SPECS += [
     Spec("log_softmax", _softmax_family_case("log_softmax")),
     Spec("cross_entropy", _cross_entropy_case),
     Spec("binary_cross_entropy_items", _binary_cross_entropy_items_case),
+    Spec("xlogx", _xlogx_case),
 ]
 
 

@@ -12,10 +12,18 @@ from .container import ModuleDict, ModuleList, ParameterList
 from .modules import (Bump, Embedding, Flatten, Identity, LeakyReLU, Linear, MLP, ReLU,
                       Sequential, Sigmoid, Tanh)
 from .activation import ELU, GELU, SiLU, Softplus
+from .activation_more import (CELU, GLU, SELU, CosineSimilarity, Hardsigmoid, Hardswish,
+                              Hardtanh, LogSigmoid, LogSoftmax, Mish, PairwiseDistance, PReLU,
+                              ReLU6, Softmax, Softmin, Softsign, Threshold, Unflatten)
 from .dropout import Dropout
+from .loss_modules import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDivLoss,
+                           L1Loss, MSELoss, NLLLoss, SmoothL1Loss)
 from .normalization import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm
 
 from .conv import AvgPool2d, Conv1d, Conv2d, MaxPool2d
+from .conv_transpose import ConvTranspose2d
+from .pooling_more import AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool1d, MaxPool1d
+from .upsample import Upsample
 from .recurrent import GRU, LSTM, RNN
 from .attention import MultiheadAttention
 from .transformer import TransformerEncoder, TransformerEncoderLayer
@@ -24,6 +32,13 @@ from .transformer import TransformerEncoder, TransformerEncoderLayer
 __all__ = ["functional", "init", "utils", "Module", "ModuleDict", "ModuleList", "Parameter",
            "ParameterList", "manual_seed", "Bump", "Embedding", "Flatten", "Identity",
            "LeakyReLU", "Linear", "MLP", "ReLU", "Sequential", "Sigmoid", "Tanh", "ELU", "GELU",
-           "SiLU", "Softplus", "Dropout", "BatchNorm1d", "BatchNorm2d", "GroupNorm", "LayerNorm",
+           "SiLU", "Softplus", "ReLU6", "Hardtanh", "Hardsigmoid", "Hardswish", "SELU", "CELU",
+           "Mish", "LogSigmoid", "Softsign", "Softmax", "LogSoftmax", "Softmin", "GLU",
+           "Threshold", "PReLU", "Unflatten", "CosineSimilarity", "PairwiseDistance",
+           "Dropout", "BatchNorm1d", "BatchNorm2d", "GroupNorm", "LayerNorm",
            "Conv1d", "Conv2d", "MaxPool2d", "AvgPool2d", "LSTM", "GRU", "RNN",
-           "MultiheadAttention", "TransformerEncoder", "TransformerEncoderLayer"]
+           "ConvTranspose2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "MaxPool1d",
+           "AvgPool1d", "Upsample",
+           "MultiheadAttention", "TransformerEncoder", "TransformerEncoderLayer",
+           "CrossEntropyLoss", "NLLLoss", "MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss",
+           "BCELoss", "BCEWithLogitsLoss", "KLDivLoss"]

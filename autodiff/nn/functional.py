@@ -13,10 +13,14 @@ from ..ops import elementwise as ew
 from ..ops import reduce as rd
 from ..tensor import Tensor
 from .activation import elu, gelu, silu, softplus
+from .functional_activation import (celu, glu, hardsigmoid, hardswish, hardtanh, logsigmoid,
+                                   mish, prelu, relu6, selu, softmin, softsign, threshold)
+from .functional_distance import cosine_similarity, linear, normalize, pairwise_distance
 from .dropout import dropout
 from .embedding import embedding
 from .losses import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,
                      huber_loss, mse_loss, nll_loss)
+from .losses_more import kl_div, l1_loss, smooth_l1_loss
 from .normalization import batch_norm, group_norm, layer_norm
 from .softmax import _check_float, log_softmax, logsumexp, one_hot, softmax
 
@@ -27,9 +31,15 @@ tanh = ew.tanh
 
 __all__ = ["softmax", "log_softmax", "logsumexp", "one_hot", "cross_entropy", "nll_loss",
            "mse_loss", "huber_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
+           "l1_loss", "smooth_l1_loss", "kl_div",
            "sigmoid_range", "l2_normalize", "relu", "sigmoid", "tanh", "leaky_relu", "gelu",
            "silu", "softplus", "elu", "dropout", "embedding", "layer_norm", "group_norm",
            "batch_norm", "pad", "unfold", "fold", "conv1d", "conv2d", "max_pool2d", "avg_pool2d",
+           "conv_transpose2d", "adaptive_avg_pool2d", "adaptive_max_pool2d", "max_pool1d",
+           "avg_pool1d", "interpolate",
+           "relu6", "hardtanh", "hardsigmoid", "hardswish", "selu", "celu", "mish",
+           "logsigmoid", "softsign", "softmin", "glu", "threshold", "prelu", "linear",
+           "normalize", "cosine_similarity", "pairwise_distance",
            "scaled_dot_product_attention"]
 
 
@@ -87,5 +97,9 @@ def l2_normalize(x, axis: int = -1, eps: float = 1e-12) -> Tensor:
 # Convolution, pooling and padding live in their own module.
 from .functional_conv import (avg_pool2d, conv1d, conv2d, fold, max_pool2d, pad,  # noqa: E402
                               unfold)
+from .conv_transpose import conv_transpose2d  # noqa: E402
+from .pooling_more import (adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool1d,  # noqa: E402
+                           max_pool1d)
+from .upsample import interpolate  # noqa: E402
 # Attention builds on softmax and dropout above (and MultiheadAttention on Linear).
 from .attention import scaled_dot_product_attention  # noqa: E402

@@ -428,6 +428,15 @@ def _check_same_shape(where, input, target):
             "target). Reshape one, e.g. pred.reshape(-1) or target.reshape(pred.shape)")
 
 
+def _check_float_target(where, target):
+    raw = _raw(target)
+    if raw.dtype.kind != "f" and not isinstance(target, (int, float)):
+        raise TypeError(
+            f"{where}: target must be floating-point, got dtype {raw.dtype} (shape "
+            f"{raw.shape}), which PyTorch refuses too; convert it to the input's dtype, "
+            "e.g. target.astype(np.float32) for a float32 input")
+
+
 def mse_loss(input, target, reduction: str = "mean") -> Tensor:
     """``(input - target) ** 2``, reduced; the shapes must match (or target is a scalar).
 
@@ -515,6 +524,7 @@ def binary_cross_entropy(input, target, weight=None, reduction: str = "mean") ->
     where = "binary_cross_entropy"
     _check_same_shape(where, input, target)
     _check_float(input, where)
+    _check_float_target(where, target)
     _check_reduction(where, reduction)
     # Through ``made`` (kept as an effect): a compiled step checks each call's input.
     made("binary_cross_entropy check", _probabilities, (_raw(input),), stateful=True)
@@ -566,6 +576,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction: str 
     where = "binary_cross_entropy_with_logits"
     _check_same_shape(where, input, target)
     _check_float(input, where)
+    _check_float_target(where, target)
     _check_reduction(where, reduction)
     x = _as_tensor(input)
     if pos_weight is None:

@@ -1,0 +1,207 @@
+"""Transposed 2-D convolution (``F.conv_transpose2d``, ``nn.ConvTranspose2d``) with
+PyTorch's arguments and weight layout (in_channels, out_channels/groups, kh, kw).
+
+A transposed convolution is the gradient of ``conv2d`` with respect to its input: the
+same weight read as a conv2d weight (O = in_channels, C/groups = out_channels/groups)
+maps the output image back onto an input of the requested size.  It is computed by
+the op that conv2d's backward uses (a GEMM with the weight, then col2im), so its
+gradients, and their gradients, are conv2d and its weight gradient.
+
+Output size along each axis, as in PyTorch:
+``(in - 1) * stride - 2 * padding + dilation * (kernel - 1) + output_padding + 1``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..ops import conv as _conv
+from ..ops import shape as _shape
+from ..tensor import Tensor
+from . import functional_conv as FC
+from .conv import _positive, _tuple
+from .module import Module, Parameter, _generator
+
+
+def _checked_output_padding(output_padding, stride, dilation, where):
+    output_padding = FC._pair(output_padding, "output_padding", where, minimum=0)
+    for op, s, d in zip(output_padding, stride, dilation):
+        if op >= s and op >= d:
+            raise ValueError(f"{where}: output_padding {output_padding} must be smaller than "
+                             f"either the stride {stride} or the dilation {dilation} along "
+                             "each axis (PyTorch's rule); larger outputs are not reachable")
+    return output_padding
+
+
+def _conv_transpose2d(x, weight, bias, stride, padding, output_padding, groups, dilation,
+                      where):
+    FC._float_input(x, where)
+    w_shape = FC._shape_of(weight)
+    if len(w_shape) != 4:
+        raise ValueError(f"{where}: expected a 4-D weight (in_channels, out_channels/groups, "
+                         f"kh, kw), got shape {tuple(w_shape)}")
+    if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1:
+        raise ValueError(f"{where}: groups must be a positive int, got {groups!r}")
+    groups = int(groups)
+    c_in, c_out_g, kh, kw = w_shape
+    if c_in % groups:
+        raise ValueError(f"{where}: groups={groups} must divide in_channels={c_in} (axis 0 "
+                         f"of the weight, shape {tuple(w_shape)})")
+    n, _, h, w = FC._check_image(x, where, channels=c_in)
+    stride = FC._pair(stride, "stride", where)
+    dilation = FC._pair(dilation, "dilation", where)
+    if isinstance(padding, str):
+        raise ValueError(f"{where}: padding must be an int or a pair of ints, got {padding!r} "
+                         "(PyTorch has no string padding for transposed convolutions)")
+    padding = FC._pair(padding, "padding", where, minimum=0)
+    output_padding = _checked_output_padding(output_padding, stride, dilation, where)
+    out_hw, pads, extra = [], [], []
+    for size, k, s, p, d, op in zip((h, w), (kh, kw), stride, padding, dilation,
+                                    output_padding):
+        full = (size - 1) * s + d * (k - 1) + 1        # every position some input reaches
+        out = full - 2 * p + op
+        if out < 1:
+            raise ValueError(f"{where}: the output would have size {out} along an axis "
+                             f"(input {size}, kernel {k}, stride {s}, padding {p}, dilation "
+                             f"{d}, output_padding {op}; input shape {(n, c_in, h, w)}); "
+                             "use less padding")
+        # The conv2d whose input gradient this is pads p before and p - op after, so that
+        # its output has exactly `size` positions; when op > p, the last op - p rows lie
+        # beyond every input's reach and are zeros appended afterwards.
+        pads += [p, max(p - op, 0)]
+        extra.append(max(op - p, 0))
+        out_hw.append(out)
+    c_out = c_out_g * groups
+    reached = (n, c_out, out_hw[0] - extra[0], out_hw[1] - extra[1])
+    out = _conv.conv2d_input_grad(x, weight, x_shape=reached, stride=stride,
+                                  padding=tuple(pads), dilation=dilation, groups=groups)
+    if any(extra):
+        out = _conv.constant_pad(out, widths=((0, 0), (0, 0), (0, extra[0]), (0, extra[1])),
+                                 value=0.0)
+    if bias is not None:
+        if FC._shape_of(bias) != (c_out,):
+            raise ValueError(f"{where}: expected a bias of shape ({c_out},) (out_channels = "
+                             f"weight.shape[1] * groups), got {tuple(FC._shape_of(bias))}")
+        out = out + _shape.reshape(bias, (1, c_out, 1, 1))
+    return out
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0,
+                     groups: int = 1, dilation=1) -> Tensor:
+    """Transposed 2-D convolution of NCHW ``input`` with ``weight`` (in, out/groups, kh, kw),
+    plus ``bias`` (out,), as ``torch.nn.functional.conv_transpose2d`` (note PyTorch's order
+    of arguments: ``groups`` before ``dilation``).  It is the gradient of ``conv2d`` with
+    respect to its input, so ``<conv2d(x, w), y> == <x, conv_transpose2d(y, w)>``.
+
+    >>> y = F.conv_transpose2d(ad.tensor(np.ones((1, 1, 2, 2))), ad.tensor(np.ones((1, 1, 2, 2))))
+    >>> y[0, 0]
+    tensor([[1., 2., 1.],
+            [2., 4., 2.],
+            [1., 2., 1.]])
+    >>> F.conv_transpose2d(ad.tensor(np.ones((1, 3, 4, 4))), ad.tensor(np.ones((3, 2, 3, 3))),
+    ...                    stride=2, padding=1, output_padding=1).shape
+    (1, 2, 8, 8)
+    """
+    return _conv_transpose2d(input, weight, bias, stride, padding, output_padding, groups,
+                             dilation, "conv_transpose2d")
+
+
+class ConvTranspose2d(Module):
+    """Transposed 2-D convolution over NCHW images, as ``torch.nn.ConvTranspose2d``:
+    ``weight`` has shape (in_channels, out_channels/groups, kh, kw) and ``bias``
+    (out_channels,), both uniform in ±1/sqrt(out_channels/groups * kh * kw) at the
+    start (PyTorch's default), drawn from ``rng``.  ``forward(x, output_size=None)``
+    picks the output_padding that gives ``output_size`` (H, W), as PyTorch does.
+
+    >>> up = ad.nn.ConvTranspose2d(4, 2, 3, stride=2, padding=1, output_padding=1, rng=0)
+    >>> up(ad.tensor(np.zeros((1, 4, 5, 5)))).shape
+    (1, 2, 10, 10)
+    >>> up.weight.shape
+    (4, 2, 3, 3)
+    """
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
+                 output_padding=0, groups=1, bias=True, dilation=1, padding_mode="zeros",
+                 *, rng=None, dtype=np.float64):
+        super().__init__()
+        where = type(self).__name__
+        self.in_channels = _positive(in_channels, "in_channels", where)
+        self.out_channels = _positive(out_channels, "out_channels", where)
+        self.groups = _positive(groups, "groups", where)
+        for what, count in (("in_channels", self.in_channels),
+                            ("out_channels", self.out_channels)):
+            if count % self.groups:
+                raise ValueError(f"{where}: groups={self.groups} must divide {what}={count}")
+        if padding_mode != "zeros":
+            raise ValueError(f"{where}: only padding_mode='zeros' is supported for transposed "
+                             f"convolutions (as in PyTorch), got {padding_mode!r}")
+        if isinstance(padding, str):
+            raise ValueError(f"{where}: padding must be an int or a pair of ints, got "
+                             f"{padding!r} (PyTorch has no string padding here)")
+        self.kernel_size = _tuple(kernel_size, 2, "kernel_size", where, 1)
+        self.stride = _tuple(stride, 2, "stride", where, 1)
+        self.padding = _tuple(padding, 2, "padding", where, 0)
+        self.dilation = _tuple(dilation, 2, "dilation", where, 1)
+        self.output_padding = _checked_output_padding(
+            _tuple(output_padding, 2, "output_padding", where, 0), self.stride,
+            self.dilation, where)
+        self.padding_mode = padding_mode
+        dtype = np.dtype(dtype)
+        if dtype.kind != "f":
+            raise TypeError(f"{where}: dtype must be a floating-point type, not {dtype}")
+        gen = _generator(rng)
+        # PyTorch's kaiming_uniform_(a=sqrt(5)) takes fan_in from the weight's axis 1,
+        # which for a transposed convolution is out_channels/groups.
+        fan_in = self.out_channels // self.groups * math.prod(self.kernel_size)
+        bound = 1.0 / math.sqrt(fan_in)
+        shape = (self.in_channels, self.out_channels // self.groups) + self.kernel_size
+        self.weight = Parameter(gen.uniform(-bound, bound, shape).astype(dtype))
+        if bias:
+            self.bias = Parameter(gen.uniform(-bound, bound, (self.out_channels,)).astype(dtype))
+        else:
+            self.register_parameter("bias", None)
+
+    def forward(self, x, output_size=None):
+        where = (f"ConvTranspose2d({self.in_channels}, {self.out_channels}, "
+                 f"kernel_size={self.kernel_size})")
+        output_padding = self.output_padding
+        if output_size is not None:
+            output_padding = self._output_padding_for(x, output_size, where)
+        return _conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding,
+                                 output_padding, self.groups, self.dilation, where)
+
+    def _output_padding_for(self, x, output_size, where):
+        sizes = tuple(int(s) for s in output_size)
+        if len(sizes) == 4:
+            sizes = sizes[2:]
+        if len(sizes) != 2:
+            raise ValueError(f"{where}: output_size must hold 2 (or 4) sizes, got "
+                             f"{tuple(output_size)}")
+        in_hw = FC._check_image(x, where, channels=self.in_channels)[2:]
+        padding = []
+        for axis, (want, size, k, s, p, d) in enumerate(zip(
+                sizes, in_hw, self.kernel_size, self.stride, self.padding, self.dilation)):
+            smallest = (size - 1) * s - 2 * p + d * (k - 1) + 1
+            if not smallest <= want <= smallest + s - 1:
+                raise ValueError(f"{where}: output_size {sizes} is not reachable from input "
+                                 f"size {tuple(in_hw)}: along axis {axis + 2} it must lie in "
+                                 f"[{smallest}, {smallest + s - 1}]")
+            padding.append(want - smallest)
+        return tuple(padding)
+
+    def extra_repr(self):
+        text = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+                f"stride={self.stride}")
+        if self.padding != (0, 0):
+            text += f", padding={self.padding}"
+        if self.dilation != (1, 1):
+            text += f", dilation={self.dilation}"
+        if self.output_padding != (0, 0):
+            text += f", output_padding={self.output_padding}"
+        if self.groups != 1:
+            text += f", groups={self.groups}"
+        if self.bias is None:
+            text += ", bias=False"
+        return text

@@ -1,0 +1,268 @@
+"""More of PyTorch's activations as functions: the hard (piecewise linear) family, SELU,
+CELU, Mish, LogSigmoid, Softsign, softmin, GLU, threshold and PReLU.
+
+Each is a composition of differentiable ops, so higher derivatives work.  At a kink
+the gradient is PyTorch's: ``hardtanh`` (and ``relu6``) passes none at ``x == min_val``
+or ``x == max_val``, ``hardsigmoid`` and ``hardswish`` take the outer piece at
+``x == ±3``, ``threshold`` passes none at ``x == threshold``, SELU's slope at 0 is the
+left one (``scale * alpha``) and its curvature there 0, as ``F.elu``.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from ..ops import compare
+from ..ops import elementwise as ew
+from ..ops.operands import constant_argument
+from ..ops.shape import reshape, split
+from ..tensor import Tensor
+from .softmax import _check_float, _dim, softmax
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def float_tensor(x, where: str) -> Tensor:
+    """``x`` as a Tensor, refused (naming ``where``) unless it holds floats."""
+    _check_float(x, where)
+    return x if isinstance(x, Tensor) else Tensor(x)
+
+
+def refuse_inplace(inplace, where: str) -> None:
+    """``inplace=True`` is refused: no op here writes into its input."""
+    if inplace:
+        raise ValueError(
+            f"{where}: inplace=True is not supported (autodiff does not overwrite an "
+            "input inside a recorded op); pass inplace=False, the default, and use the "
+            "returned Tensor, which has the values the in-place call would have written")
+
+
+def real_number(value, where: str, name: str, why: str = "it is a number, as in PyTorch"):
+    """A real scalar argument (a 0-d Tensor that needs no gradient is taken by value)."""
+    value = constant_argument(value, where, name, why)
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value.item()
+    if not isinstance(value, numbers.Real):
+        raise TypeError(f"{where}: {name} must be a real number, got {value!r}")
+    return value
+
+
+def relu6(x, inplace: bool = False) -> Tensor:
+    """``min(max(x, 0), 6)``: ``hardtanh(x, 0, 6)``, with no gradient at 0 and 6 (PyTorch).
+
+    >>> F.relu6(ad.tensor([-1.0, 3.0, 8.0]))
+    tensor([0., 3., 6.])
+    """
+    refuse_inplace(inplace, "relu6")
+    return _hardtanh(float_tensor(x, "relu6"), 0.0, 6.0)
+
+
+def hardtanh(x, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
+    """``x`` clamped to ``[min_val, max_val]``; the gradient is 1 strictly inside, 0 at the
+    bounds and outside (PyTorch's; ``ad.clip`` passes it at the bounds).
+
+    >>> F.hardtanh(ad.tensor([-2.0, 0.5, 2.0]))
+    tensor([-1. ,  0.5,  1. ])
+    """
+    refuse_inplace(inplace, "hardtanh")
+    min_val = real_number(min_val, "hardtanh", "min_val")
+    max_val = real_number(max_val, "hardtanh", "max_val")
+    if min_val > max_val:
+        raise ValueError(f"hardtanh: min_val cannot be greater than max_val, got "
+                         f"min_val={min_val}, max_val={max_val}")
+    return _hardtanh(float_tensor(x, "hardtanh"), min_val, max_val)
+
+
+def _hardtanh(x, lo, hi):
+    # Selecting the bounds (not clip) keeps the gradient 0 on a tie; NaN stays NaN with
+    # gradient 1, as PyTorch's backward (which zeroes it only where x <= lo or x >= hi).
+    return ew.where(x <= lo, lo, ew.where(x >= hi, hi, x))
+
+
+def hardsigmoid(x, inplace: bool = False) -> Tensor:
+    """``relu6(x + 3) / 6``: 0 for ``x <= -3``, 1 for ``x >= 3``, linear between; the
+    gradient is ``1/6`` strictly between -3 and 3, 0 elsewhere (PyTorch).
+
+    >>> F.hardsigmoid(ad.tensor([-4.0, 0.0, 1.5, 4.0]))
+    tensor([0.  , 0.5 , 0.75, 1.  ])
+    """
+    refuse_inplace(inplace, "hardsigmoid")
+    x = float_tensor(x, "hardsigmoid")
+    inside = compare.logical_and(x > -3.0, x < 3.0)
+    # Outside (and at NaN) the input enters without gradient, as PyTorch's backward;
+    # inside, clip never cuts (x + 3 may round to 6 in float32: clip passes ties).
+    return ew.clip(ew.where(inside, x, ew.stop_gradient(x)) + 3.0, 0.0, 6.0) / 6.0
+
+
+def hardswish(x, inplace: bool = False) -> Tensor:
+    """``x * relu6(x + 3) / 6``; the gradient is 0 for ``x <= -3``, 1 for ``x >= 3`` and
+    ``x / 3 + 1/2`` between (PyTorch's, which takes the outer pieces at ±3).
+
+    >>> F.hardswish(ad.tensor([-4.0, 0.0, 1.5, 4.0]))
+    tensor([-0.   ,  0.   ,  1.125,  4.   ])
+    """
+    refuse_inplace(inplace, "hardswish")
+    x = float_tensor(x, "hardswish")
+    # Pieces chosen by x itself, not by x + 3, which can round to 6 just below 3.
+    gate = ew.where(x <= -3.0, 0.0, ew.where(x < 3.0, x + 3.0, 6.0))
+    return x * gate / 6.0
+
+
+def _elu_family(x, negative_coef, positive_coef, input_scale):
+    """PyTorch's elu kernel: ``expm1(x * input_scale) * negative_coef`` for ``x <= 0``,
+    ``x * positive_coef`` above; at 0 the left slope and zero curvature."""
+    negative = x < 0
+    # expm1 only sees x < 0, so a large positive x never overflows in the unused branch.
+    left = ew.expm1(ew.where(negative, x, 0.0) * input_scale) * negative_coef
+    at_zero = x * (negative_coef * input_scale)
+    return ew.where(negative, left, ew.where(x == 0, at_zero, x * positive_coef))
+
+
+def selu(x, inplace: bool = False) -> Tensor:
+    """``scale * elu(x, alpha)`` with PyTorch's constants (alpha ≈ 1.6733, scale ≈ 1.0507).
+
+    >>> F.selu(ad.tensor([-1.0, 0.0, 1.0]))
+    tensor([-1.11133074,  0.        ,  1.05070099])
+    """
+    refuse_inplace(inplace, "selu")
+    return _elu_family(float_tensor(x, "selu"), _SELU_ALPHA * _SELU_SCALE, _SELU_SCALE, 1.0)
+
+
+def celu(x, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))``; the slope at 0 is 1.
+
+    >>> F.celu(ad.tensor([-1.0, 2.0]), alpha=2.0)
+    tensor([-0.78693868,  2.        ])
+    """
+    refuse_inplace(inplace, "celu")
+    alpha = real_number(alpha, "celu", "alpha")
+    if alpha == 0:
+        raise ValueError("celu: alpha cannot be 0 (CELU divides by it); PyTorch refuses it "
+                         "too")
+    return _elu_family(float_tensor(x, "celu"), alpha, 1.0, 1.0 / alpha)
+
+
+def mish(x, inplace: bool = False) -> Tensor:
+    """``x * tanh(softplus(x))``, finite for large ``|x|``.
+
+    >>> F.mish(ad.tensor([-1.0, 0.0, 1.0]))
+    tensor([-0.30340146,  0.        ,  0.86509839])
+    """
+    refuse_inplace(inplace, "mish")
+    x = float_tensor(x, "mish")
+    return x * ew.tanh(_softplus(x))
+
+
+def _softplus(x):
+    """``log(1 + exp(x))`` as ``max(x, 0) + log1p(exp(-|x|))``: ``exp`` only sees
+    ``x <= 0``, so the first and second derivatives (``sigmoid(x)``, ``sigmoid'(x)``)
+    stay finite for large ``|x|`` too."""
+    positive = x > 0
+    return ew.where(positive, x, 0.0) + ew.log1p(ew.exp(ew.where(positive, -x, x)))
+
+
+def logsigmoid(x) -> Tensor:
+    """``log(sigmoid(x)) = -softplus(-x)``, finite and accurate for large ``|x|``.
+
+    >>> F.logsigmoid(ad.tensor([-1000.0, 0.0, 40.0]))
+    tensor([-1.00000000e+03, -6.93147181e-01, -4.24835426e-18])
+    """
+    x = float_tensor(x, "logsigmoid")
+    # PyTorch's min(x, 0) - log1p(exp(-|x|)); exp only sees x <= 0 (see _softplus).
+    negative = x < 0
+    return ew.where(negative, x, 0.0) - ew.log1p(ew.exp(ew.where(negative, x, -x)))
+
+
+def softsign(x) -> Tensor:
+    """``x / (1 + |x|)``.
+
+    >>> F.softsign(ad.tensor([-3.0, 0.0, 1.0]))
+    tensor([-0.75,  0.  ,  0.5 ])
+    """
+    x = float_tensor(x, "softsign")
+    return x / (ew.abs(x) + 1.0)
+
+
+def softmin(x, dim: int | None = None, *, axis: int | None = None) -> Tensor:
+    """``softmax(-x)`` along ``dim`` (or ``axis``), chosen as in ``F.softmax``.
+
+    >>> F.softmin(ad.tensor([0.0, np.log(3.0)]), dim=0)
+    tensor([0.75, 0.25])
+    """
+    x = float_tensor(x, "softmin")
+    return softmax(-x, axis=_dim(x, axis, dim, "softmin"))
+
+
+def glu(x, dim: int = -1) -> Tensor:
+    """The gated linear unit: ``a * sigmoid(b)``, ``a`` and ``b`` the two halves of ``x``
+    along ``dim`` (which must have even size).
+
+    >>> F.glu(ad.tensor([[1.0, 2.0, 0.0, 0.0]]))
+    tensor([[0.5, 1. ]])
+    """
+    x = float_tensor(x, "glu")
+    if x.ndim == 0:
+        raise ValueError("glu: the input is 0-d, but glu halves an axis; pass an input "
+                         "with at least one axis of even size")
+    axis = checked_axis(dim, x.ndim, "glu", x.shape)
+    if x.shape[axis] % 2:
+        raise ValueError(f"glu: the halved axis must have even size, but dim={dim} of the "
+                         f"input of shape {x.shape} has size {x.shape[axis]}")
+    first, second = split(x, 2, axis=axis)
+    return first * ew.sigmoid(second)
+
+
+def checked_axis(dim, ndim: int, where: str, shape) -> int:
+    """``dim`` as an axis in ``[0, ndim)`` (a 0-d input takes ``dim`` 0 or -1, as
+    PyTorch), or an error naming ``where`` and the shape."""
+    if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
+        raise TypeError(f"{where}: dim must be an int, got {dim!r}")
+    size = max(ndim, 1)
+    if not -size <= dim < size:
+        raise ValueError(f"{where}: dim={dim} is out of range for an input of shape "
+                         f"{tuple(shape)} (dims must be in [{-size}, {size - 1}])")
+    return int(dim) % size
+
+
+def threshold(x, threshold: float, value: float, inplace: bool = False) -> Tensor:
+    """``x`` where ``x > threshold``, else ``value``; no gradient at ``x == threshold``.
+
+    >>> F.threshold(ad.tensor([0.5, 1.0, 2.0]), 1.0, -5.0)
+    tensor([-5., -5.,  2.])
+    """
+    refuse_inplace(inplace, "threshold")
+    threshold = real_number(threshold, "threshold", "threshold", "it only picks the branch")
+    value = real_number(value, "threshold", "value")
+    x = float_tensor(x, "threshold")
+    return ew.where(x <= threshold, value, x)
+
+
+def prelu(x, weight) -> Tensor:
+    """``x`` where ``x > 0``, else ``weight * x``, ``weight`` one slope (shape ``(1,)`` or
+    ``()``) or one per channel (shape ``(C,)``, broadcast over axis 1, as PyTorch).
+
+    ``weight`` gets ``x * g`` where ``x <= 0``; at ``x == 0`` the slope is ``weight``.
+
+    >>> F.prelu(ad.tensor([[-1.0, 2.0], [-4.0, -1.0]]), ad.tensor([0.5, 0.1]))
+    tensor([[-0.5,  2. ],
+            [-2. , -0.1]])
+    """
+    x = float_tensor(x, "prelu")
+    weight = float_tensor(weight, "prelu")
+    if x.ndim == 0:
+        raise ValueError("prelu: the input is 0-d; pass at least one axis (PyTorch refuses "
+                         "it too)")
+    if weight.ndim > 1:
+        raise ValueError(f"prelu: weight must be 0-d or 1-D (one slope per channel), got "
+                         f"shape {weight.shape}")
+    channels = x.shape[1] if x.ndim >= 2 else 1
+    if weight.size != 1 and weight.size != channels:
+        raise ValueError(
+            f"prelu: weight has {weight.size} slopes but the input of shape {x.shape} has "
+            f"{channels} channel(s) (axis 1, or 1 for a 1-D input); pass 1 slope or "
+            f"{channels}")
+    shape = (weight.size,) + (1,) * (x.ndim - 2) if weight.size > 1 else ()
+    return ew.leaky_relu(x, reshape(weight, shape))

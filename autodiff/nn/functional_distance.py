@@ -1,0 +1,157 @@
+"""PyTorch's ``linear``, ``normalize``, ``cosine_similarity`` and ``pairwise_distance``.
+
+Norms are taken as PyTorch's ``torch.linalg.vector_norm``, whose gradient at an
+all-zero vector is 0 (not 0/0): the root is computed under a double ``where``.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+
+from ..ops import elementwise as ew
+from ..ops import reduce as rd
+from ..ops.shape import broadcast_to, reshape
+from ..tensor import Tensor
+from .functional_activation import checked_axis, float_tensor, real_number
+
+
+def linear(input, weight, bias=None) -> Tensor:
+    """``input @ weight.T + bias`` with ``weight`` in PyTorch's layout ``(out, in)``.
+
+    ``nn.Linear`` here stores its weight as ``(in, out)``; call
+    ``F.linear(x, layer.weight.T, layer.bias)`` to apply such a layer through this
+    function.  ``bias`` is ``None`` or broadcasts to the output ``(..., out)``.
+
+    >>> F.linear(ad.tensor([[1.0, 2.0]]), ad.tensor([[1.0, 0.0], [1.0, 1.0], [0.0, 2.0]]),
+    ...          ad.tensor([0.5, 0.5, 0.5]))
+    tensor([[1.5, 3.5, 4.5]])
+    """
+    x = float_tensor(input, "linear")
+    weight = float_tensor(weight, "linear")
+    if weight.ndim != 2:
+        raise ValueError(f"linear: weight must be 2-D (out_features, in_features), as "
+                         f"PyTorch's, got shape {weight.shape}; for one output use "
+                         f"weight[None, :]")
+    if x.ndim == 0 or x.shape[-1] != weight.shape[1]:
+        raise ValueError(
+            f"linear: the input's last axis must have in_features = {weight.shape[1]} "
+            f"entries, but the input has shape {x.shape}; weight {weight.shape} is read in "
+            f"PyTorch's layout (out_features, in_features) (nn.Linear's weight here is "
+            f"(in, out): pass layer.weight.T)")
+    out = x @ weight.T
+    if bias is None:
+        return out
+    bias = float_tensor(bias, "linear")
+    try:
+        fits = np.broadcast_shapes(out.shape, bias.shape) == out.shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ValueError(f"linear: bias of shape {bias.shape} does not broadcast to the "
+                         f"output's shape {out.shape}; pass a bias of shape "
+                         f"({weight.shape[0]},)")
+    return out + bias
+
+
+def norm_order(p, where: str):
+    """``p`` of a vector norm: a real number >= 1, or inf."""
+    if isinstance(p, bool) or not isinstance(p, numbers.Real) or math.isnan(p) or p < 1:
+        raise ValueError(f"{where}: p={p!r} is not supported; pass p >= 1 (2 for the "
+                         f"Euclidean norm, 1 for the sum of |x|) or p=float('inf')")
+    return float(p)
+
+
+def vector_norm(x: Tensor, p: float, axis: int, keepdims: bool = True) -> Tensor:
+    """``(sum |x|**p) ** (1/p)`` along ``axis``, with gradient 0 at an all-zero vector."""
+    if p == math.inf:
+        return rd.max(ew.abs(x), axis=axis, keepdims=keepdims)
+    if p == 1:
+        return rd.sum(ew.abs(x), axis=axis, keepdims=keepdims)
+    powered = x * x if p == 2 else ew.abs(x) ** p
+    total = rd.sum(powered, axis=axis, keepdims=keepdims)
+    positive = total > 0
+    safe = ew.where(positive, total, 1.0)
+    root = ew.sqrt(safe) if p == 2 else safe ** (1.0 / p)
+    return ew.where(positive, root, 0.0)
+
+
+def _eps(eps, where):
+    return real_number(eps, where, "eps", "it only keeps a denominator away from 0")
+
+
+def normalize(input, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
+    """``input / max(||input||_p, eps)`` along ``dim`` (default 1, as PyTorch).
+
+    Where the norm is below ``eps`` the denominator is the constant ``eps``; at equality
+    the gradient goes through the norm (PyTorch's ``clamp_min``).  ``F.l2_normalize``
+    is the same for ``p=2``, along ``axis=-1`` by default.
+
+    >>> F.normalize(ad.tensor([[3.0, 4.0], [0.0, 0.0]]))
+    tensor([[0.6, 0.8],
+            [0. , 0. ]])
+    """
+    x = float_tensor(input, "normalize")
+    p, eps = norm_order(p, "normalize"), _eps(eps, "normalize")
+    axis = checked_axis(dim, x.ndim, "normalize", x.shape)
+    if x.ndim == 0:
+        return reshape(normalize(reshape(x, (1,)), p, 0, eps), ())
+    norm = vector_norm(x, p, axis)
+    return x / ew.where(norm < eps, eps, norm)
+
+
+def _broadcast_pair(x1, x2, where):
+    try:
+        shape = np.broadcast_shapes(x1.shape, x2.shape)
+    except ValueError:
+        raise ValueError(f"{where}: x1 of shape {x1.shape} and x2 of shape {x2.shape} do "
+                         "not broadcast: aligned from the right, each pair of sizes must be "
+                         "equal or one of them 1") from None
+    return broadcast_to(x1, shape), broadcast_to(x2, shape)
+
+
+def cosine_similarity(x1, x2, dim: int = 1, eps: float = 1e-8) -> Tensor:
+    """``sum((x1 / max(||x1||, eps)) * (x2 / max(||x2||, eps)))`` along ``dim``, after
+    broadcasting, as PyTorch computes it.
+
+    Each norm is clamped to ``eps`` separately, and, as in PyTorch, the clamp changes
+    only the value: the gradient flows through each norm as if it were not clamped.
+
+    >>> F.cosine_similarity(ad.tensor([[1.0, 0.0], [1.0, 1.0]]), ad.tensor([[1.0, 1.0]]))
+    tensor([0.70710678, 1.        ])
+    """
+    x1 = float_tensor(x1, "cosine_similarity")
+    x2 = float_tensor(x2, "cosine_similarity")
+    eps = _eps(eps, "cosine_similarity")
+    x1, x2 = _broadcast_pair(x1, x2, "cosine_similarity")
+    axis = checked_axis(dim, x1.ndim, "cosine_similarity", x1.shape)
+    if x1.ndim == 0:
+        return reshape(cosine_similarity(reshape(x1, (1,)), reshape(x2, (1,)), 0, eps), ())
+    return rd.sum((x1 / _clamped_value(vector_norm(x1, 2.0, axis), eps))
+                  * (x2 / _clamped_value(vector_norm(x2, 2.0, axis), eps)), axis=axis)
+
+
+def _clamped_value(norm, eps):
+    """``max(norm, eps)`` in value, ``norm`` in gradient (PyTorch clamps the norm in place
+    under ``no_grad``).  ``norm - stop_gradient(norm)`` is 0 with gradient 1."""
+    return ew.where(norm < eps, eps + (norm - ew.stop_gradient(norm)), norm)
+
+
+def pairwise_distance(x1, x2, p: float = 2.0, eps: float = 1e-6,
+                      keepdim: bool = False) -> Tensor:
+    """``||x1 - x2 + eps||_p`` along the last axis (after broadcasting), as PyTorch.
+
+    >>> F.pairwise_distance(ad.tensor([[0.0, 0.0], [1.0, 1.0]]), ad.tensor([[3.0, 4.0]]),
+    ...                     eps=0.0)
+    tensor([5.        , 3.60555128])
+    """
+    x1 = float_tensor(x1, "pairwise_distance")
+    x2 = float_tensor(x2, "pairwise_distance")
+    p, eps = norm_order(p, "pairwise_distance"), _eps(eps, "pairwise_distance")
+    x1, x2 = _broadcast_pair(x1, x2, "pairwise_distance")
+    difference = x1 - x2 + eps
+    if difference.ndim == 0:
+        return vector_norm(reshape(difference, (1,)), p, 0, keepdims=False)
+    return vector_norm(difference, p, difference.ndim - 1, keepdims=bool(keepdim))

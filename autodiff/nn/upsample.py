@@ -1,0 +1,211 @@
+"""Resizing images and sequences: ``F.interpolate`` and ``nn.Upsample`` for modes
+``'nearest'`` (3-D, 4-D and 5-D input) and ``'bilinear'`` (4-D), with PyTorch's
+arguments and index arithmetic.
+
+Each spatial axis is resized on its own, as a gather (``take``) of the source
+positions, so the gradient is a scatter-add and higher orders follow.  The source
+positions follow PyTorch's CPU kernels exactly, including their rounding:
+
+* nearest: ``src = min(floor(dst * scale), in - 1)``, with ``scale = 1 / scale_factor``
+  when a scale factor is given (and not recomputed), else ``in / out`` (see
+  ``_nearest_index`` for the rounding, which differs between PyTorch's 2-D kernel and
+  its 1-D and 3-D ones);
+* bilinear, ``align_corners=False``: ``src = max(scale * (dst + 0.5) - 0.5, 0)``;
+  ``align_corners=True``: ``src = dst * (in - 1) / (out - 1)``; computed in the
+  input's dtype and blended between ``floor(src)`` and the next position.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..compile.hooks import made
+from ..ops.indexing import take
+from ..tensor import Tensor
+from . import functional_conv as FC
+from .conv import _is_int
+from .module import Module
+
+_MODES = ("nearest", "bilinear")
+_TORCH_ONLY_MODES = ("linear", "bicubic", "trilinear", "area", "nearest-exact")
+
+
+def _nearest_index(n_in, n_out, scale_factor, dtype, two_d):
+    """Which input position each output position copies, as PyTorch's CPU kernels pick
+    it: the 2-D kernel copies when the sizes are equal, halves the index when the output
+    is twice the input, and otherwise computes in float32; the 1-D and 3-D kernels
+    compute ``dst * scale`` in the input's precision and round it to float32 before
+    the floor."""
+    dst = np.arange(n_out)
+    if two_d and n_out == n_in:
+        return dst
+    if two_d and n_out == 2 * n_in:
+        return dst >> 1
+    dtype = np.dtype(np.float32 if two_d else dtype)
+    if scale_factor is not None and scale_factor > 0:
+        scale = dtype.type(1.0 / scale_factor)
+    else:
+        scale = dtype.type(n_in) / dtype.type(n_out)
+    src = (dst.astype(dtype) * scale).astype(np.float32)
+    return np.minimum(np.floor(src).astype(np.int64), n_in - 1)
+
+
+def _linear_taps(n_in, n_out, scale_factor, align_corners, dtype):
+    """Lower and upper source positions and their weights for one axis (PyTorch's
+    ``compute_indices_weights_linear``, in the input's precision)."""
+    one, half = dtype.type(1), dtype.type(0.5)
+    if n_in == n_out:                  # PyTorch copies, whatever the scale factor
+        same = np.arange(n_out)
+        return same, same, np.ones(n_out, dtype), np.zeros(n_out, dtype)
+    dst = np.arange(n_out).astype(dtype)
+    if align_corners:
+        scale = dtype.type(n_in - 1) / dtype.type(n_out - 1) if n_out > 1 else dtype.type(0)
+        src = scale * dst
+    else:
+        if scale_factor is not None and scale_factor > 0:
+            scale = dtype.type(1.0 / scale_factor)
+        else:
+            scale = dtype.type(n_in) / dtype.type(n_out)
+        src = np.maximum(scale * (dst + half) - half, dtype.type(0))
+    lower = np.minimum(np.floor(src).astype(np.int64), n_in - 1)
+    weight_upper = np.clip(src - lower.astype(dtype), 0, 1).astype(dtype)
+    upper = lower + (lower < n_in - 1)
+    return lower, upper, (one - weight_upper).astype(dtype), weight_upper
+
+
+def _linear_weights(n_in, n_out, scale_factor, align_corners, dtype, which, ndim, axis):
+    weights = _linear_taps(n_in, n_out, scale_factor, align_corners, np.dtype(dtype))[which]
+    shape = [1] * ndim
+    shape[axis] = n_out
+    return weights.reshape(shape)
+
+
+def _linear_index(n_in, n_out, scale_factor, align_corners, dtype, which):
+    return _linear_taps(n_in, n_out, scale_factor, align_corners, np.dtype(dtype))[which]
+
+
+def _output_sizes(shape, size, scale_factor, recompute_scale_factor, where):
+    dims = len(shape) - 2
+    if (size is None) == (scale_factor is None):
+        raise ValueError(f"{where}: give exactly one of size and scale_factor (got "
+                         f"size={size!r}, scale_factor={scale_factor!r})")
+    if size is not None:
+        if recompute_scale_factor:
+            raise ValueError(f"{where}: recompute_scale_factor is not meaningful with an "
+                             "explicit size")
+        sizes = tuple(size) if isinstance(size, (tuple, list)) else (size,) * dims
+        if len(sizes) != dims or not all(_is_int(s) for s in sizes):
+            raise ValueError(f"{where}: size must be an int or {dims} ints for an input with "
+                             f"{dims} spatial axes (shape {tuple(shape)}), got {size!r}")
+        out, factors = tuple(int(s) for s in sizes), (None,) * dims
+    else:
+        factors = (tuple(scale_factor) if isinstance(scale_factor, (tuple, list))
+                   else (scale_factor,) * dims)
+        if len(factors) != dims or not all(isinstance(f, (int, float, np.integer, np.floating))
+                                           and not isinstance(f, bool) for f in factors):
+            raise ValueError(f"{where}: scale_factor must be a number or {dims} numbers for an "
+                             f"input with {dims} spatial axes (shape {tuple(shape)}), got "
+                             f"{scale_factor!r}")
+        factors = tuple(float(f) for f in factors)
+        out = tuple(math.floor(n * f) for n, f in zip(shape[2:], factors))
+        if recompute_scale_factor:        # PyTorch then forgets the factors
+            factors = (None,) * dims
+    if min(out) < 1 or min(shape[2:]) < 1:
+        raise ValueError(f"{where}: input and output sizes must be greater than 0, got input "
+                         f"spatial size {tuple(shape[2:])} and output size {out}")
+    return out, factors
+
+
+def interpolate(input, size=None, scale_factor=None, mode: str = "nearest",
+                align_corners: bool | None = None, recompute_scale_factor: bool | None = None,
+                antialias: bool = False) -> Tensor:
+    """Resize the spatial axes of (N, C, L), (N, C, H, W) or (N, C, D, H, W) ``input`` to
+    ``size`` or by ``scale_factor``, as ``torch.nn.functional.interpolate``; ``mode`` is
+    ``'nearest'`` or ``'bilinear'`` (4-D input, with ``align_corners``).
+
+    >>> x = ad.tensor([[[[1.0, 2.0], [3.0, 4.0]]]])
+    >>> F.interpolate(x, scale_factor=2)[0, 0]
+    tensor([[1., 1., 2., 2.],
+            [1., 1., 2., 2.],
+            [3., 3., 4., 4.],
+            [3., 3., 4., 4.]])
+    >>> F.interpolate(x, size=(3, 3), mode="bilinear", align_corners=True)[0, 0]
+    tensor([[1. , 1.5, 2. ],
+            [2. , 2.5, 3. ],
+            [3. , 3.5, 4. ]])
+    """
+    where = "interpolate"
+    if mode not in _MODES:
+        extra = (" (PyTorch has it; it is not implemented here)"
+                 if mode in _TORCH_ONLY_MODES else "")
+        raise NotImplementedError(f"{where}: mode must be one of {list(_MODES)}, got "
+                                  f"{mode!r}{extra}")
+    if antialias:
+        raise NotImplementedError(f"{where}: antialias=True is not supported")
+    shape = FC._shape_of(input)
+    FC._float_input(input, where)
+    if mode == "nearest":
+        if align_corners is not None:
+            raise ValueError(f"{where}: align_corners can only be set with the interpolating "
+                             "modes ('bilinear' here), not with mode='nearest'")
+        if len(shape) not in (3, 4, 5):
+            raise ValueError(f"{where}: mode='nearest' expects a 3-D (N, C, L), 4-D (N, C, H, "
+                             f"W) or 5-D (N, C, D, H, W) input, got shape {tuple(shape)}")
+    elif len(shape) != 4:
+        raise ValueError(f"{where}: mode='bilinear' expects a 4-D input (N, C, H, W), got "
+                         f"shape {tuple(shape)}")
+    out, factors = _output_sizes(shape, size, scale_factor, recompute_scale_factor, where)
+    x = FC._as_tensor(input)
+    for k, (n_in, n_out, factor) in enumerate(zip(shape[2:], out, factors)):
+        axis = 2 + k
+        if mode == "nearest":
+            index = made("nearest index", _nearest_index,
+                         (n_in, n_out, factor, x.dtype, len(shape) == 4))
+            x = take(x, index, axis=axis)
+            continue
+        args = (n_in, n_out, factor, bool(align_corners), x.dtype)
+        lower = made("bilinear index", _linear_index, args + (0,))
+        upper = made("bilinear index", _linear_index, args + (1,))
+        w_lower = made("bilinear weight", _linear_weights, args + (2, x.ndim, axis))
+        w_upper = made("bilinear weight", _linear_weights, args + (3, x.ndim, axis))
+        x = take(x, lower, axis=axis) * w_lower + take(x, upper, axis=axis) * w_upper
+    return x
+
+
+class Upsample(Module):
+    """``F.interpolate`` as a layer (no parameters), as ``torch.nn.Upsample``.
+
+    >>> up = ad.nn.Upsample(scale_factor=2, mode="bilinear")
+    >>> up
+    Upsample(scale_factor=2.0, mode='bilinear')
+    >>> up(ad.tensor(np.ones((1, 3, 4, 5)))).shape
+    (1, 3, 8, 10)
+    """
+
+    def __init__(self, size=None, scale_factor=None, mode: str = "nearest",
+                 align_corners: bool | None = None,
+                 recompute_scale_factor: bool | None = None):
+        super().__init__()
+        if mode not in _MODES:
+            raise NotImplementedError(f"Upsample: mode must be one of {list(_MODES)}, got "
+                                      f"{mode!r}")
+        self.size = size
+        if isinstance(scale_factor, (tuple, list)):
+            self.scale_factor = tuple(float(f) for f in scale_factor)
+        else:
+            self.scale_factor = float(scale_factor) if scale_factor else None
+        self.mode, self.align_corners = mode, align_corners
+        self.recompute_scale_factor = recompute_scale_factor
+
+    def forward(self, x):
+        return interpolate(x, self.size, self.scale_factor, self.mode, self.align_corners,
+                           recompute_scale_factor=self.recompute_scale_factor)
+
+    def extra_repr(self):
+        if self.scale_factor is not None:
+            text = f"scale_factor={self.scale_factor!r}"
+        else:
+            text = f"size={self.size!r}"
+        return text + f", mode={self.mode!r}"
