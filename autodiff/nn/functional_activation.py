@@ -242,7 +242,8 @@ def threshold(x, threshold: float, value: float, inplace: bool = False) -> Tenso
 
 def prelu(x, weight) -> Tensor:
     """``x`` where ``x > 0``, else ``weight * x``, ``weight`` one slope (shape ``(1,)`` or
-    ``()``) or one per channel (shape ``(C,)``, broadcast over axis 1, as PyTorch).
+    ``()``; the only choice for a 0-d input) or one per channel (shape ``(C,)``,
+    broadcast over axis 1, as PyTorch).
 
     ``weight`` gets ``x * g`` where ``x <= 0``; at ``x == 0`` the slope is ``weight``.
 
@@ -252,9 +253,6 @@ def prelu(x, weight) -> Tensor:
     """
     x = float_tensor(x, "prelu")
     weight = float_tensor(weight, "prelu")
-    if x.ndim == 0:
-        raise ValueError("prelu: the input is 0-d; pass at least one axis (PyTorch refuses "
-                         "it too)")
     if weight.ndim > 1:
         raise ValueError(f"prelu: weight must be 0-d or 1-D (one slope per channel), got "
                          f"shape {weight.shape}")
@@ -262,7 +260,7 @@ def prelu(x, weight) -> Tensor:
     if weight.size != 1 and weight.size != channels:
         raise ValueError(
             f"prelu: weight has {weight.size} slopes but the input of shape {x.shape} has "
-            f"{channels} channel(s) (axis 1, or 1 for a 1-D input); pass 1 slope or "
+            f"{channels} channel(s) (axis 1, or 1 for a 0-d or 1-D input); pass 1 slope or "
             f"{channels}")
     shape = (weight.size,) + (1,) * (x.ndim - 2) if weight.size > 1 else ()
     return ew.leaky_relu(x, reshape(weight, shape))

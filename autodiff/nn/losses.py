@@ -190,7 +190,38 @@ def _class_weights(where, weight, classes, dtype):
     if w.shape != (classes,):
         raise ValueError(f"{where}: weight must have one entry per class, shape ({classes},), "
                          f"got shape {w.shape}")
-    return w if w.dtype == dtype else made("class weights", w.astype, (dtype,))
+    # (``w`` as an argument, not ``w.astype``: a compiled step then reads the weights
+    # each call, also after load_state_dict has put a new array in their buffer)
+    return w if w.dtype == dtype else made("class weights", _as_dtype, (w, dtype))
+
+
+def _as_dtype(array, dtype):
+    return array.astype(dtype)
+
+
+def _elementwise_weight(where, name, weight, input):
+    """``weight`` or ``pos_weight`` of a binary loss: it must not enlarge the input's
+    shape when broadcast (PyTorch refuses that too: the loss would count some elements
+    more than once; shapes that do not broadcast at all fail in the op, naming the
+    loss), and an array in another dtype than the float input is converted to it, so
+    that a float32 input gives a float32 loss, as in PyTorch."""
+    if weight is None:
+        return None
+    in_shape, raw = np.shape(_raw(input)), _raw(weight)
+    try:
+        shape = np.broadcast_shapes(in_shape, raw.shape)
+    except ValueError:
+        shape = in_shape
+    if shape != in_shape:
+        raise ValueError(
+            f"{where}: {name} of shape {raw.shape} and the input of shape {in_shape} "
+            f"broadcast to the larger shape {shape}, which would count input elements more "
+            f"than once; pass a {name} of shape {in_shape} or one that broadcasts to it (for "
+            f"one weight per class, shape ({in_shape[-1] if in_shape else 1},))")
+    dtype = _raw(input).dtype
+    if _requires_grad(weight) or raw.dtype == dtype or dtype.kind != "f":
+        return weight
+    return made(f"{name} in the input's dtype", _as_dtype, (raw, dtype))
 
 
 def _nll(log_probs, target, weights, ignore_index, reduction):
@@ -528,6 +559,7 @@ def binary_cross_entropy(input, target, weight=None, reduction: str = "mean") ->
     _check_reduction(where, reduction)
     # Through ``made`` (kept as an effect): a compiled step checks each call's input.
     made("binary_cross_entropy check", _probabilities, (_raw(input),), stateful=True)
+    weight = _elementwise_weight(where, "weight", weight, input)
     per_item = _bce(_as_tensor(input), target)
     if weight is not None:
         per_item = per_item * weight
@@ -579,6 +611,8 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction: str 
     _check_float_target(where, target)
     _check_reduction(where, reduction)
     x = _as_tensor(input)
+    weight = _elementwise_weight(where, "weight", weight, input)
+    pos_weight = _elementwise_weight(where, "pos_weight", pos_weight, input)
     if pos_weight is None:
         per_item = logit_cross_entropy(x, target)
     else:
