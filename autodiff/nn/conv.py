@@ -38,6 +38,46 @@ def _positive(value, what, where):
     return int(value)
 
 
+def _checked_channels(in_channels, out_channels, groups, where):
+    """``in_channels``, ``out_channels`` and ``groups`` of a convolution layer as
+    positive ints, ``groups`` dividing both channel counts."""
+    in_channels = _positive(in_channels, "in_channels", where)
+    out_channels = _positive(out_channels, "out_channels", where)
+    groups = _positive(groups, "groups", where)
+    for what, count in (("in_channels", in_channels), ("out_channels", out_channels)):
+        if count % groups:
+            raise ValueError(f"{where}: groups={groups} must divide {what}={count}")
+    return in_channels, out_channels, groups
+
+
+def _init_conv_parameters(module, weight_shape, bias, rng, dtype, where):
+    """Give a convolution layer its ``weight`` of ``weight_shape`` and, if ``bias``, a
+    ``bias`` of shape (module.out_channels,), of floating-point ``dtype``, drawn from
+    ``rng``."""
+    dtype = np.dtype(dtype)
+    if dtype.kind != "f":
+        raise TypeError(f"{where}: dtype must be a floating-point type, not {dtype}")
+    gen = _generator(rng)
+    # PyTorch's default: kaiming_uniform_(a=sqrt(5)) for the weight, which is
+    # U(-1/sqrt(fan_in), 1/sqrt(fan_in)), and the same bound for the bias.  fan_in is
+    # the size of the weight's axes after the first (for a transposed convolution,
+    # out_channels/groups * the kernel size).
+    bound = 1.0 / math.sqrt(math.prod(weight_shape[1:]))
+    module.weight = Parameter(gen.uniform(-bound, bound, weight_shape).astype(dtype))
+    if bias:
+        module.bias = Parameter(gen.uniform(-bound, bound, (module.out_channels,))
+                                .astype(dtype))
+    else:
+        module.register_parameter("bias", None)
+
+
+def _refuse_return_indices(return_indices, where):
+    """A max-pooling layer returns no indices: refuse ``return_indices=True``."""
+    if return_indices:      # (PyTorch's order of arguments: a 5th positional True is this)
+        raise ValueError(f"{where}: return_indices=True is not supported (no indices "
+                         "are returned); pass ceil_mode=... by name if that was meant")
+
+
 class _ConvNd(Module):
     _dims = 2
 
@@ -46,31 +86,14 @@ class _ConvNd(Module):
         super().__init__()
         where = type(self).__name__
         n = self._dims
-        self.in_channels = _positive(in_channels, "in_channels", where)
-        self.out_channels = _positive(out_channels, "out_channels", where)
-        self.groups = _positive(groups, "groups", where)
-        for what, count in (("in_channels", self.in_channels),
-                            ("out_channels", self.out_channels)):
-            if count % self.groups:
-                raise ValueError(f"{where}: groups={self.groups} must divide {what}={count}")
+        self.in_channels, self.out_channels, self.groups = _checked_channels(
+            in_channels, out_channels, groups, where)
         self.kernel_size = _tuple(kernel_size, n, "kernel_size", where, 1)
         self.stride = _tuple(stride, n, "stride", where, 1)
         self.padding = _tuple(padding, n, "padding", where, 0)
         self.dilation = _tuple(dilation, n, "dilation", where, 1)
-        dtype = np.dtype(dtype)
-        if dtype.kind != "f":
-            raise TypeError(f"{where}: dtype must be a floating-point type, not {dtype}")
-        gen = _generator(rng)
-        fan_in = self.in_channels // self.groups * math.prod(self.kernel_size)
-        # PyTorch's default: kaiming_uniform_(a=sqrt(5)) for the weight, which is
-        # U(-1/sqrt(fan_in), 1/sqrt(fan_in)), and the same bound for the bias.
-        bound = 1.0 / math.sqrt(fan_in)
         shape = (self.out_channels, self.in_channels // self.groups) + self.kernel_size
-        self.weight = Parameter(gen.uniform(-bound, bound, shape).astype(dtype))
-        if bias:
-            self.bias = Parameter(gen.uniform(-bound, bound, (self.out_channels,)).astype(dtype))
-        else:
-            self.register_parameter("bias", None)
+        _init_conv_parameters(self, shape, bias, rng, dtype, where)
 
     def _label(self):
         return (f"{type(self).__name__}({self.in_channels}, {self.out_channels}, "
@@ -143,9 +166,7 @@ class MaxPool2d(Module):
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1,
                  return_indices: bool = False, ceil_mode: bool = False):
         super().__init__()
-        if return_indices:      # (PyTorch's order of arguments: a 5th positional True is this)
-            raise ValueError("MaxPool2d: return_indices=True is not supported (no indices "
-                             "are returned); pass ceil_mode=... by name if that was meant")
+        _refuse_return_indices(return_indices, "MaxPool2d")
         self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
         self.dilation, self.ceil_mode = dilation, ceil_mode
 

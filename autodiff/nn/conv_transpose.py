@@ -13,16 +13,14 @@ Output size along each axis, as in PyTorch:
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from ..ops import conv as _conv
 from ..ops import shape as _shape
 from ..tensor import Tensor
 from . import functional_conv as FC
-from .conv import _positive, _tuple
-from .module import Module, Parameter, _generator
+from .conv import _checked_channels, _init_conv_parameters, _tuple
+from .module import Module
 
 
 def _checked_output_padding(output_padding, stride, dilation, where):
@@ -37,14 +35,8 @@ def _checked_output_padding(output_padding, stride, dilation, where):
 
 def _conv_transpose2d(x, weight, bias, stride, padding, output_padding, groups, dilation,
                       where):
-    FC._float_input(x, where)
-    w_shape = FC._shape_of(weight)
-    if len(w_shape) != 4:
-        raise ValueError(f"{where}: expected a 4-D weight (in_channels, out_channels/groups, "
-                         f"kh, kw), got shape {tuple(w_shape)}")
-    if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1:
-        raise ValueError(f"{where}: groups must be a positive int, got {groups!r}")
-    groups = int(groups)
+    w_shape, groups = FC._checked_weight_and_groups(
+        x, weight, groups, "in_channels, out_channels/groups", where)
     c_in, c_out_g, kh, kw = w_shape
     if c_in % groups:
         raise ValueError(f"{where}: groups={groups} must divide in_channels={c_in} (axis 0 "
@@ -127,13 +119,8 @@ class ConvTranspose2d(Module):
                  *, rng=None, dtype=np.float64):
         super().__init__()
         where = type(self).__name__
-        self.in_channels = _positive(in_channels, "in_channels", where)
-        self.out_channels = _positive(out_channels, "out_channels", where)
-        self.groups = _positive(groups, "groups", where)
-        for what, count in (("in_channels", self.in_channels),
-                            ("out_channels", self.out_channels)):
-            if count % self.groups:
-                raise ValueError(f"{where}: groups={self.groups} must divide {what}={count}")
+        self.in_channels, self.out_channels, self.groups = _checked_channels(
+            in_channels, out_channels, groups, where)
         if padding_mode != "zeros":
             raise ValueError(f"{where}: only padding_mode='zeros' is supported for transposed "
                              f"convolutions (as in PyTorch), got {padding_mode!r}")
@@ -148,20 +135,8 @@ class ConvTranspose2d(Module):
             _tuple(output_padding, 2, "output_padding", where, 0), self.stride,
             self.dilation, where)
         self.padding_mode = padding_mode
-        dtype = np.dtype(dtype)
-        if dtype.kind != "f":
-            raise TypeError(f"{where}: dtype must be a floating-point type, not {dtype}")
-        gen = _generator(rng)
-        # PyTorch's kaiming_uniform_(a=sqrt(5)) takes fan_in from the weight's axis 1,
-        # which for a transposed convolution is out_channels/groups.
-        fan_in = self.out_channels // self.groups * math.prod(self.kernel_size)
-        bound = 1.0 / math.sqrt(fan_in)
         shape = (self.in_channels, self.out_channels // self.groups) + self.kernel_size
-        self.weight = Parameter(gen.uniform(-bound, bound, shape).astype(dtype))
-        if bias:
-            self.bias = Parameter(gen.uniform(-bound, bound, (self.out_channels,)).astype(dtype))
-        else:
-            self.register_parameter("bias", None)
+        _init_conv_parameters(self, shape, bias, rng, dtype, where)
 
     def forward(self, x, output_size=None):
         where = (f"ConvTranspose2d({self.in_channels}, {self.out_channels}, "

@@ -214,15 +214,23 @@ def fold(x, output_size, kernel_size, dilation=1, padding=0, stride=1) -> Tensor
 
 # ----- convolutions ------------------------------------------------------------------------
 
-def _conv2d(x, weight, bias, stride, padding, dilation, groups, where):
+def _checked_weight_and_groups(x, weight, groups, layout, where):
+    """Check a 2-D convolution's arguments: ``x`` floating-point, ``weight`` 4-D (axes
+    ``layout``, kh, kw) and ``groups`` a positive int.  Return the weight's shape and
+    ``groups`` as an int."""
     _float_input(x, where)
     w_shape = _shape_of(weight)
     if len(w_shape) != 4:
-        raise ValueError(f"{where}: expected a 4-D weight (out_channels, in_channels/groups, "
-                         f"kh, kw), got shape {tuple(w_shape)}")
+        raise ValueError(f"{where}: expected a 4-D weight ({layout}, kh, kw), got shape "
+                         f"{tuple(w_shape)}")
     if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1:
         raise ValueError(f"{where}: groups must be a positive int, got {groups!r}")
-    groups = int(groups)
+    return w_shape, int(groups)
+
+
+def _conv2d(x, weight, bias, stride, padding, dilation, groups, where):
+    w_shape, groups = _checked_weight_and_groups(
+        x, weight, groups, "out_channels, in_channels/groups", where)
     o, cg, kh, kw = w_shape
     if o % groups:
         raise ValueError(f"{where}: groups={groups} must divide out_channels={o}")

@@ -116,7 +116,12 @@ def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-5
                       x.shape)
     else:
         out = x                                 # no values, nothing to normalise
-    channel_shape = (1, channels) + (1,) * (x.ndim - 2)
+    return _scale_and_shift(out, weight, bias, (1, channels) + (1,) * (x.ndim - 2))
+
+
+def _scale_and_shift(out, weight, bias, channel_shape):
+    """``out * weight + bias`` with the per-channel ``weight`` and ``bias`` (either may be
+    None) reshaped to ``channel_shape``, to broadcast along axis 1."""
     if weight is not None:
         out = out * reshape(weight, channel_shape)
     if bias is not None:
@@ -217,11 +222,7 @@ def _batch_norm(input, stats, weight, bias, training, update, eps, where):
             scale = made("batch_norm scale", _inverse_std, (stats, eps, x.dtype, stats_shape))
         shift = made("batch_norm shift", _as_stats, (stats, x.dtype, stats_shape))
         out = (x - shift) * scale
-    if weight is not None:
-        out = out * reshape(weight, stats_shape)
-    if bias is not None:
-        out = out + reshape(bias, stats_shape)
-    return out
+    return _scale_and_shift(out, weight, bias, stats_shape)
 
 
 def _inverse_std(stats, eps, dtype, shape):

@@ -22,7 +22,7 @@ from ..ops.indexing import getitem
 from ..ops.linalg import matmul
 from ..tensor import Tensor
 from . import functional_conv as FC
-from .conv import _is_int
+from .conv import _is_int, _refuse_return_indices
 from .module import Module
 
 
@@ -261,9 +261,7 @@ class MaxPool1d(Module):
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1,
                  return_indices: bool = False, ceil_mode: bool = False):
         super().__init__()
-        if return_indices:      # (PyTorch's order of arguments: a 5th positional True is this)
-            raise ValueError("MaxPool1d: return_indices=True is not supported (no indices "
-                             "are returned); pass ceil_mode=... by name if that was meant")
+        _refuse_return_indices(return_indices, "MaxPool1d")
         self.kernel_size = kernel_size
         self.stride = stride if stride is not None else kernel_size
         self.padding, self.dilation = padding, dilation

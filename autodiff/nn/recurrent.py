@@ -205,13 +205,6 @@ class _RNNBase(Module):
         stacked = sh.stack(states, axis=0)
         return sh.squeeze(stacked, 1) if unbatched else stacked
 
-    def _single_state(self, hx):
-        if isinstance(hx, (tuple, list)):
-            raise TypeError(f"{self._label()}: the initial state is one tensor h_0 of shape "
-                            "(num_layers * num_directions, batch, hidden_size), not a tuple "
-                            "(an LSTM takes the pair (h_0, c_0))")
-        return hx
-
     # ----- PyTorch layout: weights (gates*H, in) ----------------------------------
     def _torch_export(self, local):
         return {k: (v.T if k.startswith("weight") else v) for k, v in local.items()}
@@ -288,7 +281,27 @@ class LSTM(_RNNBase):
         return hx
 
 
-class GRU(_RNNBase):
+class _HiddenStateRNN(_RNNBase):
+    """An RNN whose state is the one tensor h (GRU and RNN): ``forward(x, h0)``
+    returns ``(output, h_n)``."""
+
+    def forward(self, x, hx=None):
+        hx = self._single_state(hx)
+        x, unbatched = self._sequence(x)
+        batch, dtype = x.shape[1], x.dtype
+        h0s = self._state(hx, batch, unbatched, dtype, "h_0")
+        out, (h_n,) = self._run(x, [h0s])
+        return self._output(out, unbatched), self._final(h_n, unbatched)
+
+    def _single_state(self, hx):
+        if isinstance(hx, (tuple, list)):
+            raise TypeError(f"{self._label()}: the initial state is one tensor h_0 of shape "
+                            "(num_layers * num_directions, batch, hidden_size), not a tuple "
+                            "(an LSTM takes the pair (h_0, c_0))")
+        return hx
+
+
+class GRU(_HiddenStateRNN):
     """Multi-layer GRU as ``torch.nn.GRU``: ``gru(x, h0)`` returns ``(output, h_n)``,
     with the arguments of ``LSTM`` (``dropout``, ``bidirectional``, ``rng``, ...).
 
@@ -307,14 +320,6 @@ class GRU(_RNNBase):
     _gates = 3
     _name = "GRU"
 
-    def forward(self, x, hx=None):
-        hx = self._single_state(hx)
-        x, unbatched = self._sequence(x)
-        batch, dtype = x.shape[1], x.dtype
-        h0s = self._state(hx, batch, unbatched, dtype, "h_0")
-        out, (h_n,) = self._run(x, [h0s])
-        return self._output(out, unbatched), self._final(h_n, unbatched)
-
     def _layer(self, x, suffix, state):
         hidden = self.hidden_size
         gx, steps, batch = self._projection(x, suffix)
@@ -328,7 +333,7 @@ class GRU(_RNNBase):
         return out, (out[-1],)
 
 
-class RNN(_RNNBase):
+class RNN(_HiddenStateRNN):
     """Multi-layer Elman RNN as ``torch.nn.RNN``: ``rnn(x, h0)`` returns ``(output, h_n)``,
     with ``h' = tanh(x @ W_ih + b_ih + h @ W_hh + b_hh)`` (``nonlinearity='relu'`` for
     relu) and the arguments of ``LSTM`` (``dropout``, ``bidirectional``, ``rng``, ...).
@@ -357,14 +362,6 @@ class RNN(_RNNBase):
     def extra_repr(self):
         text = super().extra_repr()
         return text if self.nonlinearity == "tanh" else text + ", nonlinearity='relu'"
-
-    def forward(self, x, hx=None):
-        hx = self._single_state(hx)
-        x, unbatched = self._sequence(x)
-        batch, dtype = x.shape[1], x.dtype
-        h0s = self._state(hx, batch, unbatched, dtype, "h_0")
-        out, (h_n,) = self._run(x, [h0s])
-        return self._output(out, unbatched), self._final(h_n, unbatched)
 
     def _layer(self, x, suffix, state):
         gx, steps, batch = self._projection(x, suffix)

@@ -49,6 +49,21 @@ def _where_batch(index):
     return f" of matrix {tuple(int(i) for i in index)} in the batch" if len(index) else ""
 
 
+def _first_of(bad, kind):
+    """The index of the first True entry of ``bad``, and a note of how many more there
+    are, such as `` (3 more such pairs)`` for ``kind="pairs"`` (empty when none)."""
+    where = np.argwhere(bad)
+    more = f" ({len(where) - 1} more such {kind})" if len(where) > 1 else ""
+    return where[0], more
+
+
+def _what_is_undefined(forward, uses):
+    """The derivative a warning calls undefined: forward mode's, or the gradient of a
+    result that ``uses`` the vectors."""
+    return ("its forward-mode derivative along this tangent" if forward
+            else f"the gradient of a result that uses {uses}")
+
+
 def degenerate_pairs(xp, op, values, numerators, forward=False):
     """The ``numerators`` of couplings later divided by gaps of ``values`` (each given
     as ``(numerator, product, inner)`` for ``_above_rounding``), with exact 0 at pairs
@@ -76,8 +91,7 @@ def degenerate_pairs(xp, op, values, numerators, forward=False):
 
 
 def _warn_pairs(op, w, tol, bad, forward):
-    where = np.argwhere(bad)
-    *batch, i, j = where[0]
+    (*batch, i, j), more = _first_of(bad, "pairs")
     word = "eigenvalue" if op == "eigh" else "singular value"
     vectors = "eigenvectors" if op == "eigh" else "singular vectors"
     wi, wj = w[tuple(batch) + (i,)].item(), w[tuple(batch) + (j,)].item()
@@ -86,9 +100,7 @@ def _warn_pairs(op, w, tol, bad, forward):
     else:
         how = (f"are nearly equal ({wi!r} and {wj!r}, closer than sqrt(eps) times the "
                f"largest |{word}|, {tol[tuple(batch)].item():.3g})")
-    more = f" ({len(where) - 1} more such pairs)" if len(where) > 1 else ""
-    what = ("its forward-mode derivative along this tangent" if forward
-            else "the gradient of a result that uses them")
+    what = _what_is_undefined(forward, "them")
     warn_at(user_frame(), (
         f"{op}: {word}s {i} and {j}{_where_batch(batch)} {how}{more}, and the "
         f"{vectors} of a repeated {word} are not differentiable: {what} is undefined "
@@ -113,15 +125,12 @@ def degenerate_columns(xp, s, rest, product, inner, side, shape, forward=False):
     used = np.any(_above_rounding(rest, product, inner), axis=-2)
     bad = small & used
     if bad.any():
-        where = np.argwhere(bad)
-        *batch, j = where[0]
+        (*batch, j), more = _first_of(bad, "values")
         value = sv[tuple(batch) + (j,)].item()
         how = (f"is zero ({value!r})" if value == 0 else
                f"is nearly zero ({value!r}, below sqrt(eps) times the largest, "
                f"{tol[tuple(batch)].item():.3g})")
-        more = f" ({len(where) - 1} more such values)" if len(where) > 1 else ""
-        what = ("its forward-mode derivative along this tangent" if forward
-                else "the gradient of a result that uses it")
+        what = _what_is_undefined(forward, "it")
         warn_at(user_frame(), (
             f"svd: singular value {j}{_where_batch(batch)} of a {shape[0]}x{shape[1]} "
             f"matrix {how}{more}, and the part of {side} {j} outside the span of the "

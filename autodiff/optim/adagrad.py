@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .optimizer import Optimizer, check_nonnegative
+from .optimizer import Optimizer, check_nonnegative, prepared_gradient
 
 
 class Adagrad(Optimizer):
@@ -38,10 +38,7 @@ class Adagrad(Optimizer):
                           initial_accumulator_value=group["initial_accumulator_value"])
 
     def _update(self, data, grad, state, group):
-        if group["maximize"]:
-            grad = -grad
-        if group["weight_decay"]:
-            grad = grad + group["weight_decay"] * data
+        grad = prepared_gradient(data, grad, group)
         if "step" not in state:
             state["step"] = np.array(0, dtype=np.int64)
             state["sum"] = np.full_like(data, group["initial_accumulator_value"])

@@ -8,7 +8,7 @@ import math
 import numpy as np
 
 from . import fused
-from .optimizer import Optimizer, check_betas, check_nonnegative
+from .optimizer import Optimizer, check_adam_group
 
 
 class Adam(Optimizer):
@@ -31,9 +31,7 @@ class Adam(Optimizer):
                                       amsgrad=bool(amsgrad), maximize=bool(maximize)))
 
     def _check_group(self, group, where):
-        check_nonnegative(where, lr=group["lr"], eps=group["eps"],
-                          weight_decay=group["weight_decay"])
-        group["betas"] = check_betas(where, group["betas"])
+        check_adam_group(group, where)
 
     def _decay(self, data, grad, group):
         """L2: the decay goes into the gradient (AdamW overrides this)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .optimizer import Optimizer, check_betas, check_nonnegative, lerp_
+from .optimizer import Optimizer, check_adam_group, lerp_, prepared_gradient
 
 
 class Adamax(Optimizer):
@@ -26,21 +26,16 @@ class Adamax(Optimizer):
                                       maximize=bool(maximize)))
 
     def _check_group(self, group, where):
-        check_nonnegative(where, lr=group["lr"], eps=group["eps"],
-                          weight_decay=group["weight_decay"])
-        group["betas"] = check_betas(where, group["betas"])
+        check_adam_group(group, where)
 
     def _update(self, data, grad, state, group):
         b1, b2 = group["betas"]
-        if group["maximize"]:
-            grad = -grad
+        grad = prepared_gradient(data, grad, group)
         if "step" not in state:
             state["step"] = np.array(0, dtype=np.int64)
             state["exp_avg"] = np.zeros_like(data)
             state["exp_inf"] = np.zeros_like(data)
         state["step"] += 1
-        if group["weight_decay"]:
-            grad = grad + group["weight_decay"] * data
         m, u = state["exp_avg"], state["exp_inf"]
         lerp_(m, grad, 1 - b1)
         u *= b2

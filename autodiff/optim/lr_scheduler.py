@@ -87,13 +87,10 @@ class LRScheduler:
     def step(self) -> None:
         """Advance one step (``last_epoch += 1``) and set each group's ``lr``."""
         groups = self.optimizer.param_groups
-        if len(groups) != len(self.base_lrs):
-            raise ValueError(
-                f"{type(self).__name__}.step(): the optimizer has {len(groups)} parameter "
-                f"groups, but the scheduler was made for {len(self.base_lrs)}; a group added "
-                "(add_param_group) or removed after the scheduler was made would not follow "
-                "the schedule. Make the scheduler after the last add_param_group (as in "
-                "PyTorch, which refuses this too).")
+        self._check_count_of_groups(
+            "a group added (add_param_group) or removed after the scheduler was made would "
+            "not follow the schedule. Make the scheduler after the last add_param_group (as "
+            "in PyTorch, which refuses this too).")
         if self._step_count == 1 and self.optimizer._step_count == 0:
             warnings.warn(
                 f"{type(self).__name__}.step() was called before the optimizer's step(): "
@@ -104,6 +101,14 @@ class LRScheduler:
         for group, lr in zip(groups, self.get_lr()):
             group["lr"] = lr
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+
+    def _check_count_of_groups(self, advice: str) -> None:
+        """Refuse to step if the optimizer's group count changed; the error ends in ``advice``."""
+        groups = self.optimizer.param_groups
+        if len(groups) != len(self.base_lrs):
+            raise ValueError(
+                f"{type(self).__name__}.step(): the optimizer has {len(groups)} parameter "
+                f"groups, but the scheduler was made for {len(self.base_lrs)}; {advice}")
 
     def state_dict(self) -> dict[str, Any]:
         """Everything but the optimizer (and ``LambdaLR``'s functions), as in PyTorch."""
@@ -338,22 +343,12 @@ class OneCycleLR(LRScheduler):
                 group["min_lr"] = group["initial_lr"] / final_div_factor
         self.cycle_momentum = cycle_momentum
         if cycle_momentum:
-            defaults = optimizer.defaults
-            if "momentum" not in defaults and "betas" not in defaults:
-                raise ValueError(f"{where}: cycle_momentum=True needs an optimizer with "
-                                 f"momentum or betas; {type(optimizer).__name__} has neither "
-                                 "(pass cycle_momentum=False)")
-            self.use_beta1 = "betas" in defaults
+            _check_cycle_momentum(where, optimizer)
+            self.use_beta1 = "betas" in optimizer.defaults
             max_ms = _per_group(where, "max_momentum", max_momentum, len(groups))
             base_ms = _per_group(where, "base_momentum", base_momentum, len(groups))
             if last_epoch == -1:
-                for high, low, group in zip(max_ms, base_ms, groups):
-                    if self.use_beta1:
-                        group["betas"] = (high, *group["betas"][1:])
-                    else:
-                        group["momentum"] = high
-                    group["max_momentum"] = high
-                    group["base_momentum"] = low
+                _start_momentum(groups, max_ms, base_ms, self.use_beta1)
         super().__init__(optimizer, last_epoch)
 
     def _anneal(self, start, end, pct):
@@ -382,11 +377,32 @@ class OneCycleLR(LRScheduler):
                 start_step = end_step
             lrs.append(lr)
             if self.cycle_momentum:
-                if self.use_beta1:
-                    group["betas"] = (momentum, *group["betas"][1:])
-                else:
-                    group["momentum"] = momentum
+                _set_momentum(group, momentum, self.use_beta1)
         return lrs
+
+
+def _check_cycle_momentum(where, optimizer):
+    """Refuse ``cycle_momentum=True`` for an optimizer with neither momentum nor betas."""
+    if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
+        raise ValueError(f"{where}: cycle_momentum=True needs an optimizer with momentum "
+                         f"or betas; {type(optimizer).__name__} has neither (pass "
+                         "cycle_momentum=False)")
+
+
+def _set_momentum(group, momentum, use_beta1):
+    """Set a group's momentum: beta1 of its ``betas`` (Adam's kin) or its ``momentum``."""
+    if use_beta1:
+        group["betas"] = (momentum, *group["betas"][1:])
+    else:
+        group["momentum"] = momentum
+
+
+def _start_momentum(groups, max_momentums, base_momentums, use_beta1):
+    """Start each group's momentum at its maximum; keep both bounds in the group."""
+    for high, low, group in zip(max_momentums, base_momentums, groups):
+        _set_momentum(group, high, use_beta1)
+        group["max_momentum"] = high
+        group["base_momentum"] = low
 
 
 def _per_group(where, name, value, n):

@@ -27,8 +27,9 @@ from typing import Any, Callable
 
 from ..compile.hooks import refused_in_trace, replayed
 from .lr_scheduler import (CosineAnnealingLR, ExponentialLR, LinearLR, LRScheduler,
-                           MultiStepLR, ReduceLROnPlateau, StepLR, _check_factor,
-                           _check_positive_int, _per_group)
+                           MultiStepLR, ReduceLROnPlateau, StepLR, _check_cycle_momentum,
+                           _check_factor, _check_positive_int, _per_group, _set_momentum,
+                           _start_momentum)
 from .optimizer import Optimizer, check_nonnegative
 
 __all__ = ["ConstantLR", "PolynomialLR", "MultiplicativeLR", "CosineAnnealingWarmRestarts",
@@ -37,15 +38,6 @@ __all__ = ["ConstantLR", "PolynomialLR", "MultiplicativeLR", "CosineAnnealingWar
 
 def _is_number(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _check_count_of_groups(scheduler) -> None:
-    groups = scheduler.optimizer.param_groups
-    if len(groups) != len(scheduler.base_lrs):
-        raise ValueError(
-            f"{type(scheduler).__name__}.step(): the optimizer has {len(groups)} parameter "
-            f"groups, but the scheduler was made for {len(scheduler.base_lrs)}; make the "
-            "scheduler after the last add_param_group (as in PyTorch)")
 
 
 def _lambdas_state(lr_lambdas) -> list:
@@ -223,7 +215,8 @@ class CosineAnnealingWarmRestarts(LRScheduler):
     @replayed
     def step(self, epoch: float | None = None) -> None:
         """Advance one step, or jump to ``epoch`` (a number >= 0, fractional allowed)."""
-        _check_count_of_groups(self)
+        self._check_count_of_groups(
+            "make the scheduler after the last add_param_group (as in PyTorch)")
         if epoch is not None and (not _is_number(epoch) or not epoch >= 0
                                   or not math.isfinite(epoch)):
             raise ValueError(f"CosineAnnealingWarmRestarts.step: epoch must be a finite "
@@ -489,11 +482,8 @@ class CyclicLR(LRScheduler):
                              f"got {scale_mode!r}")
         if not _is_number(gamma):
             raise ValueError(f"{where}: gamma must be a number, got {gamma!r}")
-        if cycle_momentum and "momentum" not in optimizer.defaults \
-                and "betas" not in optimizer.defaults:
-            raise ValueError(f"{where}: cycle_momentum=True needs an optimizer with momentum "
-                             f"or betas; {type(optimizer).__name__} has neither (pass "
-                             "cycle_momentum=False)")
+        if cycle_momentum:
+            _check_cycle_momentum(where, optimizer)
         self.optimizer = optimizer
         if last_epoch == -1:
             for lr, group in zip(base_lrs, optimizer.param_groups):
@@ -515,14 +505,8 @@ class CyclicLR(LRScheduler):
             self.base_momentums = _per_group(where, "base_momentum", base_momentum, n)
             self.max_momentums = _per_group(where, "max_momentum", max_momentum, n)
             if last_epoch == -1:
-                for high, low, group in zip(self.max_momentums, self.base_momentums,
-                                            optimizer.param_groups):
-                    if self.use_beta1:
-                        group["betas"] = (high, *group["betas"][1:])
-                    else:
-                        group["momentum"] = high
-                    group["max_momentum"] = high
-                    group["base_momentum"] = low
+                _start_momentum(optimizer.param_groups, self.max_momentums,
+                                self.base_momentums, self.use_beta1)
         super().__init__(optimizer, last_epoch)
         self.base_lrs = base_lrs
 
@@ -550,11 +534,8 @@ class CyclicLR(LRScheduler):
         if self.cycle_momentum:
             for group, low, high in zip(self.optimizer.param_groups, self.base_momentums,
                                         self.max_momentums):
-                momentum = high - (high - low) * scale_factor * scale
-                if self.use_beta1:
-                    group["betas"] = (momentum, *group["betas"][1:])
-                else:
-                    group["momentum"] = momentum
+                _set_momentum(group, high - (high - low) * scale_factor * scale,
+                              self.use_beta1)
         return lrs
 
     def state_dict(self) -> dict[str, Any]:

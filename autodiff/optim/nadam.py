@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .optimizer import Optimizer, check_betas, check_nonnegative, lerp_
+from .optimizer import Optimizer, check_adam_group, lerp_, prepared_gradient
 
 
 class NAdam(Optimizer):
@@ -34,16 +34,12 @@ class NAdam(Optimizer):
                                       maximize=bool(maximize)))
 
     def _check_group(self, group, where):
-        check_nonnegative(where, lr=group["lr"], eps=group["eps"],
-                          weight_decay=group["weight_decay"],
-                          momentum_decay=group["momentum_decay"])
-        group["betas"] = check_betas(where, group["betas"])
+        check_adam_group(group, where, "momentum_decay")
 
     def _update(self, data, grad, state, group):
         b1, b2 = group["betas"]
-        lr, decay = group["lr"], group["weight_decay"]
-        if group["maximize"]:
-            grad = -grad
+        lr = group["lr"]
+        grad = prepared_gradient(data, grad, group, group["decoupled_weight_decay"])
         if "step" not in state:
             state["step"] = np.array(0, dtype=np.int64)
             state["mu_product"] = np.ones((), dtype=data.dtype)
@@ -51,11 +47,6 @@ class NAdam(Optimizer):
             state["exp_avg_sq"] = np.zeros_like(data)
         state["step"] += 1
         t = int(state["step"])
-        if decay:
-            if group["decoupled_weight_decay"]:
-                data *= 1 - lr * decay
-            else:
-                grad = grad + decay * data
         mu = b1 * (1.0 - 0.5 * (0.96 ** (t * group["momentum_decay"])))
         mu_next = b1 * (1.0 - 0.5 * (0.96 ** ((t + 1) * group["momentum_decay"])))
         mu_product = state["mu_product"]

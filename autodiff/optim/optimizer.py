@@ -121,6 +121,30 @@ def check_betas(where: str, betas) -> tuple[float, float]:
     return (b1, b2)
 
 
+def check_adam_group(group, where: str, *extra: str) -> None:
+    """Check the hyperparameters Adam and its variants share (``lr``, ``eps``,
+    ``weight_decay`` and the keys in ``extra`` finite and >= 0) and normalise the
+    group's ``betas`` to a pair of floats in [0, 1)."""
+    check_nonnegative(where, lr=group["lr"], eps=group["eps"],
+                      weight_decay=group["weight_decay"], **{key: group[key] for key in extra})
+    group["betas"] = check_betas(where, group["betas"])
+
+
+def prepared_gradient(data: np.ndarray, grad: np.ndarray, group, decoupled: bool = False):
+    """The gradient an update uses: ``-grad`` when ``group["maximize"]``, then with
+    ``weight_decay`` applied, either added as ``weight_decay * data`` (L2) or, when
+    ``decoupled``, by shrinking ``data`` in place by ``1 - lr * weight_decay``."""
+    if group["maximize"]:
+        grad = -grad
+    decay = group["weight_decay"]
+    if decay:
+        if decoupled:
+            data *= 1 - group["lr"] * decay
+        else:
+            grad = grad + decay * data
+    return grad
+
+
 def lerp_(start: np.ndarray, end: np.ndarray, weight: float) -> None:
     """``start += weight * (end - start)`` in place, rounded as PyTorch's ``lerp_``: for
     ``weight >= 0.5`` it computes ``end - (end - start) * (1 - weight)`` instead."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .optimizer import Optimizer, check_betas, check_nonnegative, lerp_
+from .optimizer import Optimizer, check_adam_group, lerp_, prepared_gradient
 
 
 class RAdam(Optimizer):
@@ -34,26 +34,18 @@ class RAdam(Optimizer):
                                       maximize=bool(maximize)))
 
     def _check_group(self, group, where):
-        check_nonnegative(where, lr=group["lr"], eps=group["eps"],
-                          weight_decay=group["weight_decay"])
-        group["betas"] = check_betas(where, group["betas"])
+        check_adam_group(group, where)
 
     def _update(self, data, grad, state, group):
         b1, b2 = group["betas"]
-        lr, decay = group["lr"], group["weight_decay"]
-        if group["maximize"]:
-            grad = -grad
+        lr = group["lr"]
+        grad = prepared_gradient(data, grad, group, group["decoupled_weight_decay"])
         if "step" not in state:
             state["step"] = np.array(0, dtype=np.int64)
             state["exp_avg"] = np.zeros_like(data)
             state["exp_avg_sq"] = np.zeros_like(data)
         state["step"] += 1
         t = int(state["step"])
-        if decay:
-            if group["decoupled_weight_decay"]:
-                data *= 1 - lr * decay
-            else:
-                grad = grad + decay * data
         m, v = state["exp_avg"], state["exp_avg_sq"]
         lerp_(m, grad, 1 - b1)
         v *= b2

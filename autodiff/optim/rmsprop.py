@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .optimizer import Optimizer, check_nonnegative
+from .optimizer import Optimizer, check_nonnegative, prepared_gradient
 
 
 class RMSprop(Optimizer):
@@ -36,10 +36,7 @@ class RMSprop(Optimizer):
 
     def _update(self, data, grad, state, group):
         alpha = group["alpha"]
-        if group["maximize"]:
-            grad = -grad
-        if group["weight_decay"]:
-            grad = grad + group["weight_decay"] * data
+        grad = prepared_gradient(data, grad, group)
         if "step" not in state:
             state["step"] = np.array(0, dtype=np.int64)
             state["square_avg"] = np.zeros_like(data)
