@@ -112,3 +112,27 @@ def test_prelu_takes_a_0d_input_with_one_slope():
     assert nn.PReLU()(ad.tensor(3.0)).item() == 3.0
     with pytest.raises(ValueError, match="prelu"):
         F.prelu(ad.tensor(-2.0), ad.tensor([0.25, 0.5]))
+
+
+@pytest.mark.parametrize("make", [lambda flag: nn.ReLU(inplace=flag),
+                                  lambda flag: nn.LeakyReLU(0.1, flag),
+                                  lambda flag: nn.ELU(inplace=flag),
+                                  lambda flag: nn.SiLU(inplace=flag)],
+                         ids=["ReLU", "LeakyReLU", "ELU", "SiLU"])
+def test_pytorchs_inplace_false_is_taken_and_inplace_true_refused(make):
+    x = ad.tensor([-1.0, 2.0])
+    assert make(False)(x).shape == (2,)
+    with pytest.raises(ValueError, match="inplace=True is not supported"):
+        make(True)
+
+
+def test_functional_inplace_and_max_pool2d_return_indices_as_pytorch_spells_them():
+    x = ad.tensor(np.arange(16.0).reshape(1, 1, 4, 4))
+    assert F.max_pool2d(x, 2, return_indices=False).shape == (1, 1, 2, 2)
+    with pytest.raises(ValueError, match="max_pool2d: return_indices=True is not supported"):
+        F.max_pool2d(x, 2, None, 0, 1, False, True)
+    np.testing.assert_array_equal(F.leaky_relu(ad.tensor([-1.0]), 0.1, False).data, [-0.1])
+    for call in (lambda: F.elu(x, inplace=True), lambda: F.silu(x, inplace=True),
+                 lambda: F.leaky_relu(x, 0.1, True)):
+        with pytest.raises(ValueError, match="inplace=True is not supported"):
+            call()

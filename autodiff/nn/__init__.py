@@ -15,10 +15,12 @@ from .activation import ELU, GELU, SiLU, Softplus
 from .activation_more import (CELU, GLU, SELU, CosineSimilarity, Hardsigmoid, Hardswish,
                               Hardtanh, LogSigmoid, LogSoftmax, Mish, PairwiseDistance, PReLU,
                               ReLU6, Softmax, Softmin, Softsign, Threshold, Unflatten)
-from .dropout import Dropout
+from .dropout import Dropout, Dropout1d, Dropout2d
 from .loss_modules import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDivLoss,
                            L1Loss, MSELoss, NLLLoss, SmoothL1Loss)
 from .normalization import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm
+from .instance_norm import InstanceNorm1d, InstanceNorm2d
+from .bilinear import Bilinear
 
 from .conv import AvgPool2d, Conv1d, Conv2d, MaxPool2d
 from .conv_transpose import ConvTranspose2d
@@ -35,7 +37,8 @@ __all__ = ["functional", "init", "utils", "Module", "ModuleDict", "ModuleList", 
            "SiLU", "Softplus", "ReLU6", "Hardtanh", "Hardsigmoid", "Hardswish", "SELU", "CELU",
            "Mish", "LogSigmoid", "Softsign", "Softmax", "LogSoftmax", "Softmin", "GLU",
            "Threshold", "PReLU", "Unflatten", "CosineSimilarity", "PairwiseDistance",
-           "Dropout", "BatchNorm1d", "BatchNorm2d", "GroupNorm", "LayerNorm",
+           "Dropout", "Dropout1d", "Dropout2d", "BatchNorm1d", "BatchNorm2d", "GroupNorm",
+           "LayerNorm", "InstanceNorm1d", "InstanceNorm2d", "Bilinear",
            "Conv1d", "Conv2d", "MaxPool2d", "AvgPool2d", "LSTM", "GRU", "RNN",
            "ConvTranspose2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "MaxPool1d",
            "AvgPool1d", "Upsample",

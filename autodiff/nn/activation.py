@@ -11,6 +11,7 @@ from ..ops import elementwise as ew
 from ..ops.activations import gelu as _gelu
 from ..ops.operands import constant_argument
 from ..tensor import Tensor
+from .functional_activation import refuse_inplace
 from .module import Module
 
 
@@ -35,12 +36,13 @@ def gelu(x, approximate: str = "none") -> Tensor:
     return _gelu(x, approximate=approximate)
 
 
-def silu(x) -> Tensor:
+def silu(x, inplace: bool = False) -> Tensor:
     """``x * sigmoid(x)`` (also called swish).
 
     >>> F.silu(ad.tensor([0.0, 1.0]))
     tensor([0.        , 0.73105858])
     """
+    refuse_inplace(inplace, "silu")
     x = _as_tensor(x)
     return x * ew.sigmoid(x)
 
@@ -70,7 +72,7 @@ def softplus(x, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     return ew.where(linear, x, smooth)
 
 
-def elu(x, alpha: float = 1.0) -> Tensor:
+def elu(x, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """``x`` where ``x > 0``, else ``alpha * (exp(x) - 1)``; a Tensor ``alpha`` gets its gradient.
 
     At ``x = 0`` the slope is ``alpha`` (the left one) and the second derivative 0
@@ -79,6 +81,7 @@ def elu(x, alpha: float = 1.0) -> Tensor:
     >>> F.elu(ad.tensor([-1.0, 2.0]))
     tensor([-0.63212056,  2.        ])
     """
+    refuse_inplace(inplace, "elu")
     x = _as_tensor(x)
     negative = x < 0
     # expm1 only sees x < 0, so a large positive x never overflows in the unused branch.
@@ -118,6 +121,10 @@ class SiLU(Module):
     tensor([0.])
     """
 
+    def __init__(self, inplace: bool = False):
+        super().__init__()
+        refuse_inplace(inplace, "SiLU")
+
     def forward(self, x):
         return silu(x)
 
@@ -151,8 +158,9 @@ class ELU(Module):
     tensor([-0.31606028])
     """
 
-    def __init__(self, alpha: float = 1.0):
+    def __init__(self, alpha: float = 1.0, inplace: bool = False):
         super().__init__()
+        refuse_inplace(inplace, "ELU")
         self.alpha = float(constant_argument(alpha, "ELU", "alpha", _LAYER_KEEPS_FLOATS))
 
     def forward(self, x):

@@ -71,13 +71,6 @@ def _init_conv_parameters(module, weight_shape, bias, rng, dtype, where):
         module.register_parameter("bias", None)
 
 
-def _refuse_return_indices(return_indices, where):
-    """A max-pooling layer returns no indices: refuse ``return_indices=True``."""
-    if return_indices:      # (PyTorch's order of arguments: a 5th positional True is this)
-        raise ValueError(f"{where}: return_indices=True is not supported (no indices "
-                         "are returned); pass ceil_mode=... by name if that was meant")
-
-
 class _ConvNd(Module):
     _dims = 2
 
@@ -166,7 +159,7 @@ class MaxPool2d(Module):
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1,
                  return_indices: bool = False, ceil_mode: bool = False):
         super().__init__()
-        _refuse_return_indices(return_indices, "MaxPool2d")
+        FC.refuse_return_indices(return_indices, "MaxPool2d")
         self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
         self.dilation, self.ceil_mode = dilation, ceil_mode
 

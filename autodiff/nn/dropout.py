@@ -1,12 +1,17 @@
-"""Dropout: zero each element with probability ``p`` while training (inverted dropout)."""
+"""Dropout: zero each element with probability ``p`` while training (inverted dropout);
+``dropout1d`` / ``dropout2d`` zero whole channels instead (one draw per sample and channel).
+"""
 
 from __future__ import annotations
+
+import warnings
 
 import numpy as np
 
 from ..compile.hooks import made
 from ..ops.operands import constant_argument
 from ..tensor import Tensor
+from .functional_activation import refuse_inplace
 from .module import Module, _generator
 
 
@@ -69,3 +74,120 @@ class Dropout(Module):
 
     def extra_repr(self):
         return f"p={self.p}"
+
+
+def dropout1d(input, p: float = 0.5, training: bool = True, inplace: bool = False, *,
+              rng=None) -> Tensor:
+    """Zero whole channels of ``(N, C, L)`` or ``(C, L)`` input with probability ``p``
+    and scale the kept ones by ``1 / (1 - p)``, as PyTorch's ``dropout1d``.
+
+    Each channel ``input[n, c, :]`` is kept or zeroed as a whole, so neighbouring
+    (correlated) positions are dropped together.  ``rng`` as for ``F.dropout``;
+    ``inplace=True`` is refused.
+
+    >>> F.dropout1d(ad.tensor(np.ones((1, 4, 2))), p=0.5, rng=0).data[0]
+    array([[2., 2.],
+           [0., 0.],
+           [0., 0.],
+           [0., 0.]])
+    """
+    p = _check_p(p, "dropout1d")
+    refuse_inplace(inplace, "dropout1d")
+    x = input if isinstance(input, Tensor) else Tensor(input)
+    if x.ndim not in (2, 3):
+        raise ValueError(f"dropout1d: expected a 2-d (C, L) or 3-d (N, C, L) input, got shape "
+                         f"{x.shape}; dropout1d zeroes whole channels of inputs with one "
+                         "spatial axis (use dropout2d for (N, C, H, W) images, dropout for "
+                         "single elements)")
+    # A (C, L) input has one sample: its channels are axis 0.
+    return _drop_channels(x, p, training, rng, "dropout1d", 2 if x.ndim == 3 else 1)
+
+
+def dropout2d(input, p: float = 0.5, training: bool = True, inplace: bool = False, *,
+              rng=None) -> Tensor:
+    """Zero whole channels of ``(N, C, H, W)`` images with probability ``p`` and scale the
+    kept ones by ``1 / (1 - p)``, as PyTorch's ``dropout2d``.
+
+    As in PyTorch, a 3-d input is taken as ``(N, C, L)`` (not as an unbatched
+    ``(C, H, W)`` image), with a warning that says so; use ``dropout1d`` for it, or
+    ``x[None]`` for one image.  Other ranks (at least 2) warn and drop
+    ``input[n, c, ...]`` as a whole.  ``rng`` as for ``F.dropout``; ``inplace=True``
+    is refused.
+
+    >>> y = F.dropout2d(ad.tensor(np.ones((1, 3, 2, 2))), p=0.5, rng=0)
+    >>> y.data[0, :, 0, 0], bool((y.data == y.data[:, :, :1, :1]).all())
+    (array([2., 0., 0.]), True)
+    """
+    p = _check_p(p, "dropout2d")
+    refuse_inplace(inplace, "dropout2d")
+    x = input if isinstance(input, Tensor) else Tensor(input)
+    if x.ndim < 2:
+        raise ValueError(f"dropout2d: expected a 4-d (N, C, H, W) input, got shape {x.shape}")
+    if x.ndim == 3:
+        warnings.warn(f"dropout2d: got a 3-d input (shape {x.shape}); as PyTorch does, it is "
+                      "taken as (N, C, L) and each input[n, c] is dropped as a whole; use "
+                      "dropout1d for (N, C, L) input, or for one unbatched (C, H, W) image "
+                      "pass x[None] and take [0] of the result",
+                      UserWarning, stacklevel=2)
+    elif x.ndim != 4:
+        warnings.warn(f"dropout2d: got a {x.ndim}-d input (shape {x.shape}), not (N, C, H, W); "
+                      "as PyTorch does, each input[n, c, ...] is dropped as a whole. Use "
+                      "dropout to drop single elements", UserWarning, stacklevel=2)
+    return _drop_channels(x, p, training, rng, "dropout2d", 2)
+
+
+def _drop_channels(x, p, training, rng, where, mask_axes):
+    """``x`` times a mask drawn over its first ``mask_axes`` axes, broadcast over the rest."""
+    if not training or p == 0.0 or x.size == 0:
+        return x
+    if x.dtype.kind != "f":
+        raise TypeError(f"{where}: expected floating-point values, got dtype {x.dtype}")
+    mask_shape = x.shape[:mask_axes] + (1,) * (x.ndim - mask_axes)
+    return x * made(f"{where} mask", _scale, (rng, mask_shape, p, x.dtype), stateful=True)
+
+
+class _ChannelDropout(Module):
+    _function = None
+
+    def __init__(self, p: float = 0.5, inplace: bool = False, *, rng=None):
+        super().__init__()
+        name = type(self).__name__
+        self.p = _check_p(p, name)
+        refuse_inplace(inplace, name)
+        self.inplace = False
+        self._rng = None if rng is None else _generator(rng)
+
+    def forward(self, x):
+        return type(self)._function(x, self.p, self.training, rng=self._rng)
+
+    def extra_repr(self):
+        return f"p={self.p}, inplace={self.inplace}"
+
+
+class Dropout1d(_ChannelDropout):
+    """``F.dropout1d`` as a layer: zeroes whole channels of ``(N, C, L)`` or ``(C, L)``
+    input while training, the identity after ``eval()``.  ``rng`` as for ``Dropout``.
+
+    >>> drop = ad.nn.Dropout1d(0.5, rng=0)
+    >>> drop(ad.tensor(np.ones((2, 3, 4)))).data[:, :, 0]
+    array([[2., 0., 0.],
+           [0., 2., 2.]])
+    >>> drop.eval()(ad.tensor(np.ones((3, 2)))).data.tolist()
+    [[1.0, 1.0], [1.0, 1.0], [1.0, 1.0]]
+    """
+
+    _function = staticmethod(dropout1d)
+
+
+class Dropout2d(_ChannelDropout):
+    """``F.dropout2d`` as a layer: zeroes whole channels of ``(N, C, H, W)`` images while
+    training, the identity after ``eval()``.  ``rng`` as for ``Dropout``.
+
+    >>> drop = ad.nn.Dropout2d(0.25, rng=0)
+    >>> drop
+    Dropout2d(p=0.25, inplace=False)
+    >>> drop(ad.tensor(np.ones((1, 4, 2, 2)))).data[0, :, 0, 0]
+    array([1.33333333, 1.33333333, 0.        , 0.        ])
+    """
+
+    _function = staticmethod(dropout2d)

@@ -14,14 +14,17 @@ from ..ops import reduce as rd
 from ..tensor import Tensor
 from .activation import elu, gelu, silu, softplus
 from .functional_activation import (celu, glu, hardsigmoid, hardswish, hardtanh, logsigmoid,
-                                   mish, prelu, relu6, selu, softmin, softsign, threshold)
+                                   mish, prelu, refuse_inplace, relu6, selu, softmin, softsign,
+                                   threshold)
 from .functional_distance import cosine_similarity, linear, normalize, pairwise_distance
-from .dropout import dropout
+from .dropout import dropout, dropout1d, dropout2d
 from .embedding import embedding
 from .losses import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,
                      huber_loss, mse_loss, nll_loss)
 from .losses_more import kl_div, l1_loss, smooth_l1_loss
 from .normalization import batch_norm, group_norm, layer_norm
+from .instance_norm import instance_norm
+from .bilinear import bilinear
 from .softmax import _check_float, log_softmax, logsumexp, one_hot, softmax
 
 # The basic activations are the core ops, re-exported here so ``F.relu`` etc. work.
@@ -40,16 +43,18 @@ __all__ = ["softmax", "log_softmax", "logsumexp", "one_hot", "cross_entropy", "n
            "relu6", "hardtanh", "hardsigmoid", "hardswish", "selu", "celu", "mish",
            "logsigmoid", "softsign", "softmin", "glu", "threshold", "prelu", "linear",
            "normalize", "cosine_similarity", "pairwise_distance",
-           "scaled_dot_product_attention"]
+           "scaled_dot_product_attention", "dropout1d", "dropout2d", "instance_norm",
+           "bilinear"]
 
 
-def leaky_relu(x, slope=0.01, *, negative_slope=None) -> Tensor:
+def leaky_relu(x, slope=0.01, inplace: bool = False, *, negative_slope=None) -> Tensor:
     """``x`` where ``x > 0``, else ``slope * x`` (``ad.leaky_relu``); ``negative_slope=``
     is PyTorch's name for ``slope``.
 
     >>> F.leaky_relu(ad.tensor([-1.0, 2.0]), negative_slope=0.1)
     tensor([-0.1,  2. ])
     """
+    refuse_inplace(inplace, "leaky_relu")
     return ew.leaky_relu(x, _slope(slope, negative_slope, "leaky_relu"))
 
 

@@ -334,8 +334,15 @@ def _pool_args(x, kernel_size, stride, padding, dilation, where):
     return shape, kernel, stride, padding, dilation
 
 
+def refuse_return_indices(return_indices, where):
+    """Max pooling here returns no indices: refuse ``return_indices=True``."""
+    if return_indices:      # (PyTorch's order of arguments: a 5th positional True is this)
+        raise ValueError(f"{where}: return_indices=True is not supported (no indices "
+                         "are returned); pass ceil_mode=... by name if that was meant")
+
+
 def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1,
-               ceil_mode: bool = False) -> Tensor:
+               ceil_mode: bool = False, return_indices: bool = False) -> Tensor:
     """Maximum over each (kh, kw) window of NCHW ``x``, as ``torch.nn.functional.max_pool2d``
     (``stride`` defaults to ``kernel_size``; padding counts as -inf).
 
@@ -348,6 +355,7 @@ def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1,
            [1., 0.]])
     """
     where = "max_pool2d"
+    refuse_return_indices(return_indices, where)
     _float_input(x, where)
     shape, kernel, stride, padding, dilation = _pool_args(x, kernel_size, stride, padding,
                                                           dilation, where)

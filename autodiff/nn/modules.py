@@ -10,7 +10,11 @@ from ..ops import elementwise as ew
 from ..ops.shape import reshape
 from ..tensor import Tensor
 from . import functional as F
+from .activation import ELU, GELU, SiLU, Softplus
+from .activation_more import (CELU, SELU, Hardsigmoid, Hardswish, Hardtanh, LogSigmoid, Mish,
+                              ReLU6, Softsign)
 from .container import ModuleList
+from .functional_activation import refuse_inplace
 from .embedding import embedding, padding_index, refuse_max_norm
 from .module import Module, Parameter, _generator
 
@@ -292,6 +296,10 @@ class ReLU(Module):
     tensor([0., 2.])
     """
 
+    def __init__(self, inplace: bool = False):
+        super().__init__()
+        refuse_inplace(inplace, "ReLU")
+
     def forward(self, x) -> Tensor:
         return F.relu(x)
 
@@ -326,8 +334,10 @@ class LeakyReLU(Module):
     tensor([-0.1,  2. ])
     """
 
-    def __init__(self, slope: float = 0.01, *, negative_slope: float | None = None):
+    def __init__(self, slope: float = 0.01, inplace: bool = False, *,
+                 negative_slope: float | None = None):
         super().__init__()
+        refuse_inplace(inplace, "LeakyReLU")
         self.slope = float(F._slope(slope, negative_slope, "LeakyReLU"))
 
     def forward(self, x) -> Tensor:
@@ -337,19 +347,31 @@ class LeakyReLU(Module):
         return f"slope={self.slope}"
 
 
-_ACTIVATIONS = {"relu": ReLU, "sigmoid": Sigmoid, "tanh": Tanh, "leaky_relu": LeakyReLU}
+# The elementwise activations MLP takes by name (their functional names), each built
+# with its default arguments.
+_ACTIVATIONS = {"relu": ReLU, "sigmoid": Sigmoid, "tanh": Tanh, "leaky_relu": LeakyReLU,
+                "gelu": GELU, "silu": SiLU, "elu": ELU, "softplus": Softplus, "selu": SELU,
+                "celu": CELU, "mish": Mish, "hardswish": Hardswish, "hardsigmoid": Hardsigmoid,
+                "hardtanh": Hardtanh, "relu6": ReLU6, "logsigmoid": LogSigmoid,
+                "softsign": Softsign}
 
 
 class MLP(Module):
     """A stack of ``Linear`` layers with an activation between them (none after the last).
 
     ``MLP([2, 64, 3])`` is ``Linear(2, 64) -> relu -> Linear(64, 3)``; its output
-    are raw scores (logits), ready for ``F.cross_entropy``.  ``activation`` is one of
-    ``"relu"``, ``"tanh"``, ``"sigmoid"``, ``"leaky_relu"``, or a Module instance.
+    are raw scores (logits), ready for ``F.cross_entropy``.  ``activation`` is the
+    name of an elementwise activation in ``ad.nn.functional`` with its default
+    arguments (``"relu"``, ``"tanh"``, ``"sigmoid"``, ``"leaky_relu"``, ``"gelu"``,
+    ``"silu"``, ``"elu"``, ``"softplus"``, ``"selu"``, ``"celu"``, ``"mish"``,
+    ``"hardswish"``, ``"hardsigmoid"``, ``"hardtanh"``, ``"relu6"``, ``"logsigmoid"``,
+    ``"softsign"``), or a Module instance (for other arguments: ``nn.ELU(alpha=0.5)``).
 
     >>> net = ad.nn.MLP([2, 64, 3], rng=0)
     >>> [name for name, _ in net.named_parameters()]
     ['layers.0.weight', 'layers.0.bias', 'layers.1.weight', 'layers.1.bias']
+    >>> ad.nn.MLP([2, 8, 1], activation="gelu").activation
+    GELU(approximate='none')
     """
 
     def __init__(self, sizes, activation="relu", *, rng=None, dtype=np.float64):
@@ -361,7 +383,7 @@ class MLP(Module):
         if isinstance(activation, str):
             if activation not in _ACTIVATIONS:
                 raise ValueError(f"MLP: unknown activation {activation!r}; choose one of "
-                                 f"{sorted(_ACTIVATIONS)} or pass a Module")
+                                 f"{', '.join(sorted(_ACTIVATIONS))}, or pass a Module")
             activation = _ACTIVATIONS[activation]()
         elif not isinstance(activation, Module):
             raise TypeError(f"MLP: activation must be a name or a Module, "

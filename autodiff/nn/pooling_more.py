@@ -22,7 +22,8 @@ from ..ops.indexing import getitem
 from ..ops.linalg import matmul
 from ..tensor import Tensor
 from . import functional_conv as FC
-from .conv import _is_int, _refuse_return_indices
+from .conv import _is_int
+from .functional_conv import refuse_return_indices
 from .module import Module
 
 
@@ -261,7 +262,7 @@ class MaxPool1d(Module):
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1,
                  return_indices: bool = False, ceil_mode: bool = False):
         super().__init__()
-        _refuse_return_indices(return_indices, "MaxPool1d")
+        refuse_return_indices(return_indices, "MaxPool1d")
         self.kernel_size = kernel_size
         self.stride = stride if stride is not None else kernel_size
         self.padding, self.dilation = padding, dilation
