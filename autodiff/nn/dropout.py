@@ -24,19 +24,21 @@ def _check_p(p, where):
     return float(p)
 
 
-def dropout(x, p: float = 0.5, training: bool = True, *, rng=None) -> Tensor:
+def dropout(x, p: float = 0.5, training: bool = True, inplace: bool = False, *,
+            rng=None) -> Tensor:
     """Zero each element with probability ``p`` and scale the rest by ``1 / (1 - p)``.
 
     The expected value is unchanged, so nothing needs rescaling at evaluation time.
     With ``training=False`` or ``p=0`` the input is returned as it is; ``p=1`` gives
     zeros (and zero gradients), as in PyTorch.  The mask is
     drawn from ``rng`` (an int seed or a ``np.random.Generator``; default: the
-    generator set by ``ad.nn.manual_seed``).
+    generator set by ``ad.nn.manual_seed``).  ``inplace=True`` is refused.
 
     >>> F.dropout(ad.tensor(np.ones(6)), p=0.5, rng=0)
     tensor([2., 0., 0., 0., 2., 2.])
     """
     p = _check_p(p, "dropout")
+    refuse_inplace(inplace, "dropout")
     x = x if isinstance(x, Tensor) else Tensor(x)
     if not training or p == 0.0:
         return x
@@ -64,16 +66,18 @@ class Dropout(Module):
     tensor([1., 1., 1., 1.])
     """
 
-    def __init__(self, p: float = 0.5, *, rng=None):
+    def __init__(self, p: float = 0.5, inplace: bool = False, *, rng=None):
         super().__init__()
         self.p = _check_p(p, "Dropout")
+        refuse_inplace(inplace, "Dropout")
+        self.inplace = False
         self._rng = None if rng is None else _generator(rng)
 
     def forward(self, x):
         return dropout(x, self.p, self.training, rng=self._rng)
 
     def extra_repr(self):
-        return f"p={self.p}"
+        return f"p={self.p}, inplace={self.inplace}"
 
 
 def dropout1d(input, p: float = 0.5, training: bool = True, inplace: bool = False, *,

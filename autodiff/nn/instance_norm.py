@@ -31,7 +31,7 @@ from ..ops.shape import reshape
 from ..tensor import Tensor
 from .module import Module, Parameter
 from .normalization import (_LAYER_KEEPS_FLOATS, _batch_norm, _check_same_dtype, _checked_eps,
-                            _scale_and_shift, _shape_of)
+                            _scale_and_shift, _shape_of, constant_running_arguments)
 
 
 def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None,
@@ -54,13 +54,16 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     >>> rm, rv
     (array([0.2, 0.4]), array([1.1, 1.7]))
     """
-    for name, value in (("running_mean", running_mean), ("running_var", running_var)):
-        constant_argument(value, where, name, "the running statistics are updated in place, "
-                          "outside the graph")
-    momentum = constant_argument(momentum, where, "momentum",
-                                 "it only blends the running statistics, outside the graph")
-    stats = _RunningInstanceStats(running_mean, running_var, momentum)
+    momentum = constant_running_arguments(where, running_mean, running_var, momentum)
     tracked = running_mean is not None or running_var is not None
+    if tracked and (running_mean is None or running_var is None):
+        raise ValueError(f"{where}: running_mean and running_var must both be given or both be "
+                         "None, as in PyTorch; got only "
+                         f"{'running_mean' if running_var is None else 'running_var'}")
+    if tracked and use_input_stats and momentum is None:
+        raise TypeError(f"{where}: momentum=None with running statistics: pass a number "
+                        "(PyTorch's default is 0.1)")
+    stats = _RunningInstanceStats(running_mean, running_var, momentum)
     return _instance_norm(input, stats, weight, bias, use_input_stats,
                           stats if tracked else None, eps, where)
 

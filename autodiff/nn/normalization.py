@@ -153,6 +153,16 @@ def _divisors_text(n):
     return ", ".join(map(str, divisors))
 
 
+def constant_running_arguments(where, running_mean, running_var, momentum):
+    """Refuse a Tensor that requires grad as the running statistics or ``momentum``
+    (they get no gradient); returns ``momentum``."""
+    for name, value in (("running_mean", running_mean), ("running_var", running_var)):
+        constant_argument(value, where, name, "the running statistics are updated in place, "
+                          "outside the graph")
+    return constant_argument(momentum, where, "momentum",
+                             "it only blends the running statistics, outside the graph")
+
+
 def batch_norm(input, running_mean, running_var, weight=None, bias=None,
                training: bool = False, momentum: float = 0.1, eps: float = 1e-5,
                *, where: str = "batch_norm") -> Tensor:
@@ -170,11 +180,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None,
     >>> rm, rv
     (array([0.2, 0.4]), array([1.1, 1.7]))
     """
-    for name, value in (("running_mean", running_mean), ("running_var", running_var)):
-        constant_argument(value, where, name, "the running statistics are updated in place, "
-                          "outside the graph")
-    momentum = constant_argument(momentum, where, "momentum",
-                                 "it only blends the running statistics, outside the graph")
+    momentum = constant_running_arguments(where, running_mean, running_var, momentum)
     stats = _RunningStats(running_mean, running_var, momentum)
     tracked = training and (running_mean is not None or running_var is not None)
     return _batch_norm(input, stats, weight, bias, training, stats if tracked else None,
