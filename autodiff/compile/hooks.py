@@ -101,16 +101,28 @@ def refused_in_trace(method: Callable) -> Callable:
     """
     @functools.wraps(method)
     def wrapper(self, *args, **kwargs):
-        tracer = active
-        if tracer is not None and tracer.owns_thread():
-            from .provenance import user_line
-            from .refusals import TraceError
-
-            label = f"{type(self).__name__}.{method.__name__}"
-            raise TraceError(
-                f"compile: {label} is called at {user_line()} inside the compiled "
-                f"function {tracer.name}; it would run only while tracing and every "
-                "replay would skip it. Call it outside the compiled function, between "
-                "calls: the next call reads what it loaded.")
+        _refuse_in_trace(lambda: f"{type(self).__name__}.{method.__name__}")
         return method(self, *args, **kwargs)
     return wrapper
+
+
+def refused_function_in_trace(fn: Callable) -> Callable:
+    """``refused_in_trace`` for a function (named by its own name)."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        _refuse_in_trace(lambda: fn.__name__)
+        return fn(*args, **kwargs)
+    return wrapper
+
+
+def _refuse_in_trace(label: Callable) -> None:
+    tracer = active
+    if tracer is not None and tracer.owns_thread():
+        from .provenance import user_line
+        from .refusals import TraceError
+
+        raise TraceError(
+            f"compile: {label()} is called at {user_line()} inside the compiled "
+            f"function {tracer.name}; it would run only while tracing and every "
+            "replay would skip it. Call it outside the compiled function, between "
+            "calls: the next call reads what it loaded.")

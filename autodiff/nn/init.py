@@ -33,7 +33,7 @@ from .module import _generator
 
 __all__ = ["calculate_gain", "uniform_", "normal_", "zeros_", "ones_", "constant_",
            "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_",
-           "trunc_normal_"]
+           "trunc_normal_", "orthogonal_", "eye_", "dirac_"]
 
 
 def _array(tensor, where):
@@ -242,3 +242,77 @@ def trunc_normal_(tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0, 
         values[bad] = gen.normal(mean, std, bad.size)
         bad = bad[(values[bad] < a) | (values[bad] > b)]
     return _fill(tensor, values.reshape(array.shape), "trunc_normal_")
+
+
+@replayed_function
+def orthogonal_(tensor, gain: float = 1.0, *, rng=None):
+    """Fill with a (semi-)orthogonal matrix times ``gain``, by PyTorch's algorithm.
+
+    The array is read as ``(shape[0], rest)``; a standard normal matrix of that
+    shape (transposed when it is wide) is QR-factorised and ``Q``'s columns get the
+    signs of ``R``'s diagonal, which makes ``Q`` uniformly distributed.  Tall or square
+    results have orthonormal columns (``Q.T @ Q = gain**2 I``), wide ones orthonormal
+    rows (``Q @ Q.T = gain**2 I``).
+
+    >>> w = ad.nn.init.orthogonal_(ad.nn.Parameter(np.zeros((4, 3))), gain=2.0, rng=0)
+    >>> np.allclose(w.data.T @ w.data, 4 * np.eye(3))
+    True
+    """
+    array = _array(tensor, "orthogonal_")
+    if array.ndim < 2:
+        raise ValueError(f"init.orthogonal_: only arrays with 2 or more dimensions are "
+                         f"supported, got shape {array.shape}")
+    if array.size == 0:
+        return tensor                   # (PyTorch warns and leaves it too)
+    rows = array.shape[0]
+    cols = array.size // rows
+    flat = _generator(rng).normal(0.0, 1.0, (rows, cols))
+    if rows < cols:
+        flat = flat.T
+    q, r = np.linalg.qr(flat)
+    q *= np.sign(np.diag(r))
+    if rows < cols:
+        q = q.T
+    return _fill(tensor, gain * q.reshape(array.shape), "orthogonal_")
+
+
+@replayed_function
+def eye_(tensor):
+    """Fill a 2-d array with the identity (ones on the main diagonal, zeros elsewhere).
+
+    >>> ad.nn.init.eye_(ad.nn.Parameter(np.zeros((2, 3)))).data
+    array([[1., 0., 0.],
+           [0., 1., 0.]])
+    """
+    array = _array(tensor, "eye_")
+    if array.ndim != 2:
+        raise ValueError(f"init.eye_: only 2-d arrays are supported, got shape {array.shape}")
+    return _fill(tensor, np.eye(*array.shape), "eye_")
+
+
+@replayed_function
+def dirac_(tensor, groups: int = 1):
+    """Fill a convolution kernel ``(out, in, *kernel)`` (3, 4 or 5 dimensions) with the
+    Dirac delta: each of the first ``min(out // groups, in)`` output channels of every
+    group passes its input channel through unchanged (a 1 at the kernel's centre).
+
+    >>> w = ad.nn.init.dirac_(ad.nn.Parameter(np.ones((2, 2, 3))))
+    >>> w.data[:, :, 1], bool(w.data[:, :, 0].any())
+    (array([[1., 0.],
+           [0., 1.]]), False)
+    """
+    array = _array(tensor, "dirac_")
+    if array.ndim not in (3, 4, 5):
+        raise ValueError(f"init.dirac_: only arrays with 3, 4 or 5 dimensions are "
+                         f"supported, got shape {array.shape}")
+    if isinstance(groups, bool) or not isinstance(groups, int) or groups < 1 \
+            or array.shape[0] % groups:
+        raise ValueError(f"init.dirac_: dim 0 ({array.shape[0]}) must be divisible by "
+                         f"groups, got groups={groups!r}")
+    per_group = array.shape[0] // groups
+    values = np.zeros(array.shape)
+    centre = tuple(k // 2 for k in array.shape[2:])
+    for g in range(groups):
+        for d in range(min(per_group, array.shape[1])):
+            values[(g * per_group + d, d) + centre] = 1.0
+    return _fill(tensor, values, "dirac_")

@@ -1,7 +1,8 @@
 """Gradient clipping: ``clip_grad_norm_`` and ``clip_grad_value_``, as in PyTorch.
 
 Both change the parameters' ``.grad`` arrays in place, between ``backward()`` and
-``opt.step()``.
+``opt.step()``.  ``parameters_to_vector`` and ``vector_to_parameters`` flatten the
+parameters into one vector and back; ``rnn.pad_sequence`` pads sequences into a batch.
 
 >>> w = ad.nn.Parameter([1.0, 1.0])
 >>> w.grad = np.array([3.0, 4.0])
@@ -19,11 +20,15 @@ import warnings
 import numpy as np
 
 from ..compile import hooks as _hooks
-from ..compile.hooks import replayed_function
+from ..compile.hooks import refused_function_in_trace, replayed_function
 from ..optim.optimizer import user_stacklevel
+from ..guard import note_unguarded_write
+from ..ops.shape import concatenate
 from ..tensor import Tensor, tensor
+from . import utils_rnn as rnn
 
-__all__ = ["clip_grad_norm_", "clip_grad_value_"]
+__all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector",
+           "vector_to_parameters", "rnn"]
 
 
 def _grads(parameters, where):
@@ -164,3 +169,67 @@ def _clip_value(params, clip_value):
             p.grad.data = np.clip(grad, -clip_value, clip_value)
         else:
             p.grad = np.clip(grad, -clip_value, clip_value)
+
+
+def _tensors(parameters, where):
+    if isinstance(parameters, Tensor):
+        parameters = [parameters]
+    elif callable(parameters) and not hasattr(parameters, "__iter__"):
+        name = getattr(parameters, "__name__", "parameters")
+        raise TypeError(f"{where}: got the method {name!r} itself, not the parameters; "
+                        f"call it: {where}(model.{name}())")
+    out = []
+    for i, p in enumerate(parameters):
+        if isinstance(p, tuple) and len(p) == 2 and isinstance(p[0], str):
+            p = p[1]                                   # named_parameters() pairs
+        if not isinstance(p, Tensor):
+            raise TypeError(f"{where}: item {i} of parameters is a {type(p).__name__}, "
+                            "not a Tensor; pass model.parameters() or a list of Parameters")
+        out.append(p)
+    return out
+
+
+def parameters_to_vector(parameters) -> Tensor:
+    """Every parameter flattened and concatenated into one vector, differentiably
+    (a gradient of the vector reaches each parameter).
+
+    >>> a, b = ad.nn.Parameter([[1.0, 2.0]]), ad.nn.Parameter([3.0])
+    >>> ad.nn.utils.parameters_to_vector([a, b])
+    tensor([1., 2., 3.], requires_grad=True)
+    """
+    params = _tensors(parameters, "parameters_to_vector")
+    if not params:
+        raise ValueError("parameters_to_vector: got no parameters")
+    return concatenate([p.reshape(-1) for p in params])
+
+
+@refused_function_in_trace
+def vector_to_parameters(vec, parameters) -> None:
+    """Copy consecutive slices of the 1-d ``vec`` into the parameters' values, in
+    place (the inverse of ``parameters_to_vector``; nothing is recorded).
+
+    >>> a, b = ad.nn.Parameter([[0.0, 0.0]]), ad.nn.Parameter([0.0])
+    >>> ad.nn.utils.vector_to_parameters(ad.tensor([1.0, 2.0, 3.0]), [a, b]); a.data
+    array([[1., 2.]])
+    """
+    where = "vector_to_parameters"
+    if not isinstance(vec, (Tensor, np.ndarray)):
+        raise TypeError(f"{where}: expected a Tensor, but got: {type(vec).__name__}")
+    values = np.asarray(vec.data if isinstance(vec, Tensor) else vec)
+    if values.ndim != 1:
+        raise ValueError(f"{where}: expected a 1-d vector, got shape {values.shape}")
+    params = _tensors(parameters, where)
+    total = sum(p.data.size for p in params)
+    if values.size != total:
+        raise ValueError(f"{where}: the vector has {values.size} entries but the "
+                         f"parameters have {total} in all")
+    for p in params:
+        if not p.data.flags.writeable:
+            raise RuntimeError(
+                f"{where}: a parameter of shape {p.shape} is saved by a graph that has not "
+                "run backward yet (or is read-only); run backward or drop the graph first")
+    offset = 0
+    for p in params:
+        p.data[...] = values[offset:offset + p.data.size].reshape(p.data.shape)
+        offset += p.data.size
+        note_unguarded_write(p.data)

@@ -2,7 +2,8 @@
 
 ``SGD``, ``Adam``, ``AdamW``, ``NAdam``, ``RAdam``, ``Adamax``, ``RMSprop`` and
 ``Adagrad`` update parameters in place from their ``.grad``; each takes parameter
-groups and saves its state with ``state_dict()``.
+groups and saves its state with ``state_dict()``.  ``LBFGS`` steps with a closure
+that recomputes the loss and gradients.
 ``ad.optim.lr_scheduler`` changes the groups' ``lr`` from step to step.
 
 >>> model = ad.nn.Linear(2, 1, rng=0)
@@ -19,11 +20,12 @@ from . import lr_scheduler
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
 from .adamax import Adamax
+from .lbfgs import LBFGS
 from .nadam import NAdam
 from .optimizer import NoGradientWarning, Optimizer
 from .radam import RAdam
 from .rmsprop import RMSprop
 from .sgd import SGD
 
-__all__ = ["Adagrad", "Adam", "AdamW", "Adamax", "NAdam", "NoGradientWarning", "Optimizer",
-           "RAdam", "RMSprop", "SGD", "lr_scheduler"]
+__all__ = ["Adagrad", "Adam", "AdamW", "Adamax", "LBFGS", "NAdam", "NoGradientWarning",
+           "Optimizer", "RAdam", "RMSprop", "SGD", "lr_scheduler"]

@@ -1,0 +1,59 @@
+"""``pad_sequence``: sequences of different lengths stacked into one padded batch, as
+``torch.nn.utils.rnn.pad_sequence``; reached as ``ad.nn.utils.rnn``.
+
+The result is built with the library's ops (``pad`` and ``stack``), so gradients
+flow back to each sequence; the padding gets none.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..ops.replicate import pad
+from ..ops.shape import stack
+from ..tensor import Tensor, tensor
+
+__all__ = ["pad_sequence"]
+
+
+def pad_sequence(sequences, batch_first: bool = False, padding_value: float = 0.0,
+                 padding_side: str = "right") -> Tensor:
+    """Stack sequences of shapes ``(L_i, *)`` into ``(max L, B, *)`` (``batch_first``:
+    ``(B, max L, *)``), filling the missing steps with ``padding_value`` after each
+    sequence (``padding_side="right"``) or before it (``"left"``).  A Tensor instead of
+    a list is read as its rows.
+
+    >>> a, b = ad.tensor([1.0, 2.0, 3.0]), ad.tensor([4.0])
+    >>> ad.nn.utils.rnn.pad_sequence([a, b], batch_first=True)
+    tensor([[1., 2., 3.],
+            [4., 0., 0.]])
+    >>> ad.nn.utils.rnn.pad_sequence([a, b], batch_first=True, padding_side="left").data[1]
+    array([0., 0., 4.])
+    """
+    where = "pad_sequence"
+    if padding_side not in ("left", "right"):
+        raise ValueError(f"{where}: expected padding_side to be one of left or right, "
+                         f"but got {padding_side!r}")
+    if isinstance(sequences, (Tensor, np.ndarray)):
+        sequences = [sequences[i] for i in range(len(sequences))]
+    sequences = [s if isinstance(s, Tensor) else tensor(s) for s in sequences]
+    if not sequences:
+        raise ValueError(f"{where}: received an empty list of sequences")
+    trailing = sequences[0].shape[1:]
+    for i, s in enumerate(sequences):
+        if s.ndim == 0 or s.shape[1:] != trailing:
+            raise ValueError(f"{where}: every sequence must have shape (length, *{trailing}) "
+                             f"like the first one; sequence {i} has shape {s.shape}")
+    longest = max(s.shape[0] for s in sequences)
+    dtype = np.result_type(*[s.dtype for s in sequences])
+    padded = []
+    for s in sequences:
+        missing = longest - s.shape[0]
+        before, after = (0, missing) if padding_side == "right" else (missing, 0)
+        if s.dtype != dtype:
+            s = s.astype(dtype)
+        if missing:
+            s = pad(s, [(before, after)] + [(0, 0)] * len(trailing),
+                    constant_values=padding_value)
+        padded.append(s)
+    return stack(padded, axis=0 if batch_first else 1)
