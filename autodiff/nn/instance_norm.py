@@ -30,8 +30,8 @@ from ..ops.operands import constant_argument
 from ..ops.shape import reshape
 from ..tensor import Tensor
 from .module import Module, Parameter
-from .normalization import (_LAYER_KEEPS_FLOATS, _batch_norm, _check_same_dtype, _checked_eps,
-                            _scale_and_shift, _shape_of, constant_running_arguments)
+from .normalization import (_batch_norm, _check_same_dtype, _scale_and_shift,
+                            _set_running_stats_options, _shape_of, constant_running_arguments)
 
 
 def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None,
@@ -149,14 +149,7 @@ class _InstanceNorm(Module):
             raise TypeError(f"{name}: dtype must be a floating-point type such as float64 or "
                             f"float32, not {dtype}")
         self.num_features = int(num_features)
-        self.eps = _checked_eps(eps, name)
-        momentum = constant_argument(momentum, name, "momentum", _LAYER_KEEPS_FLOATS)
-        self.momentum = None if momentum is None else float(momentum)
-        if self.momentum is not None and not 0 <= self.momentum <= 1:
-            raise ValueError(f"{name}: momentum must be in [0, 1] (the weight of each new "
-                             f"batch in the running statistics) or None, got {momentum!r}")
-        self.affine = bool(affine)
-        self.track_running_stats = bool(track_running_stats)
+        _set_running_stats_options(self, name, eps, momentum, affine, track_running_stats)
         shape = (self.num_features,)
         self.register_parameter("weight", Parameter(np.ones(shape, dtype)) if affine else None)
         self.register_parameter("bias", Parameter(np.zeros(shape, dtype))

@@ -153,6 +153,19 @@ def _divisors_text(n):
     return ", ".join(map(str, divisors))
 
 
+def _set_running_stats_options(module, name, eps, momentum, affine, track_running_stats):
+    """``eps``, ``momentum`` (in [0, 1], or None), ``affine`` and ``track_running_stats``
+    of a batch or instance norm layer, checked and stored on ``module``."""
+    module.eps = _checked_eps(eps, name)
+    momentum = constant_argument(momentum, name, "momentum", _LAYER_KEEPS_FLOATS)
+    module.momentum = None if momentum is None else float(momentum)
+    if module.momentum is not None and not 0 <= module.momentum <= 1:
+        raise ValueError(f"{name}: momentum must be in [0, 1] (the weight of each new "
+                         f"batch in the running statistics) or None, got {momentum!r}")
+    module.affine = bool(affine)
+    module.track_running_stats = bool(track_running_stats)
+
+
 def constant_running_arguments(where, running_mean, running_var, momentum):
     """Refuse a Tensor that requires grad as the running statistics or ``momentum``
     (they get no gradient); returns ``momentum``."""
@@ -377,14 +390,7 @@ class _BatchNorm(Module):
                 or num_features < 1:
             raise ValueError(f"{name}: num_features must be a positive int, got {num_features!r}")
         self.num_features = int(num_features)
-        self.eps = _checked_eps(eps, name)
-        momentum = constant_argument(momentum, name, "momentum", _LAYER_KEEPS_FLOATS)
-        self.momentum = None if momentum is None else float(momentum)
-        if self.momentum is not None and not 0 <= self.momentum <= 1:
-            raise ValueError(f"{name}: momentum must be in [0, 1] (the weight of each new "
-                             f"batch in the running statistics) or None, got {momentum!r}")
-        self.affine = bool(affine)
-        self.track_running_stats = bool(track_running_stats)
+        _set_running_stats_options(self, name, eps, momentum, affine, track_running_stats)
         if affine:
             self.weight = Parameter(np.ones(self.num_features, dtype))
             self.bias = Parameter(np.zeros(self.num_features, dtype))
