@@ -45,7 +45,7 @@ def pad_sequence(sequences, batch_first: bool = False, padding_value: float = 0.
             raise ValueError(f"{where}: every sequence must have shape (length, *{trailing}) "
                              f"like the first one; sequence {i} has shape {s.shape}")
     longest = max(s.shape[0] for s in sequences)
-    dtype = np.result_type(*[s.dtype for s in sequences])
+    dtype = sequences[0].dtype           # (as PyTorch: the first sequence's dtype)
     padded = []
     for s in sequences:
         missing = longest - s.shape[0]

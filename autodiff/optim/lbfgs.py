@@ -360,6 +360,8 @@ class LBFGS(Optimizer):
             self.state = saved
         n = sum(p.data.size for p in self._params)
         for key, value in self.state[0].items() if self.state else ():
+            if value is None:               # (not set yet: no iteration has run)
+                continue
             if key in _STACKED:
                 value = np.array(value).reshape(len(value), n)
             elif key == "al":
@@ -390,6 +392,10 @@ class LBFGS(Optimizer):
                 raise ValueError(f"{where}: 'state.0.{key}' has shape {ours[key].shape}, but "
                                  f"the parameters have {n} entries in all")
         super().load_state_dict(rest)
+        if any(key.startswith("param_groups.0.") for key in rest) \
+                and "param_groups.0.line_search_fn" not in rest:
+            # (a None hyperparameter is not saved: the state was saved without line search)
+            self.param_groups[0]["line_search_fn"] = None
         state = {}
         for key, value in ours.items():
             if key in _STACKED:
