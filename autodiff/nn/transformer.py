@@ -51,6 +51,21 @@ def _activation(activation, where):
     return activation
 
 
+def _checked_layer_arguments(name, d_model, nhead, dim_feedforward, dropout, activation,
+                             layer_norm_eps, dtype):
+    """A transformer layer's sizes, dropout probability, activation, eps and dtype,
+    checked (``d_model`` divisible by ``nhead``) and normalised."""
+    d_model = _positive_int(d_model, "d_model", name)
+    nhead = _positive_int(nhead, "nhead", name)
+    if d_model % nhead:
+        raise ValueError(f"{name}: d_model ({d_model}) must be divisible by nhead ({nhead}), "
+                         f"each head taking d_model / nhead features; use an nhead that "
+                         f"divides {d_model} ({_divisors_text(d_model)})")
+    return (d_model, nhead, _positive_int(dim_feedforward, "dim_feedforward", name),
+            _probability(dropout, name, "dropout"), _activation(activation, name),
+            _checked_eps(layer_norm_eps, name), _float_dtype(dtype, name))
+
+
 class TransformerEncoderLayer(Module):
     """One Transformer encoder layer, as ``torch.nn.TransformerEncoderLayer``:
     self-attention, then ``linear2(dropout(activation(linear1(x))))``, each added to its
@@ -98,17 +113,9 @@ class TransformerEncoderLayer(Module):
                  rng=None, dtype=np.float64):
         super().__init__()
         name = "TransformerEncoderLayer"
-        d_model = _positive_int(d_model, "d_model", name)
-        nhead = _positive_int(nhead, "nhead", name)
-        if d_model % nhead:
-            raise ValueError(f"{name}: d_model ({d_model}) must be divisible by nhead ({nhead}), "
-                             f"each head taking d_model / nhead features; use an nhead that "
-                             f"divides {d_model} ({_divisors_text(d_model)})")
-        dim_feedforward = _positive_int(dim_feedforward, "dim_feedforward", name)
-        p = _probability(dropout, name, "dropout")
-        activation = _activation(activation, name)
-        layer_norm_eps = _checked_eps(layer_norm_eps, name)
-        dtype = _float_dtype(dtype, name)
+        d_model, nhead, dim_feedforward, p, activation, layer_norm_eps, dtype = \
+            _checked_layer_arguments(name, d_model, nhead, dim_feedforward, dropout,
+                                     activation, layer_norm_eps, dtype)
         gen = _generator(rng)
         owned = None if rng is None else gen      # None: draw from the library's generator
         self.self_attn = MultiheadAttention(d_model, nhead, dropout=p, bias=bias,

@@ -21,14 +21,14 @@ import numpy as np
 
 from ..tensor import Tensor
 from . import init
-from .attention import MultiheadAttention, _divisors_text, _mask, _probability
+from .attention import MultiheadAttention, _mask
 from .container import ModuleList
 from .dropout import Dropout
 from .module import Module, _generator
 from .modules import Linear, _float_dtype, _positive_int
-from .normalization import LayerNorm, _checked_eps
-from .transformer import (TransformerEncoder, TransformerEncoderLayer, _activation,
-                          _reseeded_copies)
+from .normalization import LayerNorm
+from .transformer import (TransformerEncoder, TransformerEncoderLayer,
+                          _checked_layer_arguments, _reseeded_copies)
 
 
 def _sequences(x, name, e, batch_first, where):
@@ -122,17 +122,9 @@ class TransformerDecoderLayer(Module):
                  rng=None, dtype=np.float64):
         super().__init__()
         name = "TransformerDecoderLayer"
-        d_model = _positive_int(d_model, "d_model", name)
-        nhead = _positive_int(nhead, "nhead", name)
-        if d_model % nhead:
-            raise ValueError(f"{name}: d_model ({d_model}) must be divisible by nhead ({nhead}), "
-                             f"each head taking d_model / nhead features; use an nhead that "
-                             f"divides {d_model} ({_divisors_text(d_model)})")
-        dim_feedforward = _positive_int(dim_feedforward, "dim_feedforward", name)
-        p = _probability(dropout, name, "dropout")
-        activation = _activation(activation, name)
-        layer_norm_eps = _checked_eps(layer_norm_eps, name)
-        dtype = _float_dtype(dtype, name)
+        d_model, nhead, dim_feedforward, p, activation, layer_norm_eps, dtype = \
+            _checked_layer_arguments(name, d_model, nhead, dim_feedforward, dropout,
+                                     activation, layer_norm_eps, dtype)
         gen = _generator(rng)
         owned = None if rng is None else gen      # None: draw from the library's generator
 

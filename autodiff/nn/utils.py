@@ -32,23 +32,9 @@ __all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector",
 
 
 def _grads(parameters, where):
-    """The ``.grad`` arrays of the parameters that have one, as ``(param, array)`` pairs."""
-    if isinstance(parameters, Tensor):
-        parameters = [parameters]
-    elif callable(parameters) and not hasattr(parameters, "__iter__"):
-        name = getattr(parameters, "__name__", "parameters")
-        raise TypeError(f"{where}: got the method {name!r} itself, not the parameters; "
-                        f"call it: {where}(model.{name}(), ...)")
-    out = []
-    for i, p in enumerate(parameters):
-        if isinstance(p, tuple) and len(p) == 2 and isinstance(p[0], str):
-            p = p[1]                                   # named_parameters() pairs
-        if not isinstance(p, Tensor):
-            raise TypeError(f"{where}: item {i} of parameters is a {type(p).__name__}, "
-                            "not a Tensor; pass model.parameters() or a list of Parameters")
-        if p.grad is not None:
-            out.append(p)
-    return out
+    """The parameters that have a ``.grad``."""
+    return [p for p in _tensors(parameters, where, more_arguments=", ...")
+            if p.grad is not None]
 
 
 def _grad_array(p):
@@ -171,13 +157,14 @@ def _clip_value(params, clip_value):
             p.grad = np.clip(grad, -clip_value, clip_value)
 
 
-def _tensors(parameters, where):
+def _tensors(parameters, where, more_arguments=""):
+    """The parameters as a list of Tensors (``named_parameters()`` pairs taken too)."""
     if isinstance(parameters, Tensor):
         parameters = [parameters]
     elif callable(parameters) and not hasattr(parameters, "__iter__"):
         name = getattr(parameters, "__name__", "parameters")
         raise TypeError(f"{where}: got the method {name!r} itself, not the parameters; "
-                        f"call it: {where}(model.{name}())")
+                        f"call it: {where}(model.{name}(){more_arguments})")
     out = []
     for i, p in enumerate(parameters):
         if isinstance(p, tuple) and len(p) == 2 and isinstance(p[0], str):
