@@ -30,7 +30,7 @@ from ..ops.operands import constant_argument
 from ..ops.shape import reshape
 from ..tensor import Tensor
 from .module import Module, Parameter
-from .normalization import (_batch_norm, _check_same_dtype, _scale_and_shift,
+from .normalization import (_batch_norm, _BatchNorm, _check_same_dtype, _scale_and_shift,
                             _set_running_stats_options, _shape_of, constant_running_arguments)
 
 
@@ -160,13 +160,7 @@ class _InstanceNorm(Module):
         self.register_buffer("num_batches_tracked",
                              np.array(0, dtype=np.int64) if tracked else None)
 
-    @replayed
-    def reset_running_stats(self) -> None:
-        """Running mean 0, running variance 1, no batches seen."""
-        if self.track_running_stats:
-            self.running_mean[...] = 0
-            self.running_var[...] = 1
-            self.num_batches_tracked[...] = 0
+    reset_running_stats = _BatchNorm.reset_running_stats
 
     def forward(self, x):
         where = f"{type(self).__name__}({self.num_features})"

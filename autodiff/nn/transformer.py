@@ -223,6 +223,21 @@ def _reseeded_copies(layer, count):
     return copies
 
 
+def _add_stack_of_layers(module, name, argument, kind, layer, num_layers, norm):
+    """``module.layers``: ``num_layers`` copies of ``layer`` (a ``kind``, each copy with
+    its own generator when the layer has one), and ``module.norm``, the final norm or None."""
+    if not isinstance(layer, Module):
+        raise TypeError(f"{name}: {argument} must be a Module (a {kind}),"
+                        f" got {type(layer).__name__}")
+    num_layers = _positive_int(num_layers, "num_layers", name)
+    if norm is not None and not isinstance(norm, Module):
+        raise TypeError(f"{name}: norm must be a Module (e.g. nn.LayerNorm(d_model)) or "
+                        f"None, got {type(norm).__name__}")
+    module.layers = ModuleList(_reseeded_copies(layer, num_layers))
+    module.num_layers = num_layers
+    module.norm = norm
+
+
 class TransformerEncoder(Module):
     """A stack of ``num_layers`` encoder layers, as ``torch.nn.TransformerEncoder``:
     ``layers.0``, ``layers.1``, ... are deep copies of ``encoder_layer`` (so they start
@@ -252,17 +267,8 @@ class TransformerEncoder(Module):
     def __init__(self, encoder_layer: Module, num_layers: int, norm: Module | None = None,
                  enable_nested_tensor: bool = True, mask_check: bool = True):
         super().__init__()
-        name = "TransformerEncoder"
-        if not isinstance(encoder_layer, Module):
-            raise TypeError(f"{name}: encoder_layer must be a Module (a TransformerEncoderLayer),"
-                            f" got {type(encoder_layer).__name__}")
-        num_layers = _positive_int(num_layers, "num_layers", name)
-        if norm is not None and not isinstance(norm, Module):
-            raise TypeError(f"{name}: norm must be a Module (e.g. nn.LayerNorm(d_model)) or "
-                            f"None, got {type(norm).__name__}")
-        self.layers = ModuleList(_reseeded_copies(encoder_layer, num_layers))
-        self.num_layers = num_layers
-        self.norm = norm
+        _add_stack_of_layers(self, "TransformerEncoder", "encoder_layer",
+                             "TransformerEncoderLayer", encoder_layer, num_layers, norm)
         self.enable_nested_tensor = bool(enable_nested_tensor)
         self.mask_check = bool(mask_check)
 

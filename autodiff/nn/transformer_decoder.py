@@ -22,13 +22,12 @@ import numpy as np
 from ..tensor import Tensor
 from . import init
 from .attention import MultiheadAttention, _mask
-from .container import ModuleList
 from .dropout import Dropout
 from .module import Module, _generator
 from .modules import Linear, _float_dtype, _positive_int
 from .normalization import LayerNorm
-from .transformer import (TransformerEncoder, TransformerEncoderLayer,
-                          _checked_layer_arguments, _reseeded_copies)
+from .transformer import (TransformerEncoder, TransformerEncoderLayer, _add_stack_of_layers,
+                          _checked_layer_arguments)
 
 
 def _sequences(x, name, e, batch_first, where):
@@ -238,17 +237,8 @@ class TransformerDecoder(Module):
 
     def __init__(self, decoder_layer: Module, num_layers: int, norm: Module | None = None):
         super().__init__()
-        name = "TransformerDecoder"
-        if not isinstance(decoder_layer, Module):
-            raise TypeError(f"{name}: decoder_layer must be a Module (a TransformerDecoderLayer),"
-                            f" got {type(decoder_layer).__name__}")
-        num_layers = _positive_int(num_layers, "num_layers", name)
-        if norm is not None and not isinstance(norm, Module):
-            raise TypeError(f"{name}: norm must be a Module (e.g. nn.LayerNorm(d_model)) or "
-                            f"None, got {type(norm).__name__}")
-        self.layers = ModuleList(_reseeded_copies(decoder_layer, num_layers))
-        self.num_layers = num_layers
-        self.norm = norm
+        _add_stack_of_layers(self, "TransformerDecoder", "decoder_layer",
+                             "TransformerDecoderLayer", decoder_layer, num_layers, norm)
 
     def forward(self, tgt, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
                 memory_key_padding_mask=None, tgt_is_causal: bool | None = None,
