@@ -7,7 +7,9 @@ call this library's op.  A NumPy function missing from the tables raises
 ``TypeError`` naming it, instead of silently computing on raw data and losing the
 gradient.  NumPy keyword arguments that the ops do not support (``out=``,
 ``where=``, a non-default ``dtype=`` ...) are rejected here, in one place; a float
-``dtype=`` of a reduction (``np.sum(t, dtype=np.float64)``) is a cast first, as in NumPy.
+``dtype=`` of a reduction (``np.sum(t, dtype=np.float64)``) is a cast first (NumPy casts
+in blocks of 8192 values, so a narrowing cast of a longer array may differ in the last
+bits).
 """
 
 from __future__ import annotations
