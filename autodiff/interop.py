@@ -154,10 +154,10 @@ def array_function(func: Callable, args: tuple, kwargs: dict) -> Any:
     impl = NUMPY_FUNCTIONS.get(func)
     if impl is None:
         raise _unsupported(_full_name(func))
-    if func in _COMPUTING_DTYPE and kwargs.get("dtype") is not None and args:
-        # (a float dtype only: NumPy sums small integers in a wider type than given)
-        args, kwargs = _cast_for(func, args, dict(kwargs))
     if kwargs and func not in NO_GRADIENT_FUNCTIONS:
+        if kwargs.get("dtype") is not None and func in _COMPUTING_DTYPE and args:
+            # (a float dtype only: NumPy sums small integers in a wider type than given)
+            args, kwargs = _cast_for(func, args, dict(kwargs))
         # An implementation may handle some of the generally unsupported keywords
         # itself (ravel's order=, linspace's float dtype=): it lists them in numpy_kwargs.
         handled = getattr(impl, "numpy_kwargs", ())
