@@ -332,7 +332,7 @@ class Bernoulli(Distribution):
         """value · logits - softplus(logits), i.e. log p for 1 and log(1 - p) for 0,
         written so as not to cancel for large logits of either sign."""
         _checked(_binary_values, value.data if isinstance(value, Tensor) else np.asarray(value))
-        from .nn.losses import logit_cross_entropy
+        from .nn.losses_binary import logit_cross_entropy
         return -logit_cross_entropy(self.logits, value)
 
     def entropy(self) -> Tensor:

@@ -437,7 +437,7 @@ def _cross_entropy_case(data):
 def _binary_cross_entropy_items_case(data):
     """Probabilities and soft targets away from 0 and 1, where the loss is smooth;
     the saturated ends are tested in tests/test_functional.py."""
-    from autodiff.nn.losses import _bce
+    from autodiff.nn.losses_binary import _bce
     shape = data.draw(SHAPES)
     p, t = values(data, shape, 0.05, 0.95), values(data, shape, 0.0, 1.0)
     return Case(lambda a, b: _bce(a, b), [p, t],

@@ -19,8 +19,8 @@ from .functional_activation import (celu, glu, hardsigmoid, hardswish, hardtanh,
 from .functional_distance import cosine_similarity, linear, normalize, pairwise_distance
 from .dropout import dropout, dropout1d, dropout2d
 from .embedding import embedding
-from .losses import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,
-                     huber_loss, mse_loss, nll_loss)
+from .losses import cross_entropy, huber_loss, mse_loss, nll_loss
+from .losses_binary import binary_cross_entropy, binary_cross_entropy_with_logits
 from .losses_more import kl_div, l1_loss, smooth_l1_loss
 from .normalization import batch_norm, group_norm, layer_norm
 from .instance_norm import instance_norm

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Tensor
-from . import losses, losses_more
+from . import losses, losses_binary, losses_more
 from .module import Module
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -215,7 +215,7 @@ class BCELoss(_Loss):
         self.register_buffer("weight", _weight_array("BCELoss", "weight", weight, False))
 
     def forward(self, input, target) -> Tensor:
-        return losses.binary_cross_entropy(input, target, weight=self.weight,
+        return losses_binary.binary_cross_entropy(input, target, weight=self.weight,
                                            reduction=self.reduction)
 
 
@@ -240,7 +240,7 @@ class BCEWithLogitsLoss(_Loss):
         self.register_buffer("pos_weight", _weight_array(owner, "pos_weight", pos_weight, False))
 
     def forward(self, input, target) -> Tensor:
-        return losses.binary_cross_entropy_with_logits(
+        return losses_binary.binary_cross_entropy_with_logits(
             input, target, weight=self.weight, reduction=self.reduction,
             pos_weight=self.pos_weight)
 
