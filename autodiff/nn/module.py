@@ -20,6 +20,7 @@ from ..compile.hooks import refused_in_trace, replayed, replayed_function
 from ..guard import note_unguarded_write
 from ..tensor import Tensor
 from . import torch_io as _torch_io
+from .state_keys import IncompatibleKeys, compared_keys
 
 # (``autodiff.tensor`` as an attribute is the function ``ad.tensor``.)
 _tensor_module = importlib.import_module("autodiff.tensor")
@@ -449,15 +450,20 @@ class Module:
                 for full, module, name, is_param in self._state_entries()}
 
     @refused_in_trace
-    def load_state_dict(self, state) -> None:
+    def load_state_dict(self, state, strict: bool = True) -> IncompatibleKeys:
         """Copy arrays from ``state`` (a dict or an ``np.load`` result) into the
         parameters and buffers.
 
-        The keys must be exactly those of ``state_dict()`` and every array must have
-        the parameter's shape; otherwise a ``KeyError`` / ``ValueError`` says what is
-        wrong and nothing is changed.  Values are converted to each target's dtype.
+        The keys must be exactly those of ``state_dict()`` (with ``strict=False``, as in
+        PyTorch, the keys both have are loaded and the others returned) and every array
+        must have the parameter's shape; otherwise a ``KeyError`` / ``ValueError`` says
+        what is wrong and nothing is changed.  Values are converted to each target's
+        dtype.  Returns ``(missing_keys, unexpected_keys)``.
 
         >>> m = ad.nn.Linear(2, 3); m.load_state_dict(ad.nn.Linear(2, 3, rng=1).state_dict())
+        IncompatibleKeys(missing_keys=[], unexpected_keys=[])
+        >>> m.load_state_dict({"weight": np.zeros((2, 3)), "head.bias": 0}, strict=False)
+        IncompatibleKeys(missing_keys=['bias'], unexpected_keys=['head.bias'])
         """
         where = f"{type(self).__name__}.load_state_dict"
         if not hasattr(state, "keys"):
@@ -465,8 +471,10 @@ class Module:
                             f"or np.load of a saved one), got {type(state).__name__}")
         entries = {full: (module, name, is_param)
                    for full, module, name, is_param in self._state_entries()}
-        _check_keys(where, list(entries), state.keys(),
-                    "Was the state saved from a different architecture?")
+        keys = compared_keys(where, list(entries), state.keys(),
+                             "Was the state saved from a different architecture?", strict)
+        for full in keys.missing_keys:
+            del entries[full]
         arrays = {}
         for full, (module, name, is_param) in entries.items():
             if (_is_torch_tensor(state[full])
@@ -481,6 +489,7 @@ class Module:
             arrays[full] = _checked_value(where, full, state[full], current.shape, what)
         for full, (module, name, is_param) in entries.items():
             _assign(module, name, is_param, arrays[full])
+        return keys
 
     def _torch_export(self, local: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         """This module's own arrays (local names) in PyTorch's layout; identity here."""
@@ -504,19 +513,23 @@ class Module:
         return _torch_io.export_state(self)
 
     @refused_in_trace
-    def load_torch_state_dict(self, state) -> None:
+    def load_torch_state_dict(self, state, strict: bool = True) -> IncompatibleKeys:
         """Load a PyTorch ``state_dict`` (arrays or tensors with ``.numpy()``).
 
-        The keys must be exactly those of ``to_torch_state_dict()`` and the shapes
-        PyTorch's; otherwise a ``KeyError`` / ``ValueError`` names the keys or the
-        shapes and nothing is changed.
+        The keys must be exactly those of ``to_torch_state_dict()`` (``strict=False``
+        loads those present, as ``load_state_dict`` does, but a module that converts
+        its arrays from PyTorch's layout, ``Linear`` or a recurrent layer, needs all of
+        them or none) and the
+        shapes PyTorch's; otherwise a ``KeyError`` / ``ValueError`` names the keys or
+        the shapes and nothing is changed.  Returns ``(missing_keys, unexpected_keys)``.
 
         >>> a, b = ad.nn.Linear(2, 3, rng=0), ad.nn.Linear(2, 3, rng=1)
         >>> b.load_torch_state_dict(a.to_torch_state_dict())
+        IncompatibleKeys(missing_keys=[], unexpected_keys=[])
         >>> bool((a.weight.data == b.weight.data).all())
         True
         """
-        _torch_io.import_state(self, state)
+        return _torch_io.import_state(self, state, strict)
 
     # ----- calling --------------------------------------------------------------
     def forward(self, *args, **kwargs) -> Tensor:
@@ -559,21 +572,6 @@ def _buffer_array(value, name, owner):
         raise TypeError(f"{owner}: buffer {name!r} must be an ndarray or None, "
                         f"not {type(value).__name__}")
     return np.asarray(value)
-
-
-def _check_keys(where, expected, given, advice):
-    expected_set = set(expected)
-    given = set(given)
-    missing = [k for k in expected if k not in given]
-    unexpected = sorted(k for k in given if k not in expected_set)
-    if missing or unexpected:
-        parts = []
-        if missing:
-            parts.append(f"missing keys {missing}")
-        if unexpected:
-            parts.append(f"unexpected keys {unexpected}")
-        raise KeyError(f"{where}: {' and '.join(parts)}; this model expects exactly "
-                       f"{list(expected)}. {advice}")
 
 
 def _is_torch_tensor(value) -> bool:

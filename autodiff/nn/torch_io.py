@@ -4,7 +4,7 @@ The walk visits every module (shared ones under every path, as PyTorch's
 ``state_dict`` does), collects the module's own parameters and persistent buffers
 under their local names, lets the module convert them with its ``_torch_export`` /
 ``_torch_import`` hook, and adds the dotted prefix.  Nothing is changed by a load
-unless every key and shape is right.
+unless every key and shape is right (with ``strict=False``, every key present).
 """
 
 from __future__ import annotations
@@ -44,15 +44,31 @@ def export_state(model) -> dict[str, np.ndarray]:
     return state
 
 
-def import_state(model, state) -> None:
-    from .module import _assign, _check_keys, _checked_value
+def import_state(model, state, strict=True):
+    from .module import Module, _assign, _checked_value
+    from .state_keys import compared_keys
     where = f"{type(model).__name__}.load_torch_state_dict"
     plan = list(_walk(model))
     expected = [_full(prefix, name) for prefix, _, _, torch_local in plan for name in torch_local]
-    _check_keys(where, expected, state.keys(),
-                "Was the PyTorch model built with the same layers and sizes?")
+    keys = compared_keys(where, expected, state.keys(),
+                         "Was the PyTorch model built with the same layers and sizes?", strict)
+    missing = set(keys.missing_keys)
     updates = []
     for prefix, module, local, torch_local in plan:
+        absent = [name for name in torch_local if _full(prefix, name) in missing]
+        if absent and len(absent) < len(torch_local) \
+                and type(module)._torch_import is not Module._torch_import:
+            module_name = type(module).__name__ + (f" at {prefix!r}" if prefix else "")
+            raise KeyError(
+                f"{where}: the state lacks {[_full(prefix, name) for name in absent]} but has "
+                f"the other arrays of the {module_name}, which converts its arrays from "
+                "PyTorch's layout together; give all of them or none")
+        if absent:
+            local = {name: array for name, array in local.items() if name not in absent}
+            torch_local = {name: array for name, array in torch_local.items()
+                           if name not in absent}
+        if not torch_local:
+            continue
         given = {name: _checked_value(where, _full(prefix, name), state[_full(prefix, name)],
                                       np.shape(array), what="PyTorch's layout for this model has")
                  for name, array in torch_local.items()}
@@ -66,3 +82,4 @@ def import_state(model, state) -> None:
             updates.append((module, name, name in module._parameters, value))
     for module, name, is_param, value in updates:
         _assign(module, name, is_param, value)
+    return keys
