@@ -17,10 +17,8 @@ import numpy as np
 
 from ..compile import hooks as _hooks
 from ..compile.hooks import refused_in_trace, replayed, replayed_function
-from ..guard import note_unguarded_write
 from ..tensor import Tensor
-from . import torch_io as _torch_io
-from .state_keys import IncompatibleKeys, compared_keys
+from .module_state import StateMethods
 
 # (``autodiff.tensor`` as an attribute is the function ``ad.tensor``.)
 _tensor_module = importlib.import_module("autodiff.tensor")
@@ -116,7 +114,7 @@ class Parameter(Tensor):
         return f"Parameter({body}{extras})"
 
 
-class Module:
+class Module(StateMethods):
     """Base class of layers and models: subclass it, assign parameters and
     sub-modules in ``__init__``, and write ``forward``.
 
@@ -251,6 +249,8 @@ class Module:
             raise TypeError(f"add_module: {name!r} must be a Module, not {type(module).__name__}")
         setattr(self, name, module)
 
+    register_module = add_module
+
     def register_buffer(self, name: str, array, persistent: bool = True) -> None:
         """Own an array that is state but not trained (e.g. BatchNorm's running mean).
 
@@ -321,16 +321,25 @@ class Module:
         """The direct sub-modules (each once)."""
         return iter([m for _, m in self.named_children()])
 
-    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
+    def named_parameters(self, prefix: str = "", recurse: bool = True,
+                         remove_duplicate: bool = True) -> Iterator[tuple[str, Parameter]]:
         """Yield ``(dotted name, parameter)``, e.g. ``("layers.0.weight", W)``; the
-        names start with ``prefix.`` when a ``prefix`` is given (as in PyTorch).
+        names start with ``prefix.`` when a ``prefix`` is given, and ``recurse=False``
+        keeps to this module's own parameters (as in PyTorch).
 
-        A parameter shared by two modules is yielded once, under its first name.
+        A parameter shared by two modules is yielded once, under its first name (under
+        each with ``remove_duplicate=False``).
+
+        >>> net = ad.nn.Sequential(ad.nn.Linear(2, 3))
+        >>> [name for name, _ in net.named_parameters(prefix="net")]
+        ['net.0.weight', 'net.0.bias']
         """
         seen = set()
-        for prefix, module in self.named_modules(prefix):
+        modules = (self.named_modules(prefix, remove_duplicate) if recurse
+                   else [(prefix, self)])
+        for prefix, module in modules:
             for name, param in module._parameters.items():
-                if param is None or id(param) in seen:
+                if param is None or (remove_duplicate and id(param) in seen):
                     continue
                 seen.add(id(param))
                 full = f"{prefix}.{name}" if prefix else name
@@ -338,34 +347,154 @@ class Module:
                     param._name = full
                 yield full, param
 
-    def parameters(self) -> Iterator[Parameter]:
-        """Every parameter of this module and its sub-modules (each once)."""
-        for _, param in self.named_parameters():
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        """Every parameter of this module and its sub-modules (each once); only this
+        module's own with ``recurse=False``."""
+        for _, param in self.named_parameters(recurse=recurse):
             yield param
 
-    def named_buffers(self) -> Iterator[tuple[str, np.ndarray]]:
-        """Yield ``(dotted name, array)`` for every buffer that is set (not ``None``).
+    def named_buffers(self, prefix: str = "", recurse: bool = True
+                      ) -> Iterator[tuple[str, np.ndarray]]:
+        """Yield ``(dotted name, array)`` for every buffer that is set (not ``None``);
+        ``prefix`` and ``recurse`` as in ``named_parameters``.
 
         >>> net = ad.nn.Sequential(ad.nn.Module())
         >>> net[0].register_buffer("count", np.zeros(()))
         >>> [name for name, _ in net.named_buffers()]
         ['0.count']
         """
-        for prefix, module in self.named_modules():
+        modules = self.named_modules(prefix) if recurse else [(prefix, self)]
+        for prefix, module in modules:
             for name, array in module._buffers.items():
                 if array is not None:
                     yield (f"{prefix}.{name}" if prefix else name), array
 
-    def buffers(self) -> Iterator[np.ndarray]:
+    def buffers(self, recurse: bool = True) -> Iterator[np.ndarray]:
         """Every buffer array of this module and its sub-modules."""
-        for _, array in self.named_buffers():
+        for _, array in self.named_buffers(recurse=recurse):
             yield array
 
-    @replayed
-    def zero_grad(self) -> None:
-        """Set ``.grad = None`` on every parameter."""
+    def get_submodule(self, target: str) -> "Module":
+        """The sub-module at a dotted path (``""`` is this module), as in PyTorch.
+
+        >>> net = ad.nn.Sequential(ad.nn.Linear(2, 3), ad.nn.Sequential(ad.nn.ReLU()))
+        >>> net.get_submodule("1.0")
+        ReLU()
+        """
+        module = self
+        walked = []
+        for part in target.split(".") if target else []:
+            child = module._modules.get(part)
+            if child is None:
+                where = ".".join(walked) or "the model"
+                raise AttributeError(
+                    f"{type(self).__name__}.get_submodule: {where} ({type(module).__name__}) "
+                    f"has no submodule {part!r}; its submodules are {list(module._modules)}")
+            walked.append(part)
+            module = child
+        return module
+
+    def get_parameter(self, target: str) -> Parameter:
+        """The parameter at a dotted path, e.g. ``"0.weight"`` (as in PyTorch)."""
+        owner, _, name = target.rpartition(".")
+        module = self.get_submodule(owner)
+        if module._parameters.get(name) is None:
+            raise AttributeError(
+                f"{type(self).__name__}.get_parameter: {type(module).__name__} "
+                f"{owner or '(the model)'} has no parameter {name!r}; it has "
+                f"{[k for k, v in module._parameters.items() if v is not None]}")
+        return module._parameters[name]
+
+    def get_buffer(self, target: str) -> np.ndarray:
+        """The buffer at a dotted path, e.g. ``"1.running_mean"`` (as in PyTorch)."""
+        owner, _, name = target.rpartition(".")
+        module = self.get_submodule(owner)
+        if module._buffers.get(name) is None:
+            raise AttributeError(
+                f"{type(self).__name__}.get_buffer: {type(module).__name__} "
+                f"{owner or '(the model)'} has no buffer {name!r}; it has "
+                f"{[k for k, v in module._buffers.items() if v is not None]}")
+        return module._buffers[name]
+
+    def requires_grad_(self, requires_grad: bool = True) -> "Module":
+        """Set ``requires_grad`` on every parameter (``False`` freezes them: backward
+        gives them no gradient and optimizers skip them); returns the module.
+
+        >>> net = ad.nn.Sequential(ad.nn.Linear(2, 3)).requires_grad_(False)
+        >>> [p.requires_grad for p in net.parameters()]
+        [False, False]
+        """
+        if not isinstance(requires_grad, bool):
+            raise TypeError(f"{type(self).__name__}.requires_grad_: expected True or False, "
+                            f"got {requires_grad!r}")
         for param in self.parameters():
-            param.grad = None
+            param.requires_grad = requires_grad
+        return self
+
+    @refused_in_trace
+    def to(self, *args, dtype=None, device=None) -> "Module":
+        """Convert every parameter, its gradient and every floating-point buffer to
+        ``dtype`` in place (the ``Parameter`` objects stay, as in PyTorch); returns the
+        module.  Takes ``to(dtype)``, ``to("cpu")``, ``to("cpu", dtype)`` and the
+        keywords; only the CPU exists here.
+
+        >>> net = ad.nn.Sequential(ad.nn.Linear(2, 3)).to(np.float32)
+        >>> net[0].weight.dtype
+        dtype('float32')
+        """
+        where = f"{type(self).__name__}.to"
+        for arg in args:
+            if _is_device(arg) or (isinstance(arg, str) and not _is_dtype_name(arg)):
+                device = arg if device is None else device
+            elif dtype is None:
+                dtype = arg
+            else:
+                raise TypeError(f"{where}: expected a dtype and/or a device, got {args!r}")
+        if device is not None and str(device).split(":")[0] != "cpu":
+            raise ValueError(f"{where}: device {str(device)!r} is not available; arrays live "
+                             "in NumPy, on the CPU (to('cpu') is accepted and does nothing)")
+        if dtype is None:
+            return self
+        try:
+            target = np.dtype(dtype)
+        except TypeError:
+            target = None
+        if target not in (np.float32, np.float64):
+            raise TypeError(f"{where}: dtype must be np.float32 or np.float64, got {dtype!r}; "
+                            "parameters are floating point")
+        return self._converted(target)
+
+    def float(self) -> "Module":
+        """``to(np.float32)``, as PyTorch's ``float()``."""
+        return self.to(np.float32)
+
+    def double(self) -> "Module":
+        """``to(np.float64)``, as PyTorch's ``double()``."""
+        return self.to(np.float64)
+
+    def _converted(self, dtype) -> "Module":
+        for param in self.parameters():
+            if param.data.dtype != dtype:
+                grad = param._grad
+                param.data = param.data.astype(dtype)
+                if grad is not None:
+                    param._grad = grad.astype(dtype)
+        for _, module in self.named_modules():
+            for name, array in module._buffers.items():
+                if array is not None and array.dtype.kind == "f" and array.dtype != dtype:
+                    module._buffers[name] = array.astype(dtype)
+                    object.__setattr__(module, name, module._buffers[name])
+        return self
+
+    @replayed
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Set ``.grad = None`` on every parameter (zeros where a gradient is set, with
+        ``set_to_none=False``), as in PyTorch."""
+        for param in self.parameters():
+            if set_to_none or param._grad is None:
+                param.grad = None
+            else:
+                param.grad = np.zeros_like(param.data)
 
     def num_parameters(self) -> int:
         """Total number of trainable numbers."""
@@ -420,117 +549,6 @@ class Module:
         """Evaluation mode (``train(False)``): Dropout is off, BatchNorm uses running stats."""
         return self.train(False)
 
-    # ----- saving and loading ---------------------------------------------------
-    def _state_entries(self):
-        """``(dotted name, owner module, local name, is_parameter)`` in PyTorch's order."""
-        seen = set()
-        for prefix, module in self.named_modules():
-            for name, param in module._parameters.items():
-                if param is None or id(param) in seen:
-                    continue
-                seen.add(id(param))
-                yield (f"{prefix}.{name}" if prefix else name), module, name, True
-            for name, array in module._buffers.items():
-                if array is not None and name not in module._non_persistent:
-                    yield (f"{prefix}.{name}" if prefix else name), module, name, False
-
-    def state_dict(self) -> dict[str, np.ndarray]:
-        """``{dotted name: copy of the array}`` for every parameter and persistent buffer.
-
-        Ready for ``np.savez(path, **sd)``.  A parameter shared by several submodules
-        (``self.l2 = self.l1``) is listed once, under its first name, where PyTorch
-        lists it under each (``to_torch_state_dict`` does, for PyTorch).
-
-        >>> sd = ad.nn.Linear(2, 3).state_dict()
-        >>> sorted(sd), sd["weight"].shape
-        (['bias', 'weight'], (2, 3))
-        """
-        return {full: (module._parameters[name].data if is_param
-                       else module._buffers[name]).copy()
-                for full, module, name, is_param in self._state_entries()}
-
-    @refused_in_trace
-    def load_state_dict(self, state, strict: bool = True) -> IncompatibleKeys:
-        """Copy arrays from ``state`` (a dict or an ``np.load`` result) into the
-        parameters and buffers.
-
-        The keys must be exactly those of ``state_dict()`` (with ``strict=False``, as in
-        PyTorch, the keys both have are loaded and the others returned) and every array
-        must have the parameter's shape; otherwise a ``KeyError`` / ``ValueError`` says
-        what is wrong and nothing is changed.  Values are converted to each target's
-        dtype.  Returns ``(missing_keys, unexpected_keys)``.
-
-        >>> m = ad.nn.Linear(2, 3); m.load_state_dict(ad.nn.Linear(2, 3, rng=1).state_dict())
-        IncompatibleKeys(missing_keys=[], unexpected_keys=[])
-        >>> m.load_state_dict({"weight": np.zeros((2, 3)), "head.bias": 0}, strict=False)
-        IncompatibleKeys(missing_keys=['bias'], unexpected_keys=['head.bias'])
-        """
-        where = f"{type(self).__name__}.load_state_dict"
-        if not hasattr(state, "keys"):
-            raise TypeError(f"{where}: expected a dict of arrays (what state_dict() returns, "
-                            f"or np.load of a saved one), got {type(state).__name__}")
-        entries = {full: (module, name, is_param)
-                   for full, module, name, is_param in self._state_entries()}
-        keys = compared_keys(where, list(entries), state.keys(),
-                             "Was the state saved from a different architecture?", strict)
-        for full in keys.missing_keys:
-            del entries[full]
-        arrays = {}
-        for full, (module, name, is_param) in entries.items():
-            if (_is_torch_tensor(state[full])
-                    and type(module)._torch_import is not Module._torch_import):
-                raise TypeError(
-                    f"{where}: {full!r} is a torch.Tensor, so this looks like a PyTorch "
-                    f"state_dict, and {type(module).__name__} keeps some arrays in another "
-                    "layout than PyTorch's (a Linear's weight is (in, out) here); load it "
-                    "with load_torch_state_dict, which converts them.")
-            current = module._parameters[name].data if is_param else module._buffers[name]
-            what = "the parameter has" if is_param else "the buffer has"
-            arrays[full] = _checked_value(where, full, state[full], current.shape, what)
-        for full, (module, name, is_param) in entries.items():
-            _assign(module, name, is_param, arrays[full])
-        return keys
-
-    def _torch_export(self, local: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        """This module's own arrays (local names) in PyTorch's layout; identity here."""
-        return local
-
-    def _torch_import(self, torch_local: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        """PyTorch's arrays for this module (local names) in this library's layout."""
-        return torch_local
-
-    def to_torch_state_dict(self) -> dict[str, np.ndarray]:
-        """The state under PyTorch's key names and layouts, as NumPy arrays.
-
-        ``{k: torch.from_numpy(v) for k, v in sd.items()}`` loads into the equivalent
-        PyTorch model (``Linear``'s weight is transposed to PyTorch's ``(out, in)``).
-        A parameter shared by two modules appears under both names, as in PyTorch.
-
-        >>> sd = ad.nn.Sequential(ad.nn.Linear(2, 3)).to_torch_state_dict()
-        >>> {k: v.shape for k, v in sd.items()}
-        {'0.weight': (3, 2), '0.bias': (3,)}
-        """
-        return _torch_io.export_state(self)
-
-    @refused_in_trace
-    def load_torch_state_dict(self, state, strict: bool = True) -> IncompatibleKeys:
-        """Load a PyTorch ``state_dict`` (arrays or tensors with ``.numpy()``).
-
-        The keys must be exactly those of ``to_torch_state_dict()`` (``strict=False``
-        loads those present, as ``load_state_dict`` does, but a module that converts
-        its arrays from PyTorch's layout, ``Linear`` or a recurrent layer, needs all of
-        them or none) and the
-        shapes PyTorch's; otherwise a ``KeyError`` / ``ValueError`` names the keys or
-        the shapes and nothing is changed.  Returns ``(missing_keys, unexpected_keys)``.
-
-        >>> a, b = ad.nn.Linear(2, 3, rng=0), ad.nn.Linear(2, 3, rng=1)
-        >>> b.load_torch_state_dict(a.to_torch_state_dict())
-        IncompatibleKeys(missing_keys=[], unexpected_keys=[])
-        >>> bool((a.weight.data == b.weight.data).all())
-        True
-        """
-        return _torch_io.import_state(self, state, strict)
-
     # ----- calling --------------------------------------------------------------
     def forward(self, *args, **kwargs) -> Tensor:
         raise NotImplementedError(f"{type(self).__name__} must define forward(...)")
@@ -563,6 +581,19 @@ def _described(value) -> str:
     return text
 
 
+def _is_dtype_name(text: str) -> bool:
+    try:
+        np.dtype(text)
+    except TypeError:
+        return False
+    return True
+
+
+def _is_device(value) -> bool:
+    # a torch.device (whose module is torch), without importing torch
+    return type(value).__name__ == "device"
+
+
 def _buffer_array(value, name, owner):
     if value is None:
         return None
@@ -572,42 +603,6 @@ def _buffer_array(value, name, owner):
         raise TypeError(f"{owner}: buffer {name!r} must be an ndarray or None, "
                         f"not {type(value).__name__}")
     return np.asarray(value)
-
-
-def _is_torch_tensor(value) -> bool:
-    return type(value).__module__.startswith("torch")
-
-
-def _checked_value(where, key, value, shape, what="the parameter has"):
-    if isinstance(value, Tensor):
-        value = value.data
-    elif hasattr(value, "detach") and hasattr(value, "numpy"):   # a torch.Tensor
-        value = value.detach().cpu().numpy()
-    value = np.asarray(value)
-    if value.shape != tuple(shape):
-        raise ValueError(
-            f"{where}: {key!r} has shape {value.shape} in the state but {what} shape "
-            f"{tuple(shape)}; the model was built with different sizes than the one "
-            "that was saved")
-    if value.dtype.kind not in "fiub":
-        raise TypeError(f"{where}: {key!r} has dtype {value.dtype}; expected numbers")
-    return value
-
-
-def _assign(module, name, is_param, value):
-    if is_param:
-        param = module._parameters[name]
-        if param.data.flags.writeable:
-            # Into the same array, as PyTorch copies: views of the parameter, and
-            # optimizers or compiled steps that hold it, see the loaded values.
-            np.copyto(param.data, value, casting="unsafe")
-            note_unguarded_write(param.data)    # guard.py: a transform's results may read it
-        else:                   # a live graph saved it (guard.py): it keeps the old one
-            param.data = np.array(value, dtype=param.dtype)
-    else:
-        old = module._buffers[name]
-        module._buffers[name] = np.array(value, dtype=old.dtype)
-        object.__setattr__(module, name, module._buffers[name])
 
 
 # The containers subclass Module; imported last so that Module is defined first.

@@ -45,7 +45,7 @@ def export_state(model) -> dict[str, np.ndarray]:
 
 
 def import_state(model, state, strict=True):
-    from .module import Module, _assign, _checked_value
+    from .module_state import StateMethods, _assign, _checked_value
     from .state_keys import compared_keys
     where = f"{type(model).__name__}.load_torch_state_dict"
     plan = list(_walk(model))
@@ -57,7 +57,7 @@ def import_state(model, state, strict=True):
     for prefix, module, local, torch_local in plan:
         absent = [name for name in torch_local if _full(prefix, name) in missing]
         if absent and len(absent) < len(torch_local) \
-                and type(module)._torch_import is not Module._torch_import:
+                and type(module)._torch_import is not StateMethods._torch_import:
             module_name = type(module).__name__ + (f" at {prefix!r}" if prefix else "")
             raise KeyError(
                 f"{where}: the state lacks {[_full(prefix, name) for name in absent]} but has "

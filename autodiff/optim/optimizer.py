@@ -68,7 +68,7 @@ def _params_method_hint(value, where, what):
 
 def _collect(params, where, what, start):
     """Normalize one group's ``params`` into parallel lists of tensors and names."""
-    from ..nn.module import Module
+    from ..nn.module import Module, Parameter
 
     if isinstance(params, Module):
         params = params.named_parameters()
@@ -90,7 +90,10 @@ def _collect(params, where, what, start):
             raise TypeError(
                 f"{where}: item {i} of {what} is a {type(tensor).__name__}, not a Tensor; "
                 "pass model.parameters(), model.named_parameters() or a list of Parameters")
-        if not tensor.requires_grad or tensor._node is not None:
+        frozen = isinstance(tensor, Parameter) and tensor._node is None
+        if not (tensor.requires_grad or frozen) or tensor._node is not None:
+            # (A Parameter frozen with requires_grad_(False) is accepted and skipped by
+            # step(), as in PyTorch; a plain tensor without requires_grad is a mistake.)
             raise TypeError(
                 f"{where}: item {i} of {what} ({name or tensor.name or 'unnamed'}, shape "
                 f"{tensor.shape}) is not a leaf that requires grad; optimizers update "
@@ -291,7 +294,8 @@ class Optimizer:
 
     @replayed
     def step(self, closure: Callable[[], Any] | None = None):
-        """Update every parameter that has a gradient; warn about those that don't.
+        """Update every parameter that has a gradient; warn about those that don't
+        (a frozen one, ``requires_grad=False``, is skipped without a warning).
 
         ``closure`` (optional, as in PyTorch) recomputes the loss: it is called first
         and its result returned.
@@ -314,7 +318,8 @@ class Optimizer:
             for p in group["params"]:
                 grad = p.grad
                 if grad is None:
-                    missing.append(position)
+                    if p.requires_grad:     # (a frozen parameter is skipped, as in PyTorch)
+                        missing.append(position)
                     position += 1
                     continue
                 grad = np.asarray(grad.data if isinstance(grad, Tensor) else grad)

@@ -1,0 +1,168 @@
+"""Saving and loading a ``Module``'s state: ``state_dict`` / ``load_state_dict`` in this
+library's layouts, ``to_torch_state_dict`` / ``load_torch_state_dict`` in PyTorch's.
+
+``Module`` inherits these methods from ``StateMethods``.  A load checks every key,
+shape and dtype before it writes anything, and writes into the parameters' own
+arrays, as PyTorch copies: optimizers and compiled steps that hold them see the
+loaded values.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..compile.hooks import refused_in_trace
+from ..guard import note_unguarded_write
+from ..tensor import Tensor
+from . import torch_io as _torch_io
+from .state_keys import IncompatibleKeys, compared_keys
+
+
+class StateMethods:
+    """The state methods of ``Module`` (see its docstring for the PyTorch hooks)."""
+
+    def _state_entries(self):
+        """``(dotted name, owner module, local name, is_parameter)`` in PyTorch's order."""
+        seen = set()
+        for prefix, module in self.named_modules():
+            for name, param in module._parameters.items():
+                if param is None or id(param) in seen:
+                    continue
+                seen.add(id(param))
+                yield (f"{prefix}.{name}" if prefix else name), module, name, True
+            for name, array in module._buffers.items():
+                if array is not None and name not in module._non_persistent:
+                    yield (f"{prefix}.{name}" if prefix else name), module, name, False
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """``{dotted name: copy of the array}`` for every parameter and persistent buffer.
+
+        Ready for ``np.savez(path, **sd)``.  A parameter shared by several submodules
+        (``self.l2 = self.l1``) is listed once, under its first name, where PyTorch
+        lists it under each (``to_torch_state_dict`` does, for PyTorch).
+
+        >>> sd = ad.nn.Linear(2, 3).state_dict()
+        >>> sorted(sd), sd["weight"].shape
+        (['bias', 'weight'], (2, 3))
+        """
+        return {full: (module._parameters[name].data if is_param
+                       else module._buffers[name]).copy()
+                for full, module, name, is_param in self._state_entries()}
+
+    @refused_in_trace
+    def load_state_dict(self, state, strict: bool = True) -> IncompatibleKeys:
+        """Copy arrays from ``state`` (a dict or an ``np.load`` result) into the
+        parameters and buffers.
+
+        The keys must be exactly those of ``state_dict()`` (with ``strict=False``, as in
+        PyTorch, the keys both have are loaded and the others returned) and every array
+        must have the parameter's shape; otherwise a ``KeyError`` / ``ValueError`` says
+        what is wrong and nothing is changed.  Values are converted to each target's
+        dtype.  Returns ``(missing_keys, unexpected_keys)``.
+
+        >>> m = ad.nn.Linear(2, 3); m.load_state_dict(ad.nn.Linear(2, 3, rng=1).state_dict())
+        IncompatibleKeys(missing_keys=[], unexpected_keys=[])
+        >>> m.load_state_dict({"weight": np.zeros((2, 3)), "head.bias": 0}, strict=False)
+        IncompatibleKeys(missing_keys=['bias'], unexpected_keys=['head.bias'])
+        """
+        where = f"{type(self).__name__}.load_state_dict"
+        if not hasattr(state, "keys"):
+            raise TypeError(f"{where}: expected a dict of arrays (what state_dict() returns, "
+                            f"or np.load of a saved one), got {type(state).__name__}")
+        entries = {full: (module, name, is_param)
+                   for full, module, name, is_param in self._state_entries()}
+        keys = compared_keys(where, list(entries), state.keys(),
+                             "Was the state saved from a different architecture?", strict)
+        for full in keys.missing_keys:
+            del entries[full]
+        arrays = {}
+        for full, (module, name, is_param) in entries.items():
+            if (_is_torch_tensor(state[full])
+                    and type(module)._torch_import is not StateMethods._torch_import):
+                raise TypeError(
+                    f"{where}: {full!r} is a torch.Tensor, so this looks like a PyTorch "
+                    f"state_dict, and {type(module).__name__} keeps some arrays in another "
+                    "layout than PyTorch's (a Linear's weight is (in, out) here); load it "
+                    "with load_torch_state_dict, which converts them.")
+            current = module._parameters[name].data if is_param else module._buffers[name]
+            what = "the parameter has" if is_param else "the buffer has"
+            arrays[full] = _checked_value(where, full, state[full], current.shape, what)
+        for full, (module, name, is_param) in entries.items():
+            _assign(module, name, is_param, arrays[full])
+        return keys
+
+    def _torch_export(self, local: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """This module's own arrays (local names) in PyTorch's layout; identity here."""
+        return local
+
+    def _torch_import(self, torch_local: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """PyTorch's arrays for this module (local names) in this library's layout."""
+        return torch_local
+
+    def to_torch_state_dict(self) -> dict[str, np.ndarray]:
+        """The state under PyTorch's key names and layouts, as NumPy arrays.
+
+        ``{k: torch.from_numpy(v) for k, v in sd.items()}`` loads into the equivalent
+        PyTorch model (``Linear``'s weight is transposed to PyTorch's ``(out, in)``).
+        A parameter shared by two modules appears under both names, as in PyTorch.
+
+        >>> sd = ad.nn.Sequential(ad.nn.Linear(2, 3)).to_torch_state_dict()
+        >>> {k: v.shape for k, v in sd.items()}
+        {'0.weight': (3, 2), '0.bias': (3,)}
+        """
+        return _torch_io.export_state(self)
+
+    @refused_in_trace
+    def load_torch_state_dict(self, state, strict: bool = True) -> IncompatibleKeys:
+        """Load a PyTorch ``state_dict`` (arrays or tensors with ``.numpy()``).
+
+        The keys must be exactly those of ``to_torch_state_dict()`` (``strict=False``
+        loads those present, as ``load_state_dict`` does, but a module that converts
+        its arrays from PyTorch's layout, ``Linear`` or a recurrent layer, needs all of
+        them or none) and the
+        shapes PyTorch's; otherwise a ``KeyError`` / ``ValueError`` names the keys or
+        the shapes and nothing is changed.  Returns ``(missing_keys, unexpected_keys)``.
+
+        >>> a, b = ad.nn.Linear(2, 3, rng=0), ad.nn.Linear(2, 3, rng=1)
+        >>> b.load_torch_state_dict(a.to_torch_state_dict())
+        IncompatibleKeys(missing_keys=[], unexpected_keys=[])
+        >>> bool((a.weight.data == b.weight.data).all())
+        True
+        """
+        return _torch_io.import_state(self, state, strict)
+
+
+def _is_torch_tensor(value) -> bool:
+    return type(value).__module__.startswith("torch")
+
+
+def _checked_value(where, key, value, shape, what="the parameter has"):
+    if isinstance(value, Tensor):
+        value = value.data
+    elif hasattr(value, "detach") and hasattr(value, "numpy"):   # a torch.Tensor
+        value = value.detach().cpu().numpy()
+    value = np.asarray(value)
+    if value.shape != tuple(shape):
+        raise ValueError(
+            f"{where}: {key!r} has shape {value.shape} in the state but {what} shape "
+            f"{tuple(shape)}; the model was built with different sizes than the one "
+            "that was saved")
+    if value.dtype.kind not in "fiub":
+        raise TypeError(f"{where}: {key!r} has dtype {value.dtype}; expected numbers")
+    return value
+
+
+def _assign(module, name, is_param, value):
+    if is_param:
+        param = module._parameters[name]
+        if param.data.flags.writeable:
+            # Into the same array, as PyTorch copies: views of the parameter, and
+            # optimizers or compiled steps that hold it, see the loaded values.
+            np.copyto(param.data, value, casting="unsafe")
+            note_unguarded_write(param.data)    # guard.py: a transform's results may read it
+        else:                   # a live graph saved it (guard.py): it keeps the old one
+            param.data = np.array(value, dtype=param.dtype)
+    else:
+        old = module._buffers[name]
+        module._buffers[name] = np.array(value, dtype=old.dtype)
+        object.__setattr__(module, name, module._buffers[name])
