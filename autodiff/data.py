@@ -1,4 +1,5 @@
-"""Small synthetic data sets and a mini-batch iterator.
+"""Small synthetic data sets and a mini-batch iterator; PyTorch's ``DataLoader``,
+``TensorDataset``, ``Subset`` and ``random_split`` (from ``data_loader``).
 
 Every generator takes a ``seed`` (an int or a ``np.random.Generator``) and never
 touches NumPy's global random state, so results repeat exactly.
@@ -9,6 +10,11 @@ from __future__ import annotations
 from typing import Iterator, NamedTuple
 
 import numpy as np
+
+from .data_loader import DataLoader, Subset, TensorDataset, default_collate, random_split
+
+__all__ = ["spiral", "ratings", "Ratings", "batches", "DataLoader", "TensorDataset", "Subset",
+           "random_split", "default_collate"]
 
 
 def _rng(seed, where="data") -> np.random.Generator:
