@@ -18,6 +18,7 @@ import numpy as np
 from ..compile import hooks as _hooks
 from ..compile.hooks import refused_in_trace, replayed, replayed_function
 from ..tensor import Tensor
+from .module_hooks import HookMethods, call_with_hooks
 from .module_state import StateMethods
 
 # (``autodiff.tensor`` as an attribute is the function ``ad.tensor``.)
@@ -114,7 +115,7 @@ class Parameter(Tensor):
         return f"Parameter({body}{extras})"
 
 
-class Module(StateMethods):
+class Module(StateMethods, HookMethods):
     """Base class of layers and models: subclass it, assign parameters and
     sub-modules in ``__init__``, and write ``forward``.
 
@@ -155,6 +156,8 @@ class Module(StateMethods):
         object.__setattr__(self, "_buffers", {})
         object.__setattr__(self, "_non_persistent", set())
         object.__setattr__(self, "training", True)
+        object.__setattr__(self, "_forward_pre_hooks", {})
+        object.__setattr__(self, "_forward_hooks", {})
 
     # ----- registration ---------------------------------------------------------
     def __setattr__(self, name, value):
@@ -556,6 +559,8 @@ class Module(StateMethods):
     def __call__(self, *args, **kwargs):
         if _hooks.active is not None:       # a compiled step notes the training flag
             _hooks.active.on_module_call(self)
+        if self._forward_hooks or self._forward_pre_hooks:
+            return call_with_hooks(self, args, kwargs)
         return self.forward(*args, **kwargs)
 
     def extra_repr(self) -> str:
