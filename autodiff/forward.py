@@ -35,14 +35,16 @@ from .ops.namespace import numpy_xp, tensor_xp
 from .ops.registry import REGISTRY
 from .ops.shape import stack
 from .tensor import Tensor
-from .transforms import (_holds_tensor, as_argnums, check_function, fresh_inputs,
-                         inside_transform, jacrev, owned, reaches_other_tracked, retire,
-                         transformed_call)
+from .transforms import (_freed_in_function, _holds_tensor, as_argnums, check_function,
+                         fresh_inputs, inside_transform, jacrev, owned, reaches_other_tracked,
+                         refuse_container, retire, transformed_call)
 
 _make = Tensor._make
 
 
 def _check_tangent(primal, tangent, k):
+    refuse_container(primal, "jvp", f"primal {k}")
+    refuse_container(tangent, "jvp", f"tangent {k}")
     p = primal.data if isinstance(primal, Tensor) else np.asarray(primal)
     if p.dtype.kind != "f":
         raise TypeError(f"jvp: primal {k} has dtype {p.dtype} (shape {p.shape}); forward mode "
@@ -95,7 +97,7 @@ class TangentProgram:
     """The recorded nodes that a tangent can reach from ``inputs``, prepared once and
     run for any number of seeds (``jacfwd`` runs it once per input entry)."""
 
-    def __init__(self, outputs, inputs, record):
+    def __init__(self, outputs, inputs, record, where="jvp"):
         self.record = record
         self.xp = tensor_xp if record else numpy_xp
         slots = {}
@@ -118,6 +120,8 @@ class TangentProgram:
                         sources.append((i, k))
             if not sources:                 # no tangent reaches it
                 continue
+            if node.freed:
+                raise _freed_in_function(where, node)
             slots[node] = len(slots)
             if record:
                 args = tuple(_make(a, p, p.requires_grad) if p.__class__ is Node
@@ -355,7 +359,7 @@ def jacfwd(func: Callable, argnums: int | Sequence[int] = 0, *,
         with transformed_call(func, args, kwargs, positions, "jacfwd") as (
                 inputs, out, record):
             distinct = list({id(x): x for x in inputs}.values())    # argnums=(0, 0)
-            program = TangentProgram([out], distinct, record)
+            program = TangentProgram([out], distinct, record, "jacfwd")
             by_input = {}
             for k, x in enumerate(distinct):
                 if record or not vectorized:

@@ -11,7 +11,7 @@ from typing import Callable
 
 import numpy as np
 
-from .graph import no_grad
+from .graph import Node, is_grad_enabled, no_grad
 from .ops.registry import Op
 from .tensor import Tensor
 
@@ -294,6 +294,60 @@ def _note_forward_values(vjp, inputs) -> None:
         pass
 
 
+def closed_over_tracked(node) -> list:
+    """The tensors that require grad which the vjp saved on a custom_gradient ``node``
+    can reach (a closure over an outer transform's variable, over a parameter or over
+    an intermediate value): the gradient the vjp gives depends on them, though they
+    are not the node's inputs."""
+    vjp = node.saved
+    if vjp is None:
+        return []
+    return [value for _, value in _reachable_values(vjp)
+            if isinstance(value, Tensor) and value.requires_grad]
+
+
+def _closed_over_tracked_values(func, inputs) -> list:
+    """``(name, tensor)`` for each tensor that requires grad, other than ``inputs``,
+    which ``func`` can reach (``_reachable_values``)."""
+    own = {id(t) for t in inputs}
+    return [(name, value) for name, value in _reachable_values(func)
+            if isinstance(value, Tensor) and value.requires_grad and id(value) not in own]
+
+
+def _refuse_value_through(name, value, inputs, closed) -> None:
+    """Raise when the graph of ``value`` (recorded) reaches a tensor that requires grad
+    other than through ``inputs``: the custom op records only its inputs, so the
+    value's dependence on that tensor would be dropped and its gradient silently zero."""
+    if not isinstance(value, Tensor) or not value.requires_grad:
+        return
+    own = {id(t) for t in inputs}
+    stop = {id(t._node) for t in inputs if isinstance(t, Tensor) and t._node is not None}
+    names = {id(t if t._node is None else t._node): n for n, t in closed}
+    pending, seen = [value if value._node is None else value._node], set()
+    while pending:
+        node = pending.pop()
+        if id(node) in names:
+            reached = repr(names[id(node)])
+            break
+        if id(node) in stop or id(node) in own:
+            continue
+        if node.__class__ is not Node:
+            reached = "one of " + ", ".join(repr(n) for n, _ in closed)
+            break               # a leaf that requires grad, reached another way
+        for parent in node.parents:
+            if parent is not None and parent.requires_grad and id(parent) not in seen:
+                seen.add(id(parent))
+                pending.append(parent)
+    else:
+        return
+    raise RuntimeError(
+        f"custom_gradient: the value that {name} returns depends on {reached}, a tensor "
+        "that requires grad and is not one of its inputs; the custom op records only its "
+        "inputs, so the gradient with respect to that tensor would silently be zero. "
+        "Pass it as an input and return its gradient from the vjp (def f(x, a): return "
+        "x * a, lambda g: (g * a, g * x)), or close over a.detach() if it is a constant.")
+
+
 def _refuse_forward_values(name, vjp) -> None:
     names = getattr(vjp, "_autodiff_forward_values", ())
     if names:
@@ -339,6 +393,11 @@ def custom_gradient(func: Callable) -> Callable:
     recorded: a second derivative through it raises (compute such values inside the
     ``vjp``).
 
+    A tensor that requires grad and is not an input, closed over (an outer transform's
+    variable, a parameter), may be used by the ``vjp``: results of transforms then
+    depend on it.  ``func`` then runs recorded, and a value that depends on such a
+    tensor raises, since the op records only its inputs (pass it as an input instead).
+
     >>> @ad.custom_gradient
     ... def round_ste(x):
     ...     return ad.round(x), lambda g: g     # straight-through estimator
@@ -359,11 +418,18 @@ def custom_gradient(func: Callable) -> Callable:
     op = Op(name, forward, joint=joint,
             joint_formula="vjp returned by the function (user-defined)", saves=True,
             zeroes=_CUSTOM_ZEROES)
+    op.closed_over = closed_over_tracked
 
     def wrapper(*inputs):
-        with no_grad():
+        closed = _closed_over_tracked_values(func, inputs) if is_grad_enabled() else []
+        if closed:      # recorded, to see whether the value depends on them
             result = func(*inputs)
-        _check_result(name, result)
+            _check_result(name, result)
+            _refuse_value_through(name, result[0], inputs, closed)
+        else:
+            with no_grad():
+                result = func(*inputs)
+            _check_result(name, result)
         _note_forward_values(result[1], inputs)
         out = op(*inputs, result=result)
         if out._node is not None:

@@ -85,7 +85,28 @@ def check_function(func, where: str) -> None:
                         f"{type(func).__name__}; pass the function itself (f, not f(x))")
 
 
+def refuse_container(value, where, what):
+    """Raise when ``value`` is a dict, or a tuple or list holding arrays or tensors: a
+    transform takes one array per argument, and NumPy would stack the parts into one
+    (or fail on parts of different shapes)."""
+    if isinstance(value, (tuple, list, dict)) and _holds_array(value):
+        raise TypeError(
+            f"{where}: {what} is a {type(value).__name__} of arrays or tensors; {where} "
+            "differentiates with respect to one array per argument and does not take "
+            "nested containers. Make the parts separate arguments of the function (each "
+            "its own primal for jvp and vjp, their positions in argnums=(0, 1, ...) "
+            "otherwise), or concatenate them into one array.")
+
+
+def _holds_array(value) -> bool:
+    """True for an array, a tensor or a dict, and for a tuple or list holding one."""
+    if isinstance(value, (Tensor, np.ndarray, dict)):
+        return True
+    return isinstance(value, (tuple, list)) and any(_holds_array(v) for v in value)
+
+
 def _float_array(value, where, what):
+    refuse_container(value, where, what)
     array = value.data if isinstance(value, Tensor) else np.asarray(value)
     if array.dtype.kind != "f":
         raise TypeError(
@@ -137,13 +158,20 @@ def retire(inputs):
 
 def reaches_other_tracked(outputs, inputs) -> bool:
     """True when the graph of ``outputs`` holds a leaf that requires grad other than
-    ``inputs`` (a parameter or an outer variable reached through a closure)."""
+    ``inputs`` (a parameter or an outer variable reached through a closure), also
+    through the tensors a custom_gradient's vjp closes over (its gradient depends on
+    them)."""
     own = {id(t) for t in inputs}
     stack_ = [t._node for t in outputs if isinstance(t, Tensor) and t._node is not None]
     seen = set()
     while stack_:
         node = stack_.pop()
-        for parent in node.parents:
+        parents = node.parents
+        closed_over = getattr(node.op, "closed_over", None)
+        if closed_over is not None:
+            parents = (*parents, *(t if t._node is None else t._node
+                                    for t in closed_over(node)))
+        for parent in parents:
             if parent is None or not parent.requires_grad:
                 continue
             if parent.__class__ is Node:
@@ -220,13 +248,47 @@ def owned(array, given=()) -> np.ndarray:
     return array.copy()
 
 
-def gradients(out, seed, inputs, record):
+def gradients(out, seed, inputs, record, where="grad"):
     """d<seed, out>/d input for each input: Tensors if ``record``, else arrays."""
     if not out.requires_grad:
         return [zeros_for(t, record) for t in inputs]
-    grads = run_backward(out, seed, inputs=inputs, retain_graph=True, create_graph=record)
+    try:
+        grads = run_backward(out, seed, inputs=inputs, retain_graph=True,
+                             create_graph=record)
+    except RuntimeError as error:
+        freed = _freed_node(out, inputs)
+        if freed is None:
+            raise
+        raise _freed_in_function(where, freed) from error
     return [zeros_for(t, record) if g is None else g if record else owned(g, (seed,))
             for g, t in zip(grads, inputs)]
+
+
+def _freed_node(out, inputs):
+    """A node between ``out`` and ``inputs`` whose saved values a backward released
+    (a ``backward()`` inside the function), or None."""
+    stop = {t._node for t in inputs if t._node is not None}
+    pending, seen = [out._node], set()
+    while pending:
+        node = pending.pop()
+        if node is None or node in seen or node in stop:
+            continue
+        seen.add(node)
+        if node.freed:
+            return node
+        pending.extend(p for p in node.parents if p.__class__ is Node and p.requires_grad)
+    return None
+
+
+def _freed_in_function(where, node):
+    """The error for a graph of the function's result that a ``backward()`` has freed."""
+    return RuntimeError(
+        f"{where}: op '{node.op.name}' in the graph of the function's result has released "
+        "its saved values (a backward() through it freed them), so no derivative can be "
+        "taken through it. If the function calls backward() on a result that depends on "
+        "its argument, use ad.grad or ad.vjp there instead, or pass retain_graph=True to "
+        "that backward(); if it uses a tensor whose graph an earlier backward() freed, "
+        "compute that tensor again (or pass retain_graph=True to that backward()).")
 
 
 def value_and_grad(func: Callable, argnums: int | Sequence[int] = 0) -> Callable:
@@ -302,7 +364,7 @@ def vjp(func: Callable, *primals) -> tuple:
                 if t._node is None:
                     t.requires_grad = True
             try:
-                return tuple(gradients(out, seed, inputs, rec))
+                return tuple(gradients(out, seed, inputs, rec, "vjp"))
             finally:
                 retire(inputs)
 
@@ -328,7 +390,7 @@ def jacobian(func: Callable, argnums: int | Sequence[int] = 0) -> Callable:
             for index in np.ndindex(out.shape):
                 seed = np.zeros_like(out.data)
                 seed[index] = 1
-                for row, g in zip(rows, gradients(out, seed, inputs, record)):
+                for row, g in zip(rows, gradients(out, seed, inputs, record, "jacobian")):
                     row.append(g)
             jacobians = [_assemble(row, out.shape, x, record) for row, x in zip(rows, inputs)]
         return jacobians[0] if isinstance(argnums, (int, np.integer)) else tuple(jacobians)
