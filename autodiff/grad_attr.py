@@ -134,6 +134,13 @@ def root_grad(tensor, grad, create_graph):
         raise ValueError(
             f"backward: grad has shape {shape} but the tensor has shape "
             f"{tensor.data.shape}; the upstream gradient must match the tensor's shape.")
+    if dtype.kind not in "biuf":
+        # (NumPy's cast would drop an imaginary part, or fail naming no op)
+        raise TypeError(
+            f"backward: grad has dtype {dtype} (shape {shape}), but the tensor holds "
+            f"{tensor.data.dtype}; the upstream gradient must hold real numbers (complex "
+            "gradients are not supported). Pass an array of the tensor's dtype, e.g. "
+            f"np.ones({shape}, dtype=np.{tensor.data.dtype}).")
     if dtype != tensor.data.dtype:
         value = value.astype(tensor.data.dtype)
     return value

@@ -246,15 +246,17 @@ def note_view(view, base, key) -> None:
 _ALL = None
 
 
-def _rebase_views(base, written=_ALL, skip=()) -> None:
-    """After ``base`` took a new array (a recorded update that wrote ``base[written]``),
-    every live view of it whose key may overlap ``written`` takes ``base[key]`` again,
-    recorded, and so on down to views of views: they see the new values, and their
-    gradients flow to the update, as NumPy's views and PyTorch's do.  A view that does
-    not overlap keeps its values and node, which stay right, on the old array, and so
-    do the views in ``skip`` (those an update was just written back from)."""
-    from .ops.indexing import getitem
-
+def _rebase_plan(base, written=_ALL, skip=()) -> list:
+    """What a recorded update that writes ``base[written]`` does to the views of
+    ``base``: every live view whose key may overlap ``written`` takes ``base[key]``
+    again, recorded, and so on down to views of views (``_rebase_views``), so that they
+    see the new values, and their gradients flow to the update, as NumPy's views and
+    PyTorch's do.  A view that does not overlap keeps its values and node, which stay
+    right, on the old array, and so do the views in ``skip`` (those an update was just
+    written back from).  Returns ``(view, owner, key)`` for each view to move, after
+    the one it views; computed before anything changes, so that a refusal leaves every
+    tensor as it was."""
+    plan = []
     todo = [(base, written)]
     while todo:
         owner, part = todo.pop()
@@ -280,8 +282,34 @@ def _rebase_views(base, written=_ALL, skip=()) -> None:
                     f"{_label(owner)}, is a leaf that requires grad, so it cannot follow "
                     "the update of the tensor it views. Make it a new tensor "
                     "(v = owner[key] + 0) before calling requires_grad_() on it.")
-            _take(view, getitem(owner, link[1]))    # (getitem's result links itself too:
-            todo.append((view, _ALL))               # a weak reference, dropped soon)
+            plan.append((view, owner, link[1]))
+            todo.append((view, _ALL))
+    return plan
+
+
+def _rebase_views(plan) -> None:
+    """Move the views of a ``_rebase_plan`` to the updated values, in its order."""
+    from .ops.indexing import getitem
+
+    for view, owner, key in plan:
+        _take(view, getitem(owner, key))    # (getitem's result links itself too: a weak
+                                            # reference, dropped soon)
+
+
+def _refuse_op_views_of_moved(view, t, where: str) -> None:
+    """Raise when an op other than indexing made a view (``v.T``, ``v.reshape(-1)``) of
+    ``view``, a view by indexing about to move to another array (the updated one of the
+    tensor it views) that is still alive: it would go on showing the old array."""
+    for other, op_name in op_views.views_of_memory(view.data):
+        if other is not view and other is not t:
+            what = "it" if view is t else f"tensor {_label(view)}"
+            raise InPlaceError(
+                f"{where}: cannot make this update of tensor {_label(t)}: tensor "
+                f"{_label(other)}, made by '{op_name}', shows the memory of {what}, a "
+                "view by indexing that the update moves to the current array of the "
+                "tensor it views, so it would keep the old values (a NumPy or PyTorch "
+                "view would show the update). Make that view after the update, or "
+                "build a new tensor instead (t = t + x).")
 
 
 def _stale(view_tensor, base) -> bool:
@@ -294,7 +322,7 @@ def _before_unrecorded_write(t, where: str):
     lift = _check_writable(t, where)
     chain = _views_up(t)
     _check_views(chain, where, recording=False)
-    _follow_memory(t, chain)
+    _follow_memory(t, chain, where)
     return lift
 
 
@@ -323,13 +351,14 @@ def _lifted(lift):
     return _NO_CONTEXT if lift is None else writing_through(lift)
 
 
-def _follow_memory(t, chain) -> None:
+def _follow_memory(t, chain, where: str) -> None:
     """Before an update that records nothing writes ``t``'s array, the tensors ``t``
     views (``chain``) and the views of ``t`` that were left on an older array (they did
     not overlap a recorded update) view the current one again, so that the write
     reaches them all, as with NumPy's views."""
     for view, (base, key) in reversed(chain):           # outermost first
         if _stale(view, base):
+            _refuse_op_views_of_moved(view, t, where)
             view.data = base.data[key]
     todo = [t]
     while todo:
@@ -342,6 +371,7 @@ def _follow_memory(t, chain) -> None:
             if link is None or link[0] is not owner:
                 continue
             if _stale(view, owner):
+                _refuse_op_views_of_moved(view, t, where)
                 view.data = owner.data[link[1]]
             todo.append(view)
 
@@ -356,12 +386,17 @@ def _recorded(t, result, where: str, written=_ALL) -> None:
     _check_views(chain, where, recording=True)
     _refuse_unfollowed_view(chain[-1][1][0] if chain else t, t, where)
     _refuse_op_views_left_behind([t] + [base for _, (base, _) in chain], t, where)
-    _adopt(t, result, where, written)
     # Each tensor of the chain already holds its new value, as a node the next one's
     # setitem reads: taking it again from that tensor would repeat the work per level.
     written_back = {id(view_tensor) for view_tensor, _ in chain}
-    for view_tensor, (base, key) in chain:              # innermost first
-        _adopt(base, setitem(base, view_tensor, key), where, written=key, skip=written_back)
+    plans = [_rebase_plan(t, written)] + [_rebase_plan(base, key, written_back)
+                                          for _, (base, key) in chain]
+    for plan in plans:
+        for view, _, _ in plan:
+            _refuse_op_views_of_moved(view, t, where)
+    _adopt(t, result, where, plans[0])
+    for (view_tensor, (base, key)), plan in zip(chain, plans[1:]):   # innermost first
+        _adopt(base, setitem(base, view_tensor, key), where, plan)
 
 
 def _refuse_transform_input(tensors, where: str) -> None:
@@ -426,9 +461,9 @@ def _refuse_op_views_left_behind(tensors, t, where: str) -> None:
                     "the update, or build a new tensor instead (t = t + x).")
 
 
-def _adopt(t, result, where: str, written=_ALL, skip=()) -> None:
-    """Make ``t`` hold ``result``'s value and node (the recorded in-place update that
-    wrote ``t[written]``); the views of ``t`` follow."""
+def _adopt(t, result, where: str, plan) -> None:
+    """Make ``t`` hold ``result``'s value and node (a recorded in-place update); the
+    views of ``t`` follow, as ``plan`` (``_rebase_plan``) says."""
     if result.shape != t.shape:
         raise ValueError(
             f"{where}: the update has shape {result.shape} but the tensor has shape "
@@ -437,7 +472,7 @@ def _adopt(t, result, where: str, written=_ALL, skip=()) -> None:
         _refuse_truncation(t, result, where)
         result = result.astype(t.dtype)
     _take(t, result)
-    _rebase_views(t, written, skip)
+    _rebase_views(plan)
 
 
 def _refuse_truncation(t, value, where: str) -> None:
