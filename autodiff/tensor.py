@@ -15,6 +15,7 @@ from .spellings import (PyTorchMethods, axis_alias, extreme_along_dim, refuse_po
                         refuse_positional_extreme,
                         transpose_axes)
 from .selections import SelectionMethods
+from .array_methods import ArrayMethods
 from . import operators as _operators
 from .operators import OperatorMethods
 
@@ -82,7 +83,7 @@ def _check_can_require_grad(array, where="tensor"):
             "ad.tensor(data, dtype=np.float64, requires_grad=True).")
 
 
-class Tensor(OperatorMethods, PyTorchMethods, SelectionMethods):
+class Tensor(OperatorMethods, PyTorchMethods, SelectionMethods, ArrayMethods):
     """An n-dimensional array that records the operations applied to it.
 
     >>> x = ad.tensor([1.0, 2.0, 3.0], requires_grad=True)

@@ -1,0 +1,273 @@
+"""More Tensor methods: the rest of NumPy's ndarray methods that have a meaning here
+(``any``, ``all``, ``diagonal``, ``trace``, ``take``, ``compress``, ``searchsorted``,
+``argpartition``, ``fill``, ``conj``, ``real``, ``nbytes``, ...) and PyTorch's
+conversions and shorthands (``to``, ``float``, ``double``, ``long``, ``type_as``,
+``numel``, ``dim``, ``contiguous``, ``pow``, ``mm``, ``softmax``, ``new_zeros``, ...).
+
+Each goes through the NumPy function of the same name (so through the ops' rules and
+``__array_function__``) or a core op.  ``nonzero`` means a tuple of index arrays in
+NumPy and an ``(n, ndim)`` array in PyTorch: it takes PyTorch's ``as_tuple=`` to say
+which, and raises without it rather than guessing.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .spellings import axis_alias
+
+_FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _tensor(value):
+    from .tensor import Tensor
+    return value if isinstance(value, Tensor) else Tensor(np.asarray(value))
+
+
+def _is_device(value) -> bool:
+    if isinstance(value, str):
+        try:
+            np.dtype(value)
+        except TypeError:
+            return True
+        return False
+    return type(value).__name__ == "device"        # a torch.device, without torch
+
+
+class ArrayMethods:
+    """Methods ``Tensor`` inherits (see the module docstring)."""
+
+    # ----- NumPy's ndarray methods -------------------------------------------------
+    def any(self, axis=None, *, keepdims=False, dim=None, keepdim=None):
+        """Whether any entry is nonzero (along ``axis``/``dim``): a bool tensor, no grad.
+
+        >>> ad.tensor([[0.0, 1.0], [0.0, 0.0]]).any(axis=1)
+        tensor([ True, False])
+        """
+        axis, keepdims = axis_alias("any", axis, keepdims, dim, keepdim)
+        return _tensor(np.any(self.data, axis=axis, keepdims=keepdims))
+
+    def all(self, axis=None, *, keepdims=False, dim=None, keepdim=None):
+        """Whether every entry is nonzero (along ``axis``/``dim``): a bool tensor, no grad.
+
+        >>> ad.tensor([1.0, 2.0]).all()
+        tensor(True)
+        """
+        axis, keepdims = axis_alias("all", axis, keepdims, dim, keepdim)
+        return _tensor(np.all(self.data, axis=axis, keepdims=keepdims))
+
+    def nonzero(self, *, as_tuple=None):
+        """The indices of the nonzero entries: NumPy's tuple of index arrays with
+        ``as_tuple=True``, PyTorch's ``(n, ndim)`` array with ``as_tuple=False``.
+
+        >>> ad.tensor([0.0, 3.0, 4.0]).nonzero(as_tuple=True)
+        (array([1, 2]),)
+        """
+        if as_tuple is None:
+            raise TypeError(
+                "nonzero: NumPy's ndarray.nonzero() returns a tuple of index arrays and "
+                "PyTorch's Tensor.nonzero() an (n, ndim) array; say which with "
+                "as_tuple=True (NumPy's, also np.nonzero(t)) or as_tuple=False (PyTorch's)")
+        indices = np.nonzero(self.data)
+        return indices if as_tuple else _tensor(np.stack(indices, axis=-1))
+
+    def searchsorted(self, v, side="left", sorter=None):
+        """Where ``v`` would go into this sorted 1-D tensor (NumPy's; integers, no grad).
+
+        >>> ad.tensor([1.0, 2.0, 3.0]).searchsorted(2.5)
+        np.int64(2)
+        """
+        values = v.data if hasattr(v, "data") and not isinstance(v, np.ndarray) else v
+        return self.data.searchsorted(values, side=side, sorter=sorter)
+
+    def argpartition(self, kth, axis=-1, kind="introselect", order=None):
+        """NumPy's ``argpartition`` (integer indices, no grad)."""
+        return _tensor(np.argpartition(self.data, kth, axis=axis, kind=kind, order=order))
+
+    def diagonal(self, offset=0, axis1=0, axis2=1, *, dim1=None, dim2=None):
+        """The diagonal (NumPy's ``axis1``/``axis2`` or PyTorch's ``dim1``/``dim2``),
+        recorded.
+
+        >>> ad.tensor([[1.0, 2.0], [3.0, 4.0]]).diagonal()
+        tensor([1., 4.])
+        """
+        axis1 = axis1 if dim1 is None else dim1
+        axis2 = axis2 if dim2 is None else dim2
+        return np.diagonal(self, offset, axis1, axis2)
+
+    def trace(self, offset=0, axis1=0, axis2=1, dtype=None):
+        """Sum of the diagonal, recorded.
+
+        >>> ad.tensor([[1.0, 2.0], [3.0, 4.0]]).trace()
+        tensor(5.)
+        """
+        if dtype is not None:
+            return np.trace(self.astype(dtype), offset, axis1, axis2)
+        return np.trace(self, offset, axis1, axis2)
+
+    def take(self, indices, axis=None, mode="raise"):
+        """Entries at ``indices`` (of the flattened tensor when ``axis`` is None), recorded.
+
+        >>> ad.tensor([[1.0, 2.0], [3.0, 4.0]]).take([3, 0])
+        tensor([4., 1.])
+        """
+        if mode != "raise":
+            raise ValueError(f"take: mode={mode!r} is not supported (out-of-range indices "
+                             "raise); clip or wrap the indices first")
+        return np.take(self, indices, axis=axis)
+
+    def compress(self, condition, axis=None):
+        """The slices where ``condition`` is true, along ``axis`` (of the flattened tensor
+        when None), recorded, as ``np.compress``.
+
+        >>> ad.tensor([1.0, 2.0, 3.0]).compress([True, False, True])
+        tensor([1., 3.])
+        """
+        keep = np.asarray(getattr(condition, "data", condition))
+        if keep.ndim != 1:
+            raise ValueError(f"compress: condition must be 1-D, got shape {keep.shape}")
+        return np.take(self, np.flatnonzero(keep), axis=axis)
+
+    def fill(self, value) -> None:
+        """Set every entry to ``value`` in place, as NumPy's ``fill`` (PyTorch: ``fill_``)."""
+        self.fill_(value)
+
+    def conj(self):
+        """The complex conjugate: the tensor itself for real dtypes (``ad.conj``)."""
+        from .ops.complex_parts import conj
+        return conj(self)
+
+    conjugate = conj
+
+    @property
+    def real(self):
+        """The real part: the tensor itself for real dtypes (``ad.real``)."""
+        from .ops.complex_parts import real
+        return real(self)
+
+    @property
+    def imag(self):
+        """The imaginary part: zeros for real dtypes (``ad.imag``)."""
+        from .ops.complex_parts import imag
+        return imag(self)
+
+    @property
+    def itemsize(self) -> int:
+        """Bytes per entry."""
+        return self.data.itemsize
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the data array."""
+        return self.data.nbytes
+
+    # ----- PyTorch's conversions and shorthands -----------------------------------
+    def to(self, *args, dtype=None, device=None, copy=False, non_blocking=False):
+        """Convert to ``dtype`` (an ``np.float32`` and the like, a dtype name, or another
+        tensor whose dtype to take); ``to("cpu")`` is accepted and does nothing (arrays
+        live on the CPU).  A float conversion stays on the tape, as ``astype``.
+
+        >>> ad.tensor([1.0, 2.0], requires_grad=True).to(np.float32)
+        tensor([1., 2.], dtype=float32, requires_grad=True)
+        """
+        for arg in args:
+            if _is_device(arg):
+                device = arg if device is None else device
+            elif dtype is None:
+                dtype = arg.dtype if isinstance(arg, (ArrayMethods, np.ndarray)) else arg
+            else:
+                raise TypeError(f"to: expected a dtype and/or a device, got {args!r}")
+        if device is not None and str(device).split(":")[0] != "cpu":
+            raise ValueError(f"to: device {str(device)!r} is not available; arrays live in "
+                             "NumPy, on the CPU (to('cpu') is accepted and does nothing)")
+        if dtype is None or np.dtype(dtype) == self.dtype:
+            return self.clone() if copy else self
+        return self.astype(dtype)
+
+    def float(self):
+        """``astype(np.float32)``, as PyTorch's ``float()`` (recorded)."""
+        return self.astype(np.float32)
+
+    def double(self):
+        """``astype(np.float64)``, as PyTorch's ``double()`` (recorded)."""
+        return self.astype(np.float64)
+
+    def long(self):
+        """``astype(np.int64)``, as PyTorch's ``long()`` (no gradient)."""
+        return self.astype(np.int64)
+
+    def int(self):
+        """``astype(np.int32)``, as PyTorch's ``int()`` (no gradient)."""
+        return self.astype(np.int32)
+
+    def bool(self):
+        """``astype(bool)``, as PyTorch's ``bool()`` (no gradient)."""
+        return self.astype(np.bool_)
+
+    def type_as(self, other):
+        """``astype(other.dtype)``.
+
+        >>> ad.tensor([1, 2]).type_as(ad.tensor([0.5])).dtype
+        dtype('float64')
+        """
+        return self.astype(other.dtype)
+
+    def numel(self) -> int:
+        """The number of entries (NumPy's ``size``)."""
+        return self.data.size
+
+    def dim(self) -> int:
+        """The number of axes (NumPy's ``ndim``)."""
+        return self.data.ndim
+
+    def contiguous(self):
+        """The tensor itself: layout never changes what an op computes here."""
+        return self
+
+    def pow(self, exponent):
+        """``self ** exponent`` (recorded)."""
+        return self ** exponent
+
+    def mm(self, other):
+        """The product of two 2-D tensors, as PyTorch's ``mm`` (recorded).
+
+        >>> ad.tensor([[1.0, 2.0]]).mm(ad.tensor([[3.0], [4.0]]))
+        tensor([[11.]])
+        """
+        other_shape = np.shape(getattr(other, "data", other))
+        if self.ndim != 2 or len(other_shape) != 2:
+            raise ValueError(f"mm: needs two 2-D tensors, got shapes {self.shape} and "
+                             f"{other_shape}; use @ (matmul) for other shapes")
+        return self @ other
+
+    def softmax(self, dim):
+        """``ad.nn.functional.softmax(self, dim=dim)``."""
+        from .nn.softmax import softmax
+        return softmax(self, dim=dim)
+
+    def log_softmax(self, dim):
+        """``ad.nn.functional.log_softmax(self, dim=dim)``."""
+        from .nn.softmax import log_softmax
+        return log_softmax(self, dim=dim)
+
+    def new_zeros(self, *size, dtype=None):
+        """A new tensor of zeros with this tensor's dtype (or ``dtype``), no history."""
+        return _tensor(np.zeros(_size(size), dtype=dtype or self.dtype))
+
+    def new_ones(self, *size, dtype=None):
+        """A new tensor of ones with this tensor's dtype (or ``dtype``), no history."""
+        return _tensor(np.ones(_size(size), dtype=dtype or self.dtype))
+
+    def new_full(self, size, fill_value, *, dtype=None):
+        """A new tensor filled with ``fill_value``, this tensor's dtype (or ``dtype``)."""
+        return _tensor(np.full(_size((size,)), fill_value, dtype=dtype or self.dtype))
+
+    def new_tensor(self, data, *, dtype=None):
+        """A new tensor holding a copy of ``data``, this tensor's dtype (or ``dtype``)."""
+        return _tensor(np.array(getattr(data, "data", data), dtype=dtype or self.dtype))
+
+
+def _size(size: tuple) -> tuple:
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        return tuple(size[0])
+    return tuple(size)
