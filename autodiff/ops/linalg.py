@@ -154,9 +154,23 @@ _einsum = defop_joint(
     _einsum_joint, hint="check that each operand's subscripts match its number of axes")
 
 
-def _einsum_numpy(*operands, optimize=False):
-    """``ad.einsum`` with NumPy's default ``optimize=False`` (so the forward is NumPy's)."""
+def _einsum_numpy(*operands, optimize=False, order="K", casting="safe"):
+    """``ad.einsum`` with NumPy's default ``optimize=False`` (so the forward is NumPy's).
+
+    NumPy's own defaults ``order="K"`` and ``casting="safe"`` pass (as do "C" and
+    "same_kind", the defaults of most other functions: without dtype= and out=, which
+    are refused, they give the same values); other values raise."""
+    rejected = [f"{name}={value!r}" for name, value, accepted in (
+        ("order", order, ("K", "C", None)), ("casting", casting, ("safe", "same_kind")))
+        if value not in accepted]
+    if rejected:
+        raise TypeError(f"numpy.einsum on a Tensor: the argument(s) {', '.join(rejected)} "
+                        "are not supported by autodiff; call it without them (or on t.data "
+                        "when no gradient is needed)")
     return einsum(*operands, optimize=optimize)
+
+
+_einsum_numpy.numpy_kwargs = ("order", "casting")    # checked here, not in interop
 
 
 def _sublist_letter(label):

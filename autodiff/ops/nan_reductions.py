@@ -19,7 +19,9 @@ from ..tensor import Tensor
 from .compare import isnan, logical_not
 from .elementwise import astype, maximum, where
 from .numpy_dispatch import implements
-from .reduce import max as _max, mean as _mean, min as _min, sum as _sum
+from .reduce import masking_arguments, max as _max, mean as _mean, min as _min, sum as _sum
+
+_where = where          # (nansum's and the extremes' own where= is NumPy's mask argument)
 
 
 def _refuse(name, **given):
@@ -38,7 +40,8 @@ def _floating(x) -> bool:
 
 
 @implements(np.nansum)
-def nansum(a, axis=None, dtype=None, out=None, keepdims=False) -> Tensor:
+def nansum(a, axis=None, dtype=None, out=None, keepdims=False, initial=np._NoValue,
+           where=np._NoValue) -> Tensor:
     """Sum over ``axis`` treating NaN as 0, as ``np.nansum``; NaN entries get zero
     gradient.
 
@@ -47,10 +50,10 @@ def nansum(a, axis=None, dtype=None, out=None, keepdims=False) -> Tensor:
     >>> y.backward(); y, x.grad
     (tensor(3., requires_grad=True), array([1., 0., 1.]))
     """
-    _refuse("nansum", dtype=dtype, out=out)
+    _refuse("nansum", dtype=dtype, out=out, **masking_arguments(initial, where))
     if not _floating(a):
         return _sum(a, axis=axis, keepdims=bool(keepdims))
-    return _sum(where(isnan(a), 0, a), axis=axis, keepdims=bool(keepdims))
+    return _sum(_where(isnan(a), 0, a), axis=axis, keepdims=bool(keepdims))
 
 
 @implements(np.nanmean)
@@ -88,12 +91,13 @@ def _nan_where_empty(result, count, message):
 
 
 def _nan_extreme(name, reduce, fill):
-    def extreme(a, axis=None, out=None, keepdims=False) -> Tensor:
-        _refuse(name, out=out)
+    def extreme(a, axis=None, out=None, keepdims=False, initial=np._NoValue,
+                where=np._NoValue) -> Tensor:
+        _refuse(name, out=out, **masking_arguments(initial, where))
         if not _floating(a):
             return reduce(a, axis=axis, keepdims=bool(keepdims))
         missing = isnan(a)
-        result = reduce(where(missing, fill, a), axis=axis, keepdims=bool(keepdims))
+        result = reduce(_where(missing, fill, a), axis=axis, keepdims=bool(keepdims))
         return _nan_where_empty(result, _present(missing, axis, keepdims),
                                 "All-NaN slice encountered")
     extreme.__name__ = extreme.__qualname__ = name

@@ -25,16 +25,26 @@ def reject_numpy_arguments(name, **given):
                         "by autodiff; call it without them")
 
 
+def masking_arguments(initial, where):
+    """``initial`` and ``where`` as ``reject_numpy_arguments`` reads them: None when
+    left at NumPy's defaults."""
+    return {"initial": None if initial is np._NoValue else initial,
+            "where": None if where is True or where is np._NoValue else where}
+
+
 def _numpy_reduction(name, takes_dtype):
-    """NumPy's signature mapped onto the op's: (a, axis, dtype, out, keepdims) for sum
-    and mean, (a, axis, out, keepdims) for max and min."""
+    """NumPy's signature mapped onto the op's: (a, axis, dtype, out, keepdims, initial,
+    where) for sum (mean stops at keepdims), (a, axis, out, keepdims, initial, where)
+    for max and min (``initial`` and ``where`` by position are refused here, by keyword
+    in interop)."""
     if takes_dtype:
-        def adapter(a, axis=None, dtype=None, out=None, keepdims=False):
-            reject_numpy_arguments(name, dtype=dtype, out=out)
+        def adapter(a, axis=None, dtype=None, out=None, keepdims=False, initial=None,
+                    where=None):
+            reject_numpy_arguments(name, dtype=dtype, out=out, **masking_arguments(initial, where))
             return REGISTRY[name](a, axis=axis, keepdims=bool(keepdims))
     else:
-        def adapter(a, axis=None, out=None, keepdims=False):
-            reject_numpy_arguments(name, out=out)
+        def adapter(a, axis=None, out=None, keepdims=False, initial=None, where=None):
+            reject_numpy_arguments(name, out=out, **masking_arguments(initial, where))
             return REGISTRY[name](a, axis=axis, keepdims=bool(keepdims))
     adapter.__name__ = name
     return adapter

@@ -33,7 +33,8 @@ def repeat(a, repeats, axis=None) -> Tensor:
     (tensor([1., 2., 2., 2.], requires_grad=True), array([1., 3.]))
     """
     data = _values(a)
-    repeats = _values(repeats)
+    if isinstance(repeats, Tensor):     # (other values as given: NumPy takes 2.0, not array(2.0))
+        repeats = repeats.data
     n = data.size if axis is None else data.shape[
         np.lib.array_utils.normalize_axis_index(axis, data.ndim)]
     source = np.repeat(np.arange(n), repeats)

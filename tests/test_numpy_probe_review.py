@@ -1,0 +1,63 @@
+"""NumPy calls on Tensors with arguments NumPy accepts: positional initial/where of the
+reductions, a Python-number repeats, einsum's own default order/casting."""
+
+import numpy as np
+import pytest
+
+import autodiff as ad
+
+
+def _x():
+    return ad.tensor(np.array([[1.0, np.nan, 3.0], [2.0, 5.0, 1.0]]), requires_grad=True)
+
+
+@pytest.mark.parametrize("call, argument", [
+    (lambda x: np.sum(x, 0, None, None, False, 2.0), "initial"),
+    (lambda x: np.sum(x, 0, None, None, False, np._NoValue, x.data > 1), "where"),
+    (lambda x: np.max(x, 0, None, False, 2.0), "initial"),
+    (lambda x: np.amin(x, 0, None, False, 2.0), "initial"),
+    (lambda x: np.nansum(x, 0, None, None, False, 2.0), "initial"),
+    (lambda x: np.nanmax(x, 0, None, False, 2.0), "initial"),
+    (lambda x: np.nanmin(x, 0, None, False, np._NoValue, x.data > 1), "where"),
+])
+def test_reductions_refuse_positional_initial_and_where_by_name(call, argument):
+    with pytest.raises(TypeError, match=f"'{argument}'.*not supported"):
+        call(_x())
+
+
+def test_reductions_take_positional_defaults():
+    x = _x()
+    y = np.nanmax(x, 0, None, True)
+    z = np.sum(x, 1, None, None, True, np._NoValue, True)
+    np.testing.assert_array_equal(y.data, np.nanmax(x.data, 0, None, True))
+    np.testing.assert_array_equal(z.data, np.sum(x.data, 1, None, None, True))
+    (y.sum() + ad.nansum(z)).backward()
+    np.testing.assert_array_equal(x.grad, [[0.0, 0.0, 1.0], [2.0, 2.0, 1.0]])
+
+
+@pytest.mark.parametrize("repeats", [2.0, np.float64(2.0), [1.0, 0.0, 2.0]])
+def test_repeat_takes_python_number_repeats_as_numpy(repeats):
+    x = ad.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = np.repeat(x, repeats)
+    np.testing.assert_array_equal(y.data, np.repeat(x.data, repeats))
+    y.sum().backward()
+    copies = np.bincount(np.repeat(np.arange(3), repeats), minlength=3)
+    np.testing.assert_array_equal(x.grad, copies)
+
+
+@pytest.mark.parametrize("kwargs", [{"order": "K"}, {"casting": "safe"},
+                                    {"order": "C", "casting": "same_kind"}])
+def test_einsum_takes_its_own_defaults(kwargs):
+    a = np.arange(6.0).reshape(2, 3)
+    x = ad.tensor(a, requires_grad=True)
+    y = np.einsum("ij,kj->ik", x, a, **kwargs)
+    np.testing.assert_allclose(y.data, np.einsum("ij,kj->ik", a, a, **kwargs))
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad, np.broadcast_to(a.sum(0), (2, 3)))
+
+
+@pytest.mark.parametrize("kwargs", [{"order": "F"}, {"casting": "no"}])
+def test_einsum_refuses_other_order_and_casting(kwargs):
+    x = ad.tensor(np.ones((2, 3)), requires_grad=True)
+    with pytest.raises(TypeError, match="numpy.einsum.*not supported"):
+        np.einsum("ij->j", x, **kwargs)
