@@ -56,8 +56,9 @@ a module called in the function or reached by its names (with theirs: a method
 ``model.loss(x)`` may read ``self.beta``) (an attribute holding a number, Python's or NumPy's,
 a string, bool, None or a tuple of them: ``Dropout.p``, ``eps``, a temperature) or a
 captured tensor's ``requires_grad`` that changes traces again, and so does a module
-called in the function that was given another tensor, submodule or array
-(``model.fc = nn.Linear(...)``), a name of the function (closure, globals) bound to
+called in the function or reached by its names that was given another tensor,
+submodule, array or function (``model.fc = nn.Linear(...)``, ``layer.activation =
+F.gelu``), a name of the function (closure, globals) bound to
 another tensor, NumPy array, random generator, module, optimizer or scheduler (``opt
 = ad.optim.Adam(...)``, ``targets = np.full(...)``), and a captured NumPy array that
 changes between calls (noticed by a checksum, computed on every call, so large data
@@ -68,8 +69,9 @@ a module, a name of another function it calls): a plan keeps using the tensors a
 optimizers it saw, so rebinding such an entry to a new object needs a new
 ``ad.compile(fn)``.  A plan writes intermediate results into buffers it
 allocates once and keeps while the plan is cached (``buffers.py``), so calls of one
-compiled function from several threads run one at a time; what a call returns and
-what ``.grad`` holds are new arrays, never those buffers.  ``p.grad = None`` inside
+compiled function from several threads run one at a time (and while one thread
+traces, calls of compiled functions from the others wait for the trace to end); what a
+call returns and what ``.grad`` holds are new arrays, never those buffers.  ``p.grad = None`` inside
 the function is recorded as a step.  A replay returns the tensors the call computed
 as new tensors without history (``requires_grad`` False: returning one whose graph no
 backward of the call used, as a compiled forward would, warns while tracing with a
@@ -110,14 +112,18 @@ from .plan import Plan
 from .provenance import nested_items
 from .replay import build, note_replay_error
 from .install import installed
-from .not_replayed import (NotReplayedWarning, arrays_reached, numbers_reached, reachable,
-                           warn_of_arrays_left_behind, warn_of_numbers_changed,
-                           warn_of_tensors_left_behind)
+from .not_replayed import (NotReplayedWarning, array_sums, arrays_reached, numbers_reached,
+                           reachable, warn_of_arrays_changed, warn_of_arrays_left_behind,
+                           warn_of_numbers_changed, warn_of_tensors_left_behind)
 from .hyperparameters import same_value
 from ..anomaly import active as anomaly_active
 from .tracer import TraceError, Tracer
 
 __all__ = ["compile", "Compiled", "Plan", "NotReplayedWarning", "TraceError"]
+
+#: Held by the thread that traces: a trace listens to the whole process (``install.py``),
+#: so calls of compiled functions from other threads wait until it ends.
+_tracing = threading.RLock()
 
 
 class Compiled:
@@ -143,6 +149,10 @@ class Compiled:
         if anomaly_active():    # a replay records no ops for detect_anomaly to check
             return self.fn(*[_eager_argument(a) for a in args],
                            **{k: _eager_argument(v) for k, v in kwargs.items()})
+        tracer = _hooks.active
+        if tracer is not None and tracer.thread != threading.get_ident():
+            with _tracing:      # another thread's trace is listening: wait for its end
+                return self(*args, **kwargs)
         key = signature(args, kwargs)
         plan = self.plans.get(key)
         misfit = None if plan is None else _why_plan_does_not_fit(plan)
@@ -173,7 +183,8 @@ class Compiled:
                 module.training = flag
             return result
         self._note_trace(key, misfit)
-        return self._trace(key, args, kwargs)
+        with _tracing:
+            return self._trace(key, args, kwargs)
 
     def _note_trace(self, key, misfit) -> None:
         """Warn once when the function is about to be traced more often than its plan
@@ -208,6 +219,7 @@ class Compiled:
         named_before = _named_values(self.fn)
         numbers_before = numbers_reached(named_before)
         arrays_before = arrays_reached(named_before)
+        sums_before = array_sums(arrays_before)
         with installed(tracer):
             output = self.fn(*call_args, **call_kwargs)
             tracer.held.returned = output
@@ -226,13 +238,16 @@ class Compiled:
         warn_of_tensors_left_behind(tracer, plan, roots, stacklevel=3)
         warn_of_numbers_changed(plan.name, numbers_before, numbers_reached(named),
                                 stacklevel=3)
-        warn_of_arrays_left_behind(plan.name, arrays_before, arrays_reached(named),
-                                   stacklevel=3)
+        arrays_after = arrays_reached(named)
+        warn_of_arrays_left_behind(plan.name, arrays_before, arrays_after, stacklevel=3)
+        warn_of_arrays_changed(plan, arrays_before, sums_before, arrays_after,
+                               tracer.written, stacklevel=3)
         plan.bindings = _captured_objects(self.fn)     # as the call left them
         # train() / eval() inside the function: a replay leaves the flags as it did
         plan.training_after = [(m, m.training) for m, flag in training_before.values()
                                if m.training != flag]
         plan.flags += _settings_of_captured_modules(self.fn, plan.flags)
+        plan.members += _members_of_captured_modules(self.fn, tracer.modules)
         eliminate_dead_code(plan)
         if self.fuse:
             fuse_elementwise(plan, tracer.values())
@@ -517,6 +532,22 @@ def _settings_of_captured_modules(fn, flags) -> list:
     return found
 
 
+def _members_of_captured_modules(fn, called) -> list:
+    """``module_members`` of the modules ``fn`` reaches by name (and of theirs) that the
+    call did not call: a method of theirs the function called (``model.loss(x)``,
+    ``ad.compile(model.training_step)``) may have called ``self.fc`` or ``self.act``."""
+    from .tracer import module_members
+
+    seen = set(called)
+    found = []
+    for root in _modules_named(fn):
+        for module in root.modules():
+            if id(module) not in seen:
+                seen.add(id(module))
+                found.append(module)
+    return module_members(found)
+
+
 def _rebound(bindings) -> str | None:
     """None, or the name (or "a name of its closure") bound to another object."""
     for where, key, value in bindings:
@@ -566,9 +597,9 @@ _MISSING = object()
 def _why_plan_does_not_fit(plan) -> str | None:
     """None, or why the plan no longer fits (trace again): a captured array changed its
     values, a captured tensor's array its shape or dtype (``p.data = ...``), a module
-    its ``training`` flag or another setting, a module was given a new tensor or
-    submodule (``model.fc = nn.Linear(...)``), a name of the function another object,
-    or a captured tensor its ``requires_grad``."""
+    its ``training`` flag or another setting, a module was given a new tensor,
+    submodule or function (``model.fc = nn.Linear(...)``), a name of the function
+    another object, or a captured tensor its ``requires_grad``."""
     for obj, attribute, value in plan.flags:
         now = getattr(obj, attribute, _MISSING)
         if not same_value(now, value):

@@ -13,6 +13,10 @@ the compiled function, or that showed the tensor):
 * an array stored where the function's names reach it (``self.mean = 0.9 *
   self.mean + 0.1 * x.data.mean(0)``, ``stats["mu"] = mu``): it stays the first
   call's array (``arrays_reached`` before and after, ``warn_of_arrays_left_behind``);
+* an array the function's names reach changed in place by NumPy in the call
+  (``self.mean *= 0.9``, ``G[0] += 1``): it keeps the values the trace left, while
+  eager execution changes it at every call (``array_sums`` before and after,
+  ``warn_of_arrays_changed``);
 * a number the function's names hold, or an attribute of a module they reach, changed
   by the call (``global steps; steps += 1``, ``self.calls += 1`` in a forward,
   ``last_lr = opt.param_groups[0]["lr"]``): it keeps the value the trace left
@@ -25,6 +29,7 @@ import os
 import sys
 import types
 import warnings
+import zlib
 
 import numpy as np
 
@@ -123,6 +128,38 @@ def warn_of_arrays_left_behind(name, before, after, stacklevel) -> None:
             "(and every replay reuses its values where the function reads it). Compute "
             "it with tensor ops and update the stored array in place under ad.no_grad() "
             "(a replay repeats those), or store it after the call.",
+            NotReplayedWarning, stacklevel=stacklevel + 1)
+
+
+def array_sums(arrays) -> dict:
+    """``{path: checksum}`` of the arrays of ``arrays_reached`` (not object arrays)."""
+    return {path: zlib.crc32(np.ascontiguousarray(a).view(np.uint8).reshape(-1).data)
+            for path, a in arrays.items() if not a.dtype.hasobject}
+
+
+def warn_of_arrays_changed(plan, before, sums, after, written, stacklevel) -> None:
+    """Warn for each array of ``before`` (``arrays_reached`` before the traced call,
+    ``sums`` their ``array_sums``) that is still in its place but changed its values
+    during the call outside what a replay repeats: the user's NumPy wrote into it
+    (``self.mean *= 0.9``, ``G[0] += 1``).  Writes a replay repeats are those into the
+    arrays ``written`` (in-place tensor ops) and into what the plan's ``call`` steps
+    (``@replayed`` methods and functions) reach."""
+    now = array_sums({path: a for path, a in after.items() if before.get(path) is a})
+    changed = [path for path, crc in now.items() if sums.get(path, crc) != crc]
+    if not changed:
+        return
+    replayed = reachable([(i.label, i.args[0]) for i in plan.instrs if i.kind == "call"])
+    kept = {id(item) for item, _ in replayed if isinstance(item, np.ndarray)}
+    for path in changed:
+        array = after[path]
+        if id(array) in kept or any(np.may_share_memory(array, w) for w in written):
+            continue
+        warnings.warn(
+            f"compile: {plan.name} changed the array {path} in place while tracing, "
+            "outside the library (NumPy on it); a replay does not run the function's "
+            f"Python code, so later calls leave {path} as this first call left it. "
+            "Update it with in-place tensor ops under ad.no_grad() (a replay repeats "
+            "those), or change it outside the compiled function.",
             NotReplayedWarning, stacklevel=stacklevel + 1)
 
 

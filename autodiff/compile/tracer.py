@@ -114,6 +114,7 @@ class Tracer:
         # not a reference, so that check_fresh_constants counts references as before)
         self.slot_values: dict = {}
         self.held = readonly.HeldArrays()   # arrays read-only until the trace ends
+        self.written: list = []             # arrays in-place tensor ops wrote into
 
     # ----- slots ------------------------------------------------------------------
     def owns_thread(self) -> bool:
@@ -323,6 +324,7 @@ class Tracer:
         else:
             fn, args, label = write_clamp, (target,) + tuple(value), ""
         self.emit("write", f"{how} {label}".strip(), fn, args, {}, (), line, effect=True)
+        self.written.append(tensor.data)
         return self.held.lifted(tensor.data)
 
     # ----- values leaving the library ------------------------------------------------
@@ -603,20 +605,8 @@ class Tracer:
         return plan
 
     def module_members(self) -> list:
-        """The tensors, submodules and arrays (not buffers, which a replay reads again)
-        of the modules the call used, as they are at its end, as ``(table, key,
-        object)``: a plan that read the old ones does not fit a module given new ones
-        (``model.fc = nn.Linear(...)``, ``model.class_weight = np.array(...)``)."""
-        from ..nn.module import Module
-
-        members = []
-        for module, _ in self.modules.values():
-            buffers = getattr(module, "_buffers", {})     # (read again at each call)
-            for table in (vars(module), module._parameters, module._modules):
-                members += [(table, key, value) for key, value in table.items()
-                            if isinstance(value, (Tensor, Module)) or (
-                                isinstance(value, np.ndarray) and key not in buffers)]
-        return members
+        """``module_members`` of the modules the call used, as they are at its end."""
+        return module_members(module for module, _ in self.modules.values())
 
     def capture_buffers(self):
         """Constants that are buffers of a module the call used become captured: a
@@ -644,6 +634,23 @@ class Tracer:
         keep = self.keep
         return {slot: np.asarray(keep[k]) for slot, k in self.slot_values.items()
                 if isinstance(keep[k], (np.ndarray, np.generic))}
+
+
+def module_members(modules) -> list:
+    """The tensors, submodules, arrays (not buffers, which a replay reads again) and
+    functions of ``modules``, as ``(table, key, object)``: a plan that read the old ones
+    does not fit a module given new ones (``model.fc = nn.Linear(...)``,
+    ``model.class_weight = np.array(...)``, ``layer.activation = F.gelu``)."""
+    from ..nn.module import Module
+
+    members = []
+    for module in modules:
+        buffers = getattr(module, "_buffers", {})     # (read again at each call)
+        for table in (vars(module), module._parameters, module._modules):
+            members += [(table, key, value) for key, value in table.items()
+                        if isinstance(value, (Tensor, Module)) or callable(value) or (
+                            isinstance(value, np.ndarray) and key not in buffers)]
+    return members
 
 
 def _holds_function(kwargs) -> bool:
