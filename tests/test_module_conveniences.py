@@ -126,3 +126,34 @@ def test_register_module_is_add_module():
     net = nn.Sequential()
     net.register_module("head", nn.Linear(2, 1))
     assert isinstance(net.head, nn.Linear) and len(net) == 1
+
+
+@pytest.mark.parametrize("make_opt", [lambda ps: ad.optim.SGD(ps, lr=0.1, momentum=0.9),
+                                      lambda ps: ad.optim.Adam(ps, lr=0.01)])
+def test_a_compiled_step_with_a_frozen_layer_takes_the_fused_update_and_equals_eager(make_opt):
+    def make():
+        net = nn.Sequential(nn.Linear(2, 3, rng=0), nn.Linear(3, 1, rng=1))
+        net[0].requires_grad_(False)
+        return net, make_opt(net.parameters())
+
+    net, opt = make()
+    eager_net, eager_opt = make()
+
+    @ad.compile(fuse=False)
+    def step(x):
+        opt.zero_grad()
+        loss = net(x).sum()
+        loss.backward()
+        opt.step()
+        return loss
+
+    for _ in range(4):
+        step(X)
+        eager_opt.zero_grad()
+        eager_net(ad.tensor(X)).sum().backward()
+        eager_opt.step()
+    for p, q in zip(net.parameters(), eager_net.parameters()):
+        np.testing.assert_array_equal(p.data, q.data)
+    fused = [i.fn for i in step.plan.instrs if i.label.endswith("(fused)")]
+    if ad.kernels.JIT_ENABLED:
+        assert fused and fused[0].fallbacks == 0     # the frozen layer does not force NumPy

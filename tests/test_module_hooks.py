@@ -66,3 +66,17 @@ def test_a_compiled_function_refuses_a_module_with_hooks_and_works_once_removed(
         forward(X)
     handle.remove()
     assert float(forward(X)) == pytest.approx(float(net(ad.tensor(X)).sum()))
+
+
+def test_a_hook_registered_after_the_trace_is_not_skipped_silently():
+    net = _net()
+
+    @ad.compile
+    def forward(x):
+        return net(x).sum()
+
+    forward(X)
+    forward(X)                          # replayed
+    net[2].register_forward_hook(lambda m, args, out: None)
+    with pytest.raises(ad.TraceError, match="Linear has forward hooks"):
+        forward(X)

@@ -77,8 +77,8 @@ class FusedStep:
     def __init__(self, method):
         self.method = method
         self.fallbacks = 0
-        # per parameter: (array, state, group, group's sources, state's sources, work)
-        self._kept: list = []
+        # by position: (array, state, group, group's sources, state's sources, work)
+        self._kept: dict = {}
 
     def __call__(self, opt):
         module = fused.load()
@@ -88,26 +88,28 @@ class FusedStep:
         if work is None:
             return self._fall_back(opt)
         scalars_seen: dict = {}
-        for k, (prepared, _) in enumerate(work):
+        for prepared, _, position in work:
             try:
                 fused.run(module, prepared, scalars_seen)
             except Exception as error:  # the kernel did not compile: NumPy does the rest
                 fused.give_up(error)
-                self._update_rest(opt, k)
+                self._update_rest(opt, position)
                 break
         if unguarded_reads:             # a transform's results still read some (guard.py)
-            for _, data in work:
+            for _, data, _ in work:
                 note_unguarded_write(data)
         opt._step_count += 1
         return None
 
     def _work(self, opt):
-        """Each parameter's prepared update with this step's gradient, and its array;
-        None when one of them does not fit the kernels (``opt.step()`` then runs)."""
+        """Each parameter's prepared update with this step's gradient, its array and its
+        position;
+        None when one of them does not fit the kernels (``opt.step()`` then runs).  A
+        frozen parameter (no gradient, ``requires_grad`` False) is skipped, as
+        ``opt.step()`` skips it."""
         kind = type(opt)
         group_sources, state_sources = fused.GROUP_SOURCES[kind], fused.STATE_SOURCES[kind]
         kept = self._kept
-        n_kept = len(kept)
         states = opt.state
         work = []
         position = 0
@@ -118,11 +120,14 @@ class FusedStep:
             same_hyper = None
             for p in group["params"]:
                 data, grad = p.data, p._grad
+                if grad is None and not p.requires_grad:    # frozen: step() skips it too
+                    position += 1
+                    continue
                 if not (type(grad) is _nd and grad.dtype is data.dtype
                         and grad.shape == data.shape and grad.flags.c_contiguous):
                     return None
                 state = states[position]
-                entry = kept[position] if position < n_kept else None
+                entry = kept.get(position)
                 if same_hyper is None and entry is not None:
                     same_hyper = entry[2] is group and _same_objects(entry[3], hyper)
                 if (entry is not None and same_hyper and entry[0] is data
@@ -136,21 +141,21 @@ class FusedStep:
                     prepared = fused.PREPARE[kind](data, grad.reshape(-1), state, group)
                     if prepared is None:
                         return None
-                    del kept[position:]
-                    kept.append((data, state, group, hyper, state_sources(state), prepared))
-                    n_kept = position + 1
+                    kept[position] = (data, state, group, hyper, state_sources(state),
+                                      prepared)
                 if prepared is None:        # a state array was made read-only
                     return None
-                work.append((prepared, data))
+                work.append((prepared, data, position))
                 position += 1
         return work
 
     def _update_rest(self, opt, start):
-        """The NumPy code of ``opt`` for the parameters from position ``start`` on."""
+        """The NumPy code of ``opt`` for the parameters from position ``start`` on (the
+        frozen ones skipped)."""
         position = 0
         for group in opt.param_groups:
             for p in group["params"]:
-                if position >= start:
+                if position >= start and p._grad is not None:
                     opt._update(p.data, p._grad, opt.state[position], group)
                 position += 1
 

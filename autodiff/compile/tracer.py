@@ -596,6 +596,10 @@ class Tracer:
                        if key != "training" and _is_setting(value)]
         plan.flags += [(tensor, "requires_grad", tensor.requires_grad)
                        for tensor, _ in captured]
+        # (a forward hook registered later runs Python code a replay would skip)
+        plan.flags += [(module, "_has_forward_hooks", False)
+                       for module, _ in self.modules.values()
+                       if hasattr(module, "_forward_hooks")]
         plan.members = self.module_members()
         plan.constant_values = {slot: value for value, _, _, slot in self.constants}
         plan.literal_values = self.literal_values

@@ -9,7 +9,8 @@ hooks, as in PyTorch without ``with_kwargs``.
 
 A compiled function refuses a module with hooks while tracing: a hook is Python code
 that the replay of the recorded ops would not run again (an activation stored in a
-dict would keep the traced values).
+dict would keep the traced values).  A hook registered after the trace makes the next
+call trace again, which refuses it.
 """
 
 from __future__ import annotations
@@ -44,6 +45,11 @@ class RemovableHandle:
 
 class HookMethods:
     """The hook methods of ``Module``."""
+
+    @property
+    def _has_forward_hooks(self) -> bool:
+        # (a compiled plan fits only while the modules it called have none: flags)
+        return bool(self._forward_hooks or self._forward_pre_hooks)
 
     def register_forward_pre_hook(self, hook: Callable) -> RemovableHandle:
         """Call ``hook(module, args)`` before each ``forward``; a result that is not
