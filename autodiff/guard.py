@@ -103,10 +103,23 @@ guarded_views: dict = {}
 trace_held: dict = {}
 
 
+#: id(array) -> weak reference, for leaf arrays whose guard was released while the array
+#: they view was still read-only for another guard (``x = ad.tensor(B)`` and
+#: ``y = ad.tensor(B.T)``, both saved): NumPy lifts a view's flag only over a writable
+#: base, so they are made writable when a later release frees that base.
+_waiting_for_base: dict = {}
+
+
 def _writable_again(guard) -> None:
     array = guard.array
     if id(array) not in trace_held:
-        array.setflags(write=True)
+        try:
+            array.setflags(write=True)
+        except ValueError:
+            _waiting_for_base[id(array)] = weakref.ref(array)
+        else:
+            if _waiting_for_base:
+                _lift_waiting()
     views = guard.views
     if views is None:
         return
@@ -122,6 +135,21 @@ def _writable_again(guard) -> None:
                 view.setflags(write=True)
             except ValueError:          # it views memory something else made read-only
                 pass
+
+
+def _lift_waiting() -> None:
+    """Make writable the arrays of ``_waiting_for_base`` whose base is now writable
+    (those a guard holds again wait for its release instead)."""
+    for key, ref in list(_waiting_for_base.items()):
+        array = ref()
+        if array is None or key in _guards:
+            del _waiting_for_base[key]
+            continue
+        try:
+            array.setflags(write=True)
+        except ValueError:
+            continue                    # its base is still read-only
+        del _waiting_for_base[key]
 
 
 def _guard_view(guard, view, guarded_before: bool) -> None:
