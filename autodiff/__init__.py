@@ -70,6 +70,9 @@ from .gradcheck import GradcheckError, gradcheck, gradgradcheck, numerical_grad
 __version__ = "0.1.0"
 
 from . import nn, optim, data
+from .torch_names import (  # noqa: E402  (PyTorch's top-level names)
+    allclose, as_tensor, bmm, cat, clamp, float16, float32, float64, from_numpy, inference_mode,
+    int8, int16, int32, int64, isclose, manual_seed, set_grad_enabled, uint8)
 from .optim import NoGradientWarning
 from .anomaly import AnomalyError, detect_anomaly
 from .explain import explain
