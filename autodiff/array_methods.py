@@ -24,6 +24,27 @@ def _tensor(value):
     return value if isinstance(value, Tensor) else Tensor(np.asarray(value))
 
 
+def to_arguments(where: str, args: tuple, dtype=None, device=None):
+    """The dtype that ``to(*args, dtype=, device=)`` asks for (None: keep it), from a
+    dtype, a dtype name, a tensor or array (its dtype) and a device, which must be the
+    CPU.
+
+    >>> to_arguments("to", ("cpu", np.float32))
+    <class 'numpy.float32'>
+    """
+    for arg in args:
+        if _is_device(arg):
+            device = arg if device is None else device
+        elif dtype is None:
+            dtype = arg.dtype if isinstance(arg, (ArrayMethods, np.ndarray)) else arg
+        else:
+            raise TypeError(f"{where}: expected a dtype and/or a device, got {args!r}")
+    if device is not None and str(device).split(":")[0] != "cpu":
+        raise ValueError(f"{where}: device {str(device)!r} is not available; arrays live in "
+                         "NumPy, on the CPU (to('cpu') is accepted and does nothing)")
+    return dtype
+
+
 def _is_device(value) -> bool:
     if isinstance(value, str):
         try:
@@ -170,16 +191,7 @@ class ArrayMethods:
         >>> ad.tensor([1.0, 2.0], requires_grad=True).to(np.float32)
         tensor([1., 2.], dtype=float32, requires_grad=True)
         """
-        for arg in args:
-            if _is_device(arg):
-                device = arg if device is None else device
-            elif dtype is None:
-                dtype = arg.dtype if isinstance(arg, (ArrayMethods, np.ndarray)) else arg
-            else:
-                raise TypeError(f"to: expected a dtype and/or a device, got {args!r}")
-        if device is not None and str(device).split(":")[0] != "cpu":
-            raise ValueError(f"to: device {str(device)!r} is not available; arrays live in "
-                             "NumPy, on the CPU (to('cpu') is accepted and does nothing)")
+        dtype = to_arguments("to", args, dtype, device)
         if dtype is None or np.dtype(dtype) == self.dtype:
             return self.clone() if copy else self
         return self.astype(dtype)

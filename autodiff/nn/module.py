@@ -17,6 +17,7 @@ import numpy as np
 
 from ..compile import hooks as _hooks
 from ..compile.hooks import refused_in_trace, replayed, replayed_function
+from ..array_methods import to_arguments
 from ..tensor import Tensor
 from .module_hooks import HookMethods, call_with_hooks
 from .module_state import StateMethods
@@ -446,16 +447,7 @@ class Module(StateMethods, HookMethods):
         dtype('float32')
         """
         where = f"{type(self).__name__}.to"
-        for arg in args:
-            if _is_device(arg) or (isinstance(arg, str) and not _is_dtype_name(arg)):
-                device = arg if device is None else device
-            elif dtype is None:
-                dtype = arg
-            else:
-                raise TypeError(f"{where}: expected a dtype and/or a device, got {args!r}")
-        if device is not None and str(device).split(":")[0] != "cpu":
-            raise ValueError(f"{where}: device {str(device)!r} is not available; arrays live "
-                             "in NumPy, on the CPU (to('cpu') is accepted and does nothing)")
+        dtype = to_arguments(where, args, dtype, device)
         if dtype is None:
             return self
         try:
@@ -584,19 +576,6 @@ def _described(value) -> str:
     if isinstance(value, (Tensor, np.ndarray)):
         text += f" (shape {tuple(value.shape)})"
     return text
-
-
-def _is_dtype_name(text: str) -> bool:
-    try:
-        np.dtype(text)
-    except TypeError:
-        return False
-    return True
-
-
-def _is_device(value) -> bool:
-    # a torch.device (whose module is torch), without importing torch
-    return type(value).__name__ == "device"
 
 
 def _buffer_array(value, name, owner):
