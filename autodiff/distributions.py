@@ -1,5 +1,6 @@
 """Probability distributions whose parameters are Tensors: ``Normal``, ``Bernoulli``,
-``Categorical`` and ``kl_divergence``, with PyTorch's names and conventions.
+``Categorical``, ``Uniform``, ``Exponential`` and ``kl_divergence``, with PyTorch's
+names and conventions.
 
 ``sample()`` draws values with no gradient (a constant, like ``torch``'s ``sample``);
 ``rsample()`` draws them as a differentiable function of the parameters (the
@@ -32,7 +33,9 @@ from .ops.indexing import getitem
 from .ops.shape import broadcast_to, reshape
 from .tensor import Tensor
 
-__all__ = ["Distribution", "Normal", "Bernoulli", "Categorical", "kl_divergence"]
+# Uniform and Exponential come from ``__getattr__`` (at the end).
+__all__ = ["Distribution", "Normal", "Bernoulli", "Categorical", "Uniform",  # noqa: F822
+           "Exponential", "kl_divergence"]
 
 _LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
 
@@ -70,10 +73,18 @@ def _broadcast(owner: str, **params: Tensor) -> tuple[tuple[int, ...], list[Tens
                    for t in params.values()]
 
 
-def _sample_shape(shape) -> tuple[int, ...]:
-    if isinstance(shape, (int, np.integer)):
-        return (int(shape),)
-    return tuple(int(n) for n in shape)
+def _sample_shape(shape, owner: str) -> tuple[int, ...]:
+    """``shape`` as a tuple of non-negative ints; anything else (a float, which ``int``
+    would truncate, or a negative size) raises, as ``torch.Size`` does."""
+    dims = (shape,) if isinstance(shape, (int, np.integer)) else shape
+    try:
+        dims = tuple(dims)
+    except TypeError:
+        dims = None
+    if dims is None or not all(isinstance(n, (int, np.integer)) and n >= 0 for n in dims):
+        raise TypeError(f"{owner}: sample_shape must be an int or a tuple of non-negative "
+                        f"ints, e.g. (3,) or (2, 5); got {shape!r}")
+    return tuple(int(n) for n in dims)
 
 
 def _softplus(x):
@@ -122,6 +133,25 @@ def _positive_scale(data):
     return True
 
 
+def _real_values(data):
+    bad = np.isnan(data)
+    if bad.any():
+        raise ValueError(f"Normal.log_prob: values must be real numbers, not NaN (as in "
+                         f"PyTorch, NaN is outside the support); got {_first_bad(data, bad)}. "
+                         "Drop or fill in missing values first")
+    return True
+
+
+def _finite_logits(data):
+    # log_prob and entropy would be inf - inf = NaN (as they are in PyTorch).
+    bad = ~np.isfinite(data)
+    if bad.any():
+        raise ValueError(f"Bernoulli: logits must not be NaN or infinite; got "
+                         f"{_first_bad(data, bad)} (for an outcome that is certain, pass "
+                         "probs=0.0 or probs=1.0)")
+    return True
+
+
 def _binary_values(data):
     bad = ~((data == 0) | (data == 1))
     if bad.any():
@@ -147,13 +177,31 @@ def _flat_broadcast(index, shape):
 
 
 def _category_weights(data):
-    bad = ~(data >= 0)
+    bad = ~((data >= 0) & (data < np.inf))
     if bad.any():
-        raise ValueError(f"Categorical: probs must be ≥ 0; got {_first_bad(data, bad)}")
-    totals = data.sum(-1)
-    if not (totals > 0).all():
-        raise ValueError("Categorical: each row of probs must have a positive sum "
-                         f"(it is normalized); a row sums to {totals.min()}")
+        raise ValueError(f"Categorical: probs must be ≥ 0 and finite; got "
+                         f"{_first_bad(data, bad)}")
+    with np.errstate(over="ignore"):
+        totals = data.sum(-1)
+    bad = ~((totals > 0) & (totals < np.inf))     # all zeros, or an overflowing sum
+    if bad.any():
+        raise ValueError("Categorical: each row of probs must have a positive sum that is "
+                         f"finite (it is normalized); got a sum of {_first_bad(totals, bad)}")
+    return True
+
+
+def _category_logits(data):
+    # As in PyTorch, which normalizes the logits and refuses a NaN: a +inf logit, or a
+    # row with every logit -inf (no category possible), has no distribution.
+    bad = np.isnan(data) | (data == np.inf)
+    if bad.any():
+        raise ValueError(f"Categorical: logits must not be NaN or +inf; got "
+                         f"{_first_bad(data, bad)} (-inf is allowed: it masks a category)")
+    empty = (data == -np.inf).all(-1)
+    if empty.any():
+        where = f" (row {tuple(int(i) for i in np.argwhere(empty)[0])})" if empty.ndim else ""
+        raise ValueError(f"Categorical: every logit of a row is -inf{where}, so no category "
+                         "is possible")
     return True
 
 
@@ -189,7 +237,8 @@ class Distribution:
 
     def sample(self, shape=(), rng=None, *, sample_shape=None) -> Tensor:
         """Draw ``shape + batch_shape`` values as a constant (no gradient)."""
-        shape = _sample_shape(shape if sample_shape is None else sample_shape)
+        shape = _sample_shape(shape if sample_shape is None else sample_shape,
+                              f"{type(self).__name__}.sample")
         # Through ``made``: a compiled step draws again, from the parameters of its call.
         drawn = made(f"{type(self).__name__}.sample", _sample_from,
                      (type(self)._draw, rng, shape + self.batch_shape, *self._params()),
@@ -273,13 +322,15 @@ class Normal(Distribution):
         >>> z.sum().backward(); mu.grad                 # dz/dmu = 1 for each sample
         array(3.)
         """
-        shape = _sample_shape(shape if sample_shape is None else sample_shape)
+        shape = _sample_shape(shape if sample_shape is None else sample_shape,
+                              "Normal.rsample")
         eps = made("Normal.rsample noise", _standard_normal,
                    (rng, shape + self.batch_shape, self.loc.data.dtype), stateful=True)
         return self.loc + self.scale * Tensor(eps, name="eps")
 
     def log_prob(self, value) -> Tensor:
         """log N(value; loc, scale²) = -(value - loc)² / (2 scale²) - log scale - log √(2π)."""
+        _checked(_real_values, value.data if isinstance(value, Tensor) else np.asarray(value))
         z = (value - self.loc) / self.scale
         return -0.5 * z ** 2 - log(self.scale) - _LOG_SQRT_2PI
 
@@ -291,9 +342,11 @@ class Normal(Distribution):
 class Bernoulli(Distribution):
     """A 0/1 variable that is 1 with probability ``probs`` (or ``sigmoid(logits)``).
 
-    Exactly one of ``probs=`` / ``logits=``.  As in PyTorch, ``probs`` of exactly 0
-    or 1 are clamped to [eps, 1 - eps] when converted to logits, so ``log_prob`` of an
-    impossible outcome is about -36 (float64) rather than -inf.  Samples are floats.
+    Exactly one of ``probs=`` / ``logits=`` (finite: an infinite logit raises, where
+    PyTorch gives NaN log_probs and entropy).  As in PyTorch, ``probs`` are clamped to
+    [eps, 1 - eps] when converted to logits (eps of their dtype), so ``log_prob`` of an
+    impossible outcome is about -36 (float64) rather than -inf, and so is that of any
+    probability below eps.  Samples are floats.
 
     >>> b = ad.distributions.Bernoulli(probs=ad.tensor([0.2, 0.9]))
     >>> b.log_prob(ad.tensor([1.0, 0.0]))           # log 0.2, log 0.1
@@ -308,7 +361,7 @@ class Bernoulli(Distribution):
             self.logits = _logits_from_probs(self.probs)
         else:
             self.logits = _as_float_tensor(logits, "Bernoulli", "logits")
-            _checked(_not_nan, self.logits.data, "Bernoulli", "logits")
+            _checked(_finite_logits, self.logits.data)
             self.probs = sigmoid(self.logits)
         self.batch_shape = self.probs.shape
         self._probs_given = probs is not None
@@ -346,7 +399,8 @@ class Categorical(Distribution):
     Exactly one of ``probs=`` (non-negative; normalized along the last axis, as in
     PyTorch) or ``logits=`` (unnormalized log-probabilities). ``batch_shape`` is the
     shape without the last axis.  Samples are int64 category indices.  As in PyTorch,
-    a probability of exactly 0 counts as eps in ``logits`` (log_prob about -36).  ``mean`` and
+    a probability below eps (such as 0) counts as eps in ``logits`` (log_prob about -36);
+    a logit of -inf masks its category (log_prob -inf).  ``mean`` and
     ``variance`` are NaN, as in PyTorch (categories are labels, not numbers).
 
     >>> c = ad.distributions.Categorical(logits=ad.tensor([[0.0, 0.0], [0.0, 1e9]]))
@@ -371,7 +425,7 @@ class Categorical(Distribution):
             # As in PyTorch, a probability of 0 becomes log(eps) (about -36), not -inf.
             self.logits = log(clip(self.probs, float(np.finfo(given.data.dtype).eps), None))
         else:
-            _checked(_not_nan, given.data, "Categorical", "logits")
+            _checked(_category_logits, given.data)
             self.logits = log_softmax(given, axis=-1)
             self.probs = softmax(given, axis=-1)
         self.batch_shape = given.shape[:-1]
@@ -467,6 +521,11 @@ _KL = {(Normal, Normal): _kl_normal, (Bernoulli, Bernoulli): _kl_bernoulli,
 def kl_divergence(p: Distribution, q: Distribution) -> Tensor:
     """KL(p ‖ q) = E_p[log p(x) - log q(x)] in closed form, one value per batch element.
 
+    It is +inf where q gives probability exactly 0 (a probability of 0 given as
+    ``probs=``, or a logit of -inf) to an event p can take.  Unlike PyTorch, a finite
+    logit whose probability rounds to 0 or 1 (``Bernoulli(logits=50.0)``) is not
+    treated as certain: the result stays finite, where PyTorch gives inf.
+
     >>> N = ad.distributions.Normal
     >>> kl_divergence(N(0.0, 1.0), N(1.0, 1.0))      # (mu_p - mu_q)^2 / 2
     tensor(0.5)
@@ -475,8 +534,18 @@ def kl_divergence(p: Distribution, q: Distribution) -> Tensor:
         for q_type in type(q).__mro__:
             if (p_type, q_type) in _KL:
                 return _KL[p_type, q_type](p, q)
+    from . import distributions_more  # noqa: F401  (its pairs, for the list below)
     pairs = ", ".join(f"({a.__name__}, {b.__name__})" for a, b in _KL)
     raise NotImplementedError(f"kl_divergence: no closed form for ({type(p).__name__}, "
                               f"{type(q).__name__}); implemented pairs: {pairs}. Estimate it "
                               "by sampling instead: mean of p.log_prob(x) - q.log_prob(x) "
                               "for x = p.sample(...)")
+
+
+def __getattr__(name):
+    # ``Uniform`` and ``Exponential`` live in ``distributions_more``, which builds on the
+    # helpers here (and registers its pairs in ``_KL``): imported on first use.
+    if name in ("Uniform", "Exponential"):
+        from . import distributions_more
+        return getattr(distributions_more, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
