@@ -42,18 +42,22 @@ from .transforms import (_freed_in_function, _holds_tensor, as_argnums, check_fu
 _make = Tensor._make
 
 
-def _check_tangent(primal, tangent, k):
-    refuse_container(primal, "jvp", f"primal {k}")
-    refuse_container(tangent, "jvp", f"tangent {k}")
+def check_tangent(primal, tangent, k, where="jvp", names=None):
+    """Raise unless ``tangent`` matches ``primal`` (the ``k``-th pair; ``names`` for the
+    pair in the messages of ``where``, ``("x", "v")`` for hvp)."""
+    primal_name, tangent_name = names or (f"primal {k}", f"tangent {k}")
+    refuse_container(primal, where, primal_name)
+    refuse_container(tangent, where, tangent_name)
     p = primal.data if isinstance(primal, Tensor) else np.asarray(primal)
     if p.dtype.kind != "f":
-        raise TypeError(f"jvp: primal {k} has dtype {p.dtype} (shape {p.shape}); forward mode "
-                        "needs floating-point primals. Pass float64 data.")
+        raise TypeError(f"{where}: {primal_name} has dtype {p.dtype} (shape {p.shape}); "
+                        "forward mode needs floating-point primals. Pass float64 data.")
     t = tangent.data if isinstance(tangent, Tensor) else np.asarray(tangent)
     if t.shape != p.shape or t.dtype != p.dtype:
         raise ValueError(
-            f"jvp: tangent {k} has shape {t.shape} and dtype {t.dtype} but its primal has "
-            f"shape {p.shape} and dtype {p.dtype}; each tangent must match its primal "
+            f"{where}: {tangent_name} has shape {t.shape} and dtype {t.dtype} but "
+            f"{'its primal' if names is None else primal_name} has shape {p.shape} and "
+            f"dtype {p.dtype}; each tangent must match its primal "
             "(e.g. np.asarray(v, dtype=x.dtype).reshape(x.shape))")
 
 
@@ -282,7 +286,7 @@ def _run_for_jvp(func, primals, tangents, record_outer):
     primals = [_as_float_if_number(p) for p in primals]
     tangents = [_as_float_if_number(t) for t in tangents]
     for k, (p, t) in enumerate(zip(primals, tangents)):
-        _check_tangent(p, t, k)
+        check_tangent(p, t, k)
     args, inputs, connected = fresh_inputs(primals, range(len(primals)), "jvp", record_outer)
     tangents_tracked = any(isinstance(t, Tensor) and t.requires_grad for t in tangents)
     outs, container = _flatten_outputs(func(*args))

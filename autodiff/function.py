@@ -7,6 +7,8 @@ reported with the Function's name, the input position and both shapes.
 
 from __future__ import annotations
 
+import functools
+import types
 from typing import Callable
 
 import numpy as np
@@ -297,21 +299,99 @@ def _note_forward_values(vjp, inputs) -> None:
 def closed_over_tracked(node) -> list:
     """The tensors that require grad which the vjp saved on a custom_gradient ``node``
     can reach (a closure over an outer transform's variable, over a parameter or over
-    an intermediate value): the gradient the vjp gives depends on them, though they
-    are not the node's inputs."""
+    an intermediate value, a global, ``self.w`` of a bound method): the gradient the
+    vjp gives depends on them, though they are not the node's inputs."""
     vjp = node.saved
     if vjp is None:
         return []
-    return [value for _, value in _reachable_values(vjp)
-            if isinstance(value, Tensor) and value.requires_grad]
+    return [value for _, value in _reachable_tracked(vjp)]
 
 
 def _closed_over_tracked_values(func, inputs) -> list:
     """``(name, tensor)`` for each tensor that requires grad, other than ``inputs``,
-    which ``func`` can reach (``_reachable_values``)."""
+    which ``func`` can reach (``_reachable_tracked``), also as an attribute of an input
+    that is an object (``self`` of a method decorated in its class)."""
     own = {id(t) for t in inputs}
-    return [(name, value) for name, value in _reachable_values(func)
-            if isinstance(value, Tensor) and value.requires_grad and id(value) not in own]
+    found = list(_reachable_tracked(func))
+    code = getattr(func, "__code__", None)
+    names = code.co_varnames[:code.co_argcount] if code is not None else ()
+    for k, value in enumerate(inputs):
+        if not isinstance(value, (Tensor, np.ndarray)):
+            found += _held_tracked(names[k] if k < len(names) else f"argument {k}", value)
+    return [(name, value) for name, value in found if id(value) not in own]
+
+
+def _reachable_tracked(fn):
+    """``(name, tensor)`` for each tensor that requires grad which ``fn`` can reach:
+    through ``_reachable_values``, through the module-level globals that its code (and
+    that of the functions among them) names, and through the object a bound method is
+    bound to; a Module among these stands for its parameters, and another object for
+    its attributes (one level).
+
+    >>> w = ad.tensor(2.0, requires_grad=True)
+    >>> [name for name, _ in _reachable_tracked(lambda x: x * w)]
+    ['w']
+    """
+    seen = set()
+    functions = [fn]
+    for name, value in _reachable_values(fn):
+        if callable(value) and hasattr(value, "__code__"):
+            functions.append(value)
+        else:
+            yield from _unseen(seen, _held_tracked(name, value))
+    for function in functions:
+        names = getattr(function, "__globals__", None)
+        if names is not None:
+            for name in _global_names(function.__code__):
+                if name in names:
+                    yield from _unseen(seen, _held_tracked(name, names[name]))
+        owner = getattr(function, "__self__", None)
+        if owner is not None:
+            yield from _unseen(seen, _held_tracked("self", owner))
+
+
+def _unseen(seen, found):
+    for name, value in found:
+        if id(value) not in seen:
+            seen.add(id(value))
+            yield name, value
+
+
+@functools.lru_cache(maxsize=1024)
+def _global_names(code) -> tuple:
+    """The names ``code`` (and the code nested in it: lambdas, generator expressions)
+    looks up as globals or attributes."""
+    names, pending = set(), [code]
+    while pending:
+        code = pending.pop()
+        names.update(code.co_names)
+        pending += [c for c in code.co_consts if isinstance(c, types.CodeType)]
+    return tuple(sorted(names))
+
+
+_NOT_HOLDERS = (type, types.ModuleType, types.FunctionType, types.BuiltinFunctionType,
+                types.MethodType, np.ndarray, str, int, float, bool)
+
+
+def _held_tracked(name, value, attributes=True) -> list:
+    """``(name, tensor)`` for ``value`` if it is a tensor that requires grad, for the
+    parameters of a Module, and (``attributes``) for the attributes of another object
+    that are such tensors or Modules."""
+    if isinstance(value, Tensor):
+        return [(name, value)] if value.requires_grad else []
+    if isinstance(value, _NOT_HOLDERS):
+        return []
+    from .nn.module import Module
+
+    if isinstance(value, Module):
+        return [(f"{name}.{key}", p) for key, p in value.named_parameters() if p.requires_grad]
+    if not attributes:
+        return []
+    held = getattr(value, "__dict__", None)
+    if not isinstance(held, dict):
+        return []
+    return [found for key, item in held.items() if isinstance(item, (Tensor, Module))
+            for found in _held_tracked(f"{name}.{key}", item, attributes=False)]
 
 
 def _refuse_value_through(name, value, inputs, closed) -> None:

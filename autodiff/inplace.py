@@ -108,6 +108,7 @@ def _recording(t, other) -> bool:
 
 def _refuse_leaf(t, where: str) -> None:
     if t.requires_grad and t._node is None:
+        _refuse_transform_input([t], where)     # a transform's input for a plain argument
         raise RuntimeError(
             f"{where}: tensor {_label(t)} is a leaf that requires grad, and an in-place "
             "update of it in grad mode would not be part of any gradient. Wrap the update "
@@ -120,6 +121,7 @@ def _refuse_leaf(t, where: str) -> None:
             # refuses (a recorded update would leave ``w`` behind, unlike NumPy's view).
             if (parent is not None and parent.__class__ is not Node and parent.requires_grad
                     and views_memory_of(t.data, parent.data)):
+                _refuse_transform_input([parent], where)
                 raise RuntimeError(
                     f"{where}: tensor {_label(t)} is a view of tensor {_label(parent)} "
                     f"(made by '{node.op.name}'), a leaf that requires grad, and an in-place "
@@ -401,17 +403,16 @@ def _recorded(t, result, where: str, written=_ALL) -> None:
 
 def _refuse_transform_input(tensors, where: str) -> None:
     """Raise when one of ``tensors`` is the input a running transform differentiates
-    with respect to (a tracked argument, given a ``transform_input`` node): the update
-    would move that input to the updated value, and the result would be the derivative
-    with respect to it.  A plain argument is a leaf there, refused by ``_refuse_leaf``,
-    as ``torch.func.grad`` refuses both."""
+    with respect to (a tracked argument's ``transform_input`` node, or the fresh leaf a
+    plain argument gets): the update would move that input to the updated value, and
+    the result would be the derivative with respect to it, as ``torch.func.grad``
+    refuses too."""
     if not _grad_mode.transform_depth:
         return
-    from .transforms import transform_input
+    from .transforms import is_transform_input
 
     for tensor in tensors:
-        node = tensor._node
-        if node is not None and node.op is transform_input:
+        if is_transform_input(tensor):
             raise RuntimeError(
                 f"{where}: tensor {_label(tensor)} is the input a transform (ad.grad, "
                 "ad.jvp, ad.hessian, ...) differentiates with respect to, and an in-place "
@@ -616,8 +617,27 @@ def clamp(t, lo, hi, where: str = "clamp_"):
         _refuse_leaf(t, where)
         _recorded(t, clip(t, lo, hi), where)
         return t
-    lift = _before_unrecorded_write(t, where)
     lo, hi = _raw(lo), _raw(hi)
+    _refuse_bounds_of_another_kind(t, lo, hi, where)
+    lift = _before_unrecorded_write(t, where)
     _unrecorded_write(t, lift, "clamp", (lo, hi), None,
                       lambda: np.clip(t.data, lo, hi, out=t.data))
     return t
+
+
+def _refuse_bounds_of_another_kind(t, lo, hi, where: str) -> None:
+    """Raise when the bounds would make ``t``'s values of a kind its dtype cannot hold
+    (float bounds of an integer tensor): NumPy's ``clip(out=)`` and PyTorch's ``clamp_``
+    refuse the cast too."""
+    bounds = [b if isinstance(b, (bool, int, float, complex)) else np.asarray(b)
+              for b in (lo, hi) if b is not None]
+    kind = np.result_type(t.data, *bounds)
+    if not np.can_cast(kind, t.dtype, casting="same_kind"):
+        shown = ", ".join(repr(b) if np.ndim(b) == 0 else f"an array of shape {np.shape(b)}"
+                          for b in (lo, hi))
+        raise TypeError(
+            f"{where}: the bounds ({shown}) give {kind} values, but tensor {_label(t)} "
+            f"holds {t.dtype}, which cannot store them in place (PyTorch refuses this "
+            "too). Pass bounds of the tensor's kind (ints for an integer tensor), or "
+            "clamp a converted copy: t = t.astype(np.float64).clamp_(lo, hi), or "
+            "t.clamp(lo, hi) for a new tensor.")

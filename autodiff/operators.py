@@ -11,6 +11,10 @@ built on ``Tensor``, so this module cannot import them first).
 
 from __future__ import annotations
 
+import builtins
+import math
+import operator
+
 #: The operand classes that take ``Op._call_number`` (exactly: a bool or a NumPy
 #: scalar goes through ``_call2``).
 _NUMBERS = frozenset({float, int})
@@ -22,6 +26,10 @@ class OperatorMethods:
     >>> x = ad.tensor([1.0, 2.0], requires_grad=True)
     >>> (2 * x + 1).tolist(), (x < 1.5).tolist()
     ([3.0, 5.0], [True, False])
+    >>> divmod(ad.tensor([5.5, -5.5]), 2.0)
+    (tensor([ 2., -3.]), tensor([1.5, 0.5]))
+    >>> round(ad.tensor(2.5)), round(ad.tensor([1.234, 5.678]), 1)
+    (2, tensor([1.2, 5.7]))
     """
 
     __slots__ = ()
@@ -123,6 +131,13 @@ class OperatorMethods:
     def __rfloordiv__(self, other):
         return floor_divide(other, self)
 
+    def __divmod__(self, other):
+        # (t // x, t % x), as np.divmod: floor_divide's zero gradient and mod's
+        return floor_divide(self, other), _mod(self, other)
+
+    def __rdivmod__(self, other):
+        return floor_divide(other, self), _mod(other, self)
+
     def __matmul__(self, other):
         return _matmul(self, other)
 
@@ -137,6 +152,24 @@ class OperatorMethods:
 
     def __abs__(self):
         return abs(self)
+
+    # ----- Python's rounding: round(t), math.floor / ceil / trunc --------------
+    def __round__(self, ndigits=None):
+        """``round(t, n)`` is ``t.round(n)``, a Tensor (NumPy's values, zero gradient),
+        as ``round`` keeps a NumPy scalar's type; ``round(t)`` is a Python int (half to
+        even), for a tensor of one element, as ``round`` of a NumPy scalar."""
+        if ndigits is None:
+            return _python_int(self, "round", builtins.round, "t.round()")
+        return _round(self, operator.index(ndigits))
+
+    def __floor__(self):
+        return _python_int(self, "math.floor", math.floor, "ad.floor(t)")
+
+    def __ceil__(self):
+        return _python_int(self, "math.ceil", math.ceil, "ad.ceil(t)")
+
+    def __trunc__(self):
+        return _python_int(self, "math.trunc", math.trunc, "ad.trunc(t)")
 
     # ----- comparisons and logic (no gradient) ---------------------------------
     def __lt__(self, other):
@@ -180,6 +213,22 @@ class OperatorMethods:
         return invert(self)
 
 
+def _python_int(t, name: str, convert, elementwise: str) -> int:
+    """``convert(t.item())``: the Python int ``round(t)`` or ``math.floor(t)`` gives, for
+    a tensor of one element (as ``float(t)``); a tensor that requires grad, in grad
+    mode, leaves the tape here, so this warns as ``math.exp(t)`` does (raises inside a
+    transform)."""
+    if t.data.size != 1:
+        raise ValueError(
+            f"{name}: only a tensor with exactly one element converts to a Python int; "
+            f"this one has shape {t.shape}. For every element, {elementwise} gives a "
+            "Tensor.")
+    if t._requires_grad and _grad_mode.enabled:
+        tape_drop(t, f"converted to a Python int by {name}() ({elementwise} stays on "
+                     "the tape)")
+    return convert(t.item())
+
+
 def bind() -> None:
     """Bind the ops the operators call (run by ``autodiff.tensor`` once they exist)."""
     global inplace, add, subtract, multiply, divide, square, abs, floor_divide
@@ -187,12 +236,15 @@ def bind() -> None:
     global bitwise_and, bitwise_or, bitwise_xor, invert
     global _add, _subtract, _multiply, _divide, _power, _matmul, _negative, _mod
     global _add_number, _subtract_number, _multiply_number, _divide_number, _power_number
-    global positive, power, mod, matmul
+    global positive, power, mod, matmul, _round, _grad_mode, tape_drop
     from . import inplace
+    from .graph import _grad_mode
+    from .tape_drop import tape_drop
     from .ops.compare import (bitwise_and, bitwise_or, bitwise_xor, equal, greater,
                               greater_equal, invert, less, less_equal, not_equal)
     from .ops.elementwise import (abs, add, divide, multiply, negative, positive, power,
                                   square, subtract)
+    from .ops.elementwise import round as _round
     from .ops.linalg import matmul
     from .ops.piecewise import floor_divide, mod
     _add, _subtract, _multiply = add._call2, subtract._call2, multiply._call2

@@ -19,6 +19,7 @@ has returned, even while its results live (``guard.holding_inputs``).
 
 from __future__ import annotations
 
+import weakref
 from contextlib import contextmanager
 from typing import Callable, Sequence
 
@@ -49,6 +50,33 @@ transform_input = defop(
         ">>> from autodiff.transforms import transform_input\n"
         ">>> transform_input(ad.tensor([1.0, 2.0]))\ntensor([1., 2.])",
     x=("g", _transform_input_rule), reads=())
+
+
+#: The fresh leaves a transform gives plain (untracked) arguments, as id -> weak
+#: reference (a WeakSet would compare Tensors with ``==``): an in-place update of one
+#: would change what is differentiated, as it would for a tracked argument's
+#: ``transform_input`` (inplace.py refuses both with the same message).
+_fresh_leaves: dict = {}
+
+
+def _note_fresh_leaf(leaf) -> None:
+    key = id(leaf)
+
+    def forget(ref):
+        if _fresh_leaves.get(key) is ref:
+            del _fresh_leaves[key]
+
+    _fresh_leaves[key] = weakref.ref(leaf, forget)
+
+
+def is_transform_input(tensor) -> bool:
+    """Whether ``tensor`` is the input a running transform differentiates with respect
+    to: a tracked argument's ``transform_input`` node, or a plain argument's fresh leaf."""
+    node = tensor._node
+    if node is not None:
+        return node.op is transform_input
+    ref = _fresh_leaves.get(id(tensor))
+    return tensor._requires_grad and ref is not None and ref() is tensor
 
 
 class inside_transform:
@@ -143,6 +171,7 @@ def fresh_inputs(args, argnums, where, grad_on=None):
             connected = True
         else:   # a caller's array is copied: the graph saves it, and guards what it saves
             fresh = Tensor._make(array if isinstance(a, Tensor) else array.copy(), None, True)
+            _note_fresh_leaf(fresh)
         args[i] = made[i] = fresh
         inputs.append(fresh)
     return args, inputs, connected
@@ -300,15 +329,26 @@ def value_and_grad(func: Callable, argnums: int | Sequence[int] = 0) -> Callable
     >>> ad.value_and_grad(lambda x: (x ** 2).sum())(np.array([1.0, 2.0]))
     (array(5.), array([2., 4.]))
     """
-    check_function(func, "grad")
-    positions = as_argnums(argnums, "grad")
+    return _value_and_grad(func, argnums, "grad")
+
+
+#: What to do instead when a transform's function is not scalar.
+_NOT_SCALAR_FIX = {"grad": "reduce it (e.g. .sum()) or use ad.jacobian",
+                   "hvp": "reduce it (e.g. .sum()); a vector function's second "
+                          "derivatives are ad.jacfwd(ad.jacobian(f))"}
+
+
+def _value_and_grad(func, argnums, where):
+    """``value_and_grad``, its errors naming ``where`` (``hvp`` runs it too)."""
+    check_function(func, where)
+    positions = as_argnums(argnums, where)
 
     def wrapped(*args, **kwargs):
-        with transformed_call(func, args, kwargs, positions, "grad") as (inputs, out, record):
+        with transformed_call(func, args, kwargs, positions, where) as (inputs, out, record):
             if out.size != 1:
                 raise TypeError(
-                    f"grad: the function must return a scalar, but it returned shape "
-                    f"{out.shape}; reduce it (e.g. .sum()) or use ad.jacobian")
+                    f"{where}: the function must return a scalar, but it returned shape "
+                    f"{out.shape}; {_NOT_SCALAR_FIX[where]}")
             grads = gradients(out, np.ones_like(out.data), inputs, record)
         value = out if record else owned(out.data, [t.data for t in inputs])
         return value, (grads[0] if isinstance(argnums, (int, np.integer)) else tuple(grads))
@@ -417,10 +457,13 @@ def hvp(func: Callable, x, v) -> np.ndarray:
     >>> ad.hvp(lambda x: (x ** 3).sum(), np.array([1.0, 2.0]), np.array([1.0, 0.0]))
     array([6., 0.])
     """
-    from .forward import jvp
+    from .forward import _as_float_if_number, check_tangent, jvp
 
     check_function(func, "hvp")
-    return jvp(grad(func), (x,), (v,))[1]
+    x, v = _as_float_if_number(x), _as_float_if_number(v)
+    check_tangent(x, v, 0, "hvp", ("x", "v"))
+    gradient = _value_and_grad(func, 0, "hvp")
+    return jvp(lambda point: gradient(point)[1], (x,), (v,))[1]
 
 
 def hvp_reverse_over_reverse(func, x, v):
