@@ -34,6 +34,19 @@ def _check_reduction(where, reduction):
                          f"got {reduction!r}")
 
 
+def _check_ignore_index(where, ignore_index):
+    """Refuse an ``ignore_index`` that is not an int: a bool there is most likely
+    PyTorch's deprecated ``size_average`` passed by position (PyTorch's fourth argument),
+    which would otherwise silently skip class 1 (True) or class 0 (False)."""
+    if ignore_index is None or (isinstance(ignore_index, (int, np.integer))
+                                and not isinstance(ignore_index, (bool, np.bool_))):
+        return
+    raise TypeError(f"{where}: ignore_index must be an int (the class to skip), got "
+                    f"{ignore_index!r}; PyTorch's fourth positional argument is the "
+                    "deprecated size_average, which is not supported here: pass "
+                    "reduction='mean' or 'sum' (and ignore_index=) by name")
+
+
 def _reduce(per_item, reduction):
     if reduction == "mean":
         return rd.mean(per_item)
@@ -302,6 +315,7 @@ def nll_loss(input, target, weight=None, ignore_index: int = -100,
     where = "nll_loss"
     _check_float(input, where)
     _check_reduction(where, reduction)
+    _check_ignore_index(where, ignore_index)
     shape = np.shape(_raw(input))
     target = _class_targets(where, shape, target, "log_probs", ignore_index)
     input, target, unbatched = _batched(where, input, target, "log_probs")
@@ -357,6 +371,7 @@ def cross_entropy(input, target, weight=None, ignore_index: int = -100,
     where = "cross_entropy"
     _check_float(input, where)
     _check_reduction(where, reduction)
+    _check_ignore_index(where, ignore_index)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"{where}: label_smoothing must be in [0, 1], got {label_smoothing}")
     shape = np.shape(_raw(input))

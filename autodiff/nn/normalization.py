@@ -194,8 +194,16 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None,
     (array([0.2, 0.4]), array([1.1, 1.7]))
     """
     momentum = constant_running_arguments(where, running_mean, running_var, momentum)
+    if (running_mean is None) != (running_var is None):
+        raise ValueError(f"{where}: running_mean and running_var must both be given or both be "
+                         "None, as in PyTorch; got only "
+                         f"{'running_mean' if running_var is None else 'running_var'}")
     stats = _RunningStats(running_mean, running_var, momentum)
-    tracked = training and (running_mean is not None or running_var is not None)
+    tracked = training and running_mean is not None
+    if tracked and momentum is None:
+        raise TypeError(f"{where}: momentum=None with running statistics: pass a number "
+                        "(PyTorch's default is 0.1; the layers' momentum=None, a cumulative "
+                        "average, needs the count of batches that only they keep)")
     return _batch_norm(input, stats, weight, bias, training, stats if tracked else None,
                        eps, where)
 
@@ -219,6 +227,8 @@ def _batch_norm(input, stats, weight, bias, training, update, eps, where):
         if array is not None and _shape_of(array) != (channels,):
             raise ValueError(f"{where}: {name} must have shape ({channels},) for input of "
                              f"shape {x.shape}, got {_shape_of(array)}")
+    for name, param in (("weight", weight), ("bias", bias)):
+        _check_same_dtype(where, name, param, x.dtype)
     if training:
         axes = (0,) + tuple(range(2, x.ndim))
         count = x.size // channels
