@@ -328,6 +328,7 @@ def eigh(a, UPLO: str = "L") -> EighResult:  # noqa: N803
     tensor([1., 3.])
     """
     check_real("eigh", a)
+    UPLO = UPLO.upper() if isinstance(UPLO, str) else UPLO  # noqa: N806 (as NumPy)
     if UPLO not in ("L", "U"):
         raise ValueError(f"eigh: UPLO must be 'L' or 'U', not {UPLO!r}")
     packed = _eigh(a, UPLO=UPLO)
@@ -368,6 +369,7 @@ def eigvalsh(a, UPLO: str = "L") -> Tensor:  # noqa: N803
     tensor([1., 3.])
     """
     check_real("eigvalsh", a)
+    UPLO = UPLO.upper() if isinstance(UPLO, str) else UPLO  # noqa: N806 (as NumPy)
     if UPLO not in ("L", "U"):
         raise ValueError(f"eigvalsh: UPLO must be 'L' or 'U', not {UPLO!r}")
     return _eigvalsh(a, UPLO=UPLO)

@@ -66,12 +66,15 @@ def _lstsq_joint(xp, g, ans, needs, a, b, rcond=None):
     g_x, g_res, g_s, _ = _unpack(g, a.shape, b.shape)
     x, g_x, b_col = _column(xp, x, vector), _column(xp, g_x, vector), _column(xp, b, vector)
     s_values = s.data if isinstance(s, Tensor) else s
-    # lstsq kept ``rank`` singular values: P is pinv(a) cut well below the smallest of
-    # them and above the rest (pinv's SVD may round those differently from lstsq's).
+    # lstsq kept ``rank`` singular values: P is pinv(a) cut halfway between the smallest
+    # of them and the largest of the rest (pinv's SVD may round those differently from
+    # lstsq's); an rcond may have dropped values just below the smallest kept one.
     if rank == 0:
         cut = 2.0                                         # P = 0, as x = 0
+    elif rank < len(s_values):
+        cut = float((s_values[rank - 1] + s_values[rank]) / 2 / s_values[0])
     else:
-        cut = float(s_values[rank - 1] / s_values[0]) / 2 if rank < len(s_values) else 0.0
+        cut = 0.0
     p = xp.pinv(a, rcond=cut)
     p_t = _t(xp, p)
     u = xp.matmul(p_t, g_x)                               # P.T g
@@ -151,7 +154,7 @@ def _refuse_a_cut_of_nonzero_values(a, rcond):
     if s.size == 0:
         return
     numerical_zero = max(a.shape) * np.finfo(s.dtype).eps * s[0]
-    dropped = (s < rcond * s[0]) & (s > numerical_zero)
+    dropped = (s <= rcond * s[0]) & (s > numerical_zero)    # LAPACK: s <= rcond * s[0]
     if dropped.any():
         raise ValueError(
             f"lstsq: rcond={rcond!r} treats the singular value {s[dropped].max():.6g} "

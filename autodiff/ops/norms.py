@@ -166,9 +166,8 @@ def norm(x, ord=None, axis=None, keepdims: bool = False) -> Tensor:
 
 
 def _normalize_axis(axis, ndim):
-    if not -ndim <= axis < ndim:
-        raise ValueError(f"norm: axis {axis} is out of bounds for a tensor of dimension "
-                         f"{ndim}")
+    if not -ndim <= axis < ndim:                  # NumPy's error (a ValueError and an IndexError)
+        raise np.exceptions.AxisError(axis, ndim, "norm")
     return axis % ndim
 
 

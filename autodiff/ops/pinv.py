@@ -18,6 +18,8 @@ def _pinv_forward(a, **options):
 def _pinv_rule(xp, g, ans, a, hermitian=False, **options):
     # Golub & Pereyra: valid where the rank is locally constant (no singular value
     # crosses the cutoff), which is where pinv is differentiable.
+    if hermitian and a.size == 0:         # (NumPy allows empty non-square matrices here)
+        return _t(xp, g)
     if hermitian:                         # NumPy reads the lower triangle only
         eye = _eye(ans.shape[-1], ans)
         lower = np.tril(np.ones_like(eye), -1)

@@ -46,8 +46,9 @@ def _sizes(shape, mode):
 
 def _qr_forward(a, mode="reduced"):
     q, r = np.linalg.qr(a, mode=mode)
-    batch = a.shape[:-2]
-    return np.concatenate([q.reshape(batch + (-1,)), r.reshape(batch + (-1,))], axis=-1)
+    batch = a.shape[:-2]              # (explicit sizes: -1 is ambiguous in an empty batch)
+    return np.concatenate([q.reshape(batch + (q.shape[-2] * q.shape[-1],)),
+                           r.reshape(batch + (r.shape[-2] * r.shape[-1],))], axis=-1)
 
 
 def _full_rank_grad(xp, q, r, g_q, g_r):
