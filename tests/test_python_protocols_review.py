@@ -213,3 +213,13 @@ def test_an_inplace_update_of_a_plain_transform_argument_names_the_transform(fun
     w = ad.tensor([1.0], requires_grad=True)       # outside a transform: a leaf's message
     with pytest.raises(RuntimeError, match=r"a leaf that requires grad.*ad\.no_grad"):
         w += 1
+
+
+def test_np_divmod_on_tensors_is_floor_divide_and_mod():
+    divisor = ad.tensor([2.0, 3.0], requires_grad=True)
+    quotient, remainder = np.divmod(np.array([5.0, -7.0]), divisor)
+    expected = np.divmod(np.array([5.0, -7.0]), np.array([2.0, 3.0]))
+    np.testing.assert_array_equal(quotient.data, expected[0])
+    np.testing.assert_array_equal(remainder.data, expected[1])
+    remainder.sum().backward()
+    np.testing.assert_array_equal(divisor.grad, -expected[0])     # -floor(a / b)

@@ -102,6 +102,19 @@ floor_divide = defop(
         ">>> ad.floor_divide(ad.tensor([5.5, -5.5]), 2.0)\ntensor([ 2., -3.])",
     a=("0", lambda xp, g, ans, a, b: xp.zeros_like(g)),
     b=("0", lambda xp, g, ans, a, b: xp.zeros_like(g)))
+
+
+@implements(np.divmod)
+def divmod_pair(a, b) -> tuple:
+    """``(a // b, a % b)``, as ``np.divmod`` (and Python's ``divmod(t, x)``): the
+    quotient has zero gradient, the remainder ``mod``'s.
+
+    >>> np.divmod(ad.tensor([5.5, -5.5]), 2.0)
+    (tensor([ 2., -3.]), tensor([1.5, 0.5]))
+    """
+    return floor_divide(a, b), mod(a, b)
+
+
 ceil = defop(
     "ceil", np.ceil, numpy=np.ceil, zero_grad_ae=True, reads=(),
     doc="Smallest integer >= x; zero gradient.\n\n>>> ad.ceil(ad.tensor([1.2]))\ntensor([2.])",
