@@ -400,25 +400,22 @@ class Module(StateMethods, HookMethods):
 
     def get_parameter(self, target: str) -> Parameter:
         """The parameter at a dotted path, e.g. ``"0.weight"`` (as in PyTorch)."""
-        owner, _, name = target.rpartition(".")
-        module = self.get_submodule(owner)
-        if module._parameters.get(name) is None:
-            raise AttributeError(
-                f"{type(self).__name__}.get_parameter: {type(module).__name__} "
-                f"{owner or '(the model)'} has no parameter {name!r}; it has "
-                f"{[k for k, v in module._parameters.items() if v is not None]}")
-        return module._parameters[name]
+        return self._member_at(target, "_parameters", "parameter")
 
     def get_buffer(self, target: str) -> np.ndarray:
         """The buffer at a dotted path, e.g. ``"1.running_mean"`` (as in PyTorch)."""
+        return self._member_at(target, "_buffers", "buffer")
+
+    def _member_at(self, target: str, table: str, kind: str):
         owner, _, name = target.rpartition(".")
         module = self.get_submodule(owner)
-        if module._buffers.get(name) is None:
+        members = getattr(module, table)
+        if members.get(name) is None:
             raise AttributeError(
-                f"{type(self).__name__}.get_buffer: {type(module).__name__} "
-                f"{owner or '(the model)'} has no buffer {name!r}; it has "
-                f"{[k for k, v in module._buffers.items() if v is not None]}")
-        return module._buffers[name]
+                f"{type(self).__name__}.get_{kind}: {type(module).__name__} "
+                f"{owner or '(the model)'} has no {kind} {name!r}; it has "
+                f"{[k for k, v in members.items() if v is not None]}")
+        return members[name]
 
     def requires_grad_(self, requires_grad: bool = True) -> "Module":
         """Set ``requires_grad`` on every parameter (``False`` freezes them: backward
