@@ -466,6 +466,13 @@ def _backward_message(state, node, g, i, gi):
                 f"that keeps f finite, then `where(mask, f(x_safe), 0)`.")
         else:
             sender = f" (sent by {chain[0].op.name}, {_created(chain[0])})" if chain else ""
+            up = state.upstream.get(chain[-1]) if len(chain) > 1 else None
+            if up is not None and up.shape == bad.shape and not (up[bad] == 0).all():
+                # The last op of the chain received a nonzero gradient and sent 0: it
+                # made the zero, the ones after it only passed it on.
+                via = ", ".join(c.op.name for c in chain[-2::-1])
+                sender = (f" (made by {chain[-1].op.name}, {_created(chain[-1])}, from a "
+                          f"nonzero gradient, and passed on through {via})")
             lines.append(
                 f"  cause: the upstream gradient here is 0{sender}, but the local derivative "
                 "is inf, and 0·inf = NaN. Keep the input of this op away from the point "

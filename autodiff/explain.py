@@ -166,10 +166,13 @@ def _zeroing_reason(node, target_items):
     if op.zero_grad_ae:
         return f"{name} has zero gradient everywhere"
     if node.args is not None:               # values kept: is it zero for a target input?
+        passes_everywhere = True            # (then the values clear it: it zeroed nothing)
         for position, parent in enumerate(node.parents):
             if parent is None or parent not in target_items:
                 continue
             local = local_derivative(node, position)
+            if local is None or not np.all(local):
+                passes_everywhere = False
             if local is not None and local.size and not np.any(local):
                 text = op.zeroes_all
                 if isinstance(text, dict):
@@ -178,6 +181,8 @@ def _zeroing_reason(node, target_items):
                     text = (f"passes zero gradient to its input '{op.input_name(position)}' "
                             "everywhere (its local derivative is 0 at every position)")
                 return f"{name} {text}"
+        if passes_everywhere:
+            return None
     if op.zeroes:
         return f"{name} {op.zeroes}"
     return None
@@ -248,7 +253,7 @@ def explain(t, output=None) -> str:
                 "before using it.")
         return "\n".join(lines)
 
-    if t._node is not None:
+    if t._node is not None and not t.retains_grad:
         lines.append(
             f"Why: it is not a leaf (it was computed by {_node_label(t._node)}); .grad is "
             "filled only for leaves, the tensors you created with requires_grad=True. To get "
@@ -274,8 +279,12 @@ def explain(t, output=None) -> str:
             return "\n".join(lines)
     out_text = f"the output ({_node_label(root)}, shape {root.shape})"
 
-    best, parent_of, consumers = _walk(root, t)
-    if t not in best:
+    item = t if t._node is None else t._node   # (an intermediate kept by retain_grad)
+    if item is root:
+        lines.append("It is itself the output of the backward pass.")
+        return "\n".join(lines)
+    best, parent_of, consumers = _walk(root, item)
+    if item not in best:
         lines.append(
             f"Why: not connected to {out_text}: no recorded op links them. If you used "
             ".detach() or .data, or computed part of it under ad.no_grad(), that cut the "
@@ -286,9 +295,9 @@ def explain(t, output=None) -> str:
             "one.")
         return "\n".join(lines)
 
-    path = _path(parent_of, t)
-    steps = " -> ".join(["this tensor"] + [_item_label(c, t, root) for _, c, _ in path])
-    if best[t] > 0:
+    path = _path(parent_of, item)
+    steps = " -> ".join(["this tensor"] + [_item_label(c, item, root) for _, c, _ in path])
+    if best[item] > 0:
         blocks = [(consumer, position, _edge_blocked(consumer, position))
                   for _, consumer, position in path if _edge_blocked(consumer, position)]
         # An op with no rule for an input is the cause; edges after it merely carry a
@@ -313,8 +322,8 @@ def explain(t, output=None) -> str:
         return "\n".join(lines)
 
     lines.append(f"It is connected to {out_text} through differentiable ops: {steps}.")
-    on_path = _on_differentiable_paths(root, t, consumers)
-    targets = on_path | {t}
+    on_path = _on_differentiable_paths(root, item, consumers)
+    targets = on_path | {item}
     reasons = []
     for node in sorted(on_path, key=lambda n: best.get(n, 0)):
         reason = _zeroing_reason(node, targets)
@@ -327,7 +336,7 @@ def explain(t, output=None) -> str:
             "custom gradient returning None).")
     elif not np.any(grad_data):
         lines.append("So the gradient really is zero here. Ops on the way that can zero it:"
-                     if reasons else _zero_without_a_zeroing_op(t, consumers, on_path))
+                     if reasons else _zero_without_a_zeroing_op(item, consumers, on_path))
     lines.extend(reasons)
     if grad is not None and not np.any(grad_data) and reasons and root.args is None:
         lines.append("(The graph was freed by backward; pass retain_graph=True to let "

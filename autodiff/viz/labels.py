@@ -61,6 +61,12 @@ def array_text(a, width=48, small=SMALL) -> str:
         return np.array2string(a, precision=4, suppress_small=True, max_line_width=width,
                                separator=" ")
     if a.dtype.kind in "fiu":
+        n_nan = int(np.count_nonzero(np.isnan(a))) if a.dtype.kind == "f" else 0
+        if n_nan:               # (min, mean and max of the others, not NaN three times)
+            if n_nan == a.size:
+                return f"all {a.size} NaN"
+            others = array_text(a[~np.isnan(a)], width, small=0)
+            return f"{others}  ({n_nan} of {a.size} are NaN, left out)"
         with np.errstate(all="ignore"):
             lo, mean, hi = a.min(), a.mean(dtype=np.float64), a.max()
             if np.isinf(mean) and np.isfinite(lo) and np.isfinite(hi):

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..graph import BackwardObserver, Node, observe_backward, run_backward
+from ..graph import BackwardObserver, Node, observe_backward, release, run_backward
+from ..revive import revive
 from ..tensor import Tensor
 from . import walk as W
 from .labels import array_text, shape_text
@@ -77,8 +78,9 @@ class Contribution:
         if self.total > 1:
             line += f"\n      ({_ordinal(self.number)} of {self.total} contributions"
             if self.accumulates:
-                line += "; " + self.target + ".grad is now " + _indent(
-                    array_text(self.running, width=60), 8)
+                line += "; " + self.target + ".grad is now "
+                line += _indent(array_text(self.running, width=60),
+                                len(line) - line.rindex("\n") - 1)
             line += ")"
         return line
 
@@ -129,7 +131,8 @@ class Steps(list):
         if self.totals:
             lines = ["gradients of the leaves from this pass:"]
             for name, value in self.totals.items():
-                lines.append(f"  {name}.grad = {_indent(array_text(value, width=60), 12)}")
+                lines.append(f"  {name}.grad = "
+                             + _indent(array_text(value, width=60), len(name) + 10))
             blocks.append("\n".join(lines))
         return "\n\n".join(blocks)
 
@@ -153,13 +156,24 @@ def _seed(t, grad):
     return grad.astype(t.data.dtype, copy=False)
 
 
+def _revivable(node):
+    """Whether the reverse pass can run a released node again (an op whose rules read
+    no values, such as a ``w.T`` made once and used by every step's loss)."""
+    try:
+        revive(node)
+    except RuntimeError:
+        return False
+    release(node)                   # (the pass revives it again, and releases it after)
+    return True
+
+
 def _count_edges(root_node, where):
     counts = {id(root_node): 0}
     stack = [root_node]
     seen = {id(root_node)}
     while stack:
         node = stack.pop()
-        if node.args is None:
+        if node.args is None and not _revivable(node):
             raise _freed_error(node, where)
         rules = node.op.rules
         for i, parent in enumerate(node.parents):

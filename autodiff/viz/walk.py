@@ -254,7 +254,25 @@ def build(t: Tensor, params=None, max_nodes: int | None = None) -> GraphView:
     if view.root.data is None:     # freed by backward(), but the output tensor still has it
         view.root.data = t.data
         view.root.freed = False
+    _distinct_names(view.values)
     return view
+
+
+def _distinct_names(values):
+    """Different tensors that were given the same name are shown as ``w``, ``w#2``,
+    ``w#3`` ...: written once each, ``matmul(v2, w)`` must not read as the ``w`` of
+    another line (one weight used twice) when they are two weights."""
+    owners = {}                 # name -> [ids of the objects shown under it, in order]
+    for v in values:
+        if not v.named:
+            continue
+        obj = v.tensor if v.tensor is not None else v.node if v.node is not None else v.data
+        owned = owners.setdefault(v.name, [])
+        if id(obj) not in owned:
+            owned.append(id(obj))
+        k = owned.index(id(obj))
+        if k:
+            v.name = f"{v.name}#{k + 1}"
 
 
 def _add_edges(view, op_vertex, node, names, n_const, hidden):
