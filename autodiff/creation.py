@@ -21,8 +21,10 @@ def _shape(shape: tuple, where: str) -> tuple:
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
     for n in shape:
-        if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 0:
+        if not isinstance(n, (int, np.integer)) or isinstance(n, bool):
             raise TypeError(f"{where}: a shape is made of non-negative ints, got {shape!r}")
+        if n < 0:       # NumPy's error type for a negative size
+            raise ValueError(f"{where}: a shape is made of non-negative ints, got {shape!r}")
     return tuple(int(n) for n in shape)
 
 
@@ -105,6 +107,9 @@ def arange(start, stop=None, step=1, dtype=None, requires_grad: bool = False) ->
     tensor([0. , 0.5])
     """
     if stop is None:
+        if start is None:   # np.arange(None) raises; an empty range would hide the None
+            raise TypeError("arange: got None for stop; call arange(stop) or "
+                            "arange(start, stop, step) with numbers")
         start, stop = 0, start
     return _make(made("arange", np.arange, (start, stop, step, dtype)), requires_grad)
 

@@ -96,7 +96,11 @@ class SelectionMethods:
                 [2., 2., 2.]])
         """
         from .ops.shape import broadcast_to
-        sizes = tuple(int(s) for s in _dims(sizes))
+        sizes = _dims(sizes)
+        if any(isinstance(s, bool) or not isinstance(s, (int, np.integer)) for s in sizes):
+            raise TypeError(f"expand: sizes must be ints, got {sizes!r} (for a tensor of "
+                            f"shape {self.shape})")
+        sizes = tuple(int(s) for s in sizes)
         lead = len(sizes) - self.ndim
         if lead < 0:
             raise ValueError(f"expand: got {len(sizes)} sizes {sizes} for a tensor of shape "
@@ -165,10 +169,10 @@ class SelectionMethods:
             raise ValueError(f"gather: the index has {index.ndim} axes (shape {index.shape}) "
                              f"but the tensor has {self.ndim} (shape {self.shape}); they "
                              "must have the same number (index.unsqueeze(dim) may help)")
+        axis = _axis("gather", dim, self.ndim)
         if self.ndim == 0:
             _in_range("gather", index, 1, 0)
             return self.reshape(1).gather(0, index.reshape(1)).reshape(())
-        axis = _axis("gather", dim, self.ndim)
         for d, (m, n) in enumerate(zip(index.shape, self.shape)):
             if d != axis and m > n:
                 raise ValueError(f"gather: the index (shape {index.shape}) is larger than "
@@ -286,6 +290,9 @@ class SelectionMethods:
 
     def _sorted_flat(self, where, dim, descending, k):
         _axis(where, dim, 0)
+        if k is not None and (isinstance(k, bool) or k != 1):
+            raise ValueError(f"topk: k={k!r} is out of range for a 0-d tensor, which has one "
+                             "entry; use k=1")
         return self.reshape(1)._sorted(where, 0, descending, k)
 
     def argsort(self, axis=-1, kind=None, order=None, *, dim=None, descending=False,
@@ -304,6 +311,9 @@ class SelectionMethods:
         if axis is None:
             return self.flatten().argsort(0, kind, descending=descending, stable=stable)
         if self.ndim == 0:
+            if dim is not None or descending:
+                _axis("argsort", axis, 0)       # PyTorch's: a 0-d tensor of indices
+                return _int_tensor(np.zeros((), dtype=np.intp))
             return _int_tensor(np.argsort(self.data, axis=axis))
         axis = _axis("argsort", axis, self.ndim)
         if stable and kind is None:
@@ -346,6 +356,8 @@ class SelectionMethods:
         from .ops.rearrange import roll
         if dims is not None and axis is not None:
             raise TypeError("roll: got dims and axis=; they are the same argument, pass one")
+        if isinstance(dims, (tuple, list)) and not dims:
+            dims = None         # PyTorch's empty dims roll the flattened tensor
         dims = axis if dims is None else dims
         return roll(self, shifts, tuple(dims) if isinstance(dims, list) else dims)
 

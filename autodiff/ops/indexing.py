@@ -88,11 +88,22 @@ def getitem(x, key) -> Tensor:
     return result
 
 
+def _read_back(xp, g, key, ndim):
+    """``g[key]`` as the gradient of a value of ``ndim`` axes written at ``key``, with the
+    value's leading size-1 axes (NumPy drops them when it writes)."""
+    picked = g[key]
+    extra = ndim - picked.ndim
+    if extra > 0:
+        picked = xp.reshape(picked, (1,) * extra + picked.shape)
+    return picked
+
+
 index_add = defop(
     "index_add", index_add_array,
     doc="zeros(shape) with g scatter-added at key (the adjoint of indexing).\n\n"
         ">>> ad.index_add(ad.tensor([1.0, 1.0]), (3,), np.array([0, 0]))\ntensor([2., 0., 0.])",
-    g=("g_out[key]", lambda xp, gg, ans, g, shape, key: gg[key]), shape=None, key=None,
+    g=("g_out[key]", lambda xp, gg, ans, g, shape, key: _read_back(xp, gg, key, g.ndim)),
+    shape=None, key=None,
     reads=())
 
 
@@ -172,7 +183,7 @@ _setitem = defop(
         ">>> ad.setitem(ad.tensor([1.0, 2.0, 3.0]), 0.0, np.array([0, 2]))\n"
         "tensor([0., 2., 0.])",
     x=("g with g[key] = 0", lambda xp, g, ans, x, value, key: xp.zero_at(g, key)),
-    value=("g[key]", lambda xp, g, ans, x, value, key: g[key]),
+    value=("g[key]", lambda xp, g, ans, x, value, key: _read_back(xp, g, key, value.ndim)),
     key=None, reads=(),
     zeroes="gives x zero gradient where it writes (what was there before is overwritten)")
 
