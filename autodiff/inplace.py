@@ -20,9 +20,10 @@ Writing into an array that a live graph saved for its backward raises
 A tensor made by basic indexing (``row = out[0]``, ``out[:, 1:]``) is a view of
 ``out``, as in NumPy: an update that writes into ``row.data`` changes ``out``.  A
 recorded update gives a tensor a new array, so the links are kept in two tables
-(``_view_of``, ``_views_of``): an update of ``row`` is recorded into ``out`` too
-(``out`` takes ``setitem(out, row, key)``), and when ``out`` takes a new array, every
-view of it whose key overlaps the written part takes ``out[key]`` again, recorded,
+(``_view_of``, ``_views_of``, in ``view_table.py``): an update of ``row`` is
+recorded into ``out`` too (``out`` takes ``setitem(out, row, key)``), and when
+``out`` takes a new array, every view of it whose key overlaps the written part takes
+``out[key]`` again, recorded,
 down to views of views (the others keep values and nodes that stay right, and view
 the new array again before an unrecorded write).  Values and gradients then come out
 as with PyTorch's views.  A view of a leaf that requires grad (``w[0]``, and
@@ -40,14 +41,14 @@ One element taken by integer indexing (``out[0, 1]``) is a copy, as in NumPy
 from __future__ import annotations
 
 import contextlib
-import threading
-import weakref
 
 import numpy as np
 
 from . import collector, op_views, overwrites
 from . import graph as _graph
 from .graph import Node, _grad_mode
+from .view_table import (_ALL, _views_in, _views_of, _views_up, _viewed,  # noqa: F401
+                         note_view)
 from .guard import (held_by_trace, is_guarded_view, note_unguarded_write, unguarded_reads,
                     views_memory_of, writing_through)
 
@@ -130,97 +131,6 @@ def _refuse_leaf(t, where: str) -> None:
                     "(v = v + x).")
 
 
-#: What basic indexing made, kept outside the tensors (a slot on every Tensor cost
-#: each op time): id(view) -> (weak reference to it, the tensor it views, key), and
-#: id(tensor) -> (weak reference to it, {bucket: [weak references to its views]}),
-#: where a view taken with one integer (``out[t]``) is in bucket ``t`` and the others
-#: in bucket None: writing ``out[t]`` then looks at bucket ``t`` and bucket None only.
-_view_of: dict = {}
-_views_of: dict = {}
-
-
-def _forget(table, key, ref):
-    entry = table.get(key)
-    if entry is not None and entry[0] is ref:
-        del table[key]
-
-
-def _viewed(t):
-    """``(base, key)`` when ``t`` was made by ``base[key]`` (basic indexing), else None."""
-    entry = _view_of.get(id(t))
-    return entry[1:] if entry is not None and entry[0]() is t else None
-
-
-#: Held while ``_link`` changes the tables: threads indexing one tensor at once pruned
-#: the same bucket twice (KeyError), and a pruning could drop a view another thread
-#: had just added.
-_tables_lock = threading.Lock()
-
-
-def _link(view, base, key) -> None:
-    with _tables_lock:
-        _link_unlocked(view, base, key)
-
-
-def _link_unlocked(view, base, key) -> None:
-    _view_of[id(view)] = (weakref.ref(view, lambda ref, k=id(view): _forget(_view_of, k, ref)),
-                          base, key)
-    entry = _views_of.get(id(base))
-    if entry is None or entry[0]() is not base:
-        entry = _views_of[id(base)] = (
-            weakref.ref(base, lambda ref, k=id(base): _forget(_views_of, k, ref)), {})
-    buckets = entry[1]
-    bucket = _bucket(key, base.shape)
-    views = buckets.get(bucket)
-    if views is None:
-        if len(buckets) >= 16 and len(buckets) & (len(buckets) - 1) == 0:
-            _drop_dead_buckets(buckets)     # (one bucket per row index: out[t], t < n)
-        views = buckets[bucket] = []
-    if len(views) >= 16 and len(views) & (len(views) - 1) == 0:
-        views[:] = [ref for ref in views if ref() is not None]     # amortized pruning
-    views.append(weakref.ref(view))
-
-
-def _drop_dead_buckets(buckets) -> None:
-    for bucket, refs in list(buckets.items()):
-        live = [ref for ref in refs if ref() is not None]
-        if live:
-            refs[:] = live
-        else:
-            del buckets[bucket]
-
-
-def _bucket(key, shape):
-    """The bucket of a view taken with ``key`` from a tensor of ``shape``: its row for
-    one integer (``out[-1]`` is row n - 1, as ``out[n - 1]``), None for any other key."""
-    if type(key) is not int:
-        return None
-    return key + shape[0] if key < 0 and shape else key
-
-
-def _views_in(entry, part, shape) -> list:
-    """The live views of a ``_views_of`` entry (of a tensor of ``shape``) that a write
-    of ``part`` may overlap."""
-    buckets = entry[1]
-    row = None if part is _ALL else _bucket(part, shape)
-    if row is None:
-        refs = [ref for bucket in list(buckets.values()) for ref in list(bucket)]
-    else:
-        refs = list(buckets.get(row, ())) + list(buckets.get(None, ()))
-    return [v for v in (ref() for ref in refs) if v is not None]
-
-
-def _views_up(t) -> list:
-    """The ``(view, (base, key))`` links from ``t`` up to the tensor owning the memory."""
-    chain = []
-    view = _viewed(t)
-    while view is not None:
-        chain.append((t, view))
-        t = view[0]
-        view = _viewed(t)
-    return chain
-
-
 def _check_views(chain, where: str, recording: bool) -> None:
     for view_tensor, (base, _) in chain:
         if base.requires_grad and base._node is None and (recording or _grad_mode.enabled):
@@ -236,16 +146,6 @@ def _check_views(chain, where: str, recording: bool) -> None:
                 "grad mode this update would change it without its gradient knowing (as "
                 "PyTorch refuses too). Take the view in grad mode, or update under "
                 "ad.no_grad().")
-
-
-def note_view(view, base, key) -> None:
-    """Remember that ``view`` (made by ``base[key]``) shares ``base``'s memory, so that
-    in-place updates of either reach the other (see the module docstring)."""
-    _link(view, base, key)
-
-
-#: The written part of a recorded update that wrote the whole tensor.
-_ALL = None
 
 
 def _rebase_plan(base, written=_ALL, skip=()) -> list:

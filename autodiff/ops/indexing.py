@@ -14,7 +14,7 @@ import numpy as np
 from .. import kernels
 from ..tensor import Tensor
 from ..guard import views_memory_of
-from ..inplace import note_view
+from ..view_table import note_view
 from .registry import defop, implements
 
 _INDEX_HINT = "for an axis of size n the valid indices are -n ... n-1"
