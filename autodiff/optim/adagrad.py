@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .optimizer import Optimizer, check_nonnegative, prepared_gradient
+from .optimizer import (Optimizer, check_implementation_flags, check_nonnegative,
+                        prepared_gradient)
 
 
 class Adagrad(Optimizer):
@@ -24,9 +25,14 @@ class Adagrad(Optimizer):
     array([ 4., 16.])
     """
 
+    _state_keys = _required_state = frozenset({"step", "sum"})
+
     def __init__(self, params, lr: float = 1e-2, lr_decay: float = 0.0,
                  weight_decay: float = 0.0, initial_accumulator_value: float = 0.0,
-                 eps: float = 1e-10, *, maximize: bool = False):
+                 eps: float = 1e-10, foreach: bool | None = None, *, maximize: bool = False,
+                 differentiable: bool = False, fused: bool | None = None):
+        check_implementation_flags("Adagrad", foreach=foreach, fused=fused,
+                                   differentiable=differentiable)
         super().__init__(params, dict(lr=lr, lr_decay=lr_decay, eps=eps,
                                       weight_decay=weight_decay,
                                       initial_accumulator_value=initial_accumulator_value,

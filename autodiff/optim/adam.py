@@ -8,7 +8,7 @@ import math
 import numpy as np
 
 from . import fused
-from .optimizer import Optimizer, check_adam_group
+from .optimizer import Optimizer, check_adam_group, check_implementation_flags
 
 
 class Adam(Optimizer):
@@ -25,8 +25,21 @@ class Adam(Optimizer):
     array([0.9])
     """
 
+    _state_keys = frozenset({"step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq"})
+    _required_state = frozenset({"step", "exp_avg", "exp_avg_sq"})
+
     def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0.0, amsgrad: bool = False, *, maximize: bool = False):
+                 weight_decay: float = 0.0, amsgrad: bool = False, *,
+                 foreach: bool | None = None, maximize: bool = False, capturable: bool = False,
+                 differentiable: bool = False, fused: bool | None = None,
+                 decoupled_weight_decay: bool = False):
+        where = type(self).__name__
+        check_implementation_flags(where, foreach=foreach, fused=fused, capturable=capturable,
+                                   differentiable=differentiable)
+        if decoupled_weight_decay:
+            raise ValueError(f"{where}: decoupled_weight_decay=True is AdamW's update; use "
+                             "ad.optim.AdamW(params, ...) (its default weight_decay is 1e-2, "
+                             "Adam's 0: pass weight_decay= to keep yours)")
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                                       amsgrad=bool(amsgrad), maximize=bool(maximize)))
 
@@ -83,9 +96,12 @@ class AdamW(Adam):
     """
 
     def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 1e-2, amsgrad: bool = False, *, maximize: bool = False):
+                 weight_decay: float = 1e-2, amsgrad: bool = False, *, maximize: bool = False,
+                 foreach: bool | None = None, capturable: bool = False,
+                 differentiable: bool = False, fused: bool | None = None):
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
-                         amsgrad=amsgrad, maximize=maximize)
+                         amsgrad=amsgrad, maximize=maximize, foreach=foreach,
+                         capturable=capturable, differentiable=differentiable, fused=fused)
 
     def _decay(self, data, grad, group):
         if group["weight_decay"]:

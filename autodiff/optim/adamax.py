@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .optimizer import Optimizer, check_adam_group, lerp_, prepared_gradient
+from .optimizer import (Optimizer, check_adam_group, check_implementation_flags, lerp_,
+                        prepared_gradient)
 
 
 class Adamax(Optimizer):
@@ -20,8 +21,14 @@ class Adamax(Optimizer):
     array([1.1])
     """
 
+    _state_keys = _required_state = frozenset({"step", "exp_avg", "exp_inf"})
+
     def __init__(self, params, lr: float = 2e-3, betas=(0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0.0, *, maximize: bool = False):
+                 weight_decay: float = 0.0, foreach: bool | None = None, *,
+                 maximize: bool = False, differentiable: bool = False,
+                 capturable: bool = False):
+        check_implementation_flags("Adamax", foreach=foreach, capturable=capturable,
+                                   differentiable=differentiable)
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                                       maximize=bool(maximize)))
 

@@ -21,6 +21,7 @@ lowers the lr when the metric stops improving.
 from __future__ import annotations
 
 import math
+import types
 import warnings
 from collections import Counter
 from typing import Any, Callable
@@ -28,13 +29,18 @@ from typing import Any, Callable
 import numpy as np
 
 from ..compile.hooks import refused_in_trace, replayed
-from ..tensor import Tensor
-from .optimizer import Optimizer, check_nonnegative, user_stacklevel
+from .optimizer import Optimizer, user_stacklevel
 
 __all__ = ["LRScheduler", "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR",
            "OneCycleLR", "LinearLR", "LambdaLR", "ReduceLROnPlateau", "ConstantLR",
            "PolynomialLR", "MultiplicativeLR", "CosineAnnealingWarmRestarts", "SequentialLR",
            "ChainedScheduler", "CyclicLR"]
+
+
+#: The warning for ``sched.step(epoch)``, deprecated in PyTorch (which still takes it).
+EPOCH_DEPRECATED = ("{}.step(epoch): the epoch argument is deprecated (as in PyTorch, which "
+                    "warns too); it sets last_epoch to epoch and the lr to the schedule's "
+                    "value there. Call sched.step() without it, once per epoch.")
 
 
 class LRScheduler:
@@ -84,19 +90,33 @@ class LRScheduler:
         return list(self._last_lr)
 
     @replayed
-    def step(self) -> None:
-        """Advance one step (``last_epoch += 1``) and set each group's ``lr``."""
+    def step(self, epoch: int | None = None) -> None:
+        """Advance one step (``last_epoch += 1``) and set each group's ``lr``.
+
+        ``epoch`` (deprecated, as in PyTorch, and warned about) jumps to that step
+        instead: the lr becomes the schedule's closed form there, or ``get_lr()`` for a
+        schedule without one, as PyTorch computes it.
+        """
         groups = self.optimizer.param_groups
         self._check_count_of_groups(
             "a group added (add_param_group) or removed after the scheduler was made would "
-            "not follow the schedule. Make the scheduler after the last add_param_group (as "
-            "in PyTorch, which refuses this too).")
+            "not follow the schedule. Make the scheduler after the last add_param_group.")
+        if epoch is not None and (isinstance(epoch, bool)
+                                  or not isinstance(epoch, (int, np.integer)) or epoch < 0):
+            raise ValueError(f"{type(self).__name__}.step: epoch must be an int >= 0 (or, "
+                             f"better, omitted), got {epoch!r}")
         if self._step_count == 1 and self.optimizer._step_count == 0:
             warnings.warn(
                 f"{type(self).__name__}.step() was called before the optimizer's step(): "
                 "the first value of the schedule is skipped. Call opt.step() first, then "
                 "sched.step() (as in PyTorch).", UserWarning, stacklevel=user_stacklevel())
         self._step_count += 1
+        if epoch is not None:
+            warnings.warn(EPOCH_DEPRECATED.format(type(self).__name__), UserWarning,
+                          stacklevel=user_stacklevel())
+            from .lr_schedulers_more import _restart_at
+            _restart_at(self, int(epoch))
+            return
         self.last_epoch += 1
         for group, lr in zip(groups, self.get_lr()):
             group["lr"] = lr
@@ -123,6 +143,13 @@ class LRScheduler:
     def __repr__(self):
         return (f"{type(self).__name__}(last_epoch={self.last_epoch}, "
                 f"last_lr={self.get_last_lr()})")
+
+
+def _lambdas_state(lr_lambdas) -> list:
+    """PyTorch's saved form of lr functions: None for a function or lambda, the
+    attributes of a callable object (which ``load_state_dict`` puts back)."""
+    return [None if isinstance(fn, types.FunctionType) else dict(fn.__dict__)
+            for fn in lr_lambdas]
 
 
 def _check_positive_int(where, name, value):
@@ -258,7 +285,8 @@ class LinearLR(LRScheduler):
 
 class LambdaLR(LRScheduler):
     """``lr = initial_lr * lr_lambda(last_epoch)``; ``lr_lambda`` is one function or
-    one per parameter group.  ``state_dict()`` leaves the functions out."""
+    one per parameter group.  ``state_dict()`` saves the attributes of callable objects,
+    not functions (as PyTorch does)."""
 
     def __init__(self, optimizer: Optimizer, lr_lambda: Callable[[int], float] | list,
                  last_epoch: int = -1):
@@ -278,6 +306,25 @@ class LambdaLR(LRScheduler):
 
     def get_lr(self):
         return [base * f(self.last_epoch) for base, f in zip(self.base_lrs, self.lr_lambdas)]
+
+    def state_dict(self) -> dict[str, Any]:
+        """Everything but the optimizer; with a callable object among the functions,
+        also ``"lr_lambdas"`` as in PyTorch."""
+        state = super().state_dict()
+        saved = _lambdas_state(self.lr_lambdas)
+        if any(attributes is not None for attributes in saved):
+            state["lr_lambdas"] = saved
+        return state
+
+    @refused_in_trace
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore what ``state_dict`` returned (and the callable objects' attributes)."""
+        state = dict(state_dict)
+        saved = state.pop("lr_lambdas", [None] * len(self.lr_lambdas))
+        self.__dict__.update(state)
+        for fn, attributes in zip(self.lr_lambdas, saved):
+            if attributes is not None:
+                fn.__dict__.update(attributes)
 
 
 class OneCycleLR(LRScheduler):
@@ -341,6 +388,16 @@ class OneCycleLR(LRScheduler):
                 group["initial_lr"] = lr / div_factor
                 group["max_lr"] = lr
                 group["min_lr"] = group["initial_lr"] / final_div_factor
+        else:
+            needed = ("max_lr", "min_lr") + (("max_momentum", "base_momentum")
+                                             if cycle_momentum else ())
+            for g, group in enumerate(groups):
+                missing = [key for key in needed if key not in group]
+                if missing:
+                    raise KeyError(f"{where}: last_epoch={last_epoch} resumes a schedule, but "
+                                   f"param_groups[{g}] has no {', '.join(map(repr, missing))}; "
+                                   "load the optimizer's state_dict first, or start with "
+                                   "last_epoch=-1")
         self.cycle_momentum = cycle_momentum
         if cycle_momentum:
             _check_cycle_momentum(where, optimizer)
@@ -414,192 +471,8 @@ def _per_group(where, name, value, n):
     return [value] * n
 
 
-_NO_METRIC = object()
-
-
-class ReduceLROnPlateau(LRScheduler):
-    """Multiply the lr by ``factor`` when a metric has stopped improving (PyTorch's
-    algorithm and defaults); call ``sched.step(metric)`` once per evaluation.
-
-    A metric improves on the best so far when it is below ``best * (1 - threshold)``
-    (``mode="min"``, ``threshold_mode="rel"``) or ``best - threshold`` (``"abs"``);
-    with ``mode="max"``, above ``best * (1 + threshold)`` or ``best + threshold``.  A
-    NaN never improves.  After more than ``patience`` steps in a row without an
-    improvement, each group's lr becomes ``max(lr * factor, min_lr)`` (``min_lr`` one
-    number, or one per group) unless that lowers it by no more than ``eps``; the next
-    ``cooldown`` steps then count no bad steps.
-
-    >>> w = ad.nn.Parameter([0.0])
-    >>> opt = ad.optim.SGD([w], lr=1.0)
-    >>> sched = ad.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.5, patience=1)
-    >>> lrs = []
-    >>> for val_loss in [3.0, 2.0, 2.0, 2.0, 1.0, 1.5, 1.5]:
-    ...     sched.step(val_loss); lrs.append(sched.get_last_lr()[0])
-    >>> lrs
-    [1.0, 1.0, 1.0, 0.5, 0.5, 0.5, 0.25]
-    """
-
-    def __init__(self, optimizer: Optimizer, mode: str = "min", factor: float = 0.1,
-                 patience: int = 10, threshold: float = 1e-4, threshold_mode: str = "rel",
-                 cooldown: int = 0, min_lr=0, eps: float = 1e-8):
-        where = "ReduceLROnPlateau"
-        if not isinstance(optimizer, Optimizer):
-            LRScheduler.__init__(self, optimizer)          # raises the usual TypeError
-        if isinstance(factor, bool) or not isinstance(factor, (int, float)) \
-                or not 0 <= factor < 1:
-            raise ValueError(f"{where}: factor must be a number in [0, 1) (a reduction "
-                             f"multiplies the lr by it), got {factor!r}")
-        _check_count(where, "patience", patience)
-        _check_count(where, "cooldown", cooldown)
-        check_nonnegative(where, threshold=threshold, eps=eps)
-        n = len(optimizer.param_groups)
-        if isinstance(min_lr, (list, tuple)):
-            if len(min_lr) != n:
-                raise ValueError(f"{where}: expected {n} values of min_lr (one per parameter "
-                                 f"group), got {len(min_lr)}")
-            for value in min_lr:
-                check_nonnegative(where, min_lr=value)
-            self.default_min_lr = None
-            self.min_lrs = list(min_lr)
-        else:
-            check_nonnegative(where, min_lr=min_lr)
-            self.default_min_lr = min_lr
-            self.min_lrs = [min_lr] * n
-        _check_modes(where, mode, threshold_mode, threshold)
-        self.optimizer = optimizer
-        self.factor = factor
-        self.patience = patience
-        self.cooldown = cooldown
-        self.eps = eps
-        self.mode = mode
-        self.threshold = threshold
-        self.threshold_mode = threshold_mode
-        self.mode_worse = math.inf if mode == "min" else -math.inf
-        self.last_epoch = 0
-        self._last_lr = [group["lr"] for group in optimizer.param_groups]
-        self.best = self.mode_worse
-        self.cooldown_counter = 0
-        self.num_bad_epochs = 0
-
-    @property
-    def in_cooldown(self) -> bool:
-        """Whether the steps right after a reduction are still being skipped."""
-        return self.cooldown_counter > 0
-
-    def _is_better(self, current: float, best: float) -> bool:
-        """Whether ``current`` improves on ``best`` by more than the threshold."""
-        if self.mode == "min" and self.threshold_mode == "rel":
-            return current < best * (1.0 - self.threshold)
-        if self.mode == "min":
-            return current < best - self.threshold
-        if self.threshold_mode == "rel":
-            return current > best * (self.threshold + 1.0)
-        return current > best + self.threshold
-
-    @replayed
-    def step(self, metrics=_NO_METRIC) -> None:
-        """Record one value of the watched metric and lower the lr if it has stopped
-        improving; ``metrics`` is a number, a 0-d array or a one-element Tensor."""
-        current = _metric_value(metrics)
-        self.last_epoch += 1
-        if self._is_better(current, self.best):
-            self.best = current
-            self.num_bad_epochs = 0
-        else:
-            self.num_bad_epochs += 1
-        if self.in_cooldown:
-            self.cooldown_counter -= 1
-            self.num_bad_epochs = 0         # bad steps in the cooldown do not count
-        if self.num_bad_epochs > self.patience:
-            self._reduce_lr()
-            self.cooldown_counter = self.cooldown
-            self.num_bad_epochs = 0
-        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
-
-    def _reduce_lr(self):
-        groups = self.optimizer.param_groups
-        if len(groups) != len(self.min_lrs):
-            if self.default_min_lr is None:
-                raise RuntimeError(
-                    f"ReduceLROnPlateau.step(): the optimizer has {len(groups)} parameter "
-                    f"groups, but min_lr was given as a list of {len(self.min_lrs)} (one per "
-                    "group when the scheduler was made); a group was added since "
-                    "(add_param_group). Set sched.min_lrs to a list with one value per "
-                    "group.")
-            self.min_lrs = [self.default_min_lr] * len(groups)
-        for group, min_lr in zip(groups, self.min_lrs):
-            old_lr = float(group["lr"])
-            new_lr = max(old_lr * self.factor, min_lr)
-            if old_lr - new_lr > self.eps:
-                group["lr"] = new_lr
-
-    @refused_in_trace
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Restore what ``state_dict`` returned (checked before anything changes)."""
-        where = "ReduceLROnPlateau.load_state_dict"
-        missing = sorted({"best", "num_bad_epochs", "cooldown_counter", "mode",
-                          "threshold_mode", "last_epoch"} - set(state_dict))
-        if missing:
-            raise KeyError(f"{where}: the state has no {', '.join(map(repr, missing))}; "
-                           "was it saved from another scheduler?")
-        _check_modes(where, state_dict["mode"], state_dict["threshold_mode"],
-                     state_dict.get("threshold", self.threshold))
-        self.__dict__.update(state_dict)
-
-    def __repr__(self):
-        return (f"ReduceLROnPlateau(mode={self.mode!r}, best={self.best}, "
-                f"num_bad_epochs={self.num_bad_epochs}, "
-                f"cooldown_counter={self.cooldown_counter}, last_lr={self.get_last_lr()})")
-
-
-def _check_count(where, name, value):
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValueError(f"{where}: {name} must be an int >= 0, got {value!r}")
-
-
-def _check_modes(where, mode, threshold_mode, threshold):
-    if mode not in ("min", "max"):
-        raise ValueError(f"{where}: mode must be 'min' (a loss) or 'max' (an accuracy), "
-                         f"got {mode!r}")
-    if threshold_mode not in ("rel", "abs"):
-        raise ValueError(f"{where}: threshold_mode must be 'rel' or 'abs', "
-                         f"got {threshold_mode!r}")
-    if mode == "min" and threshold_mode == "rel" and threshold >= 1:
-        # best * (1 - threshold) <= 0 (NaN while best is inf): no metric would ever improve
-        raise ValueError(f"{where}: threshold must be < 1 with mode='min' and "
-                         "threshold_mode='rel' (an improvement is a value below best * "
-                         f"(1 - threshold)), got {threshold!r}; for a fixed margin use "
-                         "threshold_mode='abs'")
-
-
-def _metric_value(metrics) -> float:
-    """``ReduceLROnPlateau.step``'s metric as a float, or an error that says what to pass."""
-    where = "ReduceLROnPlateau.step"
-    if metrics is _NO_METRIC:
-        raise TypeError(f"{where}() needs the metric it watches: call sched.step(val_loss) "
-                        "once per evaluation, with the validation loss (mode='min') or "
-                        "accuracy (mode='max') as a number")
-    value = metrics.data if isinstance(metrics, Tensor) else metrics
-    if isinstance(value, (np.ndarray, np.generic)):
-        if value.size != 1:
-            raise ValueError(f"{where}: the metric must be one number, got an array of shape "
-                             f"{value.shape}; reduce it first (e.g. metric.mean())")
-        if value.dtype.kind not in "iuf":
-            raise TypeError(f"{where}: the metric must be a real number (the validation loss "
-                            f"or accuracy), got a {type(value).__name__} of dtype "
-                            f"{value.dtype}")
-        return float(value.reshape(()))
-    if isinstance(value, (bool, str, bytes, complex)) or value is None:
-        raise TypeError(f"{where}: the metric must be a number (the validation loss or "
-                        f"accuracy), got {type(value).__name__} {value!r}")
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        raise TypeError(f"{where}: the metric must be a number (a float, a 0-d array or a "
-                        f"one-element Tensor), got {type(value).__name__}") from None
-
-
-# (at the end: the module below subclasses the classes above)
+# (at the end: the modules below subclass the classes above)
+from .lr_scheduler_plateau import ReduceLROnPlateau  # noqa: E402
 from .lr_schedulers_more import (ChainedScheduler, ConstantLR,  # noqa: E402
                                  CosineAnnealingWarmRestarts, CyclicLR, MultiplicativeLR,
                                  PolynomialLR, SequentialLR)

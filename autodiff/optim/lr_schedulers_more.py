@@ -21,15 +21,14 @@ They are re-exported from ``ad.optim.lr_scheduler``.
 from __future__ import annotations
 
 import math
-import types
 from bisect import bisect_right
 from typing import Any, Callable
 
 from ..compile.hooks import refused_in_trace, replayed
 from .lr_scheduler import (CosineAnnealingLR, ExponentialLR, LinearLR, LRScheduler,
                            MultiStepLR, ReduceLROnPlateau, StepLR, _check_cycle_momentum,
-                           _check_factor, _check_positive_int, _per_group, _set_momentum,
-                           _start_momentum)
+                           _check_factor, _check_positive_int, _lambdas_state, _per_group,
+                           _set_momentum, _start_momentum)
 from .optimizer import Optimizer, check_nonnegative
 
 __all__ = ["ConstantLR", "PolynomialLR", "MultiplicativeLR", "CosineAnnealingWarmRestarts",
@@ -38,13 +37,6 @@ __all__ = ["ConstantLR", "PolynomialLR", "MultiplicativeLR", "CosineAnnealingWar
 
 def _is_number(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _lambdas_state(lr_lambdas) -> list:
-    """PyTorch's saved form of lr functions: None for a function or lambda, the
-    attributes of a callable object (which ``load_state_dict`` puts back)."""
-    return [None if isinstance(fn, types.FunctionType) else dict(fn.__dict__)
-            for fn in lr_lambdas]
 
 
 class ConstantLR(LRScheduler):

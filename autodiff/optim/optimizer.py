@@ -80,6 +80,11 @@ def _collect(params, where, what, start):
         raise TypeError(
             f"{where}: {what} must be an iterable of Parameters (model.parameters(), "
             f"model.named_parameters() or a list), got {type(params).__name__}")
+    if isinstance(params, (set, frozenset)):
+        raise TypeError(
+            f"{where}: {what} is a {type(params).__name__}, whose order changes from run to "
+            "run (and with it which saved state belongs to which parameter); pass a list, "
+            "e.g. model.parameters() or sorted(..., key=...) (PyTorch refuses sets too)")
     tensors, names = [], []
     for i, item in enumerate(params):
         if isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str):
@@ -111,6 +116,39 @@ def check_nonnegative(where: str, **values) -> None:
         if not (isinstance(value, (int, float)) and not isinstance(value, bool)
                 and value >= 0 and math.isfinite(value)):
             raise ValueError(f"{where}: {key} must be a finite number >= 0, got {value!r}")
+
+
+def plain_number(value):
+    """A NumPy scalar, a one-element array or a one-element Tensor as the Python number
+    it holds (PyTorch takes ``lr=torch.tensor(0.01)``, and NumPy scalars, as
+    hyperparameters); anything else, and a ``np.float64`` (already a float), unchanged."""
+    if isinstance(value, (int, float)):
+        return value
+    data = value.data if isinstance(value, Tensor) else value
+    if isinstance(data, (np.ndarray, np.generic)) and data.size == 1 \
+            and data.dtype.kind in "biuf":
+        return data.reshape(()).item()
+    return value
+
+
+def check_implementation_flags(where: str, foreach=None, fused=None, capturable=False,
+                               differentiable=False) -> None:
+    """Accept PyTorch's ``foreach=``/``fused=`` (they choose how an update runs, not what
+    it computes: the results are the same here) and refuse what cannot be honoured."""
+    for key, value in (("foreach", foreach), ("fused", fused)):
+        if value is not None and not isinstance(value, (bool, np.bool_)):
+            raise TypeError(f"{where}: {key} must be None, True or False, got {value!r}")
+    if foreach and fused:
+        raise ValueError(f"{where}: fused=True and foreach=True cannot be used together "
+                         "(as in PyTorch); pass one of them")
+    if capturable:
+        raise ValueError(f"{where}: capturable=True is for CUDA graphs (PyTorch refuses it "
+                         "for CPU parameters too); leave it False")
+    if differentiable:
+        raise ValueError(f"{where}: differentiable=True (a step autograd differentiates "
+                         "through) is not supported: step() updates the parameters' arrays "
+                         "in place, off the tape. Leave it False; to differentiate through "
+                         "an update, write it as tensor arithmetic (w - lr * g)")
 
 
 def check_betas(where: str, betas) -> tuple[float, float]:
@@ -179,9 +217,14 @@ class Optimizer:
     [0.1, 0.01]
     """
 
+    #: The keys a parameter's state may hold, and those it holds once a step made it:
+    #: ``load_state_dict`` refuses the state of another optimizer by them (None: unchecked).
+    _state_keys: frozenset | None = None
+    _required_state: frozenset = frozenset()
+
     def __init__(self, params, defaults: dict[str, Any]):
         live_optimizers.add(self)
-        self.defaults = dict(defaults)
+        self.defaults = {key: plain_number(value) for key, value in defaults.items()}
         self.param_groups: list[dict[str, Any]] = []
         self.state: list[dict[str, np.ndarray]] = []
         self._names: dict[int, str] = {}
@@ -193,7 +236,7 @@ class Optimizer:
         if not isinstance(params, Module) and callable(params) \
                 and not hasattr(params, "__iter__"):
             raise _params_method_hint(params, where, "params")
-        if not isinstance(params, (Module, Tensor, str, bytes, dict)) \
+        if not isinstance(params, (Module, Tensor, str, bytes, dict, set, frozenset)) \
                 and hasattr(params, "__iter__"):
             params = list(params)
         if isinstance(params, list) and params and any(isinstance(g, dict) for g in params):
@@ -257,8 +300,8 @@ class Optimizer:
                     f"in parameter group {seen[id(tensor)]} and again in {what}; each "
                     "parameter must be listed once")
             seen[id(tensor)] = len(self.param_groups)
-        new = dict(group)
-        new["params"] = tensors
+        new = {key: tensors if key == "params" else plain_number(value)
+               for key, value in group.items()}
         for key, value in self.defaults.items():
             new.setdefault(key, value)
         self._check_group(new, f"{where}" if what == "params" else f"{where}: {what}")
@@ -440,6 +483,8 @@ class Optimizer:
                 if value.ndim and value.shape != p.shape:
                     raise ValueError(f"{where}: {full_key!r} has shape {value.shape} but "
                                      f"parameter {self._names[id(p)]!r} has shape {p.shape}")
+                if key != "step" and value.dtype.kind == "f" and p.data.dtype.kind == "f":
+                    value = value.astype(p.data.dtype, copy=False)  # (as PyTorch casts it)
                 new_state[index][key] = value
             else:
                 if index >= len(self.param_groups):
@@ -452,7 +497,7 @@ class Optimizer:
                              f"{saved_groups} parameter group(s), and this one has "
                              f"{len(self.param_groups)}; load it into an optimizer made with "
                              "the same groups (add_param_group after loading)")
-        # Every group is checked before any changes: a refused state leaves them as they were.
+        # All is checked before anything changes: a refused state leaves the optimizer as it was.
         for g, (group, values) in enumerate(zip(self.param_groups, group_values)):
             foreign = sorted(key for key in values if key not in group
                              and key not in self.defaults and key not in _SCHEDULER_KEYS)
@@ -464,6 +509,19 @@ class Optimizer:
             if "params" in values and len(values["params"]) != len(group["params"]):
                 raise ValueError(f"{where}: parameter group {g} was saved with a different "
                                  f"number of parameters than its {len(group['params'])}")
+        for i, state in enumerate(new_state):
+            if self._state_keys is None or not state:
+                continue
+            foreign = sorted(set(state) - self._state_keys)
+            missing = sorted(self._required_state - set(state))
+            if foreign or missing:
+                what = (f"has {', '.join(map(repr, foreign))}, which {type(self).__name__} "
+                        "does not keep" if foreign else
+                        f"lacks {', '.join(map(repr, missing))}, which "
+                        f"{type(self).__name__} needs")
+                raise KeyError(f"{where}: the saved state of parameter "
+                               f"{self._names[id(params[i])]!r} {what}; was it saved from "
+                               "another optimizer? Load it into the class that saved it")
         for group, values in zip(self.param_groups, group_values):
             values.pop("params", None)
             for key, value in values.items():

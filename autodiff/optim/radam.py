@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .optimizer import Optimizer, check_adam_group, lerp_, prepared_gradient
+from .optimizer import (Optimizer, check_adam_group, check_implementation_flags, lerp_,
+                        prepared_gradient)
 
 
 class RAdam(Optimizer):
@@ -26,9 +27,14 @@ class RAdam(Optimizer):
     array([0.8])
     """
 
+    _state_keys = _required_state = frozenset({"step", "exp_avg", "exp_avg_sq"})
+
     def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0.0, decoupled_weight_decay: bool = False, *,
-                 maximize: bool = False):
+                 foreach: bool | None = None, maximize: bool = False,
+                 capturable: bool = False, differentiable: bool = False):
+        check_implementation_flags("RAdam", foreach=foreach, capturable=capturable,
+                                   differentiable=differentiable)
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                                       decoupled_weight_decay=bool(decoupled_weight_decay),
                                       maximize=bool(maximize)))

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .optimizer import Optimizer, check_nonnegative, prepared_gradient
+from .optimizer import (Optimizer, check_implementation_flags, check_nonnegative,
+                        prepared_gradient)
 
 
 class RMSprop(Optimizer):
@@ -21,9 +22,15 @@ class RMSprop(Optimizer):
     array([0.9])
     """
 
+    _state_keys = frozenset({"step", "square_avg", "grad_avg", "momentum_buffer"})
+    _required_state = frozenset({"step", "square_avg"})
+
     def __init__(self, params, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
                  weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False,
-                 *, maximize: bool = False):
+                 *, capturable: bool = False, foreach: bool | None = None,
+                 maximize: bool = False, differentiable: bool = False):
+        check_implementation_flags("RMSprop", foreach=foreach, capturable=capturable,
+                                   differentiable=differentiable)
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
                                       momentum=momentum, centered=bool(centered),
                                       maximize=bool(maximize)))

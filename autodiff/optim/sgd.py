@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import fused
-from .optimizer import Optimizer, check_nonnegative
+from .optimizer import Optimizer, check_implementation_flags, check_nonnegative
 
 
 class SGD(Optimizer):
@@ -22,9 +22,14 @@ class SGD(Optimizer):
     array([0., 0.])
     """
 
+    _state_keys = frozenset({"momentum_buffer"})
+
     def __init__(self, params, lr: float = 1e-3, momentum: float = 0.0,
                  dampening: float = 0.0, weight_decay: float = 0.0, nesterov: bool = False,
-                 *, maximize: bool = False):
+                 *, maximize: bool = False, foreach: bool | None = None,
+                 differentiable: bool = False, fused: bool | None = None):
+        check_implementation_flags("SGD", foreach=foreach, fused=fused,
+                                   differentiable=differentiable)
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
                                       weight_decay=weight_decay, nesterov=bool(nesterov),
                                       maximize=bool(maximize)))
