@@ -27,7 +27,8 @@ import autodiff as ad
 import autodiff.nn.functional as F
 from autodiff import kernels
 from autodiff.kernels import numpy_twins
-from tutorials._common import Tutorial, median_time, plt, rel_error
+from autodiff.kernels import parts as kernel_parts
+from tutorials._common import Tutorial, interleaved_median_times, plt, rel_error
 
 # %% [markdown]
 # ## 1. Naive vs max-subtracted softmax
@@ -63,8 +64,9 @@ def part_stability(tut):
 # ## 2. Why `axis` matters for a batch
 # With a batch of rows (one example per row, one class per column) each row must sum
 # to one.  Without `axis` the whole batch is normalized together; with `axis=0` the
-# columns are; and `keepdims=False` on a square batch divides row i by the sum of
-# *row j* through broadcasting - no error, just wrong numbers.
+# columns are; and `keepdims=False` on a square batch divides entry (i, j) by the
+# sum of *row j* (the (3,) sums broadcast along the last axis) - no error, just
+# wrong numbers.
 
 # %%
 def part_axis(tut):
@@ -88,8 +90,9 @@ def part_axis(tut):
 # ds_i/dz_j = s_i (delta_ij - s_j), i.e. J = diag(s) - s s^T.  Each column sums to
 # zero because sum_i s_i = 1 for every z, so nudging z_j cannot change the total;
 # J is symmetric, so its rows sum to zero too.  For the same reason the gradient of
-# sum(softmax(z)) is exactly zero - the most common source of "my derivatives are
-# all zeros".
+# sum(softmax(z)) is zero - mathematically exactly, in floating point a few 1e-17
+# of rounding (printed below) - the most common source of "my derivatives are all
+# zeros".
 
 # %%
 def part_jacobian(tut, n=6):
@@ -179,9 +182,13 @@ def part_interop(tut):
 
 # %% [markdown]
 # ## 7. The compiled kernel vs plain NumPy
-# `F.softmax` calls `autodiff.kernels.softmax`; with Numba installed that is a JIT
-# kernel (one pass per row, no temporaries), otherwise the NumPy twin.  Medians of
-# repeated runs, after a warm-up call that triggers compilation.
+# `F.softmax` calls `autodiff.kernels.softmax`; with Numba installed (and a large
+# enough float array) that is a JIT kernel, otherwise its NumPy twin.  The kernel
+# works on one row at a time while it sits in cache (max, exp, sum, scale) and writes
+# straight into the output, where NumPy makes a full-size temporary array for every
+# step; on a large batch it also splits the rows over a few threads (printed below),
+# while these NumPy calls run on one.  Wall-clock medians of repeated rounds (the four
+# calls timed in turn in each round), after a warm-up call that triggers compilation.
 
 # %%
 def part_timing(tut):
@@ -191,18 +198,22 @@ def part_timing(tut):
     G = tut.rng.standard_normal(shape)
     jit_fwd, np_fwd = kernels.softmax, numpy_twins.softmax
     jit_bwd, np_bwd = kernels.softmax_backward, numpy_twins.softmax_backward
-    is_jit = jit_fwd is not np_fwd
     S = np_fwd(X, -1)
-    diff = max(float(np.max(np.abs(jit_fwd(X, -1) - S))),
+    diff = max(float(np.max(np.abs(jit_fwd(X, -1) - S))),      # (also the warm-up)
                float(np.max(np.abs(jit_bwd(G, S, -1) - np_bwd(G, S, -1)))))
+    # kernels.softmax is always a function of its own; whether it ran compiled code is
+    # whether JIT is enabled and the Numba kernels loaded on that warm-up call.
+    is_jit = bool(kernels.JIT_ENABLED and kernels.loaded())
+    threads = kernel_parts.how_many(shape[0], shape[1]) if is_jit else 1
     repeats = 7 if tut.quick else 15
-    times = {
-        ("forward", "NumPy"): median_time(lambda: np_fwd(X, -1), repeats),
-        ("forward", "kernel"): median_time(lambda: jit_fwd(X, -1), repeats),
-        ("backward", "NumPy"): median_time(lambda: np_bwd(G, S, -1), repeats),
-        ("backward", "kernel"): median_time(lambda: jit_bwd(G, S, -1), repeats),
-    }
-    label = "Numba JIT" if is_jit else "NumPy twin (JIT not enabled)"
+    times = interleaved_median_times({
+        ("forward", "NumPy"): lambda: np_fwd(X, -1),
+        ("forward", "kernel"): lambda: jit_fwd(X, -1),
+        ("backward", "NumPy"): lambda: np_bwd(G, S, -1),
+        ("backward", "kernel"): lambda: jit_bwd(G, S, -1),
+    }, repeats)
+    label = (f"Numba JIT, rows split over {threads} thread(s)" if is_jit
+             else "NumPy twin (JIT not enabled or Numba missing)")
     print(f"batch {shape}, float64; kernels.softmax is the {label}; "
           f"max |kernel - NumPy| = {diff:.1e}")
     rows = []

@@ -50,8 +50,9 @@ def part_contract(tut):
     tut.section("1. what a backward receives and returns")
     A = ad.tensor(tut.rng.standard_normal((2, 3)), requires_grad=True)
     B = ad.tensor(tut.rng.standard_normal((3, 4)), requires_grad=True)
-    print(f"forward: A {A.shape} @ B {B.shape} -> Y {(2, 4)}")
-    SpyMatmul.apply(A, B).sum().backward()
+    Y = SpyMatmul.apply(A, B)
+    print(f"forward: A {A.shape} @ B {B.shape} -> Y {Y.shape}")
+    Y.sum().backward()
 
 
 # %% [markdown]
@@ -215,6 +216,9 @@ def part_ste(tut):
     ste_equal = bool(np.array_equal(rows[1][1], rows[2][1]) and
                      np.array_equal(rows[1][2], rows[2][2]))
     print(f"the custom_gradient STE and the stop_gradient trick agree exactly: {ste_equal}")
+    if np.any(np.signbit(rows[1][1]) != np.signbit(rows[2][1])):
+        print("  (round(-0.4) prints as -0.; the trick's x - (x - round(x)) gives +0.: "
+              "the same number, 0)")
 
     steps = 60 if tut.quick else 300
     print(f"fitting y = q(w) x (true slope 3) from w = 0.2, {steps} steps of gradient descent:")

@@ -97,26 +97,28 @@ def part_eps(tut):
 
 # %% [markdown]
 # ## 2. Measure the error relatively
-# A gradient entry of 2e4 that is off by 1e-5 is perfect; an entry of 2e-4 that is
-# off by 1e-4 is 50% wrong.  An absolute tolerance flags the first and passes the
-# second.  Compare |a - n| / max(|a|, |n|) instead (or, like `ad.gradcheck`,
+# A gradient entry of 2e4 that is off by 1e-5 is perfect; an entry of 2e-7 that is
+# off by 1e-7 is 50% wrong.  An absolute tolerance of 1e-6 flags the first and passes
+# the second.  Compare |a - n| / max(|a|, |n|) instead (or, like `ad.gradcheck`,
 # |a - n| <= atol + rtol * |n| with a tiny atol that only matters near zero).
 
 # %%
 def part_relative(tut):
     tut.section("2. absolute vs relative error")
-    analytic = np.array([20000.0, 2.0e-4, 3.0])
-    # a correct gradient seen through finite-difference noise, a buggy tiny entry,
-    # and a correct ordinary entry
-    numeric = np.array([20000.0 + 1e-5, 1.0e-4, 3.0 + 1e-9])
+    analytic = np.array([20000.0, 2.0e-7, 3.0])
+    # a correct gradient seen through finite-difference noise, a buggy tiny entry
+    # (analytic twice the true value), and a correct ordinary entry
+    numeric = np.array([20000.0 + 1e-5, 1.0e-7, 3.0 + 1e-9])
     absolute = np.abs(analytic - numeric)
     relative = absolute / np.maximum(np.abs(analytic), np.abs(numeric))
     verdict_abs = np.where(absolute < 1e-6, "ok", "FAIL")
     verdict_rel = np.where(relative < 1e-6, "ok", "FAIL")
     tut.table(["analytic", "numeric", "abs err", "abs<1e-6", "rel err", "rel<1e-6"],
               list(zip(analytic, numeric, absolute, verdict_abs, relative, verdict_rel)))
-    print("the absolute test fails the correct large entry and would pass a bug of\n"
-          "size 1e-7 in a small one; the relative test gets all three right.")
+    truth = np.array(["ok", "FAIL", "ok"])                # entry 1 is the bug
+    print(f"right verdicts: absolute test {int((verdict_abs == truth).sum())} of 3 (it fails "
+          "the correct large entry and passes\nthe 50% bug in the tiny one); relative test "
+          f"{int((verdict_rel == truth).sum())} of 3.")
 
 
 # %% [markdown]

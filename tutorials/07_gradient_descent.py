@@ -76,7 +76,9 @@ def part_known_answer(tut):
     theta_np, path = gradient_descent_octave(X, Y, ALPHA, ITERS)
     print(f"autodiff gradient:     theta = {np.round(theta_ad, 4)}   J = {history[-1]:.4f}")
     print(f"hand-written (Octave): theta = {np.round(theta_np, 4)}")
-    print("expected:              theta = [ 5.2148 -0.5733]")
+    expected = np.array([5.2148, -0.5733])
+    print(f"expected:              theta = {expected}   (matches to 4 decimals: "
+          f"{bool(np.all(np.abs(theta_ad - expected) < 5e-5))})")
     print(f"difference between the two: {np.max(np.abs(theta_ad - theta_np)):.2e}")
     # Check the hand-written gradient against autodiff at a random point: this
     # one comparison finds every bug shown in part 2.
@@ -86,11 +88,12 @@ def part_known_answer(tut):
     print(f"hand gradient vs ad.grad at a random theta: relative error "
           f"{rel_error(hand, auto):.1e}")
     # 1000 steps are not enough to converge: the cost surface is a long, narrow
-    # valley (X^T X has condition number ~230), so progress along its floor is slow.
+    # valley (X^T X is badly conditioned), so progress along its floor is slow.
     iters = 2000 if tut.quick else 50000
     far, _ = gradient_descent_octave(X, Y, ALPHA, iters)
-    print(f"after {iters} iterations theta = {np.round(far, 4)}; least squares "
-          f"{np.linalg.lstsq(X, Y, rcond=None)[0]}")
+    print(f"not converged yet: X^T X has condition number {np.linalg.cond(X.T @ X):.0f}, a "
+          f"long narrow valley;\nafter {iters} iterations theta = {np.round(far, 4)}; least "
+          f"squares {np.linalg.lstsq(X, Y, rcond=None)[0]}")
     return theta_ad, history, path
 
 
@@ -136,8 +139,8 @@ def part_bugs(tut):
           "  theta silently grows to (2,4);\n"
           "  np.sum(..., axis=0) sums over the *batch* (rows) and keeps one gradient per\n"
           "  parameter, while a bare np.sum adds the two parameters' gradients together;\n"
-          "  in Python `1/2*m` is (1/2)*m, so the step is m^2 = 16 times too large here\n"
-          "  and gradient descent diverges.")
+          f"  in Python `1/2*m` is (1/2)*m, so the step is m^2 = {len(Y) ** 2} times too large "
+          "here\n  and gradient descent diverges.")
     # `@` and `*` share one precedence level and group left to right, so
     # alpha/m * X.T @ r == ((alpha/m) * X.T) @ r: fine.  Dropping the parentheses
     # around the residual is not: X.T @ X @ theta - y subtracts y from a (2,) vector.

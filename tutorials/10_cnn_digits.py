@@ -268,8 +268,11 @@ def main(argv=None) -> dict:
     losses = train(tut, model, X_train, y_train, epochs)
     logits = predict(model, X_test)
     accuracy = float((logits.argmax(axis=1) == y_test).mean())
-    print(f"test accuracy {accuracy:.3f} on {len(y_test)} held-out digits "
-          f"(loss {np.mean(losses[:10]):.3f} -> {np.mean(losses[-10:]):.3f})")
+    chance = float(np.max(np.bincount(y_test)) / len(y_test))   # always the commonest digit
+    print(f"test accuracy {accuracy:.3f} on {len(y_test)} held-out digits (always guessing "
+          f"the commonest digit: {chance:.3f});\ntraining loss, mean of the first 10 "
+          f"mini-batches {np.mean(losses[:10]):.3f} -> of the last 10 "
+          f"{np.mean(losses[-10:]):.3f}")
     part_figures(tut, model, X_test, y_test, logits, losses)
     torch_check = part_torch(tut, model, X_test, logits)
     worst = max(max(d) for d in three_ways.values())

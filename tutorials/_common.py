@@ -225,6 +225,20 @@ def median_time(func, repeats: int = 7, number: int = 1) -> float:
     return float(np.median(times))
 
 
+def interleaved_median_times(funcs: dict, repeats: int = 7, number: int = 1) -> dict:
+    """Median seconds per call of each ``funcs[name]()``, the functions timed in turn
+    round after round, so that a busy moment of the machine slows every one of them
+    instead of only the one being timed then.  Wall-clock time (``perf_counter``)."""
+    times = {name: [] for name in funcs}
+    for _ in range(repeats):
+        for name, func in funcs.items():
+            start = time.perf_counter()
+            for _ in range(number):
+                func()
+            times[name].append((time.perf_counter() - start) / number)
+    return {name: float(np.median(t)) for name, t in times.items()}
+
+
 def rel_error(a, b) -> float:
     """max |a - b| / max(|a|, |b|), the scale-free way to compare two gradients."""
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
