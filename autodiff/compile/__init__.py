@@ -107,7 +107,7 @@ from .buffers import plan_buffers
 from .fuse import fuse_elementwise
 from . import hooks as _hooks
 from .fused_optim import fuse_optimizer_steps
-from .optimize import eliminate_dead_code
+from .optimize import eliminate_dead_code, same_arrays
 from .plan import Plan
 from .provenance import nested_items
 from .replay import build, note_replay_error
@@ -248,9 +248,11 @@ class Compiled:
                                if m.training != flag]
         plan.flags += _settings_of_captured_modules(self.fn, plan.flags)
         plan.members += _members_of_captured_modules(self.fn, tracer.modules)
+        values = tracer.values()
+        plan.same_array = same_arrays(values)
         eliminate_dead_code(plan)
         if self.fuse:
-            fuse_elementwise(plan, tracer.values())
+            fuse_elementwise(plan, values)
         plan.checksums = {slot: _checksum(plan.constant_values[slot])
                           for slot in plan.constant_values if slot in plan.live}
         plan_buffers(plan)

@@ -47,18 +47,36 @@ def eliminate_dead_code(plan: Plan) -> Plan:
     return plan
 
 
+def same_arrays(values: dict) -> dict:
+    """``{slot: the first slot of its array}`` over the traced ``values``: slots that
+    were one array (a rule that passes its gradient on, ``add``'s to both inputs, or
+    an argument given to ``backward``) are one array in a replay too."""
+    first: dict = {}
+    return {slot: first.setdefault(id(value), slot) for slot, value in sorted(values.items())}
+
+
 def _decide_copies(plan: Plan) -> None:
-    """A ``.grad`` may take a gradient array itself only when nothing else reads it
-    (as the engine does with an array it owns alone); otherwise it gets a copy."""
+    """A ``.grad`` may take a gradient array itself only when nothing else holds it
+    (as the engine does with an array it owns alone); otherwise it gets a copy.  The
+    slots of one array (``plan.same_array``) count as one: another leaf's ``.grad``
+    or the caller's argument may be that array.  A step whose result is the same
+    array only passes it on."""
+    same = plan.same_array
+    held = {root for slot, root in same.items() if plan.slots[slot].source != "computed"}
     reads: dict = {}
     for instr in plan.instrs:
+        passes = () if instr.kind == "leaf_grad" else {same.get(k, k) for k in instr.outs}
         for k in instr.reads():
-            reads[k] = reads.get(k, 0) + 1
+            root = same.get(k, k)
+            if root not in passes:
+                reads[root] = reads.get(root, 0) + 1
     for k in output_refs(plan.output):
-        reads[k] = reads.get(k, 0) + 2
+        root = same.get(k, k)
+        reads[root] = reads.get(root, 0) + 2
     for instr in plan.instrs:
         if instr.kind == "leaf_grad":
             slot = instr.args[0].index
-            owned = (plan.slots[slot].source == "computed" and reads.get(slot, 0) == 1
-                     and not instr.extra["view"])
+            root = same.get(slot, slot)
+            owned = (plan.slots[slot].source == "computed" and root not in held
+                     and reads.get(root, 0) == 1 and not instr.extra["view"])
             instr.extra["copy"] = not owned

@@ -115,6 +115,7 @@ class Plan:
         self.bindings: list = []    # (cell or dict, key, object) the function's names held
         self.buffers: list = []     # arrays results are written into (buffers.py)
         self.training_after: list = []  # (module, flag) the call left switched (eval())
+        self.same_array: dict = {}  # slot -> the first slot of its array (optimize.py)
 
     def counts(self) -> dict:
         """How many steps of each kind."""
