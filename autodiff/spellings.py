@@ -463,12 +463,13 @@ class PyTorchMethods:
     # ----- in-place methods (autodiff/inplace.py has the rules) ---------------
     def add_(self, other, alpha=1):
         """In-place ``self += alpha * other``; returns self."""
-        scaled = other if alpha == 1 else other * alpha
+        scaled = other if alpha == 1 else _ops().multiply(other, alpha)   # (recorded when
+        # compiled: other may be a .grad array, p.add_(p.grad, alpha=-lr))
         return _inplace().update(self, _ops().add, scaled, "add_")
 
     def sub_(self, other, alpha=1):
         """In-place ``self -= alpha * other``; returns self."""
-        scaled = other if alpha == 1 else other * alpha
+        scaled = other if alpha == 1 else _ops().multiply(other, alpha)
         return _inplace().update(self, _ops().subtract, scaled, "sub_")
 
     def mul_(self, other):

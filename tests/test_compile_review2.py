@@ -129,3 +129,27 @@ def test_autodiff_jit_0_gives_two_leaves_grads_of_their_own(tmp_path):
                           env=env, timeout=300)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ok"
+
+
+def test_pytorchs_hand_written_update_with_alpha_is_recorded_in_a_compiled_step():
+    # p.add_(p.grad, alpha=-lr): the scaling of the .grad array is an op, so the trace
+    # follows it (NumPy's ``other * alpha`` on the array was refused as made outside).
+    w, v = ad.nn.Parameter([1.0, 2.0, 3.0]), ad.nn.Parameter([1.0, 2.0, 3.0])
+    x = np.array([0.5, -1.0, 2.0])
+
+    @ad.compile
+    def step(x):
+        w.grad = None
+        loss = ((w * x) ** 2).sum()
+        loss.backward()
+        with ad.no_grad():
+            w.add_(w.grad, alpha=-0.1)
+        return loss
+
+    for _ in range(4):
+        step(x)
+        v.grad = None
+        ((v * x) ** 2).sum().backward()
+        with ad.no_grad():
+            v.sub_(v.grad, alpha=0.1)
+    np.testing.assert_array_equal(w.data, v.data)
