@@ -14,6 +14,10 @@ from .registry import defop
 
 _LN2 = float(np.log(2.0))
 _LN10 = float(np.log(10.0))
+# g * (1 / log(base)) / x, not g / (x * log(base)): x * log(10) overflows for x above
+# 7.8e307, and both products lose digits when they fall among the subnormals.
+_INV_LN2 = 1.0 / _LN2
+_INV_LN10 = 1.0 / _LN10
 
 
 def _unary(name, forward, formula, rule, doc, **fields):
@@ -26,11 +30,11 @@ def _below_zero(name):
 
 
 log2 = _unary(
-    "log2", np.log2, "g / (x * log(2))", lambda xp, g, ans, x: g / (x * _LN2),
+    "log2", np.log2, "g / (x * log(2))", lambda xp, g, ans, x: (g * _INV_LN2) / x,
     "Base-2 logarithm.\n\n>>> ad.log2(ad.tensor([8.0]))\ntensor([3.])",
     singular=_below_zero("log2"))
 log10 = _unary(
-    "log10", np.log10, "g / (x * log(10))", lambda xp, g, ans, x: g / (x * _LN10),
+    "log10", np.log10, "g / (x * log(10))", lambda xp, g, ans, x: (g * _INV_LN10) / x,
     "Base-10 logarithm.\n\n>>> ad.log10(ad.tensor([100.0]))\ntensor([2.])",
     singular=_below_zero("log10"))
 exp2 = _unary(

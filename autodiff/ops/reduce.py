@@ -117,12 +117,21 @@ def _var_forward(x, axis=None, *positional, keepdims=False, ddof=0):
     return np.var(x, axis=axis, keepdims=keepdims, ddof=ddof)
 
 
+def centered(xp, x, axis):
+    """``x - mean(x)`` along ``axis``, with the rounding of the mean corrected (the
+    mean of the first differences taken off them): on values with a large common
+    offset (1e8 + a spread of 1e-3) the rounded mean alone is off by half an ulp of
+    the offset, which the differences carry in full (1e11 ulp)."""
+    first = x - xp.mean(x, axis=axis, keepdims=True)
+    return first - xp.mean(first, axis=axis, keepdims=True)
+
+
 def _var_rule(xp, g, ans, x, axis=None, keepdims=False, ddof=0):
     n = _count(x.shape, axis)
-    centered = x - xp.mean(x, axis=axis, keepdims=True)
+    centered_x = centered(xp, x, axis)
     # ddof >= n: the forward is NaN or inf (NumPy warns); every gradient is NaN, as in PyTorch.
     scale = 2 / (n - ddof) if n > ddof else np.nan
-    return centered * (xp.reshape(g, _kept_shape(x.shape, axis)) * scale)
+    return centered_x * (xp.reshape(g, _kept_shape(x.shape, axis)) * scale)
 
 
 def _reduction(name, forward, formula, rule, doc, numpy, takes_dtype=True, ufunc=None,

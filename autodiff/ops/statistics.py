@@ -13,7 +13,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Tensor
-from .reduce import _AXIS_HINT, _count, _kept_shape, lanes_too_short, reject_numpy_arguments
+from .reduce import (_AXIS_HINT, _count, _kept_shape, centered, lanes_too_short,
+                     reject_numpy_arguments)
 from ..spellings import axis_alias, refuse_positional
 from ..warning_lines import numpy_warnings_at_user_line
 from .registry import TORCH_AXIS_ALIASES, defop
@@ -41,10 +42,12 @@ def _std_rule(xp, g, ans, x, axis=None, keepdims=False, ddof=0):
         return xp.broadcast_to(spread, x.shape) * np.nan
     if dof + ddof == 1:                   # one value per lane: std is constantly 0
         return xp.zeros_like(x)
-    centered = x - xp.mean(x, axis=axis, keepdims=True)
-    std = xp.reshape(ans, kept)
-    zero = std == 0                       # equal values: 0, not 0 / 0
-    return centered * xp.where(zero, 0, spread / (xp.where(zero, 1, std) * dof))
+    # The std again, from the corrected differences: NumPy's takes its rounded mean,
+    # off by (its rounding / the std)**2, 1e-10 for 1e8 + a spread of 1e-3.
+    shifted = centered(xp, x, axis)
+    std = xp.sqrt(xp.sum(shifted * shifted, axis=axis, keepdims=True) / dof)
+    zero = xp.reshape(ans, kept) == 0     # equal values: 0, not 0 / 0
+    return shifted * xp.where(zero, 0, spread / (xp.where(zero, 1, std) * dof))
 
 
 _NO_VALUE = np._NoValue
@@ -82,8 +85,16 @@ def _logsumexp_forward(x, axis=None, keepdims=False):
 
 
 def _logsumexp_rule(xp, g, ans, x, axis=None, keepdims=False):
+    # softmax(x) as exp(x - max) / sum(exp(x - max)), not exp(x - ans): ans carries
+    # its rounding, an ulp of a large ans (1e15: 0.125) is that much off in exp's
+    # argument.  The shift is a constant of the rule (the ratio does not depend on it).
     kept = _kept_shape(x.shape, axis)
-    return xp.reshape(g, kept) * xp.exp(x - xp.reshape(ans, kept))
+    if 0 in x.shape:
+        return xp.reshape(g, kept) * xp.exp(x - xp.reshape(ans, kept))
+    peak = xp.stop_gradient(xp.max(x, axis=axis, keepdims=True))
+    peak = xp.where(xp.isfinite(peak), peak, 0)     # all -inf, or inf: shift by 0
+    shifted = xp.exp(x - peak)
+    return xp.reshape(g, kept) * (shifted / xp.sum(shifted, axis=axis, keepdims=True))
 
 
 _logsumexp = defop(
