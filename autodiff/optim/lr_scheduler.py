@@ -152,6 +152,17 @@ def _lambdas_state(lr_lambdas) -> list:
             for fn in lr_lambdas]
 
 
+def load_with_lambdas(scheduler, state_dict) -> None:
+    """``scheduler.__dict__`` from ``state_dict``, and its functions' attributes from the
+    ``"lr_lambdas"`` entry (``_lambdas_state``) when there is one."""
+    state = dict(state_dict)
+    saved = state.pop("lr_lambdas", [None] * len(scheduler.lr_lambdas))
+    scheduler.__dict__.update(state)
+    for fn, attributes in zip(scheduler.lr_lambdas, saved):
+        if attributes is not None:
+            fn.__dict__.update(attributes)
+
+
 def _check_positive_int(where, name, value):
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         raise ValueError(f"{where}: {name} must be an int > 0, got {value!r}")
@@ -319,12 +330,7 @@ class LambdaLR(LRScheduler):
     @refused_in_trace
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore what ``state_dict`` returned (and the callable objects' attributes)."""
-        state = dict(state_dict)
-        saved = state.pop("lr_lambdas", [None] * len(self.lr_lambdas))
-        self.__dict__.update(state)
-        for fn, attributes in zip(self.lr_lambdas, saved):
-            if attributes is not None:
-                fn.__dict__.update(attributes)
+        load_with_lambdas(self, state_dict)
 
 
 class OneCycleLR(LRScheduler):

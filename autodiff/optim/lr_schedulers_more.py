@@ -28,7 +28,7 @@ from ..compile.hooks import refused_in_trace, replayed
 from .lr_scheduler import (CosineAnnealingLR, ExponentialLR, LinearLR, LRScheduler,
                            MultiStepLR, ReduceLROnPlateau, StepLR, _check_cycle_momentum,
                            _check_factor, _check_positive_int, _lambdas_state, _per_group,
-                           _set_momentum, _start_momentum)
+                           _set_momentum, _start_momentum, load_with_lambdas)
 from .optimizer import Optimizer, check_nonnegative
 
 __all__ = ["ConstantLR", "PolynomialLR", "MultiplicativeLR", "CosineAnnealingWarmRestarts",
@@ -156,12 +156,7 @@ class MultiplicativeLR(LRScheduler):
     @refused_in_trace
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore what ``state_dict`` returned (and the callable objects' attributes)."""
-        state = dict(state_dict)
-        saved = state.pop("lr_lambdas", [None] * len(self.lr_lambdas))
-        self.__dict__.update(state)
-        for fn, attributes in zip(self.lr_lambdas, saved):
-            if attributes is not None:
-                fn.__dict__.update(attributes)
+        load_with_lambdas(self, state_dict)
 
 
 class CosineAnnealingWarmRestarts(LRScheduler):
