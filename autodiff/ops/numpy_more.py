@@ -1,0 +1,333 @@
+"""More of NumPy on Tensors, each built from existing ops (the gradients are theirs).
+
+- ``nanvar``, ``nanstd``, ``nanprod``, ``nancumsum``, ``nancumprod``: NumPy's recipes
+  (a NaN is replaced by 0 or 1 first, and gets zero gradient).  A lane with no degrees
+  of freedom left (all NaN, or ``ddof`` too large) is NaN with NumPy's warning
+  "Degrees of freedom <= 0 for slice." and passes zero gradient.
+- ``cumulative_prod``: NumPy 2's cumprod with ``include_initial``.
+- ``interp`` (gradient in ``x``, the slope of its segment, and in ``fp``; ``xp`` is a
+  constant) and ``polyval`` (Horner's scheme, gradient in ``p`` and ``x``).
+- ``np.linalg.matrix_transpose``, ``diagonal``, ``trace``, ``matmul``: the existing
+  ops on the last two axes; ``np.linalg.matrix_rank`` runs without a gradient.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from ..tensor import Tensor
+from .compare import isnan, logical_not
+from .cumulative import cumsum
+from .diagonals import diagonal as _diagonal, trace as _trace
+from .elementwise import astype, maximum, sqrt, stop_gradient, where
+from .indexing import take
+from .linalg import matmul as _matmul
+from .multiplicative import cumprod, prod
+from .numpy_dispatch import implements, implements_without_gradient
+from .rearrange import matrix_transpose as _matrix_transpose
+from .reduce import masking_arguments, sum as _sum, var as _var
+from .shape import concatenate
+
+_NO_VALUE = np._NoValue
+_nan_filled = where      # (where= is also the name of NumPy's mask argument)
+
+
+def _refuse(name, **given):
+    used = sorted(k for k, v in given.items() if v is not None and v is not _NO_VALUE)
+    if used:
+        raise TypeError(f"{name}: the argument(s) {used} are not supported by autodiff; "
+                        "call it without them (or on t.data when no gradient is needed)")
+
+
+def _data(x):
+    return x.data if isinstance(x, Tensor) else np.asarray(x)
+
+
+def _tensor(x):
+    return x if isinstance(x, Tensor) else Tensor(np.asanyarray(x))
+
+
+def _floating(x) -> bool:
+    return _data(x).dtype.kind in "fc"
+
+
+def _keep(keepdims) -> bool:
+    return False if keepdims is _NO_VALUE else bool(keepdims)
+
+
+# --- NaN-skipping reductions and running reductions --------------------------------
+
+def _nanvar(name, a, axis, dtype, out, ddof, keepdims, where, mean, correction):
+    _refuse(name, dtype=dtype, out=out, where=where, mean=mean, correction=correction)
+    keepdims = _keep(keepdims)
+    a = _tensor(a)
+    if not _floating(a):
+        return _var(a, axis=axis, keepdims=keepdims, ddof=ddof)
+    missing = isnan(a)
+    # counts as a's dtype: NumPy divides into the sum's dtype (float32 stays float32)
+    count = astype(_sum(logical_not(missing), axis=axis, keepdims=True), a.dtype)
+    total = _sum(_nan_filled(missing, 0, a), axis=axis, keepdims=True)
+    mean_ = total / maximum(count, 1)          # (no 0 / 0 in the backward either)
+    deviation = _nan_filled(missing, 0, a - mean_)
+    squares = _sum(deviation * deviation, axis=axis, keepdims=keepdims)
+    dof = count - ddof
+    if not keepdims:
+        dof = dof.reshape(squares.shape)
+    bad = _data(dof) <= 0
+    if np.any(bad):
+        warnings.warn("Degrees of freedom <= 0 for slice.", RuntimeWarning, stacklevel=3)
+        return _nan_filled(bad, np.nan, squares / _nan_filled(bad, 1, dof))
+    return squares / dof
+
+
+@implements(np.nanvar)
+def nanvar(a, axis=None, dtype=None, out=None, ddof=0, keepdims=_NO_VALUE, *,
+           where=_NO_VALUE, mean=_NO_VALUE, correction=_NO_VALUE) -> Tensor:
+    """Variance over ``axis`` of the entries that are not NaN, as ``np.nanvar``; NaN
+    entries get zero gradient, a lane with ``n - ddof <= 0`` is NaN (NumPy's warning).
+
+    >>> x = ad.tensor([1.0, np.nan, 3.0], requires_grad=True)
+    >>> y = np.nanvar(x)
+    >>> y.backward(); y, x.grad
+    (tensor(1., requires_grad=True), array([-1.,  0.,  1.]))
+    """
+    return _nanvar("nanvar", a, axis, dtype, out, ddof, keepdims, where, mean, correction)
+
+
+@implements(np.nanstd)
+def nanstd(a, axis=None, dtype=None, out=None, ddof=0, keepdims=_NO_VALUE, *,
+           where=_NO_VALUE, mean=_NO_VALUE, correction=_NO_VALUE) -> Tensor:
+    """Standard deviation over ``axis`` ignoring NaN, as ``np.nanstd`` (the square root
+    of ``nanvar``); where the lane's values are all equal the gradient is 0 (as
+    ``ad.std``), NaN entries get none.
+
+    >>> x = ad.tensor([[1.0, np.nan, 3.0]], requires_grad=True)
+    >>> y = np.nanstd(x, axis=1)
+    >>> y.sum().backward(); y, x.grad
+    (tensor([1.], requires_grad=True), array([[-0.5,  0. ,  0.5]]))
+    """
+    variance = _nanvar("nanstd", a, axis, dtype, out, ddof, keepdims, where, mean,
+                       correction)
+    if not _floating(variance):
+        return sqrt(variance)
+    zero = _data(variance) == 0                # equal values: 0, not 0 * inf
+    return _nan_filled(zero, 0, sqrt(_nan_filled(zero, 1, variance)))
+
+
+@implements(np.nanprod)
+def nanprod(a, axis=None, dtype=None, out=None, keepdims=_NO_VALUE, initial=_NO_VALUE,
+            where=_NO_VALUE) -> Tensor:
+    """Product over ``axis`` treating NaN as 1, as ``np.nanprod``; NaN entries get zero
+    gradient.
+
+    >>> x = ad.tensor([2.0, np.nan, 3.0], requires_grad=True)
+    >>> y = np.nanprod(x)
+    >>> y.backward(); y, x.grad
+    (tensor(6., requires_grad=True), array([3., 0., 2.]))
+    """
+    _refuse("nanprod", dtype=dtype, out=out, **masking_arguments(initial, where))
+    a = _tensor(a)
+    if _floating(a):
+        a = _nan_filled(isnan(a), 1, a)
+    return prod(a, axis=axis, keepdims=_keep(keepdims))
+
+
+@implements(np.nancumsum)
+def nancumsum(a, axis=None, dtype=None, out=None) -> Tensor:
+    """Running sum along ``axis`` (flattened when None) treating NaN as 0, as
+    ``np.nancumsum``; NaN entries get zero gradient.
+
+    >>> x = ad.tensor([1.0, np.nan, 2.0], requires_grad=True)
+    >>> y = np.nancumsum(x)
+    >>> y.sum().backward(); y, x.grad
+    (tensor([1., 1., 3.], requires_grad=True), array([3., 0., 1.]))
+    """
+    _refuse("nancumsum", dtype=dtype, out=out)
+    a = _tensor(a)
+    if _floating(a):
+        a = _nan_filled(isnan(a), 0, a)
+    return cumsum(a, axis)
+
+
+@implements(np.nancumprod)
+def nancumprod(a, axis=None, dtype=None, out=None) -> Tensor:
+    """Running product along ``axis`` (flattened when None) treating NaN as 1, as
+    ``np.nancumprod``; NaN entries get zero gradient.
+
+    >>> x = ad.tensor([2.0, np.nan, 3.0], requires_grad=True)
+    >>> y = np.nancumprod(x)
+    >>> y.sum().backward(); y, x.grad
+    (tensor([2., 2., 6.], requires_grad=True), array([5., 0., 2.]))
+    """
+    _refuse("nancumprod", dtype=dtype, out=out)
+    a = _tensor(a)
+    if _floating(a):
+        a = _nan_filled(isnan(a), 1, a)
+    return cumprod(a, axis)
+
+
+@implements(np.cumulative_prod)
+def cumulative_prod(x, /, *, axis=None, dtype=None, out=None,
+                    include_initial=False) -> Tensor:
+    """Running product along ``axis``, as ``np.cumulative_prod`` (NumPy 2's cumprod,
+    which can start with the empty product 1: ``include_initial``).
+
+    >>> np.cumulative_prod(ad.tensor([1.0, 2.0, 3.0]), include_initial=True)
+    tensor([1., 1., 2., 6.])
+    """
+    _refuse("cumulative_prod", dtype=dtype, out=out)
+    x = _tensor(x)
+    if x.ndim == 0:
+        x = x.reshape(1)
+    if axis is None:
+        if x.ndim > 1:
+            raise ValueError(f"cumulative_prod: axis is required for a tensor of shape "
+                             f"{x.shape} (more than one dimension), as in NumPy")
+        axis = 0
+    axis = int(np.lib.array_utils.normalize_axis_index(axis, x.ndim))
+    running = cumprod(x, axis)
+    if not include_initial:
+        return running
+    shape = list(running.shape)
+    shape[axis] = 1
+    return concatenate([Tensor(np.ones(shape, dtype=running.dtype)), running], axis=axis)
+
+
+# --- interpolation and polynomials ---------------------------------------------------
+
+@implements(np.interp)
+def interp(x, xp, fp, left=None, right=None, period=None) -> Tensor:
+    """Piecewise-linear interpolation, as ``np.interp`` (float64 result).  The gradient
+    in ``x`` is the slope of its segment (at a knot, of the segment to its right; at
+    the last knot, to its left; 0 outside ``[xp[0], xp[-1]]``), in ``fp`` the two
+    interpolation weights; ``left``/``right`` may be Tensors.  ``xp`` is a constant.
+
+    >>> x = ad.tensor([0.5, 1.5], requires_grad=True)
+    >>> y = np.interp(x, [0.0, 1.0, 2.0], [0.0, 2.0, 3.0])
+    >>> y.sum().backward(); y, x.grad
+    (tensor([1. , 2.5], requires_grad=True), array([2., 1.]))
+    """
+    _refuse("interp", period=period)
+    if isinstance(xp, Tensor) and xp.requires_grad:
+        raise TypeError("interp: no gradient with respect to xp (the sample points); "
+                        "pass xp.detach() or xp.data")
+    knots = np.asarray(_data(xp))
+    # NumPy's checks and messages (lengths, empty xp, complex values)
+    np.interp(np.zeros(0), knots, _data(fp),
+              None if left is None else _data(left),
+              None if right is None else _data(right))
+    if np.iscomplexobj(_data(fp)) or np.iscomplexobj(_data(x)):
+        raise TypeError("interp: complex values are not supported on the tape")
+    if not np.all(np.isfinite(_data(fp))):
+        # NumPy falls back to the other end of a segment where the formula gives NaN
+        # (an infinite fp); this one would give NaN there, so it refuses instead.
+        raise ValueError("interp: fp holds inf or NaN, which the differentiable version "
+                         "does not take; interpolate finite values (or call np.interp on "
+                         "the arrays, without a gradient)")
+    knots = knots.astype(np.float64)
+    x = astype(_tensor(x), np.float64)
+    fp = astype(_tensor(fp), np.float64)
+    n = knots.shape[0]
+    raw = _data(x)
+    position = np.searchsorted(knots, raw, side="right") - 1     # knots[j] <= x
+    below, above = raw < knots[0], raw > knots[-1]
+    start = np.clip(position, 0, n - 1)
+    on_knot = ~below & ~above & (knots[start] == raw)
+    fill_left = fp[0] if left is None else astype(_tensor(left), np.float64)
+    fill_right = fp[-1] if right is None else astype(_tensor(right), np.float64)
+    if n == 1:
+        value = take(fp, np.zeros(raw.shape, dtype=np.intp))
+    else:
+        segment = np.clip(position, 0, n - 2)
+        lo, hi = knots[segment], knots[segment + 1]
+        width = hi - lo
+        width = np.where(width == 0, 1.0, width)       # (never selected where it is 0)
+        f_lo, f_hi = take(fp, segment), take(fp, segment + 1)
+        slope = (f_hi - f_lo) / width
+        inside = slope * (x - lo) + f_lo
+        # NumPy returns fp[j] itself at a knot; x keeps the segment's slope there
+        at_knot = take(fp, start) + slope * (x - stop_gradient(x))
+        value = where(on_knot, at_knot, inside)
+    value = where(below, fill_left, value)
+    return where(above, fill_right, value)
+
+
+@implements(np.polyval)
+def polyval(p, x) -> Tensor:
+    """The polynomial with coefficients ``p`` (highest power first) at ``x``, as
+    ``np.polyval`` (Horner's scheme, so the values are NumPy's); gradients in both.
+
+    >>> p = ad.tensor([1.0, 0.0, -2.0], requires_grad=True)
+    >>> x = ad.tensor(3.0, requires_grad=True)
+    >>> y = np.polyval(p, x)
+    >>> y.backward(); y, p.grad, x.grad
+    (tensor(7., requires_grad=True), array([9., 3., 1.]), array(6.))
+    """
+    if isinstance(x, np.poly1d) or isinstance(p, np.poly1d):
+        raise TypeError("polyval: poly1d arguments are not supported on Tensors; pass the "
+                        "coefficients as an array or Tensor")
+    p, x = _tensor(p), _tensor(x)
+    if p.ndim == 0:
+        raise TypeError("polyval: p must be a sequence of coefficients (iteration over a "
+                        "0-d array), as in NumPy")
+    result = Tensor(np.zeros_like(_data(x)))
+    for k in range(p.shape[0]):
+        result = result * x + p[k]
+    return result
+
+
+# --- np.linalg spellings of existing ops ---------------------------------------------
+
+def _at_least_2d(name, x):
+    if np.ndim(_data(x)) < 2:
+        raise ValueError(f"linalg.{name}: needs at least 2 dimensions (a stack of "
+                         f"matrices), got shape {np.shape(_data(x))}")
+
+
+@implements(np.linalg.matrix_transpose)
+def linalg_matrix_transpose(x, /) -> Tensor:
+    """Each matrix of a stack transposed (the last two axes), as
+    ``np.linalg.matrix_transpose``.
+
+    >>> np.linalg.matrix_transpose(ad.tensor(np.zeros((4, 2, 3)))).shape
+    (4, 3, 2)
+    """
+    return _matrix_transpose(x)
+
+
+@implements(np.linalg.diagonal)
+def linalg_diagonal(x, /, *, offset=0) -> Tensor:
+    """The diagonals of the last two axes, as ``np.linalg.diagonal``.
+
+    >>> np.linalg.diagonal(ad.tensor([[1.0, 2.0], [3.0, 4.0]]), offset=1)
+    tensor([2.])
+    """
+    _at_least_2d("diagonal", x)
+    return _diagonal(x, offset, -2, -1)
+
+
+@implements(np.linalg.trace)
+def linalg_trace(x, /, *, offset=0, dtype=None) -> Tensor:
+    """The sums along the diagonals of the last two axes, as ``np.linalg.trace``.
+
+    >>> np.linalg.trace(ad.tensor(np.ones((2, 3, 3))))
+    tensor([3., 3.])
+    """
+    _refuse("linalg.trace", dtype=dtype)
+    _at_least_2d("trace", x)
+    return _trace(x, offset, -2, -1)
+
+
+@implements(np.linalg.matmul)
+def linalg_matmul(x1, x2, /) -> Tensor:
+    """The matrix product (batched over leading axes), as ``np.linalg.matmul``.
+
+    >>> np.linalg.matmul(ad.tensor([[1.0, 2.0]]), ad.tensor([[3.0], [4.0]]))
+    tensor([[11.]])
+    """
+    return _matmul(x1, x2)
+
+
+implements_without_gradient(np.linalg.matrix_rank)
