@@ -104,18 +104,25 @@ def cumulative_sum(x, /, *, axis=None, dtype=None, out=None, include_initial=Fal
     tensor([0., 1., 3., 6.])
     """
     reject_numpy_arguments("cumulative_sum", dtype=dtype, out=out)
+    return cumulative_along("cumulative_sum", x, axis, cumsum, 0, include_initial)
+
+
+def cumulative_along(name, x, axis, running_op, empty_value, include_initial) -> Tensor:
+    """NumPy 2's ``cumulative_*``: ``running_op`` along ``axis`` (required past 1-D),
+    preceded by ``empty_value`` (the empty sum or product) with ``include_initial``."""
     if not isinstance(x, Tensor):
         x = Tensor(np.asanyarray(x))
     if x.ndim == 0:
         x = x.reshape(1)
     if axis is None:
         if x.ndim > 1:
-            raise ValueError(f"cumulative_sum: axis is required for a tensor of shape {x.shape} "
+            raise ValueError(f"{name}: axis is required for a tensor of shape {x.shape} "
                              "(more than one dimension), as in NumPy")
         axis = 0
-    running = cumsum(x, axis)
+    running = running_op(x, axis)
     if not include_initial:
         return running
     shape = list(running.shape)
     shape[axis] = 1
-    return concatenate([Tensor(np.zeros(shape, dtype=running.dtype)), running], axis=axis)
+    start = Tensor(np.full(shape, empty_value, dtype=running.dtype))
+    return concatenate([start, running], axis=axis)

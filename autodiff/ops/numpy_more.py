@@ -19,7 +19,7 @@ import numpy as np
 
 from ..tensor import Tensor
 from .compare import isnan, logical_not
-from .cumulative import cumsum
+from .cumulative import cumsum, cumulative_along
 from .diagonals import diagonal as _diagonal, trace as _trace
 from .elementwise import astype, maximum, sqrt, stop_gradient, where
 from .indexing import take
@@ -28,7 +28,6 @@ from .multiplicative import cumprod, prod
 from .numpy_dispatch import implements, implements_without_gradient
 from .rearrange import matrix_transpose as _matrix_transpose
 from .reduce import masking_arguments, sum as _sum, var as _var
-from .shape import concatenate
 
 _NO_VALUE = np._NoValue
 _nan_filled = where      # (where= is also the name of NumPy's mask argument)
@@ -116,6 +115,12 @@ def nanstd(a, axis=None, dtype=None, out=None, ddof=0, keepdims=_NO_VALUE, *,
     return _nan_filled(zero, 0, sqrt(_nan_filled(zero, 1, variance)))
 
 
+def _nan_replaced(a, value):
+    """``a`` as a Tensor with its NaN entries replaced by ``value`` (zero gradient there)."""
+    a = _tensor(a)
+    return _nan_filled(isnan(a), value, a) if _floating(a) else a
+
+
 @implements(np.nanprod)
 def nanprod(a, axis=None, dtype=None, out=None, keepdims=_NO_VALUE, initial=_NO_VALUE,
             where=_NO_VALUE) -> Tensor:
@@ -128,10 +133,7 @@ def nanprod(a, axis=None, dtype=None, out=None, keepdims=_NO_VALUE, initial=_NO_
     (tensor(6., requires_grad=True), array([3., 0., 2.]))
     """
     _refuse("nanprod", dtype=dtype, out=out, **masking_arguments(initial, where))
-    a = _tensor(a)
-    if _floating(a):
-        a = _nan_filled(isnan(a), 1, a)
-    return prod(a, axis=axis, keepdims=_keep(keepdims))
+    return prod(_nan_replaced(a, 1), axis=axis, keepdims=_keep(keepdims))
 
 
 @implements(np.nancumsum)
@@ -145,10 +147,7 @@ def nancumsum(a, axis=None, dtype=None, out=None) -> Tensor:
     (tensor([1., 1., 3.], requires_grad=True), array([3., 0., 1.]))
     """
     _refuse("nancumsum", dtype=dtype, out=out)
-    a = _tensor(a)
-    if _floating(a):
-        a = _nan_filled(isnan(a), 0, a)
-    return cumsum(a, axis)
+    return cumsum(_nan_replaced(a, 0), axis)
 
 
 @implements(np.nancumprod)
@@ -162,10 +161,7 @@ def nancumprod(a, axis=None, dtype=None, out=None) -> Tensor:
     (tensor([2., 2., 6.], requires_grad=True), array([5., 0., 2.]))
     """
     _refuse("nancumprod", dtype=dtype, out=out)
-    a = _tensor(a)
-    if _floating(a):
-        a = _nan_filled(isnan(a), 1, a)
-    return cumprod(a, axis)
+    return cumprod(_nan_replaced(a, 1), axis)
 
 
 @implements(np.cumulative_prod)
@@ -178,21 +174,9 @@ def cumulative_prod(x, /, *, axis=None, dtype=None, out=None,
     tensor([1., 1., 2., 6.])
     """
     _refuse("cumulative_prod", dtype=dtype, out=out)
-    x = _tensor(x)
-    if x.ndim == 0:
-        x = x.reshape(1)
-    if axis is None:
-        if x.ndim > 1:
-            raise ValueError(f"cumulative_prod: axis is required for a tensor of shape "
-                             f"{x.shape} (more than one dimension), as in NumPy")
-        axis = 0
-    axis = int(np.lib.array_utils.normalize_axis_index(axis, x.ndim))
-    running = cumprod(x, axis)
-    if not include_initial:
-        return running
-    shape = list(running.shape)
-    shape[axis] = 1
-    return concatenate([Tensor(np.ones(shape, dtype=running.dtype)), running], axis=axis)
+    if axis is not None:
+        axis = int(np.lib.array_utils.normalize_axis_index(axis, max(np.ndim(_data(x)), 1)))
+    return cumulative_along("cumulative_prod", x, axis, cumprod, 1, include_initial)
 
 
 # --- interpolation and polynomials ---------------------------------------------------
