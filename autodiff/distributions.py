@@ -91,11 +91,16 @@ def _softplus(x):
     return logaddexp(0.0, x)
 
 
+def _first_index(mask: np.ndarray) -> tuple:
+    """The index of the first entry where ``mask`` holds (for a message)."""
+    return tuple(int(i) for i in np.argwhere(mask)[0])
+
+
 def _first_bad(data: np.ndarray, mask: np.ndarray) -> str:
     """The first value of ``data`` where ``mask`` holds, and where (for a message)."""
     if not mask.ndim:
         return f"{data}"
-    index = tuple(int(i) for i in np.argwhere(mask)[0])
+    index = _first_index(mask)
     return f"{data[index]} at index {index}"
 
 
@@ -199,7 +204,7 @@ def _category_logits(data):
                          f"{_first_bad(data, bad)} (-inf is allowed: it masks a category)")
     empty = (data == -np.inf).all(-1)
     if empty.any():
-        where = f" (row {tuple(int(i) for i in np.argwhere(empty)[0])})" if empty.ndim else ""
+        where = f" (row {_first_index(empty)})" if empty.ndim else ""
         raise ValueError(f"Categorical: every logit of a row is -inf{where}, so no category "
                          "is possible")
     return True

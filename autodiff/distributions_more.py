@@ -12,7 +12,7 @@ import numpy as np
 
 from .compile.hooks import made
 from .distributions import (_KL, Distribution, _as_float_tensor, _broadcast, _checked,
-                            _first_bad, _sample_shape)
+                            _first_bad, _first_index, _sample_shape)
 from .ops.elementwise import log, where
 from .tensor import Tensor
 
@@ -27,7 +27,7 @@ def _ordered_bounds(low, high):
     bad = ~(low < high)                          # NaN counts as bad
     if bad.any():
         where_ = "" if not bad.ndim else \
-            f" at index {tuple(int(i) for i in np.argwhere(bad)[0])}"
+            f" at index {_first_index(bad)}"
         raise ValueError(f"Uniform: low must be < high; got low = {low[bad].flat[0]}, "
                          f"high = {high[bad].flat[0]}{where_}")
     return True
@@ -57,7 +57,7 @@ def _log_inside(value, low, high):
     value, low, high = (np.broadcast_to(a, shape) for a in (value, low, high))
     bad = ~((low <= value) & (value <= high))
     if bad.any():
-        index = tuple(int(i) for i in np.argwhere(bad)[0])
+        index = _first_index(bad)
         raise ValueError(f"Uniform.log_prob: values must lie in [low, high]; got "
                          f"{value[index]} for [{low[index]}, {high[index]}]"
                          f"{f' at index {index}' if index else ''}")
