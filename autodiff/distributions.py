@@ -91,6 +91,11 @@ def _softplus(x):
     return logaddexp(0.0, x)
 
 
+def _values(value) -> np.ndarray:
+    """The array of a tensor, or ``value`` as an array."""
+    return value.data if isinstance(value, Tensor) else np.asarray(value)
+
+
 def _first_index(mask: np.ndarray) -> tuple:
     """The index of the first entry where ``mask`` holds (for a message)."""
     return tuple(int(i) for i in np.argwhere(mask)[0])
@@ -335,7 +340,7 @@ class Normal(Distribution):
 
     def log_prob(self, value) -> Tensor:
         """log N(value; loc, scale²) = -(value - loc)² / (2 scale²) - log scale - log √(2π)."""
-        _checked(_real_values, value.data if isinstance(value, Tensor) else np.asarray(value))
+        _checked(_real_values, _values(value))
         z = (value - self.loc) / self.scale
         return -0.5 * z ** 2 - log(self.scale) - _LOG_SQRT_2PI
 
@@ -389,7 +394,7 @@ class Bernoulli(Distribution):
     def log_prob(self, value) -> Tensor:
         """value · logits - softplus(logits), i.e. log p for 1 and log(1 - p) for 0,
         written so as not to cancel for large logits of either sign."""
-        _checked(_binary_values, value.data if isinstance(value, Tensor) else np.asarray(value))
+        _checked(_binary_values, _values(value))
         from .nn.losses_binary import logit_cross_entropy
         return -logit_cross_entropy(self.logits, value)
 

@@ -12,15 +12,11 @@ import numpy as np
 
 from .compile.hooks import made
 from .distributions import (_KL, Distribution, _as_float_tensor, _broadcast, _checked,
-                            _first_bad, _first_index, _sample_shape)
+                            _first_bad, _first_index, _sample_shape, _values)
 from .ops.elementwise import log, where
 from .tensor import Tensor
 
 __all__ = ["Uniform", "Exponential"]
-
-
-def _values(value) -> np.ndarray:
-    return value.data if isinstance(value, Tensor) else np.asarray(value)
 
 
 def _ordered_bounds(low, high):
