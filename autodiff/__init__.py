@@ -14,7 +14,8 @@ from .ops.registry import defop, defop_joint, implements, nondifferentiable
 from .ops.elementwise import (
     add, subtract, multiply, divide, power, negative, exp, log, log1p, expm1, sqrt, abs,
     sin, cos, tanh, sigmoid, relu, leaky_relu, maximum, minimum, logaddexp, clip, where,
-    square, reciprocal, round, floor, sign, astype, copy, stop_gradient)
+    square, reciprocal, round, floor, sign, astype, copy, stop_gradient, sigmoid_derivative,
+    tanh_derivative)
 from .ops.activations import erf
 from .ops.compare import (
     less, less_equal, greater, greater_equal, equal, not_equal, logical_and, logical_or,

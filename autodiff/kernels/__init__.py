@@ -121,18 +121,28 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
     return _twins.sigmoid(x)
 
 
-def sigmoid_backward(g: np.ndarray, s: np.ndarray) -> np.ndarray:
-    """g * s * (1 - s), given the sigmoid output s."""
-    if JIT_ENABLED and _ok2(g, s, MIN_ELEMENTWISE):
-        return _call("sigmoid_backward", _twins.sigmoid_backward, g, s)
-    return _twins.sigmoid_backward(g, s)
+def sigmoid_backward(g: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """g * sigmoid(x) * (1 - sigmoid(x)), given the input x (accurate where sigmoid
+    saturates, unlike s * (1 - s) from its output).
+
+    >>> sigmoid_backward(np.ones(2), np.array([0.0, 40.0]))
+    array([2.50000000e-01, 4.24835426e-18])
+    """
+    if JIT_ENABLED and _ok2(g, x, MIN_ELEMENTWISE):
+        return _call("sigmoid_backward", _twins.sigmoid_backward, g, x)
+    return _twins.sigmoid_backward(g, x)
 
 
-def tanh_backward(g: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """g * (1 - t**2), given the tanh output t."""
-    if JIT_ENABLED and _ok2(g, t, MIN_ELEMENTWISE):
-        return _call("tanh_backward", _twins.tanh_backward, g, t)
-    return _twins.tanh_backward(g, t)
+def tanh_backward(g: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """g * (1 - tanh(x)**2), given the input x (accurate where tanh saturates, unlike
+    1 - t*t from its output).
+
+    >>> tanh_backward(np.ones(2), np.array([0.0, 20.0]))
+    array([1.0000000e+00, 1.6993417e-17])
+    """
+    if JIT_ENABLED and _ok2(g, x, MIN_ELEMENTWISE):
+        return _call("tanh_backward", _twins.tanh_backward, g, x)
+    return _twins.tanh_backward(g, x)
 
 
 def relu_backward(g: np.ndarray, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:

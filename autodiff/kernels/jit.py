@@ -356,15 +356,20 @@ def _sigmoid_fwd(x, out, one):
 
 
 @_kernel(fastmath=_MATH, nogil=True)
-def _sigmoid_bwd(g, s, out, one):
+def _sigmoid_bwd(g, x, out, one):
     for i in range(g.size):
-        out[i] = g[i] * (s[i] * (one - s[i]))
+        e = fexp_nonpositive(-abs(x[i]))
+        inv = one / (one + e)
+        out[i] = g[i] * (e * inv * inv)
 
 
 @_kernel(fastmath=_MATH, nogil=True)
-def _tanh_bwd(g, t, out, one):
+def _tanh_bwd(g, x, out, one, four):
     for i in range(g.size):
-        out[i] = g[i] * (one - t[i] * t[i])
+        v = abs(x[i])
+        e = fexp_nonpositive(-(v + v))
+        d = one + e
+        out[i] = g[i] * ((four * e) / (d * d))
 
 
 @_kernel(nogil=True)
@@ -413,12 +418,12 @@ def sigmoid(x):
     return _flat_call(_sigmoid_fwd, x, x.dtype.type(1))
 
 
-def sigmoid_backward(g, s):
-    return _flat_call_pair(_sigmoid_bwd, g, s, g.dtype.type(1))
+def sigmoid_backward(g, x):
+    return _flat_call_pair(_sigmoid_bwd, g, x, g.dtype.type(1))
 
 
-def tanh_backward(g, t):
-    return _flat_call_pair(_tanh_bwd, g, t, g.dtype.type(1))
+def tanh_backward(g, x):
+    return _flat_call_pair(_tanh_bwd, g, x, g.dtype.type(1), g.dtype.type(4))
 
 
 def relu_backward(g, x, out=None):

@@ -12,6 +12,7 @@ import operator
 import numpy as np
 
 from .. import kernels
+from ..kernels import numpy_twins as _twins
 from ..tensor import Tensor
 from ..grad_mode import is_grad_enabled
 from .namespace import xp_function
@@ -225,7 +226,7 @@ sin = _unary("sin", np.sin, "g * cos(x)", lambda xp, g, ans, x: g * xp.cos(x),
 cos = _unary("cos", np.cos, "-g * sin(x)", lambda xp, g, ans, x: -g * xp.sin(x),
              "Cosine.\n\n>>> ad.cos(ad.tensor([0.0]))\ntensor([1.])")
 tanh = _unary("tanh", kernels.tanh, "g * (1 - ans**2)",
-              lambda xp, g, ans, x: xp.tanh_backward(g, ans),
+              lambda xp, g, ans, x: xp.tanh_backward(g, x),
               "Hyperbolic tangent.\n\n>>> ad.tanh(ad.tensor([0.0]))\ntensor([0.])", numpy=np.tanh)
 square = _unary("square", np.square, "g * 2 * x", lambda xp, g, ans, x: g * (2 * x),
                 "x ** 2.\n\n>>> ad.square(ad.tensor([3.0]))\ntensor([9.])")
@@ -248,8 +249,24 @@ def positive(x: Tensor) -> Tensor:
 # The activations run through ``autodiff.kernels`` (compiled one-pass loops for large
 # float arrays); their backward helpers xp.<name>_backward are the same formulas, one
 # pass on arrays in a plain backward, recorded ops with create_graph=True.
-xp_function("sigmoid_backward", kernels.sigmoid_backward, lambda g, s: g * (s * (1 - s)))
-xp_function("tanh_backward", kernels.tanh_backward, lambda g, t: g * (1 - t * t))
+# sigmoid's and tanh's read the input, not the output: where the output rounds to
+# +-1, ans * (1 - ans) and 1 - ans**2 lose every digit (0 instead of 4e-18 at
+# sigmoid(40)).  Recorded, they multiply by the derivative ops below, whose own
+# rules (s'' = -s' tanh(x/2), tanh'' = -2 tanh' tanh) keep every order accurate: the
+# product rule through s(x) s(-x) would cancel near 0 (450 ulp at x = -0.001).
+sigmoid_derivative = _unary(
+    "sigmoid_derivative", _twins.sigmoid_derivative, "-g * ans * tanh(x / 2)",
+    lambda xp, g, ans, x: -g * (ans * xp.tanh(x * 0.5)),
+    "sigmoid'(x) = sigmoid(x) (1 - sigmoid(x)), accurate where sigmoid saturates.\n\n"
+    ">>> ad.sigmoid_derivative(ad.tensor([0.0]))\ntensor([0.25])", numpy=())
+tanh_derivative = _unary(
+    "tanh_derivative", _twins.tanh_derivative, "-2 * g * ans * tanh(x)",
+    lambda xp, g, ans, x: -2 * g * (ans * xp.tanh(x)),
+    "tanh'(x) = 1 - tanh(x)**2, accurate where tanh saturates.\n\n"
+    ">>> ad.tanh_derivative(ad.tensor([0.0]))\ntensor([1.])", numpy=())
+xp_function("sigmoid_backward", kernels.sigmoid_backward,
+            lambda g, x: g * sigmoid_derivative(x))
+xp_function("tanh_backward", kernels.tanh_backward, lambda g, x: g * tanh_derivative(x))
 xp_function("relu_backward", kernels.relu_backward, lambda g, x: where(x > 0, g, 0))
 xp_function("leaky_relu_backward", kernels.leaky_relu_backward,
             lambda g, x, slope=0.01: where(x > 0, g, g * slope))
@@ -257,7 +274,7 @@ xp_function("leaky_relu_backward", kernels.leaky_relu_backward,
 sigmoid = defop("sigmoid", kernels.sigmoid,
                 doc="1 / (1 + exp(-x)), stable for large |x|.\n\n"
                     ">>> ad.sigmoid(ad.tensor([0.0]))\ntensor([0.5])",
-                x=("g * ans * (1 - ans)", lambda xp, g, ans, x: xp.sigmoid_backward(g, ans)))
+                x=("g * ans * (1 - ans)", lambda xp, g, ans, x: xp.sigmoid_backward(g, x)))
 
 relu = defop("relu", kernels.relu,
              doc="max(x, 0); the gradient at 0 is 0.\n\n>>> ad.relu(ad.tensor([-1.0, 2.0]))\n"
