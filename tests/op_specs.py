@@ -549,8 +549,10 @@ SPECS_BY_NAME = {spec.name: spec for spec in SPECS}
 from op_specs_linalg import LINALG_SPECS  # noqa: E402
 from op_specs_products import PRODUCT_SPECS  # noqa: E402
 from op_specs_stats import SPECS as _STATISTICS_SPECS  # noqa: E402
+from op_specs_signal import SPECS as _SIGNAL_SPECS  # noqa: E402
+from op_specs_assemble import SPECS as _ASSEMBLE_SPECS  # noqa: E402
 
-SPECS += PRODUCT_SPECS + LINALG_SPECS + _STATISTICS_SPECS
+SPECS += PRODUCT_SPECS + LINALG_SPECS + _STATISTICS_SPECS + _SIGNAL_SPECS + _ASSEMBLE_SPECS
 SPECS_BY_NAME = {spec.name: spec for spec in SPECS}
 
 
