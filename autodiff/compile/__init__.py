@@ -92,10 +92,8 @@ from __future__ import annotations
 
 import collections
 import functools
-import pickle
 import threading
 import warnings
-import zlib
 from typing import Any, Callable
 
 import numpy as np
@@ -109,15 +107,17 @@ from . import hooks as _hooks
 from .fused_optim import fuse_optimizer_steps
 from .optimize import eliminate_dead_code, same_arrays
 from .plan import Plan
-from .provenance import nested_items
 from .replay import build, note_replay_error
 from .install import installed
 from .not_replayed import (NotReplayedWarning, array_sums, arrays_reached, numbers_reached,
                            reachable, warn_of_arrays_changed, warn_of_arrays_left_behind,
                            warn_of_numbers_changed, warn_of_tensors_left_behind)
-from .hyperparameters import same_value
 from ..anomaly import active as anomaly_active
 from .tracer import TraceError, Tracer
+from .captures import (captured_generators, captured_objects, check_generators,
+                       check_generators_made_in_call, checksum, members_of_captured_modules,
+                       named_values, rng_state, settings_of_captured_modules, training_flags,
+                       why_plan_does_not_fit)
 
 __all__ = ["compile", "Compiled", "Plan", "NotReplayedWarning", "TraceError"]
 
@@ -155,7 +155,7 @@ class Compiled:
                 return self(*args, **kwargs)
         key = signature(args, kwargs)
         plan = self.plans.get(key)
-        misfit = None if plan is None else _why_plan_does_not_fit(plan)
+        misfit = None if plan is None else why_plan_does_not_fit(plan)
         if plan is not None and misfit is None:
             self.plans.move_to_end(key)
             self.plan = plan
@@ -213,10 +213,10 @@ class Compiled:
         call_kwargs = {name: _traced_argument(tracer, name, value, kinds)
                        for name, value in kwargs.items()}
         rng_before = np.random.get_state()[1].copy()
-        generators = [(name, g, _rng_state(g)) for name, g in _captured_generators(self.fn)]
-        training_before = _training_flags(self.fn)
+        generators = [(name, g, rng_state(g)) for name, g in captured_generators(self.fn)]
+        training_before = training_flags(self.fn)
         tracer.training_at_start = {key: flag for key, (_, flag) in training_before.items()}
-        named_before = _named_values(self.fn)
+        named_before = named_values(self.fn)
         numbers_before = numbers_reached(named_before)
         arrays_before = arrays_reached(named_before)
         sums_before = array_sums(arrays_before)
@@ -229,9 +229,9 @@ class Compiled:
                 f"compile: {plan.name} drew numbers from NumPy's global random generator "
                 "(np.random.*); a replay would reuse them. Pass a np.random.Generator "
                 "through an rng= argument of the op that needs it.")
-        _check_generators(plan, generators)
-        _check_generators_made_in_call(plan, self.fn, args, kwargs, tracer.modules)
-        named = _named_values(self.fn)
+        check_generators(plan, generators)
+        check_generators_made_in_call(plan, self.fn, args, kwargs, tracer.modules)
+        named = named_values(self.fn)
         roots = named + [(f"a {type(m).__name__} the call used", m)
                          for m, _ in tracer.modules.values()]
         _refuse_arguments_also_reached(plan.name, args, kwargs, roots)
@@ -242,18 +242,18 @@ class Compiled:
         warn_of_arrays_left_behind(plan.name, arrays_before, arrays_after, stacklevel=3)
         warn_of_arrays_changed(plan, arrays_before, sums_before, arrays_after,
                                tracer.written, stacklevel=3)
-        plan.bindings = _captured_objects(self.fn)     # as the call left them
+        plan.bindings = captured_objects(self.fn)     # as the call left them
         # train() / eval() inside the function: a replay leaves the flags as it did
         plan.training_after = [(m, m.training) for m, flag in training_before.values()
                                if m.training != flag]
-        plan.flags += _settings_of_captured_modules(self.fn, plan.flags)
-        plan.members += _members_of_captured_modules(self.fn, tracer.modules)
+        plan.flags += settings_of_captured_modules(self.fn, plan.flags)
+        plan.members += members_of_captured_modules(self.fn, tracer.modules)
         values = tracer.values()
         plan.same_array = same_arrays(values)
         eliminate_dead_code(plan)
         if self.fuse:
             fuse_elementwise(plan, values)
-        plan.checksums = {slot: _checksum(plan.constant_values[slot])
+        plan.checksums = {slot: checksum(plan.constant_values[slot])
                           for slot in plan.constant_values if slot in plan.live}
         plan_buffers(plan)
         plan.lock, plan.running = threading.RLock(), False
@@ -413,216 +413,3 @@ def _refuse_arguments_also_reached(name, args, kwargs, roots) -> None:
                 f"function also reaches as {path}; the plan cannot tell the two apart, so "
                 "a replay given another tensor would use that one in both places. Either "
                 "pass it as an argument or reach it by its name, not both.")
-
-
-def _captured_names(fn) -> list:
-    """What ``fn`` reaches by name, as ``(name, where, key, value)``: its closure's
-    cells (``where`` the cell, ``key`` None), the globals its code names, the
-    attributes of the object a bound method belongs to (``where`` a dict)."""
-    found = []
-    owner = getattr(fn, "__self__", None)
-    if owner is not None and hasattr(owner, "__dict__"):
-        table = vars(owner)
-        found += [(f"{type(owner).__name__}.{k}", table, k, v) for k, v in table.items()]
-        fn = getattr(fn, "__func__", fn)
-    code = getattr(fn, "__code__", None)
-    if code is not None:
-        for name, cell in zip(code.co_freevars, fn.__closure__ or ()):
-            try:
-                found.append((name, cell, None, cell.cell_contents))
-            except ValueError:          # a cell not filled yet
-                pass
-        table = getattr(fn, "__globals__", {})
-        found += [(name, table, name, table[name]) for name in code.co_names
-                  if name in table]
-    return found
-
-
-def _named_values(fn) -> list:
-    """``(name, value)`` for what ``fn`` reaches by name (``_captured_names``)."""
-    return [(name, value) for name, _, _, value in _captured_names(fn)]
-
-
-def _captured_generators(fn) -> list:
-    """The NumPy generators ``fn`` reaches by name."""
-    return [(name, value) for name, _, _, value in _captured_names(fn)
-            if isinstance(value, (np.random.Generator, np.random.RandomState))]
-
-
-def _captured_objects(fn) -> list:
-    """The tensors, arrays, generators, modules, optimizers and schedulers ``fn`` reaches
-    by name, as ``(where, key, object)``: a replay fits only while the names still hold
-    them."""
-    from ..nn.module import Module
-    from ..optim.lr_scheduler import LRScheduler
-    from ..optim.optimizer import Optimizer
-
-    kinds = (Tensor, Module, Optimizer, LRScheduler, np.ndarray, np.random.Generator,
-             np.random.RandomState)
-    return [(where, key, value) for _, where, key, value in _captured_names(fn)
-            if isinstance(value, kinds)]
-
-
-def _check_generators_made_in_call(plan, fn, args, kwargs, modules) -> None:
-    """Refuse a random generator that a recorded step draws from but that nothing from
-    before the call holds (``rng=np.random.default_rng(7)`` written in the function):
-    eager execution makes it anew, so every call draws the same numbers, while a
-    replay keeps drawing from the one object the trace made."""
-    from ..nn import module as nn_module
-    from ..nn.module import Module
-
-    kinds = (np.random.Generator, np.random.RandomState)
-    held = [(i, a) for i in plan.instrs for a in (*i.args, *(i.kwargs or {}).values())
-            if isinstance(a, kinds)]
-    if not held:
-        return
-    known = {id(nn_module._rng)}
-    # (also inside what the names hold: a dict of settings, an object's attribute)
-    known |= {id(v) for v, _ in reachable(_named_values(fn)) if isinstance(v, kinds)}
-    known |= {id(v) for v in (*args, *kwargs.values())}
-    roots = [m for m, _ in modules.values()]
-    roots += [v for _, _, _, v in _captured_names(fn) if isinstance(v, Module)]
-    for root in roots:
-        for module in root.modules():
-            known |= {id(v) for v in vars(module).values() if isinstance(v, kinds)}
-    for instr, generator in held:
-        if id(generator) not in known:
-            raise TraceError(
-                f"compile: {plan.name} draws from a random generator made during the "
-                f"call ({instr.label}, at {instr.line or 'an unknown line'}): eager "
-                "execution makes it anew at every call, drawing the same numbers each "
-                "time, but a replay would keep drawing from the one the trace made. Pass "
-                "an int seed (rng=7: a generator made at each call), or make the "
-                "generator once outside the function, where the function reaches it (a "
-                "global, a closure variable, a module's attribute).")
-
-
-def _modules_named(fn) -> list:
-    """The modules ``fn`` reaches by name, and a bound method's own module."""
-    from ..nn.module import Module
-
-    roots = [value for _, _, _, value in _captured_names(fn) if isinstance(value, Module)]
-    owner = getattr(fn, "__self__", None)
-    if isinstance(owner, Module):
-        roots.append(owner)
-    return roots
-
-
-def _training_flags(fn) -> dict:
-    """``{id(module): (module, module.training)}`` for the modules ``fn`` reaches by
-    name (a bound method's module too) and their submodules."""
-    return {id(m): (m, m.training) for root in _modules_named(fn) for m in root.modules()}
-
-
-def _settings_of_captured_modules(fn, flags) -> list:
-    """The ``training`` flag and settings of the modules ``fn`` reaches by name (and of
-    theirs), for those the call did not call: a method of theirs the function called
-    (``model.loss(x)`` reading ``self.beta``, or ``ad.compile(model.training_step)``)
-    may have read them."""
-    from .tracer import _is_setting
-
-    seen = {id(obj) for obj, attribute, _ in flags if attribute == "training"}
-    found = []
-    for root in _modules_named(fn):
-        for module in root.modules():
-            if id(module) in seen:
-                continue
-            seen.add(id(module))
-            found.append((module, "training", module.training))
-            found += [(module, key, value) for key, value in vars(module).items()
-                      if key != "training" and _is_setting(value)]
-    return found
-
-
-def _members_of_captured_modules(fn, called) -> list:
-    """``module_members`` of the modules ``fn`` reaches by name (and of theirs) that the
-    call did not call: a method of theirs the function called (``model.loss(x)``,
-    ``ad.compile(model.training_step)``) may have called ``self.fc`` or ``self.act``."""
-    from .tracer import module_members
-
-    seen = set(called)
-    found = []
-    for root in _modules_named(fn):
-        for module in root.modules():
-            if id(module) not in seen:
-                seen.add(id(module))
-                found.append(module)
-    return module_members(found)
-
-
-def _rebound(bindings) -> str | None:
-    """None, or the name (or "a name of its closure") bound to another object."""
-    for where, key, value in bindings:
-        if key is None:
-            try:
-                now = where.cell_contents
-            except ValueError:
-                return "a name of its closure"
-            if now is not value:
-                return "a name of its closure"
-        elif where.get(key) is not value:
-            return repr(key)
-    return None
-
-
-def _rng_state(generator) -> bytes:
-    if isinstance(generator, np.random.RandomState):
-        return pickle.dumps(generator.get_state())
-    return pickle.dumps(generator.bit_generator.state)
-
-
-def _check_generators(plan, generators):
-    """Refuse draws from a captured generator that no recorded step made (the user's
-    ``g.normal()``): a replay would reuse the traced numbers.  Draws through an op's
-    ``rng=`` are steps holding the generator, made again at each replay."""
-    changed = [(name, g) for name, g, state in generators if _rng_state(g) != state]
-    if not changed:
-        return
-    held = {id(value) for value in nested_items([(i.args, i.kwargs) for i in plan.instrs])}
-    for name, g in changed:
-        if id(g) not in held:
-            raise TraceError(
-                f"compile: {plan.name} drew numbers from the random generator {name!r} "
-                "it captures outside the library (g.normal(), g.random(...)); a replay "
-                "would reuse them. Pass the generator through an rng= argument of the op "
-                "that needs it (ad.randn(..., rng=g)), or draw outside the compiled "
-                "function and pass the numbers in as an argument.")
-
-
-def _checksum(array) -> int:
-    return zlib.crc32(np.ascontiguousarray(array).view(np.uint8).reshape(-1).data)
-
-
-_MISSING = object()
-
-
-def _why_plan_does_not_fit(plan) -> str | None:
-    """None, or why the plan no longer fits (trace again): a captured array changed its
-    values, a captured tensor's array its shape or dtype (``p.data = ...``), a module
-    its ``training`` flag or another setting, a module was given a new tensor,
-    submodule or function (``model.fc = nn.Linear(...)``), a name of the function
-    another object, or a captured tensor its ``requires_grad``."""
-    for obj, attribute, value in plan.flags:
-        now = getattr(obj, attribute, _MISSING)
-        if not same_value(now, value):
-            return (f"{type(obj).__name__}.{attribute} changed "
-                    f"({value!r} -> {'(deleted)' if now is _MISSING else repr(now)})")
-    for table, key, value in plan.members:
-        if table.get(key) is not value:
-            return f"a module used in the call was given another {key!r}"
-    rebound = _rebound(plan.bindings)
-    if rebound:
-        return f"{rebound} was bound to another object"
-    slots = plan.slots
-    for tensor, slot in plan.captured:
-        data = tensor.data
-        if data.shape != slots[slot].shape or data.dtype != slots[slot].dtype:
-            return (f"a captured tensor's array changed from {slots[slot].shape} "
-                    f"{slots[slot].dtype} to {data.shape} {data.dtype}")
-    for slot, crc in plan.checksums.items():
-        if _checksum(plan.constant_values[slot]) != crc:
-            op, line = plan.constant_sites.get(slot, ("an op", "?"))
-            return (f"the NumPy array the function captures, read by '{op}' at {line}, "
-                    "changed its values")
-    return None
-

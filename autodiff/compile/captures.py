@@ -1,0 +1,236 @@
+"""What a compiled function reaches by name, checked around a trace and before each
+replay.
+
+A trace notes the random generators, modules, settings and objects the function
+reaches through its closure, its globals and (for a bound method) its object, and
+refuses draws a replay could not repeat (``check_generators``,
+``check_generators_made_in_call``).  Before each replay ``why_plan_does_not_fit``
+compares them with what the plan saw: a changed setting, a rebound name, a captured
+array with new values or a captured tensor with a new shape trace again.
+"""
+
+from __future__ import annotations
+
+import pickle
+import zlib
+
+import numpy as np
+
+from ..tensor import Tensor
+from .hyperparameters import same_value
+from .not_replayed import reachable
+from .provenance import nested_items
+from .tracer import TraceError
+
+
+def _captured_names(fn) -> list:
+    """What ``fn`` reaches by name, as ``(name, where, key, value)``: its closure's
+    cells (``where`` the cell, ``key`` None), the globals its code names, the
+    attributes of the object a bound method belongs to (``where`` a dict)."""
+    found = []
+    owner = getattr(fn, "__self__", None)
+    if owner is not None and hasattr(owner, "__dict__"):
+        table = vars(owner)
+        found += [(f"{type(owner).__name__}.{k}", table, k, v) for k, v in table.items()]
+        fn = getattr(fn, "__func__", fn)
+    code = getattr(fn, "__code__", None)
+    if code is not None:
+        for name, cell in zip(code.co_freevars, fn.__closure__ or ()):
+            try:
+                found.append((name, cell, None, cell.cell_contents))
+            except ValueError:          # a cell not filled yet
+                pass
+        table = getattr(fn, "__globals__", {})
+        found += [(name, table, name, table[name]) for name in code.co_names
+                  if name in table]
+    return found
+
+
+def named_values(fn) -> list:
+    """``(name, value)`` for what ``fn`` reaches by name (``_captured_names``)."""
+    return [(name, value) for name, _, _, value in _captured_names(fn)]
+
+
+def captured_generators(fn) -> list:
+    """The NumPy generators ``fn`` reaches by name."""
+    return [(name, value) for name, _, _, value in _captured_names(fn)
+            if isinstance(value, (np.random.Generator, np.random.RandomState))]
+
+
+def captured_objects(fn) -> list:
+    """The tensors, arrays, generators, modules, optimizers and schedulers ``fn`` reaches
+    by name, as ``(where, key, object)``: a replay fits only while the names still hold
+    them."""
+    from ..nn.module import Module
+    from ..optim.lr_scheduler import LRScheduler
+    from ..optim.optimizer import Optimizer
+
+    kinds = (Tensor, Module, Optimizer, LRScheduler, np.ndarray, np.random.Generator,
+             np.random.RandomState)
+    return [(where, key, value) for _, where, key, value in _captured_names(fn)
+            if isinstance(value, kinds)]
+
+
+def check_generators_made_in_call(plan, fn, args, kwargs, modules) -> None:
+    """Refuse a random generator that a recorded step draws from but that nothing from
+    before the call holds (``rng=np.random.default_rng(7)`` written in the function):
+    eager execution makes it anew, so every call draws the same numbers, while a
+    replay keeps drawing from the one object the trace made."""
+    from ..nn import module as nn_module
+    from ..nn.module import Module
+
+    kinds = (np.random.Generator, np.random.RandomState)
+    held = [(i, a) for i in plan.instrs for a in (*i.args, *(i.kwargs or {}).values())
+            if isinstance(a, kinds)]
+    if not held:
+        return
+    known = {id(nn_module._rng)}
+    # (also inside what the names hold: a dict of settings, an object's attribute)
+    known |= {id(v) for v, _ in reachable(named_values(fn)) if isinstance(v, kinds)}
+    known |= {id(v) for v in (*args, *kwargs.values())}
+    roots = [m for m, _ in modules.values()]
+    roots += [v for _, _, _, v in _captured_names(fn) if isinstance(v, Module)]
+    for root in roots:
+        for module in root.modules():
+            known |= {id(v) for v in vars(module).values() if isinstance(v, kinds)}
+    for instr, generator in held:
+        if id(generator) not in known:
+            raise TraceError(
+                f"compile: {plan.name} draws from a random generator made during the "
+                f"call ({instr.label}, at {instr.line or 'an unknown line'}): eager "
+                "execution makes it anew at every call, drawing the same numbers each "
+                "time, but a replay would keep drawing from the one the trace made. Pass "
+                "an int seed (rng=7: a generator made at each call), or make the "
+                "generator once outside the function, where the function reaches it (a "
+                "global, a closure variable, a module's attribute).")
+
+
+def _modules_named(fn) -> list:
+    """The modules ``fn`` reaches by name, and a bound method's own module."""
+    from ..nn.module import Module
+
+    roots = [value for _, _, _, value in _captured_names(fn) if isinstance(value, Module)]
+    owner = getattr(fn, "__self__", None)
+    if isinstance(owner, Module):
+        roots.append(owner)
+    return roots
+
+
+def training_flags(fn) -> dict:
+    """``{id(module): (module, module.training)}`` for the modules ``fn`` reaches by
+    name (a bound method's module too) and their submodules."""
+    return {id(m): (m, m.training) for root in _modules_named(fn) for m in root.modules()}
+
+
+def settings_of_captured_modules(fn, flags) -> list:
+    """The ``training`` flag and settings of the modules ``fn`` reaches by name (and of
+    theirs), for those the call did not call: a method of theirs the function called
+    (``model.loss(x)`` reading ``self.beta``, or ``ad.compile(model.training_step)``)
+    may have read them."""
+    from .tracer import _is_setting
+
+    seen = {id(obj) for obj, attribute, _ in flags if attribute == "training"}
+    found = []
+    for root in _modules_named(fn):
+        for module in root.modules():
+            if id(module) in seen:
+                continue
+            seen.add(id(module))
+            found.append((module, "training", module.training))
+            found += [(module, key, value) for key, value in vars(module).items()
+                      if key != "training" and _is_setting(value)]
+    return found
+
+
+def members_of_captured_modules(fn, called) -> list:
+    """``module_members`` of the modules ``fn`` reaches by name (and of theirs) that the
+    call did not call: a method of theirs the function called (``model.loss(x)``,
+    ``ad.compile(model.training_step)``) may have called ``self.fc`` or ``self.act``."""
+    from .tracer import module_members
+
+    seen = set(called)
+    found = []
+    for root in _modules_named(fn):
+        for module in root.modules():
+            if id(module) not in seen:
+                seen.add(id(module))
+                found.append(module)
+    return module_members(found)
+
+
+def _rebound(bindings) -> str | None:
+    """None, or the name (or "a name of its closure") bound to another object."""
+    for where, key, value in bindings:
+        if key is None:
+            try:
+                now = where.cell_contents
+            except ValueError:
+                return "a name of its closure"
+            if now is not value:
+                return "a name of its closure"
+        elif where.get(key) is not value:
+            return repr(key)
+    return None
+
+
+def rng_state(generator) -> bytes:
+    if isinstance(generator, np.random.RandomState):
+        return pickle.dumps(generator.get_state())
+    return pickle.dumps(generator.bit_generator.state)
+
+
+def check_generators(plan, generators):
+    """Refuse draws from a captured generator that no recorded step made (the user's
+    ``g.normal()``): a replay would reuse the traced numbers.  Draws through an op's
+    ``rng=`` are steps holding the generator, made again at each replay."""
+    changed = [(name, g) for name, g, state in generators if rng_state(g) != state]
+    if not changed:
+        return
+    held = {id(value) for value in nested_items([(i.args, i.kwargs) for i in plan.instrs])}
+    for name, g in changed:
+        if id(g) not in held:
+            raise TraceError(
+                f"compile: {plan.name} drew numbers from the random generator {name!r} "
+                "it captures outside the library (g.normal(), g.random(...)); a replay "
+                "would reuse them. Pass the generator through an rng= argument of the op "
+                "that needs it (ad.randn(..., rng=g)), or draw outside the compiled "
+                "function and pass the numbers in as an argument.")
+
+
+def checksum(array) -> int:
+    return zlib.crc32(np.ascontiguousarray(array).view(np.uint8).reshape(-1).data)
+
+
+_MISSING = object()
+
+
+def why_plan_does_not_fit(plan) -> str | None:
+    """None, or why the plan no longer fits (trace again): a captured array changed its
+    values, a captured tensor's array its shape or dtype (``p.data = ...``), a module
+    its ``training`` flag or another setting, a module was given a new tensor,
+    submodule or function (``model.fc = nn.Linear(...)``), a name of the function
+    another object, or a captured tensor its ``requires_grad``."""
+    for obj, attribute, value in plan.flags:
+        now = getattr(obj, attribute, _MISSING)
+        if not same_value(now, value):
+            return (f"{type(obj).__name__}.{attribute} changed "
+                    f"({value!r} -> {'(deleted)' if now is _MISSING else repr(now)})")
+    for table, key, value in plan.members:
+        if table.get(key) is not value:
+            return f"a module used in the call was given another {key!r}"
+    rebound = _rebound(plan.bindings)
+    if rebound:
+        return f"{rebound} was bound to another object"
+    slots = plan.slots
+    for tensor, slot in plan.captured:
+        data = tensor.data
+        if data.shape != slots[slot].shape or data.dtype != slots[slot].dtype:
+            return (f"a captured tensor's array changed from {slots[slot].shape} "
+                    f"{slots[slot].dtype} to {data.shape} {data.dtype}")
+    for slot, crc in plan.checksums.items():
+        if checksum(plan.constant_values[slot]) != crc:
+            op, line = plan.constant_sites.get(slot, ("an op", "?"))
+            return (f"the NumPy array the function captures, read by '{op}' at {line}, "
+                    "changed its values")
+    return None
+
