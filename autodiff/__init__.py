@@ -63,8 +63,10 @@ from .ops.diagonals import diag, diagonal, trace, tril, triu
 from .ops.ordering import take_along_axis, permute_along_axis, sort, partition
 from .ops import ranges as _ranges  # noqa: F401  (np.linspace on Tensors records)
 from .ops import numpy_more as _numpy_more  # noqa: F401  (np.nanvar, np.interp, ... record)
-from .ops import signal as _signal  # noqa: F401  (np.convolve, np.polyfit, ... record)
+from .ops import signal as _signal  # noqa: F401  (np.convolve, np.unwrap, ... record)
+from .ops import polynomial as _polynomial  # noqa: F401  (np.vander, np.polyfit, ... record)
 from .ops import assemble as _assemble  # noqa: F401  (np.meshgrid, np.block, ... record)
+from .ops import float_parts as _float_parts  # noqa: F401  (np.modf, np.frexp, np.ldexp)
 from . import linalg
 from .function import Function, FunctionCtx, custom_gradient
 from .transforms import grad, value_and_grad, vjp, jacobian, jacrev, hvp

@@ -11,11 +11,25 @@ def _x():
     return ad.tensor(np.array([[1.0, np.nan, 3.0], [2.0, 5.0, 1.0]]), requires_grad=True)
 
 
+@pytest.mark.parametrize("call", [
+    lambda a: np.sum(a, 0, None, None, False, 2.0),
+    lambda a: np.sum(a, 0, None, None, False, np._NoValue, _data(a) > 1),
+    lambda a: np.max(a, 0, None, False, 2.0),
+    lambda a: np.amin(a, 0, None, False, 2.0),
+])
+def test_reductions_take_positional_initial_and_where(call):
+    x = _x()
+    y = call(x)
+    np.testing.assert_array_equal(y.data, call(x.data))
+    ad.nansum(y).backward()
+    assert x.grad.shape == x.shape
+
+
+def _data(a):
+    return a.data if isinstance(a, ad.Tensor) else a
+
+
 @pytest.mark.parametrize("call, argument", [
-    (lambda x: np.sum(x, 0, None, None, False, 2.0), "initial"),
-    (lambda x: np.sum(x, 0, None, None, False, np._NoValue, x.data > 1), "where"),
-    (lambda x: np.max(x, 0, None, False, 2.0), "initial"),
-    (lambda x: np.amin(x, 0, None, False, 2.0), "initial"),
     (lambda x: np.nansum(x, 0, None, None, False, 2.0), "initial"),
     (lambda x: np.nanmax(x, 0, None, False, 2.0), "initial"),
     (lambda x: np.nanmin(x, 0, None, False, np._NoValue, x.data > 1), "where"),

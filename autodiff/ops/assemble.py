@@ -1,3 +1,424 @@
-"""NumPy's functions that build arrays from pieces, on Tensors."""
+"""NumPy's functions that build arrays from pieces, on Tensors, each built from
+existing ops (the gradients are theirs).
+
+- ``diagflat``, ``meshgrid``, ``broadcast_arrays``, ``block``, ``vdot``: reshapes,
+  broadcasts, joins and a dot product of the inputs.
+- ``insert``, ``delete``, ``resize``: a gather.  Where each output element comes from
+  is found by running NumPy's own function on arrays of labels (the flat position of
+  each input element), so every rule of NumPy's (negative indices, slices, masks,
+  the broadcasting of ``values``, repeating to fill) and every error is NumPy's.
+- ``logspace``, ``geomspace``: ``linspace`` raised to a power, differentiable in
+  ``start`` and ``stop`` (and ``base``).
+"""
 
 from __future__ import annotations
+
+import operator
+
+import numpy as np
+
+from ..tensor import Tensor
+from .diagonals import diag
+from .elementwise import astype, copy as _copy, power, where
+from .exponentials import log10
+from .indexing import take
+from .linalg import dot
+from .numpy_dispatch import implements
+from .ranges import linspace
+from .rearrange import moveaxis
+from .shape import broadcast_to, concatenate, flatten, reshape
+
+
+def _data(x):
+    return x.data if isinstance(x, Tensor) else np.asarray(x)
+
+
+def _tensor(x):
+    return x if isinstance(x, Tensor) else Tensor(np.asarray(x))
+
+
+def _described(x) -> str:
+    data = _data(x)
+    return f"shape {data.shape}, dtype {data.dtype}"
+
+
+# --- reshapes, broadcasts and joins ---------------------------------------------------
+
+@implements(np.diagflat)
+def diagflat(v, k=0) -> Tensor:
+    """A square matrix with ``v`` flattened on its ``k``-th diagonal, as ``np.diagflat``.
+
+    >>> v = ad.tensor([[1.0, 2.0]], requires_grad=True)
+    >>> y = np.diagflat(v, 1)
+    >>> (y * np.arange(9.0).reshape(3, 3)).sum().backward(); y.shape, v.grad
+    ((3, 3), array([[1., 5.]]))
+    """
+    try:
+        k = operator.index(k)
+    except TypeError:
+        raise TypeError(f"diagflat: k must be an integer (the diagonal's offset), got "
+                        f"{k!r}") from None
+    return diag(flatten(_tensor(v)), k)
+
+
+@implements(np.meshgrid)
+def meshgrid(*xi, copy=True, sparse=False, indexing="xy") -> tuple:
+    """Coordinate arrays from coordinate vectors (each flattened), as ``np.meshgrid``:
+    ``indexing='xy'`` swaps the first two axes of the grid, ``sparse=True`` keeps
+    size-1 axes instead of repeating.  Each output's gradient goes back to its vector.
+
+    >>> x = ad.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    >>> X, Y = np.meshgrid(x, np.array([0.0, 1.0]))
+    >>> X.sum().backward(); X.shape, x.grad
+    ((2, 3), array([2., 2., 2.]))
+    """
+    if indexing not in ("xy", "ij"):
+        raise ValueError("meshgrid: valid values for `indexing` are 'xy' and 'ij', got "
+                         f"{indexing!r}")
+    ndim = len(xi)
+    ones = (1,) * ndim
+    grids = [reshape(_tensor(x), ones[:i] + (-1,) + ones[i + 1:]) for i, x in enumerate(xi)]
+    if indexing == "xy" and ndim > 1:
+        grids[0] = reshape(grids[0], (1, -1) + ones[2:])
+        grids[1] = reshape(grids[1], (-1, 1) + ones[2:])
+    if not sparse:
+        grids = broadcast_arrays(*grids)
+    if copy:
+        grids = [_copy(grid) for grid in grids]
+    return tuple(grids)
+
+
+@implements(np.broadcast_arrays)
+def broadcast_arrays(*args) -> tuple:
+    """The arguments broadcast against each other, as ``np.broadcast_arrays``: a tuple
+    of Tensors (an ndarray argument comes back as a Tensor too).
+
+    >>> a = ad.tensor([1.0, 2.0], requires_grad=True)
+    >>> p, q = np.broadcast_arrays(a, np.zeros((3, 1)))
+    >>> p.sum().backward(); p.shape, q.shape, a.grad
+    ((3, 2), (3, 2), array([3., 3.]))
+    """
+    tensors = [_tensor(a) for a in args]
+    try:
+        shape = np.broadcast_shapes(*(t.shape for t in tensors))
+    except ValueError as error:
+        raise ValueError(f"broadcast_arrays: {error}") from None
+    return tuple(broadcast_to(t, shape) for t in tensors)
+
+
+def _block_leaves(arrays):
+    if isinstance(arrays, list):
+        return [leaf for item in arrays for leaf in _block_leaves(item)]
+    return [arrays]
+
+
+def _block_data(arrays):
+    if isinstance(arrays, list):
+        return [_block_data(item) for item in arrays]
+    return _data(arrays) if isinstance(arrays, Tensor) else arrays
+
+
+def _block_depth(arrays) -> int:
+    return 1 + _block_depth(arrays[0]) if isinstance(arrays, list) else 0
+
+
+def _assembled(arrays, list_depth, result_ndim, depth=0):
+    if depth < list_depth:
+        parts = [_assembled(item, list_depth, result_ndim, depth + 1) for item in arrays]
+        return concatenate(parts, axis=-(list_depth - depth))
+    leaf = _tensor(arrays)
+    return reshape(leaf, (1,) * (result_ndim - leaf.ndim) + leaf.shape)
+
+
+@implements(np.block)
+def block(arrays) -> Tensor:
+    """An array assembled from nested lists of blocks, as ``np.block``: the innermost
+    lists are joined along the last axis, the next ones along the one before, and
+    blocks are given leading size-1 axes to reach the result's rank.
+
+    >>> a = ad.tensor([[1.0, 2.0]], requires_grad=True)
+    >>> y = np.block([[a, np.zeros((1, 1))], [np.ones((1, 3))]])
+    >>> y.sum().backward(); y.shape, a.grad
+    ((2, 3), array([[1., 1.]]))
+    """
+    # NumPy's own checks (list depths, empty lists, tuples, shapes) and messages
+    expected = np.block(_block_data(arrays))
+    depth = _block_depth(arrays)
+    result_ndim = max([depth] + [np.ndim(_data(leaf)) for leaf in _block_leaves(arrays)])
+    result = _assembled(arrays, depth, result_ndim)
+    return astype(result, expected.dtype) if result.dtype != expected.dtype else result
+
+
+@implements(np.vdot)
+def vdot(a, b, /) -> Tensor:
+    """The dot product of ``a`` and ``b`` flattened, as ``np.vdot`` (real inputs).
+
+    >>> a = ad.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    >>> y = np.vdot(a, np.ones((4,)))
+    >>> y.backward(); y, a.grad
+    (tensor(10., requires_grad=True), array([[1., 1.],
+           [1., 1.]]))
+    """
+    if np.iscomplexobj(_data(a)) or np.iscomplexobj(_data(b)):
+        raise TypeError(f"vdot: complex inputs ({_described(a)} and {_described(b)}) are "
+                        "not supported (vdot conjugates its first argument); use "
+                        "ad.sum(ad.conj(a) * b) on the flattened inputs")
+    a, b = flatten(_tensor(a)), flatten(_tensor(b))
+    if a.shape != b.shape:
+        raise ValueError(f"vdot: the inputs have {a.shape[0]} and {b.shape[0]} elements; "
+                         "vdot needs the same number of elements in both")
+    return dot(a, b)
+
+
+# --- gathers laid out by NumPy ------------------------------------------------------
+
+def _labels(shape, start=0):
+    """Each position's flat index, plus ``start``, as an intp array of ``shape``."""
+    return np.arange(start, start + int(np.prod(shape)), dtype=np.intp).reshape(shape)
+
+
+def _layout(name, numpy_function, *args, shape):
+    """``numpy_function`` on the labels; its errors say which function, on what shape."""
+    try:
+        return numpy_function(*args)
+    except (ValueError, IndexError, TypeError) as error:
+        raise type(error)(f"{name} (of an array of shape {shape}): {error}") from None
+
+
+def _index_data(obj):
+    return _data(obj) if isinstance(obj, Tensor) else obj
+
+
+@implements(np.delete)
+def delete(arr, obj, axis=None) -> Tensor:
+    """``arr`` without the entries ``obj`` selects along ``axis`` (of ``arr`` flattened
+    when None), as ``np.delete``: ``obj`` an index, a slice, indices or a boolean mask.
+
+    >>> x = ad.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
+    >>> y = np.delete(x, [0, -1])
+    >>> y.sum().backward(); y, x.grad
+    (tensor([2., 3.], requires_grad=True), array([0., 1., 1., 0.]))
+    """
+    source = _tensor(arr)
+    kept = _layout("delete", np.delete, _labels(source.shape), _index_data(obj), axis,
+                   shape=source.shape)
+    return take(flatten(source), kept)
+
+
+@implements(np.insert)
+def insert(arr, obj, values, axis=None) -> Tensor:
+    """``values`` inserted into ``arr`` before the indices ``obj`` along ``axis`` (of
+    ``arr`` flattened when None), as ``np.insert``; ``values`` is cast to ``arr``'s
+    dtype and broadcast as NumPy does, and both get their gradients.
+
+    >>> x = ad.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    >>> v = ad.tensor(5.0, requires_grad=True)
+    >>> y = np.insert(x, [1, 3], v)
+    >>> y.sum().backward(); y, x.grad, v.grad
+    (tensor([1., 5., 2., 3., 5.], requires_grad=True), array([1., 1., 1.]), array(2.))
+    """
+    source, extra = _tensor(arr), _tensor(values)
+    # values' labels come after arr's: position arr.size + j is values' flat entry j
+    layout = _layout("insert", np.insert, _labels(source.shape), _index_data(obj),
+                     _labels(extra.shape, start=source.size), axis, shape=source.shape)
+    if extra.dtype != source.dtype:
+        extra = astype(extra, source.dtype)
+    return take(concatenate([flatten(source), flatten(extra)]), layout)
+
+
+@implements(np.resize)
+def resize(a, new_shape) -> Tensor:
+    """``a`` flattened and repeated (or cut) to fill ``new_shape``, as ``np.resize``
+    (zeros when ``a`` is empty); a repeated entry gets the sum of its copies' gradients.
+
+    >>> x = ad.tensor([1.0, 2.0], requires_grad=True)
+    >>> y = np.resize(x, (2, 3))
+    >>> y.sum().backward(); y, x.grad
+    (tensor([[1., 2., 1.],
+            [2., 1., 2.]], requires_grad=True), array([3., 3.]))
+    """
+    source = _tensor(a)
+    layout = _layout("resize", np.resize, _labels(source.shape), new_shape,
+                     shape=source.shape)
+    if source.size == 0:
+        return Tensor(np.zeros(layout.shape, dtype=source.dtype))
+    return take(flatten(source), layout)
+
+
+# --- logarithmic ranges ------------------------------------------------------------
+
+def _refuse_complex(name, *arguments):
+    for x in arguments:
+        if np.iscomplexobj(_data(x)):
+            raise TypeError(f"{name}: complex start/stop/base ({_described(x)}) are not "
+                            "supported; use real values")
+
+
+def _at_least(x, ndim):
+    x = _tensor(x)
+    return reshape(x, (1,) * (ndim - x.ndim) + x.shape)
+
+
+def _refuse_complex_dtype(name, dtype):
+    if dtype is not None and np.dtype(dtype).kind not in "fiub":
+        raise TypeError(f"{name}: dtype={np.dtype(dtype)} is not supported; use a real "
+                        "dtype")
+
+
+@implements(np.logspace)
+def logspace(start, stop, num=50, endpoint=True, base=10.0, dtype=None, axis=0) -> Tensor:
+    """``base ** linspace(start, stop)``, as ``np.logspace``; ``start``, ``stop`` and
+    ``base`` may be Tensors (of broadcastable shapes).  An integer ``dtype`` rounds
+    the samples, as NumPy, and they then have no gradient.
+
+    >>> a = ad.tensor(0.0, requires_grad=True)
+    >>> y = np.logspace(a, 2.0, num=3)
+    >>> y.sum().backward(); y, a.grad          # ln 10 * (1 * 1 + 10 * 0.5)
+    (tensor([  1.,  10., 100.], requires_grad=True), array(13.81551056))
+    """
+    _refuse_complex("logspace", start, stop, base)
+    _refuse_complex_dtype("logspace", dtype)
+    ndim = np.broadcast(_data(start), _data(stop), _data(base)).ndim
+    start, stop, base = (_at_least(x, ndim) for x in (start, stop, base))
+    exponents = linspace(start, stop, num=num, endpoint=endpoint, axis=axis)
+    base = reshape(base, np.expand_dims(_data(base), axis).shape)
+    samples = power(base, exponents)
+    return samples if dtype is None else astype(samples, dtype)
+
+
+logspace.numpy_kwargs = ("dtype",)
+
+
+@implements(np.geomspace)
+def geomspace(start, stop, num=50, endpoint=True, dtype=None, axis=0) -> Tensor:
+    """Samples evenly spaced on a log scale from ``start`` to ``stop`` (both included,
+    exactly), as ``np.geomspace``; both may be negative (of one sign) and Tensors.
+
+    >>> a = ad.tensor(1.0, requires_grad=True)
+    >>> y = np.geomspace(a, 100.0, num=3)
+    >>> y[1].backward(); y, a.grad
+    (tensor([  1.,  10., 100.], requires_grad=True), array(5.))
+    """
+    _refuse_complex("geomspace", start, stop)
+    _refuse_complex_dtype("geomspace", dtype)
+    start, stop = _tensor(start) * 1.0, _tensor(stop) * 1.0
+    if np.any(_data(start) == 0) or np.any(_data(stop) == 0):
+        raise ValueError("geomspace: a geometric sequence cannot include zero (start or "
+                         "stop is 0)")
+    num = operator.index(num)
+    computed = np.result_type(_data(start), _data(stop), float(num), np.zeros((), dtype))
+    start, stop = astype(start, computed), astype(stop, computed)
+    sign = np.sign(_data(start))
+    start, stop = start / sign, stop / sign
+    samples = logspace(log10(start), log10(stop), num=num, endpoint=endpoint)
+    # The ends are start and stop exactly (10 ** log10(x) need not be x)
+    position = np.arange(num).reshape((num,) + (1,) * (samples.ndim - 1))
+    if num > 0:
+        samples = where(position == 0, start, samples)
+        if num > 1 and endpoint:
+            samples = where(position == num - 1, stop, samples)
+    samples = samples * sign
+    if axis != 0:
+        samples = moveaxis(samples, 0, axis)
+    return samples if dtype is None or np.dtype(dtype) == computed else astype(samples, dtype)
+
+
+geomspace.numpy_kwargs = ("dtype",)
+
+
+# --- unique values: a gather of the first occurrences --------------------------------
+
+def _first_occurrences(found, data, axis, equal_nan):
+    """Where in ``data`` (flattened when ``axis`` is None) each of NumPy's unique values
+    ``found`` first occurs."""
+    ordered, first = np.unique(data, return_index=True, axis=axis, equal_nan=equal_nan)
+    if np.array_equal(ordered, found, equal_nan=True):
+        return first
+    if axis is not None:                          # (NumPy sorts along an axis)
+        raise NotImplementedError("unique: NumPy's unique values along an axis came in "
+                                  "an unexpected order; call it on t.data")
+    # NumPy's unsorted order (a hash table's): find each value among the sorted ones;
+    # the k-th NaN is the k-th of the sorted NaNs (each its own value without equal_nan)
+    slot = np.searchsorted(ordered, found)
+    if found.dtype.kind in "fc":
+        missing = np.isnan(found)
+        slot[missing] = slot[missing][:1] + np.arange(np.count_nonzero(missing))
+    return first[slot]
+
+
+def _unique_values(numpy_function, x, axis=None, equal_nan=False, **options):
+    """NumPy's result with its values gathered from ``x``; ``equal_nan`` is the one
+    ``numpy_function`` uses (False for the NumPy 2 names)."""
+    x = _tensor(x)
+    if numpy_function is np.unique:
+        options.update(axis=axis, equal_nan=equal_nan)
+    result = numpy_function(x.data, **options)
+    found = result if isinstance(result, np.ndarray) else result[0]
+    first = _first_occurrences(found, x.data, axis, equal_nan)
+    values = take(flatten(x), first) if axis is None else take(x, first, axis=axis)
+    if isinstance(result, np.ndarray):
+        return values
+    if hasattr(result, "_replace"):
+        return result._replace(values=values)
+    return (values,) + tuple(result[1:])
+
+
+@implements(np.unique)
+def unique(ar, return_index=False, return_inverse=False, return_counts=False, axis=None,
+           *, equal_nan=True, sorted=True):
+    """The unique values, as ``np.unique`` (with its index, inverse and count arrays
+    when asked, plain integer arrays).  The values are a gather of the input: each
+    one's gradient goes to its first occurrence (the index ``return_index`` gives).
+
+    >>> x = ad.tensor([2.0, 1.0, 2.0], requires_grad=True)
+    >>> values, counts = np.unique(x, return_counts=True)
+    >>> values.sum().backward(); values, counts, x.grad
+    (tensor([1., 2.], requires_grad=True), array([1, 2]), array([1., 1., 0.]))
+    """
+    return _unique_values(np.unique, ar, axis, equal_nan, return_index=return_index,
+                          return_inverse=return_inverse, return_counts=return_counts,
+                          sorted=sorted)
+
+
+@implements(np.unique_values)
+def unique_values(x, /):
+    """The unique values (in NumPy's order), as ``np.unique_values``; each one's
+    gradient goes to its first occurrence (a NaN is its own value).
+
+    >>> np.unique_values(ad.tensor([3.0, 3.0]))
+    tensor([3.])
+    """
+    return _unique_values(np.unique_values, x)
+
+
+@implements(np.unique_counts)
+def unique_counts(x, /):
+    """``(values, counts)``, as ``np.unique_counts``; the values' gradients go to the
+    first occurrences.
+
+    >>> np.unique_counts(ad.tensor([3.0, 1.0, 3.0])).counts
+    array([1, 2])
+    """
+    return _unique_values(np.unique_counts, x)
+
+
+@implements(np.unique_inverse)
+def unique_inverse(x, /):
+    """``(values, inverse_indices)``, as ``np.unique_inverse``; the values' gradients
+    go to the first occurrences.
+
+    >>> np.unique_inverse(ad.tensor([3.0, 1.0, 3.0])).inverse_indices
+    array([1, 0, 1])
+    """
+    return _unique_values(np.unique_inverse, x)
+
+
+@implements(np.unique_all)
+def unique_all(x, /):
+    """``(values, indices, inverse_indices, counts)``, as ``np.unique_all``; the
+    values' gradients go to their ``indices`` (the first occurrences).
+
+    >>> np.unique_all(ad.tensor([3.0, 1.0, 3.0])).indices
+    array([1, 0])
+    """
+    return _unique_values(np.unique_all, x)

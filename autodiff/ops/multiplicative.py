@@ -132,10 +132,14 @@ _NO_VALUE = np._NoValue
 
 def _prod_numpy(a, axis=None, dtype=None, out=None, keepdims=False, initial=_NO_VALUE,
                 where=_NO_VALUE):
-    reject_numpy_arguments("prod", dtype=dtype, out=out,
-                           initial=None if initial is _NO_VALUE else initial,
-                           where=None if where is _NO_VALUE else where)
+    reject_numpy_arguments("prod", dtype=dtype, out=out)
+    if initial is not _NO_VALUE or where is not _NO_VALUE:
+        from .masked_reductions import masked_reduction     # (it imports this module)
+        return masked_reduction("prod", a, axis, bool(keepdims), initial, where)
     return prod(a, axis=axis, keepdims=bool(keepdims))
+
+
+_prod_numpy.numpy_kwargs = ("initial", "where")     # (interop refuses them otherwise)
 
 
 prod = defop(

@@ -67,13 +67,12 @@ def implements(*numpy_callables: Callable) -> Callable:
     ``func`` takes NumPy's arguments; unsupported keywords such as ``out=`` are
     rejected before it is called.
 
-    >>> @implements(np.ediff1d)
-    ... def ediff1d(x):
-    ...     x = ad.flatten(x)
-    ...     return x[1:] - x[:-1]
-    >>> np.ediff1d(ad.tensor([1.0, 4.0, 9.0]))
-    tensor([3., 5.])
-    >>> forget_numpy(np.ediff1d)
+    >>> @implements(np.extract)
+    ... def extract(condition, arr):
+    ...     return ad.flatten(arr)[np.ravel(condition)]
+    >>> np.extract(np.array([True, False, True]), ad.tensor([1.0, 4.0, 9.0]))
+    tensor([1., 9.])
+    >>> forget_numpy(np.extract)
     """
     def register(func):
         for f in numpy_callables:

@@ -35,18 +35,24 @@ def masking_arguments(initial, where):
 def _numpy_reduction(name, takes_dtype):
     """NumPy's signature mapped onto the op's: (a, axis, dtype, out, keepdims, initial,
     where) for sum (mean stops at keepdims), (a, axis, out, keepdims, initial, where)
-    for max and min (``initial`` and ``where`` by position are refused here, by keyword
-    in interop)."""
+    for max and min; ``initial`` and ``where`` go to masked_reductions.py."""
+    def reduction(a, axis, keepdims, initial, where):
+        if any(value is not None for value in masking_arguments(initial, where).values()):
+            from .masked_reductions import masked_reduction   # (it imports this module)
+            return masked_reduction(name, a, axis, bool(keepdims), initial, where)
+        return REGISTRY[name](a, axis=axis, keepdims=bool(keepdims))
+
     if takes_dtype:
         def adapter(a, axis=None, dtype=None, out=None, keepdims=False, initial=None,
                     where=None):
-            reject_numpy_arguments(name, dtype=dtype, out=out, **masking_arguments(initial, where))
-            return REGISTRY[name](a, axis=axis, keepdims=bool(keepdims))
+            reject_numpy_arguments(name, dtype=dtype, out=out)
+            return reduction(a, axis, keepdims, initial, where)
     else:
         def adapter(a, axis=None, out=None, keepdims=False, initial=None, where=None):
-            reject_numpy_arguments(name, out=out, **masking_arguments(initial, where))
-            return REGISTRY[name](a, axis=axis, keepdims=bool(keepdims))
+            reject_numpy_arguments(name, out=out)
+            return reduction(a, axis, keepdims, initial, where)
     adapter.__name__ = name
+    adapter.numpy_kwargs = ("initial", "where")     # (interop refuses them otherwise)
     return adapter
 
 _AXIS_HINT = "axis must be None, an int or a tuple of ints in [-ndim, ndim)"

@@ -1,0 +1,75 @@
+"""A float's parts: ``np.modf``, ``np.frexp`` and their inverse ``np.ldexp`` on Tensors.
+
+The integral part of ``modf`` and the exponent of ``frexp`` are piecewise constant
+(zero gradient); the fractional part has gradient ``g`` (``x`` minus a constant
+between the integers) and the mantissa ``g * 2**-e`` (``x`` scaled by the constant
+``2**-e`` between the powers of two).  The values are NumPy's own.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..tensor import Tensor
+from .define import defop
+from .numpy_dispatch import implements
+from .piecewise import trunc
+
+
+def _values(x):
+    return x.data if isinstance(x, Tensor) else np.asarray(x)
+
+
+ldexp = defop(
+    "ldexp", np.ldexp, numpy=np.ldexp, reads=(),
+    hint="n must be an integer array broadcastable with x",
+    doc="``x * 2**n`` for integer ``n`` (exact, as ``np.ldexp``); the gradient of ``x`` is "
+        "``g * 2**n``, ``n`` has none.\n\n"
+        ">>> x = ad.tensor([1.5, 3.0], requires_grad=True)\n"
+        ">>> y = np.ldexp(x, [2, -1])\n"
+        ">>> y.sum().backward(); y, x.grad\n"
+        "(tensor([6. , 1.5], requires_grad=True), array([4. , 0.5]))",
+    x=("g * 2**n", lambda xp, g, ans, x, n: xp.ldexp(g, n)), n=None)
+
+modf_fraction = defop(
+    "modf_fraction", lambda x: np.modf(x)[0],
+    doc="The fractional part of ``x`` (the first output of ``np.modf``, with its sign); "
+        "gradient ``g``.\n\n"
+        ">>> ad.ops.float_parts.modf_fraction(ad.tensor([2.5, -1.25]))\n"
+        "tensor([ 0.5 , -0.25])",
+    x=("g", lambda xp, g, ans, x: g), reads=())
+
+frexp_mantissa = defop(
+    "frexp_mantissa", lambda x: np.frexp(x)[0],
+    doc="The mantissa ``m`` of ``x = m * 2**e`` with ``0.5 <= |m| < 1`` (the first "
+        "output of ``np.frexp``); gradient ``g * 2**-e``.\n\n"
+        ">>> ad.ops.float_parts.frexp_mantissa(ad.tensor([8.0, -3.0]))\n"
+        "tensor([ 0.5 , -0.75])",
+    x=("g * 2**-e", lambda xp, g, ans, x: xp.ldexp(g, -np.frexp(_values(x))[1])))
+
+
+@implements(np.modf)
+def modf(x, /) -> tuple:
+    """``(fractional part, integral part)``, as ``np.modf``: the fraction's gradient
+    is ``g``, the integral part's zero.
+
+    >>> x = ad.tensor([2.5, -1.25], requires_grad=True)
+    >>> fraction, whole = np.modf(x)
+    >>> (fraction + whole).sum().backward(); fraction.data, whole.data, x.grad
+    (array([ 0.5 , -0.25]), array([ 2., -1.]), array([1., 1.]))
+    """
+    return modf_fraction(x), trunc(x)
+
+
+@implements(np.frexp)
+def frexp(x, /) -> tuple:
+    """``(mantissa, exponent)`` with ``x = mantissa * 2**exponent``, as ``np.frexp``:
+    the mantissa's gradient is ``g * 2**-exponent``; the exponent is an integer
+    Tensor (int32, as NumPy's) without gradient.
+
+    >>> x = ad.tensor([8.0, 3.0], requires_grad=True)
+    >>> mantissa, exponent = np.frexp(x)
+    >>> mantissa.sum().backward(); mantissa, exponent, x.grad
+    (tensor([0.5 , 0.75], requires_grad=True), tensor([4, 2], dtype=int32), array([0.0625, 0.25  ]))
+    """
+    return frexp_mantissa(x), Tensor(np.frexp(_values(x))[1])

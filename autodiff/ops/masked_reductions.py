@@ -1,0 +1,94 @@
+"""NumPy's ``where=`` mask and ``initial=`` value of ``np.sum``, ``np.prod``, ``np.max``,
+``np.min`` and ``np.mean`` on Tensors, built from the unmasked reductions.
+
+The entries the mask leaves out are replaced by the reduction's identity (0 for sum
+and mean, 1 for prod, ``initial`` for max and min) through ``where``, so they get
+zero gradient; ``initial`` is then combined with the result (added, multiplied, or
+the larger / smaller kept).  NumPy runs first on the data, for its checks, its
+messages, its warnings (a mean over an empty selection) and its result dtype.  The
+values are NumPy's up to the rounding of the order of summation.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..tensor import Tensor
+from ..warning_lines import numpy_warnings_at_user_line
+from .elementwise import astype, maximum, minimum, where as _selected
+from .multiplicative import prod
+from .reduce import max as _max, min as _min, sum as _sum
+
+_NO_VALUE = np._NoValue
+_NUMPY = {"sum": np.sum, "prod": np.prod, "max": np.max, "min": np.min, "mean": np.mean}
+
+
+def _data(x):
+    return x.data if isinstance(x, Tensor) else x
+
+
+def masked_reduction(name, a, axis, keepdims, initial, where) -> Tensor:
+    """``np.<name>(a, axis=axis, keepdims=keepdims, initial=initial, where=where)``
+    recorded; ``initial`` at ``np._NoValue`` and ``where`` at True are NumPy's
+    defaults (no initial value, every entry).
+
+    >>> x = ad.tensor([1.0, 5.0, 3.0], requires_grad=True)
+    >>> y = np.max(x, where=[True, False, True], initial=0.0)
+    >>> y.backward(); y, x.grad
+    (tensor(3., requires_grad=True), array([0., 0., 1.]))
+    """
+    x = a if isinstance(a, Tensor) else Tensor(np.asarray(a))
+    given = {}
+    if initial is not _NO_VALUE and initial is not None:
+        given["initial"] = _data(initial)
+    if where is not True and where is not _NO_VALUE and where is not None:
+        given["where"] = _data(where)
+    expected = numpy_warnings_at_user_line(_NUMPY[name], x.data, axis=axis,
+                                           keepdims=keepdims, **given)
+    mask = np.broadcast_to(np.asarray(given.get("where", True)).astype(bool), x.shape)
+    if name == "mean":
+        result = _masked_mean(x, mask, axis, keepdims, np.result_type(expected))
+    else:
+        if "initial" in given and not isinstance(initial, Tensor):
+            initial = np.asarray(initial).astype(np.result_type(expected))
+        result = _MASKED[name](x, mask, axis, keepdims,
+                               initial if "initial" in given else None,
+                               np.shape(expected))
+    if result.dtype != np.result_type(expected):
+        result = astype(result, np.result_type(expected))
+    return result
+
+
+def _masked_sum(x, mask, axis, keepdims, initial, shape):
+    total = _sum(_selected(mask, x, 0), axis=axis, keepdims=keepdims)
+    return total if initial is None else total + initial
+
+
+def _masked_prod(x, mask, axis, keepdims, initial, shape):
+    product = prod(_selected(mask, x, 1), axis=axis, keepdims=keepdims)
+    return product if initial is None else product * initial
+
+
+def _masked_extreme(reduce, pair):
+    def extreme(x, mask, axis, keepdims, initial, shape):
+        # NumPy has checked that initial is given (max and min have no identity)
+        if x.size == 0:
+            return _selected(np.ones(shape, dtype=bool), initial, np.zeros(shape, x.dtype))
+        return pair(reduce(_selected(mask, x, initial), axis=axis, keepdims=keepdims),
+                    initial)
+    return extreme
+
+
+_MASKED = {"sum": _masked_sum, "prod": _masked_prod,
+           "max": _masked_extreme(_max, maximum), "min": _masked_extreme(_min, minimum)}
+
+
+def _masked_mean(x, mask, axis, keepdims, result_dtype):
+    # NumPy's dtypes: integers in float64, float16 summed in float32
+    computing = np.float32 if result_dtype == np.float16 else result_dtype
+    values = x if x.dtype == computing else astype(x, computing)
+    total = _sum(_selected(mask, values, 0), axis=axis, keepdims=keepdims)
+    count = np.sum(mask, axis=axis, keepdims=keepdims).astype(computing)
+    empty = count == 0                 # NaN, as NumPy (which has warned)
+    return _selected(empty, np.nan, total / np.where(empty, 1, count))
+
