@@ -79,6 +79,12 @@ from . import nn, optim, data
 from .torch_names import (  # noqa: E402  (PyTorch's top-level names)
     allclose, as_tensor, bmm, cat, clamp, float16, float32, float64, from_numpy, inference_mode,
     int8, int16, int32, int64, isclose, manual_seed, set_grad_enabled, uint8)
+from .torch_functions import (  # noqa: E402  (more of PyTorch's top-level names)
+    addmm, argsort, broadcast_tensors, cdist, chunk, lerp, log_softmax, meshgrid, norm,
+    softmax, topk)
+from .torch_random import multinomial, rand_like, randint, randn_like  # noqa: E402
+from .serialization import load, save  # noqa: E402
+from . import autograd  # noqa: E402  (PyTorch's torch.autograd.grad, detect_anomaly)
 from .optim import NoGradientWarning
 from .anomaly import AnomalyError, detect_anomaly
 from .explain import explain

@@ -474,17 +474,18 @@ def update(t, op, other, where: str):
     return t
 
 
-def set_item(t, key, value):
-    """``t[key] = value``: a recorded scatter in grad mode, a write into ``t.data`` otherwise."""
+def set_item(t, key, value, where: str = "setitem"):
+    """``t[key] = value``: a recorded scatter in grad mode, a write into ``t.data`` otherwise
+    (``where``: the name errors give, e.g. ``scatter_``)."""
     from .ops.indexing import normalize_key, setitem
 
     key = normalize_key(key)
     if _recording(t, value):
-        _refuse_leaf(t, "setitem")
-        _refuse_truncation(t, value, "setitem")
-        _recorded(t, setitem(t, value, key), "setitem", written=key)
+        _refuse_leaf(t, where)
+        _refuse_truncation(t, value, where)
+        _recorded(t, setitem(t, value, key), where, written=key)
         return
-    lift = _before_unrecorded_write(t, "setitem")
+    lift = _before_unrecorded_write(t, where)
     raw = _raw(value)
     _unrecorded_write(t, lift, "setitem", raw, key, lambda: t.data.__setitem__(key, raw))
 

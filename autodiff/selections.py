@@ -331,19 +331,29 @@ class SelectionMethods:
         return self._sorted("topk", dim, bool(largest), k)
 
     # ----- rearranging ---------------------------------------------------------
-    def flip(self, *dims, axis=None):
-        """Reverse the order along ``dims`` (PyTorch's ``flip(dims)``; ``np.flip``'s
-        ``axis=``); every axis when none is given, as ``np.flip``.
+    def flip(self, *dims, axis=None, **keywords):
+        """Reverse the order along ``dims`` (PyTorch's ``flip(dims)`` or ``flip(dims=)``;
+        ``np.flip``'s ``axis=``); every axis when none is given, as ``np.flip``.
 
-        >>> ad.tensor([[1.0, 2.0], [3.0, 4.0]]).flip(1)
+        >>> ad.tensor([[1.0, 2.0], [3.0, 4.0]]).flip(dims=(1,))
         tensor([[2., 1.],
                 [4., 3.]])
         """
         from .ops.rearrange import flip
+        unknown = set(keywords) - {"dims"}
+        if unknown:
+            raise TypeError(f"flip: unexpected keyword {sorted(unknown)[0]!r}; it takes "
+                            "dims (PyTorch's) or axis= (NumPy's)")
+        if "dims" in keywords:
+            if dims:
+                raise TypeError("flip: got dims both by position and as dims=; pass one")
+            dims = (keywords["dims"],)
         if dims and axis is not None:
             raise TypeError("flip: got dims and axis=; they are the same argument, pass one")
         if dims:
             axis = _dims(dims)
+            if isinstance(axis, tuple) and not axis:
+                return self.clone()         # PyTorch's flip(dims=()): nothing reversed
         return flip(self, axis=axis)
 
     def roll(self, shifts, dims=None, *, axis=None):

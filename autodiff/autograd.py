@@ -1,0 +1,117 @@
+"""``ad.autograd``: PyTorch's ``torch.autograd.grad`` and ``detect_anomaly``.
+
+``ad.autograd.grad(outputs, inputs)`` returns the gradients of ``outputs`` with
+respect to ``inputs`` as a tuple of tensors, without touching any ``.grad`` (the
+reverse pass with ``inputs=``, ``graph.run_backward``).  ``ad.grad`` is the other
+kind, a transform of functions (``jax.grad``, ``torch.func.grad``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .anomaly import detect_anomaly
+from .grad_attr import root_grad
+from .graph import _grad_mode, enable_grad, run_backward
+from .tensor import Tensor
+
+__all__ = ["grad", "detect_anomaly"]
+
+
+def _tensors(value, what: str) -> list:
+    items = list(value) if isinstance(value, (list, tuple)) else [value]
+    for k, item in enumerate(items):
+        if not isinstance(item, Tensor):
+            raise TypeError(f"autograd.grad: {what}[{k}] is a {type(item).__name__}, not a "
+                            "Tensor")
+    return items
+
+
+def _seeds(grad_outputs, outputs, create_graph: bool) -> list:
+    if grad_outputs is None:
+        given = [None] * len(outputs)
+    elif isinstance(grad_outputs, (list, tuple)):
+        given = list(grad_outputs)
+    else:
+        given = [grad_outputs]
+    if len(given) != len(outputs):
+        raise ValueError(f"autograd.grad: got {len(given)} grad_outputs for {len(outputs)} "
+                         "outputs; give one per output (None for a one-element output)")
+    seeds = []
+    for k, (out, seed) in enumerate(zip(outputs, given)):
+        if seed is None and out.size != 1:
+            raise RuntimeError(
+                f"autograd.grad: output {k} has shape {out.shape}, and a gradient can be "
+                "implicitly created only for a one-element output; pass grad_outputs= (an "
+                f"array of shape {out.shape} for it), or reduce the output first")
+        shape = np.shape(getattr(seed, "data", seed))
+        if seed is not None and shape != out.shape:
+            raise ValueError(f"autograd.grad: grad_outputs[{k}] has shape {shape} but output "
+                             f"{k} has shape {out.shape}; they must match")
+        seeds.append(root_grad(out, seed, create_graph))
+    return seeds
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+         allow_unused=None, is_grads_batched=False, materialize_grads=False) -> tuple:
+    """The gradients of ``outputs`` (weighted by ``grad_outputs``) with respect to each
+    of ``inputs``, as a tuple of tensors, as ``torch.autograd.grad``: no ``.grad`` is
+    written; ``create_graph=True`` records them for higher derivatives (and keeps the
+    graph: ``retain_graph`` defaults to ``create_graph``).  An input the outputs do not
+    depend on raises, unless ``allow_unused=True``: then its gradient is None (zeros
+    with ``materialize_grads=True``).
+
+    >>> x = ad.tensor([1.0, 2.0], requires_grad=True)
+    >>> ad.autograd.grad((x ** 2).sum(), x)
+    (tensor([2., 4.]),)
+    """
+    if is_grads_batched:
+        raise NotImplementedError("autograd.grad: is_grads_batched=True is not supported; "
+                                  "loop over the grad_outputs (or use ad.jacobian)")
+    if materialize_grads and allow_unused is False:
+        raise ValueError("autograd.grad: materialize_grads=True needs allow_unused=True "
+                         "(or None), as in PyTorch")
+    allow_unused = bool(allow_unused) or bool(materialize_grads)
+    outputs, inputs = _tensors(outputs, "outputs"), _tensors(inputs, "inputs")
+    if not outputs or not inputs:
+        raise ValueError("autograd.grad: needs at least one output and one input")
+    for k, t in enumerate(inputs):
+        if not t.requires_grad:
+            raise RuntimeError(f"autograd.grad: input {k} (shape {t.shape}) does not require "
+                               "grad, so it has no gradient; create it with "
+                               "requires_grad=True")
+    for k, out in enumerate(outputs):
+        if not out.requires_grad:
+            raise RuntimeError(f"autograd.grad: output {k} (shape {out.shape}) does not "
+                               "require grad and has no recorded history from an input that "
+                               "does")
+    retain_graph = create_graph if retain_graph is None else retain_graph
+    seeds = _seeds(grad_outputs, outputs, create_graph)
+    if len(outputs) == 1:
+        root, seed = outputs[0], seeds[0]
+    else:
+        # One pass from the weighted sum of the outputs: its gradient with respect to
+        # each output is that output's seed, and each node runs once.
+        with enable_grad():
+            root = sum(((out * s).sum() for out, s in zip(outputs, seeds)), start=0.0)
+        seed = root_grad(root, None, create_graph)
+    _grad_mode.backward_in_transform = _grad_mode.transform_depth > 0
+    try:
+        results = run_backward(root, seed, inputs=inputs, retain_graph=retain_graph,
+                               create_graph=create_graph)
+    finally:
+        _grad_mode.backward_in_transform = False
+    gradients = []
+    for k, (t, g) in enumerate(zip(inputs, results)):
+        if g is None:
+            if not allow_unused:
+                raise RuntimeError(
+                    f"autograd.grad: input {k} (shape {t.shape}) was not used to compute the "
+                    "outputs (no differentiable path reaches it); pass allow_unused=True to "
+                    "get None for it")
+            gradients.append(Tensor(np.zeros_like(t.data)) if materialize_grads else None)
+        elif isinstance(g, Tensor):
+            gradients.append(g)
+        else:
+            gradients.append(Tensor(np.array(g, dtype=t.dtype, copy=g is seed)))
+    return tuple(gradients)

@@ -1,0 +1,245 @@
+"""More of PyTorch's top-level functions: ``ad.softmax``, ``ad.log_softmax``,
+``ad.topk``, ``ad.argsort``, ``ad.norm``, ``ad.cdist``, ``ad.addmm``, ``ad.lerp``,
+``ad.broadcast_tensors``, ``ad.chunk`` and ``ad.meshgrid``, with PyTorch's arguments.
+
+Each is built from recorded ops or the Tensor methods of the same name, so gradients
+come from their rules.  ``meshgrid``, whose default indexing differs between the two
+libraries, takes ``indexing=`` only explicitly.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .tensor import Tensor
+
+__all__ = ["softmax", "log_softmax", "topk", "argsort", "norm", "cdist", "addmm", "lerp",
+           "broadcast_tensors", "chunk", "meshgrid"]
+
+
+def _tensor(value) -> Tensor:
+    return value if isinstance(value, Tensor) else Tensor(np.asarray(value))
+
+
+def _converted(x, dtype) -> Tensor:
+    x = _tensor(x)
+    return x if dtype is None or np.dtype(dtype) == x.dtype else x.astype(dtype)
+
+
+def softmax(input, dim: int, dtype=None) -> Tensor:
+    """``exp(x) / sum(exp(x))`` along ``dim`` (required, as ``torch.softmax``), after
+    converting to ``dtype`` when given.
+
+    >>> ad.softmax(ad.tensor([0.0, np.log(3.0)]), dim=0)
+    tensor([0.25, 0.75])
+    """
+    from .nn.softmax import softmax as functional_softmax
+    return functional_softmax(_converted(input, dtype), dim=dim)
+
+
+def log_softmax(input, dim: int, dtype=None) -> Tensor:
+    """``log(softmax(x))`` along ``dim`` (required), stable for large logits, as
+    ``torch.log_softmax``.
+
+    >>> ad.log_softmax(ad.tensor([0.0, 0.0]), dim=-1)
+    tensor([-0.69314718, -0.69314718])
+    """
+    from .nn.softmax import log_softmax as functional_log_softmax
+    return functional_log_softmax(_converted(input, dtype), dim=dim)
+
+
+def topk(input, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):
+    """The ``k`` largest (``largest=False``: smallest) entries along ``dim`` and their
+    indices, as ``torch.topk`` (``Tensor.topk``); returned in order even when
+    ``sorted=False``, which PyTorch allows.
+
+    >>> ad.topk(ad.tensor([1.0, 3.0, 2.0]), 2)
+    ValuesIndices(values=tensor([3., 2.]), indices=tensor([1, 2]))
+    """
+    return _tensor(input).topk(k, dim, largest, sorted)
+
+
+def argsort(input, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
+    """The indices that sort ``input`` along ``dim`` (no gradient), as ``torch.argsort``:
+    ``descending=True`` puts the largest (and NaN) first; ``stable=True`` keeps ties
+    in their order.  (NumPy's third argument is ``kind``, so a string there is refused.)
+
+    >>> ad.argsort(ad.tensor([2.0, 1.0, 2.0]), descending=True)
+    tensor([0, 2, 1])
+    """
+    for name, flag in (("descending", descending), ("stable", stable)):
+        if not isinstance(flag, (bool, np.bool_)):
+            raise TypeError(f"argsort: {name} must be True or False, got {flag!r}; "
+                            "ad.argsort takes PyTorch's (input, dim, descending, stable); "
+                            "for NumPy's kind= use np.argsort(t, kind=...)")
+    if dim is None:
+        raise TypeError("argsort: dim must be an int (PyTorch's); for the flattened "
+                        "tensor use ad.argsort(t.flatten())")
+    return _tensor(input).argsort(dim=dim, descending=bool(descending),
+                                  stable=bool(stable) or None)
+
+
+def norm(input, p="fro", dim=None, keepdim: bool = False, dtype=None) -> Tensor:
+    """``torch.norm``: the vector p-norm of the entries over ``dim`` (all when None;
+    ``'fro'`` is 2), or ``'nuc'`` over two dims (``Tensor.norm``).  A numeric ``p``
+    over two dims is the vector norm of those entries, as in PyTorch; use
+    ``ad.linalg.norm`` for NumPy's matrix norms.
+
+    >>> ad.norm(ad.tensor([[3.0, 4.0], [0.0, 0.0]]), dim=1)
+    tensor([5., 0.])
+    """
+    return _converted(input, dtype).norm(p, dim, keepdim)
+
+
+def cdist(x1, x2, p: float = 2.0, compute_mode=None) -> Tensor:
+    """The p-norm distance between each row of ``x1`` (``..., P, M``) and each row of
+    ``x2`` (``..., R, M``): shape ``(..., P, R)``, batch dims broadcast, as
+    ``torch.cdist``.  At zero distance the gradient is 0 (PyTorch's).  Computed from
+    all differences at once: memory ``P * R * M`` per batch.
+
+    >>> ad.cdist(ad.tensor([[0.0, 0.0]]), ad.tensor([[3.0, 4.0], [0.0, 0.0]]))
+    tensor([[5., 0.]])
+    """
+    from .ops.elementwise import abs as absolute, stop_gradient
+    from .ops.reduce import max as maximum, sum as total
+    from .ops.shape import expand_dims
+    x1, x2 = _tensor(x1), _tensor(x2)
+    if x1.ndim < 2 or x2.ndim < 2 or x1.shape[-1] != x2.shape[-1]:
+        raise ValueError(f"cdist: needs x1 of shape (..., P, M) and x2 of shape (..., R, M) "
+                         f"with the same M, got {x1.shape} and {x2.shape}")
+    if x1.dtype.kind != "f" or x2.dtype.kind != "f":
+        raise TypeError(f"cdist: needs floating-point inputs, got {x1.dtype} and "
+                        f"{x2.dtype}; convert with .astype(np.float64)")
+    try:
+        np.broadcast_shapes(x1.shape[:-2], x2.shape[:-2])
+    except ValueError:
+        raise ValueError(f"cdist: the batch dims of x1 {x1.shape} and x2 {x2.shape} do not "
+                         "broadcast") from None
+    if isinstance(p, bool) or not isinstance(p, (int, float, np.number)) or p < 0:
+        raise ValueError(f"cdist: p must be a number >= 0, got {p!r}")
+    if compute_mode not in (None, "use_mm_for_euclid_dist_if_necessary",
+                            "use_mm_for_euclid_dist", "donot_use_mm_for_euclid_dist"):
+        raise ValueError(f"cdist: unknown compute_mode {compute_mode!r}")
+    differences = expand_dims(x1, -2) - expand_dims(x2, -3)
+    if p == np.inf:
+        # PyTorch's gradient goes in full to every entry that attains the largest
+        # difference (the max op would split it among them).
+        sizes = absolute(differences)
+        largest = maximum(stop_gradient(sizes), axis=-1)
+        attains = stop_gradient(sizes == expand_dims(largest, -1))
+        return largest + total(attains * (sizes - stop_gradient(sizes)), axis=-1)
+    return differences.norm(float(p), dim=-1)
+
+
+def addmm(input, mat1, mat2, *, beta=1, alpha=1) -> Tensor:
+    """``beta * input + alpha * (mat1 @ mat2)`` for 2-D ``mat1``, ``mat2`` (``input``
+    broadcasts to the product's shape), as ``torch.addmm``; ``beta=0`` ignores
+    ``input`` (its NaNs too).
+
+    >>> ad.addmm(ad.tensor([1.0]), ad.tensor([[1.0, 2.0]]), ad.tensor([[3.0], [4.0]]))
+    tensor([[12.]])
+    """
+    mat1, mat2, input = _tensor(mat1), _tensor(mat2), _tensor(input)
+    if mat1.ndim != 2 or mat2.ndim != 2 or mat1.shape[1] != mat2.shape[0]:
+        raise ValueError(f"addmm: needs mat1 (n, m) and mat2 (m, p), got shapes "
+                         f"{mat1.shape} and {mat2.shape}")
+    product_shape = (mat1.shape[0], mat2.shape[1])
+    try:
+        fits = np.broadcast_shapes(input.shape, product_shape) == product_shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ValueError(f"addmm: input of shape {input.shape} does not broadcast to the "
+                         f"product's shape {product_shape}")
+    product = mat1 @ mat2
+    if alpha != 1:
+        product = product * alpha
+    if beta == 0:
+        return product
+    return product + (input if beta == 1 else input * beta)
+
+
+def lerp(start, end, weight) -> Tensor:
+    """``start + weight * (end - start)``, as ``torch.lerp`` (computed from ``end``
+    when ``|weight| >= 0.5``, as PyTorch does, so that ``weight=1`` gives ``end``
+    exactly); ``weight`` is a number or a tensor, and all three broadcast.
+
+    >>> ad.lerp(ad.tensor([0.0, 10.0]), ad.tensor([1.0, 20.0]), 0.5)
+    tensor([ 0.5, 15. ])
+    """
+    from .ops.elementwise import abs as absolute, where
+    start, end = _tensor(start), _tensor(end)
+    if start.dtype.kind != "f" or end.dtype.kind != "f":
+        raise TypeError(f"lerp: start and end must be floating-point, got {start.dtype} "
+                        f"and {end.dtype}")
+    difference = end - start
+    if isinstance(weight, (int, float, np.number)) and not isinstance(weight, bool):
+        if abs(weight) < 0.5:
+            return start + weight * difference
+        return end - difference * (1 - weight)
+    weight = _tensor(weight)
+    small = absolute(weight) < 0.5
+    return where(small, start + weight * difference, end - difference * (1 - weight))
+
+
+def broadcast_tensors(*tensors) -> tuple:
+    """The tensors broadcast to their common shape, as ``torch.broadcast_tensors``
+    (gradients sum back to each one's shape).
+
+    >>> [t.shape for t in ad.broadcast_tensors(ad.ones((2, 1)), ad.ones(3))]
+    [(2, 3), (2, 3)]
+    """
+    from .ops.shape import broadcast_to
+    tensors = [_tensor(t) for t in tensors]
+    try:
+        shape = np.broadcast_shapes(*(t.shape for t in tensors))
+    except ValueError:
+        raise ValueError(f"broadcast_tensors: shapes {[t.shape for t in tensors]} do not "
+                         "broadcast together") from None
+    return tuple(t if t.shape == shape else broadcast_to(t, shape) for t in tensors)
+
+
+def chunk(input, chunks: int, dim: int = 0) -> tuple:
+    """At most ``chunks`` pieces along ``dim``, each of ``ceil(n / chunks)`` entries but
+    the last, as ``torch.chunk`` (``Tensor.chunk``).
+
+    >>> [c.shape for c in ad.chunk(ad.ones(5), 2)]
+    [(3,), (2,)]
+    """
+    return _tensor(input).chunk(chunks, dim)
+
+
+def meshgrid(*tensors, indexing: str | None = None) -> tuple:
+    """Coordinate grids from 1-D tensors, as ``torch.meshgrid``: ``indexing='ij'`` gives
+    shape ``(len(t0), len(t1), ...)``, ``'xy'`` swaps the first two axes.  The two
+    libraries default differently (PyTorch: 'ij', NumPy: 'xy'), so it must be given.
+
+    >>> x, y = ad.meshgrid(ad.tensor([1.0, 2.0]), ad.tensor([3.0, 4.0, 5.0]), indexing="ij")
+    >>> x.shape, y[0]
+    ((2, 3), tensor([3., 4., 5.]))
+    """
+    from .ops.shape import broadcast_to, reshape
+    if indexing not in ("ij", "xy"):
+        raise TypeError(
+            f"meshgrid: pass indexing='ij' (PyTorch's default: the grids have shape "
+            f"(len(t0), len(t1), ...)) or indexing='xy' (NumPy's np.meshgrid default: the "
+            f"first two axes swapped); got indexing={indexing!r}")
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    tensors = [_tensor(t) for t in tensors]
+    for k, t in enumerate(tensors):
+        if t.ndim > 1:
+            raise ValueError(f"meshgrid: expects 0-d or 1-D tensors, got shape {t.shape} at "
+                             f"position {k}")
+    axes = list(range(len(tensors)))
+    if indexing == "xy" and len(tensors) >= 2:
+        axes[0], axes[1] = 1, 0
+    sizes = [0] * len(tensors)
+    for t, axis in zip(tensors, axes):
+        sizes[axis] = t.size
+    grids = []
+    for t, axis in zip(tensors, axes):
+        lane = [1] * len(tensors)
+        lane[axis] = t.size
+        grids.append(broadcast_to(reshape(t, tuple(lane)), tuple(sizes)))
+    return tuple(grids)

@@ -1,0 +1,437 @@
+"""More of PyTorch's Tensor methods: ``split`` (PyTorch's: piece sizes), ``unbind``,
+``narrow``, ``masked_select``, ``scatter``/``scatter_``, ``outer``, elementwise math
+under PyTorch's names (``log1p``, ``rsqrt``, ``asin``, ``atan2``, ``remainder``, ...)
+and the in-place unary methods (``exp_``, ``sigmoid_``, ``relu_``, ...).
+
+Each is built from recorded ops, so gradients come from their rules; the in-place
+ones go through ``inplace.py`` as ``add_`` does (a leaf that requires grad is refused
+in grad mode; an array a graph saved cannot be overwritten).
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import numpy as np
+
+from .selections import _axis, _in_range, _index
+
+
+def _as_tensor(value):
+    from .tensor import Tensor
+    return value if isinstance(value, Tensor) else Tensor(np.asarray(value))
+
+
+def _function(path: str):
+    module, name = path.rsplit(":", 1)
+    return getattr(importlib.import_module(module, __package__), name)
+
+
+class _UnaryUpdate:
+    """A one-input op in the form ``inplace.update`` takes, ``op(t, other)`` and
+    ``forward(array, other)`` (``other`` is unused)."""
+
+    def __init__(self, op):
+        self.op, self.name = op, op.name
+
+    def __call__(self, t, _unused):
+        return self.op(t)
+
+    def forward(self, array, _unused):
+        return self.op.forward(array)
+
+
+def _scatter_key(where: str, t, dim, index, src):
+    """The index arrays that PyTorch's ``scatter(dim, index, src)`` writes at, and the
+    part of ``src`` (a tensor) or the number written there; refuses a position written
+    twice, where PyTorch's result is undefined."""
+    index = _index(where, index)
+    if t.ndim == 0:
+        raise ValueError(f"{where}: a 0-d tensor has no dim to scatter along; reshape(1) "
+                         "first")
+    if index.ndim != t.ndim:
+        raise ValueError(f"{where}: the index has {index.ndim} axes (shape {index.shape}) "
+                         f"but the tensor has {t.ndim} (shape {t.shape}); they must have "
+                         "the same number")
+    axis = _axis(where, dim, t.ndim)
+    if not isinstance(src, (int, float, np.number, bool)):
+        src = _as_tensor(src)
+        if src.dtype != t.dtype:
+            raise TypeError(f"{where}: src has dtype {src.dtype} but the tensor has "
+                            f"{t.dtype}; they must match (src.astype(t.dtype))")
+        if src.ndim != t.ndim:
+            raise ValueError(f"{where}: src has {src.ndim} axes (shape {src.shape}) but the "
+                             f"tensor has {t.ndim} (shape {t.shape})")
+        if any(m > n for m, n in zip(index.shape, src.shape)):
+            raise ValueError(f"{where}: the index (shape {index.shape}) is larger than src "
+                             f"(shape {src.shape}) along some dim")
+        if src.shape != index.shape:
+            src = src[tuple(slice(0, m) for m in index.shape)]
+    for d, m in enumerate(index.shape):
+        if d != axis and m > t.shape[d]:
+            raise ValueError(f"{where}: the index (shape {index.shape}) is larger than the "
+                             f"tensor (shape {t.shape}) along dim {d}, which is not dim "
+                             f"{axis}")
+    _in_range(where, index, t.shape[axis], axis)
+    key = tuple(index if d == axis else np.arange(m).reshape(
+        [m if e == d else 1 for e in range(index.ndim)]) for d, m in enumerate(index.shape))
+    positions = np.ravel_multi_index(np.broadcast_arrays(*key), t.shape).ravel()
+    if np.unique(positions).size != positions.size:
+        raise ValueError(
+            f"{where}: the index (shape {index.shape}) writes some position of the tensor "
+            f"(shape {t.shape}) more than once along dim {axis}; PyTorch leaves which value "
+            "lands there undefined, so it is refused. Use distinct indices along the dim, "
+            "or scatter_add to add the values up")
+    return key, src
+
+
+class TorchMethods:
+    """PyTorch's Tensor methods (mixed into ``Tensor``; see the module docstring)."""
+
+    __slots__ = ()
+
+    # ----- splitting and selecting ----------------------------------------------
+    def split(self, split_size_or_sections, dim: int = 0):
+        """PyTorch's ``split``: pieces of ``split_size`` entries along ``dim`` (the last
+        one smaller), or of the sizes in a list, which must add up to the dim's size.
+        (``ad.split`` is NumPy's: a number of equal parts, or cut points.)
+
+        >>> [p.shape for p in ad.tensor(np.arange(5.0)).split(2)]
+        [(2,), (2,), (1,)]
+        >>> [p.shape for p in ad.tensor(np.arange(5.0)).split([1, 4])]
+        [(1,), (4,)]
+        """
+        from .ops.shape import split
+        if self.ndim == 0:
+            raise ValueError("split: a 0-d tensor has no dim to split; reshape(1) first")
+        axis = _axis("split", dim, self.ndim)
+        n = self.shape[axis]
+        sizes = split_size_or_sections
+        if isinstance(sizes, (int, np.integer)) and not isinstance(sizes, bool):
+            if sizes < 0 or (sizes == 0 and n):
+                raise ValueError(f"split: split_size must be positive (0 only for a dim of "
+                                 f"size 0), got {sizes} for dim {axis} of size {n}")
+            if n == 0:
+                return (self,)
+            points = list(range(int(sizes), n, int(sizes)))
+        elif isinstance(sizes, (list, tuple)) and all(
+                isinstance(s, (int, np.integer)) and not isinstance(s, bool) and s >= 0
+                for s in sizes):
+            if sum(sizes) != n:
+                raise ValueError(f"split: the sizes {list(sizes)} add up to {sum(sizes)}, "
+                                 f"but dim {axis} has size {n} (shape {self.shape}); they "
+                                 "must add up to it exactly")
+            points = list(np.cumsum(sizes[:-1], dtype=int)) if sizes else []
+        else:
+            raise TypeError(f"split: split_size_or_sections must be an int or a list of "
+                            f"non-negative ints, got {sizes!r}")
+        return tuple(split(self, points, axis=axis))
+
+    def unbind(self, dim: int = 0):
+        """The slices along ``dim``, each without that dim, as a tuple (PyTorch's).
+
+        >>> ad.tensor([[1.0, 2.0], [3.0, 4.0]]).unbind(1)
+        (tensor([1., 3.]), tensor([2., 4.]))
+        """
+        if self.ndim == 0:
+            raise ValueError("unbind: a 0-d tensor has no dim to unbind; reshape(1) first")
+        axis = _axis("unbind", dim, self.ndim)
+        return tuple(self[(slice(None),) * axis + (i,)] for i in range(self.shape[axis]))
+
+    def narrow(self, dim: int, start: int, length: int):
+        """The ``length`` entries from ``start`` along ``dim`` (negative ``start`` counts
+        from the end), as PyTorch's ``narrow``.
+
+        >>> ad.tensor([1.0, 2.0, 3.0, 4.0]).narrow(0, 1, 2)
+        tensor([2., 3.])
+        """
+        if self.ndim == 0:
+            raise ValueError("narrow: a 0-d tensor has no dim to narrow; reshape(1) first")
+        axis = _axis("narrow", dim, self.ndim)
+        n = self.shape[axis]
+        for name, value in (("start", start), ("length", length)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+                raise TypeError(f"narrow: {name} must be an int, got {value!r}")
+        if not -n <= start <= n:
+            raise IndexError(f"narrow: start={start} is out of range for dim {axis} of size "
+                             f"{n}; use a start in [{-n}, {n}]")
+        start = int(start) % n if start < 0 else int(start)
+        if length < 0 or start + length > n:
+            raise IndexError(f"narrow: start={start} with length={length} goes past dim "
+                             f"{axis} of size {n} (shape {self.shape}); need 0 <= length <= "
+                             f"{n - start}")
+        return self[(slice(None),) * axis + (slice(start, start + int(length)),)]
+
+    def masked_select(self, mask):
+        """The entries where the bool ``mask`` (broadcast with the tensor) is true, as a
+        1-D tensor (PyTorch's ``masked_select``); the gradient goes back to them.
+
+        >>> ad.tensor([[1.0, 2.0], [3.0, 4.0]]).masked_select(np.array([True, False]))
+        tensor([1., 3.])
+        """
+        from .ops.shape import broadcast_to
+        mask = np.asarray(getattr(mask, "data", mask))
+        if mask.dtype != bool:
+            raise TypeError(f"masked_select: the mask must be bool, got {mask.dtype} (shape "
+                            f"{mask.shape}); compare first, e.g. t > 0")
+        try:
+            shape = np.broadcast_shapes(self.shape, mask.shape)
+        except ValueError:
+            raise ValueError(f"masked_select: the mask (shape {mask.shape}) does not "
+                             f"broadcast with the tensor (shape {self.shape})") from None
+        x = self if self.shape == shape else broadcast_to(self, shape)
+        return x[np.broadcast_to(mask, shape)].reshape(-1)
+
+    def scatter(self, dim: int, index, src, *, reduce=None, value=None):
+        """A copy with ``src[i][j]`` written at ``[index[i][j]][j]`` for ``dim=0``
+        (PyTorch's non-accumulating ``scatter``; ``src`` may be a number).  Gradients:
+        ``src`` gets ``g`` gathered at ``index``, the tensor gets ``g`` with the written
+        positions zeroed.  An index that writes a position twice along ``dim`` is
+        refused (PyTorch leaves the result undefined).
+
+        >>> ad.tensor(np.zeros(4)).scatter(0, np.array([3, 0]), ad.tensor([1.0, 2.0]))
+        tensor([2., 0., 0., 1.])
+        """
+        from .ops.indexing import setitem
+        src = self._scatter_source("scatter", src, reduce, value)
+        key, src = _scatter_key("scatter", self, dim, index, src)
+        return setitem(self, src, key)
+
+    def scatter_(self, dim: int, index, src, *, reduce=None, value=None):
+        """``scatter`` in place (the rules of ``add_``); returns self.
+
+        >>> t = ad.tensor(np.zeros(3)); t.scatter_(0, np.array([2]), 5.0)
+        tensor([0., 0., 5.])
+        """
+        from .inplace import set_item
+        src = self._scatter_source("scatter_", src, reduce, value)
+        key, src = _scatter_key("scatter_", self, dim, index, src)
+        set_item(self, key, src, "scatter_")
+        return self
+
+    @staticmethod
+    def _scatter_source(where, src, reduce, value):
+        if reduce is not None:
+            raise TypeError(f"{where}: reduce={reduce!r} is not supported; use scatter_add "
+                            "for reduce='add'")
+        if value is not None:
+            raise TypeError(f"{where}: pass the number as src (PyTorch's value), not value=")
+        return src
+
+    def outer(self, vec2):
+        """The outer product of two 1-D tensors, as PyTorch's ``outer`` (``np.outer``
+        flattens its inputs instead: ``ad.outer``).
+
+        >>> ad.tensor([1.0, 2.0]).outer(ad.tensor([1.0, 10.0]))
+        tensor([[ 1., 10.],
+                [ 2., 20.]])
+        """
+        from .ops.products import outer
+        other_shape = np.shape(getattr(vec2, "data", vec2))
+        if self.ndim != 1 or len(other_shape) != 1:
+            raise ValueError(f"outer: needs two 1-D tensors, got shapes {self.shape} and "
+                             f"{other_shape}; flatten them first (or ad.outer, NumPy's, "
+                             "which flattens)")
+        return outer(self, vec2)
+
+    # ----- elementwise math under PyTorch's names ---------------------------------
+    def positive(self):
+        """The tensor itself, as PyTorch's ``positive``."""
+        return self
+
+    def frac(self):
+        """The fractional part ``x - trunc(x)`` (sign of ``x``), gradient 1, as PyTorch.
+
+        >>> ad.tensor([1.5, -1.25]).frac()
+        tensor([ 0.5 , -0.25])
+        """
+        from .ops.piecewise import trunc
+        return self - trunc(self)
+
+    def rsqrt(self):
+        """``1 / sqrt(x)``, as PyTorch's ``rsqrt`` (inf at 0, NaN below).
+
+        >>> ad.tensor([4.0, 0.25]).rsqrt()
+        tensor([0.5, 2. ])
+        """
+        from .ops.elementwise import power
+        return power(self, -0.5)
+
+    def logit(self, eps=None):
+        """``log(x / (1 - x))``, with ``x`` first clamped to ``[eps, 1 - eps]`` when
+        ``eps`` is given (gradient 0 outside it), as PyTorch's ``logit``.
+
+        >>> ad.tensor([0.5, 0.0]).logit(eps=0.25)
+        tensor([ 0.        , -1.09861229])
+        """
+        from .ops.elementwise import clip, log, log1p
+        x = self if eps is None else clip(self, eps, 1 - eps)
+        return log(x) - log1p(-x)
+
+    def nan_to_num(self, nan=0.0, posinf=None, neginf=None):
+        """NaN and ±inf replaced (by 0 and the largest finite values unless given), as
+        PyTorch's ``nan_to_num``; the replaced entries get no gradient.
+
+        >>> ad.tensor([np.nan, 1.0]).nan_to_num()
+        tensor([0., 1.])
+        """
+        from .ops.piecewise import nan_to_num
+        return nan_to_num(self, nan=nan, posinf=posinf, neginf=neginf)
+
+    def add(self, other, *, alpha=1):
+        """``self + alpha * other``, as PyTorch's ``add``.
+
+        >>> ad.tensor([1.0]).add(ad.tensor([2.0]), alpha=3)
+        tensor([7.])
+        """
+        return self + (other if alpha == 1 else other * alpha)
+
+    def sub(self, other, *, alpha=1):
+        """``self - alpha * other``, as PyTorch's ``sub``.
+
+        >>> ad.tensor([1.0]).sub(2.0, alpha=2)
+        tensor([-3.])
+        """
+        return self - (other if alpha == 1 else other * alpha)
+
+    subtract = sub
+
+    def div(self, other, *, rounding_mode=None):
+        """``self / other``, rounded toward zero (``'trunc'``) or down (``'floor'``) when
+        ``rounding_mode`` says so, as PyTorch's ``div``.
+
+        >>> ad.tensor([-7.0]).div(2.0, rounding_mode="trunc")
+        tensor([-3.])
+        """
+        from .ops.piecewise import floor_divide, trunc
+        if rounding_mode is None:
+            return self / other
+        if rounding_mode == "trunc":
+            return trunc(self / other)
+        if rounding_mode == "floor":
+            return floor_divide(self, other)
+        raise ValueError(f"div: rounding_mode must be None, 'trunc' or 'floor', got "
+                         f"{rounding_mode!r}")
+
+    divide = div
+
+    def isposinf(self):
+        """Where the entries are +inf (a bool tensor, no gradient)."""
+        return _as_tensor(np.isposinf(self.data))
+
+    def isneginf(self):
+        """Where the entries are -inf (a bool tensor, no gradient)."""
+        return _as_tensor(np.isneginf(self.data))
+
+
+#: PyTorch's method name -> the library's function ("module:name"), an example input
+#: and what the method gives for it (shown in the method's docstring).
+_ELEMENTWISE = {
+    "absolute": (".ops.elementwise:abs", "[-1.0, 2.0]", "tensor([1., 2.])"),
+    "neg": (".ops.elementwise:negative", "[1.0, -2.0]", "tensor([-1.,  2.])"),
+    "negative": (".ops.elementwise:negative", "[1.0, -2.0]", "tensor([-1.,  2.])"),
+    "sgn": (".ops.elementwise:sign", "[-3.0, 0.0]", "tensor([-1.,  0.])"),
+    "exp2": (".ops.exponentials:exp2", "[3.0]", "tensor([8.])"),
+    "expm1": (".ops.elementwise:expm1", "[0.0]", "tensor([0.])"),
+    "log1p": (".ops.elementwise:log1p", "[0.0]", "tensor([0.])"),
+    "log2": (".ops.exponentials:log2", "[8.0]", "tensor([3.])"),
+    "log10": (".ops.exponentials:log10", "[100.0]", "tensor([2.])"),
+    "tan": (".ops.trig:tan", "[0.0]", "tensor([0.])"),
+    "sinh": (".ops.trig:sinh", "[0.0]", "tensor([0.])"),
+    "cosh": (".ops.trig:cosh", "[0.0]", "tensor([1.])"),
+    "asin": (".ops.trig:arcsin", "[1.0]", "tensor([1.57079633])"),
+    "arcsin": (".ops.trig:arcsin", "[1.0]", "tensor([1.57079633])"),
+    "acos": (".ops.trig:arccos", "[1.0]", "tensor([0.])"),
+    "arccos": (".ops.trig:arccos", "[1.0]", "tensor([0.])"),
+    "atan": (".ops.trig:arctan", "[1.0]", "tensor([0.78539816])"),
+    "arctan": (".ops.trig:arctan", "[1.0]", "tensor([0.78539816])"),
+    "asinh": (".ops.trig:arcsinh", "[0.0]", "tensor([0.])"),
+    "arcsinh": (".ops.trig:arcsinh", "[0.0]", "tensor([0.])"),
+    "acosh": (".ops.trig:arccosh", "[1.0]", "tensor([0.])"),
+    "arccosh": (".ops.trig:arccosh", "[1.0]", "tensor([0.])"),
+    "atanh": (".ops.trig:arctanh", "[0.0]", "tensor([0.])"),
+    "arctanh": (".ops.trig:arctanh", "[0.0]", "tensor([0.])"),
+    "deg2rad": (".ops.trig:deg2rad", "[180.0]", "tensor([3.14159265])"),
+    "rad2deg": (".ops.trig:rad2deg", "[np.pi]", "tensor([180.])"),
+    "sinc": (".ops.trig:sinc", "[0.0]", "tensor([1.])"),
+    "erf": (".ops.activations:erf", "[0.0]", "tensor([0.])"),
+    "ceil": (".ops.piecewise:ceil", "[1.5]", "tensor([2.])"),
+    "trunc": (".ops.piecewise:trunc", "[-1.5]", "tensor([-1.])"),
+    "fix": (".ops.piecewise:trunc", "[-1.5]", "tensor([-1.])"),
+    "isnan": (".ops.compare:isnan", "[np.nan, 1.0]", "tensor([ True, False])"),
+    "isinf": (".ops.compare:isinf", "[np.inf, 1.0]", "tensor([ True, False])"),
+    "isfinite": (".ops.compare:isfinite", "[np.inf, 1.0]", "tensor([False,  True])"),
+    "signbit": (".ops.compare:signbit", "[-0.0, 1.0]", "tensor([ True, False])"),
+}
+
+#: PyTorch's two-input method name -> the library's function, an example (the tensor,
+#: the other operand) and what it gives.
+_ELEMENTWISE_PAIRS = {
+    "mul": (".ops.elementwise:multiply", "[3.0]", "2.0", "tensor([6.])"),
+    "multiply": (".ops.elementwise:multiply", "[3.0]", "2.0", "tensor([6.])"),
+    "true_divide": (".ops.elementwise:divide", "[3.0]", "2.0", "tensor([1.5])"),
+    "maximum": (".ops.elementwise:maximum", "[1.0, 5.0]", "[3.0, 3.0]", "tensor([3., 5.])"),
+    "minimum": (".ops.elementwise:minimum", "[1.0, 5.0]", "[3.0, 3.0]", "tensor([1., 3.])"),
+    "fmax": (".ops.piecewise:fmax", "[np.nan]", "[1.0]", "tensor([1.])"),
+    "fmin": (".ops.piecewise:fmin", "[np.nan]", "[1.0]", "tensor([1.])"),
+    "atan2": (".ops.trig:arctan2", "[1.0]", "[1.0]", "tensor([0.78539816])"),
+    "arctan2": (".ops.trig:arctan2", "[1.0]", "[1.0]", "tensor([0.78539816])"),
+    "hypot": (".ops.trig:hypot", "[3.0]", "[4.0]", "tensor([5.])"),
+    "fmod": (".ops.piecewise:fmod", "[-7.0]", "3.0", "tensor([-1.])"),
+    "remainder": (".ops.piecewise:mod", "[-7.0]", "3.0", "tensor([2.])"),
+    "copysign": (".ops.piecewise:copysign", "[2.0]", "-1.0", "tensor([-2.])"),
+    "float_power": (".ops.exponentials:float_power", "[2.0]", "3", "tensor([8.])"),
+    "logaddexp": (".ops.elementwise:logaddexp", "[0.0]", "[0.0]", "tensor([0.69314718])"),
+    "logaddexp2": (".ops.exponentials:logaddexp2", "[0.0]", "[0.0]", "tensor([1.])"),
+}
+
+#: In-place methods: PyTorch's name -> the library's one-input op.
+_IN_PLACE = {
+    "exp_": ".ops.elementwise:exp", "log_": ".ops.elementwise:log",
+    "sqrt_": ".ops.elementwise:sqrt", "sigmoid_": ".ops.elementwise:sigmoid",
+    "tanh_": ".ops.elementwise:tanh", "relu_": ".ops.elementwise:relu",
+    "abs_": ".ops.elementwise:abs", "neg_": ".ops.elementwise:negative",
+    "negative_": ".ops.elementwise:negative", "sin_": ".ops.elementwise:sin",
+    "cos_": ".ops.elementwise:cos", "log1p_": ".ops.elementwise:log1p",
+    "expm1_": ".ops.elementwise:expm1", "square_": ".ops.elementwise:square",
+    "reciprocal_": ".ops.elementwise:reciprocal",
+}
+
+
+def _unary_method(name, path, example, shown):
+    def method(self):
+        return _function(path)(self)
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = (f"PyTorch's ``Tensor.{name}``: ``ad.{path.split(':')[1]}(self)``, "
+                      f"recorded.\n\n>>> ad.tensor({example}).{name}()\n{shown}\n")
+    return method
+
+
+def _pair_method(name, path, example, other, shown):
+    def method(self, other):
+        return _function(path)(self, other)
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = (f"PyTorch's ``Tensor.{name}``: ``ad.{path.split(':')[1]}(self, "
+                      f"other)``, recorded.\n\n>>> ad.tensor({example}).{name}({other})\n"
+                      f"{shown}\n")
+    return method
+
+
+def _in_place_method(name, path):
+    def method(self):
+        from .inplace import update
+        return update(self, _UnaryUpdate(_function(path)), None, name)
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = (f"``{name[:-1]}`` in place, as PyTorch's ``Tensor.{name}`` (the rules "
+                      f"of ``add_``); returns self.\n\n>>> t = ad.tensor([1.0])\n"
+                      f">>> t.{name}() is t\nTrue\n")
+    return method
+
+
+for _name, _entry in _ELEMENTWISE.items():
+    setattr(TorchMethods, _name, _unary_method(_name, *_entry))
+for _name, _entry in _ELEMENTWISE_PAIRS.items():
+    setattr(TorchMethods, _name, _pair_method(_name, *_entry))
+for _name, _path in _IN_PLACE.items():
+    setattr(TorchMethods, _name, _in_place_method(_name, _path))
+del _name, _entry, _path
