@@ -12,17 +12,14 @@ from __future__ import annotations
 import numpy as np
 
 from .tensor import Tensor
+from .ops.operands import broadcasts_to, tensor_of
 
 __all__ = ["softmax", "log_softmax", "topk", "argsort", "norm", "cdist", "addmm", "lerp",
            "broadcast_tensors", "chunk", "meshgrid"]
 
 
-def _tensor(value) -> Tensor:
-    return value if isinstance(value, Tensor) else Tensor(np.asarray(value))
-
-
 def _converted(x, dtype) -> Tensor:
-    x = _tensor(x)
+    x = tensor_of(x)
     return x if dtype is None or np.dtype(dtype) == x.dtype else x.astype(dtype)
 
 
@@ -56,7 +53,7 @@ def topk(input, k: int, dim: int = -1, largest: bool = True, sorted: bool = True
     >>> ad.topk(ad.tensor([1.0, 3.0, 2.0]), 2)
     ValuesIndices(values=tensor([3., 2.]), indices=tensor([1, 2]))
     """
-    return _tensor(input).topk(k, dim, largest, sorted)
+    return tensor_of(input).topk(k, dim, largest, sorted)
 
 
 def argsort(input, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
@@ -75,8 +72,8 @@ def argsort(input, dim: int = -1, descending: bool = False, stable: bool = False
     if dim is None:
         raise TypeError("argsort: dim must be an int (PyTorch's); for the flattened "
                         "tensor use ad.argsort(t.flatten())")
-    return _tensor(input).argsort(dim=dim, descending=bool(descending),
-                                  stable=bool(stable) or None)
+    return tensor_of(input).argsort(dim=dim, descending=bool(descending),
+                                    stable=bool(stable) or None)
 
 
 def norm(input, p="fro", dim=None, keepdim: bool = False, dtype=None) -> Tensor:
@@ -103,7 +100,7 @@ def cdist(x1, x2, p: float = 2.0, compute_mode=None) -> Tensor:
     from .ops.elementwise import abs as absolute, stop_gradient
     from .ops.reduce import max as maximum, sum as total
     from .ops.shape import expand_dims
-    x1, x2 = _tensor(x1), _tensor(x2)
+    x1, x2 = tensor_of(x1), tensor_of(x2)
     if x1.ndim < 2 or x2.ndim < 2 or x1.shape[-1] != x2.shape[-1]:
         raise ValueError(f"cdist: needs x1 of shape (..., P, M) and x2 of shape (..., R, M) "
                          f"with the same M, got {x1.shape} and {x2.shape}")
@@ -139,16 +136,12 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1) -> Tensor:
     >>> ad.addmm(ad.tensor([1.0]), ad.tensor([[1.0, 2.0]]), ad.tensor([[3.0], [4.0]]))
     tensor([[12.]])
     """
-    mat1, mat2, input = _tensor(mat1), _tensor(mat2), _tensor(input)
+    mat1, mat2, input = tensor_of(mat1), tensor_of(mat2), tensor_of(input)
     if mat1.ndim != 2 or mat2.ndim != 2 or mat1.shape[1] != mat2.shape[0]:
         raise ValueError(f"addmm: needs mat1 (n, m) and mat2 (m, p), got shapes "
                          f"{mat1.shape} and {mat2.shape}")
     product_shape = (mat1.shape[0], mat2.shape[1])
-    try:
-        fits = np.broadcast_shapes(input.shape, product_shape) == product_shape
-    except ValueError:
-        fits = False
-    if not fits:
+    if not broadcasts_to(input.shape, product_shape):
         raise ValueError(f"addmm: input of shape {input.shape} does not broadcast to the "
                          f"product's shape {product_shape}")
     product = mat1 @ mat2
@@ -168,7 +161,7 @@ def lerp(start, end, weight) -> Tensor:
     tensor([ 0.5, 15. ])
     """
     from .ops.elementwise import abs as absolute, where
-    start, end = _tensor(start), _tensor(end)
+    start, end = tensor_of(start), tensor_of(end)
     if start.dtype.kind != "f" or end.dtype.kind != "f":
         raise TypeError(f"lerp: start and end must be floating-point, got {start.dtype} "
                         f"and {end.dtype}")
@@ -177,7 +170,7 @@ def lerp(start, end, weight) -> Tensor:
         if abs(weight) < 0.5:
             return start + weight * difference
         return end - difference * (1 - weight)
-    weight = _tensor(weight)
+    weight = tensor_of(weight)
     small = absolute(weight) < 0.5
     return where(small, start + weight * difference, end - difference * (1 - weight))
 
@@ -189,13 +182,10 @@ def broadcast_tensors(*tensors) -> tuple:
     >>> [t.shape for t in ad.broadcast_tensors(ad.ones((2, 1)), ad.ones(3))]
     [(2, 3), (2, 3)]
     """
+    from .ops.assemble import common_shape
     from .ops.shape import broadcast_to
-    tensors = [_tensor(t) for t in tensors]
-    try:
-        shape = np.broadcast_shapes(*(t.shape for t in tensors))
-    except ValueError:
-        raise ValueError(f"broadcast_tensors: shapes {[t.shape for t in tensors]} do not "
-                         "broadcast together") from None
+    tensors = [tensor_of(t) for t in tensors]
+    shape = common_shape(tensors, "broadcast_tensors")
     return tuple(t if t.shape == shape else broadcast_to(t, shape) for t in tensors)
 
 
@@ -206,7 +196,7 @@ def chunk(input, chunks: int, dim: int = 0) -> tuple:
     >>> [c.shape for c in ad.chunk(ad.ones(5), 2)]
     [(3,), (2,)]
     """
-    return _tensor(input).chunk(chunks, dim)
+    return tensor_of(input).chunk(chunks, dim)
 
 
 def meshgrid(*tensors, indexing: str | None = None) -> tuple:
@@ -218,7 +208,7 @@ def meshgrid(*tensors, indexing: str | None = None) -> tuple:
     >>> x.shape, y[0]
     ((2, 3), tensor([3., 4., 5.]))
     """
-    from .ops.shape import broadcast_to, reshape
+    from .ops import assemble
     if indexing not in ("ij", "xy"):
         raise TypeError(
             f"meshgrid: pass indexing='ij' (PyTorch's default: the grids have shape "
@@ -226,20 +216,9 @@ def meshgrid(*tensors, indexing: str | None = None) -> tuple:
             f"first two axes swapped); got indexing={indexing!r}")
     if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
         tensors = tuple(tensors[0])
-    tensors = [_tensor(t) for t in tensors]
+    tensors = [tensor_of(t) for t in tensors]
     for k, t in enumerate(tensors):
         if t.ndim > 1:
             raise ValueError(f"meshgrid: expects 0-d or 1-D tensors, got shape {t.shape} at "
                              f"position {k}")
-    axes = list(range(len(tensors)))
-    if indexing == "xy" and len(tensors) >= 2:
-        axes[0], axes[1] = 1, 0
-    sizes = [0] * len(tensors)
-    for t, axis in zip(tensors, axes):
-        sizes[axis] = t.size
-    grids = []
-    for t, axis in zip(tensors, axes):
-        lane = [1] * len(tensors)
-        lane[axis] = t.size
-        grids.append(broadcast_to(reshape(t, tuple(lane)), tuple(sizes)))
-    return tuple(grids)
+    return assemble.meshgrid(*tensors, copy=False, indexing=indexing)

@@ -9,14 +9,10 @@ from __future__ import annotations
 
 from ..ops import elementwise as ew
 from ..ops.activations import gelu as _gelu
-from ..ops.operands import constant_argument
+from ..ops.operands import constant_argument, tensor_of
 from ..tensor import Tensor
 from .functional_activation import refuse_inplace
 from .module import Module
-
-
-def _as_tensor(x):
-    return x if isinstance(x, Tensor) else Tensor(x)
 
 
 def gelu(x, approximate: str = "none") -> Tensor:
@@ -30,7 +26,7 @@ def gelu(x, approximate: str = "none") -> Tensor:
     """
     if approximate not in ("none", "tanh"):
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
-    x = _as_tensor(x)
+    x = tensor_of(x)
     if approximate == "none":
         return _gelu(x)
     return _gelu(x, approximate=approximate)
@@ -43,7 +39,7 @@ def silu(x, inplace: bool = False) -> Tensor:
     tensor([0.        , 0.73105858])
     """
     refuse_inplace(inplace, "silu")
-    x = _as_tensor(x)
+    x = tensor_of(x)
     return x * ew.sigmoid(x)
 
 
@@ -60,7 +56,7 @@ def softplus(x, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
                                   "it only picks the branch")
     if not beta > 0:
         raise ValueError(f"softplus: beta must be > 0, got {beta}")
-    x = _as_tensor(x)
+    x = tensor_of(x)
     unscaled = not isinstance(beta, Tensor) and beta == 1     # (a Tensor 1 gets its gradient)
     scaled = x if unscaled else x * beta
     linear = scaled > threshold
@@ -82,7 +78,7 @@ def elu(x, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     tensor([-0.63212056,  2.        ])
     """
     refuse_inplace(inplace, "elu")
-    x = _as_tensor(x)
+    x = tensor_of(x)
     negative = x < 0
     # expm1 only sees x < 0, so a large positive x never overflows in the unused branch.
     # x = 0 exactly gets alpha * x: slope alpha, curvature 0; NaN takes the slope 1.

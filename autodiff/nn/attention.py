@@ -23,7 +23,7 @@ from ..ops import elementwise as ew
 from ..ops import linalg as la
 from ..ops import reduce as rd
 from ..ops import shape as sh
-from ..ops.operands import constant_argument
+from ..ops.operands import broadcasts_to, constant_argument, tensor_of
 from ..tensor import Tensor
 from . import init
 from .dropout import dropout
@@ -36,15 +36,11 @@ def _shape_of(x):
     return tuple(x.shape) if isinstance(x, Tensor) else np.shape(x)
 
 
-def _as_tensor(x):
-    return x if isinstance(x, Tensor) else Tensor(np.asarray(x))
-
-
 def _float_inputs(named, where):
     """The inputs as Tensors of one floating-point dtype."""
     tensors = []
     for name, x in named:
-        t = _as_tensor(x)
+        t = tensor_of(x)
         if t.dtype.kind != "f":
             raise TypeError(f"{where}: {name} must hold floating-point values, got dtype "
                             f"{t.dtype}; convert it, e.g. {name}.astype(np.float64)")
@@ -59,7 +55,7 @@ def _float_inputs(named, where):
 
 def _mask(mask, name, dtype, where):
     """A bool Tensor, or a float Tensor of the query's dtype (gradients flow into it)."""
-    m = _as_tensor(mask)
+    m = tensor_of(mask)
     if m.dtype == np.bool_:
         return m
     if m.dtype.kind == "f" and m.dtype == dtype:
@@ -174,11 +170,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p: f
     elif attn_mask is not None:
         mask = _mask(attn_mask, "attn_mask", q.dtype, where)
         scores_shape = batch + (rows, cols)
-        try:
-            fits = np.broadcast_shapes(mask.shape, scores_shape) == scores_shape
-        except ValueError:
-            fits = False
-        if not fits:
+        if not broadcasts_to(mask.shape, scores_shape):
             raise ValueError(f"{where}: attn_mask of shape {mask.shape} does not broadcast to "
                              f"the scores' shape {scores_shape} (..., L, S) for query "
                              f"{q.shape} and key {k.shape}")

@@ -13,6 +13,7 @@ import numpy as np
 
 from ..ops import elementwise as ew
 from ..ops import reduce as rd
+from ..ops.operands import broadcasts_to
 from ..ops.shape import broadcast_to, reshape
 from ..tensor import Tensor
 from .functional_activation import checked_axis, float_tensor, real_number
@@ -45,11 +46,7 @@ def linear(input, weight, bias=None) -> Tensor:
     if bias is None:
         return out
     bias = float_tensor(bias, "linear")
-    try:
-        fits = np.broadcast_shapes(out.shape, bias.shape) == out.shape
-    except ValueError:
-        fits = False
-    if not fits:
+    if not broadcasts_to(bias.shape, out.shape):
         raise ValueError(f"linear: bias of shape {bias.shape} does not broadcast to the "
                          f"output's shape {out.shape}; pass a bias of shape "
                          f"({weight.shape[0]},)")

@@ -24,21 +24,14 @@ from .exponentials import log10
 from .indexing import take
 from .linalg import dot
 from .numpy_dispatch import implements
+from .operands import array_of, tensor_of
 from .ranges import linspace
 from .rearrange import moveaxis
 from .shape import broadcast_to, concatenate, flatten, reshape
 
 
-def _data(x):
-    return x.data if isinstance(x, Tensor) else np.asarray(x)
-
-
-def _tensor(x):
-    return x if isinstance(x, Tensor) else Tensor(np.asarray(x))
-
-
 def _described(x) -> str:
-    data = _data(x)
+    data = array_of(x)
     return f"shape {data.shape}, dtype {data.dtype}"
 
 
@@ -58,7 +51,7 @@ def diagflat(v, k=0) -> Tensor:
     except TypeError:
         raise TypeError(f"diagflat: k must be an integer (the diagonal's offset), got "
                         f"{k!r}") from None
-    return diag(flatten(_tensor(v)), k)
+    return diag(flatten(tensor_of(v)), k)
 
 
 @implements(np.meshgrid)
@@ -77,7 +70,7 @@ def meshgrid(*xi, copy=True, sparse=False, indexing="xy") -> tuple:
                          f"{indexing!r}")
     ndim = len(xi)
     ones = (1,) * ndim
-    grids = [reshape(_tensor(x), ones[:i] + (-1,) + ones[i + 1:]) for i, x in enumerate(xi)]
+    grids = [reshape(tensor_of(x), ones[:i] + (-1,) + ones[i + 1:]) for i, x in enumerate(xi)]
     if indexing == "xy" and ndim > 1:
         grids[0] = reshape(grids[0], (1, -1) + ones[2:])
         grids[1] = reshape(grids[1], (-1, 1) + ones[2:])
@@ -98,12 +91,19 @@ def broadcast_arrays(*args) -> tuple:
     >>> p.sum().backward(); p.shape, q.shape, a.grad
     ((3, 2), (3, 2), array([3., 3.]))
     """
-    tensors = [_tensor(a) for a in args]
-    try:
-        shape = np.broadcast_shapes(*(t.shape for t in tensors))
-    except ValueError as error:
-        raise ValueError(f"broadcast_arrays: {error}") from None
+    tensors = [tensor_of(a) for a in args]
+    shape = common_shape(tensors, "broadcast_arrays")
     return tuple(broadcast_to(t, shape) for t in tensors)
+
+
+def common_shape(tensors, name: str) -> tuple:
+    """The shape ``tensors`` broadcast to; an error naming ``name`` and the shapes when
+    they do not."""
+    shapes = [t.shape for t in tensors]
+    try:
+        return np.broadcast_shapes(*shapes)
+    except ValueError:
+        raise ValueError(f"{name}: shapes {shapes} do not broadcast together") from None
 
 
 def _block_leaves(arrays):
@@ -115,7 +115,7 @@ def _block_leaves(arrays):
 def _block_data(arrays):
     if isinstance(arrays, list):
         return [_block_data(item) for item in arrays]
-    return _data(arrays) if isinstance(arrays, Tensor) else arrays
+    return array_of(arrays) if isinstance(arrays, Tensor) else arrays
 
 
 def _block_depth(arrays) -> int:
@@ -126,7 +126,7 @@ def _assembled(arrays, list_depth, result_ndim, depth=0):
     if depth < list_depth:
         parts = [_assembled(item, list_depth, result_ndim, depth + 1) for item in arrays]
         return concatenate(parts, axis=-(list_depth - depth))
-    leaf = _tensor(arrays)
+    leaf = tensor_of(arrays)
     return reshape(leaf, (1,) * (result_ndim - leaf.ndim) + leaf.shape)
 
 
@@ -144,7 +144,7 @@ def block(arrays) -> Tensor:
     # NumPy's own checks (list depths, empty lists, tuples, shapes) and messages
     expected = np.block(_block_data(arrays))
     depth = _block_depth(arrays)
-    result_ndim = max([depth] + [np.ndim(_data(leaf)) for leaf in _block_leaves(arrays)])
+    result_ndim = max([depth] + [np.ndim(array_of(leaf)) for leaf in _block_leaves(arrays)])
     result = _assembled(arrays, depth, result_ndim)
     return astype(result, expected.dtype) if result.dtype != expected.dtype else result
 
@@ -159,11 +159,11 @@ def vdot(a, b, /) -> Tensor:
     (tensor(10., requires_grad=True), array([[1., 1.],
            [1., 1.]]))
     """
-    if np.iscomplexobj(_data(a)) or np.iscomplexobj(_data(b)):
+    if np.iscomplexobj(array_of(a)) or np.iscomplexobj(array_of(b)):
         raise TypeError(f"vdot: complex inputs ({_described(a)} and {_described(b)}) are "
                         "not supported (vdot conjugates its first argument); use "
                         "ad.sum(ad.conj(a) * b) on the flattened inputs")
-    a, b = flatten(_tensor(a)), flatten(_tensor(b))
+    a, b = flatten(tensor_of(a)), flatten(tensor_of(b))
     if a.shape != b.shape:
         raise ValueError(f"vdot: the inputs have {a.shape[0]} and {b.shape[0]} elements; "
                          "vdot needs the same number of elements in both")
@@ -186,7 +186,7 @@ def _layout(name, numpy_function, *args, shape):
 
 
 def _index_data(obj):
-    return _data(obj) if isinstance(obj, Tensor) else obj
+    return array_of(obj) if isinstance(obj, Tensor) else obj
 
 
 @implements(np.delete)
@@ -199,7 +199,7 @@ def delete(arr, obj, axis=None) -> Tensor:
     >>> y.sum().backward(); y, x.grad
     (tensor([2., 3.], requires_grad=True), array([0., 1., 1., 0.]))
     """
-    source = _tensor(arr)
+    source = tensor_of(arr)
     kept = _layout("delete", np.delete, _labels(source.shape), _index_data(obj), axis,
                    shape=source.shape)
     return take(flatten(source), kept)
@@ -217,7 +217,7 @@ def insert(arr, obj, values, axis=None) -> Tensor:
     >>> y.sum().backward(); y, x.grad, v.grad
     (tensor([1., 5., 2., 3., 5.], requires_grad=True), array([1., 1., 1.]), array(2.))
     """
-    source, extra = _tensor(arr), _tensor(values)
+    source, extra = tensor_of(arr), tensor_of(values)
     # values' labels come after arr's: position arr.size + j is values' flat entry j
     layout = _layout("insert", np.insert, _labels(source.shape), _index_data(obj),
                      _labels(extra.shape, start=source.size), axis, shape=source.shape)
@@ -237,7 +237,7 @@ def resize(a, new_shape) -> Tensor:
     (tensor([[1., 2., 1.],
             [2., 1., 2.]], requires_grad=True), array([3., 3.]))
     """
-    source = _tensor(a)
+    source = tensor_of(a)
     layout = _layout("resize", np.resize, _labels(source.shape), new_shape,
                      shape=source.shape)
     if source.size == 0:
@@ -249,13 +249,13 @@ def resize(a, new_shape) -> Tensor:
 
 def _refuse_complex(name, *arguments):
     for x in arguments:
-        if np.iscomplexobj(_data(x)):
+        if np.iscomplexobj(array_of(x)):
             raise TypeError(f"{name}: complex start/stop/base ({_described(x)}) are not "
                             "supported; use real values")
 
 
 def _at_least(x, ndim):
-    x = _tensor(x)
+    x = tensor_of(x)
     return reshape(x, (1,) * (ndim - x.ndim) + x.shape)
 
 
@@ -278,10 +278,10 @@ def logspace(start, stop, num=50, endpoint=True, base=10.0, dtype=None, axis=0) 
     """
     _refuse_complex("logspace", start, stop, base)
     _refuse_complex_dtype("logspace", dtype)
-    ndim = np.broadcast(_data(start), _data(stop), _data(base)).ndim
+    ndim = np.broadcast(array_of(start), array_of(stop), array_of(base)).ndim
     start, stop, base = (_at_least(x, ndim) for x in (start, stop, base))
     exponents = linspace(start, stop, num=num, endpoint=endpoint, axis=axis)
-    base = reshape(base, np.expand_dims(_data(base), axis).shape)
+    base = reshape(base, np.expand_dims(array_of(base), axis).shape)
     samples = power(base, exponents)
     return samples if dtype is None else astype(samples, dtype)
 
@@ -301,14 +301,14 @@ def geomspace(start, stop, num=50, endpoint=True, dtype=None, axis=0) -> Tensor:
     """
     _refuse_complex("geomspace", start, stop)
     _refuse_complex_dtype("geomspace", dtype)
-    start, stop = _tensor(start) * 1.0, _tensor(stop) * 1.0
-    if np.any(_data(start) == 0) or np.any(_data(stop) == 0):
+    start, stop = tensor_of(start) * 1.0, tensor_of(stop) * 1.0
+    if np.any(array_of(start) == 0) or np.any(array_of(stop) == 0):
         raise ValueError("geomspace: a geometric sequence cannot include zero (start or "
                          "stop is 0)")
     num = operator.index(num)
-    computed = np.result_type(_data(start), _data(stop), float(num), np.zeros((), dtype))
+    computed = np.result_type(array_of(start), array_of(stop), float(num), np.zeros((), dtype))
     start, stop = astype(start, computed), astype(stop, computed)
-    sign = np.sign(_data(start))
+    sign = np.sign(array_of(start))
     start, stop = start / sign, stop / sign
     samples = logspace(log10(start), log10(stop), num=num, endpoint=endpoint)
     # The ends are start and stop exactly (10 ** log10(x) need not be x)
@@ -349,7 +349,7 @@ def _first_occurrences(found, data, axis, equal_nan):
 def _unique_values(numpy_function, x, axis=None, equal_nan=False, **options):
     """NumPy's result with its values gathered from ``x``; ``equal_nan`` is the one
     ``numpy_function`` uses (False for the NumPy 2 names)."""
-    x = _tensor(x)
+    x = tensor_of(x)
     if numpy_function is np.unique:
         options.update(axis=axis, equal_nan=equal_nan)
     result = numpy_function(x.data, **options)

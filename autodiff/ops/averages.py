@@ -22,15 +22,12 @@ from ..tensor import Tensor
 from .compare import isnan
 from .elementwise import astype, where
 from .numpy_dispatch import implements
+from .operands import array_of
 from .ordering import sort
 from .reduce import max as _max, mean as _mean, min as _min, sum as _sum
 from .shape import reshape, transpose
 
 _NO_VALUE = np._NoValue
-
-
-def _data(x):
-    return x.data if isinstance(x, Tensor) else np.asarray(x)
 
 
 def _axes(axis, ndim, name):
@@ -57,7 +54,7 @@ def average(a, axis=None, weights=None, returned: bool = False, *, keepdims=_NO_
     >>> w.grad                      # (x - y) / sum(w)
     array([-0.4375, -0.1875,  0.3125])
     """
-    values = _data(a)
+    values = array_of(a)
     axes = None if axis is None else _axes(axis, values.ndim, "average")
     kept = {} if keepdims is _NO_VALUE else {"keepdims": bool(keepdims)}
     if weights is None:
@@ -77,7 +74,7 @@ def average(a, axis=None, weights=None, returned: bool = False, *, keepdims=_NO_
                 f"along axis {axis} (as in NumPy)")
         w = transpose(w, tuple(int(k) for k in np.argsort(axes)))
         w = reshape(w, tuple(s if ax in axes else 1 for ax, s in enumerate(values.shape)))
-    w_dtype = _data(w).dtype
+    w_dtype = array_of(w).dtype
     if issubclass(values.dtype.type, (np.integer, np.bool_)):
         result_dtype = np.result_type(values.dtype, w_dtype, "f8")
     else:
@@ -85,7 +82,7 @@ def average(a, axis=None, weights=None, returned: bool = False, *, keepdims=_NO_
     # NumPy sums the weights and multiplies in the result's dtype
     w = _as_dtype(w, result_dtype)
     scale = _sum(w, axis=axes, **kept)
-    if np.any(_data(scale) == 0.0):
+    if np.any(array_of(scale) == 0.0):
         raise ZeroDivisionError("average: the weights sum to zero, so they cannot be "
                                 "normalized (as in NumPy)")
     avg = _sum(_as_dtype(a, result_dtype) * w, axis=axes, **kept) / scale
@@ -93,14 +90,14 @@ def average(a, axis=None, weights=None, returned: bool = False, *, keepdims=_NO_
 
 
 def _as_dtype(x, dtype):
-    if _data(x).dtype == dtype:
+    if array_of(x).dtype == dtype:
         return x
     return astype(x, dtype) if isinstance(x, Tensor) else x.astype(dtype)
 
 
 def _broadcast_scale(scale, avg):
-    shape = _data(avg).shape
-    if np.shape(_data(scale)) == shape:
+    shape = array_of(avg).shape
+    if np.shape(array_of(scale)) == shape:
         return scale
     if isinstance(scale, Tensor):
         from .shape import broadcast_to
@@ -122,7 +119,7 @@ def median(a, axis=None, out=None, overwrite_input: bool = False, keepdims: bool
     if out is not None:
         raise TypeError("median: out= is not supported by autodiff; call it without it")
     # (overwrite_input only lets NumPy reorder its input; a Tensor is left as it is)
-    values = _data(a)
+    values = array_of(a)
     lanes, kept_shape = _lanes_last(a, axis, "median")
     n = lanes.shape[-1]
     ordered = sort(lanes, axis=-1)
@@ -137,7 +134,7 @@ def median(a, axis=None, out=None, overwrite_input: bool = False, keepdims: bool
 def _lanes_last(a, axis, name):
     """``a`` with the axes reduced over moved last and merged into one, and the shape
     the result takes with ``keepdims``."""
-    values = _data(a)
+    values = array_of(a)
     axes = tuple(range(values.ndim)) if axis is None else _axes(axis, values.ndim, name)
     others = tuple(ax for ax in range(values.ndim) if ax not in axes)
     kept_shape = tuple(1 if ax in axes else s for ax, s in enumerate(values.shape))

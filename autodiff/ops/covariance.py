@@ -20,16 +20,13 @@ from .diagonals import diagonal
 from .elementwise import astype, clip, sqrt
 from .linalg import dot
 from .numpy_dispatch import implements
+from .operands import tensor_of
 from .shape import concatenate, reshape
-
-
-def _as_tensor(x):
-    return x if isinstance(x, Tensor) else Tensor(np.asarray(x))
 
 
 def _variables(x, rowvar, dtype):
     """``array(x, ndmin=2, dtype=dtype)``, transposed when ``rowvar`` is False."""
-    x = _as_tensor(x)
+    x = tensor_of(x)
     if x.ndim > 2:
         raise ValueError(f"cov: an input has {x.ndim} dimensions (shape {x.shape}); at most 2 "
                          "(variables by observations)")
@@ -86,7 +83,7 @@ def cov(m, y=None, rowvar: bool = True, bias: bool = False, ddof=None, fweights=
     """
     if ddof is not None and ddof != int(ddof):
         raise ValueError("cov: ddof must be integer")
-    values = [_as_tensor(m)] + ([] if y is None else [_as_tensor(y)])
+    values = [tensor_of(m)] + ([] if y is None else [tensor_of(y)])
     if dtype is None:
         dtype = np.result_type(*[v.dtype for v in values], np.float64)
     X = _variables(values[0], rowvar, dtype)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Tensor
+from .operands import tensor_of
 from .reduce import reject_numpy_arguments
 from .registry import TORCH_AXIS_ALIASES, defop, implements
 from .shape import concatenate
@@ -50,10 +51,6 @@ cumsum = defop(
 _NO_VALUE = np._NoValue
 
 
-def _as_tensor(a):
-    return a if isinstance(a, Tensor) else Tensor(a)
-
-
 @implements(np.diff)
 def diff(a, n: int = 1, axis: int = -1, prepend=_NO_VALUE, append=_NO_VALUE) -> Tensor:
     """The ``n``-th discrete difference along ``axis``, as ``np.diff`` (``prepend``
@@ -65,10 +62,10 @@ def diff(a, n: int = 1, axis: int = -1, prepend=_NO_VALUE, append=_NO_VALUE) -> 
     (tensor([1., 3., 5.], requires_grad=True), array([0., 0., 1.]))
     """
     if n == 0:
-        return _as_tensor(a)
+        return tensor_of(a)
     if n < 0:
         raise ValueError(f"diff: order must be non-negative but got {n!r}")
-    a = _as_tensor(a)
+    a = tensor_of(a)
     if a.ndim == 0:
         raise ValueError("diff: requires input that is at least one dimensional")
     axis = int(np.lib.array_utils.normalize_axis_index(axis, a.ndim))
@@ -80,7 +77,7 @@ def diff(a, n: int = 1, axis: int = -1, prepend=_NO_VALUE, append=_NO_VALUE) -> 
         if np.ndim(extra.data if isinstance(extra, Tensor) else extra) == 0:
             shape = list(a.shape)
             shape[axis] = 1
-            extra = _as_tensor(extra).broadcast_to(tuple(shape))
+            extra = tensor_of(extra).broadcast_to(tuple(shape))
         parts.append(extra)
     if parts[0] is not None or parts[1] is not None:
         pieces = [p for p in (parts[0], a, parts[1]) if p is not None]

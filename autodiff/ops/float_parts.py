@@ -13,11 +13,8 @@ import numpy as np
 from ..tensor import Tensor
 from .define import defop
 from .numpy_dispatch import implements
+from .operands import array_of
 from .piecewise import trunc
-
-
-def _values(x):
-    return x.data if isinstance(x, Tensor) else np.asarray(x)
 
 
 ldexp = defop(
@@ -45,7 +42,7 @@ frexp_mantissa = defop(
         "output of ``np.frexp``); gradient ``g * 2**-e``.\n\n"
         ">>> ad.ops.float_parts.frexp_mantissa(ad.tensor([8.0, -3.0]))\n"
         "tensor([ 0.5 , -0.75])",
-    x=("g * 2**-e", lambda xp, g, ans, x: xp.ldexp(g, -np.frexp(_values(x))[1])))
+    x=("g * 2**-e", lambda xp, g, ans, x: xp.ldexp(g, -np.frexp(array_of(x))[1])))
 
 
 @implements(np.modf)
@@ -72,4 +69,4 @@ def frexp(x, /) -> tuple:
     >>> mantissa.sum().backward(); mantissa, exponent, x.grad
     (tensor([0.5 , 0.75], requires_grad=True), tensor([4, 2], dtype=int32), array([0.0625, 0.25  ]))
     """
-    return frexp_mantissa(x), Tensor(np.frexp(_values(x))[1])
+    return frexp_mantissa(x), Tensor(np.frexp(array_of(x))[1])

@@ -15,12 +15,9 @@ import numpy as np
 
 from ..tensor import Tensor
 from .indexing import getitem
+from .operands import tensor_of
 from .registry import implements
 from .shape import concatenate, reshape, split
-
-
-def _tensor(x):
-    return x if isinstance(x, Tensor) else Tensor(np.asanyarray(x))
 
 
 def _one_or_tuple(results):
@@ -37,7 +34,7 @@ def atleast_1d(*arys) -> Tensor | tuple[Tensor, ...]:
     tensor([2.])
     """
     results = []
-    for x in map(_tensor, arys):
+    for x in map(tensor_of, arys):
         results.append(reshape(x, (1,)) if x.ndim == 0 else x)
     return _one_or_tuple(results)
 
@@ -50,7 +47,7 @@ def atleast_2d(*arys) -> Tensor | tuple[Tensor, ...]:
     (1, 2)
     """
     results = []
-    for x in map(_tensor, arys):
+    for x in map(tensor_of, arys):
         results.append(reshape(x, (1,) * (2 - x.ndim) + x.shape) if x.ndim < 2 else x)
     return _one_or_tuple(results)
 
@@ -65,7 +62,7 @@ def atleast_3d(*arys) -> Tensor | tuple[Tensor, ...]:
     (2, 3, 1)
     """
     results = []
-    for x in map(_tensor, arys):
+    for x in map(tensor_of, arys):
         if x.ndim == 0:
             x = reshape(x, (1, 1, 1))
         elif x.ndim == 1:
@@ -119,7 +116,7 @@ def column_stack(tup) -> Tensor:
             [2., 4.]])
     """
     arrays = []
-    for x in map(_tensor, tup):
+    for x in map(tensor_of, tup):
         arrays.append(reshape(x, (x.size, 1)) if x.ndim < 2 else x)
     return concatenate(arrays, axis=1)
 
@@ -141,7 +138,7 @@ def append(arr, values, axis: int | None = None) -> Tensor:
     >>> ad.append(ad.tensor([1.0, 2.0]), ad.tensor([[3.0], [4.0]]))
     tensor([1., 2., 3., 4.])
     """
-    arr, values = _tensor(arr), _tensor(values)
+    arr, values = tensor_of(arr), tensor_of(values)
     if axis is None:
         if arr.ndim != 1:
             arr = reshape(arr, (-1,))
@@ -159,7 +156,7 @@ def array_split(ary, indices_or_sections, axis: int = 0) -> list[Tensor]:
     >>> [p.shape for p in ad.array_split(ad.tensor(np.zeros(7)), 3)]
     [(3,), (2,), (2,)]
     """
-    ary = _tensor(ary)
+    ary = tensor_of(ary)
     if not -ary.ndim <= axis < ary.ndim:
         raise ValueError(f"array_split: axis {axis} is out of range for a tensor of shape "
                          f"{ary.shape}")
@@ -186,7 +183,7 @@ def vsplit(ary, indices_or_sections) -> list[Tensor]:
     >>> [p.shape for p in ad.vsplit(ad.tensor(np.zeros((4, 2))), 2)]
     [(2, 2), (2, 2)]
     """
-    ary = _tensor(ary)
+    ary = tensor_of(ary)
     if ary.ndim < 2:
         raise ValueError(f"vsplit only works on arrays of 2 or more dimensions (got shape "
                          f"{ary.shape})")
@@ -200,7 +197,7 @@ def hsplit(ary, indices_or_sections) -> list[Tensor]:
     >>> [p.shape for p in ad.hsplit(ad.tensor(np.zeros((2, 4))), [1])]
     [(2, 1), (2, 3)]
     """
-    ary = _tensor(ary)
+    ary = tensor_of(ary)
     if ary.ndim == 0:
         raise ValueError("hsplit only works on arrays of 1 or more dimensions (got a 0-d "
                          "tensor)")
@@ -214,7 +211,7 @@ def dsplit(ary, indices_or_sections) -> list[Tensor]:
     >>> [p.shape for p in ad.dsplit(ad.tensor(np.zeros((1, 1, 4))), 2)]
     [(1, 1, 2), (1, 1, 2)]
     """
-    ary = _tensor(ary)
+    ary = tensor_of(ary)
     if ary.ndim < 3:
         raise ValueError(f"dsplit only works on arrays of 3 or more dimensions (got shape "
                          f"{ary.shape})")

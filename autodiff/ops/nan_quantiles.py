@@ -20,11 +20,12 @@ import warnings
 import numpy as np
 
 from ..tensor import Tensor
-from .averages import _data, _lanes_last, median
+from .averages import _lanes_last, median
 from .elementwise import astype
 from .indexing import take
 from .nan_reductions import nanmean
 from .numpy_dispatch import implements
+from .operands import array_of
 from .ordering import sort
 from .quantiles import _fractions, percentile, quantile, refuse_arguments
 from .shape import concatenate, reshape
@@ -68,15 +69,15 @@ def _by_count(name, a, axis, keepdims, reduce_lanes):
 
 
 def _floating(a, name) -> bool:
-    kind = _data(a).dtype.kind
+    kind = array_of(a).dtype.kind
     if kind == "c":
         raise TypeError(f"{name}: a must be an array of real numbers (got "
-                        f"{_data(a).dtype})")
+                        f"{array_of(a).dtype})")
     return kind == "f"
 
 
 def _size(a) -> int:
-    return _data(a).size
+    return array_of(a).size
 
 
 def _empty(a, axis, keepdims):

@@ -19,6 +19,7 @@ from ..tensor import Tensor
 from .compare import isnan, logical_not
 from .elementwise import astype, maximum, where
 from .numpy_dispatch import implements
+from .operands import array_of
 from .reduce import masking_arguments, max as _max, mean as _mean, min as _min, sum as _sum
 
 _where = where          # (nansum's and the extremes' own where= is NumPy's mask argument)
@@ -31,12 +32,8 @@ def _refuse(name, **given):
                         "call it without them (or on t.data when no gradient is needed)")
 
 
-def _data(x):
-    return x.data if isinstance(x, Tensor) else np.asarray(x)
-
-
 def _floating(x) -> bool:
-    return _data(x).dtype.kind in "fc"
+    return array_of(x).dtype.kind in "fc"
 
 
 @implements(np.nansum)
@@ -85,7 +82,7 @@ def _present(missing, axis, keepdims):
 
 
 def _nan_where_empty(result, count, message):
-    if np.any(_data(count) == 0):
+    if np.any(array_of(count) == 0):
         warnings.warn(message, RuntimeWarning, stacklevel=3)
     return where(count == 0, np.nan, result)
 

@@ -26,6 +26,7 @@ from .indexing import take
 from .linalg import matmul as _matmul
 from .multiplicative import cumprod, prod
 from .numpy_dispatch import implements, implements_without_gradient
+from .operands import array_of, tensor_of
 from .rearrange import matrix_transpose as _matrix_transpose
 from .reduce import masking_arguments, sum as _sum, var as _var
 
@@ -40,16 +41,8 @@ def _refuse(name, **given):
                         "call it without them (or on t.data when no gradient is needed)")
 
 
-def _data(x):
-    return x.data if isinstance(x, Tensor) else np.asarray(x)
-
-
-def _tensor(x):
-    return x if isinstance(x, Tensor) else Tensor(np.asanyarray(x))
-
-
 def _floating(x) -> bool:
-    return _data(x).dtype.kind in "fc"
+    return array_of(x).dtype.kind in "fc"
 
 
 def _keep(keepdims) -> bool:
@@ -61,7 +54,7 @@ def _keep(keepdims) -> bool:
 def _nanvar(name, a, axis, dtype, out, ddof, keepdims, where, mean, correction):
     _refuse(name, dtype=dtype, out=out, where=where, mean=mean, correction=correction)
     keepdims = _keep(keepdims)
-    a = _tensor(a)
+    a = tensor_of(a)
     if not _floating(a):
         return _var(a, axis=axis, keepdims=keepdims, ddof=ddof)
     missing = isnan(a)
@@ -74,7 +67,7 @@ def _nanvar(name, a, axis, dtype, out, ddof, keepdims, where, mean, correction):
     dof = count - ddof
     if not keepdims:
         dof = dof.reshape(squares.shape)
-    bad = _data(dof) <= 0
+    bad = array_of(dof) <= 0
     if np.any(bad):
         warnings.warn("Degrees of freedom <= 0 for slice.", RuntimeWarning, stacklevel=3)
         return _nan_filled(bad, np.nan, squares / _nan_filled(bad, 1, dof))
@@ -111,13 +104,13 @@ def nanstd(a, axis=None, dtype=None, out=None, ddof=0, keepdims=_NO_VALUE, *,
                        correction)
     if not _floating(variance):
         return sqrt(variance)
-    zero = _data(variance) == 0                # equal values: 0, not 0 * inf
+    zero = array_of(variance) == 0                # equal values: 0, not 0 * inf
     return _nan_filled(zero, 0, sqrt(_nan_filled(zero, 1, variance)))
 
 
 def _nan_replaced(a, value):
     """``a`` as a Tensor with its NaN entries replaced by ``value`` (zero gradient there)."""
-    a = _tensor(a)
+    a = tensor_of(a)
     return _nan_filled(isnan(a), value, a) if _floating(a) else a
 
 
@@ -175,7 +168,7 @@ def cumulative_prod(x, /, *, axis=None, dtype=None, out=None,
     """
     _refuse("cumulative_prod", dtype=dtype, out=out)
     if axis is not None:
-        axis = int(np.lib.array_utils.normalize_axis_index(axis, max(np.ndim(_data(x)), 1)))
+        axis = int(np.lib.array_utils.normalize_axis_index(axis, max(np.ndim(array_of(x)), 1)))
     return cumulative_along("cumulative_prod", x, axis, cumprod, 1, include_initial)
 
 
@@ -197,30 +190,30 @@ def interp(x, xp, fp, left=None, right=None, period=None) -> Tensor:
     if isinstance(xp, Tensor) and xp.requires_grad:
         raise TypeError("interp: no gradient with respect to xp (the sample points); "
                         "pass xp.detach() or xp.data")
-    knots = np.asarray(_data(xp))
+    knots = np.asarray(array_of(xp))
     # NumPy's checks and messages (lengths, empty xp, complex values)
-    np.interp(np.zeros(0), knots, _data(fp),
-              None if left is None else _data(left),
-              None if right is None else _data(right))
-    if np.iscomplexobj(_data(fp)) or np.iscomplexobj(_data(x)):
+    np.interp(np.zeros(0), knots, array_of(fp),
+              None if left is None else array_of(left),
+              None if right is None else array_of(right))
+    if np.iscomplexobj(array_of(fp)) or np.iscomplexobj(array_of(x)):
         raise TypeError("interp: complex values are not supported on the tape")
-    if not np.all(np.isfinite(_data(fp))):
+    if not np.all(np.isfinite(array_of(fp))):
         # NumPy falls back to the other end of a segment where the formula gives NaN
         # (an infinite fp); this one would give NaN there, so it refuses instead.
         raise ValueError("interp: fp holds inf or NaN, which the differentiable version "
                          "does not take; interpolate finite values (or call np.interp on "
                          "the arrays, without a gradient)")
     knots = knots.astype(np.float64)
-    x = astype(_tensor(x), np.float64)
-    fp = astype(_tensor(fp), np.float64)
+    x = astype(tensor_of(x), np.float64)
+    fp = astype(tensor_of(fp), np.float64)
     n = knots.shape[0]
-    raw = _data(x)
+    raw = array_of(x)
     position = np.searchsorted(knots, raw, side="right") - 1     # knots[j] <= x
     below, above = raw < knots[0], raw > knots[-1]
     start = np.clip(position, 0, n - 1)
     on_knot = ~below & ~above & (knots[start] == raw)
-    fill_left = fp[0] if left is None else astype(_tensor(left), np.float64)
-    fill_right = fp[-1] if right is None else astype(_tensor(right), np.float64)
+    fill_left = fp[0] if left is None else astype(tensor_of(left), np.float64)
+    fill_right = fp[-1] if right is None else astype(tensor_of(right), np.float64)
     if n == 1:
         value = take(fp, np.zeros(raw.shape, dtype=np.intp))
     else:
@@ -252,11 +245,11 @@ def polyval(p, x) -> Tensor:
     if isinstance(x, np.poly1d) or isinstance(p, np.poly1d):
         raise TypeError("polyval: poly1d arguments are not supported on Tensors; pass the "
                         "coefficients as an array or Tensor")
-    p, x = _tensor(p), _tensor(x)
+    p, x = tensor_of(p), tensor_of(x)
     if p.ndim == 0:
         raise TypeError("polyval: p must be a sequence of coefficients (iteration over a "
                         "0-d array), as in NumPy")
-    result = Tensor(np.zeros_like(_data(x)))
+    result = Tensor(np.zeros_like(array_of(x)))
     for k in range(p.shape[0]):
         result = result * x + p[k]
     return result
@@ -265,9 +258,9 @@ def polyval(p, x) -> Tensor:
 # --- np.linalg spellings of existing ops ---------------------------------------------
 
 def _at_least_2d(name, x):
-    if np.ndim(_data(x)) < 2:
+    if np.ndim(array_of(x)) < 2:
         raise ValueError(f"linalg.{name}: needs at least 2 dimensions (a stack of "
-                         f"matrices), got shape {np.shape(_data(x))}")
+                         f"matrices), got shape {np.shape(array_of(x))}")
 
 
 @implements(np.linalg.matrix_transpose)

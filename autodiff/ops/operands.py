@@ -201,3 +201,36 @@ def constant_argument(value, where: str, name: str, why: str):
             f"silently get none. Pass a number, or {name}.detach() if it is meant to be "
             "a constant.")
     return value.data.item() if value.data.ndim == 0 else value.data
+
+
+def array_of(x) -> np.ndarray:
+    """The values of an argument as an array: a Tensor's array, anything else through
+    ``np.asarray`` (no copy, nothing recorded).
+
+    >>> array_of(ad.tensor([1.0])), array_of([2, 3])
+    (array([1.]), array([2, 3]))
+    """
+    return x.data if isinstance(x, Tensor) else np.asarray(x)
+
+
+def tensor_of(x) -> Tensor:
+    """An argument as a Tensor: a Tensor itself, anything else as a constant Tensor
+    over ``np.asarray(x)``.
+
+    >>> tensor_of([1.0, 2.0])
+    tensor([1., 2.])
+    """
+    return x if isinstance(x, Tensor) else Tensor(np.asarray(x))
+
+
+def broadcasts_to(shape, target) -> bool:
+    """Whether an array of ``shape`` broadcasts to exactly ``target`` (a bias to an
+    output, a mask to scores), without growing it.
+
+    >>> broadcasts_to((3,), (2, 3)), broadcasts_to((2, 1), (2, 3)), broadcasts_to((2, 3), (3,))
+    (True, True, False)
+    """
+    try:
+        return np.broadcast_shapes(shape, target) == tuple(target)
+    except ValueError:
+        return False

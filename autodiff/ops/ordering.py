@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Tensor
+from .operands import tensor_of
 from .registry import defop, implements
 from .shape import flatten
 
@@ -117,7 +118,7 @@ def sort(a, axis=-1, kind=None, order=None, *, stable=None) -> Tensor:
         a, axis = flatten(a), -1
     _check_axis("sort", a, axis)
     # np.argsort on the Tensor itself: ad.compile then computes it again at each replay
-    permutation = np.argsort(_as_tensor(a), axis=axis, kind=kind, stable=stable)
+    permutation = np.argsort(tensor_of(a), axis=axis, kind=kind, stable=stable)
     return permute_along_axis(a, permutation, axis)
 
 
@@ -133,12 +134,8 @@ def partition(a, kth, axis=-1, kind="introselect", order=None) -> Tensor:
     if axis is None:
         a, axis = flatten(a), -1
     _check_axis("partition", a, axis)
-    permutation = np.argpartition(_as_tensor(a), kth, axis=axis, kind=kind)
+    permutation = np.argpartition(tensor_of(a), kth, axis=axis, kind=kind)
     return permute_along_axis(a, permutation, axis)
-
-
-def _as_tensor(a):
-    return a if isinstance(a, Tensor) else Tensor(np.asarray(a))
 
 
 def _check_axis(name, a, axis):

@@ -23,15 +23,12 @@ from .linalg import matmul
 from .lstsq import lstsq
 from .multiplicative import cumprod
 from .numpy_dispatch import implements
+from .operands import tensor_of
 from .products import outer
 from .rearrange import flip
 from .reduce import sum as _sum
 from .shape import broadcast_to, concatenate, reshape
 from .signal import convolve
-
-
-def _tensor(x):
-    return x if isinstance(x, Tensor) else Tensor(np.asanyarray(x))
 
 
 def _floating(x):
@@ -44,7 +41,7 @@ def _coefficients(name, p, allow_scalar=False):
     if isinstance(p, np.poly1d):
         raise TypeError(f"{name}: poly1d arguments are not supported with Tensors; pass "
                         "the coefficients (p.coeffs) as an array or Tensor")
-    p = _tensor(p)
+    p = tensor_of(p)
     if p.ndim == 0 and allow_scalar:
         return reshape(p, (1,))
     if p.ndim != 1:
@@ -65,7 +62,7 @@ def vander(x, N=None, increasing=False) -> Tensor:
     (tensor([[4., 2., 1.],
             [9., 3., 1.]], requires_grad=True), array([5., 7.]))
     """
-    x = _tensor(x)
+    x = tensor_of(x)
     if x.ndim != 1:
         raise ValueError(f"vander: x must be a one-dimensional array or sequence, got shape "
                          f"{x.shape}")
@@ -99,8 +96,8 @@ def polyfit(x, y, deg, rcond=None, full=False, w=None, cov=False):
     (array([2., 1.]), array([-0.5,  0. ,  0.5]))
     """
     order = int(deg) + 1
-    x = _floating(_tensor(x))
-    y = _floating(_tensor(y))
+    x = _floating(tensor_of(x))
+    y = _floating(tensor_of(y))
     if deg < 0:
         raise ValueError(f"polyfit: expected deg >= 0, got {deg}")
     if x.ndim != 1:
@@ -119,7 +116,7 @@ def polyfit(x, y, deg, rcond=None, full=False, w=None, cov=False):
     lhs = vander(x, order)
     rhs = y
     if w is not None:
-        w = _floating(_tensor(w))
+        w = _floating(tensor_of(w))
         if w.ndim != 1:
             raise TypeError(f"polyfit: expected a 1-D array for the weights w, got shape "
                             f"{w.shape}")
@@ -192,7 +189,7 @@ def polyint(p, m=1, k=None) -> Tensor:
     if m < 0:
         raise ValueError(f"polyint: the order of the integral must be positive (see "
                          f"polyder), got m={m}")
-    constants = Tensor(np.zeros(m, float)) if k is None else _tensor(k)
+    constants = Tensor(np.zeros(m, float)) if k is None else tensor_of(k)
     if constants.ndim > 1:
         raise ValueError(f"polyint: k must be a scalar or a 1-D array, got shape "
                          f"{constants.shape}")

@@ -25,6 +25,7 @@ from .elementwise import astype, where
 from .indexing import index_add, setitem, take
 from .linalg import matmul
 from .numpy_dispatch import implements
+from .operands import array_of, tensor_of
 from .rearrange import flip, moveaxis
 from .shape import array, concatenate, flatten, reshape, stack, transpose
 
@@ -35,19 +36,11 @@ WINDOW_BUDGET = 1 << 20
 _MODES = ("valid", "same", "full")
 
 
-def _data(x):
-    return x.data if isinstance(x, Tensor) else np.asarray(x)
-
-
-def _tensor(x):
-    return x if isinstance(x, Tensor) else Tensor(np.asanyarray(x))
-
-
 def _result(value):
     """A function's result as a Tensor (a list of Tensors stacked, as NumPy would)."""
     if isinstance(value, (list, tuple)):
         return array(value)
-    return _tensor(value)
+    return tensor_of(value)
 
 
 def _mode(name, mode):
@@ -62,7 +55,7 @@ def _mode(name, mode):
 def _vector(name, which, x, allow_scalar):
     """``x`` as a 1-D Tensor, with NumPy's refusals (and a 0-d ``x`` taken as length 1
     when ``allow_scalar``, as convolve does)."""
-    x = _tensor(x)
+    x = tensor_of(x)
     if x.ndim == 0 and allow_scalar:
         x = reshape(x, (1,))
     if x.ndim != 1:
@@ -171,7 +164,7 @@ def unwrap(p, discont=None, axis=-1, *, period=2 * np.pi) -> Tensor:
         if isinstance(value, Tensor):
             raise TypeError(f"unwrap: {name} must be a number (a constant), got a Tensor "
                             f"of shape {value.shape}; pass float({name})")
-    p = _tensor(p)
+    p = tensor_of(p)
     correction, dtype = _unwrap_correction(p.data, discont, axis, period)
     axis = normalize_axis_index(axis, p.ndim)
     p = astype(p, dtype) if p.dtype != dtype else p
@@ -187,7 +180,7 @@ def _ends(name, values, dtype):
     same-kind rule)."""
     if values is None:
         return []
-    values = _tensor(values)
+    values = tensor_of(values)
     if not np.can_cast(values.dtype, dtype, casting="same_kind"):
         raise TypeError(f"ediff1d: dtype of `{name}` ({values.dtype}) must be compatible "
                         f"with the input's dtype ({dtype}) under the `same_kind` rule; "
@@ -207,7 +200,7 @@ def ediff1d(ary, to_end=None, to_begin=None) -> Tensor:
     >>> y.sum().backward(); y, x.grad
     (tensor([0., 3., 5.], requires_grad=True), array([-1.,  0.,  1.]))
     """
-    flat = flatten(_tensor(ary))
+    flat = flatten(tensor_of(ary))
     begin = _ends("to_begin", to_begin, flat.dtype)
     end = _ends("to_end", to_end, flat.dtype)
     differences = flat[1:] - flat[:-1]
@@ -230,7 +223,7 @@ def trim_zeros(filt, trim="fb", axis=None) -> Tensor:
     refuse_while_tracing("trim_zeros", "the length of its result depends on the values",
                          "Call it outside the compiled function, or slice with known "
                          "bounds")
-    filt = _tensor(filt)
+    filt = tensor_of(filt)
     trim = trim.lower()
     if trim not in {"fb", "bf", "f", "b"}:
         raise ValueError(f"trim_zeros: unexpected character(s) in `trim`: {trim!r} "
@@ -263,11 +256,11 @@ def bincount(x, weights=None, minlength=0) -> Tensor:
     >>> (y * ad.tensor([1.0, 10.0, 100.0])).sum().backward(); y, w.grad
     (tensor([0.5, 0. , 3. ], requires_grad=True), array([  1., 100., 100.]))
     """
-    indices = _data(x)
-    counts = np.bincount(indices, minlength=_data(minlength))   # NumPy's checks of x
+    indices = array_of(x)
+    counts = np.bincount(indices, minlength=array_of(minlength))   # NumPy's checks of x
     if weights is None:
         return Tensor(counts)
-    weights = _tensor(weights)
+    weights = tensor_of(weights)
     if weights.dtype.kind == "c":
         raise TypeError(f"bincount: weights of dtype {weights.dtype} are not supported "
                         "(NumPy casts them to float64, dropping the imaginary part); pass "
@@ -293,7 +286,7 @@ def apply_along_axis(func1d, axis, arr, *args, **kwargs) -> Tensor:
     (tensor([ 2., 12.], requires_grad=True), array([[2., 1.],
            [4., 3.]]))
     """
-    arr = _tensor(arr)
+    arr = tensor_of(arr)
     axis = normalize_axis_index(axis, arr.ndim)
     lanes = moveaxis(arr, axis, -1)
     outer = lanes.shape[:-1]
@@ -324,8 +317,8 @@ apply_along_axis.numpy_kwargs = _PASSED_ON
 
 
 def _conditions(condlist, x_ndim, x_shape):
-    conditions = [_data(c) for c in condlist] if isinstance(condlist, (list, tuple)) \
-        else _data(condlist)
+    conditions = [array_of(c) for c in condlist] if isinstance(condlist, (list, tuple)) \
+        else array_of(condlist)
     if np.isscalar(conditions) or (
             not isinstance(conditions[0], (list, np.ndarray)) and x_ndim != 0):
         conditions = [conditions]
@@ -351,7 +344,7 @@ def piecewise(x, condlist, funclist, *args, **kw) -> Tensor:
     >>> y.sum().backward(); y, x.grad
     (tensor([2. , 0.5, 9. ], requires_grad=True), array([-1.,  0.,  6.]))
     """
-    x = _tensor(x)
+    x = tensor_of(x)
     conditions = _conditions(condlist, x.ndim, x.shape)
     n = len(conditions)
     if n == len(funclist) - 1:
@@ -363,7 +356,7 @@ def piecewise(x, condlist, funclist, *args, **kw) -> Tensor:
     result = Tensor(np.zeros_like(x.data))
     for condition, func in zip(conditions, funclist):
         if not callable(func):
-            value = _tensor(func)
+            value = tensor_of(func)
             if value.dtype != x.dtype:
                 value = astype(value, x.dtype)
             result = where(condition, value, result)
