@@ -10,6 +10,7 @@ in grad mode; an array a graph saved cannot be overwritten).
 
 from __future__ import annotations
 
+import functools
 import importlib
 
 import numpy as np
@@ -22,7 +23,10 @@ def _as_tensor(value):
     return value if isinstance(value, Tensor) else Tensor(np.asarray(value))
 
 
+@functools.cache
 def _function(path: str):
+    """The function at ``"module:name"``, imported on a method's first call (this module
+    is imported while ``Tensor`` is being defined) and kept."""
     module, name = path.rsplit(":", 1)
     return getattr(importlib.import_module(module, __package__), name)
 
