@@ -43,8 +43,13 @@ def masked_reduction(name, a, axis, keepdims, initial, where) -> Tensor:
         given["initial"] = _data(initial)
     if where is not True and where is not _NO_VALUE and where is not None:
         given["where"] = _data(where)
-    expected = numpy_warnings_at_user_line(_NUMPY[name], x.data, axis=axis,
-                                           keepdims=keepdims, **given)
+    try:
+        expected = numpy_warnings_at_user_line(_NUMPY[name], x.data, axis=axis,
+                                               keepdims=keepdims, **given)
+    except (TypeError, ValueError) as error:     # NumPy's message, naming the call
+        arguments = " and ".join(f"{key}=" for key in given)
+        raise type(error)(f"np.{name} of a Tensor of shape {x.shape} with {arguments}: "
+                          f"{error}") from None
     mask = np.broadcast_to(np.asarray(given.get("where", True)).astype(bool), x.shape)
     if name == "mean":
         result = _masked_mean(x, mask, axis, keepdims, np.result_type(expected))
