@@ -105,6 +105,7 @@ from .buffers import plan_buffers
 from .fuse import fuse_elementwise
 from . import hooks as _hooks
 from .fused_optim import fuse_optimizer_steps
+from .gemm_update import fold_updates_into_products
 from .optimize import eliminate_dead_code, same_arrays
 from .plan import Plan
 from .replay import build, note_replay_error
@@ -258,6 +259,8 @@ class Compiled:
         plan_buffers(plan)
         plan.lock, plan.running = threading.RLock(), False
         fuse_optimizer_steps(plan)
+        if self.fuse:
+            fold_updates_into_products(plan)
         build(plan, kinds)
         self.traces += 1
         self.plans[key] = plan

@@ -77,10 +77,18 @@ class FusedStep:
     def __init__(self, method):
         self.method = method
         self.fallbacks = 0
+        # positions whose update a gradient product did in this replay (gemm_update.py)
+        self.folded: set = set()
         # by position: (array, state, group, group's sources, state's sources, work)
         self._kept: dict = {}
 
     def __call__(self, opt):
+        try:
+            return self._step(opt)
+        finally:
+            self.folded.clear()
+
+    def _step(self, opt):
         module = fused.load()
         if module is False:
             return self._fall_back(opt)
@@ -110,6 +118,7 @@ class FusedStep:
         kind = type(opt)
         group_sources, state_sources = fused.GROUP_SOURCES[kind], fused.STATE_SOURCES[kind]
         kept = self._kept
+        folded = self.folded
         states = opt.state
         work = []
         position = 0
@@ -120,8 +129,8 @@ class FusedStep:
             same_hyper = None
             for p in group["params"]:
                 data, grad = p.data, p._grad
-                if grad is None and not p.requires_grad:    # frozen: step() skips it too
-                    position += 1
+                if grad is None and (not p.requires_grad or position in folded):
+                    position += 1               # frozen (step() skips it too), or done
                     continue
                 if not (type(grad) is _nd and grad.dtype is data.dtype
                         and grad.shape == data.shape and grad.flags.c_contiguous):
@@ -161,6 +170,13 @@ class FusedStep:
 
     def _fall_back(self, opt):
         self.fallbacks += 1
+        # A weight already updated by its gradient product has no gradient: under plain
+        # SGD (the only case folded) a zero gradient leaves it as it is, and step()
+        # then neither warns about it nor changes it; zero_grad() follows.
+        if self.folded:
+            for position, p in enumerate(opt.params):
+                if position in self.folded and p._grad is None:
+                    p._grad = np.zeros_like(p.data)
         return self.method(opt)
 
 
