@@ -86,10 +86,12 @@ def _compiled_step(dtype, clock):
     exec(compile("\n".join(out), "<instrumented plan>", "exec"), namespace)
     x, y, _ = W._mlp_data(dtype)
     replay = namespace["replay"]
+    # (a FoldedUpdate is a weight's gradient product that also does its SGD update)
     gemm_functions = {name for name, value in namespace.items()
                       if getattr(value, "__name__", "") in (
                           "matmul", "_matmul_grad_a", "_matmul_grad_b",
-                          "_matmul_grad_a_into", "_matmul_grad_b_into")}
+                          "_matmul_grad_a_into", "_matmul_grad_b_into")
+                      or type(value).__name__ == "FoldedUpdate"}
     del ad
     return (lambda: replay((x, y), {})), names, gemm_functions
 

@@ -185,7 +185,10 @@ def mlp_torch(dtype):
 
 def mlp_compiled(dtype):
     """The same step through ``ad.compile``, with ``optim.SGD`` doing the update (a
-    compiled function leaves NumPy on ``.grad`` to the library's optimizers)."""
+    compiled function leaves NumPy on ``.grad`` to the library's optimizers).  As in
+    the other steps the gradients are dropped after the update (``zero_grad()``
+    after ``step()``), so the plan folds the weights' updates into their gradient
+    products (``autodiff/compile/gemm_update.py``)."""
     import autodiff as ad
     from autodiff.nn import functional as F
     x, y, arrays = _mlp_data(dtype)
@@ -198,9 +201,9 @@ def mlp_compiled(dtype):
         h1 = ad.relu(xb @ w1 + b1)
         h2 = ad.relu(h1 @ w2 + b2)
         loss = F.cross_entropy(h2 @ w3 + b3, yb)
-        opt.zero_grad()
         loss.backward()
         opt.step()
+        opt.zero_grad()
         return loss
 
     return lambda: train_step(x, y)
