@@ -374,8 +374,10 @@ class PyTorchMethods:
         return std(self, axis=axis, keepdims=keepdims,
                    ddof=ddof_alias("std", ddof, correction, unbiased))
 
-    def prod(self, axis=None, *positional, keepdims=False, dim=None, keepdim=None):
-        """Product of the entries (exact gradients at zeros).
+    def prod(self, axis=None, *positional, keepdims=False, dim=None, keepdim=None,
+             initial=np._NoValue, where=True):
+        """Product of the entries (exact gradients at zeros); ``initial=`` and
+        ``where=`` as ``ndarray.prod``.
 
         >>> ad.tensor([[1.0, 3.0], [2.0, 2.0]]).prod(dim=0)
         tensor([2., 6.])
@@ -383,6 +385,10 @@ class PyTorchMethods:
         from .ops.multiplicative import prod
         refuse_positional("prod", positional)
         axis, keepdims = axis_alias("prod", axis, keepdims, dim, keepdim)
+        if initial is not np._NoValue or where is not True:
+            from .ops.masked_reductions import masked_reduction
+            return masked_reduction("prod", self, axis, keepdims, initial, where,
+                                    "Tensor.prod")
         return prod(self, axis=axis, keepdims=keepdims)
 
     def cumsum(self, axis=None, *, dim=None):

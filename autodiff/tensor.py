@@ -20,6 +20,8 @@ from .torch_methods import TorchMethods
 from . import operators as _operators
 from .operators import OperatorMethods
 
+_NO_VALUE = np._NoValue     # NumPy's "not given" for initial=
+
 if TYPE_CHECKING:
     from .graph import Node
 
@@ -454,19 +456,25 @@ class Tensor(OperatorMethods, PyTorchMethods, SelectionMethods, ArrayMethods, To
         return sign(self)
 
     def sum(self, axis: Axis = None, *positional, keepdims: bool = False,
-            dim=None, keepdim=None) -> Tensor:
+            dim=None, keepdim=None, initial=_NO_VALUE, where=True) -> Tensor:
         refuse_positional("sum", positional)
         axis, keepdims = axis_alias("sum", axis, keepdims, dim, keepdim)
+        if initial is not _NO_VALUE or where is not True:   # ndarray.sum's masking
+            return masked_reduction("sum", self, axis, keepdims, initial, where,
+                                    "Tensor.sum")
         return sum(self, axis=axis, keepdims=keepdims)
 
     def mean(self, axis: Axis = None, *positional, keepdims: bool = False,
-             dim=None, keepdim=None) -> Tensor:
+             dim=None, keepdim=None, where=True) -> Tensor:
         refuse_positional("mean", positional)
         axis, keepdims = axis_alias("mean", axis, keepdims, dim, keepdim)
+        if where is not True:
+            return masked_reduction("mean", self, axis, keepdims, _NO_VALUE, where,
+                                    "Tensor.mean")
         return mean(self, axis=axis, keepdims=keepdims)
 
     def max(self, *positional, axis: Axis = None, keepdims: bool = False,
-            dim=None, keepdim=None) -> Tensor:
+            dim=None, keepdim=None, initial=_NO_VALUE, where=True) -> Tensor:
         """``ad.max``: the largest values over ``axis`` (NumPy); with PyTorch's ``dim=``,
         PyTorch's ``(values, indices)``.
 
@@ -479,10 +487,13 @@ class Tensor(OperatorMethods, PyTorchMethods, SelectionMethods, ArrayMethods, To
         if dim is not None:
             return extreme_along_dim("max", self, axis, keepdims, dim=dim, keepdim=keepdim)
         axis, keepdims = axis_alias("max", axis, keepdims, dim, keepdim)
+        if initial is not _NO_VALUE or where is not True:
+            return masked_reduction("max", self, axis, keepdims, initial, where,
+                                    "Tensor.max")
         return max(self, axis=axis, keepdims=keepdims)
 
     def min(self, *positional, axis: Axis = None, keepdims: bool = False,
-            dim=None, keepdim=None) -> Tensor:
+            dim=None, keepdim=None, initial=_NO_VALUE, where=True) -> Tensor:
         """``ad.min``: the smallest values over ``axis`` (NumPy); with PyTorch's ``dim=``,
         PyTorch's ``(values, indices)``.
 
@@ -495,6 +506,9 @@ class Tensor(OperatorMethods, PyTorchMethods, SelectionMethods, ArrayMethods, To
         if dim is not None:
             return extreme_along_dim("min", self, axis, keepdims, dim=dim, keepdim=keepdim)
         axis, keepdims = axis_alias("min", axis, keepdims, dim, keepdim)
+        if initial is not _NO_VALUE or where is not True:
+            return masked_reduction("min", self, axis, keepdims, initial, where,
+                                    "Tensor.min")
         return min(self, axis=axis, keepdims=keepdims)
 
     def matmul(self, other) -> Tensor:
@@ -594,6 +608,7 @@ from .ops.elementwise import (  # noqa: E402
     abs, clip, copy, cos, exp, floor, leaky_relu, log, reciprocal, relu, round, sigmoid, sign,
     sin, sqrt, square, tanh, astype)
 from .ops.reduce import max, mean, min, sum  # noqa: E402
+from .ops.masked_reductions import masked_reduction  # noqa: E402
 from .ops.linalg import dot, matmul  # noqa: E402
 from .ops.shape import (  # noqa: E402
     broadcast_to, expand_dims, flatten, reshape, swapaxes, transpose)

@@ -172,6 +172,26 @@ def test_masked_reductions_match_numpy_and_autograd(function, kwargs):
     np.testing.assert_allclose(ours, theirs, rtol=1e-6, atol=1e-8)
 
 
+@pytest.mark.parametrize("name, kwargs", [
+    ("sum", {"where": [True, False, True]}), ("sum", {"initial": 2.0, "axis": 0}),
+    ("prod", {"where": np.array([[True], [False]]), "keepdims": True}),
+    ("max", {"where": np.array([False, True, False]), "initial": -10.0, "axis": 1}),
+    ("min", {"initial": -1.0}),
+    ("mean", {"where": np.array([[True, False, True], [False, False, True]]), "axis": 1})])
+def test_tensor_reduction_methods_take_ndarray_masking(name, kwargs):
+    # t.sum(where=...) as ndarray.sum(where=...): the same values and gradients as np.sum
+    _same(getattr(ad.tensor(X), name)(**kwargs), getattr(X, name)(**kwargs))
+    (ours,) = _grad(lambda t: getattr(t, name)(**kwargs), X)
+    (theirs,) = _grad(lambda t: getattr(np, name)(t, **kwargs), X)
+    np.testing.assert_array_equal(ours, theirs)
+
+
+def test_a_tensor_method_with_a_bad_mask_names_the_method():
+    with pytest.raises(ValueError, match=r"Tensor\.max of a Tensor of shape \(2, 3\) with "
+                                         r"where=: .*initial"):
+        ad.tensor(X).max(where=np.array([True, False, True]))
+
+
 def test_masked_reductions_through_autograd_and_numpy_details():
     mask = np.array([[True, False, True], [False, True, True]])
     (ours,) = _grad(lambda t: np.sum(t * t, where=mask, axis=1), X)

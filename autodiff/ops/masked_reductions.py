@@ -27,10 +27,11 @@ def _data(x):
     return x.data if isinstance(x, Tensor) else x
 
 
-def masked_reduction(name, a, axis, keepdims, initial, where) -> Tensor:
+def masked_reduction(name, a, axis, keepdims, initial, where, call=None) -> Tensor:
     """``np.<name>(a, axis=axis, keepdims=keepdims, initial=initial, where=where)``
     recorded; ``initial`` at ``np._NoValue`` and ``where`` at True are NumPy's
-    defaults (no initial value, every entry).
+    defaults (no initial value, every entry).  ``call`` names the call in errors
+    (``np.<name>`` unless given, e.g. ``Tensor.sum``).
 
     >>> x = ad.tensor([1.0, 5.0, 3.0], requires_grad=True)
     >>> y = np.max(x, where=[True, False, True], initial=0.0)
@@ -48,7 +49,8 @@ def masked_reduction(name, a, axis, keepdims, initial, where) -> Tensor:
                                                keepdims=keepdims, **given)
     except (TypeError, ValueError) as error:     # NumPy's message, naming the call
         arguments = " and ".join(f"{key}=" for key in given)
-        raise type(error)(f"np.{name} of a Tensor of shape {x.shape} with {arguments}: "
+        raise type(error)(f"{call or 'np.' + name} of a Tensor of shape {x.shape} with "
+                          f"{arguments}: "
                           f"{error}") from None
     mask = np.broadcast_to(np.asarray(given.get("where", True)).astype(bool), x.shape)
     if name == "mean":
