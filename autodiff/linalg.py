@@ -6,12 +6,12 @@ from .ops.decompositions import (  # noqa: F401
     eigvalsh, slogdet, solve, svd, svdvals)
 from .ops.linalg import inv, matrix_power  # noqa: F401
 from .ops.lstsq import lstsq  # noqa: F401
-from .ops.norms import matrix_norm, norm, vector_norm  # noqa: F401
+from .ops.norms import cond, matrix_norm, norm, vector_norm  # noqa: F401
 from .ops.pinv import pinv  # noqa: F401
 from .ops.qr import QRResult, qr  # noqa: F401
 from .ops.vector_products import multi_dot, vecdot  # noqa: F401
 
 __all__ = ["inv", "matrix_power", "solve", "det", "slogdet", "norm", "matrix_norm", "vector_norm",
-           "cholesky", "eigh", "eigvalsh", "svd", "svdvals", "pinv", "lstsq", "multi_dot", "vecdot",
-           "qr", "EighResult", "QRResult", "SVDResult", "SlogdetResult",
+           "cond", "cholesky", "eigh", "eigvalsh", "svd", "svdvals", "pinv", "lstsq",
+           "multi_dot", "vecdot", "qr", "EighResult", "QRResult", "SVDResult", "SlogdetResult",
            "DegenerateGradientWarning"]

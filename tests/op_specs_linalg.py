@@ -257,6 +257,20 @@ def _matrix_norm_case(data):
                 lambda a: np.linalg.matrix_norm(a, keepdims=keepdims, ord=ord_))
 
 
+def _cond_case(data):
+    """Singular values (any shape) for p None/2/-2; a square matrix otherwise, where
+    norm(x, p) * norm(inv(x), p) is taken."""
+    p = data.draw(st.sampled_from([None, 2, -2, 1, -1, np.inf, -np.inf, "fro", "nuc"]),
+                  label="p")
+    if p in (None, 2, -2):
+        x = _distinct_singular(data)
+    else:
+        n = data.draw(st.integers(1, 3), label="n")
+        batch = data.draw(BATCHES, label="batch")
+        x = _orthogonal(data, batch, n) * _spectrum(data, batch, n, lo=0.5)[..., None, :]
+    return Case(lambda t: np.linalg.cond(t, p), [x], lambda a: np.linalg.cond(a, p))
+
+
 def _matrix_power_case(data):
     size = data.draw(st.integers(1, 3), label="size")
     batch = data.draw(st.sampled_from([(), (2,)]), label="batch")
@@ -298,4 +312,5 @@ LINALG_SPECS = [
     Spec("pinv", _pinv_case), Spec("lstsq_packed", _lstsq_case), Spec("norm", _norm_case),
     Spec("vector_norm", _vector_norm_case), Spec("matrix_norm", _matrix_norm_case),
     Spec("matrix_power", _matrix_power_case), Spec("qr_packed", _qr_case),
+    Spec("cond", _cond_case),
 ]

@@ -4,6 +4,9 @@ lstsq's gradient when rcond drops singular values."""
 import numpy as np
 import pytest
 
+import autograd
+import autograd.numpy as anp
+
 import autodiff as ad
 from autodiff.gradcheck import gradgradcheck
 
@@ -94,3 +97,24 @@ def test_pinv_hermitian_of_an_empty_non_square_matrix_has_a_gradient(shape):
     assert y.shape == ref.shape and y.dtype == ref.dtype
     y.sum().backward()
     assert t.grad.shape == shape and t.grad.dtype == np.float32
+
+
+def test_cond_of_singular_matrices_is_numpys_inf_or_a_clear_refusal():
+    for p in (None, 2):
+        for matrix in (np.zeros((2, 2)), np.array([[1.0, 0.0], [0.0, 0.0]])):
+            assert np.linalg.cond(ad.tensor(matrix), p).data == np.linalg.cond(matrix, p)
+    assert np.linalg.cond(ad.tensor([[1.0, 0.0], [0.0, 0.0]]), -2).data == 0.0
+    with pytest.raises(np.linalg.LinAlgError, match=r"cond: the matrix of shape \(2, 2\) is "
+                                                    r"singular.*use p=None"):
+        np.linalg.cond(ad.tensor([[1.0, 0.0], [0.0, 0.0]]), 1)
+    with pytest.raises(np.linalg.LinAlgError):          # NumPy's own check: not square
+        np.linalg.cond(ad.tensor(np.ones((2, 3))), 1)
+
+
+def test_cond_matches_autograd_through_its_singular_values():
+    x = np.array([[2.0, 1.0], [0.5, 3.0]])
+    t = ad.tensor(x, requires_grad=True)
+    np.linalg.cond(t).backward()
+    theirs = autograd.grad(lambda a: (lambda s: s[0] / s[-1])(
+        anp.linalg.svd(a, compute_uv=False)))(x)
+    np.testing.assert_allclose(t.grad, theirs, rtol=1e-12)

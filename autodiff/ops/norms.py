@@ -208,3 +208,44 @@ def vector_norm(x, /, *, axis=None, keepdims: bool = False, ord=2) -> Tensor:
             shape[_normalize_axis(int(k), len(shape))] = 1
         result = reshape(result, tuple(shape))
     return result
+
+
+@implements(np.linalg.cond)
+def cond(x, p=None) -> Tensor:
+    """``np.linalg.cond``: the condition number in the norm ``p``, batched over leading
+    axes.  ``p`` None, 2 or -2 divide singular values (``s[0] / s[-1]``, or the
+    inverse); the other norms multiply ``norm(x, p) * norm(inv(x), p)``, as NumPy
+    does, with the gradients of those ops.
+
+    A singular matrix has NumPy's infinite condition number: through the singular
+    values the gradient is then inf or NaN, as the quotient's; with another ``p``,
+    where ``inv`` has no value, it is refused.
+
+    >>> x = ad.tensor([[2.0, 0.0], [0.0, 0.5]], requires_grad=True)
+    >>> c = ad.linalg.cond(x); c.backward(); c, x.grad
+    (tensor(4., requires_grad=True), array([[ 2.,  0.],
+           [ 0., -8.]]))
+    """
+    from . import elementwise as ew
+    from .decompositions import check_real, svdvals
+    from .linalg import inv
+    from .operands import tensor_of
+
+    check_real("cond", x)
+    x = tensor_of(x)
+    with np.errstate(all="ignore"):
+        expected = np.linalg.cond(x.data, p)        # NumPy's checks, and its value
+        if p is None or p == 2 or p == -2:
+            s = svdvals(x)
+            ratio = s[..., -1] / s[..., 0] if p == -2 else s[..., 0] / s[..., -1]
+            # 0 / 0 (a zero matrix) is NaN; NumPy reports an infinite condition number
+            undefined = np.isnan(ratio.data) & ~np.isnan(expected)
+            if undefined.any():
+                ratio = ew.where(undefined, np.inf, ratio)
+            return ratio
+    if not np.all(np.isfinite(expected) | np.isnan(x.data).any(axis=(-2, -1))):
+        raise np.linalg.LinAlgError(
+            f"cond: the matrix of shape {x.shape} is singular, so inv(x) in "
+            f"norm(x, {p!r}) * norm(inv(x), {p!r}) has no value (NumPy gives inf, which "
+            "has no gradient); use p=None (singular values) or check the matrix")
+    return norm(x, p, axis=(-2, -1)) * norm(inv(x), p, axis=(-2, -1))
