@@ -17,14 +17,14 @@ FOLDS = gemm_update.fold_applies()
 SIZES = (64, 128, 96, 4)           # the hidden weights have >= MIN_ELEMENTS elements
 
 
-def _net(dtype, momentum=0.0, seed=0):
+def _net(dtype, momentum=0.0, seed=0, weight_decay=0.0):
     rng = np.random.default_rng(seed)
     params = []
     for fan_in, fan_out in zip(SIZES[:-1], SIZES[1:]):
         params.append(ad.nn.Parameter(
             (rng.standard_normal((fan_in, fan_out)) / np.sqrt(fan_in)).astype(dtype)))
         params.append(ad.nn.Parameter(np.zeros(fan_out, dtype)))
-    opt = ad.optim.SGD(params, lr=0.05, momentum=momentum)
+    opt = ad.optim.SGD(params, lr=0.05, momentum=momentum, weight_decay=weight_decay)
     w1, b1, w2, b2, w3, b3 = params
 
     def step(x, y):
@@ -84,6 +84,22 @@ def test_100_folded_steps_agree_with_eager(dtype):
     _assert_params_close(params, eager_params, ulps=64)
     assert compiled.traces == 1
     assert all(f.folded == 99 for f in _folds(compiled))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_weight_decay_is_folded_as_gemms_other_factor(dtype):
+    eager_params, _, eager = _net(dtype, weight_decay=0.1)
+    params, _, step = _net(dtype, weight_decay=0.1)
+    compiled = ad.compile(step)
+    rng, rng_eager = np.random.default_rng(10), np.random.default_rng(10)
+    for i in range(5):
+        x, y = _batch(rng, dtype)
+        assert_few_ulp(compiled(x, y).data, eager(*_batch(rng_eager, dtype)).data, ulps=16,
+                       what=f"loss {i}")
+        for p, q in zip(params, eager_params):    # one step at a time from one state
+            assert_few_ulp(p.data, q.data, ulps=4, what=f"parameter after step {i}")
+            p.data[...] = q.data
+    assert all(f.folded == 4 for f in _folds(compiled))
 
 
 def test_the_plan_prints_which_products_update_their_weight():
@@ -199,10 +215,11 @@ def test_a_weight_read_after_its_gradient_product_is_not_folded():
     assert ulp_distance(v.data, v_eager.data) <= 4
 
 
+@pytest.mark.parametrize("weight_decay", [0.0, 0.1])
 def test_when_the_fused_step_falls_back_the_folded_weight_is_neither_warned_about_nor_changed(
-        monkeypatch):
-    params, opt, step = _net(np.float64)
-    eager_params, _, eager = _net(np.float64)
+        monkeypatch, weight_decay):
+    params, opt, step = _net(np.float64, weight_decay=weight_decay)
+    eager_params, _, eager = _net(np.float64, weight_decay=weight_decay)
     compiled = ad.compile(step)
     rng, rng_eager = np.random.default_rng(7), np.random.default_rng(7)
     compiled(*_batch(rng, np.float64))
@@ -216,7 +233,7 @@ def test_when_the_fused_step_falls_back_the_folded_weight_is_neither_warned_abou
         compiled(x, y)
     eager(x, y)
     _assert_params_close(params, eager_params, ulps=2)
-    assert all(p.grad is None for p in params)
+    assert all(p.grad is None and p.requires_grad for p in params)
     fused_steps = [i.fn for i in compiled.plan.instrs if isinstance(i.fn, fused_optim.FusedStep)]
     assert [f.fallbacks for f in fused_steps] == ([1] if FOLDS else [])
 

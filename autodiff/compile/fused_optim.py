@@ -170,14 +170,18 @@ class FusedStep:
 
     def _fall_back(self, opt):
         self.fallbacks += 1
-        # A weight already updated by its gradient product has no gradient: under plain
-        # SGD (the only case folded) a zero gradient leaves it as it is, and step()
-        # then neither warns about it nor changes it; zero_grad() follows.
-        if self.folded:
-            for position, p in enumerate(opt.params):
-                if position in self.folded and p._grad is None:
-                    p._grad = np.zeros_like(p.data)
-        return self.method(opt)
+        # A weight already updated by its gradient product has no gradient.  step()
+        # would warn about it, or (given a zero gradient) apply weight decay again: it
+        # runs with those weights marked frozen, which it skips; zero_grad() follows.
+        folded = [p for position, p in enumerate(opt.params)
+                  if position in self.folded and p._grad is None and p._requires_grad]
+        for p in folded:
+            p._requires_grad = False
+        try:
+            return self.method(opt)
+        finally:
+            for p in folded:
+                p._requires_grad = True
 
 
 def _same_objects(kept, now) -> bool:

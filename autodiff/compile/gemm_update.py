@@ -16,8 +16,8 @@ The pass applies to a weight when the plan shows that nothing can tell the
 difference:
 
 * it has at least ``MIN_ELEMENTS`` elements, and its gradient is one 2-D matmul
-  gradient (``x.T @ d`` or ``d @ w2.T``), going
-  straight into the leaf's ``.grad`` (no other contribution, no hook, no cast);
+  gradient (``x.T @ d`` or ``d @ w2.T``) going straight into the leaf's ``.grad``
+  (no other contribution, no hook, no cast);
 * no step between that product and ``opt.step()`` reads the weight's array or a
   view of it, calls a method, or writes in place;
 * ``opt`` is an ``optim.SGD`` whose step the plan runs fused (``fused_optim.py``),
@@ -25,15 +25,21 @@ difference:
   gradient is never seen after the update either.
 
 Each replay checks what can change between calls before it takes this path: the
-weight has no gradient yet, its group's ``momentum``, ``weight_decay`` and
-``maximize`` are off, ``lr`` is a Python number >= 0, the arrays fit ``gemm`` and
-no other trace is watching.  Otherwise the gradient is computed and the update
-done as the plan would without this pass.
+weight has no gradient yet, its group's ``momentum`` and ``maximize`` are off,
+``lr`` and ``weight_decay`` are Python numbers (``lr`` >= 0), the arrays fit
+``gemm`` and no other trace is watching.  Weight decay, ``w - lr * (g + wd * w)``,
+is ``gemm``'s other factor: ``w = (1 - lr * wd) * w - lr * (x.T @ d)``.  Otherwise
+the gradient is computed and the update done as the plan would without this pass.
 
 The result is the update a fused kernel would give, not the bits of ``opt.step()``:
-``gemm`` rounds ``w + alpha * (a @ b)`` in its own order, within an ulp or two of
-``w - lr * g`` per step (measured: ``tests/test_compile_gemm_update.py``).
+``gemm`` rounds ``beta * w + alpha * (a @ b)`` in its own order, within an ulp or
+two of ``w - lr * g`` per step (measured: ``tests/test_compile_gemm_update.py``).
 ``ad.compile(fuse=False)`` leaves every update to the optimizer.
+
+The update happens where the product is, before the steps that follow it in the
+reverse pass: should one of those raise (a replay re-raises what a step raises),
+the weights updated so far stay updated, where an eager step that fails in
+``backward()`` has updated nothing yet.
 """
 
 from __future__ import annotations
@@ -216,32 +222,35 @@ class FoldedUpdate:
         left, right = (g, other.T) if self.product is _matmul_grad_a_into else (other.T, g)
         weight = self.weight
         data = weight.data
-        lr = self._learning_rate()
-        if (lr is None or weight._grad is not None or hooks.active is not None
+        factors = self._factors()
+        if (factors is None or weight._grad is not None or hooks.active is not None
                 or not blas.fits(data, left, right)):
             return self.product(g, other, out)
-        blas.add_product(data, left, right, -lr)
+        lr, weight_decay = factors
+        blas.add_product(data, left, right, -lr, 1.0 - lr * weight_decay)
         if unguarded_reads:             # a transform's results still read some (guard.py)
             note_unguarded_write(data)
         self.fused_step.folded.add(self.position)
         self.folded += 1
         return None
 
-    def _learning_rate(self):
-        """The weight's ``lr`` when its group is plain SGD (no momentum, no weight
-        decay, not maximizing) with a Python-number ``lr`` >= 0; else None."""
+    def _factors(self):
+        """The weight's ``(lr, weight_decay)`` when its group is SGD without momentum,
+        not maximizing, with Python numbers for both (``lr`` >= 0); else None."""
         group = self._group
         if group is None or not _holds(group["params"], self._index, self.weight):
             self._group, self._index = _group_of(self.opt, self.weight)
             group = self._group
             if group is None:
                 return None
-        lr = group["lr"]
+        lr, weight_decay = group["lr"], group["weight_decay"]
         if (type(lr) is not float and type(lr) is not int) or not lr >= 0:
             return None
-        if group["momentum"] or group["weight_decay"] or group["maximize"]:
+        if type(weight_decay) is not float and type(weight_decay) is not int:
             return None
-        return lr
+        if group["momentum"] or group["maximize"]:
+            return None
+        return lr, weight_decay
 
 
 def _holds(params, index, weight) -> bool:

@@ -99,8 +99,9 @@ def fits(c, a, b) -> bool:
     return flags.c_contiguous and flags.writeable
 
 
-def add_product(c, a, b, alpha) -> None:
-    """``c += alpha * (a @ b)`` in one BLAS call, in place (``fits`` must hold).
+def add_product(c, a, b, alpha, beta=1.0) -> None:
+    """``c = beta * c + alpha * (a @ b)`` in one BLAS call, in place (``fits`` must
+    hold); with the default ``beta`` 1, ``c += alpha * (a @ b)``.
 
     >>> import numpy as np
     >>> from autodiff.kernels import blas
@@ -118,4 +119,4 @@ def add_product(c, a, b, alpha) -> None:
     a, trans_a, lda = _operand(a)
     b, trans_b, ldb = _operand(b)
     _GEMMS[c.dtype](_ROW_MAJOR, trans_a, trans_b, m, n, k, alpha,
-                    a.ctypes.data, lda, b.ctypes.data, ldb, 1.0, c.ctypes.data, max(n, 1))
+                    a.ctypes.data, lda, b.ctypes.data, ldb, beta, c.ctypes.data, max(n, 1))
