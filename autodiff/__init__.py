@@ -65,6 +65,7 @@ from .ops import ranges as _ranges  # noqa: F401  (np.linspace on Tensors record
 from .ops import numpy_more as _numpy_more  # noqa: F401  (np.nanvar, np.interp, ... record)
 from .ops import signal as _signal  # noqa: F401  (np.convolve, np.unwrap, ... record)
 from .ops import polynomial as _polynomial  # noqa: F401  (np.vander, np.polyfit, ... record)
+from .ops import histograms as _histograms  # noqa: F401  (np.histogram records)
 from .ops import assemble as _assemble  # noqa: F401  (np.meshgrid, np.block, ... record)
 from .ops import float_parts as _float_parts  # noqa: F401  (np.modf, np.frexp, np.ldexp)
 from . import linalg

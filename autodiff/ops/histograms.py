@@ -1,0 +1,140 @@
+"""``np.histogram`` and ``np.histogram_bin_edges`` on Tensors, with the gradients
+they have.
+
+Which bin an entry falls in is a step function of its value: the counts have no
+gradient (a zero one almost everywhere, as the library's ``argmax`` and
+``searchsorted`` give integers).  What does depend smoothly on the values is
+recorded:
+
+* the **bin edges**: with ``bins`` an int or one of NumPy's estimator names and no
+  ``range``, NumPy spaces them evenly from the smallest to the largest entry
+  (``linspace(a.min(), a.max(), n + 1)``, the number of bins being a step function
+  too), so their gradient goes to those two entries; with ``range`` they are
+  constants, and given edges (``bins`` an array or Tensor) are used as given;
+* the **weighted sums**: with ``weights``, each bin holds the sum of its entries'
+  weights, whose gradient is the bin's, gathered (``np.bincount``'s rule);
+* the **density**: ``hist / widths / hist.sum()``, through both of the above.
+
+Entries are assigned to bins from NumPy's own edges with NumPy's rule (half-open
+bins, the last one closed; entries outside the range left out), so the counts are
+NumPy's exactly; weighted sums are added in float64 (as NumPy's even-bins path
+does) and given the weights' dtype.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..tensor import Tensor
+from .operands import array_of, tensor_of
+from .registry import implements
+
+
+def _outer_edges(a: Tensor, data, range_):
+    """The first and last edge as NumPy's ``_get_outer_edges`` makes them: ``range``
+    (constants), else the smallest and largest entry (Tensors), widened by 0.5 each
+    way when they are equal."""
+    from . import reduce as rd
+
+    if range_ is not None:
+        return range_[0], range_[1]
+    if data.size == 0:
+        return 0.0, 1.0
+    first, last = rd.min(a), rd.max(a)
+    if first.data == last.data:
+        return first - 0.5, last + 0.5
+    return first, last
+
+
+def _edges(a: Tensor, data, bins, range_, weights_data):
+    """The bin edges as a Tensor (recorded where they depend on ``a`` or on given
+    Tensor edges) and NumPy's edges, which they equal."""
+    from .ranges import linspace
+
+    expected = np.histogram_bin_edges(data, _plain(bins), range_, weights_data)  # its checks
+    if isinstance(bins, Tensor):
+        return bins, expected
+    if np.ndim(bins) == 1:
+        return Tensor(expected), expected
+    if range_ is not None:
+        return Tensor(expected), expected
+    first, last = _outer_edges(a, data, range_)
+    edges = linspace(first, last, len(expected), dtype=expected.dtype)
+    return edges, expected
+
+
+def _plain(bins):
+    """``bins`` as NumPy takes it (given edges as an array)."""
+    return bins.data if isinstance(bins, Tensor) else bins
+
+
+def _bin_indices(data, edges):
+    """Each entry's bin by NumPy's rule, and which entries fall in the range."""
+    n_bins = len(edges) - 1
+    keep = (data >= edges[0]) & (data <= edges[-1])
+    indices = np.searchsorted(edges, data, side="right") - 1
+    indices[data == edges[-1]] = n_bins - 1             # the last bin is closed
+    return np.clip(indices, 0, max(n_bins - 1, 0)), keep
+
+
+@implements(np.histogram_bin_edges)
+def histogram_bin_edges(a, bins=10, range=None, weights=None) -> Tensor:
+    """``np.histogram_bin_edges``: NumPy's edges, recorded from the smallest and
+    largest entry when they are spaced over the data (see the module).
+
+    >>> a = ad.tensor([1.0, 2.0, 5.0], requires_grad=True)
+    >>> edges = np.histogram_bin_edges(a, bins=2)
+    >>> edges.sum().backward(); edges, a.grad
+    (tensor([1., 3., 5.], requires_grad=True), array([1.5, 0. , 1.5]))
+    """
+    a = tensor_of(a)
+    data = a.data.ravel()
+    edges, _ = _edges(a.reshape(-1), data, bins, range, _weights_data(weights, data))
+    return edges
+
+
+def _weights_data(weights, data):
+    if weights is None:
+        return None
+    values = array_of(weights)
+    if np.shape(values) != np.shape(data) and np.size(values) == data.size:
+        values = np.reshape(values, -1)
+    return values
+
+
+@implements(np.histogram)
+def histogram(a, bins=10, range=None, density=None, weights=None) -> tuple[Tensor, Tensor]:
+    """``np.histogram``: ``(hist, bin_edges)``, with the gradients of the weights, of
+    the edges and of the density (see the module); the counts themselves have none.
+
+    >>> a = ad.tensor([0.0, 1.0, 1.5, 4.0])
+    >>> w = ad.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
+    >>> hist, edges = np.histogram(a, bins=2, weights=w)
+    >>> (hist * ad.tensor([1.0, 10.0])).sum().backward(); hist, w.grad
+    (tensor([6., 4.], requires_grad=True), array([ 1.,  1.,  1., 10.]))
+    """
+    a = tensor_of(a)
+    if a.dtype.kind == "c" or (weights is not None and array_of(weights).dtype.kind == "c"):
+        raise TypeError(f"histogram: complex values (a of dtype {a.dtype}) are not "
+                        "supported; pass their real parts")
+    flat = a.reshape(-1)
+    data = flat.data
+    weights_data = _weights_data(weights, data)
+    expected_hist, _ = np.histogram(data, _plain(bins), range, density, weights_data)
+    edges, expected_edges = _edges(flat, data, bins, range, weights_data)
+    indices, keep = _bin_indices(data, expected_edges)
+    n_bins = len(expected_edges) - 1
+    if weights is None:
+        hist = Tensor(np.bincount(indices[keep], minlength=n_bins))
+    else:
+        w = tensor_of(weights).reshape(-1)
+        sums = np.bincount(indices[keep], weights=w[keep], minlength=n_bins)
+        hist = sums.astype(weights_data.dtype) if sums.dtype != weights_data.dtype else sums
+    if density:
+        from .cumulative import diff
+        widths = diff(edges)
+        widths = widths.astype(np.float64) if widths.dtype != np.float64 else widths
+        hist = hist / widths / hist.sum()
+    if hist.dtype != expected_hist.dtype:
+        hist = hist.astype(expected_hist.dtype)
+    return hist, edges
