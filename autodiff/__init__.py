@@ -17,6 +17,7 @@ from .ops.elementwise import (
     square, reciprocal, round, floor, sign, astype, copy, stop_gradient, sigmoid_derivative,
     tanh_derivative)
 from .ops.activations import erf
+from .ops.bessel import i0, bessel_i1, bessel_i1_over_x
 from .ops.compare import (
     less, less_equal, greater, greater_equal, equal, not_equal, logical_and, logical_or,
     logical_not, bitwise_and, bitwise_or, bitwise_xor, invert, isnan, isfinite, isinf)
