@@ -67,7 +67,7 @@ def i1_values(x):
     """``I1(x)`` (odd in x).
 
     >>> i1_values(np.array([0.0, 1.0, -1.0]))
-    array([ 0.        ,  0.5651591 , -0.5651591 ])
+    array([ 0.       ,  0.5651591, -0.5651591])
     """
     v, dtype = _float(x)
     a = np.abs(v)
@@ -89,7 +89,7 @@ def i1_over_x_values(x):
     """``I1(x) / x`` (even in x), 1/2 at 0.
 
     >>> i1_over_x_values(np.array([0.0, 2.0]))
-    array([0.5       , 0.79526653])
+    array([0.5       , 0.79531843])
     """
     v, dtype = _float(x)
     a = np.abs(v)
