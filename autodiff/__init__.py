@@ -17,6 +17,7 @@ from .ops.elementwise import (
     square, reciprocal, round, floor, sign, astype, copy, stop_gradient, sigmoid_derivative,
     tanh_derivative)
 from .ops.activations import erf
+from .ops.special import digamma, erfc, erfinv, lgamma, polygamma, xlogy
 from .ops.bessel import i0, bessel_i1, bessel_i1_over_x
 from .ops.compare import (
     less, less_equal, greater, greater_equal, equal, not_equal, logical_and, logical_or,
@@ -69,7 +70,7 @@ from .ops import polynomial as _polynomial  # noqa: F401  (np.vander, np.polyfit
 from .ops import histograms as _histograms  # noqa: F401  (np.histogram records)
 from .ops import assemble as _assemble  # noqa: F401  (np.meshgrid, np.block, ... record)
 from .ops import float_parts as _float_parts  # noqa: F401  (np.modf, np.frexp, np.ldexp)
-from . import linalg
+from . import linalg, special
 from .function import Function, FunctionCtx, custom_gradient
 from .transforms import grad, value_and_grad, vjp, jacobian, jacrev, hvp
 from .forward import jvp, jacfwd, hessian

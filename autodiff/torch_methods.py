@@ -319,6 +319,16 @@ class TorchMethods:
 
     divide = div
 
+    def polygamma(self, n: int):
+        """The n-th derivative of digamma at the entries, as PyTorch's
+        ``Tensor.polygamma(n)``: ``ad.polygamma(n, self)``, recorded.
+
+        >>> ad.tensor([1.0]).polygamma(1)       # pi**2 / 6
+        tensor([1.64493407])
+        """
+        from .ops.special import polygamma
+        return polygamma(n, self)
+
     def isposinf(self):
         """Where the entries are +inf (a bool tensor, no gradient)."""
         return _as_tensor(np.isposinf(self.data))
@@ -359,6 +369,10 @@ _ELEMENTWISE = {
     "rad2deg": (".ops.trig:rad2deg", "[np.pi]", "tensor([180.])"),
     "sinc": (".ops.trig:sinc", "[0.0]", "tensor([1.])"),
     "erf": (".ops.activations:erf", "[0.0]", "tensor([0.])"),
+    "erfc": (".ops.special:erfc", "[0.0]", "tensor([1.])"),
+    "erfinv": (".ops.special:erfinv", "[0.0]", "tensor([0.])"),
+    "lgamma": (".ops.special:lgamma", "[3.0]", "tensor([0.69314718])"),
+    "digamma": (".ops.special:digamma", "[1.0]", "tensor([-0.57721566])"),
     "ceil": (".ops.piecewise:ceil", "[1.5]", "tensor([2.])"),
     "trunc": (".ops.piecewise:trunc", "[-1.5]", "tensor([-1.])"),
     "fix": (".ops.piecewise:trunc", "[-1.5]", "tensor([-1.])"),
@@ -387,6 +401,7 @@ _ELEMENTWISE_PAIRS = {
     "float_power": (".ops.exponentials:float_power", "[2.0]", "3", "tensor([8.])"),
     "logaddexp": (".ops.elementwise:logaddexp", "[0.0]", "[0.0]", "tensor([0.69314718])"),
     "logaddexp2": (".ops.exponentials:logaddexp2", "[0.0]", "[0.0]", "tensor([1.])"),
+    "xlogy": (".ops.special:xlogy", "[0.0, 2.0]", "[0.0, 1.0]", "tensor([0., 0.])"),
 }
 
 #: In-place methods: PyTorch's name -> the library's one-input op.
