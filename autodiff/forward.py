@@ -507,7 +507,8 @@ def _inv_jvp(xp, tangents, ans, a):
 ELEMENTWISE = frozenset((
     "add subtract multiply divide power maximum minimum logaddexp negative exp log log1p "
     "expm1 sqrt abs sin cos tanh sigmoid relu square reciprocal round floor sign leaky_relu "
-    "clip where astype transform_input").split())
+    "clip where astype transform_input sigmoid_derivative tanh_derivative erf erfc erfinv "
+    "lgamma digamma polygamma i0 bessel_i1 bessel_i1_over_x").split())
 _LINEAR = ("reshape transpose swapaxes expand_dims squeeze flatten broadcast_to sum_to sum "
            "mean getitem take index_add concatenate stack").split()
 _MULTILINEAR = ("matmul einsum").split()

@@ -423,3 +423,25 @@ def test_cumprod_hessian_vector_product_at_zeros_is_exact():
     _, hv = ad.jvp(gradient, (x,), (v,))
     np.testing.assert_allclose(hv, np.einsum("ijkl,kl->ij", ad.jacrev(gradient)(x), v),
                                rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("activation", [ad.tanh, ad.sigmoid, ad.erf, ad.erfc, ad.lgamma,
+                                        ad.digamma, lambda t: np.i0(t)])
+def test_a_hessian_through_elementwise_functions_pushes_every_tangent_at_once(
+        activation, monkeypatch):
+    # jacfwd(jacrev(f)) records the gradient rules (tanh_derivative, polygamma, ...):
+    # each needs a batched form, or its node runs once per tangent.
+    from autodiff import forward_batch
+
+    per_tangent = []
+    original = forward_batch.batched_step
+
+    def spy(op, rule, tangents, ans, args, kwargs, size, one_step):
+        def counted(parts):
+            per_tangent.append(op.name)
+            return one_step(parts)
+        return original(op, rule, tangents, ans, args, kwargs, size, counted)
+    monkeypatch.setattr(forward_batch, "batched_step", spy)
+    x = np.linspace(0.5, 2.0, 6)
+    hessian = ad.jacfwd(ad.jacrev(lambda t: (activation(t * 0.9) ** 2).sum()))(x)
+    assert hessian.shape == (6, 6) and per_tangent == []
