@@ -54,7 +54,7 @@ from . import hooks
 from .buffers import _matmul_grad_a_into, _matmul_grad_b_into
 from .fused_optim import FusedStep
 from .optimize import output_refs
-from .plan import Plan
+from .plan import Plan, Ref
 
 #: Smaller weights keep the product and the fused update: one ``gemm`` call through
 #: ctypes costs about 5 µs more than ``np.matmul``, and below about 8,000 elements
@@ -115,7 +115,7 @@ def fold_updates_into_products(plan: Plan) -> Plan:
             if (id(weight) not in positions or leaf_grads[id(weight)] != 1
                     or weight.data.size < MIN_ELEMENTS):
                 continue
-            product = _product_feeding(plan, instrs, readers, returned, grad_step, start)
+            product = _product_feeding(instrs, readers, returned, grad_step, start)
             if product is None:
                 continue
             if _reads_weight_after(plan, instrs, weight, product, k):
@@ -124,7 +124,6 @@ def fold_updates_into_products(plan: Plan) -> Plan:
             product.fn = fold
             product.label += " (into the weight)"
             grad_step.extra["array"] = True     # a gradient or None: no ASARRAY
-            grad_step.extra["maybe_folded"] = True
     return plan
 
 
@@ -158,11 +157,11 @@ def _next_is_zero_grad(instrs, k, opt) -> bool:
     return all(value is True for value in given)
 
 
-def _product_feeding(plan, instrs, readers, returned, grad_step, start):
+def _product_feeding(instrs, readers, returned, grad_step, start):
     """The 2-D matmul gradient step whose result ``grad_step`` stores and nothing
     else reads, at or after ``start``; None if there is none."""
     source = grad_step.args[0]
-    if source.__class__.__name__ != "Ref" or grad_step.outs[0] in returned \
+    if source.__class__ is not Ref or grad_step.outs[0] in returned \
             or readers.get(grad_step.outs[0]) or grad_step.extra.get("copy"):
         return None
     slot = source.index
