@@ -46,21 +46,17 @@ def _outer_edges(a: Tensor, data, range_):
     return first, last
 
 
-def _edges(a: Tensor, data, bins, range_, weights_data):
-    """The bin edges as a Tensor (recorded where they depend on ``a`` or on given
-    Tensor edges) and NumPy's edges, which they equal."""
+def _edges(a: Tensor, data, bins, range_, expected):
+    """The bin edges as a Tensor, equal to NumPy's ``expected`` edges: recorded where
+    they depend on ``a`` or are given as a Tensor."""
     from .ranges import linspace
 
-    expected = np.histogram_bin_edges(data, _plain(bins), range_, weights_data)  # its checks
     if isinstance(bins, Tensor):
-        return bins, expected
-    if np.ndim(bins) == 1:
-        return Tensor(expected), expected
-    if range_ is not None:
-        return Tensor(expected), expected
+        return bins
+    if np.ndim(bins) == 1 or range_ is not None:
+        return Tensor(expected)
     first, last = _outer_edges(a, data, range_)
-    edges = linspace(first, last, len(expected), dtype=expected.dtype)
-    return edges, expected
+    return linspace(first, last, len(expected), dtype=expected.dtype)
 
 
 def _plain(bins):
@@ -89,8 +85,9 @@ def histogram_bin_edges(a, bins=10, range=None, weights=None) -> Tensor:
     """
     a = tensor_of(a)
     data = a.data.ravel()
-    edges, _ = _edges(a.reshape(-1), data, bins, range, _weights_data(weights, data))
-    return edges
+    expected = np.histogram_bin_edges(data, _plain(bins), range,
+                                      _weights_data(weights, data))     # NumPy's checks
+    return _edges(a.reshape(-1), data, bins, range, expected)
 
 
 def _weights_data(weights, data):
@@ -120,21 +117,20 @@ def histogram(a, bins=10, range=None, density=None, weights=None) -> tuple[Tenso
     flat = a.reshape(-1)
     data = flat.data
     weights_data = _weights_data(weights, data)
-    expected_hist, _ = np.histogram(data, _plain(bins), range, density, weights_data)
-    edges, expected_edges = _edges(flat, data, bins, range, weights_data)
-    indices, keep = _bin_indices(data, expected_edges)
-    n_bins = len(expected_edges) - 1
+    # NumPy's checks, counts (or its weighted sums, recomputed below on the tape) and edges
+    counts, expected_edges = np.histogram(data, _plain(bins), range, None, weights_data)
+    edges = _edges(flat, data, bins, range, expected_edges)
     if weights is None:
-        hist = Tensor(np.bincount(indices[keep], minlength=n_bins))
+        hist = Tensor(counts)
     else:
+        indices, keep = _bin_indices(data, expected_edges)
         w = tensor_of(weights).reshape(-1)
-        sums = np.bincount(indices[keep], weights=w[keep], minlength=n_bins)
-        hist = sums.astype(weights_data.dtype) if sums.dtype != weights_data.dtype else sums
-    if density:
+        hist = np.bincount(indices[keep], weights=w[keep], minlength=len(counts))
+        if hist.dtype != counts.dtype:
+            hist = hist.astype(counts.dtype)
+    if density:                     # NumPy's n / widths / n.sum(), in float64
         from .cumulative import diff
         widths = diff(edges)
         widths = widths.astype(np.float64) if widths.dtype != np.float64 else widths
         hist = hist / widths / hist.sum()
-    if hist.dtype != expected_hist.dtype:
-        hist = hist.astype(expected_hist.dtype)
     return hist, edges
