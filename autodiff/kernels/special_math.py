@@ -66,8 +66,13 @@ _STIRLING = tuple(float(b / (2 * k * (2 * k - 1))) for k, b in enumerate(_BERNOU
 
 # ----- helpers ------------------------------------------------------------------
 
-def _float64(x):
-    """``x`` as a float64 array and the dtype of the result."""
+def as_float64(x):
+    """``x`` as a float64 array, and the dtype of the result: a float input's own,
+    float64 for any other.
+
+    >>> as_float64(np.array([1, 2]))
+    (array([1., 2.]), dtype('float64'))
+    """
     x = np.asarray(x)
     dtype = x.dtype if x.dtype.kind == "f" else np.dtype(np.float64)
     return x.astype(np.float64), dtype
@@ -153,7 +158,7 @@ def hurwitz_zeta(s, q):
     array([1.       , 0.3920729])
     """
     s = _order(s, "hurwitz_zeta: s", 2)
-    q, dtype = _float64(q)
+    q, dtype = as_float64(q)
     return _result(_zeta(s, q.ravel()).reshape(q.shape), dtype)
 
 
@@ -314,7 +319,7 @@ def digamma(x):
     >>> digamma(np.array([1.0, 0.5]))      # -gamma, -gamma - 2 log 2
     array([-0.57721566, -1.96351003])
     """
-    x, dtype = _float64(x)
+    x, dtype = as_float64(x)
     return _result(_digamma(x.ravel()).reshape(x.shape), dtype)
 
 
@@ -350,7 +355,7 @@ def polygamma(n, x):
     n = _order(n, "polygamma: n", 0)
     if n == 0:
         return digamma(x)
-    x, dtype = _float64(x)
+    x, dtype = as_float64(x)
     factorial = float(math.factorial(n)) if n <= 170 else math.inf
     sign = 1.0 if n % 2 else -1.0
     values = (sign * factorial) * _zeta(n + 1, x.ravel())
@@ -422,7 +427,7 @@ def lgamma(x):
     >>> lgamma(np.array([0.5, 1.0, 10.0]))          # log(sqrt(pi)), 0, log(9!)
     array([ 0.57236494,  0.        , 12.80182748])
     """
-    x, dtype = _float64(x)
+    x, dtype = as_float64(x)
     return _result(_lgamma(x.ravel()).reshape(x.shape), dtype)
 
 
@@ -452,7 +457,7 @@ def erfc(x):
     >>> erfc(np.array([0.0, 10.0]))
     array([1.00000000e+00, 2.08848758e-45])
     """
-    x, dtype = _float64(x)
+    x, dtype = as_float64(x)
     return _result(_elementwise(math.erfc, x), dtype)
 
 
@@ -471,7 +476,7 @@ def erfinv(x):
     >>> erfinv(np.array([0.0, 0.5, -0.999]))
     array([ 0.        ,  0.47693628, -2.32675377])
     """
-    x, dtype = _float64(x)
+    x, dtype = as_float64(x)
     flat = x.ravel()
     a = np.abs(flat)
     out = np.where(a == 1.0, np.inf, np.nan)

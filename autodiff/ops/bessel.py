@@ -21,6 +21,7 @@ import math
 import numpy as np
 
 from ..kernels.numpy_twins_nn import _chebyshev
+from ..kernels.special_math import as_float64
 from .define import defop
 
 #: I1(x) / x = 1/2 sum (x**2 / 4)**k / (k! (k + 1)!): positive terms, summed by Horner
@@ -42,11 +43,9 @@ _SQRT_X_I1_LARGE = (
 
 
 def _float(x):
-    """``x`` as a flat float64 array, the dtype to return (a float input's own) and
-    the shape."""
-    x = np.asarray(x)
-    dtype = x.dtype if x.dtype.kind == "f" else np.dtype(np.float64)
-    return x.astype(np.float64).reshape(-1), dtype, x.shape
+    """``x`` as a flat float64 array, the dtype to return and the shape."""
+    values, dtype = as_float64(x)
+    return values.reshape(-1), dtype, values.shape
 
 
 def _series(a):
