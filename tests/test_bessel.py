@@ -89,3 +89,10 @@ def test_the_fourth_derivative_of_i0_matches_50_digit_values():
         y = y.sum()
     (fourth,) = ad.autograd.grad(y, [x])
     np.testing.assert_allclose(fourth, want, rtol=1e-14)
+
+
+@pytest.mark.parametrize("derivative", [-1, 1.5, True])
+def test_a_derivative_order_that_is_not_a_whole_number_is_refused(derivative):
+    with pytest.raises(ValueError, match=r"bessel_i1_over_x: derivative must be an integer "
+                                         r">= 0 .*got"):
+        ad.bessel_i1_over_x(ad.tensor([1.0]), derivative=derivative)

@@ -111,6 +111,10 @@ def i1_over_x_values(x, derivative=0):
     >>> i1_over_x_values(np.array([0.0, 1.0]), derivative=1)
     array([0.        , 0.13574767])
     """
+    if isinstance(derivative, (bool, np.bool_)) or not isinstance(derivative, (int, np.integer)) \
+            or derivative < 0:
+        raise ValueError(f"bessel_i1_over_x: derivative must be an integer >= 0 (the order "
+                         f"of the derivative of I1(x) / x), got {derivative!r}")
     n = int(derivative)
     v, dtype, shape = _float(x)
     a = np.abs(v)
