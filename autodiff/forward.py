@@ -134,7 +134,7 @@ class TangentProgram:
                 ans = _make(node.ans, node, True)
             else:
                 args, ans = node.args, node.ans
-            self.steps.append((node, getattr(node.op, "jvp", None), sources, len(args),
+            self.steps.append((node, jvp_rule(node.op), sources, len(args),
                                args, ans, node.kwargs or {}))
             self.nodes.append(node)
         self.output_slots = [slots.get(o._node if o._node is not None else id(o))
@@ -446,6 +446,14 @@ def hessian(func: Callable, argnums: int | Sequence[int] = 0) -> Callable:
 
 # ----- JVP rules of the built-in ops ------------------------------------------------
 
+def jvp_rule(op):
+    """The op's forward-mode rule: its own, else one derived once for an elementwise
+    op (kept on the op), else None (``J t`` from the VJP rules, see the module)."""
+    if op.jvp is None and op.elementwise and op.rules is not None:
+        op.jvp = elementwise_jvp(op)
+    return op.jvp
+
+
 def elementwise_jvp(op):
     """An elementwise op's Jacobian is diagonal: its VJP rule applied to the tangent
     (broadcast to the output) is the JVP."""
@@ -454,7 +462,7 @@ def elementwise_jvp(op):
     def rule(xp, tangents, ans, *args, **kwargs):
         total = None
         for i, t in enumerate(tangents):
-            if t is None:
+            if t is None or rules[i] is None:       # an index or condition input
                 continue
             if t.shape != ans.shape:
                 t = xp.broadcast_to(t, ans.shape)
@@ -504,19 +512,12 @@ def _inv_jvp(xp, tangents, ans, a):
     return -xp.matmul(xp.matmul(ans, tangents[0]), ans)
 
 
-ELEMENTWISE = frozenset((
-    "add subtract multiply divide power maximum minimum logaddexp negative exp log log1p "
-    "expm1 sqrt abs sin cos tanh sigmoid relu square reciprocal round floor sign leaky_relu "
-    "clip where astype transform_input sigmoid_derivative tanh_derivative erf erfc erfinv "
-    "lgamma digamma polygamma i0 bessel_i1 bessel_i1_over_x").split())
 _LINEAR = ("reshape transpose swapaxes expand_dims squeeze flatten broadcast_to sum_to sum "
            "mean getitem take index_add concatenate stack").split()
 _MULTILINEAR = ("matmul einsum").split()
 
 
 def _install_builtin_rules():
-    for name in ELEMENTWISE:
-        REGISTRY[name].jvp = elementwise_jvp(REGISTRY[name])
     for name in _LINEAR:
         REGISTRY[name].jvp = linear_jvp(REGISTRY[name])
     for name in _MULTILINEAR:

@@ -25,7 +25,7 @@ def _align(t, ndim):
 def _elementwise(op, tangents, ans, args, kwargs, size):
     total = None
     for i, t in enumerate(tangents):
-        if t is None:
+        if t is None or op.rules[i] is None:
             continue
         t = np.broadcast_to(_align(t, ans.ndim), (size,) + ans.shape)
         part = op.rules[i](numpy_xp, t, ans, *args, **kwargs)
@@ -133,10 +133,8 @@ _RULES = {
 def batched_step(op, rule, tangents, ans, args, kwargs, size, one_step):
     """``(size,) + ans.shape`` tangents of one node; ``one_step(tangents)`` is the
     unbatched JVP, used per tangent when the op has no batched form."""
-    from .forward import ELEMENTWISE
-
     result = None
-    if op.name in ELEMENTWISE:
+    if op.elementwise and op.rules is not None:
         result = _elementwise(op, tangents, ans, args, kwargs, size)
     elif op.name in _RULES:
         result = _RULES[op.name](op, tangents, ans, args, kwargs, size)

@@ -49,7 +49,7 @@ transform_input = defop(
     doc="Identity: the fresh input a transform gives a tracked argument.\n\n"
         ">>> from autodiff.transforms import transform_input\n"
         ">>> transform_input(ad.tensor([1.0, 2.0]))\ntensor([1., 2.])",
-    x=("g", _transform_input_rule), reads=())
+    x=("g", _transform_input_rule), reads=(), elementwise=True)
 
 
 #: The fresh leaves a transform gives plain (untracked) arguments, as id -> weak

@@ -425,8 +425,13 @@ def test_cumprod_hessian_vector_product_at_zeros_is_exact():
                                rtol=1e-12, atol=1e-12)
 
 
-@pytest.mark.parametrize("activation", [ad.tanh, ad.sigmoid, ad.erf, ad.erfc, ad.lgamma,
-                                        ad.digamma, lambda t: np.i0(t)])
+@pytest.mark.parametrize("activation", [
+    ad.tanh, ad.sigmoid, ad.erf, ad.erfc, ad.lgamma, ad.digamma, lambda t: np.i0(t),
+    lambda t: np.arcsin(t / 3), np.arctan, np.sinh, np.cosh, np.tan, np.log2, np.exp2,
+    np.cbrt, np.sinc,
+    lambda t: np.arctan2(t, 0.7), lambda t: np.hypot(t, 0.3), lambda t: np.float_power(t, 1.5),
+    lambda t: ad.nn.functional.gelu(t), lambda t: np.nan_to_num(t),
+    lambda t: ad.nn.functional.elu(t), lambda t: ad.nn.functional.softplus(t)])
 def test_a_hessian_through_elementwise_functions_pushes_every_tangent_at_once(
         activation, monkeypatch):
     # jacfwd(jacrev(f)) records the gradient rules (tanh_derivative, polygamma, ...):
@@ -445,3 +450,42 @@ def test_a_hessian_through_elementwise_functions_pushes_every_tangent_at_once(
     x = np.linspace(0.5, 2.0, 6)
     hessian = ad.jacfwd(ad.jacrev(lambda t: (activation(t * 0.9) ** 2).sum()))(x)
     assert hessian.shape == (6, 6) and per_tangent == []
+
+
+def test_an_op_is_elementwise_when_its_forward_is_a_plain_ufunc_or_it_says_so():
+    from autodiff.ops.registry import unregister
+
+    rule = ("g", lambda xp, g, ans, x: g)
+    try:
+        assert ad.defop("_ew_ufunc", np.cbrt, x=rule).elementwise
+        assert not ad.defop("_ew_gufunc", np.matmul, a=rule, b=rule).elementwise
+        assert not ad.defop("_ew_plain", lambda x: x + 0, x=rule).elementwise
+        assert ad.defop("_ew_said", lambda x: x + 0, x=rule, elementwise=True).elementwise
+        assert not ad.defop("_ew_denied", np.cbrt, x=rule, elementwise=False).elementwise
+    finally:
+        for name in ("_ew_ufunc", "_ew_gufunc", "_ew_plain", "_ew_said", "_ew_denied"):
+            unregister(name)
+
+
+def test_a_defop_declared_elementwise_gets_its_tangents_pushed_all_at_once(monkeypatch):
+    from autodiff import forward_batch
+    from autodiff.ops.registry import unregister
+
+    cube = ad.defop("_ew_cube", lambda x: x ** 3, elementwise=True,
+                    x=("3 g x^2", lambda xp, g, ans, x: 3 * g * x * x))
+    try:
+        per_tangent = []
+        original = forward_batch.batched_step
+
+        def spy(op, rule, tangents, ans, args, kwargs, size, one_step):
+            def counted(parts):
+                per_tangent.append(op.name)
+                return one_step(parts)
+            return original(op, rule, tangents, ans, args, kwargs, size, counted)
+        monkeypatch.setattr(forward_batch, "batched_step", spy)
+        x = np.linspace(0.5, 2.0, 4)
+        jacobian = ad.jacfwd(lambda t: cube(t))(x)
+        np.testing.assert_allclose(jacobian, np.diag(3 * x ** 2), rtol=1e-15)
+        assert per_tangent == []
+    finally:
+        unregister("_ew_cube")

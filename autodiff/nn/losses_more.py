@@ -43,7 +43,7 @@ xlogx = defop(
         ">>> xlogx(ad.tensor([0.0, 0.5, 1.0]))\ntensor([ 0.        , -0.34657359,  0.        ])",
     singular=[(lambda t: t < 0, "t * log(t) of a negative t: kl_div's targets must be "
                                 "probabilities (>= 0), or log-probabilities with log_target=True")],
-    t=("g * (log(t) + 1), NaN at t = 0 (as PyTorch's xlogy(t, t))", _xlogx_rule))
+    t=("g * (log(t) + 1), NaN at t = 0 (as PyTorch's xlogy(t, t))", _xlogx_rule), elementwise=True)
 
 
 def l1_loss(input, target, reduction: str = "mean") -> Tensor:

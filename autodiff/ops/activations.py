@@ -31,7 +31,8 @@ erf = defop(
     "erf", kernels.erf,
     doc="The error function 2/sqrt(pi) * integral of exp(-t**2) from 0 to x.\n\n"
         ">>> ad.erf(ad.tensor([0.0, 1.0]))\ntensor([0.        , 0.84270079])",
-    x=("g * 2/sqrt(pi) * exp(-x**2)", lambda xp, g, ans, x: xp.erf_backward(g, x)))
+    x=("g * 2/sqrt(pi) * exp(-x**2)", lambda xp, g, ans, x: xp.erf_backward(g, x)),
+    elementwise=True)
 
 
 def _gelu_backward_tensor(g, x, ans, approximate="none"):
@@ -55,4 +56,4 @@ gelu = defop(
         "0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x**3))); see F.gelu.",
     x=("g * (Phi(x) + x * phi(x))",
        lambda xp, g, ans, x, approximate="none": xp.gelu_backward(g, x, ans, approximate)),
-    approximate=None)
+    approximate=None, elementwise=True)

@@ -151,7 +151,7 @@ i0 = defop(
         ">>> x = ad.tensor([0.0, 1.0], requires_grad=True)\n"
         ">>> y = np.i0(x); y.sum().backward(); y, x.grad\n"
         "(tensor([1.        , 1.26606588], requires_grad=True), array([0.       , 0.5651591]))",
-    x=("g * I1(x)", lambda xp, g, ans, x: g * xp.bessel_i1(x)))
+    x=("g * I1(x)", lambda xp, g, ans, x: g * xp.bessel_i1(x)), elementwise=True)
 
 bessel_i1 = defop(
     "bessel_i1", i1_values,
@@ -159,7 +159,7 @@ bessel_i1 = defop(
         "``np.i0``).\n\n"
         ">>> ad.bessel_i1(ad.tensor([1.0]))\ntensor([0.5651591])",
     x=("g * (I0(x) - I1(x) / x)",
-       lambda xp, g, ans, x: g * (xp.i0(x) - xp.bessel_i1_over_x(x))))
+       lambda xp, g, ans, x: g * (xp.i0(x) - xp.bessel_i1_over_x(x))), elementwise=True)
 
 bessel_i1_over_x = defop(
     "bessel_i1_over_x", i1_over_x_values,
@@ -169,4 +169,4 @@ bessel_i1_over_x = defop(
         "tensor([0.        , 0.13574767])",
     x=("g * (d/dx)^(derivative + 1) (I1(x) / x)",
        lambda xp, g, ans, x, derivative=0: g * xp.bessel_i1_over_x(x, derivative=derivative + 1)),
-    derivative=None)
+    derivative=None, elementwise=True)

@@ -78,7 +78,8 @@ def defop(name: str, forward: Callable, *, numpy: Any = None, doc: str | None = 
           blocks: str | None = None, zeroes: str | None = None,
           zeroes_all: str | dict | None = None, jvp: Callable | None = None,
           aliases: dict | None = None, torch_dim: Callable | None = None,
-          reads: tuple | dict | None = None, **inputs) -> Op:
+          reads: tuple | dict | None = None, elementwise: bool | None = None,
+          **inputs) -> Op:
     """Define and register an op: its forward and, per input in order, ``(formula, rule)``.
 
     ``forward(*inputs, **kwargs)`` works on ndarrays.  Each further keyword names an
@@ -152,6 +153,12 @@ def defop(name: str, forward: Callable, *, numpy: Any = None, doc: str | None = 
       step's loss).  Unset: every value counts as read.  A value read but not named gives silently
       wrong gradients after an in-place change or a second backward: name anything
       in doubt.
+    * ``elementwise``: each output element depends only on the input elements at the
+      same (broadcast) position, so the Jacobian is diagonal and each rule, given an
+      output-shaped ``g``, returns an output-shaped gradient without summing.  Forward
+      mode then applies the rules to the tangents directly, all of ``jacfwd``'s
+      tangents at once.  Unset, it is true exactly when ``forward`` is a NumPy ufunc
+      with one output and no core dimensions (``np.cbrt``, not ``np.matmul``).
 
     >>> cube_root = ad.defop("cube_root", np.cbrt,
     ...     x=("g / (3 * ans**2)", lambda xp, g, ans, x: g / (3 * ans * ans)))
@@ -166,12 +173,21 @@ def defop(name: str, forward: Callable, *, numpy: Any = None, doc: str | None = 
     record this op too.
     """
     rules, formulas = _split_rules(name, inputs)
+    if elementwise is None:
+        elementwise = is_elementwise_ufunc(forward)
     return _register(Op(
         name, forward, tuple(inputs), rules, formulas, doc=doc, hint=hint, kernel=kernel,
         numpy=numpy, zero_grad_ae=zero_grad_ae, scatters=scatters, selects=selects,
         index_inputs=index_inputs, singular=tuple(singular), blocks=blocks, zeroes=zeroes,
         zeroes_all=zeroes_all, jvp=jvp, aliases=aliases or {}, torch_dim=torch_dim,
-        reads=reads))
+        reads=reads, elementwise=bool(elementwise)))
+
+
+def is_elementwise_ufunc(function) -> bool:
+    """Whether ``function`` is a ufunc that maps elements to elements (``np.sin``,
+    ``np.add``), not a generalized one with core dimensions (``np.matmul``)."""
+    return (isinstance(function, np.ufunc) and function.signature is None
+            and function.nout == 1)
 
 
 def defop_joint(name: str, forward: Callable, formula: str, joint: Callable, *,

@@ -171,7 +171,7 @@ where = defop(
                      "so that branch gets zero gradient"},
     cond=None,
     a=("where(cond, g, 0)", lambda xp, g, ans, cond, a, b: xp.where(cond, g, 0)),
-    b=("where(cond, 0, g)", lambda xp, g, ans, cond, a, b: xp.where(cond, 0, g)))
+    b=("where(cond, 0, g)", lambda xp, g, ans, cond, a, b: xp.where(cond, 0, g)), elementwise=True)
 
 
 overwrite = defop(
@@ -258,12 +258,12 @@ sigmoid_derivative = _unary(
     "sigmoid_derivative", _twins.sigmoid_derivative, "-g * ans * tanh(x / 2)",
     lambda xp, g, ans, x: -g * (ans * xp.tanh(x * 0.5)),
     "sigmoid'(x) = sigmoid(x) (1 - sigmoid(x)), accurate where sigmoid saturates.\n\n"
-    ">>> ad.sigmoid_derivative(ad.tensor([0.0]))\ntensor([0.25])", numpy=())
+    ">>> ad.sigmoid_derivative(ad.tensor([0.0]))\ntensor([0.25])", numpy=(), elementwise=True)
 tanh_derivative = _unary(
     "tanh_derivative", _twins.tanh_derivative, "-2 * g * ans * tanh(x)",
     lambda xp, g, ans, x: -2 * g * (ans * xp.tanh(x)),
     "tanh'(x) = 1 - tanh(x)**2, accurate where tanh saturates.\n\n"
-    ">>> ad.tanh_derivative(ad.tensor([0.0]))\ntensor([1.])", numpy=())
+    ">>> ad.tanh_derivative(ad.tensor([0.0]))\ntensor([1.])", numpy=(), elementwise=True)
 xp_function("sigmoid_backward", kernels.sigmoid_backward,
             lambda g, x: g * sigmoid_derivative(x))
 xp_function("tanh_backward", kernels.tanh_backward, lambda g, x: g * tanh_derivative(x))
@@ -274,7 +274,8 @@ xp_function("leaky_relu_backward", kernels.leaky_relu_backward,
 sigmoid = defop("sigmoid", kernels.sigmoid,
                 doc="1 / (1 + exp(-x)), stable for large |x|.\n\n"
                     ">>> ad.sigmoid(ad.tensor([0.0]))\ntensor([0.5])",
-                x=("g * ans * (1 - ans)", lambda xp, g, ans, x: xp.sigmoid_backward(g, x)))
+                x=("g * ans * (1 - ans)", lambda xp, g, ans, x: xp.sigmoid_backward(g, x)),
+                elementwise=True)
 
 relu = defop("relu", kernels.relu,
              doc="max(x, 0); the gradient at 0 is 0.\n\n>>> ad.relu(ad.tensor([-1.0, 2.0]))\n"
@@ -283,7 +284,7 @@ relu = defop("relu", kernels.relu,
              zeroes_all="whose inputs are all <= 0 (a dead relu: zero gradient everywhere)",
              # relu(x) > 0 exactly where x > 0: the rule reads the output, as PyTorch's
              # does, so a compiled step need not keep the input.
-             x=("g * (ans > 0)", lambda xp, g, ans, x: xp.relu_backward(g, ans)))
+             x=("g * (ans > 0)", lambda xp, g, ans, x: xp.relu_backward(g, ans)), elementwise=True)
 
 def _leaky_relu_grad_slope(xp, g, ans, x, slope=0.01):
     return xp.where(x > 0, 0, g * x)
@@ -296,7 +297,7 @@ leaky_relu = defop(
         "tensor([-0.1,  2. ])",
     x=("g where x > 0, g * slope elsewhere",
        lambda xp, g, ans, x, slope=0.01: xp.leaky_relu_backward(g, x, slope)),
-    slope=("g * x where x <= 0, else 0", _leaky_relu_grad_slope))
+    slope=("g * x where x <= 0, else 0", _leaky_relu_grad_slope), elementwise=True)
 
 
 def _clip_forward(x, lo=None, hi=None):
@@ -347,7 +348,7 @@ clip = defop(
     zeroes="gives zero gradient where a bound wins",
     x=("g where lo <= x <= hi, else 0", _clip_grad_x),
     lo=("g where x < lo < hi, else 0", _clip_grad_lo),
-    hi=("g where x > hi, or x < lo when hi <= lo, else 0", _clip_grad_hi))
+    hi=("g where x > hi, or x < lo when hi <= lo, else 0", _clip_grad_hi), elementwise=True)
 
 
 def _zero_rule(xp, g, ans, x, *args, **kwargs):
@@ -374,7 +375,7 @@ round = defop("round", np.round, numpy={np.rint: _rint_numpy, np.round: _round_n
                                         np.around: _round_numpy},
               doc="Round to the nearest integer (half to even); zero gradient.\n\n"
                   ">>> ad.round(ad.tensor([0.4, 1.6]))\ntensor([0., 2.])",
-              zero_grad_ae=True, x=("0", _zero_rule), decimals=None, reads=())
+              zero_grad_ae=True, x=("0", _zero_rule), decimals=None, reads=(), elementwise=True)
 floor = _unary("floor", np.floor, "0", _zero_rule,
                "Largest integer <= x; zero gradient.\n\n"
                ">>> ad.floor(ad.tensor([1.7]))\ntensor([1.])", zero_grad_ae=True,
@@ -389,7 +390,7 @@ copy = defop(
     "copy", lambda x: np.array(x, copy=True), numpy=np.copy,
     doc="The values of ``x`` in a new array (``np.copy``, ``ndarray.copy``); the gradient\n"
         "passes unchanged.\n\n>>> ad.copy(ad.tensor([1.0, 2.0]))\ntensor([1., 2.])",
-    x=("g", lambda xp, g, ans, x: g), reads=())
+    x=("g", lambda xp, g, ans, x: g), reads=(), elementwise=True)
 
 
 def _astype_forward(x, dtype):
@@ -403,7 +404,7 @@ _astype_op = defop(
     doc="Convert to another dtype; the gradient converts back.\n\n"
         ">>> ad.astype(ad.tensor([1.0]), 'float32').dtype\ndtype('float32')",
     x=("astype(g, x.dtype)", lambda xp, g, ans, x, dtype: xp.astype(g, x.dtype)),
-    dtype=None, reads=())
+    dtype=None, reads=(), elementwise=True)
 
 
 def astype(x, dtype) -> Tensor:

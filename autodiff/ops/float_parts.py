@@ -34,7 +34,7 @@ modf_fraction = defop(
         "gradient ``g``.\n\n"
         ">>> ad.ops.float_parts.modf_fraction(ad.tensor([2.5, -1.25]))\n"
         "tensor([ 0.5 , -0.25])",
-    x=("g", lambda xp, g, ans, x: g), reads=())
+    x=("g", lambda xp, g, ans, x: g), reads=(), elementwise=True)
 
 frexp_mantissa = defop(
     "frexp_mantissa", lambda x: np.frexp(x)[0],
@@ -42,7 +42,7 @@ frexp_mantissa = defop(
         "output of ``np.frexp``); gradient ``g * 2**-e``.\n\n"
         ">>> ad.ops.float_parts.frexp_mantissa(ad.tensor([8.0, -3.0]))\n"
         "tensor([ 0.5 , -0.75])",
-    x=("g * 2**-e", lambda xp, g, ans, x: xp.ldexp(g, -np.frexp(array_of(x))[1])))
+    x=("g * 2**-e", lambda xp, g, ans, x: xp.ldexp(g, -np.frexp(array_of(x))[1])), elementwise=True)
 
 
 @implements(np.modf)

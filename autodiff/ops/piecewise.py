@@ -153,7 +153,7 @@ _nan_to_num = defop(
         "else 0.\n\n>>> ad.nan_to_num(ad.tensor([np.nan, 1.0]))\ntensor([0., 1.])",
     x=("where(isfinite(x), g, 0)",
        lambda xp, g, ans, x, **replacements: xp.where(np.isfinite(_values(x)), g, 0)),
-    nan=None, posinf=None, neginf=None)
+    nan=None, posinf=None, neginf=None, elementwise=True)
 
 
 @implements(np.nan_to_num)

@@ -94,6 +94,7 @@ class Op:
     torch_dim = None
     grad_inputs = None
     reads = None
+    elementwise = False
 
     def __init__(self, name, forward, input_names=(), rules=None, formulas=None,
                  joint=None, joint_formula=None, doc=None, hint=None, *, kernel=None,
@@ -552,7 +553,7 @@ def _output_only(forward):
 #: The behaviour fields an op entry may carry (reserved: no input may use these names).
 BEHAVIOUR_FIELDS = ("zero_grad_ae", "scatters", "selects", "index_inputs", "singular",
                     "blocks", "zeroes", "zeroes_all", "differentiable", "saves", "jvp",
-                    "aliases", "torch_dim", "grad_inputs", "reads")
+                    "aliases", "torch_dim", "grad_inputs", "reads", "elementwise")
 
 
 # How ops are declared (defop, defop_joint, nondifferentiable; imported last: it builds

@@ -31,7 +31,7 @@ lgamma = defop(
         "negative integers and at ±inf.\n\n"
         ">>> ad.lgamma(ad.tensor([0.5, 1.0, 10.0]))          # log(sqrt(pi)), 0, log(9!)\n"
         "tensor([ 0.57236494,  0.        , 12.80182748])",
-    x=("g * digamma(x)", lambda xp, g, ans, x: g * xp.digamma(x)))
+    x=("g * digamma(x)", lambda xp, g, ans, x: g * xp.digamma(x)), elementwise=True)
 
 digamma = defop(
     "digamma", special_math.digamma,
@@ -41,7 +41,7 @@ digamma = defop(
         "tensor([-0.57721566, -1.96351003])",
     singular=[(lambda x: _at_poles(x) & (x != 0),
                "digamma of a negative integer (or -inf) is NaN: it has poles there")],
-    x=("g * polygamma(1, x)", lambda xp, g, ans, x: g * xp.polygamma(1, x)))
+    x=("g * polygamma(1, x)", lambda xp, g, ans, x: g * xp.polygamma(1, x)), elementwise=True)
 
 
 def _polygamma_rule(xp, g, ans, n, x):
@@ -57,7 +57,7 @@ polygamma = defop(
         "tensor([0.16666667, 0.5       ])",
     singular=[(lambda n, x: (np.asarray(n) == 0) & _at_poles(x) & (x != 0),
                "polygamma(0, x) is digamma, NaN at the negative integers (its poles)")],
-    n=None, x=("g * polygamma(n + 1, x)", _polygamma_rule))
+    n=None, x=("g * polygamma(n + 1, x)", _polygamma_rule), elementwise=True)
 
 
 def _erfc_rule(xp, g, ans, x):
@@ -69,7 +69,7 @@ erfc = defop(
     doc="The complementary error function 1 - erf(x), without cancellation where it is "
         "tiny.\n\n"
         ">>> ad.erfc(ad.tensor([0.0, 10.0]))\ntensor([1.00000000e+00, 2.08848758e-45])",
-    x=("g * -2/sqrt(pi) * exp(-x**2)", _erfc_rule))
+    x=("g * -2/sqrt(pi) * exp(-x**2)", _erfc_rule), elementwise=True)
 
 
 def _erfinv_rule(xp, g, ans, x):
@@ -81,7 +81,7 @@ erfinv = defop(
     doc="The inverse error function on (-1, 1): ±inf at ±1, NaN outside.\n\n"
         ">>> ad.erfinv(ad.tensor([0.0, 0.5]))\ntensor([0.        , 0.47693628])",
     singular=[(lambda x: np.abs(x) > 1, "erfinv is NaN outside [-1, 1]")],
-    x=("g * sqrt(pi)/2 * exp(ans**2)", _erfinv_rule))
+    x=("g * sqrt(pi)/2 * exp(ans**2)", _erfinv_rule), elementwise=True)
 
 
 def _xlogy_forward(x, y):

@@ -162,4 +162,4 @@ sinc = _unary(
     "sin(pi x) / (pi x), and 1 at 0: NumPy's values.  The derivatives are right to "
     "rounding at 0 and near it, to every order (the gradient follows sinc's Taylor "
     "series where |pi x| < 2).\n\n>>> ad.sinc(ad.tensor([0.0, 0.5]))\n"
-    "tensor([1.        , 0.63661977])")
+    "tensor([1.        , 0.63661977])", elementwise=True)
