@@ -323,6 +323,23 @@ def test_unsupported_ufunc_names_it(x):
         np.spacing(x)
 
 
+@pytest.mark.parametrize("transform", [np.fft.fft, np.fft.rfft, np.fft.ifft, np.fft.fft2])
+def test_an_fft_on_a_tensor_says_why_and_its_suggested_spectrum_is_the_dft(transform):
+    signal = np.random.default_rng(0).standard_normal((4, 4))
+    with pytest.raises(TypeError, match=rf"^numpy\.fft\.{transform.__name__} is not supported "
+                                        r"on a Tensor: its values are complex.*t\.detach\(\)"):
+        transform(ad.tensor(signal, requires_grad=True))
+    # the message's recipe, as written there, gives NumPy's transform and a gradient
+    x = ad.tensor(signal[0], requires_grad=True)
+    n = 4
+    k = np.outer(np.arange(n), np.arange(n))
+    re = np.cos(2 * np.pi * k / n) @ x
+    im = -np.sin(2 * np.pi * k / n) @ x
+    np.testing.assert_allclose(re.data + 1j * im.data, np.fft.fft(signal[0]), atol=1e-12)
+    (re ** 2 + im ** 2).sum().backward()
+    np.testing.assert_allclose(x.grad, 2 * n * signal[0], atol=1e-12)   # Parseval
+
+
 def test_numpy_reduction_with_an_unsupported_argument(x):
     with pytest.raises(TypeError, match=r"^numpy\.sum on a Tensor: the argument\(s\) \['out'\] "
                                         r"are not supported"):
