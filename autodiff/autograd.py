@@ -12,17 +12,17 @@ import numpy as np
 
 from .anomaly import detect_anomaly
 from .grad_attr import root_grad
-from .graph import _grad_mode, enable_grad, run_backward
+from .graph import _accumulate_into_leaf, _grad_mode, enable_grad, run_backward
 from .tensor import Tensor
 
 __all__ = ["grad", "detect_anomaly"]
 
 
-def _tensors(value, what: str) -> list:
+def _tensors(value, what: str, where: str = "autograd.grad") -> list:
     items = list(value) if isinstance(value, (list, tuple)) else [value]
     for k, item in enumerate(items):
         if not isinstance(item, Tensor):
-            raise TypeError(f"autograd.grad: {what}[{k}] is a {type(item).__name__}, not a "
+            raise TypeError(f"{where}: {what}[{k}] is a {type(item).__name__}, not a "
                             "Tensor")
     return items
 
@@ -59,7 +59,9 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     written; ``create_graph=True`` records them for higher derivatives (and keeps the
     graph: ``retain_graph`` defaults to ``create_graph``).  An input the outputs do not
     depend on raises, unless ``allow_unused=True``: then its gradient is None (zeros
-    with ``materialize_grads=True``).
+    with ``materialize_grads=True``).  Each input gets its total derivative, also
+    through the other inputs (``h = x * x``: the gradient for ``x`` includes the
+    path through ``h``).
 
     >>> x = ad.tensor([1.0, 2.0], requires_grad=True)
     >>> ad.autograd.grad((x ** 2).sum(), x)
@@ -98,7 +100,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     _grad_mode.backward_in_transform = _grad_mode.transform_depth > 0
     try:
         results = run_backward(root, seed, inputs=inputs, retain_graph=retain_graph,
-                               create_graph=create_graph)
+                               create_graph=create_graph, through_inputs=True)
     finally:
         _grad_mode.backward_in_transform = False
     gradients = []
@@ -115,3 +117,21 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         else:
             gradients.append(Tensor(np.array(g, dtype=t.dtype, copy=g is seed)))
     return tuple(gradients)
+
+
+def backward_into(root: Tensor, seed, inputs, retain_graph: bool, create_graph: bool) -> None:
+    """``root.backward(seed, inputs=inputs)``: each of ``inputs`` (leaves or not) gets
+    its total derivative added into its ``.grad``; no other ``.grad`` changes."""
+    inputs = list({id(t): t for t in _tensors(inputs, "inputs", "backward")}.values())
+    if not inputs:
+        raise ValueError("backward: inputs= is empty; pass the tensors whose .grad should "
+                         "receive the gradient, or leave inputs out for every leaf")
+    for k, t in enumerate(inputs):
+        if not t.requires_grad:
+            raise RuntimeError(f"backward: inputs[{k}] (shape {t.shape}) does not require "
+                               "grad, so it cannot receive a gradient")
+    results = run_backward(root, seed, inputs=inputs, retain_graph=retain_graph,
+                           create_graph=create_graph, through_inputs=True)
+    for t, g in zip(inputs, results):
+        if g is not None:
+            _accumulate_into_leaf(t, g, create_graph)

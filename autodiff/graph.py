@@ -27,6 +27,7 @@ from heapq import heappop, heappush
 import numpy as np
 
 from . import collector as _collector
+from . import hooks as _hooks
 from .grad_mode import (  # noqa: F401  (re-exported: the rest of the library imports them from here)
     _grad_mode, _SetGradEnabled, enable_grad, is_grad_enabled, no_grad)
 
@@ -305,7 +306,7 @@ def _namespaces():
 
 def run_backward(root: Tensor, root_grad, *, inputs: Sequence[Tensor] | None = None,
                  retain_graph: bool = False, create_graph: bool = False,
-                 stop_at: Sequence[Tensor] = ()) -> list | None:
+                 stop_at: Sequence[Tensor] = (), through_inputs: bool = False) -> list | None:
     """Propagate ``root_grad`` from tensor ``root`` back through the tape.
 
     Without ``inputs`` the gradients are accumulated into the ``.grad`` of every leaf
@@ -313,8 +314,10 @@ def run_backward(root: Tensor, root_grad, *, inputs: Sequence[Tensor] | None = N
     to ``.grad``; the gradient for each input is returned instead (``None`` for an
     input the root does not depend on).  Gradients stop at the inputs: nothing flows
     past an input into the graph that produced it, and an input listed twice gets its
-    gradient twice.  Tensors in ``stop_at`` are boundaries too, receiving nothing (for
-    values known not to depend on the inputs).
+    gradient twice.  With ``through_inputs=True`` (``torch.autograd.grad``'s meaning)
+    each input gets its total derivative instead: the pass goes on past an input that
+    another input depends on.  Tensors in ``stop_at`` are boundaries too, receiving
+    nothing (for values known not to depend on the inputs).
     """
     numpy_xp, tensor_xp, Tensor = _namespaces()
     if create_graph:
@@ -335,6 +338,10 @@ def run_backward(root: Tensor, root_grad, *, inputs: Sequence[Tensor] | None = N
                 wanted_nodes.setdefault(t._node, []).append(k)
             else:
                 wanted_leaves.setdefault(id(t), []).append(k)
+    # where the pass stops: every input (and stop_at), or with through_inputs stop_at only
+    stop_nodes = wanted_nodes
+    if through_inputs:
+        stop_nodes = {t._node for t in stop_at if t._node is not None}
     for t in stop_at:
         if t._node is not None:
             wanted_nodes.setdefault(t._node, [])
@@ -357,7 +364,9 @@ def run_backward(root: Tensor, root_grad, *, inputs: Sequence[Tensor] | None = N
     root_node = root._node
     if root_node is None:
         deliver_leaf(root, root_grad)
-    elif root_node in wanted_nodes:
+    elif root_node in stop_nodes:
+        if _hooks.registered:
+            root_grad = _hooks.run_hooks(root_node, root_grad, create_graph)
         for k in wanted_nodes[root_node]:
             results[k] = root_grad
     else:
@@ -379,10 +388,10 @@ def run_backward(root: Tensor, root_grad, *, inputs: Sequence[Tensor] | None = N
             if retaining is not None and retaining.tensors:
                 with observe_backward(retaining):
                     _reverse_pass(root_node, root_grad, xp, create_graph, retain_graph,
-                                  deliver_leaf, wanted_nodes, results)
+                                  deliver_leaf, wanted_nodes, results, stop_nodes)
             else:
                 _reverse_pass(root_node, root_grad, xp, create_graph, retain_graph,
-                              deliver_leaf, wanted_nodes, results)
+                              deliver_leaf, wanted_nodes, results, stop_nodes)
         except BaseException:
             # The pass may have released nodes that held parameters read-only before it
             # failed: those must not stay read-only for a graph nobody can run again.
@@ -398,6 +407,9 @@ def run_backward(root: Tensor, root_grad, *, inputs: Sequence[Tensor] | None = N
     if _guard.guarded_arrays and not retain_graph:
         _guard.release_guarded_leaves()
     if inputs is not None:
+        if _hooks.registered:
+            results = [_hooks.run_hooks(t, r, create_graph) if r is not None
+                       and t._node is None else r for t, r in zip(inputs, results)]
         for observer in _grad_mode.observers:
             for t, grad in zip(inputs, results):
                 observer.on_leaf(t, grad)
@@ -412,8 +424,11 @@ def run_backward(root: Tensor, root_grad, *, inputs: Sequence[Tensor] | None = N
     else:
         _grad_mode.last_root = root._node
     observers = _grad_mode.observers
+    hooked = bool(_hooks.registered)
     while leaf_grads:
         leaf, grad = leaf_grads.popitem()[1]     # popped, so the dict holds no reference
+        if hooked:
+            grad = _hooks.run_hooks(leaf, grad, create_graph)
         for observer in observers:
             observer.on_leaf(leaf, grad)
         _accumulate_into_leaf(leaf, grad, create_graph)
@@ -474,7 +489,7 @@ def _accumulate_into_leaf(leaf, grad, create_graph):
 
 
 def _reverse_pass(root_node, root_grad, xp, create_graph, retain_graph,
-                  deliver_leaf, wanted_nodes, results):
+                  deliver_leaf, wanted_nodes, results, stop_nodes):
     make = _namespaces()[2]._make
     # Nodes are taken newest first (highest ``_seq``).  A node is always newer than
     # its inputs, so every consumer of a node that the pass can reach is taken before
@@ -491,18 +506,24 @@ def _reverse_pass(root_node, root_grad, xp, create_graph, retain_graph,
     observers = _grad_mode.observers        # () unless viz.steps / detect_anomaly watch
     # Observers are shown each partial sum as its own array, so they get fresh sums.
     add_gradients = _add_in_place if not (create_graph or observers) else _add
+    hooked = bool(_hooks.registered)        # Tensor.register_hook on any tensor
     node, g = root_node, root_grad
     while node is not None:
+        if hooked and g is not None:
+            g = _hooks.run_hooks(node, g, create_graph)
         if wanted_nodes:
             wanted = wanted_nodes.get(node)
             if wanted is not None:
-                for k in wanted:
-                    results[k] = g
-                node = g = None
-                if frontier:
-                    node = heappop(frontier)[1]
-                    g = pending.pop(node)
-                continue
+                if node in stop_nodes:
+                    for k in wanted:
+                        results[k] = g
+                    node = g = None
+                    if frontier:
+                        node = heappop(frontier)[1]
+                        g = pending.pop(node)
+                    continue
+                for k in wanted:     # (a copy: sums further back may add into g in place)
+                    results[k] = g if g is None or create_graph else g.copy()
         args = node.args
         if args is None:                # released by an earlier pass: revive.py, or the error
             args = _revive.revive(node)

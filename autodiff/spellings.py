@@ -528,6 +528,19 @@ class PyTorchMethods:
                 "grad, so no gradient reaches it")
         graph.retained[self._node] = weakref.ref(self)
 
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` whenever this tensor's gradient is computed, before it
+        is used; a returned value replaces it (PyTorch).  Returns a handle whose
+        ``remove()`` unregisters it.  See ``autodiff/hooks.py``.
+
+        >>> w = ad.tensor([3.0, -4.0], requires_grad=True)
+        >>> _ = w.register_hook(lambda g: np.clip(g, -1, 1))   # clip this gradient
+        >>> (w ** 2).sum().backward(); w.grad
+        array([ 1., -1.])
+        """
+        from .hooks import register_hook
+        return register_hook(self, hook)
+
     @property
     def retains_grad(self) -> bool:
         """True for an intermediate that keeps its gradient (``retain_grad()``)."""

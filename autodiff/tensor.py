@@ -292,11 +292,13 @@ class Tensor(OperatorMethods, PyTorchMethods, SelectionMethods, ArrayMethods, To
 
     # ----- gradients -----------------------------------------------------------
     def backward(self, grad=None, retain_graph: bool = False,
-                 create_graph: bool = False, *, gradient=None) -> None:
+                 create_graph: bool = False, *, gradient=None, inputs=None) -> None:
         """Reverse pass: accumulate d(self)/d(leaf) into each leaf's ``.grad``.
 
         ``grad`` is the upstream gradient (the same shape as ``self``); it may be
         omitted for a tensor with one element.  ``gradient=`` is PyTorch's name for it.
+        ``inputs=`` (a tensor or a sequence of them, as in PyTorch) accumulates into
+        the ``.grad`` of those tensors only, leaves or not, each its total derivative.
 
         >>> w = ad.tensor([1.0, -2.0], requires_grad=True)
         >>> (w ** 2).sum().backward()
@@ -324,7 +326,11 @@ class Tensor(OperatorMethods, PyTorchMethods, SelectionMethods, ArrayMethods, To
         # inside a transform's function: transforms.transform_input refuses to be passed
         _grad_mode.backward_in_transform = _grad_mode.transform_depth > 0
         try:
-            run_backward(self, grad, retain_graph=retain_graph, create_graph=create_graph)
+            if inputs is None:
+                run_backward(self, grad, retain_graph=retain_graph, create_graph=create_graph)
+            else:
+                from .autograd import backward_into
+                backward_into(self, grad, inputs, retain_graph, create_graph)
         finally:
             _grad_mode.backward_in_transform = False
 

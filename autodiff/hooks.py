@@ -1,0 +1,136 @@
+"""Gradient hooks: ``t.register_hook(fn)`` calls ``fn(grad)`` each time a reverse pass
+has ``t``'s whole gradient, before it is used; a value ``fn`` returns replaces it.
+
+As in PyTorch:
+
+- a leaf's hooks see the sum of what all its uses sent in the pass, before it is
+  added to ``.grad`` (and before ``ad.grad`` / ``backward(inputs=...)`` return it);
+- an intermediate's hooks see its gradient before its op's rules pass it on, so a
+  replaced gradient is what flows further back (and what ``retain_grad()`` keeps);
+- a hook belongs to the value it was registered on: for an intermediate, the node
+  that made it, so after an in-place change of the tensor it still sees the gradient
+  of the value from before the change;
+- hooks run in the order they were registered; ``handle.remove()`` removes one.
+
+``grad`` is what the pass carries: an ndarray in a plain ``backward()``, a Tensor
+under ``create_graph=True`` (so a hook's arithmetic is recorded for higher order).
+"""
+
+from __future__ import annotations
+
+import itertools
+import weakref
+from typing import Any, Callable
+
+import numpy as np
+
+class _Registry:
+    """owner -> {handle id: hook}, in registration order, holding owners weakly.
+
+    Keyed by identity: a Tensor cannot be a ``WeakKeyDictionary`` key, whose lookups
+    compare keys with ``==`` (elementwise for Tensors)."""
+
+    def __init__(self):
+        self._entries = {}              # id(owner) -> (weak reference, {id: hook})
+
+    def __bool__(self) -> bool:
+        return bool(self._entries)
+
+    def get(self, owner) -> dict | None:
+        entry = self._entries.get(id(owner))
+        return entry[1] if entry is not None and entry[0]() is owner else None
+
+    def functions_of(self, owner) -> dict:
+        functions = self.get(owner)
+        if functions is None:
+            key = id(owner)
+            ref = weakref.ref(owner, lambda _, key=key: self._entries.pop(key, None))
+            functions = {}
+            self._entries[key] = (ref, functions)
+        return functions
+
+    def discard(self, owner, hook_id: int) -> None:
+        functions = self.get(owner)
+        if functions is not None:
+            functions.pop(hook_id, None)
+            if not functions:
+                del self._entries[id(owner)]
+
+
+#: leaf tensors and nodes (intermediates) -> their hooks
+registered = _Registry()
+
+_next_id = itertools.count().__next__
+
+
+class RemovableHandle:
+    """Returned by ``register_hook``; ``remove()`` unregisters the hook (twice is fine)."""
+
+    __slots__ = ("_owner", "_id")
+
+    def __init__(self, owner, hook_id: int):
+        self._owner = weakref.ref(owner)
+        self._id = hook_id
+
+    def remove(self) -> None:
+        owner = self._owner()
+        if owner is not None:
+            registered.discard(owner, self._id)
+
+
+def register_hook(tensor, hook: Callable) -> RemovableHandle:
+    """Register ``hook(grad)`` on ``tensor`` (see the module); returns a handle.
+
+    >>> x = ad.tensor([1.0, -2.0], requires_grad=True)
+    >>> h = x * 3
+    >>> handle = h.register_hook(lambda g: g * 10)     # scale the gradient flowing back
+    >>> h.sum().backward(); x.grad
+    array([30., 30.])
+    >>> handle.remove()
+    """
+    if not callable(hook):
+        raise TypeError(f"register_hook: the hook must be callable, got "
+                        f"{type(hook).__name__}")
+    if not tensor.requires_grad:
+        raise RuntimeError(
+            f"register_hook: this tensor (shape {tensor.shape}) does not require grad, so "
+            "no gradient reaches it and the hook would never run; create it with "
+            "requires_grad=True or register the hook on a tensor that requires grad")
+    owner = tensor._node if tensor._node is not None else tensor
+    hook_id = _next_id()
+    registered.functions_of(owner)[hook_id] = hook
+    return RemovableHandle(owner, hook_id)
+
+
+def run_hooks(owner, grad: Any, create_graph: bool) -> Any:
+    """``grad`` through the hooks registered on ``owner`` (a leaf tensor or a node)."""
+    functions = registered.get(owner)
+    if not functions:
+        return grad
+    from .compile.refusals import refuse_while_tracing
+    from .tensor import Tensor
+
+    refuse_while_tracing(
+        "a gradient hook (register_hook)", "the hook is Python code run on the gradient, "
+        "which a replay of the plan would skip", "Remove it (handle.remove()) before "
+        "calling the compiled function, or call the step without ad.compile.")
+
+    for hook in list(functions.values()):
+        result = hook(grad)
+        if result is None:
+            continue
+        if create_graph:
+            new = result if isinstance(result, Tensor) else Tensor(np.asarray(result))
+        else:
+            new = np.asarray(result.data if isinstance(result, Tensor) else result)
+        if new.shape != np.shape(grad):
+            name = getattr(hook, "__name__", type(hook).__name__)
+            raise ValueError(
+                f"register_hook: the hook {name} returned a gradient of shape {new.shape} "
+                f"for a gradient of shape {np.shape(grad)}; return one of the same shape "
+                "(or None to leave it unchanged)")
+        dtype = grad.dtype
+        if new.dtype != dtype:
+            new = new.astype(dtype)
+        grad = new
+    return grad
