@@ -74,6 +74,7 @@ from . import linalg, special
 from .function import Function, FunctionCtx, custom_gradient
 from .transforms import grad, value_and_grad, vjp, jacobian, jacrev, hvp
 from .forward import jvp, jacfwd, hessian
+from .vmap import vmap
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck, numerical_grad
 
 __version__ = "0.1.0"

@@ -1,0 +1,136 @@
+"""``ad.vmap``: map a function written for one example over a batch axis.
+
+``vmap(f)(xs)`` is ``stack([f(x) for x in xs])``, which is what it runs: ``f`` is
+called once per slice of the batched arguments and the results are stacked, so any
+function the library can run works, values are exactly the per-example ones, and the
+slicing and stacking are recorded ops, so gradients flow through both.  It composes
+with the other transforms: ``vmap(grad(loss), in_dims=(None, 0))(w, xs)`` gives one
+gradient per example.
+
+The calls are a Python loop (JAX and ``torch.func`` rewrite ``f`` to work on the
+whole batch at once instead): the cost is one call of ``f`` per example.  Jacobians
+do not need it: ``jacfwd`` and ``jacrev`` already push all their directions at once.
+Random draws inside ``f`` differ per example (``torch.func.vmap``'s
+``randomness="different"``).
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+import numpy as np
+
+from .tensor import Tensor
+
+
+def vmap(func: Callable, in_dims: int | None | Sequence[int | None] = 0,
+         out_dims: int | Sequence[int] = 0) -> Callable:
+    """``func`` mapped over axis ``in_dims`` of its positional arguments; the results
+    are stacked along ``out_dims`` (``torch.func.vmap``'s and ``jax.vmap``'s
+    arguments).  ``in_dims`` is one int (every argument batched along that axis) or
+    one entry per argument, ``None`` for an argument passed whole to every call;
+    keyword arguments are passed whole.
+
+    >>> norms = ad.vmap(lambda v: np.sqrt((v * v).sum()))
+    >>> norms(ad.tensor([[3.0, 4.0], [6.0, 8.0]]))
+    tensor([ 5., 10.])
+    >>> w = np.array([1.0, 2.0])
+    >>> per_example = ad.vmap(ad.grad(lambda w, x: (w @ x) ** 2), in_dims=(None, 0))
+    >>> per_example(w, np.array([[1.0, 0.0], [0.0, 1.0]]))       # 2 (w·x) x, per row
+    array([[2., 0.],
+           [0., 4.]])
+    """
+    if not callable(func):
+        raise TypeError(f"vmap: expected a function, got {type(func).__name__}")
+    name = getattr(func, "__name__", "f")
+
+    def mapped(*args, **kwargs):
+        dims = _argument_dims(name, in_dims, args)
+        size = _batch_size(name, args, dims)
+        results = [func(*[_slice(a, d, b) for a, d in zip(args, dims)], **kwargs)
+                   for b in range(size)]
+        return _stacked(name, results, out_dims)
+
+    mapped.__name__ = f"vmap({name})"
+    return mapped
+
+
+def _argument_dims(name, in_dims, args) -> list:
+    if in_dims is None or isinstance(in_dims, (int, np.integer)):
+        dims = [in_dims] * len(args)
+    else:
+        dims = list(in_dims)
+        if len(dims) != len(args):
+            raise ValueError(
+                f"vmap({name}): in_dims has {len(dims)} entries but the call has "
+                f"{len(args)} positional arguments; give one entry per argument (None for "
+                "an argument that is not batched)")
+    for k, (arg, dim) in enumerate(zip(args, dims)):
+        if dim is None:
+            continue
+        if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
+            raise TypeError(f"vmap({name}): in_dims[{k}] must be an int or None, got "
+                            f"{dim!r}")
+        ndim = np.ndim(arg.data if isinstance(arg, Tensor) else arg)
+        if not -ndim <= dim < ndim:
+            raise ValueError(
+                f"vmap({name}): argument {k} has shape "
+                f"{np.shape(arg.data if isinstance(arg, Tensor) else arg)}, which has no "
+                f"axis {dim} to map over; pass in_dims=None for it to pass it whole")
+    return [None if d is None else int(d) % np.ndim(a.data if isinstance(a, Tensor) else a)
+            for a, d in zip(args, dims)]
+
+
+def _batch_size(name, args, dims) -> int:
+    sizes = {k: np.shape(a.data if isinstance(a, Tensor) else a)[d]
+             for k, (a, d) in enumerate(zip(args, dims)) if d is not None}
+    if not sizes:
+        raise ValueError(f"vmap({name}): no argument is mapped (every in_dims entry is "
+                         "None); map at least one")
+    if len(set(sizes.values())) > 1:
+        listed = ", ".join(f"argument {k}: {n}" for k, n in sizes.items())
+        raise ValueError(f"vmap({name}): the mapped axes have different sizes ({listed}); "
+                         "they must be equal")
+    size = next(iter(sizes.values()))
+    if size == 0:
+        raise ValueError(f"vmap({name}): the mapped axis has size 0, so the function is "
+                         "never called and the shape of its result is unknown")
+    return size
+
+
+def _slice(arg, dim, b):
+    if dim is None:
+        return arg
+    return arg[(slice(None),) * dim + (b,)]
+
+
+def _stacked(name, results, out_dims):
+    first = results[0]
+    if isinstance(first, (tuple, list)):
+        dims = [out_dims] * len(first) if isinstance(out_dims, (int, np.integer)) \
+            else list(out_dims)
+        if len(dims) != len(first):
+            raise ValueError(f"vmap({name}): out_dims has {len(dims)} entries but the "
+                             f"function returns {len(first)} values")
+        return type(first)(_stack_one(name, [r[k] for r in results], dims[k])
+                           for k in range(len(first)))
+    if not isinstance(out_dims, (int, np.integer)) or isinstance(out_dims, bool):
+        raise TypeError(f"vmap({name}): out_dims must be an int for a function that returns "
+                        f"one value, got {out_dims!r}")
+    return _stack_one(name, results, out_dims)
+
+
+def _stack_one(name, values, dim):
+    from .ops.shape import stack
+
+    shapes = {np.shape(v.data if isinstance(v, Tensor) else v) for v in values}
+    if len(shapes) > 1:
+        raise ValueError(f"vmap({name}): the calls returned values of different shapes "
+                         f"{sorted(shapes)}; they must agree to be stacked")
+    ndim = len(next(iter(shapes))) + 1
+    if not -ndim <= dim < ndim:
+        raise ValueError(f"vmap({name}): out_dims {dim} is out of range for results with "
+                         f"{ndim} axes after stacking")
+    if any(isinstance(v, Tensor) for v in values):
+        return stack(values, axis=dim)
+    return np.stack([np.asarray(v) for v in values], axis=dim)
