@@ -18,6 +18,8 @@ require grad written into an ndarray, which cannot hold a gradient.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from .. import inplace
@@ -25,9 +27,30 @@ from ..graph import _grad_mode
 from ..tensor import Tensor
 from .indexing import take
 from .operands import array_of, tensor_of
-from .ordering import _along_axis_key
 from .registry import implements
 from .shape import flatten
+
+
+def _constant(array):
+    array.flags.writeable = False
+    return array
+
+
+# The index arrays that depend only on shapes are made once per shape (and kept
+# read-only): ad.compile then sees constants of the library, not arrays made during
+# the call from the values.
+@functools.lru_cache(maxsize=256)
+def _lane_positions(n, dim, ndim):
+    """``arange(n)`` along axis ``dim`` of ``ndim`` (size 1 on the others)."""
+    shape = [1] * ndim
+    shape[dim] = n
+    return _constant(np.arange(n).reshape(shape))
+
+
+def _along_axis_key(shape, indices, axis):
+    """The index ``np.put_along_axis`` writes at (NumPy's ``_make_along_axis_idx``)."""
+    return tuple(indices if dim == axis else _lane_positions(n, dim, len(shape))
+                 for dim, n in enumerate(shape))
 
 
 def _into_array(name, target, value, write):
@@ -101,9 +124,10 @@ def _refuse_repeats(shape, key, described):
             "key) to add the values up.")
 
 
-def _diagonal_positions(shape, wrap):
-    """The flat positions ``np.fill_diagonal`` writes (its own formula)."""
-    size = int(np.prod(shape))
+@functools.lru_cache(maxsize=256)
+def _diagonal_key(shape, wrap):
+    """The index of the entries ``np.fill_diagonal`` writes (its own formula: every
+    ``step``-th flat position, up to ``end``), and how many there are."""
     end = None
     if len(shape) == 2:
         step = shape[1] + 1
@@ -111,7 +135,15 @@ def _diagonal_positions(shape, wrap):
             end = shape[1] * shape[1]
     else:
         step = 1 + int(np.cumprod(shape[:-1]).sum())
-    return np.arange(size)[:end:step]
+    positions = np.arange(int(np.prod(shape)))[:end:step]
+    return tuple(_constant(i) for i in np.unravel_index(positions, shape)), positions.size
+
+
+@functools.lru_cache(maxsize=256)
+def _cycle(n, size):
+    """``0, 1, ..., size - 1, 0, 1, ...``, ``n`` of them: ``val`` repeated along the
+    diagonal (or cut short), as NumPy's flat assignment does."""
+    return _constant(np.arange(n) % size)
 
 
 @implements(np.fill_diagonal)
@@ -135,13 +167,11 @@ def fill_diagonal(a, val, wrap=False) -> None:
     scratch = np.zeros(a.shape, a.dtype)
     _checked("fill_diagonal", f"a of shape {a.shape}, dtype {a.dtype}; val of shape "
              f"{raw.shape}; wrap={wrap}", lambda: np.fill_diagonal(scratch, raw, wrap))
-    positions = _diagonal_positions(a.shape, wrap)
-    if raw.size == 0 or positions.size == 0:
+    key, n = _diagonal_key(a.shape, bool(wrap))
+    if raw.size == 0 or n == 0:
         return None                                 # NumPy writes nothing
-    key = np.unravel_index(positions, a.shape)
     if raw.ndim:                                    # flattened, repeated or cut to fit
         flat = flatten(tensor_of(val))
-        val = flat if raw.size == positions.size else \
-            take(flat, np.arange(positions.size) % raw.size)
+        val = flat if raw.size == n else take(flat, _cycle(n, raw.size))
     inplace.set_item(a, key, val, where="fill_diagonal")
     return None
