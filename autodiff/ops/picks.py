@@ -108,7 +108,7 @@ def choose(a, choices, out=None, mode="raise") -> Tensor:
     reject_numpy_arguments("choose", out=out)
     index = array_of(a)
     options = _choice_list(choices)
-    raw = [array_of(c) for c in options]
+    raw = [c.data if isinstance(c, Tensor) else c for c in options]   # (Python numbers: weak)
     try:
         expected = np.choose(index, raw, mode=mode)             # NumPy's checks and dtype
         which = np.choose(index, [np.array(k) for k in range(len(raw))], mode=mode)
