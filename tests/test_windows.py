@@ -72,6 +72,22 @@ def test_sliding_window_does_not_alias_the_input():
             windows[0, 0] = 5.0
 
 
+def test_a_recorded_write_into_windows_is_refused():
+    x = ad.tensor(np.arange(5.0), requires_grad=True)
+    windows = swv(x, 2)
+    with pytest.raises(ad.InPlaceError, match=r"setitem: .*output of 'sliding_window_view'"
+                                              r".*overlap"):
+        windows[0, 0] = 5.0
+    row = windows[1]
+    with pytest.raises(ad.InPlaceError, match="add_: .*it views tensor .*'sliding_window_view'"):
+        row.add_(1.0)
+    np.testing.assert_array_equal(windows.data, swv(np.arange(5.0), 2))
+    fresh = swv(x, 2) * 1.0              # a new tensor from the windows can be updated
+    fresh[0, 0] = 5.0
+    fresh.sum().backward()
+    np.testing.assert_array_equal(x.grad, [0.0, 2.0, 2.0, 2.0, 1.0])
+
+
 def test_sliding_window_refusals_and_errors():
     t = ad.tensor(np.zeros((3, 4)), requires_grad=True)
     with pytest.raises(ValueError, match="sliding_window_view: writeable=True .* overlap"):

@@ -20,6 +20,7 @@ import itertools
 
 import numpy as np
 
+from .. import inplace
 from ..tensor import Tensor
 from .operands import array_of
 from .registry import defop, implements
@@ -48,6 +49,7 @@ _window = defop(
     scatters=True, reads=(),
     x=("sliding_window_adjoint(g, x.shape, window_shape, axis)", _window_rule),
     window_shape=None, axis=None)
+inplace.READ_ONLY_OUTPUTS.add("sliding_window_view")
 
 
 def _adjoint_forward(g, shape, window_shape, axis):
