@@ -11,7 +11,9 @@ higher orders come for free.
 The forward returns a read-only copy of NumPy's view: a view overlaps itself, so a
 write through it (which NumPy refuses by making it read-only) could not be
 recorded, and a copy keeps later in-place writes into the input from changing
-values the tape saved.  ``writeable=True`` is refused.
+values the tape saved.  ``writeable=True`` is refused, and so is an in-place update
+of the result (or of a view of it) in grad mode, where it would otherwise be recorded
+as a new value that never reaches the input (``inplace.READ_ONLY_OUTPUTS``).
 """
 
 from __future__ import annotations
