@@ -284,6 +284,7 @@ def _recorded(t, result, where: str, written=_ALL) -> None:
     from .ops.indexing import setitem
 
     chain = _views_up(t)
+    _refuse_read_only_outputs([t] + [base for _, (base, _) in chain], t, where)
     _refuse_transform_input([t] + [base for _, (base, _) in chain], where)
     _check_views(chain, where, recording=True)
     _refuse_unfollowed_view(chain[-1][1][0] if chain else t, t, where)
@@ -299,6 +300,24 @@ def _recorded(t, result, where: str, written=_ALL) -> None:
     _adopt(t, result, where, plans[0])
     for (view_tensor, (base, key)), plan in zip(chain, plans[1:]):   # innermost first
         _adopt(base, setitem(base, view_tensor, key), where, plan)
+
+
+#: Names of the ops whose output NumPy makes read-only because its entries overlap
+#: (``sliding_window_view``): an update of it, or of a view of it, is refused in grad
+#: mode too, where it would otherwise be recorded as a new value.
+READ_ONLY_OUTPUTS: set = set()
+
+
+def _refuse_read_only_outputs(tensors, t, where: str) -> None:
+    for tensor in tensors:
+        node = tensor._node
+        if node.__class__ is Node and node.op.name in READ_ONLY_OUTPUTS:
+            what = "it is" if tensor is t else f"it views tensor {_label(tensor)},"
+            raise InPlaceError(
+                f"{where}: cannot change tensor {_label(t)} in place: {what} the output of "
+                f"'{node.op.name}', which NumPy makes read-only because its entries "
+                "overlap (one write would change several of them). Build a new tensor "
+                "instead (w = ad.where(mask, value, w), or w * mask).")
 
 
 def _refuse_transform_input(tensors, where: str) -> None:

@@ -233,6 +233,9 @@ SURFACE = [
     # (autograd's gradient rule handles the last axis and no spacing)
     ("gradient", (-2, 2), lambda xp, lse, x: xp.gradient(x * x, axis=1) + xp.gradient(x[0])),
     ("angle real_if_close", (-2, 2), lambda xp, lse, x: xp.angle(x) + xp.real_if_close(x) * x),
+    # (autograd has no gradient for choose, compress, extract, unstack,
+    # sliding_window_view, put_along_axis or fill_diagonal: tests/op_specs_windows.py
+    # checks those against finite differences)
 ]
 
 

@@ -67,12 +67,12 @@ def implements(*numpy_callables: Callable) -> Callable:
     ``func`` takes NumPy's arguments; unsupported keywords such as ``out=`` are
     rejected before it is called.
 
-    >>> @implements(np.extract)
-    ... def extract(condition, arr):
-    ...     return ad.flatten(arr)[np.ravel(condition)]
-    >>> np.extract(np.array([True, False, True]), ad.tensor([1.0, 4.0, 9.0]))
-    tensor([1., 9.])
-    >>> forget_numpy(np.extract)
+    >>> @implements(np.union1d)
+    ... def union1d(ar1, ar2):
+    ...     return np.unique(ad.concatenate([ad.ravel(ar1), ad.ravel(ar2)]))
+    >>> np.union1d(ad.tensor([3.0, 1.0]), ad.tensor([1.0, 2.0]))
+    tensor([1., 2., 3.])
+    >>> forget_numpy(np.union1d)
     """
     def register(func):
         for f in numpy_callables:

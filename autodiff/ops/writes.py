@@ -1,0 +1,177 @@
+"""NumPy functions that write into their first argument: ``np.put_along_axis`` and
+``np.fill_diagonal`` on Tensors.
+
+Each is ``t[key] = values`` for the key NumPy would write at, so it follows the rules of
+every in-place update of a Tensor (``autodiff/inplace.py``): recorded in grad mode
+(``t`` takes the new value and its node; the written values get the gradient of the
+entries they landed in, the entries left alone keep theirs, the overwritten ones get
+none), a plain write into ``t.data`` otherwise, refused on a leaf that requires grad.
+NumPy's own function runs first on a scratch array, so its checks and errors are its
+own.  Both return None, as NumPy's do.
+
+Refused with an error saying what to write instead: ``put_along_axis`` with indices
+that repeat an entry while recording (which value lands there would be NumPy's
+choice, and so would be which one gets the gradient), and with ``axis=None`` (NumPy 2
+writes into a flattened copy there and leaves ``arr`` unchanged); and values that
+require grad written into an ndarray, which cannot hold a gradient.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from .. import inplace
+from ..graph import _grad_mode
+from ..tensor import Tensor
+from .indexing import take
+from .operands import array_of, tensor_of
+from .registry import implements
+from .shape import flatten
+
+
+def _constant(array):
+    array.flags.writeable = False
+    return array
+
+
+# The index arrays that depend only on shapes are made once per shape (and kept
+# read-only): ad.compile then sees constants of the library, not arrays made during
+# the call from the values.
+@functools.lru_cache(maxsize=256)
+def _lane_positions(n, dim, ndim):
+    """``arange(n)`` along axis ``dim`` of ``ndim`` (size 1 on the others)."""
+    shape = [1] * ndim
+    shape[dim] = n
+    return _constant(np.arange(n).reshape(shape))
+
+
+def _along_axis_key(shape, indices, axis):
+    """The index ``np.put_along_axis`` writes at (NumPy's ``_make_along_axis_idx``)."""
+    return tuple(indices if dim == axis else _lane_positions(n, dim, len(shape))
+                 for dim, n in enumerate(shape))
+
+
+def _into_array(name, target, value, write):
+    """Write into the ndarray ``target`` with NumPy, unless ``value`` needs a gradient."""
+    if isinstance(value, Tensor) and value.requires_grad and _grad_mode.enabled:
+        raise TypeError(
+            f"numpy.{name} writes into its first argument, here an ndarray (shape "
+            f"{np.shape(target)}, dtype {np.result_type(target)}), which cannot carry the "
+            f"gradient of the values (a Tensor of shape {value.shape} that requires grad). "
+            f"Make the target a Tensor first: t = ad.tensor(arr); np.{name}(t, ...); or "
+            "write value.detach() when no gradient is needed.")
+    write()
+
+
+def _checked(name, describe, run):
+    try:
+        run()
+    except (ValueError, IndexError, TypeError) as error:
+        raise type(error)(f"{name}: {error} ({describe})") from None
+
+
+@implements(np.put_along_axis)
+def put_along_axis(arr, indices, values, axis) -> None:
+    """Write ``values`` into ``arr`` at ``indices`` along ``axis``, in place, as
+    ``np.put_along_axis``; recorded in grad mode like ``t[key] = values``.
+
+    >>> t = ad.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True) * 1.0
+    >>> v = ad.tensor([[10.0], [20.0]], requires_grad=True)
+    >>> np.put_along_axis(t, np.array([[1], [0]]), v, axis=1)
+    >>> (t * t).sum().backward(); t.data, v.grad
+    (array([[ 1., 10.],
+           [20.,  4.]]), array([[20.],
+           [40.]]))
+    """
+    index = array_of(indices)
+    if not isinstance(arr, Tensor):
+        _into_array("put_along_axis", arr, values,
+                    lambda: np.put_along_axis(arr, index, array_of(values), axis))
+        return None
+    described = (f"arr of shape {arr.shape}, dtype {arr.dtype}; indices of shape "
+                 f"{index.shape}, dtype {index.dtype}; values of shape "
+                 f"{np.shape(array_of(values))}; axis={axis}")
+    if axis is None:
+        raise ValueError(
+            f"put_along_axis: axis=None is not supported on a Tensor ({described}): NumPy 2 "
+            "writes into a flattened copy of arr there and leaves arr itself unchanged. "
+            "To write at flat positions, write t[np.unravel_index(indices, t.shape)] = "
+            "values.")
+    scratch = np.zeros(arr.shape, arr.dtype)
+    _checked("put_along_axis", described,
+             lambda: np.put_along_axis(scratch, index, array_of(values), axis))
+    axis = int(np.lib.array_utils.normalize_axis_index(axis, arr.ndim))
+    key = _along_axis_key(arr.shape, index, axis)
+    if _grad_mode.enabled and (arr.requires_grad or getattr(values, "requires_grad", False)):
+        _refuse_repeats(arr.shape, key, described)
+    inplace.set_item(arr, key, values, where="put_along_axis")
+    return None
+
+
+def _refuse_repeats(shape, key, described):
+    counts = np.zeros(shape, dtype=np.intp)
+    np.add.at(counts, key, 1)
+    if counts.max(initial=0) > 1:
+        where = np.unravel_index(int(np.argmax(counts)), shape)
+        raise ValueError(
+            f"put_along_axis: the indices write entry {tuple(int(i) for i in where)} "
+            f"more than once ({described}), so which value stays there, and which one "
+            "gets its gradient, is ambiguous. Make the indices distinct along the axis "
+            "(e.g. keep the last of each with np.unique), or build the result as a new "
+            "tensor: ad.where over the positions, or t + ad.index_add(values, t.shape, "
+            "key) to add the values up.")
+
+
+@functools.lru_cache(maxsize=256)
+def _diagonal_key(shape, wrap):
+    """The index of the entries ``np.fill_diagonal`` writes (its own formula: every
+    ``step``-th flat position, up to ``end``), and how many there are."""
+    end = None
+    if len(shape) == 2:
+        step = shape[1] + 1
+        if not wrap:
+            end = shape[1] * shape[1]
+    else:
+        step = 1 + int(np.cumprod(shape[:-1]).sum())
+    positions = np.arange(int(np.prod(shape)))[:end:step]
+    return tuple(_constant(i) for i in np.unravel_index(positions, shape)), positions.size
+
+
+@functools.lru_cache(maxsize=256)
+def _cycle(n, size):
+    """``0, 1, ..., size - 1, 0, 1, ...``, ``n`` of them: ``val`` repeated along the
+    diagonal (or cut short), as NumPy's flat assignment does."""
+    return _constant(np.arange(n) % size)
+
+
+@implements(np.fill_diagonal)
+def fill_diagonal(a, val, wrap=False) -> None:
+    """Write ``val`` on the main diagonal of ``a``, in place, as ``np.fill_diagonal``
+    (an array ``val`` is repeated along the diagonal as needed); recorded in grad mode
+    like ``t[key] = val``.
+
+    >>> t = ad.tensor(np.ones((2, 2)), requires_grad=True) * 1.0
+    >>> d = ad.tensor(5.0, requires_grad=True)
+    >>> np.fill_diagonal(t, d)
+    >>> t.sum().backward(); t.data, d.grad
+    (array([[5., 1.],
+           [1., 5.]]), array(2.))
+    """
+    if not isinstance(a, Tensor):
+        _into_array("fill_diagonal", a, val,
+                    lambda: np.fill_diagonal(a, array_of(val), wrap))
+        return None
+    raw = array_of(val)
+    scratch = np.zeros(a.shape, a.dtype)
+    _checked("fill_diagonal", f"a of shape {a.shape}, dtype {a.dtype}; val of shape "
+             f"{raw.shape}; wrap={wrap}", lambda: np.fill_diagonal(scratch, raw, wrap))
+    key, n = _diagonal_key(a.shape, bool(wrap))
+    if raw.size == 0 or n == 0:
+        return None                                 # NumPy writes nothing
+    if raw.ndim:                                    # flattened, repeated or cut to fit
+        flat = flatten(tensor_of(val))
+        val = flat if raw.size == n else take(flat, _cycle(n, raw.size))
+    inplace.set_item(a, key, val, where="fill_diagonal")
+    return None
