@@ -92,6 +92,7 @@ from .torch_functions import (  # noqa: E402  (more of PyTorch's top-level names
 from .torch_random import multinomial, rand_like, randint, randn_like  # noqa: E402
 from .serialization import load, save  # noqa: E402
 from . import autograd  # noqa: E402  (PyTorch's torch.autograd.grad, detect_anomaly)
+from . import func  # noqa: E402  (torch.func's names for the transforms, functional_call)
 from .optim import NoGradientWarning
 from .anomaly import AnomalyError, detect_anomaly
 from .explain import explain

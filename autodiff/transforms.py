@@ -30,6 +30,7 @@ from .guard import holding_inputs, note_fresh_input
 from .ops.registry import defop
 from .ops.shape import stack
 from .tensor import Tensor
+from .pytrees import is_tree, tree_value_and_grad
 
 def _transform_input_rule(xp, g, ans, x):
     if _grad_mode.backward_in_transform:
@@ -324,7 +325,8 @@ def value_and_grad(func: Callable, argnums: int | Sequence[int] = 0) -> Callable
     """``(value, gradient)`` of a scalar function; a tuple of gradients for tuple argnums.
 
     Results are arrays, or Tensors when they can still be differentiated (see the
-    module docstring).
+    module docstring).  An argument that is a dict, list or tuple of arrays gets its
+    gradients in the same structure (``pytrees.py``).
 
     >>> ad.value_and_grad(lambda x: (x ** 2).sum())(np.array([1.0, 2.0]))
     (array(5.), array([2., 4.]))
@@ -344,6 +346,11 @@ def _value_and_grad(func, argnums, where):
     positions = as_argnums(argnums, where)
 
     def wrapped(*args, **kwargs):
+        if where == "grad" and any(-len(args) <= p < len(args) and is_tree(args[p])
+                                   for p in positions):
+            single = isinstance(argnums, (int, np.integer))
+            return tree_value_and_grad(lambda f, a: _value_and_grad(f, a, where), func,
+                                       positions, single, args, kwargs, where)
         with transformed_call(func, args, kwargs, positions, where) as (inputs, out, record):
             if out.size != 1:
                 raise TypeError(

@@ -20,6 +20,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from .pytrees import flatten
 from .tensor import Tensor
 
 
@@ -105,19 +106,28 @@ def _slice(arg, dim, b):
 
 
 def _stacked(name, results, out_dims):
+    """The per-example results stacked: one array per leaf of what ``func`` returns
+    (a value, or a tuple, list or dict of them), along its entry of ``out_dims``."""
     first = results[0]
-    if isinstance(first, (tuple, list)):
-        dims = [out_dims] * len(first) if isinstance(out_dims, (int, np.integer)) \
-            else list(out_dims)
+    if not isinstance(out_dims, (int, np.integer)) or isinstance(out_dims, bool):
+        dims = list(out_dims) if isinstance(out_dims, (tuple, list)) else None
+        if dims is None or not isinstance(first, (tuple, list)):
+            raise TypeError(f"vmap({name}): out_dims must be an int, or a tuple with one "
+                            f"entry per value the function returns, got {out_dims!r}")
         if len(dims) != len(first):
             raise ValueError(f"vmap({name}): out_dims has {len(dims)} entries but the "
                              f"function returns {len(first)} values")
-        return type(first)(_stack_one(name, [r[k] for r in results], dims[k])
-                           for k in range(len(first)))
-    if not isinstance(out_dims, (int, np.integer)) or isinstance(out_dims, bool):
-        raise TypeError(f"vmap({name}): out_dims must be an int for a function that returns "
-                        f"one value, got {out_dims!r}")
-    return _stack_one(name, results, out_dims)
+        parts = [_stacked(name, [r[k] for r in results], dims[k]) for k in range(len(first))]
+        return parts if isinstance(first, list) else type(first)(parts)
+    if not isinstance(first, (dict, list, tuple)):
+        return _stack_one(name, results, out_dims)
+    leaves, rebuild = flatten(first)
+    per_result = [flatten(r)[0] for r in results]
+    if any(len(ls) != len(leaves) for ls in per_result):
+        raise ValueError(f"vmap({name}): the calls returned containers of different "
+                         "structures; they must agree to be stacked")
+    return rebuild([_stack_one(name, [ls[k] for ls in per_result], out_dims)
+                    for k in range(len(leaves))])
 
 
 def _stack_one(name, values, dim):
