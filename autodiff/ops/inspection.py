@@ -15,6 +15,7 @@ arrays made from its shape, ``np.lexsort``'s order, ``np.einsum_path``'s plan.
 
 from __future__ import annotations
 
+import functools
 import importlib
 
 import numpy as np
@@ -72,6 +73,56 @@ def array_repr(arr, max_line_width=None, precision=None, suppress_small=None) ->
         return repr(arr)
 
 
-implements_without_gradient(np.tril_indices_from, np.triu_indices_from,
-                            np.diag_indices_from, np.einsum_path, shape_only=True)
+def _nth(func, n, *args):
+    return func(*args)[n]
+
+
+def _index_arrays(func, arr, *args) -> tuple:
+    """NumPy's tuple of index arrays from ``arr``'s shape; ``ad.compile`` makes each
+    again at a replay (arrays made in the call would otherwise be refused as constants
+    of unknown origin)."""
+    from ..compile import hooks         # (the compile package imports ops)
+    data = arr.data if isinstance(arr, Tensor) else arr
+    result = func(data, *args)
+    tracer = hooks.active
+    if tracer is not None and tracer.owns_thread():
+        for n, value in enumerate(result):
+            tracer.on_made(f"np.{func.__name__}", functools.partial(_nth, func, n),
+                           (data,) + args, {}, value, False)
+    return result
+
+
+@implements(np.tril_indices_from)
+def tril_indices_from(arr, k=0) -> tuple:
+    """``np.tril_indices_from``: the indices of the lower triangle of a 2-D ``arr``.
+
+    >>> t = ad.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    >>> t[np.tril_indices_from(t)]
+    tensor([1., 3., 4.], requires_grad=True)
+    """
+    return _index_arrays(np.tril_indices_from, arr, k)
+
+
+@implements(np.triu_indices_from)
+def triu_indices_from(arr, k=0) -> tuple:
+    """``np.triu_indices_from``: the indices of the upper triangle of a 2-D ``arr``.
+
+    >>> np.triu_indices_from(ad.tensor([[1.0, 2.0], [3.0, 4.0]]), k=1)
+    (array([0]), array([1]))
+    """
+    return _index_arrays(np.triu_indices_from, arr, k)
+
+
+@implements(np.diag_indices_from)
+def diag_indices_from(arr) -> tuple:
+    """``np.diag_indices_from``: the indices of the main diagonal of ``arr`` (every
+    axis of the same length).
+
+    >>> np.diag_indices_from(ad.tensor([[1.0, 2.0], [3.0, 4.0]]))
+    (array([0, 1]), array([0, 1]))
+    """
+    return _index_arrays(np.diag_indices_from, arr)
+
+
+implements_without_gradient(np.einsum_path, shape_only=True)
 implements_without_gradient(np.lexsort)
