@@ -7,7 +7,8 @@ arrays made from its shape, ``np.lexsort``'s order, ``np.einsum_path``'s plan.
   ``array_repr`` of an ndarray subclass names that subclass.
 * ``np.tril_indices_from``, ``np.triu_indices_from``, ``np.diag_indices_from`` and
   ``np.einsum_path`` depend on shapes alone; the index helpers return NumPy's tuples
-  of index arrays, ready for ``t[...]``.
+  of index arrays, ready for ``t[...]``, which ``ad.compile`` makes again at each
+  replay.
 * ``np.lexsort`` returns integer indices, a step function of the values, like
   ``np.argsort``: a Tensor that does not require grad.
 * ``np.isfortran`` reads ``t.flags`` (a read-only view of the data's flags).
