@@ -317,6 +317,12 @@ class ReadOnlyFlags:
     def __repr__(self):
         return repr(self._flags)
 
+    def __copy__(self):
+        return self
+
+    def __deepcopy__(self, memo):
+        return self
+
 
 def _size(size: tuple) -> tuple:
     if len(size) == 1 and isinstance(size[0], (tuple, list)):

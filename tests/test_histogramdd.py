@@ -171,3 +171,13 @@ def test_a_0d_tensor_bins_is_a_count_in_np_histogram_too():
     want_hist, want_edges = np.histogram(np.array([1.0, 2.0, 3.0]), bins=2)
     _same(hist, want_hist)
     _same(edges, want_edges)
+
+
+def test_weights_in_a_list_with_tensors_are_recorded():
+    w = ad.tensor(2.0, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")          # no TapeDropWarning
+        hist, _, _ = np.histogram2d(ad.tensor([0.0, 1.0]), [0.0, 1.0], bins=2, weights=[w, 3.0])
+    np.testing.assert_array_equal(hist.data, [[2.0, 0.0], [0.0, 3.0]])
+    (hist * 5.0).sum().backward()
+    assert w.grad == 5.0

@@ -161,3 +161,9 @@ def test_flags_are_read_only():
     with pytest.raises(AttributeError, match="Tensor.flags is read-only"):
         t.flags["WRITEABLE"] = False
     assert t.data.flags.writeable
+
+
+def test_flags_copy_as_themselves():
+    import copy
+    flags = ad.tensor(VALUES).flags
+    assert copy.copy(flags) is flags and copy.deepcopy(flags).c_contiguous

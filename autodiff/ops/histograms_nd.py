@@ -24,7 +24,7 @@ from ..graph import is_grad_enabled
 from ..tensor import Tensor
 from .histograms import plain_bins, recorded_edges
 from .numpy_dispatch import implements
-from .operands import tensor_of
+from .operands import holds_tensor, tensor_of
 
 
 def _data(value):
@@ -96,6 +96,9 @@ def _flat_bins(points, edges):
 
 
 def _histogramdd(name, sample, bins, range_, density, weights):
+    if isinstance(weights, (list, tuple)) and holds_tensor(weights):
+        from .shape import array
+        weights = array(weights)                # recorded, not dropped by np.asarray
     _refuse_complex(name, sample, weights)
     plain_range = _plain_range(name, range_)
     # NumPy's checks, counts (weighted sums: recomputed below on the tape) and edges
