@@ -27,16 +27,16 @@ _BEYOND_ONE = ("beyond 1 in absolute value", lambda v: np.abs(v) > 1)
 
 def _offending(value, domain) -> int:
     """How many real entries NumPy's ``_fix_real_*`` would turn complex."""
-    data = value.data if isinstance(value, Tensor) else value
+    data = _data(value)
     return int(np.count_nonzero(np.isreal(data) & domain[1](data)))
 
 
 def _checked(name: str, arguments: dict, domains: dict):
     """``None`` if NumPy's result is real, else what a complex result calls for: NumPy's
     value (nothing requires grad) or the error."""
-    counts = {k: _offending(v, domains[k]) if k in domains else 0
-              for k, v in arguments.items()}
     complex_input = [k for k, v in arguments.items() if np.asarray(_data(v)).dtype.kind == "c"]
+    counts = {k: _offending(v, domains[k]) for k, v in arguments.items()
+              if k in domains and not complex_input}
     if not any(counts.values()) and not complex_input:
         return None
     recorded = is_grad_enabled() and any(isinstance(v, Tensor) and v.requires_grad
@@ -54,9 +54,9 @@ def _checked(name: str, arguments: dict, domains: dict):
     raise TypeError(
         f"numpy.emath.{name} ({described}): {where}, where NumPy's result is complex, and "
         "complex values cannot be recorded on the tape: gradients here are real. Keep the "
-        f"input in the real domain (no entry {_domain_words(domains)}), keep the real and "
-        "imaginary parts as two float tensors, or compute on t.detach() if no gradient "
-        "is needed.")
+        f"inputs in the real domain (no entry {_domain_words(domains)}), or compute on "
+        "t.detach() if no gradient is needed (NumPy's complex value then comes back, off "
+        "the tape).")
 
 
 def _describe(name, value):
