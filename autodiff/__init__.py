@@ -73,6 +73,9 @@ from .ops import polynomial as _polynomial  # noqa: F401  (np.vander, np.polyfit
 from .ops import histograms as _histograms  # noqa: F401  (np.histogram records)
 from .ops import assemble as _assemble  # noqa: F401  (np.meshgrid, np.block, ... record)
 from .ops import float_parts as _float_parts  # noqa: F401  (np.modf, np.frexp, np.ldexp)
+from .ops import histograms_nd as _histograms_nd  # noqa: F401  (np.histogramdd records)
+from .ops import scimath as _scimath  # noqa: F401  (np.emath.sqrt, ... record)
+from .ops import inspection as _inspection  # noqa: F401  (np.array_str, np.lexsort, ...)
 from . import linalg, special
 from .function import Function, FunctionCtx, custom_gradient
 from .transforms import grad, value_and_grad, vjp, jacobian, jacrev, hvp

@@ -182,6 +182,17 @@ class ArrayMethods:
         """Bytes of the data array."""
         return self.data.nbytes
 
+    @property
+    def flags(self) -> ReadOnlyFlags:
+        """The data array's flags (memory layout, ``np.isfortran``), read-only: the
+        library protects arrays that a graph saved, so a flag cannot be set here.
+
+        >>> t = ad.tensor([[1.0, 2.0], [3.0, 4.0]])
+        >>> t.flags.c_contiguous, np.isfortran(t.T)
+        (True, True)
+        """
+        return ReadOnlyFlags(self.data.flags)
+
     # ----- PyTorch's conversions and shorthands -----------------------------------
     def to(self, *args, dtype=None, device=None, copy=False, non_blocking=False):
         """Convert to ``dtype`` (an ``np.float32`` and the like, a dtype name, or another
@@ -277,6 +288,40 @@ class ArrayMethods:
     def new_tensor(self, data, *, dtype=None):
         """A new tensor holding a copy of ``data``, this tensor's dtype (or ``dtype``)."""
         return _tensor(np.array(getattr(data, "data", data), dtype=dtype or self.dtype))
+
+
+class ReadOnlyFlags:
+    """A Tensor's ``flags``: NumPy's flags of its data, read by attribute
+    (``flags.f_contiguous``) or key (``flags["C_CONTIGUOUS"]``); setting one raises."""
+
+    __slots__ = ("_flags",)
+
+    def __init__(self, flags):
+        object.__setattr__(self, "_flags", flags)
+
+    def __getattr__(self, name):
+        return getattr(self._flags, name)
+
+    def __getitem__(self, key):
+        return self._flags[key]
+
+    def __setattr__(self, name, value):
+        raise AttributeError(
+            f"Tensor.flags is read-only (setting {name!r}): the library sets the "
+            "writeable flag of arrays that a graph saved, to protect them. Write into a "
+            "tensor with t[...] = v or an in-place method (in ad.no_grad() for a leaf), "
+            "or use np.array(t.data) for an ndarray of your own.")
+
+    __setitem__ = __setattr__
+
+    def __repr__(self):
+        return repr(self._flags)
+
+    def __copy__(self):
+        return self
+
+    def __deepcopy__(self, memo):
+        return self
 
 
 def _size(size: tuple) -> tuple:

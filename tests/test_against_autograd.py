@@ -174,6 +174,17 @@ def test_numpy_programs_match_autograd(name):
 # ------------------------------------------------- each NumPy-surface function, one by one
 from autograd.scipy.special import logsumexp as autograd_logsumexp  # noqa: E402
 
+def _emath(xp):
+    """``np.emath``, or for autograd (which has no ``emath``) the real functions that
+    ``np.emath`` computes on the real domain."""
+    if xp is np:
+        return np.emath
+    from types import SimpleNamespace
+    return SimpleNamespace(sqrt=xp.sqrt, log=xp.log, log2=xp.log2, log10=xp.log10,
+                           logn=lambda n, x: xp.log(x) / xp.log(n), power=xp.power,
+                           arccos=xp.arccos, arcsin=xp.arcsin, arctanh=xp.arctanh)
+
+
 #: (id, input range, f(xp, logsumexp, x)) for every function of the NumPy surface that
 #: autograd differentiates; x is a (3, 4) array drawn from the range.
 SURFACE = [
@@ -236,6 +247,11 @@ SURFACE = [
     # (autograd has no gradient for choose, compress, extract, unstack,
     # sliding_window_view, put_along_axis or fill_diagonal: tests/op_specs_windows.py
     # checks those against finite differences)
+    ("emath logs and roots", (0.3, 3), lambda xp, lse, x: _emath(xp).sqrt(x)
+     + _emath(xp).log(x) * _emath(xp).log2(x) + _emath(xp).log10(x)
+     + _emath(xp).logn(x[:1] + 1.0, x) + _emath(xp).power(x, x[::-1] - 1.0)),
+    ("emath inverse trig", (-0.9, 0.9), lambda xp, lse, x: _emath(xp).arccos(x)
+     * _emath(xp).arcsin(x) + _emath(xp).arctanh(x)),
 ]
 
 

@@ -1,9 +1,12 @@
-"""A float's parts: ``np.modf``, ``np.frexp`` and their inverse ``np.ldexp`` on Tensors.
+"""A float's parts: ``np.modf``, ``np.frexp`` and their inverse ``np.ldexp`` on Tensors,
+and ``np.spacing``, the distance to the next float.
 
 The integral part of ``modf`` and the exponent of ``frexp`` are piecewise constant
 (zero gradient); the fractional part has gradient ``g`` (``x`` minus a constant
 between the integers) and the mantissa ``g * 2**-e`` (``x`` scaled by the constant
-``2**-e`` between the powers of two).  The values are NumPy's own.
+``2**-e`` between the powers of two).  ``spacing`` is constant from one power of two
+to the next, so its gradient is zero almost everywhere, as ``floor``'s.  The values
+are NumPy's own.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import numpy as np
 
 from ..tensor import Tensor
 from .define import defop
+from .elementwise import _zero_rule
 from .numpy_dispatch import implements
 from .operands import array_of
 from .piecewise import trunc
@@ -27,6 +31,14 @@ ldexp = defop(
         ">>> y.sum().backward(); y, x.grad\n"
         "(tensor([6. , 1.5], requires_grad=True), array([4. , 0.5]))",
     x=("g * 2**n", lambda xp, g, ans, x, n: xp.ldexp(g, n)), n=None)
+
+spacing = defop(
+    "spacing", np.spacing, numpy=np.spacing, zero_grad_ae=True, reads=(),
+    doc="The step from ``x`` to the next float away from zero (negative for negative "
+        "``x``), as ``np.spacing``; a step function, so zero gradient.\n\n"
+        ">>> np.spacing(ad.tensor([1.0, 2.0]))\n"
+        "tensor([2.22044605e-16, 4.44089210e-16])",
+    x=("0", _zero_rule))
 
 modf_fraction = defop(
     "modf_fraction", lambda x: np.modf(x)[0],

@@ -46,12 +46,12 @@ def _outer_edges(a: Tensor, data, range_):
     return first, last
 
 
-def _edges(a: Tensor, data, bins, range_, expected):
+def recorded_edges(a: Tensor, data, bins, range_, expected):
     """The bin edges as a Tensor, equal to NumPy's ``expected`` edges: recorded where
     they depend on ``a`` or are given as a Tensor."""
     from .ranges import linspace
 
-    if isinstance(bins, Tensor):
+    if isinstance(bins, Tensor) and bins.ndim == 1:
         return bins
     if np.ndim(bins) == 1 or range_ is not None:
         return Tensor(expected)
@@ -59,7 +59,7 @@ def _edges(a: Tensor, data, bins, range_, expected):
     return linspace(first, last, len(expected), dtype=expected.dtype)
 
 
-def _plain(bins):
+def plain_bins(bins):
     """``bins`` as NumPy takes it (given edges as an array)."""
     return bins.data if isinstance(bins, Tensor) else bins
 
@@ -85,9 +85,9 @@ def histogram_bin_edges(a, bins=10, range=None, weights=None) -> Tensor:
     """
     a = tensor_of(a)
     data = a.data.ravel()
-    expected = np.histogram_bin_edges(data, _plain(bins), range,
+    expected = np.histogram_bin_edges(data, plain_bins(bins), range,
                                       _weights_data(weights, data))     # NumPy's checks
-    return _edges(a.reshape(-1), data, bins, range, expected)
+    return recorded_edges(a.reshape(-1), data, bins, range, expected)
 
 
 def _weights_data(weights, data):
@@ -118,8 +118,8 @@ def histogram(a, bins=10, range=None, density=None, weights=None) -> tuple[Tenso
     data = flat.data
     weights_data = _weights_data(weights, data)
     # NumPy's checks, counts (or its weighted sums, recomputed below on the tape) and edges
-    counts, expected_edges = np.histogram(data, _plain(bins), range, None, weights_data)
-    edges = _edges(flat, data, bins, range, expected_edges)
+    counts, expected_edges = np.histogram(data, plain_bins(bins), range, None, weights_data)
+    edges = recorded_edges(flat, data, bins, range, expected_edges)
     if weights is None:
         hist = Tensor(counts)
     else:

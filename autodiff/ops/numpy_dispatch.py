@@ -22,8 +22,9 @@ NUMPY_FUNCTIONS: dict[Any, Callable] = {}
 #: arguments pass through unchecked (they compute on the data, no gradient).
 NO_GRADIENT_FUNCTIONS: set = set()
 #: Functions of shapes and dtypes only: their results do not depend on values.
-_SHAPE_ONLY = {np.shape, np.ndim, np.size, np.result_type, np.zeros_like, np.ones_like,
-               np.empty_like}
+_BUILT_IN_SHAPE_ONLY = frozenset({np.shape, np.ndim, np.size, np.result_type, np.zeros_like,
+                                  np.ones_like, np.empty_like})
+_SHAPE_ONLY = set(_BUILT_IN_SHAPE_ONLY)
 
 
 def _numpy_entries(name, numpy):
@@ -82,13 +83,17 @@ def implements(*numpy_callables: Callable) -> Callable:
 
 
 def _data(x):
+    if isinstance(x, (tuple, list)) and any(isinstance(item, Tensor) for item in x):
+        return type(x)(_data(item) for item in x)       # np.lexsort's tuple of keys
     return x.data if isinstance(x, Tensor) else x
 
 
-def implements_without_gradient(*numpy_callables: Callable) -> None:
+def implements_without_gradient(*numpy_callables: Callable, shape_only: bool = False) -> None:
     """Let NumPy functions that never need a gradient (``np.shape``, ``np.argmax``,
     ``np.isclose`` ...) run on Tensors: they compute on the data, and an array
-    result comes back as a Tensor that does not require grad.
+    result comes back as a Tensor that does not require grad.  ``shape_only=True``
+    says that the result depends on shapes and dtypes alone (``np.tril_indices_from``),
+    so ``ad.compile`` may keep it in a plan as it is.
 
     >>> implements_without_gradient(np.array_equiv)
     >>> np.array_equiv(ad.tensor([1.0, 1.0], requires_grad=True), 1.0)
@@ -111,6 +116,8 @@ def implements_without_gradient(*numpy_callables: Callable) -> None:
         run.__name__ = _numpy_name(func)
         _add_numpy(func, run, f"numpy.{_numpy_name(func)}")
         NO_GRADIENT_FUNCTIONS.add(func)
+        if shape_only:
+            _SHAPE_ONLY.add(func)
 
 
 def forget_numpy(*numpy_callables: Callable) -> None:
@@ -119,3 +126,5 @@ def forget_numpy(*numpy_callables: Callable) -> None:
         NUMPY_UFUNCS.pop(f, None)
         NUMPY_FUNCTIONS.pop(f, None)
         NO_GRADIENT_FUNCTIONS.discard(f)
+        if f not in _BUILT_IN_SHAPE_ONLY:
+            _SHAPE_ONLY.discard(f)
