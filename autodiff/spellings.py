@@ -413,6 +413,24 @@ class PyTorchMethods:
         result = cumprod(self, axis_alias("cumprod", axis, False, dim)[0])
         return _zero_d_along_dim(self, result, dim)
 
+    def cummax(self, dim: int):
+        """Running maximum along ``dim`` and its indices, as ``ad.cummax``.
+
+        >>> ad.tensor([2.0, 1.0, 3.0]).cummax(0).values
+        tensor([2., 2., 3.])
+        """
+        from .ops.running_extrema import cummax
+        return cummax(self, dim)
+
+    def cummin(self, dim: int):
+        """Running minimum along ``dim`` and its indices, as ``ad.cummin``.
+
+        >>> ad.tensor([2.0, 1.0, 3.0]).cummin(0).indices
+        tensor([0, 1, 1])
+        """
+        from .ops.running_extrema import cummin
+        return cummin(self, dim)
+
     def logsumexp(self, axis=None, *positional, keepdims=False, dim=None, keepdim=None):
         """``log(sum(exp(x)))`` over ``axis``, without overflow.
 
