@@ -71,6 +71,8 @@ from .ops import histograms as _histograms  # noqa: F401  (np.histogram records)
 from .ops import assemble as _assemble  # noqa: F401  (np.meshgrid, np.block, ... record)
 from .ops import float_parts as _float_parts  # noqa: F401  (np.modf, np.frexp, np.ldexp)
 from .ops.running_extrema import cummax, cummin  # noqa: F401  (np.maximum.accumulate, ...)
+from .ops import log_add_exp_methods as _log_add_exp  # noqa: F401  (np.logaddexp.reduce, ...)
+from .ops.running_extrema import cummax, cummin  # noqa: F401  (np.maximum.accumulate, ...)
 from . import linalg, special
 from .function import Function, FunctionCtx, custom_gradient
 from .transforms import grad, value_and_grad, vjp, jacobian, jacrev, hvp
