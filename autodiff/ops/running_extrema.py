@@ -45,6 +45,10 @@ def holder_indices(x: np.ndarray, running: np.ndarray, axis: int) -> np.ndarray:
     return np.maximum.accumulate(np.where(hit, position, 0), axis=axis)
 
 
+def _int64_holders(x, running, axis):
+    return holder_indices(x, running, axis).astype(np.int64)
+
+
 def _running_rule(xp, g, ans, x, axis=0):
     axis %= x.ndim
     held = holder_indices(_values(x), _values(ans), axis)
@@ -53,6 +57,7 @@ def _running_rule(xp, g, ans, x, axis=0):
 
 def _running_op(ufunc, word, nan_words):
     name = f"{ufunc.__name__}_accumulate"
+    example = "[1.0, 3.0, 3.0, 2.0]" if word == "max" else "[3.0, 1.0, 1.0, 2.0]"
 
     def forward(x, axis=0):
         return ufunc.accumulate(x, axis=axis)
@@ -65,9 +70,9 @@ def _running_op(ufunc, word, nan_words):
         doc=f"Running {word} along ``axis``, as ``np.{ufunc.__name__}.accumulate`` "
             f"({nan_words}); the gradient of each output goes to the last entry so far "
             f"equal to it (``torch.cum{word[:3]}``'s choice among ties).\n\n"
-            f">>> x = ad.tensor([1.0, 3.0, 3.0, 2.0], requires_grad=True)\n"
+            f">>> x = ad.tensor({example}, requires_grad=True)\n"
             f">>> np.{ufunc.__name__}.accumulate(x).sum().backward(); x.grad\n"
-            + ("array([1., 1., 2., 0.])" if word == "max" else "array([1., 0., 0., 3.])"),
+            "array([1., 1., 2., 0.])",
         x=("g scatter-added to the last entry equal to the running " + word, _running_rule),
         axis=None)
 
@@ -102,28 +107,22 @@ fmin_reduce = _nan_ignoring_reduce(np.fmin, "min")
 
 
 def _running_with_indices(name, op, input, dim) -> ValuesIndices:
-    from .compare import isnan, logical_and, logical_or
-    from .elementwise import where
+    from ..compile.hooks import made      # (the compile package imports ops)
     if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
         raise TypeError(f"{name}: dim must be an int (PyTorch's {name}(input, dim)), got "
                         f"{dim!r}")
     x = input if isinstance(input, Tensor) else Tensor(np.asarray(input))
-    zero_d = x.ndim == 0
+    shape, zero_d = x.shape, x.ndim == 0
     if zero_d:
         x = x.reshape(1)
     if not -x.ndim <= dim < x.ndim:
         raise IndexError(f"{name}: dim={dim} is out of range for a tensor of shape "
-                         f"{input.shape if zero_d else x.shape}; use a dim in "
+                         f"{shape}; use a dim in "
                          f"[{-x.ndim}, {x.ndim})")
     axis = int(dim) % x.ndim
     values = op(x, axis)
-    # The holders, from recorded ops so that a compiled step computes them again.
-    hit = x == values
-    if x.dtype.kind == "f":
-        hit = logical_or(hit, logical_and(isnan(x), isnan(values)))
-    n = x.shape[axis]
-    position = np.arange(n, dtype=np.int64).reshape((n,) + (1,) * (x.ndim - 1 - axis))
-    indices = maximum_accumulate(where(hit, position, np.int64(0)), axis)
+    # Computed off the tape from the two arrays, again by each replay of a compiled step.
+    indices = Tensor(made(f"{name} indices", _int64_holders, (x.data, values.data, axis)))
     if zero_d:
         return ValuesIndices(values.reshape(()), indices.reshape(()))
     return ValuesIndices(values, indices)
