@@ -45,7 +45,7 @@ def _reduce_rule(base2):
         shift = np.where(np.isfinite(peak), peak, 0).astype(raw.dtype)   # all -inf: 0
         shifted = (xp.exp2 if base2 else xp.exp)(x - shift)
         total = xp.sum(shifted, axis=axis, keepdims=True)
-        return xp.reshape(g, kept) * (shifted / xp.where(total > 0, total, 1))
+        return xp.reshape(g, kept) * (shifted / xp.where(total == 0, 1, total))
     return rule
 
 
