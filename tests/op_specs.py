@@ -553,9 +553,10 @@ from op_specs_signal import SPECS as _SIGNAL_SPECS  # noqa: E402
 from op_specs_assemble import SPECS as _ASSEMBLE_SPECS  # noqa: E402
 from op_specs_special import SPECS as _SPECIAL_SPECS  # noqa: E402
 from op_specs_bessel import SPECS as _BESSEL_SPECS  # noqa: E402
+from op_specs_accumulate import SPECS as _ACCUMULATE_SPECS  # noqa: E402
 
 SPECS += PRODUCT_SPECS + LINALG_SPECS + _STATISTICS_SPECS + _SIGNAL_SPECS + _ASSEMBLE_SPECS
-SPECS += _SPECIAL_SPECS + _BESSEL_SPECS
+SPECS += _SPECIAL_SPECS + _BESSEL_SPECS + _ACCUMULATE_SPECS
 SPECS_BY_NAME = {spec.name: spec for spec in SPECS}
 
 
