@@ -61,8 +61,8 @@ def ddof_alias(where: str, ddof, correction=None, unbiased=None):
 
 
 class ValuesIndices(NamedTuple):
-    """What ``max``/``min`` with PyTorch's ``dim=`` return, as PyTorch does: the values
-    and their indices along ``dim``.
+    """What ``max``/``min`` with PyTorch's ``dim=`` (and ``cummax``/``cummin``) return,
+    as PyTorch does: the values and their indices along ``dim``.
 
     >>> values, indices = ad.tensor([[1.0, 5.0], [7.0, 0.0]]).max(dim=1)
     >>> values, indices
