@@ -76,6 +76,9 @@ from .ops import float_parts as _float_parts  # noqa: F401  (np.modf, np.frexp, 
 from .ops import histograms_nd as _histograms_nd  # noqa: F401  (np.histogramdd records)
 from .ops import scimath as _scimath  # noqa: F401  (np.emath.sqrt, ... record)
 from .ops import inspection as _inspection  # noqa: F401  (np.array_str, np.lexsort, ...)
+from .ops.running_extrema import cummax, cummin  # noqa: F401  (np.maximum.accumulate, ...)
+from .ops import log_add_exp_methods as _log_add_exp  # noqa: F401  (np.logaddexp.reduce, ...)
+from .ops import segment_sums as _segment_sums  # noqa: F401  (np.add.reduceat)
 from . import linalg, special
 from .function import Function, FunctionCtx, custom_gradient
 from .transforms import grad, value_and_grad, vjp, jacobian, jacrev, hvp

@@ -61,8 +61,8 @@ def ddof_alias(where: str, ddof, correction=None, unbiased=None):
 
 
 class ValuesIndices(NamedTuple):
-    """What ``max``/``min`` with PyTorch's ``dim=`` return, as PyTorch does: the values
-    and their indices along ``dim``.
+    """What ``max``/``min`` with PyTorch's ``dim=`` (and ``cummax``/``cummin``) return,
+    as PyTorch does: the values and their indices along ``dim``.
 
     >>> values, indices = ad.tensor([[1.0, 5.0], [7.0, 0.0]]).max(dim=1)
     >>> values, indices
@@ -412,6 +412,24 @@ class PyTorchMethods:
         _one_dim("cumprod", dim)
         result = cumprod(self, axis_alias("cumprod", axis, False, dim)[0])
         return _zero_d_along_dim(self, result, dim)
+
+    def cummax(self, dim: int):
+        """Running maximum along ``dim`` and its indices, as ``ad.cummax``.
+
+        >>> ad.tensor([2.0, 1.0, 3.0]).cummax(0).values
+        tensor([2., 2., 3.])
+        """
+        from .ops.running_extrema import cummax
+        return cummax(self, dim)
+
+    def cummin(self, dim: int):
+        """Running minimum along ``dim`` and its indices, as ``ad.cummin``.
+
+        >>> ad.tensor([2.0, 1.0, 3.0]).cummin(0).indices
+        tensor([0, 1, 1])
+        """
+        from .ops.running_extrema import cummin
+        return cummin(self, dim)
 
     def logsumexp(self, axis=None, *positional, keepdims=False, dim=None, keepdim=None):
         """``log(sum(exp(x)))`` over ``axis``, without overflow.

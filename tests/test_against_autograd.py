@@ -272,3 +272,80 @@ def test_numpy_surface_matches_autograd(lo, hi, func):
     second = ad.grad(lambda s: np.sum(ad.grad(ours)(s) ** 2))(x)
     second_ref = autograd.grad(lambda s: anp.sum(autograd.grad(theirs)(s) ** 2))(x)
     np.testing.assert_allclose(second, second_ref, rtol=1e-10, atol=1e-11)
+
+
+# ------------------------------- ufunc methods and tensorsolve, against autograd's pieces
+def _running_max_autograd(x, axis):
+    x = x if axis == 0 else x.T
+    lanes = [x[0]]
+    for i in range(1, x.shape[0]):
+        lanes.append(anp.maximum(lanes[-1], x[i]))
+    if axis != 0:
+        return anp.stack(lanes, axis=1)
+    return anp.stack(lanes, axis=axis)
+
+
+def _running_lse_autograd(x):
+    n = x.shape[1]
+    later = np.arange(n)[None, :] > np.arange(n)[:, None]          # (i, j): j after i
+    return autograd_logsumexp(x[:, None, :] + np.where(later, -np.inf, 0.0), axis=-1)
+
+
+def _segment_sums_autograd(x, indices):
+    ends = list(indices[1:]) + [x.shape[0]]
+    return anp.stack([anp.sum(x[s:e], axis=0) if s < e else x[s]
+                      for s, e in zip(indices, ends)])
+
+
+def _tensorsolve_autograd(a, b):     # NumPy's definition, with autograd's solve
+    return anp.reshape(anp.linalg.solve(anp.reshape(a, (12, 12)), anp.reshape(b, (-1,))),
+                       (3, 4))
+
+
+#: (id, ours(x), theirs(x)) on a (3, 4) array; ours calls NumPy on a Tensor.
+METHODS = [
+    ("maximum.accumulate", lambda x: np.maximum.accumulate(x, axis=1),
+     lambda x: _running_max_autograd(x, 1)),
+    ("maximum.accumulate axis 0", lambda x: np.maximum.accumulate(x),
+     lambda x: _running_max_autograd(x, 0)),
+    ("logaddexp.reduce", lambda x: np.logaddexp.reduce(x, axis=1),
+     lambda x: autograd_logsumexp(x, axis=1)),
+    ("logaddexp.reduce all", lambda x: np.logaddexp.reduce(x * 40.0, axis=None),
+     lambda x: autograd_logsumexp(x * 40.0)),
+    ("logaddexp2.reduce", lambda x: np.logaddexp2.reduce(x, axis=0),
+     lambda x: autograd_logsumexp(x * np.log(2), axis=0) / np.log(2)),
+    ("logaddexp.accumulate", lambda x: np.logaddexp.accumulate(x, axis=1),
+     _running_lse_autograd),
+    ("add.reduceat", lambda x: np.add.reduceat(x, [0, 2, 1, 1]),
+     lambda x: _segment_sums_autograd(x, [0, 2, 1, 1])),
+    ("tensorsolve", lambda x: np.linalg.tensorsolve(
+        (x[:, :, None, None] * x[None, None, :, :]) * 0.05 + np.eye(12).reshape(3, 4, 3, 4),
+        x * x),
+     lambda x: _tensorsolve_autograd(
+         (x[:, :, None, None] * x[None, None, :, :]) * 0.05 + np.eye(12).reshape(3, 4, 3, 4),
+         x * x)),
+    ("tensorinv", lambda x: np.linalg.tensorinv(
+        (x[:, :, None, None] * x[None, None, :, :]) * 0.05 + np.eye(12).reshape(3, 4, 3, 4)),
+     lambda x: anp.reshape(anp.linalg.inv(anp.reshape(
+         (x[:, :, None, None] * x[None, None, :, :]) * 0.05 + np.eye(12).reshape(3, 4, 3, 4),
+         (12, 12))), (3, 4, 3, 4))),
+]
+
+
+@pytest.mark.filterwarnings("ignore:Output seems independent of input")
+@pytest.mark.parametrize("ours, theirs", [pytest.param(o, t, id=name)
+                                          for name, o, t in METHODS])
+def test_ufunc_methods_and_tensorsolve_match_autograd(ours, theirs):
+    x = np.random.default_rng(11).uniform(-2, 2, (3, 4))
+    np.testing.assert_allclose(ours(ad.tensor(x)).data, theirs(x), rtol=1e-12, atol=1e-13)
+
+    def f(t):
+        return np.sum(np.sin(3.0 * ours(t)))
+
+    def g(t):
+        return anp.sum(anp.sin(3.0 * theirs(t)))
+
+    np.testing.assert_allclose(ad.grad(f)(x), autograd.grad(g)(x), rtol=1e-11, atol=1e-12)
+    second = ad.grad(lambda s: np.sum(ad.grad(f)(s) ** 2))(x)
+    second_ref = autograd.grad(lambda s: anp.sum(autograd.grad(g)(s) ** 2))(x)
+    np.testing.assert_allclose(second, second_ref, rtol=1e-9, atol=1e-10)

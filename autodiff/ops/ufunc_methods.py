@@ -9,7 +9,8 @@
   declares them in its ``numpy=`` with the adapters made here (``ops/reduce.py``,
   ``ops/multiplicative.py``, ``ops/cumulative.py``), and ``reduce``'s default axis
   is 0, as NumPy's.
-- ``at`` and ``reduceat`` are not supported: they raise, naming the method.
+- ``reduceat`` is ``np.add.reduceat`` only (``ops/segment_sums.py``); ``at`` and the
+  other ``reduceat`` raise, naming the method.
 """
 
 from __future__ import annotations

@@ -1,0 +1,73 @@
+"""``np.add.reduceat``: sums over segments of an axis.
+
+Output i sums ``a[indices[i]:indices[i+1]]`` along the axis (the last one runs to the
+end) where ``indices[i] < indices[i+1]``, and is ``a[indices[i]]`` alone otherwise,
+NumPy's rule.  The forward is NumPy's.  The gradient of each entry is the sum of ``g``
+over the segments it is in: ``g`` gathered once per (segment, entry) pair and
+scatter-added back, so no sum is formed by subtracting running totals (which would
+cancel when ``g`` spans many orders of magnitude).  It is linear in ``g``, so every
+order goes through the same two ops.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..tensor import Tensor
+from .ufunc_methods import _refuse
+from .registry import defop
+
+
+def segment_members(indices: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """For ``np.add.reduceat`` along an axis of length ``n``: every (segment, position)
+    pair, as two arrays (segment numbers, positions).
+
+    >>> segment_members(np.array([0, 3, 1]), 4)
+    (array([0, 0, 0, 1, 2, 2, 2]), array([0, 1, 2, 3, 1, 2, 3]))
+    """
+    ends = np.append(indices[1:], n)
+    ends = np.where(ends > indices, ends, indices + 1)
+    lengths = ends - indices
+    segment = np.repeat(np.arange(len(indices)), lengths)
+    offset = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    return segment, np.repeat(indices, lengths) + offset
+
+
+def _reduceat_forward(x, indices, axis=0):
+    return np.add.reduceat(x, indices, axis=axis)
+
+
+def _reduceat_rule(xp, g, ans, x, indices, axis=0):
+    axis %= x.ndim
+    segment, position = segment_members(np.asarray(indices, dtype=np.intp), x.shape[axis])
+    spread = xp.take(g, segment, axis=axis)
+    return xp.index_add(spread, x.shape, (slice(None),) * axis + (position,))
+
+
+def _add_reduceat_numpy(array, indices, axis=0, dtype=None, out=None):
+    _refuse("add.reduceat", dtype=dtype, out=out)
+    raw = np.asarray(indices.data if isinstance(indices, Tensor) else indices)
+    if raw.dtype.kind not in "iu" and raw.size:
+        raise TypeError(f"numpy.add.reduceat: indices must be integers, got dtype "
+                        f"{raw.dtype} (shape {raw.shape}); convert them, e.g. "
+                        "indices.astype(np.intp)")
+    if raw.ndim != 1:
+        raise ValueError(f"numpy.add.reduceat: indices must be 1-D, got shape {raw.shape}")
+    return add_reduceat(array, raw.astype(np.intp), axis)
+
+
+add_reduceat = defop(
+    "add_reduceat", _reduceat_forward, scatters=True, index_inputs={1: "indices"},
+    numpy={np.add.reduceat: _add_reduceat_numpy},
+    hint="indices must be a 1-D array of integers in [0, n) for an axis of length n, "
+         "and axis an int in [-ndim, ndim)",
+    doc="Sums over segments along ``axis``, as ``np.add.reduceat``: output i sums "
+        "``x[indices[i]:indices[i+1]]``, or is ``x[indices[i]]`` when "
+        "``indices[i] >= indices[i+1]``; each entry's gradient sums g over its "
+        "segments.\n\n"
+        ">>> x = ad.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)\n"
+        ">>> y = np.add.reduceat(x, [0, 2, 1])\n"
+        ">>> (y * ad.tensor([1.0, 10.0, 100.0])).sum().backward(); y, x.grad\n"
+        "(tensor([3., 3., 9.], requires_grad=True), array([  1., 101., 110., 100.]))",
+    x=("g gathered by segment, scatter-added to the segment's entries", _reduceat_rule),
+    indices=None, axis=None, reads=())
