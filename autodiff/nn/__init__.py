@@ -20,6 +20,7 @@ from .loss_modules import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLo
                            L1Loss, MSELoss, NLLLoss, SmoothL1Loss)
 from .normalization import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm
 from .instance_norm import InstanceNorm1d, InstanceNorm2d
+from .rms_norm import RMSNorm
 from .bilinear import Bilinear
 
 from .conv import AvgPool2d, Conv1d, Conv2d, MaxPool2d
@@ -27,6 +28,7 @@ from .conv_transpose import ConvTranspose2d
 from .pooling_more import AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool1d, MaxPool1d
 from .upsample import Upsample
 from .recurrent import GRU, LSTM, RNN
+from .cells import GRUCell, LSTMCell, RNNCell
 from .attention import MultiheadAttention
 from .transformer import TransformerEncoder, TransformerEncoderLayer
 from .transformer_decoder import Transformer, TransformerDecoder, TransformerDecoderLayer
@@ -39,8 +41,9 @@ __all__ = ["functional", "init", "utils", "Module", "ModuleDict", "ModuleList", 
            "Mish", "LogSigmoid", "Softsign", "Softmax", "LogSoftmax", "Softmin", "GLU",
            "Threshold", "PReLU", "Unflatten", "CosineSimilarity", "PairwiseDistance",
            "Dropout", "Dropout1d", "Dropout2d", "BatchNorm1d", "BatchNorm2d", "GroupNorm",
-           "LayerNorm", "InstanceNorm1d", "InstanceNorm2d", "Bilinear",
+           "LayerNorm", "InstanceNorm1d", "InstanceNorm2d", "RMSNorm", "Bilinear",
            "Conv1d", "Conv2d", "MaxPool2d", "AvgPool2d", "LSTM", "GRU", "RNN",
+           "LSTMCell", "GRUCell", "RNNCell",
            "ConvTranspose2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "MaxPool1d",
            "AvgPool1d", "Upsample",
            "MultiheadAttention", "TransformerEncoder", "TransformerEncoderLayer",

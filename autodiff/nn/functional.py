@@ -24,6 +24,7 @@ from .losses_binary import binary_cross_entropy, binary_cross_entropy_with_logit
 from .losses_more import kl_div, l1_loss, smooth_l1_loss
 from .normalization import batch_norm, group_norm, layer_norm
 from .instance_norm import instance_norm
+from .rms_norm import rms_norm
 from .bilinear import bilinear
 from .softmax import _check_float, log_softmax, logsumexp, one_hot, softmax
 
@@ -44,7 +45,7 @@ __all__ = ["softmax", "log_softmax", "logsumexp", "one_hot", "cross_entropy", "n
            "logsigmoid", "softsign", "softmin", "glu", "threshold", "prelu", "linear",
            "normalize", "cosine_similarity", "pairwise_distance",
            "scaled_dot_product_attention", "dropout1d", "dropout2d", "instance_norm",
-           "bilinear"]
+           "bilinear", "rms_norm"]
 
 
 def leaky_relu(x, slope=0.01, inplace: bool = False, *, negative_slope=None) -> Tensor:
