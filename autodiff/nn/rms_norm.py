@@ -46,8 +46,8 @@ def rms_norm(input, normalized_shape, weight=None, eps: float | None = None,
     ``torch.nn.functional.rms_norm`` (``eps=None``: ``np.finfo(x.dtype).eps``).
 
     >>> F.rms_norm(ad.tensor([[3.0, 4.0], [1.0, -1.0]]), (2,), eps=0.0)
-    tensor([[ 0.8485281374,  1.1313708499],
-            [ 1.          , -1.          ]])
+    tensor([[ 0.84852814,  1.13137085],
+            [ 1.        , -1.        ]])
     """
     shape = _normalized_shape(normalized_shape, where)
     in_shape = _shape_of(input)
