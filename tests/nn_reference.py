@@ -217,3 +217,99 @@ def gru(x, params, h0):
         x = gru_layer(x @ w_ih.T + b_ih, h0[layer], w_hh.T, b_hh)
         hs.append(x[-1])
     return x, np.stack(hs)
+
+
+# ----- RMSNorm, recurrent cells, rearranging layers ---------------------------------------
+
+def rms_norm(x, normalized_ndim, weight=None, eps=None):
+    """Each slice over the last ``normalized_ndim`` axes over its root mean square, one
+    slice at a time; eps None: the dtype's machine epsilon."""
+    if eps is None:
+        eps = np.finfo(x.dtype).eps
+    lead = x.shape[:x.ndim - normalized_ndim]
+    out = np.zeros(x.shape)
+    for index in np.ndindex(*lead):
+        values = x[index].astype(np.float64)
+        out[index] = values / np.sqrt(np.sum(values * values) / values.size + eps)
+    return out if weight is None else out * weight
+
+
+def rnn_cell(x, h, w_ih, w_hh, b_ih=None, b_hh=None, nonlinearity="tanh"):
+    """One Elman step with PyTorch-layout weights (H, in) and (H, H)."""
+    z = x @ w_ih.T + h @ w_hh.T
+    if b_ih is not None:
+        z = z + b_ih + b_hh
+    return np.tanh(z) if nonlinearity == "tanh" else np.maximum(z, 0)
+
+
+def lstm_cell(x, h, c, w_ih, w_hh, b_ih=None, b_hh=None):
+    """One LSTM step, PyTorch-layout weights (4H, in), (4H, H), gates i, f, g, o."""
+    z = x @ w_ih.T + h @ w_hh.T
+    if b_ih is not None:
+        z = z + b_ih + b_hh
+    i, f, g, o = np.split(z, 4, axis=-1)
+    c = sigmoid(f) * c + sigmoid(i) * np.tanh(g)
+    return sigmoid(o) * np.tanh(c), c
+
+
+def gru_cell(x, h, w_ih, w_hh, b_ih=None, b_hh=None):
+    """One GRU step, PyTorch-layout weights (3H, in), (3H, H), gates r, z, n."""
+    gi, gh = x @ w_ih.T, h @ w_hh.T
+    if b_ih is not None:
+        gi, gh = gi + b_ih, gh + b_hh
+    i_r, i_z, i_n = np.split(gi, 3, axis=-1)
+    h_r, h_z, h_n = np.split(gh, 3, axis=-1)
+    r, z = sigmoid(i_r + h_r), sigmoid(i_z + h_z)
+    n = np.tanh(i_n + r * h_n)
+    return (1 - z) * n + z * h
+
+
+def pixel_shuffle(x, r):
+    """out[..., c, h*r + i, w*r + j] = x[..., c*r*r + i*r + j, h, w]."""
+    *batch, channels, height, width = x.shape
+    c = channels // (r * r)
+    out = np.zeros((*batch, c, height * r, width * r), x.dtype)
+    for ci in range(c):
+        for i in range(r):
+            for j in range(r):
+                out[..., ci, i::r, j::r] = x[..., ci * r * r + i * r + j, :, :]
+    return out
+
+
+def pixel_unshuffle(x, r):
+    """The inverse: out[..., c*r*r + i*r + j, h, w] = x[..., c, h*r + i, w*r + j]."""
+    *batch, c, height, width = x.shape
+    out = np.zeros((*batch, c * r * r, height // r, width // r), x.dtype)
+    for ci in range(c):
+        for i in range(r):
+            for j in range(r):
+                out[..., ci * r * r + i * r + j, :, :] = x[..., ci, i::r, j::r]
+    return out
+
+
+def channel_shuffle(x, groups):
+    """out[:, k] = x[:, (k % groups) * (C // groups) + k // groups]."""
+    channels = x.shape[1]
+    per_group = channels // groups
+    out = np.zeros_like(x)
+    for k in range(channels):
+        out[:, k] = x[:, (k % groups) * per_group + k // groups]
+    return out
+
+
+def pad_last_axes(x, padding, mode="constant", value=0.0):
+    """PyTorch's padding order ((left, right) of the last axis first), one axis at a
+    time: negative amounts crop, then ``np.pad`` with the matching mode."""
+    numpy_mode = {"constant": "constant", "reflect": "reflect", "replicate": "edge",
+                  "circular": "wrap"}[mode]
+    for k in range(len(padding) // 2):
+        axis = x.ndim - 1 - k
+        before, after = padding[2 * k], padding[2 * k + 1]
+        keep = [slice(None)] * x.ndim
+        keep[axis] = slice(max(-before, 0), x.shape[axis] - max(-after, 0))
+        x = x[tuple(keep)]
+        widths = [(0, 0)] * x.ndim
+        widths[axis] = (max(before, 0), max(after, 0))
+        kwargs = {"constant_values": value} if mode == "constant" else {}
+        x = np.pad(x, widths, mode=numpy_mode, **kwargs)
+    return x

@@ -14,19 +14,27 @@ from .modules import (Bump, Embedding, Flatten, Identity, LeakyReLU, Linear, MLP
 from .activation import ELU, GELU, SiLU, Softplus
 from .activation_more import (CELU, GLU, SELU, CosineSimilarity, Hardsigmoid, Hardswish,
                               Hardtanh, LogSigmoid, LogSoftmax, Mish, PairwiseDistance, PReLU,
-                              ReLU6, Softmax, Softmin, Softsign, Threshold, Unflatten)
+                              ReLU6, Softmax, Softmax2d, Softmin, Softsign, Tanhshrink,
+                              Threshold, Unflatten)
 from .dropout import Dropout, Dropout1d, Dropout2d
 from .loss_modules import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDivLoss,
                            L1Loss, MSELoss, NLLLoss, SmoothL1Loss)
 from .normalization import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm
 from .instance_norm import InstanceNorm1d, InstanceNorm2d
+from .rms_norm import RMSNorm
 from .bilinear import Bilinear
 
 from .conv import AvgPool2d, Conv1d, Conv2d, MaxPool2d
 from .conv_transpose import ConvTranspose2d
 from .pooling_more import AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool1d, MaxPool1d
 from .upsample import Upsample
+from .rearrange import ChannelShuffle, Fold, PixelShuffle, PixelUnshuffle, Unfold
+from .padding import (CircularPad1d, CircularPad2d, CircularPad3d, ConstantPad1d, ConstantPad2d,
+                      ConstantPad3d, ReflectionPad1d, ReflectionPad2d, ReflectionPad3d,
+                      ReplicationPad1d, ReplicationPad2d, ReplicationPad3d, ZeroPad1d, ZeroPad2d,
+                      ZeroPad3d)
 from .recurrent import GRU, LSTM, RNN
+from .cells import GRUCell, LSTMCell, RNNCell
 from .attention import MultiheadAttention
 from .transformer import TransformerEncoder, TransformerEncoderLayer
 from .transformer_decoder import Transformer, TransformerDecoder, TransformerDecoderLayer
@@ -39,10 +47,15 @@ __all__ = ["functional", "init", "utils", "Module", "ModuleDict", "ModuleList", 
            "Mish", "LogSigmoid", "Softsign", "Softmax", "LogSoftmax", "Softmin", "GLU",
            "Threshold", "PReLU", "Unflatten", "CosineSimilarity", "PairwiseDistance",
            "Dropout", "Dropout1d", "Dropout2d", "BatchNorm1d", "BatchNorm2d", "GroupNorm",
-           "LayerNorm", "InstanceNorm1d", "InstanceNorm2d", "Bilinear",
+           "LayerNorm", "InstanceNorm1d", "InstanceNorm2d", "RMSNorm", "Bilinear",
            "Conv1d", "Conv2d", "MaxPool2d", "AvgPool2d", "LSTM", "GRU", "RNN",
+           "LSTMCell", "GRUCell", "RNNCell",
            "ConvTranspose2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "MaxPool1d",
-           "AvgPool1d", "Upsample",
+           "AvgPool1d", "Upsample", "Tanhshrink", "Softmax2d", "ChannelShuffle",
+           "PixelShuffle", "PixelUnshuffle", "Fold", "Unfold", "ZeroPad1d", "ZeroPad2d",
+           "ZeroPad3d", "ConstantPad1d", "ConstantPad2d", "ConstantPad3d", "ReflectionPad1d",
+           "ReflectionPad2d", "ReflectionPad3d", "ReplicationPad1d", "ReplicationPad2d",
+           "ReplicationPad3d", "CircularPad1d", "CircularPad2d", "CircularPad3d",
            "MultiheadAttention", "TransformerEncoder", "TransformerEncoderLayer",
            "TransformerDecoder", "TransformerDecoderLayer", "Transformer",
            "CrossEntropyLoss", "NLLLoss", "MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss",

@@ -1,6 +1,7 @@
 """More of PyTorch's activation layers and small layers, with PyTorch's arguments and reprs:
 ReLU6, Hardtanh, Hardsigmoid, Hardswish, SELU, CELU, Mish, LogSigmoid, Softsign, Softmax,
-LogSoftmax, Softmin, GLU, Threshold, PReLU, Unflatten, CosineSimilarity, PairwiseDistance.
+LogSoftmax, Softmin, GLU, Threshold, PReLU, Unflatten, CosineSimilarity, PairwiseDistance,
+Tanhshrink, Softmax2d.
 
 Each computes the function of the same name in ``functional_activation`` or
 ``functional_distance``.  ``inplace=True`` is refused, with a message, as the functions
@@ -151,6 +152,33 @@ class Softsign(Module):
 
     def forward(self, x) -> Tensor:
         return A.softsign(x)
+
+
+class Tanhshrink(Module):
+    """``F.tanhshrink`` (``x - tanh(x)``) as a layer.
+
+    >>> ad.nn.Tanhshrink()(ad.tensor([0.0]))
+    tensor([0.])
+    """
+
+    def forward(self, x) -> Tensor:
+        return A.tanhshrink(x)
+
+
+class Softmax2d(Module):
+    """``F.softmax`` over the channels (axis -3) of (N, C, H, W) or (C, H, W) input, at
+    each position, as ``torch.nn.Softmax2d``.
+
+    >>> ad.nn.Softmax2d()(ad.tensor(np.zeros((1, 4, 2, 2))))[0, :, 0, 0]
+    tensor([0.25, 0.25, 0.25, 0.25])
+    """
+
+    def forward(self, x) -> Tensor:
+        shape = tuple(x.shape) if isinstance(x, Tensor) else np.shape(x)
+        if len(shape) not in (3, 4):
+            raise ValueError(f"Softmax2d: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, "
+                             f"got shape {shape}; for another axis use Softmax(dim=...)")
+        return softmax(x, dim=-3)
 
 
 class _AlongDim(Module):

@@ -15,7 +15,7 @@ from ..tensor import Tensor
 from .activation import elu, gelu, silu, softplus
 from .functional_activation import (celu, glu, hardsigmoid, hardswish, hardtanh, logsigmoid,
                                    mish, prelu, refuse_inplace, relu6, selu, softmin, softsign,
-                                   threshold)
+                                   tanhshrink, threshold)
 from .functional_distance import cosine_similarity, linear, normalize, pairwise_distance
 from .dropout import dropout, dropout1d, dropout2d
 from .embedding import embedding
@@ -24,6 +24,7 @@ from .losses_binary import binary_cross_entropy, binary_cross_entropy_with_logit
 from .losses_more import kl_div, l1_loss, smooth_l1_loss
 from .normalization import batch_norm, group_norm, layer_norm
 from .instance_norm import instance_norm
+from .rms_norm import rms_norm
 from .bilinear import bilinear
 from .softmax import _check_float, log_softmax, logsumexp, one_hot, softmax
 
@@ -44,7 +45,8 @@ __all__ = ["softmax", "log_softmax", "logsumexp", "one_hot", "cross_entropy", "n
            "logsigmoid", "softsign", "softmin", "glu", "threshold", "prelu", "linear",
            "normalize", "cosine_similarity", "pairwise_distance",
            "scaled_dot_product_attention", "dropout1d", "dropout2d", "instance_norm",
-           "bilinear"]
+           "bilinear", "rms_norm", "tanhshrink", "pixel_shuffle", "pixel_unshuffle",
+           "channel_shuffle"]
 
 
 def leaky_relu(x, slope=0.01, inplace: bool = False, *, negative_slope=None) -> Tensor:
@@ -106,5 +108,6 @@ from .conv_transpose import conv_transpose2d  # noqa: E402
 from .pooling_more import (adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool1d,  # noqa: E402
                            max_pool1d)
 from .upsample import interpolate  # noqa: E402
+from .rearrange import channel_shuffle, pixel_shuffle, pixel_unshuffle  # noqa: E402
 # Attention builds on softmax and dropout above (and MultiheadAttention on Linear).
 from .attention import scaled_dot_product_attention  # noqa: E402

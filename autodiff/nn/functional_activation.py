@@ -186,6 +186,16 @@ def softsign(x) -> Tensor:
     return x / (ew.abs(x) + 1.0)
 
 
+def tanhshrink(x) -> Tensor:
+    """``x - tanh(x)``.
+
+    >>> F.tanhshrink(ad.tensor([0.0, 1.0]))
+    tensor([0.        , 0.23840584])
+    """
+    x = float_tensor(x, "tanhshrink")
+    return x - ew.tanh(x)
+
+
 def softmin(x, dim: int | None = None, *, axis: int | None = None) -> Tensor:
     """``softmax(-x)`` along ``dim`` (or ``axis``), chosen as in ``F.softmax``.
 

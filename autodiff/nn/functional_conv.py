@@ -171,13 +171,19 @@ def unfold(x, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
     """im2col: every (C, kh, kw) receptive field of NCHW ``x`` as a column, shape
     (N, C*kh*kw, L) with L = Ho*Wo, in PyTorch's order (channel, then kernel row, then
     kernel column).  ``conv2d(x, w)`` equals ``w.reshape(O, -1) @ unfold(x, (kh, kw))``
-    reshaped to (N, O, Ho, Wo).
+    reshaped to (N, O, Ho, Wo).  An unbatched (C, H, W) image gives (C*kh*kw, L), as
+    in PyTorch.
 
     >>> F.unfold(ad.tensor(np.arange(9.0).reshape(1, 1, 3, 3)), 2).shape
     (1, 4, 4)
     """
     where = "unfold"
-    _check_image(x, where)
+    if len(_shape_of(x)) == 3:
+        batched = _shape.expand_dims(_as_tensor(x), 0)
+        return _shape.squeeze(unfold(batched, kernel_size, dilation, padding, stride), 0)
+    if len(_shape_of(x)) != 4:
+        raise ValueError(f"{where}: expected a 4-D input (N, C, H, W) or a 3-D one (C, H, W), "
+                         f"got shape {tuple(_shape_of(x))}")
     kernel = _pair(kernel_size, "kernel_size", where)
     dilation = _pair(dilation, "dilation", where)
     stride = _pair(stride, "stride", where)
@@ -189,6 +195,7 @@ def unfold(x, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
 def fold(x, output_size, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
     """col2im, the adjoint of ``unfold``: (N, C*kh*kw, L) columns summed back into an
     (N, C, H, W) image of ``output_size`` (H, W); overlapping entries add up.
+    Unbatched (C*kh*kw, L) columns give a (C, H, W) image, as in PyTorch.
 
     >>> cols = F.unfold(ad.tensor(np.ones((1, 1, 3, 3))), 2)
     >>> F.fold(cols, (3, 3), 2)[0, 0]          # how many windows cover each pixel
@@ -197,6 +204,10 @@ def fold(x, output_size, kernel_size, dilation=1, padding=0, stride=1) -> Tensor
             [1., 2., 1.]])
     """
     where = "fold"
+    if len(_shape_of(x)) == 2:
+        batched = _shape.expand_dims(_as_tensor(x), 0)
+        return _shape.squeeze(fold(batched, output_size, kernel_size, dilation, padding,
+                                   stride), 0)
     kernel = _pair(kernel_size, "kernel_size", where)
     dilation = _pair(dilation, "dilation", where)
     stride = _pair(stride, "stride", where)
@@ -206,8 +217,9 @@ def fold(x, output_size, kernel_size, dilation=1, padding=0, stride=1) -> Tensor
     ho, wo = _check_fits(where, size, kernel, padding, dilation, stride)
     k = kernel[0] * kernel[1]
     if len(shape) != 3 or shape[1] % k or shape[2] != ho * wo:
-        raise ValueError(f"fold: expected input (N, C*{k}, {ho * wo}) for kernel {kernel} and "
-                         f"output size {size}, got shape {tuple(shape)}")
+        raise ValueError(f"fold: expected input (N, C*{k}, {ho * wo}) (or (C*{k}, {ho * wo}) "
+                         f"unbatched) for kernel {kernel} and output size {size}, got shape "
+                         f"{tuple(shape)}")
     return _conv.fold(x, output_size=size, kernel=kernel, stride=stride, padding=padding,
                       dilation=dilation)
 
