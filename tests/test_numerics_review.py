@@ -75,6 +75,18 @@ def test_logsumexp_gradient_with_large_values():
     assert _ulps(x.grad[0], [0.11920292, 0.8807971], np.float32) <= 2
 
 
+def test_logsumexp_of_a_lane_of_only_minus_inf_is_minus_inf_with_gradient_zero():
+    # (as the README says; PyTorch's gradient there is NaN)
+    x = ad.tensor([[-np.inf, -np.inf], [0.0, np.log(3.0)]], requires_grad=True)
+    with np.errstate(divide="ignore"):
+        y = ad.logsumexp(x, axis=1)
+    assert y.data[0] == -np.inf
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad[0], [0.0, 0.0])
+    np.testing.assert_allclose(x.grad[1], [0.25, 0.75], rtol=1e-15)
+    assert ad.gradgradcheck(lambda v: ad.logsumexp(v, axis=1), [np.array([[0.1, -0.4]])])
+
+
 def _offset_values(n):
     rng = np.random.default_rng(0)
     return 1e8 + rng.uniform(0, 1e-3, n)

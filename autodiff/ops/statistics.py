@@ -94,7 +94,9 @@ def _logsumexp_rule(xp, g, ans, x, axis=None, keepdims=False):
     peak = xp.stop_gradient(xp.max(x, axis=axis, keepdims=True))
     peak = xp.where(xp.isfinite(peak), peak, 0)     # all -inf, or inf: shift by 0
     shifted = xp.exp(x - peak)
-    return xp.reshape(g, kept) * (shifted / xp.sum(shifted, axis=axis, keepdims=True))
+    total = xp.sum(shifted, axis=axis, keepdims=True)
+    total = xp.where(total == 0, 1, total)          # a lane of only -inf: gradient 0
+    return xp.reshape(g, kept) * (shifted / total)
 
 
 _logsumexp = defop(
