@@ -116,3 +116,18 @@ def test_nan_and_empty_inputs_stay_real():
     x = ad.tensor([np.nan, 4.0], requires_grad=True)
     _same(np.emath.sqrt(x), np.emath.sqrt(np.array([np.nan, 4.0])))
     _same(np.emath.log(ad.tensor(np.zeros((0, 2)))), np.emath.log(np.zeros((0, 2))))
+
+
+def test_a_compiled_function_refuses_emath_whose_kind_of_result_depends_on_values():
+    w = ad.tensor(np.ones(3), requires_grad=True)
+
+    @ad.compile
+    def f(x):
+        loss = np.emath.sqrt(x * w).sum()
+        loss.backward()
+        return loss
+
+    with pytest.raises(ad.TraceError, match=r"compile: numpy\.emath\.sqrt at .*whether its "
+                                            r"result is real or complex depends on the values.*"
+                                            r"\(np\.sqrt\)"):
+        f(np.ones(3))

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..compile.refusals import refuse_while_tracing
 from ..graph import is_grad_enabled
 from ..tensor import Tensor
 from .elementwise import log, power, sqrt
@@ -25,6 +26,10 @@ _BELOW_ZERO = ("below 0", lambda v: v < 0)
 _BEYOND_ONE = ("beyond 1 in absolute value", lambda v: np.abs(v) > 1)
 
 
+#: The real function a compiled function can call instead.
+_REAL = {"logn": "np.log(x) / np.log(n)"}
+
+
 def _offending(value, domain) -> int:
     """How many real entries NumPy's ``_fix_real_*`` would turn complex."""
     data = _data(value)
@@ -34,6 +39,10 @@ def _offending(value, domain) -> int:
 def _checked(name: str, arguments: dict, domains: dict):
     """``None`` if NumPy's result is real, else what a complex result calls for: NumPy's
     value (nothing requires grad) or the error."""
+    refuse_while_tracing(
+        f"numpy.emath.{name}", "whether its result is real or complex depends on the "
+        "values", f"Call the real function ({_REAL.get(name, 'np.' + name)}) in a compiled "
+        "function; outside the real domain it gives NaN, as NumPy's does.")
     complex_input = [k for k, v in arguments.items() if np.asarray(_data(v)).dtype.kind == "c"]
     counts = {k: _offending(v, domains[k]) for k, v in arguments.items()
               if k in domains and not complex_input}
