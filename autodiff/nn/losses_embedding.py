@@ -18,8 +18,8 @@ from ..tensor import Tensor
 from .functional_activation import float_tensor, real_number
 from .functional_distance import _broadcast_pair, pairwise_distance
 from .losses import _as_tensor, _check_reduction, _raw, _reduce
-from .losses_likelihood import check_broadcasts_into, numeric_target
-from .losses_margin import check_plus_minus_one, hinge, margin_value
+from .losses_likelihood import _check_broadcasts_into, _numeric_target
+from .losses_margin import _check_plus_minus_one, _hinge, _margin_value
 
 _EPSILON = 1e-12    # PyTorch's, added to each squared norm in cosine_embedding_loss
 
@@ -51,15 +51,15 @@ def cosine_embedding_loss(input1, input2, target, margin: float = 0.0,
             f"({'(N, D) with target (N,)' if wanted == 2 else '(D,) with a 0-d target'}), "
             f"but the inputs have shapes {x1.shape} and {x2.shape}")
     x1, x2 = _broadcast_pair(x1, x2, where)
-    target = numeric_target(where, target, x1.dtype)
-    check_broadcasts_into(where, x1.shape[:-1], target, "target")
-    check_plus_minus_one(where, target)
-    margin = margin_value(margin, where)
+    target = _numeric_target(where, target, x1.dtype)
+    _check_broadcasts_into(where, x1.shape[:-1], target, "target")
+    _check_plus_minus_one(where, target)
+    margin = _margin_value(margin, where)
     _check_reduction(where, reduction)
     product = rd.sum(x1 * x2, axis=-1)
     squares = (rd.sum(x1 * x1, axis=-1) + _EPSILON) * (rd.sum(x2 * x2, axis=-1) + _EPSILON)
     cos = product / ew.sqrt(squares)
-    per_item = ew.where(_as_tensor(target) == 1, 1.0 - cos, hinge(cos - margin))
+    per_item = ew.where(_as_tensor(target) == 1, 1.0 - cos, _hinge(cos - margin))
     return _reduce(per_item, reduction)
 
 
@@ -98,7 +98,7 @@ def triplet_margin_loss(anchor, positive, negative, margin: float = 1.0, p: floa
     negative_distance = pairwise_distance(a, neg, p, eps)
     if swap:
         negative_distance = ew.minimum(negative_distance, pairwise_distance(pos, neg, p, eps))
-    return _reduce(hinge(margin + positive_distance - negative_distance), reduction)
+    return _reduce(_hinge(margin + positive_distance - negative_distance), reduction)
 
 
 def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None,
@@ -126,4 +126,4 @@ def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_fu
     if swap:
         negative_distance = ew.minimum(negative_distance,
                                        _as_tensor(distance_function(pos, neg)))
-    return _reduce(hinge(margin + positive_distance - negative_distance), reduction)
+    return _reduce(_hinge(margin + positive_distance - negative_distance), reduction)

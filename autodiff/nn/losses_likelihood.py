@@ -29,7 +29,7 @@ from .softmax import _check_float
 _HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
 
 
-def numeric_target(where: str, target, dtype, name: str = "target"):
+def _numeric_target(where: str, target, dtype, name: str = "target"):
     """``target`` for a loss on float ``dtype`` inputs: a Tensor that requires grad as
     it is (it must hold floats), anything else as an array of numbers in ``dtype``."""
     if _requires_grad(target):
@@ -44,7 +44,7 @@ def numeric_target(where: str, target, dtype, name: str = "target"):
     return made(f"{name} in the input's dtype", _as_dtype, (raw, dtype))
 
 
-def check_broadcasts_into(where: str, shape, other, name: str):
+def _check_broadcasts_into(where: str, shape, other, name: str):
     """Refuse ``other`` (named ``name``) unless it broadcasts to ``shape`` unchanged:
     a larger broadcast shape would count some elements more than once."""
     other_shape = np.shape(_raw(other))
@@ -128,8 +128,8 @@ def gaussian_nll_loss(input, target, var, full: bool = False, eps: float = 1e-6,
     where = "gaussian_nll_loss"
     _check_float(input, where)
     x = _as_tensor(input)
-    target = numeric_target(where, target, x.dtype)
-    check_broadcasts_into(where, x.shape, target, "target")
+    target = _numeric_target(where, target, x.dtype)
+    _check_broadcasts_into(where, x.shape, target, "target")
     eps = real_number(eps, where, "eps", "it only keeps the variance away from 0")
     var = _gaussian_variance(where, var, x.shape, x.dtype)
     _check_reduction(where, reduction)
@@ -181,7 +181,7 @@ def poisson_nll_loss(input, target, log_input: bool = True, full: bool = False,
             f"{np.shape(_raw(target))}; they must match (broadcasting them would silently "
             "compare every rate with every count). Reshape one, e.g. "
             "target.reshape(input.shape)")
-    target = numeric_target(where, target, x.dtype)
+    target = _numeric_target(where, target, x.dtype)
     eps = real_number(eps, where, "eps", "it only keeps log away from 0")
     _check_reduction(where, reduction)
     if log_input:

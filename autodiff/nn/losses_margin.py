@@ -28,16 +28,16 @@ from ..tensor import Tensor
 from .functional_activation import logsigmoid, real_number
 from .losses import (_as_tensor, _check_reduction, _check_same_shape, _class_weights,
                      _elementwise_weight, _raw, _reduce)
-from .losses_likelihood import check_broadcasts_into, numeric_target
+from .losses_likelihood import _check_broadcasts_into, _numeric_target
 from .softmax import _check_float
 
 
-def hinge(z):
+def _hinge(z):
     """``max(z, 0)`` with PyTorch's ``clamp_min`` gradient: 1 at ``z == 0``."""
     return ew.where(z >= 0, z, 0.0)
 
 
-def positive_part(z):
+def _positive_part(z):
     """``max(z, 0)`` counted only where ``z > 0``: gradient 0 at ``z == 0``."""
     return ew.where(z > 0, z, 0.0)
 
@@ -52,13 +52,13 @@ def _all_plus_minus_one(values, where, name):
     return True
 
 
-def check_plus_minus_one(where: str, target, name: str = "target"):
+def _check_plus_minus_one(where: str, target, name: str = "target"):
     """Refuse targets other than 1 and -1 (also in each call of a compiled step)."""
     made(f"{where} {name} check", _all_plus_minus_one, (_raw(target), where, name),
          stateful=True)
 
 
-def margin_value(value, where: str, name: str = "margin"):
+def _margin_value(value, where: str, name: str = "margin"):
     """A margin: a real number (a Tensor that requires grad is refused)."""
     return real_number(value, where, name, "it is a constant of the loss, as in PyTorch")
 
@@ -87,12 +87,12 @@ def margin_ranking_loss(input1, input2, target, margin: float = 0.0,
     if x1.shape != x2.shape:
         raise ValueError(f"{where}: input1 has shape {x1.shape} but input2 has shape "
                          f"{x2.shape}; they must match (one score of each pair in each)")
-    target = numeric_target(where, target, x1.dtype)
-    check_broadcasts_into(where, x1.shape, target, "target")
-    check_plus_minus_one(where, target)
-    margin = margin_value(margin, where)
+    target = _numeric_target(where, target, x1.dtype)
+    _check_broadcasts_into(where, x1.shape, target, "target")
+    _check_plus_minus_one(where, target)
+    margin = _margin_value(margin, where)
     _check_reduction(where, reduction)
-    return _reduce(hinge(ew.multiply(target, x2 - x1) + margin), reduction)
+    return _reduce(_hinge(ew.multiply(target, x2 - x1) + margin), reduction)
 
 
 def hinge_embedding_loss(input, target, margin: float = 1.0,
@@ -108,11 +108,11 @@ def hinge_embedding_loss(input, target, margin: float = 1.0,
     _check_float(input, where)
     x = _as_tensor(input)
     _check_same_shape(where, x, target)
-    target = numeric_target(where, target, x.dtype)
-    check_plus_minus_one(where, target)
-    margin = margin_value(margin, where)
+    target = _numeric_target(where, target, x.dtype)
+    _check_plus_minus_one(where, target)
+    margin = _margin_value(margin, where)
     _check_reduction(where, reduction)
-    per_item = ew.where(_as_tensor(target) == 1, x, hinge(margin - x))
+    per_item = ew.where(_as_tensor(target) == 1, x, _hinge(margin - x))
     return _reduce(per_item, reduction)
 
 
@@ -128,8 +128,8 @@ def soft_margin_loss(input, target, reduction: str = "mean") -> Tensor:
     _check_float(input, where)
     x = _as_tensor(input)
     _check_same_shape(where, x, target)
-    target = numeric_target(where, target, x.dtype)
-    check_plus_minus_one(where, target)
+    target = _numeric_target(where, target, x.dtype)
+    _check_plus_minus_one(where, target)
     _check_reduction(where, reduction)
     return _reduce(-logsigmoid(ew.multiply(target, x)), reduction)
 
@@ -157,7 +157,7 @@ def multilabel_soft_margin_loss(input, target, weight=None,
     if np.shape(_raw(target)) != x.shape:
         raise ValueError(f"{where}: target must have the input's shape {x.shape} (one 0/1 "
                          f"label per class), got shape {np.shape(_raw(target))}")
-    target = numeric_target(where, target, x.dtype)
+    target = _numeric_target(where, target, x.dtype)
     weight = _elementwise_weight(where, "weight", weight, x)
     _check_reduction(where, reduction)
     per_class = -(ew.multiply(target, logsigmoid(x))
@@ -238,13 +238,13 @@ def multi_margin_loss(input, target, p: int = 1, margin: float = 1.0, weight=Non
         raise ValueError(f"{where}: weight must be 1-D, one weight per class, got shape "
                          f"{np.shape(_raw(weight))}")
     weights = _class_weights(where, weight, classes, x.dtype)
-    margin = margin_value(margin, where)
+    margin = _margin_value(margin, where)
     _check_reduction(where, reduction)
     rows = reshape(x, (n, classes))
     flat = made("flat targets", _flat, (raw,))
     picked = getitem(rows, (made("row indices", _rows, (n,)), flat))
     z = margin - reshape(picked, (n, 1)) + rows
-    terms = positive_part(z)
+    terms = _positive_part(z)
     if p == 2:
         terms = terms * terms
     terms = terms * made("other classes", _others, (raw, classes, x.dtype))
@@ -298,5 +298,5 @@ def multilabel_margin_loss(input, target, reduction: str = "mean") -> Tensor:
     rows = reshape(x, (n, classes))
     z = 1.0 - reshape(rows, (n, classes, 1)) + reshape(rows, (n, 1, classes))
     pairs = made("label pairs", _pair_weights, (raw, classes, x.dtype))
-    per_item = rd.sum(positive_part(z) * pairs, axis=(1, 2)) / classes
+    per_item = rd.sum(_positive_part(z) * pairs, axis=(1, 2)) / classes
     return _reduce(reshape(per_item, x.shape[:-1]), reduction)
