@@ -72,7 +72,8 @@ def _no_negative_variance(values):
 def _gaussian_variance(where, var, input_shape, dtype):
     """``var`` with PyTorch's shape rules: ``input``'s shape, that shape without its
     last axis (the variance is shared along it), or the same number of axes with one
-    axis of size 1 where ``input``'s differs.  Returns it clamped at eps in value only."""
+    axis of size 1 where ``input``'s differs; checked, reshaped to broadcast against
+    ``input`` and, unless it gets a gradient, converted to ``dtype`` (not yet clamped)."""
     if isinstance(var, numbers.Real) and not isinstance(var, (bool, np.bool_)):
         if var < 0:
             raise ValueError(f"{where}: var={var} is negative; a variance must be >= 0")
