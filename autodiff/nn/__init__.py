@@ -19,6 +19,11 @@ from .activation_more import (CELU, GLU, SELU, CosineSimilarity, Hardsigmoid, Ha
 from .dropout import Dropout, Dropout1d, Dropout2d
 from .loss_modules import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDivLoss,
                            L1Loss, MSELoss, NLLLoss, SmoothL1Loss)
+from .loss_modules_more import (CosineEmbeddingLoss, GaussianNLLLoss, HingeEmbeddingLoss,
+                                MarginRankingLoss, MultiLabelMarginLoss,
+                                MultiLabelSoftMarginLoss, MultiMarginLoss, PoissonNLLLoss,
+                                SoftMarginLoss, TripletMarginLoss,
+                                TripletMarginWithDistanceLoss)
 from .normalization import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm
 from .instance_norm import InstanceNorm1d, InstanceNorm2d
 from .rms_norm import RMSNorm
@@ -59,4 +64,7 @@ __all__ = ["functional", "init", "utils", "Module", "ModuleDict", "ModuleList", 
            "MultiheadAttention", "TransformerEncoder", "TransformerEncoderLayer",
            "TransformerDecoder", "TransformerDecoderLayer", "Transformer",
            "CrossEntropyLoss", "NLLLoss", "MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss",
-           "BCELoss", "BCEWithLogitsLoss", "KLDivLoss"]
+           "BCELoss", "BCEWithLogitsLoss", "KLDivLoss", "GaussianNLLLoss", "PoissonNLLLoss",
+           "MarginRankingLoss", "HingeEmbeddingLoss", "SoftMarginLoss",
+           "MultiLabelSoftMarginLoss", "MultiMarginLoss", "MultiLabelMarginLoss",
+           "CosineEmbeddingLoss", "TripletMarginLoss", "TripletMarginWithDistanceLoss"]
