@@ -20,6 +20,7 @@ import numpy as np
 
 from .ops.registry import NO_GRADIENT_FUNCTIONS, NUMPY_FUNCTIONS, NUMPY_UFUNCS, Op
 from .ops.ufunc_methods import outer
+from .ops import scipy_special
 
 #: Keyword arguments of NumPy functions that no op supports, with their accepted
 #: (default) values: for ufuncs, and for other functions.
@@ -89,7 +90,9 @@ def array_ufunc(ufunc: np.ufunc, method: str, *inputs, **kwargs) -> Any:
         return _ufunc_method(ufunc, method, inputs, kwargs)
     op = NUMPY_UFUNCS.get(ufunc)
     if op is None:
-        raise _unsupported(_full_name(ufunc))
+        op = scipy_special.op_for(ufunc)
+        if op is None:
+            raise _unsupported(_full_name(ufunc))
     if kwargs:
         if any(out is not None for out in kwargs.get("out", None) or ()):
             raise _out_refused(ufunc, inputs)

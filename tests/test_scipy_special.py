@@ -1,0 +1,82 @@
+"""scipy.special's ufuncs on Tensors: SciPy's values, the library's gradients."""
+
+import autograd
+import autograd.scipy.special as aspecial
+import numpy as np
+import pytest
+from scipy import special
+
+import autodiff as ad
+
+X = np.array([0.15, 0.4, 0.85])          # inside every domain below (logit, erfinv ...)
+NAMES = ["expit", "log_expit", "logit", "erf", "erfc", "erfinv", "ndtr", "log_ndtr",
+         "gammaln", "psi", "i0", "i1"]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_values_are_scipys_and_gradients_check(name):
+    f = getattr(special, name)
+    t = ad.tensor(X, requires_grad=True)
+    y = f(t)
+    assert isinstance(y, ad.Tensor) and y.requires_grad
+    np.testing.assert_array_equal(y.data, f(X))
+    assert ad.gradcheck(lambda v: f(v), [X])
+    assert ad.gradgradcheck(lambda v: f(v), [X])
+
+
+@pytest.mark.parametrize("name", [n for n in NAMES if hasattr(aspecial, n)])
+def test_first_and_second_derivatives_match_autograd(name):
+    ours, theirs = getattr(special, name), getattr(aspecial, name)
+    for x in X:
+        np.testing.assert_allclose(ad.grad(lambda v: ours(v))(x),
+                                   autograd.grad(theirs)(x), rtol=1e-12)
+        np.testing.assert_allclose(ad.grad(ad.grad(lambda v: ours(v)))(x),
+                                   autograd.grad(autograd.grad(theirs))(x), rtol=1e-10)
+
+
+def test_xlogy_and_the_far_tail_of_log_ndtr():
+    a, b = np.array([0.0, 0.5, 2.0]), np.array([0.0, 0.3, 1.7])
+    ta, tb = ad.tensor(a, requires_grad=True), ad.tensor(b, requires_grad=True)
+    np.testing.assert_array_equal(special.xlogy(ta, tb).data, special.xlogy(a, b))
+    assert ad.gradcheck(lambda u, v: special.xlogy(u, v), [a[1:], b[1:]])
+    x = ad.tensor([-40.0], requires_grad=True)
+    special.log_ndtr(x).backward()                 # Mills ratio: about -x
+    np.testing.assert_allclose(x.grad, [40.02496885], rtol=1e-8)
+    assert np.isfinite(x.grad).all()
+
+
+def test_a_scipy_function_without_a_rule_still_names_itself():
+    with pytest.raises(TypeError, match=r"^the ufunc gamma \(not one of NumPy's\) has no "
+                                        "differentiable rule"):
+        special.gamma(ad.tensor([1.5], requires_grad=True))
+
+
+def test_only_scipys_own_ufunc_dispatches_by_its_name():
+    from autodiff.ops.scipy_special import op_for
+
+    class Impostor:                       # named like SciPy's ufunc, but another object
+        __name__ = "expit"
+
+    assert op_for(special.expit).name == "scipy_expit"
+    assert op_for(Impostor()) is None and op_for(np.exp) is None
+
+
+def test_in_a_compiled_step():
+    w = ad.tensor(np.array([0.3, -0.2]), requires_grad=True)
+    opt = ad.optim.SGD([w], lr=0.1)
+
+    @ad.compile
+    def step(x):
+        loss = special.log_expit(x * w).sum() + special.gammaln(1.5 + w * w).sum()
+        loss.backward()
+        opt.step()
+        opt.zero_grad()
+        return loss
+
+    v = w.data.copy()
+    for _ in range(3):
+        x = np.array([1.0, 2.0])
+        step(x)
+        gradient = x * special.expit(-x * v) + 2 * v * special.psi(1.5 + v * v)
+        v = v - 0.1 * gradient
+    np.testing.assert_allclose(w.data, v, rtol=1e-13)
