@@ -425,17 +425,9 @@ def test_cumprod_hessian_vector_product_at_zeros_is_exact():
                                rtol=1e-12, atol=1e-12)
 
 
-@pytest.mark.parametrize("activation", [
-    ad.tanh, ad.sigmoid, ad.erf, ad.erfc, ad.lgamma, ad.digamma, lambda t: np.i0(t),
-    lambda t: np.arcsin(t / 3), np.arctan, np.sinh, np.cosh, np.tan, np.log2, np.exp2,
-    np.cbrt, np.sinc,
-    lambda t: np.arctan2(t, 0.7), lambda t: np.hypot(t, 0.3), lambda t: np.float_power(t, 1.5),
-    lambda t: ad.nn.functional.gelu(t), lambda t: np.nan_to_num(t),
-    lambda t: ad.nn.functional.elu(t), lambda t: ad.nn.functional.softplus(t)])
-def test_a_hessian_through_elementwise_functions_pushes_every_tangent_at_once(
-        activation, monkeypatch):
-    # jacfwd(jacrev(f)) records the gradient rules (tanh_derivative, polygamma, ...):
-    # each needs a batched form, or its node runs once per tangent.
+def _nodes_run_per_tangent(monkeypatch) -> list:
+    """The names of the nodes that jacfwd pushes its tangents through one at a time
+    (filled as the transforms run)."""
     from autodiff import forward_batch
 
     per_tangent = []
@@ -447,6 +439,21 @@ def test_a_hessian_through_elementwise_functions_pushes_every_tangent_at_once(
             return one_step(parts)
         return original(op, rule, tangents, ans, args, kwargs, size, counted)
     monkeypatch.setattr(forward_batch, "batched_step", spy)
+    return per_tangent
+
+
+@pytest.mark.parametrize("activation", [
+    ad.tanh, ad.sigmoid, ad.erf, ad.erfc, ad.lgamma, ad.digamma, lambda t: np.i0(t),
+    lambda t: np.arcsin(t / 3), np.arctan, np.sinh, np.cosh, np.tan, np.log2, np.exp2,
+    np.cbrt, np.sinc,
+    lambda t: np.arctan2(t, 0.7), lambda t: np.hypot(t, 0.3), lambda t: np.float_power(t, 1.5),
+    lambda t: ad.nn.functional.gelu(t), lambda t: np.nan_to_num(t),
+    lambda t: ad.nn.functional.elu(t), lambda t: ad.nn.functional.softplus(t)])
+def test_a_hessian_through_elementwise_functions_pushes_every_tangent_at_once(
+        activation, monkeypatch):
+    # jacfwd(jacrev(f)) records the gradient rules (tanh_derivative, polygamma, ...):
+    # each needs a batched form, or its node runs once per tangent.
+    per_tangent = _nodes_run_per_tangent(monkeypatch)
     x = np.linspace(0.5, 2.0, 6)
     hessian = ad.jacfwd(ad.jacrev(lambda t: (activation(t * 0.9) ** 2).sum()))(x)
     assert hessian.shape == (6, 6) and per_tangent == []
@@ -468,21 +475,12 @@ def test_an_op_is_elementwise_when_its_forward_is_a_plain_ufunc_or_it_says_so():
 
 
 def test_a_defop_declared_elementwise_gets_its_tangents_pushed_all_at_once(monkeypatch):
-    from autodiff import forward_batch
     from autodiff.ops.registry import unregister
 
     cube = ad.defop("_ew_cube", lambda x: x ** 3, elementwise=True,
                     x=("3 g x^2", lambda xp, g, ans, x: 3 * g * x * x))
     try:
-        per_tangent = []
-        original = forward_batch.batched_step
-
-        def spy(op, rule, tangents, ans, args, kwargs, size, one_step):
-            def counted(parts):
-                per_tangent.append(op.name)
-                return one_step(parts)
-            return original(op, rule, tangents, ans, args, kwargs, size, counted)
-        monkeypatch.setattr(forward_batch, "batched_step", spy)
+        per_tangent = _nodes_run_per_tangent(monkeypatch)
         x = np.linspace(0.5, 2.0, 4)
         jacobian = ad.jacfwd(lambda t: cube(t))(x)
         np.testing.assert_allclose(jacobian, np.diag(3 * x ** 2), rtol=1e-15)

@@ -27,13 +27,14 @@ from ..ops import shape as sh
 from ..tensor import Tensor
 from .module import Module, Parameter, _generator
 from .modules import _float_dtype, _positive_int
+from .recurrent import PyTorchGateLayout
 
 
 def _shape_of(x):
     return tuple(x.shape) if isinstance(x, Tensor) else np.shape(x)
 
 
-class _CellBase(Module):
+class _CellBase(PyTorchGateLayout, Module):
     _gates = 1
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True, *, rng=None,
@@ -121,13 +122,6 @@ class _CellBase(Module):
     def _output(h, unbatched):
         return sh.squeeze(h, 0) if unbatched else h
 
-    # ----- PyTorch layout: weights (gates*H, in) ----------------------------------------
-    def _torch_export(self, local):
-        return {k: (v.T if k.startswith("weight") else v) for k, v in local.items()}
-
-    def _torch_import(self, torch_local):
-        return {k: (np.asarray(v).T if k.startswith("weight") else v)
-                for k, v in torch_local.items()}
 
 
 class RNNCell(_CellBase):

@@ -45,7 +45,19 @@ def _shape_of(x):
     return tuple(x.shape) if isinstance(x, Tensor) else np.shape(x)
 
 
-class _RNNBase(Module):
+class PyTorchGateLayout:
+    """State-dict conversion for recurrent weights: PyTorch keeps them as (gates*H, in),
+    the library as (in, gates*H), for ``x @ W``; every weight is transposed."""
+
+    def _torch_export(self, local):
+        return {k: (v.T if k.startswith("weight") else v) for k, v in local.items()}
+
+    def _torch_import(self, torch_local):
+        return {k: (np.asarray(v).T if k.startswith("weight") else v)
+                for k, v in torch_local.items()}
+
+
+class _RNNBase(PyTorchGateLayout, Module):
     _gates = 4
     _name = "LSTM"
 
@@ -205,13 +217,6 @@ class _RNNBase(Module):
         stacked = sh.stack(states, axis=0)
         return sh.squeeze(stacked, 1) if unbatched else stacked
 
-    # ----- PyTorch layout: weights (gates*H, in) ----------------------------------
-    def _torch_export(self, local):
-        return {k: (v.T if k.startswith("weight") else v) for k, v in local.items()}
-
-    def _torch_import(self, torch_local):
-        return {k: (np.asarray(v).T if k.startswith("weight") else v)
-                for k, v in torch_local.items()}
 
 
 class LSTM(_RNNBase):
