@@ -58,6 +58,17 @@ def _check_plus_minus_one(where: str, target, name: str = "target"):
          stateful=True)
 
 
+def _signed_pair(where: str, input, target):
+    """``input`` as a float Tensor and ``target`` as numbers of its dtype, of the same
+    shape, every target 1 or -1."""
+    _check_float(input, where)
+    x = _as_tensor(input)
+    _check_same_shape(where, x, target)
+    target = _numeric_target(where, target, x.dtype)
+    _check_plus_minus_one(where, target)
+    return x, target
+
+
 def _margin_value(value, where: str, name: str = "margin"):
     """A margin: a real number (a Tensor that requires grad is refused)."""
     return real_number(value, where, name, "it is a constant of the loss, as in PyTorch")
@@ -105,11 +116,7 @@ def hinge_embedding_loss(input, target, margin: float = 1.0,
     tensor([0.3, 0.7, 0. ])
     """
     where = "hinge_embedding_loss"
-    _check_float(input, where)
-    x = _as_tensor(input)
-    _check_same_shape(where, x, target)
-    target = _numeric_target(where, target, x.dtype)
-    _check_plus_minus_one(where, target)
+    x, target = _signed_pair(where, input, target)
     margin = _margin_value(margin, where)
     _check_reduction(where, reduction)
     per_item = ew.where(_as_tensor(target) == 1, x, _hinge(margin - x))
@@ -125,11 +132,7 @@ def soft_margin_loss(input, target, reduction: str = "mean") -> Tensor:
     tensor([6.93147181e-01, 2.12692801e+00, 8.00000000e+02])
     """
     where = "soft_margin_loss"
-    _check_float(input, where)
-    x = _as_tensor(input)
-    _check_same_shape(where, x, target)
-    target = _numeric_target(where, target, x.dtype)
-    _check_plus_minus_one(where, target)
+    x, target = _signed_pair(where, input, target)
     _check_reduction(where, reduction)
     return _reduce(-logsigmoid(ew.multiply(target, x)), reduction)
 
