@@ -27,7 +27,7 @@ from ..ops import shape as sh
 from ..tensor import Tensor
 from .module import Module, Parameter, _generator
 from .modules import _float_dtype, _positive_int
-from .recurrent import PyTorchGateLayout
+from .recurrent import PyTorchGateLayout, state_of_dtype
 
 
 def _shape_of(x):
@@ -101,11 +101,7 @@ class _CellBase(PyTorchGateLayout, Module):
                       "(batch, hidden_size), with the input's batch")
             raise ValueError(f"{self._label()}: expected {what} of shape {expected} {layout}, "
                              f"got {shape}")
-        given = getattr(state, "dtype", None)
-        if given is not None and given != dtype:
-            raise TypeError(f"{self._label()}: {what} is {given} but the input is {dtype}; "
-                            f"convert {what} ({what}.astype(np.{dtype}))")
-        state = state if isinstance(state, Tensor) else Tensor(np.asarray(state, dtype=dtype))
+        state = state_of_dtype(self._label(), what, state, dtype)
         return sh.expand_dims(state, 0) if unbatched else state
 
     def _single(self, hx):

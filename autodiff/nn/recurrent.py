@@ -45,6 +45,15 @@ def _shape_of(x):
     return tuple(x.shape) if isinstance(x, Tensor) else np.shape(x)
 
 
+def state_of_dtype(label: str, what: str, state, dtype) -> Tensor:
+    """A given initial state as a Tensor; one of another dtype than the input raises."""
+    given = getattr(state, "dtype", None)
+    if given is not None and given != dtype:
+        raise TypeError(f"{label}: {what} is {given} but the input is {dtype}; "
+                        f"convert {what} ({what}.astype(np.{dtype}))")
+    return state if isinstance(state, Tensor) else Tensor(np.asarray(state, dtype=dtype))
+
+
 class PyTorchGateLayout:
     """State-dict conversion for recurrent weights: PyTorch keeps them as (gates*H, in),
     the library as (in, gates*H), for ``x @ W``; every weight is transposed."""
@@ -169,11 +178,7 @@ class _RNNBase(PyTorchGateLayout, Module):
                       f"({first}, batch, hidden_size)")
             raise ValueError(f"{self._label()}: expected {what} of shape {expected} {layout}, "
                              f"got {shape}")
-        given = getattr(state, "dtype", None)
-        if given is not None and given != dtype:
-            raise TypeError(f"{self._label()}: {what} is {given} but the input is {dtype}; "
-                            f"convert {what} ({what}.astype(np.{dtype}))")
-        state = state if isinstance(state, Tensor) else Tensor(np.asarray(state, dtype=dtype))
+        state = state_of_dtype(self._label(), what, state, dtype)
         if unbatched:
             state = sh.expand_dims(state, 1)
         return [state[k] for k in range(count)]
