@@ -1,0 +1,5 @@
+"""placeholder"""
+
+
+class TorchInplaceMethods:
+    __slots__ = ()
