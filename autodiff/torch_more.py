@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from .torch_inplace_methods import TorchInplaceMethods
 from .torch_math_methods import TorchMathMethods
+from .torch_random_fills import TorchRandomFills
 from .torch_shape_methods import TorchShapeMethods
 from .torch_stats_methods import TorchStatsMethods
 
 
 class TorchMoreMethods(TorchMathMethods, TorchStatsMethods, TorchShapeMethods,
-                       TorchInplaceMethods):
+                       TorchInplaceMethods, TorchRandomFills):
     """PyTorch's Tensor methods from the four mixins above (mixed into ``Tensor``)."""
 
     __slots__ = ()
