@@ -299,25 +299,7 @@ class TorchInplaceMethods:
         tensor([[2., 0.],
                 [0., 1.]])
         """
-        from .ops.indexing import index_add, setitem
-        index = _index("put_", index).reshape(-1)
-        source = _t(source)
-        _same_dtype("put_", self, source)
-        if source.size != index.size:
-            raise ValueError(f"put_: the source has {source.size} entries (shape "
-                             f"{source.shape}) but the index {index.size}; they must match")
-        n = self.size
-        if index.size and (index.min() < -n or index.max() >= n):
-            raise IndexError(f"put_: an index is out of range for a tensor of {n} entries "
-                             f"(shape {self.shape}); use indices in [{-n}, {n})")
-        index = np.where(index < 0, index + n, index)
-        flat, values = self.reshape(-1), source.reshape(-1)
-        if accumulate:
-            result = flat + index_add(values, (n,), index)
-        else:
-            _refuse_repeats("put_", index)
-            result = setitem(flat, values, index)
-        return _fill(self, result.reshape(self.shape), "put_")
+        return _fill(self, _put(self, index, source, accumulate), "put_")
 
     # ----- history and layout -----------------------------------------------------------------
     def detach_(self):
@@ -360,3 +342,26 @@ class TorchInplaceMethods:
         else:
             self.data = self.data.T
         return self
+
+
+def _put(t, index, source, accumulate):
+    """``put_``'s result, computed apart so that the flat view is gone before the write."""
+    from .ops.indexing import index_add, setitem
+    index = _index("put_", index).reshape(-1)
+    source = _t(source)
+    _same_dtype("put_", t, source)
+    if source.size != index.size:
+        raise ValueError(f"put_: the source has {source.size} entries (shape "
+                         f"{source.shape}) but the index {index.size}; they must match")
+    n = t.size
+    if index.size and (index.min() < -n or index.max() >= n):
+        raise IndexError(f"put_: an index is out of range for a tensor of {n} entries "
+                         f"(shape {t.shape}); use indices in [{-n}, {n})")
+    index = np.where(index < 0, index + n, index)
+    flat, values = t.reshape(-1), source.reshape(-1)
+    if accumulate:
+        result = flat + index_add(values, (n,), index)
+    else:
+        _refuse_repeats("put_", index)
+        result = setitem(flat, values, index)
+    return result.reshape(t.shape)

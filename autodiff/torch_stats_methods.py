@@ -4,9 +4,10 @@
 ``unique_consecutive`` and ``histc``.
 
 PyTorch's ``median`` is the lower of the two middle values (NumPy's ``np.median``
-averages them), and its gradient goes to that one entry: the values here are taken
-from the tensor at the indices chosen (``take_along_axis``), so their gradient does
-the same.  Among equal values PyTorch leaves unspecified which index it returns;
+averages them).  Along a dim the values are taken from the tensor at the indices
+chosen (``take_along_axis``), so their gradient goes to those entries, as PyTorch's;
+``median()`` of all entries shares it among the entries equal to the median, as
+PyTorch's does.  Among equal values PyTorch leaves unspecified which index it returns;
 here it is the first one in the lane (``mode``: the last one, as PyTorch's CPU code
 gives).  ``unique``, ``unique_consecutive`` and ``histc`` have no gradient.
 """
@@ -32,6 +33,19 @@ def _picked(x, indices, axis, keepdim):
     if not keepdim:
         values, indices = values.squeeze(axis), np.squeeze(indices, axis)
     return ValuesIndices(values, _t(indices.astype(np.int64)))
+
+
+def _shared(x, value):
+    """``value`` (an entry of ``x``) with its gradient shared evenly among the entries
+    equal to it, as PyTorch's ``median()`` without a dim gives it.  (A value that is not
+    finite keeps its gradient on the one entry.)"""
+    from .ops.elementwise import stop_gradient, where
+    v = value.data
+    if not (x.requires_grad and np.isfinite(v)):
+        return value
+    equal = x.data == v
+    share = where(equal, x, 0.0).sum() / float(equal.sum())
+    return stop_gradient(value) + (share - stop_gradient(share))
 
 
 def _lane_setup(where: str, x, dim):
@@ -81,8 +95,9 @@ class TorchStatsMethods:
 
     def median(self, dim=None, keepdim=False):
         """PyTorch's ``median``: the lower of the two middle values (NaN if the lane
-        has one).  Without ``dim``, of all entries (a 0-d tensor); with ``dim``,
-        ``(values, indices)``.  The gradient goes to the entry chosen.
+        has one).  Without ``dim``, of all entries (a 0-d tensor; the gradient shared
+        evenly among the entries equal to it); with ``dim``, ``(values, indices)`` (the
+        gradient to the entry at the index), as PyTorch's gradients.
 
         >>> ad.tensor([4.0, 1.0, 3.0, 2.0]).median()
         tensor(2.)
@@ -90,7 +105,7 @@ class TorchStatsMethods:
         ValuesIndices(values=tensor([3.]), indices=tensor([2]))
         """
         if dim is None:
-            return _median("median", self.reshape(-1), 0, False, False).values
+            return _shared(self, _median("median", self.reshape(-1), 0, False, False).values)
         return _median("median", self, dim, keepdim, False)
 
     def nanmedian(self, dim=None, keepdim=False):
@@ -100,7 +115,7 @@ class TorchStatsMethods:
         tensor(3.)
         """
         if dim is None:
-            return _median("nanmedian", self.reshape(-1), 0, False, True).values
+            return _shared(self, _median("nanmedian", self.reshape(-1), 0, False, True).values)
         return _median("nanmedian", self, dim, keepdim, True)
 
     def kthvalue(self, k: int, dim: int = -1, keepdim: bool = False):
