@@ -1,5 +1,6 @@
 """PyTorch's Tensor methods for shapes (``movedim``, ``reshape_as``, ``unflatten``,
-``tensor_split``, ``select``, ``take_along_dim``, ``unfold``, ``sum_to_size``) and
+``tensor_split``, ``select``, ``take_along_dim``, ``unfold``, ``sum_to_size``,
+``diff``, ``rot90``, ``fliplr``, ``flipud``) and
 its small conversions and queries (``type``, ``half``, ``byte``, ``char``,
 ``is_floating_point``, ``stride``, ``element_size``, ``cpu``, ``new_empty``,
 ``multinomial``).
@@ -203,6 +204,54 @@ class TorchShapeMethods:
             raise ValueError(f"sum_to_size: size {size} does not expand to the tensor's "
                              f"shape {self.shape}; each dim must be 1 or the tensor's")
         return sum_to(self, size)
+
+    def diff(self, n: int = 1, dim: int = -1, prepend=None, append=None):
+        """The ``n``-th differences along ``dim``, with ``prepend`` / ``append`` joined
+        first (``np.diff``).
+
+        >>> ad.tensor([1.0, 4.0, 9.0]).diff()
+        tensor([3., 5.])
+        """
+        extra = {name: value for name, value in (("prepend", prepend), ("append", append))
+                 if value is not None}
+        if self.ndim == 0:
+            raise ValueError("diff: a 0-d tensor has no dim to take differences along")
+        return _ad().diff(self, n, axis=_axis("diff", dim, self.ndim), **extra)
+
+    def rot90(self, k: int = 1, dims=(0, 1)):
+        """Rotated by 90 degrees ``k`` times in the plane of ``dims``, from the first
+        towards the second (``np.rot90``).
+
+        >>> ad.tensor([[1.0, 2.0], [3.0, 4.0]]).rot90()
+        tensor([[2., 4.],
+                [1., 3.]])
+        """
+        dims = tuple(dims)
+        if len(dims) != 2 or self.ndim < 2:
+            raise ValueError(f"rot90: needs two dims of a tensor with at least 2, got dims="
+                             f"{dims} for shape {self.shape}")
+        return _ad().rot90(self, k, axes=dims)
+
+    def fliplr(self):
+        """The order of dim 1 reversed (needs at least 2 dims).
+
+        >>> ad.tensor([[1.0, 2.0]]).fliplr()
+        tensor([[2., 1.]])
+        """
+        if self.ndim < 2:
+            raise ValueError(f"fliplr: needs at least 2 dims, got shape {self.shape}")
+        return _ad().fliplr(self)
+
+    def flipud(self):
+        """The order of dim 0 reversed (needs at least 1 dim).
+
+        >>> ad.tensor([[1.0], [2.0]]).flipud()
+        tensor([[2.],
+                [1.]])
+        """
+        if self.ndim < 1:
+            raise ValueError("flipud: needs at least 1 dim, got a 0-d tensor")
+        return _ad().flipud(self)
 
     # ----- conversions and queries -------------------------------------------------------
     def type(self, dtype=None):
