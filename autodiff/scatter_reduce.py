@@ -123,4 +123,10 @@ def _extreme(t, src, key, full, touched, reduce, include_self, where, stop_gradi
     finite_t = where(np.isfinite(data), t, 0.0)
     finite_src = where(np.isfinite(src_data), src, 0.0)
     shares = own_share * finite_t + index_add(src_share * finite_src, data.shape, key)
-    return where(touched, Tensor(values) + (shares - stop_gradient(shares)), t)
+    result = where(touched, Tensor(values) + (shares - stop_gradient(shares)), t)
+    infinite = touched & np.isinf(values)
+    if not infinite.any():
+        return result
+    # An infinite extreme: the mean of the equal infinities, which is exact.
+    equal_sum = where(own, t, 0.0) + index_add(where(hits, src, 0.0), data.shape, key)
+    return where(infinite, equal_sum / attained.astype(data.dtype), result)

@@ -256,8 +256,8 @@ class TorchInplaceMethods:
         """A copy with ``src[i][j]`` combined into ``[index[i][j]][j]`` (for ``dim=0``)
         by ``reduce`` (``'sum' 'prod' 'mean' 'amax' 'amin'``), with the tensor's own
         value too unless ``include_self=False``; untouched entries stay.  As PyTorch,
-        ties in ``amax``/``amin`` share the gradient evenly (an infinite extreme gets
-        none).  See ``autodiff/scatter_reduce.py``.
+        ties in ``amax``/``amin`` share the gradient evenly.  See
+        ``autodiff/scatter_reduce.py``.
 
         >>> ad.zeros(2).scatter_reduce(0, np.array([1, 1]), ad.tensor([2.0, 5.0]), "amax")
         tensor([0., 5.])

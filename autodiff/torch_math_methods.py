@@ -515,13 +515,14 @@ class TorchMathMethods:
         return np.logaddexp.accumulate(self, axis=_axis("logcumsumexp", dim, self.ndim))
 
     def hardshrink(self, lambd=0.5):
-        """``x`` where ``|x| > lambd``, else 0, as PyTorch's ``hardshrink``.
+        """0 where ``-lambd <= x <= lambd``, else ``x`` (NaN stays), as PyTorch's
+        ``hardshrink``.
 
         >>> ad.tensor([-1.0, 0.25, 2.0]).hardshrink()
         tensor([-1.,  0.,  2.])
         """
         where = _ad().where
-        return where((self > lambd).logical_or(self < -lambd), self, 0.0)
+        return where((self >= -lambd).logical_and(self <= lambd), 0.0, self)
 
     def renorm(self, p, dim: int, maxnorm):
         """Each slice along ``dim`` whose ``p``-norm (over the other dims) is above

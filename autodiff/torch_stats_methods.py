@@ -37,13 +37,15 @@ def _picked(x, indices, axis, keepdim):
 
 def _shared(x, value):
     """``value`` (an entry of ``x``) with its gradient shared evenly among the entries
-    equal to it, as PyTorch's ``median()`` without a dim gives it.  (A value that is not
-    finite keeps its gradient on the one entry.)"""
+    equal to it, as PyTorch's ``median()`` without a dim gives it (NaN keeps it on the
+    one entry)."""
     from .ops.elementwise import stop_gradient, where
     v = value.data
-    if not (x.requires_grad and np.isfinite(v)):
+    if not x.requires_grad or np.isnan(v):
         return value
     equal = x.data == v
+    if np.isinf(v):             # the mean of equal infinities is exact
+        return x[equal].mean()
     share = where(equal, x, 0.0).sum() / float(equal.sum())
     return stop_gradient(value) + (share - stop_gradient(share))
 

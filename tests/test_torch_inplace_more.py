@@ -186,6 +186,13 @@ def test_scatter_reduce_ties_share_the_gradient_and_zeros_are_exact():
     x.scatter_reduce(0, np.array([1, 1, 0]), src, "amax").sum().backward()
     np.testing.assert_allclose(x.grad, [0.0, 1 / 3])
     np.testing.assert_allclose(src.grad, [1 / 3, 1 / 3, 1.0])
+    x = _x([1.0, np.inf])
+    src = _x([np.inf, np.inf, 2.0])
+    out = x.scatter_reduce(0, np.array([1, 1, 0]), src, "amax")
+    out.sum().backward()
+    np.testing.assert_array_equal(out.data, [2.0, np.inf])
+    np.testing.assert_allclose(x.grad, [0.0, 1 / 3])        # infinite ties share it too
+    np.testing.assert_allclose(src.grad, [1 / 3, 1 / 3, 1.0])
     x = _x([2.0, 3.0])
     src = _x([0.0, 4.0])
     x.scatter_reduce(0, np.array([0, 0]), src, "prod").sum().backward()

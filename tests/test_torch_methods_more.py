@@ -190,6 +190,7 @@ def test_elementwise_methods():
                                np.logaddexp.accumulate(big, axis=1))
     np.testing.assert_allclose(ad.tensor([-1000.0, 0.0]).logcumsumexp(0).data, [-1000.0, 0.0])
     np.testing.assert_array_equal(t.hardshrink(0.5).data, np.where(np.abs(A) > 0.5, A, 0))
+    assert np.isnan(ad.tensor([np.nan]).hardshrink().data[0])
     norms = np.linalg.norm(A, axis=1, keepdims=True)
     expected = np.where(norms > 1, A / (norms + 1e-7), A)
     np.testing.assert_allclose(t.renorm(2, 0, 1.0).data, expected)
@@ -232,6 +233,9 @@ def test_median_is_the_lower_median_with_indices():
     x.median().backward()             # 3.0, twice: the gradient shared, as PyTorch
     np.testing.assert_array_equal(x.grad, [[0.5, 0, 0.5, 0, 0], [0] * 5])
     assert ad.tensor(2.0).median(dim=0).values.shape == ()
+    x = _x([1.0, np.inf, np.inf])
+    x.median().backward()
+    np.testing.assert_array_equal(x.grad, [0.0, 0.5, 0.5])
 
 
 def test_nanmedian_kthvalue_mode():
