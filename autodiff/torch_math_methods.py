@@ -221,7 +221,7 @@ class TorchMathMethods:
         """
         where = _ad().where
         sign, logabs = self.slogdet()
-        return where(sign.data > 0, logabs, np.where(sign.data < 0, np.nan, -np.inf))
+        return where(sign > 0, logabs, where(sign < 0, np.nan, -np.inf).astype(logabs.dtype))
 
     def inverse(self):
         """The inverse of each matrix (``ad.linalg.inv``).
@@ -541,7 +541,7 @@ class TorchMathMethods:
         axis = _axis("renorm", dim, self.ndim)
         others = tuple(d for d in range(self.ndim) if d != axis)
         norms = self.norm(p, dim=others, keepdim=True)
-        scale = where(norms.data > maxnorm, maxnorm / (norms + 1e-7), 1.0)
+        scale = where(norms > maxnorm, maxnorm / (norms + 1e-7), 1.0)
         return self * scale.astype(self.dtype)
 
 

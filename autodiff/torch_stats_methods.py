@@ -20,6 +20,11 @@ from .selections import _axis
 from .spellings import ValuesIndices
 
 
+def _ad():
+    import importlib
+    return importlib.import_module(__package__)
+
+
 def _t(value):
     from .ops.operands import tensor_of
     return tensor_of(value)
@@ -32,7 +37,8 @@ def _picked(x, indices, axis, keepdim):
     values = take_along_axis(x, indices, axis=axis)
     if not keepdim:
         values, indices = values.squeeze(axis), np.squeeze(indices, axis)
-    return ValuesIndices(values, _t(indices.astype(np.int64)))
+    return ValuesIndices(values, _t(indices if indices.dtype == np.int64
+                                    else indices.astype(np.int64)))
 
 
 def _shared(x, value):
@@ -62,28 +68,30 @@ def _lane_setup(where: str, x, dim):
     return x, axis
 
 
-def _at_position(order, position, axis):
-    """``order`` (a sort along ``axis``) taken at ``position`` (per lane, with ``axis``
-    of size 1): the indices of those entries."""
-    return np.take_along_axis(order, position, axis=axis)
+def _position(order, k, axis):
+    """The ``k``-th entries of ``order`` along ``axis``, keeping it (a slice: no new
+    constant for ad.compile to refuse)."""
+    return order[(slice(None),) * axis + (slice(k, k + 1),)]
 
 
 def _median(where, x, dim, keepdim, skip_nan):
+    # The sort and the picks go through NumPy's dispatch on the tensor, so that a step
+    # compiled with ad.compile computes them again at each replay.
     one_d = x.ndim == 0
     x, axis = _lane_setup(where, x, dim)
-    data = x.data
-    order = np.argsort(data, axis=axis, kind="stable")          # NaN last
-    missing = np.isnan(data) if data.dtype.kind == "f" else np.zeros(data.shape, bool)
-    if skip_nan:
-        count = data.shape[axis] - missing.sum(axis=axis, keepdims=True)
-        indices = _at_position(order, np.maximum((count - 1) // 2, 0), axis)
+    n = x.shape[axis]
+    order = np.argsort(x, axis=axis, kind="stable")             # NaN last
+    if x.dtype.kind != "f":
+        indices = _position(order, (n - 1) // 2, axis)
+    elif skip_nan:
+        missing = (x != x).sum(axis=axis, keepdims=True)           # NaN
+        position = _ad().maximum((n - 1 - missing) // 2, 0)
+        indices = np.take_along_axis(order, position, axis=axis)
     else:
-        middle = np.full(order.shape[:axis] + (1,) + order.shape[axis + 1:],
-                         (data.shape[axis] - 1) // 2)
-        indices = _at_position(order, middle, axis)
-        has_nan = missing.any(axis=axis, keepdims=True)
-        first_nan = np.argmax(missing, axis=axis, keepdims=True)
-        indices = np.where(has_nan, first_nan, indices)
+        indices = _position(order, (n - 1) // 2, axis)
+        nan = x != x
+        has_nan = nan.sum(axis=axis, keepdims=True) > 0
+        indices = _ad().where(has_nan, np.argmax(nan, axis=axis, keepdims=True), indices)
     result = _picked(x, indices, axis, keepdim or one_d)
     if one_d:
         return ValuesIndices(result.values.reshape(()), result.indices.reshape(()))
@@ -133,8 +141,8 @@ class TorchStatsMethods:
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= n:
             raise ValueError(f"kthvalue: k={k!r} is out of range for dim {dim} of size {n} "
                              f"(shape {self.shape}); use 1 <= k <= {n}")
-        order = np.argsort(x.data, axis=axis, kind="stable")
-        indices = np.take(order, [int(k) - 1], axis=axis)
+        order = np.argsort(x, axis=axis, kind="stable")     # (dispatched: see _median)
+        indices = _position(order, int(k) - 1, axis)
         result = _picked(x, indices, axis, keepdim or one_d)
         if one_d:
             return ValuesIndices(result.values.reshape(()), result.indices.reshape(()))

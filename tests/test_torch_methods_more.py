@@ -406,3 +406,16 @@ def test_diff_rot90_flips():
     np.testing.assert_array_equal(t.flipud().data, np.flipud(A))
     _check(lambda x: x.diff(dim=0) + 0, A)
     _check(lambda x: x.rot90(2) + x.fliplr() * x.flipud(), A)
+
+
+def test_median_and_kthvalue_along_a_dim_replay_in_a_compiled_step():
+    # The sort and the picks are recorded ops, so a replay computes them again.
+    step = ad.compile(lambda x: x.median(dim=1).values + x.nanmedian(dim=1).values
+                      + x.kthvalue(2, dim=1).values + x.median(dim=1).indices)
+    for seed in range(3):
+        data = np.random.default_rng(seed).normal(size=(3, 5))
+        data[seed, seed] = np.nan
+        x = ad.tensor(data)
+        np.testing.assert_array_equal(step(x).data, (
+            x.median(dim=1).values + x.nanmedian(dim=1).values
+            + x.kthvalue(2, dim=1).values + x.median(dim=1).indices).data)
