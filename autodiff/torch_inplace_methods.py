@@ -45,7 +45,8 @@ def _dim_key(where: str, t, dim, index):
     axis = _axis(where, dim, x_ndim)
     n = t.shape[axis] if t.ndim else 1
     _in_range(where, index.reshape(-1), n, axis)
-    index = index.reshape(-1)
+    if index.ndim == 0:     # (a 1-D index stays the caller's array: ad.compile follows it)
+        index = index.reshape(1)
     return axis, index, (slice(None),) * axis + (index,)
 
 
