@@ -387,7 +387,6 @@ class TorchMathMethods:
         from .torch_names import bmm
         product = bmm(_t(batch1), batch2)
         try:
-            np.broadcast_shapes(self.shape, product.shape)
             ok = np.broadcast_shapes(self.shape, product.shape) == product.shape
         except ValueError:
             ok = False
