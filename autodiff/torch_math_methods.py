@@ -1,0 +1,575 @@
+"""PyTorch's Tensor methods for comparisons, logic and math: ``eq``/``gt``/...,
+``equal`` (whole-tensor), ``isclose``, ``logical_*``, ``where(condition, other)``,
+``amax``/``amin``/``aminmax``, the linear algebra shorthands (``det``, ``inverse``,
+``mv``, ``bmm``, ``baddbmm``, ...) and elementwise math (``addcmul``, ``lerp``,
+``hardshrink``, ``renorm``, ``logcumsumexp``, ...).
+
+Each is built from recorded ops, so gradients come from their rules.  None of these
+names is an ndarray method, so each keeps PyTorch's meaning.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from .selections import _axis
+
+
+class MinMax(NamedTuple):
+    """What ``aminmax`` returns, as PyTorch: the smallest and the largest values."""
+    min: object
+    max: object
+
+
+def _ad():
+    import importlib
+    return importlib.import_module(__package__)
+
+
+def _t(value):
+    from .ops.operands import tensor_of
+    return tensor_of(value)
+
+
+def _shape_of(value):
+    return np.shape(getattr(value, "data", value))
+
+
+def _need_ndim(where: str, t, ndims, what: str):
+    if t.ndim not in ndims:
+        raise ValueError(f"{where}: needs {what}, got a tensor of shape {t.shape}")
+
+
+def _float(where: str, t):
+    if t.dtype.kind != "f":
+        raise TypeError(f"{where}: needs a floating-point tensor, got {t.dtype} (shape "
+                        f"{t.shape}); convert it first, e.g. t.double()")
+
+
+def _all_dims(dim):
+    """PyTorch's ``dim=()`` (or None) for every dim, as NumPy's ``axis=None``."""
+    if dim is None or (isinstance(dim, (tuple, list)) and not len(dim)):
+        return None
+    return tuple(dim) if isinstance(dim, list) else dim
+
+
+class TorchMathMethods:
+    """Comparisons, logic and math under PyTorch's names (mixed into ``Tensor``)."""
+
+    __slots__ = ()
+
+    # ----- comparisons and logic -----------------------------------------------------
+    def equal(self, other) -> bool:
+        """Whether ``other`` has this shape and the same values (a Python bool, as
+        ``torch.equal``; NaN is not equal to itself).  ``ad.equal`` is NumPy's
+        elementwise ``==``.
+
+        >>> ad.tensor([1.0, 2.0]).equal(ad.tensor([1.0, 2.0])), ad.tensor([1.0]).equal([1.0, 1.0])
+        (True, False)
+        """
+        other = np.asarray(getattr(other, "data", other))
+        return self.shape == other.shape and bool(np.all(self.data == other))
+
+    def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+        """Entrywise ``|self - other| <= atol + rtol * |other|`` (a bool tensor).
+
+        >>> ad.tensor([1.0, 2.0]).isclose(ad.tensor([1.0, 2.1]))
+        tensor([ True, False])
+        """
+        from .torch_names import isclose
+        return isclose(self, other, rtol, atol, equal_nan)
+
+    def allclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
+        """Whether every entry is close to ``other`` (a Python bool).
+
+        >>> ad.tensor([1.0, 2.0]).allclose(ad.tensor([1.0, 2.0 + 1e-9]))
+        True
+        """
+        from .torch_names import allclose
+        return allclose(self, other, rtol, atol, equal_nan)
+
+    def logical_and(self, other):
+        """Entrywise ``self and other`` (a bool tensor).
+
+        >>> ad.tensor([1.0, 0.0]).logical_and(ad.tensor([1.0, 1.0]))
+        tensor([ True, False])
+        """
+        logical_and = _ad().logical_and
+        return logical_and(self, other)
+
+    def logical_or(self, other):
+        """Entrywise ``self or other`` (a bool tensor).
+
+        >>> ad.tensor([1.0, 0.0]).logical_or(ad.tensor([0.0, 0.0]))
+        tensor([ True, False])
+        """
+        logical_or = _ad().logical_or
+        return logical_or(self, other)
+
+    def logical_xor(self, other):
+        """Entrywise ``self xor other`` (a bool tensor).
+
+        >>> ad.tensor([1.0, 0.0]).logical_xor(ad.tensor([1.0, 1.0]))
+        tensor([False,  True])
+        """
+        return self.logical_or(other).logical_and(self.logical_and(other).logical_not())
+
+    def logical_not(self):
+        """Entrywise ``not self`` (a bool tensor).
+
+        >>> ad.tensor([1.0, 0.0]).logical_not()
+        tensor([False,  True])
+        """
+        logical_not = _ad().logical_not
+        return logical_not(self)
+
+    def where(self, condition, other):
+        """This tensor where ``condition`` is true, else ``other`` (PyTorch's
+        ``x.where(condition, y)``, ``ad.where(condition, x, y)``).
+
+        >>> ad.tensor([1.0, 2.0]).where(np.array([True, False]), 0.0)
+        tensor([1., 0.])
+        """
+        where = _ad().where
+        condition_data = np.asarray(getattr(condition, "data", condition))
+        if condition_data.dtype != bool:
+            raise TypeError(f"where: the condition must be bool, got {condition_data.dtype} "
+                            f"(shape {condition_data.shape}); compare first, e.g. t > 0")
+        return where(condition, self, other)
+
+    def count_nonzero(self, dim=None):
+        """The number of nonzero entries (over ``dim``, an int or a tuple): an int64
+        tensor, as PyTorch's.
+
+        >>> ad.tensor([[0.0, 1.0], [2.0, 3.0]]).count_nonzero(dim=1)
+        tensor([1, 2])
+        """
+        counts = np.count_nonzero(self.data, axis=_all_dims(dim))
+        return _t(np.asarray(counts, dtype=np.int64))
+
+    def argwhere(self):
+        """The indices of the nonzero entries, one row each: shape ``(n, ndim)``, int64.
+
+        >>> ad.tensor([[0.0, 1.0], [2.0, 0.0]]).argwhere()
+        tensor([[0, 1],
+                [1, 0]])
+        """
+        return _t(np.argwhere(self.data).astype(np.int64))
+
+    # ----- extremes --------------------------------------------------------------------
+    def amax(self, dim=(), keepdim=False):
+        """The largest values over ``dim`` (every dim for ``()``, PyTorch's default);
+        ties share the gradient evenly, as PyTorch's ``amax``.
+
+        >>> ad.tensor([[1.0, 5.0], [7.0, 0.0]]).amax(dim=1)
+        tensor([5., 7.])
+        """
+        from .ops.reduce import max as maximum
+        return maximum(self, axis=_all_dims(dim), keepdims=keepdim)
+
+    def amin(self, dim=(), keepdim=False):
+        """The smallest values over ``dim`` (every dim for ``()``); ties share the
+        gradient evenly, as PyTorch's ``amin``.
+
+        >>> ad.tensor([[1.0, 5.0], [7.0, 0.0]]).amin(dim=0)
+        tensor([1., 0.])
+        """
+        from .ops.reduce import min as minimum
+        return minimum(self, axis=_all_dims(dim), keepdims=keepdim)
+
+    def aminmax(self, *, dim=None, keepdim=False):
+        """``(min, max)`` over one ``dim`` (every entry when None), as PyTorch's
+        ``aminmax``: a named tuple; ties share the gradient evenly.
+
+        >>> ad.tensor([[1.0, 5.0], [7.0, 0.0]]).aminmax(dim=1)
+        MinMax(min=tensor([1., 0.]), max=tensor([5., 7.]))
+        """
+        if dim is not None:
+            dim = _axis("aminmax", dim, self.ndim)
+        if self.size == 0:
+            raise ValueError(f"aminmax: the tensor (shape {self.shape}) is empty and has no "
+                             "minimum or maximum")
+        return MinMax(self.amin(dim=dim, keepdim=keepdim), self.amax(dim=dim, keepdim=keepdim))
+
+    # ----- linear algebra ----------------------------------------------------------------
+    def det(self):
+        """The determinant of each matrix (the last two dims).
+
+        >>> ad.tensor([[2.0, 0.0], [0.0, 3.0]]).det()
+        tensor(6.)
+        """
+        from .linalg import det
+        return det(self)
+
+    def slogdet(self):
+        """``(sign, logabsdet)`` of the determinant of each matrix.
+
+        >>> ad.tensor([[-2.0, 0.0], [0.0, 1.0]]).slogdet().sign
+        tensor(-1.)
+        """
+        from .linalg import slogdet
+        return slogdet(self)
+
+    def logdet(self):
+        """``log(det)`` of each matrix: NaN where the determinant is negative and -inf
+        where it is 0, as PyTorch's ``logdet``.
+
+        >>> ad.tensor([[2.0, 0.0], [0.0, 3.0]]).logdet()
+        tensor(1.79175947)
+        """
+        where = _ad().where
+        sign, logabs = self.slogdet()
+        return where(sign > 0, logabs, where(sign < 0, np.nan, -np.inf).astype(logabs.dtype))
+
+    def inverse(self):
+        """The inverse of each matrix (``ad.linalg.inv``).
+
+        >>> ad.tensor([[2.0, 0.0], [0.0, 4.0]]).inverse()
+        tensor([[0.5 , 0.  ],
+                [0.  , 0.25]])
+        """
+        from .linalg import inv
+        return inv(self)
+
+    def pinverse(self, rcond=1e-15):
+        """The pseudo-inverse of each matrix; singular values below ``rcond`` times the
+        largest count as zero (``ad.linalg.pinv``).
+
+        >>> ad.tensor([[2.0, 0.0]]).pinverse()
+        tensor([[0.5],
+                [0. ]])
+        """
+        from .linalg import pinv
+        return pinv(self, rcond=rcond)
+
+    def matrix_power(self, n: int):
+        """Each matrix to the integer power ``n`` (negative: of the inverse).
+
+        >>> ad.tensor([[1.0, 1.0], [0.0, 1.0]]).matrix_power(3)
+        tensor([[1., 3.],
+                [0., 1.]])
+        """
+        from .linalg import matrix_power
+        return matrix_power(self, n)
+
+    def diag(self, diagonal: int = 0):
+        """A 1-D tensor's square matrix with it on the ``diagonal``-th diagonal, or a
+        2-D tensor's ``diagonal``-th diagonal, as PyTorch's ``diag``.
+
+        >>> ad.tensor([1.0, 2.0]).diag()
+        tensor([[1., 0.],
+                [0., 2.]])
+        """
+        diag = _ad().diag
+        _need_ndim("diag", self, (1, 2), "a 1-D or 2-D tensor (use diagonal or "
+                   "diag_embed for batches)")
+        return diag(self, diagonal)
+
+    def diag_embed(self, offset: int = 0, dim1: int = -2, dim2: int = -1):
+        """Matrices with the last dim on their ``offset``-th diagonal, placed at dims
+        ``dim1``, ``dim2`` of the result, as PyTorch's ``diag_embed``.
+
+        >>> ad.tensor([[1.0, 2.0]]).diag_embed()
+        tensor([[[1., 0.],
+                 [0., 2.]]])
+        """
+        einsum = _ad().einsum
+        from .ops.rearrange import moveaxis
+        if self.ndim == 0:
+            raise ValueError("diag_embed: a 0-d tensor has no last dim to embed; "
+                             "reshape(1) first")
+        n = self.shape[-1]
+        m = n + abs(int(offset))
+        d1, d2 = _axis("diag_embed", dim1, self.ndim + 1), _axis("diag_embed", dim2,
+                                                                  self.ndim + 1)
+        if d1 == d2:
+            raise ValueError(f"diag_embed: dim1={dim1} and dim2={dim2} are the same dim of "
+                             f"the {self.ndim + 1}-D result; pass two different dims")
+        places = np.zeros((n, m, m), dtype=self.dtype)
+        rows = np.arange(n) + max(-int(offset), 0)
+        places[np.arange(n), rows, rows + int(offset)] = 1
+        out = einsum("...i,ijk->...jk", self, places)
+        return moveaxis(out, (-2, -1), (d1, d2))
+
+    def tril(self, diagonal: int = 0):
+        """The lower triangle of each matrix (the last two dims), the rest zero.
+
+        >>> ad.tensor([[1.0, 2.0], [3.0, 4.0]]).tril()
+        tensor([[1., 0.],
+                [3., 4.]])
+        """
+        tril = _ad().tril
+        _need_ndim("tril", self, range(2, 64), "at least 2 dims (a matrix or a batch)")
+        return tril(self, diagonal)
+
+    def triu(self, diagonal: int = 0):
+        """The upper triangle of each matrix (the last two dims), the rest zero.
+
+        >>> ad.tensor([[1.0, 2.0], [3.0, 4.0]]).triu(1)
+        tensor([[0., 2.],
+                [0., 0.]])
+        """
+        triu = _ad().triu
+        _need_ndim("triu", self, range(2, 64), "at least 2 dims (a matrix or a batch)")
+        return triu(self, diagonal)
+
+    def kron(self, other):
+        """The Kronecker product (``np.kron``).
+
+        >>> ad.tensor([1.0, 2.0]).kron(ad.tensor([1.0, 10.0]))
+        tensor([ 1., 10.,  2., 20.])
+        """
+        from .ops.products import kron
+        return kron(self, other)
+
+    def inner(self, other):
+        """Sums of products over the last dims (``np.inner``, PyTorch's ``inner``).
+
+        >>> ad.tensor([1.0, 2.0]).inner(ad.tensor([3.0, 4.0]))
+        tensor(11.)
+        """
+        from .ops.products import inner
+        return inner(self, other)
+
+    def vdot(self, other):
+        """The dot product of two 1-D tensors of the same length (real values).
+
+        >>> ad.tensor([1.0, 2.0]).vdot(ad.tensor([3.0, 4.0]))
+        tensor(11.)
+        """
+        other = _t(other)
+        if self.ndim != 1 or other.shape != self.shape:
+            raise ValueError(f"vdot: needs two 1-D tensors of the same length, got shapes "
+                             f"{self.shape} and {other.shape}; flatten them first")
+        return self.dot(other)
+
+    def mv(self, vec):
+        """A 2-D tensor times a 1-D one, as PyTorch's ``mv``.
+
+        >>> ad.tensor([[1.0, 2.0]]).mv(ad.tensor([3.0, 4.0]))
+        tensor([11.])
+        """
+        shape = _shape_of(vec)
+        if self.ndim != 2 or len(shape) != 1 or shape[0] != self.shape[1]:
+            raise ValueError(f"mv: needs a matrix (n, m) and a vector (m,), got shapes "
+                             f"{self.shape} and {shape}")
+        return self @ vec
+
+    def bmm(self, mat2):
+        """Batched product ``(b, n, m) @ (b, m, p)``, no broadcasting (``ad.bmm``).
+
+        >>> ad.ones((2, 1, 3)).bmm(ad.ones((2, 3, 1))).shape
+        (2, 1, 1)
+        """
+        from .torch_names import bmm
+        return bmm(self, mat2)
+
+    def addmm(self, mat1, mat2, *, beta=1, alpha=1):
+        """``beta * self + alpha * (mat1 @ mat2)`` (``ad.addmm``).
+
+        >>> ad.tensor([1.0]).addmm(ad.tensor([[1.0, 2.0]]), ad.tensor([[3.0], [4.0]]))
+        tensor([[12.]])
+        """
+        from .torch_functions import addmm
+        return addmm(self, mat1, mat2, beta=beta, alpha=alpha)
+
+    def baddbmm(self, batch1, batch2, *, beta=1, alpha=1):
+        """``beta * self + alpha * (batch1 @ batch2)`` for stacks ``(b, n, m)`` and
+        ``(b, m, p)``; ``self`` broadcasts to ``(b, n, p)``; ``beta=0`` ignores it.
+
+        >>> ad.zeros((1, 1, 1)).baddbmm(ad.ones((2, 1, 3)), ad.ones((2, 3, 1)), alpha=2)
+        tensor([[[6.]],
+        <BLANKLINE>
+                [[6.]]])
+        """
+        from .torch_names import bmm
+        product = bmm(_t(batch1), batch2)
+        try:
+            ok = np.broadcast_shapes(self.shape, product.shape) == product.shape
+        except ValueError:
+            ok = False
+        if not ok:
+            raise ValueError(f"baddbmm: self of shape {self.shape} does not broadcast to "
+                             f"the product's shape {product.shape}")
+        if alpha != 1:
+            product = product * alpha
+        if beta == 0:
+            return product
+        return product + (self if beta == 1 else self * beta)
+
+    def cross(self, other, dim=None):
+        """The cross product of 3-vectors along ``dim``.  Without ``dim`` PyTorch takes
+        the first dim of size 3 and NumPy the last; when those differ it raises.
+
+        >>> ad.tensor([1.0, 0.0, 0.0]).cross(ad.tensor([0.0, 1.0, 0.0]))
+        tensor([0., 0., 1.])
+        """
+        from .ops.products import cross
+        other = _t(other)
+        try:
+            shape = np.broadcast_shapes(self.shape, other.shape)
+        except ValueError:
+            raise ValueError(f"cross: shapes {self.shape} and {other.shape} do not "
+                             "broadcast") from None
+        if dim is None:
+            threes = [d for d, n in enumerate(shape) if n == 3]
+            if not threes:
+                raise ValueError(f"cross: no dim of size 3 in shape {shape}")
+            if threes[0] != len(shape) - 1:
+                raise ValueError(
+                    f"cross: without dim, PyTorch takes the first dim of size 3 (dim "
+                    f"{threes[0]} of shape {shape}) and NumPy the last; pass dim=")
+            dim = -1
+        axis = _axis("cross", dim, len(shape))
+        if shape[axis] != 3:
+            raise ValueError(f"cross: dim {dim} has size {shape[axis]} in shape {shape}; "
+                             "it must have size 3")
+        return cross(self, other, axis=axis)
+
+    # ----- elementwise -------------------------------------------------------------------
+    def lerp(self, end, weight):
+        """``self + weight * (end - self)`` (``ad.lerp``).
+
+        >>> ad.tensor([0.0, 10.0]).lerp(ad.tensor([1.0, 20.0]), 0.5)
+        tensor([ 0.5, 15. ])
+        """
+        from .torch_functions import lerp
+        return lerp(self, end, weight)
+
+    def addcmul(self, tensor1, tensor2, *, value=1):
+        """``self + value * tensor1 * tensor2``, broadcast.
+
+        >>> ad.tensor([1.0]).addcmul(ad.tensor([2.0]), ad.tensor([3.0]), value=2)
+        tensor([13.])
+        """
+        product = _t(tensor1) * tensor2
+        return self + (product if value == 1 else product * value)
+
+    def addcdiv(self, tensor1, tensor2, *, value=1):
+        """``self + value * tensor1 / tensor2``, broadcast (integer tensors refused,
+        as PyTorch refuses them).
+
+        >>> ad.tensor([1.0]).addcdiv(ad.tensor([3.0]), ad.tensor([2.0]), value=2)
+        tensor([4.])
+        """
+        tensor1, tensor2 = _t(tensor1), _t(tensor2)
+        if tensor1.dtype.kind in "biu" and tensor2.dtype.kind in "biu":
+            raise TypeError("addcdiv: integer division is not supported (as in PyTorch); "
+                            "pass floating-point tensor1 or tensor2")
+        quotient = tensor1 / tensor2
+        return self + (quotient if value == 1 else quotient * value)
+
+    def heaviside(self, values):
+        """0 where ``self < 0``, 1 where ``> 0``, ``values`` where 0 (no gradient).
+
+        >>> ad.tensor([-1.0, 0.0, 2.0]).heaviside(ad.tensor([0.5]))
+        tensor([0. , 0.5, 1. ])
+        """
+        heaviside = _ad().heaviside
+        return heaviside(self, values)
+
+    def ldexp(self, other):
+        """``self * 2 ** other`` (floating-point; an integer tensor becomes float64).
+
+        >>> ad.tensor([1.5]).ldexp(ad.tensor([3]))
+        tensor([12.])
+        """
+        from .ops.exponentials import exp2
+        x = self if self.dtype.kind == "f" else self.astype(np.float64)
+        other = _t(other)
+        if other.dtype != x.dtype:
+            other = other.astype(x.dtype)
+        return x * exp2(other)
+
+    def floor_divide(self, other):
+        """``floor(self / other)`` (``//``), zero gradient.
+
+        >>> ad.tensor([-7.0, 7.0]).floor_divide(2.0)
+        tensor([-4.,  3.])
+        """
+        floor_divide = _ad().floor_divide
+        return floor_divide(self, other)
+
+    def i0(self):
+        """The modified Bessel function of the first kind, order 0 (``ad.i0``).
+
+        >>> ad.tensor([0.0]).i0()
+        tensor([1.])
+        """
+        i0 = _ad().i0
+        return i0(self)
+
+    def logcumsumexp(self, dim: int):
+        """``log(cumsum(exp(x)))`` along ``dim``, without overflow or underflow.
+
+        >>> ad.tensor([0.0, 0.0, np.log(2.0)]).logcumsumexp(0)
+        tensor([0.        , 0.69314718, 1.38629436])
+        """
+        _float("logcumsumexp", self)
+        if self.ndim == 0:
+            _axis("logcumsumexp", dim, 0)
+            return self.reshape(1).logcumsumexp(0).reshape(())
+        return np.logaddexp.accumulate(self, axis=_axis("logcumsumexp", dim, self.ndim))
+
+    def hardshrink(self, lambd=0.5):
+        """0 where ``-lambd <= x <= lambd``, else ``x`` (NaN stays), as PyTorch's
+        ``hardshrink``.
+
+        >>> ad.tensor([-1.0, 0.25, 2.0]).hardshrink()
+        tensor([-1.,  0.,  2.])
+        """
+        where = _ad().where
+        return where((self >= -lambd).logical_and(self <= lambd), 0.0, self)
+
+    def renorm(self, p, dim: int, maxnorm):
+        """Each slice along ``dim`` whose ``p``-norm (over the other dims) is above
+        ``maxnorm`` scaled down to norm ``maxnorm``, as PyTorch's ``renorm`` (which
+        divides by ``norm + 1e-7``); the others unchanged.
+
+        >>> ad.tensor([[3.0, 4.0], [0.3, 0.4]]).renorm(2, 0, 1.0).norm(dim=1).round(6)
+        tensor([1. , 0.5])
+        """
+        where = _ad().where
+        _float("renorm", self)
+        if isinstance(p, bool) or not isinstance(p, (int, float, np.number)) or p <= 0:
+            raise ValueError(f"renorm: p must be a positive number, got {p!r}")
+        if self.ndim < 2:
+            raise ValueError(f"renorm: needs at least 2 dims, got shape {self.shape}")
+        axis = _axis("renorm", dim, self.ndim)
+        others = tuple(d for d in range(self.ndim) if d != axis)
+        norms = self.norm(p, dim=others, keepdim=True)
+        scale = where(norms > maxnorm, maxnorm / (norms + 1e-7), 1.0)
+        return self * scale.astype(self.dtype)
+
+
+#: PyTorch's comparison methods: name -> (operator, an example's other operand, result).
+_COMPARISONS = {
+    "eq": ("__eq__", "tensor([ True, False])"), "ne": ("__ne__", "tensor([False,  True])"),
+    "gt": ("__gt__", "tensor([False,  True])"), "lt": ("__lt__", "tensor([False, False])"),
+    "ge": ("__ge__", "tensor([ True,  True])"), "le": ("__le__", "tensor([ True, False])"),
+    "greater": ("__gt__", "tensor([False,  True])"),
+    "greater_equal": ("__ge__", "tensor([ True,  True])"),
+    "less": ("__lt__", "tensor([False, False])"),
+    "less_equal": ("__le__", "tensor([ True, False])"),
+    "not_equal": ("__ne__", "tensor([False,  True])"),
+}
+
+
+def _comparison(name, operator, shown):
+    def method(self, other):
+        return getattr(self, operator)(other)
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = (f"Entrywise ``self {_SYMBOLS[operator]} other`` (a bool tensor, no "
+                      f"gradient), as PyTorch's ``{name}``.\n\n"
+                      f">>> ad.tensor([1.0, 3.0]).{name}(ad.tensor([1.0, 2.0]))\n{shown}\n")
+    return method
+
+
+_SYMBOLS = {"__eq__": "==", "__ne__": "!=", "__gt__": ">", "__lt__": "<", "__ge__": ">=",
+            "__le__": "<="}
+
+for _name, (_operator, _shown) in _COMPARISONS.items():
+    setattr(TorchMathMethods, _name, _comparison(_name, _operator, _shown))
+del _name, _operator, _shown

@@ -1,0 +1,18 @@
+"""The mixins of PyTorch's Tensor methods added beyond ``torch_methods.py``, as one
+base of ``Tensor``: math and comparisons, order statistics, shapes and conversions,
+and the in-place updates and random fills."""
+
+from __future__ import annotations
+
+from .torch_inplace_methods import TorchInplaceMethods
+from .torch_math_methods import TorchMathMethods
+from .torch_random_fills import TorchRandomFills
+from .torch_shape_methods import TorchShapeMethods
+from .torch_stats_methods import TorchStatsMethods
+
+
+class TorchMoreMethods(TorchMathMethods, TorchStatsMethods, TorchShapeMethods,
+                       TorchInplaceMethods, TorchRandomFills):
+    """PyTorch's Tensor methods from the four mixins above (mixed into ``Tensor``)."""
+
+    __slots__ = ()
