@@ -28,6 +28,7 @@ import numpy as np
 
 from . import collector as _collector
 from . import hooks as _hooks
+from .observers import BackwardObserver, observe_backward  # noqa: F401  (re-exported)
 from .grad_mode import (  # noqa: F401  (re-exported: the rest of the library imports them from here)
     _grad_mode, _SetGradEnabled, enable_grad, is_grad_enabled, no_grad)
 
@@ -46,59 +47,6 @@ next_seq = itertools.count().__next__
 #: Non-leaf tensors whose gradient a reverse pass also keeps in ``.grad``
 #: (``Tensor.retain_grad``): node -> weak reference to the tensor.
 retained = weakref.WeakKeyDictionary()
-
-
-class BackwardObserver:
-    """Watches the reverse pass as it runs (subclass it and override what you need).
-
-    Register one for the duration of a block with ``observe_backward(observer)``;
-    every reverse pass in this thread then calls it.  ``viz.steps`` and
-    ``detect_anomaly`` are built this way: there is only one reverse pass.
-
-    >>> class Printer(BackwardObserver):
-    ...     def on_node(self, node, g):
-    ...         print(node.op.name, g)
-    >>> x = ad.tensor([1.0, 2.0], requires_grad=True)
-    >>> with observe_backward(Printer()):
-    ...     (x * 3).sum().backward()
-    sum 1.0
-    multiply [1. 1.]
-    """
-
-    #: True for an observer that reports non-finite gradients itself (detect_anomaly):
-    #: NumPy's own RuntimeWarnings are then silenced during the pass.
-    reports_non_finite = False
-
-    def on_node(self, node: Node, g: Any) -> None:
-        """``node``'s upstream gradient ``g`` is complete (``None`` if none arrived); its
-        rules run next.  Called in the order of the pass, the output's node first."""
-
-    def on_edge(self, node: Node, position: int, g: Any, gi: Any, rule_output: Any) -> None:
-        """The rule for input ``position`` of ``node`` gave ``rule_output``; ``gi`` is it
-        summed back to the input's shape and cast to its dtype (what the input
-        receives).  Not called for inputs that get no gradient."""
-
-    def on_leaf(self, leaf: Any, grad: Any) -> None:
-        """After the pass: ``leaf`` receives ``grad``, the sum of what its uses sent in
-        this pass, into ``.grad``; or, for ``ad.grad`` and ``backward(inputs=...)``,
-        each tensor asked for (a leaf or not) gets its result."""
-
-
-class observe_backward:
-    """Context manager: ``observer`` sees every reverse pass run in this thread inside
-    the block (observers nest; the innermost is called last)."""
-
-    def __init__(self, observer: BackwardObserver):
-        self.observer = observer
-
-    def __enter__(self):
-        self.previous = _grad_mode.observers
-        _grad_mode.observers = self.previous + (self.observer,)
-        return self.observer
-
-    def __exit__(self, *exc):
-        _grad_mode.observers = self.previous
-        return False
 
 
 class _RetainedGradients(BackwardObserver):
