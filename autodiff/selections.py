@@ -55,10 +55,16 @@ def _descending_order(data: np.ndarray, axis: int) -> np.ndarray:
     return n - 1 - np.flip(backwards, axis)
 
 
-def _order(data, axis, descending, kind=None):
-    if descending:
-        return _descending_order(data, axis)
-    return np.argsort(data, axis=axis, kind=kind)
+def _order(data, axis, descending, kind=None, k=None):
+    order = (_descending_order(data, axis) if descending
+             else np.argsort(data, axis=axis, kind=kind))
+    return order if k is None else np.take(order, np.arange(k), axis=axis)
+
+
+def _made_order(where, data, axis, descending, kind=None, k=None):
+    """``_order`` of the values: ``ad.compile`` sorts each replay's values again."""
+    from .compile.hooks import made
+    return made(f"{where} order", _order, (data, axis, descending, kind, k))
 
 
 class SelectionMethods:
@@ -277,15 +283,15 @@ class SelectionMethods:
             values, indices = self._sorted_flat(where, dim, descending, k)
             return ValuesIndices(reshape(values, ()), reshape(indices, ()))
         axis = _axis(where, dim, self.ndim)
-        order = _order(self.data, axis, descending, kind)
         if k is None:
+            order = _made_order(where, self.data, axis, descending, kind)
             return ValuesIndices(permute_along_axis(self, order, axis),
                                  _int_tensor(order))
         n = self.shape[axis]
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 0 <= k <= n:
             raise ValueError(f"topk: k={k!r} is out of range for dim {axis} of size {n} "
                              f"(shape {self.shape}); use 0 <= k <= {n}")
-        order = np.take(order, np.arange(k), axis=axis)
+        order = _made_order(where, self.data, axis, descending, kind, int(k))
         return ValuesIndices(take_along_axis(self, order, axis=axis), _int_tensor(order))
 
     def _sorted_flat(self, where, dim, descending, k):
@@ -314,11 +320,11 @@ class SelectionMethods:
             if dim is not None or descending:
                 _axis("argsort", axis, 0)       # PyTorch's: a 0-d tensor of indices
                 return _int_tensor(np.zeros((), dtype=np.intp))
-            return _int_tensor(np.argsort(self.data, axis=axis))
+            return _int_tensor(_made_order("argsort", self.data, axis, False))
         axis = _axis("argsort", axis, self.ndim)
         if stable and kind is None:
             kind = "stable"
-        return _int_tensor(_order(self.data, axis, descending, kind))
+        return _int_tensor(_made_order("argsort", self.data, axis, descending, kind))
 
     def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):
         """PyTorch's ``topk``: the ``k`` largest (``largest=False``: smallest) entries
