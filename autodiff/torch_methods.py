@@ -18,6 +18,12 @@ import numpy as np
 from .selections import _axis, _in_range, _index
 
 
+def _made(label, fn, args):
+    """``fn(*args)`` on the values: ``ad.compile`` computes it again at each replay."""
+    from .compile.hooks import made
+    return made(label, fn, args)
+
+
 def _as_tensor(value):
     from .tensor import Tensor
     return value if isinstance(value, Tensor) else Tensor(np.asarray(value))
@@ -331,11 +337,11 @@ class TorchMethods:
 
     def isposinf(self):
         """Where the entries are +inf (a bool tensor, no gradient)."""
-        return _as_tensor(np.isposinf(self.data))
+        return _as_tensor(_made("isposinf", np.isposinf, (self.data,)))
 
     def isneginf(self):
         """Where the entries are -inf (a bool tensor, no gradient)."""
-        return _as_tensor(np.isneginf(self.data))
+        return _as_tensor(_made("isneginf", np.isneginf, (self.data,)))
 
 
 #: PyTorch's method name -> the library's function ("module:name"), an example input

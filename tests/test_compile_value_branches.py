@@ -58,3 +58,37 @@ ORDERS = [[1.0, 2.0, 3.0], [8.0, 1.0, 2.0], [1.0, 9.0, 3.0], [3.0, 3.0, 1.0]]
         "argsort", "argsort-descending"])
 def test_sorting_methods_sort_each_replays_values(op):
     _agrees_with_eager(op, ORDERS)
+
+
+A = ad.tensor([1.0, 2.0, 3.0])
+FLIPS = [[1.0, 2.0, 3.0], [5.0, 2.0, 3.0], [np.inf, -np.inf, 3.0], [1.0, 2.0, 3.0]]
+
+
+@pytest.mark.parametrize("op", [
+    lambda t: ad.where((t > 2).any(), t, 0.0),
+    lambda t: ad.where((t > 2).all(), t, 0.0),
+    lambda t: ad.where((t > 2).reshape(3, 1).any(axis=1), t, 0.0),
+    lambda t: ad.where(t.isposinf(), 0.0, t),
+    lambda t: ad.where(t.isneginf(), 0.0, t),
+    lambda t: ad.where(ad.isclose(t, A), 0.0, t),
+    lambda t: t * t.argpartition(1),
+], ids=["any", "all", "any-axis", "isposinf", "isneginf", "isclose", "argpartition"])
+def test_value_tests_are_computed_again_at_each_replay(op):
+    _agrees_with_eager(op, FLIPS)
+
+
+@pytest.mark.parametrize("test", [
+    lambda t: ad.allclose(t, A), lambda t: (t > 2).all(), lambda t: (t == A).any(),
+    lambda t: np.isclose(t, A).all(),
+], ids=["allclose", "all", "any", "isclose-all"])
+def test_a_python_branch_on_a_value_test_is_refused(test):
+    w = ad.tensor(1.0, requires_grad=True)
+
+    @ad.compile
+    def f(x):
+        y = x * w
+        return y * 2.0 if test(y) else y * 3.0
+
+    with pytest.raises(ad.TraceError, match=r"compile: .* on a traced tensor .*"
+                                            r"test_compile_value_branches\.py"):
+        f(np.array([1.0, 2.0, 3.0]))
