@@ -92,3 +92,55 @@ def test_a_python_branch_on_a_value_test_is_refused(test):
     with pytest.raises(ad.TraceError, match=r"compile: .* on a traced tensor .*"
                                             r"test_compile_value_branches\.py"):
         f(np.array([1.0, 2.0, 3.0]))
+
+
+def test_nanvar_gives_nan_where_a_replay_has_no_degrees_of_freedom():
+    lanes = [[1.0, 2.0, 3.0], [np.nan, np.nan, np.nan], [np.nan, 2.0, np.nan], [1.0, 2.0, 4.0]]
+    with np.errstate(all="ignore"), pytest.warns(RuntimeWarning):
+        _agrees_with_eager(lambda t: np.nanvar(t, ddof=1), lanes)
+    with np.errstate(all="ignore"), pytest.warns(RuntimeWarning):
+        _agrees_with_eager(lambda t: np.nanstd(t, ddof=1), lanes)
+
+
+def test_cond_of_a_zero_matrix_is_inf_at_a_replay_too():
+    matrices = [[2.0, 1.0, 0.0, 3.0], [0.0, 0.0, 0.0, 0.0], [1.0, 2.0, 3.0, 4.0]]
+    with np.errstate(all="ignore"):
+        _agrees_with_eager(lambda t: ad.linalg.cond(t.reshape(2, 2)), matrices)
+        _agrees_with_eager(lambda t: ad.linalg.cond(t.reshape(2, 2), -2), matrices)
+
+
+def _raises_at_a_replay(op, good, bad, error, match):
+    """Compiled on ``good``, a replay on ``bad`` raises what eager raises."""
+    w = ad.tensor(1.0, requires_grad=True)
+
+    def step(x):
+        w.grad = None
+        y = op(x * w)
+        y.sum().backward()
+        return y
+
+    compiled = ad.compile(step)
+    for x in (good, good):
+        _same(step(np.asarray(x)), compiled(np.asarray(x)))
+    for run in (step, compiled):
+        with pytest.raises(error, match=match):
+            run(np.asarray(bad))
+    _same(step(np.asarray(good)), compiled(np.asarray(good)))
+    assert compiled.traces == 1
+
+
+def test_average_refuses_weights_summing_to_zero_at_a_replay_too():
+    a = ad.tensor([1.0, 2.0, 3.0])
+    _raises_at_a_replay(lambda t: np.average(a, weights=t), [1.0, 2.0, 3.0], [1.0, -1.0, 0.0],
+                        ZeroDivisionError, "average: the weights sum to zero")
+
+
+def test_interp_refuses_infinite_fp_at_a_replay_too():
+    _raises_at_a_replay(lambda t: np.interp(0.5, [0.0, 1.0, 2.0], t), [1.0, 2.0, 3.0],
+                        [1.0, np.inf, 3.0], ValueError, "interp: fp holds inf or NaN")
+
+
+def test_pinv_refuses_a_cutoff_that_drops_a_nonzero_value_at_a_replay_too():
+    _raises_at_a_replay(lambda t: np.linalg.pinv(t.reshape(2, 2), rcond=0.1),
+                        [1.0, 0.0, 0.0, 1.0], [1.0, 0.0, 0.0, 0.01], ValueError,
+                        "pinv: rcond=0.1 drops the nonzero singular value")
