@@ -144,3 +144,38 @@ def test_pinv_refuses_a_cutoff_that_drops_a_nonzero_value_at_a_replay_too():
     _raises_at_a_replay(lambda t: np.linalg.pinv(t.reshape(2, 2), rcond=0.1),
                         [1.0, 0.0, 0.0, 1.0], [1.0, 0.0, 0.0, 0.01], ValueError,
                         "pinv: rcond=0.1 drops the nonzero singular value")
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda x, q: np.quantile(x, q), r"compile: quantile at .*test_compile_value_branches"
+                                     r"\.py.*q is a tensor passed in"),
+    (lambda x, q: np.percentile(x, q * 100), r"compile: percentile at .*q is a tensor"),
+    (lambda x, q: np.quantile(x, ad.tensor([0.5]) * q), r"compile: quantile at .*q is a "),
+], ids=["quantile", "percentile", "computed-q"])
+def test_a_quantile_at_a_traced_q_is_refused(call, match):
+    # q's values pick which sorted entries are taken: a replay would reuse the traced q
+    w = ad.tensor(1.0, requires_grad=True)
+    compiled = ad.compile(lambda x, q: call(x * w, q))
+    with pytest.raises(ad.TraceError, match=match):
+        compiled(np.array([1.0, 2.0, 3.0]), np.array([0.5]))
+
+
+def test_a_quantile_at_a_python_number_traces_again_for_another():
+    w = ad.tensor(1.0, requires_grad=True)
+    compiled = ad.compile(lambda x, q: np.quantile(x * w, q))
+    x = np.array([1.0, 2.0, 3.0])
+    for q in (0.5, 0.9, 0.5):
+        _same(np.quantile(ad.tensor(x) * w, q), compiled(x, q))
+
+
+def test_bincount_of_traced_values_is_refused():
+    # the length of its result depends on the largest value
+    w = ad.tensor(1.0, requires_grad=True)
+    compiled = ad.compile(lambda x, i: np.bincount(i, weights=x * w))
+    with pytest.raises(ad.TraceError, match=r"compile: bincount at .*largest value.*"
+                                            r"ad\.index_add"):
+        compiled(np.array([1.0, 2.0, 3.0]), np.array([0, 1, 1]))
+    bins = np.array([0, 1, 1])      # captured: a plan keeps its length
+    fixed = ad.compile(lambda x: np.bincount(bins, weights=x * w))
+    for x in ([1.0, 2.0, 3.0], [4.0, 5.0, 6.0]):
+        _same(np.bincount(bins, weights=ad.tensor(x) * w), fixed(np.array(x)))
