@@ -148,8 +148,8 @@ def test_pinv_refuses_a_cutoff_that_drops_a_nonzero_value_at_a_replay_too():
 
 @pytest.mark.parametrize("call, match", [
     (lambda x, q: np.quantile(x, q), r"compile: quantile at .*test_compile_value_branches"
-                                     r"\.py.*q is a tensor passed in"),
-    (lambda x, q: np.percentile(x, q * 100), r"compile: percentile at .*q is a tensor"),
+                                     r"\.py.*q is a tensor whose values"),
+    (lambda x, q: np.percentile(x, q * 100), r"compile: percentile at .*q is a tensor whose"),
     (lambda x, q: np.quantile(x, ad.tensor([0.5]) * q), r"compile: quantile at .*q is a "),
 ], ids=["quantile", "percentile", "computed-q"])
 def test_a_quantile_at_a_traced_q_is_refused(call, match):
@@ -179,3 +179,41 @@ def test_bincount_of_traced_values_is_refused():
     fixed = ad.compile(lambda x: np.bincount(bins, weights=x * w))
     for x in ([1.0, 2.0, 3.0], [4.0, 5.0, 6.0]):
         _same(np.bincount(bins, weights=ad.tensor(x) * w), fixed(np.array(x)))
+
+
+F = ad.nn.functional
+
+
+@pytest.mark.parametrize("call, name", [
+    (lambda x, c: F.softplus(x, threshold=c), "softplus"),
+    (lambda x, c: F.layer_norm(x, (3,), eps=c), "layer_norm"),
+    (lambda x, c: F.hardtanh(x, -c, c), "hardtanh"),
+    (lambda x, c: F.celu(x, c), "celu"),
+    (lambda x, c: F.threshold(x, c, 0.0), "threshold"),
+    (lambda x, c: F.margin_ranking_loss(x, x * 0.5, ad.ones(1, 3), margin=c),
+     "margin_ranking_loss"),
+])
+def test_a_setting_given_as_a_traced_tensor_is_refused(call, name):
+    # the setting is read as a Python number: a replay would keep the traced one
+    w = ad.tensor(1.0, requires_grad=True)
+    compiled = ad.compile(lambda x, c: call(x * w, c))
+    with pytest.raises(ad.TraceError, match=rf"compile: {name} at .*test_compile_value_"
+                                            r"branches\.py.* a tensor whose values it takes "
+                                            r"as constants.*Pass .* as a Python number"):
+        compiled(np.array([[1.0, -2.0, 3.0]]), np.array(1.5))
+    captured = ad.tensor(1.5)
+    with pytest.raises(ad.TraceError, match=rf"compile: {name} at "):
+        ad.compile(lambda x: call(x * w, captured))(np.array([[1.0, -2.0, 3.0]]))
+    number = ad.compile(lambda x, c: call(x * w, c))
+    for c in (1.5, 2.5):
+        _same(call(ad.tensor([[1.0, -2.0, 3.0]]) * w, c), number(np.array([[1.0, -2.0, 3.0]]), c))
+
+
+def test_cross_entropy_reads_captured_class_weights_again_at_each_replay():
+    weight, target = ad.tensor([1.0, 2.0, 3.0]), np.array([0, 2])
+    w = ad.tensor(1.0, requires_grad=True)
+    compiled = ad.compile(lambda x: F.cross_entropy(x * w, target, weight=weight))
+    x = np.array([[1.0, -2.0, 3.0], [0.5, 0.0, 1.0]])
+    for k in range(3):
+        _same(F.cross_entropy(ad.tensor(x) * w, target, weight=weight), compiled(x))
+        weight.data[...] = [1.0, 1.0, 5.0 + k]

@@ -35,14 +35,16 @@ def refuse_while_tracing(name: str, why: str, instead: str) -> None:
 
 
 def refuse_traced_values(value, name: str, why: str, instead: str) -> None:
-    """``refuse_while_tracing`` when ``value`` is a tensor the trace follows (an
-    argument, a captured tensor, or one computed in the call) whose values the library
-    reads in Python (``why``): a replay would reuse the traced values."""
+    """``refuse_while_tracing`` when ``value`` is a tensor whose values the library
+    reads in Python (``why``) and that may hold others at a replay: an argument, one
+    computed in the call, or one from before the call (read again at each call).  A
+    replay would reuse the traced values."""
     from .hooks import active
     if active is None or not isinstance(value, Tensor) or not active.owns_thread():
         return
     slot = active.by_id.get(id(value.data))
-    if slot is not None and active.slots[slot].source != "constant":
+    if (id(value) in active.input_tensors or active.from_before(value)
+            or (slot is not None and active.slots[slot].source != "constant")):
         refuse_while_tracing(name, why, instead)
 
 

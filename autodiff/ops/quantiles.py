@@ -162,8 +162,8 @@ def _fractions(name, q):
             raise TypeError(f"{name}: q is a Tensor that requires grad; autodiff "
                             f"differentiates {name} in the values only: pass q.detach()")
         refuse_traced_values(
-            q, name, "q is a tensor passed in or computed in the call, and its values "
-            "pick which sorted entries are taken and their weights",
+            q, name, "q is a tensor whose values pick which sorted entries are taken "
+            "and their weights, and a replay may give it others",
             "Pass q as a Python number (a new value traces again), or call "
             f"{name} outside the compiled function")
         q = q.data

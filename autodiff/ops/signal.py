@@ -257,7 +257,8 @@ def bincount(x, weights=None, minlength=0) -> Tensor:
     (tensor([0.5, 0. , 3. ], requires_grad=True), array([  1., 100., 100.]))
     """
     refuse_traced_values(
-        x, "bincount", "the length of its result is the largest value of x plus one",
+        x, "bincount", "the length of its result is the largest value of x (a tensor) "
+        "plus one",
         "Call it outside the compiled function, or sum into a length fixed in "
         "advance: ad.index_add(weights, (n,), x)")
     indices = array_of(x)
