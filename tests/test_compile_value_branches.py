@@ -217,3 +217,23 @@ def test_cross_entropy_reads_captured_class_weights_again_at_each_replay():
     for k in range(3):
         _same(F.cross_entropy(ad.tensor(x) * w, target, weight=weight), compiled(x))
         weight.data[...] = [1.0, 1.0, 5.0 + k]
+
+
+@pytest.mark.parametrize("bins", ["auto", "fd", "doane", "scott", "stone", "sturges", "sqrt",
+                                  "rice"])
+@pytest.mark.parametrize("function", [np.histogram, np.histogram_bin_edges])
+def test_a_histogram_whose_number_of_bins_depends_on_the_values_is_refused(function, bins):
+    # (even 'sturges': NumPy makes one bin of equal values)
+    w = ad.tensor(1.0, requires_grad=True)
+    compiled = ad.compile(lambda x: function(x * w, bins=bins)[1])
+    with pytest.raises(ad.TraceError, match=rf"compile: {function.__name__} at .*bins="
+                                            rf"'{bins}' estimates how many bins"):
+        compiled(np.linspace(0.0, 1.0, 20))
+
+
+def test_histogram_edges_of_a_given_number_of_bins_follow_each_replay():
+    spread = np.linspace(0.0, 1.0, 20)
+    outlier = spread.copy()
+    outlier[-1] = 100.0
+    _agrees_with_eager(lambda t: (np.histogram_bin_edges(t, bins=3),),
+                       [spread, outlier, np.ones(20), spread])
