@@ -237,3 +237,29 @@ def test_histogram_edges_of_a_given_number_of_bins_follow_each_replay():
     outlier[-1] = 100.0
     _agrees_with_eager(lambda t: (np.histogram_bin_edges(t, bins=3),),
                        [spread, outlier, np.ones(20), spread])
+
+
+MATRICES = [[2.0, 1.0, 0.0, 3.0], [-2.0, 1.0, 0.0, 3.0], [0.0, 1.0, 1.0, 0.0],
+            [2.0, 1.0, 0.0, 3.0]]
+
+
+@pytest.mark.parametrize("shape", [(2, 2), (1, 2, 2)])
+def test_slogdet_takes_the_sign_of_each_replays_matrix(shape):
+    def det(t):
+        sign, logdet = np.linalg.slogdet(t.reshape(shape))
+        return sign * ad.exp(logdet), sign
+
+    _agrees_with_eager(det, MATRICES)
+
+
+def test_diff_of_bools_is_computed_again_at_each_replay():
+    _agrees_with_eager(lambda t: (t * np.diff(t > 1.5, prepend=False),), ORDERS)
+
+
+def test_real_if_close_of_traced_values_is_refused():
+    # whether the result is real or complex depends on the imaginary parts
+    c = ad.tensor(np.array([1.0 + 0j]))
+    compiled = ad.compile(lambda z: np.real_if_close(z * c))
+    with pytest.raises(ad.TraceError, match=r"compile: real_if_close at .*whether its "
+                                            r"result is real or complex"):
+        compiled(np.array([1.0 + 2j, 3.0 - 1j]))

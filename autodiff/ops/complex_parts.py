@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..compile.refusals import refuse_traced_values
 from ..tensor import Tensor
 from .registry import implements
 
@@ -77,5 +78,8 @@ def real_if_close(a, tol: float = 100) -> Tensor:
     True
     """
     if _is_complex(a):
+        refuse_traced_values(a, "real_if_close", "whether its result is real or complex "
+                             "depends on the imaginary parts", "Take np.real(a) (or keep "
+                             "a complex), or call it outside the compiled function")
         return Tensor(np.real_if_close(a.data if isinstance(a, Tensor) else a, tol=tol))
     return a if isinstance(a, Tensor) else Tensor(a)

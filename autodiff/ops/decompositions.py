@@ -32,6 +32,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ..compile.hooks import made
 from ..tensor import Tensor
 from .degenerate_spectra import degenerate_columns, degenerate_pairs
 from .registry import defop, defop_joint, implements
@@ -207,7 +208,8 @@ def slogdet(a) -> SlogdetResult:
     """
     check_real("slogdet", a)
     packed = _slogdet(a)
-    return SlogdetResult(Tensor(packed.data[..., 0]), packed[..., 1])
+    sign = made("slogdet sign", np.take, (packed.data, 0), {"axis": -1})  # (again at a replay)
+    return SlogdetResult(Tensor(sign), packed[..., 1])
 
 
 # ---------------------------------------------------------------------- cholesky
