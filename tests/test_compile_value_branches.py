@@ -263,3 +263,15 @@ def test_real_if_close_of_traced_values_is_refused():
     with pytest.raises(ad.TraceError, match=r"compile: real_if_close at .*whether its "
                                             r"result is real or complex"):
         compiled(np.array([1.0 + 2j, 3.0 - 1j]))
+
+
+@pytest.mark.parametrize("op", [
+    lambda t: (t * t[0].astype(int),),
+    lambda t: (t * t.astype(np.int32),),
+    lambda t: (ad.where(t.astype(bool), t, 7.0),),
+    lambda t: (t * t.long(),),
+    lambda t: (np.roll(t, t[0].astype(int)),),
+    lambda t: (t.sum(), t[1].astype(np.int64)),
+], ids=["0-d", "int32", "bool", "long", "roll-by-a-traced-shift", "returned"])
+def test_casts_to_integers_and_bools_are_computed_again_at_each_replay(op):
+    _agrees_with_eager(op, [[1.0, 2.0, 3.0], [5.0, 0.0, 7.0], [2.0, 1.0, 0.0]])
