@@ -106,6 +106,11 @@ class ArrayMethods:
         np.int64(2)
         """
         values = v.data if hasattr(v, "data") and not isinstance(v, np.ndarray) else v
+        from .compile import hooks
+        if hooks.active is not None and hooks.active.owns_thread():
+            # a Tensor that ad.compile computes again at each replay
+            return _made("searchsorted", np.searchsorted, self.data, values, side=side,
+                         sorter=sorter)
         return self.data.searchsorted(values, side=side, sorter=sorter)
 
     def argpartition(self, kth, axis=-1, kind="introselect", order=None):

@@ -275,3 +275,9 @@ def test_real_if_close_of_traced_values_is_refused():
 ], ids=["0-d", "int32", "bool", "long", "roll-by-a-traced-shift", "returned"])
 def test_casts_to_integers_and_bools_are_computed_again_at_each_replay(op):
     _agrees_with_eager(op, [[1.0, 2.0, 3.0], [5.0, 0.0, 7.0], [2.0, 1.0, 0.0]])
+
+
+def test_the_searchsorted_method_is_computed_again_at_each_replay():
+    _agrees_with_eager(lambda t: (t * ad.sort(t).searchsorted(2.5),
+                                  ad.sort(t).searchsorted(t * 0.5)), ORDERS)
+    assert type(ad.tensor([1.0, 2.0]).searchsorted(1.5)) is np.int64     # eager: NumPy's
