@@ -281,3 +281,20 @@ def test_the_searchsorted_method_is_computed_again_at_each_replay():
     _agrees_with_eager(lambda t: (t * ad.sort(t).searchsorted(2.5),
                                   ad.sort(t).searchsorted(t * 0.5)), ORDERS)
     assert type(ad.tensor([1.0, 2.0]).searchsorted(1.5)) is np.int64     # eager: NumPy's
+
+
+@pytest.mark.parametrize("op", [
+    lambda t: (np.choose((t > 1.5).astype(int), [t, t * 10.0]),),
+    lambda t: (np.choose((t[0] > 1.5).astype(int), [t, t * 10.0]),),
+    lambda t: (np.choose((t * 2.0).astype(int), [t, 10.0, t * 3.0], mode="clip"),),
+], ids=["nd", "0-d", "clip"])
+def test_choose_takes_each_replays_choices(op):
+    _agrees_with_eager(op, [[1.0, 2.0, 3.0], [3.0, 1.0, 0.0], [0.2, 0.9, 1.2]])
+
+
+@pytest.mark.parametrize("name", ["aweights", "fweights"])
+def test_cov_with_traced_weights_is_refused(name):
+    w = ad.tensor(1.0, requires_grad=True)
+    compiled = ad.compile(lambda x, weights: np.cov(x * w, **{name: weights}))
+    with pytest.raises(ad.TraceError, match=rf"compile: cov at .*its {name} are a tensor"):
+        compiled(np.array([1.0, 2.0, 4.0]), np.array([1, 2, 1]))
