@@ -298,3 +298,16 @@ def test_cov_with_traced_weights_is_refused(name):
     compiled = ad.compile(lambda x, weights: np.cov(x * w, **{name: weights}))
     with pytest.raises(ad.TraceError, match=rf"compile: cov at .*its {name} are a tensor"):
         compiled(np.array([1.0, 2.0, 4.0]), np.array([1, 2, 1]))
+
+
+SYMMETRIC = [[2.0, 1.0, 1.0, -3.0], [-4.0, 0.5, 0.5, 1.0], [3.0, 0.0, 0.0, -1.0],
+             [2.0, 1.0, 1.0, -3.0]]
+
+
+@pytest.mark.parametrize("shape", [(2, 2), (1, 2, 2)])
+@pytest.mark.parametrize("part", [0, 1, 2])
+def test_a_hermitian_svd_orders_and_signs_each_replays_values(shape, part):
+    _agrees_with_eager(lambda t: (np.linalg.svd(t.reshape(shape), hermitian=True)[part],),
+                       SYMMETRIC)
+    _agrees_with_eager(lambda t: (np.linalg.svd(t.reshape(shape), hermitian=True,
+                                                compute_uv=False),), SYMMETRIC)
