@@ -311,3 +311,21 @@ def test_a_hermitian_svd_orders_and_signs_each_replays_values(shape, part):
                        SYMMETRIC)
     _agrees_with_eager(lambda t: (np.linalg.svd(t.reshape(shape), hermitian=True,
                                                 compute_uv=False),), SYMMETRIC)
+
+
+@pytest.mark.parametrize("op", [
+    lambda t: (t * np.frexp(t)[1],),
+    lambda t: (t * np.frexp(t[0])[1],),
+    lambda t: (t * np.angle(t[0]),),
+    lambda t: (t * np.angle(t),),
+], ids=["frexp", "frexp-0-d", "angle-0-d", "angle"])
+def test_exponents_and_angles_are_computed_again_at_each_replay(op):
+    _agrees_with_eager(op, [[3.0, -1.0, 100.0], [-100.0, 0.5, 3.0], [3.0, -1.0, 100.0]])
+
+
+@pytest.mark.parametrize("part", [np.real, np.imag, np.angle, np.conj])
+def test_parts_of_complex_values_are_computed_again_at_each_replay(part):
+    c = ad.tensor(np.array(1.0 + 0j))
+    compiled = ad.compile(lambda z: part(z * c) * 1.0)
+    for z in (1.0 + 2j, 3.0 - 1j, np.array([1.0 + 2j, -3.0 + 0.5j])):
+        _same(part(np.asarray(z)) * 1.0, compiled(np.asarray(z)))
