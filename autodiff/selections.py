@@ -41,10 +41,18 @@ def _index(where: str, index) -> np.ndarray:
 
 
 def _in_range(where: str, index: np.ndarray, n: int, axis: int) -> None:
+    """Refuse indices outside [0, n) (a negative one would wrap around); ``ad.compile``
+    checks each replay's indices again."""
+    from .compile.hooks import made
+    made(f"{where} index check", _check_in_range, (where, index, n, axis), stateful=True)
+
+
+def _check_in_range(where, index, n, axis):
     if index.size and (index.min() < 0 or index.max() >= n):
         bad = index.min() if index.min() < 0 else index.max()
         raise IndexError(f"{where}: index {bad} is out of range for dim {axis} of size {n}; "
                          f"PyTorch's {where} takes indices in [0, {n}) (no negative ones)")
+    return True
 
 
 def _descending_order(data: np.ndarray, axis: int) -> np.ndarray:
@@ -209,7 +217,8 @@ class SelectionMethods:
                              "reshape(1) first")
         axis = _axis("index_select", dim, self.ndim)
         _in_range("index_select", index, self.shape[axis], axis)
-        return take(self, index.reshape(-1), axis=axis)
+        from .compile.hooks import made     # (a 1-D view a replay of ad.compile makes again)
+        return take(self, made("index_select index", np.reshape, (index, (-1,))), axis=axis)
 
     def scatter_add(self, dim: int, index, src):
         """PyTorch's ``scatter_add``: a copy of the tensor with ``src[i][j]`` added at

@@ -18,10 +18,11 @@ import numpy as np
 from .selections import _axis, _in_range, _index
 
 
-def _made(label, fn, args):
-    """``fn(*args)`` on the values: ``ad.compile`` computes it again at each replay."""
+def _made(label, fn, args, check=False):
+    """``fn(*args)`` on the values: ``ad.compile`` computes it again at each replay
+    (a ``check``, which raises on bad values, even when its result goes unused)."""
     from .compile.hooks import made
-    return made(label, fn, args)
+    return made(label, fn, args, stateful=check)
 
 
 def _as_tensor(value):
@@ -85,14 +86,23 @@ def _scatter_key(where: str, t, dim, index, src):
     _in_range(where, index, t.shape[axis], axis)
     key = tuple(index if d == axis else np.arange(m).reshape(
         [m if e == d else 1 for e in range(index.ndim)]) for d, m in enumerate(index.shape))
-    positions = np.ravel_multi_index(np.broadcast_arrays(*key), t.shape).ravel()
+    # (checked again at each replay of ad.compile, on that call's index)
+    _made(f"{where} positions check", _distinct_positions, (where, index, axis, t.shape),
+          check=True)
+    return key, src
+
+
+def _distinct_positions(where, index, axis, shape):
+    key = tuple(index if d == axis else np.arange(m).reshape(
+        [m if e == d else 1 for e in range(index.ndim)]) for d, m in enumerate(index.shape))
+    positions = np.ravel_multi_index(np.broadcast_arrays(*key), shape).ravel()
     if np.unique(positions).size != positions.size:
         raise ValueError(
             f"{where}: the index (shape {index.shape}) writes some position of the tensor "
-            f"(shape {t.shape}) more than once along dim {axis}; PyTorch leaves which value "
+            f"(shape {shape}) more than once along dim {axis}; PyTorch leaves which value "
             "lands there undefined, so it is refused. Use distinct indices along the dim, "
             "or scatter_add to add the values up")
-    return key, src
+    return True
 
 
 class TorchMethods:

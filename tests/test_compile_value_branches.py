@@ -329,3 +329,31 @@ def test_parts_of_complex_values_are_computed_again_at_each_replay(part):
     compiled = ad.compile(lambda z: part(z * c) * 1.0)
     for z in (1.0 + 2j, 3.0 - 1j, np.array([1.0 + 2j, -3.0 + 0.5j])):
         _same(part(np.asarray(z)) * 1.0, compiled(np.asarray(z)))
+
+
+@pytest.mark.parametrize("call, where", [
+    (lambda x, i: x.gather(0, i), "gather"),
+    (lambda x, i: x.scatter_add(0, i, x[:2]), "scatter_add"),
+    (lambda x, i: x.scatter(0, i, x[:2]), "scatter"),
+    (lambda x, i: x.index_select(0, i), "index_select"),
+])
+def test_index_checks_run_again_at_each_replay(call, where):
+    # a negative index would wrap around silently where eager refuses it
+    w = ad.tensor(1.0, requires_grad=True)
+    compiled = ad.compile(lambda x, i: call(x * w, i))
+    x = np.array([1.0, 2.0, 3.0])
+    for index in ([0, 1], [2, 0], [1, 2]):
+        _same(call(ad.tensor(x) * w, np.array(index)), compiled(x, np.array(index)))
+    with pytest.raises(IndexError, match=rf"{where}: index -1 is out of range"):
+        compiled(x, np.array([-1, 0]))
+    assert compiled.traces == 1
+
+
+def test_scatter_refuses_a_position_written_twice_at_a_replay_too():
+    w = ad.tensor(1.0, requires_grad=True)
+    compiled = ad.compile(lambda x, i: (x * w).scatter(0, i, x[:2] * w))
+    x = np.array([1.0, 2.0, 3.0])
+    _same((ad.tensor(x) * w).scatter(0, np.array([0, 1]), x[:2] * w),
+          compiled(x, np.array([0, 1])))
+    with pytest.raises(ValueError, match="scatter: the index .* more than once"):
+        compiled(x, np.array([1, 1]))
