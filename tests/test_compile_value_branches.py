@@ -357,3 +357,14 @@ def test_scatter_refuses_a_position_written_twice_at_a_replay_too():
           compiled(x, np.array([0, 1])))
     with pytest.raises(ValueError, match="scatter: the index .* more than once"):
         compiled(x, np.array([1, 1]))
+
+
+@pytest.mark.parametrize("edges", [
+    lambda t: np.histogram(t, bins=3)[1],
+    lambda t: np.histogram_bin_edges(t, bins=3),
+    lambda t: np.histogram2d(t, t * 2.0, bins=3)[1],
+    lambda t: np.histogramdd(t.reshape(3, 1), bins=3)[1][0],
+], ids=["histogram", "histogram_bin_edges", "histogram2d", "histogramdd"])
+def test_histogram_refuses_values_without_a_finite_range_at_a_replay_too(edges):
+    _raises_at_a_replay(edges, [1.0, 2.0, 3.0], [1.0, np.nan, 3.0], ValueError,
+                        r"range of \[.*\] is not finite")

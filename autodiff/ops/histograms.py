@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..compile.hooks import made
 from ..compile.refusals import refuse_traced_values
 from ..tensor import Tensor
 from .operands import array_of, tensor_of
@@ -58,8 +59,17 @@ def recorded_edges(a: Tensor, data, bins, range_, expected):
         return bins
     if np.ndim(bins) == 1 or range_ is not None:
         return Tensor(expected)
+    if range_ is None:          # NumPy's check of the values, again at each replay
+        made("histogram range check", _finite_range, (a.data,), stateful=True)
     first, last = _outer_edges(a, data, range_)
     return linspace(first, last, len(expected), dtype=expected.dtype)
+
+
+def _finite_range(data):
+    if data.size and not (np.isfinite(data.min()) and np.isfinite(data.max())):
+        raise ValueError(f"histogram: autodetected range of [{data.min()}, {data.max()}] "
+                         "is not finite (as in NumPy)")
+    return True
 
 
 def plain_bins(bins):
