@@ -368,3 +368,13 @@ def test_scatter_refuses_a_position_written_twice_at_a_replay_too():
 def test_histogram_refuses_values_without_a_finite_range_at_a_replay_too(edges):
     _raises_at_a_replay(edges, [1.0, 2.0, 3.0], [1.0, np.nan, 3.0], ValueError,
                         r"range of \[.*\] is not finite")
+
+
+@pytest.mark.parametrize("op", [
+    lambda t: np.nanstd(t), lambda t: np.nanstd(t.reshape(1, 3), axis=1),
+    lambda t: np.nanstd(t, ddof=1),
+], ids=["all", "axis", "ddof"])
+def test_nanstd_finds_each_replays_equal_values(op):
+    # equal values: std 0 with gradient 0; a replay used the trace's answer
+    _agrees_with_eager(lambda t: (op(t),), [[2.0, 2.0, 2.0], [1.0, 2.0, 3.0],
+                                            [2.0, np.nan, 2.0], [2.0, 2.0, 2.0]])

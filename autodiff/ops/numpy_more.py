@@ -105,7 +105,7 @@ def nanstd(a, axis=None, dtype=None, out=None, ddof=0, keepdims=_NO_VALUE, *,
                        correction)
     if not _floating(variance):
         return sqrt(variance)
-    zero = array_of(variance) == 0                # equal values: 0, not 0 * inf
+    zero = variance == 0      # equal values: 0, not 0 * inf (recorded: a replay's own)
     return _nan_filled(zero, 0, sqrt(_nan_filled(zero, 1, variance)))
 
 
