@@ -379,3 +379,12 @@ def test_nanstd_finds_each_replays_equal_values(op):
     # equal values: std 0 with gradient 0; a replay used the trace's answer
     _agrees_with_eager(lambda t: (op(t),), [[2.0, 2.0, 2.0], [1.0, 2.0, 3.0],
                                             [2.0, np.nan, 2.0], [2.0, 2.0, 2.0]])
+
+
+@pytest.mark.parametrize("function", [np.unique, np.unique_values, np.unique_counts])
+def test_unique_of_traced_values_is_refused_naming_it(function):
+    w = ad.tensor(1.0, requires_grad=True)
+    compiled = ad.compile(lambda x: function(x * w))
+    with pytest.raises(ad.TraceError, match=rf"compile: {function.__name__} at .*how many "
+                                            "distinct values"):
+        compiled(np.array([1.0, 1.0, 2.0]))

@@ -17,6 +17,7 @@ import operator
 
 import numpy as np
 
+from ..compile.refusals import refuse_traced_values
 from ..tensor import Tensor
 from .diagonals import diag
 from .elementwise import astype, copy as _copy, power, where
@@ -350,6 +351,9 @@ def _unique_values(numpy_function, x, axis=None, equal_nan=False, **options):
     """NumPy's result with its values gathered from ``x``; ``equal_nan`` is the one
     ``numpy_function`` uses (False for the NumPy 2 names)."""
     x = tensor_of(x)
+    name = numpy_function.__name__
+    refuse_traced_values(x, name, "how many distinct values there are depends on the values",
+                         f"Call {name} outside the compiled function")
     if numpy_function is np.unique:
         options.update(axis=axis, equal_nan=equal_nan)
     result = numpy_function(x.data, **options)
