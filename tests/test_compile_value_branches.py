@@ -388,3 +388,16 @@ def test_unique_of_traced_values_is_refused_naming_it(function):
     with pytest.raises(ad.TraceError, match=rf"compile: {function.__name__} at .*how many "
                                             "distinct values"):
         compiled(np.array([1.0, 1.0, 2.0]))
+
+
+@pytest.mark.parametrize("p", [1, np.inf, "fro", "nuc"])
+def test_cond_refuses_a_singular_matrix_at_a_replay_too(p):
+    singular = [2.0, 1.0, 1.0, np.inf]
+    with np.errstate(all="ignore"):
+        _raises_at_a_replay(lambda t: np.linalg.cond(t.reshape(2, 2), p), [2.0, 1.0, 1.0, 3.0],
+                            singular, np.linalg.LinAlgError, "cond: the matrix .* is singular")
+
+
+def test_geomspace_refuses_a_zero_end_at_a_replay_too():
+    _raises_at_a_replay(lambda t: np.geomspace(t[0], 2.0, num=0), [1.0, 2.0], [0.0, 2.0],
+                        ValueError, "geomspace: a geometric sequence cannot include zero")

@@ -17,6 +17,7 @@ import operator
 
 import numpy as np
 
+from ..compile.hooks import made
 from ..compile.refusals import refuse_traced_values
 from ..tensor import Tensor
 from .diagonals import diag
@@ -303,9 +304,8 @@ def geomspace(start, stop, num=50, endpoint=True, dtype=None, axis=0) -> Tensor:
     _refuse_complex("geomspace", start, stop)
     _refuse_complex_dtype("geomspace", dtype)
     start, stop = tensor_of(start) * 1.0, tensor_of(stop) * 1.0
-    if np.any(array_of(start) == 0) or np.any(array_of(stop) == 0):
-        raise ValueError("geomspace: a geometric sequence cannot include zero (start or "
-                         "stop is 0)")
+    # (checked again at each replay of ad.compile)
+    made("geomspace check", _no_zero_ends, (start.data, stop.data), stateful=True)
     num = operator.index(num)
     computed = np.result_type(array_of(start), array_of(stop), float(num), np.zeros((), dtype))
     start, stop = astype(start, computed), astype(stop, computed)
@@ -325,6 +325,13 @@ def geomspace(start, stop, num=50, endpoint=True, dtype=None, axis=0) -> Tensor:
 
 
 geomspace.numpy_kwargs = ("dtype",)
+
+
+def _no_zero_ends(start, stop):
+    if np.any(start == 0) or np.any(stop == 0):
+        raise ValueError("geomspace: a geometric sequence cannot include zero (start or "
+                         "stop is 0)")
+    return True
 
 
 # --- unique values: a gather of the first occurrences --------------------------------
