@@ -24,6 +24,13 @@ def _tensor(value):
     return value if isinstance(value, Tensor) else Tensor(np.asarray(value))
 
 
+def _made(label, fn, *args, **kwargs):
+    """``fn(*args, **kwargs)`` on the values, as a Tensor: ``ad.compile`` computes it
+    again at each replay (and refuses a Python decision on it)."""
+    from .compile.hooks import made
+    return _tensor(made(label, fn, args, kwargs))
+
+
 def to_arguments(where: str, args: tuple, dtype=None, device=None):
     """The dtype that ``to(*args, dtype=, device=)`` asks for (None: keep it), from a
     dtype, a dtype name, a tensor or array (its dtype) and a device, which must be the
@@ -66,7 +73,7 @@ class ArrayMethods:
         tensor([ True, False])
         """
         axis, keepdims = axis_alias("any", axis, keepdims, dim, keepdim)
-        return _tensor(np.any(self.data, axis=axis, keepdims=keepdims))
+        return _made("any", np.any, self.data, axis=axis, keepdims=keepdims)
 
     def all(self, axis=None, *, keepdims=False, dim=None, keepdim=None):
         """Whether every entry is nonzero (along ``axis``/``dim``): a bool tensor, no grad.
@@ -75,7 +82,7 @@ class ArrayMethods:
         tensor(True)
         """
         axis, keepdims = axis_alias("all", axis, keepdims, dim, keepdim)
-        return _tensor(np.all(self.data, axis=axis, keepdims=keepdims))
+        return _made("all", np.all, self.data, axis=axis, keepdims=keepdims)
 
     def nonzero(self, *, as_tuple=None):
         """The indices of the nonzero entries: NumPy's tuple of index arrays with
@@ -99,11 +106,17 @@ class ArrayMethods:
         np.int64(2)
         """
         values = v.data if hasattr(v, "data") and not isinstance(v, np.ndarray) else v
+        from .compile import hooks
+        if hooks.active is not None and hooks.active.owns_thread():
+            # a Tensor that ad.compile computes again at each replay
+            return _made("searchsorted", np.searchsorted, self.data, values, side=side,
+                         sorter=sorter)
         return self.data.searchsorted(values, side=side, sorter=sorter)
 
     def argpartition(self, kth, axis=-1, kind="introselect", order=None):
         """NumPy's ``argpartition`` (integer indices, no grad)."""
-        return _tensor(np.argpartition(self.data, kth, axis=axis, kind=kind, order=order))
+        return _made("argpartition", np.argpartition, self.data, kth, axis=axis, kind=kind,
+                     order=order)
 
     def diagonal(self, offset=0, axis1=0, axis2=1, *, dim1=None, dim2=None):
         """The diagonal (NumPy's ``axis1``/``axis2`` or PyTorch's ``dim1``/``dim2``),

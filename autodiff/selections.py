@@ -41,10 +41,18 @@ def _index(where: str, index) -> np.ndarray:
 
 
 def _in_range(where: str, index: np.ndarray, n: int, axis: int) -> None:
+    """Refuse indices outside [0, n) (a negative one would wrap around); ``ad.compile``
+    checks each replay's indices again."""
+    from .compile.hooks import made
+    made(f"{where} index check", _check_in_range, (where, index, n, axis), stateful=True)
+
+
+def _check_in_range(where, index, n, axis):
     if index.size and (index.min() < 0 or index.max() >= n):
         bad = index.min() if index.min() < 0 else index.max()
         raise IndexError(f"{where}: index {bad} is out of range for dim {axis} of size {n}; "
                          f"PyTorch's {where} takes indices in [0, {n}) (no negative ones)")
+    return True
 
 
 def _descending_order(data: np.ndarray, axis: int) -> np.ndarray:
@@ -55,10 +63,16 @@ def _descending_order(data: np.ndarray, axis: int) -> np.ndarray:
     return n - 1 - np.flip(backwards, axis)
 
 
-def _order(data, axis, descending, kind=None):
-    if descending:
-        return _descending_order(data, axis)
-    return np.argsort(data, axis=axis, kind=kind)
+def _order(data, axis, descending, kind=None, k=None):
+    order = (_descending_order(data, axis) if descending
+             else np.argsort(data, axis=axis, kind=kind))
+    return order if k is None else np.take(order, np.arange(k), axis=axis)
+
+
+def _made_order(where, data, axis, descending, kind=None, k=None):
+    """``_order`` of the values: ``ad.compile`` sorts each replay's values again."""
+    from .compile.hooks import made
+    return made(f"{where} order", _order, (data, axis, descending, kind, k))
 
 
 class SelectionMethods:
@@ -203,7 +217,8 @@ class SelectionMethods:
                              "reshape(1) first")
         axis = _axis("index_select", dim, self.ndim)
         _in_range("index_select", index, self.shape[axis], axis)
-        return take(self, index.reshape(-1), axis=axis)
+        from .compile.hooks import made     # (a 1-D view a replay of ad.compile makes again)
+        return take(self, made("index_select index", np.reshape, (index, (-1,))), axis=axis)
 
     def scatter_add(self, dim: int, index, src):
         """PyTorch's ``scatter_add``: a copy of the tensor with ``src[i][j]`` added at
@@ -277,15 +292,15 @@ class SelectionMethods:
             values, indices = self._sorted_flat(where, dim, descending, k)
             return ValuesIndices(reshape(values, ()), reshape(indices, ()))
         axis = _axis(where, dim, self.ndim)
-        order = _order(self.data, axis, descending, kind)
         if k is None:
+            order = _made_order(where, self.data, axis, descending, kind)
             return ValuesIndices(permute_along_axis(self, order, axis),
                                  _int_tensor(order))
         n = self.shape[axis]
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 0 <= k <= n:
             raise ValueError(f"topk: k={k!r} is out of range for dim {axis} of size {n} "
                              f"(shape {self.shape}); use 0 <= k <= {n}")
-        order = np.take(order, np.arange(k), axis=axis)
+        order = _made_order(where, self.data, axis, descending, kind, int(k))
         return ValuesIndices(take_along_axis(self, order, axis=axis), _int_tensor(order))
 
     def _sorted_flat(self, where, dim, descending, k):
@@ -314,11 +329,11 @@ class SelectionMethods:
             if dim is not None or descending:
                 _axis("argsort", axis, 0)       # PyTorch's: a 0-d tensor of indices
                 return _int_tensor(np.zeros((), dtype=np.intp))
-            return _int_tensor(np.argsort(self.data, axis=axis))
+            return _int_tensor(_made_order("argsort", self.data, axis, False))
         axis = _axis("argsort", axis, self.ndim)
         if stable and kind is None:
             kind = "stable"
-        return _int_tensor(_order(self.data, axis, descending, kind))
+        return _int_tensor(_made_order("argsort", self.data, axis, descending, kind))
 
     def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):
         """PyTorch's ``topk``: the ``k`` largest (``largest=False``: smallest) entries

@@ -18,6 +18,13 @@ import numpy as np
 from .selections import _axis, _in_range, _index
 
 
+def _made(label, fn, args, check=False):
+    """``fn(*args)`` on the values: ``ad.compile`` computes it again at each replay
+    (a ``check``, which raises on bad values, even when its result goes unused)."""
+    from .compile.hooks import made
+    return made(label, fn, args, stateful=check)
+
+
 def _as_tensor(value):
     from .tensor import Tensor
     return value if isinstance(value, Tensor) else Tensor(np.asarray(value))
@@ -79,14 +86,23 @@ def _scatter_key(where: str, t, dim, index, src):
     _in_range(where, index, t.shape[axis], axis)
     key = tuple(index if d == axis else np.arange(m).reshape(
         [m if e == d else 1 for e in range(index.ndim)]) for d, m in enumerate(index.shape))
-    positions = np.ravel_multi_index(np.broadcast_arrays(*key), t.shape).ravel()
+    # (checked again at each replay of ad.compile, on that call's index)
+    _made(f"{where} positions check", _distinct_positions, (where, index, axis, t.shape),
+          check=True)
+    return key, src
+
+
+def _distinct_positions(where, index, axis, shape):
+    key = tuple(index if d == axis else np.arange(m).reshape(
+        [m if e == d else 1 for e in range(index.ndim)]) for d, m in enumerate(index.shape))
+    positions = np.ravel_multi_index(np.broadcast_arrays(*key), shape).ravel()
     if np.unique(positions).size != positions.size:
         raise ValueError(
             f"{where}: the index (shape {index.shape}) writes some position of the tensor "
-            f"(shape {t.shape}) more than once along dim {axis}; PyTorch leaves which value "
+            f"(shape {shape}) more than once along dim {axis}; PyTorch leaves which value "
             "lands there undefined, so it is refused. Use distinct indices along the dim, "
             "or scatter_add to add the values up")
-    return key, src
+    return True
 
 
 class TorchMethods:
@@ -331,11 +347,11 @@ class TorchMethods:
 
     def isposinf(self):
         """Where the entries are +inf (a bool tensor, no gradient)."""
-        return _as_tensor(np.isposinf(self.data))
+        return _as_tensor(_made("isposinf", np.isposinf, (self.data,)))
 
     def isneginf(self):
         """Where the entries are -inf (a bool tensor, no gradient)."""
-        return _as_tensor(np.isneginf(self.data))
+        return _as_tensor(_made("isneginf", np.isneginf, (self.data,)))
 
 
 #: PyTorch's method name -> the library's function ("module:name"), an example input

@@ -9,6 +9,8 @@ mean the same thing.
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
 from .grad_mode import _grad_mode, _SetGradEnabled
@@ -125,6 +127,10 @@ def allclose(input, other, rtol: float = 1e-5, atol: float = 1e-8,
     >>> ad.allclose(ad.tensor([1.0, 2.0]), np.array([1.0, 2.0 + 1e-9]))
     True
     """
+    hook = sys.modules[__package__ + ".tensor"].value_hook    # set by ad.compile
+    for value in (input, other):
+        if hook is not None and isinstance(value, Tensor):
+            hook(value, "allclose (a Python bool)")
     return bool(np.allclose(_values(input), _values(other), rtol, atol, equal_nan))
 
 
@@ -135,4 +141,6 @@ def isclose(input, other, rtol: float = 1e-5, atol: float = 1e-8,
     >>> ad.isclose(ad.tensor([1.0, 2.0]), 1.0)
     tensor([ True, False])
     """
-    return Tensor(np.isclose(_values(input), _values(other), rtol, atol, equal_nan))
+    from .compile.hooks import made     # computed again at each replay of ad.compile
+    return Tensor(made("isclose", np.isclose,
+                       (_values(input), _values(other), rtol, atol, equal_nan)))

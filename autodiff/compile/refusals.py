@@ -3,7 +3,8 @@
 ``check_mask_key``: ``x[mask]`` with a mask the call computes (its size depends on
 values).  ``check_fresh_constants``: arrays (0-d too) and NumPy scalars made during
 the call outside the library, which a replay would reuse with their traced values.
-``refuse_while_tracing``: a function whose shapes or steps depend on the values.
+``refuse_while_tracing``: a function whose shapes or steps depend on the values
+(``refuse_traced_values``: on the values of a traced tensor it is given).
 ``check_arguments_inside``: a replayed library call on an argument of the call.  All
 raise ``TraceError`` naming the op and the user's line.
 """
@@ -31,6 +32,20 @@ def refuse_while_tracing(name: str, why: str, instead: str) -> None:
         raise TraceError(f"compile: {name} at {user_line()} in the compiled function "
                          f"{active.name}: {why}, and a plan's shapes and steps are fixed. "
                          f"{instead}")
+
+
+def refuse_traced_values(value, name: str, why: str, instead: str) -> None:
+    """``refuse_while_tracing`` when ``value`` is a tensor whose values the library
+    reads in Python (``why``) and that may hold others at a replay: an argument, one
+    computed in the call, or one from before the call (read again at each call).  A
+    replay would reuse the traced values."""
+    from .hooks import active
+    if active is None or not isinstance(value, Tensor) or not active.owns_thread():
+        return
+    slot = active.by_id.get(id(value.data))
+    if (id(value) in active.input_tensors or active.from_before(value)
+            or (slot is not None and active.slots[slot].source != "constant")):
+        refuse_while_tracing(name, why, instead)
 
 
 def check_arguments_inside(tracer, label, objects, line) -> None:

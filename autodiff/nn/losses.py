@@ -198,8 +198,9 @@ def _checked_class_targets(where, shape, target, what, ignore_index=None):
 def _class_weights(where, weight, classes, dtype):
     if weight is None:
         return None
+    # (read=False: the weights go to hooks.made below, which a replay reads again)
     w = _raw(constant_argument(weight, where, "weight", "class weights are constants, as "
-                               "in PyTorch"))
+                               "in PyTorch", read=False))
     if w.shape != (classes,):
         raise ValueError(f"{where}: weight must have one entry per class, shape ({classes},), "
                          f"got shape {w.shape}")

@@ -171,7 +171,7 @@ def constant_running_arguments(where, running_mean, running_var, momentum):
     (they get no gradient); returns ``momentum``."""
     for name, value in (("running_mean", running_mean), ("running_var", running_var)):
         constant_argument(value, where, name, "the running statistics are updated in place, "
-                          "outside the graph")
+                          "outside the graph", read=False)
     return constant_argument(momentum, where, "momentum",
                              "it only blends the running statistics, outside the graph")
 

@@ -17,6 +17,8 @@ import operator
 
 import numpy as np
 
+from ..compile.hooks import made
+from ..compile.refusals import refuse_traced_values
 from ..tensor import Tensor
 from .diagonals import diag
 from .elementwise import astype, copy as _copy, power, where
@@ -302,9 +304,8 @@ def geomspace(start, stop, num=50, endpoint=True, dtype=None, axis=0) -> Tensor:
     _refuse_complex("geomspace", start, stop)
     _refuse_complex_dtype("geomspace", dtype)
     start, stop = tensor_of(start) * 1.0, tensor_of(stop) * 1.0
-    if np.any(array_of(start) == 0) or np.any(array_of(stop) == 0):
-        raise ValueError("geomspace: a geometric sequence cannot include zero (start or "
-                         "stop is 0)")
+    # (checked again at each replay of ad.compile)
+    made("geomspace check", _no_zero_ends, (start.data, stop.data), stateful=True)
     num = operator.index(num)
     computed = np.result_type(array_of(start), array_of(stop), float(num), np.zeros((), dtype))
     start, stop = astype(start, computed), astype(stop, computed)
@@ -324,6 +325,13 @@ def geomspace(start, stop, num=50, endpoint=True, dtype=None, axis=0) -> Tensor:
 
 
 geomspace.numpy_kwargs = ("dtype",)
+
+
+def _no_zero_ends(start, stop):
+    if np.any(start == 0) or np.any(stop == 0):
+        raise ValueError("geomspace: a geometric sequence cannot include zero (start or "
+                         "stop is 0)")
+    return True
 
 
 # --- unique values: a gather of the first occurrences --------------------------------
@@ -350,6 +358,9 @@ def _unique_values(numpy_function, x, axis=None, equal_nan=False, **options):
     """NumPy's result with its values gathered from ``x``; ``equal_nan`` is the one
     ``numpy_function`` uses (False for the NumPy 2 names)."""
     x = tensor_of(x)
+    name = numpy_function.__name__
+    refuse_traced_values(x, name, "how many distinct values there are depends on the values",
+                         f"Call {name} outside the compiled function")
     if numpy_function is np.unique:
         options.update(axis=axis, equal_nan=equal_nan)
     result = numpy_function(x.data, **options)

@@ -18,6 +18,7 @@ import math
 
 import numpy as np
 
+from ..compile.hooks import made
 from ..tensor import Tensor
 from .compare import isnan
 from .elementwise import astype, where
@@ -82,11 +83,17 @@ def average(a, axis=None, weights=None, returned: bool = False, *, keepdims=_NO_
     # NumPy sums the weights and multiplies in the result's dtype
     w = _as_dtype(w, result_dtype)
     scale = _sum(w, axis=axes, **kept)
-    if np.any(array_of(scale) == 0.0):
-        raise ZeroDivisionError("average: the weights sum to zero, so they cannot be "
-                                "normalized (as in NumPy)")
+    # checked again at each replay of ad.compile, on that call's weights
+    made("average weights check", _nonzero_sums, (array_of(scale),), stateful=True)
     avg = _sum(_as_dtype(a, result_dtype) * w, axis=axes, **kept) / scale
     return (avg, _broadcast_scale(scale, avg)) if returned else avg
+
+
+def _nonzero_sums(scale):
+    if np.any(scale == 0.0):
+        raise ZeroDivisionError("average: the weights sum to zero, so they cannot be "
+                                "normalized (as in NumPy)")
+    return True
 
 
 def _as_dtype(x, dtype):

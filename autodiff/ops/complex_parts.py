@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..compile.hooks import made     # parts computed again at each replay of ad.compile
+from ..compile.refusals import refuse_traced_values
 from ..tensor import Tensor
 from .registry import implements
 
@@ -27,7 +29,7 @@ def real(val) -> Tensor:
     True
     """
     if _is_complex(val):
-        return Tensor(np.real(val.data if isinstance(val, Tensor) else val))
+        return Tensor(made("real", np.real, (val.data if isinstance(val, Tensor) else val,)))
     return val if isinstance(val, Tensor) else Tensor(val)
 
 
@@ -39,7 +41,11 @@ def imag(val) -> Tensor:
     tensor([0., 0.])
     """
     data = val.data if isinstance(val, Tensor) else np.asarray(val)
-    return Tensor(np.imag(data).copy())
+    return Tensor(made("imag", _imag_copy, (data,)))
+
+
+def _imag_copy(data):
+    return np.imag(data).copy()
 
 
 @implements(np.conjugate)
@@ -52,7 +58,7 @@ def conj(x) -> Tensor:
     """
     data = x.data if isinstance(x, Tensor) else np.asarray(x)
     if _is_complex(x) or data.dtype == bool:      # NumPy makes a bool's conjugate int8
-        return Tensor(np.conj(data))
+        return Tensor(made("conjugate", np.conj, (data,)))
     return x.copy() if isinstance(x, Tensor) else Tensor(np.array(data))
 
 
@@ -66,7 +72,7 @@ def angle(z, deg: bool = False) -> Tensor:
     tensor([0.        , 3.14159265])
     """
     data = z.data if isinstance(z, Tensor) else np.asarray(z)
-    return Tensor(np.asarray(np.angle(data, deg=deg)))
+    return Tensor(made("angle", np.angle, (data,), {"deg": deg}))
 
 
 @implements(np.real_if_close)
@@ -77,5 +83,8 @@ def real_if_close(a, tol: float = 100) -> Tensor:
     True
     """
     if _is_complex(a):
+        refuse_traced_values(a, "real_if_close", "whether its result is real or complex "
+                             "depends on the imaginary parts", "Take np.real(a) (or keep "
+                             "a complex), or call it outside the compiled function")
         return Tensor(np.real_if_close(a.data if isinstance(a, Tensor) else a, tol=tol))
     return a if isinstance(a, Tensor) else Tensor(a)

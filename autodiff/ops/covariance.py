@@ -14,6 +14,7 @@ import warnings
 
 import numpy as np
 
+from ..compile.refusals import refuse_traced_values
 from ..tensor import Tensor
 from .averages import average
 from .diagonals import diagonal
@@ -66,6 +67,10 @@ def _constant(value, name):
         if value.requires_grad:
             raise TypeError(f"cov: {name} given as a Tensor that requires grad: the weights "
                             "get no gradient; pass an array (w.data)")
+        refuse_traced_values(value, "cov", f"its {name} are a tensor whose values it takes "
+                             "as constants, and a replay may give it others", "Pass them as a "
+                             "NumPy array from outside the compiled function (a change to "
+                             "it traces again), or call cov outside")
         return value.data
     return value
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..compile.hooks import made
 from ..tensor import Tensor
 from .operands import tensor_of
 from .reduce import reject_numpy_arguments
@@ -83,7 +84,8 @@ def diff(a, n: int = 1, axis: int = -1, prepend=_NO_VALUE, append=_NO_VALUE) -> 
         pieces = [p for p in (parts[0], a, parts[1]) if p is not None]
         a = concatenate(pieces, axis=axis)
     if a.dtype == bool:                   # NumPy takes "differs from the previous" here
-        return Tensor(np.diff(a.data, n=n, axis=axis))
+        # (computed again at each replay of ad.compile)
+        return Tensor(made("diff of bools", np.diff, (a.data,), {"n": n, "axis": axis}))
     later = (slice(None),) * axis + (slice(1, None),)
     earlier = (slice(None),) * axis + (slice(None, -1),)
     for _ in range(n):

@@ -32,6 +32,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ..compile.hooks import made
 from ..tensor import Tensor
 from .degenerate_spectra import degenerate_columns, degenerate_pairs
 from .registry import defop, defop_joint, implements
@@ -207,7 +208,8 @@ def slogdet(a) -> SlogdetResult:
     """
     check_real("slogdet", a)
     packed = _slogdet(a)
-    return SlogdetResult(Tensor(packed.data[..., 0]), packed[..., 1])
+    sign = made("slogdet sign", np.take, (packed.data, 0), {"axis": -1})  # (again at a replay)
+    return SlogdetResult(Tensor(sign), packed[..., 1])
 
 
 # ---------------------------------------------------------------------- cholesky
@@ -568,30 +570,32 @@ def svd(a, full_matrices: bool = True, compute_uv: bool = True,
 
 
 def _along_last(x, order):
-    """``np.take_along_axis(x, order, axis=-1)`` as a recorded gather (``order`` is
-    an integer array with x's batch shape and one last axis)."""
-    grids = np.indices(order.shape, sparse=True)
-    if np.ndim(x) == order.ndim:
-        return x[tuple(grids[:-1]) + (order,)]
-    rows = np.arange(np.shape(x)[-2])[:, None]
-    return x[tuple(g[..., None, :] for g in grids[:-1]) + (rows, order[..., None, :])]
+    """``np.take_along_axis(x, order, axis=-1)`` (``order``: an integer Tensor with x's
+    batch shape and one last axis, applied to each row of a matrix ``x``), recorded."""
+    from .ordering import take_along_axis
+    return take_along_axis(x, order if np.ndim(x) == order.ndim else order[..., None, :],
+                           axis=-1)
 
 
 def _hermitian_svd(a, compute_uv):
     """NumPy's ``svd(a, hermitian=True)``: eigh, then |w| descending, the signs in Vh."""
     from . import elementwise as ew
 
+    # (order and signs: Tensors that a replay of ad.compile computes again)
     if not compute_uv:
         w = ew.abs(eigvalsh(a))
-        return _along_last(w, np.argsort(w.data, axis=-1)[..., ::-1])
+        return _along_last(w, Tensor(made("svd order", _descending, (w.data,))))
     w, v = eigh(a)
-    signs = np.copysign(1.0, w.data)
     s = ew.abs(w)
-    order = np.argsort(s.data, axis=-1)[..., ::-1]
-    signs = np.take_along_axis(signs, order, axis=-1)
+    order = Tensor(made("svd order", _descending, (s.data,)))
+    signs = _along_last(Tensor(made("svd signs", np.copysign, (1.0, w.data))), order)
     u = _along_last(v, order)
     vh = _t_tensor(u * signs[..., None, :])
     return SVDResult(u, _along_last(s, order), vh)
+
+
+def _descending(values):
+    return np.argsort(values, axis=-1)[..., ::-1]
 
 
 def _t_tensor(x):

@@ -427,8 +427,13 @@ def astype(x, dtype) -> Tensor:
                 "zero: complex values never enter the tape. Keep the real and imaginary "
                 "parts as two float tensors, or cast x.detach() if no gradient is needed.")
         data = x.data if isinstance(x, Tensor) else np.asarray(x)
-        return Tensor._make(data.astype(dtype), None, False)
+        from ..compile.hooks import made    # (compile imports ops) cast again at a replay
+        return Tensor._make(made("astype", _cast, (data, dtype)), None, False)
     return _astype_op(x, dtype)
+
+
+def _cast(data, dtype):
+    return data.astype(dtype)
 
 
 astype.op = _astype_op

@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..compile.hooks import made
+from ..compile.refusals import refuse_traced_values
 from ..tensor import Tensor
 from .operands import array_of, tensor_of
 from .registry import implements
@@ -57,8 +59,17 @@ def recorded_edges(a: Tensor, data, bins, range_, expected):
         return bins
     if np.ndim(bins) == 1 or range_ is not None:
         return Tensor(expected)
+    if range_ is None:          # NumPy's check of the values, again at each replay
+        made("histogram range check", _finite_range, (a.data,), stateful=True)
     first, last = _outer_edges(a, data, range_)
     return linspace(first, last, len(expected), dtype=expected.dtype)
+
+
+def _finite_range(data):
+    if data.size and not (np.isfinite(data.min()) and np.isfinite(data.max())):
+        raise ValueError(f"histogram: autodetected range of [{data.min()}, {data.max()}] "
+                         "is not finite (as in NumPy)")
+    return True
 
 
 def plain_bins(bins):
@@ -86,10 +97,21 @@ def histogram_bin_edges(a, bins=10, range=None, weights=None) -> Tensor:
     (tensor([1., 3., 5.], requires_grad=True), array([1.5, 0. , 1.5]))
     """
     a = tensor_of(a)
+    _refuse_estimated_bins("histogram_bin_edges", a, bins)
     data = a.data.ravel()
     expected = np.histogram_bin_edges(data, plain_bins(bins), range,
                                       _weights_data(weights, data))     # NumPy's checks
     return recorded_edges(a.reshape(-1), data, bins, range, expected)
+
+
+def _refuse_estimated_bins(name, a, bins):
+    """Refuse, in a compiled trace, NumPy's estimators of the number of bins: it
+    depends on the values (on their spread, and is 1 when they are all equal)."""
+    if isinstance(bins, str):
+        refuse_traced_values(
+            a, name, f"bins={bins!r} estimates how many bins there are from the values "
+            "(their spread; one bin when they are all equal)", "Pass the number of bins, "
+            "or compute the edges outside the compiled function and pass them as bins")
 
 
 def _weights_data(weights, data):
@@ -116,6 +138,7 @@ def histogram(a, bins=10, range=None, density=None, weights=None) -> tuple[Tenso
     if a.dtype.kind == "c" or (weights is not None and array_of(weights).dtype.kind == "c"):
         raise TypeError(f"histogram: complex values (a of dtype {a.dtype}) are not "
                         "supported; pass their real parts")
+    _refuse_estimated_bins("histogram", a, bins)
     flat = a.reshape(-1)
     data = flat.data
     weights_data = _weights_data(weights, data)

@@ -226,6 +226,7 @@ def cond(x, p=None) -> Tensor:
     (tensor(4., requires_grad=True), array([[ 2.,  0.],
            [ 0., -8.]]))
     """
+    from ..compile.hooks import made
     from . import elementwise as ew
     from .decompositions import check_real, svdvals
     from .linalg import inv
@@ -233,19 +234,31 @@ def cond(x, p=None) -> Tensor:
 
     check_real("cond", x)
     x = tensor_of(x)
-    with np.errstate(all="ignore"):
-        expected = np.linalg.cond(x.data, p)        # NumPy's checks, and its value
-        if p is None or p == 2 or p == -2:
+    if p is None or p == 2 or p == -2:
+        with np.errstate(all="ignore"):
+            np.linalg.cond(x.data, p)                   # NumPy's checks
             s = svdvals(x)
             ratio = s[..., -1] / s[..., 0] if p == -2 else s[..., 0] / s[..., -1]
-            # 0 / 0 (a zero matrix) is NaN; NumPy reports an infinite condition number
-            undefined = np.isnan(ratio.data) & ~np.isnan(expected)
-            if undefined.any():
-                ratio = ew.where(undefined, np.inf, ratio)
-            return ratio
-    if not np.all(np.isfinite(expected) | np.isnan(x.data).any(axis=(-2, -1))):
+        # 0 / 0 (a zero matrix) is NaN; NumPy reports an infinite condition number
+        # (found again at each replay of ad.compile, as the check below)
+        undefined = made("cond of a zero matrix", _zero_over_zero, (ratio.data, x.data))
+        return ew.where(undefined, np.inf, ratio)
+    made("cond check", _invertible, (x.data, p), stateful=True)
+    return norm(x, p, axis=(-2, -1)) * norm(inv(x), p, axis=(-2, -1))
+
+
+def _invertible(x, p):
+    """NumPy's checks, and a refusal of a matrix that NumPy finds singular."""
+    with np.errstate(all="ignore"):
+        expected = np.linalg.cond(x, p)
+    if not np.all(np.isfinite(expected) | np.isnan(x).any(axis=(-2, -1))):
         raise np.linalg.LinAlgError(
             f"cond: the matrix of shape {x.shape} is singular, so inv(x) in "
             f"norm(x, {p!r}) * norm(inv(x), {p!r}) has no value (NumPy gives inf, which "
             "has no gradient); use p=None (singular values) or check the matrix")
-    return norm(x, p, axis=(-2, -1)) * norm(inv(x), p, axis=(-2, -1))
+    return True
+
+
+def _zero_over_zero(ratio, x):
+    """Where ``ratio`` is NaN though ``x`` holds no NaN (NumPy's ``cond`` gives inf)."""
+    return np.isnan(ratio) & ~np.isnan(x).any(axis=(-2, -1))

@@ -17,6 +17,7 @@ import warnings
 
 import numpy as np
 
+from ..compile.hooks import made
 from ..tensor import Tensor
 from .compare import isnan, logical_not
 from .cumulative import cumsum, cumulative_along
@@ -67,11 +68,11 @@ def _nanvar(name, a, axis, dtype, out, ddof, keepdims, where, mean, correction):
     dof = count - ddof
     if not keepdims:
         dof = dof.reshape(squares.shape)
-    bad = array_of(dof) <= 0
-    if np.any(bad):
+    if np.any(array_of(dof) <= 0):
         warnings.warn("Degrees of freedom <= 0 for slice.", RuntimeWarning, stacklevel=3)
-        return _nan_filled(bad, np.nan, squares / _nan_filled(bad, 1, dof))
-    return squares / dof
+    # recorded, not a Python branch: a compiled replay finds its own empty lanes
+    bad = dof <= 0
+    return _nan_filled(bad, np.nan, squares / _nan_filled(bad, 1, dof))
 
 
 @implements(np.nanvar)
@@ -104,7 +105,7 @@ def nanstd(a, axis=None, dtype=None, out=None, ddof=0, keepdims=_NO_VALUE, *,
                        correction)
     if not _floating(variance):
         return sqrt(variance)
-    zero = array_of(variance) == 0                # equal values: 0, not 0 * inf
+    zero = variance == 0      # equal values: 0, not 0 * inf (recorded: a replay's own)
     return _nan_filled(zero, 0, sqrt(_nan_filled(zero, 1, variance)))
 
 
@@ -174,6 +175,16 @@ def cumulative_prod(x, /, *, axis=None, dtype=None, out=None,
 
 # --- interpolation and polynomials ---------------------------------------------------
 
+def _finite_fp(fp):
+    if not np.all(np.isfinite(fp)):
+        # NumPy falls back to the other end of a segment where the formula gives NaN
+        # (an infinite fp); this one would give NaN there, so it refuses instead.
+        raise ValueError("interp: fp holds inf or NaN, which the differentiable version "
+                         "does not take; interpolate finite values (or call np.interp on "
+                         "the arrays, without a gradient)")
+    return True
+
+
 @implements(np.interp)
 def interp(x, xp, fp, left=None, right=None, period=None) -> Tensor:
     """Piecewise-linear interpolation, as ``np.interp`` (float64 result).  The gradient
@@ -197,12 +208,8 @@ def interp(x, xp, fp, left=None, right=None, period=None) -> Tensor:
               None if right is None else array_of(right))
     if np.iscomplexobj(array_of(fp)) or np.iscomplexobj(array_of(x)):
         raise TypeError("interp: complex values are not supported on the tape")
-    if not np.all(np.isfinite(array_of(fp))):
-        # NumPy falls back to the other end of a segment where the formula gives NaN
-        # (an infinite fp); this one would give NaN there, so it refuses instead.
-        raise ValueError("interp: fp holds inf or NaN, which the differentiable version "
-                         "does not take; interpolate finite values (or call np.interp on "
-                         "the arrays, without a gradient)")
+    # checked again at each replay of ad.compile, on that call's fp
+    made("interp fp check", _finite_fp, (array_of(fp),), stateful=True)
     knots = knots.astype(np.float64)
     x = astype(tensor_of(x), np.float64)
     fp = astype(tensor_of(fp), np.float64)

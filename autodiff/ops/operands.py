@@ -184,10 +184,11 @@ def _function_called(op_name):
     return name if owner is None else f"{type(owner).__name__}.{name}"
 
 
-def constant_argument(value, where: str, name: str, why: str):
+def constant_argument(value, where: str, name: str, why: str, *, read: bool = True):
     """``value`` for an argument that gets no gradient (an ``eps``, a probability, a
     switch point): a Tensor is taken by its value, and refused if it requires grad,
-    since it would silently get none.  Anything else is returned as it is.
+    since it would silently get none.  Anything else is returned as it is.  A value
+    read as a constant (``read``) that a compiled function's trace follows is refused.
 
     >>> constant_argument(ad.tensor(0.5), "dropout", "p", "it is a probability")
     0.5
@@ -200,6 +201,12 @@ def constant_argument(value, where: str, name: str, why: str):
             f"(shape {value.shape}, dtype {value.dtype}) was passed for it, which would "
             f"silently get none. Pass a number, or {name}.detach() if it is meant to be "
             "a constant.")
+    if not read:
+        return value
+    from ..compile.refusals import refuse_traced_values    # (compile imports ops)
+    refuse_traced_values(value, where, f"its {name} is a tensor whose values it takes as "
+                         "constants, and a replay may give it others",
+                         f"Pass {name} as a Python number (a new value traces again)")
     return value.data.item() if value.data.ndim == 0 else value.data
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..compile.hooks import made
 from ..tensor import Tensor
 from .elementwise import where
 from .indexing import getitem, take
@@ -111,7 +112,6 @@ def choose(a, choices, out=None, mode="raise") -> Tensor:
     raw = [c.data if isinstance(c, Tensor) else c for c in options]   # (Python numbers: weak)
     try:
         expected = np.choose(index, raw, mode=mode)             # NumPy's checks and dtype
-        which = np.choose(index, [np.array(k) for k in range(len(raw))], mode=mode)
     except (ValueError, IndexError, TypeError) as error:
         shapes = ", ".join(str(np.shape(c)) for c in raw)
         raise type(error)(
@@ -119,13 +119,21 @@ def choose(a, choices, out=None, mode="raise") -> Tensor:
             f"{len(raw)} choices of shapes {shapes}; mode={mode!r}). a holds, at each "
             "position, the number of the choice to take: integers in [0, number of "
             "choices), or any integers with mode='wrap' or 'clip'") from None
-    which = np.broadcast_to(which, expected.shape)
+    # (a Tensor that a replay of ad.compile computes again from its own index)
+    which = Tensor(made("choose positions", _choices_taken,
+                        (index, len(raw), mode, expected.shape)))
     result = broadcast_to(tensor_of(options[0]), expected.shape)
     for k in range(1, len(options)):
         result = where(which == k, options[k], result)
     if result.dtype != expected.dtype:
         result = result.astype(expected.dtype)
     return result
+
+
+def _choices_taken(index, n, mode, shape):
+    """Which choice ``np.choose`` takes at each position, broadcast to ``shape``."""
+    return np.broadcast_to(np.choose(index, [np.array(k) for k in range(n)], mode=mode),
+                           shape)
 
 
 def unstack(x, /, *, axis=0) -> tuple:

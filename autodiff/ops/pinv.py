@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..compile.hooks import made
 from ..graph import _grad_mode
 from ..tensor import Tensor
 from .decompositions import _eye, _t, check_real
@@ -63,7 +64,9 @@ def pinv(a, rcond=None, hermitian: bool = False, *, rtol=np._NoValue) -> Tensor:
         options["rtol"] = rtol
     if (("rcond" in options or "rtol" in options) and isinstance(a, Tensor)
             and a.requires_grad and _grad_mode.enabled):
-        _check_nothing_nonzero_is_dropped(a.data, options)
+        # checked again at each replay of ad.compile, on that call's matrix
+        made("pinv cutoff check", _check_nothing_nonzero_is_dropped, (a.data, options),
+             stateful=True)
     return _pinv(a, **options)
 
 
@@ -72,13 +75,13 @@ def _check_nothing_nonzero_is_dropped(a, options):
     cutoff that drops larger ones (the truncated pseudo-inverse has another gradient)."""
     tolerance = options.get("rcond", options.get("rtol"))
     if tolerance is None:
-        return
+        return True
     if options.get("hermitian"):
         s = np.sort(np.abs(np.linalg.eigvalsh(a)), axis=-1)[..., ::-1]
     else:
         s = np.linalg.svd(a, compute_uv=False)
     if s.size == 0:
-        return
+        return True
     largest = s[..., :1]
     cutoff = np.asarray(tolerance)[..., np.newaxis] * largest
     # What NumPy's default cutoff would drop counts as zero.
@@ -94,3 +97,4 @@ def _check_nothing_nonzero_is_dropped(a, options):
             "Truncate explicitly through ad.linalg.svd (keep the top singular values and "
             "build V diag(1/s) U.T from them) to differentiate the truncated "
             "pseudo-inverse, or compute on a.detach() if no gradient is needed.")
+    return True

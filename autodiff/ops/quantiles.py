@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..compile.refusals import refuse_traced_values
 from ..tensor import Tensor
 from .averages import _lanes_last
 from .compare import isnan
@@ -160,6 +161,11 @@ def _fractions(name, q):
         if q.requires_grad:
             raise TypeError(f"{name}: q is a Tensor that requires grad; autodiff "
                             f"differentiates {name} in the values only: pass q.detach()")
+        refuse_traced_values(
+            q, name, "q is a tensor whose values pick which sorted entries are taken "
+            "and their weights, and a replay may give it others",
+            "Pass q as a Python number (a new value traces again), or call "
+            f"{name} outside the compiled function")
         q = q.data
     if name == "percentile":
         fractions = np.asanyarray(np.true_divide(q, 100))

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.array_utils import normalize_axis_index, normalize_axis_tuple
 
-from ..compile.refusals import refuse_while_tracing
+from ..compile.refusals import refuse_traced_values, refuse_while_tracing
 from ..tensor import Tensor
 from .complex_parts import conj
 from .elementwise import astype, where
@@ -256,6 +256,11 @@ def bincount(x, weights=None, minlength=0) -> Tensor:
     >>> (y * ad.tensor([1.0, 10.0, 100.0])).sum().backward(); y, w.grad
     (tensor([0.5, 0. , 3. ], requires_grad=True), array([  1., 100., 100.]))
     """
+    refuse_traced_values(
+        x, "bincount", "the length of its result is the largest value of x (a tensor) "
+        "plus one",
+        "Call it outside the compiled function, or sum into a length fixed in "
+        "advance: ad.index_add(weights, (n,), x)")
     indices = array_of(x)
     counts = np.bincount(indices, minlength=array_of(minlength))   # NumPy's checks of x
     if weights is None:
