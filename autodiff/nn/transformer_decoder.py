@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..compile.hooks import made
 from ..tensor import Tensor
 from . import init
 from .attention import MultiheadAttention, _mask
@@ -368,5 +369,10 @@ class Transformer(Module):
             raise ValueError(f"{where}: arrays live on the CPU here; pass device=None or 'cpu',"
                              f" got {device!r}")
         dtype = _float_dtype(dtype, where)
-        blocked = np.triu(np.ones((sz, sz), bool), 1)
-        return Tensor(np.where(blocked, -np.inf, 0.0).astype(dtype))
+        return Tensor(made("causal mask", _causal_mask, (sz, dtype)))
+
+
+def _causal_mask(size, dtype):
+    """-inf above the diagonal, 0 elsewhere (``generate_square_subsequent_mask``)."""
+    blocked = np.triu(np.ones((size, size), bool), 1)
+    return np.where(blocked, -np.inf, 0.0).astype(dtype)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..compile.hooks import made
 from ..tensor import Tensor
 from .elementwise import where
 from .reduce import sum as _sum
@@ -108,8 +109,8 @@ def tril(m, k: int = 0) -> Tensor:
             [3., 4.]])
     """
     data = _values(m)
-    mask = np.tri(*data.shape[-2:], k=k, dtype=bool)
-    return where(mask, m, np.zeros(1, data.dtype))
+    mask = made("tril mask", np.tri, data.shape[-2:], {"k": k, "dtype": bool})
+    return where(mask, m, made("zero", np.zeros, (1, data.dtype)))
 
 
 @implements(np.triu)
@@ -121,6 +122,6 @@ def triu(m, k: int = 0) -> Tensor:
             [0., 4.]])
     """
     data = _values(m)
-    mask = np.tri(*data.shape[-2:], k=k - 1, dtype=bool)
-    return where(mask, np.zeros(1, data.dtype), m)
+    mask = made("triu mask", np.tri, data.shape[-2:], {"k": k - 1, "dtype": bool})
+    return where(mask, made("zero", np.zeros, (1, data.dtype)), m)
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..compile.hooks import made
+from ..compile.refusals import refuse_traced_values
 from ..tensor import Tensor
 from .indexing import take
 from .registry import defop, implements
@@ -34,11 +36,18 @@ def repeat(a, repeats, axis=None) -> Tensor:
     """
     data = _values(a)
     if isinstance(repeats, Tensor):     # (other values as given: NumPy takes 2.0, not array(2.0))
+        refuse_traced_values(repeats, "repeat", "the length of its result depends on the "
+                             "values of repeats", "Pass repeats as Python ints or a constant "
+                             "array.")
         repeats = repeats.data
     n = data.size if axis is None else data.shape[
         np.lib.array_utils.normalize_axis_index(axis, data.ndim)]
-    source = np.repeat(np.arange(n), repeats)
+    source = made("repeat indices", _repeated_positions, (n, repeats))
     return take(a, source, axis=axis)
+
+
+def _repeated_positions(n, repeats):
+    return np.repeat(np.arange(n), repeats)
 
 
 @implements(np.tile)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.array_utils import normalize_axis_index, normalize_axis_tuple
 
+from ..compile.hooks import made
 from ..compile.refusals import refuse_traced_values, refuse_while_tracing
 from ..tensor import Tensor
 from .complex_parts import conj
@@ -74,16 +75,22 @@ def _sliding_products(long, short, mode):
     n, m = long.shape[0], short.shape[0]
     first, length = {"full": (0, n + m - 1), "same": ((m - 1) // 2, n),
                      "valid": (m - 1, n - m + 1)}[mode]
-    edge = np.zeros(m - 1, dtype=long.dtype)
+    edge = made("zero edge", np.zeros, (m - 1, long.dtype))
     padded = concatenate([edge, long, edge]) if m > 1 else long
-    rows = np.arange(first, first + length)[:, None]
     block = max(1, WINDOW_BUDGET // length)
     total = None
     for start in range(0, m, block):
-        taps = np.arange(start, min(start + block, m))
-        part = matmul(take(padded, rows + taps), short[start:start + block])
+        positions = made("window positions", _window_positions,
+                         (first, length, start, min(start + block, m)))
+        part = matmul(take(padded, positions), short[start:start + block])
         total = part if total is None else total + part
     return total
+
+
+def _window_positions(first, length, start, stop):
+    """Row r, column c: the entry of the padded signal under tap ``start + c`` of
+    output ``first + r``."""
+    return np.arange(first, first + length)[:, None] + np.arange(start, stop)
 
 
 @implements(np.convolve)
