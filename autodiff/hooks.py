@@ -108,6 +108,7 @@ def run_hooks(owner, grad: Any, create_graph: bool) -> Any:
     if not functions:
         return grad
     from .compile.refusals import refuse_while_tracing
+    from .ops.operands import array_of
     from .tensor import Tensor
 
     refuse_while_tracing(
@@ -122,7 +123,7 @@ def run_hooks(owner, grad: Any, create_graph: bool) -> Any:
         if create_graph:
             new = result if isinstance(result, Tensor) else Tensor(np.asarray(result))
         else:
-            new = np.asarray(result.data if isinstance(result, Tensor) else result)
+            new = array_of(result)
         if new.shape != np.shape(grad):
             name = getattr(hook, "__name__", type(hook).__name__)
             raise ValueError(

@@ -72,19 +72,16 @@ def _argument_dims(name, in_dims, args) -> list:
         if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
             raise TypeError(f"vmap({name}): in_dims[{k}] must be an int or None, got "
                             f"{dim!r}")
-        ndim = np.ndim(arg.data if isinstance(arg, Tensor) else arg)
+        ndim = np.ndim(arg)
         if not -ndim <= dim < ndim:
             raise ValueError(
-                f"vmap({name}): argument {k} has shape "
-                f"{np.shape(arg.data if isinstance(arg, Tensor) else arg)}, which has no "
-                f"axis {dim} to map over; pass in_dims=None for it to pass it whole")
-    return [None if d is None else int(d) % np.ndim(a.data if isinstance(a, Tensor) else a)
-            for a, d in zip(args, dims)]
+                f"vmap({name}): argument {k} has shape {np.shape(arg)}, which has no axis "
+                f"{dim} to map over; pass in_dims=None for it to pass it whole")
+    return [None if d is None else int(d) % np.ndim(a) for a, d in zip(args, dims)]
 
 
 def _batch_size(name, args, dims) -> int:
-    sizes = {k: np.shape(a.data if isinstance(a, Tensor) else a)[d]
-             for k, (a, d) in enumerate(zip(args, dims)) if d is not None}
+    sizes = {k: np.shape(a)[d] for k, (a, d) in enumerate(zip(args, dims)) if d is not None}
     if not sizes:
         raise ValueError(f"vmap({name}): no argument is mapped (every in_dims entry is "
                          "None); map at least one")
@@ -133,7 +130,7 @@ def _stacked(name, results, out_dims):
 def _stack_one(name, values, dim):
     from .ops.shape import stack
 
-    shapes = {np.shape(v.data if isinstance(v, Tensor) else v) for v in values}
+    shapes = {np.shape(v) for v in values}
     if len(shapes) > 1:
         raise ValueError(f"vmap({name}): the calls returned values of different shapes "
                          f"{sorted(shapes)}; they must agree to be stacked")

@@ -114,8 +114,7 @@ def _tied(where, slots, values) -> dict:
 
 
 def _checked(where, name, value, current, table):
-    shape = np.shape(value.data if isinstance(value, Tensor) else value)
-    expected = np.shape(current.data if isinstance(current, Tensor) else current)
+    shape, expected = np.shape(value), np.shape(current)
     if shape != expected:
         raise ValueError(f"{where}: the value for {name!r} has shape {shape}, but the "
                          f"{'parameter' if table == '_parameters' else 'buffer'} has "
