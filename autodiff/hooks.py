@@ -24,6 +24,8 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .view_table import _forget
+
 class _Registry:
     """owner -> {handle id: hook}, in registration order, holding owners weakly.
 
@@ -44,7 +46,7 @@ class _Registry:
         functions = self.get(owner)
         if functions is None:
             key = id(owner)
-            ref = weakref.ref(owner, lambda _, key=key: self._entries.pop(key, None))
+            ref = weakref.ref(owner, lambda ref, key=key: _forget(self._entries, key, ref))
             functions = {}
             self._entries[key] = (ref, functions)
         return functions
