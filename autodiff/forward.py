@@ -449,7 +449,7 @@ def hessian(func: Callable, argnums: int | Sequence[int] = 0) -> Callable:
 def jvp_rule(op):
     """The op's forward-mode rule: its own, else one derived once for an elementwise
     op (kept on the op), else None (``J t`` from the VJP rules, see the module)."""
-    if op.jvp is None and op.elementwise and op.rules is not None:
+    if op.jvp is None and op.elementwise:
         op.jvp = elementwise_jvp(op)
     return op.jvp
 

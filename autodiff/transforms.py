@@ -118,20 +118,13 @@ def refuse_container(value, where, what):
     """Raise when ``value`` is a dict, or a tuple or list holding arrays or tensors: a
     transform takes one array per argument, and NumPy would stack the parts into one
     (or fail on parts of different shapes)."""
-    if isinstance(value, (tuple, list, dict)) and _holds_array(value):
+    if is_tree(value):
         raise TypeError(
             f"{where}: {what} is a {type(value).__name__} of arrays or tensors; {where} "
             "differentiates with respect to one array per argument and does not take "
             "nested containers. Make the parts separate arguments of the function (each "
             "its own primal for jvp and vjp, their positions in argnums=(0, 1, ...) "
             "otherwise), or concatenate them into one array.")
-
-
-def _holds_array(value) -> bool:
-    """True for an array, a tensor or a dict, and for a tuple or list holding one."""
-    if isinstance(value, (Tensor, np.ndarray, dict)):
-        return True
-    return isinstance(value, (tuple, list)) and any(_holds_array(v) for v in value)
 
 
 def _float_array(value, where, what):
