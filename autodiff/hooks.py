@@ -110,8 +110,7 @@ def run_hooks(owner, grad: Any, create_graph: bool) -> Any:
     if not functions:
         return grad
     from .compile.refusals import refuse_while_tracing
-    from .ops.operands import array_of
-    from .tensor import Tensor
+    from .ops.operands import array_of, tensor_of
 
     refuse_while_tracing(
         "a gradient hook (register_hook)", "the hook is Python code run on the gradient, "
@@ -123,7 +122,7 @@ def run_hooks(owner, grad: Any, create_graph: bool) -> Any:
         if result is None:
             continue
         if create_graph:
-            new = result if isinstance(result, Tensor) else Tensor(np.asarray(result))
+            new = tensor_of(result)
         else:
             new = array_of(result)
         if new.shape != np.shape(grad):

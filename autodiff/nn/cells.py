@@ -24,6 +24,7 @@ from ..ops import elementwise as ew
 from ..ops import linalg as la
 from ..ops import recurrent as rec
 from ..ops import shape as sh
+from ..ops.operands import tensor_of
 from ..tensor import Tensor
 from .module import Module, Parameter, _generator
 from .modules import _float_dtype, _positive_int
@@ -78,7 +79,7 @@ class _CellBase(PyTorchGateLayout, Module):
         if shape[-1] != self.input_size:
             raise ValueError(f"{self._label()}: expected input_size {self.input_size} in the "
                              f"last axis, got input of shape {shape}")
-        x = x if isinstance(x, Tensor) else Tensor(np.asarray(x))
+        x = tensor_of(x)
         dtype = self.weight_ih.dtype
         if x.dtype.kind != "f":
             raise TypeError(f"{self._label()}: expected floating-point input, got {x.dtype}")

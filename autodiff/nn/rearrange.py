@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..ops import shape as sh
+from ..ops.operands import tensor_of
 from ..tensor import Tensor
 from .functional_conv import _pair, fold, unfold
 from .module import Module
@@ -33,7 +34,7 @@ def _image(x, where):
     if len(shape) < 3:
         raise ValueError(f"{where}: expected input of shape (*, C, H, W) with at least 3 "
                          f"axes, got shape {shape}")
-    return (x if isinstance(x, Tensor) else Tensor(np.asarray(x))), shape
+    return tensor_of(x), shape
 
 
 def pixel_shuffle(input, upscale_factor: int) -> Tensor:
@@ -94,7 +95,7 @@ def channel_shuffle(input, groups: int) -> Tensor:
     if channels % g:
         raise ValueError(f"{where}: the number of channels (axis 1) must be divisible by "
                          f"groups, got input of shape {shape} and groups={g}")
-    x = input if isinstance(input, Tensor) else Tensor(np.asarray(input))
+    x = tensor_of(input)
     x = sh.swapaxes(sh.reshape(x, (n, g, channels // g, *rest)), 1, 2)
     return sh.reshape(x, shape)
 

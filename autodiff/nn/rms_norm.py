@@ -18,7 +18,7 @@ import numpy as np
 
 from ..ops import elementwise as ew
 from ..ops import reduce as rd
-from ..ops.operands import constant_argument
+from ..ops.operands import constant_argument, tensor_of
 from ..tensor import Tensor
 from .module import Module, Parameter
 from .modules import _float_dtype
@@ -56,7 +56,7 @@ def rms_norm(input, normalized_shape, weight=None, eps: float | None = None,
         raise ValueError(
             f"{where}: expected an input whose last {k} axis size(s) are {shape} "
             f"(shape (*, {', '.join(map(str, shape))})), got shape {in_shape}")
-    x = input if isinstance(input, Tensor) else Tensor(np.asarray(input))
+    x = tensor_of(input)
     if x.dtype.kind != "f":
         raise TypeError(f"{where}: expected floating-point values, got dtype {x.dtype}; "
                         "convert first, e.g. x.astype(np.float32)")

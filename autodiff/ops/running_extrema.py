@@ -17,6 +17,7 @@ import numpy as np
 
 from ..spellings import ValuesIndices
 from ..tensor import Tensor
+from .operands import tensor_of
 from .ordering import _along_axis_key
 from .reduce import _AXIS_HINT, _extreme_rule
 from .registry import defop
@@ -111,7 +112,7 @@ def _running_with_indices(name, op, input, dim) -> ValuesIndices:
     if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
         raise TypeError(f"{name}: dim must be an int (PyTorch's {name}(input, dim)), got "
                         f"{dim!r}")
-    x = input if isinstance(input, Tensor) else Tensor(np.asarray(input))
+    x = tensor_of(input)
     shape, zero_d = x.shape, x.ndim == 0
     if zero_d:
         x = x.reshape(1)
