@@ -301,6 +301,7 @@ def test_indexing_backward_uses_scatter_add():
 
 # ----- fallbacks -------------------------------------------------------------------------
 
+NATIVE_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 FALLBACK_INPUTS = [
     ("float16", lambda: rand((40, 50), np.float16)),
     ("int", lambda: np.arange(-1000, 1000).reshape(40, 50)),
@@ -315,12 +316,15 @@ FALLBACK_INPUTS = [
 def test_fallbacks_are_identical_to_the_twins(label, make):
     x = make()
     g = np.ones_like(x)
+    # (with the JIT on, float32/64 arrays too small for the kernel take a cheaper form)
+    small_form = kernels.JIT_ENABLED and x.dtype in NATIVE_FLOATS
+    tanh_fallback = twins.tanh_backward_few_calls if small_form else twins.tanh_backward
     pairs = [
         (kernels.sigmoid(x), twins.sigmoid(x)),
         (kernels.relu(x), twins.relu(x)),
         (kernels.leaky_relu(x, 0.1), twins.leaky_relu(x, 0.1)),
         (kernels.sigmoid_backward(g, x), twins.sigmoid_backward(g, x)),
-        (kernels.tanh_backward(g, x), twins.tanh_backward(g, x)),
+        (kernels.tanh_backward(g, x), tanh_fallback(g, x)),
         (kernels.relu_backward(g, x), twins.relu_backward(g, x)),
     ]
     if x.ndim and x.dtype.kind == "f":

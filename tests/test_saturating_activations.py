@@ -104,6 +104,21 @@ def test_compiled_step_agrees_with_eager(name):
     assert np.max(np.abs(compiled - eager) / np.maximum(np.abs(eager), 1e-300)) <= 8e-16
 
 
+@pytest.mark.parametrize("dtype, ulps", [(np.float64, 4), (np.float32, 1)])
+def test_tanh_backward_for_small_arrays_over_the_whole_range(dtype, ulps):
+    """The form small arrays take (g / cosh(x)**2, in fewer NumPy calls) against
+    1 / cosh(x)**2 in extended precision, from 0 to where it underflows, without
+    overflow warnings."""
+    x = np.concatenate([np.linspace(-400, 400, 40001), [0.0, 1e-30, 710.0, 1e30]]).astype(dtype)
+    with np.errstate(over="raise", divide="raise", invalid="raise"):   # (underflow is silent)
+        got = kernels.numpy_twins.tanh_backward_few_calls(np.ones_like(x), x)
+    with np.errstate(over="ignore"):                  # (cosh(1e30) is inf even here)
+        want = 1 / np.cosh(x.astype(np.longdouble)) ** 2
+    assert got.dtype == dtype
+    assert _ulps(got, want.astype(np.float64), dtype).max() <= ulps
+    assert np.all(got[np.abs(want) < np.finfo(dtype).smallest_subnormal / 2] == 0)
+
+
 def test_nonfinite_inputs():
     x = np.array([np.inf, -np.inf, np.nan])
     for fn in (ad.sigmoid, ad.tanh):
