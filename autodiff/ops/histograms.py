@@ -88,7 +88,7 @@ def plain_range(range_):
         return range_
     if isinstance(range_, Tensor):
         range_ = tuple(range_)
-    return tuple(array_of(end) for end in range_)
+    return tuple(end.data if isinstance(end, Tensor) else end for end in range_)
 
 
 def _counts(data, bins, range_):
