@@ -48,7 +48,7 @@ def _as_float_tensor(value, owner: str, name: str, like=None) -> Tensor:
     """
     if isinstance(like, Tensor) and isinstance(value, (int, float)) \
             and like.data.dtype.kind == "f":
-        return Tensor(np.asarray(value, dtype=like.data.dtype))
+        return Tensor(value, dtype=like.data.dtype)
     if isinstance(value, Tensor):
         if value.data.dtype.kind != "f":
             raise TypeError(f"{owner}: {name} must be a float tensor, got dtype "
@@ -57,9 +57,8 @@ def _as_float_tensor(value, owner: str, name: str, like=None) -> Tensor:
     array = np.asarray(value)
     if array.dtype.kind not in "fiub":
         raise TypeError(f"{owner}: {name} must be numbers, got dtype {array.dtype}")
-    if array.dtype.kind != "f":
-        array = array.astype(np.float64)
-    return Tensor(array)
+    # (the value itself to Tensor: ad.compile sees a constant made of Python numbers)
+    return Tensor(value, dtype=array.dtype if array.dtype.kind == "f" else np.float64)
 
 
 def _broadcast(owner: str, **params: Tensor) -> tuple[tuple[int, ...], list[Tensor]]:

@@ -118,6 +118,37 @@ def formats_with_percent(frame) -> bool:
             and code[i] == _BINARY_OP and code[i + 1] in _PERCENT)
 
 
+#: NumPy functions that give indices and take their arrays in a list NumPy does not
+#: hand to the library (only a tuple's items are dispatched): converting the list's
+#: Tensors to arrays loses no gradient, as the result has none.
+_INDEX_FUNCTIONS_OF_LISTS = ("lexsort",)
+
+
+def converted_for_indices() -> bool:
+    """True when the user's line is running one of those functions (``np.lexsort([a,
+    b])``), so a Tensor's conversion to an array drops no gradient."""
+    frame = user_frame()
+    if frame is None:
+        return False
+    callee = _call_text(frame)
+    return callee is not None and callee.split("(", 1)[0].strip().rsplit(".", 1)[-1] \
+        in _INDEX_FUNCTIONS_OF_LISTS
+
+
+def _call_text(frame):
+    """The source text from the start of the expression ``frame`` is executing, or
+    None when unknown."""
+    try:
+        position = list(frame.f_code.co_positions())[frame.f_lasti // 2]
+    except (AttributeError, IndexError):
+        return None
+    lineno, _, col, _ = position
+    if lineno is None or col is None:
+        return None
+    line = linecache.getline(frame.f_code.co_filename, lineno)
+    return line[col:].lstrip() if line else None
+
+
 def called_by_name(frame, names) -> bool:
     """True when the call being executed in ``frame`` is written ``float(...)`` or
     ``int(...)`` (an explicit conversion), as opposed to, say, ``math.exp(t)``, which
@@ -129,14 +160,5 @@ def called_by_name(frame, names) -> bool:
     filename = frame.f_code.co_filename
     if filename.startswith(_INSTALLED_DIRS) and not filename.startswith(_LIBRARY_DIRS):
         return False
-    try:
-        position = list(frame.f_code.co_positions())[frame.f_lasti // 2]
-    except (AttributeError, IndexError):
-        return True
-    lineno, end_lineno, col, _ = position
-    if lineno is None or col is None:
-        return True
-    line = linecache.getline(frame.f_code.co_filename, lineno)
-    if not line:
-        return True
-    return line[col:].lstrip().startswith(names)
+    text = _call_text(frame)
+    return text is None or text.startswith(names)

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Union
 
 import numpy as np
 
-from .tape_drop import TapeDropWarning, called_by_name, tape_drop  # noqa: F401
+from .tape_drop import (  # noqa: F401
+    TapeDropWarning, called_by_name, converted_for_indices, tape_drop)
 from .grad_attr import grad_property, root_grad
 from .spellings import (PyTorchMethods, axis_alias, extreme_along_dim, refuse_positional,
                         refuse_positional_extreme,
@@ -43,6 +44,10 @@ def _traced_in_this_thread() -> bool:
     """Whether ``ad.compile`` traces in this thread (``value_hook`` is then its tracer's
     ``on_value``; a trace in another thread must not change what this one does)."""
     return value_hook is not None and value_hook.__self__.thread == threading.get_ident()
+
+
+_LIST_OF_KEYS = ("np.lexsort of a list of keys (NumPy hands the library the keys of a "
+                 "tuple only; write np.lexsort((a, b)), which a replay computes again)")
 
 
 def _as_array(data, dtype):
@@ -231,8 +236,9 @@ class Tensor(OperatorMethods, PyTorchMethods, SelectionMethods, ArrayMethods, To
 
     def __array__(self, dtype=None, copy=None):
         if value_hook is not None:
-            value_hook(self, "a NumPy function (np.asarray)")
-        if self.requires_grad and _grad_mode.enabled:
+            value_hook(self, _LIST_OF_KEYS if converted_for_indices() else
+                       "a NumPy function (np.asarray)")
+        if self.requires_grad and _grad_mode.enabled and not converted_for_indices():
             tape_drop(self, "converted to a NumPy array")
         if dtype is None and not copy:
             return self.data

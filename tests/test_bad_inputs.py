@@ -410,6 +410,37 @@ def test_load_state_dict_with_wrong_shapes():
         model.load_state_dict(state)
 
 
+def test_load_state_dict_of_pytorchs_layout_says_to_use_load_torch_state_dict():
+    model = ad.nn.Linear(3, 4, rng=0)
+    pytorch_layout = model.to_torch_state_dict()        # weight (4, 3): PyTorch's (out, in)
+    with pytest.raises(ValueError, match=r"'weight' has shape \(4, 3\) in the state but the "
+                                         r"parameter has shape \(3, 4\); .* or this is a "
+                                         r"PyTorch state_dict: .*Linear keeps this array in "
+                                         r"another layout .*load_torch_state_dict"):
+        model.load_state_dict(pytorch_layout)
+    assert model.load_torch_state_dict(pytorch_layout).missing_keys == []
+
+
+def test_a_transposed_shape_in_a_module_of_pytorchs_layout_is_only_a_size_mismatch():
+    """Only modules that convert to PyTorch's layout name load_torch_state_dict; a
+    shape that is no transpose gets the plain message."""
+    embedding = ad.nn.Embedding(3, 4, rng=0)
+    with pytest.raises(ValueError) as info:
+        embedding.load_state_dict({"weight": np.zeros((4, 3))})
+    assert "built with different sizes" in str(info.value)
+    assert "load_torch_state_dict" not in str(info.value)
+    with pytest.raises(ValueError) as info:
+        ad.nn.Linear(3, 4).load_state_dict({"weight": np.zeros((5, 3)), "bias": np.zeros(4)})
+    assert "load_torch_state_dict" not in str(info.value)
+
+
+def test_a_pytorch_linear_state_dict_is_named_as_such():
+    torch = pytest.importorskip("torch")
+    state = {k: v.detach().numpy() for k, v in torch.nn.Linear(3, 4).state_dict().items()}
+    with pytest.raises(ValueError, match=r"PyTorch state_dict.*load_torch_state_dict"):
+        ad.nn.Linear(3, 4).load_state_dict(state)
+
+
 def test_saved_state_round_trips_and_a_pickled_file_is_refused(tmp_path):
     model = ad.nn.Linear(2, 3, rng=0)
     path = tmp_path / "model.npz"

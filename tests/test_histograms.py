@@ -113,3 +113,67 @@ def test_a_compiled_histogram_widens_equal_values_by_its_own_data():
 
     for data in (np.arange(3.0), np.arange(3.0), np.ones(3), np.arange(3.0)):
         np.testing.assert_array_equal(edges_of(data).data, np.histogram(data, bins=3)[1])
+
+
+RANGES = [
+    lambda lo, hi: (ad.tensor(lo), ad.tensor(hi)),
+    lambda lo, hi: (lo, ad.tensor(hi)),
+    lambda lo, hi: ad.tensor([lo, hi]),
+    lambda lo, hi: (ad.tensor(np.float32(lo)), hi),
+]
+
+
+@pytest.mark.parametrize("make_range", RANGES, ids=["tensors", "one-tensor", "tensor-pair",
+                                                    "float32-end"])
+@pytest.mark.parametrize("function", [np.histogram, np.histogram_bin_edges])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_a_range_of_tensors_is_read_as_numpy_reads_their_arrays(make_range, function, dtype):
+    data = DATA.astype(dtype)
+    range_ = make_range(-1.0, 1.5)
+    got = function(ad.tensor(data), 4, range_)
+    plain = tuple(end.data if isinstance(end, ad.Tensor) else end for end in range_)
+    want = function(data, 4, plain)
+    for g, w in zip(got if isinstance(got, tuple) else (got,),
+                    want if isinstance(want, tuple) else (want,)):
+        assert g.dtype == w.dtype
+        np.testing.assert_array_equal(g.data, w)
+
+
+def test_edges_and_density_get_the_gradient_of_a_range_of_tensors():
+    weights = ad.tensor(WEIGHTS[:10])
+
+    def edges_and_density(lo, hi):
+        hist, edges = np.histogram(ad.tensor(DATA[:10]), 3, (lo, hi), density=True,
+                                   weights=weights)
+        return ad.concatenate([edges, hist])
+
+    lo, hi = (ad.tensor(v, requires_grad=True) for v in (-1.0, 1.5))
+    assert gradcheck(edges_and_density, (lo, hi))
+    assert gradgradcheck(edges_and_density, (lo, hi))
+    np.histogram(ad.tensor(DATA), 4, (lo, hi))[1].sum().backward()
+    np.testing.assert_allclose([lo.grad, hi.grad], [2.5, 2.5])       # 1 - i/4, i/4 summed
+
+
+def test_a_compiled_histogram_follows_its_data_and_a_traced_range_at_each_replay():
+    w = ad.tensor(1.0, requires_grad=True)
+
+    @ad.compile
+    def step(x, ends):
+        values = x * w
+        counts, edges = np.histogram(values, 3, (ends[0], ends[1]))
+        sums, _ = np.histogram(values, 3, (ends[0], ends[1]), weights=values)
+        w.grad = None
+        sums.sum().backward()
+        return counts, edges, sums
+
+    for x, ends in [(DATA[:10], [-1.0, 1.0]), (DATA[10:20] * 3, [-2.0, 0.5]),
+                    (DATA[20:30], [0.0, 4.0])]:
+        counts, edges, sums = step(x, ad.tensor(ends))
+        want_counts, want_edges = np.histogram(x, 3, ends)
+        np.testing.assert_array_equal(counts.data, want_counts)
+        np.testing.assert_array_equal(edges.data, want_edges)
+        np.testing.assert_allclose(sums.data, np.histogram(x, 3, ends, weights=x)[0],
+                                   rtol=1e-14)
+        inside = (x >= ends[0]) & (x <= ends[1])
+        np.testing.assert_allclose(w.grad, x[inside].sum(), rtol=1e-13)
+    assert step.traces == 1

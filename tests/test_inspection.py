@@ -125,6 +125,32 @@ def test_lexsort_is_numpys_and_has_no_gradient():
                                   np.lexsort(matrix, axis=1))
 
 
+def test_lexsort_of_a_list_of_tensors_is_numpys_without_a_tape_drop_warning():
+    """NumPy hands the library a tuple's keys only; a list's Tensors are converted to
+    arrays, which drops no gradient (the result is indices)."""
+    second = ad.tensor([3.0, 2.0, 9.0, 0.0, 2.0], requires_grad=True)
+    first = ad.tensor([1.0, 1.0, 0.0, 2.0, 1.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = np.lexsort([second, first])
+    np.testing.assert_array_equal(got, np.lexsort((second.data, first.data)))
+    with pytest.warns(ad.TapeDropWarning, match="converted to a NumPy array"):
+        np.asarray(second)          # (other conversions still warn)
+
+
+def test_lexsort_of_a_list_in_a_compiled_function_says_to_pass_a_tuple():
+    w = ad.tensor(1.0, requires_grad=True)
+    by_tuple = ad.compile(lambda x: np.lexsort((x * w, x)))
+    for values in ([3.0, 1.0, 2.0], [1.0, 2.0, 3.0], [2.0, 3.0, 1.0]):
+        x = np.array(values)
+        np.testing.assert_array_equal(by_tuple(x).data, np.lexsort((x, x)))
+    assert by_tuple.traces == 1
+    by_list = ad.compile(lambda x: np.lexsort([x * w, x]))
+    with pytest.raises(ad.TraceError, match=r"np.lexsort of a list of keys .*write "
+                                            r"np.lexsort\(\(a, b\)\)"):
+        by_list(np.ones(3))
+
+
 def test_lexsort_orders_a_recorded_gather():
     x = ad.tensor([3.0, 1.0, 2.0], requires_grad=True)
     order = np.lexsort((x, ad.tensor([0.0, 0.0, 0.0])))

@@ -8,6 +8,7 @@ import inspect
 import os
 import sys
 
+from ..ops.operands import python_numbers  # noqa: F401  (re-exported)
 from ..tensor import Tensor
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -86,16 +87,3 @@ def nested_items(value):
             todo.extend(item.values())
         else:
             yield item
-
-
-def python_numbers(data) -> bool:
-    """Whether ``data`` is Python numbers only (``ad.tensor(2.0)``, ``[[1, 0], [0, 1]]``):
-    a tensor made from them is a constant, fixed at the trace as Python numbers are."""
-    todo = [data]
-    while todo:
-        item = todo.pop()
-        if isinstance(item, (list, tuple)):
-            todo.extend(item)
-        elif type(item) not in (int, float, bool):
-            return False
-    return True

@@ -2,7 +2,11 @@
 
 ``check_mask_key``: ``x[mask]`` with a mask the call computes (its size depends on
 values).  ``check_fresh_constants``: arrays (0-d too) and NumPy scalars made during
-the call outside the library, which a replay would reuse with their traced values.
+the call off the tape (arrays: in the user's code or in the library's; NumPy scalars:
+those the user's code passed in), which a replay would reuse with their traced
+values.  Only arrays made of Python numbers are constants (library code passes the
+numbers to ``Tensor`` / ``operands.tensor_of`` as they are); what the library
+computes off the tape from values goes through ``hooks.made``.
 ``refuse_while_tracing``: a function whose shapes or steps depend on the values
 (``refuse_traced_values``: on the values of a traced tensor it is given).
 ``check_arguments_inside``: a replayed library call on an argument of the call.  All
@@ -100,9 +104,10 @@ def check_mask_key(tracer, op_name, kwargs, line):
 
 
 def check_fresh_constants(tracer):
-    """Refuse arrays made during the call outside the library (nobody else holds
-    them now): NumPy on ``.data`` or ``.grad``, random draws, which a replay would
-    repeat with their traced values."""
+    """Refuse arrays made during the call off the tape (nobody else holds them now) and
+    not made of Python numbers, 0-d too: NumPy on ``.data`` or ``.grad``, random draws,
+    values library code computed with NumPy; and the NumPy scalars the user's code made
+    so and passed in.  A replay would repeat them with their traced values."""
     from .fresh_leaves import check as check_fresh_leaf
 
     for key in list(tracer.captured):
@@ -134,17 +139,19 @@ def check_fresh_constants(tracer):
     for array, op_name, line, _ in tracer.constants:
         # References: tracer.keep, tracer.constants' tuple, getrefcount's argument,
         # the loop variable, and the live graph.
-        # A 0-d array counts only if the user's line passed it in (loss * ad.tensor(
-        # x.data.sum())): the library makes 0-d arrays from Python numbers itself.
-        # An array made by ad.tensor from Python numbers is a constant, like them.
+        # An array made from Python numbers (by ad.tensor in the user's code, or by the
+        # library for a number operand) is a constant, like them; any other, 0-d too,
+        # was computed in the call, from the values maybe.
         if sys.getrefcount(array) <= 4 + in_graph.get(id(array), 0) and (
-                array.ndim or id(array) in tracer.passed_in) and id(array) not in tracer.literals:
+                id(array) not in tracer.literals and id(array) not in tracer.number_arrays):
             raise TraceError(
                 f"compile: an array of shape {array.shape} given to '{op_name}' at "
                 f"{line} was made during the call outside the library (NumPy on .data "
-                "or .grad, np.random, a new constant); a replay would reuse its traced "
-                "values. Compute it with tensor ops, or make constants outside the "
-                f"compiled function.{_advice(op_name)}")
+                "or .grad, a NumPy function on a plain array such as np.unique(a) of a "
+                "captured array, np.random, a new constant); a replay would reuse its "
+                "traced values. Compute it with tensor ops, or make it outside the "
+                "compiled function and pass it in as an argument (or capture it)."
+                f"{_advice(op_name)}")
     # A NumPy scalar stays in the plan's steps as it is: count those references too.
     for instr in tracer.instrs:
         held = list(instr.args) + list(instr.kwargs.values())

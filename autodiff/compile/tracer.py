@@ -82,14 +82,17 @@ class Tracer:
         self.nodes: list = []               # weak refs to the nodes recorded (fresh check)
         self.recorded: set = set()          # their ids (a backward must stay among them)
         self.constants: list = []           # (array, op name, line) for the fresh check
-        # NumPy scalars and 0-d arrays the user's code passed to the library (the
-        # fresh check refuses those made during the call): id -> (scalar, op, line),
-        # and the ids of such 0-d arrays.
+        # NumPy scalars the user's code passed to the library (the fresh check refuses
+        # those made during the call): id -> (scalar, op, line).  (Library code makes
+        # NumPy scalars from Python numbers, dtype.type(1), and they are not told apart
+        # from those it would compute from values: it computes those with hooks.made.)
         self.scalars: dict = {}
-        self.passed_in: set = set()
         self.user_made: set = set()         # ids of tensors made by ad.tensor in the call
         self.fresh_leaf_arrays: dict = {}   # fresh_leaves.py: id(tensor) -> (array, line)
         self.literals: set = set()          # ids of their arrays made from Python numbers
+        # Arrays the library made from Python numbers (Tensor(2.0) for a number operand):
+        # id -> array, kept so that no array made later from values takes the id.
+        self.number_arrays: dict = {}
         self.literal_values: dict = {}      # slot -> such an array at its first use
         self.node_slots: dict = {}          # node -> slot of its gradient
         self.contributions: dict = {}       # node -> [slots], gradient parts not yet added
@@ -206,8 +209,6 @@ class Tracer:
             slot = self.new_slot(value, "constant")
             literals.first_use(self, value, slot)
             self.constants.append((value, op_name, line, slot))
-            if value.ndim == 0 and passed_in(value, self.user_made):
-                self.passed_in.add(id(value))
             return Ref(slot)
         if isinstance(value, (tuple, list)):
             items = [self.ref(v, None, op_name, line) for v in value]
@@ -491,6 +492,9 @@ class Tracer:
                     literals.made(self, frame.f_locals.get("array"))
                 else:
                     fresh_leaves.made(self, tensor, frame.f_locals.get("array"), entry)
+            elif frame.f_code.co_name == "__init__" and python_numbers(frame.f_locals.get("data")):
+                array = frame.f_locals.get("array")
+                self.number_arrays[id(array)] = array
             return
         if value is None and (
                 not getattr(tensor, "requires_grad", False) or tensor._node is not None):

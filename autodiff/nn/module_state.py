@@ -60,6 +60,11 @@ class StateMethods:
         what is wrong and nothing is changed.  Values are converted to each target's
         dtype.  Returns ``(missing_keys, unexpected_keys)``.
 
+        The arrays are taken in this library's layouts (``state_dict()``'s): a PyTorch
+        ``state_dict`` must be loaded with ``load_torch_state_dict``, which converts
+        them (a ``Linear``'s weight is ``(in, out)`` here, ``(out, in)`` in PyTorch; a
+        square one cannot be told apart, so it would load transposed).
+
         >>> m = ad.nn.Linear(2, 3); m.load_state_dict(ad.nn.Linear(2, 3, rng=1).state_dict())
         IncompatibleKeys(missing_keys=[], unexpected_keys=[])
         >>> m.load_state_dict({"weight": np.zeros((2, 3)), "head.bias": 0}, strict=False)
@@ -86,7 +91,9 @@ class StateMethods:
                     "with load_torch_state_dict, which converts them.")
             current = module._parameters[name].data if is_param else module._buffers[name]
             what = "the parameter has" if is_param else "the buffer has"
-            arrays[full] = _checked_value(where, full, state[full], current.shape, what)
+            converts = type(module)._torch_import is not StateMethods._torch_import
+            arrays[full] = _checked_value(where, full, state[full], current.shape, what,
+                                          type(module).__name__ if converts else None)
         for full, (module, name, is_param) in entries.items():
             _assign(module, name, is_param, arrays[full])
         return keys
@@ -136,7 +143,9 @@ def _is_torch_tensor(value) -> bool:
     return type(value).__module__.startswith("torch")
 
 
-def _checked_value(where, key, value, shape, what="the parameter has"):
+def _checked_value(where, key, value, shape, what="the parameter has", converter=None):
+    """``value`` as an array of ``shape``; ``converter``: the name of the module class
+    that keeps its arrays in another layout than PyTorch's, if it does."""
     if isinstance(value, Tensor):
         value = value.data
     elif hasattr(value, "detach") and hasattr(value, "numpy"):   # a torch.Tensor
@@ -146,10 +155,20 @@ def _checked_value(where, key, value, shape, what="the parameter has"):
         raise ValueError(
             f"{where}: {key!r} has shape {value.shape} in the state but {what} shape "
             f"{tuple(shape)}; the model was built with different sizes than the one "
-            "that was saved")
+            f"that was saved{_torch_layout_hint(value.shape, shape, converter)}")
     if value.dtype.kind not in "fiub":
         raise TypeError(f"{where}: {key!r} has dtype {value.dtype}; expected numbers")
     return value
+
+
+def _torch_layout_hint(saved, shape, converter) -> str:
+    """What to say when ``saved`` is ``shape`` transposed, in a module that converts."""
+    if converter is None or len(saved) != 2 or tuple(saved) != tuple(shape)[::-1]:
+        return ""
+    return (f", or this is a PyTorch state_dict: the saved shape is the transpose of the "
+            f"parameter's, and {converter} keeps this array in another layout than "
+            "PyTorch's (a Linear's weight is (in, out) here). Load a PyTorch state_dict "
+            "with load_torch_state_dict, which converts it.")
 
 
 def _assign(module, name, is_param, value):

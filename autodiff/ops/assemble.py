@@ -187,8 +187,28 @@ def _layout(name, numpy_function, *args, shape):
         raise type(error)(f"{name} (of an array of shape {shape}): {error}") from None
 
 
-def _index_data(obj):
-    return array_of(obj) if isinstance(obj, Tensor) else obj
+def _layout_of_labels(name, numpy_function, shape, *args):
+    """Where each output element of ``numpy_function(array of shape, *args)`` comes
+    from: the function run on the labels (shape-only, so ``ad.compile`` makes it again
+    at each replay)."""
+    return _layout(name, numpy_function, _labels(shape), *args, shape=shape)
+
+
+def _insert_layout(shape, obj, values_shape, axis):
+    # values' labels come after arr's: position arr.size + j is values' flat entry j
+    values = _labels(values_shape, start=int(np.prod(shape)))
+    return _layout("insert", np.insert, _labels(shape), obj, values, axis, shape=shape)
+
+
+def _constant_positions(name, obj, what):
+    """``obj`` as NumPy reads it; a compiled trace refuses a traced tensor (the
+    result's length depends on its values)."""
+    if not isinstance(obj, Tensor):
+        return obj
+    refuse_traced_values(obj, name, f"{what} (and so the length of its result) depends "
+                         "on the values of obj", "Pass obj as Python ints, a slice or a "
+                         "constant array made outside the compiled function.")
+    return array_of(obj)
 
 
 @implements(np.delete)
@@ -202,8 +222,9 @@ def delete(arr, obj, axis=None) -> Tensor:
     (tensor([2., 3.], requires_grad=True), array([0., 1., 1., 0.]))
     """
     source = tensor_of(arr)
-    kept = _layout("delete", np.delete, _labels(source.shape), _index_data(obj), axis,
-                   shape=source.shape)
+    obj = _constant_positions("delete", obj, "which entries it removes")
+    kept = made("delete layout", _layout_of_labels, ("delete", np.delete, source.shape, obj,
+                                                     axis))
     return take(flatten(source), kept)
 
 
@@ -220,9 +241,8 @@ def insert(arr, obj, values, axis=None) -> Tensor:
     (tensor([1., 5., 2., 3., 5.], requires_grad=True), array([1., 1., 1.]), array(2.))
     """
     source, extra = tensor_of(arr), tensor_of(values)
-    # values' labels come after arr's: position arr.size + j is values' flat entry j
-    layout = _layout("insert", np.insert, _labels(source.shape), _index_data(obj),
-                     _labels(extra.shape, start=source.size), axis, shape=source.shape)
+    obj = _constant_positions("insert", obj, "where it inserts values")
+    layout = made("insert layout", _insert_layout, (source.shape, obj, extra.shape, axis))
     if extra.dtype != source.dtype:
         extra = astype(extra, source.dtype)
     return take(concatenate([flatten(source), flatten(extra)]), layout)
@@ -240,10 +260,10 @@ def resize(a, new_shape) -> Tensor:
             [2., 1., 2.]], requires_grad=True), array([3., 3.]))
     """
     source = tensor_of(a)
-    layout = _layout("resize", np.resize, _labels(source.shape), new_shape,
-                     shape=source.shape)
+    layout = made("resize layout", _layout_of_labels, ("resize", np.resize, source.shape,
+                                                       new_shape))
     if source.size == 0:
-        return Tensor(np.zeros(layout.shape, dtype=source.dtype))
+        return Tensor(made("zeros", np.zeros, (layout.shape, source.dtype)))
     return take(flatten(source), layout)
 
 
@@ -309,15 +329,17 @@ def geomspace(start, stop, num=50, endpoint=True, dtype=None, axis=0) -> Tensor:
     num = operator.index(num)
     computed = np.result_type(array_of(start), array_of(stop), float(num), np.zeros((), dtype))
     start, stop = astype(start, computed), astype(stop, computed)
-    sign = np.sign(array_of(start))
+    # (from the values: ad.compile computes it again at each replay)
+    sign = made("geomspace sign", np.sign, (start.data,))
     start, stop = start / sign, stop / sign
     samples = logspace(log10(start), log10(stop), num=num, endpoint=endpoint)
     # The ends are start and stop exactly (10 ** log10(x) need not be x)
-    position = np.arange(num).reshape((num,) + (1,) * (samples.ndim - 1))
     if num > 0:
-        samples = where(position == 0, start, samples)
+        samples = where(made("first sample", _sample_at, (num, samples.ndim, 0)),
+                        start, samples)
         if num > 1 and endpoint:
-            samples = where(position == num - 1, stop, samples)
+            samples = where(made("last sample", _sample_at, (num, samples.ndim, num - 1)),
+                            stop, samples)
     samples = samples * sign
     if axis != 0:
         samples = moveaxis(samples, 0, axis)
@@ -325,6 +347,11 @@ def geomspace(start, stop, num=50, endpoint=True, dtype=None, axis=0) -> Tensor:
 
 
 geomspace.numpy_kwargs = ("dtype",)
+
+
+def _sample_at(num, ndim, index):
+    """True at sample ``index`` of ``num`` along the first of ``ndim`` axes."""
+    return (np.arange(num) == index).reshape((num,) + (1,) * (ndim - 1))
 
 
 def _no_zero_ends(start, stop):
@@ -359,8 +386,10 @@ def _unique_values(numpy_function, x, axis=None, equal_nan=False, **options):
     ``numpy_function`` uses (False for the NumPy 2 names)."""
     x = tensor_of(x)
     name = numpy_function.__name__
-    refuse_traced_values(x, name, "how many distinct values there are depends on the values",
-                         f"Call {name} outside the compiled function")
+    refuse_traced_values(x, name, "how many distinct values there are (the length of its "
+                         "result) depends on the values",
+                         f"Call {name} outside the compiled function and pass its result "
+                         "in as an argument")
     if numpy_function is np.unique:
         options.update(axis=axis, equal_nan=equal_nan)
     result = numpy_function(x.data, **options)

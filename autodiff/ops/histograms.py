@@ -9,8 +9,9 @@ recorded:
 * the **bin edges**: with ``bins`` an int or one of NumPy's estimator names and no
   ``range``, NumPy spaces them evenly from the smallest to the largest entry
   (``linspace(a.min(), a.max(), n + 1)``, the number of bins being a step function
-  too), so their gradient goes to those two entries; with ``range`` they are
-  constants, and given edges (``bins`` an array or Tensor) are used as given;
+  too), so their gradient goes to those two entries; with ``range`` they are spaced
+  over it, and get its gradient where it holds Tensors (NumPy reads the range as the
+  arrays they hold); given edges (``bins`` an array or Tensor) are used as given;
 * the **weighted sums**: with ``weights``, each bin holds the sum of its entries'
   weights, whose gradient is the bin's, gathered (``np.bincount``'s rule);
 * the **density**: ``hist / widths / hist.sum()``, through both of the above.
@@ -28,7 +29,8 @@ import numpy as np
 from ..compile.hooks import made
 from ..compile.refusals import refuse_traced_values
 from ..tensor import Tensor
-from .operands import array_of, tensor_of
+from .elementwise import where
+from .operands import array_of, holds_tensor, tensor_of
 from .registry import implements
 
 
@@ -42,7 +44,6 @@ def _outer_edges(a: Tensor, data, range_):
         return range_[0], range_[1]
     if data.size == 0:
         return 0.0, 1.0
-    from .elementwise import where
 
     first, last = rd.min(a), rd.max(a)
     # recorded, not a Python branch: a compiled replay widens by its own data
@@ -57,7 +58,7 @@ def recorded_edges(a: Tensor, data, bins, range_, expected):
 
     if isinstance(bins, Tensor) and bins.ndim == 1:
         return bins
-    if np.ndim(bins) == 1 or range_ is not None:
+    if np.ndim(bins) == 1 or (range_ is not None and not holds_tensor(range_)):
         return Tensor(expected)
     if range_ is None:          # NumPy's check of the values, again at each replay
         made("histogram range check", _finite_range, (a.data,), stateful=True)
@@ -75,6 +76,30 @@ def _finite_range(data):
 def plain_bins(bins):
     """``bins`` as NumPy takes it (given edges as an array)."""
     return bins.data if isinstance(bins, Tensor) else bins
+
+
+def plain_range(range_):
+    """``range`` as NumPy takes it: a pair whose Tensors are given as their arrays.
+
+    >>> plain_range((ad.tensor(0.0), 2.0))
+    (array(0.), 2.0)
+    """
+    if range_ is None or not holds_tensor(range_):
+        return range_
+    if isinstance(range_, Tensor):
+        range_ = tuple(range_)
+    return tuple(end.data if isinstance(end, Tensor) else end for end in range_)
+
+
+def _counts(data, bins, range_):
+    """NumPy's counts (computed again at each replay of ``ad.compile``)."""
+    return np.histogram(data, bins, range_)[0]
+
+
+def _entries_bins(data, bins, range_, part):
+    """``part`` 0: each entry's bin (clipped into the bins); 1: whether it is in them
+    (computed again at each replay of ``ad.compile``)."""
+    return _bin_indices(data, np.histogram_bin_edges(data, bins, range_))[part]
 
 
 def _bin_indices(data, edges):
@@ -99,7 +124,7 @@ def histogram_bin_edges(a, bins=10, range=None, weights=None) -> Tensor:
     a = tensor_of(a)
     _refuse_estimated_bins("histogram_bin_edges", a, bins)
     data = a.data.ravel()
-    expected = np.histogram_bin_edges(data, plain_bins(bins), range,
+    expected = np.histogram_bin_edges(data, plain_bins(bins), plain_range(range),
                                       _weights_data(weights, data))     # NumPy's checks
     return recorded_edges(a.reshape(-1), data, bins, range, expected)
 
@@ -143,14 +168,19 @@ def histogram(a, bins=10, range=None, density=None, weights=None) -> tuple[Tenso
     data = flat.data
     weights_data = _weights_data(weights, data)
     # NumPy's checks, counts (or its weighted sums, recomputed below on the tape) and edges
-    counts, expected_edges = np.histogram(data, plain_bins(bins), range, None, weights_data)
+    numpy_bins, numpy_range = plain_bins(bins), plain_range(range)
+    counts, expected_edges = np.histogram(data, numpy_bins, numpy_range, None, weights_data)
     edges = recorded_edges(flat, data, bins, range, expected_edges)
+    # (from the values: ad.compile computes them again at each replay)
     if weights is None:
-        hist = Tensor(counts)
+        hist = Tensor(made("histogram counts", _counts, (data, numpy_bins, numpy_range)))
     else:
-        indices, keep = _bin_indices(data, expected_edges)
+        indices, keep = (made("histogram bins", _entries_bins, (data, numpy_bins,
+                                                                numpy_range, part))
+                         for part in (0, 1))
         w = tensor_of(weights).reshape(-1)
-        hist = np.bincount(indices[keep], weights=w[keep], minlength=len(counts))
+        # entries outside the bins add a 0 (not selected by a mask: shapes stay fixed)
+        hist = np.bincount(indices, weights=where(keep, w, 0), minlength=len(counts))
         if hist.dtype != counts.dtype:
             hist = hist.astype(counts.dtype)
     if density:                     # NumPy's n / widths / n.sum(), in float64

@@ -185,6 +185,22 @@ def _finite_fp(fp):
     return True
 
 
+def _interp_grid(name, knots, raw):
+    """Part ``name`` of where each of ``raw`` falls among ``knots`` (sorted, n > 0)."""
+    n = knots.shape[0]
+    position = np.searchsorted(knots, raw, side="right") - 1     # knots[j] <= x
+    below, above = raw < knots[0], raw > knots[-1]
+    start = np.clip(position, 0, n - 1)
+    segment = np.clip(position, 0, n - 2)
+    lo, hi = knots[segment], knots[np.minimum(segment + 1, n - 1)]
+    width = hi - lo
+    parts = {"below": lambda: below, "above": lambda: above, "start": lambda: start,
+             "on knot": lambda: ~below & ~above & (knots[start] == raw),
+             "segment": lambda: segment, "next": lambda: segment + 1, "lo": lambda: lo,
+             "width": lambda: np.where(width == 0, 1.0, width)}  # (0: never selected)
+    return parts[name]()
+
+
 @implements(np.interp)
 def interp(x, xp, fp, left=None, right=None, period=None) -> Tensor:
     """Piecewise-linear interpolation, as ``np.interp`` (float64 result).  The gradient
@@ -208,32 +224,29 @@ def interp(x, xp, fp, left=None, right=None, period=None) -> Tensor:
               None if right is None else array_of(right))
     if np.iscomplexobj(array_of(fp)) or np.iscomplexobj(array_of(x)):
         raise TypeError("interp: complex values are not supported on the tape")
-    # checked again at each replay of ad.compile, on that call's fp
-    made("interp fp check", _finite_fp, (array_of(fp),), stateful=True)
-    knots = knots.astype(np.float64)
     x = astype(tensor_of(x), np.float64)
     fp = astype(tensor_of(fp), np.float64)
+    # checked again at each replay of ad.compile, on that call's fp
+    made("interp fp check", _finite_fp, (fp.data,), stateful=True)
+    knots = astype(tensor_of(xp), np.float64).data
     n = knots.shape[0]
-    raw = array_of(x)
-    position = np.searchsorted(knots, raw, side="right") - 1     # knots[j] <= x
-    below, above = raw < knots[0], raw > knots[-1]
-    start = np.clip(position, 0, n - 1)
-    on_knot = ~below & ~above & (knots[start] == raw)
+
+    def grid(name):     # from x's values: ad.compile computes it again at each replay
+        return made(f"interp {name}", _interp_grid, (name, knots, x.data))
+
+    below, above = grid("below"), grid("above")
     fill_left = fp[0] if left is None else astype(tensor_of(left), np.float64)
     fill_right = fp[-1] if right is None else astype(tensor_of(right), np.float64)
     if n == 1:
-        value = take(fp, np.zeros(raw.shape, dtype=np.intp))
+        value = take(fp, made("zeros", np.zeros, (x.shape, np.intp)))
     else:
-        segment = np.clip(position, 0, n - 2)
-        lo, hi = knots[segment], knots[segment + 1]
-        width = hi - lo
-        width = np.where(width == 0, 1.0, width)       # (never selected where it is 0)
-        f_lo, f_hi = take(fp, segment), take(fp, segment + 1)
-        slope = (f_hi - f_lo) / width
+        lo = grid("lo")
+        f_lo, f_hi = take(fp, grid("segment")), take(fp, grid("next"))
+        slope = (f_hi - f_lo) / grid("width")
         inside = slope * (x - lo) + f_lo
         # NumPy returns fp[j] itself at a knot; x keeps the segment's slope there
-        at_knot = take(fp, start) + slope * (x - stop_gradient(x))
-        value = where(on_knot, at_knot, inside)
+        at_knot = take(fp, grid("start")) + slope * (x - stop_gradient(x))
+        value = where(grid("on knot"), at_knot, inside)
     value = where(below, fill_left, value)
     return where(above, fill_right, value)
 

@@ -45,6 +45,23 @@ def as_numpy_converts(x):
     return np.asarray(x) if type(x) in _PYTHON_NUMBERS else x
 
 
+def python_numbers(data) -> bool:
+    """Whether ``data`` is Python numbers only (``ad.tensor(2.0)``, ``[[1, 0], [0, 1]]``):
+    a tensor made from them is a constant, fixed at the trace as Python numbers are.
+
+    >>> python_numbers([[1, 0], [0, 1.5]]), python_numbers(np.float64(2.0))
+    (True, False)
+    """
+    todo = [data]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, (list, tuple)):
+            todo.extend(item)
+        elif type(item) not in (int, float, bool):
+            return False
+    return True
+
+
 def holds_tensor(nested) -> bool:
     """True when a (nested) list or tuple contains a Tensor somewhere."""
     todo = [nested]
@@ -227,7 +244,10 @@ def tensor_of(x) -> Tensor:
     >>> tensor_of([1.0, 2.0])
     tensor([1., 2.])
     """
-    return x if isinstance(x, Tensor) else Tensor(np.asarray(x))
+    if isinstance(x, Tensor):
+        return x
+    # Python numbers go to Tensor as they are: ad.compile sees a constant made of them
+    return Tensor(x) if python_numbers(x) else Tensor(np.asarray(x))
 
 
 def broadcasts_to(shape, target) -> bool:

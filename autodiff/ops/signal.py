@@ -172,14 +172,22 @@ def unwrap(p, discont=None, axis=-1, *, period=2 * np.pi) -> Tensor:
             raise TypeError(f"unwrap: {name} must be a number (a constant), got a Tensor "
                             f"of shape {value.shape}; pass float({name})")
     p = tensor_of(p)
-    correction, dtype = _unwrap_correction(p.data, discont, axis, period)
+    # (computed from the values: ad.compile computes it again at each replay)
+    correction = made("unwrap correction", _unwrap_correction_cast,
+                      (p.data, discont, axis, period))
     axis = normalize_axis_index(axis, p.ndim)
-    p = astype(p, dtype) if p.dtype != dtype else p
+    p = astype(p, correction.dtype) if p.dtype != correction.dtype else p
     if p.shape[axis] == 0:
         return p
     head = (slice(None),) * axis + (slice(0, 1),)
     tail = (slice(None),) * axis + (slice(1, None),)
-    return concatenate([p[head], p[tail] + correction.astype(dtype, copy=False)], axis=axis)
+    return concatenate([p[head], p[tail] + correction], axis=axis)
+
+
+def _unwrap_correction_cast(p, discont, axis, period):
+    """``_unwrap_correction`` in the dtype of the unwrapped result."""
+    correction, dtype = _unwrap_correction(p, discont, axis, period)
+    return correction.astype(dtype, copy=False)
 
 
 def _ends(name, values, dtype):
