@@ -21,7 +21,7 @@ from .ops.special import digamma, erfc, erfinv, lgamma, polygamma, xlogy
 from .ops.bessel import i0, bessel_i1, bessel_i1_over_x
 from .ops.compare import (
     less, less_equal, greater, greater_equal, equal, not_equal, logical_and, logical_or,
-    logical_not, bitwise_and, bitwise_or, bitwise_xor, invert, isnan, isfinite, isinf)
+    logical_not, logical_xor, bitwise_and, bitwise_or, bitwise_xor, invert, isnan, isfinite, isinf)
 from .ops.reduce import sum, mean, max, min, var
 from .ops.linalg import matmul, dot, einsum
 from .ops.shape import (

@@ -12,6 +12,13 @@ arrays made from its shape, ``np.lexsort``'s order, ``np.einsum_path``'s plan.
 * ``np.lexsort`` returns integer indices, a step function of the values, like
   ``np.argsort``: a Tensor that does not require grad.
 * ``np.isfortran`` reads ``t.flags`` (a read-only view of the data's flags).
+* Questions about dtypes and memory read the data: ``np.can_cast``, ``np.common_type``
+  and ``np.min_scalar_type`` (dtypes), ``np.shares_memory`` and
+  ``np.may_share_memory`` (whether the data arrays overlap: ``t[0]`` is a view of
+  ``t``'s data, as in NumPy), ``np.array_equiv`` (a bool).
+* Index helpers on integer data return NumPy's index arrays: ``np.ix_`` and
+  ``np.unravel_index`` (tuples of arrays, as ``np.nonzero``), ``np.ravel_multi_index``;
+  so do ``np.packbits`` and ``np.unpackbits`` on bools and bytes (Tensors).
 """
 
 from __future__ import annotations
@@ -127,3 +134,7 @@ def diag_indices_from(arr) -> tuple:
 
 implements_without_gradient(np.einsum_path, shape_only=True)
 implements_without_gradient(np.lexsort)
+implements_without_gradient(np.can_cast, np.common_type, shape_only=True)
+implements_without_gradient(np.min_scalar_type, np.shares_memory, np.may_share_memory,
+                            np.array_equiv, np.ix_, np.unravel_index, np.ravel_multi_index,
+                            np.packbits, np.unpackbits)
