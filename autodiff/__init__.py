@@ -65,7 +65,7 @@ from .ops.diagonals import diag, diagonal, trace, tril, triu
 from .ops.ordering import take_along_axis, permute_along_axis, sort, partition
 from .ops.windows import sliding_window_view
 from .ops.picks import compress, extract, choose, unstack
-from .ops.writes import put_along_axis, fill_diagonal
+from .ops.writes import put_along_axis, fill_diagonal  # (also np.put, np.copyto, ...)
 from .ops import set_operations as _set_operations  # noqa: F401  (np.union1d ...)
 from .ops import complex_results as _complex_results  # noqa: F401  (np.roots, np.linalg.eig)
 from .ops import ranges as _ranges  # noqa: F401  (np.linspace on Tensors records)
