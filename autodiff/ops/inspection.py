@@ -19,6 +19,10 @@ arrays made from its shape, ``np.lexsort``'s order, ``np.einsum_path``'s plan.
 * Index helpers on integer data return NumPy's index arrays: ``np.ix_`` and
   ``np.unravel_index`` (tuples of arrays, as ``np.nonzero``), ``np.ravel_multi_index``;
   so do ``np.packbits`` and ``np.unpackbits`` on bools and bytes (Tensors).
+* ``np.save``, ``np.savez``, ``np.savez_compressed`` and ``np.savetxt`` write the values,
+  as for ``t.data`` (``np.load`` gives ndarrays back).  Like ``t.numpy()``, saving is an
+  explicit exit from the tape: no gradient or history is kept (``ad.save`` /
+  ``state_dict`` save a model's parameters).
 """
 
 from __future__ import annotations
@@ -138,3 +142,4 @@ implements_without_gradient(np.can_cast, np.common_type, shape_only=True)
 implements_without_gradient(np.min_scalar_type, np.shares_memory, np.may_share_memory,
                             np.array_equiv, np.ix_, np.unravel_index, np.ravel_multi_index,
                             np.packbits, np.unpackbits)
+implements_without_gradient(np.save, np.savez, np.savez_compressed, np.savetxt)
