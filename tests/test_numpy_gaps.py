@@ -491,3 +491,38 @@ def test_memory_and_device_attributes():
                                                  f"has no {name}"):
             getattr(t, name)
         assert not hasattr(t, name)
+
+
+def test_writers_replay_in_a_compiled_step():
+    mask = np.array([True, False, True])
+    others = ~mask
+
+    def step(x, v):
+        y = x * 1.0
+        np.put(y, [0, 2], v)
+        np.putmask(y, mask, y * 2.0)
+        np.place(y, others, v[:1])
+        np.copyto(y, v[1], where=others)
+        loss = (y * y).sum()
+        loss.backward()
+        return loss
+
+    compiled = ad.compile(step)
+    for shift in range(3):
+        x = ad.tensor([1.0, 2.0, 3.0 + shift], requires_grad=True)
+        v = ad.tensor([5.0, 6.0 + shift], requires_grad=True)
+        x_eager, v_eager = (ad.tensor(a.data, requires_grad=True) for a in (x, v))
+        assert compiled(x, v).item() == step(x_eager, v_eager).item()
+        np.testing.assert_array_equal(x.grad, x_eager.grad)
+        np.testing.assert_array_equal(v.grad, v_eager.grad)
+
+
+def test_compiled_writers_refuse_indices_computed_in_the_call():
+    def step(x, i):
+        y = x * 1.0
+        np.put(y, i, 0.0)
+        return y.sum()
+
+    with pytest.raises(ad.TraceError,
+                       match="put at .* the positions it writes are read from the values"):
+        ad.compile(step)(ad.tensor([1.0, 2.0], requires_grad=True), ad.tensor([1]))

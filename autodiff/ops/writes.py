@@ -24,6 +24,8 @@ import functools
 import numpy as np
 
 from .. import inplace
+from ..compile.hooks import made
+from ..compile.refusals import refuse_traced_values
 from ..graph import _grad_mode
 from ..tensor import Tensor
 from .indexing import take
@@ -154,9 +156,44 @@ def _cycled(values, n):
     return flat if flat.shape[0] == n else take(flat, _cycle(n, flat.shape[0]))
 
 
-def _write_flat(name, a, positions, values, described):
-    """``a.flat[positions] = values`` (as many values as positions) through
-    ``inplace.set_item``."""
+def _put_positions(size, mode, ind):
+    """The flat positions ``np.put`` writes at (``mode`` applied, in ``[0, size)``)."""
+    positions = np.asarray(ind).reshape(-1).astype(np.intp)
+    if mode == "wrap":
+        return positions % size
+    if mode == "clip":
+        return np.clip(positions, 0, size - 1)
+    return np.where(positions < 0, positions + size, positions)
+
+
+def _mask_positions(mask):
+    """The flat positions where ``mask`` is true (``np.putmask``, ``np.place``)."""
+    return np.flatnonzero(mask)
+
+
+def _putmask_choices(n_values, mask):
+    """Which of ``n_values`` values ``np.putmask`` writes at each true position."""
+    return np.flatnonzero(mask) % n_values
+
+
+def _unravelled(positions_of, shape, axis, *args):
+    return np.unravel_index(positions_of(*args), shape)[axis]
+
+
+def _made_from_arguments(label, fn, *args):
+    """``fn(*args)`` through ``hooks.made``, so that ``ad.compile`` computes it again at
+    each replay from the caller's arguments (a Tensor's data is followed)."""
+    return made(label, fn, tuple(array_of(x) if isinstance(x, Tensor) else x for x in args))
+
+
+def _write_flat(name, a, positions_of, args, values, described):
+    """``a.flat[positions] = values`` through ``inplace.set_item``, with ``positions =
+    positions_of(*args)`` (as many as values)."""
+    for x in args:
+        refuse_traced_values(x, name, "the positions it writes are read from the values of "
+                             "its index or mask", "Make the index or mask a constant (an "
+                             "ndarray made outside the compiled function)")
+    positions = positions_of(*(array_of(x) for x in args))
     if positions.size == 0:
         return None                                 # NumPy writes nothing
     if _grad_mode.enabled and (a.requires_grad or getattr(values, "requires_grad", False)):
@@ -169,7 +206,9 @@ def _write_flat(name, a, positions, values, described):
     if a.ndim == 0:                                 # every position is the one entry
         key, values = (), values[-1]
     else:
-        key = tuple(_constant(i) for i in np.unravel_index(positions, a.shape))
+        key = tuple(_made_from_arguments(
+            f"{name} index", functools.partial(_unravelled, positions_of, a.shape, axis), *args)
+            for axis in range(a.ndim))
     inplace.set_item(a, key, values, where=name)
     return None
 
@@ -195,25 +234,18 @@ def put(a, ind, v, mode="raise") -> None:
     described = (f"a of shape {a.shape}, dtype {a.dtype}; ind of shape {index.shape}; "
                  f"v of shape {np.shape(raw)}; mode={mode!r}")
     _checked("put", described, lambda: np.put(np.zeros(a.shape, a.dtype), index, raw, mode))
-    positions = index.reshape(-1).astype(np.intp)
     if np.size(raw) == 0:
         return None
-    n = a.size
-    if mode == "wrap":
-        positions = positions % n
-    elif mode == "clip":
-        positions = np.clip(positions, 0, n - 1)
-    else:
-        positions = np.where(positions < 0, positions + n, positions)
-    return _write_flat("put", a, positions, _cycled(v, positions.size), described)
+    return _write_flat("put", a, functools.partial(_put_positions, a.size, mode), (ind,),
+                       _cycled(v, index.size), described)
 
 
-def _flat_mask(name, a, mask, described):
-    """The flat positions where ``mask`` (of ``a``'s size) is true."""
-    mask = np.asarray(array_of(mask))
-    if mask.size != a.size:
+def _mask_of(name, a, mask, described):
+    """``mask`` as an array of ``a``'s size (as NumPy requires)."""
+    raw = np.asarray(array_of(mask))
+    if raw.size != a.size:
         raise ValueError(f"{name}: mask and data must be the same size ({described})")
-    return np.flatnonzero(mask)
+    return raw
 
 
 @implements(np.putmask)
@@ -237,13 +269,12 @@ def putmask(a, mask, values) -> None:
                  f"{np.shape(array_of(mask))}; values of shape {np.shape(raw)}")
     _checked("putmask", described,
              lambda: np.putmask(np.zeros(a.shape, a.dtype), array_of(mask), raw))
-    positions = _flat_mask("putmask", a, mask, described)
-    if positions.size == 0:
+    if not _mask_of("putmask", a, mask, described).any():
         return None
     flat = flatten(tensor_of(values))
-    chosen = positions % flat.shape[0]
-    _constant(chosen)
-    return _write_flat("putmask", a, positions, take(flat, chosen), described)
+    chosen = _made_from_arguments(
+        "putmask values", functools.partial(_putmask_choices, flat.shape[0]), mask)
+    return _write_flat("putmask", a, _mask_positions, (mask,), take(flat, chosen), described)
 
 
 @implements(np.place)
@@ -265,10 +296,10 @@ def place(arr, mask, vals) -> None:
                  f"{np.shape(array_of(mask))}; vals of shape {np.shape(raw)}")
     _checked("place", described,
              lambda: np.place(np.zeros(arr.shape, arr.dtype), array_of(mask), raw))
-    positions = _flat_mask("place", arr, mask, described)
-    if positions.size == 0:
+    n = int(np.count_nonzero(_mask_of("place", arr, mask, described)))
+    if n == 0:
         return None
-    return _write_flat("place", arr, positions, _cycled(vals, positions.size), described)
+    return _write_flat("place", arr, _mask_positions, (mask,), _cycled(vals, n), described)
 
 
 @implements(np.copyto)
@@ -294,15 +325,23 @@ def copyto(dst, src, casting="same_kind", where=True) -> None:
     _checked("copyto", described, lambda: np.copyto(
         np.zeros(dst.shape, dst.dtype), raw, casting=casting,
         where=True if mask is None else mask))
+    refuse_traced_values(where, "copyto", "which entries it writes is read from the values "
+                         "of where=", "Make the mask a constant (an ndarray made outside the "
+                         "compiled function)")
     if mask is None or mask.all():
         inplace.set_item(dst, Ellipsis, src, where="copyto")
         return None
-    mask = np.broadcast_to(mask, dst.shape)
     if not mask.any():
         return None
-    values = broadcast_to(tensor_of(src), dst.shape)[mask]
-    inplace.set_item(dst, mask, values, where="copyto")
-    return None
+    positions_of = functools.partial(_where_positions, dst.shape)
+    chosen = _made_from_arguments("copyto where", positions_of, where)
+    values = take(flatten(broadcast_to(tensor_of(src), dst.shape)), chosen)
+    return _write_flat("copyto", dst, positions_of, (where,), values, described)
+
+
+def _where_positions(shape, where):
+    """The flat positions where ``where``, broadcast to ``shape``, is true."""
+    return np.flatnonzero(np.broadcast_to(np.asarray(where, dtype=bool), shape))
 
 
 copyto.numpy_kwargs = ("casting", "where")      # handled above (see interop)
