@@ -62,6 +62,10 @@ class FlatIndexer:
         flat = self._tensor.reshape(-1)
         return (flat[i] for i in range(flat.shape[0]))
 
+    def copy(self):
+        """The entries as a new 1-D tensor (``ndarray.flat.copy``), recorded."""
+        return self._tensor.reshape(-1).copy()
+
     @property
     def base(self):
         """The tensor this iterates over (``ndarray.flat.base``)."""

@@ -409,6 +409,8 @@ def test_flat_reads_are_gathers():
     _same(t.flat[[5, 0]].detach(), a.flat[[5, 0]])
     _same(t.flat[MASK.ravel()].detach(), a.flat[MASK.ravel()])
     assert len(t.flat) == 6 and t.flat.base is t
+    _same(t.flat.copy().detach(), a.flat.copy())
+    assert t.flat.copy().requires_grad
     np.testing.assert_array_equal([v.item() for v in t.flat], list(a.flat))
     assert ad.gradcheck(lambda x: (x.flat[[5, 0, 5]] ** 2).sum(), [a])
 
