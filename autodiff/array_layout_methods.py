@@ -132,12 +132,18 @@ class ArrayLayoutMethods:
             raise RuntimeError(f"resize: tensor of shape {self.shape} is a view of another, "
                                "or has views made by indexing, which would not follow the "
                                "new size; use np.resize(t, shape) for a new tensor")
+        recording = inplace._recording(self, None)
+        if self._node is not None and not recording:
+            raise RuntimeError(
+                f"resize: tensor of shape {self.shape} has recorded history, which a resize "
+                "that records nothing (under ad.no_grad()) would leave at the old shape; "
+                "resize t = t.detach() instead, or resize in grad mode")
         size = int(np.prod(shape))
         flat = self.reshape(-1)[:size]
         if size > self.size:
             flat = concatenate([flat, np.zeros(size - self.size, self.dtype)])
         resized = reshape(flat, shape)
-        if inplace._recording(self, None):
+        if recording:
             inplace._take(self, resized)
         else:
             self.data = np.array(resized.data)

@@ -185,6 +185,12 @@ def test_intersect1d_return_indices_and_integers():
     np.testing.assert_array_equal(j, reference[2])
     _same(np.union1d(a, [9]), np.union1d(a.data, [9]))
     _same(np.setdiff1d(ad.tensor([1.0]), ad.tensor([1.0])), np.setdiff1d([1.0], [1.0]))
+    for func in (np.union1d, np.intersect1d, np.setdiff1d, np.setxor1d):   # mixed dtypes
+        for first, second in [([3, 1, 2], [2.0, 5.0]), (np.float32([3.0, 1.0]), [1.0, 4.0])]:
+            _same(func(ad.tensor(first), ad.tensor(second)), func(np.asarray(first), second))
+    x = ad.tensor(np.float32([3.0, 1.0]), requires_grad=True)
+    np.setdiff1d(x, [1.0]).sum().backward()
+    np.testing.assert_array_equal(x.grad, [1.0, 0.0])
 
 
 @pytest.mark.parametrize("func", [np.union1d, np.setxor1d, np.setdiff1d])
@@ -384,6 +390,10 @@ def test_tensor_resize():
         row.resize(4)
     with pytest.raises(RuntimeError, match="view"):
         base.resize(4)
+    with_history = x * 1.0
+    with ad.no_grad():
+        with pytest.raises(RuntimeError, match="resize: .* has recorded history"):
+            with_history.resize(3)
 
 
 def test_tensor_partition_is_in_place():

@@ -18,6 +18,7 @@ import numpy as np
 from ..compile.refusals import refuse_traced_values
 from ..tensor import Tensor
 from .assemble import _first_occurrences
+from .elementwise import astype
 from .indexing import take
 from .numpy_dispatch import implements
 from .operands import tensor_of
@@ -37,6 +38,8 @@ def _gathered(numpy_function, ar1, ar2, **options):
     joined = concatenate([ravel(a), ravel(b)])
     first = _first_occurrences(found, joined.data, None, equal_nan=False)
     values = take(joined, first)
+    if values.dtype != found.dtype:         # setdiff1d keeps ar1's dtype
+        values = astype(values, found.dtype)
     if isinstance(result, np.ndarray):
         return values
     return (values,) + tuple(result[1:])
