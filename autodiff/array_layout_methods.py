@@ -6,7 +6,8 @@ the data's bytes (``tobytes``, ``tofile``, ``dump``, ``dumps``, ``byteswap``).
 The writers follow the rules of every in-place update (``autodiff/inplace.py``):
 recorded in grad mode, a write into ``t.data`` otherwise, refused on a leaf that
 requires grad.  Saving and serializing write the values alone, as ``t.data``'s would
-(like ``t.numpy()``, an explicit exit from the tape: no gradient, no history).
+(like ``t.numpy()``, an explicit exit from the tape: no gradient, no history), and
+are refused inside ``ad.compile``, whose replays would not write again.
 ``ctypes``, ``getfield``, ``setfield`` and ``setflags`` reach into the raw memory,
 which the library replaces on recorded updates and protects when a graph saved it:
 they raise ``AttributeError`` naming ``t.data``'s.
@@ -24,6 +25,11 @@ def _refuse_bytes_of_grad(t, where: str) -> None:
             f"{where}: it reinterprets the bytes of a tensor that requires grad (shape "
             f"{t.shape}, dtype {t.dtype}), which has no gradient. Call it on t.detach() "
             "(or in ad.no_grad()) when no gradient is needed.")
+
+
+def _refuse_while_tracing(name: str) -> None:
+    from .ops.inspection import refuse_saving_while_tracing
+    refuse_saving_while_tracing(name)
 
 
 class FlatIndexer:
@@ -248,6 +254,7 @@ class ArrayLayoutMethods:
         >>> np.frombuffer(ad.tensor([1.0, 2.0]).tobytes())
         array([1., 2.])
         """
+        _refuse_while_tracing("Tensor.tobytes")
         return self.data.tobytes(order)
 
     def tofile(self, fid, sep="", format="%s") -> None:
@@ -256,6 +263,7 @@ class ArrayLayoutMethods:
         >>> ad.tensor([1.0, 2.0]).tofile("values.bin"); np.fromfile("values.bin")
         array([1., 2.])
         """
+        _refuse_while_tracing("Tensor.tofile")
         self.data.tofile(fid, sep=sep, format=format)
 
     def dump(self, file) -> None:
@@ -265,6 +273,7 @@ class ArrayLayoutMethods:
         >>> ad.tensor([1.0, 2.0]).dump("values.pkl"); np.load("values.pkl", allow_pickle=True)
         array([1., 2.])
         """
+        _refuse_while_tracing("Tensor.dump")
         self.data.dump(file)
 
     def dumps(self) -> bytes:
@@ -274,4 +283,5 @@ class ArrayLayoutMethods:
         >>> import pickle; pickle.loads(ad.tensor([1.0, 2.0]).dumps())
         array([1., 2.])
         """
+        _refuse_while_tracing("Tensor.dumps")
         return self.data.dumps()

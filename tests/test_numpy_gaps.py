@@ -538,3 +538,20 @@ def test_compiled_writers_refuse_indices_computed_in_the_call():
     with pytest.raises(ad.TraceError,
                        match="put at .* the positions it writes are read from the values"):
         ad.compile(step)(ad.tensor([1.0, 2.0], requires_grad=True), ad.tensor([1]))
+
+
+@pytest.mark.parametrize("save", [
+    lambda y, path: np.save(path / "y.npy", y),
+    lambda y, path: np.savez(path / "y.npz", y=y),
+    lambda y, path: np.savetxt(path / "y.txt", y),
+    lambda y, path: y.tofile(path / "y.bin"),
+    lambda y, path: y.dumps(),
+], ids=["save", "savez", "savetxt", "tofile", "dumps"])
+def test_saving_inside_a_compiled_function_is_refused(save, tmp_path):
+    def step(x):
+        y = x * 2.0
+        save(y, tmp_path)
+        return y.sum()
+
+    with pytest.raises(ad.TraceError, match="it writes the values out, which a replay would"):
+        ad.compile(step)(ad.tensor([1.0, 2.0]))

@@ -22,7 +22,8 @@ arrays made from its shape, ``np.lexsort``'s order, ``np.einsum_path``'s plan.
 * ``np.save``, ``np.savez``, ``np.savez_compressed`` and ``np.savetxt`` write the values,
   as for ``t.data`` (``np.load`` gives ndarrays back).  Like ``t.numpy()``, saving is an
   explicit exit from the tape: no gradient or history is kept (``ad.save`` /
-  ``state_dict`` save a model's parameters).
+  ``state_dict`` save a model's parameters).  Inside ``ad.compile`` they are refused
+  (a replay would not write again).
 """
 
 from __future__ import annotations
@@ -142,4 +143,28 @@ implements_without_gradient(np.can_cast, np.common_type, shape_only=True)
 implements_without_gradient(np.min_scalar_type, np.shares_memory, np.may_share_memory,
                             np.array_equiv, np.ix_, np.unravel_index, np.ravel_multi_index,
                             np.packbits, np.unpackbits)
-implements_without_gradient(np.save, np.savez, np.savez_compressed, np.savetxt)
+
+
+def refuse_saving_while_tracing(name: str) -> None:
+    """Saving inside a compiled function would run only while tracing."""
+    from ..compile.refusals import refuse_while_tracing     # (the compile package imports ops)
+    refuse_while_tracing(name, "it writes the values out, which a replay would not do again",
+                         "Return the values and save them outside the compiled function")
+
+
+def _saved_with(numpy_function):
+    name = f"numpy.{numpy_function.__name__}"
+
+    def save(*args, **kwargs):
+        refuse_saving_while_tracing(name)
+        args = [a.data if isinstance(a, Tensor) else a for a in args]
+        kwargs = {k: v.data if isinstance(v, Tensor) else v for k, v in kwargs.items()}
+        return numpy_function(*args, **kwargs)
+    save.__name__ = numpy_function.__name__
+    save.__doc__ = (f"``{name}`` of the values (as of ``t.data``), without history; "
+                    "refused inside ``ad.compile``.")
+    implements(numpy_function)(save)
+
+
+for _saving in (np.save, np.savez, np.savez_compressed, np.savetxt):
+    _saved_with(_saving)
