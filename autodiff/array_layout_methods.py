@@ -118,6 +118,8 @@ class ArrayLayoutMethods:
                 [3., 0.]])
         """
         from . import inplace
+        from .compile.hooks import made
+        from .ops.elementwise import copy
         from .ops.shape import concatenate, reshape
         from .view_table import _viewed, _views_of
         if len(new_shape) == 1 and not isinstance(new_shape[0], (int, np.integer)):
@@ -147,12 +149,13 @@ class ArrayLayoutMethods:
         size = int(np.prod(shape))
         flat = self.reshape(-1)[:size]
         if size > self.size:
-            flat = concatenate([flat, np.zeros(size - self.size, self.dtype)])
-        resized = reshape(flat, shape)
+            zeros = made("resize zeros", np.zeros, ((size - self.size,), self.dtype))
+            flat = concatenate([flat, zeros])
+        resized = copy(reshape(flat, shape))        # an array of its own, as NumPy's
         if recording:
             inplace._take(self, resized)
         else:
-            self.data = np.array(resized.data)
+            self.data = resized.data
 
     # ----- reading as a flat sequence, choosing --------------------------------------
     @property

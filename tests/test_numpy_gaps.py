@@ -396,6 +396,28 @@ def test_tensor_resize():
             with_history.resize(3)
 
 
+def test_tensor_resize_gives_an_array_of_its_own_and_replays():
+    t = ad.tensor([1.0, 2.0, 3.0, 4.0])
+    old = t.data
+    t.resize(2)
+    assert not np.shares_memory(t.data, old)
+    weights = np.arange(1.0, 4.0)
+
+    def step(x):
+        y = x * 2.0
+        y.resize(3)
+        loss = (y * weights).sum()
+        loss.backward()
+        return loss
+
+    compiled = ad.compile(step)
+    for shift in range(3):
+        x = ad.tensor([1.0, 2.0 + shift], requires_grad=True)
+        x_eager = ad.tensor(x.data, requires_grad=True)
+        assert compiled(x).item() == step(x_eager).item()
+        np.testing.assert_array_equal(x.grad, x_eager.grad)
+
+
 def test_tensor_partition_is_in_place():
     a = RNG.standard_normal((3, 4))
     t = ad.tensor(a)
