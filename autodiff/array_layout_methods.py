@@ -34,8 +34,8 @@ def _refuse_while_tracing(name: str) -> None:
 
 class FlatIndexer:
     """``t.flat``: the tensor read and written as if it were 1-D (C order), as
-    ``ndarray.flat``.  Reading is a recorded gather (``t.reshape(-1)[key]``), writing is
-    ``np.put(t, positions, value)``, an in-place update of ``t``.
+    ``ndarray.flat``.  Reading is a recorded gather (``t.reshape(-1)[key]``), writing an
+    in-place update of ``t`` at those positions (as ``np.put``).
 
     >>> t = ad.tensor([[1.0, 2.0], [3.0, 4.0]])
     >>> t.flat[[0, 3]]
@@ -58,8 +58,8 @@ class FlatIndexer:
         return self._tensor.reshape(-1)[self._key(key)]
 
     def __setitem__(self, key, value):
-        positions = np.arange(self._tensor.size)[self._key(key)]
-        np.put(self._tensor, np.ravel(positions), value)
+        from .ops.writes import write_flat
+        write_flat(self._tensor, key, value)
 
     def __len__(self) -> int:
         return self._tensor.size

@@ -434,6 +434,20 @@ def test_tensor_partition_is_in_place():
     np.testing.assert_array_equal(x.grad, expected)
 
 
+def test_flat_writes_follow_numpy():
+    for key, value in [(slice(1, 4), [7.0]), ([1, 4], [7.0, 8.0, 9.0]), (-1, 5.0),
+                       (MASK.ravel(), [1.0, 2.0]), (slice(0, 0), 3.0)]:
+        t, reference = ad.tensor(np.zeros((2, 3))), np.zeros((2, 3))
+        t.flat[key] = value
+        reference.flat[key] = value
+        _same(t, reference)
+    with pytest.raises(IndexError, match="flat: index 6 is out of bounds"):
+        ad.tensor(np.zeros((2, 3))).flat[6] = 1.0
+    y = ad.tensor(np.zeros(3), requires_grad=True) * 1.0
+    with pytest.raises(ValueError, match="flat: the indices write an entry more than once"):
+        y.flat[[0, 0]] = ad.tensor([1.0, 2.0], requires_grad=True)
+
+
 def test_flat_reads_are_gathers():
     a = RNG.standard_normal((2, 3))
     t = ad.tensor(a, requires_grad=True)
@@ -537,6 +551,7 @@ def test_writers_replay_in_a_compiled_step():
         np.putmask(y, mask, y * 2.0)
         np.place(y, others, v[:1])
         np.copyto(y, v[1], where=others)
+        y.flat[1:] = v[0] * y[0]
         loss = (y * y).sum()
         loss.backward()
         return loss

@@ -193,7 +193,7 @@ def _write_flat(name, a, positions_of, args, values, described):
         refuse_traced_values(x, name, "the positions it writes are read from the values of "
                              "its index or mask", "Make the index or mask a constant (an "
                              "ndarray made outside the compiled function)")
-    positions = positions_of(*(array_of(x) for x in args))
+    positions = positions_of(*(x.data if isinstance(x, Tensor) else x for x in args))
     if positions.size == 0:
         return None                                 # NumPy writes nothing
     if _grad_mode.enabled and (a.requires_grad or getattr(values, "requires_grad", False)):
@@ -238,6 +238,34 @@ def put(a, ind, v, mode="raise") -> None:
         return None
     return _write_flat("put", a, functools.partial(_put_positions, a.size, mode), (ind,),
                        _cycled(v, index.size), described)
+
+
+def _flat_positions(size, key):
+    """The flat positions ``ndarray.flat[key]`` selects among ``size`` entries."""
+    return np.arange(size)[key].reshape(-1)
+
+
+def write_flat(a, key, value) -> None:
+    """``a.flat[key] = value`` for a Tensor ``a``, as NumPy's (``value`` repeated or cut
+    to the positions selected), through ``inplace.set_item`` as ``np.put``.
+
+    >>> t = ad.zeros((2, 2)); write_flat(t, slice(1, 3), [5.0]); t
+    tensor([[0., 5.],
+            [5., 0.]])
+    """
+    raw_key = key.data if isinstance(key, Tensor) else key
+    described = (f"a tensor of shape {a.shape}, dtype {a.dtype}; values of shape "
+                 f"{np.shape(array_of(value))}")
+    try:
+        n = _flat_positions(a.size, raw_key).size
+    except IndexError as error:
+        raise IndexError(f"flat: {error} ({described})") from None
+    if n == 0:
+        return None
+    if np.size(array_of(value)) == 0:
+        raise ValueError(f"flat: no values to write at {n} positions ({described})")
+    return _write_flat("flat", a, functools.partial(_flat_positions, a.size), (key,),
+                       _cycled(value, n), described)
 
 
 def _mask_of(name, a, mask, described):
