@@ -21,7 +21,7 @@ from .ops.special import digamma, erfc, erfinv, lgamma, polygamma, xlogy
 from .ops.bessel import i0, bessel_i1, bessel_i1_over_x
 from .ops.compare import (
     less, less_equal, greater, greater_equal, equal, not_equal, logical_and, logical_or,
-    logical_not, bitwise_and, bitwise_or, bitwise_xor, invert, isnan, isfinite, isinf)
+    logical_not, logical_xor, bitwise_and, bitwise_or, bitwise_xor, invert, isnan, isfinite, isinf)
 from .ops.reduce import sum, mean, max, min, var
 from .ops.linalg import matmul, dot, einsum
 from .ops.shape import (
@@ -65,7 +65,9 @@ from .ops.diagonals import diag, diagonal, trace, tril, triu
 from .ops.ordering import take_along_axis, permute_along_axis, sort, partition
 from .ops.windows import sliding_window_view
 from .ops.picks import compress, extract, choose, unstack
-from .ops.writes import put_along_axis, fill_diagonal
+from .ops.writes import put_along_axis, fill_diagonal  # (also np.put, np.copyto, ...)
+from .ops import set_operations as _set_operations  # noqa: F401  (np.union1d ...)
+from .ops import complex_results as _complex_results  # noqa: F401  (np.roots, np.linalg.eig)
 from .ops import ranges as _ranges  # noqa: F401  (np.linspace on Tensors records)
 from .ops import numpy_more as _numpy_more  # noqa: F401  (np.nanvar, np.interp, ... record)
 from .ops import signal as _signal  # noqa: F401  (np.convolve, np.unwrap, ... record)

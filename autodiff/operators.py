@@ -15,6 +15,8 @@ import builtins
 import math
 import operator
 
+import numpy as np
+
 #: The operand classes that take ``Op._call_number`` (exactly: a bool or a NumPy
 #: scalar goes through ``_call2``).
 _NUMBERS = frozenset({float, int})
@@ -211,6 +213,19 @@ class OperatorMethods:
 
     def __invert__(self):
         return invert(self)
+
+    # << and >> shift integers, as for ndarrays (np.left_shift: no gradient).
+    def __lshift__(self, other):
+        return np.left_shift(self, other)
+
+    def __rlshift__(self, other):
+        return np.left_shift(other, self)
+
+    def __rshift__(self, other):
+        return np.right_shift(self, other)
+
+    def __rrshift__(self, other):
+        return np.right_shift(other, self)
 
 
 def _python_int(t, name: str, convert, elementwise: str) -> int:

@@ -17,6 +17,7 @@ from .spellings import (PyTorchMethods, axis_alias, extreme_along_dim, refuse_po
                         transpose_axes)
 from .selections import SelectionMethods
 from .array_methods import ArrayMethods
+from .array_layout_methods import ArrayLayoutMethods
 from .torch_methods import TorchMethods
 from .torch_more import TorchMoreMethods
 from . import operators as _operators
@@ -92,8 +93,8 @@ def _check_can_require_grad(array, where="tensor"):
             "ad.tensor(data, dtype=np.float64, requires_grad=True).")
 
 
-class Tensor(OperatorMethods, PyTorchMethods, SelectionMethods, ArrayMethods, TorchMethods,
-             TorchMoreMethods):
+class Tensor(OperatorMethods, PyTorchMethods, SelectionMethods, ArrayMethods, ArrayLayoutMethods,
+             TorchMethods, TorchMoreMethods):
     """An n-dimensional array that records the operations applied to it.
 
     >>> x = ad.tensor([1.0, 2.0, 3.0], requires_grad=True)

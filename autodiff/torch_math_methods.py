@@ -114,7 +114,8 @@ class TorchMathMethods:
         >>> ad.tensor([1.0, 0.0]).logical_xor(ad.tensor([1.0, 1.0]))
         tensor([False,  True])
         """
-        return self.logical_or(other).logical_and(self.logical_and(other).logical_not())
+        logical_xor = _ad().logical_xor
+        return logical_xor(self, other)
 
     def logical_not(self):
         """Entrywise ``not self`` (a bool tensor).

@@ -385,6 +385,8 @@ SPECS = [
                 lambda a, b: np.logical_and(a > 0, b > 0)),
     _comparison("logical_or", lambda a, b: ad.logical_or(a > 0, b > 0),
                 lambda a, b: np.logical_or(a > 0, b > 0)),
+    _comparison("logical_xor", lambda a, b: ad.logical_xor(a > 0, b > 0),
+                lambda a, b: np.logical_xor(a > 0, b > 0)),
     Spec("logical_not", lambda data: Case(lambda t: ad.logical_not(t > 0),
                                           [values(data, data.draw(SHAPES))],
                                           lambda a: np.logical_not(a > 0)), order=0),

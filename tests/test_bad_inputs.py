@@ -308,9 +308,10 @@ def test_custom_gradient_with_the_wrong_number_of_gradients(x):
 
 # ---------------------------------------------------------------- NumPy functions
 def test_unsupported_numpy_function_names_it(x):
-    with pytest.raises(TypeError, match=r"^numpy\.sort_complex has no differentiable rule in "
+    dates = ad.tensor(np.array(["2024-01-01"], dtype="datetime64[D]"))
+    with pytest.raises(TypeError, match=r"^numpy\.is_busday has no differentiable rule in "
                                         r"autodiff.*t\.detach\(\)"):
-        np.sort_complex(x)
+        np.is_busday(dates)
 
 
 def test_unsupported_ufunc_method_names_it(x):
@@ -319,8 +320,8 @@ def test_unsupported_ufunc_method_names_it(x):
 
 
 def test_unsupported_ufunc_names_it(x):
-    with pytest.raises(TypeError, match=r"^numpy\.nextafter has no differentiable rule"):
-        np.nextafter(x, 0.0)
+    with pytest.raises(TypeError, match=r"^numpy\.isnat has no differentiable rule"):
+        np.isnat(x)
 
 
 @pytest.mark.parametrize("transform", [np.fft.fft, np.fft.rfft, np.fft.ifft, np.fft.fft2])

@@ -26,5 +26,5 @@ def test_the_interop_error_points_to_the_list():
     import autodiff as ad
 
     with pytest.raises(TypeError, match="docs/ops.md") as info:
-        np.linalg.eig(ad.tensor([[2.0, 1.0], [0.0, 1.0]], requires_grad=True))
+        np.is_busday(ad.tensor(np.array(["2024-01-01"], dtype="datetime64[D]")))
     assert os.path.exists(os.path.join(ROOT, "docs", "ops.md")), str(info.value)

@@ -1,4 +1,4 @@
-"""Comparisons and logical ops: bool results, no gradient.
+"""Comparisons, logical and bitwise ops: bool (or integer) results, no gradient.
 
 They are still recorded (as non-differentiable nodes) when an input has history,
 so that graph tools can show that a value was used only in a comparison.  NumPy's
@@ -45,6 +45,10 @@ logical_or = _logical(
     "logical_or", np.logical_or, 2, hint=_HINT,
     doc="Elementwise a or b (bool tensor).\n\n"
         ">>> x = ad.tensor([0.5, 2.0])\n>>> ad.logical_or(x < 0, x > 1)\ntensor([False,  True])")
+logical_xor = _logical(
+    "logical_xor", np.logical_xor, 2, hint=_HINT,
+    doc="Elementwise a xor b: true where exactly one is true (bool tensor).\n\n"
+        ">>> x = ad.tensor([0.5, 2.0])\n>>> ad.logical_xor(x > 0, x > 1)\ntensor([ True, False])")
 logical_not = _logical(
     "logical_not", np.logical_not, 1,
     doc="Elementwise not x (bool tensor).\n\n"
@@ -89,6 +93,9 @@ isinf = nondifferentiable("isinf", np.isinf, 1, numpy=np.isinf,
 signbit = nondifferentiable("signbit", np.signbit, 1, numpy=np.signbit,
                             doc="Elementwise test for a set sign bit (x < 0, and -0.0; bool "
                                 "tensor).")
+
+# Integer-only ufuncs (NumPy refuses floats): bit shifts and counts, gcd and lcm.
+implements_without_gradient(np.left_shift, np.right_shift, np.bitwise_count, np.gcd, np.lcm)
 
 implements_without_gradient(
     np.argwhere, np.flatnonzero, np.nanargmax, np.nanargmin, np.searchsorted, np.digitize,

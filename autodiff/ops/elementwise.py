@@ -439,6 +439,23 @@ def _cast(data, dtype):
 astype.op = _astype_op
 
 
+@implements(np.astype)
+def numpy_astype(x, dtype, /, *, copy=True, device=None) -> Tensor:
+    """``np.astype``: the same as ``x.astype(dtype)`` (``ad.astype``); with
+    ``copy=False`` and the dtype ``x`` already has, ``x`` itself, as NumPy returns.
+
+    >>> x = ad.tensor([1.5], requires_grad=True)
+    >>> y = np.astype(x, np.float32); y.dtype, np.astype(x, x.dtype, copy=False) is x
+    (dtype('float32'), True)
+    """
+    if device is not None and str(device) != "cpu":
+        raise ValueError(f"astype: device {str(device)!r} is not available; arrays live in "
+                         "NumPy, on the CPU (device='cpu' or None)")
+    if not copy and isinstance(x, Tensor) and np.dtype(dtype) == x.dtype:
+        return x
+    return astype(x, dtype)
+
+
 def _astype_array(x, dtype):
     return np.asarray(x).astype(dtype, copy=False)
 

@@ -1,11 +1,14 @@
 """A float's parts: ``np.modf``, ``np.frexp`` and their inverse ``np.ldexp`` on Tensors,
-and ``np.spacing``, the distance to the next float.
+``np.spacing``, the distance to the next float, and ``np.nextafter``, the next float.
 
 The integral part of ``modf`` and the exponent of ``frexp`` are piecewise constant
 (zero gradient); the fractional part has gradient ``g`` (``x`` minus a constant
 between the integers) and the mantissa ``g * 2**-e`` (``x`` scaled by the constant
 ``2**-e`` between the powers of two).  ``spacing`` is constant from one power of two
-to the next, so its gradient is zero almost everywhere, as ``floor``'s.  The values
+to the next, so its gradient is zero almost everywhere, as ``floor``'s.
+``nextafter(x, y)`` is ``x`` moved by one step towards ``y``: gradient ``g`` for ``x``
+(``x`` plus a step that is constant between powers of two) and zero for ``y``, which
+only gives the direction.  The values
 are NumPy's own.
 """
 
@@ -40,6 +43,17 @@ spacing = defop(
         ">>> np.spacing(ad.tensor([1.0, 2.0]))\n"
         "tensor([2.22044605e-16, 4.44089210e-16])",
     x=("0", _zero_rule))
+
+nextafter = defop(
+    "nextafter", np.nextafter, numpy=np.nextafter, reads=(), elementwise=True,
+    hint="x and y broadcast like arithmetic",
+    doc="The next float after ``x`` towards ``y``, as ``np.nextafter``; gradient ``g`` for "
+        "``x`` and zero for ``y`` (it only gives the direction).\n\n"
+        ">>> x = ad.tensor([1.0, 1.0], requires_grad=True)\n"
+        ">>> y = np.nextafter(x, ad.tensor([2.0, 0.0]))\n"
+        ">>> y.sum().backward(); y - 1.0, x.grad\n"
+        "(tensor([ 2.22044605e-16, -1.11022302e-16], requires_grad=True), array([1., 1.]))",
+    x=("g", lambda xp, g, ans, x, y: g), y=("0", _zero_rule))
 
 modf_fraction = defop(
     "modf_fraction", lambda x: np.modf(x)[0],

@@ -12,6 +12,18 @@ arrays made from its shape, ``np.lexsort``'s order, ``np.einsum_path``'s plan.
 * ``np.lexsort`` returns integer indices, a step function of the values, like
   ``np.argsort``: a Tensor that does not require grad.
 * ``np.isfortran`` reads ``t.flags`` (a read-only view of the data's flags).
+* Questions about dtypes and memory read the data: ``np.can_cast``, ``np.common_type``
+  and ``np.min_scalar_type`` (dtypes), ``np.shares_memory`` and
+  ``np.may_share_memory`` (whether the data arrays overlap: ``t[0]`` is a view of
+  ``t``'s data, as in NumPy), ``np.array_equiv`` (a bool).
+* Index helpers on integer data return NumPy's index arrays: ``np.ix_`` and
+  ``np.unravel_index`` (tuples of arrays, as ``np.nonzero``), ``np.ravel_multi_index``;
+  so do ``np.packbits`` and ``np.unpackbits`` on bools and bytes (Tensors).
+* ``np.save``, ``np.savez``, ``np.savez_compressed`` and ``np.savetxt`` write the values,
+  as for ``t.data`` (``np.load`` gives ndarrays back).  Like ``t.numpy()``, saving is an
+  explicit exit from the tape: no gradient or history is kept (``ad.save`` /
+  ``state_dict`` save a model's parameters).  Inside ``ad.compile`` they are refused
+  (a replay would not write again).
 """
 
 from __future__ import annotations
@@ -127,3 +139,32 @@ def diag_indices_from(arr) -> tuple:
 
 implements_without_gradient(np.einsum_path, shape_only=True)
 implements_without_gradient(np.lexsort)
+implements_without_gradient(np.can_cast, np.common_type, shape_only=True)
+implements_without_gradient(np.min_scalar_type, np.shares_memory, np.may_share_memory,
+                            np.array_equiv, np.ix_, np.unravel_index, np.ravel_multi_index,
+                            np.packbits, np.unpackbits)
+
+
+def refuse_saving_while_tracing(name: str) -> None:
+    """Saving inside a compiled function would run only while tracing."""
+    from ..compile.refusals import refuse_while_tracing     # (the compile package imports ops)
+    refuse_while_tracing(name, "it writes the values out, which a replay would not do again",
+                         "Return the values and save them outside the compiled function")
+
+
+def _saved_with(numpy_function):
+    name = f"numpy.{numpy_function.__name__}"
+
+    def save(*args, **kwargs):
+        refuse_saving_while_tracing(name)
+        args = [a.data if isinstance(a, Tensor) else a for a in args]
+        kwargs = {k: v.data if isinstance(v, Tensor) else v for k, v in kwargs.items()}
+        return numpy_function(*args, **kwargs)
+    save.__name__ = numpy_function.__name__
+    save.__doc__ = (f"``{name}`` of the values (as of ``t.data``), without history; "
+                    "refused inside ``ad.compile``.")
+    implements(numpy_function)(save)
+
+
+for _saving in (np.save, np.savez, np.savez_compressed, np.savetxt):
+    _saved_with(_saving)

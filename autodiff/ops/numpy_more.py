@@ -9,6 +9,8 @@
   constant) and ``polyval`` (Horner's scheme, gradient in ``p`` and ``x``).
 - ``np.linalg.matrix_transpose``, ``diagonal``, ``trace``, ``matmul``: the existing
   ops on the last two axes; ``np.linalg.matrix_rank`` runs without a gradient.
+- ``apply_over_axes``: NumPy's loop run on the Tensor, so each call of the function
+  is recorded.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from .numpy_dispatch import implements, implements_without_gradient
 from .operands import array_of, tensor_of
 from .rearrange import matrix_transpose as _matrix_transpose
 from .reduce import masking_arguments, sum as _sum, var as _var
+from .shape import expand_dims
 
 _NO_VALUE = np._NoValue
 _nan_filled = where      # (where= is also the name of NumPy's mask argument)
@@ -328,3 +331,33 @@ def linalg_matmul(x1, x2, /) -> Tensor:
 
 
 implements_without_gradient(np.linalg.matrix_rank)
+
+
+@implements(np.apply_over_axes)
+def apply_over_axes(func, a, axes) -> Tensor:
+    """``func(a, axis)`` applied for each axis in turn, as ``np.apply_over_axes``: a
+    result with one axis fewer gets it back (size 1).  ``func`` is called with Tensors,
+    so its work is recorded.
+
+    >>> a = ad.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    >>> s = np.apply_over_axes(np.sum, a, [0, 1]); s.backward(); s, a.grad
+    (tensor([[10.]], requires_grad=True), array([[1., 1.],
+           [1., 1.]]))
+    """
+    value = tensor_of(a)
+    if np.ndim(axes) == 0:
+        axes = (axes,)
+    for axis in axes:
+        axis = int(axis)
+        if axis < 0:
+            axis += value.ndim
+        result = tensor_of(func(value, axis))
+        if result.ndim != value.ndim:
+            result = expand_dims(result, axis)
+            if result.ndim != value.ndim:
+                raise ValueError(
+                    f"apply_over_axes: the function is not returning an array of the "
+                    f"correct shape: given a tensor of shape {value.shape} and axis {axis}, "
+                    f"it returned one of {result.shape[:axis] + result.shape[axis + 1:]}")
+        value = result
+    return value

@@ -8,6 +8,10 @@ each built from existing ops, NumPy's recipes step for step so the values are Nu
   ``polymul`` (whose arguments lose their leading zeros first, as NumPy's
   ``poly1d`` does, so its length depends on the values).  poly1d arguments are
   refused: pass the coefficients.
+- ``poly`` (the product of the linear factors ``x - r``, NumPy's convolutions step for
+  step: gradient in the roots; a square matrix's characteristic polynomial goes
+  through its complex eigenvalues, so it runs without a gradient only) and
+  ``polydiv`` (NumPy's long division: gradients in both arguments).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import warnings
 import numpy as np
 
 from ..compile.refusals import refuse_while_tracing
+from ..graph import _grad_mode
 from ..tensor import Tensor
 from .elementwise import astype, sqrt
 from .linalg import matmul
@@ -27,7 +32,7 @@ from .operands import tensor_of
 from .products import outer
 from .rearrange import flip
 from .reduce import sum as _sum
-from .shape import broadcast_to, concatenate, reshape
+from .shape import broadcast_to, concatenate, reshape, stack
 from .signal import convolve
 
 
@@ -267,3 +272,70 @@ def polymul(a1, a2) -> Tensor:
     a1 = _without_leading_zeros(_coefficients("polymul", a1, allow_scalar=True))
     a2 = _without_leading_zeros(_coefficients("polymul", a2, allow_scalar=True))
     return convolve(a1, a2)
+
+
+@implements(np.poly)
+def poly(seq_of_zeros):
+    """The coefficients of the polynomial with the given roots, as ``np.poly``: the
+    product of the factors ``x - r`` (NumPy's convolutions, so its values), with a
+    gradient in the roots.  For a square matrix, its characteristic polynomial: NumPy
+    computes it from the (complex) eigenvalues, so a matrix that requires grad is
+    refused (for a symmetric one, ``np.poly(np.linalg.eigvalsh(a))`` is
+    differentiable).  No roots give ``1.0``, as NumPy.
+
+    >>> r = ad.tensor([1.0, 2.0], requires_grad=True)
+    >>> c = np.poly(r); c.sum().backward(); c, r.grad
+    (tensor([ 1., -3.,  2.], requires_grad=True), array([1., 0.]))
+    """
+    zeros = tensor_of(seq_of_zeros)
+    if zeros.ndim == 0:
+        zeros = reshape(zeros, (1,))
+    if zeros.ndim != 1 or zeros.dtype.kind == "c":
+        if zeros.requires_grad and _grad_mode.enabled:
+            raise TypeError(
+                f"poly: a gradient through the roots of a {zeros.shape} matrix (its "
+                "eigenvalues, which are complex in general) is not supported; for a "
+                "symmetric matrix a use np.poly(np.linalg.eigvalsh(a)), or call np.poly on "
+                "a.detach() when no gradient is needed")
+        result = np.poly(zeros.data)           # NumPy's checks and values
+        return Tensor(result) if isinstance(result, np.ndarray) else result
+    if zeros.shape[0] == 0:
+        return 1.0
+    dtype = np.dtype(np.mintypecode(zeros.dtype.char))
+    zeros = astype(zeros, dtype) if zeros.dtype != dtype else zeros
+    one = np.ones(1, dtype)
+    coefficients = Tensor(one)
+    for k in range(zeros.shape[0]):
+        coefficients = convolve(coefficients, concatenate([one, -zeros[k:k + 1]]))
+    return coefficients
+
+
+@implements(np.polydiv)
+def polydiv(u, v) -> tuple:
+    """Quotient and remainder of the polynomial division ``u / v``, as ``np.polydiv``
+    (NumPy's long division step for step, so its values, with gradients in both; the
+    remainder's leading entries that are close to zero are dropped, as NumPy drops
+    them, so its length depends on the values).
+
+    >>> u = ad.tensor([1.0, 0.0, -1.0], requires_grad=True)
+    >>> q, r = np.polydiv(u, ad.tensor([1.0, 1.0])); q, r
+    (tensor([ 1., -1.], requires_grad=True), tensor([0.], requires_grad=True))
+    """
+    refuse_while_tracing("polydiv", "the length of its remainder depends on the values",
+                         "Call it outside the compiled function")
+    u = _floating(_coefficients("polydiv", u, allow_scalar=True))
+    v = _floating(_coefficients("polydiv", v, allow_scalar=True))
+    m, n = u.shape[0] - 1, v.shape[0] - 1
+    scale = 1.0 / v[0]
+    remainder = u
+    quotient = []
+    for k in range(m - n + 1):
+        d = scale * remainder[k]
+        quotient.append(d)
+        remainder = concatenate([remainder[:k], remainder[k:k + n + 1] - d * v,
+                                 remainder[k + n + 1:]])
+    dtype = np.result_type(u.dtype, v.dtype)
+    quotient = stack(quotient) if quotient else Tensor(np.zeros(1, dtype))
+    while np.allclose(remainder.data[0], 0, rtol=1e-14) and remainder.shape[-1] > 1:
+        remainder = remainder[1:]
+    return quotient, remainder

@@ -1,5 +1,6 @@
-"""NumPy functions that write into their first argument: ``np.put_along_axis`` and
-``np.fill_diagonal`` on Tensors.
+"""NumPy functions that write into their first argument: ``np.put_along_axis``,
+``np.fill_diagonal``, ``np.put``, ``np.putmask``, ``np.place`` and ``np.copyto`` on
+Tensors.
 
 Each is ``t[key] = values`` for the key NumPy would write at, so it follows the rules of
 every in-place update of a Tensor (``autodiff/inplace.py``): recorded in grad mode
@@ -9,8 +10,8 @@ none), a plain write into ``t.data`` otherwise, refused on a leaf that requires 
 NumPy's own function runs first on a scratch array, so its checks and errors are its
 own.  Both return None, as NumPy's do.
 
-Refused with an error saying what to write instead: ``put_along_axis`` with indices
-that repeat an entry while recording (which value lands there would be NumPy's
+Refused with an error saying what to write instead: ``put_along_axis`` and ``put``
+with indices that repeat an entry while recording (which value lands there would be NumPy's
 choice, and so would be which one gets the gradient), and with ``axis=None`` (NumPy 2
 writes into a flattened copy there and leaves ``arr`` unchanged); and values that
 require grad written into an ndarray, which cannot hold a gradient.
@@ -23,12 +24,14 @@ import functools
 import numpy as np
 
 from .. import inplace
+from ..compile.hooks import made
+from ..compile.refusals import refuse_traced_values
 from ..graph import _grad_mode
 from ..tensor import Tensor
 from .indexing import take
 from .operands import array_of, tensor_of
 from .registry import implements
-from .shape import flatten
+from .shape import broadcast_to, flatten
 
 
 def _constant(array):
@@ -144,6 +147,232 @@ def _cycle(n, size):
     """``0, 1, ..., size - 1, 0, 1, ...``, ``n`` of them: ``val`` repeated along the
     diagonal (or cut short), as NumPy's flat assignment does."""
     return _constant(np.arange(n) % size)
+
+
+def _cycled(values, n):
+    """``values`` flattened and repeated (or cut) to ``n`` entries, recorded: how NumPy's
+    ``put`` and ``place`` reuse a short ``values``."""
+    flat = flatten(tensor_of(values))
+    return flat if flat.shape[0] == n else take(flat, _cycle(n, flat.shape[0]))
+
+
+def _put_positions(size, mode, ind):
+    """The flat positions ``np.put`` writes at (``mode`` applied, in ``[0, size)``)."""
+    positions = np.asarray(ind).reshape(-1).astype(np.intp)
+    if mode == "wrap":
+        return positions % size
+    if mode == "clip":
+        return np.clip(positions, 0, size - 1)
+    return np.where(positions < 0, positions + size, positions)
+
+
+def _mask_positions(mask):
+    """The flat positions where ``mask`` is true (``np.putmask``, ``np.place``)."""
+    return np.flatnonzero(mask)
+
+
+def _putmask_choices(n_values, mask):
+    """Which of ``n_values`` values ``np.putmask`` writes at each true position."""
+    return np.flatnonzero(mask) % n_values
+
+
+def _unravelled(positions_of, shape, axis, *args):
+    return np.unravel_index(positions_of(*args), shape)[axis]
+
+
+def _made_from_arguments(label, fn, *args):
+    """``fn(*args)`` through ``hooks.made``, so that ``ad.compile`` computes it again at
+    each replay from the caller's arguments (a Tensor's data is followed)."""
+    return made(label, fn, tuple(array_of(x) if isinstance(x, Tensor) else x for x in args))
+
+
+def _write_flat(name, a, positions_of, args, values, described):
+    """``a.flat[positions] = values`` through ``inplace.set_item``, with ``positions =
+    positions_of(*args)`` (as many as values)."""
+    for x in args:
+        refuse_traced_values(x, name, "the positions it writes are read from the values of "
+                             "its index or mask", "Make the index or mask a constant (an "
+                             "ndarray made outside the compiled function)")
+    positions = positions_of(*(x.data if isinstance(x, Tensor) else x for x in args))
+    if positions.size == 0:
+        return None                                 # NumPy writes nothing
+    if _grad_mode.enabled and (a.requires_grad or getattr(values, "requires_grad", False)):
+        if np.unique(positions).size != positions.size:
+            raise ValueError(
+                f"{name}: the indices write an entry more than once ({described}), so "
+                "which value stays there, and which one gets its gradient, is ambiguous. "
+                "Make the indices distinct, or add the values up with t + "
+                "ad.index_add(values, t.shape, np.unravel_index(indices, t.shape)).")
+    if a.ndim == 0:                                 # every position is the one entry
+        key, values = (), values[-1]
+    else:
+        key = tuple(_made_from_arguments(
+            f"{name} index", functools.partial(_unravelled, positions_of, a.shape, axis), *args)
+            for axis in range(a.ndim))
+    inplace.set_item(a, key, values, where=name)
+    return None
+
+
+@implements(np.put)
+def put(a, ind, v, mode="raise") -> None:
+    """Write ``v`` at the flat positions ``ind`` of ``a``, in place, as ``np.put`` (a
+    short ``v`` is repeated; ``mode`` 'raise', 'wrap' or 'clip'); recorded in grad mode
+    like ``t[key] = v``.
+
+    >>> t = ad.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True) * 1.0
+    >>> v = ad.tensor(10.0, requires_grad=True)
+    >>> np.put(t, [0, 3], v)
+    >>> t.sum().backward(); t, v.grad
+    (tensor([[10.,  2.],
+            [ 3., 10.]], requires_grad=True), array(2.))
+    """
+    index = np.asarray(array_of(ind))
+    if not isinstance(a, Tensor):
+        _into_array("put", a, v, lambda: np.put(a, index, array_of(v), mode))
+        return None
+    raw = array_of(v)
+    described = (f"a of shape {a.shape}, dtype {a.dtype}; ind of shape {index.shape}; "
+                 f"v of shape {np.shape(raw)}; mode={mode!r}")
+    _checked("put", described, lambda: np.put(np.zeros(a.shape, a.dtype), index, raw, mode))
+    if np.size(raw) == 0:
+        return None
+    return _write_flat("put", a, functools.partial(_put_positions, a.size, mode), (ind,),
+                       _cycled(v, index.size), described)
+
+
+def _flat_positions(size, key):
+    """The flat positions ``ndarray.flat[key]`` selects among ``size`` entries."""
+    return np.arange(size)[key].reshape(-1)
+
+
+def write_flat(a, key, value) -> None:
+    """``a.flat[key] = value`` for a Tensor ``a``, as NumPy's (``value`` repeated or cut
+    to the positions selected), through ``inplace.set_item`` as ``np.put``.
+
+    >>> t = ad.zeros((2, 2)); write_flat(t, slice(1, 3), [5.0]); t
+    tensor([[0., 5.],
+            [5., 0.]])
+    """
+    raw_key = key.data if isinstance(key, Tensor) else key
+    described = (f"a tensor of shape {a.shape}, dtype {a.dtype}; values of shape "
+                 f"{np.shape(array_of(value))}")
+    try:
+        n = _flat_positions(a.size, raw_key).size
+    except IndexError as error:
+        raise IndexError(f"flat: {error} ({described})") from None
+    if n == 0:
+        return None
+    if np.size(array_of(value)) == 0:
+        raise ValueError(f"flat: no values to write at {n} positions ({described})")
+    return _write_flat("flat", a, functools.partial(_flat_positions, a.size), (key,),
+                       _cycled(value, n), described)
+
+
+def _mask_of(name, a, mask, described):
+    """``mask`` as an array of ``a``'s size (as NumPy requires)."""
+    raw = np.asarray(array_of(mask))
+    if raw.size != a.size:
+        raise ValueError(f"{name}: mask and data must be the same size ({described})")
+    return raw
+
+
+@implements(np.putmask)
+def putmask(a, mask, values) -> None:
+    """Write ``values`` where ``mask`` is true, in place, as ``np.putmask``: the entry at
+    flat position ``i`` takes ``values.flat[i % values.size]``; recorded in grad mode
+    like ``t[mask] = ...``.
+
+    >>> t = ad.tensor([1.0, 2.0, 3.0], requires_grad=True) * 1.0
+    >>> v = ad.tensor([7.0, 8.0, 9.0], requires_grad=True)
+    >>> np.putmask(t, np.array([True, False, True]), v)
+    >>> t.sum().backward(); t, v.grad
+    (tensor([7., 2., 9.], requires_grad=True), array([1., 0., 1.]))
+    """
+    if not isinstance(a, Tensor):
+        _into_array("putmask", a, values,
+                    lambda: np.putmask(a, array_of(mask), array_of(values)))
+        return None
+    raw = array_of(values)
+    described = (f"a of shape {a.shape}, dtype {a.dtype}; mask of shape "
+                 f"{np.shape(array_of(mask))}; values of shape {np.shape(raw)}")
+    _checked("putmask", described,
+             lambda: np.putmask(np.zeros(a.shape, a.dtype), array_of(mask), raw))
+    if not _mask_of("putmask", a, mask, described).any():
+        return None
+    flat = flatten(tensor_of(values))
+    chosen = _made_from_arguments(
+        "putmask values", functools.partial(_putmask_choices, flat.shape[0]), mask)
+    return _write_flat("putmask", a, _mask_positions, (mask,), take(flat, chosen), described)
+
+
+@implements(np.place)
+def place(arr, mask, vals) -> None:
+    """Write ``vals`` in order where ``mask`` is true, in place, as ``np.place`` (a short
+    ``vals`` is repeated); recorded in grad mode like ``t[mask] = ...``.
+
+    >>> t = ad.tensor([1.0, 2.0, 3.0], requires_grad=True) * 1.0
+    >>> v = ad.tensor([5.0], requires_grad=True)
+    >>> np.place(t, np.array([True, False, True]), v)
+    >>> t.sum().backward(); t, v.grad
+    (tensor([5., 2., 5.], requires_grad=True), array([2.]))
+    """
+    if not isinstance(arr, Tensor):
+        _into_array("place", arr, vals, lambda: np.place(arr, array_of(mask), array_of(vals)))
+        return None
+    raw = array_of(vals)
+    described = (f"arr of shape {arr.shape}, dtype {arr.dtype}; mask of shape "
+                 f"{np.shape(array_of(mask))}; vals of shape {np.shape(raw)}")
+    _checked("place", described,
+             lambda: np.place(np.zeros(arr.shape, arr.dtype), array_of(mask), raw))
+    n = int(np.count_nonzero(_mask_of("place", arr, mask, described)))
+    if n == 0:
+        return None
+    return _write_flat("place", arr, _mask_positions, (mask,), _cycled(vals, n), described)
+
+
+@implements(np.copyto)
+def copyto(dst, src, casting="same_kind", where=True) -> None:
+    """Copy ``src`` (broadcast) into ``dst`` where ``where`` is true, in place, as
+    ``np.copyto`` (with its ``casting`` check); recorded in grad mode like
+    ``t[...] = src``: ``src`` gets the gradient of the entries it landed in.
+
+    >>> t = ad.tensor([1.0, 2.0], requires_grad=True) * 1.0
+    >>> s = ad.tensor(3.0, requires_grad=True)
+    >>> np.copyto(t, s, where=np.array([False, True]))
+    >>> (t * t).sum().backward(); t, s.grad
+    (tensor([1., 3.], requires_grad=True), array(6.))
+    """
+    mask = np.asarray(array_of(where), dtype=bool) if where is not True else None
+    if not isinstance(dst, Tensor):
+        _into_array("copyto", dst, src, lambda: np.copyto(
+            dst, array_of(src), casting=casting, where=True if mask is None else mask))
+        return None
+    raw = array_of(src)
+    described = (f"dst of shape {dst.shape}, dtype {dst.dtype}; src of shape "
+                 f"{np.shape(raw)}, dtype {np.result_type(raw)}; casting={casting!r}")
+    _checked("copyto", described, lambda: np.copyto(
+        np.zeros(dst.shape, dst.dtype), raw, casting=casting,
+        where=True if mask is None else mask))
+    refuse_traced_values(where, "copyto", "which entries it writes is read from the values "
+                         "of where=", "Make the mask a constant (an ndarray made outside the "
+                         "compiled function)")
+    if mask is None or mask.all():
+        inplace.set_item(dst, Ellipsis, src, where="copyto")
+        return None
+    if not mask.any():
+        return None
+    positions_of = functools.partial(_where_positions, dst.shape)
+    chosen = _made_from_arguments("copyto where", positions_of, where)
+    values = take(flatten(broadcast_to(tensor_of(src), dst.shape)), chosen)
+    return _write_flat("copyto", dst, positions_of, (where,), values, described)
+
+
+def _where_positions(shape, where):
+    """The flat positions where ``where``, broadcast to ``shape``, is true."""
+    return np.flatnonzero(np.broadcast_to(np.asarray(where, dtype=bool), shape))
+
+
+copyto.numpy_kwargs = ("casting", "where")      # handled above (see interop)
 
 
 @implements(np.fill_diagonal)

@@ -1,0 +1,290 @@
+"""The rest of NumPy's ndarray attributes and methods on ``Tensor``: in-place
+``partition``, ``put`` and ``resize``, ``choose``, the ``flat`` indexer, memory
+(``strides``, ``base``), NumPy 2's array API device (``device``, ``to_device``), and
+the data's bytes (``tobytes``, ``tofile``, ``dump``, ``dumps``, ``byteswap``).
+
+The writers follow the rules of every in-place update (``autodiff/inplace.py``):
+recorded in grad mode, a write into ``t.data`` otherwise, refused on a leaf that
+requires grad.  Saving and serializing write the values alone, as ``t.data``'s would
+(like ``t.numpy()``, an explicit exit from the tape: no gradient, no history), and
+are refused inside ``ad.compile``, whose replays would not write again.
+``ctypes``, ``getfield``, ``setfield`` and ``setflags`` reach into the raw memory,
+which the library replaces on recorded updates and protects when a graph saved it:
+they raise ``AttributeError`` naming ``t.data``'s.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def _refuse_bytes_of_grad(t, where: str) -> None:
+    from .graph import _grad_mode
+    if t.requires_grad and _grad_mode.enabled:
+        raise TypeError(
+            f"{where}: it reinterprets the bytes of a tensor that requires grad (shape "
+            f"{t.shape}, dtype {t.dtype}), which has no gradient. Call it on t.detach() "
+            "(or in ad.no_grad()) when no gradient is needed.")
+
+
+def _refuse_while_tracing(name: str) -> None:
+    from .ops.inspection import refuse_saving_while_tracing
+    refuse_saving_while_tracing(name)
+
+
+class FlatIndexer:
+    """``t.flat``: the tensor read and written as if it were 1-D (C order), as
+    ``ndarray.flat``.  Reading is a recorded gather (``t.reshape(-1)[key]``), writing an
+    in-place update of ``t`` at those positions (as ``np.put``).
+
+    >>> t = ad.tensor([[1.0, 2.0], [3.0, 4.0]])
+    >>> t.flat[[0, 3]]
+    tensor([1., 4.])
+    >>> t.flat[1:3] = 0.0; t
+    tensor([[1., 0.],
+            [0., 4.]])
+    """
+
+    __slots__ = ("_tensor",)
+
+    def __init__(self, tensor):
+        self._tensor = tensor
+
+    def _key(self, key):
+        from .ops.operands import array_of
+        return array_of(key) if hasattr(key, "data") else key
+
+    def __getitem__(self, key):
+        return self._tensor.reshape(-1)[self._key(key)]
+
+    def __setitem__(self, key, value):
+        from .ops.writes import write_flat
+        write_flat(self._tensor, key, value)
+
+    def __len__(self) -> int:
+        return self._tensor.size
+
+    def __iter__(self):
+        flat = self._tensor.reshape(-1)
+        return (flat[i] for i in range(flat.shape[0]))
+
+    def copy(self):
+        """The entries as a new 1-D tensor (``ndarray.flat.copy``), recorded."""
+        return self._tensor.reshape(-1).copy()
+
+    @property
+    def base(self):
+        """The tensor this iterates over (``ndarray.flat.base``)."""
+        return self._tensor
+
+    def __repr__(self):
+        return f"<flat indexer of a tensor of shape {self._tensor.shape}>"
+
+
+class ArrayLayoutMethods:
+    """Methods ``Tensor`` inherits (see the module docstring)."""
+
+    # ----- in-place writers ----------------------------------------------------------
+    def partition(self, kth, axis=-1, kind="introselect", order=None) -> None:
+        """Partition in place along ``axis`` around the ``kth`` entries, as
+        ``ndarray.partition`` (returns None); ``np.partition(t, kth)`` is the copy.
+
+        >>> t = ad.tensor([3.0, 1.0, 2.0]); t.partition(0); t[0]
+        tensor(1.)
+        """
+        from .inplace import fill
+        from .ops.ordering import partition
+        fill(self, partition(self, kth, axis=axis, kind=kind, order=order), "partition")
+
+    def put(self, indices, values, mode="raise") -> None:
+        """Write ``values`` at the flat positions ``indices``, in place, as
+        ``ndarray.put`` / ``np.put`` (PyTorch: ``put_``).
+
+        >>> t = ad.zeros((2, 2)); t.put([1, 2], [5.0, 6.0]); t
+        tensor([[0., 5.],
+                [6., 0.]])
+        """
+        np.put(self, indices, values, mode=mode)
+
+    def resize(self, *new_shape, refcheck=True) -> None:
+        """Change the shape and size in place, as ``ndarray.resize``: the entries are
+        kept in C order, cut or followed by zeros.  A leaf that requires grad is
+        refused (its gradient would no longer fit it), and so is a tensor with views
+        made by indexing; ``np.resize(t, shape)`` (repeating the values) and
+        ``ad.concatenate`` build a new tensor instead.
+
+        >>> t = ad.tensor([1.0, 2.0, 3.0]); t.resize(2, 2); t
+        tensor([[1., 2.],
+                [3., 0.]])
+        """
+        from . import inplace
+        from .compile.hooks import made
+        from .ops.elementwise import copy
+        from .ops.shape import concatenate, reshape
+        from .view_table import _viewed, _views_of
+        if len(new_shape) == 1 and not isinstance(new_shape[0], (int, np.integer)):
+            new_shape = tuple(new_shape[0])
+        shape = tuple(int(n) for n in new_shape)
+        if any(n < 0 for n in shape):
+            raise ValueError(f"resize: negative dimensions are not allowed, got {shape}")
+        if self.requires_grad and self._node is None:
+            raise RuntimeError(
+                f"resize: tensor of shape {self.shape} is a leaf that requires grad; its "
+                f"gradient would no longer fit a new shape {shape}. Build a new tensor: "
+                "np.resize(t, shape) repeats the values, ad.concatenate([t.reshape(-1), "
+                "ad.zeros(k)]).reshape(shape) pads with zeros.")
+        entry = _views_of.get(id(self))
+        has_views = entry is not None and entry[0]() is self and any(
+            ref() is not None for refs in entry[1].values() for ref in refs)
+        if _viewed(self) is not None or has_views:
+            raise RuntimeError(f"resize: tensor of shape {self.shape} is a view of another, "
+                               "or has views made by indexing, which would not follow the "
+                               "new size; use np.resize(t, shape) for a new tensor")
+        recording = inplace._recording(self, None)
+        if self._node is not None and not recording:
+            raise RuntimeError(
+                f"resize: tensor of shape {self.shape} has recorded history, which a resize "
+                "that records nothing (under ad.no_grad()) would leave at the old shape; "
+                "resize t = t.detach() instead, or resize in grad mode")
+        size = int(np.prod(shape))
+        flat = self.reshape(-1)[:size]
+        if size > self.size:
+            zeros = made("resize zeros", np.zeros, ((size - self.size,), self.dtype))
+            flat = concatenate([flat, zeros])
+        resized = copy(reshape(flat, shape))        # an array of its own, as NumPy's
+        if recording:
+            inplace._take(self, resized)
+        else:
+            self.data = resized.data
+
+    # ----- reading as a flat sequence, choosing --------------------------------------
+    @property
+    def flat(self) -> FlatIndexer:
+        """The tensor indexed as if it were 1-D (C order), as ``ndarray.flat``: see
+        ``FlatIndexer``."""
+        return FlatIndexer(self)
+
+    def choose(self, choices, mode="raise"):
+        """``np.choose(self, choices)``: this integer tensor picks, at each position,
+        the entry of one of ``choices`` (recorded in the choices).
+
+        >>> ad.tensor([0, 1]).choose([ad.tensor([1.0, 2.0]), ad.tensor([3.0, 4.0])])
+        tensor([1., 4.])
+        """
+        return np.choose(self, choices, mode=mode)
+
+    # ----- memory and device ---------------------------------------------------------
+    @property
+    def strides(self) -> tuple:
+        """The data array's strides in bytes (``t.data.strides``)."""
+        return self.data.strides
+
+    @property
+    def base(self):
+        """The tensor this one is a view of, when it was made by basic indexing
+        (``t[0]``, ``t[:, 1:]``: a write into one shows in the other); None otherwise,
+        also for views made by other ops (``t.T``), whose writes are not followed.
+        The data's own memory owner is ``t.data.base``.
+
+        >>> t = ad.tensor([[1.0, 2.0], [3.0, 4.0]]); t[0].base is t, t.base
+        (True, None)
+        """
+        from .view_table import _viewed
+        viewed = _viewed(self)
+        return None if viewed is None else viewed[0]
+
+    @property
+    def device(self) -> str:
+        """``'cpu'``: the arrays live in NumPy (NumPy 2's ``ndarray.device``)."""
+        return "cpu"
+
+    def to_device(self, device, /, *, stream=None):
+        """The tensor itself for ``'cpu'`` (NumPy 2's ``ndarray.to_device``); any other
+        device raises."""
+        if stream is not None or str(device) != "cpu":
+            raise ValueError(f"to_device: device {str(device)!r} (stream {stream!r}) is not "
+                             "available; arrays live in NumPy, on the CPU ('cpu')")
+        return self
+
+    @property
+    def ctypes(self):
+        raise AttributeError(
+            "Tensor has no ctypes: a recorded update gives a tensor a new array, so a "
+            "pointer into its memory would go stale; use t.data.ctypes for the current "
+            "array's")
+
+    @property
+    def getfield(self):
+        raise AttributeError(
+            "Tensor has no getfield: reading its bytes as another dtype has no gradient; "
+            "use t.data.getfield(dtype, offset) (an ndarray), or ad.tensor of it")
+
+    @property
+    def setfield(self):
+        raise AttributeError(
+            "Tensor has no setfield: writing raw bytes would bypass the tape and its "
+            "checks; use t[...] = values, or t.data.setfield(...) inside ad.no_grad() "
+            "when no graph saved the array")
+
+    @property
+    def setflags(self):
+        raise AttributeError(
+            "Tensor has no setflags: the library sets the writeable flag of arrays that a "
+            "graph saved, to protect them; t.flags reads the flags, and np.array(t.data) "
+            "is an ndarray of your own")
+
+    # ----- bytes ---------------------------------------------------------------------
+    def byteswap(self, inplace=False):
+        """The values with their bytes swapped, as ``ndarray.byteswap`` (no gradient; a
+        tensor that requires grad is refused in grad mode).  ``inplace=True`` swaps in
+        place and returns the tensor.
+
+        >>> ad.tensor(np.array([1], np.int16)).byteswap()
+        tensor([256], dtype=int16)
+        """
+        from . import inplace as _inplace
+        from .tensor import Tensor
+        _refuse_bytes_of_grad(self, "byteswap")
+        swapped = Tensor(self.data.byteswap())
+        if not inplace:
+            return swapped
+        _inplace.fill(self, swapped, "byteswap")
+        return self
+
+    def tobytes(self, order="C") -> bytes:
+        """The values' raw bytes, as ``ndarray.tobytes`` (of ``t.data``).
+
+        >>> np.frombuffer(ad.tensor([1.0, 2.0]).tobytes())
+        array([1., 2.])
+        """
+        _refuse_while_tracing("Tensor.tobytes")
+        return self.data.tobytes(order)
+
+    def tofile(self, fid, sep="", format="%s") -> None:
+        """Write the values to a file, as ``ndarray.tofile`` (of ``t.data``).
+
+        >>> ad.tensor([1.0, 2.0]).tofile("values.bin"); np.fromfile("values.bin")
+        array([1., 2.])
+        """
+        _refuse_while_tracing("Tensor.tofile")
+        self.data.tofile(fid, sep=sep, format=format)
+
+    def dump(self, file) -> None:
+        """Pickle the values (an ndarray) to ``file``, as ``ndarray.dump``; read back
+        with ``np.load(file, allow_pickle=True)``.
+
+        >>> ad.tensor([1.0, 2.0]).dump("values.pkl"); np.load("values.pkl", allow_pickle=True)
+        array([1., 2.])
+        """
+        _refuse_while_tracing("Tensor.dump")
+        self.data.dump(file)
+
+    def dumps(self) -> bytes:
+        """The values (an ndarray) pickled, as ``ndarray.dumps``; ``pickle.loads``
+        gives the ndarray back (``pickle.dumps(t)`` keeps the Tensor instead).
+
+        >>> import pickle; pickle.loads(ad.tensor([1.0, 2.0]).dumps())
+        array([1., 2.])
+        """
+        _refuse_while_tracing("Tensor.dumps")
+        return self.data.dumps()
