@@ -105,6 +105,12 @@ from .explain import explain
 from .compile import compile  # noqa: E402  (the function; the package is autodiff.compile)
 from .compile import NotReplayedWarning, TraceError  # noqa: E402
 from .warning_lines import install as _install_warning_lines
+from .numpy_names import add_numpy_functions as _add_numpy_functions
+
+# ad.argmax, ad.histogram, ad.linalg.matrix_rank ...: the NumPy functions that run on
+# Tensors and are not defined above, read from the dispatch tables.
+_add_numpy_functions(globals(), "numpy")
+_add_numpy_functions(vars(linalg), "numpy.linalg")
 
 _install_warning_lines()     # NumPy's warnings inside an op: shown at the user's line
 
