@@ -204,5 +204,5 @@ def empty(*size, dtype=None, requires_grad: bool = False) -> Tensor:
     >>> ad.empty(2, 3).shape
     (2, 3)
     """
-    from .creation import zeros
-    return zeros(*size, dtype=dtype, requires_grad=requires_grad)
+    from .creation import _shape, zeros
+    return zeros(_shape(size, "empty"), dtype=dtype, requires_grad=requires_grad)
