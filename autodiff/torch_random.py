@@ -140,19 +140,29 @@ def _int_argument(where, name, value):
     return int(value)
 
 
-def randint_like(input, low=0, high=None, *, dtype=None, rng=None) -> Tensor:
+def randint_like(input, *bounds, low=None, high=None, dtype=None, rng=None) -> Tensor:
     """Integers drawn uniformly from ``[low, high)`` with ``input``'s shape and (unless
     ``dtype`` is given) dtype, as ``torch.randint_like``: ``randint_like(t, high)`` or
-    ``randint_like(t, low, high)``.
+    ``randint_like(t, low, high)`` (``low`` defaults to 0; ``high`` is required).
 
     >>> t = ad.randint_like(ad.zeros(3), 5, rng=0)
     >>> t.dtype, bool(((0 <= t.data) & (t.data < 5)).all())
     (dtype('float64'), True)
     """
+    if len(bounds) == 2 and low is None and high is None:
+        low, high = bounds
+    elif len(bounds) == 1 and high is None:
+        high = bounds[0]
+    elif len(bounds) == 1 and low is None:
+        low = bounds[0]
+    elif bounds:
+        raise TypeError(f"randint_like: call it as randint_like(input, high) or "
+                        f"randint_like(input, low, high); got {bounds} and low={low!r}, "
+                        f"high={high!r}")
     if high is None:
-        low, high = 0, low
-    low, high = _int_argument("randint_like", "low", low), \
-        _int_argument("randint_like", "high", high)
+        raise TypeError("randint_like: high is required (the draws are below it)")
+    low = 0 if low is None else _int_argument("randint_like", "low", low)
+    high = _int_argument("randint_like", "high", high)
     if high <= low:
         raise ValueError(f"randint_like: the range [low, high) = [{low}, {high}) is empty; "
                          "need low < high")

@@ -129,6 +129,9 @@ def _cases():
                      lambda x, y: np.abs(x - y).max()),
         "pdist": (lambda L, x: L.pdist(x), [X], lambda x: _pdist(x, 2)),
         "pdist_1": (lambda L, x: L.pdist(x, 1), [X], lambda x: _pdist(x, 1)),
+        "pdist_repeated_rows": (lambda L, x: L.pdist(L.cat([x, x])), [X],
+                                lambda x: _pdist(np.concatenate([x, x]), 2)),
+        "dist_zero": (lambda L, x: L.dist(x, index(L, X)), [X], lambda x: 0.0),
         "svd_values": (lambda L, x: L.svd(x).S, [X], lambda x: np.linalg.svd(x)[1]),
         "svd_vectors": (lambda L, x: tuple(abs(m) for m in L.svd(x)[::2]), [X],
                         lambda x: (abs(np.linalg.svd(x, False)[0]),
@@ -333,3 +336,13 @@ def test_draws_refuse_parameters_that_require_grad():
         ad.normal(0.0, 1.0)
     with pytest.raises(ValueError, match="bernoulli: the probabilities"):
         ad.bernoulli(ad.tensor([1.5]))
+
+
+def test_randint_like_takes_its_bounds_as_pytorch_does():
+    for call in (lambda: ad.randint_like(ad.zeros(200), 3, rng=0),
+                 lambda: ad.randint_like(ad.zeros(200), high=3, rng=0),
+                 lambda: ad.randint_like(ad.zeros(200), 0, 3, rng=0)):
+        assert set(np.unique(call().data)) == {0.0, 1.0, 2.0}
+    assert ad.randint_like(ad.zeros(200), 2, high=4, rng=0).data.min() == 2
+    with pytest.raises(TypeError, match="high is required"):
+        ad.randint_like(ad.zeros(2), low=2)
