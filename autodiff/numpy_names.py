@@ -128,9 +128,9 @@ def _doc(public_name, numpy_function, numpy_name, recorded):
 
 
 def _summary(numpy_function) -> str:
-    """The first sentence paragraph of a NumPy docstring (a ufunc's starts with its
-    signature, which is skipped)."""
+    """The first paragraph of a NumPy docstring, after the signature that the docstrings
+    of ufuncs and of functions written in C start with."""
     paragraphs = (numpy_function.__doc__ or "").lstrip().split("\n\n", 2)
-    if isinstance(numpy_function, np.ufunc) and len(paragraphs) > 1:
+    if len(paragraphs) > 1 and paragraphs[0].startswith(f"{numpy_function.__name__}("):
         paragraphs = paragraphs[1:]
     return " ".join(line.strip() for line in paragraphs[0].splitlines())

@@ -226,6 +226,9 @@ def test_help_names_the_numpy_function_and_its_signature():
     assert ad.argmax.__module__ == "autodiff" and ad.linalg.outer.__module__ == "autodiff.linalg"
     assert {"argmax", "histogram", "unique"} <= set(dir(ad))
     assert "matrix_rank" in ad.linalg.__all__
+    for name in ADDED:
+        summary = _resolve(name)[0].__doc__.split("on Tensors: ", 1)[1].splitlines()[0]
+        assert summary and not summary.startswith(name.split(".")[-1] + "("), name
 
 
 def test_torch_dim_spelling_is_taken_only_where_it_means_axis():
