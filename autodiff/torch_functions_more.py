@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .ops.operands import tensor_of
+from .ops.operands import array_of, tensor_of
 from .tensor import Tensor
 
 __all__ = ["std_mean", "var_mean", "dist", "pdist", "svd", "msort", "cartesian_prod",
@@ -188,10 +188,10 @@ def bucketize(input, boundaries, *, out_int32: bool = False, right: bool = False
     tensor([0, 2, 3])
     """
     from .compile.hooks import made     # computed again at each replay of ad.compile
-    edges = np.asarray(getattr(boundaries, "data", boundaries))
+    edges = array_of(boundaries)
     if edges.ndim != 1:
         raise ValueError(f"bucketize: boundaries must be 1-D, got shape {edges.shape}")
-    values = np.asarray(getattr(input, "data", input))
+    values = array_of(input)
     return Tensor(made("bucketize", _bucket_indices,
                        (values, edges, "right" if right else "left",
                         np.int32 if out_int32 else np.int64)))

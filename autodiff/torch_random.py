@@ -13,6 +13,7 @@ import numpy as np
 
 from .compile.hooks import made
 from .creation import _generator, _shape, rand, randn
+from .ops.operands import array_of
 from .tensor import Tensor
 
 __all__ = ["randn_like", "rand_like", "randint", "randint_like", "randperm", "multinomial",
@@ -166,7 +167,7 @@ def randint_like(input, *bounds, low=None, high=None, dtype=None, rng=None) -> T
     if high <= low:
         raise ValueError(f"randint_like: the range [low, high) = [{low}, {high}) is empty; "
                          "need low < high")
-    data = np.asarray(getattr(input, "data", input))
+    data = array_of(input)
     dtype = data.dtype if dtype is None else np.dtype(dtype)
     drawn = made("randint_like", _integers, (rng, low, high, data.shape, np.int64),
                  stateful=True)
@@ -196,7 +197,7 @@ def _values_without_gradient(where, value, what):
         raise TypeError(
             f"{where}: the {what} (shape {value.shape}) requires grad, but no gradient "
             f"flows through {where}'s draw (PyTorch's is zero); pass .detach(){_FIX[where]}")
-    return np.asarray(getattr(value, "data", value))
+    return array_of(value)
 
 
 _FIX = {"bernoulli": "", "poisson": "",

@@ -346,3 +346,25 @@ def test_randint_like_takes_its_bounds_as_pytorch_does():
     assert ad.randint_like(ad.zeros(200), 2, high=4, rng=0).data.min() == 2
     with pytest.raises(TypeError, match="high is required"):
         ad.randint_like(ad.zeros(2), low=2)
+
+
+def test_compiled_replays_compute_the_new_functions_again():
+    edges, picks, weight = EDGES, np.array([2, 0]), ad.tensor(np.ones(3), requires_grad=True)
+
+    def step(x):
+        weight.grad = None
+        spread, middle = ad.std_mean(x * weight)
+        loss = ad.gather(x * weight, 0, picks).sum() + spread + middle
+        loss.backward()
+        return loss, ad.bucketize(x, edges), ad.normal(ad.zeros(2), 1.0), weight.grad
+
+    compiled = ad.compile(step)
+    draws = []
+    for scale in (1.0, -2.0, 0.5):
+        x = ad.tensor(np.array([-1.0, 0.25, 2.0]) * scale)
+        got = [np.array(_arrays(value)) for value in compiled(x)]
+        expected = [np.array(_arrays(value)) for value in step(x)]
+        for g, e in zip(got[:2] + got[3:], expected[:2] + expected[3:]):
+            np.testing.assert_allclose(g, e, rtol=1e-12)
+        draws.append(got[2])
+    assert not np.array_equal(draws[1], draws[2])
