@@ -99,11 +99,11 @@ from .torch_random import (  # noqa: E402
     bernoulli, multinomial, normal, poisson, rand_like, randint, randint_like, randn_like,
     randperm)
 from .torch_method_functions import (  # noqa: E402  (torch.gather is Tensor.gather ...)
-    addcdiv, addcmul, baddbmm, clone, det, diag_embed, div, eq, gather, ge, gt, histc,
+    addcdiv, addcmul, baddbmm, clone, det, diag_embed, div, eq, frac, gather, ge, gt, histc,
     index_select, inverse, kthvalue, le, logcumsumexp, logdet, logit, lt, masked_fill,
     masked_select, mm, mode, movedim, mul, mv, narrow, ne, neg, numel, permute, pinverse,
     repeat_interleave, rsqrt, scatter, scatter_add, slogdet, sub, take_along_dim,
-    tensor_split, unbind, unsqueeze, frac)
+    tensor_split, unbind, unsqueeze)
 from .torch_functions_more import (  # noqa: E402
     bucketize, cartesian_prod, combinations, dist, empty, msort, pdist, std_mean, svd,
     var_mean)
