@@ -1,7 +1,9 @@
 """``ad.<name>`` for the NumPy functions that run on Tensors but that no module of the
 library defines under their own name: ``ad.argmax(x, axis=1)`` is ``np.argmax(x,
 axis=1)`` with ``x`` a Tensor, and the same call with an array, a list or a number
-gives what it gives with that value as a Tensor.
+gives what it gives with that value as a Tensor.  A list that holds Tensors, where
+NumPy takes one array, is one recorded Tensor (``ad.array``), as for the library's
+own functions (``ad.mean([x, y])``).
 
 The names are read from the dispatch tables (``ops/numpy_dispatch.py``) when the
 package is imported, so a NumPy function that gets a rule later appears as
@@ -31,6 +33,10 @@ EXCLUDED = {
     "array_repr": "formats values as text rather than computing an array: use repr(t)",
     "array_str": "formats values as text rather than computing an array: use str(t)",
 }
+
+#: NumPy functions whose first argument is a sequence of arrays, each one on its own
+#: (the others take one array, so a list that holds Tensors is one Tensor, ``ad.array``).
+TAKES_A_SEQUENCE = frozenset({"concat", "block", "lexsort", "histogramdd"})
 
 #: NumPy reductions whose PyTorch function of the same name means the same thing, so
 #: that PyTorch's ``dim=``/``keepdim=`` can be taken as ``axis=``/``keepdims=``.
@@ -79,6 +85,7 @@ def numpy_function_for(public_name: str, numpy_function: Callable, numpy_name: s
     """
     from . import interop
     from .ops.numpy_dispatch import NO_GRADIENT_FUNCTIONS
+    from .ops.operands import SEQUENCES, from_nested, holds_tensor
     short_name = public_name.rsplit(".", 1)[-1]
     if isinstance(numpy_function, np.ufunc):
         def function(*inputs, **kwargs):
@@ -89,12 +96,18 @@ def numpy_function_for(public_name: str, numpy_function: Callable, numpy_name: s
                     "new Tensor)")
             if "out" in kwargs and not isinstance(kwargs["out"], tuple):
                 kwargs["out"] = (kwargs["out"],)
+            inputs = [from_nested(x) if type(x) in SEQUENCES and holds_tensor(x) else x
+                      for x in inputs]
             return interop.array_ufunc(numpy_function, "__call__", *inputs, **kwargs)
         recorded = True
     else:
+        one_array_first = short_name not in TAKES_A_SEQUENCE
+
         def function(*args, **kwargs):
             if "dim" in kwargs or "keepdim" in kwargs:
                 kwargs = _axis_from_dim(public_name, short_name, numpy_name, kwargs)
+            if one_array_first and args and type(args[0]) in SEQUENCES and holds_tensor(args[0]):
+                args = (from_nested(args[0]),) + args[1:]      # ad.nanstd([x, y])
             return interop.array_function(numpy_function, args, kwargs)
         recorded = numpy_function not in NO_GRADIENT_FUNCTIONS
     function.__name__ = function.__qualname__ = short_name

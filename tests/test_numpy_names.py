@@ -251,3 +251,32 @@ def test_unsupported_numpy_arguments_are_refused_as_on_a_tensor():
         ad.atan2(ad.tensor(X), Y, np.empty_like(X))
     with pytest.raises(TypeError, match="not supported"):
         ad.nanprod(ad.tensor(X), out=np.empty(4), axis=0)
+
+
+def _array_first(name):
+    make, inputs = SAMPLES[name]
+    args = make(*[ad.tensor(a) for a in inputs])[0]
+    return bool(args) and isinstance(args[0], ad.Tensor) and args[0].ndim > 0
+
+
+@pytest.mark.filterwarnings("error::autodiff.TapeDropWarning")
+@pytest.mark.parametrize("name", sorted(n for n in SAMPLES if _array_first(n)))
+def test_a_list_of_tensors_is_taken_as_one_tensor(name):
+    """``ad.nanstd([x, y])`` is ``ad.nanstd(ad.array([x, y]))``, on the tape, as the
+    library's own functions take lists (``ad.mean([x, y])``)."""
+    function = _resolve(name)[0]
+    make, inputs = SAMPLES[name]
+    args, kwargs = make(*[ad.tensor(a, requires_grad=True) for a in inputs])
+    first = args[0]
+    rows = [first[i] for i in range(len(first))]
+    on_tensor = function(*args, **kwargs)
+    on_rows = function(rows, *args[1:], **kwargs)
+    if name.split(".")[-1] in numpy_names.TAKES_A_SEQUENCE:
+        # each row is one array of the sequence, as NumPy reads a list there
+        expected = _resolve(name)[1]([row.data for row in rows], *make(*inputs)[0][1:],
+                                     **make(*inputs)[1])
+        _assert_same(on_rows, expected, name)
+    else:
+        _assert_same(on_rows, on_tensor, name)
+    if any(leaf.requires_grad for leaf in _float_leaves(on_tensor)):
+        assert any(leaf.requires_grad for leaf in _float_leaves(on_rows)), name
