@@ -90,10 +90,10 @@ def numpy_function_for(public_name: str, numpy_function: Callable, numpy_name: s
     if isinstance(numpy_function, np.ufunc):
         def function(*inputs, **kwargs):
             if len(inputs) != numpy_function.nin:
-                raise TypeError(
-                    f"{public_name} takes {numpy_function.nin} input(s), as {numpy_name}, "
-                    f"got {len(inputs)}; an output array cannot be passed (the result is a "
-                    "new Tensor)")
+                extra = ("; an output array cannot be passed (the result is a new Tensor)"
+                         if len(inputs) > numpy_function.nin else "")
+                raise TypeError(f"{public_name} takes {numpy_function.nin} input(s), as "
+                                f"{numpy_name}, got {len(inputs)}{extra}")
             if "out" in kwargs and not isinstance(kwargs["out"], tuple):
                 kwargs["out"] = (kwargs["out"],)
             inputs = [from_nested(x) if type(x) in SEQUENCES and holds_tensor(x) else x
@@ -132,7 +132,7 @@ def _axis_from_dim(public_name, short_name, numpy_name, kwargs):
 
 
 def _doc(public_name, numpy_function, numpy_name, recorded):
-    gradient = ("Recorded on the tape: gradients flow." if recorded
+    gradient = ("Recorded on the tape: a float result carries gradients." if recorded
                 else "Computed on the values: no gradient.")
     return (f"{numpy_name} on Tensors: {_summary(numpy_function)}\n\n"
             f"{gradient}  ``{public_name}(x, ...)`` is ``{numpy_name}(x, ...)`` with ``x``\n"
