@@ -97,7 +97,18 @@ from .torch_names import (  # noqa: E402  (PyTorch's top-level names)
 from .torch_functions import (  # noqa: E402  (more of PyTorch's top-level names)
     addmm, argsort, broadcast_tensors, cdist, chunk, lerp, log_softmax, meshgrid, norm,
     softmax, topk)
-from .torch_random import multinomial, rand_like, randint, randn_like  # noqa: E402
+from .torch_random import (  # noqa: E402
+    bernoulli, multinomial, normal, poisson, rand_like, randint, randint_like, randn_like,
+    randperm)
+from .torch_method_functions import (  # noqa: E402  (torch.gather is Tensor.gather ...)
+    addcdiv, addcmul, baddbmm, clone, det, diag_embed, div, eq, frac, gather, ge, gt, histc,
+    index_select, inverse, kthvalue, le, logcumsumexp, logdet, logit, lt, masked_fill,
+    masked_select, mm, mode, movedim, mul, mv, narrow, ne, neg, numel, permute, pinverse,
+    repeat_interleave, rsqrt, scatter, scatter_add, slogdet, sub, take_along_dim,
+    tensor_split, unbind, unsqueeze)
+from .torch_functions_more import (  # noqa: E402
+    bucketize, cartesian_prod, combinations, dist, empty, msort, pdist, std_mean, svd,
+    var_mean)
 from .serialization import load, save  # noqa: E402
 from . import autograd  # noqa: E402  (PyTorch's torch.autograd.grad, detect_anomaly)
 from . import func  # noqa: E402  (torch.func's names for the transforms, functional_call)
@@ -107,6 +118,12 @@ from .explain import explain
 from .compile import compile  # noqa: E402  (the function; the package is autodiff.compile)
 from .compile import NotReplayedWarning, TraceError  # noqa: E402
 from .warning_lines import install as _install_warning_lines
+from .numpy_names import add_numpy_functions as _add_numpy_functions
+
+# ad.argmax, ad.histogram, ad.linalg.matrix_rank ...: the NumPy functions that run on
+# Tensors and are not defined above, read from the dispatch tables.
+_add_numpy_functions(globals(), "numpy")
+_add_numpy_functions(vars(linalg), "numpy.linalg")
 
 _install_warning_lines()     # NumPy's warnings inside an op: shown at the user's line
 

@@ -1,5 +1,6 @@
-"""PyTorch's random functions: ``ad.randn_like``, ``ad.rand_like``, ``ad.randint`` and
-``ad.multinomial``.
+"""PyTorch's random functions: ``ad.randn_like``, ``ad.rand_like``, ``ad.randint``,
+``ad.randint_like``, ``ad.randperm``, ``ad.multinomial``, ``ad.bernoulli``, ``ad.poisson``
+and ``ad.normal``.
 
 Without ``rng=`` they draw from the library's generator, which ``ad.manual_seed``
 seeds (as ``ad.rand`` and ``ad.randn`` do); ``rng=`` takes an int seed or a
@@ -12,9 +13,11 @@ import numpy as np
 
 from .compile.hooks import made
 from .creation import _generator, _shape, rand, randn
+from .ops.operands import array_of
 from .tensor import Tensor
 
-__all__ = ["randn_like", "rand_like", "randint", "multinomial"]
+__all__ = ["randn_like", "rand_like", "randint", "randint_like", "randperm", "multinomial",
+           "bernoulli", "poisson", "normal"]
 
 
 def _like(where: str, t, dtype):
@@ -130,3 +133,162 @@ def multinomial(input, num_samples: int, replacement: bool = False, *, rng=None)
                  (rng, weights.astype(np.float64), int(num_samples), bool(replacement)),
                  stateful=True)
     return Tensor(drawn)
+
+
+def _int_argument(where, name, value):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{where}: {name} must be an int, got {value!r}")
+    return int(value)
+
+
+def randint_like(input, *bounds, low=None, high=None, dtype=None, rng=None) -> Tensor:
+    """Integers drawn uniformly from ``[low, high)`` with ``input``'s shape and (unless
+    ``dtype`` is given) dtype, as ``torch.randint_like``: ``randint_like(t, high)`` or
+    ``randint_like(t, low, high)`` (``low`` defaults to 0; ``high`` is required).
+
+    >>> t = ad.randint_like(ad.zeros(3), 5, rng=0)
+    >>> t.dtype, bool(((0 <= t.data) & (t.data < 5)).all())
+    (dtype('float64'), True)
+    """
+    if len(bounds) == 2 and low is None and high is None:
+        low, high = bounds
+    elif len(bounds) == 1 and high is None:
+        high = bounds[0]
+    elif len(bounds) == 1 and low is None:
+        low = bounds[0]
+    elif bounds:
+        raise TypeError(f"randint_like: call it as randint_like(input, high) or "
+                        f"randint_like(input, low, high); got {bounds} and low={low!r}, "
+                        f"high={high!r}")
+    if high is None:
+        raise TypeError("randint_like: high is required (the draws are below it)")
+    low = 0 if low is None else _int_argument("randint_like", "low", low)
+    high = _int_argument("randint_like", "high", high)
+    if high <= low:
+        raise ValueError(f"randint_like: the range [low, high) = [{low}, {high}) is empty; "
+                         "need low < high")
+    data = array_of(input)
+    dtype = data.dtype if dtype is None else np.dtype(dtype)
+    drawn = made("randint_like", _integers, (rng, low, high, data.shape, np.int64),
+                 stateful=True)
+    return Tensor(drawn.astype(dtype))
+
+
+def _permutation(rng, n, dtype):
+    return _generator(rng).permutation(n).astype(dtype)
+
+
+def randperm(n: int, *, dtype=np.int64, rng=None) -> Tensor:
+    """A random permutation of ``0, ..., n - 1``, as ``torch.randperm``.
+
+    >>> sorted(ad.randperm(4, rng=0).tolist())
+    [0, 1, 2, 3]
+    """
+    n = _int_argument("randperm", "n", n)
+    if n < 0:
+        raise ValueError(f"randperm: n must be >= 0, got {n}")
+    return Tensor(made("randperm", _permutation, (rng, n, np.dtype(dtype)), stateful=True))
+
+
+def _values_without_gradient(where, value, what):
+    """A parameter of a draw as an array: one that requires grad is refused, because no
+    gradient flows through the draw (PyTorch gives it zeros)."""
+    if isinstance(value, Tensor) and value.requires_grad:
+        raise TypeError(
+            f"{where}: the {what} (shape {value.shape}) requires grad, but no gradient "
+            f"flows through {where}'s draw (PyTorch's is zero); pass .detach(){_FIX[where]}")
+    return array_of(value)
+
+
+_FIX = {"bernoulli": "", "poisson": "",
+        "normal": ", or write mean + std * ad.randn_like(mean) for a draw that carries "
+                  "gradients to mean and std (ad.distributions.Normal(...).rsample())"}
+
+
+def _float_parameter(where, values, what):
+    if values.dtype.kind != "f":
+        raise TypeError(f"{where}: the {what} must be floating-point, got {values.dtype} "
+                        f"(shape {values.shape})")
+    return values
+
+
+def _bernoulli_draw(rng, probabilities):
+    return (_generator(rng).random(probabilities.shape) < probabilities).astype(
+        probabilities.dtype)
+
+
+def bernoulli(input, p=None, *, rng=None) -> Tensor:
+    """0/1 draws, each 1 with probability ``input`` (or the number ``p`` for every entry
+    of ``input``'s shape), in ``input``'s dtype, as ``torch.bernoulli`` (no gradient).
+
+    >>> ad.bernoulli(ad.tensor([0.0, 1.0]), rng=0)
+    tensor([0., 1.])
+    """
+    probabilities = _float_parameter(
+        "bernoulli", _values_without_gradient("bernoulli", input, "input"), "input")
+    if p is not None:
+        probabilities = np.full(probabilities.shape, p, dtype=probabilities.dtype)
+    if not np.all((probabilities >= 0) & (probabilities <= 1)):
+        raise ValueError(f"bernoulli: the probabilities (shape {probabilities.shape}) must be "
+                         "in [0, 1]")
+    return Tensor(made("bernoulli", _bernoulli_draw, (rng, probabilities), stateful=True))
+
+
+def _poisson_draw(rng, rates):
+    return _generator(rng).poisson(rates).astype(rates.dtype)
+
+
+def poisson(input, *, rng=None) -> Tensor:
+    """Counts drawn from Poisson distributions with the rates ``input``, in ``input``'s
+    dtype, as ``torch.poisson`` (no gradient).
+
+    >>> ad.poisson(ad.tensor([0.0, 0.0]), rng=0)
+    tensor([0., 0.])
+    """
+    rates = _float_parameter("poisson", _values_without_gradient("poisson", input, "rates"),
+                             "rates")
+    if not np.all(rates >= 0):
+        raise ValueError(f"poisson: the rates (shape {rates.shape}) must be >= 0")
+    return Tensor(made("poisson", _poisson_draw, (rng, rates), stateful=True))
+
+
+def _normal_draw(rng, mean, std, shape, dtype):
+    return (mean + std * _generator(rng).standard_normal(shape)).astype(dtype)
+
+
+def normal(mean, std=1.0, size=None, *, rng=None, dtype=None) -> Tensor:
+    """Normal draws with the given means and standard deviations, as ``torch.normal``:
+    tensors (or a tensor and a number) broadcast to the result's shape; two numbers
+    need ``size``.  No gradient flows (as in PyTorch, where it is zero): for a
+    reparameterized draw write ``mean + std * ad.randn_like(mean)``.
+
+    >>> ad.normal(ad.tensor([0.0, 10.0]), 0.0)
+    tensor([ 0., 10.])
+    """
+    means = _values_without_gradient("normal", mean, "mean")
+    stds = _values_without_gradient("normal", std, "std")
+    if size is None:
+        if means.ndim == 0 and stds.ndim == 0 and not isinstance(mean, Tensor) \
+                and not isinstance(std, Tensor):
+            raise TypeError("normal: with a number for both mean and std, pass size= (the "
+                            "result's shape), as torch.normal(0.0, 1.0, size=(3,))")
+        try:
+            shape = np.broadcast_shapes(means.shape, stds.shape)
+        except ValueError:
+            raise ValueError(f"normal: the shapes of mean {means.shape} and std {stds.shape} "
+                             "do not broadcast") from None
+    else:
+        if means.ndim or stds.ndim:
+            raise TypeError("normal: size= goes with a number for both mean and std; with "
+                            "tensors the result has their broadcast shape")
+        shape = _shape(tuple(size) if isinstance(size, (tuple, list)) else (size,), "normal")
+    if not np.all(stds >= 0):
+        raise ValueError("normal: std must be >= 0")
+    # A Python number is weak, as in NumPy 2 and PyTorch: float32 means stay float32.
+    weak = [given if isinstance(given, (int, float)) else values
+            for given, values in ((mean, means), (std, stds))]
+    result_dtype = np.result_type(*weak) if dtype is None else np.dtype(dtype)
+    if result_dtype.kind != "f":
+        result_dtype = np.dtype(np.float64)
+    return Tensor(made("normal", _normal_draw, (rng, means, stds, shape, result_dtype),
+                       stateful=True))

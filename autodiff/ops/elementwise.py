@@ -17,6 +17,7 @@ from ..tensor import Tensor
 from ..grad_mode import is_grad_enabled
 from .namespace import xp_function
 from .registry import defop, implements, implements_without_gradient
+from .operands import tensor_of
 
 _BROADCAST_HINT = ("Shapes broadcast when, aligned from the right, each pair of sizes is "
                    "equal or one of them is 1; reshape or expand_dims one operand to fix it")
@@ -240,6 +241,7 @@ def positive(x: Tensor) -> Tensor:
     """+x: a copy, as ``np.positive`` and ``+a`` make a new array (PyTorch's ``+t`` is
     ``t`` itself: writing into the result here never changes ``x``); refused for
     bool, as NumPy does."""
+    x = tensor_of(x)
     if x.dtype == bool:
         raise TypeError("numpy.positive: not defined for a bool Tensor (NumPy refuses it "
                         "too); use x.astype(int) first")
