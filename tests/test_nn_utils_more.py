@@ -193,6 +193,24 @@ def test_weight_norm_matches_pytorch(kind, dim):
                                    err_msg=name)
 
 
+def test_weight_norm_of_a_recurrent_weight_matches_pytorch():
+    torch = _torch()
+    ours, theirs = nn.LSTM(3, 4, rng=0), torch.nn.LSTM(3, 4)
+    theirs.load_state_dict({k: torch.tensor(v) for k, v in ours.to_torch_state_dict().items()})
+    utils.weight_norm(ours, name="weight_hh_l0")
+    torch.nn.utils.weight_norm(theirs, name="weight_hh_l0")
+    assert ours.weight_hh_l0_g.shape == (1, 16)          # PyTorch's (16, 1), transposed
+    ours.weight_hh_l0_g.data[...] *= 1.5
+    with torch.no_grad():
+        theirs.weight_hh_l0_g.mul_(1.5)
+    x = RNG.standard_normal((5, 2, 3))
+    out, expected = ours(ad.tensor(x))[0], theirs(torch.tensor(x))[0]
+    np.testing.assert_allclose(out.data, expected.detach().numpy(), rtol=1e-12, atol=1e-14)
+    export = ours.to_torch_state_dict()
+    for key, value in theirs.state_dict().items():
+        np.testing.assert_allclose(export[key], value.numpy(), rtol=1e-14, err_msg=key)
+
+
 def test_remove_weight_norm_keeps_the_current_weight():
     layer = utils.weight_norm(nn.Linear(3, 2, rng=0))
     layer.weight_g.data *= 2

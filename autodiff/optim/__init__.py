@@ -1,8 +1,8 @@
 """Optimizers and learning-rate schedules, under PyTorch's names and formulas.
 
 ``SGD``, ``Adam``, ``AdamW``, ``NAdam``, ``RAdam``, ``Adamax``, ``RMSprop``,
-``Adagrad``, ``Adadelta``, ``Rprop`` and ``ASGD`` update parameters in place from
-their ``.grad``; each takes parameter groups and saves its state with
+``Adagrad``, ``Adadelta``, ``Adafactor``, ``Rprop`` and ``ASGD`` update parameters in
+place from their ``.grad``; each takes parameter groups and saves its state with
 ``state_dict()``.  ``LBFGS`` steps with a closure that recomputes the loss and
 gradients.
 ``ad.optim.lr_scheduler`` changes the groups' ``lr`` from step to step.
@@ -19,6 +19,7 @@ gradients.
 
 from . import lr_scheduler
 from .adadelta import Adadelta
+from .adafactor import Adafactor
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
 from .adamax import Adamax
@@ -31,5 +32,6 @@ from .rmsprop import RMSprop
 from .rprop import Rprop
 from .sgd import SGD
 
-__all__ = ["ASGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "LBFGS", "NAdam",
-           "NoGradientWarning", "Optimizer", "RAdam", "RMSprop", "Rprop", "SGD", "lr_scheduler"]
+__all__ = ["ASGD", "Adadelta", "Adafactor", "Adagrad", "Adam", "AdamW", "Adamax", "LBFGS",
+           "NAdam", "NoGradientWarning", "Optimizer", "RAdam", "RMSprop", "Rprop", "SGD",
+           "lr_scheduler"]
