@@ -16,10 +16,14 @@ utils = nn.utils
 pytestmark = pytest.mark.filterwarnings("ignore:`torch.nn.utils.weight_norm` is deprecated")
 
 
-def _torch():
-    torch = pytest.importorskip("torch")
-    torch.set_default_dtype(torch.float64)
-    return torch
+@pytest.fixture
+def torch():
+    """PyTorch with float64 as its default dtype for the test (skipped without it)."""
+    module = pytest.importorskip("torch")
+    previous = module.get_default_dtype()
+    module.set_default_dtype(module.float64)
+    yield module
+    module.set_default_dtype(previous)
 
 
 def _numeric_gradient(f, array, h=1e-6):
@@ -95,8 +99,7 @@ def test_the_two_halves_clip_as_clip_grad_norm_does():
         utils.clip_grads_with_norm_([small], 1.0, np.ones(2))
 
 
-def test_the_two_halves_match_pytorch():
-    torch = _torch()
+def test_the_two_halves_match_pytorch(torch):
     grads = [RNG.standard_normal((3, 2)) * 4, RNG.standard_normal(5)]
     ours = [nn.Parameter(np.zeros_like(g)) for g in grads]
     theirs = [torch.zeros(g.shape, requires_grad=True) for g in grads]
@@ -162,8 +165,7 @@ def test_weight_norm_gradients_reach_g_and_v(dim):
 
 @pytest.mark.parametrize("dim", [0, 1, None])
 @pytest.mark.parametrize("kind", ["linear", "conv"])
-def test_weight_norm_matches_pytorch(kind, dim):
-    torch = _torch()
+def test_weight_norm_matches_pytorch(kind, dim, torch):
     if kind == "linear":
         ours = nn.Linear(3, 4, rng=0)
         theirs = torch.nn.Linear(3, 4)
@@ -193,8 +195,7 @@ def test_weight_norm_matches_pytorch(kind, dim):
                                    err_msg=name)
 
 
-def test_weight_norm_of_a_recurrent_weight_matches_pytorch():
-    torch = _torch()
+def test_weight_norm_of_a_recurrent_weight_matches_pytorch(torch):
     ours, theirs = nn.LSTM(3, 4, rng=0), torch.nn.LSTM(3, 4)
     theirs.load_state_dict({k: torch.tensor(v) for k, v in ours.to_torch_state_dict().items()})
     utils.weight_norm(ours, name="weight_hh_l0")
@@ -292,8 +293,7 @@ def test_spectral_norm_gradient_flows_to_weight_orig_with_u_v_held():
 
 
 @pytest.mark.parametrize("kind", ["linear", "conv", "conv_transpose"])
-def test_spectral_norm_matches_pytorch(kind):
-    torch = _torch()
+def test_spectral_norm_matches_pytorch(kind, torch):
     if kind == "linear":
         ours, theirs = nn.Linear(3, 4, rng=0), torch.nn.Linear(3, 4)
         to_torch, x = ours.weight.data.T, RNG.standard_normal((5, 3))
@@ -379,8 +379,7 @@ def test_fused_linear_gives_the_linear_then_batch_norm(bias):
     np.testing.assert_allclose(fused(x).data, bn(linear(x)).data, rtol=1e-12, atol=1e-13)
 
 
-def test_fusions_match_pytorch():
-    torch = _torch()
+def test_fusions_match_pytorch(torch):
     conv, bn = nn.Conv2d(2, 3, 3, rng=0).eval(), _eval_bn(nn.BatchNorm2d(3))
     linear, bn1 = nn.Linear(3, 4, rng=0).eval(), _eval_bn(nn.BatchNorm1d(4))
     t_conv, t_bn = torch.nn.Conv2d(2, 3, 3).eval(), torch.nn.BatchNorm2d(3).eval()
