@@ -234,8 +234,10 @@ class DataLoader:
         # (the default samplers are described here; __iter__ draws their order as arrays)
         self._default_sampler = sampler is None and batch_sampler is None
         if sampler is None and not isinstance(dataset, IterableDataset):
-            sampler = (RandomSampler(dataset, generator=self.seed) if shuffle
-                       else SequentialSampler(dataset))
+            # (an empty data set gives empty epochs, shuffled or not, as it always did
+            # here; PyTorch's RandomSampler refuses it)
+            sampler = (RandomSampler(dataset, generator=self.seed)
+                       if shuffle and len(dataset) else SequentialSampler(dataset))
         self.sampler = sampler
         if batch_sampler is None and batch_size is not None and sampler is not None:
             batch_sampler = BatchSampler(sampler, batch_size, self.drop_last)

@@ -273,6 +273,15 @@ def test_a_sampler_given_positionally_is_refused():
         data.DataLoader(data.TensorDataset(X), 2, False, data.SequentialSampler(X))
 
 
+def test_an_empty_dataset_gives_empty_epochs_even_shuffled():
+    empty = data.TensorDataset(np.zeros((0, 2)))
+    for shuffle in (False, True):
+        loader = data.DataLoader(empty, batch_size=2, shuffle=shuffle)
+        assert len(loader) == 0 and list(loader) == []
+    with pytest.raises(ValueError, match="RandomSampler: num_samples should be a positive"):
+        data.RandomSampler(empty)                       # as PyTorch's
+
+
 def test_num_workers_gives_the_same_batches():
     ds = data.TensorDataset(X, Y)
     plain = [yb.tolist() for _, yb in data.DataLoader(ds, batch_size=3, shuffle=True, seed=2)]
