@@ -417,3 +417,19 @@ def test_skip_init_builds_the_layer_with_uninitialized_values():
     assert bn.running_mean.shape == (4,) and "running_mean" in bn.state_dict()
     with pytest.raises(TypeError, match="skip_init: expected a Module class"):
         utils.skip_init(lambda: None)
+
+
+@pytest.mark.filterwarnings("ignore:`torch.nn.utils.weight_norm` is deprecated")
+def test_a_reparametrized_pytorch_linear_loads_with_its_weights(torch):
+    x = RNG.standard_normal((2, 3))
+    normed = torch.nn.utils.weight_norm(torch.nn.Linear(3, 4))
+    spectral = torch.nn.utils.spectral_norm(torch.nn.Linear(3, 4))
+    spectral(torch.tensor(x))                         # one power iteration moves u and v
+    for theirs, reparametrize in ((normed, utils.weight_norm),
+                                  (spectral, lambda m: utils.spectral_norm(m, rng=0))):
+        ours = reparametrize(nn.Linear(3, 4, rng=5))
+        ours.load_torch_state_dict({k: v.detach().numpy() for k, v in
+                                    theirs.state_dict().items()})
+        ours.eval(), theirs.eval()
+        np.testing.assert_allclose(ours(ad.tensor(x)).data,
+                                   theirs(torch.tensor(x)).detach().numpy(), rtol=1e-13)
