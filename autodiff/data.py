@@ -1,5 +1,6 @@
 """Small synthetic data sets and a mini-batch iterator; PyTorch's ``DataLoader``,
-``TensorDataset``, ``Subset`` and ``random_split`` (from ``data_loader``).
+``TensorDataset``, ``Subset`` and ``random_split`` (from ``data_loader``), its data set
+classes (``data_sets``) and samplers (``data_samplers``).
 
 Every generator takes a ``seed`` (an int or a ``np.random.Generator``) and never
 touches NumPy's global random state, so results repeat exactly.
@@ -11,10 +12,18 @@ from typing import Iterator, NamedTuple
 
 import numpy as np
 
-from .data_loader import DataLoader, Subset, TensorDataset, default_collate, random_split
+from .data_loader import (DataLoader, Subset, TensorDataset, default_collate, default_convert,
+                          random_split)
+from .data_samplers import (BatchSampler, RandomSampler, Sampler, SequentialSampler,
+                            SubsetRandomSampler, WeightedRandomSampler)
+from .data_sets import (ChainDataset, ConcatDataset, Dataset, IterableDataset, StackDataset,
+                        get_worker_info)
 
 __all__ = ["spiral", "ratings", "Ratings", "batches", "DataLoader", "TensorDataset", "Subset",
-           "random_split", "default_collate"]
+           "random_split", "default_collate", "default_convert", "Dataset", "IterableDataset",
+           "ConcatDataset", "StackDataset", "ChainDataset", "Sampler", "SequentialSampler",
+           "RandomSampler", "SubsetRandomSampler", "WeightedRandomSampler", "BatchSampler",
+           "get_worker_info"]
 
 
 def _rng(seed, where="data") -> np.random.Generator:

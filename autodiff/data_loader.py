@@ -17,6 +17,8 @@ from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
+from .data_samplers import BatchSampler, RandomSampler, SequentialSampler, _generator
+from .data_sets import Dataset, IterableDataset
 from .tensor import Tensor
 
 
@@ -28,7 +30,7 @@ def _rows(value) -> int:
     return shape[0]
 
 
-class TensorDataset:
+class TensorDataset(Dataset):
     """Examples ``i`` of arrays (or tensors) that share their first axis.
 
     >>> ds = ad.data.TensorDataset(np.arange(6.0).reshape(3, 2), np.array([0, 1, 0]))
@@ -53,7 +55,7 @@ class TensorDataset:
         return tuple(a[index] for a in self.tensors)
 
 
-class Subset:
+class Subset(Dataset):
     """The examples of ``dataset`` at ``indices``, in that order.
 
     >>> sub = ad.data.Subset(ad.data.TensorDataset(np.arange(5.0)), [4, 0])
@@ -135,14 +137,45 @@ def default_collate(examples: list) -> Any:
                          "examples of one shape, or a collate_fn that pads them") from None
 
 
+def default_convert(data) -> Any:
+    """Turn NumPy scalars into 0-d arrays, through tuples, named tuples, lists and dicts;
+    arrays, tensors, numbers and strings are kept.  PyTorch's ``default_convert``
+    makes tensors of NumPy data; here batches are NumPy arrays, so it is the same
+    walk ending in arrays.
+
+    >>> default_convert({"x": np.float64(1.5), "ids": [np.int64(2), "a"]})
+    {'x': array(1.5), 'ids': [array(2), 'a']}
+    """
+    if isinstance(data, np.generic) and data.dtype.kind not in "USO":
+        return np.asarray(data)
+    if isinstance(data, dict):
+        converted = {key: default_convert(value) for key, value in data.items()}
+        return converted if type(data) is dict else type(data)(converted)
+    if isinstance(data, tuple) and hasattr(data, "_fields"):          # a named tuple
+        return type(data)(*(default_convert(value) for value in data))
+    if isinstance(data, (tuple, list)):
+        return type(data)(default_convert(value) for value in data)
+    return data
+
+
 class DataLoader:
     """Mini-batches of a data set, as ``torch.utils.data.DataLoader`` (one process).
 
-    ``batch_size`` examples per batch (``drop_last`` drops a short last one);
+    ``batch_size`` examples per batch (``drop_last`` drops a short last one; ``None``
+    gives the examples one by one, through ``collate_fn`` when one is given);
     ``shuffle`` draws a new order each epoch (each ``iter``) from the generator
     ``ad.nn.manual_seed`` seeds, or from ``seed`` (an int gives the same order every
     epoch; a ``np.random.Generator`` goes on drawing); ``collate_fn`` turns a list of
     examples into a batch (default: ``default_collate``).
+
+    As in PyTorch, ``sampler=`` chooses the indices (instead of ``shuffle``) and
+    ``batch_sampler=`` the lists of indices of each batch (instead of ``batch_size``,
+    ``shuffle``, ``sampler`` and ``drop_last``); an ``IterableDataset`` is read in the
+    order it yields its examples (no ``shuffle`` or sampler).  ``len(loader)`` counts
+    the batches: of the batch sampler, or of an iterable data set's ``len()``.  These
+    two are keyword arguments here: the fourth positional one is ``drop_last``.
+    ``num_workers`` is accepted and the data are still loaded in this process (the
+    batches are the same; ``get_worker_info()`` is None).
 
     >>> X, y = np.arange(10.0).reshape(5, 2), np.arange(5)
     >>> loader = ad.data.DataLoader(ad.data.TensorDataset(X, y), batch_size=2)
@@ -150,56 +183,133 @@ class DataLoader:
     (3, [[0, 1], [2, 3], [4]])
     """
 
-    def __init__(self, dataset, batch_size: int | None = 1, shuffle: bool = False,
+    def __init__(self, dataset, batch_size: int | None = 1, shuffle: bool | None = False,
                  drop_last: bool = False, collate_fn: Callable | None = None, seed=None,
-                 generator=None):
+                 generator=None, *, sampler=None, batch_sampler=None, num_workers: int = 0):
+        where = "DataLoader"
         if batch_size is not None and (isinstance(batch_size, bool) or
                                        not isinstance(batch_size, (int, np.integer))
                                        or batch_size < 1):
             raise ValueError(f"DataLoader: batch_size must be a positive int or None, got "
                              f"{batch_size!r}")
+        if not isinstance(drop_last, (bool, np.bool_)):
+            raise TypeError(f"{where}: drop_last must be True or False, got "
+                            f"{type(drop_last).__name__}; the fourth positional argument is "
+                            "drop_last here (PyTorch's is sampler): pass sampler= and "
+                            "batch_sampler= by keyword")
+        if isinstance(num_workers, bool) or not isinstance(num_workers, (int, np.integer)) \
+                or num_workers < 0:
+            raise ValueError(f"{where}: num_workers option should be non-negative; got "
+                             f"{num_workers!r}")
         if generator is not None and seed is not None:
             raise TypeError("DataLoader: give seed= or generator=, not both")
+        if isinstance(dataset, IterableDataset):
+            for name, value in (("shuffle", shuffle), ("sampler", sampler),
+                                ("batch_sampler", batch_sampler)):
+                if value not in (None, False):
+                    raise ValueError(f"{where} with IterableDataset: expected unspecified "
+                                     f"{name} option, but got {name}={value!r} (an iterable "
+                                     "data set chooses its own order)")
+        shuffle = bool(shuffle)
+        if sampler is not None and shuffle:
+            raise ValueError(f"{where}: sampler option is mutually exclusive with shuffle "
+                             "(a sampler chooses the order; use RandomSampler to shuffle)")
+        if batch_sampler is not None:
+            if batch_size != 1 or shuffle or sampler is not None or drop_last:
+                raise ValueError(f"{where}: batch_sampler option is mutually exclusive with "
+                                 "batch_size, shuffle, sampler, and drop_last (the batch "
+                                 "sampler chooses every batch)")
+            batch_size = None
+        elif batch_size is None and drop_last:
+            raise ValueError(f"{where}: batch_size=None option disables auto-batching and is "
+                             "mutually exclusive with drop_last")
         self.dataset = dataset
         self.batch_size = batch_size
-        self.shuffle = bool(shuffle)
+        self.shuffle = shuffle
         self.drop_last = bool(drop_last)
         self.collate_fn = collate_fn
+        self.num_workers = int(num_workers)
         self.seed = seed if generator is None else generator
         _generator(self.seed, "DataLoader")      # checked now, not at the first epoch
+        # (the default samplers are described here; __iter__ draws their order as arrays)
+        self._default_sampler = sampler is None and batch_sampler is None
+        if sampler is None and not isinstance(dataset, IterableDataset):
+            # (an empty data set gives empty epochs, shuffled or not, as it always did
+            # here; PyTorch's RandomSampler refuses it)
+            sampler = (RandomSampler(dataset, generator=self.seed)
+                       if shuffle and len(dataset) else SequentialSampler(dataset))
+        self.sampler = sampler
+        if batch_sampler is None and batch_size is not None and sampler is not None:
+            batch_sampler = BatchSampler(sampler, batch_size, self.drop_last)
+        self.batch_sampler = batch_sampler
 
     def __len__(self) -> int:
-        n = len(self.dataset)
+        if isinstance(self.dataset, IterableDataset):
+            try:
+                n = len(self.dataset)
+            except TypeError:
+                raise TypeError(f"DataLoader: the IterableDataset "
+                                f"{type(self.dataset).__name__} has no len(), so neither "
+                                "has the loader; define __len__ on it") from None
+        else:
+            return len(self.batch_sampler if self.batch_sampler is not None else self.sampler)
         if self.batch_size is None:
             return n
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
 
     def __iter__(self) -> Iterator:
+        if isinstance(self.dataset, IterableDataset):
+            return self._stream()
+        if not self._default_sampler:
+            return self._sampled()
+        return self._indexed()
+
+    def _indexed(self):
         n = len(self.dataset)
         order = (_generator(self.seed, "DataLoader").permutation(n) if self.shuffle
                  else np.arange(n))
         if self.batch_size is None:
             for i in order:
-                yield self.dataset[int(i)]
+                yield self._one(self.dataset[int(i)])
             return
         stop = n - n % self.batch_size if self.drop_last else n
-        whole = isinstance(self.dataset, TensorDataset) and self.collate_fn is None
         for start in range(0, stop, self.batch_size):
-            rows = order[start:start + self.batch_size]
-            if whole:                   # one fancy index per array, no per-example loop
-                yield self.dataset[rows]
-            else:
-                collate = self.collate_fn or default_collate
-                yield collate([self.dataset[int(i)] for i in rows])
+            yield self._batch(order[start:start + self.batch_size])
+
+    def _sampled(self):
+        if self.batch_sampler is None:
+            for index in self.sampler:
+                yield self._one(self.dataset[index])
+            return
+        for rows in self.batch_sampler:
+            yield self._batch(rows)
+
+    def _stream(self):
+        if self.batch_size is None:
+            for example in self.dataset:
+                yield self._one(example)
+            return
+        collate = self.collate_fn or default_collate
+        batch = []
+        for example in self.dataset:
+            batch.append(example)
+            if len(batch) == self.batch_size:
+                yield collate(batch)
+                batch = []
+        if batch and not self.drop_last:
+            yield collate(batch)
+
+    def _one(self, example):
+        return example if self.collate_fn is None else self.collate_fn(example)
+
+    def _batch(self, rows):
+        if isinstance(self.dataset, TensorDataset) and self.collate_fn is None:
+            # one fancy index per array, no per-example loop
+            return self.dataset[np.asarray(rows, dtype=np.int64)]
+        collate = self.collate_fn or default_collate
+        return collate([self.dataset[_index(i)] for i in rows])
 
 
-def _generator(seed, where) -> np.random.Generator:
-    if seed is None:
-        from .nn.module import _generator as layers_generator   # ad.nn.manual_seed's
-        return layers_generator(None)
-    if isinstance(seed, np.random.Generator):
-        return seed
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"{where}: seed must be None, an int or a np.random.Generator, got "
-                        f"{type(seed).__name__} {seed!r}")
-    return np.random.default_rng(seed)
+def _index(i):
+    """A NumPy integer index as a Python int (data sets written by hand expect one)."""
+    return int(i) if isinstance(i, np.integer) else i

@@ -71,12 +71,19 @@ class Linear(Module):
         out = (x if isinstance(x, Tensor) else Tensor(x)) @ self.weight
         return out if self.bias is None else out + self.bias
 
+    # PyTorch stores (out, in); so are weight_norm's weight_g and weight_v and
+    # spectral_norm's weight_orig (its 1-d weight_u and weight_v stay as they are)
+    _transposed = ("weight", "weight_g", "weight_v", "weight_orig")
+
     def _torch_export(self, local):
-        local["weight"] = local["weight"].T          # PyTorch stores (out, in)
+        for key in self._transposed:
+            if key in local and np.ndim(local[key]) == 2:
+                local[key] = local[key].T
         return local
 
     def _torch_import(self, torch_local):
-        return {**torch_local, "weight": torch_local["weight"].T}
+        return {key: (np.asarray(value).T if key in self._transposed and np.ndim(value) == 2
+                      else value) for key, value in torch_local.items()}
 
     def extra_repr(self) -> str:
         bias = "" if self.bias is not None else ", bias=False"

@@ -1,8 +1,12 @@
-"""Gradient clipping: ``clip_grad_norm_`` and ``clip_grad_value_``, as in PyTorch.
+"""Gradient clipping: ``clip_grad_norm_`` and ``clip_grad_value_``, as in PyTorch, and
+its two halves ``get_total_norm`` and ``clip_grads_with_norm_``.
 
-Both change the parameters' ``.grad`` arrays in place, between ``backward()`` and
-``opt.step()``.  ``parameters_to_vector`` and ``vector_to_parameters`` flatten the
-parameters into one vector and back; ``rnn.pad_sequence`` pads sequences into a batch.
+The clipping functions change the parameters' ``.grad`` arrays in place, between
+``backward()`` and ``opt.step()``.  ``weight_norm`` and ``spectral_norm`` (in
+``utils_reparam``), ``fuse_conv_bn_eval``, ``fuse_linear_bn_eval`` and ``skip_init``
+(in ``utils_fusion``) are reached here too.  ``parameters_to_vector`` and
+``vector_to_parameters`` flatten the parameters into one vector and back;
+``rnn.pad_sequence`` pads sequences into a batch.
 
 >>> w = ad.nn.Parameter([1.0, 1.0])
 >>> w.grad = np.array([3.0, 4.0])
@@ -26,9 +30,15 @@ from ..guard import note_unguarded_write
 from ..ops.shape import concatenate
 from ..tensor import Tensor, tensor
 from . import utils_rnn as rnn
+from .utils_fusion import (fuse_conv_bn_eval, fuse_conv_bn_weights, fuse_linear_bn_eval,
+                           fuse_linear_bn_weights, skip_init)
+from .utils_reparam import remove_spectral_norm, remove_weight_norm, spectral_norm, weight_norm
 
-__all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector",
-           "vector_to_parameters", "rnn"]
+__all__ = ["clip_grad_norm_", "clip_grad_value_", "get_total_norm", "clip_grads_with_norm_",
+           "parameters_to_vector", "vector_to_parameters", "rnn", "weight_norm",
+           "remove_weight_norm", "spectral_norm", "remove_spectral_norm", "fuse_conv_bn_eval",
+           "fuse_conv_bn_weights", "fuse_linear_bn_eval", "fuse_linear_bn_weights",
+           "skip_init"]
 
 
 def _grads(parameters, where):
@@ -103,6 +113,72 @@ def _total_norm(grads, norm_type) -> float:
     norms = np.array([np.linalg.norm(g.ravel().astype(np.float64), ord=norm_type)
                       for g in grads])
     return float(np.linalg.norm(norms, ord=norm_type))
+
+
+@refused_function_in_trace
+def get_total_norm(tensors, norm_type: float = 2.0, error_if_nonfinite: bool = False,
+                   foreach=None) -> Tensor:
+    """The ``norm_type``-norm of all entries of ``tensors`` together (usually the
+    gradients: ``[p.grad for p in model.parameters()]``), as a 0-d Tensor of their
+    dtype, as ``torch.nn.utils.get_total_norm``; ``None`` entries are skipped.  Tensors
+    that require grad give a result on the tape.  ``error_if_nonfinite`` raises on a
+    nan or inf norm; ``foreach`` is accepted and ignored.
+
+    >>> ad.nn.utils.get_total_norm([np.array([3.0]), np.array([[4.0]])])
+    tensor(5.)
+    """
+    where = "get_total_norm"
+    if isinstance(tensors, (Tensor, np.ndarray)):
+        tensors = [tensors]
+    tensors = [t for t in tensors if t is not None]
+    norm_type = float(norm_type)
+    if not tensors:
+        return tensor(0.0)
+    if any(isinstance(t, Tensor) and t.requires_grad for t in tensors):
+        from ..ops.norms import vector_norm
+        from ..ops.shape import stack
+        norms = stack([vector_norm(t, ord=norm_type) for t in tensors])
+        total = vector_norm(norms, ord=norm_type)
+        value = float(total.data)
+    else:
+        arrays = [np.asarray(t.data if isinstance(t, Tensor) else t) for t in tensors]
+        dtype = np.result_type(*[a.dtype for a in arrays])
+        dtype = dtype if dtype.kind == "f" else np.dtype(np.float64)
+        value = _total_norm(arrays, norm_type)
+        total = tensor(np.asarray(value, dtype))
+    if error_if_nonfinite and not math.isfinite(value):
+        raise RuntimeError(
+            f"{where}: the total norm of order {norm_type} of the {len(tensors)} tensors is "
+            f"{value} (a nan or inf entry; ad.detect_anomaly() finds the op that made a "
+            "gradient so). Pass error_if_nonfinite=False to get it anyway.")
+    return total
+
+
+@refused_function_in_trace
+def clip_grads_with_norm_(parameters, max_norm: float, total_norm, foreach=None) -> None:
+    """Scale the gradients of ``parameters`` in place by
+    ``min(1, max_norm / (total_norm + 1e-6))``, with ``total_norm`` given (e.g. by
+    ``get_total_norm``): ``clip_grad_norm_`` in two steps, as in PyTorch.
+
+    >>> w = ad.nn.Parameter([0.0, 0.0]); w.grad = np.array([3.0, 4.0])
+    >>> total = ad.nn.utils.get_total_norm([w.grad])
+    >>> ad.nn.utils.clip_grads_with_norm_([w], 1.0, total); w.grad.round(6)
+    array([0.6, 0.8])
+    """
+    where = "clip_grads_with_norm_"
+    params = _grads(parameters, where)
+    max_norm = float(max_norm)
+    if not max_norm >= 0:
+        raise ValueError(f"{where}: max_norm must be >= 0, got {max_norm!r} (a negative one "
+                         "would flip the sign of every gradient)")
+    value = np.asarray(total_norm.data if isinstance(total_norm, Tensor) else total_norm)
+    if value.size != 1:
+        raise ValueError(f"{where}: total_norm must be one number (a 0-d Tensor from "
+                         f"get_total_norm), got shape {value.shape}")
+    factor = min(max_norm / (float(value.reshape(())) + 1e-6), 1.0)
+    with np.errstate(invalid="ignore"):
+        for p in params:
+            _set_scaled(p, factor)
 
 
 def clip_grad_value_(parameters, clip_value: float, foreach=None) -> None:

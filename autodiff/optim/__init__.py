@@ -1,9 +1,10 @@
 """Optimizers and learning-rate schedules, under PyTorch's names and formulas.
 
-``SGD``, ``Adam``, ``AdamW``, ``NAdam``, ``RAdam``, ``Adamax``, ``RMSprop`` and
-``Adagrad`` update parameters in place from their ``.grad``; each takes parameter
-groups and saves its state with ``state_dict()``.  ``LBFGS`` steps with a closure
-that recomputes the loss and gradients.
+``SGD``, ``Adam``, ``AdamW``, ``NAdam``, ``RAdam``, ``Adamax``, ``RMSprop``,
+``Adagrad``, ``Adadelta``, ``Adafactor``, ``Rprop`` and ``ASGD`` update parameters in
+place from their ``.grad``; each takes parameter groups and saves its state with
+``state_dict()``.  ``LBFGS`` steps with a closure that recomputes the loss and
+gradients.
 ``ad.optim.lr_scheduler`` changes the groups' ``lr`` from step to step.
 
 >>> model = ad.nn.Linear(2, 1, rng=0)
@@ -17,15 +18,20 @@ that recomputes the loss and gradients.
 """
 
 from . import lr_scheduler
+from .adadelta import Adadelta
+from .adafactor import Adafactor
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
 from .adamax import Adamax
+from .asgd import ASGD
 from .lbfgs import LBFGS
 from .nadam import NAdam
 from .optimizer import NoGradientWarning, Optimizer
 from .radam import RAdam
 from .rmsprop import RMSprop
+from .rprop import Rprop
 from .sgd import SGD
 
-__all__ = ["Adagrad", "Adam", "AdamW", "Adamax", "LBFGS", "NAdam", "NoGradientWarning",
-           "Optimizer", "RAdam", "RMSprop", "SGD", "lr_scheduler"]
+__all__ = ["ASGD", "Adadelta", "Adafactor", "Adagrad", "Adam", "AdamW", "Adamax", "LBFGS",
+           "NAdam", "NoGradientWarning", "Optimizer", "RAdam", "RMSprop", "Rprop", "SGD",
+           "lr_scheduler"]

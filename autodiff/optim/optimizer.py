@@ -221,6 +221,8 @@ class Optimizer:
     #: ``load_state_dict`` refuses the state of another optimizer by them (None: unchecked).
     _state_keys: frozenset | None = None
     _required_state: frozenset = frozenset()
+    #: State keys whose arrays have the parameter's shape with some axes reduced to 1.
+    _reduced_state: frozenset = frozenset()
 
     def __init__(self, params, defaults: dict[str, Any]):
         live_optimizers.add(self)
@@ -480,7 +482,9 @@ class Optimizer:
                     raise KeyError(f"{where}: unexpected key {full_key!r} for an optimizer "
                                    f"with {n} parameters")
                 p = params[index]
-                if value.ndim and value.shape != p.shape:
+                if value.ndim and value.shape != p.shape and not (
+                        key in self._reduced_state and value.ndim == p.ndim
+                        and all(a in (b, 1) for a, b in zip(value.shape, p.shape))):
                     raise ValueError(f"{where}: {full_key!r} has shape {value.shape} but "
                                      f"parameter {self._names[id(p)]!r} has shape {p.shape}")
                 if key != "step" and value.dtype.kind == "f" and p.data.dtype.kind == "f":
