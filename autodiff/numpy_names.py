@@ -32,6 +32,12 @@ EXCLUDED = {
                     "str(t) / repr(t), or np.array2string(t)",
     "array_repr": "formats values as text rather than computing an array: use repr(t)",
     "array_str": "formats values as text rather than computing an array: use str(t)",
+    "savetxt": "writes a file in NumPy's formats rather than computing an array: "
+               "np.savetxt(path, t) writes a Tensor's values (ad.save keeps the library's)",
+    "savez": "writes a file in NumPy's formats rather than computing an array: "
+             "np.savez(path, t) writes a Tensor's values",
+    "savez_compressed": "writes a file in NumPy's formats rather than computing an array: "
+                        "np.savez_compressed(path, t) writes a Tensor's values",
 }
 
 #: NumPy functions whose first argument is a sequence of arrays, each one on its own

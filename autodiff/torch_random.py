@@ -13,7 +13,7 @@ import numpy as np
 
 from .compile.hooks import made
 from .creation import _generator, _shape, rand, randn
-from .ops.operands import array_of
+from .ops.operands import array_of, python_numbers
 from .tensor import Tensor
 
 __all__ = ["randn_like", "rand_like", "randint", "randint_like", "randperm", "multinomial",
@@ -290,5 +290,8 @@ def normal(mean, std=1.0, size=None, *, rng=None, dtype=None) -> Tensor:
     result_dtype = np.result_type(*weak) if dtype is None else np.dtype(dtype)
     if result_dtype.kind != "f":
         result_dtype = np.dtype(np.float64)
-    return Tensor(made("normal", _normal_draw, (rng, means, stds, shape, result_dtype),
+    # (Python numbers go to the draw as they are: a compiled step sees constants)
+    draw_mean, draw_std = (given if python_numbers(given) else values
+                           for given, values in ((mean, means), (std, stds)))
+    return Tensor(made("normal", _normal_draw, (rng, draw_mean, draw_std, shape, result_dtype),
                        stateful=True))

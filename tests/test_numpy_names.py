@@ -85,6 +85,28 @@ def _samples():
     add("linalg.matmul", lambda s, x: ((s, x), {}), S, X)
     add("linalg.tensordot", lambda s, x: ((s, x), {"axes": 1}), S, X)
     add("linalg.outer", lambda v, w: ((v, w), {}), V, V[:3])
+    add("apply_over_axes", lambda x: ((np.sum, x, [0]), {}), X)
+    add("array_equiv may_share_memory shares_memory nextafter", lambda x, y: ((x, y), {}), X, Y)
+    add("can_cast", lambda x: ((x, np.float32), {}), X)
+    add("common_type min_scalar_type sort_complex", lambda x: ((x,), {}), X)
+    add("bitwise_count", lambda: ((np.array([3, 12, 7]),), {}))
+    add("left_shift right_shift bitwise_left_shift bitwise_right_shift gcd lcm",
+        lambda: ((np.array([3, 12, 7]), np.array([1, 2, 3])), {}))
+    add("ix_", lambda: ((np.array([0, 2]), np.array([1])), {}))
+    add("ravel_multi_index", lambda: (((np.array([0, 1]), np.array([2, 0])), (3, 4)), {}))
+    add("unravel_index", lambda: ((np.array([5, 7]), (3, 4)), {}))
+    add("packbits", lambda: ((np.array([1, 0, 1, 1], dtype=np.uint8),), {}))
+    add("unpackbits", lambda: ((np.array([5], dtype=np.uint8),), {}))
+    add("union1d setdiff1d setxor1d", lambda v, w: ((v, w), {}), V, V[:3] + 10.0)
+    add("intersect1d", lambda v: ((v, V[1:3]), {}), V)
+    add("poly roots", lambda v: ((v,), {}), V)
+    add("polydiv", lambda a, b: ((a, b), {}), V, P[0, :2])
+    add("linalg.eig linalg.eigvals", lambda s: ((s,), {}), S)
+    # the writers (values and gradients of their writes: tests/test_numpy_gaps.py)
+    add("copyto", lambda x, y: ((x * 1.0, y), {}), X, Y)
+    add("place", lambda x, y: ((x * 1.0, x > 0, y[0]), {}), X, Y)
+    add("put", lambda x, v: ((x * 1.0, [0, 5], v[:2]), {}), X, V)
+    add("putmask", lambda x, y: ((x * 1.0, x > 0, y), {}), X, Y)
     return samples
 
 
@@ -189,8 +211,27 @@ def _recorded(name):
 #: Recorded functions whose sample has no float input that the result depends on
 #: smoothly or whose outputs are all integers (counts, indices).
 NO_GRADIENT_IN_SAMPLE = {"bitwise_invert", "bitwise_not", "isneginf", "isposinf",
+                         "bitwise_count", "left_shift", "right_shift", "bitwise_left_shift",
+                         "bitwise_right_shift", "gcd", "lcm",
+                         # (the values it keeps are equal in both inputs: not smooth)
+                         "intersect1d",
+                         # (write into their first argument and return None)
+                         "copyto", "place", "put", "putmask",
                          "diag_indices_from", "tril_indices_from", "triu_indices_from",
                          "histogram", "histogram2d", "histogramdd", "histogram_bin_edges"}
+
+
+#: Complex results: computed without a gradient, and refused for a Tensor that requires
+#: grad (complex values never enter the tape; tests/test_numpy_gaps.py).
+COMPLEX_RESULTS = {"roots", "sort_complex", "linalg.eig", "linalg.eigvals"}
+
+
+def test_complex_results_refuse_a_tensor_that_requires_grad():
+    for name in sorted(COMPLEX_RESULTS):
+        make, inputs = SAMPLES[name]
+        args, kwargs = make(*[ad.tensor(a, requires_grad=True) for a in inputs])
+        with pytest.raises(TypeError, match="requires grad"):
+            _resolve(name)[0](*args, **kwargs)
 
 
 def _float_leaves(result):
@@ -202,7 +243,7 @@ def _float_leaves(result):
 
 
 @pytest.mark.parametrize("name", sorted(n for n in SAMPLES if _recorded(n)
-                                        and n not in NO_GRADIENT_IN_SAMPLE))
+                                        and n not in NO_GRADIENT_IN_SAMPLE | COMPLEX_RESULTS))
 def test_gradients_flow_and_match_finite_differences(name):
     function = _resolve(name)[0]
     make, inputs = SAMPLES[name]
@@ -262,7 +303,8 @@ def _array_first(name):
 
 
 @pytest.mark.filterwarnings("error::autodiff.TapeDropWarning")
-@pytest.mark.parametrize("name", sorted(n for n in SAMPLES if _array_first(n)))
+@pytest.mark.parametrize("name", sorted(n for n in SAMPLES if _array_first(n)
+                                        and n not in COMPLEX_RESULTS))
 def test_a_list_of_tensors_is_taken_as_one_tensor(name):
     """``ad.nanstd([x, y])`` is ``ad.nanstd(ad.array([x, y]))``, on the tape, as the
     library's own functions take lists (``ad.mean([x, y])``)."""
