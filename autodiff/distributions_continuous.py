@@ -33,10 +33,14 @@ _EULER_GAMMA = 0.57721566490153286061
 
 
 def _float_parameters(owner: str, **given) -> dict[str, Tensor]:
-    """The parameters as float Tensors; Python numbers take the dtype of the first
-    Tensor given (``Laplace(0.0, float32_tensor)`` stays float32, as in PyTorch)."""
-    like = next((value for value in given.values() if isinstance(value, Tensor)), None)
-    return {name: _as_float_tensor(value, owner, name, like=like)
+    """The parameters as float Tensors; Python numbers take the float dtype of the first
+    parameter that is not one (``Laplace(0.0, float32_array)`` stays float32, as in
+    PyTorch)."""
+    arrays = {name: _as_float_tensor(value, owner, name) for name, value in given.items()
+              if not isinstance(value, (int, float))}
+    like = next(iter(arrays.values()), None)
+    return {name: arrays[name] if name in arrays else
+            _as_float_tensor(value, owner, name, like=like)
             for name, value in given.items()}
 
 
