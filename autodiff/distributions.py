@@ -3,7 +3,8 @@ conventions: ``Normal``, ``Bernoulli``, ``Categorical`` and ``kl_divergence`` he
 ``Uniform``, ``Exponential`` (``distributions_more``), ``Laplace``, ``LogNormal``,
 ``HalfNormal``, ``Cauchy``, ``Gumbel``, ``StudentT`` (``distributions_continuous``),
 ``Poisson``, ``Geometric``, ``Binomial``, ``OneHotCategorical``
-(``distributions_discrete``), each module loaded on first use.
+(``distributions_discrete``), ``MultivariateNormal``, ``Independent``
+(``distributions_multivariate``), each module loaded on first use.
 
 ``sample()`` draws values with no gradient (a constant, like ``torch``'s ``sample``);
 ``rsample()`` draws them as a differentiable function of the parameters (the
@@ -39,7 +40,8 @@ from .tensor import Tensor
 # The others come from ``__getattr__`` (at the end).
 __all__ = ["Distribution", "Normal", "Bernoulli", "Categorical", "kl_divergence",  # noqa: F822
            "Uniform", "Exponential", "Laplace", "LogNormal", "HalfNormal", "Cauchy", "Gumbel",
-           "StudentT", "Poisson", "Geometric", "Binomial", "OneHotCategorical"]
+           "StudentT", "Poisson", "Geometric", "Binomial", "OneHotCategorical",
+           "MultivariateNormal", "Independent"]
 
 _LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
 
@@ -569,6 +571,7 @@ _ELSEWHERE = {
     "distributions_continuous": ("Laplace", "LogNormal", "HalfNormal", "Cauchy", "Gumbel",
                                  "StudentT"),
     "distributions_discrete": ("Poisson", "Geometric", "Binomial", "OneHotCategorical"),
+    "distributions_multivariate": ("MultivariateNormal", "Independent"),
 }
 _HOME = {name: module for module, names in _ELSEWHERE.items() for name in names}
 
