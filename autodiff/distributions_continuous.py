@@ -300,7 +300,7 @@ class StudentT(Distribution):
 
     >>> t = ad.distributions.StudentT(3.0)
     >>> t.log_prob(0.0), t.variance                       # log(2 / (π √3)), 3 / (3 - 2)
-    (tensor(-1.00088248), tensor(3.))
+    (tensor(-1.00088885), tensor(3.))
     """
 
     has_rsample = True

@@ -6,8 +6,8 @@ knows their same-family pairs.
 Their values have an ``event_shape``: ``sample(shape)`` has shape
 ``shape + batch_shape + event_shape`` and ``log_prob`` gives one number per value.
 
->>> mvn = ad.distributions.MultivariateNormal(ad.zeros(2), covariance_matrix=ad.eye(2))
->>> mvn.event_shape, mvn.log_prob(ad.zeros(2))       # -log(2π)
+>>> mvn = ad.distributions.MultivariateNormal(np.zeros(2), covariance_matrix=np.eye(2))
+>>> mvn.event_shape, mvn.log_prob(np.zeros(2))       # -log(2π)
 ((2,), tensor(-1.83787707))
 """
 
@@ -227,10 +227,10 @@ class Independent(Distribution):
     axes: ``log_prob`` and ``entropy`` add up over them (the values in those axes are
     independent), as in PyTorch.
 
-    >>> normals = ad.distributions.Normal(ad.zeros(3), 1.0)
+    >>> normals = ad.distributions.Normal(np.zeros(3), 1.0)
     >>> diagonal = ad.distributions.Independent(normals, 1)
-    >>> diagonal.batch_shape, diagonal.event_shape, diagonal.log_prob(ad.zeros(3))
-    ((), (3,), tensor(-2.75681559))
+    >>> diagonal.batch_shape, diagonal.event_shape, diagonal.log_prob(np.zeros(3))
+    ((), (3,), tensor(-2.7568156))
     """
 
     def __init__(self, base: Distribution, reinterpreted_batch_ndims: int):

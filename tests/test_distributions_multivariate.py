@@ -218,4 +218,5 @@ def test_bad_arguments_are_refused():
                       Independent(Normal(np.zeros(3), 1.0), 0))
     with pytest.raises(NotImplementedError, match=r"no closed form for \(MultivariateNormal, "
                                                   r"Independent\)"):
-        kl_divergence(MultivariateNormal(np.zeros(2), cov), Independent(Normal(np.zeros(2), 1.0), 1))
+        kl_divergence(MultivariateNormal(np.zeros(2), cov),
+                      Independent(Normal(np.zeros(2), 1.0), 1))
