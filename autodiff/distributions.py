@@ -4,7 +4,8 @@ conventions: ``Normal``, ``Bernoulli``, ``Categorical`` and ``kl_divergence`` he
 ``HalfNormal``, ``Cauchy``, ``Gumbel``, ``StudentT`` (``distributions_continuous``),
 ``Poisson``, ``Geometric``, ``Binomial``, ``OneHotCategorical``
 (``distributions_discrete``), ``MultivariateNormal``, ``Independent``
-(``distributions_multivariate``), each module loaded on first use.
+(``distributions_multivariate``), ``Gamma``, ``Chi2``, ``Beta``, ``Dirichlet``
+(``distributions_gamma``), each module loaded on first use.
 
 ``sample()`` draws values with no gradient (a constant, like ``torch``'s ``sample``);
 ``rsample()`` draws them as a differentiable function of the parameters (the
@@ -41,7 +42,7 @@ from .tensor import Tensor
 __all__ = ["Distribution", "Normal", "Bernoulli", "Categorical", "kl_divergence",  # noqa: F822
            "Uniform", "Exponential", "Laplace", "LogNormal", "HalfNormal", "Cauchy", "Gumbel",
            "StudentT", "Poisson", "Geometric", "Binomial", "OneHotCategorical",
-           "MultivariateNormal", "Independent"]
+           "MultivariateNormal", "Independent", "Gamma", "Chi2", "Beta", "Dirichlet"]
 
 _LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
 
@@ -572,6 +573,7 @@ _ELSEWHERE = {
                                  "StudentT"),
     "distributions_discrete": ("Poisson", "Geometric", "Binomial", "OneHotCategorical"),
     "distributions_multivariate": ("MultivariateNormal", "Independent"),
+    "distributions_gamma": ("Gamma", "Chi2", "Beta", "Dirichlet"),
 }
 _HOME = {name: module for module, names in _ELSEWHERE.items() for name in names}
 
