@@ -280,8 +280,9 @@ def _student_t_noise(rng, shape, df):
     """Standard Student's t draws, ``N / sqrt(chi2(df) / df)``."""
     from .nn.module import _generator
     gen = _generator(rng)
+    df = np.broadcast_to(df, shape)
     normal = gen.standard_normal(shape)
-    chi2 = gen.chisquare(np.broadcast_to(df, shape))
+    chi2 = gen.chisquare(df)
     return (normal / np.sqrt(chi2 / df)).astype(df.dtype)
 
 
@@ -329,7 +330,7 @@ class StudentT(Distribution):
 
     @staticmethod
     def _draw(shape, gen, df, loc, scale):
-        return loc + scale * _student_t_noise(gen, shape, np.broadcast_to(df, shape))
+        return loc + scale * _student_t_noise(gen, shape, df)
 
     def rsample(self, shape=(), rng=None, *, sample_shape=None) -> Tensor:
         """``loc + scale * t`` with ``t`` a constant standard t draw (see the class)."""
@@ -341,9 +342,8 @@ class StudentT(Distribution):
                 "sample() with the score-function estimator f(x) * log_prob(x) for df.")
         shape = _sample_shape(shape if sample_shape is None else sample_shape,
                               "StudentT.rsample")
-        full = shape + self.batch_shape
         t = made("StudentT.rsample noise", _student_t_noise,
-                 (rng, full, np.broadcast_to(self.df.data, full)), stateful=True)
+                 (rng, shape + self.batch_shape, self.df.data), stateful=True)
         return self.loc + self.scale * Tensor(t, name="t")
 
     def log_prob(self, value) -> Tensor:

@@ -76,6 +76,13 @@ def _whole_counts(data):
     return True
 
 
+def _count_array(count, dtype):
+    """``total_count`` as an array of ``dtype``, checked to hold whole numbers ≥ 0."""
+    count = np.asarray(count)
+    _whole_counts(count)
+    return count.astype(dtype)
+
+
 def _no_entropy(owner):
     return NotImplementedError(
         f"{owner}.entropy: there is no closed form (PyTorch has none either); estimate it "
@@ -157,7 +164,7 @@ class Geometric(_Trials):
             self._log_p = log(self.probs)
             self._log_fail = log1p(-where(self._certain, 0.0, self.probs))
         else:
-            self._certain = np.zeros(self.probs.shape, bool)
+            self._certain = None                   # finite logits: never certain
             self._log_p, self._log_fail = -_softplus(-self.logits), -_softplus(self.logits)
         self.batch_shape = self.probs.shape
 
@@ -179,12 +186,20 @@ class Geometric(_Trials):
     def log_prob(self, value) -> Tensor:
         """k log(1 - p) + log p for whole numbers k ≥ 0."""
         _checked(_counts, _values(value), self.batch_shape, "Geometric")
-        impossible = self._certain & (_values(value) > 0)
-        return where(impossible, -np.inf, value * self._log_fail + self._log_p)
+        log_p = value * self._log_fail + self._log_p
+        if self._certain is None:
+            return log_p
+        impossible = made("Geometric impossible", _failures_when_certain,
+                          (self._certain, _values(value)))
+        return where(impossible, -np.inf, log_p)
 
     def entropy(self) -> Tensor:
         """-((1 - p) log(1 - p) + p log p) / p, one value per batch element."""
         return -((1 - self.probs) * self._log_fail + self.probs * self._log_p) / self.probs
+
+
+def _failures_when_certain(certain, value):
+    return certain & (value > 0)
 
 
 class Binomial(_Trials):
@@ -203,15 +218,14 @@ class Binomial(_Trials):
         self._set_probs(probs, logits, "Binomial")
         if probs is not None:
             _check_probs("Binomial", self.probs)
-        like = self.probs.data.dtype
         count = total_count.data if isinstance(total_count, Tensor) else total_count
-        count = np.asarray(count)
-        if count.dtype.kind not in "fiub":
-            raise TypeError(f"Binomial: total_count must be numbers, got dtype {count.dtype}")
-        _checked(_whole_counts, count)
+        if np.asarray(count).dtype.kind not in "fiub":
+            raise TypeError(f"Binomial: total_count must be numbers, got dtype "
+                            f"{np.asarray(count).dtype}")
+        # Through ``made``: a compiled step reads and checks each call's counts.
+        count = made("Binomial total_count", _count_array, (count, self.probs.data.dtype))
         self.batch_shape, (self.total_count, self.probs, self.logits) = _broadcast(
-            "Binomial", total_count=Tensor(count.astype(like)), probs=self.probs,
-            logits=self.logits)
+            "Binomial", total_count=Tensor(count), probs=self.probs, logits=self.logits)
 
     @property
     def mean(self) -> Tensor:
