@@ -1,7 +1,7 @@
 """Continuous distributions on the real line or half-line: ``Laplace``, ``LogNormal``,
 ``HalfNormal``, ``Cauchy``, ``Gumbel`` and ``StudentT``, with PyTorch's names,
 parameters and conventions; re-exported by ``autodiff.distributions``, whose
-``kl_divergence`` knows the ``(Laplace, Laplace)`` pair.
+``kl_divergence`` knows their same-family pairs but StudentT's (which has no closed form).
 
 Each but StudentT is a location-scale family: ``rsample`` is ``loc + scale * eps``
 (then ``exp`` for LogNormal, ``abs`` for HalfNormal) with ``eps`` drawn from the
@@ -20,7 +20,7 @@ import numpy as np
 
 from .compile.hooks import made
 from .distributions import (_KL, Distribution, _as_float_tensor, _broadcast, _checked,
-                            _first_bad, _not_nan, _sample_shape, _values)
+                            _first_bad, _kl_normal, _not_nan, _sample_shape, _values)
 from .distributions_more import _broadcast_value
 from .ops.elementwise import abs, exp, expm1, log, log1p, where
 from .ops.special import digamma, lgamma
@@ -372,4 +372,23 @@ def _kl_laplace(p: Laplace, q: Laplace) -> Tensor:
     return -log(ratio) + distance / q.scale + ratio * exp(-distance / p.scale) - 1
 
 
-_KL.update({(Laplace, Laplace): _kl_laplace})
+def _kl_cauchy(p: Cauchy, q: Cauchy) -> Tensor:
+    # log(((s_p + s_q)² + (l_p - l_q)²) / (4 s_p s_q)), as PyTorch's.
+    return (log((p.scale + q.scale) ** 2 + (p.loc - q.loc) ** 2)
+            - log(4 * p.scale * q.scale))
+
+
+def _kl_gumbel(p: Gumbel, q: Gumbel) -> Tensor:
+    # With r = s_p / s_q: -log r + (l_p - l_q) / s_q + r γ
+    # + exp((l_q - l_p) / s_q + lgamma(1 + r)) - 1 - γ.
+    ratio = p.scale / q.scale
+    shift = (p.loc - q.loc) / q.scale
+    return (-log(ratio) + shift + ratio * _EULER_GAMMA + exp(lgamma(1 + ratio) - shift)
+            - (1 + _EULER_GAMMA))
+
+
+_KL.update({(Laplace, Laplace): _kl_laplace, (Cauchy, Cauchy): _kl_cauchy,
+            (Gumbel, Gumbel): _kl_gumbel,
+            # The KL of two LogNormals (or HalfNormals) is that of their Normals: the map
+            # (exp, or |x| on a symmetric pair) is the same for both.
+            (LogNormal, LogNormal): _kl_normal, (HalfNormal, HalfNormal): _kl_normal})

@@ -146,16 +146,37 @@ def test_against_torch():
         np.testing.assert_allclose(ours.mean.data, theirs.mean.numpy(), rtol=1e-6)
         np.testing.assert_allclose(ours.variance.data, theirs.variance.numpy(), rtol=1e-6)
     p, q = (0.3, 1.2), (-0.4, 0.7)
-    assert kl_divergence(Laplace(*p), Laplace(*q)).item() == pytest.approx(
-        float(td.kl_divergence(td.Laplace(*p), td.Laplace(*q))), rel=1e-6)
+    for name in ("Laplace", "Cauchy", "Gumbel", "LogNormal"):
+        theirs = getattr(td, name)
+        assert kl_divergence(CLASSES[name](*p), CLASSES[name](*q)).item() == pytest.approx(
+            float(td.kl_divergence(theirs(*p), theirs(*q))), rel=1e-6)
+    assert kl_divergence(HalfNormal(1.2), HalfNormal(0.7)).item() == pytest.approx(
+        float(td.kl_divergence(td.HalfNormal(1.2), td.HalfNormal(0.7))), rel=1e-6)
 
 
-def test_laplace_kl_against_numerical_integration():
-    x = np.linspace(-80.0, 80.0, 1_600_001)
-    for p, q in [((0.3, 1.2), (-0.4, 0.7)), ((0.0, 1.0), (0.0, 1.0)), ((2.0, 0.5), (-1.0, 3.0))]:
-        lp, lq = Laplace(*p).log_prob(x).data, Laplace(*q).log_prob(x).data
-        want = np.trapezoid(np.exp(lp) * (lp - lq), x)
-        assert kl_divergence(Laplace(*p), Laplace(*q)).item() == pytest.approx(want, abs=1e-7)
+@pytest.mark.parametrize("name", ["Laplace", "Cauchy", "Gumbel", "LogNormal", "HalfNormal"])
+def test_kl_against_numerical_integration(name):
+    # KL(p ‖ q) = ∫ p(x) (log p(x) - log q(x)) dx over a grid in a variable t, x = x(t),
+    # that covers the heavy or long tails: x = e^t for LogNormal, x = loc + scale tan t
+    # for Cauchy (then p(x) dx = dt / π).
+    cls = CLASSES[name]
+    t = np.linspace(-40.0, 40.0, 1_600_001)
+    for p, q in [((0.3, 1.2), (-0.4, 0.7)), ((0.0, 1.0), (0.0, 1.0)), ((0.9, 0.5), (-0.3, 1.5))]:
+        if name == "HalfNormal":
+            p, q = p[1:], q[1:]
+        if name == "Cauchy":
+            t = -np.pi / 2 + np.pi * (np.arange(2_000_000) + 0.5) / 2_000_000   # midpoints
+            x, dx_dt = p[0] + p[1] * np.tan(t), p[1] / np.cos(t) ** 2
+        elif name == "LogNormal":
+            x, dx_dt = np.exp(t), np.exp(t)
+        else:
+            x, dx_dt = t, 1.0
+        if name == "HalfNormal":
+            x, dx_dt = np.abs(t), 0.5                     # each x ≥ 0 twice
+        lp, lq = cls(*p).log_prob(x).data, cls(*q).log_prob(x).data
+        integrand = np.exp(lp) * (lp - lq) * dx_dt
+        want = integrand.sum() * (t[1] - t[0]) if name == "Cauchy" else np.trapezoid(integrand, t)
+        assert kl_divergence(cls(*p), cls(*q)).item() == pytest.approx(want, abs=1e-8)
 
 
 # ----- sampling ----------------------------------------------------------------------
@@ -244,8 +265,10 @@ def _gradient_cases():
     cases["StudentT variance"] = (lambda d, b: StudentT(d + 1, 0.0, b).variance, [df, scale])
     cases["StudentT rsample"] = (lambda a, b: ad.tanh(StudentT(df, a, b).rsample((2,), rng=0)),
                                  [loc, scale])
-    cases["Laplace kl"] = (lambda a, b, c, d: kl_divergence(Laplace(a, b), Laplace(c, d)),
-                           [loc, scale, RNG.standard_normal(3), RNG.uniform(0.5, 2.0, 3)])
+    for name in ("Laplace", "Cauchy", "Gumbel", "LogNormal"):
+        cls = CLASSES[name]
+        cases[f"{name} kl"] = (lambda a, b, c, d, cls=cls: kl_divergence(cls(a, b), cls(c, d)),
+                               [loc, scale, RNG.standard_normal(3), RNG.uniform(0.5, 2.0, 3)])
     return cases
 
 
@@ -322,3 +345,5 @@ def test_kl_between_families_without_a_closed_form_names_both():
     with pytest.raises(NotImplementedError, match=r"no closed form for \(Laplace, Gumbel\).*"
                                                   r"\(Laplace, Laplace\)"):
         kl_divergence(Laplace(0.0, 1.0), Gumbel(0.0, 1.0))
+    with pytest.raises(NotImplementedError, match=r"no closed form for \(StudentT, StudentT\)"):
+        kl_divergence(StudentT(3.0), StudentT(4.0))
