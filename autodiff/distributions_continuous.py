@@ -95,13 +95,18 @@ class _LocationScale(Distribution):
     def _params(self):
         return self.loc.data, self.scale.data
 
-    # The sample as a function of ``loc + scale * eps``: a NumPy function, so that it
-    # works on arrays (``sample``) and is recorded on Tensors (``rsample``).
-    _transform = staticmethod(np.positive)
+    # The sample as a function of ``z = loc + scale * eps`` (None: z itself): a NumPy
+    # function, so that it works on arrays (``sample``) and is recorded on Tensors
+    # (``rsample``).
+    _transform = None
+
+    @classmethod
+    def _transformed(cls, z):
+        return z if cls._transform is None else cls._transform(z)
 
     @classmethod
     def _draw(cls, shape, gen, loc, scale):
-        return cls._transform(loc + scale * _standard_noise(cls._noise, gen, shape, loc.dtype))
+        return cls._transformed(loc + scale * _standard_noise(cls._noise, gen, shape, loc.dtype))
 
     def rsample(self, shape=(), rng=None, *, sample_shape=None) -> Tensor:
         """Values that are a differentiable function of the parameters:
@@ -111,7 +116,7 @@ class _LocationScale(Distribution):
         eps = made(f"{owner} noise", _standard_noise,
                    (self._noise, rng, shape + self.batch_shape, self.loc.data.dtype),
                    stateful=True)
-        return self._transform(self.loc + self.scale * Tensor(eps, name="eps"))
+        return self._transformed(self.loc + self.scale * Tensor(eps, name="eps"))
 
 
 class Laplace(_LocationScale):
@@ -169,7 +174,7 @@ class LogNormal(_LocationScale):
     def log_prob(self, value) -> Tensor:
         """The Normal log-density of ``log value``, minus ``log value``; values > 0."""
         _checked(_in_support, _values(value), self.batch_shape, "LogNormal", "positive")
-        log_value = log(value) if isinstance(value, Tensor) else Tensor(np.log(value))
+        log_value = log(value)
         z = (log_value - self.loc) / self.scale
         return -0.5 * z ** 2 - log(self.scale) - _LOG_SQRT_2PI - log_value
 

@@ -44,9 +44,11 @@ def test_chi2_is_gamma_of_half_df_and_half():
     c, g = Chi2(df), Gamma(df / 2, 0.5)
     np.testing.assert_allclose(c.log_prob(x).data, g.log_prob(x).data, rtol=1e-15)
     np.testing.assert_allclose(c.entropy().data, g.entropy().data, rtol=1e-15)
-    np.testing.assert_allclose(c.mean.data, df) and np.testing.assert_allclose(c.variance.data,
-                                                                                2 * df)
-    assert c.df.data is not None and kl_divergence(c, Chi2(df)).data.tolist() == [0.0] * 3
+    np.testing.assert_allclose(c.mean.data, df, rtol=1e-15)
+    np.testing.assert_allclose(c.variance.data, 2 * df, rtol=1e-15)
+    assert kl_divergence(c, Chi2(df)).data.tolist() == [0.0] * 3
+    np.testing.assert_allclose(kl_divergence(c, Chi2(df + 1)).data,
+                               kl_divergence(g, Gamma((df + 1) / 2, 0.5)).data, rtol=1e-15)
 
 
 def test_beta_log_prob_entropy_moments_by_formula_and_integration():
