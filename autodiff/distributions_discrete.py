@@ -338,14 +338,16 @@ def _kl_poisson(p: Poisson, q: Poisson) -> Tensor:
 
 def _kl_geometric(p: Geometric, q: Geometric) -> Tensor:
     # -H(p) - E_p[k] log(1 - q) - log q.
-    cross = p.mean * q._log_fail + q._log_p
-    mass_lost = made("Geometric KL support", _loses_mass, (p.probs.data, q.probs.data))
-    return where(mass_lost, np.inf, -p.entropy() - cross)
+    kl = -p.entropy() - (p.mean * q._log_fail + q._log_p)
+    if q._certain is None:                        # q from finite logits: never certain
+        return kl
+    mass_lost = made("Geometric KL support", _loses_mass, (p.probs.data, q._certain))
+    return where(mass_lost, np.inf, kl)
 
 
-def _loses_mass(p_probs, q_probs):
-    """Where q can only give 0 (probs 1) and p can give more."""
-    return (q_probs == 1) & (p_probs < 1)
+def _loses_mass(p_probs, q_certain):
+    """Where q can only give 0 (probs = 1) and p can give more."""
+    return q_certain & (p_probs < 1)
 
 
 def _same_counts(p_counts, q_counts):

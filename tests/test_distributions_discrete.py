@@ -58,6 +58,9 @@ def test_geometric_certain_success():
     np.testing.assert_allclose(probs.grad, [1.0, 2.0])            # d log p / dp, no NaN
     assert kl_divergence(Geometric(probs=0.5), Geometric(probs=1.0)).item() == np.inf
     assert kl_divergence(Geometric(probs=1.0), Geometric(probs=1.0)).item() == 0.0
+    # A finite logit is never certain, even where its probability rounds to 1.
+    assert np.isfinite(kl_divergence(Geometric(probs=0.5), Geometric(logits=40.0)).item())
+    assert np.isfinite(Geometric(logits=40.0).log_prob(2.0).item())
 
 
 @pytest.mark.parametrize("parameterization", ["probs", "logits"])
