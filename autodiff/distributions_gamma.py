@@ -8,7 +8,8 @@ generator.  A gamma draw is not a simple function of its shape parameter, so the
 no ``rsample`` in the concentrations (PyTorch's uses implicit reparameterization,
 which is not implemented here): ``Gamma.rsample`` is ``standard_gamma / rate``,
 differentiable in ``rate``, and refuses a concentration that requires grad;
-``Chi2``, ``Beta`` and ``Dirichlet`` refuse ``rsample``.
+``Chi2``, ``Beta`` and ``Dirichlet`` refuse ``rsample`` when a parameter requires grad
+(otherwise there is no gradient to give, and ``rsample`` is ``sample``).
 
 >>> g = ad.distributions.Gamma(2.0, 0.5)
 >>> g.mean, g.variance, g.log_prob(1.0)               # α/β, α/β², log(β² x e^(-βx))
@@ -38,6 +39,14 @@ def _no_rsample(owner: str, parameters: str) -> NotImplementedError:
         "(PyTorch uses implicit reparameterization). Use sample() with the "
         "score-function estimator f(x) * log_prob(x), or a Normal / LogNormal "
         "approximation if you need a pathwise gradient.")
+
+
+def _constant_rsample(dist, shape_parameters, names, shape, rng, sample_shape) -> Tensor:
+    """``dist.sample(...)`` where no shape parameter requires grad (the draw then has
+    no gradient to carry); a refusal where one does, rather than a silent zero."""
+    if any(param.requires_grad for param in shape_parameters):
+        raise _no_rsample(type(dist).__name__, names)
+    return dist.sample(shape, rng, sample_shape=sample_shape)
 
 
 def _standard_gamma(rng, shape, concentration):
@@ -120,7 +129,8 @@ class Chi2(Gamma):
         super().__init__(df / 2, Tensor(np.asarray(0.5, df.data.dtype)))
 
     def rsample(self, shape=(), rng=None, *, sample_shape=None) -> Tensor:
-        raise _no_rsample("Chi2", "df")
+        """``sample``, refused when ``df`` requires grad (see the module)."""
+        return _constant_rsample(self, (self.df,), "df", shape, rng, sample_shape)
 
 
 def _lbeta(a: Tensor, b: Tensor) -> Tensor:
@@ -162,7 +172,9 @@ class Beta(Distribution):
         return gen.beta(concentration1, concentration0, shape).astype(concentration1.dtype)
 
     def rsample(self, shape=(), rng=None, *, sample_shape=None) -> Tensor:
-        raise _no_rsample("Beta", "concentration1 and concentration0")
+        """``sample``, refused when a concentration requires grad (see the module)."""
+        return _constant_rsample(self, (self.concentration1, self.concentration0),
+                                 "concentration1 and concentration0", shape, rng, sample_shape)
 
     def log_prob(self, value) -> Tensor:
         """(α - 1) log x + (β - 1) log(1 - x) - log B(α, β), for values in [0, 1]."""
@@ -242,7 +254,9 @@ class Dirichlet(Distribution):
         return draws / draws.sum(-1, keepdims=True)
 
     def rsample(self, shape=(), rng=None, *, sample_shape=None) -> Tensor:
-        raise _no_rsample("Dirichlet", "concentration")
+        """``sample``, refused when ``concentration`` requires grad (see the module)."""
+        return _constant_rsample(self, (self.concentration,), "concentration", shape, rng,
+                                 sample_shape)
 
     def log_prob(self, value) -> Tensor:
         """Σ (α_k - 1) log x_k + lgamma(Σ α_k) - Σ lgamma(α_k), for points x of the simplex."""
