@@ -1,6 +1,11 @@
-"""Probability distributions whose parameters are Tensors: ``Normal``, ``Bernoulli``,
-``Categorical``, ``Uniform``, ``Exponential`` and ``kl_divergence``, with PyTorch's
-names and conventions.
+"""Probability distributions whose parameters are Tensors, with PyTorch's names and
+conventions: ``Normal``, ``Bernoulli``, ``Categorical`` and ``kl_divergence`` here;
+``Uniform``, ``Exponential`` (``distributions_more``), ``Laplace``, ``LogNormal``,
+``HalfNormal``, ``Cauchy``, ``Gumbel``, ``StudentT`` (``distributions_continuous``),
+``Poisson``, ``Geometric``, ``Binomial``, ``OneHotCategorical``
+(``distributions_discrete``), ``MultivariateNormal``, ``Independent``
+(``distributions_multivariate``), ``Gamma``, ``Chi2``, ``Beta``, ``Dirichlet``
+(``distributions_gamma``), each module loaded on first use.
 
 ``sample()`` draws values with no gradient (a constant, like ``torch``'s ``sample``);
 ``rsample()`` draws them as a differentiable function of the parameters (the
@@ -33,9 +38,11 @@ from .ops.indexing import getitem
 from .ops.shape import broadcast_to, reshape
 from .tensor import Tensor
 
-# Uniform and Exponential come from ``__getattr__`` (at the end).
-__all__ = ["Distribution", "Normal", "Bernoulli", "Categorical", "Uniform",  # noqa: F822
-           "Exponential", "kl_divergence"]
+# The others come from ``__getattr__`` (at the end).
+__all__ = ["Distribution", "Normal", "Bernoulli", "Categorical", "kl_divergence",  # noqa: F822
+           "Uniform", "Exponential", "Laplace", "LogNormal", "HalfNormal", "Cauchy", "Gumbel",
+           "StudentT", "Poisson", "Geometric", "Binomial", "OneHotCategorical",
+           "MultivariateNormal", "Independent", "Gamma", "Chi2", "Beta", "Dirichlet"]
 
 _LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
 
@@ -239,9 +246,15 @@ def _standard_normal(rng, shape, dtype):
 
 
 class Distribution:
-    """Base class: ``batch_shape``, ``sample`` / ``rsample``, ``stddev``."""
+    """Base class: ``batch_shape``, ``event_shape``, ``sample`` / ``rsample``, ``stddev``.
+
+    ``event_shape`` is the shape of one value (``()`` for a number, ``(k,)`` for a
+    vector of k), as in PyTorch: ``sample(shape)`` has shape
+    ``shape + batch_shape + event_shape``, and ``log_prob`` gives one number per value.
+    """
 
     batch_shape: tuple[int, ...] = ()
+    event_shape: tuple[int, ...] = ()
     has_rsample = False
 
     def sample(self, shape=(), rng=None, *, sample_shape=None) -> Tensor:
@@ -543,7 +556,7 @@ def kl_divergence(p: Distribution, q: Distribution) -> Tensor:
         for q_type in type(q).__mro__:
             if (p_type, q_type) in _KL:
                 return _KL[p_type, q_type](p, q)
-    from . import distributions_more  # noqa: F401  (its pairs, for the list below)
+    _load_all()                                  # every registered pair, for the list
     pairs = ", ".join(f"({a.__name__}, {b.__name__})" for a, b in _KL)
     raise NotImplementedError(f"kl_divergence: no closed form for ({type(p).__name__}, "
                               f"{type(q).__name__}); implemented pairs: {pairs}. Estimate it "
@@ -551,10 +564,32 @@ def kl_divergence(p: Distribution, q: Distribution) -> Tensor:
                               "for x = p.sample(...)")
 
 
+# Distributions defined in the modules that build on the helpers here (and register
+# their pairs in ``_KL``), each imported on first use, to keep ``import autodiff`` light.
+_ELSEWHERE = {
+    "distributions_more": ("Uniform", "Exponential"),
+    "distributions_continuous": ("Laplace", "LogNormal", "HalfNormal", "Cauchy", "Gumbel",
+                                 "StudentT"),
+    "distributions_discrete": ("Poisson", "Geometric", "Binomial", "OneHotCategorical"),
+    "distributions_multivariate": ("MultivariateNormal", "Independent"),
+    "distributions_gamma": ("Gamma", "Chi2", "Beta", "Dirichlet"),
+}
+_HOME = {name: module for module, names in _ELSEWHERE.items() for name in names}
+
+
+def _load_all() -> None:
+    """Import every module of distributions, so that ``_KL`` holds all the pairs."""
+    import importlib
+    for module in _ELSEWHERE:
+        importlib.import_module(f"{__package__}.{module}")
+
+
 def __getattr__(name):
-    # ``Uniform`` and ``Exponential`` live in ``distributions_more``, which builds on the
-    # helpers here (and registers its pairs in ``_KL``): imported on first use.
-    if name in ("Uniform", "Exponential"):
-        from . import distributions_more
-        return getattr(distributions_more, name)
+    if name in _HOME:
+        import importlib
+        return getattr(importlib.import_module(f"{__package__}.{_HOME[name]}"), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_HOME))

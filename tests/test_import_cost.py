@@ -63,3 +63,20 @@ def test_each_kernel_module_can_be_imported_first(name):
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["autodiff.kernels.jit_nn", "autodiff.kernels.jit_conv",
                                    "autodiff.kernels.jit_rnn", "autodiff.kernels.jit"]
+
+
+_DISTRIBUTIONS = ["Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2",
+                  "Dirichlet", "Exponential", "Gamma", "Geometric", "Gumbel", "HalfNormal",
+                  "Independent", "Laplace", "LogNormal", "MultivariateNormal", "Normal",
+                  "OneHotCategorical", "Poisson", "StudentT", "Uniform"]
+
+
+def test_every_distribution_is_listed_and_its_module_loads_on_first_use():
+    out = _run("import sys, autodiff as ad\n"
+               "names = [n for n in dir(ad.distributions) if n[0].isupper()]\n"
+               "print(','.join(n for n in names if n not in ('Distribution', 'Tensor')))\n"
+               "print('autodiff.distributions_gamma' in sys.modules)\n"
+               "print(ad.distributions.Beta.__module__)\n"
+               "print(sorted(set(ad.distributions.__all__) - set(dir(ad.distributions))))")
+    assert out[0].split(",") == _DISTRIBUTIONS
+    assert out[1:] == ["False", "autodiff.distributions_gamma", "[]"]

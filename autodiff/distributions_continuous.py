@@ -1,0 +1,399 @@
+"""Continuous distributions on the real line or half-line: ``Laplace``, ``LogNormal``,
+``HalfNormal``, ``Cauchy``, ``Gumbel`` and ``StudentT``, with PyTorch's names,
+parameters and conventions; re-exported by ``autodiff.distributions``, whose
+``kl_divergence`` knows their same-family pairs but StudentT's (which has no closed form).
+
+Each but StudentT is a location-scale family: ``rsample`` is ``loc + scale * eps``
+(then ``exp`` for LogNormal, ``abs`` for HalfNormal) with ``eps`` drawn from the
+standard member of the family and held constant, so gradients reach every parameter.
+
+>>> lap = ad.distributions.Laplace(0.0, 2.0)
+>>> lap.log_prob(0.0), lap.entropy()                 # -log 4, 1 + log 4
+(tensor(-1.38629436), tensor(2.38629436))
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .compile.hooks import made
+from .distributions import (_KL, Distribution, _as_float_tensor, _broadcast, _checked,
+                            _first_bad, _kl_normal, _not_nan, _sample_shape, _values)
+from .distributions_more import _broadcast_value
+from .ops.elementwise import abs, exp, expm1, log, log1p, where
+from .ops.special import digamma, lgamma
+from .tensor import Tensor
+
+__all__ = ["Laplace", "LogNormal", "HalfNormal", "Cauchy", "Gumbel", "StudentT"]
+
+_LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
+_EULER_GAMMA = 0.57721566490153286061
+
+
+def _float_parameters(owner: str, **given) -> dict[str, Tensor]:
+    """The parameters as float Tensors; Python numbers take the float dtype of the first
+    parameter that is not one (``Laplace(0.0, float32_array)`` stays float32, as in
+    PyTorch)."""
+    arrays = {name: _as_float_tensor(value, owner, name) for name, value in given.items()
+              if not isinstance(value, (int, float))}
+    like = next(iter(arrays.values()), None)
+    return {name: arrays[name] if name in arrays else
+            _as_float_tensor(value, owner, name, like=like)
+            for name, value in given.items()}
+
+
+def _positive(data, owner, name):
+    bad = ~(data > 0)                              # NaN counts as bad
+    if bad.any():
+        raise ValueError(f"{owner}: {name} must be > 0; got {_first_bad(data, bad)}")
+    return True
+
+
+def _in_support(value, batch_shape, owner, support):
+    """Raise unless every value is in ``support`` ("real", "positive" or
+    "non-negative") and broadcasts with the batch, as PyTorch's ``validate_args`` does."""
+    _broadcast_value(owner, value, batch_shape)
+    if support == "real":
+        bad, wanted = np.isnan(value), "real numbers, not NaN"
+    elif support == "positive":
+        bad, wanted = ~(value > 0), "> 0"
+    else:
+        bad, wanted = ~(value >= 0), "≥ 0"
+    if bad.any():
+        raise ValueError(f"{owner}.log_prob: values must be {wanted} (the support); got "
+                         f"{_first_bad(value, bad)}")
+    return True
+
+
+def _standard_noise(kind, rng, shape, dtype):
+    """``shape`` draws of the standard member of a family (``kind`` is the name of a
+    ``np.random.Generator`` method: ``standard_normal``, ``laplace``, ...)."""
+    from .nn.module import _generator
+    return getattr(_generator(rng), kind)(size=shape).astype(dtype)
+
+
+def _where_data(condition, *arrays):
+    """A constant mask, computed again from the parameters at each compiled replay."""
+    return made("distribution parameter mask", condition, arrays)
+
+
+class _LocationScale(Distribution):
+    """``loc + scale * eps`` with ``eps`` from ``_noise`` (a Generator method)."""
+
+    has_rsample = True
+    _noise = "standard_normal"
+
+    def __init__(self, loc, scale):
+        owner = type(self).__name__
+        params = _float_parameters(owner, loc=loc, scale=scale)
+        _checked(_positive, params["scale"].data, owner, "scale")
+        _checked(_not_nan, params["loc"].data, owner, "loc")
+        self.batch_shape, (self.loc, self.scale) = _broadcast(owner, **params)
+
+    def _params(self):
+        return self.loc.data, self.scale.data
+
+    # The sample as a function of ``z = loc + scale * eps`` (None: z itself): a NumPy
+    # function, so that it works on arrays (``sample``) and is recorded on Tensors
+    # (``rsample``).
+    _transform = None
+
+    @classmethod
+    def _transformed(cls, z):
+        return z if cls._transform is None else cls._transform(z)
+
+    @classmethod
+    def _draw(cls, shape, gen, loc, scale):
+        return cls._transformed(loc + scale * _standard_noise(cls._noise, gen, shape, loc.dtype))
+
+    def rsample(self, shape=(), rng=None, *, sample_shape=None) -> Tensor:
+        """Values that are a differentiable function of the parameters:
+        ``loc + scale * eps`` with ``eps`` drawn from the standard family, a constant."""
+        owner = f"{type(self).__name__}.rsample"
+        shape = _sample_shape(shape if sample_shape is None else sample_shape, owner)
+        eps = made(f"{owner} noise", _standard_noise,
+                   (self._noise, rng, shape + self.batch_shape, self.loc.data.dtype),
+                   stateful=True)
+        return self._transformed(self.loc + self.scale * Tensor(eps, name="eps"))
+
+
+class Laplace(_LocationScale):
+    """The Laplace distribution: density ``exp(-|x - loc| / scale) / (2 scale)``.
+
+    >>> lap = ad.distributions.Laplace(ad.tensor([0.0, 1.0]), 0.5)
+    >>> lap.mean, lap.variance                           # loc, 2 scale²
+    (tensor([0., 1.]), tensor([0.5, 0.5]))
+    """
+
+    _noise = "laplace"
+
+    @property
+    def mean(self) -> Tensor:
+        return self.loc
+
+    @property
+    def variance(self) -> Tensor:
+        return 2 * self.scale ** 2
+
+    @property
+    def stddev(self) -> Tensor:
+        return 2 ** 0.5 * self.scale
+
+    def log_prob(self, value) -> Tensor:
+        """-log(2 scale) - |value - loc| / scale."""
+        _checked(_in_support, _values(value), self.batch_shape, "Laplace", "real")
+        return -log(2 * self.scale) - abs(value - self.loc) / self.scale
+
+    def entropy(self) -> Tensor:
+        """1 + log(2 scale), one value per batch element."""
+        return 1 + log(2 * self.scale)
+
+
+class LogNormal(_LocationScale):
+    """``exp(X)`` for ``X ~ Normal(loc, scale)``: ``loc`` and ``scale`` are those of the
+    logarithm, as in PyTorch and ``np.random.lognormal``.
+
+    >>> ln = ad.distributions.LogNormal(0.0, 1.0)
+    >>> ln.log_prob(1.0), ln.mean                         # -log √(2π), exp(1/2)
+    (tensor(-0.91893853), tensor(1.64872127))
+    """
+
+    _transform = staticmethod(np.exp)
+
+    @property
+    def mean(self) -> Tensor:
+        return exp(self.loc + self.scale ** 2 / 2)
+
+    @property
+    def variance(self) -> Tensor:
+        scale2 = self.scale ** 2
+        return expm1(scale2) * exp(2 * self.loc + scale2)
+
+    def log_prob(self, value) -> Tensor:
+        """The Normal log-density of ``log value``, minus ``log value``; values > 0."""
+        _checked(_in_support, _values(value), self.batch_shape, "LogNormal", "positive")
+        log_value = log(value)
+        z = (log_value - self.loc) / self.scale
+        return -0.5 * z ** 2 - log(self.scale) - _LOG_SQRT_2PI - log_value
+
+    def entropy(self) -> Tensor:
+        """½ + log √(2π) + log scale + loc, one value per batch element."""
+        return log(self.scale) + self.loc + (0.5 + _LOG_SQRT_2PI)
+
+
+class HalfNormal(_LocationScale):
+    """``|X|`` for ``X ~ Normal(0, scale)``; values ≥ 0.
+
+    >>> hn = ad.distributions.HalfNormal(ad.tensor([1.0, 2.0]))
+    >>> hn.batch_shape, hn.log_prob(0.0)                  # log(2 / √(2π) / scale)
+    ((2,), tensor([-0.22579135, -0.91893853]))
+    """
+
+    def __init__(self, scale):
+        scale = _as_float_tensor(scale, "HalfNormal", "scale")
+        super().__init__(Tensor(np.zeros((), scale.data.dtype)), scale)
+
+    _transform = staticmethod(np.abs)
+
+    @property
+    def mean(self) -> Tensor:
+        return self.scale * math.sqrt(2 / math.pi)
+
+    @property
+    def variance(self) -> Tensor:
+        return self.scale ** 2 * (1 - 2 / math.pi)
+
+    def log_prob(self, value) -> Tensor:
+        """log 2 plus the Normal(0, scale) log-density, for values ≥ 0."""
+        _checked(_in_support, _values(value), self.batch_shape, "HalfNormal", "non-negative")
+        z = value / self.scale
+        return -0.5 * z ** 2 - log(self.scale) + (math.log(2) - _LOG_SQRT_2PI)
+
+    def entropy(self) -> Tensor:
+        """½ log(π scale² / 2) + ½, one value per batch element."""
+        return log(self.scale) + 0.5 * (math.log(math.pi / 2) + 1)
+
+
+class Cauchy(_LocationScale):
+    """The Cauchy distribution: density ``1 / (π scale (1 + ((x - loc) / scale)²))``.
+
+    As in PyTorch, ``mean`` is NaN and ``variance`` +inf (neither exists).
+
+    >>> c = ad.distributions.Cauchy(0.0, 1.0)
+    >>> c.log_prob(1.0), c.mean                           # -log(2π)
+    (tensor(-1.83787707), tensor(nan))
+    """
+
+    _noise = "standard_cauchy"
+
+    @property
+    def mean(self) -> Tensor:
+        return Tensor(np.full(self.batch_shape, np.nan, self.loc.data.dtype))
+
+    @property
+    def variance(self) -> Tensor:
+        return Tensor(np.full(self.batch_shape, np.inf, self.loc.data.dtype))
+
+    def log_prob(self, value) -> Tensor:
+        """-log π - log scale - log(1 + ((value - loc) / scale)²)."""
+        _checked(_in_support, _values(value), self.batch_shape, "Cauchy", "real")
+        z = (value - self.loc) / self.scale
+        return -log1p(z ** 2) - log(self.scale) - math.log(math.pi)
+
+    def entropy(self) -> Tensor:
+        """log(4π scale), one value per batch element."""
+        return log(self.scale) + math.log(4 * math.pi)
+
+
+class Gumbel(_LocationScale):
+    """The Gumbel (type-I extreme value) distribution: with ``z = (x - loc) / scale``,
+    density ``exp(-z - exp(-z)) / scale``.
+
+    >>> g = ad.distributions.Gumbel(0.0, 1.0)
+    >>> g.log_prob(0.0), g.mean                           # -1, Euler's gamma
+    (tensor(-1.), tensor(0.57721566))
+    """
+
+    _noise = "gumbel"
+
+    @property
+    def mean(self) -> Tensor:
+        return self.loc + self.scale * _EULER_GAMMA
+
+    @property
+    def variance(self) -> Tensor:
+        return self.scale ** 2 * (math.pi ** 2 / 6)
+
+    @property
+    def stddev(self) -> Tensor:
+        return self.scale * (math.pi / math.sqrt(6))
+
+    def log_prob(self, value) -> Tensor:
+        """-(z + exp(-z)) - log scale with z = (value - loc) / scale."""
+        _checked(_in_support, _values(value), self.batch_shape, "Gumbel", "real")
+        z = (value - self.loc) / self.scale
+        return -(z + exp(-z)) - log(self.scale)
+
+    def entropy(self) -> Tensor:
+        """log scale + 1 + Euler's gamma, one value per batch element."""
+        return log(self.scale) + (1 + _EULER_GAMMA)
+
+
+def _student_t_noise(rng, shape, df):
+    """Standard Student's t draws, ``N / sqrt(chi2(df) / df)``."""
+    from .nn.module import _generator
+    gen = _generator(rng)
+    df = np.broadcast_to(df, shape)
+    normal = gen.standard_normal(shape)
+    chi2 = gen.chisquare(df)
+    return (normal / np.sqrt(chi2 / df)).astype(df.dtype)
+
+
+def _more_than(data, bound):
+    return data > bound
+
+
+class StudentT(Distribution):
+    """Student's t with ``df`` degrees of freedom, shifted by ``loc`` and scaled by
+    ``scale`` (PyTorch's ``StudentT(df, loc=0., scale=1.)``).
+
+    ``mean`` is NaN where df ≤ 1; ``variance`` is +inf for 1 < df ≤ 2 and NaN for
+    df ≤ 1, as in PyTorch.  ``rsample`` is ``loc + scale * t`` with the standard t draw
+    ``t`` a constant: its gradient reaches ``loc`` and ``scale`` but not ``df``, so it
+    refuses a ``df`` that requires grad rather than silently dropping that gradient.
+
+    >>> t = ad.distributions.StudentT(3.0)
+    >>> t.log_prob(0.0), t.variance                       # log(2 / (π √3)), 3 / (3 - 2)
+    (tensor(-1.00088885), tensor(3.))
+    """
+
+    has_rsample = True
+
+    def __init__(self, df, loc=0.0, scale=1.0):
+        params = _float_parameters("StudentT", df=df, loc=loc, scale=scale)
+        _checked(_positive, params["df"].data, "StudentT", "df")
+        _checked(_positive, params["scale"].data, "StudentT", "scale")
+        _checked(_not_nan, params["loc"].data, "StudentT", "loc")
+        self.batch_shape, (self.df, self.loc, self.scale) = _broadcast("StudentT", **params)
+
+    @property
+    def mean(self) -> Tensor:
+        return where(_where_data(_more_than, self.df.data, 1), self.loc, np.nan)
+
+    @property
+    def variance(self) -> Tensor:
+        finite = _where_data(_more_than, self.df.data, 2)
+        exists = _where_data(_more_than, self.df.data, 1)
+        safe_df = where(finite, self.df, 3.0)
+        value = where(finite, self.scale ** 2 * safe_df / (safe_df - 2), np.inf)
+        return where(exists, value, np.nan)
+
+    def _params(self):
+        return self.df.data, self.loc.data, self.scale.data
+
+    @staticmethod
+    def _draw(shape, gen, df, loc, scale):
+        return loc + scale * _student_t_noise(gen, shape, df)
+
+    def rsample(self, shape=(), rng=None, *, sample_shape=None) -> Tensor:
+        """``loc + scale * t`` with ``t`` a constant standard t draw (see the class)."""
+        if self.df.requires_grad:
+            raise NotImplementedError(
+                "StudentT.rsample: df requires grad, but the sample's gradient with respect "
+                "to df (through the chi-square draw) is not implemented, and dropping it "
+                "would be silently wrong. Pass df as a constant (df.detach()), or use "
+                "sample() with the score-function estimator f(x) * log_prob(x) for df.")
+        shape = _sample_shape(shape if sample_shape is None else sample_shape,
+                              "StudentT.rsample")
+        t = made("StudentT.rsample noise", _student_t_noise,
+                 (rng, shape + self.batch_shape, self.df.data), stateful=True)
+        return self.loc + self.scale * Tensor(t, name="t")
+
+    def log_prob(self, value) -> Tensor:
+        """lgamma((df + 1) / 2) - lgamma(df / 2) - ½ log(π df) - log scale
+        - (df + 1) / 2 · log(1 + z² / df), with z = (value - loc) / scale."""
+        _checked(_in_support, _values(value), self.batch_shape, "StudentT", "real")
+        z = (value - self.loc) / self.scale
+        df = self.df
+        return (lgamma((df + 1) / 2) - lgamma(df / 2) - 0.5 * log(math.pi * df)
+                - log(self.scale) - (df + 1) / 2 * log1p(z ** 2 / df))
+
+    def entropy(self) -> Tensor:
+        """log scale + (df + 1) / 2 · (ψ((df + 1) / 2) - ψ(df / 2)) + ½ log df
+        + log B(df / 2, ½), one value per batch element."""
+        half, half_up = self.df / 2, (self.df + 1) / 2
+        log_beta = lgamma(half) + 0.5 * math.log(math.pi) - lgamma(half_up)
+        return (log(self.scale) + half_up * (digamma(half_up) - digamma(half))
+                + 0.5 * log(self.df) + log_beta)
+
+
+def _kl_laplace(p: Laplace, q: Laplace) -> Tensor:
+    # PyTorch's closed form: with r = p.scale / q.scale and d = |p.loc - q.loc|,
+    # KL = -log r + d / q.scale + r exp(-d / p.scale) - 1.
+    ratio = p.scale / q.scale
+    distance = abs(p.loc - q.loc)
+    return -log(ratio) + distance / q.scale + ratio * exp(-distance / p.scale) - 1
+
+
+def _kl_cauchy(p: Cauchy, q: Cauchy) -> Tensor:
+    # log(((s_p + s_q)² + (l_p - l_q)²) / (4 s_p s_q)), as PyTorch's.
+    return (log((p.scale + q.scale) ** 2 + (p.loc - q.loc) ** 2)
+            - log(4 * p.scale * q.scale))
+
+
+def _kl_gumbel(p: Gumbel, q: Gumbel) -> Tensor:
+    # With r = s_p / s_q: -log r + (l_p - l_q) / s_q + r γ
+    # + exp((l_q - l_p) / s_q + lgamma(1 + r)) - 1 - γ.
+    ratio = p.scale / q.scale
+    shift = (p.loc - q.loc) / q.scale
+    return (-log(ratio) + shift + ratio * _EULER_GAMMA + exp(lgamma(1 + ratio) - shift)
+            - (1 + _EULER_GAMMA))
+
+
+_KL.update({(Laplace, Laplace): _kl_laplace, (Cauchy, Cauchy): _kl_cauchy,
+            (Gumbel, Gumbel): _kl_gumbel,
+            # The KL of two LogNormals (or HalfNormals) is that of their Normals: the map
+            # (exp, or |x| on a symmetric pair) is the same for both.
+            (LogNormal, LogNormal): _kl_normal, (HalfNormal, HalfNormal): _kl_normal})
