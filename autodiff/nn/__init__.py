@@ -8,14 +8,15 @@
 
 from . import functional, init, utils
 from .module import Module, Parameter, manual_seed
-from .container import ModuleDict, ModuleList, ParameterList
+from .container import ModuleDict, ModuleList, ParameterDict, ParameterList
 from .modules import (Bump, Embedding, Flatten, Identity, LeakyReLU, Linear, MLP, ReLU,
                       Sequential, Sigmoid, Tanh)
 from .activation import ELU, GELU, SiLU, Softplus
 from .activation_more import (CELU, GLU, SELU, CosineSimilarity, Hardsigmoid, Hardswish,
                               Hardtanh, LogSigmoid, LogSoftmax, Mish, PairwiseDistance, PReLU,
                               ReLU6, Softmax, Softmax2d, Softmin, Softsign, Tanhshrink,
-                              Threshold, Unflatten)
+                              Threshold, Unflatten, Hardshrink, Softshrink)
+from .activation_random import RReLU
 from .dropout import Dropout, Dropout1d, Dropout2d
 from .loss_modules import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDivLoss,
                            L1Loss, MSELoss, NLLLoss, SmoothL1Loss)
@@ -46,7 +47,8 @@ from .transformer_decoder import Transformer, TransformerDecoder, TransformerDec
 
 
 __all__ = ["functional", "init", "utils", "Module", "ModuleDict", "ModuleList", "Parameter",
-           "ParameterList", "manual_seed", "Bump", "Embedding", "Flatten", "Identity",
+           "ParameterList", "ParameterDict", "manual_seed", "Bump", "Embedding", "Flatten",
+           "Identity",
            "LeakyReLU", "Linear", "MLP", "ReLU", "Sequential", "Sigmoid", "Tanh", "ELU", "GELU",
            "SiLU", "Softplus", "ReLU6", "Hardtanh", "Hardsigmoid", "Hardswish", "SELU", "CELU",
            "Mish", "LogSigmoid", "Softsign", "Softmax", "LogSoftmax", "Softmin", "GLU",
@@ -67,4 +69,5 @@ __all__ = ["functional", "init", "utils", "Module", "ModuleDict", "ModuleList", 
            "BCELoss", "BCEWithLogitsLoss", "KLDivLoss", "GaussianNLLLoss", "PoissonNLLLoss",
            "MarginRankingLoss", "HingeEmbeddingLoss", "SoftMarginLoss",
            "MultiLabelSoftMarginLoss", "MultiMarginLoss", "MultiLabelMarginLoss",
-           "CosineEmbeddingLoss", "TripletMarginLoss", "TripletMarginWithDistanceLoss"]
+           "CosineEmbeddingLoss", "TripletMarginLoss", "TripletMarginWithDistanceLoss",
+           "Hardshrink", "Softshrink", "RReLU"]

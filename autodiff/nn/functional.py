@@ -13,9 +13,12 @@ from ..ops import elementwise as ew
 from ..ops import reduce as rd
 from ..tensor import Tensor
 from .activation import elu, gelu, silu, softplus
-from .functional_activation import (celu, glu, hardsigmoid, hardswish, hardtanh, logsigmoid,
-                                   mish, prelu, refuse_inplace, relu6, selu, softmin, softsign,
-                                   tanhshrink, threshold)
+from .functional_activation import (celu, glu, hardshrink, hardsigmoid, hardswish, hardtanh,
+                                   logsigmoid, mish, prelu, refuse_inplace, relu6, selu,
+                                   softmin, softshrink, softsign, tanhshrink, threshold)
+from .functional_inplace import (celu_, elu_, hardtanh_, leaky_relu_, relu_, selu_,
+                                 threshold_)
+from .activation_random import rrelu, rrelu_
 from .functional_distance import cosine_similarity, linear, normalize, pairwise_distance
 from .dropout import dropout, dropout1d, dropout2d
 from .embedding import embedding
@@ -55,7 +58,8 @@ __all__ = ["softmax", "log_softmax", "logsumexp", "one_hot", "cross_entropy", "n
            "normalize", "cosine_similarity", "pairwise_distance",
            "scaled_dot_product_attention", "dropout1d", "dropout2d", "instance_norm",
            "bilinear", "rms_norm", "tanhshrink", "pixel_shuffle", "pixel_unshuffle",
-           "channel_shuffle"]
+           "channel_shuffle", "hardshrink", "softshrink", "relu_", "elu_", "leaky_relu_",
+           "hardtanh_", "selu_", "celu_", "threshold_", "rrelu", "rrelu_"]
 
 
 def leaky_relu(x, slope=0.01, inplace: bool = False, *, negative_slope=None) -> Tensor:
