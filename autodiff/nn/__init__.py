@@ -17,7 +17,7 @@ from .activation_more import (CELU, GLU, SELU, CosineSimilarity, Hardsigmoid, Ha
                               ReLU6, Softmax, Softmax2d, Softmin, Softsign, Tanhshrink,
                               Threshold, Unflatten, Hardshrink, Softshrink)
 from .activation_random import RReLU
-from .dropout import Dropout, Dropout1d, Dropout2d
+from .dropout import Dropout, Dropout1d, Dropout2d, Dropout3d
 from .loss_modules import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDivLoss,
                            L1Loss, MSELoss, NLLLoss, SmoothL1Loss)
 from .loss_modules_more import (CosineEmbeddingLoss, GaussianNLLLoss, HingeEmbeddingLoss,
@@ -25,13 +25,16 @@ from .loss_modules_more import (CosineEmbeddingLoss, GaussianNLLLoss, HingeEmbed
                                 MultiLabelSoftMarginLoss, MultiMarginLoss, PoissonNLLLoss,
                                 SoftMarginLoss, TripletMarginLoss,
                                 TripletMarginWithDistanceLoss)
-from .normalization import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm
-from .instance_norm import InstanceNorm1d, InstanceNorm2d
+from .normalization import BatchNorm1d, BatchNorm2d, BatchNorm3d, GroupNorm, LayerNorm
+from .instance_norm import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
 from .rms_norm import RMSNorm
 from .bilinear import Bilinear
 
 from .conv import AvgPool2d, Conv1d, Conv2d, MaxPool2d
 from .conv_transpose import ConvTranspose2d
+from .conv3d import Conv3d, ConvTranspose1d, ConvTranspose3d
+from .pooling3d import (AdaptiveAvgPool1d, AdaptiveAvgPool3d, AdaptiveMaxPool1d,
+                        AdaptiveMaxPool3d, AvgPool3d, MaxPool3d)
 from .pooling_more import AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool1d, MaxPool1d
 from .upsample import Upsample
 from .rearrange import ChannelShuffle, Fold, PixelShuffle, PixelUnshuffle, Unfold
@@ -70,4 +73,6 @@ __all__ = ["functional", "init", "utils", "Module", "ModuleDict", "ModuleList", 
            "MarginRankingLoss", "HingeEmbeddingLoss", "SoftMarginLoss",
            "MultiLabelSoftMarginLoss", "MultiMarginLoss", "MultiLabelMarginLoss",
            "CosineEmbeddingLoss", "TripletMarginLoss", "TripletMarginWithDistanceLoss",
-           "Hardshrink", "Softshrink", "RReLU"]
+           "Hardshrink", "Softshrink", "RReLU", "Dropout3d", "BatchNorm3d", "InstanceNorm3d",
+           "Conv3d", "ConvTranspose1d", "ConvTranspose3d", "MaxPool3d", "AvgPool3d",
+           "AdaptiveAvgPool1d", "AdaptiveAvgPool3d", "AdaptiveMaxPool1d", "AdaptiveMaxPool3d"]

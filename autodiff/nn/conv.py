@@ -93,12 +93,12 @@ class _ConvNd(Module):
                 f"kernel_size={self.kernel_size})")
 
     def extra_repr(self):
-        text = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}"
+        # PyTorch's order and choice: the stride always, the others when not the default.
+        text = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+                f"stride={self.stride}")
         ones, zeros = (1,) * self._dims, (0,) * self._dims
-        if self.stride != ones:
-            text += f", stride={self.stride}"
         if self.padding != zeros:
-            text += f", padding={self.padding!r}"
+            text += f", padding={self.padding}"
         if self.dilation != ones:
             text += f", dilation={self.dilation}"
         if self.groups != 1:

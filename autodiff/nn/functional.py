@@ -20,7 +20,7 @@ from .functional_inplace import (celu_, elu_, hardtanh_, leaky_relu_, relu_, sel
                                  threshold_)
 from .activation_random import rrelu, rrelu_
 from .functional_distance import cosine_similarity, linear, normalize, pairwise_distance
-from .dropout import dropout, dropout1d, dropout2d
+from .dropout import dropout, dropout1d, dropout2d, dropout3d
 from .embedding import embedding
 from .losses import cross_entropy, huber_loss, mse_loss, nll_loss
 from .losses_binary import binary_cross_entropy, binary_cross_entropy_with_logits
@@ -59,7 +59,10 @@ __all__ = ["softmax", "log_softmax", "logsumexp", "one_hot", "cross_entropy", "n
            "scaled_dot_product_attention", "dropout1d", "dropout2d", "instance_norm",
            "bilinear", "rms_norm", "tanhshrink", "pixel_shuffle", "pixel_unshuffle",
            "channel_shuffle", "hardshrink", "softshrink", "relu_", "elu_", "leaky_relu_",
-           "hardtanh_", "selu_", "celu_", "threshold_", "rrelu", "rrelu_"]
+           "hardtanh_", "selu_", "celu_", "threshold_", "rrelu", "rrelu_", "dropout3d",
+           "conv3d", "conv_transpose1d", "conv_transpose3d", "max_pool3d", "avg_pool3d",
+           "adaptive_avg_pool1d", "adaptive_avg_pool3d", "adaptive_max_pool1d",
+           "adaptive_max_pool3d"]
 
 
 def leaky_relu(x, slope=0.01, inplace: bool = False, *, negative_slope=None) -> Tensor:
@@ -121,6 +124,9 @@ from .conv_transpose import conv_transpose2d  # noqa: E402
 from .pooling_more import (adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool1d,  # noqa: E402
                            max_pool1d)
 from .upsample import interpolate  # noqa: E402
+from .conv3d import conv3d, conv_transpose1d, conv_transpose3d  # noqa: E402
+from .pooling3d import (adaptive_avg_pool1d, adaptive_avg_pool3d,  # noqa: E402
+                        adaptive_max_pool1d, adaptive_max_pool3d, avg_pool3d, max_pool3d)
 from .rearrange import channel_shuffle, pixel_shuffle, pixel_unshuffle  # noqa: E402
 # Attention builds on softmax and dropout above (and MultiheadAttention on Linear).
 from .attention import scaled_dot_product_attention  # noqa: E402

@@ -317,8 +317,8 @@ def _conv1d(x, weight, bias, stride, padding, dilation, groups, where):
 # ----- pooling ------------------------------------------------------------------------------
 
 def _pool_sizes(shape, kernel, stride, padding, dilation, ceil_mode, where):
-    (h, w), sizes = shape[2:], []
-    for n, k, s, p, d in zip((h, w), kernel, stride, padding, dilation):
+    sizes = []
+    for n, k, s, p, d in zip(shape[2:], kernel, stride, padding, dilation):
         if p > k // 2:
             raise ValueError(f"{where}: padding {padding} must be at most half the kernel "
                              f"size {kernel}")
@@ -377,7 +377,8 @@ def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1,
                             dilation=dilation, out_hw=out_hw)
 
 
-def _refuse_windows_in_padding(size, kernel, stride, padding, dilation, out_hw) -> None:
+def _refuse_windows_in_padding(size, kernel, stride, padding, dilation, out_hw,
+                               where="max_pool2d") -> None:
     """Raise when a max-pooling window holds padding only: its maximum would be -inf,
     with no input to send the gradient to."""
     for axis, (n, k, s, p, d, count) in enumerate(zip(size, kernel, stride, padding,
@@ -387,7 +388,7 @@ def _refuse_windows_in_padding(size, kernel, stride, padding, dilation, out_hw) 
         empty = ~((taps >= 0) & (taps < n)).any(axis=1)
         if empty.any():
             raise ValueError(
-                f"max_pool2d: the window of output {int(np.argmax(empty))} along axis "
+                f"{where}: the window of output {int(np.argmax(empty))} along axis "
                 f"{axis + 2} covers padding only (input size {n}, kernel {k}, stride {s}, "
                 f"padding {p}, dilation {d}): it has no input to take the maximum of. "
                 "Use less padding or dilation.")
