@@ -415,8 +415,9 @@ def test_errors_name_the_op_and_the_fix():
         F.max_pool1d(seq, 4, dilation=3)
     with pytest.raises(ValueError, match="max_pool1d: kernel_size must be an int"):
         F.max_pool1d(seq, (2, 2))
-    with pytest.raises(ValueError, match="return_indices=True is not supported"):
-        ad.nn.MaxPool1d(2, 2, 0, 1, True)
+    out, indices = ad.nn.MaxPool1d(2, 2, 0, 1, True)(seq)        # return_indices, 5th
+    np.testing.assert_array_equal(out.data, F.max_pool1d(seq, 2).data)
+    assert indices.dtype == np.int64 and indices.shape == out.shape
 
 
 def test_interpolate_and_conv_transpose_errors():

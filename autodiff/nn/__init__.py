@@ -35,6 +35,7 @@ from .conv_transpose import ConvTranspose2d
 from .conv3d import Conv3d, ConvTranspose1d, ConvTranspose3d
 from .pooling3d import (AdaptiveAvgPool1d, AdaptiveAvgPool3d, AdaptiveMaxPool1d,
                         AdaptiveMaxPool3d, AvgPool3d, MaxPool3d)
+from .unpool import MaxUnpool1d, MaxUnpool2d, MaxUnpool3d
 from .pooling_more import AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool1d, MaxPool1d
 from .upsample import Upsample
 from .rearrange import ChannelShuffle, Fold, PixelShuffle, PixelUnshuffle, Unfold
@@ -75,4 +76,5 @@ __all__ = ["functional", "init", "utils", "Module", "ModuleDict", "ModuleList", 
            "CosineEmbeddingLoss", "TripletMarginLoss", "TripletMarginWithDistanceLoss",
            "Hardshrink", "Softshrink", "RReLU", "Dropout3d", "BatchNorm3d", "InstanceNorm3d",
            "Conv3d", "ConvTranspose1d", "ConvTranspose3d", "MaxPool3d", "AvgPool3d",
-           "AdaptiveAvgPool1d", "AdaptiveAvgPool3d", "AdaptiveMaxPool1d", "AdaptiveMaxPool3d"]
+           "AdaptiveAvgPool1d", "AdaptiveAvgPool3d", "AdaptiveMaxPool1d", "AdaptiveMaxPool3d",
+           "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d"]

@@ -62,7 +62,7 @@ __all__ = ["softmax", "log_softmax", "logsumexp", "one_hot", "cross_entropy", "n
            "hardtanh_", "selu_", "celu_", "threshold_", "rrelu", "rrelu_", "dropout3d",
            "conv3d", "conv_transpose1d", "conv_transpose3d", "max_pool3d", "avg_pool3d",
            "adaptive_avg_pool1d", "adaptive_avg_pool3d", "adaptive_max_pool1d",
-           "adaptive_max_pool3d"]
+           "adaptive_max_pool3d", "max_unpool1d", "max_unpool2d", "max_unpool3d"]
 
 
 def leaky_relu(x, slope=0.01, inplace: bool = False, *, negative_slope=None) -> Tensor:
@@ -127,6 +127,7 @@ from .upsample import interpolate  # noqa: E402
 from .conv3d import conv3d, conv_transpose1d, conv_transpose3d  # noqa: E402
 from .pooling3d import (adaptive_avg_pool1d, adaptive_avg_pool3d,  # noqa: E402
                         adaptive_max_pool1d, adaptive_max_pool3d, avg_pool3d, max_pool3d)
+from .unpool import max_unpool1d, max_unpool2d, max_unpool3d  # noqa: E402
 from .rearrange import channel_shuffle, pixel_shuffle, pixel_unshuffle  # noqa: E402
 # Attention builds on softmax and dropout above (and MultiheadAttention on Linear).
 from .attention import scaled_dot_product_attention  # noqa: E402

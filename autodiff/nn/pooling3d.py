@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import kernels
 from ..compile.hooks import made
 from ..ops import conv as _conv
 from ..ops import shape as _shape
@@ -25,7 +26,6 @@ from . import functional_conv as FC
 from . import pooling_more as PM
 from .conv import _is_int
 from .conv3d import _triple, as_planes, check_volume, from_planes
-from .functional_conv import refuse_return_indices
 from .module import Module
 
 _ALL = slice(None)
@@ -46,14 +46,17 @@ def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     """Maximum over each (kd, kh, kw) window of (N, C, D, H, W) ``input``, as
     ``torch.nn.functional.max_pool3d`` (``stride`` defaults to ``kernel_size``; padding
     counts as -inf).  The gradient of each output goes to the first maximum of its
-    window in (d, h, w) order; a window holding NaN outputs NaN.
+    window in (d, h, w) order; a window holding NaN outputs NaN.  ``return_indices=True``
+    also returns where each maximum is (``d * H * W + h * W + w``, int64, as PyTorch),
+    for ``F.max_unpool3d``.
 
     >>> x = ad.tensor(np.arange(8.0).reshape(1, 1, 2, 2, 2))
     >>> F.max_pool3d(x, 2)
     tensor([[[[[7.]]]]])
+    >>> F.max_pool3d(x, (2, 1, 1), return_indices=True)[1].ravel()
+    tensor([4, 5, 6, 7])
     """
     where = "max_pool3d"
-    refuse_return_indices(return_indices, where)
     shape, kernel, stride, padding, dilation = _pool3d_args(input, kernel_size, stride, padding,
                                                             dilation, where)
     out = FC._pool_sizes(shape, kernel, stride, padding, dilation, ceil_mode, where)
@@ -67,7 +70,29 @@ def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     deep = _conv.max_pool2d(columns, kernel=(kd, 1), stride=(stride[0], 1),
                             padding=(padding[0], 0), dilation=(dilation[0], 1),
                             out_hw=(do, ho * wo))
-    return _shape.reshape(deep, (n, c, do, ho, wo))
+    out = _shape.reshape(deep, (n, c, do, ho, wo))
+    if return_indices:
+        indices = made("max pool indices", _max_indices_3d,
+                       (FC._as_tensor(input).data, kernel, stride, padding, dilation, (do, ho, wo)))
+        return out, Tensor(indices)
+    return out
+
+
+def _max_indices_3d(x, kernel, stride, padding, dilation, out):
+    """``d * H * W + h * W + w`` of each window's first maximum, by the same two stages
+    as the values: the in-plane index of each depth slice's maximum, then the depth."""
+    n, c, depth, h, w = x.shape
+    do, ho, wo = out
+    planes = np.ascontiguousarray(x.transpose(0, 2, 1, 3, 4).reshape(n * depth, c, h, w))
+    pooled, in_plane = kernels.max_pool2d(planes, (ho, wo), kernel[1:], stride[1:], padding[1:],
+                                          dilation[1:])
+    pooled = pooled.reshape(n, depth, c, ho * wo).transpose(0, 2, 1, 3)
+    in_plane = in_plane.reshape(n, depth, c, ho * wo).transpose(0, 2, 1, 3)
+    deepest = kernels.max_pool2d(np.ascontiguousarray(pooled), (do, ho * wo), (kernel[0], 1),
+                                 (stride[0], 1), (padding[0], 0), (dilation[0], 1))[1]
+    d = deepest // (ho * wo)                       # the depth of each maximum
+    hw = np.take_along_axis(in_plane, d, axis=2)
+    return (d * (h * w) + hw).reshape(n, c, do, ho, wo).astype(np.int64)
 
 
 def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
@@ -219,7 +244,8 @@ def adaptive_max_pool3d(input, output_size, return_indices: bool = False) -> Ten
 # ----- layers -----------------------------------------------------------------------------------
 
 class MaxPool3d(Module):
-    """``F.max_pool3d`` as a layer (no parameters).
+    """``F.max_pool3d`` as a layer (no parameters); with ``return_indices=True`` it returns
+    ``(output, indices)``, for ``MaxUnpool3d``.
 
     >>> ad.nn.MaxPool3d(2)(ad.tensor(np.zeros((1, 1, 4, 4, 4)))).shape
     (1, 1, 2, 2, 2)
@@ -228,7 +254,6 @@ class MaxPool3d(Module):
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1,
                  return_indices: bool = False, ceil_mode: bool = False):
         super().__init__()
-        refuse_return_indices(return_indices, "MaxPool3d")
         self.kernel_size = kernel_size
         self.stride = stride if stride is not None else kernel_size
         self.padding, self.dilation = padding, dilation
@@ -236,7 +261,7 @@ class MaxPool3d(Module):
 
     def forward(self, x):
         return max_pool3d(x, self.kernel_size, self.stride, self.padding, self.dilation,
-                          self.ceil_mode)
+                          self.ceil_mode, self.return_indices)
 
     def extra_repr(self):
         return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"

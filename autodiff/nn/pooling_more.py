@@ -23,7 +23,6 @@ from ..ops.linalg import matmul
 from ..tensor import Tensor
 from . import functional_conv as FC
 from .conv import _is_int
-from .functional_conv import refuse_return_indices
 from .module import Module
 
 
@@ -212,15 +211,13 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1,
                ceil_mode: bool = False, return_indices: bool = False) -> Tensor:
     """Maximum over each window of (N, C, L) ``input``, as ``torch.nn.functional.max_pool1d``
     (``stride`` defaults to ``kernel_size``; padding counts as -inf; the gradient goes to
-    the first maximum of each window).  ``return_indices=True`` is not supported.
+    the first maximum of each window).  ``return_indices=True`` also returns the
+    position of each maximum (int64), for ``F.max_unpool1d``.
 
     >>> F.max_pool1d(ad.tensor([[[1.0, 3.0, 2.0, 5.0, 4.0]]]), 2)
     tensor([[[3., 5.]]])
     """
     where = "max_pool1d"
-    if return_indices:
-        raise ValueError(f"{where}: return_indices=True is not supported (no indices are "
-                         "returned); call it with return_indices=False")
     shape, k, s, p, d = _pool1d_args(input, kernel_size, stride, padding, dilation, where)
     out = FC._pool_sizes((1, 1, 1, shape[2]), (1, k), (1, s), (0, p), (1, d), ceil_mode,
                          where)
@@ -232,8 +229,12 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1,
                          f"only (input length {shape[2]}, kernel {k}, stride {s}, padding {p}, "
                          f"dilation {d}): it has no input to take the maximum of. Use less "
                          "padding or dilation.")
-    y = _conv.max_pool2d(_as_image(input, shape), kernel=(1, k), stride=(1, s),
-                         padding=(0, p), dilation=(1, d), out_hw=out)
+    image = _as_image(input, shape)
+    y = _conv.max_pool2d(image, kernel=(1, k), stride=(1, s), padding=(0, p), dilation=(1, d),
+                         out_hw=out)
+    if return_indices:       # h * W + w with h = 0: the position along the sequence
+        indices = FC.max_indices(image, (1, k), (1, s), (0, p), (1, d), out)
+        return _as_sequence(y), _as_sequence(indices)
     return _as_sequence(y)
 
 
@@ -262,7 +263,6 @@ class MaxPool1d(Module):
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1,
                  return_indices: bool = False, ceil_mode: bool = False):
         super().__init__()
-        refuse_return_indices(return_indices, "MaxPool1d")
         self.kernel_size = kernel_size
         self.stride = stride if stride is not None else kernel_size
         self.padding, self.dilation = padding, dilation
@@ -270,7 +270,7 @@ class MaxPool1d(Module):
 
     def forward(self, x):
         return max_pool1d(x, self.kernel_size, self.stride, self.padding, self.dilation,
-                          self.ceil_mode)
+                          self.ceil_mode, self.return_indices)
 
     def extra_repr(self):
         return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
