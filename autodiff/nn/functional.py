@@ -19,7 +19,7 @@ from .functional_activation import (celu, glu, hardshrink, hardsigmoid, hardswis
 from .functional_inplace import (celu_, elu_, hardtanh_, leaky_relu_, relu_, selu_,
                                  threshold_)
 from .activation_random import rrelu, rrelu_
-from .functional_distance import cosine_similarity, linear, normalize, pairwise_distance
+from .functional_distance import cosine_similarity, linear, normalize, pairwise_distance, pdist
 from .dropout import dropout, dropout1d, dropout2d, dropout3d
 from .embedding import embedding
 from .losses import cross_entropy, huber_loss, mse_loss, nll_loss
@@ -62,7 +62,8 @@ __all__ = ["softmax", "log_softmax", "logsumexp", "one_hot", "cross_entropy", "n
            "hardtanh_", "selu_", "celu_", "threshold_", "rrelu", "rrelu_", "dropout3d",
            "conv3d", "conv_transpose1d", "conv_transpose3d", "max_pool3d", "avg_pool3d",
            "adaptive_avg_pool1d", "adaptive_avg_pool3d", "adaptive_max_pool1d",
-           "adaptive_max_pool3d", "max_unpool1d", "max_unpool2d", "max_unpool3d"]
+           "adaptive_max_pool3d", "max_unpool1d", "max_unpool2d", "max_unpool3d",
+           "pdist", "gumbel_softmax"]
 
 
 def leaky_relu(x, slope=0.01, inplace: bool = False, *, negative_slope=None) -> Tensor:
@@ -128,6 +129,7 @@ from .conv3d import conv3d, conv_transpose1d, conv_transpose3d  # noqa: E402
 from .pooling3d import (adaptive_avg_pool1d, adaptive_avg_pool3d,  # noqa: E402
                         adaptive_max_pool1d, adaptive_max_pool3d, avg_pool3d, max_pool3d)
 from .unpool import max_unpool1d, max_unpool2d, max_unpool3d  # noqa: E402
+from .gumbel import gumbel_softmax  # noqa: E402
 from .rearrange import channel_shuffle, pixel_shuffle, pixel_unshuffle  # noqa: E402
 # Attention builds on softmax and dropout above (and MultiheadAttention on Linear).
 from .attention import scaled_dot_product_attention  # noqa: E402
