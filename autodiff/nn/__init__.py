@@ -36,8 +36,10 @@ from .conv3d import Conv3d, ConvTranspose1d, ConvTranspose3d
 from .pooling3d import (AdaptiveAvgPool1d, AdaptiveAvgPool3d, AdaptiveMaxPool1d,
                         AdaptiveMaxPool3d, AvgPool3d, MaxPool3d)
 from .unpool import MaxUnpool1d, MaxUnpool2d, MaxUnpool3d
+from .pooling_lp import LocalResponseNorm, LPPool1d, LPPool2d
+from .dropout_alpha import AlphaDropout, FeatureAlphaDropout
 from .pooling_more import AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool1d, MaxPool1d
-from .upsample import Upsample
+from .upsample import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 from .rearrange import ChannelShuffle, Fold, PixelShuffle, PixelUnshuffle, Unfold
 from .padding import (CircularPad1d, CircularPad2d, CircularPad3d, ConstantPad1d, ConstantPad2d,
                       ConstantPad3d, ReflectionPad1d, ReflectionPad2d, ReflectionPad3d,
@@ -77,4 +79,6 @@ __all__ = ["functional", "init", "utils", "Module", "ModuleDict", "ModuleList", 
            "Hardshrink", "Softshrink", "RReLU", "Dropout3d", "BatchNorm3d", "InstanceNorm3d",
            "Conv3d", "ConvTranspose1d", "ConvTranspose3d", "MaxPool3d", "AvgPool3d",
            "AdaptiveAvgPool1d", "AdaptiveAvgPool3d", "AdaptiveMaxPool1d", "AdaptiveMaxPool3d",
-           "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d"]
+           "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d", "LPPool1d", "LPPool2d",
+           "LocalResponseNorm", "AlphaDropout", "FeatureAlphaDropout", "UpsamplingNearest2d",
+           "UpsamplingBilinear2d"]
