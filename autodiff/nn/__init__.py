@@ -38,6 +38,7 @@ from .pooling3d import (AdaptiveAvgPool1d, AdaptiveAvgPool3d, AdaptiveMaxPool1d,
 from .unpool import MaxUnpool1d, MaxUnpool2d, MaxUnpool3d
 from .pooling_lp import LocalResponseNorm, LPPool1d, LPPool2d
 from .dropout_alpha import AlphaDropout, FeatureAlphaDropout
+from .embedding_bag import EmbeddingBag
 from .pooling_more import AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool1d, MaxPool1d
 from .upsample import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 from .rearrange import ChannelShuffle, Fold, PixelShuffle, PixelUnshuffle, Unfold
@@ -81,4 +82,4 @@ __all__ = ["functional", "init", "utils", "Module", "ModuleDict", "ModuleList", 
            "AdaptiveAvgPool1d", "AdaptiveAvgPool3d", "AdaptiveMaxPool1d", "AdaptiveMaxPool3d",
            "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d", "LPPool1d", "LPPool2d",
            "LocalResponseNorm", "AlphaDropout", "FeatureAlphaDropout", "UpsamplingNearest2d",
-           "UpsamplingBilinear2d"]
+           "UpsamplingBilinear2d", "EmbeddingBag"]
