@@ -64,7 +64,8 @@ __all__ = ["softmax", "log_softmax", "logsumexp", "one_hot", "cross_entropy", "n
            "adaptive_avg_pool1d", "adaptive_avg_pool3d", "adaptive_max_pool1d",
            "adaptive_max_pool3d", "max_unpool1d", "max_unpool2d", "max_unpool3d",
            "pdist", "gumbel_softmax", "lp_pool1d", "lp_pool2d", "local_response_norm",
-           "alpha_dropout", "feature_alpha_dropout", "embedding_bag"]
+           "alpha_dropout", "feature_alpha_dropout", "embedding_bag",
+           "affine_grid", "grid_sample"]
 
 
 def leaky_relu(x, slope=0.01, inplace: bool = False, *, negative_slope=None) -> Tensor:
@@ -134,6 +135,7 @@ from .gumbel import gumbel_softmax  # noqa: E402
 from .pooling_lp import local_response_norm, lp_pool1d, lp_pool2d  # noqa: E402
 from .dropout_alpha import alpha_dropout, feature_alpha_dropout  # noqa: E402
 from .embedding_bag import embedding_bag  # noqa: E402
+from .grid_sample import affine_grid, grid_sample  # noqa: E402
 from .rearrange import channel_shuffle, pixel_shuffle, pixel_unshuffle  # noqa: E402
 # Attention builds on softmax and dropout above (and MultiheadAttention on Linear).
 from .attention import scaled_dot_product_attention  # noqa: E402
