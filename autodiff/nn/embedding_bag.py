@@ -124,7 +124,7 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type: float =
     else:
         raise ValueError(f"{where}: input must be 1-D (with offsets) or 2-D (bags as rows), "
                          f"got shape {ids.shape}")
-    flat_ids = ids.reshape(-1)
+    flat_ids = made(f"{where} ids in a row", np.ravel, (ids,))
     rows = take(weight, flat_ids, axis=0)                           # (ids, dim)
     if per_sample_weights is not None:
         if mode != "sum":

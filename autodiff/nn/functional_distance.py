@@ -172,5 +172,11 @@ def pdist(input, p: float = 2.0) -> Tensor:
                          "batch of row sets use ad.cdist(x, x)")
     if isinstance(p, bool) or not isinstance(p, numbers.Real) or math.isnan(p) or p < 0:
         raise ValueError(f"pdist: p must be a number >= 0 (or inf), got {p!r}")
-    pairs = made("pdist pairs", np.triu_indices, (x.shape[0], 1))
-    return getitem(cdist(x, x, float(p)), (pairs[0], pairs[1]))
+    firsts = made("pdist pairs", _pair_members, (x.shape[0], 0))
+    seconds = made("pdist pairs", _pair_members, (x.shape[0], 1))
+    return getitem(cdist(x, x, float(p)), (firsts, seconds))
+
+
+def _pair_members(n, which):
+    """The first (``which`` 0) or second (1) row of each pair ``i < j`` of ``n`` rows."""
+    return np.triu_indices(n, 1)[which]
