@@ -63,3 +63,36 @@ def test_lazy_linear_against_pytorch():
     theirs = torch.nn.Linear(5, 3).double()
     theirs.load_state_dict({k: torch.tensor(v) for k, v in layer.to_torch_state_dict().items()})
     np.testing.assert_allclose(out.data, theirs(torch.tensor(x)).detach().numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("dims, kwargs, shape", [(1, dict(stride=2, bias=False), (2, 2, 9)),
+                                                 (2, dict(groups=2, padding=1), (1, 4, 5, 5)),
+                                                 (3, {}, (1, 2, 3, 4, 5))])
+def test_lazy_convolutions_become_the_convolution_they_would_have_been(dims, kwargs, shape):
+    lazy = getattr(nn, f"LazyConv{dims}d")(4, 3, rng=5, **kwargs)
+    ref = getattr(nn, f"Conv{dims}d")(shape[1], 4, 3, rng=5, **kwargs)
+    held = list(lazy.parameters())
+    assert lazy.in_channels == 0 and lazy.weight.shape[1] == 0
+    opt = ad.optim.SGD(lazy.parameters(), lr=0.1)
+    x = ad.tensor(np.random.default_rng(0).standard_normal(shape))
+    (lazy(x) ** 2).sum().backward()
+    opt.step()
+    assert type(lazy) is type(ref) and repr(lazy) == repr(ref)
+    assert all(a is b for a, b in zip(held, lazy.parameters()))
+    (ref(x) ** 2).sum().backward()
+    with ad.no_grad():
+        for p in ref.parameters():
+            p -= 0.1 * p.grad
+    for a, b in zip(lazy.parameters(), ref.parameters()):
+        np.testing.assert_allclose(a.data, b.data, rtol=1e-12)
+
+
+def test_lazy_convolution_errors_and_pytorch_reprs():
+    with pytest.raises(ValueError, match="LazyConv2d: the first input must be"):
+        nn.LazyConv2d(4, 3, groups=2)(ad.tensor(np.ones((1, 3, 5, 5))))
+    with pytest.raises(ValueError, match="groups=3 must divide out_channels=4"):
+        nn.LazyConv1d(4, 3, groups=3)
+    torch = pytest.importorskip("torch")
+    for dims in (1, 2, 3):
+        assert repr(getattr(nn, f"LazyConv{dims}d")(4, 3, stride=2)) == repr(
+            getattr(torch.nn, f"LazyConv{dims}d")(4, 3, stride=2))

@@ -39,7 +39,7 @@ from .unpool import MaxUnpool1d, MaxUnpool2d, MaxUnpool3d
 from .pooling_lp import LocalResponseNorm, LPPool1d, LPPool2d
 from .dropout_alpha import AlphaDropout, FeatureAlphaDropout
 from .embedding_bag import EmbeddingBag
-from .lazy import LazyLinear
+from .lazy import LazyConv1d, LazyConv2d, LazyConv3d, LazyLinear
 from .pooling_more import AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool1d, MaxPool1d
 from .upsample import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 from .rearrange import ChannelShuffle, Fold, PixelShuffle, PixelUnshuffle, Unfold
@@ -83,4 +83,5 @@ __all__ = ["functional", "init", "utils", "Module", "ModuleDict", "ModuleList", 
            "AdaptiveAvgPool1d", "AdaptiveAvgPool3d", "AdaptiveMaxPool1d", "AdaptiveMaxPool3d",
            "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d", "LPPool1d", "LPPool2d",
            "LocalResponseNorm", "AlphaDropout", "FeatureAlphaDropout", "UpsamplingNearest2d",
-           "UpsamplingBilinear2d", "EmbeddingBag", "LazyLinear"]
+           "UpsamplingBilinear2d", "EmbeddingBag", "LazyLinear", "LazyConv1d",
+           "LazyConv2d", "LazyConv3d"]
