@@ -1,4 +1,5 @@
-"""max_pool1d/2d/3d with ``return_indices=True`` and max_unpool1d/2d/3d (and layers).
+"""max_pool1d/2d/3d and adaptive_max_pool1d/2d/3d with ``return_indices=True``, and
+max_unpool1d/2d/3d (and layers).
 
 Indices are checked against a NumPy argmax over each window written here (the first
 maximum in row-major window order, as PyTorch), unpooling against a scatter written
@@ -125,6 +126,38 @@ def test_unpool_errors_name_the_op_and_the_fix():
         F.max_unpool2d(out, indices.data.astype(float), 2)
 
 
+def ref_adaptive_indices(x, out_sizes):
+    """The flat in-plane index of the first maximum of each adaptive window, by loops."""
+    size = x.shape[2:]
+    result = np.empty(x.shape[:2] + tuple(out_sizes), dtype=np.int64)
+    for n in range(x.shape[0]):
+        for c in range(x.shape[1]):
+            for cell in np.ndindex(*out_sizes):
+                ranges = [range(i * s // o, -(-(i + 1) * s // o))
+                          for i, s, o in zip(cell, size, out_sizes)]
+                best, where = -np.inf, None
+                for pos in np.ndindex(*[len(r) for r in ranges]):
+                    at = tuple(r[p] for r, p in zip(ranges, pos))
+                    if x[(n, c) + at] > best:
+                        best, where = x[(n, c) + at], np.ravel_multi_index(at, size)
+                result[(n, c) + cell] = where
+    return result
+
+
+@pytest.mark.parametrize("dims, output_size", [(1, 3), (2, (2, 3)), (2, 1), (3, (2, 1, 3))])
+def test_adaptive_max_pools_return_the_first_maximum_of_each_window(dims, output_size):
+    x = np.round(RNG.standard_normal((2, 2) + (5, 4, 7)[:dims]))         # many ties
+    out, indices = getattr(F, f"adaptive_max_pool{dims}d")(ad.tensor(x), output_size,
+                                                           return_indices=True)
+    sizes = (output_size,) * dims if isinstance(output_size, int) else output_size
+    np.testing.assert_array_equal(indices.data, ref_adaptive_indices(x, sizes))
+    rows = x.reshape(4, -1)
+    np.testing.assert_array_equal(out.data.reshape(4, -1), np.take_along_axis(
+        rows, indices.data.reshape(4, -1), axis=1))
+    layer = getattr(nn, f"AdaptiveMaxPool{dims}d")(output_size, return_indices=True)
+    np.testing.assert_array_equal(layer(ad.tensor(x))[1].data, indices.data)
+
+
 def test_against_pytorch():
     torch = pytest.importorskip("torch")
     tf = torch.nn.functional
@@ -148,5 +181,11 @@ def test_against_pytorch():
         (a * g).sum().backward()
         (b * torch.tensor(g)).sum().backward()
         np.testing.assert_array_equal(mine.grad, them.grad.numpy())
+    for dims, size in [(1, 3), (2, (2, 3)), (3, (2, None, 3))]:
+        x = np.round(RNG.standard_normal((2, 2) + (5, 4, 7)[:dims]))
+        ours = getattr(F, f"adaptive_max_pool{dims}d")(ad.tensor(x), size, return_indices=True)
+        theirs = getattr(tf, f"adaptive_max_pool{dims}d")(torch.tensor(x), size,
+                                                          return_indices=True)
+        np.testing.assert_array_equal(ours[1].data, theirs[1].numpy())
     for name, args in [("MaxUnpool1d", (2,)), ("MaxUnpool2d", (3, 1, 1)), ("MaxUnpool3d", (2,))]:
         assert repr(getattr(nn, name)(*args)) == repr(getattr(torch.nn, name)(*args))

@@ -164,12 +164,6 @@ def _adaptive_sizes(x, output_size, axes, where):
     return shape, tuple(int(n) if s is None else int(s) for s, n in zip(sizes, shape[2:]))
 
 
-def _refuse_indices(return_indices, where):
-    if return_indices:
-        raise ValueError(f"{where}: return_indices=True is not supported (no indices are "
-                         "returned); call it with return_indices=False")
-
-
 def adaptive_avg_pool1d(input, output_size) -> Tensor:
     """Mean over PyTorch's adaptive windows of (N, C, L) ``input``, giving
     (N, C, output_size), as ``torch.nn.functional.adaptive_avg_pool1d``.
@@ -185,16 +179,19 @@ def adaptive_avg_pool1d(input, output_size) -> Tensor:
 def adaptive_max_pool1d(input, output_size, return_indices: bool = False) -> Tensor:
     """Maximum over PyTorch's adaptive windows of (N, C, L) ``input``, as
     ``torch.nn.functional.adaptive_max_pool1d``; the gradient goes to the first maximum
-    of each window.
+    of each window; ``return_indices=True`` also returns their positions (int64).
 
     >>> F.adaptive_max_pool1d(ad.tensor([[[1.0, 5.0, 3.0, 4.0, 2.0]]]), 2)
     tensor([[[5., 4.]]])
     """
     where = "adaptive_max_pool1d"
-    _refuse_indices(return_indices, where)
     (n, c, length), (out,) = _adaptive_sizes(input, output_size, 1, where)
-    image = _shape.reshape(FC._as_tensor(input), (n, c, 1, length))
-    return _shape.reshape(PM._max_along(image, 3, out), (n, c, out))
+    x = FC._as_tensor(input)
+    pooled = _shape.reshape(PM._max_along(_shape.reshape(x, (n, c, 1, length)), 3, out),
+                            (n, c, out))
+    if return_indices:
+        return pooled, PM.adaptive_max_indices(x, (out,))
+    return pooled
 
 
 def adaptive_avg_pool3d(input, output_size) -> Tensor:
@@ -224,7 +221,8 @@ def _depth_counts(n, out, dtype):
 def adaptive_max_pool3d(input, output_size, return_indices: bool = False) -> Tensor:
     """Maximum over PyTorch's adaptive windows of (N, C, D, H, W) ``input``, as
     ``torch.nn.functional.adaptive_max_pool3d``; the gradient of each output goes to the
-    first maximum of its window in (d, h, w) order.
+    first maximum of its window in (d, h, w) order.  ``return_indices=True`` also
+    returns where each maximum is (``d * H * W + h * W + w``, int64).
 
     >>> F.adaptive_max_pool3d(ad.tensor(np.arange(8.0).reshape(1, 1, 2, 2, 2)), (2, 1, 1))
     tensor([[[[[3.]],
@@ -232,13 +230,16 @@ def adaptive_max_pool3d(input, output_size, return_indices: bool = False) -> Ten
               [[7.]]]]])
     """
     where = "adaptive_max_pool3d"
-    _refuse_indices(return_indices, where)
     shape, (do, ho, wo) = _adaptive_sizes(input, output_size, 3, where)
     n, c, depth, h, w = shape
-    planes = _shape.reshape(FC._as_tensor(input), (n, c * depth, h, w))
+    x = FC._as_tensor(input)
+    planes = _shape.reshape(x, (n, c * depth, h, w))
     planes = PM._max_along(PM._max_along(planes, 3, wo), 2, ho)        # (N, C*D, Ho, Wo)
     deep = PM._max_along(_shape.reshape(planes, (n, c, depth, ho * wo)), 2, do)
-    return _shape.reshape(deep, (n, c, do, ho, wo))
+    out = _shape.reshape(deep, (n, c, do, ho, wo))
+    if return_indices:
+        return out, PM.adaptive_max_indices(x, (do, ho, wo))
+    return out
 
 
 # ----- layers -----------------------------------------------------------------------------------
@@ -326,8 +327,7 @@ class AdaptiveAvgPool3d(_Adaptive):
 class _AdaptiveMax(_Adaptive):
     def __init__(self, output_size, return_indices: bool = False):
         super().__init__(output_size)
-        _refuse_indices(return_indices, type(self).__name__)
-        self.return_indices = return_indices
+        self.return_indices = bool(return_indices)
 
 
 class AdaptiveMaxPool1d(_AdaptiveMax):
@@ -338,7 +338,7 @@ class AdaptiveMaxPool1d(_AdaptiveMax):
     """
 
     def forward(self, x):
-        return adaptive_max_pool1d(x, self.output_size)
+        return adaptive_max_pool1d(x, self.output_size, self.return_indices)
 
 
 class AdaptiveMaxPool3d(_AdaptiveMax):
@@ -349,4 +349,4 @@ class AdaptiveMaxPool3d(_AdaptiveMax):
     """
 
     def forward(self, x):
-        return adaptive_max_pool3d(x, self.output_size)
+        return adaptive_max_pool3d(x, self.output_size, self.return_indices)
