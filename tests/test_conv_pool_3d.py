@@ -244,6 +244,10 @@ def test_conv_errors_name_the_op_and_the_fix():
     with pytest.raises(ValueError, match="conv_transpose3d: output_padding"):
         F.conv_transpose3d(ad.tensor(rand(1, 1, 2, 2, 2)), ad.tensor(rand(1, 1, 2, 2, 2)),
                            output_padding=1)
+    with pytest.raises(ValueError, match=r"conv_transpose3d: the output would have sizes "
+                                         r"\(3, 0, 1\) \(input shape \(1, 1, 2, 2, 1\)"):
+        F.conv_transpose3d(ad.tensor(rand(1, 1, 2, 2, 1)), ad.tensor(rand(1, 1, 2, 1, 1)),
+                           padding=(0, 1, 0))
     with pytest.raises(ValueError, match="conv_transpose1d: expected a 3-D input"):
         F.conv_transpose1d(ad.tensor(rand(1, 2, 3, 4)), ad.tensor(rand(2, 1, 2)))
     with pytest.raises(TypeError, match="conv3d: expected floating-point input"):

@@ -161,13 +161,15 @@ def _conv_transpose3d(x, weight, bias, stride, padding, output_padding, groups, 
     padding = _triple(padding, "padding", where, minimum=0)
     output_padding = _triple(output_padding, "output_padding", where, minimum=0)
     _checked_output_padding(output_padding[:1] * 2, stride[:1] * 2, dilation[:1] * 2, where)
+    sizes = [(size - 1) * s + d * (k - 1) + 1 - 2 * p + op for size, k, s, p, d, op in zip(
+        (depth, h, w), w_shape[2:], stride, padding, dilation, output_padding)]
+    if min(sizes) < 1:
+        raise ValueError(f"{where}: the output would have sizes {tuple(sizes)} (input shape "
+                         f"{(n, c_in, depth, h, w)}, kernel {tuple(w_shape[2:])}, stride "
+                         f"{stride}, padding {padding}, dilation {dilation}, output_padding "
+                         f"{output_padding}); use less padding")
     (sd, dd, pd, opd) = stride[0], dilation[0], padding[0], output_padding[0]
     full = (depth - 1) * sd + dd * (kd - 1) + 1          # every depth some input reaches
-    out_depth = full - 2 * pd + opd
-    if out_depth < 1:
-        raise ValueError(f"{where}: the output would have depth {out_depth} (input depth "
-                         f"{depth}, kernel {kd}, stride {sd}, padding {pd}, dilation {dd}, "
-                         f"output_padding {opd}); use less padding")
     planes = as_planes(FC._as_tensor(x))
     spread = (depth - 1) * sd + 1
     total = None
