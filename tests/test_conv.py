@@ -283,9 +283,10 @@ def test_pool_layers():
     np.testing.assert_array_equal(ad.nn.AvgPool2d(2, stride=1)(x).data,
                                   F.avg_pool2d(x, 2, stride=1).data)
     # PyTorch's MaxPool2d takes return_indices before ceil_mode: a 5th positional True
-    # asks for indices, which are refused rather than read as ceil_mode.
-    with pytest.raises(ValueError, match="MaxPool2d: return_indices=True is not supported"):
-        ad.nn.MaxPool2d(2, 2, 0, 1, True)
+    # asks for indices (not ceil_mode), and the layer returns them.
+    out, indices = ad.nn.MaxPool2d(2, 2, 0, 1, True)(x)
+    np.testing.assert_array_equal(out.data, F.max_pool2d(x, 2).data)
+    assert indices.dtype == np.int64 and indices.shape == out.shape
     x5 = ad.tensor(rand(1, 1, 5, 5))
     assert ad.nn.MaxPool2d(2, 2, 0, 1, False, True)(x5).shape == (1, 1, 3, 3)
 

@@ -129,8 +129,8 @@ def test_pytorchs_inplace_false_is_taken_and_inplace_true_refused(make):
 def test_functional_inplace_and_max_pool2d_return_indices_as_pytorch_spells_them():
     x = ad.tensor(np.arange(16.0).reshape(1, 1, 4, 4))
     assert F.max_pool2d(x, 2, return_indices=False).shape == (1, 1, 2, 2)
-    with pytest.raises(ValueError, match="max_pool2d: return_indices=True is not supported"):
-        F.max_pool2d(x, 2, None, 0, 1, False, True)
+    out, indices = F.max_pool2d(x, 2, None, 0, 1, False, True)       # indices, as PyTorch
+    np.testing.assert_array_equal(indices.data, [[[[5, 7], [13, 15]]]])
     np.testing.assert_array_equal(F.leaky_relu(ad.tensor([-1.0]), 0.1, False).data, [-0.1])
     for call in (lambda: F.elu(x, inplace=True), lambda: F.silu(x, inplace=True),
                  lambda: F.leaky_relu(x, 0.1, True)):

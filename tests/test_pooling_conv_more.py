@@ -400,10 +400,9 @@ def test_errors_name_the_op_and_the_fix():
         F.adaptive_avg_pool2d(img, (0, 2))
     with pytest.raises(ValueError, match="adaptive_max_pool2d: output_size must be"):
         F.adaptive_max_pool2d(img, (1, 2, 3))
-    with pytest.raises(ValueError, match="return_indices=True is not supported"):
-        F.adaptive_max_pool2d(img, 2, return_indices=True)
-    with pytest.raises(ValueError, match="return_indices=True is not supported"):
-        ad.nn.AdaptiveMaxPool2d(2, True)
+    out, indices = ad.nn.AdaptiveMaxPool2d(2, True)(img)       # return_indices, as PyTorch
+    np.testing.assert_array_equal(out.data, F.adaptive_max_pool2d(img, 2).data)
+    assert indices.dtype == np.int64 and indices.shape == out.shape
     with pytest.raises(TypeError, match="adaptive_avg_pool2d: expected floating-point"):
         F.adaptive_avg_pool2d(np.ones((1, 1, 2, 2), dtype=np.int64), 1)
     seq = ad.tensor(rand(1, 2, 6))
@@ -415,8 +414,9 @@ def test_errors_name_the_op_and_the_fix():
         F.max_pool1d(seq, 4, dilation=3)
     with pytest.raises(ValueError, match="max_pool1d: kernel_size must be an int"):
         F.max_pool1d(seq, (2, 2))
-    with pytest.raises(ValueError, match="return_indices=True is not supported"):
-        ad.nn.MaxPool1d(2, 2, 0, 1, True)
+    out, indices = ad.nn.MaxPool1d(2, 2, 0, 1, True)(seq)        # return_indices, 5th
+    np.testing.assert_array_equal(out.data, F.max_pool1d(seq, 2).data)
+    assert indices.dtype == np.int64 and indices.shape == out.shape
 
 
 def test_interpolate_and_conv_transpose_errors():

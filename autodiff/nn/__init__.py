@@ -8,15 +8,16 @@
 
 from . import functional, init, utils
 from .module import Module, Parameter, manual_seed
-from .container import ModuleDict, ModuleList, ParameterList
+from .container import ModuleDict, ModuleList, ParameterDict, ParameterList
 from .modules import (Bump, Embedding, Flatten, Identity, LeakyReLU, Linear, MLP, ReLU,
                       Sequential, Sigmoid, Tanh)
 from .activation import ELU, GELU, SiLU, Softplus
 from .activation_more import (CELU, GLU, SELU, CosineSimilarity, Hardsigmoid, Hardswish,
                               Hardtanh, LogSigmoid, LogSoftmax, Mish, PairwiseDistance, PReLU,
                               ReLU6, Softmax, Softmax2d, Softmin, Softsign, Tanhshrink,
-                              Threshold, Unflatten)
-from .dropout import Dropout, Dropout1d, Dropout2d
+                              Threshold, Unflatten, Hardshrink, Softshrink)
+from .activation_random import RReLU
+from .dropout import Dropout, Dropout1d, Dropout2d, Dropout3d
 from .loss_modules import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDivLoss,
                            L1Loss, MSELoss, NLLLoss, SmoothL1Loss)
 from .loss_modules_more import (CosineEmbeddingLoss, GaussianNLLLoss, HingeEmbeddingLoss,
@@ -24,15 +25,23 @@ from .loss_modules_more import (CosineEmbeddingLoss, GaussianNLLLoss, HingeEmbed
                                 MultiLabelSoftMarginLoss, MultiMarginLoss, PoissonNLLLoss,
                                 SoftMarginLoss, TripletMarginLoss,
                                 TripletMarginWithDistanceLoss)
-from .normalization import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm
-from .instance_norm import InstanceNorm1d, InstanceNorm2d
+from .normalization import BatchNorm1d, BatchNorm2d, BatchNorm3d, GroupNorm, LayerNorm
+from .instance_norm import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
 from .rms_norm import RMSNorm
 from .bilinear import Bilinear
 
 from .conv import AvgPool2d, Conv1d, Conv2d, MaxPool2d
 from .conv_transpose import ConvTranspose2d
+from .conv3d import Conv3d, ConvTranspose1d, ConvTranspose3d
+from .pooling3d import (AdaptiveAvgPool1d, AdaptiveAvgPool3d, AdaptiveMaxPool1d,
+                        AdaptiveMaxPool3d, AvgPool3d, MaxPool3d)
+from .unpool import MaxUnpool1d, MaxUnpool2d, MaxUnpool3d
+from .pooling_lp import LocalResponseNorm, LPPool1d, LPPool2d
+from .dropout_alpha import AlphaDropout, FeatureAlphaDropout
+from .embedding_bag import EmbeddingBag
+from .lazy import LazyConv1d, LazyConv2d, LazyConv3d, LazyLinear
 from .pooling_more import AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool1d, MaxPool1d
-from .upsample import Upsample
+from .upsample import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 from .rearrange import ChannelShuffle, Fold, PixelShuffle, PixelUnshuffle, Unfold
 from .padding import (CircularPad1d, CircularPad2d, CircularPad3d, ConstantPad1d, ConstantPad2d,
                       ConstantPad3d, ReflectionPad1d, ReflectionPad2d, ReflectionPad3d,
@@ -46,7 +55,8 @@ from .transformer_decoder import Transformer, TransformerDecoder, TransformerDec
 
 
 __all__ = ["functional", "init", "utils", "Module", "ModuleDict", "ModuleList", "Parameter",
-           "ParameterList", "manual_seed", "Bump", "Embedding", "Flatten", "Identity",
+           "ParameterList", "ParameterDict", "manual_seed", "Bump", "Embedding", "Flatten",
+           "Identity",
            "LeakyReLU", "Linear", "MLP", "ReLU", "Sequential", "Sigmoid", "Tanh", "ELU", "GELU",
            "SiLU", "Softplus", "ReLU6", "Hardtanh", "Hardsigmoid", "Hardswish", "SELU", "CELU",
            "Mish", "LogSigmoid", "Softsign", "Softmax", "LogSoftmax", "Softmin", "GLU",
@@ -67,4 +77,11 @@ __all__ = ["functional", "init", "utils", "Module", "ModuleDict", "ModuleList", 
            "BCELoss", "BCEWithLogitsLoss", "KLDivLoss", "GaussianNLLLoss", "PoissonNLLLoss",
            "MarginRankingLoss", "HingeEmbeddingLoss", "SoftMarginLoss",
            "MultiLabelSoftMarginLoss", "MultiMarginLoss", "MultiLabelMarginLoss",
-           "CosineEmbeddingLoss", "TripletMarginLoss", "TripletMarginWithDistanceLoss"]
+           "CosineEmbeddingLoss", "TripletMarginLoss", "TripletMarginWithDistanceLoss",
+           "Hardshrink", "Softshrink", "RReLU", "Dropout3d", "BatchNorm3d", "InstanceNorm3d",
+           "Conv3d", "ConvTranspose1d", "ConvTranspose3d", "MaxPool3d", "AvgPool3d",
+           "AdaptiveAvgPool1d", "AdaptiveAvgPool3d", "AdaptiveMaxPool1d", "AdaptiveMaxPool3d",
+           "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d", "LPPool1d", "LPPool2d",
+           "LocalResponseNorm", "AlphaDropout", "FeatureAlphaDropout", "UpsamplingNearest2d",
+           "UpsamplingBilinear2d", "EmbeddingBag", "LazyLinear", "LazyConv1d",
+           "LazyConv2d", "LazyConv3d"]

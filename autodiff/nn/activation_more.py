@@ -1,7 +1,7 @@
 """More of PyTorch's activation layers and small layers, with PyTorch's arguments and reprs:
 ReLU6, Hardtanh, Hardsigmoid, Hardswish, SELU, CELU, Mish, LogSigmoid, Softsign, Softmax,
 LogSoftmax, Softmin, GLU, Threshold, PReLU, Unflatten, CosineSimilarity, PairwiseDistance,
-Tanhshrink, Softmax2d.
+Tanhshrink, Softmax2d, Hardshrink, Softshrink.
 
 Each computes the function of the same name in ``functional_activation`` or
 ``functional_distance``.  ``inplace=True`` is refused, with a message, as the functions
@@ -163,6 +163,45 @@ class Tanhshrink(Module):
 
     def forward(self, x) -> Tensor:
         return A.tanhshrink(x)
+
+
+class Hardshrink(Module):
+    """``F.hardshrink`` as a layer: 0 where ``|x| <= lambd``, else ``x``.
+
+    >>> ad.nn.Hardshrink(1.0)(ad.tensor([-2.0, 0.5]))
+    tensor([-2.,  0.])
+    """
+
+    def __init__(self, lambd: float = 0.5):
+        super().__init__()
+        self.lambd = A.real_number(lambd, "Hardshrink", "lambd")
+
+    def forward(self, x) -> Tensor:
+        return A.hardshrink(x, self.lambd)
+
+    def extra_repr(self) -> str:
+        return f"{self.lambd}"
+
+
+class Softshrink(Module):
+    """``F.softshrink`` as a layer: ``x`` moved ``lambd`` toward 0, and 0 where
+    ``|x| <= lambd``.
+
+    >>> ad.nn.Softshrink(1.0)(ad.tensor([-2.0, 0.5]))
+    tensor([-1.,  0.])
+    """
+
+    def __init__(self, lambd: float = 0.5):
+        super().__init__()
+        self.lambd = A.real_number(lambd, "Softshrink", "lambd")
+        if not self.lambd >= 0:
+            raise ValueError(f"Softshrink: lambd must be >= 0, got {self.lambd}")
+
+    def forward(self, x) -> Tensor:
+        return A.softshrink(x, self.lambd)
+
+    def extra_repr(self) -> str:
+        return f"{self.lambd}"
 
 
 class Softmax2d(Module):

@@ -1,4 +1,5 @@
-"""Containers: ``ModuleList``, ``ModuleDict`` and ``ParameterList``, as in PyTorch.
+"""Containers: ``ModuleList``, ``ModuleDict``, ``ParameterList`` and ``ParameterDict``, as
+in PyTorch.
 
 Their entries are registered like attributes, so ``parameters()``, ``state_dict()``
 and ``train()`` / ``eval()`` reach everything inside.
@@ -6,8 +7,12 @@ and ``train()`` / ``eval()`` reach everything inside.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from typing import Iterable, Iterator
 
+import numpy as np
+
+from ..tensor import Tensor
 from .module import Module, Parameter
 
 
@@ -204,3 +209,94 @@ class ParameterList(Module):
 
     def extra_repr(self) -> str:
         return ", ".join(f"{tuple(p.shape)}" for p in self)
+
+
+class ParameterDict(Module):
+    """A dict of parameters registered under their keys (non-empty strings without '.').
+
+    A Tensor or array put in becomes a ``Parameter`` (a copy of it, as every Parameter
+    is), as PyTorch wraps a plain tensor.  Supports ``d[key]``, ``d[key] = p``,
+    ``del d[key]``, ``in``, ``len``, iteration over the keys, ``keys() values() items()
+    get() update() pop() clear()``.  As in PyTorch, a plain dict given to the
+    constructor or ``update`` is added in sorted key order (an ``OrderedDict``, a
+    ParameterDict or a list of pairs in its own order).
+
+    >>> scales = ad.nn.ParameterDict({"b": ad.nn.Parameter([1.0]), "a": np.zeros(2)})
+    >>> [n for n, _ in scales.named_parameters()]
+    ['a', 'b']
+    """
+
+    def __init__(self, parameters=None):
+        super().__init__()
+        if parameters is not None:
+            self.update(parameters)
+
+    def __getitem__(self, key: str) -> Parameter:
+        if key not in self._parameters:
+            raise KeyError(f"ParameterDict: no parameter named {key!r}; it has "
+                           f"{list(self._parameters)}")
+        return self._parameters[key]
+
+    def __setitem__(self, key: str, value) -> None:
+        if not isinstance(key, str) or not key or "." in key:
+            raise KeyError(f"ParameterDict: keys must be non-empty strings without '.', "
+                           f"got {key!r}")
+        if not isinstance(value, Parameter):
+            if not isinstance(value, (Tensor, np.ndarray)):
+                raise TypeError(f"ParameterDict: values must be Parameters (or Tensors or "
+                                f"arrays, made into Parameters), not {type(value).__name__} "
+                                f"(key {key!r})")
+            value = Parameter(value.data if isinstance(value, Tensor) else value)
+        self._parameters[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        self[key]  # noqa: B018  (raises the KeyError that names the keys)
+        del self._parameters[key]
+
+    def __contains__(self, key) -> bool:
+        return key in self._parameters
+
+    def __len__(self):
+        return len(self._parameters)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._parameters))
+
+    def keys(self):
+        return list(self._parameters.keys())
+
+    def values(self):
+        return list(self._parameters.values())
+
+    def items(self):
+        return list(self._parameters.items())
+
+    def get(self, key: str, default=None):
+        return self._parameters.get(key, default)
+
+    def update(self, parameters) -> None:
+        """Add parameters from a dict (sorted by key, as PyTorch), an ``OrderedDict`` or
+        ParameterDict (in order), or an iterable of ``(key, value)`` pairs."""
+        if isinstance(parameters, (OrderedDict, ParameterDict)):
+            pairs = list(parameters.items())
+        elif hasattr(parameters, "items"):
+            pairs = sorted(parameters.items(), key=lambda pair: pair[0])
+        else:
+            pairs = list(parameters)
+        for key, value in pairs:
+            self[key] = value
+
+    def pop(self, key: str) -> Parameter:
+        value = self[key]
+        del self[key]
+        return value
+
+    def clear(self) -> None:
+        self._parameters.clear()
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError("ParameterDict has no forward: pick a parameter by key in "
+                                  "your own forward")
+
+    def extra_repr(self) -> str:
+        return ", ".join(f"{key}: {tuple(p.shape)}" for key, p in self._parameters.items())

@@ -93,12 +93,12 @@ class _ConvNd(Module):
                 f"kernel_size={self.kernel_size})")
 
     def extra_repr(self):
-        text = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}"
+        # PyTorch's order and choice: the stride always, the others when not the default.
+        text = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+                f"stride={self.stride}")
         ones, zeros = (1,) * self._dims, (0,) * self._dims
-        if self.stride != ones:
-            text += f", stride={self.stride}"
         if self.padding != zeros:
-            text += f", padding={self.padding!r}"
+            text += f", padding={self.padding}"
         if self.dilation != ones:
             text += f", dilation={self.dilation}"
         if self.groups != 1:
@@ -150,7 +150,8 @@ class Conv1d(_ConvNd):
 
 
 class MaxPool2d(Module):
-    """``F.max_pool2d`` as a layer (no parameters).
+    """``F.max_pool2d`` as a layer (no parameters); with ``return_indices=True`` it returns
+    ``(output, indices)``, for ``MaxUnpool2d``.
 
     >>> ad.nn.MaxPool2d(2)(ad.tensor(np.zeros((1, 1, 4, 4)))).shape
     (1, 1, 2, 2)
@@ -159,13 +160,13 @@ class MaxPool2d(Module):
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1,
                  return_indices: bool = False, ceil_mode: bool = False):
         super().__init__()
-        FC.refuse_return_indices(return_indices, "MaxPool2d")
         self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
         self.dilation, self.ceil_mode = dilation, ceil_mode
+        self.return_indices = bool(return_indices)
 
     def forward(self, x):
         return FC.max_pool2d(x, self.kernel_size, self.stride, self.padding, self.dilation,
-                             self.ceil_mode)
+                             self.ceil_mode, self.return_indices)
 
     def extra_repr(self):
         return (f"kernel_size={self.kernel_size}, stride={self.stride or self.kernel_size}, "

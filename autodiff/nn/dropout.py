@@ -1,5 +1,6 @@
 """Dropout: zero each element with probability ``p`` while training (inverted dropout);
-``dropout1d`` / ``dropout2d`` zero whole channels instead (one draw per sample and channel).
+``dropout1d`` / ``dropout2d`` / ``dropout3d`` zero whole channels instead (one draw per
+sample and channel).
 """
 
 from __future__ import annotations
@@ -140,6 +141,29 @@ def dropout2d(input, p: float = 0.5, training: bool = True, inplace: bool = Fals
     return _drop_channels(x, p, training, rng, "dropout2d", 2)
 
 
+def dropout3d(input, p: float = 0.5, training: bool = True, inplace: bool = False, *,
+              rng=None) -> Tensor:
+    """Zero whole channels of ``(N, C, D, H, W)`` or unbatched ``(C, D, H, W)`` volumes
+    with probability ``p`` and scale the kept ones by ``1 / (1 - p)``, as PyTorch's
+    ``dropout3d``.  Other ranks are refused (PyTorch deprecates them): use ``dropout``
+    for single elements.  ``rng`` as for ``F.dropout``; ``inplace=True`` is refused.
+
+    >>> y = F.dropout3d(ad.tensor(np.ones((1, 3, 2, 2, 2))), p=0.5, rng=0)
+    >>> y.data[0, :, 0, 0, 0], bool((y.data == y.data[:, :, :1, :1, :1]).all())
+    (array([2., 0., 0.]), True)
+    """
+    p = _check_p(p, "dropout3d")
+    refuse_inplace(inplace, "dropout3d")
+    x = input if isinstance(input, Tensor) else Tensor(input)
+    if x.ndim not in (4, 5):
+        raise ValueError(f"dropout3d: expected a 5-d (N, C, D, H, W) or 4-d (C, D, H, W) "
+                         f"input, got shape {x.shape}; dropout3d zeroes whole channels of "
+                         "volumes (use dropout1d / dropout2d for inputs with one or two "
+                         "spatial axes, dropout for single elements)")
+    # A (C, D, H, W) input has one sample: its channels are axis 0.
+    return _drop_channels(x, p, training, rng, "dropout3d", 2 if x.ndim == 5 else 1)
+
+
 def _drop_channels(x, p, training, rng, where, mask_axes):
     """``x`` times a mask drawn over its first ``mask_axes`` axes, broadcast over the rest."""
     if not training or p == 0.0 or x.size == 0:
@@ -195,3 +219,14 @@ class Dropout2d(_ChannelDropout):
     """
 
     _function = staticmethod(dropout2d)
+
+
+class Dropout3d(_ChannelDropout):
+    """``F.dropout3d`` as a layer: zeroes whole channels of ``(N, C, D, H, W)`` volumes
+    while training, the identity after ``eval()``.  ``rng`` as for ``Dropout``.
+
+    >>> ad.nn.Dropout3d(0.5, rng=0)
+    Dropout3d(p=0.5, inplace=False)
+    """
+
+    _function = staticmethod(dropout3d)

@@ -13,11 +13,14 @@ from ..ops import elementwise as ew
 from ..ops import reduce as rd
 from ..tensor import Tensor
 from .activation import elu, gelu, silu, softplus
-from .functional_activation import (celu, glu, hardsigmoid, hardswish, hardtanh, logsigmoid,
-                                   mish, prelu, refuse_inplace, relu6, selu, softmin, softsign,
-                                   tanhshrink, threshold)
-from .functional_distance import cosine_similarity, linear, normalize, pairwise_distance
-from .dropout import dropout, dropout1d, dropout2d
+from .functional_activation import (celu, glu, hardshrink, hardsigmoid, hardswish, hardtanh,
+                                   logsigmoid, mish, prelu, refuse_inplace, relu6, selu,
+                                   softmin, softshrink, softsign, tanhshrink, threshold)
+from .functional_inplace import (celu_, elu_, hardtanh_, leaky_relu_, relu_, selu_,
+                                 threshold_)
+from .activation_random import rrelu, rrelu_
+from .functional_distance import cosine_similarity, linear, normalize, pairwise_distance, pdist
+from .dropout import dropout, dropout1d, dropout2d, dropout3d
 from .embedding import embedding
 from .losses import cross_entropy, huber_loss, mse_loss, nll_loss
 from .losses_binary import binary_cross_entropy, binary_cross_entropy_with_logits
@@ -55,7 +58,14 @@ __all__ = ["softmax", "log_softmax", "logsumexp", "one_hot", "cross_entropy", "n
            "normalize", "cosine_similarity", "pairwise_distance",
            "scaled_dot_product_attention", "dropout1d", "dropout2d", "instance_norm",
            "bilinear", "rms_norm", "tanhshrink", "pixel_shuffle", "pixel_unshuffle",
-           "channel_shuffle"]
+           "channel_shuffle", "hardshrink", "softshrink", "relu_", "elu_", "leaky_relu_",
+           "hardtanh_", "selu_", "celu_", "threshold_", "rrelu", "rrelu_", "dropout3d",
+           "conv3d", "conv_transpose1d", "conv_transpose3d", "max_pool3d", "avg_pool3d",
+           "adaptive_avg_pool1d", "adaptive_avg_pool3d", "adaptive_max_pool1d",
+           "adaptive_max_pool3d", "max_unpool1d", "max_unpool2d", "max_unpool3d",
+           "pdist", "gumbel_softmax", "lp_pool1d", "lp_pool2d", "local_response_norm",
+           "alpha_dropout", "feature_alpha_dropout", "embedding_bag",
+           "affine_grid", "grid_sample"]
 
 
 def leaky_relu(x, slope=0.01, inplace: bool = False, *, negative_slope=None) -> Tensor:
@@ -117,6 +127,15 @@ from .conv_transpose import conv_transpose2d  # noqa: E402
 from .pooling_more import (adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool1d,  # noqa: E402
                            max_pool1d)
 from .upsample import interpolate  # noqa: E402
+from .conv3d import conv3d, conv_transpose1d, conv_transpose3d  # noqa: E402
+from .pooling3d import (adaptive_avg_pool1d, adaptive_avg_pool3d,  # noqa: E402
+                        adaptive_max_pool1d, adaptive_max_pool3d, avg_pool3d, max_pool3d)
+from .unpool import max_unpool1d, max_unpool2d, max_unpool3d  # noqa: E402
+from .gumbel import gumbel_softmax  # noqa: E402
+from .pooling_lp import local_response_norm, lp_pool1d, lp_pool2d  # noqa: E402
+from .dropout_alpha import alpha_dropout, feature_alpha_dropout  # noqa: E402
+from .embedding_bag import embedding_bag  # noqa: E402
+from .grid_sample import affine_grid, grid_sample  # noqa: E402
 from .rearrange import channel_shuffle, pixel_shuffle, pixel_unshuffle  # noqa: E402
 # Attention builds on softmax and dropout above (and MultiheadAttention on Linear).
 from .attention import scaled_dot_product_attention  # noqa: E402

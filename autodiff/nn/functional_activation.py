@@ -1,5 +1,6 @@
 """More of PyTorch's activations as functions: the hard (piecewise linear) family, SELU,
-CELU, Mish, LogSigmoid, Softsign, softmin, GLU, threshold and PReLU.
+CELU, Mish, LogSigmoid, Softsign, softmin, GLU, threshold, PReLU, hardshrink and
+softshrink.
 
 Each is a composition of differentiable ops, so higher derivatives work.  At a kink
 the gradient is PyTorch's: ``hardtanh`` (and ``relu6``) passes none at ``x == min_val``
@@ -194,6 +195,39 @@ def tanhshrink(x) -> Tensor:
     """
     x = float_tensor(x, "tanhshrink")
     return x - ew.tanh(x)
+
+
+def hardshrink(x, lambd: float = 0.5) -> Tensor:
+    """0 where ``-lambd <= x <= lambd``, else ``x``; the gradient is 1 outside that band
+    (and at NaN, which stays NaN), 0 inside, as PyTorch's.
+
+    >>> F.hardshrink(ad.tensor([-1.0, 0.3, 0.5, 2.0]))
+    tensor([-1.,  0.,  0.,  2.])
+    """
+    lambd = real_number(lambd, "hardshrink", "lambd", "it only picks the branch")
+    x = float_tensor(x, "hardshrink")
+    return ew.where(_in_band(x, lambd), 0.0, x)
+
+
+def softshrink(x, lambd: float = 0.5) -> Tensor:
+    """``x - lambd`` above ``lambd``, ``x + lambd`` below ``-lambd``, 0 between (``lambd``
+    must be >= 0, as PyTorch requires); the gradient is 1 outside the band, 0 inside.
+
+    >>> F.softshrink(ad.tensor([-1.0, 0.3, 2.0]))
+    tensor([-0.5,  0. ,  1.5])
+    """
+    lambd = real_number(lambd, "softshrink", "lambd", "it is a number, as in PyTorch")
+    if not lambd >= 0:
+        raise ValueError(f"softshrink: lambd must be >= 0, got {lambd} (PyTorch refuses a "
+                         "negative one too)")
+    x = float_tensor(x, "softshrink")
+    # sign(x) carries no gradient and keeps NaN as NaN, as PyTorch does.
+    return ew.where(_in_band(x, lambd), 0.0, x - lambd * ew.sign(x))
+
+
+def _in_band(x, lambd):
+    """``-lambd <= x <= lambd`` (False at NaN, so NaN passes through)."""
+    return compare.logical_and(x >= -lambd, x <= lambd)
 
 
 def softmin(x, dim: int | None = None, *, axis: int | None = None) -> Tensor:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import kernels
 from ..compile.hooks import made
 from ..ops import conv as _conv
 from ..ops import shape as _shape
@@ -317,8 +318,8 @@ def _conv1d(x, weight, bias, stride, padding, dilation, groups, where):
 # ----- pooling ------------------------------------------------------------------------------
 
 def _pool_sizes(shape, kernel, stride, padding, dilation, ceil_mode, where):
-    (h, w), sizes = shape[2:], []
-    for n, k, s, p, d in zip((h, w), kernel, stride, padding, dilation):
+    sizes = []
+    for n, k, s, p, d in zip(shape[2:], kernel, stride, padding, dilation):
         if p > k // 2:
             raise ValueError(f"{where}: padding {padding} must be at most half the kernel "
                              f"size {kernel}")
@@ -346,13 +347,6 @@ def _pool_args(x, kernel_size, stride, padding, dilation, where):
     return shape, kernel, stride, padding, dilation
 
 
-def refuse_return_indices(return_indices, where):
-    """Max pooling here returns no indices: refuse ``return_indices=True``."""
-    if return_indices:      # (PyTorch's order of arguments: a 5th positional True is this)
-        raise ValueError(f"{where}: return_indices=True is not supported (no indices "
-                         "are returned); pass ceil_mode=... by name if that was meant")
-
-
 def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1,
                ceil_mode: bool = False, return_indices: bool = False) -> Tensor:
     """Maximum over each (kh, kw) window of NCHW ``x``, as ``torch.nn.functional.max_pool2d``
@@ -360,24 +354,47 @@ def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1,
 
     The gradient of each output goes to one input: the first maximum of its window in
     row-major order (PyTorch also picks a single one).  A window holding NaN outputs NaN.
+    ``return_indices=True`` also returns where each maximum is (``h * W + w`` in its
+    plane, int64, as PyTorch), for ``F.max_unpool2d``.
 
     >>> x = ad.tensor([[[[1.0, 2.0], [4.0, 3.0]]]], requires_grad=True)
     >>> F.max_pool2d(x, 2).backward(np.ones((1, 1, 1, 1))); x.grad[0, 0]
     array([[0., 0.],
            [1., 0.]])
+    >>> F.max_pool2d(x, 2, return_indices=True)[1]
+    tensor([[[[2]]]])
     """
     where = "max_pool2d"
-    refuse_return_indices(return_indices, where)
     _float_input(x, where)
     shape, kernel, stride, padding, dilation = _pool_args(x, kernel_size, stride, padding,
                                                           dilation, where)
     out_hw = _pool_sizes(shape, kernel, stride, padding, dilation, ceil_mode, where)
     _refuse_windows_in_padding(shape[2:], kernel, stride, padding, dilation, out_hw)
-    return _conv.max_pool2d(x, kernel=kernel, stride=stride, padding=padding,
-                            dilation=dilation, out_hw=out_hw)
+    out = _conv.max_pool2d(x, kernel=kernel, stride=stride, padding=padding,
+                           dilation=dilation, out_hw=out_hw)
+    if return_indices:
+        return out, max_indices(x, kernel, stride, padding, dilation, out_hw)
+    return out
 
 
-def _refuse_windows_in_padding(size, kernel, stride, padding, dilation, out_hw) -> None:
+def max_indices(x, kernel, stride, padding, dilation, out_hw) -> Tensor:
+    """PyTorch's ``return_indices`` of a 2-D max pooling: the in-plane index ``h * W + w``
+    of each window's first maximum, as an int64 Tensor.  No gradient flows through
+    indices: they are computed off the tape (and again at each replay of a compiled
+    function)."""
+    data = _as_tensor(x).data
+    return Tensor(made("max pool indices", _max_indices,
+                       (data, kernel, stride, padding, dilation, out_hw)))
+
+
+def _max_indices(x, kernel, stride, padding, dilation, out_hw):
+    where = kernels.max_pool2d(np.ascontiguousarray(x), out_hw, kernel, stride, padding,
+                               dilation)[1]
+    return where.astype(np.int64)
+
+
+def _refuse_windows_in_padding(size, kernel, stride, padding, dilation, out_hw,
+                               where="max_pool2d") -> None:
     """Raise when a max-pooling window holds padding only: its maximum would be -inf,
     with no input to send the gradient to."""
     for axis, (n, k, s, p, d, count) in enumerate(zip(size, kernel, stride, padding,
@@ -387,7 +404,7 @@ def _refuse_windows_in_padding(size, kernel, stride, padding, dilation, out_hw) 
         empty = ~((taps >= 0) & (taps < n)).any(axis=1)
         if empty.any():
             raise ValueError(
-                f"max_pool2d: the window of output {int(np.argmax(empty))} along axis "
+                f"{where}: the window of output {int(np.argmax(empty))} along axis "
                 f"{axis + 2} covers padding only (input size {n}, kernel {k}, stride {s}, "
                 f"padding {p}, dilation {d}): it has no input to take the maximum of. "
                 "Use less padding or dilation.")

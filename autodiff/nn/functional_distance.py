@@ -1,4 +1,5 @@
-"""PyTorch's ``linear``, ``normalize``, ``cosine_similarity`` and ``pairwise_distance``.
+"""PyTorch's ``linear``, ``normalize``, ``cosine_similarity``, ``pairwise_distance`` and
+``pdist``.
 
 Norms are taken as PyTorch's ``torch.linalg.vector_norm``, whose gradient at an
 all-zero vector is 0 (not 0/0): the root is computed under a double ``where``.
@@ -11,11 +12,14 @@ import numbers
 
 import numpy as np
 
+from ..compile.hooks import made
 from ..ops import elementwise as ew
 from ..ops import reduce as rd
 from ..ops.operands import broadcasts_to
+from ..ops.indexing import getitem
 from ..ops.shape import broadcast_to, reshape
 from ..tensor import Tensor
+from ..torch_functions import cdist
 from .functional_activation import checked_axis, float_tensor, real_number
 
 
@@ -152,3 +156,27 @@ def pairwise_distance(x1, x2, p: float = 2.0, eps: float = 1e-6,
     if difference.ndim == 0:
         return vector_norm(reshape(difference, (1,)), p, 0, keepdims=False)
     return vector_norm(difference, p, difference.ndim - 1, keepdims=bool(keepdim))
+
+
+def pdist(input, p: float = 2.0) -> Tensor:
+    """The p-norm distance between each pair of rows ``i < j`` of an (N, M) ``input``, in
+    the order of ``np.triu_indices(N, 1)``: shape ``(N * (N - 1) / 2,)``, as
+    ``torch.nn.functional.pdist``.  At zero distance the gradient is 0 (PyTorch's).
+
+    >>> F.pdist(ad.tensor([[0.0, 0.0], [3.0, 4.0], [0.0, 1.0]]))
+    tensor([5.        , 1.        , 4.24264069])
+    """
+    x = float_tensor(input, "pdist")
+    if x.ndim != 2:
+        raise ValueError(f"pdist: expected a 2-D input (N, M), got shape {x.shape}; for a "
+                         "batch of row sets use ad.cdist(x, x)")
+    if isinstance(p, bool) or not isinstance(p, numbers.Real) or math.isnan(p) or p < 0:
+        raise ValueError(f"pdist: p must be a number >= 0 (or inf), got {p!r}")
+    firsts = made("pdist pairs", _pair_members, (x.shape[0], 0))
+    seconds = made("pdist pairs", _pair_members, (x.shape[0], 1))
+    return getitem(cdist(x, x, float(p)), (firsts, seconds))
+
+
+def _pair_members(n, which):
+    """The first (``which`` 0) or second (1) row of each pair ``i < j`` of ``n`` rows."""
+    return np.triu_indices(n, 1)[which]

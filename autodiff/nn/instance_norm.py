@@ -1,4 +1,4 @@
-"""InstanceNorm1d/2d and ``F.instance_norm``: each channel of each sample normalised over
+"""InstanceNorm1d/2d/3d and ``F.instance_norm``: each channel of each sample normalised over
 its positions, as PyTorch's.
 
 With the input's statistics (training, or no running statistics) the input is viewed
@@ -235,3 +235,16 @@ class InstanceNorm2d(_InstanceNorm):
 
     _dims = (3, 4)
     _layout = "(C, H, W) or (N, C, H, W)"
+
+
+class InstanceNorm3d(_InstanceNorm):
+    """Instance normalisation of ``(N, C, D, H, W)`` or unbatched ``(C, D, H, W)``
+    volumes: each channel of each sample normalised over its D * H * W cells (see
+    ``InstanceNorm1d``).
+
+    >>> ad.nn.InstanceNorm3d(3)(ad.tensor(np.ones((2, 3, 2, 2, 2)))).shape
+    (2, 3, 2, 2, 2)
+    """
+
+    _dims = (4, 5)
+    _layout = "(C, D, H, W) or (N, C, D, H, W)"

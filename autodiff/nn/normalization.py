@@ -1,4 +1,4 @@
-"""LayerNorm, GroupNorm and BatchNorm1d/2d: the functions (``F.layer_norm``,
+"""LayerNorm, GroupNorm and BatchNorm1d/2d/3d: the functions (``F.layer_norm``,
 ``F.group_norm``, ``F.batch_norm``) and layers.
 
 ``layer_norm`` is one fused op (``autodiff.ops.normalization``); ``group_norm`` runs
@@ -486,3 +486,16 @@ class BatchNorm2d(_BatchNorm):
 
     _dims = (4,)
     _layout = "(N, C, H, W)"
+
+
+class BatchNorm3d(_BatchNorm):
+    """Batch normalisation of ``(N, C, D, H, W)`` volumes, per channel C (see
+    ``BatchNorm1d``).
+
+    >>> bn = ad.nn.BatchNorm3d(3)
+    >>> bn(ad.tensor(np.ones((2, 3, 2, 4, 4)))).shape
+    (2, 3, 2, 4, 4)
+    """
+
+    _dims = (5,)
+    _layout = "(N, C, D, H, W)"

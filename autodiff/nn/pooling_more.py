@@ -23,7 +23,6 @@ from ..ops.linalg import matmul
 from ..tensor import Tensor
 from . import functional_conv as FC
 from .conv import _is_int
-from .functional_conv import refuse_return_indices
 from .module import Module
 
 
@@ -86,21 +85,44 @@ def adaptive_avg_pool2d(input, output_size) -> Tensor:
 def adaptive_max_pool2d(input, output_size, return_indices: bool = False) -> Tensor:
     """Maximum over PyTorch's adaptive windows of NCHW ``input``, as
     ``torch.nn.functional.adaptive_max_pool2d``; the gradient of each output goes to
-    the first maximum of its window in row-major order.  ``return_indices=True`` is
-    not supported.
+    the first maximum of its window in row-major order.  ``return_indices=True`` also
+    returns where each maximum is (``h * W + w``, int64, as PyTorch).
 
     >>> x = ad.tensor(np.arange(10.0).reshape(1, 1, 2, 5))
     >>> F.adaptive_max_pool2d(x, (1, 2))[0, 0]
     tensor([[7., 9.]])
     """
     where = "adaptive_max_pool2d"
-    if return_indices:
-        raise ValueError(f"{where}: return_indices=True is not supported (no indices are "
-                         "returned); call it with return_indices=False")
     shape, (ho, wo) = _adaptive_sizes(input, output_size, where)
     x = FC._as_tensor(input)
-    x = _max_along(x, 3, wo)
-    return _max_along(x, 2, ho)
+    out = _max_along(_max_along(x, 3, wo), 2, ho)
+    if return_indices:
+        return out, adaptive_max_indices(x, (ho, wo))
+    return out
+
+
+def adaptive_max_indices(x, out_sizes) -> Tensor:
+    """PyTorch's ``return_indices`` of an adaptive max pooling of ``x`` (N, C, ...): the
+    flat index, in its plane, of each window's first maximum in row-major order, as an
+    int64 Tensor computed off the tape (no gradient flows through indices)."""
+    return Tensor(made("adaptive max pool indices", _adaptive_max_indices,
+                       (x.data, tuple(out_sizes))))
+
+
+def _adaptive_max_indices(x, out_sizes):
+    spatial = x.shape[2:]
+    windows = [_windows(n, out) for n, out in zip(spatial, out_sizes)]
+    result = np.empty(x.shape[:2] + tuple(out_sizes), dtype=np.int64)
+    for cell in np.ndindex(*out_sizes):
+        starts = [int(windows[axis][0][i]) for axis, i in enumerate(cell)]
+        key = tuple(slice(start, int(windows[axis][1][i]))
+                    for axis, (start, i) in enumerate(zip(starts, cell)))
+        block = x[(slice(None), slice(None)) + key]
+        first = np.argmax(block.reshape(block.shape[:2] + (-1,)), axis=2)   # NaN first
+        local = np.unravel_index(first, block.shape[2:])
+        result[(slice(None), slice(None)) + cell] = np.ravel_multi_index(
+            tuple(p + start for p, start in zip(local, starts)), spatial)
+    return result
 
 
 def _max_along(x, axis, out):
@@ -146,8 +168,8 @@ class AdaptiveAvgPool2d(Module):
 
 
 class AdaptiveMaxPool2d(Module):
-    """``F.adaptive_max_pool2d`` as a layer (no parameters; ``return_indices=True`` is not
-    supported).
+    """``F.adaptive_max_pool2d`` as a layer (no parameters); with ``return_indices=True`` it
+    returns ``(output, indices)``.
 
     >>> ad.nn.AdaptiveMaxPool2d(1)(ad.tensor(np.ones((2, 3, 5, 7)))).shape
     (2, 3, 1, 1)
@@ -155,13 +177,10 @@ class AdaptiveMaxPool2d(Module):
 
     def __init__(self, output_size, return_indices: bool = False):
         super().__init__()
-        if return_indices:
-            raise ValueError("AdaptiveMaxPool2d: return_indices=True is not supported (no "
-                             "indices are returned); use return_indices=False")
-        self.output_size, self.return_indices = output_size, return_indices
+        self.output_size, self.return_indices = output_size, bool(return_indices)
 
     def forward(self, x):
-        return adaptive_max_pool2d(x, self.output_size)
+        return adaptive_max_pool2d(x, self.output_size, self.return_indices)
 
     def extra_repr(self):
         return f"output_size={self.output_size}"
@@ -212,15 +231,13 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1,
                ceil_mode: bool = False, return_indices: bool = False) -> Tensor:
     """Maximum over each window of (N, C, L) ``input``, as ``torch.nn.functional.max_pool1d``
     (``stride`` defaults to ``kernel_size``; padding counts as -inf; the gradient goes to
-    the first maximum of each window).  ``return_indices=True`` is not supported.
+    the first maximum of each window).  ``return_indices=True`` also returns the
+    position of each maximum (int64), for ``F.max_unpool1d``.
 
     >>> F.max_pool1d(ad.tensor([[[1.0, 3.0, 2.0, 5.0, 4.0]]]), 2)
     tensor([[[3., 5.]]])
     """
     where = "max_pool1d"
-    if return_indices:
-        raise ValueError(f"{where}: return_indices=True is not supported (no indices are "
-                         "returned); call it with return_indices=False")
     shape, k, s, p, d = _pool1d_args(input, kernel_size, stride, padding, dilation, where)
     out = FC._pool_sizes((1, 1, 1, shape[2]), (1, k), (1, s), (0, p), (1, d), ceil_mode,
                          where)
@@ -232,8 +249,12 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1,
                          f"only (input length {shape[2]}, kernel {k}, stride {s}, padding {p}, "
                          f"dilation {d}): it has no input to take the maximum of. Use less "
                          "padding or dilation.")
-    y = _conv.max_pool2d(_as_image(input, shape), kernel=(1, k), stride=(1, s),
-                         padding=(0, p), dilation=(1, d), out_hw=out)
+    image = _as_image(input, shape)
+    y = _conv.max_pool2d(image, kernel=(1, k), stride=(1, s), padding=(0, p), dilation=(1, d),
+                         out_hw=out)
+    if return_indices:       # h * W + w with h = 0: the position along the sequence
+        indices = FC.max_indices(image, (1, k), (1, s), (0, p), (1, d), out)
+        return _as_sequence(y), _as_sequence(indices)
     return _as_sequence(y)
 
 
@@ -262,7 +283,6 @@ class MaxPool1d(Module):
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1,
                  return_indices: bool = False, ceil_mode: bool = False):
         super().__init__()
-        refuse_return_indices(return_indices, "MaxPool1d")
         self.kernel_size = kernel_size
         self.stride = stride if stride is not None else kernel_size
         self.padding, self.dilation = padding, dilation
@@ -270,7 +290,7 @@ class MaxPool1d(Module):
 
     def forward(self, x):
         return max_pool1d(x, self.kernel_size, self.stride, self.padding, self.dilation,
-                          self.ceil_mode)
+                          self.ceil_mode, self.return_indices)
 
     def extra_repr(self):
         return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"

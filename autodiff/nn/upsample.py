@@ -209,3 +209,29 @@ class Upsample(Module):
         else:
             text = f"size={self.size!r}"
         return text + f", mode={self.mode!r}"
+
+
+class UpsamplingNearest2d(Upsample):
+    """``Upsample(size, scale_factor, mode='nearest')`` for (N, C, H, W) images, as
+    ``torch.nn.UpsamplingNearest2d``.
+
+    >>> ad.nn.UpsamplingNearest2d(scale_factor=2)(ad.tensor(np.ones((1, 1, 2, 3)))).shape
+    (1, 1, 4, 6)
+    """
+
+    def __init__(self, size=None, scale_factor=None):
+        super().__init__(size, scale_factor, mode="nearest")
+
+
+class UpsamplingBilinear2d(Upsample):
+    """``Upsample(size, scale_factor, mode='bilinear', align_corners=True)`` for
+    (N, C, H, W) images, as ``torch.nn.UpsamplingBilinear2d`` (note: corners aligned).
+
+    >>> ad.nn.UpsamplingBilinear2d(size=(3, 3))(ad.tensor([[[[0.0, 2.0], [4.0, 6.0]]]]))
+    tensor([[[[0., 1., 2.],
+              [2., 3., 4.],
+              [4., 5., 6.]]]])
+    """
+
+    def __init__(self, size=None, scale_factor=None):
+        super().__init__(size, scale_factor, mode="bilinear", align_corners=True)

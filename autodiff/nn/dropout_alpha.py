@@ -1,0 +1,126 @@
+"""Alpha dropout (``F.alpha_dropout``, ``F.feature_alpha_dropout``, ``nn.AlphaDropout``,
+``nn.FeatureAlphaDropout``), as PyTorch's: dropout for self-normalizing (SELU) networks.
+
+A dropped element takes SELU's negative saturation value ``-alpha'`` instead of 0, and
+an affine map ``a * x + b`` restores zero mean and unit variance:
+
+    a = 1 / sqrt((alpha'^2 * p + 1) * (1 - p)),   b = alpha' * a * p  (kept)
+    dropped: a * (-alpha') + b                        (alpha' = scale * alpha of SELU)
+
+``feature_alpha_dropout`` drops whole channels (one draw per sample and channel).
+Masks come from ``rng`` as dropout's do, and are drawn again at each replay of a
+compiled function.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..compile.hooks import made
+from ..tensor import Tensor
+from .dropout import _check_p
+from .functional_activation import refuse_inplace
+from .module import Module, _generator
+
+_ALPHA = 1.7580993408473766          # scale * alpha of SELU: its negative saturation
+
+
+def _keep_mask(rng, shape, p):
+    return _generator(rng).random(shape) >= p
+
+
+def _scale(keep, p, dtype):
+    a = 1.0 / math.sqrt((_ALPHA * _ALPHA * p + 1.0) * (1.0 - p))
+    return (keep * a).astype(dtype)
+
+
+def _shift(keep, p, dtype):
+    a = 1.0 / math.sqrt((_ALPHA * _ALPHA * p + 1.0) * (1.0 - p))
+    return ((keep - 1.0) * _ALPHA * a + _ALPHA * a * p).astype(dtype)
+
+
+def _alpha_drop(input, p, training, rng, feature, where):
+    p = _check_p(p, where)
+    x = input if isinstance(input, Tensor) else Tensor(np.asarray(input))
+    if not training or p == 0.0:
+        return x
+    if x.dtype.kind != "f":
+        raise TypeError(f"{where}: expected floating-point values, got dtype {x.dtype}")
+    if feature and x.ndim < 2:
+        raise ValueError(f"{where}: expected an input with a channel axis (N, C, ...), got "
+                         f"shape {x.shape}; use alpha_dropout for single elements")
+    if p == 1.0:
+        return x * 0.0                      # as PyTorch: everything dropped, no rescaling
+    shape = x.shape[:2] + (1,) * (x.ndim - 2) if feature else x.shape
+    keep = made(f"{where} mask", _keep_mask, (rng, shape, p), stateful=True)
+    scale = made(f"{where} scale", _scale, (keep, p, x.dtype))
+    shift = made(f"{where} shift", _shift, (keep, p, x.dtype))
+    return x * scale + shift
+
+
+def alpha_dropout(input, p: float = 0.5, training: bool = False, inplace: bool = False, *,
+                  rng=None) -> Tensor:
+    """Alpha dropout of each element with probability ``p`` while ``training`` (PyTorch's
+    default for the function is ``training=False``: the input as it is).
+    ``inplace=True`` is refused.
+
+    >>> y = F.alpha_dropout(ad.tensor(np.zeros(4)), 0.5, training=True, rng=0)
+    >>> np.round(y.data, 4)
+    array([ 0.7792, -0.7792, -0.7792, -0.7792])
+    """
+    refuse_inplace(inplace, "alpha_dropout")
+    return _alpha_drop(input, p, training, rng, False, "alpha_dropout")
+
+
+def feature_alpha_dropout(input, p: float = 0.5, training: bool = False,
+                          inplace: bool = False, *, rng=None) -> Tensor:
+    """Alpha dropout of whole channels ``input[n, c]`` with probability ``p`` while
+    ``training`` (default False, as PyTorch's function).  ``inplace=True`` is refused.
+
+    >>> y = F.feature_alpha_dropout(ad.tensor(np.zeros((1, 3, 2))), 0.5, True, rng=0)
+    >>> bool((y.data == y.data[:, :, :1]).all())
+    True
+    """
+    refuse_inplace(inplace, "feature_alpha_dropout")
+    return _alpha_drop(input, p, training, rng, True, "feature_alpha_dropout")
+
+
+class _AlphaDropout(Module):
+    _feature = False
+
+    def __init__(self, p: float = 0.5, inplace: bool = False, *, rng=None):
+        super().__init__()
+        name = type(self).__name__
+        self.p = _check_p(p, name)
+        refuse_inplace(inplace, name)
+        self.inplace = False
+        self._rng = None if rng is None else _generator(rng)
+
+    def forward(self, x):
+        return _alpha_drop(x, self.p, self.training, self._rng, self._feature,
+                           type(self).__name__)
+
+    def extra_repr(self):
+        return f"p={self.p}, inplace={self.inplace}"
+
+
+class AlphaDropout(_AlphaDropout):
+    """``F.alpha_dropout`` as a layer: active in training mode, the identity after
+    ``eval()``.  ``rng`` as for ``Dropout``.
+
+    >>> ad.nn.AlphaDropout(0.2).eval()(ad.tensor([1.0, -1.0]))
+    tensor([ 1., -1.])
+    """
+
+
+class FeatureAlphaDropout(_AlphaDropout):
+    """``F.feature_alpha_dropout`` as a layer (whole channels): active in training mode,
+    the identity after ``eval()``.  ``rng`` as for ``Dropout``.
+
+    >>> ad.nn.FeatureAlphaDropout(0.2)
+    FeatureAlphaDropout(p=0.2, inplace=False)
+    """
+
+    _feature = True

@@ -1,0 +1,214 @@
+"""``F.embedding_bag`` and ``nn.EmbeddingBag``: the sum, mean or maximum of the table
+rows of each bag of ids, without building the (bags, ids, dim) gather, as PyTorch's.
+
+Bags are the rows of a 2-D ``input``, or the runs ``input[offsets[i]:offsets[i + 1]]``
+of a 1-D one.  Ids equal to ``padding_idx`` are left out of their bag (and out of
+its count for the mean).  An empty bag gives zeros.  The rows are gathered once
+(``take``); a sum or mean is a (bags, ids) 0/1 matrix times them, a maximum picks,
+for each bag and column, the first row holding it (PyTorch's choice for the
+gradient).  ``per_sample_weights`` (mode ``'sum'`` only) scale each id's row.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..compile.hooks import made
+from ..ops import elementwise as ew
+from ..ops import shape as _shape
+from ..ops.indexing import take
+from ..ops.linalg import matmul
+from ..ops.ordering import take_along_axis
+from ..tensor import Tensor
+from .embedding import check_ids, padding_index, refuse_max_norm
+from .module import Module, Parameter, _generator
+from .modules import _float_dtype, _positive_int
+
+_MODES = ("sum", "mean", "max")
+
+
+def _bag_of_each_id(count, offsets, include_last_offset, where):
+    """The bag of each of ``count`` ids of a 1-D input (-1: after the last bag)."""
+    offsets = np.asarray(offsets)
+    if offsets.ndim != 1 or offsets.dtype.kind not in "iu":
+        raise ValueError(f"{where}: offsets must be a 1-D array of integers, got "
+                         f"{offsets.dtype} values of shape {offsets.shape}")
+    if offsets.size == 0 or offsets[0] != 0:
+        raise ValueError(f"{where}: offsets must start at 0 (the first bag starts with the "
+                         f"first id), got {offsets[:3].tolist()}...")
+    if np.any(np.diff(offsets) < 0) or offsets[-1] > count:
+        raise ValueError(f"{where}: offsets must be non-decreasing and at most the number of "
+                         f"ids ({count}), got {offsets.tolist()}")
+    ends = offsets[1:] if include_last_offset else np.append(offsets[1:], count)
+    starts = offsets[:len(ends)]
+    bag = np.full(count, -1, dtype=np.intp)
+    for i, (start, end) in enumerate(zip(starts.tolist(), ends.tolist())):
+        bag[start:end] = i
+    return bag
+
+
+def _counted(bag, ids, padding_idx):
+    """Which ids count: inside a bag, and not the padding id."""
+    return (bag >= 0) if padding_idx is None else (bag >= 0) & (ids != padding_idx)
+
+
+def _membership(bag, ids, bags, padding_idx, mean, dtype):
+    """(bags, ids) matrix: 1 (or 1/count for the mean) where an id counts in a bag."""
+    counted = _counted(bag, ids, padding_idx)
+    matrix = np.zeros((bags, ids.size))
+    matrix[bag[counted], np.flatnonzero(counted)] = 1.0
+    if mean:
+        matrix /= np.maximum(matrix.sum(axis=1, keepdims=True), 1.0)
+    return matrix.astype(dtype)
+
+
+def _bag_slots(bag, ids, bags, padding_idx):
+    """(bags, longest bag) matrix of the positions of each bag's counted ids, -1 after."""
+    counted = np.flatnonzero(_counted(bag, ids, padding_idx))
+    owners = bag[counted]
+    sizes = np.bincount(owners, minlength=bags)
+    slots = np.full((bags, max(int(sizes.max(initial=0)), 1)), -1, dtype=np.intp)
+    rank = np.arange(counted.size) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    slots[owners, rank] = counted
+    return slots
+
+
+def _first_max_positions(rows, slots):
+    """For each bag and column, the position of the bag's first maximum (0 if empty)."""
+    values = np.where((slots >= 0)[:, :, None], rows[np.maximum(slots, 0)], -np.inf)
+    best = np.argmax(values, axis=1)                         # the first one, NaN first
+    return np.maximum(np.take_along_axis(slots, best, axis=1), 0)
+
+
+def _non_empty(slots):
+    return slots[:, :1] >= 0
+
+
+def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type: float = 2,
+                  scale_grad_by_freq: bool = False, mode: str = "mean", sparse: bool = False,
+                  per_sample_weights=None, include_last_offset: bool = False,
+                  padding_idx=None, *, where: str = "embedding_bag") -> Tensor:
+    """The ``mode`` (``'sum'``, ``'mean'`` or ``'max'``) of the rows ``weight[ids]`` of
+    each bag, shape ``(bags, dim)``, as ``torch.nn.functional.embedding_bag``.
+
+    >>> table = ad.tensor(np.arange(8.0).reshape(4, 2))
+    >>> F.embedding_bag(np.array([0, 1, 3, 2]), table, offsets=np.array([0, 2]), mode="sum")
+    tensor([[ 2.,  4.],
+            [10., 12.]])
+    """
+    refuse_max_norm(max_norm, where)
+    if scale_grad_by_freq or sparse:
+        raise ValueError(f"{where}: scale_grad_by_freq=True and sparse=True are not supported "
+                         "(gradients here are dense and unscaled); leave them False")
+    if mode not in _MODES:
+        raise ValueError(f"{where}: mode must be one of {list(_MODES)}, got {mode!r}")
+    shape = tuple(weight.shape if isinstance(weight, Tensor) else np.shape(weight))
+    if len(shape) != 2:
+        raise ValueError(f"{where}: weight must be a table of shape (n, dim), got {shape}")
+    padding_idx = padding_index(padding_idx, shape[0], where)
+    ids = check_ids(input, shape[0], where)
+    if ids.ndim == 2:
+        if offsets is not None:
+            raise ValueError(f"{where}: offsets must be None for a 2-D input (each row is a "
+                             f"bag), got input of shape {ids.shape}")
+        bags = ids.shape[0]
+        bag = made(f"{where} bags", _rows_as_bags, (ids.shape,))
+    elif ids.ndim == 1:
+        if offsets is None:
+            raise ValueError(f"{where}: a 1-D input needs offsets (where each bag starts); "
+                             "or pass a 2-D input with one bag per row")
+        raw_offsets = offsets.data if isinstance(offsets, Tensor) else offsets
+        bag = made(f"{where} bags", _bag_of_each_id,
+                   (ids.size, raw_offsets, include_last_offset, where), stateful=True)
+        bags = len(raw_offsets) - (1 if include_last_offset else 0)
+    else:
+        raise ValueError(f"{where}: input must be 1-D (with offsets) or 2-D (bags as rows), "
+                         f"got shape {ids.shape}")
+    flat_ids = made(f"{where} ids in a row", np.ravel, (ids,))
+    rows = take(weight, flat_ids, axis=0)                           # (ids, dim)
+    if per_sample_weights is not None:
+        if mode != "sum":
+            raise ValueError(f"{where}: per_sample_weights is only supported with mode='sum' "
+                             f"(as PyTorch), got mode={mode!r}")
+        psw_shape = tuple(np.shape(per_sample_weights))
+        if psw_shape != ids.shape:
+            raise ValueError(f"{where}: per_sample_weights must have the input's shape "
+                             f"{ids.shape}, got {psw_shape}")
+        psw = per_sample_weights if isinstance(per_sample_weights, Tensor) \
+            else Tensor(np.asarray(per_sample_weights))
+        rows = rows * _shape.reshape(psw, (-1, 1))
+    if mode == "max" and flat_ids.size:
+        slots = made(f"{where} bag slots", _bag_slots, (bag, flat_ids, bags, padding_idx))
+        positions = made(f"{where} maxima", _first_max_positions, (rows.data, slots))
+        chosen = take_along_axis(rows, positions, axis=0)
+        return ew.where(made(f"{where} non-empty bags", _non_empty, (slots,)), chosen, 0.0)
+    matrix = made(f"{where} bag matrix", _membership,
+                  (bag, flat_ids, bags, padding_idx, mode == "mean", rows.dtype))
+    return matmul(matrix, rows)
+
+
+def _rows_as_bags(shape):
+    return np.repeat(np.arange(shape[0]), shape[1])
+
+
+class EmbeddingBag(Module):
+    """A table whose bags of ids are reduced to one row each (``F.embedding_bag``), as
+    ``torch.nn.EmbeddingBag``: ``weight`` (num_embeddings, embedding_dim) starts N(0, 1)
+    (the ``padding_idx`` row at zeros), drawn from ``rng``.
+    ``forward(input, offsets=None, per_sample_weights=None)``.
+
+    >>> bag = ad.nn.EmbeddingBag(10, 3, mode="sum", rng=0)
+    >>> bag(np.array([[1, 2], [4, 5]])).shape
+    (2, 3)
+    """
+
+    def __init__(self, num_embeddings: int, embedding_dim: int, max_norm=None,
+                 norm_type: float = 2.0, scale_grad_by_freq: bool = False, mode: str = "mean",
+                 sparse: bool = False, _weight=None, include_last_offset: bool = False,
+                 padding_idx=None, *, rng=None, dtype=np.float64):
+        super().__init__()
+        self.num_embeddings = _positive_int(num_embeddings, "num_embeddings", "EmbeddingBag")
+        self.embedding_dim = _positive_int(embedding_dim, "embedding_dim", "EmbeddingBag")
+        where = f"EmbeddingBag({self.num_embeddings}, {self.embedding_dim})"
+        refuse_max_norm(max_norm, where)
+        if scale_grad_by_freq or sparse:
+            raise ValueError(f"{where}: scale_grad_by_freq=True and sparse=True are not "
+                             "supported; leave them False")
+        if mode not in _MODES:
+            raise ValueError(f"{where}: mode must be one of {list(_MODES)}, got {mode!r}")
+        self.mode, self.include_last_offset = mode, bool(include_last_offset)
+        self.max_norm, self.norm_type = None, norm_type
+        self.scale_grad_by_freq, self.sparse = False, False
+        self.padding_idx = padding_index(padding_idx, self.num_embeddings, where)
+        if _weight is not None:
+            table = np.array(_weight.data if isinstance(_weight, Tensor) else _weight)
+            if table.shape != (self.num_embeddings, self.embedding_dim):
+                raise ValueError(f"{where}: _weight must have shape "
+                                 f"{(self.num_embeddings, self.embedding_dim)}, got "
+                                 f"{table.shape}")
+        else:
+            dtype = _float_dtype(dtype, "EmbeddingBag")
+            table = _generator(rng).standard_normal(
+                (self.num_embeddings, self.embedding_dim)).astype(dtype)
+            if self.padding_idx is not None:
+                table[self.padding_idx] = 0
+        self.weight = Parameter(table)
+
+    def forward(self, input, offsets=None, per_sample_weights=None):
+        return embedding_bag(input, self.weight, offsets, None, self.norm_type, False,
+                             self.mode, False, per_sample_weights, self.include_last_offset,
+                             self.padding_idx, where=f"EmbeddingBag({self.num_embeddings}, "
+                                                     f"{self.embedding_dim})")
+
+    def extra_repr(self):
+        text = f"{self.num_embeddings}, {self.embedding_dim}, mode={self.mode!r}"
+        if self.padding_idx is not None:
+            text += f", padding_idx={self.padding_idx}"
+        return text
+
+    # The table's layout is PyTorch's: nothing to convert.
+    def _torch_export(self, local):
+        return dict(local)
+
+    def _torch_import(self, torch_local):
+        return dict(torch_local)

@@ -1,0 +1,174 @@
+"""``nn.LazyLinear`` and ``nn.LazyConv1d/2d/3d``: a ``Linear`` whose ``n_in`` (a
+convolution whose ``in_channels``) is read from its first input, as PyTorch's.
+
+Until the first forward, ``weight`` and ``bias`` are empty placeholder ``Parameter``
+objects (an optimizer may already hold them).  The first forward fills those same
+objects with their initial values, drawn as ``Linear`` (``Conv2d``, ...) draws them,
+and the module becomes a ``Linear`` (a ``Conv2d``, ...), as PyTorch turns its lazy
+modules into the plain ones.  An optimizer step before the first forward finds no
+gradient for the empty placeholders (and warns, naming them); a compiled function that
+would make the parameters refuses, as their shapes would be fixed into its plan.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..compile import hooks
+from ..tensor import Tensor
+from .conv import Conv1d, Conv2d, _ConvNd, _positive, _tuple
+from .conv3d import Conv3d
+from .module import Module, Parameter, _generator
+from .modules import Linear, _float_dtype, _positive_int
+
+
+def _refuse_in_a_trace(where):
+    if hooks.active is not None:
+        raise RuntimeError(
+            f"{where}: its parameters are made at the first call, which cannot happen "
+            "inside a compiled function (their shapes would be fixed into its plan); "
+            "call the model once on an example input before compiling")
+
+
+class LazyLinear(Module):
+    """``Linear(n_in, out_features)`` with ``n_in`` taken from the last axis of the first
+    input, as ``torch.nn.LazyLinear``; the weight keeps the library's ``(n_in, n_out)``
+    layout (``load_torch_state_dict`` converts, as for ``Linear``).
+
+    >>> layer = ad.nn.LazyLinear(2, rng=0)
+    >>> layer.weight.shape
+    (0, 2)
+    >>> layer(ad.tensor(np.ones((4, 3)))).shape
+    (4, 2)
+    >>> type(layer).__name__, layer.weight.shape
+    ('Linear', (3, 2))
+    """
+
+    def __init__(self, out_features: int, bias: bool = True, *, rng=None, dtype=np.float64):
+        super().__init__()
+        self.n_in = 0
+        self.n_out = _positive_int(out_features, "out_features", "LazyLinear")
+        self._dtype = _float_dtype(dtype, "LazyLinear")
+        self._rng = rng
+        self.weight = Parameter(np.empty((0, self.n_out), dtype=self._dtype))
+        if bias:
+            self.bias = Parameter(np.empty((0,), dtype=self._dtype))
+        else:
+            self.register_parameter("bias", None)
+
+    @property
+    def in_features(self) -> int:
+        return self.n_in
+
+    @property
+    def out_features(self) -> int:
+        return self.n_out
+
+    def forward(self, x) -> Tensor:
+        shape = x.shape if isinstance(x, Tensor) else np.shape(x)
+        if not shape or shape[-1] < 1:
+            raise ValueError(f"LazyLinear(out_features={self.n_out}): the first input must "
+                             "have a last axis of size >= 1 (it gives in_features), got shape "
+                             f"{tuple(shape)}")
+        self._materialize(int(shape[-1]))
+        return Linear.forward(self, x)
+
+    def _materialize(self, n_in):
+        _refuse_in_a_trace("LazyLinear")
+        gen = _generator(self._rng)
+        bound = 1.0 / math.sqrt(n_in)
+        # The same Parameter objects take their values, so an optimizer that already
+        # holds them trains them.
+        self.weight.data = gen.uniform(-bound, bound, (n_in, self.n_out)).astype(self._dtype)
+        if self.bias is not None:
+            self.bias.data = gen.uniform(-bound, bound, (self.n_out,)).astype(self._dtype)
+        self.n_in = n_in
+        del self._dtype, self._rng
+        self.__class__ = Linear
+
+    def extra_repr(self) -> str:
+        return f"in_features=0, out_features={self.n_out}, bias={self.bias is not None}"
+
+
+class _LazyConvNd(_ConvNd):
+    _becomes = Conv2d
+
+    def __init__(self, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
+                 bias=True, *, rng=None, dtype=np.float64):
+        Module.__init__(self)
+        where, n = type(self).__name__, self._dims
+        self.in_channels = 0
+        self.out_channels = _positive(out_channels, "out_channels", where)
+        self.groups = _positive(groups, "groups", where)
+        if self.out_channels % self.groups:
+            raise ValueError(f"{where}: groups={self.groups} must divide "
+                             f"out_channels={self.out_channels}")
+        self.kernel_size = _tuple(kernel_size, n, "kernel_size", where, 1)
+        self.stride = _tuple(stride, n, "stride", where, 1)
+        self.padding = _tuple(padding, n, "padding", where, 0)
+        self.dilation = _tuple(dilation, n, "dilation", where, 1)
+        self._dtype, self._rng = _float_dtype(dtype, where), rng
+        self.weight = Parameter(np.empty((self.out_channels, 0) + self.kernel_size,
+                                         dtype=self._dtype))
+        if bias:
+            self.bias = Parameter(np.empty((0,), dtype=self._dtype))
+        else:
+            self.register_parameter("bias", None)
+
+    def forward(self, x):
+        where = type(self).__name__
+        shape = x.shape if isinstance(x, Tensor) else np.shape(x)
+        if len(shape) != self._dims + 2 or shape[1] < 1 or shape[1] % self.groups:
+            raise ValueError(f"{where}: the first input must be (N, C, ...) with "
+                             f"{self._dims} spatial axes and C (which gives in_channels) a "
+                             f"multiple of groups={self.groups}, got shape {tuple(shape)}")
+        _refuse_in_a_trace(where)
+        self.in_channels = int(shape[1])
+        weight_shape = (self.out_channels, self.in_channels // self.groups) + self.kernel_size
+        gen = _generator(self._rng)
+        # As _init_conv_parameters draws, into the same Parameter objects.
+        bound = 1.0 / math.sqrt(math.prod(weight_shape[1:]))
+        self.weight.data = gen.uniform(-bound, bound, weight_shape).astype(self._dtype)
+        if self.bias is not None:
+            self.bias.data = gen.uniform(-bound, bound, (self.out_channels,)).astype(
+                self._dtype)
+        del self._dtype, self._rng
+        self.__class__ = self._becomes
+        return self.forward(x)
+
+
+class LazyConv1d(_LazyConvNd):
+    """``Conv1d`` with ``in_channels`` read from the first input (it then becomes a
+    ``Conv1d``), as ``torch.nn.LazyConv1d``.
+
+    >>> conv = ad.nn.LazyConv1d(4, 3, rng=0)
+    >>> conv(ad.tensor(np.ones((1, 2, 5)))).shape, conv.weight.shape
+    ((1, 4, 3), (4, 2, 3))
+    """
+
+    _dims, _becomes = 1, Conv1d
+
+
+class LazyConv2d(_LazyConvNd):
+    """``Conv2d`` with ``in_channels`` read from the first input (it then becomes a
+    ``Conv2d``), as ``torch.nn.LazyConv2d``.
+
+    >>> conv = ad.nn.LazyConv2d(4, 3, padding=1, rng=0)
+    >>> conv(ad.tensor(np.ones((1, 3, 5, 5)))).shape, type(conv).__name__
+    ((1, 4, 5, 5), 'Conv2d')
+    """
+
+    _dims, _becomes = 2, Conv2d
+
+
+class LazyConv3d(_LazyConvNd):
+    """``Conv3d`` with ``in_channels`` read from the first input (it then becomes a
+    ``Conv3d``), as ``torch.nn.LazyConv3d``.
+
+    >>> ad.nn.LazyConv3d(2, 1, rng=0)(ad.tensor(np.ones((1, 3, 2, 2, 2)))).shape
+    (1, 2, 2, 2, 2)
+    """
+
+    _dims, _becomes = 3, Conv3d
