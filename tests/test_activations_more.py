@@ -413,13 +413,18 @@ def test_reprs_are_pytorchs(index):
 # ----- errors ------------------------------------------------------------------------
 
 @pytest.mark.parametrize("call", [
-    lambda: F.relu6(ad.tensor([1.0]), inplace=True), lambda: F.hardtanh([1.0], inplace=True),
-    lambda: F.hardswish([1.0], True), lambda: F.threshold([1.0], 0.0, 0.0, inplace=True),
-    lambda: nn.ReLU6(inplace=True), lambda: nn.SELU(True), lambda: nn.CELU(inplace=True),
-    lambda: nn.Threshold(0.1, 0.0, True), lambda: nn.Hardtanh(inplace=True)])
-def test_inplace_is_refused_clearly(call):
-    with pytest.raises(ValueError, match="inplace=True is not supported"):
-        call()
+    lambda t: F.relu6(t, inplace=True), lambda t: F.hardtanh(t, inplace=True),
+    lambda t: F.hardswish(t, True), lambda t: F.threshold(t, 0.0, 0.0, inplace=True),
+    lambda t: nn.ReLU6(inplace=True)(t), lambda t: nn.SELU(True)(t),
+    lambda t: nn.CELU(inplace=True)(t), lambda t: nn.Threshold(0.1, 0.0, True)(t),
+    lambda t: nn.Hardtanh(inplace=True)(t)])
+def test_inplace_changes_the_tensor_and_refuses_what_is_not_one(call):
+    t = ad.tensor([-2.0, 0.05, 2.0])
+    array = t.data
+    assert call(t) is t and t.data is array
+    assert not np.array_equal(array, [-2.0, 0.05, 2.0])
+    with pytest.raises(TypeError, match="expected a Tensor to change in place"):
+        call([1.0])
 
 
 def test_inplace_false_is_accepted():

@@ -11,7 +11,7 @@ from ..ops import elementwise as ew
 from ..ops.activations import gelu as _gelu
 from ..ops.operands import constant_argument, tensor_of
 from ..tensor import Tensor
-from .functional_activation import refuse_inplace
+from .functional_activation import in_place
 from .module import Module
 
 
@@ -38,7 +38,8 @@ def silu(x, inplace: bool = False) -> Tensor:
     >>> F.silu(ad.tensor([0.0, 1.0]))
     tensor([0.        , 0.73105858])
     """
-    refuse_inplace(inplace, "silu")
+    if inplace:
+        return in_place("silu_")(x)
     x = tensor_of(x)
     return x * ew.sigmoid(x)
 
@@ -77,7 +78,8 @@ def elu(x, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     >>> F.elu(ad.tensor([-1.0, 2.0]))
     tensor([-0.63212056,  2.        ])
     """
-    refuse_inplace(inplace, "elu")
+    if inplace:
+        return in_place("elu_")(x, alpha)
     x = tensor_of(x)
     negative = x < 0
     # expm1 only sees x < 0, so a large positive x never overflows in the unused branch.
@@ -119,10 +121,13 @@ class SiLU(Module):
 
     def __init__(self, inplace: bool = False):
         super().__init__()
-        refuse_inplace(inplace, "SiLU")
+        self.inplace = bool(inplace)
 
     def forward(self, x):
-        return silu(x)
+        return silu(x, self.inplace)
+
+    def extra_repr(self):
+        return "inplace=True" if self.inplace else ""
 
 
 class Softplus(Module):
@@ -156,11 +161,11 @@ class ELU(Module):
 
     def __init__(self, alpha: float = 1.0, inplace: bool = False):
         super().__init__()
-        refuse_inplace(inplace, "ELU")
         self.alpha = float(constant_argument(alpha, "ELU", "alpha", _LAYER_KEEPS_FLOATS))
+        self.inplace = bool(inplace)
 
     def forward(self, x):
-        return elu(x, self.alpha)
+        return elu(x, self.alpha, self.inplace)
 
     def extra_repr(self):
-        return f"alpha={self.alpha}"
+        return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")

@@ -4,8 +4,8 @@ LogSoftmax, Softmin, GLU, Threshold, PReLU, Unflatten, CosineSimilarity, Pairwis
 Tanhshrink, Softmax2d, Hardshrink, Softshrink.
 
 Each computes the function of the same name in ``functional_activation`` or
-``functional_distance``.  ``inplace=True`` is refused, with a message, as the functions
-refuse it.
+``functional_distance``.  ``inplace=True`` changes the input tensor and returns it, as
+PyTorch's layers (and shows in the repr where PyTorch shows it).
 """
 
 from __future__ import annotations
@@ -21,12 +21,17 @@ from .softmax import log_softmax, softmax
 
 
 class _Elementwise(Module):
-    """A parameter-free activation that takes PyTorch's ``inplace`` (False only)."""
+    """An activation that takes PyTorch's ``inplace``."""
 
     def __init__(self, inplace: bool = False):
         super().__init__()
-        A.refuse_inplace(inplace, type(self).__name__)
-        self.inplace = False
+        self.inplace = bool(inplace)
+
+    def _inplace_repr(self, shown: str = "") -> str:
+        """``shown`` followed by PyTorch's ``inplace=True`` when it is set."""
+        if not self.inplace:
+            return shown
+        return f"{shown}, inplace=True" if shown else "inplace=True"
 
 
 class Hardtanh(_Elementwise):
@@ -45,10 +50,10 @@ class Hardtanh(_Elementwise):
                              f"greater than min_val ({self.min_val})")
 
     def forward(self, x) -> Tensor:
-        return A.hardtanh(x, self.min_val, self.max_val)
+        return A.hardtanh(x, self.min_val, self.max_val, self.inplace)
 
     def extra_repr(self) -> str:
-        return f"min_val={self.min_val}, max_val={self.max_val}"
+        return self._inplace_repr(f"min_val={self.min_val}, max_val={self.max_val}")
 
 
 class ReLU6(Hardtanh):
@@ -62,10 +67,10 @@ class ReLU6(Hardtanh):
         super().__init__(0.0, 6.0, inplace)
 
     def forward(self, x) -> Tensor:
-        return A.relu6(x)
+        return A.relu6(x, self.inplace)
 
     def extra_repr(self) -> str:
-        return ""
+        return self._inplace_repr()
 
 
 class Hardsigmoid(_Elementwise):
@@ -76,7 +81,7 @@ class Hardsigmoid(_Elementwise):
     """
 
     def forward(self, x) -> Tensor:
-        return A.hardsigmoid(x)
+        return A.hardsigmoid(x, self.inplace)
 
 
 class Hardswish(_Elementwise):
@@ -87,7 +92,7 @@ class Hardswish(_Elementwise):
     """
 
     def forward(self, x) -> Tensor:
-        return A.hardswish(x)
+        return A.hardswish(x, self.inplace)
 
 
 class SELU(_Elementwise):
@@ -98,7 +103,10 @@ class SELU(_Elementwise):
     """
 
     def forward(self, x) -> Tensor:
-        return A.selu(x)
+        return A.selu(x, self.inplace)
+
+    def extra_repr(self) -> str:
+        return self._inplace_repr()
 
 
 class CELU(_Elementwise):
@@ -115,10 +123,10 @@ class CELU(_Elementwise):
             raise ValueError("CELU: alpha cannot be 0 (CELU divides by it)")
 
     def forward(self, x) -> Tensor:
-        return A.celu(x, self.alpha)
+        return A.celu(x, self.alpha, self.inplace)
 
     def extra_repr(self) -> str:
-        return f"alpha={self.alpha}"
+        return self._inplace_repr(f"alpha={self.alpha}")
 
 
 class Mish(_Elementwise):
@@ -129,7 +137,10 @@ class Mish(_Elementwise):
     """
 
     def forward(self, x) -> Tensor:
-        return A.mish(x)
+        return A.mish(x, self.inplace)
+
+    def extra_repr(self) -> str:
+        return self._inplace_repr()
 
 
 class LogSigmoid(Module):
@@ -293,10 +304,10 @@ class Threshold(_Elementwise):
         self.value = A.real_number(value, "Threshold", "value")
 
     def forward(self, x) -> Tensor:
-        return A.threshold(x, self.threshold, self.value)
+        return A.threshold(x, self.threshold, self.value, self.inplace)
 
     def extra_repr(self) -> str:
-        return f"threshold={self.threshold}, value={self.value}"
+        return self._inplace_repr(f"threshold={self.threshold}, value={self.value}")
 
 
 class PReLU(Module):

@@ -14,7 +14,7 @@ from ..ops import reduce as rd
 from ..tensor import Tensor
 from .activation import elu, gelu, silu, softplus
 from .functional_activation import (celu, glu, hardshrink, hardsigmoid, hardswish, hardtanh,
-                                   logsigmoid, mish, prelu, refuse_inplace, relu6, selu,
+                                   logsigmoid, mish, prelu, relu6, selu,
                                    softmin, softshrink, softsign, tanhshrink, threshold)
 from .functional_inplace import (celu_, elu_, hardtanh_, leaky_relu_, relu_, selu_,
                                  threshold_)
@@ -37,8 +37,7 @@ from .rms_norm import rms_norm
 from .bilinear import bilinear
 from .softmax import _check_float, log_softmax, logsumexp, one_hot, softmax
 
-# The basic activations are the core ops, re-exported here so ``F.relu`` etc. work.
-relu = ew.relu
+# The basic activations are the core ops, re-exported here so ``F.sigmoid`` etc. work.
 sigmoid = ew.sigmoid
 tanh = ew.tanh
 
@@ -68,15 +67,28 @@ __all__ = ["softmax", "log_softmax", "logsumexp", "one_hot", "cross_entropy", "n
            "affine_grid", "grid_sample"]
 
 
+def relu(input, inplace: bool = False) -> Tensor:
+    """``max(x, 0)`` (``ad.relu``); ``inplace=True`` changes ``input`` and returns it
+    (``F.relu_``), as PyTorch's.
+
+    >>> F.relu(ad.tensor([-1.0, 2.0]))
+    tensor([0., 2.])
+    """
+    return relu_(input) if inplace else ew.relu(input)
+
+
 def leaky_relu(x, slope=0.01, inplace: bool = False, *, negative_slope=None) -> Tensor:
     """``x`` where ``x > 0``, else ``slope * x`` (``ad.leaky_relu``); ``negative_slope=``
-    is PyTorch's name for ``slope``.
+    is PyTorch's name for ``slope``.  ``inplace=True`` changes ``x`` and returns it
+    (``F.leaky_relu_``).
 
     >>> F.leaky_relu(ad.tensor([-1.0, 2.0]), negative_slope=0.1)
     tensor([-0.1,  2. ])
     """
-    refuse_inplace(inplace, "leaky_relu")
-    return ew.leaky_relu(x, _slope(slope, negative_slope, "leaky_relu"))
+    slope = _slope(slope, negative_slope, "leaky_relu")
+    if inplace:
+        return leaky_relu_(x, slope)
+    return ew.leaky_relu(x, slope)
 
 
 def _slope(slope, negative_slope, where):

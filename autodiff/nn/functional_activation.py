@@ -7,6 +7,9 @@ the gradient is PyTorch's: ``hardtanh`` (and ``relu6``) passes none at ``x == mi
 or ``x == max_val``, ``hardsigmoid`` and ``hardswish`` take the outer piece at
 ``x == ±3``, ``threshold`` passes none at ``x == threshold``, SELU's slope at 0 is the
 left one (``scale * alpha``) and its curvature there 0, as ``F.elu``.
+
+``inplace=True`` changes the input tensor and returns it, as PyTorch's: it is the
+in-place twin in ``functional_inplace`` (``F.selu(x, inplace=True)`` is ``F.selu_(x)``).
 """
 
 from __future__ import annotations
@@ -33,12 +36,24 @@ def float_tensor(x, where: str) -> Tensor:
 
 
 def refuse_inplace(inplace, where: str) -> None:
-    """``inplace=True`` is refused: no op here writes into its input."""
+    """``inplace=True`` is refused (the dropouts, which do not write into their input)."""
     if inplace:
         raise ValueError(
             f"{where}: inplace=True is not supported (autodiff does not overwrite an "
             "input inside a recorded op); pass inplace=False, the default, and use the "
             "returned Tensor, which has the values the in-place call would have written")
+
+
+def in_place(name: str):
+    """The in-place twin ``name`` (e.g. ``"relu6_"``) that ``inplace=True`` routes to.
+
+    ``functional_inplace`` builds on this module, so it is imported when first needed.
+
+    >>> in_place("selu_").__name__
+    'selu_'
+    """
+    from . import functional_inplace
+    return getattr(functional_inplace, name)
 
 
 def real_number(value, where: str, name: str, why: str = "it is a number, as in PyTorch"):
@@ -57,7 +72,8 @@ def relu6(x, inplace: bool = False) -> Tensor:
     >>> F.relu6(ad.tensor([-1.0, 3.0, 8.0]))
     tensor([0., 3., 6.])
     """
-    refuse_inplace(inplace, "relu6")
+    if inplace:
+        return in_place("relu6_")(x)
     return _hardtanh(float_tensor(x, "relu6"), 0.0, 6.0)
 
 
@@ -68,7 +84,8 @@ def hardtanh(x, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = Fal
     >>> F.hardtanh(ad.tensor([-2.0, 0.5, 2.0]))
     tensor([-1. ,  0.5,  1. ])
     """
-    refuse_inplace(inplace, "hardtanh")
+    if inplace:
+        return in_place("hardtanh_")(x, min_val, max_val)
     min_val = real_number(min_val, "hardtanh", "min_val")
     max_val = real_number(max_val, "hardtanh", "max_val")
     if min_val > max_val:
@@ -90,7 +107,8 @@ def hardsigmoid(x, inplace: bool = False) -> Tensor:
     >>> F.hardsigmoid(ad.tensor([-4.0, 0.0, 1.5, 4.0]))
     tensor([0.  , 0.5 , 0.75, 1.  ])
     """
-    refuse_inplace(inplace, "hardsigmoid")
+    if inplace:
+        return in_place("hardsigmoid_")(x)
     x = float_tensor(x, "hardsigmoid")
     inside = compare.logical_and(x > -3.0, x < 3.0)
     # Outside (and at NaN) the input enters without gradient, as PyTorch's backward;
@@ -105,7 +123,8 @@ def hardswish(x, inplace: bool = False) -> Tensor:
     >>> F.hardswish(ad.tensor([-4.0, 0.0, 1.5, 4.0]))
     tensor([-0.   ,  0.   ,  1.125,  4.   ])
     """
-    refuse_inplace(inplace, "hardswish")
+    if inplace:
+        return in_place("hardswish_")(x)
     x = float_tensor(x, "hardswish")
     # Pieces chosen by x itself, not by x + 3, which can round to 6 just below 3.
     gate = ew.where(x <= -3.0, 0.0, ew.where(x < 3.0, x + 3.0, 6.0))
@@ -128,7 +147,8 @@ def selu(x, inplace: bool = False) -> Tensor:
     >>> F.selu(ad.tensor([-1.0, 0.0, 1.0]))
     tensor([-1.11133074,  0.        ,  1.05070099])
     """
-    refuse_inplace(inplace, "selu")
+    if inplace:
+        return in_place("selu_")(x)
     return _elu_family(float_tensor(x, "selu"), _SELU_ALPHA * _SELU_SCALE, _SELU_SCALE, 1.0)
 
 
@@ -138,7 +158,8 @@ def celu(x, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     >>> F.celu(ad.tensor([-1.0, 2.0]), alpha=2.0)
     tensor([-0.78693868,  2.        ])
     """
-    refuse_inplace(inplace, "celu")
+    if inplace:
+        return in_place("celu_")(x, alpha)
     alpha = real_number(alpha, "celu", "alpha")
     if alpha == 0:
         raise ValueError("celu: alpha cannot be 0 (CELU divides by it); PyTorch refuses it "
@@ -152,7 +173,8 @@ def mish(x, inplace: bool = False) -> Tensor:
     >>> F.mish(ad.tensor([-1.0, 0.0, 1.0]))
     tensor([-0.30340146,  0.        ,  0.86509839])
     """
-    refuse_inplace(inplace, "mish")
+    if inplace:
+        return in_place("mish_")(x)
     x = float_tensor(x, "mish")
     return x * ew.tanh(_softplus(x))
 
@@ -277,7 +299,8 @@ def threshold(x, threshold: float, value: float, inplace: bool = False) -> Tenso
     >>> F.threshold(ad.tensor([0.5, 1.0, 2.0]), 1.0, -5.0)
     tensor([-5., -5.,  2.])
     """
-    refuse_inplace(inplace, "threshold")
+    if inplace:
+        return in_place("threshold_")(x, threshold, value)
     threshold = real_number(threshold, "threshold", "threshold", "it only picks the branch")
     value = real_number(value, "threshold", "value")
     x = float_tensor(x, "threshold")

@@ -1,5 +1,6 @@
 """PyTorch's in-place activations (``F.relu_``, ``F.elu_``, ...): each changes its
-tensor and returns it.
+tensor and returns it.  ``inplace=True`` of the functions and layers (``F.silu(x,
+inplace=True)``, ``nn.ReLU(inplace=True)``) comes here too.
 
 They go through ``inplace.update``, the machinery of ``t += x`` and ``add_``: in grad
 mode on a tensor that is not a leaf, the activation is recorded (the same op as the
@@ -20,7 +21,7 @@ from ..inplace import update
 from ..ops import elementwise as ew
 from ..tensor import Tensor
 from . import functional_activation as A
-from .activation import elu
+from .activation import elu, silu
 
 
 class _ActivationUpdate:
@@ -127,7 +128,66 @@ def hardtanh_(input, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
         raise ValueError(f"hardtanh_: min_val cannot be greater than max_val, got "
                          f"min_val={lo}, max_val={hi}")
     return apply_in_place(input, "hardtanh_", lambda t, _: A.hardtanh(t, lo, hi),
-                          lambda a, _: np.where(a <= lo, lo, np.where(a >= hi, hi, a)))
+                          lambda a, _: _hardtanh(a, lo, hi))
+
+
+def _hardtanh(a, lo, hi):
+    """``functional_activation._hardtanh`` on an array."""
+    return np.where(a <= lo, lo, np.where(a >= hi, hi, a))
+
+
+def relu6_(input) -> Tensor:
+    """``F.relu6`` in place (``F.relu6(x, inplace=True)``); returns ``input``.
+
+    >>> relu6_(ad.tensor([-1.0, 3.0, 8.0]))
+    tensor([0., 3., 6.])
+    """
+    return apply_in_place(input, "relu6_", lambda t, _: A.relu6(t),
+                          lambda a, _: _hardtanh(a, 0.0, 6.0))
+
+
+def hardsigmoid_(input) -> Tensor:
+    """``F.hardsigmoid`` in place (``F.hardsigmoid(x, inplace=True)``); returns ``input``.
+
+    >>> hardsigmoid_(ad.tensor([-4.0, 0.0, 1.5]))
+    tensor([0.  , 0.5 , 0.75])
+    """
+    return apply_in_place(input, "hardsigmoid_", lambda t, _: A.hardsigmoid(t),
+                          lambda a, _: ew.clip.forward(a + 3.0, 0.0, 6.0) / 6.0)
+
+
+def hardswish_(input) -> Tensor:
+    """``F.hardswish`` in place (``F.hardswish(x, inplace=True)``); returns ``input``.
+
+    >>> hardswish_(ad.tensor([-4.0, 1.5, 4.0]))
+    tensor([-0.   ,  1.125,  4.   ])
+    """
+    def on_array(a, _):
+        return a * np.where(a <= -3.0, 0.0, np.where(a < 3.0, a + 3.0, 6.0)) / 6.0
+    return apply_in_place(input, "hardswish_", lambda t, _: A.hardswish(t), on_array)
+
+
+def silu_(input) -> Tensor:
+    """``F.silu`` in place (``F.silu(x, inplace=True)``); returns ``input``.
+
+    >>> silu_(ad.tensor([0.0, 1.0]))
+    tensor([0.        , 0.73105858])
+    """
+    return apply_in_place(input, "silu_", lambda t, _: silu(t),
+                          lambda a, _: a * ew.sigmoid.forward(a))
+
+
+def mish_(input) -> Tensor:
+    """``F.mish`` in place (``F.mish(x, inplace=True)``); returns ``input``.
+
+    >>> mish_(ad.tensor([-1.0, 0.0, 1.0]))
+    tensor([-0.30340146,  0.        ,  0.86509839])
+    """
+    def on_array(a, _):
+        positive = a > 0
+        softplus = np.where(positive, a, 0.0) + np.log1p(np.exp(np.where(positive, -a, a)))
+        return a * np.tanh(softplus)
+    return apply_in_place(input, "mish_", lambda t, _: A.mish(t), on_array)
 
 
 def threshold_(input, threshold: float, value: float) -> Tensor:

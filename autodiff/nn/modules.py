@@ -14,7 +14,6 @@ from .activation import ELU, GELU, SiLU, Softplus
 from .activation_more import (CELU, SELU, Hardsigmoid, Hardswish, Hardtanh, LogSigmoid, Mish,
                               ReLU6, Softsign)
 from .container import ModuleList
-from .functional_activation import refuse_inplace
 from .embedding import embedding, padding_index, refuse_max_norm
 from .module import Module, Parameter, _generator
 
@@ -305,10 +304,13 @@ class ReLU(Module):
 
     def __init__(self, inplace: bool = False):
         super().__init__()
-        refuse_inplace(inplace, "ReLU")
+        self.inplace = bool(inplace)
 
     def forward(self, x) -> Tensor:
-        return F.relu(x)
+        return F.relu(x, self.inplace)
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
 
 
 class Sigmoid(Module):
@@ -344,14 +346,14 @@ class LeakyReLU(Module):
     def __init__(self, slope: float = 0.01, inplace: bool = False, *,
                  negative_slope: float | None = None):
         super().__init__()
-        refuse_inplace(inplace, "LeakyReLU")
         self.slope = float(F._slope(slope, negative_slope, "LeakyReLU"))
+        self.inplace = bool(inplace)
 
     def forward(self, x) -> Tensor:
-        return F.leaky_relu(x, slope=self.slope)
+        return F.leaky_relu(x, self.slope, self.inplace)
 
     def extra_repr(self) -> str:
-        return f"slope={self.slope}"
+        return f"slope={self.slope}" + (", inplace=True" if self.inplace else "")
 
 
 # The elementwise activations MLP takes by name (their functional names), each built
