@@ -40,6 +40,9 @@ from .pooling_lp import LocalResponseNorm, LPPool1d, LPPool2d
 from .dropout_alpha import AlphaDropout, FeatureAlphaDropout
 from .embedding_bag import EmbeddingBag
 from .lazy import LazyConv1d, LazyConv2d, LazyConv3d, LazyLinear
+from .lazy_more import (LazyBatchNorm1d, LazyBatchNorm2d, LazyBatchNorm3d, LazyConvTranspose1d,
+                        LazyConvTranspose2d, LazyConvTranspose3d, LazyInstanceNorm1d,
+                        LazyInstanceNorm2d, LazyInstanceNorm3d)
 from .pooling_more import AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool1d, MaxPool1d
 from .upsample import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 from .rearrange import ChannelShuffle, Fold, PixelShuffle, PixelUnshuffle, Unfold
@@ -84,4 +87,6 @@ __all__ = ["functional", "init", "utils", "Module", "ModuleDict", "ModuleList", 
            "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d", "LPPool1d", "LPPool2d",
            "LocalResponseNorm", "AlphaDropout", "FeatureAlphaDropout", "UpsamplingNearest2d",
            "UpsamplingBilinear2d", "EmbeddingBag", "LazyLinear", "LazyConv1d",
-           "LazyConv2d", "LazyConv3d"]
+           "LazyConv2d", "LazyConv3d", "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyBatchNorm3d",
+           "LazyInstanceNorm1d", "LazyInstanceNorm2d", "LazyInstanceNorm3d",
+           "LazyConvTranspose1d", "LazyConvTranspose2d", "LazyConvTranspose3d"]

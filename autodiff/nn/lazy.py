@@ -92,6 +92,19 @@ class LazyLinear(Module):
         return f"in_features=0, out_features={self.n_out}, bias={self.bias is not None}"
 
 
+def fill_conv_parameters(module, weight_shape) -> None:
+    """Draw a lazy convolution's ``weight`` of ``weight_shape`` (and ``bias``) into its
+    placeholder Parameters, as ``_init_conv_parameters`` draws them, from the ``_rng``
+    and in the ``_dtype`` it kept (both then go)."""
+    gen = _generator(module._rng)
+    bound = 1.0 / math.sqrt(math.prod(weight_shape[1:]))
+    module.weight.data = gen.uniform(-bound, bound, weight_shape).astype(module._dtype)
+    if module.bias is not None:
+        module.bias.data = gen.uniform(-bound, bound, (module.out_channels,)).astype(
+            module._dtype)
+    del module._dtype, module._rng
+
+
 class _LazyConvNd(_ConvNd):
     _becomes = Conv2d
 
@@ -126,15 +139,8 @@ class _LazyConvNd(_ConvNd):
                              f"multiple of groups={self.groups}, got shape {tuple(shape)}")
         _refuse_in_a_trace(where)
         self.in_channels = int(shape[1])
-        weight_shape = (self.out_channels, self.in_channels // self.groups) + self.kernel_size
-        gen = _generator(self._rng)
-        # As _init_conv_parameters draws, into the same Parameter objects.
-        bound = 1.0 / math.sqrt(math.prod(weight_shape[1:]))
-        self.weight.data = gen.uniform(-bound, bound, weight_shape).astype(self._dtype)
-        if self.bias is not None:
-            self.bias.data = gen.uniform(-bound, bound, (self.out_channels,)).astype(
-                self._dtype)
-        del self._dtype, self._rng
+        fill_conv_parameters(self, (self.out_channels, self.in_channels // self.groups)
+                             + self.kernel_size)
         self.__class__ = self._becomes
         return self.forward(x)
 
