@@ -20,6 +20,19 @@ def ref_grid_sample(x, grid, mode, padding_mode, align_corners):
     def unnormalize(v, size):
         return (v + 1) * (size - 1) / 2 if align_corners else ((v + 1) * size - 1) / 2
 
+    def reflect(p, size):
+        # mirror with period 2 * (size - 1) about the outer centres (align_corners), or
+        # with period 2 * size about the outer edges, then clamp
+        if align_corners:
+            if size == 1:
+                return 0.0
+            m = np.mod(p, 2 * (size - 1))
+            p = m if m <= size - 1 else 2 * (size - 1) - m
+        else:
+            m = np.mod(p + 0.5, 2 * size)
+            p = (m if m <= size else 2 * size - m) - 0.5
+        return min(max(p, 0), size - 1)
+
     def read(b, yy, xx):
         if padding_mode == "border":
             yy, xx = min(max(yy, 0), h - 1), min(max(xx, 0), w - 1)
@@ -33,6 +46,8 @@ def ref_grid_sample(x, grid, mode, padding_mode, align_corners):
                 px, py = unnormalize(grid[b, i, j, 0], w), unnormalize(grid[b, i, j, 1], h)
                 if padding_mode == "border":
                     px, py = min(max(px, 0), w - 1), min(max(py, 0), h - 1)
+                if padding_mode == "reflection":
+                    px, py = reflect(px, w), reflect(py, h)
                 if mode == "nearest":
                     out[b, :, i, j] = read(b, int(np.rint(py)), int(np.rint(px)))
                     continue
@@ -46,21 +61,70 @@ def ref_grid_sample(x, grid, mode, padding_mode, align_corners):
 
 
 @pytest.mark.parametrize("mode", ["bilinear", "nearest"])
-@pytest.mark.parametrize("padding_mode", ["zeros", "border"])
+@pytest.mark.parametrize("padding_mode", ["zeros", "border", "reflection"])
 @pytest.mark.parametrize("align_corners", [True, False])
-def test_grid_sample_matches_loops(mode, padding_mode, align_corners):
-    x = RNG.standard_normal((2, 3, 4, 5))
-    grid = RNG.uniform(-1.3, 1.3, (2, 3, 4, 2))
-    out = F.grid_sample(ad.tensor(x), ad.tensor(grid), mode, padding_mode, align_corners)
-    np.testing.assert_allclose(out.data, ref_grid_sample(x, grid, mode, padding_mode,
-                                                         align_corners), rtol=1e-12, atol=1e-14)
+@pytest.mark.parametrize("shape", [(2, 3, 4, 5), (1, 2, 1, 3)])
+def test_grid_sample_matches_loops(mode, padding_mode, align_corners, shape):
+    x = RNG.standard_normal(shape)
+    grid = RNG.uniform(-3.5, 3.5, (shape[0], 3, 4, 2))
+    grid[0, 0, :, 0] = [-1.0, 1.0, -3.0, 3.0]                # edges and whole periods
+    for dtype in (np.float64, np.float32):
+        out = F.grid_sample(ad.tensor(x.astype(dtype)), ad.tensor(grid.astype(dtype)), mode,
+                            padding_mode, align_corners)
+        assert out.dtype == dtype
+        np.testing.assert_allclose(out.data, ref_grid_sample(
+            x.astype(dtype), grid.astype(dtype), mode, padding_mode, align_corners),
+            rtol=1e-12 if dtype == np.float64 else 1e-5, atol=1e-14 if dtype == np.float64
+            else 1e-5)
 
 
-@pytest.mark.parametrize("padding_mode", ["zeros", "border"])
+@pytest.mark.parametrize("align_corners", [True, False])
+def test_reflection_and_border_pass_no_gradient_where_clamped_on_the_edge_too(align_corners):
+    x = ad.tensor(np.arange(12.0).reshape(1, 1, 3, 4))
+    edge = 1.0 if align_corners else 1.25                   # the last centre / outer edge
+    for padding_mode in ("border", "reflection"):
+        grid = ad.tensor([[[[edge, 0.3], [-edge, 0.3]]]], requires_grad=True)
+        F.grid_sample(x, grid, "bilinear", padding_mode, align_corners).sum().backward()
+        np.testing.assert_array_equal(grid.grad[..., 0], 0.0)   # PyTorch's clip gradient
+        assert np.all(grid.grad[..., 1] != 0)
+
+
+def test_reflection_gradient_flips_with_each_mirror():
+    x = ad.tensor(np.arange(5.0).reshape(1, 1, 1, 5))           # value = column index
+    grid = ad.tensor([[[[0.5, 0.0], [1.5, 0.0], [-1.5, 0.0], [3.5, 0.0]]]],
+                     requires_grad=True)
+    out = F.grid_sample(x, grid, "bilinear", "reflection", align_corners=True)
+    np.testing.assert_allclose(out.data.ravel(), [3.0, 3.0, 1.0, 1.0])
+    out.sum().backward()
+    np.testing.assert_allclose(grid.grad[0, 0, :, 0], [2.0, -2.0, -2.0, 2.0])
+
+
+def test_reflection_inside_compile_replays_on_new_grids_and_shapes():
+    def step(u, g):
+        loss = (F.grid_sample(u, g, "bilinear", "reflection") ** 2).sum()
+        loss.backward()
+        return loss
+
+    sample = ad.compile(step)
+    for shape, grid_shape in [((1, 2, 3, 4), (1, 2, 3, 2)), ((1, 2, 3, 4), (1, 2, 3, 2)),
+                              ((2, 1, 4, 3), (2, 3, 1, 2))]:
+        x, grid = RNG.standard_normal(shape), RNG.uniform(-3, 3, grid_shape)
+        ours = [ad.tensor(v, requires_grad=True) for v in (x, grid)]
+        eager = [ad.tensor(v, requires_grad=True) for v in (x, grid)]
+        a, b = sample(*ours), step(*eager)
+        np.testing.assert_allclose(a.data, b.data, rtol=1e-12)
+        for m, e in zip(ours, eager):
+            np.testing.assert_allclose(m.grad, e.grad, rtol=1e-10, atol=1e-14)
+
+
+@pytest.mark.parametrize("padding_mode", ["zeros", "border", "reflection"])
 @pytest.mark.parametrize("align_corners", [True, False])
 def test_grid_sample_bilinear_gradchecks_input_and_grid(padding_mode, align_corners):
     x = RNG.standard_normal((1, 2, 3, 4))
     grid = RNG.uniform(-0.9, 0.9, (1, 2, 3, 2))
+    if padding_mode == "reflection":                  # reflected, away from the folds
+        grid = RNG.uniform(1.1, 1.4, (1, 2, 3, 2)) * np.where(RNG.random((1, 2, 3, 2)) < .5,
+                                                               -1, 1)
     assert ad.gradcheck(lambda u, g: (F.grid_sample(u, g, "bilinear", padding_mode,
                                                     align_corners) ** 2).sum(), [x, grid])
     assert ad.gradcheck(lambda g: ad.grad(lambda v: (F.grid_sample(
@@ -99,8 +163,9 @@ def test_errors_name_the_op_and_the_fix():
     x, grid = ad.tensor(np.ones((1, 1, 2, 2))), ad.tensor(np.zeros((1, 1, 1, 2)))
     with pytest.raises(NotImplementedError, match="grid_sample: mode must be one of"):
         F.grid_sample(x, grid, "bicubic")
-    with pytest.raises(NotImplementedError, match="'reflection' is not implemented"):
-        F.grid_sample(x, grid, padding_mode="reflection")
+    with pytest.raises(ValueError, match="grid_sample: padding_mode must be one of .*"
+                                         "'reflection'.*got 'reflect'"):
+        F.grid_sample(x, grid, padding_mode="reflect")
     with pytest.raises(ValueError, match=r"grid_sample: expected input \(N, C, H, W\)"):
         F.grid_sample(x, ad.tensor(np.zeros((1, 1, 1, 3))))
     with pytest.raises(ValueError, match="affine_grid: expected theta of shape"):
@@ -119,8 +184,10 @@ def test_against_pytorch():
         b = tf.affine_grid(theirs, (2, 3, 4, 5), align_corners=align_corners)
         np.testing.assert_allclose(a.data, b.detach().numpy(), rtol=1e-12, atol=1e-14)
         for mode in ("bilinear", "nearest"):
-            for padding_mode in ("zeros", "border"):
-                grid = RNG.uniform(-1.3, 1.3, (2, 4, 7, 2))
+            for padding_mode in ("zeros", "border", "reflection"):
+                grid = RNG.uniform(-3.3, 3.3, (2, 4, 7, 2))
+                grid[0, 0, :, 0] = [-1.0, 1.0, -3.0, 3.0, -1.2, 1.2, 0.0]   # edges, periods
+                grid[1, 1, :, 1] = [-1.0, 1.0, -3.0, 3.0, -1.25, 1.25, 5.0]
                 mine = [ad.tensor(v, requires_grad=True) for v in (x, grid)]
                 them = [torch.tensor(v, requires_grad=True) for v in (x, grid)]
                 a = F.grid_sample(*mine, mode, padding_mode, align_corners)

@@ -6,9 +6,12 @@
 ``'bilinear'`` blends the four pixels around each location (its gradient reaches the
 input and the grid), ``'nearest'`` takes the closest one (half-way rounds to even, as
 PyTorch; the grid gets no gradient).  Outside the input, ``padding_mode='zeros'``
-reads zeros and ``'border'`` the nearest edge pixel (the coordinate is clamped, with
-no gradient beyond the edge).  The pixel indices are computed off the tape from the
-grid's values; the weights are recorded ops of the grid, and the reads a gather.
+reads zeros, ``'border'`` the nearest edge pixel (the coordinate is clamped) and
+``'reflection'`` the pixel mirrored at the edges (about the outer pixels' centres with
+``align_corners=True``, their outer edges otherwise), then clamped.  As PyTorch's, a
+clamped coordinate passes no gradient, on the edge itself too.  The pixel indices are
+computed off the tape from the grid's values; the weights are recorded ops of the grid,
+and the reads a gather.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from ..tensor import Tensor
 from .functional_activation import float_tensor
 
 _MODES = ("bilinear", "nearest")
-_PADDINGS = ("zeros", "border")
+_PADDINGS = ("zeros", "border", "reflection")
 
 
 def _base_grid(sizes, align_corners, dtype):
@@ -87,6 +90,50 @@ def _corner_indices(ix, iy, h, w, nearest):
     return np.stack([np.stack(flat), np.stack(inside).astype(np.intp)])
 
 
+def _reflected(coord, size, align_corners):
+    """PyTorch's ``reflect_coordinates`` of pixel coordinates ``coord`` (an array) into
+    ``[0, size - 1]`` (``align_corners``) or ``[-0.5, size - 0.5]``, and the slope of
+    that map (+1 or -1)."""
+    twice_low, twice_high = (0, 2 * (size - 1)) if align_corners else (-1, 2 * size - 1)
+    if twice_low == twice_high:                     # one pixel, corners aligned
+        return np.zeros_like(coord), np.zeros_like(coord)
+    low, span = twice_low / 2, (twice_high - twice_low) / 2
+    shifted = coord - low
+    distance = np.abs(shifted)
+    extra = np.fmod(distance, span)
+    even = np.floor(distance / span) % 2 == 0
+    value = np.where(even, extra + low, span - extra + low)
+    slope = np.where(shifted < 0, -1.0, 1.0) * np.where(even, 1.0, -1.0)
+    return value, slope
+
+
+def _padded(coord, size, padding_mode, align_corners, part):
+    """``'border'``'s or ``'reflection'``'s coordinate for ``coord`` (``part``
+    ``"coordinate"``), the slope of that map (``"slope"``), or where it is not clamped
+    (``"moving"``: the slope is 0 elsewhere, on the edge too, as PyTorch's
+    ``clip_coordinates``)."""
+    slope = np.ones_like(coord)
+    if padding_mode == "reflection":
+        coord, slope = _reflected(coord, size, align_corners)
+    moving = (coord > 0) & (coord < size - 1)
+    if part == "moving":
+        return moving
+    if part == "slope":
+        return np.where(moving, slope, 0.0).astype(coord.dtype)
+    return np.clip(coord, 0, size - 1).astype(coord.dtype)
+
+
+def _pad(coord, size, padding_mode, align_corners):
+    """``coord`` (a Tensor of pixel coordinates) moved into the image by
+    ``padding_mode``, with the gradient of the map (see ``_padded``)."""
+    value, slope, moving = (made(f"grid_sample {padding_mode} {part}", _padded,
+                                 (coord.data, size, padding_mode, align_corners, part))
+                            for part in ("coordinate", "slope", "moving"))
+    # The value is the exact one; the slope carries the gradient (inf - inf is kept out
+    # of the clamped places, whose slope is 0).
+    return ew.where(moving, value + slope * (coord - ew.stop_gradient(coord)), value)
+
+
 def _unnormalize(coord, size, align_corners):
     if align_corners:
         return (coord + 1.0) * ((size - 1) / 2.0)
@@ -97,8 +144,8 @@ def grid_sample(input, grid, mode: str = "bilinear", padding_mode: str = "zeros"
                 align_corners: bool | None = None) -> Tensor:
     """Read (N, C, H, W) ``input`` at the (x, y) locations of ``grid`` (N, Ho, Wo, 2),
     normalized to [-1, 1], giving (N, C, Ho, Wo), as ``torch.nn.functional.grid_sample``
-    with ``mode`` ``'bilinear'`` or ``'nearest'`` and ``padding_mode`` ``'zeros'`` or
-    ``'border'`` (``align_corners`` None means False).
+    with ``mode`` ``'bilinear'`` or ``'nearest'`` and ``padding_mode`` ``'zeros'``,
+    ``'border'`` or ``'reflection'`` (``align_corners`` None means False).
 
     >>> image = ad.tensor([[[[0.0, 1.0], [2.0, 3.0]]]])
     >>> F.grid_sample(image, ad.tensor([[[[0.0, 0.0]]]]), align_corners=True)
@@ -109,8 +156,8 @@ def grid_sample(input, grid, mode: str = "bilinear", padding_mode: str = "zeros"
         raise NotImplementedError(f"{where}: mode must be one of {list(_MODES)}, got {mode!r} "
                                   "('bicubic' is not implemented)")
     if padding_mode not in _PADDINGS:
-        raise NotImplementedError(f"{where}: padding_mode must be one of {list(_PADDINGS)}, "
-                                  f"got {padding_mode!r} ('reflection' is not implemented)")
+        raise ValueError(f"{where}: padding_mode must be one of {list(_PADDINGS)}, got "
+                         f"{padding_mode!r}")
     x = float_tensor(input, where)
     g = float_tensor(grid, where)
     if x.ndim != 4 or g.ndim != 4 or g.shape[0] != x.shape[0] or g.shape[3] != 2:
@@ -122,8 +169,9 @@ def grid_sample(input, grid, mode: str = "bilinear", padding_mode: str = "zeros"
     align_corners = bool(align_corners)
     ix = _unnormalize(_shape.reshape(g[..., 0], (n, ho * wo)), w, align_corners)
     iy = _unnormalize(_shape.reshape(g[..., 1], (n, ho * wo)), h, align_corners)
-    if padding_mode == "border":
-        ix, iy = ew.clip(ix, 0.0, w - 1.0), ew.clip(iy, 0.0, h - 1.0)
+    if padding_mode != "zeros":
+        ix = _pad(ix, w, padding_mode, align_corners)
+        iy = _pad(iy, h, padding_mode, align_corners)
     nearest = mode == "nearest"
     corners = made(f"{where} pixels", _corner_indices, (ix.data, iy.data, h, w, nearest))
     pixels = _shape.reshape(x, (n, c, h * w))
