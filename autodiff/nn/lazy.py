@@ -92,10 +92,20 @@ class LazyLinear(Module):
         return f"in_features=0, out_features={self.n_out}, bias={self.bias is not None}"
 
 
-def fill_conv_parameters(module, weight_shape) -> None:
-    """Draw a lazy convolution's ``weight`` of ``weight_shape`` (and ``bias``) into its
-    placeholder Parameters, as ``_init_conv_parameters`` draws them, from the ``_rng``
-    and in the ``_dtype`` it kept (both then go)."""
+def materialize_conv(module, x, weight_shape) -> None:
+    """Make lazy convolution ``module`` the plain one: ``in_channels`` read from its first
+    input ``x``, ``weight`` of shape ``weight_shape(in_channels)`` (and ``bias``) drawn
+    into its placeholder Parameters as ``_init_conv_parameters`` draws them, from the
+    ``_rng`` and in the ``_dtype`` it kept."""
+    where = type(module).__name__
+    shape = x.shape if isinstance(x, Tensor) else np.shape(x)
+    if len(shape) != module._dims + 2 or shape[1] < 1 or shape[1] % module.groups:
+        raise ValueError(f"{where}: the first input must be (N, C, ...) with "
+                         f"{module._dims} spatial axes and C (which gives in_channels) a "
+                         f"multiple of groups={module.groups}, got shape {tuple(shape)}")
+    _refuse_in_a_trace(where)
+    module.in_channels = int(shape[1])
+    weight_shape = weight_shape(module.in_channels)
     gen = _generator(module._rng)
     bound = 1.0 / math.sqrt(math.prod(weight_shape[1:]))
     module.weight.data = gen.uniform(-bound, bound, weight_shape).astype(module._dtype)
@@ -103,6 +113,7 @@ def fill_conv_parameters(module, weight_shape) -> None:
         module.bias.data = gen.uniform(-bound, bound, (module.out_channels,)).astype(
             module._dtype)
     del module._dtype, module._rng
+    module.__class__ = module._becomes
 
 
 class _LazyConvNd(_ConvNd):
@@ -131,17 +142,8 @@ class _LazyConvNd(_ConvNd):
             self.register_parameter("bias", None)
 
     def forward(self, x):
-        where = type(self).__name__
-        shape = x.shape if isinstance(x, Tensor) else np.shape(x)
-        if len(shape) != self._dims + 2 or shape[1] < 1 or shape[1] % self.groups:
-            raise ValueError(f"{where}: the first input must be (N, C, ...) with "
-                             f"{self._dims} spatial axes and C (which gives in_channels) a "
-                             f"multiple of groups={self.groups}, got shape {tuple(shape)}")
-        _refuse_in_a_trace(where)
-        self.in_channels = int(shape[1])
-        fill_conv_parameters(self, (self.out_channels, self.in_channels // self.groups)
-                             + self.kernel_size)
-        self.__class__ = self._becomes
+        materialize_conv(self, x, lambda in_channels: (
+            self.out_channels, in_channels // self.groups) + self.kernel_size)
         return self.forward(x)
 
 

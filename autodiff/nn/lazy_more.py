@@ -17,7 +17,7 @@ import numpy as np
 from .conv3d import ConvTranspose1d, ConvTranspose3d
 from .conv_transpose import ConvTranspose2d
 from .instance_norm import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
-from .lazy import _refuse_in_a_trace, fill_conv_parameters
+from .lazy import _refuse_in_a_trace, materialize_conv
 from .normalization import BatchNorm1d, BatchNorm2d, BatchNorm3d, _shape_of
 
 # The plain layer's __init__ runs with a size it accepts; the arrays are then emptied.
@@ -174,17 +174,8 @@ class _LazyConvTranspose:
             self.bias.data = np.empty((0,), self._dtype)
 
     def forward(self, x, output_size=None):
-        where = type(self).__name__
-        shape = _shape_of(x)
-        if len(shape) != self._dims + 2 or shape[1] < 1 or shape[1] % self.groups:
-            raise ValueError(f"{where}: the first input must be (N, C, ...) with "
-                             f"{self._dims} spatial axes and C (which gives in_channels) a "
-                             f"multiple of groups={self.groups}, got shape {tuple(shape)}")
-        _refuse_in_a_trace(where)
-        self.in_channels = int(shape[1])
-        fill_conv_parameters(self, (self.in_channels, self.out_channels // self.groups)
-                             + self.kernel_size)
-        self.__class__ = self._becomes
+        materialize_conv(self, x, lambda in_channels: (
+            in_channels, self.out_channels // self.groups) + self.kernel_size)
         return self.forward(x, output_size)
 
 
