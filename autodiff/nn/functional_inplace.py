@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..inplace import update
+from ..inplace import InPlaceError, update
 from ..ops import elementwise as ew
 from ..tensor import Tensor
 from . import functional_activation as A
@@ -48,7 +48,17 @@ def apply_in_place(x, where, recorded, on_array, other=None, floats_only=True):
                         f"({where[:-1]}) on other values")
     if floats_only:
         A.float_tensor(x, where)
-    return update(x, _ActivationUpdate(where, recorded, on_array), other, where)
+    try:
+        return update(x, _ActivationUpdate(where, recorded, on_array), other, where)
+    except InPlaceError:
+        raise
+    except RuntimeError as error:
+        if not x.requires_grad:
+            raise
+        # A leaf that requires grad (or a view of one, or a transform's input): the
+        # generic advice speaks of updates; an activation has its out-of-place form.
+        raise RuntimeError(f"{error} For an activation: pass inplace=False, or call "
+                           f"F.{where[:-1]}, which returns a new tensor.") from error
 
 
 def _elu_family(a, negative_coef, positive_coef, input_scale):
