@@ -184,3 +184,13 @@ def test_against_pytorch():
                 theirs.bias.copy_(torch.tensor(ours.bias.data))
         np.testing.assert_allclose(a.data, theirs(torch.tensor(x)).detach().numpy(),
                                    rtol=1e-12, atol=1e-14)
+
+
+def test_loading_a_state_into_a_lazy_layer_before_its_first_call_says_to_call_it_first():
+    saved = nn.Sequential(nn.Conv2d(2, 3, 3, rng=0), nn.BatchNorm2d(3)).state_dict()
+    model = nn.Sequential(nn.LazyConv2d(3, 3), nn.LazyBatchNorm2d())
+    with pytest.raises(ValueError, match="lazy layer .* call the model once on an example"):
+        model.load_state_dict(saved)
+    model(ad.tensor(np.ones((1, 2, 4, 4))))
+    model.load_state_dict(saved)
+    np.testing.assert_array_equal(model[0].weight.data, saved["0.weight"])
