@@ -26,17 +26,17 @@ import copy
 
 import numpy as np
 
-from ..ops import elementwise as ew
 from ..tensor import Tensor
 from .activation import gelu
 from .attention import MultiheadAttention, _divisors_text, _mask, _probability
 from .container import ModuleList
 from .dropout import Dropout
+from .functional import relu
 from .module import Module, _generator
 from .modules import Linear, _float_dtype, _positive_int
 from .normalization import LayerNorm, _checked_eps
 
-_ACTIVATIONS = {"relu": ew.relu, "gelu": gelu}
+_ACTIVATIONS = {"relu": relu, "gelu": gelu}   # F.relu and F.gelu, as PyTorch
 
 
 def _activation(activation, where):
