@@ -1,7 +1,7 @@
-"""PyTorch-named functions whose index arrays or counts are computed off the tape
-(``ad.mode``, ``ad.histc``, ``ad.pdist``, ``ad.combinations``) inside ``ad.compile``:
-each replay computes them again from the call's values and shapes, and gives what an
-eager call gives (they were refused, blaming the caller's line)."""
+"""Functions whose index arrays, counts or constant columns are computed off the tape
+(``ad.mode``, ``ad.histc``, ``ad.pdist``, ``ad.combinations``, ``np.vander``) inside
+``ad.compile``: each replay computes them again from the call's values and shapes, and
+gives what an eager call gives (they were refused, blaming the caller's line)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,8 @@ DIFFERENTIABLE = [
     ("pdist p=1", lambda t: ad.pdist(t.reshape(3, 2), 1)),
     ("combinations", lambda t: ad.combinations(t[:4])),
     ("combinations with replacement", lambda t: ad.combinations(t[:3], 3, True)),
+    ("np.vander", lambda t: np.vander(t[:3], 4)),
+    ("np.vander increasing", lambda t: np.vander(t, increasing=True)),
 ]
 
 
