@@ -68,3 +68,22 @@ def test_a_float_array_into_an_integer_tensor_is_still_refused_as_numpy_refuses_
         np.putmask(np.arange(3), np.ones(3, bool), np.array([2.5]))
     with pytest.raises(TypeError, match="putmask: Cannot cast array data .*a of shape"):
         np.putmask(ad.tensor(np.arange(3)), np.ones(3, bool), ad.tensor([2.5]))
+
+
+def test_assigning_to_flat_writes_every_entry_as_numpy():
+    """``t.flat = values`` raised AttributeError (the property had no setter)."""
+    reference = np.arange(6.0).reshape(2, 3)
+    reference.flat = [1.0, 2.0]
+    t = ad.tensor(np.arange(6.0).reshape(2, 3))
+    t.flat = [1.0, 2.0]
+    np.testing.assert_array_equal(t.data, reference)
+    weights = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+
+    def f(x, v):
+        y = x * 1.0
+        y.flat = v
+        return (y * y * weights).sum()
+
+    assert ad.gradcheck(f, [np.ones((2, 3)), np.array([0.5, -1.5])])
+    with pytest.raises(RuntimeError, match="flat: .* is a leaf that requires grad"):
+        ad.tensor([1.0, 2.0], requires_grad=True).flat = [3.0, 4.0]
