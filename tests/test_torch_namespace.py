@@ -410,6 +410,27 @@ def test_randint_like_takes_its_bounds_as_pytorch_does():
         ad.randint_like(ad.zeros(2), low=2)
 
 
+@pytest.mark.parametrize("draw", [
+    lambda: ad.randint_like(ad.tensor(np.zeros(5, np.uint8)), 250, 300, rng=0),
+    lambda: ad.randint_like(ad.tensor(np.zeros(5, np.int8)), -200, 0, rng=0),
+    lambda: ad.randint_like(ad.tensor(np.zeros(5, bool)), 3, rng=0),
+    lambda: ad.randint_like(ad.zeros(5), 0, 300, dtype=np.uint8, rng=0),
+    lambda: ad.randperm(300, dtype=np.int8, rng=0),
+], ids=["uint8", "int8", "bool", "dtype=", "randperm int8"])
+def test_integer_draws_that_do_not_fit_the_dtype_are_refused(draw):
+    """They were cast and wrapped around silently (randint_like of a uint8 tensor in
+    [250, 300) gave values below 250); PyTorch refuses them."""
+    with pytest.raises(ValueError, match=r"the values \[-?\d+, \d+\) do not fit"):
+        draw()
+
+
+def test_integer_draws_that_fit_the_dtype_keep_it():
+    drawn = ad.randint_like(ad.tensor(np.zeros(500, np.int8)), -128, 128, rng=0)
+    assert drawn.dtype == np.int8 and drawn.data.min() < -100 and drawn.data.max() > 100
+    assert sorted(ad.randperm(128, dtype=np.int8, rng=0).tolist()) == list(range(128))
+    assert set(ad.randint_like(ad.tensor(np.zeros(50, bool)), 2, rng=0).tolist()) == {False, True}
+
+
 def test_compiled_replays_compute_the_new_functions_again():
     edges, picks, weight = EDGES, np.array([2, 0]), ad.tensor(np.ones(3), requires_grad=True)
 
