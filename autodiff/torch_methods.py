@@ -52,6 +52,33 @@ class _UnaryUpdate:
         return self.op.forward(array)
 
 
+def _as_operand(other):
+    """``other`` as ``t / other`` takes it: a tensor, an array or a number as it is, a
+    list as an array."""
+    from .tensor import Tensor
+    return other if isinstance(other, (Tensor, np.ndarray, np.generic, int, float, complex)) \
+        else np.asarray(other)
+
+
+def _integer_operands(t, other) -> bool:
+    """Whether ``t`` and ``other`` promote to an integer dtype, as NumPy promotes them."""
+    from .tensor import Tensor
+    return np.result_type(t.data, other.data if isinstance(other, Tensor) else other).kind \
+        in "iu"
+
+
+def _integer_trunc_divide(t, other):
+    """``t / other`` rounded toward zero, in the integers (exact, in their dtype, as
+    PyTorch's ``div(..., rounding_mode='trunc')``): the floor quotient, plus one where
+    the division is inexact and the signs differ."""
+    from .ops.elementwise import where
+    from .ops.piecewise import floor_divide
+    quotient = floor_divide(t, other)
+    inexact = (t - quotient * other) != 0
+    signs_differ = (t < 0) != (other < 0)
+    return where(inexact & signs_differ, quotient + 1, quotient)
+
+
 def _scatter_key(where: str, t, dim, index, src):
     """The index arrays that PyTorch's ``scatter(dim, index, src)`` writes at, and the
     part of ``src`` (a tensor) or the number written there; refuses a position written
@@ -349,6 +376,9 @@ class TorchMethods:
         if rounding_mode is None:
             return self / other
         if rounding_mode == "trunc":
+            other = _as_operand(other)
+            if _integer_operands(self, other):
+                return _integer_trunc_divide(self, other)
             return trunc(self / other)
         if rounding_mode == "floor":
             return floor_divide(self, other)

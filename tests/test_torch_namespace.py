@@ -304,6 +304,27 @@ def test_scatter_in_place_with_reduce_and_a_method_taking_value():
         ad.scatter(ad.tensor(X), 1, IDX, ad.tensor(Y), reduce="mean")
 
 
+@pytest.mark.parametrize("dtype", [np.int64, np.int32, np.int8, np.uint8])
+def test_div_trunc_of_integers_is_exact_in_their_dtype(dtype):
+    """It divided in float64 and truncated: a float64 result (PyTorch keeps the integer
+    dtype), wrong beyond 2**53."""
+    info = np.iinfo(dtype)
+    a = np.array([info.max, info.min, info.max - 1, 7, 0, 1, info.min + 3], dtype=dtype)
+    for b in ([3, 7, 2, 2, 5, 1, 4], 3, 1):
+        b_array = np.asarray(b, dtype=dtype) if info.min == 0 else np.asarray(b)
+        if info.min < 0 and isinstance(b, list):
+            b_array = np.array([3, -7, 2, -2, 5, -1, 4], dtype=dtype)
+        got = ad.div(ad.tensor(a), ad.tensor(b_array), rounding_mode="trunc")
+        quotients = [abs(int(x)) // abs(int(y)) * (1 if (x < 0) == (y < 0) else -1)
+                     for x, y in zip(a, np.broadcast_to(b_array, a.shape))]
+        assert got.dtype == np.result_type(a, b_array)
+        assert got.data.tolist() == quotients
+    torch = pytest.importorskip("torch")
+    expected = torch.div(torch.tensor(a), 3, rounding_mode="trunc")
+    np.testing.assert_array_equal(ad.div(ad.tensor(a), 3, rounding_mode="trunc").data,
+                                  expected.numpy())
+
+
 def test_scatter_takes_src_or_value_not_both():
     with pytest.raises(TypeError, match="scatter: pass either src"):
         ad.scatter(ad.tensor(X), 1, UNIQUE_IDX, ad.tensor(Y[:, :2]), value=1.0)
