@@ -1,7 +1,8 @@
 """Functions whose index arrays, counts or constant columns are computed off the tape
 (``ad.mode``, ``ad.histc``, ``ad.pdist``, ``ad.combinations``, ``np.vander``,
-``scatter_reduce`` and ``scatter(..., reduce=)``) inside ``ad.compile``: each replay computes them again from the call's values and shapes, and
-gives what an eager call gives (they were refused, blaming the caller's line)."""
+``scatter_reduce`` and ``scatter(..., reduce=)``) inside ``ad.compile``: each replay
+computes them again from the call's values and shapes, and gives what an eager call
+gives (they were refused, blaming the caller's line)."""
 
 from __future__ import annotations
 
