@@ -161,8 +161,18 @@ class ArrayLayoutMethods:
     @property
     def flat(self) -> FlatIndexer:
         """The tensor indexed as if it were 1-D (C order), as ``ndarray.flat``: see
-        ``FlatIndexer``."""
+        ``FlatIndexer``.  ``t.flat = values`` writes ``values`` repeated over every entry
+        (``t.flat[:] = values``), as NumPy's.
+
+        >>> t = ad.zeros((2, 2)); t.flat = [1.0, 2.0]; t
+        tensor([[1., 2.],
+                [1., 2.]])
+        """
         return FlatIndexer(self)
+
+    @flat.setter
+    def flat(self, values) -> None:
+        FlatIndexer(self)[:] = values
 
     def choose(self, choices, mode="raise"):
         """``np.choose(self, choices)``: this integer tensor picks, at each position,

@@ -37,8 +37,9 @@ def _key(where, t, dim, index, src):
     _in_range(where, index, t.shape[axis], axis)
     if src.shape != index.shape:
         src = src[tuple(slice(0, m) for m in index.shape)]
-    key = tuple(index if d == axis else np.arange(m).reshape(
-        [m if e == d else 1 for e in range(index.ndim)]) for d, m in enumerate(index.shape))
+    from .ops.writes import _lane_positions     # (constants of the library, cached)
+    key = tuple(index if d == axis else _lane_positions(m, d, index.ndim)
+                for d, m in enumerate(index.shape))
     return key, src
 
 
@@ -49,7 +50,9 @@ def scatter_reduce(t, dim, index, src, reduce, include_self=True):
     >>> x.scatter_reduce(0, np.array([0, 0]), ad.tensor([2.0, 4.0]), "mean", include_self=False)
     tensor([3., 1.])
     """
-    from .ops.elementwise import stop_gradient, where
+    from .compile.hooks import made
+    from .compile.refusals import refuse_traced_values
+    from .ops.elementwise import astype, stop_gradient, where
     from .ops.indexing import index_add
     from .ops.operands import tensor_of
     from .tensor import Tensor
@@ -60,9 +63,9 @@ def scatter_reduce(t, dim, index, src, reduce, include_self=True):
     src = tensor_of(src)
     key, src = _key(name, t, dim, _index(name, index), src)
     full = np.broadcast_arrays(*key)
-    positions = np.ravel_multi_index(full, t.shape).reshape(-1)
-    counts = np.bincount(positions, minlength=t.size).reshape(t.shape)
-    touched = counts > 0
+    # What the index reaches is read from it with NumPy: made through hooks.made, so
+    # that a compiled step computes it again from the call's index.
+    touched = made(f"{name} touched", _touched, (t.shape,) + key)
     if reduce in ("sum", "mean"):
         base = t if include_self else t.masked_fill(touched, 0)
         total = base + index_add(src, t.shape, key)
@@ -71,25 +74,69 @@ def scatter_reduce(t, dim, index, src, reduce, include_self=True):
         if t.dtype.kind != "f":
             raise TypeError(f"{name}: reduce='mean' needs a floating-point tensor, got "
                             f"{t.dtype}; convert it first (t.double())")
-        n = np.maximum(counts + (1 if include_self else 0), 1).astype(t.dtype)
-        return where(touched, total / n, t)
+        n = made(f"{name} divisors", _divisors, (t.shape, 1 if include_self else 0) + key)
+        return where(touched, total / astype(n, t.dtype), t)
     if reduce == "prod":
-        order = np.argsort(positions, kind="stable")
-        ordered = positions[order]
-        starts = np.r_[True, ordered[1:] != ordered[:-1]] if ordered.size else ordered
-        first = np.maximum.accumulate(np.where(starts, np.arange(ordered.size), 0))
-        rank = np.empty_like(positions)
-        rank[order] = np.arange(ordered.size) - first
+        refuse_traced_values(index, name, "how often the index repeats a position sets how "
+                             "many products it takes", "Make the index a constant (an "
+                             "ndarray made outside the compiled function)")
+        ranks = _ranks(t.shape, *key)
         flat_src = src.reshape(-1)
         product = t if include_self else t.masked_fill(touched, 1)
-        for r in range(int(rank.max()) + 1 if rank.size else 0):
-            chosen = rank == r
-            layer = Tensor(np.ones(t.size, dtype=t.dtype))
-            layer = _setitem(layer, flat_src[chosen], positions[chosen])
+        for r in range(int(ranks.max()) + 1 if ranks.size else 0):
+            chosen = made(f"{name} layer {r}", _of_rank, (r, t.shape) + key)
+            positions = made(f"{name} layer {r} positions", _positions_of_rank,
+                             (r, t.shape) + key)
+            layer = Tensor(made(f"{name} ones", np.ones, (t.size, t.dtype)))
+            layer = _setitem(layer, flat_src[chosen], positions)
             product = product * layer.reshape(t.shape)
         return product
     return _extreme(t, src, key, full, touched, reduce, include_self, where, stop_gradient,
                     index_add)
+
+
+def _positions(shape, *key):
+    """The flat positions of ``shape`` that ``key`` (broadcast) writes, in its order."""
+    return np.ravel_multi_index(np.broadcast_arrays(*key), shape).reshape(-1)
+
+
+def _counts(shape, *key):
+    """How many entries ``key`` writes at each position of ``shape``."""
+    return np.bincount(_positions(shape, *key), minlength=int(np.prod(shape))).reshape(shape)
+
+
+def _divisors(shape, extra, *key):
+    """``reduce='mean'``'s divisors: the counts plus ``extra`` (the tensor's own entry),
+    at least 1."""
+    return np.maximum(_counts(shape, *key) + extra, 1)
+
+
+def _touched(shape, *key):
+    """Where ``key`` writes at least once."""
+    return _counts(shape, *key) > 0
+
+
+def _ranks(shape, *key):
+    """For each entry ``key`` writes, how many entries before it (in C order) write the
+    same position."""
+    positions = _positions(shape, *key)
+    order = np.argsort(positions, kind="stable")
+    ordered = positions[order]
+    starts = np.r_[True, ordered[1:] != ordered[:-1]] if ordered.size else ordered
+    first = np.maximum.accumulate(np.where(starts, np.arange(ordered.size), 0))
+    ranks = np.empty_like(positions)
+    ranks[order] = np.arange(ordered.size) - first
+    return ranks
+
+
+def _of_rank(rank, shape, *key):
+    """The (flat) entries of ``key`` that are the ``rank``-th to write their position."""
+    return np.flatnonzero(_ranks(shape, *key) == rank)
+
+
+def _positions_of_rank(rank, shape, *key):
+    """The positions written by the entries of ``key`` of rank ``rank``."""
+    return _positions(shape, *key)[_of_rank(rank, shape, *key)]
 
 
 def _setitem(x, values, key):

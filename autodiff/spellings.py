@@ -229,6 +229,13 @@ class PyTorchMethods:
         (2, 3)
         """
         from .ops.shape import reshape
+        if len(shape) == 1 and isinstance(shape[0], (type, np.dtype)):
+            raise TypeError(
+                f"view({np.dtype(shape[0]).name}): reinterpreting the bytes of a tensor (shape "
+                f"{self.shape}, dtype {self.dtype}) as another dtype, as NumPy's and PyTorch's "
+                "view(dtype) do, has no gradient and is not supported here; use "
+                "t.astype(dtype) to convert the values, or ad.tensor(t.data.view(dtype)) for "
+                "the reinterpreted bytes (no gradient)")
         return reshape(self, _dims(shape))
 
     def unsqueeze(self, dim: int):

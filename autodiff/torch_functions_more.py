@@ -82,8 +82,14 @@ def pdist(input, p=2) -> Tensor:
                         ".astype(np.float64)")
     if isinstance(p, bool) or not isinstance(p, (int, float, np.number)) or p < 0:
         raise ValueError(f"pdist: p must be a number >= 0, got {p!r}")
-    first, second = np.triu_indices(x.shape[0], 1)
+    from .compile.hooks import made     # (a compiled step sees the library's arrays)
+    first, second = (made("pdist pairs", _pair_rows, (x.shape[0], side)) for side in (0, 1))
     return (x[first] - x[second]).norm(float(p), dim=-1)
+
+
+def _pair_rows(n, side):
+    """The first (``side=0``) or second rows of the pairs ``i < j`` of ``n`` rows."""
+    return np.triu_indices(n, 1)[side]
 
 
 class SvdResult(NamedTuple):
@@ -168,10 +174,16 @@ def combinations(input, r: int = 2, with_replacement: bool = False) -> Tensor:
         raise ValueError(f"combinations: r must be an int >= 0, got {r!r}")
     if r == 0:
         return x[:0]
+    from .compile.hooks import made     # (a compiled step sees the library's arrays)
+    return x[made("combinations", _combination_rows, (x.shape[0], int(r),
+                                                      bool(with_replacement)))]
+
+
+def _combination_rows(n, r, with_replacement):
+    """The index rows of the ``r``-element combinations of ``n`` entries."""
     choose = itertools.combinations_with_replacement if with_replacement else \
         itertools.combinations
-    rows = np.array(list(choose(range(x.shape[0]), int(r))), dtype=np.int64).reshape(-1, r)
-    return x[rows]
+    return np.array(list(choose(range(n), r)), dtype=np.int64).reshape(-1, r)
 
 
 def _bucket_indices(values, boundaries, side, dtype):

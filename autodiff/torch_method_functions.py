@@ -168,15 +168,13 @@ def diag_embed(input, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor
 
 def scatter(input, dim: int, index, src=None, *, value=None, reduce=None) -> Tensor:
     """``input`` with the entries of ``src`` (or the number ``value``) written at ``index``
-    along ``dim``, as ``torch.scatter``.
+    along ``dim`` (combined into them with ``reduce='add'`` or ``'multiply'``), as
+    ``torch.scatter``.
 
     >>> ad.scatter(ad.zeros(3), 0, np.array([2]), ad.tensor([5.0]))
     tensor([0., 0., 5.])
     """
-    if (src is None) == (value is None):
-        raise TypeError("scatter: pass either src (a tensor or a number) or value= (a "
-                        f"number), as torch.scatter takes; got src={src!r}, value={value!r}")
-    return tensor_of(input).scatter(dim, index, src if value is None else value, reduce=reduce)
+    return tensor_of(input).scatter(dim, index, src, value=value, reduce=reduce)
 
 
 def scatter_add(input, dim: int, index, src) -> Tensor:

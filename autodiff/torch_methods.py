@@ -52,6 +52,33 @@ class _UnaryUpdate:
         return self.op.forward(array)
 
 
+def _as_operand(other):
+    """``other`` as ``t / other`` takes it: a tensor, an array or a number as it is, a
+    list as an array."""
+    from .tensor import Tensor
+    return other if isinstance(other, (Tensor, np.ndarray, np.generic, int, float, complex)) \
+        else np.asarray(other)
+
+
+def _integer_operands(t, other) -> bool:
+    """Whether ``t`` and ``other`` promote to an integer dtype, as NumPy promotes them."""
+    from .tensor import Tensor
+    return np.result_type(t.data, other.data if isinstance(other, Tensor) else other).kind \
+        in "iu"
+
+
+def _integer_trunc_divide(t, other):
+    """``t / other`` rounded toward zero, in the integers (exact, in their dtype, as
+    PyTorch's ``div(..., rounding_mode='trunc')``): the floor quotient, plus one where
+    the division is inexact and the signs differ."""
+    from .ops.elementwise import where
+    from .ops.piecewise import floor_divide
+    quotient = floor_divide(t, other)
+    inexact = (t - quotient * other) != 0
+    signs_differ = (t < 0) != (other < 0)
+    return where(inexact & signs_differ, quotient + 1, quotient)
+
+
 def _scatter_key(where: str, t, dim, index, src):
     """The index arrays that PyTorch's ``scatter(dim, index, src)`` writes at, and the
     part of ``src`` (a tensor) or the number written there; refuses a position written
@@ -202,41 +229,63 @@ class TorchMethods:
         x = self if self.shape == shape else broadcast_to(self, shape)
         return x[np.broadcast_to(mask, shape)].reshape(-1)
 
-    def scatter(self, dim: int, index, src, *, reduce=None, value=None):
+    def scatter(self, dim: int, index, src=None, *, reduce=None, value=None):
         """A copy with ``src[i][j]`` written at ``[index[i][j]][j]`` for ``dim=0``
-        (PyTorch's non-accumulating ``scatter``; ``src`` may be a number).  Gradients:
-        ``src`` gets ``g`` gathered at ``index``, the tensor gets ``g`` with the written
-        positions zeroed.  An index that writes a position twice along ``dim`` is
-        refused (PyTorch leaves the result undefined).
+        (PyTorch's ``scatter``; ``src`` may be a number, also given as ``value=``).
+        Gradients: ``src`` gets ``g`` gathered at ``index``, the tensor gets ``g`` with
+        the written positions zeroed.  An index that writes a position twice along
+        ``dim`` is refused (PyTorch leaves the result undefined).  ``reduce='add'`` or
+        ``'multiply'`` combines ``src`` into the entries instead (repeats accumulate):
+        ``scatter_reduce`` with ``'sum'`` or ``'prod'``.
 
         >>> ad.tensor(np.zeros(4)).scatter(0, np.array([3, 0]), ad.tensor([1.0, 2.0]))
         tensor([2., 0., 0., 1.])
+        >>> ad.tensor(np.ones(2)).scatter(0, np.array([1, 1]), 3.0, reduce="multiply")
+        tensor([1., 9.])
         """
         from .ops.indexing import setitem
         src = self._scatter_source("scatter", src, reduce, value)
+        if reduce is not None:
+            return self._scatter_reduced("scatter", dim, index, src, reduce)
         key, src = _scatter_key("scatter", self, dim, index, src)
         return setitem(self, src, key)
 
-    def scatter_(self, dim: int, index, src, *, reduce=None, value=None):
+    def scatter_(self, dim: int, index, src=None, *, reduce=None, value=None):
         """``scatter`` in place (the rules of ``add_``); returns self.
 
         >>> t = ad.tensor(np.zeros(3)); t.scatter_(0, np.array([2]), 5.0)
         tensor([0., 0., 5.])
         """
-        from .inplace import set_item
+        from .inplace import fill, set_item
         src = self._scatter_source("scatter_", src, reduce, value)
+        if reduce is not None:
+            return fill(self, self._scatter_reduced("scatter_", dim, index, src, reduce),
+                        "scatter_")
         key, src = _scatter_key("scatter_", self, dim, index, src)
         set_item(self, key, src, "scatter_")
         return self
 
     @staticmethod
     def _scatter_source(where, src, reduce, value):
-        if reduce is not None:
-            raise TypeError(f"{where}: reduce={reduce!r} is not supported; use scatter_add "
-                            "for reduce='add'")
-        if value is not None:
-            raise TypeError(f"{where}: pass the number as src (PyTorch's value), not value=")
-        return src
+        if reduce not in (None, "add", "multiply"):
+            raise ValueError(f"{where}: reduce must be 'add' or 'multiply' (as PyTorch's), got "
+                             f"{reduce!r}; scatter_reduce takes 'sum', 'prod', 'mean', "
+                             "'amax' and 'amin'")
+        if (src is None) == (value is None):
+            raise TypeError(f"{where}: pass either src (a tensor or a number) or value= (a "
+                            f"number), as PyTorch takes them; got src={src!r}, value={value!r}")
+        return src if value is None else value
+
+    def _scatter_reduced(self, where, dim, index, src, reduce):
+        """``scatter(..., reduce=)``: ``src`` (a number: one per index entry) combined
+        into the tensor's entries by ``scatter_reduce``."""
+        from .compile.hooks import made
+        from .selections import _index
+        from .tensor import Tensor
+        if not isinstance(src, Tensor) and np.ndim(src) == 0:
+            index_shape = _index(where, index).shape
+            src = made(f"{where} value", np.full, (index_shape, src, self.dtype))
+        return self.scatter_reduce(dim, index, src, "sum" if reduce == "add" else "prod")
 
     def outer(self, vec2):
         """The outer product of two 1-D tensors, as PyTorch's ``outer`` (``np.outer``
@@ -327,6 +376,9 @@ class TorchMethods:
         if rounding_mode is None:
             return self / other
         if rounding_mode == "trunc":
+            other = _as_operand(other)
+            if _integer_operands(self, other):
+                return _integer_trunc_divide(self, other)
             return trunc(self / other)
         if rounding_mode == "floor":
             return floor_divide(self, other)

@@ -141,6 +141,19 @@ def _int_argument(where, name, value):
     return int(value)
 
 
+def _refuse_values_out_of(where, low, high, dtype):
+    """Raise unless every integer in ``[low, high)`` is a value of ``dtype`` (an integer
+    or bool dtype; a float dtype holds them), rather than let a cast wrap them around."""
+    if dtype.kind not in "iub":
+        return
+    smallest, largest = (0, 1) if dtype.kind == "b" else \
+        (int(np.iinfo(dtype).min), int(np.iinfo(dtype).max))
+    if low < smallest or high - 1 > largest:
+        raise ValueError(f"{where}: the values [{low}, {high}) do not fit {dtype} (values "
+                         f"{smallest}..{largest}), as PyTorch refuses them too; pass a wider "
+                         "dtype= (e.g. np.int64)")
+
+
 def randint_like(input, *bounds, low=None, high=None, dtype=None, rng=None) -> Tensor:
     """Integers drawn uniformly from ``[low, high)`` with ``input``'s shape and (unless
     ``dtype`` is given) dtype, as ``torch.randint_like``: ``randint_like(t, high)`` or
@@ -169,6 +182,7 @@ def randint_like(input, *bounds, low=None, high=None, dtype=None, rng=None) -> T
                          "need low < high")
     data = array_of(input)
     dtype = data.dtype if dtype is None else np.dtype(dtype)
+    _refuse_values_out_of("randint_like", low, high, dtype)
     drawn = made("randint_like", _integers, (rng, low, high, data.shape, np.int64),
                  stateful=True)
     return Tensor(drawn.astype(dtype))
@@ -187,6 +201,7 @@ def randperm(n: int, *, dtype=np.int64, rng=None) -> Tensor:
     n = _int_argument("randperm", "n", n)
     if n < 0:
         raise ValueError(f"randperm: n must be >= 0, got {n}")
+    _refuse_values_out_of("randperm", 0, n, np.dtype(dtype))
     return Tensor(made("randperm", _permutation, (rng, n, np.dtype(dtype)), stateful=True))
 
 

@@ -56,6 +56,36 @@ def _shared(x, value):
     return stop_gradient(value) + (share - stop_gradient(share))
 
 
+def _mode_indices(data, axis):
+    """The index of the last occurrence of each lane's mode (the smallest of equally
+    frequent values) along ``axis``, which is kept (size 1)."""
+    lanes = np.moveaxis(data, axis, -1)
+    flat = lanes.reshape(-1, lanes.shape[-1])
+    chosen = np.empty(flat.shape[0], dtype=np.int64)
+    for r, lane in enumerate(flat):
+        values, counts = np.unique(lane, return_counts=True)
+        value = values[np.argmax(counts)]           # (the first: the smallest)
+        same = (lane == value) | (np.isnan(lane) & np.isnan(value)
+                                  if lane.dtype.kind == "f" else False)
+        chosen[r] = lane.size - 1 - np.argmax(same[::-1])
+    return np.moveaxis(chosen.reshape(lanes.shape[:-1] + (1,)), -1, axis)
+
+
+def _histc_counts(data, bins, low, high):
+    """``histc``'s counts of the entries of ``data`` (``[low, high]`` the data's range
+    when both are 0), in ``data``'s dtype."""
+    data = data.reshape(-1)
+    if low == high == 0 and data.size:
+        low, high = float(data.min()), float(data.max())
+    if not (np.isfinite(low) and np.isfinite(high)):
+        raise ValueError(f"histc: the range [{low}, {high}] is not finite (the data has "
+                         "inf or NaN); pass min= and max=")
+    if low == high:
+        low, high = low - 1, high + 1
+    counts, _ = np.histogram(data[~np.isnan(data)], bins=bins, range=(low, high))
+    return counts.astype(data.dtype)
+
+
 def _lane_setup(where: str, x, dim):
     """``(x, axis)`` for a reduction along ``dim`` (a 0-d tensor as one lane)."""
     if x.ndim == 0:
@@ -155,18 +185,10 @@ class TorchStatsMethods:
         >>> ad.tensor([1.0, 2.0, 2.0, 1.0, 3.0]).mode()
         ValuesIndices(values=tensor(1.), indices=tensor(3))
         """
+        from .compile.hooks import made     # computed again at each replay of ad.compile
         one_d = self.ndim == 0
         x, axis = _lane_setup("mode", self, dim)
-        lanes = np.moveaxis(x.data, axis, -1)
-        flat = lanes.reshape(-1, lanes.shape[-1])
-        chosen = np.empty(flat.shape[0], dtype=np.int64)
-        for r, lane in enumerate(flat):
-            values, counts = np.unique(lane, return_counts=True)
-            value = values[np.argmax(counts)]           # (the first: the smallest)
-            same = (lane == value) | (np.isnan(lane) & np.isnan(value)
-                                      if lane.dtype.kind == "f" else False)
-            chosen[r] = lane.size - 1 - np.argmax(same[::-1])
-        indices = np.moveaxis(chosen.reshape(lanes.shape[:-1] + (1,)), -1, axis)
+        indices = _t(made("mode indices", _mode_indices, (x.data, axis)))
         result = _picked(x, indices, axis, keepdim or one_d)
         if one_d:
             return ValuesIndices(result.values.reshape(()), result.indices.reshape(()))
@@ -290,16 +312,8 @@ class TorchStatsMethods:
         low, high = float(min), float(max)
         if low > high:
             raise ValueError(f"histc: min={min} is larger than max={max}")
-        data = self.data.reshape(-1)
-        if low == high == 0 and data.size:
-            low, high = float(data.min()), float(data.max())
-        if not (np.isfinite(low) and np.isfinite(high)):
-            raise ValueError(f"histc: the range [{low}, {high}] is not finite (the data has "
-                             "inf or NaN); pass min= and max=")
-        if low == high:
-            low, high = low - 1, high + 1
-        counts, _ = np.histogram(data[~np.isnan(data)], bins=int(bins), range=(low, high))
-        return _t(counts.astype(self.dtype))
+        from .compile.hooks import made     # computed again at each replay of ad.compile
+        return _t(made("histc", _histc_counts, (self.data, int(bins), low, high)))
 
 
 def _with_extras(values, inverse, counts, return_inverse, return_counts):

@@ -120,8 +120,8 @@ def test_scatter_refusals():
         x.scatter(1, np.array([[0]]), ad.tensor([[1.0]], dtype=np.float32))
     with pytest.raises(IndexError, match="index 3 is out of range for dim 1 of size 3"):
         x.scatter(1, np.array([[3]]), 1.0)
-    with pytest.raises(TypeError, match="reduce='add' is not supported"):
-        x.scatter(1, np.array([[0]]), 1.0, reduce="add")
+    with pytest.raises(ValueError, match="reduce must be 'add' or 'multiply'.*scatter_reduce"):
+        x.scatter(1, np.array([[0]]), 1.0, reduce="sum")
 
 
 def test_scatter_in_place_rules():

@@ -96,6 +96,15 @@ def _cases():
                           lambda x: _put(x, UNIQUE_IDX, np.full((3, 2), 2.0))),
         "scatter_add": (lambda L, x, y: L.scatter_add(x, 1, index(L, IDX), y[:, :2]), [X, Y],
                         lambda x, y: _add(x, IDX, y[:, :2])),
+        "scatter_reduce_add": (
+            lambda L, x, y: L.scatter(x, 1, index(L, IDX), y[:, :2], reduce="add"), [X, Y],
+            lambda x, y: _add(x, IDX, y[:, :2])),
+        "scatter_reduce_multiply": (
+            lambda L, x, y: L.scatter(x, 1, index(L, IDX), y[:, :2], reduce="multiply"),
+            [X, Y], lambda x, y: _multiply(x, IDX, y[:, :2])),
+        "scatter_value_multiply": (
+            lambda L, x: L.scatter(x, 1, index(L, IDX), value=-1.5, reduce="multiply"), [X],
+            lambda x: _multiply(x, IDX, np.full((3, 2), -1.5))),
         "eq": (lambda L, x: L.eq(x, index(L, ROUNDED)), [ROUNDED], lambda x: x == ROUNDED),
         "ne": (lambda L, x: L.ne(x, 0.0), [ROUNDED], lambda x: x != 0),
         "lt": (lambda L, x, y: L.lt(x, y), [X, Y], lambda x, y: x < y),
@@ -160,6 +169,13 @@ def _put(x, idx, values):
     return out
 
 
+def _multiply(x, idx, values):
+    out = x.copy()
+    for i in range(idx.shape[0]):
+        np.multiply.at(out[i], idx[i], values[i])
+    return out
+
+
 def _add(x, idx, values):
     out = x.copy()
     for i in range(idx.shape[0]):
@@ -178,6 +194,8 @@ CASES = _cases()
 #: with a zero gradient, here off the tape; the extra columns of svd(some=False)'s V are
 #: an arbitrary basis, whose gradient the library refuses (tests/test_linalg_*.py).
 VALUES_ONLY = {"mode", "slogdet", "svd_full"}
+# PyTorch has no derivative for scatter with reduce=; finite differences check ours.
+NO_PYTORCH_GRADIENT = {"scatter_reduce_add", "scatter_reduce_multiply", "scatter_value_multiply"}
 
 
 def _arrays(result):
@@ -225,7 +243,7 @@ def test_values_and_gradients_equal_pytorchs(name):
     theirs = [torch.tensor(a, requires_grad=True) for a in inputs]
     our_result, their_result = call(ad, *ours), call(torch, *theirs)
     _assert_close(_arrays(our_result), _arrays(their_result), name)
-    if name in VALUES_ONLY:
+    if name in VALUES_ONLY or name in NO_PYTORCH_GRADIENT:
         return
     our_outputs, their_outputs = _float_outputs(our_result), _float_outputs(their_result)
     assert len(our_outputs) == len(their_outputs), name
@@ -263,6 +281,48 @@ def test_gradients_match_finite_differences(name):
         return sum(ad.sum(o * _weights(o.shape)) for o in _float_values(call(ad, *tensors)))
 
     assert ad.gradcheck(weighted_total, [np.array(a) for a in inputs])
+
+
+@pytest.mark.parametrize("name", sorted(NO_PYTORCH_GRADIENT))
+def test_scatter_with_reduce_has_second_order_gradients(name):
+    call, inputs, _ = CASES[name]
+
+    def weighted_total(*tensors):
+        return ad.sum(call(ad, *tensors) * _weights(X.shape))
+
+    assert ad.gradgradcheck(weighted_total, [np.array(a) for a in inputs])
+
+
+def test_scatter_in_place_with_reduce_and_a_method_taking_value():
+    y = ad.tensor(X, requires_grad=True) * 1.0
+    assert y.scatter_(1, IDX, ad.tensor(Y[:, :2]), reduce="multiply") is y
+    np.testing.assert_allclose(y.data, _multiply(X, IDX, Y[:, :2]))
+    np.testing.assert_array_equal(ad.tensor(X).scatter(1, UNIQUE_IDX, value=2.0).data,
+                                  _put(X, UNIQUE_IDX, np.full((3, 2), 2.0)))
+    assert ad.tensor(X.astype(np.float32)).scatter(1, IDX, 2.0, reduce="add").dtype == np.float32
+    with pytest.raises(ValueError, match="scatter: reduce must be 'add' or 'multiply'"):
+        ad.scatter(ad.tensor(X), 1, IDX, ad.tensor(Y), reduce="mean")
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.int32, np.int8, np.uint8])
+def test_div_trunc_of_integers_is_exact_in_their_dtype(dtype):
+    """It divided in float64 and truncated: a float64 result (PyTorch keeps the integer
+    dtype), wrong beyond 2**53."""
+    info = np.iinfo(dtype)
+    a = np.array([info.max, info.min, info.max - 1, 7, 0, 1, info.min + 3], dtype=dtype)
+    for b in ([3, 7, 2, 2, 5, 1, 4], 3, 1):
+        b_array = np.asarray(b, dtype=dtype) if info.min == 0 else np.asarray(b)
+        if info.min < 0 and isinstance(b, list):
+            b_array = np.array([3, -7, 2, -2, 5, -1, 4], dtype=dtype)
+        got = ad.div(ad.tensor(a), ad.tensor(b_array), rounding_mode="trunc")
+        quotients = [abs(int(x)) // abs(int(y)) * (1 if (x < 0) == (y < 0) else -1)
+                     for x, y in zip(a, np.broadcast_to(b_array, a.shape))]
+        assert got.dtype == np.result_type(a, b_array)
+        assert got.data.tolist() == quotients
+    torch = pytest.importorskip("torch")
+    expected = torch.div(torch.tensor(a), 3, rounding_mode="trunc")
+    np.testing.assert_array_equal(ad.div(ad.tensor(a), 3, rounding_mode="trunc").data,
+                                  expected.numpy())
 
 
 def test_scatter_takes_src_or_value_not_both():
@@ -369,6 +429,27 @@ def test_randint_like_takes_its_bounds_as_pytorch_does():
     assert ad.randint_like(ad.zeros(200), 2, high=4, rng=0).data.min() == 2
     with pytest.raises(TypeError, match="high is required"):
         ad.randint_like(ad.zeros(2), low=2)
+
+
+@pytest.mark.parametrize("draw", [
+    lambda: ad.randint_like(ad.tensor(np.zeros(5, np.uint8)), 250, 300, rng=0),
+    lambda: ad.randint_like(ad.tensor(np.zeros(5, np.int8)), -200, 0, rng=0),
+    lambda: ad.randint_like(ad.tensor(np.zeros(5, bool)), 3, rng=0),
+    lambda: ad.randint_like(ad.zeros(5), 0, 300, dtype=np.uint8, rng=0),
+    lambda: ad.randperm(300, dtype=np.int8, rng=0),
+], ids=["uint8", "int8", "bool", "dtype=", "randperm int8"])
+def test_integer_draws_that_do_not_fit_the_dtype_are_refused(draw):
+    """They were cast and wrapped around silently (randint_like of a uint8 tensor in
+    [250, 300) gave values below 250); PyTorch refuses them."""
+    with pytest.raises(ValueError, match=r"the values \[-?\d+, \d+\) do not fit"):
+        draw()
+
+
+def test_integer_draws_that_fit_the_dtype_keep_it():
+    drawn = ad.randint_like(ad.tensor(np.zeros(500, np.int8)), -128, 128, rng=0)
+    assert drawn.dtype == np.int8 and drawn.data.min() < -100 and drawn.data.max() > 100
+    assert sorted(ad.randperm(128, dtype=np.int8, rng=0).tolist()) == list(range(128))
+    assert set(ad.randint_like(ad.tensor(np.zeros(50, bool)), 2, rng=0).tolist()) == {False, True}
 
 
 def test_compiled_replays_compute_the_new_functions_again():

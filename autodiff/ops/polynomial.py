@@ -20,6 +20,7 @@ import warnings
 
 import numpy as np
 
+from ..compile.hooks import made
 from ..compile.refusals import refuse_while_tracing
 from ..graph import _grad_mode
 from ..tensor import Tensor
@@ -77,7 +78,7 @@ def vander(x, N=None, increasing=False) -> Tensor:
         raise ValueError(f"vander: N must be >= 0, got {N}")
     dtype = np.promote_types(x.dtype, int)
     x = astype(x, dtype) if x.dtype != dtype else x
-    ones = np.ones((n, min(columns, 1)), dtype=dtype)
+    ones = made("vander ones", np.ones, ((n, min(columns, 1)), dtype))    # (for ad.compile)
     if columns <= 1:
         powers = Tensor(ones)
     else:

@@ -149,11 +149,14 @@ def _cycle(n, size):
     return _constant(np.arange(n) % size)
 
 
-def _cycled(values, n):
+def _cycled(values, n, target):
     """``values`` flattened and repeated (or cut) to ``n`` entries, recorded: how NumPy's
-    ``put`` and ``place`` reuse a short ``values``."""
+    ``put`` and ``place`` reuse a short ``values``.  Never a view of ``target``'s memory
+    (``np.put(t, i, t[::-1])``): a view left alive would refuse the write into ``target``."""
     flat = flatten(tensor_of(values))
-    return flat if flat.shape[0] == n else take(flat, _cycle(n, flat.shape[0]))
+    if flat.shape[0] == n and not np.shares_memory(flat.data, target.data):
+        return flat
+    return take(flat, _cycle(n, flat.shape[0]))
 
 
 def _put_positions(size, mode, ind):
@@ -237,7 +240,7 @@ def put(a, ind, v, mode="raise") -> None:
     if np.size(raw) == 0:
         return None
     return _write_flat("put", a, functools.partial(_put_positions, a.size, mode), (ind,),
-                       _cycled(v, index.size), described)
+                       _cycled(v, index.size, a), described)
 
 
 def _flat_positions(size, key):
@@ -265,7 +268,13 @@ def write_flat(a, key, value) -> None:
     if np.size(array_of(value)) == 0:
         raise ValueError(f"flat: no values to write at {n} positions ({described})")
     return _write_flat("flat", a, functools.partial(_flat_positions, a.size), (key,),
-                       _cycled(value, n), described)
+                       _cycled(value, n, a), described)
+
+
+def _as_given(values):
+    """``values`` for NumPy's own check: a Tensor's array, anything else as it is (NumPy
+    casts a Python number or list more freely than an array: ``np.putmask(ints, m, 2.5)``)."""
+    return values.data if isinstance(values, Tensor) else values
 
 
 def _mask_of(name, a, mask, described):
@@ -296,13 +305,15 @@ def putmask(a, mask, values) -> None:
     described = (f"a of shape {a.shape}, dtype {a.dtype}; mask of shape "
                  f"{np.shape(array_of(mask))}; values of shape {np.shape(raw)}")
     _checked("putmask", described,
-             lambda: np.putmask(np.zeros(a.shape, a.dtype), array_of(mask), raw))
+             lambda: np.putmask(np.zeros(a.shape, a.dtype), array_of(mask), _as_given(values)))
     if not _mask_of("putmask", a, mask, described).any():
         return None
-    flat = flatten(tensor_of(values))
+    values = tensor_of(values)
     chosen = _made_from_arguments(
-        "putmask values", functools.partial(_putmask_choices, flat.shape[0]), mask)
-    return _write_flat("putmask", a, _mask_positions, (mask,), take(flat, chosen), described)
+        "putmask values", functools.partial(_putmask_choices, values.size), mask)
+    # (the flattened values, a view of them, must not outlive the take: see _cycled)
+    return _write_flat("putmask", a, _mask_positions, (mask,), take(flatten(values), chosen),
+                       described)
 
 
 @implements(np.place)
@@ -323,11 +334,11 @@ def place(arr, mask, vals) -> None:
     described = (f"arr of shape {arr.shape}, dtype {arr.dtype}; mask of shape "
                  f"{np.shape(array_of(mask))}; vals of shape {np.shape(raw)}")
     _checked("place", described,
-             lambda: np.place(np.zeros(arr.shape, arr.dtype), array_of(mask), raw))
+             lambda: np.place(np.zeros(arr.shape, arr.dtype), array_of(mask), _as_given(vals)))
     n = int(np.count_nonzero(_mask_of("place", arr, mask, described)))
     if n == 0:
         return None
-    return _write_flat("place", arr, _mask_positions, (mask,), _cycled(vals, n), described)
+    return _write_flat("place", arr, _mask_positions, (mask,), _cycled(vals, n, arr), described)
 
 
 @implements(np.copyto)
