@@ -158,13 +158,13 @@ def _real_values(data):
     return True
 
 
-def _finite_logits(data):
+def _finite_logits(data, owner):
     # log_prob and entropy would be inf - inf = NaN (as they are in PyTorch).
     bad = ~np.isfinite(data)
     if bad.any():
-        raise ValueError(f"Bernoulli: logits must not be NaN or infinite; got "
+        raise ValueError(f"{owner}: logits must not be NaN or infinite; got "
                          f"{_first_bad(data, bad)} (for an outcome that is certain, pass "
-                         "probs=0.0 or probs=1.0)")
+                         "probs= instead, e.g. probs=1.0)")
     return True
 
 
@@ -233,6 +233,21 @@ def _logits_from_probs(probs: Tensor) -> Tensor:
     eps = float(np.finfo(probs.data.dtype).eps)
     clamped = clip(probs, eps, 1 - eps)
     return log(clamped) - log1p(-clamped)
+
+
+def _set_success_probs(dist, owner: str, probs, logits, check=_probabilities) -> None:
+    """Set ``dist.probs``, ``dist.logits`` and ``dist._probs_given`` from exactly one of
+    ``probs`` (checked by ``check``) or finite ``logits``: Bernoulli trials."""
+    _one_of(owner, probs, logits)
+    if probs is not None:
+        dist.probs = _as_float_tensor(probs, owner, "probs")
+        _checked(check, dist.probs.data, owner)
+        dist.logits = _logits_from_probs(dist.probs)
+    else:
+        dist.logits = _as_float_tensor(logits, owner, "logits")
+        _checked(_finite_logits, dist.logits.data, owner)
+        dist.probs = sigmoid(dist.logits)
+    dist._probs_given = probs is not None
 
 
 def _sample_from(draw, rng, shape, *params):
@@ -376,17 +391,8 @@ class Bernoulli(Distribution):
     """
 
     def __init__(self, probs=None, logits=None):
-        _one_of("Bernoulli", probs, logits)
-        if probs is not None:
-            self.probs = _as_float_tensor(probs, "Bernoulli", "probs")
-            _check_probs("Bernoulli", self.probs)
-            self.logits = _logits_from_probs(self.probs)
-        else:
-            self.logits = _as_float_tensor(logits, "Bernoulli", "logits")
-            _checked(_finite_logits, self.logits.data)
-            self.probs = sigmoid(self.logits)
+        _set_success_probs(self, "Bernoulli", probs, logits)
         self.batch_shape = self.probs.shape
-        self._probs_given = probs is not None
 
     @property
     def mean(self) -> Tensor:

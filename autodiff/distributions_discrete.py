@@ -17,11 +17,10 @@ import numpy as np
 
 from .compile.hooks import made
 from .distributions import (_KL, Categorical, Distribution, _as_float_tensor, _broadcast,
-                            _check_probs, _checked, _first_bad, _kl_bernoulli,
-                            _kl_categorical, _logits_from_probs, _one_of, _softplus,
-                            _values)
+                            _checked, _first_bad, _kl_bernoulli, _kl_categorical,
+                            _set_success_probs, _softplus, _values)
 from .distributions_more import _broadcast_value
-from .ops.elementwise import exp, log, log1p, sigmoid, where
+from .ops.elementwise import exp, log, log1p, where
 from .ops.special import lgamma, xlogy
 from .tensor import Tensor
 
@@ -57,14 +56,6 @@ def _success_probs(data, owner):
     if bad.any():
         raise ValueError(f"{owner}: probs (the success probability) must lie in (0, 1]; "
                          f"got {_first_bad(data, bad)}")
-    return True
-
-
-def _finite_logits(data, owner):
-    bad = ~np.isfinite(data)
-    if bad.any():
-        raise ValueError(f"{owner}: logits must be finite; got {_first_bad(data, bad)} "
-                         "(for a certain success, pass probs=1.0)")
     return True
 
 
@@ -126,22 +117,7 @@ class Poisson(Distribution):
         raise _no_entropy("Poisson")
 
 
-class _Trials(Distribution):
-    """Bernoulli trials with success probability ``probs`` (or ``sigmoid(logits)``)."""
-
-    def _set_probs(self, probs, logits, owner):
-        _one_of(owner, probs, logits)
-        if probs is not None:
-            self.probs = _as_float_tensor(probs, owner, "probs")
-            self.logits = _logits_from_probs(self.probs)
-        else:
-            self.logits = _as_float_tensor(logits, owner, "logits")
-            _checked(_finite_logits, self.logits.data, owner)
-            self.probs = sigmoid(self.logits)
-        self._probs_given = probs is not None
-
-
-class Geometric(_Trials):
+class Geometric(Distribution):
     """The number of failures before the first success, in trials that succeed with
     probability ``probs`` in (0, 1] (or ``sigmoid(logits)``): ``(1 - p)**k p``.
 
@@ -154,9 +130,8 @@ class Geometric(_Trials):
     """
 
     def __init__(self, probs=None, logits=None):
-        self._set_probs(probs, logits, "Geometric")
+        _set_success_probs(self, "Geometric", probs, logits, check=_success_probs)
         if probs is not None:
-            _checked(_success_probs, self.probs.data, "Geometric")
             # Where a success is certain (p = 1), log(1 - p) = -inf: the k log(1 - p)
             # terms below take 0 there (and log_prob -inf for k > 0), with no NaN
             # gradient, from a log(1 - p) computed at a harmless p = 0 instead.
@@ -202,7 +177,7 @@ def _failures_when_certain(certain, value):
     return certain & (value > 0)
 
 
-class Binomial(_Trials):
+class Binomial(Distribution):
     """The number of successes in ``total_count`` trials that each succeed with
     probability ``probs`` (or ``sigmoid(logits)``).
 
@@ -215,9 +190,7 @@ class Binomial(_Trials):
     """
 
     def __init__(self, total_count=1, probs=None, logits=None):
-        self._set_probs(probs, logits, "Binomial")
-        if probs is not None:
-            _check_probs("Binomial", self.probs)
+        _set_success_probs(self, "Binomial", probs, logits)
         count = total_count.data if isinstance(total_count, Tensor) else total_count
         if np.asarray(count).dtype.kind not in "fiub":
             raise TypeError(f"Binomial: total_count must be numbers, got dtype "
