@@ -102,6 +102,11 @@ def _values(value) -> np.ndarray:
     return value.data if isinstance(value, Tensor) else np.asarray(value)
 
 
+def _operand(value):
+    """A tensor as it is (so gradients reach it), anything else (a list) as an array."""
+    return value if isinstance(value, Tensor) else np.asarray(value)
+
+
 def _first_index(mask: np.ndarray) -> tuple:
     """The index of the first entry where ``mask`` holds (for a message)."""
     return tuple(int(i) for i in np.argwhere(mask)[0])

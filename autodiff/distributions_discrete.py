@@ -17,7 +17,7 @@ import numpy as np
 
 from .compile.hooks import made
 from .distributions import (_KL, Categorical, Distribution, _as_float_tensor, _broadcast,
-                            _checked, _first_bad, _kl_bernoulli, _kl_categorical,
+                            _checked, _first_bad, _kl_bernoulli, _kl_categorical, _operand,
                             _set_success_probs, _softplus, _values)
 from .distributions_more import _broadcast_value
 from .ops.elementwise import exp, log, log1p, where
@@ -111,6 +111,7 @@ class Poisson(Distribution):
     def log_prob(self, value) -> Tensor:
         """k log(rate) - rate - log k! for whole numbers k ≥ 0 (0 log 0 counts as 0)."""
         _checked(_counts, _values(value), self.batch_shape, "Poisson")
+        value = _operand(value)
         return xlogy(value, self.rate) - self.rate - lgamma(value + 1)
 
     def entropy(self) -> Tensor:
@@ -181,8 +182,10 @@ class Binomial(Distribution):
     """The number of successes in ``total_count`` trials that each succeed with
     probability ``probs`` (or ``sigmoid(logits)``).
 
-    ``total_count`` holds whole numbers ≥ 0 and gets no gradient.  As for Bernoulli,
-    ``probs`` are clamped to [eps, 1 - eps] when converted to logits, as in PyTorch.
+    ``total_count`` holds whole numbers ≥ 0; a float Tensor of them gets the gradient
+    of the smooth formula in it (as in PyTorch), other counts are constants.  As for
+    Bernoulli, ``probs`` are clamped to [eps, 1 - eps] when converted to logits, as in
+    PyTorch.
 
     >>> b = ad.distributions.Binomial(10, probs=ad.tensor([0.5, 0.2]))
     >>> b.mean, b.log_prob(5.0)                            # n p; log(C(10, 5) p⁵ (1 - p)⁵)
@@ -191,14 +194,21 @@ class Binomial(Distribution):
 
     def __init__(self, total_count=1, probs=None, logits=None):
         _set_success_probs(self, "Binomial", probs, logits)
-        count = total_count.data if isinstance(total_count, Tensor) else total_count
-        if np.asarray(count).dtype.kind not in "fiub":
-            raise TypeError(f"Binomial: total_count must be numbers, got dtype "
-                            f"{np.asarray(count).dtype}")
-        # Through ``made``: a compiled step reads and checks each call's counts.
-        count = made("Binomial total_count", _count_array, (count, self.probs.data.dtype))
+        if isinstance(total_count, Tensor) and total_count.data.dtype.kind == "f":
+            # Kept as it is, so that a gradient reaches it (log_prob is smooth in it), as
+            # in PyTorch; its values are checked at each call.
+            _checked(_whole_counts, total_count.data)
+            count = total_count
+        else:
+            count = total_count.data if isinstance(total_count, Tensor) else total_count
+            if np.asarray(count).dtype.kind not in "fiub":
+                raise TypeError(f"Binomial: total_count must be numbers, got dtype "
+                                f"{np.asarray(count).dtype}")
+            # Through ``made``: a compiled step reads and checks each call's counts.
+            count = Tensor(made("Binomial total_count", _count_array,
+                                (count, self.probs.data.dtype)))
         self.batch_shape, (self.total_count, self.probs, self.logits) = _broadcast(
-            "Binomial", total_count=Tensor(count), probs=self.probs, logits=self.logits)
+            "Binomial", total_count=count, probs=self.probs, logits=self.logits)
 
     @property
     def mean(self) -> Tensor:
@@ -219,6 +229,7 @@ class Binomial(Distribution):
         """log C(n, k) + k · logits - n · softplus(logits), written so as not to cancel."""
         n = self.total_count
         _checked(_counts, _values(value), self.batch_shape, "Binomial", n.data)
+        value = _operand(value)
         return (lgamma(n + 1) - lgamma(value + 1) - lgamma(n - value + 1)
                 + value * self.logits - n * _softplus(self.logits))
 

@@ -22,7 +22,8 @@ import numpy as np
 
 from .compile.hooks import made
 from .distributions import (_KL, Distribution, _as_float_tensor, _broadcast, _checked,
-                            _first_bad, _first_index, _sample_shape, _values)
+                            _first_bad, _first_index, _operand, _sample_shape,
+                            _values)
 from .distributions_continuous import _float_parameters, _in_support, _positive
 from .distributions_more import _broadcast_value
 from .ops.elementwise import log
@@ -102,9 +103,10 @@ class Gamma(Distribution):
         return Tensor(eps, name="standard_gamma") / self.rate
 
     def log_prob(self, value) -> Tensor:
-        """α log β + (α - 1) log x - β x - lgamma(α), for values > 0."""
+        """α log β + (α - 1) log x - β x - lgamma(α), for values ≥ 0 (as in PyTorch, at 0:
+        log β where α = 1, -inf where α > 1, +inf where α < 1)."""
         _checked(_in_support, _values(value), self.batch_shape, type(self).__name__,
-                 "positive")
+                 "non-negative")
         alpha, beta = self.concentration, self.rate
         return xlogy(alpha, beta) + xlogy(alpha - 1, value) - beta * value - lgamma(alpha)
 
@@ -179,6 +181,7 @@ class Beta(Distribution):
     def log_prob(self, value) -> Tensor:
         """(α - 1) log x + (β - 1) log(1 - x) - log B(α, β), for values in [0, 1]."""
         _checked(_unit_interval_values, _values(value), self.batch_shape)
+        value = _operand(value)
         a, b = self.concentration1, self.concentration0
         return xlogy(a - 1, value) + xlogy(b - 1, 1 - value) - _lbeta(a, b)
 
