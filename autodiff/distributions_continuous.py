@@ -20,7 +20,8 @@ import numpy as np
 
 from .compile.hooks import made
 from .distributions import (_KL, Distribution, _as_float_tensor, _broadcast, _checked,
-                            _first_bad, _kl_normal, _not_nan, _sample_shape, _values)
+                            _kl_normal, _sample_shape, _values)
+from .distributions_checks import _first_bad, _not_nan
 from .distributions_more import _broadcast_value
 from .ops.elementwise import abs, exp, expm1, log, log1p, where
 from .ops.special import digamma, lgamma
@@ -95,6 +96,11 @@ class _LocationScale(Distribution):
     def _params(self):
         return self.loc.data, self.scale.data
 
+    @property
+    def mode(self) -> Tensor:
+        """The most probable value: ``loc`` (Laplace, Cauchy, Gumbel)."""
+        return self.loc
+
     # The sample as a function of ``z = loc + scale * eps`` (None: z itself): a NumPy
     # function, so that it works on arrays (``sample``) and is recorded on Tensors
     # (``rsample``).
@@ -167,6 +173,10 @@ class LogNormal(_LocationScale):
         return exp(self.loc + self.scale ** 2 / 2)
 
     @property
+    def mode(self) -> Tensor:
+        return exp(self.loc - self.scale ** 2)
+
+    @property
     def variance(self) -> Tensor:
         scale2 = self.scale ** 2
         return expm1(scale2) * exp(2 * self.loc + scale2)
@@ -200,6 +210,10 @@ class HalfNormal(_LocationScale):
     @property
     def mean(self) -> Tensor:
         return self.scale * math.sqrt(2 / math.pi)
+
+    @property
+    def mode(self) -> Tensor:
+        return Tensor(np.zeros(self.batch_shape, self.scale.data.dtype))
 
     @property
     def variance(self) -> Tensor:
@@ -321,6 +335,10 @@ class StudentT(Distribution):
     @property
     def mean(self) -> Tensor:
         return where(_where_data(_more_than, self.df.data, 1), self.loc, np.nan)
+
+    @property
+    def mode(self) -> Tensor:
+        return self.loc
 
     @property
     def variance(self) -> Tensor:

@@ -17,10 +17,11 @@ import numpy as np
 
 from .compile.hooks import made
 from .distributions import (_KL, Categorical, Distribution, _as_float_tensor, _broadcast,
-                            _checked, _first_bad, _kl_bernoulli, _kl_categorical, _operand,
+                            _checked, _kl_bernoulli, _kl_categorical, _operand,
                             _set_success_probs, _softplus, _values)
+from .distributions_checks import _first_bad
 from .distributions_more import _broadcast_value
-from .ops.elementwise import exp, log, log1p, where
+from .ops.elementwise import exp, floor, log, log1p, minimum, where
 from .ops.special import lgamma, xlogy
 from .tensor import Tensor
 
@@ -98,6 +99,11 @@ class Poisson(Distribution):
         return self.rate
 
     @property
+    def mode(self) -> Tensor:
+        """floor(rate) (where rate is whole, rate - 1 is a mode too), as in PyTorch."""
+        return floor(self.rate)
+
+    @property
     def variance(self) -> Tensor:
         return self.rate
 
@@ -147,6 +153,10 @@ class Geometric(Distribution):
     @property
     def mean(self) -> Tensor:
         return 1 / self.probs - 1
+
+    @property
+    def mode(self) -> Tensor:
+        return Tensor(np.zeros(self.batch_shape, self.probs.data.dtype))
 
     @property
     def variance(self) -> Tensor:
@@ -213,6 +223,11 @@ class Binomial(Distribution):
     @property
     def mean(self) -> Tensor:
         return self.total_count * self.probs
+
+    @property
+    def mode(self) -> Tensor:
+        """floor((n + 1) p), at most n, as in PyTorch."""
+        return minimum(floor((self.total_count + 1) * self.probs), self.total_count)
 
     @property
     def variance(self) -> Tensor:
@@ -292,6 +307,13 @@ class OneHotCategorical(Distribution):
     @property
     def mean(self) -> Tensor:
         return self.probs
+
+    @property
+    def mode(self) -> Tensor:
+        """The one-hot row of the most probable category."""
+        return Tensor(made("OneHotCategorical one-hot", _one_hot,
+                           (self._categorical.mode.data, self.event_shape[0],
+                            self.probs.data.dtype)))
 
     @property
     def variance(self) -> Tensor:

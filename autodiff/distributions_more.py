@@ -12,7 +12,8 @@ import numpy as np
 
 from .compile.hooks import made
 from .distributions import (_KL, Distribution, _as_float_tensor, _broadcast, _checked,
-                            _first_bad, _first_index, _sample_shape, _values)
+                            _sample_shape, _values)
+from .distributions_checks import _first_bad, _first_index
 from .ops.elementwise import log, where
 from .tensor import Tensor
 
@@ -113,6 +114,11 @@ class Uniform(Distribution):
         return (self.high + self.low) / 2
 
     @property
+    def mode(self) -> Tensor:
+        """NaN: every value of [low, high) is a mode (as in PyTorch)."""
+        return Tensor(np.full(self.batch_shape, np.nan, self.low.data.dtype))
+
+    @property
     def stddev(self) -> Tensor:
         return (self.high - self.low) / 12 ** 0.5
 
@@ -176,6 +182,10 @@ class Exponential(Distribution):
     @property
     def mean(self) -> Tensor:
         return 1 / self.rate
+
+    @property
+    def mode(self) -> Tensor:
+        return Tensor(np.zeros(self.batch_shape, self.rate.data.dtype))
 
     @property
     def stddev(self) -> Tensor:

@@ -18,8 +18,9 @@ import math
 import numpy as np
 
 from .compile.hooks import made
-from .distributions import (_KL, Distribution, _as_float_tensor, _checked, _first_index, _not_nan,
-                            _sample_shape, _values, kl_divergence)
+from .distributions import (_KL, Distribution, _as_float_tensor, _checked, _sample_shape,
+                            _values, kl_divergence)
+from .distributions_checks import _first_index, _not_nan
 from .ops.decompositions import cholesky, solve
 from .ops.diagonals import diagonal, tril
 from .ops.elementwise import log
@@ -151,6 +152,8 @@ class MultivariateNormal(Distribution):
     def mean(self) -> Tensor:
         return self.loc
 
+    mode = mean
+
     @property
     def variance(self) -> Tensor:
         return (self.scale_tril ** 2).sum(-1)
@@ -248,6 +251,10 @@ class Independent(Distribution):
     @property
     def mean(self) -> Tensor:
         return self.base.mean
+
+    @property
+    def mode(self) -> Tensor:
+        return self.base.mode
 
     @property
     def variance(self) -> Tensor:

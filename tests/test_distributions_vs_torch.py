@@ -9,6 +9,7 @@ import pytest
 
 import autodiff as ad
 from autodiff import distributions as D
+from autodiff.gradcheck import gradcheck, gradgradcheck
 
 RNG = np.random.default_rng(11)
 
@@ -57,3 +58,74 @@ def test_log_prob_of_a_list_is_that_of_its_array(make, value):
     # Beta, Poisson and Binomial raised "unsupported operand" on a list (1 - [..]).
     np.testing.assert_array_equal(make().log_prob(value).data,
                                   make().log_prob(ad.tensor(value)).data)
+
+
+def _mode_cases():
+    """(name, constructor arguments): the edge cases of each mode's formula."""
+    conc = np.array([[0.5, 0.7, 0.2], [2.0, 3.0, 1.0], [1.0, 1.0, 1.0], [0.5, 2.0, 3.0],
+                     [1.0, 0.5, 1.0]])
+    return [("Normal", (np.array([0.5, -1.0]), 2.0)), ("Laplace", (np.array([0.5, -1.0]), 2.0)),
+            ("Cauchy", (np.array([0.5]), 2.0)), ("Gumbel", (np.array([0.5]), 2.0)),
+            ("LogNormal", (np.array([0.5, -1.0]), np.array([2.0, 0.1]))),
+            ("HalfNormal", (np.array([2.0, 1.0]),)), ("StudentT", (np.array([0.5, 3.0]),)),
+            ("Uniform", (np.array([0.0, 1.0]), 2.0)), ("Exponential", (np.array([2.0]),)),
+            ("Gamma", (np.array([0.5, 1.0, 3.0]), 2.0)), ("Chi2", (np.array([1.0, 2.0, 5.0]),)),
+            ("Beta", (np.array([1.0, 0.5, 2.0, 0.5, 3.0, 1.0]),
+                      np.array([1.0, 0.5, 0.5, 2.0, 2.0, 0.5]))),
+            ("Dirichlet", (conc,)), ("Poisson", (np.array([0.0, 2.0, 2.5]),)),
+            ("MultivariateNormal", (np.array([1.0, 2.0]), np.eye(2)))]
+
+
+@pytest.mark.parametrize("name, args", _mode_cases(), ids=lambda c: c if isinstance(c, str) else "")
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_mode_is_pytorchs(name, args, dtype):
+    torch = pytest.importorskip("torch")
+    ours = getattr(D, name)(*[ad.tensor(np.asarray(a, dtype)) for a in args]).mode
+    theirs = getattr(torch.distributions, name)(*[torch.tensor(np.asarray(a, dtype))
+                                                   for a in args]).mode
+    assert ours.dtype == dtype
+    np.testing.assert_allclose(ours.data, theirs.numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("name, kwargs", [
+    ("Bernoulli", {"probs": [0.2, 0.5, 0.7]}), ("Bernoulli", {"logits": [-1.0, 0.0, 2.0]}),
+    ("Geometric", {"probs": [0.2, 1.0]}),
+    ("Binomial", {"total_count": 4.0, "probs": [0.0, 0.5, 1.0, 0.3]}),
+    ("Categorical", {"probs": [[0.2, 0.5, 0.3], [0.4, 0.2, 0.4]]}),
+    ("OneHotCategorical", {"logits": [[0.2, 0.5, 0.3], [0.4, 0.2, 0.4]]})])
+def test_discrete_mode_is_pytorchs(name, kwargs):
+    torch = pytest.importorskip("torch")
+    ours = getattr(D, name)(**{k: ad.tensor(v) for k, v in kwargs.items()}).mode
+    theirs = getattr(torch.distributions, name)(
+        **{k: torch.tensor(v, dtype=torch.float64) for k, v in kwargs.items()}).mode
+    assert ours.dtype == theirs.numpy().dtype
+    np.testing.assert_array_equal(ours.data, theirs.numpy())
+
+
+def test_mode_gradients_and_independent_mode():
+    gradcheck(lambda loc, scale: D.LogNormal(loc, scale).mode.sum(),
+              [np.array([0.5, -1.0]), np.array([0.7, 1.3])])
+    gradgradcheck(lambda alpha, rate: D.Gamma(alpha, rate).mode.sum(),
+                  [np.array([1.5, 3.0]), np.array([0.7, 2.0])])
+    gradcheck(lambda alpha: D.Dirichlet(alpha).mode.sum(-1)[0] + D.Dirichlet(alpha).mode[1, 1],
+              [np.array([[1.5, 3.0, 2.0], [0.5, 0.7, 0.2]])])
+    gradcheck(lambda a, b: D.Beta(a, b).mode.sum(), [np.array([1.5, 3.0]), np.array([2.5, 4.0])])
+    alpha = ad.tensor([[0.5, 0.7], [1.0, 1.0]], requires_grad=True)
+    D.Dirichlet(alpha).mode.sum().backward()
+    assert np.isfinite(alpha.grad).all()                  # no 0 / 0 in the gradient
+    normals = D.Normal(np.arange(6.0).reshape(2, 3), 1.0)
+    np.testing.assert_array_equal(D.Independent(normals, 1).mode.data, normals.mode.data)
+
+
+def test_modes_read_each_calls_parameters_in_a_compiled_step():
+    def step(x):
+        return (D.Dirichlet(ad.exp(x)).mode, D.Bernoulli(logits=x).mode,
+                D.Categorical(logits=x).mode, D.Beta(ad.exp(x), 1.5).mode)
+
+    compiled = ad.compile(step)
+    data = np.random.default_rng(5)
+    for shape in [(3, 4), (3, 4), (3, 4), (2, 5)]:
+        x = data.normal(size=shape)
+        x[0, 0] = 0.0                                    # a Bernoulli tie: NaN
+        for ours, eager in zip(compiled(x), step(x)):
+            np.testing.assert_array_equal(ours.data, eager.data)
