@@ -10,7 +10,8 @@ conventions: ``Normal``, ``Bernoulli``, ``Categorical`` and ``kl_divergence`` he
 ``sample()`` draws values with no gradient (a constant, like ``torch``'s ``sample``);
 ``rsample()`` draws them as a differentiable function of the parameters (the
 reparameterization trick, ``loc + scale * eps`` for a Normal).  ``log_prob``,
-``entropy``, ``mean`` and ``variance`` are differentiable in the parameters.
+``entropy``, ``mean``, ``mode``, ``variance`` and (where PyTorch has them) ``cdf`` and
+``icdf`` are differentiable in the parameters.
 
 Randomness comes from ``rng=`` (an int seed or a ``np.random.Generator``), or else
 from the library's generator that ``ad.nn.manual_seed`` reseeds; NumPy's global
@@ -34,11 +35,13 @@ from .graph import no_grad
 from .compile.hooks import made
 from .distributions_checks import (_binary_values, _category_indices, _category_logits,
                                    _category_weights, _finite_logits, _flat_broadcast,
-                                   _not_nan, _positive_scale, _probabilities, _real_values)
+                                   _not_nan, _positive_scale, _probabilities, _real_values,
+                                   _unit_probabilities)
 from .nn.module import _generator
 from .ops.elementwise import clip, log, log1p, logaddexp, sigmoid, where
 from .ops.indexing import getitem
 from .ops.shape import broadcast_to, reshape
+from .ops.special import erfc, erfinv
 from .tensor import Tensor
 
 # The others come from ``__getattr__`` (at the end).
@@ -268,6 +271,20 @@ class Normal(Distribution):
         z = (value - self.loc) / self.scale
         return -0.5 * z ** 2 - log(self.scale) - _LOG_SQRT_2PI
 
+    def cdf(self, value) -> Tensor:
+        """P(X ≤ value) = Φ((value - loc) / scale).
+
+        >>> ad.distributions.Normal(1.0, 2.0).cdf(ad.tensor([1.0, -np.inf]))
+        tensor([0.5, 0. ])
+        """
+        _checked(_real_values, _values(value), "Normal.cdf")
+        return _normal_cdf((_operand(value) - self.loc) / self.scale)
+
+    def icdf(self, value) -> Tensor:
+        """The value with cdf ``value`` (probabilities in [0, 1]): loc + scale Φ⁻¹(value)."""
+        _checked(_unit_probabilities, _values(value), "Normal.icdf")
+        return self.loc + self.scale * _normal_icdf(_operand(value))
+
     def entropy(self) -> Tensor:
         """½ + log √(2π) + log scale, one value per batch element."""
         return log(self.scale) + (0.5 + _LOG_SQRT_2PI)
@@ -405,6 +422,15 @@ class Categorical(Distribution):
     def entropy(self) -> Tensor:
         """-Σ_k p_k log p_k along the categories (0 · log 0 counts as 0)."""
         return -(self.probs * _finite(self.logits)).sum(axis=-1)
+
+
+def _normal_cdf(z):
+    """Φ(z) = ½ erfc(-z / √2), accurate far in the lower tail too."""
+    return 0.5 * erfc(-z / math.sqrt(2))
+
+
+def _normal_icdf(p):
+    return math.sqrt(2) * erfinv(2 * p - 1)
 
 
 def _bernoulli_mode(probs):

@@ -49,10 +49,10 @@ def _positive_scale(data):
     return True
 
 
-def _real_values(data):
+def _real_values(data, owner="Normal.log_prob"):
     bad = np.isnan(data)
     if bad.any():
-        raise ValueError(f"Normal.log_prob: values must be real numbers, not NaN (as in "
+        raise ValueError(f"{owner}: values must be real numbers, not NaN (as in "
                          f"PyTorch, NaN is outside the support); got {_first_bad(data, bad)}. "
                          "Drop or fill in missing values first")
     return True
@@ -118,4 +118,37 @@ def _category_logits(data):
         where = f" (row {_first_index(empty)})" if empty.ndim else ""
         raise ValueError(f"Categorical: every logit of a row is -inf{where}, so no category "
                          "is possible")
+    return True
+
+
+def _broadcast_value(owner, value, batch_shape, method="log_prob"):
+    try:
+        return np.broadcast_shapes(value.shape, batch_shape)
+    except ValueError:
+        raise ValueError(f"{owner}.{method}: values of shape {value.shape} do not broadcast "
+                         f"with batch_shape {batch_shape}") from None
+
+
+def _in_support(value, batch_shape, owner, support, method="log_prob"):
+    """Raise unless every value is in ``support`` ("real", "positive" or
+    "non-negative") and broadcasts with the batch, as PyTorch's ``validate_args`` does;
+    the message names ``method`` ("log_prob" or "cdf")."""
+    _broadcast_value(owner, value, batch_shape, method)
+    if support == "real":
+        bad, wanted = np.isnan(value), "real numbers, not NaN"
+    elif support == "positive":
+        bad, wanted = ~(value > 0), "> 0"
+    else:
+        bad, wanted = ~(value >= 0), "≥ 0"
+    if bad.any():
+        raise ValueError(f"{owner}.{method}: values must be {wanted} (the support); got "
+                         f"{_first_bad(value, bad)}")
+    return True
+
+
+def _unit_probabilities(data, owner):
+    bad = ~((data >= 0) & (data <= 1))           # NaN counts as bad
+    if bad.any():
+        raise ValueError(f"{owner}: values must be probabilities in [0, 1]; got "
+                         f"{_first_bad(data, bad)}")
     return True

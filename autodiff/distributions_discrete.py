@@ -19,8 +19,7 @@ from .compile.hooks import made
 from .distributions import (_KL, Categorical, Distribution, _as_float_tensor, _broadcast,
                             _checked, _kl_bernoulli, _kl_categorical, _operand,
                             _set_success_probs, _softplus, _values)
-from .distributions_checks import _first_bad
-from .distributions_more import _broadcast_value
+from .distributions_checks import _broadcast_value, _first_bad
 from .ops.elementwise import exp, floor, log, log1p, minimum, where
 from .ops.special import lgamma, xlogy
 from .tensor import Tensor

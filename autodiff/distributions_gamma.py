@@ -23,9 +23,8 @@ import numpy as np
 from .compile.hooks import made
 from .distributions import (_KL, Distribution, _as_float_tensor, _broadcast, _checked,
                             _operand, _sample_shape, _values)
-from .distributions_checks import _first_bad, _first_index
-from .distributions_continuous import _float_parameters, _in_support, _positive
-from .distributions_more import _broadcast_value
+from .distributions_checks import _broadcast_value, _first_bad, _first_index, _in_support
+from .distributions_continuous import _float_parameters, _positive
 from .ops.elementwise import clip, log, where
 from .ops.shape import stack
 from .ops.special import digamma, lgamma, xlogy

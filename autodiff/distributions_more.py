@@ -12,9 +12,10 @@ import numpy as np
 
 from .compile.hooks import made
 from .distributions import (_KL, Distribution, _as_float_tensor, _broadcast, _checked,
-                            _sample_shape, _values)
-from .distributions_checks import _first_bad, _first_index
-from .ops.elementwise import log, where
+                            _operand, _sample_shape, _values)
+from .distributions_checks import (_broadcast_value, _first_bad, _first_index, _in_support,
+                                   _unit_probabilities)
+from .ops.elementwise import clip, expm1, log, log1p, where
 from .tensor import Tensor
 
 __all__ = ["Uniform", "Exponential"]
@@ -36,14 +37,6 @@ def _positive_rate(data):
         raise ValueError(f"Exponential: rate (1 / mean) must be > 0; got "
                          f"{_first_bad(data, bad)}")
     return True
-
-
-def _broadcast_value(owner, value, batch_shape):
-    try:
-        return np.broadcast_shapes(value.shape, batch_shape)
-    except ValueError:
-        raise ValueError(f"{owner}.log_prob: values of shape {value.shape} do not broadcast "
-                         f"with batch_shape {batch_shape}") from None
 
 
 def _log_inside(value, low, high):
@@ -153,6 +146,15 @@ class Uniform(Distribution):
                           (_values(value), self.low.data, self.high.data), stateful=True)
         return Tensor(log_inside) - log(self.high - self.low)
 
+    def cdf(self, value) -> Tensor:
+        """P(X ≤ value) = (value - low) / (high - low), clipped to [0, 1]."""
+        return clip((_operand(value) - self.low) / (self.high - self.low), 0.0, 1.0)
+
+    def icdf(self, value) -> Tensor:
+        """low + value · (high - low) for probabilities ``value`` in [0, 1]."""
+        _checked(_unit_probabilities, _values(value), "Uniform.icdf")
+        return self.low + _operand(value) * (self.high - self.low)
+
     def entropy(self) -> Tensor:
         """log(high - low), one value per batch element."""
         return log(self.high - self.low)
@@ -220,6 +222,18 @@ class Exponential(Distribution):
         """log(rate) - rate · value, for values ≥ 0."""
         _checked(_nonnegative_values, _values(value), self.batch_shape)
         return log(self.rate) - self.rate * value
+
+    def cdf(self, value) -> Tensor:
+        """P(X ≤ value) = 1 - exp(-rate · value), for values ≥ 0."""
+        _checked(_in_support, _values(value), self.batch_shape, "Exponential",
+                 "non-negative", "cdf")
+        return -expm1(-self.rate * _operand(value))
+
+    def icdf(self, value) -> Tensor:
+        """-log(1 - value) / rate for probabilities ``value`` in [0, 1]."""
+        _checked(_unit_probabilities, _values(value), "Exponential.icdf")
+        with np.errstate(divide="ignore"):       # +inf at 1 is the answer (log 0)
+            return -log1p(-_operand(value)) / self.rate
 
     def entropy(self) -> Tensor:
         """1 - log(rate), one value per batch element."""

@@ -129,3 +129,94 @@ def test_modes_read_each_calls_parameters_in_a_compiled_step():
         x[0, 0] = 0.0                                    # a Bernoulli tie: NaN
         for ours, eager in zip(compiled(x), step(x)):
             np.testing.assert_array_equal(ours.data, eager.data)
+
+
+def _cdf_cases():
+    """(name, parameters, values in the support), batch shapes that broadcast."""
+    data = np.random.default_rng(3)
+    loc, scale = data.normal(size=(2, 3)), data.uniform(0.5, 2.0, 3)
+    real, positive = data.normal(size=(4, 2, 3)), data.uniform(0.1, 3.0, (4, 2, 3))
+    return [("Normal", (loc, scale), real), ("Laplace", (loc, scale), real),
+            ("Cauchy", (loc, scale), real), ("Gumbel", (loc, scale), real),
+            ("LogNormal", (loc, scale), positive), ("HalfNormal", (scale,), positive),
+            ("Uniform", (data.uniform(-2, -1, 3), data.uniform(1, 2, (2, 3))),
+             data.uniform(-1, 1, (4, 2, 3))),
+            ("Exponential", (scale,), positive)]
+
+
+@pytest.mark.parametrize("name, params, values", _cdf_cases(),
+                         ids=[case[0] for case in _cdf_cases()])
+def test_cdf_and_icdf_are_pytorchs_and_inverse_of_each_other(name, params, values):
+    dist = getattr(D, name)(*[ad.tensor(p) for p in params])
+    probs = np.random.default_rng(4).uniform(0.01, 0.99, values.shape)
+    cdf, icdf = dist.cdf(values), dist.icdf(probs)
+    assert cdf.shape == icdf.shape == values.shape
+    np.testing.assert_allclose(dist.icdf(cdf).data, values, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(dist.cdf(icdf).data, probs, rtol=1e-9)
+    torch = pytest.importorskip("torch")
+    theirs = getattr(torch.distributions, name)(*[torch.tensor(p) for p in params])
+    np.testing.assert_allclose(cdf.data, theirs.cdf(torch.tensor(values)).numpy(), rtol=1e-10)
+    np.testing.assert_allclose(icdf.data, theirs.icdf(torch.tensor(probs)).numpy(), rtol=1e-10)
+
+
+@pytest.mark.parametrize("name, params, values", _cdf_cases(),
+                         ids=[case[0] for case in _cdf_cases()])
+def test_cdf_and_icdf_gradients_match_finite_differences(name, params, values):
+    probs = np.random.default_rng(5).uniform(0.05, 0.95, values.shape)
+    make = getattr(D, name)
+    gradgradcheck(lambda v, *p: make(*p).cdf(v).sum(), [values[:2, :1], *params])
+    gradgradcheck(lambda q, *p: make(*p).icdf(q).sum(), [probs[:2, :1], *params])
+
+
+@pytest.mark.parametrize("name, params, values", _cdf_cases(),
+                         ids=[case[0] for case in _cdf_cases()])
+def test_cdf_and_icdf_keep_float32_and_reach_the_ends_silently(name, params, values):
+    dist = getattr(D, name)(*[ad.tensor(np.float32(p)) for p in params])
+    assert dist.cdf(values.astype(np.float32)).dtype == np.float32
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ends = dist.icdf(np.array([0.0, 1.0], np.float32)[:, None, None]).data
+    assert ends.dtype == np.float32
+    assert (ends[0] <= ends[1]).all()
+    if name != "Uniform":
+        # The exact ends: PyTorch's Gumbel gives finite ones, and its float32 Cauchy
+        # +2.3e7 at 0 and -2.3e7 at 1 (tan of π (p - ½) rounded past ±π/2).
+        assert np.isinf(ends[1]).all()
+        assert (ends[0] == (0 if name in ("LogNormal", "HalfNormal", "Exponential")
+                            else -np.inf)).all()
+    with pytest.raises(ValueError, match=rf"{name}.icdf: values must be probabilities in "
+                                         r"\[0, 1\]; got 1.5"):
+        dist.icdf(1.5)
+
+
+def test_cdf_refuses_values_outside_the_support_as_log_prob_does():
+    with pytest.raises(ValueError, match=r"Exponential.cdf: values must be ≥ 0 \(the support\)"):
+        D.Exponential(1.0).cdf(-1.0)
+    with pytest.raises(ValueError, match=r"LogNormal.cdf: values must be > 0"):
+        D.LogNormal(0.0, 1.0).cdf(0.0)
+    with pytest.raises(ValueError, match=r"Normal.cdf: values must be real numbers, not NaN"):
+        D.Normal(0.0, 1.0).cdf(np.nan)
+    np.testing.assert_array_equal(D.Uniform(0.0, 2.0).cdf([-1.0, 1.0, 3.0]).data,
+                                  [0.0, 0.5, 1.0])     # as a cdf is, outside [low, high]
+
+
+def test_cdf_and_icdf_read_each_calls_values_in_a_compiled_step():
+    def step(loc, x, p):
+        return (D.Normal(loc, 2.0).cdf(x), D.Gumbel(loc, 2.0).icdf(p),
+                D.Exponential(ad.exp(loc)).icdf(p), D.Cauchy(loc, 1.0).icdf(ad.sigmoid(x)))
+
+    compiled = ad.compile(step)
+    data = np.random.default_rng(6)
+    for n in (3, 3, 5):
+        args = data.normal(size=n), data.normal(size=n), data.uniform(size=n)
+        for ours, eager in zip(compiled(*args), step(*args)):
+            np.testing.assert_allclose(ours.data, eager.data, rtol=1e-13)
+    with pytest.raises(ValueError, match="Gumbel.icdf: values must be probabilities"):
+        compiled(np.zeros(3), np.zeros(3), np.full(3, 2.0))
+
+
+def test_cauchy_icdf_slope_at_the_median():
+    # d/dp of loc + scale tan(π (p - ½)) at p = ½ is π scale.
+    p = ad.tensor(0.5, requires_grad=True)
+    D.Cauchy(1.0, 2.0).icdf(p).backward()
+    assert p.grad == pytest.approx(2 * np.pi, rel=1e-12)
