@@ -19,7 +19,7 @@ import numpy as np
 
 from .compile.hooks import made
 from .distributions import (_KL, Distribution, _as_float_tensor, _checked, _sample_shape,
-                            _values, kl_divergence)
+                            _standard_normal, _values, kl_divergence)
 from .distributions_checks import _first_index, _not_nan
 from .ops.decompositions import cholesky, solve
 from .ops.diagonals import diagonal, tril
@@ -86,11 +86,6 @@ def _vectors(value, size, batch_shape, owner):
     if np.isnan(value).any():
         raise ValueError(f"{owner}.log_prob: values must be real numbers, not NaN")
     return True
-
-
-def _standard_normal(rng, shape, dtype):
-    from .nn.module import _generator
-    return _generator(rng).standard_normal(shape).astype(dtype)
 
 
 def _times(matrix, vectors):

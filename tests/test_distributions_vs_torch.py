@@ -220,3 +220,15 @@ def test_cauchy_icdf_slope_at_the_median():
     p = ad.tensor(0.5, requires_grad=True)
     D.Cauchy(1.0, 2.0).icdf(p).backward()
     assert p.grad == pytest.approx(2 * np.pi, rel=1e-12)
+
+
+def test_normal_cdf_gradients_are_autograds():
+    agrad = pytest.importorskip("autograd")
+    norm = pytest.importorskip("autograd.scipy.stats.norm")
+    x, loc = np.array([-3.0, 0.2, 4.0]), np.array([0.5, -1.0, 1.0])
+    scale = np.array([0.7, 2.0, 1.5])
+    args = [ad.tensor(a, requires_grad=True) for a in (x, loc, scale)]
+    D.Normal(args[1], args[2]).cdf(args[0]).sum().backward()
+    for k, arg in enumerate(args):
+        expected = agrad.grad(lambda *a: norm.cdf(*a).sum(), k)(x, loc, scale)
+        np.testing.assert_allclose(arg.grad, expected, rtol=1e-12)
