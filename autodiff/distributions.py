@@ -108,9 +108,18 @@ def _values(value) -> np.ndarray:
     return value.data if isinstance(value, Tensor) else np.asarray(value)
 
 
-def _operand(value):
-    """A tensor as it is (so gradients reach it), anything else (a list) as an array."""
-    return value if isinstance(value, Tensor) else np.asarray(value)
+def _operand(value, like: Tensor):
+    """``value`` for arithmetic with the parameter ``like``: a float tensor as it is (so
+    gradients reach it), a Python float as it is, a list as an array, and integers or
+    booleans (counts, outcomes) in ``like``'s float dtype, as PyTorch promotes them
+    (NumPy would make int64 with float32 float64)."""
+    if isinstance(value, float) or isinstance(value, Tensor) and value.data.dtype.kind == "f":
+        return value
+    data = _values(value)
+    if data.dtype.kind in "biu":
+        # Through ``made``: a compiled step converts each call's values.
+        return Tensor(made("distribution values", np.asarray, (data, like.data.dtype)))
+    return data
 
 
 def _checked(check, *args) -> None:
@@ -268,6 +277,7 @@ class Normal(Distribution):
     def log_prob(self, value) -> Tensor:
         """log N(value; loc, scale²) = -(value - loc)² / (2 scale²) - log scale - log √(2π)."""
         _checked(_real_values, _values(value))
+        value = _operand(value, self.loc)
         z = (value - self.loc) / self.scale
         return -0.5 * z ** 2 - log(self.scale) - _LOG_SQRT_2PI
 
@@ -278,12 +288,12 @@ class Normal(Distribution):
         tensor([0.5, 0. ])
         """
         _checked(_real_values, _values(value), "Normal.cdf")
-        return _normal_cdf((_operand(value) - self.loc) / self.scale)
+        return _normal_cdf((_operand(value, self.loc) - self.loc) / self.scale)
 
     def icdf(self, value) -> Tensor:
         """The value with cdf ``value`` (probabilities in [0, 1]): loc + scale Φ⁻¹(value)."""
         _checked(_unit_probabilities, _values(value), "Normal.icdf")
-        return self.loc + self.scale * _normal_icdf(_operand(value))
+        return self.loc + self.scale * _normal_icdf(_operand(value, self.loc))
 
     def entropy(self) -> Tensor:
         """½ + log √(2π) + log scale, one value per batch element."""
@@ -332,6 +342,7 @@ class Bernoulli(Distribution):
         """value · logits - softplus(logits), i.e. log p for 1 and log(1 - p) for 0,
         written so as not to cancel for large logits of either sign."""
         _checked(_binary_values, _values(value))
+        value = _operand(value, self.logits)
         from .nn.losses_binary import logit_cross_entropy
         return -logit_cross_entropy(self.logits, value)
 

@@ -120,7 +120,7 @@ class _LocationScale(Distribution):
         """P(X ≤ value), differentiable in the parameters and in ``value``."""
         _checked(_in_support, _values(value), self.batch_shape, type(self).__name__,
                  self._support, "cdf")
-        value = _operand(value)
+        value = _operand(value, self.loc)
         z = value if self._untransform is None else self._untransform(value)
         return self._standard_cdf((z - self.loc) / self.scale)
 
@@ -129,7 +129,7 @@ class _LocationScale(Distribution):
         of ``cdf``."""
         _checked(_unit_probabilities, _values(value), f"{type(self).__name__}.icdf")
         with np.errstate(divide="ignore"):       # ±inf at 0 and 1 is the answer (log 0)
-            eps = self._standard_icdf(_operand(value))
+            eps = self._standard_icdf(_operand(value, self.loc))
         return self._transformed(self.loc + self.scale * eps)
 
 
@@ -166,6 +166,7 @@ class Laplace(_LocationScale):
     def log_prob(self, value) -> Tensor:
         """-log(2 scale) - |value - loc| / scale."""
         _checked(_in_support, _values(value), self.batch_shape, "Laplace", "real")
+        value = _operand(value, self.loc)
         return -log(2 * self.scale) - abs(value - self.loc) / self.scale
 
     def entropy(self) -> Tensor:
@@ -202,7 +203,7 @@ class LogNormal(_LocationScale):
     def log_prob(self, value) -> Tensor:
         """The Normal log-density of ``log value``, minus ``log value``; values > 0."""
         _checked(_in_support, _values(value), self.batch_shape, "LogNormal", "positive")
-        log_value = log(value)
+        log_value = log(_operand(value, self.loc))
         z = (log_value - self.loc) / self.scale
         return -0.5 * z ** 2 - log(self.scale) - _LOG_SQRT_2PI - log_value
 
@@ -249,6 +250,7 @@ class HalfNormal(_LocationScale):
     def log_prob(self, value) -> Tensor:
         """log 2 plus the Normal(0, scale) log-density, for values ≥ 0."""
         _checked(_in_support, _values(value), self.batch_shape, "HalfNormal", "non-negative")
+        value = _operand(value, self.loc)
         z = value / self.scale
         return -0.5 * z ** 2 - log(self.scale) + (math.log(2) - _LOG_SQRT_2PI)
 
@@ -292,6 +294,7 @@ class Cauchy(_LocationScale):
     def log_prob(self, value) -> Tensor:
         """-log π - log scale - log(1 + ((value - loc) / scale)²)."""
         _checked(_in_support, _values(value), self.batch_shape, "Cauchy", "real")
+        value = _operand(value, self.loc)
         z = (value - self.loc) / self.scale
         return -log1p(z ** 2) - log(self.scale) - math.log(math.pi)
 
@@ -334,6 +337,7 @@ class Gumbel(_LocationScale):
     def log_prob(self, value) -> Tensor:
         """-(z + exp(-z)) - log scale with z = (value - loc) / scale."""
         _checked(_in_support, _values(value), self.batch_shape, "Gumbel", "real")
+        value = _operand(value, self.loc)
         z = (value - self.loc) / self.scale
         return -(z + exp(-z)) - log(self.scale)
 
@@ -420,6 +424,7 @@ class StudentT(Distribution):
         """lgamma((df + 1) / 2) - lgamma(df / 2) - ½ log(π df) - log scale
         - (df + 1) / 2 · log(1 + z² / df), with z = (value - loc) / scale."""
         _checked(_in_support, _values(value), self.batch_shape, "StudentT", "real")
+        value = _operand(value, self.loc)
         z = (value - self.loc) / self.scale
         df = self.df
         return (lgamma((df + 1) / 2) - lgamma(df / 2) - 0.5 * log(math.pi * df)

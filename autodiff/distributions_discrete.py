@@ -116,7 +116,7 @@ class Poisson(Distribution):
     def log_prob(self, value) -> Tensor:
         """k log(rate) - rate - log k! for whole numbers k ≥ 0 (0 log 0 counts as 0)."""
         _checked(_counts, _values(value), self.batch_shape, "Poisson")
-        value = _operand(value)
+        value = _operand(value, self.rate)
         return xlogy(value, self.rate) - self.rate - lgamma(value + 1)
 
     def entropy(self) -> Tensor:
@@ -171,6 +171,7 @@ class Geometric(Distribution):
     def log_prob(self, value) -> Tensor:
         """k log(1 - p) + log p for whole numbers k ≥ 0."""
         _checked(_counts, _values(value), self.batch_shape, "Geometric")
+        value = _operand(value, self.probs)
         log_p = value * self._log_fail + self._log_p
         if self._certain is None:
             return log_p
@@ -243,7 +244,7 @@ class Binomial(Distribution):
         """log C(n, k) + k · logits - n · softplus(logits), written so as not to cancel."""
         n = self.total_count
         _checked(_counts, _values(value), self.batch_shape, "Binomial", n.data)
-        value = _operand(value)
+        value = _operand(value, self.probs)
         return (lgamma(n + 1) - lgamma(value + 1) - lgamma(n - value + 1)
                 + value * self.logits - n * _softplus(self.logits))
 

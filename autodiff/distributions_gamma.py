@@ -112,6 +112,7 @@ class Gamma(Distribution):
         log β where α = 1, -inf where α > 1, +inf where α < 1)."""
         _checked(_in_support, _values(value), self.batch_shape, type(self).__name__,
                  "non-negative")
+        value = _operand(value, self.rate)
         alpha, beta = self.concentration, self.rate
         return xlogy(alpha, beta) + xlogy(alpha - 1, value) - beta * value - lgamma(alpha)
 
@@ -193,7 +194,7 @@ class Beta(Distribution):
     def log_prob(self, value) -> Tensor:
         """(α - 1) log x + (β - 1) log(1 - x) - log B(α, β), for values in [0, 1]."""
         _checked(_unit_interval_values, _values(value), self.batch_shape)
-        value = _operand(value)
+        value = _operand(value, self.concentration1)
         a, b = self.concentration1, self.concentration0
         return xlogy(a - 1, value) + xlogy(b - 1, 1 - value) - _lbeta(a, b)
 
@@ -284,6 +285,7 @@ class Dirichlet(Distribution):
         alpha = self.concentration
         _checked(_simplex_values, np.asarray(_values(value)), alpha.shape[-1],
                  self.batch_shape)
+        value = _operand(value, self.concentration)
         return (xlogy(alpha - 1, value).sum(-1) + lgamma(alpha.sum(-1))
                 - lgamma(alpha).sum(-1))
 

@@ -148,12 +148,12 @@ class Uniform(Distribution):
 
     def cdf(self, value) -> Tensor:
         """P(X ≤ value) = (value - low) / (high - low), clipped to [0, 1]."""
-        return clip((_operand(value) - self.low) / (self.high - self.low), 0.0, 1.0)
+        return clip((_operand(value, self.low) - self.low) / (self.high - self.low), 0.0, 1.0)
 
     def icdf(self, value) -> Tensor:
         """low + value · (high - low) for probabilities ``value`` in [0, 1]."""
         _checked(_unit_probabilities, _values(value), "Uniform.icdf")
-        return self.low + _operand(value) * (self.high - self.low)
+        return self.low + _operand(value, self.low) * (self.high - self.low)
 
     def entropy(self) -> Tensor:
         """log(high - low), one value per batch element."""
@@ -221,19 +221,20 @@ class Exponential(Distribution):
     def log_prob(self, value) -> Tensor:
         """log(rate) - rate · value, for values ≥ 0."""
         _checked(_nonnegative_values, _values(value), self.batch_shape)
+        value = _operand(value, self.rate)
         return log(self.rate) - self.rate * value
 
     def cdf(self, value) -> Tensor:
         """P(X ≤ value) = 1 - exp(-rate · value), for values ≥ 0."""
         _checked(_in_support, _values(value), self.batch_shape, "Exponential",
                  "non-negative", "cdf")
-        return -expm1(-self.rate * _operand(value))
+        return -expm1(-self.rate * _operand(value, self.rate))
 
     def icdf(self, value) -> Tensor:
         """-log(1 - value) / rate for probabilities ``value`` in [0, 1]."""
         _checked(_unit_probabilities, _values(value), "Exponential.icdf")
         with np.errstate(divide="ignore"):       # +inf at 1 is the answer (log 0)
-            return -log1p(-_operand(value)) / self.rate
+            return -log1p(-_operand(value, self.rate)) / self.rate
 
     def entropy(self) -> Tensor:
         """1 - log(rate), one value per batch element."""

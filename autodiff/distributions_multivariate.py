@@ -19,7 +19,7 @@ import numpy as np
 
 from .compile.hooks import made
 from .distributions import (_KL, Distribution, _as_float_tensor, _checked, _sample_shape,
-                            _standard_normal, _values, kl_divergence)
+                            _operand, _standard_normal, _values, kl_divergence)
 from .distributions_checks import _first_index, _not_nan
 from .ops.decompositions import cholesky, solve
 from .ops.diagonals import diagonal, tril
@@ -199,6 +199,7 @@ class MultivariateNormal(Distribution):
         size = self.event_shape[0]
         _checked(_vectors, np.asarray(_values(value)), size, self.batch_shape,
                  "MultivariateNormal")
+        value = _operand(value, self.loc)
         whitened = self._whitened(value - self.loc)
         return -0.5 * ((whitened ** 2).sum(-1) + size * _LOG_2PI) - self._half_log_det()
 

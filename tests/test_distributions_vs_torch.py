@@ -232,3 +232,39 @@ def test_normal_cdf_gradients_are_autograds():
     for k, arg in enumerate(args):
         expected = agrad.grad(lambda *a: norm.cdf(*a).sum(), k)(x, loc, scale)
         np.testing.assert_allclose(arg.grad, expected, rtol=1e-12)
+
+
+_FLOAT32_CASES = [
+    (lambda f: D.Normal(f(0), f(1)), [1, 2]), (lambda f: D.LogNormal(f(0), f(1)), [1, 2]),
+    (lambda f: D.Laplace(f(0), f(1)), [1, 2]), (lambda f: D.StudentT(f(3)), [1, 2]),
+    (lambda f: D.Exponential(f(1)), [1, 2]), (lambda f: D.Gamma(f(2), f(1)), [1, 2]),
+    (lambda f: D.Beta(f(2), f(1)), [0, 1]), (lambda f: D.Poisson(f(1)), [1, 2]),
+    (lambda f: D.Geometric(probs=f(0.3)), [1, 2]), (lambda f: D.Binomial(3, probs=f(0.3)), [1, 2]),
+    (lambda f: D.Bernoulli(probs=f(0.3)), [True, False]),
+    (lambda f: D.Dirichlet(np.ones(2, f)), [[0, 1]]),
+    (lambda f: D.MultivariateNormal(np.zeros(2, f), np.eye(2, dtype=f)), [[0, 1]])]
+
+
+@pytest.mark.parametrize("make, values", _FLOAT32_CASES)
+def test_integer_values_keep_float32_parameters_float32(make, values):
+    # NumPy made int64 values with float32 parameters float64; PyTorch keeps float32.
+    dist32, dist64 = make(np.float32), make(np.float64)
+    for convert in (np.array, ad.tensor):
+        log_p = dist32.log_prob(convert(values))
+        assert log_p.dtype == np.float32
+        np.testing.assert_allclose(log_p.data, dist64.log_prob(values).data, rtol=1e-6)
+    if hasattr(dist32, "cdf"):
+        assert dist32.cdf(np.array([1, 2])).dtype == np.float32
+
+
+def test_integer_values_are_read_at_each_call_in_a_compiled_step():
+    def step(loc, counts):
+        return D.Normal(loc, 1.0).log_prob(counts), D.Poisson(ad.exp(loc)).log_prob(counts)
+
+    compiled = ad.compile(step)
+    data = np.random.default_rng(8)
+    for n in (3, 3, 4):
+        loc, counts = data.normal(size=n).astype(np.float32), data.integers(0, 5, n)
+        for ours, eager in zip(compiled(loc, counts), step(loc, counts)):
+            assert ours.dtype == np.float32
+            np.testing.assert_allclose(ours.data, eager.data, rtol=1e-6)
