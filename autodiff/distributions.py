@@ -35,7 +35,7 @@ from .graph import no_grad
 from .compile.hooks import made
 from .distributions_checks import (_binary_values, _category_indices, _category_logits,
                                    _category_weights, _finite_logits, _flat_broadcast,
-                                   _not_nan, _positive_scale, _probabilities, _real_values,
+                                   _not_nan, _positive, _probabilities, _real_values,
                                    _unit_probabilities)
 from .nn.module import _generator
 from .ops.elementwise import clip, log, log1p, logaddexp, sigmoid, where
@@ -235,7 +235,7 @@ class Normal(Distribution):
         else:
             loc = _as_float_tensor(loc, "Normal", "loc")
             scale = _as_float_tensor(scale, "Normal", "scale", like=loc)
-        _checked(_positive_scale, scale.data)
+        _checked(_positive, scale.data, "Normal", "scale (the standard deviation)")
         _checked(_not_nan, loc.data, "Normal", "loc")
         self.batch_shape, (self.loc, self.scale) = _broadcast("Normal", loc=loc, scale=scale)
 

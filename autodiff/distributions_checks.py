@@ -41,11 +41,10 @@ def _not_nan(data, owner, name):
     return True
 
 
-def _positive_scale(data):
-    bad = ~(data > 0)
+def _positive(data, owner, name):
+    bad = ~(data > 0)                              # NaN counts as bad
     if bad.any():
-        raise ValueError(f"Normal: scale (the standard deviation) must be > 0; got "
-                         f"{_first_bad(data, bad)}")
+        raise ValueError(f"{owner}: {name} must be > 0; got {_first_bad(data, bad)}")
     return True
 
 

@@ -22,7 +22,7 @@ from .compile.hooks import made
 from .distributions import (_KL, Distribution, _as_float_tensor, _broadcast, _checked,
                             _kl_normal, _normal_cdf, _normal_icdf, _operand,
                             _sample_shape, _values)
-from .distributions_checks import _first_bad, _in_support, _not_nan, _unit_probabilities
+from .distributions_checks import _in_support, _not_nan, _positive, _unit_probabilities
 from .ops.activations import erf
 from .ops.elementwise import abs, exp, expm1, log, log1p, sign, where
 from .ops.special import digamma, erfinv, lgamma
@@ -45,13 +45,6 @@ def _float_parameters(owner: str, **given) -> dict[str, Tensor]:
     return {name: arrays[name] if name in arrays else
             _as_float_tensor(value, owner, name, like=like)
             for name, value in given.items()}
-
-
-def _positive(data, owner, name):
-    bad = ~(data > 0)                              # NaN counts as bad
-    if bad.any():
-        raise ValueError(f"{owner}: {name} must be > 0; got {_first_bad(data, bad)}")
-    return True
 
 
 def _standard_noise(kind, rng, shape, dtype):

@@ -23,8 +23,9 @@ import numpy as np
 from .compile.hooks import made
 from .distributions import (_KL, Distribution, _as_float_tensor, _broadcast, _checked,
                             _operand, _sample_shape, _values)
-from .distributions_checks import _broadcast_value, _first_bad, _first_index, _in_support
-from .distributions_continuous import _float_parameters, _positive
+from .distributions_checks import (_broadcast_value, _first_bad, _first_index, _in_support,
+                                   _positive)
+from .distributions_continuous import _float_parameters
 from .ops.elementwise import clip, log, where
 from .ops.shape import stack
 from .ops.special import digamma, lgamma, xlogy

@@ -14,7 +14,7 @@ from .compile.hooks import made
 from .distributions import (_KL, Distribution, _as_float_tensor, _broadcast, _checked,
                             _operand, _sample_shape, _values)
 from .distributions_checks import (_broadcast_value, _first_bad, _first_index, _in_support,
-                                   _unit_probabilities)
+                                   _positive, _unit_probabilities)
 from .ops.elementwise import clip, expm1, log, log1p, where
 from .tensor import Tensor
 
@@ -28,14 +28,6 @@ def _ordered_bounds(low, high):
             f" at index {_first_index(bad)}"
         raise ValueError(f"Uniform: low must be < high; got low = {low[bad].flat[0]}, "
                          f"high = {high[bad].flat[0]}{where_}")
-    return True
-
-
-def _positive_rate(data):
-    bad = ~(data > 0)
-    if bad.any():
-        raise ValueError(f"Exponential: rate (1 / mean) must be > 0; got "
-                         f"{_first_bad(data, bad)}")
     return True
 
 
@@ -177,7 +169,7 @@ class Exponential(Distribution):
 
     def __init__(self, rate):
         rate = _as_float_tensor(rate, "Exponential", "rate")
-        _checked(_positive_rate, rate.data)
+        _checked(_positive, rate.data, "Exponential", "rate (1 / mean)")
         self.rate = rate
         self.batch_shape = rate.shape
 
