@@ -10,7 +10,8 @@ conventions: ``Normal``, ``Bernoulli``, ``Categorical`` and ``kl_divergence`` he
 ``sample()`` draws values with no gradient (a constant, like ``torch``'s ``sample``);
 ``rsample()`` draws them as a differentiable function of the parameters (the
 reparameterization trick, ``loc + scale * eps`` for a Normal).  ``log_prob``,
-``entropy``, ``mean`` and ``variance`` are differentiable in the parameters.
+``entropy``, ``mean``, ``mode``, ``variance`` and (where PyTorch has them) ``cdf`` and
+``icdf`` are differentiable in the parameters.
 
 Randomness comes from ``rng=`` (an int seed or a ``np.random.Generator``), or else
 from the library's generator that ``ad.nn.manual_seed`` reseeds; NumPy's global
@@ -32,10 +33,15 @@ import numpy as np
 
 from .graph import no_grad
 from .compile.hooks import made
+from .distributions_checks import (_binary_values, _category_indices, _category_logits,
+                                   _category_weights, _finite_logits, _flat_broadcast,
+                                   _not_nan, _positive, _probabilities, _real_values,
+                                   _unit_probabilities)
 from .nn.module import _generator
 from .ops.elementwise import clip, log, log1p, logaddexp, sigmoid, where
 from .ops.indexing import getitem
 from .ops.shape import broadcast_to, reshape
+from .ops.special import erfc, erfinv
 from .tensor import Tensor
 
 # The others come from ``__getattr__`` (at the end).
@@ -102,123 +108,24 @@ def _values(value) -> np.ndarray:
     return value.data if isinstance(value, Tensor) else np.asarray(value)
 
 
-def _first_index(mask: np.ndarray) -> tuple:
-    """The index of the first entry where ``mask`` holds (for a message)."""
-    return tuple(int(i) for i in np.argwhere(mask)[0])
-
-
-def _first_bad(data: np.ndarray, mask: np.ndarray) -> str:
-    """The first value of ``data`` where ``mask`` holds, and where (for a message)."""
-    if not mask.ndim:
-        return f"{data}"
-    index = _first_index(mask)
-    return f"{data[index]} at index {index}"
+def _operand(value, like: Tensor):
+    """``value`` for arithmetic with the parameter ``like``: a float tensor as it is (so
+    gradients reach it), a Python float as it is, a list as an array, and integers or
+    booleans (counts, outcomes) in ``like``'s float dtype, as PyTorch promotes them
+    (NumPy would make int64 with float32 float64)."""
+    if isinstance(value, float) or isinstance(value, Tensor) and value.data.dtype.kind == "f":
+        return value
+    data = _values(value)
+    if data.dtype.kind in "biu":
+        # Through ``made``: a compiled step converts each call's values.
+        return Tensor(made("distribution values", np.asarray, (data, like.data.dtype)))
+    return data
 
 
 def _checked(check, *args) -> None:
     """``check(*args)``, which raises on bad values; a compiled step runs it again at
     each replay (``made`` kept as an effect), so bad values there raise too."""
     made(check.__name__, check, args, stateful=True)
-
-
-def _check_probs(owner: str, probs: Tensor) -> None:
-    _checked(_probabilities, probs.data, owner)
-
-
-def _probabilities(data, owner):
-    bad = ~((data >= 0) & (data <= 1))           # NaN counts as bad
-    if bad.any():
-        raise ValueError(f"{owner}: probs must lie in [0, 1]; got {_first_bad(data, bad)} "
-                         "(pass logits= for unconstrained scores)")
-    return True
-
-
-def _not_nan(data, owner, name):
-    bad = np.isnan(data)
-    if bad.any():
-        raise ValueError(f"{owner}: {name} must not be NaN; got {_first_bad(data, bad)} "
-                         "(a NaN parameter makes every sample and log_prob meaningless)")
-    return True
-
-
-def _positive_scale(data):
-    bad = ~(data > 0)
-    if bad.any():
-        raise ValueError(f"Normal: scale (the standard deviation) must be > 0; got "
-                         f"{_first_bad(data, bad)}")
-    return True
-
-
-def _real_values(data):
-    bad = np.isnan(data)
-    if bad.any():
-        raise ValueError(f"Normal.log_prob: values must be real numbers, not NaN (as in "
-                         f"PyTorch, NaN is outside the support); got {_first_bad(data, bad)}. "
-                         "Drop or fill in missing values first")
-    return True
-
-
-def _finite_logits(data):
-    # log_prob and entropy would be inf - inf = NaN (as they are in PyTorch).
-    bad = ~np.isfinite(data)
-    if bad.any():
-        raise ValueError(f"Bernoulli: logits must not be NaN or infinite; got "
-                         f"{_first_bad(data, bad)} (for an outcome that is certain, pass "
-                         "probs=0.0 or probs=1.0)")
-    return True
-
-
-def _binary_values(data):
-    bad = ~((data == 0) | (data == 1))
-    if bad.any():
-        raise ValueError(f"Bernoulli.log_prob: values must be 0 or 1; got "
-                         f"{_first_bad(data, bad)}")
-    return True
-
-
-def _category_indices(index, categories):
-    if index.dtype.kind == "f" and (index == np.round(index)).all():
-        index = index.astype(np.int64)
-    if index.dtype.kind not in "iu" or index.size and (
-            index.min() < 0 or index.max() >= categories):
-        raise ValueError(f"Categorical.log_prob: values must be integer category "
-                         f"indices in [0, {categories}); got dtype "
-                         f"{index.dtype}, range [{index.min()}, {index.max()}]"
-                         if index.size else "Categorical.log_prob: empty values")
-    return index
-
-
-def _flat_broadcast(index, shape):
-    return np.broadcast_to(index, shape).ravel()
-
-
-def _category_weights(data):
-    bad = ~((data >= 0) & (data < np.inf))
-    if bad.any():
-        raise ValueError(f"Categorical: probs must be ≥ 0 and finite; got "
-                         f"{_first_bad(data, bad)}")
-    with np.errstate(over="ignore"):
-        totals = data.sum(-1)
-    bad = ~((totals > 0) & (totals < np.inf))     # all zeros, or an overflowing sum
-    if bad.any():
-        raise ValueError("Categorical: each row of probs must have a positive sum that is "
-                         f"finite (it is normalized); got a sum of {_first_bad(totals, bad)}")
-    return True
-
-
-def _category_logits(data):
-    # As in PyTorch, which normalizes the logits and refuses a NaN: a +inf logit, or a
-    # row with every logit -inf (no category possible), has no distribution.
-    bad = np.isnan(data) | (data == np.inf)
-    if bad.any():
-        raise ValueError(f"Categorical: logits must not be NaN or +inf; got "
-                         f"{_first_bad(data, bad)} (-inf is allowed: it masks a category)")
-    empty = (data == -np.inf).all(-1)
-    if empty.any():
-        where = f" (row {_first_index(empty)})" if empty.ndim else ""
-        raise ValueError(f"Categorical: every logit of a row is -inf{where}, so no category "
-                         "is possible")
-    return True
 
 
 def _one_of(owner: str, probs, logits) -> None:
@@ -233,6 +140,21 @@ def _logits_from_probs(probs: Tensor) -> Tensor:
     eps = float(np.finfo(probs.data.dtype).eps)
     clamped = clip(probs, eps, 1 - eps)
     return log(clamped) - log1p(-clamped)
+
+
+def _set_success_probs(dist, owner: str, probs, logits, check=_probabilities) -> None:
+    """Set ``dist.probs``, ``dist.logits`` and ``dist._probs_given`` from exactly one of
+    ``probs`` (checked by ``check``) or finite ``logits``: Bernoulli trials."""
+    _one_of(owner, probs, logits)
+    if probs is not None:
+        dist.probs = _as_float_tensor(probs, owner, "probs")
+        _checked(check, dist.probs.data, owner)
+        dist.logits = _logits_from_probs(dist.probs)
+    else:
+        dist.logits = _as_float_tensor(logits, owner, "logits")
+        _checked(_finite_logits, dist.logits.data, owner)
+        dist.probs = sigmoid(dist.logits)
+    dist._probs_given = probs is not None
 
 
 def _sample_from(draw, rng, shape, *params):
@@ -313,13 +235,15 @@ class Normal(Distribution):
         else:
             loc = _as_float_tensor(loc, "Normal", "loc")
             scale = _as_float_tensor(scale, "Normal", "scale", like=loc)
-        _checked(_positive_scale, scale.data)
+        _checked(_positive, scale.data, "Normal", "scale (the standard deviation)")
         _checked(_not_nan, loc.data, "Normal", "loc")
         self.batch_shape, (self.loc, self.scale) = _broadcast("Normal", loc=loc, scale=scale)
 
     @property
     def mean(self) -> Tensor:
         return self.loc
+
+    mode = mean
 
     @property
     def stddev(self) -> Tensor:
@@ -353,8 +277,23 @@ class Normal(Distribution):
     def log_prob(self, value) -> Tensor:
         """log N(value; loc, scale²) = -(value - loc)² / (2 scale²) - log scale - log √(2π)."""
         _checked(_real_values, _values(value))
+        value = _operand(value, self.loc)
         z = (value - self.loc) / self.scale
         return -0.5 * z ** 2 - log(self.scale) - _LOG_SQRT_2PI
+
+    def cdf(self, value) -> Tensor:
+        """P(X ≤ value) = Φ((value - loc) / scale).
+
+        >>> ad.distributions.Normal(1.0, 2.0).cdf(ad.tensor([1.0, -np.inf]))
+        tensor([0.5, 0. ])
+        """
+        _checked(_real_values, _values(value), "Normal.cdf")
+        return _normal_cdf((_operand(value, self.loc) - self.loc) / self.scale)
+
+    def icdf(self, value) -> Tensor:
+        """The value with cdf ``value`` (probabilities in [0, 1]): loc + scale Φ⁻¹(value)."""
+        _checked(_unit_probabilities, _values(value), "Normal.icdf")
+        return self.loc + self.scale * _normal_icdf(_operand(value, self.loc))
 
     def entropy(self) -> Tensor:
         """½ + log √(2π) + log scale, one value per batch element."""
@@ -376,21 +315,17 @@ class Bernoulli(Distribution):
     """
 
     def __init__(self, probs=None, logits=None):
-        _one_of("Bernoulli", probs, logits)
-        if probs is not None:
-            self.probs = _as_float_tensor(probs, "Bernoulli", "probs")
-            _check_probs("Bernoulli", self.probs)
-            self.logits = _logits_from_probs(self.probs)
-        else:
-            self.logits = _as_float_tensor(logits, "Bernoulli", "logits")
-            _checked(_finite_logits, self.logits.data)
-            self.probs = sigmoid(self.logits)
+        _set_success_probs(self, "Bernoulli", probs, logits)
         self.batch_shape = self.probs.shape
-        self._probs_given = probs is not None
 
     @property
     def mean(self) -> Tensor:
         return self.probs
+
+    @property
+    def mode(self) -> Tensor:
+        """1 where probs > ½, 0 where below, NaN at ½ (both are modes), as in PyTorch."""
+        return Tensor(made("Bernoulli mode", _bernoulli_mode, (self.probs.data,)))
 
     @property
     def variance(self) -> Tensor:
@@ -407,6 +342,7 @@ class Bernoulli(Distribution):
         """value · logits - softplus(logits), i.e. log p for 1 and log(1 - p) for 0,
         written so as not to cancel for large logits of either sign."""
         _checked(_binary_values, _values(value))
+        value = _operand(value, self.logits)
         from .nn.losses_binary import logit_cross_entropy
         return -logit_cross_entropy(self.logits, value)
 
@@ -462,6 +398,11 @@ class Categorical(Distribution):
     def variance(self) -> Tensor:
         return self.mean
 
+    @property
+    def mode(self) -> Tensor:
+        """The most probable category (the first of a tie), int64, as in PyTorch."""
+        return Tensor(made("Categorical mode", np.argmax, (self.probs.data, -1)))
+
     def _params(self):
         return (self.probs.data,)
 
@@ -492,6 +433,19 @@ class Categorical(Distribution):
     def entropy(self) -> Tensor:
         """-Σ_k p_k log p_k along the categories (0 · log 0 counts as 0)."""
         return -(self.probs * _finite(self.logits)).sum(axis=-1)
+
+
+def _normal_cdf(z):
+    """Φ(z) = ½ erfc(-z / √2), accurate far in the lower tail too."""
+    return 0.5 * erfc(-z / math.sqrt(2))
+
+
+def _normal_icdf(p):
+    return math.sqrt(2) * erfinv(2 * p - 1)
+
+
+def _bernoulli_mode(probs):
+    return np.where(probs == 0.5, np.nan, probs > 0.5).astype(probs.dtype)
 
 
 def _finite(log_p: Tensor) -> Tensor:

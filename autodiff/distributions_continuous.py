@@ -20,10 +20,13 @@ import numpy as np
 
 from .compile.hooks import made
 from .distributions import (_KL, Distribution, _as_float_tensor, _broadcast, _checked,
-                            _first_bad, _kl_normal, _not_nan, _sample_shape, _values)
-from .distributions_more import _broadcast_value
-from .ops.elementwise import abs, exp, expm1, log, log1p, where
-from .ops.special import digamma, lgamma
+                            _kl_normal, _normal_cdf, _normal_icdf, _operand,
+                            _sample_shape, _values)
+from .distributions_checks import _in_support, _not_nan, _positive, _unit_probabilities
+from .ops.activations import erf
+from .ops.elementwise import abs, exp, expm1, log, log1p, sign, where
+from .ops.special import digamma, erfinv, lgamma
+from .ops.trig import arctan, tan
 from .tensor import Tensor
 
 __all__ = ["Laplace", "LogNormal", "HalfNormal", "Cauchy", "Gumbel", "StudentT"]
@@ -42,29 +45,6 @@ def _float_parameters(owner: str, **given) -> dict[str, Tensor]:
     return {name: arrays[name] if name in arrays else
             _as_float_tensor(value, owner, name, like=like)
             for name, value in given.items()}
-
-
-def _positive(data, owner, name):
-    bad = ~(data > 0)                              # NaN counts as bad
-    if bad.any():
-        raise ValueError(f"{owner}: {name} must be > 0; got {_first_bad(data, bad)}")
-    return True
-
-
-def _in_support(value, batch_shape, owner, support):
-    """Raise unless every value is in ``support`` ("real", "positive" or
-    "non-negative") and broadcasts with the batch, as PyTorch's ``validate_args`` does."""
-    _broadcast_value(owner, value, batch_shape)
-    if support == "real":
-        bad, wanted = np.isnan(value), "real numbers, not NaN"
-    elif support == "positive":
-        bad, wanted = ~(value > 0), "> 0"
-    else:
-        bad, wanted = ~(value >= 0), "≥ 0"
-    if bad.any():
-        raise ValueError(f"{owner}.log_prob: values must be {wanted} (the support); got "
-                         f"{_first_bad(value, bad)}")
-    return True
 
 
 def _standard_noise(kind, rng, shape, dtype):
@@ -95,6 +75,11 @@ class _LocationScale(Distribution):
     def _params(self):
         return self.loc.data, self.scale.data
 
+    @property
+    def mode(self) -> Tensor:
+        """The most probable value: ``loc`` (Laplace, Cauchy, Gumbel)."""
+        return self.loc
+
     # The sample as a function of ``z = loc + scale * eps`` (None: z itself): a NumPy
     # function, so that it works on arrays (``sample``) and is recorded on Tensors
     # (``rsample``).
@@ -118,6 +103,28 @@ class _LocationScale(Distribution):
                    stateful=True)
         return self._transformed(self.loc + self.scale * Tensor(eps, name="eps"))
 
+    # For ``cdf`` and ``icdf``: the support of the values, the inverse of ``_transform``
+    # (None: none), and the cdf of ``eps`` and its inverse, on Tensors.
+    _support = "real"
+    _untransform = None
+    _standard_cdf = _standard_icdf = None
+
+    def cdf(self, value) -> Tensor:
+        """P(X ≤ value), differentiable in the parameters and in ``value``."""
+        _checked(_in_support, _values(value), self.batch_shape, type(self).__name__,
+                 self._support, "cdf")
+        value = _operand(value, self.loc)
+        z = value if self._untransform is None else self._untransform(value)
+        return self._standard_cdf((z - self.loc) / self.scale)
+
+    def icdf(self, value) -> Tensor:
+        """The value x with P(X ≤ x) = ``value`` (a probability in [0, 1]): the inverse
+        of ``cdf``."""
+        _checked(_unit_probabilities, _values(value), f"{type(self).__name__}.icdf")
+        with np.errstate(divide="ignore"):       # ±inf at 0 and 1 is the answer (log 0)
+            eps = self._standard_icdf(_operand(value, self.loc))
+        return self._transformed(self.loc + self.scale * eps)
+
 
 class Laplace(_LocationScale):
     """The Laplace distribution: density ``exp(-|x - loc| / scale) / (2 scale)``.
@@ -128,6 +135,14 @@ class Laplace(_LocationScale):
     """
 
     _noise = "laplace"
+
+    @staticmethod
+    def _standard_cdf(z):
+        return 0.5 - 0.5 * sign(z) * expm1(-abs(z))
+
+    @staticmethod
+    def _standard_icdf(p):
+        return -sign(p - 0.5) * log1p(-2 * abs(p - 0.5))
 
     @property
     def mean(self) -> Tensor:
@@ -144,6 +159,7 @@ class Laplace(_LocationScale):
     def log_prob(self, value) -> Tensor:
         """-log(2 scale) - |value - loc| / scale."""
         _checked(_in_support, _values(value), self.batch_shape, "Laplace", "real")
+        value = _operand(value, self.loc)
         return -log(2 * self.scale) - abs(value - self.loc) / self.scale
 
     def entropy(self) -> Tensor:
@@ -161,10 +177,16 @@ class LogNormal(_LocationScale):
     """
 
     _transform = staticmethod(np.exp)
+    _support, _untransform = "positive", staticmethod(log)
+    _standard_cdf, _standard_icdf = staticmethod(_normal_cdf), staticmethod(_normal_icdf)
 
     @property
     def mean(self) -> Tensor:
         return exp(self.loc + self.scale ** 2 / 2)
+
+    @property
+    def mode(self) -> Tensor:
+        return exp(self.loc - self.scale ** 2)
 
     @property
     def variance(self) -> Tensor:
@@ -174,7 +196,7 @@ class LogNormal(_LocationScale):
     def log_prob(self, value) -> Tensor:
         """The Normal log-density of ``log value``, minus ``log value``; values > 0."""
         _checked(_in_support, _values(value), self.batch_shape, "LogNormal", "positive")
-        log_value = log(value)
+        log_value = log(_operand(value, self.loc))
         z = (log_value - self.loc) / self.scale
         return -0.5 * z ** 2 - log(self.scale) - _LOG_SQRT_2PI - log_value
 
@@ -196,10 +218,23 @@ class HalfNormal(_LocationScale):
         super().__init__(Tensor(np.zeros((), scale.data.dtype)), scale)
 
     _transform = staticmethod(np.abs)
+    _support = "non-negative"
+
+    @staticmethod
+    def _standard_cdf(z):                      # of |eps|: 2 Φ(z) - 1
+        return erf(z / math.sqrt(2))
+
+    @staticmethod
+    def _standard_icdf(p):
+        return math.sqrt(2) * erfinv(p)
 
     @property
     def mean(self) -> Tensor:
         return self.scale * math.sqrt(2 / math.pi)
+
+    @property
+    def mode(self) -> Tensor:
+        return Tensor(np.zeros(self.batch_shape, self.scale.data.dtype))
 
     @property
     def variance(self) -> Tensor:
@@ -208,6 +243,7 @@ class HalfNormal(_LocationScale):
     def log_prob(self, value) -> Tensor:
         """log 2 plus the Normal(0, scale) log-density, for values ≥ 0."""
         _checked(_in_support, _values(value), self.batch_shape, "HalfNormal", "non-negative")
+        value = _operand(value, self.loc)
         z = value / self.scale
         return -0.5 * z ** 2 - log(self.scale) + (math.log(2) - _LOG_SQRT_2PI)
 
@@ -228,6 +264,18 @@ class Cauchy(_LocationScale):
 
     _noise = "standard_cauchy"
 
+    @staticmethod
+    def _standard_cdf(z):
+        return arctan(z) / math.pi + 0.5
+
+    @staticmethod
+    def _standard_icdf(p):
+        # tan(π (p - ½)) written as -cot(π p) below ½ and cot(π (1 - p)) above: π (p - ½)
+        # rounds past ±π/2 near 0 and 1 (in float32, tan then has the wrong sign, as
+        # PyTorch's does), where π p and π (1 - p) keep their precision (±inf at the ends).
+        lower = made("Cauchy.icdf lower half", np.less, (_values(p), 0.5))
+        return where(lower, -1 / tan(math.pi * p), 1 / tan(math.pi * (1 - p)))
+
     @property
     def mean(self) -> Tensor:
         return Tensor(np.full(self.batch_shape, np.nan, self.loc.data.dtype))
@@ -239,6 +287,7 @@ class Cauchy(_LocationScale):
     def log_prob(self, value) -> Tensor:
         """-log π - log scale - log(1 + ((value - loc) / scale)²)."""
         _checked(_in_support, _values(value), self.batch_shape, "Cauchy", "real")
+        value = _operand(value, self.loc)
         z = (value - self.loc) / self.scale
         return -log1p(z ** 2) - log(self.scale) - math.log(math.pi)
 
@@ -258,6 +307,14 @@ class Gumbel(_LocationScale):
 
     _noise = "gumbel"
 
+    @staticmethod
+    def _standard_cdf(z):
+        return exp(-exp(-z))
+
+    @staticmethod
+    def _standard_icdf(p):
+        return -log(-log(p))
+
     @property
     def mean(self) -> Tensor:
         return self.loc + self.scale * _EULER_GAMMA
@@ -273,6 +330,7 @@ class Gumbel(_LocationScale):
     def log_prob(self, value) -> Tensor:
         """-(z + exp(-z)) - log scale with z = (value - loc) / scale."""
         _checked(_in_support, _values(value), self.batch_shape, "Gumbel", "real")
+        value = _operand(value, self.loc)
         z = (value - self.loc) / self.scale
         return -(z + exp(-z)) - log(self.scale)
 
@@ -323,6 +381,10 @@ class StudentT(Distribution):
         return where(_where_data(_more_than, self.df.data, 1), self.loc, np.nan)
 
     @property
+    def mode(self) -> Tensor:
+        return self.loc
+
+    @property
     def variance(self) -> Tensor:
         finite = _where_data(_more_than, self.df.data, 2)
         exists = _where_data(_more_than, self.df.data, 1)
@@ -355,6 +417,7 @@ class StudentT(Distribution):
         """lgamma((df + 1) / 2) - lgamma(df / 2) - ½ log(π df) - log scale
         - (df + 1) / 2 · log(1 + z² / df), with z = (value - loc) / scale."""
         _checked(_in_support, _values(value), self.batch_shape, "StudentT", "real")
+        value = _operand(value, self.loc)
         z = (value - self.loc) / self.scale
         df = self.df
         return (lgamma((df + 1) / 2) - lgamma(df / 2) - 0.5 * log(math.pi * df)

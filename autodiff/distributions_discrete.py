@@ -17,11 +17,10 @@ import numpy as np
 
 from .compile.hooks import made
 from .distributions import (_KL, Categorical, Distribution, _as_float_tensor, _broadcast,
-                            _check_probs, _checked, _first_bad, _kl_bernoulli,
-                            _kl_categorical, _logits_from_probs, _one_of, _softplus,
-                            _values)
-from .distributions_more import _broadcast_value
-from .ops.elementwise import exp, log, log1p, sigmoid, where
+                            _checked, _kl_bernoulli, _kl_categorical, _operand,
+                            _set_success_probs, _softplus, _values)
+from .distributions_checks import _broadcast_value, _first_bad
+from .ops.elementwise import exp, floor, log, log1p, minimum, where
 from .ops.special import lgamma, xlogy
 from .tensor import Tensor
 
@@ -57,14 +56,6 @@ def _success_probs(data, owner):
     if bad.any():
         raise ValueError(f"{owner}: probs (the success probability) must lie in (0, 1]; "
                          f"got {_first_bad(data, bad)}")
-    return True
-
-
-def _finite_logits(data, owner):
-    bad = ~np.isfinite(data)
-    if bad.any():
-        raise ValueError(f"{owner}: logits must be finite; got {_first_bad(data, bad)} "
-                         "(for a certain success, pass probs=1.0)")
     return True
 
 
@@ -107,6 +98,11 @@ class Poisson(Distribution):
         return self.rate
 
     @property
+    def mode(self) -> Tensor:
+        """floor(rate) (where rate is whole, rate - 1 is a mode too), as in PyTorch."""
+        return floor(self.rate)
+
+    @property
     def variance(self) -> Tensor:
         return self.rate
 
@@ -120,28 +116,14 @@ class Poisson(Distribution):
     def log_prob(self, value) -> Tensor:
         """k log(rate) - rate - log k! for whole numbers k ≥ 0 (0 log 0 counts as 0)."""
         _checked(_counts, _values(value), self.batch_shape, "Poisson")
+        value = _operand(value, self.rate)
         return xlogy(value, self.rate) - self.rate - lgamma(value + 1)
 
     def entropy(self) -> Tensor:
         raise _no_entropy("Poisson")
 
 
-class _Trials(Distribution):
-    """Bernoulli trials with success probability ``probs`` (or ``sigmoid(logits)``)."""
-
-    def _set_probs(self, probs, logits, owner):
-        _one_of(owner, probs, logits)
-        if probs is not None:
-            self.probs = _as_float_tensor(probs, owner, "probs")
-            self.logits = _logits_from_probs(self.probs)
-        else:
-            self.logits = _as_float_tensor(logits, owner, "logits")
-            _checked(_finite_logits, self.logits.data, owner)
-            self.probs = sigmoid(self.logits)
-        self._probs_given = probs is not None
-
-
-class Geometric(_Trials):
+class Geometric(Distribution):
     """The number of failures before the first success, in trials that succeed with
     probability ``probs`` in (0, 1] (or ``sigmoid(logits)``): ``(1 - p)**k p``.
 
@@ -154,9 +136,8 @@ class Geometric(_Trials):
     """
 
     def __init__(self, probs=None, logits=None):
-        self._set_probs(probs, logits, "Geometric")
+        _set_success_probs(self, "Geometric", probs, logits, check=_success_probs)
         if probs is not None:
-            _checked(_success_probs, self.probs.data, "Geometric")
             # Where a success is certain (p = 1), log(1 - p) = -inf: the k log(1 - p)
             # terms below take 0 there (and log_prob -inf for k > 0), with no NaN
             # gradient, from a log(1 - p) computed at a harmless p = 0 instead.
@@ -173,6 +154,10 @@ class Geometric(_Trials):
         return 1 / self.probs - 1
 
     @property
+    def mode(self) -> Tensor:
+        return Tensor(np.zeros(self.batch_shape, self.probs.data.dtype))
+
+    @property
     def variance(self) -> Tensor:
         return (1 / self.probs - 1) / self.probs
 
@@ -186,6 +171,7 @@ class Geometric(_Trials):
     def log_prob(self, value) -> Tensor:
         """k log(1 - p) + log p for whole numbers k ≥ 0."""
         _checked(_counts, _values(value), self.batch_shape, "Geometric")
+        value = _operand(value, self.probs)
         log_p = value * self._log_fail + self._log_p
         if self._certain is None:
             return log_p
@@ -202,12 +188,14 @@ def _failures_when_certain(certain, value):
     return certain & (value > 0)
 
 
-class Binomial(_Trials):
+class Binomial(Distribution):
     """The number of successes in ``total_count`` trials that each succeed with
     probability ``probs`` (or ``sigmoid(logits)``).
 
-    ``total_count`` holds whole numbers ≥ 0 and gets no gradient.  As for Bernoulli,
-    ``probs`` are clamped to [eps, 1 - eps] when converted to logits, as in PyTorch.
+    ``total_count`` holds whole numbers ≥ 0; a float Tensor of them gets the gradient
+    of the smooth formula in it (as in PyTorch), other counts are constants.  As for
+    Bernoulli, ``probs`` are clamped to [eps, 1 - eps] when converted to logits, as in
+    PyTorch.
 
     >>> b = ad.distributions.Binomial(10, probs=ad.tensor([0.5, 0.2]))
     >>> b.mean, b.log_prob(5.0)                            # n p; log(C(10, 5) p⁵ (1 - p)⁵)
@@ -215,21 +203,31 @@ class Binomial(_Trials):
     """
 
     def __init__(self, total_count=1, probs=None, logits=None):
-        self._set_probs(probs, logits, "Binomial")
-        if probs is not None:
-            _check_probs("Binomial", self.probs)
-        count = total_count.data if isinstance(total_count, Tensor) else total_count
-        if np.asarray(count).dtype.kind not in "fiub":
-            raise TypeError(f"Binomial: total_count must be numbers, got dtype "
-                            f"{np.asarray(count).dtype}")
-        # Through ``made``: a compiled step reads and checks each call's counts.
-        count = made("Binomial total_count", _count_array, (count, self.probs.data.dtype))
+        _set_success_probs(self, "Binomial", probs, logits)
+        if isinstance(total_count, Tensor) and total_count.data.dtype.kind == "f":
+            # Kept as it is, so that a gradient reaches it (log_prob is smooth in it), as
+            # in PyTorch; its values are checked at each call.
+            _checked(_whole_counts, total_count.data)
+            count = total_count
+        else:
+            count = total_count.data if isinstance(total_count, Tensor) else total_count
+            if np.asarray(count).dtype.kind not in "fiub":
+                raise TypeError(f"Binomial: total_count must be numbers, got dtype "
+                                f"{np.asarray(count).dtype}")
+            # Through ``made``: a compiled step reads and checks each call's counts.
+            count = Tensor(made("Binomial total_count", _count_array,
+                                (count, self.probs.data.dtype)))
         self.batch_shape, (self.total_count, self.probs, self.logits) = _broadcast(
-            "Binomial", total_count=Tensor(count), probs=self.probs, logits=self.logits)
+            "Binomial", total_count=count, probs=self.probs, logits=self.logits)
 
     @property
     def mean(self) -> Tensor:
         return self.total_count * self.probs
+
+    @property
+    def mode(self) -> Tensor:
+        """floor((n + 1) p), at most n, as in PyTorch."""
+        return minimum(floor((self.total_count + 1) * self.probs), self.total_count)
 
     @property
     def variance(self) -> Tensor:
@@ -246,6 +244,7 @@ class Binomial(_Trials):
         """log C(n, k) + k · logits - n · softplus(logits), written so as not to cancel."""
         n = self.total_count
         _checked(_counts, _values(value), self.batch_shape, "Binomial", n.data)
+        value = _operand(value, self.probs)
         return (lgamma(n + 1) - lgamma(value + 1) - lgamma(n - value + 1)
                 + value * self.logits - n * _softplus(self.logits))
 
@@ -308,6 +307,13 @@ class OneHotCategorical(Distribution):
     @property
     def mean(self) -> Tensor:
         return self.probs
+
+    @property
+    def mode(self) -> Tensor:
+        """The one-hot row of the most probable category."""
+        return Tensor(made("OneHotCategorical one-hot", _one_hot,
+                           (self._categorical.mode.data, self.event_shape[0],
+                            self.probs.data.dtype)))
 
     @property
     def variance(self) -> Tensor:

@@ -22,10 +22,12 @@ import numpy as np
 
 from .compile.hooks import made
 from .distributions import (_KL, Distribution, _as_float_tensor, _broadcast, _checked,
-                            _first_bad, _first_index, _sample_shape, _values)
-from .distributions_continuous import _float_parameters, _in_support, _positive
-from .distributions_more import _broadcast_value
-from .ops.elementwise import log
+                            _operand, _sample_shape, _values)
+from .distributions_checks import (_broadcast_value, _first_bad, _first_index, _in_support,
+                                   _positive)
+from .distributions_continuous import _float_parameters
+from .ops.elementwise import clip, log, where
+from .ops.shape import stack
 from .ops.special import digamma, lgamma, xlogy
 from .tensor import Tensor
 
@@ -80,6 +82,11 @@ class Gamma(Distribution):
         return self.concentration / self.rate
 
     @property
+    def mode(self) -> Tensor:
+        """(α - 1) / β, or 0 where α < 1 (the density is largest at 0 there)."""
+        return clip((self.concentration - 1) / self.rate, 0.0, None)
+
+    @property
     def variance(self) -> Tensor:
         return self.concentration / self.rate ** 2
 
@@ -102,9 +109,11 @@ class Gamma(Distribution):
         return Tensor(eps, name="standard_gamma") / self.rate
 
     def log_prob(self, value) -> Tensor:
-        """α log β + (α - 1) log x - β x - lgamma(α), for values > 0."""
+        """α log β + (α - 1) log x - β x - lgamma(α), for values ≥ 0 (as in PyTorch, at 0:
+        log β where α = 1, -inf where α > 1, +inf where α < 1)."""
         _checked(_in_support, _values(value), self.batch_shape, type(self).__name__,
-                 "positive")
+                 "non-negative")
+        value = _operand(value, self.rate)
         alpha, beta = self.concentration, self.rate
         return xlogy(alpha, beta) + xlogy(alpha - 1, value) - beta * value - lgamma(alpha)
 
@@ -159,6 +168,13 @@ class Beta(Distribution):
         return self.concentration1 / (self.concentration1 + self.concentration0)
 
     @property
+    def mode(self) -> Tensor:
+        """That of the Dirichlet on (x, 1 - x), as in PyTorch: (α - 1) / (α + β - 2)
+        where both exceed 1, the end of a concentration below 1, NaN for Beta(1, 1)."""
+        pair = stack([self.concentration1, self.concentration0], axis=-1)
+        return _dirichlet_mode(pair)[..., 0]
+
+    @property
     def variance(self) -> Tensor:
         a, b = self.concentration1, self.concentration0
         total = a + b
@@ -179,6 +195,7 @@ class Beta(Distribution):
     def log_prob(self, value) -> Tensor:
         """(α - 1) log x + (β - 1) log(1 - x) - log B(α, β), for values in [0, 1]."""
         _checked(_unit_interval_values, _values(value), self.batch_shape)
+        value = _operand(value, self.concentration1)
         a, b = self.concentration1, self.concentration0
         return xlogy(a - 1, value) + xlogy(b - 1, 1 - value) - _lbeta(a, b)
 
@@ -236,6 +253,12 @@ class Dirichlet(Distribution):
         return self.concentration.sum(-1, keepdims=True)
 
     @property
+    def mode(self) -> Tensor:
+        """max(α - 1, 0) normalized; where every α_k < 1, the first corner (e₀), as in
+        PyTorch; NaN where every α_k is 1 (all points are modes)."""
+        return _dirichlet_mode(self.concentration)
+
+    @property
     def mean(self) -> Tensor:
         return self.concentration / self._total()
 
@@ -263,6 +286,7 @@ class Dirichlet(Distribution):
         alpha = self.concentration
         _checked(_simplex_values, np.asarray(_values(value)), alpha.shape[-1],
                  self.batch_shape)
+        value = _operand(value, self.concentration)
         return (xlogy(alpha - 1, value).sum(-1) + lgamma(alpha.sum(-1))
                 - lgamma(alpha).sum(-1))
 
@@ -273,6 +297,30 @@ class Dirichlet(Distribution):
         log_beta = lgamma(alpha).sum(-1) - lgamma(total)
         return (log_beta + (total - alpha.shape[-1]) * digamma(total)
                 - ((alpha - 1) * digamma(alpha)).sum(-1))
+
+
+def _dirichlet_mode(concentration: Tensor) -> Tensor:
+    above_one = clip(concentration - 1, 0.0, None)
+    alpha = concentration.data
+    corner = made("Dirichlet mode corner", _first_corner, (alpha,))
+    # Where every α_k < 1 the density is unbounded at each corner: PyTorch takes the
+    # first.  Where none is above 1 otherwise, PyTorch's 0 / 0 gives NaN.
+    below_one = made("Dirichlet mode mask", _everywhere, (np.less, alpha))
+    none_above_one = made("Dirichlet mode mask", _everywhere, (np.less_equal, alpha))
+    # (divided by 1 where the total is 0, so that no 0 / 0 reaches the gradient)
+    mode = above_one / where(none_above_one, 1.0, above_one.sum(-1, keepdims=True))
+    return where(below_one, corner, where(none_above_one, np.nan, mode))
+
+
+def _first_corner(concentration):
+    corner = np.zeros_like(concentration)
+    corner[..., 0] = 1
+    return corner
+
+
+def _everywhere(compare, concentration):
+    """Where ``compare(α_k, 1)`` holds for every k of a vector (kept as an axis)."""
+    return compare(concentration, 1).all(-1, keepdims=True)
 
 
 def _kl_gamma(p: Gamma, q: Gamma) -> Tensor:

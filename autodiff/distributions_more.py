@@ -12,8 +12,10 @@ import numpy as np
 
 from .compile.hooks import made
 from .distributions import (_KL, Distribution, _as_float_tensor, _broadcast, _checked,
-                            _first_bad, _first_index, _sample_shape, _values)
-from .ops.elementwise import log, where
+                            _operand, _sample_shape, _values)
+from .distributions_checks import (_broadcast_value, _first_bad, _first_index, _in_support,
+                                   _positive, _unit_probabilities)
+from .ops.elementwise import clip, expm1, log, log1p, where
 from .tensor import Tensor
 
 __all__ = ["Uniform", "Exponential"]
@@ -27,22 +29,6 @@ def _ordered_bounds(low, high):
         raise ValueError(f"Uniform: low must be < high; got low = {low[bad].flat[0]}, "
                          f"high = {high[bad].flat[0]}{where_}")
     return True
-
-
-def _positive_rate(data):
-    bad = ~(data > 0)
-    if bad.any():
-        raise ValueError(f"Exponential: rate (1 / mean) must be > 0; got "
-                         f"{_first_bad(data, bad)}")
-    return True
-
-
-def _broadcast_value(owner, value, batch_shape):
-    try:
-        return np.broadcast_shapes(value.shape, batch_shape)
-    except ValueError:
-        raise ValueError(f"{owner}.log_prob: values of shape {value.shape} do not broadcast "
-                         f"with batch_shape {batch_shape}") from None
 
 
 def _log_inside(value, low, high):
@@ -113,6 +99,11 @@ class Uniform(Distribution):
         return (self.high + self.low) / 2
 
     @property
+    def mode(self) -> Tensor:
+        """NaN: every value of [low, high) is a mode (as in PyTorch)."""
+        return Tensor(np.full(self.batch_shape, np.nan, self.low.data.dtype))
+
+    @property
     def stddev(self) -> Tensor:
         return (self.high - self.low) / 12 ** 0.5
 
@@ -147,6 +138,15 @@ class Uniform(Distribution):
                           (_values(value), self.low.data, self.high.data), stateful=True)
         return Tensor(log_inside) - log(self.high - self.low)
 
+    def cdf(self, value) -> Tensor:
+        """P(X ≤ value) = (value - low) / (high - low), clipped to [0, 1]."""
+        return clip((_operand(value, self.low) - self.low) / (self.high - self.low), 0.0, 1.0)
+
+    def icdf(self, value) -> Tensor:
+        """low + value · (high - low) for probabilities ``value`` in [0, 1]."""
+        _checked(_unit_probabilities, _values(value), "Uniform.icdf")
+        return self.low + _operand(value, self.low) * (self.high - self.low)
+
     def entropy(self) -> Tensor:
         """log(high - low), one value per batch element."""
         return log(self.high - self.low)
@@ -169,13 +169,17 @@ class Exponential(Distribution):
 
     def __init__(self, rate):
         rate = _as_float_tensor(rate, "Exponential", "rate")
-        _checked(_positive_rate, rate.data)
+        _checked(_positive, rate.data, "Exponential", "rate (1 / mean)")
         self.rate = rate
         self.batch_shape = rate.shape
 
     @property
     def mean(self) -> Tensor:
         return 1 / self.rate
+
+    @property
+    def mode(self) -> Tensor:
+        return Tensor(np.zeros(self.batch_shape, self.rate.data.dtype))
 
     @property
     def stddev(self) -> Tensor:
@@ -209,7 +213,20 @@ class Exponential(Distribution):
     def log_prob(self, value) -> Tensor:
         """log(rate) - rate · value, for values ≥ 0."""
         _checked(_nonnegative_values, _values(value), self.batch_shape)
+        value = _operand(value, self.rate)
         return log(self.rate) - self.rate * value
+
+    def cdf(self, value) -> Tensor:
+        """P(X ≤ value) = 1 - exp(-rate · value), for values ≥ 0."""
+        _checked(_in_support, _values(value), self.batch_shape, "Exponential",
+                 "non-negative", "cdf")
+        return -expm1(-self.rate * _operand(value, self.rate))
+
+    def icdf(self, value) -> Tensor:
+        """-log(1 - value) / rate for probabilities ``value`` in [0, 1]."""
+        _checked(_unit_probabilities, _values(value), "Exponential.icdf")
+        with np.errstate(divide="ignore"):       # +inf at 1 is the answer (log 0)
+            return -log1p(-_operand(value, self.rate)) / self.rate
 
     def entropy(self) -> Tensor:
         """1 - log(rate), one value per batch element."""

@@ -18,8 +18,9 @@ import math
 import numpy as np
 
 from .compile.hooks import made
-from .distributions import (_KL, Distribution, _as_float_tensor, _checked, _first_index, _not_nan,
-                            _sample_shape, _values, kl_divergence)
+from .distributions import (_KL, Distribution, _as_float_tensor, _checked, _sample_shape,
+                            _operand, _standard_normal, _values, kl_divergence)
+from .distributions_checks import _first_index, _not_nan
 from .ops.decompositions import cholesky, solve
 from .ops.diagonals import diagonal, tril
 from .ops.elementwise import log
@@ -87,11 +88,6 @@ def _vectors(value, size, batch_shape, owner):
     return True
 
 
-def _standard_normal(rng, shape, dtype):
-    from .nn.module import _generator
-    return _generator(rng).standard_normal(shape).astype(dtype)
-
-
 def _times(matrix, vectors):
     """``matrix @ vector`` for stacks of each that broadcast (Tensors or arrays)."""
     return (matrix * vectors[..., None, :]).sum(-1)
@@ -151,6 +147,8 @@ class MultivariateNormal(Distribution):
     def mean(self) -> Tensor:
         return self.loc
 
+    mode = mean
+
     @property
     def variance(self) -> Tensor:
         return (self.scale_tril ** 2).sum(-1)
@@ -201,6 +199,7 @@ class MultivariateNormal(Distribution):
         size = self.event_shape[0]
         _checked(_vectors, np.asarray(_values(value)), size, self.batch_shape,
                  "MultivariateNormal")
+        value = _operand(value, self.loc)
         whitened = self._whitened(value - self.loc)
         return -0.5 * ((whitened ** 2).sum(-1) + size * _LOG_2PI) - self._half_log_det()
 
@@ -248,6 +247,10 @@ class Independent(Distribution):
     @property
     def mean(self) -> Tensor:
         return self.base.mean
+
+    @property
+    def mode(self) -> Tensor:
+        return self.base.mode
 
     @property
     def variance(self) -> Tensor:

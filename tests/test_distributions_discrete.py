@@ -246,7 +246,7 @@ def test_bad_parameters_and_values_are_refused():
         Geometric(probs=0.0)
     with pytest.raises(ValueError, match="Geometric: pass exactly one of probs= or logits="):
         Geometric(probs=0.5, logits=0.0)
-    with pytest.raises(ValueError, match="Geometric: logits must be finite"):
+    with pytest.raises(ValueError, match="Geometric: logits must not be NaN or infinite"):
         Geometric(logits=np.inf)
     with pytest.raises(ValueError, match="Geometric.log_prob: values must be whole numbers"):
         Geometric(probs=0.5).log_prob(-1.0)

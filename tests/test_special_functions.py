@@ -250,6 +250,26 @@ def test_xlogy_forward_mode_at_zero_is_pytorchs():
     np.testing.assert_array_equal(tangent, [np.nan, 0.0, 4.0])
 
 
+def test_xlogy_of_zero_y_is_minus_inf_without_a_warning():
+    # As scipy.special.xlogy and torch.xlogy: -inf (and an infinite slope in y), silently;
+    # a negative y, whose log is not real, still warns.
+    import warnings
+    x = ad.tensor([1.0, 2.0], requires_grad=True)
+    y = ad.tensor([0.0, 0.0], requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = ad.xlogy(x, y)
+        np.testing.assert_array_equal(out.data, [-np.inf, -np.inf])
+        out.sum().backward()
+        np.testing.assert_array_equal(x.grad, [-np.inf, -np.inf])
+        np.testing.assert_array_equal(y.grad, [np.inf, np.inf])
+        assert ad.xlogy(0.0, ad.tensor(0.0)).item() == 0.0
+        assert ad.distributions.Poisson(0.0).log_prob(1.0).item() == -np.inf
+        assert ad.distributions.Beta(2.0, 3.0).log_prob(0.0).item() == -np.inf
+    with pytest.warns(RuntimeWarning, match="invalid value"):
+        ad.xlogy(ad.tensor(1.0), ad.tensor(-1.0))
+
+
 def test_dtypes_shapes_and_broadcasting():
     for op in (ad.lgamma, ad.digamma, ad.erfc, ad.erfinv, _polygamma(3)):
         for dtype in (np.float32, np.float64):

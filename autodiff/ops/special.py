@@ -87,7 +87,10 @@ erfinv = defop(
 def _xlogy_forward(x, y):
     x, y = np.asarray(x), np.asarray(y)
     zero = (x == 0) & ~np.isnan(y)
-    return np.where(zero, 0.0, x * np.log(np.where(zero, 1.0, y)))
+    # log(0) = -inf is the right answer (x * log 0 is -inf for x > 0), as SciPy's and
+    # PyTorch's give it silently; a negative y still warns ("invalid value").
+    with np.errstate(divide="ignore"):
+        return np.where(zero, 0.0, x * np.log(np.where(zero, 1.0, y)))
 
 
 def _xlogy_x_rule(xp, g, ans, x, y):
@@ -97,7 +100,9 @@ def _xlogy_x_rule(xp, g, ans, x, y):
 
 
 def _xlogy_y_rule(xp, g, ans, x, y):
-    return g * x / y
+    # x / 0 = ±inf for x != 0 is the slope of x log y at y = 0, silent as in PyTorch.
+    with np.errstate(divide="ignore"):
+        return g * x / y
 
 
 def _xlogy_jvp(xp, tangents, ans, x, y):
