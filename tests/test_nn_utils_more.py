@@ -154,7 +154,8 @@ def test_weight_norm_gradients_reach_g_and_v(dim):
 
     def loss_value():
         v, g = layer.weight_v.data, layer.weight_g.data
-        axes = None if dim is None else (0 if dim in (0, -2) else 1)   # (n_in, n_out)
+        # (n_in, n_out); dim=-1 is PyTorch's spelling of None here
+        axes = None if dim in (None, -1) else (0 if dim == 0 else 1)
         norm = np.sqrt(np.sum(v * v, axis=axes, keepdims=axes is not None))
         return float(np.sum(np.tanh(x @ (g * v / norm) + layer.bias.data)))
     ad.tanh(layer(ad.tensor(x))).sum().backward()
@@ -163,7 +164,7 @@ def test_weight_norm_gradients_reach_g_and_v(dim):
                                    rtol=1e-6, atol=1e-9)
 
 
-@pytest.mark.parametrize("dim", [0, 1, None])
+@pytest.mark.parametrize("dim", [0, 1, None, -1, -2])
 @pytest.mark.parametrize("kind", ["linear", "conv"])
 def test_weight_norm_matches_pytorch(kind, dim, torch):
     if kind == "linear":
@@ -183,6 +184,7 @@ def test_weight_norm_matches_pytorch(kind, dim, torch):
     torch.nn.utils.weight_norm(theirs, dim=dim)
     export = ours.to_torch_state_dict()
     for key, value in theirs.state_dict().items():
+        assert np.shape(export[key]) == tuple(value.shape), key
         np.testing.assert_allclose(export[key], value.numpy(), rtol=1e-14, err_msg=key)
     out, expected = ours(ad.tensor(x)), theirs(torch.tensor(x))
     np.testing.assert_allclose(out.data, expected.detach().numpy(), rtol=1e-12, atol=1e-14)
