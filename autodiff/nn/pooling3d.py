@@ -24,7 +24,7 @@ from ..ops.linalg import matmul
 from ..tensor import Tensor
 from . import functional_conv as FC
 from . import pooling_more as PM
-from .conv import _is_int
+from .conv import _MaxPoolNd, _is_int
 from .conv3d import _triple, as_planes, check_volume, from_planes
 from .module import Module
 
@@ -244,7 +244,7 @@ def adaptive_max_pool3d(input, output_size, return_indices: bool = False) -> Ten
 
 # ----- layers -----------------------------------------------------------------------------------
 
-class MaxPool3d(Module):
+class MaxPool3d(_MaxPoolNd):
     """``F.max_pool3d`` as a layer (no parameters); with ``return_indices=True`` it returns
     ``(output, indices)``, for ``MaxUnpool3d``.
 
@@ -252,21 +252,7 @@ class MaxPool3d(Module):
     (1, 1, 2, 2, 2)
     """
 
-    def __init__(self, kernel_size, stride=None, padding=0, dilation=1,
-                 return_indices: bool = False, ceil_mode: bool = False):
-        super().__init__()
-        self.kernel_size = kernel_size
-        self.stride = stride if stride is not None else kernel_size
-        self.padding, self.dilation = padding, dilation
-        self.return_indices, self.ceil_mode = return_indices, ceil_mode
-
-    def forward(self, x):
-        return max_pool3d(x, self.kernel_size, self.stride, self.padding, self.dilation,
-                          self.ceil_mode, self.return_indices)
-
-    def extra_repr(self):
-        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
-                f", dilation={self.dilation}, ceil_mode={self.ceil_mode}")
+    _function = staticmethod(max_pool3d)
 
 
 class AvgPool3d(Module):

@@ -22,7 +22,7 @@ from ..ops.indexing import getitem
 from ..ops.linalg import matmul
 from ..tensor import Tensor
 from . import functional_conv as FC
-from .conv import _is_int
+from .conv import _MaxPoolNd, _is_int
 from .module import Module
 
 
@@ -273,28 +273,14 @@ def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode: bool = Fal
     return _as_sequence(y)
 
 
-class MaxPool1d(Module):
+class MaxPool1d(_MaxPoolNd):
     """``F.max_pool1d`` as a layer (no parameters).
 
     >>> ad.nn.MaxPool1d(3, stride=2)(ad.tensor(np.zeros((1, 4, 9)))).shape
     (1, 4, 4)
     """
 
-    def __init__(self, kernel_size, stride=None, padding=0, dilation=1,
-                 return_indices: bool = False, ceil_mode: bool = False):
-        super().__init__()
-        self.kernel_size = kernel_size
-        self.stride = stride if stride is not None else kernel_size
-        self.padding, self.dilation = padding, dilation
-        self.return_indices, self.ceil_mode = return_indices, ceil_mode
-
-    def forward(self, x):
-        return max_pool1d(x, self.kernel_size, self.stride, self.padding, self.dilation,
-                          self.ceil_mode, self.return_indices)
-
-    def extra_repr(self):
-        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
-                f", dilation={self.dilation}, ceil_mode={self.ceil_mode}")
+    _function = staticmethod(max_pool1d)
 
 
 class AvgPool1d(Module):
