@@ -75,10 +75,11 @@ def as_planes(x):
     return _shape.reshape(_shape.transpose(x, (0, 2, 1, 3, 4)), (n * d, c, h, w))
 
 
-def from_planes(y, n):
-    """(N*D, C, H, W) -> (N, C, D, H, W), the inverse of ``as_planes``."""
-    nd, c, h, w = y.shape
-    return _shape.transpose(_shape.reshape(y, (n, nd // n, c, h, w)), (0, 2, 1, 3, 4))
+def from_planes(y, n, depth):
+    """(N*D, C, H, W) -> (N, C, D, H, W), the inverse of ``as_planes`` (D given: N may
+    be 0)."""
+    _, c, h, w = y.shape
+    return _shape.transpose(_shape.reshape(y, (n, depth, c, h, w)), (0, 2, 1, 3, 4))
 
 
 def _add_bias(out, bias, channels, where):
@@ -125,7 +126,7 @@ def _conv3d(x, weight, bias, stride, padding, dilation, groups, where):
                             stride=stride[1:], padding=plane_pads, dilation=dilation[1:],
                             groups=int(groups))
         total = part if total is None else total + part
-    return _add_bias(from_planes(total, n), bias, o, where)
+    return _add_bias(from_planes(total, n, out_depth), bias, o, where)
 
 
 def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups: int = 1) -> Tensor:
@@ -175,7 +176,7 @@ def _conv_transpose3d(x, weight, bias, stride, padding, output_padding, groups, 
     for k in range(kd):
         part = _conv_transpose2d(planes, getitem(weight, (_ALL, _ALL, k)), None, stride[1:],
                                  padding[1:], output_padding[1:], groups, dilation[1:], where)
-        part = from_planes(part, n)                         # (N, C_out, D, Ho, Wo)
+        part = from_planes(part, n, depth)                  # (N, C_out, D, Ho, Wo)
         if sd > 1:         # input slice d lands at depth d * stride: zeros in between
             c, ho, wo = part.shape[1], part.shape[3], part.shape[4]
             part = _shape.reshape(part, (n, c, depth, 1, ho, wo))

@@ -66,7 +66,7 @@ def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     planes = _conv.max_pool2d(as_planes(FC._as_tensor(input)), kernel=(kh, kw),
                               stride=stride[1:], padding=padding[1:], dilation=dilation[1:],
                               out_hw=(ho, wo))                       # (N*D, C, Ho, Wo)
-    columns = _shape.reshape(from_planes(planes, n), (n, c, shape[2], ho * wo))
+    columns = _shape.reshape(from_planes(planes, n, shape[2]), (n, c, shape[2], ho * wo))
     deep = _conv.max_pool2d(columns, kernel=(kd, 1), stride=(stride[0], 1),
                             padding=(padding[0], 0), dilation=(dilation[0], 1),
                             out_hw=(do, ho * wo))
@@ -113,7 +113,7 @@ def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode: bool = Fal
     (kd, kh, kw), (sd, sh, sw), (pd, ph, pw) = kernel, stride, padding
     planes = FC.avg_pool2d(as_planes(FC._as_tensor(input)), (kh, kw), (sh, sw), (ph, pw),
                            ceil_mode, count_include_pad)
-    x = from_planes(planes, n)                                   # (N, C, D, Ho, Wo)
+    x = from_planes(planes, n, depth)                            # (N, C, D, Ho, Wo)
     extra = max(0, (do - 1) * sd + kd - (depth + 2 * pd))
     if pd or extra:
         x = _conv.constant_pad(x, widths=((0, 0), (0, 0), (pd, pd + extra), (0, 0), (0, 0)),

@@ -118,7 +118,8 @@ def _adaptive_max_indices(x, out_sizes):
         key = tuple(slice(start, int(windows[axis][1][i]))
                     for axis, (start, i) in enumerate(zip(starts, cell)))
         block = x[(slice(None), slice(None)) + key]
-        first = np.argmax(block.reshape(block.shape[:2] + (-1,)), axis=2)   # NaN first
+        cells = int(np.prod(block.shape[2:]))              # (N or C may be 0)
+        first = np.argmax(block.reshape(block.shape[:2] + (cells,)), axis=2)   # NaN first
         local = np.unravel_index(first, block.shape[2:])
         result[(slice(None), slice(None)) + cell] = np.ravel_multi_index(
             tuple(p + start for p, start in zip(local, starts)), spatial)
