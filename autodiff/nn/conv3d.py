@@ -42,16 +42,7 @@ def _triple(value, what, where, minimum=1):
 
 def check_volume(x, where, channels=None):
     """The shape of a 5-D (N, C, D, H, W) input, refused (naming ``where``) otherwise."""
-    shape = FC._shape_of(x)
-    if len(shape) != 5:
-        hint = (f"; for a single volume use x[None] to get shape {(1,) + tuple(shape)}"
-                if len(shape) == 4 else "")
-        raise ValueError(f"{where}: expected a 5-D input (N, C, D, H, W), got shape "
-                         f"{tuple(shape)}{hint}")
-    if channels is not None and shape[1] != channels:
-        raise ValueError(f"{where}: expected {channels} input channels (axis 1 of the "
-                         f"(N, C, D, H, W) input), got {shape[1]} (input shape {tuple(shape)})")
-    return shape
+    return FC.check_batched(x, where, "N, C, D, H, W", "volume", channels)
 
 
 def _pads(padding, kernel, dilation, stride, where):
@@ -224,10 +215,7 @@ def _one(value, what, where, minimum):
 def _conv_transpose1d(x, weight, bias, stride, padding, output_padding, groups, dilation,
                       where):
     shape, w_shape = FC._shape_of(x), FC._shape_of(weight)
-    if len(shape) != 3:
-        raise ValueError(f"{where}: expected a 3-D input (N, C, L), got shape {tuple(shape)}"
-                         + (f"; for a single sequence use x[None] to get shape "
-                            f"{(1,) + tuple(shape)}" if len(shape) == 2 else ""))
+    FC.check_batched(x, where, "N, C, L", "sequence")
     if len(w_shape) != 3:
         raise ValueError(f"{where}: expected a 3-D weight (in_channels, out_channels/groups, "
                          f"k), got shape {tuple(w_shape)}")

@@ -144,13 +144,7 @@ def _depth_divisor(n, k, s, p, extra, out, count_include_pad, dtype):
 def _adaptive_sizes(x, output_size, axes, where):
     """The input's shape and the output's sizes along its last ``axes`` axes (None keeps
     an axis's size)."""
-    shape = FC._shape_of(x)
-    if len(shape) != axes + 2:
-        layout = "(N, C, L)" if axes == 1 else "(N, C, D, H, W)"
-        raise ValueError(f"{where}: expected a {axes + 2}-D input {layout}, got shape "
-                         f"{tuple(shape)}" + (f"; for a single sample use x[None] to get "
-                                              f"shape {(1,) + tuple(shape)}"
-                                              if len(shape) == axes + 1 else ""))
+    shape = FC.check_batched(x, where, "N, C, L" if axes == 1 else "N, C, D, H, W", "sample")
     FC._float_input(x, where)
     sizes = (tuple(output_size) if isinstance(output_size, (tuple, list))
              else (output_size,) * axes)

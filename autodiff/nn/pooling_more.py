@@ -199,12 +199,7 @@ def _int1(value, what, where, minimum):
 
 
 def _pool1d_args(x, kernel_size, stride, padding, dilation, where):
-    shape = FC._shape_of(x)
-    if len(shape) != 3:
-        hint = (f"; for a single sequence use x[None] to get shape {(1,) + tuple(shape)}"
-                if len(shape) == 2 else "")
-        raise ValueError(f"{where}: expected a 3-D input (N, C, L), got shape "
-                         f"{tuple(shape)}{hint}")
+    shape = FC.check_batched(x, where, "N, C, L", "sequence")
     FC._float_input(x, where)
     k = _int1(kernel_size, "kernel_size", where, 1)
     s = k if stride is None or stride == () else _int1(stride, "stride", where, 1)
