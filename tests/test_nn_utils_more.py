@@ -399,6 +399,32 @@ def test_fusions_match_pytorch(torch):
             np.testing.assert_allclose(ours[key], theirs[key].numpy(), rtol=1e-13, err_msg=key)
 
 
+@pytest.mark.parametrize("bias", [True, False])
+def test_fused_parameters_require_grad_and_keep_dtypes_as_pytorchs(bias):
+    # A bias made where the layer had none starts from zeros in PyTorch: no gradient
+    for fused in (utils.fuse_conv_bn_eval(nn.Conv2d(2, 3, 3, bias=bias, dtype=np.float32)
+                                          .eval(), _eval_bn(nn.BatchNorm2d(3))),
+                  utils.fuse_linear_bn_eval(nn.Linear(3, 4, bias=bias, dtype=np.float32)
+                                            .eval(), _eval_bn(nn.BatchNorm1d(4)))):
+        assert fused.weight.requires_grad and fused.bias.requires_grad == bias
+        assert fused.weight.dtype == fused.bias.dtype == np.float32
+
+
+def test_fused_parameters_require_grad_as_pytorchs_against_pytorch(torch):
+    for bias in (True, False):
+        pairs = [(torch.nn.utils.fuse_conv_bn_eval(torch.nn.Conv2d(2, 3, 3, bias=bias).eval(),
+                                                   torch.nn.BatchNorm2d(3).eval()),
+                  utils.fuse_conv_bn_eval(nn.Conv2d(2, 3, 3, bias=bias).eval(),
+                                          nn.BatchNorm2d(3).eval())),
+                 (torch.nn.utils.fuse_linear_bn_eval(torch.nn.Linear(3, 4, bias=bias).eval(),
+                                                     torch.nn.BatchNorm1d(4).eval()),
+                  utils.fuse_linear_bn_eval(nn.Linear(3, 4, bias=bias).eval(),
+                                            nn.BatchNorm1d(4).eval()))]
+        for theirs, ours in pairs:
+            assert ours.bias.requires_grad == theirs.bias.requires_grad
+            assert ours.weight.requires_grad == theirs.weight.requires_grad
+
+
 def test_fusions_refuse_training_mode_and_missing_statistics():
     conv, bn = nn.Conv2d(1, 2, 3, rng=0), nn.BatchNorm2d(2)
     with pytest.raises(ValueError, match=r"fuse_conv_bn_eval: fusion is only for eval mode "
