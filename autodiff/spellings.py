@@ -484,8 +484,9 @@ class PyTorchMethods:
             return maximum(absolute(self), axis=dim, keepdims=keepdim)
         if p == -np.inf:
             return minimum(absolute(self), axis=dim, keepdims=keepdim)
-        if p == 0:                      # the count of nonzero entries (no gradient)
-            return total((self != 0).astype(self.dtype), axis=dim, keepdims=keepdim)
+        if p == 0:
+            from .ops.norms import count_of_nonzeros
+            return count_of_nonzeros(self, dim, keepdim)
         if p == 1:
             return total(absolute(self), axis=dim, keepdims=keepdim)
         # (_abs_power: for p < 1 the gradient at a zero entry is 0, as PyTorch's, not NaN)

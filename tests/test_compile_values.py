@@ -483,7 +483,7 @@ def test_an_accuracy_from_tensor_argmax_is_computed_again_at_each_replay():
             loss.backward()
             opt.step()
             return (loss, (out.argmax(1) == y).mean(), out.argmin(dim=1), out.argmax(),
-                    out.norm(p=0, dim=1))
+                    out.norm(p=0, dim=1).detach())   # (on the tape, as in PyTorch)
         return step
 
     eager, compiled = make(), ad.compile(make())

@@ -438,3 +438,24 @@ def test_against_pytorch():
     np.testing.assert_allclose(bn(ad.tensor(x)).data, theirs(torch.tensor(x)).detach().numpy(),
                                rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(bn.running_var, theirs.running_var.numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("op, out_shape", [
+    (lambda x: F.conv3d(x, ad.tensor(np.ones((3, 2, 2, 2, 2)))), (0, 3, 3, 3, 3)),
+    (lambda x: F.conv_transpose3d(x, ad.tensor(np.ones((2, 3, 2, 2, 2))), stride=2),
+     (0, 3, 8, 8, 8)),
+    (lambda x: F.max_pool3d(x, 2), (0, 2, 2, 2, 2)),
+    (lambda x: F.avg_pool3d(x, 2, 1, 1, ceil_mode=True), (0, 2, 5, 5, 5)),
+    (lambda x: F.max_unpool3d(*F.max_pool3d(x, 2, return_indices=True), 2), (0, 2, 4, 4, 4)),
+    (lambda x: F.max_unpool2d(*F.max_pool2d(x[:, :, 0], 2, return_indices=True), 2),
+     (0, 2, 4, 4)),
+    (lambda x: F.adaptive_max_pool3d(x, 3, return_indices=True)[0], (0, 2, 3, 3, 3)),
+    (lambda x: F.adaptive_max_pool1d(x[:, :, 0, 0], 3, return_indices=True)[0], (0, 2, 3)),
+])
+def test_an_empty_batch_gives_an_empty_result_and_gradient(op, out_shape):
+    # PyTorch's shapes for N = 0 (the 3-D layers divided by N; the indices reshaped by -1)
+    x = ad.tensor(np.zeros((0, 2, 4, 4, 4)), requires_grad=True)
+    out = op(x)
+    assert out.shape == out_shape
+    out.sum().backward()
+    assert x.grad.shape == x.shape

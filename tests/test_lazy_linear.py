@@ -96,3 +96,16 @@ def test_lazy_convolution_errors_and_pytorch_reprs():
     for dims in (1, 2, 3):
         assert repr(getattr(nn, f"LazyConv{dims}d")(4, 3, stride=2)) == repr(
             getattr(torch.nn, f"LazyConv{dims}d")(4, 3, stride=2))
+
+
+def test_loading_into_a_lazy_module_before_its_first_call_says_to_call_it_first():
+    trained = nn.Sequential(nn.Linear(5, 3, rng=0), nn.Conv1d(1, 2, 2, rng=1))
+    for load, state in [("load_state_dict", trained.state_dict()),
+                        ("load_torch_state_dict", trained.to_torch_state_dict())]:
+        lazy = nn.Sequential(nn.LazyLinear(3), nn.LazyConv1d(2, 2))
+        with pytest.raises(ValueError, match=r"'0.weight' .* still empty.* lazy module .* "
+                                             "call the model once on an example input"):
+            getattr(lazy, load)(state)
+        lazy(ad.tensor(np.ones((1, 1, 5))))
+        getattr(lazy, load)(state)
+        np.testing.assert_array_equal(lazy[0].weight.data, trained[0].weight.data)

@@ -192,10 +192,12 @@ def test_norm_at_zero_has_zero_gradient_as_in_pytorch(kwargs):
     np.testing.assert_allclose(x.grad, [[0.6, 0.8], [0.0, 0.0]], rtol=1e-15)
 
 
-def test_norm_ord_zero_counts_nonzeros_without_gradient():
+def test_norm_ord_zero_counts_nonzeros_with_gradient_zero():
     t = ad.tensor([0.0, 2.0, -1.0], requires_grad=True)
     out = ad.linalg.norm(t, 0)
-    assert out.item() == 2.0 and not out.requires_grad
+    assert out.item() == 2.0 and out.requires_grad       # on the tape, as PyTorch's
+    out.backward()
+    np.testing.assert_array_equal(t.grad, [0.0, 0.0, 0.0])
 
 
 @pytest.mark.parametrize("shape, kwargs", [

@@ -154,7 +154,8 @@ def test_weight_norm_gradients_reach_g_and_v(dim):
 
     def loss_value():
         v, g = layer.weight_v.data, layer.weight_g.data
-        axes = None if dim is None else (0 if dim in (0, -2) else 1)   # (n_in, n_out)
+        # (n_in, n_out); dim=-1 is PyTorch's spelling of None here
+        axes = None if dim in (None, -1) else (0 if dim == 0 else 1)
         norm = np.sqrt(np.sum(v * v, axis=axes, keepdims=axes is not None))
         return float(np.sum(np.tanh(x @ (g * v / norm) + layer.bias.data)))
     ad.tanh(layer(ad.tensor(x))).sum().backward()
@@ -163,7 +164,7 @@ def test_weight_norm_gradients_reach_g_and_v(dim):
                                    rtol=1e-6, atol=1e-9)
 
 
-@pytest.mark.parametrize("dim", [0, 1, None])
+@pytest.mark.parametrize("dim", [0, 1, None, -1, -2])
 @pytest.mark.parametrize("kind", ["linear", "conv"])
 def test_weight_norm_matches_pytorch(kind, dim, torch):
     if kind == "linear":
@@ -183,6 +184,7 @@ def test_weight_norm_matches_pytorch(kind, dim, torch):
     torch.nn.utils.weight_norm(theirs, dim=dim)
     export = ours.to_torch_state_dict()
     for key, value in theirs.state_dict().items():
+        assert np.shape(export[key]) == tuple(value.shape), key
         np.testing.assert_allclose(export[key], value.numpy(), rtol=1e-14, err_msg=key)
     out, expected = ours(ad.tensor(x)), theirs(torch.tensor(x))
     np.testing.assert_allclose(out.data, expected.detach().numpy(), rtol=1e-12, atol=1e-14)
@@ -395,6 +397,32 @@ def test_fusions_match_pytorch(torch):
         assert sorted(ours) == sorted(theirs)
         for key in ours:
             np.testing.assert_allclose(ours[key], theirs[key].numpy(), rtol=1e-13, err_msg=key)
+
+
+@pytest.mark.parametrize("bias", [True, False])
+def test_fused_parameters_require_grad_and_keep_dtypes_as_pytorchs(bias):
+    # A bias made where the layer had none starts from zeros in PyTorch: no gradient
+    for fused in (utils.fuse_conv_bn_eval(nn.Conv2d(2, 3, 3, bias=bias, dtype=np.float32)
+                                          .eval(), _eval_bn(nn.BatchNorm2d(3))),
+                  utils.fuse_linear_bn_eval(nn.Linear(3, 4, bias=bias, dtype=np.float32)
+                                            .eval(), _eval_bn(nn.BatchNorm1d(4)))):
+        assert fused.weight.requires_grad and fused.bias.requires_grad == bias
+        assert fused.weight.dtype == fused.bias.dtype == np.float32
+
+
+def test_fused_parameters_require_grad_as_pytorchs_against_pytorch(torch):
+    for bias in (True, False):
+        pairs = [(torch.nn.utils.fuse_conv_bn_eval(torch.nn.Conv2d(2, 3, 3, bias=bias).eval(),
+                                                   torch.nn.BatchNorm2d(3).eval()),
+                  utils.fuse_conv_bn_eval(nn.Conv2d(2, 3, 3, bias=bias).eval(),
+                                          nn.BatchNorm2d(3).eval())),
+                 (torch.nn.utils.fuse_linear_bn_eval(torch.nn.Linear(3, 4, bias=bias).eval(),
+                                                     torch.nn.BatchNorm1d(4).eval()),
+                  utils.fuse_linear_bn_eval(nn.Linear(3, 4, bias=bias).eval(),
+                                            nn.BatchNorm1d(4).eval()))]
+        for theirs, ours in pairs:
+            assert ours.bias.requires_grad == theirs.bias.requires_grad
+            assert ours.weight.requires_grad == theirs.weight.requires_grad
 
 
 def test_fusions_refuse_training_mode_and_missing_statistics():

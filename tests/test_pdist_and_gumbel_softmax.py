@@ -58,6 +58,35 @@ def test_pdist_against_pytorch():
         np.testing.assert_allclose(ours.grad, theirs.grad.numpy(), rtol=1e-10, atol=1e-14)
 
 
+def test_zero_norm_distances_stay_on_the_tape_with_gradient_zero():
+    # p=0 counts the differing coordinates: PyTorch's gradient is 0 (it was off the tape)
+    x = np.array([[1.0, 2.0], [1.0, 5.0], [7.0, 0.0]], np.float32)
+    for distances in (lambda u: F.pdist(u, 0), lambda u: ad.cdist(u, u[:2] * 2.0, p=0),
+                      lambda u: u.norm(0, dim=1), lambda u: ad.linalg.norm(u, 0, axis=1)):
+        u = ad.tensor(x, requires_grad=True)
+        out = distances(u)
+        np.testing.assert_array_equal(out.data, distances(ad.tensor(x)).data)
+        assert out.requires_grad and out.dtype == np.float32
+        out.sum().backward()
+        np.testing.assert_array_equal(u.grad, np.zeros_like(x))
+    np.testing.assert_array_equal(F.pdist(ad.tensor(x), 0).data, [1.0, 2.0, 2.0])
+    infinite = ad.tensor(np.array([np.inf, 0.0, 1.0]), requires_grad=True)
+    infinite.norm(0).backward()                             # no inf * 0 = NaN
+    np.testing.assert_array_equal(infinite.grad, [0.0, 0.0, 0.0])
+
+
+def test_zero_norm_pdist_against_pytorch():
+    torch = pytest.importorskip("torch")
+    x = RNG.standard_normal((4, 3))
+    x[2, 1] = x[0, 1]
+    ours, theirs = ad.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    a, b = F.pdist(ours, 0), torch.nn.functional.pdist(theirs, 0)
+    np.testing.assert_array_equal(a.data, b.detach().numpy())
+    a.sum().backward()
+    b.sum().backward()
+    np.testing.assert_array_equal(ours.grad, theirs.grad.numpy())
+
+
 def _softmax(z, axis):
     e = np.exp(z - z.max(axis=axis, keepdims=True))
     return e / e.sum(axis=axis, keepdims=True)

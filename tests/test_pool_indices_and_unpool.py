@@ -187,5 +187,7 @@ def test_against_pytorch():
         theirs = getattr(tf, f"adaptive_max_pool{dims}d")(torch.tensor(x), size,
                                                           return_indices=True)
         np.testing.assert_array_equal(ours[1].data, theirs[1].numpy())
-    for name, args in [("MaxUnpool1d", (2,)), ("MaxUnpool2d", (3, 1, 1)), ("MaxUnpool3d", (2,))]:
+    for name, args in [("MaxUnpool1d", (2,)), ("MaxUnpool2d", (3, 1, 1)), ("MaxUnpool3d", (2,)),
+                       ("MaxPool1d", (2,)), ("MaxPool2d", (2,)), ("MaxPool2d", ((2, 3), 1, 1)),
+                       ("MaxPool3d", (2, None, 1, 2, True))]:
         assert repr(getattr(nn, name)(*args)) == repr(getattr(torch.nn, name)(*args))

@@ -149,7 +149,31 @@ class Conv1d(_ConvNd):
                           self.dilation[0], self.groups, self._label())
 
 
-class MaxPool2d(Module):
+class _MaxPoolNd(Module):
+    """What the max pooling layers share (``MaxPool1d/2d/3d``): PyTorch's arguments,
+    stride defaulting to the kernel size, repr, and a ``forward`` through the
+    subclass's ``_function``."""
+
+    _function = None
+
+    def __init__(self, kernel_size, stride=None, padding=0, dilation=1,
+                 return_indices: bool = False, ceil_mode: bool = False):
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.stride = stride if stride is not None else kernel_size
+        self.padding, self.dilation = padding, dilation
+        self.return_indices, self.ceil_mode = bool(return_indices), ceil_mode
+
+    def forward(self, x):
+        return type(self)._function(x, self.kernel_size, self.stride, self.padding,
+                                    self.dilation, self.ceil_mode, self.return_indices)
+
+    def extra_repr(self):
+        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+                f", dilation={self.dilation}, ceil_mode={self.ceil_mode}")
+
+
+class MaxPool2d(_MaxPoolNd):
     """``F.max_pool2d`` as a layer (no parameters); with ``return_indices=True`` it returns
     ``(output, indices)``, for ``MaxUnpool2d``.
 
@@ -157,20 +181,7 @@ class MaxPool2d(Module):
     (1, 1, 2, 2)
     """
 
-    def __init__(self, kernel_size, stride=None, padding=0, dilation=1,
-                 return_indices: bool = False, ceil_mode: bool = False):
-        super().__init__()
-        self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
-        self.dilation, self.ceil_mode = dilation, ceil_mode
-        self.return_indices = bool(return_indices)
-
-    def forward(self, x):
-        return FC.max_pool2d(x, self.kernel_size, self.stride, self.padding, self.dilation,
-                             self.ceil_mode, self.return_indices)
-
-    def extra_repr(self):
-        return (f"kernel_size={self.kernel_size}, stride={self.stride or self.kernel_size}, "
-                f"padding={self.padding}")
+    _function = staticmethod(FC.max_pool2d)
 
 
 class AvgPool2d(Module):

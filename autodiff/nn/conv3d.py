@@ -20,9 +20,8 @@ from ..ops import shape as _shape
 from ..ops.indexing import getitem
 from ..tensor import Tensor
 from . import functional_conv as FC
-from .conv import _ConvNd, _checked_channels, _init_conv_parameters, _tuple
-from .conv_transpose import _checked_output_padding, _conv_transpose2d
-from .module import Module
+from .conv import _ConvNd
+from .conv_transpose import _checked_output_padding, _conv_transpose2d, _ConvTransposeNd
 
 _ALL = slice(None)
 
@@ -43,16 +42,7 @@ def _triple(value, what, where, minimum=1):
 
 def check_volume(x, where, channels=None):
     """The shape of a 5-D (N, C, D, H, W) input, refused (naming ``where``) otherwise."""
-    shape = FC._shape_of(x)
-    if len(shape) != 5:
-        hint = (f"; for a single volume use x[None] to get shape {(1,) + tuple(shape)}"
-                if len(shape) == 4 else "")
-        raise ValueError(f"{where}: expected a 5-D input (N, C, D, H, W), got shape "
-                         f"{tuple(shape)}{hint}")
-    if channels is not None and shape[1] != channels:
-        raise ValueError(f"{where}: expected {channels} input channels (axis 1 of the "
-                         f"(N, C, D, H, W) input), got {shape[1]} (input shape {tuple(shape)})")
-    return shape
+    return FC.check_batched(x, where, "N, C, D, H, W", "volume", channels)
 
 
 def _pads(padding, kernel, dilation, stride, where):
@@ -76,10 +66,11 @@ def as_planes(x):
     return _shape.reshape(_shape.transpose(x, (0, 2, 1, 3, 4)), (n * d, c, h, w))
 
 
-def from_planes(y, n):
-    """(N*D, C, H, W) -> (N, C, D, H, W), the inverse of ``as_planes``."""
-    nd, c, h, w = y.shape
-    return _shape.transpose(_shape.reshape(y, (n, nd // n, c, h, w)), (0, 2, 1, 3, 4))
+def from_planes(y, n, depth):
+    """(N*D, C, H, W) -> (N, C, D, H, W), the inverse of ``as_planes`` (D given: N may
+    be 0)."""
+    _, c, h, w = y.shape
+    return _shape.transpose(_shape.reshape(y, (n, depth, c, h, w)), (0, 2, 1, 3, 4))
 
 
 def _add_bias(out, bias, channels, where):
@@ -126,7 +117,7 @@ def _conv3d(x, weight, bias, stride, padding, dilation, groups, where):
                             stride=stride[1:], padding=plane_pads, dilation=dilation[1:],
                             groups=int(groups))
         total = part if total is None else total + part
-    return _add_bias(from_planes(total, n), bias, o, where)
+    return _add_bias(from_planes(total, n, out_depth), bias, o, where)
 
 
 def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups: int = 1) -> Tensor:
@@ -176,7 +167,7 @@ def _conv_transpose3d(x, weight, bias, stride, padding, output_padding, groups, 
     for k in range(kd):
         part = _conv_transpose2d(planes, getitem(weight, (_ALL, _ALL, k)), None, stride[1:],
                                  padding[1:], output_padding[1:], groups, dilation[1:], where)
-        part = from_planes(part, n)                         # (N, C_out, D, Ho, Wo)
+        part = from_planes(part, n, depth)                  # (N, C_out, D, Ho, Wo)
         if sd > 1:         # input slice d lands at depth d * stride: zeros in between
             c, ho, wo = part.shape[1], part.shape[3], part.shape[4]
             part = _shape.reshape(part, (n, c, depth, 1, ho, wo))
@@ -224,10 +215,7 @@ def _one(value, what, where, minimum):
 def _conv_transpose1d(x, weight, bias, stride, padding, output_padding, groups, dilation,
                       where):
     shape, w_shape = FC._shape_of(x), FC._shape_of(weight)
-    if len(shape) != 3:
-        raise ValueError(f"{where}: expected a 3-D input (N, C, L), got shape {tuple(shape)}"
-                         + (f"; for a single sequence use x[None] to get shape "
-                            f"{(1,) + tuple(shape)}" if len(shape) == 2 else ""))
+    FC.check_batched(x, where, "N, C, L", "sequence")
     if len(w_shape) != 3:
         raise ValueError(f"{where}: expected a 3-D weight (in_channels, out_channels/groups, "
                          f"k), got shape {tuple(w_shape)}")
@@ -278,82 +266,6 @@ class Conv3d(_ConvNd):
     def forward(self, x):
         return _conv3d(x, self.weight, self.bias, self.stride, self.padding, self.dilation,
                        self.groups, self._label())
-
-
-class _ConvTransposeNd(Module):
-    _dims = 3
-
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
-                 output_padding=0, groups=1, bias=True, dilation=1, padding_mode="zeros",
-                 *, rng=None, dtype=np.float64):
-        super().__init__()
-        where, n = type(self).__name__, self._dims
-        self.in_channels, self.out_channels, self.groups = _checked_channels(
-            in_channels, out_channels, groups, where)
-        if padding_mode != "zeros":
-            raise ValueError(f"{where}: only padding_mode='zeros' is supported for transposed "
-                             f"convolutions (as in PyTorch), got {padding_mode!r}")
-        if isinstance(padding, str):
-            raise ValueError(f"{where}: padding must be an int or a tuple of {n} ints, got "
-                             f"{padding!r} (PyTorch has no string padding here)")
-        self.kernel_size = _tuple(kernel_size, n, "kernel_size", where, 1)
-        self.stride = _tuple(stride, n, "stride", where, 1)
-        self.padding = _tuple(padding, n, "padding", where, 0)
-        self.dilation = _tuple(dilation, n, "dilation", where, 1)
-        self.output_padding = _tuple(output_padding, n, "output_padding", where, 0)
-        for op, s, d in zip(self.output_padding, self.stride, self.dilation):
-            _checked_output_padding((op, op), (s, s), (d, d), where)
-        self.padding_mode = padding_mode
-        shape = (self.in_channels, self.out_channels // self.groups) + self.kernel_size
-        _init_conv_parameters(self, shape, bias, rng, dtype, where)
-
-    def _label(self):
-        return (f"{type(self).__name__}({self.in_channels}, {self.out_channels}, "
-                f"kernel_size={self.kernel_size})")
-
-    def _output_padding_for(self, x, output_size, where):
-        n = self._dims
-        sizes = tuple(int(s) for s in output_size)
-        if len(sizes) == n + 2:
-            sizes = sizes[2:]
-        in_sizes = FC._shape_of(x)[2:]
-        if len(sizes) != n or len(in_sizes) != n:
-            raise ValueError(f"{where}: output_size must hold {n} (or {n + 2}) sizes for an "
-                             f"input with {n} spatial axes, got {tuple(output_size)} (input "
-                             f"shape {tuple(FC._shape_of(x))})")
-        padding = []
-        for axis, (want, size, k, s, p, d) in enumerate(zip(
-                sizes, in_sizes, self.kernel_size, self.stride, self.padding, self.dilation)):
-            smallest = (size - 1) * s - 2 * p + d * (k - 1) + 1
-            if not smallest <= want <= smallest + s - 1:
-                raise ValueError(f"{where}: output_size {sizes} is not reachable from input "
-                                 f"size {tuple(in_sizes)}: along axis {axis + 2} it must lie "
-                                 f"in [{smallest}, {smallest + s - 1}]")
-            padding.append(want - smallest)
-        return tuple(padding)
-
-    def extra_repr(self):
-        n = self._dims
-        text = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-                f"stride={self.stride}")
-        if self.padding != (0,) * n:
-            text += f", padding={self.padding}"
-        if self.dilation != (1,) * n:
-            text += f", dilation={self.dilation}"
-        if self.output_padding != (0,) * n:
-            text += f", output_padding={self.output_padding}"
-        if self.groups != 1:
-            text += f", groups={self.groups}"
-        if self.bias is None:
-            text += ", bias=False"
-        return text
-
-    # The weight layout is PyTorch's: nothing to convert (the hooks say so explicitly).
-    def _torch_export(self, local):
-        return dict(local)
-
-    def _torch_import(self, torch_local):
-        return dict(torch_local)
 
 
 class ConvTranspose1d(_ConvTransposeNd):

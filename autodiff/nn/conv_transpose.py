@@ -24,7 +24,8 @@ from .module import Module
 
 
 def _checked_output_padding(output_padding, stride, dilation, where):
-    output_padding = FC._pair(output_padding, "output_padding", where, minimum=0)
+    if not isinstance(output_padding, tuple):
+        output_padding = FC._pair(output_padding, "output_padding", where, minimum=0)
     for op, s, d in zip(output_padding, stride, dilation):
         if op >= s and op >= d:
             raise ValueError(f"{where}: output_padding {output_padding} must be smaller than "
@@ -100,7 +101,86 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
                              dilation, "conv_transpose2d")
 
 
-class ConvTranspose2d(Module):
+class _ConvTransposeNd(Module):
+    """What ``ConvTranspose1d/2d/3d`` share: PyTorch's arguments for ``_dims`` spatial
+    axes, the weight (in_channels, out_channels/groups, *kernel), output_size and repr."""
+
+    _dims = 2
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
+                 output_padding=0, groups=1, bias=True, dilation=1, padding_mode="zeros",
+                 *, rng=None, dtype=np.float64):
+        super().__init__()
+        where, n = type(self).__name__, self._dims
+        self.in_channels, self.out_channels, self.groups = _checked_channels(
+            in_channels, out_channels, groups, where)
+        if padding_mode != "zeros":
+            raise ValueError(f"{where}: only padding_mode='zeros' is supported for transposed "
+                             f"convolutions (as in PyTorch), got {padding_mode!r}")
+        if isinstance(padding, str):
+            raise ValueError(f"{where}: padding must be an int or a tuple of {n} ints, got "
+                             f"{padding!r} (PyTorch has no string padding here)")
+        self.kernel_size = _tuple(kernel_size, n, "kernel_size", where, 1)
+        self.stride = _tuple(stride, n, "stride", where, 1)
+        self.padding = _tuple(padding, n, "padding", where, 0)
+        self.dilation = _tuple(dilation, n, "dilation", where, 1)
+        self.output_padding = _checked_output_padding(
+            _tuple(output_padding, n, "output_padding", where, 0), self.stride,
+            self.dilation, where)
+        self.padding_mode = padding_mode
+        shape = (self.in_channels, self.out_channels // self.groups) + self.kernel_size
+        _init_conv_parameters(self, shape, bias, rng, dtype, where)
+
+    def _label(self):
+        return (f"{type(self).__name__}({self.in_channels}, {self.out_channels}, "
+                f"kernel_size={self.kernel_size})")
+
+    def _output_padding_for(self, x, output_size, where):
+        n = self._dims
+        sizes = tuple(int(s) for s in output_size)
+        if len(sizes) == n + 2:
+            sizes = sizes[2:]
+        in_sizes = FC._shape_of(x)[2:]
+        if len(sizes) != n or len(in_sizes) != n:
+            raise ValueError(f"{where}: output_size must hold {n} (or {n + 2}) sizes for an "
+                             f"input with {n} spatial axes, got {tuple(output_size)} (input "
+                             f"shape {tuple(FC._shape_of(x))})")
+        padding = []
+        for axis, (want, size, k, s, p, d) in enumerate(zip(
+                sizes, in_sizes, self.kernel_size, self.stride, self.padding, self.dilation)):
+            smallest = (size - 1) * s - 2 * p + d * (k - 1) + 1
+            if not smallest <= want <= smallest + s - 1:
+                raise ValueError(f"{where}: output_size {sizes} is not reachable from input "
+                                 f"size {tuple(in_sizes)}: along axis {axis + 2} it must lie "
+                                 f"in [{smallest}, {smallest + s - 1}]")
+            padding.append(want - smallest)
+        return tuple(padding)
+
+    def extra_repr(self):
+        n = self._dims
+        text = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+                f"stride={self.stride}")
+        if self.padding != (0,) * n:
+            text += f", padding={self.padding}"
+        if self.dilation != (1,) * n:
+            text += f", dilation={self.dilation}"
+        if self.output_padding != (0,) * n:
+            text += f", output_padding={self.output_padding}"
+        if self.groups != 1:
+            text += f", groups={self.groups}"
+        if self.bias is None:
+            text += ", bias=False"
+        return text
+
+    # The weight layout is PyTorch's: nothing to convert (the hooks say so explicitly).
+    def _torch_export(self, local):
+        return dict(local)
+
+    def _torch_import(self, torch_local):
+        return dict(torch_local)
+
+
+class ConvTranspose2d(_ConvTransposeNd):
     """Transposed 2-D convolution over NCHW images, as ``torch.nn.ConvTranspose2d``:
     ``weight`` has shape (in_channels, out_channels/groups, kh, kw) and ``bias``
     (out_channels,), both uniform in ±1/sqrt(out_channels/groups * kh * kw) at the
@@ -114,69 +194,12 @@ class ConvTranspose2d(Module):
     (4, 2, 3, 3)
     """
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
-                 output_padding=0, groups=1, bias=True, dilation=1, padding_mode="zeros",
-                 *, rng=None, dtype=np.float64):
-        super().__init__()
-        where = type(self).__name__
-        self.in_channels, self.out_channels, self.groups = _checked_channels(
-            in_channels, out_channels, groups, where)
-        if padding_mode != "zeros":
-            raise ValueError(f"{where}: only padding_mode='zeros' is supported for transposed "
-                             f"convolutions (as in PyTorch), got {padding_mode!r}")
-        if isinstance(padding, str):
-            raise ValueError(f"{where}: padding must be an int or a pair of ints, got "
-                             f"{padding!r} (PyTorch has no string padding here)")
-        self.kernel_size = _tuple(kernel_size, 2, "kernel_size", where, 1)
-        self.stride = _tuple(stride, 2, "stride", where, 1)
-        self.padding = _tuple(padding, 2, "padding", where, 0)
-        self.dilation = _tuple(dilation, 2, "dilation", where, 1)
-        self.output_padding = _checked_output_padding(
-            _tuple(output_padding, 2, "output_padding", where, 0), self.stride,
-            self.dilation, where)
-        self.padding_mode = padding_mode
-        shape = (self.in_channels, self.out_channels // self.groups) + self.kernel_size
-        _init_conv_parameters(self, shape, bias, rng, dtype, where)
+    _dims = 2
 
     def forward(self, x, output_size=None):
-        where = (f"ConvTranspose2d({self.in_channels}, {self.out_channels}, "
-                 f"kernel_size={self.kernel_size})")
+        where = self._label()
         output_padding = self.output_padding
         if output_size is not None:
             output_padding = self._output_padding_for(x, output_size, where)
         return _conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding,
                                  output_padding, self.groups, self.dilation, where)
-
-    def _output_padding_for(self, x, output_size, where):
-        sizes = tuple(int(s) for s in output_size)
-        if len(sizes) == 4:
-            sizes = sizes[2:]
-        if len(sizes) != 2:
-            raise ValueError(f"{where}: output_size must hold 2 (or 4) sizes, got "
-                             f"{tuple(output_size)}")
-        in_hw = FC._check_image(x, where, channels=self.in_channels)[2:]
-        padding = []
-        for axis, (want, size, k, s, p, d) in enumerate(zip(
-                sizes, in_hw, self.kernel_size, self.stride, self.padding, self.dilation)):
-            smallest = (size - 1) * s - 2 * p + d * (k - 1) + 1
-            if not smallest <= want <= smallest + s - 1:
-                raise ValueError(f"{where}: output_size {sizes} is not reachable from input "
-                                 f"size {tuple(in_hw)}: along axis {axis + 2} it must lie in "
-                                 f"[{smallest}, {smallest + s - 1}]")
-            padding.append(want - smallest)
-        return tuple(padding)
-
-    def extra_repr(self):
-        text = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-                f"stride={self.stride}")
-        if self.padding != (0, 0):
-            text += f", padding={self.padding}"
-        if self.dilation != (1, 1):
-            text += f", dilation={self.dilation}"
-        if self.output_padding != (0, 0):
-            text += f", output_padding={self.output_padding}"
-        if self.groups != 1:
-            text += f", groups={self.groups}"
-        if self.bias is None:
-            text += ", bias=False"
-        return text

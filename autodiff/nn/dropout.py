@@ -54,7 +54,29 @@ def _scale(rng, shape, p, dtype):
     return (keep * (1.0 / (1.0 - p) if p < 1.0 else 0.0)).astype(dtype)
 
 
-class Dropout(Module):
+class _DropoutLayer(Module):
+    """What every dropout layer shares: ``p``, the refusal of ``inplace=True``, a
+    generator of its own when ``rng`` is given, and a ``forward`` that calls the
+    subclass's ``_function(x, p, training, rng=...)``."""
+
+    _function = None
+
+    def __init__(self, p: float = 0.5, inplace: bool = False, *, rng=None):
+        super().__init__()
+        name = type(self).__name__
+        self.p = _check_p(p, name)
+        refuse_inplace(inplace, name)
+        self.inplace = False
+        self._rng = None if rng is None else _generator(rng)
+
+    def forward(self, x):
+        return type(self)._function(x, self.p, self.training, rng=self._rng)
+
+    def extra_repr(self):
+        return f"p={self.p}, inplace={self.inplace}"
+
+
+class Dropout(_DropoutLayer):
     """``F.dropout`` as a layer: active in training mode, the identity after ``eval()``.
 
     ``rng`` (an int seed or a ``np.random.Generator``) makes the masks reproducible:
@@ -67,18 +89,7 @@ class Dropout(Module):
     tensor([1., 1., 1., 1.])
     """
 
-    def __init__(self, p: float = 0.5, inplace: bool = False, *, rng=None):
-        super().__init__()
-        self.p = _check_p(p, "Dropout")
-        refuse_inplace(inplace, "Dropout")
-        self.inplace = False
-        self._rng = None if rng is None else _generator(rng)
-
-    def forward(self, x):
-        return dropout(x, self.p, self.training, rng=self._rng)
-
-    def extra_repr(self):
-        return f"p={self.p}, inplace={self.inplace}"
+    _function = staticmethod(dropout)
 
 
 def dropout1d(input, p: float = 0.5, training: bool = True, inplace: bool = False, *,
@@ -174,25 +185,7 @@ def _drop_channels(x, p, training, rng, where, mask_axes):
     return x * made(f"{where} mask", _scale, (rng, mask_shape, p, x.dtype), stateful=True)
 
 
-class _ChannelDropout(Module):
-    _function = None
-
-    def __init__(self, p: float = 0.5, inplace: bool = False, *, rng=None):
-        super().__init__()
-        name = type(self).__name__
-        self.p = _check_p(p, name)
-        refuse_inplace(inplace, name)
-        self.inplace = False
-        self._rng = None if rng is None else _generator(rng)
-
-    def forward(self, x):
-        return type(self)._function(x, self.p, self.training, rng=self._rng)
-
-    def extra_repr(self):
-        return f"p={self.p}, inplace={self.inplace}"
-
-
-class Dropout1d(_ChannelDropout):
+class Dropout1d(_DropoutLayer):
     """``F.dropout1d`` as a layer: zeroes whole channels of ``(N, C, L)`` or ``(C, L)``
     input while training, the identity after ``eval()``.  ``rng`` as for ``Dropout``.
 
@@ -207,7 +200,7 @@ class Dropout1d(_ChannelDropout):
     _function = staticmethod(dropout1d)
 
 
-class Dropout2d(_ChannelDropout):
+class Dropout2d(_DropoutLayer):
     """``F.dropout2d`` as a layer: zeroes whole channels of ``(N, C, H, W)`` images while
     training, the identity after ``eval()``.  ``rng`` as for ``Dropout``.
 
@@ -221,7 +214,7 @@ class Dropout2d(_ChannelDropout):
     _function = staticmethod(dropout2d)
 
 
-class Dropout3d(_ChannelDropout):
+class Dropout3d(_DropoutLayer):
     """``F.dropout3d`` as a layer: zeroes whole channels of ``(N, C, D, H, W)`` volumes
     while training, the identity after ``eval()``.  ``rng`` as for ``Dropout``.
 

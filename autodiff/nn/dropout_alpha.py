@@ -20,9 +20,9 @@ import numpy as np
 
 from ..compile.hooks import made
 from ..tensor import Tensor
-from .dropout import _check_p
+from .dropout import _DropoutLayer, _check_p
 from .functional_activation import refuse_inplace
-from .module import Module, _generator
+from .module import _generator
 
 _ALPHA = 1.7580993408473766          # scale * alpha of SELU: its negative saturation
 
@@ -87,26 +87,7 @@ def feature_alpha_dropout(input, p: float = 0.5, training: bool = False,
     return _alpha_drop(input, p, training, rng, True, "feature_alpha_dropout")
 
 
-class _AlphaDropout(Module):
-    _feature = False
-
-    def __init__(self, p: float = 0.5, inplace: bool = False, *, rng=None):
-        super().__init__()
-        name = type(self).__name__
-        self.p = _check_p(p, name)
-        refuse_inplace(inplace, name)
-        self.inplace = False
-        self._rng = None if rng is None else _generator(rng)
-
-    def forward(self, x):
-        return _alpha_drop(x, self.p, self.training, self._rng, self._feature,
-                           type(self).__name__)
-
-    def extra_repr(self):
-        return f"p={self.p}, inplace={self.inplace}"
-
-
-class AlphaDropout(_AlphaDropout):
+class AlphaDropout(_DropoutLayer):
     """``F.alpha_dropout`` as a layer: active in training mode, the identity after
     ``eval()``.  ``rng`` as for ``Dropout``.
 
@@ -114,8 +95,10 @@ class AlphaDropout(_AlphaDropout):
     tensor([ 1., -1.])
     """
 
+    _function = staticmethod(alpha_dropout)
 
-class FeatureAlphaDropout(_AlphaDropout):
+
+class FeatureAlphaDropout(_DropoutLayer):
     """``F.feature_alpha_dropout`` as a layer (whole channels): active in training mode,
     the identity after ``eval()``.  ``rng`` as for ``Dropout``.
 
@@ -123,4 +106,4 @@ class FeatureAlphaDropout(_AlphaDropout):
     FeatureAlphaDropout(p=0.2, inplace=False)
     """
 
-    _feature = True
+    _function = staticmethod(feature_alpha_dropout)

@@ -122,17 +122,25 @@ def _pad_index(n, before, after, numpy_mode):
 
 # ----- argument handling for the 2-D ops ------------------------------------------------------
 
-def _check_image(x, where, channels=None, what="input"):
+def check_batched(x, where, axes, single, channels=None, what="input"):
+    """The shape of ``x``, refused (naming ``where``) unless it has the axes ``axes``
+    (``"N, C, H, W"``) and, when given, ``channels`` along axis 1; an input one axis
+    short (one ``single`` example, unbatched) is told to add the batch axis."""
     shape = _shape_of(x)
-    if len(shape) != 4:
-        hint = (f"; for a single image use x[None] to get shape {(1,) + tuple(shape)}"
-                if len(shape) == 3 else "")
-        raise ValueError(f"{where}: expected a 4-D {what} (N, C, H, W), got shape "
+    rank = axes.count(",") + 1
+    if len(shape) != rank:
+        hint = (f"; for a single {single} use x[None] to get shape {(1,) + tuple(shape)}"
+                if len(shape) == rank - 1 else "")
+        raise ValueError(f"{where}: expected a {rank}-D {what} ({axes}), got shape "
                          f"{tuple(shape)}{hint}")
     if channels is not None and shape[1] != channels:
-        raise ValueError(f"{where}: expected {channels} input channels (axis 1 of the NCHW "
-                         f"input), got {shape[1]} (input shape {tuple(shape)})")
+        raise ValueError(f"{where}: expected {channels} input channels (axis 1 of the "
+                         f"({axes}) input), got {shape[1]} (input shape {tuple(shape)})")
     return shape
+
+
+def _check_image(x, where, channels=None, what="input"):
+    return check_batched(x, where, "N, C, H, W", "image", channels, what)
 
 
 def _padding4(padding, kernel, dilation, stride, where):
@@ -295,10 +303,7 @@ def _int1(value, what, where, minimum=1):
 
 def _conv1d(x, weight, bias, stride, padding, dilation, groups, where):
     shape, w_shape = _shape_of(x), _shape_of(weight)
-    if len(shape) != 3:
-        raise ValueError(f"{where}: expected a 3-D input (N, C, L), got shape {tuple(shape)}"
-                         + (f"; for a single sequence use x[None] to get shape "
-                            f"{(1,) + tuple(shape)}" if len(shape) == 2 else ""))
+    check_batched(x, where, "N, C, L", "sequence")
     if len(w_shape) != 3:
         raise ValueError(f"{where}: expected a 3-D weight (out_channels, in_channels/groups, "
                          f"k), got shape {tuple(w_shape)}")

@@ -151,6 +151,12 @@ def _checked_value(where, key, value, shape, what="the parameter has", converter
     elif hasattr(value, "detach") and hasattr(value, "numpy"):   # a torch.Tensor
         value = value.detach().cpu().numpy()
     value = np.asarray(value)
+    if value.shape != tuple(shape) and 0 in tuple(shape) and value.size:
+        raise ValueError(
+            f"{where}: {key!r} has shape {value.shape} in the state but the model's is still "
+            f"empty, {tuple(shape)}: a lazy module (LazyLinear, LazyConv1d/2d/3d) makes its "
+            "parameters at its first call; call the model once on an example input, then "
+            "load")
     if value.shape != tuple(shape):
         raise ValueError(
             f"{where}: {key!r} has shape {value.shape} in the state but {what} shape "

@@ -24,7 +24,7 @@ from ..ops.linalg import matmul
 from ..tensor import Tensor
 from . import functional_conv as FC
 from . import pooling_more as PM
-from .conv import _is_int
+from .conv import _MaxPoolNd, _is_int
 from .conv3d import _triple, as_planes, check_volume, from_planes
 from .module import Module
 
@@ -66,7 +66,7 @@ def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     planes = _conv.max_pool2d(as_planes(FC._as_tensor(input)), kernel=(kh, kw),
                               stride=stride[1:], padding=padding[1:], dilation=dilation[1:],
                               out_hw=(ho, wo))                       # (N*D, C, Ho, Wo)
-    columns = _shape.reshape(from_planes(planes, n), (n, c, shape[2], ho * wo))
+    columns = _shape.reshape(from_planes(planes, n, shape[2]), (n, c, shape[2], ho * wo))
     deep = _conv.max_pool2d(columns, kernel=(kd, 1), stride=(stride[0], 1),
                             padding=(padding[0], 0), dilation=(dilation[0], 1),
                             out_hw=(do, ho * wo))
@@ -113,7 +113,7 @@ def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode: bool = Fal
     (kd, kh, kw), (sd, sh, sw), (pd, ph, pw) = kernel, stride, padding
     planes = FC.avg_pool2d(as_planes(FC._as_tensor(input)), (kh, kw), (sh, sw), (ph, pw),
                            ceil_mode, count_include_pad)
-    x = from_planes(planes, n)                                   # (N, C, D, Ho, Wo)
+    x = from_planes(planes, n, depth)                            # (N, C, D, Ho, Wo)
     extra = max(0, (do - 1) * sd + kd - (depth + 2 * pd))
     if pd or extra:
         x = _conv.constant_pad(x, widths=((0, 0), (0, 0), (pd, pd + extra), (0, 0), (0, 0)),
@@ -144,13 +144,7 @@ def _depth_divisor(n, k, s, p, extra, out, count_include_pad, dtype):
 def _adaptive_sizes(x, output_size, axes, where):
     """The input's shape and the output's sizes along its last ``axes`` axes (None keeps
     an axis's size)."""
-    shape = FC._shape_of(x)
-    if len(shape) != axes + 2:
-        layout = "(N, C, L)" if axes == 1 else "(N, C, D, H, W)"
-        raise ValueError(f"{where}: expected a {axes + 2}-D input {layout}, got shape "
-                         f"{tuple(shape)}" + (f"; for a single sample use x[None] to get "
-                                              f"shape {(1,) + tuple(shape)}"
-                                              if len(shape) == axes + 1 else ""))
+    shape = FC.check_batched(x, where, "N, C, L" if axes == 1 else "N, C, D, H, W", "sample")
     FC._float_input(x, where)
     sizes = (tuple(output_size) if isinstance(output_size, (tuple, list))
              else (output_size,) * axes)
@@ -244,7 +238,7 @@ def adaptive_max_pool3d(input, output_size, return_indices: bool = False) -> Ten
 
 # ----- layers -----------------------------------------------------------------------------------
 
-class MaxPool3d(Module):
+class MaxPool3d(_MaxPoolNd):
     """``F.max_pool3d`` as a layer (no parameters); with ``return_indices=True`` it returns
     ``(output, indices)``, for ``MaxUnpool3d``.
 
@@ -252,21 +246,7 @@ class MaxPool3d(Module):
     (1, 1, 2, 2, 2)
     """
 
-    def __init__(self, kernel_size, stride=None, padding=0, dilation=1,
-                 return_indices: bool = False, ceil_mode: bool = False):
-        super().__init__()
-        self.kernel_size = kernel_size
-        self.stride = stride if stride is not None else kernel_size
-        self.padding, self.dilation = padding, dilation
-        self.return_indices, self.ceil_mode = return_indices, ceil_mode
-
-    def forward(self, x):
-        return max_pool3d(x, self.kernel_size, self.stride, self.padding, self.dilation,
-                          self.ceil_mode, self.return_indices)
-
-    def extra_repr(self):
-        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
-                f", dilation={self.dilation}, ceil_mode={self.ceil_mode}")
+    _function = staticmethod(max_pool3d)
 
 
 class AvgPool3d(Module):

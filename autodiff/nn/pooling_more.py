@@ -22,7 +22,7 @@ from ..ops.indexing import getitem
 from ..ops.linalg import matmul
 from ..tensor import Tensor
 from . import functional_conv as FC
-from .conv import _is_int
+from .conv import _MaxPoolNd, _is_int
 from .module import Module
 
 
@@ -118,7 +118,8 @@ def _adaptive_max_indices(x, out_sizes):
         key = tuple(slice(start, int(windows[axis][1][i]))
                     for axis, (start, i) in enumerate(zip(starts, cell)))
         block = x[(slice(None), slice(None)) + key]
-        first = np.argmax(block.reshape(block.shape[:2] + (-1,)), axis=2)   # NaN first
+        cells = int(np.prod(block.shape[2:]))              # (N or C may be 0)
+        first = np.argmax(block.reshape(block.shape[:2] + (cells,)), axis=2)   # NaN first
         local = np.unravel_index(first, block.shape[2:])
         result[(slice(None), slice(None)) + cell] = np.ravel_multi_index(
             tuple(p + start for p, start in zip(local, starts)), spatial)
@@ -198,12 +199,7 @@ def _int1(value, what, where, minimum):
 
 
 def _pool1d_args(x, kernel_size, stride, padding, dilation, where):
-    shape = FC._shape_of(x)
-    if len(shape) != 3:
-        hint = (f"; for a single sequence use x[None] to get shape {(1,) + tuple(shape)}"
-                if len(shape) == 2 else "")
-        raise ValueError(f"{where}: expected a 3-D input (N, C, L), got shape "
-                         f"{tuple(shape)}{hint}")
+    shape = FC.check_batched(x, where, "N, C, L", "sequence")
     FC._float_input(x, where)
     k = _int1(kernel_size, "kernel_size", where, 1)
     s = k if stride is None or stride == () else _int1(stride, "stride", where, 1)
@@ -273,28 +269,14 @@ def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode: bool = Fal
     return _as_sequence(y)
 
 
-class MaxPool1d(Module):
+class MaxPool1d(_MaxPoolNd):
     """``F.max_pool1d`` as a layer (no parameters).
 
     >>> ad.nn.MaxPool1d(3, stride=2)(ad.tensor(np.zeros((1, 4, 9)))).shape
     (1, 4, 4)
     """
 
-    def __init__(self, kernel_size, stride=None, padding=0, dilation=1,
-                 return_indices: bool = False, ceil_mode: bool = False):
-        super().__init__()
-        self.kernel_size = kernel_size
-        self.stride = stride if stride is not None else kernel_size
-        self.padding, self.dilation = padding, dilation
-        self.return_indices, self.ceil_mode = return_indices, ceil_mode
-
-    def forward(self, x):
-        return max_pool1d(x, self.kernel_size, self.stride, self.padding, self.dilation,
-                          self.ceil_mode, self.return_indices)
-
-    def extra_repr(self):
-        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
-                f", dilation={self.dilation}, ceil_mode={self.ceil_mode}")
+    _function = staticmethod(max_pool1d)
 
 
 class AvgPool1d(Module):

@@ -61,7 +61,7 @@ def _positions(indices, plane, where):
     if indices.dtype.kind not in "iu":
         raise TypeError(f"{where}: indices must be integers (as max pooling's "
                         f"return_indices gives), got dtype {indices.dtype}")
-    rows = indices.reshape(indices.shape[0] * indices.shape[1], -1)
+    rows = indices.reshape(indices.shape[0] * indices.shape[1], math.prod(indices.shape[2:]))
     bad = (rows < 0) | (rows >= plane)
     if bad.any():
         raise ValueError(f"{where}: index {int(rows[bad][0])} is outside the output plane of "

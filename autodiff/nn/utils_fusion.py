@@ -22,8 +22,10 @@ def _array(value):
 
 
 def _fused_parameter(array, like) -> Parameter:
+    """``array`` as a Parameter that requires grad as ``like`` did; a bias made where the
+    layer had none does not (PyTorch's: it starts from a zeros tensor)."""
     param = Parameter(array)
-    if isinstance(like, Tensor) and not like.requires_grad:
+    if like is None or (isinstance(like, Tensor) and not like.requires_grad):
         param.requires_grad_(False)
     return param
 
@@ -100,7 +102,8 @@ def fuse_linear_bn_weights(linear_w, linear_b, bn_rm, bn_rv, bn_eps, bn_w, bn_b
     scale = (np.ones_like(mean) if bn_w is None else _array(bn_w)) / np.sqrt(var + bn_eps)
     shift = np.zeros_like(mean) if bn_b is None else _array(bn_b)
     fused_w = (weight * scale).astype(weight.dtype)
-    fused_b = ((bias - mean) * scale + shift).astype(bias.dtype)
+    fused_b = ((bias - mean) * scale + shift).astype(bias.dtype if linear_b is not None
+                                                      else weight.dtype)
     return _fused_parameter(fused_w, linear_w), _fused_parameter(fused_b, linear_b)
 
 

@@ -91,7 +91,8 @@ def weight_norm(module: Module, name: str = "weight", dim: int | None = 0) -> Mo
     """Split ``module.<name>`` into a magnitude ``<name>_g`` and a direction
     ``<name>_v`` (``weight = g * v / ||v||``), as ``torch.nn.utils.weight_norm``; the
     norm is taken over every axis but ``dim`` (PyTorch's numbering: see the module
-    docstring), over all of them with ``dim=None``.  Until the first ``forward``,
+    docstring), over all of them with ``dim=None`` or ``dim=-1`` (PyTorch's meaning of
+    -1 here, not the last axis).  Until the first ``forward``,
     ``module.<name>`` holds the value without history (each forward recomputes it on
     the tape; call the layer before using the weight in a loss).  Returns ``module``.
 
@@ -106,7 +107,10 @@ def weight_norm(module: Module, name: str = "weight", dim: int | None = 0) -> Mo
         raise RuntimeError(f"{where}: cannot register two weight_norm hooks on the same "
                            f"parameter {name!r}")
     weight = _parameter(module, name, where)
-    axis = None if dim is None else _axis(module, name, weight, dim, where)
+    # dim=-1 is PyTorch's other spelling of None there (norm_except_dim reads it so)
+    whole = dim is None or (not isinstance(dim, bool) and isinstance(dim, (int, np.integer))
+                            and dim == -1)
+    axis = None if whole else _axis(module, name, weight, dim, where)
     hook = WeightNorm(name, axis)
     data = weight.data
     g = np.sqrt(np.sum(data * data)) if axis is None else np.sqrt(np.sum(

@@ -56,8 +56,8 @@ def _vector_norm(x, ord, axis, keepdims):
         return _max_or_zero(ew.abs(x), axis=axis, keepdims=keepdims)
     if ord == -np.inf:
         return rd.min(ew.abs(x), axis=axis, keepdims=keepdims)
-    if ord == 0:                          # a count of nonzeros: no gradient
-        return rd.sum(ew.astype(x != 0, x.dtype), axis=axis, keepdims=keepdims)
+    if ord == 0:
+        return count_of_nonzeros(x, axis, keepdims)
     if ord == 1:
         return rd.sum(ew.abs(x), axis=axis, keepdims=keepdims)
     if ord is None or ord == 2:
@@ -66,6 +66,18 @@ def _vector_norm(x, ord, axis, keepdims):
         raise ValueError(f"norm: invalid norm order {ord!r} for vectors")
     total = rd.sum(_abs_power(x, ord), axis=axis, keepdims=keepdims)
     return root_of_sum(total, np.reciprocal(ord, dtype=total.dtype))
+
+
+def count_of_nonzeros(x, axis, keepdims):
+    """The 0-"norm": how many entries of ``x`` are nonzero, in ``x``'s dtype, kept on
+    the tape with gradient 0 (PyTorch's), so that ``backward`` through it works."""
+    from . import elementwise as ew
+    from . import reduce as rd
+
+    nonzero = x != 0
+    # the zero entries of x times 0 add nothing but the tape (never inf * 0)
+    ones_or_zeros = ew.astype(nonzero, x.dtype) + ew.where(nonzero, 0, x) * 0
+    return rd.sum(ones_or_zeros, axis=axis, keepdims=keepdims)
 
 
 def _abs_power(x, p):
@@ -108,7 +120,7 @@ def norm(x, ord=None, axis=None, keepdims: bool = False) -> Tensor:
     """``np.linalg.norm`` with NumPy's exact semantics.
 
     Vectors (``axis`` an int, or None on 1-D input): ``ord`` None/2 (Euclidean), 1,
-    ``inf``, ``-inf``, 0 (the count of nonzeros: no gradient) or any other number p
+    ``inf``, ``-inf``, 0 (the count of nonzeros: gradient 0) or any other number p
     (``sum(abs(x)**p)**(1/p)``).  Matrices (``axis`` a pair, or None on 2-D input):
     None/``'fro'``, ``'nuc'`` (sum of singular values), 1/-1 (max/min column sum),
     ``inf``/``-inf`` (max/min row sum), 2/-2 (largest/smallest singular value).

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .optimizer import (Optimizer, check_implementation_flags, check_nonnegative,
-                        prepared_gradient)
+                        next_step, prepared_gradient)
 
 
 class Adadelta(Optimizer):
@@ -42,11 +42,7 @@ class Adadelta(Optimizer):
     def _update(self, data, grad, state, group):
         rho, eps = group["rho"], group["eps"]
         grad = prepared_gradient(data, grad, group)
-        if "step" not in state:
-            state["step"] = np.array(0, dtype=np.int64)
-            state["square_avg"] = np.zeros_like(data)
-            state["acc_delta"] = np.zeros_like(data)
-        state["step"] += 1
+        next_step(state, data, "square_avg", "acc_delta")
         square_avg, acc_delta = state["square_avg"], state["acc_delta"]
         square_avg *= rho
         square_avg += (1 - rho) * (grad * grad)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .optimizer import (Optimizer, check_adam_group, check_implementation_flags, lerp_,
-                        prepared_gradient)
+                        next_step, prepared_gradient)
 
 
 class Adamax(Optimizer):
@@ -38,16 +38,12 @@ class Adamax(Optimizer):
     def _update(self, data, grad, state, group):
         b1, b2 = group["betas"]
         grad = prepared_gradient(data, grad, group)
-        if "step" not in state:
-            state["step"] = np.array(0, dtype=np.int64)
-            state["exp_avg"] = np.zeros_like(data)
-            state["exp_inf"] = np.zeros_like(data)
-        state["step"] += 1
+        t = next_step(state, data, "exp_avg", "exp_inf")
         m, u = state["exp_avg"], state["exp_inf"]
         lerp_(m, grad, 1 - b1)
         u *= b2
         norm = np.abs(grad)
         norm += group["eps"]
         np.maximum(u, norm, out=u)
-        clr = group["lr"] / (1 - b1 ** int(state["step"]))
+        clr = group["lr"] / (1 - b1 ** t)
         data += (-clr * m) / u

@@ -186,6 +186,18 @@ def prepared_gradient(data: np.ndarray, grad: np.ndarray, group, decoupled: bool
     return grad
 
 
+def next_step(state, data: np.ndarray, *averages: str) -> int:
+    """Count one more step in a parameter's ``state`` and return it; on the first step
+    the count starts at 0 (a 0-d int64 array) and each of ``averages`` at zeros shaped
+    like ``data``."""
+    if "step" not in state:
+        state["step"] = np.array(0, dtype=np.int64)
+        for name in averages:
+            state[name] = np.zeros_like(data)
+    state["step"] += 1
+    return int(state["step"])
+
+
 def lerp_(start: np.ndarray, end: np.ndarray, weight: float) -> None:
     """``start += weight * (end - start)`` in place, rounded as PyTorch's ``lerp_``: for
     ``weight >= 0.5`` it computes ``end - (end - start) * (1 - weight)`` instead."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .optimizer import (Optimizer, check_adam_group, check_implementation_flags, lerp_,
-                        prepared_gradient)
+                        next_step, prepared_gradient)
 
 
 class RAdam(Optimizer):
@@ -46,12 +46,7 @@ class RAdam(Optimizer):
         b1, b2 = group["betas"]
         lr = group["lr"]
         grad = prepared_gradient(data, grad, group, group["decoupled_weight_decay"])
-        if "step" not in state:
-            state["step"] = np.array(0, dtype=np.int64)
-            state["exp_avg"] = np.zeros_like(data)
-            state["exp_avg_sq"] = np.zeros_like(data)
-        state["step"] += 1
-        t = int(state["step"])
+        t = next_step(state, data, "exp_avg", "exp_avg_sq")
         m, v = state["exp_avg"], state["exp_avg_sq"]
         lerp_(m, grad, 1 - b1)
         v *= b2

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .optimizer import (Optimizer, check_implementation_flags, check_nonnegative,
-                        prepared_gradient)
+                        next_step, prepared_gradient)
 
 
 class RMSprop(Optimizer):
@@ -44,10 +44,7 @@ class RMSprop(Optimizer):
     def _update(self, data, grad, state, group):
         alpha = group["alpha"]
         grad = prepared_gradient(data, grad, group)
-        if "step" not in state:
-            state["step"] = np.array(0, dtype=np.int64)
-            state["square_avg"] = np.zeros_like(data)
-        state["step"] += 1
+        next_step(state, data, "square_avg")
         square_avg = state["square_avg"]
         square_avg *= alpha
         square_avg += (1 - alpha) * (grad * grad)
