@@ -154,27 +154,17 @@ def _checked_value(where, key, value, shape, what="the parameter has", converter
     if value.shape != tuple(shape) and 0 in tuple(shape) and value.size:
         raise ValueError(
             f"{where}: {key!r} has shape {value.shape} in the state but the model's is still "
-            f"empty, {tuple(shape)}: a lazy module (LazyLinear, LazyConv1d/2d/3d) makes its "
-            "parameters at its first call; call the model once on an example input, then "
-            "load")
+            f"empty, {tuple(shape)}: a lazy module (a lazy layer such as LazyLinear, "
+            "LazyConv2d or LazyBatchNorm2d) makes its parameters at its first call; call the "
+            "model once on an example input, then load")
     if value.shape != tuple(shape):
         raise ValueError(
             f"{where}: {key!r} has shape {value.shape} in the state but {what} shape "
             f"{tuple(shape)}; the model was built with different sizes than the one "
-            f"that was saved{_torch_layout_hint(value.shape, shape, converter)}"
-            f"{_lazy_hint(value.shape, shape)}")
+            f"that was saved{_torch_layout_hint(value.shape, shape, converter)}")
     if value.dtype.kind not in "fiub":
         raise TypeError(f"{where}: {key!r} has dtype {value.dtype}; expected numbers")
     return value
-
-
-def _lazy_hint(saved, shape) -> str:
-    """What to say when the parameter is still a lazy layer's empty placeholder."""
-    if 0 not in tuple(shape) or 0 in tuple(saved):
-        return ""
-    return (", or it belongs to a lazy layer (LazyLinear, LazyConv2d, LazyBatchNorm2d, "
-            "...) that has not had its first call, which gives it its sizes: call the "
-            "model once on an example input, then load")
 
 
 def _torch_layout_hint(saved, shape, converter) -> str:
