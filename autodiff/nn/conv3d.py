@@ -27,17 +27,7 @@ _ALL = slice(None)
 
 
 def _triple(value, what, where, minimum=1):
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
-        value = (int(value),) * 3
-    try:
-        triple = tuple(int(v) for v in value)
-        ok = len(triple) == 3 and all(v == w for v, w in zip(triple, value))
-    except (TypeError, ValueError):
-        ok = False
-    if not ok or min(triple) < minimum:
-        raise ValueError(f"{where}: {what} must be an int >= {minimum} or a tuple of 3 of "
-                         f"them, got {value!r}")
-    return triple
+    return FC._int_tuple(value, 3, what, where, minimum)
 
 
 def check_volume(x, where, channels=None):

@@ -29,18 +29,25 @@ def _as_tensor(x):
     return x if isinstance(x, Tensor) else Tensor(np.asarray(x))
 
 
-def _pair(value, what, where, minimum=1):
+def _int_tuple(value, count, what, where, minimum=1):
+    """``value`` (an int, or a tuple of ``count`` ints) as a tuple of ``count`` ints, each
+    at least ``minimum``; refused naming ``where`` and ``what`` otherwise."""
     if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
-        value = (int(value), int(value))
+        value = (int(value),) * count
     try:
-        pair = tuple(int(v) for v in value)
-        ok = len(pair) == 2 and all(v == w for v, w in zip(pair, value))
+        ints = tuple(int(v) for v in value)
+        ok = len(ints) == count and all(v == w for v, w in zip(ints, value))
     except (TypeError, ValueError):
         ok = False
-    if not ok or min(pair) < minimum:
-        raise ValueError(f"{where}: {what} must be an int >= {minimum} or a pair of them, "
+    if not ok or min(ints) < minimum:
+        several = "a pair of them" if count == 2 else f"a tuple of {count} of them"
+        raise ValueError(f"{where}: {what} must be an int >= {minimum} or {several}, "
                          f"got {value!r}")
-    return pair
+    return ints
+
+
+def _pair(value, what, where, minimum=1):
+    return _int_tuple(value, 2, what, where, minimum)
 
 
 def _float_input(x, where):
