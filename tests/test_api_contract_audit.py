@@ -4,6 +4,7 @@ them: each test pins one behaviour the contract states and the package got wrong
 import warnings
 
 import numpy as np
+import pytest
 
 import autodiff as ad
 from autodiff import nn
@@ -21,3 +22,27 @@ def test_step_with_no_gradient_at_all_names_the_parameters():
     (message,) = [str(w.message) for w in caught if w.category is ad.NoGradientWarning]
     assert "'q'" in message and "ad.explain" in message
     assert caught[0].filename == __file__
+
+
+@pytest.mark.parametrize("call", [
+    lambda x: ad.concatenate([x, x], axis=0, dim=1), lambda x: ad.stack([x, x], axis=0, dim=1),
+    lambda x: ad.split(x, 2, axis=0, dim=1)], ids=["concatenate", "stack", "split"])
+def test_axis_0_and_dim_together_is_an_error(call):
+    # An explicit axis=0 was taken for the default and dim= silently won.
+    with pytest.raises(TypeError, match="got both axis=0 and dim=1"):
+        call(ad.tensor(np.ones((2, 2))))
+
+
+def test_axis_0_alone_and_dim_alone_still_work():
+    a = np.arange(4.0).reshape(2, 2)
+    x = ad.tensor(a)
+    np.testing.assert_array_equal(ad.concatenate([x, x], axis=0).data, np.concatenate([a, a]))
+    np.testing.assert_array_equal(ad.stack([x, x], dim=1).data, np.stack([a, a], 1))
+    assert [p.shape for p in ad.split(x, 2, axis=0)] == [(1, 2), (1, 2)]
+    assert [p.shape for p in np.split(x, 2)] == [(1, 2), (1, 2)]
+
+
+def test_a_values_indices_pair_used_as_a_tensor_says_what_it_is():
+    pair = ad.tensor(np.ones((2, 3))).max(dim=1)
+    with pytest.raises(AttributeError, match=r"\(values, indices\) pair.*\.values.*axis="):
+        pair.sum()
