@@ -46,3 +46,11 @@ def test_a_values_indices_pair_used_as_a_tensor_says_what_it_is():
     pair = ad.tensor(np.ones((2, 3))).max(dim=1)
     with pytest.raises(AttributeError, match=r"\(values, indices\) pair.*\.values.*axis="):
         pair.sum()
+
+
+def test_an_elementwise_error_other_than_broadcasting_gets_no_broadcasting_hint():
+    with pytest.raises(ValueError, match=r"^power: Integers to negative") as info:
+        ad.tensor([1, 2]) ** -1
+    assert "broadcast" not in str(info.value)
+    with pytest.raises(ValueError, match="could not be broadcast.*aligned from the right"):
+        ad.tensor(np.ones(3)) + ad.tensor(np.ones(2))

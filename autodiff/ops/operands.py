@@ -175,12 +175,18 @@ def explain_error(op, error, raw):
                  "np.errstate, set to 'raise'); with 'warn' or 'ignore' the result is "
                  "inf or NaN instead")
     elif op.hint and not isinstance(error, ArithmeticError) and not getattr(
-            error, "_autodiff_explained", False):
+            error, "_autodiff_explained", False) and _hint_fits(op.hint, message):
         text += f". {op.hint}"
     try:
         return type(error)(text)
     except Exception:
         return ValueError(text)
+
+
+def _hint_fits(hint, message):
+    """An elementwise op's hint explains broadcasting: it is no help for another error
+    (``ad.tensor([1, 2]) ** -1``: NumPy's integers to negative powers)."""
+    return "broadcast" not in hint or "broadcast" in message
 
 
 def _function_called(op_name):
