@@ -54,3 +54,13 @@ def test_an_elementwise_error_other_than_broadcasting_gets_no_broadcasting_hint(
     assert "broadcast" not in str(info.value)
     with pytest.raises(ValueError, match="could not be broadcast.*aligned from the right"):
         ad.tensor(np.ones(3)) + ad.tensor(np.ones(2))
+
+
+def test_backward_refuses_a_leaf_whose_data_was_set_to_integers():
+    # Integer tensors cannot require grad; .data = int_array got past that, and the
+    # gradient was rounded to the leaf's integer dtype.
+    layer = nn.Linear(2, 2)
+    layer.weight.data = np.array([[1, 0], [0, 1]])
+    loss = layer(ad.tensor(np.full((3, 2), 0.5))).sum()
+    with pytest.raises(TypeError, match=r"leaf tensor 'weight' \(shape \(2, 2\)\).*int64"):
+        loss.backward()
