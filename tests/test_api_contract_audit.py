@@ -64,3 +64,15 @@ def test_backward_refuses_a_leaf_whose_data_was_set_to_integers():
     loss = layer(ad.tensor(np.full((3, 2), 0.5))).sum()
     with pytest.raises(TypeError, match=r"leaf tensor 'weight' \(shape \(2, 2\)\).*int64"):
         loss.backward()
+
+
+def test_index_and_axis_hints_come_only_with_the_errors_they_explain():
+    x = ad.tensor(np.ones((4, 5)))
+    with pytest.raises(IndexError, match="boolean index did not match") as mask:
+        x[np.array([True, False])]
+    assert "valid indices" not in str(mask.value)
+    with pytest.raises(IndexError, match="out of bounds.*valid indices are -n ... n-1"):
+        x[4]
+    with pytest.raises(ValueError, match="empty max has no value") as empty:
+        ad.max(ad.tensor(np.zeros((0, 3))))
+    assert "axis must be" not in str(empty.value)

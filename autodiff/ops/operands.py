@@ -184,9 +184,12 @@ def explain_error(op, error, raw):
 
 
 def _hint_fits(hint, message):
-    """An elementwise op's hint explains broadcasting: it is no help for another error
-    (``ad.tensor([1, 2]) ** -1``: NumPy's integers to negative powers)."""
-    return "broadcast" not in hint or "broadcast" in message
+    """Whether an op's hint is about this error: the broadcasting hint of elementwise
+    ops is no help for ``ad.tensor([1, 2]) ** -1`` (integers to negative powers), nor
+    indexing's range of valid indices for a mask of the wrong length."""
+    if "broadcast" in hint and "broadcast" not in message:
+        return False
+    return "valid indices" not in hint or "out of bounds" in message
 
 
 def _function_called(op_name):
