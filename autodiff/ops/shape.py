@@ -49,7 +49,15 @@ reshape = defop(
     shape=None, reads=())
 
 
-def _transpose_forward(x, axes=None):
+def _transpose_forward(x, axes=None, *more):
+    if more:
+        error = TypeError(
+            f"transpose: got the axes {(axes, *more)} one by one; ad.transpose is NumPy's "
+            "and takes them as one tuple, a permutation of all axes (ad.transpose(x, "
+            "(1, 0, 2))). For PyTorch's swap of two axes write ad.swapaxes(x, a, b) or "
+            "x.transpose(a, b)")
+        error._autodiff_explained = True
+        raise error
     return np.transpose(x, axes)
 
 
