@@ -85,3 +85,12 @@ def test_transpose_function_with_axes_one_by_one_says_how_to_write_it():
         ad.transpose(x, 0, 2)
     assert ad.transpose(x, (2, 0, 1)).shape == (4, 2, 3)
     assert x.transpose(0, 2).shape == (4, 3, 2)
+
+
+def test_value_and_grad_errors_name_value_and_grad():
+    with pytest.raises(TypeError, match=r"^value_and_grad: the function must return a scalar"):
+        ad.value_and_grad(lambda a: a ** 3)(np.ones(2))
+    with pytest.raises(TypeError, match=r"^grad: the function must return a scalar"):
+        ad.grad(lambda a: a ** 3)(np.ones(2))
+    value, grads = ad.value_and_grad(lambda d: (d["a"] ** 2).sum())({"a": np.ones(2)})
+    np.testing.assert_array_equal(grads["a"], [2.0, 2.0])
