@@ -94,3 +94,13 @@ def test_value_and_grad_errors_name_value_and_grad():
         ad.grad(lambda a: a ** 3)(np.ones(2))
     value, grads = ad.value_and_grad(lambda d: (d["a"] ** 2).sum())({"a": np.ones(2)})
     np.testing.assert_array_equal(grads["a"], [2.0, 2.0])
+
+
+def test_size_is_numpys_count_and_answers_pytorchs_call():
+    # t.size() failed with Python's "'int' object is not callable".
+    t = ad.tensor(np.zeros((2, 3)))
+    assert t.size == 6 and isinstance(t.size, int)
+    assert t.size() == (2, 3) and t.size(0) == 2 and t.size(-1) == 3
+    assert ad.tensor(1.0).size == 1 and ad.tensor(1.0).size() == ()
+    with pytest.raises(IndexError, match=r"size\(2\): dim is out of range.*-2 \.\.\. 1"):
+        t.size(2)
