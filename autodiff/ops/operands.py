@@ -187,7 +187,7 @@ def _hint_fits(hint, message):
     """Whether an op's hint is about this error: the broadcasting hint of elementwise
     ops is no help for ``ad.tensor([1, 2]) ** -1`` (integers to negative powers), nor
     indexing's range of valid indices for a mask of the wrong length."""
-    if "broadcast" in hint and "broadcast" not in message:
+    if hint.startswith("Shapes broadcast") and "broadcast" not in message:
         return False
     return "valid indices" not in hint or "out of bounds" in message
 
