@@ -104,3 +104,29 @@ def test_size_is_numpys_count_and_answers_pytorchs_call():
     assert ad.tensor(1.0).size == 1 and ad.tensor(1.0).size() == ()
     with pytest.raises(IndexError, match=r"size\(2\): dim is out of range.*-2 \.\.\. 1"):
         t.size(2)
+
+
+class _ComplexGradient(ad.Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x * 2
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * (2 + 0j)
+
+
+def test_a_complex_gradient_from_a_custom_backward_is_refused():
+    # It was cast to the input's float dtype, the imaginary part dropped with only
+    # NumPy's ComplexWarning.
+    x = ad.tensor([1.0], requires_grad=True)
+    with pytest.raises(TypeError, match=r"_ComplexGradient.backward: the gradient for "
+                                        r"input 0 is complex \(complex128\)"):
+        _ComplexGradient.apply(x).sum().backward()
+
+    @ad.custom_gradient
+    def double(v):
+        return v * 2, lambda g: g * 2j
+
+    with pytest.raises(TypeError, match="double.backward: .* is complex"):
+        double(ad.tensor([1.0], requires_grad=True)).sum().backward()
