@@ -135,6 +135,13 @@ def _check_grads(owner, grads, args, create_graph):
                 f"{owner}.backward: the gradient for input {position} has shape "
                 f"{np.shape(grad)} but that input has shape {np.shape(arg)}; each gradient "
                 "must have its input's shape (sum over broadcast axes yourself)")
+        if np.iscomplexobj(grad):
+            # (casting it to the input's real dtype would drop the imaginary part)
+            raise TypeError(
+                f"{owner}.backward: the gradient for input {position} is complex "
+                f"({np.asarray(getattr(grad, 'data', grad)).dtype}), and complex values "
+                "never enter the tape: return a real gradient (its real part, if the "
+                "imaginary part is meant to vanish)")
         checked.append(grad)
     return checked
 

@@ -403,10 +403,23 @@ def _rule_shape_error(op, position, gradient, arg, ans):
         "to.")
 
 
+def _not_float_leaf_error(leaf):
+    # Only .data = ... gets here: creation and requires_grad=True refuse such data.
+    name = "" if leaf._name is None else f" {leaf._name!r}"
+    return TypeError(
+        f"backward: the leaf tensor{name} (shape {leaf.data.shape}) requires grad, but "
+        f"its data is {leaf.data.dtype}: an array of that dtype was assigned to .data "
+        "after it was made (p.data = np.array([[1, 0], [0, 1]]) holds integers), and its "
+        "gradient would be rounded to integers. Assign floating-point values, e.g. "
+        "p.data = np.asarray(value, dtype=np.float64).")
+
+
 def _accumulate_into_leaf(leaf, grad, create_graph):
     # (``_grad``: the slot behind the checked ``.grad`` property; these values fit.  One
     # function, not a wrapper holding the lock: a second frame's reference to ``grad``
     # would make _is_uniquely_owned copy every gradient.)
+    if leaf.data.dtype.kind != "f":
+        raise _not_float_leaf_error(leaf)
     with _accumulating:
         if not create_graph:
             if type(grad) is not np.ndarray:

@@ -71,6 +71,15 @@ class ValuesIndices(NamedTuple):
     values: Tensor
     indices: Tensor
 
+    def __getattr__(self, name):
+        # Called only for names a pair lacks: t.max(dim=1).sum() reads as NumPy's habit.
+        if name.startswith("__"):
+            raise AttributeError(name)
+        raise AttributeError(
+            f"'ValuesIndices' object has no attribute {name!r}: max/min with dim= return "
+            "PyTorch's (values, indices) pair, not a tensor. Take .values (or unpack: "
+            "values, indices = t.max(dim=1)), or pass axis= for NumPy's values alone")
+
 
 def extreme_along_dim(name: str, x, axis=None, keepdims=False, *, dim, keepdim=None):
     """``max``/``min`` called with PyTorch's ``dim=``: ``(values, indices)`` along one axis.

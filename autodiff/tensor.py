@@ -20,6 +20,7 @@ from .array_methods import ArrayMethods
 from .array_layout_methods import ArrayLayoutMethods
 from .torch_methods import TorchMethods
 from .torch_more import TorchMoreMethods
+from .torch_shape_methods import size_of
 from . import operators as _operators
 from .operators import OperatorMethods
 
@@ -195,7 +196,9 @@ class Tensor(OperatorMethods, PyTorchMethods, SelectionMethods, ArrayMethods, Ar
 
     @property
     def size(self) -> int:
-        return self.data.size
+        """The number of entries, as NumPy's; ``t.size()`` / ``t.size(d)`` give
+        PyTorch's shape and axis length (``torch_shape_methods.Size``)."""
+        return size_of(self.data.shape)
 
     @property
     def dtype(self) -> np.dtype:

@@ -27,6 +27,52 @@ _TYPE_NAMES = {
 _TYPE_DTYPES = {name: dtype for dtype, name in _TYPE_NAMES.items()}
 
 
+class Size(int):
+    """``t.size``: NumPy's number of entries, an int, which also answers PyTorch's
+    call: ``t.size()`` is the shape and ``t.size(d)`` the length of axis ``d``.
+
+    >>> t = ad.tensor(np.zeros((2, 3)))
+    >>> t.size, t.size(), t.size(-1)
+    (6, (2, 3), 3)
+    """
+
+    def __new__(cls, count, shape):
+        size = super().__new__(cls, count)
+        size.shape = shape
+        return size
+
+    def __call__(self, dim=None):
+        if dim is None:
+            return self.shape
+        ndim = len(self.shape)
+        if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
+            raise TypeError(f"size({dim!r}): dim must be an int")
+        if not -ndim <= dim < ndim:
+            raise IndexError(f"size({dim}): dim is out of range for a tensor of shape "
+                             f"{self.shape}; the dims are {-ndim} ... {ndim - 1}")
+        return self.shape[dim]
+
+    def __reduce__(self):
+        return int, (int(self),)
+
+
+_SIZES: dict[tuple, Size] = {}
+
+
+def size_of(shape: tuple) -> Size:
+    """The ``Size`` of a shape, made once per shape (a new int subclass object costs
+    several times a plain ``.size``; the table is emptied past 4096 shapes)."""
+    size = _SIZES.get(shape)
+    if size is None:
+        if len(_SIZES) >= 4096:
+            _SIZES.clear()
+        count = 1
+        for n in shape:
+            count *= n
+        size = _SIZES[shape] = Size(count, shape)
+    return size
+
+
 def _ad():
     import importlib
     return importlib.import_module(__package__)

@@ -324,11 +324,12 @@ def value_and_grad(func: Callable, argnums: int | Sequence[int] = 0) -> Callable
     >>> ad.value_and_grad(lambda x: (x ** 2).sum())(np.array([1.0, 2.0]))
     (array(5.), array([2., 4.]))
     """
-    return _value_and_grad(func, argnums, "grad")
+    return _value_and_grad(func, argnums, "value_and_grad")
 
 
 #: What to do instead when a transform's function is not scalar.
 _NOT_SCALAR_FIX = {"grad": "reduce it (e.g. .sum()) or use ad.jacobian",
+                   "value_and_grad": "reduce it (e.g. .sum()) or use ad.jacobian",
                    "hvp": "reduce it (e.g. .sum()); a vector function's second "
                           "derivatives are ad.jacfwd(ad.jacobian(f))"}
 
@@ -339,7 +340,7 @@ def _value_and_grad(func, argnums, where):
     positions = as_argnums(argnums, where)
 
     def wrapped(*args, **kwargs):
-        if where == "grad" and any(-len(args) <= p < len(args) and is_tree(args[p])
+        if where != "hvp" and any(-len(args) <= p < len(args) and is_tree(args[p])
                                    for p in positions):
             single = isinstance(argnums, (int, np.integer))
             return tree_value_and_grad(lambda f, a: _value_and_grad(f, a, where), func,
@@ -365,7 +366,7 @@ def grad(func: Callable, argnums: int | Sequence[int] = 0) -> Callable:
     >>> ad.grad(lambda x: x * ad.grad(lambda y: x * y)(2.0))(1.0)   # d/dx x**2 at 1
     array(2.)
     """
-    value_and_grad_func = value_and_grad(func, argnums)
+    value_and_grad_func = _value_and_grad(func, argnums, "grad")
 
     def wrapped(*args, **kwargs):
         return value_and_grad_func(*args, **kwargs)[1]

@@ -175,12 +175,21 @@ def explain_error(op, error, raw):
                  "np.errstate, set to 'raise'); with 'warn' or 'ignore' the result is "
                  "inf or NaN instead")
     elif op.hint and not isinstance(error, ArithmeticError) and not getattr(
-            error, "_autodiff_explained", False):
+            error, "_autodiff_explained", False) and _hint_fits(op.hint, message):
         text += f". {op.hint}"
     try:
         return type(error)(text)
     except Exception:
         return ValueError(text)
+
+
+def _hint_fits(hint, message):
+    """Whether an op's hint is about this error: the broadcasting hint of elementwise
+    ops is no help for ``ad.tensor([1, 2]) ** -1`` (integers to negative powers), nor
+    indexing's range of valid indices for a mask of the wrong length."""
+    if hint.startswith("Shapes broadcast") and "broadcast" not in message:
+        return False
+    return "valid indices" not in hint or "out of bounds" in message
 
 
 def _function_called(op_name):

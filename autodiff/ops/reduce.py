@@ -175,10 +175,12 @@ def _extreme_forward(reduce):
             if np.size(x) != 0:
                 raise
             name = reduce.__name__
-            raise ValueError(
+            empty = ValueError(
                 f"{name}: the input is empty along the reduced axes (shape {np.shape(x)}) "
                 f"and an empty {name} has no value; skip empty batches (if t.size: ...) or "
-                f"reduce over an axis that is not empty") from error
+                f"reduce over an axis that is not empty")
+            empty._autodiff_explained = True     # (the op's hint is about axis values)
+            raise empty from error
     return forward
 
 

@@ -49,7 +49,15 @@ reshape = defop(
     shape=None, reads=())
 
 
-def _transpose_forward(x, axes=None):
+def _transpose_forward(x, axes=None, *more):
+    if more:
+        error = TypeError(
+            f"transpose: got the axes {(axes, *more)} one by one; ad.transpose is NumPy's "
+            "and takes them as one tuple, a permutation of all axes (ad.transpose(x, "
+            "(1, 0, 2))). For PyTorch's swap of two axes write ad.swapaxes(x, a, b) or "
+            "x.transpose(a, b)")
+        error._autodiff_explained = True
+        raise error
     return np.transpose(x, axes)
 
 
@@ -143,11 +151,19 @@ def _concatenate_joint(xp, g, ans, needs, *parts, axis=0):
     return grads
 
 
+class _DefaultAxis(int):
+    """NumPy's default ``axis=0``, told apart from an ``axis=0`` the caller wrote, so
+    that ``axis=0, dim=1`` is refused instead of taking one of the two."""
+
+
+_AXIS_0 = _DefaultAxis(0)
+
+
 def _dim_alias(where: str, axis: int, dim: int | None) -> int:
     """PyTorch's ``dim=`` for NumPy's ``axis=`` (NumPy's default axis is 0 here)."""
     if dim is None:
-        return axis
-    if axis != 0:
+        return int(axis) if axis is _AXIS_0 else axis
+    if axis is not _AXIS_0:
         raise TypeError(f"{where}: got both axis={axis!r} and dim={dim!r}; they are the "
                         "same argument, pass one")
     return dim
@@ -164,7 +180,7 @@ _concatenate = defop_joint(
 
 
 @implements(np.concatenate)
-def concatenate(tensors: Sequence, axis: int = 0, *, dim: int | None = None) -> Tensor:
+def concatenate(tensors: Sequence, axis: int = _AXIS_0, *, dim: int | None = None) -> Tensor:
     """Join tensors along an existing axis.
 
     >>> ad.concatenate([ad.tensor([1.0]), ad.tensor([2.0, 3.0])])
@@ -187,7 +203,7 @@ _stack = defop_joint("stack", _stack_forward, "input i gets g[..., i, ...] along
 
 
 @implements(np.stack)
-def stack(tensors: Sequence, axis: int = 0, *, dim: int | None = None) -> Tensor:
+def stack(tensors: Sequence, axis: int = _AXIS_0, *, dim: int | None = None) -> Tensor:
     """Join same-shaped tensors along a new axis.
 
     >>> ad.stack([ad.tensor([1.0, 2.0]), ad.tensor([3.0, 4.0])]).shape
@@ -235,7 +251,7 @@ def array(nested, dtype=None):
 
 
 @implements(np.split)
-def split(x, indices_or_sections: int | Sequence[int], axis: int = 0, *,
+def split(x, indices_or_sections: int | Sequence[int], axis: int = _AXIS_0, *,
           dim: int | None = None) -> list[Tensor]:
     """Split into a list of tensors, like ``np.split`` (each piece is a slice of x).
 

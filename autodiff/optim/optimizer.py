@@ -396,7 +396,7 @@ class Optimizer:
                 work.append((p, grad, self.state[position], group))
                 position += 1
         if missing and not work:
-            self._warn_no_gradient_at_all(position)
+            self._warn_no_gradient_at_all(position, missing)
         else:
             for i in missing:
                 self._warn_no_gradient(i)
@@ -408,15 +408,20 @@ class Optimizer:
         self._step_count += 1
         return loss
 
-    def _warn_no_gradient_at_all(self, count):
+    def _warn_no_gradient_at_all(self, count, missing):
         if self._warned_all:
             return
         self._warned_all = True
+        names = ", ".join(repr(self.names[i]) for i in missing[:5])
+        if len(missing) > 5:
+            names += f" and {len(missing) - 5} more"
         warnings.warn(
             f"{type(self).__name__}.step: none of the {count} parameters has a gradient "
-            "(.grad is None for all of them), so nothing was updated: did you call "
+            f"(.grad is None for {names}), so nothing was updated: did you call "
             "loss.backward()? The usual order is opt.zero_grad(); loss.backward(); "
-            "opt.step(). This warning is shown once per optimizer.",
+            "opt.step(). If you did, the loss depends on none of them differentiably "
+            "(ad.explain(param) after backward() says why). This warning is shown once "
+            "per optimizer.",
             NoGradientWarning, stacklevel=user_stacklevel())
 
     def _warn_no_gradient(self, i):
