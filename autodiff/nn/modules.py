@@ -336,24 +336,36 @@ class Tanh(Module):
 
 
 class LeakyReLU(Module):
-    """``x`` where ``x > 0``, else ``slope * x``, as a layer (``negative_slope=`` is
-    PyTorch's name for ``slope``).
+    """``x`` where ``x > 0``, else ``negative_slope * x``, as a layer, with PyTorch's
+    argument and attribute names; ``slope=`` / ``.slope`` (the name ``ad.leaky_relu``
+    uses) are the same value.
 
     >>> ad.nn.LeakyReLU(0.1)(ad.tensor([-1.0, 2.0]))
     tensor([-0.1,  2. ])
     """
 
-    def __init__(self, slope: float = 0.01, inplace: bool = False, *,
-                 negative_slope: float | None = None):
+    def __init__(self, negative_slope: float = 0.01, inplace: bool = False, *,
+                 slope: float | None = None):
         super().__init__()
-        self.slope = float(F._slope(slope, negative_slope, "LeakyReLU"))
+        if slope is not None and negative_slope != 0.01:
+            raise TypeError(f"LeakyReLU: got both negative_slope={negative_slope!r} and "
+                            f"slope={slope!r}; they are the same argument, pass one")
+        self.negative_slope = float(negative_slope if slope is None else slope)
         self.inplace = bool(inplace)
 
+    @property
+    def slope(self) -> float:
+        return self.negative_slope
+
+    @slope.setter
+    def slope(self, value: float):
+        self.negative_slope = value
+
     def forward(self, x) -> Tensor:
-        return F.leaky_relu(x, self.slope, self.inplace)
+        return F.leaky_relu(x, self.negative_slope, self.inplace)
 
     def extra_repr(self) -> str:
-        return f"slope={self.slope}" + (", inplace=True" if self.inplace else "")
+        return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
 
 
 # The elementwise activations MLP takes by name (their functional names), each built
