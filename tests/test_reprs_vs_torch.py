@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import warnings
 
+import numpy as np
 import pytest
 
+import autodiff as ad
 import autodiff.nn as nn
 
 torch = pytest.importorskip("torch")
@@ -26,6 +28,14 @@ CASES = [
     ("AlphaDropout", (0.2,), {}), ("FeatureAlphaDropout", (), {}),
     ("AvgPool1d", (3, 2, 1), {}), ("AvgPool2d", (3,), {}),
     ("AvgPool2d", (3, 2, 1, True, False), {}), ("AvgPool3d", (3, 2, 1), {}),
+    ("BatchNorm1d", (3,), {}), ("BatchNorm1d", (3, 1e-3, 0.2, False), {}),
+    ("BatchNorm2d", (3,), {"bias": False}), ("BatchNorm2d", (3, 1e-3, None, True, False), {}),
+    ("BatchNorm3d", (3,), {}), ("LazyBatchNorm1d", (), {}),
+    ("LazyBatchNorm2d", (), {"bias": False}), ("LazyBatchNorm3d", (), {}),
+    ("GroupNorm", (2, 4), {}), ("GroupNorm", (2, 4, 1e-3, False), {}),
+    ("GroupNorm", (2, 4), {"bias": False}),
+    ("LayerNorm", (3,), {}), ("LayerNorm", ((3, 4), 1e-3, False), {}),
+    ("LayerNorm", ([3],), {"bias": False}),
     ("Bilinear", (2, 3, 4), {}), ("Bilinear", (2, 3, 4), {"bias": False}),
     ("CELU", (), {}), ("CELU", (2.0,), {}), ("ChannelShuffle", (2,), {}),
     ("CircularPad1d", (2,), {}), ("CircularPad2d", ((1, 2, 0, 1),), {}),
@@ -115,3 +125,20 @@ def test_leaky_relu_names_as_torch():
     assert layer.negative_slope == 0.5
     with pytest.raises(TypeError, match="same argument"):
         nn.LeakyReLU(0.2, slope=0.3)
+
+
+@pytest.mark.parametrize("name", ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d"])
+def test_batch_norm_without_bias_as_torch(name):
+    ours, theirs = getattr(nn, name)(3, bias=False), getattr(torch.nn, name)(3, bias=False)
+    assert ours.bias is None and theirs.bias is None
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    assert list(ours.to_torch_state_dict()) == list(theirs.state_dict())
+    theirs.weight.data.uniform_(0.5, 2.0)
+    ours.load_torch_state_dict(theirs.state_dict())
+    x = np.random.default_rng(0).normal(size=(4, 3) + (2,) * (ours._dims[0] - 2))
+    expected = theirs(torch.tensor(x, dtype=torch.float32)).detach().numpy()
+    np.testing.assert_allclose(ours(ad.tensor(x)).data, expected, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(ours.running_mean, theirs.running_mean.numpy(), rtol=1e-6)
+    # affine=False has neither parameter, whatever bias= says
+    assert list(getattr(nn, name)(3, affine=False, bias=True).state_dict()) == list(
+        getattr(torch.nn, name)(3, affine=False, bias=True).state_dict())
