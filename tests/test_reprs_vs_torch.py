@@ -5,7 +5,9 @@ installed.
 Left out on purpose (their reprs differ and say so in their docstrings or tests):
 the losses (ours show their options), ``Linear`` and the layers holding one
 (``MultiheadAttention``, the Transformer layers: ours keep the weight as
-(in, out) and print ``Linear(in, out)`` with a non-default dtype), and ``Parameter``.
+(in, out) and print ``Linear(in, out)`` with a non-default dtype), ``RNN`` with
+``nonlinearity='relu'`` (ours shows it), ``Softplus`` with int arguments (ours keeps
+floats), and ``Parameter``.
 """
 
 from __future__ import annotations
@@ -142,3 +144,17 @@ def test_batch_norm_without_bias_as_torch(name):
     # affine=False has neither parameter, whatever bias= says
     assert list(getattr(nn, name)(3, affine=False, bias=True).state_dict()) == list(
         getattr(torch.nn, name)(3, affine=False, bias=True).state_dict())
+
+
+def test_linear_takes_and_keeps_torch_names():
+    ours = nn.Linear(in_features=3, out_features=2, bias=False)
+    theirs = torch.nn.Linear(in_features=3, out_features=2, bias=False)
+    assert (ours.in_features, ours.out_features) == (theirs.in_features, theirs.out_features)
+    assert (ours.n_in, ours.n_out) == (3, 2)
+    lazy = nn.LazyLinear(2)
+    lazy(ad.tensor(np.ones((1, 3))))
+    assert (lazy.in_features, lazy.out_features) == (3, 2)
+    with pytest.raises(TypeError, match="same argument"):
+        nn.Linear(3, 2, in_features=3)
+    with pytest.raises(TypeError, match="missing n_in"):
+        nn.Linear(out_features=2)

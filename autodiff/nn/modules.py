@@ -40,14 +40,23 @@ class Linear(Module):
     ``rng`` (a ``np.random.Generator`` or int seed; default: the generator set by
     ``ad.nn.manual_seed``).
 
+    ``in_features=`` / ``out_features=`` (and the attributes of those names) are
+    PyTorch's names for ``n_in`` / ``n_out``.  The repr is ``Linear(n_in, n_out)``,
+    not PyTorch's ``Linear(in_features=..., out_features=..., bias=True)``.
+
     >>> layer = ad.nn.Linear(3, 2, rng=0)
     >>> layer(ad.tensor(np.ones((4, 3)))).shape
     (4, 2)
+    >>> ad.nn.Linear(in_features=3, out_features=2).in_features
+    3
     """
 
-    def __init__(self, n_in: int, n_out: int, bias: bool = True, *, rng=None,
-                 dtype=np.float64):
+    def __init__(self, n_in: int | None = None, n_out: int | None = None, bias: bool = True,
+                 *, rng=None, dtype=np.float64, in_features: int | None = None,
+                 out_features: int | None = None):
         super().__init__()
+        n_in = _one_of("Linear", "n_in", n_in, "in_features", in_features)
+        n_out = _one_of("Linear", "n_out", n_out, "out_features", out_features)
         self.n_in = _positive_int(n_in, "n_in", "Linear")
         self.n_out = _positive_int(n_out, "n_out", "Linear")
         dtype = _float_dtype(dtype, "Linear")
@@ -69,6 +78,14 @@ class Linear(Module):
                 f"({self.n_in}, {self.n_out})")
         out = (x if isinstance(x, Tensor) else Tensor(x)) @ self.weight
         return out if self.bias is None else out + self.bias
+
+    @property
+    def in_features(self) -> int:
+        return self.n_in
+
+    @property
+    def out_features(self) -> int:
+        return self.n_out
 
     # PyTorch stores (out, in); so are weight_norm's weight_g and weight_v and
     # spectral_norm's weight_orig (its 1-d weight_u and weight_v stay as they are)

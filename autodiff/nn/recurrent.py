@@ -347,7 +347,8 @@ class RNN(_HiddenStateRNN):
     """Multi-layer Elman RNN as ``torch.nn.RNN``: ``rnn(x, h0)`` returns ``(output, h_n)``,
     with ``h' = tanh(x @ W_ih + b_ih + h @ W_hh + b_hh)`` (``nonlinearity='relu'`` for
     relu) and the arguments of ``LSTM`` (``dropout``, ``bidirectional``, ``rng``, ...).
-    Each time step is recorded as ordinary ops.
+    Each time step is recorded as ordinary ops.  The repr shows ``nonlinearity='relu'``,
+    which PyTorch's leaves out.
 
     >>> rnn = ad.nn.RNN(3, 4, num_layers=2, nonlinearity="relu", rng=0)
     >>> out, h = rnn(ad.tensor(np.zeros((6, 2, 3))))
