@@ -10,6 +10,12 @@ A parameter whose ``.grad`` is None is left unchanged and reported once with a
 When *no* parameter has a gradient, one warning asks whether ``loss.backward()``
 was called.
 
+Unlike PyTorch's: ``state[i]["step"]`` is a 0-d int64 array (PyTorch keeps a float
+tensor); the other state arrays take the parameter's dtype; PyTorch's implementation
+flags (``foreach``, ``fused``, ``capturable``, ``differentiable``) are accepted by the
+constructors but not kept in ``defaults`` or ``param_groups``, as there is one way to
+run an update here.
+
 >>> model = ad.nn.Linear(2, 1, rng=0)
 >>> opt = ad.optim.SGD(model.named_parameters(), lr=0.1)
 >>> loss = (model(ad.tensor([[1.0, 2.0]])) ** 2).sum()
@@ -449,9 +455,9 @@ class Optimizer:
         >>> w = ad.nn.Parameter([1.0, 2.0])
         >>> opt = ad.optim.Adam([w], lr=0.1)
         >>> w.grad = np.ones(2); opt.step()
-        >>> sorted(opt.state_dict())[:4]
-        ['param_groups.0.amsgrad', 'param_groups.0.betas', 'param_groups.0.eps', \
-'param_groups.0.lr']
+        >>> sorted(opt.state_dict())[:3]
+        ['param_groups.0.amsgrad', 'param_groups.0.betas', \
+'param_groups.0.decoupled_weight_decay']
         >>> fresh = ad.optim.Adam([w]); fresh.load_state_dict(opt.state_dict())
         >>> fresh.param_groups[0]["lr"], int(fresh.state[0]["step"])
         (0.1, 1)
