@@ -37,7 +37,7 @@ CONFIGS = [
     ("Adadelta", dict()), ("Rprop", dict(lr=0.01)), ("ASGD", dict(lr=0.01)),
     ("ASGD", dict(lr=0.01, t0=2)), ("Adafactor", dict(lr=0.01)),
 ]
-NAMES = sorted({name for name, _ in CONFIGS})
+NAMES = sorted({name for name, _ in CONFIGS} | {"LBFGS"})
 
 
 def _torch_default_dtype(dtype):

@@ -45,7 +45,8 @@ CASES = [
     ("ConstantPad2d", (2, 1.5), {}), ("ConstantPad3d", (2, 1.5), {}),
     ("Conv1d", (2, 3, 3), {}), ("Conv1d", (2, 4, 3, 2, 1, 1, 2, False), {}),
     ("Conv2d", (2, 3, 3), {}), ("Conv2d", (2, 4, (3, 2)), {"padding": "same"}),
-    ("Conv3d", (2, 3, 3), {}),
+    ("Conv2d", (2, 4, 3, 2, 1, 1, 2, False, "reflect"), {}),
+    ("Conv3d", (2, 3, 3), {}), ("Conv1d", (2, 3, 3), {"padding_mode": "circular"}),
     ("ConvTranspose1d", (2, 3, 3), {}), ("ConvTranspose2d", (2, 4, 3, 2, 1, 1, 2, False, 2), {}),
     ("ConvTranspose3d", (2, 3, 3), {}),
     ("CosineSimilarity", (), {}), ("CosineSimilarity", (0, 1e-6), {}),
@@ -80,7 +81,7 @@ CASES = [
     ("MaxPool3d", (3,), {}), ("MaxUnpool1d", (2,), {}), ("MaxUnpool2d", (2,), {}),
     ("MaxUnpool3d", (2,), {}),
     ("Mish", (), {}), ("ModuleDict", (), {}), ("ModuleList", (), {}),
-    ("PReLU", (), {}), ("PReLU", (3, 0.1), {}),
+    ("AvgPool2d", (2,), {}), ("PReLU", (), {}), ("PReLU", (3, 0.1), {}),
     ("PairwiseDistance", (), {}), ("PairwiseDistance", (1.0, 1e-6, True), {}),
     ("ParameterDict", (), {}), ("ParameterList", (), {}),
     ("PixelShuffle", (2,), {}), ("PixelUnshuffle", (2,), {}),
@@ -158,3 +159,14 @@ def test_linear_takes_and_keeps_torch_names():
         nn.Linear(3, 2, in_features=3)
     with pytest.raises(TypeError, match="missing n_in"):
         nn.Linear(out_features=2)
+
+
+@pytest.mark.parametrize("name, args", [("AvgPool2d", (3,)), ("PReLU", (3, 0.1)),
+                                        ("RNN", (2, 3)), ("GRU", (2, 3)),
+                                        ("Conv2d", (2, 3, 3)), ("LazyConv1d", (3, 2))])
+def test_attributes_as_torch(name, args):
+    theirs = getattr(torch.nn, name)(*args)
+    ours = getattr(nn, name)(*args)
+    for key in ("stride", "init", "proj_size", "padding_mode"):
+        if hasattr(theirs, key):
+            assert getattr(ours, key) == getattr(theirs, key), key

@@ -82,6 +82,7 @@ class _RNNBase(PyTorchGateLayout, Module):
         self.batch_first = bool(batch_first)
         self.dropout = _probability(dropout, where)
         self.bidirectional = bool(bidirectional)
+        self.proj_size = 0                  # PyTorch's attribute; projections are LSTM's only
         if self.dropout > 0 and self.num_layers == 1:
             warnings.warn(f"{where}: dropout is applied to the output of every layer but the "
                           f"last, so non-zero dropout expects num_layers greater than 1, but "
@@ -259,7 +260,6 @@ class LSTM(_RNNBase):
                 "here; use proj_size=0")
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
                          bidirectional, rng=rng, dtype=dtype)
-        self.proj_size = 0
 
     def forward(self, x, hx=None):
         x, unbatched = self._sequence(x)
