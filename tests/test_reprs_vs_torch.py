@@ -170,3 +170,11 @@ def test_attributes_as_torch(name, args):
     for key in ("stride", "init", "proj_size", "padding_mode"):
         if hasattr(theirs, key):
             assert getattr(ours, key) == getattr(theirs, key), key
+
+
+def test_module_list_collapses_repeated_children_as_torch():
+    def build(lib):
+        return lib.ModuleList([lib.ReLU(), lib.ReLU(), lib.Tanh(), lib.ReLU(),
+                               lib.Sequential(lib.ReLU(), lib.Dropout(0.2)),
+                               lib.Sequential(lib.ReLU(), lib.Dropout(0.2))])
+    assert repr(build(nn)) == repr(build(torch.nn))
