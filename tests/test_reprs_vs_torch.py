@@ -163,11 +163,13 @@ def test_linear_takes_and_keeps_torch_names():
 
 @pytest.mark.parametrize("name, args", [("AvgPool2d", (3,)), ("PReLU", (3, 0.1)),
                                         ("RNN", (2, 3)), ("GRU", (2, 3)),
-                                        ("Conv2d", (2, 3, 3)), ("LazyConv1d", (3, 2))])
+                                        ("Conv2d", (2, 3, 3)), ("LazyConv1d", (3, 2)),
+                                        ("Embedding", (10, 3, 0, None, 1.0))])
 def test_attributes_as_torch(name, args):
     theirs = getattr(torch.nn, name)(*args)
     ours = getattr(nn, name)(*args)
-    for key in ("stride", "init", "proj_size", "padding_mode"):
+    for key in ("stride", "init", "proj_size", "padding_mode", "padding_idx", "max_norm",
+                "norm_type", "scale_grad_by_freq", "sparse"):
         if hasattr(theirs, key):
             assert getattr(ours, key) == getattr(theirs, key), key
 
@@ -178,3 +180,11 @@ def test_module_list_collapses_repeated_children_as_torch():
                                lib.Sequential(lib.ReLU(), lib.Dropout(0.2)),
                                lib.Sequential(lib.ReLU(), lib.Dropout(0.2))])
     assert repr(build(nn)) == repr(build(torch.nn))
+
+
+def test_embedding_refuses_what_it_cannot_do():
+    with pytest.raises(ValueError, match="max_norm"):
+        nn.Embedding(10, 3, None, 2.0)
+    for flag in ("scale_grad_by_freq", "sparse"):
+        with pytest.raises(ValueError, match="not supported"):
+            nn.Embedding(10, 3, **{flag: True})

@@ -129,7 +129,8 @@ class Embedding(Module):
 
     ``padding_idx`` (negative counts from the end) names a row that starts at zeros and
     never gets a gradient, as in PyTorch: ids equal to it look up that row as it is,
-    and an optimizer leaves it unchanged.  ``max_norm`` is not supported.
+    and an optimizer leaves it unchanged.  ``max_norm``, ``scale_grad_by_freq=True`` and
+    ``sparse=True`` are not supported (refused); the arguments keep PyTorch's order.
 
     >>> emb = ad.nn.Embedding(10, 4, rng=0)
     >>> emb([1, 1, 7]).shape
@@ -142,9 +143,10 @@ class Embedding(Module):
     """
 
     def __init__(self, n: int | None = None, dim: int | None = None,
-                 padding_idx: int | None = None, *, max_norm: float | None = None,
-                 std: float = 1.0, rng=None, dtype=np.float64, num_embeddings=None,
-                 embedding_dim=None):
+                 padding_idx: int | None = None, max_norm: float | None = None,
+                 norm_type: float = 2.0, scale_grad_by_freq: bool = False,
+                 sparse: bool = False, *, std: float = 1.0, rng=None, dtype=np.float64,
+                 num_embeddings=None, embedding_dim=None):
         super().__init__()
         n = _one_of("Embedding", "n", n, "num_embeddings", num_embeddings)
         dim = _one_of("Embedding", "dim", dim, "embedding_dim", embedding_dim)
@@ -152,6 +154,13 @@ class Embedding(Module):
         self.dim = _positive_int(dim, "dim", "Embedding")
         where = f"Embedding({self.n}, {self.dim})"
         refuse_max_norm(max_norm, where)
+        if scale_grad_by_freq or sparse:
+            raise ValueError(f"{where}: scale_grad_by_freq=True and sparse=True are not "
+                             "supported (gradients here are dense and unscaled); leave them "
+                             "False")
+        # PyTorch's attributes, at the only values taken here
+        self.max_norm, self.norm_type = None, norm_type
+        self.scale_grad_by_freq, self.sparse = False, False
         self.padding_idx = padding_index(padding_idx, self.n, where)
         dtype = _float_dtype(dtype, "Embedding")
         gen = _generator(rng)
