@@ -112,3 +112,12 @@ def test_adam_with_decoupled_weight_decay_is_adamw():
     assert adamw.defaults["decoupled_weight_decay"] is True
     with pytest.raises(TypeError):      # as PyTorch's AdamW, which is always decoupled
         ad.optim.AdamW([q], decoupled_weight_decay=False)
+
+
+@pytest.mark.parametrize("name", sorted(set(NAMES) - {"Rprop"}))   # Rprop keeps float step_sizes
+def test_repr_is_pytorchs_without_the_implementation_flags(name):
+    ours = getattr(ad.optim, name)([nn.Parameter(np.zeros(3))])
+    theirs = getattr(torch.optim, name)([torch.zeros(3, requires_grad=True)])
+    expected = "\n".join(line for line in repr(theirs).split("\n")
+                         if line.strip().split(":")[0] not in IMPLEMENTATION_FLAGS)
+    assert repr(ours) == expected

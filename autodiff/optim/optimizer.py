@@ -295,7 +295,7 @@ class Optimizer:
         >>> opt = ad.optim.SGD([a], lr=0.1)
         >>> opt.add_param_group({"params": [b], "lr": 0.5})
         >>> len(opt.param_groups), opt.param_groups[1]["momentum"]
-        (2, 0.0)
+        (2, 0)
         """
         if not isinstance(param_group, dict):
             raise TypeError(f"{type(self).__name__}.add_param_group: expected a dict "
@@ -551,10 +551,23 @@ class Optimizer:
         self.state = new_state
 
     def __repr__(self):
-        lines = [f"{type(self).__name__}("]
+        """PyTorch's layout: each group's hyperparameters, sorted by name.
+
+        >>> ad.optim.SGD([ad.nn.Parameter([1.0])], lr=0.1)
+        SGD (
+        Parameter Group 0
+            dampening: 0
+            lr: 0.1
+            maximize: False
+            momentum: 0
+            nesterov: False
+            weight_decay: 0
+        )
+        """
+        lines = [f"{type(self).__name__} ("]
         for g, group in enumerate(self.param_groups):
-            hyper = ", ".join(f"{k}={v}" for k, v in group.items() if k != "params")
-            lines.append(f"  group {g}: {len(group['params'])} parameters, {hyper}")
+            lines.append(f"Parameter Group {g}")
+            lines += [f"    {key}: {group[key]}" for key in sorted(group) if key != "params"]
         return "\n".join(lines) + "\n)"
 
 
