@@ -188,3 +188,8 @@ def test_embedding_refuses_what_it_cannot_do():
     for flag in ("scale_grad_by_freq", "sparse"):
         with pytest.raises(ValueError, match="not supported"):
             nn.Embedding(10, 3, **{flag: True})
+
+
+def test_parameter_list_takes_torch_keyword():
+    values = [nn.Parameter(np.zeros(2)), nn.Parameter(np.ones(3))]
+    assert len(nn.ParameterList(values=values)) == 2 and len(nn.ParameterList(None)) == 0

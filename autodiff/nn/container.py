@@ -211,9 +211,9 @@ class ParameterList(Module):
     ['0', '1']
     """
 
-    def __init__(self, params=()):
+    def __init__(self, values=None):
         super().__init__()
-        for param in params:
+        for param in values or ():
             self.append(param)
 
     def append(self, param: Parameter) -> "ParameterList":
