@@ -375,3 +375,35 @@ def test_pad_refuses_amounts_that_are_not_whole_numbers():
     with pytest.raises(TypeError, match="whole numbers of cells"):
         F.pad(x, (1.7, 0.5))
     assert F.pad(x, (np.int64(1), 0)).shape == (1, 4)
+
+
+@pytest.mark.parametrize("dims", [1, 2, 3])
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+@pytest.mark.parametrize("padding, kernel, dilation", [(1, 3, 1), ("same", 4, 1),
+                                                       ("same", 3, 2), ("valid", 3, 1)])
+def test_padding_mode_as_pytorch(dims, mode, padding, kernel, dilation):
+    torch = pytest.importorskip("torch")
+    theirs = getattr(torch.nn, f"Conv{dims}d")(2, 3, kernel, padding=padding, dilation=dilation,
+                                               padding_mode=mode, dtype=torch.float64)
+    ours = getattr(ad.nn, f"Conv{dims}d")(2, 3, kernel, padding=padding, dilation=dilation,
+                                          padding_mode=mode)
+    ours.load_torch_state_dict(theirs.state_dict())
+    assert repr(ours) == repr(theirs) and ours.padding_mode == mode
+    x = np.random.default_rng(dims).normal(size=(2, 2) + (6,) * dims)
+    xt = torch.tensor(x, requires_grad=True)
+    theirs(xt).square().sum().backward()
+    xa = ad.tensor(x, requires_grad=True)
+    out = ours(xa)
+    (out * out).sum().backward()
+    close = dict(rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(out.data, theirs(xt).detach().numpy(), **close)
+    np.testing.assert_allclose(xa.grad, xt.grad.numpy(), **close)
+    np.testing.assert_allclose(ours.weight.grad, theirs.weight.grad.numpy(), **close)
+
+
+def test_padding_mode_is_checked_and_kept_by_a_lazy_conv():
+    with pytest.raises(ValueError, match="padding_mode must be one of"):
+        ad.nn.Conv2d(1, 1, 3, padding_mode="mirror")
+    lazy = ad.nn.LazyConv2d(3, 3, padding=1, padding_mode="replicate")
+    assert lazy(ad.tensor(np.ones((1, 2, 4, 4)))).shape == (1, 3, 4, 4)
+    assert type(lazy) is ad.nn.Conv2d and lazy.padding_mode == "replicate"

@@ -143,10 +143,10 @@ def test_group_norm_layer_parameters_state_dict_and_repr():
     assert list(gn.state_dict()) == ["weight", "bias"]
     assert list(gn.to_torch_state_dict()) == ["weight", "bias"]
     assert list(dict(gn.named_buffers())) == []
-    assert repr(gn) == "GroupNorm(2, 6, eps=1e-05)"
+    assert repr(gn) == "GroupNorm(2, 6, eps=1e-05, affine=True, bias=True)"
     plain = nn.GroupNorm(3, 6, eps=1e-3, affine=False)
     assert list(plain.parameters()) == [] and plain.state_dict() == {}
-    assert repr(plain) == "GroupNorm(3, 6, eps=0.001, affine=False)"
+    assert repr(plain) == "GroupNorm(3, 6, eps=0.001, affine=False, bias=False)"
     no_shift = nn.GroupNorm(3, 6, bias=False)
     assert list(no_shift.state_dict()) == ["weight"] and no_shift.bias is None
     f32 = nn.GroupNorm(1, 2, dtype=np.float32)

@@ -60,7 +60,6 @@ def test_positional_foreach_as_in_pytorch():
     (optim.SGD, dict(differentiable=True), "differentiable"),
     (optim.NAdam, dict(differentiable=True), "differentiable"),
     (optim.AdamW, dict(fused=True, foreach=True), "foreach"),
-    (optim.Adam, dict(decoupled_weight_decay=True), "AdamW"),
 ])
 def test_flags_that_cannot_be_honoured_are_refused(cls, flags, words):
     with pytest.raises(ValueError, match=words) as info:

@@ -456,3 +456,32 @@ def test_interpolate_and_conv_transpose_errors():
         ad.nn.ConvTranspose2d(4, 3, 2, groups=2)
     with pytest.raises(ValueError, match="padding_mode='zeros'"):
         ad.nn.ConvTranspose2d(4, 3, 2, padding_mode="reflect")
+
+
+@pytest.mark.parametrize("dims", [2, 3])
+@pytest.mark.parametrize("divisor", [1, 5, -3])
+@pytest.mark.parametrize("kwargs", [dict(kernel_size=3),
+                                    dict(kernel_size=3, stride=2, padding=1, ceil_mode=True),
+                                    dict(kernel_size=2, stride=2, ceil_mode=True,
+                                         count_include_pad=False)])
+def test_avg_pool_divisor_override_as_pytorch(dims, divisor, kwargs):
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(dims).normal(size=(2, 2) + (7,) * dims)
+    theirs = getattr(torch.nn, f"AvgPool{dims}d")(**kwargs, divisor_override=divisor)
+    ours = getattr(ad.nn, f"AvgPool{dims}d")(**kwargs, divisor_override=divisor)
+    xt = torch.tensor(x, requires_grad=True)
+    expected = theirs(xt)
+    expected.square().sum().backward()
+    xa = ad.tensor(x, requires_grad=True)
+    out = ours(xa)
+    (out * out).sum().backward()
+    np.testing.assert_allclose(out.data, expected.detach().numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(xa.grad, xt.grad.numpy(), rtol=1e-12, atol=1e-12)
+    assert ours(ad.tensor(x.astype(np.float32))).dtype == np.float32
+
+
+def test_avg_pool_divisor_override_is_checked():
+    with pytest.raises(ValueError, match="must not be zero"):
+        F.avg_pool2d(ad.tensor(np.ones((1, 1, 2, 2))), 2, divisor_override=0)
+    with pytest.raises(TypeError, match="an int or None"):
+        ad.nn.AvgPool3d(2, divisor_override=2.5)

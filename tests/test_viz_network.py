@@ -135,7 +135,7 @@ def test_models_it_accepts():
     assert nodes["L1_u0"] == "h1.1" and nodes["L2_u3"] == "h2.4" and nodes["L3_u0"] == "o1"
     assert "then Sigmoid" in nodes["L1_title"] and "Sigmoid" not in nodes["L3_title"]
     leaky = ad.viz.network(nn.Sequential(nn.Linear(2, 2), nn.LeakyReLU(0.1), nn.Linear(2, 1)))
-    assert "then LeakyReLU(slope=0.1)" in leaky.source
+    assert "then LeakyReLU(negative_slope=0.1)" in leaky.source
     single = ad.viz.network(nn.Linear(3, 2))
     assert units(nodes_of(single.source)) == ["L0_u0", "L0_u1", "L0_u2", "L1_u0", "L1_u1"]
     no_bias = ad.viz.network(nn.Linear(3, 2, bias=False))

@@ -131,7 +131,9 @@ class SiLU(Module):
 
 
 class Softplus(Module):
-    """``F.softplus`` as a layer.
+    """``F.softplus`` as a layer.  ``beta`` and ``threshold`` are kept as floats, so
+    ``Softplus(2, 10)`` prints ``beta=2.0, threshold=10.0`` where PyTorch's prints the
+    ints it was given.
 
     >>> ad.nn.Softplus(beta=2.0)(ad.tensor([0.0]))
     tensor([0.34657359])

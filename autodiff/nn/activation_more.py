@@ -332,6 +332,7 @@ class PReLU(Module):
                             f"float32, not {dtype}")
         self.num_parameters = int(num_parameters)
         init = A.real_number(init, "PReLU", "init")
+        self.init = init
         self.weight = Parameter(np.full(self.num_parameters, init, dtype=dtype))
 
     def forward(self, x) -> Tensor:

@@ -243,6 +243,9 @@ class MultiheadAttention(Module):
     ``need_weights=False``, as PyTorch's autograd path gives (PyTorch's inference fast
     path gives NaN in both).
 
+    The repr shows the sizes and options, ``MultiheadAttention(8, num_heads=2, ...)``,
+    where PyTorch's shows only ``out_proj`` (a ``NonDynamicallyQuantizableLinear``).
+
     >>> mha = ad.nn.MultiheadAttention(8, 2, batch_first=True, rng=0)
     >>> x = ad.tensor(np.ones((3, 5, 8)))
     >>> out, weights = mha(x, x, x)

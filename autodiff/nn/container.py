@@ -105,6 +105,30 @@ class ModuleList(Module):
     def __iter__(self) -> Iterator[Module]:
         return iter(list(self._modules.values()))
 
+    def __repr__(self):
+        """PyTorch's: a run of children that print alike is one ``(i-j): n x child`` line.
+
+        >>> ad.nn.ModuleList([ad.nn.ReLU(), ad.nn.ReLU(), ad.nn.Tanh()])
+        ModuleList(
+          (0-1): 2 x ReLU()
+          (2): Tanh()
+        )
+        """
+        runs = []                                   # [first index, last index, text]
+        for i, module in enumerate(self):
+            text = repr(module)
+            if runs and runs[-1][2] == text:
+                runs[-1][1] = i
+            else:
+                runs.append([i, i, text])
+        name = type(self).__name__
+        if not runs:
+            return f"{name}()"
+        lines = [f"  ({first}): {text}" if first == last else
+                 f"  ({first}-{last}): {last - first + 1} x {text}"
+                 for first, last, text in runs]
+        return f"{name}(\n" + "\n".join(line.replace("\n", "\n  ") for line in lines) + "\n)"
+
     def forward(self, *args, **kwargs):
         raise NotImplementedError("ModuleList has no forward: iterate over it in your own "
                                   "forward, or use Sequential")
@@ -187,9 +211,9 @@ class ParameterList(Module):
     ['0', '1']
     """
 
-    def __init__(self, params=()):
+    def __init__(self, values=None):
         super().__init__()
-        for param in params:
+        for param in values or ():
             self.append(param)
 
     def append(self, param: Parameter) -> "ParameterList":

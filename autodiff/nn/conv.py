@@ -71,11 +71,23 @@ def _init_conv_parameters(module, weight_shape, bias, rng, dtype, where):
         module.register_parameter("bias", None)
 
 
+_PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
+
+
+def checked_padding_mode(mode, where):
+    """``mode`` if it is one of PyTorch's convolution padding modes, else a ValueError."""
+    if mode not in _PADDING_MODES:
+        raise ValueError(f"{where}: padding_mode must be one of "
+                         f"{', '.join(map(repr, _PADDING_MODES))}, got {mode!r}")
+    return mode
+
+
 class _ConvNd(Module):
     _dims = 2
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
-                 dilation=1, groups=1, bias=True, *, rng=None, dtype=np.float64):
+                 dilation=1, groups=1, bias=True, padding_mode="zeros", *, rng=None,
+                 dtype=np.float64):
         super().__init__()
         where = type(self).__name__
         n = self._dims
@@ -85,6 +97,7 @@ class _ConvNd(Module):
         self.stride = _tuple(stride, n, "stride", where, 1)
         self.padding = _tuple(padding, n, "padding", where, 0)
         self.dilation = _tuple(dilation, n, "dilation", where, 1)
+        self.padding_mode = checked_padding_mode(padding_mode, where)
         shape = (self.out_channels, self.in_channels // self.groups) + self.kernel_size
         _init_conv_parameters(self, shape, bias, rng, dtype, where)
 
@@ -105,7 +118,24 @@ class _ConvNd(Module):
             text += f", groups={self.groups}"
         if self.bias is None:
             text += ", bias=False"
+        if self.padding_mode != "zeros":
+            text += f", padding_mode={self.padding_mode}"
         return text
+
+    def _padded_input(self, x):
+        """``x`` and the padding left to the convolution.  A ``padding_mode`` other than
+        'zeros' pads ``x`` here with ``F.pad`` (for 'same', the extra one of an even total
+        after, as PyTorch's) and leaves the convolution none."""
+        if self.padding_mode == "zeros" or self.padding == "valid":
+            return x, self.padding
+        amounts = []
+        for axis in reversed(range(self._dims)):       # F.pad lists the last axis first
+            if self.padding == "same":
+                total = self.dilation[axis] * (self.kernel_size[axis] - 1)
+                amounts += [total // 2, total - total // 2]
+            else:
+                amounts += [self.padding[axis]] * 2
+        return FC.pad(x, tuple(amounts), mode=self.padding_mode), (0,) * self._dims
 
     # The weight layout is PyTorch's: nothing to convert (the hooks say so explicitly).
     def _torch_export(self, local):
@@ -118,7 +148,9 @@ class _ConvNd(Module):
 class Conv2d(_ConvNd):
     """2-D convolution over NCHW images, as ``torch.nn.Conv2d``: ``weight`` has shape
     (out_channels, in_channels/groups, kh, kw), ``bias`` (out_channels,); both start
-    uniform in ±1/sqrt(fan_in) (PyTorch's default), drawn from ``rng``.
+    uniform in ±1/sqrt(fan_in) (PyTorch's default), drawn from ``rng``.  ``padding_mode``
+    'reflect', 'replicate' or 'circular' pads the input that way (``F.pad``) instead of
+    with zeros, as in PyTorch (for Conv1d and Conv3d too).
 
     >>> conv = ad.nn.Conv2d(3, 8, 3, padding=1, rng=0)
     >>> conv(ad.tensor(np.zeros((2, 3, 5, 5)))).shape
@@ -128,7 +160,8 @@ class Conv2d(_ConvNd):
     _dims = 2
 
     def forward(self, x):
-        return FC._conv2d(x, self.weight, self.bias, self.stride, self.padding,
+        x, padding = self._padded_input(x)
+        return FC._conv2d(x, self.weight, self.bias, self.stride, padding,
                           self.dilation, self.groups, self._label())
 
 
@@ -144,7 +177,8 @@ class Conv1d(_ConvNd):
     _dims = 1
 
     def forward(self, x):
-        padding = self.padding if isinstance(self.padding, str) else self.padding[0]
+        x, padding = self._padded_input(x)
+        padding = padding if isinstance(padding, str) else padding[0]
         return FC._conv1d(x, self.weight, self.bias, self.stride[0], padding,
                           self.dilation[0], self.groups, self._label())
 
@@ -193,15 +227,17 @@ class AvgPool2d(Module):
     """
 
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
-                 count_include_pad: bool = True):
+                 count_include_pad: bool = True, divisor_override: int | None = None):
         super().__init__()
-        self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
+        self.kernel_size, self.padding = kernel_size, padding
+        self.divisor_override = FC.checked_divisor(divisor_override, "AvgPool2d")
+        # as PyTorch's, the attribute holds the kernel size when no stride is given
+        self.stride = stride if stride is not None else kernel_size
         self.ceil_mode, self.count_include_pad = ceil_mode, count_include_pad
 
     def forward(self, x):
         return FC.avg_pool2d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode,
-                             self.count_include_pad)
+                             self.count_include_pad, self.divisor_override)
 
     def extra_repr(self):
-        return (f"kernel_size={self.kernel_size}, stride={self.stride or self.kernel_size}, "
-                f"padding={self.padding}")
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"

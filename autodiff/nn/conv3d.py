@@ -254,7 +254,8 @@ class Conv3d(_ConvNd):
     _dims = 3
 
     def forward(self, x):
-        return _conv3d(x, self.weight, self.bias, self.stride, self.padding, self.dilation,
+        x, padding = self._padded_input(x)
+        return _conv3d(x, self.weight, self.bias, self.stride, padding, self.dilation,
                        self.groups, self._label())
 
 

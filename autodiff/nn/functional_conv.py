@@ -423,10 +423,11 @@ def _refuse_windows_in_padding(size, kernel, stride, padding, dilation, out_hw,
 
 
 def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
-               count_include_pad: bool = True) -> Tensor:
+               count_include_pad: bool = True, divisor_override: int | None = None) -> Tensor:
     """Mean over each (kh, kw) window of NCHW ``x``, as ``torch.nn.functional.avg_pool2d``:
     zero padding counts in the mean unless ``count_include_pad=False``; windows that
-    ``ceil_mode`` lets run past the padding divide by the part inside it.
+    ``ceil_mode`` lets run past the padding divide by the part inside it.  An int
+    ``divisor_override`` divides every window's sum instead.
 
     >>> F.avg_pool2d(ad.tensor(np.arange(16.0).reshape(1, 1, 4, 4)), 2)[0, 0]
     tensor([[ 2.5,  4.5],
@@ -434,6 +435,7 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
     """
     where = "avg_pool2d"
     _float_input(x, where)
+    divisor_override = checked_divisor(divisor_override, where)
     shape, kernel, stride, padding, _ = _pool_args(x, kernel_size, stride, padding, 1, where)
     ho, wo = _pool_sizes(shape, kernel, stride, padding, (1, 1), ceil_mode, where)
     (h, w), (kh, kw), (sh, sw), (ph, pw) = shape[2:], kernel, stride, padding
@@ -450,10 +452,25 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
                                     slice(i, i + sh * (ho - 1) + 1, sh),
                                     slice(j, j + sw * (wo - 1) + 1, sw)))
             total = part if total is None else total + part
+    if divisor_override is not None:
+        return total / divisor_override
     divisor = made("pool divisor", _pool_divisor,
                    ((h, w), (kh, kw), (sh, sw), (ph, pw), (extra_h, extra_w), (ho, wo),
                     count_include_pad, x.dtype))
     return total / divisor
+
+
+def checked_divisor(divisor_override, where):
+    """``divisor_override`` as an int other than 0, or None (PyTorch's check)."""
+    if divisor_override is None:
+        return None
+    if isinstance(divisor_override, bool) or not isinstance(divisor_override,
+                                                            (int, np.integer)):
+        raise TypeError(f"{where}: divisor_override must be an int or None, got "
+                        f"{divisor_override!r}")
+    if divisor_override == 0:
+        raise ValueError(f"{where}: divisor_override must not be zero")
+    return int(divisor_override)
 
 
 def _pool_divisor(size, kernel, stride, padding, extra, out, count_include_pad, dtype):

@@ -18,7 +18,7 @@ import numpy as np
 
 from ..compile import hooks
 from ..tensor import Tensor
-from .conv import Conv1d, Conv2d, _ConvNd, _positive, _tuple
+from .conv import Conv1d, Conv2d, _ConvNd, _positive, _tuple, checked_padding_mode
 from .conv3d import Conv3d
 from .module import Module, Parameter, _generator
 from .modules import Linear, _float_dtype, _positive_int
@@ -120,7 +120,7 @@ class _LazyConvNd(_ConvNd):
     _becomes = Conv2d
 
     def __init__(self, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
-                 bias=True, *, rng=None, dtype=np.float64):
+                 bias=True, padding_mode="zeros", *, rng=None, dtype=np.float64):
         Module.__init__(self)
         where, n = type(self).__name__, self._dims
         self.in_channels = 0
@@ -133,6 +133,7 @@ class _LazyConvNd(_ConvNd):
         self.stride = _tuple(stride, n, "stride", where, 1)
         self.padding = _tuple(padding, n, "padding", where, 0)
         self.dilation = _tuple(dilation, n, "dilation", where, 1)
+        self.padding_mode = checked_padding_mode(padding_mode, where)
         self._dtype, self._rng = _float_dtype(dtype, where), rng
         self.weight = Parameter(np.empty((self.out_channels, 0) + self.kernel_size,
                                          dtype=self._dtype))

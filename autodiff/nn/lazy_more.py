@@ -69,9 +69,9 @@ _INSTANCE_NORMS = (InstanceNorm1d, InstanceNorm2d, InstanceNorm3d)
 
 class _LazyBatchNorm(_LazyNorm):
     def __init__(self, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
-                 track_running_stats: bool = True, *, dtype=np.float64):
+                 track_running_stats: bool = True, *, bias: bool = True, dtype=np.float64):
         self._becomes.__init__(self, _PLACEHOLDER_SIZE, eps, momentum, affine,
-                               track_running_stats, dtype=dtype)
+                               track_running_stats, bias=bias, dtype=dtype)
         self._empty_placeholders()
 
 

@@ -5,7 +5,8 @@ Each is a thin ``Module`` over its function in ``nn.functional``: ``forward(inpu
 target)`` calls it with the options given to the constructor.  Class weights (and
 ``pos_weight``) are buffers named as in PyTorch, so they are in ``state_dict()``.
 PyTorch's deprecated ``size_average`` and ``reduce`` arguments are refused with the
-``reduction=`` that says the same.
+``reduction=`` that says the same.  Unlike PyTorch's, whose reprs are bare
+(``MSELoss()``), a loss prints its options: ``MSELoss(reduction='mean')``.
 """
 
 from __future__ import annotations

@@ -229,7 +229,8 @@ class TripletMarginLoss(_Loss):
 
 class TripletMarginWithDistanceLoss(_Loss):
     """``F.triplet_margin_with_distance_loss`` as a module, with any distance function
-    (``None``: ``F.pairwise_distance``).
+    (``None``: ``F.pairwise_distance``).  The ``distance_function`` attribute stays None
+    then, where PyTorch's holds a ``PairwiseDistance()`` submodule.
 
     >>> criterion = nn.TripletMarginWithDistanceLoss(
     ...     distance_function=lambda x, y: (x - y).abs().sum(-1), margin=0.5)

@@ -40,14 +40,23 @@ class Linear(Module):
     ``rng`` (a ``np.random.Generator`` or int seed; default: the generator set by
     ``ad.nn.manual_seed``).
 
+    ``in_features=`` / ``out_features=`` (and the attributes of those names) are
+    PyTorch's names for ``n_in`` / ``n_out``.  The repr is ``Linear(n_in, n_out)``,
+    not PyTorch's ``Linear(in_features=..., out_features=..., bias=True)``.
+
     >>> layer = ad.nn.Linear(3, 2, rng=0)
     >>> layer(ad.tensor(np.ones((4, 3)))).shape
     (4, 2)
+    >>> ad.nn.Linear(in_features=3, out_features=2).in_features
+    3
     """
 
-    def __init__(self, n_in: int, n_out: int, bias: bool = True, *, rng=None,
-                 dtype=np.float64):
+    def __init__(self, n_in: int | None = None, n_out: int | None = None, bias: bool = True,
+                 *, rng=None, dtype=np.float64, in_features: int | None = None,
+                 out_features: int | None = None):
         super().__init__()
+        n_in = _one_of("Linear", "n_in", n_in, "in_features", in_features)
+        n_out = _one_of("Linear", "n_out", n_out, "out_features", out_features)
         self.n_in = _positive_int(n_in, "n_in", "Linear")
         self.n_out = _positive_int(n_out, "n_out", "Linear")
         dtype = _float_dtype(dtype, "Linear")
@@ -69,6 +78,14 @@ class Linear(Module):
                 f"({self.n_in}, {self.n_out})")
         out = (x if isinstance(x, Tensor) else Tensor(x)) @ self.weight
         return out if self.bias is None else out + self.bias
+
+    @property
+    def in_features(self) -> int:
+        return self.n_in
+
+    @property
+    def out_features(self) -> int:
+        return self.n_out
 
     # PyTorch stores (out, in); so are weight_norm's weight_g and weight_v and
     # spectral_norm's weight_orig (its 1-d weight_u and weight_v stay as they are)
@@ -112,7 +129,8 @@ class Embedding(Module):
 
     ``padding_idx`` (negative counts from the end) names a row that starts at zeros and
     never gets a gradient, as in PyTorch: ids equal to it look up that row as it is,
-    and an optimizer leaves it unchanged.  ``max_norm`` is not supported.
+    and an optimizer leaves it unchanged.  ``max_norm``, ``scale_grad_by_freq=True`` and
+    ``sparse=True`` are not supported (refused); the arguments keep PyTorch's order.
 
     >>> emb = ad.nn.Embedding(10, 4, rng=0)
     >>> emb([1, 1, 7]).shape
@@ -125,9 +143,10 @@ class Embedding(Module):
     """
 
     def __init__(self, n: int | None = None, dim: int | None = None,
-                 padding_idx: int | None = None, *, max_norm: float | None = None,
-                 std: float = 1.0, rng=None, dtype=np.float64, num_embeddings=None,
-                 embedding_dim=None):
+                 padding_idx: int | None = None, max_norm: float | None = None,
+                 norm_type: float = 2.0, scale_grad_by_freq: bool = False,
+                 sparse: bool = False, *, std: float = 1.0, rng=None, dtype=np.float64,
+                 num_embeddings=None, embedding_dim=None):
         super().__init__()
         n = _one_of("Embedding", "n", n, "num_embeddings", num_embeddings)
         dim = _one_of("Embedding", "dim", dim, "embedding_dim", embedding_dim)
@@ -135,6 +154,13 @@ class Embedding(Module):
         self.dim = _positive_int(dim, "dim", "Embedding")
         where = f"Embedding({self.n}, {self.dim})"
         refuse_max_norm(max_norm, where)
+        if scale_grad_by_freq or sparse:
+            raise ValueError(f"{where}: scale_grad_by_freq=True and sparse=True are not "
+                             "supported (gradients here are dense and unscaled); leave them "
+                             "False")
+        # PyTorch's attributes, at the only values taken here
+        self.max_norm, self.norm_type = None, norm_type
+        self.scale_grad_by_freq, self.sparse = False, False
         self.padding_idx = padding_index(padding_idx, self.n, where)
         dtype = _float_dtype(dtype, "Embedding")
         gen = _generator(rng)
@@ -336,24 +362,36 @@ class Tanh(Module):
 
 
 class LeakyReLU(Module):
-    """``x`` where ``x > 0``, else ``slope * x``, as a layer (``negative_slope=`` is
-    PyTorch's name for ``slope``).
+    """``x`` where ``x > 0``, else ``negative_slope * x``, as a layer, with PyTorch's
+    argument and attribute names; ``slope=`` / ``.slope`` (the name ``ad.leaky_relu``
+    uses) are the same value.
 
     >>> ad.nn.LeakyReLU(0.1)(ad.tensor([-1.0, 2.0]))
     tensor([-0.1,  2. ])
     """
 
-    def __init__(self, slope: float = 0.01, inplace: bool = False, *,
-                 negative_slope: float | None = None):
+    def __init__(self, negative_slope: float = 0.01, inplace: bool = False, *,
+                 slope: float | None = None):
         super().__init__()
-        self.slope = float(F._slope(slope, negative_slope, "LeakyReLU"))
+        if slope is not None and negative_slope != 0.01:
+            raise TypeError(f"LeakyReLU: got both negative_slope={negative_slope!r} and "
+                            f"slope={slope!r}; they are the same argument, pass one")
+        self.negative_slope = float(negative_slope if slope is None else slope)
         self.inplace = bool(inplace)
 
+    @property
+    def slope(self) -> float:
+        return self.negative_slope
+
+    @slope.setter
+    def slope(self, value: float):
+        self.negative_slope = value
+
     def forward(self, x) -> Tensor:
-        return F.leaky_relu(x, self.slope, self.inplace)
+        return F.leaky_relu(x, self.negative_slope, self.inplace)
 
     def extra_repr(self) -> str:
-        return f"slope={self.slope}" + (", inplace=True" if self.inplace else "")
+        return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
 
 
 # The elementwise activations MLP takes by name (their functional names), each built

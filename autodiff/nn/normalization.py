@@ -310,16 +310,14 @@ class LayerNorm(Module):
         _add_scale_and_shift(self, self.normalized_shape, elementwise_affine, bias, dtype)
 
     def forward(self, x):
-        return layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps,
-                          where=f"LayerNorm({self.extra_repr()})")
+        shape = self.normalized_shape
+        # errors name the layer briefly, as it is usually written
+        where = f"LayerNorm({shape[0] if len(shape) == 1 else shape}, eps={self.eps})"
+        return layer_norm(x, shape, self.weight, self.bias, self.eps, where=where)
 
     def extra_repr(self):
-        shape = self.normalized_shape
-        text = f"{shape[0]}" if len(shape) == 1 else f"{shape}"
-        text += f", eps={self.eps}"
-        if not self.elementwise_affine:
-            text += ", elementwise_affine=False"
-        return text
+        return (f"{self.normalized_shape}, eps={self.eps}, "
+                f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}")
 
 
 def _add_scale_and_shift(module, shape, affine, bias, dtype):
@@ -364,7 +362,7 @@ class GroupNorm(Module):
         _add_scale_and_shift(self, (self.num_channels,), affine, bias, dtype)
 
     def forward(self, x):
-        where = f"GroupNorm({self.extra_repr()})"
+        where = f"GroupNorm({self.num_groups}, {self.num_channels}, eps={self.eps})"
         shape = _shape_of(x)
         if len(shape) >= 2 and shape[1] != self.num_channels:
             raise ValueError(f"{where}: expected {self.num_channels} channels on axis 1 "
@@ -373,12 +371,8 @@ class GroupNorm(Module):
         return group_norm(x, self.num_groups, self.weight, self.bias, self.eps, where=where)
 
     def extra_repr(self):
-        text = f"{self.num_groups}, {self.num_channels}, eps={self.eps}"
-        if not self.affine:
-            text += ", affine=False"
-        elif self.bias is None:
-            text += ", bias=False"
-        return text
+        return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, "
+                f"affine={self.affine}, bias={self.bias is not None}")
 
 
 def _checked_eps(eps, where):
@@ -393,7 +387,8 @@ class _BatchNorm(Module):
     _layout = ""
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
-                 affine: bool = True, track_running_stats: bool = True, *, dtype=np.float64):
+                 affine: bool = True, track_running_stats: bool = True, *, bias: bool = True,
+                 dtype=np.float64):
         super().__init__()
         name = type(self).__name__
         if isinstance(num_features, bool) or not isinstance(num_features, (int, np.integer)) \
@@ -401,12 +396,7 @@ class _BatchNorm(Module):
             raise ValueError(f"{name}: num_features must be a positive int, got {num_features!r}")
         self.num_features = int(num_features)
         _set_running_stats_options(self, name, eps, momentum, affine, track_running_stats)
-        if affine:
-            self.weight = Parameter(np.ones(self.num_features, dtype))
-            self.bias = Parameter(np.zeros(self.num_features, dtype))
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _add_scale_and_shift(self, (self.num_features,), affine, bias, dtype)
         if track_running_stats:
             self.register_buffer("running_mean", np.zeros(self.num_features, dtype))
             self.register_buffer("running_var", np.ones(self.num_features, dtype))
@@ -453,7 +443,8 @@ class _BatchNorm(Module):
 
     def extra_repr(self):
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-                f"affine={self.affine}, track_running_stats={self.track_running_stats}")
+                f"affine={self.affine}, bias={self.bias is not None}, "
+                f"track_running_stats={self.track_running_stats}")
 
 
 class BatchNorm1d(_BatchNorm):
@@ -462,7 +453,9 @@ class BatchNorm1d(_BatchNorm):
     Training mode normalises with the batch statistics and updates the buffers
     ``running_mean``, ``running_var`` (unbiased) and ``num_batches_tracked``;
     ``eval()`` mode uses the running statistics.  ``momentum=None`` makes the running
-    statistics a cumulative average.  Everything as ``torch.nn.BatchNorm1d``.
+    statistics a cumulative average.  ``weight`` starts at ones and ``bias`` at zeros;
+    ``affine=False`` leaves both out, ``bias=False`` only the shift.  Everything as
+    ``torch.nn.BatchNorm1d``.
 
     >>> bn = ad.nn.BatchNorm1d(2)
     >>> bn(ad.tensor([[1.0, 2.0], [3.0, 6.0]]))

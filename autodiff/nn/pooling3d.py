@@ -96,23 +96,27 @@ def _max_indices_3d(x, kernel, stride, padding, dilation, out):
 
 
 def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
-               count_include_pad: bool = True) -> Tensor:
+               count_include_pad: bool = True, divisor_override: int | None = None) -> Tensor:
     """Mean over each (kd, kh, kw) window of (N, C, D, H, W) ``input``, as
     ``torch.nn.functional.avg_pool3d``: zero padding counts in the mean unless
     ``count_include_pad=False``; windows that ``ceil_mode`` lets run past the padding
-    divide by the part inside it.
+    divide by the part inside it.  An int ``divisor_override`` divides every window's
+    sum instead.
 
     >>> F.avg_pool3d(ad.tensor(np.arange(8.0).reshape(1, 1, 2, 2, 2)), 2)
     tensor([[[[[3.5]]]]])
     """
     where = "avg_pool3d"
+    divisor_override = FC.checked_divisor(divisor_override, where)
     shape, kernel, stride, padding, _ = _pool3d_args(input, kernel_size, stride, padding, 1,
                                                      where)
     do = FC._pool_sizes(shape, kernel, stride, padding, (1, 1, 1), ceil_mode, where)[0]
     n, depth = shape[0], shape[2]
     (kd, kh, kw), (sd, sh, sw), (pd, ph, pw) = kernel, stride, padding
+    # with an override, the planes keep their sums (divided by 1) until the end
     planes = FC.avg_pool2d(as_planes(FC._as_tensor(input)), (kh, kw), (sh, sw), (ph, pw),
-                           ceil_mode, count_include_pad)
+                           ceil_mode, count_include_pad,
+                           None if divisor_override is None else 1)
     x = from_planes(planes, n, depth)                            # (N, C, D, Ho, Wo)
     extra = max(0, (do - 1) * sd + kd - (depth + 2 * pd))
     if pd or extra:
@@ -122,6 +126,8 @@ def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode: bool = Fal
     for k in range(kd):
         part = getitem(x, (_ALL, _ALL, slice(k, k + sd * (do - 1) + 1, sd)))
         total = part if total is None else total + part
+    if divisor_override is not None:
+        return total / divisor_override
     divisor = made("pool divisor", _depth_divisor,
                    (depth, kd, sd, pd, extra, do, count_include_pad, x.dtype))
     return total / divisor
@@ -257,16 +263,17 @@ class AvgPool3d(Module):
     """
 
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
-                 count_include_pad: bool = True):
+                 count_include_pad: bool = True, divisor_override: int | None = None):
         super().__init__()
         self.kernel_size = kernel_size
         self.stride = stride if stride is not None else kernel_size
         self.padding, self.ceil_mode = padding, ceil_mode
         self.count_include_pad = count_include_pad
+        self.divisor_override = FC.checked_divisor(divisor_override, "AvgPool3d")
 
     def forward(self, x):
         return avg_pool3d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode,
-                          self.count_include_pad)
+                          self.count_include_pad, self.divisor_override)
 
     def extra_repr(self):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"

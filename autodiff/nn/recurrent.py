@@ -82,6 +82,7 @@ class _RNNBase(PyTorchGateLayout, Module):
         self.batch_first = bool(batch_first)
         self.dropout = _probability(dropout, where)
         self.bidirectional = bool(bidirectional)
+        self.proj_size = 0                  # PyTorch's attribute; projections are LSTM's only
         if self.dropout > 0 and self.num_layers == 1:
             warnings.warn(f"{where}: dropout is applied to the output of every layer but the "
                           f"last, so non-zero dropout expects num_layers greater than 1, but "
@@ -259,7 +260,6 @@ class LSTM(_RNNBase):
                 "here; use proj_size=0")
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
                          bidirectional, rng=rng, dtype=dtype)
-        self.proj_size = 0
 
     def forward(self, x, hx=None):
         x, unbatched = self._sequence(x)
@@ -347,7 +347,8 @@ class RNN(_HiddenStateRNN):
     """Multi-layer Elman RNN as ``torch.nn.RNN``: ``rnn(x, h0)`` returns ``(output, h_n)``,
     with ``h' = tanh(x @ W_ih + b_ih + h @ W_hh + b_hh)`` (``nonlinearity='relu'`` for
     relu) and the arguments of ``LSTM`` (``dropout``, ``bidirectional``, ``rng``, ...).
-    Each time step is recorded as ordinary ops.
+    Each time step is recorded as ordinary ops.  The repr shows ``nonlinearity='relu'``,
+    which PyTorch's leaves out.
 
     >>> rnn = ad.nn.RNN(3, 4, num_layers=2, nonlinearity="relu", rng=0)
     >>> out, h = rnn(ad.tensor(np.zeros((6, 2, 3))))

@@ -1,6 +1,7 @@
 """Transformer encoder: ``nn.TransformerEncoderLayer`` and ``nn.TransformerEncoder``, with
 PyTorch's arguments, submodule names (so ``to_torch_state_dict`` gives PyTorch's keys)
-and formulas.
+and formulas.  Their reprs say a little more than PyTorch's: a layer built with
+``norm_first=True`` shows it, and ``Transformer`` shows ``d_model`` and ``nhead``.
 
 A layer is self-attention and a two-layer feed-forward block, each with a residual
 connection and a LayerNorm, after the residual sum (``norm_first=False``, post-norm)

@@ -25,7 +25,7 @@ class Adadelta(Optimizer):
     _state_keys = _required_state = frozenset({"step", "square_avg", "acc_delta"})
 
     def __init__(self, params, lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6,
-                 weight_decay: float = 0.0, foreach: bool | None = None, *,
+                 weight_decay: float = 0, foreach: bool | None = None, *,
                  capturable: bool = False, maximize: bool = False,
                  differentiable: bool = False):
         check_implementation_flags("Adadelta", foreach=foreach, capturable=capturable,

@@ -27,8 +27,8 @@ class Adagrad(Optimizer):
 
     _state_keys = _required_state = frozenset({"step", "sum"})
 
-    def __init__(self, params, lr: float = 1e-2, lr_decay: float = 0.0,
-                 weight_decay: float = 0.0, initial_accumulator_value: float = 0.0,
+    def __init__(self, params, lr: float = 1e-2, lr_decay: float = 0,
+                 weight_decay: float = 0, initial_accumulator_value: float = 0,
                  eps: float = 1e-10, foreach: bool | None = None, *, maximize: bool = False,
                  differentiable: bool = False, fused: bool | None = None):
         check_implementation_flags("Adagrad", foreach=foreach, fused=fused,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import math
 
 import numpy as np
@@ -14,7 +13,8 @@ from .optimizer import Optimizer, check_adam_group, check_implementation_flags
 class Adam(Optimizer):
     """Adam (Kingma & Ba), with bias correction, in the same arithmetic as PyTorch.
 
-    ``g = grad + weight_decay * p`` (L2; for decoupled decay use ``AdamW``),
+    ``g = grad + weight_decay * p`` (L2; ``decoupled_weight_decay=True`` is the decay
+    of ``AdamW`` instead, as in PyTorch),
     ``m = b1 m + (1-b1) g``, ``v = b2 v + (1-b2) g²`` (``amsgrad=True`` keeps the
     running maximum of ``v`` and uses it below), then
     ``p -= (lr / (1 - b1^t)) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)``.
@@ -29,28 +29,28 @@ class Adam(Optimizer):
     _required_state = frozenset({"step", "exp_avg", "exp_avg_sq"})
 
     def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0.0, amsgrad: bool = False, *,
+                 weight_decay: float = 0, amsgrad: bool = False, *,
                  foreach: bool | None = None, maximize: bool = False, capturable: bool = False,
                  differentiable: bool = False, fused: bool | None = None,
                  decoupled_weight_decay: bool = False):
         where = type(self).__name__
         check_implementation_flags(where, foreach=foreach, fused=fused, capturable=capturable,
                                    differentiable=differentiable)
-        if decoupled_weight_decay:
-            raise ValueError(f"{where}: decoupled_weight_decay=True is AdamW's update; use "
-                             "ad.optim.AdamW(params, ...) (its default weight_decay is 1e-2, "
-                             "Adam's 0: pass weight_decay= to keep yours)")
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
-                                      amsgrad=bool(amsgrad), maximize=bool(maximize)))
+                                      amsgrad=bool(amsgrad), maximize=bool(maximize),
+                                      decoupled_weight_decay=bool(decoupled_weight_decay)))
 
     def _check_group(self, group, where):
         check_adam_group(group, where)
 
     def _decay(self, data, grad, group):
-        """L2: the decay goes into the gradient (AdamW overrides this)."""
-        if group["weight_decay"]:
-            return grad + group["weight_decay"] * data
-        return grad
+        """L2 puts the decay into the gradient; decoupled decay shrinks the parameter."""
+        if not group["weight_decay"]:
+            return grad
+        if group["decoupled_weight_decay"]:
+            data *= 1 - group["lr"] * group["weight_decay"]
+            return grad
+        return grad + group["weight_decay"] * data
 
     def _update(self, data, grad, state, group):
         if fused.update(self, data, grad, state, group):    # one compiled pass
@@ -101,16 +101,16 @@ class AdamW(Adam):
                  differentiable: bool = False, fused: bool | None = None):
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                          amsgrad=amsgrad, maximize=maximize, foreach=foreach,
-                         capturable=capturable, differentiable=differentiable, fused=fused)
-
-    def _decay(self, data, grad, group):
-        if group["weight_decay"]:
-            data *= 1 - group["lr"] * group["weight_decay"]
-        return grad
+                         capturable=capturable, differentiable=differentiable, fused=fused,
+                         decoupled_weight_decay=True)
 
 
-fused.PREPARE[Adam] = functools.partial(fused.prepare_adam, decoupled=False)
-fused.PREPARE[AdamW] = functools.partial(fused.prepare_adam, decoupled=True)
+def _prepare_adam(data, grad, state, group):
+    return fused.prepare_adam(data, grad, state, group,
+                              decoupled=group["decoupled_weight_decay"])
+
+
+fused.PREPARE[Adam] = fused.PREPARE[AdamW] = _prepare_adam
 fused.GROUP_SOURCES[Adam] = fused.GROUP_SOURCES[AdamW] = fused.adam_group_sources
 fused.STATE_SOURCES[Adam] = fused.STATE_SOURCES[AdamW] = fused.adam_state_sources
 fused.ANY_SIZE.update((Adam, AdamW))

@@ -24,7 +24,7 @@ class Adamax(Optimizer):
     _state_keys = _required_state = frozenset({"step", "exp_avg", "exp_inf"})
 
     def __init__(self, params, lr: float = 2e-3, betas=(0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0.0, foreach: bool | None = None, *,
+                 weight_decay: float = 0, foreach: bool | None = None, *,
                  maximize: bool = False, differentiable: bool = False,
                  capturable: bool = False):
         check_implementation_flags("Adamax", foreach=foreach, capturable=capturable,

@@ -18,6 +18,11 @@ class ASGD(Optimizer):
     (copy it into the parameter to evaluate with it).  The state of each parameter is
     ``step``, ``eta``, ``mu`` (0-d arrays) and ``ax``.
 
+    ``eta`` and ``mu`` take the parameter's dtype, so a float32 parameter steps in
+    float32 and a float64 one in float64.  PyTorch keeps them in its default dtype
+    (float32 unless changed): its float64 steps use a float32 ``eta`` and agree with
+    these only under ``torch.set_default_dtype(torch.float64)``.
+
     >>> w = ad.nn.Parameter([1.0])
     >>> opt = ad.optim.ASGD([w], lr=0.1, lambd=0.0)
     >>> w.grad = np.array([2.0]); opt.step(); w.data      # 1 - 0.1 * 2
@@ -27,7 +32,7 @@ class ASGD(Optimizer):
     _state_keys = _required_state = frozenset({"step", "eta", "mu", "ax"})
 
     def __init__(self, params, lr: float = 1e-2, lambd: float = 1e-4, alpha: float = 0.75,
-                 t0: float = 1e6, weight_decay: float = 0.0, foreach: bool | None = None,
+                 t0: float = 1e6, weight_decay: float = 0, foreach: bool | None = None,
                  maximize: bool = False, differentiable: bool = False,
                  capturable: bool = False):
         check_implementation_flags("ASGD", foreach=foreach, capturable=capturable,

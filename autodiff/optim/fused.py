@@ -219,7 +219,7 @@ def sgd_state_sources(state):
 def adam_group_sources(group):
     """What ``prepare_adam`` reads from a parameter group (see ``sgd_group_sources``)."""
     return (group["lr"], group["weight_decay"], group["eps"], group["betas"],
-            group["amsgrad"])
+            group["amsgrad"], group["decoupled_weight_decay"])
 
 
 def adam_state_sources(state):

@@ -18,7 +18,9 @@ class NAdam(Optimizer):
     ``v = b2 v + (1-b2) g²``, ``denom = sqrt(v / (1 - b2^t)) + eps``, then
     ``p -= lr (1 - mu_t) / (1 - mu_product) * g / denom`` and
     ``p -= lr mu_{t+1} / (1 - mu_product * mu_{t+1}) * m / denom``.  The state of
-    each parameter is ``step``, ``mu_product``, ``exp_avg`` and ``exp_avg_sq``.
+    each parameter is ``step``, ``mu_product``, ``exp_avg`` and ``exp_avg_sq``;
+    ``mu_product`` takes the parameter's dtype, where PyTorch keeps it in its default
+    dtype (float32 unless changed, so its float64 steps differ in the last digits).
 
     >>> w = ad.nn.Parameter([1.0])
     >>> opt = ad.optim.NAdam([w], lr=0.1)
@@ -29,7 +31,7 @@ class NAdam(Optimizer):
     _state_keys = _required_state = frozenset({"step", "mu_product", "exp_avg", "exp_avg_sq"})
 
     def __init__(self, params, lr: float = 2e-3, betas=(0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0.0, momentum_decay: float = 4e-3,
+                 weight_decay: float = 0, momentum_decay: float = 4e-3,
                  decoupled_weight_decay: bool = False, *, foreach: bool | None = None,
                  maximize: bool = False, capturable: bool = False,
                  differentiable: bool = False):

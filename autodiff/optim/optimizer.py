@@ -10,6 +10,12 @@ A parameter whose ``.grad`` is None is left unchanged and reported once with a
 When *no* parameter has a gradient, one warning asks whether ``loss.backward()``
 was called.
 
+Unlike PyTorch's: ``state[i]["step"]`` is a 0-d int64 array (PyTorch keeps a float
+tensor); the other state arrays take the parameter's dtype; PyTorch's implementation
+flags (``foreach``, ``fused``, ``capturable``, ``differentiable``) are accepted by the
+constructors but not kept in ``defaults`` or ``param_groups``, as there is one way to
+run an update here.
+
 >>> model = ad.nn.Linear(2, 1, rng=0)
 >>> opt = ad.optim.SGD(model.named_parameters(), lr=0.1)
 >>> loss = (model(ad.tensor([[1.0, 2.0]])) ** 2).sum()
@@ -289,7 +295,7 @@ class Optimizer:
         >>> opt = ad.optim.SGD([a], lr=0.1)
         >>> opt.add_param_group({"params": [b], "lr": 0.5})
         >>> len(opt.param_groups), opt.param_groups[1]["momentum"]
-        (2, 0.0)
+        (2, 0)
         """
         if not isinstance(param_group, dict):
             raise TypeError(f"{type(self).__name__}.add_param_group: expected a dict "
@@ -454,9 +460,9 @@ class Optimizer:
         >>> w = ad.nn.Parameter([1.0, 2.0])
         >>> opt = ad.optim.Adam([w], lr=0.1)
         >>> w.grad = np.ones(2); opt.step()
-        >>> sorted(opt.state_dict())[:4]
-        ['param_groups.0.amsgrad', 'param_groups.0.betas', 'param_groups.0.eps', \
-'param_groups.0.lr']
+        >>> sorted(opt.state_dict())[:3]
+        ['param_groups.0.amsgrad', 'param_groups.0.betas', \
+'param_groups.0.decoupled_weight_decay']
         >>> fresh = ad.optim.Adam([w]); fresh.load_state_dict(opt.state_dict())
         >>> fresh.param_groups[0]["lr"], int(fresh.state[0]["step"])
         (0.1, 1)
@@ -550,10 +556,23 @@ class Optimizer:
         self.state = new_state
 
     def __repr__(self):
-        lines = [f"{type(self).__name__}("]
+        """PyTorch's layout: each group's hyperparameters, sorted by name.
+
+        >>> ad.optim.SGD([ad.nn.Parameter([1.0])], lr=0.1)
+        SGD (
+        Parameter Group 0
+            dampening: 0
+            lr: 0.1
+            maximize: False
+            momentum: 0
+            nesterov: False
+            weight_decay: 0
+        )
+        """
+        lines = [f"{type(self).__name__} ("]
         for g, group in enumerate(self.param_groups):
-            hyper = ", ".join(f"{k}={v}" for k, v in group.items() if k != "params")
-            lines.append(f"  group {g}: {len(group['params'])} parameters, {hyper}")
+            lines.append(f"Parameter Group {g}")
+            lines += [f"    {key}: {group[key]}" for key in sorted(group) if key != "params"]
         return "\n".join(lines) + "\n)"
 
 

@@ -23,7 +23,8 @@ class Rprop(Optimizer):
     when it flipped (and that entry then does not move, and counts as a zero gradient
     next time), then clamped into ``step_sizes``; ``p -= sign(grad) * step_size``.
     Only the gradient's sign is used.  The state of each parameter is ``step``,
-    ``prev`` (the last gradient) and ``step_size``.
+    ``prev`` (the last gradient) and ``step_size``.  ``etas`` and ``step_sizes`` are
+    kept as pairs of floats (PyTorch keeps them as given: ``(1e-06, 50)`` there).
 
     >>> w = ad.nn.Parameter([0.0, 0.0])
     >>> opt = ad.optim.Rprop([w], lr=0.1)
