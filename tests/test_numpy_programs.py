@@ -1,0 +1,72 @@
+"""Short NumPy programs of the kind students and engineers write, run on Tensors: the
+values are NumPy's and the gradients match central differences."""
+
+import numpy as np
+import pytest
+
+import autodiff as ad
+
+
+def _central_difference(f, x, eps=1e-6):
+    grad = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        step = np.zeros_like(x)
+        step[i] = eps
+        grad[i] = (np.sum(f(x + step)) - np.sum(f(x - step))) / (2 * eps)
+    return grad
+
+
+def _safe_ratio(x):
+    y = x - 1
+    return np.divide(x, y, out=np.zeros_like(x), where=y != 0)
+
+
+def test_a_safe_division_with_out_and_where_computes_only_the_chosen_elements():
+    x0 = np.array([0.0, 1.0, 2.0, 3.0])
+    x = ad.tensor(x0, requires_grad=True)
+    y = _safe_ratio(x)
+    np.testing.assert_array_equal(y.data, _safe_ratio(x0))
+    y.sum().backward()
+    # no NaN from the division by zero that where= left out
+    np.testing.assert_allclose(x.grad, _central_difference(_safe_ratio, x0 + 0.25 * (x0 == 1))
+                               * (x0 != 1), rtol=1e-6)
+    np.testing.assert_array_equal(x.grad, [-1.0, 0.0, -1.0, -0.25])
+
+
+@pytest.mark.parametrize("program", [
+    lambda t: np.exp(t, out=t),
+    lambda t: np.clip(t, 0.5, 1.5, out=t),
+    lambda t: np.multiply(t, 2.0, out=t, where=t > 1),
+    lambda t: np.sum(t, axis=0, out=np.zeros_like(t[0])),
+    lambda t: np.matmul(t, t.T, out=np.zeros_like(t @ t.T)),
+])
+def test_out_a_tensor_is_written_on_the_tape_and_returned(program):
+    x0 = np.array([[0.25, 1.25, 2.0], [1.1, -0.5, 0.75]])
+    x = ad.tensor(x0, requires_grad=True)
+    t = x * 1.0
+    result = program(t)
+    np.testing.assert_array_equal(result.data, program(x0.copy()))
+    result.sum().backward()
+    np.testing.assert_allclose(x.grad, _central_difference(lambda a: program(a.copy()), x0),
+                               rtol=1e-6, atol=1e-8)
+
+
+def test_out_keeps_the_out_tensor_and_its_dtype():
+    t = ad.tensor(np.ones(3, np.float32))
+    assert np.multiply(t, 0.1, out=t) is t
+    assert t.dtype == np.float32
+    np.testing.assert_array_equal(t.data, np.multiply(np.ones(3, np.float32), 0.1))
+
+
+def test_out_refuses_what_numpy_refuses_or_a_gradient_would_miss():
+    ints = ad.zeros(3, dtype=int)
+    with pytest.raises(TypeError, match=r"numpy\.add with out=: cannot cast .*float64 to .*"
+                                        r"int64 .*'same_kind'"):
+        np.add(ints, 1.5, out=ints)
+    leaf = ad.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"numpy\.exp with out=: .*leaf that requires grad"):
+        np.exp(leaf, out=leaf)
+    with pytest.raises(TypeError, match=r"cannot be written into an ndarray.*out=np\.zeros_"):
+        np.exp(leaf, out=np.zeros(2))
+    with pytest.raises(ValueError, match=r"numpy\.sum with out=: the result has shape \(3,\)"):
+        np.sum(ad.ones((2, 3)), axis=0, out=ad.zeros(2))
