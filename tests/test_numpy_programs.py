@@ -70,3 +70,14 @@ def test_out_refuses_what_numpy_refuses_or_a_gradient_would_miss():
         np.exp(leaf, out=np.zeros(2))
     with pytest.raises(ValueError, match=r"numpy\.sum with out=: the result has shape \(3,\)"):
         np.sum(ad.ones((2, 3)), axis=0, out=ad.zeros(2))
+
+
+@pytest.mark.parametrize("reduce", [np.max, np.min])
+@pytest.mark.parametrize("shape, axis", [((0, 3), 0), ((0, 3), None), ((2, 0), 1)])
+def test_max_and_min_of_an_empty_tensor_with_initial_stay_on_the_tape(reduce, shape, axis):
+    x = ad.tensor(np.zeros(shape), requires_grad=True)
+    y = reduce(x, axis=axis, initial=-1.0)
+    np.testing.assert_array_equal(y.data, reduce(x.data, axis=axis, initial=-1.0))
+    assert y.requires_grad
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad, np.zeros(shape))

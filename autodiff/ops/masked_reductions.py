@@ -79,8 +79,9 @@ def _masked_prod(x, mask, axis, keepdims, initial, shape):
 def _masked_extreme(reduce, pair):
     def extreme(x, mask, axis, keepdims, initial, shape):
         # NumPy has checked that initial is given (max and min have no identity)
-        if x.size == 0:
-            return _selected(np.ones(shape, dtype=bool), initial, np.zeros(shape, x.dtype))
+        if x.size == 0:     # (the zero sum keeps x on the tape: a zero gradient)
+            return _selected(np.ones(shape, dtype=bool), initial,
+                             _sum(x, axis=axis, keepdims=keepdims))
         return pair(reduce(_selected(mask, x, initial), axis=axis, keepdims=keepdims),
                     initial)
     return extreme
