@@ -81,3 +81,18 @@ def test_max_and_min_of_an_empty_tensor_with_initial_stay_on_the_tape(reduce, sh
     assert y.requires_grad
     y.sum().backward()
     np.testing.assert_array_equal(x.grad, np.zeros(shape))
+
+
+@pytest.mark.parametrize("shape", [(4, 6), (-1,), 24, (2, 2, 6)])
+def test_reshape_in_fortran_order_as_numpy(shape):
+    x0 = np.arange(24.0).reshape(2, 3, 4)
+    weights = np.arange(24.0).reshape(np.reshape(x0, shape).shape)
+    for call in (lambda t: np.reshape(t, shape, order="F"),
+                 lambda t: t.reshape(shape, order="F")):
+        x = ad.tensor(x0, requires_grad=True)
+        y = call(x)
+        np.testing.assert_array_equal(y.data, np.reshape(x0, shape, order="F"))
+        (y * weights).sum().backward()
+        np.testing.assert_array_equal(x.grad, np.reshape(weights, x0.shape, order="F"))
+    with pytest.raises(TypeError, match="order='K' is not supported; use 'C' or 'F'"):
+        ad.tensor(x0).reshape(shape, order="K")
