@@ -96,3 +96,18 @@ def test_reshape_in_fortran_order_as_numpy(shape):
         np.testing.assert_array_equal(x.grad, np.reshape(weights, x0.shape, order="F"))
     with pytest.raises(TypeError, match="order='K' is not supported; use 'C' or 'F'"):
         ad.tensor(x0).reshape(shape, order="K")
+
+
+@pytest.mark.parametrize("func", [np.var, np.std, np.nanvar, np.nanstd])
+def test_correction_is_numpys_other_name_for_ddof(func):
+    x0 = np.array([[0.5, 2.0, 3.5], [1.0, np.nan, -2.0]])
+    x0 = x0 if func.__name__.startswith("nan") else np.nan_to_num(x0)
+    x = ad.tensor(x0, requires_grad=True)
+    y = func(x, axis=1, correction=1)
+    np.testing.assert_array_equal(y.data, func(x0, axis=1, correction=1))
+    y.sum().backward()
+    expected = ad.tensor(x0, requires_grad=True)
+    func(expected, axis=1, ddof=1).sum().backward()
+    np.testing.assert_array_equal(x.grad, expected.grad)
+    with pytest.raises(ValueError, match="ddof and correction can't be provided"):
+        func(x, ddof=1, correction=1)
