@@ -111,3 +111,13 @@ def test_correction_is_numpys_other_name_for_ddof(func):
     np.testing.assert_array_equal(x.grad, expected.grad)
     with pytest.raises(ValueError, match="ddof and correction can't be provided"):
         func(x, ddof=1, correction=1)
+
+
+@pytest.mark.parametrize("increasing", [False, True])
+def test_a_vandermonde_matrix_times_coefficients_is_numpys_to_the_bit(increasing):
+    x0 = np.random.default_rng(0).standard_normal(50)
+    coefficients = np.random.default_rng(1).standard_normal(7)
+    v = np.vander(ad.tensor(x0, requires_grad=True), 7, increasing=increasing)
+    assert v.data.flags.c_contiguous          # as NumPy's: a product takes its BLAS loop
+    np.testing.assert_array_equal((v @ coefficients).data,
+                                  np.vander(x0, 7, increasing=increasing) @ coefficients)
