@@ -412,9 +412,10 @@ class Tensor(OperatorMethods, PyTorchMethods, SelectionMethods, ArrayMethods, Ar
             raise TypeError("clip: pass each bound once (lo or min=, hi or max=)")
         return clip(self, lo if min is None else min, hi if max is None else max)
 
-    def copy(self) -> Tensor:
-        """The values in a new array, on the tape (``ndarray.copy``)."""
-        return copy(self)
+    def copy(self, order="C") -> Tensor:
+        """The values in a new array, on the tape (``ndarray.copy``: row-major unless
+        ``order`` says 'F', 'A' or 'K')."""
+        return copy(self, order=order)
 
     def __copy__(self) -> Tensor:
         """``copy.copy(t)``: ``t.copy()``, as ``copy.copy`` of an ndarray copies its

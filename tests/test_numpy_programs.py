@@ -121,3 +121,22 @@ def test_a_vandermonde_matrix_times_coefficients_is_numpys_to_the_bit(increasing
     assert v.data.flags.c_contiguous          # as NumPy's: a product takes its BLAS loop
     np.testing.assert_array_equal((v @ coefficients).data,
                                   np.vander(x0, 7, increasing=increasing) @ coefficients)
+
+
+@pytest.mark.parametrize("program", [
+    lambda t: t.T.copy(),                       # ndarray.copy is row-major
+    lambda t: t.T.copy(order="F"),
+    lambda t: np.copy(t.T),                     # np.copy keeps the layout
+    lambda t: np.copy(t.T, order="C"),
+    lambda t: np.meshgrid(t[0], t[:, 1])[0],
+    lambda t: np.percentile(t, [10, 50, 90], axis=0),
+])
+def test_results_are_laid_out_as_numpys_so_later_products_round_the_same(program):
+    x0 = np.random.default_rng(2).standard_normal((300, 40))
+    expected = program(x0)
+    y = program(ad.tensor(x0, requires_grad=True))
+    np.testing.assert_array_equal(y.data, expected)
+    assert (y.data.flags.c_contiguous, y.data.flags.f_contiguous) == (
+        expected.flags.c_contiguous, expected.flags.f_contiguous)
+    weights = np.random.default_rng(3).standard_normal(expected.shape[-1])
+    np.testing.assert_array_equal((y @ weights).data, expected @ weights)

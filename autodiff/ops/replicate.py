@@ -69,7 +69,7 @@ def tile(A, reps) -> Tensor:
     out = broadcast_to(reshape(A, interleaved), copies)
     out = reshape(out, tuple(r * size for r, size in zip(reps, shape)))
     # (every count 1: the reshapes are a read-only view of A; np.tile gives a copy)
-    return out.copy() if all(r == 1 for r in reps) else out
+    return out.copy(order="K") if all(r == 1 for r in reps) else out
 
 
 def _pairs(pad_width, ndim):
