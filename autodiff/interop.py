@@ -98,9 +98,12 @@ def array_ufunc(ufunc: np.ufunc, method: str, *inputs, **kwargs) -> Any:
         if out_arguments.wants_out(kwargs):
             if out_arguments.tensor_outs(kwargs) is None:
                 raise _out_refused(ufunc, inputs)
-            if ufunc.signature is not None and not isinstance(op, Op):
-                return out_arguments.function_into(op, ufunc.__name__, inputs, kwargs)
-            return out_arguments.ufunc_into(op, ufunc, inputs, kwargs, check_numpy_kwargs)
+            if ufunc.signature is None:
+                return out_arguments.ufunc_into(op, ufunc, inputs, kwargs, check_numpy_kwargs)
+            # a gufunc (np.matmul): its core dimensions give the result's shape exactly
+            return out_arguments.function_into(
+                lambda *a, **k: array_ufunc(ufunc, method, *a, **k), ufunc.__name__, inputs,
+                kwargs)
         if ufunc.signature is not None and not isinstance(op, Op):
             # A gufunc's function entry takes the gufunc's own arguments (np.vecdot's
             # axis=) and checks the rest itself.
@@ -113,6 +116,11 @@ def array_ufunc(ufunc: np.ufunc, method: str, *inputs, **kwargs) -> Any:
 def _ufunc_method(ufunc, method, inputs, kwargs):
     """``ufunc.outer`` for any two-input ufunc that runs an op; ``ufunc.reduce`` and
     ``.accumulate`` where an op declares them (ops/ufunc_methods.py)."""
+    if method != "at" and out_arguments.wants_out(kwargs) and (
+            out_arguments.tensor_outs(kwargs) is not None):
+        return out_arguments.function_into(
+            lambda *a, **k: _ufunc_method(ufunc, method, a, k),
+            f"{ufunc.__name__}.{method}", inputs, kwargs)
     if method == "outer" and ufunc.nin == 2 and ufunc in NUMPY_UFUNCS:
         if kwargs:
             if any(out is not None for out in kwargs.get("out", None) or ()):
@@ -172,9 +180,8 @@ def array_function(func: Callable, args: tuple, kwargs: dict) -> Any:
     impl = NUMPY_FUNCTIONS.get(func)
     if impl is None:
         raise _unsupported(_full_name(func))
-    if (kwargs and func not in NO_GRADIENT_FUNCTIONS and "out" not in getattr(
-            impl, "numpy_kwargs", ()) and out_arguments.wants_out(kwargs)
-            and out_arguments.tensor_outs(kwargs) is not None):
+    if (kwargs and "out" not in getattr(impl, "numpy_kwargs", ())
+            and out_arguments.wants_out(kwargs) and out_arguments.tensor_outs(kwargs) is not None):
         return out_arguments.function_into(
             lambda *a, **k: array_function(func, a, k), getattr(func, "__name__", str(func)),
             args, kwargs)

@@ -140,3 +140,31 @@ def test_results_are_laid_out_as_numpys_so_later_products_round_the_same(program
         expected.flags.c_contiguous, expected.flags.f_contiguous)
     weights = np.random.default_rng(3).standard_normal(expected.shape[-1])
     np.testing.assert_array_equal((y @ weights).data, expected @ weights)
+
+
+@pytest.mark.parametrize("program, out_shape", [
+    (lambda t, out: np.add.reduce(t, axis=0, out=out), (3,)),
+    (lambda t, out: np.maximum.accumulate(t, axis=1, out=out), (2, 3)),
+    (lambda t, out: np.multiply.outer(t[0], t[1], out=out), (3, 3)),
+])
+def test_out_a_tensor_for_the_methods_of_a_ufunc(program, out_shape):
+    x0 = np.array([[0.25, 1.25, 2.0], [1.1, -0.5, 0.75]])
+    x = ad.tensor(x0, requires_grad=True)
+    out = ad.zeros(out_shape)
+    assert program(x, out) is out
+    np.testing.assert_array_equal(out.data, program(x0, np.zeros(out_shape)))
+    out.sum().backward()
+    np.testing.assert_allclose(x.grad, _central_difference(
+        lambda a: program(a, np.zeros(out_shape)), x0), rtol=1e-6, atol=1e-8)
+
+
+def test_out_a_tensor_for_a_function_without_gradient_is_written_and_returned():
+    out = ad.zeros((), dtype=np.int64)
+    assert np.argmax(ad.tensor([1.0, 3.0, 2.0]), out=out) is out
+    assert out.item() == 1
+
+
+def test_out_of_a_generalized_ufunc_must_have_the_results_shape():
+    t = ad.tensor([1.0, 2.0])
+    with pytest.raises(ValueError, match=r"numpy\.matmul with out=: the result has shape \(\)"):
+        np.matmul(t, t, out=ad.zeros(2))
