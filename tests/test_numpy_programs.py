@@ -168,3 +168,19 @@ def test_out_of_a_generalized_ufunc_must_have_the_results_shape():
     t = ad.tensor([1.0, 2.0])
     with pytest.raises(ValueError, match=r"numpy\.matmul with out=: the result has shape \(\)"):
         np.matmul(t, t, out=ad.zeros(2))
+
+
+@pytest.mark.parametrize("mode, options", [
+    ("maximum", {}), ("minimum", {"stat_length": 2}), ("mean", {"stat_length": ((1, 2), (3, 1))}),
+    ("median", {}), ("linear_ramp", {"end_values": ((1.0, 2.0), (-1.0, 0.5))}),
+])
+def test_pad_modes_that_compute_the_padding(mode, options):
+    x0 = np.random.default_rng(4).standard_normal((3, 4))
+    widths = ((1, 2), (2, 1))
+    x = ad.tensor(x0, requires_grad=True)
+    y = np.pad(x, widths, mode=mode, **options)
+    np.testing.assert_array_equal(y.data, np.pad(x0, widths, mode=mode, **options))
+    weights = np.arange(y.size, dtype=float).reshape(y.shape)
+    (y * weights).sum().backward()
+    np.testing.assert_allclose(x.grad, _central_difference(
+        lambda a: np.pad(a, widths, mode=mode, **options) * weights, x0), rtol=1e-6)
