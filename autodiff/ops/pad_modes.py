@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..compile.hooks import made     # (computed again at each replay of ad.compile)
 from ..tensor import Tensor
 from .shape import concatenate
 
@@ -65,11 +66,10 @@ def pad_computing(array, pairs, mode: str, kwargs: dict) -> Tensor:
         raise TypeError(f"pad: the argument(s) {sorted(unknown)} do not apply to "
                         f"mode={mode!r}")
     data = array.data
-    # NumPy first: its checks and messages (an empty axis, a stat_length of 0), and the
-    # whole result of an array that needs no gradient
-    expected = np.pad(data, pairs, mode=mode, **kwargs)
-    if data.dtype.kind not in "fc" or not array.requires_grad:
-        return Tensor(expected)
+    if data.dtype.kind not in "fc":         # (no gradient: NumPy's rounding of ints)
+        return Tensor(made("pad", np.pad, (data, pairs), {"mode": mode, **kwargs}))
+    # NumPy's checks and messages (an empty axis, a stat_length of 0), on a corner
+    np.pad(data[(slice(0, 1),) * data.ndim], pairs, mode=mode, **kwargs)
     given = kwargs.get(option, 0 if mode == "linear_ramp" else None)
     if isinstance(given, Tensor):
         raise TypeError(f"pad: {option} must be numbers, not a Tensor")
