@@ -184,3 +184,28 @@ def test_pad_modes_that_compute_the_padding(mode, options):
     (y * weights).sum().backward()
     np.testing.assert_allclose(x.grad, _central_difference(
         lambda a: np.pad(a, widths, mode=mode, **options) * weights, x0), rtol=1e-6)
+
+
+@pytest.mark.parametrize("axis", [None, 0, 1])
+@pytest.mark.parametrize("reduce, options", [
+    (np.sum, {"where": True}), (np.sum, {"initial": 0.5}), (np.mean, {"where": True}),
+    (np.sum, {"where": True, "initial": 0.5}),
+])
+def test_masked_sums_and_means_are_numpys_to_the_bit(reduce, options, axis):
+    rng = np.random.default_rng(5)
+    x0 = rng.standard_normal((300, 200))
+    if "where" in options:
+        options = dict(options, where=rng.random(x0.shape) > 0.3)
+    x = ad.tensor(x0, requires_grad=True)
+    y = reduce(x, axis=axis, **options)
+    np.testing.assert_array_equal(y.data, reduce(x0, axis=axis, **options))
+    y.sum().backward()
+    mask = options.get("where", np.ones(x0.shape, bool))
+    count = 1 if reduce is np.sum else np.sum(mask, axis=axis, keepdims=True)
+    np.testing.assert_allclose(x.grad, mask / count, rtol=1e-15)
+
+
+def test_a_masked_sum_has_second_derivatives():
+    mask = np.array([[True, False, True], [False, True, True]])
+    assert ad.gradgradcheck(lambda a: np.sum(a ** 3, axis=1, where=mask, initial=1.0),
+                            [np.array([[0.5, 1.5, -1.0], [2.0, 0.25, 1.0]])])
