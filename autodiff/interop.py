@@ -21,6 +21,7 @@ import numpy as np
 from .ops.registry import NO_GRADIENT_FUNCTIONS, NUMPY_FUNCTIONS, NUMPY_UFUNCS, Op
 from .ops.ufunc_methods import outer
 from .ops import scipy_special
+from . import out_arguments
 
 #: Keyword arguments of NumPy functions that no op supports, with their accepted
 #: (default) values: for ufuncs, and for other functions.
@@ -94,8 +95,15 @@ def array_ufunc(ufunc: np.ufunc, method: str, *inputs, **kwargs) -> Any:
         if op is None:
             raise _unsupported(_full_name(ufunc))
     if kwargs:
-        if any(out is not None for out in kwargs.get("out", None) or ()):
-            raise _out_refused(ufunc, inputs)
+        if out_arguments.wants_out(kwargs):
+            if out_arguments.tensor_outs(kwargs) is None:
+                raise _out_refused(ufunc, inputs)
+            if ufunc.signature is None:
+                return out_arguments.ufunc_into(op, ufunc, inputs, kwargs, check_numpy_kwargs)
+            # a gufunc (np.matmul): its core dimensions give the result's shape exactly
+            return out_arguments.function_into(
+                lambda *a, **k: array_ufunc(ufunc, method, *a, **k), ufunc.__name__, inputs,
+                kwargs)
         if ufunc.signature is not None and not isinstance(op, Op):
             # A gufunc's function entry takes the gufunc's own arguments (np.vecdot's
             # axis=) and checks the rest itself.
@@ -108,6 +116,11 @@ def array_ufunc(ufunc: np.ufunc, method: str, *inputs, **kwargs) -> Any:
 def _ufunc_method(ufunc, method, inputs, kwargs):
     """``ufunc.outer`` for any two-input ufunc that runs an op; ``ufunc.reduce`` and
     ``.accumulate`` where an op declares them (ops/ufunc_methods.py)."""
+    if method != "at" and out_arguments.wants_out(kwargs) and (
+            out_arguments.tensor_outs(kwargs) is not None):
+        return out_arguments.function_into(
+            lambda *a, **k: _ufunc_method(ufunc, method, a, k),
+            f"{ufunc.__name__}.{method}", inputs, kwargs)
     if method == "outer" and ufunc.nin == 2 and ufunc in NUMPY_UFUNCS:
         if kwargs:
             if any(out is not None for out in kwargs.get("out", None) or ()):
@@ -132,9 +145,10 @@ def _out_refused(ufunc, inputs):
                           for x in inputs)
     return TypeError(
         f"numpy.{ufunc.__name__} with out= on a Tensor ({described}): the result is a new "
-        "Tensor on the tape and cannot be written into an existing array. An in-place "
+        "Tensor on the tape and cannot be written into an ndarray. An in-place "
         "`a += t` (or -=, *=, /=) with `a` an ndarray does this: write `a = a + t` instead, "
-        "or use t.data / t.detach() when no gradient is needed.")
+        "give out= a Tensor (out=np.zeros_like(t)), or use t.data / t.detach() when no "
+        "gradient is needed.")
 
 
 #: NumPy functions whose ``dtype=`` is the dtype they compute in (and return): on a
@@ -166,6 +180,11 @@ def array_function(func: Callable, args: tuple, kwargs: dict) -> Any:
     impl = NUMPY_FUNCTIONS.get(func)
     if impl is None:
         raise _unsupported(_full_name(func))
+    if (kwargs and "out" not in getattr(impl, "numpy_kwargs", ())
+            and out_arguments.wants_out(kwargs) and out_arguments.tensor_outs(kwargs) is not None):
+        return out_arguments.function_into(
+            lambda *a, **k: array_function(func, a, k), getattr(func, "__name__", str(func)),
+            args, kwargs)
     if kwargs and func not in NO_GRADIENT_FUNCTIONS:
         if kwargs.get("dtype") is not None and func in _COMPUTING_DTYPE and args:
             # (a float dtype only: NumPy sums small integers in a wider type than given)

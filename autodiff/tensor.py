@@ -415,9 +415,10 @@ class Tensor(OperatorMethods, PyTorchMethods, SelectionMethods, ArrayMethods, Ar
             raise TypeError("clip: pass each bound once (lo or min=, hi or max=)")
         return clip(self, lo if min is None else min, hi if max is None else max)
 
-    def copy(self) -> Tensor:
-        """The values in a new array, on the tape (``ndarray.copy``)."""
-        return copy(self)
+    def copy(self, order="C") -> Tensor:
+        """The values in a new array, on the tape (``ndarray.copy``: row-major unless
+        ``order`` says 'F', 'A' or 'K')."""
+        return copy(self, order=order)
 
     def __copy__(self) -> Tensor:
         """``copy.copy(t)``: ``t.copy()``, as ``copy.copy`` of an ndarray copies its
@@ -535,9 +536,11 @@ class Tensor(OperatorMethods, PyTorchMethods, SelectionMethods, ArrayMethods, Ar
     def dot(self, other) -> Tensor:
         return dot(self, other)
 
-    def reshape(self, *shape) -> Tensor:
+    def reshape(self, *shape, order="C") -> Tensor:
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = shape[0]
+        if order != "C":
+            return reshape_in_order(self, shape, order)
         return reshape(self, shape)
 
     def transpose(self, *axes) -> Tensor:
@@ -629,7 +632,7 @@ from .ops.reduce import max, mean, min, sum  # noqa: E402
 from .ops.masked_reductions import masked_reduction  # noqa: E402
 from .ops.linalg import dot, matmul  # noqa: E402
 from .ops.shape import (  # noqa: E402
-    broadcast_to, expand_dims, flatten, reshape, swapaxes, transpose)
+    broadcast_to, expand_dims, flatten, reshape, reshape_in_order, swapaxes, transpose)
 from .ops.indexing import getitem  # noqa: E402
 from .ops.rearrange import matrix_transpose, ravel  # noqa: E402
 from . import inplace, interop  # noqa: E402

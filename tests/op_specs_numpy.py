@@ -10,7 +10,9 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import array_shapes, mutually_broadcastable_shapes
 
 import autodiff as ad
-from op_specs import SHAPES, Case, Spec, _rng, binary, reduction, signed_away_from_zero
+from autodiff.ops.masked_reductions import masked_sum
+from op_specs import SHAPES, Case, Spec, _rng, axis_and_keepdims, binary, reduction
+from op_specs import signed_away_from_zero
 from op_specs import unary, values
 
 NONEMPTY = array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=3)
@@ -64,6 +66,17 @@ def _nan_to_num_case(data):
     replacements = data.draw(st.sampled_from([{}, {"nan": 1.0, "posinf": 5.0}]))
     return Case(lambda t: ad.nan_to_num(t, **replacements), [values(data, data.draw(SHAPES))],
                 lambda a: np.nan_to_num(a, **replacements))
+
+
+def _masked_sum_case(data):
+    shape = data.draw(SHAPES, label="shape")
+    axis, keepdims = axis_and_keepdims(data, len(shape))
+    x = values(data, shape)
+    mask = _rng(data).random(shape) > 0.3
+    initial = data.draw(st.sampled_from([None, 0.5]), label="initial")
+    start = {} if initial is None else {"initial": initial}
+    return Case(lambda t: masked_sum(t, mask, axis=axis, keepdims=keepdims, initial=initial),
+                [x], lambda a: np.sum(a, axis=axis, keepdims=keepdims, where=mask, **start))
 
 
 def _select_case(data):
@@ -266,6 +279,7 @@ SPECS = [
     _signed_divisor("floor_divide", ad.floor_divide, np.floor_divide, order=1),
     unary("ceil", ad.ceil, np.ceil, order=1), unary("trunc", ad.trunc, np.trunc, order=1),
     Spec("nan_to_num", _nan_to_num_case), Spec("select", _select_case),
+    Spec("masked_sum", _masked_sum_case),
     Spec("real", lambda data: Case(ad.real, [values(data, data.draw(SHAPES))], np.real)),
     Spec("conj", lambda data: Case(ad.conj, [values(data, data.draw(SHAPES))], np.conj)),
     Spec("imag", lambda data: Case(ad.imag, [values(data, data.draw(SHAPES))], np.imag),

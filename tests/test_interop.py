@@ -193,7 +193,7 @@ def test_imag_of_a_real_tensor_is_zeros_without_gradient():
     pytest.param(lambda t: ad.logsumexp(t, b=2.0), "b", id="logsumexp b"),
     pytest.param(lambda t: ad.logsumexp(t, return_sign=True), "return_sign",
                  id="logsumexp return_sign"),
-    pytest.param(lambda t: np.pad(t, 1, mode="mean"), "mode='mean'", id="pad mean"),
+    pytest.param(lambda t: np.pad(t, 1, mode="empty"), "mode='empty'", id="pad empty"),
     pytest.param(lambda t: np.pad(t, 1, mode="reflect", reflect_type="odd"), "reflect_type",
                  id="pad odd reflect"),
     pytest.param(lambda t: np.sort(t, order="x"), "order", id="sort order"),

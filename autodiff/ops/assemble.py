@@ -79,7 +79,7 @@ def meshgrid(*xi, copy=True, sparse=False, indexing="xy") -> tuple:
     if not sparse:
         grids = broadcast_arrays(*grids)
     if copy:
-        grids = [_copy(grid) for grid in grids]
+        grids = [_copy(grid, order="C") for grid in grids]     # (NumPy's grid.copy())
     return tuple(grids)
 
 

@@ -59,7 +59,7 @@ def conj(x) -> Tensor:
     data = x.data if isinstance(x, Tensor) else np.asarray(x)
     if _is_complex(x) or data.dtype == bool:      # NumPy makes a bool's conjugate int8
         return Tensor(made("conjugate", np.conj, (data,)))
-    return x.copy() if isinstance(x, Tensor) else Tensor(np.array(data))
+    return x.copy(order="K") if isinstance(x, Tensor) else Tensor(np.array(data))
 
 
 

@@ -245,7 +245,7 @@ def positive(x: Tensor) -> Tensor:
     if x.dtype == bool:
         raise TypeError("numpy.positive: not defined for a bool Tensor (NumPy refuses it "
                         "too); use x.astype(int) first")
-    return x.copy()
+    return x.copy(order="K")           # (a ufunc keeps the layout)
 
 
 # The activations run through ``autodiff.kernels`` (compiled one-pass loops for large
@@ -388,11 +388,20 @@ sign = _unary("sign", np.sign, "0", _zero_rule,
               reads=())
 
 
+def _copy_numpy(a, order="K", subok=False):
+    return copy(a, order=order)         # (a Tensor either way: subok changes nothing)
+
+
+_copy_numpy.numpy_kwargs = ("order", "subok")     # (interop would drop order='C')
+
 copy = defop(
-    "copy", lambda x: np.array(x, copy=True), numpy=np.copy,
+    "copy", lambda x, order="K": np.array(x, copy=True, order=order),
+    numpy={np.copy: _copy_numpy},
     doc="The values of ``x`` in a new array (``np.copy``, ``ndarray.copy``); the gradient\n"
-        "passes unchanged.\n\n>>> ad.copy(ad.tensor([1.0, 2.0]))\ntensor([1., 2.])",
-    x=("g", lambda xp, g, ans, x: g), reads=(), elementwise=True)
+        "passes unchanged.  ``order`` is the new array's layout, as NumPy's: 'K' (the\n"
+        "default, np.copy's) follows ``x``'s, 'C' (``ndarray.copy``'s) is row-major.\n\n"
+        ">>> ad.copy(ad.tensor([1.0, 2.0]))\ntensor([1., 2.])",
+    x=("g", lambda xp, g, ans, x, order="K": g), order=None, reads=(), elementwise=True)
 
 
 def _astype_forward(x, dtype):

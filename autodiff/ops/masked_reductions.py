@@ -1,12 +1,15 @@
 """NumPy's ``where=`` mask and ``initial=`` value of ``np.sum``, ``np.prod``, ``np.max``,
 ``np.min`` and ``np.mean`` on Tensors, built from the unmasked reductions.
 
-The entries the mask leaves out are replaced by the reduction's identity (0 for sum
-and mean, 1 for prod, ``initial`` for max and min) through ``where``, so they get
-zero gradient; ``initial`` is then combined with the result (added, multiplied, or
-the larger / smaller kept).  NumPy runs first on the data, for its checks, its
-messages, its warnings (a mean over an empty selection) and its result dtype.  The
-values are NumPy's up to the rounding of the order of summation.
+A sum (and the sum of a mean) is one op, ``masked_sum``, whose forward is NumPy's own
+masked sum, so its values are NumPy's to the bit (NumPy adds the chosen entries one by
+one, and an ``initial`` first, not in the pairwise order of an unmasked sum); its
+gradient is g where the mask holds, 0 elsewhere.  For prod, max and min the entries
+the mask leaves out are replaced by the identity (1, or ``initial``) through
+``where``, so they get zero gradient, and ``initial`` is then combined with the
+result (multiplied, or the larger / smaller kept).  NumPy runs first on the data, for
+its checks, its messages, its warnings (a mean over an empty selection) and its
+result dtype.
 """
 
 from __future__ import annotations
@@ -17,7 +20,8 @@ from ..tensor import Tensor
 from ..warning_lines import numpy_warnings_at_user_line
 from .elementwise import astype, maximum, minimum, where as _selected
 from .multiplicative import prod
-from .reduce import max as _max, min as _min, sum as _sum
+from .reduce import _kept_shape, max as _max, min as _min, sum as _sum
+from .registry import defop
 
 _NO_VALUE = np._NoValue
 _NUMPY = {"sum": np.sum, "prod": np.prod, "max": np.max, "min": np.min, "mean": np.mean}
@@ -66,9 +70,31 @@ def masked_reduction(name, a, axis, keepdims, initial, where, call=None) -> Tens
     return result
 
 
+def _masked_sum_forward(x, mask, axis=None, keepdims=False, initial=None):
+    start = {} if initial is None else {"initial": initial}
+    return np.sum(x, axis=axis, keepdims=keepdims, where=mask, **start)
+
+
+def _masked_sum_rule(xp, g, ans, x, mask, axis=None, keepdims=False, initial=None):
+    spread = xp.broadcast_to(xp.reshape(g, _kept_shape(x.shape, axis)), x.shape)
+    return xp.where(mask, spread, 0)
+
+
+masked_sum = defop(
+    "masked_sum", _masked_sum_forward,
+    doc="``np.sum(x, axis, keepdims=keepdims, where=mask, initial=initial)``: NumPy's\n"
+        "values; g reaches the entries the mask chose.\n\n"
+        ">>> np.sum(ad.tensor([1.0, 2.0, 4.0]), where=np.array([True, False, True]))\n"
+        "tensor(5.)",
+    x=("g where mask", _masked_sum_rule), mask=None, axis=None, keepdims=None,
+    initial=None, reads=())
+
+
 def _masked_sum(x, mask, axis, keepdims, initial, shape):
-    total = _sum(_selected(mask, x, 0), axis=axis, keepdims=keepdims)
-    return total if initial is None else total + initial
+    if isinstance(initial, Tensor):             # (the sum of a Tensor initial: recorded)
+        return masked_sum(x, mask, axis=axis, keepdims=keepdims) + initial
+    return masked_sum(x, mask, axis=axis, keepdims=keepdims,
+                      initial=None if initial is None else initial[()])
 
 
 def _masked_prod(x, mask, axis, keepdims, initial, shape):
@@ -79,8 +105,9 @@ def _masked_prod(x, mask, axis, keepdims, initial, shape):
 def _masked_extreme(reduce, pair):
     def extreme(x, mask, axis, keepdims, initial, shape):
         # NumPy has checked that initial is given (max and min have no identity)
-        if x.size == 0:
-            return _selected(np.ones(shape, dtype=bool), initial, np.zeros(shape, x.dtype))
+        if x.size == 0:     # (the zero sum keeps x on the tape: a zero gradient)
+            return _selected(np.ones(shape, dtype=bool), initial,
+                             _sum(x, axis=axis, keepdims=keepdims))
         return pair(reduce(_selected(mask, x, initial), axis=axis, keepdims=keepdims),
                     initial)
     return extreme
@@ -94,7 +121,7 @@ def _masked_mean(x, mask, axis, keepdims, result_dtype):
     # NumPy's dtypes: integers in float64, float16 summed in float32
     computing = np.float32 if result_dtype == np.float16 else result_dtype
     values = x if x.dtype == computing else astype(x, computing)
-    total = _sum(_selected(mask, values, 0), axis=axis, keepdims=keepdims)
+    total = masked_sum(values, mask, axis=axis, keepdims=keepdims)
     count = np.sum(mask, axis=axis, keepdims=keepdims).astype(computing)
     empty = count == 0                 # NaN, as NumPy (which has warned)
     return _selected(empty, np.nan, total / np.where(empty, 1, count))

@@ -31,7 +31,7 @@ from .multiplicative import cumprod, prod
 from .numpy_dispatch import implements, implements_without_gradient
 from .operands import array_of, tensor_of
 from .rearrange import matrix_transpose as _matrix_transpose
-from .reduce import masking_arguments, sum as _sum, var as _var
+from .reduce import ddof_of, masking_arguments, sum as _sum, var as _var
 from .shape import expand_dims
 
 _NO_VALUE = np._NoValue
@@ -56,7 +56,8 @@ def _keep(keepdims) -> bool:
 # --- NaN-skipping reductions and running reductions --------------------------------
 
 def _nanvar(name, a, axis, dtype, out, ddof, keepdims, where, mean, correction):
-    _refuse(name, dtype=dtype, out=out, where=where, mean=mean, correction=correction)
+    _refuse(name, dtype=dtype, out=out, where=where, mean=mean)
+    ddof = ddof_of(name, ddof, correction)
     keepdims = _keep(keepdims)
     a = tensor_of(a)
     if not _floating(a):

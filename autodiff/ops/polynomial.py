@@ -24,7 +24,7 @@ from ..compile.hooks import made
 from ..compile.refusals import refuse_while_tracing
 from ..graph import _grad_mode
 from ..tensor import Tensor
-from .elementwise import astype, sqrt
+from .elementwise import astype, copy, sqrt
 from .linalg import matmul
 from .lstsq import lstsq
 from .multiplicative import cumprod
@@ -84,7 +84,9 @@ def vander(x, N=None, increasing=False) -> Tensor:
     else:
         repeated = broadcast_to(reshape(x, (n, 1)), (n, columns - 1))
         powers = concatenate([ones, cumprod(repeated, axis=1)], axis=1)
-    return powers if increasing else flip(powers, axis=1)
+    # a C-ordered copy of the flip, as NumPy's: a product with the flipped view runs
+    # NumPy's loop for strided operands, which rounds differently from its BLAS one
+    return powers if increasing else copy(flip(powers, axis=1))
 
 
 @implements(np.polyfit)

@@ -23,7 +23,7 @@ from .compare import isnan
 from .elementwise import astype, where
 from .numpy_dispatch import implements
 from .ordering import sort
-from .shape import reshape, stack, transpose
+from .shape import reshape, stack
 
 
 def _discrete(index, take_previous):
@@ -143,15 +143,13 @@ def _quantile(name, a, q, axis, out, method, keepdims, weights, interpolation):
                   for below, above, gamma in _neighbours(virtual, fix_gamma, n)]
     # One quantile at a time, with Python numbers for indices and weights: constants
     # of a compiled plan, as NumPy's index arrays made here would not be.
-    result = picked[0] if virtual.ndim == 0 else reshape(stack(picked, axis=-1),
-                                                          picked[0].shape + virtual.shape)
+    # NumPy puts the quantiles' axes first (stacked there, the result is row-major as
+    # NumPy's, which later products and sums round as NumPy's do)
+    result = picked[0] if virtual.ndim == 0 else reshape(stack(picked, axis=0),
+                                                          virtual.shape + picked[0].shape)
     if values.dtype.kind == "f":    # NaN sorts last: a lane holding one gives NaN
         nan_lanes = isnan(ordered[..., -1])
-        result = where(reshape(nan_lanes, nan_lanes.shape + (1,) * virtual.ndim), np.nan,
-                       result)
-    if virtual.ndim:                # NumPy puts the quantiles' axes first
-        others = result.ndim - virtual.ndim
-        result = transpose(result, tuple(range(others, result.ndim)) + tuple(range(others)))
+        result = where(nan_lanes, np.nan, result)
     return reshape(result, virtual.shape + kept_shape) if keepdims else result
 
 

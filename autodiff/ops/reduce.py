@@ -213,13 +213,23 @@ min = _reduction(
     torch_dim=partial(extreme_along_dim, "min"))
 
 
+def ddof_of(name: str, ddof, correction):
+    """NumPy's ``ddof`` from its array-API spelling ``correction=`` (the two are one
+    argument: NumPy refuses both given, with ``ddof`` not 0)."""
+    if correction is np._NoValue:
+        return ddof
+    if ddof != 0:
+        raise ValueError(f"numpy.{name}: ddof and correction can't be provided "
+                         "simultaneously (they are the same argument); give one")
+    return correction
+
+
 def _var_numpy(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *,
                where=np._NoValue, mean=np._NoValue, correction=np._NoValue):
     reject_numpy_arguments("var", dtype=dtype, out=out,
                            where=None if where is np._NoValue else where,
-                           mean=None if mean is np._NoValue else mean,
-                           correction=None if correction is np._NoValue else correction)
-    return var(a, axis=axis, keepdims=bool(keepdims), ddof=ddof)
+                           mean=None if mean is np._NoValue else mean)
+    return var(a, axis=axis, keepdims=bool(keepdims), ddof=ddof_of("var", ddof, correction))
 
 
 var = defop(

@@ -16,6 +16,7 @@ from ..compile.hooks import made
 from ..compile.refusals import refuse_traced_values
 from ..tensor import Tensor
 from .indexing import take
+from .pad_modes import COMPUTING_MODES, pad_computing
 from .registry import defop, implements
 from .shape import broadcast_to, reshape
 
@@ -69,7 +70,7 @@ def tile(A, reps) -> Tensor:
     out = broadcast_to(reshape(A, interleaved), copies)
     out = reshape(out, tuple(r * size for r, size in zip(reps, shape)))
     # (every count 1: the reshapes are a read-only view of A; np.tile gives a copy)
-    return out.copy() if all(r == 1 for r in reps) else out
+    return out.copy(order="K") if all(r == 1 for r in reps) else out
 
 
 def _pairs(pad_width, ndim):
@@ -111,8 +112,10 @@ _COPYING_MODES = ("edge", "reflect", "symmetric", "wrap")
 @implements(np.pad)
 def pad(array, pad_width, mode: str = "constant", **kwargs) -> Tensor:
     """Pad like ``np.pad``: mode 'constant' (``constant_values`` are numbers, without
-    gradient) and the copying modes 'edge', 'reflect', 'symmetric', 'wrap' (gradients
-    of the copies add up).  Other modes raise ``TypeError``.
+    gradient), the copying modes 'edge', 'reflect', 'symmetric', 'wrap' (gradients
+    of the copies add up) and the computing modes of ``pad_modes.py`` ('maximum',
+    'minimum', 'mean', 'median', 'linear_ramp').  'empty', a function as the mode and
+    reflect_type='odd' raise ``TypeError``.
 
     >>> x = ad.tensor([1.0, 2.0, 3.0], requires_grad=True)
     >>> y = ad.pad(x, (2, 1), mode="reflect")
@@ -132,10 +135,13 @@ def pad(array, pad_width, mode: str = "constant", **kwargs) -> Tensor:
         if kwargs.get("reflect_type", "even") != "even":
             raise TypeError(f"pad: reflect_type={kwargs['reflect_type']!r} computes new "
                             "values, which is not supported; use reflect_type='even'")
+    elif mode in COMPUTING_MODES:
+        unknown = set()         # (pad_computing checks its own)
     else:
         raise TypeError(
             f"pad: mode={mode!r} is not supported on tensors; use 'constant', 'edge', "
-            "'reflect', 'symmetric' or 'wrap'")
+            "'reflect', 'symmetric', 'wrap', 'maximum', 'minimum', 'mean', 'median' or "
+            "'linear_ramp'")
     if unknown:
         raise TypeError(f"pad: the argument(s) {sorted(unknown)} do not apply to "
                         f"mode={mode!r}")
@@ -144,6 +150,9 @@ def pad(array, pad_width, mode: str = "constant", **kwargs) -> Tensor:
         return array.copy() if isinstance(array, Tensor) else Tensor(np.array(array))
     if mode == "constant":
         return _pad_constant(array, pairs, constant_values=values)
+    if mode in COMPUTING_MODES:
+        return pad_computing(array if isinstance(array, Tensor) else Tensor(data), pairs,
+                             mode, kwargs)
     source = np.pad(np.arange(data.size).reshape(data.shape), pairs, mode=mode, **kwargs)
     return take(array, source, axis=None)
 

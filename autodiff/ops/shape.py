@@ -36,8 +36,28 @@ def sum_to_array(x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
 
 
 def _reshape_numpy(a, shape=None, order="C", *, newshape=None, copy=None):
-    reject_numpy_arguments("reshape", order=None if order == "C" else order, copy=copy)
-    return reshape(a, shape if shape is not None else newshape)
+    reject_numpy_arguments("reshape", order=None if order in ("C", "F") else order, copy=copy)
+    return reshape_in_order(a, shape if shape is not None else newshape, order)
+
+
+_reshape_numpy.numpy_kwargs = ("order",)     # (interop refuses it otherwise)
+
+
+def reshape_in_order(a, shape, order="C"):
+    """``np.reshape(a, shape, order=order)`` for order 'C' or 'F' (Fortran order: the
+    first index changes fastest), recorded.
+
+    >>> np.reshape(ad.tensor([1.0, 2.0, 3.0, 4.0]), (2, 2), order="F")
+    tensor([[1., 3.],
+            [2., 4.]])
+    """
+    if order == "C":
+        return reshape(a, shape)
+    if order != "F":
+        raise TypeError(f"reshape: order={order!r} is not supported; use 'C' or 'F'")
+    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+    # Fortran order is C order on the axes reversed
+    return transpose(reshape(transpose(a), shape[::-1]))
 
 
 reshape = defop(

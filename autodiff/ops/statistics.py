@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Tensor
-from .reduce import (_AXIS_HINT, _count, _kept_shape, centered, lanes_too_short,
+from .reduce import (_AXIS_HINT, _count, _kept_shape, centered, ddof_of, lanes_too_short,
                      reject_numpy_arguments)
 from ..spellings import axis_alias, refuse_positional
 from ..warning_lines import numpy_warnings_at_user_line
@@ -57,9 +57,8 @@ def _std_numpy(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, wh
                mean=_NO_VALUE, correction=_NO_VALUE):
     reject_numpy_arguments("std", dtype=dtype, out=out,
                            where=None if where is _NO_VALUE else where,
-                           mean=None if mean is _NO_VALUE else mean,
-                           correction=None if correction is _NO_VALUE else correction)
-    return std(a, axis=axis, keepdims=bool(keepdims), ddof=ddof)
+                           mean=None if mean is _NO_VALUE else mean)
+    return std(a, axis=axis, keepdims=bool(keepdims), ddof=ddof_of("std", ddof, correction))
 
 
 std = defop(

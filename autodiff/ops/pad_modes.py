@@ -1,0 +1,91 @@
+"""``np.pad`` modes that compute the padding from the values: 'maximum', 'minimum',
+'mean', 'median' (a statistic of ``stat_length`` entries at each end) and
+'linear_ramp' (from ``end_values`` to the edge).
+
+Built axis by axis as NumPy pads: the padding of an axis is computed from the array
+already padded along the earlier axes (so the corners come from the last axis), each
+side joined on with ``concatenate``.  The statistics and ramps are recorded ops, so the
+gradient reaches the entries they were computed from.  An integer or bool array
+(which cannot require grad) is padded by NumPy itself.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..compile.hooks import made     # (computed again at each replay of ad.compile)
+from ..tensor import Tensor
+from .shape import concatenate
+
+_STATISTICS = {"maximum": np.max, "minimum": np.min, "mean": np.mean, "median": np.median}
+COMPUTING_MODES = tuple(_STATISTICS) + ("linear_ramp",)
+_OPTIONS = {"linear_ramp": "end_values"}
+
+
+def _per_axis(value, ndim):
+    """``value`` (a number, a pair, or one pair per axis) as a pair for each axis."""
+    pairs = np.broadcast_to(np.asarray(value, dtype=object), (ndim, 2))
+    return [tuple(pair) for pair in pairs]
+
+
+def _along(axis, ndim, part):
+    return (slice(None),) * axis + (part,) + (slice(None),) * (ndim - axis - 1)
+
+
+def _statistic_sides(current, axis, widths, lengths, reduce):
+    n = current.shape[axis]
+    left, right = (n if length is None else min(int(length), n) for length in lengths)
+    ndim = current.ndim
+    start = reduce(current[_along(axis, ndim, slice(0, left))], axis=axis, keepdims=True)
+    end = reduce(current[_along(axis, ndim, slice(n - right, n))], axis=axis, keepdims=True)
+    return start, end
+
+
+def _ramp_sides(current, axis, widths, ends):
+    ndim, n = current.ndim, current.shape[axis]
+    first = current[_along(axis, ndim, 0)]
+    last = current[_along(axis, ndim, n - 1)]
+    start = np.linspace(ends[0], first, widths[0], endpoint=False, dtype=current.dtype,
+                        axis=axis)
+    end = np.linspace(ends[1], last, widths[1], endpoint=False, dtype=current.dtype,
+                      axis=axis)
+    return start, end[_along(axis, ndim, slice(None, None, -1))]
+
+
+def pad_computing(array, pairs, mode: str, kwargs: dict) -> Tensor:
+    """``np.pad(array, pairs, mode=mode, **kwargs)`` for the modes above, recorded.
+
+    >>> x = ad.tensor([1.0, 2.0, 6.0], requires_grad=True)
+    >>> y = np.pad(x, (1, 2), mode="mean")
+    >>> y.sum().backward(); y, x.grad
+    (tensor([3., 1., 2., 6., 3., 3.], requires_grad=True), array([2., 2., 2.]))
+    """
+    option = _OPTIONS.get(mode, "stat_length")
+    unknown = set(kwargs) - {option}
+    if unknown:
+        raise TypeError(f"pad: the argument(s) {sorted(unknown)} do not apply to "
+                        f"mode={mode!r}")
+    data = array.data
+    if data.dtype.kind not in "fc":         # (no gradient: NumPy's rounding of ints)
+        return Tensor(made("pad", np.pad, (data, pairs), {"mode": mode, **kwargs}))
+    # NumPy's checks and messages (an empty axis, a stat_length of 0), on a corner
+    np.pad(data[(slice(0, 1),) * data.ndim], pairs, mode=mode, **kwargs)
+    given = kwargs.get(option, 0 if mode == "linear_ramp" else None)
+    if isinstance(given, Tensor):
+        raise TypeError(f"pad: {option} must be numbers, not a Tensor")
+    options = _per_axis(given, data.ndim)
+    current = array
+    for axis, (widths, extra) in enumerate(zip(pairs, options)):
+        if widths == (0, 0):
+            continue
+        if mode == "linear_ramp":
+            start, end = _ramp_sides(current, axis, widths, extra)
+        else:
+            start, end = _statistic_sides(current, axis, widths, extra, _STATISTICS[mode])
+        shape = list(current.shape)
+        parts = []
+        for side, width in ((start, widths[0]), (end, widths[1])):
+            shape[axis] = width
+            parts.append(np.broadcast_to(side, tuple(shape)))
+        current = concatenate([parts[0], current, parts[1]], axis=axis)
+    return current

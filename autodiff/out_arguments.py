@@ -1,0 +1,87 @@
+"""``out=`` given a Tensor: ``np.exp(t, out=t)``, ``np.clip(t, 0, 1, out=t)`` and the
+safe division ``np.divide(a, b, out=np.zeros_like(a), where=b != 0)``.
+
+The result is computed as a new Tensor and then written into ``out`` with the in-place
+rules of ``inplace.py`` (recorded in grad mode, refused on a leaf that requires grad),
+and ``out`` itself is returned, as NumPy returns it.  A ufunc's ``where=`` mask is
+applied before the ufunc runs: only the chosen elements are computed (a gather, the
+op, a scatter into ``out``), so the elements left out (a division by zero) give
+neither values nor NaN gradients, as NumPy computes none there.  ``out=`` an ndarray
+stays refused: a Tensor's result cannot be stored in one without losing the tape.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import inplace
+from .tensor import Tensor
+
+
+def wants_out(kwargs: dict) -> bool:
+    """True when ``kwargs`` gives ``out=`` one or more arrays (not ``None``)."""
+    out = kwargs.get("out")
+    outs = out if isinstance(out, tuple) else (out,)
+    return any(o is not None for o in outs)
+
+
+def tensor_outs(kwargs: dict):
+    """The ``out=`` arrays when every one given is a Tensor, else ``None``."""
+    out = kwargs.get("out")
+    outs = out if isinstance(out, tuple) else (out,)
+    if all(o is None or isinstance(o, Tensor) for o in outs):
+        return outs
+    return None
+
+
+def _write(out: Tensor, result, key, name: str, casting: str | None) -> None:
+    result_dtype = np.result_type(result.data if isinstance(result, Tensor) else result)
+    if casting is not None and not np.can_cast(result_dtype, out.dtype, casting=casting):
+        raise TypeError(
+            f"{name}: cannot cast the output from {result_dtype} to the out= tensor's "
+            f"{out.dtype} with casting rule '{casting}' (NumPy refuses it too); give an "
+            f"out= tensor of dtype {result_dtype}, or drop out= and convert the result")
+    inplace.set_item(out, key, result, where=name)
+
+
+def ufunc_into(op, ufunc: np.ufunc, inputs: tuple, kwargs: dict, check_kwargs):
+    """``ufunc(*inputs, out=outs, where=mask)`` with Tensor ``outs``: the op's result,
+    where ``mask`` holds, written into them; returns them as NumPy does."""
+    kwargs = dict(kwargs)
+    outs = kwargs.pop("out")
+    outs = outs if isinstance(outs, tuple) else (outs,)
+    mask = kwargs.pop("where", True)
+    casting = kwargs.pop("casting", "same_kind")
+    check_kwargs(ufunc.__name__, kwargs, ufunc=True)
+    name = f"numpy.{ufunc.__name__} with out="
+    shape = next(o.shape for o in outs if o is not None)
+    if isinstance(mask, (bool, np.bool_)) and mask:
+        key, args = ..., inputs
+    else:
+        # (a Tensor mask stays one, so that ad.compile replays it with the new values)
+        key = np.broadcast_to(mask if isinstance(mask, Tensor) else np.asarray(mask), shape)
+        if key.dtype != bool:
+            raise TypeError(f"{name}: where= must be a boolean mask, got {key.dtype}")
+        # Python and NumPy scalars keep their own promotion rules: only arrays are gathered
+        args = tuple(np.broadcast_to(x, shape)[key] if np.ndim(x) else x for x in inputs)
+    results = op(*args)
+    results = results if isinstance(results, tuple) else (results,)
+    for out, result in zip(outs, results):
+        if out is not None:
+            _write(out, result, key, name, casting)
+    return outs[0] if len(outs) == 1 else outs
+
+
+def function_into(impl, name: str, args: tuple, kwargs: dict):
+    """``func(*args, out=out)`` with a Tensor ``out``: the result written into it (cast
+    to its dtype as NumPy's functions do); returns ``out``."""
+    kwargs = dict(kwargs)
+    out = kwargs.pop("out")
+    out = out[0] if isinstance(out, tuple) and len(out) == 1 else out
+    result = impl(*args, **kwargs)
+    if np.shape(result) != out.shape:
+        raise ValueError(
+            f"numpy.{name} with out=: the result has shape {np.shape(result)} but the out= "
+            f"tensor has shape {out.shape}; give an out= of the result's shape")
+    _write(out, result, ..., f"numpy.{name} with out=", None)
+    return out
