@@ -363,9 +363,10 @@ class PyTorchMethods:
 
     # ----- reductions with PyTorch's names for their arguments -----------------
     def var(self, axis=None, *positional, keepdims=False, ddof=None, dim=None, keepdim=None,
-            correction=None, unbiased=None):
+            correction=None, unbiased=None, where=True, mean=np._NoValue):
         """Variance (NumPy's ``ddof=0`` default; PyTorch's is 1, so pass it: ``ddof=1``,
-        or PyTorch's ``correction=1`` / ``unbiased=True``).
+        or PyTorch's ``correction=1`` / ``unbiased=True``); ``where=`` and ``mean=`` as
+        ``ndarray.var``.
 
         >>> ad.tensor([[1.0, 3.0], [2.0, 2.0]]).var(dim=1, correction=1)
         tensor([2., 0.])
@@ -373,13 +374,18 @@ class PyTorchMethods:
         from .ops.reduce import var
         refuse_positional("var", positional)
         axis, keepdims = axis_alias("var", axis, keepdims, dim, keepdim)
-        return var(self, axis=axis, keepdims=keepdims,
-                   ddof=ddof_alias("var", ddof, correction, unbiased))
+        ddof = ddof_alias("var", ddof, correction, unbiased)
+        if where is not True or mean is not np._NoValue:
+            from .ops.masked_variance import masked_variance
+            return masked_variance("var", self, axis, keepdims, ddof, where, mean,
+                                   "Tensor.var")
+        return var(self, axis=axis, keepdims=keepdims, ddof=ddof)
 
     def std(self, axis=None, *positional, keepdims=False, ddof=None, dim=None, keepdim=None,
-            correction=None, unbiased=None):
+            correction=None, unbiased=None, where=True, mean=np._NoValue):
         """Standard deviation (NumPy's ``ddof=0`` default; PyTorch's is 1, so pass it:
-        ``ddof=1``, or PyTorch's ``correction=1`` / ``unbiased=True``).
+        ``ddof=1``, or PyTorch's ``correction=1`` / ``unbiased=True``); ``where=`` and
+        ``mean=`` as ``ndarray.std``.
 
         >>> ad.tensor([[1.0, 3.0], [2.0, 2.0]]).std(dim=1)
         tensor([1., 0.])
@@ -387,8 +393,12 @@ class PyTorchMethods:
         from .ops.statistics import std
         refuse_positional("std", positional)
         axis, keepdims = axis_alias("std", axis, keepdims, dim, keepdim)
-        return std(self, axis=axis, keepdims=keepdims,
-                   ddof=ddof_alias("std", ddof, correction, unbiased))
+        ddof = ddof_alias("std", ddof, correction, unbiased)
+        if where is not True or mean is not np._NoValue:
+            from .ops.masked_variance import masked_variance
+            return masked_variance("std", self, axis, keepdims, ddof, where, mean,
+                                   "Tensor.std")
+        return std(self, axis=axis, keepdims=keepdims, ddof=ddof)
 
     def prod(self, axis=None, *positional, keepdims=False, dim=None, keepdim=None,
              initial=np._NoValue, where=True):

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..compile.hooks import made
 from ..tensor import Tensor
 from ..warning_lines import numpy_warnings_at_user_line
 from .elementwise import astype, maximum, minimum, where as _selected
@@ -56,7 +57,7 @@ def masked_reduction(name, a, axis, keepdims, initial, where, call=None) -> Tens
         raise type(error)(f"{call or 'np.' + name} of a Tensor of shape {x.shape} with "
                           f"{arguments}: "
                           f"{error}") from None
-    mask = np.broadcast_to(np.asarray(given.get("where", True)).astype(bool), x.shape)
+    mask = where_mask(given.get("where", True), x.shape)
     if name == "mean":
         result = _masked_mean(x, mask, axis, keepdims, np.result_type(expected))
     else:
@@ -68,6 +69,16 @@ def masked_reduction(name, a, axis, keepdims, initial, where, call=None) -> Tens
     if result.dtype != np.result_type(expected):
         result = astype(result, np.result_type(expected))
     return result
+
+
+def _broadcast_mask(where, shape):
+    return np.broadcast_to(np.asarray(where).astype(bool), shape)
+
+
+def where_mask(where, shape) -> np.ndarray:
+    """NumPy's ``where=`` as a bool array of ``shape`` (made again at each replay of
+    ``ad.compile``, from the captured mask)."""
+    return made("where mask", _broadcast_mask, (where, shape))
 
 
 def _masked_sum_forward(x, mask, axis=None, keepdims=False, initial=None):
@@ -117,12 +128,16 @@ _MASKED = {"sum": _masked_sum, "prod": _masked_prod,
            "max": _masked_extreme(_max, maximum), "min": _masked_extreme(_min, minimum)}
 
 
+def _counted(mask, axis, keepdims, dtype):
+    return np.sum(mask, axis=axis, keepdims=keepdims).astype(dtype)
+
+
 def _masked_mean(x, mask, axis, keepdims, result_dtype):
     # NumPy's dtypes: integers in float64, float16 summed in float32
     computing = np.float32 if result_dtype == np.float16 else result_dtype
     values = x if x.dtype == computing else astype(x, computing)
     total = masked_sum(values, mask, axis=axis, keepdims=keepdims)
-    count = np.sum(mask, axis=axis, keepdims=keepdims).astype(computing)
+    count = Tensor(made("count", _counted, (mask, axis, keepdims, computing)))
     empty = count == 0                 # NaN, as NumPy (which has warned)
-    return _selected(empty, np.nan, total / np.where(empty, 1, count))
+    return _selected(empty, np.nan, total / _selected(empty, 1, count))
 

@@ -55,10 +55,17 @@ def _keep(keepdims) -> bool:
 
 # --- NaN-skipping reductions and running reductions --------------------------------
 
+def _masked(where, mean) -> bool:
+    return masking_arguments(_NO_VALUE, where)["where"] is not None or mean is not _NO_VALUE
+
+
 def _nanvar(name, a, axis, dtype, out, ddof, keepdims, where, mean, correction):
-    _refuse(name, dtype=dtype, out=out, where=where, mean=mean)
+    _refuse(name, dtype=dtype, out=out)
     ddof = ddof_of(name, ddof, correction)
     keepdims = _keep(keepdims)
+    if _masked(where, mean):
+        from .masked_variance import masked_variance
+        return masked_variance(name, a, axis, keepdims, ddof, where, mean)
     a = tensor_of(a)
     if not _floating(a):
         return _var(a, axis=axis, keepdims=keepdims, ddof=ddof)
@@ -107,10 +114,15 @@ def nanstd(a, axis=None, dtype=None, out=None, ddof=0, keepdims=_NO_VALUE, *,
     """
     variance = _nanvar("nanstd", a, axis, dtype, out, ddof, keepdims, where, mean,
                        correction)
+    if _masked(where, mean):         # (masked_variance has taken the root)
+        return variance
     if not _floating(variance):
         return sqrt(variance)
     zero = variance == 0      # equal values: 0, not 0 * inf (recorded: a replay's own)
     return _nan_filled(zero, 0, sqrt(_nan_filled(zero, 1, variance)))
+
+
+nanvar.numpy_kwargs = nanstd.numpy_kwargs = ("where", "mean")   # (see interop)
 
 
 def _nan_replaced(a, value):

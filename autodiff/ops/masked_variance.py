@@ -1,0 +1,123 @@
+"""``np.var``, ``np.std``, ``np.nanvar`` and ``np.nanstd`` on Tensors with NumPy's
+``where=`` mask or a given ``mean=``, recorded as NumPy computes them.
+
+NumPy's recipe, step by step, so the values are its own to the bit: the mean is the
+masked sum (``masked_sum``, NumPy's one-by-one order) divided by the count of chosen
+entries, the squared deviations from it are summed over the chosen entries again and
+divided by ``count - ddof``.  Each division is NumPy's: a float sum divided by an
+integer count is computed in float64 and rounded back to the sum's dtype.  NumPy runs
+first on the data, for its checks, its messages, its warnings (a lane with no degrees
+of freedom left) and its result dtype.
+
+A lane with no degrees of freedom left (``count - ddof <= 0``) holds NumPy's NaN or
+inf and passes zero gradient, as ``nanvar``'s empty lanes do; the entries the mask
+leaves out get zero gradient.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..compile.hooks import made
+from ..tensor import Tensor
+from ..warning_lines import numpy_warnings_at_user_line
+from .compare import isnan, logical_and, logical_not
+from .elementwise import astype, maximum, sqrt, where as _selected
+from .masked_reductions import masked_sum, where_mask
+from .reduce import sum as _sum
+
+_NO_VALUE = np._NoValue
+_NUMPY = {"var": np.var, "std": np.std, "nanvar": np.nanvar, "nanstd": np.nanstd}
+
+
+def _given(value) -> bool:
+    return value is not _NO_VALUE and value is not None
+
+
+def masked_variance(name, a, axis=None, keepdims=False, ddof=0, where=True,
+                    mean=_NO_VALUE, call=None) -> Tensor:
+    """``np.<name>(a, axis=, keepdims=, ddof=, where=, mean=)`` recorded, for ``name``
+    in var, std, nanvar, nanstd; ``where`` at True and ``mean`` at ``np._NoValue``
+    are NumPy's defaults.  ``call`` names the call in errors (``np.<name>`` unless
+    given, e.g. ``Tensor.var``).
+
+    >>> x = ad.tensor([1.0, 3.0, 100.0], requires_grad=True)
+    >>> y = np.var(x, where=[True, True, False])
+    >>> y.backward(); y, x.grad
+    (tensor(1., requires_grad=True), array([-1.,  1.,  0.]))
+    """
+    x = a if isinstance(a, Tensor) else Tensor(np.asarray(a))
+    given = {}
+    if where is not True and _given(where):
+        given["where"] = where.data if isinstance(where, Tensor) else where
+    if _given(mean):
+        given["mean"] = mean.data if isinstance(mean, Tensor) else mean
+    try:
+        expected = numpy_warnings_at_user_line(_NUMPY[name], x.data, axis=axis,
+                                               keepdims=keepdims, ddof=ddof, **given)
+    except (TypeError, ValueError) as error:     # NumPy's message, naming the call
+        arguments = " and ".join(f"{key}=" for key in given)
+        raise type(error)(f"{call or 'np.' + name} of a Tensor of shape {x.shape} with "
+                          f"{arguments}: {error}") from None
+    if np.iscomplexobj(x.data):      # (a complex tensor is off the tape: NumPy's value)
+        return Tensor(made(name, _NUMPY[name], (x.data,),
+                           dict(axis=axis, keepdims=keepdims, ddof=ddof, **given)))
+    mask = None
+    if "where" in given:
+        mask = where_mask(given["where"], x.shape)
+    with np.errstate(all="ignore"):             # (NumPy has warned already)
+        result = _variance(name, x, axis, keepdims, ddof, mask, mean if _given(mean) else None)
+    if result.dtype != np.result_type(expected):
+        result = astype(result, np.result_type(expected))
+    return result
+
+
+def _divided(total, count):
+    """``total / count`` as NumPy's ``true_divide(total, count, out=total,
+    casting='unsafe')``: in the promoted dtype, rounded back to the total's."""
+    wide = np.result_type(total.dtype, count.dtype)
+    quotient = (total if total.dtype == wide else astype(total, wide)) / count
+    return quotient if quotient.dtype == total.dtype else astype(quotient, total.dtype)
+
+
+def _summed(values, mask, axis, keepdims):
+    if mask is None:                 # NumPy's unmasked (pairwise) sum
+        return _sum(values, axis=axis, keepdims=keepdims)
+    return masked_sum(values, mask, axis=axis, keepdims=keepdims)
+
+
+def _variance(name, x, axis, keepdims, ddof, mask, mean):
+    values = x
+    if x.dtype.kind not in "f":      # NumPy computes integers and bools in float64
+        values = astype(x, np.float64)
+    chosen = made("ones", np.ones, (x.shape, bool)) if mask is None else mask
+    missing = None
+    if name.startswith("nan") and x.dtype.kind == "f":
+        # recorded, not read from the data: a compiled replay finds its own NaNs
+        missing = isnan(values)
+        values = _selected(missing, 0, values)
+        chosen = logical_and(chosen, logical_not(missing))
+        count = _sum(astype(chosen, np.intp), axis=axis, keepdims=True)
+    else:
+        count = Tensor(made("count", np.sum, (chosen, axis), {"keepdims": True,
+                                                             "dtype": np.intp}))
+    if mean is None:
+        empty = count == 0                       # 0 / 0: NaN, as NumPy's
+        total = _summed(values, mask, axis, True)
+        mean = _selected(empty, np.nan, _divided(total, _selected(empty, 1, count)))
+    # 0 where not chosen (NumPy sums none of them): an empty lane's NaN mean would
+    # make the zero gradient of its squares NaN
+    deviation = _selected(chosen, values - mean, 0)
+    squares = _summed(deviation * deviation, mask, axis, keepdims)
+    dof = (count if keepdims else count.reshape(squares.shape)) - ddof
+    if not name.startswith("nan"):
+        dof = maximum(dof, 0)
+    bad = dof <= 0
+    variance = _divided(squares, _selected(bad, 1, dof))
+    # NumPy's division by 0: inf, NaN for 0 / 0; nanvar makes every such lane NaN
+    filler = np.nan if name.startswith("nan") else _selected(squares > 0, np.inf, np.nan)
+    variance = _selected(bad, filler, variance)
+    if name.endswith("std"):
+        zero = variance == 0        # equal values: 0, not 0 * inf (recorded: a replay's own)
+        variance = _selected(zero, 0, sqrt(_selected(zero, 1, variance)))
+    return variance
