@@ -138,10 +138,9 @@ def test_bad_padding_idx_max_norm_and_tables_are_named():
     for bad in (1.0, True, "0"):
         with pytest.raises(TypeError, match=r"^Embedding\(5, 3\): padding_idx must be an int"):
             nn.Embedding(5, 3, padding_idx=bad)
-    with pytest.raises(ValueError, match=r"^Embedding\(5, 3\): max_norm=1.0 is not supported.*"
-                                         r"leave it None"):
-        nn.Embedding(5, 3, max_norm=1.0)
-    with pytest.raises(ValueError, match=r"^embedding: max_norm=2.0 is not supported"):
+    with pytest.raises(TypeError, match=r"^Embedding\(5, 3\): max_norm must be a real number"):
+        nn.Embedding(5, 3, max_norm=[1.0])
+    with pytest.raises(TypeError, match=r"^embedding: max_norm rescales the table in place"):
         F.embedding([0], np.zeros((5, 3)), max_norm=2.0)
     with pytest.raises(ValueError, match=r"^embedding: weight must be a table of shape \(n, dim\)"
                                          r".*got shape \(5,\)$"):

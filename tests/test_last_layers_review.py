@@ -22,12 +22,12 @@ def test_dropout_takes_inplace_false_by_name_and_position():
     np.testing.assert_array_equal(layer.eval()(x).data, x.data)
 
 
-def test_dropout_refuses_inplace_true_naming_the_caller():
-    x = ad.tensor(np.ones(3))
-    with pytest.raises(ValueError, match=r"^dropout: inplace=True is not supported"):
+def test_dropout_inplace_true_refuses_a_leaf_that_requires_grad_naming_the_caller():
+    x = ad.tensor(np.ones(3), requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"^dropout_: .*pass inplace=False"):
         F.dropout(x, 0.5, True, True)
-    with pytest.raises(ValueError, match=r"^Dropout: inplace=True is not supported"):
-        nn.Dropout(0.5, inplace=True)
+    with pytest.raises(RuntimeError, match=r"^dropout_: .*pass inplace=False"):
+        nn.Dropout(0.5, inplace=True)(x)
 
 
 def test_instance_norm_running_statistics_come_in_pairs_and_need_a_momentum():

@@ -147,10 +147,9 @@ def test_channel_dropout_refuses_bad_inputs_with_clear_errors():
             nn.Dropout2d(bad)
         with pytest.raises(ValueError, match=r"dropout1d: p is the probability"):
             F.dropout1d(ad.tensor(np.ones((2, 3))), bad)
-    with pytest.raises(ValueError, match=r"Dropout1d: inplace=True is not supported"):
-        nn.Dropout1d(inplace=True)
-    with pytest.raises(ValueError, match=r"dropout2d: inplace=True is not supported"):
-        F.dropout2d(ad.tensor(np.ones((1, 2, 2, 2))), inplace=True)
+    assert nn.Dropout1d(inplace=True).inplace
+    with pytest.raises(TypeError, match=r"dropout2d: inplace=True writes into the input"):
+        F.dropout2d(np.ones((1, 2, 2, 2)), inplace=True)
     with pytest.raises(TypeError, match=r"dropout1d: expected floating-point values, got dtype "
                                         r"int64"):
         F.dropout1d(np.ones((2, 3, 4), dtype=np.int64))

@@ -12,7 +12,7 @@ import numpy as np
 from ..compile.hooks import made
 from ..ops.operands import constant_argument
 from ..tensor import Tensor
-from .functional_activation import refuse_inplace
+from .functional_inplace import apply_in_place
 from .module import Module, _generator
 
 
@@ -33,19 +33,38 @@ def dropout(x, p: float = 0.5, training: bool = True, inplace: bool = False, *,
     With ``training=False`` or ``p=0`` the input is returned as it is; ``p=1`` gives
     zeros (and zero gradients), as in PyTorch.  The mask is
     drawn from ``rng`` (an int seed or a ``np.random.Generator``; default: the
-    generator set by ``ad.nn.manual_seed``).  ``inplace=True`` is refused.
+    generator set by ``ad.nn.manual_seed``).  ``inplace=True`` writes the result into
+    ``x`` and returns it (``x`` itself when nothing is dropped).
 
     >>> F.dropout(ad.tensor(np.ones(6)), p=0.5, rng=0)
     tensor([2., 0., 0., 0., 2., 2.])
     """
     p = _check_p(p, "dropout")
-    refuse_inplace(inplace, "dropout")
-    x = x if isinstance(x, Tensor) else Tensor(x)
+    x = _input(x, inplace, "dropout")
     if not training or p == 0.0:
         return x
     if x.dtype.kind != "f":
         raise TypeError(f"dropout: expected floating-point values, got dtype {x.dtype}")
-    return x * made("dropout mask", _scale, (rng, x.shape, p, x.dtype), stateful=True)
+    mask = made("dropout mask", _scale, (rng, x.shape, p, x.dtype), stateful=True)
+    return _times_mask(x, mask, inplace, "dropout")
+
+
+def _input(x, inplace, where):
+    """``x`` as a Tensor; ``inplace=True`` needs one to write into."""
+    if isinstance(x, Tensor):
+        return x
+    if inplace:
+        raise TypeError(f"{where}: inplace=True writes into the input, which must be a "
+                        f"Tensor, got {type(x).__name__}; pass inplace=False")
+    return Tensor(x)
+
+
+def _times_mask(x, mask, inplace, where):
+    """``x * mask``, written into ``x`` when ``inplace``."""
+    if not inplace:
+        return x * mask
+    return apply_in_place(x, f"{where}_", lambda t, m: t * m, lambda a, m: a * m,
+                          other=mask, kind="a dropout")
 
 
 def _scale(rng, shape, p, dtype):
@@ -55,9 +74,9 @@ def _scale(rng, shape, p, dtype):
 
 
 class _DropoutLayer(Module):
-    """What every dropout layer shares: ``p``, the refusal of ``inplace=True``, a
-    generator of its own when ``rng`` is given, and a ``forward`` that calls the
-    subclass's ``_function(x, p, training, rng=...)``."""
+    """What every dropout layer shares: ``p``, ``inplace``, a generator of its own when
+    ``rng`` is given, and a ``forward`` that calls the subclass's
+    ``_function(x, p, training, inplace, rng=...)``."""
 
     _function = None
 
@@ -65,12 +84,11 @@ class _DropoutLayer(Module):
         super().__init__()
         name = type(self).__name__
         self.p = _check_p(p, name)
-        refuse_inplace(inplace, name)
-        self.inplace = False
+        self.inplace = bool(inplace)
         self._rng = None if rng is None else _generator(rng)
 
     def forward(self, x):
-        return type(self)._function(x, self.p, self.training, rng=self._rng)
+        return type(self)._function(x, self.p, self.training, self.inplace, rng=self._rng)
 
     def extra_repr(self):
         return f"p={self.p}, inplace={self.inplace}"
@@ -99,7 +117,7 @@ def dropout1d(input, p: float = 0.5, training: bool = True, inplace: bool = Fals
 
     Each channel ``input[n, c, :]`` is kept or zeroed as a whole, so neighbouring
     (correlated) positions are dropped together.  ``rng`` as for ``F.dropout``;
-    ``inplace=True`` is refused.
+    ``inplace=True`` writes into ``input``.
 
     >>> F.dropout1d(ad.tensor(np.ones((1, 4, 2))), p=0.5, rng=0).data[0]
     array([[2., 2.],
@@ -108,15 +126,14 @@ def dropout1d(input, p: float = 0.5, training: bool = True, inplace: bool = Fals
            [0., 0.]])
     """
     p = _check_p(p, "dropout1d")
-    refuse_inplace(inplace, "dropout1d")
-    x = input if isinstance(input, Tensor) else Tensor(input)
+    x = _input(input, inplace, "dropout1d")
     if x.ndim not in (2, 3):
         raise ValueError(f"dropout1d: expected a 2-d (C, L) or 3-d (N, C, L) input, got shape "
                          f"{x.shape}; dropout1d zeroes whole channels of inputs with one "
                          "spatial axis (use dropout2d for (N, C, H, W) images, dropout for "
                          "single elements)")
     # A (C, L) input has one sample: its channels are axis 0.
-    return _drop_channels(x, p, training, rng, "dropout1d", 2 if x.ndim == 3 else 1)
+    return _drop_channels(x, p, training, inplace, rng, "dropout1d", 2 if x.ndim == 3 else 1)
 
 
 def dropout2d(input, p: float = 0.5, training: bool = True, inplace: bool = False, *,
@@ -127,16 +144,14 @@ def dropout2d(input, p: float = 0.5, training: bool = True, inplace: bool = Fals
     As in PyTorch, a 3-d input is taken as ``(N, C, L)`` (not as an unbatched
     ``(C, H, W)`` image), with a warning that says so; use ``dropout1d`` for it, or
     ``x[None]`` for one image.  Other ranks (at least 2) warn and drop
-    ``input[n, c, ...]`` as a whole.  ``rng`` as for ``F.dropout``; ``inplace=True``
-    is refused.
+    ``input[n, c, ...]`` as a whole.  ``rng`` and ``inplace`` as for ``F.dropout``.
 
     >>> y = F.dropout2d(ad.tensor(np.ones((1, 3, 2, 2))), p=0.5, rng=0)
     >>> y.data[0, :, 0, 0], bool((y.data == y.data[:, :, :1, :1]).all())
     (array([2., 0., 0.]), True)
     """
     p = _check_p(p, "dropout2d")
-    refuse_inplace(inplace, "dropout2d")
-    x = input if isinstance(input, Tensor) else Tensor(input)
+    x = _input(input, inplace, "dropout2d")
     if x.ndim < 2:
         raise ValueError(f"dropout2d: expected a 4-d (N, C, H, W) input, got shape {x.shape}")
     if x.ndim == 3:
@@ -149,7 +164,7 @@ def dropout2d(input, p: float = 0.5, training: bool = True, inplace: bool = Fals
         warnings.warn(f"dropout2d: got a {x.ndim}-d input (shape {x.shape}), not (N, C, H, W); "
                       "as PyTorch does, each input[n, c, ...] is dropped as a whole. Use "
                       "dropout to drop single elements", UserWarning, stacklevel=2)
-    return _drop_channels(x, p, training, rng, "dropout2d", 2)
+    return _drop_channels(x, p, training, inplace, rng, "dropout2d", 2)
 
 
 def dropout3d(input, p: float = 0.5, training: bool = True, inplace: bool = False, *,
@@ -157,32 +172,33 @@ def dropout3d(input, p: float = 0.5, training: bool = True, inplace: bool = Fals
     """Zero whole channels of ``(N, C, D, H, W)`` or unbatched ``(C, D, H, W)`` volumes
     with probability ``p`` and scale the kept ones by ``1 / (1 - p)``, as PyTorch's
     ``dropout3d``.  Other ranks are refused (PyTorch deprecates them): use ``dropout``
-    for single elements.  ``rng`` as for ``F.dropout``; ``inplace=True`` is refused.
+    for single elements.  ``rng`` and ``inplace`` as for ``F.dropout``.
 
     >>> y = F.dropout3d(ad.tensor(np.ones((1, 3, 2, 2, 2))), p=0.5, rng=0)
     >>> y.data[0, :, 0, 0, 0], bool((y.data == y.data[:, :, :1, :1, :1]).all())
     (array([2., 0., 0.]), True)
     """
     p = _check_p(p, "dropout3d")
-    refuse_inplace(inplace, "dropout3d")
-    x = input if isinstance(input, Tensor) else Tensor(input)
+    x = _input(input, inplace, "dropout3d")
     if x.ndim not in (4, 5):
         raise ValueError(f"dropout3d: expected a 5-d (N, C, D, H, W) or 4-d (C, D, H, W) "
                          f"input, got shape {x.shape}; dropout3d zeroes whole channels of "
                          "volumes (use dropout1d / dropout2d for inputs with one or two "
                          "spatial axes, dropout for single elements)")
     # A (C, D, H, W) input has one sample: its channels are axis 0.
-    return _drop_channels(x, p, training, rng, "dropout3d", 2 if x.ndim == 5 else 1)
+    return _drop_channels(x, p, training, inplace, rng, "dropout3d", 2 if x.ndim == 5 else 1)
 
 
-def _drop_channels(x, p, training, rng, where, mask_axes):
-    """``x`` times a mask drawn over its first ``mask_axes`` axes, broadcast over the rest."""
+def _drop_channels(x, p, training, inplace, rng, where, mask_axes):
+    """``x`` times a mask drawn over its first ``mask_axes`` axes, broadcast over the
+    rest (written into ``x`` when ``inplace``)."""
     if not training or p == 0.0 or x.size == 0:
         return x
     if x.dtype.kind != "f":
         raise TypeError(f"{where}: expected floating-point values, got dtype {x.dtype}")
     mask_shape = x.shape[:mask_axes] + (1,) * (x.ndim - mask_axes)
-    return x * made(f"{where} mask", _scale, (rng, mask_shape, p, x.dtype), stateful=True)
+    mask = made(f"{where} mask", _scale, (rng, mask_shape, p, x.dtype), stateful=True)
+    return _times_mask(x, mask, inplace, where)
 
 
 class Dropout1d(_DropoutLayer):

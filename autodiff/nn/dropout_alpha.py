@@ -9,7 +9,8 @@ an affine map ``a * x + b`` restores zero mean and unit variance:
 
 ``feature_alpha_dropout`` drops whole channels (one draw per sample and channel).
 Masks come from ``rng`` as dropout's do, and are drawn again at each replay of a
-compiled function.
+compiled function.  ``inplace=True`` writes the result into the input and returns it,
+as ``F.dropout`` does.
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ import numpy as np
 
 from ..compile.hooks import made
 from ..tensor import Tensor
-from .dropout import _DropoutLayer, _check_p
-from .functional_activation import refuse_inplace
+from .dropout import _DropoutLayer, _check_p, _input
+from .functional_inplace import apply_in_place
 from .module import _generator
 
 _ALPHA = 1.7580993408473766          # scale * alpha of SELU: its negative saturation
@@ -41,9 +42,10 @@ def _shift(keep, p, dtype):
     return ((keep - 1.0) * _ALPHA * a + _ALPHA * a * p).astype(dtype)
 
 
-def _alpha_drop(input, p, training, rng, feature, where):
+def _alpha_drop(input, p, training, inplace, rng, feature, where):
     p = _check_p(p, where)
-    x = input if isinstance(input, Tensor) else Tensor(np.asarray(input))
+    x = _input(input if isinstance(input, Tensor) or inplace else np.asarray(input),
+               inplace, where)
     if not training or p == 0.0:
         return x
     if x.dtype.kind != "f":
@@ -51,40 +53,50 @@ def _alpha_drop(input, p, training, rng, feature, where):
     if feature and x.ndim < 2:
         raise ValueError(f"{where}: expected an input with a channel axis (N, C, ...), got "
                          f"shape {x.shape}; use alpha_dropout for single elements")
-    if p == 1.0:
-        return x * 0.0                      # as PyTorch: everything dropped, no rescaling
+    if p == 1.0:                            # as PyTorch: everything dropped, no rescaling
+        if inplace:
+            return apply_in_place(x, f"{where}_", lambda t, _: t * 0.0, lambda a, _: a * 0.0,
+                                  kind="a dropout")
+        return x * 0.0
     shape = x.shape[:2] + (1,) * (x.ndim - 2) if feature else x.shape
     keep = made(f"{where} mask", _keep_mask, (rng, shape, p), stateful=True)
-    scale = made(f"{where} scale", _scale, (keep, p, x.dtype))
-    shift = made(f"{where} shift", _shift, (keep, p, x.dtype))
-    return x * scale + shift
+
+    def recorded(t, keep):
+        scale = made(f"{where} scale", _scale, (keep, p, x.dtype))
+        return t * scale + made(f"{where} shift", _shift, (keep, p, x.dtype))
+
+    if not inplace:
+        return recorded(x, keep)
+    # The array twin computes what the recorded ops do, from the same mask.
+    return apply_in_place(x, f"{where}_", recorded,
+                          lambda a, k: a * _scale(k, p, a.dtype) + _shift(k, p, a.dtype),
+                          other=keep, kind="a dropout")
 
 
 def alpha_dropout(input, p: float = 0.5, training: bool = False, inplace: bool = False, *,
                   rng=None) -> Tensor:
     """Alpha dropout of each element with probability ``p`` while ``training`` (PyTorch's
     default for the function is ``training=False``: the input as it is).
-    ``inplace=True`` is refused.
+    ``inplace=True`` writes the result into ``input`` and returns it.
 
     >>> y = F.alpha_dropout(ad.tensor(np.zeros(4)), 0.5, training=True, rng=0)
     >>> np.round(y.data, 4)
     array([ 0.7792, -0.7792, -0.7792, -0.7792])
     """
-    refuse_inplace(inplace, "alpha_dropout")
-    return _alpha_drop(input, p, training, rng, False, "alpha_dropout")
+    return _alpha_drop(input, p, training, inplace, rng, False, "alpha_dropout")
 
 
 def feature_alpha_dropout(input, p: float = 0.5, training: bool = False,
                           inplace: bool = False, *, rng=None) -> Tensor:
     """Alpha dropout of whole channels ``input[n, c]`` with probability ``p`` while
-    ``training`` (default False, as PyTorch's function).  ``inplace=True`` is refused.
+    ``training`` (default False, as PyTorch's function).  ``inplace`` as for
+    ``alpha_dropout``.
 
     >>> y = F.feature_alpha_dropout(ad.tensor(np.zeros((1, 3, 2))), 0.5, True, rng=0)
     >>> bool((y.data == y.data[:, :, :1]).all())
     True
     """
-    refuse_inplace(inplace, "feature_alpha_dropout")
-    return _alpha_drop(input, p, training, rng, True, "feature_alpha_dropout")
+    return _alpha_drop(input, p, training, inplace, rng, True, "feature_alpha_dropout")
 
 
 class AlphaDropout(_DropoutLayer):

@@ -5,6 +5,13 @@ The lookup is a gather (``take``), whose backward scatter-adds, so an id that ap
 several times receives the sum of its gradients.  With ``padding_idx`` the looked-up
 rows pass through ``where(id != padding_idx, rows, stop_gradient(rows))``: the same
 values, but no gradient reaches the padding row, as in PyTorch.
+
+With ``max_norm``, the rows the ids look up whose ``norm_type``-norm exceeds it are
+first rescaled in the table itself, without gradient, as PyTorch's
+``embedding_renorm_``: ``row *= max_norm / (norm + 1e-7)``.  The write is the one
+``with ad.no_grad(): weight[ids] = rows`` makes (an optimizer's kind of write), so a
+table that a live graph saved for its backward is refused there and then (PyTorch
+lets the write through and its backward refuses), and a compiled function replays it.
 """
 
 from __future__ import annotations
@@ -12,8 +19,11 @@ from __future__ import annotations
 import numpy as np
 
 from ..compile.hooks import made
+from ..grad_mode import no_grad
+from ..inplace import set_item
 from ..ops import elementwise as ew
 from ..ops.indexing import take
+from ..ops.operands import constant_argument
 from ..tensor import Tensor
 
 
@@ -60,6 +70,58 @@ def padding_index(padding_idx, n, where):
     return int(padding_idx) % n
 
 
+def renorm_arguments(max_norm, norm_type, where):
+    """``(max_norm, norm_type)`` as floats, checked; ``max_norm`` None stays None."""
+    if max_norm is None:
+        return None, norm_type
+    values = []
+    for name, value in (("max_norm", max_norm), ("norm_type", norm_type)):
+        value = constant_argument(value, where, name, "it rescales the table without gradient")
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer,
+                                                              np.floating)):
+            raise TypeError(f"{where}: {name} must be a real number, got {value!r}")
+        values.append(float(value))
+    if np.isnan(values[0]) or np.isnan(values[1]):
+        raise ValueError(f"{where}: max_norm and norm_type must not be NaN, got "
+                         f"max_norm={max_norm!r}, norm_type={norm_type!r}")
+    return tuple(values)
+
+
+def _renormed_rows(table, ids, max_norm, norm_type):
+    """The rows ``table[ids]``, each rescaled to ``max_norm / (norm + 1e-7)`` times itself
+    where its norm exceeds ``max_norm`` (PyTorch's ``embedding_renorm_``: the norm is
+    taken in the table's dtype, the scale in float64)."""
+    rows = table[ids]
+    if rows.shape[-1] == 0:
+        return rows
+    norms = np.linalg.norm(rows, ord=norm_type, axis=-1).astype(np.float64)
+    over = norms > max_norm
+    scale = (max_norm / (norms + 1e-7)).astype(table.dtype)
+    return np.where(over[..., None], rows * scale[..., None], rows)
+
+
+def renorm_(weight, ids, max_norm, norm_type, where):
+    """Rescale in place, without gradient, the rows of ``weight`` that ``ids`` look up
+    whose ``norm_type``-norm exceeds ``max_norm`` (what ``F.embedding(max_norm=)`` does
+    before its lookup).
+
+    >>> table = ad.tensor([[3.0, 4.0], [0.3, 0.4]])
+    >>> _ = renorm_(table, np.array([0, 1]), 1.0, 2.0, "embedding")
+    >>> np.round(table.data, 6)
+    array([[0.6, 0.8],
+           [0.3, 0.4]])
+    """
+    if not isinstance(weight, Tensor):
+        raise TypeError(f"{where}: max_norm rescales the table in place, so weight must be "
+                        f"a Tensor (a Parameter), got {type(weight).__name__}")
+    rows = made("embedding max_norm rows", _renormed_rows,
+                (weight.data, ids, max_norm, norm_type))
+    # An id looked up twice writes the same row twice: the values are equal.
+    with no_grad():
+        set_item(weight, ids, rows, f"{where} (max_norm)")
+    return weight
+
+
 def refuse_max_norm(max_norm, where):
     if max_norm is not None:
         raise ValueError(f"{where}: max_norm={max_norm!r} is not supported (PyTorch renormalises "
@@ -68,15 +130,19 @@ def refuse_max_norm(max_norm, where):
                          "ad.no_grad() after each optimizer step")
 
 
-def embedding(input, weight, padding_idx=None, max_norm=None, *,
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type: float = 2.0, *,
               where: str = "embedding") -> Tensor:
     """The rows ``weight[input]``, shape ``input.shape + (dim,)``, for a table ``weight``
     of shape ``(n, dim)`` and integer ids ``input`` in ``[0, n)``.
 
     With ``padding_idx`` (negative counts from the end) that row gets no gradient: its
     value is looked up as it is, but the gradient rows of its ids are dropped, as in
-    PyTorch.  ``max_norm`` is not supported and must stay None.
+    PyTorch.  With ``max_norm``, the looked-up rows whose ``norm_type``-norm exceeds it
+    are first rescaled to that norm in ``weight`` itself, without gradient (see the
+    module's notes: a table a live graph saved is refused).
 
+    >>> F.embedding([0], ad.tensor([[3.0, 4.0]]), max_norm=1.0)
+    tensor([[0.59999999, 0.79999998]])
     >>> table = ad.tensor(np.arange(6.0).reshape(3, 2), requires_grad=True)
     >>> F.embedding([2, 0, 2], table, padding_idx=0).sum().backward()
     >>> table.grad
@@ -84,7 +150,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, *,
            [0., 0.],
            [2., 2.]])
     """
-    refuse_max_norm(max_norm, where)
+    max_norm, norm_type = renorm_arguments(max_norm, norm_type, where)
     shape = tuple(weight.shape if isinstance(weight, Tensor) else np.shape(weight))
     if len(shape) != 2:
         raise ValueError(f"{where}: weight must be a table of shape (n, dim), one row per id, "
@@ -94,6 +160,8 @@ def embedding(input, weight, padding_idx=None, max_norm=None, *,
         raise TypeError(f"{where}: weight must hold floating-point values, got dtype {dtype}")
     padding_idx = padding_index(padding_idx, shape[0], where)
     ids = check_ids(input, shape[0], where)
+    if max_norm is not None:
+        renorm_(weight, ids, max_norm, norm_type, where)
     rows = take(weight, ids, axis=0)
     if padding_idx is None:
         return rows

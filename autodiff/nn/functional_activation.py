@@ -35,15 +35,6 @@ def float_tensor(x, where: str) -> Tensor:
     return x if isinstance(x, Tensor) else Tensor(x)
 
 
-def refuse_inplace(inplace, where: str) -> None:
-    """``inplace=True`` is refused (the dropouts, which do not write into their input)."""
-    if inplace:
-        raise ValueError(
-            f"{where}: inplace=True is not supported (autodiff does not overwrite an "
-            "input inside a recorded op); pass inplace=False, the default, and use the "
-            "returned Tensor, which has the values the in-place call would have written")
-
-
 def in_place(name: str):
     """The in-place twin ``name`` (e.g. ``"relu6_"``) that ``inplace=True`` routes to.
 

@@ -39,9 +39,11 @@ class _ActivationUpdate:
         return self._on_array(array, other)
 
 
-def apply_in_place(x, where, recorded, on_array, other=None, floats_only=True):
+def apply_in_place(x, where, recorded, on_array, other=None, floats_only=True,
+                   kind="an activation"):
     """Change tensor ``x`` in place to ``recorded(x, other)`` (an ``on_array`` twin
-    computes the same on ``x``'s array when nothing is recorded); return ``x``."""
+    computes the same on ``x``'s array when nothing is recorded); return ``x``.
+    ``kind`` names what ``where`` is in the advice given for a leaf that requires grad."""
     if not isinstance(x, Tensor):
         raise TypeError(f"{where}: expected a Tensor to change in place, got "
                         f"{type(x).__name__}; use the out-of-place function "
@@ -57,7 +59,7 @@ def apply_in_place(x, where, recorded, on_array, other=None, floats_only=True):
             raise
         # A leaf that requires grad (or a view of one, or a transform's input): the
         # generic advice speaks of updates; an activation has its out-of-place form.
-        raise RuntimeError(f"{error} For an activation: pass inplace=False, or call "
+        raise RuntimeError(f"{error} For {kind}: pass inplace=False, or call "
                            f"F.{where[:-1]}, which returns a new tensor.") from error
 
 

@@ -14,7 +14,7 @@ from .activation import ELU, GELU, SiLU, Softplus
 from .activation_more import (CELU, SELU, Hardsigmoid, Hardswish, Hardtanh, LogSigmoid, Mish,
                               ReLU6, Softsign)
 from .container import ModuleList
-from .embedding import embedding, padding_index, refuse_max_norm
+from .embedding import embedding, padding_index, renorm_arguments
 from .module import Module, Parameter, _generator
 
 
@@ -129,8 +129,10 @@ class Embedding(Module):
 
     ``padding_idx`` (negative counts from the end) names a row that starts at zeros and
     never gets a gradient, as in PyTorch: ids equal to it look up that row as it is,
-    and an optimizer leaves it unchanged.  ``max_norm``, ``scale_grad_by_freq=True`` and
-    ``sparse=True`` are not supported (refused); the arguments keep PyTorch's order.
+    and an optimizer leaves it unchanged.  ``max_norm`` rescales, at each call and
+    without gradient, the looked-up rows of ``weight`` whose ``norm_type``-norm exceeds
+    it, as ``F.embedding`` does.  ``scale_grad_by_freq=True`` and ``sparse=True`` are not
+    supported (refused); the arguments keep PyTorch's order.
 
     >>> emb = ad.nn.Embedding(10, 4, rng=0)
     >>> emb([1, 1, 7]).shape
@@ -153,13 +155,13 @@ class Embedding(Module):
         self.n = _positive_int(n, "n", "Embedding")
         self.dim = _positive_int(dim, "dim", "Embedding")
         where = f"Embedding({self.n}, {self.dim})"
-        refuse_max_norm(max_norm, where)
+        max_norm, _ = renorm_arguments(max_norm, norm_type, where)
         if scale_grad_by_freq or sparse:
             raise ValueError(f"{where}: scale_grad_by_freq=True and sparse=True are not "
                              "supported (gradients here are dense and unscaled); leave them "
                              "False")
+        self.max_norm, self.norm_type = max_norm, norm_type
         # PyTorch's attributes, at the only values taken here
-        self.max_norm, self.norm_type = None, norm_type
         self.scale_grad_by_freq, self.sparse = False, False
         self.padding_idx = padding_index(padding_idx, self.n, where)
         dtype = _float_dtype(dtype, "Embedding")
@@ -180,13 +182,20 @@ class Embedding(Module):
         return self.dim
 
     def forward(self, ids) -> Tensor:
-        return embedding(ids, self.weight, self.padding_idx,
+        return embedding(ids, self.weight, self.padding_idx, self.max_norm, self.norm_type,
                          where=f"Embedding({self.n}, {self.dim})")
 
     def extra_repr(self) -> str:
-        padding = "" if self.padding_idx is None else f", padding_idx={self.padding_idx}"
-        dtype = "" if self.weight.dtype == np.float64 else f", dtype={self.weight.dtype}"
-        return f"{self.n}, {self.dim}{padding}{dtype}"
+        shown = f"{self.n}, {self.dim}"
+        if self.padding_idx is not None:
+            shown += f", padding_idx={self.padding_idx}"
+        if self.max_norm is not None:
+            shown += f", max_norm={self.max_norm}"
+        if self.norm_type != 2:
+            shown += f", norm_type={self.norm_type}"
+        if self.weight.dtype != np.float64:
+            shown += f", dtype={self.weight.dtype}"
+        return shown
 
 
 class Bump(Module):
