@@ -122,14 +122,6 @@ def renorm_(weight, ids, max_norm, norm_type, where):
     return weight
 
 
-def refuse_max_norm(max_norm, where):
-    if max_norm is not None:
-        raise ValueError(f"{where}: max_norm={max_norm!r} is not supported (PyTorch renormalises "
-                         "the looked-up rows of the table in place during the forward); leave "
-                         "it None, and if the rows must stay short, rescale them under "
-                         "ad.no_grad() after each optimizer step")
-
-
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type: float = 2.0, *,
               where: str = "embedding") -> Tensor:
     """The rows ``weight[input]``, shape ``input.shape + (dim,)``, for a table ``weight``

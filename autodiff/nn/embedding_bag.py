@@ -7,6 +7,10 @@ its count for the mean).  An empty bag gives zeros.  The rows are gathered once
 (``take``); a sum or mean is a (bags, ids) 0/1 matrix times them, a maximum picks,
 for each bag and column, the first row holding it (PyTorch's choice for the
 gradient).  ``per_sample_weights`` (mode ``'sum'`` only) scale each id's row.
+
+With ``max_norm``, the rows the ids look up (all of them, padding ids included) are
+first rescaled in the table, without gradient, by ``F.embedding``'s renorm
+(PyTorch's ``embedding_renorm_``), after every argument has been checked.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from ..ops.indexing import take
 from ..ops.linalg import matmul
 from ..ops.ordering import take_along_axis
 from ..tensor import Tensor
-from .embedding import check_ids, padding_index, refuse_max_norm
+from .embedding import check_ids, padding_index, renorm_, renorm_arguments
 from .module import Module, Parameter, _generator
 from .modules import _float_dtype, _positive_int
 
@@ -89,14 +93,16 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type: float =
                   per_sample_weights=None, include_last_offset: bool = False,
                   padding_idx=None, *, where: str = "embedding_bag") -> Tensor:
     """The ``mode`` (``'sum'``, ``'mean'`` or ``'max'``) of the rows ``weight[ids]`` of
-    each bag, shape ``(bags, dim)``, as ``torch.nn.functional.embedding_bag``.
+    each bag, shape ``(bags, dim)``, as ``torch.nn.functional.embedding_bag``.  With
+    ``max_norm``, the looked-up rows whose ``norm_type``-norm exceeds it are first
+    rescaled to that norm in ``weight`` itself, without gradient (as ``F.embedding``).
 
     >>> table = ad.tensor(np.arange(8.0).reshape(4, 2))
     >>> F.embedding_bag(np.array([0, 1, 3, 2]), table, offsets=np.array([0, 2]), mode="sum")
     tensor([[ 2.,  4.],
             [10., 12.]])
     """
-    refuse_max_norm(max_norm, where)
+    max_norm, norm_type = renorm_arguments(max_norm, norm_type, where)
     if scale_grad_by_freq or sparse:
         raise ValueError(f"{where}: scale_grad_by_freq=True and sparse=True are not supported "
                          "(gradients here are dense and unscaled); leave them False")
@@ -124,8 +130,6 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type: float =
     else:
         raise ValueError(f"{where}: input must be 1-D (with offsets) or 2-D (bags as rows), "
                          f"got shape {ids.shape}")
-    flat_ids = made(f"{where} ids in a row", np.ravel, (ids,))
-    rows = take(weight, flat_ids, axis=0)                           # (ids, dim)
     if per_sample_weights is not None:
         if mode != "sum":
             raise ValueError(f"{where}: per_sample_weights is only supported with mode='sum' "
@@ -134,6 +138,11 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type: float =
         if psw_shape != ids.shape:
             raise ValueError(f"{where}: per_sample_weights must have the input's shape "
                              f"{ids.shape}, got {psw_shape}")
+    if max_norm is not None:
+        renorm_(weight, ids, max_norm, norm_type, where)
+    flat_ids = made(f"{where} ids in a row", np.ravel, (ids,))
+    rows = take(weight, flat_ids, axis=0)                           # (ids, dim)
+    if per_sample_weights is not None:
         psw = per_sample_weights if isinstance(per_sample_weights, Tensor) \
             else Tensor(np.asarray(per_sample_weights))
         rows = rows * _shape.reshape(psw, (-1, 1))
@@ -154,7 +163,8 @@ def _rows_as_bags(shape):
 class EmbeddingBag(Module):
     """A table whose bags of ids are reduced to one row each (``F.embedding_bag``), as
     ``torch.nn.EmbeddingBag``: ``weight`` (num_embeddings, embedding_dim) starts N(0, 1)
-    (the ``padding_idx`` row at zeros), drawn from ``rng``.
+    (the ``padding_idx`` row at zeros), drawn from ``rng``.  ``max_norm`` rescales, at
+    each call and without gradient, the looked-up rows whose ``norm_type``-norm exceeds it.
     ``forward(input, offsets=None, per_sample_weights=None)``.
 
     >>> bag = ad.nn.EmbeddingBag(10, 3, mode="sum", rng=0)
@@ -170,14 +180,14 @@ class EmbeddingBag(Module):
         self.num_embeddings = _positive_int(num_embeddings, "num_embeddings", "EmbeddingBag")
         self.embedding_dim = _positive_int(embedding_dim, "embedding_dim", "EmbeddingBag")
         where = f"EmbeddingBag({self.num_embeddings}, {self.embedding_dim})"
-        refuse_max_norm(max_norm, where)
+        max_norm, _ = renorm_arguments(max_norm, norm_type, where)
         if scale_grad_by_freq or sparse:
             raise ValueError(f"{where}: scale_grad_by_freq=True and sparse=True are not "
                              "supported; leave them False")
         if mode not in _MODES:
             raise ValueError(f"{where}: mode must be one of {list(_MODES)}, got {mode!r}")
         self.mode, self.include_last_offset = mode, bool(include_last_offset)
-        self.max_norm, self.norm_type = None, norm_type
+        self.max_norm, self.norm_type = max_norm, norm_type
         self.scale_grad_by_freq, self.sparse = False, False
         self.padding_idx = padding_index(padding_idx, self.num_embeddings, where)
         if _weight is not None:
@@ -195,13 +205,18 @@ class EmbeddingBag(Module):
         self.weight = Parameter(table)
 
     def forward(self, input, offsets=None, per_sample_weights=None):
-        return embedding_bag(input, self.weight, offsets, None, self.norm_type, False,
+        return embedding_bag(input, self.weight, offsets, self.max_norm, self.norm_type, False,
                              self.mode, False, per_sample_weights, self.include_last_offset,
                              self.padding_idx, where=f"EmbeddingBag({self.num_embeddings}, "
                                                      f"{self.embedding_dim})")
 
     def extra_repr(self):
-        text = f"{self.num_embeddings}, {self.embedding_dim}, mode={self.mode!r}"
+        text = f"{self.num_embeddings}, {self.embedding_dim}"
+        if self.max_norm is not None:
+            text += f", max_norm={self.max_norm}"
+        if self.norm_type != 2:
+            text += f", norm_type={self.norm_type}"
+        text += f", mode={self.mode!r}"
         if self.padding_idx is not None:
             text += f", padding_idx={self.padding_idx}"
         return text
