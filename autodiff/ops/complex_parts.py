@@ -3,8 +3,9 @@
 Tensors on the tape are real, so these are simple: the real part is the tensor
 itself (so is ``real_if_close``), as NumPy returns a real array itself; the conjugate
 is a copy, as NumPy's (an identity op on the tape); the imaginary part is zeros and
-the angle 0 or pi, both with no gradient (piecewise constant).  A complex
-tensor (which cannot require grad) gets NumPy's result, untracked.
+the angle 0 or pi, both piecewise constant: of a float tensor they are ops on the tape
+with gradient 0, as ``sign`` and ``floor`` (and ``torch.angle``).  A complex tensor
+(which cannot require grad) and an integer one get NumPy's result, untracked.
 """
 
 from __future__ import annotations
@@ -14,7 +15,31 @@ import numpy as np
 from ..compile.hooks import made     # parts computed again at each replay of ad.compile
 from ..compile.refusals import refuse_traced_values
 from ..tensor import Tensor
-from .registry import implements
+from .registry import defop, implements
+
+
+def _zero_rule(xp, g, ans, x, *args, **kwargs):
+    return xp.zeros_like(g)
+
+
+def _imag_copy(data):
+    return np.imag(data).copy()
+
+
+# Of a float tensor: on the tape, gradient 0 (piecewise constant), as sign and floor.
+_imag_of_real = defop("imag", _imag_copy, x=("0", _zero_rule), zero_grad_ae=True, reads=(),
+                      elementwise=True,
+                      doc="The imaginary part of a real tensor: zeros, gradient 0.\n\n"
+                          ">>> ad.imag(ad.tensor([1.0]))\ntensor([0.])")
+_angle_of_real = defop("angle", lambda x, deg=False: np.angle(x, deg=deg),
+                       x=("0", _zero_rule), deg=None, zero_grad_ae=True, reads=(),
+                       elementwise=True,
+                       doc="The argument of a real tensor: 0 or pi, gradient 0.\n\n"
+                           ">>> ad.angle(ad.tensor([-1.0]))\ntensor([3.14159265])")
+
+
+def _real_float_tensor(x):
+    return isinstance(x, Tensor) and x.dtype.kind == "f"
 
 
 def _is_complex(x):
@@ -35,17 +60,15 @@ def real(val) -> Tensor:
 
 @implements(np.imag)
 def imag(val) -> Tensor:
-    """The imaginary part: zeros (with no gradient) for a real tensor.
+    """The imaginary part: zeros for a real tensor (on the tape, gradient 0).
 
     >>> ad.imag(ad.tensor([1.0, 2.0]))
     tensor([0., 0.])
     """
+    if _real_float_tensor(val):
+        return _imag_of_real(val)
     data = val.data if isinstance(val, Tensor) else np.asarray(val)
     return Tensor(made("imag", _imag_copy, (data,)))
-
-
-def _imag_copy(data):
-    return np.imag(data).copy()
 
 
 @implements(np.conjugate)
@@ -66,11 +89,13 @@ def conj(x) -> Tensor:
 @implements(np.angle)
 def angle(z, deg: bool = False) -> Tensor:
     """The argument: for a real tensor 0 where it is positive and pi where negative
-    (180 with ``deg``), piecewise constant, so with no gradient, as ``imag``.
+    (180 with ``deg``), piecewise constant: on the tape with gradient 0, as ``sign``.
 
     >>> ad.angle(ad.tensor([2.0, -2.0]))
     tensor([0.        , 3.14159265])
     """
+    if _real_float_tensor(z):
+        return _angle_of_real(z, deg=bool(deg))
     data = z.data if isinstance(z, Tensor) else np.asarray(z)
     return Tensor(made("angle", np.angle, (data,), {"deg": deg}))
 
