@@ -78,3 +78,14 @@ backends = SimpleNamespace(
     cuda=SimpleNamespace(is_built=lambda: False),
     cudnn=SimpleNamespace(is_available=lambda: False, enabled=True, benchmark=False,
                           deterministic=False))
+
+
+def check_device(where: str, device) -> None:
+    """Accept ``device=`` of a creation function when it names the CPU (None, ``'cpu'``,
+    ``ad.device('cpu')``, a ``torch.device``); raise for any other.
+
+    >>> check_device("zeros", "cpu")
+    """
+    if device is not None and str(device).split(":")[0] != "cpu":
+        raise ValueError(f"{where}: device {str(device)!r} is not available; arrays live in "
+                         "NumPy, on the CPU (device='cpu' is accepted and does nothing)")

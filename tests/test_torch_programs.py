@@ -79,3 +79,45 @@ def test_dataloader_options_match_pytorch():
     batches = torch.utils.data.DataLoader(data, batch_size=4, pin_memory=False, timeout=0)
     ours = ad.data.DataLoader(data, batch_size=4, pin_memory=True, timeout=0)
     assert [b.tolist() for b in batches] == [b.tolist() for b in ours]
+
+
+CREATORS = [
+    ("tensor", lambda d: ad.tensor([1.0, 2.0], device=d)),
+    ("as_tensor", lambda d: ad.as_tensor([1.0, 2.0], device=d)),
+    ("zeros", lambda d: ad.zeros(2, 3, device=d)),
+    ("ones", lambda d: ad.ones(2, device=d, requires_grad=True)),
+    ("full", lambda d: ad.full((2,), 0.5, device=d)),
+    ("eye", lambda d: ad.eye(2, device=d)),
+    ("arange", lambda d: ad.arange(4, device=d)),
+    ("linspace", lambda d: ad.linspace(0.0, 1.0, 3, device=d)),
+    ("empty", lambda d: ad.empty(2, device=d)),
+    ("zeros_like", lambda d: ad.zeros_like(ad.ones(2), device=d)),
+    ("ones_like", lambda d: ad.ones_like(ad.ones(2), device=d)),
+    ("full_like", lambda d: ad.full_like(ad.ones(2), 3.0, device=d)),
+    ("rand", lambda d: ad.rand(2, device=d, rng=0)),
+    ("randn", lambda d: ad.randn(2, device=d, rng=0)),
+    ("randn_like", lambda d: ad.randn_like(ad.ones(2), device=d, rng=0)),
+    ("rand_like", lambda d: ad.rand_like(ad.ones(2), device=d, rng=0)),
+    ("randint", lambda d: ad.randint(0, 5, (3,), device=d, rng=0)),
+    ("randint_like", lambda d: ad.randint_like(ad.ones(2), 5, device=d, rng=0)),
+    ("randperm", lambda d: ad.randperm(4, device=d, rng=0)),
+]
+
+
+@pytest.mark.parametrize("name, make", CREATORS, ids=[n for n, _ in CREATORS])
+def test_creation_functions_take_a_cpu_device(name, make):
+    plain = make(None)
+    for device in ("cpu", ad.device("cpu"), ad.device("cpu:0")):
+        made = make(device)
+        assert made.shape == plain.shape and made.dtype == plain.dtype
+        assert made.requires_grad == plain.requires_grad
+    with pytest.raises(ValueError, match=f"{name}: device 'cuda:0' is not available"):
+        make("cuda:0")
+
+
+def test_creation_takes_a_torch_device():
+    torch = pytest.importorskip("torch")
+    t = ad.zeros(2, device=torch.device("cpu"))
+    np.testing.assert_array_equal(t.numpy(), torch.zeros(2, dtype=torch.float64).numpy())
+    with pytest.raises(ValueError, match="'cuda' is not available"):
+        ad.ones(2, device=torch.device("cuda"))
