@@ -121,3 +121,35 @@ def test_creation_takes_a_torch_device():
     np.testing.assert_array_equal(t.numpy(), torch.zeros(2, dtype=torch.float64).numpy())
     with pytest.raises(ValueError, match="'cuda' is not available"):
         ad.ones(2, device=torch.device("cuda"))
+
+
+def test_flatten_takes_start_and_end_dim_as_torch_flatten():
+    data = np.random.default_rng(0).standard_normal((2, 3, 4))
+    x = ad.tensor(data, requires_grad=True)
+    out = ad.flatten(x, 1)                       # the line of a CNN's forward
+    np.testing.assert_array_equal(out.numpy(), data.reshape(2, 12))
+    assert ad.flatten(x, 0, 1).shape == (6, 4) and ad.flatten(x, end_dim=-2).shape == (6, 4)
+    assert ad.flatten(x).shape == (24,) and ad.flatten(ad.tensor(2.0)).shape == (1,)
+    weights = np.arange(12.0).reshape(2, 6)
+    (out * ad.tensor(np.tile(weights, 2).reshape(2, 12))).sum().backward()
+    np.testing.assert_array_equal(x.grad, np.tile(weights, 2).reshape(2, 3, 4))
+    with pytest.raises(ValueError, match="start_dim=2 comes after end_dim=1"):
+        ad.flatten(x, 2, 1)
+    with pytest.raises(IndexError, match="dim 3 is out of range"):
+        ad.flatten(x, 3)
+
+
+def test_flatten_replays_compiled_and_batches_under_vmap():
+    step = ad.compile(lambda a: (ad.flatten(a, 1) ** 2).sum(axis=1))
+    data = np.arange(24.0).reshape(2, 3, 4)
+    for _ in range(2):
+        np.testing.assert_array_equal(step(data).numpy(), (data.reshape(2, 12) ** 2).sum(1))
+    assert ad.vmap(lambda a: ad.flatten(a, 1))(np.ones((5, 2, 3, 4))).shape == (5, 2, 12)
+
+
+def test_flatten_matches_torch():
+    torch = pytest.importorskip("torch")
+    data = np.random.default_rng(1).standard_normal((2, 3, 4, 5))
+    for dims in [(1,), (0, 2), (-3, -1), (2, 2)]:
+        np.testing.assert_array_equal(ad.flatten(ad.tensor(data), *dims).numpy(),
+                                      torch.flatten(torch.from_numpy(data), *dims).numpy())
