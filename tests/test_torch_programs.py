@@ -153,3 +153,27 @@ def test_flatten_matches_torch():
     for dims in [(1,), (0, 2), (-3, -1), (2, 2)]:
         np.testing.assert_array_equal(ad.flatten(ad.tensor(data), *dims).numpy(),
                                       torch.flatten(torch.from_numpy(data), *dims).numpy())
+
+
+def test_sort_takes_pytorchs_dim_and_descending():
+    data = np.array([[3.0, 1.0, 2.0], [0.5, 2.5, 1.5]])
+    x = ad.tensor(data, requires_grad=True)
+    values, indices = ad.sort(x, dim=1, descending=True)
+    np.testing.assert_array_equal(indices.numpy(), np.argsort(-data, axis=1))
+    np.testing.assert_array_equal(values.numpy(), -np.sort(-data, axis=1))
+    (values * ad.tensor([[1.0, 10.0, 100.0]] * 2)).sum().backward()
+    np.testing.assert_array_equal(x.grad, [[1.0, 100.0, 10.0], [100.0, 1.0, 10.0]])
+    np.testing.assert_array_equal(ad.sort(x, 0).numpy(), np.sort(data, 0))  # NumPy's
+    assert ad.sort(x, descending=False).indices.shape == (2, 3)
+    with pytest.raises(TypeError, match="pick one"):
+        ad.sort(x, 0, dim=1)
+
+
+def test_sort_matches_torch():
+    torch = pytest.importorskip("torch")
+    data = np.random.default_rng(2).standard_normal((3, 4))
+    for kwargs in ({"dim": 0}, {"dim": 1, "descending": True}, {"descending": True}):
+        ours = ad.sort(ad.tensor(data), **kwargs)
+        theirs = torch.sort(torch.from_numpy(data), **kwargs)
+        np.testing.assert_array_equal(ours.values.numpy(), theirs.values.numpy())
+        np.testing.assert_array_equal(ours.indices.numpy(), theirs.indices.numpy())
