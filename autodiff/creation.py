@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .devices import check_device
 from .compile.hooks import made
 from .graph import is_grad_enabled
 from .ops.numpy_dispatch import implements, implements_without_gradient
@@ -36,30 +37,33 @@ def _like_dtype(t, dtype):
     return np.asarray(t.data if isinstance(t, Tensor) else t).dtype if dtype is None else dtype
 
 
-def zeros(*shape, dtype=None, requires_grad: bool = False) -> Tensor:
+def zeros(*shape, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
     """A tensor of zeros (float64 unless ``dtype`` is given).
 
     >>> ad.zeros(2, 3).shape
     (2, 3)
     """
+    check_device("zeros", device)
     return _make(made("zeros", np.zeros, (_shape(shape, "zeros"), dtype)), requires_grad)
 
 
-def ones(*shape, dtype=None, requires_grad: bool = False) -> Tensor:
+def ones(*shape, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
     """A tensor of ones.
 
     >>> ad.ones((2,), requires_grad=True)
     tensor([1., 1.], requires_grad=True)
     """
+    check_device("ones", device)
     return _make(made("ones", np.ones, (_shape(shape, "ones"), dtype)), requires_grad)
 
 
-def full(shape, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
+def full(shape, fill_value, dtype=None, requires_grad: bool = False, *, device=None) -> Tensor:
     """A tensor filled with ``fill_value`` (NumPy's dtype rule: ``full(2, 1)`` is int).
 
     >>> ad.full((2,), 0.5)
     tensor([0.5, 0.5])
     """
+    check_device("full", device)
     shape = _shape(shape if isinstance(shape, (tuple, list)) else (shape,), "full")
     if isinstance(fill_value, Tensor):
         return _filled_with_tensor(shape, fill_value, dtype, requires_grad, "full")
@@ -88,17 +92,19 @@ def _filled_with_tensor(shape, value: Tensor, dtype, requires_grad, where) -> Te
 
 
 def eye(n: int, m: int | None = None, k: int = 0, dtype=None,
-        requires_grad: bool = False) -> Tensor:
+        requires_grad: bool = False, *, device=None) -> Tensor:
     """The identity matrix (ones on diagonal ``k``).
 
     >>> ad.eye(2)
     tensor([[1., 0.],
             [0., 1.]])
     """
+    check_device("eye", device)
     return _make(made("eye", np.eye, (n, m, k, dtype or np.float64)), requires_grad)
 
 
-def arange(start, stop=None, step=1, dtype=None, requires_grad: bool = False) -> Tensor:
+def arange(start, stop=None, step=1, dtype=None, requires_grad: bool = False, *,
+           device=None) -> Tensor:
     """Evenly spaced values in ``[start, stop)`` (integers stay integers, as in NumPy).
 
     >>> ad.arange(3)
@@ -106,6 +112,7 @@ def arange(start, stop=None, step=1, dtype=None, requires_grad: bool = False) ->
     >>> ad.arange(0.0, 1.0, 0.5)
     tensor([0. , 0.5])
     """
+    check_device("arange", device)
     if stop is None:
         if start is None:   # np.arange(None) raises; an empty range would hide the None
             raise TypeError("arange: got None for stop; call arange(stop) or "
@@ -115,7 +122,7 @@ def arange(start, stop=None, step=1, dtype=None, requires_grad: bool = False) ->
 
 
 def linspace(start, stop, num: int = 50, endpoint: bool = True, dtype=None,
-             requires_grad: bool = False, **numpy_kwargs):
+             requires_grad: bool = False, *, device=None, **numpy_kwargs):
     """``num`` evenly spaced values from ``start`` to ``stop`` (NumPy's default num=50).
 
     With a Tensor ``start`` or ``stop`` the result is recorded (differentiable in both,
@@ -126,6 +133,7 @@ def linspace(start, stop, num: int = 50, endpoint: bool = True, dtype=None,
     >>> ad.linspace(0, 1, 3, requires_grad=True).requires_grad
     True
     """
+    check_device("linspace", device)
     if isinstance(start, Tensor) or isinstance(stop, Tensor):
         if requires_grad:
             raise TypeError("linspace: requires_grad=True is for a new leaf; with a Tensor "
@@ -141,32 +149,35 @@ def linspace(start, stop, num: int = 50, endpoint: bool = True, dtype=None,
                       dict(numpy_kwargs, dtype=dtype)), requires_grad)
 
 
-def zeros_like(t, dtype=None, requires_grad: bool = False) -> Tensor:
+def zeros_like(t, dtype=None, requires_grad: bool = False, *, device=None) -> Tensor:
     """Zeros with ``t``'s shape and dtype.
 
     >>> ad.zeros_like(ad.tensor([1.0, 2.0]))
     tensor([0., 0.])
     """
+    check_device("zeros_like", device)
     return _make(made("zeros_like", np.zeros, (np.shape(getattr(t, "data", t)),
                                                    _like_dtype(t, dtype))), requires_grad)
 
 
-def ones_like(t, dtype=None, requires_grad: bool = False) -> Tensor:
+def ones_like(t, dtype=None, requires_grad: bool = False, *, device=None) -> Tensor:
     """Ones with ``t``'s shape and dtype.
 
     >>> ad.ones_like(ad.tensor([1.0, 2.0]))
     tensor([1., 1.])
     """
+    check_device("ones_like", device)
     return _make(made("ones_like", np.ones, (np.shape(getattr(t, "data", t)),
                                                  _like_dtype(t, dtype))), requires_grad)
 
 
-def full_like(t, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
+def full_like(t, fill_value, dtype=None, requires_grad: bool = False, *, device=None) -> Tensor:
     """``fill_value`` with ``t``'s shape and dtype.
 
     >>> ad.full_like(ad.tensor([1.0, 2.0]), 7)
     tensor([7., 7.])
     """
+    check_device("full_like", device)
     if isinstance(fill_value, Tensor):
         return _filled_with_tensor(np.shape(getattr(t, "data", t)), fill_value,
                                    _like_dtype(t, dtype), requires_grad, "full_like")
@@ -218,23 +229,25 @@ def _float_dtype(dtype, where):
     return dtype
 
 
-def rand(*shape, rng=None, dtype=None, requires_grad: bool = False) -> Tensor:
+def rand(*shape, rng=None, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
     """Uniform samples on ``[0, 1)``; ``rng`` is a seed or a ``np.random.Generator``.
 
     >>> ad.rand(2, rng=0).shape
     (2,)
     """
+    check_device("rand", device)
     dtype = _float_dtype(dtype, "rand")
     values = made("rand", _uniform, (rng, _shape(shape, "rand"), dtype), stateful=True)
     return _make(values, requires_grad)
 
 
-def randn(*shape, rng=None, dtype=None, requires_grad: bool = False) -> Tensor:
+def randn(*shape, rng=None, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
     """Standard normal samples; ``rng`` is a seed or a ``np.random.Generator``.
 
     >>> bool(np.all(ad.randn(3, rng=0).data == ad.randn(3, rng=0).data))
     True
     """
+    check_device("randn", device)
     dtype = _float_dtype(dtype, "randn")
     values = made("randn", _normal, (rng, _shape(shape, "randn"), dtype), stateful=True)
     return _make(values, requires_grad)

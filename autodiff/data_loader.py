@@ -80,15 +80,21 @@ class Subset(Dataset):
         return self.dataset[int(self.indices[index])]
 
 
-def random_split(dataset, lengths: Sequence[float], seed=None) -> list[Subset]:
+def random_split(dataset, lengths: Sequence[float], seed=None, *,
+                 generator=None) -> list[Subset]:
     """Split ``dataset`` into non-overlapping random ``Subset``s of the given lengths,
     or fractions summing to 1 (the remainder goes one by one to the first subsets, as
-    in PyTorch).  ``seed`` as in ``DataLoader``.
+    in PyTorch).  ``seed`` as in ``DataLoader``; ``generator=`` (PyTorch's name) takes
+    the same values (a ``np.random.Generator`` or an int).
 
     >>> train, test = ad.data.random_split(ad.data.TensorDataset(np.arange(10.0)), [0.8, 0.2])
     >>> len(train), len(test)
     (8, 2)
     """
+    if generator is not None:
+        if seed is not None:
+            raise TypeError("random_split: give seed= or generator=, not both")
+        seed = generator
     n = len(dataset)
     lengths = list(lengths)
     if lengths and all(isinstance(v, float) for v in lengths) and \
@@ -175,7 +181,11 @@ class DataLoader:
     the batches: of the batch sampler, or of an iterable data set's ``len()``.  These
     two are keyword arguments here: the fourth positional one is ``drop_last``.
     ``num_workers`` is accepted and the data are still loaded in this process (the
-    batches are the same; ``get_worker_info()`` is None).
+    batches are the same; ``get_worker_info()`` is None), and so are the options of
+    PyTorch's worker processes and device copies, which change nothing here:
+    ``pin_memory``, ``timeout``, ``worker_init_fn`` (never called: there is no worker),
+    ``multiprocessing_context``, ``prefetch_factor``, ``persistent_workers``,
+    ``pin_memory_device`` and ``in_order``.
 
     >>> X, y = np.arange(10.0).reshape(5, 2), np.arange(5)
     >>> loader = ad.data.DataLoader(ad.data.TensorDataset(X, y), batch_size=2)
@@ -185,7 +195,11 @@ class DataLoader:
 
     def __init__(self, dataset, batch_size: int | None = 1, shuffle: bool | None = False,
                  drop_last: bool = False, collate_fn: Callable | None = None, seed=None,
-                 generator=None, *, sampler=None, batch_sampler=None, num_workers: int = 0):
+                 generator=None, *, sampler=None, batch_sampler=None, num_workers: int = 0,
+                 pin_memory: bool = False, timeout: float = 0, worker_init_fn=None,
+                 multiprocessing_context=None, prefetch_factor: int | None = None,
+                 persistent_workers: bool = False, pin_memory_device: str = "",
+                 in_order: bool = True):
         where = "DataLoader"
         if batch_size is not None and (isinstance(batch_size, bool) or
                                        not isinstance(batch_size, (int, np.integer))
@@ -201,6 +215,13 @@ class DataLoader:
                 or num_workers < 0:
             raise ValueError(f"{where}: num_workers option should be non-negative; got "
                              f"{num_workers!r}")
+        # PyTorch's checks of the worker options, so that a script refused there is
+        # refused here too; otherwise these options change nothing in one process.
+        if timeout < 0:
+            raise ValueError(f"{where}: timeout option should be non-negative; got {timeout!r}")
+        if num_workers == 0 and (prefetch_factor is not None or persistent_workers):
+            raise ValueError(f"{where}: prefetch_factor and persistent_workers need "
+                             "num_workers > 0 (as in PyTorch); leave them out")
         if generator is not None and seed is not None:
             raise TypeError("DataLoader: give seed= or generator=, not both")
         if isinstance(dataset, IterableDataset):

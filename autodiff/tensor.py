@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Union
 
 import numpy as np
 
+from .devices import check_device
 from .tape_drop import (  # noqa: F401
     TapeDropWarning, called_by_name, converted_for_indices, tape_drop)
 from .grad_attr import grad_property, root_grad
@@ -615,12 +616,13 @@ def _checked_name(name):
     return str.__str__(name)        # a plain str: a subclass could point anywhere
 
 
-def tensor(data, requires_grad=False, dtype=None, name=None) -> Tensor:
+def tensor(data, requires_grad=False, dtype=None, name=None, *, device=None) -> Tensor:
     """Create a Tensor (same as ``Tensor(...)``).
 
     >>> ad.tensor([[1, 2], [3, 4]], dtype="float32", requires_grad=True).shape
     (2, 2)
     """
+    check_device("tensor", device)
     return Tensor(data, requires_grad=requires_grad, dtype=dtype, name=name)
 
 

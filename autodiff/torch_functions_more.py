@@ -14,6 +14,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .devices import check_device
 from .ops.operands import array_of, tensor_of
 from .tensor import Tensor
 
@@ -209,12 +210,13 @@ def bucketize(input, boundaries, *, out_int32: bool = False, right: bool = False
                         np.int32 if out_int32 else np.int64)))
 
 
-def empty(*size, dtype=None, requires_grad: bool = False) -> Tensor:
+def empty(*size, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
     """A tensor of shape ``size`` whose values are not to be relied on (they are zeros),
     as ``torch.empty`` and ``np.empty``; takes the shape as ``ad.zeros`` does.
 
     >>> ad.empty(2, 3).shape
     (2, 3)
     """
+    check_device("empty", device)
     from .creation import _shape, zeros
     return zeros(_shape(size, "empty"), dtype=dtype, requires_grad=requires_grad)

@@ -13,6 +13,7 @@ import sys
 
 import numpy as np
 
+from .devices import check_device
 from .grad_mode import _grad_mode, _SetGradEnabled
 from .nn.module import manual_seed
 from .ops.shape import concatenate
@@ -104,13 +105,14 @@ def from_numpy(array: np.ndarray) -> Tensor:
     return Tensor(array)
 
 
-def as_tensor(data, dtype=None) -> Tensor:
+def as_tensor(data, dtype=None, *, device=None) -> Tensor:
     """``data`` as a tensor, without a copy when it is already an array of ``dtype``
     (a tensor is returned as it is, or converted), as ``torch.as_tensor``.
 
     >>> ad.as_tensor([1, 2], dtype=np.float32)
     tensor([1., 2.], dtype=float32)
     """
+    check_device("as_tensor", device)
     if isinstance(data, Tensor):
         return data if dtype is None or np.dtype(dtype) == data.dtype else data.astype(dtype)
     return tensor(data, dtype=dtype)

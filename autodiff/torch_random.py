@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .devices import check_device
 from .compile.hooks import made
 from .creation import _generator, _shape, rand, randn
 from .ops.operands import array_of, python_numbers
@@ -29,24 +30,26 @@ def _like(where: str, t, dtype):
     return data.shape, dtype
 
 
-def randn_like(input, *, dtype=None, rng=None, requires_grad: bool = False) -> Tensor:
+def randn_like(input, *, dtype=None, rng=None, requires_grad: bool = False, device=None) -> Tensor:
     """Standard normal samples with ``input``'s shape and dtype, as ``torch.randn_like``.
 
     >>> ad.manual_seed(0); a = ad.randn_like(ad.zeros(3))
     >>> ad.manual_seed(0); bool((a.data == ad.randn_like(ad.zeros(3)).data).all())
     True
     """
+    check_device("randn_like", device)
     shape, dtype = _like("randn_like", input, dtype)
     return randn(shape, rng=rng, dtype=dtype, requires_grad=requires_grad)
 
 
-def rand_like(input, *, dtype=None, rng=None, requires_grad: bool = False) -> Tensor:
+def rand_like(input, *, dtype=None, rng=None, requires_grad: bool = False, device=None) -> Tensor:
     """Uniform samples on ``[0, 1)`` with ``input``'s shape and dtype, as
     ``torch.rand_like``.
 
     >>> ad.rand_like(ad.zeros((2, 2), dtype=np.float32), rng=0).dtype
     dtype('float32')
     """
+    check_device("rand_like", device)
     shape, dtype = _like("rand_like", input, dtype)
     return rand(shape, rng=rng, dtype=dtype, requires_grad=requires_grad)
 
@@ -55,7 +58,7 @@ def _integers(rng, low, high, size, dtype):
     return _generator(rng).integers(low, high, size=size, dtype=dtype)
 
 
-def randint(*args, size=None, rng=None, dtype=np.int64) -> Tensor:
+def randint(*args, size=None, rng=None, dtype=np.int64, device=None) -> Tensor:
     """Integers drawn uniformly from ``[low, high)``, as ``torch.randint``: called as
     ``randint(high, size)`` or ``randint(low, high, size)`` (``size`` a tuple, which
     may also go by keyword).
@@ -64,6 +67,7 @@ def randint(*args, size=None, rng=None, dtype=np.int64) -> Tensor:
     >>> t.shape, bool(((3 <= t.data) & (t.data < 7)).all()), t.dtype
     ((4,), True, dtype('int64'))
     """
+    check_device("randint", device)
     if size is None and args:
         *args, size = args
     if len(args) == 1:
@@ -154,7 +158,7 @@ def _refuse_values_out_of(where, low, high, dtype):
                          "dtype= (e.g. np.int64)")
 
 
-def randint_like(input, *bounds, low=None, high=None, dtype=None, rng=None) -> Tensor:
+def randint_like(input, *bounds, low=None, high=None, dtype=None, rng=None, device=None) -> Tensor:
     """Integers drawn uniformly from ``[low, high)`` with ``input``'s shape and (unless
     ``dtype`` is given) dtype, as ``torch.randint_like``: ``randint_like(t, high)`` or
     ``randint_like(t, low, high)`` (``low`` defaults to 0; ``high`` is required).
@@ -163,6 +167,7 @@ def randint_like(input, *bounds, low=None, high=None, dtype=None, rng=None) -> T
     >>> t.dtype, bool(((0 <= t.data) & (t.data < 5)).all())
     (dtype('float64'), True)
     """
+    check_device("randint_like", device)
     if len(bounds) == 2 and low is None and high is None:
         low, high = bounds
     elif len(bounds) == 1 and high is None:
@@ -192,12 +197,13 @@ def _permutation(rng, n, dtype):
     return _generator(rng).permutation(n).astype(dtype)
 
 
-def randperm(n: int, *, dtype=np.int64, rng=None) -> Tensor:
+def randperm(n: int, *, dtype=np.int64, rng=None, device=None) -> Tensor:
     """A random permutation of ``0, ..., n - 1``, as ``torch.randperm``.
 
     >>> sorted(ad.randperm(4, rng=0).tolist())
     [0, 1, 2, 3]
     """
+    check_device("randperm", device)
     n = _int_argument("randperm", "n", n)
     if n < 0:
         raise ValueError(f"randperm: n must be >= 0, got {n}")

@@ -104,15 +104,27 @@ def _check_no_order(name, order):
 
 
 @implements(np.sort)
-def sort(a, axis=-1, kind=None, order=None, *, stable=None) -> Tensor:
+def sort(a, axis=-1, kind=None, order=None, *, stable=None, dim=None,
+         descending=None) -> Tensor:
     """Sorted copy along ``axis`` (flattened when None), as ``np.sort``; each output's
-    gradient goes back to the input it came from.
+    gradient goes back to the input it came from.  With PyTorch's ``dim=`` or
+    ``descending=``, ``torch.sort``: ``(values, indices)``, as ``t.sort(dim=...)``.
 
     >>> x = ad.tensor([3.0, 1.0, 2.0], requires_grad=True)
     >>> y = ad.sort(x)
     >>> (y * ad.tensor([1.0, 10.0, 100.0])).sum().backward(); y, x.grad
     (tensor([1., 2., 3.], requires_grad=True), array([100.,   1.,  10.]))
+    >>> ad.sort(ad.tensor([3.0, 1.0, 2.0]), dim=0, descending=True).indices
+    tensor([0, 2, 1])
     """
+    if dim is not None or descending is not None:
+        if axis != -1 or kind is not None or order is not None:
+            raise TypeError("sort: got NumPy's axis=/kind=/order= with PyTorch's dim=/"
+                            "descending=; ad.sort(t, axis) is np.sort (a sorted copy), "
+                            "ad.sort(t, dim=..., descending=...) is torch.sort "
+                            "((values, indices)): pick one")
+        return tensor_of(a).sort(dim=-1 if dim is None else dim,
+                                 descending=bool(descending), stable=stable)
     _check_no_order("sort", order)
     if axis is None:
         a, axis = flatten(a), -1

@@ -126,14 +126,29 @@ squeeze = defop(
     axis=None, reads=())
 
 
-def _flatten_forward(x):
-    return np.reshape(x, -1)
+def _flatten_forward(x, start_dim=0, end_dim=-1):
+    if (start_dim, end_dim) in ((0, -1), (0, x.ndim - 1)):
+        return np.reshape(x, -1)
+    n = x.ndim or 1          # (a 0-d input flattens to one element, as in PyTorch)
+    for d in (start_dim, end_dim):
+        if isinstance(d, bool) or not isinstance(d, (int, np.integer)) or not -n <= d < n:
+            raise IndexError(f"flatten: dim {d!r} is out of range for a tensor of shape "
+                             f"{x.shape}; use ints in [{-n}, {n})")
+    start, end = start_dim % n, end_dim % n
+    if start > end:
+        raise ValueError(f"flatten: start_dim={start_dim} comes after end_dim={end_dim} "
+                         f"for a tensor of shape {x.shape}")
+    return np.reshape(x, x.shape[:start] + (-1,) + x.shape[end + 1:])
 
 
 flatten = defop(
     "flatten", _flatten_forward,
-    doc="All elements as one axis.\n\n>>> ad.flatten(ad.tensor(np.zeros((2, 3)))).shape\n(6,)",
-    x=("reshape(g, x.shape)", lambda xp, g, ans, x: xp.reshape(g, x.shape)), reads=())
+    doc="The axes from ``start_dim`` to ``end_dim`` as one axis (all of them by default), "
+        "as ``torch.flatten``.\n\n>>> ad.flatten(ad.tensor(np.zeros((2, 3)))).shape\n(6,)\n"
+        ">>> ad.flatten(ad.zeros(2, 3, 4), 1).shape\n(2, 12)",
+    x=("reshape(g, x.shape)",
+       lambda xp, g, ans, x, start_dim=0, end_dim=-1: xp.reshape(g, x.shape)),
+    start_dim=None, end_dim=None, reads=())
 
 broadcast_to = defop(
     "broadcast_to", np.broadcast_to,
