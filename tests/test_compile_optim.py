@@ -12,7 +12,7 @@ import autodiff as ad
 from autodiff.compile import TraceError
 from autodiff import kernels
 from autodiff.compile.fused_optim import FusedStep
-from autodiff.nn import functional as F
+from training_reference import mlp_batches, mlp_training
 
 
 OPTIMIZERS = {
@@ -32,24 +32,7 @@ OPTIMIZERS = {
 
 
 def _setup(kind, dtype):
-    model = ad.nn.MLP([5, 12, 3], rng=0)
-    for p in model.parameters():
-        p.data = p.data.astype(dtype)
-    opt = OPTIMIZERS[kind](model.parameters())
-
-    def step(xb, yb):
-        loss = F.cross_entropy(model(xb), yb)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        return loss
-    return model, opt, step
-
-
-def _batches(n, dtype, seed=0):
-    rng = np.random.default_rng(seed)
-    return [(rng.normal(size=(16, 5)).astype(dtype), rng.integers(0, 3, size=16))
-            for _ in range(n)]
+    return mlp_training(OPTIMIZERS[kind], dtype)
 
 
 def _state_bytes(opt):
@@ -68,7 +51,7 @@ def test_100_fused_steps_equal_eager_bitwise(kind, dtype):
     eager_model, eager_opt, eager = _setup(kind, dtype)
     model, opt, step = _setup(kind, dtype)
     compiled = ad.compile(step)
-    for i, (xb, yb) in enumerate(_batches(100, dtype)):
+    for i, (xb, yb) in enumerate(mlp_batches(100, dtype)):
         assert eager(xb, yb).data.tobytes() == compiled(xb, yb).data.tobytes(), f"step {i}"
     if kernels.JIT_ENABLED:
         fused = _fused_step(compiled)
@@ -87,7 +70,7 @@ def test_eager_and_compiled_steps_mix_on_one_optimizer(kind):
     reference_model, reference_opt, reference = _setup(kind, np.float64)
     model, opt, step = _setup(kind, np.float64)
     compiled = ad.compile(step)
-    for i, (xb, yb) in enumerate(_batches(30, np.float64, seed=3)):
+    for i, (xb, yb) in enumerate(mlp_batches(30, np.float64, seed=3)):
         chosen = step if 10 <= i < 15 or i == 25 else compiled
         assert reference(xb, yb).data.tobytes() == chosen(xb, yb).data.tobytes(), f"step {i}"
     for p, q in zip(reference_model.parameters(), model.parameters()):
@@ -99,7 +82,7 @@ def test_a_state_dict_loaded_between_replays_is_used():
     model, opt, step = _setup("adam", np.float64)
     other_model, other_opt, other = _setup("adam", np.float64)
     compiled = ad.compile(step)
-    batches = _batches(12, np.float64, seed=5)
+    batches = mlp_batches(12, np.float64, seed=5)
     for xb, yb in batches[:6]:
         compiled(xb, yb)
         other(xb, yb)
@@ -128,7 +111,7 @@ def test_a_learning_rate_set_by_a_scheduler_reaches_the_fused_step():
     eager_model, eager_opt, eager = make()
     model, opt, step = make()
     compiled = ad.compile(step)
-    for xb, yb in _batches(12, np.float32, seed=2):
+    for xb, yb in mlp_batches(12, np.float32, seed=2):
         assert eager(xb, yb).data.tobytes() == compiled(xb, yb).data.tobytes()
     assert opt.param_groups[0]["lr"] == eager_opt.param_groups[0]["lr"] == 0.05 / 16
     for p, q in zip(eager_model.parameters(), model.parameters()):
@@ -183,7 +166,7 @@ def test_a_learning_rate_of_any_number_type_gives_the_eager_result(lr):
     eager_model, eager_opt, eager = _setup("sgd momentum", np.float32)
     model, opt, step = _setup("sgd momentum", np.float32)
     compiled = ad.compile(step)
-    for i, (xb, yb) in enumerate(_batches(8, np.float32, seed=9)):
+    for i, (xb, yb) in enumerate(mlp_batches(8, np.float32, seed=9)):
         if i == 3:
             eager_opt.param_groups[0]["lr"] = opt.param_groups[0]["lr"] = lr
         assert eager(xb, yb).data.tobytes() == compiled(xb, yb).data.tobytes(), f"step {i}"
@@ -209,7 +192,7 @@ def test_a_setting_or_state_array_changed_between_replays_is_used(kind, change):
     eager_model, eager_opt, eager = _setup(kind, np.float64)
     model, opt, step = _setup(kind, np.float64)
     compiled = ad.compile(step)
-    for i, (xb, yb) in enumerate(_batches(8, np.float64, seed=3)):
+    for i, (xb, yb) in enumerate(mlp_batches(8, np.float64, seed=3)):
         if i == 4:
             for o in (eager_opt, opt):
                 if change == "new group":       # a new dict in the list, another lr
@@ -230,7 +213,7 @@ def test_a_setting_or_state_array_changed_between_replays_is_used(kind, change):
 def test_a_learning_rate_set_below_zero_after_tracing_is_refused_as_eagerly(kind, lr):
     model, opt, step = _setup(kind, np.float64)
     compiled = ad.compile(step)
-    batches = _batches(3, np.float64)
+    batches = mlp_batches(3, np.float64)
     for xb, yb in batches[:2]:
         compiled(xb, yb)
     before = [p.data.copy() for p in model.parameters()]
@@ -248,7 +231,7 @@ def test_a_fused_kernel_that_fails_mid_step_leaves_the_rest_to_the_numpy_code(mo
     eager_model, eager_opt, eager = _setup("adam", np.float64)
     model, opt, step = _setup("adam", np.float64)
     compiled = ad.compile(step)
-    batches = _batches(3, np.float64)
+    batches = mlp_batches(3, np.float64)
     for xb, yb in batches[:2]:
         eager(xb, yb)
         compiled(xb, yb)

@@ -11,8 +11,8 @@ import pytest
 import autodiff as ad
 from autodiff import nn
 from autodiff.compile import TraceError
-from autodiff.nn import functional as F
 from autodiff.optim import lr_scheduler as S
+from training_reference import mlp_batches, mlp_training
 
 NAN = float("nan")
 
@@ -270,25 +270,8 @@ OPTIMIZERS = {
 
 
 def _training(kind, dtype):
-    model = nn.MLP([5, 12, 3], rng=0)
-    for p in model.parameters():
-        p.data = p.data.astype(dtype)
-    opt = OPTIMIZERS[kind](model.parameters())
-    sched = S.ReduceLROnPlateau(opt, factor=0.5, patience=1)
-
-    def step(xb, yb):
-        loss = F.cross_entropy(model(xb), yb)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        return loss
-    return model, opt, sched, step
-
-
-def _batches(n, dtype, seed=0):
-    rng = np.random.default_rng(seed)
-    return [(rng.normal(size=(16, 5)).astype(dtype), rng.integers(0, 3, size=16))
-            for _ in range(n)]
+    model, opt, step = mlp_training(OPTIMIZERS[kind], dtype)
+    return model, opt, S.ReduceLROnPlateau(opt, factor=0.5, patience=1), step
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
@@ -299,7 +282,7 @@ def test_an_lr_drop_between_compiled_calls_reaches_the_compiled_step(kind, dtype
     compiled = ad.compile(step)
     # three steps per "epoch", then the scheduler sees a validation metric
     metrics = [3.0, 2.0, 2.5, 2.5, 2.5, 1.0, 1.0, 1.0]
-    batches = _batches(3 * len(metrics), dtype, seed=4)
+    batches = mlp_batches(3 * len(metrics), dtype, seed=4)
     for epoch, metric in enumerate(metrics):
         for xb, yb in batches[3 * epoch: 3 * epoch + 3]:
             assert eager(xb, yb).data.tobytes() == compiled(xb, yb).data.tobytes(), \
@@ -332,7 +315,7 @@ def test_a_step_on_the_losss_array_inside_a_compiled_function_is_replayed():
     eager_model, eager_opt, eager_sched, eager = make()
     model, opt, sched, step = make()
     compiled = ad.compile(step)
-    for xb, yb in _batches(10, np.float64, seed=7):
+    for xb, yb in mlp_batches(10, np.float64, seed=7):
         assert eager(xb, yb).data.tobytes() == compiled(xb, yb).data.tobytes()
     assert sched.last_epoch == eager_sched.last_epoch == 10
     assert sched.best == eager_sched.best
@@ -351,4 +334,4 @@ def test_a_tensor_metric_inside_a_compiled_function_is_refused_while_tracing():
         return loss
 
     with pytest.raises(TraceError, match=r"ReduceLROnPlateau.step(.|\n)*pass its array"):
-        step(*_batches(1, np.float64)[0])
+        step(*mlp_batches(1, np.float64)[0])

@@ -12,6 +12,7 @@ import pytest
 import autodiff as ad
 from autodiff import nn
 from autodiff.nn import functional as F
+from training_reference import assert_same_optimizer_state, mlp_training
 
 RNG = np.random.default_rng(17)
 
@@ -315,10 +316,7 @@ def test_state_dict_round_trip_continues_bitwise(cls, kwargs, tmp_path):
     _train(resumed, fresh, 4)
     for a, b in zip(model.parameters(), resumed.parameters()):
         assert a.data.tobytes() == b.data.tobytes()
-    for s, t in zip(opt.state, fresh.state):
-        assert sorted(s) == sorted(t)
-        for key in s:
-            assert np.asarray(s[key]).tobytes() == np.asarray(t[key]).tobytes(), key
+    assert_same_optimizer_state(opt, fresh)
 
 
 def test_load_state_dict_refuses_another_optimizers_state():
@@ -338,18 +336,7 @@ def test_load_state_dict_refuses_another_optimizers_state():
 # ----- ad.compile: no fused kernel, so the replay calls step() itself ----------------------
 
 def _training(cls, kwargs, dtype):
-    model = nn.MLP([5, 12, 3], rng=0)
-    for p in model.parameters():
-        p.data = p.data.astype(dtype)
-    opt = cls(model.parameters(), **kwargs)
-
-    def step(xb, yb):
-        loss = F.cross_entropy(model(xb), yb)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        return loss
-    return model, opt, step
+    return mlp_training(lambda ps: cls(ps, **kwargs), dtype)
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])

@@ -10,6 +10,7 @@ import pytest
 import autodiff as ad
 from autodiff import nn
 from autodiff.nn import functional as F
+from training_reference import mlp_batches, mlp_training
 
 RNG = np.random.default_rng(11)
 
@@ -224,25 +225,8 @@ def test_load_state_dict_refuses_another_optimizers_state():
 # ----- ad.compile ------------------------------------------------------------------------
 
 def _training(dtype):
-    model = nn.MLP([5, 12, 3], rng=0)
-    for p in model.parameters():
-        p.data = p.data.astype(dtype)
-    opt = ad.optim.Adagrad(model.parameters(), lr=0.05, lr_decay=0.01, weight_decay=1e-3,
-                           initial_accumulator_value=0.1)
-
-    def step(xb, yb):
-        loss = F.cross_entropy(model(xb), yb)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        return loss
-    return model, opt, step
-
-
-def _batches(n, dtype, seed=0):
-    rng = np.random.default_rng(seed)
-    return [(rng.normal(size=(16, 5)).astype(dtype), rng.integers(0, 3, size=16))
-            for _ in range(n)]
+    return mlp_training(lambda ps: ad.optim.Adagrad(
+        ps, lr=0.05, lr_decay=0.01, weight_decay=1e-3, initial_accumulator_value=0.1), dtype)
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
@@ -250,7 +234,7 @@ def test_a_compiled_training_step_equals_eager_bitwise(dtype):
     eager_model, eager_opt, eager = _training(dtype)
     model, opt, step = _training(dtype)
     compiled = ad.compile(step)
-    for i, (xb, yb) in enumerate(_batches(20, dtype)):
+    for i, (xb, yb) in enumerate(mlp_batches(20, dtype)):
         assert eager(xb, yb).data.tobytes() == compiled(xb, yb).data.tobytes(), f"step {i}"
     for p, q in zip(eager_model.parameters(), model.parameters()):
         assert p.data.dtype == dtype
@@ -266,7 +250,7 @@ def test_a_compiled_step_follows_hyperparameters_changed_between_calls():
     compiled = ad.compile(step)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        for i, (xb, yb) in enumerate(_batches(10, np.float64, seed=1)):
+        for i, (xb, yb) in enumerate(mlp_batches(10, np.float64, seed=1)):
             if i == 4:
                 for o in (eager_opt, opt):
                     o.param_groups[0].update(lr=0.01, lr_decay=0.5, weight_decay=0.0)

@@ -10,6 +10,7 @@ import pytest
 import autodiff as ad
 from autodiff import nn
 from autodiff.nn import functional as F
+from training_reference import assert_same_optimizer_state, mlp_batches
 
 RNG = np.random.default_rng(5)
 
@@ -291,10 +292,7 @@ def test_state_dict_round_trip_continues_bitwise(cls, kwargs, tmp_path):
     train(resumed, fresh, 4)
     for a, b in zip(model.parameters(), resumed.parameters()):
         assert a.data.tobytes() == b.data.tobytes()
-    for s, t in zip(opt.state, fresh.state):
-        assert sorted(s) == sorted(t)
-        for key in s:
-            assert np.asarray(s[key]).tobytes() == np.asarray(t[key]).tobytes(), key
+    assert_same_optimizer_state(opt, fresh)
 
 
 def test_load_state_dict_refuses_another_optimizers_state():
@@ -330,12 +328,6 @@ def _training(cls, dtype, schedule_inside):
     return model, opt, sched, step
 
 
-def _batches(n, dtype, seed=0):
-    rng = np.random.default_rng(seed)
-    return [(rng.normal(size=(16, 5)).astype(dtype), rng.integers(0, 3, size=16))
-            for _ in range(n)]
-
-
 @pytest.mark.parametrize("schedule_inside", [False, True])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("cls", [ad.optim.NAdam, ad.optim.RAdam, ad.optim.Adamax])
@@ -344,7 +336,7 @@ def test_a_compiled_training_step_with_a_sequential_schedule_equals_eager_bitwis
     eager_model, eager_opt, eager_sched, eager = _training(cls, dtype, schedule_inside)
     model, opt, sched, step = _training(cls, dtype, schedule_inside)
     compiled = ad.compile(step)
-    for i, (xb, yb) in enumerate(_batches(20, dtype)):
+    for i, (xb, yb) in enumerate(mlp_batches(20, dtype)):
         assert eager(xb, yb).data.tobytes() == compiled(xb, yb).data.tobytes(), f"step {i}"
         if not schedule_inside:             # stepped between the compiled calls
             eager_sched.step()
