@@ -611,7 +611,7 @@ def test_the_plan_draws_with_its_phases_as_clusters():
     boxes = sum(len(i.extra["kernel"].members) if i.kind == "kernel" else 1
                 for i in step.plan.instrs)      # a fused kernel: one box per step in it
     assert source.count("shape=box") == boxes
-    assert "joint cross_entropy" in source and "call SGD.step" in source
+    assert "cross_entropy head (fused)" in source and "call SGD.step" in source
 
 
 def test_the_replay_calls_raw_functions_and_builds_no_node():

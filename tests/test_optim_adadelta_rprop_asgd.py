@@ -354,7 +354,7 @@ def test_a_compiled_training_step_equals_eager_bitwise(cls, kwargs, dtype):
                 for o in (eager_opt, opt):
                     o.param_groups[0]["lr"] /= 2
             assert eager(xb, yb).data.tobytes() == compiled(xb, yb).data.tobytes(), i
-    assert not [i for i in compiled.plan.instrs if i.label.endswith("(fused)")]
+    assert not [i for i in compiled.plan.instrs if i.kind == "call" and i.label.endswith("(fused)")]
     for p, q in zip(eager_model.parameters(), model.parameters()):
         assert p.data.dtype == dtype
         assert p.data.tobytes() == q.data.tobytes()

@@ -106,6 +106,7 @@ from .fuse import fuse_elementwise
 from . import hooks as _hooks
 from .fused_optim import fuse_optimizer_steps
 from .gemm_update import fold_updates_into_products
+from .loss_head import fuse_loss_heads
 from .optimize import eliminate_dead_code, same_arrays
 from .plan import Plan
 from .replay import build, note_replay_error
@@ -253,6 +254,7 @@ class Compiled:
         plan.same_array = same_arrays(values)
         eliminate_dead_code(plan)
         if self.fuse:
+            fuse_loss_heads(plan)
             fuse_elementwise(plan, values)
         plan.checksums = {slot: checksum(plan.constant_values[slot])
                           for slot in plan.constant_values if slot in plan.live}

@@ -180,7 +180,8 @@ def plan_buffers(plan: Plan) -> Plan:
             # buffers up rather than track ever larger sets (quadratic in plan length).
             escaped |= through
             through = set()
-        if k in fresh or k in kernel_arrays or instr.kind == "ones":    # new arrays
+        if (k in fresh or k in kernel_arrays or instr.kind == "ones"
+                or instr.extra.get("new_arrays")):      # new arrays
             arrays = kernel_arrays.get(k, [0] * len(instr.outs))
             # ... except what a kernel run by NumPy returns without a buffer, which may
             # be a view of an input (a reshape, say).

@@ -32,6 +32,7 @@ import warnings
 import numpy as np
 
 from . import numpy_twins as _twins
+from . import parts as _parts
 from . import numpy_twins_nn as _twins_nn
 
 JIT_ENABLED = os.environ.get("AUTODIFF_JIT", "1").strip().lower() not in ("0", "false", "no", "off")
@@ -240,6 +241,30 @@ def cross_entropy_loss(logits: np.ndarray, target: np.ndarray) -> np.ndarray:
     if _cross_entropy_ok(logits, target):
         return _call("cross_entropy_loss", _twins.cross_entropy_loss, logits, target)
     return _twins.cross_entropy_loss(logits, target)
+
+
+def cross_entropy_head(x: np.ndarray, bias: np.ndarray,
+                       target: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``cross_entropy(x + bias, target)`` (bias along the rows), its gradient in the
+    logits, and that gradient summed over the rows (the bias's gradient): a compiled
+    step's loss head in one pass (``autodiff.compile.loss_head``), with the values of
+    the three calls it replaces.
+
+    >>> loss, grad, bias_grad = cross_entropy_head(np.zeros((2, 4)), np.zeros(4),
+    ...                                            np.array([0, 3]))
+    >>> bias_grad
+    array([-0.25,  0.25,  0.25, -0.25])
+    """
+    if (_cross_entropy_ok(x, target) and type(bias) is _nd and bias.dtype is x.dtype
+            and bias.shape == x.shape[1:] and bias.flags.c_contiguous
+            and _parts.how_many(*x.shape) == 1):
+        return _call("cross_entropy_head", _cross_entropy_head_calls, x, bias, target)
+    return _cross_entropy_head_calls(x, bias, target)
+
+
+def _cross_entropy_head_calls(x, bias, target):
+    loss, grad = cross_entropy(np.add(x, bias), target)
+    return loss, grad, np.add.reduce(grad, axis=0)
 
 
 # ----- scatter-add ------------------------------------------------------------------

@@ -596,8 +596,9 @@ from . import jit_conv, jit_nn, jit_rnn  # noqa: E402
 _ELSEWHERE = {
     name: module
     for module, names in (
-        (jit_nn, ("cross_entropy", "cross_entropy_loss", "erf", "erf_backward", "gelu",
-                  "gelu_backward", "layer_norm", "layer_norm_backward")),
+        (jit_nn, ("cross_entropy", "cross_entropy_head", "cross_entropy_loss", "erf",
+                  "erf_backward", "gelu", "gelu_backward", "layer_norm",
+                  "layer_norm_backward")),
         (jit_conv, ("col2im", "max_pool2d", "max_pool2d_backward")),
         (jit_rnn, ("lstm_cell_backward", "lstm_cell_forward")))
     for name in names}

@@ -328,6 +328,14 @@ def _exp_shifted_block(x, start, rows, xt, m, s):
     for r in range(rows):
         for j in range(c):
             xt[j, r] = x[start + r, j]
+    _exp_shifted_columns(xt, rows, m, s)
+
+
+@_kernel(fastmath=_MATH)
+def _exp_shifted_columns(xt, rows, m, s):
+    """The part of ``_exp_shifted_block`` after the transpose, on columns 0 .. rows
+    of xt (C, block)."""
+    c = xt.shape[0]
     for r in range(rows):
         m[r] = xt[0, r]
     for j in range(1, c):
@@ -389,6 +397,79 @@ def _cross_entropy_loss_narrow(x, target, row_loss):
     unused = np.empty((0, x.shape[1]), x.dtype)
     one = x.dtype.type(1)
     return _cross_entropy_narrow(x, target, unused, row_loss, one, one, False)
+
+
+# ----- the loss head of a compiled step: cross_entropy(x + bias) and its gradients ------
+# One call in place of a compiled step's seven (the bias add, the loss, its seed and
+# backward, the add's two rules and the bias gradient's sum: compile/loss_head.py).  The
+# arithmetic is that of ``np.add`` and of the kernels above, value for value, and the
+# bias gradient sums the gradient's rows in order, as NumPy's sum over axis 0 does, so
+# the results are the unfused steps' bit for bit.
+
+@_kernel(fastmath=_MATH, nogil=True)
+def _cross_entropy_head(x, bias, target, grad, bias_grad, row_loss, scale, one):
+    n, c = x.shape
+    if c <= _NARROW_CLASSES:
+        xt = np.empty((c, _NARROW_BLOCK), x.dtype)
+        m = np.empty(_NARROW_BLOCK, x.dtype)
+        s = np.empty(_NARROW_BLOCK, x.dtype)
+        picked = np.empty(_NARROW_BLOCK, x.dtype)    # each row's logit of its target
+        for start in range(0, n, _NARROW_BLOCK):
+            rows = min(_NARROW_BLOCK, n - start)
+            bad = _first_bad_class(target, start, rows, c)
+            if bad >= 0:
+                return -1.0 - bad
+            for r in range(rows):
+                for j in range(c):
+                    xt[j, r] = x[start + r, j] + bias[j]
+                picked[r] = xt[target[start + r], r]
+            _exp_shifted_columns(xt, rows, m, s)
+            for r in range(rows):
+                i = start + r
+                t = target[i]
+                row_loss[i] = math.log(s[r]) - (picked[r] - m[r])
+                p_target = xt[t, r] / s[r]
+                k = scale / s[r]
+                for j in range(c):
+                    grad[i, j] = xt[j, r] * k
+                grad[i, t] = (p_target - one) * scale
+    else:
+        for i in range(n):
+            t = _class_of(target, i, c)
+            if t < 0:
+                return -1.0 - i
+            xr, gr = x[i], grad[i]
+            for j in range(c):
+                gr[j] = xr[j] + bias[j]
+            picked_t = gr[t]
+            s_i, m_i = _exp_shifted_row(gr, gr)
+            row_loss[i] = math.log(s_i) - (picked_t - m_i)
+            p_target = gr[t] / s_i
+            k = scale / s_i
+            for j in range(c):
+                gr[j] *= k
+            gr[t] = (p_target - one) * scale
+    for j in range(c):
+        bias_grad[j] = grad[0, j]
+    for i in range(1, n):
+        for j in range(c):
+            bias_grad[j] += grad[i, j]
+    return 0.0
+
+
+def cross_entropy_head(x, bias, target):
+    """(mean cross-entropy of x + bias, its gradient in the logits, that gradient
+    summed over the rows); the dispatcher checked the arrays, and ``n`` >= 1."""
+    n, c = x.shape
+    grad = np.empty((n, c), x.dtype)
+    bias_grad = np.empty(c, x.dtype)
+    row_loss = np.empty(n)
+    dtype = x.dtype.type
+    marker = _cross_entropy_head(x, bias, target, grad, bias_grad, row_loss,
+                                 dtype(1.0 / n), dtype(1))
+    if marker < 0:
+        _mean_loss([(0, marker)], row_loss, x, target)     # raises, naming the row
+    return np.asarray(np.add.reduce(row_loss) / n, dtype=x.dtype), grad, bias_grad
 
 
 def _mean_loss(markers, row_loss, logits, target):
