@@ -10,6 +10,8 @@ PyTorch's layers (and shows in the repr where PyTorch shows it).
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from ..ops.shape import reshape
@@ -37,12 +39,24 @@ class _Elementwise(Module):
 class Hardtanh(_Elementwise):
     """``F.hardtanh`` as a layer: clamp to ``[min_val, max_val]`` (``max_val > min_val``).
 
+    ``min_value`` / ``max_value`` are PyTorch's deprecated names of ``min_val`` /
+    ``max_val``: given, they replace them, with a ``FutureWarning`` (as in PyTorch).
+
     >>> ad.nn.Hardtanh(-2.0, 2.0)(ad.tensor([-3.0, 1.0, 3.0]))
     tensor([-2.,  1.,  2.])
     """
 
-    def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False):
+    def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False,
+                 min_value: float | None = None, max_value: float | None = None):
         super().__init__(inplace)
+        if min_value is not None:
+            warnings.warn("keyword argument `min_value` is deprecated and renamed to "
+                          "`min_val`", FutureWarning, stacklevel=2)
+            min_val = min_value
+        if max_value is not None:
+            warnings.warn("keyword argument `max_value` is deprecated and renamed to "
+                          "`max_val`", FutureWarning, stacklevel=2)
+            max_val = max_value
         self.min_val = A.real_number(min_val, type(self).__name__, "min_val")
         self.max_val = A.real_number(max_val, type(self).__name__, "max_val")
         if not self.max_val > self.min_val:
