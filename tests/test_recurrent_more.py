@@ -299,16 +299,17 @@ def test_repr_names_the_new_arguments():
 
 # ----- errors ---------------------------------------------------------------------------
 
-def test_unimplemented_and_invalid_arguments_are_refused():
-    with pytest.raises(NotImplementedError, match=r"LSTM: proj_size=2 .*not implemented"):
-        ad.nn.LSTM(3, 4, proj_size=2)
+def test_invalid_arguments_are_refused():
     for bad in (-0.1, 1.5, True, "0.5"):
         with pytest.raises(ValueError, match=r"GRU: dropout .* in \[0, 1\]"):
             ad.nn.GRU(3, 4, num_layers=2, dropout=bad)
     with pytest.raises(ValueError, match=r"RNN: unknown nonlinearity 'gelu'.*'tanh' or 'relu'"):
         ad.nn.RNN(3, 4, nonlinearity="gelu")
-    with pytest.raises(TypeError):
+    with pytest.raises(ValueError, match=r"GRU: proj_size argument is only supported for "
+                                         r"LSTM, not RNN or GRU"):
         ad.nn.GRU(3, 4, proj_size=2)
+    with pytest.raises(TypeError):
+        ad.nn.RNN(3, 4, proj_size=2)
 
 
 def test_dropout_with_one_layer_warns_and_with_two_does_not():

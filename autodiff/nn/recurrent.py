@@ -33,6 +33,20 @@ def _positive(value, what, where):
     return int(value)
 
 
+def _projection_size(value, hidden_size, where):
+    """PyTorch's checks of ``proj_size``: an int, 0 (no projection) or in [1, hidden_size)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{where}: proj_size must be an int (0 for no projection), got "
+                        f"{value!r}")
+    if value < 0:
+        raise ValueError(f"{where}: proj_size should be a positive integer or zero to disable "
+                         f"projections, got proj_size={value}")
+    if value >= hidden_size:
+        raise ValueError(f"{where}: proj_size has to be smaller than hidden_size, got "
+                         f"proj_size={value} and hidden_size={hidden_size}")
+    return int(value)
+
+
 def _probability(value, where):
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value <= 1:
         raise ValueError(f"{where}: dropout is the probability of zeroing an element of each "
@@ -69,10 +83,12 @@ class PyTorchGateLayout:
 class _RNNBase(PyTorchGateLayout, Module):
     _gates = 4
     _name = "LSTM"
+    _projects = False               # takes proj_size (LSTM)
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
                  bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
-                 bidirectional: bool = False, *, rng=None, dtype=np.float64):
+                 bidirectional: bool = False, *, rng=None, dtype=np.float64,
+                 proj_size: int = 0):
         super().__init__()
         where = self._name
         self.input_size = _positive(input_size, "input_size", where)
@@ -82,7 +98,11 @@ class _RNNBase(PyTorchGateLayout, Module):
         self.batch_first = bool(batch_first)
         self.dropout = _probability(dropout, where)
         self.bidirectional = bool(bidirectional)
-        self.proj_size = 0                  # PyTorch's attribute; projections are LSTM's only
+        # PyTorch's attribute; projections are LSTM's only (h_t = (o_t * tanh(c_t)) @ W_hr)
+        if proj_size != 0 and not self._projects:
+            raise ValueError(f"{where}: proj_size argument is only supported for LSTM, not "
+                             f"RNN or GRU, got proj_size={proj_size!r}")
+        self.proj_size = _projection_size(proj_size, self.hidden_size, where)
         if self.dropout > 0 and self.num_layers == 1:
             warnings.warn(f"{where}: dropout is applied to the output of every layer but the "
                           f"last, so non-zero dropout expects num_layers greater than 1, but "
@@ -100,14 +120,22 @@ class _RNNBase(PyTorchGateLayout, Module):
 
         def uniform(*shape):
             return Parameter(gen.uniform(-bound, bound, shape).astype(dtype))
+        out = self._state_size
         for layer in range(self.num_layers):
-            n_in = self.input_size if layer == 0 else h * self._directions
-            for suffix in self._suffixes(layer):
+            n_in = self.input_size if layer == 0 else out * self._directions
+            for suffix in self._suffixes(layer):       # PyTorch's order of parameters
                 setattr(self, f"weight_ih_{suffix}", uniform(n_in, k * h))
-                setattr(self, f"weight_hh_{suffix}", uniform(h, k * h))
+                setattr(self, f"weight_hh_{suffix}", uniform(out, k * h))
                 if self.bias:
                     setattr(self, f"bias_ih_{suffix}", uniform(k * h))
                     setattr(self, f"bias_hh_{suffix}", uniform(k * h))
+                if self.proj_size:
+                    setattr(self, f"weight_hr_{suffix}", uniform(h, self.proj_size))
+
+    @property
+    def _state_size(self):
+        """The size of h: proj_size with a projection, else hidden_size."""
+        return self.proj_size or self.hidden_size
 
     @property
     def _directions(self):
@@ -118,11 +146,16 @@ class _RNNBase(PyTorchGateLayout, Module):
         return [f"l{layer}", f"l{layer}_reverse"][:self._directions]
 
     def _label(self):
-        text = f"{self._name}({self.input_size}, {self.hidden_size}, num_layers={self.num_layers}"
+        text = f"{self._name}({self.input_size}, {self.hidden_size}, "
+        if self.proj_size:
+            text += f"proj_size={self.proj_size}, "
+        text += f"num_layers={self.num_layers}"
         return text + (", bidirectional=True)" if self.bidirectional else ")")
 
     def extra_repr(self):
         text = f"{self.input_size}, {self.hidden_size}"
+        if self.proj_size:
+            text += f", proj_size={self.proj_size}"
         if self.num_layers != 1:
             text += f", num_layers={self.num_layers}"
         if not self.bias:
@@ -164,19 +197,20 @@ class _RNNBase(PyTorchGateLayout, Module):
             raise ValueError(f"{self._label()}: the sequence is empty (shape {shape})")
         return x, unbatched
 
-    def _state(self, state, batch, unbatched, dtype, what):
-        """The initial state as one (B, H) Tensor per layer and direction."""
+    def _state(self, state, batch, unbatched, dtype, what, size_name="hidden_size"):
+        """The initial state as one (B, size) Tensor per layer and direction; the size
+        is the attribute ``size_name`` (h_0 of an LSTM with projections: proj_size)."""
         count = self.num_layers * self._directions
-        expected = ((count, self.hidden_size) if unbatched else
-                    (count, batch, self.hidden_size))
+        size = getattr(self, size_name)
+        expected = (count, size) if unbatched else (count, batch, size)
         if state is None:
-            zeros = made("zeros", np.zeros, ((batch, self.hidden_size), dtype))
+            zeros = made("zeros", np.zeros, ((batch, size), dtype))
             return [Tensor(zeros)] * count
         shape = _shape_of(state)
         if shape != expected:
             first = "num_layers * 2 (bidirectional)" if self.bidirectional else "num_layers"
-            layout = (f"({first}, hidden_size) for unbatched input" if unbatched else
-                      f"({first}, batch, hidden_size)")
+            layout = (f"({first}, {size_name}) for unbatched input" if unbatched else
+                      f"({first}, batch, {size_name})")
             raise ValueError(f"{self._label()}: expected {what} of shape {expected} {layout}, "
                              f"got {shape}")
         state = state_of_dtype(self._label(), what, state, dtype)
@@ -193,7 +227,7 @@ class _RNNBase(PyTorchGateLayout, Module):
 
     def _run(self, x, states):
         """Every layer and direction over x (T, B, input); ``states`` holds one list per
-        kind of state (h, or h and c) of one (B, H) Tensor per layer and direction.
+        kind of state (h, or h and c) of one (B, size) Tensor per layer and direction.
         Returns the last layer's output and the final states in the same lists."""
         finals = [[] for _ in states]
         for layer in range(self.num_layers):
@@ -233,9 +267,16 @@ class LSTM(_RNNBase):
     direction on the feature axis (2H); ``dropout=p`` zeroes the outputs of every layer
     but the last in training mode, with masks drawn from ``rng`` (an int seed or a
     ``np.random.Generator``, which also draws the initial weights; default: the
-    generator of ``ad.nn.manual_seed``).  ``proj_size`` is not implemented.
+    generator of ``ad.nn.manual_seed``).
 
     Gates in PyTorch's order i, f, g, o: ``c' = f*c + i*g``, ``h' = o*tanh(c')``.
+
+    ``proj_size=P`` (``0 < P < hidden_size``) is PyTorch's LSTM with projections:
+    ``h' = (o*tanh(c')) @ weight_hr`` with one more parameter ``weight_hr_l{k}`` per
+    layer and direction (PyTorch's (P, H); ``x @ W`` layout (H, P) here), so h, the
+    output and ``h_0`` / ``h_n`` have P features (``c`` keeps H) and the next layer
+    takes P * num_directions.  Its time steps are recorded one by one (the cell of
+    each step is the fused op).
 
     >>> lstm = ad.nn.LSTM(3, 5, num_layers=2, rng=0)
     >>> out, (h, c) = lstm(ad.tensor(np.zeros((7, 2, 3))))
@@ -245,27 +286,28 @@ class LSTM(_RNNBase):
     >>> out, (h, c) = bi(ad.tensor(np.zeros((7, 2, 3))))
     >>> out.shape, h.shape
     ((7, 2, 10), (4, 2, 5))
+    >>> out, (h, c) = ad.nn.LSTM(3, 5, proj_size=2, rng=0)(ad.tensor(np.zeros((7, 2, 3))))
+    >>> out.shape, h.shape, c.shape
+    ((7, 2, 2), (1, 2, 2), (1, 2, 5))
     """
 
     _gates = 4
     _name = "LSTM"
+    _projects = True
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
                  bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
                  bidirectional: bool = False, proj_size: int = 0, *, rng=None,
                  dtype=np.float64):
-        if proj_size != 0:
-            raise NotImplementedError(
-                f"LSTM: proj_size={proj_size!r} (an LSTM with projections) is not implemented "
-                "here; use proj_size=0")
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
-                         bidirectional, rng=rng, dtype=dtype)
+                         bidirectional, rng=rng, dtype=dtype, proj_size=proj_size)
 
     def forward(self, x, hx=None):
         x, unbatched = self._sequence(x)
         batch, dtype = x.shape[1], x.dtype
         h0s, c0s = (None, None) if hx is None else self._pair(hx)
-        h0s = self._state(h0s, batch, unbatched, dtype, "h_0")
+        h0s = self._state(h0s, batch, unbatched, dtype, "h_0",
+                          "proj_size" if self.proj_size else "hidden_size")
         c0s = self._state(c0s, batch, unbatched, dtype, "c_0")
         out, (h_n, c_n) = self._run(x, [h0s, c0s])
         return self._output(out, unbatched), (self._final(h_n, unbatched),
@@ -277,8 +319,24 @@ class LSTM(_RNNBase):
         if self.bias:
             gx = gx + (getattr(self, f"bias_ih_{suffix}") + getattr(self, f"bias_hh_{suffix}"))
         gx = sh.reshape(gx, (steps, batch, 4 * hidden))
-        out = rec.lstm_layer(gx, state[0], state[1], getattr(self, f"weight_hh_{suffix}"))
+        w_hh = getattr(self, f"weight_hh_{suffix}")
+        if self.proj_size:
+            return self._projected_layer(gx, state, w_hh, getattr(self, f"weight_hr_{suffix}"))
+        out = rec.lstm_layer(gx, state[0], state[1], w_hh)
         return out[:, :, :hidden], (out[-1, :, :hidden], out[-1, :, hidden:])
+
+    def _projected_layer(self, gx, state, w_hh, w_hr):
+        """The recurrence with projections, one step at a time: the cell of a step is the
+        whole-sequence op over that step (o*tanh(c) and c), then h = o*tanh(c) @ w_hr."""
+        hidden = self.hidden_size
+        h, c = state
+        hs = []
+        for t in range(gx.shape[0]):
+            cell = rec.lstm_layer(gx[t:t + 1], h, c, w_hh)[0]
+            h = la.matmul(cell[:, :hidden], w_hr)
+            c = cell[:, hidden:]
+            hs.append(h)
+        return sh.stack(hs, axis=0), (h, c)
 
     def _pair(self, hx):
         if not (isinstance(hx, (tuple, list)) and len(hx) == 2):

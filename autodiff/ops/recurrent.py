@@ -68,9 +68,17 @@ def _sigmoid(x):
 
 def _lstm_forward(gx, h0, c0, w_hh):
     """gx (T, B, 4H), h0 and c0 (B, H), w_hh (H, 4H) -> (T, B, 2H) holding [h_t, c_t],
-    and the activated gates of every step (T, B, 4H) for the backward."""
+    and the activated gates of every step (T, B, 4H) for the backward.
+
+    Over one step h0 may have another size S than H, with w_hh (S, 4H): a step of an
+    LSTM with projections, whose h is projected outside the op."""
     steps, batch, four_h = gx.shape
     hidden = four_h // 4
+    if w_hh.shape[0] != hidden and steps != 1:
+        raise ValueError(f"lstm_layer: w_hh of shape {w_hh.shape} has {w_hh.shape[0]} rows, "
+                         f"not the hidden size {hidden}, which only one step can take (a "
+                         f"step of an LSTM with projections), but gx has {steps} steps "
+                         f"(shape {gx.shape}); run the steps one at a time")
     out = np.empty((steps, batch, 2 * hidden), dtype=gx.dtype)
     gates = np.empty_like(gx)
     h, c = h0, c0
@@ -91,7 +99,7 @@ def _lstm_vjp_numpy(g, ans, needs, gx, h0, c0, w_hh, gates):
     hidden = four_h // 4
     g = np.asarray(g, dtype=gx.dtype)
     d_gates = np.empty_like(gates)
-    dh_next = np.zeros_like(h0)
+    dh_next = np.zeros_like(c0)                     # the gradient of h_t (B, H), t > 0
     dc_next = np.zeros_like(c0)
     dc_prev = np.empty_like(c0)
     w_t = np.ascontiguousarray(w_hh.T)
@@ -105,8 +113,8 @@ def _lstm_vjp_numpy(g, ans, needs, gx, h0, c0, w_hh, gates):
             dh_next = d_gates[t] @ w_t
     grad_w = None
     if needs[3]:
-        h_prev = np.concatenate([h0[None], ans[:-1, :, :hidden]], axis=0)
-        grad_w = h_prev.reshape(-1, hidden).T @ d_gates.reshape(-1, four_h)
+        h_prev = h0[None] if steps == 1 else np.concatenate([h0[None], ans[:-1, :, :hidden]])
+        grad_w = h_prev.reshape(-1, w_hh.shape[0]).T @ d_gates.reshape(-1, four_h)
     return [d_gates, dh_next, dc_next, grad_w]
 
 
@@ -142,7 +150,7 @@ def _lstm_vjp_tensor(g, ans, needs, gx, h0, c0, w_hh, saved_gates):
     d_all = sh.stack(d_gates, axis=0)
     grad_w = None
     if needs[3]:
-        h_prev = sh.reshape(sh.stack(hs[:-1], axis=0), (-1, hidden))
+        h_prev = sh.reshape(sh.stack(hs[:-1], axis=0), (-1, w_hh.shape[0]))
         grad_w = la.matmul(sh.swapaxes(h_prev, 0, 1), sh.reshape(d_all, (-1, 4 * hidden)))
     return [d_all, dh_next, dc_next, grad_w]
 
@@ -158,7 +166,8 @@ lstm_layer = defop_joint(
     "backpropagation through time over the LSTM cell (gates i, f, g, o)", _lstm_joint,
     input_names=("gx", "h0", "c0", "w_hh"), saves=True, kernel=_lstm_kernel,
     doc="One LSTM layer over a whole sequence: (T, B, 4H) input projections, h0, c0, "
-        "w_hh (H, 4H) -> (T, B, 2H) = [h_t, c_t] (see ad.nn.LSTM).")
+        "w_hh (H, 4H) -> (T, B, 2H) = [h_t, c_t] (see ad.nn.LSTM); over one step h0 and "
+        "w_hh may have P rows instead of H (a step of an LSTM with projections).")
 
 
 # ----- GRU ---------------------------------------------------------------------------------
