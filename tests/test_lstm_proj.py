@@ -264,3 +264,26 @@ def test_compiled_training_step_is_bitwise_the_eager_one(dropout):
                                      compiled_lstm.named_parameters()):
             np.testing.assert_array_equal(q.data, p.data, err_msg=name)
     assert compiled_step.traces == 1
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_sizes_that_take_the_compiled_cell_kernels_match_torch(dtype):
+    # B * 4H >= 512 elements: the Numba cell kernels run (when the JIT is on).
+    torch = pytest.importorskip("torch")
+    theirs, ours = _torch_twin(torch, dtype, input_size=8, hidden_size=32, proj_size=12,
+                               num_layers=2)
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((4, 16, 8)).astype(dtype)
+    g = rng.standard_normal((4, 16, 12)).astype(dtype)
+    t_x, a_x = torch.tensor(x, requires_grad=True), ad.tensor(x, requires_grad=True)
+    t_out, _ = theirs(t_x)
+    a_out, _ = ours(a_x)
+    tol = TOLERANCE[dtype]
+    np.testing.assert_allclose(a_out.data, t_out.detach().numpy(), rtol=tol, atol=tol)
+    t_out.backward(torch.tensor(g))
+    a_out.backward(g)
+    np.testing.assert_allclose(a_x.grad, t_x.grad.numpy(), rtol=tol, atol=tol)
+    grads = ours._torch_export({n: p.grad for n, p in ours.named_parameters()})
+    for name, p in theirs.named_parameters():
+        np.testing.assert_allclose(grads[name], p.grad.numpy(), rtol=tol, atol=tol,
+                                   err_msg=name)
