@@ -4,8 +4,10 @@ Weights are stored for ``x @ W`` (``weight_ih_l{k}`` is (input, 4H) for LSTM, li
 ``Linear.weight``); ``to_torch_state_dict()`` transposes them to PyTorch's (4H, input).
 Both biases are kept, as in PyTorch.  Each LSTM or GRU layer is one op over the whole
 sequence (``autodiff.ops.recurrent``); the input projection of all time steps is one
-GEMM.  The reverse direction of a bidirectional layer runs the same op on the sequence
-flipped in time and flips its output back.
+GEMM.  An LSTM with projections (``proj_size``) runs that op one step at a time,
+since each step's h is projected (``@ weight_hr``) before the next.  The reverse
+direction of a bidirectional layer runs the same op on the sequence flipped in time
+and flips its output back.
 """
 
 from __future__ import annotations
