@@ -160,7 +160,7 @@ def grid_sample(input, grid, mode: str = "bilinear", padding_mode: str = "zeros"
         no_gradient = made(f"{where} grid link", np.zeros, ((n, points), bool))
         weights = [ew.where(no_gradient, sum(coords[1:], coords[0]), 1.0)]
     else:
-        weights = _linear_weights(coords)
+        weights = _linear_weights(coords, skip_non_finite=spatial == 3)
     pixels = _shape.reshape(x, (n, c, int(np.prod(x.shape[2:]))))
     total = None
     for k, weight in enumerate(weights):
@@ -176,9 +176,14 @@ def grid_sample(input, grid, mode: str = "bilinear", padding_mode: str = "zeros"
     return _shape.reshape(total, (n, c) + g.shape[1:-1])
 
 
-def _linear_weights(coords):
-    """The (bi/tri)linear weight of each corner of ``_corner_indices``, in its order."""
+def _linear_weights(coords, skip_non_finite):
+    """The (bi/tri)linear weight of each corner of ``_corner_indices``, in its order.
+    ``skip_non_finite``: an inf or nan coordinate (whose corners all lie outside) counts
+    as 0 into its cell, so the location passes the grid no nan, as PyTorch's 3-D kernel."""
     fractions = [coord - ew.stop_gradient(ew.floor(coord)) for coord in coords]
+    if skip_non_finite:
+        fractions = [ew.where(made("grid_sample finite", np.isfinite, (coord.data,)),
+                              fraction, 0.0) for coord, fraction in zip(coords, fractions)]
     weights = [None]
     for fraction in fractions:                          # x toggles fastest, as the corners
         weights = [w * f if w is not None else f
