@@ -101,7 +101,7 @@ def test_reflection_gradient_flips_with_each_mirror():
 
 def test_reflection_inside_compile_replays_on_new_grids_and_shapes():
     def step(u, g):
-        loss = (F.grid_sample(u, g, "bilinear", "reflection") ** 2).sum()
+        loss = (F.grid_sample(u, g, "bilinear", "reflection", False) ** 2).sum()
         loss.backward()
         return loss
 
@@ -161,15 +161,16 @@ def test_affine_grid_of_the_identity_samples_the_image_back_and_gradchecks(align
 
 def test_errors_name_the_op_and_the_fix():
     x, grid = ad.tensor(np.ones((1, 1, 2, 2))), ad.tensor(np.zeros((1, 1, 1, 2)))
-    with pytest.raises(NotImplementedError, match="grid_sample: mode must be one of"):
-        F.grid_sample(x, grid, "bicubic")
+    with pytest.raises(ValueError, match="grid_sample: mode must be one of .*'bicubic'.*"
+                                         "got 'cubic'"):
+        F.grid_sample(x, grid, "cubic", align_corners=False)
     with pytest.raises(ValueError, match="grid_sample: padding_mode must be one of .*"
                                          "'reflection'.*got 'reflect'"):
-        F.grid_sample(x, grid, padding_mode="reflect")
+        F.grid_sample(x, grid, padding_mode="reflect", align_corners=False)
     with pytest.raises(ValueError, match=r"grid_sample: expected input \(N, C, H, W\)"):
-        F.grid_sample(x, ad.tensor(np.zeros((1, 1, 1, 3))))
+        F.grid_sample(x, ad.tensor(np.zeros((1, 1, 1, 3))), align_corners=False)
     with pytest.raises(ValueError, match="affine_grid: expected theta of shape"):
-        F.affine_grid(ad.tensor(np.zeros((1, 2, 3))), (1, 1, 2, 2, 2))
+        F.affine_grid(ad.tensor(np.zeros((1, 2, 3))), (1, 1, 2, 2, 2), align_corners=False)
 
 
 def test_against_pytorch():
