@@ -111,6 +111,7 @@ from .torch_functions_more import (  # noqa: E402
     var_mean)
 from .serialization import load, save  # noqa: E402
 from .devices import backends, cuda, device  # noqa: E402  (only the CPU: no GPU is found)
+from .generator import Generator, default_generator  # noqa: E402  (torch.Generator)
 from . import autograd  # noqa: E402  (PyTorch's torch.autograd.grad, detect_anomaly)
 from . import func  # noqa: E402  (torch.func's names for the transforms, functional_call)
 from .optim import NoGradientWarning

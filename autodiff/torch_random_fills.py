@@ -1,9 +1,10 @@
 """PyTorch's in-place random fills: ``uniform_``, ``normal_``, ``bernoulli_``,
 ``exponential_`` and ``random_``.
 
-They draw from ``rng=`` (an int seed or a ``np.random.Generator``), or without it from
-the library's generator, which ``ad.manual_seed`` seeds; NumPy's global random state
-is never touched.  They write with ``inplace.fill``: into the array under
+They draw from ``rng=`` (an int seed, an ``ad.Generator`` or a ``np.random.Generator``;
+PyTorch's ``generator=`` means the same), or without them from the library's
+generator, which ``ad.manual_seed`` seeds; NumPy's global random state is never
+touched.  They write with ``inplace.fill``: into the array under
 ``ad.no_grad()`` or on a tensor that does not require grad, recorded on one that is
 not a leaf (whose old values then get no gradient, as in PyTorch), and refused on a
 leaf that requires grad in grad mode (``with ad.no_grad(): w.normal_()``, as
@@ -29,10 +30,13 @@ def _number(where: str, name: str, value):
     return float(value)
 
 
-def _draw(where: str, t, draw, rng, *args):
-    """``draw(generator, shape, *args)`` cast to ``t``'s dtype, written into ``t``."""
+def _draw(where: str, t, draw, rng, generator, *args):
+    """``draw(numpy_generator, shape, *args)`` cast to ``t``'s dtype, written into ``t``,
+    drawn from ``rng=`` or ``generator=`` (at most one given)."""
     from .compile.hooks import made
+    from .generator import chosen_rng
     from .inplace import fill
+    rng = chosen_rng(where, rng, generator)
     values = made(where, _drawn, (draw, rng, t.shape, t.dtype) + args, stateful=True)
     return fill(t, values, where)
 
@@ -67,7 +71,7 @@ class TorchRandomFills:
 
     __slots__ = ()
 
-    def uniform_(self, from_=0.0, to=1.0, *, rng=None):
+    def uniform_(self, from_=0.0, to=1.0, *, generator=None, rng=None):
         """Fill with values drawn uniformly from ``[from_, to)`` (PyTorch's ``from``);
         returns self.
 
@@ -78,22 +82,24 @@ class TorchRandomFills:
         low, high = _number("uniform_", "from_", from_), _number("uniform_", "to", to)
         if low > high:
             raise ValueError(f"uniform_: from_={from_} is larger than to={to}")
-        return _draw("uniform_", self, _uniform, rng, low, high)
+        return _draw("uniform_", self, _uniform, rng, generator, low, high)
 
-    def normal_(self, mean=0.0, std=1.0, *, rng=None):
+    def normal_(self, mean=0.0, std=1.0, *, generator=None, rng=None):
         """Fill with normal samples of ``mean`` and ``std``; returns self.
 
         >>> ad.manual_seed(0); a = ad.zeros(2).normal_()
+        <autodiff.Generator object at ...>
         >>> ad.manual_seed(0); bool((ad.zeros(2).normal_().data == a.data).all())
+        <autodiff.Generator object at ...>
         True
         """
         _float("normal_", self)
         mean, std = _number("normal_", "mean", mean), _number("normal_", "std", std)
         if std < 0:
             raise ValueError(f"normal_: std must be >= 0, got {std}")
-        return _draw("normal_", self, _normal, rng, mean, std)
+        return _draw("normal_", self, _normal, rng, generator, mean, std)
 
-    def bernoulli_(self, p=0.5, *, rng=None):
+    def bernoulli_(self, p=0.5, *, generator=None, rng=None):
         """Fill with 1 with probability ``p`` (a number, or a tensor that broadcasts to
         this shape), else 0; returns self.
 
@@ -111,9 +117,9 @@ class TorchRandomFills:
             raise ValueError("bernoulli_: p must be in [0, 1]")
         if self.dtype.kind not in "fiub":
             raise TypeError(f"bernoulli_: cannot fill a tensor of dtype {self.dtype}")
-        return _draw("bernoulli_", self, _bernoulli, rng, probabilities)
+        return _draw("bernoulli_", self, _bernoulli, rng, generator, probabilities)
 
-    def exponential_(self, lambd=1.0, *, rng=None):
+    def exponential_(self, lambd=1.0, *, generator=None, rng=None):
         """Fill with exponential samples of rate ``lambd`` (mean ``1 / lambd``);
         returns self.
 
@@ -124,9 +130,9 @@ class TorchRandomFills:
         rate = _number("exponential_", "lambd", lambd)
         if rate <= 0:
             raise ValueError(f"exponential_: lambd must be positive, got {lambd}")
-        return _draw("exponential_", self, _exponential, rng, rate)
+        return _draw("exponential_", self, _exponential, rng, generator, rate)
 
-    def random_(self, *bounds, rng=None):
+    def random_(self, *bounds, generator=None, rng=None):
         """Fill with integers drawn uniformly, as PyTorch's ``random_``:
         ``random_(to)`` from ``[0, to)``, ``random_(from, to)`` from ``[from, to)``,
         ``random_()`` from ``[0, 2**mantissa]`` for floats (every integer the dtype
@@ -155,4 +161,4 @@ class TorchRandomFills:
             raise ValueError(f"random_: the range [{low}, {high}) is empty; need from < to")
         if self.dtype.kind in "iu" and (low < np.iinfo(self.dtype).min or high > top):
             raise ValueError(f"random_: [{low}, {high}) does not fit in {self.dtype}")
-        return _draw("random_", self, _integers, rng, int(low), int(high))
+        return _draw("random_", self, _integers, rng, generator, int(low), int(high))

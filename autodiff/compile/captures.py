@@ -65,8 +65,10 @@ def captured_objects(fn) -> list:
     from ..optim.lr_scheduler import LRScheduler
     from ..optim.optimizer import Optimizer
 
+    from ..generator import Generator
+
     kinds = (Tensor, Module, Optimizer, LRScheduler, np.ndarray, np.random.Generator,
-             np.random.RandomState)
+             np.random.RandomState, Generator)
     return [(where, key, value) for _, where, key, value in _captured_names(fn)
             if isinstance(value, kinds)]
 
@@ -76,6 +78,7 @@ def check_generators_made_in_call(plan, fn, args, kwargs, modules) -> None:
     before the call holds (``rng=np.random.default_rng(7)`` written in the function):
     eager execution makes it anew, so every call draws the same numbers, while a
     replay keeps drawing from the one object the trace made."""
+    from ..generator import Generator
     from ..nn import module as nn_module
     from ..nn.module import Module
 
@@ -88,11 +91,16 @@ def check_generators_made_in_call(plan, fn, args, kwargs, modules) -> None:
     # (also inside what the names hold: a dict of settings, an object's attribute)
     known |= {id(v) for v, _ in reachable(named_values(fn)) if isinstance(v, kinds)}
     known |= {id(v) for v in (*args, *kwargs.values())}
+    known |= {id(v.numpy_generator()) for v in (*args, *kwargs.values())
+              if isinstance(v, Generator)}
     roots = [m for m, _ in modules.values()]
     roots += [v for _, _, _, v in _captured_names(fn) if isinstance(v, Module)]
     for root in roots:
         for module in root.modules():
             known |= {id(v) for v in vars(module).values() if isinstance(v, kinds)}
+            # (an ad.Generator's draws come from its NumPy generator, which the steps hold)
+            known |= {id(v.numpy_generator()) for v in vars(module).values()
+                      if isinstance(v, Generator)}
     for instr, generator in held:
         if id(generator) not in known:
             raise TraceError(
