@@ -23,7 +23,8 @@ import numpy as np
 from .compile.hooks import refused_in_trace, replayed
 from .devices import check_device, device as _device
 
-__all__ = ["Generator", "default_generator"]
+__all__ = ["Generator", "default_generator", "seed", "initial_seed", "get_rng_state",
+           "set_rng_state"]
 
 #: The seed of a new ``torch.Generator()``, which a new ``ad.Generator()`` also gets.
 DEFAULT_SEED = 67280421310721
@@ -199,6 +200,43 @@ class _LibraryGenerator(Generator):
 
 #: The library's generator, as ``torch.default_generator``.
 default_generator = _LibraryGenerator()
+
+
+def seed() -> int:
+    """Seed the library's generator from the operating system's randomness and return
+    the seed, as ``torch.seed``.
+
+    >>> s = ad.seed(); s == ad.initial_seed()
+    True
+    """
+    return default_generator.seed()
+
+
+def initial_seed() -> int:
+    """The seed of the library's generator (``ad.manual_seed``'s last, or 0), as
+    ``torch.initial_seed``.
+
+    >>> ad.manual_seed(3).initial_seed() == ad.initial_seed() == 3
+    True
+    """
+    return default_generator.initial_seed()
+
+
+def get_rng_state() -> dict:
+    """The library generator's state (a dict, as ``Generator.get_state``), as
+    ``torch.get_rng_state``.
+
+    >>> state = ad.get_rng_state(); a = ad.rand(2); ad.set_rng_state(state)
+    >>> bool((ad.rand(2).data == a.data).all())
+    True
+    """
+    return default_generator.get_state()
+
+
+def set_rng_state(new_state: dict) -> None:
+    """Restore a state of the library's generator that ``get_rng_state`` returned, as
+    ``torch.set_rng_state``."""
+    default_generator.set_state(new_state)
 
 
 def chosen_rng(where: str, rng, generator):

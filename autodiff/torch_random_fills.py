@@ -1,5 +1,6 @@
 """PyTorch's in-place random fills: ``uniform_``, ``normal_``, ``bernoulli_``,
-``exponential_`` and ``random_``.
+``exponential_``, ``random_``, ``cauchy_``, ``log_normal_`` and ``geometric_`` (and
+``bernoulli``, the new-tensor draw).
 
 They draw from ``rng=`` (an int seed, an ``ad.Generator`` or a ``np.random.Generator``;
 PyTorch's ``generator=`` means the same), or without them from the library's
@@ -64,6 +65,24 @@ def _exponential(generator, shape, rate):
 
 def _integers(generator, shape, low, high):
     return generator.integers(low, high, size=shape, endpoint=False)
+
+
+def _cauchy(generator, shape, median, sigma):
+    return median + sigma * generator.standard_cauchy(size=shape)
+
+
+def _log_normal(generator, shape, mean, std):
+    return generator.lognormal(mean, std, size=shape)
+
+
+def _geometric(generator, shape, p, dtype):
+    trials = generator.geometric(p, size=shape)
+    largest = int(np.iinfo(dtype).max) if dtype.kind in "iu" else np.inf
+    if trials.size and trials.max() > largest:
+        raise ValueError(f"geometric_: drew {trials.max()} trials, more than the tensor's "
+                         f"dtype {dtype} holds (at most {largest}); fill a wider dtype "
+                         "(np.int64 or a float)")
+    return trials
 
 
 class TorchRandomFills:
@@ -162,3 +181,53 @@ class TorchRandomFills:
         if self.dtype.kind in "iu" and (low < np.iinfo(self.dtype).min or high > top):
             raise ValueError(f"random_: [{low}, {high}) does not fit in {self.dtype}")
         return _draw("random_", self, _integers, rng, generator, int(low), int(high))
+
+    def cauchy_(self, median=0.0, sigma=1.0, *, generator=None, rng=None):
+        """Fill with Cauchy samples of location ``median`` and scale ``sigma``;
+        returns self.
+
+        >>> float(np.median(ad.zeros(10001).cauchy_(5.0, 0.1, rng=0).data)) > 4.9
+        True
+        """
+        _float("cauchy_", self)
+        median, sigma = _number("cauchy_", "median", median), _number("cauchy_", "sigma", sigma)
+        if sigma <= 0:
+            raise ValueError(f"cauchy_: sigma must be > 0, got {sigma}")
+        return _draw("cauchy_", self, _cauchy, rng, generator, median, sigma)
+
+    def log_normal_(self, mean=1.0, std=2.0, *, generator=None, rng=None):
+        """Fill with ``exp`` of normal samples of ``mean`` and ``std`` (PyTorch's
+        defaults, 1 and 2); returns self.
+
+        >>> bool((ad.zeros(4).log_normal_(rng=0).data > 0).all())
+        True
+        """
+        _float("log_normal_", self)
+        mean, std = _number("log_normal_", "mean", mean), _number("log_normal_", "std", std)
+        if std <= 0:
+            raise ValueError(f"log_normal_: std must be > 0, got {std}")
+        return _draw("log_normal_", self, _log_normal, rng, generator, mean, std)
+
+    def geometric_(self, p, *, generator=None, rng=None):
+        """Fill with the number of trials up to the first success, each a success with
+        probability ``p`` (1, 2, ...); returns self.
+
+        >>> bool((ad.zeros(5).geometric_(0.5, rng=0).data >= 1).all())
+        True
+        """
+        p = _number("geometric_", "p", p)
+        if not 0 < p < 1:
+            raise ValueError(f"geometric_: p must be in (0, 1), got {p}")
+        if self.dtype.kind not in "fiu":
+            raise TypeError(f"geometric_: cannot fill a tensor of dtype {self.dtype}")
+        return _draw("geometric_", self, _geometric, rng, generator, p, self.dtype)
+
+    def bernoulli(self, p=None, *, generator=None, rng=None):
+        """0/1 draws, each 1 with probability this tensor's value (or the number ``p``),
+        as ``ad.bernoulli(self)``; a new tensor.
+
+        >>> ad.tensor([0.0, 1.0]).bernoulli(rng=0)
+        tensor([0., 1.])
+        """
+        from .torch_random import bernoulli
+        return bernoulli(self, p, generator=generator, rng=rng)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import inspect
 import pickle
+import re
 
 import numpy as np
 import pytest
@@ -59,6 +60,10 @@ DRAWS = {
     "bernoulli_": lambda **s: ad.zeros(20).bernoulli_(0.5, **s),
     "exponential_": lambda **s: ad.zeros(5).exponential_(2.0, **s),
     "random_": lambda **s: ad.zeros(6, dtype=np.int64).random_(0, 1000, **s),
+    "cauchy_": lambda **s: ad.zeros(5).cauchy_(1.0, 2.0, **s),
+    "log_normal_": lambda **s: ad.zeros(5).log_normal_(**s),
+    "geometric_": lambda **s: ad.zeros(12, dtype=np.int64).geometric_(0.2, **s),
+    "Tensor.bernoulli": lambda **s: ad.full((20,), 0.5).bernoulli(**s),
     "init.uniform_": lambda **s: init.uniform_(ad.nn.Parameter(np.zeros(5)), **s),
     "init.normal_": lambda **s: init.normal_(ad.nn.Parameter(np.zeros(5)), **s),
     "init.xavier_uniform_": lambda **s: init.xavier_uniform_(ad.nn.Parameter(np.zeros((3, 4))),
@@ -139,6 +144,10 @@ BOTH = {
     "bernoulli_": lambda g: ad.zeros(2).bernoulli_(rng=0, generator=g),
     "exponential_": lambda g: ad.zeros(2).exponential_(rng=0, generator=g),
     "random_": lambda g: ad.zeros(2).random_(5, rng=0, generator=g),
+    "cauchy_": lambda g: ad.zeros(2).cauchy_(rng=0, generator=g),
+    "log_normal_": lambda g: ad.zeros(2).log_normal_(rng=0, generator=g),
+    "geometric_": lambda g: ad.zeros(2).geometric_(0.5, rng=0, generator=g),
+    "Tensor.bernoulli": lambda g: ad.full((2,), 0.5).bernoulli(rng=0, generator=g),
     "init.uniform_": lambda g: init.uniform_(ad.nn.Parameter(np.zeros(2)), rng=0, generator=g),
     "init.normal_": lambda g: init.normal_(ad.nn.Parameter(np.zeros(2)), rng=0, generator=g),
     "init.xavier_uniform_": lambda g: init.xavier_uniform_(ad.nn.Parameter(np.zeros((2, 2))),
@@ -312,6 +321,31 @@ def test_the_default_generator_seeds_states_and_stays_one_object():
     np.testing.assert_array_equal(ad.rand(2, generator=copied).data, ad.rand(2).data)
 
 
+def test_the_module_level_functions_read_and_set_the_library_generator():
+    ad.manual_seed(12)
+    assert ad.initial_seed() == 12
+    state = ad.get_rng_state()
+    a = ad.randn(3).data
+    ad.manual_seed(1)
+    assert ad.set_rng_state(state) is None and ad.initial_seed() == 12
+    np.testing.assert_array_equal(ad.randn(3).data, a)
+    s = ad.seed()
+    assert ad.initial_seed() == s and ad.default_generator.initial_seed() == s
+    b = ad.rand(2).data
+    ad.manual_seed(s)
+    np.testing.assert_array_equal(ad.rand(2).data, b)
+
+
+def test_the_module_level_functions_are_named_as_pytorchs():
+    torch = pytest.importorskip("torch")
+    for name in ("seed", "initial_seed", "get_rng_state", "set_rng_state", "manual_seed",
+                 "Generator", "default_generator"):
+        assert hasattr(torch, name) and hasattr(ad, name), name
+    assert type(torch.manual_seed(0)) is type(torch.default_generator)
+    assert type(ad.manual_seed(0)) is type(ad.default_generator)
+    assert isinstance(ad.default_generator, ad.Generator)
+
+
 def test_layers_and_dropout_take_a_generator_as_rng():
     a = ad.nn.Linear(3, 2, rng=ad.Generator().manual_seed(6))
     b = ad.nn.Linear(3, 2, rng=6)
@@ -335,10 +369,11 @@ def test_dataloader_shuffles_anew_each_epoch_and_repeats_after_reseeding():
 
 # ----- signatures, against PyTorch's ----------------------------------------------------
 
-def _documented_signature(fn) -> str:
-    """The first line of a built-in's docstring: its signature (``randn(*size, *,
-    generator=None, ...)``)."""
-    return (fn.__doc__ or "").strip().split("\n")[0]
+def _documents_generator(fn) -> bool:
+    """Whether the first line of a built-in's docstring, its signature (``randn(*size,
+    *, generator=None, ...)``), has a ``generator`` parameter."""
+    doc = fn.__doc__ if isinstance(fn.__doc__, str) else ""
+    return re.search(r"\bgenerator\s*[=:]", doc.strip().split("\n")[0]) is not None
 
 
 def _takes_generator(fn) -> bool:
@@ -351,7 +386,7 @@ def test_every_top_level_function_takes_generator_where_pytorchs_does():
     torch = pytest.importorskip("torch")
     theirs = [name for name in dir(torch) if not name.startswith("_") and hasattr(ad, name)
               and callable(getattr(torch, name))
-              and "generator" in _documented_signature(getattr(torch, name))]
+              and _documents_generator(getattr(torch, name))]
     assert {"rand", "randn", "randint", "randperm", "normal", "bernoulli", "multinomial",
             "poisson", "rand_like", "randn_like", "randint_like"} <= set(theirs)
     assert [name for name in theirs if not _takes_generator(getattr(ad, name))] == []
@@ -360,9 +395,9 @@ def test_every_top_level_function_takes_generator_where_pytorchs_does():
 def test_every_tensor_method_takes_generator_where_pytorchs_does():
     torch = pytest.importorskip("torch")
     theirs = [name for name in dir(torch.Tensor) if hasattr(ad.Tensor, name)
-              and "generator" in _documented_signature(getattr(torch.Tensor, name))]
-    assert {"uniform_", "normal_", "bernoulli_", "exponential_", "random_",
-            "multinomial"} <= set(theirs)
+              and _documents_generator(getattr(torch.Tensor, name))]
+    assert {"uniform_", "normal_", "bernoulli_", "exponential_", "random_", "cauchy_",
+            "log_normal_", "geometric_", "bernoulli", "multinomial"} <= set(theirs)
     assert [name for name in theirs if not _takes_generator(getattr(ad.Tensor, name))] == []
 
 
