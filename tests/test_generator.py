@@ -503,3 +503,38 @@ def test_compile_refuses_state_calls_a_replay_could_not_repeat(call):
     f = ad.compile(lambda x: (call(g), (x * ad.rand(2, generator=g)).sum())[1])
     with pytest.raises(TraceError, match=r"Generator\.(get_state|seed|set_state) is called"):
         f(ad.ones(2))
+
+
+# ----- a PyTorch script's lines, as written ----------------------------------------------
+
+def _script(torch, data):
+    """Lines of a PyTorch script that seed and pass generators, run with ``torch`` being
+    PyTorch or autodiff; the draws' shapes and the loader's indices."""
+    g = torch.Generator().manual_seed(0)
+    noise = torch.randn(3, 2, generator=g)
+    mask = torch.bernoulli(torch.full((4,), 0.5), generator=g)
+    picks = torch.multinomial(torch.ones(5), 3, generator=g)
+    order = torch.randperm(6, generator=g)
+    ints = torch.randint(0, 10, (4,), generator=g)
+    w = torch.empty(4, 3).uniform_(-0.1, 0.1, generator=g)
+    torch.nn.init.normal_(w, 0.0, 0.02, generator=g)
+    dataset = data.TensorDataset(torch.arange(10))
+    train, val = data.random_split(dataset, [7, 3], generator=torch.Generator().manual_seed(1))
+    loader = data.DataLoader(train, batch_size=4, shuffle=True, generator=g)
+    batches = [batch[0].tolist() for batch in loader]
+    shapes = [tuple(t.shape) for t in (noise, mask, picks, order, ints, w)]
+    return (shapes, batches, [int(i) for i in train.indices], [int(i) for i in val.indices],
+            g.initial_seed())
+
+
+def test_a_scripts_generator_lines_run_and_repeat_as_in_pytorch():
+    ours, again = _script(ad, ad.data), _script(ad, ad.data)
+    assert ours == again                                # the same seeds: the same run
+    torch = pytest.importorskip("torch")
+    import torch.utils.data as torch_data
+    theirs = _script(torch, torch_data)
+    assert ours[0] == theirs[0] and ours[4] == theirs[4] == 0      # shapes, the seed
+    for shapes, batches, train, val, _ in (ours, theirs):
+        assert [len(b) for b in batches] == [4, 3]
+        assert sorted(sum(batches, [])) == sorted(train)            # an epoch: all of train
+        assert sorted(train + val) == list(range(10)) and len(val) == 3
