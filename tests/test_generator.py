@@ -495,6 +495,20 @@ def test_compile_replays_a_generator_held_in_a_dict_or_an_object_and_manual_seed
         assert (eager[1] == eager[2]) == (holder == "reseeded inside")
 
 
+@pytest.mark.parametrize("draw, label", [
+    (lambda x, g: ad.nn.functional.dropout(x, 0.5, rng=g), "dropout mask"),
+    (lambda x, g: x * ad.distributions.Normal(ad.zeros(3), ad.ones(3)).sample(rng=g),
+     "Normal.sample"),
+    (lambda x, g: x * ad.zeros(3).normal_(generator=g), "normal_"),
+    (lambda x, g: x * init.normal_(ad.zeros(3), generator=g), "normal_"),
+])
+def test_compile_refuses_an_ad_generator_made_in_the_call_wherever_it_is_given(draw, label):
+    w = ad.nn.Parameter(np.ones(3))
+    f = ad.compile(lambda x: draw(w * x, ad.Generator().manual_seed(7)).sum())
+    with pytest.raises(TraceError, match=f"made during the call \\({label}"):
+        f(np.ones(3))
+
+
 @pytest.mark.parametrize("call", [lambda g: g.get_state(), lambda g: g.seed(),
                                   lambda g: g.set_state(ad.Generator().get_state())],
                          ids=["get_state", "seed", "set_state"])

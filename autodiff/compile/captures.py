@@ -78,13 +78,17 @@ def check_generators_made_in_call(plan, fn, args, kwargs, modules) -> None:
     before the call holds (``rng=np.random.default_rng(7)`` written in the function):
     eager execution makes it anew, so every call draws the same numbers, while a
     replay keeps drawing from the one object the trace made."""
-    from ..generator import Generator
+    from ..generator import Generator, default_generator
     from ..nn import module as nn_module
     from ..nn.module import Module
 
     kinds = (np.random.Generator, np.random.RandomState)
-    held = [(i, a) for i in plan.instrs for a in (*i.args, *(i.kwargs or {}).values())
-            if isinstance(a, kinds)]
+    # (a step given an ad.Generator as rng= draws from the generator's NumPy one; the
+    # generator's own replayed methods, manual_seed, draw nothing)
+    held = [(i, a.numpy_generator() if isinstance(a, Generator) else a) for i in plan.instrs
+            if not (i.kind == "call" and i.args and isinstance(i.args[0], Generator))
+            for a in (*i.args, *(i.kwargs or {}).values())
+            if isinstance(a, kinds + (Generator,)) and a is not default_generator]
     if not held:
         return
     known = {id(nn_module._rng)}
