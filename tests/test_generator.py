@@ -185,13 +185,15 @@ def test_seed_and_generator_together_are_refused_by_the_data_utilities(call):
 
 @pytest.mark.parametrize("call", [
     lambda: ad.randn(2, generator="seed"),
+    lambda: ad.randn(2, generator=True),
+    lambda: ad.randperm(2, rng=False),
     lambda: ad.zeros(2).normal_(generator=1.5),
     lambda: init.normal_(ad.nn.Parameter(np.zeros(2)), generator=[0]),
     lambda: RandomSampler(range(3), generator="seed"),
 ])
 def test_a_generator_of_another_kind_is_refused_naming_the_function(call):
-    with pytest.raises(TypeError, match=r"(randn|normal_|init\.normal_|RandomSampler): .*"
-                                        r"(generator=|ad\.Generator)"):
+    with pytest.raises(TypeError, match=r"(randn|randperm|normal_|init\.normal_|RandomSampler): "
+                                        r".*(generator=|rng=|ad\.Generator)"):
         call()
 
 
