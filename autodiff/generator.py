@@ -59,8 +59,9 @@ class Generator:
 
     It wraps a ``np.random.Generator`` (PCG64), so the numbers differ from PyTorch's
     for the same seed (PyTorch uses a Mersenne Twister): a seed repeats this library's
-    numbers, not PyTorch's.  A new generator starts from PyTorch's default seed,
-    67280421310721.  ``get_state()`` returns a dict, ``{"initial_seed": int,
+    numbers, not PyTorch's.  Seeded with ``s``, it draws what ``rng=s`` (that is,
+    ``np.random.default_rng(s)``) draws.  A new generator starts from PyTorch's default
+    seed, 67280421310721.  ``get_state()`` returns a dict, ``{"initial_seed": int,
     "bit_generator": NumPy's PCG64 state dict}`` (not PyTorch's byte tensor), which
     ``set_state`` takes back.  Only ``device='cpu'`` exists.
 
