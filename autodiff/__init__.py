@@ -111,6 +111,8 @@ from .torch_functions_more import (  # noqa: E402
     var_mean)
 from .serialization import load, save  # noqa: E402
 from .devices import backends, cuda, device  # noqa: E402  (only the CPU: no GPU is found)
+from .generator import (  # noqa: E402  (torch.Generator and the default one's functions)
+    Generator, default_generator, get_rng_state, initial_seed, seed, set_rng_state)
 from . import autograd  # noqa: E402  (PyTorch's torch.autograd.grad, detect_anomaly)
 from . import func  # noqa: E402  (torch.func's names for the transforms, functional_call)
 from .optim import NoGradientWarning

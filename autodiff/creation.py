@@ -3,8 +3,9 @@
 NumPy's semantics and defaults (float64 unless ``dtype=`` says otherwise; ``arange``
 of integers gives integers), with PyTorch's conveniences: the shape may be given as
 separate numbers (``ad.zeros(2, 3)``), every function takes ``requires_grad=``, and
-the random ones take ``rng=`` (an int seed or a ``np.random.Generator``; without it
-they draw from the library's generator, reseeded by ``ad.nn.manual_seed``).
+the random ones take ``rng=`` (an int seed, an ``ad.Generator`` or a
+``np.random.Generator``; PyTorch's ``generator=`` means the same; without them they
+draw from the library's generator, reseeded by ``ad.nn.manual_seed``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import numpy as np
 
 from .devices import check_device
 from .compile.hooks import made
+from .generator import chosen_rng
 from .graph import is_grad_enabled
 from .ops.numpy_dispatch import implements, implements_without_gradient
 from .tensor import Tensor
@@ -229,25 +231,31 @@ def _float_dtype(dtype, where):
     return dtype
 
 
-def rand(*shape, rng=None, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
-    """Uniform samples on ``[0, 1)``; ``rng`` is a seed or a ``np.random.Generator``.
+def rand(*shape, rng=None, generator=None, dtype=None, requires_grad: bool = False,
+         device=None) -> Tensor:
+    """Uniform samples on ``[0, 1)``; ``rng`` (or PyTorch's ``generator=``) is a seed, an
+    ``ad.Generator`` or a ``np.random.Generator``.
 
     >>> ad.rand(2, rng=0).shape
     (2,)
     """
     check_device("rand", device)
     dtype = _float_dtype(dtype, "rand")
+    rng = chosen_rng("rand", rng, generator)
     values = made("rand", _uniform, (rng, _shape(shape, "rand"), dtype), stateful=True)
     return _make(values, requires_grad)
 
 
-def randn(*shape, rng=None, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
-    """Standard normal samples; ``rng`` is a seed or a ``np.random.Generator``.
+def randn(*shape, rng=None, generator=None, dtype=None, requires_grad: bool = False,
+          device=None) -> Tensor:
+    """Standard normal samples; ``rng`` (or PyTorch's ``generator=``) is a seed, an
+    ``ad.Generator`` or a ``np.random.Generator``.
 
     >>> bool(np.all(ad.randn(3, rng=0).data == ad.randn(3, rng=0).data))
     True
     """
     check_device("randn", device)
     dtype = _float_dtype(dtype, "randn")
+    rng = chosen_rng("randn", rng, generator)
     values = made("randn", _normal, (rng, _shape(shape, "randn"), dtype), stateful=True)
     return _make(values, requires_grad)

@@ -85,7 +85,7 @@ def random_split(dataset, lengths: Sequence[float], seed=None, *,
     """Split ``dataset`` into non-overlapping random ``Subset``s of the given lengths,
     or fractions summing to 1 (the remainder goes one by one to the first subsets, as
     in PyTorch).  ``seed`` as in ``DataLoader``; ``generator=`` (PyTorch's name) takes
-    the same values (a ``np.random.Generator`` or an int).
+    the same values (an ``ad.Generator``, a ``np.random.Generator`` or an int).
 
     >>> train, test = ad.data.random_split(ad.data.TensorDataset(np.arange(10.0)), [0.8, 0.2])
     >>> len(train), len(test)
@@ -170,8 +170,9 @@ class DataLoader:
     ``batch_size`` examples per batch (``drop_last`` drops a short last one; ``None``
     gives the examples one by one, through ``collate_fn`` when one is given);
     ``shuffle`` draws a new order each epoch (each ``iter``) from the generator
-    ``ad.nn.manual_seed`` seeds, or from ``seed`` (an int gives the same order every
-    epoch; a ``np.random.Generator`` goes on drawing); ``collate_fn`` turns a list of
+    ``ad.nn.manual_seed`` seeds, or from ``seed`` or ``generator=`` (an int gives the
+    same order every epoch; an ``ad.Generator`` or a ``np.random.Generator`` goes on
+    drawing); ``collate_fn`` turns a list of
     examples into a batch (default: ``default_collate``).
 
     As in PyTorch, ``sampler=`` chooses the indices (instead of ``shuffle``) and

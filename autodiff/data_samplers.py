@@ -3,8 +3,9 @@ order.  ``SequentialSampler``, ``RandomSampler``, ``SubsetRandomSampler``,
 ``WeightedRandomSampler`` yield indices; ``BatchSampler`` groups them into lists.
 
 Random samplers take ``generator=``: None draws from the generator
-``ad.nn.manual_seed`` seeds (a new order at each ``iter``), a ``np.random.Generator``
-goes on drawing from itself, and an int gives the same order at every ``iter``.
+``ad.nn.manual_seed`` seeds (a new order at each ``iter``), an ``ad.Generator`` or a
+``np.random.Generator`` goes on drawing from itself, and an int gives the same order
+at every ``iter``.
 """
 
 from __future__ import annotations
@@ -13,15 +14,20 @@ from typing import Iterator
 
 import numpy as np
 
+from .generator import Generator
+
 
 def _generator(seed, where) -> np.random.Generator:
     if seed is None:
         from .nn.module import _generator as layers_generator   # ad.nn.manual_seed's
         return layers_generator(None)
+    if isinstance(seed, Generator):
+        return seed.numpy_generator()
     if isinstance(seed, np.random.Generator):
         return seed
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"{where}: seed must be None, an int or a np.random.Generator, got "
+        raise TypeError(f"{where}: seed must be None, an int, an ad.Generator or a "
+                        f"np.random.Generator (so must generator=), got "
                         f"{type(seed).__name__} {seed!r}")
     return np.random.default_rng(seed)
 

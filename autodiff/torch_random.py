@@ -3,8 +3,9 @@
 and ``ad.normal``.
 
 Without ``rng=`` they draw from the library's generator, which ``ad.manual_seed``
-seeds (as ``ad.rand`` and ``ad.randn`` do); ``rng=`` takes an int seed or a
-``np.random.Generator``.  NumPy's global random state is never touched.
+seeds (as ``ad.rand`` and ``ad.randn`` do); ``rng=`` takes an int seed, an
+``ad.Generator`` or a ``np.random.Generator``, and so does PyTorch's ``generator=``,
+which means the same.  NumPy's global random state is never touched.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import numpy as np
 from .devices import check_device
 from .compile.hooks import made
 from .creation import _generator, _shape, rand, randn
+from .generator import chosen_rng
 from .ops.operands import array_of, python_numbers
 from .tensor import Tensor
 
@@ -30,19 +32,24 @@ def _like(where: str, t, dtype):
     return data.shape, dtype
 
 
-def randn_like(input, *, dtype=None, rng=None, requires_grad: bool = False, device=None) -> Tensor:
+def randn_like(input, *, generator=None, dtype=None, rng=None, requires_grad: bool = False,
+               device=None) -> Tensor:
     """Standard normal samples with ``input``'s shape and dtype, as ``torch.randn_like``.
 
     >>> ad.manual_seed(0); a = ad.randn_like(ad.zeros(3))
+    <autodiff.Generator object at ...>
     >>> ad.manual_seed(0); bool((a.data == ad.randn_like(ad.zeros(3)).data).all())
+    <autodiff.Generator object at ...>
     True
     """
     check_device("randn_like", device)
     shape, dtype = _like("randn_like", input, dtype)
+    rng = chosen_rng("randn_like", rng, generator)
     return randn(shape, rng=rng, dtype=dtype, requires_grad=requires_grad)
 
 
-def rand_like(input, *, dtype=None, rng=None, requires_grad: bool = False, device=None) -> Tensor:
+def rand_like(input, *, generator=None, dtype=None, rng=None, requires_grad: bool = False,
+              device=None) -> Tensor:
     """Uniform samples on ``[0, 1)`` with ``input``'s shape and dtype, as
     ``torch.rand_like``.
 
@@ -51,6 +58,7 @@ def rand_like(input, *, dtype=None, rng=None, requires_grad: bool = False, devic
     """
     check_device("rand_like", device)
     shape, dtype = _like("rand_like", input, dtype)
+    rng = chosen_rng("rand_like", rng, generator)
     return rand(shape, rng=rng, dtype=dtype, requires_grad=requires_grad)
 
 
@@ -58,7 +66,8 @@ def _integers(rng, low, high, size, dtype):
     return _generator(rng).integers(low, high, size=size, dtype=dtype)
 
 
-def randint(*args, size=None, rng=None, dtype=np.int64, device=None) -> Tensor:
+def randint(*args, size=None, generator=None, rng=None, dtype=np.int64,
+            device=None) -> Tensor:
     """Integers drawn uniformly from ``[low, high)``, as ``torch.randint``: called as
     ``randint(high, size)`` or ``randint(low, high, size)`` (``size`` a tuple, which
     may also go by keyword).
@@ -89,6 +98,7 @@ def randint(*args, size=None, rng=None, dtype=np.int64, device=None) -> Tensor:
     if dtype.kind not in "iu":
         raise TypeError(f"randint: dtype must be an integer dtype, got {dtype}")
     shape = _shape(tuple(size), "randint")
+    rng = chosen_rng("randint", rng, generator)
     return Tensor(made("randint", _integers, (rng, int(low), int(high), shape, dtype),
                        stateful=True))
 
@@ -103,7 +113,8 @@ def _draw_categories(rng, probabilities, num_samples, replacement):
     return drawn.reshape(probabilities.shape[:-1] + (num_samples,))
 
 
-def multinomial(input, num_samples: int, replacement: bool = False, *, rng=None) -> Tensor:
+def multinomial(input, num_samples: int, replacement: bool = False, *, generator=None,
+                rng=None) -> Tensor:
     """Category indices drawn with probabilities proportional to the non-negative
     weights in each row of ``input`` (1-D or 2-D), as ``torch.multinomial``: shape
     ``(num_samples,)`` or ``(rows, num_samples)``, int64, no gradient.  Without
@@ -133,6 +144,7 @@ def multinomial(input, num_samples: int, replacement: bool = False, *, rng=None)
                 f"multinomial: cannot draw {num_samples} samples without replacement from a "
                 f"row with only {fewest} nonzero weights (shape {weights.shape}); draw "
                 "fewer, or pass replacement=True")
+    rng = chosen_rng("multinomial", rng, generator)
     drawn = made("multinomial", _draw_categories,
                  (rng, weights.astype(np.float64), int(num_samples), bool(replacement)),
                  stateful=True)
@@ -158,7 +170,8 @@ def _refuse_values_out_of(where, low, high, dtype):
                          "dtype= (e.g. np.int64)")
 
 
-def randint_like(input, *bounds, low=None, high=None, dtype=None, rng=None, device=None) -> Tensor:
+def randint_like(input, *bounds, low=None, high=None, generator=None, dtype=None, rng=None,
+                 device=None) -> Tensor:
     """Integers drawn uniformly from ``[low, high)`` with ``input``'s shape and (unless
     ``dtype`` is given) dtype, as ``torch.randint_like``: ``randint_like(t, high)`` or
     ``randint_like(t, low, high)`` (``low`` defaults to 0; ``high`` is required).
@@ -188,6 +201,7 @@ def randint_like(input, *bounds, low=None, high=None, dtype=None, rng=None, devi
     data = array_of(input)
     dtype = data.dtype if dtype is None else np.dtype(dtype)
     _refuse_values_out_of("randint_like", low, high, dtype)
+    rng = chosen_rng("randint_like", rng, generator)
     drawn = made("randint_like", _integers, (rng, low, high, data.shape, np.int64),
                  stateful=True)
     return Tensor(drawn.astype(dtype))
@@ -197,7 +211,7 @@ def _permutation(rng, n, dtype):
     return _generator(rng).permutation(n).astype(dtype)
 
 
-def randperm(n: int, *, dtype=np.int64, rng=None, device=None) -> Tensor:
+def randperm(n: int, *, generator=None, dtype=np.int64, rng=None, device=None) -> Tensor:
     """A random permutation of ``0, ..., n - 1``, as ``torch.randperm``.
 
     >>> sorted(ad.randperm(4, rng=0).tolist())
@@ -208,6 +222,7 @@ def randperm(n: int, *, dtype=np.int64, rng=None, device=None) -> Tensor:
     if n < 0:
         raise ValueError(f"randperm: n must be >= 0, got {n}")
     _refuse_values_out_of("randperm", 0, n, np.dtype(dtype))
+    rng = chosen_rng("randperm", rng, generator)
     return Tensor(made("randperm", _permutation, (rng, n, np.dtype(dtype)), stateful=True))
 
 
@@ -238,7 +253,7 @@ def _bernoulli_draw(rng, probabilities):
         probabilities.dtype)
 
 
-def bernoulli(input, p=None, *, rng=None) -> Tensor:
+def bernoulli(input, p=None, *, generator=None, rng=None) -> Tensor:
     """0/1 draws, each 1 with probability ``input`` (or the number ``p`` for every entry
     of ``input``'s shape), in ``input``'s dtype, as ``torch.bernoulli`` (no gradient).
 
@@ -252,6 +267,7 @@ def bernoulli(input, p=None, *, rng=None) -> Tensor:
     if not np.all((probabilities >= 0) & (probabilities <= 1)):
         raise ValueError(f"bernoulli: the probabilities (shape {probabilities.shape}) must be "
                          "in [0, 1]")
+    rng = chosen_rng("bernoulli", rng, generator)
     return Tensor(made("bernoulli", _bernoulli_draw, (rng, probabilities), stateful=True))
 
 
@@ -259,7 +275,7 @@ def _poisson_draw(rng, rates):
     return _generator(rng).poisson(rates).astype(rates.dtype)
 
 
-def poisson(input, *, rng=None) -> Tensor:
+def poisson(input, generator=None, *, rng=None) -> Tensor:
     """Counts drawn from Poisson distributions with the rates ``input``, in ``input``'s
     dtype, as ``torch.poisson`` (no gradient).
 
@@ -270,6 +286,7 @@ def poisson(input, *, rng=None) -> Tensor:
                              "rates")
     if not np.all(rates >= 0):
         raise ValueError(f"poisson: the rates (shape {rates.shape}) must be >= 0")
+    rng = chosen_rng("poisson", rng, generator)
     return Tensor(made("poisson", _poisson_draw, (rng, rates), stateful=True))
 
 
@@ -277,7 +294,7 @@ def _normal_draw(rng, mean, std, shape, dtype):
     return (mean + std * _generator(rng).standard_normal(shape)).astype(dtype)
 
 
-def normal(mean, std=1.0, size=None, *, rng=None, dtype=None) -> Tensor:
+def normal(mean, std=1.0, size=None, *, generator=None, rng=None, dtype=None) -> Tensor:
     """Normal draws with the given means and standard deviations, as ``torch.normal``:
     tensors (or a tensor and a number) broadcast to the result's shape; two numbers
     need ``size``.  No gradient flows (as in PyTorch, where it is zero): for a
@@ -314,5 +331,6 @@ def normal(mean, std=1.0, size=None, *, rng=None, dtype=None) -> Tensor:
     # (Python numbers go to the draw as they are: a compiled step sees constants)
     draw_mean, draw_std = (given if python_numbers(given) else values
                            for given, values in ((mean, means), (std, stds)))
+    rng = chosen_rng("normal", rng, generator)
     return Tensor(made("normal", _normal_draw, (rng, draw_mean, draw_std, shape, result_dtype),
                        stateful=True))

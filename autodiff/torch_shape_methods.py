@@ -393,12 +393,13 @@ class TorchShapeMethods:
         return Tensor(np.empty(_ints("new_empty", size), dtype=dtype or self.dtype),
                       requires_grad=requires_grad)
 
-    def multinomial(self, num_samples: int, replacement: bool = False, *, rng=None):
+    def multinomial(self, num_samples: int, replacement: bool = False, *, generator=None,
+                    rng=None):
         """Category indices drawn with probabilities proportional to the weights in
-        each row (``ad.multinomial``; ``rng=`` a seed or a Generator).
+        each row (``ad.multinomial``; ``rng=`` or ``generator=`` a seed or a Generator).
 
         >>> ad.tensor([0.0, 1.0]).multinomial(2, replacement=True, rng=0)
         tensor([1, 1])
         """
         from .torch_random import multinomial
-        return multinomial(self, num_samples, replacement, rng=rng)
+        return multinomial(self, num_samples, replacement, generator=generator, rng=rng)

@@ -65,8 +65,10 @@ def captured_objects(fn) -> list:
     from ..optim.lr_scheduler import LRScheduler
     from ..optim.optimizer import Optimizer
 
+    from ..generator import Generator
+
     kinds = (Tensor, Module, Optimizer, LRScheduler, np.ndarray, np.random.Generator,
-             np.random.RandomState)
+             np.random.RandomState, Generator)
     return [(where, key, value) for _, where, key, value in _captured_names(fn)
             if isinstance(value, kinds)]
 
@@ -76,23 +78,33 @@ def check_generators_made_in_call(plan, fn, args, kwargs, modules) -> None:
     before the call holds (``rng=np.random.default_rng(7)`` written in the function):
     eager execution makes it anew, so every call draws the same numbers, while a
     replay keeps drawing from the one object the trace made."""
+    from ..generator import Generator, default_generator
     from ..nn import module as nn_module
     from ..nn.module import Module
 
     kinds = (np.random.Generator, np.random.RandomState)
-    held = [(i, a) for i in plan.instrs for a in (*i.args, *(i.kwargs or {}).values())
-            if isinstance(a, kinds)]
+    # (a step given an ad.Generator as rng= draws from the generator's NumPy one; the
+    # generator's own replayed methods, manual_seed, draw nothing)
+    held = [(i, a.numpy_generator() if isinstance(a, Generator) else a) for i in plan.instrs
+            if not (i.kind == "call" and i.args and isinstance(i.args[0], Generator))
+            for a in (*i.args, *(i.kwargs or {}).values())
+            if isinstance(a, kinds + (Generator,)) and a is not default_generator]
     if not held:
         return
     known = {id(nn_module._rng)}
     # (also inside what the names hold: a dict of settings, an object's attribute)
     known |= {id(v) for v, _ in reachable(named_values(fn)) if isinstance(v, kinds)}
     known |= {id(v) for v in (*args, *kwargs.values())}
+    known |= {id(v.numpy_generator()) for v in (*args, *kwargs.values())
+              if isinstance(v, Generator)}
     roots = [m for m, _ in modules.values()]
     roots += [v for _, _, _, v in _captured_names(fn) if isinstance(v, Module)]
     for root in roots:
         for module in root.modules():
             known |= {id(v) for v in vars(module).values() if isinstance(v, kinds)}
+            # (an ad.Generator's draws come from its NumPy generator, which the steps hold)
+            known |= {id(v.numpy_generator()) for v in vars(module).values()
+                      if isinstance(v, Generator)}
     for instr, generator in held:
         if id(generator) not in known:
             raise TraceError(

@@ -1,8 +1,9 @@
 """Weight initialisation as in ``torch.nn.init``: same names, formulas and fan modes.
 
 Each function fills a ``Parameter`` (or Tensor, or ndarray) in place, records
-nothing, returns its argument, and draws from ``rng`` (an int seed or a
-``np.random.Generator``; default: the generator set by ``ad.nn.manual_seed``).
+nothing, returns its argument, and draws from ``rng`` (an int seed, an
+``ad.Generator`` or a ``np.random.Generator``; PyTorch's ``generator=`` means the
+same; default: the generator set by ``ad.nn.manual_seed``).
 
 Fans, and how they differ from PyTorch's reading of the shape: ``Linear.weight`` here
 is ``(n_in, n_out)``, the transpose of PyTorch's ``(out, in)``.  So a 2-d array is
@@ -29,6 +30,7 @@ import numpy as np
 from ..compile.hooks import replayed_function
 from ..guard import note_unguarded_write
 from ..tensor import Tensor
+from ..generator import chosen_rng
 from .module import _generator
 
 __all__ = ["calculate_gain", "uniform_", "normal_", "zeros_", "ones_", "constant_",
@@ -44,6 +46,11 @@ def _array(tensor, where):
     if array.dtype.kind != "f":
         raise TypeError(f"init.{where}: expected floating-point values, got dtype {array.dtype}")
     return array
+
+
+def _drawn_from(where, rng, generator) -> np.random.Generator:
+    """The NumPy generator an initializer draws from: ``rng=`` or ``generator=``."""
+    return _generator(chosen_rng(f"init.{where}", rng, generator))
 
 
 def _fill(tensor, values, where):
@@ -96,7 +103,7 @@ def _fans(array, where):
 
 
 @replayed_function
-def uniform_(tensor, a: float = 0.0, b: float = 1.0, *, rng=None):
+def uniform_(tensor, a: float = 0.0, b: float = 1.0, generator=None, *, rng=None):
     """Fill with values drawn uniformly from [a, b).
 
     >>> w = ad.nn.init.uniform_(ad.nn.Parameter(np.zeros(3)), -1, 1, rng=0)
@@ -106,11 +113,12 @@ def uniform_(tensor, a: float = 0.0, b: float = 1.0, *, rng=None):
     array = _array(tensor, "uniform_")
     if not a <= b:
         raise ValueError(f"init.uniform_: needs a <= b (the range [a, b)), got a={a}, b={b}")
-    return _fill(tensor, _generator(rng).uniform(a, b, array.shape), "uniform_")
+    values = _drawn_from("uniform_", rng, generator).uniform(a, b, array.shape)
+    return _fill(tensor, values, "uniform_")
 
 
 @replayed_function
-def normal_(tensor, mean: float = 0.0, std: float = 1.0, *, rng=None):
+def normal_(tensor, mean: float = 0.0, std: float = 1.0, generator=None, *, rng=None):
     """Fill with values drawn from N(mean, std**2).
 
     >>> ad.nn.init.normal_(ad.nn.Parameter(np.zeros((2, 2))), std=0.02, rng=0).shape
@@ -119,7 +127,8 @@ def normal_(tensor, mean: float = 0.0, std: float = 1.0, *, rng=None):
     array = _array(tensor, "normal_")
     if not std >= 0:
         raise ValueError(f"init.normal_: std must be >= 0, got {std}")
-    return _fill(tensor, _generator(rng).normal(mean, std, array.shape), "normal_")
+    values = _drawn_from("normal_", rng, generator).normal(mean, std, array.shape)
+    return _fill(tensor, values, "normal_")
 
 
 @replayed_function
@@ -155,7 +164,7 @@ def ones_(tensor, *, rng=None):
 
 
 @replayed_function
-def xavier_uniform_(tensor, gain: float = 1.0, *, rng=None):
+def xavier_uniform_(tensor, gain: float = 1.0, generator=None, *, rng=None):
     """Glorot uniform: U(-a, a) with ``a = gain * sqrt(6 / (fan_in + fan_out))``.
 
     >>> w = ad.nn.init.xavier_uniform_(ad.nn.Linear(3, 5).weight, rng=0)
@@ -165,11 +174,12 @@ def xavier_uniform_(tensor, gain: float = 1.0, *, rng=None):
     array = _array(tensor, "xavier_uniform_")
     fan_in, fan_out = _fans(array, "xavier_uniform_")
     bound = gain * math.sqrt(6.0 / (fan_in + fan_out)) if fan_in + fan_out else 0.0
-    return _fill(tensor, _generator(rng).uniform(-bound, bound, array.shape), "xavier_uniform_")
+    values = _drawn_from("xavier_uniform_", rng, generator).uniform(-bound, bound, array.shape)
+    return _fill(tensor, values, "xavier_uniform_")
 
 
 @replayed_function
-def xavier_normal_(tensor, gain: float = 1.0, *, rng=None):
+def xavier_normal_(tensor, gain: float = 1.0, generator=None, *, rng=None):
     """Glorot normal: N(0, std**2) with ``std = gain * sqrt(2 / (fan_in + fan_out))``.
 
     >>> ad.nn.init.xavier_normal_(ad.nn.Linear(3, 5).weight, rng=0).shape
@@ -178,7 +188,8 @@ def xavier_normal_(tensor, gain: float = 1.0, *, rng=None):
     array = _array(tensor, "xavier_normal_")
     fan_in, fan_out = _fans(array, "xavier_normal_")
     std = gain * math.sqrt(2.0 / (fan_in + fan_out)) if fan_in + fan_out else 0.0
-    return _fill(tensor, _generator(rng).normal(0.0, std, array.shape), "xavier_normal_")
+    values = _drawn_from("xavier_normal_", rng, generator).normal(0.0, std, array.shape)
+    return _fill(tensor, values, "xavier_normal_")
 
 
 def _kaiming_std(array, a, mode, nonlinearity, where):
@@ -191,7 +202,7 @@ def _kaiming_std(array, a, mode, nonlinearity, where):
 
 @replayed_function
 def kaiming_uniform_(tensor, a: float = 0.0, mode: str = "fan_in",
-                     nonlinearity: str = "leaky_relu", *, rng=None):
+                     nonlinearity: str = "leaky_relu", generator=None, *, rng=None):
     """He uniform: U(-b, b) with ``b = gain * sqrt(3 / fan)``; ``a`` is leaky_relu's slope.
 
     >>> w = ad.nn.init.kaiming_uniform_(ad.nn.Linear(4, 2).weight, rng=0)
@@ -200,12 +211,13 @@ def kaiming_uniform_(tensor, a: float = 0.0, mode: str = "fan_in",
     """
     array = _array(tensor, "kaiming_uniform_")
     bound = math.sqrt(3.0) * _kaiming_std(array, a, mode, nonlinearity, "kaiming_uniform_")
-    return _fill(tensor, _generator(rng).uniform(-bound, bound, array.shape), "kaiming_uniform_")
+    values = _drawn_from("kaiming_uniform_", rng, generator).uniform(-bound, bound, array.shape)
+    return _fill(tensor, values, "kaiming_uniform_")
 
 
 @replayed_function
 def kaiming_normal_(tensor, a: float = 0.0, mode: str = "fan_in",
-                    nonlinearity: str = "leaky_relu", *, rng=None):
+                    nonlinearity: str = "leaky_relu", generator=None, *, rng=None):
     """He normal: N(0, std**2) with ``std = gain / sqrt(fan)``.
 
     >>> ad.nn.init.kaiming_normal_(ad.nn.Linear(4, 2).weight, mode="fan_out", rng=0).shape
@@ -213,12 +225,13 @@ def kaiming_normal_(tensor, a: float = 0.0, mode: str = "fan_in",
     """
     array = _array(tensor, "kaiming_normal_")
     std = _kaiming_std(array, a, mode, nonlinearity, "kaiming_normal_")
-    return _fill(tensor, _generator(rng).normal(0.0, std, array.shape), "kaiming_normal_")
+    values = _drawn_from("kaiming_normal_", rng, generator).normal(0.0, std, array.shape)
+    return _fill(tensor, values, "kaiming_normal_")
 
 
 @replayed_function
 def trunc_normal_(tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0,
-                  *, rng=None):
+                  generator=None, *, rng=None):
     """N(mean, std**2) conditioned on [a, b] (absolute bounds, as PyTorch), by rejection.
 
     >>> w = ad.nn.init.trunc_normal_(ad.nn.Parameter(np.zeros(1000)), std=1.0, rng=0)
@@ -235,7 +248,7 @@ def trunc_normal_(tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0, 
     if accept < 1e-4:
         raise ValueError(f"init.trunc_normal_: [a, b] = [{a}, {b}] holds only {accept:.2g} of "
                          f"the mass of N({mean}, {std}**2); choose bounds nearer the mean")
-    gen = _generator(rng)
+    gen = _drawn_from("trunc_normal_", rng, generator)
     values = gen.normal(mean, std, array.size)
     bad = np.flatnonzero((values < a) | (values > b))
     while bad.size:
@@ -245,7 +258,7 @@ def trunc_normal_(tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0, 
 
 
 @replayed_function
-def orthogonal_(tensor, gain: float = 1.0, *, rng=None):
+def orthogonal_(tensor, gain: float = 1.0, generator=None, *, rng=None):
     """Fill with a (semi-)orthogonal matrix times ``gain``, by PyTorch's algorithm.
 
     The array is read as ``(shape[0], rest)``; a standard normal matrix of that
@@ -266,7 +279,7 @@ def orthogonal_(tensor, gain: float = 1.0, *, rng=None):
         return tensor                   # (PyTorch warns and leaves it too)
     rows = array.shape[0]
     cols = array.size // rows
-    flat = _generator(rng).normal(0.0, 1.0, (rows, cols))
+    flat = _drawn_from("orthogonal_", rng, generator).normal(0.0, 1.0, (rows, cols))
     if rows < cols:
         flat = flat.T
     q, r = np.linalg.qr(flat)

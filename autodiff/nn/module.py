@@ -18,6 +18,7 @@ import numpy as np
 from ..compile import hooks as _hooks
 from ..compile.hooks import refused_in_trace, replayed, replayed_function
 from ..array_methods import to_arguments
+from ..generator import Generator, checked_seed, default_generator
 from ..tensor import Tensor
 from .module_hooks import HookMethods, call_with_hooks
 from .module_state import StateMethods
@@ -26,40 +27,55 @@ from .module_state import StateMethods
 _tensor_module = importlib.import_module("autodiff.tensor")
 
 #: The layers' default generator, made on first use (seeded with 0): creating it at
-#: import would import numpy.random, a sixth of ``import autodiff``.
+#: import would import numpy.random, a sixth of ``import autodiff``.  Reseeding changes
+#: it in place, so it stays one object (``ad.default_generator`` draws from it).
 _rng = None
+#: The seed last given to ``manual_seed`` (``ad.default_generator.initial_seed()``).
+_initial_seed = 0
 
 
 @replayed_function
-def manual_seed(seed: int) -> None:
-    """Reseed the generator that layers use when they get no ``rng=``.
+def manual_seed(seed: int):
+    """Reseed the generator that layers use when they get no ``rng=``; returns it,
+    ``ad.default_generator``, as ``torch.manual_seed`` does.
 
     The library never touches NumPy's global random state; layers draw their
     initial weights from this generator (seeded with 0 until reseeded) or from the
-    ``rng=`` they are given (a ``np.random.Generator`` or an int seed).  Called in a
-    compiled function, it reseeds at every replay, as it does at every eager call.
+    ``rng=`` they are given (a ``np.random.Generator``, an ``ad.Generator`` or an int
+    seed).  Called in a compiled function, it reseeds at every replay, as it does at
+    every eager call.  The seed is an int from ``-2**63`` to ``2**64 - 1``.
 
     >>> ad.nn.manual_seed(0); a = ad.nn.Linear(2, 2)
+    <autodiff.Generator object at ...>
     >>> ad.nn.manual_seed(0); b = ad.nn.Linear(2, 2)
+    <autodiff.Generator object at ...>
     >>> bool((a.weight.data == b.weight.data).all())
     True
     """
-    global _rng
-    _rng = np.random.default_rng(seed)
+    global _rng, _initial_seed
+    seed = checked_seed(seed, "manual_seed")
+    if _rng is None:
+        _rng = np.random.default_rng(seed)
+    else:
+        _rng.bit_generator.state = np.random.PCG64(seed).state     # as default_rng(seed)
+    _initial_seed = seed
+    return default_generator
 
 
 def _generator(rng) -> np.random.Generator:
     global _rng
-    if rng is None:
+    if rng is None or rng is default_generator:
         if _rng is None:
             _rng = np.random.default_rng(0)
         return _rng
+    if isinstance(rng, Generator):
+        return rng.numpy_generator()
     if isinstance(rng, np.random.Generator):
         return rng
     if isinstance(rng, (int, np.integer)):
         return np.random.default_rng(rng)
-    raise TypeError(f"rng must be None, an int seed or a np.random.Generator, "
-                    f"not {type(rng).__name__}")
+    raise TypeError(f"rng must be None, an int seed, an ad.Generator or a "
+                    f"np.random.Generator, not {type(rng).__name__}")
 
 
 class Parameter(Tensor):
