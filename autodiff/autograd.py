@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .anomaly import detect_anomaly
+from .compile.hooks import refuse_transform_in_trace
 from .grad_attr import root_grad
 from .graph import _accumulate_into_leaf, _grad_mode, enable_grad, run_backward
 from .tensor import Tensor
@@ -67,6 +68,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     >>> ad.autograd.grad((x ** 2).sum(), x)
     (tensor([2., 4.]),)
     """
+    refuse_transform_in_trace("autograd.grad")
     if is_grads_batched:
         raise NotImplementedError("autograd.grad: is_grads_batched=True is not supported; "
                                   "loop over the grad_outputs (or use ad.jacobian)")

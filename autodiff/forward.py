@@ -29,6 +29,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from .collector import track_graphs
+from .compile.hooks import refuse_transform_in_trace
 from .graph import Node, is_grad_enabled, run_backward
 from .guard import holding_inputs
 from .ops.namespace import numpy_xp, tensor_xp
@@ -326,6 +327,7 @@ def jvp(func: Callable, primals: tuple, tangents: tuple) -> tuple:
     array(3.)
     """
     check_function(func, "jvp")
+    refuse_transform_in_trace("jvp")
     record_outer = is_grad_enabled()
     with holding_inputs(), inside_transform():
         args, inputs, outs, seeds, container, record = _run_for_jvp(func, primals, tangents,
@@ -360,6 +362,7 @@ def jacfwd(func: Callable, argnums: int | Sequence[int] = 0, *,
     positions = as_argnums(argnums, "jacfwd")
 
     def wrapped(*args, **kwargs):
+        refuse_transform_in_trace("jacfwd")
         with transformed_call(func, args, kwargs, positions, "jacfwd") as (
                 inputs, out, record):
             distinct = list({id(x): x for x in inputs}.values())    # argnums=(0, 0)
@@ -436,9 +439,15 @@ def hessian(func: Callable, argnums: int | Sequence[int] = 0) -> Callable:
     check_function(func, "hessian")
     positions = as_argnums(argnums, "hessian")
     if isinstance(argnums, (int, np.integer)):
-        return jacfwd(jacrev(func, argnums), argnums)
+        forward_over_reverse = jacfwd(jacrev(func, argnums), argnums)
+
+        def single(*args, **kwargs):
+            refuse_transform_in_trace("hessian")
+            return forward_over_reverse(*args, **kwargs)
+        return single
 
     def blocks(*args, **kwargs):
+        refuse_transform_in_trace("hessian")
         return tuple(tuple(jacfwd(jacrev(func, i), j)(*args, **kwargs) for j in positions)
                      for i in positions)
     return blocks

@@ -25,6 +25,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from .compile.hooks import refuse_transform_in_trace
 from .graph import Node, _grad_mode, is_grad_enabled, run_backward
 from .guard import holding_inputs, note_fresh_input
 from .ops.registry import defop
@@ -340,6 +341,7 @@ def _value_and_grad(func, argnums, where):
     positions = as_argnums(argnums, where)
 
     def wrapped(*args, **kwargs):
+        refuse_transform_in_trace(where)
         if where != "hvp" and any(-len(args) <= p < len(args) and is_tree(args[p])
                                    for p in positions):
             single = isinstance(argnums, (int, np.integer))
@@ -383,6 +385,7 @@ def vjp(func: Callable, *primals) -> tuple:
     (array([ 3., 30.]),)
     """
     check_function(func, "vjp")
+    refuse_transform_in_trace("vjp")
     held = {}                           # the parameters its inputs stand for (guard.py)
     with holding_inputs(held):
         args, inputs, connected = fresh_inputs(primals, range(len(primals)), "vjp")
@@ -425,6 +428,7 @@ def jacobian(func: Callable, argnums: int | Sequence[int] = 0) -> Callable:
     positions = as_argnums(argnums, "jacobian")
 
     def wrapped(*args, **kwargs):
+        refuse_transform_in_trace("jacobian")
         with transformed_call(func, args, kwargs, positions, "jacobian") as (
                 inputs, out, record):
             rows = [[] for _ in inputs]
@@ -461,6 +465,7 @@ def hvp(func: Callable, x, v) -> np.ndarray:
     from .forward import _as_float_if_number, check_tangent, jvp
 
     check_function(func, "hvp")
+    refuse_transform_in_trace("hvp")
     x, v = _as_float_if_number(x), _as_float_if_number(v)
     check_tangent(x, v, 0, "hvp", ("x", "v"))
     gradient = _value_and_grad(func, 0, "hvp")

@@ -115,6 +115,28 @@ def refused_function_in_trace(fn: Callable) -> Callable:
     return wrapper
 
 
+def refuse_transform_in_trace(where: str) -> None:
+    """Raise ``TraceError`` when the function transform ``where`` (``"grad"``,
+    ``"jacfwd"`` ...) is called while a compiled function is being traced: its
+    derivative passes hand their results back instead of filling ``.grad``, and a plan
+    replays neither those passes nor the graphs they record.
+
+    >>> refuse_transform_in_trace("grad")      # outside a trace: nothing happens
+    """
+    tracer = active
+    if tracer is not None and tracer.owns_thread():
+        from .provenance import user_line
+        from .refusals import TraceError
+
+        raise TraceError(
+            f"compile: ad.{where} is called at {user_line()} inside the compiled function "
+            f"{tracer.name}; a compiled function does not replay function transforms "
+            "(ad.grad, value_and_grad, vjp, jvp, jacrev, jacfwd, hessian, hvp) or "
+            "ad.autograd.grad. Call the transform outside ad.compile, or, for a training "
+            "step, call loss.backward() inside the compiled function and read the "
+            "parameters' .grad.")
+
+
 def _refuse_in_trace(label: Callable) -> None:
     tracer = active
     if tracer is not None and tracer.owns_thread():
