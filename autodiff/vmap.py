@@ -20,7 +20,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from .pytrees import flatten
+from .pytrees import flatten, is_tree
 from .tensor import Tensor
 
 
@@ -30,7 +30,9 @@ def vmap(func: Callable, in_dims: int | None | Sequence[int | None] = 0,
     are stacked along ``out_dims`` (``torch.func.vmap``'s and ``jax.vmap``'s
     arguments).  ``in_dims`` is one int (every argument batched along that axis) or
     one entry per argument, ``None`` for an argument passed whole to every call;
-    keyword arguments are passed whole.
+    keyword arguments are passed whole.  A dict, list or tuple of arrays is mapped
+    array by array: its entry is one int (or None) for all of them, or the same
+    structure with one entry per array (``in_dims=({"w": 0, "b": None},)``).
 
     >>> norms = ad.vmap(lambda v: np.sqrt((v * v).sum()))
     >>> norms(ad.tensor([[3.0, 4.0], [6.0, 8.0]]))
@@ -46,9 +48,10 @@ def vmap(func: Callable, in_dims: int | None | Sequence[int | None] = 0,
     name = getattr(func, "__name__", "f")
 
     def mapped(*args, **kwargs):
-        dims = _argument_dims(name, in_dims, args)
-        size = _batch_size(name, args, dims)
-        results = [func(*[_slice(a, d, b) for a, d in zip(args, dims)], **kwargs)
+        leaves, dims, labels, rebuild = _flat_arguments(name, in_dims, args)
+        dims = _argument_dims(name, dims, leaves, labels)
+        size = _batch_size(name, leaves, dims, labels)
+        results = [func(*rebuild([_slice(a, d, b) for a, d in zip(leaves, dims)]), **kwargs)
                    for b in range(size)]
         return _stacked(name, results, out_dims)
 
@@ -56,37 +59,87 @@ def vmap(func: Callable, in_dims: int | None | Sequence[int | None] = 0,
     return mapped
 
 
-def _argument_dims(name, in_dims, args) -> list:
+def _flat_arguments(name, in_dims, args):
+    """``(leaves, dims, labels, rebuild)``: the arguments with each dict, list or tuple of arrays
+    (``pytrees.is_tree``) replaced by its leaves, one in_dims entry per leaf (an
+    argument's entry is its leaves' entry, or a container of entries shaped like the
+    argument), how messages name each leaf, and ``rebuild(leaves)`` giving the
+    arguments back."""
+    labels = [f"argument {k}" for k in range(len(args))]
+    if not any(is_tree(a) for a in args):
+        return list(args), in_dims, labels, lambda leaves: leaves
+    per_argument = _argument_entries(name, in_dims, args)
+    leaves, dims, rebuilds, labels = [], [], [], []
+    for k, (arg, dim) in enumerate(zip(args, per_argument)):
+        if not is_tree(arg):
+            leaves.append(arg)
+            dims.append(dim)
+            labels.append(f"argument {k}")
+            rebuilds.append((1, None))
+            continue
+        parts, rebuild = flatten(arg)
+        if isinstance(dim, (dict, list, tuple)):
+            dim_parts, _ = flatten(dim)
+            if len(dim_parts) != len(parts):
+                raise ValueError(
+                    f"vmap({name}): in_dims[{k}] has {len(dim_parts)} entries but argument "
+                    f"{k} (a {type(arg).__name__}) holds {len(parts)} arrays; give one entry "
+                    "per array in the same structure, or one int (or None) for all of them")
+        else:
+            dim_parts = [dim] * len(parts)
+        leaves.extend(parts)
+        dims.extend(dim_parts)
+        labels.extend(f"array {j} of argument {k} ({type(arg).__name__})"
+                      for j in range(len(parts)))
+        rebuilds.append((len(parts), rebuild))
+
+    def rebuild_arguments(values):
+        rebuilt, start = [], 0
+        for count, rebuild in rebuilds:
+            part = values[start:start + count]
+            rebuilt.append(part[0] if rebuild is None else rebuild(part))
+            start += count
+        return rebuilt
+
+    return leaves, dims, labels, rebuild_arguments
+
+
+def _argument_entries(name, in_dims, args) -> list:
+    """One in_dims entry per argument (an int or None applies to every argument)."""
     if in_dims is None or isinstance(in_dims, (int, np.integer)):
-        dims = [in_dims] * len(args)
-    else:
-        dims = list(in_dims)
-        if len(dims) != len(args):
-            raise ValueError(
-                f"vmap({name}): in_dims has {len(dims)} entries but the call has "
-                f"{len(args)} positional arguments; give one entry per argument (None for "
-                "an argument that is not batched)")
-    for k, (arg, dim) in enumerate(zip(args, dims)):
+        return [in_dims] * len(args)
+    if len(in_dims) != len(args):
+        raise ValueError(
+            f"vmap({name}): in_dims has {len(in_dims)} entries but the call has "
+            f"{len(args)} positional arguments; give one entry per argument (None for "
+            "an argument that is not batched)")
+    return list(in_dims)
+
+
+def _argument_dims(name, in_dims, args, labels) -> list:
+    dims = _argument_entries(name, in_dims, args)
+    for label, arg, dim in zip(labels, args, dims):
         if dim is None:
             continue
         if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
-            raise TypeError(f"vmap({name}): in_dims[{k}] must be an int or None, got "
-                            f"{dim!r}")
+            raise TypeError(f"vmap({name}): the in_dims entry for {label} must be an int "
+                            f"or None, got {dim!r}")
         ndim = np.ndim(arg)
         if not -ndim <= dim < ndim:
             raise ValueError(
-                f"vmap({name}): argument {k} has shape {np.shape(arg)}, which has no axis "
+                f"vmap({name}): {label} has shape {np.shape(arg)}, which has no axis "
                 f"{dim} to map over; pass in_dims=None for it to pass it whole")
     return [None if d is None else int(d) % np.ndim(a) for a, d in zip(args, dims)]
 
 
-def _batch_size(name, args, dims) -> int:
-    sizes = {k: np.shape(a)[d] for k, (a, d) in enumerate(zip(args, dims)) if d is not None}
+def _batch_size(name, args, dims, labels) -> int:
+    sizes = {label: np.shape(a)[d] for label, a, d in zip(labels, args, dims)
+             if d is not None}
     if not sizes:
         raise ValueError(f"vmap({name}): no argument is mapped (every in_dims entry is "
                          "None); map at least one")
     if len(set(sizes.values())) > 1:
-        listed = ", ".join(f"argument {k}: {n}" for k, n in sizes.items())
+        listed = ", ".join(f"{label}: {n}" for label, n in sizes.items())
         raise ValueError(f"vmap({name}): the mapped axes have different sizes ({listed}); "
                          "they must be equal")
     size = next(iter(sizes.values()))

@@ -333,6 +333,33 @@ def hessian_of_dict_argument_through_grad():
     return ad.grad(ours_f)(p), tf.grad(ref_f)({k: T(v) for k, v in p.items()})
 
 
+@case
+def vmap_over_a_dict_with_in_dims_per_leaf():
+    def ours_f(p, x):
+        return ad.grad(lambda a: (ad.sin(a * p["b"]) * x).sum())(p["a"])
+
+    def ref_f(p, x):
+        return tf.grad(lambda a: (torch.sin(a * p["b"]) * x).sum())(p["a"])
+
+    p = {"a": B43, "b": Y3}
+    in_dims = ({"a": 0, "b": None}, 1)
+    return (ad.vmap(ours_f, in_dims=in_dims)(p, M23.T[:, [0, 1, 0, 1]]),
+            tf.vmap(ref_f, in_dims=in_dims)({k: T(v) for k, v in p.items()},
+                                            T(M23.T[:, [0, 1, 0, 1]])))
+
+
+@case
+def grad_through_vmap_over_a_tuple_argument():
+    def ours_f(w):
+        return ad.vmap(lambda ab: (ab[0] * ad.exp(ab[1] * w)).sum())((B43, B43[[3, 2, 1, 0]])).sum()
+
+    def ref_f(w):
+        return tf.vmap(lambda ab: (ab[0] * torch.exp(ab[1] * w)).sum())(
+            (T(B43), T(B43[[3, 2, 1, 0]]))).sum()
+
+    return ad.grad(ours_f)(X3), tf.grad(ref_f)(T(X3))
+
+
 # ----- shapes ------------------------------------------------------------------------
 
 @case

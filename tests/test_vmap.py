@@ -83,3 +83,27 @@ def test_out_dims_tuples_nesting_and_keywords():
 def test_errors_name_the_function_and_the_shapes(call, message):
     with pytest.raises((ValueError, TypeError), match=message):
         call()
+
+
+def test_containers_are_mapped_leaf_by_leaf_with_in_dims_in_their_shape():
+    params = {"w": np.arange(6.0).reshape(2, 3), "b": np.array([1.0, 2.0])}
+    out = ad.vmap(lambda p, s: p["w"].sum() * s + p["b"], in_dims=({"w": 1, "b": None}, 0))(
+        params, np.array([1.0, 10.0, 100.0]))
+    expected = np.stack([params["w"][:, k].sum() * s + params["b"]
+                         for k, s in enumerate([1.0, 10.0, 100.0])])
+    np.testing.assert_array_equal(out, expected)
+    pairs = ad.vmap(lambda ab: ab[0] * ab[1])((np.ones((2, 3)), np.arange(6.0).reshape(2, 3)))
+    np.testing.assert_array_equal(pairs, np.arange(6.0).reshape(2, 3))
+
+
+def test_container_errors_name_the_array_and_its_argument():
+    with pytest.raises(ValueError, match=r"in_dims\[0\] has 1 entries but argument 0 \(a "
+                                         r"dict\) holds 2 arrays"):
+        ad.vmap(lambda p: p["a"], in_dims=({"a": 0},))({"a": np.ones(2), "b": np.ones(2)})
+    with pytest.raises(ValueError, match=r"the mapped axes have different sizes \(array 0 "
+                                         r"of argument 0 \(dict\): 2, array 1 of argument 0 "
+                                         r"\(dict\): 3\)"):
+        ad.vmap(lambda p: p["a"])({"a": np.ones(2), "b": np.ones(3)})
+    with pytest.raises(ValueError, match=r"array 1 of argument 0 \(tuple\) has shape \(\), "
+                                         r"which has no axis 0"):
+        ad.vmap(lambda p: p[0])((np.ones(2), np.array(1.0)))
