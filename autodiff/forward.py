@@ -36,9 +36,10 @@ from .ops.namespace import numpy_xp, tensor_xp
 from .ops.registry import REGISTRY
 from .ops.shape import stack
 from .tensor import Tensor
+from .transform_aux import aux_result, is_recorded, split_aux
 from .transforms import (_freed_in_function, _holds_tensor, as_argnums, check_function,
                          fresh_inputs, inside_transform, jacrev, owned, reaches_other_tracked,
-                         refuse_container, retire, transformed_call)
+                         refuse_container, retire, transformed_call, with_aux)
 
 _make = Tensor._make
 
@@ -313,8 +314,9 @@ def _as_float_if_number(value):
     return value
 
 
-def jvp(func: Callable, primals: tuple, tangents: tuple) -> tuple:
-    """Forward mode: ``(func(*primals), J · tangents)``.
+def jvp(func: Callable, primals: tuple, tangents: tuple, *, has_aux: bool = False) -> tuple:
+    """Forward mode: ``(func(*primals), J · tangents)``; ``(output, J · tangents, aux)``
+    with ``has_aux=True`` (the function returning ``(output, aux)``), as ``torch.func``.
 
     ``primals`` and ``tangents`` are tuples of the same length, each tangent of its
     primal's shape and dtype.  A function returning a tuple gets a tuple of tangents.
@@ -328,6 +330,10 @@ def jvp(func: Callable, primals: tuple, tangents: tuple) -> tuple:
     """
     check_function(func, "jvp")
     refuse_transform_in_trace("jvp")
+    if has_aux:
+        main, kept = split_aux(func, "jvp")
+        out, out_tangent = jvp(main, primals, tangents)
+        return out, out_tangent, aux_result(kept, is_recorded(out_tangent))
     record_outer = is_grad_enabled()
     with holding_inputs(), inside_transform():
         args, inputs, outs, seeds, container, record = _run_for_jvp(func, primals, tangents,
@@ -345,10 +351,11 @@ def jvp(func: Callable, primals: tuple, tangents: tuple) -> tuple:
     return container(values), container(out_tangents)
 
 
-def jacfwd(func: Callable, argnums: int | Sequence[int] = 0, *,
+def jacfwd(func: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False, *,
            vectorized: bool = True) -> Callable:
     """The Jacobian by forward mode (one tangent per input entry), shaped
-    ``out.shape + x.shape``; a tuple of Jacobians for tuple ``argnums``.
+    ``out.shape + x.shape``; a tuple of Jacobians for tuple ``argnums``;
+    ``(jacobian, aux)`` with ``has_aux=True`` (the function returning ``(output, aux)``).
 
     The function runs once; the basis tangents then go through its recorded nodes
     together, as a batch (``vectorized=False``: one pass per input entry, the textbook
@@ -360,6 +367,9 @@ def jacfwd(func: Callable, argnums: int | Sequence[int] = 0, *,
     """
     check_function(func, "jacfwd")
     positions = as_argnums(argnums, "jacfwd")
+    if has_aux:
+        return with_aux(lambda f, a: jacfwd(f, a, vectorized=vectorized), func, argnums,
+                        "jacfwd")
 
     def wrapped(*args, **kwargs):
         refuse_transform_in_trace("jacfwd")

@@ -22,15 +22,16 @@ __all__ = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian"
            "functional_call"]
 
 
-def grad_and_value(func, argnums=0):
+def grad_and_value(func, argnums=0, has_aux=False):
     """``torch.func.grad_and_value``: ``(gradient, value)``, the order PyTorch gives
-    (``ad.value_and_grad`` gives ``(value, gradient)``, JAX's order).
+    (``ad.value_and_grad`` gives ``(value, gradient)``, JAX's order); with
+    ``has_aux=True``, ``(gradient, (value, aux))``.
 
     >>> from autodiff import func
     >>> func.grad_and_value(lambda x: (x ** 2).sum())(np.array([3.0]))
     (array([6.]), array(9.))
     """
-    both = value_and_grad(func, argnums)
+    both = value_and_grad(func, argnums, has_aux=has_aux)
 
     def wrapped(*args, **kwargs):
         value, gradient = both(*args, **kwargs)

@@ -32,6 +32,7 @@ from .ops.registry import defop
 from .ops.shape import stack
 from .tensor import Tensor
 from .pytrees import is_tree, tree_value_and_grad
+from .transform_aux import aux_result, is_recorded, split_aux
 
 def _transform_input_rule(xp, g, ans, x):
     if _grad_mode.backward_in_transform:
@@ -315,17 +316,30 @@ def _freed_in_function(where, node):
         "compute that tensor again (or pass retain_graph=True to that backward()).")
 
 
-def value_and_grad(func: Callable, argnums: int | Sequence[int] = 0) -> Callable:
+def value_and_grad(func: Callable, argnums: int | Sequence[int] = 0, *,
+                   has_aux: bool = False) -> Callable:
     """``(value, gradient)`` of a scalar function; a tuple of gradients for tuple argnums.
 
     Results are arrays, or Tensors when they can still be differentiated (see the
     module docstring).  An argument that is a dict, list or tuple of arrays gets its
-    gradients in the same structure (``pytrees.py``).
+    gradients in the same structure (``pytrees.py``).  With ``has_aux=True`` the
+    function returns ``(value, aux)`` and the result is ``((value, aux), gradient)``
+    (JAX's order; ``transform_aux.py``).
 
     >>> ad.value_and_grad(lambda x: (x ** 2).sum())(np.array([1.0, 2.0]))
     (array(5.), array([2., 4.]))
     """
-    return _value_and_grad(func, argnums, "value_and_grad")
+    if not has_aux:
+        return _value_and_grad(func, argnums, "value_and_grad")
+    check_function(func, "value_and_grad")
+    main, kept = split_aux(func, "value_and_grad")
+    both = _value_and_grad(main, argnums, "value_and_grad")
+
+    def wrapped(*args, **kwargs):
+        value, gradient = both(*args, **kwargs)
+        return (value, aux_result(kept, is_recorded(gradient))), gradient
+
+    return wrapped
 
 
 #: What to do instead when a transform's function is not scalar.
@@ -359,8 +373,11 @@ def _value_and_grad(func, argnums, where):
     return wrapped
 
 
-def grad(func: Callable, argnums: int | Sequence[int] = 0) -> Callable:
+def grad(func: Callable, argnums: int | Sequence[int] = 0, *,
+         has_aux: bool = False) -> Callable:
     """The gradient function of a scalar ``func``; composes: ``grad(grad(f))``.
+    With ``has_aux=True`` the function returns ``(value, aux)`` and the result is
+    ``(gradient, aux)``, as ``torch.func.grad``'s.
 
     >>> df = ad.grad(lambda x: ad.sin(x))
     >>> df(0.0)
@@ -368,17 +385,22 @@ def grad(func: Callable, argnums: int | Sequence[int] = 0) -> Callable:
     >>> ad.grad(lambda x: x * ad.grad(lambda y: x * y)(2.0))(1.0)   # d/dx x**2 at 1
     array(2.)
     """
-    value_and_grad_func = _value_and_grad(func, argnums, "grad")
+    check_function(func, "grad")
+    main, kept = split_aux(func, "grad") if has_aux else (func, None)
+    value_and_grad_func = _value_and_grad(main, argnums, "grad")
 
     def wrapped(*args, **kwargs):
-        return value_and_grad_func(*args, **kwargs)[1]
+        gradient = value_and_grad_func(*args, **kwargs)[1]
+        return (gradient, aux_result(kept, is_recorded(gradient))) if has_aux else gradient
 
     wrapped.__name__ = f"grad({getattr(func, '__name__', 'f')})"
     return wrapped
 
 
-def vjp(func: Callable, *primals) -> tuple:
-    """``(func(*primals), vjp_fn)``: ``vjp_fn(u)`` is the tuple ``uᵀ J`` for each primal.
+def vjp(func: Callable, *primals, has_aux: bool = False) -> tuple:
+    """``(func(*primals), vjp_fn)``: ``vjp_fn(u)`` is the tuple ``uᵀ J`` for each primal;
+    ``(output, vjp_fn, aux)`` with ``has_aux=True`` (the function returning
+    ``(output, aux)``), as ``torch.func.vjp``.
 
     >>> out, pullback = ad.vjp(lambda x: x * 3, np.array([1.0, 2.0]))
     >>> pullback(np.array([1.0, 10.0]))
@@ -386,6 +408,10 @@ def vjp(func: Callable, *primals) -> tuple:
     """
     check_function(func, "vjp")
     refuse_transform_in_trace("vjp")
+    if has_aux:
+        main, kept = split_aux(func, "vjp")
+        out, pullback = vjp(main, *primals)
+        return out, pullback, aux_result(kept, isinstance(out, Tensor))
     held = {}                           # the parameters its inputs stand for (guard.py)
     with holding_inputs(held):
         args, inputs, connected = fresh_inputs(primals, range(len(primals)), "vjp")
@@ -415,9 +441,11 @@ def vjp(func: Callable, *primals) -> tuple:
     return (out if record else owned(out.data, [t.data for t in inputs])), pullback
 
 
-def jacobian(func: Callable, argnums: int | Sequence[int] = 0) -> Callable:
+def jacobian(func: Callable, argnums: int | Sequence[int] = 0, *,
+             has_aux: bool = False) -> Callable:
     """The full Jacobian by reverse mode (one backward per output entry), shaped
-    ``out.shape + x.shape``; a tuple of Jacobians for tuple ``argnums``.
+    ``out.shape + x.shape``; a tuple of Jacobians for tuple ``argnums``;
+    ``(jacobian, aux)`` with ``has_aux=True`` (the function returning ``(output, aux)``).
 
     >>> ad.jacobian(lambda x: x * 2)(np.ones(3))
     array([[2., 0., 0.],
@@ -426,6 +454,8 @@ def jacobian(func: Callable, argnums: int | Sequence[int] = 0) -> Callable:
     """
     check_function(func, "jacobian")
     positions = as_argnums(argnums, "jacobian")
+    if has_aux:
+        return with_aux(jacobian, func, argnums, "jacobian")
 
     def wrapped(*args, **kwargs):
         refuse_transform_in_trace("jacobian")
@@ -444,6 +474,19 @@ def jacobian(func: Callable, argnums: int | Sequence[int] = 0) -> Callable:
 
 
 jacrev = jacobian
+
+
+def with_aux(transform, func, argnums, where):
+    """``transform(func, argnums)`` for a function returning ``(output, aux)``: the
+    transform's result and the aux, as a pair."""
+    main, kept = split_aux(func, where)
+    transformed = transform(main, argnums)
+
+    def wrapped(*args, **kwargs):
+        result = transformed(*args, **kwargs)
+        return result, aux_result(kept, is_recorded(result))
+
+    return wrapped
 
 
 def _assemble(rows, out_shape, x, record):

@@ -360,6 +360,50 @@ def grad_through_vmap_over_a_tuple_argument():
     return ad.grad(ours_f)(X3), tf.grad(ref_f)(T(X3))
 
 
+def _with_aux(x, sin):
+    y = sin(x) * x
+    return (y ** 2).sum(), {"y": y, "first": x[0] * 2}
+
+
+def _vector_with_aux(x, sin):
+    return sin(x) * x[0], (x.sum(), x * 3)
+
+
+@case
+def has_aux_in_every_transform():
+    ours = (ad.grad(lambda x: _with_aux(x, ad.sin), has_aux=True)(X3),
+            ad.func.grad_and_value(lambda x: _with_aux(x, ad.sin), has_aux=True)(X3),
+            ad.jacrev(lambda x: _vector_with_aux(x, ad.sin), has_aux=True)(X3),
+            ad.jacfwd(lambda x: _vector_with_aux(x, ad.sin), has_aux=True)(X3),
+            ad.jvp(lambda x: _vector_with_aux(x, ad.sin), (X3,), (Y3,), has_aux=True))
+    out, pullback, aux = ad.vjp(lambda x: _vector_with_aux(x, ad.sin), X3, has_aux=True)
+    ref_f, ref_vector = (lambda x: _with_aux(x, torch.sin)), (
+        lambda x: _vector_with_aux(x, torch.sin))
+    ref = (tf.grad(ref_f, has_aux=True)(T(X3)), tf.grad_and_value(ref_f, has_aux=True)(T(X3)),
+           tf.jacrev(ref_vector, has_aux=True)(T(X3)),
+           tf.jacfwd(ref_vector, has_aux=True)(T(X3)),
+           tf.jvp(ref_vector, (T(X3),), (T(Y3),), has_aux=True))
+    ref_out, ref_pullback, ref_aux = tf.vjp(ref_vector, T(X3), has_aux=True)
+    return ((*ours, (out, pullback(Y3), aux)),
+            (*ref, (ref_out, ref_pullback(T(Y3)), ref_aux)))
+
+
+@case
+def has_aux_nested_aux_carries_the_outer_derivative():
+    # the inner aux depends on the outer variable: it must stay differentiable
+    def ours_g(x):
+        gradient, aux = ad.grad(lambda y: (((x * y) ** 2).sum(), ad.sin(x * y).sum()),
+                                has_aux=True)(Y3)
+        return (gradient * aux).sum()
+
+    def ref_g(x):
+        gradient, aux = tf.grad(lambda y: (((x * y) ** 2).sum(), torch.sin(x * y).sum()),
+                                has_aux=True)(T(Y3))
+        return (gradient * aux).sum()
+
+    return ad.grad(ours_g)(X3), tf.grad(ref_g)(T(X3))
+
+
 # ----- shapes ------------------------------------------------------------------------
 
 @case
