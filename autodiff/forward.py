@@ -39,7 +39,8 @@ from .tensor import Tensor
 from .transform_aux import aux_result, is_recorded, split_aux
 from .transforms import (_freed_in_function, _holds_tensor, as_argnums, check_function,
                          fresh_inputs, inside_transform, jacrev, owned, reaches_other_tracked,
-                         refuse_container, retire, transformed_call, with_aux)
+                         holds_tree, refuse_container, retire, transformed_call,
+                         tree_jacobians, with_aux)
 
 _make = Tensor._make
 
@@ -356,6 +357,7 @@ def jacfwd(func: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fal
     """The Jacobian by forward mode (one tangent per input entry), shaped
     ``out.shape + x.shape``; a tuple of Jacobians for tuple ``argnums``;
     ``(jacobian, aux)`` with ``has_aux=True`` (the function returning ``(output, aux)``).
+    A dict, list or tuple argument gets its Jacobians in the same structure.
 
     The function runs once; the basis tangents then go through its recorded nodes
     together, as a batch (``vectorized=False``: one pass per input entry, the textbook
@@ -373,6 +375,9 @@ def jacfwd(func: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fal
 
     def wrapped(*args, **kwargs):
         refuse_transform_in_trace("jacfwd")
+        if holds_tree(args, positions):
+            return tree_jacobians(lambda f, a: jacfwd(f, a, vectorized=vectorized), func,
+                                  argnums, args, kwargs, "jacfwd")
         with transformed_call(func, args, kwargs, positions, "jacfwd") as (
                 inputs, out, record):
             distinct = list({id(x): x for x in inputs}.values())    # argnums=(0, 0)
@@ -448,16 +453,23 @@ def hessian(func: Callable, argnums: int | Sequence[int] = 0) -> Callable:
     """
     check_function(func, "hessian")
     positions = as_argnums(argnums, "hessian")
+
+    def refuse(args):
+        refuse_transform_in_trace("hessian")
+        for p in positions:
+            if -len(args) <= p < len(args):
+                refuse_container(args[p], "hessian", f"argument {p % len(args)}")
+
     if isinstance(argnums, (int, np.integer)):
         forward_over_reverse = jacfwd(jacrev(func, argnums), argnums)
 
         def single(*args, **kwargs):
-            refuse_transform_in_trace("hessian")
+            refuse(args)
             return forward_over_reverse(*args, **kwargs)
         return single
 
     def blocks(*args, **kwargs):
-        refuse_transform_in_trace("hessian")
+        refuse(args)
         return tuple(tuple(jacfwd(jacrev(func, i), j)(*args, **kwargs) for j in positions)
                      for i in positions)
     return blocks

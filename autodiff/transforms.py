@@ -446,6 +446,7 @@ def jacobian(func: Callable, argnums: int | Sequence[int] = 0, *,
     """The full Jacobian by reverse mode (one backward per output entry), shaped
     ``out.shape + x.shape``; a tuple of Jacobians for tuple ``argnums``;
     ``(jacobian, aux)`` with ``has_aux=True`` (the function returning ``(output, aux)``).
+    A dict, list or tuple argument gets its Jacobians in the same structure.
 
     >>> ad.jacobian(lambda x: x * 2)(np.ones(3))
     array([[2., 0., 0.],
@@ -459,6 +460,8 @@ def jacobian(func: Callable, argnums: int | Sequence[int] = 0, *,
 
     def wrapped(*args, **kwargs):
         refuse_transform_in_trace("jacobian")
+        if holds_tree(args, positions):
+            return tree_jacobians(jacobian, func, argnums, args, kwargs, "jacobian")
         with transformed_call(func, args, kwargs, positions, "jacobian") as (
                 inputs, out, record):
             rows = [[] for _ in inputs]
@@ -474,6 +477,23 @@ def jacobian(func: Callable, argnums: int | Sequence[int] = 0, *,
 
 
 jacrev = jacobian
+
+
+def holds_tree(args, positions) -> bool:
+    """Whether an argument at ``positions`` is a dict, list or tuple of arrays."""
+    return any(-len(args) <= p < len(args) and is_tree(args[p]) for p in positions)
+
+
+def tree_jacobians(transform, func, argnums, args, kwargs, where):
+    """``transform(func, argnums)(*args)`` where some differentiated arguments are
+    dicts, lists or tuples of arrays: each gets its Jacobians in its own structure
+    (``pytrees.tree_value_and_grad``), as ``torch.func.jacrev`` gives them."""
+    def as_value_and_grad(inner, leaf_argnums):
+        return lambda *leaves: (None, transform(inner, leaf_argnums)(*leaves))
+
+    single = isinstance(argnums, (int, np.integer))
+    return tree_value_and_grad(as_value_and_grad, func, as_argnums(argnums, where), single,
+                               args, kwargs, where)[1]
 
 
 def with_aux(transform, func, argnums, where):

@@ -1,11 +1,13 @@
-"""Nested function transforms compared with ``torch.func`` (and HIPS ``autograd``
-where ``torch.func`` has no counterpart), in float64.
+"""Nested function transforms compared with ``torch.func`` in float64 (and with HIPS
+``autograd`` for the classic perturbation-confusion test).
 
 Each case builds the same computation twice, once with autodiff's transforms and
 once with the reference's, and the two results (arrays, tuples or dicts of them)
 must agree.  The cases compose two or three transforms, close over the outer
-transform's variable (perturbation confusion), go through ops with special
-derivative rules, through ``nn`` modules, and over 0-d, size-1 and broadcast shapes.
+transform's variable (perturbation confusion), map with ``vmap`` inside and outside
+other transforms, take argnums tuples, dict and tuple arguments and ``has_aux``, and
+run over 0-d, size-1 and broadcast shapes.  Ops with special rules, modules and
+``backward()`` inside a transform are in ``test_transforms_nested_ops_vs_torch.py``.
 """
 
 import numpy as np
@@ -15,46 +17,14 @@ import autodiff as ad
 
 torch = pytest.importorskip("torch")
 tf = torch.func
-F = ad.nn.functional
-TF = torch.nn.functional
+
+from torch_compare import T, as_numpy, assert_same  # noqa: E402
 
 RNG = np.random.default_rng(20261205)
 X3 = RNG.standard_normal(3)
 Y3 = RNG.standard_normal(3)
 M23 = RNG.standard_normal((2, 3))
 B43 = RNG.standard_normal((4, 3))
-
-
-def T(a):
-    return torch.tensor(np.asarray(a, dtype=np.float64))
-
-
-def as_numpy(value):
-    """A result (Tensor, array, torch tensor, or a tuple/list/dict of them) as NumPy."""
-    if isinstance(value, dict):
-        return {k: as_numpy(v) for k, v in value.items()}
-    if isinstance(value, (tuple, list)):
-        return type(value)(as_numpy(v) for v in value)
-    if isinstance(value, torch.Tensor):
-        return value.detach().numpy()
-    if isinstance(value, ad.Tensor):
-        return np.asarray(value.data)
-    return np.asarray(value)
-
-
-def assert_same(ours, reference, path="result"):
-    if isinstance(reference, dict):
-        assert isinstance(ours, dict) and ours.keys() == reference.keys(), path
-        for k in reference:
-            assert_same(ours[k], reference[k], f"{path}[{k!r}]")
-        return
-    if isinstance(reference, (tuple, list)):
-        assert isinstance(ours, (tuple, list)) and len(ours) == len(reference), path
-        for k, (o, r) in enumerate(zip(ours, reference)):
-            assert_same(o, r, f"{path}[{k}]")
-        return
-    assert np.shape(ours) == np.shape(reference), (path, np.shape(ours), np.shape(reference))
-    np.testing.assert_allclose(ours, reference, rtol=1e-10, atol=1e-12, err_msg=path)
 
 
 CASES = {}
@@ -189,6 +159,16 @@ def perturbation_confusion_grad_grad():
     ours = ad.grad(lambda x: x * ad.grad(lambda y: x + y)(3.0))(2.0)
     ref = tf.grad(lambda x: x * tf.grad(lambda y: x + y)(T(3.0)))(T(2.0))
     return ours, ref
+
+
+def test_perturbation_confusion_against_hips_autograd():
+    hips = pytest.importorskip("autograd")
+    for inner, label in ((lambda x: lambda y: x + y, "x + y"),
+                                 (lambda x: lambda y: x * y ** 2, "x * y**2")):
+        ours = ad.grad(lambda x: x * ad.grad(inner(x))(3.0))(2.0)
+        reference = hips.grad(lambda x: x * hips.grad(inner(x))(3.0))(2.0)
+        np.testing.assert_allclose(ours, reference, rtol=1e-12, err_msg=label)
+    np.testing.assert_allclose(ad.grad(lambda x: x * ad.grad(lambda y: x + y)(3.0))(2.0), 1.0)
 
 
 @case
@@ -404,6 +384,22 @@ def has_aux_nested_aux_carries_the_outer_derivative():
     return ad.grad(ours_g)(X3), tf.grad(ref_g)(T(X3))
 
 
+@case
+def jacobians_of_dict_and_tuple_arguments():
+    def ours_f(p, xs):
+        return ad.tanh(xs[0] @ p["w"] + p["b"]) * xs[1][0]
+
+    def ref_f(p, xs):
+        return torch.tanh(xs[0] @ p["w"] + p["b"]) * xs[1][0]
+
+    p, xs = {"w": M23, "b": Y3}, (B43[:2, :2], B43[2:])
+    tp, txs = {k: T(v) for k, v in p.items()}, tuple(T(v) for v in xs)
+    return ((ad.jacrev(ours_f, argnums=(0, 1))(p, xs), ad.jacfwd(ours_f)(p, xs),
+             ad.jacfwd(ours_f, argnums=1, vectorized=False)(p, xs)),
+            (tf.jacrev(ref_f, argnums=(0, 1))(tp, txs), tf.jacfwd(ref_f)(tp, txs),
+             tf.jacfwd(ref_f, argnums=1)(tp, txs)))
+
+
 # ----- shapes ------------------------------------------------------------------------
 
 @case
@@ -437,234 +433,6 @@ def vmap_in_dims_negative_and_size_one_batch():
     x = RNG.standard_normal((2, 1))
     y = RNG.standard_normal((1, 3))
     return (ad.vmap(f, in_dims=(-1, 0))(x, y), tf.vmap(g, in_dims=(-1, 0))(T(x), T(y)))
-
-
-# ----- ops with special derivative rules, to second order -------------------------
-
-def _second_orders(ours_f, ref_f, x, v, reference_hessian):
-    """Hessian (jacfwd of jacrev), jacrev of grad, jvp of grad and hvp of a scalar
-    function, ours and the reference's."""
-    ours = (ad.hessian(ours_f)(x), ad.jacrev(ad.grad(ours_f))(x),
-            ad.jvp(ad.grad(ours_f), (x,), (v,)), ad.hvp(ours_f, x, v))
-    h = reference_hessian(ref_f)(T(x))
-    ref = (h, tf.jacrev(tf.grad(ref_f))(T(x)), tf.jvp(tf.grad(ref_f), (T(x),), (T(v),)),
-           h.reshape(x.size, x.size) @ T(v).reshape(-1))
-    return ours, (ref[0], ref[1], ref[2], ref[3].reshape(np.shape(x)))
-
-
-def _special(name, ours_f, ref_f, x, v=None, reference_hessian=tf.hessian):
-    def build():
-        return _second_orders(ours_f, ref_f, np.asarray(x, dtype=float),
-                              np.asarray(Y3[:np.size(x)] if v is None else v,
-                                         dtype=float).reshape(np.shape(x)),
-                              reference_hessian)
-    build.__name__ = name
-    case(build)
-
-
-_special("where", lambda x: ad.where(x > 0, x ** 3, ad.sin(x) * x).sum(),
-         lambda x: torch.where(x > 0, x ** 3, torch.sin(x) * x).sum(), [0.5, -1.2, 2.0])
-_special("abs_at_zero", lambda x: (ad.abs(x) ** 3 + ad.abs(x) * x).sum(),
-         lambda x: (torch.abs(x) ** 3 + torch.abs(x) * x).sum(), [0.0, -1.3, 2.0])
-_special("max_with_ties", lambda x: ad.max(x) * (x ** 2).sum(),
-         lambda x: torch.max(x) * (x ** 2).sum(), [2.0, -1.0, 2.0])
-_special("maximum_with_ties", lambda x: (ad.maximum(x, x[::-1]) ** 2).sum(),
-         lambda x: (torch.maximum(x, x.flip(0)) ** 2).sum(), [1.0, 3.0, 1.0])
-_special("sort", lambda x: (ad.sort(x) ** 2 * np.array([1.0, 2.0, 3.0])).sum() * x[0],
-         lambda x: (torch.sort(x).values ** 2 * T([1.0, 2.0, 3.0])).sum() * x[0],
-         [0.3, -1.0, 2.0])
-_special("cumsum", lambda x: (ad.cumsum(x, 0) ** 2 * ad.sin(x)).sum(),
-         lambda x: (torch.cumsum(x, 0) ** 2 * torch.sin(x)).sum(), X3)
-_special("matmul", lambda x: ad.tanh(M23 @ x).sum() * (x @ x),
-         lambda x: torch.tanh(T(M23) @ x).sum() * (x @ x), X3)
-_special("matrix_matmul", lambda x: ((x.reshape(2, 2) @ x.reshape(2, 2).T) ** 2).sum(),
-         lambda x: ((x.reshape(2, 2) @ x.reshape(2, 2).T) ** 2).sum(), B43[0, :2].tolist()
-         + B43[1, :2].tolist(), B43[2].tolist()[:2] + B43[3].tolist()[:2])
-_special("einsum", lambda x: ad.einsum("ij,j,i->", M23, x * x, ad.exp(x[:2])),
-         lambda x: torch.einsum("ij,j,i->", T(M23), x * x, torch.exp(x[:2])), X3)
-_special("fancy_indexing_with_repeats", lambda x: (x[[0, 2, 0]] ** 2 * x[1:2]).sum(),
-         lambda x: (x[[0, 2, 0]] ** 2 * x[1:2]).sum(), X3)
-_special("boolean_mask", lambda x: (x[np.array([True, False, True])] ** 3).sum(),
-         lambda x: (x[torch.tensor([True, False, True])] ** 3).sum(), X3)
-_special("softmax_log_softmax",
-         lambda x: (F.softmax(x * x, dim=0) * X3).sum() + F.log_softmax(x, dim=0)[1],
-         lambda x: (TF.softmax(x * x, dim=0) * T(X3)).sum() + TF.log_softmax(x, dim=0)[1],
-         X3)
-_special("cross_entropy",
-         lambda x: F.cross_entropy(x.reshape(2, 3) * x[0], np.array([2, 0])),
-         lambda x: TF.cross_entropy(x.reshape(2, 3) * x[0], torch.tensor([2, 0])),
-         RNG.standard_normal(6), RNG.standard_normal(6))
-# torch.func.hessian (and jacrev of jacrev) of layer_norm whose weight depends on the
-# input is off in PyTorch itself (its jacrev of grad and finite differences agree
-# with ours), so the reference Hessian here is jacrev of grad.
-_special("layer_norm",
-         lambda x: (F.layer_norm(x.reshape(2, 3), (3,), x[:3], x[3:]) ** 3).sum(),
-         lambda x: (TF.layer_norm(x.reshape(2, 3), (3,), x[:3], x[3:]) ** 3).sum(),
-         RNG.standard_normal(6), RNG.standard_normal(6),
-         reference_hessian=lambda f: tf.jacrev(tf.grad(f)))
-_CONV_X = RNG.standard_normal((1, 2, 4, 4))
-_special("conv2d",
-         lambda w: (ad.tanh(F.conv2d(_CONV_X * w.sum(), w.reshape(1, 2, 2, 2))) ** 2).sum(),
-         lambda w: (torch.tanh(TF.conv2d(T(_CONV_X) * w.sum(), w.reshape(1, 2, 2, 2))) ** 2
-                    ).sum(), RNG.standard_normal(8), RNG.standard_normal(8))
-
-
-def _index_assignment_ours(x):
-    y = ad.zeros(4)
-    y[1:] = x ** 2
-    y[0] = x[0] * x[1]
-    return (ad.sin(y) * y).sum()
-
-
-def _index_assignment_ref(x):
-    y = torch.cat([(x[0] * x[1]).reshape(1), x ** 2])
-    return (torch.sin(y) * y).sum()
-
-
-_special("index_assignment", _index_assignment_ours, _index_assignment_ref, X3)
-
-
-# ----- nn modules through functional_call -----------------------------------------
-
-def _torch_linear_params(params):
-    """autodiff's Linear keeps weight as (in, out), PyTorch's as (out, in)."""
-    return {k: (v.T if k.endswith("weight") else v) for k, v in params.items()}
-
-
-def _mlp_pair():
-    ours = ad.nn.Sequential(ad.nn.Linear(3, 4), ad.nn.Tanh(), ad.nn.Linear(4, 1))
-    ref = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Tanh(),
-                              torch.nn.Linear(4, 1)).double()
-    params = {name: np.array(p.data) for name, p in ours.named_parameters()}
-    return ours, ref, params
-
-
-@case
-def per_example_grads_of_a_module():
-    ours_m, ref_m, params = _mlp_pair()
-
-    def ours_loss(p, x):
-        return (ad.func.functional_call(ours_m, p, (x[None],)) ** 2).sum()
-
-    def ref_loss(p, x):
-        return (tf.functional_call(ref_m, _torch_linear_params(p), (x[None],)) ** 2).sum()
-
-    return (ad.vmap(ad.grad(ours_loss), in_dims=(None, 0))(params, B43),
-            tf.vmap(tf.grad(ref_loss), in_dims=(None, 0))(
-                {k: T(v) for k, v in params.items()}, T(B43)))
-
-
-@case
-def gradient_penalty_of_a_module_wrt_its_weights():
-    ours_m, ref_m, params = _mlp_pair()
-
-    def ours_penalty(p):
-        g = ad.grad(lambda x: ad.func.functional_call(ours_m, p, (x,)).sum())(B43)
-        return ((g ** 2).sum(axis=1) - 1.0).sum() ** 2
-
-    def ref_penalty(p):
-        g = tf.grad(lambda x: tf.functional_call(ref_m, _torch_linear_params(p),
-                                                 (x,)).sum())(T(B43))
-        return ((g ** 2).sum(dim=1) - 1.0).sum() ** 2
-
-    return ad.grad(ours_penalty)(params), tf.grad(ref_penalty)(
-        {k: T(v) for k, v in params.items()})
-
-
-@case
-def hessian_of_a_module_wrt_its_input():
-    ours_m, ref_m, params = _mlp_pair()
-    return (ad.hessian(lambda x: ours_m(x[None]).sum())(X3),
-            tf.hessian(lambda x: tf.functional_call(ref_m, _torch_linear_params(
-                {k: T(v) for k, v in params.items()}), (x[None],)).sum())(T(X3)))
-
-
-def _lstm_ref(x, h, c, p):
-    gates = x @ p["weight_ih"] + p["bias_ih"] + h @ p["weight_hh"] + p["bias_hh"]
-    i, f, g, o = gates.chunk(4, dim=-1)
-    c2 = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
-    return torch.sigmoid(o) * torch.tanh(c2), c2
-
-
-@case
-def lstm_cell_hessian_and_jacobians():
-    cell = ad.nn.LSTMCell(3, 2)
-    params = {name: np.array(p.data) for name, p in cell.named_parameters()}
-    tparams = {k: T(v) for k, v in params.items()}
-    h0, c0 = RNG.standard_normal((1, 2)), RNG.standard_normal((1, 2))
-
-    def ours_f(x):
-        h, c = cell(x[None], (ad.tensor(h0), ad.tensor(c0)))
-        return (h * c).sum()
-
-    def ref_f(x):
-        h, c = _lstm_ref(x[None], T(h0), T(c0), tparams)
-        return (h * c).sum()
-
-    assert_same(as_numpy(ours_f(X3)), as_numpy(ref_f(T(X3))), "the cells' values")
-    return ((ad.hessian(ours_f)(X3), ad.jacrev(ad.jacfwd(ours_f))(X3)),
-            (tf.hessian(ref_f)(T(X3)), tf.jacrev(tf.jacfwd(ref_f))(T(X3))))
-
-
-# ----- functions that call backward() or autograd.grad inside a transform ----------
-
-@case
-def autograd_grad_create_graph_inside_grad():
-    def ours_f(x):
-        (g,) = ad.autograd.grad((ad.sin(x) * x ** 2).sum(), x, create_graph=True)
-        return (g ** 2).sum()
-
-    def ref_f(x):
-        return (tf.grad(lambda z: (torch.sin(z) * z ** 2).sum())(x) ** 2).sum()
-
-    return (ad.grad(ours_f)(X3), ad.jacfwd(ours_f)(X3)), (tf.grad(ref_f)(T(X3)),
-                                                            tf.jacfwd(ref_f)(T(X3)))
-
-
-@case
-def backward_create_graph_on_a_local_leaf_inside_jacrev():
-    w0 = Y3
-
-    def ours_f(x):
-        w = ad.tensor(w0, requires_grad=True)
-        ((w * x).sum() ** 2).backward(inputs=[w], create_graph=True)
-        return w.grad * 1.0
-
-    ref = tf.jacrev(lambda x: 2 * (T(w0) @ x) * x)(T(X3))
-    return (ad.jacrev(ours_f)(X3), ad.jacfwd(ours_f)(X3)), (ref, ref)
-
-
-@case
-def backward_inside_a_transform_on_an_unrelated_graph():
-    def ours_f(x):
-        w = ad.tensor(Y3, requires_grad=True)
-        (ad.sin(w) ** 2).sum().backward()
-        return (w.grad * ad.exp(x)).sum()
-
-    def ref_f(x):
-        return (2 * torch.sin(T(Y3)) * torch.cos(T(Y3)) * torch.exp(x)).sum()
-
-    return ad.hessian(ours_f)(X3), tf.hessian(ref_f)(T(X3))
-
-
-@case
-def gradient_penalty_with_eager_autograd():
-    x = ad.tensor(X3, requires_grad=True)
-    (g,) = ad.autograd.grad((ad.tanh(x) ** 3).sum(), x, create_graph=True)
-    ((g ** 2).sum()).backward()
-    xt = T(X3).requires_grad_()
-    (gt,) = torch.autograd.grad((torch.tanh(xt) ** 3).sum(), xt, create_graph=True)
-    ((gt ** 2).sum()).backward()
-    return x.grad, xt.grad
-
-
-@case
-def grad_of_a_tracked_argument_feeds_backward():
-    x = ad.tensor(X3, requires_grad=True)
-    ad.grad(lambda z: (ad.sin(z) * z).sum())(x).pow(2).sum().backward()
-    xt = T(X3).requires_grad_()
-    tf.grad(lambda z: (torch.sin(z) * z).sum())(xt).pow(2).sum().backward()
-    return x.grad, xt.grad
 
 
 # --------------------------------------------------------------------------------------

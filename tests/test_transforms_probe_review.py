@@ -131,17 +131,26 @@ def test_a_function_that_keeps_its_graph_with_retain_graph_still_works():
 # ----- containers of arrays as one argument ------------------------------------------
 
 @pytest.mark.parametrize("call", [
-    lambda: ad.jacfwd(lambda p: p[0])((np.ones(2), np.ones(2))),
+    lambda: ad.hessian(lambda p: p[0].sum())((np.ones(2), np.ones(2))),
     lambda: ad.vjp(lambda p: p[0], (np.ones(2), np.ones(2))),
     lambda: ad.jvp(lambda p: p[0], ((np.ones(2), np.ones(2)),), ((np.ones(2), np.ones(2)),)),
-], ids=["jacfwd", "vjp", "jvp"])
+], ids=["hessian", "vjp", "jvp"])
 def test_a_container_of_arrays_as_one_argument_raises(call):
     # A tuple of equal-shaped arrays used to be stacked silently into one array (and
     # its gradient came back as one stacked array); ragged parts gave NumPy's error.
-    with pytest.raises(TypeError, match=r"^(jacfwd|vjp|jvp): (argument|primal) 0 is a "
+    with pytest.raises(TypeError, match=r"^(hessian|vjp|jvp): (argument|primal) 0 is a "
                                         r"(tuple|list|dict) of arrays or tensors.*separate "
                                         r"arguments"):
         call()
+
+
+@pytest.mark.parametrize("transform", [ad.jacrev, ad.jacfwd])
+def test_jacobians_of_a_container_of_arrays_come_in_the_same_structure(transform):
+    jacobians = transform(lambda p: p["a"] * p["b"][0])({"a": np.array([1.0, 2.0]),
+                                                         "b": [np.array([3.0, 4.0])]})
+    assert isinstance(jacobians, dict) and isinstance(jacobians["b"], list)
+    np.testing.assert_array_equal(jacobians["a"], np.diag([3.0, 4.0]))
+    np.testing.assert_array_equal(jacobians["b"][0], np.diag([1.0, 2.0]))
 
 
 def test_grad_gives_a_container_of_arrays_its_gradients_in_the_same_structure():
