@@ -261,6 +261,129 @@ def grad_of_a_tracked_argument_feeds_backward():
     return x.grad, xt.grad
 
 
+# ----- Jacobians of single ops, by every mode (jacfwd pushes its tangents as a batch) --
+
+X23 = RNG.standard_normal((2, 3))
+B233 = RNG.standard_normal((2, 3, 3))
+
+OP_PAIRS = {
+    "advanced_index": (lambda x: x[[1, 0, 1], [2, 2, 0]], lambda x: x[[1, 0, 1], [2, 2, 0]]),
+    "none_ellipsis_slice": (lambda x: x[None, ..., 1:], lambda x: x[None, ..., 1:]),
+    "boolean_index": (lambda x: x[x > 0] * 2, lambda x: x[x > 0] * 2),
+    "batched_matmul": (lambda x: x[None] @ B233, lambda x: x[None] @ T(B233)),
+    "vector_matmul": (lambda x: x[0] @ B233, lambda x: x[0] @ T(B233)),
+    "transpose_axes": (lambda x: ad.transpose(x[None] * x[:, None], (2, 0, 1)),
+                       lambda x: (x[None] * x[:, None]).permute(2, 0, 1)),
+    "concatenate_flat": (lambda x: ad.concatenate([x, x[:1] * 2], axis=None),
+                         lambda x: torch.cat([x.reshape(-1), (x[:1] * 2).reshape(-1)])),
+    "stack_last_axis": (lambda x: ad.stack([x, x ** 2], axis=-1),
+                        lambda x: torch.stack([x, x ** 2], -1)),
+    "sum_keepdims": (lambda x: (x ** 2).sum(axis=1, keepdims=True) * x,
+                     lambda x: (x ** 2).sum(1, keepdim=True) * x),
+    "broadcast_to": (lambda x: ad.broadcast_to(x[:, :1], (2, 3)) * x,
+                     lambda x: x[:, :1].expand(2, 3) * x),
+    "cumsum_axis1": (lambda x: ad.cumsum(x * x, 1), lambda x: torch.cumsum(x * x, 1)),
+    "sort_axis0": (lambda x: ad.sort(x, 0) * x, lambda x: torch.sort(x, 0).values * x),
+    "max_axis": (lambda x: ad.max(x, axis=1), lambda x: torch.amax(x, 1)),
+    "logsumexp": (lambda x: ad.logsumexp(x, axis=0), lambda x: torch.logsumexp(x, 0)),
+    "norm": (lambda x: ad.linalg.norm(x, axis=1), lambda x: torch.linalg.norm(x, dim=1)),
+    "clip": (lambda x: ad.clip(x, -0.5, 0.5) * x, lambda x: torch.clamp(x, -0.5, 0.5) * x),
+    "inv": (lambda x: ad.linalg.inv(x[:, :2] @ x[:, :2].T + np.eye(2)),
+            lambda x: torch.linalg.inv(x[:, :2] @ x[:, :2].T + torch.eye(2, dtype=x.dtype))),
+    "det": (lambda x: ad.linalg.det(x[:, :2] + 2 * np.eye(2)),
+            lambda x: torch.linalg.det(x[:, :2] + 2 * torch.eye(2, dtype=x.dtype))),
+    "max_pool2d": (lambda x: F.max_pool2d(x.reshape(1, 1, 2, 3), 2, 1),
+                   lambda x: TF.max_pool2d(x.reshape(1, 1, 2, 3), 2, 1)),
+    "pad": (lambda x: F.pad(x ** 2, (1, 2)), lambda x: TF.pad(x ** 2, (1, 2))),
+    "nll_of_log_softmax": (lambda x: F.nll_loss(F.log_softmax(x, dim=1), np.array([2, 0])),
+                           lambda x: TF.nll_loss(TF.log_softmax(x, 1), torch.tensor([2, 0]))),
+    "abs_pow_self": (lambda x: ad.abs(x) ** x, lambda x: torch.abs(x) ** x),
+}
+
+MODES = {
+    "jacfwd": (ad.jacfwd, tf.jacfwd),
+    "jacfwd_one_tangent_at_a_time": (lambda f: ad.jacfwd(f, vectorized=False), tf.jacfwd),
+    "jacrev": (ad.jacrev, tf.jacrev),
+    "hessian_of_squares": (lambda f: ad.hessian(lambda x: (f(x) ** 2).sum()),
+                           lambda f: tf.hessian(lambda x: (f(x) ** 2).sum())),
+}
+
+
+@pytest.mark.parametrize("mode", sorted(MODES))
+@pytest.mark.parametrize("op", sorted(OP_PAIRS))
+def test_jacobians_of_an_op_match_torch_in_every_mode(op, mode):
+    ours_f, ref_f = OP_PAIRS[op]
+    ours_mode, ref_mode = MODES[mode]
+    assert_same(as_numpy(ours_mode(ours_f)(X23)), as_numpy(ref_mode(ref_f)(T(X23))))
+
+
+# ----- in-place ops, a custom Function, a closure over a create_graph gradient -------
+
+def _in_place_ours(x):
+    y = x * 1.0
+    y += x ** 2
+    y[0] *= 3
+    y.mul_(x)
+    return (y ** 2).sum()
+
+
+def _in_place_ref(x):
+    y = x + x ** 2
+    y = torch.cat([y[:1] * 3, y[1:]]) * x
+    return (y ** 2).sum()
+
+
+@case
+def in_place_updates_inside_hessian_and_jacfwd_of_grad():
+    return ((ad.hessian(_in_place_ours)(X3), ad.jacfwd(ad.grad(_in_place_ours))(X3)),
+            (tf.hessian(_in_place_ref)(T(X3)), tf.jacfwd(tf.grad(_in_place_ref))(T(X3))))
+
+
+class _CubeTimes(ad.Function):
+    """x**3 * w with a hand-written backward (w a scalar)."""
+
+    @staticmethod
+    def forward(ctx, x, w):
+        ctx.save_for_backward(x, w)
+        return x ** 3 * w
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, w = ctx.saved
+        return grad * 3 * x ** 2 * w, (grad * x ** 3).sum()
+
+
+@case
+def custom_function_under_nested_transforms():
+    def ours_f(x):
+        return ad.sin(_CubeTimes.apply(x, x[0])).sum()
+
+    def ref_f(x):
+        return torch.sin(x ** 3 * x[0]).sum()
+
+    ours = (ad.hessian(ours_f)(X3), ad.vmap(ad.grad(ours_f))(B43), ad.hvp(ours_f, X3, Y3),
+            ad.grad(lambda x: x * ad.grad(lambda y: _CubeTimes.apply(y, x))(2.0))(1.5))
+    ref = (tf.hessian(ref_f)(T(X3)), tf.vmap(tf.grad(ref_f))(T(B43)),
+           tf.hessian(ref_f)(T(X3)) @ T(Y3),
+           tf.grad(lambda x: x * tf.grad(lambda y: y ** 3 * x)(T(2.0)))(T(1.5)))
+    return ours, ref
+
+
+@case
+def backward_through_grad_closing_over_a_create_graph_gradient():
+    x = ad.tensor(X3, requires_grad=True)
+    (ad.sin(x) ** 2).sum().backward(create_graph=True)
+    gradient = x.grad
+    inner = ad.grad(lambda v: (gradient * v * v).sum())(Y3)
+    x.grad = None
+    inner.sum().backward()
+    xt = T(X3).requires_grad_()
+    (gt,) = torch.autograd.grad((torch.sin(xt) ** 2).sum(), xt, create_graph=True)
+    inner_t = tf.grad(lambda v: (gt * v * v).sum())(T(Y3))
+    inner_t.sum().backward()
+    return (inner, x.grad), (inner_t, xt.grad)
+
+
 # --------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("name", sorted(CASES))

@@ -435,6 +435,90 @@ def vmap_in_dims_negative_and_size_one_batch():
     return (ad.vmap(f, in_dims=(-1, 0))(x, y), tf.vmap(g, in_dims=(-1, 0))(T(x), T(y)))
 
 
+# ----- third and fourth order, transforms of vmap, derivatives through pullbacks -----
+
+def _sin_times_sum(x, sin):
+    return sin(x) * x.sum()
+
+
+def _exp_times_prod(x, exp):
+    return (exp(x) * x.prod()).sum()
+
+
+@case
+def vmap_of_jacfwd_and_jacobians_of_vmap():
+    ours = (ad.vmap(ad.jacfwd(lambda x: _sin_times_sum(x, ad.sin)))(B43),
+            ad.jacfwd(ad.vmap(lambda x: _sin_times_sum(x, ad.sin)))(B43),
+            ad.jacrev(ad.vmap(lambda x: _sin_times_sum(x, ad.sin)))(B43))
+    ref = (tf.vmap(tf.jacfwd(lambda x: _sin_times_sum(x, torch.sin)))(T(B43)),
+           tf.jacfwd(tf.vmap(lambda x: _sin_times_sum(x, torch.sin)))(T(B43)),
+           tf.jacrev(tf.vmap(lambda x: _sin_times_sum(x, torch.sin)))(T(B43)))
+    return ours, ref
+
+
+@case
+def jvp_of_jacrev_and_third_order():
+    ours = (ad.jvp(ad.jacrev(lambda x: _sin_times_sum(x, ad.sin)), (X3,), (Y3,)),
+            ad.jacfwd(ad.hessian(lambda x: _exp_times_prod(x, ad.exp)))(X3),
+            ad.jacrev(ad.hessian(lambda x: _exp_times_prod(x, ad.exp)))(X3))
+    ref = (tf.jvp(tf.jacrev(lambda x: _sin_times_sum(x, torch.sin)), (T(X3),), (T(Y3),)),
+           tf.jacfwd(tf.hessian(lambda x: _exp_times_prod(x, torch.exp)))(T(X3)),
+           tf.jacrev(tf.hessian(lambda x: _exp_times_prod(x, torch.exp)))(T(X3)))
+    return ours, ref
+
+
+@case
+def hessian_of_a_summed_hessian_fourth_order():
+    return (ad.hessian(lambda z: ad.hessian(lambda x: _exp_times_prod(x, ad.exp))(z).sum())(X3),
+            tf.hessian(lambda z: tf.hessian(lambda x: _exp_times_prod(x, torch.exp))(z).sum())(
+                T(X3)))
+
+
+@case
+def grad_through_a_vjp_pullback_and_a_jvp_tangent_that_depend_on_x():
+    ours = (ad.grad(lambda x: ad.vjp(lambda z: ad.sin(z) * x, Y3)[1](x)[0].sum())(X3),
+            ad.grad(lambda x: ad.jvp(lambda z: ad.exp(z) * z, (Y3,), (x * x,))[1].sum())(X3))
+    ref = (tf.grad(lambda x: tf.vjp(lambda z: torch.sin(z) * x, T(Y3))[1](x)[0].sum())(T(X3)),
+           tf.grad(lambda x: tf.jvp(lambda z: torch.exp(z) * z, (T(Y3),), (x * x,))[1].sum())(
+               T(X3)))
+    return ours, ref
+
+
+@case
+def vmap_of_jacrev_with_out_dims_tuple():
+    def ours_f(x):
+        return ad.jacrev(lambda z: _sin_times_sum(z, ad.sin))(x), _sin_times_sum(x, ad.sin)
+
+    def ref_f(x):
+        return tf.jacrev(lambda z: _sin_times_sum(z, torch.sin))(x), _sin_times_sum(x, torch.sin)
+
+    return (ad.vmap(ours_f, out_dims=(2, 1))(B43), tf.vmap(ref_f, out_dims=(2, 1))(T(B43)))
+
+
+@case
+def grad_of_vmap_of_hessian_closing_over_the_variable():
+    def ours_f(w):
+        return ad.vmap(lambda x: ad.hessian(lambda v: ad.tanh(v @ x * w[0]) ** 2)(w))(
+            B43).sum()
+
+    def ref_f(w):
+        return tf.vmap(lambda x: tf.hessian(lambda v: torch.tanh(v @ x * w[0]) ** 2)(w))(
+            T(B43)).sum()
+
+    return ad.grad(ours_f)(X3), tf.grad(ref_f)(T(X3))
+
+
+@case
+def tracked_tensor_at_two_argnums_then_backward():
+    w = ad.tensor(X3, requires_grad=True)
+    a, b = ad.grad(lambda a, b: (a * b * b).sum(), argnums=(0, 1))(w, w)
+    (a * b).sum().backward()
+    wt = T(X3).requires_grad_()
+    at, bt = tf.grad(lambda a, b: (a * b * b).sum(), argnums=(0, 1))(wt, wt)
+    (at * bt).sum().backward()
+    return w.grad, wt.grad
+
+
 # --------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("name", sorted(CASES))
