@@ -13,7 +13,7 @@ import numpy as np
 from .anomaly import detect_anomaly
 from .compile.hooks import refuse_transform_in_trace
 from .grad_attr import root_grad
-from .graph import _accumulate_into_leaf, _grad_mode, enable_grad, run_backward
+from .graph import Node, _accumulate_into_leaf, _grad_mode, enable_grad, run_backward
 from .tensor import Tensor
 
 __all__ = ["grad", "detect_anomaly"]
@@ -99,10 +99,11 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         with enable_grad():
             root = sum(((out * s).sum() for out, s in zip(outputs, seeds)), start=0.0)
         seed = root_grad(root, None, create_graph)
-    _grad_mode.backward_in_transform = _grad_mode.transform_depth > 0
+    _grad_mode.backward_in_transform = _grad_mode.transform_depth > 0 and "autograd.grad"
     try:
         results = run_backward(root, seed, inputs=inputs, retain_graph=retain_graph,
-                               create_graph=create_graph, through_inputs=True)
+                               create_graph=create_graph, through_inputs=True,
+                               stop_at=inputs_on_no_input_path(inputs))
     finally:
         _grad_mode.backward_in_transform = False
     gradients = []
@@ -121,6 +122,40 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     return tuple(gradients)
 
 
+def inputs_on_no_input_path(inputs) -> list:
+    """The inputs (with a history) whose history holds no other input: a pass for the
+    total derivatives need not go on past them, so it stops there (past a transform's
+    argument it would reach the transform's outer tensor, which refuses to be passed
+    inside the transform's function).
+
+    >>> x = ad.tensor([1.0], requires_grad=True)
+    >>> h = x * 2
+    >>> [t is h for t in inputs_on_no_input_path([h])], inputs_on_no_input_path([x, h])
+    ([True], [])
+    """
+    nodes = {t._node for t in inputs if t._node is not None}
+    leaves = {id(t) for t in inputs if t._node is None}
+    ends = []
+    for t in inputs:
+        start = t._node
+        if start is None:
+            continue
+        pending, seen, reaches = list(start.parents), set(), False
+        while pending and not reaches:
+            parent = pending.pop()
+            if parent is None or not parent.requires_grad:
+                continue
+            if parent.__class__ is not Node:
+                reaches = id(parent) in leaves
+            elif parent not in seen:
+                seen.add(parent)
+                reaches = parent in nodes
+                pending.extend(parent.parents)
+        if not reaches:
+            ends.append(t)
+    return ends
+
+
 def backward_into(root: Tensor, seed, inputs, retain_graph: bool, create_graph: bool) -> None:
     """``root.backward(seed, inputs=inputs)``: each of ``inputs`` (leaves or not) gets
     its total derivative added into its ``.grad``; no other ``.grad`` changes."""
@@ -133,7 +168,8 @@ def backward_into(root: Tensor, seed, inputs, retain_graph: bool, create_graph: 
             raise RuntimeError(f"backward: inputs[{k}] (shape {t.shape}) does not require "
                                "grad, so it cannot receive a gradient")
     results = run_backward(root, seed, inputs=inputs, retain_graph=retain_graph,
-                           create_graph=create_graph, through_inputs=True)
+                           create_graph=create_graph, through_inputs=True,
+                           stop_at=inputs_on_no_input_path(inputs))
     for t, g in zip(inputs, results):
         if g is not None:
             _accumulate_into_leaf(t, g, create_graph)

@@ -35,6 +35,14 @@ from .pytrees import is_tree, tree_value_and_grad
 from .transform_aux import aux_result, is_recorded, split_aux
 
 def _transform_input_rule(xp, g, ans, x):
+    if _grad_mode.backward_in_transform == "autograd.grad":
+        raise RuntimeError(
+            "autograd.grad: called inside a function that ad.grad (or another transform) "
+            "differentiates, for a tensor from outside the function that the transform's "
+            "argument stands for: the derivative would pass through the argument and "
+            "mix the two variables (the inner one is independent of the outer one). "
+            "Differentiate with respect to the function's own argument (or a tensor made "
+            "inside the function), or pass the outer tensor as another argument.")
     if _grad_mode.backward_in_transform:
         raise RuntimeError(
             "backward: called inside a function that ad.grad (or another transform) "

@@ -211,8 +211,11 @@ def autograd_grad_create_graph_inside_grad():
     def ref_f(x):
         return (tf.grad(lambda z: (torch.sin(z) * z ** 2).sum())(x) ** 2).sum()
 
-    return (ad.grad(ours_f)(X3), ad.jacfwd(ours_f)(X3)), (tf.grad(ref_f)(T(X3)),
-                                                            tf.jacfwd(ref_f)(T(X3)))
+    tracked = ad.tensor(X3, requires_grad=True)
+    return ((ad.grad(ours_f)(X3), ad.jacfwd(ours_f)(X3), ad.hessian(ours_f)(X3),
+             ad.grad(ours_f)(tracked)),
+            (tf.grad(ref_f)(T(X3)), tf.jacfwd(ref_f)(T(X3)), tf.hessian(ref_f)(T(X3)),
+             tf.grad(ref_f)(T(X3))))
 
 
 @case
