@@ -183,6 +183,14 @@ def _stacked(name, results, out_dims):
 def _stack_one(name, values, dim):
     from .ops.shape import stack
 
+    for value in values:
+        if value is None or (not isinstance(value, Tensor)
+                             and np.asarray(value).dtype.kind not in "biufc"):
+            raise TypeError(
+                f"vmap({name}): the function returned {type(value).__name__} "
+                f"{value!r:.40} (alone or inside a tuple, list or dict), which cannot be "
+                "stacked over the batch; return arrays, tensors or numbers (is a return "
+                "statement missing?)")
     shapes = {np.shape(v) for v in values}
     if len(shapes) > 1:
         raise ValueError(f"vmap({name}): the calls returned values of different shapes "

@@ -173,6 +173,34 @@ def hessian_of_a_module_wrt_its_input():
                 {k: T(v) for k, v in params.items()}), (x[None],)).sum())(T(X3)))
 
 
+@case
+def maml_two_inner_steps_and_per_task_meta_gradients():
+    ours_m, ref_m, params = _mlp_pair()
+    xs, ys = RNG.standard_normal((5, 3)), RNG.standard_normal((5, 1))
+    tasks_x, tasks_y = RNG.standard_normal((3, 5, 3)), RNG.standard_normal((3, 5, 1))
+
+    def ours_loss(p, x, y):
+        return ((ad.func.functional_call(ours_m, p, (x,)) - y) ** 2).mean()
+
+    def ref_loss(p, x, y):
+        return ((tf.functional_call(ref_m, _torch_linear_params(p), (x,)) - y) ** 2).mean()
+
+    def adapted(grad, loss, p, x, y, steps):
+        for _ in range(steps):
+            g = grad(loss)(p, x, y)
+            p = {k: p[k] - 0.1 * g[k] for k in p}
+        return loss(p, x, y)
+
+    tparams = {k: T(v) for k, v in params.items()}
+    ours = (ad.grad(lambda p: adapted(ad.grad, ours_loss, p, xs, ys, 2))(params),
+            ad.vmap(ad.grad(lambda p, x, y: adapted(ad.grad, ours_loss, p, x, y, 1)),
+                    in_dims=(None, 0, 0))(params, tasks_x, tasks_y))
+    ref = (tf.grad(lambda p: adapted(tf.grad, ref_loss, p, T(xs), T(ys), 2))(tparams),
+           tf.vmap(tf.grad(lambda p, x, y: adapted(tf.grad, ref_loss, p, x, y, 1)),
+                   in_dims=(None, 0, 0))(tparams, T(tasks_x), T(tasks_y)))
+    return ours, ref
+
+
 def _lstm_ref(x, h, c, p):
     gates = x @ p["weight_ih"] + p["bias_ih"] + h @ p["weight_hh"] + p["bias_hh"]
     i, f, g, o = gates.chunk(4, dim=-1)

@@ -107,3 +107,11 @@ def test_container_errors_name_the_array_and_its_argument():
     with pytest.raises(ValueError, match=r"array 1 of argument 0 \(tuple\) has shape \(\), "
                                          r"which has no axis 0"):
         ad.vmap(lambda p: p[0])((np.ones(2), np.array(1.0)))
+
+
+@pytest.mark.parametrize("returned", [None, "label", {"a": 1.0, "b": None}])
+def test_a_result_that_cannot_be_stacked_is_refused(returned):
+    # None used to come back as an object array of Nones
+    with pytest.raises(TypeError, match=r"vmap\(<lambda>\): the function returned (NoneType "
+                                        r"None|str 'label').*cannot be stacked"):
+        ad.vmap(lambda x: returned)(np.ones((2, 2)))
