@@ -348,6 +348,37 @@ def test_jacobians_of_an_op_match_torch_in_every_mode(op, mode):
     assert_same(as_numpy(ours_mode(ours_f)(X23)), as_numpy(ref_mode(ref_f)(T(X23))))
 
 
+#: Inputs with ties and zeros, where the derivative is a convention: PyTorch's.
+X_TIES = np.array([[2.0, 0.0, 2.0], [-1.0, -1.0, 0.5]])
+
+TIE_PAIRS = {
+    "max_of_all": (lambda x: ad.max(x), lambda x: torch.max(x)),
+    "max_axis": (lambda x: ad.max(x, axis=1), lambda x: torch.amax(x, 1)),
+    "min_axis0": (lambda x: ad.min(x, axis=0), lambda x: torch.amin(x, 0)),
+    "maximum": (lambda x: ad.maximum(x, x[:, ::-1]), lambda x: torch.maximum(x, x.flip(1))),
+    "abs_at_zero": (lambda x: ad.abs(x) * x, lambda x: torch.abs(x) * x),
+    "relu_at_zero": (lambda x: F.relu(x) * x, lambda x: TF.relu(x) * x),
+    "clip_at_its_bounds": (lambda x: ad.clip(x, -1.0, 2.0) * x,
+                           lambda x: torch.clamp(x, -1.0, 2.0) * x),
+    "sort_with_ties": (lambda x: ad.sort(x, 1) * np.arange(3.0),
+                       lambda x: torch.sort(x, dim=1, stable=True).values
+                       * torch.arange(3.0, dtype=x.dtype)),
+    "where_at_the_boundary": (lambda x: ad.where(x >= 0, x ** 2, -x),
+                              lambda x: torch.where(x >= 0, x ** 2, -x)),
+    "max_pool2d_with_ties": (lambda x: F.max_pool2d(x.reshape(1, 1, 2, 3), 2, 1),
+                             lambda x: TF.max_pool2d(x.reshape(1, 1, 2, 3), 2, 1)),
+    "median": (lambda x: ad.median(x, axis=1), lambda x: torch.median(x, 1).values),
+}
+
+
+@pytest.mark.parametrize("mode", ["jacfwd", "jacfwd_one_tangent_at_a_time", "jacrev"])
+@pytest.mark.parametrize("op", sorted(TIE_PAIRS))
+def test_jacobians_at_ties_and_kinks_match_torch(op, mode):
+    ours_f, ref_f = TIE_PAIRS[op]
+    ours_mode, ref_mode = MODES[mode]
+    assert_same(as_numpy(ours_mode(ours_f)(X_TIES)), as_numpy(ref_mode(ref_f)(T(X_TIES))))
+
+
 # ----- in-place ops, a custom Function, a closure over a create_graph gradient -------
 
 def _in_place_ours(x):
