@@ -348,6 +348,68 @@ def test_jacobians_of_an_op_match_torch_in_every_mode(op, mode):
     assert_same(as_numpy(ours_mode(ours_f)(X23)), as_numpy(ref_mode(ref_f)(T(X23))))
 
 
+def _attention_ref(q, k, v, causal=False):
+    """softmax(q kᵀ / sqrt(d)) v, written out: PyTorch's fused kernel has no forward-mode
+    or second derivative on CPU."""
+    scores = q @ k.transpose(-1, -2) / np.sqrt(q.shape[-1])
+    if causal:
+        n = q.shape[-2]
+        scores = scores.masked_fill(torch.ones(n, n, dtype=torch.bool).triu(1), float("-inf"))
+    return torch.softmax(scores, -1) @ v
+
+
+Q1234 = RNG.standard_normal((1, 2, 3, 4))
+G143 = RNG.standard_normal((1, 4, 3))
+_W_CONV1D = RNG.standard_normal((2, 2, 3))
+_W_CONV_T = RNG.standard_normal((2, 2, 2, 2))
+_EMBEDDING_IDS = np.array([0, 2, 2, 1])
+
+NN_PAIRS = {
+    "attention": (lambda q: F.scaled_dot_product_attention(q, q * 0.5, q ** 2),
+                  lambda q: _attention_ref(q, q * 0.5, q ** 2), Q1234),
+    "causal_attention": (
+        lambda q: F.scaled_dot_product_attention(q, q * 0.5, q ** 2, is_causal=True),
+        lambda q: _attention_ref(q, q * 0.5, q ** 2, causal=True), Q1234),
+    "conv1d": (lambda x: F.conv1d(x.reshape(1, 2, 6), _W_CONV1D, padding=1),
+               lambda x: TF.conv1d(x.reshape(1, 2, 6), T(_W_CONV1D), padding=1), G143),
+    "conv_transpose2d": (
+        lambda x: F.conv_transpose2d(x.reshape(1, 2, 2, 3), _W_CONV_T, stride=2),
+        lambda x: TF.conv_transpose2d(x.reshape(1, 2, 2, 3), T(_W_CONV_T), stride=2), G143),
+    "embedding_repeated_ids": (lambda w: F.embedding(_EMBEDDING_IDS, w[0]) ** 2,
+                               lambda w: TF.embedding(torch.tensor(_EMBEDDING_IDS), w[0]) ** 2,
+                               G143),
+    "group_norm": (lambda x: F.group_norm(x.reshape(1, 4, 3), 2),
+                   lambda x: TF.group_norm(x.reshape(1, 4, 3), 2), G143),
+    "batch_norm_training": (lambda x: F.batch_norm(x.reshape(4, 3), None, None, training=True),
+                            lambda x: TF.batch_norm(x.reshape(4, 3), None, None,
+                                                    training=True), G143),
+    "bilinear_interpolate": (
+        lambda x: F.interpolate(x.reshape(1, 1, 4, 3), scale_factor=2, mode="bilinear",
+                                align_corners=False),
+        lambda x: TF.interpolate(x.reshape(1, 1, 4, 3), scale_factor=2, mode="bilinear",
+                                 align_corners=False), G143),
+    "cross_entropy_label_smoothing": (
+        lambda x: F.cross_entropy(x.reshape(4, 3), np.array([0, 2, 1, 1]), label_smoothing=0.1),
+        lambda x: TF.cross_entropy(x.reshape(4, 3), torch.tensor([0, 2, 1, 1]),
+                                   label_smoothing=0.1), G143),
+    "kl_div": (lambda x: F.kl_div(F.log_softmax(x, dim=-1), F.softmax(x * 2, dim=-1),
+                                  reduction="batchmean"),
+               lambda x: TF.kl_div(TF.log_softmax(x, -1), TF.softmax(x * 2, -1),
+                                   reduction="batchmean"), G143),
+    "normalize": (lambda x: F.normalize(x, dim=-1), lambda x: TF.normalize(x, dim=-1), G143),
+    "unfold": (lambda x: F.unfold(x.reshape(1, 1, 4, 3), 2),
+               lambda x: TF.unfold(x.reshape(1, 1, 4, 3), 2), G143),
+}
+
+
+@pytest.mark.parametrize("mode", ["jacfwd", "jacrev", "hessian_of_squares"])
+@pytest.mark.parametrize("layer", sorted(NN_PAIRS))
+def test_jacobians_and_hessians_through_nn_functions_match_torch(layer, mode):
+    ours_f, ref_f, x = NN_PAIRS[layer]
+    ours_mode, ref_mode = MODES[mode]
+    assert_same(as_numpy(ours_mode(ours_f)(x)), as_numpy(ref_mode(ref_f)(T(x))))
+
+
 #: Inputs with ties and zeros, where the derivative is a convention: PyTorch's.
 X_TIES = np.array([[2.0, 0.0, 2.0], [-1.0, -1.0, 0.5]])
 
