@@ -199,6 +199,34 @@ def perturbation_confusion_same_point():
 
 
 @case
+def perturbation_confusion_mixed_modes_and_three_levels():
+    v = np.array([0.5, -1.0])
+    ours = (
+        ad.jvp(lambda x: x * ad.grad(lambda y: x * y)(3.0), (2.0,), (1.0,))[1],
+        ad.grad(lambda x: x * ad.jvp(lambda y: x * y, (3.0,), (1.0,))[1])(2.0),
+        ad.jacfwd(lambda x: x * ad.jacrev(lambda y: x * y ** 2)(x))(X3),
+        ad.hvp(lambda x: (x * ad.grad(lambda y: (x * y ** 3).sum())(x)).sum(), X3[:2], v),
+        ad.vjp(lambda x: x * ad.grad(lambda y: (x * y).sum())(x), X3)[1](Y3)[0],
+        ad.grad(lambda x: ad.grad(lambda y: ad.grad(lambda z: x * y * z * z)(y))(x))(1.5),
+        ad.jvp(lambda x: ad.grad(lambda y: ad.jvp(lambda z: x * y * z ** 3, (y,), (x,))[1])(x),
+               (1.5,), (1.0,))[1],
+        ad.grad(lambda x: ad.vmap(lambda b: ad.grad(lambda y: x * y * b)(b))(Y3).sum())(2.0))
+    ref = (
+        tf.jvp(lambda x: x * tf.grad(lambda y: x * y)(T(3.0)), (T(2.0),), (T(1.0),))[1],
+        tf.grad(lambda x: x * tf.jvp(lambda y: x * y, (T(3.0),), (T(1.0),))[1])(T(2.0)),
+        tf.jacfwd(lambda x: x * tf.jacrev(lambda y: x * y ** 2)(x))(T(X3)),
+        tf.hessian(lambda x: (x * tf.grad(lambda y: (x * y ** 3).sum())(x)).sum())(
+            T(X3[:2])) @ T(v),
+        tf.vjp(lambda x: x * tf.grad(lambda y: (x * y).sum())(x), T(X3))[1](T(Y3))[0],
+        tf.grad(lambda x: tf.grad(lambda y: tf.grad(lambda z: x * y * z * z)(y))(x))(T(1.5)),
+        tf.jvp(lambda x: tf.grad(lambda y: tf.jvp(lambda z: x * y * z ** 3, (y,), (x,))[1])(x),
+               (T(1.5),), (T(1.0),))[1],
+        tf.grad(lambda x: tf.vmap(lambda b: tf.grad(lambda y: x * y * b)(b))(T(Y3)).sum())(
+            T(2.0)))
+    return ours, ref
+
+
+@case
 def two_inner_grads_share_the_closed_over_variable():
     def ours_f(x):
         a = ad.grad(lambda y: (x * y).sum() ** 2)(Y3)
