@@ -98,7 +98,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..graph import is_grad_enabled
+from ..graph import _grad_mode, is_grad_enabled
 from ..tensor import Tensor
 from ..transforms import check_function
 from .buffers import plan_buffers
@@ -148,7 +148,10 @@ class Compiled:
         functools.update_wrapper(self, fn)
 
     def __call__(self, *args, **kwargs):
-        if anomaly_active():    # a replay records no ops for detect_anomaly to check
+        # A replay records no ops: detect_anomaly would have none to check, and a
+        # function transform (ad.grad(compiled)) none to differentiate (it would take
+        # the result for a constant and give zeros), so both get the eager function.
+        if anomaly_active() or _grad_mode.transform_depth > 0:
             return self.fn(*[_eager_argument(a) for a in args],
                            **{k: _eager_argument(v) for k, v in kwargs.items()})
         tracer = _hooks.active
