@@ -35,6 +35,7 @@ from .guard import holding_inputs
 from .ops.namespace import numpy_xp, tensor_xp
 from .ops.registry import REGISTRY
 from .ops.shape import stack
+from .pytrees import flatten, flatten_arguments, is_tree
 from .tensor import Tensor
 from .transform_aux import aux_result, is_recorded, split_aux
 from .transforms import (_freed_in_function, _holds_tensor, as_argnums, check_function,
@@ -320,7 +321,8 @@ def jvp(func: Callable, primals: tuple, tangents: tuple, *, has_aux: bool = Fals
     with ``has_aux=True`` (the function returning ``(output, aux)``), as ``torch.func``.
 
     ``primals`` and ``tangents`` are tuples of the same length, each tangent of its
-    primal's shape and dtype.  A function returning a tuple gets a tuple of tangents.
+    primal's shape and dtype (a dict, list or tuple primal: its tangent in the same
+    structure).  A function returning a tuple gets a tuple of tangents.
 
     >>> out, tangent = ad.jvp(lambda x: ad.sin(x) * x, (np.array([0.0, 1.0]),),
     ...                       (np.array([1.0, 0.0]),))
@@ -335,6 +337,8 @@ def jvp(func: Callable, primals: tuple, tangents: tuple, *, has_aux: bool = Fals
         main, kept = split_aux(func, "jvp")
         out, out_tangent = jvp(main, primals, tangents)
         return out, out_tangent, aux_result(kept, is_recorded(out_tangent))
+    if isinstance(primals, (tuple, list)) and any(is_tree(p) for p in primals):
+        return _container_jvp(func, primals, tangents)
     record_outer = is_grad_enabled()
     with holding_inputs(), inside_transform():
         args, inputs, outs, seeds, container, record = _run_for_jvp(func, primals, tangents,
@@ -350,6 +354,27 @@ def jvp(func: Callable, primals: tuple, tangents: tuple, *, has_aux: bool = Fals
     if container is None:
         return values[0], out_tangents[0]
     return container(values), container(out_tangents)
+
+
+def _container_jvp(func, primals, tangents):
+    """``jvp`` where some primals are dicts, lists or tuples of arrays: each tangent
+    must have its primal's structure; the function gets the containers back."""
+    if not isinstance(tangents, (tuple, list)) or len(tangents) != len(primals):
+        raise ValueError(f"jvp: {len(primals)} primal(s) but tangents is "
+                         f"{type(tangents).__name__}; give a tuple with one tangent per "
+                         "primal, each in its primal's structure")
+    for k, (p, t) in enumerate(zip(primals, tangents)):
+        p_leaves, t_leaves = (flatten(p)[0] if is_tree(p) else [p],
+                              flatten(t)[0] if is_tree(t) else [t])
+        if is_tree(p) != is_tree(t) or len(p_leaves) != len(t_leaves) or (
+                is_tree(p) and flatten(p)[1](range(len(p_leaves)))
+                != flatten(t)[1](range(len(t_leaves)))):
+            raise ValueError(f"jvp: tangent {k} does not have the structure of primal {k} "
+                             f"(a {type(p).__name__} of {len(p_leaves)} arrays); give it "
+                             "the same keys and nesting")
+    leaves, regroup = flatten_arguments(primals)
+    tangent_leaves, _ = flatten_arguments(tangents)
+    return jvp(lambda *values: func(*regroup(values)), tuple(leaves), tuple(tangent_leaves))
 
 
 def jacfwd(func: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False, *,

@@ -99,3 +99,31 @@ def tree_value_and_grad(make_value_and_grad: Callable, func: Callable, positions
         results.append(by_leaf[start] if count is None
                        else rebuild([by_leaf[k] for k in range(start, start + count)]))
     return value, (results[0] if single else tuple(results))
+
+
+def flatten_arguments(args) -> tuple[list, Callable[[list], list]]:
+    """``(leaves, regroup)``: the arguments with each dict, list or tuple of arrays
+    (``is_tree``) replaced by its leaves, and ``regroup(values)`` giving one value per
+    argument again, containers rebuilt around the values (``vjp`` and ``jvp`` of
+    container primals).
+
+    >>> leaves, regroup = flatten_arguments(({"a": np.ones(1)}, np.zeros(1)))
+    >>> len(leaves), regroup([1, 2])
+    (2, [{'a': 1}, 2])
+    """
+    leaves, slots = [], []
+    for arg in args:
+        if is_tree(arg):
+            parts, rebuild = flatten(arg)
+            slots.append((len(leaves), len(parts), rebuild))
+            leaves.extend(parts)
+        else:
+            slots.append((len(leaves), None, None))
+            leaves.append(arg)
+
+    def regroup(values):
+        values = list(values)
+        return [values[start] if count is None else rebuild(values[start:start + count])
+                for start, count, rebuild in slots]
+
+    return leaves, regroup

@@ -31,7 +31,7 @@ from .guard import holding_inputs, note_fresh_input
 from .ops.registry import defop
 from .ops.shape import stack
 from .tensor import Tensor
-from .pytrees import is_tree, tree_value_and_grad
+from .pytrees import flatten_arguments, is_tree, tree_value_and_grad
 from .transform_aux import aux_result, is_recorded, split_aux
 
 def _transform_input_rule(xp, g, ans, x):
@@ -408,7 +408,8 @@ def grad(func: Callable, argnums: int | Sequence[int] = 0, *,
 def vjp(func: Callable, *primals, has_aux: bool = False) -> tuple:
     """``(func(*primals), vjp_fn)``: ``vjp_fn(u)`` is the tuple ``uᵀ J`` for each primal;
     ``(output, vjp_fn, aux)`` with ``has_aux=True`` (the function returning
-    ``(output, aux)``), as ``torch.func.vjp``.
+    ``(output, aux)``), as ``torch.func.vjp``.  A primal that is a dict, list or tuple
+    of arrays gets its part in the same structure.
 
     >>> out, pullback = ad.vjp(lambda x: x * 3, np.array([1.0, 2.0]))
     >>> pullback(np.array([1.0, 10.0]))
@@ -420,6 +421,10 @@ def vjp(func: Callable, *primals, has_aux: bool = False) -> tuple:
         main, kept = split_aux(func, "vjp")
         out, pullback = vjp(main, *primals)
         return out, pullback, aux_result(kept, isinstance(out, Tensor))
+    if any(is_tree(p) for p in primals):     # dicts, lists, tuples of arrays
+        leaves, regroup = flatten_arguments(primals)
+        out, leaf_pullback = vjp(lambda *values: func(*regroup(values)), *leaves)
+        return out, lambda cotangent: tuple(regroup(leaf_pullback(cotangent)))
     held = {}                           # the parameters its inputs stand for (guard.py)
     with holding_inputs(held):
         args, inputs, connected = fresh_inputs(primals, range(len(primals)), "vjp")

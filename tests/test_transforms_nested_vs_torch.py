@@ -428,6 +428,26 @@ def jacobians_of_dict_and_tuple_arguments():
              tf.jacfwd(ref_f, argnums=1)(tp, txs)))
 
 
+@case
+def vjp_and_jvp_of_dict_and_tuple_primals():
+    def ours_f(p, xs):
+        return ad.tanh(xs[0] @ p["w"] + p["b"]) * xs[1][0]
+
+    def ref_f(p, xs):
+        return torch.tanh(xs[0] @ p["w"] + p["b"]) * xs[1][0]
+
+    p, xs = {"w": M23, "b": Y3}, (B43[:2, :2], B43[2:])
+    tp, txs = {k: T(v) for k, v in p.items()}, tuple(T(v) for v in xs)
+    dp, dxs = {"w": M23[::-1].copy(), "b": X3}, (B43[2:, :2], B43[:2])
+    cotangent = RNG.standard_normal((2, 3))
+    out, pullback = ad.vjp(ours_f, p, xs)
+    ref_out, ref_pullback = tf.vjp(ref_f, tp, txs)
+    return ((out, pullback(cotangent), ad.jvp(ours_f, (p, xs), (dp, dxs))),
+            (ref_out, ref_pullback(T(cotangent)),
+             tf.jvp(ref_f, (tp, txs), ({k: T(v) for k, v in dp.items()},
+                                       tuple(T(v) for v in dxs)))))
+
+
 # ----- shapes ------------------------------------------------------------------------
 
 @case
