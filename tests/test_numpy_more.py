@@ -244,7 +244,7 @@ def test_interp_refuses_a_differentiable_xp_and_period():
     with pytest.raises(TypeError, match="xp"):
         np.interp(ad.tensor([0.5]), ad.tensor(XP, requires_grad=True), FP)
     with pytest.raises(TypeError, match="period"):
-        np.interp(ad.tensor([0.5]), XP, FP, period=2.0)
+        np.interp(ad.tensor([0.5]), XP, FP, period=ad.tensor(2.0, requires_grad=True))
     with pytest.raises(ValueError):
         np.interp(ad.tensor([0.5]), XP, FP[:-1])
 

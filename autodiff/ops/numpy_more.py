@@ -6,7 +6,8 @@
   "Degrees of freedom <= 0 for slice." and passes zero gradient.
 - ``cumulative_prod``: NumPy 2's cumprod with ``include_initial``.
 - ``interp`` (gradient in ``x``, the slope of its segment, and in ``fp``; ``xp`` is a
-  constant) and ``polyval`` (Horner's scheme, gradient in ``p`` and ``x``).
+  constant; ``period=`` as NumPy: the knots wrapped and sorted first) and ``polyval``
+  (Horner's scheme, gradient in ``p`` and ``x``).
 - ``np.linalg.matrix_transpose``, ``diagonal``, ``trace``, ``matmul``: the existing
   ops on the last two axes; ``np.linalg.matrix_rank`` runs without a gradient.
 - ``apply_over_axes``: NumPy's loop run on the Tensor, so each call of the function
@@ -30,9 +31,10 @@ from .linalg import matmul as _matmul
 from .multiplicative import cumprod, prod
 from .numpy_dispatch import implements, implements_without_gradient
 from .operands import array_of, tensor_of
+from .piecewise import mod
 from .rearrange import matrix_transpose as _matrix_transpose
 from .reduce import ddof_of, masking_arguments, sum as _sum, var as _var
-from .shape import expand_dims
+from .shape import concatenate, expand_dims
 
 _NO_VALUE = np._NoValue
 _nan_filled = where      # (where= is also the name of NumPy's mask argument)
@@ -222,17 +224,21 @@ def interp(x, xp, fp, left=None, right=None, period=None) -> Tensor:
     """Piecewise-linear interpolation, as ``np.interp`` (float64 result).  The gradient
     in ``x`` is the slope of its segment (at a knot, of the segment to its right; at
     the last knot, to its left; 0 outside ``[xp[0], xp[-1]]``), in ``fp`` the two
-    interpolation weights; ``left``/``right`` may be Tensors.  ``xp`` is a constant.
+    interpolation weights; ``left``/``right`` may be Tensors.  ``xp`` is a constant, and
+    so is ``period`` (angles: ``x`` and ``xp`` are taken modulo it, as NumPy does).
 
     >>> x = ad.tensor([0.5, 1.5], requires_grad=True)
     >>> y = np.interp(x, [0.0, 1.0, 2.0], [0.0, 2.0, 3.0])
     >>> y.sum().backward(); y, x.grad
     (tensor([1. , 2.5], requires_grad=True), array([2., 1.]))
     """
-    _refuse("interp", period=period)
-    if isinstance(xp, Tensor) and xp.requires_grad:
-        raise TypeError("interp: no gradient with respect to xp (the sample points); "
-                        "pass xp.detach() or xp.data")
+    for name, value in (("xp (the sample points)", xp), ("period", period)):
+        if isinstance(value, Tensor) and value.requires_grad:
+            raise TypeError(f"interp: no gradient with respect to {name}; "
+                            "pass it detached (t.detach() or t.data)")
+    if period is not None:
+        x, xp, fp = _wrapped_around(x, xp, fp, period)
+        left = right = None          # (NumPy ignores them with a period)
     knots = np.asarray(array_of(xp))
     # NumPy's checks and messages (lengths, empty xp, complex values)
     np.interp(np.zeros(0), knots, array_of(fp),
@@ -265,6 +271,28 @@ def interp(x, xp, fp, left=None, right=None, period=None) -> Tensor:
         value = where(grid("on knot"), at_knot, inside)
     value = where(below, fill_left, value)
     return where(above, fill_right, value)
+
+
+def _wrapped_around(x, xp, fp, period):
+    """``np.interp``'s periodic case as a plain one, as NumPy computes it: ``x`` and
+    ``xp`` modulo the period, the knots sorted, and the last and first knots repeated
+    a period before and after."""
+    period = abs(float(array_of(period)))
+    if period == 0:
+        raise ValueError("period must be a non-zero value")
+    knots = np.asarray(array_of(xp), dtype=np.float64)
+    values = tensor_of(fp)
+    if knots.ndim != 1 or values.ndim != 1:
+        raise ValueError("Data points must be 1-D sequences")
+    if knots.shape[0] != values.shape[0]:
+        raise ValueError("fp and xp are not of the same length")
+    knots = knots % period
+    order = np.argsort(knots)
+    knots = knots[order]
+    values = take(values, order)
+    knots = np.concatenate((knots[-1:] - period, knots, knots[0:1] + period))
+    values = concatenate([values[-1:], values, values[0:1]])
+    return mod(astype(tensor_of(x), np.float64), period), knots, values
 
 
 @implements(np.polyval)
