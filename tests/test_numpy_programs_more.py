@@ -560,23 +560,3 @@ def test_storing_a_tensor_into_an_ndarray_warns_naming_the_assignment():
     with pytest.warns(ad.TapeDropWarning, match=r"Python float .*a\[i\] = t"):
         stored[0] = x[0]
 
-
-def test_interp_with_a_period_is_numpys_and_differentiates_in_x_and_fp():
-    # compass headings: knots and points on both sides of the wrap-around
-    x0 = np.array([-170.0, -30.0, 0.0, 45.0, 190.0, 359.0])
-    knots, fp0 = [-180.0, -90.0, 10.0, 100.0, 170.0], np.array([4.0, 2.0, 1.0, 3.0, 5.0])
-    x, fp = ad.tensor(x0, requires_grad=True), ad.tensor(fp0, requires_grad=True)
-    y = np.interp(x, knots, fp, period=360)
-    np.testing.assert_array_equal(y.data, np.interp(x0, knots, fp0, period=360))
-    (y * np.arange(1.0, 7.0)).sum().backward()
-
-    def weighted(a, b):
-        return np.sum(np.interp(a, knots, b, period=360) * np.arange(1.0, 7.0))
-    np.testing.assert_allclose(x.grad, _central_difference(lambda a: weighted(a, fp0), x0, 1e-6),
-                               rtol=1e-6, atol=1e-9)
-    np.testing.assert_allclose(fp.grad, _central_difference(lambda b: weighted(x0, b), fp0, 1e-6),
-                               rtol=1e-6, atol=1e-9)
-    with pytest.raises(ValueError, match="period must be a non-zero value"):
-        np.interp(x, knots, fp, period=0)
-    with pytest.raises(TypeError, match="interp: no gradient with respect to period"):
-        np.interp(x, knots, fp, period=ad.tensor(360.0, requires_grad=True))

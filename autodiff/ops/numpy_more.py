@@ -273,6 +273,17 @@ def interp(x, xp, fp, left=None, right=None, period=None) -> Tensor:
     return where(above, fill_right, value)
 
 
+def _wrapped_knots(knots, period, part):
+    """The sorting order of ``knots`` modulo ``period`` (``part="order"``), or the
+    sorted knots with the last and first repeated a period before and after."""
+    knots = knots % period
+    order = np.argsort(knots)
+    if part == "order":
+        return order
+    knots = knots[order]
+    return np.concatenate((knots[-1:] - period, knots, knots[0:1] + period))
+
+
 def _wrapped_around(x, xp, fp, period):
     """``np.interp``'s periodic case as a plain one, as NumPy computes it: ``x`` and
     ``xp`` modulo the period, the knots sorted, and the last and first knots repeated
@@ -280,19 +291,18 @@ def _wrapped_around(x, xp, fp, period):
     period = abs(float(array_of(period)))
     if period == 0:
         raise ValueError("period must be a non-zero value")
-    knots = np.asarray(array_of(xp), dtype=np.float64)
+    knots = astype(tensor_of(xp), np.float64).data
     values = tensor_of(fp)
     if knots.ndim != 1 or values.ndim != 1:
         raise ValueError("Data points must be 1-D sequences")
     if knots.shape[0] != values.shape[0]:
         raise ValueError("fp and xp are not of the same length")
-    knots = knots % period
-    order = np.argsort(knots)
-    knots = knots[order]
+    # from the knots alone: ad.compile computes them again at each replay
+    order = made("interp period order", _wrapped_knots, (knots, period, "order"))
+    wrapped = made("interp period knots", _wrapped_knots, (knots, period, "knots"))
     values = take(values, order)
-    knots = np.concatenate((knots[-1:] - period, knots, knots[0:1] + period))
     values = concatenate([values[-1:], values, values[0:1]])
-    return mod(astype(tensor_of(x), np.float64), period), knots, values
+    return mod(astype(tensor_of(x), np.float64), period), wrapped, values
 
 
 @implements(np.polyval)
