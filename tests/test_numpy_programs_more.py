@@ -548,6 +548,18 @@ def test_where_with_one_argument_gives_the_indices_as_nonzero():
     np.testing.assert_array_equal(x.grad, [1.0, 0.0, 1.0, 0.0])
 
 
+def test_where_with_one_argument_is_refused_by_compile_naming_it():
+    x = ad.tensor([0.3, -0.8, 1.1], requires_grad=True)
+
+    def step():
+        x.grad = None
+        loss = x[np.where(x > 0)].sum()
+        loss.backward()
+        return loss
+    with pytest.raises(ad.TraceError, match=r"compile: np\.where at .*size depends on the values"):
+        ad.compile(step)()
+
+
 def test_where_with_two_arguments_is_refused_naming_it():
     x = ad.tensor([0.3, -0.8])
     with pytest.raises(TypeError, match=r"numpy\.where: got a condition and 1 more"):
