@@ -86,7 +86,8 @@ def tape_drop(tensor, how):
         f"a Tensor{name} (shape {tensor.shape}) that requires grad was {how} at {where}: "
         "the result is off the tape, so no gradient flows back through it. Keep it on the "
         "tape with autodiff functions (ad.stack / ad.array for lists that hold Tensors, "
-        "ad.exp instead of math.exp, np.* functions called on the Tensor itself), or leave "
+        "ad.exp instead of math.exp, np.* functions called on the Tensor itself, a Tensor "
+        "to store into: out = ad.zeros(shape); out[i] = t), or leave "
         "the tape on purpose with t.detach(), t.data or t.item().")
     if _grad_mode.transform_depth > 0:
         raise TypeError("inside a transform, " + message)
