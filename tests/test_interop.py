@@ -259,6 +259,18 @@ def test_where_with_one_argument_gives_the_indices_as_nonzero():
     np.testing.assert_array_equal(x.grad, [1.0, 0.0, 1.0, 0.0])
 
 
+def test_where_with_one_argument_picks_as_pytorchs():
+    torch = pytest.importorskip("torch")
+    x0 = np.array([[0.3, -0.8], [1.1, 0.0]])
+    x = ad.tensor(x0, requires_grad=True)
+    t = torch.tensor(x0, requires_grad=True)
+    for got, expected in zip(np.where(x > 0), torch.where(t > 0)):
+        np.testing.assert_array_equal(got, expected.numpy())
+    (x[np.where(x > 0)] ** 2).sum().backward()
+    (t[torch.where(t > 0)] ** 2).sum().backward()
+    np.testing.assert_array_equal(x.grad, t.grad.numpy())
+
+
 def test_where_with_one_argument_is_refused_by_compile_naming_it():
     x = ad.tensor([0.3, -0.8, 1.1], requires_grad=True)
 
