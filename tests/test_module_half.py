@@ -226,6 +226,58 @@ def _torch_net(torch, net):
     return tnet
 
 
+def _relative_error(actual, expected):
+    expected = np.asarray(expected, np.float64)
+    return np.abs(np.asarray(actual, np.float64) - expected).max() / np.abs(expected).max()
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_float16_gradients_are_as_accurate_as_torch_float16(seed):
+    # Both against float64 on the same float16 numbers.  The conv bias gradient sums
+    # many BatchNorm input gradients that nearly cancel: it shows how each layer rounds.
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(seed).standard_normal(X16.shape).astype(np.float16)
+    net = _net()
+    tnet = _torch_net(torch, net).half()
+    out, loss, _, grads = _forward_backward(net.half(), x, Y)
+    out64, loss64, _, grads64 = _forward_backward(_net().half().double(), x.astype(np.float64), Y)
+    tout = tnet(torch.tensor(x))
+    torch.nn.functional.cross_entropy(tout, torch.tensor(Y)).backward()
+    _assert_close16(out.data, tout.detach().numpy(), "logits against torch's")
+    for g, g64, (name, p) in zip(grads, grads64, tnet.named_parameters()):
+        ours = _relative_error(g, g64)
+        theirs = _relative_error(p.grad.numpy().T if name == "4.weight" else p.grad.numpy(), g64)
+        assert ours <= max(theirs, 2 * U16) + 2 * U16, \
+            f"gradient of {name}: error {ours / U16:.1f} u, torch's {theirs / U16:.1f} u"
+
+
+@pytest.mark.parametrize("layer", ["Linear", "F.linear", "Conv2d", "BatchNorm2d"])
+def test_float16_layers_round_once_as_torch(layer):
+    # A float16 product plus bias rounded once: x @ w = 2049 (not a float16), minus 2047.
+    x16 = ad.tensor([[1.0, 2.0]], dtype=np.float16)
+    if layer == "Linear":
+        lin = nn.Linear(2, 1).half()
+        lin.weight.data[:] = [[2048.0], [0.5]]
+        lin.bias.data[:] = [-2047.0]
+        assert lin(x16).data[0, 0] == 2.0
+    elif layer == "F.linear":
+        w, b = ad.tensor([[2048.0, 0.5]], dtype=np.float16), ad.tensor([-2047.0], dtype=np.float16)
+        assert F.linear(x16, w, b).data[0, 0] == 2.0
+    elif layer == "Conv2d":
+        conv = nn.Conv2d(2, 1, 1).half()
+        conv.weight.data[:] = np.array([2048.0, 0.5]).reshape(1, 2, 1, 1)
+        conv.bias.data[:] = [-2047.0]
+        assert conv(ad.tensor(x16.data.reshape(1, 2, 1, 1))).data.item() == 2.0
+    else:
+        norm = nn.BatchNorm2d(3).half()
+        y = norm(ad.tensor(X16))
+        exact = nn.BatchNorm2d(3).double()(ad.tensor(X16, dtype=np.float64)).data
+        assert y.dtype == np.float16
+        # one rounding of the float32 result: within an ulp of the exact value
+        assert (np.abs(y.data - exact) <= np.spacing(np.abs(exact).astype(np.float16))).all()
+        assert norm.running_var.dtype == np.float16
+
+
 def test_float16_training_step_matches_torch_float16():
     torch = pytest.importorskip("torch")
     net = _net()
@@ -253,3 +305,27 @@ def test_float16_training_step_matches_torch_float16():
         _assert_close16(q.data.T if name == "4.weight" else q.data, p.detach().numpy(),
                         f"{name} after two steps")
     _assert_close16(net[2].running_var, tnet[2].running_var.numpy(), "running_var")
+
+
+@pytest.mark.parametrize("optimizer, options", [
+    ("SGD", {"lr": 0.1, "momentum": 0.9, "weight_decay": 1e-2}),
+    ("Adam", {"lr": 1e-2, "eps": 1e-4}), ("AdamW", {"lr": 1e-2, "eps": 1e-4}),
+    ("RMSprop", {"lr": 1e-2, "eps": 1e-4})])
+def test_float16_optimizer_steps_match_torch_float16(optimizer, options):
+    # The same float16 gradients on both sides: Adam's first steps are about lr * sign(g),
+    # so gradients that differ by roundoff where they are tiny would move weights apart.
+    torch = pytest.importorskip("torch")
+    gen = np.random.default_rng(6)
+    start = gen.standard_normal((4, 7)).astype(np.float16)
+    param = nn.Parameter(start.copy())
+    tparam = torch.nn.Parameter(torch.tensor(start))
+    opt = getattr(ad.optim, optimizer)([param], **options)
+    topt = getattr(torch.optim, optimizer)([tparam], **options)
+    for step in range(3):
+        grad = (gen.standard_normal(start.shape) * 0.5).astype(np.float16)
+        param.grad = grad.copy()
+        tparam.grad = torch.tensor(grad)
+        opt.step()
+        topt.step()
+        assert param.dtype == np.float16
+        _assert_close16(param.data, tparam.detach().numpy(), f"{optimizer}, step {step}")

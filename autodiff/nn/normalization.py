@@ -26,6 +26,7 @@ from ..ops.normalization import layer_norm as _layer_norm
 from ..ops.operands import constant_argument
 from ..ops.shape import reshape
 from ..tensor import Tensor
+from .half_precision import rounded_once
 from .module import Module, Parameter
 
 
@@ -221,7 +222,6 @@ def _batch_norm(input, stats, weight, bias, training, update, eps, where):
     if x.dtype.kind != "f":
         raise TypeError(f"{where}: expected floating-point values, got dtype {x.dtype}")
     channels = x.shape[1]
-    stats_shape = (1, channels) + (1,) * (x.ndim - 2)
     for name, array in (("running_mean", running_mean), ("running_var", running_var),
                         ("weight", weight), ("bias", bias)):
         if array is not None and _shape_of(array) != (channels,):
@@ -229,6 +229,16 @@ def _batch_norm(input, stats, weight, bias, training, update, eps, where):
                              f"shape {x.shape}, got {_shape_of(array)}")
     for name, param in (("weight", weight), ("bias", bias)):
         _check_same_dtype(where, name, param, x.dtype)
+    # float16 statistics in float32, the output rounded once (as PyTorch's CPU kernel)
+    return rounded_once(
+        lambda x, weight, bias: _normalized(x, stats, weight, bias, training, update, eps,
+                                            where), x, weight, bias)
+
+
+def _normalized(x, stats, weight, bias, training, update, eps, where):
+    running_mean, running_var = stats.running_mean, stats.running_var
+    channels = x.shape[1]
+    stats_shape = (1, channels) + (1,) * (x.ndim - 2)
     if training:
         axes = (0,) + tuple(range(2, x.ndim))
         count = x.size // channels
