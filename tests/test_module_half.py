@@ -329,3 +329,16 @@ def test_float16_optimizer_steps_match_torch_float16(optimizer, options):
         topt.step()
         assert param.dtype == np.float16
         _assert_close16(param.data, tparam.detach().numpy(), f"{optimizer}, step {step}")
+
+
+def test_float16_batchnorm_in_eval_mode_adds_eps_in_float32():
+    # running_var 1e-4 + eps 1e-5: in float16 the sum would round before the square root
+    norm = nn.BatchNorm2d(3)
+    norm.running_var[:] = [1e-4, 2e-4, 3e-4]
+    exact = nn.BatchNorm2d(3)
+    exact.running_var[:] = norm.running_var.astype(np.float16)
+    x = (X16 * np.float16(0.01)).astype(np.float16)
+    y = norm.half().eval()(ad.tensor(x))
+    expected = exact.eval()(ad.tensor(x, dtype=np.float64)).data
+    assert y.dtype == np.float16
+    assert (np.abs(y.data - expected) <= np.spacing(np.abs(expected).astype(np.float16))).all()

@@ -265,7 +265,9 @@ def _normalized(x, stats, weight, bias, training, update, eps, where):
 
 
 def _inverse_std(stats, eps, dtype, shape):
-    return (1.0 / np.sqrt(np.asarray(stats.running_var) + eps)).astype(dtype).reshape(shape)
+    running_var = np.asarray(stats.running_var)       # (float16 buffers: in float32)
+    running_var = running_var.astype(np.result_type(running_var.dtype, dtype), copy=False)
+    return (1.0 / np.sqrt(running_var + eps)).astype(dtype).reshape(shape)
 
 
 def _as_variance(stats, dtype, shape):
