@@ -251,7 +251,8 @@ def test_float16_gradients_are_as_accurate_as_torch_float16(seed):
             f"gradient of {name}: error {ours / U16:.1f} u, torch's {theirs / U16:.1f} u"
 
 
-@pytest.mark.parametrize("layer", ["Linear", "F.linear", "Conv2d", "BatchNorm2d"])
+@pytest.mark.parametrize("layer", ["Linear", "F.linear", "Conv2d", "BatchNorm2d",
+                                   "LayerNorm", "GroupNorm"])
 def test_float16_layers_round_once_as_torch(layer):
     # A float16 product plus bias rounded once: x @ w = 2049 (not a float16), minus 2047.
     x16 = ad.tensor([[1.0, 2.0]], dtype=np.float16)
@@ -269,13 +270,15 @@ def test_float16_layers_round_once_as_torch(layer):
         conv.bias.data[:] = [-2047.0]
         assert conv(ad.tensor(x16.data.reshape(1, 2, 1, 1))).data.item() == 2.0
     else:
-        norm = nn.BatchNorm2d(3).half()
+        make = {"BatchNorm2d": lambda: nn.BatchNorm2d(3), "LayerNorm": lambda: nn.LayerNorm(6),
+                "GroupNorm": lambda: nn.GroupNorm(3, 3)}[layer]
+        norm = make().half()
         y = norm(ad.tensor(X16))
-        exact = nn.BatchNorm2d(3).double()(ad.tensor(X16, dtype=np.float64)).data
+        exact = make().double()(ad.tensor(X16, dtype=np.float64)).data
         assert y.dtype == np.float16
         # one rounding of the float32 result: within an ulp of the exact value
         assert (np.abs(y.data - exact) <= np.spacing(np.abs(exact).astype(np.float16))).all()
-        assert norm.running_var.dtype == np.float16
+        assert all(b.dtype == np.float16 for b in norm.buffers() if b.dtype.kind == "f")
 
 
 def test_float16_training_step_matches_torch_float16():

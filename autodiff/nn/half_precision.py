@@ -1,4 +1,5 @@
-"""float16 layers rounded once, as PyTorch's CPU kernels round them.
+"""float16 layers rounded once, as PyTorch's CPU kernels round them (linear, conv2d and
+conv1d, batch, layer and group norms).
 
 PyTorch computes a float16 ``linear`` or convolution with float32 accumulation and the
 bias added before the one rounding to float16.  NumPy's float16 matrix product also

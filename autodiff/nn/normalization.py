@@ -69,7 +69,9 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-
             raise ValueError(f"{where}: {name} must have shape {shape}, got {_shape_of(param)}")
         _check_same_dtype(where, name, param, dtype)
     eps = constant_argument(eps, where, "eps", "layer_norm's fused op has no rule for it")
-    return _layer_norm(input, weight, bias, normalized_ndim=k, eps=float(eps))
+    return rounded_once(lambda x, weight, bias: _layer_norm(x, weight, bias, normalized_ndim=k,
+                                                            eps=float(eps)),
+                        input, weight, bias)
 
 
 def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-5,
@@ -111,13 +113,15 @@ def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-5
     eps = constant_argument(eps, where, "eps", "group_norm uses layer_norm's fused op, which "
                             "has no rule for it")
     per_group = (channels // groups) * int(np.prod(x.shape[2:], dtype=np.int64))
-    if per_group:
-        grouped = reshape(x, (x.shape[0], groups, per_group))
-        out = reshape(_layer_norm(grouped, None, None, normalized_ndim=1, eps=float(eps)),
-                      x.shape)
-    else:
-        out = x                                 # no values, nothing to normalise
-    return _scale_and_shift(out, weight, bias, (1, channels) + (1,) * (x.ndim - 2))
+
+    def normalized(x, weight, bias):
+        out = x                                 # (no values: nothing to normalise)
+        if per_group:
+            grouped = reshape(x, (x.shape[0], groups, per_group))
+            out = reshape(_layer_norm(grouped, None, None, normalized_ndim=1, eps=float(eps)),
+                          x.shape)
+        return _scale_and_shift(out, weight, bias, (1, channels) + (1,) * (x.ndim - 2))
+    return rounded_once(normalized, x, weight, bias)
 
 
 def _scale_and_shift(out, weight, bias, channel_shape):
