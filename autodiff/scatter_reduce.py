@@ -3,7 +3,8 @@
 ``'sum'`` and ``'mean'`` scatter-add (``index_add``); ``'prod'`` multiplies layers,
 each a ``setitem`` into ones of the entries that are the k-th to reach their
 position (so zeros get exact gradients); ``'amax'``/``'amin'`` compute the values
-off the tape and give each position's gradient in equal parts to the entries that
+off the tape (through ``hooks.made``, so that ``ad.compile`` computes them again)
+and give each position's gradient in equal parts to the entries that
 attain it (the tensor's own one included with ``include_self``), as PyTorch does.
 """
 
@@ -62,7 +63,6 @@ def scatter_reduce(t, dim, index, src, reduce, include_self=True):
                          "(for 'add' use scatter_add)")
     src = tensor_of(src)
     key, src = _key(name, t, dim, _index(name, index), src)
-    full = np.broadcast_arrays(*key)
     # What the index reaches is read from it with NumPy: made through hooks.made, so
     # that a compiled step computes it again from the call's index.
     touched = made(f"{name} touched", _touched, (t.shape,) + key)
@@ -91,7 +91,7 @@ def scatter_reduce(t, dim, index, src, reduce, include_self=True):
             layer = _setitem(layer, flat_src[chosen], positions)
             product = product * layer.reshape(t.shape)
         return product
-    return _extreme(t, src, key, full, touched, reduce, include_self, where, stop_gradient,
+    return _extreme(t, src, key, touched, reduce, include_self, where, stop_gradient,
                     index_add)
 
 
@@ -144,36 +144,71 @@ def _setitem(x, values, key):
     return setitem(x, values, key)
 
 
-def _extreme(t, src, key, full, touched, reduce, include_self, where, stop_gradient,
-             index_add):
-    from .tensor import Tensor
-    data, src_data = t.data, src.data
+def _extreme_values(data, src_data, touched, reduce, include_self, *key):
+    """``'amax'``/``'amin'``'s values: the tensor's own entries (or the reduction's
+    start where the index reaches, without ``include_self``) reduced with ``src``."""
     if data.dtype.kind == "f":
         start = -np.inf if reduce == "amax" else np.inf
     else:
         info = np.iinfo(data.dtype) if data.dtype.kind in "iu" else None
         start = (info.min if reduce == "amax" else info.max) if info else reduce == "amin"
     values = data.copy() if include_self else np.where(touched, start, data).astype(data.dtype)
-    (np.maximum if reduce == "amax" else np.minimum).at(values, tuple(full), src_data)
-    if data.dtype.kind != "f" or not (t.requires_grad or src.requires_grad):
-        return Tensor(values)
-    # Each position's gradient in equal parts to the entries equal to its value; the
-    # weighted sum S is added as S - stop_gradient(S), zero in the forward pass.
+    (np.maximum if reduce == "amax" else np.minimum).at(values, np.broadcast_arrays(*key),
+                                                        src_data)
+    return values
+
+
+def _attained(data, src_data, values, touched, include_self, part, *key):
+    """Which entries attain their position's extreme ``values`` and each one's share of
+    its gradient.  ``part``: "own" (the tensor's own entries that attain it), "hits"
+    (those of ``src``), "count" (how many attain each position, at least 1),
+    "own share", "src share" (in the tensor's dtype)."""
+    full = tuple(np.broadcast_arrays(*key))
     own = touched & (data == values) if include_self else np.zeros(data.shape, bool)
-    hits = (src_data == values[tuple(full)])
+    hits = src_data == values[full]
+    if part in ("own", "hits"):
+        return own if part == "own" else hits
     attained = own + np.bincount(np.ravel_multi_index(full, data.shape).reshape(-1),
                                  weights=hits.reshape(-1).astype(float),
                                  minlength=data.size).reshape(data.shape)
     attained = np.maximum(attained, 1)
-    own_share = (own / attained).astype(data.dtype)
-    src_share = (hits / attained[tuple(full)]).astype(data.dtype)
-    finite_t = where(np.isfinite(data), t, 0.0)
-    finite_src = where(np.isfinite(src_data), src, 0.0)
-    shares = own_share * finite_t + index_add(src_share * finite_src, data.shape, key)
+    if part == "count":
+        return attained.astype(data.dtype)
+    if part == "own share":
+        return (own / attained).astype(data.dtype)
+    return (hits / attained[full]).astype(data.dtype)
+
+
+def _infinite_extremes(values, touched):
+    return touched & np.isinf(values)
+
+
+def _extreme(t, src, key, touched, reduce, include_self, where, stop_gradient, index_add):
+    # Every array read from the values goes through hooks.made: a compiled step
+    # computes it again from the call's values (which entries win, how many tie).
+    from .compile.hooks import made
+    from .tensor import Tensor
+    data, src_data = t.data, src.data
+    name = f"scatter_reduce {reduce}"
+    values = made(f"{name} values", _extreme_values,
+                  (data, src_data, touched, reduce, include_self) + key)
+    if data.dtype.kind != "f" or not (t.requires_grad or src.requires_grad):
+        return Tensor(values)
+
+    def attained(part):
+        return made(f"{name} {part}", _attained,
+                    (data, src_data, values, touched, include_self, part) + key)
+
+    # Each position's gradient in equal parts to the entries equal to its value; the
+    # weighted sum S is added as S - stop_gradient(S), zero in the forward pass.
+    finite_t = where(made(f"{name} finite", np.isfinite, (data,)), t, 0.0)
+    finite_src = where(made(f"{name} finite src", np.isfinite, (src_data,)), src, 0.0)
+    shares = (attained("own share") * finite_t
+              + index_add(attained("src share") * finite_src, data.shape, key))
     result = where(touched, Tensor(values) + (shares - stop_gradient(shares)), t)
-    infinite = touched & np.isinf(values)
-    if not infinite.any():
-        return result
-    # An infinite extreme: the mean of the equal infinities, which is exact.
-    equal_sum = where(own, t, 0.0) + index_add(where(hits, src, 0.0), data.shape, key)
-    return where(infinite, equal_sum / attained.astype(data.dtype), result)
+    # An infinite extreme: the mean of the equal infinities, which is exact.  (Taken
+    # whether or not one occurs, so that a compiled step follows the values.)
+    infinite = made(f"{name} infinite", _infinite_extremes, (values, touched))
+    equal_sum = (where(attained("own"), t, 0.0)
+                 + index_add(where(attained("hits"), src, 0.0), data.shape, key))
+    return where(infinite, equal_sum / attained("count"), result)
