@@ -91,6 +91,11 @@ def _counts(sample, bins, range_):
     return np.histogramdd(sample, bins, range_)[0]
 
 
+def _edges(sample, bins, range_, dim):
+    """NumPy's edges along ``dim``."""
+    return np.histogramdd(sample, bins, range_)[1][dim]
+
+
 def _flat_bins_of(sample, points, bins, range_):
     """Each point's bin in the histogram with an outlier bin at each end of every
     dimension, flattened, by NumPy's rule (the last edge belongs to the last bin), on
@@ -119,9 +124,10 @@ def _histogramdd(name, sample, bins, range_, density, weights):
     except TypeError:
         bins = [bins] * dims
     ranges = plain_range if plain_range is not None else [None] * dims
-    edges = [recorded_edges(points[:, i], points.data[:, i], bins[i], ranges[i], expected[i])
-             for i in range(dims)]
     numpy_bins = _plain_bins_per_dim(bins)
+    edges = [recorded_edges(points[:, i], points.data[:, i], bins[i], ranges[i], expected[i],
+                            (_edges, (_plain_sample(sample), numpy_bins, plain_range, i)))
+             for i in range(dims)]
     # (from the values: ad.compile computes them again at each replay)
     if isinstance(weights, Tensor):
         from .signal import bincount
