@@ -157,6 +157,10 @@ class TorchMathMethods:
         tensor([[0, 1],
                 [1, 0]])
         """
+        from .compile.refusals import refuse_while_tracing
+        refuse_while_tracing("argwhere", "how many rows it gives depends on the values",
+                             "Use ad.where with a mask, or call argwhere outside the "
+                             "compiled function.")
         return _t(np.argwhere(self.data).astype(np.int64))
 
     # ----- extremes --------------------------------------------------------------------

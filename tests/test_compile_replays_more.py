@@ -288,3 +288,40 @@ def test_an_index_the_call_makes_with_numpy_is_refused_with_the_constant_advice(
         ad.compile(with_numpy_index)(INPUTS[0])
     check_replays(lambda x, w: ad.zeros(3).scatter_reduce(
         0, ad.tensor([0, 1, 0, 2, 1]), x * w, reduce="amax").sum())
+
+
+# --- found by the audit: more functions that build arrays from values -------------------
+
+REPLAYED_TOO = {
+    "index_fill": lambda x, w: weighted_sum((x * w).index_fill(0, ad.tensor([1, 3]), -1.0)),
+    "index_fill 0-d index": lambda x, w: weighted_sum(
+        (x * w).reshape(1, 5).index_fill(1, ad.tensor(2), 0.5)),
+    "index_add 0-d index": lambda x, w: weighted_sum(
+        ad.zeros(3).index_add(0, ad.tensor(1), (x * w)[2:3])),
+    "polyval": lambda x, w: weighted_sum(np.polyval(x * w, ad.tensor([1.0, -2.0]))),
+    "compress of Python bools": lambda x, w: weighted_sum(
+        np.compress([True, False, True, True], x * w)),
+    "extract of Python bools": lambda x, w: weighted_sum(
+        np.extract([False, True, False, True, True], x * w)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(REPLAYED_TOO))
+def test_more_library_functions_replay(name):
+    check_replays(REPLAYED_TOO[name])
+
+
+@pytest.mark.parametrize("call, name", [
+    (lambda v: (np.argwhere(v > 1) * 1.0).sum(), r"np\.argwhere"),
+    (lambda v: (np.flatnonzero(v > 1) * 1.0).sum(), r"np\.flatnonzero"),
+    (lambda v: ((v > 1).argwhere() * 1.0).sum(), r"argwhere"),
+    (lambda v: v.masked_select(v > 1).sum(), r"masked_select"),
+    (lambda v: np.compress(v > 1, v).sum(), r"np\.compress"),
+    (lambda v: np.extract(v > 1, v).sum(), r"np\.extract"),
+])
+def test_selections_whose_length_is_read_from_values_are_refused_naming_them(call, name):
+    """np.argwhere's replay used to keep the traced length: a wrong sum, no error."""
+    w = ad.tensor(np.ones(5), requires_grad=True)
+    step = ad.compile(lambda x: call(x * w))
+    with pytest.raises(ad.TraceError, match=name + r" at test_compile_replays_more\.py:\d+"):
+        step(INPUTS[1])

@@ -280,7 +280,7 @@ class Tracer:
         traced values: a replay computes it again; one whose result's size depends on
         the values (``np.nonzero``) is refused."""
         name = f"np.{getattr(fn, '__name__', fn)}"
-        if isinstance(result, (tuple, list)):
+        if isinstance(result, (tuple, list)) or fn in (np.argwhere, np.flatnonzero):
             raise TraceError(
                 f"compile: {name} at {user_line()} gives arrays whose size depends on the "
                 "values, and a plan's shapes are fixed. Use ad.where with a mask, or call "
