@@ -158,25 +158,31 @@ def _extreme_values(data, src_data, touched, reduce, include_self, *key):
     return values
 
 
-def _attained(data, src_data, values, touched, include_self, part, *key):
-    """Which entries attain their position's extreme ``values`` and each one's share of
-    its gradient.  ``part``: "own" (the tensor's own entries that attain it), "hits"
-    (those of ``src``), "count" (how many attain each position, at least 1),
-    "own share", "src share" (in the tensor's dtype)."""
-    full = tuple(np.broadcast_arrays(*key))
-    own = touched & (data == values) if include_self else np.zeros(data.shape, bool)
-    hits = src_data == values[full]
-    if part in ("own", "hits"):
-        return own if part == "own" else hits
-    attained = own + np.bincount(np.ravel_multi_index(full, data.shape).reshape(-1),
-                                 weights=hits.reshape(-1).astype(float),
-                                 minlength=data.size).reshape(data.shape)
-    attained = np.maximum(attained, 1)
-    if part == "count":
-        return attained.astype(data.dtype)
-    if part == "own share":
-        return (own / attained).astype(data.dtype)
-    return (hits / attained[full]).astype(data.dtype)
+def _own_extremes(data, values, touched, include_self):
+    """Where the tensor's own entry attains its position's extreme (with include_self)."""
+    return touched & (data == values) if include_self else np.zeros(data.shape, bool)
+
+
+def _src_extremes(src_data, values, *key):
+    """Where an entry of ``src`` attains the extreme of the position it is written to."""
+    return src_data == values[tuple(np.broadcast_arrays(*key))]
+
+
+def _attained_counts(own, hits, *key):
+    """How many entries attain each position's extreme (at least 1), in float64."""
+    full = np.broadcast_arrays(*key)
+    counts = own + np.bincount(np.ravel_multi_index(full, own.shape).reshape(-1),
+                               weights=hits.reshape(-1).astype(float),
+                               minlength=own.size).reshape(own.shape)
+    return np.maximum(counts, 1)
+
+
+def _shares(attaining, counts, dtype, *key):
+    """Each attaining entry's share of its position's gradient, in ``dtype`` (``key``:
+    the positions of ``src``'s entries; none for the tensor's own)."""
+    if key:
+        counts = counts[tuple(np.broadcast_arrays(*key))]
+    return (attaining / counts).astype(dtype)
 
 
 def _infinite_extremes(values, touched):
@@ -195,20 +201,20 @@ def _extreme(t, src, key, touched, reduce, include_self, where, stop_gradient, i
     if data.dtype.kind != "f" or not (t.requires_grad or src.requires_grad):
         return Tensor(values)
 
-    def attained(part):
-        return made(f"{name} {part}", _attained,
-                    (data, src_data, values, touched, include_self, part) + key)
-
+    own = made(f"{name} own", _own_extremes, (data, values, touched, include_self))
+    hits = made(f"{name} hits", _src_extremes, (src_data, values) + key)
+    counts = made(f"{name} counts", _attained_counts, (own, hits) + key)
     # Each position's gradient in equal parts to the entries equal to its value; the
     # weighted sum S is added as S - stop_gradient(S), zero in the forward pass.
     finite_t = where(made(f"{name} finite", np.isfinite, (data,)), t, 0.0)
     finite_src = where(made(f"{name} finite src", np.isfinite, (src_data,)), src, 0.0)
-    shares = (attained("own share") * finite_t
-              + index_add(attained("src share") * finite_src, data.shape, key))
+    own_share = made(f"{name} own shares", _shares, (own, counts, data.dtype))
+    src_share = made(f"{name} src shares", _shares, (hits, counts, data.dtype) + key)
+    shares = own_share * finite_t + index_add(src_share * finite_src, data.shape, key)
     result = where(touched, Tensor(values) + (shares - stop_gradient(shares)), t)
     # An infinite extreme: the mean of the equal infinities, which is exact.  (Taken
     # whether or not one occurs, so that a compiled step follows the values.)
     infinite = made(f"{name} infinite", _infinite_extremes, (values, touched))
-    equal_sum = (where(attained("own"), t, 0.0)
-                 + index_add(where(attained("hits"), src, 0.0), data.shape, key))
-    return where(infinite, equal_sum / attained("count"), result)
+    equal_sum = where(own, t, 0.0) + index_add(where(hits, src, 0.0), data.shape, key)
+    counts_as_data = made(f"{name} counts in dtype", np.ndarray.astype, (counts, data.dtype))
+    return where(infinite, equal_sum / counts_as_data, result)
