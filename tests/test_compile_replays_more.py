@@ -303,7 +303,19 @@ REPLAYED_TOO = {
         np.compress([True, False, True, True], x * w)),
     "extract of Python bools": lambda x, w: weighted_sum(
         np.extract([False, True, False, True, True], x * w)),
+    "diag_embed": lambda x, w: weighted_sum((x * w).diag_embed(offset=1)),
 }
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered")     # x * w at NaN, inf
+@pytest.mark.parametrize("method", ["median", "nanmedian"])
+def test_median_of_all_entries_follows_ties_nan_and_infinities(method):
+    """median() without dim shares the gradient among the entries equal to it: which
+    ones (and whether it is NaN or infinite) was read once, at the trace."""
+    inputs = INPUTS + [np.array([2.0, np.nan, -1.0, 0.5, 0.5]),
+                       np.array([np.inf, np.inf, np.inf, 1.0, -2.0]),
+                       np.array([-np.inf, -np.inf, -np.inf, 1.0, 2.0])]
+    check_replays(lambda x, w: getattr(x * w, method)() * 3.0, inputs)
 
 
 @pytest.mark.parametrize("name", sorted(REPLAYED_TOO))
@@ -318,6 +330,8 @@ def test_more_library_functions_replay(name):
     (lambda v: v.masked_select(v > 1).sum(), r"masked_select"),
     (lambda v: np.compress(v > 1, v).sum(), r"np\.compress"),
     (lambda v: np.extract(v > 1, v).sum(), r"np\.extract"),
+    (lambda v: v.unique().sum(), r"unique"),
+    (lambda v: v.unique_consecutive().sum(), r"unique_consecutive"),
 ])
 def test_selections_whose_length_is_read_from_values_are_refused_naming_them(call, name):
     """np.argwhere's replay used to keep the traced length: a wrong sum, no error."""
