@@ -339,3 +339,21 @@ def test_selections_whose_length_is_read_from_values_are_refused_naming_them(cal
     step = ad.compile(lambda x: call(x * w))
     with pytest.raises(ad.TraceError, match=name + r" at test_compile_replays_more\.py:\d+"):
         step(INPUTS[1])
+
+
+def test_an_array_made_off_the_tape_that_changes_shape_at_a_replay_raises():
+    """A library array whose length follows the values (as np.argwhere's did) stops
+    the replay, naming its step, rather than feeding the plan's fixed-shape steps."""
+    from autodiff.compile.hooks import made
+
+    def positives(x):
+        at = made("positive positions", lambda d: np.flatnonzero(d > 0), (x.data,))
+        return ad.take(x, at).sum()
+
+    step = ad.compile(positives)
+    np.testing.assert_array_equal(step(np.array([1.0, -1.0, 2.0])).data, 3.0)
+    np.testing.assert_array_equal(step(np.array([5.0, -1.0, 2.0])).data, 7.0)
+    with pytest.raises(RuntimeError, match=r"'positive positions' at test_compile_replays_"
+                                           r"more\.py:\d+ gave an array of shape \(3,\) at "
+                                           r"this call but \(2,\) when traced"):
+        step(np.array([1.0, 1.0, 2.0]))

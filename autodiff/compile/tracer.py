@@ -35,7 +35,7 @@ from ..ops.namespace import numpy_xp
 from ..tensor import Tensor
 from . import refusals
 from .refusals import TraceError
-from .effects import Buffer, CallWith, write_clamp, write_item, write_update
+from .effects import Buffer, CallWith, SameShape, write_clamp, write_item, write_update
 from .outputs import output_template
 from .plan import Instr, Plan, Ref, Slot
 from . import fresh_leaves, hyperparameters, literals, readonly
@@ -297,6 +297,8 @@ class Tracer:
         refs = tuple(self.ref(a, None, label, line) for a in args)
         kw = {k: self.ref(v, None, label, line) for k, v in kwargs.items()}
         slot = self.new_slot(value)
+        if not isinstance(fn, np.ufunc):    # (a ufunc's shape is its inputs')
+            fn = SameShape(fn, value.shape, label, line)
         self.emit("op", label, fn, refs, kw, (slot,), line, effect=stateful,
                   zero_d=value.ndim == 0)
 
