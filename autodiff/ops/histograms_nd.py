@@ -91,9 +91,10 @@ def _counts(sample, bins, range_):
     return np.histogramdd(sample, bins, range_)[0]
 
 
-def _edges(sample, bins, range_, dim):
-    """NumPy's edges along ``dim``."""
-    return np.histogramdd(sample, bins, range_)[1][dim]
+def _constant_edges(dtype, dims, bins, range_, dim):
+    """NumPy's edges along ``dim`` where they do not depend on the values (given as an
+    array, or spaced over a given range): found on an empty sample of ``dtype``."""
+    return np.histogramdd(np.empty((0, dims), dtype), bins, range_)[1][dim]
 
 
 def _flat_bins_of(sample, points, bins, range_):
@@ -126,7 +127,8 @@ def _histogramdd(name, sample, bins, range_, density, weights):
     ranges = plain_range if plain_range is not None else [None] * dims
     numpy_bins = _plain_bins_per_dim(bins)
     edges = [recorded_edges(points[:, i], points.data[:, i], bins[i], ranges[i], expected[i],
-                            (_edges, (_plain_sample(sample), numpy_bins, plain_range, i)))
+                            (_constant_edges, (expected[i].dtype, dims, numpy_bins,
+                                               plain_range, i)))
              for i in range(dims)]
     # (from the values: ad.compile computes them again at each replay)
     if isinstance(weights, Tensor):
