@@ -309,7 +309,7 @@ def polyval(p, x) -> Tensor:
     if p.ndim == 0:
         raise TypeError("polyval: p must be a sequence of coefficients (iteration over a "
                         "0-d array), as in NumPy")
-    result = Tensor(np.zeros_like(array_of(x)))
+    result = Tensor(made("zeros", np.zeros, (x.shape, x.dtype)))    # (again at a replay)
     for k in range(p.shape[0]):
         result = result * x + p[k]
     return result
