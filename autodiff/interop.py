@@ -153,8 +153,8 @@ def _out_refused(ufunc, inputs):
 
 #: NumPy functions whose ``dtype=`` is the dtype they compute in (and return): on a
 #: Tensor, the same as casting the first argument first.
-_COMPUTING_DTYPE = {np.sum, np.mean, np.prod, np.cumsum, np.cumprod, np.var, np.std,
-                    np.nansum, np.nanmean, np.trace}
+_COMPUTING_DTYPE = {np.sum, np.mean, np.prod, np.cumsum, np.cumprod,
+                    np.nansum, np.nanmean, np.trace}     # (var and std: variance_dtype.py)
 
 
 def _cast_for(func, args: tuple, kwargs: dict) -> tuple:

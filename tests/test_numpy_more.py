@@ -161,8 +161,8 @@ def test_nan_entries_get_zero_gradient_in_running_reductions():
         assert x.grad[1] == 0.0 and np.isfinite(x.grad).all()
 
 
-@pytest.mark.parametrize("name", ["nanvar", "nanstd", "nanprod", "nancumsum", "nancumprod"])
-def test_out_and_dtype_are_refused(name):
+@pytest.mark.parametrize("name", ["nanprod", "nancumsum", "nancumprod"])
+def test_out_and_dtype_are_refused(name):       # (nanvar, nanstd: test_var_dtype_out.py)
     f = getattr(np, name)
     x = ad.tensor([1.0, 2.0], requires_grad=True)
     with pytest.raises(TypeError, match="not supported"):

@@ -15,6 +15,7 @@ from .activation_more import (CELU, SELU, Hardsigmoid, Hardswish, Hardtanh, LogS
                               ReLU6, Softsign)
 from .container import ModuleList
 from .embedding import embedding, padding_index, renorm_arguments
+from .half_precision import rounded_once
 from .module import Module, Parameter, _generator
 
 
@@ -30,6 +31,11 @@ def _positive_int(value, what, where):
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
         raise ValueError(f"{where}: {what} must be a positive int, got {value!r}")
     return int(value)
+
+
+def _affine(x, weight, bias):
+    out = x @ weight
+    return out if bias is None else out + bias
 
 
 class Linear(Module):
@@ -76,8 +82,8 @@ class Linear(Module):
                 f"{self.n_in}, but the input has shape {tuple(shape)}; inputs are rows "
                 f"(batch, {self.n_in}) and the weight is (n_in, n_out) = "
                 f"({self.n_in}, {self.n_out})")
-        out = (x if isinstance(x, Tensor) else Tensor(x)) @ self.weight
-        return out if self.bias is None else out + self.bias
+        return rounded_once(_affine, x if isinstance(x, Tensor) else Tensor(x), self.weight,
+                            self.bias)
 
     @property
     def in_features(self) -> int:

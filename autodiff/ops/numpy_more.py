@@ -61,11 +61,29 @@ def _masked(where, mean) -> bool:
     return masking_arguments(_NO_VALUE, where)["where"] is not None or mean is not _NO_VALUE
 
 
+def _by_recipe(a, where, mean) -> bool:
+    """Whether masked_variance computes it: with where= or mean=, and for float16, whose
+    counts past 2048 are not exact (NumPy divides by the integer count)."""
+    return _masked(where, mean) or array_of(a).dtype == np.float16
+
+
+def _with_dtype_or_out(public, name, a, axis, dtype, out, ddof, keepdims, where, mean,
+                       correction):
+    from .variance_dtype import variance_with
+    ddof = ddof_of(name, ddof, correction)
+    if not _floating(a):          # NumPy's nanvar of integers is its var
+        var_or_std = np.var if name == "nanvar" else np.std
+        return var_or_std(tensor_of(a), axis, dtype, out, ddof, _keep(keepdims), where=where,
+                          mean=mean)
+    return variance_with(name, a, axis, dtype, out, ddof, _keep(keepdims), where, mean,
+                         lambda t: public(t, axis, None, None, ddof, keepdims, where=where,
+                                          mean=mean))
+
+
 def _nanvar(name, a, axis, dtype, out, ddof, keepdims, where, mean, correction):
-    _refuse(name, dtype=dtype, out=out)
     ddof = ddof_of(name, ddof, correction)
     keepdims = _keep(keepdims)
-    if _masked(where, mean):
+    if _by_recipe(a, where, mean):
         from .masked_variance import masked_variance
         return masked_variance(name, a, axis, keepdims, ddof, where, mean)
     a = tensor_of(a)
@@ -99,6 +117,9 @@ def nanvar(a, axis=None, dtype=None, out=None, ddof=0, keepdims=_NO_VALUE, *,
     >>> y.backward(); y, x.grad
     (tensor(1., requires_grad=True), array([-1.,  0.,  1.]))
     """
+    if dtype is not None or out is not None:
+        return _with_dtype_or_out(nanvar, "nanvar", a, axis, dtype, out, ddof, keepdims,
+                                  where, mean, correction)
     return _nanvar("nanvar", a, axis, dtype, out, ddof, keepdims, where, mean, correction)
 
 
@@ -114,9 +135,12 @@ def nanstd(a, axis=None, dtype=None, out=None, ddof=0, keepdims=_NO_VALUE, *,
     >>> y.sum().backward(); y, x.grad
     (tensor([1.], requires_grad=True), array([[-0.5,  0. ,  0.5]]))
     """
+    if dtype is not None or out is not None:
+        return _with_dtype_or_out(nanstd, "nanstd", a, axis, dtype, out, ddof, keepdims,
+                                  where, mean, correction)
     variance = _nanvar("nanstd", a, axis, dtype, out, ddof, keepdims, where, mean,
                        correction)
-    if _masked(where, mean):         # (masked_variance has taken the root)
+    if _by_recipe(a, where, mean):       # (masked_variance has taken the root)
         return variance
     if not _floating(variance):
         return sqrt(variance)
@@ -124,7 +148,7 @@ def nanstd(a, axis=None, dtype=None, out=None, ddof=0, keepdims=_NO_VALUE, *,
     return _nan_filled(zero, 0, sqrt(_nan_filled(zero, 1, variance)))
 
 
-nanvar.numpy_kwargs = nanstd.numpy_kwargs = ("where", "mean")   # (see interop)
+nanvar.numpy_kwargs = nanstd.numpy_kwargs = ("where", "mean", "dtype", "out")   # (interop)
 
 
 def _nan_replaced(a, value):
@@ -323,7 +347,7 @@ def polyval(p, x) -> Tensor:
     if p.ndim == 0:
         raise TypeError("polyval: p must be a sequence of coefficients (iteration over a "
                         "0-d array), as in NumPy")
-    result = Tensor(np.zeros_like(array_of(x)))
+    result = Tensor(made("zeros", np.zeros, (x.shape, x.dtype)))    # (again at a replay)
     for k in range(p.shape[0]):
         result = result * x + p[k]
     return result

@@ -226,15 +226,19 @@ def ddof_of(name: str, ddof, correction):
 
 def _var_numpy(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *,
                where=np._NoValue, mean=np._NoValue, correction=np._NoValue):
-    reject_numpy_arguments("var", dtype=dtype, out=out)
     ddof = ddof_of("var", ddof, correction)
+    if dtype is not None or out is not None:
+        from .variance_dtype import variance_with     # (it imports this module)
+        return variance_with("var", a, axis, dtype, out, ddof, bool(keepdims), where, mean,
+                             lambda t: _var_numpy(t, axis, None, None, ddof, keepdims,
+                                                  where=where, mean=mean))
     if masking_arguments(np._NoValue, where)["where"] is not None or mean is not np._NoValue:
         from .masked_variance import masked_variance     # (it imports this module)
         return masked_variance("var", a, axis, bool(keepdims), ddof, where, mean)
     return var(a, axis=axis, keepdims=bool(keepdims), ddof=ddof)
 
 
-_var_numpy.numpy_kwargs = ("where", "mean")     # (interop refuses them otherwise)
+_var_numpy.numpy_kwargs = ("where", "mean", "dtype", "out")   # (interop refuses them otherwise)
 
 
 var = defop(
