@@ -26,6 +26,17 @@ __all__ = ["cat", "bmm", "clamp", "manual_seed", "set_grad_enabled", "inference_
 float16, float32, float64 = np.float16, np.float32, np.float64
 int8, int16, int32, int64, uint8 = np.int8, np.int16, np.int32, np.int64, np.uint8
 
+#: PyTorch's other dtype names, each the NumPy dtype of the same width as in PyTorch
+#: (``torch.float`` is float32 and ``torch.int`` int32 there too).  ``ad`` gives them
+#: from its module ``__getattr__``: ``from autodiff import *`` must not shadow the
+#: builtins ``bool``, ``int`` and ``float``.
+TORCH_DTYPE_ALIASES = {
+    "float": np.float32, "double": np.float64, "half": np.float16,
+    "long": np.int64, "int": np.int32, "short": np.int16, "bool": np.bool_,
+    "complex64": np.complex64, "complex128": np.complex128,
+    "cfloat": np.complex64, "cdouble": np.complex128,
+}
+
 
 def cat(tensors, dim: int = 0, *, axis: int | None = None) -> Tensor:
     """Join tensors along an existing axis, as ``torch.cat`` (``ad.concatenate``).

@@ -192,6 +192,8 @@ class StepLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1,
                  last_epoch: int = -1):
+        if isinstance(step_size, float) and step_size.is_integer():
+            step_size = int(step_size)       # PyTorch's text-classification tutorial passes 1.0
         _check_positive_int("StepLR", "step_size", step_size)
         _check_factor("StepLR", "gamma", gamma, 0, math.inf)
         self.step_size = step_size
