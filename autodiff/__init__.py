@@ -90,11 +90,12 @@ from .gradcheck import GradcheckError, gradcheck, gradgradcheck, numerical_grad
 
 __version__ = "0.1.0"
 
-from . import nn, optim, data
+from . import nn, optim, data, utils
 from . import torch_names as _torch_names
 from .torch_names import (  # noqa: E402  (PyTorch's top-level names)
-    allclose, as_tensor, bmm, cat, clamp, float16, float32, float64, from_numpy, inference_mode,
-    int8, int16, int32, int64, isclose, manual_seed, set_grad_enabled, uint8)
+    allclose, as_tensor, bmm, cat, clamp, float16, float32, float64, from_numpy,
+    get_default_dtype, inference_mode, int8, int16, int32, int64, isclose, manual_seed,
+    set_default_dtype, set_grad_enabled, uint8)
 from .torch_functions import (  # noqa: E402  (more of PyTorch's top-level names)
     addmm, argsort, broadcast_tensors, cdist, chunk, lerp, log_softmax, meshgrid, norm,
     softmax, topk)

@@ -110,3 +110,54 @@ def test_tying_a_linear_to_an_embedding_by_assignment_is_refused_with_the_way_ou
     square = ad.nn.Linear(4, 4)
     square.weight = ad.nn.Parameter(np.ones((4, 4)))   # (cannot tell the layouts apart)
     assert square(np.ones((1, 4))).shape == (1, 4)
+
+
+def test_utils_data_is_the_data_module():
+    from autodiff.utils.data import DataLoader, Dataset
+    import autodiff.utils.data
+    assert autodiff.utils.data is ad.data and ad.utils.data is ad.data
+    assert DataLoader is ad.data.DataLoader and Dataset is ad.data.Dataset
+
+
+def test_default_dtype_is_float64_and_only_that_can_be_set():
+    assert ad.get_default_dtype() is ad.float64 and ad.ones(1).dtype == ad.get_default_dtype()
+    ad.set_default_dtype(ad.float64)
+    ad.set_default_dtype(ad.double)
+    with pytest.raises(ValueError, match="set_default_dtype: the default floating-point dtype "
+                                         "here is float64 and cannot be changed"):
+        ad.set_default_dtype(ad.float32)
+    assert ad.ones(1).dtype == np.float64
+
+
+class _ImagesAndLabels(ad.data.Dataset):
+    """A torchvision-style data set: a tensor image and a Python number label."""
+
+    def __init__(self, label_of):
+        self.label_of = label_of
+
+    def __len__(self):
+        return 4
+
+    def __getitem__(self, i):
+        return ad.full((2, 2), float(i)), self.label_of(i)
+
+
+@pytest.mark.parametrize("label_of, dtype", [(int, np.int64), (float, np.float64),
+                                             (lambda i: i % 2 == 0, np.bool_)])
+def test_python_number_fields_collate_to_a_tensor(label_of, dtype):
+    images, labels = next(iter(ad.data.DataLoader(_ImagesAndLabels(label_of), batch_size=3)))
+    assert isinstance(labels, ad.Tensor) and labels.dtype == dtype
+    np.testing.assert_array_equal(labels.numpy(), [label_of(i) for i in range(3)])
+    assert images.shape == (3, 2, 2) and labels.to("cpu").shape == (3,)
+    arrays = ad.data.DataLoader(ad.data.TensorDataset(np.arange(4.0), np.arange(4)),
+                                batch_size=2)
+    assert all(isinstance(f, np.ndarray) for batch in arrays for f in batch)   # NumPy's stay
+
+
+def test_python_number_collation_matches_torch():
+    torch = pytest.importorskip("torch")
+    for numbers in ([1, 2], [1.0, 2], [True, False], [1, True], [2.5, 1]):
+        theirs = torch.utils.data.default_collate(numbers)
+        ours = ad.data.default_collate(numbers)
+        assert ours.dtype == theirs.numpy().dtype, numbers
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())

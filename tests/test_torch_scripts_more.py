@@ -795,3 +795,146 @@ def test_custom_function_in_a_model_and_forward_hooks():
         assert activations == {} and seen_inputs == [5] * 4
         return losses, captured, model
     side_by_side(script)
+
+
+# --- The Quickstart: a Dataset subclass, DataLoader, train and test loops -----------
+
+def test_quickstart_with_dataset_dataloader_train_and_test():
+    images = DATA.normal(size=(40, 1, 4, 4))
+    labels = DATA.integers(0, 3, size=40)
+
+    def script(torch, copy_weights):
+        nn = torch.nn
+        Dataset, DataLoader = torch.utils.data.Dataset, torch.utils.data.DataLoader
+
+        class RandomImages(Dataset):
+            def __init__(self, images, labels, transform=None, target_transform=None):
+                self.images, self.labels = images, labels
+                self.transform, self.target_transform = transform, target_transform
+
+            def __len__(self):
+                return len(self.labels)
+
+            def __getitem__(self, idx):
+                image = torch.from_numpy(self.images[idx])
+                label = int(self.labels[idx])
+                if self.transform:
+                    image = self.transform(image)
+                if self.target_transform:
+                    label = self.target_transform(label)
+                return image, label
+
+        training_data = RandomImages(images[:32], labels[:32], transform=lambda x: x * 0.5)
+        test_data = RandomImages(images[32:], labels[32:])
+        batch_size = 8
+        train_dataloader = DataLoader(training_data, batch_size=batch_size)
+        test_dataloader = DataLoader(test_data, batch_size=batch_size)
+        for X, y in test_dataloader:
+            assert tuple(X.shape) == (8, 1, 4, 4) and y.dtype == torch.int64
+            break
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+
+        class NeuralNetwork(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.flatten = nn.Flatten()
+                self.linear_relu_stack = nn.Sequential(
+                    nn.Linear(16, 12), nn.ReLU(), nn.Linear(12, 12), nn.ReLU(),
+                    nn.Linear(12, 3))
+
+            def forward(self, x):
+                x = self.flatten(x)
+                logits = self.linear_relu_stack(x)
+                return logits
+
+        model = NeuralNetwork().to(device)
+        copy_weights(model)
+        loss_fn = nn.CrossEntropyLoss()
+        optimizer = torch.optim.SGD(model.parameters(), lr=1e-1)
+        train_losses, test_results = [], []
+
+        def train(dataloader, model, loss_fn, optimizer):
+            size = len(dataloader.dataset)
+            model.train()
+            for batch, (X, y) in enumerate(dataloader):
+                X, y = X.to(device), y.to(device)
+                pred = model(X)
+                loss = loss_fn(pred, y)
+                loss.backward()
+                optimizer.step()
+                optimizer.zero_grad()
+                loss, current = loss.item(), (batch + 1) * len(X)
+                train_losses.append(loss)
+                assert current <= size
+
+        def test(dataloader, model, loss_fn):
+            size = len(dataloader.dataset)
+            num_batches = len(dataloader)
+            model.eval()
+            test_loss, correct = 0, 0
+            with torch.no_grad():
+                for X, y in dataloader:
+                    X, y = X.to(device), y.to(device)
+                    pred = model(X)
+                    test_loss += loss_fn(pred, y).item()
+                    correct += (pred.argmax(1) == y).type(torch.float).sum().item()
+            test_results.append((test_loss / num_batches, correct / size))
+
+        for _ in range(3):
+            train(train_dataloader, model, loss_fn, optimizer)
+            test(test_dataloader, model, loss_fn)
+        return train_losses, test_results, model
+    side_by_side(script)
+
+
+# --- Fine-tuning: save, load, freeze the backbone, a new head -----------------------
+
+def test_fine_tuning_with_save_load_and_a_frozen_backbone(tmp_path):
+    images = DATA.normal(size=(6, 5, 1, 6, 6))
+    labels = DATA.integers(0, 4, size=(6, 5))
+
+    def script(torch, copy_weights):
+        nn, F = torch.nn, torch.nn.functional
+
+        class SmallCNN(nn.Module):
+            def __init__(self, num_classes):
+                super().__init__()
+                self.features = nn.Sequential(nn.Conv2d(1, 3, 3), nn.ReLU(),
+                                              nn.MaxPool2d(2), nn.Flatten())
+                self.classifier = nn.Linear(12, num_classes)
+
+            def forward(self, x):
+                return self.classifier(self.features(x))
+
+        def fit(model, optimizer, batches):
+            losses = []
+            for i in batches:
+                loss = F.cross_entropy(model(torch.from_numpy(images[i])),
+                                       torch.from_numpy(labels[i]) % model.classifier.out_features)
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+                losses.append(loss.item())
+            return losses
+
+        pretrained = SmallCNN(4)
+        copy_weights(pretrained)
+        losses = fit(pretrained, torch.optim.Adam(pretrained.parameters(), lr=0.01), range(3))
+        path = tmp_path / f"{torch.__name__}.pt"
+        torch.save(pretrained.state_dict(), path)
+
+        model = SmallCNN(4)
+        model.load_state_dict(torch.load(path, weights_only=True))
+        for param in model.features.parameters():
+            param.requires_grad = False
+        model.classifier = nn.Linear(12, 2)
+        copy_weights(model.classifier)
+        trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+        optimizer = torch.optim.SGD(filter(lambda p: p.requires_grad, model.parameters()),
+                                    lr=0.05, momentum=0.9)
+        frozen_before = [p.detach().clone() for p in model.features.parameters()]
+        losses += fit(model, optimizer, range(3, 6))
+        for before, after in zip(frozen_before, model.features.parameters()):
+            assert after.grad is None and before.equal(after)
+        return losses, trainable, pretrained, model
+    side_by_side(script)
