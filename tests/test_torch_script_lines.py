@@ -161,3 +161,55 @@ def test_python_number_collation_matches_torch():
         ours = ad.data.default_collate(numbers)
         assert ours.dtype == theirs.numpy().dtype, numbers
         np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+def test_nn_utils_rnn_imports_by_pytorchs_path():
+    from autodiff.nn.utils.rnn import pad_sequence
+    assert pad_sequence is ad.nn.utils.rnn.pad_sequence
+    assert pad_sequence([ad.ones(3), ad.ones(1)], batch_first=True).shape == (2, 3)
+
+
+@pytest.mark.parametrize("name", ["pack_padded_sequence", "pad_packed_sequence",
+                                  "pack_sequence", "unpack_sequence", "PackedSequence"])
+def test_packed_sequences_are_refused_naming_the_padded_way(name):
+    with pytest.raises(NotImplementedError, match=f"nn.utils.rnn.{name}: packed sequences "
+                                                  "are not supported.*pad_sequence"):
+        getattr(ad.nn.utils.rnn, name)
+    with pytest.raises(NotImplementedError, match=f"nn.utils.rnn.{name}"):
+        exec(f"from autodiff.nn.utils.rnn import {name}", {})
+    with pytest.raises(AttributeError, match="has no attribute 'pack_everything'"):
+        ad.nn.utils.rnn.pack_everything
+
+
+def test_padded_lstm_outputs_match_torchs_packed_run_up_to_each_length():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    lengths = [5, 2, 3]
+    sequences = [rng.normal(size=(n, 3)) for n in lengths]
+    theirs = torch.nn.LSTM(3, 4, batch_first=True).double()
+    ours = ad.nn.LSTM(3, 4, batch_first=True)
+    ours.load_torch_state_dict(theirs.state_dict())
+    padded = torch.nn.utils.rnn.pad_sequence([torch.from_numpy(s) for s in sequences],
+                                             batch_first=True)
+    packed = torch.nn.utils.rnn.pack_padded_sequence(padded, torch.tensor(lengths),
+                                                     batch_first=True, enforce_sorted=False)
+    packed_out, (h_n, _) = theirs(packed)
+    expected, _ = torch.nn.utils.rnn.pad_packed_sequence(packed_out, batch_first=True)
+    out, _ = ours(ad.nn.utils.rnn.pad_sequence([ad.tensor(s) for s in sequences],
+                                               batch_first=True))
+    for k, n in enumerate(lengths):
+        np.testing.assert_allclose(out.numpy()[k, :n], expected.detach().numpy()[k, :n],
+                                   rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(out.numpy()[k, n - 1], h_n.detach().numpy()[0, k],
+                                   rtol=1e-12, atol=1e-12)      # the last valid output
+
+
+def test_cosine_annealing_takes_a_whole_float_t_max():
+    def run(t_max):
+        weight = ad.nn.Parameter(np.zeros(1))
+        weight.grad = np.zeros(1)
+        opt = ad.optim.SGD([weight], lr=1.0)
+        return _lrs(ad.optim.lr_scheduler.CosineAnnealingLR(opt, t_max), opt, 4)
+    assert run(4.0) == run(4)
+    with pytest.raises(ValueError, match="CosineAnnealingLR: T_max must be an int > 0"):
+        run(2.5)
