@@ -38,6 +38,20 @@ def _affine(x, weight, bias):
     return out if bias is None else out + bias
 
 
+def _check_assigned_weight(n_in, n_out, shape):
+    """Refuse a weight in PyTorch's ``(out, in)`` layout, as tying a decoder to an
+    embedding (``decoder.weight = encoder.weight``) assigns: read here as ``(in, out)``
+    it would not fit the input, or (when square) be used transposed."""
+    if n_in != n_out and shape == (n_out, n_in):
+        raise ValueError(
+            f"Linear({n_in}, {n_out}): the assigned weight has shape {shape}, PyTorch's "
+            f"(out, in) layout (an Embedding's (num_embeddings, embedding_dim) is too), but "
+            f"Linear's weight here is (in, out) = ({n_in}, {n_out}), used as x @ weight. "
+            "To tie an output layer to an embedding, compute it with "
+            "F.linear(x, embedding.weight, bias), which takes the (out, in) layout, rather "
+            "than assigning the embedding's weight to the Linear")
+
+
 class Linear(Module):
     """``x @ weight + bias`` with ``weight`` of shape ``(n_in, n_out)``.
 
@@ -84,6 +98,11 @@ class Linear(Module):
                 f"({self.n_in}, {self.n_out})")
         return rounded_once(_affine, x if isinstance(x, Tensor) else Tensor(x), self.weight,
                             self.bias)
+
+    def __setattr__(self, name, value):
+        if name == "weight" and isinstance(value, Parameter) and "n_out" in self.__dict__:
+            _check_assigned_weight(self.n_in, self.n_out, tuple(value.shape))
+        super().__setattr__(name, value)
 
     @property
     def in_features(self) -> int:
