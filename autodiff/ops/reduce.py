@@ -10,7 +10,7 @@ from functools import partial
 
 import numpy as np
 
-from ..spellings import extreme_along_dim, refuse_positional
+from ..spellings import extreme_along_dim, refuse_positional, variance_in_torch_form
 from ..warning_lines import numpy_warnings_at_user_line
 from .registry import REGISTRY, TORCH_AXIS_ALIASES, defop
 from .ufunc_methods import reduce_adapter
@@ -246,4 +246,5 @@ var = defop(
     doc="Variance over ``axis`` (``ddof`` as in NumPy).\n\n"
         ">>> ad.var(ad.tensor([1.0, 3.0]))\ntensor(1.)",
     x=("g * 2 * (x - mean(x)) / (n - ddof)", _var_rule), axis=None, keepdims=None, ddof=None,
-    aliases=TORCH_AXIS_ALIASES)
+    aliases={**TORCH_AXIS_ALIASES, "correction": "ddof"},
+    torch_dim=variance_in_torch_form("var"))

@@ -15,7 +15,7 @@ import numpy as np
 from ..tensor import Tensor
 from .reduce import (_AXIS_HINT, _count, _kept_shape, centered, ddof_of, lanes_too_short,
                      masking_arguments)
-from ..spellings import axis_alias, refuse_positional
+from ..spellings import axis_alias, refuse_positional, variance_in_torch_form
 from ..warning_lines import numpy_warnings_at_user_line
 from .registry import TORCH_AXIS_ALIASES, defop
 
@@ -76,7 +76,8 @@ std = defop(
         "The gradient is 0 where all values are equal (std = 0), NaN where ``ddof >= n``.\n\n"
         ">>> ad.std(ad.tensor([1.0, 3.0]))\ntensor(1.)",
     x=("g * (x - mean(x)) / ((n - ddof) * ans)", _std_rule),
-    axis=None, keepdims=None, ddof=None, aliases=TORCH_AXIS_ALIASES)
+    axis=None, keepdims=None, ddof=None, aliases={**TORCH_AXIS_ALIASES, "correction": "ddof"},
+    torch_dim=variance_in_torch_form("std"))
 
 
 def _logsumexp_forward(x, axis=None, keepdims=False):
