@@ -399,3 +399,54 @@ def test_var_and_std_take_pytorchs_correction_and_unbiased(method):
         getattr(t, method)(ddof=1, correction=1)
     with pytest.raises(TypeError, match=rf"{method}: unbiased must be True or False"):
         getattr(t, method)(unbiased=1)
+
+
+def test_max_over_an_axis_unpacked_into_two_names_warns_at_that_line():
+    import sys
+    import warnings
+    out = ad.tensor(np.array([[0.1, 0.9, 0.0], [0.8, 0.1, 0.1]]))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        line = sys._getframe().f_lineno + 1
+        _, predicted = ad.max(out, 1)               # PyTorch's habit: a batch of two
+        _, smallest = ad.min(out.data, 1)           # outputs.data, an ndarray
+    assert [w.category for w in caught] == [ad.ConventionWarning] * 2
+    assert caught[0].filename == __file__ and caught[0].lineno == line
+    assert "dim=1" in str(caught[0].message) and "argmax" in str(caught[0].message)
+    assert "argmin" in str(caught[1].message)
+    assert float(predicted) == 0.8 and float(smallest) == 0.1   # NumPy's values, as documented
+
+
+def test_max_over_an_axis_used_otherwise_says_nothing():
+    import warnings
+    out = ad.tensor(np.array([[0.1, 0.9, 0.0], [0.8, 0.1, 0.1]]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        values = ad.max(out, 1)
+        first, second = ad.max(out, axis=1)[:2]
+        pair = ad.max(out, dim=1)
+        values_again, indices = pair
+        low, high = ad.min(out, axis=1).data.tolist()
+        three = ad.max(ad.tensor(np.ones((3, 2))), 1)
+    assert indices.tolist() == [1, 0] and values.shape == (2,) and three.shape == (3,)
+    assert (first, second, low, high, values_again.shape) == (0.9, 0.8, 0.0, 0.1, (2,))
+
+
+def test_a_line_unpacking_a_compiled_step_that_takes_a_max_says_nothing():
+    import warnings
+    w = ad.tensor(np.ones((3, 3)), requires_grad=True)
+
+    @ad.compile
+    def step(x):
+        best = ad.max(x @ w, 1)                   # two rows: NumPy's values
+        best.sum().backward()
+        return best.detach(), w.grad
+
+    x = np.array([[0.1, 0.9, 0.0], [0.8, 0.1, 0.1]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for _ in range(3):                        # the trace, then replays
+            w.grad = None
+            best, grad = step(x)
+    np.testing.assert_allclose(best.data, [1.0, 1.0])
+    assert grad.shape == (3, 3)

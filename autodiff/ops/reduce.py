@@ -10,7 +10,8 @@ from functools import partial
 
 import numpy as np
 
-from ..spellings import extreme_along_dim, refuse_positional, variance_in_torch_form
+from ..spellings import (extreme_along_dim, refuse_positional, variance_in_torch_form,
+                         warn_if_unpacked_as_torch_pair)
 from ..warning_lines import numpy_warnings_at_user_line
 from .registry import REGISTRY, TORCH_AXIS_ALIASES, defop
 from .ufunc_methods import reduce_adapter
@@ -170,7 +171,10 @@ mean = _reduction(
 def _extreme_forward(reduce):
     def forward(x, axis=None, keepdims=False):
         try:
-            return reduce(x, axis=axis, keepdims=keepdims)
+            result = reduce(x, axis=axis, keepdims=keepdims)
+            if axis is not None and not keepdims and result.shape[:1] == (2,):
+                warn_if_unpacked_as_torch_pair(reduce.__name__)
+            return result
         except ValueError as error:
             if np.size(x) != 0:
                 raise
