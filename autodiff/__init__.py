@@ -9,6 +9,7 @@ array([ 5.43656366, 22.1671683 ])
 
 from . import allocator  # noqa: F401  (glibc's malloc thresholds: see allocator.py)
 from .tensor import Tensor, TapeDropWarning, tensor
+from .spellings import ConventionWarning
 from .graph import no_grad, enable_grad, is_grad_enabled
 from .ops.registry import defop, defop_joint, implements, nondifferentiable
 from .ops.elementwise import (
@@ -90,10 +91,12 @@ from .gradcheck import GradcheckError, gradcheck, gradgradcheck, numerical_grad
 
 __version__ = "0.1.0"
 
-from . import nn, optim, data
+from . import nn, optim, data, utils
+from . import torch_names as _torch_names
 from .torch_names import (  # noqa: E402  (PyTorch's top-level names)
-    allclose, as_tensor, bmm, cat, clamp, float16, float32, float64, from_numpy, inference_mode,
-    int8, int16, int32, int64, isclose, manual_seed, set_grad_enabled, uint8)
+    allclose, as_tensor, bmm, cat, clamp, float16, float32, float64, from_numpy,
+    get_default_dtype, inference_mode, int8, int16, int32, int64, isclose, manual_seed,
+    set_default_dtype, set_grad_enabled, uint8)
 from .torch_functions import (  # noqa: E402  (more of PyTorch's top-level names)
     addmm, argsort, broadcast_tensors, cdist, chunk, lerp, log_softmax, meshgrid, norm,
     softmax, topk)
@@ -140,8 +143,12 @@ def __getattr__(name):
     if name in _ON_FIRST_USE:
         import importlib
         return importlib.import_module(f"{__name__}.{name}")
+    # ad.long, ad.float (float32, as torch.float), ad.bool ...: looked up here rather than
+    # set in the namespace, so that ``from autodiff import *`` leaves the builtins alone.
+    if name in _torch_names.TORCH_DTYPE_ALIASES:
+        return _torch_names.TORCH_DTYPE_ALIASES[name]
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def __dir__():
-    return sorted(list(globals()) + list(_ON_FIRST_USE))
+    return sorted([*globals(), *_ON_FIRST_USE, *_torch_names.TORCH_DTYPE_ALIASES])

@@ -118,12 +118,17 @@ def random_split(dataset, lengths: Sequence[float], seed=None, *,
 
 def default_collate(examples: list) -> Any:
     """Stack a list of examples field by field: tuples stay tuples, dicts stay dicts,
-    arrays and numbers become one array with a new first axis (``ad.stack`` for
-    tensors, which keeps their history).
+    NumPy arrays and scalars become one array with a new first axis, tensors one
+    tensor (``ad.stack``, which keeps their history), and Python numbers a tensor, as
+    PyTorch collates them (a dataset returning ``(image_tensor, int_label)`` gives a
+    tensor of labels, int64 or float64).
 
-    >>> default_collate([(np.zeros(2), 1), (np.ones(2), 0)])
+    >>> default_collate([(np.zeros(2), np.int64(1)), (np.ones(2), np.int64(0))])
     (array([[0., 0.],
            [1., 1.]]), array([1, 0]))
+    >>> default_collate([(ad.zeros(2), 1), (ad.ones(2), 0)])
+    (tensor([[0., 0.],
+            [1., 1.]]), tensor([1, 0]))
     """
     first = examples[0]
     if isinstance(first, tuple):
@@ -136,11 +141,21 @@ def default_collate(examples: list) -> Any:
     if isinstance(first, Tensor):
         from .ops.shape import stack
         return stack(examples, axis=0)
+    if isinstance(first, (bool, int, float)) and all(
+            isinstance(e, (bool, int, float)) for e in examples):
+        return Tensor(np.array(examples, dtype=_python_number_dtype(examples)))
     try:
         return np.stack([np.asarray(e) for e in examples])
     except ValueError as error:
         raise ValueError(f"DataLoader: cannot stack the examples of a batch ({error}); give "
                          "examples of one shape, or a collate_fn that pads them") from None
+
+
+def _python_number_dtype(numbers):
+    """PyTorch's dtype for collated Python numbers: bool, int64, else float64."""
+    if all(isinstance(n, bool) for n in numbers):
+        return np.bool_
+    return np.int64 if all(isinstance(n, int) for n in numbers) else np.float64
 
 
 def default_convert(data) -> Any:

@@ -77,8 +77,8 @@ def _unsupported(name):
             "spectrum of a length-n signal x, take the real and imaginary parts as "
             "products with real matrices: k = np.outer(np.arange(n), np.arange(n)); "
             "re = np.cos(2 * np.pi * k / n) @ x; im = -np.sin(2 * np.pi * k / n) @ x "
-            "(the power is re**2 + im**2). Or call it on t.data / t.detach() if you do "
-            "not need its gradient.")
+            "(the power is re**2 + im**2; np.fft.rfft's are the first n // 2 + 1 rows). "
+            "Or call it on t.data / t.detach() if you do not need its gradient.")
     return TypeError(
         f"{name} has no differentiable rule in autodiff, so it cannot be recorded on "
         "the tape. Use an autodiff op (the list is docs/ops.md), write it with supported "
@@ -153,8 +153,8 @@ def _out_refused(ufunc, inputs):
 
 #: NumPy functions whose ``dtype=`` is the dtype they compute in (and return): on a
 #: Tensor, the same as casting the first argument first.
-_COMPUTING_DTYPE = {np.sum, np.mean, np.prod, np.cumsum, np.cumprod, np.var, np.std,
-                    np.nansum, np.nanmean, np.trace}
+_COMPUTING_DTYPE = {np.sum, np.mean, np.prod, np.cumsum, np.cumprod,
+                    np.nansum, np.nanmean, np.trace}     # (var and std: variance_dtype.py)
 
 
 def _cast_for(func, args: tuple, kwargs: dict) -> tuple:

@@ -3,7 +3,8 @@
 ``'sum'`` and ``'mean'`` scatter-add (``index_add``); ``'prod'`` multiplies layers,
 each a ``setitem`` into ones of the entries that are the k-th to reach their
 position (so zeros get exact gradients); ``'amax'``/``'amin'`` compute the values
-off the tape and give each position's gradient in equal parts to the entries that
+off the tape (through ``hooks.made``, so that ``ad.compile`` computes them again)
+and give each position's gradient in equal parts to the entries that
 attain it (the tensor's own one included with ``include_self``), as PyTorch does.
 """
 
@@ -62,7 +63,6 @@ def scatter_reduce(t, dim, index, src, reduce, include_self=True):
                          "(for 'add' use scatter_add)")
     src = tensor_of(src)
     key, src = _key(name, t, dim, _index(name, index), src)
-    full = np.broadcast_arrays(*key)
     # What the index reaches is read from it with NumPy: made through hooks.made, so
     # that a compiled step computes it again from the call's index.
     touched = made(f"{name} touched", _touched, (t.shape,) + key)
@@ -91,7 +91,7 @@ def scatter_reduce(t, dim, index, src, reduce, include_self=True):
             layer = _setitem(layer, flat_src[chosen], positions)
             product = product * layer.reshape(t.shape)
         return product
-    return _extreme(t, src, key, full, touched, reduce, include_self, where, stop_gradient,
+    return _extreme(t, src, key, touched, reduce, include_self, where, stop_gradient,
                     index_add)
 
 
@@ -144,36 +144,77 @@ def _setitem(x, values, key):
     return setitem(x, values, key)
 
 
-def _extreme(t, src, key, full, touched, reduce, include_self, where, stop_gradient,
-             index_add):
-    from .tensor import Tensor
-    data, src_data = t.data, src.data
+def _extreme_values(data, src_data, touched, reduce, include_self, *key):
+    """``'amax'``/``'amin'``'s values: the tensor's own entries (or the reduction's
+    start where the index reaches, without ``include_self``) reduced with ``src``."""
     if data.dtype.kind == "f":
         start = -np.inf if reduce == "amax" else np.inf
     else:
         info = np.iinfo(data.dtype) if data.dtype.kind in "iu" else None
         start = (info.min if reduce == "amax" else info.max) if info else reduce == "amin"
     values = data.copy() if include_self else np.where(touched, start, data).astype(data.dtype)
-    (np.maximum if reduce == "amax" else np.minimum).at(values, tuple(full), src_data)
+    (np.maximum if reduce == "amax" else np.minimum).at(values, np.broadcast_arrays(*key),
+                                                        src_data)
+    return values
+
+
+def _own_extremes(data, values, touched, include_self):
+    """Where the tensor's own entry attains its position's extreme (with include_self)."""
+    return touched & (data == values) if include_self else np.zeros(data.shape, bool)
+
+
+def _src_extremes(src_data, values, *key):
+    """Where an entry of ``src`` attains the extreme of the position it is written to."""
+    return src_data == values[tuple(np.broadcast_arrays(*key))]
+
+
+def _attained_counts(own, hits, *key):
+    """How many entries attain each position's extreme (at least 1), in float64."""
+    full = np.broadcast_arrays(*key)
+    counts = own + np.bincount(np.ravel_multi_index(full, own.shape).reshape(-1),
+                               weights=hits.reshape(-1).astype(float),
+                               minlength=own.size).reshape(own.shape)
+    return np.maximum(counts, 1)
+
+
+def _shares(attaining, counts, dtype, *key):
+    """Each attaining entry's share of its position's gradient, in ``dtype`` (``key``:
+    the positions of ``src``'s entries; none for the tensor's own)."""
+    if key:
+        counts = counts[tuple(np.broadcast_arrays(*key))]
+    return (attaining / counts).astype(dtype)
+
+
+def _infinite_extremes(values, touched):
+    return touched & np.isinf(values)
+
+
+def _extreme(t, src, key, touched, reduce, include_self, where, stop_gradient, index_add):
+    # Every array read from the values goes through hooks.made: a compiled step
+    # computes it again from the call's values (which entries win, how many tie).
+    from .compile.hooks import made
+    from .tensor import Tensor
+    data, src_data = t.data, src.data
+    name = f"scatter_reduce {reduce}"
+    values = made(f"{name} values", _extreme_values,
+                  (data, src_data, touched, reduce, include_self) + key)
     if data.dtype.kind != "f" or not (t.requires_grad or src.requires_grad):
         return Tensor(values)
+
+    own = made(f"{name} own", _own_extremes, (data, values, touched, include_self))
+    hits = made(f"{name} hits", _src_extremes, (src_data, values) + key)
+    counts = made(f"{name} counts", _attained_counts, (own, hits) + key)
     # Each position's gradient in equal parts to the entries equal to its value; the
     # weighted sum S is added as S - stop_gradient(S), zero in the forward pass.
-    own = touched & (data == values) if include_self else np.zeros(data.shape, bool)
-    hits = (src_data == values[tuple(full)])
-    attained = own + np.bincount(np.ravel_multi_index(full, data.shape).reshape(-1),
-                                 weights=hits.reshape(-1).astype(float),
-                                 minlength=data.size).reshape(data.shape)
-    attained = np.maximum(attained, 1)
-    own_share = (own / attained).astype(data.dtype)
-    src_share = (hits / attained[tuple(full)]).astype(data.dtype)
-    finite_t = where(np.isfinite(data), t, 0.0)
-    finite_src = where(np.isfinite(src_data), src, 0.0)
+    finite_t = where(made(f"{name} finite", np.isfinite, (data,)), t, 0.0)
+    finite_src = where(made(f"{name} finite src", np.isfinite, (src_data,)), src, 0.0)
+    own_share = made(f"{name} own shares", _shares, (own, counts, data.dtype))
+    src_share = made(f"{name} src shares", _shares, (hits, counts, data.dtype) + key)
     shares = own_share * finite_t + index_add(src_share * finite_src, data.shape, key)
     result = where(touched, Tensor(values) + (shares - stop_gradient(shares)), t)
-    infinite = touched & np.isinf(values)
-    if not infinite.any():
-        return result
-    # An infinite extreme: the mean of the equal infinities, which is exact.
+    # An infinite extreme: the mean of the equal infinities, which is exact.  (Taken
+    # whether or not one occurs, so that a compiled step follows the values.)
+    infinite = made(f"{name} infinite", _infinite_extremes, (values, touched))
     equal_sum = where(own, t, 0.0) + index_add(where(hits, src, 0.0), data.shape, key)
-    return where(infinite, equal_sum / attained.astype(data.dtype), result)
+    counts_as_data = made(f"{name} counts in dtype", np.ndarray.astype, (counts, data.dtype))
+    return where(infinite, equal_sum / counts_as_data, result)

@@ -86,7 +86,8 @@ def tape_drop(tensor, how):
         f"a Tensor{name} (shape {tensor.shape}) that requires grad was {how} at {where}: "
         "the result is off the tape, so no gradient flows back through it. Keep it on the "
         "tape with autodiff functions (ad.stack / ad.array for lists that hold Tensors, "
-        "ad.exp instead of math.exp, np.* functions called on the Tensor itself), or leave "
+        "ad.exp instead of math.exp, np.* functions called on the Tensor itself, a Tensor "
+        "to store into: out = ad.zeros(shape); out[i] = t), or leave "
         "the tape on purpose with t.detach(), t.data or t.item().")
     if _grad_mode.transform_depth > 0:
         raise TypeError("inside a transform, " + message)
@@ -128,11 +129,33 @@ def converted_for_indices() -> bool:
     """True when the user's line is running one of those functions (``np.lexsort([a,
     b])``), so a Tensor's conversion to an array drops no gradient."""
     frame = user_frame()
-    if frame is None:
-        return False
+    return frame is not None and called_function(frame) in _INDEX_FUNCTIONS_OF_LISTS
+
+
+def called_function(frame) -> str | None:
+    """The name (without its module) of the function the call ``frame`` is executing
+    is written to (``"max"`` for ``ad.max(out, 1)``), or None when unknown."""
     callee = _call_text(frame)
-    return callee is not None and callee.split("(", 1)[0].strip().rsplit(".", 1)[-1] \
-        in _INDEX_FUNCTIONS_OF_LISTS
+    return None if callee is None else callee.split("(", 1)[0].strip().rsplit(".", 1)[-1]
+
+
+_UNPACK_SEQUENCE = dis.opmap["UNPACK_SEQUENCE"]
+_CACHE_ENTRIES = getattr(dis, "_inline_cache_entries", None)     # (Python 3.11 on)
+
+
+def unpacks_into(frame, count: int) -> bool:
+    """Whether the instruction after the call ``frame`` is executing unpacks its result
+    into ``count`` names (``a, b = f(x)``)."""
+    code, i = frame.f_code.co_code, frame.f_lasti
+    if not 0 <= i < len(code):
+        return False
+    caches = 0
+    if _CACHE_ENTRIES is not None:
+        entries = _CACHE_ENTRIES
+        caches = entries[code[i]] if isinstance(entries, (list, tuple)) else entries.get(
+            dis.opname[code[i]], 0)
+    j = i + 2 + 2 * caches
+    return j + 1 < len(code) and code[j] == _UNPACK_SEQUENCE and code[j + 1] == count
 
 
 def _call_text(frame):

@@ -255,7 +255,8 @@ class Tensor(OperatorMethods, PyTorchMethods, SelectionMethods, ArrayMethods, Ar
     def __float__(self):
         if (self.requires_grad and _grad_mode.enabled
                 and not called_by_name(sys._getframe(1), ("float(", "int("))):
-            tape_drop(self, "converted to a Python float (math functions do this)")
+            tape_drop(self, "converted to a Python float (as math.exp(t), np.float64(t) and "
+                            "storing it into an ndarray, a[i] = t, do)")
         return float(self.item())
 
     def __int__(self):

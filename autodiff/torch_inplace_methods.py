@@ -38,15 +38,16 @@ def _same_dtype(where: str, t, source):
 
 def _dim_key(where: str, t, dim, index):
     """``(axis, index array, key)``: the 1-D ``index`` along ``dim`` as an indexing key."""
+    from .compile.hooks import made     # (computed again at each replay of ad.compile)
     index = _index(where, index)
     if index.ndim > 1:
         raise ValueError(f"{where}: the index must be 1-D, got shape {index.shape}")
     x_ndim = max(t.ndim, 1)
     axis = _axis(where, dim, x_ndim)
     n = t.shape[axis] if t.ndim else 1
-    _in_range(where, index.reshape(-1), n, axis)
+    _in_range(where, index, n, axis)
     if index.ndim == 0:     # (a 1-D index stays the caller's array: ad.compile follows it)
-        index = index.reshape(1)
+        index = made(f"{where} index", np.reshape, (index, (1,)))
     return axis, index, (slice(None),) * axis + (index,)
 
 
@@ -63,6 +64,13 @@ def _refuse_repeats(where: str, positions: np.ndarray):
         raise ValueError(f"{where}: the indices write some position more than once; PyTorch "
                          "leaves which value lands there undefined, so it is refused. Use "
                          "distinct indices, or accumulate=True / index_add to add them up")
+
+
+def _mask_at(flat_shape, shape, *key):
+    """True at ``key`` in an array of ``flat_shape``, given ``shape``."""
+    mask = np.zeros(flat_shape, dtype=bool)
+    mask[key] = True
+    return mask.reshape(shape)
 
 
 def _flat(t):
@@ -112,9 +120,9 @@ class TorchInplaceMethods:
         if np.ndim(getattr(value, "data", value)) != 0:
             raise ValueError(f"index_fill: value must be a number or a 0-d tensor, got shape "
                              f"{np.shape(getattr(value, 'data', value))}")
-        mask = np.zeros(_flat(self).shape, dtype=bool)
-        mask[key] = True
-        return self.masked_fill(mask.reshape(self.shape), value)
+        from .compile.hooks import made
+        mask = made("index_fill mask", _mask_at, (_flat(self).shape, self.shape) + key)
+        return self.masked_fill(mask, value)
 
     def index_fill_(self, dim: int, index, value):
         """``index_fill`` in place; returns self.

@@ -28,6 +28,15 @@ def _ad():
     return importlib.import_module(__package__)
 
 
+def _diagonal_places(n, m, offset, dtype):
+    """``places[i]``: an ``m`` by ``m`` matrix with 1 at the ``i``-th entry of its
+    ``offset``-th diagonal."""
+    places = np.zeros((n, m, m), dtype=dtype)
+    rows = np.arange(n) + max(-offset, 0)
+    places[np.arange(n), rows, rows + offset] = 1
+    return places
+
+
 def _t(value):
     from .ops.operands import tensor_of
     return tensor_of(value)
@@ -157,6 +166,10 @@ class TorchMathMethods:
         tensor([[0, 1],
                 [1, 0]])
         """
+        from .compile.refusals import refuse_while_tracing
+        refuse_while_tracing("argwhere", "how many rows it gives depends on the values",
+                             "Use ad.where with a mask, or call argwhere outside the "
+                             "compiled function.")
         return _t(np.argwhere(self.data).astype(np.int64))
 
     # ----- extremes --------------------------------------------------------------------
@@ -288,9 +301,8 @@ class TorchMathMethods:
         if d1 == d2:
             raise ValueError(f"diag_embed: dim1={dim1} and dim2={dim2} are the same dim of "
                              f"the {self.ndim + 1}-D result; pass two different dims")
-        places = np.zeros((n, m, m), dtype=self.dtype)
-        rows = np.arange(n) + max(-int(offset), 0)
-        places[np.arange(n), rows, rows + int(offset)] = 1
+        from .compile.hooks import made     # (made again at each replay of ad.compile)
+        places = made("diag_embed places", _diagonal_places, (n, m, int(offset), self.dtype))
         out = einsum("...i,ijk->...jk", self, places)
         return moveaxis(out, (-2, -1), (d1, d2))
 

@@ -216,7 +216,14 @@ class TorchMethods:
         >>> ad.tensor([[1.0, 2.0], [3.0, 4.0]]).masked_select(np.array([True, False]))
         tensor([1., 3.])
         """
+        from .compile.refusals import refuse_while_tracing
         from .ops.shape import broadcast_to
+        from .tensor import Tensor
+        if isinstance(mask, (Tensor, np.ndarray)):
+            refuse_while_tracing(
+                "masked_select", "how many entries it selects (the length of its result) "
+                "is read from the mask's values", "Use ad.where(mask, t, 0) (and the "
+                "mask's sum as a count), or select outside the compiled function.")
         mask = np.asarray(getattr(mask, "data", mask))
         if mask.dtype != bool:
             raise TypeError(f"masked_select: the mask must be bool, got {mask.dtype} (shape "

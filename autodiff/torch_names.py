@@ -21,10 +21,44 @@ from .tensor import Tensor, tensor
 
 __all__ = ["cat", "bmm", "clamp", "manual_seed", "set_grad_enabled", "inference_mode",
            "from_numpy", "as_tensor", "allclose", "isclose", "float16", "float32", "float64",
-           "int8", "int16", "int32", "int64", "uint8"]
+           "int8", "int16", "int32", "int64", "uint8", "get_default_dtype", "set_default_dtype"]
 
 float16, float32, float64 = np.float16, np.float32, np.float64
 int8, int16, int32, int64, uint8 = np.int8, np.int16, np.int32, np.int64, np.uint8
+
+#: PyTorch's other dtype names, each the NumPy dtype of the same width as in PyTorch
+#: (``torch.float`` is float32 and ``torch.int`` int32 there too).  ``ad`` gives them
+#: from its module ``__getattr__``: ``from autodiff import *`` must not shadow the
+#: builtins ``bool``, ``int`` and ``float``.
+TORCH_DTYPE_ALIASES = {
+    "float": np.float32, "double": np.float64, "half": np.float16,
+    "long": np.int64, "int": np.int32, "short": np.int16, "bool": np.bool_,
+    "complex64": np.complex64, "complex128": np.complex128,
+    "cfloat": np.complex64, "cdouble": np.complex128,
+}
+
+
+def get_default_dtype():
+    """The dtype of floating-point tensors made without a ``dtype=``: float64, always
+    (PyTorch's default is float32).
+
+    >>> ad.get_default_dtype()
+    <class 'numpy.float64'>
+    """
+    return float64
+
+
+def set_default_dtype(d) -> None:
+    """Accepts float64, the library's fixed default, as ``torch.set_default_dtype``
+    (scripts that ask for float64 run unchanged); any other dtype is refused.
+
+    >>> ad.set_default_dtype(ad.float64)
+    """
+    if np.dtype(d) != np.float64:
+        raise ValueError(
+            f"set_default_dtype: the default floating-point dtype here is float64 and "
+            f"cannot be changed (got {d}); pass dtype= where tensors are made, or convert "
+            "a model with model.to(dtype) / model.float() and tensors with .to(dtype)")
 
 
 def cat(tensors, dim: int = 0, *, axis: int | None = None) -> Tensor:

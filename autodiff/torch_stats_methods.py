@@ -44,16 +44,34 @@ def _picked(x, indices, axis, keepdim):
 def _shared(x, value):
     """``value`` (an entry of ``x``) with its gradient shared evenly among the entries
     equal to it, as PyTorch's ``median()`` without a dim gives it (NaN keeps it on the
-    one entry)."""
+    one entry; equal infinities give their mean, which is exact).  Which entries are
+    equal is read from the values through ``hooks.made``, and every case is computed
+    and chosen with ``where``, so that ``ad.compile`` follows each call's values."""
+    from .compile.hooks import made
     from .ops.elementwise import stop_gradient, where
-    v = value.data
-    if not x.requires_grad or np.isnan(v):
+    if not x.requires_grad:
         return value
-    equal = x.data == v
-    if np.isinf(v):             # the mean of equal infinities is exact
-        return x[equal].mean()
-    share = where(equal, x, 0.0).sum() / float(equal.sum())
-    return stop_gradient(value) + (share - stop_gradient(share))
+    data, v = x.data, value.data
+    finite_ties = made("median ties", _ties, (data, v, "finite"))
+    infinite_ties = made("median infinite ties", _ties, (data, v, "infinite"))
+    count = made("median tie count", _tie_count, (data, v))
+    share = where(finite_ties, x, 0.0).sum() / count
+    finite = stop_gradient(value) + (share - stop_gradient(share))
+    infinite = where(infinite_ties, x, 0.0).sum() / count
+    is_nan = made("median is NaN", np.isnan, (v,))
+    is_infinite = made("median is infinite", np.isinf, (v,))
+    return where(is_nan, value, where(is_infinite, infinite, finite))
+
+
+def _ties(data, v, kind):
+    """The entries equal to ``v`` when it is finite (``kind`` "finite") or infinite."""
+    finite = np.isfinite(v)
+    return (data == v) & (finite if kind == "finite" else np.isinf(v))
+
+
+def _tie_count(data, v):
+    """How many entries equal ``v`` (at least 1), in ``data``'s dtype."""
+    return np.asarray(max(np.count_nonzero(data == v), 1), dtype=data.dtype)
 
 
 def _mode_indices(data, axis):
@@ -265,6 +283,7 @@ class TorchStatsMethods:
         >>> ad.tensor([3, 1, 3]).unique(return_counts=True)
         (tensor([1, 3]), tensor([1, 2]))
         """
+        _refuse_distinct(self, "unique")
         axis = None if dim is None else _axis("unique", dim, self.ndim)
         values, inverse, counts = np.unique(self.data, return_inverse=True,
                                             return_counts=True, axis=axis)
@@ -278,6 +297,7 @@ class TorchStatsMethods:
         >>> ad.tensor([1, 1, 2, 2, 1]).unique_consecutive()
         tensor([1, 2, 1])
         """
+        _refuse_distinct(self, "unique_consecutive")
         data = self.data
         if dim is None:
             lanes = data.reshape(-1, 1)
@@ -314,6 +334,13 @@ class TorchStatsMethods:
             raise ValueError(f"histc: min={min} is larger than max={max}")
         from .compile.hooks import made     # computed again at each replay of ad.compile
         return _t(made("histc", _histc_counts, (self.data, int(bins), low, high)))
+
+
+def _refuse_distinct(x, name):
+    from .compile.refusals import refuse_traced_values
+    refuse_traced_values(x, name, "how many distinct values there are (the length of its "
+                         "result) depends on the values", f"Call {name} outside the "
+                         "compiled function and pass its result in as an argument")
 
 
 def _with_extras(values, inverse, counts, return_inverse, return_counts):

@@ -247,3 +247,43 @@ def test_pad_takes_numpys_dict_form_of_pad_width(pad_width, mode):
 def test_pad_names_an_axis_the_input_does_not_have():
     with pytest.raises(ValueError, match="pad_width names axis 2, but the input has 2"):
         np.pad(ad.tensor(np.ones((2, 2))), {2: 1})
+
+
+def test_where_with_one_argument_gives_the_indices_as_nonzero():
+    x = ad.tensor([0.3, -0.8, 1.1, 0.0], requires_grad=True)
+    indices = np.where(x > 0)
+    assert isinstance(indices, tuple) and len(indices) == 1
+    np.testing.assert_array_equal(indices[0], [0, 2])
+    np.testing.assert_array_equal(np.where(x)[0], np.where(x.data)[0])
+    x[np.where(x > 0)].sum().backward()
+    np.testing.assert_array_equal(x.grad, [1.0, 0.0, 1.0, 0.0])
+
+
+def test_where_with_one_argument_picks_as_pytorchs():
+    torch = pytest.importorskip("torch")
+    x0 = np.array([[0.3, -0.8], [1.1, 0.0]])
+    x = ad.tensor(x0, requires_grad=True)
+    t = torch.tensor(x0, requires_grad=True)
+    for got, expected in zip(np.where(x > 0), torch.where(t > 0)):
+        np.testing.assert_array_equal(got, expected.numpy())
+    (x[np.where(x > 0)] ** 2).sum().backward()
+    (t[torch.where(t > 0)] ** 2).sum().backward()
+    np.testing.assert_array_equal(x.grad, t.grad.numpy())
+
+
+def test_where_with_one_argument_is_refused_by_compile_naming_it():
+    x = ad.tensor([0.3, -0.8, 1.1], requires_grad=True)
+
+    def step():
+        x.grad = None
+        loss = x[np.where(x > 0)].sum()
+        loss.backward()
+        return loss
+    with pytest.raises(ad.TraceError, match=r"compile: np\.where at .*size depends on the values"):
+        ad.compile(step)()
+
+
+def test_where_with_two_arguments_is_refused_naming_it():
+    x = ad.tensor([0.3, -0.8])
+    with pytest.raises(TypeError, match=r"numpy\.where: got a condition and 1 more"):
+        np.where(x > 0, x)

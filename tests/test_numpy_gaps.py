@@ -322,6 +322,20 @@ def test_writers_match_numpy_and_pass_gradients(write):
     assert ad.gradgradcheck(f, [base, values])
 
 
+def test_full_and_full_like_of_a_tensor_that_requires_grad_are_refused_naming_them():
+    mean = ad.tensor(0.5, requires_grad=True)
+    with pytest.raises(TypeError, match=r"numpy\.full_like fills a new ndarray .*np\.broadcast_to"):
+        np.full_like(np.zeros(3), mean)
+    with pytest.raises(TypeError, match=r"numpy\.full fills a new ndarray \(shape \(2, 3\)"):
+        np.full((2, 3), mean, dtype=np.float64)
+    with pytest.raises(TypeError, match="numpy.copyto writes into its first argument"):
+        np.copyto(np.zeros(3), mean)
+    # the spellings the error names keep the gradient; without one NumPy fills as usual
+    (mean * np.ones(3) + np.broadcast_to(mean, (3,))).sum().backward()
+    assert mean.grad == 6.0
+    np.testing.assert_array_equal(np.full_like(np.zeros(2), mean.detach()), [0.5, 0.5])
+
+
 def test_writers_into_an_ndarray_and_refusals():
     a = np.zeros(3)
     np.put(a, [0], ad.tensor([5.0]))

@@ -38,6 +38,7 @@ def test_the_ambiguous_2d_transpose_explains_itself():
         ad.tensor(np.zeros((2, 3))).transpose(0, 1)
 
 
+@pytest.mark.filterwarnings("ignore::autodiff.ConventionWarning")  # NumPy's ddof=0 on purpose
 def test_dim_and_keepdim_aliases():
     a = np.arange(6.0).reshape(2, 3)
     x = ad.tensor(a)
@@ -145,6 +146,7 @@ def test_random_factories_are_seeded_by_rng():
         ad.randn(2, dtype=int)
 
 
+@pytest.mark.filterwarnings("ignore::autodiff.ConventionWarning")  # NumPy's ddof=0 on purpose
 def test_functions_take_dim_and_keepdim_too():
     a = np.arange(6.0).reshape(2, 3)
     x = ad.tensor(a, requires_grad=True)
@@ -173,7 +175,8 @@ def test_axis_and_dim_together_is_an_error(call):
 def test_reduction_methods_with_pytorch_names():
     a = np.array([[3.0, 4.0, 0.5], [1.0, -2.0, 2.0]])
     x = ad.tensor(a, requires_grad=True)
-    np.testing.assert_allclose(x.std(dim=1).data, a.std(axis=1))
+    with pytest.warns(ad.ConventionWarning, match="divides by n"):
+        np.testing.assert_allclose(x.std(dim=1).data, a.std(axis=1))
     np.testing.assert_allclose(x.std(dim=0, ddof=1).data, a.std(axis=0, ddof=1))
     np.testing.assert_allclose(x.prod(dim=0, keepdim=True).data, a.prod(0, keepdims=True))
     np.testing.assert_allclose(x.cumsum(dim=1).data, a.cumsum(1))
@@ -183,7 +186,50 @@ def test_reduction_methods_with_pytorch_names():
                                np.log(np.exp(a).sum(0, keepdims=True)))
     np.testing.assert_allclose(ad.prod(x, dim=1).data, a.prod(1))
     np.testing.assert_allclose(ad.cumsum(x, dim=0).data, a.cumsum(0))
-    assert ad.gradcheck(lambda t: t.logsumexp(dim=1).sum() + t.std(dim=0).sum(), [a])
+    assert ad.gradcheck(lambda t: t.logsumexp(dim=1).sum() + t.std(dim=0, ddof=0).sum(), [a])
+
+
+@pytest.mark.parametrize("call", [
+    lambda t: t.var(dim=0), lambda t: t.std(dim=1, keepdim=True),
+    lambda t: ad.var(t, dim=0), lambda t: ad.std(t, dim=(0, 1)),
+], ids=["Tensor.var", "Tensor.std", "ad.var", "ad.std"])
+def test_var_and_std_with_dim_and_no_correction_warn_at_the_callers_line(call):
+    import warnings
+    t = ad.tensor(np.array([[3.0, 4.0, 0.5], [1.0, -2.0, 2.0]]))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        call(t)
+    [warning] = caught
+    assert warning.category is ad.ConventionWarning
+    assert warning.filename == __file__
+    assert "PyTorch's" in str(warning.message) and "correction=1" in str(warning.message)
+
+
+@pytest.mark.parametrize("call", [
+    lambda t: t.var(dim=0, correction=0), lambda t: t.var(dim=0, unbiased=True),
+    lambda t: t.std(dim=1, ddof=1), lambda t: t.var(0), lambda t: t.std(axis=1),
+    lambda t: t.var(), lambda t: ad.var(t, axis=0), lambda t: np.var(t, axis=0),
+    lambda t: ad.std(t, dim=0, correction=1), lambda t: ad.var_mean(t, dim=0),
+], ids=["correction", "unbiased", "ddof", "positional", "axis", "all", "ad.var axis",
+        "np.var", "ad.std correction", "var_mean"])
+def test_var_and_std_say_nothing_when_the_call_is_numpys_or_names_the_correction(call):
+    import warnings
+    t = ad.tensor(np.array([[3.0, 4.0, 0.5], [1.0, -2.0, 2.0]]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        call(t)
+
+
+def test_ad_var_and_std_take_pytorchs_correction_and_unbiased():
+    a = np.array([[3.0, 4.0, 0.5], [1.0, -2.0, 2.0]])
+    t = ad.tensor(a)
+    np.testing.assert_array_equal(ad.var(t, dim=0, correction=1).data, a.var(axis=0, ddof=1))
+    np.testing.assert_array_equal(ad.var(t, axis=1, correction=1).data, a.var(axis=1, ddof=1))
+    np.testing.assert_array_equal(ad.std(t, dim=1, unbiased=True, keepdim=True).data,
+                                  a.std(axis=1, ddof=1, keepdims=True))
+    np.testing.assert_array_equal(ad.std(t, dim=1, unbiased=False).data, a.std(axis=1))
+    with pytest.raises(TypeError, match="pass one"):
+        ad.var(t, dim=0, ddof=1, correction=1)
 
 
 @pytest.mark.parametrize("p, dim, expected", [
@@ -220,6 +266,7 @@ def test_norm_of_a_zero_row_has_zero_gradient_as_in_pytorch(p):
     assert w.grad.dtype == np.float32 and w.grad.tolist() == [[1.0, 1.0], [1.0, 1.0]]
 
 
+@pytest.mark.filterwarnings("ignore::autodiff.ConventionWarning")  # NumPy's ddof=0 on purpose
 @pytest.mark.parametrize("method", ["sum", "mean", "prod", "var", "std", "argmax", "argmin",
                                     "logsumexp"])
 def test_reduction_methods_take_only_the_axis_by_position(method):
@@ -263,6 +310,7 @@ def test_var_and_std_take_ddof_by_keyword():
                                x.std(axis=1, keepdims=True, ddof=1))
 
 
+@pytest.mark.filterwarnings("ignore::autodiff.ConventionWarning")  # NumPy's ddof=0 on purpose
 @pytest.mark.parametrize("name", ["sum", "mean", "var", "std", "norm"])
 def test_an_empty_dim_tuple_reduces_every_dim_as_pytorch(name):
     x = ad.tensor(np.arange(6.0).reshape(2, 3))
@@ -351,3 +399,54 @@ def test_var_and_std_take_pytorchs_correction_and_unbiased(method):
         getattr(t, method)(ddof=1, correction=1)
     with pytest.raises(TypeError, match=rf"{method}: unbiased must be True or False"):
         getattr(t, method)(unbiased=1)
+
+
+def test_max_over_an_axis_unpacked_into_two_names_warns_at_that_line():
+    import sys
+    import warnings
+    out = ad.tensor(np.array([[0.1, 0.9, 0.0], [0.8, 0.1, 0.1]]))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        line = sys._getframe().f_lineno + 1
+        _, predicted = ad.max(out, 1)               # PyTorch's habit: a batch of two
+        _, smallest = ad.min(out.data, 1)           # outputs.data, an ndarray
+    assert [w.category for w in caught] == [ad.ConventionWarning] * 2
+    assert caught[0].filename == __file__ and caught[0].lineno == line
+    assert "dim=1" in str(caught[0].message) and "argmax" in str(caught[0].message)
+    assert "argmin" in str(caught[1].message)
+    assert float(predicted) == 0.8 and float(smallest) == 0.1   # NumPy's values, as documented
+
+
+def test_max_over_an_axis_used_otherwise_says_nothing():
+    import warnings
+    out = ad.tensor(np.array([[0.1, 0.9, 0.0], [0.8, 0.1, 0.1]]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        values = ad.max(out, 1)
+        first, second = ad.max(out, axis=1)[:2]
+        pair = ad.max(out, dim=1)
+        values_again, indices = pair
+        low, high = ad.min(out, axis=1).data.tolist()
+        three = ad.max(ad.tensor(np.ones((3, 2))), 1)
+    assert indices.tolist() == [1, 0] and values.shape == (2,) and three.shape == (3,)
+    assert (first, second, low, high, values_again.shape) == (0.9, 0.8, 0.0, 0.1, (2,))
+
+
+def test_a_line_unpacking_a_compiled_step_that_takes_a_max_says_nothing():
+    import warnings
+    w = ad.tensor(np.ones((3, 3)), requires_grad=True)
+
+    @ad.compile
+    def step(x):
+        best = ad.max(x @ w, 1)                   # two rows: NumPy's values
+        best.sum().backward()
+        return best.detach(), w.grad
+
+    x = np.array([[0.1, 0.9, 0.0], [0.8, 0.1, 0.1]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for _ in range(3):                        # the trace, then replays
+            w.grad = None
+            best, grad = step(x)
+    np.testing.assert_allclose(best.data, [1.0, 1.0])
+    assert grad.shape == (3, 3)

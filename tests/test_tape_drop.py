@@ -143,3 +143,19 @@ def test_logging_a_loss_with_percent_args_is_silent(caplog):
         with caplog.at_level(logging.INFO):
             logging.getLogger("train").info("loss %.3f", loss)
     assert "loss 2.250" in caplog.text
+
+
+def test_storing_a_tensor_into_an_ndarray_warns_naming_the_assignment_and_the_fix():
+    x = ad.tensor([0.3, -0.8], requires_grad=True)
+    stored = np.zeros((2, 2))
+    with pytest.warns(ad.TapeDropWarning, match=r"Python float .*a\[i\] = t"):
+        stored[0, 0] = x[0]
+    with pytest.warns(ad.TapeDropWarning, match=r"out = ad\.zeros\(shape\); out\[i\] = t"):
+        stored[1] = x
+    # the fix the warning names keeps the gradient
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ad.TapeDropWarning)
+        out = ad.zeros((2, 2))
+        out[1] = x
+        (out * np.arange(4.0).reshape(2, 2)).sum().backward()
+    np.testing.assert_array_equal(x.grad, [2.0, 3.0])

@@ -33,7 +33,9 @@ a -= d``, ``np.copyto(w.data, v)``, ``w.grad *= 2``, ``h.data[h.data < 0] = 0``,
 ``bn.running_mean *= 0``: while tracing, the arrays of captured tensors, the buffers
 of the modules called and the arrays the function's code gets through ``.data``,
 ``.numpy()`` or ``.grad`` are read-only, ``readonly.py``), selecting with a boolean
-mask computed in the call, ``load_state_dict`` of a module, optimizer or scheduler
+mask computed in the call, functions whose shapes are read from the values
+(``np.unique``, ``np.nonzero``, ``np.argwhere``, ``masked_select``, ``np.piecewise``
+on array conditions), ``load_state_dict`` of a module, optimizer or scheduler
 (call it between calls: the next call reads what it loaded).
 Python control flow is traced as taken: a branch on NumPy values computed from
 ``.data`` (``if (x.data > 0).all():``, ``if loss.data < 1:``) is not seen, and every

@@ -1,5 +1,6 @@
 """What plan steps call besides ops: in-place writes into arrays, functions a replay
-calls again (``@replayed_function``), and module buffers read again at each replay.
+calls again (``@replayed_function``), arrays the library makes off the tape (checked
+to keep their traced shape), and module buffers read again at each replay.
 """
 
 from __future__ import annotations
@@ -36,6 +37,28 @@ class CallWith:
 
     def __call__(self, args, **kwargs):
         return self.fn(*args, **kwargs)
+
+
+class SameShape:
+    """``fn`` for a step that makes an array off the tape (``hooks.made``): a replay
+    that gets another shape than the trace did raises, naming the step, instead of
+    running the plan's later steps on it (their shapes are fixed)."""
+
+    __slots__ = ("fn", "shape", "label", "line", "__name__")
+
+    def __init__(self, fn, shape, label, line):
+        self.fn, self.shape, self.label, self.line = fn, shape, label, line
+        self.__name__ = getattr(fn, "__name__", "function")
+
+    def __call__(self, *args, **kwargs):
+        value = self.fn(*args, **kwargs)
+        if np.shape(value) != self.shape:
+            raise RuntimeError(
+                f"compile: '{self.label}' at {self.line} gave an array of shape "
+                f"{np.shape(value)} at this call but {self.shape} when traced: its shape "
+                "depends on the values, and a plan's shapes are fixed. Call the function "
+                "that makes it outside the compiled function.")
+        return value
 
 
 class Buffer:

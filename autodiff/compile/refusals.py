@@ -148,9 +148,11 @@ def check_fresh_constants(tracer):
                 f"compile: an array of shape {array.shape} given to '{op_name}' at "
                 f"{line} was made during the call outside the library (NumPy on .data "
                 "or .grad, a NumPy function on a plain array such as np.unique(a) of a "
-                "captured array, np.random, a new constant); a replay would reuse its "
-                "traced values. Compute it with tensor ops, or make it outside the "
-                "compiled function and pass it in as an argument (or capture it)."
+                "captured array, np.random, a new constant such as np.array([0, 2])); a "
+                "replay would reuse its traced values. Compute it with tensor ops, write "
+                "a constant as ad.tensor of Python numbers (ad.tensor([0, 2])), or make "
+                "it outside the compiled function and pass it in as an argument (or "
+                "capture it)."
                 f"{_advice(op_name)}")
     # A NumPy scalar stays in the plan's steps as it is: count those references too.
     for instr in tracer.instrs:

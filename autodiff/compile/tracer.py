@@ -35,7 +35,7 @@ from ..ops.namespace import numpy_xp
 from ..tensor import Tensor
 from . import refusals
 from .refusals import TraceError
-from .effects import Buffer, CallWith, write_clamp, write_item, write_update
+from .effects import Buffer, CallWith, SameShape, write_clamp, write_item, write_update
 from .outputs import output_template
 from .plan import Instr, Plan, Ref, Slot
 from . import fresh_leaves, hyperparameters, literals, readonly
@@ -280,7 +280,7 @@ class Tracer:
         traced values: a replay computes it again; one whose result's size depends on
         the values (``np.nonzero``) is refused."""
         name = f"np.{getattr(fn, '__name__', fn)}"
-        if isinstance(result, (tuple, list)):
+        if isinstance(result, (tuple, list)) or fn in (np.argwhere, np.flatnonzero):
             raise TraceError(
                 f"compile: {name} at {user_line()} gives arrays whose size depends on the "
                 "values, and a plan's shapes are fixed. Use ad.where with a mask, or call "
@@ -297,6 +297,8 @@ class Tracer:
         refs = tuple(self.ref(a, None, label, line) for a in args)
         kw = {k: self.ref(v, None, label, line) for k, v in kwargs.items()}
         slot = self.new_slot(value)
+        if not isinstance(fn, np.ufunc):    # (a ufunc's shape is its inputs')
+            fn = SameShape(fn, value.shape, label, line)
         self.emit("op", label, fn, refs, kw, (slot,), line, effect=stateful,
                   zero_d=value.ndim == 0)
 

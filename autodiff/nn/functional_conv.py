@@ -17,6 +17,7 @@ from ..ops import conv as _conv
 from ..ops import shape as _shape
 from ..ops.indexing import getitem, take
 from ..tensor import Tensor
+from .half_precision import rounded_once
 
 _PAD_MODES = {"constant": None, "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
 
@@ -267,14 +268,15 @@ def _conv2d(x, weight, bias, stride, padding, dilation, groups, where):
     dilation = _pair(dilation, "dilation", where)
     padding = _padding4(padding, (kh, kw), dilation, stride, where)
     _check_fits(where, shape[2:], (kh, kw), padding, dilation, stride)
-    out = _conv.conv2d(x, weight, stride=stride, padding=padding, dilation=dilation,
-                       groups=groups)
-    if bias is not None:
-        if _shape_of(bias) != (o,):
-            raise ValueError(f"{where}: expected a bias of shape ({o},), got "
-                             f"{tuple(_shape_of(bias))}")
-        out = out + _shape.reshape(bias, (1, o, 1, 1))
-    return out
+    if bias is not None and _shape_of(bias) != (o,):
+        raise ValueError(f"{where}: expected a bias of shape ({o},), got "
+                         f"{tuple(_shape_of(bias))}")
+
+    def convolved(x, weight, bias):
+        out = _conv.conv2d(x, weight, stride=stride, padding=padding, dilation=dilation,
+                           groups=groups)
+        return out if bias is None else out + _shape.reshape(bias, (1, o, 1, 1))
+    return rounded_once(convolved, x, weight, bias)
 
 
 def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups: int = 1) -> Tensor:

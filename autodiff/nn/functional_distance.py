@@ -21,6 +21,7 @@ from ..ops.shape import broadcast_to, reshape
 from ..tensor import Tensor
 from ..torch_functions import cdist
 from .functional_activation import checked_axis, float_tensor, real_number
+from .half_precision import rounded_once
 
 
 def linear(input, weight, bias=None) -> Tensor:
@@ -46,15 +47,19 @@ def linear(input, weight, bias=None) -> Tensor:
             f"entries, but the input has shape {x.shape}; weight {weight.shape} is read in "
             f"PyTorch's layout (out_features, in_features) (nn.Linear's weight here is "
             f"(in, out): pass layer.weight.T)")
+    if bias is not None:
+        bias = float_tensor(bias, "linear")
+        out_shape = x.shape[:-1] + (weight.shape[0],)
+        if not broadcasts_to(bias.shape, out_shape):
+            raise ValueError(f"linear: bias of shape {bias.shape} does not broadcast to the "
+                             f"output's shape {out_shape}; pass a bias of shape "
+                             f"({weight.shape[0]},)")
+    return rounded_once(_affine, x, weight, bias)
+
+
+def _affine(x, weight, bias):
     out = x @ weight.T
-    if bias is None:
-        return out
-    bias = float_tensor(bias, "linear")
-    if not broadcasts_to(bias.shape, out.shape):
-        raise ValueError(f"linear: bias of shape {bias.shape} does not broadcast to the "
-                         f"output's shape {out.shape}; pass a bias of shape "
-                         f"({weight.shape[0]},)")
-    return out + bias
+    return out if bias is None else out + bias
 
 
 def norm_order(p, where: str):

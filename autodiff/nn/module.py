@@ -16,10 +16,10 @@ from typing import Iterator
 import numpy as np
 
 from ..compile import hooks as _hooks
-from ..compile.hooks import refused_in_trace, replayed, replayed_function
-from ..array_methods import to_arguments
+from ..compile.hooks import replayed, replayed_function
 from ..generator import Generator, checked_seed, default_generator
 from ..tensor import Tensor
+from .module_dtype import DtypeMethods
 from .module_hooks import HookMethods, call_with_hooks
 from .module_state import StateMethods
 
@@ -132,7 +132,7 @@ class Parameter(Tensor):
         return f"Parameter({body}{extras})"
 
 
-class Module(StateMethods, HookMethods):
+class Module(StateMethods, HookMethods, DtypeMethods):
     """Base class of layers and models: subclass it, assign parameters and
     sub-modules in ``__init__``, and write ``forward``.
 
@@ -446,52 +446,6 @@ class Module(StateMethods, HookMethods):
                             f"got {requires_grad!r}")
         for param in self.parameters():
             param.requires_grad = requires_grad
-        return self
-
-    @refused_in_trace
-    def to(self, *args, dtype=None, device=None) -> "Module":
-        """Convert every parameter, its gradient and every floating-point buffer to
-        ``dtype`` in place (the ``Parameter`` objects stay, as in PyTorch); returns the
-        module.  Takes ``to(dtype)``, ``to("cpu")``, ``to("cpu", dtype)`` and the
-        keywords; only the CPU exists here.
-
-        >>> net = ad.nn.Sequential(ad.nn.Linear(2, 3)).to(np.float32)
-        >>> net[0].weight.dtype
-        dtype('float32')
-        """
-        where = f"{type(self).__name__}.to"
-        dtype = to_arguments(where, args, dtype, device)
-        if dtype is None:
-            return self
-        try:
-            target = np.dtype(dtype)
-        except TypeError:
-            target = None
-        if target not in (np.float32, np.float64):
-            raise TypeError(f"{where}: dtype must be np.float32 or np.float64, got {dtype!r}; "
-                            "parameters are floating point")
-        return self._converted(target)
-
-    def float(self) -> "Module":
-        """``to(np.float32)``, as PyTorch's ``float()``."""
-        return self.to(np.float32)
-
-    def double(self) -> "Module":
-        """``to(np.float64)``, as PyTorch's ``double()``."""
-        return self.to(np.float64)
-
-    def _converted(self, dtype) -> "Module":
-        for param in self.parameters():
-            if param.data.dtype != dtype:
-                grad = param._grad
-                param.data = param.data.astype(dtype)
-                if grad is not None:
-                    param._grad = grad.astype(dtype)
-        for _, module in self.named_modules():
-            for name, array in module._buffers.items():
-                if array is not None and array.dtype.kind == "f" and array.dtype != dtype:
-                    module._buffers[name] = array.astype(dtype)
-                    object.__setattr__(module, name, module._buffers[name])
         return self
 
     @replayed

@@ -15,6 +15,7 @@ from .activation_more import (CELU, SELU, Hardsigmoid, Hardswish, Hardtanh, LogS
                               ReLU6, Softsign)
 from .container import ModuleList
 from .embedding import embedding, padding_index, renorm_arguments
+from .half_precision import rounded_once
 from .module import Module, Parameter, _generator
 
 
@@ -30,6 +31,25 @@ def _positive_int(value, what, where):
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
         raise ValueError(f"{where}: {what} must be a positive int, got {value!r}")
     return int(value)
+
+
+def _affine(x, weight, bias):
+    out = x @ weight
+    return out if bias is None else out + bias
+
+
+def _check_assigned_weight(n_in, n_out, shape):
+    """Refuse a weight in PyTorch's ``(out, in)`` layout, as tying a decoder to an
+    embedding (``decoder.weight = encoder.weight``) assigns: read here as ``(in, out)``
+    it would not fit the input, or (when square) be used transposed."""
+    if n_in != n_out and shape == (n_out, n_in):
+        raise ValueError(
+            f"Linear({n_in}, {n_out}): the assigned weight has shape {shape}, PyTorch's "
+            f"(out, in) layout (an Embedding's (num_embeddings, embedding_dim) is too), but "
+            f"Linear's weight here is (in, out) = ({n_in}, {n_out}), used as x @ weight. "
+            "To tie an output layer to an embedding, compute it with "
+            "F.linear(x, embedding.weight, bias), which takes the (out, in) layout, rather "
+            "than assigning the embedding's weight to the Linear")
 
 
 class Linear(Module):
@@ -76,8 +96,13 @@ class Linear(Module):
                 f"{self.n_in}, but the input has shape {tuple(shape)}; inputs are rows "
                 f"(batch, {self.n_in}) and the weight is (n_in, n_out) = "
                 f"({self.n_in}, {self.n_out})")
-        out = (x if isinstance(x, Tensor) else Tensor(x)) @ self.weight
-        return out if self.bias is None else out + self.bias
+        return rounded_once(_affine, x if isinstance(x, Tensor) else Tensor(x), self.weight,
+                            self.bias)
+
+    def __setattr__(self, name, value):
+        if name == "weight" and isinstance(value, Parameter) and "n_out" in self.__dict__:
+            _check_assigned_weight(self.n_in, self.n_out, tuple(value.shape))
+        super().__setattr__(name, value)
 
     @property
     def in_features(self) -> int:

@@ -26,6 +26,7 @@ from ..ops.normalization import layer_norm as _layer_norm
 from ..ops.operands import constant_argument
 from ..ops.shape import reshape
 from ..tensor import Tensor
+from .half_precision import rounded_once
 from .module import Module, Parameter
 
 
@@ -68,7 +69,9 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-
             raise ValueError(f"{where}: {name} must have shape {shape}, got {_shape_of(param)}")
         _check_same_dtype(where, name, param, dtype)
     eps = constant_argument(eps, where, "eps", "layer_norm's fused op has no rule for it")
-    return _layer_norm(input, weight, bias, normalized_ndim=k, eps=float(eps))
+    return rounded_once(lambda x, weight, bias: _layer_norm(x, weight, bias, normalized_ndim=k,
+                                                            eps=float(eps)),
+                        input, weight, bias)
 
 
 def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-5,
@@ -110,13 +113,15 @@ def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-5
     eps = constant_argument(eps, where, "eps", "group_norm uses layer_norm's fused op, which "
                             "has no rule for it")
     per_group = (channels // groups) * int(np.prod(x.shape[2:], dtype=np.int64))
-    if per_group:
-        grouped = reshape(x, (x.shape[0], groups, per_group))
-        out = reshape(_layer_norm(grouped, None, None, normalized_ndim=1, eps=float(eps)),
-                      x.shape)
-    else:
-        out = x                                 # no values, nothing to normalise
-    return _scale_and_shift(out, weight, bias, (1, channels) + (1,) * (x.ndim - 2))
+
+    def normalized(x, weight, bias):
+        out = x                                 # (no values: nothing to normalise)
+        if per_group:
+            grouped = reshape(x, (x.shape[0], groups, per_group))
+            out = reshape(_layer_norm(grouped, None, None, normalized_ndim=1, eps=float(eps)),
+                          x.shape)
+        return _scale_and_shift(out, weight, bias, (1, channels) + (1,) * (x.ndim - 2))
+    return rounded_once(normalized, x, weight, bias)
 
 
 def _scale_and_shift(out, weight, bias, channel_shape):
@@ -221,7 +226,6 @@ def _batch_norm(input, stats, weight, bias, training, update, eps, where):
     if x.dtype.kind != "f":
         raise TypeError(f"{where}: expected floating-point values, got dtype {x.dtype}")
     channels = x.shape[1]
-    stats_shape = (1, channels) + (1,) * (x.ndim - 2)
     for name, array in (("running_mean", running_mean), ("running_var", running_var),
                         ("weight", weight), ("bias", bias)):
         if array is not None and _shape_of(array) != (channels,):
@@ -229,6 +233,16 @@ def _batch_norm(input, stats, weight, bias, training, update, eps, where):
                              f"shape {x.shape}, got {_shape_of(array)}")
     for name, param in (("weight", weight), ("bias", bias)):
         _check_same_dtype(where, name, param, x.dtype)
+    # float16 statistics in float32, the output rounded once (as PyTorch's CPU kernel)
+    return rounded_once(
+        lambda x, weight, bias: _normalized(x, stats, weight, bias, training, update, eps,
+                                            where), x, weight, bias)
+
+
+def _normalized(x, stats, weight, bias, training, update, eps, where):
+    running_mean, running_var = stats.running_mean, stats.running_var
+    channels = x.shape[1]
+    stats_shape = (1, channels) + (1,) * (x.ndim - 2)
     if training:
         axes = (0,) + tuple(range(2, x.ndim))
         count = x.size // channels
@@ -255,7 +269,9 @@ def _batch_norm(input, stats, weight, bias, training, update, eps, where):
 
 
 def _inverse_std(stats, eps, dtype, shape):
-    return (1.0 / np.sqrt(np.asarray(stats.running_var) + eps)).astype(dtype).reshape(shape)
+    running_var = np.asarray(stats.running_var)       # (float16 buffers: in float32)
+    running_var = running_var.astype(np.result_type(running_var.dtype, dtype), copy=False)
+    return (1.0 / np.sqrt(running_var + eps)).astype(dtype).reshape(shape)
 
 
 def _as_variance(stats, dtype, shape):

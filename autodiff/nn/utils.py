@@ -19,6 +19,7 @@ array([0.6, 0.8])
 from __future__ import annotations
 
 import math
+import sys
 import warnings
 
 import numpy as np
@@ -39,6 +40,9 @@ __all__ = ["clip_grad_norm_", "clip_grad_value_", "get_total_norm", "clip_grads_
            "remove_weight_norm", "spectral_norm", "remove_spectral_norm", "fuse_conv_bn_eval",
            "fuse_conv_bn_weights", "fuse_linear_bn_eval", "fuse_linear_bn_weights",
            "skip_init"]
+
+# ``from autodiff.nn.utils.rnn import pad_sequence`` (PyTorch's path) finds it.
+sys.modules[__name__ + ".rnn"] = rnn
 
 
 def _grads(parameters, where):

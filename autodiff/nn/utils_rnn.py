@@ -15,6 +15,25 @@ from ..tensor import Tensor, tensor
 
 __all__ = ["pad_sequence"]
 
+#: PyTorch's packed-sequence names, not implemented here (the recurrent layers take
+#: padded batches only); reading one raises, saying what to do instead.  The error is a
+#: NotImplementedError: ``from ... import`` would turn an AttributeError into a bare
+#: "cannot import name".
+_PACKED = ("PackedSequence", "pack_padded_sequence", "pad_packed_sequence", "pack_sequence",
+           "unpack_sequence")
+
+
+def __getattr__(name):
+    if name in _PACKED:
+        raise NotImplementedError(
+            f"nn.utils.rnn.{name}: packed sequences are not supported (RNN, LSTM and GRU take "
+            "padded batches only). Pad with pad_sequence and run the layer on the padded "
+            "batch: a one-directional layer's outputs up to each sequence's length equal "
+            "PyTorch's packed run (pick the last valid one at index length - 1, and mask the "
+            "padded steps in the loss); a bidirectional layer's backward direction and the "
+            "final hidden state would also read the padding, so run such sequences one by one")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 def pad_sequence(sequences, batch_first: bool = False, padding_value: float = 0.0,
                  padding_side: str = "right") -> Tensor:

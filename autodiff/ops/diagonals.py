@@ -100,27 +100,42 @@ def trace(a, offset: int = 0, axis1: int = 0, axis2: int = 1, dtype=None, out=No
     return _sum(diagonal(a, offset, axis1, axis2), axis=-1)
 
 
+def _diagonal_alias(where, k, diagonal):
+    if diagonal is None:
+        return k
+    if k != 0:
+        raise TypeError(f"{where}: got k={k!r} and diagonal={diagonal!r}, NumPy's and "
+                        "PyTorch's names for the same offset; pass one")
+    return diagonal
+
+
 @implements(np.tril)
-def tril(m, k: int = 0) -> Tensor:
+def tril(m, k: int = 0, *, diagonal: int | None = None) -> Tensor:
     """Zeros above the k-th diagonal (of the last two axes), as ``np.tril``.
+
+    ``diagonal=`` is ``torch.tril``'s name for ``k``.
 
     >>> ad.tril(ad.tensor([[1.0, 2.0], [3.0, 4.0]]))
     tensor([[1., 0.],
             [3., 4.]])
     """
+    k = _diagonal_alias("tril", k, diagonal)
     data = _values(m)
     mask = made("tril mask", np.tri, data.shape[-2:], {"k": k, "dtype": bool})
     return where(mask, m, made("zero", np.zeros, (1, data.dtype)))
 
 
 @implements(np.triu)
-def triu(m, k: int = 0) -> Tensor:
+def triu(m, k: int = 0, *, diagonal: int | None = None) -> Tensor:
     """Zeros below the k-th diagonal (of the last two axes), as ``np.triu``.
+
+    ``diagonal=`` is ``torch.triu``'s name for ``k``.
 
     >>> ad.triu(ad.tensor([[1.0, 2.0], [3.0, 4.0]]))
     tensor([[1., 2.],
             [0., 4.]])
     """
+    k = _diagonal_alias("triu", k, diagonal)
     data = _values(m)
     mask = made("triu mask", np.tri, data.shape[-2:], {"k": k - 1, "dtype": bool})
     return where(mask, made("zero", np.zeros, (1, data.dtype)), m)

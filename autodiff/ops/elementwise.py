@@ -141,9 +141,19 @@ logaddexp = _binary(
 
 
 def _where_numpy(condition, *branches):
+    if not branches:
+        # np.where(cond) is np.nonzero(cond): index arrays, which need no gradient
+        from ..compile import hooks
+        indices = np.nonzero(condition.data if isinstance(condition, Tensor) else condition)
+        tracer = hooks.active
+        if tracer is not None and tracer.owns_thread():
+            # refused, naming np.where: the arrays' sizes depend on the values
+            tracer.on_numpy_result(np.where, (condition,), {}, indices)
+        return indices
     if len(branches) != 2:
-        raise TypeError("numpy.where with one argument (nonzero) has no gradient; call "
-                        "np.where(cond, a, b) or use np.nonzero(t.data)")
+        raise TypeError(f"numpy.where: got a condition and {len(branches)} more argument(s); "
+                        "call np.where(cond, a, b) to pick, or np.where(cond) for the indices "
+                        "of the true entries")
     return where(condition, *branches)
 
 

@@ -51,15 +51,17 @@ def _outer_edges(a: Tensor, data, range_):
     return first - widen, last + widen
 
 
-def recorded_edges(a: Tensor, data, bins, range_, expected):
+def recorded_edges(a: Tensor, data, bins, range_, expected, numpy_edges):
     """The bin edges as a Tensor, equal to NumPy's ``expected`` edges: recorded where
-    they depend on ``a`` or are given as a Tensor."""
+    they depend on ``a`` or are given as a Tensor; else ``numpy_edges`` (a function
+    and its arguments, which NumPy's edges come from), computed again at each replay
+    of ``ad.compile``."""
     from .ranges import linspace
 
     if isinstance(bins, Tensor) and bins.ndim == 1:
         return bins
     if np.ndim(bins) == 1 or (range_ is not None and not holds_tensor(range_)):
-        return Tensor(expected)
+        return Tensor(made("histogram edges", *numpy_edges))
     if range_ is None:          # NumPy's check of the values, again at each replay
         made("histogram range check", _finite_range, (a.data,), stateful=True)
     first, last = _outer_edges(a, data, range_)
@@ -123,10 +125,12 @@ def histogram_bin_edges(a, bins=10, range=None, weights=None) -> Tensor:
     """
     a = tensor_of(a)
     _refuse_estimated_bins("histogram_bin_edges", a, bins)
-    data = a.data.ravel()
+    flat = a.reshape(-1)
+    data = flat.data
     expected = np.histogram_bin_edges(data, plain_bins(bins), plain_range(range),
                                       _weights_data(weights, data))     # NumPy's checks
-    return recorded_edges(a.reshape(-1), data, bins, range, expected)
+    return recorded_edges(flat, data, bins, range, expected,
+                          (np.histogram_bin_edges, (data, plain_bins(bins), plain_range(range))))
 
 
 def _refuse_estimated_bins(name, a, bins):
@@ -170,7 +174,8 @@ def histogram(a, bins=10, range=None, density=None, weights=None) -> tuple[Tenso
     # NumPy's checks, counts (or its weighted sums, recomputed below on the tape) and edges
     numpy_bins, numpy_range = plain_bins(bins), plain_range(range)
     counts, expected_edges = np.histogram(data, numpy_bins, numpy_range, None, weights_data)
-    edges = recorded_edges(flat, data, bins, range, expected_edges)
+    edges = recorded_edges(flat, data, bins, range, expected_edges,
+                           (np.histogram_bin_edges, (data, numpy_bins, numpy_range)))
     # (from the values: ad.compile computes them again at each replay)
     if weights is None:
         hist = Tensor(made("histogram counts", _counts, (data, numpy_bins, numpy_range)))

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..compile.hooks import made
 from ..graph import is_grad_enabled
 from ..tensor import Tensor
 from .histograms import plain_bins, recorded_edges
@@ -85,14 +86,27 @@ def _points(sample) -> Tensor:
     return atleast_2d(array(sample)).T
 
 
-def _flat_bins(points, edges):
+def _counts(sample, bins, range_):
+    """NumPy's counts."""
+    return np.histogramdd(sample, bins, range_)[0]
+
+
+def _constant_edges(dtype, dims, bins, range_, dim):
+    """NumPy's edges along ``dim`` where they do not depend on the values (given as an
+    array, or spaced over a given range): found on an empty sample of ``dtype``."""
+    return np.histogramdd(np.empty((0, dims), dtype), bins, range_)[1][dim]
+
+
+def _flat_bins_of(sample, points, bins, range_):
     """Each point's bin in the histogram with an outlier bin at each end of every
-    dimension, flattened, by NumPy's rule (the last edge belongs to the last bin)."""
+    dimension, flattened, by NumPy's rule (the last edge belongs to the last bin), on
+    NumPy's edges for ``sample``."""
+    edges = np.histogramdd(sample, bins, range_)[1]
     n_bins = [len(e) + 1 for e in edges]
     counts = tuple(np.searchsorted(e, points[:, i], side="right") for i, e in enumerate(edges))
     for i, e in enumerate(edges):
         counts[i][points[:, i] == e[-1]] -= 1
-    return np.ravel_multi_index(counts, n_bins), n_bins
+    return np.ravel_multi_index(counts, n_bins)
 
 
 def _histogramdd(name, sample, bins, range_, density, weights):
@@ -102,8 +116,8 @@ def _histogramdd(name, sample, bins, range_, density, weights):
     _refuse_complex(name, sample, weights)
     plain_range = _plain_range(name, range_)
     # NumPy's checks, counts (weighted sums: recomputed below on the tape) and edges
-    counts, expected = np.histogramdd(_plain_sample(sample), _plain_bins_per_dim(bins),
-                                      plain_range, None, _data(weights))
+    _, expected = np.histogramdd(_plain_sample(sample), _plain_bins_per_dim(bins),
+                                 plain_range, None, _data(weights))
     points = _points(sample)
     dims = len(expected)
     try:
@@ -111,17 +125,24 @@ def _histogramdd(name, sample, bins, range_, density, weights):
     except TypeError:
         bins = [bins] * dims
     ranges = plain_range if plain_range is not None else [None] * dims
-    edges = [recorded_edges(points[:, i], points.data[:, i], bins[i], ranges[i], expected[i])
+    numpy_bins = _plain_bins_per_dim(bins)
+    edges = [recorded_edges(points[:, i], points.data[:, i], bins[i], ranges[i], expected[i],
+                            (_constant_edges, (expected[i].dtype, dims, numpy_bins,
+                                               plain_range, i)))
              for i in range(dims)]
+    # (from the values: ad.compile computes them again at each replay)
     if isinstance(weights, Tensor):
         from .signal import bincount
-        flat, n_bins = _flat_bins(points.data, expected)
+        n_bins = [len(e) + 1 for e in expected]
+        flat = made(f"{name} bins", _flat_bins_of,
+                    (_plain_sample(sample), points.data, numpy_bins, plain_range))
         hist = bincount(flat, weights=weights, minlength=int(np.prod(n_bins)))
         hist = hist.reshape(n_bins)[(slice(1, -1),) * dims]
         if hist.dtype != np.float64:            # (no weights at all: integer zeros)
             hist = hist.astype(np.float64)
     else:
-        hist = Tensor(counts)
+        hist = Tensor(made(f"{name} counts", _counts,
+                           (_plain_sample(sample), numpy_bins, plain_range)))
     if density:
         from .cumulative import diff
         total = hist.sum()

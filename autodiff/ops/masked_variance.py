@@ -1,5 +1,6 @@
 """``np.var``, ``np.std``, ``np.nanvar`` and ``np.nanstd`` on Tensors with NumPy's
-``where=`` mask or a given ``mean=``, recorded as NumPy computes them.
+``where=`` mask, a given ``mean=``, a ``dtype=`` or an ``out=`` of another dtype,
+recorded as NumPy computes them.
 
 NumPy's recipe, step by step, so the values are its own to the bit: the mean is the
 masked sum (``masked_sum``, NumPy's one-by-one order) divided by the count of chosen
@@ -8,6 +9,13 @@ divided by ``count - ddof``.  Each division is NumPy's: a float sum divided by a
 integer count is computed in float64 and rounded back to the sum's dtype.  NumPy runs
 first on the data, for its checks, its messages, its warnings (a lane with no degrees
 of freedom left) and its result dtype.
+
+The dtypes are NumPy's too.  ``dtype=`` is the dtype of both sums; the deviations
+``x - mean`` are computed in the promoted dtype of ``x`` and the mean (for ``nanvar``,
+rounded back to ``x``'s dtype, as it subtracts in place), so ``np.var(x64,
+dtype=np.float32)`` is not ``np.var(x64.astype(np.float32))``.  Into an ``out=`` of
+another dtype the sum of squares is computed in the wider of the two (without
+``dtype=``) and rounded to it; the division and square root are in ``out``'s dtype.
 
 A lane with no degrees of freedom left (``count - ddof <= 0``) holds NumPy's NaN or
 inf and passes zero gradient, as ``nanvar``'s empty lanes do; the entries the mask
@@ -35,11 +43,12 @@ def _given(value) -> bool:
 
 
 def masked_variance(name, a, axis=None, keepdims=False, ddof=0, where=True,
-                    mean=_NO_VALUE, call=None) -> Tensor:
-    """``np.<name>(a, axis=, keepdims=, ddof=, where=, mean=)`` recorded, for ``name``
-    in var, std, nanvar, nanstd; ``where`` at True and ``mean`` at ``np._NoValue``
-    are NumPy's defaults.  ``call`` names the call in errors (``np.<name>`` unless
-    given, e.g. ``Tensor.var``).
+                    mean=_NO_VALUE, call=None, dtype=None, out_dtype=None) -> Tensor:
+    """``np.<name>(a, axis=, keepdims=, ddof=, where=, mean=, dtype=)`` recorded, for
+    ``name`` in var, std, nanvar, nanstd; ``where`` at True and ``mean`` at
+    ``np._NoValue`` are NumPy's defaults.  ``call`` names the call in errors
+    (``np.<name>`` unless given, e.g. ``Tensor.var``); ``out_dtype`` is the dtype of
+    NumPy's ``out=`` array, whose value this returns (the caller writes it there).
 
     >>> x = ad.tensor([1.0, 3.0, 100.0], requires_grad=True)
     >>> y = np.var(x, where=[True, True, False])
@@ -52,11 +61,13 @@ def masked_variance(name, a, axis=None, keepdims=False, ddof=0, where=True,
         given["where"] = where.data if isinstance(where, Tensor) else where
     if _given(mean):
         given["mean"] = mean.data if isinstance(mean, Tensor) else mean
+    if dtype is not None:
+        given["dtype"] = dtype
     try:
         expected = numpy_warnings_at_user_line(_NUMPY[name], x.data, axis=axis,
                                                keepdims=keepdims, ddof=ddof, **given)
     except (TypeError, ValueError) as error:     # NumPy's message, naming the call
-        arguments = " and ".join(f"{key}=" for key in given)
+        arguments = " and ".join(f"{key}=" for key in given if key != "dtype")
         raise type(error)(f"{call or 'np.' + name} of a Tensor of shape {x.shape} with "
                           f"{arguments}: {error}") from None
     if np.iscomplexobj(x.data):      # (a complex tensor is off the tape: NumPy's value)
@@ -66,10 +77,16 @@ def masked_variance(name, a, axis=None, keepdims=False, ddof=0, where=True,
     if "where" in given:
         mask = where_mask(given["where"], x.shape)
     with np.errstate(all="ignore"):             # (NumPy has warned already)
-        result = _variance(name, x, axis, keepdims, ddof, mask, mean if _given(mean) else None)
-    if result.dtype != np.result_type(expected):
-        result = astype(result, np.result_type(expected))
+        result = _variance(name, x, axis, keepdims, ddof, mask,
+                           mean if _given(mean) else None, dtype, out_dtype)
+    wanted = np.result_type(expected) if out_dtype is None else np.dtype(out_dtype)
+    if result.dtype != wanted:
+        result = astype(result, wanted)
     return result
+
+
+def _as(x, dtype):
+    return x if dtype is None or x.dtype == dtype else astype(x, dtype)
 
 
 def _divided(total, count):
@@ -86,12 +103,11 @@ def _summed(values, mask, axis, keepdims):
     return masked_sum(values, mask, axis=axis, keepdims=keepdims)
 
 
-def _variance(name, x, axis, keepdims, ddof, mask, mean):
+def _variance(name, x, axis, keepdims, ddof, mask, mean, dtype=None, out_dtype=None):
+    if dtype is None and x.dtype.kind not in "f":   # NumPy: integers and bools in float64
+        dtype = np.dtype(np.float64)
     values = x
-    if x.dtype.kind not in "f":      # NumPy computes integers and bools in float64
-        values = astype(x, np.float64)
     chosen = made("ones", np.ones, (x.shape, bool)) if mask is None else mask
-    missing = None
     if name.startswith("nan") and x.dtype.kind == "f":
         # recorded, not read from the data: a compiled replay finds its own NaNs
         missing = isnan(values)
@@ -103,12 +119,19 @@ def _variance(name, x, axis, keepdims, ddof, mask, mean):
                                                              "dtype": np.intp}))
     if mean is None:
         empty = count == 0                       # 0 / 0: NaN, as NumPy's
-        total = _summed(values, mask, axis, True)
+        total = _summed(_as(values, dtype), mask, axis, True)
         mean = _selected(empty, np.nan, _divided(total, _selected(empty, 1, count)))
+    difference = values - mean            # in the promoted dtype, as NumPy's
+    if name.startswith("nan") and x.dtype.kind == "f":
+        difference = _as(difference, x.dtype)      # (nanvar subtracts into its copy of x)
     # 0 where not chosen (NumPy sums none of them): an empty lane's NaN mean would
     # make the zero gradient of its squares NaN
-    deviation = _selected(chosen, values - mean, 0)
-    squares = _summed(deviation * deviation, mask, axis, keepdims)
+    deviation = _selected(chosen, difference, 0)
+    squared = deviation * deviation
+    # NumPy sums into out= in the wider of the two dtypes (unless dtype= says which)
+    summing = dtype if dtype is not None or out_dtype is None else np.result_type(
+        squared.dtype, out_dtype)
+    squares = _as(_summed(_as(squared, summing), mask, axis, keepdims), out_dtype)
     dof = (count if keepdims else count.reshape(squares.shape)) - ddof
     if not name.startswith("nan"):
         dof = maximum(dof, 0)

@@ -6,7 +6,8 @@
   "Degrees of freedom <= 0 for slice." and passes zero gradient.
 - ``cumulative_prod``: NumPy 2's cumprod with ``include_initial``.
 - ``interp`` (gradient in ``x``, the slope of its segment, and in ``fp``; ``xp`` is a
-  constant) and ``polyval`` (Horner's scheme, gradient in ``p`` and ``x``).
+  constant; ``period=`` as NumPy: the knots wrapped and sorted first) and ``polyval``
+  (Horner's scheme, gradient in ``p`` and ``x``).
 - ``np.linalg.matrix_transpose``, ``diagonal``, ``trace``, ``matmul``: the existing
   ops on the last two axes; ``np.linalg.matrix_rank`` runs without a gradient.
 - ``apply_over_axes``: NumPy's loop run on the Tensor, so each call of the function
@@ -30,9 +31,10 @@ from .linalg import matmul as _matmul
 from .multiplicative import cumprod, prod
 from .numpy_dispatch import implements, implements_without_gradient
 from .operands import array_of, tensor_of
+from .piecewise import mod
 from .rearrange import matrix_transpose as _matrix_transpose
 from .reduce import ddof_of, masking_arguments, sum as _sum, var as _var
-from .shape import expand_dims
+from .shape import concatenate, expand_dims
 
 _NO_VALUE = np._NoValue
 _nan_filled = where      # (where= is also the name of NumPy's mask argument)
@@ -59,11 +61,29 @@ def _masked(where, mean) -> bool:
     return masking_arguments(_NO_VALUE, where)["where"] is not None or mean is not _NO_VALUE
 
 
+def _by_recipe(a, where, mean) -> bool:
+    """Whether masked_variance computes it: with where= or mean=, and for float16, whose
+    counts past 2048 are not exact (NumPy divides by the integer count)."""
+    return _masked(where, mean) or array_of(a).dtype == np.float16
+
+
+def _with_dtype_or_out(public, name, a, axis, dtype, out, ddof, keepdims, where, mean,
+                       correction):
+    from .variance_dtype import variance_with
+    ddof = ddof_of(name, ddof, correction)
+    if not _floating(a):          # NumPy's nanvar of integers is its var
+        var_or_std = np.var if name == "nanvar" else np.std
+        return var_or_std(tensor_of(a), axis, dtype, out, ddof, _keep(keepdims), where=where,
+                          mean=mean)
+    return variance_with(name, a, axis, dtype, out, ddof, _keep(keepdims), where, mean,
+                         lambda t: public(t, axis, None, None, ddof, keepdims, where=where,
+                                          mean=mean))
+
+
 def _nanvar(name, a, axis, dtype, out, ddof, keepdims, where, mean, correction):
-    _refuse(name, dtype=dtype, out=out)
     ddof = ddof_of(name, ddof, correction)
     keepdims = _keep(keepdims)
-    if _masked(where, mean):
+    if _by_recipe(a, where, mean):
         from .masked_variance import masked_variance
         return masked_variance(name, a, axis, keepdims, ddof, where, mean)
     a = tensor_of(a)
@@ -97,6 +117,9 @@ def nanvar(a, axis=None, dtype=None, out=None, ddof=0, keepdims=_NO_VALUE, *,
     >>> y.backward(); y, x.grad
     (tensor(1., requires_grad=True), array([-1.,  0.,  1.]))
     """
+    if dtype is not None or out is not None:
+        return _with_dtype_or_out(nanvar, "nanvar", a, axis, dtype, out, ddof, keepdims,
+                                  where, mean, correction)
     return _nanvar("nanvar", a, axis, dtype, out, ddof, keepdims, where, mean, correction)
 
 
@@ -112,9 +135,12 @@ def nanstd(a, axis=None, dtype=None, out=None, ddof=0, keepdims=_NO_VALUE, *,
     >>> y.sum().backward(); y, x.grad
     (tensor([1.], requires_grad=True), array([[-0.5,  0. ,  0.5]]))
     """
+    if dtype is not None or out is not None:
+        return _with_dtype_or_out(nanstd, "nanstd", a, axis, dtype, out, ddof, keepdims,
+                                  where, mean, correction)
     variance = _nanvar("nanstd", a, axis, dtype, out, ddof, keepdims, where, mean,
                        correction)
-    if _masked(where, mean):         # (masked_variance has taken the root)
+    if _by_recipe(a, where, mean):       # (masked_variance has taken the root)
         return variance
     if not _floating(variance):
         return sqrt(variance)
@@ -122,7 +148,7 @@ def nanstd(a, axis=None, dtype=None, out=None, ddof=0, keepdims=_NO_VALUE, *,
     return _nan_filled(zero, 0, sqrt(_nan_filled(zero, 1, variance)))
 
 
-nanvar.numpy_kwargs = nanstd.numpy_kwargs = ("where", "mean")   # (see interop)
+nanvar.numpy_kwargs = nanstd.numpy_kwargs = ("where", "mean", "dtype", "out")   # (interop)
 
 
 def _nan_replaced(a, value):
@@ -222,17 +248,21 @@ def interp(x, xp, fp, left=None, right=None, period=None) -> Tensor:
     """Piecewise-linear interpolation, as ``np.interp`` (float64 result).  The gradient
     in ``x`` is the slope of its segment (at a knot, of the segment to its right; at
     the last knot, to its left; 0 outside ``[xp[0], xp[-1]]``), in ``fp`` the two
-    interpolation weights; ``left``/``right`` may be Tensors.  ``xp`` is a constant.
+    interpolation weights; ``left``/``right`` may be Tensors.  ``xp`` is a constant, and
+    so is ``period`` (angles: ``x`` and ``xp`` are taken modulo it, as NumPy does).
 
     >>> x = ad.tensor([0.5, 1.5], requires_grad=True)
     >>> y = np.interp(x, [0.0, 1.0, 2.0], [0.0, 2.0, 3.0])
     >>> y.sum().backward(); y, x.grad
     (tensor([1. , 2.5], requires_grad=True), array([2., 1.]))
     """
-    _refuse("interp", period=period)
-    if isinstance(xp, Tensor) and xp.requires_grad:
-        raise TypeError("interp: no gradient with respect to xp (the sample points); "
-                        "pass xp.detach() or xp.data")
+    for name, value in (("xp (the sample points)", xp), ("period", period)):
+        if isinstance(value, Tensor) and value.requires_grad:
+            raise TypeError(f"interp: no gradient with respect to {name}; "
+                            "pass it detached (t.detach() or t.data)")
+    if period is not None:
+        x, xp, fp = _wrapped_around(x, xp, fp, period)
+        left = right = None          # (NumPy ignores them with a period)
     knots = np.asarray(array_of(xp))
     # NumPy's checks and messages (lengths, empty xp, complex values)
     np.interp(np.zeros(0), knots, array_of(fp),
@@ -267,6 +297,38 @@ def interp(x, xp, fp, left=None, right=None, period=None) -> Tensor:
     return where(above, fill_right, value)
 
 
+def _wrapped_knots(knots, period, part):
+    """The sorting order of ``knots`` modulo ``period`` (``part="order"``), or the
+    sorted knots with the last and first repeated a period before and after."""
+    knots = knots % period
+    order = np.argsort(knots)
+    if part == "order":
+        return order
+    knots = knots[order]
+    return np.concatenate((knots[-1:] - period, knots, knots[0:1] + period))
+
+
+def _wrapped_around(x, xp, fp, period):
+    """``np.interp``'s periodic case as a plain one, as NumPy computes it: ``x`` and
+    ``xp`` modulo the period, the knots sorted, and the last and first knots repeated
+    a period before and after."""
+    period = abs(float(array_of(period)))
+    if period == 0:
+        raise ValueError("period must be a non-zero value")
+    knots = astype(tensor_of(xp), np.float64).data
+    values = tensor_of(fp)
+    if knots.ndim != 1 or values.ndim != 1:
+        raise ValueError("Data points must be 1-D sequences")
+    if knots.shape[0] != values.shape[0]:
+        raise ValueError("fp and xp are not of the same length")
+    # from the knots alone: ad.compile computes them again at each replay
+    order = made("interp period order", _wrapped_knots, (knots, period, "order"))
+    wrapped = made("interp period knots", _wrapped_knots, (knots, period, "knots"))
+    values = take(values, order)
+    values = concatenate([values[-1:], values, values[0:1]])
+    return mod(astype(tensor_of(x), np.float64), period), wrapped, values
+
+
 @implements(np.polyval)
 def polyval(p, x) -> Tensor:
     """The polynomial with coefficients ``p`` (highest power first) at ``x``, as
@@ -285,7 +347,7 @@ def polyval(p, x) -> Tensor:
     if p.ndim == 0:
         raise TypeError("polyval: p must be a sequence of coefficients (iteration over a "
                         "0-d array), as in NumPy")
-    result = Tensor(np.zeros_like(array_of(x)))
+    result = Tensor(made("zeros", np.zeros, (x.shape, x.dtype)))    # (again at a replay)
     for k in range(p.shape[0]):
         result = result * x + p[k]
     return result

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..compile.hooks import made
+from ..compile.refusals import refuse_while_tracing
 from ..tensor import Tensor
 from .elementwise import where
 from .indexing import getitem, take
@@ -47,6 +48,7 @@ def compress(condition, a, axis=None, out=None) -> Tensor:
     """
     reject_numpy_arguments("compress", out=out)
     a = tensor_of(a)
+    _refuse_array_condition("np.compress", condition)
     keep = array_of(condition)
     if axis is not None:
         axis = _axis("compress", axis, a.ndim)
@@ -58,7 +60,34 @@ def compress(condition, a, axis=None, out=None) -> Tensor:
             f"compress: {error} (condition of shape {keep.shape}, a of shape {a.shape}, "
             f"axis={axis}: the condition has one entry per "
             f"{'entry of a' if axis is None else 'slice along the axis'})") from None
+    picked = made("compress positions", _compressed_positions, (_plain(condition), length))
     return take(a, picked, axis=axis)
+
+
+def _plain(condition):
+    """A condition as NumPy reads it (a list of Python bools stays a list: made of
+    Python numbers, it is a constant of a compiled plan)."""
+    return condition.data if isinstance(condition, Tensor) else condition
+
+
+def _compressed_positions(condition, length):
+    return np.compress(condition, np.arange(length))
+
+
+def _flat_positions(condition):
+    return np.nonzero(np.ravel(condition))[0]
+
+
+def _refuse_array_condition(name, condition):
+    """In a compiled trace, refuse a condition held in an array (a Tensor or ndarray):
+    how many entries it selects is read from its values, which may differ at each call.
+    A condition of Python bools is a constant (its positions are made again at each
+    replay)."""
+    if isinstance(condition, (Tensor, np.ndarray)):
+        refuse_while_tracing(
+            name, "how many entries it selects (the length of its result) is read from "
+            "the condition's values", "Use ad.where(condition, x, 0) (and the "
+            "condition's sum as a count), or call it outside the compiled function.")
 
 
 @implements(np.extract)
@@ -73,6 +102,7 @@ def extract(condition, arr) -> Tensor:
            [0., 8.]]))
     """
     arr = tensor_of(arr)
+    _refuse_array_condition("np.extract", condition)
     keep = array_of(condition)
     picked = np.nonzero(np.ravel(keep))[0]
     if picked.size and picked[-1] >= arr.size:
@@ -80,6 +110,7 @@ def extract(condition, arr) -> Tensor:
             f"extract: the condition (shape {keep.shape}) is true at flat position "
             f"{picked[-1]}, past the end of arr (shape {arr.shape}, {arr.size} entries); "
             "give a condition of arr's shape")
+    picked = made("extract positions", _flat_positions, (_plain(condition),))
     return take(arr, picked, axis=None)
 
 

@@ -10,7 +10,8 @@ from functools import partial
 
 import numpy as np
 
-from ..spellings import extreme_along_dim, refuse_positional
+from ..spellings import (extreme_along_dim, refuse_positional, variance_in_torch_form,
+                         warn_if_unpacked_as_torch_pair)
 from ..warning_lines import numpy_warnings_at_user_line
 from .registry import REGISTRY, TORCH_AXIS_ALIASES, defop
 from .ufunc_methods import reduce_adapter
@@ -170,7 +171,10 @@ mean = _reduction(
 def _extreme_forward(reduce):
     def forward(x, axis=None, keepdims=False):
         try:
-            return reduce(x, axis=axis, keepdims=keepdims)
+            result = reduce(x, axis=axis, keepdims=keepdims)
+            if axis is not None and not keepdims and result.shape[:1] == (2,):
+                warn_if_unpacked_as_torch_pair(reduce.__name__)
+            return result
         except ValueError as error:
             if np.size(x) != 0:
                 raise
@@ -226,15 +230,19 @@ def ddof_of(name: str, ddof, correction):
 
 def _var_numpy(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *,
                where=np._NoValue, mean=np._NoValue, correction=np._NoValue):
-    reject_numpy_arguments("var", dtype=dtype, out=out)
     ddof = ddof_of("var", ddof, correction)
+    if dtype is not None or out is not None:
+        from .variance_dtype import variance_with     # (it imports this module)
+        return variance_with("var", a, axis, dtype, out, ddof, bool(keepdims), where, mean,
+                             lambda t: _var_numpy(t, axis, None, None, ddof, keepdims,
+                                                  where=where, mean=mean))
     if masking_arguments(np._NoValue, where)["where"] is not None or mean is not np._NoValue:
         from .masked_variance import masked_variance     # (it imports this module)
         return masked_variance("var", a, axis, bool(keepdims), ddof, where, mean)
     return var(a, axis=axis, keepdims=bool(keepdims), ddof=ddof)
 
 
-_var_numpy.numpy_kwargs = ("where", "mean")     # (interop refuses them otherwise)
+_var_numpy.numpy_kwargs = ("where", "mean", "dtype", "out")   # (interop refuses them otherwise)
 
 
 var = defop(
@@ -242,4 +250,5 @@ var = defop(
     doc="Variance over ``axis`` (``ddof`` as in NumPy).\n\n"
         ">>> ad.var(ad.tensor([1.0, 3.0]))\ntensor(1.)",
     x=("g * 2 * (x - mean(x)) / (n - ddof)", _var_rule), axis=None, keepdims=None, ddof=None,
-    aliases=TORCH_AXIS_ALIASES)
+    aliases={**TORCH_AXIS_ALIASES, "correction": "ddof"},
+    torch_dim=variance_in_torch_form("var"))

@@ -153,6 +153,13 @@ def pad(array, pad_width, mode: str = "constant", **kwargs) -> Tensor:
     if mode in COMPUTING_MODES:
         return pad_computing(array if isinstance(array, Tensor) else Tensor(data), pairs,
                              mode, kwargs)
-    source = np.pad(np.arange(data.size).reshape(data.shape), pairs, mode=mode, **kwargs)
+    source = made("pad positions", _padded_positions, (data.shape, pairs),
+                  {"mode": mode, **kwargs})
     return take(array, source, axis=None)
+
+
+def _padded_positions(shape, pairs, **options):
+    """The flat position each entry of the padded array copies (NumPy's own padding of
+    the positions; computed again at each replay of ``ad.compile``)."""
+    return np.pad(np.arange(int(np.prod(shape))).reshape(shape), pairs, **options)
 

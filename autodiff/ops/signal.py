@@ -365,6 +365,15 @@ def piecewise(x, condlist, funclist, *args, **kw) -> Tensor:
     (tensor([2. , 0.5, 9. ], requires_grad=True), array([-1.,  0.,  6.]))
     """
     x = tensor_of(x)
+    if any(isinstance(c, (Tensor, np.ndarray))
+           for c in (condlist if isinstance(condlist, (list, tuple)) else (condlist,))):
+        refuse_while_tracing(
+            "np.piecewise", "it gives each function only the entries its condition "
+            "selects, so how many (the shape the function sees) is read from the values "
+            "of the conditions, which may differ at each call", "Write it with "
+            "np.select([cond, ...], [f(x), ...]) or ad.where(cond, f(x), g(x)), which a "
+            "replay computes again (each function then sees all of x), or call "
+            "np.piecewise outside the compiled function.")
     conditions = _conditions(condlist, x.ndim, x.shape)
     n = len(conditions)
     if n == len(funclist) - 1:

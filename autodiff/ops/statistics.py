@@ -14,8 +14,8 @@ import numpy as np
 
 from ..tensor import Tensor
 from .reduce import (_AXIS_HINT, _count, _kept_shape, centered, ddof_of, lanes_too_short,
-                     masking_arguments, reject_numpy_arguments)
-from ..spellings import axis_alias, refuse_positional
+                     masking_arguments)
+from ..spellings import axis_alias, refuse_positional, variance_in_torch_form
 from ..warning_lines import numpy_warnings_at_user_line
 from .registry import TORCH_AXIS_ALIASES, defop
 
@@ -55,15 +55,19 @@ _NO_VALUE = np._NoValue
 
 def _std_numpy(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=_NO_VALUE,
                mean=_NO_VALUE, correction=_NO_VALUE):
-    reject_numpy_arguments("std", dtype=dtype, out=out)
     ddof = ddof_of("std", ddof, correction)
+    if dtype is not None or out is not None:
+        from .variance_dtype import variance_with     # (it imports the reductions)
+        return variance_with("std", a, axis, dtype, out, ddof, bool(keepdims), where, mean,
+                             lambda t: _std_numpy(t, axis, None, None, ddof, keepdims,
+                                                  where=where, mean=mean))
     if masking_arguments(_NO_VALUE, where)["where"] is not None or mean is not _NO_VALUE:
         from .masked_variance import masked_variance     # (it imports this module)
         return masked_variance("std", a, axis, bool(keepdims), ddof, where, mean)
     return std(a, axis=axis, keepdims=bool(keepdims), ddof=ddof)
 
 
-_std_numpy.numpy_kwargs = ("where", "mean")     # (interop refuses them otherwise)
+_std_numpy.numpy_kwargs = ("where", "mean", "dtype", "out")   # (interop refuses them otherwise)
 
 
 std = defop(
@@ -72,7 +76,8 @@ std = defop(
         "The gradient is 0 where all values are equal (std = 0), NaN where ``ddof >= n``.\n\n"
         ">>> ad.std(ad.tensor([1.0, 3.0]))\ntensor(1.)",
     x=("g * (x - mean(x)) / ((n - ddof) * ans)", _std_rule),
-    axis=None, keepdims=None, ddof=None, aliases=TORCH_AXIS_ALIASES)
+    axis=None, keepdims=None, ddof=None, aliases={**TORCH_AXIS_ALIASES, "correction": "ddof"},
+    torch_dim=variance_in_torch_form("std"))
 
 
 def _logsumexp_forward(x, axis=None, keepdims=False):

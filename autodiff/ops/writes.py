@@ -20,6 +20,8 @@ require grad written into an ndarray, which cannot hold a gradient.
 from __future__ import annotations
 
 import functools
+import os
+import sys
 
 import numpy as np
 
@@ -56,9 +58,37 @@ def _along_axis_key(shape, indices, axis):
                  for dim, n in enumerate(shape))
 
 
+_NUMPY_DIR = os.path.dirname(os.path.abspath(np.__file__)) + os.sep
+#: NumPy functions that make a new ndarray and fill it with ``np.copyto``.
+_FILLING = ("full", "full_like")
+
+
+def _filling_function():
+    """``full`` or ``full_like`` when NumPy's own function of that name is filling its
+    new array (the user called it, not ``np.copyto``), else None."""
+    frame = sys._getframe(1)
+    for _ in range(8):      # (through copyto and the dispatch)
+        if frame is None:
+            return None
+        code = frame.f_code
+        if code.co_name in _FILLING and os.path.abspath(code.co_filename).startswith(_NUMPY_DIR):
+            return code.co_name
+        frame = frame.f_back
+    return None
+
+
 def _into_array(name, target, value, write):
     """Write into the ndarray ``target`` with NumPy, unless ``value`` needs a gradient."""
     if isinstance(value, Tensor) and value.requires_grad and _grad_mode.enabled:
+        filling = _filling_function() if name == "copyto" else None
+        if filling is not None:
+            raise TypeError(
+                f"numpy.{filling} fills a new ndarray (shape {np.shape(target)}, dtype "
+                f"{np.result_type(target)}), which cannot carry the gradient of the fill "
+                f"value (a Tensor of shape {value.shape} that requires grad). Broadcast the "
+                "value instead, which stays on the tape: value * np.ones(shape) or "
+                "np.broadcast_to(value, shape); or fill with value.detach() when no "
+                "gradient is needed.")
         raise TypeError(
             f"numpy.{name} writes into its first argument, here an ndarray (shape "
             f"{np.shape(target)}, dtype {np.result_type(target)}), which cannot carry the "

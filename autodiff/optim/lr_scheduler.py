@@ -192,6 +192,8 @@ class StepLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1,
                  last_epoch: int = -1):
+        if isinstance(step_size, float) and step_size.is_integer():
+            step_size = int(step_size)       # PyTorch's text-classification tutorial passes 1.0
         _check_positive_int("StepLR", "step_size", step_size)
         _check_factor("StepLR", "gamma", gamma, 0, math.inf)
         self.step_size = step_size
@@ -250,6 +252,8 @@ class CosineAnnealingLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0,
                  last_epoch: int = -1):
+        if isinstance(T_max, float) and T_max.is_integer():
+            T_max = int(T_max)
         _check_positive_int("CosineAnnealingLR", "T_max", T_max)
         self.T_max = T_max
         self.eta_min = eta_min

@@ -1,0 +1,100 @@
+"""A ``Module``'s dtype conversions, as in PyTorch: ``to(dtype)``, ``float()``,
+``double()``, ``half()`` and ``bfloat16()``.
+
+Each converts the floating-point parameters, their gradients and the floating-point
+buffers in place: the ``Parameter`` objects stay (their ``.data`` is replaced), so an
+optimizer built before the conversion still holds them, as in PyTorch.  Its state
+(momentum, Adam's averages) keeps its dtype, as PyTorch's does.
+
+NumPy has no bfloat16, so ``bfloat16()`` and ``to("bfloat16")`` raise and name what
+to use instead.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..array_methods import to_arguments
+from ..compile.hooks import refused_in_trace
+
+_FLOAT_DTYPES = (np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _bfloat16_error(where: str) -> TypeError:
+    return TypeError(f"{where}: NumPy has no bfloat16 dtype, so parameters cannot be "
+                     "stored in it; use half() (float16) for 16-bit parameters, or float() "
+                     "(float32)")
+
+
+def _is_bfloat16(value) -> bool:
+    # "bfloat16", torch.bfloat16 (a torch.dtype) or ml_dtypes' bfloat16 (a type).
+    if not isinstance(value, (str, type, np.dtype)) and type(value).__name__ != "dtype":
+        return False
+    return str(getattr(value, "__name__", value)).rsplit(".", 1)[-1] == "bfloat16"
+
+
+class DtypeMethods:
+    """The dtype conversions of ``Module`` (a mixin)."""
+
+    @refused_in_trace
+    def to(self, *args, dtype=None, device=None):
+        """Convert every parameter, its gradient and every floating-point buffer to
+        ``dtype`` in place (the ``Parameter`` objects stay, as in PyTorch); returns the
+        module.  Takes ``to(dtype)``, ``to("cpu")``, ``to("cpu", dtype)`` and the
+        keywords; only the CPU exists here.
+
+        >>> net = ad.nn.Sequential(ad.nn.Linear(2, 3)).to(np.float32)
+        >>> net[0].weight.dtype
+        dtype('float32')
+        """
+        where = f"{type(self).__name__}.to"
+        if any(_is_bfloat16(arg) for arg in (*args, dtype)):    # ("bfloat16" is no device)
+            raise _bfloat16_error(where)
+        dtype = to_arguments(where, args, dtype, device)
+        if dtype is None:
+            return self
+        try:
+            target = np.dtype(dtype)
+        except TypeError:
+            target = None
+        if target not in _FLOAT_DTYPES:
+            raise TypeError(f"{where}: dtype must be np.float16, np.float32 or np.float64, "
+                            f"got {dtype!r}; parameters are floating point")
+        return self._converted(target)
+
+    def float(self):
+        """``to(np.float32)``, as PyTorch's ``float()``."""
+        return self.to(np.float32)
+
+    def double(self):
+        """``to(np.float64)``, as PyTorch's ``double()``."""
+        return self.to(np.float64)
+
+    def half(self):
+        """``to(np.float16)``, as PyTorch's ``half()``: parameters, gradients and
+        floating-point buffers become float16 in place; returns the module.
+
+        >>> net = ad.nn.Linear(2, 3).half()
+        >>> net.weight.dtype, net(ad.tensor(np.ones((1, 2), np.float16))).dtype
+        (dtype('float16'), dtype('float16'))
+        """
+        return self.to(np.float16)
+
+    def bfloat16(self):
+        """PyTorch's ``bfloat16()``, which cannot exist here: NumPy has no bfloat16, so
+        this raises ``TypeError``; ``half()`` gives 16-bit (float16) parameters."""
+        raise _bfloat16_error(f"{type(self).__name__}.bfloat16")
+
+    def _converted(self, dtype):
+        for param in self.parameters():
+            if param.data.dtype != dtype:
+                grad = param._grad
+                param.data = param.data.astype(dtype)
+                if grad is not None:
+                    param._grad = grad.astype(dtype)
+        for _, module in self.named_modules():
+            for name, array in module._buffers.items():
+                if array is not None and array.dtype.kind == "f" and array.dtype != dtype:
+                    module._buffers[name] = array.astype(dtype)
+                    object.__setattr__(module, name, module._buffers[name])
+        return self

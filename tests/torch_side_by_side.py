@@ -1,0 +1,66 @@
+"""Running a PyTorch script twice, with PyTorch and with ``autodiff`` in its place,
+from the same initial weights, and comparing what the runs return (the scripts'
+tests: test_torch_scripts_more*.py).  Imported only where torch is installed."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import torch
+
+import autodiff as ad
+
+TOL = 1e-10
+
+
+def _state(model) -> dict:
+    if isinstance(model, ad.nn.Module):
+        return model.to_torch_state_dict()
+    return {k: v.detach().numpy() for k, v in model.state_dict().items()}
+
+
+def _same(theirs, ours, where="result"):
+    if isinstance(theirs, dict):
+        assert sorted(theirs) == sorted(ours), where
+        for key in theirs:
+            _same(theirs[key], ours[key], f"{where}[{key!r}]")
+    elif isinstance(theirs, (list, tuple)):
+        assert len(theirs) == len(ours), where
+        for k, (a, b) in enumerate(zip(theirs, ours)):
+            _same(a, b, f"{where}[{k}]")
+    elif theirs is None:
+        assert ours is None, where
+    elif isinstance(theirs, torch.nn.Module):
+        _same(_state(theirs), _state(ours), f"{where} state")
+    else:
+        if isinstance(theirs, torch.Tensor):
+            theirs = theirs.detach().numpy()
+        ours = ours.detach().numpy() if isinstance(ours, ad.Tensor) else ours
+        np.testing.assert_allclose(ours, theirs, rtol=TOL, atol=TOL, err_msg=where)
+
+
+def side_by_side(script):
+    """Run ``script(lib, copy_weights)`` with PyTorch, then with autodiff starting from
+    the same weights, and compare what the two runs return."""
+    torch.manual_seed(0)
+    initial = []
+
+    def keep_weights(*models):
+        initial.extend(copy.deepcopy(m.state_dict()) for m in models)
+
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        theirs = script(torch, keep_weights)
+    finally:
+        torch.set_default_dtype(previous)
+    states = iter(initial)
+
+    def load_weights(*models):
+        for model in models:
+            model.load_torch_state_dict(next(states))
+
+    ours = script(ad, load_weights)
+    _same(theirs, ours)
+    return theirs, ours
