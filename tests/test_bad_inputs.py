@@ -524,3 +524,15 @@ def test_an_ops_error_inside_a_library_function_names_the_function_called():
             call()
     with pytest.raises(ValueError, match=r"^multiply: operands could not"):
         ad.ones(2) * ad.ones(3)             # the op itself: named alone
+
+
+def test_take_without_an_axis_reads_the_flattened_input_as_numpy_and_pytorch():
+    a = np.arange(6.0).reshape(2, 3)
+    x = ad.tensor(a, requires_grad=True)
+    taken = ad.take(x, np.array([0, 4, 4]))
+    np.testing.assert_array_equal(taken.data, np.take(a, [0, 4, 4]))
+    np.testing.assert_array_equal(np.take(x, [5]).data, [5.0])
+    np.testing.assert_array_equal(x.take(np.array([1, 3])).data, [1.0, 3.0])
+    taken.sum().backward()
+    np.testing.assert_array_equal(x.grad, [[1.0, 0.0, 0.0], [0.0, 2.0, 0.0]])
+    np.testing.assert_array_equal(ad.take(x, np.array([1]), axis=0).data, a[[1]])

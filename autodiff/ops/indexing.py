@@ -128,10 +128,13 @@ _take = defop("take", _take_forward, hint=_INDEX_HINT, scatters=True,
               indices=None, axis=None)
 
 
-def take(x, indices, axis=0) -> Tensor:
-    """Gather ``indices`` along ``axis`` (flattened when ``axis`` is None).
+def take(x, indices, axis=None) -> Tensor:
+    """Gather ``indices`` along ``axis``; from the flattened input when ``axis`` is None,
+    the default, as ``np.take`` and ``torch.take``.
 
-    >>> ad.take(ad.tensor([[1.0, 2.0], [3.0, 4.0]]), [1, 1]).shape
+    >>> ad.take(ad.tensor([[1.0, 2.0], [3.0, 4.0]]), [1, 3])
+    tensor([2., 4.])
+    >>> ad.take(ad.tensor([[1.0, 2.0], [3.0, 4.0]]), [1, 1], axis=0).shape
     (2, 2)
     """
     indices = _normalize_index(indices)
