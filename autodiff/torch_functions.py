@@ -56,23 +56,34 @@ def topk(input, k: int, dim: int = -1, largest: bool = True, sorted: bool = True
     return tensor_of(input).topk(k, dim, largest, sorted)
 
 
-def argsort(input, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
+_NOT_GIVEN = object()
+
+
+def argsort(input, dim=-1, descending: bool = False, stable: bool = False, *,
+            axis=_NOT_GIVEN, kind=None) -> Tensor:
     """The indices that sort ``input`` along ``dim`` (no gradient), as ``torch.argsort``:
     ``descending=True`` puts the largest (and NaN) first; ``stable=True`` keeps ties
-    in their order.  (NumPy's third argument is ``kind``, so a string there is refused.)
+    in their order.  NumPy's ``axis=`` and ``kind=`` are taken too, and ``dim=None`` /
+    ``axis=None`` sorts the flattened tensor, as ``np.argsort``.  (NumPy's third
+    positional argument is ``kind``, so a string there is refused.)
 
     >>> ad.argsort(ad.tensor([2.0, 1.0, 2.0]), descending=True)
     tensor([0, 2, 1])
+    >>> ad.argsort(ad.tensor([[2.0, 1.0], [0.0, 3.0]]), axis=0)
+    tensor([[1, 0],
+            [0, 1]])
     """
     for name, flag in (("descending", descending), ("stable", stable)):
         if not isinstance(flag, (bool, np.bool_)):
             raise TypeError(f"argsort: {name} must be True or False, got {flag!r}; "
                             "ad.argsort takes PyTorch's (input, dim, descending, stable); "
-                            "for NumPy's kind= use np.argsort(t, kind=...)")
-    if dim is None:
-        raise TypeError("argsort: dim must be an int (PyTorch's); for the flattened "
-                        "tensor use ad.argsort(t.flatten())")
-    return tensor_of(input).argsort(dim=dim, descending=bool(descending),
+                            "for NumPy's kind= pass it by name, argsort(t, kind=...)")
+    if axis is not _NOT_GIVEN:
+        if dim != -1:
+            raise TypeError(f"argsort: got both axis={axis!r} and dim={dim!r}; they are "
+                            "the same argument (NumPy's and PyTorch's name), pass one")
+        dim = axis
+    return tensor_of(input).argsort(dim, kind, descending=bool(descending),
                                     stable=bool(stable) or None)
 
 

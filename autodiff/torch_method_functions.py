@@ -436,7 +436,7 @@ def mode(input, dim: int = -1, keepdim: bool = False):
 
 def histc(input, bins: int = 100, min=0, max=0) -> Tensor:
     """Counts of the entries in ``bins`` equal bins over ``[min, max]`` (the data's range
-    when both are 0), as ``torch.histc`` (no gradient).
+    when they are equal, as both 0 by default), as ``torch.histc`` (no gradient).
 
     >>> ad.histc(ad.tensor([0.0, 1.0, 1.0]), bins=2, min=0, max=1)
     tensor([1., 2.])

@@ -91,16 +91,22 @@ def _mode_indices(data, axis):
 
 def _histc_counts(data, bins, low, high):
     """``histc``'s counts of the entries of ``data`` (``[low, high]`` the data's range
-    when both are 0), in ``data``'s dtype."""
+    when they are equal, as both are by default), in ``data``'s dtype."""
     data = data.reshape(-1)
-    if low == high == 0 and data.size:
+    if low == high and data.size:       # PyTorch: min == max (not only 0, 0) means the data
         low, high = float(data.min()), float(data.max())
     if not (np.isfinite(low) and np.isfinite(high)):
         raise ValueError(f"histc: the range [{low}, {high}] is not finite (the data has "
                          "inf or NaN); pass min= and max=")
     if low == high:
         low, high = low - 1, high + 1
-    counts, _ = np.histogram(data[~np.isnan(data)], bins=bins, range=(low, high))
+    # PyTorch's bin of x: floor((x - min) * bins / (max - min)) in the data's dtype, the
+    # last bin closed (np.histogram moves a value on a rounded linspace edge one bin down)
+    low, high = data.dtype.type(low), data.dtype.type(high)
+    inside = data[(data >= low) & (data <= high)]
+    with np.errstate(over="ignore", invalid="ignore"):
+        position = ((inside - low) * data.dtype.type(bins) / (high - low)).astype(np.int64)
+    counts = np.bincount(np.minimum(position, bins - 1), minlength=bins)
     return counts.astype(data.dtype)
 
 
@@ -319,8 +325,8 @@ class TorchStatsMethods:
 
     def histc(self, bins=100, min=0, max=0):
         """A histogram of ``bins`` equal bins over ``[min, max]`` (the data's range when
-        both are 0; widened by 1 each side when they are equal); entries outside are
-        left out.  A tensor of this dtype, no gradient, as PyTorch's ``histc``.
+        they are equal, as both 0 by default; widened by 1 each side when that range is
+        one value); entries outside are left out; PyTorch's bin for each entry.  A tensor of this dtype, no gradient, as PyTorch's ``histc``.
 
         >>> ad.tensor([1.0, 2.0, 1.0]).histc(bins=4)
         tensor([2., 0., 0., 1.])

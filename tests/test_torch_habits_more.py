@@ -296,8 +296,9 @@ def test_topk_and_argsort():
     np.testing.assert_array_equal(ad.argsort(ad.tensor([[2.0, 1.0]]), dim=-1).data, [[1, 0]])
     with pytest.raises(TypeError, match="argsort: descending must be True or False"):
         ad.argsort(x, 0, "stable")
-    with pytest.raises(TypeError, match="dim must be an int"):
-        ad.argsort(x, None)
+    # None (NumPy's flattened order; PyTorch takes no None there) and NumPy's axis=
+    np.testing.assert_array_equal(ad.argsort(x, None).data, np.argsort(x.data, None))
+    np.testing.assert_array_equal(ad.argsort(x, axis=0).data, np.argsort(x.data, axis=0))
 
 
 def test_norm():
