@@ -326,7 +326,8 @@ class TorchStatsMethods:
     def histc(self, bins=100, min=0, max=0):
         """A histogram of ``bins`` equal bins over ``[min, max]`` (the data's range when
         they are equal, as both 0 by default; widened by 1 each side when that range is
-        one value); entries outside are left out; PyTorch's bin for each entry.  A tensor of this dtype, no gradient, as PyTorch's ``histc``.
+        one value); entries outside are left out; PyTorch's bin for each entry.  A tensor
+        of this dtype, no gradient, as PyTorch's ``histc``.
 
         >>> ad.tensor([1.0, 2.0, 1.0]).histc(bins=4)
         tensor([2., 0., 0., 1.])
