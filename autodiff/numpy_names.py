@@ -111,7 +111,8 @@ def numpy_function_for(public_name: str, numpy_function: Callable, numpy_name: s
 
         def function(*args, **kwargs):
             if "dim" in kwargs or "keepdim" in kwargs:
-                kwargs = _axis_from_dim(public_name, short_name, numpy_name, kwargs)
+                args, kwargs = _axis_from_dim(public_name, short_name, numpy_name, args,
+                                              kwargs)
             if one_array_first and args and type(args[0]) in SEQUENCES and holds_tensor(args[0]):
                 args = (from_nested(args[0]),) + args[1:]      # ad.nanstd([x, y])
             return interop.array_function(numpy_function, args, kwargs)
@@ -123,7 +124,9 @@ def numpy_function_for(public_name: str, numpy_function: Callable, numpy_name: s
     return function
 
 
-def _axis_from_dim(public_name, short_name, numpy_name, kwargs):
+def _axis_from_dim(public_name, short_name, numpy_name, args, kwargs):
+    """``(args, kwargs)`` with PyTorch's ``dim=``/``keepdim=`` read as ``axis=``/
+    ``keepdims=``, a positional axis (``ad.amax(x, 0, keepdim=True)``) included."""
     if short_name not in DIM_ALIASED:
         raise TypeError(
             f"{public_name} is {numpy_name}, which takes NumPy's axis=/keepdims=, not "
@@ -131,10 +134,14 @@ def _axis_from_dim(public_name, short_name, numpy_name, kwargs):
             "; pass axis= (and keepdims=) with NumPy's meaning")
     from .spellings import axis_alias
     kwargs = dict(kwargs)
+    if len(args) > 1:           # each of DIM_ALIASED takes its axis second
+        if "axis" in kwargs:
+            raise TypeError(f"{public_name}: got the axis both by position and as axis=")
+        args, kwargs["axis"] = (args[0],) + tuple(args[2:]), args[1]
     axis, keepdims = axis_alias(public_name, kwargs.pop("axis", None),
                                 kwargs.pop("keepdims", False),
                                 kwargs.pop("dim", None), kwargs.pop("keepdim", None))
-    return dict(kwargs, axis=axis, keepdims=keepdims)
+    return args, dict(kwargs, axis=axis, keepdims=keepdims)
 
 
 def _doc(public_name, numpy_function, numpy_name, recorded):

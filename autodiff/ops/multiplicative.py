@@ -93,7 +93,7 @@ cumprod = defop(
         ">>> ad.cumprod(x).sum().backward(); x.grad      # d/dx of 2 + 2*x1 + 2*x1*3\n"
         "array([1., 8., 0.])",
     x=("running sum of g * products, zeros peeled off one by one", _cumprod_rule),
-    axis=None)
+    axis=None, aliases=TORCH_AXIS_ALIASES)
 
 
 def _exclusive_products(xp, x, axes):
