@@ -136,6 +136,9 @@ def linspace(start, stop, num: int = 50, endpoint: bool = True, dtype=None,
     True
     """
     check_device("linspace", device)
+    if isinstance(dtype, (bool, np.bool_)):
+        raise TypeError(f"linspace: dtype={dtype!r}; the fifth argument here is dtype, where "
+                        "np.linspace's is retstep: pass retstep= by name")
     if isinstance(start, Tensor) or isinstance(stop, Tensor):
         if requires_grad:
             raise TypeError("linspace: requires_grad=True is for a new leaf; with a Tensor "

@@ -65,6 +65,10 @@ def save(obj, path) -> None:
     >>> ad.load("state.ad")
     {'w': tensor([1., 2.]), 'step': 3}
     """
+    if isinstance(obj, (str, os.PathLike)) and not isinstance(path, (str, os.PathLike)) \
+            and not hasattr(path, "write"):
+        raise TypeError(f"save: the path {obj!r} came first; ad.save takes PyTorch's order, "
+                        "ad.save(obj, path) (np.save's is (file, arr))")
     arrays = []
     structure = {"format": _FORMAT, "root": _describe(obj, arrays, "obj")}
     entries = {f"a{k}": array for k, array in enumerate(arrays)}
