@@ -78,13 +78,15 @@ def argsort(input, dim=-1, descending: bool = False, stable: bool = False, *,
             raise TypeError(f"argsort: {name} must be True or False, got {flag!r}; "
                             "ad.argsort takes PyTorch's (input, dim, descending, stable); "
                             "for NumPy's kind= pass it by name, argsort(t, kind=...)")
+    flags = dict(descending=bool(descending), stable=bool(stable) or None)
     if axis is not _NOT_GIVEN:
         if dim != -1:
             raise TypeError(f"argsort: got both axis={axis!r} and dim={dim!r}; they are "
                             "the same argument (NumPy's and PyTorch's name), pass one")
-        dim = axis
-    return tensor_of(input).argsort(dim, kind, descending=bool(descending),
-                                    stable=bool(stable) or None)
+        return tensor_of(input).argsort(axis, kind, **flags)
+    if dim is None:
+        return tensor_of(input).argsort(None, kind, **flags)
+    return tensor_of(input).argsort(kind=kind, dim=dim, **flags)   # (a 0-d input: 0-d)
 
 
 def norm(input, p="fro", dim=None, keepdim: bool = False, dtype=None) -> Tensor:

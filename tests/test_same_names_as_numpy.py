@@ -83,6 +83,8 @@ ALLOWED = {
     ("function", "polyint"): ("as polyadd; a 0-d array as m= raises",
                               _is(input="2d 2d_col 2d_row 0d")),
     ("function", "polydiv"): ("as polyadd", _is(input="2d 2d_col 2d_row")),
+    ("function", "argsort"): ("torch.argsort's: a 0-d input gives a 0-d index (NumPy's "
+                              "a 1-D one) unless axis= is given", _is(input="0d")),
     ("function", "repeat"): ("a 0-d tensor has no axis 0 (NumPy repeats it as 1-D)",
                              _is(input="0d")),
     ("function", "take"): ("float indices raise, saying to convert them (NumPy casts)",
