@@ -79,11 +79,12 @@ def warn_of_numpy_ddof(where: str, dim, ddof, correction, unbiased) -> None:
         "this warning."), ConventionWarning)
 
 
-def warn_if_unpacked_as_torch_pair(name: str) -> None:
-    """Warn, at the user's line, when the two values of ``max``/``min`` over an axis
-    (NumPy's meaning: the values) are unpacked into two names, as PyTorch's
+def warn_if_unpacked_as_torch_pair(name: str, torch_form: str | None = None) -> None:
+    """Warn, at the user's line, when the two values of ``max``/``min``/``median`` over
+    an axis (NumPy's meaning: the values) are unpacked into two names, as PyTorch's
     ``_, predicted = torch.max(out, 1)`` unpacks its ``(values, indices)``: with a
-    batch of two that runs, and gives the values of the second row, not indices."""
+    batch of two that runs, and gives the values of the second row, not indices.
+    ``torch_form`` says how to write PyTorch's pair (default: ``max(x, dim=1)``)."""
     from .tape_drop import called_function, unpacks_into, user_frame, warn_at
     frame = user_frame()
     # (the user's line must be the call of max itself: not, say, a compiled step that
@@ -93,8 +94,9 @@ def warn_if_unpacked_as_torch_pair(name: str) -> None:
         warn_at(frame, (
             f"{name}(x, axis) is NumPy's {name}: the values only, and this line unpacks its "
             f"two values into two names, as PyTorch's {name}(x, 1) unpacks (values, "
-            f"indices). For PyTorch's pair write {name}(x, dim=1) (or x.arg{name}(1) for "
-            f"the indices)."), ConventionWarning)
+            f"indices). For PyTorch's pair write "
+            f"{torch_form or f'{name}(x, dim=1) (or x.arg{name}(1) for the indices)'}."),
+            ConventionWarning)
 
 
 def variance_in_torch_form(where: str):

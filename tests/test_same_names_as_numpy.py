@@ -347,3 +347,20 @@ def test_argsort_takes_numpys_axis_and_kind():
     np.testing.assert_array_equal(ad.argsort(ad.tensor(x), None).data, np.argsort(x, None))
     with pytest.raises(TypeError, match="both axis=1 and dim=0"):
         ad.argsort(ad.tensor(x), 0, axis=1)
+
+
+def test_median_unpacked_as_pytorchs_pair_warns_at_the_line():
+    """``ad.median(x, 1)`` is NumPy's values; PyTorch's ``torch.median(x, 1)`` is
+    ``(values, indices)``, so unpacking two rows' medians into two names warns."""
+    x = ad.tensor(np.arange(8.0).reshape(2, 4))
+    with pytest.warns(ad.ConventionWarning, match=r"x.median\(dim=1\)") as caught:
+        first, second = ad.median(x, 1)
+    assert caught[0].filename == __file__
+    np.testing.assert_array_equal([first.item(), second.item()], np.median(x.data, 1))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        medians = ad.median(x, 1)                # one name: no warning
+        np.testing.assert_array_equal(medians.data, [1.5, 5.5])
+        values, indices = x.median(dim=1)        # PyTorch's lower median and its index
+        np.testing.assert_array_equal(values.data, [1.0, 5.0])
+        np.testing.assert_array_equal(indices.data, [1, 1])
