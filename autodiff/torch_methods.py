@@ -341,7 +341,11 @@ class TorchMethods:
         tensor([ 0.        , -1.09861229])
         """
         from .ops.elementwise import clip, log, log1p
-        x = self if eps is None else clip(self, eps, 1 - eps)
+        if eps is None or eps <= 0.5:
+            x = self if eps is None else clip(self, eps, 1 - eps)
+        else:       # an empty [eps, 1 - eps]: PyTorch's order, eps below it, 1 - eps above
+            from .ops.elementwise import where
+            x = where(self < eps, eps, where(self > 1 - eps, 1 - eps, self))
         return log(x) - log1p(-x)
 
     def nan_to_num(self, nan=0.0, posinf=None, neginf=None):

@@ -91,9 +91,6 @@ ALLOWED = {
     ("function", "topk"): ("as the method", _is(input="0d")),
     ("method", "diff"): ("diff(n=0) along a dim the tensor lacks raises",
                          _is(input="1d", keywords={"dim": 1})),
-    ("method", "logit"): ("eps=1 (above 0.5) clamps to the empty [1, 0]: PyTorch gives "
-                          "+inf, NumPy's clip -inf", _is(second=[1])),
-    ("function", "logit"): ("as the method", _is(second=[1])),
     ("method", "polygamma"): ("PyTorch's trigamma is accurate to ~1e-9 here, ours to "
                               "1e-16 (mpmath): compared to 1e-8 below", _is(second=[1])),
 }
@@ -249,3 +246,19 @@ def test_dim_and_keepdim_with_a_positional_axis():
         assert difference(_plain(ours), _plain(torch.cumprod(torch.from_numpy(x), dim=dim))) \
             is None
     assert ad.gradcheck(lambda t: ad.cumprod(t, dim=1).sum(), [x])
+
+
+def test_logit_with_eps_above_a_half_as_pytorch():
+    """[eps, 1 - eps] is empty: PyTorch puts what is below eps at eps, the rest at
+    1 - eps (a clip would give the opposite end); values and gradients agree."""
+    x = np.array([0.1, 0.3, 0.5, 0.65, 0.9])
+    for eps in (0.2, 0.5, 0.6, 1.0):
+        ours = ad.tensor(x, requires_grad=True)
+        theirs = torch.tensor(x, requires_grad=True)
+        with np.errstate(all="ignore"):
+            value = ours.logit(eps)
+            value.sum().backward()
+        expected = theirs.logit(eps)
+        expected.sum().backward()
+        np.testing.assert_allclose(value.data, expected.detach().numpy(), rtol=1e-14)
+        np.testing.assert_allclose(ours.grad, theirs.grad.numpy(), rtol=1e-14)
