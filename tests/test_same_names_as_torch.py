@@ -1,10 +1,11 @@
 """The names the library takes from PyTorch agree with PyTorch's: every public
 ``ad.<name>`` that is ``torch.<name>`` but not a NumPy name (those keep NumPy's
 meaning, tests/test_same_names_as_numpy.py), with ``argsort`` (PyTorch's arguments),
-and every Tensor method that is a ``torch.Tensor`` method but not an ndarray method,
-called on generated float64 inputs (1-D, 2-D, a size-1 dim, 0-d) with default
-arguments, a second argument of a few kinds and ``dim=0/1/-1``, ``keepdim=True``: the
-same values (to 1e-12), dtype and shape as PyTorch's, or both raise.
+and every Tensor method that is a ``torch.Tensor`` method (those that are ndarray
+methods too keep NumPy's meaning where the two differ, as listed), called on
+generated float64 inputs (1-D, 2-D, a size-1 dim, 0-d) with default arguments, a
+second argument of a few kinds and ``dim=0/1/-1``, ``keepdim=True``: the same values
+(to 1e-12), dtype and shape as PyTorch's, or both raise.
 
 The meant differences are in ``ALLOWED`` with their reason; an entry that no call
 needs any more fails."""
@@ -91,6 +92,30 @@ ALLOWED = {
     ("function", "topk"): ("as the method", _is(input="0d")),
     ("method", "diff"): ("diff(n=0) along a dim the tensor lacks raises",
                          _is(input="1d", keywords={"dim": 1})),
+    # Tensor methods that are ndarray methods too: NumPy's meaning where PyTorch's
+    # differs, or a clear error where the call does not say which (README)
+    ("method", "argsort"): ("ndarray.argsort(0) of a 0-d tensor is NumPy's 1-D index "
+                            "(dim=0 gives PyTorch's 0-d one)", _is(input="0d")),
+    ("method", "cumsum"): ("as argsort: cumsum(0) of a 0-d tensor is NumPy's (1,)",
+                           _is(input="0d", keywords={})),
+    ("method", "cumprod"): ("as cumsum", _is(input="0d", keywords={})),
+    ("method", "mean"): ZERO_D_DIM,
+    ("method", "max"): ("max(0) is NumPy's axis (values) and PyTorch's dim ((values, "
+                        "indices)), max(other) PyTorch's maximum: raises, saying what to "
+                        "write", _is(second=["float", 0, -1, 1])),
+    ("method", "min"): ("as max", _is(second=["float", 0, -1, 1])),
+    ("method", "nonzero"): ("NumPy's tuple or PyTorch's (n, ndim) array: as_tuple= is "
+                            "required", ANY),
+    ("method", "repeat"): ("repeat(n) repeats entries in NumPy and tiles in PyTorch: "
+                           "raises where both read the arguments", ANY),
+    ("method", "sort"): ("NumPy sorts in place, PyTorch returns (values, indices): raises "
+                         "unless dim=/axis=/descending= say which", ANY),
+    ("method", "squeeze"): ("squeeze of an axis of size > 1 raises (NumPy's error; "
+                            "PyTorch does nothing)", ANY),
+    ("method", "resize"): ("ndarray.resize: in place, returning None", _is(input="0d")),
+    ("method", "std"): ("NumPy's ddof=0 default; with dim= and no correction= it warns, "
+                        "ad.ConventionWarning (README)", ANY),
+    ("method", "var"): ("as std", ANY),
     ("method", "polygamma"): ("PyTorch's trigamma is accurate to ~1e-9 here, ours to "
                               "1e-16 (mpmath): compared to 1e-8 below", _is(second=[1])),
 }
@@ -104,7 +129,7 @@ SHARED_FUNCTIONS = sorted(
 SHARED_METHODS = sorted(
     name for name in dir(ad.Tensor)
     if not name.startswith("_") and not name.endswith("_") and name not in NOT_COMPARED
-    and callable(getattr(torch.Tensor, name, None)) and not hasattr(np.ndarray, name))
+    and callable(getattr(torch.Tensor, name, None)))
 
 
 def _plain(result):
