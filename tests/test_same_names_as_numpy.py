@@ -364,3 +364,21 @@ def test_median_unpacked_as_pytorchs_pair_warns_at_the_line():
         values, indices = x.median(dim=1)        # PyTorch's lower median and its index
         np.testing.assert_array_equal(values.data, [1.0, 5.0])
         np.testing.assert_array_equal(indices.data, [1, 1])
+
+
+def test_sort_and_keepdims_max_unpacked_as_pytorchs_pair_warn():
+    """``ad.sort(x)`` is NumPy's sorted copy and ``ad.max(x, 1, True)`` the values with
+    the axis kept; PyTorch's give ``(values, indices)``: unpacking two rows warns."""
+    x = ad.tensor(np.arange(8.0).reshape(2, 4)[:, ::-1])
+    with pytest.warns(ad.ConventionWarning, match=r"ad.sort\(x, dim=-1\)"):
+        first, second = ad.sort(x)
+    np.testing.assert_array_equal(first.data, np.sort(x.data)[0])
+    with pytest.warns(ad.ConventionWarning, match=r"max\(x, dim=1\)"):
+        first, second = ad.max(x, 1, True)
+    assert first.shape == (1,)                           # a row of the (2, 1) values
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        low, high = ad.sort(ad.tensor([2.0, 1.0]))      # NumPy's idiom for a pair
+        assert (low.item(), high.item()) == (1.0, 2.0)
+        values, indices = ad.sort(x, dim=-1)             # PyTorch's pair
+        np.testing.assert_array_equal(indices.data, [[3, 2, 1, 0]] * 2)

@@ -131,7 +131,11 @@ def sort(a, axis=-1, kind=None, order=None, *, stable=None, dim=None,
     _check_axis("sort", a, axis)
     # np.argsort on the Tensor itself: ad.compile then computes it again at each replay
     permutation = np.argsort(tensor_of(a), axis=axis, kind=kind, stable=stable)
-    return permute_along_axis(a, permutation, axis)
+    result = permute_along_axis(a, permutation, axis)
+    if result.ndim > 1 and result.shape[0] == 2:       # (not lo, hi = ad.sort(pair))
+        from ..spellings import warn_if_unpacked_as_torch_pair
+        warn_if_unpacked_as_torch_pair("sort", "ad.sort(x, dim=-1) or x.sort(dim=-1)")
+    return result
 
 
 @implements(np.partition)

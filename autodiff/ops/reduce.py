@@ -172,7 +172,7 @@ def _extreme_forward(reduce):
     def forward(x, axis=None, keepdims=False):
         try:
             result = reduce(x, axis=axis, keepdims=keepdims)
-            if axis is not None and not keepdims and result.shape[:1] == (2,):
+            if axis is not None and result.shape[:1] == (2,):   # (keepdims: max(x, 1, True))
                 warn_if_unpacked_as_torch_pair(reduce.__name__)
             return result
         except ValueError as error:
