@@ -110,6 +110,11 @@ def numpy_function_for(public_name: str, numpy_function: Callable, numpy_name: s
         one_array_first = short_name not in TAKES_A_SEQUENCE
 
         def function(*args, **kwargs):
+            if (short_name in DIM_ALIASED and len(args) > 2
+                    and isinstance(args[2], (bool, np.bool_))):
+                raise TypeError(
+                    f"{public_name}(x, axis, {args[2]!r}): NumPy's third argument is out=, "
+                    "PyTorch's keepdim; pass keepdim= (or keepdims=) by name")
             if "dim" in kwargs or "keepdim" in kwargs:
                 args, kwargs = _axis_from_dim(public_name, short_name, numpy_name, args,
                                               kwargs)

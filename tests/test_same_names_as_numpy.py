@@ -382,3 +382,14 @@ def test_sort_and_keepdims_max_unpacked_as_pytorchs_pair_warn():
         assert (low.item(), high.item()) == (1.0, 2.0)
         values, indices = ad.sort(x, dim=-1)             # PyTorch's pair
         np.testing.assert_array_equal(indices.data, [[3, 2, 1, 0]] * 2)
+
+
+@pytest.mark.parametrize("name", ["all", "any", "amax", "amin", "argmax", "argmin"])
+def test_pytorchs_positional_keepdim_raises_naming_it(name):
+    """``torch.amax(x, 1, True)`` keeps the dim; NumPy's third argument is ``out=``
+    (NumPy's own error says neither): the error names keepdim=."""
+    x = ad.tensor(INPUTS["2d"])
+    with pytest.raises(TypeError, match=rf"ad.{name}\(x, axis, True\).*keepdim="):
+        getattr(ad, name)(x, 1, True)
+    kept = getattr(ad, name)(x, 1, keepdim=True)
+    np.testing.assert_array_equal(kept.data, getattr(np, name)(INPUTS["2d"], 1, keepdims=True))
