@@ -1,0 +1,80 @@
+"""Small PyTorch-parity pieces: ``where(cond)``, bfloat16 refusals, int seeds given as
+``rng=``/``generator=``, checked against torch where it is installed."""
+
+import numpy as np
+import pytest
+
+import autodiff as ad
+
+
+CONDITIONS = [np.array([[True, False, True], [False, False, True]]),
+              np.array([0.0, 2.0, 0.0, -1.0]), np.array(True), np.array(False),
+              np.zeros((2, 0, 3), bool)]
+
+
+@pytest.mark.parametrize("condition", CONDITIONS, ids=lambda c: f"{c.dtype}{c.shape}")
+def test_where_with_only_a_condition_matches_torch(condition):
+    torch = pytest.importorskip("torch")
+    ours = ad.where(ad.tensor(condition))
+    theirs = torch.where(torch.from_numpy(condition))
+    assert isinstance(ours, tuple) and len(ours) == len(theirs)
+    for mine, expected in zip(ours, theirs):
+        assert isinstance(mine, ad.Tensor) and mine.dtype == np.int64
+        assert mine.shape == tuple(expected.shape) and mine.tolist() == expected.tolist()
+
+
+def test_where_with_only_a_condition_is_nonzero_and_the_three_argument_form_is_kept():
+    x = ad.tensor(np.array([-1.0, 2.0, 3.0]), requires_grad=True)
+    (positions,) = ad.where(x > 0)
+    assert positions.tolist() == np.nonzero(x.data > 0)[0].tolist() == [1, 2]
+    picked = ad.where(x > 0, x, 0.0)
+    picked.sum().backward()
+    assert picked.tolist() == [0.0, 2.0, 3.0] and x.grad.tolist() == [0.0, 1.0, 1.0]
+
+
+def test_compile_refuses_where_with_only_a_condition_by_name():
+    step = ad.compile(lambda x: (x * ad.where(x > 0)[0]).sum())
+    with pytest.raises(ad.TraceError, match=r"ad\.where at .*depends on the values"):
+        step(ad.tensor(np.array([1.0, -1.0, 2.0])))
+
+
+@pytest.mark.parametrize("convert", [lambda t: t.bfloat16(), lambda t: t.to("bfloat16"),
+                                     lambda t: t.to("cpu", dtype="bfloat16"),
+                                     lambda t: t.to(dtype="bfloat16")])
+def test_bfloat16_on_a_tensor_says_numpy_has_none_and_what_to_use(convert):
+    t = ad.tensor([1.0, 2.0])
+    with pytest.raises(TypeError, match=r"NumPy has no bfloat16.*half\(\).*float\(\)"):
+        convert(t)
+
+
+def test_torch_bfloat16_on_a_tensor_is_refused_with_the_same_advice():
+    torch = pytest.importorskip("torch")
+    with pytest.raises(TypeError, match=r"^to: NumPy has no bfloat16.*half\(\)"):
+        ad.tensor([1.0]).to(torch.bfloat16)
+
+
+@pytest.mark.parametrize("make, name", [
+    (lambda seed: ad.nn.Linear(2, 3, rng=seed), "Linear"),
+    (lambda seed: ad.nn.Dropout(0.5, rng=seed), "Dropout"),
+    (lambda seed: ad.randn(3, generator=seed), "randn"),
+    (lambda seed: ad.nn.init.normal_(ad.tensor(np.zeros(3)), rng=seed), "normal_"),
+    (lambda seed: list(ad.data.RandomSampler(range(4), generator=seed)), "RandomSampler"),
+])
+def test_int_seeds_follow_manual_seeds_rule(make, name):
+    for seed in (-2 ** 63 - 1, 2 ** 64):
+        with pytest.raises(ValueError, match=rf"^{name}: the seed {seed} is out of range; "
+                                             r"it must be an int from -2\*\*63 to 2\*\*64 - 1"):
+            make(seed)
+    make(-2 ** 63), make(2 ** 64 - 1)
+    with pytest.raises(ValueError, match=r"^manual_seed: the seed .* is out of range; it must"):
+        ad.manual_seed(2 ** 64)
+
+
+def test_a_negative_int_seed_is_its_twos_complement_as_manual_seed():
+    a = ad.nn.Linear(3, 2, rng=-1).weight.data
+    b = ad.nn.Linear(3, 2, rng=2 ** 64 - 1).weight.data
+    assert np.array_equal(a, b)
+    assert not np.array_equal(a, ad.nn.Linear(3, 2, rng=1).weight.data)
+    ad.manual_seed(-1)
+    first = ad.randn(4)
+    assert np.array_equal(first.data, ad.randn(4, generator=-1).data)
