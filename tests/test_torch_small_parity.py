@@ -78,3 +78,63 @@ def test_a_negative_int_seed_is_its_twos_complement_as_manual_seed():
     ad.manual_seed(-1)
     first = ad.randn(4)
     assert np.array_equal(first.data, ad.randn(4, generator=-1).data)
+
+
+def _half_the_gradient(x):
+    return (x * x.detach()).sum()           # the tape sees x, not x ** 2
+
+
+def test_gradcheck_raise_exception_false_returns_false_as_torch():
+    x = np.array([0.3, -1.2, 2.0])
+    assert ad.gradcheck(_half_the_gradient, [x], raise_exception=False) is False
+    assert ad.gradcheck(lambda t: (t * t).sum(), [x], raise_exception=False) is True
+    with pytest.raises(ad.GradcheckError, match=r"input 0, entry \(2,\): analytic 2, "
+                                                r"numerical 4"):
+        ad.gradcheck(_half_the_gradient, [x])
+    with pytest.raises(TypeError, match="no input is floating-point"):
+        ad.gradcheck(lambda t: t, [np.array([1, 2])], raise_exception=False)
+    torch = pytest.importorskip("torch")
+    wrong = torch.tensor(x, requires_grad=True)
+    assert torch.autograd.gradcheck(_half_the_gradient, [wrong], raise_exception=False) is False
+    with pytest.raises(RuntimeError, match="Jacobian mismatch for output 0 with respect to "
+                                           "input 0"):     # (torch's GradcheckError)
+        torch.autograd.gradcheck(_half_the_gradient, [wrong])
+
+
+def _cube_whose_backward_is_off_the_tape(function_base):
+    class Cube(function_base):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x ** 3
+
+        @staticmethod
+        def backward(ctx, grad):
+            (x,) = ctx.saved_tensors
+            constant = getattr(x, "detach", lambda: x)()    # (an ndarray outside create_graph)
+            return grad * 3 * constant ** 2     # right first, zero second derivative
+    return Cube.apply
+
+
+def test_gradgradcheck_takes_grad_outputs_and_raise_exception():
+    x = np.array([0.5, -1.0, 2.0])
+    upstream = np.array([1.0, -2.0, 0.5])
+    assert ad.gradgradcheck(lambda t: t ** 3, [x], grad_outputs=upstream)
+    assert ad.gradgradcheck(lambda t: t ** 3, [x], (ad.tensor(upstream),))
+    assert ad.gradgradcheck(lambda t: ad.sin(t) * t, [x], grad_outputs=upstream)
+    cube = _cube_whose_backward_is_off_the_tape(ad.Function)
+    assert ad.gradcheck(cube, [x])
+    assert ad.gradgradcheck(cube, [x], grad_outputs=upstream, raise_exception=False) is False
+    with pytest.raises(ad.GradcheckError, match=r"input 0, entry \(2, 2\): analytic 0, "
+                                                r"numerical 6"):
+        ad.gradgradcheck(cube, [x], grad_outputs=upstream)
+    with pytest.raises(ValueError, match=r"grad_outputs has shape \(2,\).*output's shape \(3,\)"):
+        ad.gradgradcheck(lambda t: t ** 3, [x], grad_outputs=np.ones(2))
+    with pytest.raises(TypeError, match=r"grad_outputs must be an array.*eps="):
+        ad.gradgradcheck(lambda t: t ** 3, [x], 1e-6)
+    torch = pytest.importorskip("torch")
+    xt = torch.tensor(x, requires_grad=True)
+    assert torch.autograd.gradgradcheck(lambda t: t ** 3, [xt], torch.tensor(upstream))
+    torch_cube = _cube_whose_backward_is_off_the_tape(torch.autograd.Function)
+    assert torch.autograd.gradgradcheck(torch_cube, [xt], torch.tensor(upstream),
+                                        raise_exception=False) is False
