@@ -88,6 +88,7 @@ from .transforms import grad, value_and_grad, vjp, jacobian, jacrev, hvp
 from .forward import jvp, jacfwd, hessian
 from .vmap import vmap
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck, numerical_grad
+from .printing import set_printoptions
 
 __version__ = "0.1.0"
 

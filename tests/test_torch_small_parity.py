@@ -138,3 +138,68 @@ def test_gradgradcheck_takes_grad_outputs_and_raise_exception():
     torch_cube = _cube_whose_backward_is_off_the_tape(torch.autograd.Function)
     assert torch.autograd.gradgradcheck(torch_cube, [xt], torch.tensor(upstream),
                                         raise_exception=False) is False
+
+
+@pytest.fixture
+def print_defaults():
+    yield
+    ad.set_printoptions(profile="default")
+    torch = __import__("sys").modules.get("torch")
+    if torch is not None:
+        torch.set_printoptions(profile="default")
+
+
+def _values_text(text):
+    return text[text.index("[") - 1:text.rindex("]") + 1].replace("\n", " ")
+
+
+@pytest.mark.parametrize("values", [[1.0, -2.5, 1e-120], [1.0, -2.5, 1e10], [0.5, 3.0],
+                                    [-1e-7, 2e5]])
+@pytest.mark.parametrize("sci_mode", [True, False])
+def test_sci_mode_and_precision_print_as_torch(values, sci_mode, print_defaults):
+    torch = pytest.importorskip("torch")
+    ad.set_printoptions(precision=3, sci_mode=sci_mode)
+    torch.set_printoptions(precision=3, sci_mode=sci_mode)
+    ours = repr(ad.tensor(np.array(values)))
+    theirs = repr(torch.tensor(values, dtype=torch.float64))
+    assert _values_text(ours) == _values_text(theirs)
+
+
+def test_threshold_and_edgeitems_show_the_entries_torch_shows(print_defaults):
+    torch = pytest.importorskip("torch")
+    ad.set_printoptions(threshold=5, edgeitems=2)
+    torch.set_printoptions(threshold=5, edgeitems=2)
+    ours, theirs = repr(ad.tensor(np.arange(10))), repr(torch.arange(10))
+    assert ours.split() == theirs.split() == ["tensor([0,", "1,", "...,", "8,", "9])"]
+    ad.set_printoptions(profile="full")
+    assert repr(ad.tensor(np.arange(1001))).count(",") == 1000
+
+
+def test_print_options_leave_numpy_alone_and_profile_default_restores(print_defaults):
+    before = repr(np.array([1.123456789, 2.0]))
+    default = repr(ad.tensor([1.123456789, 2.0]))
+    ad.set_printoptions(precision=2)
+    assert repr(ad.tensor([1.123456789, 2.0])) == "tensor([1.12, 2.  ])"
+    assert repr(ad.nn.Parameter(np.array([1.123456789]))).startswith("Parameter([1.12]")
+    assert repr(np.array([1.123456789, 2.0])) == before
+    ad.set_printoptions(sci_mode=True)                  # precision stays, as in torch
+    assert repr(ad.tensor([1.5])) == "tensor([1.50e+00])"
+    ad.set_printoptions(profile="short")
+    assert repr(ad.tensor([1.123456789, 2.0])) == "tensor([1.12, 2.  ])"
+    ad.set_printoptions(profile="default")
+    assert repr(ad.tensor([1.123456789, 2.0])) == default
+    ad.set_printoptions(linewidth=20)
+    assert max(map(len, repr(ad.tensor(np.arange(12.0))).splitlines())) <= 20
+    with np.printoptions(precision=3):                  # unset options follow NumPy's
+        ad.set_printoptions(profile="default")
+        assert repr(ad.tensor([1.123456789])) == "tensor([1.123])"
+
+
+@pytest.mark.parametrize("kwargs, error", [
+    ({"profile": "long"}, ValueError), ({"precision": -1}, ValueError),
+    ({"threshold": 2.5}, ValueError), ({"sci_mode": "yes"}, TypeError),
+    ({"linewidth": 0}, ValueError)])
+def test_set_printoptions_refuses_bad_values_by_name(kwargs, error, print_defaults):
+    name = next(iter(kwargs))
+    with pytest.raises(error, match=rf"set_printoptions: {name}"):
+        ad.set_printoptions(**kwargs)

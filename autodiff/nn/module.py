@@ -17,6 +17,7 @@ from typing import Iterator
 import numpy as np
 
 from ..compile import hooks as _hooks
+from ..printing import format_values
 from ..compile.hooks import replayed, replayed_function
 from ..generator import Generator, checked_seed, default_generator
 from ..tensor import Tensor
@@ -143,7 +144,7 @@ class Parameter(Tensor):
     def __repr__(self):
         if _tensor_module.shown_hook is not None:      # ad.compile traces (not replayed)
             _tensor_module.shown_hook(self)
-        body = np.array2string(self.data, separator=", ", prefix="Parameter(")
+        body = format_values(self.data, "Parameter(")
         extras = "" if self.data.dtype == np.float64 else f", dtype={self.data.dtype}"
         if self.name is not None:
             extras += f", name={self.name!r}"
