@@ -203,3 +203,46 @@ def test_set_printoptions_refuses_bad_values_by_name(kwargs, error, print_defaul
     name = next(iter(kwargs))
     with pytest.raises(error, match=rf"set_printoptions: {name}"):
         ad.set_printoptions(**kwargs)
+
+
+LEGACY = ["FloatTensor", "DoubleTensor", "LongTensor", "IntTensor", "BoolTensor"]
+
+
+@pytest.mark.parametrize("name", LEGACY)
+@pytest.mark.parametrize("args", [([1, 0, 2],), ([[1.7, -2.0]],), (np.array([0.5, 3.0]),),
+                                  (np.array(3.0),), (2, 3), (4,), ()],
+                         ids=["ints", "floats", "array", "0-d array", "shape", "length", "none"])
+def test_legacy_constructors_match_torch(name, args):
+    torch = pytest.importorskip("torch")
+    ours, theirs = getattr(ad, name)(*args), getattr(torch, name)(*args)
+    assert isinstance(ours, ad.Tensor) and ours.shape == tuple(theirs.shape)
+    assert ours.dtype == theirs.numpy().dtype
+    if args and not isinstance(args[0], int):           # (torch leaves a shape's uninitialised)
+        assert ours.tolist() == theirs.tolist()
+    else:
+        assert not ours.data.any()                       # zeros here
+
+
+@pytest.mark.parametrize("name", LEGACY)
+def test_isinstance_of_a_legacy_constructor_checks_the_dtype_as_torch(name):
+    torch = pytest.importorskip("torch")
+    for dtype in (np.float32, np.float64, np.int64, np.int32, np.bool_):
+        ours = isinstance(ad.tensor(np.zeros(2, dtype)), getattr(ad, name))
+        assert ours == isinstance(torch.from_numpy(np.zeros(2, dtype)), getattr(torch, name))
+    assert not isinstance(np.zeros(2), getattr(ad, name))
+    converted = ad.tensor([1.5, -2.0]).type(getattr(ad, name))
+    assert converted.tolist() == torch.tensor([1.5, -2.0]).type(getattr(torch, name)).tolist()
+
+
+def test_legacy_constructors_refuse_what_they_cannot_make_by_name():
+    with pytest.raises(TypeError, match=r"FloatTensor: takes data .* got \(int, float\)"):
+        ad.FloatTensor(2, 3.0)
+    with pytest.raises(TypeError, match=r"FloatTensor: takes data .* got \(float\)"):
+        ad.FloatTensor(2.5)
+    with pytest.raises(ValueError, match="LongTensor: the data holds NaN"):
+        ad.LongTensor(np.array([1.0, np.nan]))
+    with pytest.raises(ValueError, match=r"IntTensor: a negative dimension in the shape \(2, -1\)"):
+        ad.IntTensor(2, -1)
+    with pytest.raises(ValueError, match="DoubleTensor: device 'cuda' is not available"):
+        ad.DoubleTensor([1.0], device="cuda")
+    assert ad.DoubleTensor([1.0], device="cpu").tolist() == [1.0]
