@@ -246,3 +246,43 @@ def test_legacy_constructors_refuse_what_they_cannot_make_by_name():
     with pytest.raises(ValueError, match="DoubleTensor: device 'cuda' is not available"):
         ad.DoubleTensor([1.0], device="cuda")
     assert ad.DoubleTensor([1.0], device="cpu").tolist() == [1.0]
+
+
+@pytest.mark.parametrize("shape, sparsity", [((100, 40), 0.1), ((7, 3), 0.5), ((5, 2), 0.0),
+                                             ((4, 3), 1.0), ((9, 6), 0.34)])
+def test_sparse_zeroes_per_column_as_torch(shape, sparsity):
+    torch = pytest.importorskip("torch")
+    ours = ad.nn.init.sparse_(ad.nn.Parameter(np.ones(shape)), sparsity, rng=0).data
+    theirs = torch.nn.init.sparse_(torch.ones(shape, dtype=torch.float64), sparsity).numpy()
+    assert ours.shape == theirs.shape
+    assert (ours == 0).sum(axis=0).tolist() == (theirs == 0).sum(axis=0).tolist()
+
+
+def test_sparse_draws_the_rest_from_a_normal_of_the_given_std():
+    std = 0.05
+    w = ad.nn.init.sparse_(ad.nn.Parameter(np.empty((400, 300))), 0.25, std=std, rng=3).data
+    assert ((w == 0).sum(axis=0) == 100).all()
+    kept = w[w != 0]
+    assert kept.size == 300 * 300
+    assert abs(kept.std() - std) < 0.01 * std and abs(kept.mean()) < 0.01 * std
+    zero_rows = [set(np.flatnonzero(w[:, c] == 0)) for c in range(3)]
+    assert zero_rows[0] != zero_rows[1] != zero_rows[2]            # chosen per column
+    again = ad.nn.init.sparse_(np.empty((400, 300)), 0.25, std=std, generator=3)
+    assert np.array_equal(again, w)
+
+
+def test_sparse_on_a_linear_weight_and_its_transpose():
+    layer = ad.nn.Linear(6, 4)                      # weight (in, out) = (6, 4)
+    ad.nn.init.sparse_(layer.weight, 0.5, rng=0)
+    assert ((layer.weight.data == 0).sum(axis=0) == 3).all()        # per output unit
+    ad.nn.init.sparse_(layer.weight.data.T, 0.5, rng=0)            # PyTorch's (out, in)
+    assert ((layer.weight.data == 0).sum(axis=1) == 2).all()        # per input, as torch
+
+
+def test_sparse_refuses_what_torch_would_silently_misread():
+    with pytest.raises(ValueError, match=r"init.sparse_: only 2-d .* shape \(2, 3, 4\)"):
+        ad.nn.init.sparse_(np.zeros((2, 3, 4)), 0.1)
+    with pytest.raises(ValueError, match="init.sparse_: sparsity is the fraction .* got -0.1"):
+        ad.nn.init.sparse_(np.zeros((2, 3)), -0.1)
+    with pytest.raises(ValueError, match="init.sparse_: std must be >= 0"):
+        ad.nn.init.sparse_(np.zeros((2, 3)), 0.1, std=-1.0)
