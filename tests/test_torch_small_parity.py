@@ -57,11 +57,12 @@ def test_torch_bfloat16_on_a_tensor_is_refused_with_the_same_advice():
     (lambda seed: ad.nn.Linear(2, 3, rng=seed), "Linear"),
     (lambda seed: ad.nn.Dropout(0.5, rng=seed), "Dropout"),
     (lambda seed: ad.randn(3, generator=seed), "randn"),
-    (lambda seed: ad.nn.init.normal_(ad.tensor(np.zeros(3)), rng=seed), "normal_"),
+    (lambda seed: ad.nn.init.normal_(ad.tensor(np.zeros(3)), rng=seed), "init.normal_"),
+    (lambda seed: ad.nn.init.sparse_(np.zeros((3, 2)), 0.5, generator=seed), "init.sparse_"),
     (lambda seed: list(ad.data.RandomSampler(range(4), generator=seed)), "RandomSampler"),
 ])
 def test_int_seeds_follow_manual_seeds_rule(make, name):
-    for seed in (-2 ** 63 - 1, 2 ** 64):
+    for seed in (-2 ** 63 - 1, 2 ** 64, 2 ** 70):
         with pytest.raises(ValueError, match=rf"^{name}: the seed {seed} is out of range; "
                                              r"it must be an int from -2\*\*63 to 2\*\*64 - 1"):
             make(seed)
