@@ -235,11 +235,20 @@ def test_isinstance_of_a_legacy_constructor_checks_the_dtype_as_torch(name):
     assert converted.tolist() == torch.tensor([1.5, -2.0]).type(getattr(torch, name)).tolist()
 
 
+def test_a_torch_size_is_a_shape_as_in_torch():
+    torch = pytest.importorskip("torch")
+    assert ad.LongTensor(torch.Size([2, 3])).shape == (2, 3)
+
+
 def test_legacy_constructors_refuse_what_they_cannot_make_by_name():
     with pytest.raises(TypeError, match=r"FloatTensor: takes data .* got \(int, float\)"):
         ad.FloatTensor(2, 3.0)
     with pytest.raises(TypeError, match=r"FloatTensor: takes data .* got \(float\)"):
         ad.FloatTensor(2.5)
+    with pytest.raises(TypeError, match=r"FloatTensor: a tuple of ints is ambiguous.*"
+                                        r"FloatTensor\(\*shape\)"):
+        ad.FloatTensor(ad.zeros(2, 3).size())
+    assert ad.FloatTensor((2.5, 1)).tolist() == [2.5, 1.0]     # not ints: data, as PyTorch
     with pytest.raises(ValueError, match="LongTensor: the data holds NaN"):
         ad.LongTensor(np.array([1.0, np.nan]))
     with pytest.raises(ValueError, match=r"IntTensor: a negative dimension in the shape \(2, -1\)"):
