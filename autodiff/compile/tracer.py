@@ -275,11 +275,11 @@ class Tracer:
                 id(module), module.training))
             readonly.hold_buffers(self.held, module)
 
-    def on_numpy_result(self, fn, args, kwargs, result):
+    def on_numpy_result(self, fn, args, kwargs, result, name=None):
         """A NumPy function without gradient (``np.argmax``, ``np.any`` ...) ran on
         traced values: a replay computes it again; one whose result's size depends on
-        the values (``np.nonzero``) is refused."""
-        name = f"np.{getattr(fn, '__name__', fn)}"
+        the values (``np.nonzero``) is refused, by ``name`` if given."""
+        name = name or f"np.{getattr(fn, '__name__', fn)}"
         if isinstance(result, (tuple, list)) or fn in (np.argwhere, np.flatnonzero):
             raise TraceError(
                 f"compile: {name} at {user_line()} gives arrays whose size depends on the "
