@@ -35,7 +35,7 @@ from .layout import FULL, OUTER, SCALAR, ancestors, elements, infer, is_flat, sp
 from .loop_kernel import OP_KINDS as _OP_KINDS
 from .loop_kernel import FusedKernel, close, finish_kernel  # noqa: F401  (FusedKernel: re-exported)
 from .optimize import eliminate_dead_code, output_refs
-from .plan import Instr, Plan, Ref
+from .plan import Instr, Plan, Ref, in_c_order, is_broadcast
 from .stash import plan_stashes
 from .symbolic import Expr, Node, Sym, Unfusable, evaluate, run_symbolic
 
@@ -167,7 +167,8 @@ def _output_ok(layout, out) -> bool:
 
 # ----- pieces --------------------------------------------------------------------------
 
-def piece_of(instr, plan: Plan, values: dict, memo: dict | None = None) -> Piece | None:
+def piece_of(instr, plan: Plan, values: dict, memo: dict | None = None,
+             strict: bool = False) -> Piece | None:
     """``instr`` as an expression, or None when it is not a loop over elements (or
     its expression does not give the step's own result on the traced values).
 
@@ -175,12 +176,27 @@ def piece_of(instr, plan: Plan, values: dict, memo: dict | None = None) -> Piece
     read (a long chain repeats a few steps thousands of times): the symbolic run
     cannot depend on values, so the same code on the same shapes, dtypes and
     constants gives the same expression, checked once.
+
+    A step whose traced result was not in C order stays NumPy's, and so does one that
+    reduces a value that was not (a loop writes and sums in C order).  ``strict``
+    (some traced value was not in C order) also keeps broadcast results out of loops:
+    a loop writes them out in C order, which would change the order of a NumPy
+    step's result that reads them.
     """
     if instr.kind not in _FUSABLE_KINDS or len(instr.outs) != 1 or instr.effect:
         return None
     slot = plan.slots[instr.outs[0]]
-    if slot.dtype is None:
+    if slot.dtype is None or not _slot_in_c_order(plan, values, instr.outs[0], strict):
         return None
+    piece = _piece(instr, plan, values, memo)
+    if piece is None or not _reductions_follow_c_order(piece, plan, values):
+        return None
+    return piece
+
+
+def _piece(instr, plan, values, memo):
+    """``piece_of`` without the memory-order checks (what the memo may hold)."""
+    slot = plan.slots[instr.outs[0]]
     key, order = _memo_key(instr, plan) if memo is not None else (None, None)
     if key is not None and key in memo:
         known = memo[key]
@@ -199,6 +215,25 @@ def piece_of(instr, plan: Plan, values: dict, memo: dict | None = None) -> Piece
     if key is not None:
         memo[key] = None if piece is None else piece.renamed(instr, order, template=True)
     return piece
+
+
+def _slot_in_c_order(plan, values, slot, strict=False) -> bool:
+    """The traced value of ``slot`` was in C order (``plan.in_c_order``; a value the
+    trace did not keep, a rule's before ``sum_to``, has it noted in its slot); with
+    ``strict``, a broadcast value does not count as C order."""
+    value = values.get(slot)
+    if value is None:
+        return plan.slots[slot].c_order and not (strict and plan.slots[slot].broadcast)
+    return in_c_order(value) and not (strict and is_broadcast(value))
+
+
+
+def _reductions_follow_c_order(piece, plan, values) -> bool:
+    """A piece that reduces reads only values in C order."""
+    nodes = piece.expr.nodes
+    if not any(nodes[k].kind == "reduce" for k in piece.needed):
+        return True
+    return all(_slot_in_c_order(plan, values, s) for s in piece.reads)
 
 
 def _memo_key(instr, plan):
@@ -342,10 +377,11 @@ def _group(plan, values):
     open_groups: dict = {}              # size -> the group still accepting pieces
     groups: list[Group] = []
     memo: dict = {}
+    strict = not all(_slot_in_c_order(plan, values, s.index) for s in plan.slots)
     seeds = {i.outs[0]: True for i in plan.instrs if i.kind == "ones" and not i.effect
              and int(np.prod(plan.slots[i.outs[0]].shape)) < SEED_ELEMENTS}
     for position, instr in enumerate(plan.instrs):
-        piece = piece_of(instr, plan, values, memo)
+        piece = piece_of(instr, plan, values, memo, strict)
         if piece is None:
             if instr.effect and instr.kind != "clear_grad":
                 open_groups.clear()

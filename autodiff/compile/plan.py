@@ -24,6 +24,29 @@ class Slot:
     shape: tuple
     dtype: Any
     source: str = "computed"   # "input", "captured" (a tensor's .data), "constant"
+    c_order: bool = True       # the traced value was laid out in C order (in_c_order)
+    broadcast: bool = False    # ... and was a broadcast view (a stride of 0)
+
+
+def in_c_order(array) -> bool:
+    """False for a traced value NumPy laid out in another order than C's (a Fortran or
+    transposed array, a strided slice): eager steps' results follow their inputs'
+    order (``order='K'``), and a sum runs through memory in that order, so a loop
+    (which writes C order and sums rows in C order) would round differently.
+    Broadcast views (a stride of 0) and what is not an array count as C order.
+
+    >>> in_c_order(np.ones((3, 2)).T), in_c_order(np.broadcast_to(np.ones(2), (3, 2)))
+    (False, True)
+    """
+    if array.__class__ is not np.ndarray or array.ndim < 2 or array.flags.c_contiguous:
+        return True
+    return 0 in array.strides
+
+
+def is_broadcast(array) -> bool:
+    """``array`` is a broadcast view (not C-contiguous, a stride of 0)."""
+    return array.__class__ is np.ndarray and not array.flags.c_contiguous and \
+        0 in array.strides
 
 
 @dataclass
