@@ -17,8 +17,8 @@ import autodiff as ad
 from autodiff.nn import functional as F
 from ulp_compare import assert_few_ulp
 
-N, C = 5, 3
-TARGETS = np.array([0, 2, 1, 2, 0])
+N, C = 11, 3
+TARGETS = np.array([0, 2, 1, 2, 0, 1, 1, 2, 0, 0, 2])
 REGRESSION = np.linspace(-1.0, 1.0, N * C).reshape(N, C)
 
 

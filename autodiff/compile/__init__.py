@@ -315,10 +315,10 @@ def signature(args, kwargs) -> tuple:
             # a tensor with a graph (an op's output) is refused by the trace, so one
             # that had none at the trace must not replay the plan made for a leaf
             part = ("T", value.data.shape, value.data.dtype.str, value.requires_grad,
-                    value._node is not None)
+                    value._node is not None, memory_order(value.data))
             ident = id(value)
         elif isinstance(value, np.ndarray):
-            part = ("A", value.shape, value.dtype.str)
+            part = ("A", value.shape, value.dtype.str, memory_order(value))
             ident = id(value)
         elif value is None or isinstance(value, (bool, int, float, complex, str, np.generic)):
             part = (type(value).__name__, _value_key(value))
@@ -332,6 +332,25 @@ def signature(args, kwargs) -> tuple:
             part = part + (seen.setdefault(ident, position),)
         parts.append((position, part))
     return tuple(parts)
+
+
+def memory_order(array) -> str:
+    """How ``array`` lies in memory, as far as NumPy's results depend on it: eager
+    results follow their inputs' order and sums run through memory, so a plan traced
+    on C-ordered arrays is not replayed for Fortran-ordered ones (it traces again).
+
+    >>> memory_order(np.ones((2, 3))), memory_order(np.ones((2, 3)).T)
+    ('C', 'F')
+    """
+    flags = array.flags
+    if flags.c_contiguous:
+        return "C"
+    if flags.f_contiguous:
+        return "F"
+    strides = array.strides
+    by_stride = sorted(range(array.ndim), key=lambda axis: -abs(strides[axis]))
+    zero = "".join("0" if s == 0 else "." for s in strides)
+    return f"strided {by_stride} {zero}"
 
 
 def _signature_change(before, after) -> str | None:
@@ -355,6 +374,9 @@ def _part_text(part) -> str:
     if kind in ("T", "A"):
         what = "a tensor" if kind == "T" else "an array"
         text = f"{what} of shape {part[1]} {np.dtype(part[2]).name}"
+        order = part[5] if kind == "T" else part[3]
+        if order != "C":
+            text += " in Fortran order" if order == "F" else " as a strided view"
         if kind == "T":
             text += " with a graph" if part[4] else (
                 " that requires grad" if part[3] else "")

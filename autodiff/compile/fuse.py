@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import kernels
 from ..ops.shape import sum_to_array
 from .layout import FULL, OUTER, SCALAR, ancestors, elements, infer, is_flat, splits
 from .loop_kernel import OP_KINDS as _OP_KINDS
@@ -188,10 +189,39 @@ def piece_of(instr, plan: Plan, values: dict, memo: dict | None = None,
     slot = plan.slots[instr.outs[0]]
     if slot.dtype is None or not _slot_in_c_order(plan, values, instr.outs[0], strict):
         return None
+    if _eager_ran_rows_kernel(instr, plan, values):
+        return None
     piece = _piece(instr, plan, values, memo)
     if piece is None or not _reductions_follow_c_order(piece, plan, values):
         return None
     return piece
+
+
+#: Steps that eager execution runs with a Numba kernel of ``kernels`` on large enough
+#: C-ordered arrays: the kernel sums a row in its own (vectorized) order, which a
+#: loop (NumPy's pairwise order) does not reproduce, so such a step stays the kernel's.
+_ROWS_KERNEL_STEPS = {("op", "softmax"): 1, ("op", "log_softmax"): 1,
+                      ("rule", "softmax.x"): 2, ("rule", "log_softmax.x"): 2}
+
+
+def _eager_ran_rows_kernel(instr, plan, values) -> bool:
+    arrays = _ROWS_KERNEL_STEPS.get((instr.kind, instr.label))
+    if arrays is None:
+        return False
+    refs = [a for a in instr.args if a.__class__ is Ref][:arrays]
+    traced = [_traced_layout(plan, values, r.index) for r in refs]
+    return kernels.rows_kernel_applies(*traced[:1], instr.kwargs.get("axis", -1), *traced[1:])
+
+
+def _traced_layout(plan, values, slot):
+    """The traced array of ``slot``, or one of its shape, dtype and layout."""
+    value = values.get(slot)
+    if value is not None:
+        return value
+    info = plan.slots[slot]
+    if info.c_order and not info.broadcast:
+        return np.empty(info.shape, info.dtype)
+    return np.broadcast_to(np.empty((), info.dtype), info.shape)
 
 
 def _piece(instr, plan, values, memo):
