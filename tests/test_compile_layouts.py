@@ -135,3 +135,50 @@ def test_layouts_replay_like_eager(name, layouts, fuse):
         for k, (p, want) in enumerate(zip(params, grads)):
             same(p.grad, want, f"call {call}: gradient of {'wbs'[k]}")
         same(x_compiled.grad, x_eager.grad, f"call {call}: gradient of x")
+
+
+# ----- test_compile.py's random programs, on unusual layouts ------------------------
+
+#: What a fused loop computes with its own functions (a few ulp from NumPy's).
+_OWN_FUNCTIONS = ("exp", "tanh", "sigmoid", "sin", "cos")
+
+
+def _loops_compute_own_functions(compiled) -> bool:
+    kernels = [line for line in str(compiled.plan).splitlines() if " kernel k" in line]
+    return any(name in line for line in kernels for name in _OWN_FUNCTIONS)
+
+
+@pytest.mark.parametrize("fuse", [False, True])
+@pytest.mark.parametrize("layout", ["fortran", "transposed", "sliced", "broadcast"])
+@pytest.mark.parametrize("seed", [*range(10), 49])
+def test_random_programs_on_unusual_layouts_replay_like_eager(seed, layout, fuse):
+    """Bitwise, except within a few ulp when a fused loop computes exp, tanh, sin ...."""
+    from test_compile import _random_program, _run
+    rng = np.random.default_rng(seed)
+    steps = _random_program(rng)
+    w = ad.tensor(_layout(rng.normal(size=(4, 3)), "fortran" if layout != "c" else "c"),
+                  requires_grad=True)
+    b = ad.tensor(rng.normal(size=3))
+
+    def step(x):
+        w.grad = None
+        loss = _run(steps, x, w, b)
+        loss.backward()
+        return loss, w.grad
+
+    compiled = ad.compile(step, fuse=fuse)
+    for call in range(3):
+        x = _layout(rng.normal(size=(4, 3)), layout)
+        x_eager, x_compiled = (ad.tensor(x, requires_grad=True) for _ in range(2))
+        loss, grad = step(x_eager)
+        grad = None if grad is None else grad.copy()
+        loss2, grad2 = compiled(x_compiled)
+        few_ulp = fuse and _loops_compute_own_functions(compiled)
+        for got, want in [(loss2.data, loss.data), (grad2, grad),
+                          (x_compiled.grad, x_eager.grad)]:
+            if got is None or want is None:
+                assert got is want
+            elif few_ulp:
+                assert_few_ulp(got, want, what=f"call {call}")
+            else:
+                assert got.tobytes() == want.tobytes(), f"call {call}: {got} != {want}"
