@@ -182,3 +182,54 @@ def test_random_programs_on_unusual_layouts_replay_like_eager(seed, layout, fuse
                 assert_few_ulp(got, want, what=f"call {call}")
             else:
                 assert got.tobytes() == want.tobytes(), f"call {call}: {got} != {want}"
+
+
+# ----- size-1 axes and 0-d inputs, broadcast against (3, 3) and (3,) parameters -------
+
+ONES = np.ones((3, 3))
+SMALL_FUNCTIONS = {
+    "matmul_or_scale": lambda x, w, b: (x @ w).sum() if x.shape == (1, 3) else (x * w).sum(),
+    "square_mean": lambda x, w, b: ((x * b) ** 2).mean(),
+    "abs_diff": lambda x, w, b: ad.abs(x - b).sum(),
+    "max_rows": lambda x, w, b: ad.max(x * w, axis=1).sum(),
+    "var_cols": lambda x, w, b: ad.var(x * w, axis=0).sum(),
+    "std_rows": lambda x, w, b: ad.std(x + w, axis=1).sum(),
+    "mse": lambda x, w, b: F.mse_loss(x * w, ONES),
+    "max_min": lambda x, w, b: (ad.maximum(x, b) * ad.minimum(x, w)).sum(),
+    "where": lambda x, w, b: ad.where(x * w > 0, w, x * 0.5).sum(),
+    "clip": lambda x, w, b: (ad.clip(x * w, -0.3, 0.3) + b).mean(),
+    "relu": lambda x, w, b: F.relu(x * w + b).sum(),
+    "column_sums_max": lambda x, w, b: (x * w).sum(axis=0).max(),
+    "cumsum": lambda x, w, b: (ad.cumsum(x * w, axis=1) * b).sum(),
+    "layer_norm": lambda x, w, b: (F.layer_norm(x * w, (3,)) * b).sum(),
+}
+
+
+@pytest.mark.parametrize("fuse", [False, True])
+@pytest.mark.parametrize("w_layout", ["c", "fortran"])
+@pytest.mark.parametrize("shape", [(1, 3), (3, 1), (1, 1), ()])
+@pytest.mark.parametrize("name", sorted(SMALL_FUNCTIONS))
+def test_size_one_and_0d_inputs_replay_like_eager_bitwise(name, shape, w_layout, fuse):
+    loss_of = SMALL_FUNCTIONS[name]
+    rng = np.random.default_rng(abs(hash((name, shape, w_layout))) % 2**32)
+    w = ad.tensor(_layout(rng.normal(size=(3, 3)), w_layout), requires_grad=True)
+    b = ad.tensor(rng.normal(size=3), requires_grad=True)
+
+    def step(x):
+        w.grad = b.grad = None
+        loss = loss_of(x, w, b)
+        loss.backward()
+        return loss
+
+    compiled = ad.compile(step, fuse=fuse)
+    for call in range(3):
+        x = rng.normal(size=shape)
+        x_eager, x_compiled = (ad.tensor(x, requires_grad=True) for _ in range(2))
+        want = [step(x_eager).data, w.grad, b.grad, x_eager.grad]
+        want = [None if a is None else a.copy() for a in want]
+        got = [compiled(x_compiled).data, w.grad, b.grad, x_compiled.grad]
+        for g, e in zip(got, want):
+            if e is None:                       # a parameter the loss does not use
+                assert g is None
+            else:
+                assert g.tobytes() == e.tobytes(), f"call {call}: {g} != {e}"
