@@ -63,6 +63,27 @@ def test_a_new_memory_order_traces_again():
     assert compiled.traces == 3
 
 
+def test_a_captured_tensor_given_an_array_in_another_order_traces_again():
+    rng = np.random.default_rng(6)
+    w = ad.tensor(rng.normal(size=(20, 3)), requires_grad=True)
+
+    def step(x):
+        w.grad = None
+        loss = ad.abs(w * 2.0 - x).sum()
+        loss.backward()
+        return loss
+
+    compiled = ad.compile(step)
+    compiled(rng.normal(size=(20, 3)))
+    for _ in range(6):
+        w.data = np.asfortranarray(rng.normal(size=(20, 3)))
+        x = rng.normal(size=(20, 3))
+        want = [step(x).data, w.grad.copy()]
+        got = [compiled(x).data, w.grad.copy()]
+        assert [_bits(a) for a in got] == [_bits(a) for a in want]
+    assert compiled.traces == 2
+
+
 def test_signature_change_names_the_memory_order():
     from autodiff.compile import _signature_change, signature
     change = _signature_change(signature((np.ones((2, 3)),), {}),

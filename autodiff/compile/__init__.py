@@ -110,7 +110,7 @@ from .fused_optim import fuse_optimizer_steps
 from .gemm_update import fold_updates_into_products
 from .loss_head import fuse_loss_heads
 from .optimize import eliminate_dead_code, same_arrays
-from .plan import Plan
+from .plan import Plan, memory_order
 from .replay import build, note_replay_error
 from .install import installed
 from .not_replayed import (NotReplayedWarning, array_sums, arrays_reached, numbers_reached,
@@ -332,25 +332,6 @@ def signature(args, kwargs) -> tuple:
             part = part + (seen.setdefault(ident, position),)
         parts.append((position, part))
     return tuple(parts)
-
-
-def memory_order(array) -> str:
-    """How ``array`` lies in memory, as far as NumPy's results depend on it: eager
-    results follow their inputs' order and sums run through memory, so a plan traced
-    on C-ordered arrays is not replayed for Fortran-ordered ones (it traces again).
-
-    >>> memory_order(np.ones((2, 3))), memory_order(np.ones((2, 3)).T)
-    ('C', 'F')
-    """
-    flags = array.flags
-    if flags.c_contiguous:
-        return "C"
-    if flags.f_contiguous:
-        return "F"
-    strides = array.strides
-    by_stride = sorted(range(array.ndim), key=lambda axis: -abs(strides[axis]))
-    zero = "".join("0" if s == 0 else "." for s in strides)
-    return f"strided {by_stride} {zero}"
 
 
 def _signature_change(before, after) -> str | None:

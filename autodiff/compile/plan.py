@@ -26,6 +26,7 @@ class Slot:
     source: str = "computed"   # "input", "captured" (a tensor's .data), "constant"
     c_order: bool = True       # the traced value was laid out in C order (in_c_order)
     broadcast: bool = False    # ... and was a broadcast view (a stride of 0)
+    memory_order: str = "C"    # of a captured tensor's array (memory_order)
 
 
 def in_c_order(array) -> bool:
@@ -41,6 +42,26 @@ def in_c_order(array) -> bool:
     if array.__class__ is not np.ndarray or array.ndim < 2 or array.flags.c_contiguous:
         return True
     return 0 in array.strides
+
+
+def memory_order(array) -> str:
+    """How ``array`` lies in memory, as far as NumPy's results depend on it: eager
+    results follow their inputs' order and sums run through memory, so a plan traced
+    on C-ordered arrays is not replayed for Fortran-ordered ones (it traces again:
+    arguments by the signature, captured tensors' arrays by ``why_plan_does_not_fit``).
+
+    >>> memory_order(np.ones((2, 3))), memory_order(np.ones((2, 3)).T)
+    ('C', 'F')
+    """
+    flags = array.flags
+    if flags.c_contiguous:
+        return "C"
+    if flags.f_contiguous:
+        return "F"
+    strides = array.strides
+    by_stride = sorted(range(array.ndim), key=lambda axis: -abs(strides[axis]))
+    zero = "".join("0" if s == 0 else "." for s in strides)
+    return f"strided {by_stride} {zero}"
 
 
 def is_broadcast(array) -> bool:

@@ -37,7 +37,7 @@ from . import refusals
 from .refusals import TraceError
 from .effects import Buffer, CallWith, SameShape, write_clamp, write_item, write_update
 from .outputs import output_template
-from .plan import Instr, Plan, Ref, Slot, in_c_order, is_broadcast
+from .plan import Instr, Plan, Ref, Slot, in_c_order, is_broadcast, memory_order
 from . import fresh_leaves, hyperparameters, literals, readonly
 from .provenance import entry_frame, passed_in, python_numbers, user_line
 from .provenance import leaf_label as _leaf_label
@@ -128,6 +128,8 @@ class Tracer:
         shape = getattr(value, "shape", ())
         dtype = getattr(value, "dtype", None)
         self.slots.append(Slot(index, tuple(shape), dtype, source))
+        if source == "captured" and value.__class__ is np.ndarray:
+            self.slots[index].memory_order = memory_order(value)
         if value is not None:
             if bind:                        # later uses of this array read this slot
                 self.by_id[id(value)] = index
