@@ -88,6 +88,8 @@ from .transforms import grad, value_and_grad, vjp, jacobian, jacrev, hvp
 from .forward import jvp, jacfwd, hessian
 from .vmap import vmap
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck, numerical_grad
+from .printing import set_printoptions
+from .legacy_tensors import BoolTensor, DoubleTensor, FloatTensor, IntTensor, LongTensor
 
 __version__ = "0.1.0"
 

@@ -31,14 +31,16 @@ def _made(label, fn, *args, **kwargs):
     return _tensor(made(label, fn, args, kwargs))
 
 
-def to_arguments(where: str, args: tuple, dtype=None, device=None):
+def to_arguments(where: str, args: tuple, dtype=None, device=None, stored="values"):
     """The dtype that ``to(*args, dtype=, device=)`` asks for (None: keep it), from a
     dtype, a dtype name, a tensor or array (its dtype) and a device, which must be the
-    CPU.
+    CPU.  bfloat16 is refused, saying the ``stored`` things cannot be in it.
 
     >>> to_arguments("to", ("cpu", np.float32))
     <class 'numpy.float32'>
     """
+    if any(is_bfloat16(arg) for arg in (*args, dtype)):     # ("bfloat16" is no device)
+        raise bfloat16_error(where, stored)
     for arg in args:
         if _is_device(arg):
             device = arg if device is None else device
@@ -50,6 +52,21 @@ def to_arguments(where: str, args: tuple, dtype=None, device=None):
         raise ValueError(f"{where}: device {str(device)!r} is not available; arrays live in "
                          "NumPy, on the CPU (to('cpu') is accepted and does nothing)")
     return dtype
+
+
+def bfloat16_error(where: str, stored: str = "values") -> TypeError:
+    """What ``to("bfloat16")`` and ``bfloat16()`` raise: NumPy has no such dtype."""
+    return TypeError(f"{where}: NumPy has no bfloat16 dtype, so {stored} cannot be "
+                     f"stored in it; use half() (float16) for 16-bit {stored}, or float() "
+                     "(float32)")
+
+
+def is_bfloat16(value) -> bool:
+    """Whether ``value`` names bfloat16: ``"bfloat16"``, ``torch.bfloat16`` (a
+    torch.dtype) or ml_dtypes' bfloat16 (a type)."""
+    if not isinstance(value, (str, type, np.dtype)) and type(value).__name__ != "dtype":
+        return False
+    return str(getattr(value, "__name__", value)).rsplit(".", 1)[-1] == "bfloat16"
 
 
 def _is_device(value) -> bool:
@@ -227,6 +244,11 @@ class ArrayMethods:
     def double(self):
         """``astype(np.float64)``, as PyTorch's ``double()`` (recorded)."""
         return self.astype(np.float64)
+
+    def bfloat16(self):
+        """PyTorch's ``bfloat16()``, which cannot exist here: NumPy has no bfloat16, so
+        it raises ``TypeError`` naming ``half()`` (float16) and ``float()`` instead."""
+        raise bfloat16_error("bfloat16")
 
     def long(self):
         """``astype(np.int64)``, as PyTorch's ``long()`` (no gradient)."""

@@ -12,6 +12,7 @@ from typing import Iterator, NamedTuple
 
 import numpy as np
 
+from .generator import checked_seed
 from .data_loader import (DataLoader, Subset, TensorDataset, default_collate, default_convert,
                           random_split)
 from .data_samplers import (BatchSampler, RandomSampler, Sampler, SequentialSampler,
@@ -33,7 +34,7 @@ def _rng(seed, where="data") -> np.random.Generator:
                              or not isinstance(seed, (int, np.integer))):
         raise TypeError(f"{where}: seed must be an int or a np.random.Generator, got "
                         f"{type(seed).__name__} {seed!r}")
-    return np.random.default_rng(seed)
+    return np.random.default_rng(None if seed is None else checked_seed(seed, where))
 
 
 def _positive(value, what, where):

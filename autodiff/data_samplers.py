@@ -14,7 +14,7 @@ from typing import Iterator
 
 import numpy as np
 
-from .generator import Generator
+from .generator import Generator, checked_seed
 
 
 def _generator(seed, where) -> np.random.Generator:
@@ -29,7 +29,7 @@ def _generator(seed, where) -> np.random.Generator:
         raise TypeError(f"{where}: seed must be None, an int, an ad.Generator or a "
                         f"np.random.Generator (so must generator=), got "
                         f"{type(seed).__name__} {seed!r}")
-    return np.random.default_rng(seed)
+    return np.random.default_rng(checked_seed(seed, where))
 
 
 def _positive_int(value, what, where) -> int:

@@ -260,8 +260,9 @@ def chosen_rng(where: str, rng, generator):
         return None
     if isinstance(rng, Generator):
         return rng.numpy_generator()
-    if (isinstance(rng, (int, np.integer)) and not isinstance(rng, bool)) \
-            or isinstance(rng, np.random.Generator):
+    if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
+        return checked_seed(rng, where)         # (PyTorch's range, as manual_seed)
+    if isinstance(rng, np.random.Generator):
         return rng
     raise TypeError(f"{where}: {name}= must be an ad.Generator, a np.random.Generator or "
                     f"an int seed, got {type(rng).__module__}.{type(rng).__name__}")

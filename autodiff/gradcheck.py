@@ -118,16 +118,20 @@ def analytic_jacobian(func: Callable, inputs: Sequence) -> list[np.ndarray]:
 
 
 def gradcheck(func: Callable, inputs: Sequence, eps: float = 1e-6, atol: float = 1e-5,
-              rtol: float = 1e-3) -> bool:
+              rtol: float = 1e-3, *, raise_exception: bool = True) -> bool:
     """Check every gradient of ``func`` at ``inputs`` against central differences.
 
-    Returns True, or raises ``GradcheckError`` listing the worst mismatches.  Use
-    float64 inputs: float32 round-off swamps the finite differences.  Integer inputs
-    are passed through as constants (indices); with no float input it raises
-    ``TypeError`` rather than pass vacuously.
+    Returns True, or raises ``GradcheckError`` listing the worst mismatches (which
+    input, which entry); with ``raise_exception=False`` (PyTorch's) it returns False
+    instead.  Use float64 inputs: float32 round-off swamps the finite differences.
+    Integer inputs are passed through as constants (indices); with no float input it
+    raises ``TypeError`` rather than pass vacuously, whatever ``raise_exception``.
 
     >>> ad.gradcheck(lambda x: ad.tanh(x).sum(), [np.array([0.3, -1.2])])
     True
+    >>> ad.gradcheck(lambda x: ad.tensor(x.data ** 2).sum(), [np.array([1.0])],
+    ...              raise_exception=False)
+    False
     """
     items, _ = _as_list(inputs)
     _check_float_inputs(items)
@@ -148,6 +152,8 @@ def gradcheck(func: Callable, inputs: Sequence, eps: float = 1e-6, atol: float =
             index = np.unravel_index(flat, excess.shape)
             if excess[index] > 0:
                 problems.append((excess[index], k, index, a[index], n[index]))
+    if problems and not raise_exception:
+        return False
     if problems:
         problems.sort(key=lambda p: -p[0])
         lines = [f"  input {k}, entry {tuple(int(i) for i in index)}: analytic {av:.10g}, "
@@ -216,21 +222,33 @@ def _randomness_hint(func, items, problems):
     return ""
 
 
-def gradgradcheck(func: Callable, inputs: Sequence, eps: float = 1e-6, atol: float = 1e-5,
-                  rtol: float = 1e-3, seed: int = 0) -> bool:
+def gradgradcheck(func: Callable, inputs: Sequence, grad_outputs=None, *, eps: float = 1e-6,
+                  atol: float = 1e-5, rtol: float = 1e-3, seed: int = 0,
+                  raise_exception: bool = True) -> bool:
     """Check second derivatives: gradcheck of the vector-Jacobian product of ``func``.
 
-    The VJP with a random upstream gradient ``u`` is computed with
-    ``create_graph=True`` and differentiated again, with respect to the inputs and ``u``.
+    The VJP with an upstream gradient ``u`` is computed with ``create_graph=True`` and
+    differentiated again, with respect to the inputs and ``u``.  ``u`` is
+    ``grad_outputs`` (PyTorch's: an array or tensor shaped like ``func``'s output, or a
+    one-element sequence of it; a tensor that does not require grad is held constant,
+    as in PyTorch), else random normal values drawn with ``seed``.
+    ``raise_exception=False`` returns False instead of raising ``GradcheckError``.
+
+    >>> ad.gradgradcheck(lambda x: x ** 3, [np.array([0.5, -1.0])],
+    ...                  grad_outputs=np.array([1.0, 2.0]))
+    True
     """
     items, _ = _as_list(inputs)
     items = [_raw(x) for x in items]
     out_shape = _evaluate(func, items).shape
-    u0 = np.random.default_rng(seed).standard_normal(out_shape)
+    if grad_outputs is None:
+        upstream, checked = np.random.default_rng(seed).standard_normal(out_shape), True
+    else:
+        upstream, checked = _upstream(grad_outputs, out_shape)
     from .ops.shape import concatenate, reshape
 
     def vjp(*args):
-        *xs, u = args
+        *xs, u = args if checked else (*args, upstream)
         # Finite differences call this under no_grad with plain inputs; the inner VJP
         # still needs a tape, so record it and make the inputs differentiable.
         xs = [Tensor(x.data, requires_grad=True)
@@ -246,4 +264,26 @@ def gradgradcheck(func: Callable, inputs: Sequence, eps: float = 1e-6, atol: flo
                      for g, x in zip(grads, wrt)]
             return concatenate(parts)
 
-    return gradcheck(vjp, items + [u0], eps=eps, atol=atol, rtol=rtol)
+    return gradcheck(vjp, items + [upstream] if checked else items, eps=eps, atol=atol,
+                     rtol=rtol, raise_exception=raise_exception)
+
+
+def _upstream(grad_outputs, out_shape):
+    """``grad_outputs`` as an array of the output's shape, and whether to check the
+    gradient with respect to it (not for a tensor that does not require grad)."""
+    if isinstance(grad_outputs, (list, tuple)):
+        if len(grad_outputs) != 1:
+            raise ValueError(f"gradgradcheck: got {len(grad_outputs)} grad_outputs for a "
+                             "function with one output; pass one array or tensor")
+        grad_outputs = grad_outputs[0]
+    if not isinstance(grad_outputs, (Tensor, np.ndarray)):
+        raise TypeError(f"gradgradcheck: grad_outputs must be an array or tensor shaped like "
+                        f"the output {out_shape}, got {type(grad_outputs).__name__}; eps, "
+                        "atol and rtol are keyword arguments (eps=...)")
+    upstream = _raw(grad_outputs)
+    if upstream.shape != out_shape or upstream.dtype.kind != "f":
+        raise ValueError(f"gradgradcheck: grad_outputs has shape {upstream.shape} and dtype "
+                         f"{upstream.dtype}; it must be floating-point with the output's "
+                         f"shape {out_shape}")
+    checked = not (isinstance(grad_outputs, Tensor) and not grad_outputs.requires_grad)
+    return upstream, checked

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Union
 import numpy as np
 
 from .devices import check_device
+from .printing import format_values
 from .tape_drop import (  # noqa: F401
     TapeDropWarning, called_by_name, converted_for_indices, tape_drop)
 from .grad_attr import grad_property, root_grad
@@ -292,7 +293,7 @@ class Tensor(OperatorMethods, PyTorchMethods, SelectionMethods, ArrayMethods, Ar
         if shown_hook is not None:
             shown_hook(self)
         data = self.data
-        body = np.array2string(data, separator=", ", prefix="tensor(")
+        body = format_values(data, "tensor(")
         extras = []
         if data.size == 0 and data.ndim != 1:
             extras.append(f"shape={data.shape}")        # (NumPy's repr says it too)

@@ -303,13 +303,17 @@ class TorchShapeMethods:
     def type(self, dtype=None):
         """With no argument, PyTorch's type name of the dtype (``'torch.DoubleTensor'``
         for float64; ``'numpy.<dtype>'`` for a dtype PyTorch does not have); with a
-        dtype (or such a name), the tensor converted to it (``astype``).
+        dtype (or such a name, or a legacy constructor such as ``ad.FloatTensor``), the
+        tensor converted to it (``astype``).
 
         >>> ad.tensor([1.0]).type(), ad.tensor([1.0]).type(np.float32).dtype
         ('torch.DoubleTensor', dtype('float32'))
         """
         if dtype is None:
             return _TYPE_NAMES.get(self.dtype, f"numpy.{self.dtype}")
+        from .legacy_tensors import LegacyTensorType
+        if isinstance(dtype, LegacyTensorType):
+            dtype = dtype.values_dtype
         if isinstance(dtype, str) and dtype.startswith("torch."):
             if dtype not in _TYPE_DTYPES:
                 raise TypeError(f"type: unknown type name {dtype!r}; pass a dtype or one of "

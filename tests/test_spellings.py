@@ -352,12 +352,17 @@ def test_masked_fill_keeps_the_tensors_dtype_as_pytorch():
         ad.tensor(np.array([1, 2, 3])).masked_fill(mask, np.nan)
 
 
-def test_where_with_one_argument_is_refused_with_or_without_grad():
+def test_where_with_one_argument_gives_the_indices_with_or_without_grad():
     t = ad.tensor(np.arange(9.0).reshape(3, 3), requires_grad=True)
     for mode in (ad.enable_grad, ad.no_grad):
-        with mode(), pytest.raises(TypeError, match=r"with one argument, where gives the "
-                                                    r"indices.*np\.nonzero\(cond\)"):
-            ad.where(t > 5)
+        with mode():
+            rows, cols = ad.where(t > 5)
+        assert isinstance(rows, ad.Tensor) and rows.dtype == np.int64
+        assert not rows.requires_grad
+        assert (rows.tolist(), cols.tolist()) == tuple(i.tolist() for i in np.nonzero(t.data > 5))
+    with pytest.raises(TypeError, match=r"where takes a condition and two values.*got 2 "
+                                        r"arguments"):
+        ad.where(t > 5, t)
 
 
 def test_a_running_sum_of_a_0d_tensor_along_dim_0_is_0d_as_pytorch():

@@ -110,7 +110,7 @@ from .fused_optim import fuse_optimizer_steps
 from .gemm_update import fold_updates_into_products
 from .loss_head import fuse_loss_heads
 from .optimize import eliminate_dead_code, same_arrays
-from .plan import Plan
+from .plan import Plan, memory_order
 from .replay import build, note_replay_error
 from .install import installed
 from .not_replayed import (NotReplayedWarning, array_sums, arrays_reached, numbers_reached,
@@ -318,10 +318,10 @@ def signature(args, kwargs) -> tuple:
             # a tensor with a graph (an op's output) is refused by the trace, so one
             # that had none at the trace must not replay the plan made for a leaf
             part = ("T", value.data.shape, value.data.dtype.str, value.requires_grad,
-                    value._node is not None)
+                    value._node is not None, memory_order(value.data))
             ident = id(value)
         elif isinstance(value, np.ndarray):
-            part = ("A", value.shape, value.dtype.str)
+            part = ("A", value.shape, value.dtype.str, memory_order(value))
             ident = id(value)
         elif value is None or isinstance(value, (bool, int, float, complex, str, np.generic)):
             part = (type(value).__name__, _value_key(value))
@@ -358,6 +358,9 @@ def _part_text(part) -> str:
     if kind in ("T", "A"):
         what = "a tensor" if kind == "T" else "an array"
         text = f"{what} of shape {part[1]} {np.dtype(part[2]).name}"
+        order = part[5] if kind == "T" else part[3]
+        if order != "C":
+            text += " in Fortran order" if order == "F" else " as a strided view"
         if kind == "T":
             text += " with a graph" if part[4] else (
                 " that requires grad" if part[3] else "")

@@ -19,6 +19,7 @@ import numpy as np
 from ..tensor import Tensor
 from .hyperparameters import same_value
 from .not_replayed import reachable
+from .plan import memory_order
 from .provenance import nested_items
 from .tracer import TraceError
 
@@ -221,7 +222,8 @@ def why_plan_does_not_fit(plan) -> str | None:
     values, a captured tensor's array its shape or dtype (``p.data = ...``), a module
     its ``training`` flag or another setting, a module was given a new tensor,
     submodule or function (``model.fc = nn.Linear(...)``), a name of the function
-    another object, or a captured tensor its ``requires_grad``."""
+    another object, or a captured tensor its ``requires_grad`` or its array's memory
+    order (``plan.memory_order``)."""
     for obj, attribute, value in plan.flags:
         now = getattr(obj, attribute, _MISSING)
         if not same_value(now, value):
@@ -239,6 +241,9 @@ def why_plan_does_not_fit(plan) -> str | None:
         if data.shape != slots[slot].shape or data.dtype != slots[slot].dtype:
             return (f"a captured tensor's array changed from {slots[slot].shape} "
                     f"{slots[slot].dtype} to {data.shape} {data.dtype}")
+        if memory_order(data) != slots[slot].memory_order:
+            return (f"a captured tensor's array changed its memory order "
+                    f"({slots[slot].memory_order} -> {memory_order(data)})")
     for slot, crc in plan.checksums.items():
         if checksum(plan.constant_values[slot]) != crc:
             op, line = plan.constant_sites.get(slot, ("an op", "?"))

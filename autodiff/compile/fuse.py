@@ -30,12 +30,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import kernels
 from ..ops.shape import sum_to_array
 from .layout import FULL, OUTER, SCALAR, ancestors, elements, infer, is_flat, splits
 from .loop_kernel import OP_KINDS as _OP_KINDS
 from .loop_kernel import FusedKernel, close, finish_kernel  # noqa: F401  (FusedKernel: re-exported)
 from .optimize import eliminate_dead_code, output_refs
-from .plan import Instr, Plan, Ref
+from .plan import Instr, Plan, Ref, in_c_order, is_broadcast
 from .stash import plan_stashes
 from .symbolic import Expr, Node, Sym, Unfusable, evaluate, run_symbolic
 
@@ -167,7 +168,8 @@ def _output_ok(layout, out) -> bool:
 
 # ----- pieces --------------------------------------------------------------------------
 
-def piece_of(instr, plan: Plan, values: dict, memo: dict | None = None) -> Piece | None:
+def piece_of(instr, plan: Plan, values: dict, memo: dict | None = None,
+             strict: bool = False) -> Piece | None:
     """``instr`` as an expression, or None when it is not a loop over elements (or
     its expression does not give the step's own result on the traced values).
 
@@ -175,12 +177,56 @@ def piece_of(instr, plan: Plan, values: dict, memo: dict | None = None) -> Piece
     read (a long chain repeats a few steps thousands of times): the symbolic run
     cannot depend on values, so the same code on the same shapes, dtypes and
     constants gives the same expression, checked once.
+
+    A step whose traced result was not in C order stays NumPy's, and so does one that
+    reduces a value that was not (a loop writes and sums in C order).  ``strict``
+    (some traced value was not in C order) also keeps broadcast results out of loops:
+    a loop writes them out in C order, which would change the order of a NumPy
+    step's result that reads them.
     """
     if instr.kind not in _FUSABLE_KINDS or len(instr.outs) != 1 or instr.effect:
         return None
     slot = plan.slots[instr.outs[0]]
-    if slot.dtype is None:
+    if slot.dtype is None or not _slot_in_c_order(plan, values, instr.outs[0], strict):
         return None
+    if _eager_ran_rows_kernel(instr, plan, values):
+        return None
+    piece = _piece(instr, plan, values, memo)
+    if piece is None or not _reductions_follow_c_order(piece, plan, values):
+        return None
+    return piece
+
+
+#: Steps that eager execution runs with a Numba kernel of ``kernels`` on large enough
+#: C-ordered arrays: the kernel sums a row in its own (vectorized) order, which a
+#: loop (NumPy's pairwise order) does not reproduce, so such a step stays the kernel's.
+_ROWS_KERNEL_STEPS = {("op", "softmax"): 1, ("op", "log_softmax"): 1,
+                      ("rule", "softmax.x"): 2, ("rule", "log_softmax.x"): 2}
+
+
+def _eager_ran_rows_kernel(instr, plan, values) -> bool:
+    arrays = _ROWS_KERNEL_STEPS.get((instr.kind, instr.label))
+    if arrays is None:
+        return False
+    refs = [a for a in instr.args if a.__class__ is Ref][:arrays]
+    traced = [_traced_layout(plan, values, r.index) for r in refs]
+    return kernels.rows_kernel_applies(*traced[:1], instr.kwargs.get("axis", -1), *traced[1:])
+
+
+def _traced_layout(plan, values, slot):
+    """The traced array of ``slot``, or one of its shape, dtype and layout."""
+    value = values.get(slot)
+    if value is not None:
+        return value
+    info = plan.slots[slot]
+    if info.c_order and not info.broadcast:
+        return np.empty(info.shape, info.dtype)
+    return np.broadcast_to(np.empty((), info.dtype), info.shape)
+
+
+def _piece(instr, plan, values, memo):
+    """``piece_of`` without the memory-order checks (what the memo may hold)."""
+    slot = plan.slots[instr.outs[0]]
     key, order = _memo_key(instr, plan) if memo is not None else (None, None)
     if key is not None and key in memo:
         known = memo[key]
@@ -199,6 +245,25 @@ def piece_of(instr, plan: Plan, values: dict, memo: dict | None = None) -> Piece
     if key is not None:
         memo[key] = None if piece is None else piece.renamed(instr, order, template=True)
     return piece
+
+
+def _slot_in_c_order(plan, values, slot, strict=False) -> bool:
+    """The traced value of ``slot`` was in C order (``plan.in_c_order``; a value the
+    trace did not keep, a rule's before ``sum_to``, has it noted in its slot); with
+    ``strict``, a broadcast value does not count as C order."""
+    value = values.get(slot)
+    if value is None:
+        return plan.slots[slot].c_order and not (strict and plan.slots[slot].broadcast)
+    return in_c_order(value) and not (strict and is_broadcast(value))
+
+
+
+def _reductions_follow_c_order(piece, plan, values) -> bool:
+    """A piece that reduces reads only values in C order."""
+    nodes = piece.expr.nodes
+    if not any(nodes[k].kind == "reduce" for k in piece.needed):
+        return True
+    return all(_slot_in_c_order(plan, values, s) for s in piece.reads)
 
 
 def _memo_key(instr, plan):
@@ -342,10 +407,11 @@ def _group(plan, values):
     open_groups: dict = {}              # size -> the group still accepting pieces
     groups: list[Group] = []
     memo: dict = {}
+    strict = not all(_slot_in_c_order(plan, values, s.index) for s in plan.slots)
     seeds = {i.outs[0]: True for i in plan.instrs if i.kind == "ones" and not i.effect
              and int(np.prod(plan.slots[i.outs[0]].shape)) < SEED_ELEMENTS}
     for position, instr in enumerate(plan.instrs):
-        piece = piece_of(instr, plan, values, memo)
+        piece = piece_of(instr, plan, values, memo, strict)
         if piece is None:
             if instr.effect and instr.kind != "clear_grad":
                 open_groups.clear()

@@ -24,6 +24,50 @@ class Slot:
     shape: tuple
     dtype: Any
     source: str = "computed"   # "input", "captured" (a tensor's .data), "constant"
+    c_order: bool = True       # the traced value was laid out in C order (in_c_order)
+    broadcast: bool = False    # ... and was a broadcast view (a stride of 0)
+    memory_order: str = "C"    # of a captured tensor's array (memory_order)
+
+
+def in_c_order(array) -> bool:
+    """False for a traced value NumPy laid out in another order than C's (a Fortran or
+    transposed array, a strided slice): eager steps' results follow their inputs'
+    order (``order='K'``), and a sum runs through memory in that order, so a loop
+    (which writes C order and sums rows in C order) would round differently.
+    Broadcast views (a stride of 0) and what is not an array count as C order.
+
+    >>> in_c_order(np.ones((3, 2)).T), in_c_order(np.broadcast_to(np.ones(2), (3, 2)))
+    (False, True)
+    """
+    if array.__class__ is not np.ndarray or array.ndim < 2 or array.flags.c_contiguous:
+        return True
+    return 0 in array.strides
+
+
+def memory_order(array) -> str:
+    """How ``array`` lies in memory, as far as NumPy's results depend on it: eager
+    results follow their inputs' order and sums run through memory, so a plan traced
+    on C-ordered arrays is not replayed for Fortran-ordered ones (it traces again:
+    arguments by the signature, captured tensors' arrays by ``why_plan_does_not_fit``).
+
+    >>> memory_order(np.ones((2, 3))), memory_order(np.ones((2, 3)).T)
+    ('C', 'F')
+    """
+    flags = array.flags
+    if flags.c_contiguous:
+        return "C"
+    if flags.f_contiguous:
+        return "F"
+    strides = array.strides
+    by_stride = sorted(range(array.ndim), key=lambda axis: -abs(strides[axis]))
+    zero = "".join("0" if s == 0 else "." for s in strides)
+    return f"strided {by_stride} {zero}"
+
+
+def is_broadcast(array) -> bool:
+    """``array`` is a broadcast view (not C-contiguous, a stride of 0)."""
+    return array.__class__ is np.ndarray and not array.flags.c_contiguous and \
+        0 in array.strides
 
 
 @dataclass

@@ -37,7 +37,7 @@ from . import refusals
 from .refusals import TraceError
 from .effects import Buffer, CallWith, SameShape, write_clamp, write_item, write_update
 from .outputs import output_template
-from .plan import Instr, Plan, Ref, Slot
+from .plan import Instr, Plan, Ref, Slot, in_c_order, is_broadcast, memory_order
 from . import fresh_leaves, hyperparameters, literals, readonly
 from .provenance import entry_frame, passed_in, python_numbers, user_line
 from .provenance import leaf_label as _leaf_label
@@ -128,6 +128,8 @@ class Tracer:
         shape = getattr(value, "shape", ())
         dtype = getattr(value, "dtype", None)
         self.slots.append(Slot(index, tuple(shape), dtype, source))
+        if source == "captured" and value.__class__ is np.ndarray:
+            self.slots[index].memory_order = memory_order(value)
         if value is not None:
             if bind:                        # later uses of this array read this slot
                 self.by_id[id(value)] = index
@@ -275,11 +277,11 @@ class Tracer:
                 id(module), module.training))
             readonly.hold_buffers(self.held, module)
 
-    def on_numpy_result(self, fn, args, kwargs, result):
+    def on_numpy_result(self, fn, args, kwargs, result, name=None):
         """A NumPy function without gradient (``np.argmax``, ``np.any`` ...) ran on
         traced values: a replay computes it again; one whose result's size depends on
-        the values (``np.nonzero``) is refused."""
-        name = f"np.{getattr(fn, '__name__', fn)}"
+        the values (``np.nonzero``) is refused, by ``name`` if given."""
+        name = name or f"np.{getattr(fn, '__name__', fn)}"
         if isinstance(result, (tuple, list)) or fn in (np.argwhere, np.flatnonzero):
             raise TraceError(
                 f"compile: {name} at {user_line()} gives arrays whose size depends on the "
@@ -398,6 +400,8 @@ class Tracer:
             slot = self.new_slot(None)
             self.slots[slot].shape = np.shape(rule_output)
             self.slots[slot].dtype = np.result_type(rule_output)
+            self.slots[slot].c_order = in_c_order(rule_output)
+            self.slots[slot].broadcast = is_broadcast(rule_output)
             self.emit("pick", f"{op.name}[{position}]", None, (Ref(joint),), {}, (slot,),
                       position=position)
         else:
@@ -405,6 +409,8 @@ class Tracer:
             slot = self.new_slot(None)
             self.slots[slot].shape = np.shape(rule_output)
             self.slots[slot].dtype = np.result_type(rule_output)
+            self.slots[slot].c_order = in_c_order(rule_output)
+            self.slots[slot].broadcast = is_broadcast(rule_output)
             self.emit("rule", f"{op.name}.{op.input_name(position)}", rule,
                       (numpy_xp, Ref(g_slot), ans) + arg_refs, kwargs, (slot,), line)
         value = rule_output
@@ -432,6 +438,8 @@ class Tracer:
         out = self.new_slot(None)
         self.slots[out].shape = np.shape(value)
         self.slots[out].dtype = np.result_type(value)
+        self.slots[out].c_order = in_c_order(value)
+        self.slots[out].broadcast = is_broadcast(value)
         self.emit(kind, str(what), fn, (Ref(slot), what), {}, (out,))
         return out
 
@@ -455,6 +463,8 @@ class Tracer:
                 total = total + value
                 out = self.new_slot(None)
                 self.slots[out].shape, self.slots[out].dtype = total.shape, total.dtype
+                self.slots[out].c_order = in_c_order(total)
+                self.slots[out].broadcast = is_broadcast(total)
                 self.emit("add", "", None, (Ref(slot), Ref(part)), {}, (out,))
                 slot = out
             if not _same(total, g):
@@ -518,6 +528,8 @@ class Tracer:
                 total = total + value
                 out = self.new_slot(None)
                 self.slots[out].shape, self.slots[out].dtype = total.shape, total.dtype
+                self.slots[out].c_order = in_c_order(total)
+                self.slots[out].broadcast = is_broadcast(total)
                 self.emit("add", "", None, (Ref(slot), Ref(part)), {}, (out,))
                 slot = out
             after = leaf.grad

@@ -175,34 +175,47 @@ def leaky_relu_backward(g: np.ndarray, x: np.ndarray, slope: float = 0.01) -> np
 
 # ----- softmax family (compiled along the last axis only) ---------------------------
 
+def rows_kernel_applies(x: np.ndarray, axis, other: np.ndarray | None = None) -> bool:
+    """The softmax family below runs its Numba kernel on ``x`` (and ``other``, the
+    backward's second array): a compiled step keeps such a step out of its fused loops,
+    whose row sums follow NumPy's order rather than the kernel's.
+
+    >>> rows_kernel_applies(np.ones((2, 3)), -1)
+    False
+    """
+    if other is None:
+        return JIT_ENABLED and _ok(x, MIN_ROWS) and _last_axis(x, axis)
+    return JIT_ENABLED and _ok2(x, other, MIN_ROWS) and _last_axis(x, axis)
+
+
 def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
     """exp(x - max) / sum(exp(x - max)) along ``axis``.
 
     >>> softmax(np.array([[0.0, 0.0]]))
     array([[0.5, 0.5]])
     """
-    if JIT_ENABLED and _ok(x, MIN_ROWS) and _last_axis(x, axis):
+    if rows_kernel_applies(x, axis):
         return _call("softmax", _twins.softmax, x, axis)
     return _twins.softmax(x, axis)
 
 
 def softmax_backward(g: np.ndarray, s: np.ndarray, axis: int = -1) -> np.ndarray:
     """s * (g - sum(g * s, axis)), given the softmax output s."""
-    if JIT_ENABLED and _ok2(g, s, MIN_ROWS) and _last_axis(g, axis):
+    if rows_kernel_applies(g, axis, s):
         return _call("softmax_backward", _twins.softmax_backward, g, s, axis)
     return _twins.softmax_backward(g, s, axis)
 
 
 def log_softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
     """x - max - log(sum(exp(x - max))) along ``axis``."""
-    if JIT_ENABLED and _ok(x, MIN_ROWS) and _last_axis(x, axis):
+    if rows_kernel_applies(x, axis):
         return _call("log_softmax", _twins.log_softmax, x, axis)
     return _twins.log_softmax(x, axis)
 
 
 def log_softmax_backward(g: np.ndarray, ans: np.ndarray, axis: int = -1) -> np.ndarray:
     """g - exp(ans) * sum(g, axis), given the log-softmax output ans."""
-    if JIT_ENABLED and _ok2(g, ans, MIN_ROWS) and _last_axis(g, axis):
+    if rows_kernel_applies(g, axis, ans):
         return _call("log_softmax_backward", _twins.log_softmax_backward, g, ans, axis)
     return _twins.log_softmax_backward(g, ans, axis)
 

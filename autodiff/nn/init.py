@@ -35,7 +35,7 @@ from .module import _generator
 
 __all__ = ["calculate_gain", "uniform_", "normal_", "zeros_", "ones_", "constant_",
            "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_",
-           "trunc_normal_", "orthogonal_", "eye_", "dirac_"]
+           "trunc_normal_", "orthogonal_", "sparse_", "eye_", "dirac_"]
 
 
 def _array(tensor, where):
@@ -287,6 +287,39 @@ def orthogonal_(tensor, gain: float = 1.0, generator=None, *, rng=None):
     if rows < cols:
         q = q.T
     return _fill(tensor, gain * q.reshape(array.shape), "orthogonal_")
+
+
+@replayed_function
+def sparse_(tensor, sparsity: float, std: float = 0.01, generator=None, *, rng=None):
+    """PyTorch's ``sparse_``: fill a 2-d array from N(0, std**2), then zero
+    ``ceil(sparsity * rows)`` entries, chosen at random, in each column.
+
+    It reads the array it is given as PyTorch does, ``(rows, cols)``.  ``Linear.weight``
+    here is ``(in, out)``, so its columns are the output units: each output unit gets
+    that many zero incoming weights.  PyTorch's ``(out, in)`` weight has the inputs as
+    columns; for its pattern pass the transposed array, ``sparse_(w.data.T, ...)``
+    (a view: it fills ``w``).
+
+    >>> w = ad.nn.init.sparse_(ad.nn.Parameter(np.empty((10, 4))), sparsity=0.3, rng=0)
+    >>> (w.data == 0).sum(axis=0)
+    array([3, 3, 3, 3])
+    """
+    array = _array(tensor, "sparse_")
+    if array.ndim != 2:
+        raise ValueError(f"init.sparse_: only 2-d arrays are supported (as in PyTorch), got "
+                         f"shape {array.shape}")
+    if not 0 <= sparsity <= 1:
+        raise ValueError(f"init.sparse_: sparsity is the fraction of each column to zero, "
+                         f"from 0 to 1, got {sparsity}")
+    if not std >= 0:
+        raise ValueError(f"init.sparse_: std must be >= 0, got {std}")
+    rows, cols = array.shape
+    gen = _drawn_from("sparse_", rng, generator)
+    values = gen.normal(0.0, std, (rows, cols))
+    # each column's zeroed rows: the first ceil(sparsity * rows) of a random order
+    zeroed = np.argsort(gen.random((rows, cols)), axis=0)[:math.ceil(sparsity * rows)]
+    np.put_along_axis(values, zeroed, 0.0, axis=0)
+    return _fill(tensor, values, "sparse_")
 
 
 @replayed_function

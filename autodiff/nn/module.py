@@ -11,11 +11,13 @@ takes only another ``Parameter`` (``Module``) or ``None``; anything else raises
 from __future__ import annotations
 
 import importlib
+import sys
 from typing import Iterator
 
 import numpy as np
 
 from ..compile import hooks as _hooks
+from ..printing import format_values
 from ..compile.hooks import replayed, replayed_function
 from ..generator import Generator, checked_seed, default_generator
 from ..tensor import Tensor
@@ -62,6 +64,22 @@ def manual_seed(seed: int):
     return default_generator
 
 
+def _public_caller() -> str:
+    """The name of the library function that asked for a generator, for errors: the
+    nearest caller whose name is not private (``Linear`` for ``Linear.__init__``),
+    passing over ``ad.compile``'s hooks (a draw runs through ``hooks.made``)."""
+    frame = sys._getframe(2)
+    while frame is not None:
+        if frame.f_code.co_name == "__init__" and "self" in frame.f_locals:
+            return type(frame.f_locals["self"]).__name__
+        name = frame.f_code.co_qualname
+        in_hooks = frame.f_globals.get("__name__", "").startswith("autodiff.compile")
+        if not (in_hooks or name.rsplit(".", 1)[-1].startswith("_")) or frame.f_back is None:
+            return name
+        frame = frame.f_back
+    return "rng"
+
+
 def _generator(rng) -> np.random.Generator:
     global _rng
     if rng is None or rng is default_generator:
@@ -73,7 +91,8 @@ def _generator(rng) -> np.random.Generator:
     if isinstance(rng, np.random.Generator):
         return rng
     if isinstance(rng, (int, np.integer)):
-        return np.random.default_rng(rng)
+        # PyTorch's seed rule, as manual_seed's (NumPy's own error names no function)
+        return np.random.default_rng(checked_seed(rng, _public_caller()))
     raise TypeError(f"rng must be None, an int seed, an ad.Generator or a "
                     f"np.random.Generator, not {type(rng).__name__}")
 
@@ -125,7 +144,7 @@ class Parameter(Tensor):
     def __repr__(self):
         if _tensor_module.shown_hook is not None:      # ad.compile traces (not replayed)
             _tensor_module.shown_hook(self)
-        body = np.array2string(self.data, separator=", ", prefix="Parameter(")
+        body = format_values(self.data, "Parameter(")
         extras = "" if self.data.dtype == np.float64 else f", dtype={self.data.dtype}"
         if self.name is not None:
             extras += f", name={self.name!r}"

@@ -14,23 +14,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..array_methods import to_arguments
+from ..array_methods import bfloat16_error, to_arguments
 from ..compile.hooks import refused_in_trace
 
 _FLOAT_DTYPES = (np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64))
-
-
-def _bfloat16_error(where: str) -> TypeError:
-    return TypeError(f"{where}: NumPy has no bfloat16 dtype, so parameters cannot be "
-                     "stored in it; use half() (float16) for 16-bit parameters, or float() "
-                     "(float32)")
-
-
-def _is_bfloat16(value) -> bool:
-    # "bfloat16", torch.bfloat16 (a torch.dtype) or ml_dtypes' bfloat16 (a type).
-    if not isinstance(value, (str, type, np.dtype)) and type(value).__name__ != "dtype":
-        return False
-    return str(getattr(value, "__name__", value)).rsplit(".", 1)[-1] == "bfloat16"
 
 
 class DtypeMethods:
@@ -48,9 +35,7 @@ class DtypeMethods:
         dtype('float32')
         """
         where = f"{type(self).__name__}.to"
-        if any(_is_bfloat16(arg) for arg in (*args, dtype)):    # ("bfloat16" is no device)
-            raise _bfloat16_error(where)
-        dtype = to_arguments(where, args, dtype, device)
+        dtype = to_arguments(where, args, dtype, device, stored="parameters")
         if dtype is None:
             return self
         try:
@@ -83,7 +68,7 @@ class DtypeMethods:
     def bfloat16(self):
         """PyTorch's ``bfloat16()``, which cannot exist here: NumPy has no bfloat16, so
         this raises ``TypeError``; ``half()`` gives 16-bit (float16) parameters."""
-        raise _bfloat16_error(f"{type(self).__name__}.bfloat16")
+        raise bfloat16_error(f"{type(self).__name__}.bfloat16", "parameters")
 
     def _converted(self, dtype):
         for param in self.parameters():

@@ -143,13 +143,10 @@ logaddexp = _binary(
 def _where_numpy(condition, *branches):
     if not branches:
         # np.where(cond) is np.nonzero(cond): index arrays, which need no gradient
-        from ..compile import hooks
-        indices = np.nonzero(condition.data if isinstance(condition, Tensor) else condition)
-        tracer = hooks.active
-        if tracer is not None and tracer.owns_thread():
-            # refused, naming np.where: the arrays' sizes depend on the values
-            tracer.on_numpy_result(np.where, (condition,), {}, indices)
-        return indices
+        values = condition.data if isinstance(condition, Tensor) else condition
+        if np.ndim(values) == 0:
+            np.nonzero(values)              # (NumPy's own error for a 0-d condition)
+        return _true_indices(values, "np.where")
     if len(branches) != 2:
         raise TypeError(f"numpy.where: got a condition and {len(branches)} more argument(s); "
                         "call np.where(cond, a, b) to pick, or np.where(cond) for the indices "
@@ -157,12 +154,25 @@ def _where_numpy(condition, *branches):
     return where(condition, *branches)
 
 
+def _true_indices(condition, label):
+    """The indices of ``condition``'s true entries, one int64 array per axis (a 0-d
+    condition counts as 1-d, as in PyTorch); inside ``ad.compile`` refused by
+    ``label``, since their size depends on the values."""
+    from ..compile import hooks
+    values = np.asarray(condition.data if isinstance(condition, Tensor) else condition)
+    indices = tuple(i.astype(np.int64, copy=False) for i in np.nonzero(np.atleast_1d(values)))
+    tracer = hooks.active
+    if tracer is not None and tracer.owns_thread():
+        tracer.on_numpy_result(np.nonzero, (condition,), {}, indices, name=label)
+    return indices
+
+
 def _where_forward(condition, *branches):
     if len(branches) != 2:
-        error = TypeError("with one argument, where gives the indices of the true entries "
-                          "(NumPy's and PyTorch's nonzero), not a selection; call "
-                          "np.nonzero(cond) for them (a tuple of index arrays), or "
-                          "where(cond, a, b) to pick")
+        error = TypeError(f"where takes a condition and two values to pick from, or the "
+                          f"condition alone (the indices of its true entries, as "
+                          f"nonzero(cond, as_tuple=True)); got {1 + len(branches)} "
+                          f"arguments. Call where(cond, a, b) to pick")
         error._autodiff_explained = True        # (the op's hint about shapes is beside it)
         raise error
     return np.where(condition, *branches)
@@ -173,6 +183,8 @@ where = defop(
     doc="Pick ``a`` where ``cond`` is true, else ``b`` (no gradient through ``cond``).\n\n"
         "Beware: the unselected branch is still computed, and an inf or NaN in its\n"
         "derivative turns into NaN; feed unselected positions a safe value.\n\n"
+        "With only ``cond``, PyTorch's ``where(cond)``: the indices of its true entries,\n"
+        "one int64 tensor per axis (``nonzero(cond, as_tuple=True)``).\n\n"
         ">>> x = ad.tensor([-1.0, 2.0])\n>>> ad.where(x > 0, x, 0.0)\ntensor([0., 2.])",
     selects=True, index_inputs={0: "condition"}, reads=(),
     zeroes="gives zero gradient to the positions it did not select",
@@ -183,6 +195,17 @@ where = defop(
     cond=None,
     a=("where(cond, g, 0)", lambda xp, g, ans, cond, a, b: xp.where(cond, g, 0)),
     b=("where(cond, 0, g)", lambda xp, g, ans, cond, a, b: xp.where(cond, 0, g)), elementwise=True)
+
+
+class _WhereOp(type(where)):
+    """``where`` with PyTorch's one-argument form: ``where(cond)`` is
+    ``nonzero(cond, as_tuple=True)``, a tuple of int64 index tensors (no gradient)."""
+
+    def _call1(self, condition):
+        return tuple(Tensor(i) for i in _true_indices(condition, "ad.where"))
+
+
+where.__class__ = _WhereOp      # (the registered op itself, so every other path is unchanged)
 
 
 overwrite = defop(
