@@ -71,9 +71,6 @@ ALLOWED = {
             second=["float"])),
     ("function", "meshgrid"): (
         "NumPy's default indexing is 'xy' and PyTorch's 'ij': indexing= is required", ANY),
-    ("function", "where"): (
-        "where(cond) with one argument raises, pointing to nonzero (NumPy's own advice)",
-        _is(second=["none"])),
     ("function", "vecdot"): ("keepdims= is not supported: raises, naming it",
                              _is(keywords={"keepdims": True})),
     ("function", "polyadd"): ("a 2-D coefficient array raises (NumPy reads it as "
@@ -142,6 +139,8 @@ ALLOWED_SIGNATURES = {
     "linspace": "dtype= takes retstep='s place and refuses a bool, naming retstep=",
     "load": "PyTorch's load(path, map_location=) of what ad.save wrote, not an .npy file",
     "save": "PyTorch's save(obj, path); a path first and an object second raises",
+    "set_printoptions": "PyTorch's (profile=, sci_mode= after linewidth), for Tensors' "
+                        "printing",
     "matvec": "parameters named matrix, vector (NumPy's x1, x2)",
     "vecmat": "parameters named vector, matrix (NumPy's x1, x2)",
 }
