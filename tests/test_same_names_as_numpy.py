@@ -20,6 +20,8 @@ import pytest
 
 import autodiff as ad
 
+from same_names import check_all_cases
+
 R = np.random.default_rng(0)
 INPUTS = {
     "1d": R.uniform(0.1, 0.9, 5),
@@ -223,20 +225,7 @@ CASES = [Case(i, k, s) for i in INPUTS for k in KEYWORDS for s in SECONDS]
 
 
 def _check_all_cases(kind: str, name: str):
-    reason, allowed = ALLOWED.get((kind, name), (None, None))
-    unexplained, explained = [], 0
-    for case in CASES:
-        found = compare(kind, name, case)
-        if found is None:
-            continue
-        if allowed is not None and allowed(case):
-            explained += 1
-        else:
-            unexplained.append(f"{case}: {found}")
-    assert not unexplained, (f"{kind} {name} differs from NumPy's:\n  "
-                             + "\n  ".join(unexplained[:8]))
-    assert allowed is None or explained, (
-        f"ALLOWED[({kind!r}, {name!r})] ({reason}) covers no difference any more: remove it")
+    check_all_cases(kind, name, CASES, compare, ALLOWED, "NumPy")
 
 
 @pytest.mark.parametrize("name", SHARED_FUNCTIONS)

@@ -21,6 +21,8 @@ import pytest
 
 import autodiff as ad
 
+from same_names import check_all_cases
+
 torch = pytest.importorskip("torch")
 
 R = np.random.default_rng(1)
@@ -202,20 +204,7 @@ CASES = [Case(i, k, s) for i in INPUTS for k in KEYWORDS for s in SECONDS]
 
 
 def _check_all_cases(kind: str, name: str):
-    reason, allowed = ALLOWED.get((kind, name), (None, None))
-    unexplained, explained = [], 0
-    for case in CASES:
-        found = compare(kind, name, case)
-        if found is None:
-            continue
-        if allowed is not None and allowed(case):
-            explained += 1
-        else:
-            unexplained.append(f"{case}: {found}")
-    assert not unexplained, (f"{kind} {name} differs from PyTorch's:\n  "
-                             + "\n  ".join(unexplained[:8]))
-    assert allowed is None or explained, (
-        f"ALLOWED[({kind!r}, {name!r})] ({reason}) covers no difference any more: remove it")
+    check_all_cases(kind, name, CASES, compare, ALLOWED, "PyTorch")
 
 
 @pytest.mark.parametrize("name", SHARED_FUNCTIONS)
