@@ -9,7 +9,7 @@ array([ 5.43656366, 22.1671683 ])
 
 from . import allocator  # noqa: F401  (glibc's malloc thresholds: see allocator.py)
 from .tensor import Tensor, TapeDropWarning, tensor
-from .spellings import ConventionWarning
+from .conventions import ConventionWarning
 from .graph import no_grad, enable_grad, is_grad_enabled
 from .ops.registry import defop, defop_joint, implements, nondifferentiable
 from .ops.elementwise import (

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
+from .conventions import warn_of_numpy_ddof
+
 if TYPE_CHECKING:
     from .tensor import Tensor
 
@@ -58,56 +60,6 @@ def ddof_alias(where: str, ddof, correction=None, unbiased=None):
             raise TypeError(f"{where}: unbiased must be True or False, got {unbiased!r}")
         return int(unbiased)
     return next(iter(given.values()), 0)
-
-
-class ConventionWarning(UserWarning):
-    """A call in PyTorch's spelling whose default here is NumPy's, with another result
-    than PyTorch's (``t.var(dim=0)`` divides by n, PyTorch's by n - 1)."""
-
-
-def warn_of_numpy_ddof(where: str, dim, ddof, correction, unbiased) -> None:
-    """Warn, at the user's line, when ``var``/``std`` get PyTorch's ``dim=`` but no
-    ``ddof``/``correction``/``unbiased``: NumPy's default (divide by n) then gives
-    another value than PyTorch's (n - 1), and the call reads as PyTorch's."""
-    if dim is None or ddof is not None or correction is not None or unbiased is not None:
-        return
-    from .tape_drop import user_frame, warn_at
-    warn_at(user_frame(), (
-        f"{where}(dim={dim!r}) divides by n (NumPy's default, ddof=0, which {where} keeps "
-        f"here); PyTorch's {where}(dim=...) divides by n - 1. Pass correction=1 (or "
-        f"unbiased=True) for PyTorch's value, or correction=0 to keep this one without "
-        "this warning."), ConventionWarning)
-
-
-def warn_if_unpacked_as_torch_pair(name: str, torch_form: str | None = None) -> None:
-    """Warn, at the user's line, when the two values of ``max``/``min``/``median`` over
-    an axis (NumPy's meaning: the values) are unpacked into two names, as PyTorch's
-    ``_, predicted = torch.max(out, 1)`` unpacks its ``(values, indices)``: with a
-    batch of two that runs, and gives the values of the second row, not indices.
-    ``torch_form`` says how to write PyTorch's pair (default: ``max(x, dim=1)``)."""
-    from .tape_drop import called_function, unpacks_into, user_frame, warn_at
-    frame = user_frame()
-    # (the user's line must be the call of max itself: not, say, a compiled step that
-    # replays a max, whose two results the line unpacks)
-    if (frame is not None and unpacks_into(frame, 2)
-            and called_function(frame) in (name, "a" + name)):
-        warn_at(frame, (
-            f"{name}(x, axis) is NumPy's {name}: the values only, and this line unpacks its "
-            f"two values into two names, as PyTorch's {name}(x, 1) unpacks (values, "
-            f"indices). For PyTorch's pair write "
-            f"{torch_form or f'{name}(x, dim=1) (or x.arg{name}(1) for the indices)'}."),
-            ConventionWarning)
-
-
-def variance_in_torch_form(where: str):
-    """``ad.var`` / ``ad.std`` given PyTorch's ``dim=``: the method, which also reads
-    ``correction=`` and ``unbiased=`` (and warns when none of them is given)."""
-    def call(input, *args, **kwargs):
-        from .tensor import Tensor
-        tensor = input if isinstance(input, Tensor) else Tensor(np.asarray(input))
-        return getattr(tensor, where)(*args, **kwargs)
-    call.__name__ = where
-    return call
 
 
 class ValuesIndices(NamedTuple):

@@ -136,7 +136,7 @@ def median(a, axis=None, out=None, overwrite_input: bool = False, keepdims: bool
     if values.dtype.kind in "fc" and n > 0:
         result = where(isnan(ordered[..., -1]), np.nan, result)     # NaN sorts last
     if axis is not None and not keepdims and result.shape[:1] == (2,):
-        from ..spellings import warn_if_unpacked_as_torch_pair
+        from ..conventions import warn_if_unpacked_as_torch_pair
         warn_if_unpacked_as_torch_pair("median", "x.median(dim=1) (PyTorch's lower median "
                                                  "of an even count, with its indices)")
     return reshape(result, kept_shape) if keepdims else result

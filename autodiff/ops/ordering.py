@@ -133,7 +133,7 @@ def sort(a, axis=-1, kind=None, order=None, *, stable=None, dim=None,
     permutation = np.argsort(tensor_of(a), axis=axis, kind=kind, stable=stable)
     result = permute_along_axis(a, permutation, axis)
     if result.ndim > 1 and result.shape[0] == 2:       # (not lo, hi = ad.sort(pair))
-        from ..spellings import warn_if_unpacked_as_torch_pair
+        from ..conventions import warn_if_unpacked_as_torch_pair
         warn_if_unpacked_as_torch_pair("sort", "ad.sort(x, dim=-1) or x.sort(dim=-1)")
     return result
 

@@ -10,8 +10,8 @@ from functools import partial
 
 import numpy as np
 
-from ..spellings import (extreme_along_dim, refuse_positional, variance_in_torch_form,
-                         warn_if_unpacked_as_torch_pair)
+from ..conventions import variance_in_torch_form, warn_if_unpacked_as_torch_pair
+from ..spellings import extreme_along_dim, refuse_positional
 from ..warning_lines import numpy_warnings_at_user_line
 from .registry import REGISTRY, TORCH_AXIS_ALIASES, defop
 from .ufunc_methods import reduce_adapter

@@ -15,7 +15,8 @@ import numpy as np
 from ..tensor import Tensor
 from .reduce import (_AXIS_HINT, _count, _kept_shape, centered, ddof_of, lanes_too_short,
                      masking_arguments)
-from ..spellings import axis_alias, refuse_positional, variance_in_torch_form
+from ..conventions import variance_in_torch_form
+from ..spellings import axis_alias, refuse_positional
 from ..warning_lines import numpy_warnings_at_user_line
 from .registry import TORCH_AXIS_ALIASES, defop
 
