@@ -257,7 +257,6 @@ def _slot_in_c_order(plan, values, slot, strict=False) -> bool:
     return in_c_order(value) and not (strict and is_broadcast(value))
 
 
-
 def _reductions_follow_c_order(piece, plan, values) -> bool:
     """A piece that reduces reads only values in C order."""
     nodes = piece.expr.nodes

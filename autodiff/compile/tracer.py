@@ -137,6 +137,15 @@ class Tracer:
             self.keep.append(value)
         return index
 
+    def unkept_slot(self, value) -> int:
+        """A slot for a value the trace does not keep (a gradient passed on, a partial
+        sum): its shape, dtype and memory layout noted (``fuse.py`` reads the layout)."""
+        index = self.new_slot(None)
+        slot = self.slots[index]
+        slot.shape, slot.dtype = np.shape(value), np.result_type(value)
+        slot.c_order, slot.broadcast = in_c_order(value), is_broadcast(value)
+        return index
+
     def bind_input(self, position, array):
         slot = self.new_slot(array, "input")
         self.inputs.append((position, slot))
@@ -397,20 +406,12 @@ class Tracer:
                 self.emit("joint", op.name, op.joint,
                           (numpy_xp, Ref(g_slot), ans, needs) + arg_refs, joint_kwargs,
                           (joint,))
-            slot = self.new_slot(None)
-            self.slots[slot].shape = np.shape(rule_output)
-            self.slots[slot].dtype = np.result_type(rule_output)
-            self.slots[slot].c_order = in_c_order(rule_output)
-            self.slots[slot].broadcast = is_broadcast(rule_output)
+            slot = self.unkept_slot(rule_output)
             self.emit("pick", f"{op.name}[{position}]", None, (Ref(joint),), {}, (slot,),
                       position=position)
         else:
             rule = op.rules[position]
-            slot = self.new_slot(None)
-            self.slots[slot].shape = np.shape(rule_output)
-            self.slots[slot].dtype = np.result_type(rule_output)
-            self.slots[slot].c_order = in_c_order(rule_output)
-            self.slots[slot].broadcast = is_broadcast(rule_output)
+            slot = self.unkept_slot(rule_output)
             self.emit("rule", f"{op.name}.{op.input_name(position)}", rule,
                       (numpy_xp, Ref(g_slot), ans) + arg_refs, kwargs, (slot,), line)
         value = rule_output
@@ -435,11 +436,7 @@ class Tracer:
             self.leaf_part(parent, slot, gi)
 
     def follow(self, kind, fn, slot, what, value):
-        out = self.new_slot(None)
-        self.slots[out].shape = np.shape(value)
-        self.slots[out].dtype = np.result_type(value)
-        self.slots[out].c_order = in_c_order(value)
-        self.slots[out].broadcast = is_broadcast(value)
+        out = self.unkept_slot(value)
         self.emit(kind, str(what), fn, (Ref(slot), what), {}, (out,))
         return out
 
@@ -461,10 +458,7 @@ class Tracer:
             slot, total = parts[0]
             for part, value in parts[1:]:
                 total = total + value
-                out = self.new_slot(None)
-                self.slots[out].shape, self.slots[out].dtype = total.shape, total.dtype
-                self.slots[out].c_order = in_c_order(total)
-                self.slots[out].broadcast = is_broadcast(total)
+                out = self.unkept_slot(total)
                 self.emit("add", "", None, (Ref(slot), Ref(part)), {}, (out,))
                 slot = out
             if not _same(total, g):
@@ -526,10 +520,7 @@ class Tracer:
             slot, total = pieces[0]
             for part, value in pieces[1:]:
                 total = total + value
-                out = self.new_slot(None)
-                self.slots[out].shape, self.slots[out].dtype = total.shape, total.dtype
-                self.slots[out].c_order = in_c_order(total)
-                self.slots[out].broadcast = is_broadcast(total)
+                out = self.unkept_slot(total)
                 self.emit("add", "", None, (Ref(slot), Ref(part)), {}, (out,))
                 slot = out
             after = leaf.grad
