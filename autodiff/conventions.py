@@ -10,7 +10,6 @@ for PyTorch's meaning.
 
 from __future__ import annotations
 
-import numpy as np
 
 
 class ConventionWarning(UserWarning):
@@ -56,8 +55,7 @@ def variance_in_torch_form(where: str):
     """``ad.var`` / ``ad.std`` given PyTorch's ``dim=``: the method, which also reads
     ``correction=`` and ``unbiased=`` (and warns when none of them is given)."""
     def call(input, *args, **kwargs):
-        from .tensor import Tensor
-        tensor = input if isinstance(input, Tensor) else Tensor(np.asarray(input))
-        return getattr(tensor, where)(*args, **kwargs)
+        from .ops.operands import tensor_of
+        return getattr(tensor_of(input), where)(*args, **kwargs)
     call.__name__ = where
     return call
