@@ -27,6 +27,8 @@ from ..ops.rearrange import flip
 from ..tensor import Tensor
 from .dropout import dropout as _dropout
 from .module import Module, Parameter, _generator
+from .packed_sequence import PackedSequence
+from .recurrent_packed import run_packed
 
 
 def _positive(value, what, where):
@@ -199,6 +201,14 @@ class _RNNBase(PyTorchGateLayout, Module):
             raise ValueError(f"{self._label()}: the sequence is empty (shape {shape})")
         return x, unbatched
 
+    def _packed_batch(self, packed):
+        """The batch size (the first step's) and the dtype of a PackedSequence's data."""
+        sizes = np.asarray(packed.batch_sizes)
+        if sizes.ndim != 1 or sizes.size == 0:
+            raise ValueError(f"{self._label()}: the PackedSequence has batch_sizes "
+                             f"{sizes.tolist()}; make it with pack_padded_sequence")
+        return int(sizes[0]), self.weight_ih_l0.dtype
+
     def _state(self, state, batch, unbatched, dtype, what, size_name="hidden_size"):
         """The initial state as one (B, size) Tensor per layer and direction; the size
         is the attribute ``size_name`` (h_0 of an LSTM with projections: proj_size)."""
@@ -305,11 +315,17 @@ class LSTM(_RNNBase):
                          bidirectional, rng=rng, dtype=dtype, proj_size=proj_size)
 
     def forward(self, x, hx=None):
+        h0s, c0s = (None, None) if hx is None else self._pair(hx)
+        h_size = "proj_size" if self.proj_size else "hidden_size"
+        if isinstance(x, PackedSequence):
+            batch, dtype = self._packed_batch(x)
+            h0s = self._state(h0s, batch, False, dtype, "h_0", h_size)
+            c0s = self._state(c0s, batch, False, dtype, "c_0")
+            out, (h_n, c_n) = run_packed(self, x, [h0s, c0s])
+            return out, (h_n, c_n)
         x, unbatched = self._sequence(x)
         batch, dtype = x.shape[1], x.dtype
-        h0s, c0s = (None, None) if hx is None else self._pair(hx)
-        h0s = self._state(h0s, batch, unbatched, dtype, "h_0",
-                          "proj_size" if self.proj_size else "hidden_size")
+        h0s = self._state(h0s, batch, unbatched, dtype, "h_0", h_size)
         c0s = self._state(c0s, batch, unbatched, dtype, "c_0")
         out, (h_n, c_n) = self._run(x, [h0s, c0s])
         return self._output(out, unbatched), (self._final(h_n, unbatched),
@@ -340,6 +356,23 @@ class LSTM(_RNNBase):
             hs.append(h)
         return sh.stack(hs, axis=0), (h, c)
 
+    def _input_gates(self, x, suffix):
+        """x (N, input) @ W_ih plus both biases: (N, 4H)."""
+        gx = la.matmul(x, getattr(self, f"weight_ih_{suffix}"))
+        if self.bias:
+            gx = gx + (getattr(self, f"bias_ih_{suffix}") + getattr(self, f"bias_hh_{suffix}"))
+        return gx
+
+    def _cell(self, gx, state, suffix):
+        """One step from the input gates gx (B, 4H): the output h and the states (h, c)."""
+        hidden = self.hidden_size
+        cell = rec.lstm_layer(sh.expand_dims(gx, 0), state[0], state[1],
+                              getattr(self, f"weight_hh_{suffix}"))[0]
+        h = cell[:, :hidden]
+        if self.proj_size:
+            h = la.matmul(h, getattr(self, f"weight_hr_{suffix}"))
+        return h, (h, cell[:, hidden:])
+
     def _pair(self, hx):
         if not (isinstance(hx, (tuple, list)) and len(hx) == 2):
             raise TypeError(f"{self._label()}: the initial state must be a pair (h_0, c_0), "
@@ -357,6 +390,10 @@ class _HiddenStateRNN(_RNNBase):
 
     def forward(self, x, hx=None):
         hx = self._single_state(hx)
+        if isinstance(x, PackedSequence):
+            batch, dtype = self._packed_batch(x)
+            out, (h_n,) = run_packed(self, x, [self._state(hx, batch, False, dtype, "h_0")])
+            return out, h_n
         x, unbatched = self._sequence(x)
         batch, dtype = x.shape[1], x.dtype
         h0s = self._state(hx, batch, unbatched, dtype, "h_0")
@@ -402,6 +439,21 @@ class GRU(_HiddenStateRNN):
         out = rec.gru_layer(gx, state[0], getattr(self, f"weight_hh_{suffix}"), b_hh)
         return out, (out[-1],)
 
+    def _input_gates(self, x, suffix):
+        """x (N, input) @ W_ih plus b_ih: (N, 3H) (b_hh is inside r * (W_hn h + b_hn))."""
+        gx = la.matmul(x, getattr(self, f"weight_ih_{suffix}"))
+        return gx + getattr(self, f"bias_ih_{suffix}") if self.bias else gx
+
+    def _cell(self, gx, state, suffix):
+        """One step from the input gates gx (B, 3H): the output h and the state (h,)."""
+        if self.bias:
+            b_hh = getattr(self, f"bias_hh_{suffix}")
+        else:
+            b_hh = made("zeros", np.zeros, (3 * self.hidden_size, gx.dtype))
+        h = rec.gru_layer(sh.expand_dims(gx, 0), state[0],
+                          getattr(self, f"weight_hh_{suffix}"), b_hh)[0]
+        return h, (h,)
+
 
 class RNN(_HiddenStateRNN):
     """Multi-layer Elman RNN as ``torch.nn.RNN``: ``rnn(x, h0)`` returns ``(output, h_n)``,
@@ -446,3 +498,16 @@ class RNN(_HiddenStateRNN):
             h = activation(gx[t] + la.matmul(h, w_hh))
             hs.append(h)
         return sh.stack(hs, axis=0), (h,)
+
+    def _input_gates(self, x, suffix):
+        """x (N, input) @ W_ih plus both biases: (N, H)."""
+        gx = la.matmul(x, getattr(self, f"weight_ih_{suffix}"))
+        if self.bias:
+            gx = gx + (getattr(self, f"bias_ih_{suffix}") + getattr(self, f"bias_hh_{suffix}"))
+        return gx
+
+    def _cell(self, gx, state, suffix):
+        """One step from the input gates gx (B, H): the output h and the state (h,)."""
+        activation = ew.tanh if self.nonlinearity == "tanh" else ew.relu
+        h = activation(gx + la.matmul(state[0], getattr(self, f"weight_hh_{suffix}")))
+        return h, (h,)

@@ -1,8 +1,11 @@
-"""``pad_sequence``: sequences of different lengths stacked into one padded batch, as
-``torch.nn.utils.rnn.pad_sequence``; reached as ``ad.nn.utils.rnn``.
+"""``torch.nn.utils.rnn``'s functions, reached as ``ad.nn.utils.rnn``: ``pad_sequence``
+stacks sequences of different lengths into one padded batch, and the packed
+sequences (``PackedSequence``, ``pack_padded_sequence``, ``pad_packed_sequence``,
+``pack_sequence``, ``unpack_sequence``, ``unpad_sequence``) are in
+``packed_sequence.py``.
 
-The result is built with the library's ops (``pad`` and ``stack``), so gradients
-flow back to each sequence; the padding gets none.
+The results are built with the library's ops (``pad`` and ``stack``, gathers for the
+packed ones), so gradients flow back to each sequence; the padding gets none.
 """
 
 from __future__ import annotations
@@ -12,27 +15,11 @@ import numpy as np
 from ..ops.replicate import pad
 from ..ops.shape import stack
 from ..tensor import Tensor, tensor
+from .packed_sequence import (PackedSequence, pack_padded_sequence, pack_sequence,
+                              pad_packed_sequence, unpack_sequence, unpad_sequence)
 
-__all__ = ["pad_sequence"]
-
-#: PyTorch's packed-sequence names, not implemented here (the recurrent layers take
-#: padded batches only); reading one raises, saying what to do instead.  The error is a
-#: NotImplementedError: ``from ... import`` would turn an AttributeError into a bare
-#: "cannot import name".
-_PACKED = ("PackedSequence", "pack_padded_sequence", "pad_packed_sequence", "pack_sequence",
-           "unpack_sequence")
-
-
-def __getattr__(name):
-    if name in _PACKED:
-        raise NotImplementedError(
-            f"nn.utils.rnn.{name}: packed sequences are not supported (RNN, LSTM and GRU take "
-            "padded batches only). Pad with pad_sequence and run the layer on the padded "
-            "batch: a one-directional layer's outputs up to each sequence's length equal "
-            "PyTorch's packed run (pick the last valid one at index length - 1, and mask the "
-            "padded steps in the loss); a bidirectional layer's backward direction and the "
-            "final hidden state would also read the padding, so run such sequences one by one")
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__all__ = ["pad_sequence", "PackedSequence", "pack_padded_sequence", "pad_packed_sequence",
+           "pack_sequence", "unpack_sequence", "unpad_sequence"]
 
 
 def pad_sequence(sequences, batch_first: bool = False, padding_value: float = 0.0,

@@ -1,0 +1,261 @@
+"""Packed sequences as ``torch.nn.utils.rnn``'s: ``PackedSequence``,
+``pack_padded_sequence``, ``pad_packed_sequence``, ``pack_sequence``,
+``unpack_sequence`` and ``unpad_sequence``; reached as ``ad.nn.utils.rnn``.
+
+A packed batch keeps only the valid steps: ``data`` holds, time step after time step,
+the rows of the sequences still running at that step, longest sequence first, and
+``batch_sizes[t]`` says how many there are.  Packing and padding are gathers
+(``take``) on the tape, so gradients flow back through both; padding positions get
+none.  ``nn.RNN``, ``nn.LSTM`` and ``nn.GRU`` take a PackedSequence
+(``recurrent_packed.py``).
+
+Sequences of equal length keep their order when ``enforce_sorted=False`` sorts them
+(a stable sort; PyTorch's sort may order ties otherwise, which changes
+``sorted_indices`` but no padded result).
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+
+import numpy as np
+
+from ..compile.hooks import made
+from ..ops import shape as sh
+from ..ops.indexing import take
+from ..ops.operands import tensor_of
+from ..tensor import Tensor
+
+__all__ = ["PackedSequence", "pack_padded_sequence", "pad_packed_sequence", "pack_sequence",
+           "unpack_sequence", "unpad_sequence"]
+
+_UNSORTED_MESSAGE = ("`lengths` array must be sorted in decreasing order when `enforce_sorted` "
+                     "is True. You can pass `enforce_sorted=False` to pack_padded_sequence "
+                     "and/or pack_sequence to sidestep this requirement if you do not need "
+                     "ONNX exportability.")
+
+
+def _int64_tensor(values) -> Tensor:
+    return Tensor(np.asarray(values, dtype=np.int64))
+
+
+def _integers(values, what: str, where: str) -> np.ndarray:
+    """``values`` (a list, array or Tensor of whole numbers) as a 1-D int64 array."""
+    array = np.asarray(values)     # (a compiled function refuses reading a traced tensor)
+    if array.ndim != 1:
+        raise RuntimeError(f"{where}: '{what}' argument should be a 1D list or int64 tensor, "
+                           f"but got {array.ndim}D with shape {array.shape}")
+    if array.dtype == bool or array.dtype.kind not in "iuf" or (
+            array.dtype.kind == "f" and not np.all(array == np.round(array))):
+        raise TypeError(f"{where}: '{what}' must hold whole numbers (the length of each "
+                        f"sequence), got {array.tolist()!r}")
+    return array.astype(np.int64)
+
+
+def _batch_sizes(sequence) -> np.ndarray:
+    return _integers(sequence.batch_sizes, "batch_sizes", "PackedSequence")
+
+
+class PackedSequence(namedtuple("PackedSequence",
+                                ["data", "batch_sizes", "sorted_indices", "unsorted_indices"])):
+    """A batch of sequences packed by time step, as ``torch.nn.utils.rnn.PackedSequence``:
+    ``data`` (sum of lengths, *), ``batch_sizes`` (int64, one count per time step),
+    ``sorted_indices`` (the batch order packed, longest first; None when the input was
+    already sorted) and ``unsorted_indices`` (its inverse).  Made by
+    ``pack_padded_sequence`` or ``pack_sequence``, not by hand.
+
+    >>> packed = ad.nn.utils.rnn.pack_sequence([ad.tensor([1.0, 2.0]), ad.tensor([3.0])])
+    >>> packed.data, packed.batch_sizes
+    (tensor([1., 3., 2.]), tensor([2, 1]))
+    """
+
+    __slots__ = ()
+
+    def __new__(cls, data, batch_sizes=None, sorted_indices=None, unsorted_indices=None):
+        if batch_sizes is None:
+            raise TypeError("PackedSequence: batch_sizes is required; make packed batches "
+                            "with pack_padded_sequence or pack_sequence")
+        if not isinstance(batch_sizes, Tensor):
+            batch_sizes = _int64_tensor(_integers(batch_sizes, "batch_sizes",
+                                                  "PackedSequence"))
+        if sorted_indices is not None and not isinstance(sorted_indices, Tensor):
+            sorted_indices = _int64_tensor(sorted_indices)
+        if unsorted_indices is None and sorted_indices is not None:
+            inverse = np.empty(len(sorted_indices), dtype=np.int64)
+            inverse[np.asarray(sorted_indices)] = np.arange(len(inverse))
+            unsorted_indices = _int64_tensor(inverse)
+        elif unsorted_indices is not None and not isinstance(unsorted_indices, Tensor):
+            unsorted_indices = _int64_tensor(unsorted_indices)
+        return super().__new__(cls, data, batch_sizes, sorted_indices, unsorted_indices)
+
+    def to(self, *args, **kwargs) -> PackedSequence:
+        """The same packing with ``data.to(*args, **kwargs)`` (a dtype or device)."""
+        data = self.data.to(*args, **kwargs)
+        return self if data is self.data else self._replace(data=data)
+
+    def cpu(self) -> PackedSequence:
+        return self
+
+    def double(self) -> PackedSequence:
+        return self.to(np.float64)
+
+    def float(self) -> PackedSequence:
+        return self.to(np.float32)
+
+    @property
+    def is_cuda(self) -> bool:
+        return False
+
+
+def _input_axes(x, batch_first, where):
+    if x.ndim < 2:
+        layout = "(B, T, *)" if batch_first else "(T, B, *)"
+        raise ValueError(f"{where}: expected a padded batch of shape {layout}, got shape "
+                         f"{x.shape}")
+    return (x.shape[1], x.shape[0]) if batch_first else (x.shape[0], x.shape[1])
+
+
+def pack_padded_sequence(input, lengths, batch_first: bool = False,
+                         enforce_sorted: bool = True) -> PackedSequence:
+    """Pack a padded batch (T, B, *) (``batch_first``: (B, T, *)) of sequences of the
+    given ``lengths``.  With ``enforce_sorted`` (the default) the lengths must be in
+    decreasing order; ``enforce_sorted=False`` sorts the batch and records the order
+    in ``sorted_indices``.  Gradients flow back to the valid steps of ``input``.
+
+    >>> padded = ad.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 0.0]])
+    >>> packed = ad.nn.utils.rnn.pack_padded_sequence(padded, [3, 2], batch_first=True)
+    >>> packed.data, packed.batch_sizes
+    (tensor([1., 4., 2., 5., 3.]), tensor([2, 2, 1]))
+    """
+    where = "pack_padded_sequence"
+    x = tensor_of(input)
+    steps, batch = _input_axes(x, batch_first, where)
+    lengths = _integers(lengths, "lengths", where)
+    if len(lengths) != batch:
+        raise RuntimeError(f"{where}: Expected `len(lengths)` to be equal to batch_size, but "
+                           f"got {len(lengths)} (batch_size={batch})")
+    if enforce_sorted:
+        if np.any(np.diff(lengths) > 0):
+            raise RuntimeError(f"{where}: {_UNSORTED_MESSAGE}")
+        order = None
+        sorted_lengths = lengths
+    else:
+        order = np.argsort(-lengths, kind="stable")
+        sorted_lengths = lengths[order]
+    if batch == 0 or sorted_lengths[-1] <= 0:
+        raise RuntimeError(f"{where}: Length of all samples has to be greater than 0, but "
+                           f"found an element in 'lengths' that is <= 0 (lengths "
+                           f"{lengths.tolist()})")
+    if sorted_lengths[0] > steps:
+        raise ValueError(f"{where}: a sequence of length {sorted_lengths[0]} does not fit the "
+                         f"padded input's {steps} time steps (input shape {x.shape}, "
+                         f"batch_first={batch_first}); pass each sequence's true length")
+    batch_sizes = (sorted_lengths[None, :] > np.arange(sorted_lengths[0])[:, None]).sum(1)
+    times = np.repeat(np.arange(len(batch_sizes)), batch_sizes)
+    rows = np.concatenate([np.arange(size) for size in batch_sizes])
+    if order is not None:
+        rows = order[rows]
+    flat = rows * steps + times if batch_first else times * batch + rows
+    data = take(sh.reshape(x, (steps * batch,) + x.shape[2:]), flat, axis=0)
+    return PackedSequence(data, _int64_tensor(batch_sizes),
+                          None if order is None else _int64_tensor(order))
+
+
+def _sorted_lengths(batch_sizes: np.ndarray) -> np.ndarray:
+    """The length of each packed row (longest first) from the batch size of each step."""
+    return (batch_sizes[None, :] > np.arange(batch_sizes[0])[:, None]).sum(1)
+
+
+def pad_packed_sequence(sequence, batch_first: bool = False, padding_value: float = 0.0,
+                        total_length: int | None = None):
+    """Unpack to ``(padded, lengths)``: the padded batch (T, B, *) (``batch_first``:
+    (B, T, *)) in the original batch order, filled with ``padding_value`` after each
+    sequence up to ``total_length`` steps (default: the longest), and the lengths as an
+    int64 Tensor.  The inverse of ``pack_padded_sequence``; gradients flow back to
+    ``sequence.data``.
+
+    >>> packed = ad.nn.utils.rnn.pack_sequence([ad.tensor([1.0, 2.0]), ad.tensor([3.0])])
+    >>> ad.nn.utils.rnn.pad_packed_sequence(packed, batch_first=True)
+    (tensor([[1., 2.],
+            [3., 0.]]), tensor([2, 1]))
+    """
+    where = "pad_packed_sequence"
+    if not isinstance(sequence, PackedSequence):
+        raise TypeError(f"{where}: expected a PackedSequence (from pack_padded_sequence or "
+                        f"pack_sequence), got {type(sequence).__name__}")
+    data = tensor_of(sequence.data)
+    batch_sizes = _batch_sizes(sequence)
+    sorted_lengths = _sorted_lengths(batch_sizes)
+    longest, batch = len(batch_sizes), int(batch_sizes[0])
+    steps = longest
+    if total_length is not None:
+        if total_length < longest:
+            raise ValueError(f"{where}: Expected total_length to be at least the length of "
+                             f"the longest sequence in input, but got "
+                             f"total_length={total_length} and max sequence length being "
+                             f"{longest}")
+        steps = int(total_length)
+    if sequence.unsorted_indices is None:
+        position = np.arange(batch)             # each sequence's row in the packed order
+    else:
+        position = _integers(sequence.unsorted_indices, "unsorted_indices", where)
+    starts = np.concatenate([[0], np.cumsum(batch_sizes)])[:-1]   # each step's first row
+    times = np.arange(steps)[:, None]
+    valid = times < sorted_lengths[position][None, :]
+    padding_row = data.shape[0]
+    index = np.where(valid, starts[np.minimum(times, longest - 1)] + position[None, :],
+                     padding_row)
+    if batch_first:
+        index = index.T
+    filler = Tensor(made("full", np.full, ((1,) + data.shape[1:], padding_value, data.dtype)))
+    rows = take(sh.concatenate([data, filler], axis=0), index.ravel(), axis=0)
+    padded = sh.reshape(rows, index.shape + data.shape[1:])
+    return padded, _int64_tensor(sorted_lengths[position])
+
+
+def pack_sequence(sequences, enforce_sorted: bool = True) -> PackedSequence:
+    """Pack a list of sequences (L_i, *), longest first unless ``enforce_sorted=False``.
+
+    >>> ad.nn.utils.rnn.pack_sequence([ad.tensor([1.0]), ad.tensor([2.0, 3.0])],
+    ...                               enforce_sorted=False).sorted_indices
+    tensor([1, 0])
+    """
+    from .utils_rnn import pad_sequence
+    sequences = [tensor_of(s) for s in sequences]
+    if not sequences:
+        raise ValueError("pack_sequence: received an empty list of sequences")
+    lengths = [s.shape[0] if s.ndim else 0 for s in sequences]
+    return pack_padded_sequence(pad_sequence(sequences), lengths,
+                                enforce_sorted=enforce_sorted)
+
+
+def unpad_sequence(padded_sequences, lengths, batch_first: bool = False) -> list:
+    """The list of sequences of a padded batch (T, B, *) (``batch_first``: (B, T, *)),
+    each cut to its length.
+
+    >>> padded = ad.tensor([[1.0, 2.0], [3.0, 0.0]])
+    >>> ad.nn.utils.rnn.unpad_sequence(padded, [2, 1], batch_first=True)
+    [tensor([1., 2.]), tensor([3.])]
+    """
+    where = "unpad_sequence"
+    padded = tensor_of(padded_sequences)
+    steps, batch = _input_axes(padded, batch_first, where)
+    lengths = _integers(lengths, "lengths", where)
+    if len(lengths) != batch or np.any(lengths < 0) or np.any(lengths > steps):
+        raise ValueError(f"{where}: expected {batch} lengths between 0 and {steps} for a "
+                         f"padded batch of shape {padded.shape} (batch_first={batch_first}), "
+                         f"got {lengths.tolist()}")
+    if not batch_first:
+        padded = sh.swapaxes(padded, 0, 1)
+    return [padded[b, :int(n)] for b, n in enumerate(lengths)]
+
+
+def unpack_sequence(packed_sequences) -> list:
+    """The list of sequences of a PackedSequence, in their original order.
+
+    >>> packed = ad.nn.utils.rnn.pack_sequence([ad.tensor([1.0, 2.0]), ad.tensor([3.0])])
+    >>> ad.nn.utils.rnn.unpack_sequence(packed)
+    [tensor([1., 2.]), tensor([3.])]
+    """
+    padded, lengths = pad_packed_sequence(packed_sequences, batch_first=True)
+    return unpad_sequence(padded, lengths, batch_first=True)

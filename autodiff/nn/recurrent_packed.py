@@ -1,0 +1,118 @@
+"""RNN, LSTM and GRU over a PackedSequence, as PyTorch runs them.
+
+The packed rows are sorted by length (longest first), so at time step t the
+sequences still running are the first ``batch_sizes[t]`` rows: the forward direction
+runs the layer's cell step by step on a batch that shrinks, keeping the state of each
+row that stops as its final state; the reverse direction walks the steps backwards
+on a batch that grows, each row starting from its initial state at its own last
+step.  Every step is recorded as ordinary Tensor ops (the cell is the layer's own,
+``_cell``), so gradients reach the packed data, the initial states and the weights.
+Initial states are given, and final states returned, in the original batch order
+(``sorted_indices`` / ``unsorted_indices``).
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from ..ops import shape as sh
+from ..ops.indexing import take
+from ..tensor import Tensor
+from .dropout import dropout as _dropout
+from .packed_sequence import PackedSequence, _integers
+
+
+def _checked_data(module, packed: PackedSequence, sizes: np.ndarray) -> Tensor:
+    label = module._label()
+    data = packed.data
+    if not isinstance(data, Tensor):
+        data = Tensor(np.asarray(data))
+    if data.ndim != 2 or data.shape[1] != module.input_size:
+        raise ValueError(f"{label}: expected a PackedSequence of data shape (sum of lengths, "
+                         f"{module.input_size}), got data of shape {data.shape}")
+    if data.dtype != module.weight_ih_l0.dtype:
+        raise TypeError(f"{label}: the packed data is {data.dtype} but the layer's parameters "
+                        f"are {module.weight_ih_l0.dtype}; convert it "
+                        f"(packed.to(np.{module.weight_ih_l0.dtype}))")
+    if len(sizes) == 0 or np.any(np.diff(sizes) > 0) or sizes[-1] < 1 \
+            or sizes.sum() != data.shape[0]:
+        raise ValueError(f"{label}: the PackedSequence's batch_sizes {sizes.tolist()} must be "
+                         f"positive, non-increasing and add up to the {data.shape[0]} rows of "
+                         "its data; make it with pack_padded_sequence or pack_sequence")
+    return data
+
+
+def _forward_steps(cell, gates, sizes, first):
+    """The steps in time order; a row's final state is its state at its last step."""
+    states, rows, start = list(first), int(sizes[0]), 0
+    outputs, stopped = [], [[] for _ in first]
+    for size in sizes:
+        size = int(size)
+        if size < rows:             # the rows size.. have ended: keep their states
+            for kept, state in zip(stopped, states):
+                kept.append(state[size:rows])
+            states, rows = [state[:size] for state in states], size
+        out, states = cell(gates[start:start + size], states)
+        outputs.append(out)
+        start += size
+    finals = []
+    for kept, state in zip(stopped, states):
+        parts = [state] + kept[::-1]             # rows in order: the longest first
+        finals.append(parts[0] if len(parts) == 1 else sh.concatenate(parts, axis=0))
+    return outputs, finals
+
+
+def _reverse_steps(cell, gates, sizes, first):
+    """The steps from the last to the first; a row joins at its own last step, from its
+    initial state."""
+    rows = int(sizes[-1])
+    states, end = [state[:rows] for state in first], int(sizes.sum())
+    outputs = []
+    for size in sizes[::-1]:
+        size = int(size)
+        if size > rows:
+            states = [sh.concatenate([state, initial[rows:size]], axis=0)
+                      for state, initial in zip(states, first)]
+            rows = size
+        out, states = cell(gates[end - size:end], states)
+        outputs.append(out)
+        end -= size
+    return outputs[::-1], states
+
+
+def run_packed(module, packed: PackedSequence, initial_states: list):
+    """Run ``module`` (an RNN, LSTM or GRU) over ``packed``.  ``initial_states`` holds
+    one list per kind of state (h, or h and c) of one (B, size) Tensor per layer and
+    direction, in the original batch order.  Returns the output PackedSequence and the
+    final states, one stacked (layers * directions, B, size) Tensor per kind."""
+    sizes = _integers(packed.batch_sizes, "batch_sizes", module._label())
+    x = _checked_data(module, packed, sizes)
+    sorted_rows = packed.sorted_indices
+    if sorted_rows is not None:
+        sorted_rows = np.asarray(sorted_rows, dtype=np.intp)
+        initial_states = [[take(state, sorted_rows, axis=0) for state in kind]
+                          for kind in initial_states]
+    finals = [[] for _ in initial_states]
+    for layer in range(module.num_layers):
+        if layer and module.dropout and module.training:
+            x = _dropout(x, module.dropout, True, rng=module._rng)
+        outputs = []
+        for direction, suffix in enumerate(module._suffixes(layer)):
+            index = layer * module._directions + direction
+            first = [kind[index] for kind in initial_states]
+            gates = module._input_gates(x, suffix)
+            cell = functools.partial(module._cell, suffix=suffix)
+            steps = _forward_steps if direction == 0 else _reverse_steps
+            out, last = steps(cell, gates, sizes, first)
+            outputs.append(sh.concatenate(out, axis=0))
+            for kind, value in zip(finals, last):
+                kind.append(value)
+        x = outputs[0] if len(outputs) == 1 else sh.concatenate(outputs, axis=1)
+    if packed.unsorted_indices is not None:
+        original = np.asarray(packed.unsorted_indices, dtype=np.intp)
+        finals = [[take(state, original, axis=0) for state in kind] for kind in finals]
+    output = PackedSequence(x, packed.batch_sizes, packed.sorted_indices,
+                            packed.unsorted_indices)
+    return output, [sh.stack(kind, axis=0) for kind in finals]
