@@ -150,15 +150,28 @@ def pack_padded_sequence(input, lengths, batch_first: bool = False,
         raise ValueError(f"{where}: a sequence of length {sorted_lengths[0]} does not fit the "
                          f"padded input's {steps} time steps (input shape {x.shape}, "
                          f"batch_first={batch_first}); pass each sequence's true length")
-    batch_sizes = (sorted_lengths[None, :] > np.arange(sorted_lengths[0])[:, None]).sum(1)
-    times = np.repeat(np.arange(len(batch_sizes)), batch_sizes)
-    rows = np.concatenate([np.arange(size) for size in batch_sizes])
-    if order is not None:
-        rows = order[rows]
-    flat = rows * steps + times if batch_first else times * batch + rows
+    batch_sizes = _batch_sizes_of(sorted_lengths)
+    # (made, from Python numbers: a compiled function computes it again at each replay)
+    flat = made("pack_padded_sequence index", _packing_index,
+                (tuple(batch_sizes.tolist()), None if order is None else tuple(order.tolist()),
+                 steps, batch, batch_first))
     data = take(sh.reshape(x, (steps * batch,) + x.shape[2:]), flat, axis=0)
     return PackedSequence(data, _int64_tensor(batch_sizes),
                           None if order is None else _int64_tensor(order))
+
+
+def _batch_sizes_of(sorted_lengths: np.ndarray) -> np.ndarray:
+    """How many sequences (lengths sorted, longest first) run at each time step."""
+    return (sorted_lengths[None, :] > np.arange(sorted_lengths[0])[:, None]).sum(1)
+
+
+def _packing_index(batch_sizes, order, steps, batch, batch_first) -> np.ndarray:
+    """The row of the flattened padded input that each packed row reads."""
+    times = np.repeat(np.arange(len(batch_sizes)), batch_sizes)
+    rows = np.concatenate([np.arange(size) for size in batch_sizes])
+    if order is not None:
+        rows = np.asarray(order)[rows]
+    return rows * steps + times if batch_first else times * batch + rows
 
 
 def _sorted_lengths(batch_sizes: np.ndarray) -> np.ndarray:
@@ -199,18 +212,26 @@ def pad_packed_sequence(sequence, batch_first: bool = False, padding_value: floa
         position = np.arange(batch)             # each sequence's row in the packed order
     else:
         position = _integers(sequence.unsorted_indices, "unsorted_indices", where)
+    index = made("pad_packed_sequence index", _padding_index,
+                 (tuple(batch_sizes.tolist()), tuple(position.tolist()), steps, batch_first))
+    filler = Tensor(made("full", np.full, ((1,) + data.shape[1:], padding_value, data.dtype)))
+    rows = take(sh.concatenate([data, filler], axis=0), index, axis=0)
+    padded_shape = (batch, steps) if batch_first else (steps, batch)
+    padded = sh.reshape(rows, padded_shape + data.shape[1:])
+    return padded, _int64_tensor(sorted_lengths[position])
+
+
+def _padding_index(batch_sizes, position, steps, batch_first) -> np.ndarray:
+    """The packed row of each padded position, flattened from (T, B) (``batch_first``:
+    (B, T)); the padding positions read the row after the last, the padding value."""
+    batch_sizes, position = np.asarray(batch_sizes), np.asarray(position)
+    sorted_lengths = _sorted_lengths(batch_sizes)
     starts = np.concatenate([[0], np.cumsum(batch_sizes)])[:-1]   # each step's first row
     times = np.arange(steps)[:, None]
     valid = times < sorted_lengths[position][None, :]
-    padding_row = data.shape[0]
-    index = np.where(valid, starts[np.minimum(times, longest - 1)] + position[None, :],
-                     padding_row)
-    if batch_first:
-        index = index.T
-    filler = Tensor(made("full", np.full, ((1,) + data.shape[1:], padding_value, data.dtype)))
-    rows = take(sh.concatenate([data, filler], axis=0), index.ravel(), axis=0)
-    padded = sh.reshape(rows, index.shape + data.shape[1:])
-    return padded, _int64_tensor(sorted_lengths[position])
+    index = np.where(valid, starts[np.minimum(times, len(batch_sizes) - 1)]
+                     + position[None, :], batch_sizes.sum())
+    return (index.T if batch_first else index).ravel()
 
 
 def pack_sequence(sequences, enforce_sorted: bool = True) -> PackedSequence:

@@ -17,6 +17,7 @@ import functools
 
 import numpy as np
 
+from ..compile.hooks import made
 from ..ops import shape as sh
 from ..ops.indexing import take
 from ..tensor import Tensor
@@ -42,6 +43,13 @@ def _checked_data(module, packed: PackedSequence, sizes: np.ndarray) -> Tensor:
                          f"positive, non-increasing and add up to the {data.shape[0]} rows of "
                          "its data; make it with pack_padded_sequence or pack_sequence")
     return data
+
+
+def _rows(indices, what, module) -> np.ndarray:
+    """A permutation of the batch as an index array, made from Python numbers (so that a
+    compiled function makes it again at each replay)."""
+    values = tuple(_integers(indices, what, module._label()).tolist())
+    return made(what, np.array, (values, np.intp))
 
 
 def _forward_steps(cell, gates, sizes, first):
@@ -91,7 +99,7 @@ def run_packed(module, packed: PackedSequence, initial_states: list):
     x = _checked_data(module, packed, sizes)
     sorted_rows = packed.sorted_indices
     if sorted_rows is not None:
-        sorted_rows = np.asarray(sorted_rows, dtype=np.intp)
+        sorted_rows = _rows(sorted_rows, "sorted_indices", module)
         initial_states = [[take(state, sorted_rows, axis=0) for state in kind]
                           for kind in initial_states]
     finals = [[] for _ in initial_states]
@@ -111,7 +119,7 @@ def run_packed(module, packed: PackedSequence, initial_states: list):
                 kind.append(value)
         x = outputs[0] if len(outputs) == 1 else sh.concatenate(outputs, axis=1)
     if packed.unsorted_indices is not None:
-        original = np.asarray(packed.unsorted_indices, dtype=np.intp)
+        original = _rows(packed.unsorted_indices, "unsorted_indices", module)
         finals = [[take(state, original, axis=0) for state in kind] for kind in finals]
     output = PackedSequence(x, packed.batch_sizes, packed.sorted_indices,
                             packed.unsorted_indices)
