@@ -411,3 +411,24 @@ def test_compile_refuses_lengths_passed_as_an_argument():
     with pytest.raises(TraceError, match=r"compile: a NumPy function \(np.asarray\) on a "
                                          "traced tensor"):
         compiled(np.ones((4, 2, 3)), np.array([4, 2]))
+
+
+@pytest.mark.parametrize("kind", ["LSTM", "GRU"])
+def test_dropout_between_layers_matches_torch_where_it_is_certain(kind):
+    # The masks are random (another generator than torch's); p=1 zeroes all of the second
+    # layer's input in both, and eval mode drops nothing in both.
+    torch = pytest.importorskip("torch")
+    theirs, ours = _torch_twin(torch, kind, input_size=3, hidden_size=4, num_layers=2,
+                               dropout=1.0, bidirectional=True)
+    lengths = [3, 4, 1]
+    x = _finite(_padded(lengths, False))
+    for training in (True, False):
+        theirs.train(training)
+        ours.train(training)
+        t_out, t_finals = theirs(torch.nn.utils.rnn.pack_padded_sequence(
+            torch.tensor(x), lengths, enforce_sorted=False))
+        a_out, a_finals = ours(rnn.pack_padded_sequence(x, lengths, enforce_sorted=False))
+        t_finals = t_finals if kind == "LSTM" else (t_finals,)
+        a_finals = a_finals if kind == "LSTM" else (a_finals,)
+        for a, t in [(a_out.data, t_out.data)] + list(zip(a_finals, t_finals)):
+            np.testing.assert_allclose(a.data, t.detach().numpy(), rtol=TOL, atol=TOL)

@@ -7,7 +7,9 @@ sequence (``autodiff.ops.recurrent``); the input projection of all time steps is
 GEMM.  An LSTM with projections (``proj_size``) runs that op one step at a time,
 since each step's h is projected (``@ weight_hr``) before the next.  The reverse
 direction of a bidirectional layer runs the same op on the sequence flipped in time
-and flips its output back.
+and flips its output back.  A PackedSequence input runs step by step
+(``recurrent_packed.py``, with each layer's ``_input_gates`` and ``_cell``) and
+returns a PackedSequence.
 """
 
 from __future__ import annotations
@@ -301,6 +303,16 @@ class LSTM(_RNNBase):
     >>> out, (h, c) = ad.nn.LSTM(3, 5, proj_size=2, rng=0)(ad.tensor(np.zeros((7, 2, 3))))
     >>> out.shape, h.shape, c.shape
     ((7, 2, 2), (1, 2, 2), (1, 2, 5))
+
+    A PackedSequence input (``nn.utils.rnn.pack_padded_sequence``) gives a
+    PackedSequence output, and the final states of each sequence at its own last step,
+    in the original batch order (as RNN and GRU do):
+
+    >>> packed = ad.nn.utils.rnn.pack_sequence([ad.tensor(np.zeros((4, 3))),
+    ...                                         ad.tensor(np.zeros((2, 3)))])
+    >>> out, (h, c) = lstm(packed)
+    >>> out.data.shape, out.batch_sizes, h.shape
+    ((6, 5), tensor([2, 2, 1, 1]), (2, 2, 5))
     """
 
     _gates = 4
