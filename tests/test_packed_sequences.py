@@ -191,6 +191,15 @@ def test_packed_sequence_fields_and_conveniences():
     (lambda x: rnn.unpad_sequence(x, [3, 4, 1]), ValueError,
      r"unpad_sequence: expected 3 lengths between 0 and 3"),
     (lambda x: rnn.pack_sequence([]), ValueError, "pack_sequence: received an empty list"),
+    (lambda x: rnn.pad_packed_sequence(rnn.PackedSequence(x[0], [1, 2])), ValueError,
+     r"pad_packed_sequence: the PackedSequence's batch_sizes \[1, 2\] must be positive, "
+     "non-increasing and add up to the 3 rows of its data"),
+    (lambda x: rnn.PackedSequence(x[0], [2, 1], [0, 0]), ValueError,
+     r"PackedSequence: the PackedSequence's sorted_indices \[0, 0\] must be a "
+     "permutation of the 2 sequences' rows"),
+    (lambda x: rnn.pad_packed_sequence(rnn.PackedSequence(x[0], [2, 1], None, [2, 0])),
+     ValueError, r"pad_packed_sequence: the PackedSequence's unsorted_indices \[2, 0\] "
+     "must be a permutation of the 2 sequences' rows"),
 ])
 def test_errors_name_the_function_and_the_fix(call, error, message):
     x = ad.tensor(np.zeros((3, 3, 2)))

@@ -52,8 +52,25 @@ def _integers(values, what: str, where: str) -> np.ndarray:
     return array.astype(np.int64)
 
 
-def _batch_sizes(sequence) -> np.ndarray:
-    return _integers(sequence.batch_sizes, "batch_sizes", "PackedSequence")
+def checked_batch_sizes(sequence, rows: int, where: str) -> np.ndarray:
+    """A PackedSequence's batch_sizes as an int64 array, checked against its ``rows``
+    of data (positive, non-increasing, adding up to the rows)."""
+    sizes = _integers(sequence.batch_sizes, "batch_sizes", where)
+    if len(sizes) == 0 or np.any(np.diff(sizes) > 0) or sizes[-1] < 1 or sizes.sum() != rows:
+        raise ValueError(f"{where}: the PackedSequence's batch_sizes {sizes.tolist()} must be "
+                         f"positive, non-increasing and add up to the {rows} rows of its "
+                         "data; make it with pack_padded_sequence or pack_sequence")
+    return sizes
+
+
+def checked_permutation(indices, batch: int, what: str, where: str) -> np.ndarray:
+    """A PackedSequence's sorted_indices or unsorted_indices as an int64 array, checked
+    to be a permutation of the ``batch`` rows."""
+    rows = _integers(indices, what, where)
+    if not np.array_equal(np.sort(rows), np.arange(batch)):
+        raise ValueError(f"{where}: the PackedSequence's {what} {rows.tolist()} must be a "
+                         f"permutation of the {batch} sequences' rows")
+    return rows
 
 
 class PackedSequence(namedtuple("PackedSequence",
@@ -81,8 +98,10 @@ class PackedSequence(namedtuple("PackedSequence",
         if sorted_indices is not None and not isinstance(sorted_indices, Tensor):
             sorted_indices = _int64_tensor(sorted_indices)
         if unsorted_indices is None and sorted_indices is not None:
-            inverse = np.empty(len(sorted_indices), dtype=np.int64)
-            inverse[np.asarray(sorted_indices)] = np.arange(len(inverse))
+            rows = checked_permutation(sorted_indices, len(sorted_indices), "sorted_indices",
+                                       "PackedSequence")
+            inverse = np.empty(len(rows), dtype=np.int64)
+            inverse[rows] = np.arange(len(rows))
             unsorted_indices = _int64_tensor(inverse)
         elif unsorted_indices is not None and not isinstance(unsorted_indices, Tensor):
             unsorted_indices = _int64_tensor(unsorted_indices)
@@ -150,7 +169,7 @@ def pack_padded_sequence(input, lengths, batch_first: bool = False,
         raise ValueError(f"{where}: a sequence of length {sorted_lengths[0]} does not fit the "
                          f"padded input's {steps} time steps (input shape {x.shape}, "
                          f"batch_first={batch_first}); pass each sequence's true length")
-    batch_sizes = _batch_sizes_of(sorted_lengths)
+    batch_sizes = _count_above(sorted_lengths)
     # (made, from Python numbers: a compiled function computes it again at each replay)
     flat = made("pack_padded_sequence index", _packing_index,
                 (tuple(batch_sizes.tolist()), None if order is None else tuple(order.tolist()),
@@ -160,9 +179,11 @@ def pack_padded_sequence(input, lengths, batch_first: bool = False,
                           None if order is None else _int64_tensor(order))
 
 
-def _batch_sizes_of(sorted_lengths: np.ndarray) -> np.ndarray:
-    """How many sequences (lengths sorted, longest first) run at each time step."""
-    return (sorted_lengths[None, :] > np.arange(sorted_lengths[0])[:, None]).sum(1)
+def _count_above(values: np.ndarray) -> np.ndarray:
+    """For each k in 0 .. values[0] - 1, how many of the non-increasing ``values`` exceed k:
+    of sorted lengths, the batch size of each step; of the batch sizes, the length of
+    each packed row."""
+    return (values[None, :] > np.arange(values[0])[:, None]).sum(1)
 
 
 def _packing_index(batch_sizes, order, steps, batch, batch_first) -> np.ndarray:
@@ -172,11 +193,6 @@ def _packing_index(batch_sizes, order, steps, batch, batch_first) -> np.ndarray:
     if order is not None:
         rows = np.asarray(order)[rows]
     return rows * steps + times if batch_first else times * batch + rows
-
-
-def _sorted_lengths(batch_sizes: np.ndarray) -> np.ndarray:
-    """The length of each packed row (longest first) from the batch size of each step."""
-    return (batch_sizes[None, :] > np.arange(batch_sizes[0])[:, None]).sum(1)
 
 
 def pad_packed_sequence(sequence, batch_first: bool = False, padding_value: float = 0.0,
@@ -197,8 +213,8 @@ def pad_packed_sequence(sequence, batch_first: bool = False, padding_value: floa
         raise TypeError(f"{where}: expected a PackedSequence (from pack_padded_sequence or "
                         f"pack_sequence), got {type(sequence).__name__}")
     data = tensor_of(sequence.data)
-    batch_sizes = _batch_sizes(sequence)
-    sorted_lengths = _sorted_lengths(batch_sizes)
+    batch_sizes = checked_batch_sizes(sequence, data.shape[0] if data.ndim else 0, where)
+    sorted_lengths = _count_above(batch_sizes)
     longest, batch = len(batch_sizes), int(batch_sizes[0])
     steps = longest
     if total_length is not None:
@@ -211,7 +227,7 @@ def pad_packed_sequence(sequence, batch_first: bool = False, padding_value: floa
     if sequence.unsorted_indices is None:
         position = np.arange(batch)             # each sequence's row in the packed order
     else:
-        position = _integers(sequence.unsorted_indices, "unsorted_indices", where)
+        position = checked_permutation(sequence.unsorted_indices, batch, "unsorted_indices", where)
     index = made("pad_packed_sequence index", _padding_index,
                  (tuple(batch_sizes.tolist()), tuple(position.tolist()), steps, batch_first))
     filler = Tensor(made("full", np.full, ((1,) + data.shape[1:], padding_value, data.dtype)))
@@ -225,7 +241,7 @@ def _padding_index(batch_sizes, position, steps, batch_first) -> np.ndarray:
     """The packed row of each padded position, flattened from (T, B) (``batch_first``:
     (B, T)); the padding positions read the row after the last, the padding value."""
     batch_sizes, position = np.asarray(batch_sizes), np.asarray(position)
-    sorted_lengths = _sorted_lengths(batch_sizes)
+    sorted_lengths = _count_above(batch_sizes)
     starts = np.concatenate([[0], np.cumsum(batch_sizes)])[:-1]   # each step's first row
     times = np.arange(steps)[:, None]
     valid = times < sorted_lengths[position][None, :]

@@ -22,10 +22,11 @@ from ..ops import shape as sh
 from ..ops.indexing import take
 from ..tensor import Tensor
 from .dropout import dropout as _dropout
-from .packed_sequence import PackedSequence, _integers
+from .packed_sequence import PackedSequence, checked_permutation, checked_batch_sizes
 
 
-def _checked_data(module, packed: PackedSequence, sizes: np.ndarray) -> Tensor:
+def _checked_data(module, packed: PackedSequence) -> tuple:
+    """The packed data as a Tensor, checked against the layer, and the batch sizes."""
     label = module._label()
     data = packed.data
     if not isinstance(data, Tensor):
@@ -37,18 +38,13 @@ def _checked_data(module, packed: PackedSequence, sizes: np.ndarray) -> Tensor:
         raise TypeError(f"{label}: the packed data is {data.dtype} but the layer's parameters "
                         f"are {module.weight_ih_l0.dtype}; convert it "
                         f"(packed.to(np.{module.weight_ih_l0.dtype}))")
-    if len(sizes) == 0 or np.any(np.diff(sizes) > 0) or sizes[-1] < 1 \
-            or sizes.sum() != data.shape[0]:
-        raise ValueError(f"{label}: the PackedSequence's batch_sizes {sizes.tolist()} must be "
-                         f"positive, non-increasing and add up to the {data.shape[0]} rows of "
-                         "its data; make it with pack_padded_sequence or pack_sequence")
-    return data
+    return data, checked_batch_sizes(packed, data.shape[0], label)
 
 
-def _rows(indices, what, module) -> np.ndarray:
+def _rows(indices, batch, what, module) -> np.ndarray:
     """A permutation of the batch as an index array, made from Python numbers (so that a
     compiled function makes it again at each replay)."""
-    values = tuple(_integers(indices, what, module._label()).tolist())
+    values = tuple(checked_permutation(indices, batch, what, module._label()).tolist())
     return made(what, np.array, (values, np.intp))
 
 
@@ -95,11 +91,11 @@ def run_packed(module, packed: PackedSequence, initial_states: list):
     one list per kind of state (h, or h and c) of one (B, size) Tensor per layer and
     direction, in the original batch order.  Returns the output PackedSequence and the
     final states, one stacked (layers * directions, B, size) Tensor per kind."""
-    sizes = _integers(packed.batch_sizes, "batch_sizes", module._label())
-    x = _checked_data(module, packed, sizes)
+    x, sizes = _checked_data(module, packed)
+    batch = int(sizes[0])
     sorted_rows = packed.sorted_indices
     if sorted_rows is not None:
-        sorted_rows = _rows(sorted_rows, "sorted_indices", module)
+        sorted_rows = _rows(sorted_rows, batch, "sorted_indices", module)
         initial_states = [[take(state, sorted_rows, axis=0) for state in kind]
                           for kind in initial_states]
     finals = [[] for _ in initial_states]
@@ -119,7 +115,7 @@ def run_packed(module, packed: PackedSequence, initial_states: list):
                 kind.append(value)
         x = outputs[0] if len(outputs) == 1 else sh.concatenate(outputs, axis=1)
     if packed.unsorted_indices is not None:
-        original = _rows(packed.unsorted_indices, "unsorted_indices", module)
+        original = _rows(packed.unsorted_indices, batch, "unsorted_indices", module)
         finals = [[take(state, original, axis=0) for state in kind] for kind in finals]
     output = PackedSequence(x, packed.batch_sizes, packed.sorted_indices,
                             packed.unsorted_indices)
