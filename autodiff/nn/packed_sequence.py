@@ -257,7 +257,7 @@ def pack_sequence(sequences, enforce_sorted: bool = True) -> PackedSequence:
     ...                               enforce_sorted=False).sorted_indices
     tensor([1, 0])
     """
-    from .utils_rnn import pad_sequence
+    from .utils_rnn import pad_sequence         # (utils_rnn imports this module)
     sequences = [tensor_of(s) for s in sequences]
     if not sequences:
         raise ValueError("pack_sequence: received an empty list of sequences")
