@@ -430,3 +430,29 @@ def test_float16_recurrent_layers_and_attention_are_as_accurate_as_torchs(name, 
         mine, pytorchs = _error(a, e), _error(t, e)
         assert mine <= pytorchs + SLACK, \
             f"{label}: {mine:.2f} ulps off float64, PyTorch's {pytorchs:.2f}"
+
+
+def test_compiled_float16_step_through_the_new_rounded_layers_replays_eager_bit_for_bit():
+    def train(compiled):
+        nn.manual_seed(0)
+        net = nn.Sequential(nn.Conv3d(2, 4, 3, padding=1), nn.InstanceNorm3d(4, affine=True),
+                            nn.ReLU(), nn.ConvTranspose3d(4, 3, 2, stride=2), nn.AvgPool3d(2),
+                            nn.Flatten(), nn.Linear(3 * 4 * 4 * 4, 5)).half()
+        opt = ad.optim.SGD(net.parameters(), lr=0.05, momentum=0.9)
+
+        def step(x, y):
+            loss = F.cross_entropy(net(x), y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            return loss
+
+        step = ad.compile(step) if compiled else step
+        gen = np.random.default_rng(0)
+        losses = [step(ad.tensor(gen.standard_normal((3, 2, 4, 4, 4)).astype(np.float16)),
+                       ad.tensor(gen.integers(0, 5, 3))).data for _ in range(3)]
+        return losses + [p.data for p in net.parameters()]
+
+    for eager, compiled in zip(train(False), train(True)):
+        assert eager.dtype == compiled.dtype == np.float16
+        np.testing.assert_array_equal(eager, compiled)
