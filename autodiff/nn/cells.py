@@ -26,6 +26,7 @@ from ..ops import recurrent as rec
 from ..ops import shape as sh
 from ..ops.operands import tensor_of
 from ..tensor import Tensor
+from .half_precision import rounded_once
 from .module import Module, Parameter, _generator
 from .modules import _float_dtype, _positive_int
 from .recurrent import PyTorchGateLayout, state_of_dtype
@@ -33,6 +34,13 @@ from .recurrent import PyTorchGateLayout, state_of_dtype
 
 def _shape_of(x):
     return tuple(x.shape) if isinstance(x, Tensor) else np.shape(x)
+
+
+def _affine(x, weight, bias):
+    """``x @ weight + bias``: a float16 one rounded once (``rounded_once``), as PyTorch's
+    ``linear`` in its cells."""
+    out = la.matmul(x, weight)
+    return out if bias is None else out + bias
 
 
 class _CellBase(PyTorchGateLayout, Module):
@@ -112,8 +120,7 @@ class _CellBase(PyTorchGateLayout, Module):
         return hx
 
     def _projection(self, x):
-        gx = la.matmul(x, self.weight_ih)
-        return gx if self.bias_ih is None else gx + self.bias_ih
+        return rounded_once(_affine, x, self.weight_ih, self.bias_ih)
 
     @staticmethod
     def _output(h, unbatched):
@@ -153,9 +160,7 @@ class RNNCell(_CellBase):
         hx = self._single(hx)
         x, unbatched = self._input(input)
         h = self._state(hx, x.shape[0], unbatched, x.dtype, "hx")
-        recurrent = la.matmul(h, self.weight_hh)
-        if self.bias_hh is not None:
-            recurrent = recurrent + self.bias_hh
+        recurrent = rounded_once(_affine, h, self.weight_hh, self.bias_hh)
         activation = ew.tanh if self.nonlinearity == "tanh" else ew.relu
         return self._output(activation(self._projection(x) + recurrent), unbatched)
 

@@ -22,6 +22,7 @@ from ..tensor import Tensor
 from . import functional_conv as FC
 from .conv import _ConvNd
 from .conv_transpose import _checked_output_padding, _conv_transpose2d, _ConvTransposeNd
+from .half_precision import check_float16_operands, rounded_once
 
 _ALL = slice(None)
 
@@ -63,13 +64,16 @@ def from_planes(y, n, depth):
     return _shape.transpose(_shape.reshape(y, (n, depth, c, h, w)), (0, 2, 1, 3, 4))
 
 
-def _add_bias(out, bias, channels, where):
-    if bias is None:
-        return out
-    if FC._shape_of(bias) != (channels,):
+def _check_bias(bias, channels, where):
+    if bias is not None and FC._shape_of(bias) != (channels,):
         raise ValueError(f"{where}: expected a bias of shape ({channels},), got "
                          f"{tuple(FC._shape_of(bias))}")
-    return out + _shape.reshape(bias, (1, channels, 1, 1, 1))
+
+
+def _add_bias(out, bias, channels):
+    if bias is None:
+        return out
+    return out + _shape.reshape(bias, (1, channels) + (1,) * (out.ndim - 2))
 
 
 def _conv3d(x, weight, bias, stride, padding, dilation, groups, where):
@@ -95,19 +99,23 @@ def _conv3d(x, weight, bias, stride, padding, dilation, groups, where):
                          f"with dilation) is larger than the padded input depth "
                          f"({depth + sum(pads[0])}, from {depth} with padding); use a smaller "
                          "kernel or more padding")
-    x = FC._as_tensor(x)
-    if any(pads[0]):
-        x = _conv.constant_pad(x, widths=((0, 0), (0, 0), pads[0], (0, 0), (0, 0)), value=0.0)
-    total = None
-    for k in range(kd):
-        start = k * dilation[0]
-        taps = getitem(x, (_ALL, _ALL, slice(start, start + stride[0] * (out_depth - 1) + 1,
-                                              stride[0])))
-        part = _conv.conv2d(as_planes(taps), getitem(weight, (_ALL, _ALL, k)),
-                            stride=stride[1:], padding=plane_pads, dilation=dilation[1:],
-                            groups=int(groups))
-        total = part if total is None else total + part
-    return _add_bias(from_planes(total, n, out_depth), bias, o, where)
+    _check_bias(bias, o, where)
+    check_float16_operands(where, x, weight, bias)
+
+    def convolved(x, weight, bias):
+        if any(pads[0]):
+            x = _conv.constant_pad(x, widths=((0, 0), (0, 0), pads[0], (0, 0), (0, 0)),
+                                   value=0.0)
+        total = None
+        for k in range(kd):
+            start = k * dilation[0]
+            depths = slice(start, start + stride[0] * (out_depth - 1) + 1, stride[0])
+            part = _conv.conv2d(as_planes(getitem(x, (_ALL, _ALL, depths))),
+                                getitem(weight, (_ALL, _ALL, k)), stride=stride[1:],
+                                padding=plane_pads, dilation=dilation[1:], groups=int(groups))
+            total = part if total is None else total + part
+        return _add_bias(from_planes(total, n, out_depth), bias, o)
+    return rounded_once(convolved, FC._as_tensor(x), weight, bias)
 
 
 def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups: int = 1) -> Tensor:
@@ -149,32 +157,40 @@ def _conv_transpose3d(x, weight, bias, stride, padding, output_padding, groups, 
                          f"{(n, c_in, depth, h, w)}, kernel {tuple(w_shape[2:])}, stride "
                          f"{stride}, padding {padding}, dilation {dilation}, output_padding "
                          f"{output_padding}); use less padding")
+    c_out = c_out_g * int(groups)
+    _check_bias(bias, c_out, where)
+    check_float16_operands(where, x, weight, bias)
     (sd, dd, pd, opd) = stride[0], dilation[0], padding[0], output_padding[0]
     full = (depth - 1) * sd + dd * (kd - 1) + 1          # every depth some input reaches
-    planes = as_planes(FC._as_tensor(x))
     spread = (depth - 1) * sd + 1
-    total = None
-    for k in range(kd):
-        part = _conv_transpose2d(planes, getitem(weight, (_ALL, _ALL, k)), None, stride[1:],
-                                 padding[1:], output_padding[1:], groups, dilation[1:], where)
-        part = from_planes(part, n, depth)                  # (N, C_out, D, Ho, Wo)
-        if sd > 1:         # input slice d lands at depth d * stride: zeros in between
-            c, ho, wo = part.shape[1], part.shape[3], part.shape[4]
-            part = _shape.reshape(part, (n, c, depth, 1, ho, wo))
-            part = _conv.constant_pad(part, widths=((0, 0),) * 3 + ((0, sd - 1),) + ((0, 0),) * 2,
-                                      value=0.0)
-            part = getitem(_shape.reshape(part, (n, c, depth * sd, ho, wo)),
-                           (_ALL, _ALL, slice(0, spread)))
-        before = k * dd
-        part = _conv.constant_pad(part, widths=((0, 0), (0, 0), (before, full - spread - before),
-                                                (0, 0), (0, 0)), value=0.0)
-        total = part if total is None else total + part
-    # Crop the padding: pd before, pd - opd after (zeros appended when opd > pd).
-    total = getitem(total, (_ALL, _ALL, slice(pd, full - max(pd - opd, 0))))
-    if opd > pd:
-        total = _conv.constant_pad(total, widths=((0, 0), (0, 0), (0, opd - pd), (0, 0), (0, 0)),
-                                   value=0.0)
-    return _add_bias(total, bias, c_out_g * int(groups), where)
+
+    def transposed(x, weight, bias):
+        planes = as_planes(x)
+        total = None
+        for k in range(kd):
+            part = _conv_transpose2d(planes, getitem(weight, (_ALL, _ALL, k)), None,
+                                     stride[1:], padding[1:], output_padding[1:], groups,
+                                     dilation[1:], where)
+            part = from_planes(part, n, depth)                  # (N, C_out, D, Ho, Wo)
+            if sd > 1:         # input slice d lands at depth d * stride: zeros in between
+                c, ho, wo = part.shape[1], part.shape[3], part.shape[4]
+                part = _shape.reshape(part, (n, c, depth, 1, ho, wo))
+                part = _conv.constant_pad(part, widths=((0, 0),) * 3 + ((0, sd - 1),)
+                                          + ((0, 0),) * 2, value=0.0)
+                part = getitem(_shape.reshape(part, (n, c, depth * sd, ho, wo)),
+                               (_ALL, _ALL, slice(0, spread)))
+            before = k * dd
+            part = _conv.constant_pad(part, widths=((0, 0), (0, 0),
+                                                    (before, full - spread - before),
+                                                    (0, 0), (0, 0)), value=0.0)
+            total = part if total is None else total + part
+        # Crop the padding: pd before, pd - opd after (zeros appended when opd > pd).
+        total = getitem(total, (_ALL, _ALL, slice(pd, full - max(pd - opd, 0))))
+        if opd > pd:
+            total = _conv.constant_pad(total, widths=((0, 0), (0, 0), (0, opd - pd), (0, 0),
+                                                      (0, 0)), value=0.0)
+        return _add_bias(total, bias, c_out)
+    return rounded_once(transposed, FC._as_tensor(x), weight, bias)
 
 
 def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0,
@@ -212,20 +228,20 @@ def _conv_transpose1d(x, weight, bias, stride, padding, output_padding, groups, 
     if isinstance(padding, str):
         raise ValueError(f"{where}: padding must be an int, got {padding!r} (PyTorch has no "
                          "string padding for transposed convolutions)")
-    x4 = _shape.reshape(FC._as_tensor(x), (shape[0], shape[1], 1, shape[2]))
-    w4 = _shape.reshape(weight, (w_shape[0], w_shape[1], 1, w_shape[2]))
-    out = _conv_transpose2d(x4, w4, None, (1, _one(stride, "stride", where, 1)),
-                            (0, _one(padding, "padding", where, 0)),
-                            (0, _one(output_padding, "output_padding", where, 0)), groups,
-                            (1, _one(dilation, "dilation", where, 1)), where)
-    out = _shape.reshape(out, (out.shape[0], out.shape[1], out.shape[3]))
-    if bias is not None:
-        channels = out.shape[1]
-        if FC._shape_of(bias) != (channels,):
-            raise ValueError(f"{where}: expected a bias of shape ({channels},), got "
-                             f"{tuple(FC._shape_of(bias))}")
-        out = out + _shape.reshape(bias, (1, channels, 1))
-    return out
+    stride, padding = _one(stride, "stride", where, 1), _one(padding, "padding", where, 0)
+    output_padding = _one(output_padding, "output_padding", where, 0)
+    dilation = _one(dilation, "dilation", where, 1)
+
+    def transposed(x, weight, bias):
+        x4 = _shape.reshape(x, (shape[0], shape[1], 1, shape[2]))
+        w4 = _shape.reshape(weight, (w_shape[0], w_shape[1], 1, w_shape[2]))
+        out = _conv_transpose2d(x4, w4, None, (1, stride), (0, padding), (0, output_padding),
+                                groups, (1, dilation), where)
+        _check_bias(bias, out.shape[1], where)       # (once the groups are checked)
+        return _add_bias(_shape.reshape(out, (out.shape[0], out.shape[1], out.shape[3])),
+                         bias, out.shape[1])
+    check_float16_operands(where, x, weight, bias)
+    return transposed(FC._as_tensor(x), weight, bias)     # float16: as conv_transpose2d
 
 
 def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0,

@@ -20,6 +20,7 @@ from ..ops import shape as _shape
 from ..tensor import Tensor
 from . import functional_conv as FC
 from .conv import _checked_channels, _init_conv_parameters, _tuple
+from .half_precision import check_float16_operands
 from .module import Module
 
 
@@ -67,18 +68,22 @@ def _conv_transpose2d(x, weight, bias, stride, padding, output_padding, groups, 
         extra.append(max(op - p, 0))
         out_hw.append(out)
     c_out = c_out_g * groups
+    if bias is not None and FC._shape_of(bias) != (c_out,):
+        raise ValueError(f"{where}: expected a bias of shape ({c_out},) (out_channels = "
+                         f"weight.shape[1] * groups), got {tuple(FC._shape_of(bias))}")
+    check_float16_operands(where, x, weight, bias)
     reached = (n, c_out, out_hw[0] - extra[0], out_hw[1] - extra[1])
-    out = _conv.conv2d_input_grad(x, weight, x_shape=reached, stride=stride,
-                                  padding=tuple(pads), dilation=dilation, groups=groups)
-    if any(extra):
-        out = _conv.constant_pad(out, widths=((0, 0), (0, 0), (0, extra[0]), (0, extra[1])),
-                                 value=0.0)
-    if bias is not None:
-        if FC._shape_of(bias) != (c_out,):
-            raise ValueError(f"{where}: expected a bias of shape ({c_out},) (out_channels = "
-                             f"weight.shape[1] * groups), got {tuple(FC._shape_of(bias))}")
-        out = out + _shape.reshape(bias, (1, c_out, 1, 1))
-    return out
+
+    def transposed(x, weight, bias):
+        out = _conv.conv2d_input_grad(x, weight, x_shape=reached, stride=stride,
+                                      padding=tuple(pads), dilation=dilation, groups=groups)
+        if any(extra):
+            out = _conv.constant_pad(out, widths=((0, 0), (0, 0), (0, extra[0]), (0, extra[1])),
+                                     value=0.0)
+        return out if bias is None else out + _shape.reshape(bias, (1, c_out, 1, 1))
+    # float16 as PyTorch's CPU kernel computes it, not rounded once: the GEMM's columns
+    # round to float16, then each overlapping add of col2im and the bias add round again
+    return transposed(FC._as_tensor(x), weight, bias)
 
 
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0,

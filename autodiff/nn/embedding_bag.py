@@ -26,6 +26,7 @@ from ..ops.ordering import take_along_axis
 from ..tensor import Tensor
 from .embedding import check_ids, padding_index, renorm_, renorm_arguments
 from .module import Module, Parameter, _generator
+from .half_precision import rounded_once
 from .modules import _float_dtype, _positive_int
 
 _MODES = ("sum", "mean", "max")
@@ -64,6 +65,12 @@ def _membership(bag, ids, bags, padding_idx, mean, dtype):
     if mean:
         matrix /= np.maximum(matrix.sum(axis=1, keepdims=True), 1.0)
     return matrix.astype(dtype)
+
+
+def _bag_sizes(bag, ids, bags, padding_idx):
+    """(bags, 1) float32 counts of the ids that count in each bag (1 for an empty bag)."""
+    sizes = np.bincount(bag[_counted(bag, ids, padding_idx)], minlength=bags)
+    return np.maximum(sizes, 1).astype(np.float32).reshape(bags, 1)
 
 
 def _bag_slots(bag, ids, bags, padding_idx):
@@ -151,9 +158,18 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type: float =
         positions = made(f"{where} maxima", _first_max_positions, (rows.data, slots))
         chosen = take_along_axis(rows, positions, axis=0)
         return ew.where(made(f"{where} non-empty bags", _non_empty, (slots,)), chosen, 0.0)
-    matrix = made(f"{where} bag matrix", _membership,
-                  (bag, flat_ids, bags, padding_idx, mode == "mean", rows.dtype))
-    return matmul(matrix, rows)
+    if rows.dtype != np.float16:
+        matrix = made(f"{where} bag matrix", _membership,
+                      (bag, flat_ids, bags, padding_idx, mode == "mean", rows.dtype))
+        return matmul(matrix, rows)
+    # float16 as PyTorch's CPU kernel: each bag summed in float32 and rounded, then a
+    # mean divided by its count and rounded again
+    sums = rounded_once(lambda rows: matmul(made(f"{where} bag matrix", _membership, (
+        bag, flat_ids, bags, padding_idx, False, rows.dtype)), rows), rows)
+    if mode == "sum":
+        return sums
+    counts = made(f"{where} bag sizes", _bag_sizes, (bag, flat_ids, bags, padding_idx))
+    return rounded_once(lambda sums: sums / counts, sums)
 
 
 def _rows_as_bags(shape):

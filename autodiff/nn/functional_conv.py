@@ -17,7 +17,7 @@ from ..ops import conv as _conv
 from ..ops import shape as _shape
 from ..ops.indexing import getitem, take
 from ..tensor import Tensor
-from .half_precision import rounded_once
+from .half_precision import check_float16_operands, rounded_once
 
 _PAD_MODES = {"constant": None, "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
 
@@ -271,6 +271,7 @@ def _conv2d(x, weight, bias, stride, padding, dilation, groups, where):
     if bias is not None and _shape_of(bias) != (o,):
         raise ValueError(f"{where}: expected a bias of shape ({o},), got "
                          f"{tuple(_shape_of(bias))}")
+    check_float16_operands(where, x, weight, bias)
 
     def convolved(x, weight, bias):
         out = _conv.conv2d(x, weight, stride=stride, padding=padding, dilation=dilation,
@@ -445,21 +446,24 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
     extra_h = max(0, (ho - 1) * sh + kh - (h + 2 * ph))
     extra_w = max(0, (wo - 1) * sw + kw - (w + 2 * pw))
     widths = ((0, 0), (0, 0), (ph, ph + extra_h), (pw, pw + extra_w))
-    x = _as_tensor(x)
-    padded = _conv.constant_pad(x, widths=widths, value=0.0) if any(map(any, widths)) else x
-    total = None
-    for i in range(kh):
-        for j in range(kw):
-            part = getitem(padded, (slice(None), slice(None),
-                                    slice(i, i + sh * (ho - 1) + 1, sh),
-                                    slice(j, j + sw * (wo - 1) + 1, sw)))
-            total = part if total is None else total + part
-    if divisor_override is not None:
-        return total / divisor_override
-    divisor = made("pool divisor", _pool_divisor,
-                   ((h, w), (kh, kw), (sh, sw), (ph, pw), (extra_h, extra_w), (ho, wo),
-                    count_include_pad, x.dtype))
-    return total / divisor
+
+    def averaged(x):
+        padded = _conv.constant_pad(x, widths=widths, value=0.0) if any(map(any, widths)) else x
+        total = None
+        for i in range(kh):
+            for j in range(kw):
+                part = getitem(padded, (slice(None), slice(None),
+                                        slice(i, i + sh * (ho - 1) + 1, sh),
+                                        slice(j, j + sw * (wo - 1) + 1, sw)))
+                total = part if total is None else total + part
+        if divisor_override is not None:
+            return total / divisor_override
+        divisor = made("pool divisor", _pool_divisor,
+                       ((h, w), (kh, kw), (sh, sw), (ph, pw), (extra_h, extra_w), (ho, wo),
+                        count_include_pad, x.dtype))
+        return total / divisor
+    # float16 summed in float32 and rounded once, as PyTorch's CPU kernel
+    return rounded_once(averaged, _as_tensor(x))
 
 
 def checked_divisor(divisor_override, where):

@@ -21,7 +21,7 @@ from ..ops.shape import broadcast_to, reshape
 from ..tensor import Tensor
 from ..torch_functions import cdist
 from .functional_activation import checked_axis, float_tensor, real_number
-from .half_precision import rounded_once
+from .half_precision import check_float16_operands, rounded_once
 
 
 def linear(input, weight, bias=None) -> Tensor:
@@ -54,6 +54,7 @@ def linear(input, weight, bias=None) -> Tensor:
             raise ValueError(f"linear: bias of shape {bias.shape} does not broadcast to the "
                              f"output's shape {out_shape}; pass a bias of shape "
                              f"({weight.shape[0]},)")
+    check_float16_operands("linear", x, weight, bias)
     return rounded_once(_affine, x, weight, bias)
 
 

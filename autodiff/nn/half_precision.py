@@ -1,5 +1,11 @@
-"""float16 layers rounded once, as PyTorch's CPU kernels round them (linear, conv2d and
-conv1d, batch, layer and group norms).
+"""float16 layers rounded once, as PyTorch's CPU kernels round them (linear, the
+convolutions, batch, layer, group and instance norms, average pools), and the refusal
+of float16 mixed with another dtype in linear layers and convolutions.
+
+(PyTorch's transposed convolutions round at several steps: the GEMM's columns, each
+overlapping add of col2im, the bias add.  ``conv_transpose1d/2d`` take those steps and
+give its values bit for bit; ``conv_transpose3d``, whose overlaps add in another order
+here, is rounded once instead.)
 
 PyTorch computes a float16 ``linear`` or convolution with float32 accumulation and the
 bias added before the one rounding to float16.  NumPy's float16 matrix product also
@@ -8,6 +14,11 @@ and the bias nearly cancel, the result is off by many units of its last place (a
 ReLU after it may flip).  ``rounded_once`` computes such a layer in float32 and rounds
 at the end; the gradients flow back through the casts, so they too are computed in
 float32 and rounded once.
+
+A float16 layer given a float32 input (or a float32 layer a float16 one) would compute
+in the wider dtype, as NumPy promotes, and return it: the model would silently not run
+in the precision it was converted to.  PyTorch refuses ("mat1 and mat2 must have the
+same dtype"); ``check_float16_operands`` refuses too and says which conversion to make.
 """
 
 from __future__ import annotations
@@ -20,6 +31,7 @@ from ..ops.elementwise import astype
 from ..tensor import Tensor
 
 _FLOAT16 = np.dtype(np.float16)
+_CONVERSION = {"float16": "half", "float32": "float", "float64": "double"}
 
 
 def rounded_once(compute: Callable, *operands):
@@ -43,3 +55,38 @@ def rounded_once(compute: Callable, *operands):
         return compute(*operands)
     widened = [None if o is None else astype(o, np.float32) for o in operands]
     return astype(compute(*widened), np.float16)
+
+
+def _dtype_of(x):
+    return x.dtype if isinstance(x, (Tensor, np.ndarray)) else np.asarray(x).dtype
+
+
+def check_float16_operands(where: str, input, weight, bias=None) -> None:
+    """Refuse, naming ``where``, a float16 input with float32/float64 parameters or the
+    reverse (PyTorch raises; NumPy would compute and return the wider dtype).  Other
+    mixes (float32 with float64) are left to NumPy's promotion.
+
+    >>> check_float16_operands("Linear(2, 3)", np.ones((1, 2), np.float32),
+    ...                        np.ones((2, 3), np.float16))
+    Traceback (most recent call last):
+    TypeError: Linear(2, 3): the input is float32 but the weight is float16; ...
+    """
+    dtypes = {"input": _dtype_of(input), "weight": _dtype_of(weight)}
+    if bias is not None:
+        dtypes["bias"] = _dtype_of(bias)
+    floats = {name: dtype for name, dtype in dtypes.items() if dtype.kind == "f"}
+    if len(set(floats.values())) < 2 or _FLOAT16 not in floats.values():
+        return
+    given, params = floats.pop("input", None), floats
+    if given is None or len(set(params.values())) > 1:
+        listed = ", ".join(f"{name} {dtype}" for name, dtype in dtypes.items())
+        raise TypeError(f"{where}: the input, weight and bias must have one dtype, as in "
+                        f"PyTorch, got {listed}; convert them to one dtype")
+    wanted = next(iter(params.values()))
+    names = " and the bias are" if "bias" in params else " is"
+    raise TypeError(
+        f"{where}: the input is {given} but the weight{names} {wanted}; PyTorch refuses to "
+        f"mix them (\"mat1 and mat2 must have the same dtype\"), where NumPy would compute "
+        f"and return {np.promote_types(given, wanted)}. Convert the input with "
+        f"x.{_CONVERSION[wanted.name]}(), or the parameters with "
+        f".{_CONVERSION[given.name]}() (model.{_CONVERSION[given.name]}() for a layer)")

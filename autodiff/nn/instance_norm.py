@@ -29,6 +29,7 @@ from ..ops.normalization import layer_norm as _layer_norm
 from ..ops.operands import constant_argument
 from ..ops.shape import reshape
 from ..tensor import Tensor
+from .half_precision import rounded_once
 from .module import Module, Parameter
 from .normalization import (_batch_norm, _BatchNorm, _check_same_dtype, _scale_and_shift,
                             _set_running_stats_options, _shape_of, constant_running_arguments)
@@ -99,14 +100,18 @@ def _instance_norm(input, stats, weight, bias, use_input_stats, update, eps, whe
                          "would normalise to 0")
     eps = constant_argument(eps, where, "eps", "instance_norm uses layer_norm's fused op, "
                             "which has no rule for it")
-    if positions:
-        rows = reshape(x, (n, channels, positions))
-        out = reshape(_layer_norm(rows, None, None, normalized_ndim=1, eps=float(eps)), x.shape)
-    else:
-        out = x                                 # no values, nothing to normalise
+
+    def normalized(x, weight, bias):
+        out = x                                 # (no values: nothing to normalise)
+        if positions:
+            rows = reshape(x, (n, channels, positions))
+            out = reshape(_layer_norm(rows, None, None, normalized_ndim=1, eps=float(eps)),
+                          x.shape)
+        return _scale_and_shift(out, weight, bias, (1, channels) + (1,) * (x.ndim - 2))
     if update is not None and positions and n:
         update(x.data)
-    return _scale_and_shift(out, weight, bias, (1, channels) + (1,) * (x.ndim - 2))
+    # float16 statistics in float32, the output rounded once (as PyTorch's CPU kernel)
+    return rounded_once(normalized, x, weight, bias)
 
 
 def _blend(running_mean, running_var, values, momentum):

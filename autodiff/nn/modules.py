@@ -15,7 +15,7 @@ from .activation_more import (CELU, SELU, Hardsigmoid, Hardswish, Hardtanh, LogS
                               ReLU6, Softsign)
 from .container import ModuleList
 from .embedding import embedding, padding_index, renorm_arguments
-from .half_precision import rounded_once
+from .half_precision import check_float16_operands, rounded_once
 from .module import Module, Parameter, _generator
 
 
@@ -96,6 +96,7 @@ class Linear(Module):
                 f"{self.n_in}, but the input has shape {tuple(shape)}; inputs are rows "
                 f"(batch, {self.n_in}) and the weight is (n_in, n_out) = "
                 f"({self.n_in}, {self.n_out})")
+        check_float16_operands(f"Linear({self.n_in}, {self.n_out})", x, self.weight, self.bias)
         return rounded_once(_affine, x if isinstance(x, Tensor) else Tensor(x), self.weight,
                             self.bias)
 

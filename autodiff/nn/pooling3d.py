@@ -26,6 +26,7 @@ from . import functional_conv as FC
 from . import pooling_more as PM
 from .conv import _MaxPoolNd, _is_int
 from .conv3d import _triple, as_planes, check_volume, from_planes
+from .half_precision import rounded_once
 from .module import Module
 
 _ALL = slice(None)
@@ -113,24 +114,28 @@ def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode: bool = Fal
     do = FC._pool_sizes(shape, kernel, stride, padding, (1, 1, 1), ceil_mode, where)[0]
     n, depth = shape[0], shape[2]
     (kd, kh, kw), (sd, sh, sw), (pd, ph, pw) = kernel, stride, padding
-    # with an override, the planes keep their sums (divided by 1) until the end
-    planes = FC.avg_pool2d(as_planes(FC._as_tensor(input)), (kh, kw), (sh, sw), (ph, pw),
-                           ceil_mode, count_include_pad,
-                           None if divisor_override is None else 1)
-    x = from_planes(planes, n, depth)                            # (N, C, D, Ho, Wo)
-    extra = max(0, (do - 1) * sd + kd - (depth + 2 * pd))
-    if pd or extra:
-        x = _conv.constant_pad(x, widths=((0, 0), (0, 0), (pd, pd + extra), (0, 0), (0, 0)),
-                               value=0.0)
-    total = None
-    for k in range(kd):
-        part = getitem(x, (_ALL, _ALL, slice(k, k + sd * (do - 1) + 1, sd)))
-        total = part if total is None else total + part
-    if divisor_override is not None:
-        return total / divisor_override
-    divisor = made("pool divisor", _depth_divisor,
-                   (depth, kd, sd, pd, extra, do, count_include_pad, x.dtype))
-    return total / divisor
+
+    def averaged(x):
+        # with an override, the planes keep their sums (divided by 1) until the end
+        planes = FC.avg_pool2d(as_planes(x), (kh, kw), (sh, sw), (ph, pw), ceil_mode,
+                               count_include_pad, None if divisor_override is None else 1)
+        x = from_planes(planes, n, depth)                            # (N, C, D, Ho, Wo)
+        extra = max(0, (do - 1) * sd + kd - (depth + 2 * pd))
+        if pd or extra:
+            x = _conv.constant_pad(x, widths=((0, 0), (0, 0), (pd, pd + extra), (0, 0),
+                                              (0, 0)), value=0.0)
+        total = None
+        for k in range(kd):
+            part = getitem(x, (_ALL, _ALL, slice(k, k + sd * (do - 1) + 1, sd)))
+            total = part if total is None else total + part
+        if divisor_override is not None:
+            return total / divisor_override
+        divisor = made("pool divisor", _depth_divisor,
+                       (depth, kd, sd, pd, extra, do, count_include_pad, x.dtype))
+        return total / divisor
+    # float16 in float32, rounded once (PyTorch has no float16 avg_pool3d on the CPU; this
+    # is its float32 result on the same values, rounded to float16)
+    return rounded_once(averaged, FC._as_tensor(input))
 
 
 def _depth_divisor(n, k, s, p, extra, out, count_include_pad, dtype):
@@ -204,13 +209,14 @@ def adaptive_avg_pool3d(input, output_size) -> Tensor:
     """
     shape, (do, ho, wo) = _adaptive_sizes(input, output_size, 3, "adaptive_avg_pool3d")
     n, c, depth, h, w = shape
-    x = FC._as_tensor(input)
-    dtype = x.dtype
-    rows = made("adaptive window matrix", PM._window_matrix, (depth, do, dtype))
-    counts = made("adaptive window counts", _depth_counts, (depth, do, dtype))
-    deep = matmul(rows, _shape.reshape(x, (n, c, depth, h * w))) / counts  # (N, C, Do, H*W)
-    planes = _shape.reshape(deep, (n, c * do, h, w))
-    return _shape.reshape(PM.adaptive_avg_pool2d(planes, (ho, wo)), (n, c, do, ho, wo))
+
+    def averaged(x):
+        rows = made("adaptive window matrix", PM._window_matrix, (depth, do, x.dtype))
+        counts = made("adaptive window counts", _depth_counts, (depth, do, x.dtype))
+        deep = matmul(rows, _shape.reshape(x, (n, c, depth, h * w))) / counts  # (N, C, Do, H*W)
+        planes = _shape.reshape(deep, (n, c * do, h, w))
+        return _shape.reshape(PM.adaptive_avg_pool2d(planes, (ho, wo)), (n, c, do, ho, wo))
+    return rounded_once(averaged, FC._as_tensor(input))      # float16: as adaptive_avg_pool2d
 
 
 def _depth_counts(n, out, dtype):

@@ -23,6 +23,7 @@ from ..ops.linalg import matmul
 from ..tensor import Tensor
 from . import functional_conv as FC
 from .conv import _MaxPoolNd, _is_int
+from .half_precision import rounded_once
 from .module import Module
 
 
@@ -72,14 +73,16 @@ def adaptive_avg_pool2d(input, output_size) -> Tensor:
     """
     where = "adaptive_avg_pool2d"
     shape, (ho, wo) = _adaptive_sizes(input, output_size, where)
-    x = FC._as_tensor(input)
     h, w = shape[2:]
-    dtype = x.dtype
-    rows = made("adaptive window matrix", _window_matrix, (h, ho, dtype))
-    cols = made("adaptive window matrix", _window_matrix, (w, wo, dtype, True))
-    total = matmul(matmul(rows, x), cols)         # (N, C, Ho, Wo) window sums
-    counts = made("adaptive window counts", _window_counts, ((h, w), (ho, wo), dtype))
-    return total / counts
+
+    def averaged(x):
+        rows = made("adaptive window matrix", _window_matrix, (h, ho, x.dtype))
+        cols = made("adaptive window matrix", _window_matrix, (w, wo, x.dtype, True))
+        total = matmul(matmul(rows, x), cols)         # (N, C, Ho, Wo) window sums
+        counts = made("adaptive window counts", _window_counts, ((h, w), (ho, wo), x.dtype))
+        return total / counts
+    # float16 summed in float32 and rounded once, as PyTorch's CPU kernel
+    return rounded_once(averaged, FC._as_tensor(input))
 
 
 def adaptive_max_pool2d(input, output_size, return_indices: bool = False) -> Tensor:
