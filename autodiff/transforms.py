@@ -32,6 +32,7 @@ from .ops.registry import defop
 from .ops.shape import stack
 from .tensor import Tensor
 from .pytrees import flatten_arguments, is_tree, tree_value_and_grad
+from .tree_outputs import jacobian_of_tree_output
 from .transform_aux import aux_result, is_recorded, split_aux
 
 def _transform_input_rule(xp, g, ans, x):
@@ -459,7 +460,9 @@ def jacobian(func: Callable, argnums: int | Sequence[int] = 0, *,
     """The full Jacobian by reverse mode (one backward per output entry), shaped
     ``out.shape + x.shape``; a tuple of Jacobians for tuple ``argnums``;
     ``(jacobian, aux)`` with ``has_aux=True`` (the function returning ``(output, aux)``).
-    A dict, list or tuple argument gets its Jacobians in the same structure.
+    A dict, list or tuple argument gets its Jacobians in the same structure; a function
+    returning a dict, list or tuple of arrays gets one Jacobian (or structure of them)
+    per output, in the output's structure, as ``torch.func.jacrev``.
 
     >>> ad.jacobian(lambda x: x * 2)(np.ones(3))
     array([[2., 0., 0.],
@@ -473,6 +476,10 @@ def jacobian(func: Callable, argnums: int | Sequence[int] = 0, *,
 
     def wrapped(*args, **kwargs):
         refuse_transform_in_trace("jacobian")
+        return jacobian_of_tree_output(lambda f: one_output(f, args, kwargs), func,
+                                       "jacobian")
+
+    def one_output(func, args, kwargs):
         if holds_tree(args, positions):
             return tree_jacobians(jacobian, func, argnums, args, kwargs, "jacobian")
         with transformed_call(func, args, kwargs, positions, "jacobian") as (

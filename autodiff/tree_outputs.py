@@ -1,0 +1,74 @@
+"""Jacobians of a function that returns a dict, list or tuple of arrays.
+
+``torch.func.jacrev`` and ``jacfwd`` take such functions and give one Jacobian per
+output, in the output's structure, each in turn in the structure of the arguments
+(``jacrev(f)(params)["loss"]["w"]``).  Here the outputs are joined into one flat
+vector (``concatenate`` of the raveled parts, a recorded op, so the Jacobians nest),
+the Jacobian of that vector is taken as usual, and its rows are cut back into one
+block per output.  This is what makes ``hessian = jacfwd(jacrev(f))`` work for a
+function of a dict: ``jacrev`` returns a dict, whose Jacobian ``jacfwd`` then takes.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from .pytrees import flatten, is_tree
+from .tensor import Tensor
+
+
+def jacobian_of_tree_output(jacobian_of: Callable, func: Callable, where: str):
+    """``jacobian_of(func)``, and where ``func`` returns a container of arrays, its
+    Jacobians in that structure: ``out_leaf.shape + argument.shape`` each.
+
+    ``jacobian_of(f)`` computes the Jacobian (or tuple, or argument-shaped container
+    of Jacobians) of a function ``f`` with one array output.
+    """
+    layout = {}
+
+    def joined(*args, **kwargs):
+        out = func(*args, **kwargs)
+        if not (isinstance(out, dict) or (isinstance(out, (tuple, list)) and is_tree(out))):
+            return out
+        leaves, rebuild = flatten(out)
+        if not leaves:
+            raise ValueError(f"{where}: the function returned an empty "
+                             f"{type(out).__name__}; there is nothing to differentiate")
+        layout["rebuild"], layout["shapes"] = rebuild, [np.shape(v) for v in leaves]
+        return _joined_leaves(leaves, where)
+
+    joined.__name__ = getattr(func, "__name__", "f")
+    jacobians = jacobian_of(joined)
+    if not layout:
+        return jacobians
+    return _split_rows(jacobians, layout["rebuild"], layout["shapes"])
+
+
+def _joined_leaves(leaves, where):
+    from .ops.shape import concatenate
+
+    flat = []
+    for k, leaf in enumerate(leaves):
+        if leaf is None:
+            raise TypeError(f"{where}: output {k} of the returned container is None; "
+                            "return arrays or tensors")
+        flat.append(leaf.reshape(-1) if isinstance(leaf, Tensor)
+                    else np.asarray(leaf).reshape(-1))
+    return concatenate(flat)
+
+
+def _split_rows(jacobians, rebuild_outputs, shapes):
+    """Cut each Jacobian of the joined vector (rows first) into one block per output
+    leaf, and give each block the output's structure outside the arguments' one."""
+    per_argument, rebuild_arguments = flatten(jacobians)
+    blocks = [[] for _ in shapes]
+    for jacobian in per_argument:
+        argument_shape = tuple(jacobian.shape[1:])
+        start = 0
+        for k, shape in enumerate(shapes):
+            stop = start + int(np.prod(shape, dtype=int))
+            blocks[k].append(jacobian[start:stop].reshape(tuple(shape) + argument_shape))
+            start = stop
+    return rebuild_outputs([rebuild_arguments(block) for block in blocks])
