@@ -237,11 +237,11 @@ def _stacked(call, results, out_dims, where="out_dims"):
                         for k in range(len(leaves))])
     if isinstance(out_dims, dict):
         if not isinstance(first, dict) or set(first) != set(out_dims):
-            returned = (f"a dict with keys {sorted(map(repr, first))}"
-                        if isinstance(first, dict) else f"a {type(first).__name__}")
-            raise ValueError(f"vmap({name}): {where} is a dict with keys "
-                             f"{sorted(map(repr, out_dims))} but the function returns "
-                             f"{returned} there; give out_dims the structure of the output")
+            returned = (f"a dict with keys {_keys(first)}" if isinstance(first, dict)
+                        else f"a value of type {type(first).__name__}")
+            raise ValueError(f"vmap({name}): {where} is a dict with keys {_keys(out_dims)} "
+                             f"but the function returns {returned} there; give out_dims "
+                             "the structure of the output")
         return {key: _stacked(call, [r[key] for r in results], out_dims[key],
                               f"{where}[{key!r}]") for key in first}
     if isinstance(out_dims, (tuple, list)):
@@ -258,6 +258,10 @@ def _stacked(call, results, out_dims, where="out_dims"):
             type(first)(*parts) if hasattr(first, "_fields") else type(first)(parts))
     raise TypeError(f"vmap({name}): {where} must be an int, None, or a tuple, list or dict "
                     f"of them shaped like the output, got {out_dims!r}")
+
+
+def _keys(mapping) -> str:
+    return "[" + ", ".join(sorted(map(repr, mapping))) + "]"
 
 
 def _unbatched(call, values, where):
