@@ -13,7 +13,8 @@ generator), which reports each draw here through ``drawn``:
   the generator ends where one example left it (one draw, shared by the batch).
 
 Draws the library does not make (``np.random`` called by the function itself) are
-not seen.
+not seen.  ``ad.compile`` refuses a ``'same'`` draw: a replay repeats the draws but
+not the rewinding.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ import copy
 from contextlib import contextmanager
 
 import numpy as np
+
+from .compile import hooks
 
 MODES = ("error", "different", "same")
 
@@ -74,7 +77,25 @@ def drawn(generator: np.random.Generator) -> np.random.Generator:
                 "the batch) or randomness='different' (one draw per example) to vmap, or "
                 "draw outside of vmap")
     for scope in _SCOPES:
-        if scope.mode == "same" and id(generator) not in scope.start_states:
+        if scope.mode != "same":
+            continue
+        _refuse_same_in_trace(scope.name)
+        if id(generator) not in scope.start_states:
             scope.start_states[id(generator)] = (
                 generator, copy.deepcopy(generator.bit_generator.state))
     return generator
+
+
+def _refuse_same_in_trace(name: str) -> None:
+    """``ad.compile`` replays the draws but not the rewinding between examples, so a
+    replay would give each example its own numbers: refused."""
+    tracer = hooks.active
+    if tracer is not None and tracer.owns_thread():
+        from .compile.provenance import user_line
+        from .compile.refusals import TraceError
+
+        raise TraceError(
+            f"compile: vmap({name}, randomness='same') draws at {user_line()} inside the "
+            f"compiled function {tracer.name}; a replay would not give every example the "
+            "same numbers. Draw once outside the vmap and pass the draw in (in_dims=None "
+            "for it), or call the vmap outside ad.compile.")

@@ -175,6 +175,19 @@ def test_same_with_the_library_generator_and_an_int_seed():
     assert _rows_equal(seeded)
 
 
+def test_compile_refuses_same_whose_rewinding_a_replay_would_skip_and_replays_different():
+    same = ad.compile(lambda x: ad.vmap(lambda r: ad.rand(3) + r, randomness="same")(x))
+    with pytest.raises(ad.TraceError, match=r"vmap\(<lambda>, randomness='same'\) draws at "):
+        same(np.zeros((3, 3)))
+    different = ad.compile(lambda x: ad.vmap(lambda r: ad.rand(3) + r,
+                                             randomness="different")(x))
+    for _ in range(3):                  # traced, then replayed
+        ad.manual_seed(11)
+        out = different(np.zeros((3, 3)))
+        ad.manual_seed(11)
+        np.testing.assert_array_equal(out.data, ad.rand(3, 3).data)
+
+
 def test_an_unknown_randomness_is_refused_when_vmap_is_called():
     with pytest.raises(RuntimeError, match=r"randomness must be 'error', 'different' or "
                                            r"'same', got 'shared'"):
