@@ -402,7 +402,8 @@ def jacfwd(func: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fal
 
     def wrapped(*args, **kwargs):
         refuse_transform_in_trace("jacfwd")
-        return jacobian_of_tree_output(lambda f: one_output(f, args, kwargs), func, "jacfwd")
+        return jacobian_of_tree_output(lambda f: one_output(f, args, kwargs), func, "jacfwd",
+                                       in_output_dtype=True)
 
     def one_output(func, args, kwargs):
         if holds_tree(args, positions):

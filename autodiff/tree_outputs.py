@@ -19,12 +19,15 @@ from .pytrees import flatten, is_tree
 from .tensor import Tensor
 
 
-def jacobian_of_tree_output(jacobian_of: Callable, func: Callable, where: str):
+def jacobian_of_tree_output(jacobian_of: Callable, func: Callable, where: str,
+                            in_output_dtype: bool = False):
     """``jacobian_of(func)``, and where ``func`` returns a container of arrays, its
     Jacobians in that structure: ``out_leaf.shape + argument.shape`` each.
 
     ``jacobian_of(f)`` computes the Jacobian (or tuple, or argument-shaped container
-    of Jacobians) of a function ``f`` with one array output.
+    of Jacobians) of a function ``f`` with one array output.  ``in_output_dtype``:
+    each block takes its output's float dtype (forward mode's tangents have it; joining
+    a float32 and a float64 output would otherwise give float64 for both).
     """
     layout = {}
 
@@ -37,13 +40,19 @@ def jacobian_of_tree_output(jacobian_of: Callable, func: Callable, where: str):
             raise ValueError(f"{where}: the function returned an empty "
                              f"{type(out).__name__}; there is nothing to differentiate")
         layout["rebuild"], layout["shapes"] = rebuild, [np.shape(v) for v in leaves]
+        layout["dtypes"] = [_float_dtype(v) if in_output_dtype else None for v in leaves]
         return _joined_leaves(leaves, where)
 
     joined.__name__ = getattr(func, "__name__", "f")
     jacobians = jacobian_of(joined)
     if not layout:
         return jacobians
-    return _split_rows(jacobians, layout["rebuild"], layout["shapes"])
+    return _split_rows(jacobians, layout["rebuild"], layout["shapes"], layout["dtypes"])
+
+
+def _float_dtype(value):
+    dtype = value.dtype if isinstance(value, Tensor) else np.asarray(value).dtype
+    return dtype if dtype.kind == "f" else None
 
 
 def _joined_leaves(leaves, where):
@@ -59,9 +68,10 @@ def _joined_leaves(leaves, where):
     return concatenate(flat)
 
 
-def _split_rows(jacobians, rebuild_outputs, shapes):
+def _split_rows(jacobians, rebuild_outputs, shapes, dtypes):
     """Cut each Jacobian of the joined vector (rows first) into one block per output
-    leaf, and give each block the output's structure outside the arguments' one."""
+    leaf (in ``dtypes[k]`` where given), and give each block the output's structure
+    outside the arguments' one."""
     per_argument, rebuild_arguments = flatten(jacobians)
     blocks = [[] for _ in shapes]
     for jacobian in per_argument:
@@ -69,6 +79,9 @@ def _split_rows(jacobians, rebuild_outputs, shapes):
         start = 0
         for k, shape in enumerate(shapes):
             stop = start + int(np.prod(shape, dtype=int))
-            blocks[k].append(jacobian[start:stop].reshape(tuple(shape) + argument_shape))
+            block = jacobian[start:stop].reshape(tuple(shape) + argument_shape)
+            if dtypes[k] is not None and block.dtype != dtypes[k]:
+                block = block.astype(dtypes[k])
+            blocks[k].append(block)
             start = stop
     return rebuild_outputs([rebuild_arguments(block) for block in blocks])

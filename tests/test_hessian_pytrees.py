@@ -196,3 +196,14 @@ def test_vmap_of_a_hessian_of_a_dict_matches_torch_func():
     expected = torch.func.vmap(torch.func.hessian(_torch_energy(torch)), in_dims=(None, 0))(
         {k: T(v) for k, v in p.items()}, T(ys))
     assert_same(got, expected)
+
+
+@pytest.mark.parametrize("name", ["jacrev", "jacfwd"])
+def test_blocks_of_outputs_of_different_dtypes_have_torch_func_dtypes(name):
+    # jacfwd's blocks take each output's dtype, jacrev's the argument's
+    torch, T, _ = _torch()
+    x = RNG.standard_normal(2)
+    ours = getattr(ad, name)(lambda t: (ad.sin(t).astype(np.float32), t * 2))(x)
+    theirs = getattr(torch.func, name)(lambda t: (torch.sin(t).float(), t * 2))(T(x))
+    assert [np.asarray(o).dtype.name for o in ours] == [str(r.dtype)[6:] for r in theirs]
+    np.testing.assert_allclose(ours[0], theirs[0].numpy(), rtol=1e-6)
