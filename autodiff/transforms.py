@@ -32,7 +32,7 @@ from .ops.registry import defop
 from .ops.shape import stack
 from .tensor import Tensor
 from .pytrees import flatten_arguments, is_tree, tree_value_and_grad
-from .tree_outputs import jacobian_of_tree_output
+from .tree_outputs import jacobian_of_tree_output, vjp_of_tree_output
 from .transform_aux import aux_result, is_recorded, split_aux
 
 def _transform_input_rule(xp, g, ans, x):
@@ -410,7 +410,8 @@ def vjp(func: Callable, *primals, has_aux: bool = False) -> tuple:
     """``(func(*primals), vjp_fn)``: ``vjp_fn(u)`` is the tuple ``uᵀ J`` for each primal;
     ``(output, vjp_fn, aux)`` with ``has_aux=True`` (the function returning
     ``(output, aux)``), as ``torch.func.vjp``.  A primal that is a dict, list or tuple
-    of arrays gets its part in the same structure.
+    of arrays gets its part in the same structure; a function returning one takes its
+    cotangent in that structure.
 
     >>> out, pullback = ad.vjp(lambda x: x * 3, np.array([1.0, 2.0]))
     >>> pullback(np.array([1.0, 10.0]))
@@ -421,7 +422,12 @@ def vjp(func: Callable, *primals, has_aux: bool = False) -> tuple:
     if has_aux:
         main, kept = split_aux(func, "vjp")
         out, pullback = vjp(main, *primals)
-        return out, pullback, aux_result(kept, isinstance(out, Tensor))
+        return out, pullback, aux_result(kept, is_recorded(out))
+    return vjp_of_tree_output(lambda f: _vjp(f, primals), func)
+
+
+def _vjp(func, primals):
+    """``vjp`` of a function with one array output."""
     if any(is_tree(p) for p in primals):     # dicts, lists, tuples of arrays
         leaves, regroup = flatten_arguments(primals)
         out, leaf_pullback = vjp(lambda *values: func(*regroup(values)), *leaves)

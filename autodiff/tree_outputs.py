@@ -1,4 +1,4 @@
-"""Jacobians of a function that returns a dict, list or tuple of arrays.
+"""Jacobians and VJPs of a function that returns a dict, list or tuple of arrays.
 
 ``torch.func.jacrev`` and ``jacfwd`` take such functions and give one Jacobian per
 output, in the output's structure, each in turn in the structure of the arguments
@@ -7,6 +7,8 @@ vector (``concatenate`` of the raveled parts, a recorded op, so the Jacobians ne
 the Jacobian of that vector is taken as usual, and its rows are cut back into one
 block per output.  This is what makes ``hessian = jacfwd(jacrev(f))`` work for a
 function of a dict: ``jacrev`` returns a dict, whose Jacobian ``jacfwd`` then takes.
+``vjp`` joins the outputs the same way, and the cotangents (in the output's
+structure) likewise.
 """
 
 from __future__ import annotations
@@ -85,3 +87,52 @@ def _split_rows(jacobians, rebuild_outputs, shapes, dtypes):
             blocks[k].append(block)
             start = stop
     return rebuild_outputs([rebuild_arguments(block) for block in blocks])
+
+
+def vjp_of_tree_output(run_vjp: Callable, func: Callable) -> tuple:
+    """``run_vjp(func)`` (an ``(output, pullback)`` pair), and where ``func`` returns a
+    container of arrays, the output in that structure and a pullback that takes
+    cotangents in it, as ``torch.func.vjp``."""
+    layout = {}
+
+    def joined(*args, **kwargs):
+        out = func(*args, **kwargs)
+        if not (isinstance(out, dict) or (isinstance(out, (tuple, list)) and is_tree(out))):
+            return out
+        leaves, rebuild = flatten(out)
+        if not leaves:
+            raise ValueError(f"vjp: the function returned an empty {type(out).__name__}; "
+                             "there is nothing to differentiate")
+        layout.update(rebuild=rebuild, shapes=[np.shape(v) for v in leaves],
+                      dtypes=[_float_dtype(v) for v in leaves], kind=type(out).__name__)
+        return _joined_leaves(leaves, "vjp")
+
+    joined.__name__ = getattr(func, "__name__", "f")
+    out, pullback = run_vjp(joined)
+    if not layout:
+        return out, pullback
+    shapes, dtypes, rebuild = layout["shapes"], layout["dtypes"], layout["rebuild"]
+    structure = rebuild(range(len(shapes)))
+    parts, start = [], 0
+    for shape, dtype in zip(shapes, dtypes):
+        stop = start + int(np.prod(shape, dtype=int))
+        part = out[start:stop].reshape(shape)
+        parts.append(part if dtype is None or part.dtype == dtype else part.astype(dtype))
+        start = stop
+
+    def tree_pullback(cotangent):
+        leaves, cotangent_rebuild = flatten(cotangent)
+        if (not isinstance(cotangent, (dict, list, tuple))
+                or cotangent_rebuild(range(len(leaves))) != structure):
+            raise ValueError(
+                f"vjp: the cotangent must have the structure of the output (a "
+                f"{layout['kind']} of {len(shapes)} arrays, the same keys and nesting), "
+                f"got {type(cotangent).__name__}")
+        for k, (leaf, shape) in enumerate(zip(leaves, shapes)):
+            if np.shape(leaf) != tuple(shape):
+                raise ValueError(f"vjp: cotangent {k} of the {layout['kind']} has shape "
+                                 f"{np.shape(leaf)} but its output has shape {tuple(shape)}; "
+                                 "they must match")
+        return pullback(_joined_leaves(leaves, "vjp"))
+
+    return rebuild(parts), tree_pullback

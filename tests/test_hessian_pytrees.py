@@ -207,3 +207,62 @@ def test_blocks_of_outputs_of_different_dtypes_have_torch_func_dtypes(name):
     theirs = getattr(torch.func, name)(lambda t: (torch.sin(t).float(), t * 2))(T(x))
     assert [np.asarray(o).dtype.name for o in ours] == [str(r.dtype)[6:] for r in theirs]
     np.testing.assert_allclose(ours[0], theirs[0].numpy(), rtol=1e-6)
+
+
+# ----- vjp of a container output -----------------------------------------------------
+
+def _tree_output(t, s):
+    return {"scaled": ad.sin(t) * s, "parts": (t.sum() * s, [t ** 2])}
+
+
+def test_vjp_of_a_container_output_takes_its_cotangent_in_that_structure():
+    x, s = RNG.standard_normal(3), RNG.standard_normal(())
+    cotangent = {"scaled": RNG.standard_normal(3), "parts": (RNG.standard_normal(()),
+                                                             [RNG.standard_normal(3)])}
+    out, pullback = ad.vjp(_tree_output, x, s)
+    assert set(out) == {"scaled", "parts"} and isinstance(out["parts"][1], list)
+    np.testing.assert_allclose(out["scaled"], np.sin(x) * s)
+    dx, ds = pullback(cotangent)
+    jac = ad.jacrev(_tree_output, argnums=(0, 1))(x, s)      # checked against differences above
+    u_scaled, (u_total, [u_squares]) = cotangent["scaled"], cotangent["parts"]
+    expected_dx = (u_scaled @ jac["scaled"][0] + u_total * jac["parts"][0][0]
+                   + u_squares @ jac["parts"][1][0][0])
+    expected_ds = (u_scaled @ jac["scaled"][1] + u_total * jac["parts"][0][1]
+                   + u_squares @ jac["parts"][1][0][1])
+    np.testing.assert_allclose(dx, expected_dx, rtol=1e-12)
+    np.testing.assert_allclose(ds, expected_ds, rtol=1e-12)
+    numeric = ad.numerical_grad(
+        lambda a, b: (ad.sin(a) * b * cotangent["scaled"]).sum() + a.sum() * b * cotangent[
+            "parts"][0] + (a ** 2 * cotangent["parts"][1][0]).sum(), [x, s])
+    np.testing.assert_allclose(dx, numeric[0], rtol=1e-6)
+    np.testing.assert_allclose(ds, numeric[1], rtol=1e-6)
+
+
+@pytest.mark.parametrize("cotangent, message", [
+    ({"scaled": np.ones(3)}, r"vjp: the cotangent must have the structure of the output \(a "
+                             r"dict of 3 arrays"),
+    (np.ones(3), r"the cotangent must have the structure of the output"),
+    ({"scaled": np.ones(2), "parts": (np.ones(()), [np.ones(3)])},
+     r"vjp: cotangent 0 of the dict has shape \(2,\) but its output has shape \(3,\)"),
+])
+def test_a_cotangent_that_does_not_fit_the_container_output_is_refused(cotangent, message):
+    _, pullback = ad.vjp(_tree_output, np.ones(3), np.array(2.0))
+    with pytest.raises(ValueError, match=message):
+        pullback(cotangent)
+
+
+def test_vjp_of_a_container_output_matches_torch_func():
+    torch, T, assert_same = _torch()
+    x, s = RNG.standard_normal((2, 1)), RNG.standard_normal(())
+    cotangent = {"scaled": RNG.standard_normal((2, 1)),
+                 "parts": (RNG.standard_normal(()), [RNG.standard_normal((2, 1))])}
+
+    def theirs(t, s):
+        return {"scaled": torch.sin(t) * s, "parts": (t.sum() * s, [t ** 2])}
+
+    out, pullback = ad.vjp(_tree_output, x, s)
+    ref_out, ref_pullback = torch.func.vjp(theirs, T(x), T(s))
+    assert_same(out, ref_out)
+    as_torch = {"scaled": T(cotangent["scaled"]),
+                "parts": (T(cotangent["parts"][0]), [T(cotangent["parts"][1][0])])}
+    assert_same(pullback(cotangent), ref_pullback(as_torch))
