@@ -40,7 +40,7 @@ def vmap(func: Callable, in_dims: int | None | Sequence[int | None] = 0,
     returns (a tuple, list or dict) with an int or None for each part; ``None`` returns
     an output that does not depend on the mapped arguments once, unstacked (it raises
     if the output differs between examples or is computed from them).
-    ``randomness`` says what a random draw inside ``func`` does: ``'error'`` raises,
+    ``randomness`` says what a random draw inside ``func`` does: ``'error'`` (the default) raises,
     ``'different'`` draws anew for each example, ``'same'`` draws once and gives every
     example the same numbers (``rng=``/``generator=`` draws included; a draw from a
     fixed int seed repeats itself in any mode).  ``chunk_size`` is accepted as in
