@@ -39,7 +39,7 @@ from .pytrees import flatten, flatten_arguments, is_tree
 from .tensor import Tensor
 from .tree_outputs import jacobian_of_tree_output
 from .transform_aux import aux_result, is_recorded, split_aux
-from .transforms import (_freed_in_function, _holds_tensor, as_argnums, check_function,
+from .transforms import (_freed_in_function, as_argnums, check_function,
                          fresh_inputs, inside_transform, jacrev, owned, reaches_other_tracked,
                          holds_tree, refuse_container, retire, transformed_call,
                          tree_jacobians, with_aux)
@@ -262,6 +262,10 @@ def _transposed_vjp(node, tangents, ans, args, kwargs, record):
 
 
 def _flatten_outputs(out):
+    """``(outputs, regroup)``: a dict or nested container of outputs by its leaves, as
+    ``torch.func.jvp`` takes them (``regroup`` rebuilds the structure)."""
+    if isinstance(out, dict) or (isinstance(out, (tuple, list)) and is_tree(out)):
+        return flatten(out)
     if isinstance(out, (tuple, list)):
         return list(out), type(out)
     return [out], None
@@ -271,11 +275,6 @@ def _as_output_tensor(value):
     if value is None:
         raise TypeError("jvp: the function returned None; return the value to "
                         "differentiate (is a return statement missing?)")
-    if isinstance(value, dict) or (isinstance(value, (tuple, list)) and _holds_tensor(value)):
-        raise TypeError(f"jvp: the function returned a {type(value).__name__} of tensors "
-                        "(as its output or inside a tuple of outputs); jvp takes one tensor "
-                        "or a flat tuple or list of tensors. Return them side by side, "
-                        "e.g. (a, b, c) for (a, (b, c)) or for {'a': a, 'b': b, 'c': c}")
     return value if isinstance(value, Tensor) else Tensor(value)
 
 
@@ -294,7 +293,11 @@ def _run_for_jvp(func, primals, tangents, record_outer):
         check_tangent(p, t, k)
     args, inputs, connected = fresh_inputs(primals, range(len(primals)), "jvp", record_outer)
     tangents_tracked = any(isinstance(t, Tensor) and t.requires_grad for t in tangents)
-    outs, container = _flatten_outputs(func(*args))
+    out = func(*args)
+    outs, container = _flatten_outputs(out)
+    if not outs:
+        raise ValueError(f"jvp: the function returned an empty {type(out).__name__}; "
+                         "there is nothing to differentiate")
     outs = [_as_output_tensor(o) for o in outs]
     record = record_outer and (connected or tangents_tracked
                                or reaches_other_tracked(outs, inputs))
@@ -323,7 +326,8 @@ def jvp(func: Callable, primals: tuple, tangents: tuple, *, has_aux: bool = Fals
 
     ``primals`` and ``tangents`` are tuples of the same length, each tangent of its
     primal's shape and dtype (a dict, list or tuple primal: its tangent in the same
-    structure).  A function returning a tuple gets a tuple of tangents.
+    structure).  A function returning a tuple, list or dict (nested too) gets its
+    tangents in that structure.
 
     >>> out, tangent = ad.jvp(lambda x: ad.sin(x) * x, (np.array([0.0, 1.0]),),
     ...                       (np.array([1.0, 0.0]),))

@@ -266,3 +266,30 @@ def test_vjp_of_a_container_output_matches_torch_func():
     as_torch = {"scaled": T(cotangent["scaled"]),
                 "parts": (T(cotangent["parts"][0]), [T(cotangent["parts"][1][0])])}
     assert_same(pullback(cotangent), ref_pullback(as_torch))
+
+
+# ----- jvp of a container output -----------------------------------------------------
+
+def test_jvp_of_a_dict_output_gives_tangents_in_its_structure():
+    x, s, v = RNG.standard_normal(3), RNG.standard_normal(()), RNG.standard_normal(3)
+    out, tangent = ad.jvp(lambda t: _tree_output(t, s), (x,), (v,))
+    assert set(tangent) == {"scaled", "parts"} and isinstance(tangent["parts"][1], list)
+    for name, part, piece in [("scaled", lambda o: o["scaled"], lambda t: ad.sin(t) * s),
+                              ("total", lambda o: o["parts"][0], lambda t: t.sum() * s),
+                              ("squares", lambda o: o["parts"][1][0], lambda t: t ** 2)]:
+        np.testing.assert_allclose(part(out), np.asarray(piece(x).data), err_msg=name)
+        np.testing.assert_allclose(part(tangent), ad.numerical_grad(piece, x) @ v, rtol=1e-6,
+                                   err_msg=name)
+    with pytest.raises(ValueError, match=r"jvp: the function returned an empty dict"):
+        ad.jvp(lambda t: {}, (x,), (v,))
+
+
+def test_jvp_of_a_dict_output_matches_torch_func():
+    torch, T, assert_same = _torch()
+    x, s, v = RNG.standard_normal((2, 1)), RNG.standard_normal(()), RNG.standard_normal((2, 1))
+
+    def theirs(t):
+        return {"scaled": torch.sin(t) * T(s), "parts": (t.sum() * T(s), [t ** 2])}
+
+    assert_same(ad.jvp(lambda t: _tree_output(t, s), (x,), (v,)),
+                torch.func.jvp(theirs, (T(x),), (T(v),)))
