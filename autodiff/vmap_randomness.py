@@ -20,6 +20,7 @@ not the rewinding.
 from __future__ import annotations
 
 import copy
+import threading
 from contextlib import contextmanager
 
 import numpy as np
@@ -28,8 +29,16 @@ from .compile import hooks
 
 MODES = ("error", "different", "same")
 
-#: The modes of the vmaps running now, outermost first.
-_SCOPES: list["_Scope"] = []
+
+class _Running(threading.local):
+    """The vmaps running in this thread, outermost first (a draw in another thread,
+    a data loader's worker say, is not inside them)."""
+
+    def __init__(self):
+        self.scopes: list[_Scope] = []
+
+
+_RUNNING = _Running()
 
 
 class _Scope:
@@ -48,7 +57,7 @@ class _Scope:
 def checked_mode(name: str, randomness) -> str:
     if randomness not in MODES:
         raise RuntimeError(f"vmap({name}): randomness must be 'error', 'different' or "
-                         f"'same', got {randomness!r}")
+                           f"'same', got {randomness!r}")
     return randomness
 
 
@@ -57,26 +66,28 @@ def randomness_scope(name: str, mode: str):
     """The body of one vmap call: draws inside follow ``mode``; yields the scope, whose
     ``rewind()`` the loop calls before each example after the first."""
     scope = _Scope(name, mode)
-    _SCOPES.append(scope)
+    scopes = _RUNNING.scopes
+    scopes.append(scope)
     try:
         yield scope
     finally:
-        _SCOPES.pop()
+        scopes.pop()
 
 
 def drawn(generator: np.random.Generator) -> np.random.Generator:
     """``generator``, about to be drawn from; raises under a vmap with
     ``randomness='error'``, and keeps its state for a vmap with ``'same'``."""
-    if not _SCOPES:
+    scopes = _RUNNING.scopes
+    if not scopes:
         return generator
-    for scope in _SCOPES:
+    for scope in scopes:
         if scope.mode == "error":
             raise RuntimeError(
                 f"vmap({scope.name}): called a random operation while in randomness "
                 "'error' mode (the default). Pass randomness='same' (one draw shared by "
                 "the batch) or randomness='different' (one draw per example) to vmap, or "
                 "draw outside of vmap")
-    for scope in _SCOPES:
+    for scope in scopes:
         if scope.mode != "same":
             continue
         _refuse_same_in_trace(scope.name)

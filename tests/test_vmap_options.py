@@ -2,6 +2,8 @@
 ``randomness``: their semantics on their own, and the results and gradients compared
 with ``torch.func.vmap`` in float64 (the torch tests skip without torch)."""
 
+import threading
+
 import numpy as np
 import pytest
 
@@ -186,6 +188,19 @@ def test_compile_refuses_same_whose_rewinding_a_replay_would_skip_and_replays_di
         out = different(np.zeros((3, 3)))
         ad.manual_seed(11)
         np.testing.assert_array_equal(out.data, ad.rand(3, 3).data)
+
+
+def test_a_draw_in_another_thread_is_not_inside_the_vmap():
+    drawn_elsewhere = []
+
+    def f(x):
+        worker = threading.Thread(target=lambda: drawn_elsewhere.append(ad.rand(2)))
+        worker.start()
+        worker.join()
+        return x * 2
+
+    ad.vmap(f)(np.ones((2, 2)))         # randomness='error'
+    assert len(drawn_elsewhere) == 2
 
 
 def test_an_unknown_randomness_is_refused_when_vmap_is_called():
