@@ -37,8 +37,9 @@ from .ops.registry import REGISTRY
 from .ops.shape import stack
 from .pytrees import flatten, flatten_arguments, is_tree
 from .tensor import Tensor
+from .tree_outputs import jacobian_of_tree_output
 from .transform_aux import aux_result, is_recorded, split_aux
-from .transforms import (_freed_in_function, _holds_tensor, as_argnums, check_function,
+from .transforms import (_freed_in_function, as_argnums, check_function,
                          fresh_inputs, inside_transform, jacrev, owned, reaches_other_tracked,
                          holds_tree, refuse_container, retire, transformed_call,
                          tree_jacobians, with_aux)
@@ -261,6 +262,10 @@ def _transposed_vjp(node, tangents, ans, args, kwargs, record):
 
 
 def _flatten_outputs(out):
+    """``(outputs, regroup)``: a dict or nested container of outputs by its leaves, as
+    ``torch.func.jvp`` takes them (``regroup`` rebuilds the structure)."""
+    if isinstance(out, dict) or (isinstance(out, (tuple, list)) and is_tree(out)):
+        return flatten(out)
     if isinstance(out, (tuple, list)):
         return list(out), type(out)
     return [out], None
@@ -270,11 +275,6 @@ def _as_output_tensor(value):
     if value is None:
         raise TypeError("jvp: the function returned None; return the value to "
                         "differentiate (is a return statement missing?)")
-    if isinstance(value, dict) or (isinstance(value, (tuple, list)) and _holds_tensor(value)):
-        raise TypeError(f"jvp: the function returned a {type(value).__name__} of tensors "
-                        "(as its output or inside a tuple of outputs); jvp takes one tensor "
-                        "or a flat tuple or list of tensors. Return them side by side, "
-                        "e.g. (a, b, c) for (a, (b, c)) or for {'a': a, 'b': b, 'c': c}")
     return value if isinstance(value, Tensor) else Tensor(value)
 
 
@@ -293,7 +293,11 @@ def _run_for_jvp(func, primals, tangents, record_outer):
         check_tangent(p, t, k)
     args, inputs, connected = fresh_inputs(primals, range(len(primals)), "jvp", record_outer)
     tangents_tracked = any(isinstance(t, Tensor) and t.requires_grad for t in tangents)
-    outs, container = _flatten_outputs(func(*args))
+    out = func(*args)
+    outs, container = _flatten_outputs(out)
+    if not outs:
+        raise ValueError(f"jvp: the function returned an empty {type(out).__name__}; "
+                         "there is nothing to differentiate")
     outs = [_as_output_tensor(o) for o in outs]
     record = record_outer and (connected or tangents_tracked
                                or reaches_other_tracked(outs, inputs))
@@ -322,7 +326,8 @@ def jvp(func: Callable, primals: tuple, tangents: tuple, *, has_aux: bool = Fals
 
     ``primals`` and ``tangents`` are tuples of the same length, each tangent of its
     primal's shape and dtype (a dict, list or tuple primal: its tangent in the same
-    structure).  A function returning a tuple gets a tuple of tangents.
+    structure).  A function returning a tuple, list or dict (nested too) gets its
+    tangents in that structure.
 
     >>> out, tangent = ad.jvp(lambda x: ad.sin(x) * x, (np.array([0.0, 1.0]),),
     ...                       (np.array([1.0, 0.0]),))
@@ -382,7 +387,8 @@ def jacfwd(func: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fal
     """The Jacobian by forward mode (one tangent per input entry), shaped
     ``out.shape + x.shape``; a tuple of Jacobians for tuple ``argnums``;
     ``(jacobian, aux)`` with ``has_aux=True`` (the function returning ``(output, aux)``).
-    A dict, list or tuple argument gets its Jacobians in the same structure.
+    A dict, list or tuple argument gets its Jacobians in the same structure, and so does
+    a dict, list or tuple output (``tree_outputs.py``).
 
     The function runs once; the basis tangents then go through its recorded nodes
     together, as a batch (``vectorized=False``: one pass per input entry, the textbook
@@ -400,6 +406,10 @@ def jacfwd(func: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fal
 
     def wrapped(*args, **kwargs):
         refuse_transform_in_trace("jacfwd")
+        return jacobian_of_tree_output(lambda f: one_output(f, args, kwargs), func, "jacfwd",
+                                       in_output_dtype=True)
+
+    def one_output(func, args, kwargs):
         if holds_tree(args, positions):
             return tree_jacobians(lambda f, a: jacfwd(f, a, vectorized=vectorized), func,
                                   argnums, args, kwargs, "jacfwd")
@@ -464,10 +474,13 @@ def _assemble_columns(columns, out, x, record):
 
 
 def hessian(func: Callable, argnums: int | Sequence[int] = 0) -> Callable:
-    """The Hessian of a scalar function, forward over reverse: ``jacfwd(jacrev(f))``.
+    """The Hessian of a scalar function, forward over reverse: ``jacfwd(jacrev(f))``,
+    as ``torch.func.hessian``.
 
     With a tuple ``argnums`` the result is the nested tuple of blocks
-    ``H[i][j] = d2f / d(args[i]) d(args[j])``, as in JAX.
+    ``H[i][j] = d2f / d(args[i]) d(args[j])``.  A dict, list or tuple argument gives
+    nested containers: ``hessian(f)(params)["w"]["b"]`` is ``d2f / dw db``, shaped
+    ``w.shape + b.shape``.
 
     >>> ad.hessian(lambda x: (x ** 3).sum())(np.array([1.0, 2.0]))
     array([[ 6.,  0.],
@@ -475,29 +488,21 @@ def hessian(func: Callable, argnums: int | Sequence[int] = 0) -> Callable:
     >>> (hxx, hxy), (hyx, hyy) = ad.hessian(lambda x, y: x * x * y, argnums=(0, 1))(2.0, 3.0)
     >>> float(hxx), float(hxy), float(hyy)
     (6.0, 4.0, 0.0)
+    >>> h = ad.hessian(lambda p: (p["a"] * p["b"]).sum())({"a": np.ones(2), "b": np.ones(2)})
+    >>> h["a"]["b"]
+    array([[1., 0.],
+           [0., 1.]])
     """
     check_function(func, "hessian")
-    positions = as_argnums(argnums, "hessian")
+    as_argnums(argnums, "hessian")
+    forward_over_reverse = jacfwd(jacrev(func, argnums), argnums)
 
-    def refuse(args):
+    def wrapped(*args, **kwargs):
         refuse_transform_in_trace("hessian")
-        for p in positions:
-            if -len(args) <= p < len(args):
-                refuse_container(args[p], "hessian", f"argument {p % len(args)}")
+        return forward_over_reverse(*args, **kwargs)
 
-    if isinstance(argnums, (int, np.integer)):
-        forward_over_reverse = jacfwd(jacrev(func, argnums), argnums)
-
-        def single(*args, **kwargs):
-            refuse(args)
-            return forward_over_reverse(*args, **kwargs)
-        return single
-
-    def blocks(*args, **kwargs):
-        refuse(args)
-        return tuple(tuple(jacfwd(jacrev(func, i), j)(*args, **kwargs) for j in positions)
-                     for i in positions)
-    return blocks
+    wrapped.__name__ = f"hessian({getattr(func, '__name__', 'f')})"
+    return wrapped
 
 
 # ----- JVP rules of the built-in ops ------------------------------------------------

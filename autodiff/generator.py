@@ -184,7 +184,7 @@ class _LibraryGenerator(Generator):
 
     def numpy_generator(self) -> np.random.Generator:
         from .nn import module
-        return module._generator(None)
+        return module._library_rng()
 
     def _reseed(self, seed: int) -> None:
         from .nn import module

@@ -32,6 +32,7 @@ from .ops.registry import defop
 from .ops.shape import stack
 from .tensor import Tensor
 from .pytrees import flatten_arguments, is_tree, tree_value_and_grad
+from .tree_outputs import jacobian_of_tree_output, vjp_of_tree_output
 from .transform_aux import aux_result, is_recorded, split_aux
 
 def _transform_input_rule(xp, g, ans, x):
@@ -409,7 +410,8 @@ def vjp(func: Callable, *primals, has_aux: bool = False) -> tuple:
     """``(func(*primals), vjp_fn)``: ``vjp_fn(u)`` is the tuple ``uᵀ J`` for each primal;
     ``(output, vjp_fn, aux)`` with ``has_aux=True`` (the function returning
     ``(output, aux)``), as ``torch.func.vjp``.  A primal that is a dict, list or tuple
-    of arrays gets its part in the same structure.
+    of arrays gets its part in the same structure; a function returning one takes its
+    cotangent in that structure.
 
     >>> out, pullback = ad.vjp(lambda x: x * 3, np.array([1.0, 2.0]))
     >>> pullback(np.array([1.0, 10.0]))
@@ -420,7 +422,12 @@ def vjp(func: Callable, *primals, has_aux: bool = False) -> tuple:
     if has_aux:
         main, kept = split_aux(func, "vjp")
         out, pullback = vjp(main, *primals)
-        return out, pullback, aux_result(kept, isinstance(out, Tensor))
+        return out, pullback, aux_result(kept, is_recorded(out))
+    return vjp_of_tree_output(lambda f: _vjp(f, primals), func)
+
+
+def _vjp(func, primals):
+    """``vjp`` of a function with one array output."""
     if any(is_tree(p) for p in primals):     # dicts, lists, tuples of arrays
         leaves, regroup = flatten_arguments(primals)
         out, leaf_pullback = vjp(lambda *values: func(*regroup(values)), *leaves)
@@ -459,7 +466,9 @@ def jacobian(func: Callable, argnums: int | Sequence[int] = 0, *,
     """The full Jacobian by reverse mode (one backward per output entry), shaped
     ``out.shape + x.shape``; a tuple of Jacobians for tuple ``argnums``;
     ``(jacobian, aux)`` with ``has_aux=True`` (the function returning ``(output, aux)``).
-    A dict, list or tuple argument gets its Jacobians in the same structure.
+    A dict, list or tuple argument gets its Jacobians in the same structure; a function
+    returning a dict, list or tuple of arrays gets one Jacobian (or structure of them)
+    per output, in the output's structure, as ``torch.func.jacrev``.
 
     >>> ad.jacobian(lambda x: x * 2)(np.ones(3))
     array([[2., 0., 0.],
@@ -473,6 +482,10 @@ def jacobian(func: Callable, argnums: int | Sequence[int] = 0, *,
 
     def wrapped(*args, **kwargs):
         refuse_transform_in_trace("jacobian")
+        return jacobian_of_tree_output(lambda f: one_output(f, args, kwargs), func,
+                                       "jacobian")
+
+    def one_output(func, args, kwargs):
         if holds_tree(args, positions):
             return tree_jacobians(jacobian, func, argnums, args, kwargs, "jacobian")
         with transformed_call(func, args, kwargs, positions, "jacobian") as (

@@ -130,12 +130,14 @@ def test_a_function_that_keeps_its_graph_with_retain_graph_still_works():
 
 # ----- containers of arrays as one argument ------------------------------------------
 
-def test_a_container_of_arrays_as_one_argument_of_hessian_raises():
-    # A tuple of equal-shaped arrays used to be stacked silently into one array (and
-    # its gradient came back as one stacked array); ragged parts gave NumPy's error.
-    with pytest.raises(TypeError, match=r"^hessian: argument 0 is a tuple of arrays or "
-                                        r"tensors.*separate arguments"):
-        ad.hessian(lambda p: p[0].sum())((np.ones(2), np.ones(2)))
+def test_a_container_of_arrays_as_one_argument_of_hessian_gives_nested_blocks():
+    # A tuple of equal-shaped arrays used to be stacked silently into one array; now
+    # each pair of parts gets its block, as torch.func.hessian gives them.
+    h = ad.hessian(lambda p: (p[0] ** 2 * p[1]).sum())((np.ones(2), np.full(2, 3.0)))
+    assert isinstance(h, tuple) and all(isinstance(row, tuple) for row in h)
+    np.testing.assert_array_equal(h[0][0], 6.0 * np.eye(2))
+    np.testing.assert_array_equal(h[0][1], 2.0 * np.eye(2))
+    np.testing.assert_array_equal(h[1][1], np.zeros((2, 2)))
 
 
 def test_vjp_and_jvp_give_container_primals_their_parts_in_the_same_structure():

@@ -21,6 +21,7 @@ from ..printing import format_values
 from ..compile.hooks import replayed, replayed_function
 from ..generator import Generator, checked_seed, default_generator
 from ..tensor import Tensor
+from ..vmap_randomness import drawn
 from .module_dtype import DtypeMethods
 from .module_hooks import HookMethods, call_with_hooks
 from .module_state import StateMethods
@@ -80,19 +81,26 @@ def _public_caller() -> str:
     return "rng"
 
 
-def _generator(rng) -> np.random.Generator:
+def _library_rng() -> np.random.Generator:
+    """The library generator's NumPy generator (made on first use, seeded with 0)."""
     global _rng
+    if _rng is None:
+        _rng = np.random.default_rng(0)
+    return _rng
+
+
+def _generator(rng) -> np.random.Generator:
+    """The NumPy generator to draw from for ``rng=``/``generator=`` (every random
+    function of the library asks here, so ``vmap``'s ``randomness=`` sees each draw)."""
     if rng is None or rng is default_generator:
-        if _rng is None:
-            _rng = np.random.default_rng(0)
-        return _rng
+        return drawn(_library_rng())
     if isinstance(rng, Generator):
-        return rng.numpy_generator()
+        return drawn(rng.numpy_generator())
     if isinstance(rng, np.random.Generator):
-        return rng
+        return drawn(rng)
     if isinstance(rng, (int, np.integer)):
         # PyTorch's seed rule, as manual_seed's (NumPy's own error names no function)
-        return np.random.default_rng(checked_seed(rng, _public_caller()))
+        return drawn(np.random.default_rng(checked_seed(rng, _public_caller())))
     raise TypeError(f"rng must be None, an int seed, an ad.Generator or a "
                     f"np.random.Generator, not {type(rng).__name__}")
 
