@@ -202,6 +202,31 @@ def _shuffled(x):
     return x * c
 
 
+def _copied_into(x):
+    c = np.zeros(3)
+    np.copyto(c, x.data[0])
+    return x * c
+
+
+def _added_at(x):
+    c = np.zeros(3)
+    np.add.at(c, [0, 0], x.data[0, :2])
+    return x * c
+
+
+def _through_a_python_function(x):
+    total = float(x.data.sum())     # (a Python number: fixed at the trace, not seen)
+    scaled = np.frompyfunc(lambda v: v * 2.0, 1, 1)(np.ones(3)).astype(float)
+    return x * scaled + total
+
+
+def _filled_unbound(x):
+    c = np.zeros(3)
+    total = x.data.sum()
+    np.ndarray.fill(c, total)           # NumPy writes without any hook seeing it
+    return x * c
+
+
 def _changed_after_use(x):
     c = np.ones(3)
     y = x * c
@@ -233,6 +258,10 @@ REFUSED = [
     ("c += x.data[0]", _added, _ARRAY),
     ("rng.shuffle(c)", _shuffled, r"made from Python numbers .*read-only while tracing"),
     ("c changed after its first use", _changed_after_use, r"was changed after a step first"),
+    ("np.copyto(c, x.data[0])", _copied_into, _ARRAY),
+    ("np.add.at(c, i, x.data)", _added_at, _ARRAY),
+    ("np.frompyfunc(f)(c)", _through_a_python_function, _ARRAY),
+    ("np.ndarray.fill(c, ...)", _filled_unbound, r"made from Python numbers .*read-only while"),
 ]
 
 

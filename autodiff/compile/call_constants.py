@@ -296,7 +296,9 @@ class CallConstant(np.ndarray):
             override = getattr(type(value), "__array_ufunc__", np.ndarray.__array_ufunc__)
             if override not in (np.ndarray.__array_ufunc__, CallConstant.__array_ufunc__):
                 return NotImplemented   # a Tensor operand: its own operator applies
-        clean = _tracing() is not None and _clean(inputs, kwargs)
+        # (NumPy's own ufuncs only: np.frompyfunc wraps any Python function)
+        clean = (_tracing() is not None and getattr(np, ufunc.__name__, None) is ufunc
+                 and _clean(inputs, kwargs))
         out = kwargs.get("out")
         def run():                      # (plain views made once the outputs are writable)
             return getattr(ufunc, method)(*_plain(inputs), **_plain(kwargs))
