@@ -3,13 +3,14 @@
 ``np.eye(3)``, ``np.linspace(0, 1, n)``, ``np.arange(k)``, ``np.array([1.0, 2.0])``,
 ``np.ones(shape) * 0.5`` made in the compiled function depend only on what the
 signature fixes (shapes) and on Python numbers (fixed at the trace, as everywhere in
-``ad.compile``), so a replay may reuse a copy of them.  An array NumPy computes from a
+``ad.compile``: one computed from a traced value, ``float(x.data.sum())``, is not
+seen), so a replay may reuse a copy of them.  An array NumPy computes from a
 traced value (``x.data.sum()``, ``np.exp(w.data)``, ``w.grad * 2``) or draws at
 random must stay refused, and a plain ndarray does not tell how it was made.  So the
 proof is positive: while tracing, the NumPy creators below, called from the compiled
-function's module with arguments made only of Python numbers, strings, dtypes, None and tuples or
-lists of them, return a ``CallConstant`` (an ndarray subclass, for the length of the
-trace) carrying a copy of its bytes, its certificate.  NumPy operations on it whose
+function's module with arguments made only of Python numbers, strings, dtypes, None
+and tuples or lists of them, return a ``CallConstant`` (an ndarray subclass) carrying
+a copy of its bytes, its certificate.  NumPy operations on it whose
 other operands are also such (ufuncs and their ``reduce``/``accumulate``/``outer``,
 ``__array_function__`` functions such as ``np.concatenate`` or ``np.diag``, indexing
 with such keys, ``.T``, ``.copy()``, ``.astype()``, ``.reshape()``) give certified
@@ -18,10 +19,10 @@ traced value) the result is a plain ndarray, refused as before.
 
 A certified array is read-only while the trace runs, and its certificate holds
 while its bytes equal it.  A write the user's own line makes with clean values
-(``c[0] = 1.0``, ``c *= 2``, ``np.copyto(c, 1.0)``) renews it; any other write the
-hooks see (``c[:] = x.data``, ``c.fill(...)``, ``np.fill_diagonal`` through
-``c.flat``, ``rng.shuffle(c)`` swapping items with ``c[i] = ...``) ends it, and the
-array is a writable plain one again for the rest of the trace; a write no hook sees
+(``c[0] = 1.0``, ``c *= 2``, ``np.fill_diagonal(c, 0.5)``) renews it; any other
+write the hooks see (``c[:] = x.data``, ``np.copyto(c, x.data)``, ``c.fill(...)``,
+``c.flat[0] = 1``, ``rng.shuffle(c)`` swapping items with ``c[i] = ...``) ends it
+for good (the array is writable again, and no constant); a write no hook sees
 (``np.ndarray.fill(c, v)``, a shuffle in C, a memoryview) fails on the read-only
 array, a ``TraceError`` (``readonly.py``).  The tracer accepts an array as a
 constant of the plan when it is a certified ``CallConstant``, a plain view of one
