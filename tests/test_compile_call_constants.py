@@ -45,8 +45,14 @@ def tensor_of_made_constant(w, x):
     return ((x @ w @ basis) * scale).sum()
 
 
+def leaf_made_from_one(w, x):
+    scale = ad.tensor(np.linspace(0.5, 1.5, 3), requires_grad=True)   # made anew each call
+    loss = ((x @ w) * scale).sum()
+    return loss + (scale.detach() * 0.0).sum()
+
+
 PROGRAMS = [eye_linspace_arange, array_literal_and_scaled_ones, slices_and_writes,
-            masked_softmax, tensor_of_made_constant]
+            masked_softmax, tensor_of_made_constant, leaf_made_from_one]
 
 
 def _step(program, w):

@@ -241,14 +241,14 @@ def _destinations(func, args, kwargs) -> list:
     try:
         bound = inspect.signature(func).bind(*args, **kwargs).arguments
     except (TypeError, ValueError):
-        return list(nested_arrays((args, kwargs)))
+        return list(_nested_arrays((args, kwargs)))
     found = [bound.get("out")]
     if func.__name__ in _WRITERS and bound:
         found.append(next(iter(bound.values())))
-    return list(nested_arrays(found))
+    return list(_nested_arrays(found))
 
 
-def nested_arrays(value):
+def _nested_arrays(value):
     """The ndarrays in ``value`` and in the tuples, lists and dicts in it."""
     todo = [value]
     while todo:
