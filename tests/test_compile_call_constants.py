@@ -93,7 +93,10 @@ def test_compiled_equals_eager_bitwise_over_calls_with_new_data(program, fuse):
         same(w_compiled.grad, w_eager.grad)
         same(w_compiled.data, w_eager.data)
     assert compiled.traces == 1
-    assert "copied at the trace" in str(compiled.plan)
+    if program is leaf_made_from_one:       # a leaf: a captured tensor, a copy each call
+        assert compiled.plan.summary().endswith("2 captured")
+    else:
+        assert "copied at the trace" in str(compiled.plan)
 
 
 def test_constants_are_plain_arrays_again_after_the_trace():
