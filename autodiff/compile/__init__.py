@@ -24,7 +24,10 @@ and the line): a tensor's value leaving the library (``.item()``, ``float()``,
 ``if t:``, ``np.asarray(t)``), arrays and NumPy scalars made during the call
 outside the library (NumPy on ``.data`` or ``.grad`` such as ``x.data.sum()``,
 ``np.random``, draws from a generator the function captures that no ``rng=`` of an
-op made), a generator made during the call passed to ``rng=`` (eager makes it anew at
+op made, slices and copies of a captured array; but an array NumPy makes from Python
+numbers alone, ``np.eye(3)``, ``np.linspace(0, 1, n)``, ``np.array([1.0, 2.0])``,
+``np.ones(s) * 0.5`` and its slices, is a constant copied at the trace,
+``call_constants.py``), a generator made during the call passed to ``rng=`` (eager makes it anew at
 each call; pass an int seed), an assignment to an optimizer's ``param_groups``
 (``hyperparameters.py``), assigning ``.data`` of a tensor
 from before the call (``w.data -= lr * w.grad``: use an optimizer, or in-place tensor
@@ -118,6 +121,7 @@ from .not_replayed import (NotReplayedWarning, array_sums, arrays_reached, numbe
                            warn_of_numbers_changed, warn_of_tensors_left_behind)
 from ..anomaly import active as anomaly_active
 from .tracer import TraceError, Tracer
+from .call_constants import creators_patched, read_live_when_reached
 from .captures import (captured_generators, captured_objects, check_generators,
                        check_generators_made_in_call, checksum, members_of_captured_modules,
                        named_values, rng_state, settings_of_captured_modules, training_flags,
@@ -227,7 +231,7 @@ class Compiled:
         numbers_before = numbers_reached(named_before)
         arrays_before = arrays_reached(named_before)
         sums_before = array_sums(arrays_before)
-        with installed(tracer):
+        with installed(tracer), creators_patched(self.fn):
             output = self.fn(*call_args, **call_kwargs)
             tracer.held.returned = output
             plan = tracer.finish(output)
@@ -246,6 +250,7 @@ class Compiled:
         warn_of_numbers_changed(plan.name, numbers_before, numbers_reached(named),
                                 stacklevel=3)
         arrays_after = arrays_reached(named)
+        read_live_when_reached(plan, tracer, roots)
         warn_of_arrays_left_behind(plan.name, arrays_before, arrays_after, stacklevel=3)
         warn_of_arrays_changed(plan, arrays_before, sums_before, arrays_after,
                                tracer.written, stacklevel=3)

@@ -22,7 +22,7 @@ from .. import inplace as _inplace
 from ..graph import _grad_mode
 from ..ops import registry as _registry
 from ..tensor import Tensor
-from . import hooks, readonly
+from . import call_constants, hooks, readonly
 from .not_replayed import warn_of_shown_tensor
 from .tracer import TraceError, Tracer
 
@@ -104,6 +104,7 @@ class installed:
         # Before the holds end: the refusal looks at them, and at the guard as it was.
         refusal = self.tracer.held.refusal(exc[1]) if exc[1] is not None else None
         self.tracer.held.release()
+        call_constants.release(self.tracer)
         hooks.active = None
         _grad_mode.on_record = self.saved_record
         _registry.kernel_hook = None

@@ -189,8 +189,10 @@ _MODULE_TABLES = ("_modules", "_parameters", "_buffers")
 
 
 def _internal(item) -> bool:
-    """The compiler's own objects (a ``Compiled`` the function names, its plans)."""
-    return type(item).__module__.startswith("autodiff.compile")
+    """The compiler's own objects (a ``Compiled`` the function names, its plans), but
+    for arrays (a ``CallConstant`` the call left behind is the user's array)."""
+    return type(item).__module__.startswith("autodiff.compile") and not isinstance(
+        item, np.ndarray)
 
 
 def numbers_reached(named) -> dict:

@@ -160,6 +160,7 @@ class Plan:
         self.buffers: list = []     # arrays results are written into (buffers.py)
         self.training_after: list = []  # (module, flag) the call left switched (eval())
         self.same_array: dict = {}  # slot -> the first slot of its array (optimize.py)
+        self.call_constants: dict = {}  # slot -> line: arrays the call made with NumPy
 
     def counts(self) -> dict:
         """How many steps of each kind."""
@@ -179,6 +180,11 @@ class Plan:
         lines = [self.summary()]
         if self.removed:
             lines.append(f"  ({self.removed} dead steps removed)")
+        live = getattr(self, "live", self.call_constants)
+        for slot, line in self.call_constants.items():
+            if slot in live:
+                lines.append(f"  v{slot} = constant  [{_size(self.slots[slot])}] copied at "
+                             f"the trace (NumPy made it from Python numbers)   # {line}")
         for instr in self.instrs:
             outs = ", ".join(f"v{k}" for k in instr.outs) or "-"
             ins = ", ".join(f"v{k}" for k in instr.reads())

@@ -47,7 +47,7 @@ class _Site:
 
     def __init__(self, array, kind, label):
         self.array = array
-        self.kind = kind            # "captured", "buffer", "grad", "value" or "unknown"
+        self.kind = kind    # "captured", "buffer", "grad", "value", "made" or "unknown"
         self.label = label          # ".data of w, a tensor from before the call"
         self.lines = set()          # file:line where the user's code read it
 
@@ -302,6 +302,10 @@ def _message(site, line) -> str:
         return (f"{head} A module's buffers change through the library (BatchNorm's "
                 "running statistics, which a replay updates again), or outside the "
                 "compiled function.")
+    if site.kind == "made":
+        return (f"{head} Such an array stays a constant while the trace sees what "
+                "writes into it: write with c[k] = v or c += v (v made of Python numbers "
+                "too) in the compiled function, or compute it with tensor ops.")
     if site.kind == "grad":
         return (f"{head} Change gradients with ad.nn.utils.clip_grad_norm_ or "
                 "clip_grad_value_, or an optimizer's weight_decay, which a replay "

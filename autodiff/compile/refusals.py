@@ -5,8 +5,9 @@ values).  ``check_fresh_constants``: arrays (0-d too) and NumPy scalars made dur
 the call off the tape (arrays: in the user's code or in the library's; NumPy scalars:
 those the user's code passed in), which a replay would reuse with their traced
 values.  Only arrays made of Python numbers are constants (library code passes the
-numbers to ``Tensor`` / ``operands.tensor_of`` as they are); what the library
-computes off the tape from values goes through ``hooks.made``.
+numbers to ``Tensor`` / ``operands.tensor_of`` as they are; ``call_constants.py``
+certifies those the user's code makes with NumPy); what the library computes off
+the tape from values goes through ``hooks.made``.
 ``refuse_while_tracing``: a function whose shapes or steps depend on the values
 (``refuse_traced_values``: on the values of a traced tensor it is given).
 ``check_arguments_inside``: a replayed library call on an argument of the call.  All
@@ -147,12 +148,12 @@ def check_fresh_constants(tracer):
             raise TraceError(
                 f"compile: an array of shape {array.shape} given to '{op_name}' at "
                 f"{line} was made during the call outside the library (NumPy on .data "
-                "or .grad, a NumPy function on a plain array such as np.unique(a) of a "
-                "captured array, np.random, a new constant such as np.array([0, 2])); a "
-                "replay would reuse its traced values. Compute it with tensor ops, write "
-                "a constant as ad.tensor of Python numbers (ad.tensor([0, 2])), or make "
-                "it outside the compiled function and pass it in as an argument (or "
-                "capture it)."
+                "or .grad, a NumPy function on a plain array such as np.unique(a) or a "
+                "slice of a captured array, np.random, a NumPy scalar among its numbers "
+                "such as np.full(3, x.data.mean())); a replay would reuse its traced "
+                "values. Compute it with tensor ops, make a constant from Python numbers "
+                "(np.array([0, 2]), ad.tensor([0, 2])), or make it outside the compiled "
+                "function and pass it in as an argument (or capture it)."
                 f"{_advice(op_name)}")
     # A NumPy scalar stays in the plan's steps as it is: count those references too.
     for instr in tracer.instrs:

@@ -16,7 +16,9 @@ Values are told apart by the identity of their arrays (all of them are kept aliv
 until the trace ends, so no identity is reused).  An array the tracer has not seen
 is a captured value: the ``.data`` of a tensor that existed before the call (read
 again at each replay: parameters, constant tensors), or a constant.  Arrays the
-library makes during the call come through ``hooks.made`` and are made again.
+library makes during the call come through ``hooks.made`` and are made again; those
+the user's code makes with NumPy from Python numbers alone are certified constants
+(``call_constants.py``), and the plan keeps a copy.
 Whatever would make a replay differ from the eager call is refused here, with the
 op and the user's line.  (``install.py`` connects a tracer to the library for the
 length of the call.)
@@ -38,7 +40,7 @@ from .refusals import TraceError
 from .effects import Buffer, CallWith, SameShape, write_clamp, write_item, write_update
 from .outputs import output_template
 from .plan import Instr, Plan, Ref, Slot, in_c_order, is_broadcast, memory_order
-from . import fresh_leaves, hyperparameters, literals, readonly
+from . import call_constants, fresh_leaves, hyperparameters, literals, readonly
 from .provenance import entry_frame, passed_in, python_numbers, user_line
 from .provenance import leaf_label as _leaf_label
 
@@ -118,6 +120,8 @@ class Tracer:
         self.slot_values: dict = {}
         self.held = readonly.HeldArrays()   # arrays read-only until the trace ends
         self.written: list = []             # arrays in-place tensor ops wrote into
+        self.call_arrays: list = []         # call_constants.py: certified arrays made
+        self.call_constants: dict = {}      # id -> array of one, checked at each use
 
     # ----- slots ------------------------------------------------------------------
     def owns_thread(self) -> bool:
@@ -187,6 +191,7 @@ class Tracer:
         """The slot of captured ``tensor`` (its ``.data``, ``value`` now)."""
         known = self.captured.get(id(tensor))
         if known is not None and self.keep[self.slot_values[known[1]]] is value:
+            call_constants.check_use(self, value, known[1], op_name, line)
             return known[1]
         slot = self.new_slot(value, "captured", bind=bind)
         literals.first_use(self, value, slot)
@@ -202,6 +207,7 @@ class Tracer:
         if isinstance(value, np.ndarray):
             slot = self.by_id.get(id(value))
             if slot is not None:
+                call_constants.check_use(self, value, slot, op_name, line)
                 if (tensor is not None and self.slots[slot].source == "input"
                         and self.from_before(tensor)):
                     # A parameter whose array was also passed as an argument: at a
@@ -217,6 +223,9 @@ class Tracer:
                 tensor = None   # a wrapper made in the call (ad.tensor(array)): its array counts
             if tensor is not None and id(tensor) not in self.input_tensors:
                 return Ref(self.capture(tensor, value, op_name, line))
+            if call_constants.constant_source(self, value) is not None:
+                self.literals.add(id(value))        # made in the call from numbers only
+                self.call_constants[id(value)] = value
             slot = self.new_slot(value, "constant")
             literals.first_use(self, value, slot)
             self.constants.append((value, op_name, line, slot))
@@ -493,9 +502,13 @@ class Tracer:
             entry = entry_frame()
             if entry is not None and entry.f_globals.get("__name__") == "autodiff.tensor" \
                     and entry.f_code.co_name in ("tensor", "__init__"):
-                if python_numbers(entry.f_locals.get("data")):
+                data = entry.f_locals.get("data")
+                if python_numbers(data) or call_constants.certified(data):
                     # (read from Tensor.__init__'s frame: .data reports reads here)
-                    literals.made(self, frame.f_locals.get("array"))
+                    array = frame.f_locals.get("array")
+                    literals.made(self, array)
+                    if not python_numbers(data):
+                        self.call_constants[id(array)] = array
                 else:
                     fresh_leaves.made(self, tensor, frame.f_locals.get("array"), entry)
             elif frame.f_code.co_name == "__init__" and python_numbers(frame.f_locals.get("data")):
@@ -615,6 +628,8 @@ class Tracer:
         plan.constant_values.update((slot, value) for slot, value in self.literal_values.items()
                                     if slot in plan.constant_values)
         plan.constant_sites = {slot: (op, line) for _, op, line, slot in self.constants}
+        plan.call_constants = {slot: line for value, _, line, slot in self.constants
+                               if id(value) in self.call_constants}
         return plan
 
     def module_members(self) -> list:
