@@ -214,22 +214,35 @@ def _uncertify(tracer, array) -> None:
                 pass
 
 
-def _user_statement(frame, opcodes) -> bool:
-    """Whether ``frame`` is the user's code running one of ``opcodes`` itself: a
+def _user_statement(frame, kind) -> bool:
+    """Whether ``frame`` is the user's code running a statement of ``kind`` itself: a
     write the user's line makes (``c[k] = v``, ``c *= 2``), not one a function it
     called makes with values of its own (``rng.shuffle(c)`` swaps items by
-    ``c[i] = ...`` from C, with indices it draws)."""
+    ``c[i] = ...`` from C, with indices it draws).  An instruction not recognised
+    answers False: the array then stops being a constant, refused if a step uses it."""
     if frame is None or os.path.abspath(frame.f_code.co_filename).startswith(_LIBRARY_DIRS):
         return False
-    code, at = frame.f_code.co_code, frame.f_lasti
-    return (code[at], code[at + 1] >= _FIRST_INPLACE if code[at] == _BINARY_OP
-            else None) in opcodes
+    return _statement_kind(frame.f_code.co_code, frame.f_lasti) == kind
 
 
-_BINARY_OP, _STORE_SUBSCR = dis.opmap["BINARY_OP"], dis.opmap["STORE_SUBSCR"]
-_FIRST_INPLACE = 13             # BINARY_OP's argument for +=, the first in-place one
-_SUBSCRIPT = {(_STORE_SUBSCR, None)}
-_INPLACE = {(_BINARY_OP, True)}
+def _statement_kind(code: bytes, at: int) -> str | None:
+    opcode = code[at]
+    if opcode in _STORE_SUBSCRIPT:
+        return _SUBSCRIPT
+    if opcode in _INPLACE_OPCODES or (opcode == _BINARY_OP and code[at + 1] >= _FIRST_INPLACE):
+        return _INPLACE
+    return None
+
+
+_SUBSCRIPT, _INPLACE = "subscript", "in-place"
+# The opcodes differ between Python versions: STORE_SLICE (3.12+) stores ``c[a:b] = v``;
+# BINARY_OP (3.11+) is every binary operator, in-place from argument 13 (``+=``) on,
+# where 3.10 has one INPLACE_* opcode each.
+_STORE_SUBSCRIPT = {dis.opmap[name] for name in ("STORE_SUBSCR", "STORE_SLICE")
+                    if name in dis.opmap}
+_BINARY_OP = dis.opmap.get("BINARY_OP", -1)
+_FIRST_INPLACE = 13
+_INPLACE_OPCODES = {code for name, code in dis.opmap.items() if name.startswith("INPLACE_")}
 
 #: NumPy functions that write into their first argument.
 _WRITERS = {"copyto", "put", "place", "putmask", "fill_diagonal", "put_along_axis"}
