@@ -284,10 +284,12 @@ def _unhooked(name):
     """The ndarray method ``name``, ending the certificate before it writes."""
     method = getattr(np.ndarray, name)
 
-    @functools.wraps(method)
     def write(self, *args, **kwargs):
         _taint(self)
         return method(self, *args, **kwargs)
+    # (NumPy's name, not its docstring: its examples are NumPy's, not this class's)
+    write.__name__ = write.__qualname__ = name
+    write.__doc__ = f"ndarray.{name}, ending the certificate first (it writes)."
     return write
 
 
