@@ -10,11 +10,42 @@ for PyTorch's meaning.
 
 from __future__ import annotations
 
+import numpy as np
 
 
 class ConventionWarning(UserWarning):
     """A call in PyTorch's spelling whose default here is NumPy's, with another result
     than PyTorch's (``t.var(dim=0)`` divides by n, PyTorch's by n - 1)."""
+
+
+def keepdim_by_position(where: str, value, keepdims, slot: str):
+    """PyTorch's ``keepdim`` given by position (``ad.median(x, 1, True)``), in the place
+    of NumPy's ``slot`` (``dtype`` or ``out``, which a bool never is): ``(slot's value,
+    keepdims)`` as the call means them.
+
+    >>> keepdim_by_position("median", True, False, "out")
+    (None, True)
+    >>> keepdim_by_position("median", None, True, "out")
+    (None, True)
+    """
+    if not isinstance(value, (bool, np.bool_)):
+        return value, keepdims
+    if keepdims:
+        raise TypeError(f"{where}: got keepdim both by position ({value!r}, where NumPy "
+                        f"has {slot}) and as keepdims=; pass it once")
+    return None, bool(value)
+
+
+def torch_pair_along_dim(where: str, input, axis, keepdims, dim, keepdim):
+    """``ad.median(x, dim=1)``: PyTorch's form, the method's ``(values, indices)``."""
+    from .ops.operands import tensor_of
+    if axis is not None:
+        raise TypeError(f"{where}: got both axis={axis!r} and dim={dim!r}; axis= is "
+                        "NumPy's (the values), dim= PyTorch's ((values, indices)): pass one")
+    if keepdims and keepdim is None:
+        raise TypeError(f"{where}: keepdims= is NumPy's, dim= PyTorch's; with dim= pass "
+                        "keepdim=")
+    return getattr(tensor_of(input), where)(dim=dim, keepdim=bool(keepdim))
 
 
 def warn_of_numpy_ddof(where: str, dim, ddof, correction, unbiased) -> None:

@@ -151,12 +151,22 @@ def _reduction(name, forward, formula, rule, doc, numpy, takes_dtype=True, ufunc
                  axis=None, keepdims=None, aliases=TORCH_AXIS_ALIASES, **fields)
 
 
+def _sum_forward(x, axis=None, *positional, **kwargs):
+    if len(positional) == 1 and isinstance(positional[0], (bool, np.bool_)):
+        # ad.sum(x, 1, True): PyTorch's keepdim, where NumPy's dtype cannot be a bool
+        # (the rule reads the third argument as keepdims too)
+        return np.sum(x, axis, keepdims=positional[0], **kwargs)
+    return np.sum(x, axis, *positional, **kwargs)
+
+
 sum = _reduction(
-    "sum", np.sum, "broadcast g over the summed axes", _sum_rule,
+    "sum", _sum_forward, "broadcast g over the summed axes", _sum_rule,
     "Sum over ``axis`` (all axes when None).\n\n"
     ">>> ad.sum(ad.tensor([[1.0, 2.0], [3.0, 4.0]]), axis=0)\ntensor([4., 6.])",
     numpy=(np.sum,), ufunc=np.add, reads=())
 def _mean_forward(x, *args, **kwargs):
+    if len(args) == 2 and isinstance(args[1], (bool, np.bool_)):    # as _sum_forward
+        args, kwargs = args[:1], dict(kwargs, keepdims=args[1])
     if 0 in x.shape:                    # an empty lane: NumPy warns, from its own line
         return numpy_warnings_at_user_line(np.mean, x, *args, **kwargs)
     return np.mean(x, *args, **kwargs)
