@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Union
 import numpy as np
 
 from .devices import check_device
+from .missing_dtypes import numpy_dtype
 from .printing import format_values
 from .tape_drop import (  # noqa: F401
     TapeDropWarning, called_by_name, converted_for_indices, tape_drop)
@@ -64,7 +65,7 @@ def _as_array(data, dtype):
         # array (a traced value a replay follows: a copy NumPy made would be refused).
         data = data.data if _traced_in_this_thread() else data.data.copy()
     if dtype is not None:
-        dtype = np.dtype(dtype)
+        dtype = numpy_dtype("tensor", dtype)
     try:
         array = np.asarray(data, dtype=dtype)
     except ValueError as error:

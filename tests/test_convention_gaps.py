@@ -149,3 +149,99 @@ def test_pair_functions_return_torchs_named_pair(call):
     np.testing.assert_array_equal(values.data, theirs.values.numpy())
     np.testing.assert_array_equal(indices.data, theirs.indices.numpy())
     np.testing.assert_array_equal(ours.indices.data, theirs.indices.numpy())
+
+
+# --- dtypes NumPy lacks ---------------------------------------------------------------
+
+BFLOAT16_CALLS = {
+    "zeros": lambda d: ad.zeros(3, dtype=d), "ones": lambda d: ad.ones(3, dtype=d),
+    "full": lambda d: ad.full(3, 1.0, dtype=d), "eye": lambda d: ad.eye(2, dtype=d),
+    "arange": lambda d: ad.arange(3, dtype=d),
+    "linspace": lambda d: ad.linspace(0, 1, 3, dtype=d),
+    "zeros_like": lambda d: ad.zeros_like(ad.ones(2), dtype=d),
+    "full_like": lambda d: ad.full_like(ad.ones(2), 2, dtype=d),
+    "rand": lambda d: ad.rand(3, dtype=d), "randn": lambda d: ad.randn(3, dtype=d),
+    "randn_like": lambda d: ad.randn_like(ad.ones(2), dtype=d),
+    "randint": lambda d: ad.randint(0, 3, (2,), dtype=d),
+    "tensor": lambda d: ad.tensor([1.0], dtype=d),
+    "new_zeros": lambda d: ad.ones(2).new_zeros(2, dtype=d),
+    "new_tensor": lambda d: ad.ones(2).new_tensor([1.0], dtype=d),
+    "astype": lambda d: ad.ones(2).astype(d), "to": lambda d: ad.ones(2).to(d),
+    "Linear": lambda d: ad.nn.Linear(2, 2, dtype=d),
+    "logspace": lambda d: ad.logspace(0, 1, 3, dtype=d),
+}
+
+
+@pytest.mark.parametrize("where", sorted(BFLOAT16_CALLS))
+def test_bfloat16_raises_naming_the_function_and_what_to_use(where):
+    with pytest.raises(TypeError, match=rf"^{where}: NumPy has no bfloat16 dtype.*float16"
+                                        r".*float32"):
+        BFLOAT16_CALLS[where]("bfloat16")
+
+
+def test_torchs_bfloat16_dtype_raises_the_same_error():
+    torch = pytest.importorskip("torch")
+    with pytest.raises(TypeError, match=r"^zeros: NumPy has no bfloat16"):
+        ad.zeros(3, dtype=torch.bfloat16)
+    with pytest.raises(TypeError, match=r"^to: NumPy has no bfloat16.*half\(\)"):
+        ad.ones(2).to(torch.bfloat16)
+
+
+def test_bfloat16_method_and_name():
+    with pytest.raises(TypeError, match=r"^bfloat16: NumPy has no bfloat16.*half\(\)"):
+        ad.ones(2).bfloat16()
+    assert not hasattr(ad, "bfloat16")
+    with pytest.raises(AttributeError, match=r"'bfloat16': NumPy has no bfloat16 dtype; use "
+                                             r"ad.float16 .* ad.float32"):
+        ad.bfloat16
+    with pytest.raises(AttributeError, match=r"'complex32'.*use ad.complex64"):
+        ad.complex32
+
+
+def test_other_dtype_errors_stay_numpys():
+    with pytest.raises(TypeError, match=r"data type 'float7' not understood"):
+        ad.zeros(3, dtype="float7")
+
+
+@pytest.mark.parametrize("make", [
+    lambda: ad.zeros(2, dtype=ad.complex64, requires_grad=True),
+    lambda: ad.tensor([1.0], dtype=ad.cfloat, requires_grad=True),
+    lambda: ad.ones(2, dtype=ad.cdouble).requires_grad_()])
+def test_complex_dtypes_hold_values_but_refuse_gradients(make):
+    assert ad.zeros(2, dtype=ad.complex64).dtype == np.complex64
+    with pytest.raises(TypeError, match=r"complex gradients are not supported"):
+        make()
+
+
+# --- legacy typed constructors -------------------------------------------------------
+
+LEGACY = {"FloatTensor": np.float32, "DoubleTensor": np.float64, "LongTensor": np.int64,
+          "IntTensor": np.int32, "BoolTensor": np.bool_}
+
+
+@pytest.mark.parametrize("name", sorted(LEGACY))
+def test_legacy_constructors_isinstance_and_issubclass_as_torch(name):
+    """torch.FloatTensor is a type whose isinstance asks for the dtype, and which is
+    no subclass of torch.Tensor (nor the other way round)."""
+    torch = pytest.importorskip("torch")
+    ours, theirs = getattr(ad, name), getattr(torch, name)
+    assert issubclass(ours, ad.Tensor) == issubclass(theirs, torch.Tensor)
+    assert issubclass(ad.Tensor, ours) == issubclass(torch.Tensor, theirs)
+    for dtype in LEGACY.values():
+        values = [1, 0]
+        torch_dtype = getattr(torch, np.dtype(dtype).name)
+        assert (isinstance(ad.tensor(values, dtype=dtype), ours)
+                == isinstance(torch.tensor(values, dtype=torch_dtype), theirs))
+    made = ours([1, 0])
+    assert isinstance(made, ours) and isinstance(made, ad.Tensor)
+    assert type(made) is ad.Tensor and type(theirs([1, 0])) is torch.Tensor
+
+
+def test_a_float32_parameter_is_a_float_tensor_as_in_torch():
+    torch = pytest.importorskip("torch")
+    ours = ad.nn.Parameter(ad.ones(2, dtype=np.float32))
+    theirs = torch.nn.Parameter(torch.ones(2))
+    assert isinstance(ours, ad.FloatTensor) == isinstance(theirs, torch.FloatTensor) is True
+    assert isinstance(ours, ad.DoubleTensor) == isinstance(theirs, torch.DoubleTensor) is False
+    # the library's default float dtype is float64 (PyTorch's float32)
+    assert isinstance(ad.tensor([1.0]), ad.DoubleTensor)
