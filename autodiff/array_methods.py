@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .conventions import keepdim_after_axis
 from .missing_dtypes import bfloat16_error, is_bfloat16, numpy_dtype
 from .spellings import axis_alias
 
@@ -69,21 +70,23 @@ class ArrayMethods:
     """Methods ``Tensor`` inherits (see the module docstring)."""
 
     # ----- NumPy's ndarray methods -------------------------------------------------
-    def any(self, axis=None, *, keepdims=False, dim=None, keepdim=None):
+    def any(self, axis=None, *positional, keepdims=False, dim=None, keepdim=None):
         """Whether any entry is nonzero (along ``axis``/``dim``): a bool tensor, no grad.
 
         >>> ad.tensor([[0.0, 1.0], [0.0, 0.0]]).any(axis=1)
         tensor([ True, False])
         """
+        keepdim = keepdim_after_axis("any", positional, keepdim)
         axis, keepdims = axis_alias("any", axis, keepdims, dim, keepdim)
         return _made("any", np.any, self.data, axis=axis, keepdims=keepdims)
 
-    def all(self, axis=None, *, keepdims=False, dim=None, keepdim=None):
+    def all(self, axis=None, *positional, keepdims=False, dim=None, keepdim=None):
         """Whether every entry is nonzero (along ``axis``/``dim``): a bool tensor, no grad.
 
         >>> ad.tensor([1.0, 2.0]).all()
         tensor(True)
         """
+        keepdim = keepdim_after_axis("all", positional, keepdim)
         axis, keepdims = axis_alias("all", axis, keepdims, dim, keepdim)
         return _made("all", np.all, self.data, axis=axis, keepdims=keepdims)
 

@@ -36,6 +36,25 @@ def keepdim_by_position(where: str, value, keepdims, slot: str):
     return None, bool(value)
 
 
+def keepdim_after_axis(where: str, positional: tuple, keepdim):
+    """A reduction method's PyTorch ``keepdim`` given by position after the dim
+    (``t.sum(1, True)``; NumPy's next argument, dtype or out, is never a bool): the
+    ``keepdim`` the call means.  Anything else after the axis is refused, naming both
+    readings (``spellings.refuse_positional``).
+
+    >>> keepdim_after_axis("sum", (True,), None)
+    True
+    """
+    if len(positional) == 1 and isinstance(positional[0], (bool, np.bool_)):
+        if keepdim is not None:
+            raise TypeError(f"Tensor.{where}: got keepdim both by position and as keepdim=; "
+                            "pass it once")
+        return bool(positional[0])
+    from .spellings import refuse_positional
+    refuse_positional(where, positional)
+    return keepdim
+
+
 def torch_pair_along_dim(where: str, input, axis, keepdims, dim, keepdim):
     """``ad.median(x, dim=1)``: PyTorch's form, the method's ``(values, indices)``."""
     from .ops.operands import tensor_of

@@ -15,9 +15,9 @@ from .printing import format_values
 from .tape_drop import (  # noqa: F401
     TapeDropWarning, called_by_name, converted_for_indices, tape_drop)
 from .grad_attr import grad_property, root_grad
-from .spellings import (PyTorchMethods, axis_alias, extreme_along_dim, refuse_positional,
-                        refuse_positional_extreme,
-                        transpose_axes)
+from .conventions import keepdim_after_axis
+from .spellings import (PyTorchMethods, axis_alias, extreme_along_dim,
+                        refuse_positional_extreme, transpose_axes)
 from .selections import SelectionMethods
 from .array_methods import ArrayMethods
 from .array_layout_methods import ArrayLayoutMethods
@@ -480,7 +480,7 @@ class Tensor(OperatorMethods, PyTorchMethods, SelectionMethods, ArrayMethods, Ar
 
     def sum(self, axis: Axis = None, *positional, keepdims: bool = False,
             dim=None, keepdim=None, initial=_NO_VALUE, where=True) -> Tensor:
-        refuse_positional("sum", positional)
+        keepdim = keepdim_after_axis("sum", positional, keepdim)
         axis, keepdims = axis_alias("sum", axis, keepdims, dim, keepdim)
         if initial is not _NO_VALUE or where is not True:   # ndarray.sum's masking
             return masked_reduction("sum", self, axis, keepdims, initial, where,
@@ -489,7 +489,7 @@ class Tensor(OperatorMethods, PyTorchMethods, SelectionMethods, ArrayMethods, Ar
 
     def mean(self, axis: Axis = None, *positional, keepdims: bool = False,
              dim=None, keepdim=None, where=True) -> Tensor:
-        refuse_positional("mean", positional)
+        keepdim = keepdim_after_axis("mean", positional, keepdim)
         axis, keepdims = axis_alias("mean", axis, keepdims, dim, keepdim)
         if where is not True:
             return masked_reduction("mean", self, axis, keepdims, _NO_VALUE, where,

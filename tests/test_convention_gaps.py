@@ -62,6 +62,41 @@ def test_positional_keepdim_matches_torch(name):
         np.testing.assert_allclose(x.grad, theirs_input.grad.numpy(), rtol=1e-12)
 
 
+KEEPDIM_METHODS = ["sum", "mean", "prod", "logsumexp", "argmax", "argmin", "any", "all",
+                   "amax", "amin", "nansum", "nanmean"]
+
+
+@pytest.mark.parametrize("name", KEEPDIM_METHODS)
+def test_methods_positional_keepdim_matches_torch(name):
+    """``t.sum(1, True)``: PyTorch's method form reads the bool as keepdim too."""
+    torch = pytest.importorskip("torch")
+    data = X > 0 if name in ("any", "all") else X
+    differentiable = data.dtype.kind == "f" and name not in ("argmax", "argmin")
+    x = ad.tensor(data, requires_grad=differentiable)
+    theirs_input = torch.tensor(data, requires_grad=differentiable)
+    for keepdim in (True, False):
+        ours = getattr(x, name)(1, keepdim)
+        theirs = getattr(theirs_input, name)(1, keepdim)
+        assert ours.shape == tuple(theirs.shape)
+        assert ours.dtype == np.dtype(str(theirs.dtype).removeprefix("torch."))
+        np.testing.assert_allclose(ours.data, theirs.detach().numpy(), rtol=1e-12)
+    if differentiable:
+        (ours * ad.tensor(WEIGHTS[:, 0])).sum().backward()
+        (theirs * torch.tensor(WEIGHTS[:, 0])).sum().backward()
+        np.testing.assert_allclose(x.grad, theirs_input.grad.numpy(), rtol=1e-12)
+        assert ad.gradcheck(lambda t: (getattr(t, name)(1, True) * WEIGHTS).sum(), [X.copy()])
+
+
+@pytest.mark.parametrize("name", ["sum", "any", "argmax", "logsumexp"])
+def test_methods_keepdim_twice_or_another_positional_is_refused(name):
+    x = ad.tensor(X)
+    with pytest.raises(TypeError, match=rf"Tensor.{name}: got keepdim both by position"):
+        getattr(x, name)(1, True, keepdim=True)
+    with pytest.raises(TypeError, match=rf"Tensor.{name}: takes the axis as its only "
+                                        r"positional argument"):
+        getattr(x, name)(1, None)
+
+
 def test_numpys_positional_dtype_is_still_the_dtype():
     x = ad.tensor(X)
     assert ad.sum(x, 0, np.float32).dtype == np.float32
@@ -245,3 +280,33 @@ def test_a_float32_parameter_is_a_float_tensor_as_in_torch():
     assert isinstance(ours, ad.DoubleTensor) == isinstance(theirs, torch.DoubleTensor) is False
     # the library's default float dtype is float64 (PyTorch's float32)
     assert isinstance(ad.tensor([1.0]), ad.DoubleTensor)
+
+
+# --- PyTorch's in-place methods on .grad / .data / buffers ------------------------------
+
+def test_grad_and_data_stay_numpy_arrays_and_the_documented_spellings_work():
+    """``.grad``/``.data``/buffers are ndarrays (the API's contract), so PyTorch's
+    ``p.grad.zero_()`` raises NumPy's AttributeError; the README's spellings do the
+    same work."""
+    w = ad.nn.Parameter(ad.ones(3))
+    (w * w).sum().backward()
+    assert type(w.grad) is np.ndarray and type(w.data) is np.ndarray
+    with pytest.raises(AttributeError, match="zero_"):
+        w.grad.zero_()
+    w.grad.fill(0)
+    np.testing.assert_array_equal(w.grad, 0.0)
+    w.grad = None
+    (w * w).sum().backward()
+    ad.optim.SGD([w], lr=0.1).zero_grad()
+    assert w.grad is None
+    with ad.no_grad():
+        w.uniform_(-0.5, 0.5)
+    assert np.all(np.abs(w.data) <= 0.5) and len(np.unique(w.data)) == 3
+    ad.nn.init.normal_(w)
+    assert len(np.unique(w.data)) == 3 and w.requires_grad
+    bn = ad.nn.BatchNorm1d(3)
+    bn(ad.tensor(R.normal(2.0, 3.0, (8, 3))))
+    assert np.all(bn.running_mean != 0)
+    bn.reset_running_stats()
+    np.testing.assert_array_equal(bn.running_mean, 0.0)
+    np.testing.assert_array_equal(bn.running_var, 1.0)

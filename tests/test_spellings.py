@@ -271,15 +271,20 @@ def test_norm_of_a_zero_row_has_zero_gradient_as_in_pytorch(p):
                                     "logsumexp"])
 def test_reduction_methods_take_only_the_axis_by_position(method):
     # NumPy reads a second positional as dtype or out, PyTorch as keepdim (unbiased
-    # for var and std): refused rather than read either way.
+    # for var and std): refused rather than read either way, except a bool where
+    # PyTorch's is keepdim (NumPy's dtype or out is never a bool).
     t = ad.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
-    names = "keepdims= and ddof=" if method in ("var", "std") else "keepdims="
+    spread = method in ("var", "std")
+    names = "keepdims= and ddof=" if spread else "keepdims="
+    second = True if spread else None
     with pytest.raises(TypeError, match=rf"Tensor\.{method}: takes the axis as its only "
-                                        rf"positional argument, got True after it\..*"
+                                        rf"positional argument, got {second} after it\..*"
                                         rf"pass {names} by keyword"):
-        getattr(t, method)(0, True)
+        getattr(t, method)(0, second)
     kept = getattr(t, method)(0, keepdims=True)
     assert kept.shape == (1, 3) and getattr(t, method)(1).shape == (2,)
+    if not spread:
+        np.testing.assert_array_equal(getattr(t, method)(0, True).data, kept.data)
     with_dim = getattr(t, method)(dim=1, keepdim=True)
     values = with_dim.values if method in ("max", "min") else with_dim   # PyTorch's tuple
     assert values.shape == (2, 1)
