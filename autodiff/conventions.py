@@ -55,6 +55,24 @@ def keepdim_after_axis(where: str, positional: tuple, keepdim):
     return keepdim
 
 
+def unbiased_after_axis(where: str, positional: tuple, unbiased, keepdim):
+    """``t.var(1, True)``, ``t.var(1, True, True)``: PyTorch's ``unbiased`` (and then
+    ``keepdim``) by position after the dim, bools where NumPy's dtype and out never
+    are; ``(unbiased, keepdim)`` as the call means them.  Anything else is refused.
+
+    >>> unbiased_after_axis("var", (False, True), None, None)
+    (False, True)
+    """
+    if 0 < len(positional) <= 2 and all(isinstance(p, (bool, np.bool_)) for p in positional):
+        if unbiased is not None or (len(positional) == 2 and keepdim is not None):
+            raise TypeError(f"Tensor.{where}: got unbiased or keepdim both by position and "
+                            "by keyword; pass each once")
+        return bool(positional[0]), bool(positional[1]) if len(positional) == 2 else keepdim
+    from .spellings import refuse_positional
+    refuse_positional(where, positional)
+    return unbiased, keepdim
+
+
 def torch_pair_along_dim(where: str, input, axis, keepdims, dim, keepdim):
     """``ad.median(x, dim=1)``: PyTorch's form, the method's ``(values, indices)``."""
     from .ops.operands import tensor_of

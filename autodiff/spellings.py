@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
-from .conventions import keepdim_after_axis, warn_of_numpy_ddof
+from .conventions import keepdim_after_axis, unbiased_after_axis, warn_of_numpy_ddof
 
 if TYPE_CHECKING:
     from .tensor import Tensor
@@ -375,7 +375,7 @@ class PyTorchMethods:
         tensor([2., 0.])
         """
         from .ops.reduce import var
-        refuse_positional("var", positional)
+        unbiased, keepdim = unbiased_after_axis("var", positional, unbiased, keepdim)
         warn_of_numpy_ddof("var", dim, ddof, correction, unbiased)
         axis, keepdims = axis_alias("var", axis, keepdims, dim, keepdim)
         ddof = ddof_alias("var", ddof, correction, unbiased)
@@ -396,7 +396,7 @@ class PyTorchMethods:
         tensor([1., 0.])
         """
         from .ops.statistics import std
-        refuse_positional("std", positional)
+        unbiased, keepdim = unbiased_after_axis("std", positional, unbiased, keepdim)
         warn_of_numpy_ddof("std", dim, ddof, correction, unbiased)
         axis, keepdims = axis_alias("std", axis, keepdims, dim, keepdim)
         ddof = ddof_alias("std", ddof, correction, unbiased)

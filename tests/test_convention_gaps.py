@@ -117,11 +117,32 @@ def test_count_nonzero_positional_keepdim_raises_naming_the_keyword():
 
 
 @pytest.mark.parametrize("name", ["std", "var"])
-def test_std_var_third_positional_still_raises(name):
-    """PyTorch's third argument of std/var is unbiased, not keepdim: refused, naming
-    the keywords, as before."""
-    with pytest.raises(TypeError, match=r"PyTorch as unbiased.*by keyword"):
-        getattr(ad, name)(ad.tensor(X), 1, True)
+@pytest.mark.parametrize("extra", [(True,), (False,), (True, True), (False, True)])
+@pytest.mark.parametrize("kind", ["function", "method"])
+def test_std_var_read_torchs_positional_unbiased_then_keepdim(name, extra, kind):
+    """PyTorch's std/var(input, dim, unbiased, keepdim): the values, shapes and
+    gradients of torch's, and the gradient against finite differences."""
+    torch = pytest.importorskip("torch")
+
+    def ours_of(t):
+        return getattr(ad, name)(t, 1, *extra) if kind == "function" else getattr(
+            t, name)(1, *extra)
+    x = ad.tensor(X, requires_grad=True)
+    theirs_input = torch.tensor(X, requires_grad=True)
+    ours, theirs = ours_of(x), getattr(torch, name)(theirs_input, 1, *extra)
+    assert ours.shape == tuple(theirs.shape)
+    np.testing.assert_allclose(ours.data, theirs.detach().numpy(), rtol=1e-12)
+    weights = WEIGHTS if len(extra) == 2 and extra[1] else WEIGHTS[:, 0]
+    (ours * ad.tensor(weights)).sum().backward()
+    (theirs * torch.tensor(weights)).sum().backward()
+    np.testing.assert_allclose(x.grad, theirs_input.grad.numpy(), rtol=1e-10)
+    assert ad.gradcheck(lambda t: (ours_of(t) * weights).sum(), [X.copy()])
+
+
+@pytest.mark.parametrize("name", ["std", "var"])
+def test_std_var_positional_unbiased_given_twice_is_refused(name):
+    with pytest.raises(TypeError, match=rf"Tensor.{name}: got unbiased or keepdim both"):
+        getattr(ad.tensor(X), name)(1, True, unbiased=True)
 
 
 # --- (values, indices) --------------------------------------------------------------

@@ -111,9 +111,9 @@ def _extreme_rule(xp, g, ans, x, axis=None, keepdims=False):
 
 
 def _var_forward(x, axis=None, *positional, keepdims=False, ddof=0):
-    # ad.var(x, 1, True): NumPy would read True as dtype, PyTorch as unbiased.  What
-    # comes here by position past the axis is the caller's, except a Tensor given by
-    # keyword (np.var(t, ddof=ad.tensor(1))), which the call moved into its place.
+    # ad.var(x, 1, True), PyTorch's unbiased, went to the method (torch_by_position).
+    # What comes here by position past the axis is the caller's, except a Tensor given
+    # by keyword (np.var(t, ddof=ad.tensor(1))), which the call moved into its place.
     if positional:
         if not isinstance(positional[-1], np.ndarray):
             refuse_positional("var", positional, method=False)
@@ -261,4 +261,4 @@ var = defop(
         ">>> ad.var(ad.tensor([1.0, 3.0]))\ntensor(1.)",
     x=("g * 2 * (x - mean(x)) / (n - ddof)", _var_rule), axis=None, keepdims=None, ddof=None,
     aliases={**TORCH_AXIS_ALIASES, "correction": "ddof"},
-    torch_dim=variance_in_torch_form("var"))
+    torch_dim=variance_in_torch_form("var"), torch_by_position=variance_in_torch_form("var"))
