@@ -73,6 +73,20 @@ def unbiased_after_axis(where: str, positional: tuple, unbiased, keepdim):
     return unbiased, keepdim
 
 
+def norm_dims(p, dim):
+    """``Tensor.norm``'s ``dim``, a list as a tuple.  A bool is refused: ``norm(x, 1,
+    True)`` (PyTorch's error too) reads 1 as p and True as the dim.
+
+    >>> norm_dims(2, [0, 1])
+    (0, 1)
+    """
+    if isinstance(dim, (bool, np.bool_)):
+        raise TypeError(f"norm: dim={dim!r} is a bool; norm(input, p, dim, keepdim) takes p "
+                        f"before the dim (here p={p!r}): write norm(x, p, dim, True) or "
+                        "norm(x, dim=..., keepdim=True)")
+    return tuple(dim) if isinstance(dim, list) else dim
+
+
 def torch_pair_along_dim(where: str, input, axis, keepdims, dim, keepdim):
     """``ad.median(x, dim=1)``: PyTorch's form, the method's ``(values, indices)``."""
     from .ops.operands import tensor_of

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
-from .conventions import keepdim_after_axis, unbiased_after_axis, warn_of_numpy_ddof
+from .conventions import (keepdim_after_axis, norm_dims, unbiased_after_axis,
+                          warn_of_numpy_ddof)
 
 if TYPE_CHECKING:
     from .tensor import Tensor
@@ -488,8 +489,7 @@ class PyTorchMethods:
         from .ops.norms import _abs_power, root_of_sum
         from .ops.reduce import max as maximum, min as minimum, sum as total
 
-        if isinstance(dim, list):
-            dim = tuple(dim)
+        dim = norm_dims(p, dim)         # (a list as a tuple; a bool refused)
         if dim == ():
             dim = None                  # PyTorch's dim=(): every dim
         if p == "nuc":

@@ -110,6 +110,19 @@ def test_keepdim_by_position_and_by_name_is_refused(name):
         getattr(ad, name)(ad.tensor(X), 1, True, keepdims=True)
 
 
+def test_norm_with_a_bool_dim_raises_as_torch_naming_the_order_of_arguments():
+    """torch.norm(x, 1, True) raises too: its second argument is p, not the dim."""
+    torch = pytest.importorskip("torch")
+    with pytest.raises((TypeError, RuntimeError)):
+        torch.norm(torch.tensor(X), 1, True)
+    for call in (lambda: ad.norm(ad.tensor(X), 1, True), lambda: ad.tensor(X).norm(2, True)):
+        with pytest.raises(TypeError, match=r"norm: dim=True is a bool; norm\(input, p, dim, "
+                                            r"keepdim\) takes p before the dim"):
+            call()
+    np.testing.assert_allclose(ad.norm(ad.tensor(X), 1, 1, True).data,
+                               torch.norm(torch.tensor(X), 1, 1, True).numpy(), rtol=1e-14)
+
+
 def test_count_nonzero_positional_keepdim_raises_naming_the_keyword():
     """torch.count_nonzero takes no keepdim and NumPy's keepdims is keyword-only."""
     with pytest.raises(TypeError, match=r"count_nonzero.*keyword-only.*keepdims="):
