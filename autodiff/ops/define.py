@@ -140,10 +140,10 @@ def defop(name: str, forward: Callable, *, numpy: Any = None, doc: str | None = 
       other than the op with ``axis=``: the function that a call with ``dim=`` (not
       ``None``) goes to, with the call's arguments (``max``/``min`` give
       ``(values, indices)``).
-    * ``torch_by_position``: for an op whose PyTorch form reads a bool after the axis
+    * ``torch_by_position``: for an op whose PyTorch form reads bools after the axis
       otherwise than NumPy (``sum(x, 1, True)``: keepdim, ``var(x, 1, True)``:
-      unbiased, where NumPy's would be a dtype): the function such a call goes to,
-      with the call's arguments.
+      unbiased, where NumPy's would be a dtype): the function a call with only bools
+      after the axis goes to, with the call's arguments.
     * ``reads``: which values the rules read, beyond shapes and dtypes: ``()`` when
       no rule reads the value of a differentiable input or of the output (``add``,
       ``transpose``, indexing), or a dict naming, for each input with a rule, the

@@ -176,8 +176,8 @@ class Op:
         if n == 1 and not kwargs:
             return self._call1(args[0])
         if (n > 2 and self.torch_by_position is not None
-                and isinstance(args[2], (bool, np.bool_))):
-            return self.torch_by_position(*args, **kwargs)
+                and all(isinstance(a, (bool, np.bool_)) for a in args[2:])):
+            return self.torch_by_position(*args, **kwargs)     # ad.var(x, 1, True)
         if kwargs and self.aliases:
             if self.torch_dim is not None and kwargs.get("dim") is not None:
                 return self.torch_dim(*args, **kwargs)
