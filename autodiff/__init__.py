@@ -141,6 +141,11 @@ _install_warning_lines()     # NumPy's warnings inside an op: shown at the user'
 _ON_FIRST_USE = ("viz", "distributions")
 
 
+#: PyTorch's dtype names that no NumPy dtype stands for, with what to use instead
+_TORCH_DTYPES_NUMPY_LACKS = {"bfloat16": "ad.float16 for 16-bit values, or ad.float32",
+                             "complex32": "ad.complex64", "chalf": "ad.complex64"}
+
+
 def __getattr__(name):
     if name in _ON_FIRST_USE:
         import importlib
@@ -149,6 +154,9 @@ def __getattr__(name):
     # set in the namespace, so that ``from autodiff import *`` leaves the builtins alone.
     if name in _torch_names.TORCH_DTYPE_ALIASES:
         return _torch_names.TORCH_DTYPE_ALIASES[name]
+    if name in _TORCH_DTYPES_NUMPY_LACKS:   # (an AttributeError: hasattr() stays False)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}: NumPy has no "
+                             f"{name} dtype; use {_TORCH_DTYPES_NUMPY_LACKS[name]}")
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .conventions import keepdim_after_axis
+from .missing_dtypes import bfloat16_error, is_bfloat16, numpy_dtype
 from .spellings import axis_alias
 
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
@@ -54,21 +56,6 @@ def to_arguments(where: str, args: tuple, dtype=None, device=None, stored="value
     return dtype
 
 
-def bfloat16_error(where: str, stored: str = "values") -> TypeError:
-    """What ``to("bfloat16")`` and ``bfloat16()`` raise: NumPy has no such dtype."""
-    return TypeError(f"{where}: NumPy has no bfloat16 dtype, so {stored} cannot be "
-                     f"stored in it; use half() (float16) for 16-bit {stored}, or float() "
-                     "(float32)")
-
-
-def is_bfloat16(value) -> bool:
-    """Whether ``value`` names bfloat16: ``"bfloat16"``, ``torch.bfloat16`` (a
-    torch.dtype) or ml_dtypes' bfloat16 (a type)."""
-    if not isinstance(value, (str, type, np.dtype)) and type(value).__name__ != "dtype":
-        return False
-    return str(getattr(value, "__name__", value)).rsplit(".", 1)[-1] == "bfloat16"
-
-
 def _is_device(value) -> bool:
     if isinstance(value, str):
         try:
@@ -83,21 +70,23 @@ class ArrayMethods:
     """Methods ``Tensor`` inherits (see the module docstring)."""
 
     # ----- NumPy's ndarray methods -------------------------------------------------
-    def any(self, axis=None, *, keepdims=False, dim=None, keepdim=None):
+    def any(self, axis=None, *positional, keepdims=False, dim=None, keepdim=None):
         """Whether any entry is nonzero (along ``axis``/``dim``): a bool tensor, no grad.
 
         >>> ad.tensor([[0.0, 1.0], [0.0, 0.0]]).any(axis=1)
         tensor([ True, False])
         """
+        keepdim = keepdim_after_axis("any", positional, keepdim)
         axis, keepdims = axis_alias("any", axis, keepdims, dim, keepdim)
         return _made("any", np.any, self.data, axis=axis, keepdims=keepdims)
 
-    def all(self, axis=None, *, keepdims=False, dim=None, keepdim=None):
+    def all(self, axis=None, *positional, keepdims=False, dim=None, keepdim=None):
         """Whether every entry is nonzero (along ``axis``/``dim``): a bool tensor, no grad.
 
         >>> ad.tensor([1.0, 2.0]).all()
         tensor(True)
         """
+        keepdim = keepdim_after_axis("all", positional, keepdim)
         axis, keepdims = axis_alias("all", axis, keepdims, dim, keepdim)
         return _made("all", np.all, self.data, axis=axis, keepdims=keepdims)
 
@@ -310,19 +299,21 @@ class ArrayMethods:
 
     def new_zeros(self, *size, dtype=None):
         """A new tensor of zeros with this tensor's dtype (or ``dtype``), no history."""
-        return _tensor(np.zeros(_size(size), dtype=dtype or self.dtype))
+        return _tensor(np.zeros(_size(size), dtype=numpy_dtype("new_zeros", dtype or self.dtype)))
 
     def new_ones(self, *size, dtype=None):
         """A new tensor of ones with this tensor's dtype (or ``dtype``), no history."""
-        return _tensor(np.ones(_size(size), dtype=dtype or self.dtype))
+        return _tensor(np.ones(_size(size), dtype=numpy_dtype("new_ones", dtype or self.dtype)))
 
     def new_full(self, size, fill_value, *, dtype=None):
         """A new tensor filled with ``fill_value``, this tensor's dtype (or ``dtype``)."""
-        return _tensor(np.full(_size((size,)), fill_value, dtype=dtype or self.dtype))
+        dtype = numpy_dtype("new_full", dtype or self.dtype)
+        return _tensor(np.full(_size((size,)), fill_value, dtype=dtype))
 
     def new_tensor(self, data, *, dtype=None):
         """A new tensor holding a copy of ``data``, this tensor's dtype (or ``dtype``)."""
-        return _tensor(np.array(getattr(data, "data", data), dtype=dtype or self.dtype))
+        dtype = numpy_dtype("new_tensor", dtype or self.dtype)
+        return _tensor(np.array(getattr(data, "data", data), dtype=dtype))
 
 
 class ReadOnlyFlags:

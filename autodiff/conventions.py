@@ -10,11 +10,93 @@ for PyTorch's meaning.
 
 from __future__ import annotations
 
+import numpy as np
 
 
 class ConventionWarning(UserWarning):
     """A call in PyTorch's spelling whose default here is NumPy's, with another result
     than PyTorch's (``t.var(dim=0)`` divides by n, PyTorch's by n - 1)."""
+
+
+def keepdim_by_position(where: str, value, keepdims, slot: str):
+    """PyTorch's ``keepdim`` given by position (``ad.median(x, 1, True)``), in the place
+    of NumPy's ``slot`` (``dtype`` or ``out``, which a bool never is): ``(slot's value,
+    keepdims)`` as the call means them.
+
+    >>> keepdim_by_position("median", True, False, "out")
+    (None, True)
+    >>> keepdim_by_position("median", None, True, "out")
+    (None, True)
+    """
+    if not isinstance(value, (bool, np.bool_)):
+        return value, keepdims
+    if keepdims:
+        raise TypeError(f"{where}: got keepdim both by position ({value!r}, where NumPy "
+                        f"has {slot}) and as keepdims=; pass it once")
+    return None, bool(value)
+
+
+def keepdim_after_axis(where: str, positional: tuple, keepdim):
+    """A reduction method's PyTorch ``keepdim`` given by position after the dim
+    (``t.sum(1, True)``; NumPy's next argument, dtype or out, is never a bool): the
+    ``keepdim`` the call means.  Anything else after the axis is refused, naming both
+    readings (``spellings.refuse_positional``).
+
+    >>> keepdim_after_axis("sum", (True,), None)
+    True
+    """
+    if len(positional) == 1 and isinstance(positional[0], (bool, np.bool_)):
+        if keepdim is not None:
+            raise TypeError(f"Tensor.{where}: got keepdim both by position and as keepdim=; "
+                            "pass it once")
+        return bool(positional[0])
+    from .spellings import refuse_positional
+    refuse_positional(where, positional)
+    return keepdim
+
+
+def unbiased_after_axis(where: str, positional: tuple, unbiased, keepdim):
+    """``t.var(1, True)``, ``t.var(1, True, True)``: PyTorch's ``unbiased`` (and then
+    ``keepdim``) by position after the dim, bools where NumPy's dtype and out never
+    are; ``(unbiased, keepdim)`` as the call means them.  Anything else is refused.
+
+    >>> unbiased_after_axis("var", (False, True), None, None)
+    (False, True)
+    """
+    if 0 < len(positional) <= 2 and all(isinstance(p, (bool, np.bool_)) for p in positional):
+        if unbiased is not None or (len(positional) == 2 and keepdim is not None):
+            raise TypeError(f"Tensor.{where}: got unbiased or keepdim both by position and "
+                            "by keyword; pass each once")
+        return bool(positional[0]), bool(positional[1]) if len(positional) == 2 else keepdim
+    from .spellings import refuse_positional
+    refuse_positional(where, positional)
+    return unbiased, keepdim
+
+
+def norm_dims(p, dim):
+    """``Tensor.norm``'s ``dim``, a list as a tuple.  A bool is refused: ``norm(x, 1,
+    True)`` (PyTorch's error too) reads 1 as p and True as the dim.
+
+    >>> norm_dims(2, [0, 1])
+    (0, 1)
+    """
+    if isinstance(dim, (bool, np.bool_)):
+        raise TypeError(f"norm: dim={dim!r} is a bool; norm(input, p, dim, keepdim) takes p "
+                        f"before the dim (here p={p!r}): write norm(x, p, dim, True) or "
+                        "norm(x, dim=..., keepdim=True)")
+    return tuple(dim) if isinstance(dim, list) else dim
+
+
+def torch_pair_along_dim(where: str, input, axis, keepdims, dim, keepdim):
+    """``ad.median(x, dim=1)``: PyTorch's form, the method's ``(values, indices)``."""
+    from .ops.operands import tensor_of
+    if axis is not None:
+        raise TypeError(f"{where}: got both axis={axis!r} and dim={dim!r}; axis= is "
+                        "NumPy's (the values), dim= PyTorch's ((values, indices)): pass one")
+    if keepdims and keepdim is None:
+        raise TypeError(f"{where}: keepdims= is NumPy's, dim= PyTorch's; with dim= pass "
+                        "keepdim=")
+    return getattr(tensor_of(input), where)(dim=dim, keepdim=bool(keepdim))
 
 
 def warn_of_numpy_ddof(where: str, dim, ddof, correction, unbiased) -> None:

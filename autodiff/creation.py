@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from .devices import check_device
+from .missing_dtypes import numpy_dtype
 from .compile.hooks import made
 from .generator import chosen_rng
 from .graph import is_grad_enabled
@@ -223,7 +224,7 @@ implements_without_gradient(np.empty_like)
 
 
 def _float_dtype(dtype, where):
-    dtype = np.dtype(np.float64 if dtype is None else dtype)
+    dtype = numpy_dtype(where, np.float64 if dtype is None else dtype)
     if dtype.kind != "f":
         raise TypeError(f"{where}: random values need a float dtype, got {dtype}")
     if dtype not in (np.float32, np.float64):

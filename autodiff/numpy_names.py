@@ -90,6 +90,7 @@ def numpy_function_for(public_name: str, numpy_function: Callable, numpy_name: s
     tensor([1., 2.])
     """
     from . import interop
+    from .conventions import keepdim_by_position
     from .ops.numpy_dispatch import NO_GRADIENT_FUNCTIONS
     from .ops.operands import SEQUENCES, from_nested, holds_tensor
     short_name = public_name.rsplit(".", 1)[-1]
@@ -110,11 +111,16 @@ def numpy_function_for(public_name: str, numpy_function: Callable, numpy_name: s
         one_array_first = short_name not in TAKES_A_SEQUENCE
 
         def function(*args, **kwargs):
-            if (short_name in DIM_ALIASED and len(args) > 2
+            if (short_name in DIM_ALIASED and len(args) == 3
                     and isinstance(args[2], (bool, np.bool_))):
-                raise TypeError(
-                    f"{public_name}(x, axis, {args[2]!r}): NumPy's third argument is out=, "
-                    "PyTorch's keepdim; pass keepdim= (or keepdims=) by name")
+                if short_name == "count_nonzero":   # (PyTorch's takes no keepdim either)
+                    raise TypeError(
+                        f"{public_name}(x, axis, {args[2]!r}): NumPy's keepdims is "
+                        "keyword-only; pass keepdims= (or keepdim=) by name")
+                # PyTorch's (input, dim, keepdim), where NumPy's out= is never a bool
+                out, keepdims = keepdim_by_position(public_name, args[2],
+                                                    kwargs.pop("keepdims", False), "out")
+                args, kwargs = args[:2], dict(kwargs, keepdims=keepdims)
             if "dim" in kwargs or "keepdim" in kwargs:
                 args, kwargs = _axis_from_dim(public_name, short_name, numpy_name, args,
                                               kwargs)

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
-from .conventions import warn_of_numpy_ddof
+from .conventions import (keepdim_after_axis, norm_dims, unbiased_after_axis,
+                          warn_of_numpy_ddof)
 
 if TYPE_CHECKING:
     from .tensor import Tensor
@@ -123,8 +124,8 @@ def extreme_along_dim(name: str, x, axis=None, keepdims=False, *, dim, keepdim=N
 #: What NumPy's ndarray method reads as the argument after the axis (scipy's
 #: logsumexp: the weights b).
 _NUMPY_SECOND = {"sum": "dtype", "mean": "dtype", "prod": "dtype", "var": "dtype",
-                 "std": "dtype", "max": "out", "min": "out", "argmax": "out",
-                 "argmin": "out", "logsumexp": "b (scipy)"}
+                 "std": "dtype", "max": "out", "min": "out", "argmax": "out", "any": "out",
+                 "all": "out", "argmin": "out", "logsumexp": "b (scipy)"}
 
 
 def refuse_positional(where: str, extra: tuple, method: bool = True) -> None:
@@ -312,7 +313,7 @@ class PyTorchMethods:
         tensor([1, 0])
         """
         from .tensor import Tensor
-        refuse_positional("argmax", positional)
+        keepdim = keepdim_after_axis("argmax", positional, keepdim)
         _one_dim("argmax", dim)
         axis, keepdims = axis_alias("argmax", axis, keepdims, dim, keepdim)
         # (np.argmax on the tensor: ad.compile then computes it again at each replay)
@@ -326,7 +327,7 @@ class PyTorchMethods:
         tensor([0, 1])
         """
         from .tensor import Tensor
-        refuse_positional("argmin", positional)
+        keepdim = keepdim_after_axis("argmin", positional, keepdim)
         _one_dim("argmin", dim)
         axis, keepdims = axis_alias("argmin", axis, keepdims, dim, keepdim)
         index = np.argmin(self, axis=axis, keepdims=keepdims)
@@ -375,7 +376,7 @@ class PyTorchMethods:
         tensor([2., 0.])
         """
         from .ops.reduce import var
-        refuse_positional("var", positional)
+        unbiased, keepdim = unbiased_after_axis("var", positional, unbiased, keepdim)
         warn_of_numpy_ddof("var", dim, ddof, correction, unbiased)
         axis, keepdims = axis_alias("var", axis, keepdims, dim, keepdim)
         ddof = ddof_alias("var", ddof, correction, unbiased)
@@ -396,7 +397,7 @@ class PyTorchMethods:
         tensor([1., 0.])
         """
         from .ops.statistics import std
-        refuse_positional("std", positional)
+        unbiased, keepdim = unbiased_after_axis("std", positional, unbiased, keepdim)
         warn_of_numpy_ddof("std", dim, ddof, correction, unbiased)
         axis, keepdims = axis_alias("std", axis, keepdims, dim, keepdim)
         ddof = ddof_alias("std", ddof, correction, unbiased)
@@ -415,7 +416,7 @@ class PyTorchMethods:
         tensor([2., 6.])
         """
         from .ops.multiplicative import prod
-        refuse_positional("prod", positional)
+        keepdim = keepdim_after_axis("prod", positional, keepdim)
         axis, keepdims = axis_alias("prod", axis, keepdims, dim, keepdim)
         if initial is not np._NoValue or where is not True:
             from .ops.masked_reductions import masked_reduction
@@ -470,7 +471,7 @@ class PyTorchMethods:
         tensor([0.69314718])
         """
         from .ops.statistics import logsumexp
-        refuse_positional("logsumexp", positional)
+        keepdim = keepdim_after_axis("logsumexp", positional, keepdim)
         return logsumexp(self, axis=axis, keepdims=keepdims, dim=dim, keepdim=keepdim)
 
     def norm(self, p="fro", dim=None, keepdim=False):
@@ -488,8 +489,7 @@ class PyTorchMethods:
         from .ops.norms import _abs_power, root_of_sum
         from .ops.reduce import max as maximum, min as minimum, sum as total
 
-        if isinstance(dim, list):
-            dim = tuple(dim)
+        dim = norm_dims(p, dim)         # (a list as a tuple; a bool refused)
         if dim == ():
             dim = None                  # PyTorch's dim=(): every dim
         if p == "nuc":

@@ -10,13 +10,14 @@ from typing import TYPE_CHECKING, Union
 import numpy as np
 
 from .devices import check_device
+from .missing_dtypes import numpy_dtype
 from .printing import format_values
 from .tape_drop import (  # noqa: F401
     TapeDropWarning, called_by_name, converted_for_indices, tape_drop)
 from .grad_attr import grad_property, root_grad
-from .spellings import (PyTorchMethods, axis_alias, extreme_along_dim, refuse_positional,
-                        refuse_positional_extreme,
-                        transpose_axes)
+from .conventions import keepdim_after_axis
+from .spellings import (PyTorchMethods, axis_alias, extreme_along_dim,
+                        refuse_positional_extreme, transpose_axes)
 from .selections import SelectionMethods
 from .array_methods import ArrayMethods
 from .array_layout_methods import ArrayLayoutMethods
@@ -64,7 +65,7 @@ def _as_array(data, dtype):
         # array (a traced value a replay follows: a copy NumPy made would be refused).
         data = data.data if _traced_in_this_thread() else data.data.copy()
     if dtype is not None:
-        dtype = np.dtype(dtype)
+        dtype = numpy_dtype("tensor", dtype)
     try:
         array = np.asarray(data, dtype=dtype)
     except ValueError as error:
@@ -479,7 +480,7 @@ class Tensor(OperatorMethods, PyTorchMethods, SelectionMethods, ArrayMethods, Ar
 
     def sum(self, axis: Axis = None, *positional, keepdims: bool = False,
             dim=None, keepdim=None, initial=_NO_VALUE, where=True) -> Tensor:
-        refuse_positional("sum", positional)
+        keepdim = keepdim_after_axis("sum", positional, keepdim)
         axis, keepdims = axis_alias("sum", axis, keepdims, dim, keepdim)
         if initial is not _NO_VALUE or where is not True:   # ndarray.sum's masking
             return masked_reduction("sum", self, axis, keepdims, initial, where,
@@ -488,7 +489,7 @@ class Tensor(OperatorMethods, PyTorchMethods, SelectionMethods, ArrayMethods, Ar
 
     def mean(self, axis: Axis = None, *positional, keepdims: bool = False,
              dim=None, keepdim=None, where=True) -> Tensor:
-        refuse_positional("mean", positional)
+        keepdim = keepdim_after_axis("mean", positional, keepdim)
         axis, keepdims = axis_alias("mean", axis, keepdims, dim, keepdim)
         if where is not True:
             return masked_reduction("mean", self, axis, keepdims, _NO_VALUE, where,

@@ -14,6 +14,7 @@ import sys
 import numpy as np
 
 from .devices import check_device
+from .missing_dtypes import numpy_dtype
 from .grad_mode import _grad_mode, _SetGradEnabled
 from .nn.module import manual_seed
 from .ops.shape import concatenate
@@ -54,7 +55,7 @@ def set_default_dtype(d) -> None:
 
     >>> ad.set_default_dtype(ad.float64)
     """
-    if np.dtype(d) != np.float64:
+    if numpy_dtype("set_default_dtype", d) != np.float64:
         raise ValueError(
             f"set_default_dtype: the default floating-point dtype here is float64 and "
             f"cannot be changed (got {d}); pass dtype= where tensors are made, or convert "

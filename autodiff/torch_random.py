@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from .devices import check_device
+from .missing_dtypes import numpy_dtype
 from .compile.hooks import made
 from .creation import _generator, _shape, rand, randn
 from .generator import chosen_rng
@@ -25,7 +26,7 @@ __all__ = ["randn_like", "rand_like", "randint", "randint_like", "randperm", "mu
 
 def _like(where: str, t, dtype):
     data = np.asarray(getattr(t, "data", t))
-    dtype = data.dtype if dtype is None else np.dtype(dtype)
+    dtype = data.dtype if dtype is None else numpy_dtype(where, dtype)
     if dtype not in (np.float32, np.float64):
         raise TypeError(f"{where}: draws float32 or float64 values, but the dtype is {dtype} "
                         f"(shape {data.shape}); pass dtype=np.float64 (or np.float32)")
@@ -94,7 +95,7 @@ def randint(*args, size=None, generator=None, rng=None, dtype=np.int64,
     if high <= low:
         raise ValueError(f"randint: the range [low, high) = [{low}, {high}) is empty; need "
                          "low < high")
-    dtype = np.dtype(dtype)
+    dtype = numpy_dtype("randint", dtype)
     if dtype.kind not in "iu":
         raise TypeError(f"randint: dtype must be an integer dtype, got {dtype}")
     shape = _shape(tuple(size), "randint")
@@ -199,7 +200,7 @@ def randint_like(input, *bounds, low=None, high=None, generator=None, dtype=None
         raise ValueError(f"randint_like: the range [low, high) = [{low}, {high}) is empty; "
                          "need low < high")
     data = array_of(input)
-    dtype = data.dtype if dtype is None else np.dtype(dtype)
+    dtype = data.dtype if dtype is None else numpy_dtype("randint_like", dtype)
     _refuse_values_out_of("randint_like", low, high, dtype)
     rng = chosen_rng("randint_like", rng, generator)
     drawn = made("randint_like", _integers, (rng, low, high, data.shape, np.int64),

@@ -373,11 +373,12 @@ def test_sort_and_keepdims_max_unpacked_as_pytorchs_pair_warn():
 
 
 @pytest.mark.parametrize("name", ["all", "any", "amax", "amin", "argmax", "argmin"])
-def test_pytorchs_positional_keepdim_raises_naming_it(name):
-    """``torch.amax(x, 1, True)`` keeps the dim; NumPy's third argument is ``out=``
-    (NumPy's own error says neither): the error names keepdim=."""
+def test_pytorchs_positional_keepdim_keeps_the_dim(name):
+    """``torch.amax(x, 1, True)`` keeps the dim; NumPy's third argument is ``out=``,
+    which is never a bool, so a bool there is PyTorch's keepdim."""
     x = ad.tensor(INPUTS["2d"])
-    with pytest.raises(TypeError, match=rf"ad.{name}\(x, axis, True\).*keepdim="):
-        getattr(ad, name)(x, 1, True)
-    kept = getattr(ad, name)(x, 1, keepdim=True)
-    np.testing.assert_array_equal(kept.data, getattr(np, name)(INPUTS["2d"], 1, keepdims=True))
+    expected = getattr(np, name)(INPUTS["2d"], 1, keepdims=True)
+    for kept in (getattr(ad, name)(x, 1, True), getattr(ad, name)(x, 1, keepdim=True)):
+        np.testing.assert_array_equal(kept.data, expected)
+    np.testing.assert_array_equal(getattr(ad, name)(x, 1, False).data,
+                                  getattr(np, name)(INPUTS["2d"], 1))

@@ -271,15 +271,22 @@ def test_norm_of_a_zero_row_has_zero_gradient_as_in_pytorch(p):
                                     "logsumexp"])
 def test_reduction_methods_take_only_the_axis_by_position(method):
     # NumPy reads a second positional as dtype or out, PyTorch as keepdim (unbiased
-    # for var and std): refused rather than read either way.
+    # for var and std): refused rather than read either way, except a bool, PyTorch's
+    # (NumPy's dtype or out is never a bool).
     t = ad.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
-    names = "keepdims= and ddof=" if method in ("var", "std") else "keepdims="
+    spread = method in ("var", "std")
+    names = "keepdims= and ddof=" if spread else "keepdims="
     with pytest.raises(TypeError, match=rf"Tensor\.{method}: takes the axis as its only "
-                                        rf"positional argument, got True after it\..*"
+                                        rf"positional argument, got None after it\..*"
                                         rf"pass {names} by keyword"):
-        getattr(t, method)(0, True)
+        getattr(t, method)(0, None)
     kept = getattr(t, method)(0, keepdims=True)
     assert kept.shape == (1, 3) and getattr(t, method)(1).shape == (2,)
+    if spread:      # PyTorch's unbiased, then keepdim
+        kept = getattr(t, method)(0, keepdims=True, ddof=1)
+        np.testing.assert_array_equal(getattr(t, method)(0, True, True).data, kept.data)
+    else:
+        np.testing.assert_array_equal(getattr(t, method)(0, True).data, kept.data)
     with_dim = getattr(t, method)(dim=1, keepdim=True)
     values = with_dim.values if method in ("max", "min") else with_dim   # PyTorch's tuple
     assert values.shape == (2, 1)
@@ -287,15 +294,17 @@ def test_reduction_methods_take_only_the_axis_by_position(method):
 
 @pytest.mark.parametrize("name", ["var", "std"])
 def test_var_and_std_functions_take_only_the_axis_by_position(name):
-    # torch.var(t, 1, True) is unbiased; ad.var(x, 1, True) read True as keepdims
-    # (and ddof=0): a different shape and value, without a word.
+    # torch.var(t, 1, True) is unbiased (a bool, which NumPy's dtype never is: read as
+    # PyTorch's); anything else after the axis is refused rather than guessed.
     x = np.array([[1.0, 2.0, 4.0], [3.0, 7.0, 0.0]])
     t = ad.tensor(x, requires_grad=True)
-    for extra in ((True,), (False, 1)):
+    for extra in ((np.float64,), (False, 1)):
         with pytest.raises(TypeError, match=rf"{name}: takes the axis as its only positional "
-                                            r"argument after the tensor, got .*PyTorch as "
+                                            r"argument.*got .*PyTorch as "
                                             r"unbiased; pass keepdims= and ddof= by keyword"):
             getattr(ad, name)(t, 1, *extra)
+    np.testing.assert_allclose(getattr(ad, name)(t, 1, True).data,
+                               getattr(np, name)(x, 1, ddof=1))
     got = getattr(ad, name)(t, 1, keepdims=True, ddof=1)
     np.testing.assert_allclose(got.data, getattr(np, name)(x, 1, keepdims=True, ddof=1))
     np.testing.assert_allclose(getattr(np, name)(t, 1, ddof=1).data,

@@ -58,7 +58,11 @@ def made(label: str, fn: Callable, args: tuple = (), kwargs: dict | None = None,
     >>> made("zeros", np.zeros, ((2,),))
     array([0., 0.])
     """
-    value = fn(*args, **(kwargs or {}))
+    try:
+        value = fn(*args, **(kwargs or {}))
+    except TypeError as error:
+        from ..missing_dtypes import unknown_dtype_error
+        raise unknown_dtype_error(label, error) from error
     if type(value) is not np.ndarray:   # a NumPy scalar: the array the plan can follow
         value = np.asarray(value)
     tracer = active

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..array_methods import bfloat16_error, to_arguments
+from ..array_methods import to_arguments
+from ..missing_dtypes import bfloat16_error
 from ..compile.hooks import refused_in_trace
 
 _FLOAT_DTYPES = (np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64))

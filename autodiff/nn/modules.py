@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from ..missing_dtypes import numpy_dtype
 from ..ops import elementwise as ew
 from ..ops.shape import reshape
 from ..tensor import Tensor
@@ -20,7 +21,7 @@ from .module import Module, Parameter, _generator
 
 
 def _float_dtype(dtype, where):
-    dtype = np.dtype(dtype)
+    dtype = numpy_dtype(where, dtype)
     if dtype.kind != "f":
         raise TypeError(f"{where}: dtype must be a floating-point type such as float64 or "
                         f"float32, not {dtype}")

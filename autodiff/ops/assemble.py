@@ -19,6 +19,7 @@ import numpy as np
 
 from ..compile.hooks import made
 from ..compile.refusals import refuse_traced_values
+from ..missing_dtypes import numpy_dtype
 from ..tensor import Tensor
 from .diagonals import diag
 from .elementwise import astype, copy as _copy, power, where
@@ -282,7 +283,7 @@ def _at_least(x, ndim):
 
 
 def _refuse_complex_dtype(name, dtype):
-    if dtype is not None and np.dtype(dtype).kind not in "fiub":
+    if dtype is not None and numpy_dtype(name, dtype).kind not in "fiub":
         raise TypeError(f"{name}: dtype={np.dtype(dtype)} is not supported; use a real "
                         "dtype")
 

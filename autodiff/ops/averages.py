@@ -19,6 +19,7 @@ import math
 import numpy as np
 
 from ..compile.hooks import made
+from ..conventions import keepdim_by_position, torch_pair_along_dim
 from ..tensor import Tensor
 from .compare import isnan
 from .elementwise import astype, where
@@ -113,16 +114,21 @@ def _broadcast_scale(scale, avg):
 
 
 @implements(np.median)
-def median(a, axis=None, out=None, overwrite_input: bool = False, keepdims: bool = False):
+def median(a, axis=None, out=None, overwrite_input: bool = False, keepdims: bool = False,
+           *, dim=None, keepdim=None):
     """The median over ``axis``, as ``np.median``: the middle value of each sorted lane,
     or the mean of the two middle ones; the gradient goes to those inputs.  A lane
-    holding NaN gives NaN.
+    holding NaN gives NaN.  With PyTorch's ``dim=``, PyTorch's ``(values, indices)``
+    (its lower median of an even count), as ``t.median(dim=...)``.
 
     >>> x = ad.tensor([3.0, 1.0, 4.0, 2.0], requires_grad=True)
     >>> y = ad.median(x)
     >>> y.backward(); y, x.grad
     (tensor(2.5, requires_grad=True), array([0.5, 0. , 0. , 0.5]))
     """
+    if dim is not None:
+        return torch_pair_along_dim("median", a, axis, keepdims, dim, keepdim)
+    out, keepdims = keepdim_by_position("median", out, keepdims, "out")
     if out is not None:
         raise TypeError("median: out= is not supported by autodiff; call it without it")
     # (overwrite_input only lets NumPy reorder its input; a Tensor is left as it is)
@@ -135,11 +141,12 @@ def median(a, axis=None, out=None, overwrite_input: bool = False, keepdims: bool
     result = _mean(chosen, axis=-1)
     if values.dtype.kind in "fc" and n > 0:
         result = where(isnan(ordered[..., -1]), np.nan, result)     # NaN sorts last
-    if axis is not None and not keepdims and result.shape[:1] == (2,):
+    result = reshape(result, kept_shape) if keepdims else result
+    if axis is not None and result.shape[:1] == (2,):   # (keepdims: median(x, 1, True))
         from ..conventions import warn_if_unpacked_as_torch_pair
         warn_if_unpacked_as_torch_pair("median", "x.median(dim=1) (PyTorch's lower median "
                                                  "of an even count, with its indices)")
-    return reshape(result, kept_shape) if keepdims else result
+    return result
 
 
 def _lanes_last(a, axis, name):

@@ -78,6 +78,7 @@ def defop(name: str, forward: Callable, *, numpy: Any = None, doc: str | None = 
           blocks: str | None = None, zeroes: str | None = None,
           zeroes_all: str | dict | None = None, jvp: Callable | None = None,
           aliases: dict | None = None, torch_dim: Callable | None = None,
+          torch_by_position: Callable | None = None,
           reads: tuple | dict | None = None, elementwise: bool | None = None,
           **inputs) -> Op:
     """Define and register an op: its forward and, per input in order, ``(formula, rule)``.
@@ -139,6 +140,10 @@ def defop(name: str, forward: Callable, *, numpy: Any = None, doc: str | None = 
       other than the op with ``axis=``: the function that a call with ``dim=`` (not
       ``None``) goes to, with the call's arguments (``max``/``min`` give
       ``(values, indices)``).
+    * ``torch_by_position``: for an op whose PyTorch form reads bools after the axis
+      otherwise than NumPy (``sum(x, 1, True)``: keepdim, ``var(x, 1, True)``:
+      unbiased, where NumPy's would be a dtype): the function a call with only bools
+      after the axis goes to, with the call's arguments.
     * ``reads``: which values the rules read, beyond shapes and dtypes: ``()`` when
       no rule reads the value of a differentiable input or of the output (``add``,
       ``transpose``, indexing), or a dict naming, for each input with a rule, the
@@ -180,7 +185,7 @@ def defop(name: str, forward: Callable, *, numpy: Any = None, doc: str | None = 
         numpy=numpy, zero_grad_ae=zero_grad_ae, scatters=scatters, selects=selects,
         index_inputs=index_inputs, singular=tuple(singular), blocks=blocks, zeroes=zeroes,
         zeroes_all=zeroes_all, jvp=jvp, aliases=aliases or {}, torch_dim=torch_dim,
-        reads=reads, elementwise=bool(elementwise)))
+        torch_by_position=torch_by_position, reads=reads, elementwise=bool(elementwise)))
 
 
 def is_elementwise_ufunc(function) -> bool:

@@ -15,6 +15,7 @@ from .. import kernels
 from ..kernels import numpy_twins as _twins
 from ..tensor import Tensor
 from ..grad_mode import is_grad_enabled
+from ..missing_dtypes import numpy_dtype
 from .namespace import xp_function
 from .registry import defop, implements, implements_without_gradient
 from .operands import tensor_of
@@ -462,7 +463,7 @@ def astype(x, dtype) -> Tensor:
     >>> ad.astype(ad.tensor([1.0]), 'float32').dtype
     dtype('float32')
     """
-    kind = np.dtype(dtype).kind
+    kind = numpy_dtype("astype", dtype).kind
     if kind != "f":
         if kind == "c" and isinstance(x, Tensor) and x.requires_grad and is_grad_enabled():
             raise TypeError(

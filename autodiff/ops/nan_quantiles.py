@@ -19,6 +19,8 @@ import warnings
 
 import numpy as np
 
+from ..conventions import (keepdim_by_position, torch_pair_along_dim,
+                           warn_if_unpacked_as_torch_pair)
 from ..tensor import Tensor
 from .averages import _lanes_last, median
 from .elementwise import astype
@@ -136,18 +138,29 @@ def _nan_quantile(name, of_values, a, q, axis, method, keepdims):
 
 @implements(np.nanmedian)
 def nanmedian(a, axis=None, out=None, overwrite_input: bool = False,
-              keepdims: bool = False) -> Tensor:
+              keepdims: bool = False, *, dim=None, keepdim=None) -> Tensor:
     """``median`` of the values that are not NaN, as ``np.nanmedian``.
+
+    With PyTorch's ``dim=``, PyTorch's ``(values, indices)``, as ``t.nanmedian(dim=...)``.
 
     >>> x = ad.tensor([3.0, np.nan, 1.0, 4.0, 2.0], requires_grad=True)
     >>> y = ad.nanmedian(x)
     >>> y.backward(); y, x.grad
     (tensor(2.5, requires_grad=True), array([0.5, 0. , 0. , 0. , 0.5]))
     """
+    if dim is not None:
+        return torch_pair_along_dim("nanmedian", a, axis, keepdims, dim, keepdim)
+    out, keepdims = keepdim_by_position("nanmedian", out, keepdims, "out")
     refuse_arguments("nanmedian", out)
     if not _floating(a, "nanmedian"):
-        return median(a, axis=axis, keepdims=keepdims)
-    if _size(a) == 0:
-        return _empty(a, axis, keepdims)
-    return _by_count("nanmedian", a, axis, keepdims,
-                     lambda lanes: median(lanes, axis=-1))
+        result = median(a, axis=axis, keepdims=keepdims)
+    elif _size(a) == 0:
+        result = _empty(a, axis, keepdims)
+    else:
+        result = _by_count("nanmedian", a, axis, keepdims,
+                           lambda lanes: median(lanes, axis=-1))
+    if axis is not None and result.shape[:1] == (2,):
+        warn_if_unpacked_as_torch_pair("nanmedian", "x.nanmedian(dim=1) (PyTorch's lower "
+                                                    "median of an even count, with its "
+                                                    "indices)")
+    return result

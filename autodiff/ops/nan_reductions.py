@@ -15,6 +15,8 @@ import warnings
 
 import numpy as np
 
+from ..conventions import keepdim_by_position
+from ..spellings import axis_alias
 from ..tensor import Tensor
 from .compare import isnan, logical_not
 from .elementwise import astype, maximum, where
@@ -38,15 +40,18 @@ def _floating(x) -> bool:
 
 @implements(np.nansum)
 def nansum(a, axis=None, dtype=None, out=None, keepdims=False, initial=np._NoValue,
-           where=np._NoValue) -> Tensor:
+           where=np._NoValue, *, dim=None, keepdim=None) -> Tensor:
     """Sum over ``axis`` treating NaN as 0, as ``np.nansum``; NaN entries get zero
-    gradient.
+    gradient.  PyTorch's ``dim=``/``keepdim=`` (or ``nansum(x, 1, True)``) are
+    ``axis=``/``keepdims=``.
 
     >>> x = ad.tensor([1.0, np.nan, 2.0], requires_grad=True)
     >>> y = ad.nansum(x)
     >>> y.backward(); y, x.grad
     (tensor(3., requires_grad=True), array([1., 0., 1.]))
     """
+    dtype, keepdims = keepdim_by_position("nansum", dtype, keepdims, "dtype")
+    axis, keepdims = axis_alias("nansum", axis, keepdims, dim, keepdim)
     _refuse("nansum", dtype=dtype, out=out, **masking_arguments(initial, where))
     if not _floating(a):
         return _sum(a, axis=axis, keepdims=bool(keepdims))
@@ -54,15 +59,20 @@ def nansum(a, axis=None, dtype=None, out=None, keepdims=False, initial=np._NoVal
 
 
 @implements(np.nanmean)
-def nanmean(a, axis=None, dtype=None, out=None, keepdims=False) -> Tensor:
+def nanmean(a, axis=None, dtype=None, out=None, keepdims=False, *, dim=None,
+            keepdim=None) -> Tensor:
     """Mean over ``axis`` of the entries that are not NaN, as ``np.nanmean``; NaN
     entries get zero gradient, an all-NaN slice gives NaN (with NumPy's warning).
+    PyTorch's ``dim=``/``keepdim=`` (or ``nanmean(x, 1, True)``) are ``axis=``/
+    ``keepdims=``.
 
     >>> x = ad.tensor([1.0, np.nan, 2.0], requires_grad=True)
     >>> y = ad.nanmean(x)
     >>> y.backward(); y, x.grad
     (tensor(1.5, requires_grad=True), array([0.5, 0. , 0.5]))
     """
+    dtype, keepdims = keepdim_by_position("nanmean", dtype, keepdims, "dtype")
+    axis, keepdims = axis_alias("nanmean", axis, keepdims, dim, keepdim)
     _refuse("nanmean", dtype=dtype, out=out)
     if not _floating(a):
         return _mean(a, axis=axis, keepdims=bool(keepdims))

@@ -10,7 +10,8 @@ from functools import partial
 
 import numpy as np
 
-from ..conventions import variance_in_torch_form, warn_if_unpacked_as_torch_pair
+from ..conventions import (keepdim_by_position, variance_in_torch_form,
+                           warn_if_unpacked_as_torch_pair)
 from ..spellings import extreme_along_dim, refuse_positional
 from ..warning_lines import numpy_warnings_at_user_line
 from .registry import REGISTRY, TORCH_AXIS_ALIASES, defop
@@ -111,9 +112,9 @@ def _extreme_rule(xp, g, ans, x, axis=None, keepdims=False):
 
 
 def _var_forward(x, axis=None, *positional, keepdims=False, ddof=0):
-    # ad.var(x, 1, True): NumPy would read True as dtype, PyTorch as unbiased.  What
-    # comes here by position past the axis is the caller's, except a Tensor given by
-    # keyword (np.var(t, ddof=ad.tensor(1))), which the call moved into its place.
+    # ad.var(x, 1, True), PyTorch's unbiased, went to the method (torch_by_position).
+    # What comes here by position past the axis is the caller's, except a Tensor given
+    # by keyword (np.var(t, ddof=ad.tensor(1))), which the call moved into its place.
     if positional:
         if not isinstance(positional[-1], np.ndarray):
             refuse_positional("var", positional, method=False)
@@ -151,11 +152,23 @@ def _reduction(name, forward, formula, rule, doc, numpy, takes_dtype=True, ufunc
                  axis=None, keepdims=None, aliases=TORCH_AXIS_ALIASES, **fields)
 
 
+def _keepdim_in_dtype_place(name):
+    """``ad.sum(x, 1, True)``: PyTorch's keepdim, by position where NumPy's dtype is
+    (never a bool); the op's ``torch_by_position``."""
+    def call(x, axis, flag, *rest, **kwargs):
+        if rest:
+            raise TypeError(f"{name}: after PyTorch's keepdim ({flag!r}) by position, "
+                            f"got {rest!r}; pass them by keyword")
+        _, keepdims = keepdim_by_position(name, flag, kwargs.pop("keepdims", False), "dtype")
+        return REGISTRY[name](x, axis=axis, keepdims=keepdims, **kwargs)
+    return call
+
+
 sum = _reduction(
     "sum", np.sum, "broadcast g over the summed axes", _sum_rule,
     "Sum over ``axis`` (all axes when None).\n\n"
     ">>> ad.sum(ad.tensor([[1.0, 2.0], [3.0, 4.0]]), axis=0)\ntensor([4., 6.])",
-    numpy=(np.sum,), ufunc=np.add, reads=())
+    numpy=(np.sum,), ufunc=np.add, reads=(), torch_by_position=_keepdim_in_dtype_place("sum"))
 def _mean_forward(x, *args, **kwargs):
     if 0 in x.shape:                    # an empty lane: NumPy warns, from its own line
         return numpy_warnings_at_user_line(np.mean, x, *args, **kwargs)
@@ -165,7 +178,7 @@ def _mean_forward(x, *args, **kwargs):
 mean = _reduction(
     "mean", _mean_forward, "broadcast g / n over the averaged axes", _mean_rule,
     "Mean over ``axis``.\n\n>>> ad.mean(ad.tensor([1.0, 2.0, 6.0]))\ntensor(3.)",
-    numpy=(np.mean,), reads=())
+    numpy=(np.mean,), reads=(), torch_by_position=_keepdim_in_dtype_place("mean"))
 
 
 def _extreme_forward(reduce):
@@ -251,4 +264,4 @@ var = defop(
         ">>> ad.var(ad.tensor([1.0, 3.0]))\ntensor(1.)",
     x=("g * 2 * (x - mean(x)) / (n - ddof)", _var_rule), axis=None, keepdims=None, ddof=None,
     aliases={**TORCH_AXIS_ALIASES, "correction": "ddof"},
-    torch_dim=variance_in_torch_form("var"))
+    torch_dim=variance_in_torch_form("var"), torch_by_position=variance_in_torch_form("var"))

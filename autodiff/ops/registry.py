@@ -92,6 +92,7 @@ class Op:
     saves = False
     aliases: dict = {}
     torch_dim = None
+    torch_by_position = None
     grad_inputs = None
     reads = None
     elementwise = False
@@ -174,6 +175,9 @@ class Op:
             return self._call2(args[0], args[1])
         if n == 1 and not kwargs:
             return self._call1(args[0])
+        if (n > 2 and self.torch_by_position is not None
+                and all(isinstance(a, (bool, np.bool_)) for a in args[2:])):
+            return self.torch_by_position(*args, **kwargs)     # ad.var(x, 1, True)
         if kwargs and self.aliases:
             if self.torch_dim is not None and kwargs.get("dim") is not None:
                 return self.torch_dim(*args, **kwargs)
@@ -553,7 +557,8 @@ def _output_only(forward):
 #: The behaviour fields an op entry may carry (reserved: no input may use these names).
 BEHAVIOUR_FIELDS = ("zero_grad_ae", "scatters", "selects", "index_inputs", "singular",
                     "blocks", "zeroes", "zeroes_all", "differentiable", "saves", "jvp",
-                    "aliases", "torch_dim", "grad_inputs", "reads", "elementwise")
+                    "aliases", "torch_dim", "torch_by_position", "grad_inputs", "reads",
+                    "elementwise")
 
 
 # How ops are declared (defop, defop_joint, nondifferentiable; imported last: it builds

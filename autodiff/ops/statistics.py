@@ -22,9 +22,9 @@ from .registry import TORCH_AXIS_ALIASES, defop
 
 
 def _std_forward(x, axis=None, *positional, keepdims=False, ddof=0):
-    # ad.std(x, 1, True): NumPy would read True as dtype, PyTorch as unbiased.  What
-    # comes here by position past the axis is the caller's, except a Tensor given by
-    # keyword (np.std(t, ddof=ad.tensor(1))), which the call moved into its place.
+    # ad.std(x, 1, True), PyTorch's unbiased, went to the method (torch_by_position).
+    # What comes here by position past the axis is the caller's, except a Tensor given
+    # by keyword (np.std(t, ddof=ad.tensor(1))), which the call moved into its place.
     if positional:
         if not isinstance(positional[-1], np.ndarray):
             refuse_positional("std", positional, method=False)
@@ -78,7 +78,7 @@ std = defop(
         ">>> ad.std(ad.tensor([1.0, 3.0]))\ntensor(1.)",
     x=("g * (x - mean(x)) / ((n - ddof) * ans)", _std_rule),
     axis=None, keepdims=None, ddof=None, aliases={**TORCH_AXIS_ALIASES, "correction": "ddof"},
-    torch_dim=variance_in_torch_form("std"))
+    torch_dim=variance_in_torch_form("std"), torch_by_position=variance_in_torch_form("std"))
 
 
 def _logsumexp_forward(x, axis=None, keepdims=False):
