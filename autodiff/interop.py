@@ -20,6 +20,7 @@ import numpy as np
 
 from .ops.registry import NO_GRADIENT_FUNCTIONS, NUMPY_FUNCTIONS, NUMPY_UFUNCS, Op
 from .ops.ufunc_methods import outer
+from .ops.ufunc_at import ufunc_at
 from .ops import scipy_special
 from . import out_arguments
 
@@ -115,7 +116,8 @@ def array_ufunc(ufunc: np.ufunc, method: str, *inputs, **kwargs) -> Any:
 
 def _ufunc_method(ufunc, method, inputs, kwargs):
     """``ufunc.outer`` for any two-input ufunc that runs an op; ``ufunc.reduce`` and
-    ``.accumulate`` where an op declares them (ops/ufunc_methods.py)."""
+    ``.accumulate`` where an op declares them (ops/ufunc_methods.py); ``ufunc.at`` in
+    place (ops/ufunc_at.py)."""
     if method != "at" and out_arguments.wants_out(kwargs) and (
             out_arguments.tensor_outs(kwargs) is not None):
         return out_arguments.function_into(
@@ -128,13 +130,9 @@ def _ufunc_method(ufunc, method, inputs, kwargs):
             check_numpy_kwargs(f"{ufunc.__name__}.outer", kwargs, ufunc=True)
         return outer(NUMPY_UFUNCS[ufunc], ufunc, *inputs)
     impl = NUMPY_FUNCTIONS.get(getattr(ufunc, method, None))
+    if impl is None and method == "at" and ufunc in NUMPY_UFUNCS:
+        return ufunc_at(ufunc, *inputs, **kwargs)     # (refused while recording)
     if impl is None:
-        if method == "at":
-            raise TypeError(
-                f"{_full_name(ufunc, method)} writes into its first argument in place, "
-                "which a Tensor on the tape cannot record; write x = x + ad.index_add(values, "
-                "x.shape, indices) (a differentiable scatter-add), or use x.data when no "
-                "gradient is needed")
         raise _unsupported(_full_name(ufunc, method))
     return impl(*inputs, **kwargs)
 

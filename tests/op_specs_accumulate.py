@@ -1,6 +1,7 @@
 """Specs for the ufunc methods on Tensors: running extremes (``np.maximum.accumulate``
 ...), NaN-ignoring reductions (``np.fmax.reduce``), log-sum-exp reductions and running
-sums (``np.logaddexp.reduce``/``.accumulate``), segment sums (``np.add.reduceat``), and
+sums (``np.logaddexp.reduce``/``.accumulate``), segment sums (``np.add.reduceat``),
+scatter-adds in place (``np.add.at``, ``np.subtract.at``), and
 ``np.linalg.tensorsolve``/``tensorinv``.  Imported at the end of op_specs.py, whose
 helpers they use.  The references are NumPy's own calls on the same arrays, except for
 ``exp_weighted_cumsum``, checked against its definition summed term by term."""
@@ -70,6 +71,31 @@ def _reduceat_case(data):
                 lambda a: np.add.reduceat(a, indices, axis=axis))
 
 
+def _scattered(ufunc, a, key, b):
+    """``ufunc.at`` into a copy of ``a`` (``a * 1.0`` for a Tensor: the in-place write
+    is refused on a leaf that requires grad)."""
+    out = a.copy() if isinstance(a, np.ndarray) else a * 1.0
+    ufunc.at(out, key, b)
+    return out
+
+
+def _at_case(data):
+    """np.add.at / np.subtract.at with repeated indices, on the first axis or after a
+    slice, with values of the selection's shape or broadcast to it."""
+    ufunc = data.draw(st.sampled_from([np.add, np.subtract]), label="ufunc")
+    shape = data.draw(array_shapes(min_dims=1, max_dims=2, min_side=1, max_side=4),
+                      label="shape")
+    rows = np.array(data.draw(st.lists(st.integers(0, shape[0] - 1), min_size=1, max_size=6),
+                              label="indices"))
+    key = (slice(None), rows % shape[-1]) if len(shape) == 2 and data.draw(st.booleans()) \
+        else rows
+    selected = np.zeros(shape)[key].shape
+    b_shape = selected[1:] if data.draw(st.booleans(), label="broadcast") else selected
+    return Case(lambda a, b: _scattered(ufunc, a, key, b),
+                [values(data, shape), values(data, b_shape)],
+                lambda a, b: _scattered(ufunc, a, key, b))
+
+
 #: (a's shape, b's shape, axes) for tensorsolve: x has shape a.shape[b.ndim:] (after
 #: the axes are moved to the end).
 _TENSORSOLVE = [((1, 1), (1,), None), ((6, 2, 3), (6,), None), ((2, 3, 6), (2, 3), None),
@@ -109,6 +135,6 @@ SPECS = [
     _reduce(np.fmax), _reduce(np.fmin), _reduce(np.logaddexp), _reduce(np.logaddexp2),
     _running(np.logaddexp), _running(np.logaddexp2),
     Spec("exp_weighted_cumsum", _scan_case),
-    Spec("add_reduceat", _reduceat_case),
+    Spec("add_reduceat", _reduceat_case), Spec("add_at", _at_case),
     Spec("tensorsolve", _tensorsolve_case), Spec("tensorinv", _tensorinv_case),
 ]
