@@ -86,6 +86,20 @@ def _unsupported(name):
         "NumPy functions, or call it on t.data / t.detach() if you do not need its gradient.")
 
 
+def _of_objects(ufunc: np.ufunc) -> bool:
+    """Whether ``ufunc`` computes on Python objects only (``np.frompyfunc``'s)."""
+    return all(set(types.replace("->", "")) == {"O"} for types in ufunc.types)
+
+
+def _from_python(ufunc):
+    return TypeError(
+        f"{_full_name(ufunc)} works on Python objects (a ufunc made by np.frompyfunc or "
+        "np.vectorize calls a Python function on each element as a plain number), so no "
+        "gradient can flow through it. Call the function on the Tensor itself, where "
+        "NumPy's elementwise functions act on every element, or map it with "
+        "ad.vmap(f)(t); or call it on t.data / t.detach() if you do not need its gradient.")
+
+
 def array_ufunc(ufunc: np.ufunc, method: str, *inputs, **kwargs) -> Any:
     """Run a NumPy ufunc called on Tensors as the matching op."""
     if method != "__call__":
@@ -94,7 +108,7 @@ def array_ufunc(ufunc: np.ufunc, method: str, *inputs, **kwargs) -> Any:
     if op is None:
         op = scipy_special.op_for(ufunc)
         if op is None:
-            raise _unsupported(_full_name(ufunc))
+            raise _from_python(ufunc) if _of_objects(ufunc) else _unsupported(_full_name(ufunc))
     if kwargs:
         if out_arguments.wants_out(kwargs):
             if out_arguments.tensor_outs(kwargs) is None:

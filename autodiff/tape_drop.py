@@ -75,6 +75,22 @@ def absolute(filename: str) -> str:
     return os.path.abspath(filename)
 
 
+#: The methods of ``np.vectorize`` that turn its arguments into arrays of objects.
+_VECTORIZE_METHODS = ("_vectorize_call", "_vectorize_call_with_signature",
+                      "_get_ufunc_and_otypes")
+_NUMPY_DIR = _LIBRARY_DIRS[1]
+
+
+def _inside_vectorize() -> bool:
+    """Whether the conversion happens inside ``np.vectorize``'s call."""
+    frame = sys._getframe(2)
+    while frame is not None and in_library(frame.f_code.co_filename):
+        if frame.f_code.co_name in _VECTORIZE_METHODS and _path(frame).startswith(_NUMPY_DIR):
+            return True
+        frame = frame.f_back
+    return False
+
+
 def tape_drop(tensor, how):
     """Warn (or, inside a transform, raise) because ``tensor`` leaves the tape silently."""
     from .graph import _grad_mode
@@ -82,6 +98,11 @@ def tape_drop(tensor, how):
     frame = user_frame()
     where = f"{frame.f_code.co_filename}:{frame.f_lineno}" if frame is not None else "?"
     name = f" '{tensor.name}'" if tensor.name is not None else ""
+    if _inside_vectorize():
+        how = (f"{how} by numpy.vectorize, which calls its Python function on each "
+               "element as a plain number (a loop, not a differentiable function; call the "
+               "function on the Tensor itself, where NumPy's elementwise functions act on "
+               "every element, or map it with ad.vmap(f)(t))")
     message = (
         f"a Tensor{name} (shape {tensor.shape}) that requires grad was {how} at {where}: "
         "the result is off the tape, so no gradient flows back through it. Keep it on the "
