@@ -442,9 +442,50 @@ def test_storing_into_an_ndarray_in_a_loop_is_refused_naming_the_line():
         ad.grad(_smoothing_into_zeros)(_rng.normal(size=5))
     cause = refused.value.__cause__
     assert isinstance(cause, TypeError)
-    assert "storing it into an ndarray, a[i] = t" in str(cause)
-    assert "out = ad.zeros(shape); out[i] = t" in str(cause)
+    assert "stored into an ndarray (a[key] = t)" in str(cause)
+    assert "a = np.zeros_like(t, shape=...) instead of np.zeros(...)" in str(cause)
     assert "test_numpy_programs_third.py" in str(cause)
+
+
+def _covariance_from_cholesky_entries(p):
+    lower = np.zeros((3, 3))
+    lower[np.tril_indices(3)] = p
+    return np.sum(lower @ lower.T)
+
+
+def test_a_slice_stored_into_an_ndarray_is_refused_naming_the_fix():
+    p = _rng.normal(size=6)
+    with pytest.raises(TypeError, match=r"stored into an ndarray \(a\[key\] = t\), which "
+                                        r"cannot hold a gradient .*np\.zeros_like\(t, "
+                                        r"shape=\.\.\.\)"):
+        ad.grad(_covariance_from_cholesky_entries)(p)
+
+    def fixed(t):
+        lower = np.zeros_like(t, shape=(3, 3))
+        lower[np.tril_indices(3)] = t
+        return np.sum(lower @ lower.T)
+    np.testing.assert_allclose(ad.grad(fixed)(p),
+                               _central_difference(_covariance_from_cholesky_entries, p),
+                               rtol=1e-6)
+
+
+def test_numpy_polynomial_with_coefficients_on_the_tape_is_refused_naming_vander():
+    x = np.linspace(-1.0, 1.0, 5)
+    c = _rng.normal(size=4)
+    with pytest.raises(TypeError, match=r"by numpy\.polynomial, .*polyvander\(x, deg\) @ c"):
+        ad.grad(lambda t: np.sum(np.polynomial.Polynomial(t)(x) ** 2))(c)
+    with pytest.raises(TypeError, match=r"by numpy\.polynomial, .*legvander"):
+        ad.grad(lambda t: np.sum(np.polynomial.legendre.legval(x, t) ** 2))(c)
+    # the suggested products differentiate and agree with numpy.polynomial's values
+    power_series, legendre = np.polynomial.polynomial, np.polynomial.legendre
+    for vander, evaluate in [(power_series.polyvander, power_series.polyval),
+                             (legendre.legvander, legendre.legval)]:
+        def loss(t, vander=vander):
+            return np.sum((vander(x, 3) @ t) ** 2)
+        np.testing.assert_allclose(loss(ad.tensor(c)).data, np.sum(evaluate(x, c) ** 2),
+                                   rtol=1e-13)
+        np.testing.assert_allclose(ad.grad(loss)(c), _central_difference(
+            lambda a, evaluate=evaluate: np.sum(evaluate(x, a) ** 2), c), rtol=1e-6)
 
 
 def _softplus_of_a_number(v):

@@ -145,8 +145,9 @@ def take(x, indices, axis=None) -> Tensor:
 
 @implements(np.take)
 def _take_numpy(a, indices, axis=None, out=None, mode="raise"):
-    """``ad.take``; ``mode="wrap"`` and ``"clip"`` bring the indices into range first
-    (as NumPy: ``"clip"`` also sends negative indices to 0).  The backward scatter-adds."""
+    """``ad.take``, with ``mode="wrap"`` or ``"clip"`` bringing the indices into range.
+
+    As NumPy's, ``"clip"`` also sends negative indices to 0.  The backward scatter-adds."""
     if out is not None:
         raise TypeError("numpy.take on a Tensor: the argument(s) ['out'] are not supported "
                         "by autodiff; call it without them")
