@@ -1,7 +1,8 @@
 """Specs for the ufunc methods on Tensors: running extremes (``np.maximum.accumulate``
 ...), NaN-ignoring reductions (``np.fmax.reduce``), log-sum-exp reductions and running
 sums (``np.logaddexp.reduce``/``.accumulate``), segment sums (``np.add.reduceat``),
-scatter-adds in place (``np.add.at``, ``np.subtract.at``), and
+scatter-adds in place (``np.add.at``, ``np.subtract.at``), running differences and
+quotients (``np.subtract.reduce``, ``np.divide.accumulate`` ...), and
 ``np.linalg.tensorsolve``/``tensorinv``.  Imported at the end of op_specs.py, whose
 helpers they use.  The references are NumPy's own calls on the same arrays, except for
 ``exp_weighted_cumsum``, checked against its definition summed term by term."""
@@ -13,7 +14,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import array_shapes
 
 from autodiff.ops.log_add_exp_methods import exp_weighted_cumsum
-from op_specs import Case, Spec, axis_and_keepdims, values
+from op_specs import Case, Spec, axis_and_keepdims, signed_away_from_zero, values
 
 #: At least one axis: NumPy's accumulate and reduceat refuse a 0-d input.
 LANES = array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4)
@@ -69,6 +70,22 @@ def _reduceat_case(data):
                         label="indices")
     return Case(lambda t: np.add.reduceat(t, indices, axis=axis), [values(data, shape)],
                 lambda a: np.add.reduceat(a, indices, axis=axis))
+
+
+def _lane_method(ufunc, method):
+    """``np.subtract.reduce`` ... along one axis (the default 0 or a drawn one), with
+    divisors away from 0."""
+    def draw(data):
+        shape = data.draw(LANES, label="shape")
+        x = signed_away_from_zero(data, shape) if ufunc is np.divide else values(data, shape)
+        options = {}
+        if data.draw(st.booleans(), label="give axis"):
+            options["axis"] = data.draw(st.integers(-len(shape), len(shape) - 1), label="axis")
+        if method == "reduce" and data.draw(st.booleans(), label="keepdims"):
+            options["keepdims"] = True
+        call = getattr(ufunc, method)
+        return Case(lambda t: call(t, **options), [x], lambda a: call(a, **options))
+    return Spec(f"{ufunc.__name__}_{method}", draw)
 
 
 def _scattered(ufunc, a, key, b):
@@ -136,5 +153,7 @@ SPECS = [
     _running(np.logaddexp), _running(np.logaddexp2),
     Spec("exp_weighted_cumsum", _scan_case),
     Spec("add_reduceat", _reduceat_case), Spec("add_at", _at_case),
+    _lane_method(np.subtract, "reduce"), _lane_method(np.subtract, "accumulate"),
+    _lane_method(np.divide, "reduce"), _lane_method(np.divide, "accumulate"),
     Spec("tensorsolve", _tensorsolve_case), Spec("tensorinv", _tensorinv_case),
 ]

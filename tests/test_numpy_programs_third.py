@@ -174,7 +174,8 @@ def robust_losses(xp, p):
 
 
 def ufunc_methods(xp, p):
-    """Group sums scattered with add.at, reduce, accumulate and outer of ufuncs."""
+    """Group sums scattered with add.at, reduce, accumulate and outer of ufuncs, running
+    differences and quotients."""
     values = p[:8]
     totals = xp.zeros_like(values, shape=3)
     xp.add.at(totals, _GROUPS, values)
@@ -182,8 +183,10 @@ def ufunc_methods(xp, p):
     column_max = xp.maximum.reduce(table, axis=0)
     running = xp.multiply.accumulate(1 + 0.1 * p[:5])
     pair = xp.subtract.outer(p[:3], p[3:6])
+    differences = xp.subtract.reduce(table, axis=1)
+    quotients = xp.divide.accumulate(2.0 + p[4:8] ** 2)
     return (xp.sum(totals ** 2) + xp.sum(column_max) + running[-1] + xp.sum(pair ** 2)
-            + xp.logaddexp.reduce(p))
+            + xp.logaddexp.reduce(p) + xp.sum(differences ** 2) + xp.sum(quotients))
 
 
 def apply_along_axis(xp, p):
