@@ -1,7 +1,7 @@
 """Specs for the ufunc methods on Tensors: running extremes (``np.maximum.accumulate``
 ...), NaN-ignoring reductions (``np.fmax.reduce``), log-sum-exp reductions and running
 sums (``np.logaddexp.reduce``/``.accumulate``), segment sums (``np.add.reduceat``),
-scatter-adds in place (``np.add.at``, ``np.subtract.at``), running differences and
+scatters in place (``np.add.at``, ``np.maximum.at`` ...), running differences and
 quotients (``np.subtract.reduce``, ``np.divide.accumulate`` ...), and
 ``np.linalg.tensorsolve``/``tensorinv``.  Imported at the end of op_specs.py, whose
 helpers they use.  The references are NumPy's own calls on the same arrays, except for
@@ -96,10 +96,15 @@ def _scattered(ufunc, a, key, b):
     return out
 
 
-def _at_case(data):
-    """np.add.at / np.subtract.at with repeated indices, on the first axis or after a
-    slice, with values of the selection's shape or broadcast to it."""
-    ufunc = data.draw(st.sampled_from([np.add, np.subtract]), label="ufunc")
+def _at(ufuncs):
+    return lambda data: _at_case(data, ufuncs)
+
+
+def _at_case(data, ufuncs):
+    """``ufunc.at`` (np.add.at, np.subtract.at, ...) with repeated indices, on the first
+    axis or after a slice, with values of the selection's shape or broadcast to it
+    (random values: no ties for maximum.at and minimum.at)."""
+    ufunc = data.draw(st.sampled_from(ufuncs), label="ufunc")
     shape = data.draw(array_shapes(min_dims=1, max_dims=2, min_side=1, max_side=4),
                       label="shape")
     rows = np.array(data.draw(st.lists(st.integers(0, shape[0] - 1), min_size=1, max_size=6),
@@ -152,7 +157,8 @@ SPECS = [
     _reduce(np.fmax), _reduce(np.fmin), _reduce(np.logaddexp), _reduce(np.logaddexp2),
     _running(np.logaddexp), _running(np.logaddexp2),
     Spec("exp_weighted_cumsum", _scan_case),
-    Spec("add_reduceat", _reduceat_case), Spec("add_at", _at_case),
+    Spec("add_reduceat", _reduceat_case), Spec("add_at", _at([np.add, np.subtract])),
+    Spec("maximum_at", _at([np.maximum])), Spec("minimum_at", _at([np.minimum])),
     _lane_method(np.subtract, "reduce"), _lane_method(np.subtract, "accumulate"),
     _lane_method(np.divide, "reduce"), _lane_method(np.divide, "accumulate"),
     Spec("tensorsolve", _tensorsolve_case), Spec("tensorinv", _tensorinv_case),

@@ -531,3 +531,37 @@ def test_take_with_a_mode_keeps_numpys_errors_naming_it():
     with pytest.raises(IndexError, match=r"numpy\.take: cannot do a non-empty take from an "
                                          r"empty axes.*shape \(0,\)"):
         np.take(ad.tensor(np.zeros(0)), [1], mode="wrap")
+
+
+@pytest.mark.parametrize("ufunc, reduction", [(np.maximum, "amax"), (np.minimum, "amin")])
+def test_maximum_at_and_minimum_at_split_ties_as_torch_scatter_reduce(ufunc, reduction):
+    torch = pytest.importorskip("torch")
+    rows = np.array([0, 2, 0, 1, 0])
+    # ties: two 3.0 compete at entry 0, and a 5.0 meets the 5.0 already at entry 1
+    a0, v0 = np.array([1.0, 5.0, -1.0, 2.0]), np.array([3.0, 0.5, 3.0, 5.0, 1.0])
+    a, v = ad.tensor(a0, requires_grad=True), ad.tensor(v0, requires_grad=True)
+    out = a * 1.0
+    ufunc.at(out, rows, v)
+    expected = a0.copy()
+    ufunc.at(expected, rows, v0)
+    np.testing.assert_array_equal(out.data, expected)
+    weights = np.array([1.0, 2.0, 3.0, 4.0])
+    (out * weights).sum().backward()
+    ta, tv = (torch.tensor(x, requires_grad=True) for x in (a0, v0))
+    reduced = (ta * 1.0).scatter_reduce(0, torch.tensor(rows), tv, reduction, include_self=True)
+    (reduced * torch.tensor(weights)).sum().backward()
+    np.testing.assert_array_equal(out.data, reduced.detach().numpy())
+    np.testing.assert_array_equal(a.grad, ta.grad.numpy())
+    np.testing.assert_array_equal(v.grad, tv.grad.numpy())
+
+
+def test_a_segment_max_pooling_with_maximum_at_matches_central_differences():
+    def pooled(p):
+        segments = np.full_like(p, -np.inf, shape=3)
+        np.maximum.at(segments, _GROUPS, np.tanh(p))
+        return np.sum(segments * np.array([1.0, -2.0, 3.0]))
+    p = _rng.normal(size=8)
+    value, grad = ad.value_and_grad(pooled)(p)
+    assert value == pooled(p)
+    np.testing.assert_allclose(grad, _central_difference(pooled, p), rtol=1e-6, atol=1e-9)
+    assert ad.gradgradcheck(pooled, [p])
