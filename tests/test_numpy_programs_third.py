@@ -565,3 +565,22 @@ def test_a_segment_max_pooling_with_maximum_at_matches_central_differences():
     assert value == pooled(p)
     np.testing.assert_allclose(grad, _central_difference(pooled, p), rtol=1e-6, atol=1e-9)
     assert ad.gradgradcheck(pooled, [p])
+
+
+def test_scatters_in_place_replay_in_a_compiled_step():
+    def step(t):
+        sums = ad.zeros(3)
+        np.add.at(sums, _GROUPS, t)
+        np.subtract.at(sums, _GROUPS, 0.1 * t ** 2)
+        peaks = ad.full(3, -10.0)
+        np.maximum.at(peaks, _GROUPS, t)
+        loss = np.sum(sums * peaks)
+        loss.backward()
+        return loss
+    compiled = ad.compile(step)
+    for shift in (0.0, 0.5, -1.0):          # the second and later calls replay
+        p = _rng.normal(size=8) + shift
+        t, reference = ad.tensor(p, requires_grad=True), ad.tensor(p, requires_grad=True)
+        assert compiled(t).item() == step(reference).item()
+        np.testing.assert_array_equal(t.grad, reference.grad)
+    assert compiled.traces == 1
