@@ -295,6 +295,19 @@ def periodic_neighbours(xp, p):
     return ring + xp.sum(xp.diff(chain) ** 2 * xp.arange(n + 1)) + xp.sum(columns ** 3)
 
 
+def heat_plate(xp, p):
+    """Explicit heat steps on a plate reshaped from a copy of the parameters, with
+    boundary rows and columns written in place each step."""
+    u = p.copy().reshape(3, 4)
+    for _ in range(3):
+        u[0, :] = 0.5 * u[1, :]
+        u[:, -1] = u[:, -2]
+        inner = u[1:-1, 1:-1]
+        u[1:-1, 1:-1] = inner + 0.1 * (u[:-2, 1:-1] + u[2:, 1:-1] + u[1:-1, :-2]
+                                       + u[1:-1, 2:] - 4 * inner)
+    return xp.sum(u ** 2)
+
+
 def newton_system(xp, p):
     """Newton steps for a 2-D nonlinear system with the Jacobian built by stacking."""
     x = xp.array([1.0, 1.0])
@@ -330,6 +343,7 @@ PROGRAMS = [
     (survival_curve, _rng.normal(size=6), False),            # no cumprod gradient
     (group_means, _rng.normal(size=8), False),               # no add.at
     (periodic_neighbours, _rng.normal(size=7), False),      # no take gradient
+    (heat_plate, _rng.normal(size=12), False),               # no item assignment
     (newton_system, np.array([2.0, 0.8]), True),
 ]
 
