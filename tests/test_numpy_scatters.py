@@ -129,3 +129,20 @@ def test_at_without_recording_writes_numpys_values_for_every_ufunc():
     with pytest.raises(RuntimeError, match=r"numpy\.add\.at: tensor of shape \(3,\) is a leaf "
                                            r"that requires grad"):
         np.add.at(ad.tensor([1.0, 2.0, 3.0], requires_grad=True), rows, 1.0)
+
+
+def test_an_augmented_write_at_repeated_indices_is_refused_pointing_to_add_at():
+    def repeated(t):
+        x = t * 1.0
+        x[[0, 0, 3]] += x[1]
+        return np.sum(x)
+    with pytest.raises(ValueError, match=r"selects the same element more than once.*"
+                                         r"np\.add\.at\(t, index, values\)"):
+        ad.grad(repeated)(np.arange(4.0))
+
+    def accumulated(t):
+        x = t * 1.0
+        np.add.at(x, [0, 0, 3], x[1])
+        return np.sum(x * np.arange(1.0, 5.0))
+    np.testing.assert_allclose(ad.grad(accumulated)(np.arange(4.0)),
+                               _central_difference(accumulated, np.arange(4.0)), rtol=1e-6)

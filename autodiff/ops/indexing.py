@@ -184,7 +184,8 @@ def _check_no_repeats(shape, key):
         raise ValueError(
             "setitem: the index selects the same element more than once, so which value "
             "lands there (and which gets the gradient) is ambiguous; use distinct indices, "
-            "or ad.index_add to add the values up")
+            "or np.add.at(t, index, values) to add every value up (NumPy's t[index] += v "
+            "adds once per distinct index)")
 
 
 def _setitem_forward(x, value, key):
