@@ -3,7 +3,7 @@ integrator, a spring network, a KDE, multi-head attention, a Thomas solver with
 in-place updates, group sums with np.add.at ...), each differentiated unchanged with
 ``ad.grad``: the value is NumPy's to the bit, the gradient matches central differences
 in float64 and HIPS autograd where autograd has every function used, and the second
-derivatives match central differences of the gradient.
+derivatives (``ad.gradgradcheck``, ``ad.hessian``) match central differences.
 
 Each program is ``program(xp, p)``, a scalar function of a parameter array ``p``;
 ``xp`` is ``numpy`` (on an ndarray, or on a Tensor through NumPy's dispatch) or
@@ -388,6 +388,15 @@ def test_a_programs_gradient_matches_central_differences(program, p):
 @pytest.mark.parametrize("program, p", [(f, p) for f, p, _ in PROGRAMS], ids=_IDS)
 def test_a_programs_second_derivatives_match_central_differences(program, p):
     assert ad.gradgradcheck(lambda t: program(np, t), [p.copy()])
+
+
+@pytest.mark.parametrize("program, p", [(f, p) for f, p, _ in PROGRAMS], ids=_IDS)
+def test_a_programs_hessian_matches_central_differences_of_its_gradient(program, p):
+    hessian = ad.hessian(lambda t: program(np, t))(p.copy())
+    gradient = ad.grad(lambda t: program(np, t))
+    numerical = np.stack([(gradient(p + step) - gradient(p - step)) / 2e-6
+                          for step in np.eye(p.size) * 1e-6])
+    np.testing.assert_allclose(hessian, numerical, rtol=1e-5, atol=1e-5)
 
 
 @pytest.mark.parametrize("program, p", _WITH_AUTOGRAD,
