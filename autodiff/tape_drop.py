@@ -79,8 +79,6 @@ def absolute(filename: str) -> str:
 _VECTORIZE_METHODS = ("_vectorize_call", "_vectorize_call_with_signature",
                       "_get_ufunc_and_otypes")
 _NUMPY_DIR = _LIBRARY_DIRS[1]
-
-
 _POLYNOMIAL_DIR = os.path.join(_NUMPY_DIR, "polynomial") + os.sep
 #: The instructions of ``a[key] = value``.
 _STORES = {dis.opmap[name] for name in ("STORE_SUBSCR", "STORE_SLICE") if name in dis.opmap}
