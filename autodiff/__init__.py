@@ -82,6 +82,7 @@ from .ops import inspection as _inspection  # noqa: F401  (np.array_str, np.lexs
 from .ops.running_extrema import cummax, cummin  # noqa: F401  (np.maximum.accumulate, ...)
 from .ops import log_add_exp_methods as _log_add_exp  # noqa: F401  (np.logaddexp.reduce, ...)
 from .ops import segment_sums as _segment_sums  # noqa: F401  (np.add.reduceat)
+from .ops import ufunc_differences as _ufunc_differences  # noqa: F401  (np.subtract.reduce, ...)
 from . import linalg, special
 from .function import Function, FunctionCtx, custom_gradient
 from .transforms import grad, value_and_grad, vjp, jacobian, jacrev, hvp

@@ -146,15 +146,15 @@ class ArrayMethods:
         return np.trace(self, offset, axis1, axis2)
 
     def take(self, indices, axis=None, mode="raise"):
-        """Entries at ``indices`` (of the flattened tensor when ``axis`` is None), recorded.
+        """Entries at ``indices`` (of the flattened tensor when ``axis`` is None), recorded;
+        ``mode="wrap"`` or ``"clip"`` brings out-of-range indices into range, as NumPy's.
 
         >>> ad.tensor([[1.0, 2.0], [3.0, 4.0]]).take([3, 0])
         tensor([4., 1.])
+        >>> ad.tensor([1.0, 2.0, 3.0]).take([-1, 4], mode="wrap")
+        tensor([3., 2.])
         """
-        if mode != "raise":
-            raise ValueError(f"take: mode={mode!r} is not supported (out-of-range indices "
-                             "raise); clip or wrap the indices first")
-        return np.take(self, indices, axis=axis)
+        return np.take(self, indices, axis=axis, mode=mode)
 
     def compress(self, condition, axis=None):
         """The slices where ``condition`` is true, along ``axis`` (of the flattened tensor

@@ -348,7 +348,8 @@ def _refuse_unfollowed_view(top, t, where: str) -> None:
     if node is not None and top.data.base is not None and node.args is not None:
         for parent, array in zip(node.parents, node.args):
             if parent.__class__ is Node and isinstance(array, np.ndarray) \
-                    and views_memory_of(top.data, array):
+                    and views_memory_of(top.data, array) \
+                    and not _only_view_of_a_temporary(top, array):
                 raise RuntimeError(
                     f"{where}: tensor {_label(t)} views, through '{node.op.name}', the "
                     f"output of '{parent.op.name}', and a recorded update of it in grad "
@@ -363,6 +364,16 @@ def _refuse_unfollowed_view(top, t, where: str) -> None:
             "would not reach that tensor (a PyTorch view would change it). Update that "
             "tensor itself (m[0] = v rather than m.reshape(-1)[0] = v), or build a new "
             "tensor (v = v + x).")
+
+
+def _only_view_of_a_temporary(top, array) -> bool:
+    """Whether ``top``, made by an op as a view of ``array``, is the only live tensor
+    that shows ``array``'s memory: the tensor that held ``array`` is gone (a temporary,
+    as in ``u = t.copy().reshape(2, 3)``; a view by indexing would keep it alive) and no
+    other view made by an op shows it.  Then nothing can show that a recorded update of
+    ``top`` leaves ``array`` as it was."""
+    return (array.base is None and op_views.viewed_tensor(top) is None
+            and all(view is top for view, _ in op_views.views_of_memory(array)))
 
 
 def _refuse_op_views_left_behind(tensors, t, where: str) -> None:

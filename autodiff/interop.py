@@ -20,6 +20,7 @@ import numpy as np
 
 from .ops.registry import NO_GRADIENT_FUNCTIONS, NUMPY_FUNCTIONS, NUMPY_UFUNCS, Op
 from .ops.ufunc_methods import outer
+from .ops.ufunc_at import ufunc_at
 from .ops import scipy_special
 from . import out_arguments
 
@@ -85,6 +86,20 @@ def _unsupported(name):
         "NumPy functions, or call it on t.data / t.detach() if you do not need its gradient.")
 
 
+def _of_objects(ufunc: np.ufunc) -> bool:
+    """Whether ``ufunc`` computes on Python objects only (``np.frompyfunc``'s)."""
+    return all(set(types.replace("->", "")) == {"O"} for types in ufunc.types)
+
+
+def _from_python(ufunc):
+    return TypeError(
+        f"{_full_name(ufunc)} works on Python objects (a ufunc made by np.frompyfunc or "
+        "np.vectorize calls a Python function on each element as a plain number), so no "
+        "gradient can flow through it. Call the function on the Tensor itself, where "
+        "NumPy's elementwise functions act on every element, or map it with "
+        "ad.vmap(f)(t); or call it on t.data / t.detach() if you do not need its gradient.")
+
+
 def array_ufunc(ufunc: np.ufunc, method: str, *inputs, **kwargs) -> Any:
     """Run a NumPy ufunc called on Tensors as the matching op."""
     if method != "__call__":
@@ -93,7 +108,7 @@ def array_ufunc(ufunc: np.ufunc, method: str, *inputs, **kwargs) -> Any:
     if op is None:
         op = scipy_special.op_for(ufunc)
         if op is None:
-            raise _unsupported(_full_name(ufunc))
+            raise _from_python(ufunc) if _of_objects(ufunc) else _unsupported(_full_name(ufunc))
     if kwargs:
         if out_arguments.wants_out(kwargs):
             if out_arguments.tensor_outs(kwargs) is None:
@@ -115,7 +130,8 @@ def array_ufunc(ufunc: np.ufunc, method: str, *inputs, **kwargs) -> Any:
 
 def _ufunc_method(ufunc, method, inputs, kwargs):
     """``ufunc.outer`` for any two-input ufunc that runs an op; ``ufunc.reduce`` and
-    ``.accumulate`` where an op declares them (ops/ufunc_methods.py)."""
+    ``.accumulate`` where an op declares them (ops/ufunc_methods.py); ``ufunc.at`` in
+    place (ops/ufunc_at.py)."""
     if method != "at" and out_arguments.wants_out(kwargs) and (
             out_arguments.tensor_outs(kwargs) is not None):
         return out_arguments.function_into(
@@ -128,13 +144,9 @@ def _ufunc_method(ufunc, method, inputs, kwargs):
             check_numpy_kwargs(f"{ufunc.__name__}.outer", kwargs, ufunc=True)
         return outer(NUMPY_UFUNCS[ufunc], ufunc, *inputs)
     impl = NUMPY_FUNCTIONS.get(getattr(ufunc, method, None))
+    if impl is None and method == "at" and ufunc in NUMPY_UFUNCS:
+        return ufunc_at(ufunc, *inputs, **kwargs)     # (refused while recording)
     if impl is None:
-        if method == "at":
-            raise TypeError(
-                f"{_full_name(ufunc, method)} writes into its first argument in place, "
-                "which a Tensor on the tape cannot record; write x = x + ad.index_add(values, "
-                "x.shape, indices) (a differentiable scatter-add), or use x.data when no "
-                "gradient is needed")
         raise _unsupported(_full_name(ufunc, method))
     return impl(*inputs, **kwargs)
 

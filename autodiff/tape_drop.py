@@ -75,6 +75,51 @@ def absolute(filename: str) -> str:
     return os.path.abspath(filename)
 
 
+#: The methods of ``np.vectorize`` that turn its arguments into arrays of objects.
+_VECTORIZE_METHODS = ("_vectorize_call", "_vectorize_call_with_signature",
+                      "_get_ufunc_and_otypes")
+_NUMPY_DIR = _LIBRARY_DIRS[1]
+_POLYNOMIAL_DIR = os.path.join(_NUMPY_DIR, "polynomial") + os.sep
+#: The instructions of ``a[key] = value``.
+_STORES = {dis.opmap[name] for name in ("STORE_SUBSCR", "STORE_SLICE") if name in dis.opmap}
+
+
+def _converting_numpy_code() -> str | None:
+    """``"vectorize"`` when the conversion happens inside ``np.vectorize``'s call,
+    ``"polynomial"`` inside ``numpy.polynomial``, else None."""
+    frame = sys._getframe(2)
+    while frame is not None and in_library(frame.f_code.co_filename):
+        path = _path(frame)
+        if frame.f_code.co_name in _VECTORIZE_METHODS and path.startswith(_NUMPY_DIR):
+            return "vectorize"
+        if path.startswith(_POLYNOMIAL_DIR):
+            return "polynomial"
+        frame = frame.f_back
+    return None
+
+
+def stores_into_subscript(frame) -> bool:
+    """Whether ``frame`` is executing ``a[key] = value``."""
+    code, i = frame.f_code.co_code, frame.f_lasti
+    return 0 <= i < len(code) and code[i] in _STORES
+
+
+#: What converted the Tensor, and what to write instead, for the NumPy code above.
+_CONVERTED_BY = {
+    "vectorize": (
+        "by numpy.vectorize, which calls its Python function on each element as a plain "
+        "number (a loop, not a differentiable function; call the function on the Tensor "
+        "itself, where NumPy's elementwise functions act on every element, or map it with "
+        "ad.vmap(f)(t))"),
+    "polynomial": (
+        "by numpy.polynomial, which turns its coefficients and points into arrays (for "
+        "coefficients c that need a gradient, evaluate at constant points x as a product "
+        "with the pseudo-Vandermonde matrix, np.polynomial.polynomial.polyvander(x, deg) "
+        "@ c, and likewise legvander, chebvander, hermvander ...; or np.polyval(c[::-1], "
+        "x); fit with np.polyfit)"),
+}
+
+
 def tape_drop(tensor, how):
     """Warn (or, inside a transform, raise) because ``tensor`` leaves the tape silently."""
     from .graph import _grad_mode
@@ -82,6 +127,14 @@ def tape_drop(tensor, how):
     frame = user_frame()
     where = f"{frame.f_code.co_filename}:{frame.f_lineno}" if frame is not None else "?"
     name = f" '{tensor.name}'" if tensor.name is not None else ""
+    converted_by = _converting_numpy_code()
+    if converted_by is not None:
+        how = f"{how} {_CONVERTED_BY[converted_by]}"
+    elif frame is not None and stores_into_subscript(frame):
+        converted = how.split(" (", 1)[0]       # (the kind of conversion, without examples)
+        how = (f"{converted} and stored into an ndarray (a[key] = t), which cannot hold a "
+               "gradient (make the array a Tensor to store into: a = np.zeros_like(t, "
+               "shape=...) instead of np.zeros(...), or ad.zeros(...))")
     message = (
         f"a Tensor{name} (shape {tensor.shape}) that requires grad was {how} at {where}: "
         "the result is off the tape, so no gradient flows back through it. Keep it on the "

@@ -1,6 +1,8 @@
 """Specs for the ufunc methods on Tensors: running extremes (``np.maximum.accumulate``
 ...), NaN-ignoring reductions (``np.fmax.reduce``), log-sum-exp reductions and running
-sums (``np.logaddexp.reduce``/``.accumulate``), segment sums (``np.add.reduceat``), and
+sums (``np.logaddexp.reduce``/``.accumulate``), segment sums (``np.add.reduceat``),
+scatters in place (``np.add.at``, ``np.maximum.at`` ...), running differences and
+quotients (``np.subtract.reduce``, ``np.divide.accumulate`` ...), and
 ``np.linalg.tensorsolve``/``tensorinv``.  Imported at the end of op_specs.py, whose
 helpers they use.  The references are NumPy's own calls on the same arrays, except for
 ``exp_weighted_cumsum``, checked against its definition summed term by term."""
@@ -12,7 +14,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import array_shapes
 
 from autodiff.ops.log_add_exp_methods import exp_weighted_cumsum
-from op_specs import Case, Spec, axis_and_keepdims, values
+from op_specs import Case, Spec, axis_and_keepdims, signed_away_from_zero, values
 
 #: At least one axis: NumPy's accumulate and reduceat refuse a 0-d input.
 LANES = array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4)
@@ -70,6 +72,52 @@ def _reduceat_case(data):
                 lambda a: np.add.reduceat(a, indices, axis=axis))
 
 
+def _lane_method(ufunc, method):
+    """``np.subtract.reduce`` ... along one axis (the default 0 or a drawn one), with
+    divisors away from 0."""
+    def draw(data):
+        shape = data.draw(LANES, label="shape")
+        x = signed_away_from_zero(data, shape) if ufunc is np.divide else values(data, shape)
+        options = {}
+        if data.draw(st.booleans(), label="give axis"):
+            options["axis"] = data.draw(st.integers(-len(shape), len(shape) - 1), label="axis")
+        if method == "reduce" and data.draw(st.booleans(), label="keepdims"):
+            options["keepdims"] = True
+        call = getattr(ufunc, method)
+        return Case(lambda t: call(t, **options), [x], lambda a: call(a, **options))
+    return Spec(f"{ufunc.__name__}_{method}", draw)
+
+
+def _scattered(ufunc, a, key, b):
+    """``ufunc.at`` into a copy of ``a`` (``a * 1.0`` for a Tensor: the in-place write
+    is refused on a leaf that requires grad)."""
+    out = a.copy() if isinstance(a, np.ndarray) else a * 1.0
+    ufunc.at(out, key, b)
+    return out
+
+
+def _at(ufuncs):
+    return lambda data: _at_case(data, ufuncs)
+
+
+def _at_case(data, ufuncs):
+    """``ufunc.at`` (np.add.at, np.subtract.at, ...) with repeated indices, on the first
+    axis or after a slice, with values of the selection's shape or broadcast to it
+    (random values: no ties for maximum.at and minimum.at)."""
+    ufunc = data.draw(st.sampled_from(ufuncs), label="ufunc")
+    shape = data.draw(array_shapes(min_dims=1, max_dims=2, min_side=1, max_side=4),
+                      label="shape")
+    rows = np.array(data.draw(st.lists(st.integers(0, shape[0] - 1), min_size=1, max_size=6),
+                              label="indices"))
+    key = (slice(None), rows % shape[-1]) if len(shape) == 2 and data.draw(st.booleans()) \
+        else rows
+    selected = np.zeros(shape)[key].shape
+    b_shape = selected[1:] if data.draw(st.booleans(), label="broadcast") else selected
+    return Case(lambda a, b: _scattered(ufunc, a, key, b),
+                [values(data, shape), values(data, b_shape)],
+                lambda a, b: _scattered(ufunc, a, key, b))
+
+
 #: (a's shape, b's shape, axes) for tensorsolve: x has shape a.shape[b.ndim:] (after
 #: the axes are moved to the end).
 _TENSORSOLVE = [((1, 1), (1,), None), ((6, 2, 3), (6,), None), ((2, 3, 6), (2, 3), None),
@@ -109,6 +157,9 @@ SPECS = [
     _reduce(np.fmax), _reduce(np.fmin), _reduce(np.logaddexp), _reduce(np.logaddexp2),
     _running(np.logaddexp), _running(np.logaddexp2),
     Spec("exp_weighted_cumsum", _scan_case),
-    Spec("add_reduceat", _reduceat_case),
+    Spec("add_reduceat", _reduceat_case), Spec("add_at", _at([np.add, np.subtract])),
+    Spec("maximum_at", _at([np.maximum])), Spec("minimum_at", _at([np.minimum])),
+    _lane_method(np.subtract, "reduce"), _lane_method(np.subtract, "accumulate"),
+    _lane_method(np.divide, "reduce"), _lane_method(np.divide, "accumulate"),
     Spec("tensorsolve", _tensorsolve_case), Spec("tensorinv", _tensorinv_case),
 ]

@@ -398,6 +398,34 @@ def test_a_recorded_update_through_a_reshape_or_transpose_view_is_refused(update
     assert not np.array_equal(h.data, [[1.0, 2.0], [3.0, 4.0]])
 
 
+def test_a_recorded_update_of_an_op_view_of_a_temporary_is_free():
+    # u = t.copy().reshape(2, 3): no live tensor shows the copy's memory, so no one can
+    # see the copy left behind; NumPy code that fills a plate this way differentiates.
+    def plate(t):
+        u = t.copy().reshape(2, 3)
+        u[0] = 0.5 * u[1]
+        u[:, 0] += 1.0
+        return np.sum(u ** 2)
+    p = np.arange(6.0) / 4
+    np.testing.assert_allclose(ad.grad(plate)(p), ad.numerical_grad(plate, [p])[0], rtol=1e-6)
+
+
+@pytest.mark.parametrize("keep", [
+    lambda c: c,                    # the tensor viewed, alive
+    lambda c: c.reshape(3, 2),      # another view of its memory made by an op
+    lambda c: c[1:3],               # a view by indexing (which keeps c alive)
+])
+def test_an_op_view_of_a_tensor_still_seen_elsewhere_is_refused(keep):
+    def update(t):
+        c = t * 1.0
+        u, kept = c.reshape(2, 3), keep(c)
+        del c
+        u[0] = 0.0
+        return np.sum(kept)
+    with pytest.raises(RuntimeError, match="views, through 'reshape', the output of 'multiply'"):
+        ad.grad(update)(np.arange(6.0))
+
+
 def test_writes_at_ever_new_places_keep_the_stamps_bounded_and_still_refuse():
     from autodiff import overwrites
     buf = ad.tensor(np.zeros(100_000))

@@ -148,7 +148,8 @@ def test_logging_a_loss_with_percent_args_is_silent(caplog):
 def test_storing_a_tensor_into_an_ndarray_warns_naming_the_assignment_and_the_fix():
     x = ad.tensor([0.3, -0.8], requires_grad=True)
     stored = np.zeros((2, 2))
-    with pytest.warns(ad.TapeDropWarning, match=r"Python float .*a\[i\] = t"):
+    with pytest.warns(ad.TapeDropWarning, match=r"Python float and stored into an ndarray "
+                                                r"\(a\[key\] = t\).*np\.zeros_like\(t, shape="):
         stored[0, 0] = x[0]
     with pytest.warns(ad.TapeDropWarning, match=r"out = ad\.zeros\(shape\); out\[i\] = t"):
         stored[1] = x

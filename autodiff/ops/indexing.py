@@ -145,12 +145,33 @@ def take(x, indices, axis=None) -> Tensor:
 
 @implements(np.take)
 def _take_numpy(a, indices, axis=None, out=None, mode="raise"):
-    """``ad.take`` (``mode="raise"`` only); its backward scatter-adds."""
-    used = [k for k, given in (("out", out is not None), ("mode", mode != "raise")) if given]
-    if used:
-        raise TypeError(f"numpy.take on a Tensor: the argument(s) {used} are not supported by "
-                        "autodiff; call it without them")
+    """``ad.take``, with ``mode="wrap"`` or ``"clip"`` bringing the indices into range.
+
+    As NumPy's, ``"clip"`` also sends negative indices to 0.  The backward scatter-adds."""
+    if out is not None:
+        raise TypeError("numpy.take on a Tensor: the argument(s) ['out'] are not supported "
+                        "by autodiff; call it without them")
+    if mode != "raise":
+        indices = _indices_in_range(a, indices, axis, mode)
     return take(a, indices, axis=axis)
+
+
+def _indices_in_range(a, indices, axis, mode):
+    """``np.take``'s ``indices`` wrapped or clipped into the taken axis, with NumPy's own
+    checks (of ``mode``, ``axis``, an empty axis) run on a stand-in of ``a``'s shape."""
+    raw = np.asarray(indices.data if isinstance(indices, Tensor) else indices)
+    shape = np.shape(a.data if isinstance(a, Tensor) else a)
+    try:
+        np.take(np.zeros(shape, np.int8), raw, axis=axis, mode=mode)
+    except (ValueError, IndexError, TypeError) as error:
+        raise type(error)(f"numpy.take: {error} (a of shape {shape}, indices of shape "
+                          f"{raw.shape}, axis={axis!r}, mode={mode!r})") from None
+    if mode in ("raise", 2):          # (NumPy 1 also spelled them np.CLIP, WRAP, RAISE: 0, 1, 2)
+        return raw
+    n = int(np.prod(shape)) if axis is None else shape[axis]
+    if raw.size == 0:
+        return raw.astype(np.intp)
+    return np.mod(raw, n) if mode in ("wrap", 1) else np.clip(raw, 0, n - 1)
 
 
 def _check_no_repeats(shape, key):
@@ -163,7 +184,8 @@ def _check_no_repeats(shape, key):
         raise ValueError(
             "setitem: the index selects the same element more than once, so which value "
             "lands there (and which gets the gradient) is ambiguous; use distinct indices, "
-            "or ad.index_add to add the values up")
+            "or np.add.at(t, index, values) to add every value up (NumPy's t[index] += v "
+            "adds once per distinct index)")
 
 
 def _setitem_forward(x, value, key):

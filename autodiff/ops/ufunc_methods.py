@@ -7,10 +7,12 @@
 - ``reduce`` and ``accumulate`` run the reduction that is NumPy's own for that ufunc
   (``np.sum`` is ``np.add.reduce``, ``np.cumsum`` is ``np.add.accumulate``): an op
   declares them in its ``numpy=`` with the adapters made here (``ops/reduce.py``,
-  ``ops/multiplicative.py``, ``ops/cumulative.py``), and ``reduce``'s default axis
-  is 0, as NumPy's.
-- ``reduceat`` is ``np.add.reduceat`` only (``ops/segment_sums.py``); ``at`` and the
-  other ``reduceat`` raise, naming the method.
+  ``ops/multiplicative.py``, ``ops/cumulative.py``, ``ops/ufunc_differences.py`` for
+  ``np.subtract`` and ``np.divide``), and ``reduce``'s default axis is 0, as NumPy's.
+- ``reduceat`` is ``np.add.reduceat`` only (``ops/segment_sums.py``); the other
+  ``reduceat`` raise, naming the method.
+- ``at`` writes in place (``ops/ufunc_at.py``): recorded for ``np.add.at`` and
+  ``np.subtract.at``, refused for the others while recording.
 """
 
 from __future__ import annotations
