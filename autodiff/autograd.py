@@ -1,5 +1,6 @@
-"""``ad.autograd``: PyTorch's ``torch.autograd.grad``, ``detect_anomaly`` and
-``Function`` (``ad.Function``, for ``class F(torch.autograd.Function)``).
+"""``ad.autograd``: PyTorch's ``torch.autograd.grad``, ``detect_anomaly``, ``gradcheck``,
+``gradgradcheck`` and ``Function`` (``ad.Function``, for
+``class F(torch.autograd.Function)``).
 
 ``ad.autograd.grad(outputs, inputs)`` returns the gradients of ``outputs`` with
 respect to ``inputs`` as a tuple of tensors, without touching any ``.grad`` (the
@@ -12,13 +13,14 @@ from __future__ import annotations
 import numpy as np
 
 from .anomaly import detect_anomaly
+from .autograd_checks import gradcheck, gradgradcheck
 from .compile.hooks import refuse_transform_in_trace
 from .function import Function, FunctionCtx
 from .grad_attr import root_grad
 from .graph import Node, _accumulate_into_leaf, _grad_mode, enable_grad, run_backward
 from .tensor import Tensor
 
-__all__ = ["grad", "detect_anomaly", "Function", "FunctionCtx"]
+__all__ = ["grad", "detect_anomaly", "Function", "FunctionCtx", "gradcheck", "gradgradcheck"]
 
 
 def _tensors(value, what: str, where: str = "autograd.grad") -> list:

@@ -342,8 +342,8 @@ class TorchShapeMethods:
         return self.dtype.kind == "f"
 
     def is_contiguous(self, memory_format=None) -> bool:
-        """Whether the data array is C-contiguous (``contiguous()`` here returns the
-        tensor itself whatever its layout: ops compute the same on any layout).
+        """Whether the data array is C-contiguous (row-major; ``contiguous()`` makes
+        a row-major copy when it is not).
 
         >>> ad.zeros((2, 3)).is_contiguous(), ad.zeros((2, 3)).T.is_contiguous()
         (True, False)
