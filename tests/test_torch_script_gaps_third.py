@@ -1,0 +1,274 @@
+"""What the third set of PyTorch scripts (test_torch_scripts_third.py) found missing,
+checked without PyTorch: module backward hooks, ``ctx.needs_input_grad`` and extra
+``None`` gradients in a Function, ``ad.autograd.gradcheck``, ``flip``/``roll`` with
+PyTorch's keywords, ``contiguous()``, and ``random_split``'s index lists.  The last
+test compares the backward hooks with PyTorch's where it is installed."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import autodiff as ad
+
+R = np.random.default_rng(3)
+X = R.normal(size=(4, 3))
+
+
+def _linear(n_in=3, n_out=2):
+    lin = ad.nn.Linear(n_in, n_out)
+    lin.weight.data[...] = R.normal(size=lin.weight.shape)
+    lin.bias.data[...] = R.normal(size=lin.bias.shape)
+    return lin
+
+
+# --- register_full_backward_hook / register_full_backward_pre_hook -------------------
+
+def test_full_backward_hook_sees_the_gradients_of_inputs_and_outputs():
+    lin = _linear()
+    seen = []
+    handle = lin.register_full_backward_hook(
+        lambda m, grad_input, grad_output: seen.append((m, grad_input, grad_output)))
+    x = ad.tensor(X, requires_grad=True)
+    upstream = R.normal(size=(4, 2))
+    (lin(x) * upstream).sum().backward()
+    (module, (grad_x,), (grad_out,)), = seen
+    assert module is lin and isinstance(grad_x, ad.Tensor) and isinstance(grad_out, ad.Tensor)
+    np.testing.assert_allclose(grad_out.data, upstream)
+    # y = x @ W + b (W is (n_in, n_out) here): dL/dx = upstream @ W.T
+    np.testing.assert_allclose(grad_x.data, upstream @ lin.weight.data.T)
+    np.testing.assert_allclose(x.grad, grad_x.data)
+    handle.remove()
+    lin(x).sum().backward()
+    assert len(seen) == 1
+
+
+def test_a_backward_hook_replaces_grad_input_and_a_pre_hook_grad_output():
+    lin = _linear()
+    lin.register_full_backward_hook(lambda m, gi, go: (gi[0] * 3,))
+    x = ad.tensor(X, requires_grad=True)
+    lin(x).sum().backward()
+    np.testing.assert_allclose(x.grad, 3 * np.ones((4, 2)) @ lin.weight.data.T)
+    assert lin.weight.grad is not None     # the module's own gradients are not changed
+    np.testing.assert_allclose(lin.weight.grad, X.T @ np.ones((4, 2)))
+
+    other = _linear()
+    other.register_full_backward_pre_hook(lambda m, go: (go[0] * 0.5,))
+    other(ad.tensor(X)).sum().backward()
+    np.testing.assert_allclose(other.weight.grad, X.T @ np.full((4, 2), 0.5))
+
+
+def test_backward_hooks_with_several_inputs_and_outputs_match_finite_differences():
+    class Mix(ad.nn.Module):
+        def forward(self, a, scale, b):
+            return a * b * scale, ad.sin(a - b)
+
+    mix, calls = Mix(), []
+    mix.register_full_backward_hook(lambda m, gi, go: calls.append((gi, go)))
+    a, b = (ad.tensor(R.normal(size=(2, 3)), requires_grad=True) for _ in range(2))
+    first, second = mix(a, 2.0, b)
+    (first.sum() + (second ** 2).sum()).backward()
+    (grad_input, grad_output), = calls
+    assert grad_input[1] is None and len(grad_input) == 3 and len(grad_output) == 2
+
+    def loss(a, b):
+        out, other = Mix()(a, 2.0, b)
+        return out.sum() + (other ** 2).sum()
+    numerical = ad.numerical_grad(loss, [a.data, b.data])
+    np.testing.assert_allclose(grad_input[0].data, numerical[0], atol=1e-7)
+    np.testing.assert_allclose(grad_input[2].data, numerical[1], atol=1e-7)
+    np.testing.assert_allclose(grad_output[1].data, 2 * np.sin(a.data - b.data))
+
+
+def test_with_no_input_requiring_grad_the_hook_runs_and_may_only_return_none():
+    lin = _linear()
+    seen = []
+    handle = lin.register_full_backward_hook(lambda m, gi, go: seen.append(gi))
+    lin(ad.tensor(X)).sum().backward()
+    assert seen == [(None,)]
+    handle.remove()
+    lin.register_full_backward_hook(lambda m, gi, go: (ad.ones((4, 3)),))
+    with pytest.raises(RuntimeError, match="no input of the module requires grad"):
+        lin(ad.tensor(X)).sum().backward()
+
+
+def test_backward_hooks_are_refused_inside_a_compiled_function_and_the_old_form_refused():
+    lin = _linear()
+    lin.register_full_backward_hook(lambda m, gi, go: None)
+    step = ad.compile(lambda x: lin(x).sum())
+    with pytest.raises(ad.TraceError, match="Linear has backward hooks"):
+        step(ad.tensor(X, requires_grad=True))
+    with pytest.raises(NotImplementedError, match="register_full_backward_hook"):
+        lin.register_backward_hook(lambda m, gi, go: None)
+
+
+def test_a_hook_returning_the_wrong_number_or_shape_is_named():
+    lin = _linear()
+    handle = lin.register_full_backward_hook(lambda m, gi, go: (gi[0], gi[0]))
+    x = ad.tensor(X, requires_grad=True)
+    with pytest.raises(ValueError, match="returned 2 gradients for 1 entries"):
+        lin(x).sum().backward()
+    handle.remove()
+    lin.register_full_backward_hook(lambda m, gi, go: (ad.ones((2, 2)),))
+    with pytest.raises(ValueError, match=r"shape \(2, 2\) for entry 0"):
+        lin(x).sum().backward()
+
+
+# --- Function: needs_input_grad, extra None gradients, arrays explained --------------
+
+class _Scale(ad.autograd.Function):
+    calls: list = []
+
+    @staticmethod
+    def forward(ctx, x, w, bias=None):
+        _Scale.calls.append(("forward", ctx.needs_input_grad))
+        ctx.save_for_backward(x, w)
+        return x * w
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, w = ctx.saved_tensors
+        _Scale.calls.append(("backward", ctx.needs_input_grad))
+        return (grad * w if ctx.needs_input_grad[0] else None,
+                grad * x if ctx.needs_input_grad[1] else None, None)
+
+
+def test_needs_input_grad_says_which_inputs_want_a_gradient():
+    _Scale.calls.clear()
+    x = ad.tensor([1.0, 2.0], requires_grad=True)
+    w = ad.tensor([3.0, 4.0])
+    _Scale.apply(x, w).sum().backward()      # the third gradient (None) is accepted
+    np.testing.assert_array_equal(x.grad, [3.0, 4.0])
+    with ad.no_grad():
+        _Scale.apply(x, w)
+    assert _Scale.calls == [("forward", (True, False)), ("backward", (True, False)),
+                            ("forward", (False, False))]
+
+
+def test_extra_gradients_from_backward_must_be_none():
+    class Extra(ad.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad * 2, grad
+
+    with pytest.raises(ValueError, match="returned 2 gradient.*extra ones may only be None"):
+        Extra.apply(ad.tensor([1.0], requires_grad=True)).sum().backward()
+
+
+def test_a_tensor_method_on_the_arrays_of_forward_says_what_to_call():
+    class UsesMm(ad.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x.mm(x.T)
+
+    with pytest.raises(AttributeError) as caught:
+        UsesMm.apply(ad.tensor(np.eye(2), requires_grad=True))
+    assert "UsesMm.forward receives NumPy arrays" in "\n".join(caught.value.__notes__)
+
+
+# --- ad.autograd.gradcheck / gradgradcheck (PyTorch's form) --------------------------
+
+def test_autograd_gradcheck_checks_only_inputs_requiring_grad():
+    x = ad.tensor(R.normal(size=3), requires_grad=True)
+    frozen = ad.tensor(R.normal(size=3))
+    assert ad.autograd.gradcheck(lambda x, f, s: ad.tanh(x) * f * s, (x, frozen, 2.0))
+    assert ad.autograd.gradcheck(lambda x: (x * 2, ad.sin(x)), (x,))
+    assert ad.autograd.gradgradcheck(lambda x, s: x ** 3 * s, (x, 1.5))
+
+
+def test_autograd_gradcheck_fails_a_wrong_gradient_and_refuses_nothing_to_check():
+    class Wrong(ad.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x ** 2
+
+        @staticmethod
+        def backward(ctx, grad):
+            x, = ctx.saved_tensors
+            return grad * x                     # should be 2 x
+
+    x = ad.tensor([0.5, -1.5], requires_grad=True)
+    with pytest.raises(ad.GradcheckError):
+        ad.autograd.gradcheck(Wrong.apply, (x,))
+    assert ad.autograd.gradcheck(Wrong.apply, (x,), raise_exception=False) is False
+    with pytest.raises(ValueError, match="at least one input tensor to require gradient"):
+        ad.autograd.gradcheck(ad.sin, (ad.tensor([1.0]),))
+    with pytest.raises(NotImplementedError, match="check_forward_ad=True"):
+        ad.autograd.gradcheck(ad.sin, (x,), check_forward_ad=True)
+    assert ad.autograd.gradcheck(ad.sin, (x,), fast_mode=True)
+
+
+# --- flip / roll with dims=, contiguous(), random_split ------------------------------
+
+def test_flip_and_roll_take_pytorchs_keywords():
+    x = ad.tensor(R.normal(size=(2, 3, 4)), requires_grad=True)
+    np.testing.assert_array_equal(ad.flip(x, dims=[0, 2]).data, np.flip(x.data, (0, 2)))
+    np.testing.assert_array_equal(ad.roll(x, shifts=(1, -1), dims=(1, 2)).data,
+                                  np.roll(x.data, (1, -1), (1, 2)))
+    assert ad.gradcheck(lambda t: (ad.flip(t, dims=[1]) * ad.roll(t, shifts=2, dims=2)).sum(),
+                        [x.data])
+    with pytest.raises(TypeError, match="multiple values for argument .axis"):
+        ad.flip(x, 0, dims=0)
+
+
+def test_contiguous_copies_a_non_row_major_tensor():
+    x = ad.tensor(R.normal(size=(2, 3, 4)), requires_grad=True)
+    assert x.contiguous() is x
+    p = x.permute(2, 0, 1)
+    c = p.contiguous()
+    assert not p.is_contiguous() and c.is_contiguous() and c.stride() == (6, 3, 1)
+    np.testing.assert_array_equal(c.data, p.data)
+    weights = R.normal(size=(4, 2, 3))
+    (c * weights).sum().backward()
+    np.testing.assert_array_equal(x.grad, weights.transpose(1, 2, 0))
+    with ad.no_grad():
+        c[0] = 0.0                             # a copy: the original is unchanged
+    assert (x.data != 0).all()
+
+
+def test_random_split_gives_subsets_with_index_lists():
+    data = ad.data.TensorDataset(np.arange(10.0))
+    first, second = ad.data.random_split(data, [0.7, 0.3], generator=0)
+    assert isinstance(first.indices, list) and isinstance(second.indices, list)
+    assert sorted(first.indices + second.indices) == list(range(10))
+    assert first[0][0] == first.indices[0] and len(first[[0, 1]][0]) == 2
+
+
+# --- the same as PyTorch --------------------------------------------------------------
+
+def test_backward_hooks_match_torch():
+    torch = pytest.importorskip("torch")
+    a_values, b_values = R.normal(size=(3, 4)), R.normal(size=(3, 4))
+
+    def run(lib):
+        class Mix(lib.nn.Module):
+            def forward(self, a, scale, b):
+                return a * b * scale, (a - b).sin()
+
+        def values(grads):
+            return [None if g is None else g.detach().numpy().copy() for g in grads]
+
+        mix, log = Mix(), []
+        mix.register_full_backward_pre_hook(
+            lambda m, go: log.append(values(go)) or (go[0] * 2, go[1]))
+        mix.register_full_backward_hook(
+            lambda m, gi, go: log.append(values(gi) + values(go)) or (gi[0] + 1, None, gi[2]))
+        a = lib.tensor(a_values, requires_grad=True)
+        b = lib.tensor(b_values, requires_grad=True)
+        out, other = mix(a, 3.0, b)
+        (out.sum() + (other ** 2).sum()).backward()
+        return log, [np.asarray(getattr(t.grad, "numpy", lambda: t.grad)()) for t in (a, b)]
+
+    theirs, ours = run(torch), run(ad)
+    flat_theirs = theirs[0][0] + theirs[0][1] + theirs[1]
+    flat_ours = ours[0][0] + ours[0][1] + ours[1]
+    assert len(flat_theirs) == len(flat_ours)
+    for t, o in zip(flat_theirs, flat_ours):
+        assert (t is None) == (o is None)
+        if t is not None:
+            np.testing.assert_allclose(o, t, rtol=1e-12)
