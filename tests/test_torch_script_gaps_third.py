@@ -272,3 +272,73 @@ def test_backward_hooks_match_torch():
         assert (t is None) == (o is None)
         if t is not None:
             np.testing.assert_allclose(o, t, rtol=1e-12)
+
+
+# --- set-up lines: seeding switches, is_tensor, from_pretrained, legacy forms --------
+
+def test_seeding_switches_are_accepted_and_read_back():
+    assert ad.is_tensor(ad.ones(2)) and not ad.is_tensor(np.ones(2))
+    ad.use_deterministic_algorithms(True, warn_only=True)
+    try:
+        assert ad.are_deterministic_algorithms_enabled()
+        assert ad.is_deterministic_algorithms_warn_only_enabled()
+    finally:
+        ad.use_deterministic_algorithms(False)
+    assert not ad.are_deterministic_algorithms_enabled()
+    with pytest.raises(TypeError, match="mode must be a bool"):
+        ad.use_deterministic_algorithms("yes")
+    ad.set_float32_matmul_precision("medium")
+    try:
+        assert ad.get_float32_matmul_precision() == "medium"
+    finally:
+        ad.set_float32_matmul_precision("highest")
+    with pytest.raises(RuntimeError, match="'highest', 'high' or 'medium'"):
+        ad.set_float32_matmul_precision("low")
+
+
+def test_embedding_from_pretrained_copies_the_table_and_freezes_it():
+    table = R.normal(size=(5, 3))
+    frozen = ad.nn.Embedding.from_pretrained(ad.tensor(table))
+    assert not frozen.weight.requires_grad and frozen.weight.shape == (5, 3)
+    np.testing.assert_array_equal(frozen(ad.tensor([4, 0])).data, table[[4, 0]])
+    trained = ad.nn.Embedding.from_pretrained(table.copy(), freeze=False, padding_idx=1)
+    np.testing.assert_array_equal(trained.weight.data[1], table[1])   # kept as given
+    trained(ad.tensor([1, 2, 2])).sum().backward()
+    np.testing.assert_array_equal(trained.weight.grad[[1, 2]], [[0.0] * 3, [2.0] * 3])
+    bag = ad.nn.EmbeddingBag.from_pretrained(table, mode="max")
+    np.testing.assert_array_equal(bag(ad.tensor([[0, 3]])).data, table[[0, 3]].max(0)[None])
+    with pytest.raises(ValueError, match="2-D floating-point table"):
+        ad.nn.Embedding.from_pretrained(np.ones(3))
+
+
+def test_pytorchs_legacy_sizes_constructor_is_refused_naming_empty():
+    with pytest.raises(TypeError, match=r"use ad.empty\(2, 3\)"):
+        ad.Tensor(2, 3)
+    assert ad.Tensor([1.0], 1).requires_grad          # 0 / 1 still stand for False / True
+
+
+def test_reading_pytorchs_nested_optimizer_state_keys_says_it_is_flat():
+    opt = ad.optim.SGD(ad.nn.Linear(2, 1).parameters(), lr=0.5)
+    saved = opt.state_dict()
+    assert saved["param_groups.0.lr"] == 0.5
+    with pytest.raises(KeyError, match="flat, with keys such as 'param_groups.0.lr'"):
+        saved["param_groups"]
+    with pytest.raises(KeyError):
+        saved["nothing"]
+
+
+def test_embedding_from_pretrained_matches_torch():
+    torch = pytest.importorskip("torch")
+    table = R.normal(size=(6, 4))
+    ids = np.array([[0, 5, 2], [2, 2, 1]])
+    theirs = torch.nn.Embedding.from_pretrained(torch.tensor(table), freeze=False,
+                                                padding_idx=2)
+    ours = ad.nn.Embedding.from_pretrained(table.copy(), freeze=False, padding_idx=2)
+    out_t, out_o = theirs(torch.tensor(ids)), ours(ad.tensor(ids))
+    np.testing.assert_allclose(out_o.data, out_t.detach().numpy())
+    weights = R.normal(size=out_o.shape)
+    (out_t * torch.tensor(weights)).sum().backward()
+    (out_o * weights).sum().backward()
+    np.testing.assert_allclose(ours.weight.grad, theirs.weight.grad.numpy())
+    assert torch.nn.Embedding.from_pretrained(torch.tensor(table)).weight.requires_grad is \
+        ad.nn.Embedding.from_pretrained(table).weight.requires_grad

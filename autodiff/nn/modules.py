@@ -144,6 +144,20 @@ def _one_of(where, name, value, torch_name, torch_value):
     return torch_value
 
 
+def _from_pretrained(cls, embeddings, freeze, **options):
+    """``cls(rows, cols, **options)`` with ``embeddings`` as its weight (Embedding's and
+    EmbeddingBag's ``from_pretrained``)."""
+    table = embeddings.data if isinstance(embeddings, Tensor) else np.asarray(embeddings)
+    if table.ndim != 2 or table.dtype.kind != "f":
+        raise ValueError(f"{cls.__name__}.from_pretrained: embeddings must be a 2-D "
+                         f"floating-point table (rows, dim), got shape {table.shape} and "
+                         f"dtype {table.dtype}")
+    module = cls(table.shape[0], table.shape[1], dtype=table.dtype, **options)
+    module.weight = Parameter(table)
+    module.weight.requires_grad = not freeze
+    return module
+
+
 class Embedding(Module):
     """A lookup table: ``Embedding(n, dim)(ids)`` is ``weight[ids]``, shape ``ids.shape + (dim,)``.
 
@@ -195,6 +209,22 @@ class Embedding(Module):
         if self.padding_idx is not None:
             table[self.padding_idx] = 0
         self.weight = Parameter(table)
+
+    @classmethod
+    def from_pretrained(cls, embeddings, freeze: bool = True, padding_idx=None,
+                        max_norm=None, norm_type: float = 2.0, scale_grad_by_freq: bool = False,
+                        sparse: bool = False) -> "Embedding":
+        """An Embedding whose table is a copy of ``embeddings`` (2-D; PyTorch's shares
+        the memory), frozen (``requires_grad=False``) unless ``freeze=False``, as in
+        PyTorch.  The ``padding_idx`` row is kept as given.
+
+        >>> emb = ad.nn.Embedding.from_pretrained(ad.tensor([[1.0, 2.0], [3.0, 4.0]]))
+        >>> emb(ad.tensor([1])), emb.weight.requires_grad
+        (tensor([[3., 4.]]), False)
+        """
+        return _from_pretrained(cls, embeddings, freeze, padding_idx=padding_idx,
+                                max_norm=max_norm, norm_type=norm_type,
+                                scale_grad_by_freq=scale_grad_by_freq, sparse=sparse)
 
     @property
     def num_embeddings(self) -> int:
