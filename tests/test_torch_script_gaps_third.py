@@ -342,3 +342,85 @@ def test_embedding_from_pretrained_matches_torch():
     np.testing.assert_allclose(ours.weight.grad, theirs.weight.grad.numpy())
     assert torch.nn.Embedding.from_pretrained(torch.tensor(table)).weight.requires_grad is \
         ad.nn.Embedding.from_pretrained(table).weight.requires_grad
+
+
+# --- more lines: Sequential.append, cpu(), autograd.backward, set_detect_anomaly ---
+
+def test_sequential_append_extend_insert_name_layers_by_position():
+    net = ad.nn.Sequential(ad.nn.Linear(2, 3))
+    assert net.append(ad.nn.ReLU()) is net
+    net.extend([ad.nn.Linear(3, 1)]).insert(-1, ad.nn.Tanh())
+    assert [type(m).__name__ for m in net] == ["Linear", "ReLU", "Tanh", "Linear"]
+    assert list(dict(net.named_parameters())) == ["0.weight", "0.bias", "3.weight", "3.bias"]
+    x = ad.tensor(X[:, :2])
+    expected = net[3](ad.tanh(ad.maximum(net[0](x), 0)))
+    np.testing.assert_allclose(net(x).data, expected.data)
+    with pytest.raises(IndexError, match="out of range for 4 layers"):
+        net.insert(6, ad.nn.ReLU())
+    with pytest.raises(TypeError, match="expected a Module"):
+        net.append(ad.relu)
+
+
+def test_module_cpu_is_itself_and_cuda_names_the_cpu():
+    lin = _linear()
+    assert lin.cpu() is lin
+    with pytest.raises(ValueError, match="device 'cuda' is not available"):
+        lin.cuda()
+
+
+def test_autograd_backward_sums_the_passes_from_several_tensors():
+    x = ad.tensor(R.normal(size=3), requires_grad=True)
+    upstream = R.normal(size=3)
+    ad.autograd.backward([ad.sin(x), (x ** 2).sum()], grad_tensors=[upstream, None])
+    np.testing.assert_allclose(x.grad, np.cos(x.data) * upstream + 2 * x.data)
+    x.grad = None
+    tripled, squared = (x * 3).sum(), x ** 2
+    with ad.no_grad():                      # the graphs were recorded before: still a pass
+        ad.autograd.backward([tripled, squared], [None, upstream])
+    np.testing.assert_allclose(x.grad, 3 + 2 * x.data * upstream)
+    with pytest.raises(RuntimeError, match=r"tensors\[0\] has shape \(3,\)"):
+        ad.autograd.backward([x * 2, x.sum()])
+    with pytest.raises(ValueError, match="got 1 grad_tensors for 2 tensors"):
+        ad.autograd.backward([x * 2, x.sum()], [upstream])
+
+
+def test_set_detect_anomaly_switches_detection_on_and_off():
+    assert not ad.autograd.is_anomaly_enabled()
+    ad.autograd.set_detect_anomaly(True)
+    try:
+        assert ad.autograd.is_anomaly_enabled()
+        with pytest.raises(ad.AnomalyError), np.errstate(invalid="ignore"):
+            ad.sqrt(ad.tensor([-1.0], requires_grad=True))
+    finally:
+        ad.autograd.set_detect_anomaly(False)
+    assert not ad.autograd.is_anomaly_enabled()
+    with ad.autograd.set_detect_anomaly(True):
+        assert ad.autograd.is_anomaly_enabled()
+    assert not ad.autograd.is_anomaly_enabled()
+
+
+def test_linspace_takes_steps_and_rnns_flatten_parameters():
+    np.testing.assert_allclose(ad.linspace(0, 1, steps=5).data, np.linspace(0, 1, 5))
+    with pytest.raises(TypeError, match="same argument"):
+        ad.linspace(0, 1, 4, steps=5)
+    lstm = ad.nn.LSTM(2, 3)
+    before = [p.data.copy() for p in lstm.parameters()]
+    assert lstm.flatten_parameters() is None
+    assert all((a == p.data).all() for a, p in zip(before, lstm.parameters()))
+
+
+def test_sequential_insert_and_autograd_backward_match_torch():
+    torch = pytest.importorskip("torch")
+    orders = []
+    for lib in (torch, ad):
+        net = lib.nn.Sequential(lib.nn.Linear(2, 3), lib.nn.ReLU())
+        net.append(lib.nn.Linear(3, 1)).insert(0, lib.nn.Tanh()).insert(-2, lib.nn.Identity())
+        orders.append(([type(m).__name__ for m in net], list(dict(net.named_parameters()))))
+    assert orders[0] == orders[1]
+    values, upstream = R.normal(size=4), R.normal(size=4)
+    grads = []
+    for lib in (torch, ad):
+        x = lib.tensor(values, requires_grad=True)
+        lib.autograd.backward([x.exp(), (x * x).sum()], [lib.tensor(upstream), None])
+        grads.append(np.asarray(getattr(x.grad, "numpy", lambda: x.grad)()))
+    np.testing.assert_allclose(grads[1], grads[0], rtol=1e-12)

@@ -327,6 +327,48 @@ class Sequential(Module):
             return Sequential(dict(list(self._modules.items())[index]))
         return list(self._modules.values())[index]
 
+    def append(self, module: Module) -> "Sequential":
+        """Add a layer at the end (named by its position, as in PyTorch); returns self."""
+        if not isinstance(module, Module):
+            raise TypeError(f"Sequential.append: expected a Module, got "
+                            f"{type(module).__name__}")
+        key = str(len(self._modules))
+        if key in self._modules:
+            raise KeyError(f"Sequential.append: a layer is already named {key!r} (the "
+                           "layers came as a dict); add_module(name, module) names it")
+        self._modules[key] = module
+        self._name_parameters(key)
+        return self
+
+    def extend(self, layers) -> "Sequential":
+        """Append each of ``layers`` (another Sequential, or an iterable of Modules)."""
+        for layer in list(layers):
+            self.append(layer)
+        return self
+
+    def insert(self, index: int, module: Module) -> "Sequential":
+        """Put a layer before position ``index``; the layers are named by position
+        again, as in PyTorch.
+
+        >>> net = ad.nn.Sequential(ad.nn.Linear(2, 2)).insert(0, ad.nn.ReLU())
+        >>> [type(m).__name__ for m in net]
+        ['ReLU', 'Linear']
+        """
+        if not isinstance(module, Module):
+            raise TypeError(f"Sequential.insert: expected a Module, got "
+                            f"{type(module).__name__}")
+        layers = list(self._modules.values())
+        n = len(layers)
+        if not -n <= index <= n:
+            raise IndexError(f"Sequential.insert: index {index} is out of range for "
+                             f"{n} layers")
+        layers.insert(index + n if index < 0 else index, module)
+        self._modules.clear()
+        for i, layer in enumerate(layers):
+            self._modules[str(i)] = layer
+        self._name_parameters()
+        return self
+
     def __len__(self):
         return len(self._modules)
 
