@@ -424,3 +424,73 @@ def test_sequential_insert_and_autograd_backward_match_torch():
         lib.autograd.backward([x.exp(), (x * x).sum()], [lib.tensor(upstream), None])
         grads.append(np.asarray(getattr(x.grad, "numpy", lambda: x.grad)()))
     np.testing.assert_allclose(grads[1], grads[0], rtol=1e-12)
+
+
+# --- mixed-precision templates and checkpointing, as PyTorch without a GPU ----------
+
+def test_amp_lines_run_as_pytorch_without_a_gpu():
+    lin = _linear()
+    opt = ad.optim.SGD(lin.parameters(), lr=0.1)
+    with pytest.warns(UserWarning, match="Disabling"):
+        scaler = ad.cuda.amp.GradScaler()
+    with pytest.warns(UserWarning, match="Disabling autocast"):
+        with ad.autocast(device_type="cuda", dtype=ad.float16):
+            loss = lin(ad.tensor(X)).pow(2).mean()
+    assert loss.dtype == np.float64 and not ad.is_autocast_enabled()
+    assert scaler.scale(loss) is loss and scaler.get_scale() == 1.0
+    scaler.scale(loss).backward()
+    scaler.unscale_(opt)
+    expected = lin.weight.data - 0.1 * lin.weight.grad
+    scaler.step(opt)
+    scaler.update()
+    np.testing.assert_allclose(lin.weight.data, expected)
+    with ad.amp.autocast("cpu", enabled=False):
+        pass
+    with pytest.raises(NotImplementedError, match="bfloat16"):
+        ad.autocast("cpu")
+    with pytest.raises(NotImplementedError, match="GradScaler\\('cpu'\\)"):
+        ad.amp.GradScaler("cpu")
+
+
+def test_checkpoint_gives_the_values_and_gradients_of_the_call():
+    block = ad.nn.Sequential(_linear(3, 4), ad.nn.Tanh(), _linear(4, 2))
+    x = ad.tensor(X, requires_grad=True)
+    ad.utils.checkpoint.checkpoint(block, x, use_reentrant=False).sum().backward()
+    via_checkpoint = x.grad
+    x.grad = None
+    block(x).sum().backward()
+    np.testing.assert_array_equal(via_checkpoint, x.grad)
+    out = ad.utils.checkpoint.checkpoint_sequential(block, 2, x)
+    np.testing.assert_array_equal(out.data, block(x).data)
+
+
+def test_amp_template_and_checkpoint_match_torch():
+    torch = pytest.importorskip("torch")
+    import warnings
+
+    def run(lib):
+        torch.manual_seed(0)
+        net = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Tanh(),
+                                  torch.nn.Linear(4, 1)).double()
+        state = {k: v.detach().numpy().copy() for k, v in net.state_dict().items()}
+        if lib is ad:
+            net = ad.nn.Sequential(ad.nn.Linear(3, 4), ad.nn.Tanh(), ad.nn.Linear(4, 1))
+            net.load_torch_state_dict(state)
+        opt = lib.optim.Adam(net.parameters(), lr=0.01)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            scaler = lib.amp.GradScaler("cuda")
+            losses = []
+            for step in range(3):
+                opt.zero_grad()
+                with lib.autocast(device_type="cuda", dtype=lib.float16):
+                    out = lib.utils.checkpoint.checkpoint(net, lib.tensor(X + step),
+                                                          use_reentrant=False)
+                    loss = (out ** 2).mean()
+                scaler.scale(loss).backward()
+                scaler.step(opt)
+                scaler.update()
+                losses.append(loss.item())
+        return losses
+
+    np.testing.assert_allclose(run(ad), run(torch), rtol=1e-12)
