@@ -15,6 +15,7 @@ import threading
 import numpy as np
 
 from .anomaly import detect_anomaly
+from . import autograd_functional as functional
 from .autograd_checks import gradcheck, gradgradcheck
 from .compile.hooks import refuse_transform_in_trace
 from .function import Function, FunctionCtx
@@ -23,7 +24,7 @@ from .graph import Node, _accumulate_into_leaf, _grad_mode, enable_grad, run_bac
 from .tensor import Tensor
 
 __all__ = ["grad", "backward", "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled",
-           "Function", "FunctionCtx", "gradcheck", "gradgradcheck"]
+           "Function", "FunctionCtx", "gradcheck", "gradgradcheck", "functional"]
 
 
 def _tensors(value, what: str, where: str = "autograd.grad") -> list:
