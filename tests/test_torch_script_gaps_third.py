@@ -494,3 +494,20 @@ def test_amp_template_and_checkpoint_match_torch():
         return losses
 
     np.testing.assert_allclose(run(ad), run(torch), rtol=1e-12)
+
+
+def test_in_place_shape_methods_change_the_shape_and_are_recorded():
+    x = ad.tensor(R.normal(size=(2, 3)), requires_grad=True)
+    y = x * 1
+    assert y.unsqueeze_(0) is y and y.shape == (1, 2, 3)
+    y.squeeze_(0).transpose_(0, 1)
+    assert y.shape == (3, 2)
+    weights = R.normal(size=(3, 2))
+    (y * weights).sum().backward()
+    np.testing.assert_allclose(x.grad, weights.T)
+    with pytest.raises(RuntimeError, match="leaf that requires grad"):
+        x.unsqueeze_(0)
+    plain = ad.tensor([[1.0, 2.0]])
+    assert plain.squeeze_().shape == (2,) and plain.unsqueeze_(1).shape == (2, 1)
+    with pytest.raises(RuntimeError, match="view of another"):
+        plain[0].squeeze_()
