@@ -7,7 +7,17 @@ a GRUCell character model with greedy sampling, an attention seq2seq with teache
 forcing, a Transformer-encoder language model, a CNN with BatchNorm and dropout in
 train and eval, containers and buffers saved and loaded, a custom Function checked
 with gradcheck, forward and backward hooks, tensor reshaping and indexing, optimizer
-groups and schedules, and seeding with datasets and loaders."""
+groups and schedules, and seeding with datasets and loaders.
+
+The list: where the scripts are written around the library's own rules rather than
+PyTorch's, each failing with a clear error when written PyTorch's way:
+- ``.grad`` is a NumPy array, so ``p.grad.clone()`` is written ``p.grad + 0``;
+- a Function's ``forward``/``backward`` receive NumPy arrays, so ``input.mm(w)`` is
+  written ``torch.mm(input, w)`` (the AttributeError carries a note saying so);
+- ``ad.equal`` is NumPy's elementwise one, so ``torch.equal(a, b)`` is ``a.equal(b)``;
+- an optimizer's ``state_dict()`` is flat (``'param_groups.0.lr'``), and ``Linear``'s
+  weight is ``(in, out)``, so raw weight gradients are not compared (the state is,
+  through ``to_torch_state_dict``)."""
 
 from __future__ import annotations
 
