@@ -511,3 +511,40 @@ def test_in_place_shape_methods_change_the_shape_and_are_recorded():
     assert plain.squeeze_().shape == (2,) and plain.unsqueeze_(1).shape == (2, 1)
     with pytest.raises(RuntimeError, match="view of another"):
         plain[0].squeeze_()
+
+
+def test_grad_fn_names_the_op_and_reaches_the_inputs():
+    x = ad.tensor([1.0, 2.0], requires_grad=True)
+    constant = ad.tensor([3.0, 4.0])
+    y = (x * constant + ad.exp(x)).sum()
+    assert x.grad_fn is None and constant.grad_fn is None
+    assert y.grad_fn.name() == "SumBackward0" and "SumBackward0 object" in repr(y.grad_fn)
+    (added, _), = y.grad_fn.next_functions
+    assert added.name() == "AddBackward0"
+    (product, _), (exponential, _) = added.next_functions
+    assert (product.name(), exponential.name()) == ("MultiplyBackward0", "ExpBackward0")
+    (leaf, _), (nothing, _) = product.next_functions
+    assert leaf.variable is x and nothing is None
+    with ad.no_grad():
+        assert (x * 2).grad_fn is None
+    assert y.detach().grad_fn is None
+
+
+def test_grad_fn_structure_matches_torch():
+    torch = pytest.importorskip("torch")
+
+    def shape_of(lib):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        y = (x * lib.tensor([3.0, 4.0]) + x.exp()).sum()
+        pending, seen = [y.grad_fn], []
+        while pending:
+            fn = pending.pop()
+            kinds = [None if f is None else
+                     ("leaf" if type(f).__name__ == "AccumulateGrad" else "op")
+                     for f, _ in fn.next_functions]
+            seen.append(kinds)
+            pending += [f for f, _ in fn.next_functions
+                        if f is not None and type(f).__name__ != "AccumulateGrad"]
+        return seen, x.grad_fn is None
+
+    assert shape_of(ad) == shape_of(torch)
