@@ -116,7 +116,13 @@ from .torch_functions_more import (  # noqa: E402
     bucketize, cartesian_prod, combinations, dist, empty, msort, pdist, std_mean, svd,
     var_mean)
 from .serialization import load, save  # noqa: E402
+from .torch_settings import (  # noqa: E402  (set-up switches, all met already)
+    are_deterministic_algorithms_enabled, get_float32_matmul_precision, is_tensor,
+    is_deterministic_algorithms_warn_only_enabled, set_float32_matmul_precision,
+    use_deterministic_algorithms)
 from .devices import backends, cuda, device  # noqa: E402  (only the CPU: no GPU is found)
+from . import amp  # noqa: E402  (autocast and GradScaler as PyTorch without a GPU)
+from .amp import autocast, is_autocast_enabled  # noqa: E402  (also sets ad.cuda.amp)
 from .generator import (  # noqa: E402  (torch.Generator and the default one's functions)
     Generator, default_generator, get_rng_state, initial_seed, seed, set_rng_state)
 from . import autograd  # noqa: E402  (PyTorch's torch.autograd.grad, detect_anomaly)

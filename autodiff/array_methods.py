@@ -268,8 +268,17 @@ class ArrayMethods:
         return self.data.ndim
 
     def contiguous(self):
-        """The tensor itself: layout never changes what an op computes here."""
-        return self
+        """The tensor itself when its data is row-major (C-contiguous), else a row-major
+        copy on the tape, as PyTorch's: afterwards ``is_contiguous()`` holds and
+        ``stride()`` is the row-major one.
+
+        >>> t = ad.zeros((2, 3)).T.contiguous(); t.is_contiguous(), t.stride()
+        (True, (2, 1))
+        """
+        if self.data.flags.c_contiguous:
+            return self
+        from .ops.elementwise import copy
+        return copy(self, order="C")
 
     def pow(self, exponent):
         """``self ** exponent`` (recorded)."""

@@ -1,5 +1,6 @@
-"""``ad.autograd``: PyTorch's ``torch.autograd.grad``, ``detect_anomaly`` and
-``Function`` (``ad.Function``, for ``class F(torch.autograd.Function)``).
+"""``ad.autograd``: PyTorch's ``torch.autograd.grad``, ``detect_anomaly``, ``gradcheck``,
+``gradgradcheck`` and ``Function`` (``ad.Function``, for
+``class F(torch.autograd.Function)``).
 
 ``ad.autograd.grad(outputs, inputs)`` returns the gradients of ``outputs`` with
 respect to ``inputs`` as a tuple of tensors, without touching any ``.grad`` (the
@@ -9,16 +10,21 @@ kind, a transform of functions (``jax.grad``, ``torch.func.grad``).
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 from .anomaly import detect_anomaly
+from . import autograd_functional as functional
+from .autograd_checks import gradcheck, gradgradcheck
 from .compile.hooks import refuse_transform_in_trace
 from .function import Function, FunctionCtx
 from .grad_attr import root_grad
 from .graph import Node, _accumulate_into_leaf, _grad_mode, enable_grad, run_backward
 from .tensor import Tensor
 
-__all__ = ["grad", "detect_anomaly", "Function", "FunctionCtx"]
+__all__ = ["grad", "backward", "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled",
+           "Function", "FunctionCtx", "gradcheck", "gradgradcheck", "functional"]
 
 
 def _tensors(value, what: str, where: str = "autograd.grad") -> list:
@@ -175,3 +181,98 @@ def backward_into(root: Tensor, seed, inputs, retain_graph: bool, create_graph: 
     for t, g in zip(inputs, results):
         if g is not None:
             _accumulate_into_leaf(t, g, create_graph)
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph: bool = False,
+             inputs=None) -> None:
+    """PyTorch's ``torch.autograd.backward``: the reverse pass from several tensors at
+    once, each with its upstream gradient (``grad_tensors``; omitted for one-element
+    tensors), summed into the leaves' ``.grad`` in one pass.
+
+    >>> x = ad.tensor([1.0, 2.0], requires_grad=True)
+    >>> ad.autograd.backward([x * 2, (x ** 2).sum()], [np.ones(2), None]); x.grad
+    array([4., 6.])
+    """
+    roots = _tensors(tensors, "tensors", "autograd.backward")
+    if grad_tensors is None:
+        seeds = [None] * len(roots)
+    else:
+        seeds = list(grad_tensors) if isinstance(grad_tensors, (list, tuple)) else [grad_tensors]
+    if len(seeds) != len(roots):
+        raise ValueError(f"autograd.backward: got {len(seeds)} grad_tensors for "
+                         f"{len(roots)} tensors; give one per tensor (None for a "
+                         "one-element tensor)")
+    retain = create_graph if retain_graph is None else retain_graph
+    if len(roots) == 1:
+        roots[0].backward(seeds[0], retain_graph=retain, create_graph=create_graph,
+                          inputs=inputs)
+        return
+    # One pass from the sum of <root, seed>: the same as a pass from each, added up.
+    from .ops.reduce import sum as total
+    combined = None
+    with enable_grad():                 # (the sum must be recorded, also under no_grad)
+        for k, (root, seed) in enumerate(zip(roots, seeds)):
+            if seed is None:
+                if root.size != 1:
+                    raise RuntimeError(f"autograd.backward: tensors[{k}] has shape "
+                                       f"{root.shape}; give its grad_tensors entry (a "
+                                       "gradient of that shape)")
+                seed = np.ones(root.shape, root.dtype)
+            seed_values = seed if isinstance(seed, Tensor) and create_graph else \
+                np.asarray(getattr(seed, "data", seed))
+            if np.shape(getattr(seed_values, "data", seed_values)) != root.shape:
+                raise RuntimeError(f"autograd.backward: grad_tensors[{k}] has shape "
+                                   f"{np.shape(getattr(seed_values, 'data', seed_values))} "
+                                   f"but tensors[{k}] has shape {root.shape}")
+            term = total(root * seed_values)
+            combined = term if combined is None else combined + term
+    combined.backward(retain_graph=retain, create_graph=create_graph, inputs=inputs)
+
+
+
+class set_detect_anomaly:
+    """PyTorch's switch for ``detect_anomaly``: ``set_detect_anomaly(True)`` turns it on
+    until ``set_detect_anomaly(False)`` (in this thread); as a context manager it
+    restores the previous setting at the end of the block.
+
+    >>> _ = ad.autograd.set_detect_anomaly(True); ad.autograd.is_anomaly_enabled()
+    True
+    >>> _ = ad.autograd.set_detect_anomaly(False); ad.autograd.is_anomaly_enabled()
+    False
+    """
+
+    def __init__(self, mode: bool, check_nan: bool = True):
+        if not isinstance(mode, bool):
+            raise TypeError(f"set_detect_anomaly: mode must be a bool, got "
+                            f"{type(mode).__name__}")
+        if not check_nan:
+            raise NotImplementedError("set_detect_anomaly: check_nan=False is not supported; "
+                                      "the checks look for NaN (and inf in gradients)")
+        self._previous = is_anomaly_enabled()
+        _switch_anomaly(mode)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        _switch_anomaly(self._previous)
+        return False
+
+
+_switched = threading.local()           # the detect_anomaly block set_detect_anomaly opened
+
+
+def is_anomaly_enabled() -> bool:
+    """Whether ``set_detect_anomaly(True)`` or a ``detect_anomaly`` block is in effect."""
+    from .anomaly import _local
+    return _local.state is not None
+
+
+def _switch_anomaly(mode: bool) -> None:
+    block = getattr(_switched, "block", None)
+    if mode and block is None and not is_anomaly_enabled():
+        _switched.block = detect_anomaly()
+        _switched.block.__enter__()
+    elif not mode and block is not None:
+        block.__exit__(None, None, None)
+        _switched.block = None

@@ -125,8 +125,9 @@ def arange(start, stop=None, step=1, dtype=None, requires_grad: bool = False, *,
 
 
 def linspace(start, stop, num: int = 50, endpoint: bool = True, dtype=None,
-             requires_grad: bool = False, *, device=None, **numpy_kwargs):
-    """``num`` evenly spaced values from ``start`` to ``stop`` (NumPy's default num=50).
+             requires_grad: bool = False, *, device=None, steps=None, **numpy_kwargs):
+    """``num`` evenly spaced values from ``start`` to ``stop`` (NumPy's default num=50;
+    ``steps=`` is PyTorch's name for it).
 
     With a Tensor ``start`` or ``stop`` the result is recorded (differentiable in both,
     as ``np.linspace`` on Tensors); with numbers it is a new leaf.
@@ -137,6 +138,11 @@ def linspace(start, stop, num: int = 50, endpoint: bool = True, dtype=None,
     True
     """
     check_device("linspace", device)
+    if steps is not None:
+        if num != 50:
+            raise TypeError(f"linspace: got num={num!r} and steps={steps!r}; they are the "
+                            "same argument (NumPy's and PyTorch's name), pass one")
+        num = steps
     if isinstance(dtype, (bool, np.bool_)):
         raise TypeError(f"linspace: dtype={dtype!r}; the fifth argument here is dtype, where "
                         "np.linspace's is retstep: pass retstep= by name")

@@ -65,18 +65,21 @@ class Subset(Dataset):
 
     def __init__(self, dataset, indices: Sequence[int]):
         self.dataset = dataset
-        self.indices = np.asarray(indices, dtype=np.int64).reshape(-1)
+        rows = np.asarray(indices, dtype=np.int64).reshape(-1)
+        # A list stays the list it was (PyTorch's Subset keeps what it is given, and
+        # random_split's subsets hold lists), so `a.indices + b.indices` joins them.
+        self.indices = indices if isinstance(indices, list) else rows
         n = len(dataset)
-        if self.indices.size and (self.indices.min() < -n or self.indices.max() >= n):
+        if rows.size and (rows.min() < -n or rows.max() >= n):
             raise IndexError(f"Subset: indices must lie in [-{n}, {n}) for a data set of "
-                             f"{n} examples, got [{self.indices.min()}, {self.indices.max()}]")
+                             f"{n} examples, got [{rows.min()}, {rows.max()}]")
 
     def __len__(self) -> int:
         return len(self.indices)
 
     def __getitem__(self, index):
         if isinstance(index, (list, np.ndarray)):
-            return self.dataset[self.indices[np.asarray(index)]]
+            return self.dataset[np.asarray(self.indices, dtype=np.int64)[np.asarray(index)]]
         return self.dataset[int(self.indices[index])]
 
 
@@ -113,7 +116,7 @@ def random_split(dataset, lengths: Sequence[float], seed=None, *,
                          f"the data set has {n} examples")
     order = _generator(seed, "random_split").permutation(n)
     starts = np.cumsum([0] + counts)
-    return [Subset(dataset, order[a:b]) for a, b in zip(starts[:-1], starts[1:])]
+    return [Subset(dataset, order[a:b].tolist()) for a, b in zip(starts[:-1], starts[1:])]
 
 
 def default_collate(examples: list) -> Any:

@@ -7,7 +7,9 @@ reported with the Function's name, the input position and both shapes.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import threading
 import types
 from typing import Callable
 
@@ -18,6 +20,10 @@ from .ops.registry import Op
 from .tensor import Tensor
 
 
+#: ``ctx.needs_input_grad`` for the forward that ``Function.apply`` is about to run
+_pending_needs = threading.local()
+
+
 class FunctionCtx:
     """Passed to ``forward`` and ``backward`` of a ``Function``; holds what backward needs."""
 
@@ -25,6 +31,9 @@ class FunctionCtx:
         self._saved = ()
         self._as_tensors = None
         self._owner = None
+        #: one bool per input of forward: whether it wants a gradient (PyTorch's), so
+        #: backward can skip the work for the others and return None there
+        self.needs_input_grad = ()
 
     def save_for_backward(self, *values) -> None:
         """Keep arrays (or anything else) for ``backward``; read them back from ``ctx.saved``."""
@@ -98,6 +107,28 @@ def _call_on_tensors(where, receives, call, g):
         )) from error
 
 
+@contextlib.contextmanager
+def _arrays_explained(where):
+    """A Tensor method called on an ndarray (``input.mm(w)``, ``grad.clamp(0)``) fails
+    with NumPy's bare AttributeError; add what the function receives and what to use."""
+    try:
+        yield
+    except AttributeError as error:
+        if str(error).startswith("'numpy.ndarray' object has no attribute") and \
+                not getattr(error, "_autodiff_explained", False):
+            error._autodiff_explained = True
+            error.add_note(
+                f"{where} receives NumPy arrays (and returns one), not Tensors: call the "
+                "function form instead of the Tensor method, e.g. ad.mm(a, b) or a @ b "
+                "for a.mm(b), ad.clamp(g, 0) or np.clip(g, 0, None) for g.clamp(0)")
+        raise
+
+
+def _backward_on_arrays(cls, ctx, g):
+    with _arrays_explained(f"{cls.__name__}.backward"):
+        return cls.backward(ctx, g)
+
+
 def _is_float_array(value) -> bool:
     return isinstance(value, (np.ndarray, np.generic)) and value.dtype.kind in "fc"
 
@@ -116,11 +147,13 @@ def _derived_error(owner, where):
 def _check_grads(owner, grads, args, create_graph):
     if not isinstance(grads, (tuple, list)):
         grads = (grads,)
+    if len(grads) > len(args) and all(g is None for g in grads[len(args):]):
+        grads = grads[:len(args)]       # (None for defaulted inputs not passed: PyTorch's)
     if len(grads) != len(args):
         raise ValueError(
             f"{owner}.backward returned {len(grads)} gradient(s) but forward took "
             f"{len(args)} input(s); return one gradient per input, in order "
-            "(None for an input that needs none)")
+            "(None for an input that needs none; extra ones may only be None)")
     checked = []
     for position, (grad, arg) in enumerate(zip(grads, args)):
         if grad is None:
@@ -152,7 +185,11 @@ def _function_op(cls):
     def forward(*arrays):
         ctx = FunctionCtx()
         ctx._inputs = arrays
-        returned = cls.forward(ctx, *arrays)
+        needs = _pending_needs.__dict__.pop("flags", None)
+        ctx.needs_input_grad = needs if needs is not None and len(needs) == len(arrays) \
+            else tuple(_is_float_array(a) for a in arrays)
+        with _arrays_explained(f"{cls.__name__}.forward"):
+            returned = cls.forward(ctx, *arrays)
         out = returned.data if isinstance(returned, Tensor) else returned
         if isinstance(out, (tuple, list)):
             raise TypeError(f"{cls.__name__}.forward must return one array, not a "
@@ -166,6 +203,7 @@ def _function_op(cls):
 
     def joint(xp, g, ans, needs, *args, saved):
         ctx = saved
+        ctx.needs_input_grad = tuple(needs)
         create_graph = isinstance(g, Tensor)
         if create_graph:
             as_tensors = {}
@@ -193,7 +231,7 @@ def _function_op(cls):
         try:
             grads = _call_on_tensors(f"{cls.__name__}.backward",
                                      "grad and the saved inputs and output",
-                                     lambda g: cls.backward(ctx, g), g)
+                                     lambda g: _backward_on_arrays(cls, ctx, g), g)
         finally:
             ctx._as_tensors = None
             ctx._owner = None
@@ -247,7 +285,13 @@ class Function:
     @classmethod
     def apply(cls, *inputs) -> Tensor:
         """Run ``forward`` on the inputs' arrays and record ``backward`` on the tape."""
-        return cls._op()(*inputs)
+        recording = is_grad_enabled()
+        _pending_needs.flags = tuple(recording and isinstance(x, Tensor) and x.requires_grad
+                                     for x in inputs)
+        try:
+            return cls._op()(*inputs)
+        finally:
+            _pending_needs.__dict__.pop("flags", None)
 
 
 def _reachable_values(fn):

@@ -117,6 +117,8 @@ class Tensor(OperatorMethods, PyTorchMethods, SelectionMethods, ArrayMethods, Ar
         cls._depth = -1
 
     def __init__(self, data, requires_grad=False, dtype=None, name=None):
+        if requires_grad is not False and requires_grad is not True:
+            requires_grad = _checked_flag(requires_grad, data)
         if data.__class__ is _ndarray and dtype is None and data.dtype.kind == "f":
             array = data                # (what _as_array returns for it, in fewer calls)
         else:
@@ -127,8 +129,6 @@ class Tensor(OperatorMethods, PyTorchMethods, SelectionMethods, ArrayMethods, Ar
         self._grad = None
         if value_hook is not None:      # ad.compile traces: let it see the tensor made
             self.grad = None
-        if requires_grad is not False and requires_grad is not True:
-            requires_grad = _checked_flag(requires_grad)
         self._requires_grad = requires_grad
         self._node = None
         self._name = name if name is None else _checked_name(name)
@@ -600,13 +600,20 @@ _ndarray = np.ndarray
 _PLAIN_DTYPES = (np.dtype(np.float64), np.dtype(np.int64), np.dtype(bool))
 
 
-def _checked_flag(requires_grad) -> bool:
+def _checked_flag(requires_grad, data=None) -> bool:
     """``requires_grad`` given as something else than True or False: a NumPy bool, 0 or
     1 pass; anything else is refused (NumPy's positional ``dtype`` or ``order``, as in
-    ``ad.tensor(x, np.float32)``, would turn it on)."""
+    ``ad.tensor(x, np.float32)``, would turn it on; so would PyTorch's legacy
+    ``Tensor(2, 3)``, sizes by position)."""
     if isinstance(requires_grad, (bool, np.bool_)) or (
-            type(requires_grad) is int and requires_grad in (0, 1)):
+            type(requires_grad) is int and requires_grad in (0, 1) and type(data) is not int):
         return bool(requires_grad)
+    if type(data) is int and type(requires_grad) is int:
+        raise TypeError(
+            f"Tensor(data, requires_grad=False, dtype=None) takes data, not sizes: "
+            f"Tensor({data}, {requires_grad}, ...) is PyTorch's legacy form for an "
+            f"uninitialised tensor of shape ({data}, {requires_grad}, ...); use "
+            f"ad.empty({data}, {requires_grad}) or ad.zeros({data}, {requires_grad}) instead")
     raise TypeError(f"requires_grad must be True or False, got {requires_grad!r}; a dtype or "
                     "NumPy's order passed by position lands here: pass dtype= by name")
 

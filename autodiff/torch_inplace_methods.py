@@ -335,22 +335,56 @@ class TorchInplaceMethods:
         >>> t = ad.tensor([[1.0, 2.0]]); t.t_().shape
         (2, 1)
         """
-        from . import inplace
-        from .view_table import _viewed, _views_of
-        result = self.t()
-        entry = _views_of.get(id(self))
-        has_views = entry is not None and entry[0]() is self and any(
-            ref() is not None for refs in entry[1].values() for ref in refs)
-        if _viewed(self) is not None or has_views:
-            raise RuntimeError(f"t_: tensor of shape {self.shape} is a view of another, or "
-                               "has views made by indexing, which would not follow the new "
-                               "shape; use t = t.t() instead")
-        if inplace._recording(self, None):
-            inplace._refuse_leaf(self, "t_")
-            inplace._take(self, result)
-        else:
-            self.data = self.data.T
-        return self
+        return _reshaped_in_place(self, "t_", self.t())
+
+    def unsqueeze_(self, dim: int):
+        """``unsqueeze(dim)`` in place (the shape changes; returns self), as PyTorch's.
+
+        >>> t = ad.tensor([1.0, 2.0]); t.unsqueeze_(0).shape
+        (1, 2)
+        """
+        return _reshaped_in_place(self, "unsqueeze_", self.unsqueeze(dim))
+
+    def squeeze_(self, dim=None):
+        """``squeeze(dim)`` in place (the shape changes; returns self), as PyTorch's.
+
+        >>> t = ad.tensor([[1.0, 2.0]]); t.squeeze_().shape
+        (2,)
+        """
+        return _reshaped_in_place(self, "squeeze_", self.squeeze(dim))
+
+    def transpose_(self, dim0: int, dim1: int):
+        """PyTorch's ``transpose_``: dims ``dim0`` and ``dim1`` swapped in place (returns
+        self); the same as ``swapaxes``.
+
+        >>> t = ad.tensor([[1.0, 2.0]]); t.transpose_(0, 1).shape
+        (2, 1)
+        """
+        return _reshaped_in_place(self, "transpose_", self.swapaxes(dim0, dim1))
+
+    swapdims_ = swapaxes_ = transpose_
+
+
+def _reshaped_in_place(t, name: str, result):
+    """``t`` made to hold ``result`` (a new shape of its values) in place: recorded in
+    grad mode (a leaf requiring grad refused, as PyTorch refuses it), else its array
+    replaced.  A view made by indexing, or a tensor with such views, is refused: they
+    would not follow the new shape."""
+    from . import inplace
+    from .view_table import _viewed, _views_of
+    entry = _views_of.get(id(t))
+    has_views = entry is not None and entry[0]() is t and any(
+        ref() is not None for refs in entry[1].values() for ref in refs)
+    if _viewed(t) is not None or has_views:
+        raise RuntimeError(f"{name}: tensor of shape {t.shape} is a view of another, or has "
+                           "views made by indexing, which would not follow the new shape; "
+                           f"use t = t.{name[:-1]}(...) instead")
+    if inplace._recording(t, None):
+        inplace._refuse_leaf(t, name)
+        inplace._take(t, result)
+    else:
+        t.data = result.data
+    return t
 
 
 def _put(t, index, source, accumulate):

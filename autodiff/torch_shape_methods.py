@@ -300,6 +300,19 @@ class TorchShapeMethods:
         return _ad().flipud(self)
 
     # ----- conversions and queries -------------------------------------------------------
+    @property
+    def grad_fn(self):
+        """PyTorch's handle on the op that made this tensor: None for a leaf or a tensor
+        that does not require grad, else a ``GradFn`` (``name()``, ``next_functions``;
+        autodiff/grad_fn.py).
+
+        >>> x = ad.tensor([1.0], requires_grad=True)
+        >>> x.grad_fn is None, (x * 2).grad_fn.name()
+        (True, 'MultiplyBackward0')
+        """
+        from .grad_fn import grad_fn_of
+        return grad_fn_of(self)
+
     def type(self, dtype=None):
         """With no argument, PyTorch's type name of the dtype (``'torch.DoubleTensor'``
         for float64; ``'numpy.<dtype>'`` for a dtype PyTorch does not have); with a
@@ -342,8 +355,8 @@ class TorchShapeMethods:
         return self.dtype.kind == "f"
 
     def is_contiguous(self, memory_format=None) -> bool:
-        """Whether the data array is C-contiguous (``contiguous()`` here returns the
-        tensor itself whatever its layout: ops compute the same on any layout).
+        """Whether the data array is C-contiguous (row-major; ``contiguous()`` makes
+        a row-major copy when it is not).
 
         >>> ad.zeros((2, 3)).is_contiguous(), ad.zeros((2, 3)).T.is_contiguous()
         (True, False)

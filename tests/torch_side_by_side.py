@@ -31,6 +31,8 @@ def _same(theirs, ours, where="result"):
             _same(a, b, f"{where}[{k}]")
     elif theirs is None:
         assert ours is None, where
+    elif isinstance(theirs, (str, bool)):
+        assert theirs == ours, where
     elif isinstance(theirs, torch.nn.Module):
         _same(_state(theirs), _state(ours), f"{where} state")
     else:

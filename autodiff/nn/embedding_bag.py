@@ -188,6 +188,25 @@ class EmbeddingBag(Module):
     (2, 3)
     """
 
+    @classmethod
+    def from_pretrained(cls, embeddings, freeze: bool = True, max_norm=None,
+                        norm_type: float = 2.0, scale_grad_by_freq: bool = False,
+                        mode: str = "mean", sparse: bool = False,
+                        include_last_offset: bool = False, padding_idx=None) -> "EmbeddingBag":
+        """An EmbeddingBag whose table is a copy of ``embeddings`` (2-D), frozen unless
+        ``freeze=False``, as PyTorch's.
+
+        >>> bag = ad.nn.EmbeddingBag.from_pretrained(ad.tensor([[1.0], [3.0]]), mode="sum")
+        >>> bag(ad.tensor([[0, 1]]))
+        tensor([[4.]])
+        """
+        from .modules import _from_pretrained
+        return _from_pretrained(cls, embeddings, freeze, max_norm=max_norm,
+                                norm_type=norm_type, scale_grad_by_freq=scale_grad_by_freq,
+                                mode=mode, sparse=sparse,
+                                include_last_offset=include_last_offset,
+                                padding_idx=padding_idx)
+
     def __init__(self, num_embeddings: int, embedding_dim: int, max_norm=None,
                  norm_type: float = 2.0, scale_grad_by_freq: bool = False, mode: str = "mean",
                  sparse: bool = False, _weight=None, include_last_offset: bool = False,

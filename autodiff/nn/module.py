@@ -23,6 +23,7 @@ from ..generator import Generator, checked_seed, default_generator
 from ..tensor import Tensor
 from ..vmap_randomness import drawn
 from .module_dtype import DtypeMethods
+from .module_backward_hooks import BackwardHookMethods
 from .module_hooks import HookMethods, call_with_hooks
 from .module_state import StateMethods
 
@@ -159,7 +160,7 @@ class Parameter(Tensor):
         return f"Parameter({body}{extras})"
 
 
-class Module(StateMethods, HookMethods, DtypeMethods):
+class Module(StateMethods, HookMethods, BackwardHookMethods, DtypeMethods):
     """Base class of layers and models: subclass it, assign parameters and
     sub-modules in ``__init__``, and write ``forward``.
 
@@ -202,6 +203,8 @@ class Module(StateMethods, HookMethods, DtypeMethods):
         object.__setattr__(self, "training", True)
         object.__setattr__(self, "_forward_pre_hooks", {})
         object.__setattr__(self, "_forward_hooks", {})
+        object.__setattr__(self, "_backward_hooks", {})
+        object.__setattr__(self, "_backward_pre_hooks", {})
 
     # ----- registration ---------------------------------------------------------
     def __setattr__(self, name, value):
@@ -545,7 +548,7 @@ class Module(StateMethods, HookMethods, DtypeMethods):
     def __call__(self, *args, **kwargs):
         if _hooks.active is not None:       # a compiled step notes the training flag
             _hooks.active.on_module_call(self)
-        if self._forward_hooks or self._forward_pre_hooks:
+        if self._has_forward_hooks:
             return call_with_hooks(self, args, kwargs)
         return self.forward(*args, **kwargs)
 

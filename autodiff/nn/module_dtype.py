@@ -48,6 +48,14 @@ class DtypeMethods:
                             f"got {dtype!r}; parameters are floating point")
         return self._converted(target)
 
+    def cpu(self):
+        """The module itself: its arrays live in NumPy, on the CPU (PyTorch's ``cpu()``)."""
+        return self
+
+    def cuda(self, device=None):
+        """Refused, naming the way out: there is no GPU here (``to("cpu")`` works)."""
+        return self.to("cuda" if device is None else device)
+
     def float(self):
         """``to(np.float32)``, as PyTorch's ``float()``."""
         return self.to(np.float32)

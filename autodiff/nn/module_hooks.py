@@ -18,6 +18,8 @@ from __future__ import annotations
 import itertools
 from typing import Callable
 
+from .module_backward_hooks import has_backward_hooks
+
 _ids = itertools.count()
 
 
@@ -48,8 +50,11 @@ class HookMethods:
 
     @property
     def _has_forward_hooks(self) -> bool:
-        # (a compiled plan fits only while the modules it called have none: flags)
-        return bool(self._forward_hooks or self._forward_pre_hooks)
+        """Whether a call runs hooks: forward ones, or the backward ones set up around
+        it.  (A compiled plan fits only while the modules it called have none: flags.)"""
+        return bool(self._forward_hooks or self._forward_pre_hooks
+                    or self.__dict__.get("_backward_hooks")
+                    or self.__dict__.get("_backward_pre_hooks"))
 
     def register_forward_pre_hook(self, hook: Callable) -> RemovableHandle:
         """Call ``hook(module, args)`` before each ``forward``; a result that is not
@@ -92,8 +97,12 @@ def call_with_hooks(module, args: tuple, kwargs: dict):
     if tracer is not None and tracer.owns_thread():
         from ..compile.provenance import user_line
         from ..compile.refusals import TraceError
+        kinds = [kind for kind, present in (
+            ("forward", module._forward_hooks or module._forward_pre_hooks),
+            ("backward", has_backward_hooks(module))) if present]
         raise TraceError(
-            f"compile: {type(module).__name__} has forward hooks and is called at "
+            f"compile: {type(module).__name__} has {' and '.join(kinds)} hooks and is "
+            "called at "
             f"{user_line()} inside the compiled function {tracer.name}; a hook would run "
             "only while tracing (every replay skips Python code between ops). Remove the "
             "hooks (handle.remove()) before calling the compiled function, or run the "
@@ -102,6 +111,15 @@ def call_with_hooks(module, args: tuple, kwargs: dict):
         result = hook(module, args)
         if result is not None:
             args = result if isinstance(result, tuple) else (result,)
+    if has_backward_hooks(module):
+        # (PyTorch's order: the outputs are hooked after the forward hooks ran)
+        from .module_backward_hooks import call_with_backward_hooks
+        return call_with_backward_hooks(
+            module, args, kwargs, lambda *a, **k: _forward_and_hooks(module, a, k))
+    return _forward_and_hooks(module, args, kwargs)
+
+
+def _forward_and_hooks(module, args: tuple, kwargs: dict):
     output = module.forward(*args, **kwargs)
     for hook in list(module._forward_hooks.values()):
         result = hook(module, args, output)

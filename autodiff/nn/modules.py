@@ -146,6 +146,20 @@ def _one_of(where, name, value, torch_name, torch_value):
     return torch_value
 
 
+def _from_pretrained(cls, embeddings, freeze, **options):
+    """``cls(rows, cols, **options)`` with ``embeddings`` as its weight (Embedding's and
+    EmbeddingBag's ``from_pretrained``)."""
+    table = embeddings.data if isinstance(embeddings, Tensor) else np.asarray(embeddings)
+    if table.ndim != 2 or table.dtype.kind != "f":
+        raise ValueError(f"{cls.__name__}.from_pretrained: embeddings must be a 2-D "
+                         f"floating-point table (rows, dim), got shape {table.shape} and "
+                         f"dtype {table.dtype}")
+    module = cls(table.shape[0], table.shape[1], dtype=table.dtype, **options)
+    module.weight = Parameter(table)
+    module.weight.requires_grad = not freeze
+    return module
+
+
 class Embedding(Module):
     """A lookup table: ``Embedding(n, dim)(ids)`` is ``weight[ids]``, shape ``ids.shape + (dim,)``.
 
@@ -197,6 +211,22 @@ class Embedding(Module):
         if self.padding_idx is not None:
             table[self.padding_idx] = 0
         self.weight = Parameter(table)
+
+    @classmethod
+    def from_pretrained(cls, embeddings, freeze: bool = True, padding_idx=None,
+                        max_norm=None, norm_type: float = 2.0, scale_grad_by_freq: bool = False,
+                        sparse: bool = False) -> "Embedding":
+        """An Embedding whose table is a copy of ``embeddings`` (2-D; PyTorch's shares
+        the memory), frozen (``requires_grad=False``) unless ``freeze=False``, as in
+        PyTorch.  The ``padding_idx`` row is kept as given.
+
+        >>> emb = ad.nn.Embedding.from_pretrained(ad.tensor([[1.0, 2.0], [3.0, 4.0]]))
+        >>> emb(ad.tensor([1])), emb.weight.requires_grad
+        (tensor([[3., 4.]]), False)
+        """
+        return _from_pretrained(cls, embeddings, freeze, padding_idx=padding_idx,
+                                max_norm=max_norm, norm_type=norm_type,
+                                scale_grad_by_freq=scale_grad_by_freq, sparse=sparse)
 
     @property
     def num_embeddings(self) -> int:
@@ -298,6 +328,48 @@ class Sequential(Module):
         if isinstance(index, slice):    # the layers keep their names ("2.weight"), as PyTorch
             return Sequential(dict(list(self._modules.items())[index]))
         return list(self._modules.values())[index]
+
+    def append(self, module: Module) -> "Sequential":
+        """Add a layer at the end (named by its position, as in PyTorch); returns self."""
+        if not isinstance(module, Module):
+            raise TypeError(f"Sequential.append: expected a Module, got "
+                            f"{type(module).__name__}")
+        key = str(len(self._modules))
+        if key in self._modules:
+            raise KeyError(f"Sequential.append: a layer is already named {key!r} (the "
+                           "layers came as a dict); add_module(name, module) names it")
+        self._modules[key] = module
+        self._name_parameters(key)
+        return self
+
+    def extend(self, layers) -> "Sequential":
+        """Append each of ``layers`` (another Sequential, or an iterable of Modules)."""
+        for layer in list(layers):
+            self.append(layer)
+        return self
+
+    def insert(self, index: int, module: Module) -> "Sequential":
+        """Put a layer before position ``index``; the layers are named by position
+        again, as in PyTorch.
+
+        >>> net = ad.nn.Sequential(ad.nn.Linear(2, 2)).insert(0, ad.nn.ReLU())
+        >>> [type(m).__name__ for m in net]
+        ['ReLU', 'Linear']
+        """
+        if not isinstance(module, Module):
+            raise TypeError(f"Sequential.insert: expected a Module, got "
+                            f"{type(module).__name__}")
+        layers = list(self._modules.values())
+        n = len(layers)
+        if not -n <= index <= n:
+            raise IndexError(f"Sequential.insert: index {index} is out of range for "
+                             f"{n} layers")
+        layers.insert(index + n if index < 0 else index, module)
+        self._modules.clear()
+        for i, layer in enumerate(layers):
+            self._modules[str(i)] = layer
+        self._name_parameters()
+        return self
 
     def __len__(self):
         return len(self._modules)

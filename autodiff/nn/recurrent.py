@@ -138,6 +138,10 @@ class _RNNBase(PyTorchGateLayout, Module):
                 if self.proj_size:
                     setattr(self, f"weight_hr_{suffix}", uniform(h, self.proj_size))
 
+    def flatten_parameters(self) -> None:
+        """Nothing to do: PyTorch's call packs the weights for cuDNN; here they are
+        NumPy arrays already used as they are."""
+
     @property
     def _state_size(self):
         """The size of h: proj_size with a projection, else hidden_size."""

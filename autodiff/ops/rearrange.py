@@ -25,7 +25,7 @@ flip = defop(
     doc="Reverse the order of elements along ``axis`` (all axes when None).\n\n"
         ">>> ad.flip(ad.tensor([1.0, 2.0, 3.0]))\ntensor([3., 2., 1.])",
     x=("flip(g, axis)", lambda xp, g, ans, x, axis=None: xp.flip(g, axis)), axis=None,
-    reads=())
+    aliases={"dims": "axis"}, reads=())
 
 
 def _negated(shift):
@@ -44,7 +44,7 @@ roll = defop(
         ">>> ad.roll(ad.tensor([1.0, 2.0, 3.0]), 1)\ntensor([3., 1., 2.])",
     x=("roll(g, -shift, axis)",
        lambda xp, g, ans, x, shift, axis=None: xp.roll(g, _negated(shift), axis)),
-    shift=None, axis=None, reads=())
+    shift=None, axis=None, aliases={"shifts": "shift", "dims": "axis"}, reads=())
 
 
 def _shape(a):

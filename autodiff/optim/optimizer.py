@@ -219,6 +219,21 @@ _SCHEDULER_KEYS = frozenset({"initial_lr", "max_lr", "min_lr", "max_momentum",
                              "base_momentum"})
 
 
+class FlatStateDict(dict):
+    """An optimizer's flat ``state_dict`` (see ``Optimizer.state_dict``); reading
+    PyTorch's nested keys ``"state"`` / ``"param_groups"`` says where things are."""
+
+    def __missing__(self, key):
+        if key in ("state", "param_groups"):
+            raise KeyError(
+                f"{key!r}: an optimizer's state_dict here is flat, with keys such as "
+                "'param_groups.0.lr' and 'state.0.exp_avg' (PyTorch nests them under "
+                "'param_groups' and 'state'); read the live values from "
+                "optimizer.param_groups[0]['lr'] and optimizer.state, or the saved ones "
+                "as state_dict['param_groups.0.lr']")
+        raise KeyError(key)
+
+
 class Optimizer:
     """Base class: parameter groups, per-parameter state and the update loop.
 
@@ -467,7 +482,7 @@ class Optimizer:
         >>> fresh.param_groups[0]["lr"], int(fresh.state[0]["step"])
         (0.1, 1)
         """
-        out = {}
+        out = FlatStateDict()
         position = 0
         for g, group in enumerate(self.param_groups):
             out[f"param_groups.{g}.params"] = np.arange(
