@@ -10,6 +10,8 @@ certifies those the user's code makes with NumPy); what the library computes off
 the tape from values goes through ``hooks.made``.
 ``refuse_while_tracing``: a function whose shapes or steps depend on the values
 (``refuse_traced_values``: on the values of a traced tensor it is given).
+``refuse_value_leaving``: a traced tensor's value taken into Python (``item()``,
+``bool()``, ``np.asarray``; ``Tracer.on_value``, the ``tensor.value_hook``, asks).
 ``check_arguments_inside``: a replayed library call on an argument of the call.  All
 raise ``TraceError`` naming the op and the user's line.
 """
@@ -51,6 +53,25 @@ def refuse_traced_values(value, name: str, why: str, instead: str) -> None:
     if (id(value) in active.input_tensors or active.from_before(value)
             or (slot is not None and active.slots[slot].source != "constant")):
         refuse_while_tracing(name, why, instead)
+
+
+def refuse_value_leaving(tracer, tensor, what: str) -> None:
+    """Refuse ``what`` (``item()``, ``bool()``, ``np.asarray``, an index, a format
+    string) taking the value of ``tensor`` into Python during the trace, when the
+    tensor is traced: computed or passed in the call, or a leaf that requires grad.
+    Its value would be fixed into the plan; a constant's value may leave."""
+    slot = tracer.by_id.get(id(tensor.data))
+    traced = slot is not None and tracer.slots[slot].source != "constant"
+    if traced or (tensor.requires_grad and tensor._node is None):
+        from .provenance import user_line
+        source = ""
+        if tensor._node is not None:
+            source = f" (the output of '{tensor._node.op.name}')"
+        raise TraceError(
+            f"compile: {what} on a traced tensor{source} of shape {tensor.shape} "
+            f"at {user_line()}: its value would be fixed into the plan and a replay "
+            "could not follow it. Keep the computation in tensor ops (ad.where for a "
+            "branch), or do it outside the compiled function on what it returns.")
 
 
 def check_arguments_inside(tracer, label, objects, line) -> None:
