@@ -166,6 +166,7 @@ def check_fresh_constants(tracer):
         # was computed in the call, from the values maybe.
         if sys.getrefcount(array) <= 4 + in_graph.get(id(array), 0) and (
                 id(array) not in tracer.literals and id(array) not in tracer.number_arrays):
+            written = _no_constant(tracer, array, op_name, line)
             raise TraceError(
                 f"compile: an array of shape {array.shape} given to '{op_name}' at "
                 f"{line} was made during the call outside the library (NumPy on .data "
@@ -175,7 +176,7 @@ def check_fresh_constants(tracer):
                 "values. Compute it with tensor ops, make a constant from Python numbers "
                 "(np.array([0, 2]), ad.tensor([0, 2])), or make it outside the compiled "
                 "function and pass it in as an argument (or capture it)."
-                f"{_advice(op_name)}")
+                f"{written}{_advice(op_name)}")
     # A NumPy scalar stays in the plan's steps as it is: count those references too.
     for instr in tracer.instrs:
         held = list(instr.args) + list(instr.kwargs.values())
@@ -200,6 +201,30 @@ def check_fresh_constants(tracer):
                 "Compute it with tensor ops (x.sum(), which a replay computes again), "
                 "write a constant as a Python number (math.sqrt(d)), or pass the value "
                 "in as an argument.")
+
+
+def _no_constant(tracer, array, op_name, line) -> str:
+    """Refuse by name an array ``np.empty_like`` / ``np.empty`` made in the call; for
+    an array a write stopped being a constant of the plan, the sentence saying where
+    (else "")."""
+    from .call_constants import no_constant_origin
+
+    origin = no_constant_origin(tracer, array)
+    if origin is None:
+        return ""
+    why, at = origin
+    if why == "write":
+        return (f" (It was a constant of the plan until the write into it at {at}, "
+                "whose index or value is not made of Python numbers and constants of the "
+                "plan, such as an index computed from the call's values: build it with "
+                "tensor ops, such as F.one_hot(y, num_classes=k), or pass it in.)")
+    raise TraceError(
+        f"compile: an array of shape {array.shape} given to '{op_name}' at {line} was "
+        f"made by {why} at {at}: it holds whatever the memory held until written, and "
+        "a plan cannot prove that every element was overwritten with constants before "
+        "use, so a replay could not give eager's values. Make it with np.zeros_like(a), "
+        "np.ones_like(a) or np.full_like(a, value) (constants of the plan, also when a "
+        "is a traced array), then write into it.")
 
 
 _LIBRARY_NUMPY = (

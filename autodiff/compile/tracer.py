@@ -122,6 +122,7 @@ class Tracer(ReversePass):
         self.written: list = []             # arrays in-place tensor ops wrote into
         self.call_arrays: list = []         # call_constants.py: certified arrays made
         self.call_constants: dict = {}      # id -> array of one, checked at each use
+        self.no_constants: list = []        # call_constants.py: (weak ref, why, line)
 
     # ----- slots ------------------------------------------------------------------
     def owns_thread(self) -> bool:
