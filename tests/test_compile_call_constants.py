@@ -51,8 +51,33 @@ def leaf_made_from_one(w, x):
     return loss + (scale.detach() * 0.0).sum()
 
 
+def one_hot_targets_from_zeros_like(w, x):
+    logits = x @ w
+    n = logits.shape[0]
+    targets = np.zeros_like(logits.data)    # the shape and dtype of a traced array
+    targets[np.arange(n), [2, 0, 1]] = 1.0  # classes given as Python numbers
+    return -(ad.log_softmax(logits, dim=-1) * targets).sum() / n
+
+
+def like_a_traced_tensor_and_array(w, x):
+    h = x @ w
+    scale = np.full_like(h.data, 0.5)       # an ndarray
+    bias = np.ones_like(h)                  # a Tensor, as in eager mode
+    mask = np.zeros_like(x.data, dtype=bool)
+    mask[:, 0] = True
+    return (ad.where(mask, h * scale, h + bias) ** 2).sum()
+
+
+def written_like_of_a_parameter(w, x):
+    z = np.zeros_like(w)                    # a Tensor without grad, as in eager mode
+    z[0, 1] = 1.0                           # an in-place tensor op: a step of the plan
+    return ((x @ (w + z)) ** 2).mean()
+
+
 PROGRAMS = [eye_linspace_arange, array_literal_and_scaled_ones, slices_and_writes,
-            masked_softmax, tensor_of_made_constant, leaf_made_from_one]
+            masked_softmax, tensor_of_made_constant, leaf_made_from_one,
+            one_hot_targets_from_zeros_like, like_a_traced_tensor_and_array,
+            written_like_of_a_parameter]
 
 
 def _step(program, w):
@@ -83,7 +108,8 @@ def test_compiled_equals_eager_bitwise_over_calls_with_new_data(program, fuse):
     eager = _step(program, w_eager)
     compiled = ad.compile(_step(program, w_compiled), fuse=fuse)
     # (a fused loop computes exp and log with its own functions: a few ulp apart)
-    same = _within_ulps if fuse and program is masked_softmax else _bitwise
+    same = (_within_ulps if fuse and program in (masked_softmax, one_hot_targets_from_zeros_like)
+            else _bitwise)
     rng = np.random.default_rng(7)
     for _ in range(4):
         x = rng.normal(size=(3, 3))
@@ -95,6 +121,8 @@ def test_compiled_equals_eager_bitwise_over_calls_with_new_data(program, fuse):
     assert compiled.traces == 1
     if program is leaf_made_from_one:       # a leaf: a captured tensor, a copy each call
         assert compiled.plan.summary().endswith("2 captured")
+    elif program is written_like_of_a_parameter:    # a Tensor: kept as ad.tensor([...]) is
+        assert len(compiled.plan.literal_values) == 1
     else:
         assert "copied at the trace" in str(compiled.plan)
 
@@ -180,6 +208,48 @@ def test_same_values_as_pytorch():
     np.testing.assert_allclose(w.grad, tw.grad.numpy(), rtol=1e-14)
 
 
+def test_like_creators_return_what_eager_mode_returns():
+    """np.zeros_like(t) of a Tensor is a Tensor in eager mode (an ndarray for a 0-d
+    one), of an ndarray an ndarray: the same while traced, with the same values."""
+    def kinds(x):
+        made = (np.zeros_like(x), np.ones_like(x.data), np.full_like(x.data, 0.5),
+                np.zeros_like(x.sum()), np.ones_like(x, dtype=np.int64))
+        return [(isinstance(m, ad.Tensor), isinstance(m, np.ndarray), np.shape(m),
+                 np.result_type(m), np.asarray(getattr(m, "data", m)).tolist()) for m in made]
+
+    seen = []
+
+    def f(x):
+        seen.append(kinds(x))
+        return x * 2.0
+
+    x = np.arange(6.0).reshape(2, 3)
+    ad.compile(f)(x)
+    assert seen == [kinds(ad.tensor(x))]
+    assert [kind[:2] for kind in seen[0]] == [(True, False), (False, True), (False, True),
+                                              (False, True), (True, False)]
+
+
+def test_one_hot_targets_give_pytorch_values_and_gradients():
+    torch = pytest.importorskip("torch")
+    w = ad.tensor(W0.copy(), requires_grad=True)
+    step = ad.compile(_step(one_hot_targets_from_zeros_like, w))
+    tw = torch.tensor(W0.copy(), requires_grad=True)
+    rng = np.random.default_rng(11)
+    for _ in range(3):
+        x = rng.normal(size=(3, 3))
+        loss = step(x)
+        tw.grad = None
+        expected = torch.nn.functional.cross_entropy(torch.tensor(x) @ tw,
+                                                     torch.tensor([2, 0, 1]))
+        expected.backward()
+        np.testing.assert_allclose(loss.data, expected.detach().numpy(), rtol=1e-13)
+        np.testing.assert_allclose(w.grad, tw.grad.numpy(), rtol=1e-12, atol=1e-15)
+        with torch.no_grad():
+            tw -= 0.05 * tw.grad
+        np.testing.assert_allclose(w.data, tw.detach().numpy(), rtol=1e-13)
+
+
 # Each still computes an array (or a NumPy scalar) from traced values, or at random.
 def _grad_copy(x):
     w = ad.tensor(np.ones(3), requires_grad=True)
@@ -236,11 +306,35 @@ def _filled_unbound(x):
     return x * c
 
 
+def _added_like(x):
+    c = np.zeros_like(x.data)
+    c += x.data
+    return c
+
+
 def _changed_after_use(x):
     c = np.ones(3)
     y = x * c
     c *= 2.0                        # the plan keeps the first values
     return y + x * c
+
+
+def _one_hot_of_traced_classes(x):
+    targets = np.zeros_like(x.data)
+    targets[np.arange(3), x.data.argmax(axis=1)] = 1.0     # an index from the values
+    return x * targets
+
+
+def _one_hot_of_traced_classes_in_a_tensor(x):
+    targets = np.zeros_like(x)                              # (a Tensor)
+    targets.data[np.arange(3), x.data.argmax(axis=1)] = 1.0
+    return x * targets
+
+
+def _empty_like_filled(x):
+    e = np.empty_like(x.data)
+    e[...] = 1.0                    # every element written: still not proven
+    return x * e
 
 
 _ARRAY = r"an array of shape \([\d, ]*\) given to 'multiply' .*made during the call outside"
@@ -271,6 +365,21 @@ REFUSED = [
     ("np.add.at(c, i, x.data)", _added_at, _ARRAY),
     ("np.frompyfunc(f)(c)", _through_a_python_function, _ARRAY),
     ("np.ndarray.fill(c, ...)", _filled_unbound, r"made from Python numbers .*read-only while"),
+    ("np.zeros_like(x.data)[i, traced] = 1", _one_hot_of_traced_classes,
+     _ARRAY + r".*until the write into it at .*F\.one_hot"),
+    ("np.zeros_like(x).data[i, traced] = 1", _one_hot_of_traced_classes_in_a_tensor,
+     r"\.data of a tensor made in the call from Python numbers.*read-only"),
+    ("np.zeros_like(x.data) += x.data", lambda x: x * _added_like(x), _ARRAY),
+    ("np.full_like(x.data, x.data.mean())", lambda x: x * np.full_like(x.data, x.data.mean()),
+     _ARRAY),
+    ("np.ones_like(x.data) * x.data.sum()", lambda x: x * (np.ones_like(x.data) * x.data.sum()),
+     _ARRAY),
+    ("np.empty_like(x.data) filled", _empty_like_filled,
+     r"given to 'multiply' .* made by np\.empty_like at .*np\.zeros_like\(a\)"),
+    ("np.empty_like(x) (a Tensor)", lambda x: x * np.empty_like(x), r"made by np\.empty_like at"),
+    ("np.empty_like(np.ones(3))", lambda x: x * np.empty_like(np.ones(3)),
+     r"made by np\.empty_like at"),
+    ("np.empty(3)", lambda x: x * np.empty(3), r"made by np\.empty at"),
 ]
 
 

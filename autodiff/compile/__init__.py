@@ -26,10 +26,12 @@ outside the library (NumPy on ``.data`` or ``.grad`` such as ``x.data.sum()``,
 ``np.random``, draws from a generator the function captures that no ``rng=`` of an
 op made, slices and copies of a captured array; but an array NumPy makes from Python
 numbers alone, ``np.eye(3)``, ``np.linspace(0, 1, n)``, ``np.array([1.0, 2.0])``,
-``np.ones(s) * 0.5`` and its slices, is a constant copied at the trace,
-``call_constants.py``), a generator made during the call passed to ``rng=`` (eager makes it anew at
-each call; pass an int seed), an assignment to an optimizer's ``param_groups``
-(``hyperparameters.py``), assigning ``.data`` of a tensor
+``np.ones(s) * 0.5`` and its slices, is a constant copied at the trace, and so is
+``np.zeros_like(a)`` / ``np.ones_like(a)`` / ``np.full_like(a, 0.5)`` of any array or
+tensor ``a``, which depend on its shape and dtype alone (``np.empty_like`` stays
+refused), ``call_constants.py``), a generator made during the call passed to
+``rng=`` (eager makes it anew at each call; pass an int seed), an assignment to an
+optimizer's ``param_groups`` (``hyperparameters.py``), assigning ``.data`` of a tensor
 from before the call (``w.data -= lr * w.grad``: use an optimizer, or in-place tensor
 ops under ``ad.no_grad()``), NumPy writing in place into a traced array (``a = w.data;
 a -= d``, ``np.copyto(w.data, v)``, ``w.grad *= 2``, ``h.data[h.data < 0] = 0``,

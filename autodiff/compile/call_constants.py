@@ -15,7 +15,14 @@ other operands are also such (ufuncs and their ``reduce``/``accumulate``/``outer
 ``__array_function__`` functions such as ``np.concatenate`` or ``np.diag``, indexing
 with such keys, ``.T``, ``.copy()``, ``.astype()``, ``.reshape()``) give certified
 results; with any other operand (a traced array, a NumPy scalar: it may come from a
-traced value) the result is a plain ndarray, refused as before.
+traced value) the result is a plain ndarray, refused as before.  ``np.zeros_like``,
+``np.ones_like`` and ``np.full_like`` (``SHAPED_LIKE``) depend on their first
+argument's shape, dtype and memory order alone, which the signature fixes: given any
+array or tensor there and clean other arguments, they certify too
+(``np.zeros_like(t)`` of a tensor is a Tensor, as in eager mode, kept as
+``ad.tensor([0.0])`` is; ``np.full_like(t, v)`` is computed again at each replay).
+So ``t = np.zeros_like(logits.data); t[np.arange(n), [2, 0, 1]] = 1.0`` is a constant,
+and with ``logits.data.argmax(1)`` as the index the write ends the certificate.
 
 A certified array is read-only while the trace runs, and its certificate holds
 while its bytes equal it.  A write the user's own line makes with clean values
@@ -35,8 +42,10 @@ global, a module's attribute) is read there instead, checksummed at each call.
 Not recognised, so refused as before: slices and copies of arrays the function
 captures (``X_train[:, :2]``: an index computed from a traced value, such as
 ``X_train[x.data.argmax()]``, makes a view that looks the same), NumPy scalars
-(``np.ones(3).sum()``), ``np.empty``, methods not listed above, and creators reached
-other than through a name of the compiled function's module bound to ``numpy``
+(``np.ones(3).sum()``), ``np.empty`` and ``np.empty_like`` (refused by name: no
+proof that every element is written before use), methods not listed above, and
+creators reached other than through a name of the compiled function's module bound
+to ``numpy``
 (``creators_patched``: ``np.eye`` in a function of another module, ``from numpy
 import eye``).  Outside the trace ``CallConstant`` behaves as a plain ndarray.
 """
@@ -56,7 +65,9 @@ import weakref
 import numpy as np
 
 from ..guard import is_broadcast
-from . import hooks
+from ..tensor import Tensor
+from . import hooks, literals
+from .provenance import user_line
 from .refusals import TraceError
 
 _LABEL = "an array the call made from Python numbers (a constant of the plan)"
@@ -65,6 +76,12 @@ _LABEL = "an array the call made from Python numbers (a constant of the plan)"
 CREATORS = ("array", "asarray", "ascontiguousarray", "asfortranarray", "eye", "identity",
             "linspace", "logspace", "geomspace", "arange", "zeros", "ones", "full", "tri",
             "zeros_like", "ones_like", "full_like")
+#: Those of ``CREATORS`` whose result depends on their first argument's shape, dtype
+#: and memory order alone (fixed by the signature), not on its values.
+SHAPED_LIKE = ("zeros_like", "ones_like", "full_like")
+#: NumPy creators whose result holds whatever the memory held (refused by name).
+UNINITIALISED = ("empty_like", "empty")
+_UNINITIALISED_FUNCTIONS = (np.empty_like, np.empty)
 
 _SIMPLE = (int, float, bool, complex, str, type(None), type(Ellipsis), np.dtype)
 _LIBRARY_DIRS = tuple({os.path.abspath(p) for p in (
@@ -199,6 +216,8 @@ def _writing(written, renew, run):
         if renew and was:
             array._certificate = (tracer.call_arrays, *_bytes(array.view(np.ndarray)))
         else:
+            if was:
+                _note_no_constant(tracer, array, "write")
             _uncertify(tracer, array)
     return result
 
@@ -326,7 +345,8 @@ class CallConstant(np.ndarray):
         return _result(result, clean)
 
     def __array_function__(self, func, types_, args, kwargs):
-        clean = _tracing() is not None and _clean(args, kwargs)
+        clean = (_tracing() is not None and func not in _UNINITIALISED_FUNCTIONS
+                 and _clean(args, kwargs))
         caller = sys._getframe(1)
         renew = clean and not os.path.abspath(caller.f_code.co_filename).startswith(
             _LIBRARY_DIRS)
@@ -390,14 +410,83 @@ def _creator(name, original):
     @functools.wraps(original)
     def create(*args, **kwargs):
         result = original(*args, **kwargs)
-        if _tracing() is None or type(result) is not np.ndarray:
+        tracer = _tracing()
+        if tracer is None or not isinstance(result, (np.ndarray, Tensor)):
             return result
         caller = os.path.abspath(sys._getframe(1).f_code.co_filename)
-        if caller.startswith(_LIBRARY_DIRS) or not _clean(args, kwargs):
+        if caller.startswith(_LIBRARY_DIRS) or not (
+                _clean(args, kwargs) or _shaped_like(name, args, kwargs)):
             return result               # the library's own, or from values: as NumPy made it
+        if isinstance(result, Tensor):  # np.zeros_like(t): a Tensor, as in eager mode
+            _constant_tensor(tracer, result)
+            return result
         return _certify(result)
     create.__call_constant_original__ = original
     return create
+
+
+def _shaped_like(name, args, kwargs) -> bool:
+    """Whether ``np.<name>(*args, **kwargs)`` is a ``SHAPED_LIKE`` creator given any
+    array or tensor as its prototype and clean other arguments (a Python number as
+    the fill value, a dtype, a shape of ints): ``np.zeros_like(x.data)``."""
+    if name not in SHAPED_LIKE:
+        return False
+    if args:
+        prototype, others = args[0], (args[1:], kwargs)
+    elif "a" in kwargs:
+        prototype = kwargs["a"]
+        others = {k: v for k, v in kwargs.items() if k != "a"}
+    else:
+        return False
+    return isinstance(prototype, (np.ndarray, Tensor)) and _clean(others)
+
+
+def _constant_tensor(tracer, tensor) -> None:
+    """``tensor``, made by a ``SHAPED_LIKE`` creator from a tensor prototype (NumPy's
+    dispatch wraps a new array), is a constant of the plan as ``ad.tensor([0.0,
+    0.0])`` is (``literals.made``: held read-only, copied at its first use; in-place
+    tensor ops on it are steps).  An array the trace computes stays as it is
+    (``np.full_like`` of a tensor is computed again at each replay)."""
+    array = tensor.data
+    if (type(array) is np.ndarray and id(array) not in tracer.by_id
+            and tensor._node is None and not tensor.requires_grad):
+        literals.made(tracer, array)
+
+
+def _uninitialised_creator(name, original):
+    """``np.empty_like`` / ``np.empty``: NumPy's result, noted with the user's line so
+    that a step given it is refused by name (``no_constant_origin``)."""
+    @functools.wraps(original)
+    def create(*args, **kwargs):
+        result = original(*args, **kwargs)
+        tracer = _tracing()
+        array = result.data if isinstance(result, Tensor) else result
+        if tracer is not None and type(array) is np.ndarray:
+            _note_no_constant(tracer, array, f"np.{name}")
+        return result
+    create.__call_constant_original__ = original
+    return create
+
+
+def _note_no_constant(tracer, array, why) -> None:
+    """``array`` is no constant of the plan because of ``why`` (``"write"``: a write
+    ended its certificate; ``"np.empty_like"``: uninitialised), at the user's line
+    now.  (A weak reference: the fresh check counts references.)"""
+    tracer.no_constants.append((weakref.ref(array), why, user_line()))
+
+
+def no_constant_origin(tracer, array):
+    """``(why, line)`` noted by ``_note_no_constant`` for ``array`` or an array it
+    views, the latest first; else None."""
+    chain = []
+    while isinstance(array, np.ndarray):
+        chain.append(array)
+        array = array.base
+    for ref, why, line in reversed(tracer.no_constants):
+        made = ref()
+        if made is not None and any(made is a for a in chain):
+            return why, line
+    return None
 
 
 def check_use(tracer, value, slot, op_name, line) -> None:
@@ -456,6 +545,8 @@ class _NumPyMakingConstants(types.ModuleType):
 _NUMPY = _NumPyMakingConstants("numpy", np.__doc__)
 for _name in CREATORS:
     setattr(_NUMPY, _name, _creator(_name, getattr(np, _name)))
+for _name in UNINITIALISED:
+    setattr(_NUMPY, _name, _uninitialised_creator(_name, getattr(np, _name)))
 
 
 class creators_patched:

@@ -10,6 +10,8 @@ certifies those the user's code makes with NumPy); what the library computes off
 the tape from values goes through ``hooks.made``.
 ``refuse_while_tracing``: a function whose shapes or steps depend on the values
 (``refuse_traced_values``: on the values of a traced tensor it is given).
+``refuse_value_leaving``: a traced tensor's value taken into Python (``item()``,
+``bool()``, ``np.asarray``; ``Tracer.on_value``, the ``tensor.value_hook``, asks).
 ``check_arguments_inside``: a replayed library call on an argument of the call.  All
 raise ``TraceError`` naming the op and the user's line.
 """
@@ -51,6 +53,25 @@ def refuse_traced_values(value, name: str, why: str, instead: str) -> None:
     if (id(value) in active.input_tensors or active.from_before(value)
             or (slot is not None and active.slots[slot].source != "constant")):
         refuse_while_tracing(name, why, instead)
+
+
+def refuse_value_leaving(tracer, tensor, what: str) -> None:
+    """Refuse ``what`` (``item()``, ``bool()``, ``np.asarray``, an index, a format
+    string) taking the value of ``tensor`` into Python during the trace, when the
+    tensor is traced: computed or passed in the call, or a leaf that requires grad.
+    Its value would be fixed into the plan; a constant's value may leave."""
+    slot = tracer.by_id.get(id(tensor.data))
+    traced = slot is not None and tracer.slots[slot].source != "constant"
+    if traced or (tensor.requires_grad and tensor._node is None):
+        from .provenance import user_line
+        source = ""
+        if tensor._node is not None:
+            source = f" (the output of '{tensor._node.op.name}')"
+        raise TraceError(
+            f"compile: {what} on a traced tensor{source} of shape {tensor.shape} "
+            f"at {user_line()}: its value would be fixed into the plan and a replay "
+            "could not follow it. Keep the computation in tensor ops (ad.where for a "
+            "branch), or do it outside the compiled function on what it returns.")
 
 
 def check_arguments_inside(tracer, label, objects, line) -> None:
@@ -145,6 +166,7 @@ def check_fresh_constants(tracer):
         # was computed in the call, from the values maybe.
         if sys.getrefcount(array) <= 4 + in_graph.get(id(array), 0) and (
                 id(array) not in tracer.literals and id(array) not in tracer.number_arrays):
+            written = _no_constant(tracer, array, op_name, line)
             raise TraceError(
                 f"compile: an array of shape {array.shape} given to '{op_name}' at "
                 f"{line} was made during the call outside the library (NumPy on .data "
@@ -154,7 +176,7 @@ def check_fresh_constants(tracer):
                 "values. Compute it with tensor ops, make a constant from Python numbers "
                 "(np.array([0, 2]), ad.tensor([0, 2])), or make it outside the compiled "
                 "function and pass it in as an argument (or capture it)."
-                f"{_advice(op_name)}")
+                f"{written}{_advice(op_name)}")
     # A NumPy scalar stays in the plan's steps as it is: count those references too.
     for instr in tracer.instrs:
         held = list(instr.args) + list(instr.kwargs.values())
@@ -179,6 +201,30 @@ def check_fresh_constants(tracer):
                 "Compute it with tensor ops (x.sum(), which a replay computes again), "
                 "write a constant as a Python number (math.sqrt(d)), or pass the value "
                 "in as an argument.")
+
+
+def _no_constant(tracer, array, op_name, line) -> str:
+    """Refuse by name an array ``np.empty_like`` / ``np.empty`` made in the call; for
+    an array a write stopped being a constant of the plan, the sentence saying where
+    (else "")."""
+    from .call_constants import no_constant_origin
+
+    origin = no_constant_origin(tracer, array)
+    if origin is None:
+        return ""
+    why, at = origin
+    if why == "write":
+        return (f" (It was a constant of the plan until the write into it at {at}, "
+                "whose index or value is not made of Python numbers and constants of the "
+                "plan, such as an index computed from the call's values: build it with "
+                "tensor ops, such as F.one_hot(y, num_classes=k), or pass it in.)")
+    raise TraceError(
+        f"compile: an array of shape {array.shape} given to '{op_name}' at {line} was "
+        f"made by {why} at {at}: it holds whatever the memory held until written, and "
+        "a plan cannot prove that every element was overwritten with constants before "
+        "use, so a replay could not give eager's values. Make it with np.zeros_like(a), "
+        "np.ones_like(a) or np.full_like(a, value) (constants of the plan, also when a "
+        "is a traced array), then write into it.")
 
 
 _LIBRARY_NUMPY = (
