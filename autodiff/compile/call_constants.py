@@ -67,7 +67,7 @@ import numpy as np
 from ..guard import is_broadcast
 from ..tensor import Tensor
 from . import hooks, literals
-from .provenance import user_line
+from .provenance import nested_items, user_line
 from .refusals import TraceError
 
 _LABEL = "an array the call made from Python numbers (a constant of the plan)"
@@ -282,15 +282,7 @@ def _destinations(func, args, kwargs) -> list:
 
 def _nested_arrays(value):
     """The ndarrays in ``value`` and in the tuples, lists and dicts in it."""
-    todo = [value]
-    while todo:
-        item = todo.pop()
-        if isinstance(item, (tuple, list)):
-            todo.extend(item)
-        elif isinstance(item, dict):
-            todo.extend(item.values())
-        elif isinstance(item, np.ndarray):
-            yield item
+    return (item for item in nested_items(value) if isinstance(item, np.ndarray))
 
 
 def _taint(array) -> None:

@@ -138,6 +138,13 @@ class _RNNBase(PyTorchGateLayout, Module):
                 if self.proj_size:
                     setattr(self, f"weight_hr_{suffix}", uniform(h, self.proj_size))
 
+    def _input_gates(self, x, suffix):
+        """x (N, input) @ W_ih plus both biases: (N, gates × H) (GRU keeps b_hh apart)."""
+        gx = la.matmul(x, getattr(self, f"weight_ih_{suffix}"))
+        if self.bias:
+            gx = gx + (getattr(self, f"bias_ih_{suffix}") + getattr(self, f"bias_hh_{suffix}"))
+        return gx
+
     def flatten_parameters(self) -> None:
         """Nothing to do: PyTorch's call packs the weights for cuDNN; here they are
         NumPy arrays already used as they are."""
@@ -372,13 +379,6 @@ class LSTM(_RNNBase):
             hs.append(h)
         return sh.stack(hs, axis=0), (h, c)
 
-    def _input_gates(self, x, suffix):
-        """x (N, input) @ W_ih plus both biases: (N, 4H)."""
-        gx = la.matmul(x, getattr(self, f"weight_ih_{suffix}"))
-        if self.bias:
-            gx = gx + (getattr(self, f"bias_ih_{suffix}") + getattr(self, f"bias_hh_{suffix}"))
-        return gx
-
     def _cell(self, gx, state, suffix):
         """One step from the input gates gx (B, 4H): the output h and the states (h, c)."""
         hidden = self.hidden_size
@@ -514,13 +514,6 @@ class RNN(_HiddenStateRNN):
             h = activation(gx[t] + la.matmul(h, w_hh))
             hs.append(h)
         return sh.stack(hs, axis=0), (h,)
-
-    def _input_gates(self, x, suffix):
-        """x (N, input) @ W_ih plus both biases: (N, H)."""
-        gx = la.matmul(x, getattr(self, f"weight_ih_{suffix}"))
-        if self.bias:
-            gx = gx + (getattr(self, f"bias_ih_{suffix}") + getattr(self, f"bias_hh_{suffix}"))
-        return gx
 
     def _cell(self, gx, state, suffix):
         """One step from the input gates gx (B, H): the output h and the state (h,)."""
