@@ -20,8 +20,8 @@ from .activation_random import RReLU
 from .dropout import Dropout, Dropout1d, Dropout2d, Dropout3d
 from .loss_modules import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDivLoss,
                            L1Loss, MSELoss, NLLLoss, SmoothL1Loss)
-from .loss_modules_more import (CTCLoss, CosineEmbeddingLoss, GaussianNLLLoss, HingeEmbeddingLoss,
-                                MarginRankingLoss, MultiLabelMarginLoss,
+from .loss_modules_more import (CosineEmbeddingLoss, CTCLoss, GaussianNLLLoss,
+                                HingeEmbeddingLoss, MarginRankingLoss, MultiLabelMarginLoss,
                                 MultiLabelSoftMarginLoss, MultiMarginLoss, PoissonNLLLoss,
                                 SoftMarginLoss, TripletMarginLoss,
                                 TripletMarginWithDistanceLoss)

@@ -61,10 +61,10 @@ class _Lattice:
         self.extended[:, 1::2] = labels
         position = np.arange(width)
         self.inside = position < (2 * target_lengths[:, None] + 1)
-        # A label may follow the label two places back directly only if they differ.
+        # A label may follow the label two places back directly only if they differ (a
+        # blank never does: the one two places back is a blank too).
         self.skip = np.zeros((batch, width), dtype=bool)
         self.skip[:, 2:] = self.extended[:, 2:] != self.extended[:, :-2]
-        self.skip &= (position % 2 == 1)
         self.last = 2 * target_lengths                    # the final blank
         self.has_label = target_lengths > 0
 
