@@ -357,3 +357,38 @@ def test_second_derivative_is_refused_by_pytorch_too():
     grad, = torch.autograd.grad(loss, x, create_graph=True)
     with pytest.raises(RuntimeError, match="not implemented"):
         torch.autograd.grad(grad.sum(), x)
+
+
+# ----- compiled ------------------------------------------------------------------------
+
+def _ctc_training(compiled):
+    rng = np.random.default_rng(17)
+    weight = ad.tensor(rng.normal(size=(5, C)) * 0.5, requires_grad=True)
+    opt = ad.optim.SGD([weight], lr=0.1)
+    criterion = nn.CTCLoss(zero_infinity=True)
+
+    def step(x, targets, input_lengths, target_lengths):
+        loss = criterion(F.log_softmax(x @ weight, axis=-1), targets, input_lengths,
+                         target_lengths)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss
+    return (ad.compile(step) if compiled else step), weight
+
+
+def test_compiled_training_matches_eager_bit_for_bit_as_targets_change():
+    eager, eager_weight = _ctc_training(False)
+    compiled, compiled_weight = _ctc_training(True)
+    rng = np.random.default_rng(18)
+    for targets, target_lengths in [(TARGETS, TARGET_LENGTHS),
+                                    (np.array([[2, 1, 2], [1, 2, 0], [1, 0, 0], [2, 0, 0]]),
+                                     np.array([3, 2, 1, 1])),
+                                    (TARGETS[:, :2], np.array([2, 1, 0, 2]))]:
+        x = rng.normal(size=(T, N, 5))
+        expected = eager(x, targets, INPUT_LENGTHS, target_lengths)
+        got = compiled(x, targets, INPUT_LENGTHS, target_lengths)
+        np.testing.assert_array_equal(got.data, expected.data)
+        np.testing.assert_array_equal(compiled_weight.data, eager_weight.data)
+    with pytest.raises(ValueError, match="ctc_loss: Expected input_lengths to have value at most"):
+        compiled(rng.normal(size=(T, N, 5)), TARGETS, INPUT_LENGTHS + 1, TARGET_LENGTHS)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..compile.hooks import made
 from ..ops import ctc
 from ..ops import elementwise as ew
 from ..ops import reduce as rd
@@ -112,6 +113,18 @@ def _check_labels(padded, target_lengths, classes, blank):
               f"targets must not contain the blank index")
 
 
+def _checked_targets(targets, input_lengths, target_lengths, steps, batch, classes, blank):
+    """The targets as checked (N, S) rows of labels."""
+    padded = _padded_targets(_target_array(targets), batch, input_lengths, target_lengths,
+                             steps)
+    _check_labels(padded, target_lengths, classes, blank)
+    return padded
+
+
+def _divisors(target_lengths, dtype):
+    return np.maximum(target_lengths, 1).astype(dtype)
+
+
 def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank: int = 0,
              reduction: str = "mean", zero_infinity: bool = False) -> Tensor:
     """The connectionist temporal classification loss, as ``torch.nn.functional.ctc_loss``.
@@ -151,15 +164,18 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank: int = 0,
     steps, batch, classes = log_probs.shape
     if not (isinstance(blank, (int, np.integer)) and 0 <= blank < classes):
         _fail(f"blank must be in label range (got blank={blank!r} for {classes} classes)")
-    input_lengths = _lengths(input_lengths, "input_lengths")
-    target_lengths = _lengths(target_lengths, "target_lengths")
-    targets = _padded_targets(_target_array(targets), batch, input_lengths, target_lengths,
-                              steps)
-    _check_labels(targets, target_lengths, classes, blank)
+    # Made off the tape with ``made``, so that a compiled function checks and pads the
+    # lengths and targets it is given on every replay.
+    input_lengths = made("ctc_loss input_lengths", _lengths, (input_lengths, "input_lengths"))
+    target_lengths = made("ctc_loss target_lengths", _lengths,
+                          (target_lengths, "target_lengths"))
+    targets = made("ctc_loss targets", _checked_targets,
+                   (targets, input_lengths, target_lengths, steps, batch, classes, blank),
+                   stateful=True)
     losses = ctc.ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=int(blank),
                           zero_infinity=bool(zero_infinity))
     if reduction == "mean":
-        divisors = np.maximum(target_lengths, 1).astype(log_probs.dtype)
+        divisors = made("ctc_loss divisors", _divisors, (target_lengths, log_probs.dtype))
         return rd.mean(ew.divide(losses, divisors))
     if reduction == "sum":
         return rd.sum(losses)
