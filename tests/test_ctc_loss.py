@@ -180,6 +180,23 @@ def test_first_gradient_records_and_second_in_log_probs_raises_naming_ctc_loss()
         ad.autograd.grad((grad * grad).sum(), [logits])
 
 
+def test_forward_mode_matches_central_differences_and_hessian_is_refused():
+    rng = np.random.default_rng(19)
+    logits, tangent = rng.normal(size=(4, 2, 3)), rng.normal(size=(4, 2, 3))
+
+    def loss(x):
+        return F.ctc_loss(F.log_softmax(x, axis=-1), [[1, 2], [1, 1]], [4, 3], [2, 2])
+
+    _, derivative = ad.jvp(loss, (logits,), (tangent,))
+    step = 1e-6
+    central = (loss(ad.tensor(logits + step * tangent)).data
+               - loss(ad.tensor(logits - step * tangent)).data) / (2 * step)
+    np.testing.assert_allclose(np.asarray(derivative.data if isinstance(derivative, ad.Tensor)
+                                          else derivative), central, rtol=1e-6)
+    with pytest.raises(NotImplementedError, match="ctc_loss"):
+        ad.hessian(loss)(logits)
+
+
 def test_ctc_loss_backward_is_linear_in_the_upstream_gradient():
     from autodiff.ops import ctc
     lp = _log_probs((4, 2, 3), 11)
