@@ -700,3 +700,8 @@ SPECS += [
 ]
 
 SPECS_BY_NAME = {spec.name: spec for spec in SPECS}
+
+from op_specs_ctc import SPECS as _CTC_SPECS  # noqa: E402  (uses the helpers above)
+
+SPECS += _CTC_SPECS
+SPECS_BY_NAME = {spec.name: spec for spec in SPECS}

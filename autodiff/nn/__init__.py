@@ -20,8 +20,8 @@ from .activation_random import RReLU
 from .dropout import Dropout, Dropout1d, Dropout2d, Dropout3d
 from .loss_modules import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDivLoss,
                            L1Loss, MSELoss, NLLLoss, SmoothL1Loss)
-from .loss_modules_more import (CosineEmbeddingLoss, GaussianNLLLoss, HingeEmbeddingLoss,
-                                MarginRankingLoss, MultiLabelMarginLoss,
+from .loss_modules_more import (CosineEmbeddingLoss, CTCLoss, GaussianNLLLoss,
+                                HingeEmbeddingLoss, MarginRankingLoss, MultiLabelMarginLoss,
                                 MultiLabelSoftMarginLoss, MultiMarginLoss, PoissonNLLLoss,
                                 SoftMarginLoss, TripletMarginLoss,
                                 TripletMarginWithDistanceLoss)
@@ -80,7 +80,7 @@ __all__ = ["functional", "init", "utils", "Module", "ModuleDict", "ModuleList", 
            "BCELoss", "BCEWithLogitsLoss", "KLDivLoss", "GaussianNLLLoss", "PoissonNLLLoss",
            "MarginRankingLoss", "HingeEmbeddingLoss", "SoftMarginLoss",
            "MultiLabelSoftMarginLoss", "MultiMarginLoss", "MultiLabelMarginLoss",
-           "CosineEmbeddingLoss", "TripletMarginLoss", "TripletMarginWithDistanceLoss",
+           "CosineEmbeddingLoss", "TripletMarginLoss", "TripletMarginWithDistanceLoss", "CTCLoss",
            "Hardshrink", "Softshrink", "RReLU", "Dropout3d", "BatchNorm3d", "InstanceNorm3d",
            "Conv3d", "ConvTranspose1d", "ConvTranspose3d", "MaxPool3d", "AvgPool3d",
            "AdaptiveAvgPool1d", "AdaptiveAvgPool3d", "AdaptiveMaxPool1d", "AdaptiveMaxPool3d",

@@ -26,6 +26,7 @@ from .losses import cross_entropy, huber_loss, mse_loss, nll_loss
 from .losses_binary import binary_cross_entropy, binary_cross_entropy_with_logits
 from .losses_more import kl_div, l1_loss, smooth_l1_loss
 from .losses_likelihood import gaussian_nll_loss, poisson_nll_loss
+from .losses_ctc import ctc_loss
 from .losses_margin import (hinge_embedding_loss, margin_ranking_loss, multi_margin_loss,
                             multilabel_margin_loss, multilabel_soft_margin_loss,
                             soft_margin_loss)
@@ -47,6 +48,7 @@ __all__ = ["softmax", "log_softmax", "logsumexp", "one_hot", "cross_entropy", "n
            "margin_ranking_loss", "hinge_embedding_loss", "soft_margin_loss",
            "multilabel_soft_margin_loss", "multi_margin_loss", "multilabel_margin_loss",
            "cosine_embedding_loss", "triplet_margin_loss", "triplet_margin_with_distance_loss",
+           "ctc_loss",
            "sigmoid_range", "l2_normalize", "relu", "sigmoid", "tanh", "leaky_relu", "gelu",
            "silu", "softplus", "elu", "dropout", "embedding", "layer_norm", "group_norm",
            "batch_norm", "pad", "unfold", "fold", "conv1d", "conv2d", "max_pool2d", "avg_pool2d",

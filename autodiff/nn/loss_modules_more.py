@@ -7,7 +7,7 @@ likelihood, margin and embedding losses (``nn.GaussianNLLLoss``, ``nn.TripletMar
 from __future__ import annotations
 
 from ..tensor import Tensor
-from . import losses_embedding, losses_likelihood, losses_margin
+from . import losses_ctc, losses_embedding, losses_likelihood, losses_margin
 from .loss_modules import _Loss, _weight_array
 
 
@@ -254,3 +254,28 @@ class TripletMarginWithDistanceLoss(_Loss):
         return losses_embedding.triplet_margin_with_distance_loss(
             anchor, positive, negative, distance_function=self.distance_function,
             margin=self.margin, swap=self.swap, reduction=self.reduction)
+
+
+class CTCLoss(_Loss):
+    """``F.ctc_loss`` as a module: ``forward(log_probs, targets, input_lengths,
+    target_lengths)``; its repr shows no options, as PyTorch's.
+
+    >>> criterion = nn.CTCLoss(blank=0, zero_infinity=True)
+    >>> criterion
+    CTCLoss()
+    >>> lp = F.log_softmax(ad.tensor([[[0.0, 1.0]], [[0.0, 1.0]]]), axis=-1)
+    >>> criterion(lp, [[1]], [2], [1])
+    tensor(0.07507866)
+    """
+
+    _shown_options = ()
+
+    def __init__(self, blank: int = 0, reduction: str = "mean", zero_infinity: bool = False):
+        super().__init__(reduction)
+        self.blank = blank
+        self.zero_infinity = zero_infinity
+
+    def forward(self, log_probs, targets, input_lengths, target_lengths) -> Tensor:
+        return losses_ctc.ctc_loss(log_probs, targets, input_lengths, target_lengths,
+                                   blank=self.blank, reduction=self.reduction,
+                                   zero_infinity=self.zero_infinity)
