@@ -59,11 +59,11 @@ def batch_losses(lp, targets, input_lengths, target_lengths, blank=0):
 
 
 def batch_gradient(lp, targets, input_lengths, target_lengths, blank=0):
-    """PyTorch's gradient of the summed losses in ``lp`` (T, N, C):
-    ``exp(lp) - q`` up to each input length, 0 after it."""
+    """The derivative of the summed losses in ``lp`` (T, N, C): ``-q`` (the alignment
+    occupancy) up to each input length, 0 after it."""
     grad = np.zeros_like(lp)
     for b in range(lp.shape[1]):
         steps = input_lengths[b]
         q = occupancy(lp[:steps, b], targets[b][:target_lengths[b]], blank)
-        grad[:steps, b] = np.exp(lp[:steps, b]) - q
+        grad[:steps, b] = -q
     return grad

@@ -72,9 +72,8 @@ def test_gradient_through_log_softmax_matches_central_differences(reduction):
     assert ad.gradcheck(loss, [logits], eps=1e-6, atol=1e-7, rtol=1e-5)
 
 
-def test_gradient_in_log_probs_is_pytorchs_rule():
-    # PyTorch's gradient in log_probs is exp(log_probs) + the derivative of the loss in
-    # log_probs taken as free numbers (which is -q, the alignment occupancy).
+def test_gradient_in_log_probs_is_the_derivative():
+    # -q, the alignment occupancy, up to each input length (PyTorch's adds exp(lp)).
     lp = _log_probs((4, 2, 3), 3)
     targets, input_lengths, target_lengths = np.array([[1, 2], [2, 2]]), [4, 3], [2, 2]
     x = ad.tensor(lp, requires_grad=True)
@@ -83,7 +82,7 @@ def test_gradient_in_log_probs_is_pytorchs_rule():
         lambda a: F.ctc_loss(a, targets, input_lengths, target_lengths, reduction="sum"),
         [lp])
     used = np.arange(4)[:, None] < np.array(input_lengths)[None, :]
-    expected = np.where(used[..., None], np.exp(lp) + free, 0.0)
+    expected = np.where(used[..., None], free, 0.0)
     np.testing.assert_allclose(x.grad, expected, atol=1e-8)
     np.testing.assert_allclose(
         x.grad, brute.batch_gradient(lp, targets, input_lengths, target_lengths), atol=1e-12)
@@ -302,9 +301,12 @@ def test_ctc_loss_module():
 
 # ----- against PyTorch ---------------------------------------------------------------
 
-def _torch_loss_and_grad(torch, lp, targets, input_lengths, target_lengths, **options):
-    x = torch.tensor(lp, requires_grad=True)
-    out = torch.nn.functional.ctc_loss(x, torch.tensor(targets), torch.tensor(input_lengths),
+def _torch_loss_and_grad(torch, logits, targets, input_lengths, target_lengths, **options):
+    # Through log_softmax, where the two libraries' gradients agree (see the module of
+    # ops/ctc.py: PyTorch's in log_probs themselves adds exp(log_probs)).
+    x = torch.tensor(logits, requires_grad=True)
+    out = torch.nn.functional.ctc_loss(x.log_softmax(-1), torch.tensor(targets),
+                                       torch.tensor(input_lengths),
                                        torch.tensor(target_lengths), **options)
     out.sum().backward()
     return out.detach().numpy(), x.grad.numpy()
@@ -328,8 +330,9 @@ def test_loss_and_gradient_match_pytorch(dtype, reduction, layout, zero_infinity
     if layout == "concatenated":
         targets = _concatenated(targets, target_lengths)
     options = dict(blank=blank, reduction=reduction, zero_infinity=zero_infinity)
-    x = ad.tensor(lp, requires_grad=True)
-    out = F.ctc_loss(x, targets, input_lengths, target_lengths, **options)
+    x = ad.tensor(lp, requires_grad=True)                        # logits here
+    out = F.ctc_loss(F.log_softmax(x, axis=-1), targets, input_lengths, target_lengths,
+                     **options)
     out.sum().backward()
     expected, expected_grad = _torch_loss_and_grad(torch, lp, targets, input_lengths,
                                                    target_lengths, **options)
@@ -339,15 +342,32 @@ def test_loss_and_gradient_match_pytorch(dtype, reduction, layout, zero_infinity
     np.testing.assert_allclose(x.grad, expected_grad, rtol=rtol, atol=atol)   # NaNs alike
 
 
+def test_pytorchs_gradient_in_log_probs_themselves_adds_exp_log_probs():
+    torch = pytest.importorskip("torch")
+    lp = _log_probs((5, 2, 3), 17)
+    targets, input_lengths, target_lengths = np.array([[1, 2], [2, 2]]), [5, 4], [2, 2]
+    x = ad.tensor(lp, requires_grad=True)
+    F.ctc_loss(x, targets, input_lengths, target_lengths, reduction="sum").backward()
+    tx = torch.tensor(lp, requires_grad=True)
+    torch.nn.functional.ctc_loss(tx, torch.tensor(targets), torch.tensor(input_lengths),
+                                 torch.tensor(target_lengths), reduction="sum").backward()
+    used = np.arange(5)[:, None] < np.array(input_lengths)[None, :]
+    np.testing.assert_allclose(tx.grad.numpy(), x.grad + np.where(used[..., None],
+                                                                  np.exp(lp), 0.0),
+                               rtol=1e-12, atol=1e-14)
+
+
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 def test_unbatched_matches_pytorch(reduction):
     torch = pytest.importorskip("torch")
     lp = _log_probs((T, C), 16)
-    x = ad.tensor(lp, requires_grad=True)
-    out = F.ctc_loss(x, [1, 1, 2], ad.tensor(T), ad.tensor(3), reduction=reduction)
+    x = ad.tensor(lp, requires_grad=True)                        # logits here
+    out = F.ctc_loss(F.log_softmax(x, axis=-1), [1, 1, 2], ad.tensor(T), ad.tensor(3),
+                     reduction=reduction)
     out.backward()
     tx = torch.tensor(lp, requires_grad=True)
-    expected = torch.nn.functional.ctc_loss(tx, torch.tensor([1, 1, 2]), torch.tensor(T),
+    expected = torch.nn.functional.ctc_loss(tx.log_softmax(-1), torch.tensor([1, 1, 2]),
+                                            torch.tensor(T),
                                             torch.tensor(3), reduction=reduction)
     expected.backward()
     assert out.shape == tuple(expected.shape)

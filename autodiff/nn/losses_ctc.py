@@ -139,9 +139,10 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank: int = 0,
     impossible alignment (a target too long for its input) has an infinite loss;
     ``zero_infinity=True`` makes it 0 with a zero gradient.
 
-    The gradient is PyTorch's, the one that reaches the logits through
-    ``log_softmax`` (see ``autodiff/ops/ctc.py``); it cannot be differentiated again
-    with respect to ``log_probs`` (nor can PyTorch's).
+    The gradient is the derivative of the loss; through ``log_softmax`` it equals
+    PyTorch's, whose gradient in ``log_probs`` themselves adds ``exp(log_probs)`` (see
+    ``autodiff/ops/ctc.py``).  It cannot be differentiated again with respect to
+    ``log_probs`` (nor can PyTorch's).
 
     >>> lp = F.log_softmax(ad.tensor([[[0.0, 1.0]], [[0.0, 1.0]]]), axis=-1)
     >>> F.ctc_loss(lp, [[1]], [2], [1], reduction="sum")

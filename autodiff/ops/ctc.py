@@ -14,13 +14,14 @@ Each target ``l`` of length ``L`` is extended with blanks, ``l' = (blank, l1, bl
   ``lp[t, l'_s]``), so ``alpha[t, s] + beta[t, s] - lp[t, l'_s]`` is the log of the
   probability of all alignments passing through ``s`` at time ``t``.
 
-The gradient is PyTorch's: with ``q[t, c] = sum over s with l'_s = c of
-exp(alpha[t, s] + beta[t, s] - lp[t, c] + loss)``, the share of the alignments that
-emit ``c`` at ``t``, ``grad lp[t, c] = exp(lp[t, c]) - q[t, c]`` for ``t`` below the
-input length, 0 after it.  That is the gradient of ``loss(log_softmax(lp))``: on
-log-probabilities (rows whose exponentials sum to 1) it is what reaches the logits
-through ``log_softmax``, whose backward leaves it unchanged; the derivative of the loss
-in ``lp`` taken as free numbers is ``-q`` alone.
+The gradient is the derivative of the loss: with ``q[t, c] = sum over s with l'_s = c
+of exp(alpha[t, s] + beta[t, s] - lp[t, c] + loss)``, the share of the alignments that
+emit ``c`` at ``t``, ``grad lp[t, c] = -q[t, c]`` for ``t`` below the input length, 0
+after it.  PyTorch returns ``exp(lp[t, c]) - q[t, c]`` instead, which is what reaches
+the logits through ``log_softmax`` (its backward turns either into that, since the
+rows of ``q`` sum to 1): the two agree on everything upstream of a ``log_softmax``
+(or any normalisation), and differ only for log-probabilities differentiated as free
+numbers, where ``-q`` is what finite differences give.
 """
 
 from __future__ import annotations
@@ -156,7 +157,7 @@ def ctc_gradient(g, log_probs, targets, input_lengths, target_lengths, blank=0,
                        minlength=steps * batch * classes).reshape(steps, batch, classes)
     with np.errstate(divide="ignore", invalid="ignore"):
         log_mass = np.log(mass) + shift
-        grad = np.exp(lp) - np.exp(log_mass + losses[None, :, None] - lp)
+        grad = -np.exp(log_mass + losses[None, :, None] - lp)
     grad[np.arange(steps)[:, None] >= input_lengths[None, :]] = 0.0
     if zero_infinity:
         grad[:, np.isinf(losses)] = 0.0
@@ -195,7 +196,7 @@ def _backward_joint(xp, grad_out, ans, needs, g, log_probs, targets, input_lengt
 
 ctc_loss = defop_joint(
     "ctc_loss", _ctc_forward,
-    "grad_log_probs = (exp(log_probs) - share of alignments emitting each class) * g, "
+    "grad_log_probs = -(share of alignments emitting each class) * g, "
     "from the alpha-beta recursions", _ctc_joint,
     input_names=("log_probs", "targets", "input_lengths", "target_lengths"),
     grad_inputs=(0,), saves=True, kernel=_ctc_kernel,
