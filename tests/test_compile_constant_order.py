@@ -73,3 +73,87 @@ def test_the_constants_of_the_plan_keep_their_order():
     compiled(np.asfortranarray(np.ones((4, 3))))
     kept = list(compiled.plan.literal_values.values())
     assert kept and all(a.flags.f_contiguous and not a.flags.c_contiguous for a in kept)
+
+
+# ----- returning a constant the call made -----------------------------------------
+
+W = ad.tensor([[0.5, -1.0, 0.25, 1.0], [1.5, 0.75, -0.5, 0.0], [-0.25, 2.0, 1.0, 0.5]])
+
+
+def loss_and_zeros_like(x):
+    w = W
+    loss = ((x @ w) ** 2).mean()
+    return loss, np.zeros_like(x.data)
+
+
+def eye_alone(x):
+    return np.eye(3)
+
+
+def tensor_like_and_literal(x):
+    return x * 2.0, np.zeros_like(x), ad.tensor([1.0, 2.0])
+
+
+def written_fortran_constant(x):
+    c = np.asfortranarray(np.full((4, 3), 0.5))
+    c[1] = 2.0                              # a clean write: still a constant
+    return x.sum(), c, c.T
+
+
+def used_and_returned_twice(x):
+    e = np.ones_like(x.data)
+    return x * e, e, e
+
+
+RETURNING = [loss_and_zeros_like, eye_alone, tensor_like_and_literal,
+             written_fortran_constant, used_and_returned_twice]
+
+
+def _arrays(result):
+    items = result if isinstance(result, tuple) else (result,)
+    return [item.data if isinstance(item, ad.Tensor) else item for item in items]
+
+
+@pytest.mark.parametrize("fuse", [False, True], ids=["unfused", "fused"])
+@pytest.mark.parametrize("program", RETURNING, ids=lambda p: p.__name__)
+def test_a_returned_constant_is_a_new_copy_at_each_call(program, fuse):
+    compiled = ad.compile(program, fuse=fuse)
+    rng = np.random.default_rng(5)
+    previous = None
+    for call in range(4):
+        x = np.asfortranarray(rng.normal(size=(4, 3)))
+        want, got = program(ad.tensor(x)), compiled(ad.tensor(x))
+        want_items = want if isinstance(want, tuple) else (want,)
+        got_items = got if isinstance(got, tuple) else (got,)
+        assert len(got_items) == len(want_items)
+        for g, w in zip(got_items, want_items):
+            if call == 0:       # (the traced call returns what the call made)
+                assert isinstance(g, type(w))
+            else:
+                assert type(g) is type(w)
+        for g, w in zip(_arrays(got), _arrays(want)):
+            np.testing.assert_array_equal(g, w)
+            assert g.dtype == w.dtype and _flags(g) == _flags(w)
+        # one object returned in two places stays one, as in eager mode
+        same_places = [[a is b for b in _arrays(want)] for a in _arrays(want)]
+        assert [[a is b for b in _arrays(got)] for a in _arrays(got)] == same_places
+        if previous is not None:
+            for old, new in zip(previous, _arrays(got)):
+                assert old is not new and not np.shares_memory(old, new)
+            for kept in compiled.plan.literal_values.values():
+                assert not any(np.shares_memory(kept, new) for new in _arrays(got))
+        for array in _arrays(got):              # the caller's to change
+            array[...] = -7.0
+        previous = _arrays(got)
+    assert compiled.traces == 1
+
+
+def test_a_leaf_with_grad_made_in_the_call_and_returned_is_refused_by_what_it_is():
+    def leaf_made_here(x):
+        return x * 2.0, ad.tensor([1.0, 2.0], requires_grad=True)
+
+    with pytest.raises(ad.TraceError,
+                       match=r"returns a tensor of shape \(2,\) made in the call from "
+                             r"Python numbers with requires_grad=True.*outside the "
+                             r"compiled function"):
+        ad.compile(leaf_made_here)(ad.tensor(np.ones(2)))
