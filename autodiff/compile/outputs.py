@@ -8,7 +8,9 @@ execution does: a parameter with its ``.grad``, an argument), tuples, lists, dic
 and namedtuples (``("namedtuple", items, its class)``) of templates, and ``("value",
 v)`` for None and strings.  ``key`` is an int for a tensor object returned more than
 once (``return t, t``): a replay returns one tensor in each of those places, as eager
-execution does, and None otherwise.
+execution does, and None otherwise.  A constant the call made from Python numbers
+(``return loss, np.zeros_like(x.data)``) is the slot of the plan's copy of it, which a
+replay copies again at each call (``literals.anew``): the caller may change it.
 """
 
 from __future__ import annotations
