@@ -157,3 +157,40 @@ def test_a_leaf_with_grad_made_in_the_call_and_returned_is_refused_by_what_it_is
                              r"Python numbers with requires_grad=True.*outside the "
                              r"compiled function"):
         ad.compile(leaf_made_here)(ad.tensor(np.ones(2)))
+
+
+def test_constants_returned_in_a_dict_and_list_are_new_each_call():
+    def nested(x):
+        return x * 2.0, {"k": [np.array(1.0), np.arange(3)]}
+
+    compiled = ad.compile(nested)
+    first = compiled(ad.tensor(np.ones(3)))[1]["k"]
+    first[1][0] = 5
+    second = compiled(ad.tensor(np.ones(3)))[1]["k"]
+    want = nested(ad.tensor(np.ones(3)))[1]["k"]
+    for got, expected in zip(second, want):
+        assert type(got) is type(expected) and got.dtype == expected.dtype
+        np.testing.assert_array_equal(got, expected)
+    assert second[1] is not first[1] and compiled.traces == 1
+
+
+def _written_from_the_call(x):
+    c = np.zeros(3)
+    c[:] = x.data
+    return x * 2.0, c
+
+
+def _uninitialised(x):
+    return x * 2.0, np.empty(3)
+
+
+@pytest.mark.parametrize("program, why", [
+    (_written_from_the_call, r"constant of the plan until the write into it at "
+                             r"test_compile_constant_order\.py:\d+"),
+    (_uninitialised, r"made by np\.empty at test_compile_constant_order\.py:\d+.*"
+                     r"np\.zeros_like"),
+], ids=["written_from_the_call", "np_empty"])
+def test_a_returned_array_that_is_no_constant_is_refused_saying_why(program, why):
+    with pytest.raises(ad.TraceError, match=r"returns an array of shape \(3,\) that no "
+                                            r"recorded step made.*" + why):
+        ad.compile(program)(ad.tensor(np.ones(3)))

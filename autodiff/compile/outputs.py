@@ -66,7 +66,7 @@ def _template(tracer, value, shared):
                 f"compile: {tracer.name} returns an array of shape {array.shape} that no "
                 "recorded step made (a retained intermediate's .grad, NumPy on .data or "
                 "at random); a replay could not give its new value. Return tensors "
-                "computed with ops, parameters or their .grad.")
+                f"computed with ops, parameters or their .grad.{_no_constant_why(tracer, array)}")
         if isinstance(value, np.ndarray):
             return ("array", tracer.ref(value))
         if value._grad is not None:
@@ -114,6 +114,20 @@ def _constant_made_in_the_call(tracer, value) -> bool:
         value = value.data
     return id(value) in tracer.literals or (
         call_constants.constant_source(tracer, value) is not None)
+
+
+def _no_constant_why(tracer, array) -> str:
+    """Why ``array``, made in the call, is no constant of the plan (``np.empty``, or
+    a write with values of the call), as a sentence; else ""."""
+    origin = call_constants.no_constant_origin(tracer, array)
+    if origin is None:
+        return ""
+    why, at = origin
+    if why == "write":
+        return (f" It was a constant of the plan until the write into it at {at}, whose "
+                "index or value is not made of Python numbers and constants of the plan.")
+    return (f" It was made by {why} at {at}, which holds whatever the memory held: make "
+            "it with np.zeros_like(a), np.ones_like(a) or np.full_like(a, value).")
 
 
 def _warn_of_a_graph_left_behind(tracer, tensor) -> None:
