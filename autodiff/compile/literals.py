@@ -7,7 +7,9 @@ values it had when a step first used it, whatever the call wrote into it later:
   (``made``): a NumPy write into it would be no step of the plan, and could put
   values of the call into it (``c.data[0] = x.data.sum()``); in-place tensor ops are
   steps, and lift the hold;
-* at its first use by a step the tracer keeps a copy of its array (``first_use``);
+* at its first use by a step the tracer keeps a copy of its array (``first_use``),
+  in its memory order (``order="K"``, as every copy of it below: a Fortran-ordered
+  ``np.zeros_like(x.data)`` gives Fortran-ordered results in eager mode);
 * a replay reads the copy, and copies it again at each call when a step may write
   into it (``c += 1`` under ``ad.no_grad()``, ``c[0] = 1``) or what the call returns
   may be it or a view of it (``return c.T``; ``anew``): else one call's writes would
@@ -37,7 +39,7 @@ def first_use(tracer, array, slot) -> None:
     """A step uses ``array`` as slot ``slot`` for the first time: if a tensor made
     from Python numbers holds it, keep its values now."""
     if id(array) in tracer.literals and slot not in tracer.literal_values:
-        tracer.literal_values[slot] = array.copy()
+        tracer.literal_values[slot] = array.copy(order="K")    # (eager's memory order)
 
 
 def anew(plan) -> set:

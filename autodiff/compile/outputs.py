@@ -8,7 +8,9 @@ execution does: a parameter with its ``.grad``, an argument), tuples, lists, dic
 and namedtuples (``("namedtuple", items, its class)``) of templates, and ``("value",
 v)`` for None and strings.  ``key`` is an int for a tensor object returned more than
 once (``return t, t``): a replay returns one tensor in each of those places, as eager
-execution does, and None otherwise.
+execution does, and None otherwise.  A constant the call made from Python numbers
+(``return loss, np.zeros_like(x.data)``) is the slot of the plan's copy of it, which a
+replay copies again at each call (``literals.anew``): the caller may change it.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import numpy as np
 
 from ..tape_drop import TapeDropWarning
 from ..tensor import Tensor
+from . import call_constants
 from .provenance import nested_items
 from .refusals import TraceError
 
@@ -47,12 +50,23 @@ def _template(tracer, value, shared):
         array = value.data if isinstance(value, Tensor) else value
         known = id(array) in tracer.by_id or (
             isinstance(value, Tensor) and id(value) in tracer.captured)
+        if not known and _constant_made_in_the_call(tracer, value):
+            # (``return loss, np.zeros_like(x.data)``: a slot of the plan's own copy,
+            # which a replay copies again at each call: ``literals.anew``)
+            known = tracer.ref(value, None, "return", f"returned by {tracer.name}")
+        if not known and isinstance(value, Tensor) and id(array) in tracer.literals:
+            raise TraceError(
+                f"compile: {tracer.name} returns a tensor of shape {array.shape} made in "
+                "the call from Python numbers with requires_grad=True, which no step used; "
+                "a replay returns new tensors without requires_grad. Make such a leaf "
+                "outside the compiled function (a replay returns a captured tensor "
+                "itself), or return it with requires_grad=False.")
         if not known:
             raise TraceError(
                 f"compile: {tracer.name} returns an array of shape {array.shape} that no "
-                "recorded step made (a retained intermediate's .grad, NumPy on .data, a "
-                "new constant); a replay could not give its new value. Return tensors "
-                "computed with ops, parameters or their .grad.")
+                "recorded step made (a retained intermediate's .grad, NumPy on .data or "
+                "at random); a replay could not give its new value. Return tensors "
+                f"computed with ops, parameters or their .grad.{_no_constant_why(tracer, array)}")
         if isinstance(value, np.ndarray):
             return ("array", tracer.ref(value))
         if value._grad is not None:
@@ -87,6 +101,33 @@ def _template(tracer, value, shared):
     raise TraceError(f"compile: the function returned a {type(value).__name__}; a "
                      "compiled function may return tensors, arrays, None and "
                      "tuples, lists, dicts or namedtuples of them")
+
+
+def _constant_made_in_the_call(tracer, value) -> bool:
+    """Whether ``value`` is a constant of the plan the call made and no step used: an
+    array NumPy made from Python numbers (``call_constants.py``), or a tensor without
+    grad made from them (``ad.tensor([1.0])``, ``np.zeros_like(t)``).  A leaf with
+    ``requires_grad`` is not: a replay returns new tensors without it."""
+    if isinstance(value, Tensor):
+        if value.requires_grad or value._node is not None:
+            return False
+        value = value.data
+    return id(value) in tracer.literals or (
+        call_constants.constant_source(tracer, value) is not None)
+
+
+def _no_constant_why(tracer, array) -> str:
+    """Why ``array``, made in the call, is no constant of the plan (``np.empty``, or
+    a write with values of the call), as a sentence; else ""."""
+    origin = call_constants.no_constant_origin(tracer, array)
+    if origin is None:
+        return ""
+    why, at = origin
+    if why == "write":
+        return (f" It was a constant of the plan until the write into it at {at}, whose "
+                "index or value is not made of Python numbers and constants of the plan.")
+    return (f" It was made by {why} at {at}, which holds whatever the memory held: make "
+            "it with np.zeros_like(a), np.ones_like(a) or np.full_like(a, value).")
 
 
 def _warn_of_a_graph_left_behind(tracer, tensor) -> None:

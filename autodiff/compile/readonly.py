@@ -37,6 +37,7 @@ from ..guard import guarded_arrays, is_broadcast, trace_held
 from ..tensor import Tensor
 from .provenance import frame_line, leaf_label, nested_items
 from .refusals import TraceError
+from .write_target import written_value
 
 # Tensor methods that hand the array to their caller: the reader is one frame up.
 _PASSING_ON = {Tensor.numpy.__code__, Tensor.__array__.__code__}
@@ -150,11 +151,16 @@ class HeldArrays:
         if not self.sites or not isinstance(error, ValueError) or "read-only" not in str(
                 error):
             return None
-        frame, line = _raising_line(error.__traceback__)
+        frame, line, lasti = _raising_line(error.__traceback__)
         if frame is None:
             return None
-        # The arrays the line read, the frame's names for them (an alias), or its
-        # module's: the one written is among them.
+        # The array the line names as written (``a[...] = x.data * 2`` also reads
+        # x.data, held too); else the arrays the line read, the frame's names for them
+        # (an alias), or its module's: the one written is among them.
+        written = [s for s in self._sites_in([_array_of(written_value(frame, lasti))])
+                   if not _guarded(s.array)]
+        if written:
+            return TraceError(_message(written[0], line))
         found = [s for s in self.sites.values() if line in s.lines]
         found += [s for s in self._sites_in(frame.f_locals.values()) if s not in found]
         found = found or self._sites_in(frame.f_globals.values())
@@ -240,6 +246,13 @@ def user_frame(frame):
     return None if name == "autodiff" or name.startswith("autodiff.") else frame
 
 
+def _array_of(value):
+    """The array of ``value``, a tensor's ``.data``; None for any other object."""
+    if isinstance(value, Tensor):
+        value = value.data
+    return value if isinstance(value, np.ndarray) else None
+
+
 def _guarded(array) -> bool:
     """Whether the mutation guard holds ``array`` read-only for a live graph."""
     guard = guarded_arrays.get(id(array))
@@ -274,18 +287,19 @@ def _make_writable(arrays) -> list:
 
 
 def _raising_line(tb):
-    """The innermost frame of ``tb`` outside NumPy and its ``file:line``, or
-    ``(None, None)`` when that frame is the library's (not a write of the user's)."""
-    found = (None, None)
+    """The innermost frame of ``tb`` outside NumPy, its ``file:line`` and the offset
+    of its raising instruction, or ``(None, None, None)`` when that frame is the
+    library's (not a write of the user's)."""
+    found = (None, None, None)
     while tb is not None:
         name = tb.tb_frame.f_globals.get("__name__", "")
         if not (name == "numpy" or name.startswith("numpy.")):
-            found = (tb.tb_frame, tb.tb_lineno)
+            found = (tb.tb_frame, tb.tb_lineno, tb.tb_lasti)
         tb = tb.tb_next
-    frame, lineno = found
+    frame, lineno, lasti = found
     if frame is None or user_frame(frame) is not frame:
-        return None, None
-    return frame, frame_line(frame, lineno)
+        return None, None, None
+    return frame, frame_line(frame, lineno), lasti
 
 
 def _message(site, line) -> str:

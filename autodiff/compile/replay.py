@@ -120,13 +120,13 @@ def _source(plan: Plan, input_kinds: dict, ns: _Namespace, grad: str, steps: dic
         if live is None or slot in live:
             if slot in first_values:    # a leaf made from Python numbers: anew each call
                 lines.append(f"    v{slot} = {ns.const(tensor, 'C')}.data = "
-                             f"{ns.const(first_values[slot])}.copy()")
+                             f"{ns.const(first_values[slot])}.copy('K')")
             else:
                 lines.append(f"    v{slot} = {ns.const(tensor, 'C')}.data")
     copied = anew(plan) if first_values else ()
     for s in plan.slots:
         if s.source == "constant" and (live is None or s.index in live):
-            copy = ".copy()" if s.index in copied else ""
+            copy = ".copy('K')" if s.index in copied else ""     # (keeping its order)
             lines.append(f"    v{s.index} = {ns.const(plan.constant_values[s.index])}{copy}")
     for instr, dead in zip(plan.instrs, _last_uses(plan)):
         for text in _lines(instr, ns, grad):
