@@ -426,7 +426,7 @@ def _accumulate_into_leaf(leaf, grad, create_graph):
                 grad = np.asarray(grad)
             current = leaf._grad
             if current is None:
-                leaf._grad = grad if _is_uniquely_owned(grad) else grad.copy()
+                leaf._grad = grad if _is_uniquely_owned(grad) else grad.copy(order="K")
             elif isinstance(current, _namespaces()[2]):
                 # A gradient with a graph, from an earlier backward(create_graph=True):
                 # this pass records nothing, so the sum is a new array of plain values
