@@ -5,6 +5,7 @@ Checked against central differences in float64 and, where installed, against tor
 
 from __future__ import annotations
 
+import sys
 
 import numpy as np
 import pytest
@@ -88,3 +89,55 @@ def test_block_diag_refuses_what_torch_refuses():
         ad.block_diag([ad.ones(2)])
     with pytest.raises(TypeError, match="argument 1, but got int"):
         ad.block_diag(ad.ones(2), 3)
+
+
+# ----- get_num_threads / set_num_threads -----------------------------------------------
+
+@pytest.fixture
+def restored_threads():
+    pytest.importorskip("threadpoolctl")
+    before = ad.get_num_threads()
+    yield
+    ad.set_num_threads(before)
+
+
+def test_set_num_threads_limits_the_blas_threads(restored_threads):
+    from threadpoolctl import threadpool_info
+    ad.set_num_threads(1)
+    assert ad.get_num_threads() == 1
+    assert all(info["num_threads"] == 1 for info in threadpool_info()
+               if info["user_api"] == "blas")
+    ad.set_num_threads(np.int64(2))              # a NumPy integer passes, as in torch
+    assert ad.get_num_threads() == 2
+
+
+def test_num_threads_read_back_as_torch_does(restored_threads):
+    torch = pytest.importorskip("torch")
+    before = torch.get_num_threads()
+    try:
+        for n in (1, 2):
+            torch.set_num_threads(n)
+            ad.set_num_threads(n)
+            assert ad.get_num_threads() == torch.get_num_threads() == n
+    finally:
+        torch.set_num_threads(before)
+
+
+@pytest.mark.parametrize("bad", [0, -1, 2.0, True, "2", None], ids=repr)
+def test_set_num_threads_refuses_what_torch_refuses_with_its_message(bad):
+    torch = pytest.importorskip("torch")
+    with pytest.raises(RuntimeError) as theirs:
+        torch.set_num_threads(bad)
+    expected = str(theirs.value)
+    with pytest.raises(RuntimeError) as ours:
+        ad.set_num_threads(bad)
+    assert str(ours.value).startswith(expected)
+
+
+def test_without_threadpoolctl_the_thread_functions_say_what_to_use(monkeypatch):
+    monkeypatch.setitem(sys.modules, "threadpoolctl", None)      # import fails
+    for call in (ad.get_num_threads, lambda: ad.set_num_threads(1)):
+        with pytest.raises(RuntimeError, match="threadpoolctl.*OMP_NUM_THREADS"):
+            call()
+    with pytest.raises(RuntimeError, match="positive integer"):  # checked first all the same
+        ad.set_num_threads(0)
