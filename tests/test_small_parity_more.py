@@ -12,7 +12,9 @@ import pytest
 
 import autodiff as ad
 
+F = ad.autograd.functional
 R = np.random.default_rng(11)
+A, B, V = (R.normal(size=3) for _ in range(3))
 
 
 # ----- block_diag ----------------------------------------------------------------------
@@ -141,3 +143,112 @@ def test_without_threadpoolctl_the_thread_functions_say_what_to_use(monkeypatch)
             call()
     with pytest.raises(RuntimeError, match="positive integer"):  # checked first all the same
         ad.set_num_threads(0)
+
+
+# ----- autograd.functional with create_graph=True --------------------------------------
+
+def _compare_with_torch(make):
+    """``make(lib, x, y)`` -> a scalar built from a create_graph=True result: its value
+    and the gradients of x and y, ours against torch's."""
+    torch = pytest.importorskip("torch")
+    x, y = ad.tensor(A, requires_grad=True), ad.tensor(B, requires_grad=True)
+    tx, ty = torch.tensor(A, requires_grad=True), torch.tensor(B, requires_grad=True)
+    ours, theirs = make(ad, x, y), make(torch, tx, ty)
+    ours.backward()
+    theirs.backward()
+    np.testing.assert_allclose(ours.data, theirs.detach().numpy(), rtol=1e-10)
+    for mine, expected in ((x, tx), (y, ty)):
+        if expected.grad is None:
+            assert mine.grad is None or not np.any(mine.grad)
+        else:
+            np.testing.assert_allclose(mine.grad, expected.grad.numpy(), rtol=1e-10,
+                                       atol=1e-12)
+
+
+CREATE_GRAPH_CASES = {
+    "jacobian": lambda L, x, y: L.autograd.functional.jacobian(
+        lambda a: L.sin(a) * a * y, x, create_graph=True).sum(),
+    "jacobian_tuples": lambda L, x, y: (L.autograd.functional.jacobian(
+        lambda a, b: (a * b, (a ** 2).sum() * b), (x, y), create_graph=True)[1][0] ** 2).sum(),
+    "hessian": lambda L, x, y: L.autograd.functional.hessian(
+        lambda a, b: (a * a * b).sum() + (b ** 3).sum(), (x, y),
+        create_graph=True)[0][1].sum(),
+    "vjp": lambda L, x, y: (L.autograd.functional.vjp(
+        lambda a: L.exp(a) * a, x, y, create_graph=True)[1] ** 2).sum(),
+    "vjp_output": lambda L, x, y: L.autograd.functional.vjp(
+        lambda a: (L.exp(a) * a).sum(), x, create_graph=True)[0],
+    "jvp": lambda L, x, y: (L.autograd.functional.jvp(
+        lambda a: L.exp(a) * a, x, y, create_graph=True)[1] ** 2).sum(),
+    "hvp": lambda L, x, y: (L.autograd.functional.hvp(
+        lambda a: (L.exp(a) * a).sum(), x, y, create_graph=True)[1] ** 2).sum(),
+    "vhp": lambda L, x, y: (L.autograd.functional.vhp(
+        lambda a: (L.exp(a) * a * a).sum(), x, y, create_graph=True)[1] ** 2).sum(),
+}
+
+
+@pytest.mark.parametrize("name", CREATE_GRAPH_CASES)
+def test_create_graph_results_differentiate_again_as_in_torch(name):
+    _compare_with_torch(CREATE_GRAPH_CASES[name])
+
+
+def _numerical_gradient(func, x, eps=1e-6):
+    return np.array([(func(x + step) - func(x - step)) / (2 * eps)
+                     for step in np.eye(x.size) * eps])
+
+
+def test_gradient_of_a_jacobian_matches_central_differences():
+    def jacobian_sum(x):           # the values, without create_graph
+        return F.jacobian(lambda a: ad.tanh(a) * a.sum(), ad.tensor(x)).sum().item()
+    x = ad.tensor(A, requires_grad=True)
+    F.jacobian(lambda a: ad.tanh(a) * a.sum(), x, create_graph=True).sum().backward()
+    np.testing.assert_allclose(x.grad, _numerical_gradient(jacobian_sum, A), rtol=1e-6,
+                               atol=1e-8)
+
+
+def test_gradients_of_hessian_jvp_and_hvp_match_central_differences():
+    def scalar(a):
+        return (ad.exp(a) * a * a).sum()
+    cases = {
+        "hessian": lambda x, cg: (F.hessian(scalar, x, create_graph=cg) ** 2).sum(),
+        "jvp": lambda x, cg: (F.jvp(ad.sin, x, ad.tensor(V), create_graph=cg)[1] ** 3).sum(),
+        "hvp": lambda x, cg: (F.hvp(scalar, x, ad.tensor(V), create_graph=cg)[1] ** 2).sum(),
+        "vjp": lambda x, cg: (F.vjp(ad.tanh, x, ad.tensor(V), create_graph=cg)[1] ** 2).sum(),
+    }
+    for name, make in cases.items():
+        x = ad.tensor(A, requires_grad=True)
+        make(x, True).backward()
+        expected = _numerical_gradient(lambda a: make(ad.tensor(a), False).item(), A)
+        np.testing.assert_allclose(x.grad, expected, rtol=1e-6, atol=1e-8, err_msg=name)
+
+
+def test_create_graph_values_equal_those_without_it():
+    scalar = lambda a, b: (a * a * b).sum() + ad.sin(b).sum()     # noqa: E731
+    pairs = [(F.jacobian(lambda a: a ** 3, ad.tensor(A), create_graph=True),
+              F.jacobian(lambda a: a ** 3, ad.tensor(A)))]
+    with_graph = F.hessian(scalar, (ad.tensor(A), ad.tensor(B)), create_graph=True)
+    without = F.hessian(scalar, (ad.tensor(A), ad.tensor(B)))
+    pairs += [(with_graph[i][j], without[i][j]) for i in range(2) for j in range(2)]
+    for name in ("jvp", "hvp", "vhp", "vjp"):
+        func = ad.sin if name in ("jvp", "vjp") else (lambda a: (a ** 4).sum())
+        pairs.append((getattr(F, name)(func, ad.tensor(A), ad.tensor(V), create_graph=True)[1],
+                      getattr(F, name)(func, ad.tensor(A), ad.tensor(V))[1]))
+    for mine, expected in pairs:
+        np.testing.assert_allclose(mine.data, expected.data, rtol=1e-12)
+
+
+def test_create_graph_on_inputs_without_grad_requires_grad_as_in_torch():
+    torch = pytest.importorskip("torch")
+    for lib, x in ((ad, ad.tensor(A)), (torch, torch.tensor(A))):
+        J = lib.autograd.functional.jacobian(lambda a: a ** 3, x, create_graph=True)
+        constant = lib.autograd.functional.jacobian(lambda a: a * 0 + 1, x, create_graph=True)
+        assert J.requires_grad and not constant.requires_grad
+        assert not np.any(np.asarray(constant.detach().numpy()))
+        assert not x.requires_grad
+
+
+def test_create_graph_is_refused_with_forward_mode_and_integer_inputs():
+    with pytest.raises(NotImplementedError, match="create_graph=True and strategy="):
+        F.jacobian(ad.sin, ad.tensor(A), create_graph=True, strategy="forward-mode")
+    with pytest.raises(TypeError, match=r"jacobian: create_graph=True needs floating-point "
+                                        r"inputs, but inputs\[0\] is int64"):
+        F.jacobian(lambda a: a * 2, ad.tensor([1, 2]), create_graph=True)
