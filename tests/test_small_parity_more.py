@@ -6,6 +6,7 @@ Checked against central differences in float64 and, where installed, against tor
 from __future__ import annotations
 
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -252,3 +253,48 @@ def test_create_graph_is_refused_with_forward_mode_and_integer_inputs():
     with pytest.raises(TypeError, match=r"jacobian: create_graph=True needs floating-point "
                                         r"inputs, but inputs\[0\] is int64"):
         F.jacobian(lambda a: a * 2, ad.tensor([1, 2]), create_graph=True)
+
+
+# ----- Tensor(n) -----------------------------------------------------------------------
+
+def test_tensor_of_an_int_warns_at_the_callers_line_that_it_holds_the_number():
+    with pytest.warns(ad.ConventionWarning) as caught:
+        t = ad.Tensor(5)
+    assert t.shape == () and t.item() == 5
+    warning = caught[0]
+    assert warning.filename == __file__
+    message = str(warning.message)
+    assert "holding the number 5" in message
+    assert "ad.empty(5)" in message and "ad.zeros(5)" in message
+
+
+def test_tensor_of_an_int_is_not_torch_legacy_size():
+    torch = pytest.importorskip("torch")
+    with pytest.warns(ad.ConventionWarning):
+        ours = ad.Tensor(3)
+    assert tuple(torch.Tensor(3).shape) == (3,) != ours.shape == ()
+
+
+@pytest.mark.parametrize("make", [
+    lambda: ad.tensor(5), lambda: ad.tensor(5, dtype=np.float32), lambda: ad.Tensor(True),
+    lambda: ad.Tensor(5.0), lambda: ad.Tensor(np.int64(5)), lambda: ad.Tensor([5]),
+    lambda: ad.Tensor(np.ones(3)), lambda: ad.nn.Parameter(5), lambda: ad.atleast_1d(5),
+    lambda: ad.tensor([1.0, 2.0]) + 5, lambda: ad.exp(2)],
+    ids=["tensor", "tensor-dtype", "bool", "float", "numpy-int", "list", "ndarray", "Parameter",
+         "library-atleast_1d", "library-operand", "library-exp"])
+def test_no_warning_where_the_meaning_is_clear(make):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        made = make()
+    assert isinstance(made, ad.Tensor)
+
+
+def test_tensor_function_of_an_int_is_the_same_as_before():
+    t = ad.tensor(5, dtype=np.float32)
+    assert t.dtype == np.float32 and t.shape == () and t.item() == 5.0
+    assert ad.tensor(7).dtype == np.asarray(7).dtype
+
+
+def test_tensor_of_two_ints_still_raises():
+    with pytest.raises(TypeError, match=r"ad.empty\(2, 3\)"):
+        ad.Tensor(2, 3)
