@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .compile.hooks import made
 from .ops.elementwise import astype
 from .ops.shape import concatenate, reshape
 from .tensor import Tensor
@@ -66,7 +67,10 @@ def block_diag(*tensors) -> Tensor:
     >>> a = ad.tensor([[1.0, 2.0]], requires_grad=True)
     >>> ad.block_diag(a, ad.tensor(3.0))
     tensor([[1., 2., 0.],
-            [0., 0., 3.]])
+            [0., 0., 3.]], requires_grad=True)
+    >>> (ad.block_diag(a, ad.tensor(3.0)) * np.arange(6.0).reshape(2, 3)).sum().backward()
+    >>> a.grad
+    array([[0., 1.]])
     """
     for k, t in enumerate(tensors):
         if not isinstance(t, (Tensor, np.ndarray)):
@@ -85,8 +89,8 @@ def block_diag(*tensors) -> Tensor:
     rows, left = [], 0
     for b in blocks:
         height, columns = b.shape
-        before = np.zeros((height, left), dtype)
-        after = np.zeros((height, width - left - columns), dtype)
+        before = made("zeros", np.zeros, ((height, left), dtype))    # (ad.compile: a
+        after = made("zeros", np.zeros, ((height, width - left - columns), dtype))  # step)
         rows.append(concatenate([before, b, after], axis=1))
         left += columns
     return concatenate(rows, axis=0)

@@ -33,8 +33,8 @@ def _blas_libraries(where: str) -> list:
 def get_num_threads() -> int:
     """The number of threads NumPy's BLAS may use (PyTorch's intra-op thread count).
 
-    >>> ad.set_num_threads(1); ad.get_num_threads()
-    1
+    >>> ad.get_num_threads() >= 1
+    True
     """
     return max(info["num_threads"] for info in _blas_libraries("get_num_threads"))
 
@@ -43,8 +43,10 @@ def set_num_threads(n: int) -> None:
     """Let NumPy's BLAS use ``n`` threads from now on (PyTorch's ``set_num_threads``;
     ``n`` a positive int).
 
-    >>> ad.set_num_threads(2); ad.get_num_threads() <= 2
-    True
+    >>> before = ad.get_num_threads()
+    >>> ad.set_num_threads(1); ad.get_num_threads()
+    1
+    >>> ad.set_num_threads(before)
     """
     if isinstance(n, bool) or not isinstance(n, numbers.Integral):
         raise RuntimeError(f"set_num_threads expects an int, but got {type(n).__name__}")

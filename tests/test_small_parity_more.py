@@ -83,6 +83,26 @@ def test_block_diag_keeps_each_blocks_values_in_place_against_numpy():
     assert not out[:2, 3:].any() and not out[2, :3].any()
 
 
+def test_block_diag_compiled_replays_equal_eager_bit_for_bit():
+    a = ad.tensor(np.ones((2, 2)), requires_grad=True)
+    b = ad.tensor(np.arange(3.0), requires_grad=True)
+    weights = np.arange(24.0).reshape(4, 6)
+
+    def loss_and_grads(xa, xb):
+        a.grad = b.grad = None
+        loss = ((ad.block_diag(a * xa, b * xb, ad.tensor(2.0)) * weights) ** 2).sum()
+        loss.backward()
+        return loss
+    step = ad.compile(loss_and_grads)
+    for k in range(3):
+        xa, xb = np.full((2, 2), k + 1.0), np.arange(3.0) - k
+        compiled = step(xa, xb).item()
+        compiled_grads = a.grad.copy(), b.grad.copy()
+        assert compiled == loss_and_grads(xa, xb).item()
+        assert all(np.array_equal(c, e) for c, e in zip(compiled_grads, (a.grad, b.grad)))
+    assert step.traces == 1
+
+
 def test_block_diag_refuses_what_torch_refuses():
     with pytest.raises(RuntimeError, match=r"block_diag: .*2 or fewer dimensions; input 1 "
                                            r"has 3 dimensions \(shape \(1, 1, 1\)\)"):
