@@ -3,9 +3,8 @@
 
 As in PyTorch, ``inputs`` is a tensor or a tuple of tensors and the results are
 Tensors: for a tuple of inputs a tuple (one per input), for a tuple of outputs of
-``jacobian`` a tuple per output.  ``create_graph=True`` (results that are themselves
-differentiable) is not supported and raises; use the transforms (``ad.jacobian``,
-``ad.hessian``, which compose) for higher orders.
+``jacobian`` a tuple per output.  With ``create_graph=True`` the results keep their
+graph and can be differentiated again (autograd_functional_graph.py).
 """
 
 from __future__ import annotations
@@ -14,6 +13,7 @@ from typing import Callable
 
 import numpy as np
 
+from . import autograd_functional_graph as with_graph
 from .tensor import Tensor
 
 __all__ = ["jacobian", "hessian", "vjp", "jvp", "hvp", "vhp"]
@@ -29,11 +29,7 @@ def _inputs(where: str, inputs):
     return [np.array(item.data) for item in items], several
 
 
-def _refuse(where: str, create_graph: bool, strict: bool, **others) -> None:
-    if create_graph:
-        raise NotImplementedError(
-            f"autograd.functional.{where}: create_graph=True is not supported; compose the "
-            f"transforms instead (ad.jacobian(ad.jacobian(f)), ad.hessian(f))")
+def _refuse(where: str, strict: bool, **others) -> None:
     if strict:
         raise NotImplementedError(f"autograd.functional.{where}: strict=True is not "
                                   "supported (an input the output does not depend on gets "
@@ -78,10 +74,16 @@ def jacobian(func: Callable, inputs, create_graph: bool = False, strict: bool = 
     """
     from .forward import jacfwd
     from .transforms import jacobian as jacrev
-    _refuse("jacobian", create_graph, strict)
+    _refuse("jacobian", strict)
     if strategy not in ("reverse-mode", "forward-mode"):
         raise ValueError(f"autograd.functional.jacobian: strategy must be 'forward-mode' or "
                          f"'reverse-mode', got {strategy!r}")
+    if create_graph:
+        if strategy == "forward-mode":
+            raise NotImplementedError(
+                "autograd.functional.jacobian: create_graph=True and strategy='forward-mode' "
+                "are not supported together (as in PyTorch); use strategy='reverse-mode'")
+        return with_graph.jacobian(func, inputs)
     arrays, several_inputs = _inputs("jacobian", inputs)
     transform = jacfwd if strategy == "forward-mode" else jacrev
     probe = func(*[Tensor(a) for a in arrays])
@@ -106,7 +108,9 @@ def hessian(func: Callable, inputs, create_graph: bool = False, strict: bool = F
             [ 0., 12.]])
     """
     from .transforms import grad, jacobian as jacrev
-    _refuse("hessian", create_graph, strict)
+    _refuse("hessian", strict)
+    if create_graph:
+        return with_graph.hessian(func, inputs)
     arrays, several = _inputs("hessian", inputs)
     n = len(arrays)
     rows = []
@@ -127,7 +131,9 @@ def vjp(func: Callable, inputs, v=None, create_graph: bool = False, strict: bool
     tensor([3., 3.])
     """
     from .transforms import vjp as reverse
-    _refuse("vjp", create_graph, strict)
+    _refuse("vjp", strict)
+    if create_graph:
+        return with_graph.vjp(func, inputs, v)
     arrays, several = _inputs("vjp", inputs)
     out, pullback = reverse(func, *arrays)
     out_data = np.asarray(getattr(out, "data", out))
@@ -148,7 +154,9 @@ def jvp(func: Callable, inputs, v=None, create_graph: bool = False, strict: bool
     tensor([3., 3.])
     """
     from .forward import jvp as forward
-    _refuse("jvp", create_graph, strict)
+    _refuse("jvp", strict)
+    if create_graph:
+        return with_graph.jvp(func, inputs, v)
     arrays, _ = _inputs("jvp", inputs)
     if v is None:
         if len(arrays) != 1 or arrays[0].size != 1:
@@ -177,7 +185,9 @@ def hvp(func: Callable, inputs, v=None, create_graph: bool = False, strict: bool
     """
     from .forward import jvp as forward
     from .transforms import grad
-    _refuse("hvp", create_graph, strict)
+    _refuse("hvp", strict)
+    if create_graph:
+        return with_graph.hvp(func, inputs, v)
     arrays, several = _inputs("hvp", inputs)
     vectors = _vector("hvp", v, arrays)
     n = len(arrays)

@@ -18,6 +18,33 @@ class ConventionWarning(UserWarning):
     than PyTorch's (``t.var(dim=0)`` divides by n, PyTorch's by n - 1)."""
 
 
+#: Whether code of a file is this library's (or NumPy's), by file name: read for each
+#: ``Tensor(n)`` of a Python int, which the library's own code makes for number operands.
+_LIBRARY_FILES: dict = {}
+
+
+def warn_number_as_data(number: int, caller) -> None:
+    """``Tensor(5)`` holds the number 5 (``Tensor(data)`` wraps data), where PyTorch's
+    legacy ``torch.Tensor(5)`` is an uninitialised tensor of 5 elements: both run, so
+    a call from the user's code (frame ``caller``) warns at the user's line.  The
+    library's own ``Tensor(5)``, as ``ad.tensor(5)`` or for a number operand, means the
+    number: no warning."""
+    filename = caller.f_code.co_filename
+    from_library = _LIBRARY_FILES.get(filename)
+    if from_library is None:
+        from .tape_drop import in_library
+        from_library = _LIBRARY_FILES[filename] = in_library(filename)
+    if from_library:
+        return
+    from .tape_drop import user_frame, warn_at
+    warn_at(user_frame(), (
+        f"Tensor({number}) makes a 0-d tensor holding the number {number} (Tensor(data) "
+        f"wraps data), where PyTorch's legacy torch.Tensor({number}) makes {number} "
+        f"uninitialised elements; for {number} elements use ad.empty({number}) or "
+        f"ad.zeros({number}); for the number, ad.tensor({number}) says so without this "
+        "warning."), ConventionWarning)
+
+
 def keepdim_by_position(where: str, value, keepdims, slot: str):
     """PyTorch's ``keepdim`` given by position (``ad.median(x, 1, True)``), in the place
     of NumPy's ``slot`` (``dtype`` or ``out``, which a bool never is): ``(slot's value,

@@ -15,7 +15,7 @@ from .printing import format_values
 from .tape_drop import (  # noqa: F401
     TapeDropWarning, called_by_name, converted_for_indices, tape_drop)
 from .grad_attr import grad_property, root_grad
-from .conventions import keepdim_after_axis
+from .conventions import keepdim_after_axis, warn_number_as_data
 from .spellings import (PyTorchMethods, axis_alias, extreme_along_dim,
                         refuse_positional_extreme, transpose_axes)
 from .selections import SelectionMethods
@@ -122,6 +122,8 @@ class Tensor(OperatorMethods, PyTorchMethods, SelectionMethods, ArrayMethods, Ar
         if data.__class__ is _ndarray and dtype is None and data.dtype.kind == "f":
             array = data                # (what _as_array returns for it, in fewer calls)
         else:
+            if data.__class__ is int and self.__class__ is Tensor:
+                warn_number_as_data(data, sys._getframe(1))
             array = _as_array(data, dtype)
             if requires_grad:
                 _check_can_require_grad(array)

@@ -59,6 +59,23 @@ def _block_case(data):
                 lambda *xs: np.block(layout(*xs)))
 
 
+def _block_diag_reference(*arrays):
+    """NumPy's block-diagonal matrix of 0-d, 1-d and 2-d blocks (torch.block_diag's)."""
+    blocks = [np.reshape(a, (1, -1)) if a.ndim < 2 else a for a in arrays]
+    out = np.zeros((sum(b.shape[0] for b in blocks), sum(b.shape[1] for b in blocks)))
+    row = column = 0
+    for b in blocks:
+        out[row:row + b.shape[0], column:column + b.shape[1]] = b
+        row, column = row + b.shape[0], column + b.shape[1]
+    return out
+
+
+def _block_diag_case(data):
+    shapes = data.draw(st.lists(st.sampled_from([(), (1,), (3,), (2, 2), (1, 3), (3, 1)]),
+                                min_size=1, max_size=3), label="shapes")
+    return Case(ad.block_diag, [values(data, s) for s in shapes], _block_diag_reference)
+
+
 def _vdot_case(data):
     shape = data.draw(SHAPES)
     other = data.draw(st.sampled_from([shape, (int(np.prod(shape)),)]))
@@ -171,6 +188,7 @@ def _ldexp_case(data):
 SPECS = [
     Spec("diagflat", _diagflat_case), Spec("meshgrid", _meshgrid_case),
     Spec("broadcast_arrays", _broadcast_arrays_case), Spec("block", _block_case),
+    Spec("block_diag", _block_diag_case),
     Spec("vdot", _vdot_case), Spec("delete", _delete_case), Spec("insert", _insert_case),
     Spec("resize", _resize_case), Spec("logspace", _logspace_case),
     Spec("geomspace", _geomspace_case, notes="start and stop of one sign"),
