@@ -1,0 +1,108 @@
+"""float16 ops computed in float32 and rounded once, as PyTorch's CPU kernels do.
+
+NumPy's float16 ufuncs compute in float32 and round once, but an op whose forward
+or gradient rule is several NumPy calls rounds at every call in float16 (``sigmoid``
+as ``1 / (1 + exp(-x))``: a third of its values 1 ulp off).  PyTorch's kernels
+compute float16 in float32 ("opmath") and round the result once.  The ops named in
+``ROUNDED_ONCE`` do the same: where their float16 arrays would give a float16
+result, they are computed on float32 copies and the result is rounded to float16 at
+the end.  float32 and float64 arrays pass straight through.
+
+This covers a plain ``backward()`` (rules on arrays).  With ``create_graph=True``
+the rules run as recorded ops, each rounding in float16.
+
+>>> x = np.float16(-3.0)
+>>> float(ad.sigmoid(ad.tensor([x])).data[0]) == float(np.float16(1 / (1 + np.exp(3.0))))
+True
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .define import REGISTRY
+from .namespace import _helpers, numpy_xp
+
+_F16 = np.dtype(np.float16)
+_F32 = np.dtype(np.float32)
+_nd = np.ndarray
+
+#: Ops whose forward is a composite of NumPy calls (float16 steps without this).
+FORWARDS = ("sigmoid", "sigmoid_derivative", "tanh_derivative", "xlogy", "sinc", "i0",
+            "bessel_i1", "bessel_i1_over_x")
+#: Ops whose gradient rule is a composite (the forward may be one correct ufunc).
+RULES = ("sigmoid", "tanh", "sigmoid_derivative", "tanh_derivative", "erf", "erfc",
+         "erfinv", "log1p", "expm1", "logaddexp", "logaddexp2", "xlogy", "sqrt",
+         "reciprocal", "log2", "log10", "exp2", "cbrt", "arcsin", "arccos", "arctan",
+         "arcsinh", "arccosh", "arctanh", "tan", "sinc", "i0", "bessel_i1", "bessel_i1_over_x",
+         "lgamma", "digamma")
+
+
+def _half_result(values) -> bool:
+    """Whether these arguments hold a float16 array and nothing wider (a float32 or
+    float64 array or NumPy scalar), so that NumPy's result would be float16."""
+    half = False
+    for a in values:
+        if a.__class__ is _nd or isinstance(a, np.generic):
+            kind, size = a.dtype.kind, a.dtype.itemsize
+            if kind == "f" and size == 2:
+                half = half or a.__class__ is _nd
+            elif kind in "fc":
+                return False
+    return half
+
+
+def _wide(a):
+    return a.astype(_F32) if (a.__class__ is _nd or isinstance(a, np.generic)) \
+        and a.dtype == _F16 else a
+
+
+def _round(out):
+    if (out.__class__ is _nd or isinstance(out, np.generic)) and out.dtype == _F32:
+        return np.asarray(out).astype(_F16)     # (a 0-d input gives a float32 scalar)
+    return out
+
+
+def forward_in_float32(forward):
+    """``forward`` that, given float16 arrays (and nothing wider), computes in float32
+    and rounds once.
+
+    >>> f = forward_in_float32(lambda x: 1 / (1 + np.exp(-x)))
+    >>> f(np.array([-3.0], np.float16)).dtype
+    dtype('float16')
+    """
+    def rounded_once(*args, **kwargs):
+        if not _half_result(args):
+            return forward(*args, **kwargs)
+        return _round(forward(*[_wide(a) for a in args], **kwargs))
+    rounded_once.__name__ = getattr(forward, "__name__", "forward")
+    rounded_once.__wrapped__ = forward
+    return rounded_once
+
+
+def rule_in_float32(rule):
+    """A gradient rule that, run on float16 arrays (a plain backward), computes the
+    gradient in float32 and rounds it once; recorded (``create_graph=True``) and on
+    other dtypes it is ``rule`` itself."""
+    def rounded_once(xp, g, ans, *args, **kwargs):
+        if xp is not numpy_xp or not _half_result((g,) + args):
+            return rule(xp, g, ans, *args, **kwargs)
+        return _round(rule(xp, _wide(g), _wide(ans), *[_wide(a) for a in args], **kwargs))
+    rounded_once.__wrapped__ = rule
+    return rounded_once
+
+
+def _install():
+    for name in FORWARDS:
+        op = REGISTRY[name]
+        kernel_is_forward = op.kernel is op.forward
+        op.forward = forward_in_float32(op.forward)
+        op.kernel = op.forward if kernel_is_forward else forward_in_float32(op.kernel)
+        if name not in _helpers:
+            setattr(numpy_xp, name, op.kernel)
+    for name in RULES:
+        op = REGISTRY[name]
+        op.rules = tuple(None if r is None else rule_in_float32(r) for r in op.rules)
+
+
+_install()
