@@ -4,9 +4,11 @@ NumPy's float16 ufuncs compute in float32 and round once, but an op whose forwar
 or gradient rule is several NumPy calls rounds at every call in float16 (``sigmoid``
 as ``1 / (1 + exp(-x))``: a third of its values 1 ulp off).  PyTorch's kernels
 compute float16 in float32 ("opmath") and round the result once.  The ops named in
-``ROUNDED_ONCE`` do the same: where their float16 arrays would give a float16
-result, they are computed on float32 copies and the result is rounded to float16 at
-the end.  float32 and float64 arrays pass straight through.
+``FORWARDS`` and ``RULES`` do the same: where their float16 arrays would give a
+float16 result, they are computed on float32 copies and the result is rounded to
+float16 at the end.  The forwards test the dtype of their input; the rules are those
+of a twin op (``Op.half_twin``) that float16 results record, so the backward of
+other dtypes is untouched.
 
 This covers a plain ``backward()`` (rules on arrays).  With ``create_graph=True``
 the rules run as recorded ops, each rounding in float16.
@@ -22,25 +24,31 @@ import numpy as np
 
 from .define import REGISTRY
 from .namespace import _helpers, numpy_xp
+from .registry import Op
 
 _F16 = np.dtype(np.float16)
 _F32 = np.dtype(np.float32)
 _nd = np.ndarray
 
+# sigmoid's and tanh's kernels (``autodiff.kernels``) do the same themselves, at no
+# cost to large float32 and float64 arrays (they go to the compiled kernels first).
+
 #: Ops whose forward is a composite of NumPy calls (float16 steps without this).
-FORWARDS = ("sigmoid", "sigmoid_derivative", "tanh_derivative", "xlogy", "sinc", "i0",
+FORWARDS = ("sigmoid_derivative", "tanh_derivative", "xlogy", "sinc", "i0",
             "bessel_i1", "bessel_i1_over_x")
 #: Ops whose gradient rule is a composite (the forward may be one correct ufunc).
-RULES = ("sigmoid", "tanh", "sigmoid_derivative", "tanh_derivative", "erf", "erfc",
-         "erfinv", "log1p", "expm1", "logaddexp", "logaddexp2", "xlogy", "sqrt",
-         "reciprocal", "log2", "log10", "exp2", "cbrt", "arcsin", "arccos", "arctan",
-         "arcsinh", "arccosh", "arctanh", "tan", "sinc", "i0", "bessel_i1", "bessel_i1_over_x",
-         "lgamma", "digamma")
+RULES = ("sigmoid_derivative", "tanh_derivative", "erf", "erfc", "erfinv", "log1p", "expm1",
+         "logaddexp", "logaddexp2", "xlogy", "log2", "log10", "exp2", "cbrt", "arcsin",
+         "arccos", "arctan", "arcsinh", "arccosh", "arctanh", "tan", "sinc", "bessel_i1",
+         "bessel_i1_over_x", "lgamma", "digamma")
 
 
 def _half_result(values) -> bool:
     """Whether these arguments hold a float16 array and nothing wider (a float32 or
     float64 array or NumPy scalar), so that NumPy's result would be float16."""
+    if len(values) == 1:                    # (the common case, in one test)
+        a = values[0]
+        return a.__class__ is _nd and a.dtype is _F16
     half = False
     for a in values:
         if a.__class__ is _nd or isinstance(a, np.generic):
@@ -53,8 +61,9 @@ def _half_result(values) -> bool:
 
 
 def _wide(a):
-    return a.astype(_F32) if (a.__class__ is _nd or isinstance(a, np.generic)) \
-        and a.dtype == _F16 else a
+    if a.__class__ is _nd or isinstance(a, np.generic):
+        return a.astype(_F32) if a.dtype == _F16 else a
+    return a
 
 
 def _round(out):
@@ -81,15 +90,23 @@ def forward_in_float32(forward):
 
 
 def rule_in_float32(rule):
-    """A gradient rule that, run on float16 arrays (a plain backward), computes the
-    gradient in float32 and rounds it once; recorded (``create_graph=True``) and on
-    other dtypes it is ``rule`` itself."""
+    """A gradient rule that, run on arrays (a plain backward), computes in float32 and
+    rounds a float32 gradient to float16; recorded (``create_graph=True``) it is
+    ``rule`` itself.  Only the nodes of float16 results use it (``Op.half_twin``)."""
     def rounded_once(xp, g, ans, *args, **kwargs):
-        if xp is not numpy_xp or not _half_result((g,) + args):
+        if xp is not numpy_xp:
             return rule(xp, g, ans, *args, **kwargs)
         return _round(rule(xp, _wide(g), _wide(ans), *[_wide(a) for a in args], **kwargs))
     rounded_once.__wrapped__ = rule
     return rounded_once
+
+
+def _half_twin(op):
+    """``op`` with its rules computing in float32 (same name, forward and fields)."""
+    twin = object.__new__(Op)
+    twin.__dict__.update(op.__dict__)
+    twin.rules = tuple(None if r is None else rule_in_float32(r) for r in op.rules)
+    return twin
 
 
 def _install():
@@ -102,7 +119,7 @@ def _install():
             setattr(numpy_xp, name, op.kernel)
     for name in RULES:
         op = REGISTRY[name]
-        op.rules = tuple(None if r is None else rule_in_float32(r) for r in op.rules)
+        op.half_twin = _half_twin(op)
 
 
 _install()
