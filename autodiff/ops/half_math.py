@@ -10,8 +10,8 @@ float16 at the end.  The forwards test the dtype of their input; the rules are t
 of a twin op (``Op.half_twin``) that float16 results record, so the backward of
 other dtypes is untouched.
 
-This covers a plain ``backward()`` (rules on arrays).  With ``create_graph=True``
-the rules run as recorded ops, each rounding in float16.
+The rules round once in a plain ``backward()`` and with ``create_graph=True`` too
+(there through recorded ``astype`` ops, in float32 between them).
 
 >>> x = np.float16(-3.0)
 >>> float(ad.sigmoid(ad.tensor([x])).data[0]) == float(np.float16(1 / (1 + np.exp(3.0))))
@@ -25,22 +25,24 @@ import numpy as np
 from .define import REGISTRY
 from .namespace import _helpers, numpy_xp
 from .registry import Op
+from ..tensor import Tensor
 
 _F16 = np.dtype(np.float16)
 _F32 = np.dtype(np.float32)
 _nd = np.ndarray
 
-# sigmoid's and tanh's kernels (``autodiff.kernels``) do the same themselves, at no
-# cost to large float32 and float64 arrays (they go to the compiled kernels first).
+# sigmoid's and tanh's kernels (``autodiff.kernels``) round float16 once themselves,
+# at no cost to large float32 and float64 arrays (they go to the compiled kernels
+# first); their recorded rules (create_graph) are in RULES.
 
 #: Ops whose forward is a composite of NumPy calls (float16 steps without this).
 FORWARDS = ("sigmoid_derivative", "tanh_derivative", "xlogy", "sinc", "i0",
             "bessel_i1", "bessel_i1_over_x")
 #: Ops whose gradient rule is a composite (the forward may be one correct ufunc).
-RULES = ("sigmoid_derivative", "tanh_derivative", "erf", "erfc", "erfinv", "log1p", "expm1",
-         "logaddexp", "logaddexp2", "xlogy", "log2", "log10", "exp2", "cbrt", "arcsin",
-         "arccos", "arctan", "arcsinh", "arccosh", "arctanh", "tan", "sinc", "bessel_i1",
-         "bessel_i1_over_x", "lgamma", "digamma")
+RULES = ("sigmoid", "tanh", "sigmoid_derivative", "tanh_derivative", "erf", "erfc", "erfinv",
+         "log1p", "expm1", "logaddexp", "logaddexp2", "xlogy", "log2", "log10", "exp2", "cbrt",
+         "arcsin", "arccos", "arctan", "arcsinh", "arccosh", "arctanh", "tan", "sinc",
+         "bessel_i1", "bessel_i1_over_x", "lgamma", "digamma")
 
 
 def _half_result(values) -> bool:
@@ -90,13 +92,18 @@ def forward_in_float32(forward):
 
 
 def rule_in_float32(rule):
-    """A gradient rule that, run on arrays (a plain backward), computes in float32 and
-    rounds a float32 gradient to float16; recorded (``create_graph=True``) it is
-    ``rule`` itself.  Only the nodes of float16 results use it (``Op.half_twin``)."""
+    """A gradient rule that computes in float32 and rounds the gradient to float16 once:
+    on arrays (a plain backward) with float32 copies, recorded (``create_graph=True``)
+    through ``astype`` ops, so that higher derivatives follow.  Only the nodes of
+    float16 results use it (``Op.half_twin``)."""
     def rounded_once(xp, g, ans, *args, **kwargs):
-        if xp is not numpy_xp:
-            return rule(xp, g, ans, *args, **kwargs)
-        return _round(rule(xp, _wide(g), _wide(ans), *[_wide(a) for a in args], **kwargs))
+        if xp is numpy_xp:
+            return _round(rule(xp, _wide(g), _wide(ans), *[_wide(a) for a in args],
+                               **kwargs))
+        wide = [xp.astype(a, _F32) if isinstance(a, Tensor) and a.dtype == _F16 else a
+                for a in (g, ans) + args]
+        out = rule(xp, *wide, **kwargs)
+        return xp.astype(out, _F16) if isinstance(out, Tensor) and out.dtype == _F32 else out
     rounded_once.__wrapped__ = rule
     return rounded_once
 
