@@ -12,7 +12,7 @@ differentiates again.
 
 >>> x = ad.tensor(np.array([-1.0, 2.0], np.float16))
 >>> activation_in_float32(x, "silu")
-tensor([-0.2688,  1.762 ], dtype=float16)
+tensor([-0.269,  1.762], dtype=float16)
 """
 
 from __future__ import annotations
