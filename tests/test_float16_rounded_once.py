@@ -67,6 +67,11 @@ OPS = {
     "hardsigmoid": (F.hardsigmoid, -12, 12, "TF.hardsigmoid"),
     "softsign": (F.softsign, -12, 12, "TF.softsign"),
     "tanhshrink": (F.tanhshrink, -12, 12, "TF.tanhshrink"),
+    "softshrink": (lambda t: F.softshrink(t, 0.3), -12, 12, "lambda t: TF.softshrink(t, 0.3)"),
+    "leaky_relu": (lambda t: F.leaky_relu(t, 0.01), -12, 12,
+                   "lambda t: TF.leaky_relu(t, 0.01)"),
+    "rrelu_eval": (lambda t: F.rrelu(t, training=False), -12, 12,
+                   "lambda t: TF.rrelu(t, training=False)"),
 }
 
 
@@ -162,19 +167,22 @@ def test_float16_results_differ_from_pytorchs_only_where_pytorchs_are_not_rounde
 @pytest.mark.parametrize("kind, coefficients", [
     ("silu", ()), ("softplus", (1.0, 20.0)), ("softplus", (2.0, 5.0)), ("mish", ()),
     ("elu", (0.5, 1.0, 1.0)), ("elu", (2.0, 1.0, 0.5)), ("logsigmoid", ()),
-    ("hardswish", ()), ("hardsigmoid", ()), ("softsign", ()), ("tanhshrink", ())])
+    ("hardswish", ()), ("hardsigmoid", ()), ("softsign", ()), ("softshrink", (0.3,)),
+    ("tanhshrink", ())])
 def test_float32_formulas_slope_is_the_derivative_of_the_value(kind, coefficients):
     value, slope = ACTIVATIONS[kind]
     # away from the kinks (0, ±3, softplus's threshold) and not on the float16 grid only
     x = np.linspace(-7.9, 7.9, 397)
-    x = x[np.min(np.abs(x[:, None] - np.array([0.0, -3.0, 3.0, 2.5])), axis=1) > 1e-3]
+    kinks = np.array([0.0, -3.0, 3.0, 2.5, 0.3, -0.3])
+    x = x[np.min(np.abs(x[:, None] - kinks), axis=1) > 1e-3]
     [jacobian] = ad.numerical_grad(lambda v: value(numpy_xp, v, *coefficients), [x])
     np.testing.assert_allclose(slope(numpy_xp, x, *coefficients), np.diagonal(jacobian),
                                rtol=1e-6, atol=1e-9)
 
 
 @pytest.mark.parametrize("name", ["silu", "mish", "softplus", "selu", "hardswish",
-                                  "logsigmoid", "sigmoid", "tanh", "erf", "log1p"])
+                                  "logsigmoid", "sigmoid", "tanh", "erf", "log1p",
+                                  "softshrink", "leaky_relu"])
 def test_compiled_float16_step_agrees_with_eager_bit_for_bit(name):
     f, lo, hi, _ = OPS[name]
     x = _sweep(lo, hi)[::7].copy()              # ~5,000 values: the compiled kernels' sizes

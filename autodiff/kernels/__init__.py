@@ -177,6 +177,9 @@ def leaky_relu(x: np.ndarray, slope: float = 0.01) -> np.ndarray:
     """x where x > 0, else slope * x."""
     if JIT_ENABLED and _ok(x, MIN_ELEMENTWISE) and type(slope) in (float, int):
         return _call("leaky_relu", _twins.leaky_relu, x, slope)
+    if type(x) is _nd and x.dtype is _F16 and type(slope) in (float, int):
+        # x * slope in float32, rounded once (not slope rounded to float16 first)
+        return leaky_relu(x.astype(_F32), slope).astype(_F16)
     return _twins.leaky_relu(x, slope)
 
 
@@ -184,6 +187,8 @@ def leaky_relu_backward(g: np.ndarray, x: np.ndarray, slope: float = 0.01) -> np
     """g where x > 0, else slope * g."""
     if JIT_ENABLED and _ok2(g, x, MIN_ELEMENTWISE) and type(slope) in (float, int):
         return _call("leaky_relu_backward", _twins.leaky_relu_backward, g, x, slope)
+    if _half_pair(g, x) and type(slope) in (float, int):
+        return leaky_relu_backward(g.astype(_F32), x.astype(_F32), slope).astype(_F16)
     return _twins.leaky_relu_backward(g, x, slope)
 
 

@@ -249,6 +249,8 @@ def softshrink(x, lambd: float = 0.5) -> Tensor:
         raise ValueError(f"softshrink: lambd must be >= 0, got {lambd} (PyTorch refuses a "
                          "negative one too)")
     x = float_tensor(x, "softshrink")
+    if rounds_once(x):
+        return activation_in_float32(x, "softshrink", (float(lambd),))
     # sign(x) carries no gradient and keeps NaN as NaN, as PyTorch does.
     return ew.where(_in_band(x, lambd), 0.0, x - lambd * ew.sign(x))
 

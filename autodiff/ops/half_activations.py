@@ -93,6 +93,10 @@ ACTIVATIONS = {
     "hardsigmoid": (lambda xp, x: xp.clip(x + 3.0, 0.0, 6.0) / 6.0, _hardsigmoid_slope),
     "softsign": (lambda xp, x: x / (xp.abs(x) + 1.0),
                  lambda xp, x: 1.0 / ((xp.abs(x) + 1.0) * (xp.abs(x) + 1.0))),
+    "softshrink": (lambda xp, x, lambd: xp.where(x > lambd, x - lambd,
+                                                 xp.where(x < -lambd, x + lambd, 0.0 * x)),
+                   lambda xp, x, lambd: xp.where((x >= -lambd) & (x <= lambd), 0.0, 1.0)
+                   + 0.0 * x),
     "tanhshrink": (_tanhshrink_value, lambda xp, x: xp.tanh(x) * xp.tanh(x)),
 }
 
@@ -115,7 +119,8 @@ activation_in_float32 = defop(
     doc="The activation ``kind`` (``'silu'``, ``'softplus'`` with ``coefficients``\n"
         "``(beta, threshold)``, ``'mish'``, ``'elu'`` with ``coefficients``\n"
         "``(negative_coef, positive_coef, input_scale)``, ``'logsigmoid'``,\n"
-        "``'hardswish'``, ``'hardsigmoid'``, ``'softsign'``, ``'tanhshrink'``) of a\n"
+        "``'hardswish'``, ``'hardsigmoid'``, ``'softsign'``, ``'softshrink'`` with\n"
+        "``coefficients`` ``(lambd,)``, ``'tanhshrink'``) of a\n"
         "float16 ``x``, computed in float32 and rounded once, as PyTorch's kernels;\n"
         "``F.silu`` and the others call it for float16 inputs.\n\n"
         ">>> x = ad.tensor(np.array([1.0], np.float16))\n"
