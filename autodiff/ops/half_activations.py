@@ -42,7 +42,7 @@ def _elu_slope(xp, x, negative_coef, positive_coef, input_scale):
     left = xp.exp(xp.where(negative, x, 0.0) * input_scale) * (negative_coef * input_scale)
     # at 0 the left slope, as the float32 composition (and PyTorch) takes it
     return xp.where(negative, left, xp.where(x == 0, negative_coef * input_scale,
-                                             positive_coef + 0.0 * x))
+                                             positive_coef))
 
 
 def _hardswish_value(xp, x):
@@ -50,11 +50,11 @@ def _hardswish_value(xp, x):
 
 
 def _hardswish_slope(xp, x):
-    return xp.where(x <= -3.0, 0.0 * x, xp.where(x < 3.0, x / 3.0 + 0.5, 1.0))
+    return xp.where(x <= -3.0, 0.0, xp.where(x < 3.0, x / 3.0 + 0.5, 1.0))
 
 
 def _hardsigmoid_slope(xp, x):
-    return xp.where(x > -3.0, xp.where(x < 3.0, 1.0 / 6.0, 0.0), 0.0) + 0.0 * x
+    return xp.where(x > -3.0, xp.where(x < 3.0, 1.0 / 6.0, 0.0), 0.0)
 
 
 def _softplus_value(xp, x, beta, threshold):
@@ -65,7 +65,7 @@ def _softplus_value(xp, x, beta, threshold):
 
 def _softplus_slope(xp, x, beta, threshold):
     scaled = x * beta
-    return xp.where(scaled > threshold, 1.0 + 0.0 * x, xp.sigmoid(scaled))
+    return xp.where(scaled > threshold, 1.0, xp.sigmoid(scaled))
 
 
 def _tanhshrink_value(xp, x):
@@ -73,6 +73,10 @@ def _tanhshrink_value(xp, x):
     # rounded the wrong way): the difference is taken in float64.
     wide = xp.astype(x, np.float64)
     return xp.astype(wide - xp.tanh(wide), x.dtype)
+
+
+def _in_band(xp, x, lambd):
+    return xp.logical_and(x >= -lambd, x <= lambd)
 
 
 def _mish_slope(xp, x):
@@ -93,10 +97,9 @@ ACTIVATIONS = {
     "hardsigmoid": (lambda xp, x: xp.clip(x + 3.0, 0.0, 6.0) / 6.0, _hardsigmoid_slope),
     "softsign": (lambda xp, x: x / (xp.abs(x) + 1.0),
                  lambda xp, x: 1.0 / ((xp.abs(x) + 1.0) * (xp.abs(x) + 1.0))),
-    "softshrink": (lambda xp, x, lambd: xp.where(x > lambd, x - lambd,
-                                                 xp.where(x < -lambd, x + lambd, 0.0 * x)),
-                   lambda xp, x, lambd: xp.where((x >= -lambd) & (x <= lambd), 0.0, 1.0)
-                   + 0.0 * x),
+    "softshrink": (lambda xp, x, lambd: xp.where(_in_band(xp, x, lambd), 0.0,
+                                                 x - lambd * xp.sign(x)),
+                   lambda xp, x, lambd: xp.where(_in_band(xp, x, lambd), 0.0, 1.0)),
     "tanhshrink": (_tanhshrink_value, lambda xp, x: xp.tanh(x) * xp.tanh(x)),
 }
 
