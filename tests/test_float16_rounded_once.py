@@ -70,6 +70,8 @@ OPS = {
     "softshrink": (lambda t: F.softshrink(t, 0.3), -12, 12, "lambda t: TF.softshrink(t, 0.3)"),
     "leaky_relu": (lambda t: F.leaky_relu(t, 0.01), -12, 12,
                    "lambda t: TF.leaky_relu(t, 0.01)"),
+    "logit": (lambda t: t.logit(), 0.001, 0.999, "torch.logit"),
+    "logit_eps": (lambda t: t.logit(eps=0.01), 0.0, 1.0, "lambda t: torch.logit(t, eps=0.01)"),
     "rrelu_eval": (lambda t: F.rrelu(t, training=False), -12, 12,
                    "lambda t: TF.rrelu(t, training=False)"),
 }
@@ -168,12 +170,12 @@ def test_float16_results_differ_from_pytorchs_only_where_pytorchs_are_not_rounde
     ("silu", ()), ("softplus", (1.0, 20.0)), ("softplus", (2.0, 5.0)), ("mish", ()),
     ("elu", (0.5, 1.0, 1.0)), ("elu", (2.0, 1.0, 0.5)), ("logsigmoid", ()),
     ("hardswish", ()), ("hardsigmoid", ()), ("softsign", ()), ("softshrink", (0.3,)),
-    ("tanhshrink", ())])
+    ("tanhshrink", ()), ("logit", ()), ("logit", (0.01,))])
 def test_float32_formulas_slope_is_the_derivative_of_the_value(kind, coefficients):
     value, slope = ACTIVATIONS[kind]
     # away from the kinks (0, ±3, softplus's threshold) and not on the float16 grid only
-    x = np.linspace(-7.9, 7.9, 397)
-    kinks = np.array([0.0, -3.0, 3.0, 2.5, 0.3, -0.3])
+    x = np.linspace(0.003, 0.997, 397) if kind == "logit" else np.linspace(-7.9, 7.9, 397)
+    kinks = np.array([0.0, -3.0, 3.0, 2.5, 0.3, -0.3, 0.01, 0.99])
     x = x[np.min(np.abs(x[:, None] - kinks), axis=1) > 1e-3]
     [jacobian] = ad.numerical_grad(lambda v: value(numpy_xp, v, *coefficients), [x])
     np.testing.assert_allclose(slope(numpy_xp, x, *coefficients), np.diagonal(jacobian),

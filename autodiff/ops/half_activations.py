@@ -75,6 +75,19 @@ def _tanhshrink_value(xp, x):
     return xp.astype(wide - xp.tanh(wide), x.dtype)
 
 
+def _logit_value(xp, x, eps=None):
+    if eps is not None:
+        x = xp.where(x < eps, eps, xp.where(x > 1.0 - eps, 1.0 - eps, x))
+    return xp.log(x) - xp.log1p(-x)
+
+
+def _logit_slope(xp, x, eps=None):
+    slope = 1.0 / (x * (1.0 - x))
+    if eps is None:
+        return slope
+    return xp.where(xp.logical_or(x < eps, x > 1.0 - eps), 0.0, slope)
+
+
 def _in_band(xp, x, lambd):
     return xp.logical_and(x >= -lambd, x <= lambd)
 
@@ -100,6 +113,7 @@ ACTIVATIONS = {
     "softshrink": (lambda xp, x, lambd: xp.where(_in_band(xp, x, lambd), 0.0,
                                                  x - lambd * xp.sign(x)),
                    lambda xp, x, lambd: xp.where(_in_band(xp, x, lambd), 0.0, 1.0)),
+    "logit": (_logit_value, _logit_slope),
     "tanhshrink": (_tanhshrink_value, lambda xp, x: xp.tanh(x) * xp.tanh(x)),
 }
 
@@ -123,8 +137,8 @@ activation_in_float32 = defop(
         "``(beta, threshold)``, ``'mish'``, ``'elu'`` with ``coefficients``\n"
         "``(negative_coef, positive_coef, input_scale)``, ``'logsigmoid'``,\n"
         "``'hardswish'``, ``'hardsigmoid'``, ``'softsign'``, ``'softshrink'`` with\n"
-        "``coefficients`` ``(lambd,)``, ``'tanhshrink'``) of a\n"
-        "float16 ``x``, computed in float32 and rounded once, as PyTorch's kernels;\n"
+        "``coefficients`` ``(lambd,)``, ``'tanhshrink'``, ``'logit'`` with ``(eps,)``\n"
+        "or none) of a float16 ``x``, computed in float32 and rounded once, as PyTorch's kernels;\n"
         "``F.silu`` and the others call it for float16 inputs.\n\n"
         ">>> x = ad.tensor(np.array([1.0], np.float16))\n"
         ">>> ad.ops.half_activations.activation_in_float32(x, 'softsign')\n"
