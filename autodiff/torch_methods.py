@@ -341,6 +341,9 @@ class TorchMethods:
         tensor([ 0.        , -1.09861229])
         """
         from .ops.elementwise import clip, log, log1p
+        from .ops.half_activations import activation_in_float32, rounds_once
+        if rounds_once(self) and (eps is None or eps <= 0.5):     # in float32, as PyTorch
+            return activation_in_float32(self, "logit", () if eps is None else (float(eps),))
         if eps is None or eps <= 0.5:
             x = self if eps is None else clip(self, eps, 1 - eps)
         else:       # an empty [eps, 1 - eps]: PyTorch's order, eps below it, 1 - eps above

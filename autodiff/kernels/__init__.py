@@ -45,6 +45,8 @@ MIN_SCATTER = 256
 
 _nd = np.ndarray
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))     # native byte order only
+_F16 = np.dtype(np.float16)
+_F32 = np.dtype(np.float32)
 _jit = None          # the ``jit`` module once loaded; False when unavailable
 _failed = set()      # kernels that could not be compiled: they use the twin
 
@@ -99,6 +101,12 @@ def _ok2(a, b, minimum):
             and b.flags.c_contiguous)
 
 
+def _half_pair(g, x):
+    """Both float16 arrays: the backward is computed in float32 and rounded once, as
+    PyTorch's float16 kernels."""
+    return type(x) is _nd and x.dtype is _F16 and type(g) is _nd and g.dtype is _F16
+
+
 def _last_axis(a, axis):
     return type(axis) is int and (axis == -1 or axis == a.ndim - 1)
 
@@ -119,6 +127,8 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
     """
     if JIT_ENABLED and _ok(x, MIN_ELEMENTWISE):
         return _call("sigmoid", _twins.sigmoid, x)
+    if type(x) is _nd and x.dtype is _F16:
+        return sigmoid(x.astype(_F32)).astype(_F16)     # rounded once, as PyTorch's
     return _twins.sigmoid(x)
 
 
@@ -131,6 +141,8 @@ def sigmoid_backward(g: np.ndarray, x: np.ndarray) -> np.ndarray:
     """
     if JIT_ENABLED and _ok2(g, x, MIN_ELEMENTWISE):
         return _call("sigmoid_backward", _twins.sigmoid_backward, g, x)
+    if _half_pair(g, x):
+        return sigmoid_backward(g.astype(_F32), x.astype(_F32)).astype(_F16)
     return _twins.sigmoid_backward(g, x)
 
 
@@ -149,6 +161,8 @@ def tanh_backward(g: np.ndarray, x: np.ndarray) -> np.ndarray:
         # NumPy replays equal eager bitwise.)
         if type(x) is _nd and type(g) is _nd and x.dtype in _FLOATS and g.dtype in _FLOATS:
             return _twins.tanh_backward_few_calls(g, x)
+    if _half_pair(g, x):
+        return tanh_backward(g.astype(_F32), x.astype(_F32)).astype(_F16)
     return _twins.tanh_backward(g, x)
 
 
@@ -163,6 +177,9 @@ def leaky_relu(x: np.ndarray, slope: float = 0.01) -> np.ndarray:
     """x where x > 0, else slope * x."""
     if JIT_ENABLED and _ok(x, MIN_ELEMENTWISE) and type(slope) in (float, int):
         return _call("leaky_relu", _twins.leaky_relu, x, slope)
+    if type(x) is _nd and x.dtype is _F16 and type(slope) in (float, int):
+        # x * slope in float32, rounded once (not slope rounded to float16 first)
+        return leaky_relu(x.astype(_F32), slope).astype(_F16)
     return _twins.leaky_relu(x, slope)
 
 
@@ -170,6 +187,8 @@ def leaky_relu_backward(g: np.ndarray, x: np.ndarray, slope: float = 0.01) -> np
     """g where x > 0, else slope * g."""
     if JIT_ENABLED and _ok2(g, x, MIN_ELEMENTWISE) and type(slope) in (float, int):
         return _call("leaky_relu_backward", _twins.leaky_relu_backward, g, x, slope)
+    if _half_pair(g, x) and type(slope) in (float, int):
+        return leaky_relu_backward(g.astype(_F32), x.astype(_F32), slope).astype(_F16)
     return _twins.leaky_relu_backward(g, x, slope)
 
 

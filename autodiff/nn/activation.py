@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from ..ops import elementwise as ew
 from ..ops.activations import gelu as _gelu
+from ..ops.half_activations import activation_in_float32, rounds_once
 from ..ops.operands import constant_argument, tensor_of
 from ..tensor import Tensor
 from .functional_activation import in_place
@@ -41,6 +42,8 @@ def silu(x, inplace: bool = False) -> Tensor:
     if inplace:
         return in_place("silu_")(x)
     x = tensor_of(x)
+    if rounds_once(x):
+        return activation_in_float32(x, "silu")
     return x * ew.sigmoid(x)
 
 
@@ -58,6 +61,8 @@ def softplus(x, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     if not beta > 0:
         raise ValueError(f"softplus: beta must be > 0, got {beta}")
     x = tensor_of(x)
+    if rounds_once(x) and not isinstance(beta, Tensor):
+        return activation_in_float32(x, "softplus", (float(beta), float(threshold)))
     unscaled = not isinstance(beta, Tensor) and beta == 1     # (a Tensor 1 gets its gradient)
     scaled = x if unscaled else x * beta
     linear = scaled > threshold
@@ -81,6 +86,8 @@ def elu(x, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     if inplace:
         return in_place("elu_")(x, alpha)
     x = tensor_of(x)
+    if rounds_once(x) and not isinstance(alpha, Tensor):
+        return activation_in_float32(x, "elu", (float(alpha), 1.0, 1.0))
     negative = x < 0
     # expm1 only sees x < 0, so a large positive x never overflows in the unused branch.
     # x = 0 exactly gets alpha * x: slope alpha, curvature 0; NaN takes the slope 1.

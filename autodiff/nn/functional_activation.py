@@ -20,6 +20,7 @@ import numpy as np
 
 from ..ops import compare
 from ..ops import elementwise as ew
+from ..ops.half_activations import activation_in_float32, rounds_once
 from ..ops.operands import constant_argument
 from ..ops.shape import reshape, split
 from ..tensor import Tensor
@@ -101,6 +102,8 @@ def hardsigmoid(x, inplace: bool = False) -> Tensor:
     if inplace:
         return in_place("hardsigmoid_")(x)
     x = float_tensor(x, "hardsigmoid")
+    if rounds_once(x):
+        return activation_in_float32(x, "hardsigmoid")
     inside = compare.logical_and(x > -3.0, x < 3.0)
     # Outside (and at NaN) the input enters without gradient, as PyTorch's backward;
     # inside, clip never cuts (x + 3 may round to 6 in float32: clip passes ties).
@@ -117,6 +120,8 @@ def hardswish(x, inplace: bool = False) -> Tensor:
     if inplace:
         return in_place("hardswish_")(x)
     x = float_tensor(x, "hardswish")
+    if rounds_once(x):
+        return activation_in_float32(x, "hardswish")
     # Pieces chosen by x itself, not by x + 3, which can round to 6 just below 3.
     gate = ew.where(x <= -3.0, 0.0, ew.where(x < 3.0, x + 3.0, 6.0))
     return x * gate / 6.0
@@ -125,6 +130,8 @@ def hardswish(x, inplace: bool = False) -> Tensor:
 def _elu_family(x, negative_coef, positive_coef, input_scale):
     """PyTorch's elu kernel: ``expm1(x * input_scale) * negative_coef`` for ``x <= 0``,
     ``x * positive_coef`` above; at 0 the left slope and zero curvature."""
+    if rounds_once(x):
+        return activation_in_float32(x, "elu", (negative_coef, positive_coef, input_scale))
     negative = x < 0
     # expm1 only sees x < 0, so a large positive x never overflows in the unused branch.
     left = ew.expm1(ew.where(negative, x, 0.0) * input_scale) * negative_coef
@@ -167,6 +174,8 @@ def mish(x, inplace: bool = False) -> Tensor:
     if inplace:
         return in_place("mish_")(x)
     x = float_tensor(x, "mish")
+    if rounds_once(x):
+        return activation_in_float32(x, "mish")
     return x * ew.tanh(_softplus(x))
 
 
@@ -185,6 +194,8 @@ def logsigmoid(x) -> Tensor:
     tensor([-1.00000000e+03, -6.93147181e-01, -4.24835426e-18])
     """
     x = float_tensor(x, "logsigmoid")
+    if rounds_once(x):
+        return activation_in_float32(x, "logsigmoid")
     # PyTorch's min(x, 0) - log1p(exp(-|x|)); exp only sees x <= 0 (see _softplus).
     negative = x < 0
     return ew.where(negative, x, 0.0) - ew.log1p(ew.exp(ew.where(negative, x, -x)))
@@ -197,6 +208,8 @@ def softsign(x) -> Tensor:
     tensor([-0.75,  0.  ,  0.5 ])
     """
     x = float_tensor(x, "softsign")
+    if rounds_once(x):
+        return activation_in_float32(x, "softsign")
     return x / (ew.abs(x) + 1.0)
 
 
@@ -207,6 +220,8 @@ def tanhshrink(x) -> Tensor:
     tensor([0.        , 0.23840584])
     """
     x = float_tensor(x, "tanhshrink")
+    if rounds_once(x):
+        return activation_in_float32(x, "tanhshrink")
     return x - ew.tanh(x)
 
 
@@ -234,6 +249,8 @@ def softshrink(x, lambd: float = 0.5) -> Tensor:
         raise ValueError(f"softshrink: lambd must be >= 0, got {lambd} (PyTorch refuses a "
                          "negative one too)")
     x = float_tensor(x, "softshrink")
+    if rounds_once(x):
+        return activation_in_float32(x, "softshrink", (float(lambd),))
     # sign(x) carries no gradient and keeps NaN as NaN, as PyTorch does.
     return ew.where(_in_band(x, lambd), 0.0, x - lambd * ew.sign(x))
 

@@ -19,6 +19,7 @@ import numpy as np
 
 from ..inplace import InPlaceError, update
 from ..ops import elementwise as ew
+from ..ops.half_activations import activation_in_float32
 from ..tensor import Tensor
 from . import functional_activation as A
 from .activation import elu, silu
@@ -63,8 +64,21 @@ def apply_in_place(x, where, recorded, on_array, other=None, floats_only=True,
                            f"F.{where[:-1]}, which returns a new tensor.") from error
 
 
+def _rounded_once(kind, on_array, coefficients=()):
+    """``on_array``, but for a float16 array the activation ``kind`` in float32, rounded
+    once (the value ``activation_in_float32`` records)."""
+    def on_any_array(a, other):
+        if a.dtype == np.float16:
+            return activation_in_float32.forward(a, kind, coefficients)
+        return on_array(a, other)
+    return on_any_array
+
+
 def _elu_family(a, negative_coef, positive_coef, input_scale):
     """``functional_activation._elu_family`` on an array."""
+    if a.dtype == np.float16:
+        return activation_in_float32.forward(a, "elu",
+                                             (negative_coef, positive_coef, input_scale))
     negative = a < 0
     left = np.expm1(np.where(negative, a, 0) * input_scale) * negative_coef
     at_zero = a * (negative_coef * input_scale)
@@ -165,7 +179,8 @@ def hardsigmoid_(input) -> Tensor:
     tensor([0.  , 0.5 , 0.75])
     """
     return apply_in_place(input, "hardsigmoid_", lambda t, _: A.hardsigmoid(t),
-                          lambda a, _: ew.clip.forward(a + 3.0, 0.0, 6.0) / 6.0)
+                          _rounded_once("hardsigmoid",
+                                        lambda a, _: ew.clip.forward(a + 3.0, 0.0, 6.0) / 6.0))
 
 
 def hardswish_(input) -> Tensor:
@@ -176,7 +191,8 @@ def hardswish_(input) -> Tensor:
     """
     def on_array(a, _):
         return a * np.where(a <= -3.0, 0.0, np.where(a < 3.0, a + 3.0, 6.0)) / 6.0
-    return apply_in_place(input, "hardswish_", lambda t, _: A.hardswish(t), on_array)
+    return apply_in_place(input, "hardswish_", lambda t, _: A.hardswish(t),
+                          _rounded_once("hardswish", on_array))
 
 
 def silu_(input) -> Tensor:
@@ -186,7 +202,7 @@ def silu_(input) -> Tensor:
     tensor([0.        , 0.73105858])
     """
     return apply_in_place(input, "silu_", lambda t, _: silu(t),
-                          lambda a, _: a * ew.sigmoid.forward(a))
+                          _rounded_once("silu", lambda a, _: a * ew.sigmoid.forward(a)))
 
 
 def mish_(input) -> Tensor:
@@ -199,7 +215,8 @@ def mish_(input) -> Tensor:
         positive = a > 0
         softplus = np.where(positive, a, 0.0) + np.log1p(np.exp(np.where(positive, -a, a)))
         return a * np.tanh(softplus)
-    return apply_in_place(input, "mish_", lambda t, _: A.mish(t), on_array)
+    return apply_in_place(input, "mish_", lambda t, _: A.mish(t),
+                          _rounded_once("mish", on_array))
 
 
 def threshold_(input, threshold: float, value: float) -> Tensor:

@@ -51,6 +51,7 @@ _make = Tensor._make
 _new = object.__new__
 _FLOAT64 = np.dtype(np.float64)
 _FLOAT32 = np.dtype(np.float32)
+_FLOAT16 = np.dtype(np.float16)
 _nd = np.ndarray
 
 #: Set by ``ad.compile`` while it traces: called as ``kernel_hook(op, args, raw, kwargs,
@@ -96,6 +97,10 @@ class Op:
     grad_inputs = None
     reads = None
     elementwise = False
+    #: The op whose nodes a float16 result records instead, if any: the same op with
+    #: rules that compute in float32 and round once (``half_math.py``).  Chosen when
+    #: the node is recorded, so other dtypes' backward pays nothing for it.
+    half_twin = None
 
     def __init__(self, name, forward, input_names=(), rules=None, formulas=None,
                  joint=None, joint_formula=None, doc=None, hint=None, *, kernel=None,
@@ -476,6 +481,7 @@ class Op:
         # through Node.__init__: this is the hot path); the rest is set here.
         if out.__class__ is not _nd:
             out = np.asarray(out)
+        op = self
         if needs_grad:
             dtype = out.dtype
             if dtype is not _FLOAT64 and dtype is not _FLOAT32 and dtype.kind != "f":
@@ -488,9 +494,11 @@ class Op:
                         "numbers; it must return a NumPy array of numbers")
                 # integer and bool results carry no gradient, as in PyTorch
                 needs_grad = False
+            elif dtype is _FLOAT16 and self.half_twin is not None:
+                op = self.half_twin
         if _guarded and out.base is not None and not out.flags.writeable:
             adopt_view(out)             # a view of a guarded leaf: writable with it again
-        node.op = self
+        node.op = op
         node.ans = out
         node.requires_grad = needs_grad
         node._seq = _next_seq()         # graph.py: the reverse pass takes the newest first
