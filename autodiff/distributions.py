@@ -5,7 +5,9 @@ conventions: ``Normal``, ``Bernoulli``, ``Categorical`` and ``kl_divergence`` he
 ``Poisson``, ``Geometric``, ``Binomial``, ``OneHotCategorical``
 (``distributions_discrete``), ``MultivariateNormal``, ``Independent``
 (``distributions_multivariate``), ``Gamma``, ``Chi2``, ``Beta``, ``Dirichlet``
-(``distributions_gamma``), each module loaded on first use.
+(``distributions_gamma``), ``TransformedDistribution``, ``biject_to``,
+``transform_to`` (``distributions_transformed``), and the submodules ``constraints`` and
+``transforms``, each module loaded on first use.
 
 ``sample()`` draws values with no gradient (a constant, like ``torch``'s ``sample``);
 ``rsample()`` draws them as a differentiable function of the parameters (the
@@ -48,7 +50,9 @@ from .tensor import Tensor
 __all__ = ["Distribution", "Normal", "Bernoulli", "Categorical", "kl_divergence",  # noqa: F822
            "Uniform", "Exponential", "Laplace", "LogNormal", "HalfNormal", "Cauchy", "Gumbel",
            "StudentT", "Poisson", "Geometric", "Binomial", "OneHotCategorical",
-           "MultivariateNormal", "Independent", "Gamma", "Chi2", "Beta", "Dirichlet"]
+           "MultivariateNormal", "Independent", "Gamma", "Chi2", "Beta", "Dirichlet",
+           "TransformedDistribution", "biject_to", "transform_to", "constraints",
+           "transforms"]
 
 _LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
 
@@ -527,7 +531,11 @@ _ELSEWHERE = {
     "distributions_discrete": ("Poisson", "Geometric", "Binomial", "OneHotCategorical"),
     "distributions_multivariate": ("MultivariateNormal", "Independent"),
     "distributions_gamma": ("Gamma", "Chi2", "Beta", "Dirichlet"),
+    "distributions_transformed": ("TransformedDistribution", "biject_to", "transform_to"),
 }
+# The submodules ``ad.distributions.constraints`` and ``ad.distributions.transforms``.
+_SUBMODULES = {"constraints": "distributions_constraints",
+               "transforms": "distributions_transforms"}
 _HOME = {name: module for module, names in _ELSEWHERE.items() for name in names}
 
 
@@ -539,6 +547,9 @@ def _load_all() -> None:
 
 
 def __getattr__(name):
+    if name in _SUBMODULES:
+        import importlib
+        return importlib.import_module(f"{__package__}.{_SUBMODULES[name]}")
     if name in _HOME:
         import importlib
         return getattr(importlib.import_module(f"{__package__}.{_HOME[name]}"), name)
@@ -546,4 +557,4 @@ def __getattr__(name):
 
 
 def __dir__():
-    return sorted(set(globals()) | set(_HOME))
+    return sorted(set(globals()) | set(_HOME) | set(_SUBMODULES))
