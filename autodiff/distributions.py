@@ -5,7 +5,7 @@ conventions: ``Normal``, ``Bernoulli``, ``Categorical`` and ``kl_divergence`` he
 ``Poisson``, ``Geometric``, ``Binomial``, ``OneHotCategorical``
 (``distributions_discrete``), ``MultivariateNormal``, ``Independent``
 (``distributions_multivariate``), ``Gamma``, ``Chi2``, ``Beta``, ``Dirichlet``
-(``distributions_gamma``), ``TransformedDistribution``, ``biject_to``,
+(``distributions_gamma``), ``TransformedDistribution``, ``LogisticNormal``, ``biject_to``,
 ``transform_to`` (``distributions_transformed``), and the submodules ``constraints`` and
 ``transforms``, each module loaded on first use.
 
@@ -51,7 +51,7 @@ __all__ = ["Distribution", "Normal", "Bernoulli", "Categorical", "kl_divergence"
            "Uniform", "Exponential", "Laplace", "LogNormal", "HalfNormal", "Cauchy", "Gumbel",
            "StudentT", "Poisson", "Geometric", "Binomial", "OneHotCategorical",
            "MultivariateNormal", "Independent", "Gamma", "Chi2", "Beta", "Dirichlet",
-           "TransformedDistribution", "biject_to", "transform_to", "constraints",
+           "TransformedDistribution", "LogisticNormal", "biject_to", "transform_to", "constraints",
            "transforms"]
 
 _LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
@@ -206,6 +206,22 @@ class Distribution:
     @property
     def stddev(self) -> Tensor:
         return self.variance ** 0.5
+
+    @property
+    def support(self):
+        """The set the values lie in, a constraint of ``ad.distributions.constraints``.
+
+        >>> ad.distributions.Beta(2.0, 3.0).support
+        Interval(lower_bound=0.0, upper_bound=1.0)
+        """
+        from .distributions_supports import support_of
+        return support_of(self)
+
+    @property
+    def arg_constraints(self) -> dict:
+        """The constraints of the parameters, by name (as PyTorch's)."""
+        from .distributions_supports import arg_constraints_of
+        return arg_constraints_of(self)
 
     def _params(self) -> tuple:
         """The parameter arrays ``_draw`` reads."""
@@ -531,7 +547,8 @@ _ELSEWHERE = {
     "distributions_discrete": ("Poisson", "Geometric", "Binomial", "OneHotCategorical"),
     "distributions_multivariate": ("MultivariateNormal", "Independent"),
     "distributions_gamma": ("Gamma", "Chi2", "Beta", "Dirichlet"),
-    "distributions_transformed": ("TransformedDistribution", "biject_to", "transform_to"),
+    "distributions_transformed": ("TransformedDistribution", "LogisticNormal", "biject_to",
+                                  "transform_to"),
 }
 # The submodules ``ad.distributions.constraints`` and ``ad.distributions.transforms``.
 _SUBMODULES = {"constraints": "distributions_constraints",

@@ -20,9 +20,9 @@ from .tensor import Tensor
 
 __all__ = ["Constraint", "boolean", "dependent", "greater_than",
            "greater_than_eq", "half_open_interval", "independent", "integer_interval",
-           "interval", "is_dependent", "less_than", "nonnegative", "nonnegative_integer",
-           "positive", "positive_integer", "real", "real_vector", "simplex",
-           "unit_interval"]
+           "interval", "is_dependent", "less_than", "lower_cholesky", "nonnegative",
+           "nonnegative_integer", "one_hot", "positive", "positive_definite",
+           "positive_integer", "real", "real_vector", "simplex", "unit_interval"]
 
 
 def _data(value) -> np.ndarray:
@@ -136,7 +136,8 @@ class _IntegerInterval(Constraint):
 
     def _holds(self, data):
         with np.errstate(invalid="ignore"):
-            return (data % 1 == 0) & (self.lower_bound <= data) & (data <= self.upper_bound)
+            return ((data % 1 == 0) & (_data(self.lower_bound) <= data)
+                    & (data <= _data(self.upper_bound)))
 
     def __repr__(self):
         return (f"IntegerInterval(lower_bound={self.lower_bound}, "
@@ -152,7 +153,7 @@ class _IntegerGreaterThan(Constraint):
 
     def _holds(self, data):
         with np.errstate(invalid="ignore"):
-            return (data % 1 == 0) & (data >= self.lower_bound)
+            return (data % 1 == 0) & (data >= _data(self.lower_bound))
 
     def __repr__(self):
         return f"IntegerGreaterThan(lower_bound={self.lower_bound})"
@@ -166,7 +167,7 @@ class _Real(Constraint):
 
 
 def _bound_repr(bound):
-    return repr(bound.data if isinstance(bound, Tensor) else bound)
+    return repr(bound)
 
 
 class _GreaterThan(Constraint):
@@ -228,6 +229,43 @@ class _Simplex(Constraint):
         return np.all(data >= 0, axis=-1) & (np.abs(data.sum(-1) - 1) < 1e-6)
 
 
+class _OneHot(Constraint):
+    """Vectors of 0s and 1s with a single 1."""
+    is_discrete, event_dim = True, 1
+
+    def _holds(self, data):
+        return ((data == 0) | (data == 1)).all(-1) & (data.sum(-1) == 1)
+
+
+class _LowerCholesky(Constraint):
+    """Lower-triangular matrices with a positive diagonal."""
+    event_dim = 2
+
+    def _holds(self, data):
+        lower = (np.tril(data) == data).all((-2, -1))
+        return lower & (np.diagonal(data, axis1=-2, axis2=-1) > 0).all(-1)
+
+
+class _PositiveDefinite(Constraint):
+    """Symmetric (within 1e-6, as PyTorch) positive-definite matrices."""
+    event_dim = 2
+
+    def _holds(self, data):
+        symmetric = np.isclose(data, np.swapaxes(data, -1, -2), atol=1e-6).all((-2, -1))
+        if not symmetric.all():
+            return symmetric
+        matrices = data.reshape((-1,) + data.shape[-2:])
+        return np.array([_has_cholesky(m) for m in matrices]).reshape(data.shape[:-2])
+
+
+def _has_cholesky(matrix) -> bool:
+    try:
+        np.linalg.cholesky(matrix)
+    except np.linalg.LinAlgError:
+        return False
+    return True
+
+
 dependent = _Dependent()
 independent = _IndependentConstraint
 boolean = _Boolean()
@@ -245,3 +283,6 @@ unit_interval = _Interval(0.0, 1.0)
 interval = _Interval
 half_open_interval = _HalfOpenInterval
 simplex = _Simplex()
+one_hot = _OneHot()
+lower_cholesky = _LowerCholesky()
+positive_definite = _PositiveDefinite()

@@ -21,7 +21,7 @@ from .distributions_checks import _first_bad, _first_index
 from .graph import no_grad
 from .tensor import Tensor
 
-__all__ = ["TransformedDistribution", "biject_to", "transform_to"]
+__all__ = ["TransformedDistribution", "LogisticNormal", "biject_to", "transform_to"]
 
 
 def _sum_rightmost(value, ndims: int):
@@ -93,6 +93,8 @@ class TransformedDistribution(Distribution):
     >>> d.rsample((3,), rng=0).sum().backward(); loc.grad         # dy/dloc = 1 per sample
     array(3.)
     """
+
+    arg_constraints: dict = {}
 
     def __init__(self, base_distribution: Distribution, transforms_, validate_args=None):
         if isinstance(transforms_, transforms.Transform):
@@ -204,6 +206,39 @@ class TransformedDistribution(Distribution):
     def __repr__(self):
         return (f"TransformedDistribution(batch_shape={self.batch_shape}, "
                 f"event_shape={self.event_shape})")
+
+
+class LogisticNormal(TransformedDistribution):
+    """A Normal(loc, scale) vector of K entries mapped onto the simplex of K + 1 by
+    ``StickBreakingTransform``, as PyTorch's ``LogisticNormal`` (a scalar ``loc`` and
+    ``scale`` give a vector of one entry, so values on the simplex of 2).
+
+    >>> d = ad.distributions.LogisticNormal(ad.tensor([0.0, 0.0]), 1.0)
+    >>> d.event_shape, d.rsample(rng=0).sum()
+    ((3,), tensor(1.))
+    """
+
+    def __init__(self, loc, scale, validate_args=None):
+        from .distributions import Normal
+        normal = Normal(loc, scale)
+        base = normal if normal.batch_shape else _Expanded(normal, (1,))
+        super().__init__(base, transforms.StickBreakingTransform())
+        self._normal = normal
+
+    @property
+    def arg_constraints(self) -> dict:
+        return {"loc": constraints.real, "scale": constraints.positive}
+
+    @property
+    def loc(self) -> Tensor:
+        return self._normal.loc
+
+    @property
+    def scale(self) -> Tensor:
+        return self._normal.scale
+
+    def __repr__(self):
+        return f"LogisticNormal(batch_shape={self.batch_shape}, event_shape={self.event_shape})"
 
 
 def _is_unit_interval(constraint) -> bool:

@@ -439,3 +439,96 @@ def test_transforms_on_too_few_axes_raise_by_name():
     with pytest.raises(ValueError, match=r"ReshapeTransform.forward_shape: expected a "
                                          r"shape ending in \(2, 3\)"):
         T.ReshapeTransform((2, 3), (6,)).forward_shape((3, 2))
+
+
+def _distributions(d, tensor):
+    """One of each distribution, built from ``d`` (ours or torch's)."""
+    return [d.Normal(tensor(0.0), tensor(1.0)), d.Bernoulli(probs=tensor(0.3)),
+            d.Categorical(probs=tensor([0.2, 0.3, 0.5])), d.Uniform(tensor(-1.0), tensor(2.0)),
+            d.Exponential(tensor(1.5)), d.Laplace(tensor(0.0), tensor(1.0)),
+            d.LogNormal(tensor(0.0), tensor(1.0)), d.HalfNormal(tensor(1.0)),
+            d.Cauchy(tensor(0.0), tensor(1.0)), d.Gumbel(tensor(0.0), tensor(1.0)),
+            d.StudentT(tensor(3.0)), d.Poisson(tensor(2.0)), d.Geometric(tensor(0.3)),
+            d.Binomial(tensor(5.0), tensor(0.3)), d.OneHotCategorical(tensor([0.2, 0.8])),
+            d.MultivariateNormal(tensor([0.0, 0.0]), tensor([[1.0, 0.2], [0.2, 1.0]])),
+            d.Independent(d.Normal(tensor([0.0, 0.0]), tensor(1.0)), 1),
+            d.Gamma(tensor(2.0), tensor(1.0)), d.Chi2(tensor(2.0)),
+            d.Beta(tensor(1.0), tensor(2.0)), d.Dirichlet(tensor([1.0, 2.0])),
+            d.LogisticNormal(tensor([0.0, 0.0]), tensor(1.0))]
+
+
+def test_support_and_arg_constraints_against_torch():
+    torch = _torch()
+    ours = _distributions(D, lambda v: ad.tensor(np.array(v, dtype=np.float64)))
+    theirs = _distributions(torch.distributions,
+                            lambda v: torch.tensor(v, dtype=torch.float64))
+    for mine, their in zip(ours, theirs):
+        name = type(mine).__name__
+        assert name == type(their).__name__
+        assert set(mine.arg_constraints) == set(their.arg_constraints), name
+        if name not in ("Uniform", "Binomial"):        # bounds print as tensors there
+            assert repr(mine.support) == repr(their.support), name
+            assert {k: repr(v) for k, v in mine.arg_constraints.items()} == \
+                {k: repr(v) for k, v in their.arg_constraints.items()}, name
+        assert mine.support.event_dim == their.support.event_dim, name
+        assert mine.support.is_discrete == their.support.is_discrete, name
+        # the support holds what the distribution draws, and judges like torch's
+        drawn = their.sample((6,))
+        assert _value(mine.support.check(drawn.numpy())).all(), name
+        outside = drawn * -1.5 - 0.25
+        np.testing.assert_array_equal(mine.support.check(outside.numpy()).data,
+                                      their.support.check(outside).numpy(), err_msg=name)
+
+
+def test_matrix_and_one_hot_constraints_against_torch():
+    torch = _torch()
+    tc = torch.distributions.constraints
+    matrices = np.array([[[2.0, 0.5], [0.5, 1.0]], [[1.0, 2.0], [2.0, 1.0]],
+                         [[1.0, 0.0], [0.3, 2.0]], [[1.0, 0.1], [0.0, 1.0]],
+                         [[-1.0, 0.0], [0.0, 1.0]]])
+    for ours, theirs in [(C.positive_definite, tc.positive_definite),
+                         (C.lower_cholesky, tc.lower_cholesky)]:
+        np.testing.assert_array_equal(ours.check(matrices).data,
+                                      theirs.check(torch.tensor(matrices)).numpy())
+        assert repr(ours) == repr(theirs) and ours.event_dim == theirs.event_dim
+    rows = np.array([[0.0, 1.0, 0.0], [1.0, 1.0, 0.0], [0.0, 0.0, 0.0], [0.5, 0.5, 0.0]])
+    np.testing.assert_array_equal(C.one_hot.check(rows).data,
+                                  tc.one_hot.check(torch.tensor(rows)).numpy())
+
+
+def test_support_of_an_unknown_subclass_says_what_to_set():
+    class Mine(D.Distribution):
+        pass
+
+    with pytest.raises(NotImplementedError, match="Mine.support is not defined"):
+        Mine().support
+
+
+@pytest.mark.parametrize("loc", [[0.3, -0.2], 0.3])
+def test_logistic_normal_against_torch_and_its_gradients(loc):
+    torch = _torch()
+    scale = [1.0, 2.0] if isinstance(loc, list) else 2.0
+    theirs = torch.distributions.LogisticNormal(torch.tensor(loc, dtype=torch.float64),
+                                                torch.tensor(scale, dtype=torch.float64))
+    ours = D.LogisticNormal(ad.tensor(np.array(loc)), ad.tensor(np.array(scale)))
+    assert ours.batch_shape == tuple(theirs.batch_shape)
+    assert ours.event_shape == tuple(theirs.event_shape)
+    value = theirs.sample((4,))
+    np.testing.assert_allclose(_value(ours.log_prob(value.numpy())),
+                               theirs.log_prob(value).numpy(), rtol=1e-10)
+    drawn = ours.rsample((3,), rng=0)
+    assert drawn.shape == (3,) + ours.event_shape
+    np.testing.assert_allclose(_value(drawn).sum(-1), 1.0)
+
+    def log_prob_sum(loc_, scale_):
+        return D.LogisticNormal(loc_, scale_).log_prob(value.numpy()).sum()
+
+    params = [ad.tensor(np.array(p, dtype=float), requires_grad=True) for p in (loc, scale)]
+    log_prob_sum(*params).backward()
+    numeric = ad.numerical_grad(log_prob_sum, [np.array(loc, float), np.array(scale, float)])
+    torch_params = [torch.tensor(p, dtype=torch.float64, requires_grad=True)
+                    for p in (loc, scale)]
+    torch.distributions.LogisticNormal(*torch_params).log_prob(value).sum().backward()
+    for param, fd, ref in zip(params, numeric, torch_params):
+        np.testing.assert_allclose(param.grad, fd, rtol=1e-6, atol=1e-8)
+        np.testing.assert_allclose(param.grad, ref.grad.numpy(), rtol=1e-10)
