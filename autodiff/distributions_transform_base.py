@@ -18,6 +18,7 @@ from functools import reduce
 import numpy as np
 
 from . import distributions_constraints as constraints
+from .compile.hooks import made
 from .ops.elementwise import logaddexp
 from .ops.shape import reshape
 from .tensor import Tensor
@@ -283,7 +284,7 @@ class ComposeTransform(Transform):
     def log_abs_det_jacobian(self, x, y):
         x = _tensor(x)
         if not self.parts:
-            return Tensor(np.zeros_like(x.data))
+            return Tensor(made("zeros", np.zeros, (x.shape, x.data.dtype)))
         # The intermediate values (the last one is y), computed again as PyTorch does.
         values = [x]
         for part in self.parts[:-1]:
@@ -425,7 +426,7 @@ class ReshapeTransform(Transform):
     def log_abs_det_jacobian(self, x, y):
         x = _tensor(x)
         batch_shape = x.shape[:x.ndim - len(self.in_shape)]
-        return Tensor(np.zeros(batch_shape, x.data.dtype))
+        return Tensor(made("zeros", np.zeros, (batch_shape, x.data.dtype)))
 
     @staticmethod
     def _swap_event(shape, old, new, method):

@@ -21,6 +21,7 @@ import numbers
 import numpy as np
 
 from . import distributions_constraints as constraints
+from .compile.hooks import made
 from .distributions_transform_base import (ComposeTransform, IndependentTransform,
                                            ReshapeTransform, Transform, _shape_of,
                                            _softplus, _sum_rightmost, _tensor,
@@ -250,10 +251,10 @@ class AffineTransform(Transform):
     def log_abs_det_jacobian(self, x, y):
         x = _tensor(x)
         if isinstance(self.scale, numbers.Real):
-            # np.full_like: of x's float dtype (log|0| = -inf with no warning, as torch)
-            with np.errstate(divide="ignore"):
-                result = Tensor(np.full_like(x.data, math.log(abs(self.scale))
-                                             if self.scale else -np.inf))
+            # of x's float dtype; log|0| = -inf, as in PyTorch
+            log_scale = math.log(abs(self.scale)) if self.scale else -math.inf
+            result = Tensor(made("AffineTransform log|scale|", np.full,
+                                 (x.shape, log_scale, x.data.dtype)))
         else:
             result = log(abs(self.scale))
         if self._event_dim:
@@ -312,7 +313,11 @@ class SoftmaxTransform(Transform):
 def _stick_offsets(length: int, dtype) -> Tensor:
     """log of [length, length - 1, ..., 1]: the shift that maps x = 0 to the centre
     of the simplex."""
-    return Tensor(np.log(np.arange(length, 0, -1, dtype=dtype)))
+    return Tensor(made("stick-breaking offsets", _log_countdown, (length, dtype)))
+
+
+def _log_countdown(length, dtype):
+    return np.log(np.arange(length, 0, -1, dtype=dtype))
 
 
 class StickBreakingTransform(Transform):
@@ -336,7 +341,7 @@ class StickBreakingTransform(Transform):
         _at_least_a_vector(x, "StickBreakingTransform")
         fractions = _clipped_sigmoid(x - _stick_offsets(x.shape[-1], x.data.dtype))
         left = cumprod(1 - fractions, -1)
-        ones = Tensor(np.ones(x.shape[:-1] + (1,), x.data.dtype))
+        ones = Tensor(made("ones", np.ones, (x.shape[:-1] + (1,), x.data.dtype)))
         return concatenate([fractions, ones], -1) * concatenate([ones, left], -1)
 
     def _inverse(self, y):

@@ -532,3 +532,37 @@ def test_logistic_normal_against_torch_and_its_gradients(loc):
     for param, fd, ref in zip(params, numeric, torch_params):
         np.testing.assert_allclose(param.grad, fd, rtol=1e-6, atol=1e-8)
         np.testing.assert_allclose(param.grad, ref.grad.numpy(), rtol=1e-10)
+
+
+def test_compiled_step_agrees_with_eager_and_checks_the_support_at_each_replay():
+    def make():
+        w = ad.nn.Parameter(np.array([[0.5, -0.2], [0.1, 0.3]]))
+
+        def step(x, simplex, positive):
+            h = x @ w
+            loc, scale = h[:, 0], ad.exp(h[:, 1])
+            normal = D.Normal(loc, scale)
+            squashed = D.TransformedDistribution(
+                normal, [T.AffineTransform(1.0, 2.0), T.SigmoidTransform()])
+            terms = [squashed.rsample(rng=3).sum(),
+                     (D.LogisticNormal(h, scale[:, None]).rsample(rng=5) ** 2).sum(),
+                     D.TransformedDistribution(normal, T.ExpTransform()).log_prob(positive),
+                     D.LogisticNormal(h[:, :1], scale[:, None]).log_prob(simplex),
+                     D.TransformedDistribution(normal, T.TanhTransform()).log_prob(
+                         simplex[:, 0])]
+            loss = sum(term.sum() for term in terms)
+            w.grad = None
+            loss.backward()
+            return loss, w.grad
+        return step
+
+    eager, compiled = make(), ad.compile(make())
+    data = np.random.default_rng(2)
+    for n in (4, 4, 5):
+        x = data.normal(size=(n, 2))
+        simplex = data.dirichlet(np.ones(2), n)
+        positive = data.uniform(0.1, 3.0, n)
+        for a, b in zip(eager(x, simplex, positive), compiled(x, simplex, positive)):
+            np.testing.assert_allclose(_value(b), _value(a), rtol=1e-11)
+    with pytest.raises(ValueError, match="TransformedDistribution.log_prob: values must lie"):
+        compiled(x, simplex, -positive)
