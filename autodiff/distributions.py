@@ -550,9 +550,6 @@ _ELSEWHERE = {
     "distributions_transformed": ("TransformedDistribution", "LogisticNormal", "biject_to",
                                   "transform_to"),
 }
-# The submodules ``ad.distributions.constraints`` and ``ad.distributions.transforms``.
-_SUBMODULES = {"constraints": "distributions_constraints",
-               "transforms": "distributions_transforms"}
 _HOME = {name: module for module, names in _ELSEWHERE.items() for name in names}
 
 
@@ -564,9 +561,6 @@ def _load_all() -> None:
 
 
 def __getattr__(name):
-    if name in _SUBMODULES:
-        import importlib
-        return importlib.import_module(f"{__package__}.{_SUBMODULES[name]}")
     if name in _HOME:
         import importlib
         return getattr(importlib.import_module(f"{__package__}.{_HOME[name]}"), name)
@@ -574,4 +568,19 @@ def __getattr__(name):
 
 
 def __dir__():
-    return sorted(set(globals()) | set(_HOME) | set(_SUBMODULES))
+    return sorted(set(globals()) | set(_HOME))
+
+
+# ``ad.distributions.constraints`` and ``ad.distributions.transforms`` are modules of
+# their own; listed in ``sys.modules`` under those names too, so that
+# ``from autodiff.distributions.transforms import ExpTransform`` works as in PyTorch.
+def _submodules():
+    import sys
+    from . import distributions_constraints, distributions_transforms
+    for name, module in (("constraints", distributions_constraints),
+                         ("transforms", distributions_transforms)):
+        globals()[name] = module
+        sys.modules.setdefault(f"{__name__}.{name}", module)
+
+
+_submodules()

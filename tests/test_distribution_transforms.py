@@ -566,3 +566,12 @@ def test_compiled_step_agrees_with_eager_and_checks_the_support_at_each_replay()
             np.testing.assert_allclose(_value(b), _value(a), rtol=1e-11)
     with pytest.raises(ValueError, match="TransformedDistribution.log_prob: values must lie"):
         compiled(x, simplex, -positive)
+
+
+def test_submodules_import_by_their_pytorch_paths():
+    import importlib
+    transforms = importlib.import_module("autodiff.distributions.transforms")
+    constraints = importlib.import_module("autodiff.distributions.constraints")
+    assert transforms is T and constraints is C
+    from autodiff.distributions.transforms import ExpTransform
+    assert ExpTransform is T.ExpTransform
