@@ -179,11 +179,21 @@ class TransformedDistribution(Distribution):
         return log_prob + _sum_rightmost(self.base_dist.log_prob(y),
                                          event_dim - len(self.base_dist.event_shape))
 
-    def _monotonize_cdf(self, value):
+    def _monotonize_cdf(self, value, method):
         """``value`` if the transforms increase, else ``1 - value`` (where they decrease)."""
+        if not hasattr(self.base_dist, method):
+            raise NotImplementedError(f"TransformedDistribution.{method}: the base "
+                                      f"distribution ({type(self.base_dist).__name__}) "
+                                      f"has no {method}")
         sign = 1
         for transform in self.transforms:
-            sign = sign * transform.sign
+            try:
+                sign = sign * transform.sign
+            except NotImplementedError:
+                raise NotImplementedError(
+                    f"TransformedDistribution.{method}: {transform!r} is not a monotone "
+                    "map of numbers (it has no sign), so the cdf does not carry "
+                    "over") from None
         if isinstance(sign, int) and sign == 1:
             return value
         return sign * (value - 0.5) + 0.5
@@ -191,14 +201,16 @@ class TransformedDistribution(Distribution):
     def cdf(self, value) -> Tensor:
         """The base's cdf at ``t.inv(value)`` (flipped for a decreasing map); the
         transforms must be monotone (have a ``sign``)."""
+        flip = self._monotonize_cdf
+        flip(0.5, "cdf")                        # refuses what has no cdf, before the work
         for transform in reversed(self.transforms):
             value = transform.inv(value)
-        return self._monotonize_cdf(self.base_dist.cdf(value))
+        return flip(self.base_dist.cdf(value), "cdf")
 
     def icdf(self, value) -> Tensor:
         """The transforms applied to the base's icdf (of ``1 - value`` where they
         decrease)."""
-        value = self.base_dist.icdf(self._monotonize_cdf(value))
+        value = self.base_dist.icdf(self._monotonize_cdf(value, "icdf"))
         for transform in self.transforms:
             value = transform(value)
         return value

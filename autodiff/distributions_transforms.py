@@ -163,7 +163,8 @@ class TanhTransform(Transform):
         return tanh(x)
 
     def _inverse(self, y):
-        return arctanh(y)
+        with np.errstate(divide="ignore"):          # ±1 gives ±inf, as in PyTorch
+            return arctanh(y)
 
     def log_abs_det_jacobian(self, x, y):
         x = _tensor(x)

@@ -575,3 +575,36 @@ def test_submodules_import_by_their_pytorch_paths():
     assert transforms is T and constraints is C
     from autodiff.distributions.transforms import ExpTransform
     assert ExpTransform is T.ExpTransform
+
+
+def test_cdf_needs_monotone_maps_of_numbers_and_a_base_with_a_cdf():
+    vectors = D.TransformedDistribution(D.Normal(np.zeros(2), 1.0),
+                                        T.StickBreakingTransform())
+    with pytest.raises(NotImplementedError, match=r"TransformedDistribution.cdf: the base "
+                                                  r"distribution \(Independent\) has no cdf"):
+        vectors.cdf(np.array([0.2, 0.3, 0.5]))
+    squared = D.TransformedDistribution(D.Exponential(1.0), T.AbsTransform())
+    with pytest.raises(NotImplementedError, match=r"icdf: AbsTransform\(\) is not a "
+                                                  "monotone map"):
+        squared.icdf(0.5)
+
+
+def test_tanh_inverse_of_the_bounds_is_infinite_as_torch():
+    torch = _torch()
+    y = np.array([1.0, -1.0, 0.5])
+    np.testing.assert_array_equal(
+        _value(T.TanhTransform().inv(ad.tensor(y))),
+        torch.distributions.transforms.TanhTransform().inv(torch.tensor(y)).numpy())
+
+
+@pytest.mark.parametrize("make", [T.ExpTransform, T.SigmoidTransform, T.TanhTransform,
+                                  T.SoftplusTransform, T.StickBreakingTransform,
+                                  lambda: T.AffineTransform(1.0, 2.0),
+                                  lambda: T.PowerTransform(2.0)])
+def test_float32_stays_float32(make):
+    t = make()
+    x = ad.tensor(np.array([0.1, 0.2], dtype=np.float32))
+    y = t(x)
+    assert y.data.dtype == np.float32
+    assert t.inv(y).data.dtype == np.float32
+    assert t.log_abs_det_jacobian(x, y).data.dtype == np.float32
