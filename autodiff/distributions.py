@@ -6,7 +6,8 @@ conventions: ``Normal``, ``Bernoulli``, ``Categorical`` and ``kl_divergence`` he
 (``distributions_discrete``), ``MultivariateNormal``, ``Independent``
 (``distributions_multivariate``), ``Gamma``, ``Chi2``, ``Beta``, ``Dirichlet``
 (``distributions_gamma``), ``TransformedDistribution``, ``LogisticNormal``, ``biject_to``,
-``transform_to`` (``distributions_transformed``), and the submodules ``constraints`` and
+``transform_to`` (``distributions_transformed``), ``LogitRelaxedBernoulli``,
+``RelaxedBernoulli`` (``distributions_relaxed``), and the submodules ``constraints`` and
 ``transforms``, each module loaded on first use.
 
 ``sample()`` draws values with no gradient (a constant, like ``torch``'s ``sample``);
@@ -51,7 +52,8 @@ __all__ = ["Distribution", "Normal", "Bernoulli", "Categorical", "kl_divergence"
            "Uniform", "Exponential", "Laplace", "LogNormal", "HalfNormal", "Cauchy", "Gumbel",
            "StudentT", "Poisson", "Geometric", "Binomial", "OneHotCategorical",
            "MultivariateNormal", "Independent", "Gamma", "Chi2", "Beta", "Dirichlet",
-           "TransformedDistribution", "LogisticNormal", "biject_to", "transform_to", "constraints",
+           "TransformedDistribution", "LogisticNormal", "LogitRelaxedBernoulli",
+           "RelaxedBernoulli", "biject_to", "transform_to", "constraints",
            "transforms"]
 
 _LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
@@ -549,6 +551,7 @@ _ELSEWHERE = {
     "distributions_gamma": ("Gamma", "Chi2", "Beta", "Dirichlet"),
     "distributions_transformed": ("TransformedDistribution", "LogisticNormal", "biject_to",
                                   "transform_to"),
+    "distributions_relaxed": ("LogitRelaxedBernoulli", "RelaxedBernoulli"),
 }
 _HOME = {name: module for module, names in _ELSEWHERE.items() for name in names}
 

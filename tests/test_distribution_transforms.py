@@ -546,6 +546,7 @@ def test_compiled_step_agrees_with_eager_and_checks_the_support_at_each_replay()
                 normal, [T.AffineTransform(1.0, 2.0), T.SigmoidTransform()])
             terms = [squashed.rsample(rng=3).sum(),
                      (D.LogisticNormal(h, scale[:, None]).rsample(rng=5) ** 2).sum(),
+                     (D.RelaxedBernoulli(scale, logits=loc).rsample(rng=7) ** 2).sum(),
                      D.TransformedDistribution(normal, T.ExpTransform()).log_prob(positive),
                      D.LogisticNormal(h[:, :1], scale[:, None]).log_prob(simplex),
                      D.TransformedDistribution(normal, T.TanhTransform()).log_prob(
@@ -608,3 +609,59 @@ def test_float32_stays_float32(make):
     assert y.data.dtype == np.float32
     assert t.inv(y).data.dtype == np.float32
     assert t.log_abs_det_jacobian(x, y).data.dtype == np.float32
+
+
+@pytest.mark.parametrize("given", ["probs", "logits"])
+def test_relaxed_bernoulli_against_torch_and_its_gradients(given):
+    torch = _torch()
+    from torch.distributions.relaxed_bernoulli import LogitRelaxedBernoulli
+    params = {"probs": np.array([0.2, 0.7]), "logits": np.array([-1.0, 2.0])}[given]
+    temperature = 0.7
+
+    def torch_pair(t, p):
+        return (torch.distributions.RelaxedBernoulli(t, **{given: p}),
+                LogitRelaxedBernoulli(t, **{given: p}))
+
+    t0 = torch.tensor(temperature, dtype=torch.float64)
+    theirs, their_logit = torch_pair(t0, torch.tensor(params))
+    ours = D.RelaxedBernoulli(ad.tensor(temperature), **{given: ad.tensor(params)})
+    our_logit = D.LogitRelaxedBernoulli(ad.tensor(temperature), **{given: ad.tensor(params)})
+    for mine, their in [(ours, theirs), (our_logit, their_logit)]:
+        value = their.sample((5,))
+        np.testing.assert_allclose(_value(mine.log_prob(value.numpy())),
+                                   their.log_prob(value).numpy(), rtol=1e-10)
+        assert repr(mine.support) == repr(their.support)
+        assert mine.batch_shape == tuple(their.batch_shape)
+        assert {k: repr(v) for k, v in mine.arg_constraints.items()} == \
+            {k: repr(v) for k, v in their.arg_constraints.items()}
+    assert _value(ours.support.check(ours.sample((50,), rng=1))).all()
+
+    def rsample_sum(t, p):
+        return (D.RelaxedBernoulli(t, **{given: p}).rsample((3,), rng=6) ** 2).sum()
+
+    # the logistic noise of rsample(rng=6): what the logit sample is beyond logit(p) / t
+    logit_sample = _value(D.LogitRelaxedBernoulli(temperature, **{given: params})
+                          .rsample((3,), rng=6))
+    clamped = np.clip(1 / (1 + np.exp(-params)) if given == "logits" else params,
+                      np.finfo(float).eps, 1 - np.finfo(float).eps)
+    noise = logit_sample * temperature - np.log(clamped / (1 - clamped))
+    t_param = torch.tensor(temperature, dtype=torch.float64, requires_grad=True)
+    p_param = torch.tensor(params, requires_grad=True)
+    probs = torch.sigmoid(p_param) if given == "logits" else p_param
+    probs = probs.clamp(np.finfo(float).eps, 1 - np.finfo(float).eps)
+    drawn = torch.sigmoid((torch.tensor(noise) + probs.log() - (-probs).log1p()) / t_param)
+    (drawn ** 2).sum().backward()
+    mine = [ad.tensor(np.array(temperature), requires_grad=True),
+            ad.tensor(params.copy(), requires_grad=True)]
+    rsample_sum(*mine).backward()
+    numeric = ad.numerical_grad(rsample_sum, [np.array(temperature), params.copy()])
+    for param, fd, ref in zip(mine, numeric, (t_param.grad, p_param.grad)):
+        np.testing.assert_allclose(param.grad, fd, rtol=1e-6, atol=1e-8)
+        np.testing.assert_allclose(param.grad, ref.numpy(), rtol=1e-9, atol=1e-12)
+
+
+def test_relaxed_bernoulli_refuses_a_temperature_that_is_not_positive():
+    with pytest.raises(ValueError, match="^RelaxedBernoulli: temperature must be > 0"):
+        D.RelaxedBernoulli(0.0, probs=0.5)
+    with pytest.raises(ValueError, match="^LogitRelaxedBernoulli: temperature must be > 0"):
+        D.LogitRelaxedBernoulli(-1.0, logits=0.5)
