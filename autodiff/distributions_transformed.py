@@ -51,11 +51,11 @@ class _Expanded(Distribution):
     def log_prob(self, value):
         return self.base.log_prob(value)
 
-    def cdf(self, value):
-        return self.base.cdf(value)
-
-    def icdf(self, value):
-        return self.base.icdf(value)
+    def __getattr__(self, name):
+        # cdf and icdf where the base has them (``hasattr`` tells the truth)
+        if name in ("cdf", "icdf"):
+            return getattr(self.__dict__["base"], name)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
 
 def _expanded(base: Distribution, batch_shape: tuple) -> Distribution:
@@ -78,6 +78,12 @@ def _in_support(data, support, owner):
         raise ValueError(f"{owner}: values must lie in the support {support!r}; got "
                          f"{where}")
     return True
+
+
+def _no_closed_form(what: str, estimate: str) -> NotImplementedError:
+    return NotImplementedError(f"TransformedDistribution.{what}: there is no closed form "
+                               f"for a distribution through transforms in general (as in "
+                               f"PyTorch); estimate it by sampling, e.g. {estimate}")
 
 
 class TransformedDistribution(Distribution):
@@ -145,6 +151,17 @@ class TransformedDistribution(Distribution):
                                               len(self.event_shape) - support.event_dim)
         return support
 
+    @property
+    def mean(self) -> Tensor:
+        raise _no_closed_form("mean", "d.sample((n,)).mean(0)")
+
+    @property
+    def variance(self) -> Tensor:
+        raise _no_closed_form("variance", "d.sample((n,)).var(0)")
+
+    def entropy(self) -> Tensor:
+        raise _no_closed_form("entropy", "-d.log_prob(d.sample((n,))).mean(0)")
+
     def sample(self, shape=(), rng=None, *, sample_shape=None) -> Tensor:
         """The base's samples through the transforms, with no gradient."""
         with no_grad():
@@ -182,9 +199,11 @@ class TransformedDistribution(Distribution):
     def _monotonize_cdf(self, value, method):
         """``value`` if the transforms increase, else ``1 - value`` (where they decrease)."""
         if not hasattr(self.base_dist, method):
+            base = self.base_dist.base if isinstance(self.base_dist, _Expanded) \
+                else self.base_dist
             raise NotImplementedError(f"TransformedDistribution.{method}: the base "
-                                      f"distribution ({type(self.base_dist).__name__}) "
-                                      f"has no {method}")
+                                      f"distribution ({type(base).__name__}) has no "
+                                      f"{method}")
         sign = 1
         for transform in self.transforms:
             try:

@@ -385,7 +385,8 @@ def make_torch(tt, make):
     return getattr(tt, make.__name__)()
 
 
-@pytest.mark.parametrize("name", ["log_normal", "decreasing_affine", "logit_normal"])
+@pytest.mark.parametrize("name", ["log_normal", "decreasing_affine", "logit_normal",
+                                  "new_batch_axes"])
 def test_cdf_and_icdf_of_monotone_transforms_against_torch(name):
     torch = _torch()
     ours = _transformed(D, lambda v: ad.tensor(np.array(v, dtype=np.float64)))[name]
@@ -588,6 +589,11 @@ def test_cdf_needs_monotone_maps_of_numbers_and_a_base_with_a_cdf():
     with pytest.raises(NotImplementedError, match=r"icdf: AbsTransform\(\) is not a "
                                                   "monotone map"):
         squared.icdf(0.5)
+    counts = D.TransformedDistribution(D.Bernoulli(probs=0.3),
+                                       T.AffineTransform(ad.tensor([1.0, 2.0]), 2.0))
+    with pytest.raises(NotImplementedError, match=r"the base distribution \(Bernoulli\) has "
+                                                  "no cdf"):
+        counts.cdf(1.0)
 
 
 def test_tanh_inverse_of_the_bounds_is_infinite_as_torch():
@@ -665,3 +671,14 @@ def test_relaxed_bernoulli_refuses_a_temperature_that_is_not_positive():
         D.RelaxedBernoulli(0.0, probs=0.5)
     with pytest.raises(ValueError, match="^LogitRelaxedBernoulli: temperature must be > 0"):
         D.LogitRelaxedBernoulli(-1.0, logits=0.5)
+
+
+def test_moments_without_closed_form_are_refused_with_an_estimate_to_use():
+    d = D.TransformedDistribution(D.Normal(0.0, 1.0), T.SigmoidTransform())
+    with pytest.raises(NotImplementedError, match=r"TransformedDistribution.mean: .*"
+                                                  r"d.sample\(\(n,\)\).mean\(0\)"):
+        d.mean
+    with pytest.raises(NotImplementedError, match="TransformedDistribution.variance"):
+        d.variance
+    with pytest.raises(NotImplementedError, match="TransformedDistribution.entropy"):
+        d.entropy()
