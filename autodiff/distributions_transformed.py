@@ -48,6 +48,10 @@ class _Expanded(Distribution):
                               f"{type(self.base).__name__}.rsample")
         return self.base.rsample(shape + self._new, rng)
 
+    @property
+    def support(self):
+        return self.base.support
+
     def log_prob(self, value):
         return self.base.log_prob(value)
 
@@ -72,9 +76,12 @@ def _in_support(data, support, owner):
     outside = ~support.check(data).data
     if outside.any():
         if support.event_dim == 0:
-            where = _first_bad(data, np.broadcast_to(outside, data.shape))
-        else:
+            shape = np.broadcast_shapes(data.shape, outside.shape)
+            where = _first_bad(np.broadcast_to(data, shape), np.broadcast_to(outside, shape))
+        elif outside.ndim:
             where = f"the event at batch index {_first_index(outside)}"
+        else:
+            where = f"the event {data!r}"
         raise ValueError(f"{owner}: values must lie in the support {support!r}; got "
                          f"{where}")
     return True
