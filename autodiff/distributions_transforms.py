@@ -35,9 +35,10 @@ from .ops.trig import arctanh
 from .tensor import Tensor
 
 __all__ = ["Transform", "AbsTransform", "AffineTransform", "ComposeTransform",
-           "ExpTransform", "IndependentTransform", "PowerTransform", "ReshapeTransform",
-           "SigmoidTransform", "SoftmaxTransform", "SoftplusTransform",
-           "StickBreakingTransform", "TanhTransform", "identity_transform"]
+           "CumulativeDistributionTransform", "ExpTransform", "IndependentTransform",
+           "PowerTransform", "ReshapeTransform", "SigmoidTransform", "SoftmaxTransform",
+           "SoftplusTransform", "StickBreakingTransform", "TanhTransform",
+           "identity_transform"]
 
 
 class ExpTransform(Transform):
@@ -367,3 +368,43 @@ class StickBreakingTransform(Transform):
             raise ValueError("StickBreakingTransform.inverse_shape: too few dimensions on "
                              "input")
         return tuple(shape[:-1]) + (shape[-1] - 1,)
+
+
+class CumulativeDistributionTransform(Transform):
+    """``y = distribution.cdf(x)``: the distribution's support onto [0, 1]; the inverse is
+    its ``icdf`` and log|dy/dx| its ``log_prob`` (a Gaussian copula pushes a
+    MultivariateNormal through that of Normal(0, 1)).
+
+    >>> t = ad.distributions.transforms.CumulativeDistributionTransform(
+    ...     ad.distributions.Normal(0.0, 1.0))
+    >>> t(ad.tensor(0.0)), t.inv(ad.tensor(0.5))
+    (tensor(0.5), tensor(0.))
+    """
+
+    bijective, codomain, sign = True, constraints.unit_interval, +1
+
+    def __init__(self, distribution, cache_size: int = 0):
+        for method in ("cdf", "icdf", "log_prob"):
+            if not hasattr(distribution, method):
+                raise TypeError(f"CumulativeDistributionTransform: the distribution "
+                                f"({type(distribution).__name__}) has no {method}")
+        super().__init__(cache_size=cache_size)
+        self.distribution = distribution
+
+    @property
+    def domain(self):
+        return self.distribution.support
+
+    def with_cache(self, cache_size=1):
+        if self._cache_size == cache_size:
+            return self
+        return CumulativeDistributionTransform(self.distribution, cache_size=cache_size)
+
+    def _call(self, x):
+        return self.distribution.cdf(x)
+
+    def _inverse(self, y):
+        return self.distribution.icdf(y)
+
+    def log_abs_det_jacobian(self, x, y):
+        return self.distribution.log_prob(x)

@@ -682,3 +682,26 @@ def test_moments_without_closed_form_are_refused_with_an_estimate_to_use():
         d.variance
     with pytest.raises(NotImplementedError, match="TransformedDistribution.entropy"):
         d.entropy()
+
+
+def test_cumulative_distribution_transform_against_torch_and_finite_differences():
+    torch = _torch()
+    tt = torch.distributions.transforms
+    loc, scale = np.array([0.2, -0.4]), np.array([1.5, 0.6])
+    ours = T.CumulativeDistributionTransform(D.Gumbel(ad.tensor(loc), ad.tensor(scale)))
+    theirs = tt.CumulativeDistributionTransform(
+        torch.distributions.Gumbel(torch.tensor(loc), torch.tensor(scale)))
+    x = RNG.normal(size=(3, 2))
+    y = ours(ad.tensor(x))
+    ty = theirs(torch.tensor(x))
+    np.testing.assert_allclose(_value(y), ty.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(_value(ours.inv(y)), x, rtol=1e-9, atol=1e-12)
+    log_det = _value(ours.log_abs_det_jacobian(ad.tensor(x), y))
+    np.testing.assert_allclose(log_det, theirs.log_abs_det_jacobian(torch.tensor(x), ty).numpy(),
+                               rtol=1e-10)
+    h = 1e-6
+    slope = (_value(ours(ad.tensor(x + h))) - _value(ours(ad.tensor(x - h)))) / (2 * h)
+    np.testing.assert_allclose(log_det, np.log(slope), rtol=1e-6)
+    assert repr(ours.domain) == repr(theirs.domain) and ours.sign == 1
+    with pytest.raises(TypeError, match=r"the distribution \(Bernoulli\) has no cdf"):
+        T.CumulativeDistributionTransform(D.Bernoulli(probs=0.3))
