@@ -5,7 +5,10 @@ conventions: ``Normal``, ``Bernoulli``, ``Categorical`` and ``kl_divergence`` he
 ``Poisson``, ``Geometric``, ``Binomial``, ``OneHotCategorical``
 (``distributions_discrete``), ``MultivariateNormal``, ``Independent``
 (``distributions_multivariate``), ``Gamma``, ``Chi2``, ``Beta``, ``Dirichlet``
-(``distributions_gamma``), each module loaded on first use.
+(``distributions_gamma``), ``TransformedDistribution``, ``LogisticNormal``, ``biject_to``,
+``transform_to`` (``distributions_transformed``), ``LogitRelaxedBernoulli``,
+``RelaxedBernoulli`` (``distributions_relaxed``), and the submodules ``constraints`` and
+``transforms``, each module loaded on first use.
 
 ``sample()`` draws values with no gradient (a constant, like ``torch``'s ``sample``);
 ``rsample()`` draws them as a differentiable function of the parameters (the
@@ -48,7 +51,10 @@ from .tensor import Tensor
 __all__ = ["Distribution", "Normal", "Bernoulli", "Categorical", "kl_divergence",  # noqa: F822
            "Uniform", "Exponential", "Laplace", "LogNormal", "HalfNormal", "Cauchy", "Gumbel",
            "StudentT", "Poisson", "Geometric", "Binomial", "OneHotCategorical",
-           "MultivariateNormal", "Independent", "Gamma", "Chi2", "Beta", "Dirichlet"]
+           "MultivariateNormal", "Independent", "Gamma", "Chi2", "Beta", "Dirichlet",
+           "TransformedDistribution", "LogisticNormal", "LogitRelaxedBernoulli",
+           "RelaxedBernoulli", "biject_to", "transform_to", "constraints",
+           "transforms"]
 
 _LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
 
@@ -202,6 +208,22 @@ class Distribution:
     @property
     def stddev(self) -> Tensor:
         return self.variance ** 0.5
+
+    @property
+    def support(self):
+        """The set the values lie in, a constraint of ``ad.distributions.constraints``.
+
+        >>> ad.distributions.Beta(2.0, 3.0).support
+        Interval(lower_bound=0.0, upper_bound=1.0)
+        """
+        from .distributions_supports import support_of
+        return support_of(self)
+
+    @property
+    def arg_constraints(self) -> dict:
+        """The constraints of the parameters, by name (as PyTorch's)."""
+        from .distributions_supports import arg_constraints_of
+        return arg_constraints_of(self)
 
     def _params(self) -> tuple:
         """The parameter arrays ``_draw`` reads."""
@@ -527,6 +549,9 @@ _ELSEWHERE = {
     "distributions_discrete": ("Poisson", "Geometric", "Binomial", "OneHotCategorical"),
     "distributions_multivariate": ("MultivariateNormal", "Independent"),
     "distributions_gamma": ("Gamma", "Chi2", "Beta", "Dirichlet"),
+    "distributions_transformed": ("TransformedDistribution", "LogisticNormal", "biject_to",
+                                  "transform_to"),
+    "distributions_relaxed": ("LogitRelaxedBernoulli", "RelaxedBernoulli"),
 }
 _HOME = {name: module for module, names in _ELSEWHERE.items() for name in names}
 
@@ -547,3 +572,18 @@ def __getattr__(name):
 
 def __dir__():
     return sorted(set(globals()) | set(_HOME))
+
+
+# ``ad.distributions.constraints`` and ``ad.distributions.transforms`` are modules of
+# their own; listed in ``sys.modules`` under those names too, so that
+# ``from autodiff.distributions.transforms import ExpTransform`` works as in PyTorch.
+def _submodules():
+    import sys
+    from . import distributions_constraints, distributions_transforms
+    for name, module in (("constraints", distributions_constraints),
+                         ("transforms", distributions_transforms)):
+        globals()[name] = module
+        sys.modules.setdefault(f"{__name__}.{name}", module)
+
+
+_submodules()

@@ -1,0 +1,288 @@
+"""``ad.distributions.constraints``: the sets a distribution's values or parameters live
+in, with PyTorch's names (``real``, ``positive``, ``unit_interval``, ``interval(a, b)``,
+``simplex``, ...).  ``c.check(value)`` gives a bool tensor, True where ``value`` is in
+the set; a constraint with ``event_dim`` k judges the last k axes together (one bool
+per vector of a ``simplex``).  ``biject_to`` / ``transform_to`` (in
+``distributions_transforms``) turn a constraint into a transform from the reals.
+
+>>> from autodiff.distributions import constraints
+>>> constraints.positive.check(ad.tensor([-1.0, 0.0, 2.0]))
+tensor([False, False,  True])
+>>> constraints.simplex.check(ad.tensor([[0.5, 0.5], [0.5, 0.6]]))
+tensor([ True, False])
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .tensor import Tensor
+
+__all__ = ["Constraint", "boolean", "dependent", "greater_than",
+           "greater_than_eq", "half_open_interval", "independent", "integer_interval",
+           "interval", "is_dependent", "less_than", "lower_cholesky", "nonnegative",
+           "nonnegative_integer", "one_hot", "positive", "positive_definite",
+           "positive_integer", "real", "real_vector", "simplex", "unit_interval"]
+
+
+def _data(value) -> np.ndarray:
+    return value.data if isinstance(value, Tensor) else np.asarray(value)
+
+
+class Constraint:
+    """A set of values: ``check(value)`` is a bool tensor, True where ``value`` is in it.
+
+    ``event_dim`` is the number of rightmost axes judged together (0 for a set of
+    numbers, 1 for a set of vectors); ``is_discrete`` says whether it holds integers.
+
+    >>> ad.distributions.constraints.real.check(ad.tensor([1.0, float("nan")]))
+    tensor([ True, False])
+    """
+
+    is_discrete = False
+    event_dim = 0
+
+    def check(self, value) -> Tensor:
+        """A bool tensor: True where ``value`` satisfies the constraint."""
+        return Tensor(self._holds(_data(value)))
+
+    def _holds(self, data: np.ndarray) -> np.ndarray:
+        raise NotImplementedError(f"{type(self).__name__}.check is not implemented")
+
+    def __repr__(self):
+        return type(self).__name__.lstrip("_") + "()"
+
+
+class _Dependent(Constraint):
+    """The placeholder of a support that depends on other parameters; it has no check."""
+
+    def __init__(self, *, is_discrete=NotImplemented, event_dim=NotImplemented):
+        self._is_discrete, self._event_dim = is_discrete, event_dim
+
+    @property
+    def is_discrete(self):
+        if self._is_discrete is NotImplemented:
+            raise NotImplementedError(".is_discrete cannot be determined statically")
+        return self._is_discrete
+
+    @property
+    def event_dim(self):
+        if self._event_dim is NotImplemented:
+            raise NotImplementedError(".event_dim cannot be determined statically")
+        return self._event_dim
+
+    def __call__(self, *, is_discrete=NotImplemented, event_dim=NotImplemented):
+        return _Dependent(is_discrete=is_discrete, event_dim=event_dim)
+
+    def check(self, value):
+        raise ValueError("Cannot determine validity of dependent constraint")
+
+
+def is_dependent(constraint) -> bool:
+    """Whether ``constraint`` is the ``dependent`` placeholder (its set is not fixed)."""
+    return isinstance(constraint, _Dependent)
+
+
+class _IndependentConstraint(Constraint):
+    """``base_constraint`` on each number, with the last ``reinterpreted_batch_ndims``
+    axes judged together: True where every value along them satisfies the base."""
+
+    def __init__(self, base_constraint: Constraint, reinterpreted_batch_ndims: int):
+        if not isinstance(base_constraint, Constraint):
+            raise TypeError(f"independent: base_constraint must be a Constraint, got "
+                            f"{type(base_constraint).__name__}")
+        if not isinstance(reinterpreted_batch_ndims, (int, np.integer)) \
+                or reinterpreted_batch_ndims < 0:
+            raise ValueError(f"independent: reinterpreted_batch_ndims must be an int ≥ 0, "
+                             f"got {reinterpreted_batch_ndims!r}")
+        self.base_constraint = base_constraint
+        self.reinterpreted_batch_ndims = int(reinterpreted_batch_ndims)
+
+    @property
+    def is_discrete(self):
+        return self.base_constraint.is_discrete
+
+    @property
+    def event_dim(self):
+        return self.base_constraint.event_dim + self.reinterpreted_batch_ndims
+
+    def _holds(self, data):
+        result = self.base_constraint._holds(data)
+        ndims = self.reinterpreted_batch_ndims
+        if result.ndim < ndims:
+            expected = self.base_constraint.event_dim + ndims
+            raise ValueError(f"independent.check: expected value.dim() >= {expected} but "
+                             f"got {data.ndim} (shape {data.shape})")
+        return result.reshape(result.shape[:result.ndim - ndims] + (-1,)).all(-1)
+
+    def __repr__(self):
+        return (f"IndependentConstraint({self.base_constraint!r}, "
+                f"{self.reinterpreted_batch_ndims})")
+
+
+class _Boolean(Constraint):
+    is_discrete = True
+
+    def _holds(self, data):
+        return (data == 0) | (data == 1)
+
+
+class _IntegerInterval(Constraint):
+    """Integers in [lower_bound, upper_bound]."""
+    is_discrete = True
+
+    def __init__(self, lower_bound, upper_bound):
+        self.lower_bound, self.upper_bound = lower_bound, upper_bound
+
+    def _holds(self, data):
+        with np.errstate(invalid="ignore"):
+            return ((data % 1 == 0) & (_data(self.lower_bound) <= data)
+                    & (data <= _data(self.upper_bound)))
+
+    def __repr__(self):
+        return (f"IntegerInterval(lower_bound={self.lower_bound}, "
+                f"upper_bound={self.upper_bound})")
+
+
+class _IntegerGreaterThan(Constraint):
+    """Integers ≥ lower_bound."""
+    is_discrete = True
+
+    def __init__(self, lower_bound):
+        self.lower_bound = lower_bound
+
+    def _holds(self, data):
+        with np.errstate(invalid="ignore"):
+            return (data % 1 == 0) & (data >= _data(self.lower_bound))
+
+    def __repr__(self):
+        return f"IntegerGreaterThan(lower_bound={self.lower_bound})"
+
+
+class _Real(Constraint):
+    """The real line, infinities included; NaN is not in it."""
+
+    def _holds(self, data):
+        return data == data
+
+
+def _bound_repr(bound):
+    return repr(bound)
+
+
+class _GreaterThan(Constraint):
+    def __init__(self, lower_bound):
+        self.lower_bound = lower_bound
+
+    def _holds(self, data):
+        return _data(self.lower_bound) < data
+
+    def __repr__(self):
+        return f"{type(self).__name__[1:]}(lower_bound={_bound_repr(self.lower_bound)})"
+
+
+class _GreaterThanEq(_GreaterThan):
+    def _holds(self, data):
+        return _data(self.lower_bound) <= data
+
+
+class _LessThan(Constraint):
+    def __init__(self, upper_bound):
+        self.upper_bound = upper_bound
+
+    def _holds(self, data):
+        return data < _data(self.upper_bound)
+
+    def __repr__(self):
+        return f"LessThan(upper_bound={_bound_repr(self.upper_bound)})"
+
+
+class _Interval(Constraint):
+    """[lower_bound, upper_bound]."""
+
+    def __init__(self, lower_bound, upper_bound):
+        self.lower_bound, self.upper_bound = lower_bound, upper_bound
+
+    def _holds(self, data):
+        return (_data(self.lower_bound) <= data) & (data <= _data(self.upper_bound))
+
+    def __repr__(self):
+        return (f"{type(self).__name__[1:]}(lower_bound={_bound_repr(self.lower_bound)}, "
+                f"upper_bound={_bound_repr(self.upper_bound)})")
+
+
+class _HalfOpenInterval(_Interval):
+    """[lower_bound, upper_bound)."""
+
+    def _holds(self, data):
+        return (_data(self.lower_bound) <= data) & (data < _data(self.upper_bound))
+
+
+class _Simplex(Constraint):
+    """Vectors of non-negative numbers that add up to 1 (within 1e-6, as in PyTorch)."""
+    event_dim = 1
+
+    def _holds(self, data):
+        if data.ndim < 1:
+            raise ValueError(f"simplex.check: a simplex holds vectors (event_dim 1); got a "
+                             f"value of shape {data.shape}")
+        return np.all(data >= 0, axis=-1) & (np.abs(data.sum(-1) - 1) < 1e-6)
+
+
+class _OneHot(Constraint):
+    """Vectors of 0s and 1s with a single 1."""
+    is_discrete, event_dim = True, 1
+
+    def _holds(self, data):
+        return ((data == 0) | (data == 1)).all(-1) & (data.sum(-1) == 1)
+
+
+class _LowerCholesky(Constraint):
+    """Lower-triangular matrices with a positive diagonal."""
+    event_dim = 2
+
+    def _holds(self, data):
+        lower = (np.tril(data) == data).all((-2, -1))
+        return lower & (np.diagonal(data, axis1=-2, axis2=-1) > 0).all(-1)
+
+
+class _PositiveDefinite(Constraint):
+    """Symmetric (within 1e-6, as PyTorch) positive-definite matrices."""
+    event_dim = 2
+
+    def _holds(self, data):
+        symmetric = np.isclose(data, np.swapaxes(data, -1, -2), atol=1e-6).all((-2, -1))
+        if not symmetric.all():
+            return symmetric
+        matrices = data.reshape((-1,) + data.shape[-2:])
+        return np.array([_has_cholesky(m) for m in matrices]).reshape(data.shape[:-2])
+
+
+def _has_cholesky(matrix) -> bool:
+    try:
+        np.linalg.cholesky(matrix)
+    except np.linalg.LinAlgError:
+        return False
+    return True
+
+
+dependent = _Dependent()
+independent = _IndependentConstraint
+boolean = _Boolean()
+nonnegative_integer = _IntegerGreaterThan(0)
+positive_integer = _IntegerGreaterThan(1)
+integer_interval = _IntegerInterval
+real = _Real()
+real_vector = independent(real, 1)
+positive = _GreaterThan(0.0)
+nonnegative = _GreaterThanEq(0.0)
+greater_than = _GreaterThan
+greater_than_eq = _GreaterThanEq
+less_than = _LessThan
+unit_interval = _Interval(0.0, 1.0)
+interval = _Interval
+half_open_interval = _HalfOpenInterval
+simplex = _Simplex()
+one_hot = _OneHot()
+lower_cholesky = _LowerCholesky()
+positive_definite = _PositiveDefinite()
