@@ -1,8 +1,9 @@
 """Constant arrays the traced call makes with NumPy from Python numbers only.
 
 ``np.eye(3)``, ``np.linspace(0, 1, n)``, ``np.arange(k)``, ``np.array([1.0, 2.0])``,
-``np.ones(shape) * 0.5`` made in the compiled function depend only on what the
-signature fixes (shapes) and on Python numbers (fixed at the trace, as everywhere in
+``np.ones(shape) * 0.5``, ``np.hanning(n)``, ``np.triu_indices(n, 1)`` made in the
+compiled function depend only on what the signature fixes (shapes, and sizes such as
+``len(t)`` or ``t.size``) and on Python numbers (fixed at the trace, as everywhere in
 ``ad.compile``: one computed from a traced value, ``float(x.data.sum())``, is not
 seen), so a replay may reuse a copy of them.  An array NumPy computes from a
 traced value (``x.data.sum()``, ``np.exp(w.data)``, ``w.grad * 2``) or draws at
@@ -66,6 +67,7 @@ import numpy as np
 
 from ..guard import is_broadcast
 from ..tensor import Tensor
+from ..torch_shape_methods import Size
 from . import hooks, literals
 from .provenance import nested_items, user_line
 from .refusals import TraceError
@@ -75,7 +77,10 @@ _LABEL = "an array the call made from Python numbers (a constant of the plan)"
 #: NumPy creators whose result is a function of their arguments alone.
 CREATORS = ("array", "asarray", "ascontiguousarray", "asfortranarray", "eye", "identity",
             "linspace", "logspace", "geomspace", "arange", "zeros", "ones", "full", "tri",
-            "zeros_like", "ones_like", "full_like")
+            "zeros_like", "ones_like", "full_like",
+            # window functions and index arrays (a tuple of them) of Python numbers
+            "hanning", "hamming", "blackman", "bartlett", "kaiser",
+            "indices", "triu_indices", "tril_indices", "diag_indices")
 #: Those of ``CREATORS`` whose result depends on their first argument's shape, dtype
 #: and memory order alone (fixed by the signature), not on its values.
 SHAPED_LIKE = ("zeros_like", "ones_like", "full_like")
@@ -83,7 +88,8 @@ SHAPED_LIKE = ("zeros_like", "ones_like", "full_like")
 UNINITIALISED = ("empty_like", "empty")
 _UNINITIALISED_FUNCTIONS = (np.empty_like, np.empty)
 
-_SIMPLE = (int, float, bool, complex, str, type(None), type(Ellipsis), np.dtype)
+#: (``Size`` is ``t.size``, a tensor's number of entries: fixed by the signature.)
+_SIMPLE = (int, float, bool, complex, str, type(None), type(Ellipsis), np.dtype, Size)
 _LIBRARY_DIRS = tuple({os.path.abspath(p) for p in (
     os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
     os.path.dirname(os.path.abspath(np.__file__)),
@@ -403,7 +409,8 @@ def _creator(name, original):
     def create(*args, **kwargs):
         result = original(*args, **kwargs)
         tracer = _tracing()
-        if tracer is None or not isinstance(result, (np.ndarray, Tensor)):
+        arrays = result if isinstance(result, tuple) else (result,)
+        if tracer is None or not all(isinstance(a, (np.ndarray, Tensor)) for a in arrays):
             return result
         caller = os.path.abspath(sys._getframe(1).f_code.co_filename)
         if caller.startswith(_LIBRARY_DIRS) or not (
@@ -412,6 +419,8 @@ def _creator(name, original):
         if isinstance(result, Tensor):  # np.zeros_like(t): a Tensor, as in eager mode
             _constant_tensor(tracer, result)
             return result
+        if isinstance(result, tuple):   # np.triu_indices(n): a tuple of index arrays
+            return tuple(_certify(a) for a in result)
         return _certify(result)
     create.__call_constant_original__ = original
     return create

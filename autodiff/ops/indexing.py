@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from .. import kernels
+from ..compile.hooks import made
 from ..tensor import Tensor
 from ..guard import views_memory_of
 from ..view_table import note_view
@@ -169,6 +170,13 @@ def _indices_in_range(a, indices, axis, mode):
     if mode in ("raise", 2):          # (NumPy 1 also spelled them np.CLIP, WRAP, RAISE: 0, 1, 2)
         return raw
     n = int(np.prod(shape)) if axis is None else shape[axis]
+    # (made: a compiled function computes the indices again from what it was given)
+    return made("take indices in range", _in_range,
+                (indices.data if isinstance(indices, Tensor) else indices, n, mode))
+
+
+def _in_range(indices, n, mode):
+    raw = np.asarray(indices)
     if raw.size == 0:
         return raw.astype(np.intp)
     return np.mod(raw, n) if mode in ("wrap", 1) else np.clip(raw, 0, n - 1)
