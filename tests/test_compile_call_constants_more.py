@@ -35,7 +35,21 @@ def ring_of_neighbours(w, x):
     return ((left - right) ** 2).sum() + (ends ** 3).sum()
 
 
-PROGRAMS = [windowed_power, upper_triangle, ranked_by_position, ring_of_neighbours]
+def index_tricks_and_lists(w, x):
+    h = x @ w
+    steps = np.r_[0.5, 1:3]                     # index tricks of Python numbers
+    pairs = np.c_[np.ones(3), np.arange(3.0)]
+    rows, cols = np.mgrid[0:3, 0:3]
+    grid = np.ogrid[0:3, 0:3]
+    scaled = h @ np.diag([1.0, 2.0, 3.0]) + np.triu([[1.0, 2.0, 3.0]] * 3, 1)
+    gx, gy = np.meshgrid([0.0, 0.5, 1.0], [1.0, 2.0, 3.0])
+    blocks = np.concatenate([[1.0], [2.0, 3.0]]) * np.stack([[1.0, 0.5, 0.25]] * 3)
+    return ((scaled * steps + pairs.sum(1)) ** 2).sum() + (h * (rows - cols + grid[0] + grid[1])
+                                                       * gx * gy * blocks).sum()
+
+
+PROGRAMS = [windowed_power, upper_triangle, ranked_by_position, ring_of_neighbours,
+            index_tricks_and_lists]
 W0 = np.array([[0.5, -1.0, 0.25], [1.5, 0.75, -0.5], [-0.25, 2.0, 1.0]])
 
 
@@ -124,7 +138,10 @@ def test_take_with_wrap_gives_pytorchs_gather_of_the_wrapped_indices():
 @pytest.mark.parametrize("make", [
     lambda x: np.triu_indices(np.argmax(x.data[:, 0] < 10) + 3, 1),
     lambda x: np.hanning(x.data.shape[0] + np.int64(x.data.argmax() * 0)),
-], ids=["triu_indices", "hanning"])
+    lambda x: np.r_[x.data[0, 0], 1.0:3.0],
+    lambda x: np.diag(x.data)[0],
+    lambda x: np.stack([[1.0, 2.0, 3.0], x.data[0]])[1],
+], ids=["triu_indices", "hanning", "r_", "diag", "stack"])
 def test_made_from_a_numpy_scalar_of_the_values_stays_refused(make):
     w = ad.tensor(W0.copy(), requires_grad=True)
 

@@ -1,7 +1,8 @@
 """Constant arrays the traced call makes with NumPy from Python numbers only.
 
 ``np.eye(3)``, ``np.linspace(0, 1, n)``, ``np.arange(k)``, ``np.array([1.0, 2.0])``,
-``np.ones(shape) * 0.5``, ``np.hanning(n)``, ``np.triu_indices(n, 1)`` made in the
+``np.ones(shape) * 0.5``, ``np.hanning(n)``, ``np.triu_indices(n, 1)``, ``np.diag([1.0,
+2.0])``, ``np.r_[0.5, 1:3]`` (``index_tricks.py``) made in the
 compiled function depend only on what the signature fixes (shapes, and sizes such as
 ``len(t)`` or ``t.size``) and on Python numbers (fixed at the trace, as everywhere in
 ``ad.compile``: one computed from a traced value, ``float(x.data.sum())``, is not
@@ -68,7 +69,7 @@ import numpy as np
 from ..guard import is_broadcast
 from ..tensor import Tensor
 from ..torch_shape_methods import Size
-from . import hooks, literals
+from . import hooks, index_tricks, literals
 from .provenance import nested_items, user_line
 from .refusals import TraceError
 
@@ -80,7 +81,10 @@ CREATORS = ("array", "asarray", "ascontiguousarray", "asfortranarray", "eye", "i
             "zeros_like", "ones_like", "full_like",
             # window functions and index arrays (a tuple of them) of Python numbers
             "hanning", "hamming", "blackman", "bartlett", "kaiser",
-            "indices", "triu_indices", "tril_indices", "diag_indices")
+            "indices", "triu_indices", "tril_indices", "diag_indices",
+            # functions of arrays, certified only when given Python numbers (lists)
+            "diag", "diagflat", "tril", "triu", "vander", "outer", "meshgrid", "stack",
+            "concatenate", "hstack", "vstack", "tile", "repeat")
 #: Those of ``CREATORS`` whose result depends on their first argument's shape, dtype
 #: and memory order alone (fixed by the signature), not on its values.
 SHAPED_LIKE = ("zeros_like", "ones_like", "full_like")
@@ -409,7 +413,7 @@ def _creator(name, original):
     def create(*args, **kwargs):
         result = original(*args, **kwargs)
         tracer = _tracing()
-        arrays = result if isinstance(result, tuple) else (result,)
+        arrays = result if isinstance(result, (tuple, list)) else (result,)
         if tracer is None or not all(isinstance(a, (np.ndarray, Tensor)) for a in arrays):
             return result
         caller = os.path.abspath(sys._getframe(1).f_code.co_filename)
@@ -419,8 +423,8 @@ def _creator(name, original):
         if isinstance(result, Tensor):  # np.zeros_like(t): a Tensor, as in eager mode
             _constant_tensor(tracer, result)
             return result
-        if isinstance(result, tuple):   # np.triu_indices(n): a tuple of index arrays
-            return tuple(_certify(a) for a in result)
+        if isinstance(result, (tuple, list)):   # np.triu_indices(n): index arrays
+            return _result(result, True)
         return _certify(result)
     create.__call_constant_original__ = original
     return create
@@ -546,6 +550,7 @@ class _NumPyMakingConstants(types.ModuleType):
 _NUMPY = _NumPyMakingConstants("numpy", np.__doc__)
 for _name in CREATORS:
     setattr(_NUMPY, _name, _creator(_name, getattr(np, _name)))
+index_tricks.install(_NUMPY)            # np.r_[0.5, 1:3], np.mgrid[0:3]
 for _name in UNINITIALISED:
     setattr(_NUMPY, _name, _uninitialised_creator(_name, getattr(np, _name)))
 
