@@ -48,8 +48,19 @@ def index_tricks_and_lists(w, x):
                                                        * gx * gy * blocks).sum()
 
 
+def _polynomial_basis(n, degree):
+    """A helper of this module: its NumPy is the compiled function's module's."""
+    return np.vander(np.linspace(-1.0, 1.0, n), degree, increasing=True)
+
+
+def from_a_helper(w, x):
+    h = x @ w
+    coefficients = np.array([float(k) / len(h) for k in range(len(h))])
+    return ((h @ _polynomial_basis(len(h), 3)) * coefficients[:, np.newaxis]).sum() ** 2
+
+
 PROGRAMS = [windowed_power, upper_triangle, ranked_by_position, ring_of_neighbours,
-            index_tricks_and_lists]
+            index_tricks_and_lists, from_a_helper]
 W0 = np.array([[0.5, -1.0, 0.25], [1.5, 0.75, -0.5], [-0.25, 2.0, 1.0]])
 
 
