@@ -205,9 +205,24 @@ class Distribution:
             "estimator, f(x) * log_prob(x), or a continuous relaxation (Gumbel-softmax / "
             "Concrete) if you need a pathwise gradient.")
 
+    def expand(self, batch_shape, _instance=None) -> Distribution:
+        """The same distribution with its parameters broadcast to ``batch_shape`` (new
+        leading axes, or axes of size 1 stretched), as PyTorch's ``expand``.
+
+        >>> ad.distributions.Normal(ad.tensor([0.0, 1.0]), 1.0).expand((3, 2)).batch_shape
+        (3, 2)
+        """
+        from .distributions_expand import expand
+        return expand(self, batch_shape, _instance)
+
     @property
     def stddev(self) -> Tensor:
         return self.variance ** 0.5
+
+    def perplexity(self) -> Tensor:
+        """exp(entropy()), one value per batch element, as in PyTorch."""
+        from .ops.elementwise import exp
+        return exp(self.entropy())
 
     @property
     def support(self):
