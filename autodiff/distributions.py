@@ -7,8 +7,9 @@ conventions: ``Normal``, ``Bernoulli``, ``Categorical`` and ``kl_divergence`` he
 (``distributions_multivariate``), ``Gamma``, ``Chi2``, ``Beta``, ``Dirichlet``
 (``distributions_gamma``), ``TransformedDistribution``, ``LogisticNormal``, ``biject_to``,
 ``transform_to`` (``distributions_transformed``), ``LogitRelaxedBernoulli``,
-``RelaxedBernoulli`` (``distributions_relaxed``), and the submodules ``constraints`` and
-``transforms``, each module loaded on first use.
+``RelaxedBernoulli`` (``distributions_relaxed``), ``ExpRelaxedCategorical``,
+``RelaxedOneHotCategorical`` (``distributions_relaxed_categorical``), and the
+submodules ``constraints`` and ``transforms``, each module loaded on first use.
 
 ``sample()`` draws values with no gradient (a constant, like ``torch``'s ``sample``);
 ``rsample()`` draws them as a differentiable function of the parameters (the
@@ -53,7 +54,8 @@ __all__ = ["Distribution", "Normal", "Bernoulli", "Categorical", "kl_divergence"
            "StudentT", "Poisson", "Geometric", "Binomial", "OneHotCategorical",
            "MultivariateNormal", "Independent", "Gamma", "Chi2", "Beta", "Dirichlet",
            "TransformedDistribution", "LogisticNormal", "LogitRelaxedBernoulli",
-           "RelaxedBernoulli", "biject_to", "transform_to", "constraints",
+           "RelaxedBernoulli", "ExpRelaxedCategorical", "RelaxedOneHotCategorical",
+           "biject_to", "transform_to", "constraints",
            "transforms"]
 
 _LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
@@ -356,6 +358,11 @@ class Bernoulli(Distribution):
         self.batch_shape = self.probs.shape
 
     @property
+    def param_shape(self) -> tuple:
+        """The shape of ``probs`` (and of ``logits``)."""
+        return self.probs.shape
+
+    @property
     def mean(self) -> Tensor:
         return self.probs
 
@@ -426,6 +433,11 @@ class Categorical(Distribution):
         self.batch_shape = given.shape[:-1]
         self.num_categories = given.shape[-1]
         self._probs_given = logits is None
+
+    @property
+    def param_shape(self) -> tuple:
+        """The shape of ``probs`` (and of ``logits``): batch_shape + (K,)."""
+        return self.probs.shape
 
     @property
     def mean(self) -> Tensor:
@@ -567,6 +579,8 @@ _ELSEWHERE = {
     "distributions_transformed": ("TransformedDistribution", "LogisticNormal", "biject_to",
                                   "transform_to"),
     "distributions_relaxed": ("LogitRelaxedBernoulli", "RelaxedBernoulli"),
+    "distributions_relaxed_categorical": ("ExpRelaxedCategorical",
+                                          "RelaxedOneHotCategorical"),
 }
 _HOME = {name: module for module, names in _ELSEWHERE.items() for name in names}
 

@@ -221,6 +221,11 @@ class Binomial(Distribution):
             "Binomial", total_count=count, probs=self.probs, logits=self.logits)
 
     @property
+    def param_shape(self) -> tuple:
+        """The shape of ``probs`` (and of ``logits``)."""
+        return self.probs.shape
+
+    @property
     def mean(self) -> Tensor:
         return self.total_count * self.probs
 
@@ -303,6 +308,11 @@ class OneHotCategorical(Distribution):
         self.probs, self.logits = self._categorical.probs, self._categorical.logits
         self.batch_shape = self._categorical.batch_shape
         self.event_shape = (self._categorical.num_categories,)
+
+    @property
+    def param_shape(self) -> tuple:
+        """The shape of ``probs`` (and of ``logits``): batch_shape + (K,)."""
+        return self.probs.shape
 
     @property
     def mean(self) -> Tensor:
