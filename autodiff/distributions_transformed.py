@@ -274,10 +274,27 @@ def _to_constraint(constraint, simplex_transform, owner):
                                        constraint.upper_bound - constraint.lower_bound)])
     if isinstance(constraint, c._Simplex):
         return simplex_transform()
+    if isinstance(constraint, c._CorrCholesky):
+        return transforms.CorrCholeskyTransform()
+    if isinstance(constraint, c._LowerCholesky) and owner == "transform_to":
+        # not bijective (the upper triangle is dropped): transform_to only, as PyTorch
+        return transforms.LowerCholeskyTransform()
+    if isinstance(constraint, c._Cat):
+        return transforms.CatTransform(
+            [_to_constraint(part, simplex_transform, owner) for part in constraint.cseq],
+            constraint.dim, constraint.lengths)
+    if isinstance(constraint, c._Stack):
+        return transforms.StackTransform(
+            [_to_constraint(part, simplex_transform, owner) for part in constraint.cseq],
+            constraint.dim)
     raise NotImplementedError(f"{owner}: cannot transform {type(constraint).__name__} "
                               f"constraints ({constraint!r}); supported: real, positive, "
                               "nonnegative, greater_than, less_than, interval, "
-                              "unit_interval, simplex and independent of these")
+                              "unit_interval, simplex, corr_cholesky, cat, stack and "
+                              "independent of these"
+                              + (", and lower_cholesky for transform_to (the map is not "
+                                 "bijective)" if isinstance(constraint, c._LowerCholesky)
+                                 else ""))
 
 
 def biject_to(constraint: constraints.Constraint) -> transforms.Transform:
