@@ -41,6 +41,8 @@ from .distributions_checks import (_binary_values, _category_indices, _category_
                                    _category_weights, _finite_logits, _flat_broadcast,
                                    _not_nan, _positive, _probabilities, _real_values,
                                    _unit_probabilities)
+from .distributions_surface import (DistributionSurface, bernoulli_support,
+                                   categorical_support, param_shape)
 from .nn.module import _generator
 from .ops.elementwise import clip, log, log1p, logaddexp, sigmoid, where
 from .ops.indexing import getitem
@@ -175,8 +177,9 @@ def _standard_normal(rng, shape, dtype):
     return _generator(rng).standard_normal(shape).astype(dtype)
 
 
-class Distribution:
-    """Base class: ``batch_shape``, ``event_shape``, ``sample`` / ``rsample``, ``stddev``.
+class Distribution(DistributionSurface):
+    """Base class: ``batch_shape``, ``event_shape``, ``sample`` / ``rsample``, ``stddev``,
+    ``expand`` and ``perplexity`` (``distributions_surface``).
 
     ``event_shape`` is the shape of one value (``()`` for a number, ``(k,)`` for a
     vector of k), as in PyTorch: ``sample(shape)`` has shape
@@ -207,24 +210,9 @@ class Distribution:
             "estimator, f(x) * log_prob(x), or a continuous relaxation (Gumbel-softmax / "
             "Concrete) if you need a pathwise gradient.")
 
-    def expand(self, batch_shape, _instance=None) -> Distribution:
-        """The same distribution with its parameters broadcast to ``batch_shape`` (new
-        leading axes, or axes of size 1 stretched), as PyTorch's ``expand``.
-
-        >>> ad.distributions.Normal(ad.tensor([0.0, 1.0]), 1.0).expand((3, 2)).batch_shape
-        (3, 2)
-        """
-        from .distributions_expand import expand
-        return expand(self, batch_shape, _instance)
-
     @property
     def stddev(self) -> Tensor:
         return self.variance ** 0.5
-
-    def perplexity(self) -> Tensor:
-        """exp(entropy()), one value per batch element, as in PyTorch."""
-        from .ops.elementwise import exp
-        return exp(self.entropy())
 
     @property
     def support(self):
@@ -353,14 +341,12 @@ class Bernoulli(Distribution):
     tensor([-1.60943791, -2.30258509])
     """
 
+    has_enumerate_support = True
+    enumerate_support, param_shape = bernoulli_support, param_shape
+
     def __init__(self, probs=None, logits=None):
         _set_success_probs(self, "Bernoulli", probs, logits)
         self.batch_shape = self.probs.shape
-
-    @property
-    def param_shape(self) -> tuple:
-        """The shape of ``probs`` (and of ``logits``)."""
-        return self.probs.shape
 
     @property
     def mean(self) -> Tensor:
@@ -434,10 +420,8 @@ class Categorical(Distribution):
         self.num_categories = given.shape[-1]
         self._probs_given = logits is None
 
-    @property
-    def param_shape(self) -> tuple:
-        """The shape of ``probs`` (and of ``logits``): batch_shape + (K,)."""
-        return self.probs.shape
+    has_enumerate_support = True
+    enumerate_support, param_shape = categorical_support, param_shape
 
     @property
     def mean(self) -> Tensor:

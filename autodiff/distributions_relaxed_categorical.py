@@ -6,8 +6,8 @@ vectors as the ``temperature`` goes to 0.  Re-exported by ``autodiff.distributio
 >>> logits = ad.tensor([0.0, 1.0, -1.0], requires_grad=True)
 >>> d = ad.distributions.RelaxedOneHotCategorical(0.5, logits=logits)
 >>> x = d.rsample((4,), rng=0)                   # 4 points of the simplex of 3
->>> x.sum(-1)
-tensor([1., 1., 1., 1.])
+>>> np.allclose(x.data.sum(-1), 1.0)
+True
 >>> (x[:, 1]).sum().backward(); logits.grad.shape
 (3,)
 """
