@@ -58,6 +58,13 @@ class ExpRelaxedCategorical(Distribution):
         self.temperature = _as_float_tensor(temperature, _owner, "temperature",
                                             like=self._categorical.probs)
         _checked(_positive, self.temperature.data, _owner, "temperature")
+        try:
+            np.broadcast_shapes(self.temperature.shape, self._categorical.logits.shape)
+        except ValueError:
+            raise ValueError(f"{_owner}: temperature of shape {self.temperature.shape} does "
+                             f"not broadcast with the logits of shape "
+                             f"{self._categorical.logits.shape} (the categories last); "
+                             "give a single temperature, as PyTorch expects") from None
         self.batch_shape = self._categorical.batch_shape
         self.event_shape = (self._categorical.num_categories,)
 

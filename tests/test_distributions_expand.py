@@ -211,3 +211,20 @@ def test_transformed_distribution_broadcasts_a_base_with_a_size_one_axis():
     np.testing.assert_allclose(_value(expanded.log_prob(value[:, None].numpy())),
                                theirs.expand((5, 2, 3)).log_prob(value[:, None]).numpy(),
                                rtol=1e-12)
+
+
+def test_a_compiled_step_with_expand_follows_each_calls_parameters():
+    def step(loc, probs, x, counts):
+        normal = D.Normal(loc, 1.0).expand((3, 2)).log_prob(x).sum()
+        geometric = D.Geometric(probs=probs).expand((4, 2)).log_prob(counts).sum()
+        through_exp = D.TransformedDistribution(D.Normal(loc[:, None], 1.0),
+                                                T.ExpTransform()).expand((5, 2, 1))
+        return normal + geometric + through_exp.log_prob(x[:2, :1] + 1.0).sum()
+
+    compiled = ad.compile(step)
+    # probs of 1 (a certain success) make log_prob -inf for counts > 0: a mask read
+    # from each call's probs
+    for k, probs in enumerate([[0.3, 1.0], [0.5, 0.2], [0.3, 1.0]]):
+        loc = ad.tensor(np.array([0.1, 0.2]) * k)
+        args = (loc, np.array(probs), np.full((3, 2), float(k)), np.full((4, 2), float(k)))
+        np.testing.assert_array_equal(compiled(*args).data, step(*args).data)

@@ -102,6 +102,10 @@ def test_expand_matches_torch():
 def test_errors_name_the_problem():
     with pytest.raises(ValueError, match="^RelaxedOneHotCategorical: temperature must be > 0"):
         D.RelaxedOneHotCategorical(0.0, probs=PROBS)
+    with pytest.raises(ValueError, match=r"RelaxedOneHotCategorical: temperature of shape "
+                                         r"\(2,\) does not broadcast with the logits of "
+                                         r"shape \(2, 3\)"):
+        D.RelaxedOneHotCategorical(np.array([0.5, 1.0]), probs=PROBS)
     with pytest.raises(ValueError, match="pass exactly one of probs= or logits="):
         D.RelaxedOneHotCategorical(1.0)
     with pytest.raises(ValueError, match=r"ExpRelaxedCategorical.log_prob: values are "
