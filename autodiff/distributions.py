@@ -7,8 +7,9 @@ conventions: ``Normal``, ``Bernoulli``, ``Categorical`` and ``kl_divergence`` he
 (``distributions_multivariate``), ``Gamma``, ``Chi2``, ``Beta``, ``Dirichlet``
 (``distributions_gamma``), ``TransformedDistribution``, ``LogisticNormal``, ``biject_to``,
 ``transform_to`` (``distributions_transformed``), ``LogitRelaxedBernoulli``,
-``RelaxedBernoulli`` (``distributions_relaxed``), and the submodules ``constraints`` and
-``transforms``, each module loaded on first use.
+``RelaxedBernoulli`` (``distributions_relaxed``), ``ExpRelaxedCategorical``,
+``RelaxedOneHotCategorical`` (``distributions_relaxed_categorical``), and the
+submodules ``constraints`` and ``transforms``, each module loaded on first use.
 
 ``sample()`` draws values with no gradient (a constant, like ``torch``'s ``sample``);
 ``rsample()`` draws them as a differentiable function of the parameters (the
@@ -40,6 +41,8 @@ from .distributions_checks import (_binary_values, _category_indices, _category_
                                    _category_weights, _finite_logits, _flat_broadcast,
                                    _not_nan, _positive, _probabilities, _real_values,
                                    _unit_probabilities)
+from .distributions_surface import (DistributionSurface, bernoulli_support,
+                                   categorical_support, param_shape)
 from .nn.module import _generator
 from .ops.elementwise import clip, log, log1p, logaddexp, sigmoid, where
 from .ops.indexing import getitem
@@ -53,7 +56,8 @@ __all__ = ["Distribution", "Normal", "Bernoulli", "Categorical", "kl_divergence"
            "StudentT", "Poisson", "Geometric", "Binomial", "OneHotCategorical",
            "MultivariateNormal", "Independent", "Gamma", "Chi2", "Beta", "Dirichlet",
            "TransformedDistribution", "LogisticNormal", "LogitRelaxedBernoulli",
-           "RelaxedBernoulli", "biject_to", "transform_to", "constraints",
+           "RelaxedBernoulli", "ExpRelaxedCategorical", "RelaxedOneHotCategorical",
+           "biject_to", "transform_to", "constraints",
            "transforms"]
 
 _LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
@@ -173,8 +177,9 @@ def _standard_normal(rng, shape, dtype):
     return _generator(rng).standard_normal(shape).astype(dtype)
 
 
-class Distribution:
-    """Base class: ``batch_shape``, ``event_shape``, ``sample`` / ``rsample``, ``stddev``.
+class Distribution(DistributionSurface):
+    """Base class: ``batch_shape``, ``event_shape``, ``sample`` / ``rsample``, ``stddev``,
+    ``expand`` and ``perplexity`` (``distributions_surface``).
 
     ``event_shape`` is the shape of one value (``()`` for a number, ``(k,)`` for a
     vector of k), as in PyTorch: ``sample(shape)`` has shape
@@ -336,6 +341,9 @@ class Bernoulli(Distribution):
     tensor([-1.60943791, -2.30258509])
     """
 
+    has_enumerate_support = True
+    enumerate_support, param_shape = bernoulli_support, param_shape
+
     def __init__(self, probs=None, logits=None):
         _set_success_probs(self, "Bernoulli", probs, logits)
         self.batch_shape = self.probs.shape
@@ -411,6 +419,9 @@ class Categorical(Distribution):
         self.batch_shape = given.shape[:-1]
         self.num_categories = given.shape[-1]
         self._probs_given = logits is None
+
+    has_enumerate_support = True
+    enumerate_support, param_shape = categorical_support, param_shape
 
     @property
     def mean(self) -> Tensor:
@@ -552,6 +563,8 @@ _ELSEWHERE = {
     "distributions_transformed": ("TransformedDistribution", "LogisticNormal", "biject_to",
                                   "transform_to"),
     "distributions_relaxed": ("LogitRelaxedBernoulli", "RelaxedBernoulli"),
+    "distributions_relaxed_categorical": ("ExpRelaxedCategorical",
+                                          "RelaxedOneHotCategorical"),
 }
 _HOME = {name: module for module, names in _ELSEWHERE.items() for name in names}
 

@@ -18,11 +18,11 @@ import numpy as np
 
 from .tensor import Tensor
 
-__all__ = ["Constraint", "boolean", "dependent", "greater_than",
+__all__ = ["Constraint", "boolean", "cat", "corr_cholesky", "dependent", "greater_than",
            "greater_than_eq", "half_open_interval", "independent", "integer_interval",
            "interval", "is_dependent", "less_than", "lower_cholesky", "nonnegative",
            "nonnegative_integer", "one_hot", "positive", "positive_definite",
-           "positive_integer", "real", "real_vector", "simplex", "unit_interval"]
+           "positive_integer", "real", "real_vector", "simplex", "stack", "unit_interval"]
 
 
 def _data(value) -> np.ndarray:
@@ -246,6 +246,76 @@ class _LowerCholesky(Constraint):
         return lower & (np.diagonal(data, axis1=-2, axis2=-1) > 0).all(-1)
 
 
+class _CorrCholesky(Constraint):
+    """Lower Cholesky factors of correlation matrices: lower-triangular, a positive
+    diagonal, and rows of unit length (within 10 · eps · size, as in PyTorch)."""
+    event_dim = 2
+
+    def _holds(self, data):
+        tolerance = np.finfo(data.dtype if data.dtype.kind == "f" else float).eps \
+            * data.shape[-1] * 10
+        unit_rows = (np.abs(np.linalg.norm(data, axis=-1) - 1) <= tolerance).all(-1)
+        return _LowerCholesky()._holds(data) & unit_rows
+
+
+def _parts(data, dim: int, sizes) -> list:
+    """``data`` cut along ``dim`` into consecutive pieces of ``sizes``."""
+    if not -data.ndim <= dim < data.ndim:
+        raise ValueError(f"dim {dim} is out of range for a value of shape {data.shape}")
+    if data.shape[dim] != sum(sizes):
+        raise ValueError(f"a value of shape {data.shape} has {data.shape[dim]} entries "
+                         f"along dim {dim}; the parts need {sum(sizes)}")
+    edges = np.cumsum([0] + list(sizes))
+    return [np.take(data, np.arange(a, b), axis=dim) for a, b in zip(edges, edges[1:])]
+
+
+class _Cat(Constraint):
+    """Each constraint of ``cseq`` on its piece (of ``lengths``, 1 each by default) of
+    the value along ``dim``, as PyTorch's ``constraints.cat``."""
+
+    def __init__(self, cseq, dim: int = 0, lengths=None):
+        self.cseq, self.dim = list(cseq), dim
+        self.lengths = [1] * len(self.cseq) if lengths is None else list(lengths)
+        if len(self.lengths) != len(self.cseq):
+            raise ValueError(f"constraints.cat: {len(self.cseq)} constraints but "
+                             f"{len(self.lengths)} lengths")
+
+    @property
+    def is_discrete(self):
+        return any(c.is_discrete for c in self.cseq)
+
+    @property
+    def event_dim(self):
+        return max(c.event_dim for c in self.cseq)
+
+    def _holds(self, data):
+        pieces = _parts(data, self.dim, self.lengths)
+        return np.concatenate([c._holds(piece) for c, piece in zip(self.cseq, pieces)],
+                              self.dim)
+
+
+class _Stack(Constraint):
+    """Constraint ``i`` of ``cseq`` on the ``i``-th slice of the value along ``dim``, as
+    PyTorch's ``constraints.stack``."""
+
+    def __init__(self, cseq, dim: int = 0):
+        self.cseq, self.dim = list(cseq), dim
+
+    @property
+    def is_discrete(self):
+        return any(c.is_discrete for c in self.cseq)
+
+    @property
+    def event_dim(self):
+        dim = max(c.event_dim for c in self.cseq)
+        return dim + 1 if self.dim + dim < 0 else dim
+
+    def _holds(self, data):
+        pieces = _parts(data, self.dim, [1] * len(self.cseq))
+        return np.stack([c._holds(np.squeeze(piece, self.dim))
+                         for c, piece in zip(self.cseq, pieces)], self.dim)
+
+
 class _PositiveDefinite(Constraint):
     """Symmetric (within 1e-6, as PyTorch) positive-definite matrices."""
     event_dim = 2
@@ -285,4 +355,7 @@ half_open_interval = _HalfOpenInterval
 simplex = _Simplex()
 one_hot = _OneHot()
 lower_cholesky = _LowerCholesky()
+corr_cholesky = _CorrCholesky()
+cat = _Cat
+stack = _Stack
 positive_definite = _PositiveDefinite()

@@ -20,6 +20,7 @@ from .distributions import (_KL, Categorical, Distribution, _as_float_tensor, _b
                             _checked, _kl_bernoulli, _kl_categorical, _operand,
                             _set_success_probs, _softplus, _values)
 from .distributions_checks import _broadcast_value, _first_bad
+from .distributions_surface import enumerated, made_support, whole_count
 from .ops.elementwise import exp, floor, log, log1p, minimum, where
 from .ops.special import lgamma, xlogy
 from .tensor import Tensor
@@ -220,6 +221,20 @@ class Binomial(Distribution):
         self.batch_shape, (self.total_count, self.probs, self.logits) = _broadcast(
             "Binomial", total_count=count, probs=self.probs, logits=self.logits)
 
+    has_enumerate_support = True
+
+    @property
+    def param_shape(self) -> tuple:
+        """The shape of ``probs`` (and of ``logits``)."""
+        return self.probs.shape
+
+    def enumerate_support(self, expand: bool = True) -> Tensor:
+        """0 … total_count along a new first axis; the count must be the same over
+        the batch (as in PyTorch)."""
+        count = made("Binomial count", whole_count, (self.total_count.data,))
+        values = made_support("range", count + 1, self.probs.data.dtype)
+        return enumerated(values, self.batch_shape, (), expand)
+
     @property
     def mean(self) -> Tensor:
         return self.total_count * self.probs
@@ -303,6 +318,19 @@ class OneHotCategorical(Distribution):
         self.probs, self.logits = self._categorical.probs, self._categorical.logits
         self.batch_shape = self._categorical.batch_shape
         self.event_shape = (self._categorical.num_categories,)
+
+    has_enumerate_support = True
+
+    @property
+    def param_shape(self) -> tuple:
+        """The shape of ``probs`` (and of ``logits``): batch_shape + (K,)."""
+        return self.probs.shape
+
+    def enumerate_support(self, expand: bool = True) -> Tensor:
+        """The K one-hot rows along a new first axis."""
+        size = self.event_shape[0]
+        values = made_support("one-hot", size, self.probs.data.dtype)
+        return enumerated(values, self.batch_shape, self.event_shape, expand)
 
     @property
     def mean(self) -> Tensor:

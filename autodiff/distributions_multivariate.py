@@ -245,6 +245,23 @@ class Independent(Distribution):
         self.has_rsample = base.has_rsample
 
     @property
+    def base_dist(self) -> Distribution:
+        """The base distribution (PyTorch's name for ``base``)."""
+        return self.base
+
+    @property
+    def has_enumerate_support(self) -> bool:
+        """False where axes are reinterpreted (as in PyTorch), else the base's."""
+        return not self.reinterpreted_batch_ndims and self.base.has_enumerate_support
+
+    def enumerate_support(self, expand: bool = True) -> Tensor:
+        if self.reinterpreted_batch_ndims:
+            raise NotImplementedError("Independent.enumerate_support: the support of "
+                                      "reinterpreted axes is a product of supports, which "
+                                      "is not enumerated (as in PyTorch)")
+        return self.base.enumerate_support(expand)
+
+    @property
     def mean(self) -> Tensor:
         return self.base.mean
 

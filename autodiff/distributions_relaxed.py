@@ -21,6 +21,7 @@ from .distributions import (Distribution, _as_float_tensor, _checked, _operand,
                             _sample_shape, _set_success_probs, _values)
 from .distributions_checks import _positive, _real_values
 from .distributions_more import _unit_interval
+from .distributions_surface import param_shape
 from .distributions_transformed import TransformedDistribution
 from .ops.elementwise import clip, exp, log, log1p
 from .tensor import Tensor
@@ -45,6 +46,7 @@ class LogitRelaxedBernoulli(Distribution):
     """
 
     has_rsample = True
+    param_shape = param_shape
 
     def __init__(self, temperature, probs=None, logits=None, validate_args=None, *,
                  _owner="LogitRelaxedBernoulli"):

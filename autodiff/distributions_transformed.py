@@ -16,7 +16,7 @@ import numpy as np
 
 from . import distributions_constraints as constraints
 from . import distributions_transforms as transforms
-from .distributions import Distribution, _checked, _sample_shape, _values
+from .distributions import Distribution, _checked, _values
 from .distributions_checks import _first_bad, _first_index
 from .graph import no_grad
 from .tensor import Tensor
@@ -27,49 +27,6 @@ __all__ = ["TransformedDistribution", "LogisticNormal", "biject_to", "transform_
 def _sum_rightmost(value, ndims: int):
     return value.sum(tuple(range(-ndims, 0))) if ndims > 0 and isinstance(value, Tensor) \
         else value
-
-
-class _Expanded(Distribution):
-    """``base`` with new leading batch axes: independent draws along them, and the
-    base's log_prob (which broadcasts along them)."""
-
-    def __init__(self, base: Distribution, batch_shape: tuple):
-        self.base, self.batch_shape = base, batch_shape
-        self.event_shape, self.has_rsample = base.event_shape, base.has_rsample
-        self._new = batch_shape[:len(batch_shape) - len(base.batch_shape)]
-
-    def sample(self, shape=(), rng=None, *, sample_shape=None):
-        shape = _sample_shape(shape if sample_shape is None else sample_shape,
-                              f"{type(self.base).__name__}.sample")
-        return self.base.sample(shape + self._new, rng)
-
-    def rsample(self, shape=(), rng=None, *, sample_shape=None):
-        shape = _sample_shape(shape if sample_shape is None else sample_shape,
-                              f"{type(self.base).__name__}.rsample")
-        return self.base.rsample(shape + self._new, rng)
-
-    @property
-    def support(self):
-        return self.base.support
-
-    def log_prob(self, value):
-        return self.base.log_prob(value)
-
-    def __getattr__(self, name):
-        # cdf and icdf where the base has them (``hasattr`` tells the truth)
-        if name in ("cdf", "icdf"):
-            return getattr(self.__dict__["base"], name)
-        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
-
-
-def _expanded(base: Distribution, batch_shape: tuple) -> Distribution:
-    cut = len(batch_shape) - len(base.batch_shape)
-    if cut < 0 or batch_shape[cut:] != base.batch_shape:
-        raise ValueError(f"TransformedDistribution: the transforms broadcast the base "
-                         f"distribution's batch_shape {base.batch_shape} to {batch_shape}; "
-                         "only new leading axes are supported. Give the base distribution "
-                         f"parameters of batch_shape {batch_shape} instead")
-    return _Expanded(base, batch_shape)
 
 
 def _in_support(data, support, owner):
@@ -136,7 +93,7 @@ class TransformedDistribution(Distribution):
         expanded_base_shape = chain.inverse_shape(forward_shape)
         if base_shape != expanded_base_shape:
             base_batch = expanded_base_shape[:len(expanded_base_shape) - base_event_dim]
-            base_distribution = _expanded(base_distribution, base_batch)
+            base_distribution = base_distribution.expand(base_batch)
         reinterpreted = chain.domain.event_dim - base_event_dim
         if reinterpreted > 0:
             from .distributions_multivariate import Independent
@@ -168,6 +125,12 @@ class TransformedDistribution(Distribution):
 
     def entropy(self) -> Tensor:
         raise _no_closed_form("entropy", "-d.log_prob(d.sample((n,))).mean(0)")
+
+    def expand(self, batch_shape, _instance=None) -> TransformedDistribution:
+        """The base expanded to the batch shape the transforms map onto
+        ``batch_shape``; the transforms kept (as PyTorch's)."""
+        from .distributions_expand import expand_transformed
+        return expand_transformed(self, batch_shape, _instance)
 
     def sample(self, shape=(), rng=None, *, sample_shape=None) -> Tensor:
         """The base's samples through the transforms, with no gradient."""
@@ -206,8 +169,7 @@ class TransformedDistribution(Distribution):
     def _monotonize_cdf(self, value, method):
         """``value`` if the transforms increase, else ``1 - value`` (where they decrease)."""
         if not hasattr(self.base_dist, method):
-            base = self.base_dist.base if isinstance(self.base_dist, _Expanded) \
-                else self.base_dist
+            base = self.base_dist
             raise NotImplementedError(f"TransformedDistribution.{method}: the base "
                                       f"distribution ({type(base).__name__}) has no "
                                       f"{method}")
@@ -259,7 +221,7 @@ class LogisticNormal(TransformedDistribution):
     def __init__(self, loc, scale, validate_args=None):
         from .distributions import Normal
         normal = Normal(loc, scale)
-        base = normal if normal.batch_shape else _Expanded(normal, (1,))
+        base = normal if normal.batch_shape else normal.expand((1,))
         super().__init__(base, transforms.StickBreakingTransform())
         self._normal = normal
 
@@ -312,10 +274,27 @@ def _to_constraint(constraint, simplex_transform, owner):
                                        constraint.upper_bound - constraint.lower_bound)])
     if isinstance(constraint, c._Simplex):
         return simplex_transform()
+    if isinstance(constraint, c._CorrCholesky):
+        return transforms.CorrCholeskyTransform()
+    if isinstance(constraint, c._LowerCholesky) and owner == "transform_to":
+        # not bijective (the upper triangle is dropped): transform_to only, as PyTorch
+        return transforms.LowerCholeskyTransform()
+    if isinstance(constraint, c._Cat):
+        return transforms.CatTransform(
+            [_to_constraint(part, simplex_transform, owner) for part in constraint.cseq],
+            constraint.dim, constraint.lengths)
+    if isinstance(constraint, c._Stack):
+        return transforms.StackTransform(
+            [_to_constraint(part, simplex_transform, owner) for part in constraint.cseq],
+            constraint.dim)
     raise NotImplementedError(f"{owner}: cannot transform {type(constraint).__name__} "
                               f"constraints ({constraint!r}); supported: real, positive, "
                               "nonnegative, greater_than, less_than, interval, "
-                              "unit_interval, simplex and independent of these")
+                              "unit_interval, simplex, corr_cholesky, cat, stack and "
+                              "independent of these"
+                              + (", and lower_cholesky for transform_to (the map is not "
+                                 "bijective)" if isinstance(constraint, c._LowerCholesky)
+                                 else ""))
 
 
 def biject_to(constraint: constraints.Constraint) -> transforms.Transform:

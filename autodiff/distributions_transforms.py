@@ -34,10 +34,11 @@ from .ops.shape import broadcast_to, concatenate
 from .ops.trig import arctanh
 from .tensor import Tensor
 
-__all__ = ["Transform", "AbsTransform", "AffineTransform", "ComposeTransform",
-           "CumulativeDistributionTransform", "ExpTransform", "IndependentTransform",
+__all__ = ["Transform", "AbsTransform", "AffineTransform", "CatTransform",
+           "ComposeTransform", "CorrCholeskyTransform", "CumulativeDistributionTransform",
+           "ExpTransform", "IndependentTransform", "LowerCholeskyTransform",
            "PowerTransform", "ReshapeTransform", "SigmoidTransform", "SoftmaxTransform",
-           "SoftplusTransform", "StickBreakingTransform", "TanhTransform",
+           "SoftplusTransform", "StackTransform", "StickBreakingTransform", "TanhTransform",
            "identity_transform"]
 
 
@@ -408,3 +409,9 @@ class CumulativeDistributionTransform(Transform):
 
     def log_abs_det_jacobian(self, x, y):
         return self.distribution.log_prob(x)
+
+
+# The transforms of matrices and of pieces, in a module of their own (this one would
+# grow past a readable size); imported last, since they build on the ones above.
+from .distributions_transforms_more import (CatTransform, CorrCholeskyTransform,  # noqa: E402
+                                            LowerCholeskyTransform, StackTransform)
