@@ -41,8 +41,8 @@ from .distributions_checks import (_binary_values, _category_indices, _category_
                                    _category_weights, _finite_logits, _flat_broadcast,
                                    _not_nan, _positive, _probabilities, _real_values,
                                    _unit_probabilities)
-from .distributions_surface import (DistributionSurface, bernoulli_support,
-                                   categorical_support, param_shape)
+from .distributions_surface import DistributionSurface as _DistributionSurface
+from .distributions_surface import bernoulli_support, categorical_support, param_shape
 from .nn.module import _generator
 from .ops.elementwise import clip, log, log1p, logaddexp, sigmoid, where
 from .ops.indexing import getitem
@@ -177,7 +177,7 @@ def _standard_normal(rng, shape, dtype):
     return _generator(rng).standard_normal(shape).astype(dtype)
 
 
-class Distribution(DistributionSurface):
+class Distribution(_DistributionSurface):
     """Base class: ``batch_shape``, ``event_shape``, ``sample`` / ``rsample``, ``stddev``,
     ``expand`` and ``perplexity`` (``distributions_surface``).
 

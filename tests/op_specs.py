@@ -699,6 +699,28 @@ SPECS += [
     Spec("lstm_layer", _lstm_layer_case), Spec("gru_layer", _gru_layer_case),
 ]
 
+_ACTIVATIONS_IN_FLOAT32 = {      # kind -> (coefficients, NumPy reference in float64)
+    "silu": ((), lambda a: a / (1.0 + np.exp(-a))),
+    "softplus": ((1.0, 20.0), lambda a: np.logaddexp(0.0, a)),
+    "mish": ((), lambda a: a * np.tanh(np.logaddexp(0.0, a))),
+    "logsigmoid": ((), lambda a: -np.logaddexp(0.0, -a)),
+    "tanhshrink": ((), lambda a: a - np.tanh(a)),
+    "softsign": ((), lambda a: a / (1.0 + np.abs(a))),
+}
+
+
+def _activation_in_float32_case(data):
+    # The op float16 activations take; in float64 it computes in float64, so the
+    # generic checks apply (softsign's kink at 0 is kept away from).
+    from autodiff.ops.half_activations import activation_in_float32
+    kind = data.draw(st.sampled_from(sorted(_ACTIVATIONS_IN_FLOAT32)), label="kind")
+    coefficients, reference = _ACTIVATIONS_IN_FLOAT32[kind]
+    x = signed_away_from_zero(data, data.draw(SHAPES), 0.1)
+    return Case(lambda t: activation_in_float32(t, kind, coefficients), [x], reference)
+
+
+SPECS.append(Spec("activation_in_float32", _activation_in_float32_case))
+
 SPECS_BY_NAME = {spec.name: spec for spec in SPECS}
 
 from op_specs_ctc import SPECS as _CTC_SPECS  # noqa: E402  (uses the helpers above)

@@ -118,16 +118,22 @@ ACTIVATIONS = {
 }
 
 
+def _wide(dtype) -> np.dtype:
+    """float32 for float16 (the one rounding at the end); float32 and float64 as they are."""
+    return np.promote_types(dtype, _F32)
+
+
 def _forward(x, kind, coefficients=()):
     value, _ = ACTIVATIONS[kind]
     with np.errstate(over="ignore"):
-        return value(numpy_xp, x.astype(_F32), *coefficients).astype(x.dtype)
+        return value(numpy_xp, x.astype(_wide(x.dtype)), *coefficients).astype(x.dtype)
 
 
 def _rule(xp, g, ans, x, kind, coefficients=()):
     _, slope = ACTIVATIONS[kind]
     with np.errstate(over="ignore"):
-        wide = xp.astype(g, _F32) * slope(xp, xp.astype(x, _F32), *coefficients)
+        dtype = _wide(x.dtype)
+        wide = xp.astype(g, dtype) * slope(xp, xp.astype(x, dtype), *coefficients)
     return xp.astype(wide, g.dtype)
 
 
@@ -138,7 +144,8 @@ activation_in_float32 = defop(
         "``(negative_coef, positive_coef, input_scale)``, ``'logsigmoid'``,\n"
         "``'hardswish'``, ``'hardsigmoid'``, ``'softsign'``, ``'softshrink'`` with\n"
         "``coefficients`` ``(lambd,)``, ``'tanhshrink'``, ``'logit'`` with ``(eps,)``\n"
-        "or none) of a float16 ``x``, computed in float32 and rounded once, as PyTorch's kernels;\n"
+        "or none) of a float16 ``x``, computed in float32 and rounded once, as PyTorch's kernels\n"
+        "(float32 and float64 in their own precision);\n"
         "``F.silu`` and the others call it for float16 inputs.\n\n"
         ">>> x = ad.tensor(np.array([1.0], np.float16))\n"
         ">>> ad.ops.half_activations.activation_in_float32(x, 'softsign')\n"
