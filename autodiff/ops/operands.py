@@ -32,6 +32,20 @@ SEQUENCES = (list, tuple)
 _PYTHON_NUMBERS = (bool, int, float, complex)
 
 
+def half_by_number(a, b) -> bool:
+    """Whether ``a`` is a float16 array or Tensor and ``b`` a Python int or float: the
+    operands PyTorch's ``torch.mul(a, b)`` and ``torch.div(a, b)`` compute in float32
+    (``half_numbers.py``; with the number first they keep NumPy's rule).
+
+    >>> half_by_number(np.zeros(2, np.float16), 0.1), half_by_number(0.1, np.zeros(2))
+    (True, False)
+    """
+    if isinstance(a, Tensor):
+        a = a.data
+    return (a.__class__ is np.ndarray and a.dtype == np.float16
+            and b.__class__ in (float, int))
+
+
 def as_numpy_converts(x):
     """A Python number as the 0-d array NumPy's functions make of it (``np.dot``,
     ``np.kron``, ``ufunc.outer`` call ``asarray`` on their operands), so that it takes

@@ -42,7 +42,8 @@ from ..guard import leaf_views as _leaf_views
 from ..tensor import Tensor
 from .operands import (  # noqa: F401  (holds_tensor, from_nested: re-exported)
     SCALAR_BINARY, SEQUENCES, as_array, bind_tensor_keywords, complex_error, explain_error,
-    from_nested, gradient_positions, holds_tensor, is_array_like, no_rule_error)
+    from_nested, gradient_positions, half_by_number, holds_tensor, is_array_like,
+    no_rule_error)
 from .numpy_dispatch import (  # noqa: F401  (re-exported: ops import them from here)
     NO_GRADIENT_FUNCTIONS, NUMPY_FUNCTIONS, NUMPY_UFUNCS, _add_numpy, _numpy_entries,
     _numpy_name, forget_numpy, implements, implements_without_gradient)
@@ -101,6 +102,9 @@ class Op:
     #: rules that compute in float32 and round once (``half_math.py``).  Chosen when
     #: the node is recorded, so other dtypes' backward pays nothing for it.
     half_twin = None
+    #: The op that a float16 array with a Python number calls instead, if any: the same
+    #: op computing in float32 as PyTorch does (``half_numbers.py``).
+    half_numbers = None
 
     def __init__(self, name, forward, input_names=(), rules=None, formulas=None,
                  joint=None, joint_formula=None, doc=None, hint=None, *, kernel=None,
@@ -177,6 +181,8 @@ class Op:
     def __call__(self, *args, **kwargs):
         n = len(args)
         if n == 2 and not kwargs:
+            if self.half_numbers is not None and half_by_number(args[0], args[1]):
+                return self.half_numbers._call2(args[0], args[1])
             return self._call2(args[0], args[1])
         if n == 1 and not kwargs:
             return self._call1(args[0])
@@ -428,7 +434,10 @@ class Op:
             pa = t
         if (pa is None or self._refuses
                 or (_grad_mode_module.threads_without_grad and not _grad_mode.enabled)):
-            return self._call2(number, t) if number_first else self._call2(t, number)
+            op = self
+            if ra.dtype is _FLOAT16 and self.half_numbers is not None:
+                op = self.half_numbers
+            return op._call2(number, t) if number_first else op._call2(t, number)
         try:
             scalar = self._scalar2
             if (scalar is not None and not ra.ndim
@@ -437,6 +446,8 @@ class Op:
                 value = ra[()]
                 out = (scalar(number, value) if number_first
                        else scalar(value, number)).__array__()
+            elif ra.dtype is _FLOAT16 and self.half_numbers is not None:
+                return self.half_numbers._call_number(t, number, number_first)
             else:
                 out = self.forward(number, ra) if number_first else self.forward(ra, number)
         except (ValueError, IndexError, TypeError, ArithmeticError) as error:
