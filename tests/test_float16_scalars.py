@@ -44,6 +44,8 @@ def _reference(name, x, g, c):
                     -_exact(g, c, operator.mul) * (reciprocal * reciprocal))
         if name == "t + c":
             return x + c, g              # NumPy's rule: c rounded to float16 first
+        if name == "t - c":
+            return x - c, g
         if name == "c - t":
             return c - x, -g
     raise AssertionError(name)
@@ -51,7 +53,8 @@ def _reference(name, x, g, c):
 
 OPERATIONS = {"t * c": lambda t, c: t * c, "c * t": lambda t, c: c * t,
               "t / c": lambda t, c: t / c, "c / t": lambda t, c: c / t,
-              "t + c": lambda t, c: t + c, "c - t": lambda t, c: c - t}
+              "t + c": lambda t, c: t + c, "t - c": lambda t, c: t - c,
+              "c - t": lambda t, c: c - t}
 
 
 def _same_bits(got, want):

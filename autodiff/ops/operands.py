@@ -28,6 +28,9 @@ SCALAR_BINARY = {np.add: operator.add, np.subtract: operator.sub,
 
 SEQUENCES = (list, tuple)
 
+_FLOAT16 = np.dtype(np.float16)
+_NUMBERS = (float, int)
+
 
 _PYTHON_NUMBERS = (bool, int, float, complex)
 
@@ -40,10 +43,9 @@ def half_by_number(a, b) -> bool:
     >>> half_by_number(np.zeros(2, np.float16), 0.1), half_by_number(0.1, np.zeros(2))
     (True, False)
     """
-    if isinstance(a, Tensor):
+    if a.__class__ is Tensor or isinstance(a, Tensor):
         a = a.data
-    return (a.__class__ is np.ndarray and a.dtype == np.float16
-            and b.__class__ in (float, int))
+    return a.__class__ is np.ndarray and a.dtype is _FLOAT16 and b.__class__ in _NUMBERS
 
 
 def as_numpy_converts(x):

@@ -42,8 +42,7 @@ from ..guard import leaf_views as _leaf_views
 from ..tensor import Tensor
 from .operands import (  # noqa: F401  (holds_tensor, from_nested: re-exported)
     SCALAR_BINARY, SEQUENCES, as_array, bind_tensor_keywords, complex_error, explain_error,
-    from_nested, gradient_positions, half_by_number, holds_tensor, is_array_like,
-    no_rule_error)
+    from_nested, gradient_positions, holds_tensor, is_array_like, no_rule_error)
 from .numpy_dispatch import (  # noqa: F401  (re-exported: ops import them from here)
     NO_GRADIENT_FUNCTIONS, NUMPY_FUNCTIONS, NUMPY_UFUNCS, _add_numpy, _numpy_entries,
     _numpy_name, forget_numpy, implements, implements_without_gradient)
@@ -54,6 +53,7 @@ _FLOAT64 = np.dtype(np.float64)
 _FLOAT32 = np.dtype(np.float32)
 _FLOAT16 = np.dtype(np.float16)
 _nd = np.ndarray
+_PY_NUMBERS = frozenset({float, int})
 
 #: Set by ``ad.compile`` while it traces: called as ``kernel_hook(op, args, raw, kwargs,
 #: out)`` for each op that records no node (and returns the result Tensor).
@@ -181,9 +181,13 @@ class Op:
     def __call__(self, *args, **kwargs):
         n = len(args)
         if n == 2 and not kwargs:
-            if self.half_numbers is not None and half_by_number(args[0], args[1]):
-                return self.half_numbers._call2(args[0], args[1])
-            return self._call2(args[0], args[1])
+            a, b = args
+            if b.__class__ in _PY_NUMBERS and self.half_numbers is not None:
+                # float16 * 0.1 in float32, as PyTorch (half_numbers.py)
+                data = a.data if isinstance(a, Tensor) else a
+                if data.__class__ is _nd and data.dtype is _FLOAT16:
+                    return self.half_numbers._call2(a, b)
+            return self._call2(a, b)
         if n == 1 and not kwargs:
             return self._call1(args[0])
         if (n > 2 and self.torch_by_position is not None
