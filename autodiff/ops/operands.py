@@ -31,7 +31,6 @@ SEQUENCES = (list, tuple)
 _FLOAT16 = np.dtype(np.float16)
 _NUMBERS = (float, int)
 
-
 _PYTHON_NUMBERS = (bool, int, float, complex)
 
 
@@ -43,7 +42,7 @@ def half_by_number(a, b) -> bool:
     >>> half_by_number(np.zeros(2, np.float16), 0.1), half_by_number(0.1, np.zeros(2))
     (True, False)
     """
-    if a.__class__ is Tensor or isinstance(a, Tensor):
+    if isinstance(a, Tensor):
         a = a.data
     return a.__class__ is np.ndarray and a.dtype is _FLOAT16 and b.__class__ in _NUMBERS
 
