@@ -135,6 +135,7 @@ from .explain import explain
 from .compile import compile  # noqa: E402  (the function; the package is autodiff.compile)
 from .compile import NotReplayedWarning, TraceError  # noqa: E402
 from .ops import half_math as _half_math  # noqa: E402,F401  (float16 ops rounded once)
+from .ops import half_numbers as _half_numbers  # noqa: E402,F401  (float16 * number)
 from .warning_lines import install as _install_warning_lines
 from .numpy_names import add_numpy_functions as _add_numpy_functions
 

@@ -486,6 +486,10 @@ def update(t, op, other, where: str):
         return t
     lift = _before_unrecorded_write(t, where)
     value = _raw(other)
+    if t.data.dtype == np.float16 and getattr(op, "half_numbers", None) is not None:
+        from .ops.operands import half_by_number
+        if half_by_number(t.data, value):
+            op = op.half_numbers        # t *= 0.1 on float16: in float32, as PyTorch
     try:
         result = op.forward(t.data, value)
     except (TypeError, ValueError) as error:

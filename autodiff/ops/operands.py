@@ -28,8 +28,23 @@ SCALAR_BINARY = {np.add: operator.add, np.subtract: operator.sub,
 
 SEQUENCES = (list, tuple)
 
+_FLOAT16 = np.dtype(np.float16)
+_NUMBERS = (float, int)
 
 _PYTHON_NUMBERS = (bool, int, float, complex)
+
+
+def half_by_number(a, b) -> bool:
+    """Whether ``a`` is a float16 array or Tensor and ``b`` a Python int or float: the
+    operands PyTorch's ``torch.mul(a, b)`` and ``torch.div(a, b)`` compute in float32
+    (``half_numbers.py``; with the number first they keep NumPy's rule).
+
+    >>> half_by_number(np.zeros(2, np.float16), 0.1), half_by_number(0.1, np.zeros(2))
+    (True, False)
+    """
+    if isinstance(a, Tensor):
+        a = a.data
+    return a.__class__ is np.ndarray and a.dtype is _FLOAT16 and b.__class__ in _NUMBERS
 
 
 def as_numpy_converts(x):

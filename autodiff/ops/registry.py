@@ -53,6 +53,7 @@ _FLOAT64 = np.dtype(np.float64)
 _FLOAT32 = np.dtype(np.float32)
 _FLOAT16 = np.dtype(np.float16)
 _nd = np.ndarray
+_PY_NUMBERS = frozenset({float, int})
 
 #: Set by ``ad.compile`` while it traces: called as ``kernel_hook(op, args, raw, kwargs,
 #: out)`` for each op that records no node (and returns the result Tensor).
@@ -101,6 +102,9 @@ class Op:
     #: rules that compute in float32 and round once (``half_math.py``).  Chosen when
     #: the node is recorded, so other dtypes' backward pays nothing for it.
     half_twin = None
+    #: The op that a float16 array with a Python number calls instead, if any: the same
+    #: op computing in float32 as PyTorch does (``half_numbers.py``).
+    half_numbers = None
 
     def __init__(self, name, forward, input_names=(), rules=None, formulas=None,
                  joint=None, joint_formula=None, doc=None, hint=None, *, kernel=None,
@@ -177,7 +181,13 @@ class Op:
     def __call__(self, *args, **kwargs):
         n = len(args)
         if n == 2 and not kwargs:
-            return self._call2(args[0], args[1])
+            a, b = args
+            if b.__class__ in _PY_NUMBERS and self.half_numbers is not None:
+                # float16 * 0.1 in float32, as PyTorch (half_numbers.py)
+                data = a.data if isinstance(a, Tensor) else a
+                if data.__class__ is _nd and data.dtype is _FLOAT16:
+                    return self.half_numbers._call2(a, b)
+            return self._call2(a, b)
         if n == 1 and not kwargs:
             return self._call1(args[0])
         if (n > 2 and self.torch_by_position is not None
@@ -428,7 +438,10 @@ class Op:
             pa = t
         if (pa is None or self._refuses
                 or (_grad_mode_module.threads_without_grad and not _grad_mode.enabled)):
-            return self._call2(number, t) if number_first else self._call2(t, number)
+            op = self
+            if ra.dtype is _FLOAT16 and self.half_numbers is not None:
+                op = self.half_numbers
+            return op._call2(number, t) if number_first else op._call2(t, number)
         try:
             scalar = self._scalar2
             if (scalar is not None and not ra.ndim
@@ -437,6 +450,8 @@ class Op:
                 value = ra[()]
                 out = (scalar(number, value) if number_first
                        else scalar(value, number)).__array__()
+            elif ra.dtype is _FLOAT16 and self.half_numbers is not None:
+                return self.half_numbers._call_number(t, number, number_first)
             else:
                 out = self.forward(number, ra) if number_first else self.forward(ra, number)
         except (ValueError, IndexError, TypeError, ArithmeticError) as error:
