@@ -452,42 +452,48 @@ def test_segments_are_the_runs_of_equal_batch_size():
     assert segments(np.array([5, 4, 3])) == [(5, 1), (4, 1), (3, 1)]
 
 
-def _per_step_reference(layer, packed, initial):
+def _per_step_reference(layer, packed, initial, suffix):
     """The packed run one step at a time (each step the layer's recurrence over one step),
-    one layer and direction, rows in sorted order: the output rows and final states."""
+    one layer and direction (``l0`` forward, ``l0_reverse`` backwards in time), rows in
+    sorted order: the output rows and the final states.  A row not yet started (reverse)
+    still holds its initial state when it joins."""
     x, sizes = packed.data, packed.batch_sizes.data
-    gates = layer._input_gates(x, "l0")
+    gates = layer._input_gates(x, suffix).data
     offsets = np.concatenate([[0], np.cumsum(sizes)])
-    states = [s.data.copy() for s in initial]
+    states = [s.copy() for s in initial]
     outputs = [None] * len(sizes)
-    finals = [s.copy() for s in states]
-    for t, size in enumerate(sizes):
-        gx = ad.tensor(gates.data[offsets[t]:offsets[t + 1]][None])
-        out, new = layer._recurrence(gx, [ad.tensor(s[:size]) for s in states], "l0")
+    order = range(len(sizes))
+    for t in (reversed(order) if suffix.endswith("reverse") else order):
+        size = sizes[t]
+        gx = ad.tensor(gates[offsets[t]:offsets[t + 1]][None])
+        out, new = layer._recurrence(gx, [ad.tensor(s[:size]) for s in states], suffix)
         outputs[t] = out.data[0]
         for kind, value in enumerate(new):
             states[kind][:size] = value.data
-            finals[kind][:size] = value.data
-    return np.concatenate(outputs), finals
+    return np.concatenate(outputs), states
 
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_segments_give_the_per_step_values_bitwise(kind):
     # one fused call over several steps does each step's arithmetic as a one-step call does
-    layer = _layer(kind, input_size=3, hidden_size=4, rng=2)
+    layer = _layer(kind, input_size=3, hidden_size=4, bidirectional=True, rng=2)
     lengths = [6, 6, 5, 3, 3, 3, 1]
     x = _padded(lengths, False, seed=3)
     rng = np.random.default_rng(4)
-    initial = [rng.standard_normal(shape[1:])
-               for shape in _state_shapes(kind, 1, len(lengths), 4)]
+    initial = [rng.standard_normal(shape)
+               for shape in _state_shapes(kind, 2, len(lengths), 4)]
     packed = rnn.pack_padded_sequence(ad.tensor(x), lengths)
-    hx = [ad.tensor(s[None]) for s in initial]
+    hx = [ad.tensor(s) for s in initial]
     out, finals = layer(packed, tuple(hx) if kind.startswith("LSTM") else hx[0])
     finals = finals if kind.startswith("LSTM") else (finals,)
-    ref_out, ref_finals = _per_step_reference(layer, packed, [ad.tensor(s) for s in initial])
-    np.testing.assert_array_equal(out.data.data, ref_out)
-    for final, ref in zip(finals, ref_finals):
-        np.testing.assert_array_equal(final.data[0], ref)
+    width = out.data.shape[1] // 2
+    for direction, suffix in enumerate(["l0", "l0_reverse"]):
+        ref_out, ref_finals = _per_step_reference(layer, packed,
+                                                  [s[direction] for s in initial], suffix)
+        np.testing.assert_array_equal(
+            out.data.data[:, direction * width:(direction + 1) * width], ref_out)
+        for final, ref in zip(finals, ref_finals):
+            np.testing.assert_array_equal(final.data[direction], ref)
 
 
 def test_blas_limit_nested_is_entered_once(monkeypatch):
