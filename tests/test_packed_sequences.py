@@ -441,3 +441,81 @@ def test_dropout_between_layers_matches_torch_where_it_is_certain(kind):
         a_finals = a_finals if kind == "LSTM" else (a_finals,)
         for a, t in [(a_out.data, t_out.data)] + list(zip(a_finals, t_finals)):
             np.testing.assert_allclose(a.data, t.detach().numpy(), rtol=TOL, atol=TOL)
+
+
+# ----- one op per segment of equal batch size --------------------------------------------
+
+def test_segments_are_the_runs_of_equal_batch_size():
+    from autodiff.nn.recurrent_packed import segments
+    assert segments(np.array([4, 4, 3, 1, 1, 1])) == [(4, 2), (3, 1), (1, 3)]
+    assert segments(np.array([2])) == [(2, 1)]
+    assert segments(np.array([5, 4, 3])) == [(5, 1), (4, 1), (3, 1)]
+
+
+def _per_step_reference(layer, packed, initial, suffix):
+    """The packed run one step at a time (each step the layer's recurrence over one step),
+    one layer and direction (``l0`` forward, ``l0_reverse`` backwards in time), rows in
+    sorted order: the output rows and the final states.  A row not yet started (reverse)
+    still holds its initial state when it joins."""
+    x, sizes = packed.data, packed.batch_sizes.data
+    gates = layer._input_gates(x, suffix).data
+    offsets = np.concatenate([[0], np.cumsum(sizes)])
+    states = [s.copy() for s in initial]
+    outputs = [None] * len(sizes)
+    order = range(len(sizes))
+    for t in (reversed(order) if suffix.endswith("reverse") else order):
+        size = sizes[t]
+        gx = ad.tensor(gates[offsets[t]:offsets[t + 1]][None])
+        out, new = layer._recurrence(gx, [ad.tensor(s[:size]) for s in states], suffix)
+        outputs[t] = out.data[0]
+        for kind, value in enumerate(new):
+            states[kind][:size] = value.data
+    return np.concatenate(outputs), states
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_segments_give_the_per_step_values_bitwise(kind):
+    # one fused call over several steps does each step's arithmetic as a one-step call does
+    layer = _layer(kind, input_size=3, hidden_size=4, bidirectional=True, rng=2)
+    lengths = [6, 6, 5, 3, 3, 3, 1]
+    x = _padded(lengths, False, seed=3)
+    rng = np.random.default_rng(4)
+    initial = [rng.standard_normal(shape)
+               for shape in _state_shapes(kind, 2, len(lengths), 4)]
+    packed = rnn.pack_padded_sequence(ad.tensor(x), lengths)
+    hx = [ad.tensor(s) for s in initial]
+    out, finals = layer(packed, tuple(hx) if kind.startswith("LSTM") else hx[0])
+    finals = finals if kind.startswith("LSTM") else (finals,)
+    width = out.data.shape[1] // 2
+    for direction, suffix in enumerate(["l0", "l0_reverse"]):
+        ref_out, ref_finals = _per_step_reference(layer, packed,
+                                                  [s[direction] for s in initial], suffix)
+        np.testing.assert_array_equal(
+            out.data.data[:, direction * width:(direction + 1) * width], ref_out)
+        for final, ref in zip(finals, ref_finals):
+            np.testing.assert_array_equal(final.data[direction], ref)
+
+
+def test_blas_limit_nested_is_entered_once(monkeypatch):
+    import contextlib
+
+    from autodiff.ops import recurrent as rec
+    entries = []
+
+    class RecordingController:
+        @contextlib.contextmanager
+        def limit(self, **kw):
+            entries.append(kw)
+            yield
+    monkeypatch.setattr(rec, "_blas_controller", RecordingController())
+    with rec.one_blas_thread():
+        with rec.one_blas_thread():
+            with rec.one_blas_thread():
+                pass
+        assert rec._blas_limit_depth == 1
+    assert entries == [dict(limits=1, user_api="blas")]
+    assert rec._blas_limit_depth == 0
+    with pytest.raises(KeyError):                  # an error inside still closes the block
+        with rec.one_blas_thread():
+            raise KeyError("inside")
+    assert rec._blas_limit_depth == 0 and len(entries) == 2

@@ -7,9 +7,9 @@ sequence (``autodiff.ops.recurrent``); the input projection of all time steps is
 GEMM.  An LSTM with projections (``proj_size``) runs that op one step at a time,
 since each step's h is projected (``@ weight_hr``) before the next.  The reverse
 direction of a bidirectional layer runs the same op on the sequence flipped in time
-and flips its output back.  A PackedSequence input runs step by step
-(``recurrent_packed.py``, with each layer's ``_input_gates`` and ``_cell``) and
-returns a PackedSequence.
+and flips its output back.  A PackedSequence input runs the same recurrence
+(``_recurrence``) once per run of steps of equal batch size (``recurrent_packed.py``)
+and returns a PackedSequence.
 """
 
 from __future__ import annotations
@@ -359,7 +359,12 @@ class LSTM(_RNNBase):
         gx, steps, batch = self._projection(x, suffix)
         if self.bias:
             gx = gx + (getattr(self, f"bias_ih_{suffix}") + getattr(self, f"bias_hh_{suffix}"))
-        gx = sh.reshape(gx, (steps, batch, 4 * hidden))
+        return self._recurrence(sh.reshape(gx, (steps, batch, 4 * hidden)), state, suffix)
+
+    def _recurrence(self, gx, state, suffix):
+        """The layer over the input gates gx (T, B, 4H) from the states (h, c): the
+        output (T, B, size of h) and the final states."""
+        hidden = self.hidden_size
         w_hh = getattr(self, f"weight_hh_{suffix}")
         if self.proj_size:
             return self._projected_layer(gx, state, w_hh, getattr(self, f"weight_hr_{suffix}"))
@@ -379,15 +384,6 @@ class LSTM(_RNNBase):
             hs.append(h)
         return sh.stack(hs, axis=0), (h, c)
 
-    def _cell(self, gx, state, suffix):
-        """One step from the input gates gx (B, 4H): the output h and the states (h, c)."""
-        hidden = self.hidden_size
-        cell = rec.lstm_layer(sh.expand_dims(gx, 0), state[0], state[1],
-                              getattr(self, f"weight_hh_{suffix}"))[0]
-        h = cell[:, :hidden]
-        if self.proj_size:
-            h = la.matmul(h, getattr(self, f"weight_hr_{suffix}"))
-        return h, (h, cell[:, hidden:])
 
     def _pair(self, hx):
         if not (isinstance(hx, (tuple, list)) and len(hx) == 2):
@@ -448,10 +444,15 @@ class GRU(_HiddenStateRNN):
         gx, steps, batch = self._projection(x, suffix)
         if self.bias:
             gx = gx + getattr(self, f"bias_ih_{suffix}")
+        return self._recurrence(sh.reshape(gx, (steps, batch, 3 * hidden)), state, suffix)
+
+    def _recurrence(self, gx, state, suffix):
+        """The layer over the input gates gx (T, B, 3H) from the state (h,): the output
+        (T, B, H) and the final state."""
+        if self.bias:
             b_hh = getattr(self, f"bias_hh_{suffix}")
         else:
-            b_hh = made("zeros", np.zeros, (3 * hidden, gx.dtype))
-        gx = sh.reshape(gx, (steps, batch, 3 * hidden))
+            b_hh = made("zeros", np.zeros, (3 * self.hidden_size, gx.dtype))
         out = rec.gru_layer(gx, state[0], getattr(self, f"weight_hh_{suffix}"), b_hh)
         return out, (out[-1],)
 
@@ -460,15 +461,6 @@ class GRU(_HiddenStateRNN):
         gx = la.matmul(x, getattr(self, f"weight_ih_{suffix}"))
         return gx + getattr(self, f"bias_ih_{suffix}") if self.bias else gx
 
-    def _cell(self, gx, state, suffix):
-        """One step from the input gates gx (B, 3H): the output h and the state (h,)."""
-        if self.bias:
-            b_hh = getattr(self, f"bias_hh_{suffix}")
-        else:
-            b_hh = made("zeros", np.zeros, (3 * self.hidden_size, gx.dtype))
-        h = rec.gru_layer(sh.expand_dims(gx, 0), state[0],
-                          getattr(self, f"weight_hh_{suffix}"), b_hh)[0]
-        return h, (h,)
 
 
 class RNN(_HiddenStateRNN):
@@ -506,17 +498,17 @@ class RNN(_HiddenStateRNN):
         gx, steps, batch = self._projection(x, suffix)
         if self.bias:
             gx = gx + (getattr(self, f"bias_ih_{suffix}") + getattr(self, f"bias_hh_{suffix}"))
-        gx = sh.reshape(gx, (steps, batch, self.hidden_size))
+        return self._recurrence(sh.reshape(gx, (steps, batch, self.hidden_size)), state,
+                                suffix)
+
+    def _recurrence(self, gx, state, suffix):
+        """The layer over the input gates gx (T, B, H) from the state (h,), one recorded
+        step at a time: the output (T, B, H) and the final state."""
         activation = ew.tanh if self.nonlinearity == "tanh" else ew.relu
         w_hh = getattr(self, f"weight_hh_{suffix}")
         h, hs = state[0], []
-        for t in range(steps):
+        for t in range(gx.shape[0]):
             h = activation(gx[t] + la.matmul(h, w_hh))
             hs.append(h)
         return sh.stack(hs, axis=0), (h,)
 
-    def _cell(self, gx, state, suffix):
-        """One step from the input gates gx (B, H): the output h and the state (h,)."""
-        activation = ew.tanh if self.nonlinearity == "tanh" else ew.relu
-        h = activation(gx + la.matmul(state[0], getattr(self, f"weight_hh_{suffix}")))
-        return h, (h,)

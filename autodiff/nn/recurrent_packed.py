@@ -1,12 +1,15 @@
 """RNN, LSTM and GRU over a PackedSequence, as PyTorch runs them.
 
 The packed rows are sorted by length (longest first), so at time step t the
-sequences still running are the first ``batch_sizes[t]`` rows: the forward direction
-runs the layer's cell step by step on a batch that shrinks, keeping the state of each
-row that stops as its final state; the reverse direction walks the steps backwards
-on a batch that grows, each row starting from its initial state at its own last
-step.  Every step is recorded as ordinary Tensor ops (the cell is the layer's own,
-``_cell``), so gradients reach the packed data, the initial states and the weights.
+sequences still running are the first ``batch_sizes[t]`` rows, and the batch size is
+constant between two distinct lengths.  Each such segment of steps runs as one call
+of the layer's recurrence over a (steps, rows, gates) block (``_recurrence``: the
+whole-sequence op of LSTM and GRU, the padded path's own), carrying the state from
+segment to segment: the forward direction on a batch that shrinks, keeping the state
+of each row that stops as its final state; the reverse direction walks the segments
+backwards, each run backwards in time, on a batch that grows, each row starting from
+its initial state at its own last step.  Everything is recorded as Tensor ops, so
+gradients reach the packed data, the initial states and the weights.
 Initial states are given, and final states returned, in the original batch order
 (``sorted_indices`` / ``unsorted_indices``).
 """
@@ -20,6 +23,8 @@ import numpy as np
 from ..compile.hooks import made
 from ..ops import shape as sh
 from ..ops.indexing import take
+from ..ops.rearrange import flip
+from ..ops.recurrent import one_blas_thread
 from ..tensor import Tensor
 from .dropout import dropout as _dropout
 from .packed_sequence import PackedSequence, checked_permutation, checked_batch_sizes
@@ -48,19 +53,35 @@ def _rows(indices, batch, what, module) -> np.ndarray:
     return made(what, np.array, (values, np.intp))
 
 
-def _forward_steps(cell, gates, sizes, first):
-    """The steps in time order; a row's final state is its state at its last step."""
+def segments(sizes) -> list:
+    """The runs of equal batch size in time order, as (batch size, number of steps).
+
+    >>> segments(np.array([3, 3, 2, 1, 1]))
+    [(3, 2), (2, 1), (1, 2)]
+    """
+    runs = []
+    for size in sizes.tolist():
+        if runs and runs[-1][0] == size:
+            runs[-1][1] += 1
+        else:
+            runs.append([size, 1])
+    return [tuple(run) for run in runs]
+
+
+def _forward_segments(recurrence, gates, sizes, first):
+    """The segments in time order; a row's final state is its state at its last step."""
     states, rows, start = list(first), int(sizes[0]), 0
     outputs, stopped = [], [[] for _ in first]
-    for size in sizes:
-        size = int(size)
+    for size, steps in segments(sizes):
         if size < rows:             # the rows size.. have ended: keep their states
             for kept, state in zip(stopped, states):
                 kept.append(state[size:rows])
             states, rows = [state[:size] for state in states], size
-        out, states = cell(gates[start:start + size], states)
-        outputs.append(out)
-        start += size
+        count = size * steps
+        gx = sh.reshape(gates[start:start + count], (steps, size, gates.shape[1]))
+        out, states = recurrence(gx, states)
+        outputs.append(sh.reshape(out, (count, out.shape[2])))
+        start += count
     finals = []
     for kept, state in zip(stopped, states):
         parts = [state] + kept[::-1]             # rows in order: the longest first
@@ -68,21 +89,23 @@ def _forward_steps(cell, gates, sizes, first):
     return outputs, finals
 
 
-def _reverse_steps(cell, gates, sizes, first):
-    """The steps from the last to the first; a row joins at its own last step, from its
-    initial state."""
+def _reverse_segments(recurrence, gates, sizes, first):
+    """The segments from the last to the first, each run backwards in time; a row joins
+    at its own last step, from its initial state."""
     rows = int(sizes[-1])
     states, end = [state[:rows] for state in first], int(sizes.sum())
     outputs = []
-    for size in sizes[::-1]:
-        size = int(size)
+    for size, steps in segments(sizes)[::-1]:
         if size > rows:
             states = [sh.concatenate([state, initial[rows:size]], axis=0)
                       for state, initial in zip(states, first)]
             rows = size
-        out, states = cell(gates[end - size:end], states)
-        outputs.append(out)
-        end -= size
+        count = size * steps
+        gx = sh.reshape(gates[end - count:end], (steps, size, gates.shape[1]))
+        out, states = recurrence(flip(gx, 0) if steps > 1 else gx, states)
+        out = flip(out, 0) if steps > 1 else out
+        outputs.append(sh.reshape(out, (count, out.shape[2])))
+        end -= count
     return outputs[::-1], states
 
 
@@ -107,9 +130,10 @@ def run_packed(module, packed: PackedSequence, initial_states: list):
             index = layer * module._directions + direction
             first = [kind[index] for kind in initial_states]
             gates = module._input_gates(x, suffix)
-            cell = functools.partial(module._cell, suffix=suffix)
-            steps = _forward_steps if direction == 0 else _reverse_steps
-            out, last = steps(cell, gates, sizes, first)
+            recurrence = functools.partial(module._recurrence, suffix=suffix)
+            run = _forward_segments if direction == 0 else _reverse_segments
+            with one_blas_thread():     # once for all the segments' small products
+                out, last = run(recurrence, gates, sizes, first)
             outputs.append(sh.concatenate(out, axis=0))
             for kind, value in zip(finals, last):
                 kind.append(value)

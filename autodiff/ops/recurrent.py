@@ -37,27 +37,41 @@ from .registry import defop_joint
 
 
 _blas_controller = None
+_blas_limit_depth = 0               # how many one_blas_thread() blocks are open
 
 
-def _one_blas_thread():
+@contextlib.contextmanager
+def one_blas_thread():
     """Run the per-step products on one BLAS thread (when threadpoolctl is installed).
 
     Each step's product is small ((B, H) @ (H, 4H): 2 MFLOP for B=32, H=128).  Threading
     it gains little on an idle machine, and when the cores are shared OpenBLAS's
     threads wait for each other: measured here with 2 cores under load, one such
-    product took 56 ms on 2 threads and 0.35 ms on one.  The limit applies only while
-    the loop over time steps runs.
+    product took 56 ms on 2 threads and 0.35 ms on one; the recurrent weight's gradient
+    (H, T*B) @ (T*B, 4H) for T*B = 1120 took 93 ms on 2 threads and 14 ms on one.  The
+    limit applies only while the loop over time steps (and that gradient) runs.  A
+    block opened inside another is free (the outer one holds the limit), so a caller
+    running the ops many times opens one around them.
+
+    >>> with one_blas_thread():
+    ...     pass
     """
-    global _blas_controller
+    global _blas_controller, _blas_limit_depth
     if _blas_controller is None:
         try:
             from threadpoolctl import ThreadpoolController
             _blas_controller = ThreadpoolController()
         except Exception:           # not installed (it is optional), or no BLAS found
             _blas_controller = False
-    if _blas_controller is False:
-        return contextlib.nullcontext()
-    return _blas_controller.limit(limits=1, user_api="blas")
+    if _blas_controller is False or _blas_limit_depth:
+        yield
+        return
+    _blas_limit_depth += 1
+    try:
+        with _blas_controller.limit(limits=1, user_api="blas"):
+            yield
+    finally:
+        _blas_limit_depth -= 1
 
 
 def _sigmoid(x):
@@ -82,7 +96,7 @@ def _lstm_forward(gx, h0, c0, w_hh):
     out = np.empty((steps, batch, 2 * hidden), dtype=gx.dtype)
     gates = np.empty_like(gx)
     h, c = h0, c0
-    with _one_blas_thread():
+    with one_blas_thread():
         for t in range(steps):
             z = gx[t] + h @ w_hh
             kernels.lstm_cell_forward(z, c, gates[t], out[t])
@@ -103,7 +117,7 @@ def _lstm_vjp_numpy(g, ans, needs, gx, h0, c0, w_hh, gates):
     dc_next = np.zeros_like(c0)
     dc_prev = np.empty_like(c0)
     w_t = np.ascontiguousarray(w_hh.T)
-    with _one_blas_thread():
+    with one_blas_thread():
         for t in range(steps - 1, -1, -1):
             c_prev = ans[t - 1, :, hidden:] if t else c0
             kernels.lstm_cell_backward(g[t, :, :hidden], g[t, :, hidden:], dh_next, dc_next,
@@ -111,10 +125,11 @@ def _lstm_vjp_numpy(g, ans, needs, gx, h0, c0, w_hh, gates):
                                        dc_prev)
             dc_next, dc_prev = dc_prev, dc_next
             dh_next = d_gates[t] @ w_t
-    grad_w = None
-    if needs[3]:
-        h_prev = h0[None] if steps == 1 else np.concatenate([h0[None], ans[:-1, :, :hidden]])
-        grad_w = h_prev.reshape(-1, w_hh.shape[0]).T @ d_gates.reshape(-1, four_h)
+        grad_w = None
+        if needs[3]:
+            h_prev = (h0[None] if steps == 1 else
+                      np.concatenate([h0[None], ans[:-1, :, :hidden]]))
+            grad_w = h_prev.reshape(-1, w_hh.shape[0]).T @ d_gates.reshape(-1, four_h)
     return [d_gates, dh_next, dc_next, grad_w]
 
 
@@ -180,18 +195,19 @@ def _gru_forward(gx, h0, w_hh, b_hh):
     out = np.empty((steps, batch, hidden), dtype=gx.dtype)
     saved = np.empty((steps, batch, 4 * hidden), dtype=gx.dtype)   # r, z, n, a_n
     h = h0
-    for t in range(steps):
-        a = h @ w_hh + b_hh
-        rz = _sigmoid(gx[t, :, :2 * hidden] + a[:, :2 * hidden])
-        r, z = rz[:, :hidden], rz[:, hidden:]
-        a_n = a[:, 2 * hidden:]
-        n = np.tanh(gx[t, :, 2 * hidden:] + r * a_n)
-        h = n + z * (h - n)
-        out[t] = h
-        s = saved[t]
-        s[:, :2 * hidden] = rz
-        s[:, 2 * hidden:3 * hidden] = n
-        s[:, 3 * hidden:] = a_n
+    with one_blas_thread():
+        for t in range(steps):
+            a = h @ w_hh + b_hh
+            rz = _sigmoid(gx[t, :, :2 * hidden] + a[:, :2 * hidden])
+            r, z = rz[:, :hidden], rz[:, hidden:]
+            a_n = a[:, 2 * hidden:]
+            n = np.tanh(gx[t, :, 2 * hidden:] + r * a_n)
+            h = n + z * (h - n)
+            out[t] = h
+            s = saved[t]
+            s[:, :2 * hidden] = rz
+            s[:, 2 * hidden:3 * hidden] = n
+            s[:, 3 * hidden:] = a_n
     return out, saved
 
 
@@ -205,25 +221,26 @@ def _gru_vjp_numpy(g, ans, needs, gx, h0, w_hh, b_hh, saved):
     d_gx = np.empty_like(gx)
     d_a = np.empty_like(gx)
     dh_next = np.zeros_like(h0)
-    for t in range(steps - 1, -1, -1):
-        s = saved[t]
-        r, z, n, a_n = (s[:, k * hidden:(k + 1) * hidden] for k in range(4))
-        h_prev = ans[t - 1] if t else h0
-        dh = g[t] + dh_next
-        dn_pre = dh * (1 - z) * (1 - n * n)
-        dr_pre = dn_pre * a_n * r * (1 - r)
-        dz_pre = dh * (h_prev - n) * z * (1 - z)
-        dgx, da = d_gx[t], d_a[t]
-        dgx[:, :hidden] = dr_pre
-        dgx[:, hidden:2 * hidden] = dz_pre
-        dgx[:, 2 * hidden:] = dn_pre
-        da[:, :2 * hidden] = dgx[:, :2 * hidden]
-        da[:, 2 * hidden:] = dn_pre * r
-        dh_next = dh * z + da @ w_hh.T
-    grad_w = grad_b = None
-    if needs[2]:
-        h_prev = np.concatenate([h0[None], ans[:-1]], axis=0).reshape(-1, hidden)
-        grad_w = h_prev.T @ d_a.reshape(-1, three_h)
+    with one_blas_thread():
+        for t in range(steps - 1, -1, -1):
+            s = saved[t]
+            r, z, n, a_n = (s[:, k * hidden:(k + 1) * hidden] for k in range(4))
+            h_prev = ans[t - 1] if t else h0
+            dh = g[t] + dh_next
+            dn_pre = dh * (1 - z) * (1 - n * n)
+            dr_pre = dn_pre * a_n * r * (1 - r)
+            dz_pre = dh * (h_prev - n) * z * (1 - z)
+            dgx, da = d_gx[t], d_a[t]
+            dgx[:, :hidden] = dr_pre
+            dgx[:, hidden:2 * hidden] = dz_pre
+            dgx[:, 2 * hidden:] = dn_pre
+            da[:, :2 * hidden] = dgx[:, :2 * hidden]
+            da[:, 2 * hidden:] = dn_pre * r
+            dh_next = dh * z + da @ w_hh.T
+        grad_w = grad_b = None
+        if needs[2]:
+            h_prev = np.concatenate([h0[None], ans[:-1]], axis=0).reshape(-1, hidden)
+            grad_w = h_prev.T @ d_a.reshape(-1, three_h)
     if needs[3]:
         grad_b = d_a.reshape(-1, three_h).sum(axis=0)
     return [d_gx, dh_next, grad_w, grad_b]
