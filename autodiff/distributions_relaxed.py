@@ -97,7 +97,24 @@ def _eps_bounds(dtype):
     return eps, 1 - eps
 
 
-class RelaxedBernoulli(TransformedDistribution):
+class RelaxedParameters:
+    """``temperature``, ``probs`` and ``logits`` of a relaxed distribution built as a
+    transformed one: those of its base."""
+
+    @property
+    def temperature(self) -> Tensor:
+        return self.base_dist.temperature
+
+    @property
+    def probs(self) -> Tensor:
+        return self.base_dist.probs
+
+    @property
+    def logits(self) -> Tensor:
+        return self.base_dist.logits
+
+
+class RelaxedBernoulli(RelaxedParameters, TransformedDistribution):
     """``sigmoid`` of a ``LogitRelaxedBernoulli(temperature, probs=|logits=)``: values
     in (0, 1) that approach 0/1 Bernoulli draws as ``temperature`` goes to 0.
 
@@ -113,18 +130,6 @@ class RelaxedBernoulli(TransformedDistribution):
     @property
     def arg_constraints(self) -> dict:
         return {"probs": constraints.unit_interval, "logits": constraints.real}
-
-    @property
-    def temperature(self) -> Tensor:
-        return self.base_dist.temperature
-
-    @property
-    def probs(self) -> Tensor:
-        return self.base_dist.probs
-
-    @property
-    def logits(self) -> Tensor:
-        return self.base_dist.logits
 
     def __repr__(self):
         return f"RelaxedBernoulli(batch_shape={self.batch_shape})"

@@ -25,7 +25,7 @@ from .distributions import (Categorical, Distribution, _as_float_tensor, _checke
                             _operand, _sample_shape, _values)
 from .distributions_checks import _positive, _real_values
 from .distributions_more import _unit_interval
-from .distributions_relaxed import _eps_bounds
+from .distributions_relaxed import RelaxedParameters, _eps_bounds
 from .distributions_transformed import TransformedDistribution
 from .ops.elementwise import log
 from .ops.statistics import logsumexp
@@ -125,7 +125,7 @@ class ExpRelaxedCategorical(Distribution):
         return f"{type(self).__name__}(batch_shape={self.batch_shape})"
 
 
-class RelaxedOneHotCategorical(TransformedDistribution):
+class RelaxedOneHotCategorical(RelaxedParameters, TransformedDistribution):
     """``exp`` of an ``ExpRelaxedCategorical(temperature, probs=|logits=)``: points of
     the simplex that approach one-hot draws as ``temperature`` goes to 0 (the
     Gumbel-softmax of PyTorch's ``RelaxedOneHotCategorical``).
@@ -147,18 +147,6 @@ class RelaxedOneHotCategorical(TransformedDistribution):
     @property
     def support(self):
         return constraints.simplex
-
-    @property
-    def temperature(self) -> Tensor:
-        return self.base_dist.temperature
-
-    @property
-    def probs(self) -> Tensor:
-        return self.base_dist.probs
-
-    @property
-    def logits(self) -> Tensor:
-        return self.base_dist.logits
 
     def __repr__(self):
         return f"RelaxedOneHotCategorical(batch_shape={self.batch_shape})"
