@@ -400,6 +400,19 @@ def test_slices_of_a_captured_array_stay_refused():
             ad.compile(make)(np.ones((1, 3)))
 
 
+def test_a_view_by_a_traced_key_with_the_constants_own_geometry_stays_refused():
+    """c[::k] with k = 1 from a traced value is c's exact geometry, but a replay with
+    k = -1 would need the reversed values: it must not pass for np.asarray(c)."""
+    def reversed_or_not(x):
+        c = np.arange(5.0)
+        step = np.sign(x.data[0]).astype(int)
+        return (x * c[::step]).sum()
+
+    assert reversed_or_not(ad.tensor([-1.0, 1, 1, 1, 1])).item() == 2.0   # eager
+    with pytest.raises(ad.TraceError, match="made during the call outside"):
+        ad.compile(reversed_or_not)(np.array([1.0, 1, 1, 1, 1]))
+
+
 def test_call_constant_behaves_as_an_ndarray_outside_a_trace():
     c = np.arange(3.0).view(CallConstant)
     assert type(c + 1) is np.ndarray and type(np.concatenate([c, c])) is np.ndarray

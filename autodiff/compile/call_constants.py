@@ -125,7 +125,8 @@ def constant_source(tracer, value):
     ``np.asarray`` makes of one in the library); else None."""
     if certified(value):
         return value
-    if type(value) is not np.ndarray or value.base is None:
+    if type(value) is not np.ndarray or value.base is None or any(
+            ref() is value for ref in tracer.traced_views):
         return None
     where = _geometry(value)
     for made in _alive(tracer):
@@ -203,7 +204,16 @@ def _result(value, clean):
         return tuple(_result(v, clean) for v in value)
     if isinstance(value, list):
         return [_result(v, clean) for v in value]
-    return _certify(value) if clean and type(value) is np.ndarray else value
+    if type(value) is not np.ndarray:
+        return value
+    if clean:
+        return _certify(value)
+    tracer = _tracing()
+    if tracer is not None:
+        # (a view computed from a traced key, c[::k], may have a certified array's
+        # exact geometry: constant_source must not take it for np.asarray of one)
+        tracer.traced_views.append(weakref.ref(value))
+    return value
 
 
 def _writing(written, renew, run):

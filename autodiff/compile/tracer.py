@@ -123,6 +123,7 @@ class Tracer(ReversePass):
         self.call_arrays: list = []         # call_constants.py: certified arrays made
         self.call_constants: dict = {}      # id -> array of one, checked at each use
         self.no_constants: list = []        # call_constants.py: (weak ref, why, line)
+        self.traced_views: list = []        # call_constants.py: weak refs, no constants
 
     # ----- slots ------------------------------------------------------------------
     def owns_thread(self) -> bool:
