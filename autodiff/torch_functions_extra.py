@@ -1,0 +1,156 @@
+"""More of PyTorch's top-level functions, or PyTorch's arguments to NumPy's functions of
+the same name: ``ad.searchsorted`` (``right=``, ``side=``, a sorted sequence per row),
+``ad.nonzero`` (``as_tuple=``), ``ad.addmv``, ``ad.cosine_similarity``,
+``ad.pairwise_distance``, ``ad.sgn``, ``ad.unflatten`` and ``ad.broadcast_shapes``.
+
+Each keeps NumPy's meaning for a NumPy call and takes PyTorch's where the call says so;
+the differentiable ones are built from recorded ops, so gradients come from their rules.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .ops.operands import array_of, tensor_of
+from .tensor import Tensor
+
+__all__ = ["searchsorted", "nonzero", "addmv", "cosine_similarity", "pairwise_distance",
+           "sgn", "unflatten", "broadcast_shapes"]
+
+
+def searchsorted(sorted_sequence, values, side=None, sorter=None, *, right=None,
+                 out_int32: bool = False):
+    """Where each of ``values`` would go into the increasing ``sorted_sequence``, as
+    ``np.searchsorted`` and ``torch.searchsorted``: ``side='left'`` (or ``right=False``)
+    the first place keeping the order, ``'right'`` the last.  A sequence of several
+    dims holds one sorted row per leading index, matched with the rows of ``values``
+    (PyTorch's).  No gradient; int64, or int32 with ``out_int32``.
+
+    >>> ad.searchsorted(ad.tensor([1, 3, 5]), ad.tensor([3, 4]), right=True)
+    tensor([2, 2])
+    """
+    if right is not None:
+        if side is not None and (side == "right") != bool(right):
+            raise TypeError(f"searchsorted: got side={side!r} and right={right!r}, which "
+                            "disagree; pass one of them")
+        side = "right" if right else "left"
+    side = "left" if side is None else side
+    if side not in ("left", "right"):
+        raise ValueError(f"searchsorted: side must be 'left' or 'right', got {side!r}")
+    sequence, found = array_of(sorted_sequence), array_of(values)
+    order = None if sorter is None else array_of(sorter)
+    dtype = np.int32 if out_int32 else np.int64
+    if sequence.ndim <= 1:
+        if sequence.ndim == 0:
+            raise ValueError("searchsorted: sorted_sequence must have at least one dim, "
+                             "got a 0-d one")
+        return Tensor(np.asarray(np.searchsorted(sequence, found, side=side, sorter=order),
+                                 dtype=dtype))
+    if found.ndim != sequence.ndim or found.shape[:-1] != sequence.shape[:-1]:
+        raise ValueError(
+            f"searchsorted: a sorted_sequence of shape {sequence.shape} holds one sorted "
+            f"row per leading index, so values need the same leading dims "
+            f"{sequence.shape[:-1]}, got shape {found.shape}")
+    rows = sequence.reshape(-1, sequence.shape[-1])
+    row_values = found.reshape(-1, found.shape[-1])
+    row_orders = None if order is None else order.reshape(rows.shape)
+    placed = np.stack([
+        np.searchsorted(row, vals, side=side,
+                        sorter=None if row_orders is None else row_orders[i])
+        for i, (row, vals) in enumerate(zip(rows, row_values))])
+    return Tensor(placed.reshape(found.shape).astype(dtype))
+
+
+def nonzero(input, *, as_tuple: bool | None = None):
+    """The indices of the nonzero entries: NumPy's tuple of index arrays (the default
+    here, as ``np.nonzero``, and with ``as_tuple=True``), or PyTorch's ``(n, ndim)``
+    tensor with ``as_tuple=False`` (``torch.nonzero``'s default).
+
+    >>> ad.nonzero(ad.tensor([[0, 1], [2, 0]]), as_tuple=False)
+    tensor([[0, 1],
+            [1, 0]])
+    """
+    indices = np.nonzero(array_of(input))
+    if as_tuple is False:
+        return Tensor(np.stack(indices, axis=-1).astype(np.int64))
+    return indices
+
+
+def addmv(input, mat, vec, *, beta=1, alpha=1) -> Tensor:
+    """``beta * input + alpha * (mat @ vec)``, as ``torch.addmv`` (``beta=0`` ignores
+    ``input``, NaNs included).
+
+    >>> ad.addmv(ad.ones(2), ad.ones((2, 3)), ad.ones(3), alpha=2)
+    tensor([7., 7.])
+    """
+    mat, vec = tensor_of(mat), tensor_of(vec)
+    if mat.ndim != 2 or vec.ndim != 1:
+        raise ValueError(f"addmv: needs a 2-D matrix and a 1-D vector, got shapes "
+                         f"{mat.shape} and {vec.shape}")
+    product = mat @ vec
+    product = product if alpha == 1 else product * alpha
+    if beta == 0:
+        return product
+    return tensor_of(input) * beta + product if beta != 1 else tensor_of(input) + product
+
+
+def cosine_similarity(x1, x2, dim: int = 1, eps: float = 1e-8) -> Tensor:
+    """``torch.cosine_similarity``: the same as ``ad.nn.functional.cosine_similarity``.
+
+    >>> ad.cosine_similarity(ad.tensor([[1.0, 0.0]]), ad.tensor([[1.0, 1.0]]))
+    tensor([0.70710678])
+    """
+    from .nn.functional import cosine_similarity as functional_cosine_similarity
+    return functional_cosine_similarity(x1, x2, dim=dim, eps=eps)
+
+
+def pairwise_distance(x1, x2, p: float = 2.0, eps: float = 1e-6,
+                      keepdim: bool = False) -> Tensor:
+    """``torch.pairwise_distance``: the same as ``ad.nn.functional.pairwise_distance``.
+
+    >>> ad.pairwise_distance(ad.tensor([[0.0, 0.0]]), ad.tensor([[3.0, 4.0]]))
+    tensor([4.99999...])
+    """
+    from .nn.functional import pairwise_distance as functional_pairwise_distance
+    return functional_pairwise_distance(x1, x2, p=p, eps=eps, keepdim=keepdim)
+
+
+def sgn(input) -> Tensor:
+    """``torch.sgn``: the sign of real entries (-1, 0 or 1), ``z / |z|`` of complex ones
+    (0 at 0), as ``ad.sign`` is for real tensors.
+
+    >>> ad.sgn(ad.tensor([-2.0, 0.0, 3.0]))
+    tensor([-1.,  0.,  1.])
+    """
+    from .ops.elementwise import sign
+    x = tensor_of(input)
+    if not np.iscomplexobj(x.data):
+        return sign(x)
+    magnitude = abs(x)
+    return x / (magnitude + (magnitude.data == 0))      # 0 / 1 at z = 0
+
+
+def unflatten(input, dim: int, sizes) -> Tensor:
+    """``torch.unflatten``: dim ``dim`` split into ``sizes`` (one of them may be -1).
+
+    >>> ad.unflatten(ad.zeros((2, 6)), 1, (3, -1)).shape
+    (2, 3, 2)
+    """
+    return tensor_of(input).unflatten(dim, sizes)
+
+
+def broadcast_shapes(*shapes) -> tuple:
+    """The shape that tensors of ``shapes`` broadcast to, as ``torch.broadcast_shapes``
+    (an int stands for a 1-D shape); a clear error names shapes that do not broadcast.
+
+    >>> ad.broadcast_shapes((3,), (2, 1))
+    (2, 3)
+    """
+    as_tuples = [(int(shape),) if isinstance(shape, (int, np.integer)) else tuple(shape)
+                 for shape in shapes]
+    try:
+        return tuple(int(n) for n in np.broadcast_shapes(*as_tuples))
+    except ValueError:
+        raise ValueError(f"broadcast_shapes: shapes {', '.join(map(str, as_tuples))} do not "
+                         "broadcast: each dim, counted from the last, must be equal or 1"
+                         ) from None
