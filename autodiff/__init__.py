@@ -116,7 +116,8 @@ from .torch_functions_more import (  # noqa: E402
     bucketize, cartesian_prod, combinations, dist, empty, msort, pdist, std_mean, svd,
     var_mean)
 from .torch_functions_extra import (  # noqa: E402  (PyTorch's arguments to NumPy's names)
-    addmv, broadcast_shapes, cosine_similarity, nonzero, pairwise_distance, searchsorted, sgn,
+    addmv, broadcast_shapes, clamp_max, clamp_min, cosine_similarity, finfo, iinfo,
+    is_floating_point, nonzero, pairwise_distance, promote_types, searchsorted, sgn, swapdims, t,
     unflatten)
 from .serialization import load, save  # noqa: E402
 from .torch_settings import (  # noqa: E402  (set-up switches, all met already)

@@ -1,7 +1,9 @@
 """More of PyTorch's top-level functions, or PyTorch's arguments to NumPy's functions of
 the same name: ``ad.searchsorted`` (``right=``, ``side=``, a sorted sequence per row),
 ``ad.nonzero`` (``as_tuple=``), ``ad.addmv``, ``ad.cosine_similarity``,
-``ad.pairwise_distance``, ``ad.sgn``, ``ad.unflatten`` and ``ad.broadcast_shapes``.
+``ad.pairwise_distance``, ``ad.sgn``, ``ad.unflatten``, ``ad.broadcast_shapes``, ``ad.t``,
+``ad.swapdims``, ``ad.clamp_min``/``clamp_max``, ``ad.is_floating_point``,
+``ad.promote_types`` and ``ad.finfo``/``iinfo``.
 
 Each keeps NumPy's meaning for a NumPy call and takes PyTorch's where the call says so;
 the differentiable ones are built from recorded ops, so gradients come from their rules.
@@ -15,7 +17,8 @@ from .ops.operands import array_of, tensor_of
 from .tensor import Tensor
 
 __all__ = ["searchsorted", "nonzero", "addmv", "cosine_similarity", "pairwise_distance",
-           "sgn", "unflatten", "broadcast_shapes"]
+           "sgn", "unflatten", "broadcast_shapes", "t", "swapdims", "clamp_min", "clamp_max",
+           "is_floating_point", "promote_types", "finfo", "iinfo"]
 
 
 def searchsorted(sorted_sequence, values, side=None, sorter=None, *, right=None,
@@ -154,3 +157,69 @@ def broadcast_shapes(*shapes) -> tuple:
         raise ValueError(f"broadcast_shapes: shapes {', '.join(map(str, as_tuples))} do not "
                          "broadcast: each dim, counted from the last, must be equal or 1"
                          ) from None
+
+
+def t(input) -> Tensor:
+    """``torch.t``: a 2-D tensor transposed (0-D and 1-D ones as they are).
+
+    >>> ad.t(ad.zeros((2, 3))).shape
+    (3, 2)
+    """
+    return tensor_of(input).t()
+
+
+def swapdims(input, dim0: int, dim1: int) -> Tensor:
+    """``torch.swapdims``: PyTorch's other name of ``ad.swapaxes``.
+
+    >>> ad.swapdims(ad.zeros((2, 3)), 0, 1).shape
+    (3, 2)
+    """
+    return tensor_of(input).swapaxes(dim0, dim1)
+
+
+def clamp_min(input, min) -> Tensor:
+    """``torch.clamp_min``: the entries below ``min`` raised to it.
+
+    >>> ad.clamp_min(ad.tensor([-1.0, 2.0]), 0.0)
+    tensor([0., 2.])
+    """
+    return tensor_of(input).clamp(min=min)
+
+
+def clamp_max(input, max) -> Tensor:
+    """``torch.clamp_max``: the entries above ``max`` lowered to it.
+
+    >>> ad.clamp_max(ad.tensor([-1.0, 2.0]), 1.0)
+    tensor([-1.,  1.])
+    """
+    return tensor_of(input).clamp(max=max)
+
+
+def is_floating_point(input) -> bool:
+    """``torch.is_floating_point``: whether the tensor's dtype is a float one.
+
+    >>> ad.is_floating_point(ad.ones(2)), ad.is_floating_point(ad.tensor([1]))
+    (True, False)
+    """
+    return np.dtype(tensor_of(input).dtype).kind == "f"
+
+
+def promote_types(type1, type2):
+    """``torch.promote_types``: the dtype two dtypes combine to.  As in PyTorch, an
+    integer or bool with a float (or complex) gives that float dtype (NumPy's
+    ``np.promote_types(int32, float32)`` is float64); otherwise NumPy's rule.
+
+    >>> ad.promote_types(ad.int32, ad.float32)
+    dtype('float32')
+    """
+    first, second = np.dtype(type1), np.dtype(type2)
+    if first.kind in "biu" and second.kind in "fc":
+        return second
+    if second.kind in "biu" and first.kind in "fc":
+        return first
+    return np.promote_types(first, second)
+
+
+#: ``torch.finfo`` / ``torch.iinfo``: NumPy's, which have the same fields (``eps``,
+#: ``max``, ``min``, ``tiny``, ``bits``, ``resolution``).
+finfo, iinfo = np.finfo, np.iinfo

@@ -267,3 +267,122 @@ def test_numpys_searchsorted_and_nonzero_calls_keep_numpys_values():
     x = R.normal(size=(3, 4)) > 0
     for ours, numpys in zip(ad.nonzero(ad.tensor(x)), np.nonzero(x)):
         np.testing.assert_array_equal(ours, numpys)
+
+
+# --- second round: Tensor methods and top-level names ---------------------------------
+
+def test_pow_and_triangle_in_place_follow_the_rules_of_add_():
+    w = ad.tensor([1.0, 2.0], requires_grad=True)
+    y = w * 1.0
+    assert y.pow_(3) is y
+    y.sum().backward()
+    np.testing.assert_allclose(w.grad, 3 * np.array([1.0, 4.0]))
+    m = ad.tensor(np.arange(1.0, 10.0).reshape(3, 3))
+    assert m.triu_(1) is m and m.tolist() == [[0, 2, 3], [0, 0, 6], [0, 0, 0]]
+    n = ad.ones((2, 2))
+    assert n.tril_().tolist() == [[1, 0], [1, 1]]
+    leaf = ad.tensor([1.0], requires_grad=True)
+    with pytest.raises(Exception, match="pow_"):
+        leaf.pow_(2)
+    z = ad.tensor(R.normal(size=(3, 3)))
+    assert ad.gradcheck(lambda t: (t * 1.0).tril_(-1).sum() + (t * 1.0).pow_(2).sum(), [z.data])
+
+
+def test_clamp_min_clamp_max_swapdims_msort_and_bincount():
+    x = ad.tensor([-1.0, 0.5, 2.0])
+    assert x.clamp_min(0.0).tolist() == [0.0, 0.5, 2.0]
+    assert ad.clamp_max(x, 1.0).tolist() == [-1.0, 0.5, 1.0]
+    assert ad.clamp_min(x, 0.0).tolist() == [0.0, 0.5, 2.0]
+    y = ad.tensor([-1.0, 0.5, 2.0])
+    assert y.clamp_max_(0.0) is y and y.tolist() == [-1.0, 0.0, 0.0]
+    assert ad.zeros((2, 3, 4)).swapdims(0, 2).shape == (4, 3, 2)
+    assert ad.swapdims(ad.zeros((2, 3)), 0, 1).shape == (3, 2)
+    assert ad.tensor([[3.0, 1.0], [1.0, 2.0]]).msort().tolist() == [[1.0, 1.0], [3.0, 2.0]]
+    assert ad.tensor([0, 1, 1, 3]).bincount(minlength=5).tolist() == [1, 2, 0, 1, 0]
+    weighted = ad.tensor([0, 1, 1]).bincount(weights=ad.tensor([0.5, 1.0, 2.0]))
+    assert weighted.tolist() == [0.5, 3.0]
+    with pytest.raises(TypeError, match="bincount: needs a 1-D tensor of integers"):
+        ad.tensor([0.0, 1.0]).bincount()
+    assert ad.gradcheck(lambda t: ad.clamp_min(t, 0.1).sum(), [np.array([-0.3, 0.4])])
+
+
+def test_t_is_floating_point_promote_types_finfo_iinfo():
+    assert ad.t(ad.zeros((2, 3))).shape == (3, 2)
+    assert ad.is_floating_point(ad.ones(2)) and not ad.is_floating_point(ad.tensor([1]))
+    assert ad.promote_types(ad.int32, ad.float32) == np.float32      # PyTorch's, not NumPy's
+    assert ad.promote_types(np.float32, np.int64) == np.float32
+    assert ad.promote_types(np.int8, np.uint8) == np.int16
+    assert ad.promote_types(np.float32, np.float64) == np.float64
+    assert ad.finfo(ad.float32).eps == np.finfo(np.float32).eps
+    assert ad.iinfo(ad.int32).max == 2 ** 31 - 1
+
+
+def test_var_and_std_take_unbiased_with_a_positional_dim():
+    x = np.arange(6.0).reshape(2, 3)
+    np.testing.assert_allclose(ad.var(ad.tensor(x), 1, unbiased=True).data, x.var(1, ddof=1))
+    np.testing.assert_allclose(ad.std(ad.tensor(x), 0, unbiased=False).data, x.std(0))
+    np.testing.assert_allclose(ad.var(ad.tensor(x), unbiased=True).data, x.var(ddof=1))
+
+
+def test_max_and_min_of_two_tensors_say_to_use_maximum_and_minimum():
+    x, y = ad.tensor([1.0, 5.0]), ad.tensor([3.0, 2.0])
+    with pytest.raises(TypeError, match=r"write ad.maximum\(input, other\)"):
+        ad.max(x, y)
+    with pytest.raises(TypeError, match=r"write ad.minimum\(input, other\)"):
+        ad.min(x, y)
+    assert ad.max(ad.tensor([[1.0, 4.0], [3.0, 2.0]]), 1).tolist() == [4.0, 3.0]   # NumPy's
+
+
+def test_second_round_matches_torch():
+    torch = pytest.importorskip("torch")
+    x = R.normal(size=(3, 4))
+    t = torch.tensor(x)
+    np.testing.assert_allclose(ad.tensor(x).clamp_min(0.1).data, t.clamp_min(0.1).numpy())
+    np.testing.assert_allclose(ad.clamp_max(ad.tensor(x), 0.1).data,
+                               torch.clamp_max(t, 0.1).numpy())
+    ours, theirs = ad.tensor(x), t.clone()
+    ours.triu_(1), theirs.triu_(1)
+    np.testing.assert_allclose(ours.data, theirs.numpy())
+    ours.pow_(3), theirs.pow_(3)
+    np.testing.assert_allclose(ours.data, theirs.numpy())
+    np.testing.assert_allclose(ad.tensor(x).msort().data, t.msort().numpy())
+    counts = R.integers(0, 6, size=10)
+    np.testing.assert_array_equal(ad.tensor(counts).bincount(minlength=8).data,
+                                  torch.tensor(counts).bincount(minlength=8).numpy())
+    np.testing.assert_allclose(ad.var(ad.tensor(x), 1, unbiased=False).data,
+                               torch.var(t, 1, unbiased=False).numpy())
+    names = {np.int32: torch.int32, np.int64: torch.int64, np.float32: torch.float32,
+             np.float64: torch.float64, np.bool_: torch.bool, np.uint8: torch.uint8,
+             np.int8: torch.int8, np.float16: torch.float16}
+    for a in names:
+        for b in names:
+            assert str(np.dtype(ad.promote_types(a, b))) == str(
+                torch.promote_types(names[a], names[b])).replace("torch.", "").replace(
+                "bool", "bool"), (a, b)
+    assert ad.finfo(ad.float32).eps == torch.finfo(torch.float32).eps
+    assert ad.iinfo(ad.int64).min == torch.iinfo(torch.int64).min
+
+
+def test_tensor_copies_an_array_and_as_tensor_and_from_numpy_share_it():
+    array = np.ones(3)
+    copied = ad.tensor(array)
+    copied.mul_(2.0)
+    copied.data[0] = 7.0
+    assert array.tolist() == [1.0, 1.0, 1.0]              # as torch.tensor: a copy
+    shared = ad.as_tensor(array)
+    shared.add_(1.0)
+    assert array.tolist() == [2.0, 2.0, 2.0]              # as torch.as_tensor: shared
+    ad.from_numpy(array).mul_(3.0)
+    assert array.tolist() == [6.0, 6.0, 6.0]
+    converted = ad.as_tensor(array, dtype=np.float32)      # another dtype: a new array
+    converted.mul_(0.0)
+    assert array.tolist() == [6.0, 6.0, 6.0]
+
+
+def test_tensor_copies_match_torch():
+    torch = pytest.importorskip("torch")
+    for make in ("tensor", "as_tensor", "from_numpy"):
+        ours, theirs = np.ones(3), np.ones(3)
+        getattr(ad, make)(ours).add_(1.0)
+        getattr(torch, make)(theirs).add_(1.0)
+        np.testing.assert_array_equal(ours, theirs, err_msg=make)
