@@ -629,16 +629,12 @@ def _checked_name(name):
 
 
 def tensor(data, requires_grad=False, dtype=None, name=None, *, device=None) -> Tensor:
-    """Create a Tensor (as ``Tensor(...)``), from a copy of ``data`` when it is a NumPy
-    array, as ``torch.tensor`` copies: writing into the tensor leaves the array alone
-    (``ad.as_tensor`` and ``ad.from_numpy`` share the array's memory, as PyTorch's do).
+    """Create a Tensor (same as ``Tensor(...)``).
 
     >>> ad.tensor([[1, 2], [3, 4]], dtype="float32", requires_grad=True).shape
     (2, 2)
     """
     check_device("tensor", device)
-    if isinstance(data, np.ndarray):
-        data = data.copy()
     return Tensor(data, requires_grad=requires_grad, dtype=dtype, name=name)
 
 

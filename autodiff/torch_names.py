@@ -150,7 +150,7 @@ def as_tensor(data, dtype=None, *, device=None) -> Tensor:
     check_device("as_tensor", device)
     if isinstance(data, Tensor):
         return data if dtype is None or np.dtype(dtype) == data.dtype else data.astype(dtype)
-    return Tensor(data, dtype=dtype)      # (ad.tensor would copy an array)
+    return tensor(data, dtype=dtype)
 
 
 def _values(x):
