@@ -21,26 +21,24 @@ __all__ = ["searchsorted", "nonzero", "addmv", "cosine_similarity", "pairwise_di
            "is_floating_point", "promote_types", "finfo", "iinfo"]
 
 
-def searchsorted(sorted_sequence, values, side=None, sorter=None, *, right=None,
-                 out_int32: bool = False):
-    """Where each of ``values`` would go into the increasing ``sorted_sequence``, as
-    ``np.searchsorted`` and ``torch.searchsorted``: ``side='left'`` (or ``right=False``)
-    the first place keeping the order, ``'right'`` the last.  A sequence of several
-    dims holds one sorted row per leading index, matched with the rows of ``values``
-    (PyTorch's).  No gradient; int64, or int32 with ``out_int32``.
+def searchsorted(a, v, side="left", sorter=None, *, right=None, out_int32: bool = False):
+    """Where each of ``v`` would go into the increasing ``a``, as ``np.searchsorted`` and
+    ``torch.searchsorted(sorted_sequence, input)``: ``side='left'`` (or ``right=False``)
+    the first place keeping the order, ``'right'`` (``right=True``) the last.  An ``a``
+    of several dims holds one sorted row per leading index, matched with the rows of
+    ``v`` (PyTorch's).  No gradient; int64, or int32 with ``out_int32``.
 
     >>> ad.searchsorted(ad.tensor([1, 3, 5]), ad.tensor([3, 4]), right=True)
     tensor([2, 2])
     """
     if right is not None:
-        if side is not None and (side == "right") != bool(right):
+        if side == "right" and not right:
             raise TypeError(f"searchsorted: got side={side!r} and right={right!r}, which "
                             "disagree; pass one of them")
         side = "right" if right else "left"
-    side = "left" if side is None else side
     if side not in ("left", "right"):
         raise ValueError(f"searchsorted: side must be 'left' or 'right', got {side!r}")
-    sequence, found = array_of(sorted_sequence), array_of(values)
+    sequence, found = array_of(a), array_of(v)
     order = None if sorter is None else array_of(sorter)
     dtype = np.int32 if out_int32 else np.int64
     if sequence.ndim <= 1:

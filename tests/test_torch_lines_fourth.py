@@ -75,7 +75,7 @@ def test_searchsorted_takes_right_and_a_sorted_row_per_batch():
     rows = ad.tensor([[1, 3, 5], [2, 4, 6]])
     assert ad.searchsorted(rows, ad.tensor([[3, 6], [3, 7]])).tolist() == [[1, 3], [1, 3]]
     with pytest.raises(TypeError, match="disagree"):
-        ad.searchsorted(seq, values, side="left", right=True)
+        ad.searchsorted(seq, values, side="right", right=False)
     with pytest.raises(ValueError, match="one sorted row per leading index"):
         ad.searchsorted(rows, ad.tensor([3, 4]))
 
