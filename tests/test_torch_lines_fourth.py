@@ -361,3 +361,65 @@ def test_second_round_matches_torch():
     assert ad.finfo(ad.float32).eps == torch.finfo(torch.float32).eps
     assert ad.iinfo(ad.int64).min == torch.iinfo(torch.int64).min
 
+
+
+# --- linalg: lstsq's named results and solve_triangular ------------------------------
+
+def test_lstsq_results_have_pytorchs_names_in_numpys_order():
+    a, b = R.normal(size=(4, 2)), R.normal(size=(4, 1))
+    result = ad.linalg.lstsq(ad.tensor(a), ad.tensor(b))
+    x, residuals, rank, s = result                       # NumPy's unpacking still works
+    expected = np.linalg.lstsq(a, b, rcond=None)
+    np.testing.assert_allclose(result.solution.data, expected[0])
+    np.testing.assert_allclose(result.residuals.data, expected[1])
+    assert result.rank == expected[2] == rank
+    np.testing.assert_allclose(result.singular_values.data, expected[3])
+
+
+def test_solve_triangular_reads_only_its_triangle():
+    A = R.normal(size=(3, 3)) + 3 * np.eye(3)
+    B = R.normal(size=(3, 2))
+    lower = np.tril(A)
+    X = ad.linalg.solve_triangular(ad.tensor(A), ad.tensor(B), upper=False).data
+    np.testing.assert_allclose(lower @ X, B)
+    unit = np.tril(A, -1) + np.eye(3)
+    X = ad.linalg.solve_triangular(ad.tensor(A), ad.tensor(B), upper=False,
+                                   unitriangular=True).data
+    np.testing.assert_allclose(unit @ X, B)
+    C = R.normal(size=(2, 3))
+    X = ad.linalg.solve_triangular(ad.tensor(A), ad.tensor(C), upper=True, left=False).data
+    np.testing.assert_allclose(X @ np.triu(A), C)
+    with pytest.raises(ValueError, match="B needs 3 rows"):
+        ad.linalg.solve_triangular(ad.tensor(A), ad.tensor(C), upper=True)
+    with pytest.raises(ValueError, match=r"b\[:, None\]"):
+        ad.linalg.solve_triangular(ad.tensor(A), ad.tensor(B[:, 0]), upper=True)
+    assert ad.gradcheck(lambda a, b: (ad.linalg.solve_triangular(a, b, upper=True) ** 2)
+                        .sum(), [A, B])
+    assert ad.gradcheck(lambda a, c: ad.linalg.solve_triangular(
+        a, c, upper=False, left=False, unitriangular=True).sum(), [A, C])
+
+
+def test_solve_triangular_values_and_gradients_match_torch():
+    torch = pytest.importorskip("torch")
+    A = R.normal(size=(2, 3, 3)) + 3 * np.eye(3)
+    B = R.normal(size=(2, 3, 4))
+    upstream = R.normal(size=(2, 3, 4))
+    for upper in (True, False):
+        for unitriangular in (True, False):
+            ours_a, ours_b = ad.tensor(A, requires_grad=True), ad.tensor(B, requires_grad=True)
+            ours = ad.linalg.solve_triangular(ours_a, ours_b, upper=upper,
+                                              unitriangular=unitriangular)
+            (ours * upstream).sum().backward()
+            theirs_a = torch.tensor(A, requires_grad=True)
+            theirs_b = torch.tensor(B, requires_grad=True)
+            theirs = torch.linalg.solve_triangular(theirs_a, theirs_b, upper=upper,
+                                                   unitriangular=unitriangular)
+            (theirs * torch.tensor(upstream)).sum().backward()
+            np.testing.assert_allclose(ours.data, theirs.detach().numpy(), rtol=1e-9)
+            np.testing.assert_allclose(ours_a.grad, theirs_a.grad.numpy(), rtol=1e-8,
+                                       atol=1e-12)
+            np.testing.assert_allclose(ours_b.grad, theirs_b.grad.numpy(), rtol=1e-8,
+                                       atol=1e-12)
+    result = torch.linalg.lstsq(torch.tensor(A[0]), torch.tensor(B[0]))
+    ours = ad.linalg.lstsq(ad.tensor(A[0]), ad.tensor(B[0]))
+    np.testing.assert_allclose(ours.solution.data, result.solution.numpy())
