@@ -3,7 +3,7 @@ the same name: ``ad.searchsorted`` (``right=``, ``side=``, a sorted sequence per
 ``ad.nonzero`` (``as_tuple=``), ``ad.addmv``, ``ad.cosine_similarity``,
 ``ad.pairwise_distance``, ``ad.sgn``, ``ad.unflatten``, ``ad.broadcast_shapes``, ``ad.t``,
 ``ad.swapdims``, ``ad.clamp_min``/``clamp_max``, ``ad.is_floating_point``,
-``ad.promote_types`` and ``ad.finfo``/``iinfo``.
+``ad.promote_types``, ``ad.finfo``/``iinfo`` and ``ad.unique_consecutive``.
 
 Each keeps NumPy's meaning for a NumPy call and takes PyTorch's where the call says so;
 the differentiable ones are built from recorded ops, so gradients come from their rules.
@@ -18,7 +18,7 @@ from .tensor import Tensor
 
 __all__ = ["searchsorted", "nonzero", "addmv", "cosine_similarity", "pairwise_distance",
            "sgn", "unflatten", "broadcast_shapes", "t", "swapdims", "clamp_min", "clamp_max",
-           "is_floating_point", "promote_types", "finfo", "iinfo"]
+           "is_floating_point", "promote_types", "finfo", "iinfo", "unique_consecutive"]
 
 
 def searchsorted(a, v, side="left", sorter=None, *, right=None, out_int32: bool = False):
@@ -221,3 +221,30 @@ def promote_types(type1, type2):
 #: ``torch.finfo`` / ``torch.iinfo``: NumPy's, which have the same fields (``eps``,
 #: ``max``, ``min``, ``tiny``, ``bits``, ``resolution``).
 finfo, iinfo = np.finfo, np.iinfo
+
+
+def unique_consecutive(input, return_inverse: bool = False, return_counts: bool = False,
+                       dim: int | None = None):
+    """Each run of equal consecutive entries kept once, as ``torch.unique_consecutive``
+    (of the flattened tensor; no gradient): with ``return_inverse`` also the run each
+    entry belongs to (in the input's shape), with ``return_counts`` each run's length.
+
+    >>> ad.unique_consecutive(ad.tensor([1, 1, 2, 2, 3, 1]), return_counts=True)
+    (tensor([1, 2, 3, 1]), tensor([2, 2, 1, 1]))
+    """
+    if dim is not None:
+        raise NotImplementedError(
+            "unique_consecutive: dim= (runs of equal slices) is not supported; call it "
+            "without dim for the runs of the flattened tensor")
+    x = array_of(input)
+    flat = x.reshape(-1)
+    starts = np.ones(flat.shape, dtype=bool)
+    starts[1:] = flat[1:] != flat[:-1]
+    values = Tensor(flat[starts])
+    extra = []
+    if return_inverse:
+        extra.append(Tensor((np.cumsum(starts) - 1).reshape(x.shape).astype(np.int64)))
+    if return_counts:
+        bounds = np.append(np.flatnonzero(starts), flat.size)
+        extra.append(Tensor(np.diff(bounds).astype(np.int64)))
+    return (values, *extra) if extra else values

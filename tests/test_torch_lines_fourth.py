@@ -423,3 +423,27 @@ def test_solve_triangular_values_and_gradients_match_torch():
     result = torch.linalg.lstsq(torch.tensor(A[0]), torch.tensor(B[0]))
     ours = ad.linalg.lstsq(ad.tensor(A[0]), ad.tensor(B[0]))
     np.testing.assert_allclose(ours.solution.data, result.solution.numpy())
+
+
+def test_unique_consecutive_keeps_each_run_once():
+    x = ad.tensor([1, 1, 2, 2, 3, 1])
+    assert ad.unique_consecutive(x).tolist() == [1, 2, 3, 1]
+    values, inverse, counts = ad.unique_consecutive(x, return_inverse=True,
+                                                    return_counts=True)
+    assert inverse.tolist() == [0, 0, 1, 1, 2, 3] and counts.tolist() == [2, 2, 1, 1]
+    _, inverse = ad.unique_consecutive(ad.tensor([[1, 1], [1, 2]]), return_inverse=True)
+    assert inverse.tolist() == [[0, 0], [0, 1]]
+    with pytest.raises(NotImplementedError, match="unique_consecutive: dim="):
+        ad.unique_consecutive(x, dim=0)
+
+
+def test_unique_consecutive_matches_torch():
+    torch = pytest.importorskip("torch")
+    for values in ([1, 1, 2, 2, 3, 1], [[4, 4, 0], [0, 1, 1]], [], [7]):
+        data = np.array(values, dtype=np.int64)
+        ours = ad.unique_consecutive(ad.tensor(data), return_inverse=True, return_counts=True)
+        theirs = torch.unique_consecutive(torch.tensor(data), return_inverse=True,
+                                          return_counts=True)
+        for mine, reference in zip(ours, theirs):
+            np.testing.assert_array_equal(mine.data, reference.numpy())
+            assert mine.shape == tuple(reference.shape)
