@@ -1,5 +1,6 @@
 """More of PyTorch's Tensor methods: ``pow_``, ``clamp_min``/``clamp_max`` (and in
-place), ``tril_``/``triu_``, ``swapdims``, ``msort`` and ``bincount``.
+place), ``tril_``/``triu_``, ``swapdims``, ``msort`` and ``bincount``; ``as_strided`` is
+refused with what to use instead.
 
 The in-place ones follow the rules of ``add_`` (``autodiff/inplace.py``): recorded in
 grad mode, written into the array otherwise, refused on a leaf that requires grad.
@@ -94,3 +95,12 @@ class TorchExtraMethods:
         counts = np.bincount(self.data, None if weights is None else array_of(weights),
                              minlength=minlength)
         return Tensor(counts)
+
+    def as_strided(self, size, stride, storage_offset: int = 0):
+        """Refused: a view with arbitrary strides into the memory has no gradient rule
+        here (and can overlap itself); the error names the ops that make such windows."""
+        raise NotImplementedError(
+            f"as_strided: views with arbitrary strides (size={tuple(size)}, stride="
+            f"{tuple(stride)}) are not supported; for sliding windows use "
+            "t.unfold(dim, size, step) or F.unfold, for other layouts reshape/permute/"
+            "expand/index, all of which record gradients")

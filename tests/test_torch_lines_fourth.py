@@ -447,3 +447,8 @@ def test_unique_consecutive_matches_torch():
         for mine, reference in zip(ours, theirs):
             np.testing.assert_array_equal(mine.data, reference.numpy())
             assert mine.shape == tuple(reference.shape)
+
+
+def test_as_strided_is_refused_naming_unfold():
+    with pytest.raises(NotImplementedError, match=r"as_strided: .*t\.unfold\(dim, size, step\)"):
+        ad.arange(6.0).as_strided((2, 2), (1, 2))
