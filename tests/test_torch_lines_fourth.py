@@ -452,3 +452,12 @@ def test_unique_consecutive_matches_torch():
 def test_as_strided_is_refused_naming_unfold():
     with pytest.raises(NotImplementedError, match=r"as_strided: .*t\.unfold\(dim, size, step\)"):
         ad.arange(6.0).as_strided((2, 2), (1, 2))
+
+
+def test_a_tensors_device_has_type_and_equals_the_string_cpu():
+    t = ad.ones(2)
+    assert t.device.type == "cpu" and t.device.index is None
+    assert t.device == "cpu" and str(t.device) == "cpu"
+    assert {"cpu": 1}[t.device] == 1                       # hashes as the string
+    assert ad.zeros(2, device=t.device).device == t.device
+    assert t.to(t.device) is t or t.to(t.device).shape == (2,)
