@@ -115,6 +115,10 @@ from .torch_method_functions import (  # noqa: E402  (torch.gather is Tensor.gat
 from .torch_functions_more import (  # noqa: E402
     bucketize, cartesian_prod, combinations, dist, empty, msort, pdist, std_mean, svd,
     var_mean)
+from .torch_functions_extra import (  # noqa: E402  (PyTorch's arguments to NumPy's names)
+    addmv, broadcast_shapes, clamp_max, clamp_min, cosine_similarity, finfo, iinfo,
+    is_floating_point, nonzero, pairwise_distance, promote_types, searchsorted, sgn, swapdims, t,
+    unflatten, unique_consecutive)
 from .serialization import load, save  # noqa: E402
 from .torch_settings import (  # noqa: E402  (set-up switches, all met already)
     are_deterministic_algorithms_enabled, get_float32_matmul_precision, is_tensor,

@@ -204,9 +204,16 @@ class ArrayLayoutMethods:
         return None if viewed is None else viewed[0]
 
     @property
-    def device(self) -> str:
-        """``'cpu'``: the arrays live in NumPy (NumPy 2's ``ndarray.device``)."""
-        return "cpu"
+    def device(self):
+        """``ad.device('cpu')``: the arrays live in NumPy.  It has PyTorch's ``.type`` and
+        ``.index`` and equals (and hashes as) the string ``'cpu'``, NumPy 2's
+        ``ndarray.device``.
+
+        >>> d = ad.ones(2).device; d.type, d == "cpu", str(d)
+        ('cpu', True, 'cpu')
+        """
+        from .devices import CPU
+        return CPU
 
     def to_device(self, device, /, *, stream=None):
         """The tensor itself for ``'cpu'`` (NumPy 2's ``ndarray.to_device``); any other

@@ -55,7 +55,11 @@ class device:
                                                                          other.index)
 
     def __hash__(self) -> int:
-        return hash((self.type, self.index))
+        return hash(str(self))          # as the equal string's: {"cpu": v}[t.device]
+
+
+#: The device of every tensor (``t.device``).
+CPU = device("cpu")
 
 
 def _no_gpu_count() -> int:

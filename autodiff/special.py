@@ -1,7 +1,8 @@
 """SciPy's names for the special functions (``scipy.special``), as differentiable ops.
 
-``gammaln`` is ``ad.lgamma`` and ``psi`` is ``ad.digamma``; the others have the same
-names at the top level (``ad.erf``, ``ad.xlogy`` ...).  Accurate to a few ulp in
+``gammaln`` is ``ad.lgamma``, ``psi`` is ``ad.digamma`` and ``expit`` (also
+``torch.special``'s name) is ``ad.sigmoid``; the others have the same names at the top
+level (``ad.erf``, ``ad.xlogy``, ``ad.logit`` ...).  Accurate to a few ulp in
 float64 (see ``autodiff.kernels.special_math``).
 
 >>> from autodiff import special
@@ -18,4 +19,18 @@ from .ops.special import digamma, erfc, erfinv, lgamma, polygamma, xlogy
 gammaln = lgamma
 psi = digamma
 
-__all__ = ["gammaln", "digamma", "psi", "polygamma", "erf", "erfc", "erfinv", "xlogy"]
+#: Names of the top-level functions this module shows too (``expit``: ``sigmoid``), looked
+#: up on first use: they are defined after this module is imported.
+_TOP_LEVEL = {"expit": "sigmoid", "logit": "logit", "log1p": "log1p", "expm1": "expm1",
+              "exp2": "exp2", "i0": "i0", "sinc": "sinc", "logsumexp": "logsumexp"}
+
+
+def __getattr__(name):
+    if name in _TOP_LEVEL:
+        import autodiff
+        return getattr(autodiff, _TOP_LEVEL[name])
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = ["gammaln", "digamma", "psi", "polygamma", "erf", "erfc", "erfinv",
+           "xlogy", *_TOP_LEVEL]

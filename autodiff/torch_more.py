@@ -5,6 +5,7 @@ and the in-place updates and random fills."""
 from __future__ import annotations
 
 from .torch_inplace_methods import TorchInplaceMethods
+from .torch_methods_extra import TorchExtraMethods
 from .torch_math_methods import TorchMathMethods
 from .torch_random_fills import TorchRandomFills
 from .torch_shape_methods import TorchShapeMethods
@@ -12,7 +13,7 @@ from .torch_stats_methods import TorchStatsMethods
 
 
 class TorchMoreMethods(TorchMathMethods, TorchStatsMethods, TorchShapeMethods,
-                       TorchInplaceMethods, TorchRandomFills):
-    """PyTorch's Tensor methods from the four mixins above (mixed into ``Tensor``)."""
+                       TorchInplaceMethods, TorchRandomFills, TorchExtraMethods):
+    """PyTorch's Tensor methods from the mixins above (mixed into ``Tensor``)."""
 
     __slots__ = ()

@@ -28,7 +28,7 @@ def test_values_are_numpys(shape, k, dtype):
     b = _b(shape[0], k).astype(dtype)
     mine = np.linalg.lstsq(ad.tensor(a, requires_grad=True), ad.tensor(b))
     theirs = np.linalg.lstsq(a, b)
-    assert type(mine) is tuple and len(mine) == 4
+    assert isinstance(mine, tuple) and len(mine) == 4      # (named as PyTorch's too)
     for got, expected in zip(mine, theirs):
         got = got.data if isinstance(got, ad.Tensor) else got
         assert got.dtype == expected.dtype and got.shape == np.shape(expected)

@@ -31,7 +31,7 @@ def _samples():
             samples[name] = (make, inputs)
 
     add("absolute conjugate degrees radians positive rint spacing asinh atan modf frexp "
-        "iscomplex iscomplexobj isreal isrealobj ndim shape size nonzero flatnonzero "
+        "iscomplex iscomplexobj isreal isrealobj ndim shape size flatnonzero "
         "argwhere count_nonzero all any unique unique_all unique_counts unique_inverse "
         "unique_values empty_like nancumsum nancumprod nanprod nanstd nanvar",
         lambda x: ((x,), {}), X)
@@ -56,7 +56,6 @@ def _samples():
     add("diag_indices_from tril_indices_from triu_indices_from", lambda s: ((s,), {}), S)
     add("diagflat ediff1d unwrap trim_zeros", lambda v: ((v,), {}), V)
     add("digitize", lambda v: ((v, SORTED), {}), V)
-    add("searchsorted", lambda v: ((SORTED, v), {}), V)
     add("einsum_path", lambda x, s: (("ij,jk->ik", s, x), {}), X, S)
     add("geomspace", lambda p: ((p[0, 0], 8.0, 4), {}), P)
     add("logspace", lambda x: ((x[0, 0], 2.0, 4), {}), X)

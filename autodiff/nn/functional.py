@@ -53,7 +53,7 @@ __all__ = ["softmax", "log_softmax", "logsumexp", "one_hot", "cross_entropy", "n
            "silu", "softplus", "elu", "dropout", "embedding", "layer_norm", "group_norm",
            "batch_norm", "pad", "unfold", "fold", "conv1d", "conv2d", "max_pool2d", "avg_pool2d",
            "conv_transpose2d", "adaptive_avg_pool2d", "adaptive_max_pool2d", "max_pool1d",
-           "avg_pool1d", "interpolate",
+           "avg_pool1d", "interpolate", "upsample",
            "relu6", "hardtanh", "hardsigmoid", "hardswish", "selu", "celu", "mish",
            "logsigmoid", "softsign", "softmin", "glu", "threshold", "prelu", "linear",
            "normalize", "cosine_similarity", "pairwise_distance",
@@ -140,7 +140,7 @@ from .functional_conv import (avg_pool2d, conv1d, conv2d, fold, max_pool2d, pad,
 from .conv_transpose import conv_transpose2d  # noqa: E402
 from .pooling_more import (adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool1d,  # noqa: E402
                            max_pool1d)
-from .upsample import interpolate  # noqa: E402
+from .upsample import interpolate, upsample  # noqa: E402
 from .conv3d import conv3d, conv_transpose1d, conv_transpose3d  # noqa: E402
 from .pooling3d import (adaptive_avg_pool1d, adaptive_avg_pool3d,  # noqa: E402
                         adaptive_max_pool1d, adaptive_max_pool3d, avg_pool3d, max_pool3d)

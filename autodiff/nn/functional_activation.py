@@ -24,7 +24,7 @@ from ..ops.half_activations import activation_in_float32, rounds_once
 from ..ops.operands import constant_argument
 from ..ops.shape import reshape, split
 from ..tensor import Tensor
-from .softmax import _check_float, _dim, softmax
+from .softmax import _check_float, _dim, _in_dtype, softmax
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
@@ -260,13 +260,14 @@ def _in_band(x, lambd):
     return compare.logical_and(x >= -lambd, x <= lambd)
 
 
-def softmin(x, dim: int | None = None, *, axis: int | None = None) -> Tensor:
-    """``softmax(-x)`` along ``dim`` (or ``axis``), chosen as in ``F.softmax``.
+def softmin(x, dim: int | None = None, *, axis: int | None = None, dtype=None) -> Tensor:
+    """``softmax(-x)`` along ``dim`` (or ``axis``), chosen as in ``F.softmax`` (``dtype``:
+    the input converted to it first).
 
     >>> F.softmin(ad.tensor([0.0, np.log(3.0)]), dim=0)
     tensor([0.75, 0.25])
     """
-    x = float_tensor(x, "softmin")
+    x = float_tensor(_in_dtype(x, dtype), "softmin")
     return softmax(-x, axis=_dim(x, axis, dim, "softmin"))
 
 

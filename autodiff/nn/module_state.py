@@ -34,20 +34,32 @@ class StateMethods:
                 if array is not None and name not in module._non_persistent:
                     yield (f"{prefix}.{name}" if prefix else name), module, name, False
 
-    def state_dict(self) -> dict[str, np.ndarray]:
+    def state_dict(self, *, destination: dict | None = None, prefix: str = "",
+                   keep_vars: bool = False) -> dict[str, np.ndarray]:
         """``{dotted name: copy of the array}`` for every parameter and persistent buffer.
 
         Ready for ``np.savez(path, **sd)``.  A parameter shared by several submodules
         (``self.l2 = self.l1``) is listed once, under its first name, where PyTorch
-        lists it under each (``to_torch_state_dict`` does, for PyTorch).
+        lists it under each (``to_torch_state_dict`` does, for PyTorch).  As in PyTorch,
+        ``prefix`` goes before every name, ``destination`` is a dict to fill and return,
+        and ``keep_vars=True`` gives the parameters themselves and the buffers' own
+        arrays instead of copies.
 
         >>> sd = ad.nn.Linear(2, 3).state_dict()
         >>> sorted(sd), sd["weight"].shape
         (['bias', 'weight'], (2, 3))
+        >>> sorted(ad.nn.Linear(2, 3).state_dict(prefix="head."))
+        ['head.bias', 'head.weight']
         """
-        return {full: (module._parameters[name].data if is_param
-                       else module._buffers[name]).copy()
-                for full, module, name, is_param in self._state_entries()}
+        state = {} if destination is None else destination
+        for full, module, name, is_param in self._state_entries():
+            if keep_vars:
+                value = module._parameters[name] if is_param else module._buffers[name]
+            else:
+                value = (module._parameters[name].data if is_param
+                         else module._buffers[name]).copy()
+            state[prefix + full] = value
+        return state
 
     @refused_in_trace
     def load_state_dict(self, state, strict: bool = True) -> IncompatibleKeys:

@@ -78,8 +78,9 @@ def _dim(x, axis, dim, where):
     return -1
 
 
-def softmax(x, axis: int | None = None, *, dim: int | None = None) -> Tensor:
-    """exp(x) / sum(exp(x)) along ``axis`` (or ``dim``), stable for any finite logits.
+def softmax(x, axis: int | None = None, *, dim: int | None = None, dtype=None) -> Tensor:
+    """exp(x) / sum(exp(x)) along ``axis`` (or ``dim``), stable for any finite logits;
+    ``dtype``: the input converted to it first, as PyTorch's.
 
     Without either, the last axis (on an input of 3 or more dimensions, with a
     warning: PyTorch's deprecated implicit dim takes another one there).
@@ -88,6 +89,7 @@ def softmax(x, axis: int | None = None, *, dim: int | None = None) -> Tensor:
     tensor([[0.5, 0.5],
             [0. , 1. ]])
     """
+    x = _in_dtype(x, dtype)
     _check_float(x, "softmax")
     return _softmax(x, axis=_dim(x, axis, dim, "softmax"))
 
@@ -116,16 +118,26 @@ _log_softmax = defop(
     axis=None)
 
 
-def log_softmax(x, axis: int | None = None, *, dim: int | None = None) -> Tensor:
+def log_softmax(x, axis: int | None = None, *, dim: int | None = None,
+                dtype=None) -> Tensor:
     """log(softmax(x)) computed as ``x - max - log(sum(exp(x - max)))``: finite for logits
-    ±1e4.  The axis is chosen as in ``softmax``.
+    ±1e4.  The axis and ``dtype`` are taken as in ``softmax``.
 
     >>> F.log_softmax(ad.tensor([0.0, 1e4]))
     tensor([-10000.,      0.])
     """
+    x = _in_dtype(x, dtype)
     _check_float(x, "log_softmax")
     return _log_softmax(x, axis=_dim(x, axis, dim, "log_softmax"))
 
+
+
+def _in_dtype(x, dtype):
+    """``x`` converted to ``dtype`` (PyTorch's ``dtype=`` of softmax), or as it is."""
+    if dtype is None:
+        return x
+    x = x if isinstance(x, Tensor) else Tensor(np.asarray(x))
+    return x if np.dtype(dtype) == x.dtype else ew.astype(x, dtype)
 
 
 def _axis_alias(where, axis, dim):

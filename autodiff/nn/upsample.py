@@ -28,8 +28,10 @@ from . import functional_conv as FC
 from .conv import _is_int
 from .module import Module
 
-_MODES = ("nearest", "bilinear")
-_TORCH_ONLY_MODES = ("linear", "bicubic", "trilinear", "area", "nearest-exact")
+_MODES = ("nearest", "linear", "bilinear", "trilinear", "area")
+_TORCH_ONLY_MODES = ("bicubic", "nearest-exact")
+#: The input dims each interpolating mode takes: (N, C) and one spatial dim per letter
+_INTERPOLATING_NDIM = {"linear": 3, "bilinear": 4, "trilinear": 5}
 
 
 def _nearest_index(n_in, n_out, scale_factor, dtype, two_d):
@@ -123,7 +125,8 @@ def interpolate(input, size=None, scale_factor=None, mode: str = "nearest",
                 antialias: bool = False) -> Tensor:
     """Resize the spatial axes of (N, C, L), (N, C, H, W) or (N, C, D, H, W) ``input`` to
     ``size`` or by ``scale_factor``, as ``torch.nn.functional.interpolate``; ``mode`` is
-    ``'nearest'`` or ``'bilinear'`` (4-D input, with ``align_corners``).
+    ``'nearest'``, ``'linear'`` (3-D input), ``'bilinear'`` (4-D) or ``'trilinear'``
+    (5-D), these three with ``align_corners``, or ``'area'`` (adaptive average pooling).
 
     >>> x = ad.tensor([[[[1.0, 2.0], [3.0, 4.0]]]])
     >>> F.interpolate(x, scale_factor=2)[0, 0]
@@ -146,18 +149,23 @@ def interpolate(input, size=None, scale_factor=None, mode: str = "nearest",
         raise NotImplementedError(f"{where}: antialias=True is not supported")
     shape = FC._shape_of(input)
     FC._float_input(input, where)
-    if mode == "nearest":
+    if mode in ("nearest", "area"):
         if align_corners is not None:
             raise ValueError(f"{where}: align_corners can only be set with the interpolating "
-                             "modes ('bilinear' here), not with mode='nearest'")
+                             f"modes ('linear', 'bilinear', 'trilinear'), not with {mode=}")
         if len(shape) not in (3, 4, 5):
-            raise ValueError(f"{where}: mode='nearest' expects a 3-D (N, C, L), 4-D (N, C, H, "
-                             f"W) or 5-D (N, C, D, H, W) input, got shape {tuple(shape)}")
-    elif len(shape) != 4:
-        raise ValueError(f"{where}: mode='bilinear' expects a 4-D input (N, C, H, W), got "
-                         f"shape {tuple(shape)}")
+            raise ValueError(f"{where}: {mode=} expects a 3-D (N, C, L), 4-D (N, C, H, W) "
+                             f"or 5-D (N, C, D, H, W) input, got shape {tuple(shape)}")
+    elif len(shape) != _INTERPOLATING_NDIM[mode]:
+        raise ValueError(f"{where}: {mode=} expects a {_INTERPOLATING_NDIM[mode]}-D input "
+                         f"(N, C and {_INTERPOLATING_NDIM[mode] - 2} spatial dims), got shape "
+                         f"{tuple(shape)}")
     out, factors = _output_sizes(shape, size, scale_factor, recompute_scale_factor, where)
     x = FC._as_tensor(input)
+    if mode == "area":                    # PyTorch's 'area' is adaptive average pooling
+        from . import functional as F
+        pool = (F.adaptive_avg_pool1d, F.adaptive_avg_pool2d, F.adaptive_avg_pool3d)
+        return pool[len(shape) - 3](x, tuple(out))
     for k, (n_in, n_out, factor) in enumerate(zip(shape[2:], out, factors)):
         axis = 2 + k
         if mode == "nearest":
@@ -172,6 +180,16 @@ def interpolate(input, size=None, scale_factor=None, mode: str = "nearest",
         w_upper = made("bilinear weight", _linear_weights, args + (3, x.ndim, axis))
         x = take(x, lower, axis=axis) * w_lower + take(x, upper, axis=axis) * w_upper
     return x
+
+
+def upsample(input, size=None, scale_factor=None, mode: str = "nearest",
+             align_corners: bool | None = None) -> Tensor:
+    """PyTorch's deprecated name of ``interpolate`` (the same arguments and result).
+
+    >>> F.upsample(ad.tensor([[[1.0, 2.0]]]), scale_factor=2)
+    tensor([[[1., 1., 2., 2.]]])
+    """
+    return interpolate(input, size, scale_factor, mode, align_corners)
 
 
 class Upsample(Module):

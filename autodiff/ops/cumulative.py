@@ -53,15 +53,22 @@ _NO_VALUE = np._NoValue
 
 
 @implements(np.diff)
-def diff(a, n: int = 1, axis: int = -1, prepend=_NO_VALUE, append=_NO_VALUE) -> Tensor:
-    """The ``n``-th discrete difference along ``axis``, as ``np.diff`` (``prepend``
-    and ``append`` values, which may be Tensors, are joined on first).
+def diff(a, n: int = 1, axis: int = -1, prepend=_NO_VALUE, append=_NO_VALUE, *,
+         dim: int | None = None) -> Tensor:
+    """The ``n``-th discrete difference along ``axis`` (PyTorch's ``dim``), as ``np.diff``
+    and ``torch.diff`` (``prepend`` and ``append`` values, which may be Tensors, are
+    joined on first).
 
     >>> x = ad.tensor([1.0, 4.0, 9.0], requires_grad=True)
     >>> d = ad.diff(x, prepend=0.0)
     >>> d.sum().backward(); d, x.grad
     (tensor([1., 3., 5.], requires_grad=True), array([0., 0., 1.]))
     """
+    if dim is not None:
+        if axis != -1:
+            raise TypeError(f"diff: got both axis={axis!r} and dim={dim!r}; they are the "
+                            "same argument (NumPy's and PyTorch's name), pass one")
+        axis = dim
     if n == 0:
         return tensor_of(a)
     if n < 0:

@@ -22,6 +22,8 @@ values: ``ad.compile`` refuses lstsq while tracing.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from ..compile.refusals import refuse_while_tracing
@@ -112,10 +114,19 @@ _lstsq = defop_joint(
     hint="lstsq needs a matrix a (M, N) and b of shape (M,) or (M, K)")
 
 
+class LstsqResult(NamedTuple):
+    """``lstsq``'s results under ``torch.linalg.lstsq``'s names, in NumPy's order."""
+    solution: Tensor
+    residuals: Tensor
+    rank: np.int32
+    singular_values: Tensor
+
+
 @implements(np.linalg.lstsq)
 def lstsq(a, b, rcond=None):
     """``np.linalg.lstsq``: ``(x, residuals, rank, s)``, x minimizing ``||b - a @ x||``
-    (the least-norm one when several do).
+    (the least-norm one when several do), also named as PyTorch's
+    (``.solution``, ``.residuals``, ``.rank``, ``.singular_values``).
 
     The values are NumPy's.  x, the residuals and the singular values s have
     gradients for a and b; they hold where a's rank does not change under small
@@ -143,7 +154,7 @@ def lstsq(a, b, rcond=None):
         _refuse_a_cut_of_nonzero_values(a.data, rcond)
     packed = _lstsq(a, b, rcond=rcond)
     x, residuals, s, rank = _unpack(packed, a.shape, b.shape)
-    return x, residuals, np.int32(rank), s
+    return LstsqResult(x, residuals, np.int32(rank), s)
 
 
 def _refuse_a_cut_of_nonzero_values(a, rcond):

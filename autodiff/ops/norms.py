@@ -115,9 +115,17 @@ def _matrix_norm(x, ord, row_axis, col_axis):
     raise ValueError(f"norm: invalid norm order {ord!r} for matrices")
 
 
+def _torch_axis_names(where: str, axis, keepdims, dim, keepdim):
+    """NumPy's ``(axis, keepdims)`` from either NumPy's or PyTorch's names."""
+    from ..spellings import axis_alias
+    return axis_alias(where, axis, keepdims, dim, keepdim)
+
+
 @implements(np.linalg.norm)
-def norm(x, ord=None, axis=None, keepdims: bool = False) -> Tensor:
-    """``np.linalg.norm`` with NumPy's exact semantics.
+def norm(x, ord=None, axis=None, keepdims: bool = False, *, dim=None,
+         keepdim: bool | None = None) -> Tensor:
+    """``np.linalg.norm`` with NumPy's exact semantics (``dim``/``keepdim``: PyTorch's
+    names for ``axis``/``keepdims``, as in ``torch.linalg.norm``).
 
     Vectors (``axis`` an int, or None on 1-D input): ``ord`` None/2 (Euclidean), 1,
     ``inf``, ``-inf``, 0 (the count of nonzeros: gradient 0) or any other number p
@@ -142,6 +150,8 @@ def norm(x, ord=None, axis=None, keepdims: bool = False) -> Tensor:
     from .shape import flatten, reshape
 
     check_real("norm", x)
+    if dim is not None or keepdim is not None:
+        axis, keepdims = _torch_axis_names("norm", axis, keepdims, dim, keepdim)
     x = x if isinstance(x, Tensor) else Tensor(np.asarray(x))
     if not np.issubdtype(x.dtype, np.inexact):
         x = ew.astype(x, np.float64)
@@ -184,24 +194,31 @@ def _normalize_axis(axis, ndim):
 
 
 @implements(np.linalg.matrix_norm)
-def matrix_norm(x, /, *, keepdims: bool = False, ord="fro") -> Tensor:
-    """``np.linalg.matrix_norm``: ``norm`` over the last two axes (default ``'fro'``).
+def matrix_norm(x, /, ord="fro", dim=(-2, -1), keepdim: bool | None = None, *,
+                keepdims: bool = False) -> Tensor:
+    """``np.linalg.matrix_norm``: ``norm`` over the last two axes (default ``'fro'``);
+    ``torch.linalg.matrix_norm``'s ``ord``, ``dim`` and ``keepdim`` may come by position.
 
     >>> ad.linalg.matrix_norm(ad.tensor([[3.0, 0.0], [0.0, 4.0]]))
     tensor(5.)
     """
-    return norm(x, axis=(-2, -1), keepdims=keepdims, ord=ord)
+    axis, keepdims = _torch_axis_names("matrix_norm", None, keepdims, dim, keepdim)
+    return norm(x, axis=axis, keepdims=keepdims, ord=ord)
 
 
 @implements(np.linalg.vector_norm)
-def vector_norm(x, /, *, axis=None, keepdims: bool = False, ord=2) -> Tensor:
-    """``np.linalg.vector_norm``: a vector norm over all elements, one axis, or several.
+def vector_norm(x, /, ord=2, dim=None, keepdim: bool | None = None, *, axis=None,
+                keepdims: bool = False) -> Tensor:
+    """``np.linalg.vector_norm``: a vector norm over all elements, one axis, or several
+    (``torch.linalg.vector_norm``'s ``ord``, ``dim`` and ``keepdim`` may come by position).
 
     >>> ad.linalg.vector_norm(ad.tensor([[3.0, 0.0], [0.0, 4.0]]))
     tensor(5.)
     """
     from .shape import reshape, transpose
 
+    if dim is not None or keepdim is not None:
+        axis, keepdims = _torch_axis_names("vector_norm", axis, keepdims, dim, keepdim)
     x = x if isinstance(x, Tensor) else Tensor(np.asarray(x))
     shape = list(x.shape)
     if axis is None:

@@ -86,8 +86,9 @@ _tensordot = defop(
 
 
 @implements(np.tensordot)
-def tensordot(a, b, axes=2) -> Tensor:
-    """``np.tensordot``: sum products over the given axes of a and b.
+def tensordot(a, b, axes=2, *, dims=None) -> Tensor:
+    """``np.tensordot``: sum products over the given axes of a and b (``dims=`` is
+    PyTorch's name for ``axes``).
 
     ``axes`` is an int N (the last N axes of a with the first N of b), a pair of ints,
     or a pair of sequences of axes.
@@ -98,6 +99,11 @@ def tensordot(a, b, axes=2) -> Tensor:
     >>> ad.tensordot(a, a, axes=([0, 1], [0, 1]))
     tensor(55.)
     """
+    if dims is not None:
+        if axes != 2:
+            raise TypeError(f"tensordot: got both axes={axes!r} and dims={dims!r}; they are "
+                            "the same argument (NumPy's and PyTorch's name), pass one")
+        axes = dims
     a, b = as_operand(a), as_operand(b)
     normalize_tensordot_axes(axes, a.ndim, b.ndim)   # an early, clear error
     if isinstance(axes, (int, np.integer)):
@@ -213,11 +219,11 @@ def _check_axis(axis, ndim, name):
 
 @implements(np.cross)
 def cross(a, b, axisa: int = -1, axisb: int = -1, axisc: int = -1,
-          axis: int | None = None) -> Tensor:
+          axis: int | None = None, *, dim: int | None = None) -> Tensor:
     """``np.cross``: the cross product of 3-vectors (2-vectors: deprecated by NumPy).
 
     The vectors lie along ``axisa``/``axisb``, the result along ``axisc``; ``axis``
-    sets all three.
+    (PyTorch's ``dim``) sets all three.
 
     >>> ad.cross(ad.tensor([1.0, 0.0, 0.0]), ad.tensor([0.0, 1.0, 0.0]))
     tensor([0., 0., 1.])
@@ -225,6 +231,11 @@ def cross(a, b, axisa: int = -1, axisb: int = -1, axisc: int = -1,
     from .elementwise import multiply, negative, subtract
     from .shape import stack, transpose
 
+    if dim is not None:
+        if axis is not None:
+            raise TypeError(f"cross: got both axis={axis!r} and dim={dim!r}; they are the "
+                            "same argument (NumPy's and PyTorch's name), pass one")
+        axis = dim
     if axis is not None:
         axisa = axisb = axisc = axis
     a, b = _operand(a), _operand(b)

@@ -183,6 +183,14 @@ mean = _reduction(
 
 def _extreme_forward(reduce):
     def forward(x, axis=None, keepdims=False):
+        if isinstance(axis, np.ndarray) and (axis.ndim or axis.dtype.kind not in "iu"):
+            name, pairwise = reduce.__name__, {"max": "maximum", "min": "minimum"}
+            two_tensors = TypeError(
+                f"{name}(input, other): PyTorch's torch.{name} of two tensors is the "
+                f"elementwise {pairwise[name]}, which NumPy's {name} does not do (it reads "
+                f"the second argument as the axis); write ad.{pairwise[name]}(input, other)")
+            two_tensors._autodiff_explained = True     # (the op's hint is about axes)
+            raise two_tensors
         try:
             result = reduce(x, axis=axis, keepdims=keepdims)
             if axis is not None and result.shape[:1] == (2,):   # (keepdims: max(x, 1, True))

@@ -194,7 +194,10 @@ class Op:
                 and all(isinstance(a, (bool, np.bool_)) for a in args[2:])):
             return self.torch_by_position(*args, **kwargs)     # ad.var(x, 1, True)
         if kwargs and self.aliases:
-            if self.torch_dim is not None and kwargs.get("dim") is not None:
+            # PyTorch's unbiased= (var, std: the ops taking correction=) is read there too
+            if self.torch_dim is not None and (
+                    kwargs.get("dim") is not None
+                    or ("unbiased" in kwargs and "correction" in self.aliases)):
                 return self.torch_dim(*args, **kwargs)
             kwargs = self._resolve_aliases(kwargs)
         return self._call_any(args, kwargs)
