@@ -225,26 +225,12 @@ finfo, iinfo = np.finfo, np.iinfo
 
 def unique_consecutive(input, return_inverse: bool = False, return_counts: bool = False,
                        dim: int | None = None):
-    """Each run of equal consecutive entries kept once, as ``torch.unique_consecutive``
-    (of the flattened tensor; no gradient): with ``return_inverse`` also the run each
-    entry belongs to (in the input's shape), with ``return_counts`` each run's length.
+    """Each run of equal consecutive entries (or slices along ``dim``) kept once, as
+    ``torch.unique_consecutive`` (no gradient): with ``return_inverse`` also the run
+    each entry belongs to, with ``return_counts`` each run's length
+    (``Tensor.unique_consecutive``).
 
     >>> ad.unique_consecutive(ad.tensor([1, 1, 2, 2, 3, 1]), return_counts=True)
     (tensor([1, 2, 3, 1]), tensor([2, 2, 1, 1]))
     """
-    if dim is not None:
-        raise NotImplementedError(
-            "unique_consecutive: dim= (runs of equal slices) is not supported; call it "
-            "without dim for the runs of the flattened tensor")
-    x = array_of(input)
-    flat = x.reshape(-1)
-    starts = np.ones(flat.shape, dtype=bool)
-    starts[1:] = flat[1:] != flat[:-1]
-    values = Tensor(flat[starts])
-    extra = []
-    if return_inverse:
-        extra.append(Tensor((np.cumsum(starts) - 1).reshape(x.shape).astype(np.int64)))
-    if return_counts:
-        bounds = np.append(np.flatnonzero(starts), flat.size)
-        extra.append(Tensor(np.diff(bounds).astype(np.int64)))
-    return (values, *extra) if extra else values
+    return tensor_of(input).unique_consecutive(return_inverse, return_counts, dim)

@@ -133,7 +133,11 @@ def msort(input) -> Tensor:
             [3., 2.]])
     """
     from .ops.ordering import sort
-    return sort(tensor_of(input), axis=0)
+    from .ops.shape import reshape
+    x = tensor_of(input)
+    if x.ndim == 0:                     # (PyTorch's msort returns a 0-d tensor as it is)
+        return reshape(sort(reshape(x, (1,)), axis=0), ())
+    return sort(x, axis=0)
 
 
 def cartesian_prod(*tensors) -> Tensor:

@@ -87,8 +87,6 @@ ALLOWED = {
     ("method", "nanquantile"): ZERO_D_DIM,
     ("function", "std_mean"): ZERO_D_DIM,
     ("function", "var_mean"): ZERO_D_DIM,
-    ("function", "msort"): ("msort of a 0-d tensor raises (sorts along dim 0)",
-                            _is(input="0d")),
     ("method", "topk"): ("topk(0) of a 0-d tensor raises, asking for k=1",
                          _is(input="0d")),
     ("function", "topk"): ("as the method", _is(input="0d")),

@@ -433,8 +433,8 @@ def test_unique_consecutive_keeps_each_run_once():
     assert inverse.tolist() == [0, 0, 1, 1, 2, 3] and counts.tolist() == [2, 2, 1, 1]
     _, inverse = ad.unique_consecutive(ad.tensor([[1, 1], [1, 2]]), return_inverse=True)
     assert inverse.tolist() == [[0, 0], [0, 1]]
-    with pytest.raises(NotImplementedError, match="unique_consecutive: dim="):
-        ad.unique_consecutive(x, dim=0)
+    rows = ad.unique_consecutive(ad.tensor([[1, 2], [1, 2], [3, 4], [1, 2]]), dim=0)
+    assert rows.tolist() == [[1, 2], [3, 4], [1, 2]]          # runs of equal slices
 
 
 def test_unique_consecutive_matches_torch():
