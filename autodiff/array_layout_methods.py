@@ -121,7 +121,7 @@ class ArrayLayoutMethods:
         from .compile.hooks import made
         from .ops.elementwise import copy
         from .ops.shape import concatenate, reshape
-        from .view_table import _viewed, _views_of
+        from .view_table import in_an_indexing_view
         if len(new_shape) == 1 and not isinstance(new_shape[0], (int, np.integer)):
             new_shape = tuple(new_shape[0])
         shape = tuple(int(n) for n in new_shape)
@@ -133,10 +133,7 @@ class ArrayLayoutMethods:
                 f"gradient would no longer fit a new shape {shape}. Build a new tensor: "
                 "np.resize(t, shape) repeats the values, ad.concatenate([t.reshape(-1), "
                 "ad.zeros(k)]).reshape(shape) pads with zeros.")
-        entry = _views_of.get(id(self))
-        has_views = entry is not None and entry[0]() is self and any(
-            ref() is not None for refs in entry[1].values() for ref in refs)
-        if _viewed(self) is not None or has_views:
+        if in_an_indexing_view(self):
             raise RuntimeError(f"resize: tensor of shape {self.shape} is a view of another, "
                                "or has views made by indexing, which would not follow the "
                                "new size; use np.resize(t, shape) for a new tensor")

@@ -37,7 +37,7 @@ from .ops.registry import REGISTRY
 from .ops.shape import stack
 from .pytrees import flatten, flatten_arguments, is_tree
 from .tensor import Tensor
-from .tree_outputs import jacobian_of_tree_output
+from .tree_outputs import is_container_output, jacobian_of_tree_output
 from .transform_aux import aux_result, is_recorded, split_aux
 from .transforms import (_freed_in_function, as_argnums, check_function,
                          fresh_inputs, inside_transform, jacrev, owned, reaches_other_tracked,
@@ -264,7 +264,7 @@ def _transposed_vjp(node, tangents, ans, args, kwargs, record):
 def _flatten_outputs(out):
     """``(outputs, regroup)``: a dict or nested container of outputs by its leaves, as
     ``torch.func.jvp`` takes them (``regroup`` rebuilds the structure)."""
-    if isinstance(out, dict) or (isinstance(out, (tuple, list)) and is_tree(out)):
+    if is_container_output(out):
         return flatten(out)
     if isinstance(out, (tuple, list)):
         return list(out), type(out)

@@ -371,11 +371,8 @@ def _reshaped_in_place(t, name: str, result):
     replaced.  A view made by indexing, or a tensor with such views, is refused: they
     would not follow the new shape."""
     from . import inplace
-    from .view_table import _viewed, _views_of
-    entry = _views_of.get(id(t))
-    has_views = entry is not None and entry[0]() is t and any(
-        ref() is not None for refs in entry[1].values() for ref in refs)
-    if _viewed(t) is not None or has_views:
+    from .view_table import in_an_indexing_view
+    if in_an_indexing_view(t):
         raise RuntimeError(f"{name}: tensor of shape {t.shape} is a view of another, or has "
                            "views made by indexing, which would not follow the new shape; "
                            f"use t = t.{name[:-1]}(...) instead")

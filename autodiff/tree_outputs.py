@@ -35,12 +35,9 @@ def jacobian_of_tree_output(jacobian_of: Callable, func: Callable, where: str,
 
     def joined(*args, **kwargs):
         out = func(*args, **kwargs)
-        if not (isinstance(out, dict) or (isinstance(out, (tuple, list)) and is_tree(out))):
+        if not is_container_output(out):
             return out
-        leaves, rebuild = flatten(out)
-        if not leaves:
-            raise ValueError(f"{where}: the function returned an empty "
-                             f"{type(out).__name__}; there is nothing to differentiate")
+        leaves, rebuild = _leaves_of(out, where)
         layout["rebuild"], layout["shapes"] = rebuild, [np.shape(v) for v in leaves]
         layout["dtypes"] = [_float_dtype(v) if in_output_dtype else None for v in leaves]
         return _joined_leaves(leaves, where)
@@ -50,6 +47,20 @@ def jacobian_of_tree_output(jacobian_of: Callable, func: Callable, where: str,
     if not layout:
         return jacobians
     return _split_rows(jacobians, layout["rebuild"], layout["shapes"], layout["dtypes"])
+
+
+def is_container_output(out) -> bool:
+    """Whether a function's output is a dict, list or tuple of arrays (not one array)."""
+    return isinstance(out, dict) or (isinstance(out, (tuple, list)) and is_tree(out))
+
+
+def _leaves_of(out, where):
+    """``flatten(out)``, refusing a container with nothing to differentiate."""
+    leaves, rebuild = flatten(out)
+    if not leaves:
+        raise ValueError(f"{where}: the function returned an empty {type(out).__name__}; "
+                         "there is nothing to differentiate")
+    return leaves, rebuild
 
 
 def _float_dtype(value):
@@ -97,12 +108,9 @@ def vjp_of_tree_output(run_vjp: Callable, func: Callable) -> tuple:
 
     def joined(*args, **kwargs):
         out = func(*args, **kwargs)
-        if not (isinstance(out, dict) or (isinstance(out, (tuple, list)) and is_tree(out))):
+        if not is_container_output(out):
             return out
-        leaves, rebuild = flatten(out)
-        if not leaves:
-            raise ValueError(f"vjp: the function returned an empty {type(out).__name__}; "
-                             "there is nothing to differentiate")
+        leaves, rebuild = _leaves_of(out, "vjp")
         layout.update(rebuild=rebuild, shapes=[np.shape(v) for v in leaves],
                       dtypes=[_float_dtype(v) for v in leaves], kind=type(out).__name__)
         return _joined_leaves(leaves, "vjp")

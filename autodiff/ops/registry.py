@@ -182,7 +182,7 @@ class Op:
         n = len(args)
         if n == 2 and not kwargs:
             a, b = args
-            if b.__class__ in _PY_NUMBERS and self.half_numbers is not None:
+            if self.half_numbers is not None and b.__class__ in _PY_NUMBERS:
                 # float16 * 0.1 in float32, as PyTorch (half_numbers.py)
                 data = a.data if isinstance(a, Tensor) else a
                 if data.__class__ is _nd and data.dtype is _FLOAT16:
