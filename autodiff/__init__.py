@@ -119,6 +119,10 @@ from .torch_functions_extra import (  # noqa: E402  (PyTorch's arguments to NumP
     addmv, broadcast_shapes, clamp_max, clamp_min, cosine_similarity, finfo, iinfo,
     is_floating_point, nonzero, pairwise_distance, promote_types, searchsorted, sgn, swapdims, t,
     unflatten, unique_consecutive)
+from .ops.matrix_exp import matrix_exp  # noqa: E402
+from .ops.lu import lu_solve_legacy as lu_solve, lu_unpack  # noqa: E402
+from .ops.cholesky_solves import (  # noqa: E402
+    cholesky_inverse, cholesky_solve, triangular_solve)
 from .serialization import load, save  # noqa: E402
 from .torch_settings import (  # noqa: E402  (set-up switches, all met already)
     are_deterministic_algorithms_enabled, get_float32_matmul_precision, is_tensor,
