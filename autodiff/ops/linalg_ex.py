@@ -115,12 +115,33 @@ def _with_failures_replaced(A, failed, fill):  # noqa: N803
                                       result)
 
 
+def _read_triangle(a, upper):
+    """The symmetric matrix that a factorization reading one triangle of ``a`` sees."""
+    half = np.triu(a, 1) if upper else np.tril(a, -1)
+    return half + np.swapaxes(half, -1, -2) + a * np.eye(a.shape[-1], dtype=a.dtype)
+
+
+def _symmetric_gradient(A, upper):  # noqa: N803
+    """A Tensor with the values of the symmetric matrix read from one triangle of ``A``
+    whose gradient flows to ``A`` as ``(G + G.T) / 2``: PyTorch's convention for
+    ``linalg.cholesky``, whose gradient is symmetric (``ad.linalg.cholesky``, NumPy's,
+    puts it on the triangle read).  The constant part is 0 for a symmetric ``A``."""
+    from .shape import swapaxes
+
+    half_sum = (A + swapaxes(A, -1, -2)) * 0.5
+    offset = made("cholesky_ex symmetric read", lambda a: _read_triangle(a, upper)
+                  - (a + np.swapaxes(a, -1, -2)) * 0.5, (A.data,))
+    return half_sum + Tensor(offset) if np.any(offset) else half_sum
+
+
 def cholesky_ex(A, *, upper: bool = False, check_errors: bool = False) -> CholeskyExResult:  # noqa: N803
     """``torch.linalg.cholesky_ex``: ``(L, info)`` for each symmetric matrix, reading
     its lower triangle (``upper=True``: the upper one, returning ``U = L.T``).  For a
     matrix that is not positive-definite ``info`` is the order of the first leading
     minor that is not, and ``L`` holds LAPACK's partial factor (as PyTorch's); its
-    gradient is zero.  ``check_errors=True`` raises instead.
+    gradient is zero.  ``check_errors=True`` raises instead.  The gradient is
+    PyTorch's: symmetric, ``(G + G.T) / 2`` (``ad.linalg.cholesky``, NumPy's function,
+    puts ``G + G.T`` on the triangle read).
 
     >>> ad.linalg.cholesky_ex(ad.tensor([[4.0, 2.0], [2.0, -1.0]])).info
     tensor(2, dtype=int32)
@@ -133,6 +154,7 @@ def cholesky_ex(A, *, upper: bool = False, check_errors: bool = False) -> Choles
         _raise_on_failure("cholesky_ex", info, A.shape, "the leading minor of order {code} "
                           "is not positive-definite")
     failed = info != 0
+    A = _symmetric_gradient(A, bool(upper))  # noqa: N806
     if not failed.any():
         return CholeskyExResult(cholesky(A, upper=bool(upper)), Tensor(info))
     partial = made("cholesky_ex partial factor", _cholesky_partial, (A.data, bool(upper)))
