@@ -439,3 +439,58 @@ def test_empty_batches_and_matrices_match_pytorch(shape):
     x = ad.tensor(a, requires_grad=True)
     ad.linalg.matrix_exp(x).sum().backward()
     assert x.grad.shape == shape
+
+
+# ------------------------------------------------------------ methods and ad.compile
+
+def test_tensor_methods_are_the_functions():
+    a, b, factor = _well_conditioned(3), _rhs(3), _spd_factor(3)
+    LU, pivots = ad.linalg.lu_factor(a)
+    pairs = [
+        (ad.tensor(a).matrix_exp(), ad.linalg.matrix_exp(a)),
+        (ad.tensor(b).cholesky_solve(ad.tensor(factor)), ad.cholesky_solve(b, factor)),
+        (ad.tensor(factor).cholesky_inverse(upper=True), ad.cholesky_inverse(factor, True)),
+        (ad.tensor(b).triangular_solve(ad.tensor(a), upper=False).solution,
+         ad.triangular_solve(b, a, upper=False).solution),
+        (ad.tensor(b).lu_solve(LU, pivots), ad.linalg.lu_solve(LU, pivots, b)),
+    ]
+    for method, function in pairs:
+        np.testing.assert_array_equal(method.data, function.data)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_compiled_replays_follow_new_matrices(name):
+    make_inputs, function = CASES[name]
+    weights = ad.tensor(np.ones(make_inputs(2)[0].shape[-2:]), requires_grad=True)
+
+    def step(*inputs):
+        weights.grad = None
+        out = function(inputs[0] * weights, *inputs[1:])
+        (out * out).sum().backward()
+        return out
+
+    compiled = ad.compile(step)
+    for salt in range(3):
+        inputs = [ad.tensor(x) for x in make_inputs(2)]
+        inputs[0] = inputs[0] * (1.0 + 0.1 * salt)          # a new matrix each call
+        got = compiled(*inputs)
+        got_grad = weights.grad.copy()
+        eager = step(*inputs)
+        np.testing.assert_allclose(got.data, eager.data, rtol=1e-13, atol=1e-14)
+        np.testing.assert_allclose(got_grad, weights.grad, rtol=1e-12, atol=1e-13)
+    assert compiled.traces == 1
+
+
+def test_compiled_replays_follow_failures_and_check_them():
+    def step(a, check):
+        return ad.linalg.inv_ex(a * 1.0, check_errors=check)
+
+    compiled = ad.compile(lambda a: step(a, False))
+    for a in [np.eye(3)[None].repeat(4, 0), SINGULAR, np.eye(3)[None].repeat(4, 0)]:
+        got, eager = compiled(ad.tensor(a)), step(ad.tensor(a), False)
+        np.testing.assert_array_equal(got.info.data, eager.info.data)
+        np.testing.assert_array_equal(got.inverse.data, eager.inverse.data)
+    checked = ad.compile(lambda a: step(a, True))
+    checked(ad.tensor(np.eye(3)[None].repeat(4, 0)))
+    with pytest.raises(np.linalg.LinAlgError, match="inv_ex: .*singular"):
+        checked(ad.tensor(SINGULAR))

@@ -96,9 +96,7 @@ def cholesky_inverse(L, upper: bool = False) -> Tensor:  # noqa: N803
     if factor.ndim < 2 or factor.shape[-1] != factor.shape[-2]:
         raise ValueError(f"cholesky_inverse: L must be a square matrix or a batch of them "
                          f"(..., n, n); got shape {tuple(factor.shape)}")
-    n = factor.shape[-1]
-    eye = made("cholesky_inverse identity", np.eye, (n,), {"dtype": factor.dtype})
-    eye = np.broadcast_to(eye, factor.shape)
+    eye = made("cholesky_inverse identity", _identities, (factor.shape, factor.dtype))
     return _cholesky_solve(eye, factor, upper=bool(upper))
 
 
@@ -182,13 +180,19 @@ def householder_product(A, tau) -> Tensor:  # noqa: N803
         raise ValueError(f"householder_product: needs A (..., m, n) and tau (..., k) with the "
                          f"same batch and k <= n <= m; got shapes {tuple(A.shape)} and "
                          f"{tuple(tau.shape)}")
-    reflectors = tril(A, -1) + Tensor(np.eye(m, n, dtype=A.dtype))
-    q = Tensor(np.broadcast_to(np.eye(m, n, dtype=A.dtype), A.shape))
+    eye = made("householder_product identity", _identities, (A.shape, A.dtype))
+    reflectors = tril(A, -1) + Tensor(eye)
+    q = Tensor(eye)
     for i in range(k - 1, -1, -1):            # Q = H_1 (H_2 (... (H_k I)))
         v = reflectors[..., :, i:i + 1]
         projected = matmul(v.swapaxes(-1, -2), q)
         q = q - tau[..., i, None, None] * (v * projected)
     return q
+
+
+def _identities(shape, dtype):
+    """``np.eye(m, n)`` broadcast to ``shape`` (..., m, n), as its own array."""
+    return np.array(np.broadcast_to(np.eye(shape[-2], shape[-1], dtype=dtype), shape))
 
 
 def _refuse_ldl(name):

@@ -94,25 +94,47 @@ def lu_info_array(a):
 
 
 def _raise_on_failure(name, info, shape, what):
+    """Raise naming the first failed matrix; True when none failed (a check that a
+    replay of ``ad.compile`` runs again)."""
     if np.any(info):
         element = np.argwhere(np.atleast_1d(info))[0].tolist()
         where = f" (batch element {element})" if np.ndim(info) else ""
         code = int(np.atleast_1d(info)[tuple(element)])
         raise np.linalg.LinAlgError(f"{name}: {what.format(code=code)}{where}, for A of shape "
                                     f"{tuple(shape)}")
+    return True
 
 
-def _with_failures_replaced(A, failed, fill):  # noqa: N803
-    """A with its failed matrices replaced by I, and the function that puts ``fill`` in
-    the failed matrices of a result (whose batch may broadcast A's)."""
+def check_info(name, info, shape, what):
+    made(f"{name} check", _raise_on_failure, (name, info, shape, what), stateful=True)
+
+
+def _failure_mask(info, shape):
+    return np.array(np.broadcast_to((info != 0)[..., None, None], shape))
+
+
+def _identities(shape, dtype):
+    return np.array(np.broadcast_to(np.eye(shape[-1], dtype=dtype), shape))
+
+
+def _replace_failed(A, info):  # noqa: N803
+    """A with its failed matrices (``info`` != 0) replaced by the identity."""
     from .elementwise import where
 
-    mask = failed[..., None, None]
-    eye = np.eye(A.shape[-1], dtype=A.dtype)
-    safe = where(np.broadcast_to(mask, A.shape), np.broadcast_to(eye, A.shape), A)
-    return safe, lambda result: where(np.broadcast_to(mask, result.shape),
-                                      np.broadcast_to(fill, result.shape).astype(result.dtype),
-                                      result)
+    mask = made("failed matrices", _failure_mask, (info, A.shape))
+    return where(mask, made("identities", _identities, (A.shape, A.dtype)), A)
+
+
+def _fill_failed(result, info, fill):
+    """``result`` with ``fill`` (an array of its shape) in its failed matrices (the batch
+    of ``result`` may broadcast that of ``info``)."""
+    from .elementwise import where
+
+    return where(made("failed matrices", _failure_mask, (info, result.shape)), fill, result)
+
+
+def _nans(result):
+    return made("NaN results", np.full, (result.shape, np.nan), {"dtype": result.dtype})
 
 
 def _read_triangle(a, upper):
@@ -129,9 +151,12 @@ def _symmetric_gradient(A, upper):  # noqa: N803
     from .shape import swapaxes
 
     half_sum = (A + swapaxes(A, -1, -2)) * 0.5
-    offset = made("cholesky_ex symmetric read", lambda a: _read_triangle(a, upper)
-                  - (a + np.swapaxes(a, -1, -2)) * 0.5, (A.data,))
-    return half_sum + Tensor(offset) if np.any(offset) else half_sum
+    offset = made("cholesky_ex symmetric read", _asymmetric_part, (A.data, upper))
+    return half_sum + Tensor(offset)
+
+
+def _asymmetric_part(a, upper):
+    return _read_triangle(a, upper) - (a + np.swapaxes(a, -1, -2)) * 0.5
 
 
 def cholesky_ex(A, *, upper: bool = False, check_errors: bool = False) -> CholeskyExResult:  # noqa: N803
@@ -151,15 +176,12 @@ def cholesky_ex(A, *, upper: bool = False, check_errors: bool = False) -> Choles
     A = _square("cholesky_ex", A)  # noqa: N806
     info = made("cholesky_ex info", _cholesky_info, (A.data, bool(upper)))
     if check_errors:
-        _raise_on_failure("cholesky_ex", info, A.shape, "the leading minor of order {code} "
-                          "is not positive-definite")
-    failed = info != 0
-    A = _symmetric_gradient(A, bool(upper))  # noqa: N806
-    if not failed.any():
-        return CholeskyExResult(cholesky(A, upper=bool(upper)), Tensor(info))
+        check_info("cholesky_ex", info, A.shape,
+                   "the leading minor of order {code} is not positive-definite")
     partial = made("cholesky_ex partial factor", _cholesky_partial, (A.data, bool(upper)))
-    safe, restore = _with_failures_replaced(A, failed, partial)
-    return CholeskyExResult(restore(cholesky(safe, upper=bool(upper))), Tensor(info))
+    factor = cholesky(_replace_failed(_symmetric_gradient(A, bool(upper)), info),
+                      upper=bool(upper))
+    return CholeskyExResult(_fill_failed(factor, info, partial), Tensor(info))
 
 
 def inv_ex(A, *, check_errors: bool = False) -> InvExResult:  # noqa: N803
@@ -177,13 +199,10 @@ def inv_ex(A, *, check_errors: bool = False) -> InvExResult:  # noqa: N803
     A = _square("inv_ex", A)  # noqa: N806
     info = made("inv_ex info", lu_info_array, (A.data,))
     if check_errors:
-        _raise_on_failure("inv_ex", info, A.shape, "the diagonal element {code} of U is "
-                          "zero: the matrix is singular")
-    failed = info != 0
-    if not failed.any():
-        return InvExResult(inv(A), Tensor(info))
-    safe, restore = _with_failures_replaced(A, failed, np.nan)
-    return InvExResult(restore(inv(safe)), Tensor(info))
+        check_info("inv_ex", info, A.shape,
+                   "the diagonal element {code} of U is zero: the matrix is singular")
+    inverse = inv(_replace_failed(A, info))
+    return InvExResult(_fill_failed(inverse, info, _nans(inverse)), Tensor(info))
 
 
 def solve_ex(A, B, *, left: bool = True, check_errors: bool = False) -> SolveExResult:  # noqa: N803
@@ -214,17 +233,11 @@ def solve_ex(A, B, *, left: bool = True, check_errors: bool = False) -> SolveExR
             f"{'' if left else ' (with left=False: (..., k, ' + str(n) + '))'}")
     info = made("solve_ex info", lu_info_array, (A.data,))
     if check_errors:
-        _raise_on_failure("solve_ex", info, A.shape, "the diagonal element {code} of U is "
-                          "zero: the matrix is singular")
-    failed = info != 0
-    matrix = A if left else swapaxes(A, -1, -2)
-    restore = None
-    if failed.any():
-        matrix, restore = _with_failures_replaced(matrix, failed, np.nan)
+        check_info("solve_ex", info, A.shape,
+                   "the diagonal element {code} of U is zero: the matrix is singular")
+    matrix = _replace_failed(A if left else swapaxes(A, -1, -2), info)
     x = solve(matrix, rhs)
-    if restore is not None:
-        x = restore(x)
+    x = _fill_failed(x, info, _nans(x))
     if not left:
         x = swapaxes(x, -1, -2)
     return SolveExResult(x[..., 0] if vector else x, Tensor(info))
-

@@ -86,6 +86,14 @@ def permutation_array(pivots, dtype):
     return p.reshape(pivots.shape[:-1] + (m, m))
 
 
+def _permutation_of_rows(pivots, m, dtype):
+    """P (..., m, m) from the pivots of the first k <= m rows (the others stay put)."""
+    k = pivots.shape[-1]
+    kept = np.broadcast_to(np.arange(k + 1, m + 1, dtype=pivots.dtype),
+                           pivots.shape[:-1] + (m - k,))
+    return permutation_array(np.concatenate([pivots, kept], axis=-1), dtype)
+
+
 def _lu_rule(xp, g, ans, a):
     n = a.shape[-1]
     if n == 0:
@@ -166,7 +174,8 @@ def lu_factor_ex(A, *, pivot: bool = True, check_errors: bool = False) -> LUFact
     lu = packed[..., :n, :]
     info = made("lu info", _info_of_lu, (lu.data,))
     if check_errors:
-        _raise_if_singular("lu_factor_ex", info, A.shape)
+        made("lu_factor_ex check", _raise_if_singular, ("lu_factor_ex", info, A.shape),
+             stateful=True)
     return LUFactorExResult(lu, Tensor(_pivots_of(packed.data)), Tensor(info))
 
 
@@ -180,6 +189,7 @@ def _raise_if_singular(name, info, shape):
             "matrix is singular, and solving with this factorization would divide by "
             "zero; call ad.linalg.lu_factor_ex (check_errors=False) or ad.linalg.lu to "
             "factor it anyway")
+    return True
 
 
 def lu_factor(A, *, pivot: bool = True) -> LUFactorResult:  # noqa: N803
@@ -195,7 +205,8 @@ def lu_factor(A, *, pivot: bool = True) -> LUFactorResult:  # noqa: N803
     """
     _check_pivot("lu_factor", pivot)
     LU, pivots, info = lu_factor_ex(A)  # noqa: N806
-    _raise_if_singular("lu_factor", info.data, np.shape(LU))
+    made("lu_factor check", _raise_if_singular, ("lu_factor", info.data, np.shape(LU)),
+         stateful=True)
     return LUFactorResult(LU, pivots)
 
 
@@ -223,9 +234,10 @@ def lu_unpack(LU_data, LU_pivots, unpack_data: bool = True,  # noqa: N803
         raise TypeError(f"lu_unpack: LU_pivots must be integers, got dtype {pivots.dtype}")
     m, n = lu.shape[-2:]
     k = min(m, n)
-    empty = Tensor(np.empty((0,), dtype=lu.dtype))
+    empty = Tensor(made("lu_unpack empty", np.empty, ((0,),), {"dtype": lu.dtype}))
     if unpack_data:
-        low = tril(lu[..., :, :k], -1) + Tensor(np.eye(m, k, dtype=lu.dtype))
+        low = tril(lu[..., :, :k], -1) + Tensor(made("lu_unpack identity", np.eye, (m, k),
+                                                     {"dtype": lu.dtype}))
         up = triu(lu[..., :k, :])
     else:
         low = up = empty
@@ -233,9 +245,7 @@ def lu_unpack(LU_data, LU_pivots, unpack_data: bool = True,  # noqa: N803
         if pivots.size and (pivots.min() < 1 or pivots.max() > m):
             raise ValueError(f"lu_unpack: LU_pivots must be 1-based row indices in "
                              f"[1, {m}]; got values from {pivots.min()} to {pivots.max()}")
-        full = np.concatenate([pivots, np.broadcast_to(np.arange(k + 1, m + 1, dtype=pivots.dtype),
-                                                       pivots.shape[:-1] + (m - k,))], axis=-1)
-        perm = Tensor(made("lu permutation", permutation_array, (full, lu.dtype)))
+        perm = Tensor(made("lu permutation", _permutation_of_rows, (pivots, m, lu.dtype)))
     else:
         perm = empty
     return LUResult(perm, low, up)
