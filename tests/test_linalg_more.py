@@ -494,3 +494,17 @@ def test_compiled_replays_follow_failures_and_check_them():
     checked(ad.tensor(np.eye(3)[None].repeat(4, 0)))
     with pytest.raises(np.linalg.LinAlgError, match="inv_ex: .*singular"):
         checked(ad.tensor(SINGULAR))
+
+
+@pytest.mark.parametrize("name", ["matrix_exp", "lu_factor", "lu_solve_adjoint", "cholesky_solve",
+                                  "cholesky_ex", "solve_ex", "householder_product"])
+def test_forward_mode_matches_finite_differences(name):
+    make_inputs, function = CASES[name]
+    inputs = make_inputs(3)
+    tangents = [_rng(3, 9 + i).uniform(-1, 1, x.shape) for i, x in enumerate(inputs)]
+    _, derivative = ad.jvp(function, tuple(ad.tensor(x) for x in inputs),
+                           tuple(ad.tensor(t) for t in tangents))
+    h = 1e-6
+    plus = function(*[ad.tensor(x + h * t) for x, t in zip(inputs, tangents)]).data
+    minus = function(*[ad.tensor(x - h * t) for x, t in zip(inputs, tangents)]).data
+    np.testing.assert_allclose(derivative.data, (plus - minus) / (2 * h), rtol=1e-6, atol=1e-7)
