@@ -8,7 +8,9 @@ returns LAPACK's packed ``LU`` (unit ``L`` below the diagonal, ``U`` on and abov
 with the pivots as an extra last row.  Its VJP (the square case of PyTorch's) is
 ``P L^-T (tril(L.T gL, -1) + triu(gU U.T)) U^-T``, written with recorded ops, so it
 has gradients of every order.  Everything else is built from it, ``tril``/``triu`` and
-``solve_triangular``.
+``solve_triangular``; a rectangular matrix too: the square LU of its first columns
+(wide), or of the top rows of ``P.T A`` with the pivots found on the whole columns
+(tall), and a triangular solve for the rest.
 """
 
 from __future__ import annotations
@@ -45,16 +47,16 @@ class LUResult(NamedTuple):
     U: Tensor
 
 
-def lu_packed_array(a):
-    """``getrf`` on each matrix of ``(..., n, n)``: LU packed, pivots as a last row."""
+def getrf_array(a):
+    """``getrf`` on each matrix of ``(..., m, n)``: ``(packed LU, 1-based pivots (..., k))``."""
     a = np.asarray(a)
-    n = a.shape[-1]
+    m, n = a.shape[-2:]
     batch = a.shape[:-2]
-    x = a.reshape((int(np.prod(batch)), n, n)).copy()
-    pivots = np.empty((x.shape[0], n), dtype=a.dtype)
+    x = a.reshape((int(np.prod(batch)), m, n)).copy()
+    pivots = np.empty((x.shape[0], min(m, n)), dtype=np.int32)
     rows = np.arange(x.shape[0])
     with np.errstate(divide="ignore", invalid="ignore"):
-        for j in range(n):
+        for j in range(min(m, n)):
             p = j + np.argmax(np.abs(x[:, j:, j]), axis=-1)
             pivots[:, j] = p + 1
             row_j = x[rows, j].copy()
@@ -65,7 +67,13 @@ def lu_packed_array(a):
             # (a zero pivot leaves its column as it is, as LAPACK does)
             x[:, j + 1:, j] = np.where((pivot != 0)[:, None], below / pivot[:, None], below)
             x[:, j + 1:, j + 1:] -= x[:, j + 1:, j, None] * x[:, j, None, j + 1:]
-    return np.concatenate([x, pivots[:, None, :]], axis=-2).reshape(batch + (n + 1, n))
+    return x.reshape(a.shape), pivots.reshape(batch + (min(m, n),))
+
+
+def lu_packed_array(a):
+    """``getrf`` on each matrix of ``(..., n, n)``: LU packed, pivots as a last row."""
+    lu, pivots = getrf_array(a)
+    return np.concatenate([lu, pivots[..., None, :].astype(lu.dtype)], axis=-2)
 
 
 def permutation_array(pivots, dtype):
@@ -125,14 +133,12 @@ _lu_factor = defop(
     a=("P L^-T (tril(L.T gL, -1) + triu(gU U.T)) U^-T", _lu_rule))
 
 
-def _square_float(name, A):  # noqa: N803
+def _float_matrix(name, A):  # noqa: N803
     check_real(name, A)
     A = tensor_of(A)  # noqa: N806
-    if A.ndim < 2 or A.shape[-1] != A.shape[-2]:
-        raise ValueError(
-            f"{name}: A must be a square matrix or a batch of them (..., n, n); got shape "
-            f"{tuple(A.shape)} (only square matrices are supported here; for a "
-            "rectangular one use ad.linalg.qr or ad.linalg.lstsq)")
+    if A.ndim < 2:
+        raise ValueError(f"{name}: A must be a matrix or a batch of them (..., m, n); got "
+                         f"shape {tuple(A.shape)}")
     if not np.issubdtype(A.dtype, np.floating):
         raise TypeError(f"{name}: A must be a floating-point tensor, got dtype {A.dtype}; "
                         "convert it first, e.g. A.double()")
@@ -159,7 +165,7 @@ def _pivots_of(packed):
 
 
 def lu_factor_ex(A, *, pivot: bool = True, check_errors: bool = False) -> LUFactorExResult:  # noqa: N803
-    """``torch.linalg.lu_factor_ex``: ``(LU, pivots, info)`` of each square matrix, with
+    """``torch.linalg.lu_factor_ex``: ``(LU, pivots, info)`` of each matrix, with
     ``info`` 0 on success and, for a singular matrix, the 1-based index of the first
     zero on U's diagonal (the factors are still returned; ``check_errors=True`` raises
     instead).
@@ -168,15 +174,69 @@ def lu_factor_ex(A, *, pivot: bool = True, check_errors: bool = False) -> LUFact
     tensor(2, dtype=int32)
     """
     _check_pivot("lu_factor_ex", pivot)
-    A = _square_float("lu_factor_ex", A)  # noqa: N806
-    packed = _lu_factor(A)
-    n = A.shape[-1]
-    lu = packed[..., :n, :]
+    A = _float_matrix("lu_factor_ex", A)  # noqa: N806
+    m, n = A.shape[-2:]
+    if m == n:
+        packed = _lu_factor(A)
+        lu, pivots = packed[..., :n, :], _pivots_of(packed.data)
+    elif m < n:
+        lu, pivots = _wide_lu(A)
+    else:
+        lu, pivots = _tall_lu(A)
     info = made("lu info", _info_of_lu, (lu.data,))
     if check_errors:
         made("lu_factor_ex check", _raise_if_singular, ("lu_factor_ex", info, A.shape),
              stateful=True)
-    return LUFactorExResult(lu, Tensor(_pivots_of(packed.data)), Tensor(info))
+    return LUFactorExResult(lu, Tensor(pivots), Tensor(info))
+
+
+def _wide_lu(A):  # noqa: N803
+    """A (m < n) = P L [U1 U2]: the square LU of the first m columns (the pivots are
+    chosen there), then ``U2 = L^-1 P.T A2``."""
+    from .join import concatenate
+    from .linalg import matmul
+    from .shape import swapaxes
+    from .solve_triangular import solve_triangular
+
+    m = A.shape[-2]
+    packed = _lu_factor(A[..., :, :m])
+    square, pivots = packed[..., :m, :], _pivots_of(packed.data)
+    perm = made("lu permutation", permutation_array, (pivots, A.dtype))
+    rest = solve_triangular(square, matmul(swapaxes(Tensor(perm), -1, -2), A[..., :, m:]),
+                            upper=False, unitriangular=True)
+    return concatenate([square, rest], axis=-1), pivots
+
+
+def _tall_lu(A):  # noqa: N803
+    """P.T A (m > n) = [L1; L2] U: the pivots from the whole columns (computed off the
+    tape), then the square LU of the top of P.T A (which needs no further swaps) and
+    ``L2 = (P.T A)_2 U^-1``.  A matrix with a zero on U's diagonal gets LAPACK's values
+    (L2 has no such solution), with a zero gradient."""
+    from .elementwise import where
+    from .join import concatenate
+    from .linalg import matmul
+    from .shape import swapaxes
+    from .solve_triangular import solve_triangular
+
+    m, n = A.shape[-2:]
+    pivots = made("lu pivots", lambda a: getrf_array(a)[1], (A.data,))
+    perm = made("lu permutation", _permutation_of_rows, (pivots, m, A.dtype))
+    permuted = matmul(swapaxes(Tensor(perm), -1, -2), A)
+    square = _lu_factor(permuted[..., :n, :])[..., :n, :]
+    singular = made("lu singular matrices", _singular_mask, (square.data, square.shape))
+    identities = made("lu identities", lambda shape, dtype: np.broadcast_to(
+        np.eye(shape[-1], dtype=dtype), shape).copy(), (square.shape, square.dtype))
+    lower = solve_triangular(where(singular, identities, square), permuted[..., n:, :],
+                             upper=True, left=False)
+    lu = concatenate([square, lower], axis=-2)
+    singular = made("lu singular matrices", _singular_mask, (square.data, lu.shape))
+    lapack = made("lu of singular matrices", lambda a: getrf_array(a)[0], (A.data,))
+    return where(singular, lapack, lu), pivots
+
+
+def _singular_mask(square, shape):
+    zero = np.any(np.diagonal(square, axis1=-2, axis2=-1) == 0, axis=-1)
+    return np.array(np.broadcast_to(zero[..., None, None], shape))
 
 
 def _raise_if_singular(name, info, shape):
@@ -194,9 +254,9 @@ def _raise_if_singular(name, info, shape):
 
 def lu_factor(A, *, pivot: bool = True) -> LUFactorResult:  # noqa: N803
     """``torch.linalg.lu_factor``: the packed ``LU`` (unit ``L`` below the diagonal,
-    ``U`` on and above) and 1-based int32 row swaps ``pivots`` with ``A = P L U``, for
-    each square matrix of ``(..., n, n)``.  A singular matrix raises (see
-    ``lu_factor_ex``).  Differentiable to any order in ``A``.
+    ``U`` on and above) and 1-based int32 row swaps ``pivots`` (``(..., min(m, n))``)
+    with ``A = P L U``, for each matrix of ``(..., m, n)``, square or not.  A singular
+    matrix raises (see ``lu_factor_ex``).  Differentiable to any order in ``A``.
 
     >>> LU, pivots = ad.linalg.lu_factor(ad.tensor([[1.0, 2.0], [3.0, 4.0]]))
     >>> LU, pivots
@@ -252,9 +312,10 @@ def lu_unpack(LU_data, LU_pivots, unpack_data: bool = True,  # noqa: N803
 
 
 def lu(A, *, pivot: bool = True) -> LUResult:  # noqa: N803
-    """``torch.linalg.lu``: ``(P, L, U)`` with ``A = P @ L @ U`` (``L`` unit lower,
-    ``U`` upper, ``P`` a permutation) for each square matrix; a singular matrix is
-    factored without complaint, as PyTorch does.
+    """``torch.linalg.lu``: ``(P, L, U)`` with ``A = P @ L @ U`` (``L`` unit lower
+    ``(m, k)``, ``U`` upper ``(k, n)``, ``P`` a permutation, ``k = min(m, n)``) for each
+    matrix of ``(..., m, n)``; a singular matrix is factored without complaint, as
+    PyTorch does.
 
     >>> P, L, U = ad.linalg.lu(ad.tensor([[1.0, 2.0], [3.0, 4.0]]))
     >>> L
