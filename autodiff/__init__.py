@@ -120,7 +120,7 @@ from .torch_functions_extra import (  # noqa: E402  (PyTorch's arguments to NumP
     is_floating_point, nonzero, pairwise_distance, promote_types, searchsorted, sgn, swapdims, t,
     unflatten, unique_consecutive)
 from .ops.matrix_exp import matrix_exp  # noqa: E402
-from .ops.lu import lu_solve_legacy as lu_solve, lu_unpack  # noqa: E402
+from .ops.lu import lu_legacy as lu, lu_solve_legacy as lu_solve, lu_unpack  # noqa: E402
 from .ops.cholesky_solves import (  # noqa: E402
     cholesky_inverse, cholesky_solve, triangular_solve)
 from .serialization import load, save  # noqa: E402

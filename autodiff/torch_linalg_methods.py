@@ -1,5 +1,5 @@
 """PyTorch's Tensor methods for the linear algebra beyond NumPy's: ``matrix_exp``,
-``cholesky_solve``, ``cholesky_inverse``, ``triangular_solve`` and ``lu_solve``, each
+``cholesky_solve``, ``cholesky_inverse``, ``triangular_solve``, ``lu`` and ``lu_solve``, each
 the function of the same name called on ``self``."""
 
 from __future__ import annotations
@@ -52,6 +52,15 @@ class TorchLinalgMethods:
         from .ops.cholesky_solves import triangular_solve
         return triangular_solve(self, A, upper=upper, transpose=transpose,
                                 unitriangular=unitriangular)
+
+    def lu(self, pivot: bool = True, get_infos: bool = False):
+        """``(LU, pivots)`` of each matrix, and ``info`` with ``get_infos`` (``ad.lu``).
+
+        >>> ad.tensor([[1.0, 2.0], [3.0, 4.0]]).lu()[1]
+        tensor([2, 2], dtype=int32)
+        """
+        from .ops.lu import lu_legacy
+        return lu_legacy(self, pivot=pivot, get_infos=get_infos)
 
     def lu_solve(self, LU_data, LU_pivots):  # noqa: N803
         """X with ``A X = self`` from ``A``'s ``lu_factor`` (``ad.lu_solve``).

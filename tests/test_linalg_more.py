@@ -517,3 +517,14 @@ def test_forward_mode_matches_finite_differences(name):
     plus = function(*[ad.tensor(x + h * t) for x, t in zip(inputs, tangents)]).data
     minus = function(*[ad.tensor(x - h * t) for x, t in zip(inputs, tangents)]).data
     np.testing.assert_allclose(derivative.data, (plus - minus) / (2 * h), rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_deprecated_lu_matches_pytorch():
+    torch = pytest.importorskip("torch")
+    for a in [_well_conditioned(3), SINGULAR]:
+        ours = ad.lu(a, get_infos=True)
+        theirs = torch.lu(torch.tensor(a), get_infos=True)
+        for mine, expected in zip(ours, theirs):
+            np.testing.assert_allclose(mine.data, expected.numpy(), atol=1e-15)
+        assert len(ad.tensor(a).lu()) == 2

@@ -375,3 +375,16 @@ def lu_solve_legacy(b, LU_data, LU_pivots) -> Tensor:  # noqa: N803
             [0.5]])
     """
     return lu_solve(LU_data, LU_pivots, b)
+
+
+def lu_legacy(A, pivot: bool = True, get_infos: bool = False):  # noqa: N803
+    """``torch.lu`` (deprecated there for ``ad.linalg.lu_factor``): ``(LU, pivots)``,
+    and ``info`` as a third item with ``get_infos=True``; a singular matrix does not
+    raise (its ``info`` says so).
+
+    >>> ad.lu(ad.tensor([[1.0, 2.0], [3.0, 4.0]]))[1]
+    tensor([2, 2], dtype=int32)
+    """
+    _check_pivot("lu", pivot)
+    LU, pivots, info = lu_factor_ex(A)  # noqa: N806
+    return (LU, pivots, info) if get_infos else (LU, pivots)
