@@ -528,3 +528,22 @@ def test_deprecated_lu_matches_pytorch():
         for mine, expected in zip(ours, theirs):
             np.testing.assert_allclose(mine.data, expected.numpy(), atol=1e-15)
         assert len(ad.tensor(a).lu()) == 2
+
+
+@pytest.mark.parametrize("name", ["lu_solve", "solve_ex", "cholesky_solve"])
+def test_batch_dims_broadcast_as_in_pytorch(name):
+    torch = pytest.importorskip("torch")
+    matrix = _well_conditioned(3, (4, 1))
+    if name == "cholesky_solve":
+        matrix = _spd_factor(3, (4, 1))
+    rhs = _rhs(3, 5, (2,))
+    function = CASES[name][1]
+    inputs = [rhs, matrix] if name == "cholesky_solve" else [matrix, rhs]
+    ours, our_grads = _ours(function, inputs, 1.0)
+    theirs, their_grads = _torch_values_and_gradients(torch, _torch_cases(torch)[name],
+                                                      inputs, np.ones(ours.shape))
+    assert ours.shape == theirs.shape == (4, 2, 3, 5)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12)
+    for mine, expected in zip(our_grads, their_grads):
+        assert mine.shape == expected.shape
+        np.testing.assert_allclose(mine, expected, rtol=1e-10, atol=1e-11)
