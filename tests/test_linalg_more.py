@@ -16,6 +16,9 @@ import pytest
 
 import autodiff as ad
 
+pytestmark = [pytest.mark.filterwarnings("ignore:triangular_solve is deprecated"),
+              pytest.mark.filterwarnings("ignore:lu is deprecated")]
+
 SIZES = [1, 2, 3, 4]
 BATCH = (2, 3)
 
@@ -547,3 +550,10 @@ def test_batch_dims_broadcast_as_in_pytorch(name):
     for mine, expected in zip(our_grads, their_grads):
         assert mine.shape == expected.shape
         np.testing.assert_allclose(mine, expected, rtol=1e-10, atol=1e-11)
+
+
+def test_deprecated_forms_warn_as_pytorch_does():
+    with pytest.warns(UserWarning, match="triangular_solve is deprecated .*solve_triangular"):
+        ad.triangular_solve(np.ones((2, 1)), np.eye(2))
+    with pytest.warns(UserWarning, match="lu is deprecated .*lu_factor"):
+        ad.lu(np.eye(2))

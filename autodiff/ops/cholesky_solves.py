@@ -11,6 +11,7 @@ not only in the triangle the forward reads, as PyTorch's is.
 
 from __future__ import annotations
 
+import warnings
 from typing import NamedTuple
 
 import numpy as np
@@ -106,7 +107,8 @@ def triangular_solve(b, A, upper: bool = True, transpose: bool = False,  # noqa:
     whose arguments come in the other order): ``(X, A's copy)`` with ``A X = b``
     (``transpose=True``: ``A.T X = b``), reading the ``upper`` (default) or lower
     triangle of ``A``, its diagonal taken as ones with ``unitriangular``.  The copy of
-    ``A`` is broadcast to the batch of the solution, as PyTorch's.
+    ``A`` is broadcast to the batch of the solution, as PyTorch's.  Warns that it is
+    deprecated, as PyTorch does.
 
     >>> x, _ = ad.triangular_solve(ad.tensor([[3.0], [4.0]]), ad.tensor([[1.0, 1.0], [0.0, 2.0]]))
     >>> x
@@ -116,6 +118,9 @@ def triangular_solve(b, A, upper: bool = True, transpose: bool = False,  # noqa:
     from .shape import broadcast_to, swapaxes
     from .solve_triangular import solve_triangular
 
+    warnings.warn("triangular_solve is deprecated (as in PyTorch) in favor of "
+                  "ad.linalg.solve_triangular: triangular_solve(B, A).solution is "
+                  "ad.linalg.solve_triangular(A, B, upper=True)", UserWarning, stacklevel=2)
     check_real("triangular_solve", b, A)
     b, A = tensor_of(b), tensor_of(A)  # noqa: N806
     if A.ndim < 2 or b.ndim < 2 or A.shape[-1] != A.shape[-2]:

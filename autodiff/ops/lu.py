@@ -15,6 +15,7 @@ has gradients of every order.  Everything else is built from it, ``tril``/``triu
 
 from __future__ import annotations
 
+import warnings
 from typing import NamedTuple
 
 import numpy as np
@@ -380,11 +381,13 @@ def lu_solve_legacy(b, LU_data, LU_pivots) -> Tensor:  # noqa: N803
 def lu_legacy(A, pivot: bool = True, get_infos: bool = False):  # noqa: N803
     """``torch.lu`` (deprecated there for ``ad.linalg.lu_factor``): ``(LU, pivots)``,
     and ``info`` as a third item with ``get_infos=True``; a singular matrix does not
-    raise (its ``info`` says so).
+    raise (its ``info`` says so).  Warns that it is deprecated, as PyTorch does.
 
     >>> ad.lu(ad.tensor([[1.0, 2.0], [3.0, 4.0]]))[1]
     tensor([2, 2], dtype=int32)
     """
+    warnings.warn("lu is deprecated (as in PyTorch) in favor of ad.linalg.lu_factor (and "
+                  "ad.linalg.lu_factor_ex for get_infos=True)", UserWarning, stacklevel=2)
     _check_pivot("lu", pivot)
     LU, pivots, info = lu_factor_ex(A)  # noqa: N806
     return (LU, pivots, info) if get_infos else (LU, pivots)
