@@ -181,7 +181,7 @@ def renorm(input, p, dim, maxnorm) -> Tensor:
     """Each slice along ``dim`` rescaled to p-norm at most ``maxnorm``, as ``torch.renorm``.
 
     >>> ad.renorm(ad.tensor([[3.0, 4.0]]), 2, 0, 1.0)
-    tensor([[0.6, 0.8]])
+    tensor([[0.59999999, 0.79999998]])
     """
     return tensor_of(input).renorm(p, dim, maxnorm)
 
