@@ -132,7 +132,7 @@ from .torch_windows import (  # noqa: E402  (PyTorch's periodic windows)
 from .torch_functions_assorted import (  # noqa: E402  (torch.rsub, torch.slice_scatter ...)
     addbmm, addr, adjoint, aminmax, chain_matmul, cumulative_trapezoid, detach,
     diagonal_scatter, fill, frobenius_norm, ger, index_copy, index_fill, index_put,
-    index_reduce, masked_scatter, matrix_power, nuclear_norm, renorm, row_stack, rsub,
+    index_reduce, masked_scatter, matrix_power, nuclear_norm, renorm, rsub,
     select_scatter, slice_scatter, split_with_sizes, trapz, unsafe_chunk, unsafe_split)
 from .torch_inplace_functions import (  # noqa: E402  (torch.celu_ ...; torch.exp_ below)
     alpha_dropout_, celu_, dropout_, feature_alpha_dropout_, rrelu_, selu_, threshold_)

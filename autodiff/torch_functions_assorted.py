@@ -1,5 +1,5 @@
 """More of PyTorch's top-level functions, with PyTorch's arguments: ``ad.rsub``,
-``ad.fill``, ``ad.row_stack``, ``ad.detach``, ``ad.adjoint``, ``ad.ger``, ``ad.addr``,
+``ad.fill``, ``ad.detach``, ``ad.adjoint``, ``ad.ger``, ``ad.addr``,
 ``ad.addbmm``, ``ad.chain_matmul``, ``ad.matrix_power``, ``ad.renorm``, ``ad.trapz``,
 ``ad.cumulative_trapezoid``, ``ad.aminmax``, ``ad.frobenius_norm``, ``ad.nuclear_norm``,
 the out-of-place writes ``ad.index_copy``, ``index_fill``, ``index_put``,
@@ -24,7 +24,7 @@ import numpy as np
 from .ops.operands import tensor_of
 from .tensor import Tensor
 
-__all__ = ["rsub", "fill", "row_stack", "detach", "adjoint", "ger", "addr", "addbmm",
+__all__ = ["rsub", "fill", "detach", "adjoint", "ger", "addr", "addbmm",
            "chain_matmul", "matrix_power", "renorm", "trapz", "cumulative_trapezoid",
            "aminmax", "frobenius_norm", "nuclear_norm", "index_copy", "index_fill",
            "index_put", "index_reduce", "masked_scatter", "diagonal_scatter",
@@ -57,16 +57,6 @@ def fill(input, value) -> Tensor:
     everywhere = np.ones(input.shape, dtype=bool)
     filled = where(everywhere, value, input)
     return filled if filled.dtype == input.dtype else filled.astype(input.dtype)
-
-
-def row_stack(tensors) -> Tensor:
-    """``ad.vstack``, under ``torch.row_stack``'s (and NumPy's old) name.
-
-    >>> ad.row_stack([ad.tensor([1.0]), ad.tensor([2.0])]).shape
-    (2, 1)
-    """
-    from . import vstack
-    return vstack(tensors)
 
 
 def detach(input) -> Tensor:

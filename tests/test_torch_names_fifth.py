@@ -233,8 +233,6 @@ ASSORTED_CASES = [
     (same("rsub"), r(), r()),
     (same("fill"), r(3, 4), r()),
     (same("fill", 2.5), r(2, 3)),
-    (lambda lib, a, b: lib.row_stack([a, b]), r(3), r(3)),
-    (lambda lib, a, b: lib.row_stack((a, b)), r(2, 3), r(1, 3)),
     (same("detach"), r(3)),
     (same("adjoint"), r(2, 3, 4)),
     (same("adjoint"), r(3, 3)),
