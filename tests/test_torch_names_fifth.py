@@ -502,3 +502,18 @@ def test_values_without_torch():
     np.testing.assert_allclose(ad.bartlett_window(5, False).data, [0, 0.5, 1, 0.5, 0],
                                atol=1e-15)
     assert ad.max_pool1d(ad.tensor([[1.0, 3.0, 2.0, 5.0]]), 2).data.tolist() == [[3.0, 5.0]]
+
+
+def test_batch_norm_updates_the_running_statistics_as_torchs():
+    torch = pytest.importorskip("torch")
+    x = r(4, 3, 2)
+    mean, var = ad.zeros(3), ad.ones(3)
+    torch_mean = torch.zeros(3, dtype=torch.float64)
+    torch_var = torch.ones(3, dtype=torch.float64)
+    for _ in range(2):
+        ours = ad.batch_norm(ad.tensor(x), None, None, mean, var, True, 0.3, 1e-5, False)
+        theirs = torch.batch_norm(torch.tensor(x), None, None, torch_mean, torch_var, True,
+                                  0.3, 1e-5, False)
+    np.testing.assert_allclose(ours.data, theirs.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(mean.data, torch_mean.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(var.data, torch_var.numpy(), rtol=1e-12)
