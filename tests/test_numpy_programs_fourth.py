@@ -545,3 +545,36 @@ def test_float32_parameters_keep_float32_and_float64_data_promotes_as_numpy():
         value = mixed(ad.tensor(p, requires_grad=True))
         assert value.dtype == mixed(p).dtype == np.float64
         assert ad.grad(mixed)(p).dtype == np.float32      # a gradient has its input's dtype
+
+
+def _defensive_asarray(p):
+    x = np.asarray(p)                  # the habit of functions written for array-likes
+    return np.sum(x ** 2)
+
+
+def _matrix_from_entries(p):
+    return np.sum(np.array([p[0], p[1]]) ** 2)
+
+
+def _filled(p):
+    return np.sum(np.full(3, p[1]) * p[:3])
+
+
+@pytest.mark.parametrize("program, message, fixed", [
+    (_defensive_asarray, r"by np\.asarray, which always makes an ndarray .*the call can go",
+     lambda t: np.sum(t ** 2)),
+    (_matrix_from_entries, r"by np\.array, .*for a list that holds Tensors, np\.stack\(list\)",
+     lambda t: np.sum(np.stack([t[0], t[1]]) ** 2)),
+    (_filled, r"by np\.full, NumPy code that makes arrays of its arguments .*"
+              r"np\.full_like\(t, value, shape=shape\)",
+     lambda t: np.sum(np.full_like(t, t[1], shape=3) * t[:3])),
+], ids=["asarray", "array of a list", "full"])
+def test_numpy_calls_that_always_make_an_ndarray_are_named_with_the_fix(program, message,
+                                                                        fixed):
+    p = _rng.normal(size=4)
+    with pytest.raises(TypeError, match=message + r".* at .*test_numpy_programs_fourth\.py"):
+        ad.grad(program)(p)
+    with pytest.warns(ad.TapeDropWarning, match=message):
+        program(ad.tensor(p, requires_grad=True))
+    # written as the message says, it differentiates
+    np.testing.assert_allclose(ad.grad(fixed)(p), _central_difference(program, p), rtol=1e-6)
