@@ -578,3 +578,23 @@ def test_numpy_calls_that_always_make_an_ndarray_are_named_with_the_fix(program,
         program(ad.tensor(p, requires_grad=True))
     # written as the message says, it differentiates
     np.testing.assert_allclose(ad.grad(fixed)(p), _central_difference(program, p), rtol=1e-6)
+
+
+def test_interp_differentiates_in_its_sample_points():
+    """Learned knot positions of a piecewise-linear calibration curve."""
+    x = np.linspace(-0.45, 3.45, 9)                     # none on a knot; two outside
+    def calibration(knots, values):
+        return np.sum(np.interp(x, knots, values, left=-1.0) ** 2 * np.arange(1.0, 10.0))
+    knots, values = np.array([0.0, 1.1, 1.9, 3.2]), np.array([0.0, 1.0, 4.0, 9.0])
+    value, (grad_knots, grad_values) = ad.value_and_grad(calibration, argnums=(0, 1))(
+        knots, values)
+    np.testing.assert_array_equal(value, calibration(knots, values))
+    np.testing.assert_allclose(grad_knots, _central_difference(
+        lambda k: calibration(k, values), knots), rtol=1e-6)
+    np.testing.assert_allclose(grad_values, _central_difference(
+        lambda v: calibration(knots, v), values), rtol=1e-6)
+    assert ad.gradgradcheck(lambda k: calibration(k, values ** 2), [knots])
+    # at a knot NumPy returns fp there; the derivatives are the segment's on its right
+    at_knots = ad.grad(lambda k: np.sum(np.interp(knots[:3], k, values)))(knots)
+    slopes = np.diff(values) / np.diff(knots)
+    np.testing.assert_allclose(at_knots, np.append(-slopes, 0.0), rtol=1e-12)
