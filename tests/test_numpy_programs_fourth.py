@@ -598,3 +598,32 @@ def test_interp_differentiates_in_its_sample_points():
     at_knots = ad.grad(lambda k: np.sum(np.interp(knots[:3], k, values)))(knots)
     slopes = np.diff(values) / np.diff(knots)
     np.testing.assert_allclose(at_knots, np.append(-slopes, 0.0), rtol=1e-12)
+
+
+@pytest.mark.parametrize("ufunc", [np.maximum, np.minimum, np.fmax, np.fmin])
+@pytest.mark.parametrize("indices, axis", [([0, 2, 5], 1), ([3, 1, 6, 6], -1), ([2, 0], 0)],
+                         ids=["segments", "not increasing", "axis 0"])
+def test_segment_extremes_by_reduceat_are_numpys_and_differentiate(ufunc, indices, axis):
+    """Max-pooling over ragged groups of columns, as np.maximum.reduceat writes it."""
+    x = _rng.normal(size=(3, 7))
+    def pooled(t):
+        return np.sum(ufunc.reduceat(t, indices, axis=axis) ** 2 * 1.5)
+    value, grad = ad.value_and_grad(pooled)(x)
+    np.testing.assert_array_equal(value, pooled(x))
+    numerical = _central_difference(lambda a: pooled(a.reshape(3, 7)), x.ravel())
+    np.testing.assert_allclose(grad, numerical.reshape(3, 7), rtol=1e-6, atol=1e-6)
+    compiled = ad.compile(lambda t: ufunc.reduceat(t, indices, axis=axis))
+    for call in range(2):
+        t = _rng.normal(size=(3, 7))
+        np.testing.assert_array_equal(compiled(t).data, ufunc.reduceat(t, indices, axis=axis))
+
+
+def test_segment_extremes_refuse_as_numpy_refuses():
+    t = ad.tensor(_rng.normal(size=(3, 7)), requires_grad=True)
+    with pytest.raises(IndexError, match=r"index 9 out-of-bounds in maximum\.reduceat"):
+        np.maximum.reduceat(t, [0, 9], axis=1)
+    with pytest.raises(TypeError, match=r"numpy\.minimum\.reduceat: indices must be integers"):
+        np.minimum.reduceat(t, [0.5])
+    assert np.maximum.reduceat(t, [], axis=1).shape == (3, 0)
+    with pytest.raises(ad.TraceError, match=r"maximum\.reduceat .*slices the segments"):
+        ad.compile(lambda a, i: np.maximum.reduceat(a, i))(np.ones(4), np.array([0, 2]))
