@@ -120,9 +120,9 @@ def _numpy_call_converting(frame) -> str | None:
         if _path(inner).startswith(_NUMPY_DIR):
             outermost = inner
         inner = inner.f_back
+    of_a_list = (_call_text(frame) or "").partition("(")[2].lstrip().startswith(("[", "("))
     if outermost is None and called in _ARRAY_MAKERS:
-        text = _call_text(frame) or ""
-        if text.partition("(")[2].lstrip().startswith(("[", "(")):
+        if of_a_list:
             return (f"by np.{called}, which always makes an ndarray (NumPy does not hand "
                     "the call to the Tensor; for a list that holds Tensors, np.stack(list) "
                     "or ad.array(nested) keeps them on the tape)")
@@ -133,6 +133,9 @@ def _numpy_call_converting(frame) -> str | None:
             and not outermost.f_code.co_name.startswith("_")
             and called == outermost.f_code.co_name):
         name = called
+        if of_a_list:
+            return (f"by np.{name}, which does not look inside a list for Tensors and makes "
+                    f"an array of it (np.{name}(np.stack(list)) keeps them on the tape)")
         instead = _INSTEAD_OF.get(name, "write it with NumPy functions that take the "
                                         "Tensor itself")
         return (f"by np.{name}, NumPy code that makes arrays of its arguments rather than "

@@ -560,6 +560,10 @@ def _filled(p):
     return np.sum(np.full(3, p[1]) * p[:3])
 
 
+def _sum_of_a_list(p):
+    return np.sum([p[0] ** 2, p[1], 0.5])
+
+
 @pytest.mark.parametrize("program, message, fixed", [
     (_defensive_asarray, r"by np\.asarray, which always makes an ndarray .*the call can go",
      lambda t: np.sum(t ** 2)),
@@ -568,7 +572,10 @@ def _filled(p):
     (_filled, r"by np\.full, NumPy code that makes arrays of its arguments .*"
               r"np\.full_like\(t, value, shape=shape\)",
      lambda t: np.sum(np.full_like(t, t[1], shape=3) * t[:3])),
-], ids=["asarray", "array of a list", "full"])
+    (_sum_of_a_list, r"by np\.sum, which does not look inside a list for Tensors .*"
+                     r"np\.sum\(np\.stack\(list\)\)",
+     lambda t: np.sum(np.stack([t[0] ** 2, t[1], 0.5]))),
+], ids=["asarray", "array of a list", "full", "sum of a list"])
 def test_numpy_calls_that_always_make_an_ndarray_are_named_with_the_fix(program, message,
                                                                         fixed):
     p = _rng.normal(size=4)
