@@ -149,13 +149,30 @@ def _inverse_t(xp, a, name, why):
             f"{name}: {why} (input shape {tuple(a.shape)}): {error}") from error
 
 
+def _cofactors_by_minors(xp, a):
+    """The cofactor matrix as signed determinants of the minors, recorded: right at a
+    singular matrix, where ``det(a) * inv(a).T`` cannot be formed, and differentiable
+    again (each minor's determinant has this same rule)."""
+    n = a.shape[-1]
+    keep = np.array([[k for k in range(n) if k != skipped] for skipped in range(n)],
+                    dtype=np.intp).reshape(n, n - 1)
+    rows = keep.reshape(n, 1, n - 1, 1)                   # minor (i, j): rows but i ...
+    cols = keep.reshape(1, n, 1, n - 1)                   # ... columns but j
+    minors = a[..., rows, cols]                           # (..., n, n, n - 1, n - 1)
+    signs = (-1.0) ** np.add.outer(np.arange(n), np.arange(n))
+    return xp.det(minors) * signs
+
+
 def _det_rule(xp, g, ans, a):
     scale = xp.expand_dims(xp.expand_dims(g, -1), -1)
     if not (isinstance(a, Tensor) and a.requires_grad):
         # (also when only g is recorded: a jvp, or the gradient for a seed)
         return scale * cofactor_array(_data(a))
-    return scale * xp.expand_dims(xp.expand_dims(ans, -1), -1) * _inverse_t(
-        xp, a, "det", "the second-order gradient needs a non-singular matrix")
+    try:
+        inverse_t = _t(xp, xp.inv(a))
+    except np.linalg.LinAlgError:
+        return scale * _cofactors_by_minors(xp, a)
+    return scale * xp.expand_dims(xp.expand_dims(ans, -1), -1) * inverse_t
 
 
 _det = defop(
@@ -169,8 +186,9 @@ def det(a) -> Tensor:
     """``np.linalg.det`` of (..., n, n).
 
     The gradient is the cofactor matrix ``det(a) * inv(a).T``, computed from an SVD
-    so that it is right at singular matrices too (a jvp as well); the second-order
-    gradient needs a non-singular matrix.
+    so that it is right at singular matrices too (a jvp as well); recorded for a
+    second order, it is ``det(a) * inv(a).T``, or at a singular matrix the signed
+    determinants of the minors.
 
     >>> ad.linalg.det(ad.tensor([[2.0, 1.0], [1.0, 3.0]]))
     tensor(5.)
