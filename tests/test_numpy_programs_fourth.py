@@ -654,3 +654,34 @@ def test_segment_extremes_refuse_as_numpy_refuses():
     assert np.maximum.reduceat(t, [], axis=1).shape == (3, 0)
     with pytest.raises(ad.TraceError, match=r"maximum\.reduceat .*slices the segments"):
         ad.compile(lambda a, i: np.maximum.reduceat(a, i))(np.ones(4), np.array([0, 2]))
+
+
+@pytest.mark.parametrize("method", ["linear", "hazen", "weibull", "median_unbiased",
+                                    "normal_unbiased", "interpolated_inverted_cdf",
+                                    "lower", "nearest", "midpoint", "averaged_inverted_cdf"])
+def test_quantile_differentiates_in_q(method):
+    """A learned quantile level (a threshold at the q-th quantile of scores)."""
+    levels = np.array([0.13, 0.52, 0.97])
+    def thresholds(q):
+        return (np.sum(np.quantile(_X, q, axis=0, method=method) ** 2)
+                + np.sum(np.percentile(_Y, q * 100, method=method)))
+    value, grad = ad.value_and_grad(thresholds)(levels)
+    np.testing.assert_array_equal(value, thresholds(levels))
+    np.testing.assert_allclose(grad, _central_difference(thresholds, levels), atol=1e-6)
+    if method == "linear":
+        assert ad.gradgradcheck(lambda v, q: np.sum(np.quantile(v, q) ** 2), [_Y, levels])
+
+
+@pytest.mark.parametrize("interpolation", ["linear", "lower", "higher", "midpoint", "nearest"])
+def test_tensor_quantile_gradient_in_q_is_torchs(interpolation):
+    torch = pytest.importorskip("torch")
+    q = ad.tensor([0.2, 0.65], requires_grad=True)
+    y = ad.tensor(_X.T).quantile(q, dim=1, interpolation=interpolation)
+    expected_q = torch.tensor([0.2, 0.65], dtype=torch.float64, requires_grad=True)
+    expected = torch.tensor(_X.T).quantile(expected_q, dim=1, interpolation=interpolation)
+    np.testing.assert_array_equal(y.data, expected.detach().numpy())
+    assert y.requires_grad == expected.requires_grad   # (a step function of q: not linked)
+    if expected.requires_grad:
+        (y ** 2).sum().backward()
+        (expected ** 2).sum().backward()
+        np.testing.assert_allclose(q.grad, expected_q.grad.numpy(), rtol=1e-12)
