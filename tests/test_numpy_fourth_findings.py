@@ -7,7 +7,6 @@ reduceat; the float32 dtype kept; and, where NumPy makes an ndarray of a Tensor
 (np.asarray(t), np.array([t, u]), np.full(n, t), np.sum([t, u])), a message naming
 the call and what to write instead."""
 
-
 import numpy as np
 import pytest
 

@@ -34,6 +34,7 @@ import numpy as np
 
 from ..compile.hooks import made
 from ..tensor import Tensor
+from .cofactors import cofactor_array, cofactors_by_minors
 from .degenerate_spectra import degenerate_columns, degenerate_pairs
 from .registry import defop, defop_joint, implements
 
@@ -130,37 +131,12 @@ def solve(a, b) -> Tensor:
     return _solve(a, b)
 
 
-def cofactor_array(a):
-    """``det(a) * inv(a).T`` (the cofactor matrix) from an SVD, so that it is also
-    right, and accurate, at singular and nearly singular matrices."""
-    u, s, vh = np.linalg.svd(a)
-    ones = np.ones(s.shape[:-1] + (1,), dtype=s.dtype)
-    before = np.cumprod(np.concatenate([ones, s[..., :-1]], axis=-1), axis=-1)
-    after = np.cumprod(np.concatenate([ones, s[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
-    sign = np.linalg.det(u) * np.linalg.det(vh)
-    return sign[..., None, None] * np.matmul(u * (before * after)[..., None, :], vh)
-
-
 def _inverse_t(xp, a, name, why):
     try:
         return _t(xp, xp.inv(a))
     except np.linalg.LinAlgError as error:
         raise np.linalg.LinAlgError(
             f"{name}: {why} (input shape {tuple(a.shape)}): {error}") from error
-
-
-def _cofactors_by_minors(xp, a):
-    """The cofactor matrix as signed determinants of the minors, recorded: right at a
-    singular matrix, where ``det(a) * inv(a).T`` cannot be formed, and differentiable
-    again (each minor's determinant has this same rule)."""
-    n = a.shape[-1]
-    keep = np.array([[k for k in range(n) if k != skipped] for skipped in range(n)],
-                    dtype=np.intp).reshape(n, n - 1)
-    rows = keep.reshape(n, 1, n - 1, 1)                   # minor (i, j): rows but i ...
-    cols = keep.reshape(1, n, 1, n - 1)                   # ... columns but j
-    minors = a[..., rows, cols]                           # (..., n, n, n - 1, n - 1)
-    signs = (-1.0) ** np.add.outer(np.arange(n), np.arange(n))
-    return xp.det(minors) * signs
 
 
 def _det_rule(xp, g, ans, a):
@@ -171,7 +147,7 @@ def _det_rule(xp, g, ans, a):
     try:
         inverse_t = _t(xp, xp.inv(a))
     except np.linalg.LinAlgError:
-        return scale * _cofactors_by_minors(xp, a)
+        return scale * cofactors_by_minors(xp, a)
     return scale * xp.expand_dims(xp.expand_dims(ans, -1), -1) * inverse_t
 
 
