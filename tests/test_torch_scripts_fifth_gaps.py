@@ -1,6 +1,7 @@
 """What the fifth round of PyTorch scripts found missing, each checked by hand first
 and then against PyTorch where it is installed: forward hooks registered with
-``with_kwargs``, ``prepend`` and ``always_call``."""
+``with_kwargs``, ``prepend`` and ``always_call``; ``lr_scheduler._LRScheduler`` (the
+older name custom schedules subclass) and ``autograd.Variable`` of old scripts."""
 
 from __future__ import annotations
 
@@ -139,3 +140,76 @@ def test_hook_options_match_torch():
     ours = run(ad)
     assert ours[0] == theirs[0]
     np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-12)
+
+
+# --- _LRScheduler and Variable, names of older scripts -----------------------------
+
+class _Warmup:
+    """A custom warm-up schedule written as in older scripts, for either library."""
+
+    @staticmethod
+    def make(lib):
+        class WarmupLR(lib.optim.lr_scheduler._LRScheduler):
+            def __init__(self, optimizer, warmup_steps, last_epoch=-1):
+                self.warmup_steps = warmup_steps
+                super().__init__(optimizer, last_epoch)
+
+            def get_lr(self):
+                factor = min(1.0, (self.last_epoch + 1) / self.warmup_steps)
+                return [base_lr * factor for base_lr in self.base_lrs]
+        return WarmupLR
+
+
+def test_a_custom_schedule_subclasses_the_older_lr_scheduler_name():
+    assert issubclass(ad.optim.lr_scheduler._LRScheduler, ad.optim.lr_scheduler.LRScheduler)
+    w = nn.Parameter([1.0])
+    optimizer = ad.optim.SGD([w], lr=0.4)
+    scheduler = _Warmup.make(ad)(optimizer, warmup_steps=4)
+    lrs = [optimizer.param_groups[0]["lr"]]
+    for _ in range(5):
+        w.grad = np.zeros(1)
+        optimizer.step()
+        scheduler.step()
+        lrs.append(scheduler.get_last_lr()[0])
+    np.testing.assert_allclose(lrs, [0.1, 0.2, 0.3, 0.4, 0.4, 0.4])
+    assert scheduler.state_dict()["warmup_steps"] == 4
+
+
+def test_variable_is_a_detached_tensor_sharing_the_values():
+    x = ad.tensor([1.0, 2.0])
+    v = ad.autograd.Variable(x, requires_grad=True)
+    assert type(v) is ad.Tensor and v is not x and v.requires_grad and v.is_leaf
+    assert np.shares_memory(v.numpy(), x.numpy())
+    made = ad.tensor([1.0], requires_grad=True) * 3
+    plain = ad.autograd.Variable(made)
+    assert not plain.requires_grad and plain.grad_fn is None
+    assert isinstance(ad.zeros(1), ad.autograd.Variable)
+    assert not isinstance(np.zeros(1), ad.autograd.Variable)
+    (v * v).sum().backward()
+    np.testing.assert_array_equal(v.grad, [2.0, 4.0])
+    with pytest.raises(TypeError, match="Variable data has to be a tensor, but got list"):
+        ad.autograd.Variable([1.0])
+    with pytest.warns(UserWarning, match="volatile was removed"):
+        ad.autograd.Variable(x, volatile=True)
+
+
+def test_the_older_names_match_torch():
+    torch = pytest.importorskip("torch")
+
+    def lrs(lib):
+        w = lib.nn.Parameter(lib.zeros(1))
+        optimizer = lib.optim.Adam([w], lr=0.3)
+        scheduler = _Warmup.make(lib)(optimizer, warmup_steps=3)
+        seen = []
+        for _ in range(5):
+            (w * 2).sum().backward()
+            optimizer.step()
+            scheduler.step()
+            seen.append(scheduler.get_last_lr())
+        return seen
+
+    np.testing.assert_allclose(lrs(ad), lrs(torch), rtol=1e-15)
+    data = np.array([1.0, -2.0])
+    for lib in (torch, ad):
+        v = lib.autograd.Variable(lib.from_numpy(data.copy()), requires_grad=True)
+        assert v.requires_grad and v.is_leaf and isinstance(v, lib.autograd.Variable)
