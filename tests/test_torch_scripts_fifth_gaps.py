@@ -1,9 +1,12 @@
 """What the fifth round of PyTorch scripts found missing, each checked by hand first
 and then against PyTorch where it is installed: forward hooks registered with
 ``with_kwargs``, ``prepend`` and ``always_call``; ``lr_scheduler._LRScheduler`` (the
-older name custom schedules subclass) and ``autograd.Variable`` of old scripts."""
+older name custom schedules subclass) and ``autograd.Variable`` of old scripts;
+``init._calculate_fan_in_and_fan_out`` of custom ``reset_parameters``; ``numpy(force=)``."""
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import pytest
@@ -213,3 +216,57 @@ def test_the_older_names_match_torch():
     for lib in (torch, ad):
         v = lib.autograd.Variable(lib.from_numpy(data.copy()), requires_grad=True)
         assert v.requires_grad and v.is_leaf and isinstance(v, lib.autograd.Variable)
+
+
+# --- a custom reset_parameters, numpy(force=True) -----------------------------------
+
+def _custom_linear(lib):
+    class MyLinear(lib.nn.Module):
+        """PyTorch's Linear written out, as custom layers copy it."""
+
+        def __init__(self, in_features, out_features, weight_shape):
+            super().__init__()
+            self.weight = lib.nn.Parameter(lib.empty(*weight_shape))
+            self.bias = lib.nn.Parameter(lib.empty(out_features))
+            self.reset_parameters()
+
+        def reset_parameters(self):
+            lib.nn.init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+            fan_in, _ = lib.nn.init._calculate_fan_in_and_fan_out(self.weight)
+            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+            lib.nn.init.uniform_(self.bias, -bound, bound)
+    return MyLinear
+
+
+def test_fan_helpers_give_the_fans_of_the_layer():
+    init = ad.nn.init
+    assert init._calculate_fan_in_and_fan_out(nn.Linear(5, 3).weight) == (5, 3)
+    assert init._calculate_fan_in_and_fan_out(nn.Conv2d(2, 4, 3).weight) == (18, 36)
+    assert init._calculate_correct_fan(nn.Conv1d(3, 6, 5).weight, "fan_out") == 30
+    assert init._calculate_correct_fan(nn.Linear(5, 3).weight, "FAN_IN") == 5
+    with pytest.raises(ValueError, match="mode 'fan_avg' not supported"):
+        init._calculate_correct_fan(nn.Linear(5, 3).weight, "fan_avg")
+    with pytest.raises(ValueError, match="at least 2 dimensions"):
+        init._calculate_fan_in_and_fan_out(nn.Linear(5, 3).bias)
+    layer = _custom_linear(ad)(50, 2, (50, 2))       # this library's (in, out) layout
+    assert np.abs(layer.bias.numpy()).max() <= 1 / math.sqrt(50)
+    assert np.abs(layer.weight.numpy()).max() <= 1 / math.sqrt(50)
+    assert np.abs(layer.weight.numpy()).max() > 0.5 / math.sqrt(50)
+
+
+def test_numpy_takes_force():
+    x = ad.tensor([1.0, 2.0], requires_grad=True)
+    assert np.shares_memory(x.numpy(force=True), x.numpy())
+    np.testing.assert_array_equal(x.numpy(force=True), [1.0, 2.0])
+
+
+def test_fan_helpers_match_torch():
+    torch = pytest.importorskip("torch")
+    for make in (lambda lib: lib.nn.Linear(7, 3), lambda lib: lib.nn.Conv2d(2, 5, (3, 2)),
+                 lambda lib: lib.nn.ConvTranspose1d(4, 6, 3), lambda lib: lib.nn.Bilinear(2, 3, 4)):
+        theirs, ours = make(torch).weight, make(ad).weight
+        assert ad.nn.init._calculate_fan_in_and_fan_out(ours) == \
+            torch.nn.init._calculate_fan_in_and_fan_out(theirs)
+        for mode in ("fan_in", "fan_out"):
+            assert ad.nn.init._calculate_correct_fan(ours, mode) == \
+                torch.nn.init._calculate_correct_fan(theirs, mode)
