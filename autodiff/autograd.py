@@ -208,6 +208,11 @@ def backward_into(root: Tensor, seed, inputs, retain_graph: bool, create_graph: 
     for t, g in zip(inputs, results):
         if g is not None:
             _accumulate_into_leaf(t, g, create_graph)
+    from . import hooks
+    if hooks.post_accumulate:
+        for t, g in zip(inputs, results):
+            if g is not None and t._node is None:
+                hooks.run_post_accumulate_hooks(t)
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph: bool = False,

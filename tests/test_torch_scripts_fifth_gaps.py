@@ -2,7 +2,9 @@
 and then against PyTorch where it is installed: forward hooks registered with
 ``with_kwargs``, ``prepend`` and ``always_call``; ``lr_scheduler._LRScheduler`` (the
 older name custom schedules subclass) and ``autograd.Variable`` of old scripts;
-``init._calculate_fan_in_and_fan_out`` of custom ``reset_parameters``; ``numpy(force=)``."""
+``init._calculate_fan_in_and_fan_out`` of custom ``reset_parameters``; ``numpy(force=)``;
+``register_post_accumulate_grad_hook`` (the optimizer step during backward), and
+compiled replays that no longer skip a gradient hook registered after the trace."""
 
 from __future__ import annotations
 
@@ -270,3 +272,107 @@ def test_fan_helpers_match_torch():
         for mode in ("fan_in", "fan_out"):
             assert ad.nn.init._calculate_correct_fan(ours, mode) == \
                 torch.nn.init._calculate_correct_fan(theirs, mode)
+
+
+# --- post-accumulate-grad hooks: the optimizer step inside backward -----------------
+
+def _optimizer_in_backward(lib, start, batches):
+    """The PyTorch tutorial's optimizer-in-backward loop: one optimizer per parameter,
+    stepped by a post-accumulate-grad hook."""
+    model = lib.nn.Sequential(lib.nn.Linear(3, 4), lib.nn.Tanh(), lib.nn.Linear(4, 1))
+    if lib is ad:
+        model.load_torch_state_dict(start)
+    else:
+        model.double().load_state_dict({k: lib.from_numpy(v) for k, v in start.items()})
+    optimizer_dict = {p: lib.optim.Adam([p], lr=0.05) for p in model.parameters()}
+
+    def optimizer_hook(parameter) -> None:
+        optimizer_dict[parameter].step()
+        optimizer_dict[parameter].zero_grad()
+
+    for p in model.parameters():
+        p.register_post_accumulate_grad_hook(optimizer_hook)
+    losses = []
+    for x in batches:
+        loss = model(lib.from_numpy(x)).pow(2).mean()
+        loss.backward()
+        losses.append(loss.item())
+    return losses, model, [p.grad for p in model.parameters()]
+
+
+START = {"0.weight": R.normal(size=(4, 3)), "0.bias": R.normal(size=4),
+         "2.weight": R.normal(size=(1, 4)), "2.bias": R.normal(size=1)}
+BATCHES = R.normal(size=(3, 5, 3))
+
+
+def test_a_post_accumulate_hook_steps_as_a_step_after_backward():
+    losses, model, grads = _optimizer_in_backward(ad, START, BATCHES)
+    assert grads == [None] * 4                   # each hook cleared its parameter's .grad
+    plain = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 1))
+    plain.load_torch_state_dict(START)
+    optimizer = ad.optim.Adam(plain.parameters(), lr=0.05)
+    for x, seen in zip(BATCHES, losses):
+        loss = plain(ad.tensor(x)).pow(2).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        assert loss.item() == seen
+    for ours, reference in zip(model.parameters(), plain.parameters()):
+        np.testing.assert_allclose(ours.numpy(), reference.numpy(), rtol=1e-14)
+
+
+def test_a_post_accumulate_hook_sees_the_whole_grad_and_is_refused_where_torch_refuses():
+    w = nn.Parameter([1.0, 2.0])
+    seen = []
+    handle = w.register_post_accumulate_grad_hook(lambda p: seen.append(p.grad.copy()))
+    (w * 3).sum().backward()
+    (w * w).sum().backward()
+    np.testing.assert_array_equal(seen[0], [3.0, 3.0])
+    np.testing.assert_array_equal(seen[1], [5.0, 7.0])           # accumulated
+    ad.autograd.grad((w * w).sum(), [w])                          # fills no .grad
+    assert len(seen) == 2
+    handle.remove()
+    (w * 3).sum().backward()
+    assert len(seen) == 2
+    with pytest.raises(RuntimeError, match="cannot be registered on non-leaf tensors"):
+        (w * 2).register_post_accumulate_grad_hook(lambda p: None)
+    with pytest.raises(RuntimeError, match="doesn't require gradient"):
+        ad.ones(2).register_post_accumulate_grad_hook(lambda p: None)
+    w.register_post_accumulate_grad_hook(lambda p: 5)
+    with pytest.raises(TypeError, match="returned int; it must return None"):
+        (w * 3).sum().backward()
+
+
+@pytest.mark.parametrize("register", [
+    lambda w: w.register_hook(lambda g: g * 10),
+    lambda w: w.register_post_accumulate_grad_hook(lambda p: None)],
+    ids=["register_hook", "register_post_accumulate_grad_hook"])
+def test_a_gradient_hook_registered_after_a_compiled_trace_is_refused_not_skipped(register):
+    w = nn.Parameter(np.ones(2))
+
+    @ad.compile
+    def step():
+        loss = (w * 3).sum()
+        loss.backward()
+        return loss
+
+    step()
+    step()
+    handle = register(w)
+    with pytest.raises(ad.TraceError, match="hook"):
+        step()
+    handle.remove()
+    w.grad = None
+    step()
+    np.testing.assert_array_equal(w.grad, [3.0, 3.0])
+
+
+def test_optimizer_in_backward_matches_torch():
+    torch = pytest.importorskip("torch")
+    theirs = _optimizer_in_backward(torch, START, BATCHES)
+    ours = _optimizer_in_backward(ad, START, BATCHES)
+    np.testing.assert_allclose(ours[0], theirs[0], rtol=1e-12)
+    state = ours[1].to_torch_state_dict()
+    for key, value in theirs[1].state_dict().items():
+        np.testing.assert_allclose(state[key], value.detach().numpy(), rtol=1e-10, err_msg=key)
+    assert ours[2] == theirs[2] == [None] * 4
