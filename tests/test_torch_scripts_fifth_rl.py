@@ -1,8 +1,14 @@
-"""The fifth round of PyTorch scripts, reinforcement learning and a name classifier
-(see test_torch_scripts_fifth.py for the method): the DQN tutorial's optimisation step
+"""The fifth round of PyTorch scripts, reinforcement learning and sequences (see
+test_torch_scripts_fifth.py for the method): the DQN tutorial's optimisation step
 with a target network soft-updated through state_dict, REINFORCE with
-``distributions.Categorical`` on fixed actions, and the character RNN that classifies
-names with ``nn.RNN`` and ``topk``."""
+``distributions.Categorical`` on fixed actions, the character RNN that classifies
+names with ``nn.RNN`` and ``topk``, a bidirectional LSTM tagger over packed unsorted
+sequences, and a pre-norm Transformer decoder with causal and memory masks.
+
+Two tutorial lines are written otherwise, each refused or warned about here:
+``t.max(1).values`` (a positional dim is NumPy's axis too: refused, naming
+``dim=1``) and ``returns.std()`` (NumPy's ddof=0 here, PyTorch's n - 1: written
+``std(unbiased=True)``)."""
 
 from __future__ import annotations
 
@@ -185,4 +191,84 @@ def test_char_rnn_name_classifier_with_topk():
                 top_n, top_i = output.topk(1)
                 guesses.append((top_i[0].item(), top_n[0].item()))
         return losses, guesses, rnn
+    side_by_side(script)
+
+
+# --- A bidirectional LSTM tagger over packed sequences ------------------------------
+
+def test_bidirectional_lstm_tagger_over_packed_unsorted_sequences():
+    tokens = DATA.integers(1, 10, size=(3, 4, 6))
+    lengths = np.array([[6, 3, 5, 2], [4, 6, 1, 3], [2, 2, 6, 5]])
+    tags = DATA.integers(0, 3, size=(3, 4, 6))
+
+    def script(torch, copy_weights):
+        nn = torch.nn
+        rnn_utils = nn.utils.rnn
+
+        class Tagger(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.embedding = nn.Embedding(10, 5, padding_idx=0)
+                self.lstm = nn.LSTM(5, 4, num_layers=2, batch_first=True, bidirectional=True)
+                self.fc = nn.Linear(8, 3)
+
+            def forward(self, x, lengths):
+                packed = rnn_utils.pack_padded_sequence(self.embedding(x), lengths,
+                                                        batch_first=True, enforce_sorted=False)
+                out, (h, c) = self.lstm(packed)
+                out, out_lengths = rnn_utils.pad_packed_sequence(out, batch_first=True,
+                                                                 total_length=x.size(1))
+                return self.fc(out), h, out_lengths
+
+        model = Tagger()
+        copy_weights(model)
+        optimizer = torch.optim.RMSprop(model.parameters(), lr=0.01, alpha=0.9)
+        criterion = nn.CrossEntropyLoss(ignore_index=-1)
+        losses, finals = [], []
+        for i in range(3):
+            lens = torch.from_numpy(lengths[i])
+            mask = torch.arange(6)[None, :] < lens[:, None]
+            x = torch.from_numpy(tokens[i]).masked_fill(~mask, 0)
+            y = torch.from_numpy(tags[i]).masked_fill(~mask, -1)
+            logits, h, out_lengths = model(x, lens)
+            loss = criterion(logits.reshape(-1, 3), y.reshape(-1))
+            optimizer.zero_grad()
+            loss.backward()
+            nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0, norm_type="inf")
+            optimizer.step()
+            losses.append(loss.item())
+            finals.append(torch.cat([h[-2], h[-1]], dim=1))
+            assert out_lengths.tolist() == lengths[i].tolist()
+        return losses, finals, model
+    side_by_side(script)
+
+
+# --- A pre-norm Transformer decoder with a causal mask and memory padding -----------
+
+def test_pre_norm_transformer_decoder_with_causal_and_memory_masks():
+    memory = DATA.normal(size=(3, 2, 5, 8))
+    targets = DATA.normal(size=(3, 2, 4, 8))
+    memory_lengths = np.array([[5, 3], [2, 5], [4, 4]])
+
+    def script(torch, copy_weights):
+        nn = torch.nn
+        layer = nn.TransformerDecoderLayer(d_model=8, nhead=2, dim_feedforward=16,
+                                           dropout=0.0, batch_first=True, norm_first=True,
+                                           activation="gelu")
+        decoder = nn.TransformerDecoder(layer, num_layers=2, norm=nn.LayerNorm(8))
+        copy_weights(decoder)
+        causal = nn.Transformer.generate_square_subsequent_mask(4)
+        optimizer = torch.optim.AdamW(decoder.parameters(), lr=5e-3)
+        losses = []
+        for i in range(3):
+            pad = torch.arange(5)[None, :] >= torch.from_numpy(memory_lengths[i])[:, None]
+            tgt = torch.from_numpy(targets[i])
+            out = decoder(tgt, torch.from_numpy(memory[i]), tgt_mask=causal,
+                          memory_key_padding_mask=pad, tgt_is_causal=True)
+            loss = nn.functional.mse_loss(out[:, :-1], tgt[:, 1:])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            losses.append(loss.item())
+        return losses, causal, decoder
     side_by_side(script)
