@@ -83,3 +83,20 @@ def relaid_tensor(tensor, order: tuple):
         return tensor
     inverse = tuple(int(i) for i in np.argsort(order))
     return tensor.permute(*order).contiguous().permute(*inverse)
+
+
+def like_layout(where: str, made, like, fmt):
+    """``made`` (a new Tensor of ``like``'s shape, row-major) laid out as ``fmt`` asks:
+    by default (``preserve_format``) as ``like`` is when ``like`` is channels-last."""
+    if fmt is None:
+        fmt = preserve_format
+    array = np.asarray(getattr(like, "data", like))
+    order = axis_order(where, fmt, array.ndim)
+    if order is None:                   # preserve: PyTorch keeps a dense layout it knows
+        order = next((layout for rank, layout in _CHANNELS_LAST.values()
+                      if array.ndim == rank and not array.flags.c_contiguous
+                      and is_in_format(array, layout)), None)
+    if order is None or is_in_format(made.data, order):
+        return made
+    made.data = laid_out(made.data, order)
+    return made

@@ -31,6 +31,9 @@ def test_to_channels_last_keeps_values_and_shape_and_changes_strides():
     np.testing.assert_array_equal(x.grad, weights)
     assert ad.gradcheck(lambda t: (t.contiguous(memory_format=ad.channels_last) ** 3).sum(),
                         [data])
+    assert ad.zeros_like(y).stride() == (60, 1, 15, 3)          # preserves channels last
+    assert ad.ones_like(y, memory_format=ad.contiguous_format).is_contiguous()
+    assert ad.full_like(x, 2.0, memory_format=ad.channels_last).stride() == (60, 1, 15, 3)
     z = ad.zeros(1, 2, 3, 4, 5).to(memory_format=ad.channels_last_3d)
     assert z.stride() == (120, 1, 40, 10, 2)
     assert z.is_contiguous(memory_format=ad.channels_last_3d)
@@ -85,6 +88,18 @@ def test_strides_and_contiguity_match_torch():
         assert ours.clone().stride() == theirs.clone().stride()
         assert ours.is_contiguous(memory_format=ad.preserve_format) == \
             theirs.is_contiguous(memory_format=torch.preserve_format)
+    image = np.zeros((1, 2, 3, 4))
+    for name in ("zeros_like", "ones_like", "rand_like", "randn_like"):
+        for fmt in (None, "contiguous_format", "channels_last"):
+            kwargs = {} if fmt is None else {"memory_format": getattr(torch, fmt)}
+            ours_kwargs = {} if fmt is None else {"memory_format": getattr(ad, fmt)}
+            for source in (image, np.zeros((1, 3, 4, 2)).transpose(0, 3, 1, 2)):
+                theirs = getattr(torch, name)(torch.from_numpy(source), **kwargs)
+                ours = getattr(ad, name)(ad.tensor(source), **ours_kwargs)
+                if not theirs.is_contiguous() and not theirs.is_contiguous(
+                        memory_format=torch.channels_last):
+                    continue
+                assert ours.stride() == theirs.stride(), (name, fmt)
     conv_theirs = torch.nn.Conv3d(2, 3, 2).to(memory_format=torch.channels_last_3d)
     conv_ours = nn.Conv3d(2, 3, 2).to(memory_format=ad.channels_last_3d)
     assert conv_ours.weight.stride() == conv_theirs.weight.stride()
