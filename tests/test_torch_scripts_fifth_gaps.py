@@ -4,7 +4,8 @@ and then against PyTorch where it is installed: forward hooks registered with
 older name custom schedules subclass) and ``autograd.Variable`` of old scripts;
 ``init._calculate_fan_in_and_fan_out`` of custom ``reset_parameters``; ``numpy(force=)``;
 ``register_post_accumulate_grad_hook`` (the optimizer step during backward), and
-compiled replays that no longer skip a gradient hook registered after the trace."""
+compiled replays that no longer skip a gradient hook registered after the trace;
+an optimizer's ``register_step_pre_hook`` / ``register_step_post_hook``."""
 
 from __future__ import annotations
 
@@ -376,3 +377,86 @@ def test_optimizer_in_backward_matches_torch():
     for key, value in theirs[1].state_dict().items():
         np.testing.assert_allclose(state[key], value.detach().numpy(), rtol=1e-10, err_msg=key)
     assert ours[2] == theirs[2] == [None] * 4
+
+
+# --- optimizer step hooks -----------------------------------------------------------
+
+def test_step_hooks_run_around_each_step_and_a_pre_hook_may_change_the_arguments():
+    w = nn.Parameter([1.0, -1.0])
+    optimizer = ad.optim.SGD([w], lr=0.5)
+    seen = []
+    pre = optimizer.register_step_pre_hook(
+        lambda opt, args, kwargs: seen.append(("pre", args[0] is opt, dict(kwargs))))
+    optimizer.register_step_post_hook(
+        lambda opt, args, kwargs: seen.append(("post", w.numpy().tolist())))
+    w.grad = np.array([1.0, 2.0])
+    optimizer.step()
+    assert seen == [("pre", True, {}), ("post", [0.5, -2.0])]
+    pre.remove()
+    seen.clear()
+
+    def closure_adding_one(opt, args, kwargs):
+        return args, {"closure": lambda: 1.0}
+
+    optimizer.register_step_pre_hook(closure_adding_one)
+    assert optimizer.step() == 1.0                               # the closure's loss
+    assert seen == [("post", [0.0, -3.0])]
+    other = ad.optim.Adam([nn.Parameter([1.0])])
+    other.register_step_pre_hook(lambda opt, args, kwargs: 3)
+    other.param_groups[0]["params"][0].grad = np.ones(1)
+    with pytest.raises(RuntimeError, match="Adam.step: a step pre-hook must return None or "
+                                           "a tuple of"):
+        other.step()
+
+
+def test_step_hooks_run_in_compiled_replays_also_when_registered_after_the_trace():
+    w = nn.Parameter(np.ones(300))               # big enough for the fused kernels
+    optimizer = ad.optim.SGD([w], lr=0.1, momentum=0.9)
+    calls = []
+
+    @ad.compile
+    def step():
+        optimizer.zero_grad()
+        (w * w).sum().backward()
+        optimizer.step()
+
+    step()
+    step()
+    handle = optimizer.register_step_post_hook(lambda opt, a, k: calls.append(w.numpy()[0]))
+    for _ in range(3):
+        step()
+    eager_w = nn.Parameter(np.ones(300))
+    eager = ad.optim.SGD([eager_w], lr=0.1, momentum=0.9)
+    expected = []
+    for k in range(5):
+        eager.zero_grad()
+        (eager_w * eager_w).sum().backward()
+        eager.step()
+        if k >= 2:
+            expected.append(eager_w.numpy()[0])
+    assert calls == expected
+    handle.remove()
+    step()
+    assert len(calls) == 3
+
+
+def test_step_hooks_match_torch():
+    torch = pytest.importorskip("torch")
+
+    def run(lib):
+        w = lib.nn.Parameter(lib.from_numpy(np.array([1.0, -2.0, 0.5])))
+        optimizer = lib.optim.AdamW([w], lr=0.1)
+        seen = []
+        optimizer.register_step_pre_hook(
+            lambda opt, args, kwargs: seen.append(len(args)) or None)
+        optimizer.register_step_post_hook(
+            lambda opt, args, kwargs: seen.append(float(w.detach().numpy().sum())))
+        for _ in range(3):
+            optimizer.zero_grad()
+            (w ** 2).sum().backward()
+            optimizer.step()
+        return seen
+
+    ours, theirs = run(ad), run(torch)
+    assert ours[0::2] == theirs[0::2]
+    np.testing.assert_allclose(ours[1::2], theirs[1::2], rtol=1e-12)
