@@ -95,6 +95,8 @@ from .legacy_tensors import BoolTensor, DoubleTensor, FloatTensor, IntTensor, Lo
 __version__ = "0.1.0"
 
 from . import nn, optim, data, utils
+from .memory_formats import (  # noqa: E402  (PyTorch's memory-format constants)
+    channels_last, channels_last_3d, contiguous_format, memory_format, preserve_format)
 from . import torch_names as _torch_names
 from .torch_names import (  # noqa: E402  (PyTorch's top-level names)
     allclose, as_tensor, bmm, cat, clamp, float16, float32, float64, from_numpy,
