@@ -126,17 +126,37 @@ def torch_pair_along_dim(where: str, input, axis, keepdims, dim, keepdim):
     return getattr(tensor_of(input), where)(dim=dim, keepdim=bool(keepdim))
 
 
-def warn_of_numpy_ddof(where: str, dim, ddof, correction, unbiased) -> None:
-    """Warn, at the user's line, when ``var``/``std`` get PyTorch's ``dim=`` but no
-    ``ddof``/``correction``/``unbiased``: NumPy's default (divide by n) then gives
-    another value than PyTorch's (n - 1), and the call reads as PyTorch's."""
-    if dim is None or ddof is not None or correction is not None or unbiased is not None:
+def axis_by_position(where: str, axis, positional: tuple):
+    """``t.var(0)``: the axis given by position, which reads as NumPy's axis and as
+    PyTorch's dim alike, or by NumPy's ``axis=`` keyword; ``(axis, rest of the
+    positional arguments, whether the axis was NumPy's keyword)``.  A bool first is
+    PyTorch's ``unbiased`` (``t.var(True)``), not an axis.
+
+    >>> axis_by_position("var", None, (0, True))
+    (0, (True,), False)
+    """
+    if not positional or isinstance(positional[0], (bool, np.bool_)):
+        return axis, positional, axis is not None
+    if axis is not None:
+        raise TypeError(f"Tensor.{where}: got the axis both by position and as axis=; "
+                        "pass it once")
+    return positional[0], positional[1:], False
+
+
+def warn_of_numpy_ddof(where: str, dim, ddof, correction, unbiased,
+                       numpy_call: bool = False) -> None:
+    """Warn, at the user's line, when ``var``/``std`` get none of ``ddof``/``correction``/
+    ``unbiased`` and the call reads as PyTorch's (``t.std()``, ``t.var(0)``,
+    ``t.var(dim=0)``; not ``numpy_call``, NumPy's own ``t.var(axis=0)`` or ``where=``):
+    NumPy's default (divide by n) then gives another value than PyTorch's (n - 1)."""
+    if numpy_call or ddof is not None or correction is not None or unbiased is not None:
         return
     from .tape_drop import user_frame, warn_at
+    call = f"{where}(dim={dim!r})" if dim is not None else f"{where}()"
     warn_at(user_frame(), (
-        f"{where}(dim={dim!r}) divides by n (NumPy's default, ddof=0, which {where} keeps "
-        f"here); PyTorch's {where}(dim=...) divides by n - 1. Pass correction=1 (or "
-        f"unbiased=True) for PyTorch's value, or correction=0 to keep this one without "
+        f"{call} divides by n (NumPy's default, ddof=0, which {where} keeps here); "
+        f"PyTorch's {where} divides by n - 1. Pass correction=1 (or unbiased=True, "
+        f"ddof=1) for PyTorch's value, or ddof=0 (correction=0) to keep this one without "
         "this warning."), ConventionWarning)
 
 

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
-from .conventions import (keepdim_after_axis, norm_dims, unbiased_after_axis,
-                          warn_of_numpy_ddof)
+from .conventions import (axis_by_position, keepdim_after_axis, norm_dims,
+                          unbiased_after_axis, warn_of_numpy_ddof)
 
 if TYPE_CHECKING:
     from .tensor import Tensor
@@ -365,19 +365,21 @@ class PyTorchMethods:
         return astype(filled, self.dtype)
 
     # ----- reductions with PyTorch's names for their arguments -----------------
-    def var(self, axis=None, *positional, keepdims=False, ddof=None, dim=None, keepdim=None,
+    def var(self, *positional, axis=None, keepdims=False, ddof=None, dim=None, keepdim=None,
             correction=None, unbiased=None, where=True, mean=np._NoValue):
         """Variance (NumPy's ``ddof=0`` default; PyTorch's is 1, so pass it: ``ddof=1``,
-        or PyTorch's ``correction=1`` / ``unbiased=True``; with PyTorch's ``dim=`` and
-        none of them, a ``ConventionWarning`` says so); ``where=`` and ``mean=`` as
-        ``ndarray.var``.
+        or PyTorch's ``correction=1`` / ``unbiased=True``; unless the axis is NumPy's
+        ``axis=`` keyword, a call with none of them warns, ``ConventionWarning``, since it
+        reads as PyTorch's too); ``where=`` and ``mean=`` as ``ndarray.var``.
 
         >>> ad.tensor([[1.0, 3.0], [2.0, 2.0]]).var(dim=1, correction=1)
         tensor([2., 0.])
         """
         from .ops.reduce import var
+        axis, positional, numpy_axis = axis_by_position("var", axis, positional)
         unbiased, keepdim = unbiased_after_axis("var", positional, unbiased, keepdim)
-        warn_of_numpy_ddof("var", dim, ddof, correction, unbiased)
+        numpy_call = numpy_axis or where is not True or mean is not np._NoValue
+        warn_of_numpy_ddof("var", dim, ddof, correction, unbiased, numpy_call)
         axis, keepdims = axis_alias("var", axis, keepdims, dim, keepdim)
         ddof = ddof_alias("var", ddof, correction, unbiased)
         if where is not True or mean is not np._NoValue:
@@ -386,19 +388,21 @@ class PyTorchMethods:
                                    "Tensor.var")
         return var(self, axis=axis, keepdims=keepdims, ddof=ddof)
 
-    def std(self, axis=None, *positional, keepdims=False, ddof=None, dim=None, keepdim=None,
+    def std(self, *positional, axis=None, keepdims=False, ddof=None, dim=None, keepdim=None,
             correction=None, unbiased=None, where=True, mean=np._NoValue):
         """Standard deviation (NumPy's ``ddof=0`` default; PyTorch's is 1, so pass it:
-        ``ddof=1``, or PyTorch's ``correction=1`` / ``unbiased=True``; with PyTorch's
-        ``dim=`` and none of them, a ``ConventionWarning`` says so); ``where=`` and
-        ``mean=`` as ``ndarray.std``.
+        ``ddof=1``, or PyTorch's ``correction=1`` / ``unbiased=True``; unless the axis is
+        NumPy's ``axis=`` keyword, a call with none of them warns, ``ConventionWarning``,
+        since it reads as PyTorch's too); ``where=`` and ``mean=`` as ``ndarray.std``.
 
         >>> ad.tensor([[1.0, 3.0], [2.0, 2.0]]).std(dim=1, correction=0)
         tensor([1., 0.])
         """
         from .ops.statistics import std
+        axis, positional, numpy_axis = axis_by_position("std", axis, positional)
         unbiased, keepdim = unbiased_after_axis("std", positional, unbiased, keepdim)
-        warn_of_numpy_ddof("std", dim, ddof, correction, unbiased)
+        numpy_call = numpy_axis or where is not True or mean is not np._NoValue
+        warn_of_numpy_ddof("std", dim, ddof, correction, unbiased, numpy_call)
         axis, keepdims = axis_alias("std", axis, keepdims, dim, keepdim)
         ddof = ddof_alias("std", ddof, correction, unbiased)
         if where is not True or mean is not np._NoValue:

@@ -192,8 +192,12 @@ def test_reduction_methods_with_pytorch_names():
 @pytest.mark.parametrize("call", [
     lambda t: t.var(dim=0), lambda t: t.std(dim=1, keepdim=True),
     lambda t: ad.var(t, dim=0), lambda t: ad.std(t, dim=(0, 1)),
-], ids=["Tensor.var", "Tensor.std", "ad.var", "ad.std"])
+    lambda t: t.var(), lambda t: t.std(), lambda t: t.var(0), lambda t: t.std(1, keepdim=True),
+], ids=["Tensor.var", "Tensor.std", "ad.var", "ad.std", "var()", "std()", "var(0)",
+        "std(1, keepdim)"])
 def test_var_and_std_with_dim_and_no_correction_warn_at_the_callers_line(call):
+    """A call that reads as PyTorch's too (dim=, or the axis by position, or none) and
+    names no correction warns: PyTorch's divides by n - 1."""
     import warnings
     t = ad.tensor(np.array([[3.0, 4.0, 0.5], [1.0, -2.0, 2.0]]))
     with warnings.catch_warnings(record=True) as caught:
@@ -207,11 +211,13 @@ def test_var_and_std_with_dim_and_no_correction_warn_at_the_callers_line(call):
 
 @pytest.mark.parametrize("call", [
     lambda t: t.var(dim=0, correction=0), lambda t: t.var(dim=0, unbiased=True),
-    lambda t: t.std(dim=1, ddof=1), lambda t: t.var(0), lambda t: t.std(axis=1),
-    lambda t: t.var(), lambda t: ad.var(t, axis=0), lambda t: np.var(t, axis=0),
+    lambda t: t.std(dim=1, ddof=1), lambda t: t.var(0, ddof=0), lambda t: t.std(axis=1),
+    lambda t: t.var(ddof=0), lambda t: ad.var(t, axis=0), lambda t: np.var(t, axis=0),
     lambda t: ad.std(t, dim=0, correction=1), lambda t: ad.var_mean(t, dim=0),
+    lambda t: t.std(where=t.data > 0), lambda t: t.var(0, True), lambda t: np.std(t),
 ], ids=["correction", "unbiased", "ddof", "positional", "axis", "all", "ad.var axis",
-        "np.var", "ad.std correction", "var_mean"])
+        "np.var", "ad.std correction", "var_mean", "where", "unbiased by position",
+        "np.std"])
 def test_var_and_std_say_nothing_when_the_call_is_numpys_or_names_the_correction(call):
     import warnings
     t = ad.tensor(np.array([[3.0, 4.0, 0.5], [1.0, -2.0, 2.0]]))
@@ -408,7 +414,8 @@ def test_var_and_std_take_pytorchs_correction_and_unbiased(method):
                                rtol=1e-15)
     np.testing.assert_allclose(getattr(t, method)(dim=0, unbiased=False).data,
                                numpy_method(axis=0), rtol=1e-15)
-    np.testing.assert_allclose(getattr(t, method)().data, numpy_method(), rtol=1e-15)
+    with pytest.warns(ad.ConventionWarning, match=rf"{method}\(\) divides by n"):
+        np.testing.assert_allclose(getattr(t, method)().data, numpy_method(), rtol=1e-15)
     with pytest.raises(TypeError, match=rf"{method}: got ddof=1 and correction=1; .* pass one"):
         getattr(t, method)(ddof=1, correction=1)
     with pytest.raises(TypeError, match=rf"{method}: unbiased must be True or False"):
