@@ -23,6 +23,7 @@ from . import functional_conv as FC
 from .conv import _ConvNd
 from .conv_transpose import _checked_output_padding, _conv_transpose2d, _ConvTransposeNd
 from .half_precision import check_float16_operands, rounded_once
+from .unbatched import unbatched_too
 
 _ALL = slice(None)
 
@@ -76,6 +77,7 @@ def _add_bias(out, bias, channels):
     return out + _shape.reshape(bias, (1, channels) + (1,) * (out.ndim - 2))
 
 
+@unbatched_too("N, C, D, H, W")
 def _conv3d(x, weight, bias, stride, padding, dilation, groups, where):
     FC._float_input(x, where)
     w_shape = FC._shape_of(weight)
@@ -132,6 +134,7 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups: in
     return _conv3d(input, weight, bias, stride, padding, dilation, groups, "conv3d")
 
 
+@unbatched_too("N, C, D, H, W")
 def _conv_transpose3d(x, weight, bias, stride, padding, output_padding, groups, dilation,
                       where):
     FC._float_input(x, where)
@@ -218,6 +221,7 @@ def _one(value, what, where, minimum):
     return int(value)
 
 
+@unbatched_too("N, C, L")
 def _conv_transpose1d(x, weight, bias, stride, padding, output_padding, groups, dilation,
                       where):
     shape, w_shape = FC._shape_of(x), FC._shape_of(weight)

@@ -18,6 +18,7 @@ from ..ops import shape as _shape
 from ..ops.indexing import getitem, take
 from ..tensor import Tensor
 from .half_precision import check_float16_operands, rounded_once
+from .unbatched import unbatched_too
 
 _PAD_MODES = {"constant": None, "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
 
@@ -132,15 +133,14 @@ def _pad_index(n, before, after, numpy_mode):
 
 def check_batched(x, where, axes, single, channels=None, what="input"):
     """The shape of ``x``, refused (naming ``where``) unless it has the axes ``axes``
-    (``"N, C, H, W"``) and, when given, ``channels`` along axis 1; an input one axis
-    short (one ``single`` example, unbatched) is told to add the batch axis."""
+    (``"N, C, H, W"``) and, when given, ``channels`` along axis 1.  The public functions
+    take one ``single`` example (unbatched) too, through ``unbatched_too``, which adds
+    the batch axis before this check."""
     shape = _shape_of(x)
     rank = axes.count(",") + 1
     if len(shape) != rank:
-        hint = (f"; for a single {single} use x[None] to get shape {(1,) + tuple(shape)}"
-                if len(shape) == rank - 1 else "")
         raise ValueError(f"{where}: expected a {rank}-D {what} ({axes}), got shape "
-                         f"{tuple(shape)}{hint}")
+                         f"{tuple(shape)}")
     if channels is not None and shape[1] != channels:
         raise ValueError(f"{where}: expected {channels} input channels (axis 1 of the "
                          f"({axes}) input), got {shape[1]} (input shape {tuple(shape)})")
@@ -184,6 +184,7 @@ def _check_fits(where, hw, kernel, padding, dilation, stride):
 
 # ----- unfold / fold -------------------------------------------------------------------------
 
+@unbatched_too("N, C, H, W")
 def unfold(x, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
     """im2col: every (C, kh, kw) receptive field of NCHW ``x`` as a column, shape
     (N, C*kh*kw, L) with L = Ho*Wo, in PyTorch's order (channel, then kernel row, then
@@ -195,12 +196,6 @@ def unfold(x, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
     (1, 4, 4)
     """
     where = "unfold"
-    if len(_shape_of(x)) == 3:
-        batched = _shape.expand_dims(_as_tensor(x), 0)
-        return _shape.squeeze(unfold(batched, kernel_size, dilation, padding, stride), 0)
-    if len(_shape_of(x)) != 4:
-        raise ValueError(f"{where}: expected a 4-D input (N, C, H, W) or a 3-D one (C, H, W), "
-                         f"got shape {tuple(_shape_of(x))}")
     kernel = _pair(kernel_size, "kernel_size", where)
     dilation = _pair(dilation, "dilation", where)
     stride = _pair(stride, "stride", where)
@@ -209,6 +204,7 @@ def unfold(x, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
     return _conv.unfold(x, kernel=kernel, stride=stride, padding=padding, dilation=dilation)
 
 
+@unbatched_too("N, C*kh*kw, L")
 def fold(x, output_size, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
     """col2im, the adjoint of ``unfold``: (N, C*kh*kw, L) columns summed back into an
     (N, C, H, W) image of ``output_size`` (H, W); overlapping entries add up.
@@ -221,10 +217,6 @@ def fold(x, output_size, kernel_size, dilation=1, padding=0, stride=1) -> Tensor
             [1., 2., 1.]])
     """
     where = "fold"
-    if len(_shape_of(x)) == 2:
-        batched = _shape.expand_dims(_as_tensor(x), 0)
-        return _shape.squeeze(fold(batched, output_size, kernel_size, dilation, padding,
-                                   stride), 0)
     kernel = _pair(kernel_size, "kernel_size", where)
     dilation = _pair(dilation, "dilation", where)
     stride = _pair(stride, "stride", where)
@@ -257,6 +249,7 @@ def _checked_weight_and_groups(x, weight, groups, layout, where):
     return w_shape, int(groups)
 
 
+@unbatched_too("N, C, H, W")
 def _conv2d(x, weight, bias, stride, padding, dilation, groups, where):
     w_shape, groups = _checked_weight_and_groups(
         x, weight, groups, "out_channels, in_channels/groups", where)
@@ -311,6 +304,7 @@ def _int1(value, what, where, minimum=1):
     return int(value)
 
 
+@unbatched_too("N, C, L")
 def _conv1d(x, weight, bias, stride, padding, dilation, groups, where):
     shape, w_shape = _shape_of(x), _shape_of(weight)
     check_batched(x, where, "N, C, L", "sequence")
@@ -362,6 +356,7 @@ def _pool_args(x, kernel_size, stride, padding, dilation, where):
     return shape, kernel, stride, padding, dilation
 
 
+@unbatched_too("N, C, H, W")
 def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1,
                ceil_mode: bool = False, return_indices: bool = False) -> Tensor:
     """Maximum over each (kh, kw) window of NCHW ``x``, as ``torch.nn.functional.max_pool2d``
@@ -425,6 +420,7 @@ def _refuse_windows_in_padding(size, kernel, stride, padding, dilation, out_hw,
                 "Use less padding or dilation.")
 
 
+@unbatched_too("N, C, H, W")
 def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
                count_include_pad: bool = True, divisor_override: int | None = None) -> Tensor:
     """Mean over each (kh, kw) window of NCHW ``x``, as ``torch.nn.functional.avg_pool2d``:
