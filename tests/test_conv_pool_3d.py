@@ -380,8 +380,12 @@ def test_dropout3d_drops_whole_channels_of_volumes():
     assert np.all(unbatched.reshape(6, -1) == unbatched.reshape(6, -1)[:, :1])
     layer = nn.Dropout3d(0.5, rng=1)
     assert layer.eval()(x) is x and repr(layer) == "Dropout3d(p=0.5, inplace=False)"
+    # other ranks warn (PyTorch deprecates them) and drop each input[c] as a whole
+    with pytest.warns(UserWarning, match="dropout3d: got a 3-d input"):
+        other = F.dropout3d(ad.tensor(np.ones((8, 3, 4))), 0.5, rng=0).data
+    assert np.all(other.reshape(8, -1) == other.reshape(8, -1)[:, :1])
     with pytest.raises(ValueError, match="dropout3d: expected a 5-d"):
-        F.dropout3d(ad.tensor(np.ones((2, 3, 4))), 0.5)
+        F.dropout3d(ad.tensor(1.0), 0.5)
 
 
 # ----- against PyTorch --------------------------------------------------------------------------
