@@ -359,7 +359,7 @@ def test_other_bad_arguments():
     with pytest.raises(ValueError, match="at most half the kernel"):
         F.max_pool2d(x, 2, padding=2)
     with pytest.raises(ValueError, match="reflect padding of \\(5, 0\\)"):
-        F.pad(x, (5, 0), mode="reflect")
+        F.pad(x[0], (5, 0), mode="reflect")
     with pytest.raises(ValueError, match="mode must be one of"):
         F.pad(x, (1, 1), mode="mirror")
 

@@ -360,3 +360,47 @@ def test_channel_dropout_ranks_warn_and_refuse_as_in_pytorch(name):
         x = np.ones((2,) * rank)
         assert (_outcome(lambda: ours(ad.tensor(x)))
                 == _outcome(lambda: theirs(torch.tensor(x)))), rank
+
+
+# ----- F.pad's copying modes --------------------------------------------------------------------
+
+PADS = [(mode, axes) for mode in ("reflect", "replicate", "circular") for axes in (1, 2, 3)]
+
+
+@pytest.mark.parametrize("mode, axes", PADS)
+def test_pad_of_one_sample_is_the_batch_of_one(mode, axes):
+    x = rand(*(2,) + (4,) * axes)
+    amounts = (1, 2, 2, 0, 0, 3)[:2 * axes]
+    single = ad.tensor(x, requires_grad=True)
+    batch = ad.tensor(x[None], requires_grad=True)
+    out = F.pad(single, amounts, mode=mode)
+    whole = F.pad(batch, amounts, mode=mode)
+    np.testing.assert_array_equal(out.data, whole.data[0])
+    g = rand(*out.shape)
+    (out * g).sum().backward()
+    (whole * g[None]).sum().backward()
+    np.testing.assert_array_equal(single.grad, batch.grad[0])
+    assert ad.gradcheck(lambda u: (F.pad(u, amounts, mode=mode) * g).sum(), [x])
+    with pytest.raises(ValueError, match=rf"pad: mode '{mode}' pads the last 1, 2 or 3 axes .*"
+                                         rf"got pad .* for shape \(1, 1, 2,"):
+        F.pad(ad.tensor(x[None, None]), amounts, mode=mode)
+
+
+@pytest.mark.parametrize("mode, axes", PADS)
+def test_pad_matches_pytorch_and_refuses_the_same_ranks(mode, axes):
+    torch = pytest.importorskip("torch")
+    amounts = (1, 2, 2, 0, 0, 3)[:2 * axes]
+    x = rand(*(2,) + (4,) * axes)
+    mine, theirs = ad.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    out, expected = F.pad(mine, amounts, mode=mode), torch.nn.functional.pad(theirs, amounts,
+                                                                            mode=mode)
+    np.testing.assert_array_equal(out.data, expected.detach().numpy())
+    g = rand(*out.shape)
+    (out * g).sum().backward()
+    (expected * torch.tensor(g)).sum().backward()
+    np.testing.assert_allclose(mine.grad, theirs.grad.numpy(), rtol=1e-12, atol=1e-12)
+    for shape in ((4,) * axes, (2,) + (4,) * axes, (1, 2) + (4,) * axes, (1, 1, 2) + (4,) * axes):
+        y = rand(*shape)
+        assert (_refuses(lambda: F.pad(ad.tensor(y), amounts, mode=mode))
+                == _refuses(lambda: torch.nn.functional.pad(torch.tensor(y), amounts,
+                                                            mode=mode))), shape

@@ -67,7 +67,8 @@ def pad(x, pad: tuple, mode: str = "constant", value: float | None = None) -> Te
     axis by 1 before and 2 after, and ``(1, 1, 2, 2)`` pads the last axis by 1 and
     the one before it by 2.  Negative amounts crop.  ``mode`` is ``'constant'``
     (with ``value``, 0 when None as in PyTorch; a Tensor value gets its gradient),
-    ``'reflect'``, ``'replicate'`` or ``'circular'`` (which take no ``value``).
+    ``'reflect'``, ``'replicate'`` or ``'circular'`` (which take no ``value`` and, as in
+    PyTorch, pad 1 to 3 axes of a (C, *) or (N, C, *) input).
 
     >>> F.pad(ad.tensor([[1.0, 2.0]]), (1, 0))
     tensor([[0., 1., 2.]])
@@ -89,6 +90,14 @@ def pad(x, pad: tuple, mode: str = "constant", value: float | None = None) -> Te
     if len(amounts) % 2 or len(amounts) // 2 > len(shape):
         raise ValueError(f"pad: pad must hold (before, after) pairs for at most {len(shape)} "
                          f"axes (the input has shape {shape}), got {tuple(pad)}")
+    padded_axes = len(amounts) // 2
+    if mode != "constant" and not (1 <= padded_axes <= 3
+                                   and len(shape) in (padded_axes + 1, padded_axes + 2)):
+        raise ValueError(f"pad: mode {mode!r} pads the last 1, 2 or 3 axes of an unbatched "
+                         "(C, *) or batched (N, C, *) input, so padding k axes needs a "
+                         f"(k+1)-D or (k+2)-D input, as in PyTorch; got pad {tuple(pad)} "
+                         f"({padded_axes} axes) for shape {shape} (ad.pad, NumPy's, pads "
+                         "any axes)")
     widths = [(0, 0)] * len(shape)
     for k in range(len(amounts) // 2):
         widths[len(shape) - 1 - k] = (amounts[2 * k], amounts[2 * k + 1])
