@@ -34,7 +34,7 @@ def _triple(value, what, where, minimum=1):
 
 def check_volume(x, where, channels=None):
     """The shape of a 5-D (N, C, D, H, W) input, refused (naming ``where``) otherwise."""
-    return FC.check_batched(x, where, "N, C, D, H, W", "volume", channels)
+    return FC.check_batched(x, where, "N, C, D, H, W", channels)
 
 
 def _pads(padding, kernel, dilation, stride, where):
@@ -225,7 +225,7 @@ def _one(value, what, where, minimum):
 def _conv_transpose1d(x, weight, bias, stride, padding, output_padding, groups, dilation,
                       where):
     shape, w_shape = FC._shape_of(x), FC._shape_of(weight)
-    FC.check_batched(x, where, "N, C, L", "sequence")
+    FC.check_batched(x, where, "N, C, L")
     if len(w_shape) != 3:
         raise ValueError(f"{where}: expected a 3-D weight (in_channels, out_channels/groups, "
                          f"k), got shape {tuple(w_shape)}")

@@ -1,7 +1,8 @@
 """Convolution, pooling and padding with PyTorch's conventions (part of ``F``).
 
-Images are NCHW; a conv2d weight is (out_channels, in_channels/groups, kh, kw) and
-the operation is a cross-correlation, as in PyTorch.  ``stride``, ``padding`` and
+Images are NCHW, or one unbatched CHW image (as in PyTorch; see ``unbatched``); a conv2d
+weight is (out_channels, in_channels/groups, kh, kw) and the operation is a
+cross-correlation, as in PyTorch.  ``stride``, ``padding`` and
 ``dilation`` take an int or a pair; ``padding`` also takes ``'valid'`` (none) and
 ``'same'`` (output as large as the input; stride 1 only; an odd total goes one more
 to the bottom/right, as PyTorch does).
@@ -140,11 +141,11 @@ def _pad_index(n, before, after, numpy_mode):
 
 # ----- argument handling for the 2-D ops ------------------------------------------------------
 
-def check_batched(x, where, axes, single, channels=None, what="input"):
+def check_batched(x, where, axes, channels=None, what="input"):
     """The shape of ``x``, refused (naming ``where``) unless it has the axes ``axes``
     (``"N, C, H, W"``) and, when given, ``channels`` along axis 1.  The public functions
-    take one ``single`` example (unbatched) too, through ``unbatched_too``, which adds
-    the batch axis before this check."""
+    take one unbatched sample too, through ``unbatched_too``, which adds the batch axis
+    before this check."""
     shape = _shape_of(x)
     rank = axes.count(",") + 1
     if len(shape) != rank:
@@ -157,7 +158,7 @@ def check_batched(x, where, axes, single, channels=None, what="input"):
 
 
 def _check_image(x, where, channels=None, what="input"):
-    return check_batched(x, where, "N, C, H, W", "image", channels, what)
+    return check_batched(x, where, "N, C, H, W", channels, what)
 
 
 def _padding4(padding, kernel, dilation, stride, where):
@@ -316,7 +317,7 @@ def _int1(value, what, where, minimum=1):
 @unbatched_too("N, C, L")
 def _conv1d(x, weight, bias, stride, padding, dilation, groups, where):
     shape, w_shape = _shape_of(x), _shape_of(weight)
-    check_batched(x, where, "N, C, L", "sequence")
+    check_batched(x, where, "N, C, L")
     if len(w_shape) != 3:
         raise ValueError(f"{where}: expected a 3-D weight (out_channels, in_channels/groups, "
                          f"k), got shape {tuple(w_shape)}")

@@ -158,7 +158,7 @@ def _depth_divisor(n, k, s, p, extra, out, count_include_pad, dtype):
 def _adaptive_sizes(x, output_size, axes, where):
     """The input's shape and the output's sizes along its last ``axes`` axes (None keeps
     an axis's size)."""
-    shape = FC.check_batched(x, where, "N, C, L" if axes == 1 else "N, C, D, H, W", "sample")
+    shape = FC.check_batched(x, where, "N, C, L" if axes == 1 else "N, C, D, H, W")
     FC._float_input(x, where)
     sizes = (tuple(output_size) if isinstance(output_size, (tuple, list))
              else (output_size,) * axes)

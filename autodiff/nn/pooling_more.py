@@ -205,7 +205,7 @@ def _int1(value, what, where, minimum):
 
 
 def _pool1d_args(x, kernel_size, stride, padding, dilation, where):
-    shape = FC.check_batched(x, where, "N, C, L", "sequence")
+    shape = FC.check_batched(x, where, "N, C, L")
     FC._float_input(x, where)
     k = _int1(kernel_size, "kernel_size", where, 1)
     s = k if stride is None or stride == () else _int1(stride, "stride", where, 1)
