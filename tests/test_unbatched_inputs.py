@@ -423,3 +423,12 @@ def test_pad_matches_pytorch_and_refuses_the_same_ranks(mode, axes):
         assert (_refuses(lambda: F.pad(ad.tensor(y), amounts, mode=mode))
                 == _refuses(lambda: torch.nn.functional.pad(torch.tensor(y), amounts,
                                                             mode=mode))), shape
+
+
+def test_layer_rank_errors_name_the_layer_even_with_a_padding_mode():
+    for mode in ("zeros", "reflect", "circular"):
+        conv = nn.Conv2d(2, 4, 3, padding=1, padding_mode=mode, rng=0)
+        with pytest.raises(ValueError, match=r"Conv2d\(2, 4, kernel_size=\(3, 3\)\): expected "
+                                             r"a 3-D unbatched \(C, H, W\) or 4-D batched "
+                                             r"\(N, C, H, W\) input, got shape \(5, 5\)"):
+            conv(ad.tensor(rand(5, 5)))
