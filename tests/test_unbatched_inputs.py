@@ -432,3 +432,44 @@ def test_layer_rank_errors_name_the_layer_even_with_a_padding_mode():
                                              r"a 3-D unbatched \(C, H, W\) or 4-D batched "
                                              r"\(N, C, H, W\) input, got shape \(5, 5\)"):
             conv(ad.tensor(rand(5, 5)))
+
+
+# ----- recurrent layers (already unbatched-aware): against PyTorch with unbatched states ---------
+
+@pytest.mark.parametrize("kind", ["RNN", "LSTM", "GRU"])
+def test_recurrent_layer_on_one_sequence_with_initial_state_matches_pytorch(kind):
+    torch = pytest.importorskip("torch")
+    layer = getattr(nn, kind)(3, 4, num_layers=2, bidirectional=True, batch_first=True, rng=0)
+    twin = getattr(torch.nn, kind)(3, 4, num_layers=2, bidirectional=True,
+                                   batch_first=True).double()
+    twin.load_state_dict({k: torch.from_numpy(np.array(v))
+                          for k, v in layer.to_torch_state_dict().items()})
+    x, h0, c0 = rand(5, 3), rand(4, 4), rand(4, 4)
+    ours_in = [ad.tensor(a, requires_grad=True) for a in (x, h0, c0)]
+    theirs_in = [torch.tensor(a, requires_grad=True) for a in (x, h0, c0)]
+    if kind == "LSTM":
+        out, (h, c) = layer(ours_in[0], tuple(ours_in[1:]))
+        expected, (h_t, c_t) = twin(theirs_in[0], tuple(theirs_in[1:]))
+        pairs = [(out, expected), (h, h_t), (c, c_t)]
+    else:
+        out, h = layer(ours_in[0], ours_in[1])
+        expected, h_t = twin(theirs_in[0], theirs_in[1])
+        pairs = [(out, expected), (h, h_t)]
+    loss_ours, loss_theirs = 0, 0
+    for mine, their in pairs:
+        assert mine.shape == tuple(their.shape)
+        np.testing.assert_allclose(mine.data, their.detach().numpy(), rtol=1e-10, atol=1e-12)
+        g = rand(*mine.shape)
+        loss_ours = loss_ours + (mine * g).sum()
+        loss_theirs = loss_theirs + (their * torch.tensor(g)).sum()
+    loss_ours.backward()
+    loss_theirs.backward()
+    used = 3 if kind == "LSTM" else 2
+    for mine, their in zip(ours_in[:used], theirs_in[:used]):
+        np.testing.assert_allclose(mine.grad, their.grad.numpy(), rtol=1e-9, atol=1e-12)
+    batched_state = rand(4, 1, 4)          # a batched state with an unbatched input: both refuse
+    state = (ad.tensor(batched_state),) * 2 if kind == "LSTM" else ad.tensor(batched_state)
+    torch_state = ((torch.tensor(batched_state),) * 2 if kind == "LSTM"
+                   else torch.tensor(batched_state))
+    assert _refuses(lambda: layer(ad.tensor(x), state))
+    assert _refuses(lambda: twin(torch.tensor(x), torch_state))
