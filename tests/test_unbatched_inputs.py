@@ -148,6 +148,24 @@ def test_max_unpool_of_one_sample_is_the_batch_of_one():
             unpool(values[0], indices[0], 2)
 
 
+def test_max_unpool_of_one_sample_matches_pytorch():
+    torch = pytest.importorskip("torch")
+    for dims, shape in ((1, (3, 8)), (2, (2, 4, 6)), (3, (2, 4, 4, 2))):
+        x = rand(*shape)
+        pooled, indices = getattr(F, f"max_pool{dims}d")(ad.tensor(x), 2, return_indices=True)
+        mine = ad.tensor(pooled.data, requires_grad=True)
+        theirs = torch.tensor(pooled.data, requires_grad=True)
+        out = getattr(F, f"max_unpool{dims}d")(mine, indices, 2)
+        expected = getattr(torch.nn.functional, f"max_unpool{dims}d")(
+            theirs, torch.from_numpy(indices.data), 2)
+        assert out.shape == tuple(expected.shape) == shape
+        np.testing.assert_array_equal(out.data, expected.detach().numpy())
+        g = rand(*shape)
+        (out * g).sum().backward()
+        (expected * torch.tensor(g)).sum().backward()
+        np.testing.assert_array_equal(mine.grad, theirs.grad.numpy())
+
+
 def test_unbatched_works_on_numpy_arrays_and_in_the_top_level_forms():
     x = rand(2, 5, 5)
     w = rand(3, 2, 2, 2)
