@@ -8,8 +8,8 @@ and bias first, ``ad.dropout(input, p, train)`` has no defaults, ``ad.embedding`
 the weight first, the losses take ``reduction`` as PyTorch's number (0 ``'none'``,
 1 ``'mean'``, 2 ``'sum'``; the names are accepted too) and, as PyTorch's top-level
 losses do, default to 0 (``F``'s default to ``'mean'``), ``ad.adaptive_max_pool1d``
-returns ``(values, indices)``, and the poolings and convolutions take an unbatched input
-(without the N dim) as PyTorch's do.  The work is ``F``'s, so values and gradients are its.
+returns ``(values, indices)``.  The work is ``F``'s, so values and gradients are its, and
+the poolings and convolutions take an unbatched input (without the N dim) as ``F``'s do.
 
 >>> ad.dropout(ad.tensor([1.0, 2.0]), 0.5, False)
 tensor([1., 2.])
@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from .generator import chosen_rng
 from .nn import functional as F
-from .ops.operands import tensor_of
 
 __all__ = [
     "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
@@ -44,16 +43,6 @@ def _reduction(reduction, where: str) -> str:
                      f"got {reduction!r}")
 
 
-def _unbatched_too(function, input, batched_ndim, *args, **kwargs):
-    """``function`` of a batch, also given one sample (``batched_ndim - 1`` dims), as
-    PyTorch's poolings and convolutions take it: run as a batch of one, then unwrapped."""
-    x = tensor_of(input)
-    if x.ndim != batched_ndim - 1:
-        return function(x, *args, **kwargs)
-    out = function(x[None], *args, **kwargs)
-    return tuple(part[0] for part in out) if isinstance(out, tuple) else out[0]
-
-
 def _default_stride(stride):
     # ATen's pooling signatures write "stride = the kernel" as an empty list.
     return None if stride is None or (isinstance(stride, (list, tuple)) and not stride) \
@@ -66,8 +55,7 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     >>> ad.conv1d(ad.ones((1, 1, 3)), ad.ones((1, 1, 2))).shape
     (1, 1, 2)
     """
-    return _unbatched_too(F.conv1d, input, 3, weight, bias, stride, padding, dilation,
-                          groups)
+    return F.conv1d(input, weight, bias, stride, padding, dilation, groups)
 
 
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
@@ -76,8 +64,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     >>> ad.conv2d(ad.ones((1, 1, 3, 3)), ad.ones((1, 1, 2, 2))).shape
     (1, 1, 2, 2)
     """
-    return _unbatched_too(F.conv2d, input, 4, weight, bias, stride, padding, dilation,
-                          groups)
+    return F.conv2d(input, weight, bias, stride, padding, dilation, groups)
 
 
 def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
@@ -86,8 +73,7 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     >>> ad.conv3d(ad.ones((1, 1, 2, 2, 2)), ad.ones((1, 1, 2, 2, 2))).shape
     (1, 1, 1, 1, 1)
     """
-    return _unbatched_too(F.conv3d, input, 5, weight, bias, stride, padding, dilation,
-                          groups)
+    return F.conv3d(input, weight, bias, stride, padding, dilation, groups)
 
 
 def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0,
@@ -97,8 +83,8 @@ def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_paddi
     >>> ad.conv_transpose1d(ad.ones((1, 1, 2)), ad.ones((1, 1, 2))).shape
     (1, 1, 3)
     """
-    return _unbatched_too(F.conv_transpose1d, input, 3, weight, bias, stride,
-                          padding, output_padding, groups, dilation)
+    return F.conv_transpose1d(input, weight, bias, stride, padding, output_padding, groups,
+                              dilation)
 
 
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0,
@@ -108,8 +94,8 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     >>> ad.conv_transpose2d(ad.ones((1, 1, 2, 2)), ad.ones((1, 1, 2, 2))).shape
     (1, 1, 3, 3)
     """
-    return _unbatched_too(F.conv_transpose2d, input, 4, weight, bias, stride,
-                          padding, output_padding, groups, dilation)
+    return F.conv_transpose2d(input, weight, bias, stride, padding, output_padding, groups,
+                              dilation)
 
 
 def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0,
@@ -119,8 +105,8 @@ def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_paddi
     >>> ad.conv_transpose3d(ad.ones((1, 1, 1, 1, 1)), ad.ones((1, 1, 2, 2, 2))).shape
     (1, 1, 2, 2, 2)
     """
-    return _unbatched_too(F.conv_transpose3d, input, 5, weight, bias, stride,
-                          padding, output_padding, groups, dilation)
+    return F.conv_transpose3d(input, weight, bias, stride, padding, output_padding, groups,
+                              dilation)
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05,
@@ -227,8 +213,8 @@ def max_pool1d(input, kernel_size, stride=(), padding=0, dilation=1, ceil_mode=F
     >>> ad.max_pool1d(ad.tensor([[[1.0, 3.0, 2.0, 0.0]]]), 2)
     tensor([[[3., 2.]]])
     """
-    return _unbatched_too(F.max_pool1d, input, 3, kernel_size,
-                          _default_stride(stride), padding, dilation, ceil_mode)
+    return F.max_pool1d(input, kernel_size, _default_stride(stride), padding, dilation,
+                        ceil_mode)
 
 
 def max_pool2d(input, kernel_size, stride=(), padding=0, dilation=1, ceil_mode=False):
@@ -237,8 +223,8 @@ def max_pool2d(input, kernel_size, stride=(), padding=0, dilation=1, ceil_mode=F
     >>> ad.max_pool2d(ad.ones((1, 1, 2, 2)), 2).shape
     (1, 1, 1, 1)
     """
-    return _unbatched_too(F.max_pool2d, input, 4, kernel_size,
-                          _default_stride(stride), padding, dilation, ceil_mode)
+    return F.max_pool2d(input, kernel_size, _default_stride(stride), padding, dilation,
+                        ceil_mode)
 
 
 def max_pool3d(input, kernel_size, stride=(), padding=0, dilation=1, ceil_mode=False):
@@ -247,8 +233,8 @@ def max_pool3d(input, kernel_size, stride=(), padding=0, dilation=1, ceil_mode=F
     >>> ad.max_pool3d(ad.ones((1, 1, 2, 2, 2)), 2).shape
     (1, 1, 1, 1, 1)
     """
-    return _unbatched_too(F.max_pool3d, input, 5, kernel_size,
-                          _default_stride(stride), padding, dilation, ceil_mode)
+    return F.max_pool3d(input, kernel_size, _default_stride(stride), padding, dilation,
+                        ceil_mode)
 
 
 def max_pool1d_with_indices(input, kernel_size, stride=(), padding=0, dilation=1,
@@ -258,8 +244,8 @@ def max_pool1d_with_indices(input, kernel_size, stride=(), padding=0, dilation=1
     >>> ad.max_pool1d_with_indices(ad.tensor([[[1.0, 3.0, 2.0, 0.0]]]), 2)[1]
     tensor([[[1, 2]]])
     """
-    return _unbatched_too(F.max_pool1d, input, 3, kernel_size, _default_stride(stride),
-                          padding, dilation, ceil_mode, return_indices=True)
+    return F.max_pool1d(input, kernel_size, _default_stride(stride), padding, dilation,
+                        ceil_mode, return_indices=True)
 
 
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
@@ -269,8 +255,8 @@ def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
     >>> ad.avg_pool1d(ad.tensor([[[1.0, 3.0, 2.0, 0.0]]]), 2)
     tensor([[[2., 1.]]])
     """
-    return _unbatched_too(F.avg_pool1d, input, 3, kernel_size, _default_stride(stride),
-                          padding, ceil_mode, count_include_pad)
+    return F.avg_pool1d(input, kernel_size, _default_stride(stride), padding, ceil_mode,
+                        count_include_pad)
 
 
 def adaptive_avg_pool1d(input, output_size):
@@ -279,7 +265,7 @@ def adaptive_avg_pool1d(input, output_size):
     >>> ad.adaptive_avg_pool1d(ad.tensor([[[1.0, 3.0, 2.0, 0.0]]]), 1)
     tensor([[[1.5]]])
     """
-    return _unbatched_too(F.adaptive_avg_pool1d, input, 3, output_size)
+    return F.adaptive_avg_pool1d(input, output_size)
 
 
 def adaptive_max_pool1d(input, output_size):
@@ -289,8 +275,7 @@ def adaptive_max_pool1d(input, output_size):
     >>> ad.adaptive_max_pool1d(ad.tensor([[[1.0, 3.0, 2.0, 0.0]]]), 1)[1]
     tensor([[[1]]])
     """
-    return _unbatched_too(F.adaptive_max_pool1d, input, 3, output_size,
-                          return_indices=True)
+    return F.adaptive_max_pool1d(input, output_size, return_indices=True)
 
 
 def celu(input, alpha=1.0):
@@ -391,8 +376,8 @@ def cosine_embedding_loss(input1, input2, target, margin=0.0, reduction=0):
     ...                          ad.tensor([1.0]))
     tensor([1.])
     """
-    return F.cosine_embedding_loss(input1, input2, target, margin,
-                                   _reduction(reduction, "cosine_embedding_loss"))
+    return F.cosine_embedding_loss(input1, input2, target, margin, _reduction(reduction,
+                                   "cosine_embedding_loss"))
 
 
 def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2.0, eps=1e-06,
@@ -412,8 +397,8 @@ def margin_ranking_loss(input1, input2, target, margin=0.0, reduction=0):
     >>> ad.margin_ranking_loss(ad.tensor([1.0]), ad.tensor([2.0]), ad.tensor([1.0]))
     tensor([1.])
     """
-    return F.margin_ranking_loss(input1, input2, target, margin,
-                                 _reduction(reduction, "margin_ranking_loss"))
+    return F.margin_ranking_loss(input1, input2, target, margin, _reduction(reduction,
+                                 "margin_ranking_loss"))
 
 
 def hinge_embedding_loss(input, target, margin=1.0, reduction=0):
@@ -422,8 +407,8 @@ def hinge_embedding_loss(input, target, margin=1.0, reduction=0):
     >>> ad.hinge_embedding_loss(ad.tensor([0.25]), ad.tensor([-1.0]))
     tensor([0.75])
     """
-    return F.hinge_embedding_loss(input, target, margin,
-                                  _reduction(reduction, "hinge_embedding_loss"))
+    return F.hinge_embedding_loss(input, target, margin, _reduction(reduction,
+                                  "hinge_embedding_loss"))
 
 
 def poisson_nll_loss(input, target, log_input, full, eps, reduction):
@@ -433,8 +418,8 @@ def poisson_nll_loss(input, target, log_input, full, eps, reduction):
     >>> ad.poisson_nll_loss(ad.tensor([0.0]), ad.tensor([1.0]), True, False, 1e-8, 1)
     tensor(1.)
     """
-    return F.poisson_nll_loss(input, target, log_input, full, eps,
-                              _reduction(reduction, "poisson_nll_loss"))
+    return F.poisson_nll_loss(input, target, log_input, full, eps, _reduction(reduction,
+                              "poisson_nll_loss"))
 
 
 def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction=0,

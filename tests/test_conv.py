@@ -316,13 +316,17 @@ def test_wrong_channels_name_the_layer_and_both_counts():
         ad.nn.Conv1d(2, 1, 3)(ad.tensor(np.zeros((1, 5, 8))))
 
 
-def test_too_few_dimensions_say_what_was_expected():
-    with pytest.raises(ValueError, match=r"Conv2d.*expected a 4-D input \(N, C, H, W\), got "
-                                         r"shape \(3, 8, 8\).*x\[None\]"):
-        ad.nn.Conv2d(3, 4, 3)(ad.tensor(np.zeros((3, 8, 8))))
-    with pytest.raises(ValueError, match=r"conv1d: expected a 3-D input \(N, C, L\)"):
-        F.conv1d(ad.tensor(np.zeros((2, 8))), ad.tensor(np.zeros((1, 2, 3))))
-    with pytest.raises(ValueError, match="max_pool2d: expected a 4-D input"):
+def test_wrong_ranks_say_what_was_expected():
+    # one sample without the batch axis is taken (as in PyTorch); other ranks are not
+    assert ad.nn.Conv2d(3, 4, 3)(ad.tensor(np.zeros((3, 8, 8)))).shape == (4, 6, 6)
+    with pytest.raises(ValueError, match=r"Conv2d.*expected a 3-D unbatched \(C, H, W\) or "
+                                         r"4-D batched \(N, C, H, W\) input, got shape "
+                                         r"\(8, 8\)"):
+        ad.nn.Conv2d(3, 4, 3)(ad.tensor(np.zeros((8, 8))))
+    with pytest.raises(ValueError, match=r"conv1d: expected a 2-D unbatched \(C, L\) or 3-D "
+                                         r"batched \(N, C, L\) input"):
+        F.conv1d(ad.tensor(np.zeros((8,))), ad.tensor(np.zeros((1, 2, 3))))
+    with pytest.raises(ValueError, match="max_pool2d: expected a 3-D unbatched"):
         F.max_pool2d(ad.tensor(np.zeros((4, 4))), 2)
 
 
@@ -355,7 +359,7 @@ def test_other_bad_arguments():
     with pytest.raises(ValueError, match="at most half the kernel"):
         F.max_pool2d(x, 2, padding=2)
     with pytest.raises(ValueError, match="reflect padding of \\(5, 0\\)"):
-        F.pad(x, (5, 0), mode="reflect")
+        F.pad(x[0], (5, 0), mode="reflect")
     with pytest.raises(ValueError, match="mode must be one of"):
         F.pad(x, (1, 1), mode="mirror")
 

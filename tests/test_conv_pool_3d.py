@@ -232,8 +232,9 @@ def test_transposed_layers_shapes_output_size_repr_and_torch_layout():
 
 
 def test_conv_errors_name_the_op_and_the_fix():
-    with pytest.raises(ValueError, match=r"conv3d: expected a 5-D input .* x\[None\]"):
-        F.conv3d(ad.tensor(rand(2, 3, 3, 3)), ad.tensor(rand(1, 2, 1, 1, 1)))
+    with pytest.raises(ValueError, match=r"conv3d: expected a 4-D unbatched .* or 5-D "
+                                         r"batched .* got shape \(3, 3, 3\)"):
+        F.conv3d(ad.tensor(rand(3, 3, 3)), ad.tensor(rand(1, 2, 1, 1, 1)))
     with pytest.raises(ValueError, match="conv3d: expected 4 input channels"):
         F.conv3d(ad.tensor(rand(1, 3, 3, 3, 3)), ad.tensor(rand(2, 2, 1, 1, 1)), groups=2)
     with pytest.raises(ValueError, match="conv3d: the kernel's depth"):
@@ -248,7 +249,7 @@ def test_conv_errors_name_the_op_and_the_fix():
                                          r"\(3, 0, 1\) \(input shape \(1, 1, 2, 2, 1\)"):
         F.conv_transpose3d(ad.tensor(rand(1, 1, 2, 2, 1)), ad.tensor(rand(1, 1, 2, 1, 1)),
                            padding=(0, 1, 0))
-    with pytest.raises(ValueError, match="conv_transpose1d: expected a 3-D input"):
+    with pytest.raises(ValueError, match="conv_transpose1d: expected a 2-D unbatched"):
         F.conv_transpose1d(ad.tensor(rand(1, 2, 3, 4)), ad.tensor(rand(2, 1, 2)))
     with pytest.raises(TypeError, match="conv3d: expected floating-point input"):
         F.conv3d(ad.tensor(np.ones((1, 1, 2, 2, 2), int)), ad.tensor(rand(1, 1, 1, 1, 1)))
@@ -337,13 +338,14 @@ def test_pool_layers_repr_dtype_and_errors():
                                      "dilation=1, ceil_mode=False)")
     assert repr(nn.AvgPool3d(3, 2)) == "AvgPool3d(kernel_size=3, stride=2, padding=0)"
     assert repr(nn.AdaptiveMaxPool3d((1, None, 2))) == "AdaptiveMaxPool3d(output_size=(1, None, 2))"
-    with pytest.raises(ValueError, match=r"max_pool3d: expected a 5-D input .* x\[None\]"):
-        F.max_pool3d(ad.tensor(rand(2, 4, 4, 4)), 2)
+    with pytest.raises(ValueError, match=r"max_pool3d: expected a 4-D unbatched .* got shape "
+                                         r"\(4, 4, 4\)"):
+        F.max_pool3d(ad.tensor(rand(4, 4, 4)), 2)
     with pytest.raises(ValueError, match="max_pool3d: padding .* at most half"):
         F.max_pool3d(ad.tensor(rand(1, 1, 4, 4, 4)), 2, padding=2)
     with pytest.raises(ValueError, match="adaptive_avg_pool3d: output_size"):
         F.adaptive_avg_pool3d(ad.tensor(rand(1, 1, 4, 4, 4)), (1, 2))
-    with pytest.raises(ValueError, match="adaptive_max_pool1d: expected a 3-D input"):
+    with pytest.raises(ValueError, match="adaptive_max_pool1d: expected a 2-D unbatched"):
         F.adaptive_max_pool1d(ad.tensor(rand(1, 4, 4, 4)), 2)
     with pytest.raises(TypeError, match="avg_pool3d: expected floating-point"):
         F.avg_pool3d(ad.tensor(np.ones((1, 1, 2, 2, 2), int)), 2)
@@ -378,8 +380,12 @@ def test_dropout3d_drops_whole_channels_of_volumes():
     assert np.all(unbatched.reshape(6, -1) == unbatched.reshape(6, -1)[:, :1])
     layer = nn.Dropout3d(0.5, rng=1)
     assert layer.eval()(x) is x and repr(layer) == "Dropout3d(p=0.5, inplace=False)"
+    # other ranks warn (PyTorch deprecates them) and drop each input[c] as a whole
+    with pytest.warns(UserWarning, match="dropout3d: got a 3-d input"):
+        other = F.dropout3d(ad.tensor(np.ones((8, 3, 4))), 0.5, rng=0).data
+    assert np.all(other.reshape(8, -1) == other.reshape(8, -1)[:, :1])
     with pytest.raises(ValueError, match="dropout3d: expected a 5-d"):
-        F.dropout3d(ad.tensor(np.ones((2, 3, 4))), 0.5)
+        F.dropout3d(ad.tensor(1.0), 0.5)
 
 
 # ----- against PyTorch --------------------------------------------------------------------------

@@ -119,7 +119,7 @@ def test_lazy_transpose_takes_output_size_at_its_first_call():
     (lambda: nn.LazyInstanceNorm1d(), (2, 3, 4, 5), "LazyInstanceNorm1d: the first input"),
     (lambda: nn.LazyConvTranspose2d(4, 3, groups=2), (1, 3, 4, 4),
      r"LazyConvTranspose2d: .*multiple of groups=2, got shape \(1, 3, 4, 4\)"),
-    (lambda: nn.LazyConvTranspose1d(4, 3), (3, 5), "LazyConvTranspose1d: the first input"),
+    (lambda: nn.LazyConvTranspose1d(4, 3), (5,), "LazyConvTranspose1d: the first input"),
 ])
 def test_lazy_first_input_errors_name_the_layer_and_the_shape(make, bad_shape, words):
     layer = make()

@@ -121,8 +121,9 @@ def test_unpool_errors_name_the_op_and_the_fix():
         F.max_unpool2d(out, indices[:, :, :1], 2)
     with pytest.raises(ValueError, match="max_unpool2d: output_size .* is not reachable"):
         F.max_unpool2d(out, indices, 2, output_size=(9, 9))
-    with pytest.raises(ValueError, match=r"max_unpool2d: expected a 4-D input .* x\[None\]"):
-        F.max_unpool2d(out[0], indices[0], 2)
+    with pytest.raises(ValueError, match=r"max_unpool2d: expected a 3-D unbatched .* got "
+                                         r"shape \(2, 2\)"):
+        F.max_unpool2d(out[0, 0], indices[0, 0], 2)
     with pytest.raises(TypeError, match="max_unpool2d: indices must be integers"):
         F.max_unpool2d(out, indices.data.astype(float), 2)
 

@@ -145,8 +145,9 @@ def test_fold_and_unfold_layer_reprs_and_errors():
         nn.Fold(3, 2, stride=0)
     with pytest.raises(ValueError, match="Fold: output_size must be an int >= 1"):
         nn.Fold((3, 0), 2)
-    with pytest.raises(ValueError, match=r"unfold: expected a 4-D input \(N, C, H, W\) or a 3-D "
-                                         r"one \(C, H, W\), got shape \(3, 3\)"):
+    with pytest.raises(ValueError, match=r"unfold: expected a 3-D unbatched \(C, H, W\) or "
+                                         r"4-D batched \(N, C, H, W\) input, got shape "
+                                         r"\(3, 3\)"):
         nn.Unfold(2)(ad.tensor(np.ones((3, 3))))
     with pytest.raises(ValueError, match=r"fold: expected input \(N, C\*4, 4\) \(or \(C\*4, 4\) "
                                          r"unbatched\)"):

@@ -9,6 +9,7 @@ import numpy as np
 
 from . import functional_conv as FC
 from .module import Module, Parameter, _generator
+from .unbatched import BATCHED_LAYOUTS, is_unbatched
 
 
 def _tuple(value, n, what, where, minimum):
@@ -128,6 +129,7 @@ class _ConvNd(Module):
         after, as PyTorch's) and leaves the convolution none."""
         if self.padding_mode == "zeros" or self.padding == "valid":
             return x, self.padding
+        is_unbatched(x, BATCHED_LAYOUTS[self._dims], self._label())   # the rank, before F.pad
         amounts = []
         for axis in reversed(range(self._dims)):       # F.pad lists the last axis first
             if self.padding == "same":

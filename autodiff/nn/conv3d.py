@@ -23,6 +23,7 @@ from . import functional_conv as FC
 from .conv import _ConvNd
 from .conv_transpose import _checked_output_padding, _conv_transpose2d, _ConvTransposeNd
 from .half_precision import check_float16_operands, rounded_once
+from .unbatched import unbatched_too
 
 _ALL = slice(None)
 
@@ -33,7 +34,7 @@ def _triple(value, what, where, minimum=1):
 
 def check_volume(x, where, channels=None):
     """The shape of a 5-D (N, C, D, H, W) input, refused (naming ``where``) otherwise."""
-    return FC.check_batched(x, where, "N, C, D, H, W", "volume", channels)
+    return FC.check_batched(x, where, "N, C, D, H, W", channels)
 
 
 def _pads(padding, kernel, dilation, stride, where):
@@ -76,6 +77,7 @@ def _add_bias(out, bias, channels):
     return out + _shape.reshape(bias, (1, channels) + (1,) * (out.ndim - 2))
 
 
+@unbatched_too("N, C, D, H, W")
 def _conv3d(x, weight, bias, stride, padding, dilation, groups, where):
     FC._float_input(x, where)
     w_shape = FC._shape_of(weight)
@@ -132,6 +134,7 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups: in
     return _conv3d(input, weight, bias, stride, padding, dilation, groups, "conv3d")
 
 
+@unbatched_too("N, C, D, H, W")
 def _conv_transpose3d(x, weight, bias, stride, padding, output_padding, groups, dilation,
                       where):
     FC._float_input(x, where)
@@ -218,10 +221,11 @@ def _one(value, what, where, minimum):
     return int(value)
 
 
+@unbatched_too("N, C, L")
 def _conv_transpose1d(x, weight, bias, stride, padding, output_padding, groups, dilation,
                       where):
     shape, w_shape = FC._shape_of(x), FC._shape_of(weight)
-    FC.check_batched(x, where, "N, C, L", "sequence")
+    FC.check_batched(x, where, "N, C, L")
     if len(w_shape) != 3:
         raise ValueError(f"{where}: expected a 3-D weight (in_channels, out_channels/groups, "
                          f"k), got shape {tuple(w_shape)}")

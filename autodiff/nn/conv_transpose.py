@@ -22,6 +22,7 @@ from . import functional_conv as FC
 from .conv import _checked_channels, _init_conv_parameters, _tuple
 from .half_precision import check_float16_operands
 from .module import Module
+from .unbatched import BATCHED_LAYOUTS, is_unbatched, unbatched_too
 
 
 def _checked_output_padding(output_padding, stride, dilation, where):
@@ -35,6 +36,7 @@ def _checked_output_padding(output_padding, stride, dilation, where):
     return output_padding
 
 
+@unbatched_too("N, C, H, W")
 def _conv_transpose2d(x, weight, bias, stride, padding, output_padding, groups, dilation,
                       where):
     w_shape, groups = FC._checked_weight_and_groups(
@@ -143,20 +145,23 @@ class _ConvTransposeNd(Module):
     def _output_padding_for(self, x, output_size, where):
         n = self._dims
         sizes = tuple(int(s) for s in output_size)
-        if len(sizes) == n + 2:
-            sizes = sizes[2:]
-        in_sizes = FC._shape_of(x)[2:]
-        if len(sizes) != n or len(in_sizes) != n:
-            raise ValueError(f"{where}: output_size must hold {n} (or {n + 2}) sizes for an "
-                             f"input with {n} spatial axes, got {tuple(output_size)} (input "
-                             f"shape {tuple(FC._shape_of(x))})")
+        shape = FC._shape_of(x)
+        # As PyTorch's: output_size may also list the sizes of the input's (N,) C axes.
+        leading = 1 if is_unbatched(x, BATCHED_LAYOUTS[n], where) else 2
+        if len(sizes) == n + leading:
+            sizes = sizes[leading:]
+        in_sizes = shape[leading:]
+        if len(sizes) != n:
+            raise ValueError(f"{where}: output_size must hold {n} (or {n + leading}) sizes for "
+                             f"an input with {n} spatial axes, got {tuple(output_size)} (input "
+                             f"shape {tuple(shape)})")
         padding = []
         for axis, (want, size, k, s, p, d) in enumerate(zip(
                 sizes, in_sizes, self.kernel_size, self.stride, self.padding, self.dilation)):
             smallest = (size - 1) * s - 2 * p + d * (k - 1) + 1
             if not smallest <= want <= smallest + s - 1:
                 raise ValueError(f"{where}: output_size {sizes} is not reachable from input "
-                                 f"size {tuple(in_sizes)}: along axis {axis + 2} it must lie "
+                                 f"size {tuple(in_sizes)}: along axis {axis + leading} it must lie "
                                  f"in [{smallest}, {smallest + s - 1}]")
             padding.append(want - smallest)
         return tuple(padding)

@@ -171,8 +171,10 @@ def dropout3d(input, p: float = 0.5, training: bool = True, inplace: bool = Fals
               rng=None) -> Tensor:
     """Zero whole channels of ``(N, C, D, H, W)`` or unbatched ``(C, D, H, W)`` volumes
     with probability ``p`` and scale the kept ones by ``1 / (1 - p)``, as PyTorch's
-    ``dropout3d``.  Other ranks are refused (PyTorch deprecates them): use ``dropout``
-    for single elements.  ``rng`` and ``inplace`` as for ``F.dropout``.
+    ``dropout3d``.  Other ranks warn, as PyTorch's (which deprecates them), and are taken
+    as one unbatched sample: each ``input[c]`` is dropped as a whole (each element of a
+    1-d input); use ``dropout`` for single elements.  ``rng`` and ``inplace`` as for
+    ``F.dropout``.
 
     >>> y = F.dropout3d(ad.tensor(np.ones((1, 3, 2, 2, 2))), p=0.5, rng=0)
     >>> y.data[0, :, 0, 0, 0], bool((y.data == y.data[:, :, :1, :1, :1]).all())
@@ -180,12 +182,15 @@ def dropout3d(input, p: float = 0.5, training: bool = True, inplace: bool = Fals
     """
     p = _check_p(p, "dropout3d")
     x = _input(input, inplace, "dropout3d")
+    if x.ndim == 0:
+        raise ValueError("dropout3d: expected a 5-d (N, C, D, H, W) or 4-d (C, D, H, W) "
+                         "input, got a 0-d one; use dropout for single elements")
     if x.ndim not in (4, 5):
-        raise ValueError(f"dropout3d: expected a 5-d (N, C, D, H, W) or 4-d (C, D, H, W) "
-                         f"input, got shape {x.shape}; dropout3d zeroes whole channels of "
-                         "volumes (use dropout1d / dropout2d for inputs with one or two "
-                         "spatial axes, dropout for single elements)")
-    # A (C, D, H, W) input has one sample: its channels are axis 0.
+        warnings.warn(f"dropout3d: got a {x.ndim}-d input (shape {x.shape}), not (N, C, D, H, "
+                      "W) or (C, D, H, W); as PyTorch does (it deprecates this), it is taken "
+                      "as one sample and each input[c] is dropped as a whole. Use dropout "
+                      "(or dropout1d / dropout2d) instead", UserWarning, stacklevel=2)
+    # Any input but (N, C, D, H, W) has one sample: its channels are axis 0.
     return _drop_channels(x, p, training, inplace, rng, "dropout3d", 2 if x.ndim == 5 else 1)
 
 

@@ -1,7 +1,8 @@
 """Convolution, pooling and padding with PyTorch's conventions (part of ``F``).
 
-Images are NCHW; a conv2d weight is (out_channels, in_channels/groups, kh, kw) and
-the operation is a cross-correlation, as in PyTorch.  ``stride``, ``padding`` and
+Images are NCHW, or one unbatched CHW image (as in PyTorch; see ``unbatched``); a conv2d
+weight is (out_channels, in_channels/groups, kh, kw) and the operation is a
+cross-correlation, as in PyTorch.  ``stride``, ``padding`` and
 ``dilation`` take an int or a pair; ``padding`` also takes ``'valid'`` (none) and
 ``'same'`` (output as large as the input; stride 1 only; an odd total goes one more
 to the bottom/right, as PyTorch does).
@@ -18,6 +19,7 @@ from ..ops import shape as _shape
 from ..ops.indexing import getitem, take
 from ..tensor import Tensor
 from .half_precision import check_float16_operands, rounded_once
+from .unbatched import unbatched_too
 
 _PAD_MODES = {"constant": None, "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
 
@@ -66,7 +68,8 @@ def pad(x, pad: tuple, mode: str = "constant", value: float | None = None) -> Te
     axis by 1 before and 2 after, and ``(1, 1, 2, 2)`` pads the last axis by 1 and
     the one before it by 2.  Negative amounts crop.  ``mode`` is ``'constant'``
     (with ``value``, 0 when None as in PyTorch; a Tensor value gets its gradient),
-    ``'reflect'``, ``'replicate'`` or ``'circular'`` (which take no ``value``).
+    ``'reflect'``, ``'replicate'`` or ``'circular'`` (which take no ``value`` and, as in
+    PyTorch, pad 1 to 3 axes of a (C, *) or (N, C, *) input).
 
     >>> F.pad(ad.tensor([[1.0, 2.0]]), (1, 0))
     tensor([[0., 1., 2.]])
@@ -88,6 +91,14 @@ def pad(x, pad: tuple, mode: str = "constant", value: float | None = None) -> Te
     if len(amounts) % 2 or len(amounts) // 2 > len(shape):
         raise ValueError(f"pad: pad must hold (before, after) pairs for at most {len(shape)} "
                          f"axes (the input has shape {shape}), got {tuple(pad)}")
+    padded_axes = len(amounts) // 2
+    if mode != "constant" and not (1 <= padded_axes <= 3
+                                   and len(shape) in (padded_axes + 1, padded_axes + 2)):
+        raise ValueError(f"pad: mode {mode!r} pads the last 1, 2 or 3 axes of an unbatched "
+                         "(C, *) or batched (N, C, *) input, so padding k axes needs a "
+                         f"(k+1)-D or (k+2)-D input, as in PyTorch; got pad {tuple(pad)} "
+                         f"({padded_axes} axes) for shape {shape} (ad.pad, NumPy's, pads "
+                         "any axes)")
     widths = [(0, 0)] * len(shape)
     for k in range(len(amounts) // 2):
         widths[len(shape) - 1 - k] = (amounts[2 * k], amounts[2 * k + 1])
@@ -130,17 +141,16 @@ def _pad_index(n, before, after, numpy_mode):
 
 # ----- argument handling for the 2-D ops ------------------------------------------------------
 
-def check_batched(x, where, axes, single, channels=None, what="input"):
+def check_batched(x, where, axes, channels=None, what="input"):
     """The shape of ``x``, refused (naming ``where``) unless it has the axes ``axes``
-    (``"N, C, H, W"``) and, when given, ``channels`` along axis 1; an input one axis
-    short (one ``single`` example, unbatched) is told to add the batch axis."""
+    (``"N, C, H, W"``) and, when given, ``channels`` along axis 1.  The public functions
+    take one unbatched sample too, through ``unbatched_too``, which adds the batch axis
+    before this check."""
     shape = _shape_of(x)
     rank = axes.count(",") + 1
     if len(shape) != rank:
-        hint = (f"; for a single {single} use x[None] to get shape {(1,) + tuple(shape)}"
-                if len(shape) == rank - 1 else "")
         raise ValueError(f"{where}: expected a {rank}-D {what} ({axes}), got shape "
-                         f"{tuple(shape)}{hint}")
+                         f"{tuple(shape)}")
     if channels is not None and shape[1] != channels:
         raise ValueError(f"{where}: expected {channels} input channels (axis 1 of the "
                          f"({axes}) input), got {shape[1]} (input shape {tuple(shape)})")
@@ -148,7 +158,7 @@ def check_batched(x, where, axes, single, channels=None, what="input"):
 
 
 def _check_image(x, where, channels=None, what="input"):
-    return check_batched(x, where, "N, C, H, W", "image", channels, what)
+    return check_batched(x, where, "N, C, H, W", channels, what)
 
 
 def _padding4(padding, kernel, dilation, stride, where):
@@ -184,6 +194,7 @@ def _check_fits(where, hw, kernel, padding, dilation, stride):
 
 # ----- unfold / fold -------------------------------------------------------------------------
 
+@unbatched_too("N, C, H, W")
 def unfold(x, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
     """im2col: every (C, kh, kw) receptive field of NCHW ``x`` as a column, shape
     (N, C*kh*kw, L) with L = Ho*Wo, in PyTorch's order (channel, then kernel row, then
@@ -195,12 +206,6 @@ def unfold(x, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
     (1, 4, 4)
     """
     where = "unfold"
-    if len(_shape_of(x)) == 3:
-        batched = _shape.expand_dims(_as_tensor(x), 0)
-        return _shape.squeeze(unfold(batched, kernel_size, dilation, padding, stride), 0)
-    if len(_shape_of(x)) != 4:
-        raise ValueError(f"{where}: expected a 4-D input (N, C, H, W) or a 3-D one (C, H, W), "
-                         f"got shape {tuple(_shape_of(x))}")
     kernel = _pair(kernel_size, "kernel_size", where)
     dilation = _pair(dilation, "dilation", where)
     stride = _pair(stride, "stride", where)
@@ -209,6 +214,7 @@ def unfold(x, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
     return _conv.unfold(x, kernel=kernel, stride=stride, padding=padding, dilation=dilation)
 
 
+@unbatched_too("N, C*kh*kw, L")
 def fold(x, output_size, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
     """col2im, the adjoint of ``unfold``: (N, C*kh*kw, L) columns summed back into an
     (N, C, H, W) image of ``output_size`` (H, W); overlapping entries add up.
@@ -221,10 +227,6 @@ def fold(x, output_size, kernel_size, dilation=1, padding=0, stride=1) -> Tensor
             [1., 2., 1.]])
     """
     where = "fold"
-    if len(_shape_of(x)) == 2:
-        batched = _shape.expand_dims(_as_tensor(x), 0)
-        return _shape.squeeze(fold(batched, output_size, kernel_size, dilation, padding,
-                                   stride), 0)
     kernel = _pair(kernel_size, "kernel_size", where)
     dilation = _pair(dilation, "dilation", where)
     stride = _pair(stride, "stride", where)
@@ -257,6 +259,7 @@ def _checked_weight_and_groups(x, weight, groups, layout, where):
     return w_shape, int(groups)
 
 
+@unbatched_too("N, C, H, W")
 def _conv2d(x, weight, bias, stride, padding, dilation, groups, where):
     w_shape, groups = _checked_weight_and_groups(
         x, weight, groups, "out_channels, in_channels/groups", where)
@@ -311,9 +314,10 @@ def _int1(value, what, where, minimum=1):
     return int(value)
 
 
+@unbatched_too("N, C, L")
 def _conv1d(x, weight, bias, stride, padding, dilation, groups, where):
     shape, w_shape = _shape_of(x), _shape_of(weight)
-    check_batched(x, where, "N, C, L", "sequence")
+    check_batched(x, where, "N, C, L")
     if len(w_shape) != 3:
         raise ValueError(f"{where}: expected a 3-D weight (out_channels, in_channels/groups, "
                          f"k), got shape {tuple(w_shape)}")
@@ -362,6 +366,7 @@ def _pool_args(x, kernel_size, stride, padding, dilation, where):
     return shape, kernel, stride, padding, dilation
 
 
+@unbatched_too("N, C, H, W")
 def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1,
                ceil_mode: bool = False, return_indices: bool = False) -> Tensor:
     """Maximum over each (kh, kw) window of NCHW ``x``, as ``torch.nn.functional.max_pool2d``
@@ -425,6 +430,7 @@ def _refuse_windows_in_padding(size, kernel, stride, padding, dilation, out_hw,
                 "Use less padding or dilation.")
 
 
+@unbatched_too("N, C, H, W")
 def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
                count_include_pad: bool = True, divisor_override: int | None = None) -> Tensor:
     """Mean over each (kh, kw) window of NCHW ``x``, as ``torch.nn.functional.avg_pool2d``:

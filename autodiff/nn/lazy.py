@@ -99,12 +99,15 @@ def materialize_conv(module, x, weight_shape) -> None:
     ``_rng`` and in the ``_dtype`` it kept."""
     where = type(module).__name__
     shape = x.shape if isinstance(x, Tensor) else np.shape(x)
-    if len(shape) != module._dims + 2 or shape[1] < 1 or shape[1] % module.groups:
-        raise ValueError(f"{where}: the first input must be (N, C, ...) with "
-                         f"{module._dims} spatial axes and C (which gives in_channels) a "
-                         f"multiple of groups={module.groups}, got shape {tuple(shape)}")
+    channel_axis = 0 if len(shape) == module._dims + 1 else 1     # unbatched: (C, ...)
+    if (len(shape) not in (module._dims + 1, module._dims + 2) or shape[channel_axis] < 1
+            or shape[channel_axis] % module.groups):
+        raise ValueError(f"{where}: the first input must be (N, C, ...) or unbatched "
+                         f"(C, ...) with {module._dims} spatial axes and C (which gives "
+                         f"in_channels) a multiple of groups={module.groups}, got shape "
+                         f"{tuple(shape)}")
     _refuse_in_a_trace(where)
-    module.in_channels = int(shape[1])
+    module.in_channels = int(shape[channel_axis])
     weight_shape = weight_shape(module.in_channels)
     gen = _generator(module._rng)
     bound = 1.0 / math.sqrt(math.prod(weight_shape[1:]))

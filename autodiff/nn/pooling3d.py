@@ -28,6 +28,7 @@ from .conv import _MaxPoolNd, _is_int
 from .conv3d import _triple, as_planes, check_volume, from_planes
 from .half_precision import rounded_once
 from .module import Module
+from .unbatched import unbatched_too
 
 _ALL = slice(None)
 
@@ -42,6 +43,7 @@ def _pool3d_args(x, kernel_size, stride, padding, dilation, where):
     return shape, kernel, stride, padding, dilation
 
 
+@unbatched_too("N, C, D, H, W")
 def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False,
                return_indices: bool = False) -> Tensor:
     """Maximum over each (kd, kh, kw) window of (N, C, D, H, W) ``input``, as
@@ -96,6 +98,7 @@ def _max_indices_3d(x, kernel, stride, padding, dilation, out):
     return (d * (h * w) + hw).reshape(n, c, do, ho, wo).astype(np.int64)
 
 
+@unbatched_too("N, C, D, H, W")
 def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
                count_include_pad: bool = True, divisor_override: int | None = None) -> Tensor:
     """Mean over each (kd, kh, kw) window of (N, C, D, H, W) ``input``, as
@@ -155,7 +158,7 @@ def _depth_divisor(n, k, s, p, extra, out, count_include_pad, dtype):
 def _adaptive_sizes(x, output_size, axes, where):
     """The input's shape and the output's sizes along its last ``axes`` axes (None keeps
     an axis's size)."""
-    shape = FC.check_batched(x, where, "N, C, L" if axes == 1 else "N, C, D, H, W", "sample")
+    shape = FC.check_batched(x, where, "N, C, L" if axes == 1 else "N, C, D, H, W")
     FC._float_input(x, where)
     sizes = (tuple(output_size) if isinstance(output_size, (tuple, list))
              else (output_size,) * axes)
@@ -169,6 +172,7 @@ def _adaptive_sizes(x, output_size, axes, where):
     return shape, tuple(int(n) if s is None else int(s) for s, n in zip(sizes, shape[2:]))
 
 
+@unbatched_too("N, C, L")
 def adaptive_avg_pool1d(input, output_size) -> Tensor:
     """Mean over PyTorch's adaptive windows of (N, C, L) ``input``, giving
     (N, C, output_size), as ``torch.nn.functional.adaptive_avg_pool1d``.
@@ -181,6 +185,7 @@ def adaptive_avg_pool1d(input, output_size) -> Tensor:
     return _shape.reshape(PM.adaptive_avg_pool2d(image, (1, out)), (n, c, out))
 
 
+@unbatched_too("N, C, L")
 def adaptive_max_pool1d(input, output_size, return_indices: bool = False) -> Tensor:
     """Maximum over PyTorch's adaptive windows of (N, C, L) ``input``, as
     ``torch.nn.functional.adaptive_max_pool1d``; the gradient goes to the first maximum
@@ -199,6 +204,7 @@ def adaptive_max_pool1d(input, output_size, return_indices: bool = False) -> Ten
     return pooled
 
 
+@unbatched_too("N, C, D, H, W")
 def adaptive_avg_pool3d(input, output_size) -> Tensor:
     """Mean over PyTorch's adaptive windows of (N, C, D, H, W) ``input``, giving
     (N, C, *output_size), as ``torch.nn.functional.adaptive_avg_pool3d``; ``output_size``
@@ -224,6 +230,7 @@ def _depth_counts(n, out, dtype):
     return (ends - starts).astype(dtype).reshape(out, 1)
 
 
+@unbatched_too("N, C, D, H, W")
 def adaptive_max_pool3d(input, output_size, return_indices: bool = False) -> Tensor:
     """Maximum over PyTorch's adaptive windows of (N, C, D, H, W) ``input``, as
     ``torch.nn.functional.adaptive_max_pool3d``; the gradient of each output goes to the

@@ -26,6 +26,7 @@ from . import pooling3d as P3
 from . import pooling_more as PM
 from .functional_activation import float_tensor, real_number
 from .module import Module
+from .unbatched import unbatched_too
 
 
 def _lp_from_average(average, norm_type, window):
@@ -40,6 +41,7 @@ def _norm_type(norm_type, where):
     return float(value)
 
 
+@unbatched_too("N, C, L")
 def lp_pool1d(input, norm_type: float, kernel_size: int, stride=None,
               ceil_mode: bool = False) -> Tensor:
     """``(sum of x ** norm_type over each window) ** (1 / norm_type)`` of (N, C, L)
@@ -55,6 +57,7 @@ def lp_pool1d(input, norm_type: float, kernel_size: int, stride=None,
     return _lp_from_average(average, p, PM._int1(kernel_size, "kernel_size", where, 1))
 
 
+@unbatched_too("N, C, H, W")
 def lp_pool2d(input, norm_type: float, kernel_size, stride=None,
               ceil_mode: bool = False) -> Tensor:
     """``(sum of x ** norm_type over each window) ** (1 / norm_type)`` of (N, C, H, W)
@@ -71,6 +74,7 @@ def lp_pool2d(input, norm_type: float, kernel_size, stride=None,
     return _lp_from_average(average, p, kernel[0] * kernel[1])
 
 
+@unbatched_too("N, C, D, H, W")
 def lp_pool3d(input, norm_type: float, kernel_size, stride=None,
               ceil_mode: bool = False) -> Tensor:
     """``(sum of x ** norm_type over each window) ** (1 / norm_type)`` of (N, C, D, H, W)

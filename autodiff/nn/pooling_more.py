@@ -25,6 +25,7 @@ from . import functional_conv as FC
 from .conv import _MaxPoolNd, _is_int
 from .half_precision import rounded_once
 from .module import Module
+from .unbatched import unbatched_too
 
 
 # ----- adaptive pooling ---------------------------------------------------------------------
@@ -62,6 +63,7 @@ def _window_counts(size, out_hw, dtype):
     return ((eh - sh)[:, None] * (ew - sw)[None, :]).astype(dtype)
 
 
+@unbatched_too("N, C, H, W")
 def adaptive_avg_pool2d(input, output_size) -> Tensor:
     """Mean over PyTorch's adaptive windows of NCHW ``input``, giving an (N, C, *output_size)
     output whatever the input's size, as ``torch.nn.functional.adaptive_avg_pool2d``.
@@ -85,6 +87,7 @@ def adaptive_avg_pool2d(input, output_size) -> Tensor:
     return rounded_once(averaged, FC._as_tensor(input))
 
 
+@unbatched_too("N, C, H, W")
 def adaptive_max_pool2d(input, output_size, return_indices: bool = False) -> Tensor:
     """Maximum over PyTorch's adaptive windows of NCHW ``input``, as
     ``torch.nn.functional.adaptive_max_pool2d``; the gradient of each output goes to
@@ -202,7 +205,7 @@ def _int1(value, what, where, minimum):
 
 
 def _pool1d_args(x, kernel_size, stride, padding, dilation, where):
-    shape = FC.check_batched(x, where, "N, C, L", "sequence")
+    shape = FC.check_batched(x, where, "N, C, L")
     FC._float_input(x, where)
     k = _int1(kernel_size, "kernel_size", where, 1)
     s = k if stride is None or stride == () else _int1(stride, "stride", where, 1)
@@ -226,6 +229,7 @@ def _as_sequence(y):
     return _shape.reshape(y, (y.shape[0], y.shape[1], y.shape[3]))
 
 
+@unbatched_too("N, C, L")
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1,
                ceil_mode: bool = False, return_indices: bool = False) -> Tensor:
     """Maximum over each window of (N, C, L) ``input``, as ``torch.nn.functional.max_pool1d``
@@ -257,6 +261,7 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1,
     return _as_sequence(y)
 
 
+@unbatched_too("N, C, L")
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
                count_include_pad: bool = True) -> Tensor:
     """Mean over each window of (N, C, L) ``input``, as ``torch.nn.functional.avg_pool1d``:

@@ -25,6 +25,7 @@ from ..tensor import Tensor
 from . import functional_conv as FC
 from .conv import _tuple
 from .module import Module
+from .unbatched import unbatched_too
 
 _LAYOUTS = {1: "(N, C, L)", 2: "(N, C, H, W)", 3: "(N, C, D, H, W)"}
 
@@ -84,8 +85,7 @@ def _max_unpool(input, indices, kernel_size, stride, padding, output_size, dims,
     FC._float_input(x, where)
     if x.ndim != dims + 2:
         raise ValueError(f"{where}: expected a {dims + 2}-D input {_LAYOUTS[dims]}, got shape "
-                         f"{x.shape}" + (f"; for a single sample use x[None] to get shape "
-                                         f"{(1,) + x.shape}" if x.ndim == dims + 1 else ""))
+                         f"{x.shape}")
     index_array = indices.data if isinstance(indices, Tensor) else np.asarray(indices)
     if index_array.shape != x.shape:
         raise ValueError(f"{where}: indices have shape {index_array.shape} but the input has "
@@ -105,6 +105,7 @@ def _max_unpool(input, indices, kernel_size, stride, padding, output_size, dims,
     return _shape.reshape(out, (n, c) + sizes)
 
 
+@unbatched_too("N, C, L", also=("indices",))
 def max_unpool1d(input, indices, kernel_size, stride=None, padding=0,
                  output_size=None) -> Tensor:
     """Undo ``F.max_pool1d(..., return_indices=True)`` as far as possible: each value of
@@ -119,6 +120,7 @@ def max_unpool1d(input, indices, kernel_size, stride=None, padding=0,
                        "max_unpool1d")
 
 
+@unbatched_too("N, C, H, W", also=("indices",))
 def max_unpool2d(input, indices, kernel_size, stride=None, padding=0,
                  output_size=None) -> Tensor:
     """Undo ``F.max_pool2d(..., return_indices=True)`` as far as possible: each value of
@@ -134,6 +136,7 @@ def max_unpool2d(input, indices, kernel_size, stride=None, padding=0,
                        "max_unpool2d")
 
 
+@unbatched_too("N, C, D, H, W", also=("indices",))
 def max_unpool3d(input, indices, kernel_size, stride=None, padding=0,
                  output_size=None) -> Tensor:
     """Undo ``F.max_pool3d(..., return_indices=True)`` as far as possible: each value of
