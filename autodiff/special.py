@@ -32,7 +32,7 @@ def multigammaln(a, p):
     ``p (p - 1) / 4 log(pi) + sum(lgamma(a - j / 2) for j < p)``
     (``torch.special.multigammaln``, SciPy's ``multigammaln``).
 
-    >>> special.multigammaln(ad.tensor([2.5]), 2)       # log(pi**0.5 Gamma(2.5) Gamma(2))
+    >>> ad.special.multigammaln(ad.tensor([2.5]), 2)       # log(pi**0.5 Gamma(2.5) Gamma(2))
     tensor([0.85704781])
     """
     from .ops.shape import expand_dims

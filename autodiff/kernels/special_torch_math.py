@@ -82,8 +82,8 @@ def _erfc(z):
 def _ndtr(x):
     """The standard normal CDF.
 
-    >>> ndtr(np.array([0.0, -40.0]))
-    array([5.00000000e-01, 3.65517109e-350])
+    >>> ndtr(np.array([0.0, -30.0]))
+    array([5.00000000e-001, 4.90671393e-198])
     """
     z = x * _SQRT_HALF
     near = np.abs(z) < _SQRT_HALF
@@ -132,7 +132,7 @@ def _erfcx(x):
     """The scaled complementary error function ``exp(x**2) erfc(x)``.
 
     >>> erfcx(np.array([0.0, 30.0, -1.0]))
-    array([1.        , 0.01879201, 5.00898008])
+    array([1.        , 0.01879589, 5.00898008])
     """
     negative = x < 0
     out = _erfcx_positive(np.abs(x))
@@ -146,7 +146,7 @@ def _log_ndtr(x):
     """``log(ndtr(x))``, without underflow in the lower tail.
 
     >>> log_ndtr(np.array([0.0, -40.0]))
-    array([  -0.69314718, -804.60844201])
+    array([-6.93147181e-01, -8.04608442e+02])
     """
     t = x * _SQRT_HALF
     lower = x < -1.0
@@ -169,7 +169,7 @@ def _ndtri(p):
     """The inverse of ndtr: ``ndtr(ndtri(p)) == p``; ±inf at 1 and 0, NaN outside.
 
     >>> ndtri(np.array([0.5, 0.975, 1e-300]))
-    array([  0.        ,   1.95996398, -37.04710099])
+    array([  0.        ,   1.95996398, -37.0470963 ])
     """
     out = np.full(p.shape, np.nan)
     out[p == 0.0] = -np.inf
@@ -223,7 +223,7 @@ def _i1e(x):
     """``exp(-|x|) I1(x)`` (odd in x).
 
     >>> i1e(np.array([0.0, 1.0, -1000.0]))
-    array([ 0.        ,  0.2079104 , -0.01261093])
+    array([ 0.        ,  0.20791042, -0.01261093])
     """
     from ..ops.bessel import _SQRT_X_I1_LARGE, _series
     a = np.abs(x)
@@ -245,7 +245,7 @@ def _entr(x):
     """The elementwise entropy ``-x log x``: 0 at 0, -inf for x < 0.
 
     >>> entr(np.array([0.0, 0.5, -1.0]))
-    array([ 0.        ,  0.34657359,        -inf])
+    array([0.        , 0.34657359,       -inf])
     """
     positive = x > 0
     out = np.where(x == 0, 0.0, np.where(x < 0, -np.inf, np.nan))
@@ -290,7 +290,7 @@ def zeta(x, q):
     x < 1, for a negative q with a non-integer x, and for q = +inf.
 
     >>> zeta(np.array([2.0, 3.5]), np.array([1.0, 2.0]))
-    array([1.64493407, 0.12673772])
+    array([1.64493407, 0.12673387])
     """
     x, q = np.asarray(x), np.asarray(q)
     dtype = _result_dtype(x, q)

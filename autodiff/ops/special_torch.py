@@ -63,7 +63,7 @@ ndtr = defop(
     "ndtr", kernels.ndtr,
     doc="The standard normal CDF, ``(1 + erf(x / sqrt 2)) / 2`` (``torch.special.ndtr``), "
         "accurate in the lower tail.\n\n"
-        ">>> ad.special.ndtr(ad.tensor([0.0, -3.0]))\ntensor([0.5       , 0.00134990])",
+        ">>> ad.special.ndtr(ad.tensor([0.0, -3.0]))\ntensor([0.5      , 0.0013499])",
     x=("g * exp(-x**2 / 2) / sqrt(2 pi)",
        lambda xp, g, ans, x: g * xp.exp(-(x * x) / 2 - _LOG_SQRT_TWO_PI)),
     elementwise=True)
@@ -72,7 +72,7 @@ log_ndtr = defop(
     "log_ndtr", kernels.log_ndtr,
     doc="``log(ndtr(x))`` without underflow (``torch.special.log_ndtr``).\n\n"
         ">>> ad.special.log_ndtr(ad.tensor([0.0, -40.0]))\n"
-        "tensor([  -0.69314718, -804.60844201])",
+        "tensor([-6.93147181e-01, -8.04608442e+02])",
     x=("g * pdf(x) / ndtr(x) = g * sqrt(2/pi) / erfcx(-x / sqrt 2)", _log_ndtr_rule),
     elementwise=True)
 
@@ -89,7 +89,7 @@ erfcx = defop(
     "erfcx", kernels.erfcx,
     doc="The scaled complementary error function ``exp(x**2) * erfc(x)`` "
         "(``torch.special.erfcx``), without overflow for large x.\n\n"
-        ">>> ad.special.erfcx(ad.tensor([0.0, 30.0]))\ntensor([1.        , 0.01879201])",
+        ">>> ad.special.erfcx(ad.tensor([0.0, 30.0]))\ntensor([1.        , 0.01879589])",
     x=("g * (2 x ans - 2 / sqrt(pi))",
        lambda xp, g, ans, x: g * (2.0 * x * ans - _TWO_OVER_SQRT_PI)),
     elementwise=True)
@@ -107,7 +107,7 @@ i1e = defop(
     "i1e", kernels.i1e,
     doc="The exponentially scaled modified Bessel function of order 1, "
         "``exp(-|x|) * I1(x)`` (``torch.special.i1e``).\n\n"
-        ">>> ad.special.i1e(ad.tensor([0.0, 1.0]))\ntensor([0.       , 0.2079104])",
+        ">>> ad.special.i1e(ad.tensor([0.0, 1.0]))\ntensor([0.        , 0.20791042])",
     x=("g * (i0e(x) - ans (sign(x) + 1 / x)), g / 2 at 0", _i1e_rule),
     elementwise=True)
 
@@ -116,7 +116,7 @@ entr = defop(
     doc="The elementwise entropy ``-x * log(x)``: 0 at 0, -inf for x < 0 "
         "(``torch.special.entr``).\n\n"
         ">>> ad.special.entr(ad.tensor([0.0, 0.5, -1.0]))\n"
-        "tensor([ 0.        ,  0.34657359,        -inf])",
+        "tensor([0.        , 0.34657359,       -inf])",
     x=("g * -(1 + log(x))", lambda xp, g, ans, x: g * -(1.0 + _log_quietly(xp, x))),
     elementwise=True)
 
