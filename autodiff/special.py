@@ -22,6 +22,10 @@ from .ops.activations import erf
 from .ops.bessel import bessel_i1 as i1
 from .ops.special import digamma, erfc, erfinv, lgamma, polygamma, xlogy
 from .ops.special_torch import entr, erfcx, i0e, i1e, log_ndtr, ndtr, ndtri, xlog1py, zeta
+from .ops.special_torch_values import (
+    POLYNOMIALS, modified_bessel_i0, modified_bessel_i1, spherical_bessel_j0)
+
+globals().update(POLYNOMIALS)     # chebyshev_polynomial_t, ..., legendre_polynomial_p
 
 gammaln = lgamma
 psi = digamma
@@ -68,4 +72,5 @@ def __getattr__(name):
 
 __all__ = ["gammaln", "digamma", "psi", "polygamma", "erf", "erfc", "erfinv", "xlogy",
            "i1", "entr", "erfcx", "i0e", "i1e", "log_ndtr", "ndtr", "ndtri", "xlog1py",
-           "zeta", "multigammaln", *_TOP_LEVEL]
+           "zeta", "multigammaln", "modified_bessel_i0", "modified_bessel_i1",
+           "spherical_bessel_j0", *POLYNOMIALS, *_TOP_LEVEL]
