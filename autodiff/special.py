@@ -4,7 +4,9 @@
 ``gammaln`` is ``ad.lgamma``, ``psi`` is ``ad.digamma`` and ``expit`` is ``ad.sigmoid``;
 the others shared with the top level have the same names there (``ad.erf``,
 ``ad.xlogy``, ``ad.logit`` ...).  ``ndtr``, ``log_ndtr``, ``ndtri``, ``erfcx``, ``i0e``,
-``i1``, ``i1e``, ``entr``, ``xlog1py``, ``zeta`` and ``multigammaln`` live here only.
+``i1``, ``i1e``, ``entr``, ``xlog1py``, ``zeta``, ``gammainc``, ``gammaincc``,
+``multigammaln``, the orthogonal polynomials and the Bessel functions without gradient
+live here only.
 Accurate to a few ulp in float64 (see ``autodiff.kernels.special_math`` and
 ``autodiff.kernels.special_torch_math``).
 
@@ -21,7 +23,8 @@ import math
 from .ops.activations import erf
 from .ops.bessel import bessel_i1 as i1
 from .ops.special import digamma, erfc, erfinv, lgamma, polygamma, xlogy
-from .ops.special_torch import entr, erfcx, i0e, i1e, log_ndtr, ndtr, ndtri, xlog1py, zeta
+from .ops.special_torch import (
+    entr, erfcx, gammainc, gammaincc, i0e, i1e, log_ndtr, ndtr, ndtri, xlog1py, zeta)
 from .ops.special_torch_values import (
     POLYNOMIALS, modified_bessel_i0, modified_bessel_i1, spherical_bessel_j0)
 
@@ -72,5 +75,5 @@ def __getattr__(name):
 
 __all__ = ["gammaln", "digamma", "psi", "polygamma", "erf", "erfc", "erfinv", "xlogy",
            "i1", "entr", "erfcx", "i0e", "i1e", "log_ndtr", "ndtr", "ndtri", "xlog1py",
-           "zeta", "multigammaln", "modified_bessel_i0", "modified_bessel_i1",
-           "spherical_bessel_j0", *POLYNOMIALS, *_TOP_LEVEL]
+           "zeta", "gammainc", "gammaincc", "multigammaln", "modified_bessel_i0",
+           "modified_bessel_i1", "spherical_bessel_j0", *POLYNOMIALS, *_TOP_LEVEL]

@@ -1,6 +1,7 @@
 """Specs for torch.special's functions in autodiff/ops/special_torch.py (ndtr, log_ndtr,
-ndtri, erfcx, i0e, i1e, entr, xlog1py, zeta).  Imported at the end of op_specs.py, whose
-helpers they use.
+ndtri, erfcx, i0e, i1e, entr, xlog1py, zeta, gammainc, gammaincc; zeta's, gammainc's
+and gammaincc's gradients in their second argument only, as PyTorch's).  Imported at
+the end of op_specs.py, whose helpers they use.
 
 The references are SciPy's functions (SciPy comes with scikit-learn, a test
 dependency), independent of the library's kernels.  Inputs stay where finite
@@ -27,6 +28,10 @@ SPECS = [
     unary("entr", ad_special.entr, special.entr, 0.1, 3.0),
     binary("xlog1py", ad_special.xlog1py, special.xlog1py, b_range=(-0.5, 2.0)),
     unary("zeta", lambda q: ad_special.zeta(3.5, q), lambda q: special.zeta(3.5, q), 0.3, 4.0),
+    unary("gammainc", lambda x: ad_special.gammainc(2.5, x), lambda x: special.gammainc(2.5, x),
+          0.2, 8.0),
+    unary("gammaincc", lambda x: ad_special.gammaincc(0.7, x),
+          lambda x: special.gammaincc(0.7, x), 0.2, 8.0),
 ]
 
 

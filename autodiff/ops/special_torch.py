@@ -1,11 +1,12 @@
 """``torch.special``'s functions that have no other name in the library, as ops:
-``ndtr``, ``log_ndtr``, ``ndtri``, ``erfcx``, ``i0e``, ``i1e``, ``entr``, ``xlog1py``
-and ``zeta``.  They are reached as ``ad.special.<name>`` (and ``ad.<name>``).
+``ndtr``, ``log_ndtr``, ``ndtri``, ``erfcx``, ``i0e``, ``i1e``, ``entr``, ``xlog1py``,
+``zeta``, ``gammainc`` and ``gammaincc``.  They are reached as ``ad.special.<name>``.
 
 The forwards are ``autodiff.kernels.special_torch_math``.  The rules are PyTorch's
 formulas, written against ``xp`` so they differentiate again: ``ndtr' = pdf``,
 ``erfcx' = 2x erfcx - 2/sqrt(pi)``, ``i0e' = i1e - sign(x) i0e`` ...  As in PyTorch,
-``zeta`` has no derivative with respect to its first argument (asking for one raises).
+``zeta``, ``gammainc`` and ``gammaincc`` have no derivative with respect to their first
+argument (asking for one raises).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import math
 
 import numpy as np
 
+from ..kernels import incomplete_gamma
 from ..kernels import special_torch_math as kernels
 from .define import defop
 
@@ -138,4 +140,44 @@ zeta = defop(
         "tensor([1.64493407])",
     x=("not implemented (PyTorch's neither)", _zeta_x_rule),
     q=("g * -x * zeta(x + 1, q)", lambda xp, g, ans, x, q: g * (-x * xp.zeta(x + 1.0, q))),
+    elementwise=True)
+
+
+def _incomplete_gamma_a_rule(name):
+    def rule(xp, g, ans, a, x):
+        raise NotImplementedError(
+            f"{name}: the derivative with respect to a (the first argument, 'input') is not "
+            f"implemented, as in PyTorch ('the derivative for 'igamma: input' is not "
+            f"implemented'); only x can require grad (pass a as a number or a Tensor that "
+            f"does not require grad)")
+    return rule
+
+
+def _incomplete_gamma_density(xp, a, x):
+    # d/dx P(a, x) = x**(a - 1) e**-x / Gamma(a) (PyTorch's formula)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return xp.exp((a - 1.0) * xp.log(x) - x - xp.lgamma(a))
+
+
+gammainc = defop(
+    "gammainc", incomplete_gamma.gammainc,
+    doc="The regularized lower incomplete gamma function ``P(a, x)`` "
+        "(``torch.special.gammainc``, SciPy's ``gammainc``); no gradient with respect to "
+        "a, as in PyTorch.\n\n"
+        ">>> ad.special.gammainc(ad.tensor([1.0, 2.0]), ad.tensor([1.0, 3.0]))\n"
+        "tensor([0.63212056, 0.80085173])",
+    a=("not implemented (PyTorch's neither)", _incomplete_gamma_a_rule("gammainc")),
+    x=("g * x**(a - 1) e**-x / Gamma(a)",
+       lambda xp, g, ans, a, x: g * _incomplete_gamma_density(xp, a, x)),
+    elementwise=True)
+
+gammaincc = defop(
+    "gammaincc", incomplete_gamma.gammaincc,
+    doc="The regularized upper incomplete gamma function ``Q(a, x) = 1 - P(a, x)`` "
+        "(``torch.special.gammaincc``); no gradient with respect to a, as in PyTorch.\n\n"
+        ">>> ad.special.gammaincc(ad.tensor([1.0, 2.0]), ad.tensor([1.0, 3.0]))\n"
+        "tensor([0.36787944, 0.19914827])",
+    a=("not implemented (PyTorch's neither)", _incomplete_gamma_a_rule("gammaincc")),
+    x=("-g * x**(a - 1) e**-x / Gamma(a)",
+       lambda xp, g, ans, a, x: -g * _incomplete_gamma_density(xp, a, x)),
     elementwise=True)
