@@ -78,4 +78,8 @@ SPECS += [Spec(name, unary(name, getattr(ad_special, name), reference, -9.0, 9.0
                order=0, extra={"float_result": True})
           for name, reference in [("modified_bessel_i0", special.i0),
                                   ("modified_bessel_i1", special.i1),
+                                  ("modified_bessel_k0", special.k0),
+                                  ("modified_bessel_k1", special.k1),
+                                  ("scaled_modified_bessel_k0", special.k0e),
+                                  ("scaled_modified_bessel_k1", special.k1e),
                                   ("spherical_bessel_j0", lambda x: special.spherical_jn(0, x))]]

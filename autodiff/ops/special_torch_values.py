@@ -1,7 +1,8 @@
 """``torch.special``'s functions that PyTorch gives no gradient (their outputs never
 require grad, whatever the inputs): the orthogonal polynomial families
 (``chebyshev_polynomial_t`` ... ``legendre_polynomial_p``, the degree ``n`` a tensor
-or a number) and ``modified_bessel_i0``, ``modified_bessel_i1``,
+or a number) and ``modified_bessel_i0``, ``modified_bessel_i1``, ``modified_bessel_k0``,
+``modified_bessel_k1``, ``scaled_modified_bessel_k0``, ``scaled_modified_bessel_k1``,
 ``spherical_bessel_j0``.  For gradients of I0 and I1 use ``ad.special.i0`` and
 ``ad.special.i1``.
 """
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..kernels import orthogonal_polynomials
+from ..kernels import modified_bessel_k, orthogonal_polynomials
 from ..kernels.special_math import as_float64
 from .bessel import i1_values
 from .define import nondifferentiable
@@ -96,3 +97,29 @@ spherical_bessel_j0 = nondifferentiable(
         ">>> ad.special.spherical_bessel_j0(ad.tensor([0.0, np.pi]))\n"
         "tensor([1.00000000e+00, 3.89817183e-17])",
     blocks=_NO_GRADIENT.format(name="spherical_bessel_j0"), elementwise=True)
+
+
+def _second_kind(name, forward, what, example, result):
+    return nondifferentiable(
+        name, forward, 1,
+        doc=f"{what} (``torch.special.{name}``): inf at 0, NaN for x < 0.  No gradient, as "
+            f"in PyTorch.\n\n>>> ad.special.{name}(ad.tensor({example}))\n{result}",
+        blocks=_NO_GRADIENT.format(name=name), elementwise=True)
+
+
+modified_bessel_k0 = _second_kind(
+    "modified_bessel_k0", modified_bessel_k.k0,
+    "The modified Bessel function of the second kind of order 0", "[1.0, 10.0]",
+    "tensor([4.21024438e-01, 1.77800623e-05])")
+modified_bessel_k1 = _second_kind(
+    "modified_bessel_k1", modified_bessel_k.k1,
+    "The modified Bessel function of the second kind of order 1", "[1.0, 10.0]",
+    "tensor([6.01907230e-01, 1.86487735e-05])")
+scaled_modified_bessel_k0 = _second_kind(
+    "scaled_modified_bessel_k0", modified_bessel_k.k0e,
+    "``exp(x) * K0(x)``, without underflow", "[1.0, 1000.0]",
+    "tensor([1.14446308, 0.03962832])")
+scaled_modified_bessel_k1 = _second_kind(
+    "scaled_modified_bessel_k1", modified_bessel_k.k1e,
+    "``exp(x) * K1(x)``, without underflow", "[1.0, 1000.0]",
+    "tensor([1.63615349, 0.03964813])")
