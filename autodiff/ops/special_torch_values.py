@@ -3,15 +3,15 @@ require grad, whatever the inputs): the orthogonal polynomial families
 (``chebyshev_polynomial_t`` ... ``legendre_polynomial_p``, the degree ``n`` a tensor
 or a number) and ``modified_bessel_i0``, ``modified_bessel_i1``, ``modified_bessel_k0``,
 ``modified_bessel_k1``, ``scaled_modified_bessel_k0``, ``scaled_modified_bessel_k1``,
-``spherical_bessel_j0``.  For gradients of I0 and I1 use ``ad.special.i0`` and
-``ad.special.i1``.
+``spherical_bessel_j0`` and ``bessel_j0``, ``bessel_j1``, ``bessel_y0``, ``bessel_y1``.
+For gradients of I0 and I1 use ``ad.special.i0`` and ``ad.special.i1``.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..kernels import modified_bessel_k, orthogonal_polynomials
+from ..kernels import bessel_first_second, modified_bessel_k, orthogonal_polynomials
 from ..kernels.special_math import as_float64
 from .bessel import i1_values
 from .define import nondifferentiable
@@ -123,3 +123,27 @@ scaled_modified_bessel_k1 = _second_kind(
     "scaled_modified_bessel_k1", modified_bessel_k.k1e,
     "``exp(x) * K1(x)``, without underflow", "[1.0, 1000.0]",
     "tensor([1.63615349, 0.03964813])")
+
+
+def _first_second_kind(name, forward, what, result):
+    return nondifferentiable(
+        name, forward, 1,
+        doc=f"{what} (``torch.special.{name}``).  No gradient, as in PyTorch.\n\n"
+            f">>> ad.special.{name}(ad.tensor([1.0, 100.0]))\n{result}",
+        blocks=_NO_GRADIENT.format(name=name), elementwise=True)
+
+
+bessel_j0 = _first_second_kind(
+    "bessel_j0", bessel_first_second.j0, "The Bessel function of the first kind of order 0",
+    "tensor([0.76519769, 0.01998585])")
+bessel_j1 = _first_second_kind(
+    "bessel_j1", bessel_first_second.j1, "The Bessel function of the first kind of order 1",
+    "tensor([ 0.44005059, -0.07714535])")
+bessel_y0 = _first_second_kind(
+    "bessel_y0", bessel_first_second.y0,
+    "The Bessel function of the second kind of order 0 (-inf at 0, NaN for x < 0)",
+    "tensor([ 0.08825696, -0.07724431])")
+bessel_y1 = _first_second_kind(
+    "bessel_y1", bessel_first_second.y1,
+    "The Bessel function of the second kind of order 1 (-inf at 0, NaN for x < 0)",
+    "tensor([-0.78121282, -0.02037231])")
