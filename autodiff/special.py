@@ -26,7 +26,7 @@ from .ops.special import digamma, erfc, erfinv, lgamma, polygamma, xlogy
 from .ops.special_torch import (
     entr, erfcx, gammainc, gammaincc, i0e, i1e, log_ndtr, ndtr, ndtri, xlog1py, zeta)
 from .ops.special_torch_values import (
-    POLYNOMIALS, bessel_j0, bessel_j1, bessel_y0, bessel_y1, modified_bessel_i0,
+    POLYNOMIALS, airy_ai, bessel_j0, bessel_j1, bessel_y0, bessel_y1, modified_bessel_i0,
     modified_bessel_i1, modified_bessel_k0, modified_bessel_k1, scaled_modified_bessel_k0,
     scaled_modified_bessel_k1, spherical_bessel_j0)
 
@@ -80,4 +80,5 @@ __all__ = ["gammaln", "digamma", "psi", "polygamma", "erf", "erfc", "erfinv", "x
            "zeta", "gammainc", "gammaincc", "multigammaln", "modified_bessel_i0",
            "modified_bessel_i1", "modified_bessel_k0", "modified_bessel_k1",
            "scaled_modified_bessel_k0", "scaled_modified_bessel_k1", "spherical_bessel_j0",
-           "bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1", *POLYNOMIALS, *_TOP_LEVEL]
+           "bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1", "airy_ai", *POLYNOMIALS,
+           *_TOP_LEVEL]

@@ -83,6 +83,7 @@ SPECS += [Spec(name, unary(name, getattr(ad_special, name), reference, -9.0, 9.0
                                   ("scaled_modified_bessel_k0", special.k0e),
                                   ("scaled_modified_bessel_k1", special.k1e),
                                   ("bessel_j0", special.j0), ("bessel_j1", special.j1),
+                                  ("airy_ai", lambda x: special.airy(x)[0]),
                                   ("spherical_bessel_j0", lambda x: special.spherical_jn(0, x))]]
 SPECS += [Spec(name, unary(name, getattr(ad_special, name), reference, 0.05, 12.0).draw,
                order=0, extra={"float_result": True})

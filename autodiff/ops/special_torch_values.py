@@ -3,7 +3,8 @@ require grad, whatever the inputs): the orthogonal polynomial families
 (``chebyshev_polynomial_t`` ... ``legendre_polynomial_p``, the degree ``n`` a tensor
 or a number) and ``modified_bessel_i0``, ``modified_bessel_i1``, ``modified_bessel_k0``,
 ``modified_bessel_k1``, ``scaled_modified_bessel_k0``, ``scaled_modified_bessel_k1``,
-``spherical_bessel_j0`` and ``bessel_j0``, ``bessel_j1``, ``bessel_y0``, ``bessel_y1``.
+``spherical_bessel_j0``, ``bessel_j0``, ``bessel_j1``, ``bessel_y0``, ``bessel_y1`` and
+``airy_ai``.
 For gradients of I0 and I1 use ``ad.special.i0`` and ``ad.special.i1``.
 """
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..kernels import bessel_first_second, modified_bessel_k, orthogonal_polynomials
+from ..kernels import airy, bessel_first_second, modified_bessel_k, orthogonal_polynomials
 from ..kernels.special_math import as_float64
 from .bessel import i1_values
 from .define import nondifferentiable
@@ -147,3 +148,10 @@ bessel_y1 = _first_second_kind(
     "bessel_y1", bessel_first_second.y1,
     "The Bessel function of the second kind of order 1 (-inf at 0, NaN for x < 0)",
     "tensor([-0.78121282, -0.02037231])")
+
+airy_ai = nondifferentiable(
+    "airy_ai", airy.airy_ai, 1,
+    doc="Airy's function Ai (``torch.special.airy_ai``).  No gradient, as in PyTorch.\n\n"
+        ">>> ad.special.airy_ai(ad.tensor([0.0, -10.0]))\n"
+        "tensor([0.35502805, 0.04024124])",
+    blocks=_NO_GRADIENT.format(name="airy_ai"), elementwise=True)
