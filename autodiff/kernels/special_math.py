@@ -186,7 +186,9 @@ def _zeta(s, q):
 def _zeta_euler_maclaurin(s, q):
     # The terms are summed with Neumaier's compensation, and each is corrected for
     # the rounding of q + k (to first order: (a + e)**-s = a**-s (1 - s e / a)).
-    total = q ** float(-s)
+    # ``s`` is a number or an array of q's shape (zeta for a real s).
+    s = np.broadcast_to(np.asarray(s, dtype=np.float64), q.shape)
+    total = q ** -s
     compensation = np.zeros_like(q)
     last = np.zeros_like(q)                  # the last term added, b in Cephes
     w = q.copy()                             # where the sum stopped
@@ -195,12 +197,12 @@ def _zeta_euler_maclaurin(s, q):
     k = 0
     while active.size:
         k += 1
-        v = q[active]
+        v, order = q[active], s[active]
         a = v + k
         back = a - v
         rounding = (v - (a - back)) + (k - back)
-        b = a ** float(-s)
-        b = b - b * (s * rounding / a)
+        b = a ** -order
+        b = b - b * (order * rounding / a)
         before = total[active]
         after = before + b
         compensation[active] += np.where(np.abs(before) >= np.abs(b),
@@ -210,27 +212,27 @@ def _zeta_euler_maclaurin(s, q):
         w[active] = a
         # Done when what is left, about b a / (s - 1), is negligible (Cephes stops
         # when b is, which drops up to 5 ulp of terms for a tiny q).
-        done = (a > 0) & (np.abs(b) * (1.0 + a / (s - 1)) < 0.25 * _EPS * np.abs(after))
+        done = (a > 0) & (np.abs(b) * (1.0 + a / (order - 1)) < 0.25 * _EPS * np.abs(after))
         converged[active[done]] = True
         active = active[~done & ((k < 9) | (a <= 9.0))]
     # Past the last term: the integral, minus half that term, and Bernoulli terms;
     # kept apart from the sum (it is the smaller part) and added once.
     tail = np.flatnonzero(~converged)
     if tail.size:
-        wt, b = w[tail], last[tail]
+        wt, b, order = w[tail], last[tail], s[tail]
         scale = np.abs(total[tail])
-        remainder = b * wt / (s - 1) - 0.5 * b
+        remainder = b * wt / (order - 1) - 0.5 * b
         factor = np.ones_like(wt)
         going = np.ones(wt.shape, bool)
         j = 0.0
         for constant in _EULER_MACLAURIN:
-            factor = factor * (s + j)
+            factor = factor * (order + j)
             b = b / wt
             t = factor * b / constant
             remainder = np.where(going, remainder + t, remainder)
             going &= np.abs(t) >= 0.25 * _EPS * scale
             j += 1.0
-            factor = factor * (s + j)
+            factor = factor * (order + j)
             b = b / wt
             j += 1.0
         compensation[tail] += remainder
