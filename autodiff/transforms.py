@@ -26,6 +26,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from .compile.hooks import refuse_transform_in_trace
+from .grad_mode import TransformLevel
 from .graph import Node, _grad_mode, is_grad_enabled, run_backward
 from .guard import holding_inputs, note_fresh_input
 from .ops.registry import defop
@@ -92,16 +93,26 @@ def is_transform_input(tensor) -> bool:
 
 
 class inside_transform:
-    """Context manager: grad mode on, and ``Tensor.__array__`` raises instead of warning."""
+    """Context manager: grad mode on, ``Tensor.__array__`` raises instead of warning, and
+    a transform level of its own (``grad_mode.TransformLevel``), or ``level`` when given
+    (a vjp's pullback runs at the level its function ran at); ``as`` gives the level."""
+
+    def __init__(self, level=None):
+        self.level = level
 
     def __enter__(self):
         self.previous = _grad_mode.enabled
+        self.previous_level = _grad_mode.transform_level
         _grad_mode.enabled = True
         _grad_mode.transform_depth += 1
+        level = self.level or TransformLevel(self.previous_level)
+        _grad_mode.transform_level = level
+        return level
 
     def __exit__(self, *exc):
         _grad_mode.enabled = self.previous
         _grad_mode.transform_depth -= 1
+        _grad_mode.transform_level = self.previous_level
         return False
 
 
@@ -436,7 +447,7 @@ def _vjp(func, primals):
     with holding_inputs(held):
         args, inputs, connected = fresh_inputs(primals, range(len(primals)), "vjp")
         record_outer = is_grad_enabled()
-        with inside_transform():
+        with inside_transform() as level:
             out = check_float_output(func(*args), "vjp")
     record = record_outer and (connected or reaches_other_tracked([out], inputs))
     retire(inputs)          # tracked again only while the pullback runs
@@ -448,7 +459,7 @@ def _vjp(func, primals):
                              f"shape {out.shape}; they must match")
         # under ad.no_grad() a pullback gives arrays, as every transform's results do
         rec = is_grad_enabled() and (record or cot.requires_grad)
-        with holding_inputs(held), inside_transform():
+        with holding_inputs(held), inside_transform(level):
             seed = cot.astype(out.dtype) if rec else cot.data.astype(out.dtype, copy=False)
             for t in inputs:
                 if t._node is None:
