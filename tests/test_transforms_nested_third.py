@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 import autodiff as ad
+import autodiff.nn.functional as F
 
 RNG = np.random.default_rng(20261205)
 X3 = RNG.standard_normal(3)
@@ -205,3 +206,189 @@ def test_perturbation_confusion_three_levels_and_mixed_modes_match_torch():
         ad.grad(lambda x: (ad.hvp(lambda y: (ad.sin(y) * y * x).sum(), x, x * x) ** 2).sum())(X3),
         tf.grad(lambda x: (tf.jvp(tf.grad(lambda y: (torch.sin(y) * y * x).sum()), (x,),
                                   (x * x,))[1] ** 2).sum())(T(X3)))
+
+
+# ----- third and fourth order -------------------------------------------------------
+
+def _smooth_layers(torch):
+    tnf = torch.nn.functional
+    weights = np.arange(4.0)
+    return {
+        "tanh": (lambda x: ad.tanh(x).sum(), lambda x: torch.tanh(x).sum()),
+        "softplus": (lambda x: F.softplus(x).sum(), lambda x: tnf.softplus(x).sum()),
+        "logsumexp": (lambda x: ad.logsumexp(x * x, axis=0),
+                      lambda x: torch.logsumexp(x * x, 0)),
+        "softmax": (lambda x: (F.softmax(x, dim=0) * weights).sum(),
+                    lambda x: (torch.softmax(x, 0) * T(weights)).sum()),
+    }
+
+
+@pytest.mark.parametrize("layer", ["tanh", "softplus", "logsumexp", "softmax"])
+def test_third_and_fourth_derivatives_of_smooth_layers_match_torch(layer):
+    torch = _torch()
+    tf = torch.func
+    ours, theirs = _smooth_layers(torch)[layer]
+    scales = np.array([0.3, 1.1])
+    assert_close(ad.vmap(ad.grad(ad.grad(ad.grad(lambda s: ours(X4 * s)))))(scales),
+                 tf.vmap(tf.grad(tf.grad(tf.grad(lambda s: theirs(T(X4) * s)))))(T(scales)))
+    assert_close(ad.grad(ad.grad(ad.grad(ad.grad(lambda s: ours(X4 * s)))))(0.3),
+                 tf.grad(tf.grad(tf.grad(tf.grad(lambda s: theirs(T(X4) * s)))))(T(0.3)))
+    assert_close(ad.jacfwd(ad.jacfwd(ad.jacrev(ours)))(X4),
+                 tf.jacfwd(tf.jacfwd(tf.jacrev(theirs)))(T(X4)))
+    assert_close(ad.jacrev(ad.jacrev(ad.jacrev(ours)))(X4),
+                 tf.jacrev(tf.jacrev(tf.jacrev(theirs)))(T(X4)))
+
+
+def _cubed_layer_norm(x):
+    return (F.layer_norm(x, (4,)) ** 3).sum()
+
+
+def test_third_derivative_of_layer_norm_matches_finite_differences_and_its_formula():
+    # torch.nn.functional.layer_norm's own third derivative differs from finite
+    # differences (by ~300 here), so torch is compared through the formula instead.
+    third = ad.jacrev(ad.jacrev(ad.jacrev(_cubed_layer_norm)))(X4)
+    np.testing.assert_allclose(third, ad.jacfwd(ad.jacfwd(ad.jacrev(_cubed_layer_norm)))(X4),
+                               rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(third, central_jacobian(ad.hessian(_cubed_layer_norm), X4),
+                               rtol=1e-6, atol=1e-6)
+    assert np.allclose(third, np.transpose(third, (1, 2, 0)), rtol=1e-12)     # symmetric
+    torch = _torch()
+
+    def by_formula(x):
+        centered = x - x.mean()
+        return ((centered / torch.sqrt((centered ** 2).mean() + 1e-5)) ** 3).sum()
+
+    assert_close(third, torch.func.jacrev(torch.func.jacrev(torch.func.jacrev(by_formula)))(
+        T(X4)))
+
+
+def test_third_derivatives_through_attention_match_torch():
+    torch = _torch()
+    tf = torch.func
+    q, k, v = (RNG.standard_normal((3, 2)) for _ in range(3))
+
+    def ours(queries):
+        weights = F.softmax(queries @ ad.tensor(k).T / np.sqrt(2), dim=-1)
+        return ((weights @ ad.tensor(v)) ** 2).sum()
+
+    def theirs(queries):
+        weights = torch.softmax(queries @ T(k).T / np.sqrt(2), -1)
+        return ((weights @ T(v)) ** 2).sum()
+
+    assert_close(ad.grad(ad.grad(ad.grad(lambda s: ours(q * s))))(0.8),
+                 tf.grad(tf.grad(tf.grad(lambda s: theirs(T(q) * s))))(T(0.8)))
+    assert_close(ad.jacfwd(ad.jacfwd(ad.jacrev(ours)))(q[:2]),
+                 tf.jacfwd(tf.jacfwd(tf.jacrev(theirs)))(T(q[:2])))
+
+
+# ----- vmap(jacrev(f)) through ops with special rules --------------------------------
+
+BATCH = RNG.standard_normal((3, 4))
+TIES = np.array([[1.0, 3.0, 3.0, 2.0], [0.5, 0.5, 0.5, 1.0], [4.0, -1.0, 2.0, 2.0]])
+LABELS = np.array([2, 0, 1])
+W43 = RNG.standard_normal((4, 3))
+KERNEL = RNG.standard_normal((2, 1, 2, 2))
+
+
+def _per_example_ops(torch):
+    tnf = torch.nn.functional
+    return {
+        "matmul": (lambda x: x @ ad.tensor(W43), lambda x: x @ T(W43), BATCH),
+        "softmax": (lambda x: F.softmax(x * x, dim=0), lambda x: torch.softmax(x * x, 0), BATCH),
+        "conv2d": (lambda x: F.conv2d(x.reshape(1, 1, 2, 2) ** 2, ad.tensor(KERNEL),
+                                      padding=1).sum(axis=0),
+                   lambda x: tnf.conv2d(x.reshape(1, 1, 2, 2) ** 2, T(KERNEL),
+                                        padding=1).sum(0), BATCH),
+        "layer_norm": (lambda x: F.layer_norm(x, (4,)), lambda x: tnf.layer_norm(x, (4,)),
+                       BATCH),
+        "indexing": (lambda x: x[np.array([0, 2, 2])] * x[1:3].sum(),
+                     lambda x: x[[0, 2, 2]] * x[1:3].sum(), BATCH),
+        "cumsum": (lambda x: ad.cumsum(x * x, axis=0), lambda x: torch.cumsum(x * x, 0), BATCH),
+        "sort": (lambda x: ad.sort(x ** 3, axis=0), lambda x: torch.sort(x ** 3, 0)[0], BATCH),
+        "topk": (lambda x: ad.topk(x ** 3, 2)[0], lambda x: torch.topk(x ** 3, 2)[0], BATCH),
+        "where": (lambda x: ad.where(x > 0, x ** 2, ad.sin(x)),
+                  lambda x: torch.where(x > 0, x ** 2, torch.sin(x)), BATCH),
+        "clamp_at_bounds": (lambda x: ad.clamp(x, 0.5, 2.0) * x,
+                            lambda x: torch.clamp(x, 0.5, 2.0) * x, TIES),
+        "max_ties": (lambda x: ad.max(x * x), lambda x: torch.max(x * x), TIES),
+        "amax_ties": (lambda x: ad.amax(x * x, axis=0), lambda x: torch.amax(x * x, 0), TIES),
+        "max_dim_ties": (lambda x: ad.max(x * x, dim=0)[0], lambda x: torch.max(x * x, 0)[0],
+                         TIES),
+        "median_ties": (lambda x: x.median(), lambda x: x.median(), TIES),
+        "masked_fill": (lambda x: (x * 3).masked_fill(x > 1, 0.5),
+                        lambda x: (x * 3).masked_fill(x > 1, 0.5), TIES),
+        "relu_at_zero": (lambda x: F.relu(x - 0.5) * x, lambda x: tnf.relu(x - 0.5) * x, TIES),
+    }
+
+
+OP_NAMES = ["matmul", "softmax", "conv2d", "layer_norm", "indexing", "cumsum", "sort",
+            "topk", "where", "clamp_at_bounds", "max_ties", "amax_ties", "max_dim_ties",
+            "median_ties", "masked_fill", "relu_at_zero"]
+
+
+@pytest.mark.parametrize("op", OP_NAMES)
+def test_vmap_of_jacrev_matches_torch_and_the_per_example_loop(op):
+    torch = _torch()
+    tf = torch.func
+    ours, theirs, batch = _per_example_ops(torch)[op]
+    mapped = ad.vmap(ad.jacrev(ours))(batch)
+    loop = np.stack([ad.jacrev(ours)(row) for row in batch])
+    np.testing.assert_array_equal(mapped, loop)
+    assert_close(mapped, tf.vmap(tf.jacrev(theirs))(T(batch)))
+    assert_close(ad.vmap(ad.jacfwd(ours))(batch), mapped)
+
+
+def test_vmap_of_jacrev_through_cross_entropy_and_embedding_match_torch():
+    torch = _torch()
+    tf = torch.func
+    tnf = torch.nn.functional
+
+    def ours(x, t):
+        return F.cross_entropy(x.reshape(1, 4) ** 2, t.reshape(1), label_smoothing=0.2)
+
+    def theirs(x, t):
+        return tnf.cross_entropy(x.reshape(1, 4) ** 2, t.reshape(1), label_smoothing=0.2)
+
+    assert_close(ad.vmap(ad.jacrev(ours))(BATCH, LABELS),
+                 tf.vmap(tf.jacrev(theirs))(T(BATCH), torch.tensor(LABELS)))
+    tables = RNG.standard_normal((3, 5, 3))
+    ids = np.array([[1, 1], [4, 0], [2, 2]])
+    assert_close(
+        ad.vmap(ad.jacrev(lambda e, i: F.embedding(ad.tensor(i), e) * e[0]))(tables, ids),
+        tf.vmap(tf.jacrev(lambda e, i: tnf.embedding(i, e) * e[0]))(T(tables),
+                                                                     torch.tensor(ids)))
+
+
+# ----- vmap of vmap off axis 0 ------------------------------------------------------
+
+def test_vmap_of_vmap_with_in_dims_and_out_dims_off_axis_zero_matches_torch():
+    torch = _torch()
+    tf = torch.func
+    a = RNG.standard_normal((3, 4, 2))
+    b = RNG.standard_normal(2)
+
+    def ours(x, y):
+        return ad.sin(x) * y + x.sum()
+
+    def theirs(x, y):
+        return torch.sin(x) * y + x.sum()
+
+    assert_close(ad.vmap(ad.vmap(ours, in_dims=(0, None)), in_dims=(1, None))(a, b),
+                 tf.vmap(tf.vmap(theirs, in_dims=(0, None)), in_dims=(1, None))(T(a), T(b)))
+    assert_close(
+        ad.vmap(ad.vmap(ours, in_dims=(0, None), out_dims=1), in_dims=(2, 0), out_dims=2)(a, b),
+        tf.vmap(tf.vmap(theirs, in_dims=(0, None), out_dims=1), in_dims=(2, 0), out_dims=2)(
+            T(a), T(b)))
+    assert_close(ad.vmap(ad.vmap(lambda x: ad.outer(x, x), out_dims=-1), in_dims=1)(a),
+                 tf.vmap(tf.vmap(lambda x: torch.outer(x, x), out_dims=-1), in_dims=1)(T(a)))
+    assert_close(
+        ad.vmap(ad.vmap(ad.grad(lambda x, y: (ad.tanh(x * y) ** 2).sum(), argnums=1),
+                        in_dims=(0, None)), in_dims=(1, None))(a, b),
+        tf.vmap(tf.vmap(tf.grad(lambda x, y: (torch.tanh(x * y) ** 2).sum(), argnums=1),
+                        in_dims=(0, None)), in_dims=(1, None))(T(a), T(b)))
+    assert_close(
+        ad.grad(lambda m: (ad.vmap(ad.vmap(lambda x, y: ad.tanh(x * y).sum(), in_dims=(0, None)),
+                                   in_dims=(1, None))(m, b) ** 2).sum())(a),
+        tf.grad(lambda m: (tf.vmap(tf.vmap(lambda x, y: torch.tanh(x * y).sum(),
+                                           in_dims=(0, None)),
+                                   in_dims=(1, None))(m, T(b)) ** 2).sum())(T(a)))
