@@ -3,8 +3,8 @@
 compared with ``torch.func`` in float64 to 1e-12 (relative), and with central finite
 differences where that is cheap (those tests run without torch).
 
-Covered: gradient hooks registered inside a transform (they belong to it, as in
-``torch.func``); deeper perturbation confusion; third and fourth derivatives of
+Covered (hooks registered inside transforms: ``test_hooks_in_transforms.py``): deeper
+perturbation confusion; third and fourth derivatives of
 smooth layers; ``vmap(jacrev(f))`` through ops with special rules, against torch and
 the per-example loop; ``vmap(vmap(f))`` with in_dims/out_dims off axis 0; the Hessian of
 a module's loss in its parameters dict; nested ``has_aux``; in-place updates,
@@ -13,174 +13,27 @@ intermediates; ``ad.compile`` of a step calling a transform; and random programs
 (``random_programs.py``) through ``jacrev``, ``jacfwd``, ``hessian`` and ``vmap(grad)``.
 """
 
+import time
+
 import numpy as np
 import pytest
 
 import autodiff as ad
 import autodiff.nn.functional as F
+from autodiff.compile import TraceError
+from random_programs import make_program
+from transform_checks import (T, as_numpy, assert_close, central_jacobian, torch_or_skip,
+                              values_of)
 
 RNG = np.random.default_rng(20261205)
 X3 = RNG.standard_normal(3)
 X4 = RNG.standard_normal(4)
 
 
-def _torch():
-    return pytest.importorskip("torch")
-
-
-def T(a):
-    return _torch().tensor(np.asarray(a, dtype=np.float64))
-
-
-def as_numpy(value):
-    torch = _torch()
-    if isinstance(value, dict):
-        return {k: as_numpy(v) for k, v in value.items()}
-    if isinstance(value, (tuple, list)):
-        return type(value)(as_numpy(v) for v in value)
-    if isinstance(value, torch.Tensor):
-        return value.detach().numpy(force=True)
-    return np.asarray(value.data if isinstance(value, ad.Tensor) else value)
-
-
-def assert_close(ours, reference, rtol=1e-12, path="result"):
-    """Leaf by leaf: same shape, equal to ``rtol`` relative (1e-12 absolute near 0)."""
-    if isinstance(reference, dict):
-        assert isinstance(ours, dict) and ours.keys() == reference.keys(), path
-        for k in reference:
-            assert_close(ours[k], reference[k], rtol, f"{path}[{k!r}]")
-        return
-    if isinstance(reference, (tuple, list)):
-        assert isinstance(ours, (tuple, list)) and len(ours) == len(reference), path
-        for k, (o, r) in enumerate(zip(ours, reference)):
-            assert_close(o, r, rtol, f"{path}[{k}]")
-        return
-    ours, reference = as_numpy(ours), as_numpy(reference)
-    assert ours.shape == reference.shape, (path, ours.shape, reference.shape)
-    np.testing.assert_allclose(ours, reference, rtol=rtol, atol=1e-12, err_msg=path)
-
-
-def central_jacobian(func, x, h=1e-5):
-    """d func / d x by central differences, shaped ``out.shape + x.shape``."""
-    x = np.asarray(x, dtype=float)
-    columns = []
-    for index in np.ndindex(x.shape):
-        step = np.zeros_like(x)
-        step[index] = h
-        columns.append((np.asarray(func(x + step)) - np.asarray(func(x - step))) / (2 * h))
-    out_shape = np.shape(func(x))
-    return np.stack(columns, axis=-1).reshape(out_shape + x.shape)
-
-
-def values_of(transformed):
-    """``transformed`` as a function giving plain arrays (for finite differences)."""
-    return lambda x: np.asarray(as_numpy_free(transformed(x)))
-
-
-def as_numpy_free(value):
-    return value.data if isinstance(value, ad.Tensor) else value
-
-
-# ----- gradient hooks belong to the transform that registered them -------------------
-
-def _hooked_square(x):
-    """sum((2 sin x)**2) with the gradient of 2 sin x tripled by a hook."""
-    y = ad.sin(x) * 2
-    y.register_hook(lambda g: g * 3)
-    return (y * y).sum()
-
-
-def test_jacrev_of_a_grad_whose_function_hooks_is_the_derivative_of_that_grad():
-    # grad = 24 sin x cos x; before the fix the outer pass ran the hook again (x3 on
-    # one term), giving 72 cos**2 - 24 sin**2 instead of 24 (cos**2 - sin**2).
-    gradient = ad.grad(_hooked_square)
-    expected = np.diag(24 * (np.cos(X3) ** 2 - np.sin(X3) ** 2))
-    np.testing.assert_allclose(ad.jacrev(gradient)(X3), expected, rtol=1e-12)
-    np.testing.assert_allclose(central_jacobian(values_of(gradient), X3), expected,
-                               rtol=1e-7)
-    np.testing.assert_allclose(ad.hessian(_hooked_square)(X3), expected, rtol=1e-12)
-
-
-def test_a_hook_closing_over_the_outer_variable_gives_the_total_derivative():
-    def outer(x):
-        def inner(y):
-            z = ad.sin(y) * 2
-            z.register_hook(lambda g: g * x)
-            return (z * y).sum()
-        return ad.grad(inner)(x * 1.5).sum()
-
-    expected = central_jacobian(values_of(outer), X3)
-    np.testing.assert_allclose(ad.grad(outer)(X3), expected, rtol=1e-7)
-
-
-def test_hooks_outside_transforms_keep_the_eager_double_backward_rule():
-    # PyTorch eager: a second backward through the hooked tensor runs its hook again.
-    x = ad.tensor(X3, requires_grad=True)
-    (g,) = ad.autograd.grad(_hooked_square(x), [x], create_graph=True)
-    (h,) = ad.autograd.grad(g.sum(), [x])
-    np.testing.assert_allclose(h, 72 * np.cos(X3) ** 2 - 24 * np.sin(X3) ** 2, rtol=1e-12)
-
-
-def test_a_hook_inside_a_transform_does_not_run_in_a_backward_after_it_returns():
-    w = ad.tensor(0.5, requires_grad=True)       # makes the gradient a recorded Tensor
-    calls = []
-
-    def f(x):
-        y = ad.sin(x) * w
-        y.register_hook(lambda g: calls.append(1) or g * 3)
-        return (y * y).sum()
-
-    g = ad.grad(f)(X3)
-    assert len(calls) == 1
-    g.sum().backward()
-    assert len(calls) == 1
-    # g = 6 w**2 sin(x) cos(x), the hook's 3 a constant of it: dg.sum()/dw = 12 w sum(sin cos)
-    np.testing.assert_allclose(w.grad, 12 * 0.5 * (np.sin(X3) * np.cos(X3)).sum(), rtol=1e-12)
-
-
-def test_hooks_in_vjp_pullbacks_and_three_levels_match_torch_func():
-    torch = _torch()
-    tf = torch.func
-
-    def programs(lib):
-        S, G, V = (ad, ad.grad, ad.vjp) if lib == "ad" else (torch, tf.grad, tf.vjp)
-
-        def vjp_hook(x):
-            def f(y):
-                z = S.tanh(y) * 1.0
-                z.register_hook(lambda g: g * x)
-                return z * y
-            out, pullback = V(f, x * 2)
-            return (pullback(out)[0] ** 2).sum()
-
-        def three_levels(x):
-            def middle(y):
-                def inner(z):
-                    w = S.sin(z * y)
-                    w.register_hook(lambda g: g * 2)
-                    return (w * w).sum()
-                q = G(inner)(y)
-                q.register_hook(lambda g: g + 1.0)
-                return (q * y).sum()
-            return (G(middle)(x) ** 2).sum()
-
-        def outer_hook(x):
-            z = S.sin(x) * 1.0
-            z.register_hook(lambda g: g * 5)
-            return (G(lambda y: (y * z * y).sum())(x) * z).sum()
-
-        return [vjp_hook, three_levels, outer_hook]
-
-    for ours, theirs in zip(programs("ad"), programs("torch")):
-        assert_close(ad.grad(ours)(X3), tf.grad(theirs)(T(X3)))
-        assert_close(ad.jacrev(ad.grad(ours))(X3), tf.jacrev(tf.grad(theirs))(T(X3)))
-        assert_close(ad.hessian(ours)(X3), tf.hessian(theirs)(T(X3)))
-
-
 # ----- perturbation confusion, deeper ----------------------------------------------
 
 def test_perturbation_confusion_three_levels_and_mixed_modes_match_torch():
-    torch = _torch()
+    torch = torch_or_skip()
     tf = torch.func
     c = 0.7
     assert_close(
@@ -225,7 +78,7 @@ def _smooth_layers(torch):
 
 @pytest.mark.parametrize("layer", ["tanh", "softplus", "logsumexp", "softmax"])
 def test_third_and_fourth_derivatives_of_smooth_layers_match_torch(layer):
-    torch = _torch()
+    torch = torch_or_skip()
     tf = torch.func
     ours, theirs = _smooth_layers(torch)[layer]
     scales = np.array([0.3, 1.1])
@@ -243,16 +96,20 @@ def _cubed_layer_norm(x):
     return (F.layer_norm(x, (4,)) ** 3).sum()
 
 
-def test_third_derivative_of_layer_norm_matches_finite_differences_and_its_formula():
-    # torch.nn.functional.layer_norm's own third derivative differs from finite
-    # differences (by ~300 here), so torch is compared through the formula instead.
+def test_third_derivative_of_layer_norm_matches_finite_differences():
     third = ad.jacrev(ad.jacrev(ad.jacrev(_cubed_layer_norm)))(X4)
     np.testing.assert_allclose(third, ad.jacfwd(ad.jacfwd(ad.jacrev(_cubed_layer_norm)))(X4),
                                rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(third, central_jacobian(ad.hessian(_cubed_layer_norm), X4),
                                rtol=1e-6, atol=1e-6)
     assert np.allclose(third, np.transpose(third, (1, 2, 0)), rtol=1e-12)     # symmetric
-    torch = _torch()
+
+
+def test_third_derivative_of_layer_norm_matches_torch_through_its_formula():
+    # torch.nn.functional.layer_norm's own third derivative differs from finite
+    # differences (by ~300 here), so torch is compared through the formula instead.
+    torch = torch_or_skip()
+    third = ad.jacrev(ad.jacrev(ad.jacrev(_cubed_layer_norm)))(X4)
 
     def by_formula(x):
         centered = x - x.mean()
@@ -263,7 +120,7 @@ def test_third_derivative_of_layer_norm_matches_finite_differences_and_its_formu
 
 
 def test_third_derivatives_through_attention_match_torch():
-    torch = _torch()
+    torch = torch_or_skip()
     tf = torch.func
     q, k, v = (RNG.standard_normal((3, 2)) for _ in range(3))
 
@@ -328,7 +185,7 @@ OP_NAMES = ["matmul", "softmax", "conv2d", "layer_norm", "indexing", "cumsum", "
 
 @pytest.mark.parametrize("op", OP_NAMES)
 def test_vmap_of_jacrev_matches_torch_and_the_per_example_loop(op):
-    torch = _torch()
+    torch = torch_or_skip()
     tf = torch.func
     ours, theirs, batch = _per_example_ops(torch)[op]
     mapped = ad.vmap(ad.jacrev(ours))(batch)
@@ -339,7 +196,7 @@ def test_vmap_of_jacrev_matches_torch_and_the_per_example_loop(op):
 
 
 def test_vmap_of_jacrev_through_cross_entropy_and_embedding_match_torch():
-    torch = _torch()
+    torch = torch_or_skip()
     tf = torch.func
     tnf = torch.nn.functional
 
@@ -362,7 +219,7 @@ def test_vmap_of_jacrev_through_cross_entropy_and_embedding_match_torch():
 # ----- vmap of vmap off axis 0 ------------------------------------------------------
 
 def test_vmap_of_vmap_with_in_dims_and_out_dims_off_axis_zero_matches_torch():
-    torch = _torch()
+    torch = torch_or_skip()
     tf = torch.func
     a = RNG.standard_normal((3, 4, 2))
     b = RNG.standard_normal(2)
@@ -392,3 +249,300 @@ def test_vmap_of_vmap_with_in_dims_and_out_dims_off_axis_zero_matches_torch():
         tf.grad(lambda m: (tf.vmap(tf.vmap(lambda x, y: torch.tanh(x * y).sum(),
                                            in_dims=(0, None)),
                                    in_dims=(1, None))(m, T(b)) ** 2).sum())(T(a)))
+
+
+# ----- modules, has_aux ---------------------------------------------------------------
+
+def test_hessian_of_a_module_loss_in_its_parameter_dict_matches_torch():
+    torch = torch_or_skip()
+    tf = torch.func
+    tnf = torch.nn.functional
+    ours = ad.nn.Sequential(ad.nn.Linear(3, 4), ad.nn.Tanh(), ad.nn.Linear(4, 2))
+    theirs = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Tanh(),
+                                 torch.nn.Linear(4, 2)).double()
+    params = {k: np.asarray(v.data).copy() for k, v in ours.named_parameters()}
+    # autodiff's Linear weight is (in, out) (x @ weight); PyTorch's is (out, in)
+    torch_params = {k: T(v.T if v.ndim == 2 else v).contiguous() for k, v in params.items()}
+    x = RNG.standard_normal((5, 3))
+    y = np.array([0, 1, 1, 0, 1])
+
+    def our_loss(p, inputs):
+        return F.cross_entropy(ad.func.functional_call(ours, p, (inputs,)), y)
+
+    def their_loss(p, inputs):
+        return tnf.cross_entropy(tf.functional_call(theirs, p, (inputs,)), torch.tensor(y))
+
+    ours_h = ad.hessian(our_loss)(params, x)
+    theirs_h = tf.hessian(their_loss)(torch_params, T(x))
+    for a in params:
+        for b in params:
+            block = as_numpy(theirs_h[a][b])
+            if params[a].ndim == 2:
+                block = np.swapaxes(block, 0, 1)
+            if params[b].ndim == 2:
+                block = np.swapaxes(block, params[a].ndim, params[a].ndim + 1)
+            assert_close(ours_h[a][b], block, path=f"H[{a}][{b}]")
+    assert_close(ad.hessian(our_loss, argnums=(0, 1))(params, x)[1][1],
+                 tf.hessian(their_loss, argnums=(0, 1))(torch_params, T(x))[1][1])
+    per_example = ad.vmap(ad.grad(lambda p, xi, yi: F.cross_entropy(
+        ad.func.functional_call(ours, p, (xi[None],)), yi[None])), in_dims=(None, 0, 0))(
+            params, x, y)
+    reference = tf.vmap(tf.grad(lambda p, xi, yi: tnf.cross_entropy(
+        tf.functional_call(theirs, p, (xi[None],)), yi[None])), in_dims=(None, 0, 0))(
+            torch_params, T(x), torch.tensor(y))
+    assert_close(per_example["2.bias"], reference["2.bias"])
+    assert_close(per_example["0.weight"], np.swapaxes(as_numpy(reference["0.weight"]), 1, 2))
+
+
+def test_nested_has_aux_matches_torch():
+    torch = torch_or_skip()
+    tf = torch.func
+
+    def inner(lib):
+        sin = ad.sin if lib == "ad" else torch.sin
+
+        def f(x):
+            y = sin(x) * x
+            return y.sum(), y
+        return f
+
+    def outer(grad, f):
+        return lambda x: (lambda g, aux: ((g * aux).sum(), g))(*grad(f, has_aux=True)(x * x))
+
+    assert_close(ad.grad(outer(ad.grad, inner("ad")), has_aux=True)(X3),
+                 tf.grad(outer(tf.grad, inner("torch")), has_aux=True)(T(X3)))
+    assert_close(
+        ad.grad(lambda x: (lambda j, aux: (j.sum(0) * aux).sum())(
+            *ad.jacrev(lambda z: (ad.exp(z * x), z.sum() * x), has_aux=True)(x)))(X3),
+        tf.grad(lambda x: (lambda j, aux: (j.sum(0) * aux).sum())(
+            *tf.jacrev(lambda z: (torch.exp(z * x), z.sum() * x), has_aux=True)(x)))(T(X3)))
+    for part in (1, 2):     # the tangent, then the aux, of a jvp inside a vjp
+        assert_close(
+            ad.vjp(lambda x: ad.jvp(lambda z: (ad.exp(z * x), ad.cos(z) * x), (x,), (x,),
+                                    has_aux=True)[part] * 2, X3)[1](np.ones(3)),
+            tf.vjp(lambda x: tf.jvp(lambda z: (torch.exp(z * x), torch.cos(z) * x), (x,), (x,),
+                                    has_aux=True)[part] * 2, T(X3))[1](T(np.ones(3))))
+
+
+# ----- in-place updates, detach and no_grad inside nested transforms -----------------
+
+def _doubled_in_place(lib):
+    sin = ad.sin if lib == "ad" else torch_or_skip().sin
+
+    def f(x):
+        y = x * 1.0
+        y.mul_(2)
+        y.add_(x * x)
+        view = y[0:2]
+        view.mul_(3.0)
+        view += x[1:]
+        return (sin(y) * y).sum()
+    return f
+
+
+def test_in_place_updates_of_intermediates_inside_nested_transforms_match_torch():
+    torch = torch_or_skip()
+    tf = torch.func
+    ours, theirs = _doubled_in_place("ad"), _doubled_in_place("torch")
+    assert_close(ad.grad(ours)(X3), tf.grad(theirs)(T(X3)))
+    assert_close(ad.hessian(ours)(X3), tf.hessian(theirs)(T(X3)))
+    assert_close(ad.jacfwd(ad.grad(ours))(X3), tf.jacfwd(tf.grad(theirs))(T(X3)))
+    assert_close(ad.grad(lambda c: ad.grad(lambda x: ours(x * c))(X3).sum())(0.7),
+                 tf.grad(lambda c: tf.grad(lambda x: theirs(x * c))(T(X3)).sum())(T(0.7)))
+    batch = np.stack([X3, X3[::-1]])
+    assert_close(ad.vmap(ad.grad(ours))(batch), tf.vmap(tf.grad(theirs))(T(batch)))
+
+
+def _overwritten_exp(x):
+    """exp's result (which its derivative reuses) overwritten in place; PyTorch refuses
+    this ('modified by an inplace operation'), autodiff must still be right."""
+    y = ad.exp(x)
+    y[1] = x[0] * x[2]
+    y[0:2] *= 3
+    return y * x
+
+
+def _overwritten_exp_numpy(x):
+    y = np.exp(x)
+    y[1] = x[0] * x[2]
+    y[0:2] *= 3
+    return y * x
+
+
+def test_setitem_on_an_intermediate_inside_vmap_and_hessian_matches_finite_differences():
+    batch = np.stack([X3, X3 * 0.5, -X3])
+    expected = np.stack([central_jacobian(_overwritten_exp_numpy, row) for row in batch])
+    np.testing.assert_allclose(ad.vmap(ad.jacrev(_overwritten_exp))(batch), expected,
+                               rtol=1e-7, atol=1e-8)
+    np.testing.assert_allclose(ad.vmap(ad.jacfwd(_overwritten_exp))(batch), expected,
+                               rtol=1e-7, atol=1e-8)
+    hessian = ad.hessian(lambda x: _overwritten_exp(x).sum())(X3)
+    np.testing.assert_allclose(
+        hessian, central_jacobian(values_of(ad.grad(lambda x: _overwritten_exp(x).sum())), X3),
+        rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(
+        ad.grad(lambda m: (ad.vmap(_overwritten_exp)(m) ** 2).sum())(batch),
+        central_jacobian(lambda m: (np.stack([_overwritten_exp_numpy(r) for r in m]) ** 2).sum(),
+                         batch), rtol=1e-7, atol=1e-7)
+
+
+def test_setitem_inside_vmap_of_a_value_closing_over_the_outer_variable_matches_torch():
+    torch = torch_or_skip()
+    tf = torch.func
+
+    def body(c):
+        def per_row(r):
+            y = r * 1.0
+            y[0] = c * r[1]
+            return (y * y).sum()
+        return per_row
+
+    assert_close(ad.grad(lambda c: ad.vmap(body(c))(ad.tensor(BATCH)).sum())(0.4),
+                 tf.grad(lambda c: tf.vmap(body(c))(T(BATCH)).sum())(T(0.4)))
+
+
+def test_detach_cuts_the_level_of_the_tensor_it_is_called_on_as_in_torch():
+    torch = torch_or_skip()
+    tf = torch.func
+    cases = [
+        (lambda x: ad.grad(lambda y: y * x.detach() * y)(x),
+         lambda x: tf.grad(lambda y: y * x.detach() * y)(x)),
+        (lambda x: ad.grad(lambda y: ad.sin(y).detach() * x * y + y * y * x)(x * 2),
+         lambda x: tf.grad(lambda y: torch.sin(y).detach() * x * y + y * y * x)(x * 2)),
+        (lambda x: ad.grad(lambda y: ad.grad(lambda z: z * z * y.detach() * x
+                                             + z * y * x.detach())(y))(x * x),
+         lambda x: tf.grad(lambda y: tf.grad(lambda z: z * z * y.detach() * x
+                                             + z * y * x.detach())(y))(x * x)),
+        (lambda x: ad.jvp(lambda y: y.detach() * x * y, (x,), (x,))[1],
+         lambda x: tf.jvp(lambda y: y.detach() * x * y, (x,), (x,))[1]),
+    ]
+    for ours, theirs in cases:
+        assert_close(ad.grad(ours)(0.9), tf.grad(theirs)(T(0.9)))
+    for outer in ("jacfwd", "jacrev"):
+        for inner in ("jacfwd", "jacrev"):
+            ours = getattr(ad, outer)(lambda x: getattr(ad, inner)(
+                lambda y: ad.sin(y).detach() * x * y)(x))
+            theirs = getattr(tf, outer)(lambda x: getattr(tf, inner)(
+                lambda y: torch.sin(y).detach() * x * y)(x))
+            assert_close(ours(X3), theirs(T(X3)), path=f"{outer}({inner})")
+
+
+def test_no_grad_inside_nested_grads_matches_torch():
+    torch = torch_or_skip()
+    tf = torch.func
+
+    def inner_no_grad(lib):
+        grad, no_grad = (ad.grad, ad.no_grad) if lib == "ad" else (tf.grad, torch.no_grad)
+
+        def f(x):
+            def inner(y):
+                with no_grad():
+                    k = y * x
+                return k * y * x
+            return grad(inner)(x * 3)
+        return f
+
+    def grad_under_no_grad(lib):
+        grad, no_grad, enable = ((ad.grad, ad.no_grad, ad.enable_grad) if lib == "ad"
+                                 else (tf.grad, torch.no_grad, torch.enable_grad))
+
+        def f(x):
+            with no_grad():
+                plain = grad(lambda y: y * y * x)(x)
+                with enable():
+                    recorded = grad(lambda y: y * y * x)(x)
+            return plain * x + recorded * x * x
+        return f
+
+    for make in (inner_no_grad, grad_under_no_grad):
+        assert_close(ad.grad(make("ad"))(1.1), tf.grad(make("torch"))(T(1.1)),
+                     path=make.__name__)
+
+
+# ----- integer and bool intermediates; compile -----------------------------------------
+
+def _with_integer_parts(lib):
+    if lib == "ad":
+        cumsum, argmax = ad.cumsum, ad.argmax
+        as_float, as_int = (lambda t: t.astype(np.float64)), (lambda t: t.astype(np.int64))
+    else:
+        torch = torch_or_skip()
+        cumsum, argmax = (lambda t, axis: torch.cumsum(t, axis)), torch.argmax
+        as_float, as_int = (lambda t: t.to(torch.float64)), (lambda t: t.to(torch.int64))
+
+    def f(x):
+        positive = x > 0
+        return ((x * positive).sum() * x[argmax(x * x)] + (as_int(x * 10) * x).sum()
+                + as_float(cumsum(positive, axis=0)) @ x)
+    return f
+
+
+def test_integer_and_bool_intermediates_match_torch_in_every_transform():
+    torch = torch_or_skip()
+    tf = torch.func
+    ours, theirs = _with_integer_parts("ad"), _with_integer_parts("torch")
+    assert_close(ad.grad(ours)(X3), tf.grad(theirs)(T(X3)))
+    assert_close(ad.hessian(ours)(X3), tf.hessian(theirs)(T(X3)))
+    assert_close(ad.jacfwd(ours)(X3), tf.jacfwd(theirs)(T(X3)))
+    assert_close(ad.vmap(ad.grad(ours))(BATCH[:, :3]),
+                 np.stack([as_numpy(tf.grad(theirs)(T(row))) for row in BATCH[:, :3]]))
+
+
+@pytest.mark.parametrize("body", ["vmap_of_grad", "hvp", "backward_create_graph"])
+def test_compiling_a_step_that_differentiates_twice_is_refused_by_name(body):
+    w = ad.tensor(np.array([0.5, -1.0, 2.0]), requires_grad=True)
+
+    def step(x):
+        if body == "vmap_of_grad":
+            return ad.vmap(ad.grad(lambda v: (ad.sin(v) * w).sum()))(x)
+        if body == "hvp":
+            return ad.hvp(lambda v: (ad.sin(v) * w).sum(), x[0], x[1])
+        ad.sin(w * x[0]).sum().backward(create_graph=True)
+        penalty = (w.grad ** 2).sum()
+        w.grad = None
+        penalty.backward()
+        return penalty
+
+    refusal = ("does not replay function transforms" if body != "backward_create_graph"
+               else r"backward\(create_graph=True\).* is not supported in a compiled")
+    with pytest.raises(TraceError, match=refusal):
+        ad.compile(step)(RNG.standard_normal((2, 3)))
+
+
+# ----- random programs ----------------------------------------------------------------
+
+def test_random_programs_agree_with_torch_in_jacrev_jacfwd_hessian_and_vmap_of_grad():
+    torch = torch_or_skip()
+    tf = torch.func
+    start = time.perf_counter()
+    for seed in range(200):
+        program = make_program(seed)
+        rng = np.random.default_rng(1000 + seed)
+        x = rng.uniform(-1.5, 1.5, program.shape)
+        batch = rng.uniform(-1.5, 1.5, (2,) + program.shape)
+
+        def ours(v):
+            return program.run("ad", v)
+
+        def theirs(v):
+            return program.run("torch", v)
+
+        def our_scalar(v):
+            return program.scalar("ad", v)
+
+        def their_scalar(v):
+            return program.scalar("torch", v)
+
+        where = repr(program)
+        assert_close(ours(ad.tensor(x)), theirs(T(x)), 1e-10, where + " value")
+        assert_close(ad.jacrev(ours)(x), tf.jacrev(theirs)(T(x)), 1e-10, where + " jacrev")
+        assert_close(ad.jacfwd(ours)(x), tf.jacfwd(theirs)(T(x)), 1e-10, where + " jacfwd")
+        assert_close(ad.hessian(our_scalar)(x), tf.hessian(their_scalar)(T(x)), 1e-10,
+                     where + " hessian")
+        try:
+            reference = tf.vmap(tf.grad(their_scalar))(T(batch))
+        except RuntimeError:        # an op torch.func cannot batch: its per-example loop
+            reference = torch.stack([tf.grad(their_scalar)(T(row)) for row in batch])
+        assert_close(ad.vmap(ad.grad(our_scalar))(batch), reference, 1e-10,
+                     where + " vmap(grad)")
+    assert time.perf_counter() - start < 60
