@@ -179,6 +179,24 @@ def _check_grads(owner, grads, args, create_graph):
     return checked
 
 
+def _refuse_unrecorded_gradients(owner, grads):
+    """Raise when backward, given a ``grad`` that is itself differentiated, returns a
+    nonzero gradient not recorded as a function of it (``grad.data``, ``.detach()``,
+    NumPy on it): the derivative through it would silently be zero."""
+    for position, grad in enumerate(grads):
+        if grad is None or (isinstance(grad, Tensor) and grad.requires_grad):
+            continue
+        if np.any(np.asarray(grad.data if isinstance(grad, Tensor) else grad) != 0):
+            raise RuntimeError(
+                f"{owner}.backward: the gradient for input {position} is computed from "
+                "grad without recording it (grad.data, .detach(), .numpy() or NumPy "
+                "functions on grad), and this backward pass is being differentiated "
+                "(forward mode: jvp, jacfwd, hessian, hvp; or the gradient of a gradient), "
+                "where that would give zero instead of its derivative. Write backward with "
+                "Tensor operations on grad (e.g. grad * ad.cos(x), not "
+                "grad.data * np.cos(x)).")
+
+
 def _function_op(cls):
     """The op behind a Function subclass; its ctx is the node's saved state."""
 
@@ -237,7 +255,10 @@ def _function_op(cls):
             ctx._owner = None
             for key, value in attributes.items():
                 setattr(ctx, key, value)
-        return _check_grads(cls.__name__, grads, args, create_graph)
+        checked = _check_grads(cls.__name__, grads, args, create_graph)
+        if create_graph and g.requires_grad:
+            _refuse_unrecorded_gradients(cls.__name__, checked)
+        return checked
 
     return Op(cls.__name__, forward, joint=joint,
               joint_formula=f"{cls.__name__}.backward (user-defined)", saves=True,

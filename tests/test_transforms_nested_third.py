@@ -546,3 +546,53 @@ def test_random_programs_agree_with_torch_in_jacrev_jacfwd_hessian_and_vmap_of_g
         assert_close(ad.vmap(ad.grad(our_scalar))(batch), reference, 1e-10,
                      where + " vmap(grad)")
     assert time.perf_counter() - start < 60
+
+
+# ----- custom Functions whose backward does not record its use of grad ----------------
+
+class _SineOnData(ad.autograd.Function):
+    """sin, with a backward that multiplies grad's raw values (not recorded)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.sin(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        raw = grad.data if isinstance(grad, ad.Tensor) else grad
+        return raw * np.cos(x.data if isinstance(x, ad.Tensor) else x)
+
+
+def test_forward_mode_through_a_backward_that_does_not_record_grad_is_refused():
+    # The derived JVP transposes backward; unrecorded, it gave a zero tangent.
+    x = np.array([0.3, 1.2])
+    np.testing.assert_allclose(ad.jacrev(_SineOnData.apply)(x), np.diag(np.cos(x)))
+    for transform in (lambda: ad.jacfwd(_SineOnData.apply)(x),
+                      lambda: ad.jvp(_SineOnData.apply, (x,), (np.ones(2),))):
+        with pytest.raises(RuntimeError, match="'_SineOnData'.*without recording it"):
+            transform()
+    with pytest.raises(RuntimeError, match=r"_SineOnData.backward: .*without recording it"):
+        ad.grad(lambda s: ad.grad(lambda v: (_SineOnData.apply(v) * s).sum())(x).sum())(0.5)
+
+
+def test_a_custom_gradient_that_records_grad_still_has_forward_mode():
+    class Sine(ad.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return np.sin(x)
+
+        @staticmethod
+        def backward(ctx, grad):
+            (x,) = ctx.saved_tensors
+            return grad * (ad.cos(x) if isinstance(x, ad.Tensor) else np.cos(x))
+
+    x = np.array([0.3, 1.2])
+    np.testing.assert_allclose(ad.jacfwd(Sine.apply)(x), np.diag(np.cos(x)), rtol=1e-12)
+    np.testing.assert_allclose(
+        ad.grad(lambda s: ad.grad(lambda v: (Sine.apply(v) * s).sum())(x).sum())(0.5),
+        np.cos(x).sum(), rtol=1e-12)
+    np.testing.assert_allclose(ad.hessian(lambda v: Sine.apply(v).sum())(x),
+                               np.diag(-np.sin(x)), rtol=1e-12)
