@@ -256,13 +256,15 @@ class Program:
         return (self.run(lib, x) * _const(self.weights, lib)).sum()
 
 
-def make_program(seed) -> Program:
-    """A valid random program of 3 to 6 ops on a random input shape."""
+def make_program(seed, exclude=()) -> Program:
+    """A valid random program of 3 to 6 ops on a random input shape, drawn from the
+    ops not named in ``exclude``."""
     rng = np.random.default_rng(seed)
     shape = SHAPES[int(rng.integers(len(SHAPES)))]
     current, steps = shape, []
     for _ in range(int(rng.integers(3, 7))):
-        usable = [op for op in OPS + MORE_OPS if op[1](current) and _small(op, current)]
+        usable = [op for op in OPS + MORE_OPS if op[1](current) and _small(op, current)
+                  and op[0] not in exclude]
         op = usable[int(rng.integers(len(usable)))]
         parameter, current = op[2](rng, current)
         steps.append((op, parameter))
