@@ -25,6 +25,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from . import hooks
 from .compile.hooks import refuse_transform_in_trace
 from .grad_mode import TransformLevel
 from .graph import Node, _grad_mode, is_grad_enabled, run_backward
@@ -204,13 +205,18 @@ def retire(inputs):
 def reaches_other_tracked(outputs, inputs) -> bool:
     """True when the graph of ``outputs`` holds a leaf that requires grad other than
     ``inputs`` (a parameter or an outer variable reached through a closure), also
-    through the tensors a custom_gradient's vjp closes over (its gradient depends on
-    them)."""
+    through the tensors a custom_gradient's vjp closes over and those a gradient hook
+    on the graph closes over (the gradient depends on them)."""
     own = {id(t) for t in inputs}
+    hooked = bool(hooks.registered)
+    if hooked and any(_hook_reaches_other(t, own) for t in inputs):
+        return True
     stack_ = [t._node for t in outputs if isinstance(t, Tensor) and t._node is not None]
     seen = set()
     while stack_:
         node = stack_.pop()
+        if hooked and _hook_reaches_other(node, own):
+            return True
         parents = node.parents
         closed_over = getattr(node.op, "closed_over", None)
         if closed_over is not None:
@@ -226,6 +232,16 @@ def reaches_other_tracked(outputs, inputs) -> bool:
             elif id(parent) not in own:
                 return True
     return False
+
+
+def _hook_reaches_other(owner, own) -> bool:
+    """Whether a hook registered on ``owner`` (a node or a leaf) can reach a tensor that
+    requires grad other than those in ``own``: the gradient it gives depends on it."""
+    from .function import _reachable_tracked
+
+    functions = hooks.registered.get(owner)
+    return bool(functions) and any(id(t) not in own for hook, _ in functions.values()
+                                   for _, t in _reachable_tracked(hook))
 
 
 @contextmanager

@@ -106,3 +106,31 @@ def test_hooks_in_vjp_pullbacks_and_three_levels_match_torch_func():
         assert_close(ad.grad(ours)(X3), tf.grad(theirs)(T(X3)))
         assert_close(ad.jacrev(ad.grad(ours))(X3), tf.jacrev(tf.grad(theirs))(T(X3)))
         assert_close(ad.hessian(ours)(X3), tf.hessian(theirs)(T(X3)))
+
+
+def test_a_hook_that_is_the_only_link_to_the_outer_variable_is_differentiated():
+    # The inner gradient's graph does not reach x; only the hook closes over it.  The
+    # result used to come back as an unrecorded array: d/dx lost the hook's part.
+    c = np.array([0.3, -0.8, 1.1])
+
+    def outer(x):
+        def inner(y):
+            z = ad.sin(y) * 1.0
+            z.register_hook(lambda g: g * x)
+            return (z * y).sum()
+        return (ad.grad(inner)(c) * x).sum()
+
+    # grad(inner) = x cos(c) c + sin(c), so outer = x**2 sum(c cos c) + x sum(sin c)
+    expected = 2 * 1.3 * (c * np.cos(c)).sum() + np.sin(c).sum()
+    np.testing.assert_allclose(ad.grad(outer)(1.3), expected, rtol=1e-12)
+    w = ad.tensor(0.5, requires_grad=True)
+
+    def hooked_by_parameter(y):
+        z = ad.sin(y) * 1.0
+        z.register_hook(lambda g: g * w)
+        return (z * y).sum()
+
+    gradient = ad.grad(hooked_by_parameter)(c)
+    assert isinstance(gradient, ad.Tensor) and gradient.requires_grad
+    gradient.sum().backward()
+    np.testing.assert_allclose(w.grad, (c * np.cos(c)).sum(), rtol=1e-12)
