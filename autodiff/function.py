@@ -260,9 +260,20 @@ def _function_op(cls):
             _refuse_unrecorded_gradients(cls.__name__, checked)
         return checked
 
-    return Op(cls.__name__, forward, joint=joint,
-              joint_formula=f"{cls.__name__}.backward (user-defined)", saves=True,
-              zeroes=_CUSTOM_ZEROES)
+    op = Op(cls.__name__, forward, joint=joint,
+            joint_formula=f"{cls.__name__}.backward (user-defined)", saves=True,
+            zeroes=_CUSTOM_ZEROES)
+
+    def closed_over(node):
+        """The tensors requiring grad that backward can reach besides its inputs (a
+        closure over an outer transform's variable, a global parameter, a ctx
+        attribute): the gradient it gives depends on them."""
+        held = [value for value in vars(node.saved).values()
+                if isinstance(value, Tensor) and value.requires_grad] if node.saved else []
+        return held + [value for _, value in _reachable_tracked(cls.backward)]
+
+    op.closed_over = closed_over
+    return op
 
 
 _CUSTOM_ZEROES = "is a custom gradient: it may return zero or None"

@@ -53,7 +53,10 @@ class _Registry:
         functions = self.get(owner)
         if functions is None:
             key = id(owner)
-            ref = weakref.ref(owner, lambda ref, key=key: _forget(self._entries, key, ref))
+            # (_forget bound now: at interpreter exit the module's globals may be gone
+            # before the last owners are collected)
+            ref = weakref.ref(owner, lambda ref, key=key, forget=_forget:
+                              forget(self._entries, key, ref))
             functions = {}
             self._entries[key] = (ref, functions)
         return functions

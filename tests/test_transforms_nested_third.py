@@ -642,3 +642,32 @@ def test_random_programs_nested_with_closures_agree_with_torch():
                      torch.stack([their_hessian(T(row)) for row in batch]),
                      1e-10, where + " vmap(hessian)")
     assert time.perf_counter() - start < 60
+
+
+def _scaled_by(x):
+    """A Function whose backward scales grad by ``x``, closed over (a gradient
+    reversal layer's coefficient, say): its gradient depends on ``x``."""
+    class Scale(ad.autograd.Function):
+        @staticmethod
+        def forward(ctx, y):
+            return y * 2.0
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad * x
+    return Scale
+
+
+def test_a_function_whose_backward_closes_over_the_outer_variable_is_differentiated():
+    # grad(Scale.apply(y).sum()) = x, so the outer function is 3 x**2 (or 3 x for the
+    # jacobians); the inner gradient used to be an unrecorded array, losing one x.
+    c = np.array([0.3, -0.8, 1.1])
+
+    def outer(x):
+        return (ad.grad(lambda y: _scaled_by(x).apply(y).sum())(c) * x).sum()
+
+    np.testing.assert_allclose(ad.grad(outer)(1.3), 6 * 1.3, rtol=1e-12)
+    for jacobian in (ad.jacrev, ad.jacfwd):
+        np.testing.assert_allclose(
+            ad.grad(lambda x: jacobian(lambda y: _scaled_by(x).apply(y))(c).sum())(1.3), 3.0,
+            rtol=1e-12)
