@@ -95,6 +95,8 @@ from .legacy_tensors import BoolTensor, DoubleTensor, FloatTensor, IntTensor, Lo
 __version__ = "0.1.0"
 
 from . import nn, optim, data, utils
+from .memory_formats import (  # noqa: E402  (PyTorch's memory-format constants)
+    channels_last, channels_last_3d, contiguous_format, memory_format, preserve_format)
 from . import torch_names as _torch_names
 from .torch_names import (  # noqa: E402  (PyTorch's top-level names)
     allclose, as_tensor, bmm, cat, clamp, float16, float32, float64, from_numpy,
@@ -119,6 +121,28 @@ from .torch_functions_extra import (  # noqa: E402  (PyTorch's arguments to NumP
     addmv, broadcast_shapes, clamp_max, clamp_min, cosine_similarity, finfo, iinfo,
     is_floating_point, nonzero, pairwise_distance, promote_types, searchsorted, sgn, swapdims, t,
     unflatten, unique_consecutive)
+from .ops.matrix_exp import matrix_exp  # noqa: E402
+from .ops.lu import lu_legacy as lu, lu_solve_legacy as lu_solve, lu_unpack  # noqa: E402
+from .ops.cholesky_solves import (  # noqa: E402
+    cholesky_inverse, cholesky_solve, triangular_solve)
+from .torch_nn_functions import (  # noqa: E402  (torch.conv2d, torch.layer_norm ...)
+    adaptive_avg_pool1d, adaptive_max_pool1d, alpha_dropout, avg_pool1d, batch_norm, bilinear,
+    binary_cross_entropy_with_logits, celu, constant_pad_nd, conv1d, conv2d, conv3d,
+    conv_transpose1d, conv_transpose2d, conv_transpose3d, cosine_embedding_loss, ctc_loss,
+    dropout, embedding, feature_alpha_dropout, group_norm, hardshrink, hinge_embedding_loss,
+    instance_norm, kl_div, layer_norm, margin_ranking_loss, max_pool1d,
+    max_pool1d_with_indices, max_pool2d, max_pool3d, pixel_shuffle, pixel_unshuffle,
+    poisson_nll_loss, prelu, rms_norm, rrelu, selu, threshold, triplet_margin_loss)
+from .torch_windows import (  # noqa: E402  (PyTorch's periodic windows)
+    bartlett_window, blackman_window, hamming_window, hann_window, kaiser_window)
+from .torch_functions_assorted import (  # noqa: E402  (torch.rsub, torch.slice_scatter ...)
+    addbmm, addr, adjoint, aminmax, chain_matmul, cumulative_trapezoid, detach,
+    diagonal_scatter, fill, frobenius_norm, ger, index_copy, index_fill, index_put,
+    index_reduce, masked_scatter, matrix_power, nuclear_norm, renorm, rsub,
+    select_scatter, slice_scatter, split_with_sizes, trapz, unsafe_chunk, unsafe_split)
+from .torch_inplace_functions import (  # noqa: E402  (torch.celu_ ...; torch.exp_ below)
+    alpha_dropout_, celu_, dropout_, feature_alpha_dropout_, rrelu_, selu_, threshold_)
+from .torch_inplace_functions import inplace_functions as _inplace_functions  # noqa: E402
 from .serialization import load, save  # noqa: E402
 from .torch_settings import (  # noqa: E402  (set-up switches, all met already)
     are_deterministic_algorithms_enabled, get_float32_matmul_precision, is_tensor,
@@ -147,6 +171,7 @@ from .numpy_names import add_numpy_functions as _add_numpy_functions
 # Tensors and are not defined above, read from the dispatch tables.
 _add_numpy_functions(globals(), "numpy")
 _add_numpy_functions(vars(linalg), "numpy.linalg")
+globals().update(_inplace_functions())   # ad.exp_(t) is t.exp_(), ... (torch.exp_)
 
 _install_warning_lines()     # NumPy's warnings inside an op: shown at the user's line
 
@@ -169,6 +194,9 @@ def __getattr__(name):
     # set in the namespace, so that ``from autodiff import *`` leaves the builtins alone.
     if name in _torch_names.TORCH_DTYPE_ALIASES:
         return _torch_names.TORCH_DTYPE_ALIASES[name]
+    if name == "range":     # torch.range; a global would shadow the builtin on import *
+        from .torch_functions_assorted import torch_range
+        return torch_range
     if name in _TORCH_DTYPES_NUMPY_LACKS:   # (an AttributeError: hasattr() stays False)
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}: NumPy has no "
                              f"{name} dtype; use {_TORCH_DTYPES_NUMPY_LACKS[name]}")
@@ -176,4 +204,4 @@ def __getattr__(name):
 
 
 def __dir__():
-    return sorted([*globals(), *_ON_FIRST_USE, *_torch_names.TORCH_DTYPE_ALIASES])
+    return sorted([*globals(), *_ON_FIRST_USE, *_torch_names.TORCH_DTYPE_ALIASES, "range"])

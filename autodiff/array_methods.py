@@ -56,6 +56,11 @@ def to_arguments(where: str, args: tuple, dtype=None, device=None, stored="value
     return dtype
 
 
+def _contiguous_format():
+    from .memory_formats import contiguous_format
+    return contiguous_format
+
+
 def _is_device(value) -> bool:
     if isinstance(value, str):
         try:
@@ -213,18 +218,28 @@ class ArrayMethods:
         return ReadOnlyFlags(self.data.flags)
 
     # ----- PyTorch's conversions and shorthands -----------------------------------
-    def to(self, *args, dtype=None, device=None, copy=False, non_blocking=False):
+    def to(self, *args, dtype=None, device=None, copy=False, non_blocking=False,
+           memory_format=None):
         """Convert to ``dtype`` (an ``np.float32`` and the like, a dtype name, or another
         tensor whose dtype to take); ``to("cpu")`` is accepted and does nothing (arrays
         live on the CPU).  A float conversion stays on the tape, as ``astype``.
+        ``memory_format`` (``ad.channels_last``, ...) lays the entries out so in memory
+        (see ``autodiff/memory_formats.py``).
 
         >>> ad.tensor([1.0, 2.0], requires_grad=True).to(np.float32)
         tensor([1., 2.], dtype=float32, requires_grad=True)
         """
         dtype = to_arguments("to", args, dtype, device)
         if dtype is None or np.dtype(dtype) == self.dtype:
-            return self.clone() if copy else self
-        return self.astype(dtype)
+            result = self.clone() if copy else self
+        else:
+            result = self.astype(dtype)
+        if memory_format is not None:
+            from .memory_formats import axis_order, relaid_tensor
+            order = axis_order("to", memory_format, self.ndim)
+            if order is not None:
+                result = relaid_tensor(result, order)
+        return result
 
     def float(self):
         """``astype(np.float32)``, as PyTorch's ``float()`` (recorded)."""
@@ -267,14 +282,26 @@ class ArrayMethods:
         """The number of axes (NumPy's ``ndim``)."""
         return self.data.ndim
 
-    def contiguous(self):
+    def contiguous(self, memory_format=None):
         """The tensor itself when its data is row-major (C-contiguous), else a row-major
         copy on the tape, as PyTorch's: afterwards ``is_contiguous()`` holds and
-        ``stride()`` is the row-major one.
+        ``stride()`` is the row-major one.  With ``memory_format=ad.channels_last`` (or
+        ``channels_last_3d``), laid out so instead.
 
         >>> t = ad.zeros((2, 3)).T.contiguous(); t.is_contiguous(), t.stride()
         (True, (2, 1))
         """
+        if memory_format is not None and memory_format is not _contiguous_format():
+            from .memory_formats import axis_order, check_format, preserve_format
+            check_format("contiguous", memory_format)
+            if memory_format is preserve_format:
+                if self.data.flags.c_contiguous:
+                    return self
+                raise RuntimeError("contiguous: preserve memory format is unsupported by the "
+                                   "contiguous operator (as in PyTorch); pass "
+                                   "ad.contiguous_format or ad.channels_last")
+            from .memory_formats import relaid_tensor
+            return relaid_tensor(self, axis_order("contiguous", memory_format, self.ndim))
         if self.data.flags.c_contiguous:
             return self
         from .ops.elementwise import copy

@@ -24,7 +24,34 @@ from .graph import Node, _accumulate_into_leaf, _grad_mode, enable_grad, run_bac
 from .tensor import Tensor
 
 __all__ = ["grad", "backward", "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled",
-           "Function", "FunctionCtx", "gradcheck", "gradgradcheck", "functional"]
+           "Function", "FunctionCtx", "gradcheck", "gradgradcheck", "functional", "Variable"]
+
+
+class _VariableType(type):
+    def __instancecheck__(cls, value) -> bool:
+        return isinstance(value, Tensor)
+
+
+class Variable(metaclass=_VariableType):
+    """PyTorch's old wrapper, kept for old scripts as PyTorch keeps it:
+    ``Variable(t, requires_grad=False)`` is a new Tensor sharing ``t``'s values, outside
+    any graph, and every Tensor is an instance of ``Variable``.
+
+    >>> v = ad.autograd.Variable(ad.ones(2), requires_grad=True)
+    >>> v.requires_grad, isinstance(ad.zeros(1), ad.autograd.Variable)
+    (True, True)
+    """
+
+    def __new__(cls, data, requires_grad: bool = False, volatile: bool = False):
+        if not isinstance(data, Tensor):
+            raise TypeError(f"Variable data has to be a tensor, but got "
+                            f"{type(data).__name__}; wrap arrays with ad.tensor(...)")
+        if volatile:
+            import warnings
+            warnings.warn("Variable: volatile was removed and now has no effect (as in "
+                          "PyTorch). Use `with ad.no_grad():` instead.", UserWarning,
+                          stacklevel=2)
+        return data.detach().requires_grad_(requires_grad)
 
 
 def _tensors(value, what: str, where: str = "autograd.grad") -> list:
@@ -181,6 +208,11 @@ def backward_into(root: Tensor, seed, inputs, retain_graph: bool, create_graph: 
     for t, g in zip(inputs, results):
         if g is not None:
             _accumulate_into_leaf(t, g, create_graph)
+    from . import hooks
+    if hooks.post_accumulate:
+        for t, g in zip(inputs, results):
+            if g is not None and t._node is None:
+                hooks.run_post_accumulate_hooks(t)
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph: bool = False,

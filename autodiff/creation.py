@@ -17,6 +17,7 @@ from .missing_dtypes import numpy_dtype
 from .compile.hooks import made
 from .generator import chosen_rng
 from .graph import is_grad_enabled
+from .memory_formats import like_layout
 from .ops.numpy_dispatch import implements, implements_without_gradient
 from .tensor import Tensor
 
@@ -161,30 +162,35 @@ def linspace(start, stop, num: int = 50, endpoint: bool = True, dtype=None,
                       dict(numpy_kwargs, dtype=dtype)), requires_grad)
 
 
-def zeros_like(t, dtype=None, requires_grad: bool = False, *, device=None) -> Tensor:
-    """Zeros with ``t``'s shape and dtype.
+def zeros_like(t, dtype=None, requires_grad: bool = False, *, device=None,
+               memory_format=None) -> Tensor:
+    """Zeros with ``t``'s shape and dtype (and layout: ``memory_format``, as PyTorch's).
 
     >>> ad.zeros_like(ad.tensor([1.0, 2.0]))
     tensor([0., 0.])
     """
     check_device("zeros_like", device)
-    return _make(made("zeros_like", np.zeros, (np.shape(getattr(t, "data", t)),
-                                                   _like_dtype(t, dtype))), requires_grad)
+    return like_layout("zeros_like", _make(made("zeros_like", np.zeros, (
+        np.shape(getattr(t, "data", t)), _like_dtype(t, dtype))), requires_grad), t,
+        memory_format)
 
 
-def ones_like(t, dtype=None, requires_grad: bool = False, *, device=None) -> Tensor:
-    """Ones with ``t``'s shape and dtype.
+def ones_like(t, dtype=None, requires_grad: bool = False, *, device=None,
+              memory_format=None) -> Tensor:
+    """Ones with ``t``'s shape and dtype (and layout: ``memory_format``, as PyTorch's).
 
     >>> ad.ones_like(ad.tensor([1.0, 2.0]))
     tensor([1., 1.])
     """
     check_device("ones_like", device)
-    return _make(made("ones_like", np.ones, (np.shape(getattr(t, "data", t)),
-                                                 _like_dtype(t, dtype))), requires_grad)
+    return like_layout("ones_like", _make(made("ones_like", np.ones, (
+        np.shape(getattr(t, "data", t)), _like_dtype(t, dtype))), requires_grad), t,
+        memory_format)
 
 
-def full_like(t, fill_value, dtype=None, requires_grad: bool = False, *, device=None) -> Tensor:
-    """``fill_value`` with ``t``'s shape and dtype.
+def full_like(t, fill_value, dtype=None, requires_grad: bool = False, *, device=None,
+              memory_format=None) -> Tensor:
+    """``fill_value`` with ``t``'s shape and dtype (and layout: ``memory_format``).
 
     >>> ad.full_like(ad.tensor([1.0, 2.0]), 7)
     tensor([7., 7.])
@@ -193,9 +199,9 @@ def full_like(t, fill_value, dtype=None, requires_grad: bool = False, *, device=
     if isinstance(fill_value, Tensor):
         return _filled_with_tensor(np.shape(getattr(t, "data", t)), fill_value,
                                    _like_dtype(t, dtype), requires_grad, "full_like")
-    return _make(made("full_like", np.full, (np.shape(getattr(t, "data", t)), fill_value,
-                                             _like_dtype(t, dtype))),
-                 requires_grad)
+    return like_layout("full_like", _make(made("full_like", np.full, (
+        np.shape(getattr(t, "data", t)), fill_value, _like_dtype(t, dtype))), requires_grad),
+        t, memory_format)
 
 
 def _generator(rng) -> np.random.Generator:

@@ -373,6 +373,7 @@ def run_backward(root: Tensor, root_grad, *, inputs: Sequence[Tensor] | None = N
         _grad_mode.last_root = root._node
     observers = _grad_mode.observers
     hooked = bool(_hooks.registered)
+    after_accumulating = []
     while leaf_grads:
         leaf, grad = leaf_grads.popitem()[1]     # popped, so the dict holds no reference
         if hooked:
@@ -380,6 +381,10 @@ def run_backward(root: Tensor, root_grad, *, inputs: Sequence[Tensor] | None = N
         for observer in observers:
             observer.on_leaf(leaf, grad)
         _accumulate_into_leaf(leaf, grad, create_graph)
+        if _hooks.post_accumulate:
+            after_accumulating.append(leaf)
+    for leaf in after_accumulating:             # (once every .grad is complete)
+        _hooks.run_post_accumulate_hooks(leaf)
     if retaining is not None:
         for t, g in retaining.received:
             _accumulate_into_leaf(t, g, create_graph)

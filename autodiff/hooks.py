@@ -20,6 +20,10 @@ As in PyTorch:
 
 ``grad`` is what the pass carries: an ndarray in a plain ``backward()``, a Tensor
 under ``create_graph=True`` (so a hook's arithmetic is recorded for higher order).
+
+``p.register_post_accumulate_grad_hook(fn)`` (a leaf only) calls ``fn(p)`` after a
+``backward()`` has added to ``p.grad``: the place for an optimizer step per parameter,
+during the backward pass.  ``ad.grad`` (which fills no ``.grad``) does not call it.
 """
 
 from __future__ import annotations
@@ -71,6 +75,8 @@ class _Registry:
 
 #: leaf tensors and nodes (intermediates) -> their hooks
 registered = _Registry()
+#: leaf tensors -> their post-accumulate-grad hooks
+post_accumulate = _Registry()
 
 _next_id = itertools.count().__next__
 
@@ -78,16 +84,17 @@ _next_id = itertools.count().__next__
 class RemovableHandle:
     """Returned by ``register_hook``; ``remove()`` unregisters the hook (twice is fine)."""
 
-    __slots__ = ("_owner", "_id")
+    __slots__ = ("_owner", "_id", "_registry")
 
-    def __init__(self, owner, hook_id: int):
+    def __init__(self, owner, hook_id: int, registry: _Registry = registered):
         self._owner = weakref.ref(owner)
         self._id = hook_id
+        self._registry = registry
 
     def remove(self) -> None:
         owner = self._owner()
         if owner is not None:
-            registered.discard(owner, self._id)
+            self._registry.discard(owner, self._id)
 
 
 def register_hook(tensor, hook: Callable) -> RemovableHandle:
@@ -112,6 +119,75 @@ def register_hook(tensor, hook: Callable) -> RemovableHandle:
     hook_id = _next_id()
     registered.functions_of(owner)[hook_id] = (hook, _grad_mode.transform_level)
     return RemovableHandle(owner, hook_id)
+
+
+def register_post_accumulate_grad_hook(tensor, hook: Callable) -> RemovableHandle:
+    """Register ``hook(tensor)`` to run after each ``backward()`` adds to the leaf
+    ``tensor``'s ``.grad``; the hook returns None.  Returns a handle.
+
+    >>> w = ad.nn.Parameter([1.0, 2.0])
+    >>> opt = ad.optim.SGD([w], lr=0.5)
+    >>> def step_now(p):
+    ...     opt.step(); opt.zero_grad()
+    >>> _ = w.register_post_accumulate_grad_hook(step_now)
+    >>> (w * w).sum().backward(); w
+    Parameter([0., 0.])
+    """
+    if not callable(hook):
+        raise TypeError(f"register_post_accumulate_grad_hook: the hook must be callable, "
+                        f"got {type(hook).__name__}")
+    if not tensor.requires_grad:
+        raise RuntimeError("register_post_accumulate_grad_hook: cannot register a hook on a "
+                           "tensor that doesn't require gradient")
+    if tensor._node is not None:
+        raise RuntimeError("register_post_accumulate_grad_hook: post accumulate grad hooks "
+                           "cannot be registered on non-leaf tensors (this one was made by "
+                           "an op); register it on the parameter, or use register_hook")
+    hook_id = _next_id()
+    post_accumulate.functions_of(tensor)[hook_id] = hook
+    return RemovableHandle(tensor, hook_id, post_accumulate)
+
+
+def run_post_accumulate_hooks(leaf) -> None:
+    """The post-accumulate-grad hooks of ``leaf``, after its ``.grad`` was added to."""
+    functions = post_accumulate.get(leaf)
+    if not functions:
+        return
+    from .compile.refusals import refuse_while_tracing
+    refuse_while_tracing(
+        "a post-accumulate-grad hook (register_post_accumulate_grad_hook)",
+        "the hook is Python code run after the gradient is added, which a replay of the "
+        "plan would skip", "Remove it (handle.remove()) before calling the compiled "
+        "function, or call the step without ad.compile.")
+    for hook in list(functions.values()):
+        result = hook(leaf)
+        if result is not None:
+            name = getattr(hook, "__name__", type(hook).__name__)
+            raise TypeError(f"register_post_accumulate_grad_hook: the hook {name} returned "
+                            f"{type(result).__name__}; it must return None (it may change "
+                            "the tensor and its .grad in place)")
+
+
+def has_gradient_hooks(tensor) -> bool:
+    """Whether a hook of either kind is registered on the leaf ``tensor``."""
+    return registered.get(tensor) is not None or post_accumulate.get(tensor) is not None
+
+
+class GradientHookWatch:
+    """``hooked``: whether any of ``tensors`` has a gradient hook (a compiled plan that
+    captured them replays only while none has: a replay skips Python hooks).  Costs
+    one test per replay while no hook exists anywhere."""
+
+    __slots__ = ("tensors",)
+
+    def __init__(self, tensors: list):
+        self.tensors = tensors
+
+    @property
+    def hooked(self) -> bool:
+        if not registered and not post_accumulate:
+            return False
+        return any(has_gradient_hooks(t) for t in self.tensors)
 
 
 def _runs_within(current, level) -> bool:

@@ -1,10 +1,19 @@
-"""``ad.linalg``: NumPy's ``np.linalg`` functions, differentiable and batched."""
+"""``ad.linalg``: NumPy's ``np.linalg`` functions and PyTorch's ``torch.linalg`` ones
+(``matrix_exp``, ``lu_factor``, ``cholesky_ex``, ``vander`` ...), differentiable and
+batched."""
 
 from .ops.degenerate_spectra import DegenerateGradientWarning
 from .ops.decompositions import (  # noqa: F401
     EighResult, SVDResult, SlogdetResult, cholesky, det, eigh,
     eigvalsh, slogdet, solve, svd, svdvals)
 from .ops.linalg import inv, matrix_power  # noqa: F401
+from .ops.matrix_exp import matrix_exp  # noqa: F401
+from .ops.lu import (  # noqa: F401
+    LUFactorExResult, LUFactorResult, LUResult, lu, lu_factor, lu_factor_ex, lu_solve)
+from .ops.linalg_ex import (  # noqa: F401
+    CholeskyExResult, InvExResult, SolveExResult, cholesky_ex, inv_ex, solve_ex)
+from .ops.cholesky_solves import (  # noqa: F401
+    householder_product, ldl_factor, ldl_factor_ex, ldl_solve, vander)
 from .ops.lstsq import LstsqResult, lstsq  # noqa: F401
 from .ops.norms import cond, matrix_norm, norm, vector_norm  # noqa: F401
 from .ops.pinv import pinv  # noqa: F401
@@ -15,6 +24,10 @@ from .ops.vector_products import multi_dot, vecdot  # noqa: F401
 
 __all__ = ["inv", "matrix_power", "solve", "det", "slogdet", "norm", "matrix_norm", "vector_norm",
            "cond", "cholesky", "eigh", "eigvalsh", "svd", "svdvals", "pinv", "lstsq",
-           "multi_dot", "vecdot", "qr", "solve_triangular", "LstsqResult", "tensorsolve",
+           "multi_dot", "vecdot", "matrix_exp", "lu_factor", "lu_factor_ex", "lu", "lu_solve",
+           "LUFactorResult", "LUFactorExResult", "LUResult", "cholesky_ex", "inv_ex", "solve_ex",
+           "CholeskyExResult", "InvExResult", "SolveExResult",
+           "vander", "householder_product", "ldl_factor", "ldl_factor_ex", "ldl_solve",
+           "qr", "solve_triangular", "LstsqResult", "tensorsolve",
            "tensorinv", "EighResult", "QRResult",
            "SVDResult", "SlogdetResult", "DegenerateGradientWarning"]

@@ -91,14 +91,21 @@ class SelectionMethods:
             hook(self, "tolist()")
         return self.data.tolist()
 
-    def clone(self):
-        """A copy on the tape (PyTorch's ``clone``, NumPy's ``copy``).
+    def clone(self, *, memory_format=None):
+        """A copy on the tape (PyTorch's ``clone``, NumPy's ``copy``), laid out as the
+        tensor is, or as ``memory_format`` asks (``ad.contiguous_format``, ...).
 
         >>> ad.tensor([1.0, 2.0]).clone()
         tensor([1., 2.])
         """
         from .ops.elementwise import copy
-        return copy(self)
+        result = copy(self)
+        if memory_format is not None:
+            from .memory_formats import axis_order, relaid_tensor
+            order = axis_order("clone", memory_format, self.ndim)
+            if order is not None:
+                result = relaid_tensor(result, order)
+        return result
 
     # ----- broadcasting and splitting ------------------------------------------
     def expand(self, *sizes):

@@ -592,6 +592,13 @@ class PyTorchMethods:
         from .hooks import register_hook
         return register_hook(self, hook)
 
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call ``hook(self)`` after each ``backward()`` adds to this leaf's ``.grad``
+        (PyTorch's; e.g. an optimizer step per parameter during the backward pass).
+        Returns a handle whose ``remove()`` unregisters it.  See ``autodiff/hooks.py``."""
+        from .hooks import register_post_accumulate_grad_hook
+        return register_post_accumulate_grad_hook(self, hook)
+
     @property
     def retains_grad(self) -> bool:
         """True for an intermediate that keeps its gradient (``retain_grad()``)."""

@@ -98,6 +98,51 @@ def _converting_numpy_code() -> str | None:
     return None
 
 
+#: NumPy's array makers written in C: a call on a Tensor always converts it (NumPy
+#: does not dispatch them to the Tensor).
+_ARRAY_MAKERS = ("array", "asarray", "asanyarray", "ascontiguousarray", "asfortranarray")
+#: What to write instead of the NumPy function that converted the Tensor.
+_INSTEAD_OF = {
+    "full": "np.full_like(t, value, shape=shape) keeps the fill value on the tape",
+    "asarray_chkfinite": "check with np.isfinite(t).all() and use t as it is",
+}
+
+
+def _numpy_call_converting(frame) -> str | None:
+    """How a plain NumPy call on the user's line ``frame`` converted the Tensor: one of
+    NumPy's array makers (``np.asarray(t)``), or a public NumPy function written in
+    Python that makes arrays of its arguments (``np.full(3, t)``); None otherwise."""
+    if frame is None:
+        return None
+    called = called_function(frame)
+    inner, outermost = sys._getframe(3), None
+    while inner is not None and inner is not frame:
+        if _path(inner).startswith(_NUMPY_DIR):
+            outermost = inner
+        inner = inner.f_back
+    of_a_list = (_call_text(frame) or "").partition("(")[2].lstrip().startswith(("[", "("))
+    if outermost is None and called in _ARRAY_MAKERS:
+        if of_a_list:
+            return (f"by np.{called}, which always makes an ndarray (NumPy does not hand "
+                    "the call to the Tensor; for a list that holds Tensors, np.stack(list) "
+                    "or ad.array(nested) keeps them on the tape)")
+        return (f"by np.{called}, which always makes an ndarray (NumPy does not hand the "
+                "call to the Tensor; NumPy's functions take a Tensor as it is, so the "
+                "call can go: np.copy(t) copies and t.astype(dtype) converts on the tape)")
+    if (outermost is not None and outermost.f_back is frame
+            and not outermost.f_code.co_name.startswith("_")
+            and called == outermost.f_code.co_name):
+        name = called
+        if of_a_list:
+            return (f"by np.{name}, which does not look inside a list for Tensors and makes "
+                    f"an array of it (np.{name}(np.stack(list)) keeps them on the tape)")
+        instead = _INSTEAD_OF.get(name, "write it with NumPy functions that take the "
+                                        "Tensor itself")
+        return (f"by np.{name}, NumPy code that makes arrays of its arguments rather than "
+                f"handing the call to the Tensor ({instead})")
+    return None
+
+
 def stores_into_subscript(frame) -> bool:
     """Whether ``frame`` is executing ``a[key] = value``."""
     code, i = frame.f_code.co_code, frame.f_lasti
@@ -128,8 +173,11 @@ def tape_drop(tensor, how):
     where = f"{frame.f_code.co_filename}:{frame.f_lineno}" if frame is not None else "?"
     name = f" '{tensor.name}'" if tensor.name is not None else ""
     converted_by = _converting_numpy_code()
+    numpy_call = None if converted_by is not None else _numpy_call_converting(frame)
     if converted_by is not None:
         how = f"{how} {_CONVERTED_BY[converted_by]}"
+    elif numpy_call is not None:
+        how = f"{how} {numpy_call}"
     elif frame is not None and stores_into_subscript(frame):
         converted = how.split(" (", 1)[0]       # (the kind of conversion, without examples)
         how = (f"{converted} and stored into an ndarray (a[key] = t), which cannot hold a "

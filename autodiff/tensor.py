@@ -239,8 +239,9 @@ class Tensor(OperatorMethods, PyTorchMethods, SelectionMethods, ArrayMethods, Ar
                 f"scalar; this one has shape {self.data.shape}")
         return self.data.item()
 
-    def numpy(self) -> np.ndarray:
-        """The data array (no tape)."""
+    def numpy(self, *, force: bool = False) -> np.ndarray:
+        """The data array (no tape); ``force`` (PyTorch's, for tensors that require grad
+        or live elsewhere) changes nothing here: the array is always given."""
         return self.data
 
     def __array__(self, dtype=None, copy=None):

@@ -1,10 +1,11 @@
 """The mixins of PyTorch's Tensor methods added beyond ``torch_methods.py``, as one
 base of ``Tensor``: math and comparisons, order statistics, shapes and conversions,
-and the in-place updates and random fills."""
+the in-place updates and random fills, and linear algebra."""
 
 from __future__ import annotations
 
 from .torch_inplace_methods import TorchInplaceMethods
+from .torch_linalg_methods import TorchLinalgMethods
 from .torch_methods_extra import TorchExtraMethods
 from .torch_math_methods import TorchMathMethods
 from .torch_random_fills import TorchRandomFills
@@ -13,7 +14,8 @@ from .torch_stats_methods import TorchStatsMethods
 
 
 class TorchMoreMethods(TorchMathMethods, TorchStatsMethods, TorchShapeMethods,
-                       TorchInplaceMethods, TorchRandomFills, TorchExtraMethods):
+                       TorchInplaceMethods, TorchRandomFills, TorchExtraMethods,
+                       TorchLinalgMethods):
     """PyTorch's Tensor methods from the mixins above (mixed into ``Tensor``)."""
 
     __slots__ = ()

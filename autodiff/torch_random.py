@@ -34,7 +34,7 @@ def _like(where: str, t, dtype):
 
 
 def randn_like(input, *, generator=None, dtype=None, rng=None, requires_grad: bool = False,
-               device=None) -> Tensor:
+               device=None, memory_format=None) -> Tensor:
     """Standard normal samples with ``input``'s shape and dtype, as ``torch.randn_like``.
 
     >>> ad.manual_seed(0); a = ad.randn_like(ad.zeros(3))
@@ -46,11 +46,13 @@ def randn_like(input, *, generator=None, dtype=None, rng=None, requires_grad: bo
     check_device("randn_like", device)
     shape, dtype = _like("randn_like", input, dtype)
     rng = chosen_rng("randn_like", rng, generator)
-    return randn(shape, rng=rng, dtype=dtype, requires_grad=requires_grad)
+    from .memory_formats import like_layout
+    drawn = randn(shape, rng=rng, dtype=dtype, requires_grad=requires_grad)
+    return like_layout("randn_like", drawn, input, memory_format)
 
 
 def rand_like(input, *, generator=None, dtype=None, rng=None, requires_grad: bool = False,
-              device=None) -> Tensor:
+              device=None, memory_format=None) -> Tensor:
     """Uniform samples on ``[0, 1)`` with ``input``'s shape and dtype, as
     ``torch.rand_like``.
 
@@ -60,7 +62,9 @@ def rand_like(input, *, generator=None, dtype=None, rng=None, requires_grad: boo
     check_device("rand_like", device)
     shape, dtype = _like("rand_like", input, dtype)
     rng = chosen_rng("rand_like", rng, generator)
-    return rand(shape, rng=rng, dtype=dtype, requires_grad=requires_grad)
+    from .memory_formats import like_layout
+    drawn = rand(shape, rng=rng, dtype=dtype, requires_grad=requires_grad)
+    return like_layout("rand_like", drawn, input, memory_format)
 
 
 def _integers(rng, low, high, size, dtype):

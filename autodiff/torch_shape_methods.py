@@ -356,12 +356,20 @@ class TorchShapeMethods:
 
     def is_contiguous(self, memory_format=None) -> bool:
         """Whether the data array is C-contiguous (row-major; ``contiguous()`` makes
-        a row-major copy when it is not).
+        a row-major copy when it is not), or laid out as ``memory_format`` asks
+        (``ad.channels_last``: channels last in memory).
 
         >>> ad.zeros((2, 3)).is_contiguous(), ad.zeros((2, 3)).T.is_contiguous()
         (True, False)
         """
-        return bool(self.data.flags.c_contiguous)
+        if memory_format is None:
+            return bool(self.data.flags.c_contiguous)
+        from .memory_formats import _CHANNELS_LAST, check_format, is_in_format
+        check_format("is_contiguous", memory_format)
+        if memory_format in _CHANNELS_LAST:
+            rank, order = _CHANNELS_LAST[memory_format]
+            return self.ndim == rank and is_in_format(self.data, order)
+        return bool(self.data.flags.c_contiguous)     # (preserve_format too, as PyTorch)
 
     def stride(self, dim=None):
         """The step between neighbours along each dim, in entries (PyTorch's; NumPy's

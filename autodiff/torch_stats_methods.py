@@ -239,12 +239,13 @@ class TorchStatsMethods:
     def _quantile(self, where, q, dim, keepdim, interpolation):
         from .ops.nan_quantiles import nanquantile
         from .ops.quantiles import quantile
+        from .tensor import Tensor
         if self.dtype.kind != "f":
             raise TypeError(f"{where}: needs a floating-point tensor, got {self.dtype}")
         if interpolation not in ("linear", "lower", "higher", "midpoint", "nearest"):
             raise ValueError(f"{where}: interpolation must be 'linear', 'lower', 'higher', "
                              f"'midpoint' or 'nearest', got {interpolation!r}")
-        q = np.asarray(getattr(q, "data", q))
+        given, q = q, np.asarray(getattr(q, "data", q))
         if q.ndim > 1 or np.any((q < 0) | (q > 1)):
             raise ValueError(f"{where}: q must be a number or a 1-D tensor of values in "
                              f"[0, 1], got shape {q.shape}")
@@ -253,8 +254,10 @@ class TorchStatsMethods:
         if self.size == 0:
             raise ValueError(f"{where}: the tensor (shape {self.shape}) is empty")
         function = quantile if where == "quantile" else nanquantile
-        return function(self, q.astype(self.dtype), axis=dim, keepdims=keepdim,
-                        method=interpolation)
+        fractions = q.astype(self.dtype)
+        if isinstance(given, Tensor) and given.requires_grad:   # (a gradient in q too)
+            fractions = given.astype(self.dtype)
+        return function(self, fractions, axis=dim, keepdims=keepdim, method=interpolation)
 
     def nanmean(self, dim=None, keepdim=False, *, dtype=None):
         """The mean of the entries that are not NaN, over ``dim`` (``ad.nanmean``).

@@ -559,10 +559,11 @@ from op_specs_windows import SPECS as _WINDOW_SPECS  # noqa: E402
 from op_specs_reads import SPECS as _READS_SPECS  # noqa: E402
 from op_specs_accumulate import SPECS as _ACCUMULATE_SPECS  # noqa: E402
 from op_specs_scipy import SPECS as _SCIPY_SPECS  # noqa: E402
+from op_specs_linalg_more import SPECS as _LINALG_MORE_SPECS  # noqa: E402
 
 SPECS += PRODUCT_SPECS + LINALG_SPECS + _STATISTICS_SPECS + _SIGNAL_SPECS + _ASSEMBLE_SPECS
 SPECS += _SPECIAL_SPECS + _BESSEL_SPECS + _WINDOW_SPECS + _READS_SPECS + _ACCUMULATE_SPECS
-SPECS += _SCIPY_SPECS
+SPECS += _SCIPY_SPECS + _LINALG_MORE_SPECS
 SPECS_BY_NAME = {spec.name: spec for spec in SPECS}
 
 

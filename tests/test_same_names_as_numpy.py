@@ -92,8 +92,6 @@ ALLOWED = {
                              _is(input="0d")),
     ("function", "nan_to_num"): ("copy=False (an in-place write) raises",
                                  _is(second=[0])),
-    ("function", "gradient"): ("a spacing given as a Tensor raises (no gradient to it)",
-                               _is(second=["float"])),
     ("function", "unwrap"): ("discont given as a Tensor raises (a constant)",
                              _is(second=["float"])),
     ("function", "fix"): ("an out array raises (the result is a new Tensor)",

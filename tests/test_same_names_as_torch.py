@@ -116,6 +116,14 @@ ALLOWED = {
     ("method", "std"): ("NumPy's ddof=0 default; with dim= and no correction= it warns, "
                         "ad.ConventionWarning (README)", ANY),
     ("method", "var"): ("as std", ANY),
+    ("function", "adaptive_avg_pool1d"): ("output_size=0 raises, as F.adaptive_avg_pool1d "
+                                          "(PyTorch returns an empty tensor)",
+                                          _is(second=[0])),
+    ("function", "adaptive_max_pool1d"): ("as adaptive_avg_pool1d", _is(second=[0])),
+    ("function", "hinge_embedding_loss"): ("a target other than 1 / -1 raises, as "
+                                           "F.hinge_embedding_loss", _is(second=["float"])),
+    ("function", "range"): ("the library's default dtype is float64 (PyTorch's float32)",
+                            ANY),
     ("method", "polygamma"): ("PyTorch's trigamma is accurate to ~1e-9 here, ours to "
                               "1e-16 (mpmath): compared to 1e-8 below", _is(second=[1])),
 }

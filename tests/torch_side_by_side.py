@@ -20,31 +20,32 @@ def _state(model) -> dict:
     return {k: v.detach().numpy() for k, v in model.state_dict().items()}
 
 
-def _same(theirs, ours, where="result"):
+def _same(theirs, ours, where="result", tol=TOL):
     if isinstance(theirs, dict):
         assert sorted(theirs) == sorted(ours), where
         for key in theirs:
-            _same(theirs[key], ours[key], f"{where}[{key!r}]")
+            _same(theirs[key], ours[key], f"{where}[{key!r}]", tol)
     elif isinstance(theirs, (list, tuple)):
         assert len(theirs) == len(ours), where
         for k, (a, b) in enumerate(zip(theirs, ours)):
-            _same(a, b, f"{where}[{k}]")
+            _same(a, b, f"{where}[{k}]", tol)
     elif theirs is None:
         assert ours is None, where
     elif isinstance(theirs, (str, bool)):
         assert theirs == ours, where
     elif isinstance(theirs, torch.nn.Module):
-        _same(_state(theirs), _state(ours), f"{where} state")
+        _same(_state(theirs), _state(ours), f"{where} state", tol)
     else:
         if isinstance(theirs, torch.Tensor):
             theirs = theirs.detach().numpy()
         ours = ours.detach().numpy() if isinstance(ours, ad.Tensor) else ours
-        np.testing.assert_allclose(ours, theirs, rtol=TOL, atol=TOL, err_msg=where)
+        np.testing.assert_allclose(ours, theirs, rtol=tol, atol=tol, err_msg=where)
 
 
-def side_by_side(script):
+def side_by_side(script, tol=TOL):
     """Run ``script(lib, copy_weights)`` with PyTorch, then with autodiff starting from
-    the same weights, and compare what the two runs return."""
+    the same weights, and compare what the two runs return (to ``tol``: 1e-10 for
+    float64 runs, 1e-5 for float32 ones)."""
     torch.manual_seed(0)
     initial = []
 
@@ -64,5 +65,5 @@ def side_by_side(script):
             model.load_torch_state_dict(next(states))
 
     ours = script(ad, load_weights)
-    _same(theirs, ours)
+    _same(theirs, ours, tol=tol)
     return theirs, ours

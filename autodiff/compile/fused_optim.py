@@ -49,13 +49,20 @@ def fuse_optimizer_steps(plan: Plan) -> Plan:
     >>> len(fused) == (1 if ad.kernels.JIT_ENABLED else 0)
     True
     """
+    for instr in plan.instrs:
+        # A step hook registered (or removed) after the trace: trace again, so that
+        # a step with hooks is never replaced by the kernels, which would skip them.
+        if instr.kind == "call" and getattr(instr.fn, "__name__", "") == "step" \
+                and hasattr(instr.args[0], "_has_step_hooks"):
+            plan.flags.append((instr.args[0], "_has_step_hooks",
+                               instr.args[0]._has_step_hooks))
     if not kernels.JIT_ENABLED:
         return plan
     for instr in plan.instrs:
         if instr.kind != "call" or getattr(instr.fn, "__name__", "") != "step":
             continue
         opt = instr.args[0]
-        if type(opt) in fused.PREPARE:
+        if type(opt) in fused.PREPARE and not getattr(opt, "_has_step_hooks", False):
             instr.fn = FusedStep(instr.fn)
             instr.extra["fused"] = True
             instr.label += " (fused)"

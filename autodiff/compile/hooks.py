@@ -45,6 +45,7 @@ def replayed(method: Callable) -> Callable:
         if tracer is None or not tracer.owns_thread():
             return method(self, *args, **kwargs)
         return tracer.on_replayed_call(method, self, args, kwargs)
+    wrapper._replayed = True           # (optim/step_hooks.py puts hooks inside it)
     return wrapper
 
 

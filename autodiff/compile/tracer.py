@@ -460,6 +460,10 @@ class Tracer(ReversePass):
                        if key != "training" and _is_setting(value)]
         plan.flags += [(tensor, "requires_grad", tensor.requires_grad)
                        for tensor, _ in captured]
+        # (a gradient hook registered later on a captured leaf: the same)
+        from ..hooks import GradientHookWatch
+        plan.flags.append((GradientHookWatch([tensor for tensor, _ in captured
+                                              if tensor.requires_grad]), "hooked", False))
         # (a forward hook registered later runs Python code a replay would skip)
         plan.flags += [(module, "_has_forward_hooks", False)
                        for module, _ in self.modules.values()

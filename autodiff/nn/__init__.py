@@ -19,7 +19,7 @@ from .activation_more import (CELU, GLU, SELU, CosineSimilarity, Hardsigmoid, Ha
 from .activation_random import RReLU
 from .dropout import Dropout, Dropout1d, Dropout2d, Dropout3d
 from .loss_modules import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDivLoss,
-                           L1Loss, MSELoss, NLLLoss, SmoothL1Loss)
+                           L1Loss, MSELoss, NLLLoss, NLLLoss2d, SmoothL1Loss)
 from .loss_modules_more import (CosineEmbeddingLoss, CTCLoss, GaussianNLLLoss,
                                 HingeEmbeddingLoss, MarginRankingLoss, MultiLabelMarginLoss,
                                 MultiLabelSoftMarginLoss, MultiMarginLoss, PoissonNLLLoss,
@@ -36,7 +36,7 @@ from .conv3d import Conv3d, ConvTranspose1d, ConvTranspose3d
 from .pooling3d import (AdaptiveAvgPool1d, AdaptiveAvgPool3d, AdaptiveMaxPool1d,
                         AdaptiveMaxPool3d, AvgPool3d, MaxPool3d)
 from .unpool import MaxUnpool1d, MaxUnpool2d, MaxUnpool3d
-from .pooling_lp import LocalResponseNorm, LPPool1d, LPPool2d
+from .pooling_lp import LocalResponseNorm, LPPool1d, LPPool2d, LPPool3d
 from .dropout_alpha import AlphaDropout, FeatureAlphaDropout
 from .embedding_bag import EmbeddingBag
 from .lazy import LazyConv1d, LazyConv2d, LazyConv3d, LazyLinear
@@ -51,7 +51,10 @@ from .padding import (CircularPad1d, CircularPad2d, CircularPad3d, ConstantPad1d
                       ReplicationPad1d, ReplicationPad2d, ReplicationPad3d, ZeroPad1d, ZeroPad2d,
                       ZeroPad3d)
 from .recurrent import GRU, LSTM, RNN
+from .recurrent import _RNNBase as RNNBase         # (for isinstance checks, as PyTorch's)
 from .cells import GRUCell, LSTMCell, RNNCell
+from .cells import _CellBase as RNNCellBase
+from .buffer import Buffer
 from .attention import MultiheadAttention
 from .transformer import TransformerEncoder, TransformerEncoderLayer
 from .transformer_decoder import Transformer, TransformerDecoder, TransformerDecoderLayer
@@ -89,4 +92,5 @@ __all__ = ["functional", "init", "utils", "Module", "ModuleDict", "ModuleList", 
            "UpsamplingBilinear2d", "EmbeddingBag", "LazyLinear", "LazyConv1d",
            "LazyConv2d", "LazyConv3d", "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyBatchNorm3d",
            "LazyInstanceNorm1d", "LazyInstanceNorm2d", "LazyInstanceNorm3d",
-           "LazyConvTranspose1d", "LazyConvTranspose2d", "LazyConvTranspose3d"]
+           "LazyConvTranspose1d", "LazyConvTranspose2d", "LazyConvTranspose3d", "LPPool3d",
+           "Buffer", "RNNBase", "RNNCellBase", "NLLLoss2d"]

@@ -29,7 +29,7 @@ from ..tensor import Tensor
 from .half_precision import rounded_once
 from .module import Module, Parameter, _generator
 from .modules import _float_dtype, _positive_int
-from .recurrent import PyTorchGateLayout, state_of_dtype
+from .recurrent import PyTorchGateLayout, _refuse_the_base, state_of_dtype
 
 
 def _shape_of(x):
@@ -48,6 +48,8 @@ class _CellBase(PyTorchGateLayout, Module):
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True, *, rng=None,
                  dtype=np.float64):
+        _refuse_the_base(self, _CellBase, "nn.RNNCellBase", "nn.RNNCell, nn.LSTMCell or "
+                         "nn.GRUCell")
         super().__init__()
         where = type(self).__name__
         self.input_size = _positive_int(input_size, "input_size", where)

@@ -66,7 +66,10 @@ __all__ = ["softmax", "log_softmax", "logsumexp", "one_hot", "cross_entropy", "n
            "adaptive_max_pool3d", "max_unpool1d", "max_unpool2d", "max_unpool3d",
            "pdist", "gumbel_softmax", "lp_pool1d", "lp_pool2d", "local_response_norm",
            "alpha_dropout", "feature_alpha_dropout", "embedding_bag",
-           "affine_grid", "grid_sample"]
+           "affine_grid", "grid_sample", "lp_pool3d", "max_pool1d_with_indices",
+           "max_pool2d_with_indices", "max_pool3d_with_indices",
+           "adaptive_max_pool1d_with_indices", "adaptive_max_pool2d_with_indices",
+           "adaptive_max_pool3d_with_indices", "upsample_bilinear", "upsample_nearest"]
 
 
 def relu(input, inplace: bool = False) -> Tensor:
@@ -146,7 +149,11 @@ from .pooling3d import (adaptive_avg_pool1d, adaptive_avg_pool3d,  # noqa: E402
                         adaptive_max_pool1d, adaptive_max_pool3d, avg_pool3d, max_pool3d)
 from .unpool import max_unpool1d, max_unpool2d, max_unpool3d  # noqa: E402
 from .gumbel import gumbel_softmax  # noqa: E402
-from .pooling_lp import local_response_norm, lp_pool1d, lp_pool2d  # noqa: E402
+from .pooling_lp import local_response_norm, lp_pool1d, lp_pool2d, lp_pool3d  # noqa: E402
+from .functional_torch_aliases import (  # noqa: E402
+    adaptive_max_pool1d_with_indices, adaptive_max_pool2d_with_indices,
+    adaptive_max_pool3d_with_indices, max_pool1d_with_indices, max_pool2d_with_indices,
+    max_pool3d_with_indices, upsample_bilinear, upsample_nearest)
 from .dropout_alpha import alpha_dropout, feature_alpha_dropout  # noqa: E402
 from .embedding_bag import embedding_bag  # noqa: E402
 from .grid_sample import affine_grid, grid_sample  # noqa: E402

@@ -192,6 +192,28 @@ def xavier_normal_(tensor, gain: float = 1.0, generator=None, *, rng=None):
     return _fill(tensor, values, "xavier_normal_")
 
 
+def _calculate_fan_in_and_fan_out(tensor) -> tuple[int, int]:
+    """``(fan_in, fan_out)`` of a weight, as PyTorch's helper of that name gives them for
+    the same layer (read in this library's layout: see the module docstring); custom
+    ``reset_parameters`` use it for ``bound = 1 / sqrt(fan_in)``.
+
+    >>> ad.nn.init._calculate_fan_in_and_fan_out(ad.nn.Linear(5, 3).weight)
+    (5, 3)
+    """
+    return _fans(_array(tensor, "_calculate_fan_in_and_fan_out"),
+                 "_calculate_fan_in_and_fan_out")
+
+
+def _calculate_correct_fan(tensor, mode: str) -> int:
+    """``fan_in`` or ``fan_out`` (``mode``) of a weight, as PyTorch's helper."""
+    mode = mode.lower() if isinstance(mode, str) else mode
+    if mode not in ("fan_in", "fan_out"):
+        raise ValueError(f"init._calculate_correct_fan: mode {mode!r} not supported, please "
+                         "use one of fan_in, fan_out")
+    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
+    return fan_in if mode == "fan_in" else fan_out
+
+
 def _kaiming_std(array, a, mode, nonlinearity, where):
     if mode not in ("fan_in", "fan_out"):
         raise ValueError(f"init.{where}: mode must be 'fan_in' or 'fan_out', got {mode!r}")

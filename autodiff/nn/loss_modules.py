@@ -11,6 +11,8 @@ PyTorch's deprecated ``size_average`` and ``reduce`` arguments are refused with 
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from ..tensor import Tensor
@@ -128,6 +130,20 @@ class NLLLoss(_Loss):
     def forward(self, input, target) -> Tensor:
         return losses.nll_loss(input, target, weight=self.weight,
                                ignore_index=self.ignore_index, reduction=self.reduction)
+
+
+class NLLLoss2d(NLLLoss):
+    """Deprecated, as in PyTorch: ``nn.NLLLoss``, which takes (N, C, H, W) input too.
+
+    >>> nn.NLLLoss2d().reduction
+    'mean'
+    """
+
+    def __init__(self, weight=None, size_average=None, ignore_index: int = -100, reduce=None,
+                 reduction: str = "mean"):
+        warnings.warn("NLLLoss2d has been deprecated. Please use NLLLoss instead as a "
+                      "drop-in replacement.", UserWarning, stacklevel=2)
+        super().__init__(weight, size_average, ignore_index, reduce, reduction)
 
 
 class MSELoss(_Loss):

@@ -212,6 +212,11 @@ class Module(StateMethods, HookMethods, BackwardHookMethods, DtypeMethods):
             raise AttributeError(
                 f"{type(self).__name__}: call super().__init__() at the start of __init__, "
                 f"before assigning attributes such as {name!r}")
+        if isinstance(value, Buffer):       # self.b = nn.Buffer(t): register_buffer
+            self._unregister(name)
+            self.__dict__.pop(name, None)
+            self.register_buffer(name, value.data, value.persistent)
+            return
         if isinstance(value, (list, tuple)) and value:
             if all(isinstance(v, Module) for v in value):
                 value = ModuleList(value)
@@ -585,6 +590,8 @@ def _buffer_array(value, name, owner):
                         f"not {type(value).__name__}")
     return np.asarray(value)
 
+
+from .buffer import Buffer  # noqa: E402
 
 # The containers subclass Module; imported last so that Module is defined first.
 from .container import ModuleList, ParameterList  # noqa: E402

@@ -25,11 +25,12 @@ class DtypeMethods:
     """The dtype conversions of ``Module`` (a mixin)."""
 
     @refused_in_trace
-    def to(self, *args, dtype=None, device=None):
+    def to(self, *args, dtype=None, device=None, non_blocking=False, memory_format=None):
         """Convert every parameter, its gradient and every floating-point buffer to
         ``dtype`` in place (the ``Parameter`` objects stay, as in PyTorch); returns the
         module.  Takes ``to(dtype)``, ``to("cpu")``, ``to("cpu", dtype)`` and the
-        keywords; only the CPU exists here.
+        keywords; only the CPU exists here.  ``memory_format=ad.channels_last`` lays
+        out the 4-d and 5-d ones so in memory, as PyTorch's (values unchanged).
 
         >>> net = ad.nn.Sequential(ad.nn.Linear(2, 3)).to(np.float32)
         >>> net[0].weight.dtype
@@ -37,6 +38,8 @@ class DtypeMethods:
         """
         where = f"{type(self).__name__}.to"
         dtype = to_arguments(where, args, dtype, device, stored="parameters")
+        if memory_format is not None:
+            self._relaid(where, memory_format)
         if dtype is None:
             return self
         try:
@@ -78,6 +81,24 @@ class DtypeMethods:
         """PyTorch's ``bfloat16()``, which cannot exist here: NumPy has no bfloat16, so
         this raises ``TypeError``; ``half()`` gives 16-bit (float16) parameters."""
         raise bfloat16_error(f"{type(self).__name__}.bfloat16", "parameters")
+
+    def _relaid(self, where, memory_format) -> None:
+        from ..memory_formats import axis_order, check_format, laid_out
+        check_format(where, memory_format)
+        for param in self.parameters():
+            if param.data.ndim in (4, 5):
+                order = axis_order(where, memory_format, param.data.ndim)
+                if order is not None:
+                    param.data = laid_out(param.data, order)
+                    if param._grad is not None:
+                        param._grad = laid_out(np.asarray(param._grad), order)
+        for _, module in self.named_modules():
+            for name, array in module._buffers.items():
+                if array is not None and array.ndim in (4, 5):
+                    order = axis_order(where, memory_format, array.ndim)
+                    if order is not None:
+                        module._buffers[name] = laid_out(array, order)
+                        object.__setattr__(module, name, module._buffers[name])
 
     def _converted(self, dtype):
         for param in self.parameters():

@@ -4,8 +4,12 @@
 A pre-hook ``hook(module, args)`` runs before ``forward`` and may return new
 positional arguments (a tuple, or one value); a hook ``hook(module, args, output)``
 runs after it and may return a new output.  ``None`` keeps what was there.  Hooks run
-in the order they were registered.  Keyword arguments reach ``forward`` but not the
-hooks, as in PyTorch without ``with_kwargs``.
+in the order they were registered (``prepend=True`` puts one first).  Keyword
+arguments reach ``forward`` but not the hooks, unless a hook is registered
+``with_kwargs=True``: then it is ``hook(module, args, kwargs)`` returning ``None`` or
+``(new_args, new_kwargs)``, or ``hook(module, args, kwargs, output)``.  A forward hook
+registered ``always_call=True`` runs (with output ``None``) even when ``forward``
+raised, before the error goes on.
 
 A compiled function refuses a module with hooks while tracing: a hook is Python code
 that the replay of the recorded ops would not run again (an activation stored in a
@@ -32,11 +36,13 @@ class RemovableHandle:
     0
     """
 
-    def __init__(self, hooks: dict, key: int):
-        self._hooks, self.id = hooks, key
+    def __init__(self, hooks: dict, key: int, flags: tuple = ()):
+        self._hooks, self.id, self._flags = hooks, key, flags
 
     def remove(self) -> None:
         self._hooks.pop(self.id, None)
+        for flagged in self._flags:              # the hook's with_kwargs / always_call marks
+            flagged.discard(self.id)
 
     def __enter__(self) -> "RemovableHandle":
         return self
@@ -56,20 +62,29 @@ class HookMethods:
                     or self.__dict__.get("_backward_hooks")
                     or self.__dict__.get("_backward_pre_hooks"))
 
-    def register_forward_pre_hook(self, hook: Callable) -> RemovableHandle:
+    def register_forward_pre_hook(self, hook: Callable, *, prepend: bool = False,
+                                  with_kwargs: bool = False) -> RemovableHandle:
         """Call ``hook(module, args)`` before each ``forward``; a result that is not
-        ``None`` replaces the positional arguments.
+        ``None`` replaces the positional arguments.  With ``with_kwargs=True`` it is
+        ``hook(module, args, kwargs)``, returning ``None`` or ``(new_args, new_kwargs)``;
+        ``prepend=True`` runs it before the hooks already registered.
 
         >>> net = ad.nn.Linear(1, 1, bias=False); net.weight.data[...] = 1.0
         >>> _ = net.register_forward_pre_hook(lambda m, args: args[0] * 2)
         >>> net(ad.tensor([[3.0]]))
         tensor([[6.]], requires_grad=True)
         """
-        return _registered(self, "register_forward_pre_hook", hook)
+        return _registered(self, "register_forward_pre_hook", hook, prepend,
+                           with_kwargs=with_kwargs)
 
-    def register_forward_hook(self, hook: Callable) -> RemovableHandle:
+    def register_forward_hook(self, hook: Callable, *, prepend: bool = False,
+                              with_kwargs: bool = False,
+                              always_call: bool = False) -> RemovableHandle:
         """Call ``hook(module, args, output)`` after each ``forward``; a result that is
         not ``None`` replaces the output.  The usual use: keep a layer's activations.
+        With ``with_kwargs=True`` it is ``hook(module, args, kwargs, output)``;
+        ``always_call=True`` runs it (with output ``None``) also when ``forward``
+        raised; ``prepend=True`` runs it before the hooks already registered.
 
         >>> net = ad.nn.Sequential(ad.nn.Linear(2, 3), ad.nn.ReLU())
         >>> seen = {}
@@ -77,17 +92,41 @@ class HookMethods:
         >>> _ = net(ad.tensor(np.ones((4, 2)))); seen["h"].shape
         (4, 3)
         """
-        return _registered(self, "register_forward_hook", hook)
+        return _registered(self, "register_forward_hook", hook, prepend,
+                           with_kwargs=with_kwargs, always_call=always_call)
 
 
-def _registered(module, method: str, hook: Callable) -> RemovableHandle:
+def _flag_set(module, hooks_name: str, flag: str) -> set:
+    """The ids of ``module``'s hooks in ``hooks_name`` registered with ``flag`` (made on
+    first use: most modules have none)."""
+    return module.__dict__.setdefault(f"{hooks_name}_{flag}", set())
+
+
+def _flagged(module, hooks_name: str, flag: str) -> set:
+    return module.__dict__.get(f"{hooks_name}_{flag}", ())
+
+
+def _registered(module, method: str, hook: Callable, prepend: bool = False,
+                **flags: bool) -> RemovableHandle:
     if not callable(hook):
         raise TypeError(f"{type(module).__name__}.{method}: expected a callable, got "
                         f"{type(hook).__name__}")
-    hooks = module.__dict__["_" + method.removeprefix("register_") + "s"]
+    hooks_name = "_" + method.removeprefix("register_") + "s"
+    hooks = module.__dict__[hooks_name]
     key = next(_ids)
-    hooks[key] = hook
-    return RemovableHandle(hooks, key)
+    if prepend:
+        earlier = list(hooks.items())
+        hooks.clear()                 # in place: the handles of the others hold this dict
+        hooks[key] = hook
+        hooks.update(earlier)
+    else:
+        hooks[key] = hook
+    marks = []
+    for flag, on in flags.items():
+        marks.append(_flag_set(module, hooks_name, flag))
+        if on:
+            marks[-1].add(key)
+    return RemovableHandle(hooks, key, tuple(marks))
 
 
 def call_with_hooks(module, args: tuple, kwargs: dict):
@@ -107,10 +146,21 @@ def call_with_hooks(module, args: tuple, kwargs: dict):
             "only while tracing (every replay skips Python code between ops). Remove the "
             "hooks (handle.remove()) before calling the compiled function, or run the "
             "model eagerly while you need them.")
-    for hook in list(module._forward_pre_hooks.values()):
-        result = hook(module, args)
-        if result is not None:
-            args = result if isinstance(result, tuple) else (result,)
+    with_kwargs = _flagged(module, "_forward_pre_hooks", "with_kwargs")
+    for key, hook in list(module._forward_pre_hooks.items()):
+        if key in with_kwargs:
+            result = hook(module, args, kwargs)
+            if result is not None:
+                if not (isinstance(result, tuple) and len(result) == 2):
+                    raise RuntimeError(
+                        f"{type(module).__name__}: a forward pre-hook registered with "
+                        "with_kwargs=True must return None or a tuple of (new_args, "
+                        f"new_kwargs), but got {result!r}")
+                args, kwargs = result
+        else:
+            result = hook(module, args)
+            if result is not None:
+                args = result if isinstance(result, tuple) else (result,)
     if has_backward_hooks(module):
         # (PyTorch's order: the outputs are hooked after the forward hooks ran)
         from .module_backward_hooks import call_with_backward_hooks
@@ -120,9 +170,35 @@ def call_with_hooks(module, args: tuple, kwargs: dict):
 
 
 def _forward_and_hooks(module, args: tuple, kwargs: dict):
-    output = module.forward(*args, **kwargs)
-    for hook in list(module._forward_hooks.values()):
-        result = hook(module, args, output)
-        if result is not None:
-            output = result
+    with_kwargs = _flagged(module, "_forward_hooks", "with_kwargs")
+    called = set()
+    try:
+        output = module.forward(*args, **kwargs)
+        for key, hook in list(module._forward_hooks.items()):
+            called.add(key)
+            result = (hook(module, args, kwargs, output) if key in with_kwargs
+                      else hook(module, args, output))
+            if result is not None:
+                output = result
+    except Exception:
+        _call_always_called_hooks(module, args, kwargs, with_kwargs, called)
+        raise
     return output
+
+
+def _call_always_called_hooks(module, args, kwargs, with_kwargs, called) -> None:
+    """PyTorch's ``always_call``: after a failed forward (or hook), the hooks marked so
+    that did not run yet run with output ``None``; their own errors become warnings."""
+    import warnings
+    always = _flagged(module, "_forward_hooks", "always_call")
+    for key, hook in list(module._forward_hooks.items()):
+        if key in always and key not in called:
+            try:
+                if key in with_kwargs:
+                    hook(module, args, kwargs, None)
+                else:
+                    hook(module, args, None)
+            except Exception as error:
+                warnings.warn(f"{type(module).__name__}: a forward hook with "
+                              f"always_call=True raised {error!r} after forward had "
+                              "failed; the first error is the one raised", stacklevel=4)

@@ -1,6 +1,6 @@
-"""Power-average pooling (``F.lp_pool1d``, ``F.lp_pool2d``, ``nn.LPPool1d``,
-``nn.LPPool2d``) and local response normalization (``F.local_response_norm``,
-``nn.LocalResponseNorm``), computed as PyTorch computes them.
+"""Power-average pooling (``F.lp_pool1d``, ``F.lp_pool2d``, ``F.lp_pool3d``,
+``nn.LPPool1d``, ``nn.LPPool2d``, ``nn.LPPool3d``) and local response normalization
+(``F.local_response_norm``, ``nn.LocalResponseNorm``), computed as PyTorch computes them.
 
 ``lp_pool`` is ``(sum over the window of x ** p) ** (1 / p)``, taken as the average
 pooling of ``x ** p`` times the window size; as in PyTorch, a negative input with a
@@ -22,6 +22,7 @@ from ..ops import shape as _shape
 from ..ops.indexing import getitem
 from ..tensor import Tensor
 from . import functional_conv as FC
+from . import pooling3d as P3
 from . import pooling_more as PM
 from .functional_activation import float_tensor, real_number
 from .module import Module
@@ -70,6 +71,32 @@ def lp_pool2d(input, norm_type: float, kernel_size, stride=None,
     return _lp_from_average(average, p, kernel[0] * kernel[1])
 
 
+def lp_pool3d(input, norm_type: float, kernel_size, stride=None,
+              ceil_mode: bool = False) -> Tensor:
+    """``(sum of x ** norm_type over each window) ** (1 / norm_type)`` of (N, C, D, H, W)
+    ``input``, as ``torch.nn.functional.lp_pool3d`` (``stride`` defaults to the kernel).
+
+    >>> F.lp_pool3d(ad.tensor(np.full((1, 1, 2, 2, 2), 2.0)), 1, 2)
+    tensor([[[[[16.]]]]])
+    """
+    where = "lp_pool3d"
+    p = _norm_type(norm_type, where)
+    x = float_tensor(input, where)
+    kernel = _triple(kernel_size, where)
+    average = P3.avg_pool3d(x ** p, kernel, stride, 0, ceil_mode)
+    return _lp_from_average(average, p, math.prod(kernel))
+
+
+def _triple(kernel_size, where):
+    kernel = (kernel_size,) * 3 if isinstance(kernel_size, (int, np.integer)) \
+        else tuple(kernel_size)
+    if len(kernel) != 3 or not all(isinstance(k, (int, np.integer)) and k > 0
+                                   for k in kernel):
+        raise ValueError(f"{where}: kernel_size must be a positive int or three of them, "
+                         f"got {kernel_size!r}")
+    return tuple(int(k) for k in kernel)
+
+
 class _LPPool(Module):
     _function = None
 
@@ -105,6 +132,16 @@ class LPPool2d(_LPPool):
     """
 
     _function = staticmethod(lp_pool2d)
+
+
+class LPPool3d(_LPPool):
+    """``F.lp_pool3d`` as a layer (no parameters).
+
+    >>> ad.nn.LPPool3d(2, 2)(ad.tensor(np.ones((1, 2, 2, 4, 6)))).shape
+    (1, 2, 1, 2, 3)
+    """
+
+    _function = staticmethod(lp_pool3d)
 
 
 # ----- local response normalization -------------------------------------------------------------

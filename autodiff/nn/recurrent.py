@@ -86,6 +86,12 @@ class PyTorchGateLayout:
                 for k, v in torch_local.items()}
 
 
+def _refuse_the_base(module, base, name, instead):
+    if type(module) is base:
+        raise TypeError(f"{name} is the base class of {instead}, for isinstance checks; "
+                        f"build one of those instead")
+
+
 class _RNNBase(PyTorchGateLayout, Module):
     _gates = 4
     _name = "LSTM"
@@ -95,6 +101,7 @@ class _RNNBase(PyTorchGateLayout, Module):
                  bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
                  bidirectional: bool = False, *, rng=None, dtype=np.float64,
                  proj_size: int = 0):
+        _refuse_the_base(self, _RNNBase, "nn.RNNBase", "nn.RNN, nn.LSTM or nn.GRU")
         super().__init__()
         where = self._name
         self.input_size = _positive(input_size, "input_size", where)

@@ -6,7 +6,8 @@ The clipping functions change the parameters' ``.grad`` arrays in place, between
 ``utils_reparam``), ``fuse_conv_bn_eval``, ``fuse_linear_bn_eval`` and ``skip_init``
 (in ``utils_fusion``) are reached here too.  ``parameters_to_vector`` and
 ``vector_to_parameters`` flatten the parameters into one vector and back;
-``rnn.pad_sequence`` pads sequences into a batch.
+``rnn.pad_sequence`` pads sequences into a batch; ``parametrize`` and
+``parametrizations`` compute a parameter from others (PyTorch's modules of those names).
 
 >>> w = ad.nn.Parameter([1.0, 1.0])
 >>> w.grad = np.array([3.0, 4.0])
@@ -30,19 +31,23 @@ from ..optim.optimizer import user_stacklevel
 from ..guard import note_unguarded_write
 from ..ops.shape import concatenate
 from ..tensor import Tensor, tensor
+from . import parametrizations, parametrize
 from . import utils_rnn as rnn
 from .utils_fusion import (fuse_conv_bn_eval, fuse_conv_bn_weights, fuse_linear_bn_eval,
                            fuse_linear_bn_weights, skip_init)
 from .utils_reparam import remove_spectral_norm, remove_weight_norm, spectral_norm, weight_norm
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "get_total_norm", "clip_grads_with_norm_",
-           "parameters_to_vector", "vector_to_parameters", "rnn", "weight_norm",
+           "parameters_to_vector", "vector_to_parameters", "rnn", "parametrize",
+           "parametrizations", "weight_norm",
            "remove_weight_norm", "spectral_norm", "remove_spectral_norm", "fuse_conv_bn_eval",
            "fuse_conv_bn_weights", "fuse_linear_bn_eval", "fuse_linear_bn_weights",
            "skip_init"]
 
 # ``from autodiff.nn.utils.rnn import pad_sequence`` (PyTorch's path) finds it.
 sys.modules[__name__ + ".rnn"] = rnn
+sys.modules[__name__ + ".parametrize"] = parametrize
+sys.modules[__name__ + ".parametrizations"] = parametrizations
 
 
 def _grads(parameters, where):

@@ -4,8 +4,9 @@ NumPy's recipe, written with the library's ops: centre each variable (a row, or 
 column with ``rowvar=False``) by its (weighted) mean, multiply the centred matrix by
 its transpose, divide by the degrees of freedom; the correlation divides by the
 standard deviations and clips to [-1, 1].  The results equal NumPy's bit for bit,
-and the gradient flows to the observations (frequency and analytic weights are
-constants, as in NumPy's own check that fweights are integers).
+and the gradient flows to the observations and to analytic weights given as a Tensor
+that requires grad (as ``torch.cov``'s ``aweights``); frequency weights are integer
+counts, constants.
 """
 
 from __future__ import annotations
@@ -49,24 +50,28 @@ def _weights(fweights, aweights, observations):
 
 
 def _sample_weights(weights, name, observations, integer=False):
-    """One weight per observation, as floats, checked as ``np.cov`` checks them."""
-    weights = np.asarray(_constant(weights, name), dtype=float)
-    if integer and not np.all(weights == np.around(weights)):
+    """One weight per observation, as floats, checked as ``np.cov`` checks them; analytic
+    weights that require grad stay a Tensor on the tape."""
+    values = np.asarray(_constant(weights, name, integer), dtype=float)
+    if integer and not np.all(values == np.around(values)):
         raise TypeError(f"cov: {name} must be integer")
-    if weights.ndim > 1:
+    if values.ndim > 1:
         raise RuntimeError(f"cov: cannot handle multidimensional {name}")
-    if weights.shape[0] != observations:
+    if values.shape[0] != observations:
         raise RuntimeError(f"cov: incompatible numbers of samples and {name}")
-    if any(weights < 0):
+    if any(values < 0):
         raise ValueError(f"cov: {name} cannot be negative")
-    return weights
+    if isinstance(weights, Tensor) and weights.requires_grad:
+        return astype(weights, values.dtype)
+    return values
 
 
-def _constant(value, name):
+def _constant(value, name, integer):
     if isinstance(value, Tensor):
-        if value.requires_grad:
-            raise TypeError(f"cov: {name} given as a Tensor that requires grad: the weights "
-                            "get no gradient; pass an array (w.data)")
+        if value.requires_grad and integer:
+            raise TypeError(f"cov: {name} given as a Tensor that requires grad: frequency "
+                            "weights are integer counts and get no gradient; pass an array "
+                            "(w.data), or weigh the observations with aweights")
         refuse_traced_values(value, "cov", f"its {name} are a tensor whose values it takes "
                              "as constants, and a replay may give it others", "Pass them as a "
                              "NumPy array from outside the compiled function (a change to "
@@ -105,7 +110,9 @@ def cov(m, y=None, rowvar: bool = True, bias: bool = False, ddof=None, fweights=
         ddof = 1 if bias == 0 else 0
     w, aweights = _weights(fweights, aweights, X.shape[1])
     avg, w_sum = average(X, axis=1, weights=w, returned=True)
-    w_sum = (w_sum.data if isinstance(w_sum, Tensor) else w_sum)[0]
+    if not isinstance(aweights, Tensor):
+        w_sum = w_sum.data if isinstance(w_sum, Tensor) else w_sum
+    w_sum = w_sum[0]
     if w is None:
         fact = X.shape[1] - ddof
     elif ddof == 0:
@@ -114,7 +121,7 @@ def cov(m, y=None, rowvar: bool = True, bias: bool = False, ddof=None, fweights=
         fact = w_sum - ddof
     else:
         fact = w_sum - ddof * np.sum(w * aweights) / w_sum
-    if fact <= 0:
+    if (fact.data if isinstance(fact, Tensor) else fact) <= 0:
         warnings.warn("Degrees of freedom <= 0 for slice", RuntimeWarning, stacklevel=2)
         fact = 0.0
     X = X - avg[:, None]

@@ -34,6 +34,7 @@ import numpy as np
 
 from ..compile.hooks import made
 from ..tensor import Tensor
+from .cofactors import cofactor_array, cofactors_by_minors
 from .degenerate_spectra import degenerate_columns, degenerate_pairs
 from .registry import defop, defop_joint, implements
 
@@ -130,17 +131,6 @@ def solve(a, b) -> Tensor:
     return _solve(a, b)
 
 
-def cofactor_array(a):
-    """``det(a) * inv(a).T`` (the cofactor matrix) from an SVD, so that it is also
-    right, and accurate, at singular and nearly singular matrices."""
-    u, s, vh = np.linalg.svd(a)
-    ones = np.ones(s.shape[:-1] + (1,), dtype=s.dtype)
-    before = np.cumprod(np.concatenate([ones, s[..., :-1]], axis=-1), axis=-1)
-    after = np.cumprod(np.concatenate([ones, s[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
-    sign = np.linalg.det(u) * np.linalg.det(vh)
-    return sign[..., None, None] * np.matmul(u * (before * after)[..., None, :], vh)
-
-
 def _inverse_t(xp, a, name, why):
     try:
         return _t(xp, xp.inv(a))
@@ -154,8 +144,11 @@ def _det_rule(xp, g, ans, a):
     if not (isinstance(a, Tensor) and a.requires_grad):
         # (also when only g is recorded: a jvp, or the gradient for a seed)
         return scale * cofactor_array(_data(a))
-    return scale * xp.expand_dims(xp.expand_dims(ans, -1), -1) * _inverse_t(
-        xp, a, "det", "the second-order gradient needs a non-singular matrix")
+    try:
+        inverse_t = _t(xp, xp.inv(a))
+    except np.linalg.LinAlgError:
+        return scale * cofactors_by_minors(xp, a)
+    return scale * xp.expand_dims(xp.expand_dims(ans, -1), -1) * inverse_t
 
 
 _det = defop(
@@ -169,8 +162,9 @@ def det(a) -> Tensor:
     """``np.linalg.det`` of (..., n, n).
 
     The gradient is the cofactor matrix ``det(a) * inv(a).T``, computed from an SVD
-    so that it is right at singular matrices too (a jvp as well); the second-order
-    gradient needs a non-singular matrix.
+    so that it is right at singular matrices too (a jvp as well); recorded for a
+    second order, it is ``det(a) * inv(a).T``, or at a singular matrix the signed
+    determinants of the minors.
 
     >>> ad.linalg.det(ad.tensor([[2.0, 1.0], [1.0, 3.0]]))
     tensor(5.)

@@ -90,6 +90,10 @@ def _empty(a, axis, keepdims):
 
 def _check_q(name, q):
     """``q`` checked first, as NumPy does, with errors that name ``name``."""
+    if isinstance(q, Tensor) and q.requires_grad:
+        raise TypeError(f"{name}: q is a Tensor that requires grad; autodiff "
+                        f"differentiates {name} in the values only: pass q.detach() "
+                        f"(np.{name[3:]} differentiates in q)")
     try:
         _fractions(name[3:], q)
     except (TypeError, ValueError) as error:

@@ -5,8 +5,8 @@
   of freedom left (all NaN, or ``ddof`` too large) is NaN with NumPy's warning
   "Degrees of freedom <= 0 for slice." and passes zero gradient.
 - ``cumulative_prod``: NumPy 2's cumprod with ``include_initial``.
-- ``interp`` (gradient in ``x``, the slope of its segment, and in ``fp``; ``xp`` is a
-  constant; ``period=`` as NumPy: the knots wrapped and sorted first) and ``polyval``
+- ``interp`` (gradient in ``x``, the slope of its segment, in ``fp`` and in the
+  sample points ``xp``; ``period=`` as NumPy: the knots wrapped and sorted first) and ``polyval``
   (Horner's scheme, gradient in ``p`` and ``x``).
 - ``np.linalg.matrix_transpose``, ``diagonal``, ``trace``, ``matmul``: the existing
   ops on the last two axes; ``np.linalg.matrix_rank`` runs without a gradient.
@@ -248,18 +248,24 @@ def interp(x, xp, fp, left=None, right=None, period=None) -> Tensor:
     """Piecewise-linear interpolation, as ``np.interp`` (float64 result).  The gradient
     in ``x`` is the slope of its segment (at a knot, of the segment to its right; at
     the last knot, to its left; 0 outside ``[xp[0], xp[-1]]``), in ``fp`` the two
-    interpolation weights; ``left``/``right`` may be Tensors.  ``xp`` is a constant, and
-    so is ``period`` (angles: ``x`` and ``xp`` are taken modulo it, as NumPy does).
+    interpolation weights, in ``xp`` that of moving the segment's ends (the knots
+    stay in place: their order is read from the values); ``left``/``right`` may be
+    Tensors.  ``period`` is a constant (angles: ``x`` and ``xp`` are taken modulo it,
+    as NumPy does), and ``xp`` is then one too.
 
     >>> x = ad.tensor([0.5, 1.5], requires_grad=True)
     >>> y = np.interp(x, [0.0, 1.0, 2.0], [0.0, 2.0, 3.0])
     >>> y.sum().backward(); y, x.grad
     (tensor([1. , 2.5], requires_grad=True), array([2., 1.]))
     """
-    for name, value in (("xp (the sample points)", xp), ("period", period)):
-        if isinstance(value, Tensor) and value.requires_grad:
-            raise TypeError(f"interp: no gradient with respect to {name}; "
-                            "pass it detached (t.detach() or t.data)")
+    if isinstance(period, Tensor) and period.requires_grad:
+        raise TypeError("interp: no gradient with respect to period; pass it detached "
+                        "(t.detach() or t.data)")
+    moving_knots = isinstance(xp, Tensor) and xp.requires_grad
+    if moving_knots and period is not None:
+        raise TypeError("interp: no gradient with respect to xp (the sample points) with "
+                        "a period (they are wrapped and sorted); pass xp detached "
+                        "(t.detach() or t.data), or interpolate without period")
     if period is not None:
         x, xp, fp = _wrapped_around(x, xp, fp, period)
         left = right = None          # (NumPy ignores them with a period)
@@ -285,6 +291,17 @@ def interp(x, xp, fp, left=None, right=None, period=None) -> Tensor:
     fill_right = fp[-1] if right is None else astype(tensor_of(right), np.float64)
     if n == 1:
         value = take(fp, made("zeros", np.zeros, (x.shape, np.intp)))
+    elif moving_knots:
+        ends = astype(xp, np.float64)
+        lo = take(ends, grid("segment"))
+        width = take(ends, grid("next")) - lo
+        width = where(made("interp empty segments", np.equal, (width.data, 0.0)), 1.0, width)
+        f_lo, f_hi = take(fp, grid("segment")), take(fp, grid("next"))
+        slope = (f_hi - f_lo) / width
+        inside = slope * (x - lo) + f_lo
+        # NumPy returns fp[j] itself at a knot; the derivatives there are the segment's
+        at_knot = stop_gradient(take(fp, grid("start"))) + (inside - stop_gradient(inside))
+        value = where(grid("on knot"), at_knot, inside)
     else:
         lo = grid("lo")
         f_lo, f_hi = take(fp, grid("segment")), take(fp, grid("next"))

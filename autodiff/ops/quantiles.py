@@ -7,7 +7,10 @@ which depends only on the lane length and ``q``), and the two neighbouring order
 statistics are blended, ``lerp(below, above, gamma)``, in NumPy's own two-sided
 formula.  So the values equal NumPy's bit for bit, and the gradient goes to the two
 inputs that sort there, with weights ``1 - gamma`` and ``gamma`` (all of it to one
-for the discrete methods such as ``"lower"`` or ``"nearest"``).  A lane holding NaN
+for the discrete methods such as ``"lower"`` or ``"nearest"``); ``q`` given as a
+Tensor that requires grad gets ``d virtual / dq * (above - below)`` for the methods
+that interpolate continuously in it (0 for the others, steps in ``q``), as
+``torch.quantile`` differentiates in ``q``.  A lane holding NaN
 gives NaN, as in NumPy, and no gradient.  Nothing depends on the values but the
 sort, so ``ad.compile`` replays quantiles on new data.
 """
@@ -20,7 +23,7 @@ from ..compile.refusals import refuse_traced_values
 from ..tensor import Tensor
 from .averages import _lanes_last
 from .compare import isnan
-from .elementwise import astype, where
+from .elementwise import astype, stop_gradient, where
 from .numpy_dispatch import implements
 from .ordering import sort
 from .shape import reshape, stack
@@ -71,6 +74,16 @@ METHODS = {
     "midpoint": (lambda n, q: 0.5 * (np.floor((n - 1) * q) + np.ceil((n - 1) * q)),
                  _masked_gamma(0.5, 0.0, lambda _, i: i % 1 == 0)),
     "nearest": (lambda n, q: np.around((n - 1) * q).astype(np.intp), None),
+}
+
+#: d virtual index / dq in a lane of n, for the methods continuous in q.
+Q_SLOPES = {
+    "linear": lambda n: n - 1,
+    "interpolated_inverted_cdf": lambda n: n,
+    "hazen": lambda n: n,
+    "weibull": lambda n: n + 1,
+    "median_unbiased": lambda n: n + 1 / 3.0,
+    "normal_unbiased": lambda n: n + 1 / 4.0,
 }
 
 
@@ -138,9 +151,13 @@ def _quantile(name, a, q, axis, out, method, keepdims, weights, interpolation):
         # A Python number q keeps the input's dtype; else NumPy's float64 gamma promotes.
         weak = type(q) in (int, float)
         promoted = None if weak else np.result_type(values.dtype, virtual.dtype)
+        neighbours = list(_neighbours(virtual, fix_gamma, n))
         picked = [_lerp(ordered[..., below], ordered[..., above],
                         float(gamma) if weak else gamma, promoted)
-                  for below, above, gamma in _neighbours(virtual, fix_gamma, n)]
+                  for below, above, gamma in neighbours]
+        if isinstance(q, Tensor) and q.requires_grad and method in Q_SLOPES:
+            picked = _moving_in_q(name, picked, ordered, neighbours, q,
+                                  Q_SLOPES[method](n), promoted)
     # One quantile at a time, with Python numbers for indices and weights: constants
     # of a compiled plan, as NumPy's index arrays made here would not be.
     # NumPy puts the quantiles' axes first (stacked there, the result is row-major as
@@ -153,12 +170,26 @@ def _quantile(name, a, q, axis, out, method, keepdims, weights, interpolation):
     return reshape(result, virtual.shape + kept_shape) if keepdims else result
 
 
+def _moving_in_q(name, picked, ordered, neighbours, q, slope, dtype):
+    """Each quantile plus ``(v - stop_gradient(v)) * (above - below)`` with ``v`` its
+    virtual index as a function of ``q``: 0 in value (NumPy's values stay), the
+    derivative of the blend in ``q``; none where the index is clamped to an end."""
+    if name == "percentile":
+        slope = slope / 100.0
+    flat_q = reshape(astype(q, dtype) if dtype is not None else q, (-1,))
+    moved = []
+    for k, (quantile, (below, above, _)) in enumerate(zip(picked, neighbours)):
+        if below != above:
+            virtual = flat_q[k] * slope
+            step = ordered[..., above] - ordered[..., below]
+            quantile = quantile + (virtual - stop_gradient(virtual)) * step
+        moved.append(quantile)
+    return moved
+
+
 def _fractions(name, q):
     """``q`` as NumPy takes it (``q / 100`` for percentiles), checked as NumPy does."""
     if isinstance(q, Tensor):
-        if q.requires_grad:
-            raise TypeError(f"{name}: q is a Tensor that requires grad; autodiff "
-                            f"differentiates {name} in the values only: pass q.detach()")
         refuse_traced_values(
             q, name, "q is a tensor whose values pick which sorted entries are taken "
             "and their weights, and a replay may give it others",

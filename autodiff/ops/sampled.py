@@ -1,8 +1,8 @@
 """Sampled functions: derivatives (``np.gradient``) and integrals (``np.trapezoid``).
 
 NumPy's recipes, written with the library's ops: the same slices, the same
-coefficients (computed by NumPy from the spacing, which is a constant unless it is a
-Tensor given to ``trapezoid``) and the same order of operations, so the results equal
+coefficients (computed from the spacing, with the library's ops when it is a Tensor,
+which then gets a gradient too) and the same order of operations, so the results equal
 NumPy's bit for bit.  ``gradient`` uses central differences inside and one-sided ones
 at the edges; its result is linear in ``f``, so its gradient is exact: each output
 spreads ``g`` back over the two or three inputs its difference read.
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..compile.refusals import refuse_traced_values
 from ..tensor import Tensor
 from .elementwise import astype
 from .reduce import sum as _sum
@@ -21,41 +22,64 @@ from .shape import concatenate
 
 def _spacings(f_shape, axes, varargs):
     """NumPy's reading of the spacing arguments: per axis a number (uniform) or the
-    differences of the given coordinates."""
-    for value in varargs:
-        if isinstance(value, Tensor):
-            raise TypeError("gradient: a spacing given as a Tensor is not supported (the "
-                            "gradient with respect to the coordinates is not computed); "
-                            "pass numbers or arrays (t.data)")
+    differences of the given coordinates.  A spacing or coordinates given as a Tensor
+    stay on the tape (the derivative then has a gradient with respect to them)."""
     n = len(varargs)
     if n == 0:
         return [1.0] * len(axes)
-    if n == 1 and np.ndim(varargs[0]) == 0:
+    if n == 1 and np.ndim(_values(varargs[0])) == 0:
         return list(varargs) * len(axes)
     if n != len(axes):
         raise TypeError(f"gradient: {n} spacing arguments for {len(axes)} axes; give none, "
                         "one number, or one per axis (as in NumPy)")
     dx = list(varargs)
     for i, distances in enumerate(dx):
-        distances = np.asanyarray(distances)
-        if distances.ndim == 0:
+        values = np.asanyarray(_values(distances))
+        if values.ndim == 0:
             continue
-        if distances.ndim != 1:
+        if values.ndim != 1:
             raise ValueError("gradient: distances must be either scalars or 1d")
-        if len(distances) != f_shape[axes[i]]:
+        if len(values) != f_shape[axes[i]]:
             raise ValueError("gradient: when 1d, distances must match the length of the "
                              "corresponding dimension")
-        if np.issubdtype(distances.dtype, np.integer):
-            distances = distances.astype(np.float64)
-        differences = np.diff(distances)
-        dx[i] = differences[0] if (differences == differences[0]).all() else differences
+        refuse_traced_values(distances, "gradient", "it reads the coordinates to choose "
+                             "between its uniform and non-uniform formulas, and a replay "
+                             "may give it others", "Pass them as a NumPy array from outside "
+                             "the compiled function, or call gradient outside")
+        if not isinstance(distances, Tensor):
+            distances = values
+        if np.issubdtype(values.dtype, np.integer):
+            distances = astype(distances, np.float64) if isinstance(distances, Tensor) \
+                else distances.astype(np.float64)
+        differences = distances[1:] - distances[:-1]          # np.diff
+        steps = _values(differences)
+        if not (steps == steps[0]).all():
+            dx[i] = differences
+        elif isinstance(differences, Tensor) and differences.requires_grad:
+            dx[i] = _EqualSteps(differences)
+        else:
+            dx[i] = differences[0]
     return dx
+
+
+class _EqualSteps:
+    """Equal steps between coordinates that require grad.  NumPy's uniform formula
+    gives the value (bit for bit); the non-uniform one, equal to it at equal steps,
+    gives the gradient, which reaches every coordinate rather than the first step's."""
+
+    def __init__(self, steps):
+        self.steps = steps
+
+
+def _values(spacing):
+    return spacing.data if isinstance(spacing, Tensor) else spacing
 
 
 @implements(np.gradient)
 def gradient(f, *varargs, axis=None, edge_order: int = 1):
     """The derivative of sampled values by central differences, as ``np.gradient``
-    (one array per axis, a tuple when there are several); differentiable in ``f``.
+    (one array per axis, a tuple when there are several); differentiable in ``f`` and
+    in a spacing or coordinates given as a Tensor.
 
     >>> f = ad.tensor([1.0, 4.0, 9.0, 16.0], requires_grad=True)
     >>> d = np.gradient(f)
@@ -77,8 +101,16 @@ def gradient(f, *varargs, axis=None, edge_order: int = 1):
                         "f.astype(np.int8) or f.astype(float)")
     if not np.issubdtype(out_dtype, np.inexact):
         f, out_dtype = astype(f, np.float64), np.dtype(np.float64)
-    results = [_along(f, ax, ax_dx, edge_order, out_dtype) for ax, ax_dx in zip(axes, dx)]
+    results = [_derivative(f, ax, ax_dx, edge_order, out_dtype) for ax, ax_dx in zip(axes, dx)]
     return results[0] if len(axes) == 1 else tuple(results)
+
+
+def _derivative(f, axis, ax_dx, edge_order, out_dtype):
+    if not isinstance(ax_dx, _EqualSteps):
+        return _along(f, axis, ax_dx, edge_order, out_dtype)
+    value = _along(f.detach(), axis, ax_dx.steps.detach()[0], edge_order, out_dtype)
+    varying = _along(f, axis, ax_dx.steps, edge_order, out_dtype)
+    return value + (varying - varying.detach())
 
 
 def _along(f, axis, ax_dx, edge_order, out_dtype):
@@ -96,7 +128,7 @@ def _along(f, axis, ax_dx, edge_order, out_dtype):
     def piece(t):        # NumPy writes each piece into an array of f's dtype
         return t if t.dtype == out_dtype else astype(t, out_dtype)
 
-    uniform = np.ndim(ax_dx) == 0
+    uniform = np.ndim(_values(ax_dx)) == 0
     if uniform:
         interior = (part(2, None) - part(None, -2)) / (2. * ax_dx)
     else:

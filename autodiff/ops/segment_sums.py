@@ -1,4 +1,6 @@
-"""``np.add.reduceat``: sums over segments of an axis.
+"""``np.add.reduceat``: sums over segments of an axis; ``np.maximum.reduceat``,
+``np.minimum.reduceat``, ``np.fmax.reduceat`` and ``np.fmin.reduceat``: extremes over
+segments, each segment reduced with the ufunc's ``reduce``.
 
 Output i sums ``a[indices[i]:indices[i+1]]`` along the axis (the last one runs to the
 end) where ``indices[i] < indices[i+1]``, and is ``a[indices[i]]`` alone otherwise,
@@ -13,7 +15,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..compile.refusals import refuse_traced_values
 from ..tensor import Tensor
+from .numpy_dispatch import implements
 from .ufunc_methods import _refuse
 from .registry import defop
 
@@ -71,3 +75,45 @@ add_reduceat = defop(
         "(tensor([3., 3., 9.], requires_grad=True), array([  1., 101., 110., 100.]))",
     x=("g gathered by segment, scatter-added to the segment's entries", _reduceat_rule),
     indices=None, axis=None, reads=())
+
+
+def _segment_extremes(ufunc: np.ufunc):
+    """``ufunc.reduceat`` for an extreme (``np.maximum`` ...) on a Tensor: each segment
+    sliced and reduced with ``ufunc.reduce`` (whose gradient goes to the extreme), the
+    segments joined; the values are NumPy's exactly, as an extreme rounds nothing."""
+    name = f"{ufunc.__name__}.reduceat"
+
+    def reduceat(array, indices, axis=0, dtype=None, out=None):
+        from .shape import concatenate
+        _refuse(name, dtype=dtype, out=out)
+        array = array if isinstance(array, Tensor) else Tensor(np.asarray(array))
+        raw = np.asarray(indices.data if isinstance(indices, Tensor) else indices)
+        if raw.dtype.kind not in "iu" and raw.size:
+            raise TypeError(f"numpy.{name}: indices must be integers, got dtype {raw.dtype} "
+                            f"(shape {raw.shape}); convert them, e.g. indices.astype(np.intp)")
+        refuse_traced_values(indices, name, "it slices the segments at the values of its "
+                             "indices, and a replay may give it others", "Pass them as a "
+                             "NumPy array, or call it outside the compiled function")
+        raw = raw.astype(np.intp)
+        ufunc.reduceat(array.data, raw, axis=axis)          # NumPy's checks and messages
+        if raw.size == 0:
+            return np.take(array, raw, axis=axis)
+        axis %= array.ndim
+        n = array.shape[axis]
+        ends = np.append(raw[1:], n)
+        segments = []
+        for start, end in zip(raw.tolist(), ends.tolist()):
+            index = (slice(None),) * axis + (slice(start, end if end > start else start + 1),)
+            segments.append(ufunc.reduce(array[index], axis=axis, keepdims=True))
+        return concatenate(segments, axis=axis)
+
+    reduceat.__name__ = f"{ufunc.__name__}_reduceat"
+    reduceat.__doc__ = (f"``np.{name}``: output i is the {ufunc.__name__} of "
+                        "``a[indices[i]:indices[i+1]]`` along ``axis`` (``a[indices[i]]`` "
+                        "when the indices do not increase), as NumPy's; the gradient "
+                        "goes to each segment's extreme.")
+    return reduceat
+
+
+for _ufunc in (np.maximum, np.minimum, np.fmax, np.fmin):
+    implements(getattr(_ufunc, "reduceat"))(_segment_extremes(_ufunc))

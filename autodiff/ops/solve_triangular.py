@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..compile.hooks import made
 from ..tensor import Tensor
 from .operands import tensor_of
 
@@ -42,7 +43,9 @@ def solve_triangular(A, B, *, upper: bool, left: bool = True,
     triangle = triu(A) if upper else tril(A)
     if unitriangular:
         off_diagonal = triu(A, 1) if upper else tril(A, -1)
-        triangle = off_diagonal + Tensor(np.eye(n, dtype=A.dtype))
+        # (made: a compiled function's replays see the constant as one)
+        triangle = off_diagonal + Tensor(made("solve_triangular identity", np.eye, (n,),
+                                              {"dtype": A.dtype}))
     if left:
         return solve(triangle, B)
     # X A = B  <=>  A^T X^T = B^T

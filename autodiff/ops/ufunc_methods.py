@@ -9,8 +9,8 @@
   declares them in its ``numpy=`` with the adapters made here (``ops/reduce.py``,
   ``ops/multiplicative.py``, ``ops/cumulative.py``, ``ops/ufunc_differences.py`` for
   ``np.subtract`` and ``np.divide``), and ``reduce``'s default axis is 0, as NumPy's.
-- ``reduceat`` is ``np.add.reduceat`` only (``ops/segment_sums.py``); the other
-  ``reduceat`` raise, naming the method.
+- ``reduceat`` is ``np.add.reduceat`` and the extremes' (``np.maximum.reduceat`` ...,
+  ``ops/segment_sums.py``); the other ``reduceat`` raise, naming the method.
 - ``at`` writes in place (``ops/ufunc_at.py``): recorded for ``np.add.at`` and
   ``np.subtract.at``, refused for the others while recording.
 """

@@ -5,7 +5,8 @@
 place from their ``.grad``; each takes parameter groups and saves its state with
 ``state_dict()``.  ``LBFGS`` steps with a closure that recomputes the loss and
 gradients.
-``ad.optim.lr_scheduler`` changes the groups' ``lr`` from step to step.
+``ad.optim.lr_scheduler`` changes the groups' ``lr`` from step to step;
+``ad.optim.swa_utils`` averages weights (SWA, EMA) and anneals to a constant lr.
 
 >>> model = ad.nn.Linear(2, 1, rng=0)
 >>> opt = ad.optim.AdamW(model.parameters(), lr=0.01)
@@ -17,7 +18,7 @@ gradients.
 [0.0025]
 """
 
-from . import lr_scheduler
+from . import lr_scheduler, swa_utils
 from .adadelta import Adadelta
 from .adafactor import Adafactor
 from .adagrad import Adagrad
@@ -34,4 +35,4 @@ from .sgd import SGD
 
 __all__ = ["ASGD", "Adadelta", "Adafactor", "Adagrad", "Adam", "AdamW", "Adamax", "LBFGS",
            "NAdam", "NoGradientWarning", "Optimizer", "RAdam", "RMSprop", "Rprop", "SGD",
-           "lr_scheduler"]
+           "lr_scheduler", "swa_utils"]

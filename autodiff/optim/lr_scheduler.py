@@ -31,10 +31,10 @@ import numpy as np
 from ..compile.hooks import refused_in_trace, replayed
 from .optimizer import Optimizer, user_stacklevel
 
-__all__ = ["LRScheduler", "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR",
-           "OneCycleLR", "LinearLR", "LambdaLR", "ReduceLROnPlateau", "ConstantLR",
-           "PolynomialLR", "MultiplicativeLR", "CosineAnnealingWarmRestarts", "SequentialLR",
-           "ChainedScheduler", "CyclicLR"]
+__all__ = ["LRScheduler", "_LRScheduler", "StepLR", "MultiStepLR", "ExponentialLR",
+           "CosineAnnealingLR", "OneCycleLR", "LinearLR", "LambdaLR", "ReduceLROnPlateau",
+           "ConstantLR", "PolynomialLR", "MultiplicativeLR", "CosineAnnealingWarmRestarts",
+           "SequentialLR", "ChainedScheduler", "CyclicLR"]
 
 
 #: The warning for ``sched.step(epoch)``, deprecated in PyTorch (which still takes it).
@@ -174,6 +174,11 @@ def _check_factor(where, name, value, low, high, low_open=False):
     if not ok:
         bracket = "(" if low_open else "["
         raise ValueError(f"{where}: {name} must be in {bracket}{low}, {high}], got {value!r}")
+
+
+class _LRScheduler(LRScheduler):
+    """PyTorch's older name of ``LRScheduler``, still subclassed by custom schedules
+    in many scripts (``class Warmup(lr_scheduler._LRScheduler)``)."""
 
 
 class StepLR(LRScheduler):

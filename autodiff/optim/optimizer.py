@@ -38,6 +38,7 @@ import numpy as np
 from ..compile.hooks import refused_in_trace, replayed
 from ..guard import note_unguarded_write, unguarded_reads
 from ..tensor import Tensor
+from . import step_hooks
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
@@ -257,7 +258,12 @@ class Optimizer:
     #: State keys whose arrays have the parameter's shape with some axes reduced to 1.
     _reduced_state: frozenset = frozenset()
 
+    register_step_pre_hook = step_hooks.register_step_pre_hook
+    register_step_post_hook = step_hooks.register_step_post_hook
+    _has_step_hooks = property(step_hooks.has_step_hooks)
+
     def __init__(self, params, defaults: dict[str, Any]):
+        step_hooks.patch_step(type(self))
         live_optimizers.add(self)
         self.defaults = {key: plain_number(value) for key, value in defaults.items()}
         self.param_groups: list[dict[str, Any]] = []

@@ -1,0 +1,34 @@
+"""``nn.Buffer``: PyTorch's (2.5+) way to register a buffer by assignment,
+``self.running = nn.Buffer(t)``, as ``self.register_buffer('running', t)``."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..tensor import Tensor
+
+
+class Buffer:
+    """A value to be registered as a buffer when assigned to a Module's attribute:
+    listed by ``named_buffers()`` and, when ``persistent``, saved by ``state_dict()``.
+    As every buffer here, it is stored as an ndarray (a tensor's values).
+
+    >>> m = ad.nn.Module()
+    >>> m.count = ad.nn.Buffer(ad.zeros(()))
+    >>> m.state_dict()
+    {'count': array(0.)}
+    """
+
+    def __init__(self, data=None, *, persistent: bool = True):
+        if data is None:
+            data = np.empty(0)
+        elif isinstance(data, Tensor):
+            data = data.data
+        elif not isinstance(data, (np.ndarray, np.generic)):
+            raise TypeError(f"nn.Buffer: data must be a Tensor or an ndarray, got "
+                            f"{type(data).__name__}")
+        self.data = np.asarray(data)
+        self.persistent = bool(persistent)
+
+    def __repr__(self):
+        return f"Buffer({self.data!r}, persistent={self.persistent})"
