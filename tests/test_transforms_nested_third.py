@@ -9,11 +9,11 @@ smooth layers; ``vmap(jacrev(f))`` through ops with special rules, against torch
 the per-example loop; ``vmap(vmap(f))`` with in_dims/out_dims off axis 0; the Hessian of
 a module's loss in its parameters dict; nested ``has_aux``; in-place updates,
 ``detach()`` and ``no_grad()`` inside nested transforms; integer and bool
-intermediates; ``ad.compile`` of a step calling a transform; and random programs
-(``random_programs.py``) through ``jacrev``, ``jacfwd``, ``hessian`` and ``vmap(grad)``.
+intermediates; ``ad.compile`` of a step calling a transform; custom Functions whose
+backward closes over an outer variable or does not record its use of grad.  Random
+programs: ``test_transforms_random_programs.py``.
 """
 
-import time
 
 import numpy as np
 import pytest
@@ -21,7 +21,6 @@ import pytest
 import autodiff as ad
 import autodiff.nn.functional as F
 from autodiff.compile import TraceError
-from random_programs import make_program
 from transform_checks import (T, as_numpy, assert_close, central_jacobian, torch_or_skip,
                               values_of)
 
@@ -514,45 +513,6 @@ def test_compiling_a_step_that_differentiates_twice_is_refused_by_name(body):
         ad.compile(step)(RNG.standard_normal((2, 3)))
 
 
-# ----- random programs ----------------------------------------------------------------
-
-def test_random_programs_agree_with_torch_in_jacrev_jacfwd_hessian_and_vmap_of_grad():
-    torch = torch_or_skip()
-    tf = torch.func
-    start = time.perf_counter()
-    for seed in range(200):
-        program = make_program(seed)
-        rng = np.random.default_rng(1000 + seed)
-        x = rng.uniform(-1.5, 1.5, program.shape)
-        batch = rng.uniform(-1.5, 1.5, (2,) + program.shape)
-
-        def ours(v):
-            return program.run("ad", v)
-
-        def theirs(v):
-            return program.run("torch", v)
-
-        def our_scalar(v):
-            return program.scalar("ad", v)
-
-        def their_scalar(v):
-            return program.scalar("torch", v)
-
-        where = repr(program)
-        assert_close(ours(ad.tensor(x)), theirs(T(x)), 1e-10, where + " value")
-        assert_close(ad.jacrev(ours)(x), tf.jacrev(theirs)(T(x)), 1e-10, where + " jacrev")
-        assert_close(ad.jacfwd(ours)(x), tf.jacfwd(theirs)(T(x)), 1e-10, where + " jacfwd")
-        assert_close(ad.hessian(our_scalar)(x), tf.hessian(their_scalar)(T(x)), 1e-10,
-                     where + " hessian")
-        try:
-            reference = tf.vmap(tf.grad(their_scalar))(T(batch))
-        except RuntimeError:        # an op torch.func cannot batch: its per-example loop
-            reference = torch.stack([tf.grad(their_scalar)(T(row)) for row in batch])
-        assert_close(ad.vmap(ad.grad(our_scalar))(batch), reference, 1e-10,
-                     where + " vmap(grad)")
-    assert time.perf_counter() - start < 60
-
-
 # ----- custom Functions whose backward does not record its use of grad ----------------
 
 class _SineOnData(ad.autograd.Function):
@@ -601,47 +561,6 @@ def test_a_custom_gradient_that_records_grad_still_has_forward_mode():
         np.cos(x).sum(), rtol=1e-12)
     np.testing.assert_allclose(ad.hessian(lambda v: Sine.apply(v).sum())(x),
                                np.diag(-np.sin(x)), rtol=1e-12)
-
-
-def test_random_programs_nested_with_closures_agree_with_torch():
-    # layer_norm is left out: torch's own second derivatives of it through forward
-    # mode (jacrev of jacfwd, grad of jvp) differ from finite differences; std of
-    # equal values has no derivative.
-    torch = torch_or_skip()
-    tf = torch.func
-    start = time.perf_counter()
-    for seed in range(100):
-        program = make_program(seed, exclude=("layer_norm", "std"))
-        rng = np.random.default_rng(2000 + seed)
-        x = rng.uniform(-1.5, 1.5, program.shape)
-        batch = rng.uniform(-1.5, 1.5, (2,) + program.shape)
-        where = repr(program)
-
-        def ours(v, s=1.0):
-            return program.run("ad", v * s)
-
-        def theirs(v, s=1.0):
-            return program.run("torch", v * s)
-
-        assert_close(
-            ad.grad(lambda s: (ad.jacrev(lambda v: ours(v, s))(x) ** 2).sum())(0.8),
-            tf.grad(lambda s: (tf.jacrev(lambda v: theirs(v, s))(T(x)) ** 2).sum())(T(0.8)),
-            1e-10, where + " grad(jacrev) closing over s")
-        assert_close(
-            ad.grad(lambda s: (ad.jvp(lambda v: ours(v, s), (x,), (np.ones_like(x),))[1]
-                               * s).sum())(0.8),
-            tf.grad(lambda s: (tf.jvp(lambda v: theirs(v, s), (T(x),), (T(np.ones_like(x)),))[1]
-                               * s).sum())(T(0.8)),
-            1e-10, where + " grad(jvp) closing over s")
-        assert_close(ad.jacrev(ad.jacfwd(lambda v: program.scalar("ad", v)))(x),
-                     tf.jacrev(tf.jacfwd(lambda v: program.scalar("torch", v)))(T(x)),
-                     1e-10, where + " jacrev(jacfwd)")
-        hessian = ad.hessian(lambda v: program.scalar("ad", v))
-        their_hessian = tf.hessian(lambda v: program.scalar("torch", v))
-        assert_close(ad.vmap(hessian)(batch),
-                     torch.stack([their_hessian(T(row)) for row in batch]),
-                     1e-10, where + " vmap(hessian)")
-    assert time.perf_counter() - start < 60
 
 
 def _scaled_by(x):
