@@ -15,7 +15,7 @@ from typing import Callable
 
 import numpy as np
 
-from .graph import Node, is_grad_enabled, no_grad
+from .graph import Node, is_grad_enabled, next_seq, no_grad
 from .ops.registry import Op
 from .tensor import Tensor
 
@@ -179,12 +179,13 @@ def _check_grads(owner, grads, args, create_graph):
     return checked
 
 
-def _refuse_unrecorded_gradients(owner, grads):
-    """Raise when backward, given a ``grad`` that is itself differentiated, returns a
-    nonzero gradient not recorded as a function of it (``grad.data``, ``.detach()``,
-    NumPy on it): the derivative through it would silently be zero."""
+def _refuse_unrecorded_gradients(owner, grads, g, first_seq):
+    """Raise when backward, given a ``grad`` ``g`` that is itself differentiated,
+    returns a nonzero gradient not recorded as a function of it (``grad.data``,
+    ``.detach()``, NumPy on it): the derivative through it would silently be zero.
+    Only the nodes backward recorded (numbered from ``first_seq``) are searched."""
     for position, grad in enumerate(grads):
-        if grad is None or (isinstance(grad, Tensor) and grad.requires_grad):
+        if grad is None or (isinstance(grad, Tensor) and _reaches(grad, g, first_seq)):
             continue
         if np.any(np.asarray(grad.data if isinstance(grad, Tensor) else grad) != 0):
             raise RuntimeError(
@@ -195,6 +196,22 @@ def _refuse_unrecorded_gradients(owner, grads):
                 "where that would give zero instead of its derivative. Write backward with "
                 "Tensor operations on grad (e.g. grad * ad.cos(x), not "
                 "grad.data * np.cos(x)).")
+
+
+def _reaches(tensor, target, first_seq) -> bool:
+    """Whether ``tensor`` is ``target`` or was computed from it by nodes numbered
+    ``first_seq`` or later."""
+    goal = target._node if target._node is not None else target
+    pending, seen = [tensor._node if tensor._node is not None else tensor], set()
+    while pending:
+        item = pending.pop()
+        if item is goal:
+            return True
+        if item.__class__ is not Node or item._seq < first_seq or id(item) in seen:
+            continue
+        seen.add(id(item))
+        pending.extend(p for p in item.parents if p is not None)
+    return False
 
 
 def _function_op(cls):
@@ -246,6 +263,7 @@ def _function_op(cls):
                 if not key.startswith("_"):
                     attributes[key] = value
                     setattr(ctx, key, _as_tensors_in(value, as_tensors, None, ""))
+        first_seq = next_seq()
         try:
             grads = _call_on_tensors(f"{cls.__name__}.backward",
                                      "grad and the saved inputs and output",
@@ -257,7 +275,7 @@ def _function_op(cls):
                 setattr(ctx, key, value)
         checked = _check_grads(cls.__name__, grads, args, create_graph)
         if create_graph and g.requires_grad:
-            _refuse_unrecorded_gradients(cls.__name__, checked)
+            _refuse_unrecorded_gradients(cls.__name__, checked, g, first_seq)
         return checked
 
     op = Op(cls.__name__, forward, joint=joint,

@@ -542,6 +542,29 @@ def test_forward_mode_through_a_backward_that_does_not_record_grad_is_refused():
         ad.grad(lambda s: ad.grad(lambda v: (_SineOnData.apply(v) * s).sum())(x).sum())(0.5)
 
 
+def test_a_backward_that_detaches_grad_but_records_the_input_is_refused_in_grad_of_grad():
+    # grad.detach() * cos(x) still depends on x, so it requires grad: only following
+    # what backward recorded shows that it does not depend on grad (it gave 0 here).
+    class DetachedSine(ad.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return np.sin(x)
+
+        @staticmethod
+        def backward(ctx, grad):
+            (x,) = ctx.saved_tensors
+            if not isinstance(grad, ad.Tensor):
+                return grad * np.cos(x)
+            return grad.detach() * ad.cos(x)
+
+    x = np.array([0.3, 1.2])
+    np.testing.assert_allclose(ad.hessian(lambda v: DetachedSine.apply(v).sum())(x),
+                               np.diag(-np.sin(x)), rtol=1e-12)     # grad is the seed here
+    with pytest.raises(RuntimeError, match=r"DetachedSine.backward: .*without recording it"):
+        ad.grad(lambda s: ad.grad(lambda v: (DetachedSine.apply(v) * s).sum())(x).sum())(0.5)
+
+
 def test_a_custom_gradient_that_records_grad_still_has_forward_mode():
     class Sine(ad.autograd.Function):
         @staticmethod
