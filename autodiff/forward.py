@@ -260,6 +260,8 @@ def _transposed_vjp(node, tangents, ans, args, kwargs, record):
         (result,) = run_backward(inner, np.ones((), dtype=inner.dtype), inputs=[u],
                                  retain_graph=True, create_graph=record, stop_at=boundary)
         u.requires_grad = False
+        if result is None:      # recorded, but through the primals only, not through u
+            _refuse_unrecorded_rule(op, u, tensor_ans, tensor_args, kwargs, parents, node)
     return result
 
 

@@ -189,7 +189,7 @@ def _refuse_unrecorded_gradients(owner, grads, g, first_seq):
             continue
         if np.any(np.asarray(grad.data if isinstance(grad, Tensor) else grad) != 0):
             raise RuntimeError(
-                f"{owner}.backward: the gradient for input {position} is computed from "
+                f"{owner}: the gradient for input {position} is computed from "
                 "grad without recording it (grad.data, .detach(), .numpy() or NumPy "
                 "functions on grad), and this backward pass is being differentiated "
                 "(forward mode: jvp, jacfwd, hessian, hvp; or the gradient of a gradient), "
@@ -275,7 +275,7 @@ def _function_op(cls):
                 setattr(ctx, key, value)
         checked = _check_grads(cls.__name__, grads, args, create_graph)
         if create_graph and g.requires_grad:
-            _refuse_unrecorded_gradients(cls.__name__, checked, g, first_seq)
+            _refuse_unrecorded_gradients(f"{cls.__name__}.backward", checked, g, first_seq)
         return checked
 
     op = Op(cls.__name__, forward, joint=joint,
@@ -593,8 +593,12 @@ def custom_gradient(func: Callable) -> Callable:
         if isinstance(g, Tensor) and any(isinstance(a, Tensor) and a.requires_grad
                                          for a in args):
             _refuse_forward_values(name, saved)     # differentiated along the inputs
+        first_seq = next_seq()
         grads = _call_on_tensors(f"the vjp returned by {name}", "g", saved, g)
-        return _check_grads(name, grads, args, isinstance(g, Tensor))
+        checked = _check_grads(name, grads, args, isinstance(g, Tensor))
+        if isinstance(g, Tensor) and g.requires_grad:
+            _refuse_unrecorded_gradients(f"{name} (its vjp)", checked, g, first_seq)
+        return checked
 
     op = Op(name, forward, joint=joint,
             joint_formula="vjp returned by the function (user-defined)", saves=True,

@@ -565,6 +565,21 @@ def test_a_backward_that_detaches_grad_but_records_the_input_is_refused_in_grad_
         ad.grad(lambda s: ad.grad(lambda v: (DetachedSine.apply(v) * s).sum())(x).sum())(0.5)
 
 
+def test_a_custom_gradient_vjp_that_detaches_g_is_refused_in_forward_mode_and_grad_of_grad():
+    @ad.custom_gradient
+    def sine(x):
+        def vjp(g):
+            return (g.detach() * ad.cos(x) if isinstance(g, ad.Tensor) else g * np.cos(x),)
+        return ad.sin(x), vjp
+
+    x = np.array([0.3, 1.2])
+    np.testing.assert_allclose(ad.grad(lambda v: sine(v).sum())(x), np.cos(x), rtol=1e-12)
+    with pytest.raises(RuntimeError, match="'sine'.*without recording it"):
+        ad.jacfwd(sine)(x)      # (a zero Jacobian before)
+    with pytest.raises(RuntimeError, match=r"sine \(its vjp\).*without recording it"):
+        ad.grad(lambda s: ad.grad(lambda v: (sine(v) * s).sum())(x).sum())(0.5)
+
+
 def test_a_custom_gradient_that_records_grad_still_has_forward_mode():
     class Sine(ad.autograd.Function):
         @staticmethod
