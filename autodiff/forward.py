@@ -244,6 +244,8 @@ def _transposed_vjp(node, tangents, ans, args, kwargs, record):
             term = total(g * t)
             inner = term if inner is None else inner + term
         if inner is None or not inner.requires_grad:
+            if inner is not None:
+                _refuse_unrecorded_rule(op, u, tensor_ans, tensor_args, kwargs, parents, node)
             return None
         # Gradients need not flow past the primal values or the tangents: they do not
         # depend on u.
@@ -258,7 +260,28 @@ def _transposed_vjp(node, tangents, ans, args, kwargs, record):
         (result,) = run_backward(inner, np.ones((), dtype=inner.dtype), inputs=[u],
                                  retain_graph=True, create_graph=record, stop_at=boundary)
         u.requires_grad = False
+        if result is None:      # recorded, but through the primals only, not through u
+            _refuse_unrecorded_rule(op, u, tensor_ans, tensor_args, kwargs, parents, node)
     return result
+
+
+def _refuse_unrecorded_rule(op, u, ans, args, kwargs, parents, node):
+    """Raise if the VJP rule's gradients depend on the values of ``g`` without being
+    recorded as functions of it (a backward using ``grad.data``, ``.detach()`` or NumPy
+    on it): its transposition would give a zero tangent instead of ``J t``.  A rule
+    whose gradients are zero for every ``g`` (a zero Jacobian) passes."""
+    probe = _make(np.ones(u.shape, dtype=u.dtype), None, False)
+    grads = op.vjp(tensor_xp, probe, ans, args, kwargs or None, parents, node)
+    for g, wanted in zip(grads, parents):
+        if g is not None and wanted is not None and np.any(
+                np.asarray(g.data if isinstance(g, Tensor) else g) != 0):
+            raise RuntimeError(
+                f"jvp: the backward of '{op.name}' computes its gradient from the values "
+                "of the incoming gradient without recording it (grad.data, .detach(), "
+                ".numpy() or NumPy functions on grad), so forward mode (jvp, jacfwd, "
+                "hessian, hvp), which derives the JVP from the backward, would give a "
+                "zero tangent. Write backward with Tensor operations on grad (e.g. "
+                "grad * ad.cos(x), not grad.data * np.cos(x)).")
 
 
 def _flatten_outputs(out):

@@ -15,7 +15,7 @@ from typing import Callable
 
 import numpy as np
 
-from .graph import Node, is_grad_enabled, no_grad
+from .graph import Node, is_grad_enabled, next_seq, no_grad
 from .ops.registry import Op
 from .tensor import Tensor
 
@@ -179,6 +179,41 @@ def _check_grads(owner, grads, args, create_graph):
     return checked
 
 
+def _refuse_unrecorded_gradients(owner, grads, g, first_seq):
+    """Raise when backward, given a ``grad`` ``g`` that is itself differentiated,
+    returns a nonzero gradient not recorded as a function of it (``grad.data``,
+    ``.detach()``, NumPy on it): the derivative through it would silently be zero.
+    Only the nodes backward recorded (numbered from ``first_seq``) are searched."""
+    for position, grad in enumerate(grads):
+        if grad is None or (isinstance(grad, Tensor) and _reaches(grad, g, first_seq)):
+            continue
+        if np.any(np.asarray(grad.data if isinstance(grad, Tensor) else grad) != 0):
+            raise RuntimeError(
+                f"{owner}: the gradient for input {position} is computed from "
+                "grad without recording it (grad.data, .detach(), .numpy() or NumPy "
+                "functions on grad), and this backward pass is being differentiated "
+                "(forward mode: jvp, jacfwd, hessian, hvp; or the gradient of a gradient), "
+                "where that would give zero instead of its derivative. Write backward with "
+                "Tensor operations on grad (e.g. grad * ad.cos(x), not "
+                "grad.data * np.cos(x)).")
+
+
+def _reaches(tensor, target, first_seq) -> bool:
+    """Whether ``tensor`` is ``target`` or was computed from it by nodes numbered
+    ``first_seq`` or later."""
+    goal = target._node if target._node is not None else target
+    pending, seen = [tensor._node if tensor._node is not None else tensor], set()
+    while pending:
+        item = pending.pop()
+        if item is goal:
+            return True
+        if item.__class__ is not Node or item._seq < first_seq or id(item) in seen:
+            continue
+        seen.add(id(item))
+        pending.extend(p for p in item.parents if p is not None)
+    return False
+
+
 def _function_op(cls):
     """The op behind a Function subclass; its ctx is the node's saved state."""
 
@@ -228,6 +263,7 @@ def _function_op(cls):
                 if not key.startswith("_"):
                     attributes[key] = value
                     setattr(ctx, key, _as_tensors_in(value, as_tensors, None, ""))
+        first_seq = next_seq()
         try:
             grads = _call_on_tensors(f"{cls.__name__}.backward",
                                      "grad and the saved inputs and output",
@@ -237,11 +273,25 @@ def _function_op(cls):
             ctx._owner = None
             for key, value in attributes.items():
                 setattr(ctx, key, value)
-        return _check_grads(cls.__name__, grads, args, create_graph)
+        checked = _check_grads(cls.__name__, grads, args, create_graph)
+        if create_graph and g.requires_grad:
+            _refuse_unrecorded_gradients(f"{cls.__name__}.backward", checked, g, first_seq)
+        return checked
 
-    return Op(cls.__name__, forward, joint=joint,
-              joint_formula=f"{cls.__name__}.backward (user-defined)", saves=True,
-              zeroes=_CUSTOM_ZEROES)
+    op = Op(cls.__name__, forward, joint=joint,
+            joint_formula=f"{cls.__name__}.backward (user-defined)", saves=True,
+            zeroes=_CUSTOM_ZEROES)
+
+    def closed_over(node):
+        """The tensors requiring grad that backward can reach besides its inputs (a
+        closure over an outer transform's variable, a global parameter, a ctx
+        attribute): the gradient it gives depends on them."""
+        held = [value for value in vars(node.saved).values()
+                if isinstance(value, Tensor) and value.requires_grad] if node.saved else []
+        return held + [value for _, value in _reachable_tracked(cls.backward)]
+
+    op.closed_over = closed_over
+    return op
 
 
 _CUSTOM_ZEROES = "is a custom gradient: it may return zero or None"
@@ -543,8 +593,12 @@ def custom_gradient(func: Callable) -> Callable:
         if isinstance(g, Tensor) and any(isinstance(a, Tensor) and a.requires_grad
                                          for a in args):
             _refuse_forward_values(name, saved)     # differentiated along the inputs
+        first_seq = next_seq()
         grads = _call_on_tensors(f"the vjp returned by {name}", "g", saved, g)
-        return _check_grads(name, grads, args, isinstance(g, Tensor))
+        checked = _check_grads(name, grads, args, isinstance(g, Tensor))
+        if isinstance(g, Tensor) and g.requires_grad:
+            _refuse_unrecorded_gradients(f"{name} (its vjp)", checked, g, first_seq)
+        return checked
 
     op = Op(name, forward, joint=joint,
             joint_formula="vjp returned by the function (user-defined)", saves=True,

@@ -30,6 +30,7 @@ class _GradMode(threading.local):
     observers = ()      # the BackwardObservers watching reverse passes in this thread
     last_root = None    # explain.py: the last .backward()'s root node, or a weakref to its tensor
     transform_depth = 0  # transforms.py: > 0 while a function transform runs its function
+    transform_level = None  # transforms.py: the TransformLevel running, None outside any
     backward_in_transform = False   # a Tensor.backward() runs inside a transform's function
 
     @property
@@ -60,6 +61,23 @@ class _GradMode(threading.local):
 
 
 _grad_mode = _GradMode()
+
+
+class TransformLevel:
+    """One running function transform (``ad.grad(f)(x)`` ...), inside ``parent`` (the
+    level that called it, None at the top).  Gradient hooks belong to the level that
+    registered them (``hooks.py``)."""
+
+    __slots__ = ("parent",)
+
+    def __init__(self, parent):
+        self.parent = parent
+
+    def __repr__(self):
+        depth, level = 0, self
+        while level is not None:
+            depth, level = depth + 1, level.parent
+        return f"TransformLevel(depth={depth})"
 
 
 def is_grad_enabled() -> bool:

@@ -10,7 +10,13 @@ As in PyTorch:
 - a hook belongs to the value it was registered on: for an intermediate, the node
   that made it, so after an in-place change of the tensor it still sees the gradient
   of the value from before the change;
-- hooks run in the order they were registered; ``handle.remove()`` removes one.
+- hooks run in the order they were registered; ``handle.remove()`` removes one;
+- as in ``torch.func``, a hook registered inside a function transform's function
+  belongs to that transform: it runs in the transform's own reverse pass (and in a
+  ``backward()`` or vjp pullback run inside it), not when an outer transform, or a
+  ``backward()`` after the transform returned, differentiates the recorded gradient
+  again (``jacrev(grad(f))`` is then the derivative of ``grad(f)``).  Outside any
+  transform PyTorch's eager rule holds: a double backward runs a hook again.
 
 ``grad`` is what the pass carries: an ndarray in a plain ``backward()``, a Tensor
 under ``create_graph=True`` (so a hook's arithmetic is recorded for higher order).
@@ -28,6 +34,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .grad_mode import _grad_mode
 from .view_table import _forget
 
 class _Registry:
@@ -50,7 +57,10 @@ class _Registry:
         functions = self.get(owner)
         if functions is None:
             key = id(owner)
-            ref = weakref.ref(owner, lambda ref, key=key: _forget(self._entries, key, ref))
+            # (_forget bound now: at interpreter exit the module's globals may be gone
+            # before the last owners are collected)
+            ref = weakref.ref(owner, lambda ref, key=key, forget=_forget:
+                              forget(self._entries, key, ref))
             functions = {}
             self._entries[key] = (ref, functions)
         return functions
@@ -107,7 +117,7 @@ def register_hook(tensor, hook: Callable) -> RemovableHandle:
             "requires_grad=True or register the hook on a tensor that requires grad")
     owner = tensor._node if tensor._node is not None else tensor
     hook_id = _next_id()
-    registered.functions_of(owner)[hook_id] = hook
+    registered.functions_of(owner)[hook_id] = (hook, _grad_mode.transform_level)
     return RemovableHandle(owner, hook_id)
 
 
@@ -180,6 +190,15 @@ class GradientHookWatch:
         return any(has_gradient_hooks(t) for t in self.tensors)
 
 
+def _runs_within(current, level) -> bool:
+    """Whether transform level ``current`` is ``level`` or runs inside it."""
+    while current is not None:
+        if current is level:
+            return True
+        current = current.parent
+    return False
+
+
 def run_hooks(owner, grad: Any, create_graph: bool) -> Any:
     """``grad`` through the hooks registered on ``owner`` (a leaf tensor or a node)."""
     functions = registered.get(owner)
@@ -193,7 +212,10 @@ def run_hooks(owner, grad: Any, create_graph: bool) -> Any:
         "which a replay of the plan would skip", "Remove it (handle.remove()) before "
         "calling the compiled function, or call the step without ad.compile.")
 
-    for hook in list(functions.values()):
+    current = _grad_mode.transform_level
+    for hook, level in list(functions.values()):
+        if level is not None and not _runs_within(current, level):
+            continue        # registered inside a transform that is not running this pass
         result = hook(grad)
         if result is None:
             continue

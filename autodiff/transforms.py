@@ -25,7 +25,9 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from . import hooks
 from .compile.hooks import refuse_transform_in_trace
+from .grad_mode import TransformLevel
 from .graph import Node, _grad_mode, is_grad_enabled, run_backward
 from .guard import holding_inputs, note_fresh_input
 from .ops.registry import defop
@@ -92,16 +94,26 @@ def is_transform_input(tensor) -> bool:
 
 
 class inside_transform:
-    """Context manager: grad mode on, and ``Tensor.__array__`` raises instead of warning."""
+    """Context manager: grad mode on, ``Tensor.__array__`` raises instead of warning, and
+    a transform level of its own (``grad_mode.TransformLevel``), or ``level`` when given
+    (a vjp's pullback runs at the level its function ran at); ``as`` gives the level."""
+
+    def __init__(self, level=None):
+        self.level = level
 
     def __enter__(self):
         self.previous = _grad_mode.enabled
+        self.previous_level = _grad_mode.transform_level
         _grad_mode.enabled = True
         _grad_mode.transform_depth += 1
+        level = self.level or TransformLevel(self.previous_level)
+        _grad_mode.transform_level = level
+        return level
 
     def __exit__(self, *exc):
         _grad_mode.enabled = self.previous
         _grad_mode.transform_depth -= 1
+        _grad_mode.transform_level = self.previous_level
         return False
 
 
@@ -193,13 +205,18 @@ def retire(inputs):
 def reaches_other_tracked(outputs, inputs) -> bool:
     """True when the graph of ``outputs`` holds a leaf that requires grad other than
     ``inputs`` (a parameter or an outer variable reached through a closure), also
-    through the tensors a custom_gradient's vjp closes over (its gradient depends on
-    them)."""
+    through the tensors a custom_gradient's vjp closes over and those a gradient hook
+    on the graph closes over (the gradient depends on them)."""
     own = {id(t) for t in inputs}
+    hooked = bool(hooks.registered)
+    if hooked and any(_hook_reaches_other(t, own) for t in inputs):
+        return True
     stack_ = [t._node for t in outputs if isinstance(t, Tensor) and t._node is not None]
     seen = set()
     while stack_:
         node = stack_.pop()
+        if hooked and _hook_reaches_other(node, own):
+            return True
         parents = node.parents
         closed_over = getattr(node.op, "closed_over", None)
         if closed_over is not None:
@@ -215,6 +232,16 @@ def reaches_other_tracked(outputs, inputs) -> bool:
             elif id(parent) not in own:
                 return True
     return False
+
+
+def _hook_reaches_other(owner, own) -> bool:
+    """Whether a hook registered on ``owner`` (a node or a leaf) can reach a tensor that
+    requires grad other than those in ``own``: the gradient it gives depends on it."""
+    from .function import _reachable_tracked
+
+    functions = hooks.registered.get(owner)
+    return bool(functions) and any(id(t) not in own for hook, _ in functions.values()
+                                   for _, t in _reachable_tracked(hook))
 
 
 @contextmanager
@@ -436,7 +463,7 @@ def _vjp(func, primals):
     with holding_inputs(held):
         args, inputs, connected = fresh_inputs(primals, range(len(primals)), "vjp")
         record_outer = is_grad_enabled()
-        with inside_transform():
+        with inside_transform() as level:
             out = check_float_output(func(*args), "vjp")
     record = record_outer and (connected or reaches_other_tracked([out], inputs))
     retire(inputs)          # tracked again only while the pullback runs
@@ -448,7 +475,7 @@ def _vjp(func, primals):
                              f"shape {out.shape}; they must match")
         # under ad.no_grad() a pullback gives arrays, as every transform's results do
         rec = is_grad_enabled() and (record or cot.requires_grad)
-        with holding_inputs(held), inside_transform():
+        with holding_inputs(held), inside_transform(level):
             seed = cot.astype(out.dtype) if rec else cot.data.astype(out.dtype, copy=False)
             for t in inputs:
                 if t._node is None:
