@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy as _copy_module
 import sys
 import threading
 from typing import TYPE_CHECKING, Union
@@ -15,9 +14,8 @@ from .printing import format_values
 from .tape_drop import (  # noqa: F401
     TapeDropWarning, called_by_name, converted_for_indices, tape_drop)
 from .grad_attr import grad_property, root_grad
-from .conventions import keepdim_after_axis, warn_number_as_data
-from .spellings import (PyTorchMethods, axis_alias, extreme_along_dim,
-                        refuse_positional_extreme, transpose_axes)
+from .conventions import warn_number_as_data
+from .spellings import PyTorchMethods, transpose_axes
 from .selections import SelectionMethods
 from .array_methods import ArrayMethods
 from .array_layout_methods import ArrayLayoutMethods
@@ -26,8 +24,9 @@ from .torch_more import TorchMoreMethods
 from .torch_shape_methods import size_of
 from . import operators as _operators
 from .operators import OperatorMethods
-
-_NO_VALUE = np._NoValue     # NumPy's "not given" for initial=
+from . import tensor_copying, tensor_reductions
+from .tensor_copying import CopyingMethods
+from .tensor_reductions import ReductionMethods
 
 if TYPE_CHECKING:
     from .graph import Node
@@ -97,8 +96,8 @@ def _check_can_require_grad(array, where="tensor"):
             "ad.tensor(data, dtype=np.float64, requires_grad=True).")
 
 
-class Tensor(OperatorMethods, PyTorchMethods, SelectionMethods, ArrayMethods, ArrayLayoutMethods,
-             TorchMethods, TorchMoreMethods):
+class Tensor(CopyingMethods, ReductionMethods, OperatorMethods, PyTorchMethods, SelectionMethods,
+             ArrayMethods, ArrayLayoutMethods, TorchMethods, TorchMoreMethods):
     """An n-dimensional array that records the operations applied to it.
 
     >>> x = ad.tensor([1.0, 2.0, 3.0], requires_grad=True)
@@ -422,56 +421,6 @@ class Tensor(OperatorMethods, PyTorchMethods, SelectionMethods, ArrayMethods, Ar
             raise TypeError("clip: pass each bound once (lo or min=, hi or max=)")
         return clip(self, lo if min is None else min, hi if max is None else max)
 
-    def copy(self, order="C") -> Tensor:
-        """The values in a new array, on the tape (``ndarray.copy``: row-major unless
-        ``order`` says 'F', 'A' or 'K')."""
-        return copy(self, order=order)
-
-    def __copy__(self) -> Tensor:
-        """``copy.copy(t)``: ``t.copy()``, as ``copy.copy`` of an ndarray copies its
-        values (PyTorch's shares them)."""
-        return copy(self)
-
-    def __reduce_ex__(self, protocol):
-        # pickle: a tensor with a graph is saved as a leaf of its values (with its
-        # requires_grad), as PyTorch saves one; a graph does not cross a file.
-        if self._node is not None:
-            return Tensor._make(self.data, None, self.requires_grad).__reduce_ex__(protocol)
-        return super().__reduce_ex__(protocol)
-
-    #: Whether ``copy.deepcopy`` copies ``.grad`` too (PyTorch: a tensor's, not a
-    #: Parameter's).
-    _deepcopy_keeps_grad = True
-
-    def __getstate__(self):
-        # What pickle saves and deepcopy rebuilds from, in pickle's (__dict__, slots)
-        # form: everything but ``.grad``, which pickle drops, as PyTorch's does
-        # (__deepcopy__ adds it back for a tensor).  Written out: object.__getstate__
-        # is new in Python 3.11.
-        slots = {name: getattr(self, name)
-                 for cls in type(self).__mro__ for name in cls.__dict__.get("__slots__", ())
-                 if name != "__weakref__" and hasattr(self, name)}
-        slots["_grad"] = None
-        return getattr(self, "__dict__", None) or None, slots
-
-    def __deepcopy__(self, memo) -> Tensor:
-        """``copy.deepcopy``: of a leaf, a leaf with copies of its values and gradient
-        (a Parameter's copy has no gradient, as in PyTorch); a tensor with a graph is
-        refused, as PyTorch refuses it (its copy would carry a
-        copy of the graph, cut from the tensors it came from: a backward through it
-        would give them no gradient)."""
-        if self._node is not None:
-            raise RuntimeError(
-                f"copy.deepcopy: this tensor (shape {self.shape}) was made by "
-                f"'{self._node.op.name}' and has a graph; a copy would carry a copy of it, "
-                "cut from the tensors it came from, so a backward through the copy would "
-                "give them no gradient (PyTorch refuses this too). Deep-copy t.detach() "
-                "for the values, or the leaves.")
-        twin = _copy_module._reconstruct(self, memo, *super().__reduce_ex__(4))
-        if self._deepcopy_keeps_grad and self._grad is not None:
-            twin._grad = _copy_module.deepcopy(self._grad, memo)
-        return twin
-
     def round(self, decimals: int = 0) -> Tensor:
         return round(self, decimals)
 
@@ -480,62 +429,6 @@ class Tensor(OperatorMethods, PyTorchMethods, SelectionMethods, ArrayMethods, Ar
 
     def sign(self) -> Tensor:
         return sign(self)
-
-    def sum(self, axis: Axis = None, *positional, keepdims: bool = False,
-            dim=None, keepdim=None, initial=_NO_VALUE, where=True) -> Tensor:
-        keepdim = keepdim_after_axis("sum", positional, keepdim)
-        axis, keepdims = axis_alias("sum", axis, keepdims, dim, keepdim)
-        if initial is not _NO_VALUE or where is not True:   # ndarray.sum's masking
-            return masked_reduction("sum", self, axis, keepdims, initial, where,
-                                    "Tensor.sum")
-        return sum(self, axis=axis, keepdims=keepdims)
-
-    def mean(self, axis: Axis = None, *positional, keepdims: bool = False,
-             dim=None, keepdim=None, where=True) -> Tensor:
-        keepdim = keepdim_after_axis("mean", positional, keepdim)
-        axis, keepdims = axis_alias("mean", axis, keepdims, dim, keepdim)
-        if where is not True:
-            return masked_reduction("mean", self, axis, keepdims, _NO_VALUE, where,
-                                    "Tensor.mean")
-        return mean(self, axis=axis, keepdims=keepdims)
-
-    def max(self, *positional, axis: Axis = None, keepdims: bool = False,
-            dim=None, keepdim=None, initial=_NO_VALUE, where=True) -> Tensor:
-        """``ad.max``: the largest values over ``axis`` (NumPy); with PyTorch's ``dim=``,
-        PyTorch's ``(values, indices)``.
-
-        >>> t = ad.tensor([[1.0, 5.0], [7.0, 0.0]])
-        >>> t.max(axis=1), t.max(dim=1).indices
-        (tensor([5., 7.]), tensor([1, 0]))
-        """
-        if positional:
-            refuse_positional_extreme("max", positional)
-        if dim is not None:
-            return extreme_along_dim("max", self, axis, keepdims, dim=dim, keepdim=keepdim)
-        axis, keepdims = axis_alias("max", axis, keepdims, dim, keepdim)
-        if initial is not _NO_VALUE or where is not True:
-            return masked_reduction("max", self, axis, keepdims, initial, where,
-                                    "Tensor.max")
-        return max(self, axis=axis, keepdims=keepdims)
-
-    def min(self, *positional, axis: Axis = None, keepdims: bool = False,
-            dim=None, keepdim=None, initial=_NO_VALUE, where=True) -> Tensor:
-        """``ad.min``: the smallest values over ``axis`` (NumPy); with PyTorch's ``dim=``,
-        PyTorch's ``(values, indices)``.
-
-        >>> t = ad.tensor([[1.0, 5.0], [7.0, 0.0]])
-        >>> t.min(axis=1), t.min(dim=1).indices
-        (tensor([1., 0.]), tensor([0, 1]))
-        """
-        if positional:
-            refuse_positional_extreme("min", positional)
-        if dim is not None:
-            return extreme_along_dim("min", self, axis, keepdims, dim=dim, keepdim=keepdim)
-        axis, keepdims = axis_alias("min", axis, keepdims, dim, keepdim)
-        if initial is not _NO_VALUE or where is not True:
-            return masked_reduction("min", self, axis, keepdims, initial, where,
-                                    "Tensor.min")
-        return min(self, axis=axis, keepdims=keepdims)
 
     def matmul(self, other) -> Tensor:
         return matmul(self, other)
@@ -643,8 +536,7 @@ def tensor(data, requires_grad=False, dtype=None, name=None, *, device=None) -> 
 from .ops.elementwise import (  # noqa: E402
     abs, clip, copy, cos, exp, floor, leaky_relu, log, reciprocal, relu, round, sigmoid, sign,
     sin, sqrt, square, tanh, astype)
-from .ops.reduce import max, mean, min, sum  # noqa: E402
-from .ops.masked_reductions import masked_reduction  # noqa: E402
+tensor_reductions.bind()     # imports ops.reduce and ops.masked_reductions here, in this order
 from .ops.linalg import dot, matmul  # noqa: E402
 from .ops.shape import (  # noqa: E402
     broadcast_to, expand_dims, flatten, reshape, reshape_in_order, swapaxes, transpose)
@@ -654,3 +546,4 @@ from . import inplace, interop  # noqa: E402
 from .graph import _grad_mode, run_backward  # noqa: E402
 
 _operators.bind()                       # the operators' ops, now that they exist
+tensor_copying.bind()

@@ -482,72 +482,6 @@ def _exp_shifted_row(xr, outr):
     return _row_sum(outr), m
 
 
-@_kernel(fastmath=_MATH, nogil=True)
-def _softmax_fwd(x, out, one):
-    for i in range(x.shape[0]):
-        outr = out[i]
-        s, m = _exp_shifted_row(x[i], outr)
-        inv = one / s
-        for j in range(outr.size):
-            outr[j] *= inv
-
-
-@_kernel(fastmath=_MATH, nogil=True)
-def _softmax_bwd(g, s, out):
-    for i in range(g.shape[0]):
-        gr, sr, outr = g[i], s[i], out[i]
-        dot = _row_dot(gr, sr)
-        for j in range(gr.size):
-            outr[j] = sr[j] * (gr[j] - dot)
-
-
-@_kernel(fastmath=_MATH, nogil=True)
-def _log_softmax_fwd(x, out):
-    for i in range(x.shape[0]):
-        xr, outr = x[i], out[i]
-        s, m = _exp_shifted_row(xr, outr)
-        lse = math.log(s)
-        for j in range(xr.size):
-            outr[j] = (xr[j] - m) - lse
-
-
-@_kernel(fastmath=_MATH, nogil=True)
-def _log_softmax_bwd(g, ans, out):
-    for i in range(g.shape[0]):
-        gr, ar, outr = g[i], ans[i], out[i]
-        total = _row_sum(gr)
-        for j in range(gr.size):
-            outr[j] = gr[j] - fexp(ar[j]) * total
-
-
-def _rows(a):
-    return a.reshape(-1, a.shape[-1])
-
-
-def _by_rows(kernel, arrays, *extra):
-    """``kernel`` over (rows, C) views of ``arrays`` (the last is the output, returned),
-    in parts over the rows when large."""
-    rows = tuple(_rows(a) for a in arrays)
-    _in_parts(kernel, rows, extra, rows[0].shape[1])
-    return arrays[-1]
-
-
-def softmax(x, axis=-1):
-    return _by_rows(_softmax_fwd, (x, np.empty_like(x)), x.dtype.type(1))
-
-
-def softmax_backward(g, s, axis=-1):
-    return _by_rows(_softmax_bwd, (g, s, np.empty_like(g)))
-
-
-def log_softmax(x, axis=-1):
-    return _by_rows(_log_softmax_fwd, (x, np.empty_like(x)))
-
-
-def log_softmax_backward(g, ans, axis=-1):
-    return _by_rows(_log_softmax_bwd, (g, ans, np.empty_like(g)))
-
-
 # ----- scatter-add -----------------------------------------------------------------
 
 
@@ -588,10 +522,10 @@ def scatter_add(out, axis, idx, values):
     return out
 
 
-# The nn, convolution and LSTM kernels live in their own files, which import this one;
+# The nn, convolution, LSTM and softmax kernels live in their own files, which import this one;
 # the dispatcher finds them here by name.  They are imported as modules and their names
 # looked up on use, so that any of those files can also be the first one imported.
-from . import jit_conv, jit_nn, jit_rnn  # noqa: E402
+from . import jit_conv, jit_nn, jit_rnn, jit_softmax  # noqa: E402
 
 _ELSEWHERE = {
     name: module
@@ -600,7 +534,8 @@ _ELSEWHERE = {
                   "erf_backward", "gelu", "gelu_backward", "layer_norm",
                   "layer_norm_backward")),
         (jit_conv, ("col2im", "max_pool2d", "max_pool2d_backward")),
-        (jit_rnn, ("lstm_cell_backward", "lstm_cell_forward")))
+        (jit_rnn, ("lstm_cell_backward", "lstm_cell_forward")),
+        (jit_softmax, ("softmax", "softmax_backward", "log_softmax", "log_softmax_backward")))
     for name in names}
 
 

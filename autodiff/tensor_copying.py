@@ -1,0 +1,76 @@
+"""How a Tensor is copied: ``t.copy()``, ``copy.copy``, ``copy.deepcopy`` and pickling.
+
+A mixin of ``Tensor``; the ``copy`` op it calls is bound by ``bind()`` (run by
+``autodiff.tensor`` once the ops exist, as they build on Tensor).
+"""
+
+from __future__ import annotations
+
+import copy as _copy_module
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .tensor import Tensor
+
+
+class CopyingMethods:
+    """``Tensor``'s copy, ``copy.copy``/``copy.deepcopy`` and pickle support."""
+
+    __slots__ = ()
+
+    def copy(self, order="C") -> Tensor:
+        """The values in a new array, on the tape (``ndarray.copy``: row-major unless
+        ``order`` says 'F', 'A' or 'K')."""
+        return copy(self, order=order)
+
+    def __copy__(self) -> Tensor:
+        """``copy.copy(t)``: ``t.copy()``, as ``copy.copy`` of an ndarray copies its
+        values (PyTorch's shares them)."""
+        return copy(self)
+
+    def __reduce_ex__(self, protocol):
+        # pickle: a tensor with a graph is saved as a leaf of its values (with its
+        # requires_grad), as PyTorch saves one; a graph does not cross a file.
+        if self._node is not None:
+            return Tensor._make(self.data, None, self.requires_grad).__reduce_ex__(protocol)
+        return super().__reduce_ex__(protocol)
+
+    #: Whether ``copy.deepcopy`` copies ``.grad`` too (PyTorch: a tensor's, not a
+    #: Parameter's).
+    _deepcopy_keeps_grad = True
+
+    def __getstate__(self):
+        # What pickle saves and deepcopy rebuilds from, in pickle's (__dict__, slots)
+        # form: everything but ``.grad``, which pickle drops, as PyTorch's does
+        # (__deepcopy__ adds it back for a tensor).  Written out: object.__getstate__
+        # is new in Python 3.11.
+        slots = {name: getattr(self, name)
+                 for cls in type(self).__mro__ for name in cls.__dict__.get("__slots__", ())
+                 if name != "__weakref__" and hasattr(self, name)}
+        slots["_grad"] = None
+        return getattr(self, "__dict__", None) or None, slots
+
+    def __deepcopy__(self, memo) -> Tensor:
+        """``copy.deepcopy``: of a leaf, a leaf with copies of its values and gradient
+        (a Parameter's copy has no gradient, as in PyTorch); a tensor with a graph is
+        refused, as PyTorch refuses it (its copy would carry a
+        copy of the graph, cut from the tensors it came from: a backward through it
+        would give them no gradient)."""
+        if self._node is not None:
+            raise RuntimeError(
+                f"copy.deepcopy: this tensor (shape {self.shape}) was made by "
+                f"'{self._node.op.name}' and has a graph; a copy would carry a copy of it, "
+                "cut from the tensors it came from, so a backward through the copy would "
+                "give them no gradient (PyTorch refuses this too). Deep-copy t.detach() "
+                "for the values, or the leaves.")
+        twin = _copy_module._reconstruct(self, memo, *super().__reduce_ex__(4))
+        if self._deepcopy_keeps_grad and self._grad is not None:
+            twin._grad = _copy_module.deepcopy(self._grad, memo)
+        return twin
+
+
+def bind() -> None:
+    """Bind the op and class the methods use (run by ``autodiff.tensor``)."""
+    global Tensor, copy
+    from .tensor import Tensor
+    from .ops.elementwise import copy
