@@ -237,7 +237,7 @@ def reaches_other_tracked(outputs, inputs) -> bool:
 def _hook_reaches_other(owner, own) -> bool:
     """Whether a hook registered on ``owner`` (a node or a leaf) can reach a tensor that
     requires grad other than those in ``own``: the gradient it gives depends on it."""
-    from .function import _reachable_tracked
+    from .closure_values import _reachable_tracked
 
     functions = hooks.registered.get(owner)
     return bool(functions) and any(id(t) not in own for hook, _ in functions.values()
