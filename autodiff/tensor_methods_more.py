@@ -1,0 +1,449 @@
+"""More of PyTorch's out-of-place Tensor methods, each the library's function under
+PyTorch's method signature: matrix updates (``addmv addr addbmm``), ``cov``,
+``corrcoef``, ``dist``, scatters (``select_scatter slice_scatter diagonal_scatter``),
+splits (``hsplit vsplit dsplit split_with_sizes unsafe_*``), ``frexp``, ``gcd``,
+``lcm``, ``nextafter``, ``histogram``, ``mvlgamma``, the deprecated ``cholesky``,
+``qr`` and ``svd`` (``V``, not ``Vh``), dtype casts (``short cfloat cdouble``), and
+the names PyTorch removed (``eig symeig lstsq solve``), which raise naming the
+``ad.linalg`` replacement as PyTorch's do.
+
+>>> ad.tensor([[1.0, 2.0]]).addmv(ad.eye(2)[:1], ad.tensor([3.0, 4.0]))
+tensor([[4., 6.]])
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, NamedTuple
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from .tensor import Tensor
+
+
+def _ad():
+    import autodiff
+    return autodiff
+
+
+class Frexp(NamedTuple):
+    """``frexp``'s result: ``input = mantissa * 2 ** exponent`` (``exponent`` int32)."""
+
+    mantissa: Tensor
+    exponent: Tensor
+
+
+class Histogram(NamedTuple):
+    """``histogram``'s result: the counts (or densities) and the bin edges."""
+
+    hist: Tensor
+    bin_edges: Tensor
+
+
+class QR(NamedTuple):
+    """``qr``'s result: ``input = Q @ R``."""
+
+    Q: Tensor
+    R: Tensor
+
+
+def _no_gradient(where: str, *values) -> None:
+    """Raise when a value needs a gradient that PyTorch does not define either."""
+    from .graph import _grad_mode
+    if _grad_mode.enabled and any(getattr(v, "requires_grad", False) for v in values):
+        raise RuntimeError(f"{where}: has no gradient (PyTorch's backward refuses it too); "
+                           f"call it on t.detach() or inside `with ad.no_grad():`")
+
+
+def _integer_pair(where: str, ufunc, t, other):
+    """``ufunc`` of two integer tensors (bools and floats refused, as PyTorch does)."""
+    from .tensor import Tensor
+    from .tensor_inplace_more import _integers_only
+    other_data = getattr(other, "data", other)
+    _integers_only(where, t, other)
+    if np.result_type(t.data, other_data).kind == "b":
+        raise TypeError(f"{where}: works on integer tensors, got bool (PyTorch refuses it "
+                        f"too); convert with .long()")
+    return Tensor(np.asarray(ufunc(t.data, other_data)))
+
+
+def _removed(name: str, replacement: str):
+    def method(self, *args, **kwargs):
+        raise RuntimeError(f"Tensor.{name}: was removed from PyTorch (deprecated since 1.9) "
+                           f"and is not provided; use {replacement} instead")
+
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = f"Removed, as in PyTorch: raises, naming ``{replacement}``."
+    return method
+
+
+class TensorMethodsMore:
+    """PyTorch's Tensor methods listed in the module's docstring (mixed into ``Tensor``)."""
+
+    __slots__ = ()
+
+    # ----- matrix products with an added term ------------------------------------------
+    def addmv(self, mat, vec, *, beta=1, alpha=1):
+        """``beta * self + alpha * (mat @ vec)``, as PyTorch's ``addmv``.
+
+        >>> ad.zeros(2).addmv(ad.eye(2), ad.tensor([1.0, 2.0]), alpha=2)
+        tensor([2., 4.])
+        """
+        return _ad().addmv(self, mat, vec, beta=beta, alpha=alpha)
+
+    def addr(self, vec1, vec2, *, beta=1, alpha=1):
+        """``beta * self + alpha * outer(vec1, vec2)``, as PyTorch's ``addr``.
+
+        >>> ad.zeros((1, 2)).addr(ad.tensor([2.0]), ad.tensor([1.0, 3.0]))
+        tensor([[2., 6.]])
+        """
+        return _ad().addr(self, vec1, vec2, beta=beta, alpha=alpha)
+
+    def addbmm(self, batch1, batch2, *, beta=1, alpha=1):
+        """``beta * self + alpha * sum_b batch1[b] @ batch2[b]``, as PyTorch's ``addbmm``.
+
+        >>> ad.zeros((1, 1)).addbmm(ad.ones((2, 1, 1)), ad.ones((2, 1, 1)))
+        tensor([[2.]])
+        """
+        return _ad().addbmm(self, batch1, batch2, beta=beta, alpha=alpha)
+
+    # ----- statistics and distances ------------------------------------------------------
+    def cov(self, *, correction=1, fweights=None, aweights=None):
+        """The covariance of the rows (variables) over the columns (observations), as
+        PyTorch's ``cov`` (``correction=1``: divide by ``n - 1``).
+
+        >>> ad.tensor([[1.0, 2.0, 3.0]]).cov()
+        tensor(1.)
+        """
+        return _ad().cov(self, ddof=correction, fweights=fweights, aweights=aweights)
+
+    def corrcoef(self):
+        """Pearson correlation coefficients of the rows, as PyTorch's ``corrcoef``.
+
+        >>> ad.tensor([[1.0, 2.0], [2.0, 4.0]]).corrcoef()
+        tensor([[1., 1.],
+                [1., 1.]])
+        """
+        return _ad().corrcoef(self)
+
+    def dist(self, other, p=2):
+        """The ``p``-norm of ``self - other``, as PyTorch's ``dist``.
+
+        >>> ad.tensor([3.0, 0.0]).dist(ad.tensor([0.0, 4.0]))
+        tensor(5.)
+        """
+        return _ad().dist(self, other, p)
+
+    def mvlgamma(self, p: int):
+        """The log of the multivariate gamma function of dimension ``p``, as PyTorch's
+        ``mvlgamma``: ``sum_i lgamma(x - i / 2) + p (p - 1) / 4 log(pi)``.
+
+        >>> round(float(ad.tensor(2.0).mvlgamma(1)), 6)
+        0.0
+        """
+        if isinstance(p, bool) or not isinstance(p, (int, np.integer)) or p < 1:
+            raise ValueError(f"mvlgamma: p must be an integer >= 1, got {p!r}")
+        x = self if self.dtype.kind in "fc" else self.astype(np.float32)
+        offsets = np.arange(p, dtype=x.dtype) / 2
+        total = _ad().special.lgamma(x.unsqueeze(-1) - offsets).sum(-1)
+        return total + p * (p - 1) / 4 * np.log(np.pi)
+
+    def angle(self):
+        """The argument of each element, as PyTorch's ``angle``: ``pi`` for a negative
+        real number, 0 otherwise (also for ``-0.0``), NaN for NaN; complex numbers'
+        ``atan2(imag, real)``.
+
+        >>> ad.tensor([-2.0, 0.0, 3.0]).angle()
+        tensor([3.14159265, 0.        , 0.        ])
+        """
+        if self.dtype.kind == "c":
+            return _ad().angle(self)
+        x = self if self.dtype.kind == "f" else self.astype(np.float32)
+        return _ad().where(x < 0, np.pi, 0.0).astype(x.dtype) + 0 * x
+
+    def isreal(self):
+        """True where the imaginary part is 0 (everywhere for a real tensor).
+
+        >>> ad.tensor([1.0]).isreal()
+        tensor([ True])
+        """
+        return _ad().isreal(self)
+
+    # ----- scatters of a slice -------------------------------------------------------------
+    def select_scatter(self, src, dim: int, index: int):
+        """A copy with ``src`` written at ``index`` along ``dim``, as PyTorch's.
+
+        >>> ad.zeros((2, 2)).select_scatter(ad.ones(2), 0, 1)
+        tensor([[0., 0.],
+                [1., 1.]])
+        """
+        return _ad().select_scatter(self, src, dim, index)
+
+    def slice_scatter(self, src, dim: int = 0, start=None, end=None, step: int = 1):
+        """A copy with ``src`` written at ``start:end:step`` along ``dim``, as PyTorch's.
+
+        >>> ad.zeros(3).slice_scatter(ad.ones(1), start=2)
+        tensor([0., 0., 1.])
+        """
+        return _ad().slice_scatter(self, src, dim, start, end, step)
+
+    def diagonal_scatter(self, src, offset: int = 0, dim1: int = 0, dim2: int = 1):
+        """A copy with ``src`` written on the diagonal, as PyTorch's.
+
+        >>> ad.zeros((2, 2)).diagonal_scatter(ad.ones(2))
+        tensor([[1., 0.],
+                [0., 1.]])
+        """
+        return _ad().diagonal_scatter(self, src, offset, dim1, dim2)
+
+    def diagflat(self, offset: int = 0):
+        """A matrix with the flattened input on diagonal ``offset``, as PyTorch's.
+
+        >>> ad.tensor([1.0, 2.0]).diagflat()
+        tensor([[1., 0.],
+                [0., 2.]])
+        """
+        return _ad().diagflat(self, offset)
+
+    def index_reduce(self, dim: int, index, source, reduce: str, *, include_self=True):
+        """A copy with ``source`` combined at ``index`` along ``dim`` by ``reduce``
+        (``'prod' 'mean' 'amax' 'amin'``), as PyTorch's ``index_reduce``.
+
+        >>> ad.ones(2).index_reduce(0, np.array([0]), ad.tensor([3.0]), "prod")
+        tensor([3., 1.])
+        """
+        return _ad().index_reduce(self, dim, index, source, reduce,
+                                  include_self=include_self)
+
+    # ----- splits ----------------------------------------------------------------------------
+    def hsplit(self, split_size_or_sections):
+        """PyTorch's ``hsplit``: ``ad.hsplit`` as a tuple.
+
+        >>> ad.arange(4.0).hsplit(2)
+        (tensor([0., 1.]), tensor([2., 3.]))
+        """
+        return tuple(_ad().hsplit(self, split_size_or_sections))
+
+    def vsplit(self, split_size_or_sections):
+        """PyTorch's ``vsplit``: ``ad.vsplit`` as a tuple.
+
+        >>> [p.shape for p in ad.ones((2, 3)).vsplit(2)]
+        [(1, 3), (1, 3)]
+        """
+        return tuple(_ad().vsplit(self, split_size_or_sections))
+
+    def dsplit(self, split_size_or_sections):
+        """PyTorch's ``dsplit``: ``ad.dsplit`` as a tuple.
+
+        >>> [p.shape for p in ad.ones((1, 1, 4)).dsplit([1])]
+        [(1, 1, 1), (1, 1, 3)]
+        """
+        return tuple(_ad().dsplit(self, split_size_or_sections))
+
+    def split_with_sizes(self, split_sizes, dim: int = 0):
+        """Pieces of the given sizes along ``dim``, as PyTorch's ``split_with_sizes``.
+
+        >>> ad.arange(3.0).split_with_sizes([1, 2])
+        (tensor([0.]), tensor([1., 2.]))
+        """
+        return tuple(_ad().split_with_sizes(self, split_sizes, dim))
+
+    def unsafe_split(self, split_size, dim: int = 0):
+        """``split`` (PyTorch's ``unsafe_split``: the same pieces).
+
+        >>> ad.arange(3.0).unsafe_split(2)
+        (tensor([0., 1.]), tensor([2.]))
+        """
+        return tuple(_ad().unsafe_split(self, split_size, dim))
+
+    def unsafe_split_with_sizes(self, split_sizes, dim: int = 0):
+        """``split_with_sizes`` (PyTorch's ``unsafe_split_with_sizes``)."""
+        return self.split_with_sizes(split_sizes, dim)
+
+    def unsafe_chunk(self, chunks: int, dim: int = 0):
+        """``chunk`` (PyTorch's ``unsafe_chunk``: the same pieces).
+
+        >>> ad.arange(4.0).unsafe_chunk(2)
+        (tensor([0., 1.]), tensor([2., 3.]))
+        """
+        return tuple(_ad().unsafe_chunk(self, chunks, dim))
+
+    def narrow_copy(self, dim: int, start: int, length: int):
+        """``narrow(dim, start, length)`` as a new array, as PyTorch's ``narrow_copy``.
+
+        >>> ad.arange(4.0).narrow_copy(0, 1, 2)
+        tensor([1., 2.])
+        """
+        return self.narrow(dim, start, length).clone()
+
+    # ----- number representation -------------------------------------------------------------
+    def frexp(self):
+        """``(mantissa, exponent)`` with ``self = mantissa * 2 ** exponent`` and
+        ``0.5 <= |mantissa| < 1``, as PyTorch's ``frexp`` (the mantissa has the gradient
+        ``1 / 2 ** exponent``).
+
+        >>> ad.tensor([4.0]).frexp()
+        Frexp(mantissa=tensor([0.5]), exponent=tensor([3], dtype=int32))
+        """
+        from .tensor import Tensor
+        if self.dtype.kind != "f":
+            raise TypeError(f"frexp: needs a floating-point tensor, got {self.dtype} "
+                            f"(PyTorch refuses it too); convert with .double()")
+        _, exponent = np.frexp(self.data)
+        scale = np.ldexp(np.ones((), self.dtype), -exponent.astype(np.int64))
+        return Frexp(self * scale.astype(self.dtype), Tensor(exponent.astype(np.int32)))
+
+    def gcd(self, other):
+        """The greatest common divisor of integers, as PyTorch's ``gcd``.
+
+        >>> ad.tensor([4, 6]).gcd(ad.tensor([6, 9]))
+        tensor([2, 3])
+        """
+        return _integer_pair("gcd", np.gcd, self, other)
+
+    def lcm(self, other):
+        """The least common multiple of integers, as PyTorch's ``lcm``.
+
+        >>> ad.tensor([4, 6]).lcm(ad.tensor([6, 9]))
+        tensor([12, 18])
+        """
+        return _integer_pair("lcm", np.lcm, self, other)
+
+    def nextafter(self, other):
+        """The next floating-point value after each element towards ``other``, as
+        PyTorch's ``nextafter`` (its gradient: 1 for ``self``, none for ``other``).
+
+        >>> ad.tensor([1.0]).nextafter(ad.tensor([2.0])) > 1
+        tensor([ True])
+        """
+        other_data = getattr(other, "data", other)
+        if self.dtype.kind != "f" or np.result_type(other_data).kind != "f":
+            raise TypeError(f"nextafter: needs floating-point tensors, got {self.dtype} and "
+                            f"{np.result_type(other_data)}")
+        following = np.asarray(np.nextafter(self.data, np.asarray(other_data, self.dtype)))
+        with np.errstate(invalid="ignore"):
+            step = following - self.data        # (exact: the two are neighbours)
+        finite = np.isfinite(step)              # (from an infinity: the value alone)
+        stepped = self + np.where(finite, step, 0).astype(self.dtype)
+        return stepped if finite.all() else _ad().where(finite, stepped, following)
+
+    def histogram(self, bins=100, *, range=None, weight=None, density=False):
+        """``(hist, bin_edges)`` of the values, as PyTorch's ``histogram``: ``bins`` a
+        count of equal bins over ``range`` (default: min to max) or a 1-D tensor of
+        edges; ``weight`` per value; ``density`` to normalize.  No gradient.
+
+        >>> ad.tensor([1.0, 2.0]).histogram(2)
+        Histogram(hist=tensor([1., 1.]), bin_edges=tensor([1. , 1.5, 2. ]))
+        """
+        from .tensor import Tensor
+        _no_gradient("histogram", self, weight, bins)
+        if self.dtype.kind != "f":
+            raise TypeError(f"histogram: needs a floating-point tensor, got {self.dtype} "
+                            f"(PyTorch refuses it too); convert with .double()")
+        edges = getattr(bins, "data", bins)
+        weights = None if weight is None else np.asarray(getattr(weight, "data", weight))
+        hist, edges = np.histogram(self.data, edges, range=range, weights=weights,
+                                   density=density)
+        return Histogram(Tensor(hist.astype(self.dtype)), Tensor(edges.astype(self.dtype)))
+
+    # ----- deprecated linear algebra ---------------------------------------------------------
+    def cholesky(self, upper: bool = False):
+        """The Cholesky factor (lower, or upper with ``upper=True``), as PyTorch's
+        deprecated ``Tensor.cholesky``; ``ad.linalg.cholesky`` is the current name.
+
+        >>> ad.tensor([[4.0]]).cholesky()
+        tensor([[2.]])
+        """
+        return _ad().linalg.cholesky(self, upper=upper)
+
+    def qr(self, some: bool = True):
+        """``(Q, R)``, reduced (``some=True``) or complete, as PyTorch's ``Tensor.qr``.
+
+        >>> ad.tensor([[2.0]]).qr().R.abs()
+        tensor([[2.]])
+        """
+        q, r = _ad().linalg.qr(self, "reduced" if some else "complete")
+        return QR(q, r)
+
+    def svd(self, some: bool = True, compute_uv: bool = True):
+        """``(U, S, V)`` with ``self = U @ diag(S) @ V.mT`` (``V``, not ``Vh``), as
+        PyTorch's ``Tensor.svd``; see ``ad.svd``.
+
+        >>> ad.tensor([[3.0, 0.0], [0.0, -2.0]]).svd().S
+        tensor([3., 2.])
+        """
+        return _ad().svd(self, some, compute_uv)
+
+    eig = _removed("eig", "ad.linalg.eig (or ad.linalg.eigvals)")
+    symeig = _removed("symeig", "ad.linalg.eigh (or ad.linalg.eigvalsh)")
+    lstsq = _removed("lstsq", "ad.linalg.lstsq(A, B)")
+    solve = _removed("solve", "ad.linalg.solve(A, B)")
+
+    # ----- dtypes, views and small things ----------------------------------------------------
+    def short(self):
+        """``astype(np.int16)``, as PyTorch's ``short()`` (no gradient).
+
+        >>> ad.tensor([1.7]).short()
+        tensor([1], dtype=int16)
+        """
+        return self.astype(np.int16)
+
+    def cfloat(self):
+        """``astype(np.complex64)``, as PyTorch's ``cfloat()``.
+
+        >>> ad.tensor([1.0]).cfloat().dtype
+        dtype('complex64')
+        """
+        return self.astype(np.complex64)
+
+    def cdouble(self):
+        """``astype(np.complex128)``, as PyTorch's ``cdouble()``.
+
+        >>> ad.tensor([1.0]).cdouble().dtype
+        dtype('complex128')
+        """
+        return self.astype(np.complex128)
+
+    def chalf(self):
+        """PyTorch's ``chalf()`` (complex32): NumPy has no such dtype, so it raises."""
+        raise TypeError("chalf: complex32 (PyTorch's chalf) has no NumPy dtype, so the "
+                        "library cannot hold it; use cfloat() (complex64) instead")
+
+    def new(self, *args, **kwargs):
+        """PyTorch's legacy ``Tensor.new``: refused; use ``new_tensor`` or ``new_empty``."""
+        raise TypeError("Tensor.new: the legacy constructor is not provided; use "
+                        "t.new_tensor(data) for a tensor of given values, or "
+                        "t.new_empty(size) / t.new_zeros(size) for one of a given size")
+
+    def ndimension(self) -> int:
+        """The number of dims, as PyTorch's ``ndimension()`` (``ndim``).
+
+        >>> ad.ones((2, 3)).ndimension()
+        2
+        """
+        return self.ndim
+
+    def adjoint(self):
+        """The conjugate transpose of the last two dims, as PyTorch's ``adjoint``.
+
+        >>> ad.ones((2, 3)).adjoint().shape
+        (3, 2)
+        """
+        return _ad().adjoint(self)
+
+    def prelu(self, weight):
+        """``max(0, x) + weight * min(0, x)``, the weight per channel (dim 1), as
+        PyTorch's ``prelu``.
+
+        >>> ad.tensor([-2.0, 3.0]).prelu(ad.tensor([0.5]))
+        tensor([-1.,  3.])
+        """
+        return _ad().prelu(self, weight)
+
+    def resolve_conj(self):
+        """Self: the library has no lazy conjugate views (PyTorch's ``resolve_conj``)."""
+        return self
+
+    def resolve_neg(self):
+        """Self: the library has no lazy negative views (PyTorch's ``resolve_neg``)."""
+        return self
