@@ -146,7 +146,7 @@ class TensorMethodsMore:
         x = self if self.dtype.kind in "fc" else self.astype(np.float32)
         offsets = np.arange(p, dtype=x.dtype) / 2
         total = _ad().special.lgamma(x.unsqueeze(-1) - offsets).sum(-1)
-        return total + p * (p - 1) / 4 * np.log(np.pi)
+        return total + np.asarray(p * (p - 1) / 4 * np.log(np.pi), x.dtype)
 
     def angle(self):
         """The argument of each element, as PyTorch's ``angle``: ``pi`` for a negative
@@ -323,7 +323,7 @@ class TensorMethodsMore:
         following = np.asarray(np.nextafter(self.data, np.asarray(other_data, self.dtype)))
         with np.errstate(invalid="ignore"):
             step = following - self.data        # (exact: the two are neighbours)
-        finite = np.isfinite(step)              # (from an infinity: the value alone)
+        finite = ~np.isinf(step)                # (from an infinity: the value alone)
         stepped = self + np.where(finite, step, 0).astype(self.dtype)
         return stepped if finite.all() else _ad().where(finite, stepped, following)
 
@@ -354,7 +354,15 @@ class TensorMethodsMore:
         >>> ad.tensor([[4.0]]).cholesky()
         tensor([[2.]])
         """
-        return _ad().linalg.cholesky(self, upper=upper)
+        ad = _ad()
+        triangle = ad.triu(self) if upper else ad.tril(self)
+        read = triangle + (ad.triu(self, 1) if upper else ad.tril(self, -1)).mT
+        # PyTorch's gradient is symmetric, (S + S.T) / 2, where ad.linalg.cholesky puts
+        # it on the triangle it reads: the values come from that triangle and the
+        # gradient goes through the symmetric part (its value is 0 exactly).
+        symmetric = (self + self.mT) / 2
+        return ad.linalg.cholesky(read.detach() + (symmetric - symmetric.detach()),
+                                  upper=upper)
 
     def qr(self, some: bool = True):
         """``(Q, R)``, reduced (``some=True``) or complete, as PyTorch's ``Tensor.qr``.
