@@ -13,6 +13,7 @@ tensor([[4., 6.]])
 
 from __future__ import annotations
 
+from fractions import Fraction
 from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
@@ -65,6 +66,35 @@ def _integer_pair(where: str, ufunc, t, other):
         raise TypeError(f"{where}: works on integer tensors, got bool (PyTorch refuses it "
                         f"too); convert with .long()")
     return Tensor(np.asarray(ufunc(t.data, other_data)))
+
+
+def _equal_bin_edges(values: np.ndarray, count: int, value_range) -> np.ndarray:
+    """``count + 1`` equal bin edges over ``value_range`` (default: the values' min to max,
+    widened by 0.5 each way when they are equal), spaced as ``torch.linspace`` spaces
+    them (from both ends towards the middle), so that a value on an edge falls in the
+    same bin as PyTorch's."""
+    if value_range is not None:
+        low, high = value_range
+    elif values.size:
+        low, high = values.min(), values.max()
+    else:
+        low, high = 0.0, 1.0
+    low, high = np.asarray(low, values.dtype), np.asarray(high, values.dtype)
+    if low == high:
+        low, high = low - np.asarray(0.5, values.dtype), high + np.asarray(0.5, values.dtype)
+    if count < 1 or not np.isfinite(low) or not np.isfinite(high) or low > high:
+        raise ValueError(f"histogram: needs bins >= 1 and a finite range with min <= max, "
+                         f"got bins={count}, range=({low}, {high})")
+    step = (high - low) / np.asarray(count, values.dtype)
+    # PyTorch's vectorized linspace fuses the multiply-add (one rounding): exact here
+    edges = [_fused(step, i, low) if i < (count + 1) // 2 else _fused(-step, count - i, high)
+             for i in range(count + 1)]
+    return np.array(edges, values.dtype)
+
+
+def _fused(a, b, c):
+    """``a * b + c`` rounded once (a fused multiply-add), in ``c``'s dtype."""
+    return c.dtype.type(float(Fraction(float(a)) * b + Fraction(float(c))))
 
 
 def _removed(name: str, replacement: str):
@@ -340,10 +370,15 @@ class TensorMethodsMore:
         if self.dtype.kind != "f":
             raise TypeError(f"histogram: needs a floating-point tensor, got {self.dtype} "
                             f"(PyTorch refuses it too); convert with .double()")
-        edges = getattr(bins, "data", bins)
         weights = None if weight is None else np.asarray(getattr(weight, "data", weight))
-        hist, edges = np.histogram(self.data, edges, range=range, weights=weights,
-                                   density=density)
+        if isinstance(bins, (int, np.integer)):
+            edges = _equal_bin_edges(self.data, int(bins), range)
+        else:
+            edges = np.asarray(getattr(bins, "data", bins), self.dtype)
+            if edges.ndim != 1 or edges.size < 2 or np.any(np.diff(edges) < 0):
+                raise ValueError(f"histogram: bins must be a count or a 1-D tensor of at "
+                                 f"least 2 increasing edges, got {edges}")
+        hist, edges = np.histogram(self.data, edges, weights=weights, density=density)
         return Histogram(Tensor(hist.astype(self.dtype)), Tensor(edges.astype(self.dtype)))
 
     # ----- deprecated linear algebra ---------------------------------------------------------

@@ -547,3 +547,19 @@ def test_complex_casts_of_a_tensor_that_requires_grad_are_refused_clearly():
         with pytest.raises(TypeError, match="complex values never enter the tape"):
             getattr(x, name)()
         assert getattr(x.detach(), name)().dtype.kind == "c"
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("bins", [1, 3, 4, 7, 10, 100])
+def test_histogram_puts_values_on_edges_in_torchs_bins(bins, dtype):
+    torch = _torch()
+    values = np.concatenate([np.round(signed(40), 1), [0.3, 0.3, -0.9, 0.9]]).astype(dtype)
+    for x, kwargs in [(values, {}), (np.array([0.3, 0.3], dtype), {}),
+                      (values, {"range": (-0.5, 0.7)}), (values, {"density": True})]:
+        hist, edges = ad.tensor(x).histogram(bins, **kwargs)
+        their_hist, their_edges = torch.tensor(x).histogram(bins, **kwargs)
+        assert hist.dtype == their_hist.numpy().dtype
+        np.testing.assert_array_equal(edges.data, their_edges.numpy())
+        np.testing.assert_allclose(hist.data, their_hist.numpy(), rtol=1e-6)
+    with pytest.raises(ValueError, match="histogram: bins must be .* increasing edges"):
+        ad.tensor(values).histogram(ad.tensor(np.array([0.5, 0.1, 0.2], dtype)))
