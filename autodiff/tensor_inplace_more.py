@@ -70,7 +70,7 @@ def _stored_as_numbers_method(name: str, base: str):
     def method(self, *args, **kwargs):
         from .inplace import fill
         truth = getattr(self, base)(*args, **kwargs)
-        return fill(self, truth.data.astype(self.dtype), name)
+        return fill(self, truth.astype(self.dtype), name)
 
     method.__name__ = method.__qualname__ = name
     method.__doc__ = (f"``{base}`` in place, as PyTorch's ``Tensor.{name}``: the result is "
@@ -91,10 +91,11 @@ def _bitwise_method(name: str, ufunc):
     unary = ufunc is np.invert
 
     def method(self, *other):
+        from .compile.hooks import made     # (computed again at each replay)
         from .tensor import Tensor
         _integers_only(name, self, *other)
         arrays = [getattr(value, "data", value) for value in (self,) + other]
-        return Tensor(np.asarray(ufunc(*arrays)))
+        return Tensor(made(name, ufunc, tuple(arrays)))
 
     method.__name__ = method.__qualname__ = name
     method.__doc__ = (f"PyTorch's ``Tensor.{name}`` on integer or bool tensors (floats are "

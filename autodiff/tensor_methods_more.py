@@ -7,8 +7,8 @@ splits (``hsplit vsplit dsplit split_with_sizes unsafe_*``), ``frexp``, ``gcd``,
 the names PyTorch removed (``eig symeig lstsq solve``), which raise naming the
 ``ad.linalg`` replacement as PyTorch's do.
 
->>> ad.tensor([[1.0, 2.0]]).addmv(ad.eye(2)[:1], ad.tensor([3.0, 4.0]))
-tensor([[4., 6.]])
+>>> ad.tensor([1.0, 2.0]).addmv(ad.eye(2), ad.tensor([3.0, 4.0]))
+tensor([4., 6.])
 """
 
 from __future__ import annotations
@@ -25,6 +25,12 @@ if TYPE_CHECKING:
 def _ad():
     import autodiff
     return autodiff
+
+
+def _made(label: str, fn, *args):
+    """``fn(*args)`` on arrays, which ``ad.compile`` computes again at each replay."""
+    from .compile.hooks import made
+    return made(label, fn, args)
 
 
 class Frexp(NamedTuple):
@@ -65,7 +71,41 @@ def _integer_pair(where: str, ufunc, t, other):
     if np.result_type(t.data, other_data).kind == "b":
         raise TypeError(f"{where}: works on integer tensors, got bool (PyTorch refuses it "
                         f"too); convert with .long()")
-    return Tensor(np.asarray(ufunc(t.data, other_data)))
+    return Tensor(_made(where, ufunc, t.data, other_data))
+
+
+def _frexp_parts(x: np.ndarray, part: int) -> np.ndarray:
+    """Part ``part`` of ``(2 ** -exponent, exponent as int32)`` of ``np.frexp(x)``."""
+    _, exponent = np.frexp(x)
+    if part == 1:
+        return exponent.astype(np.int32)
+    return np.ldexp(np.ones((), x.dtype), -exponent.astype(np.int64)).astype(x.dtype)
+
+
+def _histogram(x: np.ndarray, bins, value_range, weights, density, part: int):
+    """Part ``part`` of ``(hist, bin_edges)``, both of ``x``'s dtype."""
+    if isinstance(bins, (int, np.integer)):
+        edges = _equal_bin_edges(x, int(bins), value_range)
+    else:
+        edges = np.asarray(bins, x.dtype)
+        if edges.ndim != 1 or edges.size < 2 or np.any(np.diff(edges) < 0):
+            raise ValueError(f"histogram: bins must be a count or a 1-D tensor of at "
+                             f"least 2 increasing edges, got {edges}")
+    if part == 1:
+        return edges
+    weights = None if weights is None else np.asarray(weights)
+    return np.histogram(x, edges, weights=weights, density=density)[0].astype(x.dtype)
+
+
+def _next_values(x: np.ndarray, toward, part: int) -> np.ndarray:
+    """Part ``part`` of ``(nextafter(x, toward), the step from x, where it is finite)``:
+    the step is exact (the two are neighbours) and 0 where it is infinite (from an
+    infinity)."""
+    following = np.asarray(np.nextafter(x, np.asarray(toward, x.dtype)))
+    with np.errstate(invalid="ignore"):
+        step = following - x
+    finite = ~np.isinf(step)
+    return (following, np.where(finite, step, 0).astype(x.dtype), finite)[part]
 
 
 def _equal_bin_edges(values: np.ndarray, count: int, value_range) -> np.ndarray:
@@ -319,9 +359,8 @@ class TensorMethodsMore:
         if self.dtype.kind != "f":
             raise TypeError(f"frexp: needs a floating-point tensor, got {self.dtype} "
                             f"(PyTorch refuses it too); convert with .double()")
-        _, exponent = np.frexp(self.data)
-        scale = np.ldexp(np.ones((), self.dtype), -exponent.astype(np.int64))
-        return Frexp(self * scale.astype(self.dtype), Tensor(exponent.astype(np.int32)))
+        scale, exponent = (_made("frexp", _frexp_parts, self.data, part) for part in (0, 1))
+        return Frexp(self * scale, Tensor(exponent))
 
     def gcd(self, other):
         """The greatest common divisor of integers, as PyTorch's ``gcd``.
@@ -350,11 +389,9 @@ class TensorMethodsMore:
         if self.dtype.kind != "f" or np.result_type(other_data).kind != "f":
             raise TypeError(f"nextafter: needs floating-point tensors, got {self.dtype} and "
                             f"{np.result_type(other_data)}")
-        following = np.asarray(np.nextafter(self.data, np.asarray(other_data, self.dtype)))
-        with np.errstate(invalid="ignore"):
-            step = following - self.data        # (exact: the two are neighbours)
-        finite = ~np.isinf(step)                # (from an infinity: the value alone)
-        stepped = self + np.where(finite, step, 0).astype(self.dtype)
+        following, step, finite = (_made("nextafter", _next_values, self.data, other_data,
+                                         part) for part in range(3))
+        stepped = self + step
         return stepped if finite.all() else _ad().where(finite, stepped, following)
 
     def histogram(self, bins=100, *, range=None, weight=None, density=False):
@@ -370,16 +407,11 @@ class TensorMethodsMore:
         if self.dtype.kind != "f":
             raise TypeError(f"histogram: needs a floating-point tensor, got {self.dtype} "
                             f"(PyTorch refuses it too); convert with .double()")
-        weights = None if weight is None else np.asarray(getattr(weight, "data", weight))
-        if isinstance(bins, (int, np.integer)):
-            edges = _equal_bin_edges(self.data, int(bins), range)
-        else:
-            edges = np.asarray(getattr(bins, "data", bins), self.dtype)
-            if edges.ndim != 1 or edges.size < 2 or np.any(np.diff(edges) < 0):
-                raise ValueError(f"histogram: bins must be a count or a 1-D tensor of at "
-                                 f"least 2 increasing edges, got {edges}")
-        hist, edges = np.histogram(self.data, edges, weights=weights, density=density)
-        return Histogram(Tensor(hist.astype(self.dtype)), Tensor(edges.astype(self.dtype)))
+        weights = None if weight is None else getattr(weight, "data", weight)
+        bins = getattr(bins, "data", bins)
+        hist, edges = (_made("histogram", _histogram, self.data, bins, range, weights,
+                             density, part) for part in (0, 1))
+        return Histogram(Tensor(hist), Tensor(edges))
 
     # ----- deprecated linear algebra ---------------------------------------------------------
     def cholesky(self, upper: bool = False):

@@ -563,3 +563,24 @@ def test_histogram_puts_values_on_edges_in_torchs_bins(bins, dtype):
         np.testing.assert_allclose(hist.data, their_hist.numpy(), rtol=1e-6)
     with pytest.raises(ValueError, match="histogram: bins must be .* increasing edges"):
         ad.tensor(values).histogram(ad.tensor(np.array([0.5, 0.1, 0.2], dtype)))
+
+
+def test_new_methods_replay_under_compile_with_new_values():
+    w = ad.tensor([0.5, -0.3], requires_grad=True)
+
+    def outputs(x, n):
+        h = w * x
+        h.atan2_(ad.tensor([1.0, 2.0]))
+        mantissa, exponent = x.frexp()
+        counts = x.histogram(3)
+        compared = (x * 1.0).ge_(1.0)
+        return (h, mantissa, exponent, x.nextafter(ad.tensor(0.0)), counts.hist,
+                counts.bin_edges, n.bitwise_xor(3), n.gcd(ad.tensor([4, 6])), compared)
+
+    compiled = ad.compile(outputs)
+    for k in range(3):
+        x, n = ad.tensor([0.3 + k, 5.0 - k]), ad.tensor([2 + k, 9])
+        for got, expected in zip(compiled(x, n), outputs(x, n)):
+            assert got.dtype == expected.dtype
+            np.testing.assert_array_equal(got.data, expected.data)
+    assert compiled.traces == 1
