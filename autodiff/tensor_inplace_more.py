@@ -122,6 +122,20 @@ class TensorInplaceMore:
         from .inplace import clamp
         return clamp(self, min, max, "clip_")
 
+    def float_power_(self, exponent):
+        """``float_power`` in place on a float64 tensor (any other dtype is refused, as
+        PyTorch refuses it: the result is float64); returns self.
+
+        >>> ad.tensor([2.0]).float_power_(3)
+        tensor([8.])
+        """
+        from .inplace import fill
+        if self.dtype != np.float64:
+            raise TypeError(f"float_power_: the tensor has dtype {self.dtype} but "
+                            f"float_power's result is float64 (PyTorch refuses it too); "
+                            f"use t = t.double() first, or t.float_power(x) for a new tensor")
+        return fill(self, self.float_power(exponent), "float_power_")
+
 
 for _name, _base in _STORED.items():
     setattr(TensorInplaceMore, _name, _stored_method(_name, _base))
