@@ -113,6 +113,20 @@ class TensorInplaceMore:
 
     __slots__ = ()
 
+    def __init_subclass__(cls, **kwargs):
+        """Give each generated method the signature of the method it stores the result
+        of, once the class that has them all (``Tensor``) is made."""
+        super().__init_subclass__(**kwargs)
+        bitwise = {name + "_": name for name in _BITWISE}
+        for name, base in {**_STORED, **_STORED_AS_NUMBERS, **bitwise}.items():
+            source = getattr(cls, base, None)
+            if source is None:
+                continue
+            try:                # (the last class made, Tensor, has the final say)
+                TensorInplaceMore.__dict__[name].__signature__ = inspect.signature(source)
+            except (TypeError, ValueError):         # (a builtin without one)
+                pass
+
     def clip_(self, min=None, max=None):
         """PyTorch's ``clip_``: ``clamp_(min, max)``; returns self.
 

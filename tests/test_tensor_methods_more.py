@@ -272,6 +272,16 @@ def test_float_power_in_place_needs_a_float64_tensor_as_torch():
         leaf.float_power_(2)
 
 
+def test_inplace_methods_show_the_arguments_of_the_method_they_store():
+    import inspect
+    for name in ("atan2_", "lerp_", "addmm_", "index_reduce_", "divide_", "round_", "ge_",
+                 "logical_not_", "bitwise_and_", "bitwise_not_", "nan_to_num_"):
+        assert (inspect.signature(getattr(ad.Tensor, name))
+                == inspect.signature(getattr(ad.Tensor, name[:-1]))), name
+    assert list(inspect.signature(ad.Tensor.addcdiv_).parameters) == [
+        "self", "tensor1", "tensor2", "value"]
+
+
 def test_inplace_functions_at_top_level_are_the_methods():
     for name in ("acos_", "clip_", "gcd_", "xlogy_", "addmv_", "logit_", "round_"):
         assert callable(getattr(ad, name)), name
