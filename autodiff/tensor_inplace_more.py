@@ -43,6 +43,14 @@ _BITWISE = {
 }
 
 
+def _refuse_another_shape(t, result, where: str) -> None:
+    if result.shape != t.shape:
+        raise ValueError(f"{where}: the result has shape {result.shape} (the operands "
+                         f"broadcast) but the tensor has shape {t.shape}; an in-place "
+                         f"update cannot change a tensor's shape (PyTorch refuses it too). "
+                         f"Use t = t.{where[:-1]}(...) for a new tensor")
+
+
 def _refuse_another_kind(t, result, where: str) -> None:
     """Raise when ``result`` holds values ``t``'s dtype cannot store (floats into an
     integer tensor), as PyTorch's "result type Float can't be cast" error does."""
@@ -57,6 +65,7 @@ def _stored_method(name: str, base: str):
     def method(self, *args, **kwargs):
         from .inplace import fill
         result = getattr(self, base)(*args, **kwargs)
+        _refuse_another_shape(self, result, name)
         _refuse_another_kind(self, result, name)
         return fill(self, result, name)
 
@@ -70,6 +79,7 @@ def _stored_as_numbers_method(name: str, base: str):
     def method(self, *args, **kwargs):
         from .inplace import fill
         truth = getattr(self, base)(*args, **kwargs)
+        _refuse_another_shape(self, truth, name)
         return fill(self, truth.astype(self.dtype), name)
 
     method.__name__ = method.__qualname__ = name

@@ -218,6 +218,18 @@ def test_inplace_method_keeps_float32_and_refuses_floats_into_integers():
                                                   for a in args])
 
 
+def test_inplace_method_refuses_a_result_of_another_shape_as_torch():
+    torch = _torch()
+    for name in ("atan2_", "ge_", "logical_and_", "lerp_"):
+        extra = (0.5,) if name == "lerp_" else ()
+        for t in (ad.ones(3), ad.ones(3, requires_grad=True) * 1.0):
+            with pytest.raises(ValueError, match=f"{name}: the result has shape \\(2, 3\\)"):
+                getattr(t, name)(ad.ones((2, 3)), *extra)
+            np.testing.assert_array_equal(t.data, np.ones(3))
+        with pytest.raises(RuntimeError, match="doesn't match the broadcast shape"):
+            getattr(torch.ones(3), name)(torch.ones((2, 3)), *extra)
+
+
 def test_comparison_in_place_keeps_the_graph_and_gives_a_zero_gradient():
     x = ad.tensor([0.5, -1.0, 2.0], requires_grad=True)
     y = x * 2
