@@ -137,6 +137,11 @@ def _fused(a, b, c):
     return c.dtype.type(float(Fraction(float(a)) * b + Fraction(float(c))))
 
 
+def _sections(split_size_or_sections, indices: tuple):
+    """``hsplit(1, 4)`` as PyTorch reads it: the indices ``(1, 4)``."""
+    return (split_size_or_sections, *indices) if indices else split_size_or_sections
+
+
 def _removed(name: str, replacement: str):
     def method(self, *args, **kwargs):
         raise RuntimeError(f"Tensor.{name}: was removed from PyTorch (deprecated since 1.9) "
@@ -206,30 +211,34 @@ class TensorMethodsMore:
 
     def mvlgamma(self, p: int):
         """The log of the multivariate gamma function of dimension ``p``, as PyTorch's
-        ``mvlgamma``: ``sum_i lgamma(x - i / 2) + p (p - 1) / 4 log(pi)``.
+        ``mvlgamma``: ``sum_i lgamma(x - i / 2) + p (p - 1) / 4 log(pi)`` (integers
+        give float64, the library's default dtype, where PyTorch's is float32).
 
         >>> round(float(ad.tensor(2.0).mvlgamma(1)), 6)
         0.0
         """
         if isinstance(p, bool) or not isinstance(p, (int, np.integer)) or p < 1:
             raise ValueError(f"mvlgamma: p must be an integer >= 1, got {p!r}")
-        x = self if self.dtype.kind in "fc" else self.astype(np.float32)
+        x = self if self.dtype.kind in "fc" else self.astype(_ad().get_default_dtype())
         offsets = np.arange(p, dtype=x.dtype) / 2
         total = _ad().special.lgamma(x.unsqueeze(-1) - offsets).sum(-1)
         return total + np.asarray(p * (p - 1) / 4 * np.log(np.pi), x.dtype)
 
     def angle(self):
         """The argument of each element, as PyTorch's ``angle``: ``pi`` for a negative
-        real number, 0 otherwise (also for ``-0.0``), NaN for NaN; complex numbers'
-        ``atan2(imag, real)``.
+        real number, 0 otherwise (also for ``-0.0``), NaN for NaN (integers give
+        float64, the library's default dtype); complex numbers' ``atan2(imag, real)``.
 
         >>> ad.tensor([-2.0, 0.0, 3.0]).angle()
         tensor([3.14159265, 0.        , 0.        ])
         """
         if self.dtype.kind == "c":
             return _ad().angle(self)
-        x = self if self.dtype.kind == "f" else self.astype(np.float32)
-        return _ad().where(x < 0, np.pi, 0.0).astype(x.dtype) + 0 * x
+        x = self if self.dtype.kind == "f" else self.astype(_ad().get_default_dtype())
+        from .ops.elementwise import overwrite
+        ad = _ad()
+        values = ad.where(x.isnan(), np.nan, ad.where(x < 0, np.pi, 0.0)).astype(x.dtype)
+        return overwrite(values, x)             # (x gets a zero gradient, as in PyTorch)
 
     def isreal(self):
         """True where the imaginary part is 0 (everywhere for a real tensor).
@@ -286,29 +295,29 @@ class TensorMethodsMore:
                                   include_self=include_self)
 
     # ----- splits ----------------------------------------------------------------------------
-    def hsplit(self, split_size_or_sections):
-        """PyTorch's ``hsplit``: ``ad.hsplit`` as a tuple.
+    def hsplit(self, split_size_or_sections, *indices):
+        """PyTorch's ``hsplit``: ``ad.hsplit`` as a tuple (``hsplit(1, 4)``: the indices).
 
         >>> ad.arange(4.0).hsplit(2)
         (tensor([0., 1.]), tensor([2., 3.]))
         """
-        return tuple(_ad().hsplit(self, split_size_or_sections))
+        return tuple(_ad().hsplit(self, _sections(split_size_or_sections, indices)))
 
-    def vsplit(self, split_size_or_sections):
+    def vsplit(self, split_size_or_sections, *indices):
         """PyTorch's ``vsplit``: ``ad.vsplit`` as a tuple.
 
         >>> [p.shape for p in ad.ones((2, 3)).vsplit(2)]
         [(1, 3), (1, 3)]
         """
-        return tuple(_ad().vsplit(self, split_size_or_sections))
+        return tuple(_ad().vsplit(self, _sections(split_size_or_sections, indices)))
 
-    def dsplit(self, split_size_or_sections):
+    def dsplit(self, split_size_or_sections, *indices):
         """PyTorch's ``dsplit``: ``ad.dsplit`` as a tuple.
 
         >>> [p.shape for p in ad.ones((1, 1, 4)).dsplit([1])]
         [(1, 1, 1), (1, 1, 3)]
         """
-        return tuple(_ad().dsplit(self, split_size_or_sections))
+        return tuple(_ad().dsplit(self, _sections(split_size_or_sections, indices)))
 
     def split_with_sizes(self, split_sizes, dim: int = 0):
         """Pieces of the given sizes along ``dim``, as PyTorch's ``split_with_sizes``.
