@@ -82,8 +82,17 @@ def _frexp_parts(x: np.ndarray, part: int) -> np.ndarray:
     return np.ldexp(np.ones((), x.dtype), -exponent.astype(np.int64)).astype(x.dtype)
 
 
-def _histogram(x: np.ndarray, bins, value_range, weights, density, part: int):
-    """Part ``part`` of ``(hist, bin_edges)``, both of ``x``'s dtype."""
+def _moving_part_of_edges(x, count: int):
+    """Zero, recorded so that equal bin edges from ``x.min()`` to ``x.max()`` get their
+    gradient (their values come from ``_equal_bin_edges``, as PyTorch's)."""
+    low, high = x.min(), x.max()
+    fractions = np.arange(count + 1, dtype=x.dtype) / np.asarray(count, x.dtype)
+    moving = low + (high - low) * fractions
+    return moving - moving.detach()
+
+
+def _histogram(x: np.ndarray, bins, value_range, weights, part: int):
+    """Part ``part`` of ``(counts, bin_edges)``, both of ``x``'s dtype."""
     if isinstance(bins, (int, np.integer)):
         edges = _equal_bin_edges(x, int(bins), value_range)
     else:
@@ -94,7 +103,7 @@ def _histogram(x: np.ndarray, bins, value_range, weights, density, part: int):
     if part == 1:
         return edges
     weights = None if weights is None else np.asarray(weights)
-    return np.histogram(x, edges, weights=weights, density=density)[0].astype(x.dtype)
+    return np.histogram(x, edges, weights=weights)[0].astype(x.dtype)
 
 
 def _next_values(x: np.ndarray, toward, part: int) -> np.ndarray:
@@ -406,21 +415,29 @@ class TensorMethodsMore:
     def histogram(self, bins=100, *, range=None, weight=None, density=False):
         """``(hist, bin_edges)`` of the values, as PyTorch's ``histogram``: ``bins`` a
         count of equal bins over ``range`` (default: min to max) or a 1-D tensor of
-        edges; ``weight`` per value; ``density`` to normalize.  No gradient.
+        edges; ``weight`` per value; ``density`` to normalize.  The counts have a zero
+        gradient; the edges follow the min and max (and densities the bin widths), where
+        PyTorch's backward refuses; a ``weight`` that requires grad is refused.
 
         >>> ad.tensor([1.0, 2.0]).histogram(2)
         Histogram(hist=tensor([1., 1.]), bin_edges=tensor([1. , 1.5, 2. ]))
         """
         from .tensor import Tensor
-        _no_gradient("histogram", self, weight, bins)
+        _no_gradient("histogram", weight)
         if self.dtype.kind != "f":
             raise TypeError(f"histogram: needs a floating-point tensor, got {self.dtype} "
                             f"(PyTorch refuses it too); convert with .double()")
         weights = None if weight is None else getattr(weight, "data", weight)
-        bins = getattr(bins, "data", bins)
-        hist, edges = (_made("histogram", _histogram, self.data, bins, range, weights,
-                             density, part) for part in (0, 1))
-        return Histogram(Tensor(hist), Tensor(edges))
+        counts, edges = (Tensor(_made("histogram", _histogram, self.data,
+                                      getattr(bins, "data", bins), range, weights, part))
+                         for part in (0, 1))
+        if isinstance(bins, Tensor):
+            edges = bins.astype(self.dtype)
+        elif range is None and self.requires_grad:
+            edges = edges + _moving_part_of_edges(self, int(bins))
+        if not density:
+            return Histogram(counts, edges)
+        return Histogram(counts / (edges[1:] - edges[:-1]) / counts.sum(), edges)
 
     # ----- deprecated linear algebra ---------------------------------------------------------
     def cholesky(self, upper: bool = False):

@@ -249,7 +249,7 @@ def test_removed_and_refused_methods_raise_naming_what_to_use():
     with pytest.raises(TypeError, match="histogram: needs a floating-point tensor"):
         ad.tensor([3]).histogram(2)
     with pytest.raises(RuntimeError, match="histogram: has no gradient"):
-        ad.tensor([1.0], requires_grad=True).histogram(2)
+        ad.tensor([1.0]).histogram(2, weight=ad.tensor([1.0], requires_grad=True))
     with pytest.raises(ValueError, match="mvlgamma: p must be an integer >= 1"):
         ad.tensor([3.0]).mvlgamma(0)
 
@@ -299,3 +299,22 @@ def test_histogram_puts_values_on_edges_in_torchs_bins(bins, dtype):
     with pytest.raises(ValueError, match="histogram: bins must be .* increasing edges"):
         ad.tensor(values).histogram(ad.tensor(np.array([0.5, 0.1, 0.2], dtype)))
 
+
+
+@pytest.mark.parametrize("density", [False, True])
+def test_histogram_of_a_tensor_that_requires_grad_follows_min_and_max(density):
+    x = signed(12)
+    cotangents = R.standard_normal(5), R.standard_normal(6)
+
+    def weighted(values):
+        hist, edges = values.histogram(5, density=density)
+        return (hist * cotangents[0]).sum() + (edges * cotangents[1]).sum()
+
+    leaf = ad.tensor(x, requires_grad=True)
+    hist, edges = leaf.histogram(5, density=density)
+    plain = ad.tensor(x).histogram(5, density=density)
+    np.testing.assert_array_equal(hist.data, plain.hist.data)
+    np.testing.assert_array_equal(edges.data, plain.bin_edges.data)
+    assert ad.gradcheck(weighted, [x], eps=1e-7, atol=1e-6, rtol=1e-5)
+    weighted(leaf).backward()
+    assert np.count_nonzero(leaf.grad) == 2      # (through the min and the max only)
