@@ -294,6 +294,18 @@ def test_inplace_methods_show_the_arguments_of_the_method_they_store():
         "self", "tensor1", "tensor2", "value"]
 
 
+@pytest.mark.parametrize("name,args", [("atan2_", (ad.tensor([1.0, 1.0]),)), ("ge_", (0.5,)),
+                                       ("nan_to_num_", ())])
+def test_an_unrecorded_write_into_an_array_a_graph_saved_fails_its_backward(name, args):
+    x = ad.tensor([0.3, 0.6], requires_grad=True)
+    h = x * 1.0
+    y = h * h                           # saves h's array
+    with ad.no_grad():
+        getattr(h, name)(*args)
+    with pytest.raises(ad.InPlaceError, match="changed in place"):
+        y.sum().backward()
+
+
 def test_inplace_functions_at_top_level_are_the_methods():
     for name in ("acos_", "clip_", "gcd_", "xlogy_", "addmv_", "logit_", "round_"):
         assert callable(getattr(ad, name)), name
