@@ -46,7 +46,7 @@ def inplace_functions() -> dict:
     """``{name: function}`` for each of ``TORCH_INPLACE_FUNCTIONS`` that Tensor has.
 
     >>> sorted(inplace_functions())[:2]
-    ['abs_', 'clamp_']
+    ['abs_', 'acos_']
     """
     return {name: _method_as_function(name) for name in TORCH_INPLACE_FUNCTIONS
             if hasattr(Tensor, name)}

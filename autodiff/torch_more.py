@@ -1,6 +1,8 @@
 """The mixins of PyTorch's Tensor methods added beyond ``torch_methods.py``, as one
 base of ``Tensor``: math and comparisons, order statistics, shapes and conversions,
-the in-place updates and random fills, and linear algebra."""
+the in-place updates and random fills, linear algebra, and the further in-place,
+bitwise and out-of-place methods of ``tensor_inplace_more.py`` and
+``tensor_methods_more.py``."""
 
 from __future__ import annotations
 
@@ -11,11 +13,13 @@ from .torch_math_methods import TorchMathMethods
 from .torch_random_fills import TorchRandomFills
 from .torch_shape_methods import TorchShapeMethods
 from .torch_stats_methods import TorchStatsMethods
+from .tensor_inplace_more import TensorInplaceMore
+from .tensor_methods_more import TensorMethodsMore
 
 
 class TorchMoreMethods(TorchMathMethods, TorchStatsMethods, TorchShapeMethods,
                        TorchInplaceMethods, TorchRandomFills, TorchExtraMethods,
-                       TorchLinalgMethods):
+                       TorchLinalgMethods, TensorInplaceMore, TensorMethodsMore):
     """PyTorch's Tensor methods from the mixins above (mixed into ``Tensor``)."""
 
     __slots__ = ()
