@@ -137,7 +137,7 @@ from .torch_windows import (  # noqa: E402  (PyTorch's periodic windows)
     bartlett_window, blackman_window, hamming_window, hann_window, kaiser_window)
 from .torch_functions_assorted import (  # noqa: E402  (torch.rsub, torch.slice_scatter ...)
     addbmm, addr, adjoint, aminmax, chain_matmul, cumulative_trapezoid, detach,
-    diagonal_scatter, fill, frobenius_norm, ger, index_copy, index_fill, index_put,
+    diagonal_scatter, fill, frobenius_norm, ger, igamma, igammac, index_copy, index_fill, index_put,
     index_reduce, masked_scatter, matrix_power, nuclear_norm, renorm, rsub,
     select_scatter, slice_scatter, split_with_sizes, trapz, unsafe_chunk, unsafe_split)
 from .torch_inplace_functions import (  # noqa: E402  (torch.celu_ ...; torch.exp_ below)

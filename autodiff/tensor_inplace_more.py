@@ -28,7 +28,7 @@ _STORED = {name + "_": name for name in (
     "erfinv exp2 fix floor floor_divide fmod frac heaviside hypot i0 lerp lgamma log10 "
     "log2 logit multiply nan_to_num polygamma rad2deg remainder renorm round rsqrt sgn "
     "sign sinc sinh subtract tan trunc true_divide xlogy addcdiv addcmul addmm addmv addr "
-    "addbmm baddbmm gcd lcm ldexp nextafter mvlgamma index_reduce").split()}
+    "addbmm baddbmm gcd lcm ldexp nextafter mvlgamma index_reduce igamma igammac").split()}
 
 #: in-place methods whose result is a bool stored as 0/1 in the tensor's dtype
 _STORED_AS_NUMBERS = {name + "_": name for name in (

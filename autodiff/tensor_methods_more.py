@@ -396,6 +396,26 @@ class TensorMethodsMore:
         """
         return _integer_pair("lcm", np.lcm, self, other)
 
+    def igamma(self, other):
+        """The regularized lower incomplete gamma function P(self, other), PyTorch's
+        ``igamma`` (``ad.special.gammainc``; a gradient in ``other`` only).
+
+        >>> round(float(ad.tensor(1.0).igamma(ad.tensor(2.0))), 6)    # 1 - exp(-2)
+        0.864665
+        """
+        from .special import gammainc
+        return gammainc(self, other)
+
+    def igammac(self, other):
+        """The regularized upper incomplete gamma function Q(self, other), PyTorch's
+        ``igammac`` (``ad.special.gammaincc``; a gradient in ``other`` only).
+
+        >>> round(float(ad.tensor(1.0).igammac(ad.tensor(2.0))), 6)   # exp(-2)
+        0.135335
+        """
+        from .special import gammaincc
+        return gammaincc(self, other)
+
     def nextafter(self, other):
         """The next floating-point value after each element towards ``other``, as
         PyTorch's ``nextafter`` (its gradient: 1 for ``self``, none for ``other``).

@@ -29,7 +29,7 @@ __all__ = ["rsub", "fill", "detach", "adjoint", "ger", "addr", "addbmm",
            "aminmax", "frobenius_norm", "nuclear_norm", "index_copy", "index_fill",
            "index_put", "index_reduce", "masked_scatter", "diagonal_scatter",
            "select_scatter", "slice_scatter", "split_with_sizes", "unsafe_chunk",
-           "unsafe_split", "torch_range"]
+           "unsafe_split", "torch_range", "igamma", "igammac"]
 
 
 def rsub(input, other, *, alpha=1) -> Tensor:
@@ -450,3 +450,23 @@ def torch_range(start=0, end=None, step=1, *, dtype=None, requires_grad=False,
     dtype = np.dtype(get_default_dtype() if dtype is None else dtype)
     values = start + np.arange(count, dtype=np.float64) * step
     return Tensor(values.astype(dtype), requires_grad=requires_grad)
+
+
+def igamma(input, other) -> Tensor:
+    """PyTorch's ``igamma``: ``ad.special.gammainc`` (a gradient in ``other`` only).
+
+    >>> round(float(ad.igamma(ad.tensor(1.0), ad.tensor(2.0))), 6)
+    0.864665
+    """
+    from .special import gammainc
+    return gammainc(input, other)
+
+
+def igammac(input, other) -> Tensor:
+    """PyTorch's ``igammac``: ``ad.special.gammaincc`` (a gradient in ``other`` only).
+
+    >>> round(float(ad.igammac(ad.tensor(1.0), ad.tensor(2.0))), 6)
+    0.135335
+    """
+    from .special import gammaincc
+    return gammaincc(input, other)

@@ -318,3 +318,31 @@ def test_histogram_of_a_tensor_that_requires_grad_follows_min_and_max(density):
     assert ad.gradcheck(weighted, [x], eps=1e-7, atol=1e-6, rtol=1e-5)
     weighted(leaf).backward()
     assert np.count_nonzero(leaf.grad) == 2      # (through the min and the max only)
+
+
+def test_igamma_and_igammac_are_the_regularized_incomplete_gammas():
+    a = np.array([0.5, 1.0, 3.0, 7.5])
+    x = np.array([0.3, 2.0, 5.0, 6.0])
+    lower = ad.tensor(a).igamma(ad.tensor(x))
+    upper = ad.igammac(ad.tensor(a), ad.tensor(x))
+    np.testing.assert_allclose(lower.data + upper.data, 1.0, rtol=1e-14)
+    np.testing.assert_allclose(lower.data[1], 1 - np.exp(-2.0), rtol=1e-14)   # P(1, x)
+    assert ad.gradcheck(lambda t: ad.igamma(ad.tensor(a), t).sum(), [x])
+    stored = ad.tensor(a.copy())
+    assert stored.igammac_(ad.tensor(x)) is stored
+    np.testing.assert_array_equal(stored.data, upper.data)
+
+
+def test_igamma_and_igammac_match_pytorch():
+    torch = pytest.importorskip("torch")
+    a = np.array([0.5, 1.0, 3.0, 7.5])
+    x = np.array([0.3, 2.0, 5.0, 6.0])
+    for name in ("igamma", "igammac"):
+        ours = ad.tensor(x, requires_grad=True)
+        value = getattr(ad, name)(ad.tensor(a), ours)
+        value.sum().backward()
+        theirs = torch.tensor(x, requires_grad=True)
+        expected = getattr(torch, name)(torch.tensor(a), theirs)
+        expected.sum().backward()
+        np.testing.assert_allclose(value.data, expected.detach().numpy(), rtol=1e-12)
+        np.testing.assert_allclose(ours.grad, theirs.grad.numpy(), rtol=1e-12)
