@@ -588,10 +588,10 @@ def scatter_add(out, axis, idx, values):
     return out
 
 
-# The nn, convolution and LSTM kernels live in their own files, which import this one;
+# The nn, convolution, LSTM and LU kernels live in their own files, which import this one;
 # the dispatcher finds them here by name.  They are imported as modules and their names
 # looked up on use, so that any of those files can also be the first one imported.
-from . import jit_conv, jit_nn, jit_rnn  # noqa: E402
+from . import jit_conv, jit_linalg, jit_nn, jit_rnn  # noqa: E402
 
 _ELSEWHERE = {
     name: module
@@ -600,7 +600,8 @@ _ELSEWHERE = {
                   "erf_backward", "gelu", "gelu_backward", "layer_norm",
                   "layer_norm_backward")),
         (jit_conv, ("col2im", "max_pool2d", "max_pool2d_backward")),
-        (jit_rnn, ("lstm_cell_backward", "lstm_cell_forward")))
+        (jit_rnn, ("lstm_cell_backward", "lstm_cell_forward")),
+        (jit_linalg, ("getrf_panel",)))
     for name in names}
 
 
