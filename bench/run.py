@@ -43,6 +43,7 @@ if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
 from bench import workloads as W  # noqa: E402
+from bench.linalg import bench_linalg  # noqa: E402
 
 BUSY_SHARE = 0.15      # other processes using > 15% of all cores: a busy run
 ATTEMPTS = 3
@@ -476,7 +477,7 @@ BENCHES = {"mlp": bench_mlp, "per_op": bench_per_op, "ce": bench_ce, "emb": benc
            "cold": bench_cold, "jvp": bench_jvp, "hessian": bench_hessian, "jac": bench_jac,
            "conv": bench_conv, "lstm": bench_lstm, "compiled_chain": bench_compiled_chain,
            "fused": bench_fused, "compile_cold": bench_compile_cold,
-           "spiral": bench_spiral, "malloc": bench_malloc}
+           "spiral": bench_spiral, "malloc": bench_malloc, "linalg": bench_linalg}
 
 # ----- reporting ------------------------------------------------------------------------
 

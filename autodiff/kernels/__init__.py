@@ -33,6 +33,7 @@ import numpy as np
 
 from . import numpy_twins as _twins
 from . import parts as _parts
+from . import numpy_twins_linalg as _twins_linalg
 from . import numpy_twins_nn as _twins_nn
 
 JIT_ENABLED = os.environ.get("AUTODIFF_JIT", "1").strip().lower() not in ("0", "false", "no", "off")
@@ -42,6 +43,7 @@ JIT_ENABLED = os.environ.get("AUTODIFF_JIT", "1").strip().lower() not in ("0", "
 MIN_ELEMENTWISE = 1024
 MIN_ROWS = 512
 MIN_SCATTER = 256
+MIN_LU = 256
 
 _nd = np.ndarray
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))     # native byte order only
@@ -477,3 +479,39 @@ def lstm_cell_backward(gh, gc, dh_next, dc_next, act, c_now, c_prev, dz, dc_prev
         return _call("lstm_cell_backward", _twins.lstm_cell_backward, gh, gc, dh_next, dc_next,
                      act, c_now, c_prev, dz, dc_prev)
     return _twins.lstm_cell_backward(gh, gc, dh_next, dc_next, act, c_now, c_prev, dz, dc_prev)
+
+
+# ----- LU ---------------------------------------------------------------------------
+
+#: Columns per panel of the blocked LU; the update of the rest after each panel is one
+#: batched matrix product.  Matrices with fewer columns are factored in one panel.
+LU_PANEL = 16
+
+
+def getrf(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """LAPACK's ``getrf`` on each matrix of ``(..., m, n)``: the packed LU (unit L below
+    the diagonal, U on and above) and the 1-based int32 row swaps ``(..., min(m, n))``,
+    the pivot being the first entry of largest magnitude in its column.  Right-looking
+    and blocked: ``LU_PANEL`` columns at a time, then the rest updated by one product.
+
+    >>> lu, pivots = getrf(np.array([[1.0, 2.0], [3.0, 4.0]]))
+    >>> lu, pivots
+    (array([[3.        , 4.        ],
+           [0.33333333, 0.66666667]]), array([2, 2], dtype=int32))
+    """
+    a = np.asarray(a)
+    m, n = a.shape[-2:]
+    batch = a.shape[:-2]
+    k = min(m, n)
+    x = np.array(a.reshape((int(np.prod(batch)), m, n)), order="C")      # a copy
+    pivots = np.empty((x.shape[0], k), dtype=np.int32)
+    compiled = JIT_ENABLED and _ok(x, MIN_LU) and x.dtype.isnative
+    for start in range(0, k, LU_PANEL):
+        stop = min(start + LU_PANEL, k)
+        if compiled:
+            _call("getrf_panel", _twins_linalg.getrf_panel, x, pivots, start, stop)
+        else:
+            _twins_linalg.getrf_panel(x, pivots, start, stop)
+        if stop < k:
+            x[:, stop:, stop:] -= x[:, stop:, start:stop] @ x[:, start:stop, stop:]
+    return x.reshape(a.shape), pivots.reshape(batch + (k,))

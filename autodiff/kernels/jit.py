@@ -522,10 +522,10 @@ def scatter_add(out, axis, idx, values):
     return out
 
 
-# The nn, convolution, LSTM and softmax kernels live in their own files, which import this one;
-# the dispatcher finds them here by name.  They are imported as modules and their names
-# looked up on use, so that any of those files can also be the first one imported.
-from . import jit_conv, jit_nn, jit_rnn, jit_softmax  # noqa: E402
+# The nn, convolution, LSTM, softmax and LU kernels live in their own files, which import
+# this one; the dispatcher finds them here by name.  They are imported as modules and their
+# names looked up on use, so that any of those files can also be the first one imported.
+from . import jit_conv, jit_linalg, jit_nn, jit_rnn, jit_softmax  # noqa: E402
 
 _ELSEWHERE = {
     name: module
@@ -535,7 +535,8 @@ _ELSEWHERE = {
                   "layer_norm_backward")),
         (jit_conv, ("col2im", "max_pool2d", "max_pool2d_backward")),
         (jit_rnn, ("lstm_cell_backward", "lstm_cell_forward")),
-        (jit_softmax, ("softmax", "softmax_backward", "log_softmax", "log_softmax_backward")))
+        (jit_softmax, ("softmax", "softmax_backward", "log_softmax", "log_softmax_backward")),
+        (jit_linalg, ("getrf_panel",)))
     for name in names}
 
 

@@ -20,6 +20,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .. import kernels
 from ..compile.hooks import made
 from ..tensor import Tensor
 from .decompositions import check_real
@@ -50,25 +51,7 @@ class LUResult(NamedTuple):
 
 def getrf_array(a):
     """``getrf`` on each matrix of ``(..., m, n)``: ``(packed LU, 1-based pivots (..., k))``."""
-    a = np.asarray(a)
-    m, n = a.shape[-2:]
-    batch = a.shape[:-2]
-    x = a.reshape((int(np.prod(batch)), m, n)).copy()
-    pivots = np.empty((x.shape[0], min(m, n)), dtype=np.int32)
-    rows = np.arange(x.shape[0])
-    with np.errstate(divide="ignore", invalid="ignore"):
-        for j in range(min(m, n)):
-            p = j + np.argmax(np.abs(x[:, j:, j]), axis=-1)
-            pivots[:, j] = p + 1
-            row_j = x[rows, j].copy()
-            x[rows, j] = x[rows, p]
-            x[rows, p] = row_j
-            pivot = x[:, j, j]
-            below = x[:, j + 1:, j]
-            # (a zero pivot leaves its column as it is, as LAPACK does)
-            x[:, j + 1:, j] = np.where((pivot != 0)[:, None], below / pivot[:, None], below)
-            x[:, j + 1:, j + 1:] -= x[:, j + 1:, j, None] * x[:, j, None, j + 1:]
-    return x.reshape(a.shape), pivots.reshape(batch + (min(m, n),))
+    return kernels.getrf(a)
 
 
 def lu_packed_array(a):

@@ -5,9 +5,9 @@ The forward is Higham's (2005) scaling and squaring with a diagonal Padé approx
 of degree 3, 5, 7, 9 or 13, computed in float64 (a float32 input gets a float32
 result).  The gradient is the Fréchet derivative at ``A.T`` in the direction of the
 cotangent, read off one exponential of a block matrix (Najfeld & Havel):
-``exp([[A.T, G], [0, A.T]]) = [[exp(A.T), L(A.T, G)], [0, exp(A.T)]]``.  The rule calls
-this op again (``xp.matrix_exp``), so it is recorded under ``create_graph=True`` and
-the gradient has gradients of every order.
+``exp([[A.T, G], [0, A.T]]) = [[exp(A.T), L(A.T, G)], [0, exp(A.T)]]``, computed on
+the blocks by the op ``matrix_exp_frechet`` (``matrix_exp_frechet.py``), which is
+differentiable in turn, so the gradient has gradients of every order.
 """
 
 from __future__ import annotations
@@ -102,20 +102,9 @@ def expm_array(a):
 
 
 def _matrix_exp_rule(xp, g, ans, a):
-    n = a.shape[-1]
-    if n == 0:
+    if a.shape[-1] == 0:
         return g
-    a_t = xp.swapaxes(a, -1, -2)
-    # L(A.T, G) is linear in G: scale G to A's size first so that a large cotangent
-    # does not add squarings (and round-off) to the block's exponential.
-    g_data = g.data if isinstance(g, Tensor) else g
-    a_data = a.data if isinstance(a, Tensor) else a
-    g_norm = float(np.abs(g_data).sum(axis=-2).max()) if g_data.size else 0.0
-    scale = max(float(np.abs(a_data).sum(axis=-2).max()), 1.0) / g_norm if g_norm else 1.0
-    top = xp.concatenate(a_t, g * scale, axis=-1)
-    bottom = xp.concatenate(xp.zeros_like(a_t), a_t, axis=-1)
-    block = xp.matrix_exp(xp.concatenate(top, bottom, axis=-2))
-    return block[..., :n, n:] * (1.0 / scale)
+    return _scaled_frechet(xp, xp.swapaxes(a, -1, -2), g)
 
 
 _matrix_exp = defop(
@@ -147,3 +136,6 @@ def matrix_exp(A) -> Tensor:  # noqa: N803 (PyTorch's argument name)
         raise TypeError(f"matrix_exp: A must be a floating-point tensor, got dtype {A.dtype}; "
                         "convert it first, e.g. A.double()")
     return _matrix_exp(A)
+
+
+from .matrix_exp_frechet import _scaled_frechet  # noqa: E402  (it reads _PADE, _THETA)
