@@ -36,6 +36,25 @@ def _matrix_exp_case(data):
     return Case(ad.linalg.matrix_exp, [a], lambda x: _per_matrix(scipy.linalg.expm, x))
 
 
+def _block_exp_corner(x, e):
+    """The top right block of ``exp([[x, e], [0, x]])`` for each pair of matrices."""
+    n = x.shape[-1]
+    pairs = zip(x.reshape((-1, n, n)), e.reshape((-1, n, n)))
+    corners = [scipy.linalg.expm(np.block([[a, b], [np.zeros_like(a), a]]))[:n, n:]
+               for a, b in pairs]
+    return np.stack(corners).reshape(x.shape)
+
+
+def _matrix_exp_frechet_case(data):
+    from autodiff.ops.matrix_exp_frechet import _matrix_exp_frechet
+    n = data.draw(st.integers(1, 4), label="n")
+    batch = data.draw(BATCHES, label="batch")
+    spread = data.draw(st.sampled_from([0.01, 0.3, 1.0, 2.0]), label="entry size")
+    x = values(data, batch + (n, n), -spread, spread)
+    e = values(data, batch + (n, n), -1.0, 1.0)
+    return Case(_matrix_exp_frechet, [x, e], _block_exp_corner)
+
+
 def _lu_case(data):
     n = data.draw(st.integers(1, 4), label="n")
     batch = data.draw(BATCHES, label="batch")
@@ -65,6 +84,7 @@ def _cholesky_solve_case(data):
 
 SPECS = [
     Spec("matrix_exp", _matrix_exp_case),
+    Spec("matrix_exp_frechet", _matrix_exp_frechet_case),
     Spec("lu_factor_packed", _lu_case),
     Spec("cholesky_solve", _cholesky_solve_case),
 ]
