@@ -1,0 +1,262 @@
+"""PyTorch's names added in a sixth round: the function forms ``ad.scatter_reduce``,
+``ad.mvlgamma`` ..., the deprecated ``ad.qr`` / ``ad.cholesky``, ``ad.binomial``,
+``ad.svd_lowrank`` / ``ad.pca_lowrank``, the functional cells ``ad.lstm_cell`` ...,
+Tensor methods ``apply_``, ``map_``, ``resize_``, ``ger`` ..., and the ``nn`` layers.
+
+Each ``check`` case calls ``f(lib, *inputs)`` with ``lib`` = ``ad`` and ``torch`` on
+the same float64 inputs: the same values, dtypes and shapes and, through a random
+cotangent, the same gradients.  Torch-free tests check new differentiable code
+against central finite differences and random draws by their distribution."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import autodiff as ad
+from test_torch_names_fifth import Const, check, positive, r, same
+
+SPD = (lambda a: a @ a.T + 3 * np.eye(3))(np.random.default_rng(2).standard_normal((3, 3)))
+
+
+def _cell(name, gates):
+    def call(lib, x, h, c, w_ih, w_hh, b_ih, b_hh):
+        hx = (h, c) if gates == 4 else h
+        return getattr(lib, name)(x, hx, w_ih, w_hh, b_ih, b_hh)
+    return call
+
+
+def _cell_inputs(gates, batch=2, size=3, hidden=4):
+    return (r(batch, size), r(batch, hidden), r(batch, hidden), r(gates * hidden, size),
+            r(gates * hidden, hidden), r(gates * hidden), r(gates * hidden))
+
+
+CASES = [
+    (lambda lib, x, i, s: lib.scatter_reduce(x, 0, i, s, "sum", include_self=False), r(4),
+     Const([0, 1, 0, 3, 1]), r(5)),
+    (lambda lib, x, i, s: lib.scatter_reduce(x, 1, i, s, "amax"), r(2, 3),
+     Const([[0, 2], [1, 1]]), r(2, 2)),
+    (lambda lib, x, i, s: lib.scatter_reduce(x, 0, i, s, "mean"), r(3),
+     Const([2, 2, 0]), r(3)),
+    (same("mvlgamma", 1), positive(5) + 1),
+    (same("mvlgamma", 3), positive(2, 3) + 2),
+    (same("narrow_copy", 1, 1, 2), r(3, 4)),
+    (same("narrow_copy", 0, 0, 1), r(3)),
+    (same("resolve_conj"), r(3, 2)),
+    (same("resolve_neg"), r(4)),
+    (same("unsafe_split_with_sizes", [1, 3]), r(4, 2)),
+    (same("unsafe_split_with_sizes", [2, 0, 1], 1), r(2, 3)),
+    (same("channel_shuffle", 2), r(2, 4, 3)),
+    (same("channel_shuffle", 3), r(1, 6, 2, 2)),
+    (lambda lib, a: lib.qr(a), r(4, 3)),
+    (lambda lib, a: lib.qr(a, some=False), r(3, 4)),
+    (lambda lib, a: lib.qr(a, False), r(2, 3, 3)),
+    (lambda lib, a: lib.qr(a, some=False)[1], r(4, 3), {"grad": False}),
+    (lambda lib, a: lib.cholesky(a), SPD),
+    (lambda lib, a: lib.cholesky(a, upper=True), SPD),
+    (lambda lib, a: lib.cholesky(a, True), np.stack([SPD, SPD + np.eye(3)])),
+    (_cell("lstm_cell", 4), *_cell_inputs(4)),
+    (_cell("lstm_cell", 4), *_cell_inputs(4, batch=1, size=2, hidden=3)),
+    (_cell("gru_cell", 3), *_cell_inputs(3)),
+    (_cell("gru_cell", 3), *_cell_inputs(3, batch=3, size=1, hidden=2)),
+    (_cell("rnn_tanh_cell", 1), *_cell_inputs(1)),
+    (_cell("rnn_relu_cell", 1), *_cell_inputs(1, batch=4)),
+    (lambda lib, x, h, w_ih, w_hh: lib.gru_cell(x, h, w_ih, w_hh), r(2, 3), r(2, 2),
+     r(6, 3), r(6, 2)),
+    (lambda lib, x, h, c, w_ih, w_hh: lib.lstm_cell(x, (h, c), w_ih, w_hh), r(2, 3),
+     r(2, 2), r(2, 2), r(8, 3), r(8, 2)),
+    (lambda lib, a, b: a.ger(b), r(3), r(4)),
+]
+
+
+@pytest.mark.parametrize("case", range(len(CASES)))
+def test_same_values_and_gradients_as_torch(case):
+    function, *arrays = CASES[case]
+    options = arrays.pop() if isinstance(arrays[-1], dict) else {}
+    check(function, *arrays, **options)
+
+
+def test_scalar_tensor_dtypes_as_torch():
+    torch = pytest.importorskip("torch")
+    for value in (2, 2.5, True, -1):
+        ours = ad.scalar_tensor(value)
+        assert ours.shape == () and ours.dtype == np.float64     # the default float dtype
+        assert float(ours) == float(torch.scalar_tensor(value))
+    assert ad.scalar_tensor(3, dtype=ad.int32).dtype == np.int32
+    assert ad.scalar_tensor(1.5, dtype=ad.float32).dtype == np.float32
+    with pytest.raises(TypeError, match="scalar_tensor"):
+        ad.scalar_tensor(np.ones(2))
+
+
+def test_deprecated_forms_warn_and_removed_matrix_rank_raises():
+    with pytest.warns(UserWarning, match="ad.linalg.qr"):
+        ad.qr(ad.eye(2))
+    with pytest.warns(UserWarning, match="ad.linalg.cholesky"):
+        ad.cholesky(ad.eye(2))
+    with pytest.raises(RuntimeError, match="ad.linalg.matrix_rank"):
+        ad.matrix_rank(ad.eye(2))
+    torch = pytest.importorskip("torch")
+    with pytest.raises(RuntimeError):
+        torch.matrix_rank(torch.eye(2))
+
+
+def test_new_differentiable_functions_against_finite_differences():
+    def lstm(x, h, c, w_ih, w_hh, b_ih, b_hh):
+        h2, c2 = ad.lstm_cell(x, (h, c), w_ih, w_hh, b_ih, b_hh)
+        return (h2 * 1.3).sum() + (c2 * c2).sum()
+    assert ad.gradcheck(lstm, list(_cell_inputs(4)))
+    assert ad.gradcheck(lambda x, h, c, *w: (ad.gru_cell(x, h, *w) ** 2).sum(),
+                        list(_cell_inputs(3)))
+    assert ad.gradcheck(lambda x, h, c, *w: ad.rnn_tanh_cell(x, h, *w).sum(),
+                        list(_cell_inputs(1)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert ad.gradcheck(lambda a: (ad.cholesky(a @ a.mT + ad.eye(3), upper=True) ** 2)
+                            .sum(), [r(3, 3)])
+    assert ad.gradcheck(lambda x: ad.mvlgamma(x, 2).sum(), [positive(4) + 1])
+
+
+def test_cells_refuse_shapes_that_do_not_fit():
+    x, h, c, w_ih, w_hh, b_ih, b_hh = (ad.tensor(a) for a in _cell_inputs(4))
+    with pytest.raises(ValueError, match="lstm_cell: shapes do not fit"):
+        ad.lstm_cell(x, (h, c), w_hh, w_hh)
+    with pytest.raises(ValueError, match="gru_cell: input must be 2-D"):
+        ad.gru_cell(x[0], h[0], w_ih[:12], w_hh[:12])
+    with pytest.raises(ValueError, match="two hidden states"):
+        ad.lstm_cell(x, (h,), w_ih, w_hh)
+
+
+def test_binomial_draws_by_distribution():
+    ad.manual_seed(0)
+    counts = ad.full((20000,), 10.0)
+    draws = ad.binomial(counts, ad.full((20000,), 0.3))
+    assert draws.dtype == np.float64 and draws.shape == (20000,)
+    values = draws.data
+    assert np.all(values == np.round(values)) and values.min() >= 0 and values.max() <= 10
+    assert abs(values.mean() - 3.0) < 0.05 and abs(values.var() - 2.1) < 0.1
+    edge = ad.binomial(ad.tensor([[0.0], [5.0]]), ad.tensor([0.5, 1.0, 0.0]))
+    assert edge.shape == (2, 3) and np.array_equal(edge.data[:, 1], [0.0, 5.0])
+    assert np.array_equal(edge.data[:, 2], [0.0, 0.0])
+    assert ad.binomial(ad.tensor([3.0], dtype=ad.float32), ad.tensor([0.5])).dtype == \
+        np.float32
+    with pytest.raises(TypeError, match="count must be floating-point"):
+        ad.binomial(ad.tensor([3]), ad.tensor([0.5]))
+    with pytest.raises(TypeError, match="requires grad"):
+        ad.binomial(ad.tensor([3.0], requires_grad=True), ad.tensor([0.5]))
+    with pytest.raises(ValueError, match="prob in"):
+        ad.binomial(ad.tensor([3.0]), ad.tensor([1.5]))
+    generator = ad.Generator().manual_seed(3)
+    first = ad.binomial(counts, ad.full((20000,), 0.5), generator=generator)
+    generator.manual_seed(3)
+    assert np.array_equal(first.data,
+                          ad.binomial(counts, ad.full((20000,), 0.5), generator=generator).data)
+
+
+@pytest.mark.parametrize("shape, q", [((8, 12), 3), ((12, 8), 3), ((2, 6, 9), 2)])
+def test_svd_lowrank_of_a_low_rank_matrix(shape, q):
+    rng = np.random.default_rng(7)
+    *batch, m, n = shape
+    A = rng.standard_normal((*batch, m, q)) @ rng.standard_normal((*batch, q, n))
+    U, S, V = ad.svd_lowrank(ad.tensor(A), q=q)
+    assert U.shape == (*batch, m, q) and S.shape == (*batch, q) and V.shape == (*batch, n, q)
+    np.testing.assert_allclose(S.data, np.linalg.svd(A)[1][..., :q], rtol=1e-10)
+    np.testing.assert_allclose((U @ (S[..., None] * V.mT)).data, A, atol=1e-10)
+    np.testing.assert_allclose((U.mT @ U).data, np.broadcast_to(np.eye(q), (*batch, q, q)),
+                               atol=1e-12)
+
+
+def test_svd_lowrank_of_a_full_rank_matrix_and_its_gradient():
+    rng = np.random.default_rng(8)
+    A = rng.standard_normal((10, 7))
+    U, S, V = ad.svd_lowrank(ad.tensor(A), q=7)
+    np.testing.assert_allclose(S.data, np.linalg.svd(A)[1], rtol=1e-10)
+    # the top singular value's gradient is u1 v1^T, whatever the random start
+    a = ad.tensor(A, requires_grad=True)
+    ad.svd_lowrank(a, q=7, niter=4)[1][0].backward()
+    u, _, vh = np.linalg.svd(A)
+    np.testing.assert_allclose(a.grad, np.outer(u[:, 0], vh[0]), atol=1e-8)
+    M = rng.standard_normal((1, 7))
+    U, S, V = ad.svd_lowrank(ad.tensor(A), q=7, M=ad.tensor(M))
+    np.testing.assert_allclose(S.data, np.linalg.svd(A - M)[1], rtol=1e-10)
+
+
+def test_pca_lowrank_centers_and_checks_q():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(9)
+    A = rng.standard_normal((20, 2)) @ rng.standard_normal((2, 5)) + 4.0
+    U, S, V = ad.pca_lowrank(ad.tensor(A), q=2)
+    _, S_torch, V_torch = torch.pca_lowrank(torch.tensor(A), q=2)
+    np.testing.assert_allclose(S.data, S_torch.numpy(), rtol=1e-10)
+    np.testing.assert_allclose(np.abs(V.data.T @ V_torch.numpy()), np.eye(2), atol=1e-10)
+    assert ad.pca_lowrank(ad.tensor(A))[1].shape == (5,)        # q = min(6, m, n)
+    np.testing.assert_allclose(ad.pca_lowrank(ad.tensor(A), q=2, center=False)[1].data,
+                               np.linalg.svd(A)[1][:2], rtol=1e-8)
+    with pytest.raises(ValueError, match=r"q\(=6\) must be"):
+        ad.pca_lowrank(ad.tensor(A), q=6)
+    with pytest.raises(ValueError, match=r"q\(=6\) must be"):
+        torch.pca_lowrank(torch.tensor(A), q=6)
+
+
+# ----- Tensor methods --------------------------------------------------------------------
+
+def test_apply_and_map_as_torch():
+    torch = pytest.importorskip("torch")
+    for values in (np.array([1, 2, 3]), np.array([[0.5, -1.5], [2.0, 3.0]])):
+        ours, theirs = ad.tensor(values.copy()), torch.tensor(values.copy())
+        assert ours.apply_(lambda v: v * 2.7 - 1) is ours
+        theirs.apply_(lambda v: v * 2.7 - 1)
+        assert ours.dtype == theirs.numpy().dtype
+        np.testing.assert_array_equal(ours.data, theirs.numpy())
+    ours, theirs = ad.tensor(r(2, 3)), None
+    theirs = torch.tensor(ours.data.copy())
+    other = r(3)
+    assert ours.map_(ad.tensor(other), lambda a, b: a * b + 1) is ours
+    theirs.map_(torch.tensor(other), lambda a, b: a * b + 1)
+    np.testing.assert_allclose(ours.data, theirs.numpy(), rtol=1e-15)
+    for method in ("apply_", "map_"):
+        for lib in (ad, torch):
+            arguments = (abs,) if method == "apply_" else (lib.zeros(2), max)
+            with pytest.raises(RuntimeError, match="requires grad"):
+                getattr(lib.ones(2, requires_grad=True), method)(*arguments)
+    with pytest.raises(TypeError, match="map_: expected tensor of dtype float64"):
+        ad.zeros(2).map_(ad.tensor([1, 2]), max)
+
+
+def test_apply_in_a_graph_is_seen_by_backward():
+    t = ad.tensor([1.0, 2.0])
+    x = ad.tensor([3.0, 4.0], requires_grad=True)
+    y = x * t
+    t.apply_(lambda v: v + 1)       # the product saved t: its backward must refuse
+    with pytest.raises(ad.InPlaceError):
+        y.sum().backward()
+
+
+def test_resize_and_ger_as_torch():
+    torch = pytest.importorskip("torch")
+    ours, theirs = ad.tensor([1.0, 2.0, 3.0, 4.0]), torch.tensor([1.0, 2.0, 3.0, 4.0])
+    assert ours.resize_(2, 2) is ours
+    theirs.resize_(2, 2)
+    np.testing.assert_array_equal(ours.data, theirs.numpy())
+    ours.resize_((3,))
+    theirs.resize_((3,))
+    np.testing.assert_array_equal(ours.data, theirs.numpy())
+    ours.resize_as_(ad.zeros((1, 2)))
+    theirs.resize_as_(torch.zeros((1, 2)))
+    np.testing.assert_array_equal(ours.data, theirs.numpy())
+    assert ad.zeros(3).resize_(5).shape == (5,)
+    with pytest.raises(RuntimeError, match="resize_: cannot resize a tensor that requires"):
+        ad.ones(2, requires_grad=True).resize_(1)
+
+
+def test_memory_placement_methods():
+    torch = pytest.importorskip("torch")
+    with pytest.raises(RuntimeError, match="pin_memory: cannot pin memory"):
+        ad.zeros(2).pin_memory()
+    with pytest.raises(RuntimeError):
+        torch.zeros(2).pin_memory()       # PyTorch on a machine without an accelerator
+    assert ad.zeros(2).is_pinned() is False and torch.zeros(2).is_pinned() is False
+    with pytest.raises(RuntimeError, match="share_memory_: tensors are NumPy arrays"):
+        ad.zeros(2).share_memory_()
+    assert ad.zeros(2).is_shared() is False
