@@ -260,3 +260,86 @@ def test_memory_placement_methods():
     with pytest.raises(RuntimeError, match="share_memory_: tensors are NumPy arrays"):
         ad.zeros(2).share_memory_()
     assert ad.zeros(2).is_shared() is False
+
+
+# ----- nn layers ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("channels, size", [(6, 3), (6, 4), (5, 5), (2, 5), (7, 2), (3, 1)])
+def test_cross_map_lrn2d_values_as_torch_and_true_gradient(channels, size):
+    torch = pytest.importorskip("torch")
+    x = r(2, channels, 3, 2)
+    layer = ad.nn.CrossMapLRN2d(size, 0.3, 0.75, 2.0)
+    expected = torch.nn.CrossMapLRN2d(size, 0.3, 0.75, 2.0)(torch.tensor(x))
+    np.testing.assert_allclose(layer(ad.tensor(x)).data, expected.detach().numpy(),
+                               rtol=1e-12, atol=1e-14)
+    assert repr(layer) == repr(torch.nn.CrossMapLRN2d(size, 0.3, 0.75, 2.0))
+    assert ad.gradcheck(lambda t: (layer(t) * ad.tensor(x[::-1].copy())).sum(), [x])
+
+
+def test_cross_map_lrn2d_refuses_other_shapes():
+    with pytest.raises(ValueError, match="CrossMapLRN2d: Expected input to be 4D, got 3D"):
+        ad.nn.CrossMapLRN2d(3)(ad.ones((2, 3, 4)))
+
+
+@pytest.mark.parametrize("shape", [(4, 3), (4, 3, 5), (2, 3, 2, 2, 2)])
+def test_sync_batch_norm_in_one_process_as_torch(shape):
+    torch = pytest.importorskip("torch")
+    x = r(*shape)
+    ours, theirs = ad.nn.SyncBatchNorm(3, momentum=0.3), torch.nn.SyncBatchNorm(3, momentum=0.3)
+    theirs.double()
+    assert repr(ours) == repr(theirs)
+    weight, bias = r(3), r(3)
+    ours.weight.data[...] = weight
+    ours.bias.data[...] = bias
+    with torch.no_grad():
+        theirs.weight.copy_(torch.tensor(weight))
+        theirs.bias.copy_(torch.tensor(bias))
+    cotangent = r(*shape)
+    xa, xt = ad.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    out_ours, out_theirs = ours(xa), theirs(xt)
+    np.testing.assert_allclose(out_ours.data, out_theirs.detach().numpy(), rtol=1e-10,
+                               atol=1e-12)
+    (out_ours * ad.tensor(cotangent)).sum().backward()
+    (out_theirs * torch.tensor(cotangent)).sum().backward()
+    np.testing.assert_allclose(xa.grad, xt.grad.numpy(), rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(ours.weight.grad, theirs.weight.grad.numpy(), rtol=1e-8)
+    np.testing.assert_allclose(ours.running_var, theirs.running_var.numpy(), rtol=1e-12)
+    ours.eval()
+    theirs.eval()
+    np.testing.assert_allclose(ours(ad.tensor(x)).data, theirs(torch.tensor(x)).detach()
+                               .numpy(), rtol=1e-10, atol=1e-12)
+    with pytest.raises(ValueError, match="at least 2D input"):
+        ours(ad.ones(3))
+    with pytest.raises(ValueError, match="process_group must be None"):
+        ad.nn.SyncBatchNorm(3, process_group=object())
+
+
+def test_convert_sync_batchnorm_keeps_parameters_and_buffers():
+    inner = ad.nn.Sequential(ad.nn.Linear(3, 3), ad.nn.BatchNorm1d(3))
+    model = ad.nn.Sequential(ad.nn.BatchNorm1d(3), inner)
+    model(ad.tensor(r(5, 3)))                           # running statistics move
+    weight, running_mean = model[1][1].weight, model[1][1].running_mean.copy()
+    converted = ad.nn.SyncBatchNorm.convert_sync_batchnorm(model)
+    assert converted is model
+    assert type(model[0]) is ad.nn.SyncBatchNorm and type(model[1][1]) is ad.nn.SyncBatchNorm
+    assert model[1][1].weight is weight
+    np.testing.assert_array_equal(model[1][1].running_mean, running_mean)
+    assert int(model[1][1].num_batches_tracked) == 1
+    single = ad.nn.SyncBatchNorm.convert_sync_batchnorm(ad.nn.BatchNorm2d(4).eval())
+    assert type(single) is ad.nn.SyncBatchNorm and not single.training
+
+
+def test_data_parallel_calls_its_module_as_torch_without_gpus():
+    torch = pytest.importorskip("torch")
+    linear = ad.nn.Linear(2, 3)
+    parallel = ad.nn.DataParallel(linear, device_ids=None)
+    x = r(4, 2)
+    assert parallel.module is linear
+    np.testing.assert_allclose(parallel(ad.tensor(x)).data, linear(ad.tensor(x)).data)
+    theirs = torch.nn.DataParallel(torch.nn.Linear(2, 3))
+    assert sorted(parallel.state_dict()) == sorted(theirs.state_dict())
+    assert sorted(n for n, _ in parallel.named_parameters()) == \
+        sorted(n for n, _ in theirs.named_parameters())
+    assert repr(parallel).startswith("DataParallel(\n  (module): Linear(")
+    with pytest.raises(TypeError, match="DataParallel: module must be an nn.Module"):
+        ad.nn.DataParallel(lambda x: x)

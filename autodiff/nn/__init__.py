@@ -58,6 +58,7 @@ from .buffer import Buffer
 from .attention import MultiheadAttention
 from .transformer import TransformerEncoder, TransformerEncoderLayer
 from .transformer_decoder import Transformer, TransformerDecoder, TransformerDecoderLayer
+from .layers_sixth import CrossMapLRN2d, DataParallel, SyncBatchNorm
 
 
 __all__ = ["functional", "init", "utils", "Module", "ModuleDict", "ModuleList", "Parameter",
@@ -93,4 +94,5 @@ __all__ = ["functional", "init", "utils", "Module", "ModuleDict", "ModuleList", 
            "LazyConv2d", "LazyConv3d", "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyBatchNorm3d",
            "LazyInstanceNorm1d", "LazyInstanceNorm2d", "LazyInstanceNorm3d",
            "LazyConvTranspose1d", "LazyConvTranspose2d", "LazyConvTranspose3d", "LPPool3d",
-           "Buffer", "RNNBase", "RNNCellBase", "NLLLoss2d"]
+           "Buffer", "RNNBase", "RNNCellBase", "NLLLoss2d", "CrossMapLRN2d", "SyncBatchNorm",
+           "DataParallel"]
