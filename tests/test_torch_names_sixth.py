@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import autodiff as ad
-from test_torch_names_fifth import Const, check, positive, r, same
+from test_torch_names_fifth import R, Const, check, positive, r, same
 
 SPD = (lambda a: a @ a.T + 3 * np.eye(3))(np.random.default_rng(2).standard_normal((3, 3)))
 
@@ -343,3 +343,48 @@ def test_data_parallel_calls_its_module_as_torch_without_gpus():
     assert repr(parallel).startswith("DataParallel(\n  (module): Linear(")
     with pytest.raises(TypeError, match="DataParallel: module must be an nn.Module"):
         ad.nn.DataParallel(lambda x: x)
+
+
+FRACTIONAL_CASES = [(2, (2, 3, 9, 7), 2, (4, 3), None), (2, (1, 2, 10, 10), (3, 2), (5, 6), None),
+                    (2, (3, 8, 8), 3, None, (0.5, 0.5)), (3, (2, 2, 6, 7, 5), 2, (3, 4, 2), None),
+                    (3, (1, 5, 6, 4), (2, 3, 1), None, (0.5, 0.4, 0.75))]
+
+
+@pytest.mark.parametrize("dims, shape, kernel, size, ratio", FRACTIONAL_CASES)
+def test_fractional_max_pool_as_torch_given_its_samples(dims, shape, kernel, size, ratio):
+    torch = pytest.importorskip("torch")
+    x = r(*shape)
+    planes = (shape[0], shape[1]) if len(shape) == dims + 2 else (1, shape[0])
+    samples = R.uniform(size=(*planes, dims))
+
+    def pool(lib, t):
+        function = getattr(lib.nn.functional, f"fractional_max_pool{dims}d")
+        return function(t, kernel, size, ratio, return_indices=True,
+                        _random_samples=samples if lib is ad else torch.tensor(samples))
+    check(pool, x)
+    layer = getattr(ad.nn, f"FractionalMaxPool{dims}d")(kernel, size, ratio,
+                                                        _random_samples=samples)
+    np.testing.assert_array_equal(layer(ad.tensor(x)).data, pool(ad, ad.tensor(x))[0].data)
+    indices = getattr(ad.nn.functional, f"fractional_max_pool{dims}d_with_indices")(
+        ad.tensor(x), kernel, size, ratio, _random_samples=samples).indices
+    assert indices.dtype == np.int64
+    # the gradient of each window's maximum, against finite differences
+    assert ad.gradcheck(lambda t: (pool(ad, t)[0] ** 2).sum(), [x])
+
+
+def test_fractional_max_pool_draws_its_samples_and_checks_arguments():
+    x = ad.tensor(r(2, 3, 12, 12))
+    out = ad.nn.functional.fractional_max_pool2d(x, 3, output_ratio=0.5)
+    assert out.shape == (2, 3, 6, 6)
+    # each output is the max of some 3x3 window: no larger than the input's max
+    assert np.all(out.data <= x.data.max(axis=(2, 3))[..., None, None])
+    with pytest.raises(ValueError, match="either an output_size or an output_ratio"):
+        ad.nn.functional.fractional_max_pool2d(x, 2)
+    with pytest.raises(ValueError, match="pool size \\+ output size - 1"):
+        ad.nn.functional.fractional_max_pool2d(x, 5, output_size=9)
+    with pytest.raises(ValueError, match="_random_samples must have shape"):
+        ad.nn.functional.fractional_max_pool2d(x, 2, 4, _random_samples=np.zeros((2, 3, 3)))
+    with pytest.raises(ValueError, match="output_ratio must be between 0 and 1"):
+        ad.nn.functional.fractional_max_pool3d(ad.ones((1, 1, 4, 4, 4)), 2, output_ratio=1.5)
+    with pytest.raises(ValueError, match="either an output size, or a pooling ratio"):
+        ad.nn.FractionalMaxPool2d(2)
