@@ -388,3 +388,71 @@ def test_fractional_max_pool_draws_its_samples_and_checks_arguments():
         ad.nn.functional.fractional_max_pool3d(ad.ones((1, 1, 4, 4, 4)), 2, output_ratio=1.5)
     with pytest.raises(ValueError, match="either an output size, or a pooling ratio"):
         ad.nn.FractionalMaxPool2d(2)
+
+
+def _adaptive_pair(in_features, n_classes, cutoffs, div_value=4.0, head_bias=False):
+    torch = pytest.importorskip("torch")
+    theirs = torch.nn.AdaptiveLogSoftmaxWithLoss(in_features, n_classes, cutoffs,
+                                                 div_value=div_value, head_bias=head_bias)
+    theirs.double()
+    ours = ad.nn.AdaptiveLogSoftmaxWithLoss(in_features, n_classes, cutoffs,
+                                            div_value=div_value, head_bias=head_bias)
+    state = {k: v.detach().numpy() for k, v in theirs.state_dict().items()}
+    assert sorted(state) == sorted(ours.state_dict())
+    # Linear weights are (in, out) here, (out, in) in PyTorch
+    ours.load_state_dict({k: v.T.copy() if v.ndim == 2 else v for k, v in state.items()})
+    return ours, theirs
+
+
+@pytest.mark.parametrize("in_features, n_classes, cutoffs, div_value, head_bias, targets", [
+    (16, 10, [3, 6], 4.0, True, [0, 9, 4, 2, 6, 5, 8]),
+    (12, 7, [2], 2.0, False, [6, 6, 1, 0, 3]),
+    (8, 20, [5, 10, 15], 1.5, False, [19, 0, 11, 7, 4, 4]),
+    (6, 5, [4], 3.0, True, [0, 1, 2, 3]),                   # no tail rows in the batch
+])
+def test_adaptive_log_softmax_as_torch(in_features, n_classes, cutoffs, div_value,
+                                       head_bias, targets):
+    torch = pytest.importorskip("torch")
+    ours, theirs = _adaptive_pair(in_features, n_classes, cutoffs, div_value, head_bias)
+    x = r(len(targets), in_features)
+    xa, xt = ad.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    got, expected = ours(xa, np.array(targets)), theirs(xt, torch.tensor(targets))
+    assert got._fields == expected._fields == ("output", "loss")
+    np.testing.assert_allclose(got.output.data, expected.output.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(float(got.loss), expected.loss.item(), rtol=1e-12)
+    got.loss.backward()
+    expected.loss.backward()
+    np.testing.assert_allclose(xa.grad, xt.grad.numpy(), rtol=1e-9, atol=1e-14)
+    theirs_grads = {k: p.grad for k, p in theirs.named_parameters()}
+    for name, parameter in ours.named_parameters():
+        ours_grad = np.zeros(parameter.shape) if parameter.grad is None else parameter.grad
+        theirs_grad = theirs_grads[name]
+        theirs_grad = np.zeros(parameter.shape) if theirs_grad is None else \
+            theirs_grad.numpy().T      # (out, in) there, (in, out) here; .T keeps 1-D
+        np.testing.assert_allclose(ours_grad, theirs_grad, rtol=1e-9, atol=1e-14)
+    np.testing.assert_allclose(ours.log_prob(ad.tensor(x)).data,
+                               theirs.log_prob(torch.tensor(x)).detach().numpy(), rtol=1e-12)
+    np.testing.assert_array_equal(ours.predict(ad.tensor(x)).data,
+                                  theirs.predict(torch.tensor(x)).numpy())
+    single = ours(ad.tensor(x[0]), np.array(targets[0]))
+    np.testing.assert_allclose(float(single.output), theirs(
+        torch.tensor(x[0]), torch.tensor(targets[0])).output.item(), rtol=1e-12)
+    assert ours.log_prob(ad.tensor(x[0])).shape == (n_classes,)
+
+
+def test_adaptive_log_softmax_gradients_and_errors():
+    layer = ad.nn.AdaptiveLogSoftmaxWithLoss(8, 9, [2, 5], div_value=2.0, head_bias=True)
+    targets = np.array([0, 3, 8, 6, 1])
+    assert ad.gradcheck(lambda x: layer(x, targets).loss, [r(5, 8)])
+    np.testing.assert_allclose(layer.log_prob(ad.tensor(r(3, 8))).exp().data.sum(axis=1), 1.0,
+                               rtol=1e-12)
+    with pytest.raises(ValueError, match=r"Target values should be in \[0, 8\]"):
+        layer(ad.tensor(r(2, 8)), np.array([0, 9]))
+    with pytest.raises(ValueError, match="cutoffs should be a sequence of unique"):
+        ad.nn.AdaptiveLogSoftmaxWithLoss(8, 9, [5, 2])
+    with pytest.raises(ValueError, match="cutoffs should be a sequence of length"):
+        ad.nn.AdaptiveLogSoftmaxWithLoss(8, 9, [])
+    with pytest.raises(ValueError, match="a 1-D target expects 2-D input"):
+        layer(ad.tensor(r(3, 8)), np.array([0, 1]))
+    with pytest.raises(ValueError, match="cluster 1 would project to"):
+        ad.nn.AdaptiveLogSoftmaxWithLoss(8, 10, [3, 6])

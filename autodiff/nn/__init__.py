@@ -60,6 +60,7 @@ from .transformer import TransformerEncoder, TransformerEncoderLayer
 from .transformer_decoder import Transformer, TransformerDecoder, TransformerDecoderLayer
 from .layers_sixth import CrossMapLRN2d, DataParallel, SyncBatchNorm
 from .fractional_pool import FractionalMaxPool2d, FractionalMaxPool3d
+from .adaptive_softmax import AdaptiveLogSoftmaxWithLoss
 
 
 __all__ = ["functional", "init", "utils", "Module", "ModuleDict", "ModuleList", "Parameter",
@@ -96,4 +97,5 @@ __all__ = ["functional", "init", "utils", "Module", "ModuleDict", "ModuleList", 
            "LazyInstanceNorm1d", "LazyInstanceNorm2d", "LazyInstanceNorm3d",
            "LazyConvTranspose1d", "LazyConvTranspose2d", "LazyConvTranspose3d", "LPPool3d",
            "Buffer", "RNNBase", "RNNCellBase", "NLLLoss2d", "CrossMapLRN2d", "SyncBatchNorm",
-           "DataParallel", "FractionalMaxPool2d", "FractionalMaxPool3d"]
+           "DataParallel", "FractionalMaxPool2d", "FractionalMaxPool3d",
+           "AdaptiveLogSoftmaxWithLoss"]
