@@ -456,3 +456,74 @@ def test_adaptive_log_softmax_gradients_and_errors():
         layer(ad.tensor(r(3, 8)), np.array([0, 1]))
     with pytest.raises(ValueError, match="cluster 1 would project to"):
         ad.nn.AdaptiveLogSoftmaxWithLoss(8, 10, [3, 6])
+
+
+def _attention_case(separate=False, bias_kv=False, zero_attn=False, masks=None, batch=3,
+                    average=True, need_weights=True):
+    E, heads, L, S = 6, 2, 4, 5
+    kdim = 4 if separate else E
+    shapes = [(L, batch, E), (S, batch, kdim), (S, batch, kdim), (3 * E, E), (3 * E,), (E, E),
+              (E,), (1, 1, E), (1, 1, E), (E, E), (E, kdim), (E, kdim)]
+    if batch is None:
+        shapes[:3] = [(L, E), (S, kdim), (S, kdim)]
+    arrays = [r(*s) for s in shapes]
+    padding = R.uniform(size=(batch or 1, S)) < 0.3
+    padding[:, 0] = False
+    mask_values = {"padding": Const(padding if batch else padding[0]),
+                   "additive": r(4, 5), "blocked": Const(np.triu(np.ones((4, 5), bool), 2))}
+    chosen = {name: mask_values[name] for name in (masks or [])}
+
+    def attend(lib, q, k, v, w_in, b_in, w_out, b_out, bk, bv, wq, wk, wv, *mask_inputs):
+        named = dict(zip(chosen, mask_inputs))
+        attn_mask = named.get("additive", named.get("blocked"))
+        return lib.nn.functional.multi_head_attention_forward(
+            q, k, v, E, heads, None if separate else w_in, b_in, bk if bias_kv else None,
+            bv if bias_kv else None, zero_attn, 0.0, w_out, b_out, training=False,
+            key_padding_mask=named.get("padding"), need_weights=need_weights,
+            attn_mask=attn_mask, use_separate_proj_weight=separate, q_proj_weight=wq,
+            k_proj_weight=wk, v_proj_weight=wv, average_attn_weights=average)
+    return (attend, *arrays, *chosen.values())
+
+
+ATTENTION_CASES = [
+    _attention_case(),
+    _attention_case(masks=["padding"]),
+    _attention_case(masks=["additive"], average=False),
+    _attention_case(masks=["blocked", "padding"], bias_kv=True),
+    _attention_case(bias_kv=True, zero_attn=True),
+    _attention_case(separate=True, masks=["padding"]),
+    _attention_case(batch=None, masks=["padding"]),
+    _attention_case(batch=1),
+]
+
+
+@pytest.mark.parametrize("case", range(len(ATTENTION_CASES)))
+def test_multi_head_attention_forward_as_torch(case):
+    function, *arrays = ATTENTION_CASES[case]
+
+    def without_none(lib, *inputs):
+        out, weights = function(lib, *inputs)
+        return (out,) if weights is None else (out, weights)
+    check(without_none, *arrays)
+
+
+def test_multi_head_attention_forward_checks_and_finite_differences():
+    function, *arrays = _attention_case(masks=["padding"], bias_kv=True)
+    inputs = [a.array if isinstance(a, Const) else a for a in arrays]
+    floats = [i for i, a in enumerate(arrays) if not isinstance(a, Const)][:9]
+
+    def loss(*chosen):
+        values = list(inputs)
+        for i, value in zip(floats, chosen):
+            values[i] = value
+        out, weights = function(ad, *values)
+        return (out ** 2).sum() + (weights * 3).sum()
+    assert ad.gradcheck(loss, [inputs[i] for i in floats])
+    q = ad.tensor(r(4, 2, 6))
+    with pytest.raises(ValueError, match="was expecting embedding dimension of 8"):
+        ad.nn.functional.multi_head_attention_forward(q, q, q, 8, 2, r(18, 6), None, None,
+                                                      None, False, 0.0, r(6, 6), None)
+    with pytest.raises(NotImplementedError, match="static_k"):
+        ad.nn.functional.multi_head_attention_forward(q, q, q, 6, 2, r(18, 6), None, None,
+                                                      None, False, 0.0, r(6, 6), None,
+                                                      static_k=q)

@@ -69,7 +69,7 @@ __all__ = ["softmax", "log_softmax", "logsumexp", "one_hot", "cross_entropy", "n
            "affine_grid", "grid_sample", "lp_pool3d", "max_pool1d_with_indices",
            "max_pool2d_with_indices", "max_pool3d_with_indices", "fractional_max_pool2d",
            "fractional_max_pool3d", "fractional_max_pool2d_with_indices",
-           "fractional_max_pool3d_with_indices",
+           "fractional_max_pool3d_with_indices", "multi_head_attention_forward",
            "adaptive_max_pool1d_with_indices", "adaptive_max_pool2d_with_indices",
            "adaptive_max_pool3d_with_indices", "upsample_bilinear", "upsample_nearest"]
 
@@ -160,6 +160,7 @@ from .dropout_alpha import alpha_dropout, feature_alpha_dropout  # noqa: E402
 from .embedding_bag import embedding_bag  # noqa: E402
 from .grid_sample import affine_grid, grid_sample  # noqa: E402
 from .rearrange import channel_shuffle, pixel_shuffle, pixel_unshuffle  # noqa: E402
+from .attention_functional import multi_head_attention_forward  # noqa: E402
 from .fractional_pool import (  # noqa: E402
     fractional_max_pool2d, fractional_max_pool2d_with_indices, fractional_max_pool3d,
     fractional_max_pool3d_with_indices)
