@@ -527,3 +527,10 @@ def test_multi_head_attention_forward_checks_and_finite_differences():
         ad.nn.functional.multi_head_attention_forward(q, q, q, 6, 2, r(18, 6), None, None,
                                                       None, False, 0.0, r(6, 6), None,
                                                       static_k=q)
+
+
+def test_container_is_deprecated_as_in_torch():
+    with pytest.warns(FutureWarning, match="nn.Container` is deprecated"):
+        container = ad.nn.Container(first=ad.nn.Linear(2, 3), second=ad.nn.ReLU())
+    assert [name for name, _ in container.named_children()] == ["first", "second"]
+    assert sorted(container.state_dict()) == ["first.bias", "first.weight"]

@@ -58,7 +58,7 @@ from .buffer import Buffer
 from .attention import MultiheadAttention
 from .transformer import TransformerEncoder, TransformerEncoderLayer
 from .transformer_decoder import Transformer, TransformerDecoder, TransformerDecoderLayer
-from .layers_sixth import CrossMapLRN2d, DataParallel, SyncBatchNorm
+from .layers_sixth import Container, CrossMapLRN2d, DataParallel, SyncBatchNorm
 from .fractional_pool import FractionalMaxPool2d, FractionalMaxPool3d
 from .adaptive_softmax import AdaptiveLogSoftmaxWithLoss
 
@@ -98,4 +98,4 @@ __all__ = ["functional", "init", "utils", "Module", "ModuleDict", "ModuleList", 
            "LazyConvTranspose1d", "LazyConvTranspose2d", "LazyConvTranspose3d", "LPPool3d",
            "Buffer", "RNNBase", "RNNCellBase", "NLLLoss2d", "CrossMapLRN2d", "SyncBatchNorm",
            "DataParallel", "FractionalMaxPool2d", "FractionalMaxPool3d",
-           "AdaptiveLogSoftmaxWithLoss"]
+           "AdaptiveLogSoftmaxWithLoss", "Container"]

@@ -1,5 +1,5 @@
 """``nn.CrossMapLRN2d``, ``nn.SyncBatchNorm`` and ``nn.DataParallel``, as PyTorch's on
-a machine with one process and no GPU.
+a machine with one process and no GPU, and the deprecated ``nn.Container``.
 
 ``CrossMapLRN2d`` gives PyTorch's values, whose channel windows are not those of
 ``LocalResponseNorm`` (PyTorch's running-sum loop keeps the first channels one step
@@ -15,6 +15,8 @@ CPU.  ``DataParallel`` without GPUs calls its module, as PyTorch's does.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from ..ops.linalg import einsum
@@ -23,7 +25,7 @@ from ..tensor import Tensor
 from .module import Module
 from .normalization import _BatchNorm
 
-__all__ = ["CrossMapLRN2d", "SyncBatchNorm", "DataParallel"]
+__all__ = ["CrossMapLRN2d", "SyncBatchNorm", "DataParallel", "Container"]
 
 
 def _cross_map_windows(channels: int, size: int) -> np.ndarray:
@@ -165,3 +167,23 @@ class DataParallel(Module):
 
     def forward(self, *inputs, **kwargs):
         return self.module(*inputs, **kwargs)
+
+
+class Container(Module):
+    """A Module holding the given submodules by name, as PyTorch's deprecated
+    ``nn.Container`` (it warns, as there): subclass ``nn.Module`` instead.
+
+    >>> import warnings
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     sorted(dict(nn.Container(head=nn.Linear(2, 1)).named_children()))
+    ['head']
+    """
+
+    def __init__(self, **kwargs):
+        warnings.warn("`nn.Container` is deprecated. All of its functionality is now "
+                      "implemented in `nn.Module`. Subclass that instead.", FutureWarning,
+                      stacklevel=2)
+        super().__init__()
+        for name, module in kwargs.items():
+            self.add_module(name, module)
