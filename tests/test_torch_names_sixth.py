@@ -534,3 +534,11 @@ def test_container_is_deprecated_as_in_torch():
         container = ad.nn.Container(first=ad.nn.Linear(2, 3), second=ad.nn.ReLU())
     assert [name for name, _ in container.named_children()] == ["first", "second"]
     assert sorted(container.state_dict()) == ["first.bias", "first.weight"]
+
+
+def test_resize_as_function_form():
+    torch = pytest.importorskip("torch")
+    ours, theirs = ad.tensor([1.0, 2.0, 3.0]), torch.tensor([1.0, 2.0, 3.0])
+    assert ad.resize_as_(ours, ad.zeros((2, 1))) is ours
+    torch.resize_as_(theirs, torch.zeros((2, 1)))
+    np.testing.assert_array_equal(ours.data, theirs.numpy())
