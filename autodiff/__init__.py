@@ -143,6 +143,12 @@ from .torch_functions_assorted import (  # noqa: E402  (torch.rsub, torch.slice_
 from .torch_inplace_functions import (  # noqa: E402  (torch.celu_ ...; torch.exp_ below)
     alpha_dropout_, celu_, dropout_, feature_alpha_dropout_, rrelu_, selu_, threshold_)
 from .torch_inplace_functions import inplace_functions as _inplace_functions  # noqa: E402
+from .torch_functions_sixth import (  # noqa: E402  (torch.qr, torch.svd_lowrank ...)
+    binomial, channel_shuffle, cholesky, matrix_rank, mvlgamma, narrow_copy, pca_lowrank, qr,
+    resolve_conj, resolve_neg, scalar_tensor, scatter_reduce, svd_lowrank,
+    unsafe_split_with_sizes)
+from .nn.functional_cells import (  # noqa: E402  (torch.lstm_cell ...: PyTorch's layout)
+    gru_cell, lstm_cell, rnn_relu_cell, rnn_tanh_cell)
 from .serialization import load, save  # noqa: E402
 from .torch_settings import (  # noqa: E402  (set-up switches, all met already)
     are_deterministic_algorithms_enabled, get_float32_matmul_precision, is_tensor,

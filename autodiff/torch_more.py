@@ -2,7 +2,8 @@
 base of ``Tensor``: math and comparisons, order statistics, shapes and conversions,
 the in-place updates and random fills, linear algebra, and the further in-place,
 bitwise and out-of-place methods of ``tensor_inplace_more.py`` and
-``tensor_methods_more.py``."""
+``tensor_methods_more.py``, and ``apply_``, ``map_``, ``resize_`` ... of
+``tensor_methods_sixth.py``."""
 
 from __future__ import annotations
 
@@ -15,11 +16,13 @@ from .torch_shape_methods import TorchShapeMethods
 from .torch_stats_methods import TorchStatsMethods
 from .tensor_inplace_more import TensorInplaceMore
 from .tensor_methods_more import TensorMethodsMore
+from .tensor_methods_sixth import TensorMethodsSixth
 
 
 class TorchMoreMethods(TorchMathMethods, TorchStatsMethods, TorchShapeMethods,
                        TorchInplaceMethods, TorchRandomFills, TorchExtraMethods,
-                       TorchLinalgMethods, TensorInplaceMore, TensorMethodsMore):
+                       TorchLinalgMethods, TensorInplaceMore, TensorMethodsMore,
+                       TensorMethodsSixth):
     """PyTorch's Tensor methods from the mixins above (mixed into ``Tensor``)."""
 
     __slots__ = ()

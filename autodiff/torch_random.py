@@ -241,7 +241,7 @@ def _values_without_gradient(where, value, what):
     return array_of(value)
 
 
-_FIX = {"bernoulli": "", "poisson": "",
+_FIX = {"bernoulli": "", "poisson": "", "binomial": "",
         "normal": ", or write mean + std * ad.randn_like(mean) for a draw that carries "
                   "gradients to mean and std (ad.distributions.Normal(...).rsample())"}
 

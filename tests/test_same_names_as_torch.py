@@ -41,7 +41,8 @@ SECONDS = ["none", "float", 1, 0, -1]
 NOT_COMPARED = {
     "manual_seed", "seed", "initial_seed", "save", "load", "empty", "empty_like",
     "new_empty", "rand", "randn", "rand_like", "randn_like", "randint", "randint_like",
-    "randperm", "bernoulli", "normal", "poisson", "multinomial", "set_printoptions",
+    "randperm", "bernoulli", "normal", "poisson", "multinomial", "binomial", "svd_lowrank",
+    "pca_lowrank", "set_printoptions",
     "set_grad_enabled", "vmap", "compile", "register_hook", "backward", "numpy",
     "data_ptr", "storage", "untyped_storage", "pin_memory", "cuda", "cpu", "to",
     "exponential", "uniform", "cauchy", "log_normal", "geometric", "random",
@@ -124,6 +125,7 @@ ALLOWED = {
                                            "F.hinge_embedding_loss", _is(second=["float"])),
     ("function", "range"): ("the library's default dtype is float64 (PyTorch's float32)",
                             ANY),
+    ("function", "scalar_tensor"): ("as range: the default dtype", _is(input="0d")),
     ("method", "histogram"): ("bin edges that do not increase raise (PyTorch's result is "
                               "undefined)", _is(second=["float"])),
     ("method", "new"): ("the legacy constructor raises, naming new_tensor / new_empty", ANY),

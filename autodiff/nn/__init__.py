@@ -58,6 +58,9 @@ from .buffer import Buffer
 from .attention import MultiheadAttention
 from .transformer import TransformerEncoder, TransformerEncoderLayer
 from .transformer_decoder import Transformer, TransformerDecoder, TransformerDecoderLayer
+from .layers_sixth import Container, CrossMapLRN2d, DataParallel, SyncBatchNorm
+from .fractional_pool import FractionalMaxPool2d, FractionalMaxPool3d
+from .adaptive_softmax import AdaptiveLogSoftmaxWithLoss
 
 
 __all__ = ["functional", "init", "utils", "Module", "ModuleDict", "ModuleList", "Parameter",
@@ -93,4 +96,6 @@ __all__ = ["functional", "init", "utils", "Module", "ModuleDict", "ModuleList", 
            "LazyConv2d", "LazyConv3d", "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyBatchNorm3d",
            "LazyInstanceNorm1d", "LazyInstanceNorm2d", "LazyInstanceNorm3d",
            "LazyConvTranspose1d", "LazyConvTranspose2d", "LazyConvTranspose3d", "LPPool3d",
-           "Buffer", "RNNBase", "RNNCellBase", "NLLLoss2d"]
+           "Buffer", "RNNBase", "RNNCellBase", "NLLLoss2d", "CrossMapLRN2d", "SyncBatchNorm",
+           "DataParallel", "FractionalMaxPool2d", "FractionalMaxPool3d",
+           "AdaptiveLogSoftmaxWithLoss", "Container"]

@@ -67,7 +67,9 @@ __all__ = ["softmax", "log_softmax", "logsumexp", "one_hot", "cross_entropy", "n
            "pdist", "gumbel_softmax", "lp_pool1d", "lp_pool2d", "local_response_norm",
            "alpha_dropout", "feature_alpha_dropout", "embedding_bag",
            "affine_grid", "grid_sample", "lp_pool3d", "max_pool1d_with_indices",
-           "max_pool2d_with_indices", "max_pool3d_with_indices",
+           "max_pool2d_with_indices", "max_pool3d_with_indices", "fractional_max_pool2d",
+           "fractional_max_pool3d", "fractional_max_pool2d_with_indices",
+           "fractional_max_pool3d_with_indices", "multi_head_attention_forward",
            "adaptive_max_pool1d_with_indices", "adaptive_max_pool2d_with_indices",
            "adaptive_max_pool3d_with_indices", "upsample_bilinear", "upsample_nearest"]
 
@@ -158,5 +160,9 @@ from .dropout_alpha import alpha_dropout, feature_alpha_dropout  # noqa: E402
 from .embedding_bag import embedding_bag  # noqa: E402
 from .grid_sample import affine_grid, grid_sample  # noqa: E402
 from .rearrange import channel_shuffle, pixel_shuffle, pixel_unshuffle  # noqa: E402
+from .attention_functional import multi_head_attention_forward  # noqa: E402
+from .fractional_pool import (  # noqa: E402
+    fractional_max_pool2d, fractional_max_pool2d_with_indices, fractional_max_pool3d,
+    fractional_max_pool3d_with_indices)
 # Attention builds on softmax and dropout above (and MultiheadAttention on Linear).
 from .attention import scaled_dot_product_attention  # noqa: E402

@@ -1,0 +1,140 @@
+"""PyTorch's Tensor methods ``apply_`` and ``map_`` (a Python function applied entry by
+entry, in place), ``resize_`` / ``resize_as_``, ``ger``, and the memory-placement
+methods ``share_memory_`` / ``is_shared`` / ``pin_memory`` / ``is_pinned``, which
+say what this library (arrays in this process's memory, on the CPU) does.
+
+>>> ad.tensor([1.0, 2.0]).apply_(lambda v: v * 10)
+tensor([10., 20.])
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def _refuse_requires_grad(t, where: str) -> None:
+    if t.requires_grad:
+        raise RuntimeError(f"{where}: can't call {where}() on a tensor that requires grad "
+                           f"(shape {t.shape}; PyTorch refuses it too): the Python function "
+                           f"is not recorded. Use t.detach().{where}(...) instead")
+
+
+def _stored(t, values: list, where: str):
+    from .inplace import fill
+    result = np.array(values, dtype=object).reshape(t.shape)
+    try:
+        converted = result.astype(t.dtype)
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"{where}: the function returned values that a {t.dtype} tensor "
+                        f"cannot hold ({error})") from None
+    return fill(t, converted, where)
+
+
+class TensorMethodsSixth:
+    """``apply_ map_ resize_ resize_as_ ger share_memory_ is_shared pin_memory
+    is_pinned`` (mixed into ``Tensor``)."""
+
+    __slots__ = ()
+
+    def apply_(self, callable):
+        """Replace each entry ``v`` by ``callable(v)`` (a Python number in, one out, stored
+        in the tensor's dtype), in place, as PyTorch's ``Tensor.apply_``; refused on a
+        tensor that requires grad.  Returns self.
+
+        >>> ad.tensor([1, 2, 3]).apply_(lambda v: v * 2.7)
+        tensor([2, 5, 8])
+        """
+        _refuse_requires_grad(self, "apply_")
+        return _stored(self, [callable(v) for v in self.data.ravel().tolist()], "apply_")
+
+    def map_(self, tensor, callable):
+        """Replace each entry ``a`` by ``callable(a, b)`` with ``b`` the entry of
+        ``tensor`` (broadcast to self's shape, of self's dtype), in place, as PyTorch's
+        ``Tensor.map_``; refused when either requires grad.  Returns self.
+
+        >>> ad.tensor([1.0, 2.0]).map_(ad.tensor([10.0, 20.0]), lambda a, b: a + b)
+        tensor([11., 22.])
+        """
+        from .tensor import Tensor
+        _refuse_requires_grad(self, "map_")
+        if isinstance(tensor, Tensor):
+            _refuse_requires_grad(tensor, "map_")
+        other = np.asarray(tensor.data if isinstance(tensor, Tensor) else tensor)
+        if other.dtype != self.dtype:
+            raise TypeError(f"map_: expected tensor of dtype {self.dtype} for the other "
+                            f"operand (got {other.dtype}; PyTorch refuses it too); "
+                            f"convert it first, e.g. other.to({self.dtype.name})")
+        try:
+            other = np.broadcast_to(other, self.shape)
+        except ValueError:
+            raise ValueError(f"map_: the other tensor's shape {other.shape} does not "
+                             f"broadcast to the tensor's {self.shape}") from None
+        pairs = zip(self.data.ravel().tolist(), other.ravel().tolist())
+        return _stored(self, [callable(a, b) for a, b in pairs], "map_")
+
+    def resize_(self, *sizes, memory_format=None):
+        """Give the tensor the shape ``sizes`` in place, keeping its entries in C order
+        (cut, or followed by zeros where PyTorch leaves the new memory unset), as
+        PyTorch's ``Tensor.resize_``; refused on a tensor that requires grad, as there.
+        Returns self.
+
+        >>> ad.tensor([1.0, 2.0, 3.0]).resize_(2)
+        tensor([1., 2.])
+        """
+        if self.requires_grad:
+            raise RuntimeError(f"resize_: cannot resize a tensor that requires grad (shape "
+                               f"{self.shape}; PyTorch refuses it too); build a new one, "
+                               "e.g. t.reshape(...) or t[:k]")
+        self.resize(*sizes)
+        return self
+
+    def resize_as_(self, the_template, memory_format=None):
+        """``self.resize_(the_template.shape)``, as PyTorch's ``Tensor.resize_as_``.
+
+        >>> ad.tensor([1.0, 2.0, 3.0]).resize_as_(ad.zeros(1))
+        tensor([1.])
+        """
+        return self.resize_(tuple(np.shape(getattr(the_template, "data", the_template))))
+
+    def ger(self, vec2):
+        """The outer product with the vector ``vec2``, as PyTorch's ``Tensor.ger``
+        (``Tensor.outer``).
+
+        >>> ad.tensor([1.0, 2.0]).ger(ad.tensor([3.0]))
+        tensor([[3.],
+                [6.]])
+        """
+        from .torch_functions_assorted import ger
+        return ger(self, vec2)
+
+    def share_memory_(self):
+        """Refused: tensors here are NumPy arrays in this process's memory, which no other
+        process sees, so moving them to shared memory (PyTorch's ``Tensor.share_memory_``
+        for ``torch.multiprocessing``) cannot be done."""
+        raise RuntimeError("share_memory_: tensors are NumPy arrays in this process's memory "
+                           "and cannot be moved to memory shared between processes (there "
+                           "is no torch.multiprocessing counterpart); pass arrays to worker "
+                           "processes explicitly, e.g. with multiprocessing.shared_memory")
+
+    def is_shared(self) -> bool:
+        """False: tensors are never in shared memory here (see ``share_memory_``).
+
+        >>> ad.zeros(1).is_shared()
+        False
+        """
+        return False
+
+    def pin_memory(self, device=None):
+        """Refused as PyTorch refuses it without an accelerator: pinned memory is for
+        copies to a GPU, which this library has not.
+
+        >>> ad.zeros(1).is_pinned()
+        False
+        """
+        raise RuntimeError("pin_memory: cannot pin memory without an accelerator device "
+                           "(PyTorch raises too on a CPU-only machine); arrays live on the "
+                           "CPU, so the tensor can be used as it is")
+
+    def is_pinned(self, device=None) -> bool:
+        """False: no memory is pinned here (see ``pin_memory``)."""
+        return False
