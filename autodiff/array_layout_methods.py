@@ -84,6 +84,8 @@ class FlatIndexer:
 class ArrayLayoutMethods:
     """Methods ``Tensor`` inherits (see the module docstring)."""
 
+    __slots__ = ()
+
     # ----- in-place writers ----------------------------------------------------------
     def partition(self, kth, axis=-1, kind="introselect", order=None) -> None:
         """Partition in place along ``axis`` around the ``kth`` entries, as

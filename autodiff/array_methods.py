@@ -74,6 +74,8 @@ def _is_device(value) -> bool:
 class ArrayMethods:
     """Methods ``Tensor`` inherits (see the module docstring)."""
 
+    __slots__ = ()
+
     # ----- NumPy's ndarray methods -------------------------------------------------
     def any(self, axis=None, *positional, keepdims=False, dim=None, keepdim=None):
         """Whether any entry is nonzero (along ``axis``/``dim``): a bool tensor, no grad.
