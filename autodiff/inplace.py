@@ -29,11 +29,14 @@ the new array again before an unrecorded write).  Values and gradients then come
 as with PyTorch's views.  A view of a leaf that requires grad (``w[0]``, and
 ``w.T`` or ``w.reshape(...)`` too) is refused in grad mode, as the leaf itself is,
 and so is an unrecorded update in grad mode of a view taken under ``no_grad`` of a
-tensor that requires grad.  Not followed, and so refused when recorded: views made
-by other ops (``h.reshape(-1)``, ``h.T``: a recorded update of one would not reach
-``h``, where PyTorch's would; under ``no_grad`` the write goes through NumPy's view),
-and a recorded update of ``h`` while such a view of it is alive, which would go on
-showing the old values (``op_views.py`` keeps those views).
+tensor that requires grad.  Views that lay out ``h`` anew without copying
+(``h.T``, ``h.permute(...)``, ``h.reshape(-1)``, ``h.unsqueeze(0)``) are linked the same
+way with a ``Layout`` for key (``layout_views.py``): a recorded update of one gives
+``h`` the view's new value laid out back (``Layout.back``).  Not followed, and so
+refused when recorded: views made by other ops (``np.diagonal(h)``: a recorded update
+of one would not reach ``h``, where PyTorch's would; under ``no_grad`` the write goes
+through NumPy's view), and a recorded update of ``h`` while such a view of it is
+alive, which would go on showing the old values (``op_views.py`` keeps those views).
 One element taken by integer indexing (``out[0, 1]``) is a copy, as in NumPy
 (``out[0, 1] += x`` updates ``out``).
 """
@@ -396,7 +399,7 @@ def _refuse_unfollowed_view(top, t, where: str) -> None:
                     f"{where}: tensor {_label(t)} views, through '{node.op.name}', the "
                     f"output of '{parent.op.name}', and a recorded update of it in grad "
                     "mode would not reach that tensor (a PyTorch view would change it). "
-                    "Update that tensor itself (h[0] = 0 rather than h.view(-1)[0] = 0), "
+                    "Update that tensor itself (h[0, 0] = 0 rather than np.diagonal(h)[0] = 0), "
                     "or build a new tensor (v = v + x).")
     viewed = op_views.viewed_tensor(top)
     if viewed is not None:
@@ -404,7 +407,7 @@ def _refuse_unfollowed_view(top, t, where: str) -> None:
             f"{where}: tensor {_label(t)} views, through '{op_views.view_op(top)}', the "
             f"memory of tensor {_label(viewed)}, and a recorded update of it in grad mode "
             "would not reach that tensor (a PyTorch view would change it). Update that "
-            "tensor itself (m[0] = v rather than m.reshape(-1)[0] = v), or build a new "
+            "tensor itself (m[0, 0] = v rather than np.diagonal(m)[0] = v), or build a new "
             "tensor (v = v + x).")
 
 

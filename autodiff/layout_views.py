@@ -74,21 +74,52 @@ def _same_memory(a, b) -> bool:
             and all(n == 1 or s == t for n, s, t in zip(a.shape, a.strides, b.strides)))
 
 
-def match(op_name: str, base_array, view_array):
-    """The ``Layout`` that makes ``view_array`` from ``base_array`` (by op ``op_name``)
-    without copying, or None when it does not."""
-    if base_array.dtype != view_array.dtype:
-        return None
+def match(op_name: str, base_array, view_array, op_args=()):
+    """The ``Layout`` that makes ``view_array`` from ``base_array`` (by op ``op_name``,
+    called with ``op_args`` after the array) without copying, or None when it does not.
+    ``view_array`` shares the memory of ``base_array`` (``op_views.note`` saw to it)."""
     if op_name in ("transpose", "swapaxes"):
-        perm = _permutation(base_array, view_array)
+        perm = _permutation_named(op_name, base_array.ndim, op_args)
+        # (axes given by keyword are not in op_args: the layout tells them then)
+        if perm is None or len(op_args) < (1 if op_name == "transpose" else 2) or not (
+                _permuted_as(base_array, view_array, perm)):
+            perm = _permutation(base_array, view_array)
         return None if perm is None else Layout(perm, view_array.shape, base_array.shape)
-    try:
-        reshaped = np.reshape(base_array, view_array.shape, copy=False)
-    except ValueError:
+    # Every reshaping op here reads in C order: a C-contiguous result of a C-contiguous
+    # input, both in the same memory, is that reshape; other layouts are compared.
+    if base_array.size != view_array.size:
         return None
-    if _same_memory(reshaped, view_array):
-        return Layout(None, view_array.shape, base_array.shape)
-    return None
+    if not (base_array.flags.c_contiguous and view_array.flags.c_contiguous):
+        try:
+            reshaped = np.reshape(base_array, view_array.shape, copy=False)
+        except ValueError:
+            return None
+        if not _same_memory(reshaped, view_array):
+            return None
+    return Layout(None, view_array.shape, base_array.shape)
+
+
+def _permutation_named(op_name, ndim, op_args):
+    """The permutation of axes that ``transpose(x, *op_args)`` or ``swapaxes(x,
+    *op_args)`` makes, when the arguments name it."""
+    try:
+        if op_name == "transpose":
+            axes = op_args[0] if op_args else None
+            if axes is None:
+                return tuple(range(ndim - 1, -1, -1))
+            return tuple(int(a) % ndim for a in axes)
+        perm = list(range(ndim))
+        a, b = int(op_args[0]) % ndim, int(op_args[1]) % ndim
+        perm[a], perm[b] = perm[b], perm[a]
+        return tuple(perm)
+    except (TypeError, ValueError, IndexError, ZeroDivisionError):
+        return None
+
+
+def _permuted_as(base_array, view_array, perm) -> bool:
+    return (len(perm) == base_array.ndim
+            and tuple(base_array.shape[i] for i in perm) == view_array.shape
+            and tuple(base_array.strides[i] for i in perm) == view_array.strides)
 
 
 def _permutation(base_array, view_array):
@@ -108,13 +139,15 @@ def _permutation(base_array, view_array):
 
 
 def link(view, op_name: str, inputs) -> None:
-    """Link ``view``, the output of op ``op_name``, to the input tensor whose elements it
-    lays out anew in the same memory (see the module docstring)."""
-    from .tensor import Tensor
-
-    for a in inputs:
-        if isinstance(a, Tensor) and a.data.__class__ is np.ndarray:
-            layout = match(op_name, a.data, view.data)
-            if layout is not None:
-                note_view(view, a, layout)
-            return
+    """Link ``view``, the output of op ``op_name`` called with ``inputs``, to the input
+    tensor whose elements it lays out anew in the same memory (see the module
+    docstring)."""
+    if not inputs:
+        return
+    base = inputs[0]
+    base_array = getattr(base, "data", None)
+    if base_array.__class__ is np.ndarray and base_array is not base and (
+            base_array.dtype == view.data.dtype):
+        layout = match(op_name, base_array, view.data, inputs[1:])
+        if layout is not None:
+            note_view(view, base, layout)

@@ -246,3 +246,31 @@ def test_a_compiled_step_with_layout_writes_equals_eager_over_calls():
         np.testing.assert_allclose(compiled_grad, parameter.grad, rtol=1e-12)
         grads.append(compiled_grad)
     assert not np.allclose(grads[1], grads[2])     # (each call's data reaches them)
+
+
+@pytest.mark.parametrize("make_view, numpy_view", [
+    (lambda a: ad.transpose(a, axes=(1, 2, 0)), lambda a: a.transpose(1, 2, 0)),
+    (lambda a: ad.swapaxes(a, axis1=0, axis2=2), lambda a: a.swapaxes(0, 2)),
+    (lambda a: np.transpose(a, (2, 0, 1)), lambda a: a.transpose(2, 0, 1)),
+])
+def test_axes_given_by_keyword_or_through_numpy_are_followed(make_view, numpy_view):
+    p = ad.tensor(_base_value((2, 3, 4)), requires_grad=True)
+    v = ad.tensor(_value(()), requires_grad=True)
+    a = p * 2.0
+    make_view(a)[1, 1] = v
+    expected = _base_value((2, 3, 4)) * 2.0
+    numpy_view(expected)[1, 1] = v.data
+    np.testing.assert_array_equal(a.data, expected)
+    (a * expected).sum().backward()
+    np.testing.assert_allclose(v.grad, numpy_view(expected)[1, 1].sum())
+
+
+def test_a_new_shape_in_place_still_refuses_a_tensor_with_a_live_layout_view():
+    a = ad.tensor(_base_value((2, 3)))
+    assert a.t_() is a and a.shape == (3, 2)        # (its own result is no view left)
+    transposed = a.T
+    with pytest.raises(RuntimeError, match="t_: tensor of shape .* has views"):
+        a.t_()
+    del transposed
+    a.t_()
+    np.testing.assert_array_equal(a.data, _base_value((2, 3)))
