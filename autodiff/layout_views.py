@@ -80,9 +80,9 @@ def match(op_name: str, base_array, view_array, op_args=()):
     ``view_array`` shares the memory of ``base_array`` (``op_views.note`` saw to it)."""
     if op_name in ("transpose", "swapaxes"):
         perm = _permutation_named(op_name, base_array.ndim, op_args)
-        # (axes given by keyword are not in op_args: the layout tells them then)
-        if perm is None or len(op_args) < (1 if op_name == "transpose" else 2) or not (
-                _permuted_as(base_array, view_array, perm)):
+        # Axes given by keyword are not in op_args, but a permutation that gives the
+        # view's shape and strides (in the same memory, from the same start) is its own.
+        if perm is None or not _permuted_as(base_array, view_array, perm):
             perm = _permutation(base_array, view_array)
         return None if perm is None else Layout(perm, view_array.shape, base_array.shape)
     # Every reshaping op here reads in C order: a C-contiguous result of a C-contiguous
@@ -99,6 +99,9 @@ def match(op_name: str, base_array, view_array, op_args=()):
     return Layout(None, view_array.shape, base_array.shape)
 
 
+_REVERSED = [tuple(range(n - 1, -1, -1)) for n in range(8)]
+
+
 def _permutation_named(op_name, ndim, op_args):
     """The permutation of axes that ``transpose(x, *op_args)`` or ``swapaxes(x,
     *op_args)`` makes, when the arguments name it."""
@@ -106,7 +109,7 @@ def _permutation_named(op_name, ndim, op_args):
         if op_name == "transpose":
             axes = op_args[0] if op_args else None
             if axes is None:
-                return tuple(range(ndim - 1, -1, -1))
+                return _REVERSED[ndim] if ndim < 8 else tuple(range(ndim - 1, -1, -1))
             return tuple(int(a) % ndim for a in axes)
         perm = list(range(ndim))
         a, b = int(op_args[0]) % ndim, int(op_args[1]) % ndim
@@ -117,9 +120,11 @@ def _permutation_named(op_name, ndim, op_args):
 
 
 def _permuted_as(base_array, view_array, perm) -> bool:
-    return (len(perm) == base_array.ndim
-            and tuple(base_array.shape[i] for i in perm) == view_array.shape
-            and tuple(base_array.strides[i] for i in perm) == view_array.strides)
+    try:
+        permuted = base_array.transpose(perm)
+    except ValueError:
+        return False
+    return permuted.shape == view_array.shape and permuted.strides == view_array.strides
 
 
 def _permutation(base_array, view_array):
