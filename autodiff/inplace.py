@@ -50,7 +50,7 @@ import numpy as np
 from . import collector, op_views, overwrites
 from . import graph as _graph
 from .graph import Node, _grad_mode
-from .layout_views import Layout
+from .layout_views import Layout, new_base_value, select
 from .view_table import (_ALL, _views_in, _views_of, _views_up, _viewed,  # noqa: F401
                          note_view)
 from .guard import (held_by_trace, is_guarded_view, note_unguarded_write, unguarded_reads,
@@ -180,7 +180,7 @@ def _rebase_plan(base, written=_ALL, skip=()) -> list:
             link = _viewed(view)
             if link is None or link[0] is not owner or id(view) in skip:
                 continue
-            if written is not None and not _select(written, link[1]).any():
+            if written is not None and not select(written, link[1]).any():
                 continue
             if view.requires_grad and view._node is None:
                 raise InPlaceError(
@@ -202,12 +202,6 @@ def _rebase_views(plan) -> None:
         _take(view, key.of(owner) if key.__class__ is Layout else getitem(owner, key))
 
 
-def _select(array, key):
-    """``array[key]``, or the layout ``key`` of ``array`` (a view either way, for a
-    basic ``key``)."""
-    return key.of_array(array) if key.__class__ is Layout else array[key]
-
-
 def _root(t):
     """The tensor owning the memory that ``t`` views through the links of
     ``view_table.py`` (``t`` itself when it views none)."""
@@ -218,7 +212,7 @@ def _root(t):
 def _view_again(view, base, key, where: str) -> None:
     """Make ``view`` show ``base``'s current array again, as ``key`` says; refuse when
     that array's layout lets no view show it so (a reshape that would copy)."""
-    array = _select(base.data, key)
+    array = select(base.data, key)
     if not views_memory_of(array, base.data):
         raise InPlaceError(
             f"{where}: tensor {_label(view)}, a view of tensor {_label(base)} made by "
@@ -330,21 +324,7 @@ def _recorded(t, result, where: str, written=_ALL) -> None:
             _refuse_op_views_of_moved(view, t, where)
     _adopt(t, result, where, plans[0])
     for (view_tensor, (base, key)), plan in zip(chain, plans[1:]):   # innermost first
-        _adopt(base, _written_back(base, view_tensor, key), where, plan)
-
-
-def _written_back(base, view_tensor, key):
-    """The new value of ``base`` after a recorded update of ``view_tensor``, its view
-    by ``key``: ``base`` with ``view_tensor`` written at ``key``, or ``view_tensor``
-    laid out as ``base`` (``Layout.back``) in an array of its own, in C order when
-    ``base``'s was, so that its views (``base.reshape(-1)``) are views again, as
-    before the update; the views of ``base`` then view that array."""
-    from .ops.elementwise import copy
-    from .ops.indexing import setitem
-
-    if key.__class__ is not Layout:
-        return setitem(base, view_tensor, key)
-    return copy(key.back(view_tensor), order="C" if base.data.flags.c_contiguous else "K")
+        _adopt(base, new_base_value(base, view_tensor, key), where, plan)
 
 
 #: Names of the ops whose output NumPy makes read-only because its entries overlap

@@ -66,6 +66,26 @@ class Layout:
         return reshape(view, self.base_shape)
 
 
+def select(array, key):
+    """``array[key]``, or the layout ``key`` of ``array`` (a view either way, for a
+    basic ``key``)."""
+    return key.of_array(array) if key.__class__ is Layout else array[key]
+
+
+def new_base_value(base, view_tensor, key):
+    """The new value of ``base`` after a recorded update of ``view_tensor``, its view
+    by ``key``: ``base`` with ``view_tensor`` written at ``key``, or ``view_tensor``
+    laid out as ``base`` (``Layout.back``) in an array of its own, in C order when
+    ``base``'s was, so that its views (``base.reshape(-1)``) are views again, as
+    before the update; the views of ``base`` then view that array."""
+    from .ops.elementwise import copy
+    from .ops.indexing import setitem
+
+    if key.__class__ is not Layout:
+        return setitem(base, view_tensor, key)
+    return copy(key.back(view_tensor), order="C" if base.data.flags.c_contiguous else "K")
+
+
 def _same_memory(a, b) -> bool:
     """Whether arrays ``a`` and ``b`` show the same elements in the same places (the
     strides of axes of size 1 do not matter)."""

@@ -274,3 +274,53 @@ def test_a_new_shape_in_place_still_refuses_a_tensor_with_a_live_layout_view():
     del transposed
     a.t_()
     np.testing.assert_array_equal(a.data, _base_value((2, 3)))
+
+
+def _with_no_grad(write):
+    with ad.no_grad():
+        write()
+
+
+# Sequences of writes through views that earlier writes moved to new arrays: each
+# (a, run_unrecorded) -> None, run on an ndarray and on a = p * 1.0.
+SEQUENCES = {
+    "reshape taken before a write through T": lambda a, quiet: (lambda flat: (
+        a.T.__setitem__(0, 0.0), quiet(lambda: flat.__setitem__(1, 9.0))))(a.reshape(12)),
+    "T of a strided slice": lambda a, quiet: a[:, ::2].T.__setitem__(0, -1.0),
+    "reshape of T, unrecorded after recorded": lambda a, quiet: (lambda t: (lambda r: (
+        t.__setitem__(0, -3.0), quiet(lambda: r.__setitem__((1, 0, 0), 9.0))))(
+        t.reshape(4, 3, 1)))(a.T),
+    "base, then its views": lambda a, quiet: (lambda t, f: (
+        a.__setitem__((1, 2), -4.0), t.__setitem__(1, -5.0),
+        quiet(lambda: f.__setitem__(0, 8.0))))(a.T, a.reshape(2, 6)),
+}
+
+
+@pytest.mark.parametrize("name", SEQUENCES)
+def test_sequences_of_writes_equal_numpys(name):
+    run = SEQUENCES[name]
+    expected = np.arange(12.0).reshape(3, 4)
+    run(expected, lambda write: write())
+    p = ad.tensor(np.arange(12.0).reshape(3, 4), requires_grad=True)
+    a = p * 1.0
+    run(a, _with_no_grad)
+    np.testing.assert_array_equal(a.data, expected)
+
+
+def test_transforms_differentiate_through_layout_writes():
+    def f(x):
+        y = ad.sin(x)
+        y.T[0] = x[0, 0] ** 2
+        y.reshape(-1)[3] *= x[1, 1]
+        return (y ** 2).sum()
+    x = np.arange(6.0).reshape(2, 3) / 5
+    np.testing.assert_allclose(ad.grad(f)(x), ad.numerical_grad(f, [x])[0], atol=1e-7)
+    np.testing.assert_allclose(ad.hessian(f)(x).reshape(6, 6),
+                               ad.numerical_grad(lambda z: ad.grad(f)(z), [x])[0].reshape(6, 6),
+                               atol=1e-5)
+
+    def writes_its_input(x):
+        x.T[0] = 0.0
+        return x.sum()
+    with pytest.raises(RuntimeError, match="the input a transform"):
+        ad.grad(writes_its_input)(x)
