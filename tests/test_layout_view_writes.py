@@ -324,3 +324,32 @@ def test_transforms_differentiate_through_layout_writes():
         return x.sum()
     with pytest.raises(RuntimeError, match="the input a transform"):
         ad.grad(writes_its_input)(x)
+
+
+def test_view_refuses_to_copy_as_pytorchs_view_does():
+    a = ad.tensor(_base_value((2, 3)), requires_grad=True) * 1.0
+    with pytest.raises(RuntimeError, match=r"view: .*shape \(3, 2\).*strides \(1, 3\).*"
+                                           r"\.reshape\(\.\.\.\)"):
+        a.T.view(-1)
+    flat = a.T.reshape(-1)                      # reshape may copy
+    np.testing.assert_array_equal(flat.data, _base_value((2, 3)).T.reshape(-1))
+    assert a.T.contiguous().view(-1).shape == (6,)
+    assert a.T.view(3, 1, 2).shape == (3, 1, 2)     # a new axis of size 1: still a view
+    assert ad.zeros((0, 3)).T.view(-1).shape == (0,)
+
+
+def test_view_refusal_matches_pytorch():
+    torch = _torch()
+    for shape, make, new_shape in [((2, 3), lambda a: a.T, (-1,)),
+                                   ((2, 3, 4), lambda a: a.permute(1, 0, 2), (3, 8)),
+                                   ((2, 3, 4), lambda a: a.permute(1, 0, 2), (3, 2, 2, 2)),
+                                   ((4, 6), lambda a: a[:, ::2], (2, 2, 3))]:
+        values = _base_value(shape)
+        try:
+            expected = make(torch.tensor(values)).view(*new_shape).numpy()
+        except RuntimeError:
+            with pytest.raises(RuntimeError, match="view: "):
+                make(ad.tensor(values)).view(*new_shape)
+        else:
+            np.testing.assert_array_equal(make(ad.tensor(values)).view(*new_shape).data,
+                                          expected)
