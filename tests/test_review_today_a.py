@@ -46,3 +46,57 @@ def test_index_reduce_0d_and_full_source_match_pytorch():
     with pytest.raises(RuntimeError):       # PyTorch refuses the narrower source too
         torch.index_reduce(torch.ones((5, 3)), 0, torch.tensor([1, 2]), torch.ones((2, 2)),
                            "prod")
+
+
+# ----- Tensor.frexp of subnormal numbers -------------------------------------------------
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_frexp_of_subnormals_gives_a_finite_mantissa(dtype):
+    # (2 ** -exponent overflowed to inf for them: the mantissa came out inf)
+    tiny = np.finfo(dtype).smallest_subnormal
+    x = np.array([tiny, -3 * tiny, np.finfo(dtype).tiny / 4, np.finfo(dtype).max, 0.75],
+                 dtype)
+    mantissa, exponent = ad.tensor(x).frexp()
+    expected_mantissa, expected_exponent = np.frexp(x)
+    assert mantissa.dtype == dtype
+    assert np.array_equal(mantissa.data, expected_mantissa)
+    assert np.array_equal(exponent.data, expected_exponent)
+    assert np.array_equal(np.ldexp(mantissa.data, exponent.data), x)
+
+
+def test_frexp_gradient_by_finite_differences_and_pytorch():
+    x = ad.tensor([3.0, -0.3, 1e-5, 1e300], requires_grad=True)
+    assert gradcheck(lambda t: t.frexp().mantissa, [ad.tensor([3.0, -0.3, 1e-5])])
+    x.frexp().mantissa.sum().backward()
+    assert np.array_equal(x.grad, 1 / 2.0 ** np.frexp(x.data)[1])
+    torch = pytest.importorskip("torch")
+    subnormal = np.array([5e-324, 1e-310])
+    ours = ad.tensor(subnormal).frexp()
+    theirs = torch.tensor(subnormal).frexp()
+    assert np.array_equal(ours.mantissa.data, theirs.mantissa.numpy())
+    assert np.array_equal(ours.exponent.data, theirs.exponent.numpy())
+
+
+# ----- Tensor.cov / corrcoef keep a float32 tensor's dtype -------------------------------
+def test_cov_and_corrcoef_methods_keep_float32():
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((3, 6)).astype(np.float32)
+    t = ad.tensor(x, requires_grad=True)
+    weighted = t.cov(aweights=ad.tensor(np.arange(1.0, 7.0)))
+    assert t.cov().dtype == np.float32 and t.corrcoef().dtype == np.float32
+    assert weighted.dtype == np.float32
+    assert np.allclose(t.cov().data, np.cov(x.astype(np.float64)), atol=1e-6)
+    weighted.sum().backward()
+    assert t.grad.dtype == np.float32 and np.all(np.isfinite(t.grad))
+    assert ad.tensor(x.astype(np.float64)).cov().dtype == np.float64
+    assert ad.cov(ad.tensor(x)).dtype == np.float64      # ad.cov stays NumPy's np.cov
+
+
+def test_cov_and_corrcoef_float32_match_pytorch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((4, 7)).astype(np.float32)
+    ours, theirs = ad.tensor(x), torch.tensor(x)
+    for name in ("cov", "corrcoef"):
+        a, b = getattr(ours, name)(), getattr(theirs, name)()
+        assert a.dtype == np.float32 and b.dtype == torch.float32
+        assert np.allclose(a.data, b.numpy(), atol=1e-5)
