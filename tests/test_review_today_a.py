@@ -100,3 +100,28 @@ def test_cov_and_corrcoef_float32_match_pytorch():
         a, b = getattr(ours, name)(), getattr(theirs, name)()
         assert a.dtype == np.float32 and b.dtype == torch.float32
         assert np.allclose(a.data, b.numpy(), atol=1e-5)
+
+
+# ----- AdaptiveLogSoftmaxWithLoss.log_prob / predict of a 3-D input ----------------------
+def test_adaptive_log_softmax_refuses_a_3d_input_naming_the_shape():
+    # (an (N, 1, in) input gave log-softmaxes over the size-1 dim: every head entry 0)
+    layer = ad.nn.AdaptiveLogSoftmaxWithLoss(8, 10, [3, 6], div_value=2.0)
+    x = ad.tensor(np.random.default_rng(0).standard_normal((4, 1, 8)))
+    for method in (layer.log_prob, layer.predict):
+        with pytest.raises(ValueError, match=r"AdaptiveLogSoftmaxWithLoss.*\(4, 1, 8\)"):
+            method(x)
+    with pytest.raises(ValueError, match=r"\(N, 8\)"):
+        layer.log_prob(ad.ones((2, 5)))
+    rows = layer.log_prob(x.reshape(-1, 8))
+    assert rows.shape == (4, 10) and np.allclose(np.exp(rows.data).sum(1), 1.0)
+    assert layer.log_prob(x[0, 0]).shape == (10,)
+
+
+# ----- the functional recurrent cells without a hidden state -----------------------------
+@pytest.mark.parametrize("name, gates", [("gru_cell", 3), ("rnn_tanh_cell", 1),
+                                         ("rnn_relu_cell", 1), ("lstm_cell", 4)])
+def test_recurrent_cells_without_hx_say_so(name, gates):
+    weights = (ad.ones((gates * 2, 3)), ad.ones((gates * 2, 2)))
+    hx = (None, None) if name == "lstm_cell" else None
+    with pytest.raises(TypeError, match=f"{name}: hx must be a tensor"):
+        getattr(ad, name)(ad.ones((1, 3)), hx, *weights)
