@@ -125,3 +125,31 @@ def test_recurrent_cells_without_hx_say_so(name, gates):
     hx = (None, None) if name == "lstm_cell" else None
     with pytest.raises(TypeError, match=f"{name}: hx must be a tensor"):
         getattr(ad, name)(ad.ones((1, 3)), hx, *weights)
+
+
+# ----- Tensor.apply_ / map_ take numbers only --------------------------------------------
+@pytest.mark.parametrize("returned", [None, "3", 1 + 2j, [1.0]])
+def test_apply_refuses_a_function_returning_something_else_than_a_number(returned):
+    # (None was stored as NaN, "3" as 3)
+    t = ad.tensor([1.0, 2.0])
+    with pytest.raises(TypeError, match="apply_: the function must return a number"):
+        t.apply_(lambda v: returned)
+    assert np.array_equal(t.data, [1.0, 2.0])
+    with pytest.raises(TypeError, match="map_: the function must return a number"):
+        t.map_(ad.tensor([0.0, 0.0]), lambda a, b: returned)
+
+
+def test_apply_still_takes_python_and_numpy_numbers():
+    assert np.array_equal(ad.tensor([1, 2]).apply_(lambda v: v * 2.7).data, [2, 5])
+    assert np.array_equal(ad.tensor([1.0, 2.0]).apply_(lambda v: np.float32(v) + 1).data,
+                          [2.0, 3.0])
+    assert np.array_equal(ad.tensor([True, False]).apply_(lambda v: not v).data,
+                          [False, True])
+    complex_values = ad.tensor(np.array([1 + 1j])).apply_(lambda v: v * 1j)
+    assert np.array_equal(complex_values.data, [-1 + 1j])
+
+
+def test_apply_refusal_matches_pytorch():
+    torch = pytest.importorskip("torch")
+    with pytest.raises(TypeError):
+        torch.tensor([1.0, 2.0]).apply_(lambda v: None)
