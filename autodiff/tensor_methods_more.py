@@ -75,11 +75,16 @@ def _integer_pair(where: str, ufunc, t, other):
 
 
 def _frexp_parts(x: np.ndarray, part: int) -> np.ndarray:
-    """Part ``part`` of ``(2 ** -exponent, exponent as int32)`` of ``np.frexp(x)``."""
+    """Part ``part`` of ``(exponent as int32, a, b)`` of ``np.frexp(x)``, where ``a * b``
+    is ``2 ** -exponent`` split in two powers of two: for a subnormal ``x`` the whole
+    ``2 ** -exponent`` overflows (2 ** 1074 in float64), each half does not."""
     _, exponent = np.frexp(x)
-    if part == 1:
+    if part == 0:
         return exponent.astype(np.int32)
-    return np.ldexp(np.ones((), x.dtype), -exponent.astype(np.int64)).astype(x.dtype)
+    negated = -exponent.astype(np.int64)
+    half = negated // 2
+    power = half if part == 1 else negated - half
+    return np.ldexp(np.ones((), x.dtype), power).astype(x.dtype)
 
 
 def _moving_part_of_edges(x, count: int):
@@ -146,6 +151,14 @@ def _fused(a, b, c):
     return c.dtype.type(float(Fraction(float(a)) * b + Fraction(float(c))))
 
 
+def _in_float_dtype_of(t, result):
+    """``result`` in ``t``'s dtype when ``t`` holds floats: PyTorch's ``cov`` and
+    ``corrcoef`` keep float32, where NumPy's (which ``ad.cov`` follows) give float64."""
+    if t.dtype.kind in "fc" and result.dtype != t.dtype:
+        return result.astype(t.dtype)
+    return result
+
+
 def _sections(split_size_or_sections, indices: tuple):
     """``hsplit(1, 4)`` as PyTorch reads it: the indices ``(1, 4)``."""
     return (split_size_or_sections, *indices) if indices else split_size_or_sections
@@ -199,7 +212,8 @@ class TensorMethodsMore:
         >>> ad.tensor([[1.0, 2.0, 3.0]]).cov()
         tensor(1.)
         """
-        return _ad().cov(self, ddof=correction, fweights=fweights, aweights=aweights)
+        return _in_float_dtype_of(self, _ad().cov(self, ddof=correction, fweights=fweights,
+                                                  aweights=aweights))
 
     def corrcoef(self):
         """Pearson correlation coefficients of the rows, as PyTorch's ``corrcoef``.
@@ -208,7 +222,7 @@ class TensorMethodsMore:
         tensor([[1., 1.],
                 [1., 1.]])
         """
-        return _ad().corrcoef(self)
+        return _in_float_dtype_of(self, _ad().corrcoef(self))
 
     def dist(self, other, p=2):
         """The ``p``-norm of ``self - other``, as PyTorch's ``dist``.
@@ -377,8 +391,9 @@ class TensorMethodsMore:
         if self.dtype.kind != "f":
             raise TypeError(f"frexp: needs a floating-point tensor, got {self.dtype} "
                             f"(PyTorch refuses it too); convert with .double()")
-        scale, exponent = (_made("frexp", _frexp_parts, self.data, part) for part in (0, 1))
-        return Frexp(self * scale, Tensor(exponent))
+        exponent, scale, rest_of_scale = (_made("frexp", _frexp_parts, self.data, part)
+                                          for part in (0, 1, 2))
+        return Frexp(self * scale * rest_of_scale, Tensor(exponent))
 
     def gcd(self, other):
         """The greatest common divisor of integers, as PyTorch's ``gcd``.

@@ -21,6 +21,15 @@ def _refuse_requires_grad(t, where: str) -> None:
 
 def _stored(t, values: list, where: str):
     from .inplace import fill
+    real = (bool, int, float, np.bool_, np.integer, np.floating)
+    if t.dtype.kind == "c":
+        real += (complex, np.complexfloating)
+    not_numbers = [v for v in values if not isinstance(v, real)]
+    if not_numbers:         # (NumPy would store None as NaN and read "3" as 3)
+        wrong = not_numbers[0]
+        raise TypeError(f"{where}: the function must return a number for each entry of "
+                        f"the {t.dtype} tensor, got {type(wrong).__name__} "
+                        f"({wrong!r}; PyTorch refuses it too)")
     result = np.array(values, dtype=object).reshape(t.shape)
     try:
         converted = result.astype(t.dtype)

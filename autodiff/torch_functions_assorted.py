@@ -312,11 +312,20 @@ def index_reduce(input, dim, index, source, reduce, *, include_self=True) -> Ten
     if index.ndim > 1 or index.dtype.kind not in "iu":
         raise ValueError(f"index_reduce: index must be a 1-D integer tensor, got shape "
                          f"{index.shape} of dtype {index.dtype}")
-    axis = dim % max(input.ndim, 1)
-    if source.ndim != input.ndim or source.shape[axis] != index.size:
-        raise ValueError(f"index_reduce: source of shape {source.shape} needs input's "
-                         f"{input.ndim} dims and index's {index.size} entries along dim "
-                         f"{dim} (input's shape {input.shape})")
+    if input.ndim == 0:         # PyTorch reads a 0-d tensor as its one entry
+        if dim not in (0, -1) or source.ndim != 0 or index.size != 1:
+            raise ValueError(f"index_reduce: a 0-d input takes dim 0, one index and a 0-d "
+                             f"source, got dim {dim}, source shape {source.shape} and "
+                             f"{index.size} indices")
+        return index_reduce(input.reshape((1,)), 0, index, source.reshape((-1,)), reduce,
+                            include_self=include_self).reshape(())
+    axis = dim % input.ndim
+    # every dim but ``dim`` must match: scatter_reduce would take a narrower source
+    expected = input.shape[:axis] + (index.size,) + input.shape[axis + 1:]
+    if source.shape != expected:
+        raise ValueError(f"index_reduce: source of shape {source.shape} must have input's "
+                         f"shape {input.shape} with dim {dim} of index's length "
+                         f"{index.size}, i.e. {expected}")
     placed = np.expand_dims(index.reshape(-1), tuple(d for d in range(source.ndim)
                                                      if d != axis))
     return input.scatter_reduce(dim, np.broadcast_to(placed, source.shape).copy(), source,

@@ -143,6 +143,12 @@ class AdaptiveLogSoftmaxWithLoss(Module):
         (6,)
         """
         x = tensor_of(input)
+        if x.ndim not in (1, 2) or x.shape[-1] != self.in_features:
+            # (a 3-D input would take log-softmaxes along its second dim)
+            raise ValueError(f"AdaptiveLogSoftmaxWithLoss: expects input of shape "
+                             f"(N, {self.in_features}) or ({self.in_features},), got "
+                             f"{x.shape}; flatten leading dims first, x.reshape(-1, "
+                             f"{self.in_features})")
         batched = x.ndim > 1
         if not batched:
             x = x.reshape(1, -1)

@@ -21,6 +21,10 @@ __all__ = ["lstm_cell", "gru_cell", "rnn_tanh_cell", "rnn_relu_cell"]
 
 
 def _checked(where: str, input, hidden, w_ih, w_hh, b_ih, b_hh, gates: int):
+    if hidden is None:
+        raise TypeError(f"{where}: hx must be a tensor (N, hidden_size), got None "
+                        f"(torch.{where} requires it too); start from zeros, e.g. "
+                        f"ad.zeros((N, hidden_size))")
     input, hidden, w_ih, w_hh = (tensor_of(a) for a in (input, hidden, w_ih, w_hh))
     b_ih = None if b_ih is None else tensor_of(b_ih)
     b_hh = None if b_hh is None else tensor_of(b_hh)
