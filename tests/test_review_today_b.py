@@ -20,7 +20,7 @@ SMALL_A_UPPER_GAMMA = [
 def test_gammaincc_keeps_its_digits_when_p_is_near_one(a, x, expected):
     # Q was 1 - P, which kept only ~eps / Q of Q's digits (1.8e-5 relative at a = 1e-10)
     value = ad.special.gammaincc(ad.tensor([a]), ad.tensor([x])).numpy()[0]
-    assert value == pytest.approx(expected, rel=1e-13)
+    assert value == pytest.approx(expected, rel=1e-13, abs=0)
 
 
 def test_gammaincc_small_a_matches_one_minus_gammainc_where_that_is_exact():
@@ -53,3 +53,45 @@ def test_gammaincc_small_a_gradient_against_torch():
     reference.sum().backward()
     np.testing.assert_allclose(out.numpy(), reference.detach().numpy(), rtol=1e-6)
     np.testing.assert_allclose(np.asarray(xs.grad), txs.grad.numpy(), rtol=1e-12)
+
+
+def _erfcx_slope(mp, x):
+    x = mp.mpf(x)
+    return 2 * x * mp.exp(x * x) * mp.erfc(x) - 2 / mp.sqrt(mp.pi)
+
+
+def test_erfcx_gradient_keeps_its_digits_for_large_x():
+    # 2 x erfcx(x) - 2 / sqrt(pi) cancels to ~ -1 / (sqrt(pi) x**2): the formula's
+    # relative error was 6e-8 at x = 1e4, 5e-5 at 1e6, and the slope 0 at 1e8
+    mp = pytest.importorskip("mpmath")
+    xs = np.array([2.0, 9.999999, 10.0, 10.000001, 30.0, 1e3, 1e4, 1e6, 1e8, -3.0])
+    x = ad.tensor(xs, requires_grad=True)
+    ad.special.erfcx(x).sum().backward()
+    with mp.workdps(60):
+        expected = np.array([float(_erfcx_slope(mp, v)) for v in xs])
+    np.testing.assert_allclose(np.asarray(x.grad), expected, rtol=2e-14)
+
+
+def test_erfcx_gradient_without_mpmath_and_at_the_edges():
+    # -1 / (sqrt(pi) x**2) (1 - 3 / (2 x**2)) is exact to float64 at x = 1e8
+    x = ad.tensor([1e8, 1e200, np.inf], requires_grad=True)
+    ad.special.erfcx(x).sum().backward()
+    np.testing.assert_allclose(np.asarray(x.grad)[0], -1.0 / (np.sqrt(np.pi) * 1e16), rtol=1e-15)
+    assert np.all(np.asarray(x.grad)[1:] == 0.0)
+
+
+def test_erfcx_gradient_matches_torch_and_finite_differences_on_both_sides_of_ten():
+    torch = pytest.importorskip("torch")
+    xs = np.array([-2.0, 0.3, 9.5, 9.999, 10.001, 12.0, 50.0])
+    x = ad.tensor(xs, requires_grad=True)
+    (first,) = ad.autograd.grad(ad.special.erfcx(x).sum(), x, create_graph=True)
+    (second,) = ad.autograd.grad(first.sum(), x)
+    tx = torch.tensor(xs, requires_grad=True)
+    (t_first,) = torch.autograd.grad(torch.special.erfcx(tx).sum(), tx, create_graph=True)
+    (t_second,) = torch.autograd.grad(t_first.sum(), tx)
+    np.testing.assert_allclose(first.numpy(), t_first.detach().numpy(), rtol=1e-11)
+    np.testing.assert_allclose(np.asarray(second), t_second.numpy(), rtol=1e-9)
+    h = 1e-5
+    central = (ad.special.erfcx(ad.tensor(xs + h)).numpy()
+               - ad.special.erfcx(ad.tensor(xs - h)).numpy()) / (2 * h)
+    np.testing.assert_allclose(first.numpy(), central, rtol=1e-7)
