@@ -95,3 +95,14 @@ def test_erfcx_gradient_matches_torch_and_finite_differences_on_both_sides_of_te
     central = (ad.special.erfcx(ad.tensor(xs + h)).numpy()
                - ad.special.erfcx(ad.tensor(xs - h)).numpy()) / (2 * h)
     np.testing.assert_allclose(first.numpy(), central, rtol=1e-7)
+
+
+def test_incomplete_gamma_gradient_at_a_one_and_x_zero_is_the_density_there():
+    # d/dx P(1, x) = exp(-x): 1 at x = 0 (0 * log 0 made it NaN, as PyTorch's is)
+    x = ad.tensor([0.0, 0.0, 0.0, 2.0], requires_grad=True)
+    a = ad.tensor([1.0, 0.5, 2.0, 1.0])
+    ad.special.gammainc(a, x).sum().backward()
+    np.testing.assert_allclose(np.asarray(x.grad), [1.0, np.inf, 0.0, np.exp(-2.0)], rtol=1e-15)
+    x_upper = ad.tensor([0.0], requires_grad=True)
+    ad.special.gammaincc(1.0, x_upper).sum().backward()
+    assert np.asarray(x_upper.grad)[0] == -1.0

@@ -172,9 +172,10 @@ def _incomplete_gamma_a_rule(name):
 
 
 def _incomplete_gamma_density(xp, a, x):
-    # d/dx P(a, x) = x**(a - 1) e**-x / Gamma(a) (PyTorch's formula)
+    # d/dx P(a, x) = x**(a - 1) e**-x / Gamma(a) (PyTorch's formula; xlogy makes it 1,
+    # not NaN, at a = 1 and x = 0, where PyTorch's is NaN)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return xp.exp((a - 1.0) * xp.log(x) - x - xp.lgamma(a))
+        return xp.exp(xp.xlogy(a - 1.0, x) - x - xp.lgamma(a))
 
 
 gammainc = defop(
