@@ -172,10 +172,11 @@ def _incomplete_gamma_a_rule(name):
 
 
 def _incomplete_gamma_density(xp, a, x):
-    # d/dx P(a, x) = x**(a - 1) e**-x / Gamma(a) (PyTorch's formula; xlogy makes it 1,
-    # not NaN, at a = 1 and x = 0, where PyTorch's is NaN)
+    # d/dx P(a, x) = x**(a - 1) e**-x / Gamma(a) (PyTorch's formula; at x = 0, xlogy
+    # makes it 1, not NaN, for a = 1, where PyTorch's is NaN; NaN for x < 0 as P)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return xp.exp(xp.xlogy(a - 1.0, x) - x - xp.lgamma(a))
+        log_power = xp.where(x == 0, xp.xlogy(a - 1.0, x), (a - 1.0) * xp.log(x))
+        return xp.exp(log_power - x - xp.lgamma(a))
 
 
 gammainc = defop(
