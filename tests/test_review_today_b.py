@@ -106,3 +106,17 @@ def test_incomplete_gamma_gradient_at_a_one_and_x_zero_is_the_density_there():
     x_upper = ad.tensor([0.0], requires_grad=True)
     ad.special.gammaincc(1.0, x_upper).sum().backward()
     assert np.asarray(x_upper.grad)[0] == -1.0
+
+
+def test_incomplete_gamma_gradient_stays_nan_for_negative_x():
+    # P(a, x < 0) is NaN, and so is its slope (the xlogy above is for x = 0 only)
+    x = ad.tensor([-1.0, -1.0], requires_grad=True)
+    ad.special.gammainc(ad.tensor([1.0, 2.5]), x).sum().backward()
+    assert np.all(np.isnan(np.asarray(x.grad)))
+
+
+def test_triangular_solve_names_itself_when_b_has_the_wrong_rows():
+    # the mismatch was reported by solve_triangular, a function the caller did not call
+    with pytest.warns(UserWarning, match="deprecated"):
+        with pytest.raises(ValueError, match=r"triangular_solve: A is 3 x 3, so b needs 3 rows"):
+            ad.triangular_solve(ad.tensor(np.ones((4, 2))), ad.tensor(np.eye(3)))
