@@ -4,7 +4,8 @@ edges (NaN for a < 0, x < 0 and a = x = 0 or a = x = inf; P(0, x > 0) = 1).
 
 Below ``x = a + 1`` P by its power series ``x**a e**-x / Gamma(a + 1) sum x**k /
 ((a + 1) ... (a + k))``, above Q by Legendre's continued fraction (modified Lentz);
-the other one is 1 minus it.  The prefactor ``x**a e**-x / Gamma(a)`` is
+the other one is 1 minus it, but for Q at a <= 1/2 and x < 1.1 (P near 1 there), its
+own series (Cephes' ``igamc_series``).  The prefactor ``x**a e**-x / Gamma(a)`` is
 ``a**a e**-a / Gamma(a)`` (Stirling's series, after the recurrence up to a >= 10) times
 ``exp(a (log1p(t) - t))``, t = (x - a) / a, whose exponent is small near x = a: no
 large terms cancel.
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .special_math import _STIRLING, _quiet, as_float64
+from .special_math import _STIRLING, _horner, _lgamma_taylor, _quiet, as_float64
 
 _EPS = 2.0 ** -53
 _TINY = 1e-300
@@ -79,6 +80,25 @@ def _lower_series(a, x):
     return _prefactor(a, x) / a * total
 
 
+def _upper_series(a, x):
+    """Q(a, x) for a <= 1/2 and x < 1.1, where ``1 - P`` would lose Q's digits (P near
+    1): Cephes' ``igamc_series``, ``Q = -expm1(a log x - lgamma(1 + a)) - a x**a /
+    Gamma(1 + a) sum((-x)**n / (n! (a + n)) for n >= 1)``, lgamma(1 + a) by its Taylor
+    series (1 + a is not rounded)."""
+    factor = np.ones_like(a)
+    total = np.zeros_like(a)
+    active = np.arange(a.size)
+    n = 0
+    while active.size and n < _MAX_TERMS:
+        n += 1
+        factor[active] *= -x[active] / n
+        term = factor[active] / (a[active] + n)
+        total[active] += term
+        active = active[np.abs(term) > _EPS / 4 * np.abs(total[active])]
+    log_scaled = a * np.log(x) - _horner(_lgamma_taylor(1.0), a)
+    return -np.expm1(log_scaled) - a * np.exp(log_scaled) * total
+
+
 def _upper_fraction(a, x):
     """Q(a, x) by the continued fraction (x >= a + 1), modified Lentz."""
     b = x + 1.0 - a
@@ -119,6 +139,13 @@ def _both(a, x):
     if series.any():
         p[series] = _lower_series(a[series], x[series])
         q[series] = 1.0 - p[series]
+        # Cephes' choice of where Q by its own series is the better one (P > 1/2
+        # there, so 1 - Q keeps P's digits, and P + Q stays 1 to an ulp)
+        near_one = series & (a <= 0.5) & (x < 1.1) & np.where(
+            x < 0.5, a <= -0.4 / np.log(np.where(x < 0.5, x, 0.5)), a <= 1.1 * x)
+        if near_one.any():
+            q[near_one] = _upper_series(a[near_one], x[near_one])
+            p[near_one] = 1.0 - q[near_one]
     if fraction.any():
         q[fraction] = _upper_fraction(a[fraction], x[fraction])
         p[fraction] = 1.0 - q[fraction]

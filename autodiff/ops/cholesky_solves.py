@@ -127,6 +127,10 @@ def triangular_solve(b, A, upper: bool = True, transpose: bool = False,  # noqa:
         raise ValueError(f"triangular_solve: A must be square (..., n, n) and b a matrix "
                          f"(..., n, k) (a vector as b[:, None]); got shapes {tuple(A.shape)} "
                          f"and {tuple(b.shape)}")
+    if b.shape[-2] != A.shape[-1]:
+        n = A.shape[-1]
+        raise ValueError(f"triangular_solve: A is {n} x {n}, so b needs {n} rows; got shape "
+                         f"{tuple(b.shape)}")
     matrix = swapaxes(A, -1, -2) if transpose else A
     solution = solve_triangular(matrix, b, upper=bool(upper) != bool(transpose),
                                 unitriangular=bool(unitriangular))

@@ -30,6 +30,25 @@ def _log_ndtr_rule(xp, g, ans, x):
     return g * (_SQRT_TWO_OVER_PI / xp.erfcx(-x * _SQRT_HALF))
 
 
+#: erfcx'(x) = 2 x erfcx(x) - 2 / sqrt(pi) for x >= 10 by its asymptotic series
+#: -(1 / sqrt(pi)) u sum((-1)**k (2k + 1)!! / 2**k u**k), u = 1 / x**2: the two terms
+#: of the formula cancel to ~ 1 / x**2 there (all digits lost by x = 1e8)
+_ERFCX_SLOPE_FROM = 10.0
+_ERFCX_SLOPE_SERIES = tuple((-1.0) ** k * math.prod(range(1, 2 * k + 2, 2)) / 2.0 ** k
+                            for k in range(15))
+
+
+def _erfcx_rule(xp, g, ans, x):
+    far = x >= _ERFCX_SLOPE_FROM
+    u = xp.square(1.0 / xp.where(far, x, _ERFCX_SLOPE_FROM))
+    series = 0.0
+    for c in _ERFCX_SLOPE_SERIES[::-1]:
+        series = series * u + c
+    asymptotic = -(u / math.sqrt(math.pi)) * series
+    with np.errstate(invalid="ignore"):     # (inf * 0 at x = inf, where the series is used)
+        return g * xp.where(far, asymptotic, 2.0 * x * ans - _TWO_OVER_SQRT_PI)
+
+
 def _i1e_rule(xp, g, ans, x):
     # i1e' = i0e - i1e (sign(x) + 1 / x), 1/2 at 0 (where i1e(x) / x -> 1/2)
     at_zero = x == 0
@@ -92,8 +111,7 @@ erfcx = defop(
     doc="The scaled complementary error function ``exp(x**2) * erfc(x)`` "
         "(``torch.special.erfcx``), without overflow for large x.\n\n"
         ">>> ad.special.erfcx(ad.tensor([0.0, 30.0]))\ntensor([1.        , 0.01879589])",
-    x=("g * (2 x ans - 2 / sqrt(pi))",
-       lambda xp, g, ans, x: g * (2.0 * x * ans - _TWO_OVER_SQRT_PI)),
+    x=("g * (2 x ans - 2 / sqrt(pi)), by its asymptotic series for x >= 10", _erfcx_rule),
     elementwise=True)
 
 i0e = defop(
@@ -154,9 +172,11 @@ def _incomplete_gamma_a_rule(name):
 
 
 def _incomplete_gamma_density(xp, a, x):
-    # d/dx P(a, x) = x**(a - 1) e**-x / Gamma(a) (PyTorch's formula)
+    # d/dx P(a, x) = x**(a - 1) e**-x / Gamma(a) (PyTorch's formula; at x = 0, xlogy
+    # makes it 1, not NaN, for a = 1, where PyTorch's is NaN; NaN for x < 0 as P)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return xp.exp((a - 1.0) * xp.log(x) - x - xp.lgamma(a))
+        log_power = xp.where(x == 0, xp.xlogy(a - 1.0, x), (a - 1.0) * xp.log(x))
+        return xp.exp(log_power - x - xp.lgamma(a))
 
 
 gammainc = defop(
