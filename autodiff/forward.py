@@ -332,7 +332,7 @@ def _run_for_jvp(func, primals, tangents, record_outer):
 def jvp_inputs(func, primals, tangents, record=False):
     """``(args, inputs, outputs, seeds)`` of a jvp whose tangent pass is not recorded
     (for viz.jvp_text)."""
-    with inside_transform():
+    with inside_transform(forward_mode=True):
         args, inputs, outs, seeds, _, _ = _run_for_jvp(func, primals, tangents, record)
     return args, inputs, outs, seeds
 
@@ -368,7 +368,7 @@ def jvp(func: Callable, primals: tuple, tangents: tuple, *, has_aux: bool = Fals
     if isinstance(primals, (tuple, list)) and any(is_tree(p) for p in primals):
         return _container_jvp(func, primals, tangents)
     record_outer = is_grad_enabled()
-    with holding_inputs(), inside_transform():
+    with holding_inputs(), inside_transform(forward_mode=True):
         args, inputs, outs, seeds, container, record = _run_for_jvp(func, primals, tangents,
                                                                     record_outer)
         out_tangents = TangentProgram(outs, inputs, record)(seeds)

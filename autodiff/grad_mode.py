@@ -66,12 +66,14 @@ _grad_mode = _GradMode()
 class TransformLevel:
     """One running function transform (``ad.grad(f)(x)`` ...), inside ``parent`` (the
     level that called it, None at the top).  Gradient hooks belong to the level that
-    registered them (``hooks.py``)."""
+    registered them (``hooks.py``); ``forward_mode`` levels (``jvp``, ``jacfwd``) run no
+    reverse pass, so they refuse hooks."""
 
-    __slots__ = ("parent",)
+    __slots__ = ("parent", "forward_mode")
 
-    def __init__(self, parent):
+    def __init__(self, parent, forward_mode: bool = False):
         self.parent = parent
+        self.forward_mode = forward_mode
 
     def __repr__(self):
         depth, level = 0, self

@@ -115,9 +115,17 @@ def register_hook(tensor, hook: Callable) -> RemovableHandle:
             f"register_hook: this tensor (shape {tensor.shape}) does not require grad, so "
             "no gradient reaches it and the hook would never run; create it with "
             "requires_grad=True or register the hook on a tensor that requires grad")
+    level = _grad_mode.transform_level
+    if level is not None and level.forward_mode:
+        raise RuntimeError(
+            f"register_hook: called inside the function of ad.jvp or ad.jacfwd (tensor of "
+            f"shape {tensor.shape}); forward mode runs no reverse pass, so the hook would "
+            "never run and the result would not show it (torch.func refuses it too). "
+            "Use ad.jacrev or ad.vjp to have the hook change the gradient, or register "
+            "it outside the transform")
     owner = tensor._node if tensor._node is not None else tensor
     hook_id = _next_id()
-    registered.functions_of(owner)[hook_id] = (hook, _grad_mode.transform_level)
+    registered.functions_of(owner)[hook_id] = (hook, level)
     return RemovableHandle(owner, hook_id)
 
 

@@ -95,18 +95,20 @@ def is_transform_input(tensor) -> bool:
 
 class inside_transform:
     """Context manager: grad mode on, ``Tensor.__array__`` raises instead of warning, and
-    a transform level of its own (``grad_mode.TransformLevel``), or ``level`` when given
-    (a vjp's pullback runs at the level its function ran at); ``as`` gives the level."""
+    a transform level of its own (``grad_mode.TransformLevel``; ``forward_mode`` for
+    jvp and jacfwd), or ``level`` when given (a vjp's pullback runs at the level its
+    function ran at); ``as`` gives the level."""
 
-    def __init__(self, level=None):
+    def __init__(self, level=None, forward_mode: bool = False):
         self.level = level
+        self.forward_mode = forward_mode
 
     def __enter__(self):
         self.previous = _grad_mode.enabled
         self.previous_level = _grad_mode.transform_level
         _grad_mode.enabled = True
         _grad_mode.transform_depth += 1
-        level = self.level or TransformLevel(self.previous_level)
+        level = self.level or TransformLevel(self.previous_level, self.forward_mode)
         _grad_mode.transform_level = level
         return level
 
@@ -259,7 +261,7 @@ def transformed_call(func, args, kwargs, positions, where):
     with holding_inputs():
         args, inputs, connected = fresh_inputs(args, positions, where)
         record_outer = is_grad_enabled()
-        with inside_transform():
+        with inside_transform(forward_mode=where == "jacfwd"):
             out = check_float_output(func(*args, **kwargs), where)
             yield inputs, out, record_outer and (connected
                                                  or reaches_other_tracked([out], inputs))

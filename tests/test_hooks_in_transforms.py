@@ -5,6 +5,7 @@ in ``torch.func``: they run in its own reverse pass, not when an outer transform
 ``torch.func``."""
 
 import numpy as np
+import pytest
 
 import autodiff as ad
 from transform_checks import T, assert_close, central_jacobian, torch_or_skip, values_of
@@ -134,3 +135,21 @@ def test_a_hook_that_is_the_only_link_to_the_outer_variable_is_differentiated():
     assert isinstance(gradient, ad.Tensor) and gradient.requires_grad
     gradient.sum().backward()
     np.testing.assert_allclose(w.grad, (c * np.cos(c)).sum(), rtol=1e-12)
+
+
+def test_a_hook_registered_in_forward_mode_is_refused_as_torch_func_refuses_it():
+    """jvp and jacfwd run no reverse pass, so a hook inside their function would never
+    run: refused (torch.func too), where jacrev and hessian honour it."""
+    def f(x):
+        y = x * 2
+        y.register_hook(lambda g: g * 2)
+        return (y * x).sum()
+
+    x = np.array([1.0, 2.0])
+    np.testing.assert_allclose(ad.jacrev(f)(x), 6 * x)          # 2x from y, 4x with the hook
+    np.testing.assert_allclose(ad.hessian(f)(x), 6 * np.eye(2))
+    with pytest.raises(RuntimeError, match="register_hook: called inside the function of "
+                                           "ad.jvp or ad.jacfwd"):
+        ad.jacfwd(f)(x)
+    with pytest.raises(RuntimeError, match="forward mode runs no reverse pass"):
+        ad.jvp(f, (x,), (np.ones(2),))
