@@ -372,10 +372,9 @@ def _reshaped_in_place(t, name: str, result):
     would not follow the new shape."""
     from . import inplace
     from .view_table import in_an_indexing_view
-    if in_an_indexing_view(t, besides=result):
+    if in_an_indexing_view(t):
         raise RuntimeError(f"{name}: tensor of shape {t.shape} is a view of another, or has "
-                           "views (t[0], t.T, t.reshape(-1)), which would not follow the "
-                           "new shape; "
+                           "views made by indexing, which would not follow the new shape; "
                            f"use t = t.{name[:-1]}(...) instead")
     if inplace._recording(t, None):
         inplace._refuse_leaf(t, name)
