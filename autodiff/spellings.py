@@ -156,7 +156,8 @@ class PyTorchMethods:
     __slots__ = ()
 
     def view(self, *shape):
-        """``reshape`` under PyTorch's name (always a recorded reshape here).
+        """``reshape`` under PyTorch's name, refused when it would copy (as PyTorch's
+        ``view``): the result shares the tensor's memory.
 
         >>> ad.tensor(np.arange(6.0)).view(2, -1).shape
         (2, 3)
@@ -169,7 +170,15 @@ class PyTorchMethods:
                 "view(dtype) do, has no gradient and is not supported here; use "
                 "t.astype(dtype) to convert the values, or ad.tensor(t.data.view(dtype)) for "
                 "the reinterpreted bytes (no gradient)")
-        return reshape(self, _dims(shape))
+        result = reshape(self, _dims(shape))
+        if result.size and not np.may_share_memory(result.data, self.data):
+            raise RuntimeError(
+                f"view: a tensor of shape {self.shape} laid out with strides "
+                f"{tuple(s // self.data.itemsize for s in self.data.strides)} cannot be "
+                f"viewed as shape {result.shape} without copying (PyTorch refuses this "
+                "too: its view size is not compatible with the input's size and stride); "
+                "use .reshape(...), which copies, or .contiguous().view(...)")
+        return result
 
     def unsqueeze(self, dim: int):
         """Insert a size-1 axis at ``dim`` (``expand_dims``).

@@ -471,3 +471,19 @@ def test_a_line_unpacking_a_compiled_step_that_takes_a_max_says_nothing():
             best, grad = step(x)
     np.testing.assert_allclose(best.data, [1.0, 1.0])
     assert grad.shape == (3, 3)
+
+
+def test_view_refuses_a_layout_that_would_need_a_copy_as_pytorch_does():
+    """A write through ``a.T.view(-1)`` would reach a copy, not ``a``: refused, where a
+    view that shares memory is fine."""
+    a = ad.tensor(np.arange(6.0).reshape(2, 3))
+    with pytest.raises(RuntimeError, match=r"view: a tensor of shape \(3, 2\) .* without "
+                                           r"copying .* use \.reshape"):
+        a.T.view(-1)
+    flat = a.view(-1)
+    assert np.shares_memory(flat.data, a.data)
+    with ad.no_grad():
+        flat[0] = 5.0
+    assert a.data[0, 0] == 5.0
+    np.testing.assert_array_equal(a.T.contiguous().view(-1).data, a.data.T.ravel())
+    assert a.T.reshape(-1).shape == (6,)
