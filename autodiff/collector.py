@@ -33,11 +33,15 @@ that graph back to the collector:
   forward-mode transforms and the others return such gradients, which the caller may
   store there.
 
-A leaf's name is kept as a plain ``str`` (a subclass could point anywhere).  Not
-seen: a Tensor assigned by hand to ``.data`` (which warns that it leaves the tape),
-a Tensor other than a gradient assigned to ``.grad``, or an object other than a bool
-assigned to ``.requires_grad``.  A cycle made that way through deep nodes lives until
-the process ends.  (Copying an op returns the op itself, like copying a function.)
+A leaf's name is kept as a plain ``str`` (a subclass could point anywhere).  A leaf
+made by basic indexing points to the tensor it views (``view_table.py``), which the
+cases above and below cover in turn.  Not seen: a Tensor assigned by hand to
+``.data`` (which warns that it leaves the tape), a Tensor other than a gradient
+assigned to ``.grad``, an object other than a bool assigned to ``.requires_grad``,
+or a graph stored in an attribute of a ``Parameter`` (or other subclass) that a
+plain view of it feeds (``v = p[0]`` under ``no_grad``).  A cycle made that way
+through deep nodes lives until the process ends.  (Copying an op returns the op
+itself, like copying a function.)
 
 Elsewhere than CPython (no ``ctypes.pythonapi``) nothing is untracked.
 """

@@ -19,8 +19,8 @@ Writing into an array that a live graph saved for its backward raises
 
 A tensor made by basic indexing (``row = out[0]``, ``out[:, 1:]``) is a view of
 ``out``, as in NumPy: an update that writes into ``row.data`` changes ``out``.  A
-recorded update gives a tensor a new array, so the links are kept in two tables
-(``_view_of``, ``_views_of``, in ``view_table.py``): an update of ``row`` is
+recorded update gives a tensor a new array, so the links are kept (the view's
+``_view_link`` slot and the ``_views_of`` table, ``view_table.py``): an update of ``row`` is
 recorded into ``out`` too (``out`` takes ``setitem(out, row, key)``), and when
 ``out`` takes a new array, every view of it whose key overlaps the written part takes
 ``out[key]`` again, recorded,

@@ -106,7 +106,10 @@ class Tensor(CopyingMethods, ReductionMethods, OperatorMethods, PyTorchMethods, 
     array([2., 4., 6.])
     """
 
-    __slots__ = ("data", "_grad", "_requires_grad", "_node", "_name", "__weakref__")
+    # _view_link: (base, key) when made by basic indexing, ``base[key]`` (view_table.py);
+    # unset on every other tensor, so making one costs nothing
+    __slots__ = ("data", "_grad", "_requires_grad", "_node", "_name", "_view_link",
+                 "__weakref__")
     __array_priority__ = 1000
     grad = grad_property             # autodiff/grad_attr.py: the slot is _grad
     _depth = 0      # a leaf's depth (collector.py); subclasses: -1, a __dict__ may hold cycles

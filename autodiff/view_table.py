@@ -1,12 +1,13 @@
 """Which tensors view which: the links that basic indexing makes (``row = out[0]``),
-kept outside the tensors, so that in-place updates of either reach the other
-(``inplace.py``).
+so that in-place updates of either reach the other (``inplace.py``).
 
-``_view_of``: id(view) -> (weak reference to it, the tensor it views, key);
-``_views_of``: id(tensor) -> (weak reference to it, {bucket: [weak references to its
-views]}), where a view taken with one integer (``out[t]``) is in bucket ``t`` and the
-others in bucket None: writing ``out[t]`` then looks at bucket ``t`` and bucket None
-only.  (A slot on every Tensor would cost each op time.)
+- Up: a view holds ``(base, key)`` in its ``_view_link`` slot (unset on other
+  tensors), as a PyTorch view holds its ``._base``: the base lives as long as its
+  views, and a cycle through a view (``x.grad = x[:]``) is the collector's to find.
+- Down: ``_views_of``: id(tensor) -> (weak reference to it, {bucket: [weak references
+  to its views]}), where a view taken with one integer (``out[t]``) is in bucket
+  ``t`` and the others in bucket None: writing ``out[t]`` then looks at bucket ``t``
+  and bucket None only.  Weak, so the table keeps nothing alive.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from __future__ import annotations
 import threading
 import weakref
 
-_view_of: dict = {}
 _views_of: dict = {}
 
 #: The written part of a recorded update that wrote the whole tensor.
@@ -29,8 +29,10 @@ def _forget(table, key, ref):
 
 def _viewed(t):
     """``(base, key)`` when ``t`` was made by ``base[key]`` (basic indexing), else None."""
-    entry = _view_of.get(id(t))
-    return entry[1:] if entry is not None and entry[0]() is t else None
+    try:
+        return t._view_link
+    except AttributeError:              # unset: not a view (or not a Tensor)
+        return None
 
 
 def in_an_indexing_view(t) -> bool:
@@ -56,8 +58,7 @@ def _link(view, base, key) -> None:
 
 
 def _link_unlocked(view, base, key) -> None:
-    _view_of[id(view)] = (weakref.ref(view, lambda ref, k=id(view): _forget(_view_of, k, ref)),
-                          base, key)
+    view._view_link = (base, key)
     entry = _views_of.get(id(base))
     if entry is None or entry[0]() is not base:
         entry = _views_of[id(base)] = (
