@@ -23,11 +23,13 @@ That call costs a fifth of recording a small op (ctypes), and a short graph dies
 before the collector looks at it twice, so only nodes deeper than ``UNTRACK_DEPTH``
 are untracked: those of the graphs that grow long enough to cost.
 
-A leaf can come to point into a graph that holds it, and ``track_graphs`` then hands
-that graph back to the collector:
+A leaf (or a hooked node) can come to point into a graph that holds it, and
+``track_graphs`` then hands that graph back to the collector:
 
 - a recorded in-place update gives the tensor a node (``inplace._adopt``; nodes made
   while it was a leaf hold the tensor itself);
+- a gradient hook on an intermediate (``hooks.py``, kept in its node) may close over
+  anything, the tensor itself or what is made from it later;
 - ``backward(create_graph=True)`` stores a gradient with its own graph in
   ``leaf.grad`` (the reference cycle PyTorch warns about too), and ``ad.grad``, the
   forward-mode transforms and the others return such gradients, which the caller may
@@ -38,8 +40,9 @@ made by basic indexing points to the tensor it views (``view_table.py``), which 
 cases above and below cover in turn.  Not seen: a Tensor assigned by hand to
 ``.data`` (which warns that it leaves the tape), a Tensor other than a gradient
 assigned to ``.grad``, an object other than a bool assigned to ``.requires_grad``,
-or a graph stored in an attribute of a ``Parameter`` (or other subclass) that a
-plain view of it feeds (``v = p[0]`` under ``no_grad``).  A cycle made that way
+a graph stored in an attribute of a ``Parameter`` (or other subclass) that a plain
+view of it feeds (``v = p[0]`` under ``no_grad``), or a hook on a leaf that closes
+over a deep graph made from that leaf.  A cycle made that way
 through deep nodes lives until the process ends.  (Copying an op returns the op
 itself, like copying a function.)
 

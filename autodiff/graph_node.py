@@ -31,7 +31,7 @@ class Node:
 
     __slots__ = ("op", "_arity", "_p0", "_p1", "_parents", "args", "kwargs", "ans",
                  "requires_grad", "_name", "_trace", "saved", "_shape", "_dtype",
-                 "_depth", "_epoch", "_seq", "__weakref__")
+                 "_depth", "_epoch", "_seq", "_hooks", "__weakref__")
 
     # Made only by the op call paths (ops/registry.py: ``Node()``, then each slot in
     # turn; without an ``__init__``, ``Node()`` is the cheapest way to make one).

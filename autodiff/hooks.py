@@ -34,35 +34,46 @@ from typing import Any, Callable
 
 import numpy as np
 
+from . import collector
 from .grad_mode import _grad_mode
-from .view_table import _forget
 
 class _Registry:
-    """owner -> {handle id: hook}, in registration order, holding owners weakly.
+    """owner -> {handle id: hook}, in registration order.
 
-    Keyed by identity: a Tensor cannot be a ``WeakKeyDictionary`` key, whose lookups
-    compare keys with ``==`` (elementwise for Tensors)."""
+    The hooks live on their owner (a tensor's or a node's ``_hooks`` slot, a dict of
+    registry -> hooks), so a hook that refers to its own tensor (``y.register_hook(
+    lambda g: g * y.data)``) makes a cycle the collector can free, as in PyTorch.
+    The registry holds its owners weakly, only to say whether any has hooks
+    (``bool(registry)``, the backward pass's one test while none does) and to find
+    them in one dict lookup.  Keyed by identity: a Tensor cannot be a
+    ``WeakKeyDictionary`` key, whose lookups compare keys with ``==``."""
 
     def __init__(self):
-        self._entries = {}              # id(owner) -> (weak reference, {id: hook})
+        self._owners = {}               # id(owner) -> weak reference
 
     def __bool__(self) -> bool:
-        return bool(self._entries)
+        return bool(self._owners)
 
     def get(self, owner) -> dict | None:
-        entry = self._entries.get(id(owner))
-        return entry[1] if entry is not None and entry[0]() is owner else None
+        ref = self._owners.get(id(owner))
+        if ref is None or ref() is not owner:
+            return None
+        return owner._hooks.get(self)
 
     def functions_of(self, owner) -> dict:
         functions = self.get(owner)
         if functions is None:
             key = id(owner)
-            # (_forget bound now: at interpreter exit the module's globals may be gone
+            # (the dict bound now: at interpreter exit the module's globals may be gone
             # before the last owners are collected)
-            ref = weakref.ref(owner, lambda ref, key=key, forget=_forget:
-                              forget(self._entries, key, ref))
-            functions = {}
-            self._entries[key] = (ref, functions)
+            self._owners[key] = weakref.ref(owner, lambda ref, key=key, owners=self._owners:
+                                            owners.pop(key) if owners.get(key) is ref
+                                            else None)
+            try:
+                by_registry = owner._hooks
+            except AttributeError:
+                by_registry = owner._hooks = {}
+            functions = by_registry[self] = {}
         return functions
 
     def discard(self, owner, hook_id: int) -> None:
@@ -70,7 +81,8 @@ class _Registry:
         if functions is not None:
             functions.pop(hook_id, None)
             if not functions:
-                del self._entries[id(owner)]
+                del owner._hooks[self]
+                del self._owners[id(owner)]
 
 
 #: leaf tensors and nodes (intermediates) -> their hooks
@@ -126,6 +138,8 @@ def register_hook(tensor, hook: Callable) -> RemovableHandle:
     owner = tensor._node if tensor._node is not None else tensor
     hook_id = _next_id()
     registered.functions_of(owner)[hook_id] = (hook, level)
+    if owner is not tensor:
+        collector.track_graphs([tensor])    # the hook may close over what comes from it
     return RemovableHandle(owner, hook_id)
 
 

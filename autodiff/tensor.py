@@ -106,10 +106,11 @@ class Tensor(CopyingMethods, ReductionMethods, OperatorMethods, PyTorchMethods, 
     array([2., 4., 6.])
     """
 
-    # _view_link: (base, key) when made by basic indexing, ``base[key]`` (view_table.py);
-    # unset on every other tensor, so making one costs nothing
+    # Unset on most tensors, so making one costs nothing: _view_link, (base, key) when
+    # made by basic indexing, ``base[key]`` (view_table.py); _hooks, its gradient
+    # hooks (hooks.py).  Held here, the collector sees the cycles they may close.
     __slots__ = ("data", "_grad", "_requires_grad", "_node", "_name", "_view_link",
-                 "__weakref__")
+                 "_hooks", "__weakref__")
     __array_priority__ = 1000
     grad = grad_property             # autodiff/grad_attr.py: the slot is _grad
     _depth = 0      # a leaf's depth (collector.py); subclasses: -1, a __dict__ may hold cycles

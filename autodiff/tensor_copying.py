@@ -46,7 +46,7 @@ class CopyingMethods:
         # is new in Python 3.11.
         slots = {name: getattr(self, name)
                  for cls in type(self).__mro__ for name in cls.__dict__.get("__slots__", ())
-                 if name != "__weakref__" and hasattr(self, name)}
+                 if name not in _NOT_COPIED and hasattr(self, name)}
         slots["_grad"] = None
         return getattr(self, "__dict__", None) or None, slots
 
@@ -67,6 +67,11 @@ class CopyingMethods:
         if self._deepcopy_keeps_grad and self._grad is not None:
             twin._grad = _copy_module.deepcopy(self._grad, memo)
         return twin
+
+
+#: Slots a copy or a pickle leaves out: a copy of a view by indexing is no view (its
+#: array is its own), and hooks stay with the tensor they were registered on.
+_NOT_COPIED = frozenset({"__weakref__", "_view_link", "_hooks"})
 
 
 def bind() -> None:

@@ -51,3 +51,88 @@ def test_a_plain_tensor_has_no_view_link_and_no_instance_dict():
     assert not hasattr(t, "_view_link")
     assert not hasattr(t, "__dict__")
     assert t[0]._view_link == (t, 0)
+
+
+# Hooks live on their tensor or node (hooks.py), so the cycles they close are freed.
+
+def _forget_the_last_backward():
+    """``ad.explain`` keeps the skeleton of the last ``.backward()``'s graph (and so its
+    leaves) until the next one: run one on a fresh leaf."""
+    ad.tensor(1.0, requires_grad=True).backward()
+
+
+def _collected(make) -> bool:
+    """Whether what ``make()`` returns weak references to is freed once it returns (its
+    hooks' closures keep their cells: ``del`` inside would empty them)."""
+    refs = make()
+    _forget_the_last_backward()
+    gc.collect()
+    return all(ref() is None for ref in refs)
+
+
+def test_a_hook_on_a_leaf_that_refers_to_the_leaf_is_collected():
+    def make():
+        x = ad.tensor([1.0, 2.0], requires_grad=True)
+        x.register_hook(lambda g: g * x.data)
+        (x * x).sum().backward()
+        np.testing.assert_array_equal(x.grad, [2.0, 8.0])     # 2x, times x
+        return [weakref.ref(x)]
+    assert _collected(make)
+
+
+def test_a_hook_that_refers_to_its_own_intermediate_is_collected():
+    def make():
+        x = ad.tensor([1.0, 2.0], requires_grad=True)
+        y = x * 3.0
+        y.register_hook(lambda g: g * y.data)
+        (y * y).sum().backward()
+        np.testing.assert_allclose(x.grad, 3.0 * (2 * 3.0 * np.array([1.0, 2.0])) * [3.0, 6.0])
+        return [weakref.ref(y), weakref.ref(y._node)]
+    assert _collected(make)
+
+
+def test_a_hook_on_a_deep_intermediate_closing_over_a_later_result_is_collected():
+    from autodiff import collector
+
+    def make():
+        x = ad.tensor(0.5, requires_grad=True)
+        h = x
+        for _ in range(collector.UNTRACK_DEPTH + 10):
+            h = ad.sin(h)
+        state = {}
+        h.register_hook(lambda g: g + 0.0 * state["out"].data)
+        out = h
+        for _ in range(collector.UNTRACK_DEPTH + 10):   # made after the hook: tracked
+            out = ad.sin(out)
+        state["out"] = out                  # h's node -> hook -> out -> ... -> h's node
+        out.backward()
+        return [weakref.ref(out), weakref.ref(h._node), weakref.ref(x)]
+    assert _collected(make)
+
+
+def test_an_optimizer_step_in_a_post_accumulate_hook_does_not_keep_the_model_alive():
+    def make():
+        w = ad.nn.Parameter([1.0, 2.0])
+        opt = ad.optim.SGD([w], lr=0.5)
+
+        def step_now(p):
+            opt.step()
+            opt.zero_grad()
+
+        w.register_post_accumulate_grad_hook(step_now)
+        (w * w).sum().backward()
+        np.testing.assert_array_equal(w.data, [0.0, 0.0])
+        return [weakref.ref(w), weakref.ref(opt)]
+    assert _collected(make)
+
+
+def test_removing_the_last_hook_empties_the_registry_entry():
+    from autodiff import hooks
+    x = ad.tensor([1.0], requires_grad=True)
+    handle = x.register_hook(lambda g: g * 2)
+    assert hooks.registered.get(x) is not None and hooks.has_gradient_hooks(x)
+    handle.remove()
+    handle.remove()
+    assert hooks.registered.get(x) is None and not hooks.has_gradient_hooks(x)
+    copy = __import__("copy").deepcopy(x)       # a copy has no hooks of its own
+    assert hooks.registered.get(copy) is None
