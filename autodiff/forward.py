@@ -14,7 +14,8 @@ pushing a tangent through each: ``t_out = J t_in``.  No op needs a hand-written 
 
 Elementwise ops have a diagonal Jacobian, so their own VJP rule applied to the
 (broadcast) tangent is already ``J t``; linear ops apply themselves to the tangent;
-multilinear ones (``matmul``, ``einsum``) sum themselves over each input's tangent.
+multilinear ones (``matmul``, ``einsum``) sum themselves over each input's tangent
+(those rules are in ``autodiff/forward_rules.py``).
 
 Like the reverse transforms, the tangent pass is recorded (Tensors) when the result
 can still be differentiated — a tracked primal or tangent, or a closure over a tensor
@@ -30,10 +31,11 @@ import numpy as np
 
 from .collector import track_graphs
 from .compile.hooks import refuse_transform_in_trace
+from .forward_rules import (elementwise_jvp, jvp_rule, linear_jvp,  # noqa: F401  (re-exported)
+                            multilinear_jvp)
 from .graph import Node, is_grad_enabled, run_backward
 from .guard import holding_inputs
 from .ops.namespace import numpy_xp, tensor_xp
-from .ops.registry import REGISTRY
 from .ops.shape import stack
 from .pytrees import flatten, flatten_arguments, is_tree
 from .tensor import Tensor
@@ -526,87 +528,3 @@ def hessian(func: Callable, argnums: int | Sequence[int] = 0) -> Callable:
 
     wrapped.__name__ = f"hessian({getattr(func, '__name__', 'f')})"
     return wrapped
-
-
-# ----- JVP rules of the built-in ops ------------------------------------------------
-
-def jvp_rule(op):
-    """The op's forward-mode rule: its own, else one derived once for an elementwise
-    op (kept on the op), else None (``J t`` from the VJP rules, see the module)."""
-    if op.jvp is None and op.elementwise:
-        op.jvp = elementwise_jvp(op)
-    return op.jvp
-
-
-def elementwise_jvp(op):
-    """An elementwise op's Jacobian is diagonal: its VJP rule applied to the tangent
-    (broadcast to the output) is the JVP."""
-    rules = op.rules
-
-    def rule(xp, tangents, ans, *args, **kwargs):
-        total = None
-        for i, t in enumerate(tangents):
-            if t is None or rules[i] is None:       # an index or condition input
-                continue
-            if t.shape != ans.shape:
-                t = xp.broadcast_to(t, ans.shape)
-            part = rules[i](xp, t, ans, *args, **kwargs)
-            total = part if total is None else total + part
-        return total
-    return rule
-
-
-def _apply(op, xp, args, kwargs):
-    if xp is tensor_xp:
-        return op(*args, **kwargs)
-    return op.kernel(*args, **kwargs)
-
-
-def linear_jvp(op):
-    """A linear op applied to the tangents (zeros where an input has none)."""
-    def rule(xp, tangents, ans, *args, **kwargs):
-        replaced = [a if t is None and not _differentiable(op, i) else
-                    (xp.zeros_like(a) if t is None else t)
-                    for i, (a, t) in enumerate(zip(args, tangents))]
-        return _apply(op, xp, replaced, kwargs)
-    return rule
-
-
-def multilinear_jvp(op):
-    """An op linear in each input separately: the sum over inputs of the op with that
-    input replaced by its tangent."""
-    def rule(xp, tangents, ans, *args, **kwargs):
-        total = None
-        for i, t in enumerate(tangents):
-            if t is None:
-                continue
-            replaced = list(args)
-            replaced[i] = t
-            part = _apply(op, xp, replaced, kwargs)
-            total = part if total is None else total + part
-        return total
-    return rule
-
-
-def _differentiable(op, i):
-    return op.rules is None or op.rules[i] is not None
-
-
-def _inv_jvp(xp, tangents, ans, a):
-    return -xp.matmul(xp.matmul(ans, tangents[0]), ans)
-
-
-_LINEAR = ("reshape transpose swapaxes expand_dims squeeze flatten broadcast_to sum_to sum "
-           "mean getitem take index_add concatenate stack").split()
-_MULTILINEAR = ("matmul einsum").split()
-
-
-def _install_builtin_rules():
-    for name in _LINEAR:
-        REGISTRY[name].jvp = linear_jvp(REGISTRY[name])
-    for name in _MULTILINEAR:
-        REGISTRY[name].jvp = multilinear_jvp(REGISTRY[name])
-    REGISTRY["inv"].jvp = _inv_jvp
-
-
-_install_builtin_rules()

@@ -89,6 +89,24 @@ def refuse_positional(where: str, extra: tuple, method: bool = True) -> None:
         f"pass {'keepdims= and ddof=' if spread else 'keepdims='} by keyword")
 
 
+def _spread(name, op, tensor, positional, axis, keepdims, ddof, dim, keepdim, correction,
+            unbiased, where, mean):
+    """``Tensor.var`` or ``Tensor.std`` (``name``; ``op`` is ``ad.var`` or ``ad.std``):
+    their NumPy and PyTorch arguments resolved to ``op``'s axis, keepdims and ddof, or to
+    the masked variance for ``where=`` and ``mean=``."""
+    axis, positional, numpy_axis = axis_by_position(name, axis, positional)
+    unbiased, keepdim = unbiased_after_axis(name, positional, unbiased, keepdim)
+    numpy_call = numpy_axis or where is not True or mean is not np._NoValue
+    warn_of_numpy_ddof(name, dim, ddof, correction, unbiased, numpy_call)
+    axis, keepdims = axis_alias(name, axis, keepdims, dim, keepdim)
+    ddof = ddof_alias(name, ddof, correction, unbiased)
+    if where is not True or mean is not np._NoValue:
+        from .ops.masked_variance import masked_variance
+        return masked_variance(name, tensor, axis, keepdims, ddof, where, mean,
+                               f"Tensor.{name}")
+    return op(tensor, axis=axis, keepdims=keepdims, ddof=ddof)
+
+
 def _zero_d_along_dim(x, result, dim):
     """PyTorch's running sum or product of a 0-d tensor along ``dim=0`` is 0-d (NumPy's
     along ``axis=0`` has shape (1,))."""
@@ -306,17 +324,8 @@ class PyTorchMethods:
         tensor([2., 0.])
         """
         from .ops.reduce import var
-        axis, positional, numpy_axis = axis_by_position("var", axis, positional)
-        unbiased, keepdim = unbiased_after_axis("var", positional, unbiased, keepdim)
-        numpy_call = numpy_axis or where is not True or mean is not np._NoValue
-        warn_of_numpy_ddof("var", dim, ddof, correction, unbiased, numpy_call)
-        axis, keepdims = axis_alias("var", axis, keepdims, dim, keepdim)
-        ddof = ddof_alias("var", ddof, correction, unbiased)
-        if where is not True or mean is not np._NoValue:
-            from .ops.masked_variance import masked_variance
-            return masked_variance("var", self, axis, keepdims, ddof, where, mean,
-                                   "Tensor.var")
-        return var(self, axis=axis, keepdims=keepdims, ddof=ddof)
+        return _spread("var", var, self, positional, axis, keepdims, ddof, dim, keepdim,
+                       correction, unbiased, where, mean)
 
     def std(self, *positional, axis=None, keepdims=False, ddof=None, dim=None, keepdim=None,
             correction=None, unbiased=None, where=True, mean=np._NoValue):
@@ -329,17 +338,8 @@ class PyTorchMethods:
         tensor([1., 0.])
         """
         from .ops.statistics import std
-        axis, positional, numpy_axis = axis_by_position("std", axis, positional)
-        unbiased, keepdim = unbiased_after_axis("std", positional, unbiased, keepdim)
-        numpy_call = numpy_axis or where is not True or mean is not np._NoValue
-        warn_of_numpy_ddof("std", dim, ddof, correction, unbiased, numpy_call)
-        axis, keepdims = axis_alias("std", axis, keepdims, dim, keepdim)
-        ddof = ddof_alias("std", ddof, correction, unbiased)
-        if where is not True or mean is not np._NoValue:
-            from .ops.masked_variance import masked_variance
-            return masked_variance("std", self, axis, keepdims, ddof, where, mean,
-                                   "Tensor.std")
-        return std(self, axis=axis, keepdims=keepdims, ddof=ddof)
+        return _spread("std", std, self, positional, axis, keepdims, ddof, dim, keepdim,
+                       correction, unbiased, where, mean)
 
     def prod(self, axis=None, *positional, keepdims=False, dim=None, keepdim=None,
              initial=np._NoValue, where=True):

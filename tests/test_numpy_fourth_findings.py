@@ -12,19 +12,12 @@ import pytest
 
 import autodiff as ad
 
+from numpy_program_checks import central_difference
+
 _rng = np.random.default_rng(20261207)
 _X = _rng.normal(size=(9, 3))
 _Y = _rng.normal(size=9)
 _T = np.linspace(0.0, 2.0, 9)
-
-
-def _central_difference(f, p, eps=1e-6):
-    grad = np.zeros_like(p)
-    for i in range(p.size):
-        step = np.zeros_like(p)
-        step[i] = eps
-        grad[i] = (f(p + step) - f(p - step)) / (2 * eps)
-    return grad
 
 
 def test_cov_analytic_weights_get_torch_covs_gradient():
@@ -36,7 +29,7 @@ def test_cov_analytic_weights_get_torch_covs_gradient():
             return np.sum(np.cov(data, aweights=w, **options) ** 2)
         value, grad = ad.value_and_grad(loss)(weights)
         np.testing.assert_array_equal(value, loss(weights))
-        np.testing.assert_allclose(grad, _central_difference(loss, weights), rtol=1e-6)
+        np.testing.assert_allclose(grad, central_difference(loss, weights), rtol=1e-6)
         w = torch.tensor(weights, requires_grad=True)
         torch_counts = None if not options else torch.tensor(counts)
         (torch.cov(torch.tensor(data), fweights=torch_counts, aweights=w) ** 2).sum().backward()
@@ -60,7 +53,7 @@ def test_gradient_with_tensor_coordinates_reaches_every_coordinate(coordinates, 
         return np.sum(np.gradient(np.sin(3 * c), c, edge_order=edge_order) ** 2)
     value, grad = ad.value_and_grad(derivative_energy)(coordinates)
     np.testing.assert_array_equal(value, derivative_energy(coordinates))   # NumPy's formula
-    numerical = _central_difference(derivative_energy, coordinates)
+    numerical = central_difference(derivative_energy, coordinates)
     np.testing.assert_allclose(grad, numerical, rtol=1e-6, atol=1e-6)
     assert np.all(grad != 0)        # not the first step's alone
     hessian = ad.hessian(derivative_energy)(coordinates)
@@ -147,7 +140,7 @@ def test_np_put_with_a_list_holding_a_tensor_is_refused_naming_stack():
         d = p.copy()
         np.put(d, [0, 3], np.stack([p[1], np.full_like(p[1], 7.0)]))
         return np.sum(d ** 2)
-    np.testing.assert_allclose(ad.grad(put_stacked)(p), _central_difference(put_list, p),
+    np.testing.assert_allclose(ad.grad(put_stacked)(p), central_difference(put_list, p),
                                rtol=1e-6)
 
 
@@ -211,7 +204,7 @@ def test_numpy_calls_that_always_make_an_ndarray_are_named_with_the_fix(program,
     with pytest.warns(ad.TapeDropWarning, match=message):
         program(ad.tensor(p, requires_grad=True))
     # written as the message says, it differentiates
-    np.testing.assert_allclose(ad.grad(fixed)(p), _central_difference(program, p), rtol=1e-6)
+    np.testing.assert_allclose(ad.grad(fixed)(p), central_difference(program, p), rtol=1e-6)
 
 
 def test_interp_differentiates_in_its_sample_points():
@@ -223,9 +216,9 @@ def test_interp_differentiates_in_its_sample_points():
     value, (grad_knots, grad_values) = ad.value_and_grad(calibration, argnums=(0, 1))(
         knots, values)
     np.testing.assert_array_equal(value, calibration(knots, values))
-    np.testing.assert_allclose(grad_knots, _central_difference(
+    np.testing.assert_allclose(grad_knots, central_difference(
         lambda k: calibration(k, values), knots), rtol=1e-6)
-    np.testing.assert_allclose(grad_values, _central_difference(
+    np.testing.assert_allclose(grad_values, central_difference(
         lambda v: calibration(knots, v), values), rtol=1e-6)
     assert ad.gradgradcheck(lambda k: calibration(k, values ** 2), [knots])
     # at a knot NumPy returns fp there; the derivatives are the segment's on its right
@@ -244,7 +237,7 @@ def test_segment_extremes_by_reduceat_are_numpys_and_differentiate(ufunc, indice
         return np.sum(ufunc.reduceat(t, indices, axis=axis) ** 2 * 1.5)
     value, grad = ad.value_and_grad(pooled)(x)
     np.testing.assert_array_equal(value, pooled(x))
-    numerical = _central_difference(lambda a: pooled(a.reshape(3, 7)), x.ravel())
+    numerical = central_difference(lambda a: pooled(a.reshape(3, 7)), x.ravel())
     np.testing.assert_allclose(grad, numerical.reshape(3, 7), rtol=1e-6, atol=1e-6)
     compiled = ad.compile(lambda t: ufunc.reduceat(t, indices, axis=axis))
     for call in range(2):
@@ -274,7 +267,7 @@ def test_quantile_differentiates_in_q(method):
                 + np.sum(np.percentile(_Y, q * 100, method=method)))
     value, grad = ad.value_and_grad(thresholds)(levels)
     np.testing.assert_array_equal(value, thresholds(levels))
-    np.testing.assert_allclose(grad, _central_difference(thresholds, levels), atol=1e-6)
+    np.testing.assert_allclose(grad, central_difference(thresholds, levels), atol=1e-6)
     if method == "linear":
         assert ad.gradgradcheck(lambda v, q: np.sum(np.quantile(v, q) ** 2), [_Y, levels])
 

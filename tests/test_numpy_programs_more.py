@@ -15,6 +15,8 @@ import pytest
 
 import autodiff as ad
 
+from numpy_program_checks import central_difference
+
 _rng = np.random.default_rng(20261205)
 _X = _rng.normal(size=(12, 3))
 _Y = _rng.normal(size=12)
@@ -460,15 +462,6 @@ _WITH_AUTOGRAD = [(program, p) for program, p, supported in PROGRAMS if supporte
 _IN_FLOAT64 = [(program, p) for program, p, _ in PROGRAMS if program is not float32_pipeline]
 
 
-def _central_difference(f, p, eps):
-    grad = np.zeros_like(p)
-    for i in range(p.size):
-        step = np.zeros_like(p)
-        step[i] = eps
-        grad[i] = (f(p + step) - f(p - step)) / (2 * eps)
-    return grad
-
-
 def _gradient(program, p):
     """The value and gradient of ``program`` run on a Tensor, with any TapeDropWarning
     an error."""
@@ -494,7 +487,7 @@ def test_a_programs_gradient_matches_central_differences(program, p):
     _, grad = _gradient(program, p)
     # a program that computes in float32 is compared with wider steps
     eps, rtol = (1e-3, 1e-3) if program is float32_pipeline else (1e-6, 1e-6)
-    numerical = _central_difference(lambda a: program(np, a), p, eps)
+    numerical = central_difference(lambda a: program(np, a), p, eps)
     np.testing.assert_allclose(grad, numerical, rtol=rtol, atol=rtol)
 
 
@@ -553,6 +546,6 @@ def test_a_recurrence_written_into_empty_like_stays_on_the_tape():
     p0 = np.array([0.3, -0.8, 1.1, 0.6])
     result, grad = _gradient(lambda xp, p: exponential_average(p), p0)
     assert result.data == exponential_average(p0.copy())
-    np.testing.assert_allclose(grad, _central_difference(exponential_average, p0, 1e-6),
+    np.testing.assert_allclose(grad, central_difference(exponential_average, p0, 1e-6),
                                rtol=1e-6)
 

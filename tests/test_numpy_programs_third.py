@@ -11,12 +11,16 @@ Each program is ``program(xp, p)``, a scalar function of a parameter array ``p``
 Tensor with a gradient (np.vectorize over Python code, an ndarray made with np.zeros
 to store into) are kept with a test that the error names the cause and the fix."""
 
-import warnings
-
 import numpy as np
 import pytest
 
 import autodiff as ad
+
+from numpy_program_checks import (central_difference,
+                                  check_gradient_matches_central_differences,
+                                  check_gradient_matches_hips_autograd,
+                                  check_hessian_matches_central_differences_of_its_gradient,
+                                  check_numpys_value)
 
 _rng = np.random.default_rng(20261206)
 _X = _rng.normal(size=(15, 2))
@@ -351,38 +355,14 @@ _IDS = [program.__name__ for program, _, _ in PROGRAMS]
 _WITH_AUTOGRAD = [(program, p) for program, p, supported in PROGRAMS if supported]
 
 
-def _central_difference(f, p, eps=1e-6):
-    grad = np.zeros_like(p)
-    for i in range(p.size):
-        step = np.zeros_like(p)
-        step[i] = eps
-        grad[i] = (f(p + step) - f(p - step)) / (2 * eps)
-    return grad
-
-
-def _value_and_gradient(program, p):
-    """``ad.value_and_grad`` of the program as written, with any TapeDropWarning an
-    error (inside the transform a tape drop raises anyway)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", ad.TapeDropWarning)
-        return ad.value_and_grad(lambda t: program(np, t))(p.copy())
-
-
 @pytest.mark.parametrize("program, p", [(f, p) for f, p, _ in PROGRAMS], ids=_IDS)
 def test_a_program_gives_numpys_value(program, p):
-    value, _ = _value_and_gradient(program, p)
-    expected = program(np, p.copy())
-    assert value.shape == () and value.dtype == np.asarray(expected).dtype
-    np.testing.assert_array_equal(value, expected)
-    on_a_tensor = program(np, ad.tensor(p.copy(), requires_grad=True))
-    assert isinstance(on_a_tensor, ad.Tensor) and on_a_tensor.requires_grad
+    check_numpys_value(program, p)
 
 
 @pytest.mark.parametrize("program, p", [(f, p) for f, p, _ in PROGRAMS], ids=_IDS)
 def test_a_programs_gradient_matches_central_differences(program, p):
-    _, grad = _value_and_gradient(program, p)
-    numerical = _central_difference(lambda a: program(np, a), p)
-    np.testing.assert_allclose(grad, numerical, rtol=1e-6, atol=1e-6)
+    check_gradient_matches_central_differences(program, p)
 
 
 @pytest.mark.parametrize("program, p", [(f, p) for f, p, _ in PROGRAMS], ids=_IDS)
@@ -392,21 +372,13 @@ def test_a_programs_second_derivatives_match_central_differences(program, p):
 
 @pytest.mark.parametrize("program, p", [(f, p) for f, p, _ in PROGRAMS], ids=_IDS)
 def test_a_programs_hessian_matches_central_differences_of_its_gradient(program, p):
-    hessian = ad.hessian(lambda t: program(np, t))(p.copy())
-    gradient = ad.grad(lambda t: program(np, t))
-    numerical = np.stack([(gradient(p + step) - gradient(p - step)) / 2e-6
-                          for step in np.eye(p.size) * 1e-6])
-    np.testing.assert_allclose(hessian, numerical, rtol=1e-5, atol=1e-5)
+    check_hessian_matches_central_differences_of_its_gradient(program, p)
 
 
 @pytest.mark.parametrize("program, p", _WITH_AUTOGRAD,
                          ids=[f.__name__ for f, _ in _WITH_AUTOGRAD])
 def test_a_programs_gradient_matches_hips_autograd(program, p):
-    autograd = pytest.importorskip("autograd")
-    import autograd.numpy as anp
-    _, grad = _value_and_gradient(program, p)
-    expected = autograd.grad(lambda a: program(anp, a))(p.copy())
-    np.testing.assert_allclose(grad, expected, rtol=1e-9, atol=1e-12)
+    check_gradient_matches_hips_autograd(program, p)
 
 
 def _group_sums_into_zeros(p):
@@ -431,7 +403,7 @@ def test_add_at_into_an_ndarray_names_the_target_and_zeros_like():
         ad.grad(_group_sums_into_zeros)(p)
     # written as the error says, it differentiates (group_means above is this program)
     fixed = ad.grad(lambda t: np.sum(_group_sums_target_fixed(t) ** 2))(p)
-    np.testing.assert_allclose(fixed, _central_difference(_group_sums_into_zeros, p),
+    np.testing.assert_allclose(fixed, central_difference(_group_sums_into_zeros, p),
                                rtol=1e-6)
 
 
@@ -471,7 +443,7 @@ def test_a_slice_stored_into_an_ndarray_is_refused_naming_the_fix():
         lower[np.tril_indices(3)] = t
         return np.sum(lower @ lower.T)
     np.testing.assert_allclose(ad.grad(fixed)(p),
-                               _central_difference(_covariance_from_cholesky_entries, p),
+                               central_difference(_covariance_from_cholesky_entries, p),
                                rtol=1e-6)
 
 
@@ -490,7 +462,7 @@ def test_numpy_polynomial_with_coefficients_on_the_tape_is_refused_naming_vander
             return np.sum((vander(x, 3) @ t) ** 2)
         np.testing.assert_allclose(loss(ad.tensor(c)).data, np.sum(evaluate(x, c) ** 2),
                                    rtol=1e-13)
-        np.testing.assert_allclose(ad.grad(loss)(c), _central_difference(
+        np.testing.assert_allclose(ad.grad(loss)(c), central_difference(
             lambda a, evaluate=evaluate: np.sum(evaluate(x, a) ** 2), c), rtol=1e-6)
 
 

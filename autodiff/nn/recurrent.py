@@ -261,6 +261,21 @@ class _RNNBase(PyTorchGateLayout, Module):
         """Every layer and direction over x (T, B, input); ``states`` holds one list per
         kind of state (h, or h and c) of one (B, size) Tensor per layer and direction.
         Returns the last layer's output and the final states in the same lists."""
+        def run_direction(x, direction, suffix, first):
+            if direction == 0:
+                return self._layer(x, suffix, first)
+            out, last = self._layer(flip(x, 0), suffix, first)
+            return flip(out, 0), last
+
+        return self._over_layers(x, states, run_direction, feature_axis=2)
+
+    def _over_layers(self, x, states, run_direction, feature_axis):
+        """The stack of layers and directions over ``x``, padded (``_run``) or packed
+        (``run_packed``): ``run_direction(x, direction, suffix, first)`` runs one
+        direction of one layer from its initial states ``first`` (one per kind) and
+        returns its output and final states; the directions' outputs are concatenated on
+        ``feature_axis``, with dropout between layers in training mode.  Returns the last
+        layer's output and the final states, one list per kind as ``states``."""
         finals = [[] for _ in states]
         for layer in range(self.num_layers):
             if layer and self.dropout and self.training:
@@ -269,15 +284,11 @@ class _RNNBase(PyTorchGateLayout, Module):
             for direction, suffix in enumerate(self._suffixes(layer)):
                 index = layer * self._directions + direction
                 first = [kind[index] for kind in states]
-                if direction == 0:
-                    out, last = self._layer(x, suffix, first)
-                else:
-                    out, last = self._layer(flip(x, 0), suffix, first)
-                    out = flip(out, 0)
+                out, last = run_direction(x, direction, suffix, first)
                 outputs.append(out)
                 for kind, value in zip(finals, last):
                     kind.append(value)
-            x = outputs[0] if len(outputs) == 1 else sh.concatenate(outputs, axis=2)
+            x = outputs[0] if len(outputs) == 1 else sh.concatenate(outputs, axis=feature_axis)
         return x, finals
 
     def _output(self, out, unbatched):

@@ -26,7 +26,6 @@ from ..ops.indexing import take
 from ..ops.rearrange import flip
 from ..ops.recurrent import one_blas_thread
 from ..tensor import Tensor
-from .dropout import dropout as _dropout
 from .packed_sequence import PackedSequence, checked_permutation, checked_batch_sizes
 
 
@@ -121,23 +120,16 @@ def run_packed(module, packed: PackedSequence, initial_states: list):
         sorted_rows = _rows(sorted_rows, batch, "sorted_indices", module)
         initial_states = [[take(state, sorted_rows, axis=0) for state in kind]
                           for kind in initial_states]
-    finals = [[] for _ in initial_states]
-    for layer in range(module.num_layers):
-        if layer and module.dropout and module.training:
-            x = _dropout(x, module.dropout, True, rng=module._rng)
-        outputs = []
-        for direction, suffix in enumerate(module._suffixes(layer)):
-            index = layer * module._directions + direction
-            first = [kind[index] for kind in initial_states]
-            gates = module._input_gates(x, suffix)
-            recurrence = functools.partial(module._recurrence, suffix=suffix)
-            run = _forward_segments if direction == 0 else _reverse_segments
-            with one_blas_thread():     # once for all the segments' small products
-                out, last = run(recurrence, gates, sizes, first)
-            outputs.append(sh.concatenate(out, axis=0))
-            for kind, value in zip(finals, last):
-                kind.append(value)
-        x = outputs[0] if len(outputs) == 1 else sh.concatenate(outputs, axis=1)
+
+    def run_direction(x, direction, suffix, first):
+        gates = module._input_gates(x, suffix)
+        recurrence = functools.partial(module._recurrence, suffix=suffix)
+        run = _forward_segments if direction == 0 else _reverse_segments
+        with one_blas_thread():     # once for all the segments' small products
+            out, last = run(recurrence, gates, sizes, first)
+        return sh.concatenate(out, axis=0), last
+
+    x, finals = module._over_layers(x, initial_states, run_direction, feature_axis=1)
     if packed.unsorted_indices is not None:
         original = _rows(packed.unsorted_indices, batch, "unsorted_indices", module)
         finals = [[take(state, original, axis=0) for state in kind] for kind in finals]

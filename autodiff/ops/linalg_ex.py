@@ -41,7 +41,9 @@ class SolveExResult(NamedTuple):
     info: Tensor
 
 
-def _square(name, A):  # noqa: N803
+def square_float_matrix(name, A):  # noqa: N803
+    """``A`` as a Tensor, checked for ``name``: real, floating-point and square in its
+    last two axes (a batch of matrices too), else an error naming the function."""
     check_real(name, A)
     A = tensor_of(A)  # noqa: N806
     if A.ndim < 2 or A.shape[-1] != A.shape[-2]:
@@ -173,7 +175,7 @@ def cholesky_ex(A, *, upper: bool = False, check_errors: bool = False) -> Choles
     """
     from .decompositions import cholesky
 
-    A = _square("cholesky_ex", A)  # noqa: N806
+    A = square_float_matrix("cholesky_ex", A)  # noqa: N806
     info = made("cholesky_ex info", _cholesky_info, (A.data, bool(upper)))
     if check_errors:
         check_info("cholesky_ex", info, A.shape,
@@ -196,7 +198,7 @@ def inv_ex(A, *, check_errors: bool = False) -> InvExResult:  # noqa: N803
     """
     from .linalg import inv
 
-    A = _square("inv_ex", A)  # noqa: N806
+    A = square_float_matrix("inv_ex", A)  # noqa: N806
     info = made("inv_ex info", lu_info_array, (A.data,))
     if check_errors:
         check_info("inv_ex", info, A.shape,
@@ -218,7 +220,7 @@ def solve_ex(A, B, *, left: bool = True, check_errors: bool = False) -> SolveExR
     from .decompositions import solve
     from .shape import swapaxes
 
-    A = _square("solve_ex", A)  # noqa: N806
+    A = square_float_matrix("solve_ex", A)  # noqa: N806
     check_real("solve_ex", B)
     B = tensor_of(B)  # noqa: N806
     n = A.shape[-1]

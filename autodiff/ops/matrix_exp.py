@@ -124,18 +124,9 @@ def matrix_exp(A) -> Tensor:  # noqa: N803 (PyTorch's argument name)
     tensor([[1., 1.],
             [0., 1.]])
     """
-    from .decompositions import check_real
-    from .operands import tensor_of
+    from .linalg_ex import square_float_matrix
 
-    check_real("matrix_exp", A)
-    A = tensor_of(A)  # noqa: N806
-    if A.ndim < 2 or A.shape[-1] != A.shape[-2]:
-        raise ValueError(f"matrix_exp: A must be a square matrix or a batch of them "
-                         f"(..., n, n); got shape {tuple(A.shape)}")
-    if not np.issubdtype(A.dtype, np.floating):
-        raise TypeError(f"matrix_exp: A must be a floating-point tensor, got dtype {A.dtype}; "
-                        "convert it first, e.g. A.double()")
-    return _matrix_exp(A)
+    return _matrix_exp(square_float_matrix("matrix_exp", A))
 
 
 from .matrix_exp_frechet import _scaled_frechet  # noqa: E402  (it reads _PADE, _THETA)

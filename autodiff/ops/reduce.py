@@ -111,18 +111,30 @@ def _extreme_rule(xp, g, ans, x, axis=None, keepdims=False):
     return xp.where(hits, share, 0)
 
 
-def _var_forward(x, axis=None, *positional, keepdims=False, ddof=0):
-    # ad.var(x, 1, True), PyTorch's unbiased, went to the method (torch_by_position).
-    # What comes here by position past the axis is the caller's, except a Tensor given
-    # by keyword (np.var(t, ddof=ad.tensor(1))), which the call moved into its place.
-    if positional:
-        if not isinstance(positional[-1], np.ndarray):
-            refuse_positional("var", positional, method=False)
-        keepdims, ddof = (*positional, ddof)[:2]
-    if (ddof or 0 in x.shape) and lanes_too_short(x.shape, axis, ddof):
-        return numpy_warnings_at_user_line(np.var, x, axis=axis, keepdims=keepdims,
-                                           ddof=ddof)
-    return np.var(x, axis=axis, keepdims=keepdims, ddof=ddof)
+def spread_forward(numpy_function):
+    """The forward of ``var`` or ``std``: ``numpy_function`` (``np.var`` or ``np.std``)
+    with the arguments past the axis that may come by position, and NumPy's warnings for
+    lanes of ``ddof`` elements or fewer issued at the user's line."""
+    name = numpy_function.__name__
+
+    def forward(x, axis=None, *positional, keepdims=False, ddof=0):
+        # ad.var(x, 1, True), PyTorch's unbiased, went to the method (torch_by_position).
+        # What comes here by position past the axis is the caller's, except a Tensor given
+        # by keyword (np.var(t, ddof=ad.tensor(1))), which the call moved into its place.
+        if positional:
+            if not isinstance(positional[-1], np.ndarray):
+                refuse_positional(name, positional, method=False)
+            keepdims, ddof = (*positional, ddof)[:2]
+        if (ddof or 0 in x.shape) and lanes_too_short(x.shape, axis, ddof):
+            return numpy_warnings_at_user_line(numpy_function, x, axis=axis,
+                                               keepdims=keepdims, ddof=ddof)
+        return numpy_function(x, axis=axis, keepdims=keepdims, ddof=ddof)
+
+    forward.__name__ = forward.__qualname__ = f"_{name}_forward"
+    return forward
+
+
+_var_forward = spread_forward(np.var)
 
 
 def centered(xp, x, axis):

@@ -13,26 +13,14 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Tensor
-from .reduce import (_AXIS_HINT, _count, _kept_shape, centered, ddof_of, lanes_too_short,
-                     masking_arguments)
+from .reduce import (_AXIS_HINT, _count, _kept_shape, centered, ddof_of, masking_arguments,
+                     spread_forward)
 from ..conventions import variance_in_torch_form
-from ..spellings import axis_alias, refuse_positional
-from ..warning_lines import numpy_warnings_at_user_line
+from ..spellings import axis_alias
 from .registry import TORCH_AXIS_ALIASES, defop
 
 
-def _std_forward(x, axis=None, *positional, keepdims=False, ddof=0):
-    # ad.std(x, 1, True), PyTorch's unbiased, went to the method (torch_by_position).
-    # What comes here by position past the axis is the caller's, except a Tensor given
-    # by keyword (np.std(t, ddof=ad.tensor(1))), which the call moved into its place.
-    if positional:
-        if not isinstance(positional[-1], np.ndarray):
-            refuse_positional("std", positional, method=False)
-        keepdims, ddof = (*positional, ddof)[:2]
-    if (ddof or 0 in x.shape) and lanes_too_short(x.shape, axis, ddof):
-        return numpy_warnings_at_user_line(np.std, x, axis=axis, keepdims=keepdims,
-                                           ddof=ddof)
-    return np.std(x, axis=axis, keepdims=keepdims, ddof=ddof)
+_std_forward = spread_forward(np.std)
 
 
 def _std_rule(xp, g, ans, x, axis=None, keepdims=False, ddof=0):

@@ -1,0 +1,74 @@
+"""The checks shared by the NumPy-program tests (test_numpy_programs_third.py,
+test_numpy_programs_fourth.py): each program is ``program(xp, p)``, a scalar function
+of a 1-D float64 parameter array ``p`` written once for ``xp`` = ``numpy`` (on an
+ndarray, or on a Tensor through NumPy's dispatch) or ``autograd.numpy``.
+
+``central_difference`` is also used on its own by the other tests of NumPy code on
+Tensors (test_numpy_programs_more.py, test_numpy_fourth_findings.py,
+test_numpy_scatters.py)."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import autodiff as ad
+
+
+def central_difference(f, p, eps=1e-6):
+    """The gradient of the scalar function ``f`` at the 1-D array ``p`` by central
+    differences, one coordinate at a time.
+
+    >>> central_difference(lambda a: (a ** 2).sum(), np.array([1.0, -2.0]))
+    array([ 2., -4.])
+    """
+    grad = np.zeros_like(p)
+    for i in range(p.size):
+        step = np.zeros_like(p)
+        step[i] = eps
+        grad[i] = (f(p + step) - f(p - step)) / (2 * eps)
+    return grad
+
+
+def value_and_gradient(program, p):
+    """``ad.value_and_grad`` of the program as written, with any TapeDropWarning an
+    error (inside the transform a tape drop raises anyway)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ad.TapeDropWarning)
+        return ad.value_and_grad(lambda t: program(np, t))(p.copy())
+
+
+def check_numpys_value(program, p):
+    """The value under ``ad.value_and_grad`` is NumPy's to the bit (shape, dtype and
+    value), and the program run directly on a Tensor gives a Tensor on the tape."""
+    value, _ = value_and_gradient(program, p)
+    expected = program(np, p.copy())
+    assert value.shape == () and value.dtype == np.asarray(expected).dtype
+    np.testing.assert_array_equal(value, expected)
+    on_a_tensor = program(np, ad.tensor(p.copy(), requires_grad=True))
+    assert isinstance(on_a_tensor, ad.Tensor) and on_a_tensor.requires_grad
+
+
+def check_gradient_matches_central_differences(program, p):
+    """``ad.grad`` of the program against central differences of it run on ndarrays."""
+    _, grad = value_and_gradient(program, p)
+    numerical = central_difference(lambda a: program(np, a), p)
+    np.testing.assert_allclose(grad, numerical, rtol=1e-6, atol=1e-6)
+
+
+def check_hessian_matches_central_differences_of_its_gradient(program, p):
+    """``ad.hessian`` of the program against central differences of ``ad.grad``."""
+    hessian = ad.hessian(lambda t: program(np, t))(p.copy())
+    gradient = ad.grad(lambda t: program(np, t))
+    numerical = np.stack([(gradient(p + step) - gradient(p - step)) / 2e-6
+                          for step in np.eye(p.size) * 1e-6])
+    np.testing.assert_allclose(hessian, numerical, rtol=1e-5, atol=1e-5)
+
+
+def check_gradient_matches_hips_autograd(program, p):
+    """``ad.grad`` of the program against HIPS autograd's (skipped without autograd)."""
+    autograd = pytest.importorskip("autograd")
+    import autograd.numpy as anp
+    _, grad = value_and_gradient(program, p)
+    expected = autograd.grad(lambda a: program(anp, a))(p.copy())
+    np.testing.assert_allclose(grad, expected, rtol=1e-9, atol=1e-12)
