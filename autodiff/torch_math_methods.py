@@ -499,11 +499,14 @@ class TorchMathMethods:
         return x * exp2(other)
 
     def floor_divide(self, other):
-        """``floor(self / other)`` (``//``), zero gradient.
+        """``floor(self / other)`` (``//``), zero gradient; an integer division by zero
+        raises, as PyTorch's does (``integer_division.py``).
 
         >>> ad.tensor([-7.0, 7.0]).floor_divide(2.0)
         tensor([-4.,  3.])
         """
+        from .integer_division import refuse_integer_division_by_zero
+        refuse_integer_division_by_zero("floor_divide", "floor_divide", self, other)
         floor_divide = _ad().floor_divide
         return floor_divide(self, other)
 
