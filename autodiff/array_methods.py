@@ -310,7 +310,16 @@ class ArrayMethods:
         return copy(self, order="C")
 
     def pow(self, exponent):
-        """``self ** exponent`` (recorded)."""
+        """``self ** exponent`` (recorded); a bool tensor squared is int64, as PyTorch's
+        ``pow`` and ``np.power`` give it (NumPy's ``**`` operator, which ``**`` follows,
+        squares bools into int8).
+
+        >>> ad.tensor([True, False]).pow(2).dtype
+        dtype('int64')
+        """
+        if self.data.dtype.kind == "b":
+            from .ops.elementwise import power
+            return power(self, exponent)
         return self ** exponent
 
     def mm(self, other):

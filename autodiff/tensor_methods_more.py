@@ -442,9 +442,12 @@ class TensorMethodsMore:
         if self.dtype.kind != "f" or np.result_type(other_data).kind != "f":
             raise TypeError(f"nextafter: needs floating-point tensors, got {self.dtype} and "
                             f"{np.result_type(other_data)}")
-        following, step, finite = (_made("nextafter", _next_values, self.data, other_data,
+        x = self
+        if np.result_type(self.data, other_data) != self.dtype:   # (a wider other)
+            x = self.astype(np.result_type(self.data, other_data))
+        following, step, finite = (_made("nextafter", _next_values, x.data, other_data,
                                          part) for part in range(3))
-        stepped = self + step
+        stepped = x + step
         return stepped if finite.all() else _ad().where(finite, stepped, following)
 
     def histogram(self, bins=100, *, range=None, weight=None, density=False):

@@ -38,7 +38,7 @@ def rsub(input, other, *, alpha=1) -> Tensor:
     >>> ad.rsub(ad.tensor([1.0, 2.0]), 10.0, alpha=2)
     tensor([8., 6.])
     """
-    input = tensor_of(input)
+    input = tensor_of(input, other)
     return other - (input if alpha == 1 else alpha * input)
 
 

@@ -181,7 +181,7 @@ def clamp_min(input, min) -> Tensor:
     >>> ad.clamp_min(ad.tensor([-1.0, 2.0]), 0.0)
     tensor([0., 2.])
     """
-    return tensor_of(input).clamp(min=min)
+    return tensor_of(input, min).clamp(min=min)
 
 
 def clamp_max(input, max) -> Tensor:
@@ -190,7 +190,7 @@ def clamp_max(input, max) -> Tensor:
     >>> ad.clamp_max(ad.tensor([-1.0, 2.0]), 1.0)
     tensor([-1.,  1.])
     """
-    return tensor_of(input).clamp(max=max)
+    return tensor_of(input, max).clamp(max=max)
 
 
 def is_floating_point(input) -> bool:

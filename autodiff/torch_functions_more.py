@@ -64,7 +64,7 @@ def dist(input, other, p=2) -> Tensor:
     >>> ad.dist(ad.tensor([3.0, 0.0]), ad.tensor([0.0, 4.0]))
     tensor(5.)
     """
-    return (tensor_of(input) - other).norm(p)
+    return (tensor_of(input, other) - other).norm(p)
 
 
 def pdist(input, p=2) -> Tensor:

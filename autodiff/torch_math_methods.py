@@ -37,9 +37,9 @@ def _diagonal_places(n, m, offset, dtype):
     return places
 
 
-def _t(value):
+def _t(value, *company):
     from .ops.operands import tensor_of
-    return tensor_of(value)
+    return tensor_of(value, *company)
 
 
 def _shape_of(value):
@@ -457,7 +457,7 @@ class TorchMathMethods:
         >>> ad.tensor([1.0]).addcmul(ad.tensor([2.0]), ad.tensor([3.0]), value=2)
         tensor([13.])
         """
-        product = _t(tensor1) * tensor2
+        product = _t(tensor1, tensor2, self) * tensor2
         return self + (product if value == 1 else product * value)
 
     def addcdiv(self, tensor1, tensor2, *, value=1):
@@ -467,7 +467,7 @@ class TorchMathMethods:
         >>> ad.tensor([1.0]).addcdiv(ad.tensor([3.0]), ad.tensor([2.0]), value=2)
         tensor([4.])
         """
-        tensor1, tensor2 = _t(tensor1), _t(tensor2)
+        tensor1, tensor2 = _t(tensor1, tensor2, self), _t(tensor2, tensor1, self)
         if tensor1.dtype.kind in "biu" and tensor2.dtype.kind in "biu":
             raise TypeError("addcdiv: integer division is not supported (as in PyTorch); "
                             "pass floating-point tensor1 or tensor2")
@@ -491,17 +491,22 @@ class TorchMathMethods:
         """
         from .ops.exponentials import exp2
         x = self if self.dtype.kind == "f" else self.astype(np.float64)
-        other = _t(other)
+        other = _t(other, x)
+        if other.dtype.kind == "f" and np.result_type(x.dtype, other.dtype) != x.dtype:
+            x = x.astype(np.result_type(x.dtype, other.dtype))     # (a wider float other)
         if other.dtype != x.dtype:
             other = other.astype(x.dtype)
         return x * exp2(other)
 
     def floor_divide(self, other):
-        """``floor(self / other)`` (``//``), zero gradient.
+        """``floor(self / other)`` (``//``), zero gradient; an integer division by zero
+        raises, as PyTorch's does (``integer_division.py``).
 
         >>> ad.tensor([-7.0, 7.0]).floor_divide(2.0)
         tensor([-4.,  3.])
         """
+        from .integer_division import refuse_integer_division_by_zero
+        refuse_integer_division_by_zero("floor_divide", "floor_divide", self, other)
         floor_divide = _ad().floor_divide
         return floor_divide(self, other)
 

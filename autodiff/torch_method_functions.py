@@ -195,7 +195,7 @@ def mul(input, other) -> Tensor:
     >>> ad.mul(ad.tensor([1.0, 2.0]), 3)
     tensor([3., 6.])
     """
-    return tensor_of(input).mul(other)
+    return tensor_of(input, other).mul(other)
 
 
 def div(input, other, *, rounding_mode=None) -> Tensor:
@@ -205,7 +205,7 @@ def div(input, other, *, rounding_mode=None) -> Tensor:
     >>> ad.div(ad.tensor([-7.0, 7.0]), 2, rounding_mode="trunc")
     tensor([-3.,  3.])
     """
-    return tensor_of(input).div(other, rounding_mode=rounding_mode)
+    return tensor_of(input, other).div(other, rounding_mode=rounding_mode)
 
 
 def sub(input, other, *, alpha=1) -> Tensor:
@@ -214,7 +214,7 @@ def sub(input, other, *, alpha=1) -> Tensor:
     >>> ad.sub(ad.tensor([5.0]), ad.tensor([1.0]), alpha=2)
     tensor([3.])
     """
-    return tensor_of(input).sub(other, alpha=alpha)
+    return tensor_of(input, other).sub(other, alpha=alpha)
 
 
 def neg(input) -> Tensor:
@@ -260,7 +260,7 @@ def addcmul(input, tensor1, tensor2, *, value=1) -> Tensor:
     >>> ad.addcmul(ad.tensor([1.0]), ad.tensor([2.0]), ad.tensor([3.0]), value=0.5)
     tensor([4.])
     """
-    return tensor_of(input).addcmul(tensor1, tensor2, value=value)
+    return tensor_of(input, tensor1, tensor2).addcmul(tensor1, tensor2, value=value)
 
 
 def addcdiv(input, tensor1, tensor2, *, value=1) -> Tensor:
@@ -269,7 +269,7 @@ def addcdiv(input, tensor1, tensor2, *, value=1) -> Tensor:
     >>> ad.addcdiv(ad.tensor([1.0]), ad.tensor([3.0]), ad.tensor([2.0]), value=2)
     tensor([4.])
     """
-    return tensor_of(input).addcdiv(tensor1, tensor2, value=value)
+    return tensor_of(input, tensor1, tensor2).addcdiv(tensor1, tensor2, value=value)
 
 
 def logcumsumexp(input, dim: int) -> Tensor:
@@ -287,7 +287,7 @@ def eq(input, other) -> Tensor:
     >>> ad.eq(ad.tensor([1.0, 2.0]), 2.0)
     tensor([False,  True])
     """
-    return tensor_of(input).eq(other)
+    return tensor_of(input, other).eq(other)
 
 
 def ne(input, other) -> Tensor:
@@ -296,7 +296,7 @@ def ne(input, other) -> Tensor:
     >>> ad.ne(ad.tensor([1.0, 2.0]), 2.0)
     tensor([ True, False])
     """
-    return tensor_of(input).ne(other)
+    return tensor_of(input, other).ne(other)
 
 
 def lt(input, other) -> Tensor:
@@ -305,7 +305,7 @@ def lt(input, other) -> Tensor:
     >>> ad.lt(ad.tensor([1.0, 2.0]), 2.0)
     tensor([ True, False])
     """
-    return tensor_of(input).lt(other)
+    return tensor_of(input, other).lt(other)
 
 
 def le(input, other) -> Tensor:
@@ -314,7 +314,7 @@ def le(input, other) -> Tensor:
     >>> ad.le(ad.tensor([1.0, 3.0]), 2.0)
     tensor([ True, False])
     """
-    return tensor_of(input).le(other)
+    return tensor_of(input, other).le(other)
 
 
 def gt(input, other) -> Tensor:
@@ -323,7 +323,7 @@ def gt(input, other) -> Tensor:
     >>> ad.gt(ad.tensor([1.0, 3.0]), 2.0)
     tensor([False,  True])
     """
-    return tensor_of(input).gt(other)
+    return tensor_of(input, other).gt(other)
 
 
 def ge(input, other) -> Tensor:
@@ -332,7 +332,7 @@ def ge(input, other) -> Tensor:
     >>> ad.ge(ad.tensor([1.0, 2.0]), 2.0)
     tensor([False,  True])
     """
-    return tensor_of(input).ge(other)
+    return tensor_of(input, other).ge(other)
 
 
 # Linear algebra

@@ -386,9 +386,13 @@ class TorchMethods:
         >>> ad.tensor([-7.0]).div(2.0, rounding_mode="trunc")
         tensor([-3.])
         """
+        from .integer_division import refuse_integer_division_by_zero
         from .ops.piecewise import floor_divide, trunc
         if rounding_mode is None:
             return self / other
+        if rounding_mode in ("trunc", "floor"):
+            refuse_integer_division_by_zero(f"div (rounding_mode={rounding_mode!r})",
+                                            "floor_divide", self, other)
         if rounding_mode == "trunc":
             other = _as_operand(other)
             if _integer_operands(self, other):
@@ -508,8 +512,16 @@ def _unary_method(name, path, example, shown):
     return method
 
 
+#: The pair methods that divide integers, with NumPy's name of each: PyTorch raises on
+#: an integer zero divisor (``integer_division.py``).
+_DIVISIONS = {"fmod": "fmod", "remainder": "remainder"}
+
+
 def _pair_method(name, path, example, other, shown):
     def method(self, other):
+        if name in _DIVISIONS:
+            from .integer_division import refuse_integer_division_by_zero
+            refuse_integer_division_by_zero(name, _DIVISIONS[name], self, other)
         return _function(path)(self, other)
     method.__name__ = method.__qualname__ = name
     method.__doc__ = (f"PyTorch's ``Tensor.{name}``: ``ad.{path.split(':')[1]}(self, "

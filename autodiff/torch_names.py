@@ -17,6 +17,7 @@ from .devices import check_device
 from .missing_dtypes import numpy_dtype
 from .grad_mode import _grad_mode, _SetGradEnabled
 from .nn.module import manual_seed
+from .ops.operands import tensor_of
 from .ops.shape import concatenate
 from .tensor import Tensor, tensor
 
@@ -91,7 +92,7 @@ def clamp(input, min=None, max=None) -> Tensor:
     >>> ad.clamp(ad.tensor([-2.0, 0.5, 3.0]), min=0.0, max=1.0)
     tensor([0. , 0.5, 1. ])
     """
-    return (input if isinstance(input, Tensor) else tensor(input)).clamp(min, max)
+    return tensor_of(input, min, max).clamp(min, max)
 
 
 class set_grad_enabled(_SetGradEnabled):  # noqa: N801  (PyTorch's name)

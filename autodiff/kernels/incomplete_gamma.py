@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .special_math import _STIRLING, _horner, _lgamma_taylor, _quiet, as_float64
+from .special_math import (_STIRLING, _horner, _lgamma_taylor, _quiet, as_float64,
+                           float_result_dtype)
 
 _EPS = 2.0 ** -53
 _TINY = 1e-300
@@ -153,9 +154,9 @@ def _both(a, x):
 
 
 def _evaluate(a, x, which):
-    a, dtype_a = as_float64(a)
-    x, dtype_x = as_float64(x)
-    dtype = np.result_type(dtype_a, dtype_x)
+    dtype = float_result_dtype(a, x)
+    a, _ = as_float64(a)
+    x, _ = as_float64(x)
     a, x = np.broadcast_arrays(a, x)
     shape = a.shape
     p, q = _both(a.ravel().copy(), x.ravel().copy())

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .special_math import float_result_dtype
+
 #: The largest degree run through a recurrence (each step is one pass over the array).
 MAX_RECURRENCE_DEGREE = 1_000_000
 
@@ -161,11 +163,7 @@ def evaluate(name, x, n):
     x_array, n_array = np.asarray(x), np.asarray(n)
     if x_array.dtype.kind not in "fiub":
         raise TypeError(f"{name}: x must be a real tensor, got dtype {x_array.dtype}")
-    if isinstance(n, (int, float)) and x_array.dtype.kind == "f":
-        dtype = x_array.dtype                    # a number n keeps x's dtype
-    else:
-        dtype = np.result_type(x_array, n_array)
-        dtype = dtype if dtype.kind == "f" else np.dtype(np.float64)
+    dtype = float_result_dtype(x, n)             # (a number n keeps x's float dtype)
     xs, ns = np.broadcast_arrays(x_array.astype(np.float64), _degrees(n_array, name))
     shape = xs.shape
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):

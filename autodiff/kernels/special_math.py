@@ -78,6 +78,20 @@ def as_float64(x):
     return x.astype(np.float64), dtype
 
 
+def float_result_dtype(*operands):
+    """The dtype of a function of several operands (arrays or Python numbers, before
+    any conversion): NumPy 2's promotion of them, in which a Python number is weak
+    (a float32 array with 2.0 stays float32, as in PyTorch), and float64 where that
+    is not a float dtype (integers, bools).
+
+    >>> float_result_dtype(np.ones(2, np.float32), 2.0), float_result_dtype(np.arange(2), 2)
+    (dtype('float32'), dtype('float64'))
+    """
+    dtype = np.result_type(*[o if type(o) in (bool, int, float) or isinstance(
+        o, (np.ndarray, np.generic)) else np.asarray(o) for o in operands])
+    return dtype if dtype.kind == "f" else np.dtype(np.float64)
+
+
 def _result(values, dtype):
     return np.asarray(values, dtype=np.float64).astype(dtype, copy=False)
 

@@ -31,7 +31,7 @@ import numpy as np
 
 from . import special_math
 from .numpy_twins_nn import _chebyshev
-from .special_math import _elementwise, _quiet, as_float64
+from .special_math import _elementwise, _quiet, as_float64, float_result_dtype
 
 _SQRT_HALF = math.sqrt(0.5)
 _SQRT_TWO = math.sqrt(2.0)
@@ -263,11 +263,6 @@ i1e = _unary(_i1e)
 entr = _unary(_entr)
 
 
-def _result_dtype(*arrays):
-    dtype = np.result_type(*arrays)
-    return dtype if dtype.kind == "f" else np.dtype(np.float64)
-
-
 @_quiet
 def xlog1py(x, y):
     """``x * log1p(y)``, and 0 where ``x == 0`` unless ``y`` is NaN.
@@ -275,8 +270,8 @@ def xlog1py(x, y):
     >>> xlog1py(np.array([0.0, 2.0]), np.array([-1.0, 1.0]))
     array([0.        , 1.38629436])
     """
+    dtype = float_result_dtype(x, y)
     x, y = np.asarray(x), np.asarray(y)
-    dtype = _result_dtype(x, y)
     x64, y64 = np.broadcast_arrays(x.astype(np.float64), y.astype(np.float64))
     zero = (x64 == 0) & ~np.isnan(y64)
     out = np.where(zero, 0.0, x64 * np.log1p(np.where(zero, 0.0, y64)))
@@ -292,8 +287,8 @@ def zeta(x, q):
     >>> zeta(np.array([2.0, 3.5]), np.array([1.0, 2.0]))
     array([1.64493407, 0.12673387])
     """
+    dtype = float_result_dtype(x, q)
     x, q = np.asarray(x), np.asarray(q)
-    dtype = _result_dtype(x, q)
     s, v = (a.astype(np.float64).ravel() for a in np.broadcast_arrays(x, q))
     shape = np.broadcast_shapes(x.shape, q.shape)
     out = np.full(s.shape, np.nan)

@@ -21,7 +21,7 @@ import numpy as np
 from ..ops import compare
 from ..ops import elementwise as ew
 from ..ops.half_activations import activation_in_float32, rounds_once
-from ..ops.operands import constant_argument
+from ..ops.operands import constant_argument, tensor_of
 from ..ops.shape import reshape, split
 from ..tensor import Tensor
 from .softmax import _check_float, _dim, _in_dtype, softmax
@@ -30,10 +30,13 @@ _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
 
 
-def float_tensor(x, where: str) -> Tensor:
-    """``x`` as a Tensor, refused (naming ``where``) unless it holds floats."""
+def float_tensor(x, where: str, *company) -> Tensor:
+    """``x`` as a Tensor, refused (naming ``where``) unless it holds floats; a Python
+    number takes its dtype among the other operands ``company`` (``tensor_of``)."""
     _check_float(x, where)
-    return x if isinstance(x, Tensor) else Tensor(x)
+    if isinstance(x, Tensor):
+        return x
+    return tensor_of(x, *company) if company else Tensor(x)
 
 
 def in_place(name: str):

@@ -154,8 +154,8 @@ def pairwise_distance(x1, x2, p: float = 2.0, eps: float = 1e-6,
     ...                     eps=0.0)
     tensor([5.        , 3.60555128])
     """
-    x1 = float_tensor(x1, "pairwise_distance")
-    x2 = float_tensor(x2, "pairwise_distance")
+    x1, x2 = (float_tensor(x1, "pairwise_distance", x2),
+              float_tensor(x2, "pairwise_distance", x1))
     p, eps = norm_order(p, "pairwise_distance"), _eps(eps, "pairwise_distance")
     x1, x2 = _broadcast_pair(x1, x2, "pairwise_distance")
     difference = x1 - x2 + eps

@@ -20,6 +20,7 @@ import numpy as np
 
 from ..ops import elementwise as ew
 from ..ops import reduce as rd
+from ..ops.operands import tensor_of
 from ..ops.registry import defop
 from ..tensor import Tensor
 from .losses import _check_float_target, _check_reduction, _check_same_shape, _reduce
@@ -112,6 +113,8 @@ def kl_div(input, target, reduction: str = "mean", log_target: bool = False) -> 
     if not isinstance(reduction, str) or reduction not in _KL_REDUCTIONS:
         raise ValueError(f"{where}: reduction must be 'batchmean', 'mean', 'sum' or 'none', "
                          f"got {reduction!r}")
+    if type(target) in (int, float):
+        target = tensor_of(target, input)       # (a number keeps a float32 input's dtype)
     if log_target:
         per_item = ew.multiply(ew.exp(target), ew.subtract(target, input))
     else:

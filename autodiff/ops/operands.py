@@ -261,17 +261,46 @@ def array_of(x) -> np.ndarray:
     return x.data if isinstance(x, Tensor) else np.asarray(x)
 
 
-def tensor_of(x) -> Tensor:
+def tensor_of(x, *company) -> Tensor:
     """An argument as a Tensor: a Tensor itself, anything else as a constant Tensor
-    over ``np.asarray(x)``.
+    over ``np.asarray(x)``.  A Python number among the other operands ``company``
+    takes the dtype that NumPy 2's promotion gives it there (NEP 50; PyTorch's too):
+    ``ad.div(2.0, float32_tensor)`` stays float32, as ``2.0 / float32_tensor`` does,
+    where a float64 0-d tensor of the number would make it float64.
 
     >>> tensor_of([1.0, 2.0])
     tensor([1., 2.])
+    >>> tensor_of(2.0, np.ones(2, np.float32)).dtype
+    dtype('float32')
     """
     if isinstance(x, Tensor):
         return x
+    if company and type(x) in _PYTHON_NUMBERS:
+        return Tensor(x, dtype=number_dtype(x, *company))
     # Python numbers go to Tensor as they are: ad.compile sees a constant made of them
     return Tensor(x) if python_numbers(x) else Tensor(np.asarray(x))
+
+
+def number_dtype(number, *company) -> np.dtype:
+    """The dtype of a Python ``number`` computed with the operands ``company`` (Tensors,
+    arrays and numbers; anything else, None or a list, is skipped): NumPy 2's
+    promotion keeps the number weak, so it takes their dtype within its kind (NEP 50),
+    and its default dtype (float64, int64) among numbers only or where its kind is
+    higher (a float with an integer tensor).  A number that does not fit that dtype
+    (``300`` with uint8, where NumPy 2 raises OverflowError and PyTorch wraps around)
+    keeps its default dtype, widening the result as NumPy 1 did.
+
+    >>> number_dtype(2.0, np.ones(2, np.float32)), number_dtype(2.5, np.arange(2))
+    (dtype('float32'), dtype('float64'))
+    """
+    others = [c.data if isinstance(c, Tensor) else c for c in company
+              if isinstance(c, (Tensor, np.ndarray, np.generic)) or type(c) in _PYTHON_NUMBERS]
+    dtype = np.result_type(number, *others)
+    try:
+        np.asarray(number, dtype=dtype)
+    except OverflowError:
+        return np.result_type(np.asarray(number), *others)
+    return dtype
 
 
 def broadcasts_to(shape, target) -> bool:

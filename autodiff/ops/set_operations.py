@@ -55,7 +55,9 @@ def union1d(ar1, ar2) -> Tensor:
     >>> u = np.union1d(a, b); u.sum().backward(); u, a.grad, b.grad
     (tensor([1., 2., 3.], requires_grad=True), array([1., 1.]), array([0., 1.]))
     """
-    return _gathered(np.union1d, ar1, ar2)
+    # np.union1d concatenates its operands as given, so a Python number takes the
+    # other's dtype (float32 with a float32 array); intersect1d's asarray makes it float64
+    return _gathered(np.union1d, tensor_of(ar1, ar2), tensor_of(ar2, ar1))
 
 
 @implements(np.intersect1d)

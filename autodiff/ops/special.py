@@ -85,12 +85,14 @@ erfinv = defop(
 
 
 def _xlogy_forward(x, y):
+    dtype = special_math.float_result_dtype(x, y)   # (before a number becomes float64)
     x, y = np.asarray(x), np.asarray(y)
     zero = (x == 0) & ~np.isnan(y)
     # log(0) = -inf is the right answer (x * log 0 is -inf for x > 0), as SciPy's and
     # PyTorch's give it silently; a negative y still warns ("invalid value").
     with np.errstate(divide="ignore"):
-        return np.where(zero, 0.0, x * np.log(np.where(zero, 1.0, y)))
+        out = np.where(zero, 0.0, x * np.log(np.where(zero, 1.0, y)))
+    return out if out.dtype.kind == "c" else out.astype(dtype, copy=False)
 
 
 def _xlogy_x_rule(xp, g, ans, x, y):
