@@ -124,8 +124,8 @@ def _numpy_call_converting(frame) -> str | None:
     if outermost is None and called in _ARRAY_MAKERS:
         if of_a_list:
             return (f"by np.{called}, which always makes an ndarray (NumPy does not hand "
-                    "the call to the Tensor; for a list that holds Tensors, np.stack(list) "
-                    "or ad.array(nested) keeps them on the tape)")
+                    "the call to the Tensor; for a list that holds Tensors, np.stack(list), "
+                    "np.array(nested, like=t) or ad.array(nested) keeps them on the tape)")
         return (f"by np.{called}, which always makes an ndarray (NumPy does not hand the "
                 "call to the Tensor; NumPy's functions take a Tensor as it is, so the "
                 "call can go: np.copy(t) copies and t.astype(dtype) converts on the tape)")
@@ -182,7 +182,8 @@ def tape_drop(tensor, how):
         converted = how.split(" (", 1)[0]       # (the kind of conversion, without examples)
         how = (f"{converted} and stored into an ndarray (a[key] = t), which cannot hold a "
                "gradient (make the array a Tensor to store into: a = np.zeros_like(t, "
-               "shape=...) instead of np.zeros(...), or ad.zeros(...))")
+               "shape=...) instead of np.zeros(...), np.eye(n, like=t) instead of "
+               "np.eye(n), or ad.zeros(...))")
     message = (
         f"a Tensor{name} (shape {tensor.shape}) that requires grad was {how} at {where}: "
         "the result is off the tape, so no gradient flows back through it. Keep it on the "

@@ -65,3 +65,92 @@ def test_a_compiled_histogram_over_given_edges_sorts_each_replays_data():
         (hist * np.array([1.0, 2.0, 3.0])).sum().backward()
         np.testing.assert_array_equal(w.grad, eager.grad)
     assert step.traces == 1
+
+
+_LIKE_CALLS = [
+    (np.zeros, ((2, 3),), {}), (np.ones, (3,), {"dtype": np.float32}), (np.empty, ((0,),), {}),
+    (np.full, ((2,), 7.5), {}), (np.eye, (3, 4), {"k": 1}), (np.identity, (3,), {}),
+    (np.tri, (3,), {"k": -1}), (np.arange, (1.0, 4.0, 0.5), {}),
+    (np.array, ([[1.0, 2.0]],), {"ndmin": 3}), (np.asarray, ([1, 2],), {}),
+    (np.ascontiguousarray, ([1.0],), {}), (np.frombuffer, (np.arange(3.0).tobytes(),), {}),
+    (np.fromfunction, (lambda i, j: i * 10 + j, (2, 3)), {}),
+]
+
+
+@pytest.mark.parametrize("func, args, kwargs", _LIKE_CALLS,
+                         ids=[f.__name__ for f, _, _ in _LIKE_CALLS])
+def test_creation_with_like_a_tensor_makes_a_tensor_of_numpys_array(func, args, kwargs):
+    """NEP 35's like=: the call reaches the Tensor (it was refused as 'no differentiable
+    rule'), and gives NumPy's array as a Tensor to write Tensors into."""
+    t = ad.tensor([1.0, 2.0], requires_grad=True)
+    made = func(*args, like=t, **kwargs)
+    expected = func(*args, **kwargs)
+    assert isinstance(made, ad.Tensor) and not made.requires_grad
+    assert made.dtype == expected.dtype and made.shape == expected.shape
+    np.testing.assert_array_equal(made.data, expected)
+
+
+def _rotation_like(angle):
+    c, s = np.cos(angle), np.sin(angle)
+    return np.array([[c, -s], [s, c]], like=angle)
+
+
+def test_np_array_like_a_tensor_keeps_the_tensors_it_holds_on_the_tape():
+    angle = 0.4
+    rotation = _rotation_like(ad.tensor(angle))
+    np.testing.assert_array_equal(rotation.data, _rotation_like(np.array(angle)))
+    grad = ad.grad(lambda a: np.sum(_rotation_like(a) * np.array([[1.0, 2.0], [3.0, 4.0]])))
+    np.testing.assert_allclose(grad(angle), -np.sin(angle) * 5 + np.cos(angle) * 1, rtol=1e-15)
+    t = ad.tensor([1.0, 2.0], requires_grad=True)
+    assert np.asarray(t, like=t) is t
+    copied = np.array(t, dtype=np.float32, ndmin=2, like=t)
+    assert copied.shape == (1, 2) and copied.dtype == np.float32 and copied.requires_grad
+    with pytest.raises(TypeError, match=r"numpy.array\(..., like=t\).*\['order'\]"):
+        np.array([t[0], 1.0], order="F", like=t)
+    with pytest.raises(TypeError, match=r"numpy.full\(..., like=t\).*np.full_like"):
+        np.full(3, t[0], like=t)
+
+
+def _householder_q(v):
+    """Q of reflections written into the columns of an identity made with like=."""
+    q = np.eye(3, like=v)
+    for k in range(2):
+        reflector = v[k:] / np.linalg.norm(v[k:])
+        q[:, k:] -= 2.0 * np.outer(q[:, k:] @ reflector, reflector)
+    return q
+
+
+def test_writes_into_an_identity_made_like_a_tensor_are_recorded_as_in_pytorch():
+    torch = pytest.importorskip("torch")
+    v = np.array([0.3, -1.2, 0.8])
+    weights = np.arange(9.0).reshape(3, 3)
+    grad = ad.grad(lambda t: np.sum(_householder_q(t) * weights))(v)
+    np.testing.assert_array_equal(_householder_q(ad.tensor(v)).data, _householder_q(v))
+    tv = torch.tensor(v, requires_grad=True)
+    q = torch.eye(3, dtype=torch.float64)
+    for k in range(2):
+        reflector = tv[k:] / torch.linalg.norm(tv[k:])
+        # (PyTorch refuses the product of q's columns that the write then changes)
+        q[:, k:] -= 2.0 * torch.outer(q[:, k:].clone() @ reflector, reflector)
+    (q * torch.tensor(weights)).sum().backward()
+    np.testing.assert_allclose(grad, tv.grad.numpy(), rtol=1e-12)
+
+
+def test_writing_a_tensor_into_a_slice_of_an_ndarray_names_like():
+    t = ad.tensor(np.ones((3, 2)), requires_grad=True)
+    q = np.eye(3)
+    with pytest.raises(TypeError, match=r"a\[key\] -= t.*np.eye\(n, like=t\)"):
+        q[:, 1:] -= t
+
+
+def test_a_compiled_function_makes_its_like_arrays_again_at_each_replay():
+    @ad.compile
+    def step(x):
+        out = np.zeros(x.shape[0] + 1, like=x)
+        out[1:] = np.cumsum(x)
+        return np.arange(out.shape[0], like=x) * out
+
+    for x in [np.array([1.0, 2.0]), np.array([3.0, -1.0]), np.array([0.5, 0.5])]:
+        np.testing.assert_array_equal(step(ad.tensor(x)).data,
+                                      np.arange(3) * np.concatenate([[0.0], np.cumsum(x)]))
+    assert step.traces == 1
