@@ -105,6 +105,8 @@ _ARRAY_MAKERS = ("array", "asarray", "asanyarray", "ascontiguousarray", "asfortr
 _INSTEAD_OF = {
     "full": "np.full_like(t, value, shape=shape) keeps the fill value on the tape",
     "asarray_chkfinite": "check with np.isfinite(t).all() and use t as it is",
+    "as_strided": "np.lib.stride_tricks.sliding_window_view(t, shape) gives overlapping "
+                  "windows on the tape, t[index_array] any other arrangement",
 }
 
 

@@ -1,6 +1,8 @@
 """What the fifth set of NumPy programs (test_numpy_programs_fifth.py) found: the
 library's fixes, and the clear refusals of what cannot be recorded."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -154,3 +156,47 @@ def test_a_compiled_function_makes_its_like_arrays_again_at_each_replay():
         np.testing.assert_array_equal(step(ad.tensor(x)).data,
                                       np.arange(3) * np.concatenate([[0.0], np.cumsum(x)]))
     assert step.traces == 1
+
+
+_NAN_DATA = np.array([[0.4, np.nan, -1.3, 2.2], [np.nan, np.nan, 0.7, -0.2],
+                      [1.1, 0.5, np.nan, 0.9]])
+_CHOSEN = np.array([[True, True, False, True], [True, False, True, True],
+                    [False, True, True, True]])
+
+
+@pytest.mark.parametrize("reduce, options", [
+    (np.nansum, {}), (np.nansum, {"initial": 1.5}), (np.nanprod, {}),
+    (np.nanprod, {"initial": 2.0}), (np.nanmean, {}), (np.nanmax, {"initial": -5.0}),
+    (np.nanmin, {"initial": 5.0}),
+], ids=lambda v: getattr(v, "__name__", str(v)))
+@pytest.mark.parametrize("axis", [None, 0, 1])
+def test_nan_reductions_take_where_and_initial_as_numpy(reduce, options, axis):
+    """np.nansum, nanprod, nanmean, nanmax and nanmin with NumPy's where= (and
+    initial=): NumPy's values to the bit (they were refused), gradients to the chosen
+    entries that are not NaN, matching central differences."""
+    def f(x):
+        return np.sum(reduce(x, axis=axis, where=_CHOSEN, **options) ** 2)
+
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        expected = reduce(_NAN_DATA, axis=axis, where=_CHOSEN, **options)
+        got = reduce(ad.tensor(_NAN_DATA), axis=axis, where=_CHOSEN, **options)
+        np.testing.assert_array_equal(got.data, expected)
+        assert got.dtype == expected.dtype
+        finite = np.isfinite(expected).all()
+        x = np.where(np.isnan(_NAN_DATA), np.nan, _NAN_DATA + 0.01 * np.arange(12).reshape(3, 4))
+        if finite:
+            grad = ad.grad(f)(x)
+            step = np.eye(12).reshape(12, 3, 4) * 1e-6
+            numerical = np.array([(f(x + e) - f(x - e)) / 2e-6 for e in step]).reshape(3, 4)
+            numerical[np.isnan(numerical)] = 0.0     # (a NaN entry moves nothing)
+            np.testing.assert_allclose(grad, numerical, rtol=1e-6, atol=1e-8)
+            assert np.all(grad[~_CHOSEN | np.isnan(_NAN_DATA)] == 0)
+
+
+@pytest.mark.parametrize("reduce", [np.nanmax, np.nanmin])
+def test_nan_extremes_with_where_and_no_initial_raise_as_numpy(reduce):
+    with pytest.raises(ValueError, match="identity"):
+        reduce(_NAN_DATA, where=_CHOSEN)
+    with pytest.raises(ValueError, match=f"np.{reduce.__name__} .*identity"):
+        reduce(ad.tensor(_NAN_DATA), where=_CHOSEN)
