@@ -145,6 +145,26 @@ def _numpy_call_converting(frame) -> str | None:
     return None
 
 
+def _installed_call_converting(frame) -> str | None:
+    """How a call on the user's line ``frame`` of an installed package's function
+    (``scipy.special.logsumexp(t)``) converted the Tensor, naming the function; None
+    when the conversion happened elsewhere."""
+    if frame is None:
+        return None
+    inner, outermost = sys._getframe(2), None
+    while inner is not None and inner is not frame:
+        outermost = inner
+        inner = inner.f_back
+    if (inner is None or outermost is None or in_library(outermost.f_code.co_filename)
+            or not _path(outermost).startswith(_INSTALLED_DIRS)):
+        return None
+    module = ".".join(part for part in outermost.f_globals.get("__name__", "?").split(".")
+                      if not part.startswith("_"))
+    return (f"by {module}.{outermost.f_code.co_name}, code outside NumPy and autodiff that "
+            "makes arrays of its arguments (write what it computes with NumPy functions "
+            "called on the Tensor itself, or with autodiff's: docs/ops.md)")
+
+
 def stores_into_subscript(frame) -> bool:
     """Whether ``frame`` is executing ``a[key] = value``."""
     code, i = frame.f_code.co_code, frame.f_lasti
@@ -175,7 +195,8 @@ def tape_drop(tensor, how):
     where = f"{frame.f_code.co_filename}:{frame.f_lineno}" if frame is not None else "?"
     name = f" '{tensor.name}'" if tensor.name is not None else ""
     converted_by = _converting_numpy_code()
-    numpy_call = None if converted_by is not None else _numpy_call_converting(frame)
+    numpy_call = None if converted_by is not None else (
+        _numpy_call_converting(frame) or _installed_call_converting(frame))
     if converted_by is not None:
         how = f"{how} {_CONVERTED_BY[converted_by]}"
     elif numpy_call is not None:

@@ -200,3 +200,26 @@ def test_nan_extremes_with_where_and_no_initial_raise_as_numpy(reduce):
         reduce(_NAN_DATA, where=_CHOSEN)
     with pytest.raises(ValueError, match=f"np.{reduce.__name__} .*identity"):
         reduce(ad.tensor(_NAN_DATA), where=_CHOSEN)
+
+
+def _strided_windows(p):
+    return np.sum(np.lib.stride_tricks.as_strided(p, shape=(4, 3), strides=(8, 8)) ** 2)
+
+
+def _scipy_logsumexp(p):
+    special = pytest.importorskip("scipy.special")
+    return special.logsumexp(p)
+
+
+@pytest.mark.parametrize("program, named", [
+    (_strided_windows, r"np.as_strided.*sliding_window_view"),
+    (_scipy_logsumexp, r"by scipy.special.logsumexp, code outside NumPy and autodiff"),
+])
+def test_a_conversion_by_a_function_that_cannot_be_recorded_names_it(program, named):
+    """as_strided (arbitrary memory layouts) and a third-party function written with
+    np.asarray cannot be recorded: the refusal names the function (it named only the
+    line for a package outside NumPy) and what to write instead."""
+    with pytest.raises(TypeError, match=named):
+        ad.grad(program)(np.arange(6.0))
+    with pytest.warns(ad.TapeDropWarning, match=named):
+        program(ad.tensor(np.arange(6.0), requires_grad=True))
