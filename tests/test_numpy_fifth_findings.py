@@ -223,3 +223,49 @@ def test_a_conversion_by_a_function_that_cannot_be_recorded_names_it(program, na
         ad.grad(program)(np.arange(6.0))
     with pytest.warns(ad.TapeDropWarning, match=named):
         program(ad.tensor(np.arange(6.0), requires_grad=True))
+
+
+@pytest.mark.parametrize("axis, weights_shape", [(None, (3, 4)), (1, (4,)), (0, (3, 4)),
+                                                 ((0, 1), (3, 4))])
+@pytest.mark.parametrize("name, q", [("quantile", [0.0, 0.3, 1.0]), ("percentile", 45.0)])
+def test_weighted_quantiles_are_numpys_picks_with_their_gradient(axis, weights_shape, name, q):
+    """np.quantile/np.percentile with weights= (method='inverted_cdf'; it was refused):
+    NumPy's values, leading zero weights skipped as NumPy does, the gradient to the
+    entries picked (central differences), none to the weights (a step function)."""
+    data = np.round(_rng.normal(size=(3, 4)), 1) + 0.01 * np.arange(12).reshape(3, 4)
+    weights = np.array([0.0, 2.0, 1.0, 0.5, 1.0, 0.0, 3.0, 1.0, 0.5, 0.5, 0.0, 2.0])
+    weights = weights[:4] if weights_shape == (4,) else weights.reshape(3, 4)
+    reduce = getattr(np, name)
+
+    def f(x):
+        picked = reduce(x, q, axis=axis, method="inverted_cdf", weights=weights)
+        return np.sum(picked * np.arange(1.0, np.size(picked) + 1).reshape(np.shape(picked)))
+
+    got = reduce(ad.tensor(data), q, axis=axis, method="inverted_cdf", weights=weights)
+    expected = reduce(data, q, axis=axis, method="inverted_cdf", weights=weights)
+    assert got.dtype == expected.dtype and got.shape == expected.shape
+    np.testing.assert_array_equal(got.data, expected)
+    step = np.eye(12).reshape(12, 3, 4) * 1e-7
+    numerical = np.array([(f(data + e) - f(data - e)) / 2e-7 for e in step]).reshape(3, 4)
+    np.testing.assert_allclose(ad.grad(f)(data), numerical, atol=1e-7)
+    w = ad.tensor(weights, requires_grad=True)
+    assert not np.sum(reduce(data, q, axis=axis, method="inverted_cdf", weights=w)).requires_grad
+
+
+def test_weights_with_another_quantile_method_raise_numpys_error():
+    with pytest.raises(ValueError, match="inverted_cdf"):
+        np.quantile(ad.tensor([1.0, 2.0]), 0.5, weights=np.ones(2))
+
+
+def test_a_compiled_weighted_quantile_picks_again_at_each_replay():
+    weights = np.array([1.0, 0.0, 2.0, 1.0, 0.5])
+
+    @ad.compile
+    def step(x):
+        return np.quantile(x, [0.2, 0.7], method="inverted_cdf", weights=weights)
+
+    for x in [_rng.normal(size=5), _rng.normal(size=5), _rng.normal(size=5)]:
+        np.testing.assert_array_equal(
+            step(ad.tensor(x)).data,
+            np.quantile(x, [0.2, 0.7], method="inverted_cdf", weights=weights))
+    assert step.traces == 1
