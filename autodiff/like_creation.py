@@ -64,8 +64,14 @@ def _from_function(function, shape, *, dtype=float, **kwargs):
     arrays, as NumPy calls it; a Tensor whether it computes with Tensors or not."""
     from .tensor import Tensor
 
-    result = function(*made("fromfunction indices", np.indices, (shape, dtype)), **kwargs)
+    indices = [made("fromfunction indices", _index_along, (shape, dtype, axis))
+               for axis in range(len(shape))]         # (each one made: a plan's constant)
+    result = function(*indices, **kwargs)
     return result if isinstance(result, Tensor) else Tensor(result)
+
+
+def _index_along(shape, dtype, axis):
+    return np.indices(shape, dtype)[axis]
 
 
 def _converted(name, func, args, kwargs):

@@ -150,11 +150,13 @@ def test_a_compiled_function_makes_its_like_arrays_again_at_each_replay():
     def step(x):
         out = np.zeros(x.shape[0] + 1, like=x)
         out[1:] = np.cumsum(x)
-        return np.arange(out.shape[0], like=x) * out
+        ramp = np.fromfunction(lambda i: x[0] * i, (3,), like=x)
+        return np.arange(out.shape[0], like=x) * out + ramp
 
     for x in [np.array([1.0, 2.0]), np.array([3.0, -1.0]), np.array([0.5, 0.5])]:
-        np.testing.assert_array_equal(step(ad.tensor(x)).data,
-                                      np.arange(3) * np.concatenate([[0.0], np.cumsum(x)]))
+        np.testing.assert_array_equal(
+            step(ad.tensor(x)).data,
+            np.arange(3) * np.concatenate([[0.0], np.cumsum(x)]) + x[0] * np.arange(3.0))
     assert step.traces == 1
 
 
