@@ -22,7 +22,7 @@ from .ops.registry import NO_GRADIENT_FUNCTIONS, NUMPY_FUNCTIONS, NUMPY_UFUNCS, 
 from .ops.ufunc_methods import outer
 from .ops.ufunc_at import ufunc_at
 from .ops import scipy_special
-from . import out_arguments
+from . import like_creation, out_arguments
 
 #: Keyword arguments of NumPy functions that no op supports, with their accepted
 #: (default) values: for ufuncs, and for other functions.
@@ -158,9 +158,11 @@ def _out_refused(ufunc, inputs):
     return TypeError(
         f"numpy.{ufunc.__name__} with out= on a Tensor ({described}): the result is a new "
         "Tensor on the tape and cannot be written into an ndarray. An in-place "
-        "`a += t` (or -=, *=, /=) with `a` an ndarray does this: write `a = a + t` instead, "
-        "give out= a Tensor (out=np.zeros_like(t)), or use t.data / t.detach() when no "
-        "gradient is needed.")
+        "`a += t` (or -=, *=, /=, or `a[key] -= t`) with `a` an ndarray does this: write "
+        "`a = a + t` instead, or make `a` a Tensor where it is created (np.eye(n, like=t), "
+        "np.zeros(shape, like=t), np.zeros_like(t, shape=...), ad.tensor(a)), give out= a "
+        "Tensor (out=np.zeros_like(t)), or use t.data / t.detach() when no gradient is "
+        "needed.")
 
 
 #: NumPy functions whose ``dtype=`` is the dtype they compute in (and return): on a
@@ -189,6 +191,8 @@ def _cast_for(func, args: tuple, kwargs: dict) -> tuple:
 
 def array_function(func: Callable, args: tuple, kwargs: dict) -> Any:
     """Run a NumPy function called on Tensors as the matching op."""
+    if like_creation.makes_like(func):      # np.zeros(3, like=t): only like= reaches here
+        return like_creation.create_like(func, args, kwargs)
     impl = NUMPY_FUNCTIONS.get(func)
     if impl is None:
         raise _unsupported(_full_name(func))

@@ -105,6 +105,8 @@ _ARRAY_MAKERS = ("array", "asarray", "asanyarray", "ascontiguousarray", "asfortr
 _INSTEAD_OF = {
     "full": "np.full_like(t, value, shape=shape) keeps the fill value on the tape",
     "asarray_chkfinite": "check with np.isfinite(t).all() and use t as it is",
+    "as_strided": "np.lib.stride_tricks.sliding_window_view(t, shape) gives overlapping "
+                  "windows on the tape, t[index_array] any other arrangement",
 }
 
 
@@ -124,8 +126,8 @@ def _numpy_call_converting(frame) -> str | None:
     if outermost is None and called in _ARRAY_MAKERS:
         if of_a_list:
             return (f"by np.{called}, which always makes an ndarray (NumPy does not hand "
-                    "the call to the Tensor; for a list that holds Tensors, np.stack(list) "
-                    "or ad.array(nested) keeps them on the tape)")
+                    "the call to the Tensor; for a list that holds Tensors, np.stack(list), "
+                    "np.array(nested, like=t) or ad.array(nested) keeps them on the tape)")
         return (f"by np.{called}, which always makes an ndarray (NumPy does not hand the "
                 "call to the Tensor; NumPy's functions take a Tensor as it is, so the "
                 "call can go: np.copy(t) copies and t.astype(dtype) converts on the tape)")
@@ -141,6 +143,26 @@ def _numpy_call_converting(frame) -> str | None:
         return (f"by np.{name}, NumPy code that makes arrays of its arguments rather than "
                 f"handing the call to the Tensor ({instead})")
     return None
+
+
+def _installed_call_converting(frame) -> str | None:
+    """How a call on the user's line ``frame`` of an installed package's function
+    (``scipy.special.logsumexp(t)``) converted the Tensor, naming the function; None
+    when the conversion happened elsewhere."""
+    if frame is None:
+        return None
+    inner, outermost = sys._getframe(2), None
+    while inner is not None and inner is not frame:
+        outermost = inner
+        inner = inner.f_back
+    if (inner is None or outermost is None or in_library(outermost.f_code.co_filename)
+            or not _path(outermost).startswith(_INSTALLED_DIRS)):
+        return None
+    module = ".".join(part for part in outermost.f_globals.get("__name__", "?").split(".")
+                      if not part.startswith("_"))
+    return (f"by {module}.{outermost.f_code.co_name}, code outside NumPy and autodiff that "
+            "makes arrays of its arguments (write what it computes with NumPy functions "
+            "called on the Tensor itself, or with autodiff's: docs/ops.md)")
 
 
 def stores_into_subscript(frame) -> bool:
@@ -173,7 +195,8 @@ def tape_drop(tensor, how):
     where = f"{frame.f_code.co_filename}:{frame.f_lineno}" if frame is not None else "?"
     name = f" '{tensor.name}'" if tensor.name is not None else ""
     converted_by = _converting_numpy_code()
-    numpy_call = None if converted_by is not None else _numpy_call_converting(frame)
+    numpy_call = None if converted_by is not None else (
+        _numpy_call_converting(frame) or _installed_call_converting(frame))
     if converted_by is not None:
         how = f"{how} {_CONVERTED_BY[converted_by]}"
     elif numpy_call is not None:
@@ -182,7 +205,8 @@ def tape_drop(tensor, how):
         converted = how.split(" (", 1)[0]       # (the kind of conversion, without examples)
         how = (f"{converted} and stored into an ndarray (a[key] = t), which cannot hold a "
                "gradient (make the array a Tensor to store into: a = np.zeros_like(t, "
-               "shape=...) instead of np.zeros(...), or ad.zeros(...))")
+               "shape=...) instead of np.zeros(...), np.eye(n, like=t) instead of "
+               "np.eye(n), or ad.zeros(...))")
     message = (
         f"a Tensor{name} (shape {tensor.shape}) that requires grad was {how} at {where}: "
         "the result is off the tape, so no gradient flows back through it. Keep it on the "

@@ -29,14 +29,19 @@ def _data(a):
     return a.data if isinstance(a, ad.Tensor) else a
 
 
-@pytest.mark.parametrize("call, argument", [
-    (lambda x: np.nansum(x, 0, None, None, False, 2.0), "initial"),
-    (lambda x: np.nanmax(x, 0, None, False, 2.0), "initial"),
-    (lambda x: np.nanmin(x, 0, None, False, np._NoValue, x.data > 1), "where"),
+@pytest.mark.parametrize("call", [
+    lambda x: np.nansum(x, 0, None, None, False, 2.0),
+    lambda x: np.nanmax(x, 0, None, False, 2.0),
+    lambda x: np.nanmin(x, 0, None, False, 9.0, _data(x) > 1),
 ])
-def test_reductions_refuse_positional_initial_and_where_by_name(call, argument):
-    with pytest.raises(TypeError, match=f"'{argument}'.*not supported"):
-        call(_x())
+def test_reductions_take_positional_initial_and_where_as_numpy(call):
+    x = _x()
+    np.testing.assert_array_equal(call(x).data, call(x.data))
+
+
+def test_a_nan_extreme_with_where_and_no_initial_raises_as_numpy():
+    with pytest.raises(ValueError, match="identity"):
+        np.nanmin(_x(), 0, None, False, np._NoValue, _x().data > 1)
 
 
 def test_reductions_take_positional_defaults():

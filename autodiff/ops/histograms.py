@@ -13,13 +13,15 @@ recorded:
   over it, and get its gradient where it holds Tensors (NumPy reads the range as the
   arrays they hold); given edges (``bins`` an array or Tensor) are used as given;
 * the **weighted sums**: with ``weights``, each bin holds the sum of its entries'
-  weights, whose gradient is the bin's, gathered (``np.bincount``'s rule);
+  weights, whose gradient is the bin's, gathered (``np.bincount``'s rule); they are
+  added as NumPy adds them, so they are NumPy's to the bit: with evenly spaced bins
+  by ``np.bincount``, with given edges as differences of the running sum of the
+  weights in the order that sorts the entries, block by block of NumPy's 65536;
 * the **density**: ``hist / widths / hist.sum()``, through both of the above.
 
 Entries are assigned to bins from NumPy's own edges with NumPy's rule (half-open
 bins, the last one closed; entries outside the range left out), so the counts are
-NumPy's exactly; weighted sums are added in float64 (as NumPy's even-bins path
-does) and given the weights' dtype.
+NumPy's exactly; the weights' dtype is the sums'.
 """
 
 from __future__ import annotations
@@ -98,10 +100,64 @@ def _counts(data, bins, range_):
     return np.histogram(data, bins, range_)[0]
 
 
-def _entries_bins(data, bins, range_, part):
-    """``part`` 0: each entry's bin (clipped into the bins); 1: whether it is in them
+def _entries_bins(data, bins, range_, part, start=0):
+    """For the block of entries from ``start``, ``part`` 0: each entry's bin (clipped
+    into the bins); 1: whether it is in them (computed again at each replay of
+    ``ad.compile``)."""
+    edges = np.histogram_bin_edges(data, bins, range_)
+    return _bin_indices(data[start:start + _BLOCK], edges)[part]
+
+
+#: How many entries np.histogram sums at a time (its ``BLOCK``).
+_BLOCK = 65536
+
+
+def _sums_over_even_bins(data, w, numpy_bins, numpy_range, counts):
+    """The weights summed per bin as NumPy's even-bins path sums them: by
+    ``np.bincount`` in float64, block by block, each block's sums cast to the weights'
+    dtype and added."""
+    hist = Tensor(made("histogram zeros", np.zeros, (len(counts), counts.dtype)))
+    for start in range(0, len(data), _BLOCK):
+        indices, keep = (made("histogram bins", _entries_bins,
+                              (data, numpy_bins, numpy_range, part, start))
+                         for part in (0, 1))
+        block = w[start:start + _BLOCK]
+        # entries outside the bins add a 0 (not selected by a mask: shapes stay fixed)
+        block_sums = np.bincount(indices, weights=where(keep, block, 0), minlength=len(counts))
+        hist = hist + (block_sums if block_sums.dtype == counts.dtype
+                       else block_sums.astype(counts.dtype))
+    return hist
+
+
+def _sums_over_edges(data, w, numpy_bins, numpy_range, counts):
+    """The weights summed per bin as NumPy sums them for given edges: in each block
+    the running sum of the weights in the order that sorts the entries, read at each
+    edge's place among the sorted entries, accumulated, then differenced."""
+    from .cumulative import cumsum, diff
+    from .shape import concatenate
+
+    running = Tensor(made("histogram zeros", np.zeros, (len(counts) + 1, counts.dtype)))
+    for start in range(0, len(data), _BLOCK):
+        order, places = (made("histogram sorted entries", _sorted_entries,
+                              (data, numpy_bins, start, part)) for part in (0, 1))
+        sorted_sums = cumsum(w[start:start + _BLOCK][order])
+        zero = made("histogram zeros", np.zeros, (1, counts.dtype))
+        with_zero = concatenate([zero, sorted_sums])
+        running = running + with_zero[places]
+    return diff(running)
+
+
+def _sorted_entries(data, edges, start, part):
+    """For the block of entries from ``start``: ``part`` 0, the order that sorts them
+    (NumPy's argsort); 1, each edge's place among them, the last edge's inclusive
     (computed again at each replay of ``ad.compile``)."""
-    return _bin_indices(data, np.histogram_bin_edges(data, bins, range_))[part]
+    block = data[start:start + _BLOCK]
+    order = np.argsort(block)
+    if part == 0:
+        return order
+    ordered = block[order]
+    return np.concatenate((ordered.searchsorted(edges[:-1], "left"),
+                           ordered.searchsorted(edges[-1:], "right")))
 
 
 def _bin_indices(data, edges):
@@ -180,14 +236,9 @@ def histogram(a, bins=10, range=None, density=None, weights=None) -> tuple[Tenso
     if weights is None:
         hist = Tensor(made("histogram counts", _counts, (data, numpy_bins, numpy_range)))
     else:
-        indices, keep = (made("histogram bins", _entries_bins, (data, numpy_bins,
-                                                                numpy_range, part))
-                         for part in (0, 1))
         w = tensor_of(weights).reshape(-1)
-        # entries outside the bins add a 0 (not selected by a mask: shapes stay fixed)
-        hist = np.bincount(indices, weights=where(keep, w, 0), minlength=len(counts))
-        if hist.dtype != counts.dtype:
-            hist = hist.astype(counts.dtype)
+        sums = _sums_over_edges if np.ndim(numpy_bins) == 1 else _sums_over_even_bins
+        hist = sums(data, w, numpy_bins, numpy_range, counts)
     if density:                     # NumPy's n / widths / n.sum(), in float64
         from .cumulative import diff
         widths = diff(edges)

@@ -168,8 +168,15 @@ def nanprod(a, axis=None, dtype=None, out=None, keepdims=_NO_VALUE, initial=_NO_
     >>> y.backward(); y, x.grad
     (tensor(6., requires_grad=True), array([3., 0., 2.]))
     """
-    _refuse("nanprod", dtype=dtype, out=out, **masking_arguments(initial, where))
+    _refuse("nanprod", dtype=dtype, out=out)
+    if any(v is not None for v in masking_arguments(initial, where).values()):
+        from .masked_reductions import masked_reduction
+        return masked_reduction("prod", _nan_replaced(a, 1), axis, _keep(keepdims), initial,
+                                where, call="np.nanprod")
     return prod(_nan_replaced(a, 1), axis=axis, keepdims=_keep(keepdims))
+
+
+nanprod.numpy_kwargs = ("initial", "where")     # (interop refuses them otherwise)
 
 
 @implements(np.nancumsum)

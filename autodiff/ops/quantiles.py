@@ -126,7 +126,7 @@ def refuse_arguments(name, out=None, weights=None, interpolation=None):
 
 def _quantile(name, a, q, axis, out, method, keepdims, weights, interpolation):
     # (overwrite_input only lets NumPy reorder its input; a Tensor is left as it is)
-    refuse_arguments(name, out, weights, interpolation)
+    refuse_arguments(name, out, None, interpolation)
     if method not in METHODS:
         raise ValueError(f"{name}: {method!r} is not a valid method. Use one of: "
                          f"{', '.join(METHODS)}")
@@ -134,6 +134,9 @@ def _quantile(name, a, q, axis, out, method, keepdims, weights, interpolation):
     if values.dtype.kind == "c":
         raise TypeError(f"{name}: a must be an array of real numbers (got {values.dtype})")
     quantiles = _fractions(name, q)
+    if weights is not None:
+        from .weighted_quantiles import weighted_quantile
+        return weighted_quantile(name, a, q, quantiles, axis, method, keepdims, weights)
     lanes, kept_shape = _lanes_last(a, axis, name)
     n = lanes.shape[-1]
     virtual_index, fix_gamma = METHODS[method]
