@@ -1,5 +1,5 @@
-"""The checks shared by the NumPy-program tests (test_numpy_programs_third.py,
-test_numpy_programs_fourth.py): each program is ``program(xp, p)``, a scalar function
+"""The checks shared by the NumPy-program tests (test_numpy_programs_third.py to
+test_numpy_programs_fifth.py): each program is ``program(xp, p)``, a scalar function
 of a 1-D float64 parameter array ``p`` written once for ``xp`` = ``numpy`` (on an
 ndarray, or on a Tensor through NumPy's dispatch) or ``autograd.numpy``.
 

@@ -10,12 +10,15 @@ Each program is ``program(xp, p)``, a scalar function of a parameter array ``p``
 ``xp`` is ``numpy`` (on an ndarray, or on a Tensor through NumPy's dispatch) or
 ``autograd.numpy``, so the runs share one text."""
 
-import warnings
 
 import numpy as np
 import pytest
 
-import autodiff as ad
+
+from numpy_program_checks import (check_gradient_matches_central_differences,
+                                  check_gradient_matches_hips_autograd,
+                                  check_hessian_matches_central_differences_of_its_gradient,
+                                  check_numpys_value)
 
 _rng = np.random.default_rng(20261206)
 _X = _rng.normal(size=(10, 3))
@@ -466,54 +469,22 @@ _IDS = [program.__name__ for program, _, _ in PROGRAMS]
 _WITH_AUTOGRAD = [(program, p) for program, p, supported in PROGRAMS if supported]
 
 
-def _central_difference(f, p, eps=1e-6):
-    grad = np.zeros_like(p)
-    for i in range(p.size):
-        step = np.zeros_like(p)
-        step[i] = eps
-        grad[i] = (f(p + step) - f(p - step)) / (2 * eps)
-    return grad
-
-
-def _value_and_gradient(program, p):
-    """``ad.value_and_grad`` of the program as written, with any TapeDropWarning an
-    error (inside the transform a tape drop raises anyway)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", ad.TapeDropWarning)
-        return ad.value_and_grad(lambda t: program(np, t))(p.copy())
-
-
 @pytest.mark.parametrize("program, p", [(f, p) for f, p, _ in PROGRAMS], ids=_IDS)
 def test_a_program_gives_numpys_value(program, p):
-    value, _ = _value_and_gradient(program, p)
-    expected = program(np, p.copy())
-    assert value.shape == () and value.dtype == np.asarray(expected).dtype
-    np.testing.assert_array_equal(value, expected)
-    on_a_tensor = program(np, ad.tensor(p.copy(), requires_grad=True))
-    assert isinstance(on_a_tensor, ad.Tensor) and on_a_tensor.requires_grad
+    check_numpys_value(program, p)
 
 
 @pytest.mark.parametrize("program, p", [(f, p) for f, p, _ in PROGRAMS], ids=_IDS)
 def test_a_programs_gradient_matches_central_differences(program, p):
-    _, grad = _value_and_gradient(program, p)
-    numerical = _central_difference(lambda a: program(np, a), p)
-    np.testing.assert_allclose(grad, numerical, rtol=1e-6, atol=1e-6)
+    check_gradient_matches_central_differences(program, p)
 
 
 @pytest.mark.parametrize("program, p", [(f, p) for f, p, _ in PROGRAMS], ids=_IDS)
 def test_a_programs_hessian_matches_central_differences_of_its_gradient(program, p):
-    hessian = ad.hessian(lambda t: program(np, t))(p.copy())
-    gradient = ad.grad(lambda t: program(np, t))
-    numerical = np.stack([(gradient(p + step) - gradient(p - step)) / 2e-6
-                          for step in np.eye(p.size) * 1e-6])
-    np.testing.assert_allclose(hessian, numerical, rtol=1e-5, atol=1e-5)
+    check_hessian_matches_central_differences_of_its_gradient(program, p)
 
 
 @pytest.mark.parametrize("program, p", _WITH_AUTOGRAD,
                          ids=[f.__name__ for f, _ in _WITH_AUTOGRAD])
 def test_a_programs_gradient_matches_hips_autograd(program, p):
-    autograd = pytest.importorskip("autograd")
-    import autograd.numpy as anp
-    _, grad = _value_and_gradient(program, p)
-    expected = autograd.grad(lambda a: program(anp, a))(p.copy())
-    np.testing.assert_allclose(grad, expected, rtol=1e-9, atol=1e-12)
+    check_gradient_matches_hips_autograd(program, p)
