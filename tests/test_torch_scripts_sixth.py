@@ -6,7 +6,24 @@ numbers.  Here, losses and training tricks: a character-level CNN text classifie
 knowledge distillation with temperature-softened logits, mixup, focal losses, the
 SimCLR NT-Xent loss, a hand-written label-smoothing loss, a masked loss over missing
 targets with ``torch.where``, and Huber regression (more in
-test_torch_scripts_sixth_models.py and test_torch_scripts_sixth_training.py)."""
+test_torch_scripts_sixth_models.py, _sixth_training.py and _sixth_more.py; what they
+found missing is in test_torch_scripts_sixth_gaps.py).
+
+Lines written otherwise than the tutorials write them, by the library's documented
+conventions (each fails loudly or warns when written PyTorch's way):
+- ``.grad`` and ``.data`` are NumPy arrays: ``p.data.clamp_(-c, c)`` and
+  ``weight.data.zero_()`` are written under ``torch.no_grad()`` on the parameter,
+  ``target.data.unsqueeze(1)`` as ``target.unsqueeze(1)``, ``grad.abs()`` compared
+  elementwise, and ``torch.func.grad``'s per-sample gradients go through
+  ``torch.as_tensor``;
+- ``torch.max(x, 1)`` is NumPy's (values only; unpacking it warns): ``dim=1``;
+- ``t.std()`` is NumPy's ddof=0 (warns): ``std(unbiased=True)``;
+- ``torch.min(a, b)`` of two tensors raises, naming ``torch.minimum``;
+- ``torch.equal`` is elementwise: ``(a == b).all()``;
+- there is no ``'meta'`` device: the ensembling recipe deep-copies the base model.
+A Linear before a BatchNorm has no bias here (``bias=False``, as the tutorials often
+write it): its gradient is zero up to rounding, which Adam's normalisation would
+blow up into different weights in each library."""
 
 from __future__ import annotations
 
