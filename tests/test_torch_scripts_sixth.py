@@ -6,7 +6,7 @@ numbers.  Here, losses and training tricks: a character-level CNN text classifie
 knowledge distillation with temperature-softened logits, mixup, focal losses, the
 SimCLR NT-Xent loss, a hand-written label-smoothing loss, a masked loss over missing
 targets with ``torch.where``, and Huber regression (more in
-test_torch_scripts_sixth_models.py, _sixth_training.py and _sixth_more.py; what they
+test_torch_scripts_sixth_models.py, _training.py, _more.py and _extra.py; what they
 found missing is in test_torch_scripts_sixth_gaps.py).
 
 Lines written otherwise than the tutorials write them, by the library's documented
