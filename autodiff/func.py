@@ -2,9 +2,9 @@
 
 ``from autodiff import func`` gives ``func.grad``, ``func.grad_and_value``,
 ``func.vjp``, ``func.jvp``, ``func.jacrev``, ``func.jacfwd``, ``func.hessian``,
-``func.vmap`` and ``func.functional_call``, so code written against ``torch.func``
-reads the same.  They are the library's own transforms (``ad.grad`` ...), which take
-and return arrays and Tensors rather than PyTorch tensors.
+``func.vmap``, ``func.functional_call`` and ``func.stack_module_state``, so code
+written against ``torch.func`` reads the same.  They are the library's own transforms
+(``ad.grad`` ...), which take and return arrays and Tensors rather than PyTorch tensors.
 
 >>> from autodiff import func
 >>> func.grad(lambda x: (x ** 2).sum())(np.array([1.0, 2.0]))
@@ -14,12 +14,12 @@ array([2., 4.])
 from __future__ import annotations
 
 from .forward import hessian, jacfwd, jvp
-from .nn.functional_call import functional_call
+from .nn.functional_call import functional_call, stack_module_state
 from .transforms import grad, jacrev, value_and_grad, vjp
 from .vmap import vmap
 
 __all__ = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian", "vmap",
-           "functional_call"]
+           "functional_call", "stack_module_state"]
 
 
 def grad_and_value(func, argnums=0, has_aux=False):

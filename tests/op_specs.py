@@ -456,6 +456,16 @@ def _xlogx_case(data):
     return Case(xlogx, [values(data, data.draw(SHAPES), 0.05, 2.0)], lambda t: t * np.log(t))
 
 
+def _hardsigmoid_case(data):
+    """Inside (-3, 3) and outside it, away from the kinks at -3 and 3 (PyTorch's sides
+    there, and its float32 slope, are compared in tests/test_torch_scripts_sixth_gaps.py)."""
+    from autodiff.nn.functional_activation import _hardsigmoid
+    shape = data.draw(SHAPES)
+    x = values(data, shape, -2.8, 2.8)
+    x = np.where(np.abs(x) > 2.0, x * 2.0, x)          # some beyond -3 and 3
+    return Case(_hardsigmoid, [x], lambda a: np.clip(a + 3.0, 0.0, 6.0) / 6.0)
+
+
 _SET_KEYS = [
     ((3,), 1), ((2, 3), (slice(None), np.array([2, 0]))), ((3, 2), np.array([True, False, True])),
     ((2, 3), (Ellipsis, slice(0, 2))), ((2, 2), ()),
@@ -494,6 +504,7 @@ SPECS += [
     Spec("cross_entropy", _cross_entropy_case),
     Spec("binary_cross_entropy_items", _binary_cross_entropy_items_case),
     Spec("xlogx", _xlogx_case),
+    Spec("hardsigmoid", _hardsigmoid_case),
 ]
 
 

@@ -119,7 +119,8 @@ KINK_GRADIENTS = [
     (F.relu6, [-1.0, 0.0, 3.0, 6.0, 7.0, np.nan], [0, 0, 1, 0, 0, 1]),
     (F.hardtanh, [-2.0, -1.0, 0.0, 1.0, 2.0, np.nan], [0, 0, 1, 0, 0, 1]),
     (lambda x: F.hardtanh(x, 0.5, 2.0), [0.5, 2.0], [0, 0]),
-    (F.hardsigmoid, [-4.0, -3.0, 0.0, 3.0, 4.0, np.nan], [0, 0, 1 / 6, 0, 0, 0]),
+    # (PyTorch's slope is the float32 constant 1.0f / 6.0f, in float64 too)
+    (F.hardsigmoid, [-4.0, -3.0, 0.0, 3.0, 4.0, np.nan], [0, 0, np.float32(1 / 6), 0, 0, 0]),
     (F.hardswish, [-4.0, -3.0, 0.0, 1.5, 3.0, 4.0, np.nan], [0, 0, 0.5, 1.0, 1, 1, 1]),
     (F.selu, [0.0], [SELU_SCALE * SELU_ALPHA]),
     (lambda x: F.celu(x, 2.0), [0.0], [1.0]),

@@ -22,6 +22,7 @@ from ..ops import compare
 from ..ops import elementwise as ew
 from ..ops.half_activations import activation_in_float32, rounds_once
 from ..ops.operands import constant_argument, tensor_of
+from ..ops.registry import defop
 from ..ops.shape import reshape, split
 from ..tensor import Tensor
 from .softmax import _check_float, _dim, _in_dtype, softmax
@@ -107,10 +108,28 @@ def hardsigmoid(x, inplace: bool = False) -> Tensor:
     x = float_tensor(x, "hardsigmoid")
     if rounds_once(x):
         return activation_in_float32(x, "hardsigmoid")
-    inside = compare.logical_and(x > -3.0, x < 3.0)
-    # Outside (and at NaN) the input enters without gradient, as PyTorch's backward;
-    # inside, clip never cuts (x + 3 may round to 6 in float32: clip passes ties).
-    return ew.clip(ew.where(inside, x, ew.stop_gradient(x)) + 3.0, 0.0, 6.0) / 6.0
+    return _hardsigmoid(x)
+
+
+#: PyTorch's CPU backward of hardsigmoid multiplies by ``1.0f / 6.0f``, a float32
+#: constant, in every dtype: in float64 the slope is 0.1666666716337204, not 1/6.
+_HARDSIGMOID_SLOPE = float(np.float32(1.0) / np.float32(6.0))
+
+
+def _hardsigmoid_slope(xp, g, ans, x):
+    # Outside (-3, 3), and at NaN, no gradient passes: 0 even for a NaN or inf g.
+    inside = xp.logical_and(x > -3.0, x < 3.0)
+    return xp.where(inside, g * _HARDSIGMOID_SLOPE, xp.zeros_like(g))
+
+
+_hardsigmoid = defop(
+    "hardsigmoid", lambda x: np.clip(x + 3.0, 0.0, 6.0) / 6.0,
+    doc="``clip(x + 3, 0, 6) / 6``; the gradient is PyTorch's: ``g * float32(1/6)`` "
+        "strictly between -3 and 3, 0 elsewhere.\n\n"
+        ">>> F.hardsigmoid(ad.tensor([-4.0, 0.0, 1.5, 4.0]))\n"
+        "tensor([0.  , 0.5 , 0.75, 1.  ])",
+    x=("g * float32(1/6) for -3 < x < 3, else 0", _hardsigmoid_slope), reads={"x": ("x",)},
+    elementwise=True)
 
 
 def hardswish(x, inplace: bool = False) -> Tensor:

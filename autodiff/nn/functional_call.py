@@ -122,3 +122,45 @@ def _checked(where, name, value, current, table):
     if table == "_parameters" and not isinstance(value, Tensor):
         value = Tensor(np.asarray(value))      # layers use Tensor methods on parameters
     return value
+
+
+def stack_module_state(models) -> tuple[dict, dict]:
+    """``torch.func.stack_module_state``: the parameters and buffers of ``models`` (of
+    one class, all in train or all in eval mode) stacked along a new first axis, by
+    name, ready for ``vmap`` over ``functional_call``.  The stacked parameters are new
+    leaves that require grad (an optimizer can take them), unrelated to the models'.
+
+    >>> models = [ad.nn.Linear(3, 2) for _ in range(4)]
+    >>> params, buffers = ad.func.stack_module_state(models)
+    >>> params["weight"].shape, params["weight"].requires_grad, buffers
+    ((4, 3, 2), True, {})
+    """
+    models = list(models)
+    where = "stack_module_state"
+    if not models:
+        raise RuntimeError(f"{where}: expected at least one model, got 0")
+    if len({bool(m.training) for m in models}) > 1:
+        raise RuntimeError(f"{where}: expected all models to be in the same mode, training "
+                           "or eval; call .train() or .eval() on all of them")
+    kinds = sorted({type(m).__name__ for m in models})
+    if len(kinds) > 1:
+        raise RuntimeError(f"{where}: expected models of one class, got {kinds}")
+    all_params = [dict(m.named_parameters()) for m in models]
+    all_buffers = [dict(m.named_buffers()) for m in models]
+    params = {name: _stacked_leaf([p[name] for p in all_params], name)
+              for name in all_params[0]}
+    buffers = {name: _stacked_leaf([b[name] for b in all_buffers], name)
+               for name in all_buffers[0]}
+    return params, buffers
+
+
+def _stacked_leaf(tensors, name) -> Tensor:
+    from ..ops.shape import stack
+
+    wants = {bool(getattr(t, "requires_grad", False)) for t in tensors}
+    if len(wants) > 1:
+        raise RuntimeError(f"stack_module_state: expected {name!r} of every model to have "
+                           "the same requires_grad")
+    stacked = stack([t.detach() if isinstance(t, Tensor) else Tensor(np.asarray(t))
+                     for t in tensors])
+    return stacked.requires_grad_() if wants == {True} else stacked

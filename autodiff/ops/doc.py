@@ -46,7 +46,8 @@ def _notes(op: Op) -> list[str]:
     elif op._reads is not None:
         free = [op.input_name(i) for i, rule in enumerate(op.rules)
                 if rule is not None and not op._reads[i]]
-        notes.append(f"the gradient of {', '.join(free)} needs only shapes")
+        if free:
+            notes.append(f"the gradient of {', '.join(free)} needs only shapes")
     return notes
 
 

@@ -95,6 +95,9 @@ class Op:
     aliases: dict = {}
     torch_dim = None
     torch_by_position = None
+    #: What ``torch_by_position`` takes after the first two arguments: bools (PyTorch's
+    #: keepdim / unbiased), or ints for ``transpose(x, dim0, dim1)``.
+    torch_by_position_types = (bool, np.bool_)
     grad_inputs = None
     reads = None
     elementwise = False
@@ -191,7 +194,7 @@ class Op:
         if n == 1 and not kwargs:
             return self._call1(args[0])
         if (n > 2 and self.torch_by_position is not None
-                and all(isinstance(a, (bool, np.bool_)) for a in args[2:])):
+                and all(isinstance(a, self.torch_by_position_types) for a in args[2:])):
             return self.torch_by_position(*args, **kwargs)     # ad.var(x, 1, True)
         if kwargs and self.aliases:
             # PyTorch's unbiased= (var, std: the ops taking correction=) is read there too

@@ -69,16 +69,37 @@ reshape = defop(
     shape=None, reads=())
 
 
+def _axes_one_by_one(axes) -> TypeError:
+    error = TypeError(
+        f"transpose: got the axes {axes} one by one; ad.transpose(x, dim0, dim1) is "
+        "PyTorch's swap of two axes, and NumPy's takes a permutation of all axes as one "
+        "tuple (ad.transpose(x, (1, 0, 2))); ad.swapaxes(x, a, b) swaps two")
+    error._autodiff_explained = True
+    return error
+
+
 def _transpose_forward(x, axes=None, *more):
     if more:
-        error = TypeError(
-            f"transpose: got the axes {(axes, *more)} one by one; ad.transpose is NumPy's "
-            "and takes them as one tuple, a permutation of all axes (ad.transpose(x, "
-            "(1, 0, 2))). For PyTorch's swap of two axes write ad.swapaxes(x, a, b) or "
-            "x.transpose(a, b)")
-        error._autodiff_explained = True
-        raise error
+        raise _axes_one_by_one((axes, *more))
     return np.transpose(x, axes)
+
+
+def _transpose_two_dims(x, *dims):
+    """``ad.transpose(x, dim0, dim1)``: PyTorch's swap of two axes.  NumPy's transpose
+    takes the axes as one argument, so no NumPy call reads this one otherwise."""
+    if len(dims) != 2:
+        raise _axes_one_by_one(dims)
+    ndim = np.ndim(x.data if hasattr(x, "data") else x)
+    order = list(range(ndim))
+    for d in dims:
+        if not -(ndim or 1) <= d < (ndim or 1):
+            raise IndexError(f"transpose: dim {d} is out of range for a {ndim}-D tensor; "
+                             f"use dims in [{-(ndim or 1)}, {ndim or 1})")
+    if ndim == 0:
+        return transpose(x)
+    a, b = (int(d) % ndim for d in dims)
+    order[a], order[b] = order[b], order[a]
+    return transpose(x, tuple(order))
 
 
 def _transpose_rule(xp, g, ans, x, axes=None):
@@ -92,7 +113,9 @@ transpose = defop(
     "transpose", _transpose_forward, numpy=np.transpose,
     doc="Permute axes (reverse them when ``axes`` is None).\n\n"
         ">>> ad.transpose(ad.tensor([[1.0, 2.0]])).shape\n(2, 1)",
-    x=("transpose(g, inverse(axes))", _transpose_rule), axes=None, reads=())
+    x=("transpose(g, inverse(axes))", _transpose_rule), axes=None, reads=(),
+    torch_by_position=_transpose_two_dims)
+transpose.torch_by_position_types = (int, np.integer)
 
 
 def _swapaxes_forward(x, axis1, axis2):

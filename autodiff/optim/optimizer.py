@@ -40,6 +40,7 @@ from ..guard import note_unguarded_write, unguarded_reads
 from ..tensor import Tensor
 from . import step_hooks
 from .optimizer_state import FlatStateDict, StateDictMethods  # noqa: F401
+from .parameter_state import ParameterState
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
@@ -248,7 +249,7 @@ class Optimizer(StateDictMethods):
         live_optimizers.add(self)
         self.defaults = {key: plain_number(value) for key, value in defaults.items()}
         self.param_groups: list[dict[str, Any]] = []
-        self.state: list[dict[str, np.ndarray]] = []
+        self.state = ParameterState()
         self._names: dict[int, str] = {}
         self._warned: set[int] = set()
         self._warned_all = False
@@ -286,8 +287,19 @@ class Optimizer(StateDictMethods):
     def __setstate__(self, state):
         names = state.pop("_names")
         self.__dict__.update(state)
+        self.state = self._state            # (bound to this copy)
         self._names = {id(p): name for p, name in zip(self.params, names)}
         live_optimizers.add(self)
+
+    @property
+    def state(self) -> ParameterState:
+        """Each parameter's state: ``state[0]`` by position, ``state[p]`` by parameter
+        (PyTorch's), ``state.items()`` for the parameters that have some."""
+        return self._state
+
+    @state.setter
+    def state(self, dicts) -> None:
+        self._state = ParameterState(dicts, owner=self)
 
     # ----- groups ---------------------------------------------------------------
     def add_param_group(self, param_group: dict[str, Any]) -> None:
