@@ -55,6 +55,31 @@ class DtypeMethods:
         """The module itself: its arrays live in NumPy, on the CPU (PyTorch's ``cpu()``)."""
         return self
 
+    @refused_in_trace
+    def share_memory(self):
+        """Move every parameter, its gradient and every buffer into memory shared between
+        processes (``Tensor.share_memory_``), as PyTorch's ``Module.share_memory``, for
+        Hogwild-style training: workers started with the ``fork`` start method update the
+        same values in place.  Sending the module to a process by pickling (``spawn``, a
+        Queue) is refused instead of sharing nothing (see ``autodiff.shared_memory``).
+        The Parameter objects, values, shapes and dtypes stay; returns the module.
+
+        >>> net = ad.nn.Linear(2, 3, rng=0)
+        >>> net.share_memory() is net, net.weight.is_shared()
+        (True, True)
+        """
+        from ..shared_memory import shared_copy
+        for param in self.parameters():
+            param.share_memory_()
+            if param._grad is not None:
+                param._grad = shared_copy(np.asarray(param._grad))
+        for _, module in self.named_modules():
+            for name, array in module._buffers.items():
+                if array is not None:
+                    module._buffers[name] = shared_copy(array)
+                    object.__setattr__(module, name, module._buffers[name])
+        return self
+
     def cuda(self, device=None):
         """Refused, naming the way out: there is no GPU here (``to("cpu")`` works)."""
         return self.to("cuda" if device is None else device)
