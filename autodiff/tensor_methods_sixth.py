@@ -133,7 +133,7 @@ class TensorMethodsSixth:
         if hooks.active is not None:
             raise RuntimeError("share_memory_: moving a tensor's values cannot be recorded "
                                "in a compiled function; call it before compiling")
-        if not self.is_shared():
+        if not self.is_shared() and self.data.size:    # (an uninitialized one has none)
             register_pickling_refusal(Tensor)
             self.data = shared_copy(self.data)
         return self
