@@ -97,8 +97,9 @@ class Linear(Module):
                 f"{self.n_in}, but the input has shape {tuple(shape)}; inputs are rows "
                 f"(batch, {self.n_in}) and the weight is (n_in, n_out) = "
                 f"({self.n_in}, {self.n_out})")
-        check_float16_operands(f"Linear({self.n_in}, {self.n_out})", x, self.weight, self.bias)
-        return rounded_once(_affine, x if isinstance(x, Tensor) else Tensor(x), self.weight,
+        weight = self.weight         # read once: a parametrized weight is computed per read
+        check_float16_operands(f"Linear({self.n_in}, {self.n_out})", x, weight, self.bias)
+        return rounded_once(_affine, x if isinstance(x, Tensor) else Tensor(x), weight,
                             self.bias)
 
     def __setattr__(self, name, value):
