@@ -232,3 +232,19 @@ def test_orthogonal_assignment_and_errors(torch):
         P.orthogonal(nn.Linear(2, 2), orthogonal_map="qr")
     with pytest.raises(ValueError, match=r"of shape \(3, 3\), got a tensor of shape \(2, 3\)"):
         layer.weight = ad.tensor(np.zeros((2, 3)))
+
+
+def test_printing_a_spectral_normed_layer_runs_no_power_iteration(torch):
+    torch.manual_seed(0)
+    ad.nn.manual_seed(0)
+    layer = P.spectral_norm(nn.Linear(3, 2, rng=0))
+    their_layer = torch.nn.utils.parametrizations.spectral_norm(torch.nn.Linear(3, 2))
+    u = layer.parametrizations.weight[0]._u.copy()
+    their_u = their_layer.parametrizations.weight[0]._u.clone()
+    assert "Linear(3, 2" in repr(layer) and "in_features=3" in repr(their_layer)
+    np.testing.assert_array_equal(layer.parametrizations.weight[0]._u, u)
+    assert torch.equal(their_layer.parametrizations.weight[0]._u, their_u)
+    layer.weight                                       # a read iterates, in both
+    their_layer.weight
+    assert not np.array_equal(layer.parametrizations.weight[0]._u, u)
+    assert not torch.equal(their_layer.parametrizations.weight[0]._u, their_u)
