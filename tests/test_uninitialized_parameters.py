@@ -185,3 +185,24 @@ def test_float32_lazy_model_and_to_before_the_first_call():
     assert out.dtype == np.float32
     assert all(p.dtype == np.float32 for p in model.parameters())
     assert model[1].running_mean.dtype == np.float32
+
+
+@pytest.mark.parametrize("name, kwargs", [("Adagrad", dict(initial_accumulator_value=0.1)),
+                                          ("LBFGS", {}), ("Rprop", {}), ("ASGD", {})])
+def test_optimizers_that_make_state_early_train_a_lazy_layer_as_the_plain_one(name, kwargs):
+    # (PyTorch's Adagrad and LBFGS refuse uninitialized parameters; here they work)
+    weights = []
+    for lazy in (True, False):
+        model = nn.LazyLinear(2, rng=0) if lazy else nn.Linear(3, 2, rng=0)
+        optimizer = getattr(ad.optim, name)(model.parameters(), lr=0.1, **kwargs)
+        x = ad.tensor(np.arange(6.0).reshape(2, 3))
+
+        def closure():
+            optimizer.zero_grad()
+            loss = (model(x) ** 2).sum()
+            loss.backward()
+            return loss
+        for _ in range(3):
+            optimizer.step(closure)
+        weights.append(model.weight.numpy())
+    np.testing.assert_allclose(weights[0], weights[1], rtol=1e-12)
