@@ -12,8 +12,9 @@ from .ops.lu import (  # noqa: F401
     LUFactorExResult, LUFactorResult, LUResult, lu, lu_factor, lu_factor_ex, lu_solve)
 from .ops.linalg_ex import (  # noqa: F401
     CholeskyExResult, InvExResult, SolveExResult, cholesky_ex, inv_ex, solve_ex)
-from .ops.cholesky_solves import (  # noqa: F401
-    householder_product, ldl_factor, ldl_factor_ex, ldl_solve, vander)
+from .ops.cholesky_solves import householder_product, vander  # noqa: F401
+from .ops.ldl import (  # noqa: F401
+    LDLFactorExResult, LDLFactorResult, ldl_factor, ldl_factor_ex, ldl_solve)
 from .ops.lstsq import LstsqResult, lstsq  # noqa: F401
 from .ops.norms import cond, matrix_norm, norm, vector_norm  # noqa: F401
 from .ops.pinv import pinv  # noqa: F401
@@ -28,6 +29,7 @@ __all__ = ["inv", "matrix_power", "solve", "det", "slogdet", "norm", "matrix_nor
            "LUFactorResult", "LUFactorExResult", "LUResult", "cholesky_ex", "inv_ex", "solve_ex",
            "CholeskyExResult", "InvExResult", "SolveExResult",
            "vander", "householder_product", "ldl_factor", "ldl_factor_ex", "ldl_solve",
+           "LDLFactorResult", "LDLFactorExResult",
            "qr", "solve_triangular", "LstsqResult", "tensorsolve",
            "tensorinv", "EighResult", "QRResult",
            "SVDResult", "SlogdetResult", "DegenerateGradientWarning"]

@@ -1,7 +1,7 @@
 """PyTorch's Tensor methods ``apply_`` and ``map_`` (a Python function applied entry by
 entry, in place), ``resize_`` / ``resize_as_``, ``ger``, and the memory-placement
-methods ``share_memory_`` / ``is_shared`` / ``pin_memory`` / ``is_pinned``, which
-say what this library (arrays in this process's memory, on the CPU) does.
+methods ``share_memory_`` / ``is_shared`` (memory shared with forked processes) and
+``pin_memory`` / ``is_pinned`` (refused: no GPU here).
 
 >>> ad.tensor([1.0, 2.0]).apply_(lambda v: v * 10)
 tensor([10., 20.])
@@ -117,21 +117,36 @@ class TensorMethodsSixth:
         return ger(self, vec2)
 
     def share_memory_(self):
-        """Refused: tensors here are NumPy arrays in this process's memory, which no other
-        process sees, so moving them to shared memory (PyTorch's ``Tensor.share_memory_``
-        for ``torch.multiprocessing``) cannot be done."""
-        raise RuntimeError("share_memory_: tensors are NumPy arrays in this process's memory "
-                           "and cannot be moved to memory shared between processes (there "
-                           "is no torch.multiprocessing counterpart); pass arrays to worker "
-                           "processes explicitly, e.g. with multiprocessing.shared_memory")
+        """Move the values into memory shared between processes, as PyTorch's
+        ``Tensor.share_memory_``: a worker started with the ``fork`` start method sees
+        and makes in-place updates of it (see ``autodiff.shared_memory``, which also
+        says why sending it by pickling is refused).  A no-op if already shared; the
+        values, shape, dtype and the tensor object stay.  Returns self.
+
+        >>> t = ad.tensor([1.0, 2.0])
+        >>> t.share_memory_() is t, t.is_shared(), t
+        (True, True, tensor([1., 2.]))
+        """
+        from .compile import hooks
+        from .shared_memory import register_pickling_refusal, shared_copy
+        from .tensor import Tensor
+        if hooks.active is not None:
+            raise RuntimeError("share_memory_: moving a tensor's values cannot be recorded "
+                               "in a compiled function; call it before compiling")
+        if not self.is_shared() and self.data.size:    # (an uninitialized one has none)
+            register_pickling_refusal(Tensor)
+            self.data = shared_copy(self.data)
+        return self
 
     def is_shared(self) -> bool:
-        """False: tensors are never in shared memory here (see ``share_memory_``).
+        """Whether the values live in shared memory (after ``share_memory_``, or a view
+        of such a tensor), as PyTorch's ``Tensor.is_shared``.
 
         >>> ad.zeros(1).is_shared()
         False
         """
-        return False
+        from .shared_memory import in_shared_memory
+        return in_shared_memory(self.data)
 
     def pin_memory(self, device=None):
         """Refused as PyTorch refuses it without an accelerator: pinned memory is for

@@ -1,5 +1,5 @@
 """Specs for PyTorch's linear algebra beyond NumPy's (autodiff/ops/matrix_exp.py, lu.py,
-cholesky_solves.py); merged into ``op_specs.SPECS``.
+cholesky_solves.py, ldl.py); merged into ``op_specs.SPECS``.
 
 The references are SciPy's (``expm``, ``lu_factor``) and NumPy's (a solve with
 ``L L.T``).  Inputs are well conditioned: matrices with a shifted diagonal, factors of
@@ -82,9 +82,25 @@ def _cholesky_solve_case(data):
                 reference)
 
 
+def _ldl_solve_case(data):
+    # a symmetric indefinite A with a small diagonal (2 x 2 pivots) but well conditioned:
+    # Q diag(+-(1..2)) Q.T, its diagonal scaled down
+    n = data.draw(st.integers(1, 5), label="n")
+    k = data.draw(st.integers(1, 2), label="k")
+    batch = data.draw(BATCHES, label="batch")
+    q = np.linalg.qr(values(data, batch + (n, n)) + 3.0 * np.eye(n))[0]
+    signs = np.where(np.arange(n) % 2, -1.0, 1.0) * (1.0 + np.arange(n) / max(n, 1))
+    a = (q * signs) @ np.swapaxes(q, -1, -2)
+    LD, pivots = ad.linalg.ldl_factor(a)  # noqa: N806
+    b = values(data, batch + (n, k))
+    return Case(lambda b: ad.linalg.ldl_solve(LD.numpy().astype(b.dtype), pivots, b), [b],
+                lambda b: np.linalg.solve(a, b))
+
+
 SPECS = [
     Spec("matrix_exp", _matrix_exp_case),
     Spec("matrix_exp_frechet", _matrix_exp_frechet_case),
     Spec("lu_factor_packed", _lu_case),
     Spec("cholesky_solve", _cholesky_solve_case),
+    Spec("ldl_solve", _ldl_solve_case),
 ]

@@ -343,8 +343,9 @@ def test_remove_spectral_norm_and_errors():
     twice = utils.spectral_norm(nn.Linear(2, 2), rng=0)
     with pytest.raises(RuntimeError, match="cannot register two spectral_norm hooks"):
         utils.spectral_norm(twice)
-    with pytest.raises(ValueError, match="n_power_iterations to be a non-negative int"):
-        utils.spectral_norm(nn.Linear(2, 2), n_power_iterations=-1)
+    for steps in (0, -1):                                   # PyTorch refuses 0 too
+        with pytest.raises(ValueError, match="n_power_iterations to be a positive int"):
+            utils.spectral_norm(nn.Linear(2, 2), n_power_iterations=steps)
 
 
 # ----- fusions and skip_init -------------------------------------------------------------

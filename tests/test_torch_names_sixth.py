@@ -257,9 +257,8 @@ def test_memory_placement_methods():
     with pytest.raises(RuntimeError):
         torch.zeros(2).pin_memory()       # PyTorch on a machine without an accelerator
     assert ad.zeros(2).is_pinned() is False and torch.zeros(2).is_pinned() is False
-    with pytest.raises(RuntimeError, match="share_memory_: tensors are NumPy arrays"):
-        ad.zeros(2).share_memory_()
-    assert ad.zeros(2).is_shared() is False
+    assert ad.zeros(2).is_shared() is False and torch.zeros(2).is_shared() is False
+    assert ad.zeros(2).share_memory_().is_shared() and torch.zeros(2).share_memory_().is_shared()
 
 
 # ----- nn layers ---------------------------------------------------------------------------

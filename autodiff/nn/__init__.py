@@ -8,6 +8,8 @@
 
 from . import functional, init, utils
 from .module import Module, Parameter, manual_seed
+from . import parameter
+from .parameter import UninitializedBuffer, UninitializedParameter
 from .container import ModuleDict, ModuleList, ParameterDict, ParameterList
 from .modules import (Bump, Embedding, Flatten, Identity, LeakyReLU, Linear, MLP, ReLU,
                       Sequential, Sigmoid, Tanh)
@@ -98,4 +100,5 @@ __all__ = ["functional", "init", "utils", "Module", "ModuleDict", "ModuleList", 
            "LazyConvTranspose1d", "LazyConvTranspose2d", "LazyConvTranspose3d", "LPPool3d",
            "Buffer", "RNNBase", "RNNCellBase", "NLLLoss2d", "CrossMapLRN2d", "SyncBatchNorm",
            "DataParallel", "FractionalMaxPool2d", "FractionalMaxPool3d",
-           "AdaptiveLogSoftmaxWithLoss", "Container"]
+           "AdaptiveLogSoftmaxWithLoss", "Container", "parameter",
+           "UninitializedParameter", "UninitializedBuffer"]

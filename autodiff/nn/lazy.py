@@ -1,13 +1,16 @@
 """``nn.LazyLinear`` and ``nn.LazyConv1d/2d/3d``: a ``Linear`` whose ``n_in`` (a
 convolution whose ``in_channels``) is read from its first input, as PyTorch's.
 
-Until the first forward, ``weight`` and ``bias`` are empty placeholder ``Parameter``
-objects (an optimizer may already hold them).  The first forward fills those same
-objects with their initial values, drawn as ``Linear`` (``Conv2d``, ...) draws them,
-and the module becomes a ``Linear`` (a ``Conv2d``, ...), as PyTorch turns its lazy
-modules into the plain ones.  An optimizer step before the first forward finds no
-gradient for the empty placeholders (and warns, naming them); a compiled function that
-would make the parameters refuses, as their shapes would be fixed into its plan.
+Until the first forward, ``weight`` and ``bias`` are ``UninitializedParameter``
+objects (``nn.parameter``: no shape yet; an optimizer may already hold them).  The
+first forward materializes those same objects and fills them with their initial
+values, drawn as ``Linear`` (``Conv2d``, ...) draws them, and the module becomes a
+``Linear`` (a ``Conv2d``, ...), as PyTorch turns its lazy modules into the plain ones.
+A state loaded before the first forward gives the parameters their shapes and values
+instead (checked against the layer's sizes), as PyTorch's lazy modules take it.  An
+optimizer step before the first forward finds no gradient for them (and warns, naming
+them); a compiled function that would make the parameters refuses, as their shapes
+would be fixed into its plan.
 """
 
 from __future__ import annotations
@@ -20,8 +23,10 @@ from ..compile import hooks
 from ..tensor import Tensor
 from .conv import Conv1d, Conv2d, _ConvNd, _positive, _tuple, checked_padding_mode
 from .conv3d import Conv3d
-from .module import Module, Parameter, _generator
+from .conv_transpose import _ConvTransposeNd
+from .module import Module, _generator
 from .modules import Linear, _float_dtype, _positive_int
+from .parameter import UninitializedParameter, is_lazy
 
 
 def _refuse_in_a_trace(where):
@@ -32,14 +37,51 @@ def _refuse_in_a_trace(where):
             "call the model once on an example input before compiling")
 
 
-class LazyLinear(Module):
+class LazyModuleMixin:
+    """What the lazy layers share, as PyTorch's ``LazyModuleMixin``: whether they still
+    have uninitialized parameters or buffers, and the check of the shapes a loaded
+    state gives them (``_loaded_templates``: for each name, its shape with ``"n"``
+    where the size read from the first input goes)."""
+
+    cls_to_become: type | None = None
+
+    def has_uninitialized_params(self) -> bool:
+        """Whether a parameter or buffer is still uninitialized (before the first call).
+
+        >>> ad.nn.LazyLinear(2).has_uninitialized_params()
+        True
+        """
+        return any(is_lazy(value) for value in (*self._parameters.values(),
+                                                *self._buffers.values()))
+
+    def _check_loaded_shapes(self, where, shapes) -> None:
+        templates, size = self._loaded_templates(), None
+        for name, shape in shapes.items():
+            template = templates.get(name)
+            fits = template is not None and len(shape) == len(template) and all(
+                want == "n" or want == got for want, got in zip(template, shape))
+            sizes = {got for want, got in zip(template or (), shape) if want == "n"}
+            if fits and size is not None and sizes - {size}:
+                fits = False
+            if not fits:
+                wanted = tuple("?" if want == "n" else want for want in template or ())
+                raise ValueError(
+                    f"{where}: {name!r} of the {type(self).__name__} gets shape "
+                    f"{tuple(shape)} from the state, which does not fit the layer (it "
+                    f"needs {wanted}, ? the size its first input would give"
+                    f"{', the same in every array' if size is not None else ''}); was the "
+                    "state saved from a layer with other sizes?")
+            size = next(iter(sizes), size)
+
+
+class LazyLinear(LazyModuleMixin, Module):
     """``Linear(n_in, out_features)`` with ``n_in`` taken from the last axis of the first
     input, as ``torch.nn.LazyLinear``; the weight keeps the library's ``(n_in, n_out)``
     layout (``load_torch_state_dict`` converts, as for ``Linear``).
 
     >>> layer = ad.nn.LazyLinear(2, rng=0)
-    >>> layer.weight.shape
-    (0, 2)
+    >>> layer.weight
+    <UninitializedParameter>
     >>> layer(ad.tensor(np.ones((4, 3)))).shape
     (4, 2)
     >>> type(layer).__name__, layer.weight.shape
@@ -52,9 +94,9 @@ class LazyLinear(Module):
         self.n_out = _positive_int(out_features, "out_features", "LazyLinear")
         self._dtype = _float_dtype(dtype, "LazyLinear")
         self._rng = rng
-        self.weight = Parameter(np.empty((0, self.n_out), dtype=self._dtype))
+        self.weight = UninitializedParameter(dtype=self._dtype)
         if bias:
-            self.bias = Parameter(np.empty((0,), dtype=self._dtype))
+            self.bias = UninitializedParameter(dtype=self._dtype)
         else:
             self.register_parameter("bias", None)
 
@@ -66,27 +108,40 @@ class LazyLinear(Module):
     def out_features(self) -> int:
         return self.n_out
 
+    cls_to_become = Linear
+    _transposed = Linear._transposed                   # (the PyTorch layout conversions)
+    _torch_export, _torch_import = Linear._torch_export, Linear._torch_import
+
     def forward(self, x) -> Tensor:
-        shape = x.shape if isinstance(x, Tensor) else np.shape(x)
-        if not shape or shape[-1] < 1:
-            raise ValueError(f"LazyLinear(out_features={self.n_out}): the first input must "
-                             "have a last axis of size >= 1 (it gives in_features), got shape "
-                             f"{tuple(shape)}")
-        self._materialize(int(shape[-1]))
+        _refuse_in_a_trace("LazyLinear")
+        if self.has_uninitialized_params():
+            shape = x.shape if isinstance(x, Tensor) else np.shape(x)
+            if not shape or shape[-1] < 1:
+                raise ValueError(f"LazyLinear(out_features={self.n_out}): the first input "
+                                 "must have a last axis of size >= 1 (it gives in_features), "
+                                 f"got shape {tuple(shape)}")
+            self._materialize(int(shape[-1]))
+        else:                                   # a loaded state gave the parameters
+            self.n_in = self.weight.shape[0]
+        del self._dtype, self._rng
+        self.__class__ = Linear
         return Linear.forward(self, x)
 
     def _materialize(self, n_in):
-        _refuse_in_a_trace("LazyLinear")
         gen = _generator(self._rng)
         bound = 1.0 / math.sqrt(n_in)
+        dtype = self.weight.dtype                  # (the one made with, or a later .to's)
         # The same Parameter objects take their values, so an optimizer that already
         # holds them trains them.
-        self.weight.data = gen.uniform(-bound, bound, (n_in, self.n_out)).astype(self._dtype)
+        self.weight.materialize((n_in, self.n_out))
+        self.weight.data = gen.uniform(-bound, bound, (n_in, self.n_out)).astype(dtype)
         if self.bias is not None:
-            self.bias.data = gen.uniform(-bound, bound, (self.n_out,)).astype(self._dtype)
+            self.bias.materialize((self.n_out,))
+            self.bias.data = gen.uniform(-bound, bound, (self.n_out,)).astype(dtype)
         self.n_in = n_in
-        del self._dtype, self._rng
-        self.__class__ = Linear
+
+    def _loaded_templates(self):
+        return {"weight": ("n", self.n_out), "bias": (self.n_out,)}
 
     def extra_repr(self) -> str:
         return f"in_features=0, out_features={self.n_out}, bias={self.bias is not None}"
@@ -96,8 +151,17 @@ def materialize_conv(module, x, weight_shape) -> None:
     """Make lazy convolution ``module`` the plain one: ``in_channels`` read from its first
     input ``x``, ``weight`` of shape ``weight_shape(in_channels)`` (and ``bias``) drawn
     into its placeholder Parameters as ``_init_conv_parameters`` draws them, from the
-    ``_rng`` and in the ``_dtype`` it kept."""
+    ``_rng`` it kept; ``in_channels`` read from the weight if a
+    loaded state gave the parameters."""
     where = type(module).__name__
+    _refuse_in_a_trace(where)
+    if not module.has_uninitialized_params():
+        weight = module.weight.shape
+        transposed = issubclass(module._becomes, _ConvTransposeNd)
+        module.in_channels = weight[0] if transposed else weight[1] * module.groups
+        del module._dtype, module._rng
+        module.__class__ = module._becomes
+        return
     shape = x.shape if isinstance(x, Tensor) else np.shape(x)
     channel_axis = 0 if len(shape) == module._dims + 1 else 1     # unbatched: (C, ...)
     if (len(shape) not in (module._dims + 1, module._dims + 2) or shape[channel_axis] < 1
@@ -106,20 +170,21 @@ def materialize_conv(module, x, weight_shape) -> None:
                          f"(C, ...) with {module._dims} spatial axes and C (which gives "
                          f"in_channels) a multiple of groups={module.groups}, got shape "
                          f"{tuple(shape)}")
-    _refuse_in_a_trace(where)
     module.in_channels = int(shape[channel_axis])
     weight_shape = weight_shape(module.in_channels)
     gen = _generator(module._rng)
     bound = 1.0 / math.sqrt(math.prod(weight_shape[1:]))
-    module.weight.data = gen.uniform(-bound, bound, weight_shape).astype(module._dtype)
+    dtype = module.weight.dtype                  # (the one made with, or a later .to's)
+    module.weight.materialize(weight_shape)
+    module.weight.data = gen.uniform(-bound, bound, weight_shape).astype(dtype)
     if module.bias is not None:
-        module.bias.data = gen.uniform(-bound, bound, (module.out_channels,)).astype(
-            module._dtype)
+        module.bias.materialize((module.out_channels,))
+        module.bias.data = gen.uniform(-bound, bound, (module.out_channels,)).astype(dtype)
     del module._dtype, module._rng
     module.__class__ = module._becomes
 
 
-class _LazyConvNd(_ConvNd):
+class _LazyConvNd(LazyModuleMixin, _ConvNd):
     _becomes = Conv2d
 
     def __init__(self, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
@@ -138,10 +203,9 @@ class _LazyConvNd(_ConvNd):
         self.dilation = _tuple(dilation, n, "dilation", where, 1)
         self.padding_mode = checked_padding_mode(padding_mode, where)
         self._dtype, self._rng = _float_dtype(dtype, where), rng
-        self.weight = Parameter(np.empty((self.out_channels, 0) + self.kernel_size,
-                                         dtype=self._dtype))
+        self.weight = UninitializedParameter(dtype=self._dtype)
         if bias:
-            self.bias = Parameter(np.empty((0,), dtype=self._dtype))
+            self.bias = UninitializedParameter(dtype=self._dtype)
         else:
             self.register_parameter("bias", None)
 
@@ -149,6 +213,10 @@ class _LazyConvNd(_ConvNd):
         materialize_conv(self, x, lambda in_channels: (
             self.out_channels, in_channels // self.groups) + self.kernel_size)
         return self.forward(x)
+
+    def _loaded_templates(self):
+        return {"weight": (self.out_channels, "n") + self.kernel_size,
+                "bias": (self.out_channels,)}
 
 
 class LazyConv1d(_LazyConvNd):

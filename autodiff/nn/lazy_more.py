@@ -2,12 +2,13 @@
 ``nn.LazyConvTranspose1d/2d/3d``: the layer whose ``num_features`` (``in_channels``)
 is read from its first input, as PyTorch's, following ``lazy.py``.
 
-Until the first forward, the parameters (and running statistics) are empty
-placeholders; the first forward fills the same ``Parameter`` objects (so an optimizer
-made before trains them) with what the plain layer starts with, and the module becomes
-that layer.  A compiled function that would make them refuses.  The defaults are
-PyTorch's: the lazy instance norms have ``affine=True`` and ``track_running_stats=True``
-(the plain ones False).
+Until the first forward, the parameters (and running statistics) are
+``UninitializedParameter`` (``UninitializedBuffer``) placeholders; the first forward
+materializes the same ``Parameter`` objects (so an optimizer made before trains them)
+with what the plain layer starts with, and the module becomes that layer.  A state
+loaded before gives them their shapes and values instead, as in PyTorch.  A compiled
+function that would make them refuses.  The defaults are PyTorch's: the lazy instance
+norms have ``affine=True`` and ``track_running_stats=True`` (the plain ones False).
 """
 
 from __future__ import annotations
@@ -17,14 +18,15 @@ import numpy as np
 from .conv3d import ConvTranspose1d, ConvTranspose3d
 from .conv_transpose import ConvTranspose2d
 from .instance_norm import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
-from .lazy import _refuse_in_a_trace, materialize_conv
+from .lazy import LazyModuleMixin, _refuse_in_a_trace, materialize_conv
 from .normalization import BatchNorm1d, BatchNorm2d, BatchNorm3d, _shape_of
+from .parameter import UninitializedBuffer, UninitializedParameter
 
 # The plain layer's __init__ runs with a size it accepts; the arrays are then emptied.
 _PLACEHOLDER_SIZE = 1
 
 
-class _LazyNorm:
+class _LazyNorm(LazyModuleMixin):
     """A batch or instance norm whose ``num_features`` comes from its first input."""
 
     _becomes: type
@@ -34,28 +36,38 @@ class _LazyNorm:
         for name in ("weight", "bias"):
             param = getattr(self, name)
             if param is not None:
-                param.data = np.empty((0,), param.dtype)
+                setattr(self, name, UninitializedParameter(dtype=param.dtype))
         for name in ("running_mean", "running_var"):
             buffer = getattr(self, name)
             if buffer is not None:
-                setattr(self, name, np.empty((0,), buffer.dtype))
+                setattr(self, name, UninitializedBuffer(dtype=buffer.dtype))
+
+    def _loaded_templates(self):
+        return dict.fromkeys(("weight", "bias", "running_mean", "running_var"), ("n",))
 
     def forward(self, x):
         where, dims = type(self).__name__, self._becomes._dims
+        _refuse_in_a_trace(where)
+        loaded = [value for value in (self.weight, self.running_mean) if value is not None]
+        if loaded and not self.has_uninitialized_params():     # a loaded state gave them
+            self.num_features = loaded[0].shape[0]
+            self.__class__ = self._becomes
+            return self.forward(x)
         shape = _shape_of(x)
         # an instance norm takes an unbatched input too (channels on axis 0)
         axis = 0 if issubclass(self._becomes, _INSTANCE_NORMS) and len(shape) == dims[0] else 1
         if len(shape) not in dims or shape[axis] < 1:
             raise ValueError(f"{where}: the first input must be {self._layout} (its axis "
                              f"{axis} gives num_features), got shape {tuple(shape)}")
-        _refuse_in_a_trace(where)
         features = int(shape[axis])
         self.num_features = features
         # The same objects take the plain layer's starting values.
         for name, start in (("weight", np.ones), ("bias", np.zeros)):
             param = getattr(self, name)
             if param is not None:
-                param.data = start(features, param.dtype)
+                dtype = param.dtype
+                param.materialize((features,))
+                param.data = start(features, dtype)
         for name, start in (("running_mean", np.zeros), ("running_var", np.ones)):
             buffer = getattr(self, name)
             if buffer is not None:
@@ -88,8 +100,10 @@ class LazyBatchNorm1d(_LazyBatchNorm, BatchNorm1d):
     becomes a ``BatchNorm1d``), as ``torch.nn.LazyBatchNorm1d``.
 
     >>> bn = ad.nn.LazyBatchNorm1d()
-    >>> bn.weight.shape, bn(ad.tensor(np.ones((4, 3)))).shape, type(bn).__name__
-    ((0,), (4, 3), 'BatchNorm1d')
+    >>> bn.weight
+    <UninitializedParameter>
+    >>> bn(ad.tensor(np.ones((4, 3)))).shape, type(bn).__name__, bn.weight.shape
+    ((4, 3), 'BatchNorm1d', (3,))
     """
 
     _becomes = BatchNorm1d
@@ -153,7 +167,7 @@ class LazyInstanceNorm3d(_LazyInstanceNorm, InstanceNorm3d):
     _becomes = InstanceNorm3d
 
 
-class _LazyConvTranspose:
+class _LazyConvTranspose(LazyModuleMixin):
     """A transposed convolution whose ``in_channels`` comes from its first input."""
 
     _becomes: type
@@ -169,9 +183,13 @@ class _LazyConvTranspose:
                                rng=np.random.default_rng(0), dtype=dtype)
         self.in_channels = 0
         self._rng, self._dtype = rng, self.weight.dtype
-        self.weight.data = np.empty((0,) + self.weight.shape[1:], self._dtype)
+        self.weight = UninitializedParameter(dtype=self._dtype)
         if self.bias is not None:
-            self.bias.data = np.empty((0,), self._dtype)
+            self.bias = UninitializedParameter(dtype=self._dtype)
+
+    def _loaded_templates(self):
+        return {"weight": ("n", self.out_channels // self.groups) + self.kernel_size,
+                "bias": (self.out_channels,)}
 
     def forward(self, x, output_size=None):
         materialize_conv(self, x, lambda in_channels: (

@@ -581,8 +581,9 @@ def _described(value) -> str:
 
 
 def _buffer_array(value, name, owner):
-    if value is None:
-        return None
+    from .parameter import UninitializedBuffer
+    if value is None or isinstance(value, UninitializedBuffer):   # (a lazy layer's, kept)
+        return value
     if isinstance(value, Tensor):
         value = value.data
     if not isinstance(value, (np.ndarray, np.generic)):

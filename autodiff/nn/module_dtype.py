@@ -18,6 +18,11 @@ from ..array_methods import to_arguments
 from ..missing_dtypes import bfloat16_error
 from ..compile.hooks import refused_in_trace
 
+def is_lazy(value) -> bool:
+    from .parameter import is_lazy as uninitialized     # (parameter.py imports module.py)
+    return uninitialized(value)
+
+
 _FLOAT_DTYPES = (np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64))
 
 
@@ -53,6 +58,31 @@ class DtypeMethods:
 
     def cpu(self):
         """The module itself: its arrays live in NumPy, on the CPU (PyTorch's ``cpu()``)."""
+        return self
+
+    @refused_in_trace
+    def share_memory(self):
+        """Move every parameter, its gradient and every buffer into memory shared between
+        processes (``Tensor.share_memory_``), as PyTorch's ``Module.share_memory``, for
+        Hogwild-style training: workers started with the ``fork`` start method update the
+        same values in place.  Sending the module to a process by pickling (``spawn``, a
+        Queue) is refused instead of sharing nothing (see ``autodiff.shared_memory``).
+        The Parameter objects, values, shapes and dtypes stay; returns the module.
+
+        >>> net = ad.nn.Linear(2, 3, rng=0)
+        >>> net.share_memory() is net, net.weight.is_shared()
+        (True, True)
+        """
+        from ..shared_memory import shared_copy
+        for param in self.parameters():
+            param.share_memory_()
+            if param._grad is not None:
+                param._grad = shared_copy(np.asarray(param._grad))
+        for _, module in self.named_modules():
+            for name, array in module._buffers.items():
+                if array is not None and not is_lazy(array):
+                    module._buffers[name] = shared_copy(array)
+                    object.__setattr__(module, name, module._buffers[name])
         return self
 
     def cuda(self, device=None):
@@ -94,7 +124,7 @@ class DtypeMethods:
                         param._grad = laid_out(np.asarray(param._grad), order)
         for _, module in self.named_modules():
             for name, array in module._buffers.items():
-                if array is not None and array.ndim in (4, 5):
+                if array is not None and not is_lazy(array) and array.ndim in (4, 5):
                     order = axis_order(where, memory_format, array.ndim)
                     if order is not None:
                         module._buffers[name] = laid_out(array, order)
@@ -109,7 +139,9 @@ class DtypeMethods:
                     param._grad = grad.astype(dtype)
         for _, module in self.named_modules():
             for name, array in module._buffers.items():
-                if array is not None and array.dtype.kind == "f" and array.dtype != dtype:
+                if is_lazy(array):                   # (a lazy layer's: keeps no values)
+                    array.data = array.data.astype(dtype)
+                elif array is not None and array.dtype.kind == "f" and array.dtype != dtype:
                     module._buffers[name] = array.astype(dtype)
                     object.__setattr__(module, name, module._buffers[name])
         return self

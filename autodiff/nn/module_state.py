@@ -53,8 +53,9 @@ class StateMethods:
         """
         state = {} if destination is None else destination
         for full, module, name, is_param in self._state_entries():
-            if keep_vars:
-                value = module._parameters[name] if is_param else module._buffers[name]
+            stored = module._parameters[name] if is_param else module._buffers[name]
+            if keep_vars or _is_lazy(stored):        # (PyTorch lists the placeholder itself)
+                value = stored
             else:
                 value = (module._parameters[name].data if is_param
                          else module._buffers[name]).copy()
@@ -93,7 +94,14 @@ class StateMethods:
         for full in keys.missing_keys:
             del entries[full]
         arrays = {}
+        lazy_shapes = {}
         for full, (module, name, is_param) in entries.items():
+            target = module._parameters[name] if is_param else module._buffers[name]
+            if _is_lazy(target):
+                if not _is_lazy(state[full]):     # (lazy into lazy: it stays uninitialized)
+                    arrays[full] = _checked_value(where, full, state[full], None)
+                    lazy_shapes.setdefault(module, {})[name] = arrays[full].shape
+                continue
             if (_is_torch_tensor(state[full])
                     and type(module)._torch_import is not StateMethods._torch_import):
                 raise TypeError(
@@ -106,8 +114,10 @@ class StateMethods:
             converts = type(module)._torch_import is not StateMethods._torch_import
             arrays[full] = _checked_value(where, full, state[full], current.shape, what,
                                           type(module).__name__ if converts else None)
+        check_lazy_shapes(where, lazy_shapes)
         for full, (module, name, is_param) in entries.items():
-            _assign(module, name, is_param, arrays[full])
+            if full in arrays:
+                _assign(module, name, is_param, arrays[full])
         return keys
 
     def _torch_export(self, local: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -151,6 +161,25 @@ class StateMethods:
         return _torch_io.import_state(self, state, strict)
 
 
+def _is_lazy(value) -> bool:
+    from .parameter import is_lazy
+    return is_lazy(value)
+
+
+def check_lazy_shapes(where, shapes_by_module: dict) -> None:
+    """Check the shapes a load gives the uninitialized parameters and buffers of lazy
+    modules (``{module: {local name: shape}}``) against each module's configuration:
+    PyTorch's lazy modules take their shapes from a loaded state."""
+    for module, shapes in shapes_by_module.items():
+        check = getattr(module, "_check_loaded_shapes", None)
+        if check is None:
+            raise RuntimeError(
+                f"{where}: {type(module).__name__} has uninitialized {sorted(shapes)}, and "
+                "only a lazy module (nn.LazyLinear, ...) takes its shapes from a loaded "
+                "state; materialize them first (param.materialize(shape))")
+        check(where, shapes)
+
+
 def _is_torch_tensor(value) -> bool:
     return type(value).__module__.startswith("torch")
 
@@ -158,17 +187,19 @@ def _is_torch_tensor(value) -> bool:
 def _checked_value(where, key, value, shape, what="the parameter has", converter=None):
     """``value`` as an array of ``shape``; ``converter``: the name of the module class
     that keeps its arrays in another layout than PyTorch's, if it does."""
+    if _is_lazy(value) or "Uninitialized" in type(value).__name__:   # (or PyTorch's)
+        raise RuntimeError(
+            f"{where}: {key!r} in the state is an uninitialized parameter or buffer (saved "
+            "from a lazy module before its first call), which cannot be loaded into an "
+            "initialized one: its shape is not known. Call the saved model once on an "
+            "example input (forward) before taking its state_dict")
     if isinstance(value, Tensor):
         value = value.data
     elif hasattr(value, "detach") and hasattr(value, "numpy"):   # a torch.Tensor
         value = value.detach().cpu().numpy()
     value = np.asarray(value)
-    if value.shape != tuple(shape) and 0 in tuple(shape) and value.size:
-        raise ValueError(
-            f"{where}: {key!r} has shape {value.shape} in the state but the model's is still "
-            f"empty, {tuple(shape)}: a lazy module (a lazy layer such as LazyLinear, "
-            "LazyConv2d or LazyBatchNorm2d) makes its parameters at its first call; call the "
-            "model once on an example input, then load")
+    if shape is None:                   # an uninitialized target takes the state's shape
+        shape = value.shape
     if value.shape != tuple(shape):
         raise ValueError(
             f"{where}: {key!r} has shape {value.shape} in the state but {what} shape "
@@ -192,6 +223,8 @@ def _torch_layout_hint(saved, shape, converter) -> str:
 def _assign(module, name, is_param, value):
     if is_param:
         param = module._parameters[name]
+        if _is_lazy(param):
+            param.materialize(value.shape)
         if param.data.flags.writeable:
             # Into the same array, as PyTorch copies: views of the parameter, and
             # optimizers or compiled steps that hold it, see the loaded values.
@@ -201,5 +234,7 @@ def _assign(module, name, is_param, value):
             param.data = np.array(value, dtype=param.dtype)
     else:
         old = module._buffers[name]
+        if _is_lazy(old):
+            old = old.data              # (its dtype)
         module._buffers[name] = np.array(value, dtype=old.dtype)
         object.__setattr__(module, name, module._buffers[name])

@@ -53,6 +53,19 @@ def _check_assigned_weight(n_in, n_out, shape):
             "than assigning the embedding's weight to the Linear")
 
 
+def _stored_dtype(module, name: str) -> np.dtype:
+    """The dtype of ``module.<name>``, read without computing a parametrized one (a
+    repr must not run spectral_norm's power iteration, which each read does)."""
+    param = module._parameters.get(name)
+    if param is not None:
+        return param.dtype
+    parametrizations = module.__dict__.get("_modules", {}).get("parametrizations")
+    if parametrizations is not None and name in parametrizations:
+        stack = parametrizations[name]
+        return (stack.original if stack.is_tensor else stack.original0).dtype
+    return getattr(module, name).dtype
+
+
 class Linear(Module):
     """``x @ weight + bias`` with ``weight`` of shape ``(n_in, n_out)``.
 
@@ -97,8 +110,9 @@ class Linear(Module):
                 f"{self.n_in}, but the input has shape {tuple(shape)}; inputs are rows "
                 f"(batch, {self.n_in}) and the weight is (n_in, n_out) = "
                 f"({self.n_in}, {self.n_out})")
-        check_float16_operands(f"Linear({self.n_in}, {self.n_out})", x, self.weight, self.bias)
-        return rounded_once(_affine, x if isinstance(x, Tensor) else Tensor(x), self.weight,
+        weight = self.weight         # read once: a parametrized weight is computed per read
+        check_float16_operands(f"Linear({self.n_in}, {self.n_out})", x, weight, self.bias)
+        return rounded_once(_affine, x if isinstance(x, Tensor) else Tensor(x), weight,
                             self.bias)
 
     def __setattr__(self, name, value):
@@ -130,7 +144,8 @@ class Linear(Module):
 
     def extra_repr(self) -> str:
         bias = "" if self.bias is not None else ", bias=False"
-        dtype = "" if self.weight.dtype == np.float64 else f", dtype={self.weight.dtype}"
+        weight_dtype = _stored_dtype(self, "weight")
+        dtype = "" if weight_dtype == np.float64 else f", dtype={weight_dtype}"
         return f"{self.n_in}, {self.n_out}{bias}{dtype}"
 
 
@@ -250,8 +265,8 @@ class Embedding(Module):
             shown += f", max_norm={self.max_norm}"
         if self.norm_type != 2:
             shown += f", norm_type={self.norm_type}"
-        if self.weight.dtype != np.float64:
-            shown += f", dtype={self.weight.dtype}"
+        if _stored_dtype(self, "weight") != np.float64:
+            shown += f", dtype={_stored_dtype(self, 'weight')}"
         return shown
 
 

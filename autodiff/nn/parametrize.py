@@ -67,7 +67,10 @@ class ParametrizationList(ModuleList):
         with no_grad():
             for module in reversed(list(self)):
                 if hasattr(module, "right_inverse"):
-                    value = module.right_inverse(value)
+                    try:
+                        value = module.right_inverse(value)
+                    except NotImplementedError:    # (PyTorch keeps the value as it is)
+                        pass
         self.is_tensor = isinstance(value, Tensor)
         if self.is_tensor:
             if isinstance(original, Parameter):

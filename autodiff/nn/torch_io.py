@@ -12,24 +12,35 @@ from __future__ import annotations
 import numpy as np
 
 
+def is_lazy(value) -> bool:
+    from .parameter import is_lazy as uninitialized     # (parameter.py imports module.py)
+    return uninitialized(value)
+
+
 def _local_state(module):
+    """The module's own arrays by local name; an uninitialized parameter or buffer (of
+    a lazy layer before its first call) as itself."""
     local = {}
     for name, param in module._parameters.items():
         if param is not None:
-            local[name] = param.data.copy()
+            local[name] = param if is_lazy(param) else param.data.copy()
     for name, array in module._buffers.items():
         if array is not None and name not in module._non_persistent:
-            local[name] = array.copy()
+            local[name] = array if is_lazy(array) else array.copy()
     return local
 
 
 def _walk(model):
-    """``(prefix, module, local state, PyTorch local state)`` for every module."""
+    """``(prefix, module, local state, PyTorch local state)`` for every module; a module
+    with uninitialized arrays is not converted (its names are PyTorch's)."""
     for prefix, module in model.named_modules(remove_duplicate=False):
         local = _local_state(module)
         if not local:
             continue
-        yield prefix, module, local, module._torch_export(dict(local))
+        if any(is_lazy(value) for value in local.values()):
+            yield prefix, module, local, dict(local)
+        else:
+            yield prefix, module, local, module._torch_export(dict(local))
 
 
 def _full(prefix, name):
@@ -38,14 +49,20 @@ def _full(prefix, name):
 
 def export_state(model) -> dict[str, np.ndarray]:
     state = {}
-    for prefix, _, _, torch_local in _walk(model):
+    for prefix, module, _, torch_local in _walk(model):
         for name, array in torch_local.items():
+            if is_lazy(array):
+                raise RuntimeError(
+                    f"to_torch_state_dict: {_full(prefix, name)!r} of the "
+                    f"{type(module).__name__} is uninitialized (a lazy layer before its "
+                    "first call) and has no values to give; call the model once on an "
+                    "example input first (state_dict() lists it as it is, as PyTorch's)")
             state[_full(prefix, name)] = np.array(array, order="C")   # keeps 0-d arrays 0-d
     return state
 
 
 def import_state(model, state, strict=True):
-    from .module_state import StateMethods, _assign, _checked_value
+    from .module_state import StateMethods, _assign, _checked_value, check_lazy_shapes
     from .state_keys import compared_keys
     where = f"{type(model).__name__}.load_torch_state_dict"
     plan = list(_walk(model))
@@ -54,6 +71,7 @@ def import_state(model, state, strict=True):
                          "Was the PyTorch model built with the same layers and sizes?", strict)
     missing = set(keys.missing_keys)
     updates = []
+    lazy_shapes = {}
     for prefix, module, local, torch_local in plan:
         absent = [name for name in torch_local if _full(prefix, name) in missing]
         if absent and len(absent) < len(torch_local) \
@@ -69,17 +87,25 @@ def import_state(model, state, strict=True):
                            if name not in absent}
         if not torch_local:
             continue
+        lazy = {name for name, array in local.items() if is_lazy(array)}
+        lazy_into_lazy = {name for name in lazy if is_lazy(state[_full(prefix, name)])}
         given = {name: _checked_value(where, _full(prefix, name), state[_full(prefix, name)],
-                                      np.shape(array), what="PyTorch's layout for this model has")
-                 for name, array in torch_local.items()}
+                                      None if name in lazy else np.shape(array),
+                                      what="PyTorch's layout for this model has")
+                 for name, array in torch_local.items() if name not in lazy_into_lazy}
         converted = module._torch_import(given)
         for name, array in local.items():
+            if name in lazy_into_lazy:           # (it stays uninitialized, as in PyTorch)
+                continue
             value = np.asarray(converted[name])
-            if value.shape != array.shape:       # a hook that does not invert its export
+            if name in lazy:
+                lazy_shapes.setdefault(module, {})[name] = value.shape
+            elif value.shape != array.shape:       # a hook that does not invert its export
                 raise ValueError(f"{where}: {type(module).__name__}._torch_import gave "
                                  f"{_full(prefix, name)!r} shape {value.shape}, expected "
                                  f"{array.shape}")
             updates.append((module, name, name in module._parameters, value))
+    check_lazy_shapes(where, lazy_shapes)
     for module, name, is_param, value in updates:
         _assign(module, name, is_param, value)
     return keys

@@ -193,7 +193,7 @@ def spectral_norm(module: Module, name: str = "weight", n_power_iterations: int 
     power-iteration vectors are the buffers ``<name>_u`` and ``<name>_v`` (drawn from
     ``rng`` at first, then ``n_power_iterations`` steps per forward in training mode).
     ``dim`` (PyTorch's numbering, see the module docstring) is the axis of the
-    matrix's rows: 0 by default, 1 for a ``ConvTranspose2d``.  As in PyTorch,
+    matrix's rows: 0 by default, 1 for a transposed convolution (1d, 2d or 3d).  As in PyTorch,
     ``module.<name>`` keeps the raw weight until the first forward.  Returns ``module``.
 
     >>> layer = ad.nn.utils.spectral_norm(ad.nn.Linear(4, 3, rng=0), rng=0)
@@ -208,12 +208,12 @@ def spectral_norm(module: Module, name: str = "weight", n_power_iterations: int 
                            f"parameter {name!r}")
     weight = _parameter(module, name, where)
     if isinstance(n_power_iterations, bool) or not isinstance(
-            n_power_iterations, (int, np.integer)) or n_power_iterations < 0:
-        raise ValueError(f"{where}: expected n_power_iterations to be a non-negative int, "
-                         f"got n_power_iterations={n_power_iterations!r}")
+            n_power_iterations, (int, np.integer)) or n_power_iterations <= 0:
+        raise ValueError(f"{where}: expected n_power_iterations to be a positive int (as "
+                         f"PyTorch), got n_power_iterations={n_power_iterations!r}")
     if dim is None:
-        from .conv_transpose import ConvTranspose2d
-        dim = 1 if isinstance(module, ConvTranspose2d) else 0
+        from .conv_transpose import _ConvTransposeNd
+        dim = 1 if isinstance(module, _ConvTransposeNd) else 0
     hook = SpectralNorm(name, _axis(module, name, weight, dim, where),
                         int(n_power_iterations), float(eps))
     w = hook.matrix(weight.data)

@@ -1,8 +1,8 @@
 """PyTorch's solves with a factor, and its linear-algebra constructors:
 ``ad.cholesky_solve``, ``ad.cholesky_inverse``, ``ad.triangular_solve`` (the older
 form of ``ad.linalg.solve_triangular``), ``ad.linalg.vander`` (increasing powers, unlike
-``np.vander``) and ``ad.linalg.householder_product``; ``ldl_factor`` and ``ldl_solve``
-are refused with what to use instead.
+``np.vander``) and ``ad.linalg.householder_product`` (``ldl_factor`` and ``ldl_solve``
+are in ``ldl.py``).
 
 ``cholesky_solve`` is one primitive with PyTorch's gradient: the factor's gradient is
 that of ``(L L.T)^-1 B`` in every entry of ``L`` (``-(C L)``, ``C = gB X.T + X gB.T``),
@@ -202,21 +202,3 @@ def householder_product(A, tau) -> Tensor:  # noqa: N803
 def _identities(shape, dtype):
     """``np.eye(m, n)`` broadcast to ``shape`` (..., m, n), as its own array."""
     return np.array(np.broadcast_to(np.eye(shape[-2], shape[-1], dtype=dtype), shape))
-
-
-def _refuse_ldl(name):
-    def refused(*args, **kwargs):
-        raise NotImplementedError(
-            f"linalg.{name}: the LDL^T factorization (Bunch-Kaufman) is not available in "
-            "autodiff. For a symmetric positive-definite A use ad.linalg.cholesky with "
-            "ad.cholesky_solve; for a symmetric indefinite one use ad.linalg.lu_factor with "
-            "ad.linalg.lu_solve, ad.linalg.solve, or ad.linalg.eigh")
-    refused.__name__ = name
-    refused.__doc__ = (f"``torch.linalg.{name}`` is not available: it raises, naming "
-                       "ad.linalg.cholesky / lu_factor / solve / eigh to use instead.")
-    return refused
-
-
-ldl_factor = _refuse_ldl("ldl_factor")
-ldl_factor_ex = _refuse_ldl("ldl_factor_ex")
-ldl_solve = _refuse_ldl("ldl_solve")

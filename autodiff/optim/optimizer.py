@@ -39,6 +39,8 @@ from ..compile.hooks import replayed
 from ..guard import note_unguarded_write, unguarded_reads
 from ..tensor import Tensor
 from . import step_hooks
+from .step_hooks import (register_optimizer_step_post_hook,  # noqa: F401 (PyTorch's path)
+                         register_optimizer_step_pre_hook)
 from .optimizer_state import FlatStateDict, StateDictMethods  # noqa: F401
 from .parameter_state import ParameterState
 

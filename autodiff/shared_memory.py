@@ -1,0 +1,69 @@
+"""Tensors in memory shared between processes: ``Tensor.share_memory_()``,
+``Tensor.is_shared()`` and ``Module.share_memory()``, as PyTorch's for Hogwild-style
+training with worker processes.
+
+``share_memory_`` moves a tensor's values into an anonymous shared memory mapping
+(values, shape, dtype and the Tensor object unchanged).  A process started with the
+``fork`` start method (``multiprocessing.get_context("fork")``, Linux's default before
+Python 3.14) inherits the mapping: what it writes into the tensor in place (an
+optimizer step, ``t[...] = ...``) the parent sees, and the reverse.  Any other way of
+reaching a process pickles the tensor (``spawn`` / ``forkserver``, a
+``multiprocessing.Queue``, a ``Pool``'s arguments), which would deliver a copy that
+shares nothing; that is refused with an error instead of letting updates get lost.
+(PyTorch sends a handle to the shared block there; this library has no such channel.)
+
+Views of the tensor made before the move keep viewing the old values; views made after
+share the memory too.
+"""
+
+from __future__ import annotations
+
+import mmap
+from multiprocessing.reduction import ForkingPickler
+
+import numpy as np
+
+
+def shared_copy(array: np.ndarray) -> np.ndarray:
+    """``array``'s values in a new array backed by an anonymous shared mapping.
+
+    >>> moved = shared_copy(np.arange(3.0))
+    >>> moved, in_shared_memory(moved), in_shared_memory(np.arange(3.0))
+    (array([0., 1., 2.]), True, False)
+    """
+    mapping = mmap.mmap(-1, max(array.nbytes, 1))       # MAP_SHARED, kept alive by .base
+    moved = np.ndarray(array.shape, array.dtype, buffer=mapping)
+    moved[...] = array
+    return moved
+
+
+def in_shared_memory(array) -> bool:
+    """Whether ``array`` (or what it is a view of) lives in a shared mapping."""
+    base = array
+    while isinstance(base, np.ndarray):
+        base = base.base
+    return isinstance(base, mmap.mmap)
+
+
+def _refuse_pickling_shared(tensor):
+    if in_shared_memory(tensor.data):
+        raise RuntimeError(
+            f"a {type(tensor).__name__} of shape {tensor.shape} in shared memory "
+            "(share_memory_() / Module.share_memory()) is being pickled to reach another "
+            "process (start method 'spawn' or 'forkserver', a Queue, a Pool's arguments); "
+            "it would arrive as a copy that shares nothing, so the processes' updates "
+            "would be lost. Start the workers with multiprocessing.get_context('fork') "
+            "and let them reach the model without pickling (e.g. as Process args, or a "
+            "global), or send plain arrays and merge the results yourself")
+    return tensor.__reduce_ex__(4)
+
+
+def register_pickling_refusal(tensor_class) -> None:
+    """Refuse to send ``tensor_class`` and its subclasses (those defined by now) in shared
+    memory through multiprocessing's pickler (PyTorch registers its own reducers there
+    too)."""
+    pending = [tensor_class]
+    while pending:
+        cls = pending.pop()
+        ForkingPickler.register(cls, _refuse_pickling_shared)
+        pending.extend(cls.__subclasses__())
