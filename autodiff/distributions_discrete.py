@@ -32,7 +32,7 @@ def _counts(value, batch_shape, owner, most=None):
     """Raise unless every value is a whole number ≥ 0 (and ≤ ``most`` if given) that
     broadcasts with the batch, as PyTorch's ``validate_args`` does."""
     _broadcast_value(owner, value, batch_shape)
-    bad = ~((value >= 0) & (value == np.round(value)))
+    bad = ~(_whole(value) & (value >= 0))
     wanted = "whole numbers ≥ 0"
     if most is not None:
         shape = np.broadcast_shapes(np.shape(value), np.shape(most))
@@ -60,8 +60,14 @@ def _success_probs(data, owner):
     return True
 
 
+def _whole(data):
+    """Where ``data`` holds whole numbers: finite (inf equals its rounding, but is no
+    count), and equal to its rounding."""
+    return np.isfinite(data) & (data == np.round(data))
+
+
 def _whole_counts(data):
-    bad = ~((data >= 0) & (data == np.round(data)))
+    bad = ~(_whole(data) & (data >= 0))
     if bad.any():
         raise ValueError(f"Binomial: total_count must be whole numbers ≥ 0; got "
                          f"{_first_bad(data, bad)}")
