@@ -123,7 +123,12 @@ class _LocationScale(Distribution):
         _checked(_unit_probabilities, _values(value), f"{type(self).__name__}.icdf")
         with np.errstate(divide="ignore"):       # ±inf at 0 and 1 is the answer (log 0)
             eps = self._standard_icdf(_operand(value, self.loc))
-        return self._transformed(self.loc + self.scale * eps)
+        quantile = self.loc + self.scale * eps
+        return self._transformed(quantile) if self._icdf_through_transform else quantile
+
+    # False where ``_standard_icdf`` is already the quantile of the transformed noise
+    # (HalfNormal's is that of |eps|: applying |.| again would give a zero gradient at 0).
+    _icdf_through_transform = True
 
 
 class Laplace(_LocationScale):
@@ -219,6 +224,7 @@ class HalfNormal(_LocationScale):
 
     _transform = staticmethod(np.abs)
     _support = "non-negative"
+    _icdf_through_transform = False
 
     @staticmethod
     def _standard_cdf(z):                      # of |eps|: 2 Φ(z) - 1
@@ -313,7 +319,9 @@ class Gumbel(_LocationScale):
 
     @staticmethod
     def _standard_icdf(p):
-        return -log(-log(p))
+        # 0 - log p, not -log p: at p = 1 that is +0 rather than -0, so that the slope
+        # there comes out +inf (the icdf increases), not -inf.
+        return -log(0.0 - log(p))
 
     @property
     def mean(self) -> Tensor:
@@ -420,16 +428,59 @@ class StudentT(Distribution):
         value = _operand(value, self.loc)
         z = (value - self.loc) / self.scale
         df = self.df
-        return (lgamma((df + 1) / 2) - lgamma(df / 2) - 0.5 * log(math.pi * df)
+        # lgamma((df + 1) / 2) - lgamma(df / 2) - ½ log(π df), without subtracting two
+        # large lgammas when df is large.
+        return (_half_step_lgamma(df / 2) - _LOG_SQRT_2PI
                 - log(self.scale) - (df + 1) / 2 * log1p(z ** 2 / df))
 
     def entropy(self) -> Tensor:
         """log scale + (df + 1) / 2 · (ψ((df + 1) / 2) - ψ(df / 2)) + ½ log df
         + log B(df / 2, ½), one value per batch element."""
-        half, half_up = self.df / 2, (self.df + 1) / 2
-        log_beta = lgamma(half) + 0.5 * math.log(math.pi) - lgamma(half_up)
-        return (log(self.scale) + half_up * (digamma(half_up) - digamma(half))
-                + 0.5 * log(self.df) + log_beta)
+        # With h = df / 2: ψ(h + ½) - ψ(h) = 1 / (2h) + r'(h), and ½ log df + log B(h, ½)
+        # = ½ log(2π) - r(h), for r of ``_half_step_lgamma`` (no cancellation at large df).
+        half = self.df / 2
+        return (log(self.scale) + (half + 0.5) * (0.5 / half + _half_step_digamma(half))
+                + _LOG_SQRT_2PI - _half_step_lgamma(half))
+
+
+# Where the asymptotic series below replace lgamma and digamma (their error there is
+# below the dtype's precision; lgamma itself grows like h log h, so the difference of two
+# of them loses digits as h grows).
+_SERIES_FROM = {np.dtype(np.float64): 30.0, np.dtype(np.float32): 8.0}
+
+
+def _at_least(data, bound):
+    return data >= bound
+
+
+def _series_split(half: Tensor):
+    """The mask where ``half`` is large enough for the series, and ``half`` made safe for
+    each branch (so that neither branch's gradient is NaN where it is not used)."""
+    start = _SERIES_FROM.get(half.data.dtype, 30.0)
+    large = _where_data(_at_least, half.data, start)
+    return large, where(large, half, start), where(large, start, half)
+
+
+def _half_step_lgamma(half: Tensor) -> Tensor:
+    """r(h) = lgamma(h + ½) - lgamma(h) - ½ log h, which is about -1 / (8h) for large h:
+    directly for small h, and for large h by its asymptotic series (from the Bernoulli
+    polynomials at ½) -1/(8h) + 1/(192h³) - 1/(640h⁵) + 17/(14336h⁷)."""
+    large, big, small = _series_split(half)
+    u = 1 / big                          # in powers of 1/h: no overflow for huge h
+    u2 = u ** 2
+    series = u * (-1 / 8 + u2 * (1 / 192 + u2 * (-1 / 640 + u2 * (17 / 14336))))
+    direct = lgamma(small + 0.5) - lgamma(small) - 0.5 * log(small)
+    return where(large, series, direct)
+
+
+def _half_step_digamma(half: Tensor) -> Tensor:
+    """r'(h) = ψ(h + ½) - ψ(h) - 1 / (2h), the derivative of ``_half_step_lgamma``:
+    1/(8h²) - 1/(64h⁴) + 1/(128h⁶) - 17/(2048h⁸) for large h."""
+    large, big, small = _series_split(half)
+    u2 = (1 / big) ** 2
+    series = u2 * (1 / 8 + u2 * (-1 / 64 + u2 * (1 / 128 + u2 * (-17 / 2048))))
+    direct = digamma(small + 0.5) - digamma(small) - 0.5 / small
+    return where(large, series, direct)
 
 
 def _kl_laplace(p: Laplace, q: Laplace) -> Tensor:

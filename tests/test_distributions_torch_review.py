@@ -1,0 +1,208 @@
+"""ad.distributions against torch.distributions where they disagreed: infinite counts,
+HalfNormal's and Gumbel's icdf slopes at the ends, MultivariateNormal's matrix
+gradients, and StudentT's log_prob and entropy at large df; each also against finite
+differences or high-precision references."""
+
+import math
+
+import numpy as np
+import pytest
+
+import autodiff as ad
+from autodiff import distributions as D
+from autodiff.gradcheck import gradcheck
+
+
+def _torch():
+    torch = pytest.importorskip("torch")
+    return torch, torch.distributions
+
+
+def _t(torch, value, requires_grad=False):
+    return torch.tensor(np.asarray(value, np.float64), requires_grad=requires_grad)
+
+
+# ----- counts: +inf is not a whole number ----------------------------------------------
+
+@pytest.mark.parametrize("name, args", [("Poisson", (2.0,)), ("Geometric", (0.5,)),
+                                        ("Binomial", (3.0, 0.5))])
+def test_an_infinite_count_is_outside_the_support(name, args):
+    # Poisson.log_prob(inf) gave NaN and Geometric's -inf (inf == round(inf) passed the
+    # whole-number check); PyTorch's support check refuses it.
+    dist = getattr(D, name)(*args)
+    for value in (np.inf, [1.0, np.inf], -np.inf):
+        with pytest.raises(ValueError, match=rf"{name}.log_prob: values must be whole "
+                                             r"numbers .* got -?inf"):
+            dist.log_prob(value)
+    assert not dist.support.check(ad.tensor(np.inf)).data
+    np.testing.assert_allclose(dist.log_prob([0.0, 2.0]).data.shape, (2,))
+    torch, td = _torch()
+    with pytest.raises(ValueError, match="support"):
+        getattr(td, name)(*[_t(torch, a) for a in args]).log_prob(_t(torch, np.inf))
+
+
+def test_binomial_refuses_an_infinite_total_count():
+    with pytest.raises(ValueError, match="Binomial: total_count must be whole numbers ≥ 0; "
+                                         "got inf"):
+        D.Binomial(np.inf, probs=0.5)
+    torch, td = _torch()
+    with pytest.raises(ValueError, match="total_count"):
+        td.Binomial(_t(torch, np.inf), probs=_t(torch, 0.5))
+
+
+# ----- icdf slopes at the ends of [0, 1] ----------------------------------------------
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_half_normal_icdf_slope_at_zero_is_pytorchs(dtype):
+    # icdf applied |.| to scale √2 erfinv(p), already ≥ 0: the slope at p = 0 came out 0
+    # instead of scale √(π/2) (|.| has a zero gradient at 0).
+    p = ad.tensor(np.array([0.0, 0.3, 0.9], dtype), requires_grad=True)
+    scale = ad.tensor(np.array(2.0, dtype), requires_grad=True)
+    quantile = D.HalfNormal(scale).icdf(p)
+    quantile.sum().backward()
+    assert quantile.dtype == dtype and p.grad.dtype == dtype
+    assert p.grad[0] == pytest.approx(2.0 * math.sqrt(math.pi / 2), rel=1e-6)
+    torch, td = _torch()
+    tp = torch.tensor(np.array([0.0, 0.3, 0.9], dtype), requires_grad=True)
+    tscale = torch.tensor(np.array(2.0, dtype), requires_grad=True)
+    tq = td.HalfNormal(tscale).icdf(tp)
+    tq.sum().backward()
+    rtol = 1e-12 if dtype == np.float64 else 1e-5
+    np.testing.assert_allclose(quantile.data, tq.detach().numpy(), rtol=rtol)
+    np.testing.assert_allclose(p.grad, tp.grad.numpy(), rtol=rtol)
+    np.testing.assert_allclose(scale.grad, tscale.grad.numpy(), rtol=rtol)
+
+
+def test_half_normal_icdf_gradients_match_finite_differences():
+    assert gradcheck(lambda s, p: D.HalfNormal(s).icdf(p),
+                     (np.array([0.5, 2.0]), np.array([1e-4, 0.7])))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_gumbel_icdf_slope_at_one_is_plus_infinity(dtype):
+    # -log(-log p) at p = 1 took the log of -0, so its slope came out -inf (the icdf
+    # increases: +inf); PyTorch, clamping p, gives a large positive slope.
+    p = ad.tensor(np.array([0.3, 0.999, 1.0], dtype), requires_grad=True)
+    quantile = D.Gumbel(np.array(1.0, dtype), np.array(2.0, dtype)).icdf(p)
+    with np.errstate(divide="ignore"):
+        quantile.sum().backward()
+    assert quantile.data[-1] == np.inf and p.grad[-1] == np.inf
+    slope = 2.0 / (-p.data[:2] * np.log(p.data[:2].astype(np.float64)))
+    np.testing.assert_allclose(p.grad[:2], slope, rtol=1e-6 if dtype == np.float32 else 1e-10)
+    torch, td = _torch()
+    tp = torch.tensor(np.array([0.3, 0.999, 1.0], dtype), requires_grad=True)
+    td.Gumbel(torch.tensor(np.array(1.0, dtype)), torch.tensor(np.array(2.0, dtype))).icdf(
+        tp).sum().backward()
+    assert tp.grad[-1] > 0
+    # (In float32 near p = 1, PyTorch's slope is 1e-4 off the formula, ours 1e-7.)
+    near_one = 2 if dtype == np.float64 else 1
+    np.testing.assert_allclose(p.grad[:near_one], tp.grad.numpy()[:near_one], rtol=1e-6)
+
+
+# ----- MultivariateNormal: the matrix's gradient is symmetric, as PyTorch's -----------
+
+_COV = np.array([[2.0, 0.3, -0.2], [0.3, 1.0, 0.1], [-0.2, 0.1, 0.5]])
+_VALUES = np.array([[0.5, -0.2, 1.0], [1.0, 3.0, -0.5]])
+
+
+def _mvn_terms(mvn, values, eps):
+    """log_prob, entropy and an rsample from the given noise, summed."""
+    return (mvn.log_prob(values).sum() + mvn.entropy()
+            + (mvn.loc + (mvn.scale_tril @ eps.T).T).sum())
+
+
+@pytest.mark.parametrize("name", ["covariance_matrix", "precision_matrix"])
+def test_multivariate_normal_matrix_gradient_is_pytorchs(name):
+    # The gradient went through NumPy's cholesky, which puts both halves of each
+    # off-diagonal pair on the lower triangle (and through inv, an asymmetric matrix);
+    # PyTorch's is symmetric.  The sum over each pair was right, each entry was not.
+    matrix = _COV if name == "covariance_matrix" else np.linalg.inv(_COV)
+    eps = np.random.default_rng(3).standard_normal((4, 3))
+    given = ad.tensor(matrix, requires_grad=True)
+    loc = ad.tensor([0.1, 0.2, -0.3], requires_grad=True)
+    _mvn_terms(D.MultivariateNormal(loc, **{name: given}), ad.tensor(_VALUES),
+               ad.tensor(eps)).backward()
+    np.testing.assert_allclose(given.grad, given.grad.T, rtol=1e-12, atol=1e-14)
+    torch, td = _torch()
+    tgiven, tloc = _t(torch, matrix, True), _t(torch, [0.1, 0.2, -0.3], True)
+    _mvn_terms(td.MultivariateNormal(tloc, **{name: tgiven}), _t(torch, _VALUES),
+               _t(torch, eps)).backward()
+    np.testing.assert_allclose(given.grad, tgiven.grad.numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(loc.grad, tloc.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["covariance_matrix", "precision_matrix"])
+def test_multivariate_normal_matrix_gradient_matches_symmetric_finite_differences(name):
+    # Moving entry (i, j) of a symmetric matrix moves (j, i) too: the finite difference
+    # along E_ij + E_ji is grad_ij + grad_ji, and the diagonal's is grad_ii.
+    matrix = _COV if name == "covariance_matrix" else np.linalg.inv(_COV)
+    eps = np.random.default_rng(4).standard_normal((2, 3))
+
+    def total(m):
+        mvn = D.MultivariateNormal(np.array([0.1, 0.2, -0.3]), **{name: m})
+        return _mvn_terms(mvn, ad.tensor(_VALUES), ad.tensor(eps))
+
+    given = ad.tensor(matrix, requires_grad=True)
+    total(given).backward()
+    h = 1e-6
+    for i in range(3):
+        for j in range(i + 1):
+            step = np.zeros((3, 3))
+            step[i, j] = step[j, i] = h
+            slope = (total(matrix + step).item() - total(matrix - step).item()) / (2 * h)
+            want = given.grad[i, j] + (given.grad[j, i] if i != j else 0.0)
+            assert slope == pytest.approx(want, rel=1e-6, abs=1e-8)
+            assert given.grad[i, j] == pytest.approx(given.grad[j, i], rel=1e-12)
+
+
+# ----- StudentT at large df ------------------------------------------------------------
+
+def _student_t_reference(df, x):
+    """log_prob at x (loc 0, scale 1) and entropy, at 40 digits."""
+    mpmath = pytest.importorskip("mpmath")
+    with mpmath.workdps(40):
+        df, x = mpmath.mpf(df), mpmath.mpf(x)
+        half = df / 2
+        log_prob = (mpmath.loggamma(half + 0.5) - mpmath.loggamma(half)
+                    - mpmath.log(mpmath.pi * df) / 2 - (half + 0.5) * mpmath.log1p(x * x / df))
+        entropy = ((half + 0.5) * (mpmath.digamma(half + 0.5) - mpmath.digamma(half))
+                   + mpmath.log(df) / 2 + mpmath.loggamma(half) + mpmath.log(mpmath.pi) / 2
+                   - mpmath.loggamma(half + 0.5))
+        return float(log_prob), float(entropy)
+
+
+@pytest.mark.parametrize("df", [0.3, 3.0, 15.9, 16.0, 59.9, 60.0, 1e3, 1e5, 1e8, 1e12, 1e16])
+@pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-14), (np.float32, 4e-7)])
+def test_student_t_log_prob_and_entropy_keep_their_precision_at_large_df(df, dtype, rtol):
+    # lgamma((df + 1) / 2) - lgamma(df / 2) subtracted two numbers of size df log df:
+    # at df = 1e6 the float32 log_prob was off by 0.06, at df = 1e8 by 8.9 (float64 at
+    # df = 1e16, by 18); the entropy's digamma difference likewise.  PyTorch's formula
+    # is the same (its float32 log_prob at df = 1e10 is 0 instead of 1.38).
+    want_log_prob, want_entropy = _student_t_reference(df, 0.7)
+    t = D.StudentT(np.array(df, dtype))
+    log_prob, entropy = t.log_prob(np.array(0.7, dtype)), t.entropy()
+    assert log_prob.dtype == dtype and entropy.dtype == dtype
+    assert log_prob.item() == pytest.approx(want_log_prob, rel=rtol)
+    assert entropy.item() == pytest.approx(want_entropy, rel=rtol)
+
+
+@pytest.mark.parametrize("df", [0.7, 5.0, 59.0, 61.0, 200.0, 1e4])
+def test_student_t_gradients_match_pytorch_and_finite_differences(df):
+    # On both sides of where the series take over (df = 60 in float64).
+    params = (np.array([df, 2 * df]), np.array([0.2, -1.0]), np.array([1.5, 0.5]))
+    values = np.array([[0.9, -2.0], [3.0, 0.1]])
+    assert gradcheck(lambda d, loc, s, x: D.StudentT(d, loc, s).log_prob(x),
+                     params + (values,))
+    assert gradcheck(lambda d, s: D.StudentT(d, 0.0, s).entropy(), (params[0], params[2]))
+    ours = [ad.tensor(p, requires_grad=True) for p in params]
+    total = D.StudentT(*ours).log_prob(values).sum() + D.StudentT(*ours).entropy().sum()
+    total.backward()
+    torch, td = _torch()
+    theirs = [_t(torch, p, True) for p in params]
+    their_total = (td.StudentT(*theirs).log_prob(_t(torch, values)).sum()
+                   + td.StudentT(*theirs).entropy().sum())
+    their_total.backward()
+    # PyTorch's own formula loses digits as df grows (about 1e-11 at df = 1e4).
+    assert total.item() == pytest.approx(their_total.item(), rel=1e-9)
+    for mine, their in zip(ours, theirs):
+        np.testing.assert_allclose(mine.grad, their.grad.numpy(), rtol=1e-6, atol=1e-12)
