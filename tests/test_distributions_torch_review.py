@@ -206,3 +206,31 @@ def test_student_t_gradients_match_pytorch_and_finite_differences(df):
     assert total.item() == pytest.approx(their_total.item(), rel=1e-9)
     for mine, their in zip(ours, theirs):
         np.testing.assert_allclose(mine.grad, their.grad.numpy(), rtol=1e-6, atol=1e-12)
+
+
+# ----- LogitRelaxedBernoulli far in the tails ------------------------------------------
+
+@pytest.mark.parametrize("dtype, far", [(np.float64, -1000.0), (np.float32, -100.0)])
+def test_logit_relaxed_bernoulli_log_prob_is_finite_far_in_the_tails(dtype, far):
+    # log(1 + exp(d)) overflowed to inf past d ~ 709 (88 in float32): log_prob was -inf
+    # where the density is log t + d - 2 softplus(d) = log t - |d| + ..., finite (PyTorch's
+    # formula is the same and gives -inf too).
+    temperature, logits = np.array(10.0, dtype), np.array(0.5, dtype)
+    values = np.array([far, 0.3, 4.0], dtype)
+    d = logits - values * temperature
+    want = np.log(temperature) + d - 2 * np.logaddexp(0.0, d.astype(np.float64))
+    value = ad.tensor(values, requires_grad=True)
+    log_p = D.LogitRelaxedBernoulli(temperature, logits=logits).log_prob(value)
+    assert log_p.dtype == dtype and np.isfinite(log_p.data).all()
+    np.testing.assert_allclose(log_p.data, want, rtol=1e-6 if dtype == np.float32 else 1e-14)
+    log_p.sum().backward()
+    # d/dvalue = -t (1 - 2 sigmoid(d)) = t tanh(d / 2): t far in the tail, where d is large.
+    np.testing.assert_allclose(value.grad, temperature * np.tanh(d / 2),
+                               rtol=1e-5 if dtype == np.float32 else 1e-12)
+    assert gradcheck(lambda t, lg, v: D.LogitRelaxedBernoulli(t, logits=lg).log_prob(v),
+                     (np.array([0.5, 10.0]), np.array([0.5, -1.0]), np.array([-80.0, 2.0])))
+    torch = pytest.importorskip("torch")
+    from torch.distributions.relaxed_bernoulli import LogitRelaxedBernoulli
+    their = LogitRelaxedBernoulli(torch.tensor(temperature), logits=torch.tensor(logits))
+    np.testing.assert_allclose(log_p.data[1:], their.log_prob(torch.tensor(values[1:])).numpy(),
+                               rtol=1e-6 if dtype == np.float32 else 1e-13)
