@@ -234,3 +234,59 @@ def test_logit_relaxed_bernoulli_log_prob_is_finite_far_in_the_tails(dtype, far)
     their = LogitRelaxedBernoulli(torch.tensor(temperature), logits=torch.tensor(logits))
     np.testing.assert_allclose(log_p.data[1:], their.log_prob(torch.tensor(values[1:])).numpy(),
                                rtol=1e-6 if dtype == np.float32 else 1e-13)
+
+
+# ----- kl_divergence: the pairs PyTorch has between Binomials and transformed ----------
+
+def test_binomial_kl_with_a_larger_total_count_for_p_is_infinite():
+    # It raised ValueError for any two different counts; PyTorch gives +inf where p's
+    # count is larger (p gives mass to counts q never takes) and refuses a smaller one.
+    p = D.Binomial(np.array([6.0, 5.0]), probs=ad.tensor([0.3, 0.3], requires_grad=True))
+    q = D.Binomial(5.0, probs=0.4)
+    kl = D.kl_divergence(p, q)
+    assert kl.data[0] == np.inf
+    k = np.arange(6.0)
+    log_p, log_q = D.Binomial(5.0, probs=0.3).log_prob(k).data, q.log_prob(k).data
+    assert kl.data[1] == pytest.approx((np.exp(log_p) * (log_p - log_q)).sum(), rel=1e-12)
+    with pytest.raises(NotImplementedError, match="smaller total_count"):
+        D.kl_divergence(q, p)
+    torch, td = _torch()
+    theirs = td.kl_divergence(td.Binomial(_t(torch, [6.0, 5.0]), probs=_t(torch, [0.3, 0.3])),
+                              td.Binomial(5.0, probs=_t(torch, 0.4)))
+    np.testing.assert_allclose(kl.data, theirs.numpy(), rtol=1e-12)
+    with pytest.raises(NotImplementedError):
+        td.kl_divergence(td.Binomial(5.0, probs=_t(torch, 0.4)),
+                         td.Binomial(_t(torch, [6.0, 5.0]), probs=_t(torch, [0.3, 0.3])))
+
+
+def test_kl_of_transformed_distributions_through_the_same_transforms_is_the_bases():
+    # It raised NotImplementedError; PyTorch registers (TransformedDistribution,
+    # TransformedDistribution): the KL of the bases when the transforms are equal.
+    loc = ad.tensor([0.1, -0.4], requires_grad=True)
+    scale = ad.tensor([1.0, 0.5], requires_grad=True)
+    kl = D.kl_divergence(D.LogisticNormal(loc, scale), D.LogisticNormal([0.0, 1.0], 2.0))
+    kl.backward()
+    base_loc = ad.tensor([0.1, -0.4], requires_grad=True)
+    base_scale = ad.tensor([1.0, 0.5], requires_grad=True)
+    base = D.kl_divergence(D.Normal(base_loc, base_scale), D.Normal(ad.tensor([0.0, 1.0]), 2.0))
+    base.sum().backward()
+    assert kl.item() == pytest.approx(base.sum().item(), rel=1e-14)
+    np.testing.assert_allclose(loc.grad, base_loc.grad, rtol=1e-14)
+    np.testing.assert_allclose(scale.grad, base_scale.grad, rtol=1e-14)
+    exp = D.transforms.ExpTransform
+    through_exp = D.kl_divergence(D.TransformedDistribution(D.Normal(np.zeros(3), 1.0), exp()),
+                                  D.TransformedDistribution(D.Normal(1.0, 2.0), [exp()]))
+    np.testing.assert_allclose(through_exp.data,
+                               D.kl_divergence(D.Normal(np.zeros(3), 1.0), D.Normal(1.0, 2.0)).data)
+    with pytest.raises(NotImplementedError, match="only through the same transforms"):
+        D.kl_divergence(D.TransformedDistribution(D.Normal(0.0, 1.0), exp()),
+                        D.TransformedDistribution(D.Normal(0.0, 1.0),
+                                                  D.transforms.SigmoidTransform()))
+    torch, td = _torch()
+    tloc, tscale = _t(torch, [0.1, -0.4], True), _t(torch, [1.0, 0.5], True)
+    theirs = td.kl_divergence(td.LogisticNormal(tloc, tscale),
+                              td.LogisticNormal(_t(torch, [0.0, 1.0]), _t(torch, 2.0)))
+    theirs.backward()
+    assert kl.item() == pytest.approx(theirs.item(), rel=1e-13)
+    np.testing.assert_allclose(loc.grad, tloc.grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(scale.grad, tscale.grad.numpy(), rtol=1e-12)
