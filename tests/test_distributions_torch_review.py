@@ -1,7 +1,8 @@
 """ad.distributions against torch.distributions where they disagreed: infinite counts,
 HalfNormal's and Gumbel's icdf slopes at the ends, MultivariateNormal's matrix
-gradients, and StudentT's log_prob and entropy at large df; each also against finite
-differences or high-precision references."""
+gradients, StudentT's log_prob and entropy at large df, LogitRelaxedBernoulli's tails,
+the Binomial and transformed KL pairs, and gamma-family draws of small concentrations;
+each also against finite differences, closed forms or high-precision references."""
 
 import math
 
@@ -290,3 +291,45 @@ def test_kl_of_transformed_distributions_through_the_same_transforms_is_the_base
     assert kl.item() == pytest.approx(theirs.item(), rel=1e-13)
     np.testing.assert_allclose(loc.grad, tloc.grad.numpy(), rtol=1e-12)
     np.testing.assert_allclose(scale.grad, tscale.grad.numpy(), rtol=1e-12)
+
+
+# ----- gamma-family draws of small concentrations --------------------------------------
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_gamma_beta_dirichlet_draws_of_small_concentrations_stay_in_the_support(dtype):
+    # Gamma draws underflowed to 0 (log_prob +inf), float32 Beta draws rounded to 0 or 1,
+    # and Dirichlet rows whose gamma draws all underflowed were 0/0 = NaN (12% of the
+    # float32 draws of Dirichlet([0.01, 0.01])).  PyTorch clamps them to the smallest
+    # normal float and below 1, which these now do too.
+    tiny, below_one = np.finfo(dtype).tiny, np.nextafter(dtype(1), dtype(0))
+    gamma = D.Gamma(dtype(0.001), dtype(3.0))
+    beta = D.Beta(dtype(0.01), dtype(0.01))
+    dirichlet = D.Dirichlet(np.array([0.01, 0.01, 0.001], dtype))
+    for dist, low, high in [(gamma, tiny, np.inf), (beta, tiny, below_one),
+                            (dirichlet, tiny, below_one)]:
+        draws = dist.sample((20_000,), rng=0).data
+        assert draws.dtype == dtype
+        assert not np.isnan(draws).any()
+        assert draws.min() >= low and draws.max() <= high
+        assert np.isfinite(dist.log_prob(draws).data).all()
+    rate = ad.tensor(dtype(3.0), requires_grad=True)
+    draws = D.Gamma(dtype(0.001), rate).rsample((1000,), rng=0)
+    draws.sum().backward()
+    assert draws.data.min() == tiny
+    # d(G / rate)/d rate = -G / rate: the clamp is a constant, as PyTorch's in-place one.
+    assert rate.grad == pytest.approx(-(draws.data.astype(np.float64) / 3.0).sum(), rel=1e-5)
+    torch, td = _torch()
+    theirs = td.Dirichlet(torch.tensor(np.array([0.01, 0.01], dtype))).sample((20_000,))
+    assert theirs.min().item() >= tiny and theirs.max().item() <= below_one
+
+
+def test_dirichlet_draws_have_its_moments():
+    # The draws are normalized gamma draws taken in logs (G(a + 1) U^(1/a) for a < 1).
+    dist = D.Dirichlet(np.array([0.3, 0.7, 0.05]))
+    draws = dist.sample((400_000,), rng=3).data
+    np.testing.assert_allclose(draws.sum(-1), 1.0, rtol=1e-14)
+    np.testing.assert_allclose(draws.mean(0), dist.mean.data, atol=3e-3)
+    np.testing.assert_allclose(draws.var(0), dist.variance.data, rtol=2e-2)
+    # The share of draws below 1e-10 in the last entry, a Beta(0.05, 1) marginal whose
+    # cdf is x^0.05: 1e-10^0.05 = 0.316.
+    assert (draws[:, 2] < 1e-10).mean() == pytest.approx(1e-10 ** 0.05, abs=5e-3)
