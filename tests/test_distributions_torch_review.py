@@ -373,3 +373,50 @@ def test_gamma_cdf_gradients_match_finite_differences_and_refuse_the_concentrati
     concentration = ad.tensor([0.7, 4.0], requires_grad=True)
     with pytest.raises(NotImplementedError, match="derivative with respect to a"):
         D.Gamma(concentration, 1.0).cdf(np.array([0.3, 2.5])).sum().backward()
+
+
+# ----- Normal.icdf in the lower tail -----------------------------------------------------
+
+@pytest.mark.parametrize("dtype, probabilities, rtol", [
+    (np.float64, [1e-300, 1e-20, 1e-12, 1e-4, 0.3, 0.9, 1 - 1e-8], 1e-14),
+    (np.float32, [1e-30, 1e-8, 1e-4, 0.3, 0.9], 1e-6)])
+def test_normal_and_log_normal_icdf_keep_the_lower_tail(dtype, probabilities, rtol):
+    # √2 erfinv(2p - 1) rounded 2p - 1 to -1 below p ~ 1e-17 (float64) and 1e-8
+    # (float32), giving -inf, and lost digits before (4e-7 at p = 1e-12); PyTorch's
+    # formula is the same.  Φ⁻¹ is now ndtri.
+    mpmath = pytest.importorskip("mpmath")
+    p = np.array(probabilities, dtype)
+    with mpmath.workdps(60):                      # Φ⁻¹ by solving log Φ(x) = log p
+        want = np.array([float(mpmath.findroot(
+            lambda x, q=mpmath.mpf(float(q)): mpmath.log(mpmath.ncdf(x)) - mpmath.log(q),
+            -np.sqrt(-2 * np.log(float(q))) if q < 0.5 else 1.0)) for q in p])
+    normal = D.Normal(dtype(1.0), dtype(2.0)).icdf(p)
+    assert normal.dtype == dtype and np.isfinite(normal.data).all()
+    np.testing.assert_allclose(normal.data, 1.0 + 2.0 * want, rtol=rtol)
+    log_normal = D.LogNormal(dtype(0.5), dtype(0.25)).icdf(p)
+    np.testing.assert_allclose(log_normal.data, np.exp(0.5 + 0.25 * want), rtol=rtol * 4)
+    edges = D.Normal(dtype(0.0), dtype(1.0)).icdf(np.array([0.0, 1.0], dtype)).data
+    assert list(edges) == [-np.inf, np.inf]
+
+
+def test_normal_icdf_gradients_match_pytorch_and_finite_differences():
+    p = np.array([1e-4, 0.3, 0.9])
+    assert gradcheck(lambda loc, scale, q: D.Normal(loc, scale).icdf(q),
+                     (np.array([0.5, -1.0, 2.0]), np.array([1.0, 0.5, 3.0]), p))
+    loc, scale = ad.tensor(0.5, requires_grad=True), ad.tensor(2.0, requires_grad=True)
+    value = ad.tensor(np.array([1e-12, 1e-4, 0.3, 0.9, 0.0, 1.0]), requires_grad=True)
+    with np.errstate(invalid="ignore"):          # -inf + inf in scale's gradient
+        D.Normal(loc, scale).icdf(value).sum().backward()
+    assert list(value.grad[-2:]) == [np.inf, np.inf]
+    # d icdf / dp = scale / pdf(z): √(2π) scale exp(z² / 2).
+    z = D.Normal(0.0, 1.0).icdf(value.data[:4]).data
+    np.testing.assert_allclose(value.grad[:4], 2.0 * np.sqrt(2 * np.pi) * np.exp(z ** 2 / 2),
+                               rtol=1e-13)
+    torch, td = _torch()
+    tloc, tscale, tvalue = _t(torch, 0.5, True), _t(torch, 2.0, True), _t(torch, value.data, True)
+    td.Normal(tloc, tscale).icdf(tvalue).sum().backward()
+    # (not at 1e-12, where PyTorch's erfinv formula is 2e-5 off)
+    np.testing.assert_allclose(value.grad[1:], tvalue.grad.numpy()[1:], rtol=1e-6)
+    np.testing.assert_allclose(loc.grad, tloc.grad.numpy())
+    # scale's gradient is the sum of the icdfs of N(0, 1), infinite at 0 and 1.
+    assert np.isnan(scale.grad) and np.isnan(tscale.grad.item())
