@@ -24,7 +24,7 @@ from .distributions import (_KL, Distribution, _as_float_tensor, _broadcast, _ch
                             _sample_shape, _values)
 from .distributions_checks import _in_support, _not_nan, _positive, _unit_probabilities
 from .ops.activations import erf
-from .ops.elementwise import abs, exp, expm1, log, log1p, sign, where
+from .ops.elementwise import abs, exp, expm1, log, log1p, where
 from .ops.special import digamma, erfinv, lgamma
 from .ops.trig import arctan, tan
 from .tensor import Tensor
@@ -52,6 +52,14 @@ def _standard_noise(kind, rng, shape, dtype):
     ``np.random.Generator`` method: ``standard_normal``, ``laplace``, ...)."""
     from .nn.module import _generator
     return getattr(_generator(rng), kind)(size=shape).astype(dtype)
+
+
+def _below(data, bound):
+    return data < bound
+
+
+def _farther_than_one(data):
+    return np.abs(data) > 1
 
 
 def _where_data(condition, *arrays):
@@ -141,13 +149,20 @@ class Laplace(_LocationScale):
 
     _noise = "laplace"
 
+    # Each half on its own: the one-line forms 0.5 - 0.5 sign(z) expm1(-|z|) and
+    # -sign(p - ½) log1p(-2 |p - ½|) (PyTorch's) cancel in the lower tail (cdf(-40) = 0,
+    # icdf(1e-20) = -inf), and sign() gives them a zero slope at the median.
     @staticmethod
     def _standard_cdf(z):
-        return 0.5 - 0.5 * sign(z) * expm1(-abs(z))
+        lower = _where_data(_below, _values(z), 0.0)
+        return where(lower, 0.5 * exp(where(lower, z, 0.0)),
+                     1 - 0.5 * exp(-where(lower, 0.0, z)))
 
     @staticmethod
     def _standard_icdf(p):
-        return -sign(p - 0.5) * log1p(-2 * abs(p - 0.5))
+        lower = _where_data(_below, _values(p), 0.5)
+        return where(lower, log(2 * where(lower, p, 0.5)),
+                     -log(2 - 2 * where(lower, 0.5, p)))
 
     @property
     def mean(self) -> Tensor:
@@ -272,7 +287,13 @@ class Cauchy(_LocationScale):
 
     @staticmethod
     def _standard_cdf(z):
-        return arctan(z) / math.pi + 0.5
+        # arctan(z) / π + ½ cancels far in the lower tail (0 at z = -1e17, where the cdf
+        # is 3e-18): there it is arctan(-1 / z) / π, and in the upper one 1 - arctan(1 / z) / π.
+        far = _where_data(_farther_than_one, _values(z))
+        inner = where(far, 0.0, z)
+        outer = 1 / where(far, z, 1.0)
+        tail = where(_where_data(_below, _values(z), 0.0), -arctan(outer), math.pi - arctan(outer))
+        return where(far, tail / math.pi, arctan(inner) / math.pi + 0.5)
 
     @staticmethod
     def _standard_icdf(p):

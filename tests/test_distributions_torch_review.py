@@ -420,3 +420,84 @@ def test_normal_icdf_gradients_match_pytorch_and_finite_differences():
     np.testing.assert_allclose(loc.grad, tloc.grad.numpy())
     # scale's gradient is the sum of the icdfs of N(0, 1), infinite at 0 and 1.
     assert np.isnan(scale.grad) and np.isnan(tscale.grad.item())
+
+
+# ----- Laplace's cdf / icdf and Cauchy's cdf in the tails and at the median -------------
+
+@pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-14), (np.float32, 1e-6)])
+def test_laplace_cdf_and_icdf_keep_the_tails(dtype, rtol):
+    # 0.5 - 0.5 sign(z) expm1(-|z|) and -sign(p - ½) log1p(-2|p - ½|) (PyTorch's too)
+    # cancelled in the lower tail: cdf(loc - 40 scale) was 0 (it is e^-40 / 2), and
+    # icdf(1e-20) -inf (it is loc + scale log(2e-20)).
+    lap = D.Laplace(dtype(0.3), dtype(2.0))
+    z = np.array([-40.0, -10.0, -0.5, 0.0, 0.5, 10.0, 30.0])
+    cdf = lap.cdf((0.3 + 2.0 * z).astype(dtype))
+    want = np.where(z < 0, 0.5 * np.exp(np.minimum(z, 0)), 1 - 0.5 * np.exp(-np.maximum(z, 0)))
+    assert cdf.dtype == dtype
+    np.testing.assert_allclose(cdf.data, want, rtol=rtol)
+    p = np.array([1e-30, 1e-20, 1e-12, 0.2, 0.5, 0.9, 1 - 1e-7], dtype)
+    p64 = p.astype(np.float64)
+    want = 0.3 + 2.0 * np.where(p64 < 0.5, np.log(2 * p64), -np.log(2 - 2 * p64))
+    np.testing.assert_allclose(lap.icdf(p).data, want, rtol=rtol)
+
+
+def test_laplace_cdf_and_icdf_slopes_at_the_median():
+    # sign() made both slopes 0 at the median (PyTorch's too): the cdf's is the density
+    # there, 1 / (2 scale), and the icdf's its inverse, 2 scale.
+    value = ad.tensor(np.array([0.3, -5.0, 4.0]), requires_grad=True)
+    lap = D.Laplace(0.3, 2.0)
+    lap.cdf(value).sum().backward()
+    np.testing.assert_allclose(value.grad, np.exp(lap.log_prob(value.data).data), rtol=1e-14)
+    p = ad.tensor(np.array([0.5, 0.1, 0.8]), requires_grad=True)
+    lap.icdf(p).sum().backward()
+    np.testing.assert_allclose(p.grad, 1 / np.exp(lap.log_prob(lap.icdf(p.data).data).data),
+                               rtol=1e-13)
+    assert p.grad[0] == pytest.approx(4.0, rel=1e-14)
+    assert gradcheck(lambda loc, scale, x: D.Laplace(loc, scale).cdf(x),
+                     (np.array([0.3, -1.0]), np.array([2.0, 0.5]), np.array([-3.0, 0.2])))
+    assert gradcheck(lambda loc, scale, q: D.Laplace(loc, scale).icdf(q),
+                     (np.array([0.3, -1.0]), np.array([2.0, 0.5]), np.array([0.1, 0.7])))
+    torch, td = _torch()
+    tvalue, tp = _t(torch, [-5.0, 4.0], True), _t(torch, [0.1, 0.8], True)
+    their = td.Laplace(_t(torch, 0.3), _t(torch, 2.0))
+    their.cdf(tvalue).sum().backward()
+    their.icdf(tp).sum().backward()
+    np.testing.assert_allclose(value.grad[1:], tvalue.grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(p.grad[1:], tp.grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(lap.cdf([-5.0, 4.0]).data,
+                               their.cdf(_t(torch, [-5.0, 4.0])).numpy(), rtol=1e-14)
+
+
+@pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-14), (np.float32, 1e-6)])
+def test_cauchy_cdf_keeps_the_lower_tail(dtype, rtol):
+    # arctan(z) / π + ½ cancelled for z far below 0: 0 at z = -1e17 (it is 3.2e-18).
+    z = np.array([-1e30, -1e17, -1e10, -3.0, -1.0, -0.5, 0.0, 0.5, 1.0, 3.0, 1e10], dtype)
+    value = ad.tensor(2.0 * z, requires_grad=True)
+    cdf = D.Cauchy(dtype(0.0), dtype(2.0)).cdf(value)
+    z64 = z.astype(np.float64)
+    want = np.where(z64 < -1, np.arctan(-1 / np.where(z64 < -1, z64, -1.0)) / np.pi,
+                    np.arctan(z64) / np.pi + 0.5)
+    assert cdf.dtype == dtype
+    np.testing.assert_allclose(cdf.data, want, rtol=rtol)
+    cdf.sum().backward()
+    density = 1 / (np.pi * 2.0 * (1 + z64 ** 2))
+    np.testing.assert_allclose(value.grad, density, rtol=rtol * 10, atol=np.finfo(dtype).tiny)
+    assert gradcheck(lambda loc, scale, x: D.Cauchy(loc, scale).cdf(x),
+                     (np.array([0.3, -1.0, 0.0]), np.array([2.0, 0.5, 1.0]),
+                      np.array([-30.0, 0.2, 1.5])))
+    torch, td = _torch()
+    near = np.array([-3.0, -0.5, 0.5, 3.0])
+    theirs = td.Cauchy(_t(torch, 0.0), _t(torch, 2.0)).cdf(_t(torch, near))
+    np.testing.assert_allclose(D.Cauchy(0.0, 2.0).cdf(near).data, theirs.numpy(), rtol=1e-14)
+
+
+def test_laplace_and_cauchy_cdf_read_each_calls_values_in_a_compiled_step():
+    def step(loc, x, p):
+        return D.Laplace(loc, 2.0).cdf(x), D.Laplace(loc, 2.0).icdf(p), D.Cauchy(loc, 1.0).cdf(x)
+
+    compiled = ad.compile(step)
+    data = np.random.default_rng(8)
+    for n in (3, 3, 5):
+        args = 3 * data.normal(size=n), 3 * data.normal(size=n), data.uniform(size=n)
+        for ours, eager in zip(compiled(*args), step(*args)):
+            np.testing.assert_allclose(ours.data, eager.data, rtol=1e-13)
