@@ -24,7 +24,7 @@ from .distributions import (_KL, Distribution, _as_float_tensor, _broadcast, _ch
                             _sample_shape, _values)
 from .distributions_checks import _in_support, _not_nan, _positive, _unit_probabilities
 from .ops.activations import erf
-from .ops.elementwise import abs, exp, expm1, log, log1p, sign, where
+from .ops.elementwise import abs, exp, expm1, log, log1p, where
 from .ops.special import digamma, erfinv, lgamma
 from .ops.trig import arctan, tan
 from .tensor import Tensor
@@ -52,6 +52,14 @@ def _standard_noise(kind, rng, shape, dtype):
     ``np.random.Generator`` method: ``standard_normal``, ``laplace``, ...)."""
     from .nn.module import _generator
     return getattr(_generator(rng), kind)(size=shape).astype(dtype)
+
+
+def _below(data, bound):
+    return data < bound
+
+
+def _farther_than_one(data):
+    return np.abs(data) > 1
 
 
 def _where_data(condition, *arrays):
@@ -123,7 +131,12 @@ class _LocationScale(Distribution):
         _checked(_unit_probabilities, _values(value), f"{type(self).__name__}.icdf")
         with np.errstate(divide="ignore"):       # ±inf at 0 and 1 is the answer (log 0)
             eps = self._standard_icdf(_operand(value, self.loc))
-        return self._transformed(self.loc + self.scale * eps)
+        quantile = self.loc + self.scale * eps
+        return self._transformed(quantile) if self._icdf_through_transform else quantile
+
+    # False where ``_standard_icdf`` is already the quantile of the transformed noise
+    # (HalfNormal's is that of |eps|: applying |.| again would give a zero gradient at 0).
+    _icdf_through_transform = True
 
 
 class Laplace(_LocationScale):
@@ -136,13 +149,20 @@ class Laplace(_LocationScale):
 
     _noise = "laplace"
 
+    # Each half on its own: the one-line forms 0.5 - 0.5 sign(z) expm1(-|z|) and
+    # -sign(p - ½) log1p(-2 |p - ½|) (PyTorch's) cancel in the lower tail (cdf(-40) = 0,
+    # icdf(1e-20) = -inf), and sign() gives them a zero slope at the median.
     @staticmethod
     def _standard_cdf(z):
-        return 0.5 - 0.5 * sign(z) * expm1(-abs(z))
+        lower = _where_data(_below, _values(z), 0.0)
+        return where(lower, 0.5 * exp(where(lower, z, 0.0)),
+                     1 - 0.5 * exp(-where(lower, 0.0, z)))
 
     @staticmethod
     def _standard_icdf(p):
-        return -sign(p - 0.5) * log1p(-2 * abs(p - 0.5))
+        lower = _where_data(_below, _values(p), 0.5)
+        return where(lower, log(2 * where(lower, p, 0.5)),
+                     -log(2 - 2 * where(lower, 0.5, p)))
 
     @property
     def mean(self) -> Tensor:
@@ -219,6 +239,7 @@ class HalfNormal(_LocationScale):
 
     _transform = staticmethod(np.abs)
     _support = "non-negative"
+    _icdf_through_transform = False
 
     @staticmethod
     def _standard_cdf(z):                      # of |eps|: 2 Φ(z) - 1
@@ -266,7 +287,13 @@ class Cauchy(_LocationScale):
 
     @staticmethod
     def _standard_cdf(z):
-        return arctan(z) / math.pi + 0.5
+        # arctan(z) / π + ½ cancels far in the lower tail (0 at z = -1e17, where the cdf
+        # is 3e-18): there it is arctan(-1 / z) / π, and in the upper one 1 - arctan(1 / z) / π.
+        far = _where_data(_farther_than_one, _values(z))
+        inner = where(far, 0.0, z)
+        outer = 1 / where(far, z, 1.0)
+        tail = where(_where_data(_below, _values(z), 0.0), -arctan(outer), math.pi - arctan(outer))
+        return where(far, tail / math.pi, arctan(inner) / math.pi + 0.5)
 
     @staticmethod
     def _standard_icdf(p):
@@ -313,7 +340,9 @@ class Gumbel(_LocationScale):
 
     @staticmethod
     def _standard_icdf(p):
-        return -log(-log(p))
+        # 0 - log p, not -log p: at p = 1 that is +0 rather than -0, so that the slope
+        # there comes out +inf (the icdf increases), not -inf.
+        return -log(0.0 - log(p))
 
     @property
     def mean(self) -> Tensor:
@@ -420,16 +449,59 @@ class StudentT(Distribution):
         value = _operand(value, self.loc)
         z = (value - self.loc) / self.scale
         df = self.df
-        return (lgamma((df + 1) / 2) - lgamma(df / 2) - 0.5 * log(math.pi * df)
+        # lgamma((df + 1) / 2) - lgamma(df / 2) - ½ log(π df), without subtracting two
+        # large lgammas when df is large.
+        return (_half_step_lgamma(df / 2) - _LOG_SQRT_2PI
                 - log(self.scale) - (df + 1) / 2 * log1p(z ** 2 / df))
 
     def entropy(self) -> Tensor:
         """log scale + (df + 1) / 2 · (ψ((df + 1) / 2) - ψ(df / 2)) + ½ log df
         + log B(df / 2, ½), one value per batch element."""
-        half, half_up = self.df / 2, (self.df + 1) / 2
-        log_beta = lgamma(half) + 0.5 * math.log(math.pi) - lgamma(half_up)
-        return (log(self.scale) + half_up * (digamma(half_up) - digamma(half))
-                + 0.5 * log(self.df) + log_beta)
+        # With h = df / 2: ψ(h + ½) - ψ(h) = 1 / (2h) + r'(h), and ½ log df + log B(h, ½)
+        # = ½ log(2π) - r(h), for r of ``_half_step_lgamma`` (no cancellation at large df).
+        half = self.df / 2
+        return (log(self.scale) + (half + 0.5) * (0.5 / half + _half_step_digamma(half))
+                + _LOG_SQRT_2PI - _half_step_lgamma(half))
+
+
+# Where the asymptotic series below replace lgamma and digamma (their error there is
+# below the dtype's precision; lgamma itself grows like h log h, so the difference of two
+# of them loses digits as h grows).
+_SERIES_FROM = {np.dtype(np.float64): 30.0, np.dtype(np.float32): 8.0}
+
+
+def _at_least(data, bound):
+    return data >= bound
+
+
+def _series_split(half: Tensor):
+    """The mask where ``half`` is large enough for the series, and ``half`` made safe for
+    each branch (so that neither branch's gradient is NaN where it is not used)."""
+    start = _SERIES_FROM.get(half.data.dtype, 30.0)
+    large = _where_data(_at_least, half.data, start)
+    return large, where(large, half, start), where(large, start, half)
+
+
+def _half_step_lgamma(half: Tensor) -> Tensor:
+    """r(h) = lgamma(h + ½) - lgamma(h) - ½ log h, which is about -1 / (8h) for large h:
+    directly for small h, and for large h by its asymptotic series (from the Bernoulli
+    polynomials at ½) -1/(8h) + 1/(192h³) - 1/(640h⁵) + 17/(14336h⁷)."""
+    large, big, small = _series_split(half)
+    u = 1 / big                          # in powers of 1/h: no overflow for huge h
+    u2 = u ** 2
+    series = u * (-1 / 8 + u2 * (1 / 192 + u2 * (-1 / 640 + u2 * (17 / 14336))))
+    direct = lgamma(small + 0.5) - lgamma(small) - 0.5 * log(small)
+    return where(large, series, direct)
+
+
+def _half_step_digamma(half: Tensor) -> Tensor:
+    """r'(h) = ψ(h + ½) - ψ(h) - 1 / (2h), the derivative of ``_half_step_lgamma``:
+    1/(8h²) - 1/(64h⁴) + 1/(128h⁶) - 17/(2048h⁸) for large h."""
+    large, big, small = _series_split(half)
+    u2 = (1 / big) ** 2
+    series = u2 * (1 / 8 + u2 * (-1 / 64 + u2 * (1 / 128 + u2 * (-17 / 2048))))
+    direct = digamma(small + 0.5) - digamma(small) - 0.5 / small
+    return where(large, series, direct)
 
 
 def _kl_laplace(p: Laplace, q: Laplace) -> Tensor:

@@ -32,7 +32,7 @@ def _counts(value, batch_shape, owner, most=None):
     """Raise unless every value is a whole number ≥ 0 (and ≤ ``most`` if given) that
     broadcasts with the batch, as PyTorch's ``validate_args`` does."""
     _broadcast_value(owner, value, batch_shape)
-    bad = ~((value >= 0) & (value == np.round(value)))
+    bad = ~(_whole(value) & (value >= 0))
     wanted = "whole numbers ≥ 0"
     if most is not None:
         shape = np.broadcast_shapes(np.shape(value), np.shape(most))
@@ -60,8 +60,14 @@ def _success_probs(data, owner):
     return True
 
 
+def _whole(data):
+    """Where ``data`` holds whole numbers: finite (inf equals its rounding, but is no
+    count), and equal to its rounding."""
+    return np.isfinite(data) & (data == np.round(data))
+
+
 def _whole_counts(data):
-    bad = ~((data >= 0) & (data == np.round(data)))
+    bad = ~(_whole(data) & (data >= 0))
     if bad.any():
         raise ValueError(f"Binomial: total_count must be whole numbers ≥ 0; got "
                          f"{_first_bad(data, bad)}")
@@ -384,17 +390,22 @@ def _loses_mass(p_probs, q_certain):
     return q_certain & (p_probs < 1)
 
 
-def _same_counts(p_counts, q_counts):
-    if not np.array_equal(*np.broadcast_arrays(p_counts, q_counts)):
-        raise ValueError("kl_divergence: the two Binomials have different total_count "
-                         f"({p_counts} and {q_counts}); it has a closed form only when "
-                         "they are the same")
-    return True
+def _more_counts(p_counts, q_counts):
+    """Where p's total_count exceeds q's (p gives mass to counts q never takes); raise
+    where it is below, as PyTorch does."""
+    if (p_counts < q_counts).any():
+        raise NotImplementedError(
+            "kl_divergence: a Binomial p with a smaller total_count than q's "
+            f"({p_counts} and {q_counts}) is not implemented (as in PyTorch); it has a "
+            "closed form when they are the same, and is +inf when p's is larger")
+    return p_counts > q_counts
 
 
 def _kl_binomial(p: Binomial, q: Binomial) -> Tensor:
-    _checked(_same_counts, p.total_count.data, q.total_count.data)
-    return p.total_count * _kl_bernoulli(p, q)
+    kl = p.total_count * _kl_bernoulli(p, q)
+    beyond_q = made("Binomial KL support", _more_counts,
+                    (p.total_count.data, q.total_count.data))
+    return where(beyond_q, np.inf, kl)
 
 
 def _kl_one_hot(p: OneHotCategorical, q: OneHotCategorical) -> Tensor:

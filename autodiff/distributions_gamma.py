@@ -57,6 +57,36 @@ def _standard_gamma(rng, shape, concentration):
     return _generator(rng).standard_gamma(alpha).astype(concentration.dtype)
 
 
+def _positive_floats(draws):
+    """``draws`` with those that underflowed to 0 raised to the smallest normal float of
+    their dtype, as PyTorch clamps its gamma draws (a small concentration puts much of
+    the mass below it: a 0 would be outside the support, its log_prob +inf)."""
+    return np.maximum(draws, np.finfo(draws.dtype).tiny)
+
+
+def _inside_unit_interval(draws):
+    """``draws`` clamped to the floats strictly inside (0, 1), as PyTorch's Beta and
+    Dirichlet samples (a 0 or 1 would have an infinite log_prob)."""
+    dtype = draws.dtype
+    return np.clip(draws, np.finfo(dtype).tiny, np.nextafter(dtype.type(1), dtype.type(0)))
+
+
+def _lifted_to_tiny(values):
+    """What ``_positive_floats`` adds to ``values``: a constant, so that the gradient of
+    an rsample is that of the draw (PyTorch clamps its sample outside autograd too)."""
+    return _positive_floats(values) - values
+
+
+def _log_standard_gamma(gen, alpha):
+    """log of standard gamma draws of shape ``alpha.shape``, without underflow: for
+    α < 1, log G(α + 1) + log(U) / α (G(α + 1) U^(1/α) is a G(α) draw), whose exponent
+    would underflow to 0 for a small α."""
+    small = alpha < 1
+    log_draws = np.log(gen.standard_gamma(np.where(small, alpha + 1, alpha)))
+    log_uniform = np.log1p(-gen.random(alpha.shape))          # log of U in (0, 1]
+    return np.where(small, log_draws + log_uniform / alpha, log_draws)
+
+
 class Gamma(Distribution):
     """The gamma distribution with shape ``concentration`` (α) and ``rate`` (β, 1 /
     scale): density ``β^α x^(α-1) e^(-βx) / Γ(α)`` for x > 0.
@@ -95,7 +125,7 @@ class Gamma(Distribution):
 
     @staticmethod
     def _draw(shape, gen, concentration, rate):
-        return _standard_gamma(gen, shape, concentration) / rate
+        return _positive_floats(_standard_gamma(gen, shape, concentration) / rate)
 
     def rsample(self, shape=(), rng=None, *, sample_shape=None) -> Tensor:
         """``standard_gamma(concentration) / rate``, a differentiable function of ``rate``
@@ -106,7 +136,8 @@ class Gamma(Distribution):
                               f"{type(self).__name__}.rsample")
         eps = made(f"{type(self).__name__}.rsample noise", _standard_gamma,
                    (rng, shape + self.batch_shape, self.concentration.data), stateful=True)
-        return Tensor(eps, name="standard_gamma") / self.rate
+        value = Tensor(eps, name="standard_gamma") / self.rate
+        return value + Tensor(made("Gamma.rsample clamp", _lifted_to_tiny, (value.data,)))
 
     def log_prob(self, value) -> Tensor:
         """α log β + (α - 1) log x - β x - lgamma(α), for values ≥ 0 (as in PyTorch, at 0:
@@ -116,6 +147,19 @@ class Gamma(Distribution):
         value = _operand(value, self.rate)
         alpha, beta = self.concentration, self.rate
         return xlogy(alpha, beta) + xlogy(alpha - 1, value) - beta * value - lgamma(alpha)
+
+    def cdf(self, value) -> Tensor:
+        """P(X ≤ value) = P(α, β value), the regularized lower incomplete gamma function,
+        as PyTorch's: differentiable in ``value`` and ``rate``; like PyTorch's, not in
+        ``concentration`` (its backward raises rather than drop that gradient).
+
+        >>> ad.distributions.Gamma(1.0, 2.0).cdf(0.5)          # 1 - e^(-1)
+        tensor(0.63212056)
+        """
+        from .ops.special_torch import gammainc
+        _checked(_in_support, _values(value), self.batch_shape, type(self).__name__,
+                 "non-negative", "cdf")
+        return gammainc(self.concentration, self.rate * _operand(value, self.rate))
 
     def entropy(self) -> Tensor:
         """α - log β + lgamma(α) + (1 - α) ψ(α), one value per batch element."""
@@ -185,7 +229,8 @@ class Beta(Distribution):
 
     @staticmethod
     def _draw(shape, gen, concentration1, concentration0):
-        return gen.beta(concentration1, concentration0, shape).astype(concentration1.dtype)
+        draws = gen.beta(concentration1, concentration0, shape)
+        return _inside_unit_interval(draws.astype(concentration1.dtype))
 
     def rsample(self, shape=(), rng=None, *, sample_shape=None) -> Tensor:
         """``sample``, refused when a concentration requires grad (see the module)."""
@@ -272,9 +317,13 @@ class Dirichlet(Distribution):
 
     @staticmethod
     def _draw(shape, gen, concentration):
-        # NumPy's ``dirichlet`` takes one vector: normalized gamma draws instead.
-        draws = _standard_gamma(gen, shape + concentration.shape[-1:], concentration)
-        return draws / draws.sum(-1, keepdims=True)
+        # NumPy's ``dirichlet`` takes one vector: normalized gamma draws instead, in logs
+        # (gamma draws of a small concentration underflow to 0, and all of a row to 0/0).
+        alpha = np.broadcast_to(concentration, shape + concentration.shape[-1:])
+        log_draws = _log_standard_gamma(gen, alpha.astype(np.float64))
+        log_draws -= log_draws.max(-1, keepdims=True)
+        draws = np.exp(log_draws)
+        return _inside_unit_interval((draws / draws.sum(-1, keepdims=True)).astype(alpha.dtype))
 
     def rsample(self, shape=(), rng=None, *, sample_shape=None) -> Tensor:
         """``sample``, refused when ``concentration`` requires grad (see the module)."""

@@ -24,6 +24,7 @@ from .distributions_checks import _first_index, _not_nan
 from .ops.decompositions import cholesky, solve
 from .ops.diagonals import diagonal, tril
 from .ops.elementwise import log
+from .ops.linalg_ex import _symmetric_gradient
 from .ops.shape import broadcast_to, reshape
 from .tensor import Tensor
 
@@ -137,7 +138,11 @@ class MultivariateNormal(Distribution):
             factor = tril(matrix)
         else:
             _checked(_positive_definite, matrix.data, name)
-            factor = cholesky(matrix if name == "covariance_matrix" else np.linalg.inv(matrix))
+            covariance = matrix if name == "covariance_matrix" else np.linalg.inv(matrix)
+            # The lower triangle read, but with PyTorch's symmetric gradient (G + Gᵀ) / 2:
+            # the matrix's .grad is a symmetric matrix, as PyTorch's, rather than one
+            # triangle holding both halves (the sum over the pair is the same).
+            factor = cholesky(_symmetric_gradient(covariance, False))
         size = matrix.shape[-1]
         self.event_shape = (size,)
         self.loc = broadcast_to(loc, self.batch_shape + (size,))

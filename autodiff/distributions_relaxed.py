@@ -17,13 +17,13 @@ import numpy as np
 from . import distributions_constraints as constraints
 from . import distributions_transforms as transforms
 from .compile.hooks import made
-from .distributions import (Distribution, _as_float_tensor, _checked, _operand,
+from .distributions import (Distribution, _as_float_tensor, _checked, _operand, _softplus,
                             _sample_shape, _set_success_probs, _values)
 from .distributions_checks import _positive, _real_values
 from .distributions_more import _unit_interval
 from .distributions_surface import param_shape
 from .distributions_transformed import TransformedDistribution
-from .ops.elementwise import clip, exp, log, log1p
+from .ops.elementwise import clip, log, log1p
 from .tensor import Tensor
 
 __all__ = ["LogitRelaxedBernoulli", "RelaxedBernoulli"]
@@ -86,10 +86,11 @@ class LogitRelaxedBernoulli(Distribution):
         return (log(u) - log1p(-u) + log(probs) - log1p(-probs)) / self.temperature
 
     def log_prob(self, value) -> Tensor:
-        """log t + d - 2 log(1 + exp(d)) with d = logits - t · value."""
+        """log t + d - 2 log(1 + exp(d)) with d = logits - t · value (by softplus, which
+        does not overflow to -inf for d past ~709, or ~88 in float32)."""
         _checked(_real_values, _values(value), f"{type(self).__name__}.log_prob")
         diff = self.logits - _operand(value, self.logits) * self.temperature
-        return log(self.temperature) + diff - 2 * log1p(exp(diff))
+        return log(self.temperature) + diff - 2 * _softplus(diff)
 
 
 def _eps_bounds(dtype):

@@ -16,7 +16,7 @@ import numpy as np
 
 from . import distributions_constraints as constraints
 from . import distributions_transforms as transforms
-from .distributions import Distribution, _checked, _values
+from .distributions import _KL, Distribution, _checked, _values, kl_divergence
 from .distributions_checks import _first_bad, _first_index
 from .graph import no_grad
 from .tensor import Tensor
@@ -206,6 +206,21 @@ class TransformedDistribution(Distribution):
     def __repr__(self):
         return (f"TransformedDistribution(batch_shape={self.batch_shape}, "
                 f"event_shape={self.event_shape})")
+
+
+def _kl_transformed(p: TransformedDistribution, q: TransformedDistribution):
+    """KL(p ‖ q) is that of the bases when both go through the same bijections (a
+    bijection leaves the KL unchanged), as PyTorch's; otherwise not implemented."""
+    if p.transforms != q.transforms or p.event_shape != q.event_shape:
+        raise NotImplementedError(
+            "kl_divergence: two TransformedDistributions have a KL in closed form only "
+            "through the same transforms and with the same event_shape; got "
+            f"{p.transforms} with event_shape {p.event_shape} and {q.transforms} with "
+            f"event_shape {q.event_shape}")
+    return kl_divergence(p.base_dist, q.base_dist)
+
+
+_KL[TransformedDistribution, TransformedDistribution] = _kl_transformed
 
 
 class LogisticNormal(TransformedDistribution):
