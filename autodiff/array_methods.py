@@ -26,6 +26,16 @@ def _tensor(value):
     return value if isinstance(value, Tensor) else Tensor(np.asarray(value))
 
 
+def refuse_nonzero_of_traced_values(x) -> None:
+    """``nonzero`` in a function ``ad.compile`` traces: refused for a tensor whose values
+    a replay may change (how many indices it gives depends on them)."""
+    from .compile.refusals import refuse_traced_values
+    refuse_traced_values(x, "nonzero", "how many indices it gives (the length of its "
+                         "result) depends on the values", "Use ad.where(mask, x, 0) (and "
+                         "the mask's sum as a count), or call nonzero outside the compiled "
+                         "function and pass its result in as an argument.")
+
+
 def _made(label, fn, *args, **kwargs):
     """``fn(*args, **kwargs)`` on the values, as a Tensor: ``ad.compile`` computes it
     again at each replay (and refuses a Python decision on it)."""
@@ -109,6 +119,7 @@ class ArrayMethods:
                 "nonzero: NumPy's ndarray.nonzero() returns a tuple of index arrays and "
                 "PyTorch's Tensor.nonzero() an (n, ndim) array; say which with "
                 "as_tuple=True (NumPy's, also np.nonzero(t)) or as_tuple=False (PyTorch's)")
+        refuse_nonzero_of_traced_values(self)
         indices = np.nonzero(self.data)
         return indices if as_tuple else _tensor(np.stack(indices, axis=-1))
 

@@ -71,6 +71,8 @@ def nonzero(input, *, as_tuple: bool | None = None):
     tensor([[0, 1],
             [1, 0]])
     """
+    from .array_methods import refuse_nonzero_of_traced_values
+    refuse_nonzero_of_traced_values(input)
     indices = np.nonzero(array_of(input))
     if as_tuple is False:
         return Tensor(np.stack(indices, axis=-1).astype(np.int64))

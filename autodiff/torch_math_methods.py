@@ -78,6 +78,11 @@ class TorchMathMethods:
         >>> ad.tensor([1.0, 2.0]).equal(ad.tensor([1.0, 2.0])), ad.tensor([1.0]).equal([1.0, 1.0])
         (True, False)
         """
+        from .tensor import Tensor, value_hook        # (value_hook: set by ad.compile)
+        if value_hook is not None:
+            for value in (self, other):
+                if isinstance(value, Tensor):
+                    value_hook(value, "equal (a Python bool)")
         other = np.asarray(getattr(other, "data", other))
         return self.shape == other.shape and bool(np.all(self.data == other))
 

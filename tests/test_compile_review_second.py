@@ -1,0 +1,145 @@
+"""A second adversarial review of ``ad.compile``: what a trace must refuse because a
+replay could not follow it (values read in Python by library methods), and a rule
+whose result's shape followed a mask computed in the call."""
+
+import numpy as np
+import pytest
+
+import autodiff as ad
+from autodiff.compile import TraceError
+
+
+def _eager_and_compiled(body, xs, fuse=True):
+    """Train ``w`` by SGD on ``body(w, x).sum()`` over ``xs``, eagerly and compiled;
+    return the losses and weights of both."""
+    runs = []
+    for compiled in (False, True):
+        w = ad.tensor(np.array([1.0, -2.0, 3.0, -0.5]), requires_grad=True)
+        opt = ad.optim.SGD([w], lr=0.1)
+
+        def step(x):
+            loss = body(w, x).sum()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            return loss
+        f = ad.compile(step, fuse=fuse) if compiled else step
+        losses = [float(f(x if compiled else ad.tensor(x)).data) for x in xs]
+        runs.append((losses, w.data.copy(), getattr(f, "traces", None)))
+    return runs
+
+
+def _masked_write_of_a_weight(w, x):
+    c = w * 1.0
+    c[x > 0] = w[:1]            # one value broadcast to as many entries as the mask holds
+    return c
+
+
+@pytest.mark.parametrize("fuse", [True, False])
+def test_a_value_written_through_a_mask_gets_its_gradient_as_the_mask_changes(fuse):
+    # The value's gradient was g[mask] (as many rows as the mask's true entries) summed
+    # by a step after it; a fused loop took the traced count for the replay's, reading
+    # the wrong number of entries (past the end of its buffer when the count shrank).
+    xs = [np.array([1.0, -2.0, -3.0, -4.0]),         # traced with one true entry
+          np.array([1.0, 2.0, 3.0, 4.0]),            # then four, none, two, one
+          np.array([-1.0, -2.0, -3.0, -4.0]),
+          np.array([-1.0, 2.0, -3.0, 4.0]),
+          np.array([1.0, -2.0, -3.0, -4.0])]
+    (eager_losses, eager_w, _), (losses, w, traces) = _eager_and_compiled(
+        _masked_write_of_a_weight, xs, fuse)
+    assert traces == 1
+    np.testing.assert_array_equal(losses, eager_losses)
+    np.testing.assert_array_equal(w, eager_w)
+
+
+def test_the_written_value_gets_g_at_the_key_summed_to_its_shape():
+    # The gradient of a value of shape (1, 2) broadcast into rows of x picked by a mask
+    x = ad.tensor(np.zeros((3, 2)), requires_grad=True)
+    value = ad.tensor(np.array([[1.0, 2.0]]), requires_grad=True)
+    y = x * 1.0
+    y[np.array([True, False, True])] = value
+    (y * np.arange(6.0).reshape(3, 2)).sum().backward()
+    np.testing.assert_array_equal(value.grad, [[0.0 + 4.0, 1.0 + 5.0]])
+    np.testing.assert_array_equal(x.grad, [[0.0, 0.0], [2.0, 3.0], [0.0, 0.0]])
+
+
+def test_the_written_value_gets_pytorchs_gradient():
+    torch = pytest.importorskip("torch")
+    mask = np.array([True, False, True])
+    g = np.arange(6.0).reshape(3, 2)
+    value = ad.tensor(np.array([[1.0, 2.0]]), requires_grad=True)
+    y = ad.zeros((3, 2)) * 1.0
+    y[mask] = value
+    (y * g).sum().backward()
+    tv = torch.tensor([[1.0, 2.0]], dtype=torch.float64, requires_grad=True)
+    ty = torch.zeros(3, 2, dtype=torch.float64)
+    ty[torch.tensor(mask)] = tv
+    (ty * torch.tensor(g)).sum().backward()
+    np.testing.assert_array_equal(y.data, ty.detach().numpy())
+    np.testing.assert_array_equal(value.grad, tv.grad.numpy())
+
+
+def test_the_written_values_gradient_matches_central_differences():
+    mask = np.array([True, False, True, True])
+    weights = np.array([0.5, -1.0, 2.0, 3.0])
+
+    def f(v):
+        y = ad.tensor(np.ones(4)) * 1.0
+        y[mask] = v
+        return (ad.sin(y) * weights).sum()
+    v0 = np.array([0.3])
+    v = ad.tensor(v0, requires_grad=True)
+    f(v).backward()
+    h = 1e-6
+    numerical = (f(ad.tensor(v0 + h)).data - f(ad.tensor(v0 - h)).data) / (2 * h)
+    np.testing.assert_allclose(v.grad, [numerical], rtol=1e-8)
+
+
+# Library methods that read a traced tensor's values in Python: refused, naming the
+# method and the line, where a replay reused the traced values.
+REFUSED = {
+    "Tensor.nonzero(as_tuple=False)": (
+        lambda w, x: w[(x > 0).nonzero(as_tuple=False)[:, 0]], "nonzero"),
+    "Tensor.nonzero(as_tuple=True)": (
+        lambda w, x: w[(x > 0).nonzero(as_tuple=True)[0]], "nonzero"),
+    "ad.nonzero(as_tuple=False)": (
+        lambda w, x: w * ad.nonzero(x > 0, as_tuple=False).shape[0], "nonzero"),
+    "ad.nonzero": (lambda w, x: w[ad.nonzero(x > 0)[0]], "nonzero"),
+    "tensor_split at a computed index": (
+        lambda w, x: ad.tensor_split(w, ad.argmax(x).reshape(1))[0], "tensor_split"),
+    "repeat_interleave by computed counts": (
+        lambda w, x: w.repeat_interleave((x > 0).long() + 1), "repeat"),
+    "ad.repeat_interleave by computed counts": (
+        lambda w, x: ad.repeat_interleave(w, (x > 0).long() + 1), "repeat"),
+    "Tensor.equal": (
+        lambda w, x: w * 2 if x.equal(ad.tensor([1.0, 2.0, 3.0, 4.0])) else w, "equal"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(REFUSED))
+def test_values_read_in_python_by_a_library_method_are_refused(case):
+    body, name = REFUSED[case]
+    with pytest.raises(TraceError, match=rf"compile: {name}\b.* at test_compile_review_second"):
+        _eager_and_compiled(body, [np.array([1.0, 2.0, 3.0, 4.0])])
+
+
+def test_the_refused_methods_still_work_on_constants_and_eagerly():
+    # (a tensor from before the call is read again at each call, so it counts as traced)
+    xs = [np.array([1.0, 2.0, 3.0, 4.0]), np.array([-1.0, -2.0, 3.0, -4.0])]
+    def on_constants(w, x):
+        mask = ad.tensor([True, False, True, True])    # made in the call from Python values
+        picked = w[mask.nonzero(as_tuple=False)[:, 0]]
+        first, _ = ad.tensor_split(w * x, ad.tensor([1]))
+        doubled = w.repeat_interleave(ad.tensor([2, 1, 1, 1]))
+        same = 2.0 if mask.equal(ad.tensor([True, False, True, True])) else 1.0
+        return picked.sum() + first.sum() + doubled.sum() * same
+    (eager_losses, eager_w, _), (losses, w, traces) = _eager_and_compiled(on_constants, xs)
+    assert traces == 1
+    np.testing.assert_array_equal(losses, eager_losses)
+    np.testing.assert_array_equal(w, eager_w)
+    # eagerly, the computed versions give PyTorch's answers
+    x = ad.tensor([1.0, -2.0, 3.0])
+    np.testing.assert_array_equal((x > 0).nonzero(as_tuple=False).data, [[0], [2]])
+    assert x.repeat_interleave(ad.tensor([1, 0, 2])).tolist() == [1.0, 3.0, 3.0]
+    assert [p.tolist() for p in x.tensor_split(ad.tensor([1]))] == [[1.0], [-2.0, 3.0]]
+    assert x.equal(ad.tensor([1.0, -2.0, 3.0])) and not x.equal(ad.tensor([1.0, 2.0, 3.0]))
