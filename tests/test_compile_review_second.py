@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import autodiff as ad
-from autodiff.compile import TraceError
+from autodiff.compile import NotReplayedWarning, TraceError
 
 
 def _eager_and_compiled(body, xs, fuse=True):
@@ -143,3 +143,95 @@ def test_the_refused_methods_still_work_on_constants_and_eagerly():
     assert x.repeat_interleave(ad.tensor([1, 0, 2])).tolist() == [1.0, 3.0, 3.0]
     assert [p.tolist() for p in x.tensor_split(ad.tensor([1]))] == [[1.0], [-2.0, 3.0]]
     assert x.equal(ad.tensor([1.0, -2.0, 3.0])) and not x.equal(ad.tensor([1.0, 2.0, 3.0]))
+
+
+# Numbers and flags a name of the function holds: the trace fixes their values into
+# the plan, so one changed between calls traces again rather than replaying the old.
+SCALE = 1.0
+USE_PENALTY = False
+
+
+def _scaled_step():
+    w = ad.tensor(np.array([1.0, -2.0, 0.5]), requires_grad=True)
+    opt = ad.optim.SGD([w], lr=0.1)
+    mode = "mean"
+
+    def step(x):
+        loss = (w * x * SCALE).sum()
+        if USE_PENALTY:
+            loss = loss + (w ** 2).sum()
+        if mode == "mean":
+            loss = loss / 3
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss
+
+    def set_mode(value):
+        nonlocal mode
+        mode = value
+    return w, step, set_mode
+
+
+@pytest.mark.parametrize("fuse", [True, False])
+def test_a_number_a_global_or_a_closure_holds_changed_between_calls_traces_again(fuse):
+    global SCALE, USE_PENALTY
+    runs = []
+    try:
+        for compiled in (False, True):
+            SCALE, USE_PENALTY = 1.0, False
+            w, step, set_mode = _scaled_step()
+            f = ad.compile(step, fuse=fuse) if compiled else step
+            losses = []
+            for i in range(8):
+                if i == 2:
+                    SCALE = 2.5                 # a global number
+                if i == 4:
+                    USE_PENALTY = True          # a global flag
+                if i == 6:
+                    set_mode("sum")             # a closure variable
+                x = np.array([1.0, 2.0, 3.0]) + i
+                losses.append(float(f(x if compiled else ad.tensor(x)).data))
+            runs.append((losses, w.data.copy(), getattr(f, "traces", None)))
+    finally:
+        SCALE, USE_PENALTY = 1.0, False
+    (eager_losses, eager_w, _), (losses, w, traces) = runs
+    assert traces == 4                          # the first call and each change
+    np.testing.assert_array_equal(losses, eager_losses)
+    np.testing.assert_array_equal(w, eager_w)
+
+
+def test_tracing_again_for_a_changed_number_says_which_name_changed():
+    global SCALE
+    w, step, _ = _scaled_step()
+    f = ad.compile(step, cache_size=2)
+    try:
+        why = r"3 times so far \(SCALE changed \(2\.0 -> 3\.0\)\)"
+        with pytest.warns(RuntimeWarning, match=why):
+            for i in range(4):
+                SCALE = float(i + 1)
+                f(np.ones(3))
+    finally:
+        SCALE = 1.0
+    assert f.traces == 4
+
+
+def test_a_number_the_function_itself_changes_does_not_trace_again():
+    # (the trace warns that a replay does not repeat the change; the plan keeps the
+    # value the call left, so the replays keep fitting)
+    w = ad.tensor(np.ones(2), requires_grad=True)
+    calls = 0
+
+    def step(x):
+        nonlocal calls
+        calls += 1
+        loss = (w * x).sum()
+        w.grad = None
+        loss.backward()
+        return loss
+    f = ad.compile(step)
+    with pytest.warns(NotReplayedWarning, match="changed calls while tracing"):
+        f(np.ones(2))
+    for _ in range(3):
+        f(np.ones(2))
+    assert f.traces == 1 and calls == 1

@@ -135,6 +135,33 @@ def training_flags(fn) -> dict:
     return {id(m): (m, m.training) for root in _modules_named(fn) for m in root.modules()}
 
 
+def captured_settings(fn) -> list:
+    """The numbers, strings, bools and None (and tuples of them) ``fn`` reaches by name,
+    as ``(name, where, key, value)``: the trace fixed their values into the plan (``x *
+    scale``, ``if use_aux:``), so a replay fits only while the names hold equal values.
+
+    >>> scale = 0.5
+    >>> [(name, value) for name, _, _, value in captured_settings(lambda x: x * scale)]
+    [('scale', 0.5)]
+    """
+    from .tracer import _is_setting
+
+    return [(name, where, key, value) for name, where, key, value in _captured_names(fn)
+            if _is_setting(value)]
+
+
+def _setting_changed(settings) -> str | None:
+    """None, or which captured setting (``captured_settings``) now holds another value."""
+    for name, where, key, value in settings:
+        try:
+            now = where.cell_contents if key is None else where.get(key, _MISSING)
+        except ValueError:                  # a closure cell emptied (del)
+            now = _MISSING
+        if not same_value(now, value):
+            return f"{name} changed ({value!r} -> {'(deleted)' if now is _MISSING else repr(now)})"
+    return None
+
+
 def settings_of_captured_modules(fn, flags) -> list:
     """The ``training`` flag and settings of the modules ``fn`` reaches by name (and of
     theirs), for those the call did not call: a method of theirs the function called
@@ -235,6 +262,9 @@ def why_plan_does_not_fit(plan) -> str | None:
     rebound = _rebound(plan.bindings)
     if rebound:
         return f"{rebound} was bound to another object"
+    changed = _setting_changed(plan.settings)
+    if changed:
+        return changed
     slots = plan.slots
     for tensor, slot in plan.captured:
         data = tensor.data
