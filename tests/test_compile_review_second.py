@@ -235,3 +235,27 @@ def test_a_number_the_function_itself_changes_does_not_trace_again():
     for _ in range(3):
         f(np.ones(2))
     assert f.traces == 1 and calls == 1
+
+
+step = 0            # a global loop counter named like the optimizer's method
+
+
+def test_a_global_named_like_an_attribute_the_function_reads_is_not_a_setting():
+    global step
+    w = ad.tensor(np.ones(2), requires_grad=True)
+    opt = ad.optim.SGD([w], lr=0.1)
+
+    def train_step(x):
+        loss = (w * x).sum()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()                  # reads the attribute step, not the global
+        return loss
+    f = ad.compile(train_step)
+    try:
+        for step in range(5):
+            f(np.ones(2))
+    finally:
+        step = 0
+    assert f.traces == 1
+    np.testing.assert_allclose(w.data, 1.0 - 5 * 0.1)

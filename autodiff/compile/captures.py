@@ -11,7 +11,9 @@ array with new values or a captured tensor with a new shape trace again.
 
 from __future__ import annotations
 
+import dis
 import pickle
+import types
 import zlib
 
 import numpy as np
@@ -146,8 +148,25 @@ def captured_settings(fn) -> list:
     """
     from .tracer import _is_setting
 
+    code = getattr(getattr(fn, "__func__", fn), "__code__", None)
+    read = _globals_read(code) if code is not None else set()
+    table = getattr(getattr(fn, "__func__", fn), "__globals__", None)
+    # (a global only where the code reads it as one: co_names also holds the names of
+    # attributes, and ``opt.step()`` must not tie the plan to a global loop counter ``step``)
     return [(name, where, key, value) for name, where, key, value in _captured_names(fn)
-            if _is_setting(value)]
+            if _is_setting(value) and (where is not table or key in read)]
+
+
+def _globals_read(code) -> set:
+    """The global names ``code`` and the functions and comprehensions written in it
+    read (``LOAD_GLOBAL``, ``LOAD_NAME``)."""
+    found, todo = set(), [code]
+    while todo:
+        current = todo.pop()
+        found.update(instr.argval for instr in dis.get_instructions(current)
+                     if instr.opname in ("LOAD_GLOBAL", "LOAD_NAME"))
+        todo += [c for c in current.co_consts if isinstance(c, types.CodeType)]
+    return found
 
 
 def _setting_changed(settings) -> str | None:
