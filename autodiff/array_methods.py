@@ -36,6 +36,11 @@ def refuse_nonzero_of_traced_values(x) -> None:
                          "function and pass its result in as an argument.")
 
 
+def nonzero_rows(array) -> np.ndarray:
+    """PyTorch's ``nonzero``: the index of each nonzero entry as a row, ``(n, ndim)``."""
+    return np.stack(np.nonzero(array), axis=-1)
+
+
 def _made(label, fn, *args, **kwargs):
     """``fn(*args, **kwargs)`` on the values, as a Tensor: ``ad.compile`` computes it
     again at each replay (and refuses a Python decision on it)."""
@@ -120,8 +125,10 @@ class ArrayMethods:
                 "PyTorch's Tensor.nonzero() an (n, ndim) array; say which with "
                 "as_tuple=True (NumPy's, also np.nonzero(t)) or as_tuple=False (PyTorch's)")
         refuse_nonzero_of_traced_values(self)
-        indices = np.nonzero(self.data)
-        return indices if as_tuple else _tensor(np.stack(indices, axis=-1))
+        if as_tuple:
+            return np.nonzero(self.data)
+        # (made: a compiled function computes it again from the constant it is given)
+        return _made("nonzero", nonzero_rows, self.data)
 
     def searchsorted(self, v, side="left", sorter=None):
         """Where ``v`` would go into this sorted 1-D tensor (NumPy's; integers, no grad).

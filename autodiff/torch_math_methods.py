@@ -64,6 +64,10 @@ def _all_dims(dim):
     return tuple(dim) if isinstance(dim, list) else dim
 
 
+def _nonzero_counts(array, axis):
+    return np.asarray(np.count_nonzero(array, axis=axis), dtype=np.int64)
+
+
 class TorchMathMethods:
     """Comparisons, logic and math under PyTorch's names (mixed into ``Tensor``)."""
 
@@ -161,8 +165,8 @@ class TorchMathMethods:
         >>> ad.tensor([[0.0, 1.0], [2.0, 3.0]]).count_nonzero(dim=1)
         tensor([1, 2])
         """
-        counts = np.count_nonzero(self.data, axis=_all_dims(dim))
-        return _t(np.asarray(counts, dtype=np.int64))
+        from .compile.hooks import made     # computed again at each replay of ad.compile
+        return _t(made("count_nonzero", _nonzero_counts, (self.data, _all_dims(dim))))
 
     def argwhere(self):
         """The indices of the nonzero entries, one row each: shape ``(n, ndim)``, int64.

@@ -259,3 +259,51 @@ def test_a_global_named_like_an_attribute_the_function_reads_is_not_a_setting():
         step = 0
     assert f.traces == 1
     np.testing.assert_allclose(w.data, 1.0 - 5 * 0.1)
+
+
+# An array computed from the values with NumPy in the call is refused when a step uses
+# it; it also was when only a view of it reached a step (the view holds its base, which
+# looked like a holder from before the call).
+FROM_DATA = {
+    "a slice of it as an index": lambda w, x: w[ad.tensor(np.argsort(x.data))[:2]],
+    "it as index_select's indices": lambda w, x: ad.index_select(
+        w, 0, ad.tensor(np.argsort(x.data))) * ad.tensor([1.0, 2.0, 3.0, 4.0]),
+    "a reshaped view of it": lambda w, x: w * ad.tensor(np.sort(x.data)).reshape(2, 2)[0, 0],
+}
+
+
+@pytest.mark.parametrize("case", sorted(FROM_DATA))
+def test_an_array_computed_from_the_data_reaching_a_step_through_a_view_is_refused(case):
+    with pytest.raises(TraceError, match="was made during the call outside the library"):
+        _eager_and_compiled(FROM_DATA[case], [np.array([1.0, 2.0, 3.0, 4.0])])
+
+
+def test_views_of_arrays_from_before_the_call_and_of_constants_still_replay():
+    table = np.array([3, 2, 1, 0])              # captured, from before the call
+
+    def body(w, x):
+        picked = (w[table] * x)[:2]
+        order = ad.tensor([1, 0, 3, 2])[:2]     # made in the call from Python numbers
+        return picked + w[order] + ad.tensor(np.array([0.5, 0.25]))[::-1]
+    xs = [np.array([1.0, 2.0, 3.0, 4.0]), np.array([-1.0, 0.5, 2.0, 3.0])]
+    (eager_losses, eager_w, _), (losses, w, traces) = _eager_and_compiled(body, xs)
+    assert traces == 1
+    np.testing.assert_array_equal(losses, eager_losses)
+    np.testing.assert_array_equal(w, eager_w)
+
+
+def test_count_nonzero_as_a_method_is_computed_again_at_each_replay():
+    # (it was refused as an array made outside the library; ad.count_nonzero replayed)
+    def body(w, x):
+        positive = x > 0
+        return w * positive.count_nonzero() + w * positive.reshape(2, 2).count_nonzero(
+            dim=1).sum()
+    xs = [np.array([1.0, 2.0, 3.0, 4.0]), np.array([-1.0, 2.0, -3.0, 4.0]),
+          np.array([-1.0, -2.0, -3.0, 4.0])]
+    (eager_losses, eager_w, _), (losses, w, traces) = _eager_and_compiled(body, xs)
+    assert traces == 1
+    np.testing.assert_array_equal(losses, eager_losses)
+    np.testing.assert_array_equal(w, eager_w)
+    t = ad.tensor([[0.0, 1.0], [2.0, 3.0]])
+    assert t.count_nonzero().dtype == np.int64 and int(t.count_nonzero().data) == 3
+    np.testing.assert_array_equal(t.count_nonzero(dim=1).data, [1, 2])
