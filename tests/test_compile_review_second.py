@@ -1,6 +1,9 @@
-"""A second adversarial review of ``ad.compile``: what a trace must refuse because a
-replay could not follow it (values read in Python by library methods), and a rule
-whose result's shape followed a mask computed in the call."""
+"""A second adversarial review of ``ad.compile``, each test a situation where a replay
+was silently different from eager execution: a rule whose result's shape followed a
+mask computed in the call, library methods reading a traced tensor's values in Python,
+numbers and flags the function's names hold changed between calls, and arrays computed
+from the values that reached a step through a view.  Compiled runs are compared with
+eager ones, bit for bit."""
 
 import numpy as np
 import pytest
