@@ -26,6 +26,21 @@ def _tensor(value):
     return value if isinstance(value, Tensor) else Tensor(np.asarray(value))
 
 
+def refuse_nonzero_of_traced_values(x) -> None:
+    """``nonzero`` in a function ``ad.compile`` traces: refused for a tensor whose values
+    a replay may change (how many indices it gives depends on them)."""
+    from .compile.refusals import refuse_traced_values
+    refuse_traced_values(x, "nonzero", "how many indices it gives (the length of its "
+                         "result) depends on the values", "Use ad.where(mask, x, 0) (and "
+                         "the mask's sum as a count), or call nonzero outside the compiled "
+                         "function and pass its result in as an argument.")
+
+
+def nonzero_rows(array) -> np.ndarray:
+    """PyTorch's ``nonzero``: the index of each nonzero entry as a row, ``(n, ndim)``."""
+    return np.stack(np.nonzero(array), axis=-1)
+
+
 def _made(label, fn, *args, **kwargs):
     """``fn(*args, **kwargs)`` on the values, as a Tensor: ``ad.compile`` computes it
     again at each replay (and refuses a Python decision on it)."""
@@ -109,8 +124,11 @@ class ArrayMethods:
                 "nonzero: NumPy's ndarray.nonzero() returns a tuple of index arrays and "
                 "PyTorch's Tensor.nonzero() an (n, ndim) array; say which with "
                 "as_tuple=True (NumPy's, also np.nonzero(t)) or as_tuple=False (PyTorch's)")
-        indices = np.nonzero(self.data)
-        return indices if as_tuple else _tensor(np.stack(indices, axis=-1))
+        refuse_nonzero_of_traced_values(self)
+        if as_tuple:
+            return np.nonzero(self.data)
+        # (made: a compiled function computes it again from the constant it is given)
+        return _made("nonzero", nonzero_rows, self.data)
 
     def searchsorted(self, v, side="left", sorter=None):
         """Where ``v`` would go into this sorted 1-D tensor (NumPy's; integers, no grad).

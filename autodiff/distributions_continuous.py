@@ -235,7 +235,7 @@ class HalfNormal(_LocationScale):
 
     def __init__(self, scale):
         scale = _as_float_tensor(scale, "HalfNormal", "scale")
-        super().__init__(Tensor(np.zeros((), scale.data.dtype)), scale)
+        super().__init__(Tensor(0.0, dtype=scale.data.dtype), scale)
 
     _transform = staticmethod(np.abs)
     _support = "non-negative"

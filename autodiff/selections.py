@@ -411,7 +411,10 @@ class SelectionMethods:
         tensor([1., 1., 2., 2.])
         """
         from .ops.replicate import repeat
-        return repeat(self, getattr(repeats, "data", repeats), axis=dim)
+        from .tensor import Tensor
+        # (a Tensor as it is: repeat refuses one whose values a compiled replay may change)
+        return repeat(self, repeats if isinstance(repeats, Tensor)
+                      else getattr(repeats, "data", repeats), axis=dim)
 
     def repeat(self, *args, axis=_UNSET):
         """NumPy's ``repeat(repeats, axis)`` (each entry repeated) or PyTorch's

@@ -71,10 +71,17 @@ def nonzero(input, *, as_tuple: bool | None = None):
     tensor([[0, 1],
             [1, 0]])
     """
-    indices = np.nonzero(array_of(input))
+    from .array_methods import refuse_nonzero_of_traced_values
+    from .compile.hooks import made     # computed again at each replay of ad.compile
+    refuse_nonzero_of_traced_values(input)
     if as_tuple is False:
-        return Tensor(np.stack(indices, axis=-1).astype(np.int64))
-    return indices
+        return Tensor(made("nonzero", _nonzero_rows_int64, (array_of(input),)))
+    return np.nonzero(array_of(input))
+
+
+def _nonzero_rows_int64(array):
+    from .array_methods import nonzero_rows
+    return nonzero_rows(array).astype(np.int64)
 
 
 def addmv(input, mat, vec, *, beta=1, alpha=1) -> Tensor:

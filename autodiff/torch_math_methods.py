@@ -64,6 +64,10 @@ def _all_dims(dim):
     return tuple(dim) if isinstance(dim, list) else dim
 
 
+def _nonzero_counts(array, axis):
+    return np.asarray(np.count_nonzero(array, axis=axis), dtype=np.int64)
+
+
 class TorchMathMethods:
     """Comparisons, logic and math under PyTorch's names (mixed into ``Tensor``)."""
 
@@ -78,6 +82,11 @@ class TorchMathMethods:
         >>> ad.tensor([1.0, 2.0]).equal(ad.tensor([1.0, 2.0])), ad.tensor([1.0]).equal([1.0, 1.0])
         (True, False)
         """
+        from .tensor import Tensor, value_hook        # (value_hook: set by ad.compile)
+        if value_hook is not None:
+            for value in (self, other):
+                if isinstance(value, Tensor):
+                    value_hook(value, "equal (a Python bool)")
         other = np.asarray(getattr(other, "data", other))
         return self.shape == other.shape and bool(np.all(self.data == other))
 
@@ -156,8 +165,8 @@ class TorchMathMethods:
         >>> ad.tensor([[0.0, 1.0], [2.0, 3.0]]).count_nonzero(dim=1)
         tensor([1, 2])
         """
-        counts = np.count_nonzero(self.data, axis=_all_dims(dim))
-        return _t(np.asarray(counts, dtype=np.int64))
+        from .compile.hooks import made     # computed again at each replay of ad.compile
+        return _t(made("count_nonzero", _nonzero_counts, (self.data, _all_dims(dim))))
 
     def argwhere(self):
         """The indices of the nonzero entries, one row each: shape ``(n, ndim)``, int64.

@@ -149,6 +149,11 @@ class TorchShapeMethods:
         if self.ndim == 0:
             raise ValueError("tensor_split: a 0-d tensor has no dim to split")
         axis = _axis("tensor_split", dim, self.ndim)
+        from .compile.refusals import refuse_traced_values
+        refuse_traced_values(indices_or_sections, "tensor_split", "where it cuts (and so "
+                             "the shapes of its pieces) is read from the values of "
+                             "indices_or_sections", "Pass the indices or the number of "
+                             "sections as Python ints.")
         cuts = np.asarray(getattr(indices_or_sections, "data", indices_or_sections))
         if cuts.dtype.kind not in "iu" or cuts.ndim > 1:
             raise TypeError(f"tensor_split: indices_or_sections must be an int or a 1-D "

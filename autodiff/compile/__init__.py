@@ -69,12 +69,13 @@ F.gelu``), a name of the function (closure, globals) bound to
 another tensor, NumPy array, random generator, module, optimizer or scheduler (``opt
 = ad.optim.Adam(...)``, ``targets = np.full(...)``), and a captured NumPy array that
 changes between calls (noticed by a checksum, computed on every call, so large data
-should be passed as arguments).
-Python numbers the function captures are fixed at the trace, and so are the objects
-reached otherwise (an entry of a dict or list, an attribute of an object other than
-a module, a name of another function it calls): a plan keeps using the tensors and
-optimizers it saw, so rebinding such an entry to a new object needs a new
-``ad.compile(fn)``.  A plan writes intermediate results into buffers it
+should be passed as arguments); so does a number, string, bool or None that a name of
+the function (closure, globals) holds and that changes between calls (``scale = 0.5``
+read as ``x * scale``, ``if use_aux:``).  The numbers reached otherwise are fixed at
+the trace, and so are the objects reached otherwise (an entry of a dict or list, an
+attribute of an object other than a module, a name of another function it calls): a
+plan keeps using the tensors and optimizers it saw, so rebinding such an entry to a new
+object needs a new ``ad.compile(fn)``.  A plan writes intermediate results into buffers it
 allocates once and keeps while the plan is cached (``buffers.py``), so calls of one
 compiled function from several threads run one at a time (and while one thread
 traces, calls of compiled functions from the others wait for the trace to end); what a
@@ -124,9 +125,10 @@ from .not_replayed import (NotReplayedWarning, array_sums, arrays_reached, numbe
 from ..anomaly import active as anomaly_active
 from .tracer import TraceError, Tracer
 from .call_constants import creators_patched, read_live_when_reached
-from .captures import (captured_generators, captured_objects, check_generators,
-                       check_generators_made_in_call, checksum, members_of_captured_modules,
-                       named_values, rng_state, settings_of_captured_modules, training_flags,
+from .captures import (captured_generators, captured_objects, captured_settings,
+                       check_generators, check_generators_made_in_call, checksum,
+                       members_of_captured_modules, named_values, rng_state,
+                       settings_of_captured_modules, training_flags,
                        why_plan_does_not_fit)
 
 __all__ = ["compile", "Compiled", "Plan", "NotReplayedWarning", "TraceError"]
@@ -257,6 +259,7 @@ class Compiled:
         warn_of_arrays_changed(plan, arrays_before, sums_before, arrays_after,
                                tracer.written, stacklevel=3)
         plan.bindings = captured_objects(self.fn)     # as the call left them
+        plan.settings = captured_settings(self.fn)
         # train() / eval() inside the function: a replay leaves the flags as it did
         plan.training_after = [(m, m.training) for m, flag in training_before.values()
                                if m.training != flag]

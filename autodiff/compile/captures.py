@@ -11,7 +11,9 @@ array with new values or a captured tensor with a new shape trace again.
 
 from __future__ import annotations
 
+import dis
 import pickle
+import types
 import zlib
 
 import numpy as np
@@ -135,6 +137,50 @@ def training_flags(fn) -> dict:
     return {id(m): (m, m.training) for root in _modules_named(fn) for m in root.modules()}
 
 
+def captured_settings(fn) -> list:
+    """The numbers, strings, bools and None (and tuples of them) ``fn`` reaches by name,
+    as ``(name, where, key, value)``: the trace fixed their values into the plan (``x *
+    scale``, ``if use_aux:``), so a replay fits only while the names hold equal values.
+
+    >>> scale = 0.5
+    >>> [(name, value) for name, _, _, value in captured_settings(lambda x: x * scale)]
+    [('scale', 0.5)]
+    """
+    from .tracer import _is_setting
+
+    code = getattr(getattr(fn, "__func__", fn), "__code__", None)
+    read = _globals_read(code) if code is not None else set()
+    table = getattr(getattr(fn, "__func__", fn), "__globals__", None)
+    # (a global only where the code reads it as one: co_names also holds the names of
+    # attributes, and ``opt.step()`` must not tie the plan to a global loop counter ``step``)
+    return [(name, where, key, value) for name, where, key, value in _captured_names(fn)
+            if _is_setting(value) and (where is not table or key in read)]
+
+
+def _globals_read(code) -> set:
+    """The global names ``code`` and the functions and comprehensions written in it
+    read (``LOAD_GLOBAL``, ``LOAD_NAME``)."""
+    found, todo = set(), [code]
+    while todo:
+        current = todo.pop()
+        found.update(instr.argval for instr in dis.get_instructions(current)
+                     if instr.opname in ("LOAD_GLOBAL", "LOAD_NAME"))
+        todo += [c for c in current.co_consts if isinstance(c, types.CodeType)]
+    return found
+
+
+def _setting_changed(settings) -> str | None:
+    """None, or which captured setting (``captured_settings``) now holds another value."""
+    for name, where, key, value in settings:
+        try:
+            now = where.cell_contents if key is None else where.get(key, _MISSING)
+        except ValueError:                  # a closure cell emptied (del)
+            now = _MISSING
+        if not same_value(now, value):
+            return f"{name} changed ({value!r} -> {'(deleted)' if now is _MISSING else repr(now)})"
+    return None
+
+
 def settings_of_captured_modules(fn, flags) -> list:
     """The ``training`` flag and settings of the modules ``fn`` reaches by name (and of
     theirs), for those the call did not call: a method of theirs the function called
@@ -235,6 +281,9 @@ def why_plan_does_not_fit(plan) -> str | None:
     rebound = _rebound(plan.bindings)
     if rebound:
         return f"{rebound} was bound to another object"
+    changed = _setting_changed(plan.settings)
+    if changed:
+        return changed
     slots = plan.slots
     for tensor, slot in plan.captured:
         data = tensor.data

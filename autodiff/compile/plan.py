@@ -157,6 +157,7 @@ class Plan:
         self.steps_by_line: dict = {}   # line of the generated replay -> its step
         self.members: list = []     # (dict, key, object) a replay needs to be the same object
         self.bindings: list = []    # (cell or dict, key, object) the function's names held
+        self.settings: list = []    # (name, cell or dict, key, number) its names held
         self.buffers: list = []     # arrays results are written into (buffers.py)
         self.training_after: list = []  # (module, flag) the call left switched (eval())
         self.same_array: dict = {}  # slot -> the first slot of its array (optimize.py)

@@ -158,9 +158,10 @@ def check_fresh_constants(tracer):
             else:
                 in_graph[id(a)] = in_graph.get(id(a), 0) + 1
     tracer.nodes = []
+    _count_views_kept(tracer, in_graph)
     for array, op_name, line, _ in tracer.constants:
         # References: tracer.keep, tracer.constants' tuple, getrefcount's argument,
-        # the loop variable, and the live graph.
+        # the loop variable, and the live graph and views.
         # An array made from Python numbers (by ad.tensor in the user's code, or by the
         # library for a number operand) is a constant, like them; any other, 0-d too,
         # was computed in the call, from the values maybe.
@@ -201,6 +202,16 @@ def check_fresh_constants(tracer):
                 "Compute it with tensor ops (x.sum(), which a replay computes again), "
                 "write a constant as a Python number (math.sqrt(d)), or pass the value "
                 "in as an argument.")
+
+
+def _count_views_kept(tracer, counts: dict) -> None:
+    """Add to ``counts`` (``id -> references``) those the views the trace keeps hold to
+    their bases: a view it computed (``a[:2]`` of an array ``a`` made in the call) is
+    no holder from before the call.  (A function of its own, so that no loop variable
+    outlives it as one more reference.)"""
+    for value in tracer.keep:
+        if isinstance(value, np.ndarray) and isinstance(value.base, np.ndarray):
+            counts[id(value.base)] = counts.get(id(value.base), 0) + 1
 
 
 def _no_constant(tracer, array, op_name, line) -> str:

@@ -99,6 +99,15 @@ def _read_back(xp, g, key, ndim):
     return picked
 
 
+def _written_values_gradient(xp, g, key, shape):
+    """The gradient of the ``value`` of ``shape`` that ``setitem`` wrote at ``key``:
+    ``g[key]`` summed to that shape, where the value was broadcast.  Summed here rather than by the
+    reverse pass, so that the rule's result has the value's shape whatever ``key``
+    selects: with a mask computed in a compiled call, ``g[key]`` has as many rows as the
+    mask has true entries, which may change between replays."""
+    return xp.sum_to(_read_back(xp, g, key, len(shape)), shape)
+
+
 index_add = defop(
     "index_add", index_add_array,
     doc="zeros(shape) with g scatter-added at key (the adjoint of indexing).\n\n"
@@ -216,7 +225,9 @@ _setitem = defop(
         ">>> ad.setitem(ad.tensor([1.0, 2.0, 3.0]), 0.0, np.array([0, 2]))\n"
         "tensor([0., 2., 0.])",
     x=("g with g[key] = 0", lambda xp, g, ans, x, value, key: xp.zero_at(g, key)),
-    value=("g[key]", lambda xp, g, ans, x, value, key: _read_back(xp, g, key, value.ndim)),
+    value=("sum_to(g[key], value.shape)",
+           lambda xp, g, ans, x, value, key: _written_values_gradient(xp, g, key,
+                                                                      value.shape)),
     key=None, reads=(),
     zeroes="gives x zero gradient where it writes (what was there before is overwritten)")
 
