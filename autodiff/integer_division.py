@@ -40,8 +40,10 @@ def refuse_integer_division_by_zero(where: str, numpy_name: str, t, divisor) -> 
     autodiff.integer_division.IntegerDivisionByZeroError: fmod: integer division by zero ...
     """
     from .compile.hooks import made
-    values = getattr(t, "data", t)
-    divisors = getattr(divisor, "data", divisor)
+    from .tensor import Tensor
+    # (not getattr(x, "data"): a NumPy scalar's .data is a memoryview of its bytes)
+    values = t.data if isinstance(t, Tensor) else t
+    divisors = divisor.data if isinstance(divisor, Tensor) else divisor
     if isinstance(divisors, (list, tuple)):
         divisors = np.asarray(divisors)
     if np.result_type(values, divisors).kind in "biu":

@@ -216,67 +216,6 @@ class TorchMathMethods:
                              "minimum or maximum")
         return MinMax(self.amin(dim=dim, keepdim=keepdim), self.amax(dim=dim, keepdim=keepdim))
 
-    # ----- linear algebra ----------------------------------------------------------------
-    def det(self):
-        """The determinant of each matrix (the last two dims).
-
-        >>> ad.tensor([[2.0, 0.0], [0.0, 3.0]]).det()
-        tensor(6.)
-        """
-        from .linalg import det
-        return det(self)
-
-    def slogdet(self):
-        """``(sign, logabsdet)`` of the determinant of each matrix.
-
-        >>> ad.tensor([[-2.0, 0.0], [0.0, 1.0]]).slogdet().sign
-        tensor(-1.)
-        """
-        from .linalg import slogdet
-        return slogdet(self)
-
-    def logdet(self):
-        """``log(det)`` of each matrix: NaN where the determinant is negative and -inf
-        where it is 0, as PyTorch's ``logdet``.
-
-        >>> ad.tensor([[2.0, 0.0], [0.0, 3.0]]).logdet()
-        tensor(1.79175947)
-        """
-        where = _ad().where
-        sign, logabs = self.slogdet()
-        return where(sign > 0, logabs, where(sign < 0, np.nan, -np.inf).astype(logabs.dtype))
-
-    def inverse(self):
-        """The inverse of each matrix (``ad.linalg.inv``).
-
-        >>> ad.tensor([[2.0, 0.0], [0.0, 4.0]]).inverse()
-        tensor([[0.5 , 0.  ],
-                [0.  , 0.25]])
-        """
-        from .linalg import inv
-        return inv(self)
-
-    def pinverse(self, rcond=1e-15):
-        """The pseudo-inverse of each matrix; singular values below ``rcond`` times the
-        largest count as zero (``ad.linalg.pinv``).
-
-        >>> ad.tensor([[2.0, 0.0]]).pinverse()
-        tensor([[0.5],
-                [0. ]])
-        """
-        from .linalg import pinv
-        return pinv(self, rcond=rcond)
-
-    def matrix_power(self, n: int):
-        """Each matrix to the integer power ``n`` (negative: of the inverse).
-
-        >>> ad.tensor([[1.0, 1.0], [0.0, 1.0]]).matrix_power(3)
-        tensor([[1., 3.],
-                [0., 1.]])
-        """
-        from .linalg import matrix_power
-        return matrix_power(self, n)
-
     def diag(self, diagonal: int = 0):
         """A 1-D tensor's square matrix with it on the ``diagonal``-th diagonal, or a
         2-D tensor's ``diagonal``-th diagonal, as PyTorch's ``diag``.

@@ -178,3 +178,13 @@ def test_a_compiled_function_checks_the_divisor_at_each_call():
         np.testing.assert_array_equal(step(k, ad.tensor([3, -2, 4])).data, expected)
     with pytest.raises(IntegerDivisionByZeroError, match="remainder"):
         step(k, ad.tensor(DIVISORS))
+
+
+def test_a_numpy_scalar_divisor_is_read_as_its_value():
+    # (a NumPy scalar's .data is a memoryview of its bytes, not its value)
+    t = ad.tensor(np.array(0.3))
+    np.testing.assert_array_equal(t.fmod(np.float64(0.2)).data, np.fmod(0.3, 0.2))
+    np.testing.assert_array_equal(t.remainder(np.float32(0.2)).data,
+                                  np.remainder(np.array(0.3), np.float32(0.2)))
+    with pytest.raises(ZeroDivisionError):
+        ad.tensor([3, 4]).floor_divide(np.int64(0))
