@@ -28,6 +28,9 @@ import weakref
 
 import numpy as np
 
+from .layout_views import LAYOUT_OPS
+from .layout_views import link as link_layout_view
+
 _nd = np.ndarray
 
 # id(view tensor) -> (weak reference to it, op name, weak references to the tensors
@@ -46,6 +49,8 @@ def note(view, op_name: str, inputs) -> None:
     owner = array.base
     if owner is None or op_name == "getitem":        # (basic indexing: inplace.py)
         return
+    if op_name in LAYOUT_OPS:                       # (followed too: layout_views.py)
+        link_layout_view(view, op_name, inputs)
     bases = []
     for a in inputs:
         data = getattr(a, "data", None)

@@ -35,15 +35,16 @@ def _viewed(t):
         return None
 
 
-def in_an_indexing_view(t) -> bool:
-    """Whether ``t`` was made by basic indexing of a live tensor, or has live views
-    made that way: a new shape of ``t`` (``resize_``, ``squeeze_``) would not reach
-    them."""
+def in_an_indexing_view(t, besides=None) -> bool:
+    """Whether ``t`` was made by basic indexing (or a layout op, ``layout_views.py``) of
+    a live tensor, or has live views made that way other than ``besides``: a new shape
+    of ``t`` (``resize_``, ``squeeze_``) would not reach them."""
     if _viewed(t) is not None:
         return True
     entry = _views_of.get(id(t))
     return entry is not None and entry[0]() is t and any(
-        ref() is not None for refs in entry[1].values() for ref in refs)
+        ref() is not None and ref() is not besides
+        for refs in entry[1].values() for ref in refs)
 
 
 #: Held while ``_link`` changes the tables: threads indexing one tensor at once pruned
