@@ -52,7 +52,7 @@ from . import graph as _graph
 from .graph import Node, _grad_mode
 from .layout_views import Layout, new_base_value, select
 from .view_table import (_ALL, _views_in, _views_of, _views_up, _viewed,  # noqa: F401
-                         note_view)
+                         note_view, settle_views_of)
 from .guard import (held_by_trace, is_guarded_view, note_unguarded_write, unguarded_reads,
                     views_memory_of, writing_through)
 
@@ -166,6 +166,7 @@ def _rebase_plan(base, written=_ALL, skip=()) -> list:
     todo = [(base, written)]
     while todo:
         owner, part = todo.pop()
+        settle_views_of(owner)                  # (layout views not yet linked down)
         entry = _views_of.get(id(owner))
         if entry is None or entry[0]() is not owner:
             continue
@@ -219,6 +220,7 @@ def _view_again(view, base, key, where: str) -> None:
             f"{key!r}, cannot show that tensor's current array, whose layout (after a "
             "recorded update) a reshape would copy, so this write would not reach it. "
             "Take the view again after the update, or build a new tensor (t = t + x).")
+    settle_views_of(view)       # (its pending layout views are found by its memory)
     view.data = array
 
 

@@ -2,6 +2,8 @@
 ``h.permute(1, 0)``, ``h.reshape(-1)``, ``h.unsqueeze(0)``), when NumPy returns a view
 of ``h``'s memory: they are linked to ``h`` in ``view_table.py`` as views by indexing
 are, with a ``Layout`` for key, so that ``inplace.py`` follows writes through them.
+Making one only notes its op (``op_views.note``); its ``Layout`` is worked out when a
+write needs it (``view_table.settle``).
 
 A recorded write into ``v = L(h)`` gives ``h`` the value ``L⁻¹(v_new)`` (transpose
 back by the inverse permutation, reshape back to ``h``'s shape), as PyTorch does, and
@@ -18,8 +20,6 @@ every live view of ``h`` takes ``L(h)`` again.
 from __future__ import annotations
 
 import numpy as np
-
-from .view_table import note_view
 
 #: The ops whose output, when it shares its input's memory, lays out the same elements
 #: anew (a permutation of axes, or a new shape in C order).
@@ -161,18 +161,3 @@ def _permutation(base_array, view_array):
         perm.append(candidates[0])
     perm = tuple(perm)
     return perm if _same_memory(base_array.transpose(perm), view_array) else None
-
-
-def link(view, op_name: str, inputs) -> None:
-    """Link ``view``, the output of op ``op_name`` called with ``inputs``, to the input
-    tensor whose elements it lays out anew in the same memory (see the module
-    docstring)."""
-    if not inputs:
-        return
-    base = inputs[0]
-    base_array = getattr(base, "data", None)
-    if base_array.__class__ is np.ndarray and base_array is not base and (
-            base_array.dtype == view.data.dtype):
-        layout = match(op_name, base_array, view.data, inputs[1:])
-        if layout is not None:
-            note_view(view, base, layout)

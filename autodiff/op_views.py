@@ -29,7 +29,6 @@ import weakref
 import numpy as np
 
 from .layout_views import LAYOUT_OPS
-from .layout_views import link as link_layout_view
 
 _nd = np.ndarray
 
@@ -49,8 +48,6 @@ def note(view, op_name: str, inputs) -> None:
     owner = array.base
     if owner is None or op_name == "getitem":        # (basic indexing: inplace.py)
         return
-    if op_name in LAYOUT_OPS:                       # (followed too: layout_views.py)
-        link_layout_view(view, op_name, inputs)
     bases = []
     for a in inputs:
         data = getattr(a, "data", None)
@@ -59,6 +56,11 @@ def note(view, op_name: str, inputs) -> None:
             entry = _entries.get(id(a))
             if entry is not None and entry[0]() is a:
                 bases += entry[2]               # what that input viewed in turn
+            if a is inputs[0] and op_name in LAYOUT_OPS:
+                # Followed too, as a view of its input (layout_views.py): the link up,
+                # pending; what it needs (its Layout, the link down) is worked out when
+                # a write needs it, from the arrays as they are now.
+                view._view_link = (a, op_name, data, array, inputs)
     if not bases:
         return
     key, vid = id(owner), id(view)
