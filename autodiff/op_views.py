@@ -2,11 +2,14 @@
 ``np.ravel(h)``, ``np.diagonal(h)``), other than basic indexing (``h[0]``, the pieces of
 ``ad.split``), whose views ``inplace.py`` follows.
 
-A recorded in-place update gives a tensor a new array (``inplace.py``).  A view made
-by another op would then go on showing the old array, where NumPy's and PyTorch's
-views show the update; and a recorded update of such a view would not reach the
-tensor it views, where PyTorch's would.  Both would be silently different, so
-``inplace.py`` refuses them, naming the op, with what this module remembers:
+A recorded in-place update gives a tensor a new array (``inplace.py``).  The views
+that lay out a tensor anew (``h.T``, ``h.reshape(-1)``) are followed: ``note`` gives
+them a pending link up to ``h`` (``layout_views.py``), and until a write settles it
+they are found from ``h`` here, by its memory.  A view made by another op would go on
+showing the old array, where NumPy's and PyTorch's views show the update; and a
+recorded update of such a view would not reach the tensor it views, where PyTorch's
+would.  Both would be silently different, so ``inplace.py`` refuses them, naming the
+op, with what this module remembers:
 
 * ``views_of_memory``: the live views made by ops that share a tensor's memory;
 * ``viewed_tensor``: for a view made by an op, a live tensor whose memory it shows

@@ -21,6 +21,7 @@ import threading
 import weakref
 
 from .layout_views import match
+from .op_views import _by_owner as _op_views_by_owner
 from .op_views import views_of_memory
 
 _views_of: dict = {}
@@ -69,7 +70,10 @@ def settle_views_of(owner) -> None:
     """Link down (into ``_views_of``) the views laid out from ``owner`` whose links are
     still pending: before ``owner``'s views are looked up, or it takes another array
     (they are found by its memory, which they share until then)."""
-    for view, _ in views_of_memory(owner.data):
+    array = owner.data
+    if id(array if array.base is None else array.base) not in _op_views_by_owner:
+        return                              # (no view made by an op shows its memory)
+    for view, _ in views_of_memory(array):
         link = getattr(view, "_view_link", None)
         if link is not None and len(link) != 2 and link[0] is owner:
             _settle(view)
