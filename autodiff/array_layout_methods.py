@@ -191,12 +191,13 @@ class ArrayLayoutMethods:
     @property
     def base(self):
         """The tensor this one is a view of, when it was made by basic indexing
-        (``t[0]``, ``t[:, 1:]``: a write into one shows in the other); None otherwise,
-        also for views made by other ops (``t.T``), whose writes are not followed.
-        The data's own memory owner is ``t.data.base``.
+        (``t[0]``, ``t[:, 1:]``) or by laying it out anew without copying (``t.T``,
+        ``t.reshape(-1)``): a write into one shows in the other, as with PyTorch's
+        ``._base``; None otherwise (``np.diagonal(t)``).  The data's own memory owner
+        is ``t.data.base``.
 
-        >>> t = ad.tensor([[1.0, 2.0], [3.0, 4.0]]); t[0].base is t, t.base
-        (True, None)
+        >>> t = ad.tensor([[1.0, 2.0], [3.0, 4.0]]); t[0].base is t, t.T.base is t, t.base
+        (True, True, None)
         """
         from .view_table import _viewed
         viewed = _viewed(self)

@@ -29,11 +29,14 @@ the new array again before an unrecorded write).  Values and gradients then come
 as with PyTorch's views.  A view of a leaf that requires grad (``w[0]``, and
 ``w.T`` or ``w.reshape(...)`` too) is refused in grad mode, as the leaf itself is,
 and so is an unrecorded update in grad mode of a view taken under ``no_grad`` of a
-tensor that requires grad.  Not followed, and so refused when recorded: views made
-by other ops (``h.reshape(-1)``, ``h.T``: a recorded update of one would not reach
-``h``, where PyTorch's would; under ``no_grad`` the write goes through NumPy's view),
-and a recorded update of ``h`` while such a view of it is alive, which would go on
-showing the old values (``op_views.py`` keeps those views).
+tensor that requires grad.  Views that lay out ``h`` anew without copying
+(``h.T``, ``h.permute(...)``, ``h.reshape(-1)``, ``h.unsqueeze(0)``) are linked the same
+way with a ``Layout`` for key (``layout_views.py``): a recorded update of one gives
+``h`` the view's new value laid out back (``Layout.back``).  Not followed, and so
+refused when recorded: views made by other ops (``np.diagonal(h)``: a recorded update
+of one would not reach ``h``, where PyTorch's would; under ``no_grad`` the write goes
+through NumPy's view), and a recorded update of ``h`` while such a view of it is
+alive, which would go on showing the old values (``op_views.py`` keeps those views).
 One element taken by integer indexing (``out[0, 1]``) is a copy, as in NumPy
 (``out[0, 1] += x`` updates ``out``).
 """
@@ -47,8 +50,9 @@ import numpy as np
 from . import collector, op_views, overwrites
 from . import graph as _graph
 from .graph import Node, _grad_mode
+from .layout_views import Layout, new_base_value, select
 from .view_table import (_ALL, _views_in, _views_of, _views_up, _viewed,  # noqa: F401
-                         note_view)
+                         note_view, settle_views_of)
 from .guard import (held_by_trace, is_guarded_view, note_unguarded_write, unguarded_reads,
                     views_memory_of, writing_through)
 
@@ -162,6 +166,7 @@ def _rebase_plan(base, written=_ALL, skip=()) -> list:
     todo = [(base, written)]
     while todo:
         owner, part = todo.pop()
+        settle_views_of(owner)                  # (layout views not yet linked down)
         entry = _views_of.get(id(owner))
         if entry is None or entry[0]() is not owner:
             continue
@@ -176,7 +181,7 @@ def _rebase_plan(base, written=_ALL, skip=()) -> list:
             link = _viewed(view)
             if link is None or link[0] is not owner or id(view) in skip:
                 continue
-            if written is not None and not written[link[1]].any():
+            if written is not None and not select(written, link[1]).any():
                 continue
             if view.requires_grad and view._node is None:
                 raise InPlaceError(
@@ -194,16 +199,38 @@ def _rebase_views(plan) -> None:
     from .ops.indexing import getitem
 
     for view, owner, key in plan:
-        _take(view, getitem(owner, key))    # (getitem's result links itself too: a weak
-                                            # reference, dropped soon)
+        # (the result links itself too: a weak reference, dropped soon)
+        _take(view, key.of(owner) if key.__class__ is Layout else getitem(owner, key))
+
+
+def _root(t):
+    """The tensor owning the memory that ``t`` views through the links of
+    ``view_table.py`` (``t`` itself when it views none)."""
+    chain = _views_up(t)
+    return chain[-1][1][0] if chain else t
+
+
+def _view_again(view, base, key, where: str) -> None:
+    """Make ``view`` show ``base``'s current array again, as ``key`` says; refuse when
+    that array's layout lets no view show it so (a reshape that would copy)."""
+    array = select(base.data, key)
+    if not views_memory_of(array, base.data):
+        raise InPlaceError(
+            f"{where}: tensor {_label(view)}, a view of tensor {_label(base)} made by "
+            f"{key!r}, cannot show that tensor's current array, whose layout (after a "
+            "recorded update) a reshape would copy, so this write would not reach it. "
+            "Take the view again after the update, or build a new tensor (t = t + x).")
+    settle_views_of(view)       # (its pending layout views are found by its memory)
+    view.data = array
 
 
 def _refuse_op_views_of_moved(view, t, where: str) -> None:
     """Raise when an op other than indexing made a view (``v.T``, ``v.reshape(-1)``) of
     ``view``, a view by indexing about to move to another array (the updated one of the
     tensor it views) that is still alive: it would go on showing the old array."""
+    root = _root(view)
     for other, op_name in op_views.views_of_memory(view.data):
-        if other is not view and other is not t:
+        if other is not view and other is not t and _root(other) is not root:
             what = "it" if view is t else f"tensor {_label(view)}"
             raise InPlaceError(
                 f"{where}: cannot make this update of tensor {_label(t)}: tensor "
@@ -261,7 +288,7 @@ def _follow_memory(t, chain, where: str) -> None:
     for view, (base, key) in reversed(chain):           # outermost first
         if _stale(view, base):
             _refuse_op_views_of_moved(view, t, where)
-            view.data = base.data[key]
+            _view_again(view, base, key, where)
     todo = [t]
     while todo:
         owner = todo.pop()
@@ -274,14 +301,13 @@ def _follow_memory(t, chain, where: str) -> None:
                 continue
             if _stale(view, owner):
                 _refuse_op_views_of_moved(view, t, where)
-                view.data = owner.data[link[1]]
+                _view_again(view, owner, link[1], where)
             todo.append(view)
 
 
 def _recorded(t, result, where: str, written=_ALL) -> None:
     """``t`` takes ``result`` (a recorded update that wrote ``t[written]``), and so do
     the tensors it views."""
-    from .ops.indexing import setitem
 
     chain = _views_up(t)
     _refuse_read_only_outputs([t] + [base for _, (base, _) in chain], t, where)
@@ -292,14 +318,15 @@ def _recorded(t, result, where: str, written=_ALL) -> None:
     # Each tensor of the chain already holds its new value, as a node the next one's
     # setitem reads: taking it again from that tensor would repeat the work per level.
     written_back = {id(view_tensor) for view_tensor, _ in chain}
-    plans = [_rebase_plan(t, written)] + [_rebase_plan(base, key, written_back)
-                                          for _, (base, key) in chain]
+    plans = [_rebase_plan(t, written)] + [
+        _rebase_plan(base, _ALL if key.__class__ is Layout else key, written_back)
+        for _, (base, key) in chain]
     for plan in plans:
         for view, _, _ in plan:
             _refuse_op_views_of_moved(view, t, where)
     _adopt(t, result, where, plans[0])
     for (view_tensor, (base, key)), plan in zip(chain, plans[1:]):   # innermost first
-        _adopt(base, setitem(base, view_tensor, key), where, plan)
+        _adopt(base, new_base_value(base, view_tensor, key), where, plan)
 
 
 #: Names of the ops whose output NumPy makes read-only because its entries overlap
@@ -354,7 +381,7 @@ def _refuse_unfollowed_view(top, t, where: str) -> None:
                     f"{where}: tensor {_label(t)} views, through '{node.op.name}', the "
                     f"output of '{parent.op.name}', and a recorded update of it in grad "
                     "mode would not reach that tensor (a PyTorch view would change it). "
-                    "Update that tensor itself (h[0] = 0 rather than h.view(-1)[0] = 0), "
+                    "Update that tensor itself (h[0, 0] = 0 rather than np.diagonal(h)[0] = 0), "
                     "or build a new tensor (v = v + x).")
     viewed = op_views.viewed_tensor(top)
     if viewed is not None:
@@ -362,7 +389,7 @@ def _refuse_unfollowed_view(top, t, where: str) -> None:
             f"{where}: tensor {_label(t)} views, through '{op_views.view_op(top)}', the "
             f"memory of tensor {_label(viewed)}, and a recorded update of it in grad mode "
             "would not reach that tensor (a PyTorch view would change it). Update that "
-            "tensor itself (m[0] = v rather than m.reshape(-1)[0] = v), or build a new "
+            "tensor itself (m[0, 0] = v rather than np.diagonal(m)[0] = v), or build a new "
             "tensor (v = v + x).")
 
 
@@ -381,9 +408,10 @@ def _refuse_op_views_left_behind(tensors, t, where: str) -> None:
     and the tensors it views by indexing, all about to take new arrays) that is still
     alive (``h.T``, ``h.reshape(-1)``): it would go on showing the old values, where
     NumPy's and PyTorch's views show the update."""
+    root = _root(tensors[-1])
     for tensor in tensors:
         for view, op_name in op_views.views_of_memory(tensor.data):
-            if view is not tensor and view is not t:
+            if view is not tensor and view is not t and _root(view) is not root:
                 raise InPlaceError(
                     f"{where}: cannot record this update of tensor {_label(t)}: tensor "
                     f"{_label(view)}, made from {'it' if tensor is t else 'the tensor it views'} "

@@ -2,11 +2,14 @@
 ``np.ravel(h)``, ``np.diagonal(h)``), other than basic indexing (``h[0]``, the pieces of
 ``ad.split``), whose views ``inplace.py`` follows.
 
-A recorded in-place update gives a tensor a new array (``inplace.py``).  A view made
-by another op would then go on showing the old array, where NumPy's and PyTorch's
-views show the update; and a recorded update of such a view would not reach the
-tensor it views, where PyTorch's would.  Both would be silently different, so
-``inplace.py`` refuses them, naming the op, with what this module remembers:
+A recorded in-place update gives a tensor a new array (``inplace.py``).  The views
+that lay out a tensor anew (``h.T``, ``h.reshape(-1)``) are followed: ``note`` gives
+them a pending link up to ``h`` (``layout_views.py``), and until a write settles it
+they are found from ``h`` here, by its memory.  A view made by another op would go on
+showing the old array, where NumPy's and PyTorch's views show the update; and a
+recorded update of such a view would not reach the tensor it views, where PyTorch's
+would.  Both would be silently different, so ``inplace.py`` refuses them, naming the
+op, with what this module remembers:
 
 * ``views_of_memory``: the live views made by ops that share a tensor's memory;
 * ``viewed_tensor``: for a view made by an op, a live tensor whose memory it shows
@@ -27,6 +30,8 @@ import threading
 import weakref
 
 import numpy as np
+
+from .layout_views import LAYOUT_OPS
 
 _nd = np.ndarray
 
@@ -54,6 +59,11 @@ def note(view, op_name: str, inputs) -> None:
             entry = _entries.get(id(a))
             if entry is not None and entry[0]() is a:
                 bases += entry[2]               # what that input viewed in turn
+            if a is inputs[0] and op_name in LAYOUT_OPS:
+                # Followed too, as a view of its input (layout_views.py): the link up,
+                # pending; what it needs (its Layout, the link down) is worked out when
+                # a write needs it, from the arrays as they are now.
+                view._view_link = (a, op_name, data, array, inputs)
     if not bases:
         return
     key, vid = id(owner), id(view)

@@ -175,7 +175,7 @@ class PyTorchMethods:
 
     def view(self, *shape):
         """``reshape`` under PyTorch's name, refused when it would copy (as PyTorch's
-        ``view``): the result shares the tensor's memory.
+        ``view``): the result shares the tensor's memory, and writes reach it.
 
         >>> ad.tensor(np.arange(6.0)).view(2, -1).shape
         (2, 3)

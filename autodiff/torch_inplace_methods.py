@@ -372,9 +372,10 @@ def _reshaped_in_place(t, name: str, result):
     would not follow the new shape."""
     from . import inplace
     from .view_table import in_an_indexing_view
-    if in_an_indexing_view(t):
+    if in_an_indexing_view(t, besides=result):
         raise RuntimeError(f"{name}: tensor of shape {t.shape} is a view of another, or has "
-                           "views made by indexing, which would not follow the new shape; "
+                           "views (t[0], t.T, t.reshape(-1)), which would not follow the "
+                           "new shape; "
                            f"use t = t.{name[:-1]}(...) instead")
     if inplace._recording(t, None):
         inplace._refuse_leaf(t, name)

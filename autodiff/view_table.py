@@ -1,5 +1,6 @@
 """Which tensors view which: the links that basic indexing makes (``row = out[0]``),
-so that in-place updates of either reach the other (``inplace.py``).
+and layout ops (``out.T``, ``layout_views.py``), so that in-place updates of either
+reach the other (``inplace.py``).
 
 - Up: a view holds ``(base, key)`` in its ``_view_link`` slot (unset on other
   tensors), as a PyTorch view holds its ``._base``: the base lives as long as its
@@ -8,12 +9,20 @@ so that in-place updates of either reach the other (``inplace.py``).
   to its views]}), where a view taken with one integer (``out[t]``) is in bucket
   ``t`` and the others in bucket None: writing ``out[t]`` then looks at bucket ``t``
   and bucket None only.  Weak, so the table keeps nothing alive.
+- Pending: a view made by a layout op holds ``(base, op name, base's array, its
+  array, the op's inputs)`` until a write needs its links (``_settle``): making
+  ``h.T`` then costs one tuple; until settled it is found from ``h`` by their shared
+  memory (``op_views.views_of_memory``), which ``h`` keeps until a write settles it.
 """
 
 from __future__ import annotations
 
 import threading
 import weakref
+
+from .layout_views import match
+from .op_views import _by_owner as _op_views_by_owner
+from .op_views import views_of_memory
 
 _views_of: dict = {}
 
@@ -28,22 +37,59 @@ def _forget(table, key, ref):
 
 
 def _viewed(t):
-    """``(base, key)`` when ``t`` was made by ``base[key]`` (basic indexing), else None."""
+    """``(base, key)`` when ``t`` was made by ``base[key]`` (basic indexing) or laid out
+    from ``base`` as ``key``, a ``Layout``, says (``layout_views.py``), else None."""
     try:
-        return t._view_link
+        link = t._view_link
     except AttributeError:              # unset: not a view (or not a Tensor)
         return None
+    return link if len(link) == 2 else _settle(t)
 
 
-def in_an_indexing_view(t) -> bool:
-    """Whether ``t`` was made by basic indexing of a live tensor, or has live views
-    made that way: a new shape of ``t`` (``resize_``, ``squeeze_``) would not reach
-    them."""
+def _settle(view):
+    """Work out the ``Layout`` of ``view``, a view made by a layout op whose link is
+    still pending (``(base, op name, base's array, view's array, op inputs)``, as
+    ``op_views.note`` left it), and link it both ways; unlink it when the op did not
+    lay out ``base``'s elements anew in the same memory.  Returns its link, or None."""
+    with _tables_lock:
+        link = getattr(view, "_view_link", None)
+        if link is None or len(link) == 2:         # (another thread settled it)
+            return link
+        base, op_name, base_array, view_array, inputs = link
+        layout = None
+        if base_array.dtype == view_array.dtype:
+            layout = match(op_name, base_array, view_array, inputs[1:])
+        if layout is None:
+            del view._view_link
+            return None
+        _link_unlocked(view, base, layout)
+        return view._view_link
+
+
+def settle_views_of(owner) -> None:
+    """Link down (into ``_views_of``) the views laid out from ``owner`` whose links are
+    still pending: before ``owner``'s views are looked up, or it takes another array
+    (they are found by its memory, which they share until then)."""
+    array = owner.data
+    if id(array if array.base is None else array.base) not in _op_views_by_owner:
+        return                              # (no view made by an op shows its memory)
+    for view, _ in views_of_memory(array):
+        link = getattr(view, "_view_link", None)
+        if link is not None and len(link) != 2 and link[0] is owner:
+            _settle(view)
+
+
+def in_an_indexing_view(t, besides=None) -> bool:
+    """Whether ``t`` was made by basic indexing (or a layout op, ``layout_views.py``) of
+    a live tensor, or has live views made that way other than ``besides``: a new shape
+    of ``t`` (``resize_``, ``squeeze_``) would not reach them."""
     if _viewed(t) is not None:
         return True
+    settle_views_of(t)
     entry = _views_of.get(id(t))
     return entry is not None and entry[0]() is t and any(
-        ref() is not None for refs in entry[1].values() for ref in refs)
+        ref() is not None and ref() is not besides
+        for refs in entry[1].values() for ref in refs)
 
 
 #: Held while ``_link`` changes the tables: threads indexing one tensor at once pruned

@@ -544,7 +544,7 @@ def test_byteswap():
 def test_memory_and_device_attributes():
     t = ad.tensor(np.zeros((2, 3)))
     assert t.strides == t.data.strides and t.T.strides == t.data.T.strides
-    assert t[0].base is t and t.base is None and t.T.base is None
+    assert t[0].base is t and t.base is None and t.T.base is t     # (PyTorch's t.T._base)
     assert t.device == "cpu" and t.to_device("cpu") is t
     with pytest.raises(ValueError, match="to_device: device 'cuda'"):
         t.to_device("cuda")
