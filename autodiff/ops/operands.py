@@ -299,7 +299,16 @@ def number_dtype(number, *company) -> np.dtype:
     try:
         np.asarray(number, dtype=dtype)
     except OverflowError:
-        return np.result_type(np.asarray(number), *others)
+        default = np.asarray(number).dtype
+        if default.kind == "O":         # (an int past int64 and uint64: no dtype holds it)
+            digits = str(number)
+            shown = digits if len(digits) <= 40 else f"of {len(digits.lstrip('-'))} digits"
+            raise OverflowError(
+                f"the Python integer {shown} does not fit {dtype}, the dtype it takes with "
+                "the other operands, nor any integer dtype (NumPy and PyTorch refuse it "
+                "too); write it as a float (1e21, not 10**21) for a float tensor, or "
+                "keep integers that large out of tensors") from None
+        return np.result_type(default, *others)
     return dtype
 
 
