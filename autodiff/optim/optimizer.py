@@ -31,6 +31,7 @@ import os
 import sys
 import weakref
 import warnings
+from collections.abc import Mapping
 from typing import Any, Callable
 
 import numpy as np
@@ -42,7 +43,7 @@ from . import step_hooks
 from .step_hooks import (register_optimizer_step_post_hook,  # noqa: F401 (PyTorch's path)
                          register_optimizer_step_pre_hook)
 from .optimizer_state import FlatStateDict, StateDictMethods  # noqa: F401
-from .parameter_state import ParameterState
+from .parameter_state import ParameterState, by_position
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
@@ -301,6 +302,8 @@ class Optimizer(StateDictMethods):
 
     @state.setter
     def state(self, dicts) -> None:
+        if isinstance(dicts, Mapping):      # PyTorch's form, keyed by the parameters
+            dicts = by_position(dicts, self.params)
         self._state = ParameterState(dicts, owner=self)
 
     # ----- groups ---------------------------------------------------------------
