@@ -88,10 +88,27 @@ def test_a_python_integer_past_int64_is_refused_as_an_overflow(call):
 
 def test_a_huge_integer_with_a_float32_tensor_is_refused_briefly():
     t = ad.tensor(np.array([1.0], np.float32))
-    with pytest.raises(OverflowError, match="of 603 digits does not fit float32"):
+    with pytest.raises(OverflowError, match="integer of 603 digits does not fit float32"):
         ad.mul(2 ** 2000, t)
     big = ad.mul(2 ** 70, t)             # fits float32: the number takes its dtype
     assert big.dtype == np.float32 and big.data[0] == np.float32(2.0 ** 70)
+
+
+@pytest.mark.parametrize("number, values, dtype", [
+    (-1, [2 ** 63 + 1], np.uint64), (2 ** 64 - 1, [3], np.int64), (2 ** 63, [1], np.int8)])
+def test_an_integer_that_would_widen_integers_to_floats_is_refused(number, values, dtype):
+    # ad.mul(-1, uint64 tensor) was float64: -9.223372036854776e18, 2**63 + 1 rounded
+    t = ad.tensor(np.array(values, dtype))
+    with pytest.raises(OverflowError, match=f"{number} does not fit"):
+        ad.mul(number, t)
+    with pytest.raises(OverflowError):
+        t * number                      # as the operator spelling (NumPy's answer)
+
+
+def test_a_number_out_of_a_small_integer_dtype_still_widens_exactly():
+    u = ad.tensor(np.array([3, 250], np.uint8))
+    assert ad.mul(-3, u).data.tolist() == [-9, -750]
+    assert ad.sub(300, u).data.tolist() == [297, 50]
 
 
 def test_numbers_that_fit_keep_their_dtypes():

@@ -288,7 +288,9 @@ def number_dtype(number, *company) -> np.dtype:
     and its default dtype (float64, int64) among numbers only or where its kind is
     higher (a float with an integer tensor).  A number that does not fit that dtype
     (``300`` with uint8, where NumPy 2 raises OverflowError and PyTorch wraps around)
-    keeps its default dtype, widening the result as NumPy 1 did.
+    keeps its default dtype, widening the result as NumPy 1 did, while that keeps its
+    kind; one no dtype of its kind holds with them (``2**70``; ``-1`` with uint64,
+    which would make float64) raises OverflowError.
 
     >>> number_dtype(2.0, np.ones(2, np.float32)), number_dtype(2.5, np.arange(2))
     (dtype('float32'), dtype('float64'))
@@ -300,16 +302,23 @@ def number_dtype(number, *company) -> np.dtype:
         np.asarray(number, dtype=dtype)
     except OverflowError:
         default = np.asarray(number).dtype
-        if default.kind == "O":         # (an int past int64 and uint64: no dtype holds it)
-            digits = str(number)
-            shown = digits if len(digits) <= 40 else f"of {len(digits.lstrip('-'))} digits"
-            raise OverflowError(
-                f"the Python integer {shown} does not fit {dtype}, the dtype it takes with "
-                "the other operands, nor any integer dtype (NumPy and PyTorch refuse it "
-                "too); write it as a float (1e21, not 10**21) for a float tensor, or "
-                "keep integers that large out of tensors") from None
-        return np.result_type(default, *others)
+        widened = None if default.kind == "O" else np.result_type(default, *others)
+        if widened is None or (widened.kind == "f" and dtype.kind in "iu"):
+            # past int64 and uint64 no dtype holds it; -1 with uint64 would widen to
+            # float64, rounding the values past 2**53
+            raise _out_of_bounds(number, dtype) from None
+        return widened
     return dtype
+
+
+def _out_of_bounds(number, dtype) -> OverflowError:
+    digits = str(number)
+    shown = digits if len(digits) <= 40 else f"of {len(digits.lstrip('-'))} digits"
+    return OverflowError(
+        f"the Python integer {shown} does not fit {dtype}, the dtype it takes with the "
+        "other operands, and no wider dtype of its kind holds them all exactly (NumPy "
+        "refuses it too); convert the tensor first (t.astype(np.int64)), or write a "
+        "float (1e21, not 10**21) for a float tensor")
 
 
 def broadcasts_to(shape, target) -> bool:
