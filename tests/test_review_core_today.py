@@ -216,3 +216,30 @@ def test_a_state_keyed_by_parameter_or_position_lands_on_its_parameter():
         opt.state = {ad.nn.Parameter([9.0]): {}}
     with pytest.raises(KeyError, match="positions 0..2"):
         opt.state = {5: {}}
+
+
+def test_a_parameter_put_into_param_groups_by_hand_is_refused_not_given_anothers_state():
+    # The state is kept by position: the new tensor read the old one's momentum
+    # (state[new], new in state), and step() raised a bare KeyError of its id.
+    w = ad.nn.Parameter([1.0, 2.0])
+    opt = ad.optim.SGD([w], lr=0.1, momentum=0.9)
+    w.grad = np.ones(2)
+    opt.step()
+    new = ad.nn.Parameter([5.0, 5.0])
+    opt.param_groups[0]["params"][0] = new
+    assert new not in opt.state and opt.state.get(new) is None and opt.state.keys() == []
+    with pytest.raises(KeyError, match="not one of SGD's parameters"):
+        opt.state[new]
+    new.grad = np.ones(2)
+    with pytest.raises(RuntimeError, match="was not given to SGD"):
+        opt.step()
+    np.testing.assert_array_equal(new.data, [5.0, 5.0])
+
+
+def test_a_parameter_appended_to_a_group_by_hand_is_refused_at_the_step():
+    w, extra = ad.nn.Parameter([1.0]), ad.nn.Parameter([2.0])
+    opt = ad.optim.Adam([w], lr=0.1)
+    opt.param_groups[0]["params"].append(extra)
+    w.grad, extra.grad = np.ones(1), np.ones(1)
+    with pytest.raises(RuntimeError, match="add_param_group"):
+        opt.step()

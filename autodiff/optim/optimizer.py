@@ -349,6 +349,14 @@ class Optimizer(StateDictMethods):
             self.state.append({})
         self.param_groups.append(new)
 
+    def _unknown_parameter(self, where: str, g: int, p) -> RuntimeError:
+        # The state is kept by position, for the parameters the optimizer was given.
+        return RuntimeError(
+            f"{where}: param_groups[{g}]['params'] holds a tensor of shape {p.shape} that "
+            f"was not given to {type(self).__name__} (the list was changed after it was "
+            "made); its state is kept per parameter given, so add a new parameter with "
+            "add_param_group({'params': [p]}), or make a new optimizer for new parameters")
+
     def _check_group(self, group, where):  # pragma: no cover - each optimizer checks its own
         pass
 
@@ -405,7 +413,9 @@ class Optimizer(StateDictMethods):
                     position += 1
                     continue
                 grad = np.asarray(grad.data if isinstance(grad, Tensor) else grad)
-                name = self._names[id(p)]
+                name = self._names.get(id(p))
+                if name is None:
+                    raise self._unknown_parameter(where, g, p)
                 if grad.shape != p.data.shape:
                     raise ValueError(f"{where}: parameter {name!r} has shape "
                                      f"{p.data.shape} but its .grad has shape {grad.shape}")

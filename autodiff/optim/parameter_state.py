@@ -40,7 +40,7 @@ class ParameterState(list):
         owner = self._owner() if self._owner is not None else None
         params = owner.params if owner is not None else []
         for position, p in enumerate(params):
-            if p is parameter:
+            if p is parameter and id(p) in owner._names:    # (not put in by hand later)
                 return position
         optimizer = type(owner).__name__ if owner is not None else "the optimizer"
         raise KeyError(
@@ -66,9 +66,7 @@ class ParameterState(list):
 
     def __contains__(self, item):
         if isinstance(item, Tensor):
-            owner = self._owner() if self._owner is not None else None
-            params = owner.params if owner is not None else []
-            return any(p is item and state for p, state in zip(params, self))
+            return any(p is item for p, _ in self.items())
         return any(item is state or item == state for state in self)
 
     def keys(self) -> list:
@@ -82,8 +80,11 @@ class ParameterState(list):
     def items(self) -> list:
         """``(parameter, state)`` for each parameter that has state, in order."""
         owner = self._owner() if self._owner is not None else None
-        params = owner.params if owner is not None else []
-        return [(p, state) for p, state in zip(params, self) if state]
+        if owner is None:
+            return []
+        # (a tensor put into param_groups by hand later has no state of its own here)
+        return [(p, state) for p, state in zip(owner.params, self)
+                if state and id(p) in owner._names]
 
     def get(self, parameter, default=None):
         """``state[parameter]`` if it has state, else ``default``."""
