@@ -29,6 +29,7 @@ during the backward pass.  ``ad.grad`` (which fills no ``.grad``) does not call 
 from __future__ import annotations
 
 import itertools
+import threading
 import weakref
 from typing import Any, Callable
 
@@ -36,6 +37,12 @@ import numpy as np
 
 from . import collector
 from .grad_mode import _grad_mode
+
+#: Held while an owner's hooks are added or removed (both registries share its
+#: ``_hooks`` slot): threads registering hooks on one tensor at once each gave it a
+#: new dict, and all but one of their hooks were lost.
+_registration_lock = threading.Lock()
+
 
 class _Registry:
     """owner -> {handle id: hook}, in registration order.
@@ -60,7 +67,12 @@ class _Registry:
             return None
         return owner._hooks.get(self)
 
-    def functions_of(self, owner) -> dict:
+    def add(self, owner, hook_id: int, entry) -> None:
+        """Register ``entry`` as ``owner``'s hook ``hook_id`` (after those it has)."""
+        with _registration_lock:
+            self._functions_of(owner)[hook_id] = entry
+
+    def _functions_of(self, owner) -> dict:
         functions = self.get(owner)
         if functions is None:
             key = id(owner)
@@ -77,6 +89,10 @@ class _Registry:
         return functions
 
     def discard(self, owner, hook_id: int) -> None:
+        with _registration_lock:
+            self._discard_unlocked(owner, hook_id)
+
+    def _discard_unlocked(self, owner, hook_id: int) -> None:
         functions = self.get(owner)
         if functions is not None:
             functions.pop(hook_id, None)
@@ -137,7 +153,7 @@ def register_hook(tensor, hook: Callable) -> RemovableHandle:
             "it outside the transform")
     owner = tensor._node if tensor._node is not None else tensor
     hook_id = _next_id()
-    registered.functions_of(owner)[hook_id] = (hook, level)
+    registered.add(owner, hook_id, (hook, level))
     if owner is not tensor:
         collector.track_graphs([tensor])    # the hook may close over what comes from it
     return RemovableHandle(owner, hook_id)
@@ -166,7 +182,7 @@ def register_post_accumulate_grad_hook(tensor, hook: Callable) -> RemovableHandl
                            "cannot be registered on non-leaf tensors (this one was made by "
                            "an op); register it on the parameter, or use register_hook")
     hook_id = _next_id()
-    post_accumulate.functions_of(tensor)[hook_id] = hook
+    post_accumulate.add(tensor, hook_id, hook)
     return RemovableHandle(tensor, hook_id, post_accumulate)
 
 

@@ -467,9 +467,20 @@ class PyTorchMethods:
         """In-place ``self *= other``; returns self."""
         return _inplace().update(self, _ops().multiply, other, "mul_")
 
-    def div_(self, other):
-        """In-place ``self /= other``; returns self."""
-        return _inplace().update(self, _ops().divide, other, "div_")
+    def div_(self, other, *, rounding_mode=None):
+        """In-place ``self /= other``, rounded toward zero (``'trunc'``) or down
+        (``'floor'``) when asked, as PyTorch's; returns self.
+
+        >>> ad.tensor([-7, 7]).div_(2, rounding_mode="floor")
+        tensor([-4,  3])
+        """
+        if rounding_mode is None:
+            return _inplace().update(self, _ops().divide, other, "div_")
+        from .tensor_inplace_more import _refuse_another_kind, _refuse_another_shape
+        result = self.div(other, rounding_mode=rounding_mode)
+        _refuse_another_shape(self, result, "div_")
+        _refuse_another_kind(self, result, "div_")
+        return _inplace().fill(self, result, "div_")
 
     def zero_(self):
         """Set every element to 0 in place; returns self."""

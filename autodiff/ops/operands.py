@@ -288,7 +288,9 @@ def number_dtype(number, *company) -> np.dtype:
     and its default dtype (float64, int64) among numbers only or where its kind is
     higher (a float with an integer tensor).  A number that does not fit that dtype
     (``300`` with uint8, where NumPy 2 raises OverflowError and PyTorch wraps around)
-    keeps its default dtype, widening the result as NumPy 1 did.
+    keeps its default dtype, widening the result as NumPy 1 did, while that keeps its
+    kind; one no dtype of its kind holds with them (``2**70``; ``-1`` with uint64,
+    which would make float64) raises OverflowError.
 
     >>> number_dtype(2.0, np.ones(2, np.float32)), number_dtype(2.5, np.arange(2))
     (dtype('float32'), dtype('float64'))
@@ -299,8 +301,24 @@ def number_dtype(number, *company) -> np.dtype:
     try:
         np.asarray(number, dtype=dtype)
     except OverflowError:
-        return np.result_type(np.asarray(number), *others)
+        default = np.asarray(number).dtype
+        widened = None if default.kind == "O" else np.result_type(default, *others)
+        if widened is None or (widened.kind == "f" and dtype.kind in "iu"):
+            # past int64 and uint64 no dtype holds it; -1 with uint64 would widen to
+            # float64, rounding the values past 2**53
+            raise _out_of_bounds(number, dtype) from None
+        return widened
     return dtype
+
+
+def _out_of_bounds(number, dtype) -> OverflowError:
+    digits = str(number)
+    shown = digits if len(digits) <= 40 else f"of {len(digits.lstrip('-'))} digits"
+    return OverflowError(
+        f"the Python integer {shown} does not fit {dtype}, the dtype it takes with the "
+        "other operands, and no wider dtype of its kind holds them all exactly (NumPy "
+        "refuses it too); convert the tensor first (t.astype(np.int64)), or write a "
+        "float (1e21, not 10**21) for a float tensor")
 
 
 def broadcasts_to(shape, target) -> bool:

@@ -89,6 +89,12 @@ def _transpose_two_dims(x, *dims):
     takes the axes as one argument, so no NumPy call reads this one otherwise."""
     if len(dims) != 2:
         raise _axes_one_by_one(dims)
+    for position, d in enumerate(dims):
+        if not isinstance(d, (int, np.integer)) or isinstance(d, (bool, np.bool_)):
+            raise TypeError(f"transpose: dim{position} must be an int, got "
+                            f"{type(d).__name__} {d!r} (as PyTorch's transpose(x, dim0, "
+                            "dim1)); NumPy's transpose takes a permutation of all axes as "
+                            "one tuple, ad.transpose(x, (1, 0, 2))")
     ndim = np.ndim(x.data if hasattr(x, "data") else x)
     order = list(range(ndim))
     for d in dims:

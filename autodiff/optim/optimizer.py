@@ -31,6 +31,7 @@ import os
 import sys
 import weakref
 import warnings
+from collections.abc import Mapping
 from typing import Any, Callable
 
 import numpy as np
@@ -42,7 +43,7 @@ from . import step_hooks
 from .step_hooks import (register_optimizer_step_post_hook,  # noqa: F401 (PyTorch's path)
                          register_optimizer_step_pre_hook)
 from .optimizer_state import FlatStateDict, StateDictMethods  # noqa: F401
-from .parameter_state import ParameterState
+from .parameter_state import ParameterState, by_position
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
@@ -301,6 +302,8 @@ class Optimizer(StateDictMethods):
 
     @state.setter
     def state(self, dicts) -> None:
+        if isinstance(dicts, Mapping):      # PyTorch's form, keyed by the parameters
+            dicts = by_position(dicts, self.params)
         self._state = ParameterState(dicts, owner=self)
 
     # ----- groups ---------------------------------------------------------------
@@ -345,6 +348,14 @@ class Optimizer(StateDictMethods):
             self._names[id(tensor)] = name
             self.state.append({})
         self.param_groups.append(new)
+
+    def _unknown_parameter(self, where: str, g: int, p) -> RuntimeError:
+        # The state is kept by position, for the parameters the optimizer was given.
+        return RuntimeError(
+            f"{where}: param_groups[{g}]['params'] holds a tensor of shape {p.shape} that "
+            f"was not given to {type(self).__name__} (the list was changed after it was "
+            "made); its state is kept per parameter given, so add a new parameter with "
+            "add_param_group({'params': [p]}), or make a new optimizer for new parameters")
 
     def _check_group(self, group, where):  # pragma: no cover - each optimizer checks its own
         pass
@@ -402,7 +413,9 @@ class Optimizer(StateDictMethods):
                     position += 1
                     continue
                 grad = np.asarray(grad.data if isinstance(grad, Tensor) else grad)
-                name = self._names[id(p)]
+                name = self._names.get(id(p))
+                if name is None:
+                    raise self._unknown_parameter(where, g, p)
                 if grad.shape != p.data.shape:
                     raise ValueError(f"{where}: parameter {name!r} has shape "
                                      f"{p.data.shape} but its .grad has shape {grad.shape}")

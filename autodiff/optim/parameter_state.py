@@ -11,6 +11,7 @@ over it gives the dicts, as a list does (PyTorch's gives the parameters: write
 from __future__ import annotations
 
 import weakref
+from collections.abc import Mapping
 
 from ..tensor import Tensor
 
@@ -39,7 +40,7 @@ class ParameterState(list):
         owner = self._owner() if self._owner is not None else None
         params = owner.params if owner is not None else []
         for position, p in enumerate(params):
-            if p is parameter:
+            if p is parameter and id(p) in owner._names:    # (not put in by hand later)
                 return position
         optimizer = type(owner).__name__ if owner is not None else "the optimizer"
         raise KeyError(
@@ -65,9 +66,7 @@ class ParameterState(list):
 
     def __contains__(self, item):
         if isinstance(item, Tensor):
-            owner = self._owner() if self._owner is not None else None
-            params = owner.params if owner is not None else []
-            return any(p is item and state for p, state in zip(params, self))
+            return any(p is item for p, _ in self.items())
         return any(item is state or item == state for state in self)
 
     def keys(self) -> list:
@@ -81,8 +80,11 @@ class ParameterState(list):
     def items(self) -> list:
         """``(parameter, state)`` for each parameter that has state, in order."""
         owner = self._owner() if self._owner is not None else None
-        params = owner.params if owner is not None else []
-        return [(p, state) for p, state in zip(params, self) if state]
+        if owner is None:
+            return []
+        # (a tensor put into param_groups by hand later has no state of its own here)
+        return [(p, state) for p, state in zip(owner.params, self)
+                if state and id(p) in owner._names]
 
     def get(self, parameter, default=None):
         """``state[parameter]`` if it has state, else ``default``."""
@@ -92,3 +94,28 @@ class ParameterState(list):
             return self[parameter]
         except (IndexError, TypeError):
             return default
+
+
+def by_position(states: Mapping, params: list) -> list:
+    """The dicts of ``states``, keyed as PyTorch's ``optimizer.state`` (by parameter, or
+    by position), in the order of ``params``; a parameter without an entry gets an
+    empty dict.  So ``optimizer.state = collections.defaultdict(dict)``, PyTorch's way
+    to forget the state, leaves every parameter without state (a list made from the
+    mapping held its keys, and the next step read past it).
+
+    >>> w = ad.nn.Parameter([1.0])
+    >>> by_position({w: {"step": 3}}, [w, ad.nn.Parameter([2.0])])
+    [{'step': 3}, {}]
+    """
+    by_identity = {id(key): state for key, state in states.items() if isinstance(key, Tensor)}
+    positions = {key: state for key, state in states.items() if not isinstance(key, Tensor)}
+    unknown = [key for key in states if not isinstance(key, Tensor)
+               and not (isinstance(key, int) and 0 <= key < len(params))]
+    strangers = len(by_identity) - sum(id(p) in by_identity for p in params)
+    if unknown or strangers:
+        raise KeyError(
+            f"optimizer.state = {type(states).__name__}: keys must be the optimizer's "
+            f"parameters (or their positions 0..{len(params) - 1}); got "
+            f"{unknown[:3] if unknown else f'{strangers} tensor(s) that are not among them'}")
+    return [by_identity.get(id(p), positions.get(position, {}))
+            for position, p in enumerate(params)]
