@@ -421,7 +421,14 @@ def _refuse_truncation(t, value, where: str) -> None:
 
 def _take(t, result) -> None:
     old_node = t._node
-    t.data = result.data
+    if _keeps_shared_memory(t, result):
+        # A tensor in shared memory (share_memory_) keeps its memory, as PyTorch's
+        # storage: the new values are written there (noted, so that a node that saved
+        # the old values refuses its backward), or forked workers would lose the tensor.
+        overwrites.note_write(t.data)
+        t.data[...] = result.data
+    else:
+        t.data = result.data
     t._node = result._node
     if old_node is not None and result._node is not None:
         ref = _graph.retained.get(old_node)     # retain_grad() follows the tensor
@@ -435,6 +442,32 @@ def _take(t, result) -> None:
         collector.track_graphs([t])
     if t._name is not None and t._node is not None:
         t._node.name = t._name
+
+
+@contextlib.contextmanager
+def _apart_from_shared_memory(t):
+    """While a recorded update of ``t`` is computed, ``t`` holds a copy of its values
+    when they are in shared memory: the update then writes its result into that memory
+    (``_take``), and the op must have saved the values from before it (PyTorch's in-place
+    ops save a clone of the original too)."""
+    from .shared_memory import in_shared_memory
+    shared = t.data
+    if type(shared) is not np.ndarray or not in_shared_memory(shared):
+        yield
+        return
+    t.data = shared.copy()
+    try:
+        yield
+    finally:
+        t.data = shared
+
+
+def _keeps_shared_memory(t, result) -> bool:
+    from .shared_memory import in_shared_memory
+    return (type(t.data) is np.ndarray and in_shared_memory(t.data)
+            and t.data.flags.writeable and type(result.data) is np.ndarray
+            and result.data.shape == t.data.shape and result.data.dtype == t.data.dtype
+            and not np.shares_memory(result.data, t.data))
 
 
 def _noted(t, key=None) -> None:
@@ -482,7 +515,9 @@ def update(t, op, other, where: str):
     """``t = op(t, other)`` in place, following the module's three rules."""
     if _recording(t, other):
         _refuse_leaf(t, where)
-        _recorded(t, op(t, other), where)
+        with _apart_from_shared_memory(t):
+            result = op(t, other)
+        _recorded(t, result, where)
         return t
     lift = _before_unrecorded_write(t, where)
     value = _raw(other)
@@ -517,7 +552,9 @@ def set_item(t, key, value, where: str = "setitem"):
     if _recording(t, value):
         _refuse_leaf(t, where)
         _refuse_truncation(t, value, where)
-        _recorded(t, setitem(t, value, key), where, written=key)
+        with _apart_from_shared_memory(t):
+            result = setitem(t, value, key)
+        _recorded(t, result, where, written=key)
         return
     lift = _before_unrecorded_write(t, where)
     raw = _raw(value)
@@ -550,7 +587,9 @@ def clamp(t, lo, hi, where: str = "clamp_"):
 
     if _recording(t, lo) or _recording(t, hi):     # (a bound may require grad too)
         _refuse_leaf(t, where)
-        _recorded(t, clip(t, lo, hi), where)
+        with _apart_from_shared_memory(t):
+            result = clip(t, lo, hi)
+        _recorded(t, result, where)
         return t
     lo, hi = _raw(lo), _raw(hi)
     _refuse_bounds_of_another_kind(t, lo, hi, where)

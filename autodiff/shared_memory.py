@@ -45,6 +45,17 @@ def in_shared_memory(array) -> bool:
     return isinstance(base, mmap.mmap)
 
 
+def zeroed_in_shared_memory(grad, param) -> bool:
+    """Set ``param``'s gradient ``grad`` to zeros in place if it is an array in shared
+    memory (``zero_grad(set_to_none=False)`` after ``Module.share_memory``: PyTorch zeros
+    it in place, so it stays shared); whether it did."""
+    if not (type(grad) is np.ndarray and in_shared_memory(grad) and grad.flags.writeable
+            and grad.shape == param.data.shape):
+        return False
+    grad[...] = 0
+    return True
+
+
 def _refuse_pickling_shared(tensor):
     if in_shared_memory(tensor.data):
         raise RuntimeError(

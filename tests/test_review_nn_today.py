@@ -1,0 +1,139 @@
+"""Regression tests from a review of today's nn / optim / linalg additions, each against
+PyTorch where it has the behaviour: a tensor in shared memory stays there through
+recorded in-place updates, gradient accumulation and ``zero_grad(set_to_none=False)``."""
+
+import numpy as np
+import pytest
+
+import autodiff as ad
+from autodiff import nn
+
+
+def _update(kind, lib, base, other):
+    if kind == "add_":
+        base.add_(other)
+    elif kind == "mul_":
+        base.mul_(other)
+    elif kind == "exp_":
+        base.exp_()
+    elif kind == "clamp_":
+        base.clamp_(other * 0 + 0.5)
+    elif kind == "relu_":
+        lib.nn.functional.relu_(base)
+    elif kind == "view mul_":
+        base[1:].mul_(other[:1])
+    else:
+        base[0] = other[1] * 3
+
+
+@pytest.mark.parametrize("kind", ["add_", "mul_", "exp_", "clamp_", "relu_",
+                                  "view mul_", "setitem"])
+def test_recorded_update_of_shared_tensor_writes_into_shared_memory(kind):
+    torch = pytest.importorskip("torch")
+    values = [1.0, -2.0]
+    a = ad.tensor(values, requires_grad=True)
+    b = (a * 2).share_memory_()
+    shared = b.data
+    ta = torch.tensor(values, dtype=torch.float64, requires_grad=True)
+    tb = (ta * 2).share_memory_()
+    _update(kind, ad, b, a)
+    _update(kind, torch, tb, ta)
+    assert b.is_shared() and tb.is_shared()
+    assert np.shares_memory(b.data, shared)
+    (b * b).sum().backward()
+    (tb * tb).sum().backward()
+    np.testing.assert_allclose(b.data, tb.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(a.grad, ta.grad.numpy(), rtol=1e-12)
+
+
+def test_shared_plain_tensor_updated_by_one_that_requires_grad_stays_shared():
+    a = ad.tensor([1.0, 2.0], requires_grad=True)
+    c = ad.tensor([10.0, 20.0]).share_memory_()
+    shared = c.data
+    c.add_(a)
+    assert c.is_shared() and np.shares_memory(c.data, shared)
+    np.testing.assert_array_equal(shared, [11.0, 22.0])
+    (c * c).sum().backward()
+    np.testing.assert_array_equal(a.grad, [22.0, 44.0])
+
+
+def test_update_of_shared_values_an_earlier_node_saved_refuses_its_backward():
+    a = ad.tensor([1.0, 2.0], requires_grad=True)
+    c = ad.tensor([3.0, 4.0]).share_memory_()
+    y = (c * a).sum()               # saves c's values
+    c.add_(a)                       # PyTorch: "modified by an inplace operation"
+    with pytest.raises(ad.inplace.InPlaceError):
+        y.backward()
+
+
+@pytest.mark.parametrize("zero_by", ["optimizer", "module"])
+def test_shared_gradient_stays_shared_through_accumulation_and_zero_grad(zero_by):
+    torch = pytest.importorskip("torch")
+    x1, x2 = np.random.default_rng(0).standard_normal((2, 4, 3))
+    net = nn.Linear(3, 2, rng=0)
+    tnet = torch.nn.Linear(3, 2).double()
+    with torch.no_grad():
+        tnet.weight.copy_(torch.tensor(net.weight.data.T))
+        tnet.bias.copy_(torch.tensor(net.bias.data))
+    for model, lib in ((net, ad), (tnet, torch)):
+        model(lib.tensor(x1)).pow(2).sum().backward()
+        model.share_memory()
+    shared = net.weight.grad
+    tptr = tnet.weight.grad.data_ptr()
+    for model, lib in ((net, ad), (tnet, torch)):
+        model(lib.tensor(x2)).pow(2).sum().backward()
+    assert np.shares_memory(net.weight.grad, shared)
+    assert tnet.weight.grad.data_ptr() == tptr
+    np.testing.assert_allclose(shared, tnet.weight.grad.numpy().T, rtol=1e-12)
+    if zero_by == "optimizer":
+        ad.optim.SGD(net.parameters(), lr=0.1).zero_grad(set_to_none=False)
+        torch.optim.SGD(tnet.parameters(), lr=0.1).zero_grad(set_to_none=False)
+    else:
+        net.zero_grad(set_to_none=False)
+        tnet.zero_grad(set_to_none=False)
+    assert np.shares_memory(net.weight.grad, shared) and not shared.any()
+    assert tnet.weight.grad.data_ptr() == tptr
+
+
+INITIALIZERS = [("constant_", (0.5,)), ("zeros_", ()), ("ones_", ()), ("normal_", ()),
+                ("uniform_", ()), ("trunc_normal_", ()), ("xavier_uniform_", ()),
+                ("kaiming_normal_", ()), ("orthogonal_", ()), ("eye_", ())]
+
+
+@pytest.mark.parametrize("name, args", INITIALIZERS)
+def test_initializer_on_uninitialized_parameter_raises_as_pytorch(name, args):
+    # An init before the first call used to be silently lost (constant_ wrote into no
+    # values; the lazy layer's own initialization then ran at the first call).
+    torch = pytest.importorskip("torch")
+    with pytest.raises((ValueError, RuntimeError), match="uninitialized parameter"):
+        getattr(torch.nn.init, name)(torch.nn.UninitializedParameter(), *args)
+    with pytest.raises(ValueError, match=f"uninitialized parameter in init.{name}"):
+        getattr(nn.init, name)(nn.UninitializedParameter(), *args)
+
+
+def test_apply_init_before_first_call_is_refused_not_lost():
+    model = nn.Sequential(nn.LazyLinear(3))
+
+    def init(module):
+        if isinstance(module, nn.LazyLinear):
+            nn.init.constant_(module.weight, 0.5)
+
+    with pytest.raises(ValueError, match="uninitialized parameter"):
+        model.apply(init)
+
+
+@pytest.mark.parametrize("write", ["fill_", "zero_", "setitem", "data setitem"])
+def test_in_place_write_into_uninitialized_parameter_raises(write):
+    p = nn.UninitializedParameter()
+    with ad.no_grad(), pytest.raises(ValueError, match="uninitialized parameter"):
+        if write == "fill_":
+            p.fill_(1.0)
+        elif write == "zero_":
+            p.zero_()
+        elif write == "setitem":
+            p[...] = 1.0
+        else:
+            p.data[...] = 1.0
+    p.materialize((2,))
+    p.data[...] = 1.0               # once materialized, writes go through
+    np.testing.assert_array_equal(p.data, [1.0, 1.0])
