@@ -137,3 +137,16 @@ def test_in_place_write_into_uninitialized_parameter_raises(write):
     p.materialize((2,))
     p.data[...] = 1.0               # once materialized, writes go through
     np.testing.assert_array_equal(p.data, [1.0, 1.0])
+
+
+@pytest.mark.parametrize("batch", [(), (2,)])
+def test_ldl_solve_of_empty_matrices_as_pytorch(batch):
+    # ldl_solve with n = 0 raised NumPy's "cannot reshape array of size 0" while checking
+    # the pivots
+    torch = pytest.importorskip("torch")
+    LD, pivots = ad.linalg.ldl_factor(ad.tensor(np.zeros(batch + (0, 0))))
+    X = ad.linalg.ldl_solve(LD, pivots, ad.tensor(np.zeros(batch + (0, 3))))
+    tLD, tpivots = torch.linalg.ldl_factor(torch.zeros(batch + (0, 0), dtype=torch.float64))
+    tX = torch.linalg.ldl_solve(tLD, tpivots, torch.zeros(batch + (0, 3), dtype=torch.float64))
+    assert X.shape == tuple(tX.shape) == batch + (0, 3)
+    assert X.dtype == np.float64
