@@ -242,3 +242,21 @@ def test_multivariate_normal_hessian_in_its_matrix_as_pytorch(name):
     tp = torch.tensor(matrix, requires_grad=True)
     log_prob(torch, tp).backward()
     np.testing.assert_allclose(p.grad, tp.grad.numpy(), rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("make", ["LazyLinear", "LazyBatchNorm1d"])
+def test_share_memory_of_lazy_module_is_refused_as_pytorch(make):
+    # It did nothing: the values the first call gave the layer were not shared, and a
+    # forked worker's updates were silently lost
+    torch = pytest.importorskip("torch")
+    args = (3,) if make == "LazyLinear" else ()
+    with pytest.raises(RuntimeError, match="Can't share memory on an uninitialized"):
+        getattr(torch.nn, make)(*args).share_memory()
+    module = getattr(nn, make)(*args)
+    with pytest.raises(RuntimeError, match="Can't share memory on an uninitialized"):
+        module.share_memory()
+    with pytest.raises(RuntimeError, match="Can't share memory on an uninitialized"):
+        module.weight.share_memory_()
+    module(ad.tensor(np.random.default_rng(0).standard_normal((4, 5))))
+    module.share_memory()
+    assert module.weight.is_shared()
