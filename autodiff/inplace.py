@@ -444,20 +444,18 @@ def _take(t, result) -> None:
         t._node.name = t._name
 
 
-@contextlib.contextmanager
-def _apart_from_shared_memory(t):
-    """While a recorded update of ``t`` is computed, ``t`` holds a copy of its values
-    when they are in shared memory: the update then writes its result into that memory
-    (``_take``), and the op must have saved the values from before it (PyTorch's in-place
-    ops save a clone of the original too)."""
+def _apart_from_shared_memory(t, compute):
+    """``compute()``, a recorded update of ``t``, with ``t`` holding a copy of its values
+    while it runs when they are in shared memory: the update then writes its result into
+    that memory (``_take``), and the op must have saved the values from before it
+    (PyTorch's in-place ops save a clone of the original too)."""
     from .shared_memory import in_shared_memory
     shared = t.data
     if type(shared) is not np.ndarray or not in_shared_memory(shared):
-        yield
-        return
+        return compute()
     t.data = shared.copy()
     try:
-        yield
+        return compute()
     finally:
         t.data = shared
 
@@ -515,8 +513,7 @@ def update(t, op, other, where: str):
     """``t = op(t, other)`` in place, following the module's three rules."""
     if _recording(t, other):
         _refuse_leaf(t, where)
-        with _apart_from_shared_memory(t):
-            result = op(t, other)
+        result = _apart_from_shared_memory(t, lambda: op(t, other))
         _recorded(t, result, where)
         return t
     lift = _before_unrecorded_write(t, where)
@@ -552,8 +549,7 @@ def set_item(t, key, value, where: str = "setitem"):
     if _recording(t, value):
         _refuse_leaf(t, where)
         _refuse_truncation(t, value, where)
-        with _apart_from_shared_memory(t):
-            result = setitem(t, value, key)
+        result = _apart_from_shared_memory(t, lambda: setitem(t, value, key))
         _recorded(t, result, where, written=key)
         return
     lift = _before_unrecorded_write(t, where)
@@ -587,8 +583,7 @@ def clamp(t, lo, hi, where: str = "clamp_"):
 
     if _recording(t, lo) or _recording(t, hi):     # (a bound may require grad too)
         _refuse_leaf(t, where)
-        with _apart_from_shared_memory(t):
-            result = clip(t, lo, hi)
+        result = _apart_from_shared_memory(t, lambda: clip(t, lo, hi))
         _recorded(t, result, where)
         return t
     lo, hi = _raw(lo), _raw(hi)

@@ -260,3 +260,15 @@ def test_share_memory_of_lazy_module_is_refused_as_pytorch(make):
     module(ad.tensor(np.random.default_rng(0).standard_normal((4, 5))))
     module.share_memory()
     assert module.weight.is_shared()
+
+
+def test_compile_refusal_of_recorded_update_of_shared_tensor_names_the_users_line():
+    w = nn.Parameter(np.array([1.0, 2.0]))
+    shared = ad.tensor([10.0, 20.0]).share_memory_()
+
+    def step():
+        shared.add_(w)
+        return (shared * shared).sum()
+
+    with pytest.raises(Exception, match=r"test_review_nn_today\.py:\d+"):
+        ad.compile(step)()
