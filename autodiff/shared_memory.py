@@ -12,8 +12,11 @@ reaching a process pickles the tensor (``spawn`` / ``forkserver``, a
 shares nothing; that is refused with an error instead of letting updates get lost.
 (PyTorch sends a handle to the shared block there; this library has no such channel.)
 
-Views of the tensor made before the move keep viewing the old values; views made after
-share the memory too.
+As PyTorch moves the whole storage, ``share_memory_`` of a view by indexing moves the
+tensor it views, and the views by indexing of the moved tensor (made before or after)
+show the shared memory.  Other tensors made before the move that showed the same memory
+(``t.detach()``, ``t.reshape(...)``, ``t.T``) keep the old values, where PyTorch's follow:
+make them after ``share_memory_()``.
 """
 
 from __future__ import annotations

@@ -141,10 +141,17 @@ class TensorMethodsSixth:
         if hooks.active is not None:
             raise RuntimeError("share_memory_: moving a tensor's values cannot be recorded "
                                "in a compiled function; call it before compiling")
+        from .inplace import _follow_memory
+        from .view_table import _views_up
         _refuse_uninitialized(self)
         if not self.is_shared() and self.data.size:
             register_pickling_refusal(Tensor)
-            self.data = shared_copy(self.data)
+            # As PyTorch moves the whole storage: the tensor owning the memory moves (when
+            # self is a view of it by indexing), and its views by indexing follow it.
+            chain = _views_up(self)
+            owner = chain[-1][1][0] if chain else self
+            owner.data = shared_copy(owner.data)
+            _follow_memory(owner, [], "share_memory_")
         return self
 
     def is_shared(self) -> bool:

@@ -272,3 +272,27 @@ def test_compile_refusal_of_recorded_update_of_shared_tensor_names_the_users_lin
 
     with pytest.raises(Exception, match=r"test_review_nn_today\.py:\d+"):
         ad.compile(step)()
+
+
+def test_share_memory_moves_views_by_indexing_as_pytorch_storage():
+    # Views made before the move stayed on the old values (is_shared() False); sharing a
+    # view cut it off from the tensor it views (its updates no longer reached the base)
+    torch = pytest.importorskip("torch")
+    t = ad.tensor([1.0, 2.0, 3.0, 4.0])
+    head, tail = t[:2], t[2:]
+    inner = head[1:]
+    t.share_memory_()
+    assert head.is_shared() and tail.is_shared() and inner.is_shared()
+    t.data[...] += 100          # a write made without the library, as a forked worker's
+    np.testing.assert_array_equal(head.data, [101.0, 102.0])
+    np.testing.assert_array_equal(inner.data, [102.0])
+    np.testing.assert_array_equal(tail.data, [103.0, 104.0])
+
+    base, tbase = ad.zeros(4), torch.zeros(4, dtype=torch.float64)
+    view, tview = base[:2], tbase[:2]
+    sibling, tsibling = base[2:], tbase[2:]
+    view.share_memory_().add_(1.0)
+    tview.share_memory_().add_(1.0)
+    np.testing.assert_array_equal(base.data, tbase.numpy())
+    assert base.is_shared() and tbase.is_shared()
+    assert sibling.is_shared() and tsibling.is_shared()
