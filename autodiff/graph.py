@@ -104,8 +104,11 @@ def _is_uniquely_owned(array) -> bool:
 
 
 def _in_shared_memory(array) -> bool:
+    # (not while ad.compile traces: its reverse pass stores each .grad as a new array)
+    from .compile import hooks
     from .shared_memory import in_shared_memory
-    return type(array) is np.ndarray and in_shared_memory(array)
+    return (hooks.active is None and type(array) is np.ndarray
+            and in_shared_memory(array))
 
 
 def _add(previous, gradient):

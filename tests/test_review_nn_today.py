@@ -296,3 +296,28 @@ def test_share_memory_moves_views_by_indexing_as_pytorch_storage():
     np.testing.assert_array_equal(base.data, tbase.numpy())
     assert base.is_shared() and tbase.is_shared()
     assert sibling.is_shared() and tsibling.is_shared()
+
+
+def test_compiled_step_of_shared_model_keeping_its_gradients_equals_eager():
+    x = ad.tensor(np.random.default_rng(2).standard_normal((4, 3)))
+    models = [nn.Linear(3, 2, rng=0) for _ in range(2)]
+    for model in models:
+        model(x).sum().backward()
+    models[0].share_memory()
+    optimizers = [ad.optim.SGD(m.parameters(), lr=0.1, momentum=0.9) for m in models]
+
+    def step_of(model, optimizer):
+        def step():
+            optimizer.zero_grad(set_to_none=False)
+            loss = (model(x) ** 2).mean()
+            loss.backward()
+            optimizer.step()
+            return loss
+        return step
+
+    compiled = ad.compile(step_of(models[0], optimizers[0]))
+    eager = step_of(models[1], optimizers[1])
+    for _ in range(4):
+        assert float(compiled().data) == pytest.approx(float(eager().data), rel=1e-12)
+    assert models[0].weight.is_shared()
+    np.testing.assert_allclose(models[0].weight.data, models[1].weight.data, rtol=1e-12)
