@@ -45,6 +45,7 @@ import contextlib
 import numpy as np
 
 from . import collector, op_views, overwrites
+from .shared_memory import computed_apart_from_shared_memory, keeps_shared_memory
 from . import graph as _graph
 from .graph import Node, _grad_mode
 from .view_table import (_ALL, _views_in, _views_of, _views_up, _viewed,  # noqa: F401
@@ -421,7 +422,7 @@ def _refuse_truncation(t, value, where: str) -> None:
 
 def _take(t, result) -> None:
     old_node = t._node
-    if _keeps_shared_memory(t, result):
+    if keeps_shared_memory(t, result):
         # A tensor in shared memory (share_memory_) keeps its memory, as PyTorch's
         # storage: the new values are written there (noted, so that a node that saved
         # the old values refuses its backward), or forked workers would lose the tensor.
@@ -442,30 +443,6 @@ def _take(t, result) -> None:
         collector.track_graphs([t])
     if t._name is not None and t._node is not None:
         t._node.name = t._name
-
-
-def _apart_from_shared_memory(t, compute):
-    """``compute()``, a recorded update of ``t``, with ``t`` holding a copy of its values
-    while it runs when they are in shared memory: the update then writes its result into
-    that memory (``_take``), and the op must have saved the values from before it
-    (PyTorch's in-place ops save a clone of the original too)."""
-    from .shared_memory import in_shared_memory
-    shared = t.data
-    if type(shared) is not np.ndarray or not in_shared_memory(shared):
-        return compute()
-    t.data = shared.copy()
-    try:
-        return compute()
-    finally:
-        t.data = shared
-
-
-def _keeps_shared_memory(t, result) -> bool:
-    from .shared_memory import in_shared_memory
-    return (type(t.data) is np.ndarray and in_shared_memory(t.data)
-            and t.data.flags.writeable and type(result.data) is np.ndarray
-            and result.data.shape == t.data.shape and result.data.dtype == t.data.dtype
-            and not np.shares_memory(result.data, t.data))
 
 
 def _noted(t, key=None) -> None:
@@ -513,7 +490,7 @@ def update(t, op, other, where: str):
     """``t = op(t, other)`` in place, following the module's three rules."""
     if _recording(t, other):
         _refuse_leaf(t, where)
-        result = _apart_from_shared_memory(t, lambda: op(t, other))
+        result = computed_apart_from_shared_memory(t, lambda: op(t, other))
         _recorded(t, result, where)
         return t
     lift = _before_unrecorded_write(t, where)
@@ -549,7 +526,7 @@ def set_item(t, key, value, where: str = "setitem"):
     if _recording(t, value):
         _refuse_leaf(t, where)
         _refuse_truncation(t, value, where)
-        result = _apart_from_shared_memory(t, lambda: setitem(t, value, key))
+        result = computed_apart_from_shared_memory(t, lambda: setitem(t, value, key))
         _recorded(t, result, where, written=key)
         return
     lift = _before_unrecorded_write(t, where)
@@ -583,7 +560,7 @@ def clamp(t, lo, hi, where: str = "clamp_"):
 
     if _recording(t, lo) or _recording(t, hi):     # (a bound may require grad too)
         _refuse_leaf(t, where)
-        result = _apart_from_shared_memory(t, lambda: clip(t, lo, hi))
+        result = computed_apart_from_shared_memory(t, lambda: clip(t, lo, hi))
         _recorded(t, result, where)
         return t
     lo, hi = _raw(lo), _raw(hi)

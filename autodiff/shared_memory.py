@@ -59,6 +59,30 @@ def zeroed_in_shared_memory(grad, param) -> bool:
     return True
 
 
+def computed_apart_from_shared_memory(t, compute):
+    """``compute()``, a recorded update of ``t``, with ``t`` holding a copy of its values
+    while it runs when they are in shared memory: the update then writes its result into
+    that memory (``inplace._take``), and the op must have saved the values from before it
+    (PyTorch's in-place ops save a clone of the original too)."""
+    shared = t.data
+    if type(shared) is not np.ndarray or not in_shared_memory(shared):
+        return compute()
+    t.data = shared.copy()
+    try:
+        return compute()
+    finally:
+        t.data = shared
+
+
+def keeps_shared_memory(t, result) -> bool:
+    """Whether a recorded update of ``t`` to ``result`` writes into ``t``'s shared memory
+    (``inplace._take``) rather than giving ``t`` the result's array."""
+    return (type(t.data) is np.ndarray and in_shared_memory(t.data)
+            and t.data.flags.writeable and type(result.data) is np.ndarray
+            and result.data.shape == t.data.shape and result.data.dtype == t.data.dtype
+            and not np.shares_memory(result.data, t.data))
+
+
 def _refuse_pickling_shared(tensor):
     if in_shared_memory(tensor.data):
         raise RuntimeError(
