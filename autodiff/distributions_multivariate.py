@@ -138,7 +138,8 @@ class MultivariateNormal(Distribution):
             factor = tril(matrix)
         else:
             _checked(_positive_definite, matrix.data, name)
-            covariance = matrix if name == "covariance_matrix" else np.linalg.inv(matrix)
+            covariance = matrix if name == "covariance_matrix" else np.linalg.inv(
+                _symmetric_gradient(matrix, True))
             # The lower triangle read, but with PyTorch's symmetric gradient (G + Gᵀ) / 2:
             # the matrix's .grad is a symmetric matrix, as PyTorch's, rather than one
             # triangle holding both halves (the sum over the pair is the same).

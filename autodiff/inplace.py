@@ -48,6 +48,7 @@ import contextlib
 import numpy as np
 
 from . import collector, op_views, overwrites
+from .shared_memory import computed_apart_from_shared_memory, keeps_shared_memory
 from . import graph as _graph
 from .graph import Node, _grad_mode
 from .layout_views import Layout, new_base_value, select
@@ -449,7 +450,14 @@ def _refuse_truncation(t, value, where: str) -> None:
 
 def _take(t, result) -> None:
     old_node = t._node
-    t.data = result.data
+    if keeps_shared_memory(t, result):
+        # A tensor in shared memory (share_memory_) keeps its memory, as PyTorch's
+        # storage: the new values are written there (noted, so that a node that saved
+        # the old values refuses its backward), or forked workers would lose the tensor.
+        overwrites.note_write(t.data)
+        t.data[...] = result.data
+    else:
+        t.data = result.data
     t._node = result._node
     if old_node is not None and result._node is not None:
         ref = _graph.retained.get(old_node)     # retain_grad() follows the tensor
@@ -510,7 +518,8 @@ def update(t, op, other, where: str):
     """``t = op(t, other)`` in place, following the module's three rules."""
     if _recording(t, other):
         _refuse_leaf(t, where)
-        _recorded(t, op(t, other), where)
+        result = computed_apart_from_shared_memory(t, lambda: op(t, other))
+        _recorded(t, result, where)
         return t
     lift = _before_unrecorded_write(t, where)
     value = _raw(other)
@@ -545,7 +554,8 @@ def set_item(t, key, value, where: str = "setitem"):
     if _recording(t, value):
         _refuse_leaf(t, where)
         _refuse_truncation(t, value, where)
-        _recorded(t, setitem(t, value, key), where, written=key)
+        result = computed_apart_from_shared_memory(t, lambda: setitem(t, value, key))
+        _recorded(t, result, where, written=key)
         return
     lift = _before_unrecorded_write(t, where)
     raw = _raw(value)
@@ -578,7 +588,8 @@ def clamp(t, lo, hi, where: str = "clamp_"):
 
     if _recording(t, lo) or _recording(t, hi):     # (a bound may require grad too)
         _refuse_leaf(t, where)
-        _recorded(t, clip(t, lo, hi), where)
+        result = computed_apart_from_shared_memory(t, lambda: clip(t, lo, hi))
+        _recorded(t, result, where)
         return t
     lo, hi = _raw(lo), _raw(hi)
     _refuse_bounds_of_another_kind(t, lo, hi, where)

@@ -12,8 +12,11 @@ reaching a process pickles the tensor (``spawn`` / ``forkserver``, a
 shares nothing; that is refused with an error instead of letting updates get lost.
 (PyTorch sends a handle to the shared block there; this library has no such channel.)
 
-Views of the tensor made before the move keep viewing the old values; views made after
-share the memory too.
+As PyTorch moves the whole storage, ``share_memory_`` of a view by indexing moves the
+tensor it views, and the views by indexing of the moved tensor (made before or after)
+show the shared memory.  Other tensors made before the move that showed the same memory
+(``t.detach()``, ``t.reshape(...)``, ``t.T``) keep the old values, where PyTorch's follow:
+make them after ``share_memory_()``.
 """
 
 from __future__ import annotations
@@ -43,6 +46,41 @@ def in_shared_memory(array) -> bool:
     while isinstance(base, np.ndarray):
         base = base.base
     return isinstance(base, mmap.mmap)
+
+
+def zeroed_in_shared_memory(grad, param) -> bool:
+    """Set ``param``'s gradient ``grad`` to zeros in place if it is an array in shared
+    memory (``zero_grad(set_to_none=False)`` after ``Module.share_memory``: PyTorch zeros
+    it in place, so it stays shared); whether it did."""
+    if not (type(grad) is np.ndarray and in_shared_memory(grad) and grad.flags.writeable
+            and grad.shape == param.data.shape):
+        return False
+    grad[...] = 0
+    return True
+
+
+def computed_apart_from_shared_memory(t, compute):
+    """``compute()``, a recorded update of ``t``, with ``t`` holding a copy of its values
+    while it runs when they are in shared memory: the update then writes its result into
+    that memory (``inplace._take``), and the op must have saved the values from before it
+    (PyTorch's in-place ops save a clone of the original too)."""
+    shared = t.data
+    if type(shared) is not np.ndarray or not in_shared_memory(shared):
+        return compute()
+    t.data = shared.copy()
+    try:
+        return compute()
+    finally:
+        t.data = shared
+
+
+def keeps_shared_memory(t, result) -> bool:
+    """Whether a recorded update of ``t`` to ``result`` writes into ``t``'s shared memory
+    (``inplace._take``) rather than giving ``t`` the result's array."""
+    return (type(t.data) is np.ndarray and in_shared_memory(t.data)
+            and t.data.flags.writeable and type(result.data) is np.ndarray
+            and result.data.shape == t.data.shape and result.data.dtype == t.data.dtype
+            and not np.shares_memory(result.data, t.data))
 
 
 def _refuse_pickling_shared(tensor):

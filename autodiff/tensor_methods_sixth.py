@@ -19,6 +19,14 @@ def _refuse_requires_grad(t, where: str) -> None:
                            f"is not recorded. Use t.detach().{where}(...) instead")
 
 
+def _refuse_uninitialized(t) -> None:
+    from .nn.parameter import is_lazy
+    if is_lazy(t):      # (sharing its no values would leave the values it gets unshared)
+        raise RuntimeError(
+            "Can't share memory on an uninitialized parameter or buffer. Call `forward` "
+            "to initialize the parameters before calling `module.share_memory()`.")
+
+
 def _stored(t, values: list, where: str):
     from .inplace import fill
     real = (bool, int, float, np.bool_, np.integer, np.floating)
@@ -133,9 +141,17 @@ class TensorMethodsSixth:
         if hooks.active is not None:
             raise RuntimeError("share_memory_: moving a tensor's values cannot be recorded "
                                "in a compiled function; call it before compiling")
-        if not self.is_shared() and self.data.size:    # (an uninitialized one has none)
+        from .inplace import _follow_memory
+        from .view_table import _views_up
+        _refuse_uninitialized(self)
+        if not self.is_shared() and self.data.size:
             register_pickling_refusal(Tensor)
-            self.data = shared_copy(self.data)
+            # As PyTorch moves the whole storage: the tensor owning the memory moves (when
+            # self is a view of it by indexing), and its views by indexing follow it.
+            chain = _views_up(self)
+            owner = chain[-1][1][0] if chain else self
+            owner.data = shared_copy(owner.data)
+            _follow_memory(owner, [], "share_memory_")
         return self
 
     def is_shared(self) -> bool:

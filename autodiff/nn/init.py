@@ -39,6 +39,9 @@ __all__ = ["calculate_gain", "uniform_", "normal_", "zeros_", "ones_", "constant
 
 
 def _array(tensor, where):
+    from .parameter import _use_error, is_lazy
+    if is_lazy(tensor):         # (a lazy module's placeholder: no shape, no values yet)
+        raise _use_error(f"init.{where}")
     array = tensor.data if isinstance(tensor, Tensor) else tensor
     if not isinstance(array, np.ndarray):
         raise TypeError(f"init.{where}: expected a Parameter, Tensor or ndarray, "

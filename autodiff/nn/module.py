@@ -18,6 +18,7 @@ import numpy as np
 
 from ..compile import hooks as _hooks
 from ..printing import format_values
+from ..shared_memory import zeroed_in_shared_memory
 from ..compile.hooks import replayed, replayed_function
 from ..generator import Generator, checked_seed, default_generator
 from ..tensor import Tensor
@@ -490,6 +491,8 @@ class Module(StateMethods, HookMethods, BackwardHookMethods, DtypeMethods):
         for param in self.parameters():
             if set_to_none or param._grad is None:
                 param.grad = None
+            elif zeroed_in_shared_memory(param._grad, param):
+                pass                # (stays shared with forked workers, as PyTorch's)
             else:
                 param.grad = np.zeros_like(param.data)
 

@@ -74,13 +74,17 @@ class DtypeMethods:
         (True, True)
         """
         from ..shared_memory import shared_copy
+        from ..tensor_methods_sixth import _refuse_uninitialized
+        for _, module in self.named_modules():      # (refused before anything moves)
+            for value in (*module._parameters.values(), *module._buffers.values()):
+                _refuse_uninitialized(value)
         for param in self.parameters():
             param.share_memory_()
             if param._grad is not None:
                 param._grad = shared_copy(np.asarray(param._grad))
         for _, module in self.named_modules():
             for name, array in module._buffers.items():
-                if array is not None and not is_lazy(array):
+                if array is not None:
                     module._buffers[name] = shared_copy(array)
                     object.__setattr__(module, name, module._buffers[name])
         return self

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import linalg
+from ..compile.hooks import made
 from ..creation import zeros
 from ..ops.shape import concatenate
 from ..ops.diagonals import diagonal, tril
@@ -77,7 +78,7 @@ class _Orthogonal(Module):
             if self.orthogonal_map == "matrix_exp":
                 Q = linalg.matrix_exp(A)
             else:
-                identity = np.eye(n, dtype=A.dtype)
+                identity = made("eye", np.eye, (n,), {"dtype": A.dtype})
                 Q = linalg.solve(identity - 0.5 * A, identity + 0.5 * A)
             if n != k:
                 Q = Q[..., :k]
@@ -86,7 +87,10 @@ class _Orthogonal(Module):
             tau = 2.0 / (1.0 + (A * A).sum(axis=-2))
             Q = linalg.householder_product(A, tau)
             # PyTorch's .int() of the diagonal: a sign (truncated), not differentiated
-            Q = Q * np.trunc(diagonal(X, 0, -2, -1).data)[..., None, :]
+            # (taken again at each replay of a compiled step)
+            signs = made("orthogonal signs", lambda d: np.trunc(d)[..., None, :],
+                         (diagonal(X, 0, -2, -1).data,))
+            Q = Q * signs
         if "base" in self._buffers:
             Q = Tensor(self.base) @ Q
         if transposed:

@@ -49,6 +49,10 @@ class _UninitializedArray(np.ndarray):
     def __array_function__(self, func, types, args, kwargs):
         raise _use_error(f"np.{func.__name__}")
 
+    def __setitem__(self, key, value):
+        # (a write into no values would silently be lost: init.constant_, fill_, t[...] =)
+        raise _use_error("an in-place write")
+
 
 def _placeholder(dtype) -> np.ndarray:
     return np.empty((0,), dtype).view(_UninitializedArray)

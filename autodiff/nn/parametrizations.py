@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..compile.hooks import made, replayed
 from ..tensor import Tensor
 from . import parametrize
 from .module import Module, _generator
@@ -88,6 +89,7 @@ class _SpectralNorm(Module):
             weight = weight.transpose(order)
         return weight.reshape(weight.shape[0], -1)
 
+    @replayed
     def _power_method(self, matrix: np.ndarray, steps: int) -> None:
         for _ in range(steps):               # in place, as PyTorch's out=
             self._u[...] = _normalized(matrix @ self._v, self.eps)
@@ -100,8 +102,11 @@ class _SpectralNorm(Module):
         matrix = self._matrix(weight)
         if self.training:
             self._power_method(np.asarray(matrix.data), self.n_power_iterations)
-        # u and v are constants: the gradient flows through W only, as in PyTorch
-        sigma = (matrix @ Tensor(self._v.copy())) @ Tensor(self._u.copy())
+        # u and v are constants: the gradient flows through W only, as in PyTorch (and
+        # copies, taken again at each replay of a compiled step, after its power steps)
+        u = made("spectral_norm u", lambda: self._u.copy())
+        v = made("spectral_norm v", lambda: self._v.copy())
+        sigma = (matrix @ Tensor(v)) @ Tensor(u)
         return weight / sigma
 
     def right_inverse(self, value):

@@ -281,7 +281,7 @@ def _checked_pivots(name, pivots, n):
     if p.dtype.kind not in "iu" or p.ndim < 1 or p.shape[-1] != n:
         raise ValueError(f"{name}: pivots must be the integer (..., {n}) array ldl_factor "
                          f"gives; got dtype {p.dtype}, shape {p.shape}")
-    flat = p.reshape(-1, n).astype(np.int64)
+    flat = p.reshape(-1, n).astype(np.int64) if n else ()     # (n = 0: nothing to check)
     for row in flat:
         k = 0
         while k < n:
