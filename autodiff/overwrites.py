@@ -26,7 +26,7 @@ declaration against the code where it can be read).
 ...     y += 1                          # ... which changes here
 >>> z.backward()
 Traceback (most recent call last):
-autodiff.inplace.InPlaceError: backward: op 'power' saved its input 'a' ...
+autodiff.inplace_refusals.InPlaceError: backward: op 'power' saved its input 'a' ...
 
 A parameter (a leaf that requires grad) is stamped only when a function transform
 let go of it while nodes it recorded still read it (``guard.unguarded_reads``): after
