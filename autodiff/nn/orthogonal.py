@@ -153,12 +153,7 @@ def orthogonal(module: Module, name: str = "weight", orthogonal_map: str | None 
     True
     """
     where = "parametrizations.orthogonal"
-    if not isinstance(module, Module):
-        raise TypeError(f"{where}: expected a Module, got {type(module).__name__}")
-    weight = getattr(module, name, None)
-    if not isinstance(weight, Tensor):
-        raise ValueError(f"{where}: module {type(module).__name__} has no parameter or "
-                         f"buffer with name {name!r}")
+    weight = parametrize.module_tensor(where, module, name)
     if weight.ndim < 2:
         raise ValueError(f"{where}: expected a matrix or batch of matrices, got a tensor of "
                          f"{weight.ndim} dimensions (shape {tuple(weight.shape)})")

@@ -131,12 +131,7 @@ def spectral_norm(module: Module, name: str = "weight", n_power_iterations: int 
     ['parametrizations.weight.0._u', 'parametrizations.weight.0._v']
     """
     where = "parametrizations.spectral_norm"
-    if not isinstance(module, Module):
-        raise TypeError(f"{where}: expected a Module, got {type(module).__name__}")
-    weight = getattr(module, name, None)
-    if not isinstance(weight, Tensor):
-        raise ValueError(f"{where}: module {type(module).__name__} has no parameter or "
-                         f"buffer with name {name!r}")
+    weight = parametrize.module_tensor(where, module, name)
     if isinstance(n_power_iterations, bool) or not isinstance(
             n_power_iterations, (int, np.integer)) or n_power_iterations <= 0:
         raise ValueError(f"{where}: expected n_power_iterations to be a positive int, got "

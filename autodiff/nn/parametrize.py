@@ -296,3 +296,15 @@ def remove_parametrizations(module: Module, tensor_name: str,
         delattr(module, "parametrizations")
         object.__setattr__(module, "__class__", type(module).__bases__[0])
     return module
+
+
+def module_tensor(where: str, module, name: str):
+    """The parameter or buffer ``name`` of ``module`` that ``where`` parametrizes, or
+    PyTorch's errors for a non-module or a missing name."""
+    if not isinstance(module, Module):
+        raise TypeError(f"{where}: expected a Module, got {type(module).__name__}")
+    weight = getattr(module, name, None)
+    if not isinstance(weight, Tensor):
+        raise ValueError(f"{where}: module {type(module).__name__} has no parameter or "
+                         f"buffer with name {name!r}")
+    return weight

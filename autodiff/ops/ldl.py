@@ -24,6 +24,7 @@ from ..compile.hooks import made
 from ..graph import is_grad_enabled
 from ..tensor import Tensor
 from .decompositions import check_real
+from .linalg_ex import square_float_matrix
 from .operands import tensor_of
 from .registry import defop
 
@@ -203,18 +204,6 @@ _ldl_solve = defop(
     b=("ldl_solve(LD, pivots, g)", _ldl_solve_b))
 
 
-def _square_float(name, A):  # noqa: N803
-    check_real(name, A)
-    A = tensor_of(A)  # noqa: N806
-    if A.ndim < 2 or A.shape[-1] != A.shape[-2]:
-        raise ValueError(f"{name}: A must be a square matrix or a batch of them (..., n, n); "
-                         f"got shape {tuple(A.shape)}")
-    if not np.issubdtype(A.dtype, np.floating):
-        raise TypeError(f"{name}: A must be a floating-point tensor, got dtype {A.dtype}; "
-                        "convert it first, e.g. A.double()")
-    return A
-
-
 def _refuse_gradient(name, what, t):
     if t.requires_grad and is_grad_enabled():
         raise RuntimeError(
@@ -238,7 +227,7 @@ def ldl_factor_ex(A, *, hermitian: bool = False, check_errors: bool = False  # n
             [1., 0.]]), tensor([-2, -2], dtype=int32), tensor(0, dtype=int32))
     """
     name = "ldl_factor_ex"
-    a = _square_float(name, A)
+    a = square_float_matrix(name, A)
     _refuse_gradient(name, "A", a)
     n = a.shape[-1]
     packed = made("ldl_factor", _ldl_packed, (a.data,))
