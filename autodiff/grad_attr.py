@@ -144,3 +144,20 @@ def root_grad(tensor, grad, create_graph):
     if dtype != tensor.data.dtype:
         value = value.astype(tensor.data.dtype)
     return value
+
+
+def zeroed_in_place(grad, param) -> bool:
+    """Set ``param``'s gradient array ``grad`` to zeros in place, as PyTorch's
+    ``zero_grad(set_to_none=False)`` does (a name kept for it sees the zeros, and one in
+    shared memory stays shared), when it can hold them; whether it did.
+
+    >>> w = ad.tensor([1.0, 2.0], requires_grad=True)
+    >>> (w * 3).sum().backward(); g = w.grad
+    >>> zeroed_in_place(w.grad, w), g
+    (True, array([0., 0.]))
+    """
+    if not (type(grad) is np.ndarray and grad.flags.writeable
+            and grad.shape == param.data.shape and grad.dtype == param.data.dtype):
+        return False
+    grad[...] = 0
+    return True

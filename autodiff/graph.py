@@ -103,12 +103,11 @@ def _is_uniquely_owned(array) -> bool:
             and sys.getrefcount(array) <= 4)
 
 
-def _in_shared_memory(array) -> bool:
-    # (not while ad.compile traces: its reverse pass stores each .grad as a new array)
+def _accumulates_in_place() -> bool:
+    # Always, as PyTorch, but while ad.compile traces: its reverse pass stores each .grad
+    # as a new array unless nothing else holds the old one.
     from .compile import hooks
-    from .shared_memory import in_shared_memory
-    return (hooks.active is None and type(array) is np.ndarray
-            and in_shared_memory(array))
+    return hooks.active is None
 
 
 def _add(previous, gradient):
@@ -326,14 +325,12 @@ def _accumulate_into_leaf(leaf, grad, create_graph):
                 # this pass records nothing, so the sum is a new array of plain values
                 # (that Tensor's own array, which its graph saved, must not change).
                 leaf._grad = np.asarray(current.data + grad)
-            elif ((_is_uniquely_owned(current) or _in_shared_memory(current))
-                  and current.flags.writeable
-                  and current.shape == grad.shape and current.dtype == grad.dtype):
-                # A .grad that nothing else references (no name the user kept, no view
-                # of it: a view holds its base) takes the new gradient in place, with
-                # the values of ``current + grad``; one the user holds must not change
-                # under them (PyTorch decides the same way).  A .grad in shared memory
-                # (Module.share_memory) always does, or it would stop being shared.
+            elif (type(current) is np.ndarray and current.flags.writeable
+                  and current.shape == grad.shape and current.dtype == grad.dtype
+                  and (_is_uniquely_owned(current) or _accumulates_in_place())):
+                # The new gradient is added into the .grad array, as PyTorch's
+                # ``grad += new``: a name the user kept for it (g = w.grad) sees the sum,
+                # and a .grad in shared memory (Module.share_memory) stays shared.
                 np.add(current, grad, out=current)
             else:
                 total = current + grad

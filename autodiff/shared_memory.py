@@ -48,17 +48,6 @@ def in_shared_memory(array) -> bool:
     return isinstance(base, mmap.mmap)
 
 
-def zeroed_in_shared_memory(grad, param) -> bool:
-    """Set ``param``'s gradient ``grad`` to zeros in place if it is an array in shared
-    memory (``zero_grad(set_to_none=False)`` after ``Module.share_memory``: PyTorch zeros
-    it in place, so it stays shared); whether it did."""
-    if not (type(grad) is np.ndarray and in_shared_memory(grad) and grad.flags.writeable
-            and grad.shape == param.data.shape):
-        return False
-    grad[...] = 0
-    return True
-
-
 def computed_apart_from_shared_memory(t, compute):
     """``compute()``, a recorded update of ``t``, with ``t`` holding a copy of its values
     while it runs when they are in shared memory: the update then writes its result into

@@ -38,7 +38,7 @@ import numpy as np
 
 from ..compile.hooks import replayed
 from ..guard import note_unguarded_write, unguarded_reads
-from ..shared_memory import zeroed_in_shared_memory
+from ..grad_attr import zeroed_in_place
 from ..tensor import Tensor
 from . import step_hooks
 from .step_hooks import (register_optimizer_step_post_hook,  # noqa: F401 (PyTorch's path)
@@ -380,8 +380,8 @@ class Optimizer(StateDictMethods):
             for p in group["params"]:
                 if set_to_none or p._grad is None:
                     p._grad = None      # (the slot: the checks of .grad = have nothing to check)
-                elif zeroed_in_shared_memory(p._grad, p):
-                    pass                # (stays shared with forked workers, as PyTorch's)
+                elif zeroed_in_place(p._grad, p):
+                    pass                # (as PyTorch's: a name kept for it sees the zeros)
                 else:
                     p.grad = np.zeros_like(p.data)
 
