@@ -42,6 +42,8 @@ from .distributions_checks import (_binary_values, _category_indices, _category_
                                    _not_nan, _positive, _real_values,
                                    _unit_probabilities)
 from .distributions_surface import DistributionSurface as _DistributionSurface
+from .distributions_validation import (VALIDATED_METHODS, set_default, validated_method,
+                                       with_validate_args)
 from .distributions_surface import bernoulli_support, categorical_support, param_shape
 from .ops.elementwise import clip, log, where
 from .ops.indexing import getitem
@@ -77,6 +79,32 @@ class Distribution(_DistributionSurface):
     batch_shape: tuple[int, ...] = ()
     event_shape: tuple[int, ...] = ()
     has_rsample = False
+    # Whether parameters and values are checked (``distributions_validation``); an
+    # instance made with ``validate_args=`` holds its own.
+    _validate_args = True
+
+    def __init_subclass__(cls, **kwargs):
+        # Every constructor takes ``validate_args=`` and every log_prob / cdf / icdf
+        # follows it, as in PyTorch.
+        super().__init_subclass__(**kwargs)
+        if "__init__" in cls.__dict__:
+            cls.__init__ = with_validate_args(cls.__dict__["__init__"])
+        for name in VALIDATED_METHODS:
+            if name in cls.__dict__ and callable(cls.__dict__[name]):
+                setattr(cls, name, validated_method(cls.__dict__[name]))
+
+    @staticmethod
+    def set_default_validate_args(value: bool) -> None:
+        """Check parameters and values (True, the default) or not, for distributions
+        made without ``validate_args=``, as PyTorch's.
+
+        >>> ad.distributions.Distribution.set_default_validate_args(False)
+        >>> ad.distributions.Normal(0.0, -1.0).scale       # not checked
+        tensor(-1.)
+        >>> ad.distributions.Distribution.set_default_validate_args(True)
+        """
+        set_default(value)
+        Distribution._validate_args = bool(value)
 
     def sample(self, shape=(), rng=None, *, sample_shape=None) -> Tensor:
         """Draw ``shape + batch_shape`` values as a constant (no gradient)."""
@@ -418,6 +446,15 @@ _KL = {(Normal, Normal): _kl_normal, (Bernoulli, Bernoulli): _kl_bernoulli,
        (Categorical, Categorical): _kl_categorical}
 
 
+def _kl_rule(p_type, q_type):
+    """The closed form registered for the nearest pair of classes of p and q, if any."""
+    for p_base in p_type.__mro__:
+        for q_base in q_type.__mro__:
+            if (p_base, q_base) in _KL:
+                return _KL[p_base, q_base]
+    return None
+
+
 def kl_divergence(p: Distribution, q: Distribution) -> Tensor:
     """KL(p ‖ q) = E_p[log p(x) - log q(x)] in closed form, one value per batch element.
 
@@ -430,11 +467,12 @@ def kl_divergence(p: Distribution, q: Distribution) -> Tensor:
     >>> kl_divergence(N(0.0, 1.0), N(1.0, 1.0))      # (mu_p - mu_q)^2 / 2
     tensor(0.5)
     """
-    for p_type in type(p).__mro__:
-        for q_type in type(q).__mro__:
-            if (p_type, q_type) in _KL:
-                return _KL[p_type, q_type](p, q)
-    _load_all()                                  # every registered pair, for the list
+    rule = _kl_rule(type(p), type(q))
+    if rule is None:
+        _load_all()                              # the pairs of families of two modules
+        rule = _kl_rule(type(p), type(q))
+    if rule is not None:
+        return rule(p, q)
     pairs = ", ".join(f"({a.__name__}, {b.__name__})" for a, b in _KL)
     raise NotImplementedError(f"kl_divergence: no closed form for ({type(p).__name__}, "
                               f"{type(q).__name__}); implemented pairs: {pairs}. Estimate it "
@@ -456,6 +494,7 @@ _ELSEWHERE = {
     "distributions_relaxed": ("LogitRelaxedBernoulli", "RelaxedBernoulli"),
     "distributions_relaxed_categorical": ("ExpRelaxedCategorical",
                                           "RelaxedOneHotCategorical"),
+    "distributions_kl_cross": (),             # kl_divergence of pairs of families
 }
 _HOME = {name: module for module, names in _ELSEWHERE.items() for name in names}
 

@@ -1,0 +1,290 @@
+"""ad.distributions against torch.distributions for ``validate_args``, the cross-family
+``kl_divergence`` pairs, and the families Weibull, InverseGamma, Kumaraswamy,
+NegativeBinomial, VonMises and LowRankMultivariateNormal: values in float64 and float32,
+gradients in the parameters (against PyTorch's and central differences), and sample
+moments within 6 standard errors."""
+
+import numpy as np
+import pytest
+
+import autodiff as ad
+from autodiff import distributions as D
+
+
+def _torch():
+    torch = pytest.importorskip("torch")
+    return torch, torch.distributions
+
+
+def _central_difference(f, params, eps=1e-6):
+    """The gradient of the scalar ``f(*params)`` in each array of ``params``."""
+    grads = []
+    for k, p in enumerate(params):
+        grad = np.zeros_like(p)
+        for index in np.ndindex(p.shape):
+            step = np.zeros_like(p)
+            step[index] = eps
+            up = [q + step if i == k else q for i, q in enumerate(params)]
+            down = [q - step if i == k else q for i, q in enumerate(params)]
+            grad[index] = (f(*up) - f(*down)) / (2 * eps)
+        grads.append(grad)
+    return grads
+
+
+def _ours(build, params, dtype=np.float64):
+    """``build(*tensors)`` of the parameters as tensors that require grad, its value
+    and the gradients of its sum."""
+    tensors = [ad.tensor(np.asarray(p, dtype), requires_grad=True) for p in params]
+    out = build(D, *tensors)
+    out.sum().backward()
+    return out.data, [t.grad for t in tensors]
+
+
+def _theirs(build, params, dtype=np.float64):
+    torch, td = _torch()
+    tensors = [torch.tensor(np.asarray(p, dtype), requires_grad=True) for p in params]
+    out = build(td, *tensors)
+    out.sum().backward()
+    return out.detach().numpy(), [t.grad.numpy() if t.grad is not None
+                                  else np.zeros(t.shape, dtype) for t in tensors]
+
+
+# float64 gradients through digamma agree to 1e-8 only: PyTorch's trigamma is 1e-9 off.
+def _compare_with_torch(build, params, rtol64=1e-8, rtol32=2e-5, finite_difference=True):
+    for dtype, rtol in ((np.float64, rtol64), (np.float32, rtol32)):
+        value, grads = _ours(build, params, dtype)
+        expected, expected_grads = _theirs(build, params, dtype)
+        assert value.dtype == dtype
+        np.testing.assert_allclose(value, expected, rtol=rtol, atol=rtol)
+        for grad, expected_grad in zip(grads, expected_grads):
+            np.testing.assert_allclose(grad, expected_grad, rtol=rtol, atol=rtol)
+    if finite_difference:
+        def total(*arrays):
+            return build(D, *[ad.tensor(a) for a in arrays]).data.sum()
+        _, grads = _ours(build, params)
+        numeric = _central_difference(total, [np.asarray(p, np.float64) for p in params])
+        for grad, expected in zip(grads, numeric):
+            np.testing.assert_allclose(grad, expected, rtol=1e-5, atol=1e-6)
+
+
+# ----- validate_args ----------------------------------------------------------------
+
+@pytest.mark.parametrize("make", [
+    lambda M: M.Normal(0.0, -1.0), lambda M: M.Exponential(-2.0),
+    lambda M: M.Gamma(-1.0, 1.0), lambda M: M.Beta(1.0, 0.0),
+    lambda M: M.Laplace(0.0, -1.0), lambda M: M.Poisson(-1.0),
+    lambda M: M.Bernoulli(probs=1.5), lambda M: M.HalfNormal(-1.0),
+    lambda M: M.Chi2(-1.0),
+])
+def test_bad_parameters_raise_a_value_error_unless_validate_args_is_false(make):
+    torch, td = _torch()
+    with pytest.raises(ValueError):
+        make(td)
+    with pytest.raises(ValueError):
+        make(D)
+
+    def unchecked(M):
+        # The same parameters, through the keyword every constructor takes.
+        import functools
+        M = type("M", (), {name: functools.partial(getattr(M, name), validate_args=False)
+                           for name in ("Normal", "Exponential", "Gamma", "Beta", "Laplace",
+                                        "Poisson", "Bernoulli", "HalfNormal", "StudentT",
+                                        "Chi2")})
+        return make(M)
+    unchecked(td)
+    unchecked(D)
+
+
+def test_student_t_with_validate_args_false_does_not_check_df():
+    # (PyTorch's StudentT checks df anyway, in the Chi2 it makes without passing the flag.)
+    assert D.StudentT(-1.0, validate_args=False).df.item() == -1.0
+
+
+@pytest.mark.parametrize("name, params, value", [
+    ("Exponential", (2.0,), -1.0), ("Normal", (0.0, 1.0), float("nan")),
+    ("Gamma", (2.0, 3.0), -0.5), ("Laplace", (0.0, 2.0), float("nan")),
+    ("Uniform", (0.0, 1.0), 2.0), ("Poisson", (2.0,), 1.5),
+])
+def test_log_prob_outside_the_support_raises_or_gives_pytorchs_value(name, params, value):
+    torch, td = _torch()
+    params64 = [torch.tensor(p, dtype=torch.float64) for p in params]
+    with pytest.raises(ValueError):
+        getattr(td, name)(*params64).log_prob(torch.tensor(value, dtype=torch.float64))
+    with pytest.raises(ValueError, match=f"{name}"):
+        getattr(D, name)(*params).log_prob(value)
+    expected = getattr(td, name)(*params64, validate_args=False).log_prob(
+        torch.tensor(value, dtype=torch.float64))
+    with np.errstate(all="ignore"):
+        got = getattr(D, name)(*params, validate_args=False).log_prob(value)
+    np.testing.assert_allclose(got.data, expected.numpy(), rtol=1e-12)
+
+
+def test_set_default_validate_args_applies_to_distributions_made_without_it():
+    try:
+        D.Distribution.set_default_validate_args(False)
+        quiet = D.Normal(0.0, -1.0)
+        assert quiet.scale.item() == -1.0
+        assert D.Exponential(1.0).log_prob(-1.0).item() == 1.0      # log 1 - 1 · (-1)
+        with pytest.raises(ValueError, match="Normal: scale"):
+            D.Normal(0.0, -1.0, validate_args=True)
+    finally:
+        D.Distribution.set_default_validate_args(True)
+    with pytest.raises(ValueError, match="Exponential.log_prob: values must be ≥ 0"):
+        D.Exponential(1.0).log_prob(-1.0)
+    with pytest.raises(ValueError, match="set_default_validate_args: expected True or False"):
+        D.Distribution.set_default_validate_args("no")
+
+
+def test_validate_args_is_kept_by_expand_and_passed_to_inner_distributions():
+    quiet = D.Normal(ad.tensor([0.0]), 1.0, validate_args=False).expand((3,))
+    assert quiet._validate_args is False
+    assert np.isnan(quiet.log_prob(np.nan).data).all()
+    # Chi2 makes a Gamma inside: the flag reaches its check too.
+    assert D.Chi2(-2.0, validate_args=False).concentration.item() == -1.0
+    assert D.Normal(0.0, 1.0)._validate_args is True
+    with pytest.raises(TypeError, match="Normal: validate_args must be True, False or None"):
+        D.Normal(0.0, 1.0, validate_args="yes")
+
+
+# ----- kl_divergence between families ------------------------------------------------
+
+_LINE = ([-0.3, 0.4, 1.2], [0.6, 1.5, 2.5])          # loc, scale
+_POS = ([0.7, 1.5, 3.0], [0.5, 1.2, 2.0])            # concentration, rate
+_UNIT_COVER = ([-0.5, -0.1, -1.0], [1.1, 1.5, 2.0])    # Uniform q covering [0, 1]
+_INSIDE_UNIT = ([0.1, 0.05, 0.3], [0.6, 0.95, 0.35])  # Uniform p inside (0, 1)
+_POSITIVE_INTERVAL = ([0.1, 0.05, 2.0], [0.6, 3.0, 2.5])
+
+KL_PAIRS = {
+    "Bernoulli-Poisson": (lambda M, p, r: M.kl_divergence(M.Bernoulli(probs=p), M.Poisson(r)),
+                          ([0.2, 0.5, 0.9], [0.3, 1.0, 2.5])),
+    "Beta-Exponential": (lambda M, a, b, r: M.kl_divergence(M.Beta(a, b), M.Exponential(r)),
+                         (*_POS, [0.5, 1.0, 3.0])),
+    "Beta-Gamma": (lambda M, a, b, c, r: M.kl_divergence(M.Beta(a, b), M.Gamma(c, r)),
+                   (*_POS, *_POS)),
+    "Beta-Normal": (lambda M, a, b, m, s: M.kl_divergence(M.Beta(a, b), M.Normal(m, s)),
+                    (*_POS, *_LINE)),
+    "Beta-Uniform": (lambda M, a, b, lo, hi: M.kl_divergence(M.Beta(a, b), M.Uniform(lo, hi)),
+                     (*_POS, *_UNIT_COVER)),
+    "Exponential-Gamma": (lambda M, r, c, q: M.kl_divergence(M.Exponential(r), M.Gamma(c, q)),
+                          ([0.5, 1.0, 3.0], *_POS)),
+    "Exponential-Gumbel": (lambda M, r, m, s: M.kl_divergence(M.Exponential(r),
+                                                              M.Gumbel(m, s)),
+                           ([0.5, 1.0, 3.0], *_LINE)),
+    "Exponential-Normal": (lambda M, r, m, s: M.kl_divergence(M.Exponential(r),
+                                                              M.Normal(m, s)),
+                           ([0.5, 1.0, 3.0], *_LINE)),
+    "Gamma-Exponential": (lambda M, c, q, r: M.kl_divergence(M.Gamma(c, q), M.Exponential(r)),
+                          (*_POS, [0.5, 1.0, 3.0])),
+    "Gamma-Gumbel": (lambda M, c, r, m, s: M.kl_divergence(M.Gamma(c, r), M.Gumbel(m, s)),
+                     (*_POS, *_LINE)),
+    "Gamma-Normal": (lambda M, c, r, m, s: M.kl_divergence(M.Gamma(c, r), M.Normal(m, s)),
+                     (*_POS, *_LINE)),
+    "Gumbel-Normal": (lambda M, a, b, m, s: M.kl_divergence(M.Gumbel(a, b), M.Normal(m, s)),
+                      (*_LINE, [0.1, -0.5, 2.0], [1.0, 0.7, 3.0])),
+    "Laplace-Normal": (lambda M, a, b, m, s: M.kl_divergence(M.Laplace(a, b), M.Normal(m, s)),
+                       (*_LINE, [0.1, -0.5, 2.0], [1.0, 0.7, 3.0])),
+    "Normal-Gumbel": (lambda M, a, b, m, s: M.kl_divergence(M.Normal(a, b), M.Gumbel(m, s)),
+                      (*_LINE, [0.1, -0.5, 2.0], [1.0, 0.7, 3.0])),
+    "Normal-Laplace": (lambda M, a, b, m, s: M.kl_divergence(M.Normal(a, b), M.Laplace(m, s)),
+                       (*_LINE, [0.1, -0.5, 2.0], [1.0, 0.7, 3.0])),
+    "Uniform-Beta": (lambda M, lo, hi, a, b: M.kl_divergence(M.Uniform(lo, hi), M.Beta(a, b)),
+                     (*_INSIDE_UNIT, *_POS)),
+    "Uniform-Exponential": (lambda M, lo, hi, r: M.kl_divergence(M.Uniform(lo, hi),
+                                                                 M.Exponential(r)),
+                            (*_POSITIVE_INTERVAL, [0.5, 1.0, 3.0])),
+    "Uniform-Gamma": (lambda M, lo, hi, c, r: M.kl_divergence(M.Uniform(lo, hi),
+                                                              M.Gamma(c, r)),
+                      (*_POSITIVE_INTERVAL, *_POS)),
+    "Uniform-Gumbel": (lambda M, lo, hi, m, s: M.kl_divergence(M.Uniform(lo, hi),
+                                                               M.Gumbel(m, s)),
+                       ([-1.0, 0.0, 2.0], [0.5, 3.0, 2.5], *_LINE)),
+    "Uniform-Normal": (lambda M, lo, hi, m, s: M.kl_divergence(M.Uniform(lo, hi),
+                                                               M.Normal(m, s)),
+                       ([-1.0, 0.0, 2.0], [0.5, 3.0, 2.5], *_LINE)),
+}
+
+
+@pytest.mark.parametrize("pair", sorted(KL_PAIRS))
+def test_cross_family_kl_matches_pytorch_and_central_differences(pair):
+    build, params = KL_PAIRS[pair]
+    _compare_with_torch(build, params)
+
+
+# The same pairs where p has mass outside q's support: +inf there (and a zero gradient).
+KL_SUPPORT_MISMATCH = {
+    "Beta-Uniform": (lambda M, a, b, lo, hi: M.kl_divergence(M.Beta(a, b), M.Uniform(lo, hi)),
+                     (*_POS, [-0.5, 0.2, -1.0], [1.0, 1.5, 0.9])),
+    "Uniform-Beta": (lambda M, lo, hi, a, b: M.kl_divergence(M.Uniform(lo, hi), M.Beta(a, b)),
+                     ([-0.1, 0.2, 0.3], [0.6, 0.9, 1.2], *_POS)),
+    "Uniform-Exponential": (lambda M, lo, hi, r: M.kl_divergence(M.Uniform(lo, hi),
+                                                                 M.Exponential(r)),
+                            ([-0.1, 0.2, -3.0], [0.6, 1.0, 1.2], [0.5, 1.0, 3.0])),
+    "Uniform-Gamma": (lambda M, lo, hi, c, r: M.kl_divergence(M.Uniform(lo, hi),
+                                                              M.Gamma(c, r)),
+                      ([-0.1, 0.2, -3.0], [0.6, 1.0, 1.2], *_POS)),
+}
+
+
+@pytest.mark.parametrize("pair", sorted(KL_SUPPORT_MISMATCH))
+def test_cross_family_kl_is_infinite_where_supports_differ_with_finite_gradients(pair):
+    build, params = KL_SUPPORT_MISMATCH[pair]
+    for dtype in (np.float64, np.float32):
+        value, grads = _ours(build, params, dtype)
+        with np.errstate(all="ignore"):
+            expected, expected_grads = _theirs(build, params, dtype)
+        assert np.isinf(value).any() and np.isfinite(value).any()
+        np.testing.assert_allclose(value, expected, rtol=2e-5)
+        for grad, expected_grad in zip(grads, expected_grads):
+            assert np.isfinite(grad).all()
+            # PyTorch's is NaN where its masked-out branch is (x log x of a negative x).
+            known = np.isfinite(expected_grad)
+            np.testing.assert_allclose(grad[known], expected_grad[known], rtol=2e-5, atol=1e-6)
+        assert (grads[0][np.isinf(value)] == 0).all()
+
+
+_MAKERS = {
+    "Normal": lambda M, dt: M.Normal(_t(M, [0.0, 1.0], dt), _t(M, [1.0, 2.0], dt)),
+    "Laplace": lambda M, dt: M.Laplace(_t(M, [0.0, 1.0], dt), _t(M, [1.0, 2.0], dt)),
+    "Gumbel": lambda M, dt: M.Gumbel(_t(M, [0.0, 1.0], dt), _t(M, [1.0, 2.0], dt)),
+    "Exponential": lambda M, dt: M.Exponential(_t(M, [0.5, 2.0], dt)),
+    "Gamma": lambda M, dt: M.Gamma(_t(M, [0.5, 2.0], dt), _t(M, [1.0, 3.0], dt)),
+    "Beta": lambda M, dt: M.Beta(_t(M, [0.5, 2.0], dt), _t(M, [1.0, 3.0], dt)),
+    "Uniform": lambda M, dt: M.Uniform(_t(M, [0.0, 0.2], dt), _t(M, [1.0, 0.5], dt)),
+    "Poisson": lambda M, dt: M.Poisson(_t(M, [0.5, 2.0], dt)),
+    "Bernoulli": lambda M, dt: M.Bernoulli(probs=_t(M, [0.5, 0.2], dt)),
+    "Binomial": lambda M, dt: M.Binomial(_t(M, [3.0, 4.0], dt), probs=_t(M, [0.5, 0.2], dt)),
+}
+
+
+def _t(M, values, dtype):
+    if M is D:
+        return ad.tensor(np.asarray(values, dtype))
+    torch, _ = _torch()
+    return torch.tensor(np.asarray(values, dtype))
+
+
+@pytest.mark.parametrize("p_name, q_name", [
+    ("Exponential", "Beta"), ("Exponential", "Uniform"), ("Gamma", "Beta"),
+    ("Gamma", "Uniform"), ("Gumbel", "Beta"), ("Gumbel", "Exponential"), ("Gumbel", "Gamma"),
+    ("Gumbel", "Uniform"), ("Laplace", "Beta"), ("Laplace", "Exponential"),
+    ("Laplace", "Gamma"), ("Laplace", "Uniform"), ("Normal", "Beta"),
+    ("Normal", "Exponential"), ("Normal", "Gamma"), ("Normal", "Uniform"),
+    ("Poisson", "Bernoulli"), ("Poisson", "Binomial")])
+def test_kl_of_a_family_against_one_with_a_smaller_support_is_infinite(p_name, q_name):
+    torch, td = _torch()
+    for dtype in (np.float64, np.float32):
+        got = D.kl_divergence(_MAKERS[p_name](D, dtype), _MAKERS[q_name](D, dtype))
+        expected = td.kl_divergence(_MAKERS[p_name](td, dtype), _MAKERS[q_name](td, dtype))
+        assert got.dtype == dtype and got.shape == tuple(expected.shape)
+        np.testing.assert_array_equal(got.data, expected.numpy())
+
+
+def test_every_pair_pytorch_has_for_our_families_is_registered():
+    from torch.distributions.kl import _KL_REGISTRY
+    import autodiff.distributions as module
+    module._load_all()
+    ours = {(p.__name__, q.__name__) for p, q in module._KL}
+    have = set(module.__all__)
+    theirs = {(p.__name__, q.__name__) for p, q in _KL_REGISTRY
+              if p.__name__ in have and q.__name__ in have}
+    assert theirs - ours == set()
