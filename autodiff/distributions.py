@@ -61,6 +61,7 @@ __all__ = ["Distribution", "Normal", "Bernoulli", "Categorical", "kl_divergence"
            "MultivariateNormal", "Independent", "Gamma", "Chi2", "Beta", "Dirichlet",
            "TransformedDistribution", "LogisticNormal", "LogitRelaxedBernoulli",
            "RelaxedBernoulli", "ExpRelaxedCategorical", "RelaxedOneHotCategorical",
+           "Weibull", "InverseGamma", "Kumaraswamy", "NegativeBinomial", "VonMises",
            "biject_to", "transform_to", "constraints",
            "transforms"]
 
@@ -494,6 +495,9 @@ _ELSEWHERE = {
     "distributions_relaxed": ("LogitRelaxedBernoulli", "RelaxedBernoulli"),
     "distributions_relaxed_categorical": ("ExpRelaxedCategorical",
                                           "RelaxedOneHotCategorical"),
+    "distributions_positive": ("Weibull", "InverseGamma", "Kumaraswamy"),
+    "distributions_negative_binomial": ("NegativeBinomial",),
+    "distributions_von_mises": ("VonMises",),
     "distributions_kl_cross": (),             # kl_divergence of pairs of families
 }
 _HOME = {name: module for module, names in _ELSEWHERE.items() for name in names}

@@ -49,6 +49,17 @@ _TABLE = {
                                                    "concentration0": c.positive}),
     "Dirichlet": (lambda d: c.simplex,
                   lambda d: {"concentration": c.independent(c.positive, 1)}),
+    "Weibull": (lambda d: c.positive, lambda d: {"scale": c.positive,
+                                                 "concentration": c.positive}),
+    "InverseGamma": (lambda d: c.positive, lambda d: {"concentration": c.positive,
+                                                      "rate": c.positive}),
+    "Kumaraswamy": (lambda d: c.unit_interval, lambda d: {"concentration1": c.positive,
+                                                          "concentration0": c.positive}),
+    "NegativeBinomial": (lambda d: c.nonnegative_integer,
+                         lambda d: {"total_count": c.greater_than_eq(0),
+                                    "probs": c.half_open_interval(0.0, 1.0),
+                                    "logits": c.real}),
+    "VonMises": (lambda d: c.real, lambda d: {"loc": c.real, "concentration": c.positive}),
 }
 
 

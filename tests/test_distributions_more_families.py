@@ -37,7 +37,8 @@ def _ours(build, params, dtype=np.float64):
     tensors = [ad.tensor(np.asarray(p, dtype), requires_grad=True) for p in params]
     out = build(D, *tensors)
     out.sum().backward()
-    return out.data, [t.grad for t in tensors]
+    return out.data, [t.grad if t.grad is not None else np.zeros(t.shape, dtype)
+                      for t in tensors]
 
 
 def _theirs(build, params, dtype=np.float64):
@@ -288,3 +289,203 @@ def test_every_pair_pytorch_has_for_our_families_is_registered():
     theirs = {(p.__name__, q.__name__) for p, q in _KL_REGISTRY
               if p.__name__ in have and q.__name__ in have}
     assert theirs - ours == set()
+
+
+# ----- Weibull, InverseGamma, Kumaraswamy, NegativeBinomial, VonMises -----------------
+
+def _at(M, values, like):
+    """``values`` as an operand of ``M``'s distributions, in ``like``'s dtype."""
+    if M is D:
+        return np.asarray(values, like.data.dtype)
+    torch, _ = _torch()
+    return torch.tensor(values, dtype=like.dtype)
+
+
+_FAMILIES = {
+    "Weibull": (([0.7, 1.5, 3.0], [0.6, 1.0, 2.5]), [0.4, 1.2, 2.0], ["cdf", "icdf"]),
+    "InverseGamma": (([2.5, 3.5, 4.2], [0.5, 1.2, 2.0]), [0.4, 1.2, 2.0], []),
+    "Kumaraswamy": (([0.7, 1.5, 3.0], [0.6, 1.0, 2.5]), [0.2, 0.5, 0.9], ["cdf", "icdf"]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_FAMILIES))
+@pytest.mark.parametrize("method", ["log_prob", "cdf", "icdf", "entropy", "mean",
+                                    "variance"])
+def test_new_families_match_pytorch_and_central_differences(name, method):
+    params, values, has = _FAMILIES[name]
+    if method in ("cdf", "icdf") and method not in has:
+        return
+    probs = [0.1, 0.5, 0.95]
+
+    def build(M, a, b):
+        dist = getattr(M, name)(a, b)
+        if method in ("log_prob", "cdf"):
+            return getattr(dist, method)(_at(M, values, a))
+        if method == "icdf":
+            return dist.icdf(_at(M, probs, a))
+        return dist.entropy() if method == "entropy" else getattr(dist, method)
+    _compare_with_torch(build, params)
+
+
+def test_inverse_gamma_cdf_matches_pytorch_in_the_rate():
+    # (Neither library differentiates the incomplete gamma function in its first argument.)
+    def build(M, rate):
+        return M.InverseGamma(2.5, rate).cdf(_at(M, [0.4, 1.2, 2.0], rate))
+    _compare_with_torch(build, ([0.5, 1.2, 2.0],), rtol32=1e-4)
+
+
+def test_weibull_and_kumaraswamy_modes():
+    torch, td = _torch()
+    k = np.array([1.5, 3.0])
+    np.testing.assert_allclose(D.Weibull(2.0, k).mode.data,
+                               td.Weibull(torch.tensor(2.0, dtype=torch.float64),
+                                          torch.tensor(k)).mode.numpy(), rtol=1e-12)
+    # For concentration ≤ 1 the density is largest at 0 (PyTorch's formula: NaN or 1).
+    assert (D.Weibull(2.0, [0.5, 1.0]).mode.data == 0).all()
+    # Kumaraswamy: PyTorch's formula is NaN for every concentration0 > 1; ours is the
+    # maximum of the density, NaN where there is none inside (0, 1).
+    kuma = D.Kumaraswamy(np.array([2.0, 1.5, 3.0, 0.5]), np.array([3.0, 1.0, 1.5, 2.0]))
+    mode = kuma.mode.data
+    assert np.isnan(mode[3]) and np.isfinite(mode[:3]).all()
+    inside = D.Kumaraswamy(np.array([2.0, 1.5, 3.0]), np.array([3.0, 1.0, 1.5]))
+    # (b = 1: the density a x^(a-1) is largest at 1, finite there; PyTorch's log_prob
+    # at 0 and 1 is NaN, from 0 · log 0.)
+    np.testing.assert_allclose(inside.log_prob(np.array([0.5, 1.0, 0.5])).data[1],
+                               np.log(1.5), rtol=1e-15)
+    for step in (-1e-4, 1e-4):
+        assert (inside.log_prob(np.clip(mode[:3] + step, 0, 1)).data
+                <= inside.log_prob(mode[:3]).data + 1e-12).all()
+
+
+def _assert_moments(samples, mean, variance):
+    """Sample mean and variance within 6 standard errors of ``mean`` and ``variance``."""
+    n = samples.shape[0]
+    assert (np.abs(samples.mean(0) - mean) < 6 * np.sqrt(variance / n)).all()
+    centered = samples - samples.mean(0)
+    fourth = (centered ** 4).mean(0)
+    assert (np.abs(centered.var(0) - variance) < 6 * np.sqrt((fourth - variance ** 2) / n)
+            + 1e-12).all()
+
+
+@pytest.mark.parametrize("make", [
+    lambda: D.Weibull(np.array([0.7, 1.5]), np.array([1.5, 3.0])),
+    lambda: D.InverseGamma(np.array([5.5, 7.0]), np.array([0.5, 2.0])),
+    lambda: D.Kumaraswamy(np.array([0.7, 3.0]), np.array([0.6, 2.5])),
+    lambda: D.NegativeBinomial(np.array([3.0, 0.5]), probs=np.array([0.3, 0.8])),
+    lambda: D.NegativeBinomial(np.array([4.5]), logits=np.array([-1.0])),
+])
+def test_new_families_sample_moments(make):
+    dist = make()
+    samples = dist.sample((400_000,), rng=7).data
+    _assert_moments(samples, dist.mean.data, dist.variance.data)
+    if dist.has_rsample:
+        _assert_moments(dist.rsample((400_000,), rng=8).data, dist.mean.data,
+                        dist.variance.data)
+
+
+def test_new_families_rsample_is_differentiable_in_the_parameters():
+    scale = ad.tensor([1.5, 2.0], requires_grad=True)
+    draw = D.Weibull(scale, 2.0).rsample((5,), rng=0)
+    draw.sum().backward()
+    np.testing.assert_allclose(scale.grad, (draw.data / scale.data).sum(0), rtol=1e-12)
+    a = ad.tensor(2.0, requires_grad=True)
+    b = ad.tensor(3.0, requires_grad=True)
+    kuma = D.Kumaraswamy(a, b).rsample((4,), rng=1)
+    kuma.sum().backward()
+    assert np.isfinite([a.grad, b.grad]).all() and a.grad > 0 and b.grad < 0
+    rate = ad.tensor(2.0, requires_grad=True)
+    inverse = D.InverseGamma(3.0, rate).rsample((3,), rng=2)
+    inverse.sum().backward()
+    np.testing.assert_allclose(rate.grad, (inverse.data / rate.data).sum(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("kind", ["probs", "logits"])
+def test_negative_binomial_matches_pytorch_and_central_differences(kind):
+    success = [0.2, 0.5, 0.7] if kind == "probs" else [-1.0, 0.5, 2.0]
+    counts = [0.0, 3.0, 7.0]
+
+    def log_prob(M, total_count, p):
+        return M.NegativeBinomial(total_count, **{kind: p}).log_prob(_at(M, counts, p))
+    _compare_with_torch(log_prob, ([3.0, 0.5, 2.5], success))
+    for moment in ("mean", "variance"):
+        _compare_with_torch(lambda M, r, p: getattr(M.NegativeBinomial(r, **{kind: p}),
+                                                    moment), ([3.0, 0.5, 2.5], success))
+    torch, td = _torch()
+    ours = D.NegativeBinomial(np.array([3.0, 0.5, 12.5]), **{kind: np.array(success)})
+    theirs = td.NegativeBinomial(torch.tensor([3.0, 0.5, 12.5], dtype=torch.float64),
+                                 **{kind: torch.tensor(success, dtype=torch.float64)})
+    np.testing.assert_array_equal(ours.mode.data, theirs.mode.numpy())
+
+
+def test_negative_binomial_edges_and_errors_match_pytorch():
+    torch, td = _torch()
+    # total_count 0: all the mass at 0.
+    ours = D.NegativeBinomial(np.array([0.0, 0.0]), probs=np.array([0.3, 0.0]))
+    theirs = td.NegativeBinomial(torch.tensor([0.0, 0.0], dtype=torch.float64),
+                                 probs=torch.tensor([0.3, 0.0], dtype=torch.float64))
+    for k in ([0.0, 0.0], [2.0, 1.0]):
+        np.testing.assert_allclose(ours.log_prob(k).data,
+                                   theirs.log_prob(torch.tensor(k, dtype=torch.float64)),
+                                   rtol=1e-12)
+    for make in (lambda M, t: M.NegativeBinomial(t(2.0), probs=t(1.0)),
+                 lambda M, t: M.NegativeBinomial(t(-1.0), probs=t(0.5)),
+                 lambda M, t: M.NegativeBinomial(t(2.0), probs=t(0.5)).log_prob(t(1.5)),
+                 lambda M, t: M.NegativeBinomial(t(2.0), probs=t(0.5)).log_prob(t(-1.0))):
+        with pytest.raises(ValueError):
+            make(td, lambda v: torch.tensor(v, dtype=torch.float64))
+        with pytest.raises(ValueError, match="NegativeBinomial"):
+            make(D, np.float64)
+    with pytest.raises(ValueError, match="pass exactly one of probs= or logits="):
+        D.NegativeBinomial(2.0)
+
+
+def test_von_mises_matches_pytorch():
+    # PyTorch's log I0 is a polynomial approximation good to about 1e-7 (relative) in
+    # float64; ours is log(i0e(κ)) + κ, exact to rounding.
+    angles = [0.3, -3.0, 2.9]
+
+    def log_prob(M, loc, kappa):
+        return M.VonMises(loc, kappa).log_prob(_at(M, angles, loc))
+    _compare_with_torch(log_prob, ([0.5, -2.0, 3.0], [0.3, 2.0, 50.0]), rtol64=1e-6,
+                        rtol32=1e-5)
+    _compare_with_torch(lambda M, loc, kappa: M.VonMises(loc, kappa).variance,
+                        ([0.5, -2.0, 3.0], [0.3, 2.0, 50.0]), rtol64=1e-6, rtol32=1e-5)
+
+
+def test_von_mises_entropy_sampling_and_errors():
+    vm = D.VonMises(np.array([0.5, -2.0, 3.0]), np.array([0.3, 2.0, 50.0]))
+    grid = np.linspace(-np.pi, np.pi, 200_001)[:, None]
+    density = np.exp(vm.log_prob(grid).data)
+    integrand = -density * np.log(density)
+    step = grid[1, 0] - grid[0, 0]
+    np.testing.assert_allclose((density.sum(0) - density[[0, -1]].sum(0) / 2) * step, 1.0,
+                               rtol=1e-9)
+    np.testing.assert_allclose((integrand.sum(0) - integrand[[0, -1]].sum(0) / 2) * step,
+                               vm.entropy().data, rtol=1e-8)
+    samples = vm.sample((400_000,), rng=3).data
+    assert samples.min() >= -np.pi and samples.max() <= np.pi
+    # E cos(x - loc) = I1(κ) / I0(κ) = 1 - the circular variance.
+    _assert_moments(np.cos(samples - vm.loc.data), 1 - vm.variance.data,
+                    np.cos(samples - vm.loc.data).var(0))
+    torch, td = _torch()
+    with pytest.raises(ValueError):
+        td.VonMises(torch.tensor(0.0), torch.tensor(-1.0))
+    with pytest.raises(ValueError, match="VonMises: concentration must be > 0"):
+        D.VonMises(0.0, -1.0)
+    assert D.VonMises(0.0, -1.0, validate_args=False).concentration.item() == -1.0
+
+
+@pytest.mark.parametrize("make", [
+    lambda M, t: M.Weibull(t(1.0), t(2.0)), lambda M, t: M.InverseGamma(t(2.0), t(1.0)),
+    lambda M, t: M.Kumaraswamy(t(2.0), t(1.0)),
+    lambda M, t: M.NegativeBinomial(t(2.0), probs=t(0.5)),
+    lambda M, t: M.VonMises(t(0.0), t(1.0))])
+def test_new_families_support_and_arg_constraints_are_pytorchs(make):
+    torch, td = _torch()
+    ours = make(D, float)
+    theirs = make(td, lambda v: torch.tensor(v, dtype=torch.float64))
+    assert repr(ours.support) == repr(theirs.support)
+    assert {k: repr(v) for k, v in ours.arg_constraints.items()} == \
+        {k: repr(v) for k, v in theirs.arg_constraints.items()}
+    assert ours.batch_shape == tuple(theirs.batch_shape)
+    assert ours.expand((3,)).sample(rng=0).shape == (3,)
