@@ -8,8 +8,12 @@ conventions: ``Normal``, ``Bernoulli``, ``Categorical`` and ``kl_divergence`` he
 (``distributions_gamma``), ``TransformedDistribution``, ``LogisticNormal``, ``biject_to``,
 ``transform_to`` (``distributions_transformed``), ``LogitRelaxedBernoulli``,
 ``RelaxedBernoulli`` (``distributions_relaxed``), ``ExpRelaxedCategorical``,
-``RelaxedOneHotCategorical`` (``distributions_relaxed_categorical``), and the
+``RelaxedOneHotCategorical`` (``distributions_relaxed_categorical``), ``Weibull``,
+``InverseGamma``, ``Kumaraswamy`` (``distributions_positive``), ``NegativeBinomial``,
+``VonMises``, ``LowRankMultivariateNormal`` (modules of their names), and the
 submodules ``constraints`` and ``transforms``, each module loaded on first use.
+``kl_divergence`` of two families is in ``distributions_kl_cross``; ``validate_args=``
+(every constructor) in ``distributions_validation``.
 
 ``sample()`` draws values with no gradient (a constant, like ``torch``'s ``sample``);
 ``rsample()`` draws them as a differentiable function of the parameters (the
@@ -62,6 +66,7 @@ __all__ = ["Distribution", "Normal", "Bernoulli", "Categorical", "kl_divergence"
            "TransformedDistribution", "LogisticNormal", "LogitRelaxedBernoulli",
            "RelaxedBernoulli", "ExpRelaxedCategorical", "RelaxedOneHotCategorical",
            "Weibull", "InverseGamma", "Kumaraswamy", "NegativeBinomial", "VonMises",
+           "LowRankMultivariateNormal",
            "biject_to", "transform_to", "constraints",
            "transforms"]
 
@@ -498,6 +503,7 @@ _ELSEWHERE = {
     "distributions_positive": ("Weibull", "InverseGamma", "Kumaraswamy"),
     "distributions_negative_binomial": ("NegativeBinomial",),
     "distributions_von_mises": ("VonMises",),
+    "distributions_low_rank": ("LowRankMultivariateNormal",),
     "distributions_kl_cross": (),             # kl_divergence of pairs of families
 }
 _HOME = {name: module for module, names in _ELSEWHERE.items() for name in names}

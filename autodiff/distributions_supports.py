@@ -60,6 +60,10 @@ _TABLE = {
                                     "probs": c.half_open_interval(0.0, 1.0),
                                     "logits": c.real}),
     "VonMises": (lambda d: c.real, lambda d: {"loc": c.real, "concentration": c.positive}),
+    "LowRankMultivariateNormal": (lambda d: c.real_vector,
+                                  lambda d: {"loc": c.real_vector,
+                                             "cov_factor": c.independent(c.real, 2),
+                                             "cov_diag": c.independent(c.positive, 1)}),
 }
 
 

@@ -489,3 +489,74 @@ def test_new_families_support_and_arg_constraints_are_pytorchs(make):
         {k: repr(v) for k, v in theirs.arg_constraints.items()}
     assert ours.batch_shape == tuple(theirs.batch_shape)
     assert ours.expand((3,)).sample(rng=0).shape == (3,)
+
+
+# ----- LowRankMultivariateNormal ------------------------------------------------------
+
+_LR = np.random.default_rng(3)
+_LR_PARAMS = (_LR.normal(size=(2, 3)), _LR.normal(size=(2, 3, 2)), _LR.uniform(0.5, 2, 3))
+_LR_VALUES = _LR.normal(size=(4, 2, 3)).tolist()
+
+
+@pytest.mark.parametrize("what", ["log_prob", "entropy", "covariance_matrix",
+                                  "precision_matrix", "scale_tril", "variance"])
+def test_low_rank_normal_matches_pytorch_and_central_differences(what):
+    def build(M, loc, factor, diag):
+        dist = M.LowRankMultivariateNormal(loc, factor, diag)
+        if what == "log_prob":
+            return dist.log_prob(_at(M, _LR_VALUES, loc))
+        return dist.entropy() if what == "entropy" else getattr(dist, what)
+    _compare_with_torch(build, _LR_PARAMS, rtol32=1e-4)
+
+
+@pytest.mark.parametrize("other_first", [False, True])
+@pytest.mark.parametrize("other", ["LowRankMultivariateNormal", "MultivariateNormal"])
+def test_low_rank_normal_kl_pairs_match_pytorch(other, other_first):
+    if other == "LowRankMultivariateNormal" and other_first:
+        return                                   # the same pair as other_first=False
+    given = {"LowRankMultivariateNormal": ([0.1, 0.2, 0.3], [[1.0], [0.5], [-0.5]],
+                                           [1.0, 2.0, 0.5]),
+             "MultivariateNormal": ([0.5, -1.0, 0.0], [[2.0, 0.3, 0.0], [0.3, 1.0, 0.2],
+                                                       [0.0, 0.2, 0.7]])}[other]
+
+    def build(M, loc, factor, diag):
+        low_rank = M.LowRankMultivariateNormal(loc, factor, diag)
+        fixed = getattr(M, other)(*[_at(M, v, loc) for v in given])
+        pair = (fixed, low_rank) if other_first else (low_rank, fixed)
+        return M.kl_divergence(*pair)
+    _compare_with_torch(build, _LR_PARAMS, rtol32=1e-4)
+
+
+def test_low_rank_normal_samples_have_its_mean_and_covariance():
+    loc, factor, diag = _LR_PARAMS
+    dist = D.LowRankMultivariateNormal(loc, factor, diag)
+    n = 400_000
+    for draws in (dist.sample((n,), rng=4).data, dist.rsample((n,), rng=5).data):
+        assert draws.shape == (n, 2, 3)
+        _assert_moments(draws, loc, dist.variance.data)
+        centered = draws - loc
+        products = centered[..., :, None] * centered[..., None, :]
+        covariance = dist.covariance_matrix.data
+        spread = products.std(0)
+        assert (np.abs(products.mean(0) - covariance) < 6 * spread / np.sqrt(n)).all()
+
+
+def test_low_rank_normal_rsample_gradients_and_errors():
+    loc = ad.tensor(np.zeros(3), requires_grad=True)
+    factor = ad.tensor(np.ones((3, 1)), requires_grad=True)
+    draw = D.LowRankMultivariateNormal(loc, factor, np.ones(3)).rsample((4,), rng=0)
+    draw.sum().backward()
+    np.testing.assert_array_equal(loc.grad, [4.0, 4.0, 4.0])
+    assert factor.grad.shape == (3, 1) and np.isfinite(factor.grad).all()
+    torch, td = _torch()
+    t = lambda v: torch.tensor(np.asarray(v, np.float64))      # noqa: E731
+    for args in (([0.0, 0.0], np.ones((3, 1)), [1.0, 1.0]),          # W has 3 rows
+                 ([0.0, 0.0], np.ones((2, 1)), [1.0, 1.0, 1.0]),     # D has length 3
+                 ([0.0, 0.0], np.ones((2, 1)), [1.0, -1.0])):        # D not positive
+        with pytest.raises(ValueError):
+            td.LowRankMultivariateNormal(*map(t, args))
+        with pytest.raises(ValueError, match="LowRankMultivariateNormal: cov_"):
+            D.LowRankMultivariateNormal(*args)
+    with pytest.raises(ValueError, match="LowRankMultivariateNormal.log_prob: values must be "
+                                         "vectors of length 2"):
+        D.LowRankMultivariateNormal([0.0, 0.0], np.ones((2, 1)), [1.0, 1.0]).log_prob([1.0])
