@@ -60,6 +60,8 @@ _TABLE = {
                                     "probs": c.half_open_interval(0.0, 1.0),
                                     "logits": c.real}),
     "VonMises": (lambda d: c.real, lambda d: {"loc": c.real, "concentration": c.positive}),
+    "GeneralizedPareto": (lambda d: c.interval(d.loc, d._upper_end()),
+                          lambda d: {**_LOCATION_SCALE, "concentration": c.real}),
     "LowRankMultivariateNormal": (lambda d: c.real_vector,
                                   lambda d: {"loc": c.real_vector,
                                              "cov_factor": c.independent(c.real, 2),

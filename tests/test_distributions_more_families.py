@@ -51,8 +51,11 @@ def _theirs(build, params, dtype=np.float64):
 
 
 # float64 gradients through digamma agree to 1e-8 only: PyTorch's trigamma is 1e-9 off.
-def _compare_with_torch(build, params, rtol64=1e-8, rtol32=2e-5, finite_difference=True):
+def _compare_with_torch(build, params, rtol64=1e-8, rtol32=2e-5, finite_difference=True,
+                        dtypes=(np.float64, np.float32)):
     for dtype, rtol in ((np.float64, rtol64), (np.float32, rtol32)):
+        if dtype not in dtypes:
+            continue
         value, grads = _ours(build, params, dtype)
         expected, expected_grads = _theirs(build, params, dtype)
         assert value.dtype == dtype
@@ -560,3 +563,74 @@ def test_low_rank_normal_rsample_gradients_and_errors():
     with pytest.raises(ValueError, match="LowRankMultivariateNormal.log_prob: values must be "
                                          "vectors of length 2"):
         D.LowRankMultivariateNormal([0.0, 0.0], np.ones((2, 1)), [1.0, 1.0]).log_prob([1.0])
+
+
+# ----- GeneralizedPareto --------------------------------------------------------------
+
+_GP_PARAMS = ([0.5, -1.0, 0.0, 1.0], [1.0, 2.0, 0.5, 1.5], [0.3, -0.4, 0.05, -0.7])
+
+
+@pytest.mark.parametrize("what", ["log_prob", "cdf", "icdf", "mean", "variance", "entropy"])
+def test_generalized_pareto_matches_pytorch_and_central_differences(what):
+    values, probs = [1.0, 0.5, 0.3, 2.0], [0.1, 0.5, 0.9, 0.3]
+
+    def build(M, loc, scale, concentration):
+        dist = M.GeneralizedPareto(loc, scale, concentration)
+        if what in ("log_prob", "cdf"):
+            return getattr(dist, what)(_at(M, values, loc))
+        if what == "icdf":
+            return dist.icdf(_at(M, probs, loc))
+        return dist.entropy() if what == "entropy" else getattr(dist, what)
+    # (PyTorch's log_prob and cdf fail in float64: they compare with a float32 zero.)
+    dtypes = (np.float32,) if what in ("log_prob", "cdf") else (np.float64, np.float32)
+    _compare_with_torch(build, _GP_PARAMS, dtypes=dtypes)
+
+
+@pytest.mark.parametrize("what", ["log_prob", "cdf", "icdf"])
+def test_generalized_pareto_at_zero_and_minus_one_concentration(what):
+    # Where ξ counts as 0 (|ξ| ≤ 1e-8, as PyTorch's isclose), and at ξ = -1 (a flat
+    # density): PyTorch's values, and gradients in ξ that are the derivatives (PyTorch's
+    # is 0 at ξ = 0, and d(1/ξ + 1)/dξ instead of the derivative at ξ = -1).
+    torch, td = _torch()
+    params = ([0.0, 1.0, 0.5], [0.5, 1.5, 1.0], [0.0, -1.0, 1e-9])
+    values, probs = [0.3, 2.0, 1.7], [0.3, 0.9, 0.6]
+
+    def ours(*arrays):
+        dist = D.GeneralizedPareto(*[ad.tensor(a) for a in arrays])
+        return getattr(dist, what)(probs if what == "icdf" else values)
+    value = ours(*map(np.asarray, params)).data
+    theirs = td.GeneralizedPareto(*[torch.tensor(v, dtype=torch.float32) for v in params])
+    expected = getattr(theirs, what)(torch.tensor(probs if what == "icdf" else values))
+    np.testing.assert_allclose(value, expected.numpy(), rtol=1e-6, atol=1e-6)
+    concentration = ad.tensor(params[2], requires_grad=True)
+    dist = D.GeneralizedPareto(params[0], params[1], concentration)
+    getattr(dist, what)(probs if what == "icdf" else values).sum().backward()
+    numeric = _central_difference(lambda c: ours(params[0], params[1], c).sum(),
+                                  [np.asarray(params[2])], eps=1e-5)[0]
+    # (ξ = 1e-9 ± 1e-5 leaves the near-zero branch: the first-order term stands in.)
+    np.testing.assert_allclose(concentration.grad, numeric, rtol=1e-4, atol=1e-6)
+
+
+def test_generalized_pareto_sampling_support_and_errors():
+    dist = D.GeneralizedPareto(np.array([0.5, -1.0, 0.0]), np.array([1.0, 2.0, 0.5]),
+                               np.array([0.1, -0.4, 0.0]))
+    for draws in (dist.sample((400_000,), rng=9).data, dist.rsample((400_000,), rng=10).data):
+        _assert_moments(draws, dist.mean.data, dist.variance.data)
+        assert (draws >= dist.loc.data).all() and (draws[:, 1] <= -1.0 + 2.0 / 0.4).all()
+    # The mean exists for ξ < 1, the variance for ξ < ½ (NaN otherwise, as PyTorch's).
+    heavy = D.GeneralizedPareto(0.0, 1.0, np.array([0.6, 1.0]))
+    assert np.isfinite(heavy.mean.data[0]) and np.isnan(heavy.mean.data[1])
+    assert np.isnan(heavy.variance.data).all()
+    torch, td = _torch()
+    theirs = td.GeneralizedPareto(*[torch.tensor(v, dtype=torch.float32) for v in _GP_PARAMS])
+    ours = D.GeneralizedPareto(*[np.asarray(v, np.float32) for v in _GP_PARAMS])
+    assert repr(ours.arg_constraints) == repr(theirs.arg_constraints)
+    np.testing.assert_array_equal(ours.support.upper_bound.data,
+                                  theirs.support.upper_bound.numpy())
+    for bad in ([0.0, 0.0, 0.0, 1.5], [1.0, 4.5, 0.3, 2.0]):     # below loc; above the end
+        with pytest.raises(ValueError):
+            theirs.log_prob(torch.tensor(bad))
+        with pytest.raises(ValueError, match="GeneralizedPareto.log_prob: values must lie"):
+            ours.log_prob(np.asarray(bad, np.float32))
+    with pytest.raises(ValueError, match="GeneralizedPareto: scale must be > 0"):
+        D.GeneralizedPareto(0.0, -1.0, 0.5)
