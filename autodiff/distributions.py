@@ -10,8 +10,8 @@ conventions: ``Normal``, ``Bernoulli``, ``Categorical`` and ``kl_divergence`` he
 ``RelaxedBernoulli`` (``distributions_relaxed``), ``ExpRelaxedCategorical``,
 ``RelaxedOneHotCategorical`` (``distributions_relaxed_categorical``), ``Weibull``,
 ``InverseGamma``, ``Kumaraswamy`` (``distributions_positive``), ``NegativeBinomial``,
-``VonMises``, ``LowRankMultivariateNormal``, ``GeneralizedPareto`` (modules of their
-names), and the
+``VonMises``, ``LowRankMultivariateNormal``, ``GeneralizedPareto``, ``LKJCholesky``
+(modules of their names), and the
 submodules ``constraints`` and ``transforms``, each module loaded on first use.
 ``kl_divergence`` of two families is in ``distributions_kl_cross``; ``validate_args=``
 (every constructor) in ``distributions_validation``.
@@ -67,7 +67,7 @@ __all__ = ["Distribution", "Normal", "Bernoulli", "Categorical", "kl_divergence"
            "TransformedDistribution", "LogisticNormal", "LogitRelaxedBernoulli",
            "RelaxedBernoulli", "ExpRelaxedCategorical", "RelaxedOneHotCategorical",
            "Weibull", "InverseGamma", "Kumaraswamy", "NegativeBinomial", "VonMises",
-           "LowRankMultivariateNormal", "GeneralizedPareto",
+           "LowRankMultivariateNormal", "GeneralizedPareto", "LKJCholesky",
            "biject_to", "transform_to", "constraints",
            "transforms"]
 
@@ -506,6 +506,7 @@ _ELSEWHERE = {
     "distributions_von_mises": ("VonMises",),
     "distributions_low_rank": ("LowRankMultivariateNormal",),
     "distributions_generalized_pareto": ("GeneralizedPareto",),
+    "distributions_lkj": ("LKJCholesky",),
     "distributions_kl_cross": (),             # kl_divergence of pairs of families
 }
 _HOME = {name: module for module, names in _ELSEWHERE.items() for name in names}

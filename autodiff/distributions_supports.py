@@ -60,6 +60,7 @@ _TABLE = {
                                     "probs": c.half_open_interval(0.0, 1.0),
                                     "logits": c.real}),
     "VonMises": (lambda d: c.real, lambda d: {"loc": c.real, "concentration": c.positive}),
+    "LKJCholesky": (lambda d: c.corr_cholesky, lambda d: {"concentration": c.positive}),
     "GeneralizedPareto": (lambda d: c.interval(d.loc, d._upper_end()),
                           lambda d: {**_LOCATION_SCALE, "concentration": c.real}),
     "LowRankMultivariateNormal": (lambda d: c.real_vector,
