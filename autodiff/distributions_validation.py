@@ -52,12 +52,13 @@ def _explicit(value, owner):
 
 def with_validate_args(init):
     """``init`` taking ``validate_args=`` (keyword, or where its signature has it)."""
-    takes_it = "validate_args" in inspect.signature(init).parameters
+    signature = inspect.signature(init)
+    takes_it = "validate_args" in signature.parameters
 
     @functools.wraps(init)
     def __init__(self, *args, **kwargs):
         if takes_it:
-            bound = inspect.signature(init).bind(self, *args, **kwargs)
+            bound = signature.bind(self, *args, **kwargs)
             given = bound.arguments.get("validate_args")
         else:
             given = kwargs.pop("validate_args", None)

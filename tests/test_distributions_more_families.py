@@ -150,6 +150,22 @@ def test_validate_args_is_kept_by_expand_and_passed_to_inner_distributions():
         D.Normal(0.0, 1.0, validate_args="yes")
 
 
+def test_validate_args_holds_in_a_compiled_step():
+    def unchecked(scale, x):
+        return D.Normal(0.0, scale, validate_args=False).log_prob(x)
+
+    def checked(scale, x):
+        return D.Normal(0.0, scale).log_prob(x)
+    quiet, loud = ad.compile(unchecked), ad.compile(checked)
+    for step in (quiet, loud):
+        np.testing.assert_allclose(step(ad.tensor(1.0), ad.tensor(0.5)).item(),
+                                   -0.125 - 0.5 * np.log(2 * np.pi), rtol=1e-14)
+    with np.errstate(invalid="ignore"):
+        assert np.isnan(quiet(ad.tensor(-1.0), ad.tensor(np.nan)).item())
+    with pytest.raises(ValueError, match="Normal: scale"):
+        loud(ad.tensor(-1.0), ad.tensor(0.5))
+
+
 # ----- kl_divergence between families ------------------------------------------------
 
 _LINE = ([-0.3, 0.4, 1.2], [0.6, 1.5, 2.5])          # loc, scale
