@@ -463,7 +463,8 @@ def _kl_rule(p_type, q_type):
 
 
 def kl_divergence(p: Distribution, q: Distribution) -> Tensor:
-    """KL(p ‖ q) = E_p[log p(x) - log q(x)] in closed form, one value per batch element.
+    """KL(p ‖ q) = E_p[log p(x) - log q(x)] in closed form, one value per batch element,
+    for the pairs PyTorch has (of one family, or of two: ``distributions_kl_cross``).
 
     It is +inf where q gives probability exactly 0 (a probability of 0 given as
     ``probs=``, or a logit of -inf) to an event p can take.  Unlike PyTorch, a finite

@@ -693,3 +693,22 @@ def test_lkj_cholesky_errors_match_pytorch():
     ours, theirs = D.LKJCholesky(3, 2.0), td.LKJCholesky(3, torch.tensor(2.0))
     assert ours.event_shape == tuple(theirs.event_shape) == (3, 3)
     assert repr(ours.support) == repr(theirs.support)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: D.GeneralizedPareto(0.0, 1.0, ad.tensor([0.1, 0.2])),
+    lambda: D.LKJCholesky(3, ad.tensor([1.0, 2.0])),
+    lambda: D.VonMises(0.0, ad.tensor([1.0, 2.0])),
+    lambda: D.NegativeBinomial(ad.tensor([1.0, 2.0]), logits=0.0),
+    lambda: D.Kumaraswamy(ad.tensor([1.0, 2.0]), 2.0),
+    lambda: D.Weibull(ad.tensor([1.0, 2.0]), 2.0),
+    lambda: D.InverseGamma(ad.tensor([3.0, 2.0]), 2.0),
+    lambda: D.LowRankMultivariateNormal(np.zeros((2, 3)), np.ones((3, 1)), np.ones(3))])
+def test_new_families_expand_as_pytorchs_do(make):
+    dist = make()
+    wider = dist.expand((4, 2))
+    assert wider.batch_shape == (4, 2) and wider.event_shape == dist.event_shape
+    draws = wider.sample(rng=0)
+    assert draws.shape == (4, 2) + dist.event_shape
+    np.testing.assert_allclose(wider.log_prob(draws).data,
+                               dist.log_prob(draws).data, rtol=1e-12)
