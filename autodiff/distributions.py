@@ -90,6 +90,22 @@ class Distribution(_DistributionSurface):
     # instance made with ``validate_args=`` holds its own.
     _validate_args = True
 
+    def __init__(self, batch_shape=(), event_shape=(), validate_args=None):
+        """For a distribution defined outside the library, as PyTorch's:
+        ``super().__init__(batch_shape, event_shape, validate_args=...)``.
+
+        >>> class Coin(ad.distributions.Distribution):
+        ...     def __init__(self, p):
+        ...         self.p = p
+        ...         super().__init__((), validate_args=False)
+        >>> Coin(0.5).batch_shape, Coin(0.5)._validate_args
+        ((), False)
+        """
+        self.batch_shape = tuple(batch_shape)
+        self.event_shape = tuple(event_shape)
+        if validate_args is not None:
+            self._validate_args = bool(validate_args)
+
     def __init_subclass__(cls, **kwargs):
         # Every constructor takes ``validate_args=`` and every log_prob / cdf / icdf
         # follows it, as in PyTorch.

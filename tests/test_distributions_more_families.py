@@ -150,6 +150,18 @@ def test_validate_args_is_kept_by_expand_and_passed_to_inner_distributions():
         D.Normal(0.0, 1.0, validate_args="yes")
 
 
+def test_a_distribution_defined_outside_takes_pytorchs_base_constructor():
+    class Coin(D.Distribution):
+        def __init__(self, p, validate_args=None):
+            self.p = p
+            super().__init__((2,), validate_args=validate_args)
+
+    assert Coin(0.5).batch_shape == (2,) and Coin(0.5).event_shape == ()
+    assert Coin(0.5)._validate_args is True
+    assert Coin(0.5, validate_args=False)._validate_args is False
+    assert Coin(0.5, False)._validate_args is False
+
+
 def test_validate_args_holds_in_a_compiled_step():
     def unchecked(scale, x):
         return D.Normal(0.0, scale, validate_args=False).log_prob(x)
