@@ -47,8 +47,10 @@ from .distributions_checks import (_binary_values, _category_indices, _category_
                                    _not_nan, _positive, _real_values,
                                    _unit_probabilities)
 from .distributions_surface import DistributionSurface as _DistributionSurface
-from .distributions_validation import (VALIDATED_METHODS, set_default, validated_method,
-                                       with_validate_args)
+from .distributions_validation import VALIDATED_METHODS as _VALIDATED_METHODS
+from .distributions_validation import set_default as _set_default_validation
+from .distributions_validation import validated_method as _validated_method
+from .distributions_validation import with_validate_args as _with_validate_args
 from .distributions_surface import bernoulli_support, categorical_support, param_shape
 from .ops.elementwise import clip, log, where
 from .ops.indexing import getitem
@@ -111,10 +113,10 @@ class Distribution(_DistributionSurface):
         # follows it, as in PyTorch.
         super().__init_subclass__(**kwargs)
         if "__init__" in cls.__dict__:
-            cls.__init__ = with_validate_args(cls.__dict__["__init__"])
-        for name in VALIDATED_METHODS:
+            cls.__init__ = _with_validate_args(cls.__dict__["__init__"])
+        for name in _VALIDATED_METHODS:
             if name in cls.__dict__ and callable(cls.__dict__[name]):
-                setattr(cls, name, validated_method(cls.__dict__[name]))
+                setattr(cls, name, _validated_method(cls.__dict__[name]))
 
     @staticmethod
     def set_default_validate_args(value: bool) -> None:
@@ -126,7 +128,7 @@ class Distribution(_DistributionSurface):
         tensor(-1.)
         >>> ad.distributions.Distribution.set_default_validate_args(True)
         """
-        set_default(value)
+        _set_default_validation(value)
         Distribution._validate_args = bool(value)
 
     def sample(self, shape=(), rng=None, *, sample_shape=None) -> Tensor:

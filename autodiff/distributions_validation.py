@@ -91,6 +91,9 @@ def validated_method(method):
             return method(self, *args, **kwargs)
         finally:
             _CURRENT.reset(token)
+    # The wrapper's frame carries the method's name, as errors raised inside name the
+    # library function the user called by its outermost frame ("Normal.log_prob").
+    checked.__code__ = checked.__code__.replace(co_name=method.__name__)
     return checked
 
 
