@@ -8,8 +8,13 @@ conventions: ``Normal``, ``Bernoulli``, ``Categorical`` and ``kl_divergence`` he
 (``distributions_gamma``), ``TransformedDistribution``, ``LogisticNormal``, ``biject_to``,
 ``transform_to`` (``distributions_transformed``), ``LogitRelaxedBernoulli``,
 ``RelaxedBernoulli`` (``distributions_relaxed``), ``ExpRelaxedCategorical``,
-``RelaxedOneHotCategorical`` (``distributions_relaxed_categorical``), and the
+``RelaxedOneHotCategorical`` (``distributions_relaxed_categorical``), ``Weibull``,
+``InverseGamma``, ``Kumaraswamy`` (``distributions_positive``), ``NegativeBinomial``,
+``VonMises``, ``LowRankMultivariateNormal``, ``GeneralizedPareto``, ``LKJCholesky``
+(modules of their names), and the
 submodules ``constraints`` and ``transforms``, each module loaded on first use.
+``kl_divergence`` of two families is in ``distributions_kl_cross``; ``validate_args=``
+(every constructor) in ``distributions_validation``.
 
 ``sample()`` draws values with no gradient (a constant, like ``torch``'s ``sample``);
 ``rsample()`` draws them as a differentiable function of the parameters (the
@@ -42,6 +47,10 @@ from .distributions_checks import (_binary_values, _category_indices, _category_
                                    _not_nan, _positive, _real_values,
                                    _unit_probabilities)
 from .distributions_surface import DistributionSurface as _DistributionSurface
+from .distributions_validation import VALIDATED_METHODS as _VALIDATED_METHODS
+from .distributions_validation import set_default as _set_default_validation
+from .distributions_validation import validated_method as _validated_method
+from .distributions_validation import with_validate_args as _with_validate_args
 from .distributions_surface import bernoulli_support, categorical_support, param_shape
 from .ops.elementwise import clip, log, where
 from .ops.indexing import getitem
@@ -59,6 +68,8 @@ __all__ = ["Distribution", "Normal", "Bernoulli", "Categorical", "kl_divergence"
            "MultivariateNormal", "Independent", "Gamma", "Chi2", "Beta", "Dirichlet",
            "TransformedDistribution", "LogisticNormal", "LogitRelaxedBernoulli",
            "RelaxedBernoulli", "ExpRelaxedCategorical", "RelaxedOneHotCategorical",
+           "Weibull", "InverseGamma", "Kumaraswamy", "NegativeBinomial", "VonMises",
+           "LowRankMultivariateNormal", "GeneralizedPareto", "LKJCholesky",
            "biject_to", "transform_to", "constraints",
            "transforms"]
 
@@ -77,6 +88,48 @@ class Distribution(_DistributionSurface):
     batch_shape: tuple[int, ...] = ()
     event_shape: tuple[int, ...] = ()
     has_rsample = False
+    # Whether parameters and values are checked (``distributions_validation``); an
+    # instance made with ``validate_args=`` holds its own.
+    _validate_args = True
+
+    def __init__(self, batch_shape=(), event_shape=(), validate_args=None):
+        """For a distribution defined outside the library, as PyTorch's:
+        ``super().__init__(batch_shape, event_shape, validate_args=...)``.
+
+        >>> class Coin(ad.distributions.Distribution):
+        ...     def __init__(self, p):
+        ...         self.p = p
+        ...         super().__init__((), validate_args=False)
+        >>> Coin(0.5).batch_shape, Coin(0.5)._validate_args
+        ((), False)
+        """
+        self.batch_shape = tuple(batch_shape)
+        self.event_shape = tuple(event_shape)
+        if validate_args is not None:
+            self._validate_args = bool(validate_args)
+
+    def __init_subclass__(cls, **kwargs):
+        # Every constructor takes ``validate_args=`` and every log_prob / cdf / icdf
+        # follows it, as in PyTorch.
+        super().__init_subclass__(**kwargs)
+        if "__init__" in cls.__dict__:
+            cls.__init__ = _with_validate_args(cls.__dict__["__init__"])
+        for name in _VALIDATED_METHODS:
+            if name in cls.__dict__ and callable(cls.__dict__[name]):
+                setattr(cls, name, _validated_method(cls.__dict__[name]))
+
+    @staticmethod
+    def set_default_validate_args(value: bool) -> None:
+        """Check parameters and values (True, the default) or not, for distributions
+        made without ``validate_args=``, as PyTorch's.
+
+        >>> ad.distributions.Distribution.set_default_validate_args(False)
+        >>> ad.distributions.Normal(0.0, -1.0).scale       # not checked
+        tensor(-1.)
+        >>> ad.distributions.Distribution.set_default_validate_args(True)
+        """
+        _set_default_validation(value)
+        Distribution._validate_args = bool(value)
 
     def sample(self, shape=(), rng=None, *, sample_shape=None) -> Tensor:
         """Draw ``shape + batch_shape`` values as a constant (no gradient)."""
@@ -418,8 +471,18 @@ _KL = {(Normal, Normal): _kl_normal, (Bernoulli, Bernoulli): _kl_bernoulli,
        (Categorical, Categorical): _kl_categorical}
 
 
+def _kl_rule(p_type, q_type):
+    """The closed form registered for the nearest pair of classes of p and q, if any."""
+    for p_base in p_type.__mro__:
+        for q_base in q_type.__mro__:
+            if (p_base, q_base) in _KL:
+                return _KL[p_base, q_base]
+    return None
+
+
 def kl_divergence(p: Distribution, q: Distribution) -> Tensor:
-    """KL(p ‖ q) = E_p[log p(x) - log q(x)] in closed form, one value per batch element.
+    """KL(p ‖ q) = E_p[log p(x) - log q(x)] in closed form, one value per batch element,
+    for the pairs PyTorch has (of one family, or of two: ``distributions_kl_cross``).
 
     It is +inf where q gives probability exactly 0 (a probability of 0 given as
     ``probs=``, or a logit of -inf) to an event p can take.  Unlike PyTorch, a finite
@@ -430,11 +493,12 @@ def kl_divergence(p: Distribution, q: Distribution) -> Tensor:
     >>> kl_divergence(N(0.0, 1.0), N(1.0, 1.0))      # (mu_p - mu_q)^2 / 2
     tensor(0.5)
     """
-    for p_type in type(p).__mro__:
-        for q_type in type(q).__mro__:
-            if (p_type, q_type) in _KL:
-                return _KL[p_type, q_type](p, q)
-    _load_all()                                  # every registered pair, for the list
+    rule = _kl_rule(type(p), type(q))
+    if rule is None:
+        _load_all()                              # the pairs of families of two modules
+        rule = _kl_rule(type(p), type(q))
+    if rule is not None:
+        return rule(p, q)
     pairs = ", ".join(f"({a.__name__}, {b.__name__})" for a, b in _KL)
     raise NotImplementedError(f"kl_divergence: no closed form for ({type(p).__name__}, "
                               f"{type(q).__name__}); implemented pairs: {pairs}. Estimate it "
@@ -456,6 +520,13 @@ _ELSEWHERE = {
     "distributions_relaxed": ("LogitRelaxedBernoulli", "RelaxedBernoulli"),
     "distributions_relaxed_categorical": ("ExpRelaxedCategorical",
                                           "RelaxedOneHotCategorical"),
+    "distributions_positive": ("Weibull", "InverseGamma", "Kumaraswamy"),
+    "distributions_negative_binomial": ("NegativeBinomial",),
+    "distributions_von_mises": ("VonMises",),
+    "distributions_low_rank": ("LowRankMultivariateNormal",),
+    "distributions_generalized_pareto": ("GeneralizedPareto",),
+    "distributions_lkj": ("LKJCholesky",),
+    "distributions_kl_cross": (),             # kl_divergence of pairs of families
 }
 _HOME = {name: module for module, names in _ELSEWHERE.items() for name in names}
 

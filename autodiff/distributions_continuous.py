@@ -344,6 +344,18 @@ class Gumbel(_LocationScale):
         # there comes out +inf (the icdf increases), not -inf.
         return -log(0.0 - log(p))
 
+    def icdf(self, value) -> Tensor:
+        """loc - scale · log(-log u), for the probability ``value`` mapped to
+        u = tiny + value · (1 - eps - tiny) first, as PyTorch's (its Gumbel transforms a
+        Uniform(tiny, 1 - eps)): so icdf(0) and icdf(1) are finite, and so are their
+        slopes (at 0 it was -inf with a NaN slope)."""
+        _checked(_unit_probabilities, _values(value), "Gumbel.icdf")
+        dtype = self.loc.data.dtype
+        info = np.finfo(dtype)
+        width = float(dtype.type(1 - info.eps) - info.tiny)
+        u = float(info.tiny) + _operand(value, self.loc) * width
+        return self.loc + self.scale * self._standard_icdf(u)
+
     @property
     def mean(self) -> Tensor:
         return self.loc + self.scale * _EULER_GAMMA

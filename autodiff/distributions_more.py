@@ -16,6 +16,7 @@ from .distributions import (_KL, Distribution, _as_float_tensor, _broadcast, _ch
 from .distributions_checks import (_broadcast_value, _first_bad, _first_index, _in_support,
                                    _positive, _unit_probabilities)
 from .ops.elementwise import clip, expm1, log, log1p, where
+from .distributions_validation import validating
 from .tensor import Tensor
 
 __all__ = ["Uniform", "Exponential"]
@@ -31,14 +32,14 @@ def _ordered_bounds(low, high):
     return True
 
 
-def _log_inside(value, low, high):
+def _log_inside(value, low, high, validate=True):
     """0 where ``low <= value < high``, -inf at ``high`` (PyTorch's density is 0 there),
     in the parameters' dtype; a value outside [low, high] raises, as PyTorch's
-    ``validate_args`` does."""
+    ``validate_args`` does (-inf without it)."""
     shape = _broadcast_value("Uniform", value, low.shape)
     value, low, high = (np.broadcast_to(a, shape) for a in (value, low, high))
     bad = ~((low <= value) & (value <= high))
-    if bad.any():
+    if validate and bad.any():
         index = _first_index(bad)
         raise ValueError(f"Uniform.log_prob: values must lie in [low, high]; got "
                          f"{value[index]} for [{low[index]}, {high[index]}]"
@@ -135,7 +136,8 @@ class Uniform(Distribution):
     def log_prob(self, value) -> Tensor:
         """``-log(high - low)`` inside [low, high), -inf at ``high``; no gradient in ``value``."""
         log_inside = made("Uniform support", _log_inside,
-                          (_values(value), self.low.data, self.high.data), stateful=True)
+                          (_values(value), self.low.data, self.high.data, validating()),
+                          stateful=True)
         return Tensor(log_inside) - log(self.high - self.low)
 
     def cdf(self, value) -> Tensor:

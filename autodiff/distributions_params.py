@@ -9,6 +9,7 @@ import numpy as np
 
 from .compile.hooks import made
 from .distributions_checks import _finite_logits, _probabilities
+from .distributions_validation import validating
 from .nn.module import _generator
 from .ops.elementwise import clip, log, log1p, logaddexp, sigmoid
 from .ops.shape import broadcast_to
@@ -86,7 +87,10 @@ def _operand(value, like: Tensor):
 
 def _checked(check, *args) -> None:
     """``check(*args)``, which raises on bad values; a compiled step runs it again at
-    each replay (``made`` kept as an effect), so bad values there raise too."""
+    each replay (``made`` kept as an effect), so bad values there raise too.  Nothing
+    is checked where the distribution was made with ``validate_args=False``."""
+    if not validating():
+        return
     made(check.__name__, check, args, stateful=True)
 
 

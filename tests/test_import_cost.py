@@ -66,11 +66,13 @@ def test_each_kernel_module_can_be_imported_first(name):
 
 
 _DISTRIBUTIONS = ["Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2",
-                  "Dirichlet", "ExpRelaxedCategorical", "Exponential", "Gamma", "Geometric",
-                  "Gumbel", "HalfNormal", "Independent", "Laplace", "LogNormal",
-                  "LogisticNormal", "LogitRelaxedBernoulli", "MultivariateNormal", "Normal",
-                  "OneHotCategorical", "Poisson", "RelaxedBernoulli",
-                  "RelaxedOneHotCategorical", "StudentT", "TransformedDistribution", "Uniform"]
+                  "Dirichlet", "ExpRelaxedCategorical", "Exponential", "Gamma",
+                  "GeneralizedPareto", "Geometric", "Gumbel", "HalfNormal", "Independent",
+                  "InverseGamma", "Kumaraswamy", "LKJCholesky", "Laplace", "LogNormal",
+                  "LogisticNormal", "LogitRelaxedBernoulli", "LowRankMultivariateNormal",
+                  "MultivariateNormal", "NegativeBinomial", "Normal", "OneHotCategorical",
+                  "Poisson", "RelaxedBernoulli", "RelaxedOneHotCategorical", "StudentT",
+                  "TransformedDistribution", "Uniform", "VonMises", "Weibull"]
 
 
 def test_every_distribution_is_listed_and_its_module_loads_on_first_use():
