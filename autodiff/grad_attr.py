@@ -159,5 +159,8 @@ def zeroed_in_place(grad, param) -> bool:
     if not (type(grad) is np.ndarray and grad.flags.writeable
             and grad.shape == param.data.shape and grad.dtype == param.data.dtype):
         return False
+    from . import overwrites
+
+    overwrites.note_write(grad)     # (a graph that saved it refuses its backward)
     grad[...] = 0
     return True

@@ -110,6 +110,17 @@ def _accumulates_in_place() -> bool:
     return hooks.active is None
 
 
+def _written_in_place(grad) -> bool:
+    """Whether a leaf's ``.grad`` array that something else holds takes the next
+    gradient in place; if so, the write is stamped first (``overwrites.py``), so that a
+    graph that saved it (``loss = (v * w.grad).sum()``) refuses its backward, as
+    PyTorch's version counter does, instead of reading the sum."""
+    if not _accumulates_in_place():
+        return False
+    _overwrites.note_write(grad)
+    return True
+
+
 def _add(previous, gradient):
     return previous + gradient
 
@@ -327,7 +338,7 @@ def _accumulate_into_leaf(leaf, grad, create_graph):
                 leaf._grad = np.asarray(current.data + grad)
             elif (type(current) is np.ndarray and current.flags.writeable
                   and current.shape == grad.shape and current.dtype == grad.dtype
-                  and (_is_uniquely_owned(current) or _accumulates_in_place())):
+                  and (_is_uniquely_owned(current) or _written_in_place(current))):
                 # The new gradient is added into the .grad array, as PyTorch's
                 # ``grad += new``: a name the user kept for it (g = w.grad) sees the sum,
                 # and a .grad in shared memory (Module.share_memory) stays shared.

@@ -255,14 +255,16 @@ def _lifted(lift):
 
 def _follow_memory(t, chain, where: str) -> None:
     """Before an update that records nothing writes ``t``'s array, the tensors ``t``
-    views (``chain``) and the views of ``t`` that were left on an older array (they did
-    not overlap a recorded update) view the current one again, so that the write
-    reaches them all, as with NumPy's views."""
+    views (``chain``) and the other views of the memory they share that were left on
+    an older array (they did not overlap a recorded update, or were written back from
+    one: ``a = h[0]; a.mul_(s)`` leaves ``a`` on its own result) view the current one
+    again, so that the write reaches them all, as with NumPy's views: from the tensor
+    owning the memory down, since a sibling (``h[:, 0]`` of ``a``) may be written."""
     for view, (base, key) in reversed(chain):           # outermost first
         if _stale(view, base):
             _refuse_op_views_of_moved(view, t, where)
             _view_again(view, base, key, where)
-    todo = [t]
+    todo = [chain[-1][1][0] if chain else t]
     while todo:
         owner = todo.pop()
         entry = _views_of.get(id(owner))

@@ -150,8 +150,9 @@ def check(node, parents) -> None:
             raise InPlaceError(
                 f"backward: op '{node.op.name}' saved {what} for this backward, and "
                 "it was changed in place after that (an update that recorded no node: "
-                "inside ad.no_grad(), an optimizer step, or of a tensor that does not "
-                "require grad), so its gradient would be wrong. Make the update before "
+                "inside ad.no_grad(), an optimizer step, a later backward() adding into "
+                "a .grad or zero_grad(), or of a tensor that does not require grad), so "
+                "its gradient would be wrong. Make the update before "
                 "the op uses the tensor (for the results of a transform such as "
                 "ad.grad: call it again after the update), build a new tensor instead "
                 "(t = t + x), or call backward() before the update.")
