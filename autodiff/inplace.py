@@ -44,6 +44,7 @@ One element taken by integer indexing (``out[0, 1]``) is a copy, as in NumPy
 from __future__ import annotations
 
 import contextlib
+import weakref
 
 import numpy as np
 
@@ -253,18 +254,27 @@ def _lifted(lift):
     return _NO_CONTEXT if lift is None else writing_through(lift)
 
 
+#: id(tensor owning the memory) -> weak reference to it, for those that a recorded
+#: update gave a new array while they had views: views of their memory may be left on
+#: an older array, so the next unrecorded write follows them all (``_follow_memory``).
+_moved_with_views: dict = {}
+
+
 def _follow_memory(t, chain, where: str) -> None:
     """Before an update that records nothing writes ``t``'s array, the tensors ``t``
     views (``chain``) and the other views of the memory they share that were left on
     an older array (they did not overlap a recorded update, or were written back from
     one: ``a = h[0]; a.mul_(s)`` leaves ``a`` on its own result) view the current one
     again, so that the write reaches them all, as with NumPy's views: from the tensor
-    owning the memory down, since a sibling (``h[:, 0]`` of ``a``) may be written."""
+    owning the memory down after a recorded update moved it (a sibling, ``h[:, 0]`` of
+    ``a``, may be written), from ``t`` down otherwise."""
     for view, (base, key) in reversed(chain):           # outermost first
         if _stale(view, base):
             _refuse_op_views_of_moved(view, t, where)
             _view_again(view, base, key, where)
-    todo = [chain[-1][1][0] if chain else t]
+    root = chain[-1][1][0] if chain else t
+    moved = _moved_with_views.get(id(root))
+    todo = [root if moved is not None and moved() is root else t]
     while todo:
         owner = todo.pop()
         entry = _views_of.get(id(owner))
@@ -278,6 +288,8 @@ def _follow_memory(t, chain, where: str) -> None:
                 _refuse_op_views_of_moved(view, t, where)
                 _view_again(view, owner, link[1], where)
             todo.append(view)
+    if moved is not None:
+        _moved_with_views.pop(id(root), None)
 
 
 def _recorded(t, result, where: str, written=_ALL) -> None:
@@ -302,6 +314,13 @@ def _recorded(t, result, where: str, written=_ALL) -> None:
     _adopt(t, result, where, plans[0])
     for (view_tensor, (base, key)), plan in zip(chain, plans[1:]):   # innermost first
         _adopt(base, new_base_value(base, view_tensor, key), where, plan)
+    root = chain[-1][1][0] if chain else t
+    if id(root) in _views_of:
+        # Views of its memory may now sit on older arrays (``_follow_memory``).
+        key = id(root)
+        _moved_with_views[key] = weakref.ref(
+            root, lambda ref, key=key: _moved_with_views.pop(key, None)
+            if _moved_with_views.get(key) is ref else None)
 
 
 def _adopt(t, result, where: str, plan) -> None:

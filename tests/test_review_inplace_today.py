@@ -99,3 +99,16 @@ def test_an_unrecorded_write_through_one_view_reaches_its_recorded_sibling(name,
     # `written` kept the values from before the write (a = h[0] showed [0, 2, 4]).
     for mine, torch_value in zip(ours, theirs):
         np.testing.assert_allclose(mine, torch_value, rtol=1e-12)
+
+
+def test_the_mark_of_a_moved_tensor_goes_with_it():
+    from autodiff import inplace
+
+    s = ad.tensor(np.array(2.0), requires_grad=True)
+    before = len(inplace._moved_with_views)
+    for _ in range(50):
+        h = ad.tensor(np.ones((2, 3))) * 1.0
+        row = h[0]
+        h.mul_(s)                   # recorded while a view is alive: h is marked
+        del h, row
+    assert len(inplace._moved_with_views) <= before + 1
