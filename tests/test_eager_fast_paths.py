@@ -149,10 +149,10 @@ def test_a_float_array_becomes_a_tensor_without_a_copy_and_other_data_as_before(
     assert ad.tensor(a, name="w").name == "w"
 
 
-def test_a_zero_d_grad_held_elsewhere_accumulates_into_a_new_array_not_a_scalar():
+def test_a_zero_d_grad_held_elsewhere_accumulates_in_place_and_stays_an_array():
     s = ad.tensor(np.array(0.5), requires_grad=True)
     (s * 2.0).backward()
-    held = s.grad                           # held: the next gradient cannot go in place
+    held = s.grad                           # held: the next gradient goes in place (PyTorch)
     (s * 3.0).backward()
     assert type(s.grad) is np.ndarray and s.grad.shape == () and s.grad == 5.0
-    assert held == 2.0
+    assert s.grad is held
