@@ -484,7 +484,20 @@ class Tensor(CopyingMethods, ReductionMethods, OperatorMethods, PyTorchMethods, 
     def broadcast_to(self, shape: tuple[int, ...]) -> Tensor:
         return broadcast_to(self, shape)
 
-    def astype(self, dtype) -> Tensor:
+    def astype(self, dtype, order="K", casting="unsafe", subok=True, copy=True) -> Tensor:
+        """``ad.astype`` with ``ndarray.astype``'s options: ``casting=`` refuses what
+        NumPy refuses, ``copy=False`` returns the tensor itself when the dtype is already
+        its own, and ``order=`` (a memory layout) does not change the values.
+
+        >>> ad.tensor([1.5, 2.0]).astype(np.float32, copy=False).dtype
+        dtype('float32')
+        """
+        target = numpy_dtype("astype", dtype)
+        if not np.can_cast(self.dtype, target, casting=casting):
+            raise TypeError(f"astype: cannot cast a tensor of dtype {self.dtype} to "
+                            f"{target} according to the rule {casting!r}")
+        if not copy and target == self.dtype:
+            return self
         return astype(self, dtype)
 
     # ----- NumPy interop: np.exp(t), np.sum(t, axis=1), ndarray + t ----------

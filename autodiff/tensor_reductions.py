@@ -1,5 +1,6 @@
 """A Tensor's reductions as methods: ``t.sum``, ``t.mean``, ``t.max``, ``t.min``, with
-NumPy's ``axis``/``keepdims``/``initial``/``where`` and PyTorch's ``dim``/``keepdim``.
+NumPy's ``axis``/``keepdims``/``initial``/``where``/``dtype`` and PyTorch's
+``dim``/``keepdim``/``dtype``.
 
 A mixin of ``Tensor``; the ops it calls are bound by ``bind()`` (run by
 ``autodiff.tensor`` once the ops exist, as they build on Tensor).
@@ -26,18 +27,23 @@ class ReductionMethods:
     __slots__ = ()
 
     def sum(self, axis: Axis = None, *positional, keepdims: bool = False,
-            dim=None, keepdim=None, initial=_NO_VALUE, where=True) -> Tensor:
+            dim=None, keepdim=None, initial=_NO_VALUE, where=True, dtype=None) -> Tensor:
         keepdim = keepdim_after_axis("sum", positional, keepdim)
         axis, keepdims = axis_alias("sum", axis, keepdims, dim, keepdim)
+        if dtype is not None:
+            return in_dtype(np.sum, self, dtype, axis=axis, keepdims=keepdims,
+                            initial=initial, where=where)
         if initial is not _NO_VALUE or where is not True:   # ndarray.sum's masking
             return masked_reduction("sum", self, axis, keepdims, initial, where,
                                     "Tensor.sum")
         return sum(self, axis=axis, keepdims=keepdims)
 
     def mean(self, axis: Axis = None, *positional, keepdims: bool = False,
-             dim=None, keepdim=None, where=True) -> Tensor:
+             dim=None, keepdim=None, where=True, dtype=None) -> Tensor:
         keepdim = keepdim_after_axis("mean", positional, keepdim)
         axis, keepdims = axis_alias("mean", axis, keepdims, dim, keepdim)
+        if dtype is not None:
+            return in_dtype(np.mean, self, dtype, axis=axis, keepdims=keepdims, where=where)
         if where is not True:
             return masked_reduction("mean", self, axis, keepdims, _NO_VALUE, where,
                                     "Tensor.mean")
@@ -80,6 +86,20 @@ class ReductionMethods:
             return masked_reduction("min", self, axis, keepdims, initial, where,
                                     "Tensor.min")
         return min(self, axis=axis, keepdims=keepdims)
+
+
+def in_dtype(numpy_function, tensor, dtype, **options):
+    """``t.sum(..., dtype=d)`` (or another method) as ``np.sum(t, ..., dtype=d)``: NumPy's
+    computation in ``d`` (a float dtype: the tensor is cast first, and the gradient casts
+    back), and its refusal of an integer ``d`` for a float tensor. Options left at their
+    defaults are not passed on.
+
+    >>> ad.tensor([1.0, 2.0]).sum(dtype=np.float32)
+    tensor(3., dtype=float32)
+    """
+    given = {name: value for name, value in options.items()
+             if value is not _NO_VALUE and not (name == "where" and value is True)}
+    return numpy_function(tensor, dtype=dtype, **given)
 
 
 def bind() -> None:
