@@ -159,3 +159,24 @@ def test_the_program_with_numpys_options_is_numpys_and_differentiates():
     p = _rng.normal(size=12)
     check_numpys_value(numpy_options, p)
     check_gradient_matches_central_differences(numpy_options, p)
+
+
+@pytest.mark.parametrize("function", [np.correlate, np.convolve])
+@pytest.mark.parametrize("mode", ["valid", "same", "full"])
+@pytest.mark.parametrize("sizes", [(12, 3), (3, 12), (100, 8), (40, 31), (300, 40),
+                                   (1000, 257)])
+def test_convolve_and_correlate_are_numpys_to_the_bit(function, mode, sizes):
+    """np.correlate of random floats differed from NumPy's in the last bit (a
+    matrix-vector product sums in another order than NumPy's dot per output, as does
+    np.convolve's dot with reversed taps read through a view, for 16 taps or more):
+    each output is now one dot over contiguous taps. At the edges of 'same' and 'full'
+    NumPy dots only the overlap, which a dot padded with zeros reproduces only while
+    the BLAS dot sums in order (few taps), so there they are close, not asserted equal."""
+    a, v = _rng.normal(size=sizes[0]), _rng.normal(size=sizes[1])
+    result = function(ad.tensor(a, requires_grad=True), v, mode)
+    expected = function(a, v, mode)
+    assert result.shape == expected.shape and result.requires_grad
+    edge = {"valid": 0, "same": min(sizes) // 2, "full": min(sizes) - 1}[mode]
+    interior = slice(edge, expected.size - edge)
+    np.testing.assert_array_equal(result.data[interior], expected[interior])
+    np.testing.assert_allclose(result.data, expected, rtol=1e-13, atol=1e-13)
