@@ -180,3 +180,35 @@ def test_convolve_and_correlate_are_numpys_to_the_bit(function, mode, sizes):
     interior = slice(edge, expected.size - edge)
     np.testing.assert_array_equal(result.data[interior], expected[interior])
     np.testing.assert_allclose(result.data, expected, rtol=1e-13, atol=1e-13)
+
+
+_WHERE = np.array([[True, False, True, True], [False, False, True, False],
+                   [True, True, False, False]])
+UFUNC_REDUCTIONS = {
+    "add_where_initial": lambda xp, a: xp.add.reduce(a, axis=1, where=_WHERE, initial=0.5),
+    "add_where_all_axes": lambda xp, a: xp.add.reduce(a, axis=None, where=_WHERE),
+    "multiply_where": lambda xp, a: xp.multiply.reduce(1 + a, where=_WHERE, keepdims=True),
+    "maximum_initial": lambda xp, a: xp.maximum.reduce(a, axis=0, initial=0.3),
+    "minimum_where": lambda xp, a: xp.minimum.reduce(a, axis=1, where=_WHERE, initial=2.0),
+}
+
+
+@pytest.mark.parametrize("reduction", UFUNC_REDUCTIONS.values(), ids=UFUNC_REDUCTIONS.keys())
+def test_ufunc_reduce_with_where_and_initial_is_numpys_masked_reduction(reduction):
+    """np.add.reduce(t, where=..., initial=...) was refused, naming the arguments, while
+    np.sum(t, where=..., initial=...) (the same reduction in NumPy) was recorded: the
+    ufunc's reduce now runs that masked reduction (default axis 0 kept)."""
+    def program(xp, p):
+        return (reduction(xp, p.reshape(3, 4)) ** 2 * 1.5).sum()
+
+    p = _rng.normal(size=12)
+    check_numpys_value(program, p)
+    check_gradient_matches_central_differences(program, p)
+    check_hessian_matches_central_differences_of_its_gradient(program, p)
+
+
+def test_ufunc_reduce_where_without_initial_on_an_extreme_is_numpys_error():
+    x = ad.tensor(_DATA, requires_grad=True)
+    with pytest.raises(ValueError, match=r"np\.maximum\.reduce of a Tensor of shape \(3, 4\) "
+                                         r"with where=: .*initial"):
+        np.maximum.reduce(x, axis=1, where=_WHERE)
