@@ -198,6 +198,13 @@ class Tensor(CopyingMethods, ReductionMethods, OperatorMethods, PyTorchMethods, 
     def shape(self) -> tuple[int, ...]:
         return self.data.shape
 
+    @shape.setter
+    def shape(self, new_shape) -> None:
+        raise AttributeError(
+            f"shape: a Tensor's shape (now {self.shape}) cannot be assigned in place, as "
+            f"NumPy's a.shape = {tuple(np.atleast_1d(new_shape))} does (PyTorch's cannot "
+            "either); write t = t.reshape(...) instead")
+
     @property
     def ndim(self) -> int:
         return self.data.ndim
@@ -419,13 +426,18 @@ class Tensor(CopyingMethods, ReductionMethods, OperatorMethods, PyTorchMethods, 
     def reciprocal(self) -> Tensor:
         return reciprocal(self)
 
-    def clip(self, lo=None, hi=None, *, min=None, max=None) -> Tensor:
+    def clip(self, lo=None, hi=None, out=None, *, min=None, max=None, where=True) -> Tensor:
         # min=/max= as ndarray.clip (NumPy >= 2.1) and torch's clip take them.
         if (min is not None and lo is not None) or (max is not None and hi is not None):
             raise TypeError("clip: pass each bound once (lo or min=, hi or max=)")
-        return clip(self, lo if min is None else min, hi if max is None else max)
+        lo, hi = lo if min is None else min, hi if max is None else max
+        if out is not None or where is not True:       # ndarray.clip's out= and where=
+            return np.clip(self, lo, hi, out=out, where=where)
+        return clip(self, lo, hi)
 
-    def round(self, decimals: int = 0) -> Tensor:
+    def round(self, decimals: int = 0, out=None) -> Tensor:
+        if out is not None:                             # ndarray.round's out=
+            return np.round(self, decimals, out=out)
         return round(self, decimals)
 
     def floor(self) -> Tensor:

@@ -212,3 +212,43 @@ def test_ufunc_reduce_where_without_initial_on_an_extreme_is_numpys_error():
     with pytest.raises(ValueError, match=r"np\.maximum\.reduce of a Tensor of shape \(3, 4\) "
                                          r"with where=: .*initial"):
         np.maximum.reduce(x, axis=1, where=_WHERE)
+
+
+OUT_METHODS = {
+    "sum": (lambda a, out: a.sum(axis=1, out=out), (3,)),
+    "mean": (lambda a, out: a.mean(axis=0, out=out), (4,)),
+    "max": (lambda a, out: a.max(axis=1, out=out), (3,)),
+    "min_keepdims": (lambda a, out: a.min(axis=0, keepdims=True, out=out), (1, 4)),
+    "prod": (lambda a, out: a.prod(axis=1, out=out), (3,)),
+    "std": (lambda a, out: a.std(axis=1, ddof=1, out=out), (3,)),
+    "var": (lambda a, out: a.var(axis=0, out=out), (4,)),
+    "cumsum": (lambda a, out: a.cumsum(axis=1, out=out), (3, 4)),
+    "cumprod_flat": (lambda a, out: a.cumprod(out=out), (12,)),
+    "clip": (lambda a, out: a.clip(-0.5, 0.5, out=out), (3, 4)),
+    "clip_where": (lambda a, out: a.clip(-0.5, 0.5, out=out, where=_MASK), (3, 4)),
+    "round": (lambda a, out: a.round(1, out=out), (3, 4)),
+}
+
+
+@pytest.mark.parametrize("call, shape", OUT_METHODS.values(), ids=OUT_METHODS.keys())
+def test_methods_write_into_a_tensor_given_as_out(call, shape):
+    """x.clip(lo, hi, out=y), x.cumsum(out=y), x.sum(axis, out=y) ... (ndarray's out=)
+    were refused as unexpected keywords where np.clip(x, lo, hi, out=y) worked: they
+    now write NumPy's values into the Tensor y, on the tape, and return it."""
+    def program(xp, p):
+        out = xp.zeros_like(p, shape=shape) + 0.25
+        result = call(p.reshape(3, 4), out)
+        assert result is out
+        return (out ** 2 * np.arange(1.0, out.size + 1).reshape(shape)).sum()
+
+    p = _DATA.ravel() * 1.3
+    check_numpys_value(program, p)
+    check_gradient_matches_central_differences(program, p)
+
+
+def test_assigning_a_tensors_shape_says_to_reshape():
+    x = ad.tensor(np.arange(12.0))
+    with pytest.raises(AttributeError, match=r"shape: a Tensor's shape \(now \(12,\)\) cannot "
+                                             r"be assigned in place.*t = t\.reshape"):
+        x.shape = (3, 4)
+    assert x.shape == (12,)
