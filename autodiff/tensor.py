@@ -449,7 +449,9 @@ class Tensor(CopyingMethods, ReductionMethods, OperatorMethods, PyTorchMethods, 
     def matmul(self, other) -> Tensor:
         return matmul(self, other)
 
-    def dot(self, other) -> Tensor:
+    def dot(self, other, out=None) -> Tensor:
+        if out is not None:                             # ndarray.dot's out=
+            return np.dot(self, other, out=out)
         return dot(self, other)
 
     def reshape(self, *shape, order="C") -> Tensor:

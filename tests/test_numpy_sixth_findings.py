@@ -227,6 +227,9 @@ OUT_METHODS = {
     "clip": (lambda a, out: a.clip(-0.5, 0.5, out=out), (3, 4)),
     "clip_where": (lambda a, out: a.clip(-0.5, 0.5, out=out, where=_MASK), (3, 4)),
     "round": (lambda a, out: a.round(1, out=out), (3, 4)),
+    "dot": (lambda a, out: a.dot(np.arange(4.0), out=out), (3,)),
+    "take": (lambda a, out: a.take([5, 0, 11, 5], out=out), (4,)),
+    "take_by_position": (lambda a, out: a.take([1, 7], 1, out, "wrap"), (3, 2)),
 }
 
 
@@ -234,7 +237,8 @@ OUT_METHODS = {
 def test_methods_write_into_a_tensor_given_as_out(call, shape):
     """x.clip(lo, hi, out=y), x.cumsum(out=y), x.sum(axis, out=y) ... (ndarray's out=)
     were refused as unexpected keywords where np.clip(x, lo, hi, out=y) worked: they
-    now write NumPy's values into the Tensor y, on the tape, and return it."""
+    now write NumPy's values into the Tensor y, on the tape, and return it. (x.take's
+    third positional argument is out=, as ndarray.take's; it was taken as mode.)"""
     def program(xp, p):
         out = xp.zeros_like(p, shape=shape) + 0.25
         result = call(p.reshape(3, 4), out)
