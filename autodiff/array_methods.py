@@ -170,15 +170,18 @@ class ArrayMethods:
             return np.trace(self.astype(dtype), offset, axis1, axis2)
         return np.trace(self, offset, axis1, axis2)
 
-    def take(self, indices, axis=None, mode="raise"):
+    def take(self, indices, axis=None, out=None, mode="raise"):
         """Entries at ``indices`` (of the flattened tensor when ``axis`` is None), recorded;
-        ``mode="wrap"`` or ``"clip"`` brings out-of-range indices into range, as NumPy's.
+        ``mode="wrap"`` or ``"clip"`` brings out-of-range indices into range, as NumPy's;
+        ``out=`` a Tensor receives them.
 
         >>> ad.tensor([[1.0, 2.0], [3.0, 4.0]]).take([3, 0])
         tensor([4., 1.])
         >>> ad.tensor([1.0, 2.0, 3.0]).take([-1, 4], mode="wrap")
         tensor([3., 2.])
         """
+        if out is not None:
+            return np.take(self, indices, axis=axis, out=out, mode=mode)
         return np.take(self, indices, axis=axis, mode=mode)
 
     def compress(self, condition, axis=None):

@@ -90,16 +90,23 @@ def refuse_positional(where: str, extra: tuple, method: bool = True) -> None:
 
 
 def _spread(name, op, tensor, positional, axis, keepdims, ddof, dim, keepdim, correction,
-            unbiased, where, mean):
+            unbiased, where, mean, dtype=None, out=None):
     """``Tensor.var`` or ``Tensor.std`` (``name``; ``op`` is ``ad.var`` or ``ad.std``):
     their NumPy and PyTorch arguments resolved to ``op``'s axis, keepdims and ddof, or to
-    the masked variance for ``where=`` and ``mean=``."""
+    the masked variance for ``where=`` and ``mean=``; ``dtype=`` and ``out=`` as
+    ``np.var``'s."""
     axis, positional, numpy_axis = axis_by_position(name, axis, positional)
     unbiased, keepdim = unbiased_after_axis(name, positional, unbiased, keepdim)
-    numpy_call = numpy_axis or where is not True or mean is not np._NoValue
+    # (PyTorch's var and std have no where=, mean=, dtype= or out=: with one it is NumPy's)
+    numpy_call = (numpy_axis or where is not True or mean is not np._NoValue
+                  or dtype is not None or out is not None)
     warn_of_numpy_ddof(name, dim, ddof, correction, unbiased, numpy_call)
     axis, keepdims = axis_alias(name, axis, keepdims, dim, keepdim)
     ddof = ddof_alias(name, ddof, correction, unbiased)
+    if dtype is not None or out is not None:
+        from .tensor_reductions import through_numpy
+        return through_numpy(getattr(np, name), tensor, axis=axis, keepdims=keepdims,
+                             dtype=dtype, out=out, ddof=ddof, where=where, mean=mean)
     if where is not True or mean is not np._NoValue:
         from .ops.masked_variance import masked_variance
         return masked_variance(name, tensor, axis, keepdims, ddof, where, mean,
@@ -175,12 +182,15 @@ class PyTorchMethods:
 
     def view(self, *shape):
         """``reshape`` under PyTorch's name, refused when it would copy (as PyTorch's
-        ``view``): the result shares the tensor's memory, and writes reach it.
+        ``view``): the result shares the tensor's memory, and writes reach it. Without a
+        shape, NumPy's ``view()``: a tensor of the same shape sharing the memory.
 
         >>> ad.tensor(np.arange(6.0)).view(2, -1).shape
         (2, 3)
         """
         from .ops.shape import reshape
+        if not shape:                        # NumPy's t.view(): the same values, shared
+            return reshape(self, self.shape)
         if len(shape) == 1 and isinstance(shape[0], (type, np.dtype)):
             raise TypeError(
                 f"view({np.dtype(shape[0]).name}): reinterpreting the bytes of a tensor (shape "
@@ -314,7 +324,8 @@ class PyTorchMethods:
 
     # ----- reductions with PyTorch's names for their arguments -----------------
     def var(self, *positional, axis=None, keepdims=False, ddof=None, dim=None, keepdim=None,
-            correction=None, unbiased=None, where=True, mean=np._NoValue):
+            correction=None, unbiased=None, where=True, mean=np._NoValue, dtype=None,
+            out=None):
         """Variance (NumPy's ``ddof=0`` default; PyTorch's is 1, so pass it: ``ddof=1``,
         or PyTorch's ``correction=1`` / ``unbiased=True``; unless the axis is NumPy's
         ``axis=`` keyword, a call with none of them warns, ``ConventionWarning``, since it
@@ -325,10 +336,11 @@ class PyTorchMethods:
         """
         from .ops.reduce import var
         return _spread("var", var, self, positional, axis, keepdims, ddof, dim, keepdim,
-                       correction, unbiased, where, mean)
+                       correction, unbiased, where, mean, dtype, out)
 
     def std(self, *positional, axis=None, keepdims=False, ddof=None, dim=None, keepdim=None,
-            correction=None, unbiased=None, where=True, mean=np._NoValue):
+            correction=None, unbiased=None, where=True, mean=np._NoValue, dtype=None,
+            out=None):
         """Standard deviation (NumPy's ``ddof=0`` default; PyTorch's is 1, so pass it:
         ``ddof=1``, or PyTorch's ``correction=1`` / ``unbiased=True``; unless the axis is
         NumPy's ``axis=`` keyword, a call with none of them warns, ``ConventionWarning``,
@@ -339,10 +351,10 @@ class PyTorchMethods:
         """
         from .ops.statistics import std
         return _spread("std", std, self, positional, axis, keepdims, ddof, dim, keepdim,
-                       correction, unbiased, where, mean)
+                       correction, unbiased, where, mean, dtype, out)
 
     def prod(self, axis=None, *positional, keepdims=False, dim=None, keepdim=None,
-             initial=np._NoValue, where=True):
+             initial=np._NoValue, where=True, dtype=None, out=None):
         """Product of the entries (exact gradients at zeros); ``initial=`` and
         ``where=`` as ``ndarray.prod``.
 
@@ -352,13 +364,17 @@ class PyTorchMethods:
         from .ops.multiplicative import prod
         keepdim = keepdim_after_axis("prod", positional, keepdim)
         axis, keepdims = axis_alias("prod", axis, keepdims, dim, keepdim)
+        if dtype is not None or out is not None:
+            from .tensor_reductions import through_numpy
+            return through_numpy(np.prod, self, axis=axis, keepdims=keepdims, dtype=dtype,
+                                 out=out, initial=initial, where=where)
         if initial is not np._NoValue or where is not True:
             from .ops.masked_reductions import masked_reduction
             return masked_reduction("prod", self, axis, keepdims, initial, where,
                                     "Tensor.prod")
         return prod(self, axis=axis, keepdims=keepdims)
 
-    def cumsum(self, axis=None, *, dim=None):
+    def cumsum(self, axis=None, dtype=None, out=None, *, dim=None):
         """Running sum along ``axis`` (over the flattened tensor when None).
 
         >>> ad.tensor([1.0, 2.0, 3.0]).cumsum(dim=0)
@@ -366,10 +382,15 @@ class PyTorchMethods:
         """
         from .ops.cumulative import cumsum
         _one_dim("cumsum", dim)
-        result = cumsum(self, axis_alias("cumsum", axis, False, dim)[0])
+        axis = axis_alias("cumsum", axis, False, dim)[0]
+        if dtype is not None or out is not None:     # computed in that dtype, or into out
+            from .tensor_reductions import through_numpy
+            result = through_numpy(np.cumsum, self, axis=axis, dtype=dtype, out=out)
+            return result if out is not None else _zero_d_along_dim(self, result, dim)
+        result = cumsum(self, axis)
         return _zero_d_along_dim(self, result, dim)
 
-    def cumprod(self, axis=None, *, dim=None):
+    def cumprod(self, axis=None, dtype=None, out=None, *, dim=None):
         """Running product along ``axis`` (over the flattened tensor when None).
 
         >>> ad.tensor([1.0, 2.0, 3.0]).cumprod(dim=0)
@@ -377,7 +398,12 @@ class PyTorchMethods:
         """
         from .ops.multiplicative import cumprod
         _one_dim("cumprod", dim)
-        result = cumprod(self, axis_alias("cumprod", axis, False, dim)[0])
+        axis = axis_alias("cumprod", axis, False, dim)[0]
+        if dtype is not None or out is not None:     # computed in that dtype, or into out
+            from .tensor_reductions import through_numpy
+            result = through_numpy(np.cumprod, self, axis=axis, dtype=dtype, out=out)
+            return result if out is not None else _zero_d_along_dim(self, result, dim)
+        result = cumprod(self, axis)
         return _zero_d_along_dim(self, result, dim)
 
     def cummax(self, dim: int):

@@ -198,6 +198,13 @@ class Tensor(CopyingMethods, ReductionMethods, OperatorMethods, PyTorchMethods, 
     def shape(self) -> tuple[int, ...]:
         return self.data.shape
 
+    @shape.setter
+    def shape(self, new_shape) -> None:
+        raise AttributeError(
+            f"shape: a Tensor's shape (now {self.shape}) cannot be assigned in place, as "
+            f"NumPy's a.shape = {tuple(np.atleast_1d(new_shape))} does (PyTorch's cannot "
+            "either); write t = t.reshape(...) instead")
+
     @property
     def ndim(self) -> int:
         return self.data.ndim
@@ -419,13 +426,18 @@ class Tensor(CopyingMethods, ReductionMethods, OperatorMethods, PyTorchMethods, 
     def reciprocal(self) -> Tensor:
         return reciprocal(self)
 
-    def clip(self, lo=None, hi=None, *, min=None, max=None) -> Tensor:
+    def clip(self, lo=None, hi=None, out=None, *, min=None, max=None, where=True) -> Tensor:
         # min=/max= as ndarray.clip (NumPy >= 2.1) and torch's clip take them.
         if (min is not None and lo is not None) or (max is not None and hi is not None):
             raise TypeError("clip: pass each bound once (lo or min=, hi or max=)")
-        return clip(self, lo if min is None else min, hi if max is None else max)
+        lo, hi = lo if min is None else min, hi if max is None else max
+        if out is not None or where is not True:       # ndarray.clip's out= and where=
+            return np.clip(self, lo, hi, out=out, where=where)
+        return clip(self, lo, hi)
 
-    def round(self, decimals: int = 0) -> Tensor:
+    def round(self, decimals: int = 0, out=None) -> Tensor:
+        if out is not None:                             # ndarray.round's out=
+            return np.round(self, decimals, out=out)
         return round(self, decimals)
 
     def floor(self) -> Tensor:
@@ -437,7 +449,9 @@ class Tensor(CopyingMethods, ReductionMethods, OperatorMethods, PyTorchMethods, 
     def matmul(self, other) -> Tensor:
         return matmul(self, other)
 
-    def dot(self, other) -> Tensor:
+    def dot(self, other, out=None) -> Tensor:
+        if out is not None:                             # ndarray.dot's out=
+            return np.dot(self, other, out=out)
         return dot(self, other)
 
     def reshape(self, *shape, order="C") -> Tensor:
@@ -484,7 +498,20 @@ class Tensor(CopyingMethods, ReductionMethods, OperatorMethods, PyTorchMethods, 
     def broadcast_to(self, shape: tuple[int, ...]) -> Tensor:
         return broadcast_to(self, shape)
 
-    def astype(self, dtype) -> Tensor:
+    def astype(self, dtype, order="K", casting="unsafe", subok=True, copy=True) -> Tensor:
+        """``ad.astype`` with ``ndarray.astype``'s options: ``casting=`` refuses what
+        NumPy refuses, ``copy=False`` returns the tensor itself when the dtype is already
+        its own, and ``order=`` (a memory layout) does not change the values.
+
+        >>> ad.tensor([1.5, 2.0]).astype(np.float32, copy=False).dtype
+        dtype('float32')
+        """
+        target = numpy_dtype("astype", dtype)
+        if not np.can_cast(self.dtype, target, casting=casting):
+            raise TypeError(f"astype: cannot cast a tensor of dtype {self.dtype} to "
+                            f"{target} according to the rule {casting!r}")
+        if not copy and target == self.dtype:
+            return self
         return astype(self, dtype)
 
     # ----- NumPy interop: np.exp(t), np.sum(t, axis=1), ndarray + t ----------

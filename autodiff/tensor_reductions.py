@@ -1,5 +1,6 @@
 """A Tensor's reductions as methods: ``t.sum``, ``t.mean``, ``t.max``, ``t.min``, with
-NumPy's ``axis``/``keepdims``/``initial``/``where`` and PyTorch's ``dim``/``keepdim``.
+NumPy's ``axis``/``keepdims``/``initial``/``where``/``dtype`` and PyTorch's
+``dim``/``keepdim``/``dtype``.
 
 A mixin of ``Tensor``; the ops it calls are bound by ``bind()`` (run by
 ``autodiff.tensor`` once the ops exist, as they build on Tensor).
@@ -26,25 +27,32 @@ class ReductionMethods:
     __slots__ = ()
 
     def sum(self, axis: Axis = None, *positional, keepdims: bool = False,
-            dim=None, keepdim=None, initial=_NO_VALUE, where=True) -> Tensor:
+            dim=None, keepdim=None, initial=_NO_VALUE, where=True, dtype=None,
+            out=None) -> Tensor:
         keepdim = keepdim_after_axis("sum", positional, keepdim)
         axis, keepdims = axis_alias("sum", axis, keepdims, dim, keepdim)
+        if dtype is not None or out is not None:
+            return through_numpy(np.sum, self, axis=axis, keepdims=keepdims, dtype=dtype,
+                                 out=out, initial=initial, where=where)
         if initial is not _NO_VALUE or where is not True:   # ndarray.sum's masking
             return masked_reduction("sum", self, axis, keepdims, initial, where,
                                     "Tensor.sum")
         return sum(self, axis=axis, keepdims=keepdims)
 
     def mean(self, axis: Axis = None, *positional, keepdims: bool = False,
-             dim=None, keepdim=None, where=True) -> Tensor:
+             dim=None, keepdim=None, where=True, dtype=None, out=None) -> Tensor:
         keepdim = keepdim_after_axis("mean", positional, keepdim)
         axis, keepdims = axis_alias("mean", axis, keepdims, dim, keepdim)
+        if dtype is not None or out is not None:
+            return through_numpy(np.mean, self, axis=axis, keepdims=keepdims, dtype=dtype,
+                                 out=out, where=where)
         if where is not True:
             return masked_reduction("mean", self, axis, keepdims, _NO_VALUE, where,
                                     "Tensor.mean")
         return mean(self, axis=axis, keepdims=keepdims)
 
     def max(self, *positional, axis: Axis = None, keepdims: bool = False,
-            dim=None, keepdim=None, initial=_NO_VALUE, where=True) -> Tensor:
+            dim=None, keepdim=None, initial=_NO_VALUE, where=True, out=None) -> Tensor:
         """``ad.max``: the largest values over ``axis`` (NumPy); with PyTorch's ``dim=``,
         PyTorch's ``(values, indices)``.
 
@@ -57,13 +65,16 @@ class ReductionMethods:
         if dim is not None:
             return extreme_along_dim("max", self, axis, keepdims, dim=dim, keepdim=keepdim)
         axis, keepdims = axis_alias("max", axis, keepdims, dim, keepdim)
+        if out is not None:
+            return through_numpy(np.max, self, axis=axis, keepdims=keepdims, out=out,
+                                 initial=initial, where=where)
         if initial is not _NO_VALUE or where is not True:
             return masked_reduction("max", self, axis, keepdims, initial, where,
                                     "Tensor.max")
         return max(self, axis=axis, keepdims=keepdims)
 
     def min(self, *positional, axis: Axis = None, keepdims: bool = False,
-            dim=None, keepdim=None, initial=_NO_VALUE, where=True) -> Tensor:
+            dim=None, keepdim=None, initial=_NO_VALUE, where=True, out=None) -> Tensor:
         """``ad.min``: the smallest values over ``axis`` (NumPy); with PyTorch's ``dim=``,
         PyTorch's ``(values, indices)``.
 
@@ -76,10 +87,29 @@ class ReductionMethods:
         if dim is not None:
             return extreme_along_dim("min", self, axis, keepdims, dim=dim, keepdim=keepdim)
         axis, keepdims = axis_alias("min", axis, keepdims, dim, keepdim)
+        if out is not None:
+            return through_numpy(np.min, self, axis=axis, keepdims=keepdims, out=out,
+                                 initial=initial, where=where)
         if initial is not _NO_VALUE or where is not True:
             return masked_reduction("min", self, axis, keepdims, initial, where,
                                     "Tensor.min")
         return min(self, axis=axis, keepdims=keepdims)
+
+
+def through_numpy(numpy_function, tensor, *args, **options):
+    """``t.sum(..., dtype=d, out=o)`` (or another method with NumPy's ``dtype=`` or
+    ``out=``) as ``np.sum(t, ..., dtype=d, out=o)``: NumPy's computation in ``d`` (a
+    float dtype: the tensor is cast first, and the gradient casts back) and its refusal
+    of an integer ``d`` for a float tensor; the result written into a Tensor ``o`` on the
+    tape. Options left at their defaults (None, no value, ``where=True``) are not passed.
+
+    >>> ad.tensor([1.0, 2.0]).sum(dtype=np.float32)
+    tensor(3., dtype=float32)
+    """
+    given = {name: value for name, value in options.items()
+             if value is not _NO_VALUE and value is not None
+             and not (name == "where" and value is True)}
+    return numpy_function(tensor, *args, **given)
 
 
 def bind() -> None:

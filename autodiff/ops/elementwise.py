@@ -367,11 +367,25 @@ def _clip_grad_hi(xp, g, ans, x, lo=None, hi=None):
     return xp.where(above, g, 0)
 
 
-def _clip_numpy(a, a_min=None, a_max=None, out=None, *, min=None, max=None):
-    if out is not None:
-        raise TypeError("numpy.clip on a Tensor: the argument(s) ['out'] are not supported "
-                        "by autodiff; call it without them")
-    return clip(a, a_min if a_min is not None else min, a_max if a_max is not None else max)
+def _clip_numpy(a, a_min=None, a_max=None, out=None, *, min=None, max=None, where=True):
+    lo, hi = a_min if a_min is not None else min, a_max if a_max is not None else max
+    if out is None:
+        if where is not True:
+            raise TypeError(
+                "numpy.clip on a Tensor: where= without out= leaves the unselected entries "
+                "unset (NumPy fills them with whatever memory held); give out= a Tensor "
+                "holding the values to keep there (out=t.copy())")
+        return clip(a, lo, hi)
+    from .. import out_arguments
+    from ..interop import _out_refused, check_numpy_kwargs
+    if out_arguments.tensor_outs({"out": out}) is None:
+        raise _out_refused(np._core.umath.clip, (a, lo, hi))
+    # np.clip runs the ufunc np._core.umath.clip: out= and where= as for any ufunc
+    return out_arguments.ufunc_into(clip, np._core.umath.clip, (a, lo, hi),
+                                    {"out": out, "where": where}, check_numpy_kwargs)
+
+
+_clip_numpy.numpy_kwargs = ("out", "where")
 
 
 clip = defop(

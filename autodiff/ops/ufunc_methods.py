@@ -8,7 +8,9 @@
   (``np.sum`` is ``np.add.reduce``, ``np.cumsum`` is ``np.add.accumulate``): an op
   declares them in its ``numpy=`` with the adapters made here (``ops/reduce.py``,
   ``ops/multiplicative.py``, ``ops/cumulative.py``, ``ops/ufunc_differences.py`` for
-  ``np.subtract`` and ``np.divide``), and ``reduce``'s default axis is 0, as NumPy's.
+  ``np.subtract`` and ``np.divide``), and ``reduce``'s default axis is 0, as NumPy's;
+  ``initial=`` and ``where=`` of ``add``, ``multiply``, ``maximum`` and ``minimum``'s
+  ``reduce`` are those of ``np.sum``, ``np.prod``, ``np.max`` and ``np.min``.
 - ``reduceat`` is ``np.add.reduceat`` and the extremes' (``np.maximum.reduceat`` ...,
   ``ops/segment_sums.py``); the other ``reduceat`` raise, naming the method.
 - ``at`` writes in place (``ops/ufunc_at.py``): recorded for ``np.add.at`` and
@@ -25,6 +27,11 @@ from ..tensor import Tensor
 from .registry import REGISTRY
 
 _NO_VALUE = np._NoValue
+
+#: The ufunc reductions that are NumPy's masked ones (np.sum is np.add.reduce ...): with
+#: initial= or where=, they run ``masked_reduction`` under that name.
+_MASKED_REDUCTIONS = {"add.reduce": "sum", "multiply.reduce": "prod",
+                      "maximum.reduce": "max", "minimum.reduce": "min"}
 
 
 def outer(op: Callable, ufunc: np.ufunc, a, b) -> Tensor:
@@ -51,6 +58,13 @@ def reduce_adapter(numpy_name: str, op_name: str) -> Callable:
     reduction op ``op_name``."""
     def reduce(array, axis=0, dtype=None, out=None, keepdims=False, initial=_NO_VALUE,
                where=True):
+        masked = _MASKED_REDUCTIONS.get(numpy_name)
+        if masked and (initial is not _NO_VALUE or where is not True):
+            # np.sum is np.add.reduce: the same masked reduction as np.sum(where=, initial=)
+            from .masked_reductions import masked_reduction
+            _refuse(numpy_name, dtype=dtype, out=out)
+            return masked_reduction(masked, array, axis, bool(keepdims), initial, where,
+                                    f"np.{numpy_name}")
         _refuse(numpy_name, dtype=dtype, out=out,
                 initial=None if initial is _NO_VALUE else initial,
                 where=None if where is True else where)
