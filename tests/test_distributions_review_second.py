@@ -1,0 +1,141 @@
+"""Regressions found reviewing Weibull, InverseGamma, NegativeBinomial, GeneralizedPareto
+and the other recent families against ``torch.distributions``."""
+
+import math
+
+import numpy as np
+import pytest
+
+import autodiff as ad
+from autodiff.distributions import (Chi2, Gamma, GeneralizedPareto, Geometric, InverseGamma,
+                                    NegativeBinomial)
+from autodiff.gradcheck import numerical_grad
+
+
+# ----- sample() of scalar parameters with sample_shape=() ----------------------------
+
+SCALAR_FAMILIES = {
+    "Gamma": lambda t: Gamma(t(2.0), t(1.5)),
+    "Chi2": lambda t: Chi2(t(3.0)),
+    "InverseGamma": lambda t: InverseGamma(t(2.0), t(1.5)),
+    "NegativeBinomial": lambda t: NegativeBinomial(t(2.0), probs=t(0.3)),
+    "NegativeBinomial r=0": lambda t: NegativeBinomial(t(0.0), logits=t(0.3)),
+    "Geometric": lambda t: Geometric(t(0.3)),
+}
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("family", sorted(SCALAR_FAMILIES))
+def test_scalar_parameters_sample_one_value_of_their_dtype(family, dtype):
+    # A 0-d parameter broadcast to shape () made NumPy's sampler return a Python
+    # number, and .astype raised AttributeError.
+    dist = SCALAR_FAMILIES[family](lambda x: np.asarray(x, dtype))
+    for shape in [(), (1,), (2, 3)]:
+        draws = dist.sample(shape, rng=0)
+        assert draws.shape == shape and draws.dtype == dtype
+        assert np.all(draws.data >= 0)
+    assert dist.sample().shape == ()
+    if dist.has_rsample:
+        assert dist.rsample(rng=0).shape == ()
+
+
+def test_scalar_sample_draws_the_same_stream_as_a_batch():
+    # The fix passes size= rather than broadcasting: the draws stay those of the seed.
+    batch = Gamma(np.full(4, 2.0), 1.0).sample(rng=5).data
+    scalar = Gamma(2.0, 1.0).sample((4,), rng=5).data
+    np.testing.assert_array_equal(batch, scalar)
+
+
+def test_scalar_samples_follow_their_distributions_moments():
+    torch = pytest.importorskip("torch")
+    nb = NegativeBinomial(2.0, probs=0.3)
+    draws = np.array([nb.sample(rng=seed).item() for seed in range(4000)])
+    reference = torch.distributions.NegativeBinomial(torch.tensor(2.0), probs=torch.tensor(0.3))
+    assert abs(draws.mean() - reference.mean.item()) < 4 * math.sqrt(
+        reference.variance.item() / draws.size)
+
+
+# ----- GeneralizedPareto with a concentration that counts as 0 -------------------------
+
+def _exact_log_prob(xi, z):
+    return -(1 / xi + 1) * math.log1p(xi * z)
+
+
+@pytest.mark.parametrize("xi", [1e-8, 3e-9, -1e-9])
+def test_generalized_pareto_near_zero_concentration_far_in_the_tail(xi):
+    # The first-order expansion in ξ was used for every z: at ξ = 1e-8, z = 1e9 it gave
+    # log_prob = +4e9 (exact: -2.4e8) and cdf NaN.
+    gp = GeneralizedPareto(0.0, 1.0, xi)
+    upper = -1 / xi if xi < 0 else math.inf
+    for z in [1e2, 1e4, 1e6, 1e8, 1e9, 1e10]:
+        if z >= upper:
+            continue
+        got = gp.log_prob(z).item()
+        assert got == pytest.approx(_exact_log_prob(xi, z), rel=1e-9)
+        assert got < 0
+        assert 0 <= gp.cdf(z).item() <= 1
+
+
+def test_generalized_pareto_near_zero_matches_torch_where_torch_is_accurate():
+    torch = pytest.importorskip("torch")
+    loc, scale = np.float32(0.5), np.float32(2.0)
+    values = np.array([0.5, 0.8, 3.0, 20.0], np.float32)
+    for xi in [0.0, 1e-9, -1e-9]:
+        ours = GeneralizedPareto(loc, scale, np.float32(xi))
+        theirs = torch.distributions.GeneralizedPareto(torch.tensor(loc), torch.tensor(scale),
+                                                       torch.tensor(np.float32(xi)))
+        for method in ("log_prob", "cdf"):
+            np.testing.assert_allclose(getattr(ours, method)(values).data,
+                                       getattr(theirs, method)(torch.tensor(values)).numpy(),
+                                       rtol=1e-6, atol=1e-7)
+
+
+def test_generalized_pareto_icdf_of_one_is_the_top_of_the_support():
+    # icdf(1) was NaN at ξ = 0 (0 · inf) and -inf at ξ = -1e-9 (PyTorch: +inf at both).
+    torch = pytest.importorskip("torch")
+    for xi in [0.0, 1e-9, 1e-12]:
+        assert GeneralizedPareto(0.5, 2.0, xi).icdf(1.0).item() == math.inf
+        reference = torch.distributions.GeneralizedPareto(0.5, 2.0, xi).icdf(torch.tensor(1.0))
+        assert reference.item() == math.inf
+    # ξ < 0: the support ends at loc - scale / ξ, reached at p = 1 by the exact formula
+    # for every such ξ (PyTorch gives +inf where it rounds ξ to 0, outside its support).
+    for xi in [-0.5, -1e-9]:
+        gp = GeneralizedPareto(0.5, 2.0, xi)
+        assert gp.icdf(1.0).item() == pytest.approx(0.5 - 2.0 / xi, rel=1e-12)
+        assert gp.log_prob(gp.icdf(0.999).item()).item() < 0
+
+
+@pytest.mark.parametrize("xi", [0.0, 1e-9, -1e-9, 5e-9])
+@pytest.mark.parametrize("method", ["log_prob", "cdf", "icdf"])
+def test_generalized_pareto_near_zero_gradients_match_central_differences(xi, method):
+    # Values on both sides of the expansion's reach |ξ z| ≤ 1e-5.
+    values = np.array([0.3, 2.0, 40.0]) if method != "icdf" else np.array([0.1, 0.5, 0.9])
+    params = [np.array(0.1), np.array(1.5), np.array(xi)]
+
+    def total(loc, scale, concentration):
+        dist = GeneralizedPareto(loc, scale, concentration)
+        return getattr(dist, method)(values + (0.1 if method != "icdf" else 0.0)).sum()
+
+    tensors = [ad.tensor(p, requires_grad=True) for p in params]
+    total(*tensors).backward()
+    numeric = numerical_grad(total, params, eps=1e-7)
+    for tensor, expected in zip(tensors, numeric):
+        np.testing.assert_allclose(tensor.grad, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_generalized_pareto_far_tail_gradient_matches_central_differences():
+    values = np.array([1e6, 1e8])            # |ξ z| = 0.01 and 1: the exact formula
+
+    def total(loc, scale, concentration):
+        return GeneralizedPareto(loc, scale, concentration).log_prob(values).sum()
+
+    params = [np.array(0.0), np.array(1.0), np.array(1e-8)]
+    tensors = [ad.tensor(p, requires_grad=True) for p in params]
+    total(*tensors).backward()
+    # A step in ξ far below ξ itself; loc and scale by the usual step.
+    steps = [1e-4, 1e-6, 1e-12]
+    for index, (tensor, step) in enumerate(zip(tensors, steps)):
+        def along(x, index=index):
+            return total(*[x if k == index else params[k] for k in range(3)])
+        expected = numerical_grad(along, [params[index]], eps=step)
+        np.testing.assert_allclose(tensor.grad, expected, rtol=1e-4)
