@@ -139,3 +139,16 @@ def test_generalized_pareto_far_tail_gradient_matches_central_differences():
             return total(*[x if k == index else params[k] for k in range(3)])
         expected = numerical_grad(along, [params[index]], eps=step)
         np.testing.assert_allclose(tensor.grad, expected, rtol=1e-4)
+
+
+# ----- rsample of a continuous family without one ------------------------------------
+
+@pytest.mark.parametrize("make", [lambda: ad.distributions.VonMises(0.0, 1.0),
+                                  lambda: ad.distributions.LKJCholesky(3, 1.0)])
+def test_rsample_refusal_of_a_continuous_family_does_not_call_it_discrete(make):
+    dist = make()
+    with pytest.raises(NotImplementedError, match="no reparameterized sample") as caught:
+        dist.rsample()
+    assert "discrete" not in str(caught.value)
+    with pytest.raises(NotImplementedError, match="is discrete"):
+        ad.distributions.Poisson(2.0).rsample()
