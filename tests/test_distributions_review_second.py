@@ -141,6 +141,34 @@ def test_generalized_pareto_far_tail_gradient_matches_central_differences():
         np.testing.assert_allclose(tensor.grad, expected, rtol=1e-4)
 
 
+
+@pytest.mark.parametrize("xi", [0.0, 2e-9])
+@pytest.mark.parametrize("method", ["log_prob", "cdf", "icdf"])
+def test_generalized_pareto_near_zero_hessian_matches_differences_of_the_gradient(xi, method):
+    # With the first-order expansion alone, the second derivative in ξ at ξ ≈ 0 was 0
+    # (exact for log_prob: -Σ (2 z³/3 - z²)); PyTorch's is 0 too (its ξ slope is 0).
+    values = np.array([0.7, 1.5, 3.0]) if method != "icdf" else np.array([0.2, 0.5, 0.9])
+    params = [np.array(0.1), np.array(1.3), np.array(xi)]
+
+    def total(loc, scale, concentration):
+        return getattr(GeneralizedPareto(loc, scale, concentration), method)(values).sum()
+
+    def gradient(*arrays):
+        tensors = [ad.tensor(a, requires_grad=True) for a in arrays]
+        total(*tensors).backward()
+        return np.array([t.grad for t in tensors])
+
+    step = 1e-5                              # the differences leave |ξ| ≤ 1e-8: exact formulas
+    differences = np.stack([
+        (gradient(*[p + step * (k == i) for k, p in enumerate(params)])
+         - gradient(*[p - step * (k == i) for k, p in enumerate(params)])) / (2 * step)
+        for i in range(3)])
+    hessian = ad.autograd.functional.hessian(total, tuple(ad.tensor(p) for p in params))
+    ours = np.array([[float(hessian[i][j].data) for j in range(3)] for i in range(3)])
+    np.testing.assert_allclose(ours, differences, rtol=1e-4, atol=1e-5)
+    assert abs(ours[2, 2]) > 0.1
+
+
 # ----- rsample of a continuous family without one ------------------------------------
 
 @pytest.mark.parametrize("make", [lambda: ad.distributions.VonMises(0.0, 1.0),
