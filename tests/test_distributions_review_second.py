@@ -180,3 +180,29 @@ def test_rsample_refusal_of_a_continuous_family_does_not_call_it_discrete(make):
     assert "discrete" not in str(caught.value)
     with pytest.raises(NotImplementedError, match="is discrete"):
         ad.distributions.Poisson(2.0).rsample()
+
+
+# ----- a Python float value keeps float32 parameters float32 ---------------------------
+
+FLOAT32_FAMILIES = {
+    "InverseGamma": lambda f: ad.distributions.InverseGamma(f(2.0), f(1.5)),
+    "NegativeBinomial": lambda f: NegativeBinomial(f(2.0), probs=f(0.3)),
+    "Poisson": lambda f: ad.distributions.Poisson(f(2.0)),
+    "Binomial": lambda f: ad.distributions.Binomial(f(4.0), probs=f(0.3)),
+    "Weibull": lambda f: ad.distributions.Weibull(f(1.0), f(2.0)),
+}
+
+
+@pytest.mark.parametrize("family", sorted(FLOAT32_FAMILIES))
+def test_python_float_value_keeps_the_parameters_float32(family):
+    # log(1.0) of a Python float is float64: InverseGamma, NegativeBinomial, Poisson and
+    # Binomial returned float64 for float32 parameters (PyTorch keeps float32).
+    torch = pytest.importorskip("torch")
+    ours = FLOAT32_FAMILIES[family](np.float32)
+    theirs = FLOAT32_FAMILIES[family](lambda x: torch.tensor(x, dtype=torch.float32))
+    got = ours.log_prob(1.0)
+    assert got.dtype == np.float32
+    expected = theirs.log_prob(torch.tensor(1.0)).item()
+    assert got.item() == pytest.approx(expected, rel=1e-6)
+    wide = FLOAT32_FAMILIES[family](np.float64).log_prob(1.0)
+    assert wide.dtype == np.float64
