@@ -222,3 +222,42 @@ def test_lkj_cholesky_float32_samples_stay_in_the_support(dim):
     assert np.all(np.diagonal(draws.data, axis1=-2, axis2=-1) > 0)
     assert np.all(corr_cholesky._holds(draws.data))
     assert np.all(np.isfinite(lkj.log_prob(draws).data))
+
+
+# ----- constructor signatures as PyTorch's ---------------------------------------------
+
+def test_validate_args_may_be_given_positionally_as_in_pytorch():
+    torch = pytest.importorskip("torch")
+    D = ad.distributions
+    weibull = D.Weibull(1.0, 2.0, False)
+    assert weibull._validate_args is False
+    assert np.isnan(weibull.log_prob(-1.0).item())
+    with pytest.raises(ValueError, match="must be > 0"):
+        D.Weibull(1.0, 2.0, True).log_prob(-1.0)
+    nb = D.NegativeBinomial(2.0, None, 0.3, False)           # total_count, probs, logits
+    assert nb._validate_args is False and nb.logits.item() == pytest.approx(0.3)
+    assert torch.distributions.NegativeBinomial(2.0, None, torch.tensor(0.3), False) \
+        ._validate_args is False
+    with pytest.raises(TypeError, match="Weibull"):
+        D.Weibull(1.0, 2.0, False, validate_args=False)
+    with pytest.raises(TypeError):
+        D.Weibull(1.0, 2.0, False, True)                    # one too many
+
+
+def test_independent_and_transformed_take_pytorchs_keyword_names():
+    torch = pytest.importorskip("torch")
+    D = ad.distributions
+    T = torch.distributions
+    independent = D.Independent(base_distribution=D.Normal(np.zeros(2), 1.0),
+                                reinterpreted_batch_ndims=1)
+    reference = T.Independent(base_distribution=T.Normal(torch.zeros(2, dtype=torch.float64),
+                                                         1.0), reinterpreted_batch_ndims=1)
+    x = np.array([0.3, -1.2])
+    assert independent.log_prob(x).item() == pytest.approx(
+        reference.log_prob(torch.tensor(x)).item(), rel=1e-12)
+    transformed = D.TransformedDistribution(base_distribution=D.Normal(0.0, 1.0),
+                                            transforms=[D.transforms.ExpTransform()])
+    theirs = T.TransformedDistribution(base_distribution=T.Normal(0.0, 1.0),
+                                       transforms=[T.transforms.ExpTransform()])
+    assert transformed.log_prob(2.0).item() == pytest.approx(
+        theirs.log_prob(torch.tensor(2.0)).item(), rel=1e-6)
