@@ -144,8 +144,14 @@ class Distribution(_DistributionSurface):
 
     def rsample(self, shape=(), rng=None, *, sample_shape=None) -> Tensor:
         """Draw values that are a differentiable function of the parameters."""
+        name = type(self).__name__
+        if not self.support.is_discrete:            # VonMises, LKJCholesky: as PyTorch's
+            raise NotImplementedError(
+                f"{name}.rsample: {name} has no reparameterized sample (nor has PyTorch's). "
+                "Use sample() with the score-function (REINFORCE) estimator, "
+                "f(x) * log_prob(x), if you need a gradient through the draws.")
         raise NotImplementedError(
-            f"{type(self).__name__}.rsample: a {type(self).__name__} sample is discrete, so "
+            f"{name}.rsample: a {name} sample is discrete, so "
             "it is not a differentiable function of the parameters and there is no "
             "reparameterized sample. Use sample() with the score-function (REINFORCE) "
             "estimator, f(x) * log_prob(x), or a continuous relaxation (Gumbel-softmax / "

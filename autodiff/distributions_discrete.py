@@ -173,7 +173,7 @@ class Geometric(Distribution):
 
     @staticmethod
     def _draw(shape, gen, probs):
-        return (gen.geometric(np.broadcast_to(probs, shape)) - 1).astype(probs.dtype)
+        return (gen.geometric(probs, size=shape) - 1).astype(probs.dtype)
 
     def log_prob(self, value) -> Tensor:
         """k log(1 - p) + log p for whole numbers k ≥ 0."""

@@ -54,7 +54,8 @@ def _constant_rsample(dist, shape_parameters, names, shape, rng, sample_shape) -
 def _standard_gamma(rng, shape, concentration):
     from .nn.module import _generator
     alpha = np.broadcast_to(concentration, shape)
-    return _generator(rng).standard_gamma(alpha).astype(concentration.dtype)
+    # size=: without it a 0-d concentration gives a Python float, not an array.
+    return _generator(rng).standard_gamma(alpha, size=shape).astype(concentration.dtype)
 
 
 def _positive_floats(draws):

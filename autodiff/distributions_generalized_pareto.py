@@ -4,8 +4,11 @@ conventions; re-exported by ``autodiff.distributions``.
 With z = (x - loc) / scale and ξ = ``concentration``, the survival function is
 (1 + ξ z)^(-1/ξ) (exp(-z) at ξ = 0), for x ≥ loc, and x ≤ loc - scale / ξ when ξ < 0.
 As PyTorch's, a concentration within 1e-8 of 0 counts as 0 (its ``isclose``), where
-the formulas of ξ = 0 take over, here with their first-order term in ξ, so that the
-gradient in ξ there is the derivative (PyTorch's is 0).
+the formulas of ξ = 0 take over, here with their terms in ξ and ξ² added, so that the
+first and second derivatives in ξ there are those of the exact formulas (PyTorch's are
+0).  The expansion is used only where it is accurate, |ξ z| ≤ 1e-5 (|ξ log(1 - p)| for
+``icdf``); farther out the exact formulas hold for any ξ ≠ 0 (a truncated expansion
+would give a log density above 0 there).
 
 >>> gp = ad.distributions.GeneralizedPareto(0.0, 1.0, 0.0)   # an Exponential(1)
 >>> gp.log_prob(1.0), gp.cdf(1.0)
@@ -48,6 +51,19 @@ def _in_range(value, loc, scale, concentration, batch_shape, method):
     return True
 
 
+def _expansion_holds(concentration, scaled):
+    """Where the expansion in ξ is used: ξ counts as 0 and is exactly 0 or small against
+    ``scaled`` (z, or log(1 - p)): |ξ · scaled| ≤ 1e-5, where the expansion's error is
+    below 1e-15 of the result."""
+    with np.errstate(invalid="ignore"):
+        small = np.abs(concentration * scaled) <= 1e-5
+    return _near_zero(concentration) & ((concentration == 0) | small)
+
+
+def _finite(data):
+    return np.isfinite(data)
+
+
 def _flat_end(power, z):
     return (power == 0) & (z == 1)
 
@@ -82,11 +98,12 @@ class GeneralizedPareto(Distribution):
         safe = where(negative, self.concentration, -1.0)
         return where(negative, self.loc - self.scale / safe, np.inf)
 
-    def _zero_and_safe(self):
-        """Where ξ counts as 0, and ξ with 1 there (so that no branch divides by 0)."""
-        zero = made("GeneralizedPareto zero concentration", _near_zero,
-                    (self.concentration.data,))
-        return zero, where(zero, 1.0, self.concentration)
+    def _expanded_and_safe(self, scaled: Tensor):
+        """Where the expansion in ξ is used (see ``_expansion_holds``), and ξ with 1
+        there (so that no branch divides by 0)."""
+        expanded = made("GeneralizedPareto expansion", _expansion_holds,
+                        (self.concentration.data, _values(scaled)))
+        return expanded, where(expanded, 1.0, self.concentration)
 
     @property
     def mean(self) -> Tensor:
@@ -130,29 +147,35 @@ class GeneralizedPareto(Distribution):
         _checked(_in_range, _values(value), self.loc.data, self.scale.data,
                  self.concentration.data, self.batch_shape, method)
 
-    def _near_zero_part(self, zero):
-        """ξ where it counts as 0, else 0: the first-order terms below use it."""
-        return where(zero, self.concentration, 0.0)
+    def _correction(self, expanded, scaled: Tensor, first, second) -> Tensor:
+        """ξ · first(t) + ξ² · second(t), t = ``scaled``, where the expansion is used,
+        else 0 (t replaced by 0 where infinite, as ξ = 0 multiplies it there)."""
+        finite = made("GeneralizedPareto finite", _finite, (_values(scaled),))
+        xi = where(expanded, self.concentration, 0.0)
+        t = where(finite, scaled, 0.0)
+        return xi * (first(t) + xi * second(t))
 
     def log_prob(self, value) -> Tensor:
-        """-log scale - (1 / ξ + 1) log(1 + ξ z) (-log scale - z - ξ (z - z²/2) near
-        ξ = 0)."""
+        """-log scale - (1 / ξ + 1) log(1 + ξ z) (-log scale - z - ξ (z - z²/2)
+        - ξ² (z³/3 - z²/2) near ξ = 0)."""
         self._check(value, "log_prob")
         z = (_operand(value, self.loc) - self.loc) / self.scale
-        zero, safe = self._zero_and_safe()
+        expanded, safe = self._expanded_and_safe(z)
         power = 1 / safe + 1
         # At ξ = -1 the density is flat, 1 / scale, up to the end z = 1, where the
         # product would be 0 · log 0: 0 there (not NaN).
         end = made("GeneralizedPareto flat end", _flat_end, (power.data, _values(z)))
         nonzero = power * log1p(safe * where(end, 0.0, z))
-        near_zero = z + self._near_zero_part(zero) * (z - z ** 2 / 2)
-        return -log(self.scale) - where(zero, near_zero, nonzero)
+        near_zero = z + self._correction(expanded, z, lambda t: t - t ** 2 / 2,
+                                         lambda t: t ** 3 / 3 - t ** 2 / 2)
+        return -log(self.scale) - where(expanded, near_zero, nonzero)
 
     def _log_survival(self, value) -> Tensor:
         z = (_operand(value, self.loc) - self.loc) / self.scale
-        zero, safe = self._zero_and_safe()
-        near_zero = -z + self._near_zero_part(zero) * z ** 2 / 2
-        return where(zero, near_zero, -log1p(safe * z) / safe)
+        expanded, safe = self._expanded_and_safe(z)
+        near_zero = -z + self._correction(expanded, z, lambda t: t ** 2 / 2,
+                                          lambda t: -t ** 3 / 3)
+        return where(expanded, near_zero, -log1p(safe * z) / safe)
 
     def cdf(self, value) -> Tensor:
         """1 - (1 + ξ z)^(-1/ξ) (1 - exp(-z) at ξ = 0), as exp(log1p(-survival))."""
@@ -165,11 +188,13 @@ class GeneralizedPareto(Distribution):
         return self._quantile(_operand(value, self.loc))
 
     def _quantile(self, p):
-        zero, safe = self._zero_and_safe()
         with np.errstate(divide="ignore"):              # +inf at p = 1 is the answer
             log_u = log1p(-p)
-        near_zero = self.loc - self.scale * log_u * (1 - self._near_zero_part(zero) * log_u / 2)
-        return where(zero, near_zero, self.loc + self.scale / safe * expm1(-safe * log_u))
+        expanded, safe = self._expanded_and_safe(log_u)
+        # scale / ξ · expm1(-ξ L) = scale (-L + ξ L²/2 - ξ² L³/6 + ...), L = log(1 - p)
+        correction = self._correction(expanded, log_u, lambda t: t / 2, lambda t: -t ** 2 / 6)
+        near_zero = self.loc - self.scale * log_u * (1 - correction)
+        return where(expanded, near_zero, self.loc + self.scale / safe * expm1(-safe * log_u))
 
     def entropy(self) -> Tensor:
         """log scale + ξ + 1, one value per batch element."""

@@ -118,7 +118,9 @@ def _onion(shape, gen, concentration, dim):
     norms = np.linalg.norm(normal, axis=-1, keepdims=True)
     sphere = np.divide(normal, norms, out=np.zeros_like(normal), where=norms > 0)
     w = np.sqrt(y) * sphere
-    tiny = np.finfo(np.float64).tiny
+    # The smallest normal number of the samples' dtype, as PyTorch clamps: float64's
+    # would give diagonal entries that round to 0 in float32 (outside the support).
+    tiny = np.finfo(concentration.dtype).tiny
     diag = np.sqrt(np.maximum(1 - (w ** 2).sum(-1), tiny))
     w = w + diag[..., None] * np.eye(dim)
     return w.astype(concentration.dtype)

@@ -228,9 +228,9 @@ def _sum_last(values: Tensor, ndims: int) -> Tensor:
 
 
 class Independent(Distribution):
-    """``base`` with its last ``reinterpreted_batch_ndims`` batch axes read as event
-    axes: ``log_prob`` and ``entropy`` add up over them (the values in those axes are
-    independent), as in PyTorch.
+    """``base_distribution`` (kept as ``base``) with its last ``reinterpreted_batch_ndims``
+    batch axes read as event axes: ``log_prob`` and ``entropy`` add up over them (the
+    values in those axes are independent), as in PyTorch.
 
     >>> normals = ad.distributions.Normal(np.zeros(3), 1.0)
     >>> diagonal = ad.distributions.Independent(normals, 1)
@@ -238,9 +238,10 @@ class Independent(Distribution):
     ((), (3,), tensor(-2.7568156))
     """
 
-    def __init__(self, base: Distribution, reinterpreted_batch_ndims: int):
+    def __init__(self, base_distribution: Distribution, reinterpreted_batch_ndims: int):
+        base = base_distribution
         if not isinstance(base, Distribution):
-            raise TypeError(f"Independent: base must be a distribution, got "
+            raise TypeError(f"Independent: base_distribution must be a distribution, got "
                             f"{type(base).__name__}")
         ndims = _reinterpreted(reinterpreted_batch_ndims, base.batch_shape)
         self.base = base

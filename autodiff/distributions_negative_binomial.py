@@ -87,7 +87,7 @@ class NegativeBinomial(Distribution):
         concentration = np.broadcast_to(total_count, shape)
         rate = gen.gamma(np.where(concentration > 0, concentration, 1.0), np.exp(logits))
         rate = np.where(concentration > 0, rate, 0.0)
-        return gen.poisson(rate).astype(total_count.dtype)
+        return gen.poisson(rate, size=shape).astype(total_count.dtype)
 
     def log_prob(self, value) -> Tensor:
         """r log(1 - p) + k log p + lgamma(r + k) - lgamma(k + 1) - lgamma(r), with the

@@ -73,13 +73,14 @@ def _values(value) -> np.ndarray:
 
 def _operand(value, like: Tensor):
     """``value`` for arithmetic with the parameter ``like``: a float tensor as it is (so
-    gradients reach it), a Python float as it is, a list as an array, and integers or
-    booleans (counts, outcomes) in ``like``'s float dtype, as PyTorch promotes them
-    (NumPy would make int64 with float32 float64)."""
-    if isinstance(value, float) or isinstance(value, Tensor) and value.data.dtype.kind == "f":
+    gradients reach it), a list as an array, and Python numbers, integers or booleans
+    (counts, outcomes) in ``like``'s float dtype, as PyTorch promotes them (a Python
+    float put through log or lgamma alone, or NumPy's int64 with float32, would make
+    float64)."""
+    if isinstance(value, Tensor) and value.data.dtype.kind == "f":
         return value
     data = _values(value)
-    if data.dtype.kind in "biu":
+    if data.dtype.kind in "biu" or isinstance(value, float):
         # Through ``made``: a compiled step converts each call's values.
         return Tensor(made("distribution values", np.asarray, (data, like.data.dtype)))
     return data

@@ -16,6 +16,7 @@ import numpy as np
 
 from . import distributions_constraints as constraints
 from . import distributions_transforms as transforms
+from . import distributions_transforms as _transform_types
 from .distributions import _KL, Distribution, _checked, _values, kl_divergence
 from .distributions_checks import _first_bad, _first_index
 from .graph import no_grad
@@ -66,24 +67,26 @@ class TransformedDistribution(Distribution):
 
     arg_constraints: dict = {}
 
-    def __init__(self, base_distribution: Distribution, transforms_, validate_args=None):
-        if isinstance(transforms_, transforms.Transform):
-            self.transforms = [transforms_]
-        elif isinstance(transforms_, (list, tuple)):
-            if not all(isinstance(t, transforms.Transform) for t in transforms_):
+    def __init__(self, base_distribution: Distribution, transforms, validate_args=None):
+        # ``transforms`` as PyTorch names it; the module is ``_transform_types`` here.
+        given, transform = transforms, _transform_types.Transform
+        if isinstance(given, transform):
+            self.transforms = [given]
+        elif isinstance(given, (list, tuple)):
+            if not all(isinstance(t, transform) for t in given):
                 raise ValueError("TransformedDistribution: transforms must be a Transform "
                                  "or a list of Transforms, got "
-                                 f"{[type(t).__name__ for t in transforms_]}")
-            self.transforms = list(transforms_)
+                                 f"{[type(t).__name__ for t in given]}")
+            self.transforms = list(given)
         else:
             raise ValueError(f"TransformedDistribution: transforms must be a Transform or a "
-                             f"list, but was {transforms_!r}")
+                             f"list, but was {given!r}")
         if not isinstance(base_distribution, Distribution):
             raise TypeError(f"TransformedDistribution: base_distribution must be a "
                             f"distribution, got {type(base_distribution).__name__}")
         base_shape = base_distribution.batch_shape + base_distribution.event_shape
         base_event_dim = len(base_distribution.event_shape)
-        chain = transforms.ComposeTransform(self.transforms)
+        chain = _transform_types.ComposeTransform(self.transforms)
         if len(base_shape) < chain.domain.event_dim:
             raise ValueError(f"TransformedDistribution: base_distribution needs to have "
                              f"shape with size at least {chain.domain.event_dim} (the "

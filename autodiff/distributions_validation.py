@@ -54,12 +54,22 @@ def with_validate_args(init):
     """``init`` taking ``validate_args=`` (keyword, or where its signature has it)."""
     signature = inspect.signature(init)
     takes_it = "validate_args" in signature.parameters
+    kinds = [p.kind for p in signature.parameters.values()]
+    # PyTorch's constructors take validate_args last, after the same parameters: one
+    # positional argument past those of ``init`` is it.
+    positional = None if inspect.Parameter.VAR_POSITIONAL in kinds else sum(
+        kind in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+        for kind in kinds) - 1
 
     @functools.wraps(init)
     def __init__(self, *args, **kwargs):
         if takes_it:
             bound = signature.bind(self, *args, **kwargs)
             given = bound.arguments.get("validate_args")
+        elif positional is not None and len(args) == positional + 1:
+            if "validate_args" in kwargs:
+                raise TypeError(f"{type(self).__name__}: validate_args given twice")
+            *args, given = args
         else:
             given = kwargs.pop("validate_args", None)
         given = _explicit(given, type(self).__name__)

@@ -211,7 +211,7 @@ def test_bad_arguments_are_refused():
                       MultivariateNormal(np.zeros(3), np.eye(3)))
     with pytest.raises(ValueError, match=r"reinterpreted_batch_ndims must be an int in \[0, 1\]"):
         Independent(Normal(np.zeros(3), 1.0), 2)
-    with pytest.raises(TypeError, match="Independent: base must be a distribution"):
+    with pytest.raises(TypeError, match="Independent: base_distribution must be a distribution"):
         Independent(np.zeros(3), 1)
     with pytest.raises(NotImplementedError, match="reinterpret 1 and 0 batch axes"):
         kl_divergence(Independent(Normal(np.zeros(3), 1.0), 1),
