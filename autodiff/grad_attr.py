@@ -146,21 +146,22 @@ def root_grad(tensor, grad, create_graph):
     return value
 
 
-def zeroed_in_place(grad, param) -> bool:
-    """Set ``param``'s gradient array ``grad`` to zeros in place, as PyTorch's
-    ``zero_grad(set_to_none=False)`` does (a name kept for it sees the zeros, and one in
-    shared memory stays shared), when it can hold them; whether it did.
+def zero_grad_of(param) -> None:
+    """``param.grad`` to zeros, as PyTorch's ``zero_grad(set_to_none=False)``: in place
+    where its array can hold them (a name kept for it sees the zeros, and one in shared
+    memory stays shared), else a new array.
 
     >>> w = ad.tensor([1.0, 2.0], requires_grad=True)
     >>> (w * 3).sum().backward(); g = w.grad
-    >>> zeroed_in_place(w.grad, w), g
-    (True, array([0., 0.]))
+    >>> zero_grad_of(w); g
+    array([0., 0.])
     """
-    if not (type(grad) is np.ndarray and grad.flags.writeable
+    grad = param._grad
+    if (type(grad) is np.ndarray and grad.flags.writeable
             and grad.shape == param.data.shape and grad.dtype == param.data.dtype):
-        return False
-    from . import overwrites
+        from . import overwrites
 
-    overwrites.note_write(grad)     # (a graph that saved it refuses its backward)
-    grad[...] = 0
-    return True
+        overwrites.note_write(grad)     # (a graph that saved it refuses its backward)
+        grad[...] = 0
+    else:
+        param.grad = np.zeros_like(param.data)

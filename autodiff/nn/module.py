@@ -18,7 +18,7 @@ import numpy as np
 
 from ..compile import hooks as _hooks
 from ..printing import format_values
-from ..grad_attr import zeroed_in_place
+from ..grad_attr import zero_grad_of
 from ..compile.hooks import replayed, replayed_function
 from ..generator import Generator, checked_seed, default_generator
 from ..tensor import Tensor
@@ -491,10 +491,8 @@ class Module(StateMethods, HookMethods, BackwardHookMethods, DtypeMethods):
         for param in self.parameters():
             if set_to_none or param._grad is None:
                 param.grad = None
-            elif zeroed_in_place(param._grad, param):
-                pass                # (as PyTorch's: a name kept for it sees the zeros)
             else:
-                param.grad = np.zeros_like(param.data)
+                zero_grad_of(param)
 
     def num_parameters(self) -> int:
         """Total number of trainable numbers."""

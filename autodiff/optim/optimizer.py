@@ -38,7 +38,7 @@ import numpy as np
 
 from ..compile.hooks import replayed
 from ..guard import note_unguarded_write, unguarded_reads
-from ..grad_attr import zeroed_in_place
+from ..grad_attr import zero_grad_of
 from ..tensor import Tensor
 from . import step_hooks
 from .step_hooks import (register_optimizer_step_post_hook,  # noqa: F401 (PyTorch's path)
@@ -380,10 +380,8 @@ class Optimizer(StateDictMethods):
             for p in group["params"]:
                 if set_to_none or p._grad is None:
                     p._grad = None      # (the slot: the checks of .grad = have nothing to check)
-                elif zeroed_in_place(p._grad, p):
-                    pass                # (as PyTorch's: a name kept for it sees the zeros)
                 else:
-                    p.grad = np.zeros_like(p.data)
+                    zero_grad_of(p)
 
     @replayed
     def step(self, closure: Callable[[], Any] | None = None):
