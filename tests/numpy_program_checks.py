@@ -1,5 +1,5 @@
 """The checks shared by the NumPy-program tests (test_numpy_programs_third.py to
-test_numpy_programs_fifth.py): each program is ``program(xp, p)``, a scalar function
+test_numpy_programs_sixth.py): each program is ``program(xp, p)``, a scalar function
 of a 1-D float64 parameter array ``p`` written once for ``xp`` = ``numpy`` (on an
 ndarray, or on a Tensor through NumPy's dispatch) or ``autograd.numpy``.
 
@@ -72,3 +72,36 @@ def check_gradient_matches_hips_autograd(program, p):
     _, grad = value_and_gradient(program, p)
     expected = autograd.grad(lambda a: program(anp, a))(p.copy())
     np.testing.assert_allclose(grad, expected, rtol=1e-9, atol=1e-12)
+
+
+def program_tests(programs) -> dict:
+    """The four tests of a round of programs, parametrized over ``programs`` (tuples
+    ``(program, p, whether HIPS autograd has every function it calls)``), by name: a
+    test module binds them with ``globals().update(program_tests(PROGRAMS))``."""
+    every = [(program, p) for program, p, _ in programs]
+    ids = [program.__name__ for program, _ in every]
+    with_autograd = [(program, p) for program, p, supported in programs if supported]
+    each = pytest.mark.parametrize("program, p", every, ids=ids)
+
+    @each
+    def test_a_program_gives_numpys_value(program, p):
+        check_numpys_value(program, p)
+
+    @each
+    def test_a_programs_gradient_matches_central_differences(program, p):
+        check_gradient_matches_central_differences(program, p)
+
+    @each
+    def test_a_programs_hessian_matches_central_differences_of_its_gradient(program, p):
+        check_hessian_matches_central_differences_of_its_gradient(program, p)
+
+    @pytest.mark.parametrize("program, p", with_autograd,
+                             ids=[program.__name__ for program, _ in with_autograd])
+    def test_a_programs_gradient_matches_hips_autograd(program, p):
+        check_gradient_matches_hips_autograd(program, p)
+
+    tests = (test_a_program_gives_numpys_value,
+             test_a_programs_gradient_matches_central_differences,
+             test_a_programs_hessian_matches_central_differences_of_its_gradient,
+             test_a_programs_gradient_matches_hips_autograd)
+    return {test.__name__: test for test in tests}

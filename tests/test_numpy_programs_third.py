@@ -16,11 +16,7 @@ import pytest
 
 import autodiff as ad
 
-from numpy_program_checks import (central_difference,
-                                  check_gradient_matches_central_differences,
-                                  check_gradient_matches_hips_autograd,
-                                  check_hessian_matches_central_differences_of_its_gradient,
-                                  check_numpys_value)
+from numpy_program_checks import central_difference, program_tests
 
 _rng = np.random.default_rng(20261206)
 _X = _rng.normal(size=(15, 2))
@@ -352,17 +348,7 @@ PROGRAMS = [
 ]
 
 _IDS = [program.__name__ for program, _, _ in PROGRAMS]
-_WITH_AUTOGRAD = [(program, p) for program, p, supported in PROGRAMS if supported]
-
-
-@pytest.mark.parametrize("program, p", [(f, p) for f, p, _ in PROGRAMS], ids=_IDS)
-def test_a_program_gives_numpys_value(program, p):
-    check_numpys_value(program, p)
-
-
-@pytest.mark.parametrize("program, p", [(f, p) for f, p, _ in PROGRAMS], ids=_IDS)
-def test_a_programs_gradient_matches_central_differences(program, p):
-    check_gradient_matches_central_differences(program, p)
+globals().update(program_tests(PROGRAMS))     # the four checks of every round
 
 
 @pytest.mark.parametrize("program, p", [(f, p) for f, p, _ in PROGRAMS], ids=_IDS)
@@ -370,15 +356,6 @@ def test_a_programs_second_derivatives_match_central_differences(program, p):
     assert ad.gradgradcheck(lambda t: program(np, t), [p.copy()])
 
 
-@pytest.mark.parametrize("program, p", [(f, p) for f, p, _ in PROGRAMS], ids=_IDS)
-def test_a_programs_hessian_matches_central_differences_of_its_gradient(program, p):
-    check_hessian_matches_central_differences_of_its_gradient(program, p)
-
-
-@pytest.mark.parametrize("program, p", _WITH_AUTOGRAD,
-                         ids=[f.__name__ for f, _ in _WITH_AUTOGRAD])
-def test_a_programs_gradient_matches_hips_autograd(program, p):
-    check_gradient_matches_hips_autograd(program, p)
 
 
 def _group_sums_into_zeros(p):
