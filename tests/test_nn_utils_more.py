@@ -8,7 +8,13 @@ import pytest
 
 import autodiff as ad
 from autodiff import nn
+
 from autodiff.compile.refusals import TraceError
+
+import torch_float64
+from torch_float64 import numeric_gradient
+
+torch = torch_float64.torch     # the fixture: PyTorch in float64
 
 RNG = np.random.default_rng(23)
 utils = nn.utils
@@ -16,27 +22,6 @@ utils = nn.utils
 pytestmark = pytest.mark.filterwarnings("ignore:`torch.nn.utils.weight_norm` is deprecated")
 
 
-@pytest.fixture
-def torch():
-    """PyTorch with float64 as its default dtype for the test (skipped without it)."""
-    module = pytest.importorskip("torch")
-    previous = module.get_default_dtype()
-    module.set_default_dtype(module.float64)
-    yield module
-    module.set_default_dtype(previous)
-
-
-def _numeric_gradient(f, array, h=1e-6):
-    grad = np.zeros_like(array)
-    for i in np.ndindex(array.shape):
-        saved = array[i]
-        array[i] = saved + h
-        up = f()
-        array[i] = saved - h
-        down = f()
-        array[i] = saved
-        grad[i] = (up - down) / (2 * h)
-    return grad
 
 
 # ----- get_total_norm and clip_grads_with_norm_ ------------------------------------------
@@ -63,8 +48,8 @@ def test_get_total_norm_of_tensors_that_require_grad_is_on_the_tape():
 
     def value():
         return float(np.sum(np.abs(a.data) ** 3) + np.sum(np.abs(b.data) ** 3)) ** (1 / 3)
-    np.testing.assert_allclose(a.grad, _numeric_gradient(value, a.data), rtol=1e-6)
-    np.testing.assert_allclose(b.grad, _numeric_gradient(value, b.data), rtol=1e-6)
+    np.testing.assert_allclose(a.grad, numeric_gradient(value, a.data), rtol=1e-6)
+    np.testing.assert_allclose(b.grad, numeric_gradient(value, b.data), rtol=1e-6)
 
 
 def test_get_total_norm_refuses_a_nonfinite_norm_on_request():
@@ -160,7 +145,7 @@ def test_weight_norm_gradients_reach_g_and_v(dim):
         return float(np.sum(np.tanh(x @ (g * v / norm) + layer.bias.data)))
     ad.tanh(layer(ad.tensor(x))).sum().backward()
     for p in (layer.weight_g, layer.weight_v, layer.bias):
-        np.testing.assert_allclose(p.grad, _numeric_gradient(loss_value, p.data),
+        np.testing.assert_allclose(p.grad, numeric_gradient(loss_value, p.data),
                                    rtol=1e-6, atol=1e-9)
 
 
@@ -290,7 +275,7 @@ def test_spectral_norm_gradient_flows_to_weight_orig_with_u_v_held():
         w = layer.weight_orig.data
         return float(np.sum(np.tanh(x @ (w / (u @ w.T @ v)) + layer.bias.data)))
     np.testing.assert_allclose(layer.weight_orig.grad,
-                               _numeric_gradient(loss_value, layer.weight_orig.data),
+                               numeric_gradient(loss_value, layer.weight_orig.data),
                                rtol=1e-6, atol=1e-9)
 
 

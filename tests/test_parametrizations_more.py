@@ -10,31 +10,15 @@ import pytest
 import autodiff as ad
 from autodiff import nn
 
+import torch_float64
+from torch_float64 import numeric_gradient
+
+torch = torch_float64.torch     # the fixture: PyTorch in float64
+
 P = nn.utils.parametrizations
 RNG = np.random.default_rng(7)
 
 
-@pytest.fixture
-def torch():
-    """PyTorch with float64 as its default dtype for the test (skipped without it)."""
-    module = pytest.importorskip("torch")
-    previous = module.get_default_dtype()
-    module.set_default_dtype(module.float64)
-    yield module
-    module.set_default_dtype(previous)
-
-
-def _numeric_gradient(f, array, h=1e-6):
-    grad = np.zeros_like(array)
-    for i in np.ndindex(array.shape):
-        saved = array[i]
-        array[i] = saved + h
-        up = f()
-        array[i] = saved - h
-        down = f()
-        array[i] = saved
-        grad[i] = (up - down) / (2 * h)
-    return grad
 
 
 def _twins(kind, torch):
@@ -127,7 +111,7 @@ def test_spectral_norm_gradient_against_finite_differences():
 
     def loss():
         return float(ad.tanh(layer(ad.tensor(x))).sum().item())
-    np.testing.assert_allclose(original.grad, _numeric_gradient(loss, original.data),
+    np.testing.assert_allclose(original.grad, numeric_gradient(loss, original.data),
                                rtol=1e-6, atol=1e-9)
 
 
@@ -211,7 +195,7 @@ def test_orthogonal_gradient_against_finite_differences(orthogonal_map, shape):
     def loss():
         return float((holder.weight * weights).sum().item())
     assert _orthonormal(holder.weight.data)
-    numeric = _numeric_gradient(loss, original.data)
+    numeric = numeric_gradient(loss, original.data)
     if orthogonal_map == "householder":
         # the diagonal enters through its truncation to an int (a sign, at -1 a jump):
         # no gradient, as in PyTorch; the finite difference there sees the jump
