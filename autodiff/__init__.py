@@ -147,6 +147,19 @@ from .torch_functions_sixth import (  # noqa: E402  (torch.qr, torch.svd_lowrank
     binomial, channel_shuffle, cholesky, matrix_rank, mvlgamma, narrow_copy, pca_lowrank, qr,
     resolve_conj, resolve_neg, scalar_tensor, scatter_reduce, svd_lowrank,
     unsafe_split_with_sizes)
+from .torch_surface import (  # noqa: E402  (torch.Size, torch.asarray, the settings ...)
+    Size, asarray, conj_physical, e, empty_strided, frombuffer, get_default_device,
+    get_device, get_num_interop_threads, inf, is_anomaly_check_nan_enabled,
+    is_anomaly_enabled, is_complex, is_conj, is_distributed, is_inference,
+    is_inference_mode_enabled, is_neg, is_nonzero, is_same_size, is_signed, is_storage,
+    is_warn_always_enabled, nan, newaxis, pi, row_stack, set_anomaly_enabled,
+    set_default_device, set_flush_denormal, set_num_interop_threads, set_warn_always,
+    tril_indices, triu_indices, typename)
+from .tensor_flags import layout, strided  # noqa: E402  (torch.layout, torch.strided)
+from .view_copies import (  # noqa: E402  (torch.view_copy ...: the view, then a copy)
+    alias_copy, detach_copy, diagonal_copy, expand_copy, permute_copy, select_copy,
+    slice_copy, split_copy, split_with_sizes_copy, squeeze_copy, t_copy, transpose_copy,
+    unbind_copy, unfold_copy, unsqueeze_copy, view_copy)
 from .nn.functional_cells import (  # noqa: E402  (torch.lstm_cell ...: PyTorch's layout)
     gru_cell, lstm_cell, rnn_relu_cell, rnn_tanh_cell)
 from .serialization import load, save  # noqa: E402

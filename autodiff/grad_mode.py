@@ -32,6 +32,7 @@ class _GradMode(threading.local):
     transform_depth = 0  # transforms.py: > 0 while a function transform runs its function
     transform_level = None  # transforms.py: the TransformLevel running, None outside any
     backward_in_transform = False   # a Tensor.backward() runs inside a transform's function
+    inference_mode = False  # an inference_mode(True) block is in effect (records nothing)
 
     @property
     def enabled(self) -> bool:
@@ -104,6 +105,29 @@ class _SetGradEnabled:
     def __call__(self, func):
         enabled = self.enabled
         return decorated(func, lambda: _SetGradEnabled(enabled))
+
+
+class InferenceMode(_SetGradEnabled):
+    """``no_grad`` (``mode=True``) or ``enable_grad`` (``mode=False``) that also sets
+    what ``is_inference_mode_enabled()`` answers in the block."""
+
+    def __enter__(self):
+        super().__enter__()
+        self.previous_inference = _grad_mode.inference_mode
+        _grad_mode.inference_mode = not self.enabled
+
+    def __exit__(self, *exc):
+        _grad_mode.inference_mode = self.previous_inference
+        return super().__exit__(*exc)
+
+    def __call__(self, func):
+        enabled = self.enabled
+        return decorated(func, lambda: InferenceMode(enabled))
+
+
+def inference_mode_enabled() -> bool:
+    """Whether an ``inference_mode(True)`` block is in effect in this thread."""
+    return _grad_mode.inference_mode
 
 
 def decorated(func, context):

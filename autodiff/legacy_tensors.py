@@ -3,9 +3,9 @@
 
 ``ad.FloatTensor([1, 2])`` makes a float32 tensor of that data and
 ``ad.FloatTensor(2, 3)`` one of that shape.  PyTorch leaves the values of the second
-uninitialised; here they are zeros, so nothing depends on leftover memory.  A tuple
-of ints, ``FloatTensor(t.size())``, raises: PyTorch's ``t.size()`` is a ``torch.Size``
-(a shape) while a tuple is data, and shapes here are tuples.  As in
+uninitialised; here they are zeros, so nothing depends on leftover memory.  An
+``ad.Size`` (``t.size()``) is a shape, as PyTorch's ``torch.Size``; a plain tuple of
+ints (``t.shape``, NumPy's tuple here) raises: PyTorch would read it as data.  As in
 PyTorch, ``isinstance(t, ad.FloatTensor)`` asks whether ``t`` is a float32 tensor,
 and ``t.type(ad.FloatTensor)`` converts to it.
 """
@@ -28,15 +28,15 @@ class LegacyTensorType(type):
         check_device(cls.__name__, device)
         if not args or all(_is_int(a) for a in args):
             return _of_shape(cls, args)
-        if len(args) == 1 and type(args[0]).__name__ == "Size":     # a torch.Size
+        if len(args) == 1 and type(args[0]).__name__ == "Size":     # ad.Size, torch.Size
             return _of_shape(cls, tuple(args[0]))
         if len(args) == 1 and type(args[0]) is tuple and all(_is_int(a) for a in args[0]):
-            # PyTorch reads a torch.Size as a shape, a plain tuple as data; shapes here
-            # (t.shape, t.size()) are plain tuples, so either reading could be wrong
+            # PyTorch reads a torch.Size as a shape, a plain tuple as data; t.shape is a
+            # plain tuple here (t.size() an ad.Size), so either reading could be wrong
             raise TypeError(f"{cls.__name__}: a tuple of ints is ambiguous: PyTorch reads "
                             f"t.size() (a torch.Size) as a shape but a tuple as data, and "
-                            f"shapes here are tuples. Pass {cls.__name__}(*shape) for a "
-                            f"shape or a list for data")
+                            f"t.shape is a tuple here. Pass {cls.__name__}(*shape) or "
+                            f"t.size() for a shape, or a list for data")
         if len(args) == 1 and not np.isscalar(args[0]):
             return _of_data(cls, args[0])
         raise TypeError(f"{cls.__name__}: takes data (a list, an array or a tensor) or a shape "

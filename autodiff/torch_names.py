@@ -15,7 +15,7 @@ import numpy as np
 
 from .devices import check_device
 from .missing_dtypes import numpy_dtype
-from .grad_mode import _grad_mode, _SetGradEnabled
+from .grad_mode import InferenceMode, _grad_mode, _SetGradEnabled
 from .nn.module import manual_seed
 from .ops.operands import tensor_of
 from .ops.shape import concatenate
@@ -127,7 +127,7 @@ def inference_mode(mode: bool = True) -> _SetGradEnabled:
     ...     ad.tensor([1.0], requires_grad=True).exp().requires_grad
     False
     """
-    return _SetGradEnabled(not mode)
+    return InferenceMode(not mode)
 
 
 def from_numpy(array: np.ndarray) -> Tensor:

@@ -22,18 +22,22 @@ _TYPE_NAMES = {
     np.dtype(np.float16): "torch.HalfTensor", np.dtype(np.int64): "torch.LongTensor",
     np.dtype(np.int32): "torch.IntTensor", np.dtype(np.int16): "torch.ShortTensor",
     np.dtype(np.int8): "torch.CharTensor", np.dtype(np.uint8): "torch.ByteTensor",
-    np.dtype(bool): "torch.BoolTensor",
+    np.dtype(bool): "torch.BoolTensor", np.dtype(np.uint16): "torch.UInt16Tensor",
+    np.dtype(np.uint32): "torch.UInt32Tensor", np.dtype(np.uint64): "torch.UInt64Tensor",
+    np.dtype(np.complex64): "torch.ComplexFloatTensor",
+    np.dtype(np.complex128): "torch.ComplexDoubleTensor",
 }
 _TYPE_DTYPES = {name: dtype for dtype, name in _TYPE_NAMES.items()}
 
 
 class Size(int):
     """``t.size``: NumPy's number of entries, an int, which also answers PyTorch's
-    call: ``t.size()`` is the shape and ``t.size(d)`` the length of axis ``d``.
+    call: ``t.size()`` is the shape (an ``ad.Size``) and ``t.size(d)`` the length of
+    axis ``d``.
 
     >>> t = ad.tensor(np.zeros((2, 3)))
     >>> t.size, t.size(), t.size(-1)
-    (6, (2, 3), 3)
+    (6, torch.Size([2, 3]), 3)
     """
 
     def __new__(cls, count, shape):
@@ -43,7 +47,11 @@ class Size(int):
 
     def __call__(self, dim=None):
         if dim is None:
-            return self.shape
+            torch_size = self.__dict__.get("torch_size")
+            if torch_size is None:
+                from .torch_size import size_from_shape
+                torch_size = self.torch_size = size_from_shape(self.shape)
+            return torch_size
         ndim = len(self.shape)
         if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
             raise TypeError(f"size({dim!r}): dim must be an int")

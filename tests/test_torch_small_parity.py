@@ -247,7 +247,8 @@ def test_legacy_constructors_refuse_what_they_cannot_make_by_name():
         ad.FloatTensor(2.5)
     with pytest.raises(TypeError, match=r"FloatTensor: a tuple of ints is ambiguous.*"
                                         r"FloatTensor\(\*shape\)"):
-        ad.FloatTensor(ad.zeros(2, 3).size())
+        ad.FloatTensor(ad.zeros(2, 3).shape)
+    assert ad.FloatTensor(ad.zeros(2, 3).size()).shape == (2, 3)     # an ad.Size: a shape
     assert ad.FloatTensor((2.5, 1)).tolist() == [2.5, 1.0]     # not ints: data, as PyTorch
     with pytest.raises(ValueError, match="LongTensor: the data holds NaN"):
         ad.LongTensor(np.array([1.0, np.nan]))
