@@ -90,7 +90,9 @@ from .forward import jvp, jacfwd, hessian
 from .vmap import vmap
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck, numerical_grad
 from .printing import set_printoptions
-from .legacy_tensors import BoolTensor, DoubleTensor, FloatTensor, IntTensor, LongTensor
+from .legacy_tensors import (
+    BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor, HalfTensor, IntTensor,
+    LongTensor, ShortTensor)
 
 __version__ = "0.1.0"
 
@@ -156,6 +158,11 @@ from .torch_surface import (  # noqa: E402  (torch.Size, torch.asarray, the sett
     set_default_device, set_flush_denormal, set_num_interop_threads, set_warn_always,
     tril_indices, triu_indices, typename)
 from .tensor_flags import layout, strided  # noqa: E402  (torch.layout, torch.strided)
+from .torch_surface_more import (  # noqa: E402  (torch.as_strided, torch.native_layer_norm ...)
+    as_strided, as_strided_copy, conj_physical_, eig, from_dlpack,
+    get_deterministic_debug_mode, lstsq, native_batch_norm, native_channel_shuffle,
+    native_group_norm, native_layer_norm, nonzero_static, set_deterministic_debug_mode,
+    solve, symeig, to_dlpack, uint16, uint32, uint64)
 from .view_copies import (  # noqa: E402  (torch.view_copy ...: the view, then a copy)
     alias_copy, detach_copy, diagonal_copy, expand_copy, permute_copy, select_copy,
     slice_copy, split_copy, split_with_sizes_copy, squeeze_copy, t_copy, transpose_copy,

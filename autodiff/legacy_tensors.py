@@ -122,3 +122,31 @@ class BoolTensor(metaclass=LegacyTensorType):
     """
 
     values_dtype = np.dtype(bool)
+
+
+class ByteTensor(metaclass=LegacyTensorType):
+    """PyTorch's legacy uint8 constructor.
+
+    >>> ad.ByteTensor([1, 2]).dtype
+    dtype('uint8')
+    """
+
+    values_dtype = np.dtype(np.uint8)
+
+
+class CharTensor(metaclass=LegacyTensorType):
+    """PyTorch's legacy int8 constructor."""
+
+    values_dtype = np.dtype(np.int8)
+
+
+class ShortTensor(metaclass=LegacyTensorType):
+    """PyTorch's legacy int16 constructor."""
+
+    values_dtype = np.dtype(np.int16)
+
+
+class HalfTensor(metaclass=LegacyTensorType):
+    """PyTorch's legacy float16 constructor."""
+
+    values_dtype = np.dtype(np.float16)

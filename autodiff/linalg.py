@@ -2,6 +2,8 @@
 (``matrix_exp``, ``lu_factor``, ``cholesky_ex``, ``vander`` ...), differentiable and
 batched."""
 
+from numpy.linalg import LinAlgError  # (what a singular or non-converging input raises)
+
 from .ops.degenerate_spectra import DegenerateGradientWarning
 from .ops.decompositions import (  # noqa: F401
     EighResult, SVDResult, SlogdetResult, cholesky, det, eigh,
@@ -32,4 +34,4 @@ __all__ = ["inv", "matrix_power", "solve", "det", "slogdet", "norm", "matrix_nor
            "LDLFactorResult", "LDLFactorExResult",
            "qr", "solve_triangular", "LstsqResult", "tensorsolve",
            "tensorinv", "EighResult", "QRResult",
-           "SVDResult", "SlogdetResult", "DegenerateGradientWarning"]
+           "SVDResult", "SlogdetResult", "DegenerateGradientWarning", "LinAlgError"]

@@ -306,6 +306,32 @@ class TensorFlags:
         """
         return self if self.dtype.kind != "c" else self.conj()
 
+    def conj_physical_(self):
+        """Conjugate in place (nothing to do for a real tensor), as PyTorch's
+        ``Tensor.conj_physical_``; returns self."""
+        if self.dtype.kind != "c":
+            return self
+        from .inplace import fill
+        return fill(self, np.conj(self.data), "conj_physical_")
+
+    def nonzero_static(self, *, size: int, fill_value: int = -1):
+        """``ad.nonzero_static(self, size=, fill_value=)``.
+
+        >>> ad.tensor([0, 5]).nonzero_static(size=2)
+        tensor([[ 1],
+                [-1]])
+        """
+        from .torch_surface_more import nonzero_static
+        return nonzero_static(self, size=size, fill_value=fill_value)
+
+    def dense_dim(self) -> int:
+        """The number of dims, all dense here (PyTorch's ``Tensor.dense_dim``)."""
+        return self.ndim
+
+    def sparse_dim(self) -> int:
+        """0: no dim is sparse here (PyTorch's ``Tensor.sparse_dim``)."""
+        return 0
+
     def cuda(self, device=None, non_blocking=False, memory_format=None):
         """Refused: there is no GPU (``ad.cuda.is_available()`` is False)."""
         raise RuntimeError(_no_device("cuda", "CUDA"))

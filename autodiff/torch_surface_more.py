@@ -1,0 +1,215 @@
+"""More of PyTorch's top-level names: ``as_strided`` / ``as_strided_copy`` (refused, as the method),
+``nonzero_static``, the unsigned dtype names ``uint16`` / ``uint32`` / ``uint64``,
+DLPack exchange (``from_dlpack``, ``to_dlpack``), ``conj_physical_``,
+``native_channel_shuffle``, the deterministic debug mode, the normalizations that also
+return their statistics (``native_layer_norm``, ``native_group_norm``,
+``native_batch_norm``), and the functions PyTorch removed (``solve``, ``eig``,
+``lstsq``, ``symeig``), which raise there too, naming their ``linalg`` successors.
+
+>>> out, mean, rstd = ad.native_layer_norm(ad.ones((2, 3)), [3], None, None, 1e-5)
+>>> mean.shape, rstd.shape
+((2, 1), (2, 1))
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .ops.operands import tensor_of
+from .tensor import Tensor
+
+__all__ = ["as_strided", "as_strided_copy", "nonzero_static", "uint16", "uint32", "uint64",
+           "from_dlpack", "to_dlpack", "conj_physical_", "native_channel_shuffle",
+           "get_deterministic_debug_mode", "set_deterministic_debug_mode",
+           "native_layer_norm", "native_group_norm", "native_batch_norm", "solve", "eig",
+           "lstsq", "symeig"]
+
+uint16, uint32, uint64 = np.uint16, np.uint32, np.uint64
+
+
+def as_strided(input, size, stride, storage_offset=None) -> Tensor:
+    """``input.as_strided(size, stride, storage_offset)``, as ``torch.as_strided``:
+    refused, as the method is (a view with arbitrary strides into the memory has no
+    gradient rule here); the error names ``unfold``, ``expand`` and the like."""
+    return tensor_of(input).as_strided(size, stride, storage_offset or 0)
+
+
+def as_strided_copy(input, size, stride, storage_offset=None) -> Tensor:
+    """A row-major copy of ``input.as_strided(size, stride, storage_offset)``, as
+    ``torch.as_strided_copy``: refused, as ``as_strided``."""
+    from .memory_formats import contiguous_format
+    view = as_strided(input, size, stride, storage_offset)
+    return view.clone(memory_format=contiguous_format)
+
+
+def nonzero_static(input, *, size: int, fill_value: int = -1) -> Tensor:
+    """The indices of the nonzero entries as ``nonzero()`` gives them, cut or padded
+    with rows of ``fill_value`` to exactly ``size`` rows, as ``torch.nonzero_static``.
+
+    >>> ad.nonzero_static(ad.tensor([0.0, 3.0, 4.0]), size=3)
+    tensor([[ 1],
+            [ 2],
+            [-1]])
+    """
+    values = tensor_of(input).data
+    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 0:
+        raise ValueError(f"nonzero_static: size must be a non-negative int, got {size!r}")
+    found = np.argwhere(values)[:size]
+    result = np.full((size, values.ndim), fill_value, dtype=np.int64)
+    result[:len(found)] = found
+    return Tensor(result)
+
+
+def from_dlpack(ext_tensor) -> Tensor:
+    """A tensor over the memory of an object that exports DLPack (``__dlpack__``:
+    a PyTorch tensor, a NumPy array ...; CPU memory only), as ``torch.from_dlpack``.
+
+    >>> a = np.arange(3.0); ad.from_dlpack(a).data_ptr() == a.ctypes.data
+    True
+    """
+    if isinstance(ext_tensor, Tensor):
+        ext_tensor = ext_tensor.data
+    try:
+        array = np.from_dlpack(ext_tensor)
+    except (TypeError, BufferError, RuntimeError) as error:
+        raise type(error)(f"from_dlpack: cannot view {type(ext_tensor).__name__} through "
+                          f"DLPack ({error}); only CPU memory can be held here") from None
+    return Tensor(array)
+
+
+def to_dlpack(tensor):
+    """A DLPack capsule over the tensor's memory (consumed once, by a
+    ``from_dlpack``), as ``torch.to_dlpack``."""
+    return tensor_of(tensor).data.__dlpack__()
+
+
+def conj_physical_(input) -> Tensor:
+    """Conjugate ``input`` in place (nothing to do for a real tensor), as
+    ``torch.conj_physical_``; returns it."""
+    return tensor_of(input).conj_physical_()
+
+
+def native_channel_shuffle(input, groups: int) -> Tensor:
+    """``ad.channel_shuffle(input, groups)``, as ``torch.native_channel_shuffle``."""
+    from .torch_functions_sixth import channel_shuffle
+    return channel_shuffle(input, groups)
+
+
+_DEBUG_MODES = {"default": 0, "warn": 1, "error": 2}
+
+
+def get_deterministic_debug_mode() -> int:
+    """0, 1 or 2: deterministic algorithms off, on with warnings only, or on (what
+    ``use_deterministic_algorithms`` set), as ``torch.get_deterministic_debug_mode``."""
+    from .torch_settings import (
+        are_deterministic_algorithms_enabled, is_deterministic_algorithms_warn_only_enabled)
+    if not are_deterministic_algorithms_enabled():
+        return 0
+    return 1 if is_deterministic_algorithms_warn_only_enabled() else 2
+
+
+def set_deterministic_debug_mode(debug_mode) -> None:
+    """``use_deterministic_algorithms`` by level (``"default"``/0 off, ``"warn"``/1
+    warnings only, ``"error"``/2 on), as ``torch.set_deterministic_debug_mode``.
+
+    >>> ad.set_deterministic_debug_mode("warn"); ad.get_deterministic_debug_mode()
+    1
+    >>> ad.set_deterministic_debug_mode(0)
+    """
+    from .torch_settings import use_deterministic_algorithms
+    if isinstance(debug_mode, str):
+        if debug_mode not in _DEBUG_MODES:
+            raise RuntimeError(f"set_deterministic_debug_mode: invalid value of debug_mode, "
+                               f"expected one of `default`, `warn`, `error`, but got "
+                               f"{debug_mode}")
+        debug_mode = _DEBUG_MODES[debug_mode]
+    if debug_mode not in (0, 1, 2) or isinstance(debug_mode, bool):
+        raise RuntimeError(f"set_deterministic_debug_mode: invalid value of debug_mode, "
+                           f"expected 0, 1, or 2, but got {debug_mode}")
+    use_deterministic_algorithms(debug_mode > 0, warn_only=debug_mode == 1)
+
+
+def _inverse_std(variance, eps: float):
+    from .ops.elementwise import sqrt
+    return 1.0 / sqrt(variance + eps)
+
+
+def native_layer_norm(input, normalized_shape, weight, bias, eps: float) -> tuple:
+    """``(layer_norm(...), mean, rstd)``: the output and, for each normalized group,
+    the mean and 1/sqrt(biased variance + eps), of shape ``input.shape[:k] + (1,) * n``,
+    as ``torch.native_layer_norm``.  The output is recorded; the statistics are not
+    (PyTorch gives them no gradient either)."""
+    from .torch_nn_functions import layer_norm
+    input = tensor_of(input)
+    normalized_shape = tuple(normalized_shape)
+    dims = tuple(range(input.ndim - len(normalized_shape), input.ndim))
+    if input.shape[input.ndim - len(normalized_shape):] != normalized_shape:
+        raise RuntimeError(f"native_layer_norm: the last dims of the input (shape "
+                           f"{input.shape}) must be normalized_shape {normalized_shape}")
+    mean = input.mean(axis=dims, keepdims=True)
+    variance = ((input - mean) ** 2).mean(axis=dims, keepdims=True)
+    return (layer_norm(input, normalized_shape, weight, bias, eps), mean.detach(),
+            _inverse_std(variance, eps).detach())
+
+
+def native_group_norm(input, weight, bias, N: int, C: int, HxW: int, group: int,  # noqa: N803
+                      eps: float) -> tuple:
+    """``(group_norm(...), mean, rstd)`` with the statistics of shape ``(N, group)``,
+    as ``torch.native_group_norm`` (``N``, ``C``, ``HxW``: the batch, channels and
+    entries per channel of ``input``).  All three are recorded, as in PyTorch."""
+    from .torch_nn_functions import group_norm
+    input = tensor_of(input)
+    if (N, C, HxW) != (input.shape[0], input.shape[1], input.data.size // max(N * C, 1)) \
+            or N * C * HxW != input.data.size:
+        raise RuntimeError(f"native_group_norm: N={N}, C={C}, HxW={HxW} do not describe "
+                           f"an input of shape {input.shape}")
+    if C % group:
+        raise RuntimeError(f"native_group_norm: C={C} is not divisible by group={group}")
+    grouped = input.reshape(N, group, -1)
+    mean = grouped.mean(axis=2)
+    variance = ((grouped - mean.reshape(N, group, 1)) ** 2).mean(axis=2)
+    return group_norm(input, group, weight, bias, eps), mean, _inverse_std(variance, eps)
+
+
+def native_batch_norm(input, weight, bias, running_mean, running_var, training: bool,
+                      momentum: float, eps: float) -> tuple:
+    """``(batch_norm(...), save_mean, save_invstd)``, as ``torch.native_batch_norm``:
+    in training the mean and 1/sqrt(biased variance + eps) of each channel (the
+    running statistics are updated as ``batch_norm`` does), else two empty tensors.
+    The output is recorded; the statistics are not (PyTorch gives them no gradient
+    either)."""
+    from .torch_nn_functions import batch_norm
+    input = tensor_of(input)
+    output = batch_norm(input, weight, bias, running_mean, running_var, training, momentum,
+                        eps, False)
+    if not training:
+        empty = Tensor(np.zeros(0, dtype=input.dtype))
+        return output, empty, Tensor(np.zeros(0, dtype=input.dtype))
+    dims = (0,) + tuple(range(2, input.ndim))
+    mean = input.mean(axis=dims)
+    shape = (1, -1) + (1,) * (input.ndim - 2)
+    variance = ((input - mean.reshape(shape)) ** 2).mean(axis=dims)
+    return output, mean.detach(), _inverse_std(variance, eps).detach()
+
+
+def _removed(name: str, successor: str, note: str = ""):
+    def removed(*args, **kwargs):
+        raise RuntimeError(f"This function was deprecated since version 1.9 and is now "
+                           f"removed (in PyTorch too). `{name}` is deprecated in favor of "
+                           f"`{successor}`.{note}")
+    removed.__name__ = removed.__qualname__ = name.rsplit(".", 1)[-1]
+    removed.__doc__ = f"Removed from PyTorch; raises, naming ``{successor}``."
+    return removed
+
+
+solve = _removed("ad.solve", "ad.linalg.solve",
+                 " ad.linalg.solve(A, B) has its arguments in the reverse order of "
+                 "ad.solve(B, A) and returns the solution only")
+eig = _removed("ad.eig", "ad.linalg.eig",
+               " ad.linalg.eig returns complex tensors rather than real pairs")
+lstsq = _removed("ad.lstsq", "ad.linalg.lstsq",
+                 " ad.linalg.lstsq(A, B) has its arguments in the reverse order of "
+                 "ad.lstsq(B, A)")
+symeig = _removed("ad.symeig", "ad.linalg.eigh",
+                  " ad.linalg.eigh uses the lower triangle by default; "
+                  "ad.linalg.eigvalsh gives the eigenvalues alone")

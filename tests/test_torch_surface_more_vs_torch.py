@@ -1,0 +1,205 @@
+"""The names of torch_surface_more.py (and the Tensor methods and legacy constructors
+added with them) against PyTorch itself: values, dtypes, shapes, the meaning of the
+errors, and gradients (PyTorch's and central differences in float64)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import autodiff as ad
+
+torch = pytest.importorskip("torch")
+
+RNG = np.random.default_rng(11)
+X3 = RNG.normal(size=(2, 4, 3))
+X4 = RNG.normal(size=(3, 4, 2, 2))
+
+
+def _weighted_sum(pieces, lib):
+    total = 0
+    for k, piece in enumerate(pieces):
+        weights = np.sin(np.arange(piece.numel()) * 0.7 + k).reshape(tuple(piece.shape))
+        total = total + (piece * (ad.tensor(weights) if lib is ad else torch.tensor(weights))
+                         ).sum()
+    return total
+
+
+def _torch_arg(value):
+    if isinstance(value, np.ndarray):
+        return torch.tensor(value)
+    return value
+
+
+#: name -> (input, f(module, x, extra args as module tensors)); the extra arrays are
+#: weights and biases, compared with their gradients too.
+NORMS = {
+    "native_layer_norm": (X3, [RNG.normal(size=3), RNG.normal(size=3)],
+                          lambda m, x, w, b: m.native_layer_norm(x, [3], w, b, 1e-5)),
+    "native_layer_norm_2d": (X3, [RNG.normal(size=(4, 3)), None],
+                             lambda m, x, w, b: m.native_layer_norm(x, (4, 3), w, b, 1e-3)),
+    "native_group_norm": (X4, [RNG.normal(size=4), RNG.normal(size=4)],
+                          lambda m, x, w, b: m.native_group_norm(x, w, b, 3, 4, 4, 2, 1e-5)),
+    "native_group_norm_no_affine": (X3, [None, None],
+                                    lambda m, x, w, b: m.native_group_norm(x, w, b, 2, 4, 3,
+                                                                           4, 1e-5)),
+    "native_batch_norm_train": (X4, [RNG.normal(size=4), RNG.normal(size=4)],
+                                lambda m, x, w, b: m.native_batch_norm(x, w, b, None, None,
+                                                                       True, 0.1, 1e-5)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NORMS))
+def test_native_norms_match_torch_with_statistics_and_gradients(name):
+    array, extras, f = NORMS[name]
+    x, tx = ad.tensor(array, requires_grad=True), torch.tensor(array, requires_grad=True)
+    ours_extra = [None if e is None else ad.tensor(e, requires_grad=True) for e in extras]
+    theirs_extra = [None if e is None else torch.tensor(e, requires_grad=True) for e in extras]
+    ours, theirs = f(ad, x, *ours_extra), f(torch, tx, *theirs_extra)
+    assert len(ours) == len(theirs) == 3
+    for o, t in zip(ours, theirs):
+        assert o.shape == tuple(t.shape) and o.dtype == np.float64
+        assert o.requires_grad == t.requires_grad
+        np.testing.assert_allclose(o.data, t.detach().numpy(), rtol=1e-10, atol=1e-12)
+    _weighted_sum(ours, ad).backward()
+    _weighted_sum(theirs, torch).backward()
+    np.testing.assert_allclose(x.grad, tx.grad.numpy(), rtol=1e-8, atol=1e-10)
+    for o, t in zip(ours_extra, theirs_extra):
+        if o is not None:
+            np.testing.assert_allclose(o.grad, t.grad.numpy(), rtol=1e-8, atol=1e-10)
+    recorded = [k for k, t in enumerate(theirs) if t.requires_grad]
+    numeric = ad.numerical_grad(
+        lambda v: _weighted_sum([f(ad, v, *[None if e is None else ad.tensor(e)
+                                            for e in extras])[k] for k in recorded], ad),
+        [array])[0]
+    np.testing.assert_allclose(x.grad, numeric, rtol=1e-5, atol=1e-6)
+
+
+def test_native_batch_norm_in_evaluation_and_its_running_statistics_match_torch():
+    ours_stats = [ad.zeros(4), ad.ones(4)]
+    theirs_stats = [torch.zeros(4, dtype=torch.float64), torch.ones(4, dtype=torch.float64)]
+    ours = ad.native_batch_norm(ad.tensor(X4), None, None, *ours_stats, True, 0.3, 1e-5)
+    theirs = torch.native_batch_norm(torch.tensor(X4), None, None, *theirs_stats, True, 0.3,
+                                     1e-5)
+    for o, t in zip(ours_stats, theirs_stats):
+        np.testing.assert_allclose(o.data, t.numpy(), rtol=1e-12)
+    ours = ad.native_batch_norm(ad.tensor(X4), None, None, *ours_stats, False, 0.3, 1e-5)
+    theirs = torch.native_batch_norm(torch.tensor(X4), None, None, *theirs_stats, False, 0.3,
+                                     1e-5)
+    np.testing.assert_allclose(ours[0].data, theirs[0].numpy(), rtol=1e-12, atol=1e-14)
+    for o, t in zip(ours[1:], theirs[1:]):
+        assert o.shape == tuple(t.shape) == (0,)
+
+
+def test_native_norms_refuse_inconsistent_sizes():
+    with pytest.raises(RuntimeError, match="native_group_norm: N=2, C=3"):
+        ad.native_group_norm(ad.tensor(X3), None, None, 2, 3, 4, 1, 1e-5)
+    with pytest.raises(RuntimeError, match="not divisible by group=3"):
+        ad.native_group_norm(ad.tensor(X3), None, None, 2, 4, 3, 3, 1e-5)
+    with pytest.raises(RuntimeError, match="normalized_shape"):
+        ad.native_layer_norm(ad.tensor(X3), [4], None, None, 1e-5)
+
+
+@pytest.mark.parametrize("name", ["as_strided", "as_strided_copy"])
+def test_as_strided_is_refused_as_the_method_is(name):
+    with pytest.raises(NotImplementedError, match="as_strided: views with arbitrary strides"):
+        ad.zeros(4).as_strided((2, 2), (1, 1))
+    with pytest.raises(NotImplementedError, match=r"as_strided: .*unfold"):
+        getattr(ad, name)(ad.zeros(4), (2, 2), (1, 1))
+
+
+@pytest.mark.parametrize("values", [[[0, 1], [2, 0]], [0, 0, 3], 5, 0, [[0.0, 0.5, 0.0]]])
+@pytest.mark.parametrize("size, fill", [(0, -1), (1, -1), (3, -1), (4, 9)])
+def test_nonzero_static_matches_torch(values, size, fill):
+    ours = ad.nonzero_static(ad.tensor(values), size=size, fill_value=fill)
+    theirs = torch.nonzero_static(torch.tensor(values), size=size, fill_value=fill)
+    assert ours.dtype == np.int64 and theirs.dtype == torch.int64
+    assert ours.shape == tuple(theirs.shape)
+    np.testing.assert_array_equal(ours.data, theirs.numpy())
+    np.testing.assert_array_equal(ad.tensor(values).nonzero_static(size=size,
+                                                                   fill_value=fill).data,
+                                  ours.data)
+
+
+def test_unsigned_dtype_names_match_torch():
+    for name in ("uint16", "uint32", "uint64"):
+        x, tx = ad.zeros(2, dtype=getattr(ad, name)), torch.zeros(2, dtype=getattr(torch, name))
+        assert x.element_size() == tx.element_size()
+        assert x.type() == tx.type() and not x.is_signed() and not tx.is_signed()
+
+
+def test_dlpack_exchange_shares_memory_with_torch():
+    tx = torch.arange(4.0, dtype=torch.float64)
+    x = ad.from_dlpack(tx)
+    assert x.data_ptr() == tx.data_ptr() and x.dtype == np.float64
+    back = torch.from_dlpack(ad.to_dlpack(x))
+    assert back.data_ptr() == tx.data_ptr()
+    y = ad.from_dlpack(ad.arange(3.0))
+    assert y.shape == (3,)
+
+
+def test_conj_physical_in_place_matches_torch():
+    z = np.array([1 + 2j, -3j])
+    x, tx = ad.tensor(z.copy()), torch.tensor(z.copy())
+    assert ad.conj_physical_(x) is x and torch.conj_physical_(tx) is tx
+    np.testing.assert_array_equal(x.data, tx.numpy())
+    real = ad.tensor([1.0, 2.0])
+    assert real.conj_physical_() is real and real.tolist() == [1.0, 2.0]
+
+
+def test_native_channel_shuffle_matches_torch():
+    array = RNG.normal(size=(1, 6, 2))
+    ours = ad.native_channel_shuffle(ad.tensor(array), 3)
+    theirs = torch.native_channel_shuffle(torch.tensor(array), 3)
+    np.testing.assert_array_equal(ours.data, theirs.numpy())
+
+
+def test_deterministic_debug_mode_matches_torch():
+    try:
+        for mode, expected, warn_only in (("warn", 1, True), ("error", 2, False), (1, 1, True),
+                                          ("default", 0, False)):
+            ad.set_deterministic_debug_mode(mode)
+            torch.set_deterministic_debug_mode(mode)
+            assert ad.get_deterministic_debug_mode() == torch.get_deterministic_debug_mode() \
+                == expected
+            if expected:
+                assert ad.is_deterministic_algorithms_warn_only_enabled() is warn_only
+        for bad, words in (("x", "expected one of `default`, `warn`, `error`"),
+                           (3, "expected 0, 1, or 2")):
+            with pytest.raises(RuntimeError, match=words):
+                torch.set_deterministic_debug_mode(bad)
+            with pytest.raises(RuntimeError, match=words):
+                ad.set_deterministic_debug_mode(bad)
+    finally:
+        ad.set_deterministic_debug_mode(0)
+        torch.set_deterministic_debug_mode(0)
+
+
+@pytest.mark.parametrize("name, successor", [("solve", "linalg.solve"), ("eig", "linalg.eig"),
+                                             ("lstsq", "linalg.lstsq"),
+                                             ("symeig", "linalg.eigh")])
+def test_removed_functions_raise_naming_their_successor_as_torch(name, successor):
+    with pytest.raises(RuntimeError, match="deprecated since version 1.9 and is now removed"):
+        getattr(torch, name)(torch.eye(2), torch.eye(2))
+    with pytest.raises(RuntimeError, match=f"now removed.*ad.{successor}"):
+        getattr(ad, name)(ad.eye(2), ad.eye(2))
+
+
+@pytest.mark.parametrize("name", ["ByteTensor", "CharTensor", "ShortTensor", "HalfTensor"])
+def test_more_legacy_constructors_match_torch(name):
+    ours, theirs = getattr(ad, name)([1, 2]), getattr(torch, name)([1, 2])
+    assert ours.type() == theirs.type() and ours.tolist() == theirs.tolist()
+    assert getattr(ad, name)(2, 3).shape == tuple(getattr(torch, name)(2, 3).shape)
+    assert isinstance(ours, getattr(ad, name))
+
+
+def test_dense_and_sparse_dims_of_a_strided_tensor_match_torch():
+    x, tx = ad.zeros((2, 3)), torch.zeros(2, 3)
+    assert (x.dense_dim(), x.sparse_dim()) == (tx.dense_dim(), tx.sparse_dim())
+
+
+def test_linalg_error_is_what_a_singular_matrix_raises():
+    with pytest.raises(ad.linalg.LinAlgError):
+        ad.linalg.inv(ad.zeros((2, 2)))
+    with pytest.raises(torch.linalg.LinAlgError):
+        torch.linalg.inv(torch.zeros(2, 2))
