@@ -324,6 +324,12 @@ class TensorFlags:
         from .torch_surface_more import nonzero_static
         return nonzero_static(self, size=size, fill_value=fill_value)
 
+    def orgqr(self, input2):
+        """``ad.linalg.householder_product(self, input2)``, as PyTorch's
+        ``Tensor.orgqr``."""
+        from .linalg import householder_product
+        return householder_product(self, input2)
+
     def dense_dim(self) -> int:
         """The number of dims, all dense here (PyTorch's ``Tensor.dense_dim``)."""
         return self.ndim

@@ -203,3 +203,72 @@ def test_linalg_error_is_what_a_singular_matrix_raises():
         ad.linalg.inv(ad.zeros((2, 2)))
     with pytest.raises(torch.linalg.LinAlgError):
         torch.linalg.inv(torch.zeros(2, 2))
+
+
+# ----- torch_surface_extra.py --------------------------------------------------------
+def test_fork_rng_puts_the_default_stream_back():
+    ad.random.manual_seed(5)
+    with ad.random.fork_rng():
+        inside = ad.rand(3).data.copy()
+    after = ad.rand(3).data
+    np.testing.assert_array_equal(inside, after)
+    with ad.random.fork_rng(enabled=False):
+        ad.rand(1)
+    assert not np.array_equal(ad.rand(3).data, after)
+    assert ad.random.initial_seed() == 5 == torch.random.manual_seed(5).initial_seed()
+
+
+def test_cpu_namespace_matches_torch():
+    assert ad.cpu.is_available() is torch.cpu.is_available() is True
+    assert ad.cpu.device_count() == torch.cpu.device_count() == 1
+    assert ad.cpu.current_device() == torch.cpu.current_device() == "cpu"
+
+
+def test_cond_and_while_loop_match_torch_with_gradients():
+    array = RNG.normal(size=3)
+    for flag in (True, False):
+        x, tx = ad.tensor(array, requires_grad=True), torch.tensor(array, requires_grad=True)
+        ours = ad.cond(ad.tensor(flag), lambda v: (v * v).sum(), lambda v: v.exp().sum(), (x,))
+        theirs = torch.cond(torch.tensor(flag), lambda v: (v * v).sum(),
+                            lambda v: v.exp().sum(), (tx,))
+        np.testing.assert_allclose(ours.item(), theirs.item(), rtol=1e-14)
+        ours.backward()
+        theirs.backward()
+        np.testing.assert_allclose(x.grad, tx.grad.numpy(), rtol=1e-14)
+    ours = ad.while_loop(lambda i, v: i < 3, lambda i, v: (i + 1, v * 2),
+                         (ad.tensor(0), ad.ones(2)))
+    theirs = torch.while_loop(lambda i, v: i < 3, lambda i, v: (i + 1, v * 2),
+                              (torch.tensor(0), torch.ones(2)))
+    assert ours[0].item() == theirs[0].item() and ours[1].tolist() == theirs[1].tolist()
+    with pytest.raises(RuntimeError, match="must return as many"):
+        ad.while_loop(lambda i, v: i < 3, lambda i, v: (i + 1,), (0, 1))
+    with pytest.raises(RuntimeError, match="one-value tensor"):
+        ad.cond(ad.ones(2), lambda: 1, lambda: 2)
+
+
+def test_orgqr_matches_torch_with_gradients():
+    a, tau = RNG.normal(size=(4, 3)), RNG.normal(size=2)
+    x, tx = ad.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    ours, theirs = ad.orgqr(x, ad.tensor(tau)), torch.orgqr(tx, torch.tensor(tau))
+    np.testing.assert_allclose(ours.data, theirs.detach().numpy(), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(x.orgqr(ad.tensor(tau)).data, ours.data)
+    _weighted_sum([ours], ad).backward()
+    _weighted_sum([theirs], torch).backward()
+    np.testing.assert_allclose(x.grad, tx.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_default_tensor_type_accepts_float64_only():
+    for t in (ad.DoubleTensor, "torch.DoubleTensor", ad.float64):
+        ad.set_default_tensor_type(t)
+    with pytest.raises(TypeError, match="only float64"):
+        ad.set_default_tensor_type(ad.FloatTensor)
+    assert ad.is_vulkan_available() is torch.is_vulkan_available() is False
+    ad.init_num_threads()
+
+
+def test_other_names_are_the_library_objects():
+    assert ad.GradScaler is ad.amp.GradScaler and torch.GradScaler is torch.amp.GradScaler
+    array = RNG.normal(size=(1, 4, 2))
+    np.testing.assert_array_equal(
+        ad.nn.functional.native_channel_shuffle(ad.tensor(array), 2).data,
+        torch.nn.functional.native_channel_shuffle(torch.tensor(array), 2).numpy())

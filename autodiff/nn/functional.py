@@ -160,6 +160,8 @@ from .dropout_alpha import alpha_dropout, feature_alpha_dropout  # noqa: E402
 from .embedding_bag import embedding_bag  # noqa: E402
 from .grid_sample import affine_grid, grid_sample  # noqa: E402
 from .rearrange import channel_shuffle, pixel_shuffle, pixel_unshuffle  # noqa: E402
+
+native_channel_shuffle = channel_shuffle   # (PyTorch's other name for it)
 from .attention_functional import multi_head_attention_forward  # noqa: E402
 from .fractional_pool import (  # noqa: E402
     fractional_max_pool2d, fractional_max_pool2d_with_indices, fractional_max_pool3d,
