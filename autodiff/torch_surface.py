@@ -38,11 +38,12 @@ __all__ = ["Size", "asarray", "frombuffer", "empty_strided", "tril_indices", "tr
 pi, e, inf, nan, newaxis = math.pi, math.e, math.inf, math.nan, None
 
 
-def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=None) -> Tensor:
+def asarray(obj, dtype=None, *, device=None, copy=None, requires_grad=None) -> Tensor:
     """``obj`` as a tensor, over the same memory when it can be (a tensor is returned
-    itself; an ``np.ndarray`` or buffer is viewed), as ``torch.asarray``.  ``copy=True``
-    always copies, ``copy=False`` raises where a copy is needed (a dtype change, a
-    list); ``requires_grad`` set on a tensor changes the tensor's own flag, as PyTorch.
+    itself; an ``np.ndarray`` or buffer is viewed), as ``torch.asarray`` (and
+    ``np.asarray``, whose second argument is ``dtype`` too).  ``copy=True`` always
+    copies, ``copy=False`` raises where a copy is needed (a dtype change, a list);
+    ``requires_grad`` set on a tensor changes the tensor's own flag, as PyTorch.
 
     >>> a = np.zeros(3); t = ad.asarray(a); t.data_ptr() == a.ctypes.data
     True
@@ -89,17 +90,20 @@ def _tensor_as_tensor(obj: Tensor, dtype, copy, requires_grad) -> Tensor:
     return result
 
 
-def frombuffer(buffer, *, dtype, count: int = -1, offset: int = 0,
+def frombuffer(buffer, dtype=None, count: int = -1, offset: int = 0, *,
                requires_grad: bool = False) -> Tensor:
     """A 1-D tensor over the memory of ``buffer`` (``bytearray``, ``memoryview``,
     ``array.array``, ...), ``count`` entries of ``dtype`` from byte ``offset`` (all that
-    remain when -1), as ``torch.frombuffer``; writes through it change the buffer.  A
-    read-only buffer (``bytes``) gives a tensor that refuses in-place writes.
+    remain when -1), as ``torch.frombuffer`` (and ``np.frombuffer``: float64 when no
+    ``dtype`` is given); writes through it change the buffer.  A read-only buffer
+    (``bytes``) gives a tensor that refuses in-place writes.
 
     >>> b = bytearray(8); t = ad.frombuffer(b, dtype=ad.int32); t[0] = 7; b[0]
     7
     """
-    dtype = np.dtype(numpy_dtype("frombuffer", dtype))
+    dtype = np.dtype(np.float64 if dtype is None else numpy_dtype("frombuffer", dtype))
+    if isinstance(buffer, Tensor):
+        buffer = buffer.data                # (its memory, as NumPy reads an ndarray's)
     length = memoryview(buffer).nbytes
     if length <= 0 and count <= 0:
         raise ValueError(f"frombuffer: both buffer length ({length}) and count ({count}) "
@@ -146,11 +150,12 @@ def empty_strided(size, stride, *, dtype=None, layout=None, device=None,
     return Tensor(array, requires_grad=requires_grad)
 
 
-def tril_indices(row: int, col: int, offset: int = 0, *, dtype=np.int64, device=None,
-                 layout=None) -> Tensor:
+def tril_indices(row: int, col: int | None = None, offset: int = 0, *, dtype=np.int64,
+                 device=None, layout=None) -> Tensor:
     """The (row, column) indices of the lower triangle of a ``row`` x ``col`` matrix
     (on and below diagonal ``offset``) as a ``2 x N`` tensor, rows then columns in
-    order, as ``torch.tril_indices``.
+    order, as ``torch.tril_indices`` (PyTorch's meaning of the name: NumPy's
+    ``np.tril_indices(n, k, m)`` returns a tuple; ``col`` is required here).
 
     >>> ad.tril_indices(2, 3, 1)
     tensor([[0, 0, 1, 1, 1],
@@ -159,8 +164,8 @@ def tril_indices(row: int, col: int, offset: int = 0, *, dtype=np.int64, device=
     return _triangle_indices("tril_indices", np.tril_indices, row, col, offset, dtype, device)
 
 
-def triu_indices(row: int, col: int, offset: int = 0, *, dtype=np.int64, device=None,
-                 layout=None) -> Tensor:
+def triu_indices(row: int, col: int | None = None, offset: int = 0, *, dtype=np.int64,
+                 device=None, layout=None) -> Tensor:
     """The (row, column) indices of the upper triangle of a ``row`` x ``col`` matrix
     (on and above diagonal ``offset``) as a ``2 x N`` tensor, as ``torch.triu_indices``.
 
@@ -173,6 +178,10 @@ def triu_indices(row: int, col: int, offset: int = 0, *, dtype=np.int64, device=
 
 def _triangle_indices(where, numpy_indices, row, col, offset, dtype, device) -> Tensor:
     check_device(where, device)
+    if col is None:
+        raise TypeError(f"{where}(row, col, offset=0) is PyTorch's, a 2 x N tensor: pass "
+                        f"the number of columns too; for NumPy's {where}(n, k, m) (a tuple "
+                        f"of index arrays) call np.{where}")
     for name, value in (("row", row), ("col", col), ("offset", offset)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
             raise TypeError(f"{where}(): argument {name!r} must be int, not "

@@ -75,6 +75,9 @@ ALLOWED = {
         "NumPy's default indexing is 'xy' and PyTorch's 'ij': indexing= is required", ANY),
     ("function", "vecdot"): ("keepdims= is not supported: raises, naming it",
                              _is(keywords={"keepdims": True})),
+    ("function", "tril_indices"): ("PyTorch's (row, col, offset) giving a 2 x N tensor "
+                                   "(ALLOWED_SIGNATURES)", ANY),
+    ("function", "triu_indices"): ("as tril_indices", ANY),
     ("function", "polyadd"): ("a 2-D coefficient array raises (NumPy reads it as "
                               "several polynomials by accident)", _is(input="2d 2d_col 2d_row")),
     ("function", "polysub"): ("as polyadd", _is(input="2d 2d_col 2d_row")),
@@ -141,6 +144,9 @@ ALLOWED_SIGNATURES = {
     "save": "PyTorch's save(obj, path); a path first and an object second raises",
     "set_printoptions": "PyTorch's (profile=, sci_mode= after linewidth), for Tensors' "
                         "printing",
+    "tril_indices": "PyTorch's (row, col, offset): a 2 x N tensor (NumPy's (n, k, m) "
+                    "gives a tuple); a call without col raises, naming np.tril_indices",
+    "triu_indices": "as tril_indices",
     "matvec": "parameters named matrix, vector (NumPy's x1, x2)",
     "vecmat": "parameters named vector, matrix (NumPy's x1, x2)",
 }

@@ -44,7 +44,8 @@ NOT_COMPARED = {
     "randperm", "bernoulli", "normal", "poisson", "multinomial", "binomial", "svd_lowrank",
     "pca_lowrank", "set_printoptions",
     "set_grad_enabled", "vmap", "compile", "register_hook", "backward", "numpy",
-    "data_ptr", "storage", "untyped_storage", "pin_memory", "cuda", "cpu", "to",
+    "data_ptr", "const_data_ptr", "to_dlpack", "is_vulkan_available", "storage",
+    "untyped_storage", "pin_memory", "cuda", "cpu", "to",
     "exponential", "uniform", "cauchy", "log_normal", "geometric", "random",
     "get_default_dtype", "set_default_dtype", "is_grad_enabled", "type", "element_size",
 }
@@ -113,6 +114,7 @@ ALLOWED = {
                          "unless dim=/axis=/descending= say which", ANY),
     ("method", "squeeze"): ("squeeze of an axis of size > 1 raises (NumPy's error; "
                             "PyTorch does nothing)", ANY),
+    ("function", "squeeze_copy"): ("as squeeze", ANY),
     ("method", "resize"): ("ndarray.resize: in place, returning None", _is(input="0d")),
     ("method", "std"): ("NumPy's ddof=0 default; with dim= and no correction= it warns, "
                         "ad.ConventionWarning (README)", ANY),

@@ -8,6 +8,8 @@ the table only ever lists what is really absent.  Skipped without PyTorch."""
 
 from __future__ import annotations
 
+import pkgutil
+
 import pytest
 
 import autodiff as ad
@@ -142,10 +144,10 @@ EXCLUDED = {
          "F": _names("BroadcastingList1 BroadcastingList2 BroadcastingList3 "
                      "boolean_dispatch")}),
     "compile, export and dispatcher internals": (
-        "torch.compile/export/fx machinery, the dispatcher and __torch_function__ "
+        "torch.compile/export/fx/ONNX machinery, the dispatcher and __torch_function__ "
         "overrides; none of it exists here (ops are Python functions on NumPy arrays)",
-        {"torch": _names("compiler export fx library package overrides DispatchKey "
-                         "DispatchKeySet ExcludeDispatchKeyGuard DisableTorchFunction "
+        {"torch": _names("compiler export fx onnx nativert library package overrides "
+                         "DispatchKey DispatchKeySet ExcludeDispatchKeyGuard DisableTorchFunction "
                          "DisableTorchFunctionSubclass Tag FunctionSchema PRIVATE_OPS "
                          "slice_inverse classproperty legacy_contiguous_format"),
          "Tensor": _names("slice_inverse module_load index"),
@@ -176,7 +178,8 @@ EXCLUDED = {
         "removed from PyTorch's Tensor long ago (reading them there only warns or raises)",
         {"Tensor": _names("reinforce volatile")}),
     "build configuration, loading and serialization internals": (
-        "facts about the PyTorch binary and its own file and benchmark machinery",
+        "facts about the PyTorch binary, its C++ module wrappers and its own file, "
+        "benchmark, profiling, NUMA and model-hub machinery",
         {"torch": _names("compiled_with_cxx11_abi has_lapack has_mkl has_openmp "
                          "has_spectral get_file_path prepare_multiprocessing_environment "
                          "profiler_allow_cudagraph_cupti_lazy_reinit_cuda12 USE_GLOBAL_DEPS "
@@ -185,7 +188,8 @@ EXCLUDED = {
                          "DeserializationStorageContext SerializationStorageContext "
                          "BenchmarkConfig BenchmarkExecutionStats ThroughputBenchmark "
                          "AggregationType AVG SUM monitor hub profiler functional "
-                         "return_types")}),
+                         "return_types contrib numa"),
+         "nn": _names("backends cpp")}),
     "modules and typing names the namespace imports": (
         "Python modules and typing helpers PyTorch's modules import, not their API",
         {"torch": _names("builtins ctypes functools glob importlib inspect math os "
@@ -224,7 +228,13 @@ NAMESPACES = ("torch", "Tensor", "nn", "F", "linalg", "special")
 
 
 def _public(obj) -> set:
-    return {name for name in dir(obj) if not name.startswith("_")}
+    """The public names of ``obj``, with the submodules of a package whether imported
+    yet or not (``dir(torch)`` shows ``torch.onnx`` only once something imported it)."""
+    names = {name for name in dir(obj) if not name.startswith("_")}
+    if hasattr(obj, "__path__"):
+        names |= {module.name for module in pkgutil.iter_modules(obj.__path__)
+                  if not module.name.startswith("_")}
+    return names
 
 
 def _excluded(namespace: str) -> dict:
