@@ -27,7 +27,6 @@ import numpy as np
 
 #: NumPy's names that are deliberately not defined in ``ad``, with the reason.
 EXCLUDED = {
-    "row_stack": "deprecated by NumPy 2.0 in favour of vstack (ad.vstack)",
     "array2string": "formats values as text rather than computing an array: use "
                     "str(t) / repr(t), or np.array2string(t)",
     "array_repr": "formats values as text rather than computing an array: use repr(t)",

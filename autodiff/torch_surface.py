@@ -199,7 +199,7 @@ def _triangle_indices(where, numpy_indices, row, col, offset, dtype, device) -> 
 
 def row_stack(tensors) -> Tensor:
     """``vstack``: the tensors made at least 2-D and joined along dim 0, as
-    ``torch.row_stack``.
+    ``torch.row_stack`` (and NumPy's ``row_stack``, which NumPy 2.0 deprecated).
 
     >>> ad.row_stack([ad.tensor([1.0, 2.0]), ad.tensor([3.0, 4.0])]).shape
     (2, 2)

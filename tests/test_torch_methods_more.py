@@ -359,7 +359,8 @@ def test_conversions_and_queries():
     t = ad.tensor(A, requires_grad=True)
     assert t.type() == "torch.DoubleTensor" and t.float().type() == "torch.FloatTensor"
     assert ad.tensor([1]).type() == "torch.LongTensor"
-    assert ad.tensor(np.zeros(1, np.uint16)).type() == "numpy.uint16"
+    assert ad.tensor(np.zeros(1, np.uint16)).type() == "torch.UInt16Tensor"
+    assert ad.tensor(np.zeros(1, np.longdouble)).type() == f"numpy.{np.dtype(np.longdouble)}"
     assert t.type(np.float32).dtype == np.float32
     assert t.type("torch.HalfTensor").dtype == np.float16
     with pytest.raises(TypeError, match="type: unknown type name"):
