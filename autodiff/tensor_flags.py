@@ -330,6 +330,11 @@ class TensorFlags:
         from .linalg import householder_product
         return householder_product(self, input2)
 
+    def hash_tensor(self, dim=None, *, keepdim: bool = False, mode: int = 0):
+        """``ad.hash_tensor(self, dim, keepdim=, mode=)``."""
+        from .torch_surface_extra import hash_tensor
+        return hash_tensor(self, dim, keepdim=keepdim, mode=mode)
+
     def dense_dim(self) -> int:
         """The number of dims, all dense here (PyTorch's ``Tensor.dense_dim``)."""
         return self.ndim

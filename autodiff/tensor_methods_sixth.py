@@ -1,5 +1,5 @@
-"""PyTorch's Tensor methods ``apply_`` and ``map_`` (a Python function applied entry by
-entry, in place), ``resize_`` / ``resize_as_``, ``ger``, and the memory-placement
+"""PyTorch's Tensor methods ``apply_``, ``map_`` and ``map2_`` (a Python function applied
+entry by entry, in place), ``resize_`` / ``resize_as_``, ``ger``, and the memory-placement
 methods ``share_memory_`` / ``is_shared`` (memory shared with forked processes) and
 ``pin_memory`` / ``is_pinned`` (refused: no GPU here).
 
@@ -47,8 +47,27 @@ def _stored(t, values: list, where: str):
     return fill(t, converted, where)
 
 
+def _operand_values(t, operand, where: str) -> np.ndarray:
+    """The values of another operand of ``map_`` / ``map2_``: of ``t``'s dtype, not
+    requiring grad, broadcast to ``t``'s shape."""
+    from .tensor import Tensor
+    _refuse_requires_grad(t, where)
+    if isinstance(operand, Tensor):
+        _refuse_requires_grad(operand, where)
+    other = np.asarray(operand.data if isinstance(operand, Tensor) else operand)
+    if other.dtype != t.dtype:
+        raise TypeError(f"{where}: expected tensor of dtype {t.dtype} for the other "
+                        f"operand (got {other.dtype}; PyTorch refuses it too); "
+                        f"convert it first, e.g. other.to({t.dtype.name})")
+    try:
+        return np.broadcast_to(other, t.shape)
+    except ValueError:
+        raise ValueError(f"{where}: the other tensor's shape {other.shape} does not "
+                         f"broadcast to the tensor's {t.shape}") from None
+
+
 class TensorMethodsSixth:
-    """``apply_ map_ resize_ resize_as_ ger share_memory_ is_shared pin_memory
+    """``apply_ map_ map2_ resize_ resize_as_ ger share_memory_ is_shared pin_memory
     is_pinned`` (mixed into ``Tensor``)."""
 
     __slots__ = ()
@@ -72,22 +91,23 @@ class TensorMethodsSixth:
         >>> ad.tensor([1.0, 2.0]).map_(ad.tensor([10.0, 20.0]), lambda a, b: a + b)
         tensor([11., 22.])
         """
-        from .tensor import Tensor
-        _refuse_requires_grad(self, "map_")
-        if isinstance(tensor, Tensor):
-            _refuse_requires_grad(tensor, "map_")
-        other = np.asarray(tensor.data if isinstance(tensor, Tensor) else tensor)
-        if other.dtype != self.dtype:
-            raise TypeError(f"map_: expected tensor of dtype {self.dtype} for the other "
-                            f"operand (got {other.dtype}; PyTorch refuses it too); "
-                            f"convert it first, e.g. other.to({self.dtype.name})")
-        try:
-            other = np.broadcast_to(other, self.shape)
-        except ValueError:
-            raise ValueError(f"map_: the other tensor's shape {other.shape} does not "
-                             f"broadcast to the tensor's {self.shape}") from None
+        other = _operand_values(self, tensor, "map_")
         pairs = zip(self.data.ravel().tolist(), other.ravel().tolist())
         return _stored(self, [callable(a, b) for a, b in pairs], "map_")
+
+    def map2_(self, x, y, callable):
+        """Replace each entry ``a`` by ``callable(a, b, c)`` with ``b`` and ``c`` the
+        entries of ``x`` and ``y`` (broadcast to self's shape, of self's dtype), in
+        place, as PyTorch's ``Tensor.map2_``; refused when any requires grad.
+
+        >>> ad.tensor([1.0, 2.0]).map2_(ad.tensor([10.0, 20.0]), ad.tensor([100.0]),
+        ...                             lambda a, b, c: a + b + c)
+        tensor([111., 122.])
+        """
+        first, second = _operand_values(self, x, "map2_"), _operand_values(self, y, "map2_")
+        triples = zip(self.data.ravel().tolist(), first.ravel().tolist(),
+                      second.ravel().tolist())
+        return _stored(self, [callable(a, b, c) for a, b, c in triples], "map2_")
 
     def resize_(self, *sizes, memory_format=None):
         """Give the tensor the shape ``sizes`` in place, keeping its entries in C order

@@ -1,8 +1,9 @@
 """PyTorch's small namespaces and switches that scripts reach for: ``ad.random``
 (``manual_seed``, ``fork_rng`` ...), ``ad.cpu`` (the one device), the eager meaning of
 ``cond`` and ``while_loop``, ``GradScaler``, ``orgqr`` (``linalg.householder_product``),
-``set_default_tensor_type`` (float64 only), ``init_num_threads`` and
-``is_vulkan_available``.
+``set_default_tensor_type`` (float64 only), ``init_num_threads``,
+``is_vulkan_available``, and the rarer creations and queries ``empty_permuted``,
+``from_file`` (a tensor over a memory-mapped file) and ``hash_tensor``.
 
 >>> with ad.random.fork_rng():
 ...     _ = ad.rand(2)          # draws inside leave the outer stream where it was
@@ -21,10 +22,15 @@ from .amp import GradScaler
 from .devices import CPU
 from .generator import (
     Generator, default_generator, get_rng_state, initial_seed, seed, set_rng_state)
+from .devices import check_device
+from .missing_dtypes import numpy_dtype
 from .nn.module import manual_seed
+from .ops.operands import tensor_of
+from .tensor import Tensor
 
 __all__ = ["random", "cpu", "cond", "while_loop", "GradScaler", "orgqr",
-           "set_default_tensor_type", "init_num_threads", "is_vulkan_available"]
+           "set_default_tensor_type", "init_num_threads", "is_vulkan_available",
+           "empty_permuted", "from_file", "hash_tensor"]
 
 
 @contextlib.contextmanager
@@ -130,3 +136,90 @@ def init_num_threads() -> None:
 def is_vulkan_available() -> bool:
     """False: no Vulkan device here."""
     return False
+
+
+def empty_permuted(size, physical_layout, *, dtype=None, layout=None, device=None,
+                   requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
+    """A tensor of shape ``size`` whose dims lie in memory in the order
+    ``physical_layout`` (outermost first; values not to be relied on: zeros), as
+    ``torch.empty_permuted``.
+
+    >>> ad.empty_permuted((2, 3, 4, 5), (0, 2, 3, 1)).stride()
+    (60, 1, 15, 3)
+    """
+    check_device("empty_permuted", device)
+    size, order = tuple(int(n) for n in size), tuple(int(d) for d in physical_layout)
+    if sorted(order) != list(range(len(size))):
+        raise RuntimeError(f"empty_permuted: physical_layout {order} must be a permutation "
+                           f"of the {len(size)} dims of size {size}")
+    from .torch_surface import empty_strided
+    stride, step = [0] * len(size), 1
+    for d in reversed(order):               # (a dim of size 0 steps as one of size 1)
+        stride[d], step = step, step * max(size[d], 1)
+    return empty_strided(size, stride, dtype=dtype, requires_grad=requires_grad,
+                         where="empty_permuted")
+
+
+def from_file(filename, shared=None, size: int = 0, *, dtype=None, layout=None, device=None,
+              pin_memory: bool = False) -> Tensor:
+    """A 1-D tensor of ``size`` entries over the memory-mapped file ``filename``, as
+    ``torch.from_file``: with ``shared=True`` writes go to the file (made or grown as
+    needed); otherwise they stay in the tensor and the file must hold the entries.
+
+    >>> path = "values.bin"; np.arange(3.0).tofile(path)
+    >>> ad.from_file(path, size=3)
+    tensor([0., 1., 2.])
+    """
+    import os
+    check_device("from_file", device)
+    dtype = np.dtype(np.float64 if dtype is None else numpy_dtype("from_file", dtype))
+    if size < 0:
+        raise ValueError(f"from_file: size must be non-negative, got {size}")
+    needed = size * dtype.itemsize
+    if shared:
+        with open(filename, "ab") as file:           # (made if missing, never cut)
+            if file.tell() < needed:
+                file.truncate(needed)
+    elif not os.path.exists(filename) or os.path.getsize(filename) < needed:
+        found = os.path.getsize(filename) if os.path.exists(filename) else "no"
+        raise RuntimeError(f"from_file: unable to read {size} entries of {dtype} "
+                           f"({needed} bytes) from {filename!r}, which has {found} bytes; "
+                           "pass shared=True to make or grow it")
+    if size == 0:
+        return Tensor(np.zeros(0, dtype))
+    mapped = np.memmap(filename, dtype=dtype, mode="r+" if shared else "c", shape=(size,))
+    return Tensor(mapped.view(np.ndarray))
+
+
+def hash_tensor(input, dim=None, *, keepdim: bool = False, mode: int = 0) -> Tensor:
+    """The xor of the entries' 64-bit patterns (floats as float64, integers and bools
+    as int64) over ``dim`` (all dims when None), a uint64 tensor, as
+    ``torch.hash_tensor``.
+
+    >>> ad.hash_tensor(ad.tensor([[1, 2], [3, 4]]), 1)
+    tensor([3, 7], dtype=uint64)
+    """
+    values = tensor_of(input).data
+    if mode != 0:
+        raise ValueError(f"hash_tensor: only mode=0 (xor reduction) exists, got {mode}")
+    if values.dtype.kind == "c":
+        raise TypeError(f"hash_tensor: complex input ({values.dtype}) is not supported")
+    if values.size == 0 and dim is None:
+        raise RuntimeError("hash_tensor: Expected reduction dim to be specified for "
+                           f"input.numel() == 0 (shape {values.shape}); pass dim=")
+    if values.dtype == np.uint64:
+        bits = values
+    else:
+        wide = np.float64 if values.dtype.kind == "f" else np.int64
+        bits = values.astype(wide).view(np.uint64)
+    axis = None if dim is None else (tuple(dim) if isinstance(dim, (list, tuple)) else dim)
+    if values.ndim == 0 and axis is not None:
+        if any(d not in (0, -1) for d in np.atleast_1d(axis)):
+            raise IndexError(f"hash_tensor: dim {dim} is out of range for a 0-d tensor "
+                             "(its dims are 0 and -1)")
+        axis = None                     # (PyTorch's dim 0 of a 0-d tensor: its one entry)
+    for d in () if axis is None else np.atleast_1d(axis):
+        if values.shape[d] == 0:
+            raise IndexError(f"hash_tensor: Expected reduction dim {d} to have non-zero "
+                             f"size (shape {values.shape})")
+    return Tensor(np.bitwise_xor.reduce(bits, axis=axis, keepdims=keepdim))

@@ -207,12 +207,12 @@ EXCLUDED = {
         "could exist here and do not yet: FFTs and the short-time transforms, the "
         "signal windows module, lobpcg, Sobol sequences, masked tensors, segment_reduce, "
         "Householder QR pieces (geqrf, ormqr), the fused linear + cross-entropy, the "
-        "nn.grad convolution gradients, torch.testing, torch.multiprocessing and a few "
-        "rarer helpers",
+        "nn.grad convolution gradients, torch.testing, torch.multiprocessing, a "
+        "DataLoader worker's generator and the dtype gradients are cast to",
         {"torch": _names("fft stft istft signal windows lobpcg quasirandom masked "
-                         "segment_reduce geqrf ormqr hash_tensor from_file empty_permuted "
-                         "thread_safe_generator testing multiprocessing"),
-         "Tensor": _names("stft istft geqrf ormqr hash_tensor map2_ grad_dtype"),
+                         "segment_reduce geqrf ormqr thread_safe_generator testing "
+                         "multiprocessing"),
+         "Tensor": _names("stft istft geqrf ormqr grad_dtype"),
          "nn": _names("LinearCrossEntropyLoss LinearCrossEntropyOptions grad"),
          "F": _names("linear_cross_entropy grad")}),
 }

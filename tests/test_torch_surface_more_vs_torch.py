@@ -272,3 +272,80 @@ def test_other_names_are_the_library_objects():
     np.testing.assert_array_equal(
         ad.nn.functional.native_channel_shuffle(ad.tensor(array), 2).data,
         torch.nn.functional.native_channel_shuffle(torch.tensor(array), 2).numpy())
+
+
+# ----- map2_, hash_tensor, empty_permuted, from_file ----------------------------------
+def test_map2_matches_torch():
+    ours, theirs = ad.tensor([1.0, 2.0]), torch.tensor([1.0, 2.0], dtype=torch.float64)
+    ours.map2_(ad.tensor([10.0, 20.0]), ad.tensor([100.0]), lambda a, b, c: a + b * c)
+    theirs.map2_(torch.tensor([10.0, 20.0], dtype=torch.float64),
+                 torch.tensor([100.0], dtype=torch.float64), lambda a, b, c: a + b * c)
+    assert ours.tolist() == theirs.tolist()
+    with pytest.raises(TypeError, match="map2_: expected tensor of dtype float64"):
+        ours.map2_(ad.tensor([1, 2]), ad.tensor([1.0, 2.0]), lambda a, b, c: a)
+    with pytest.raises(RuntimeError, match="requires grad"):
+        ad.ones(2, requires_grad=True).map2_(ad.ones(2), ad.ones(2), lambda a, b, c: a)
+
+
+@pytest.mark.parametrize("values", [[1.5, 2.0, -3.0], [[1, 2], [3, 4]], [True, False, True],
+                                    np.arange(24, dtype=np.float32).reshape(2, 3, 4) / 7,
+                                    np.array([7, 200], dtype=np.uint8),
+                                    np.array([-7, 2**40], dtype=np.int64)])
+@pytest.mark.parametrize("dim, keepdim", [(None, False), (0, False), (-1, True),
+                                          ((0, -1), False)])
+def test_hash_tensor_matches_torch(values, dim, keepdim):
+    array = np.asarray(values)
+    if dim is not None and array.ndim < 2 and dim != 0 and dim != -1:
+        return
+    ours = ad.hash_tensor(ad.tensor(array), dim, keepdim=keepdim)
+    theirs = torch.hash_tensor(torch.from_numpy(array), dim, keepdim=keepdim)
+    assert ours.dtype == np.uint64 and theirs.dtype == torch.uint64
+    np.testing.assert_array_equal(ours.data, theirs.numpy())
+    np.testing.assert_array_equal(ad.tensor(array).hash_tensor(dim, keepdim=keepdim).data,
+                                  ours.data)
+
+
+def test_hash_tensor_of_uint64_xors_the_values_where_torch_has_no_kernel():
+    array = np.array([2**63 + 5, 3], dtype=np.uint64)
+    with pytest.raises(NotImplementedError):
+        torch.hash_tensor(torch.from_numpy(array))
+    assert ad.hash_tensor(ad.tensor(array)).item() == (2**63 + 5) ^ 3
+
+
+def test_hash_tensor_of_no_entries_needs_a_dim_as_torch():
+    with pytest.raises(RuntimeError, match="Expected reduction dim to be specified"):
+        torch.hash_tensor(torch.zeros(0))
+    with pytest.raises(RuntimeError, match="Expected reduction dim to be specified"):
+        ad.hash_tensor(ad.zeros(0))
+    with pytest.raises(IndexError, match="reduction dim 0 to have non-zero size"):
+        ad.hash_tensor(ad.zeros((0, 3)), 0)
+    np.testing.assert_array_equal(ad.hash_tensor(ad.zeros((0, 3)), 1).data,
+                                  torch.hash_tensor(torch.zeros(0, 3), 1).numpy())
+
+
+@pytest.mark.parametrize("size, order", [((2, 3, 4, 5), (0, 2, 3, 1)), ((2, 3), (1, 0)),
+                                         ((4,), (0,)), ((2, 0, 3), (2, 0, 1))])
+def test_empty_permuted_matches_torch_layout(size, order):
+    ours, theirs = ad.empty_permuted(size, order), torch.empty_permuted(size, order)
+    assert ours.shape == tuple(theirs.shape) and ours.stride() == theirs.stride()
+    with pytest.raises(RuntimeError, match="must be a permutation"):
+        ad.empty_permuted(size, order + (0,))
+
+
+def test_from_file_matches_torch_and_shares_when_asked(tmp_path):
+    path = str(tmp_path / "values.bin")
+    np.arange(5, dtype=np.float32).tofile(path)
+    ours = ad.from_file(path, False, 4, dtype=ad.float32)
+    theirs = torch.from_file(path, False, 4, dtype=torch.float32)
+    np.testing.assert_array_equal(ours.data, theirs.numpy())
+    ours[0] = 9.0                                       # private: the file keeps its 0
+    assert np.fromfile(path, dtype=np.float32)[0] == 0.0
+    shared = ad.from_file(path, True, 5, dtype=ad.float32)
+    shared[1] = 7.0
+    del shared
+    assert np.fromfile(path, dtype=np.float32)[1] == 7.0
+    grown = str(tmp_path / "new.bin")
+    assert ad.from_file(grown, True, 3).tolist() == [0.0, 0.0, 0.0]
+    assert torch.from_file(grown, True, 3, dtype=torch.float64).tolist() == [0.0, 0.0, 0.0]
+    with pytest.raises(RuntimeError, match="from_file: unable to read 10 entries"):
+        ad.from_file(path, False, 10, dtype=ad.float32)
