@@ -209,7 +209,8 @@ class TensorFlags:
     def storage_offset(self) -> int:
         """How many entries (of this dtype) the first entry lies past the start of the
         memory the tensor views (0 unless it is a view with an offset), as PyTorch's
-        ``Tensor.storage_offset()``.
+        ``Tensor.storage_offset()``.  A view with no entries keeps the address NumPy
+        gave it, which need not move as PyTorch's offset does (nothing is read there).
 
         >>> x = ad.arange(6.0).reshape(2, 3); x[1, 1:].storage_offset()
         4
