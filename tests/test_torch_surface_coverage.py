@@ -206,7 +206,7 @@ EXCLUDED = {
     "not built yet": (
         "could exist here and do not yet: FFTs and the short-time transforms, the "
         "signal windows module, lobpcg, Sobol sequences, masked tensors, segment_reduce, "
-        "Householder QR pieces (geqrf, ormqr), the fused linear + cross-entropy, the "
+        "Householder QR pieces (geqrf, ormqr), the linear + cross-entropy module, the "
         "nn.grad convolution gradients, torch.testing, torch.multiprocessing, a "
         "DataLoader worker's generator and the dtype gradients are cast to",
         {"torch": _names("fft stft istft signal windows lobpcg quasirandom masked "
@@ -214,7 +214,7 @@ EXCLUDED = {
                          "multiprocessing"),
          "Tensor": _names("stft istft geqrf ormqr grad_dtype"),
          "nn": _names("LinearCrossEntropyLoss LinearCrossEntropyOptions grad"),
-         "F": _names("linear_cross_entropy grad")}),
+         "F": _names("grad")}),
 }
 
 

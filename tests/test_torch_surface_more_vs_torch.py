@@ -349,3 +349,68 @@ def test_from_file_matches_torch_and_shares_when_asked(tmp_path):
     assert torch.from_file(grown, True, 3, dtype=torch.float64).tolist() == [0.0, 0.0, 0.0]
     with pytest.raises(RuntimeError, match="from_file: unable to read 10 entries"):
         ad.from_file(path, False, 10, dtype=ad.float32)
+
+
+# ----- F.linear_cross_entropy -----------------------------------------------------------
+LINEAR_CE = {
+    "classes": ((5, 3), (4, 3), True, np.array([0, 3, 1, -100, 2]), {}),
+    "unbatched": ((3,), (4, 3), False, np.array(2), {}),
+    "k_dimensional": ((5, 3), (4, 2, 3), True, np.array([[0, 1], [3, 3], [2, 0], [1, 1],
+                                                         [0, 2]]), {"reduction": "sum"}),
+    "weights_smoothing": ((5, 3), (4, 3), False, np.array([0, 3, 1, 1, 2]),
+                          {"weight": np.array([1.0, 2.0, 0.5, 1.5]), "label_smoothing": 0.1,
+                           "ignore_index": 1}),
+    "no_reduction": ((5, 3), (4, 3), True, np.array([0, 3, 1, 1, 2]), {"reduction": "none"}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LINEAR_CE))
+def test_linear_cross_entropy_matches_torch_with_gradients(name):
+    input_shape, weight_shape, with_bias, target, kwargs = LINEAR_CE[name]
+    arrays = [RNG.normal(size=input_shape), RNG.normal(size=weight_shape)]
+    if with_bias:
+        arrays.append(RNG.normal(size=weight_shape[:-1]))
+
+    def run(lib, tensors):
+        options = {k: (_torch_arg(v) if lib is torch else ad.tensor(v))
+                   if isinstance(v, np.ndarray) else v for k, v in kwargs.items()}
+        bias = tensors[2] if with_bias else None
+        functional = ad.nn.functional if lib is ad else torch.nn.functional
+        return functional.linear_cross_entropy(
+            tensors[0], tensors[1], target if lib is ad else torch.tensor(target),
+            linear_bias=bias, **options)
+
+    ours_in = [ad.tensor(a, requires_grad=True) for a in arrays]
+    theirs_in = [torch.tensor(a, requires_grad=True) for a in arrays]
+    ours, theirs = run(ad, ours_in), run(torch, theirs_in)
+    np.testing.assert_allclose(ours.data, theirs.detach().numpy(), rtol=1e-12, atol=1e-14)
+    _weighted_sum([ours], ad).backward()
+    _weighted_sum([theirs], torch).backward()
+    for k, (o, t) in enumerate(zip(ours_in, theirs_in)):
+        np.testing.assert_allclose(o.grad, t.grad.numpy(), rtol=1e-10, atol=1e-12)
+        numeric = ad.numerical_grad(
+            lambda v, k=k: _weighted_sum([run(ad, [v if j == k else ad.tensor(a)
+                                                   for j, a in enumerate(arrays)])], ad),
+            [arrays[k]])[0]
+        np.testing.assert_allclose(o.grad, numeric, rtol=1e-6, atol=1e-7)
+
+
+def test_linear_cross_entropy_refuses_what_torch_refuses():
+    x, w = ad.zeros((2, 3)), ad.zeros((4, 3))
+    cases = [((ad.zeros((2, 2, 3)), w, np.zeros(2, dtype=np.int64)), {},
+              "expected input with dimensionality 1 or 2"),
+             ((x, ad.zeros((4, 2)), np.zeros(2, dtype=np.int64)), {},
+              "expected equal input and linear_weight last dimensions"),
+             ((x, w, np.zeros(2, dtype=np.int64)), {"linear_bias": ad.zeros(3)},
+              "expected linear_bias shape"),
+             ((ad.zeros(3), ad.zeros((4, 2, 3)), np.zeros(2, dtype=np.int64)), {},
+              "requires batched input")]
+    for args, kwargs, words in cases:
+        torch_args = [torch.tensor(np.asarray(getattr(a, "data", a))) for a in args]
+        torch_kwargs = {k: torch.tensor(v.data) for k, v in kwargs.items()}
+        with pytest.raises(RuntimeError, match=words):
+            torch.nn.functional.linear_cross_entropy(*torch_args, **torch_kwargs)
+        with pytest.raises(RuntimeError, match=f"linear_cross_entropy: .*{words}"):
+            ad.nn.functional.linear_cross_entropy(*args, **kwargs)
+    with pytest.raises(NotImplementedError, match="options="):
+        ad.nn.functional.linear_cross_entropy(x, w, np.zeros(2, dtype=np.int64), options=1)

@@ -71,7 +71,8 @@ __all__ = ["softmax", "log_softmax", "logsumexp", "one_hot", "cross_entropy", "n
            "fractional_max_pool3d", "fractional_max_pool2d_with_indices",
            "fractional_max_pool3d_with_indices", "multi_head_attention_forward",
            "adaptive_max_pool1d_with_indices", "adaptive_max_pool2d_with_indices",
-           "adaptive_max_pool3d_with_indices", "upsample_bilinear", "upsample_nearest"]
+           "adaptive_max_pool3d_with_indices", "upsample_bilinear", "upsample_nearest",
+           "native_channel_shuffle", "linear_cross_entropy"]
 
 
 def relu(input, inplace: bool = False) -> Tensor:
@@ -162,6 +163,7 @@ from .grid_sample import affine_grid, grid_sample  # noqa: E402
 from .rearrange import channel_shuffle, pixel_shuffle, pixel_unshuffle  # noqa: E402
 
 native_channel_shuffle = channel_shuffle   # (PyTorch's other name for it)
+from .linear_cross_entropy import linear_cross_entropy  # noqa: E402
 from .attention_functional import multi_head_attention_forward  # noqa: E402
 from .fractional_pool import (  # noqa: E402
     fractional_max_pool2d, fractional_max_pool2d_with_indices, fractional_max_pool3d,
