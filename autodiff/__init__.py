@@ -160,7 +160,7 @@ from .torch_surface import (  # noqa: E402  (torch.Size, torch.asarray, the sett
 from .tensor_flags import layout, strided  # noqa: E402  (torch.layout, torch.strided)
 from .torch_surface_extra import (  # noqa: E402  (torch.random, torch.cpu, torch.cond ...)
     GradScaler, cond, cpu, empty_permuted, from_file, hash_tensor, init_num_threads,
-    is_vulkan_available, orgqr, random, set_default_tensor_type, while_loop)
+    is_vulkan_available, orgqr, set_default_tensor_type, while_loop)
 from .torch_surface_more import (  # noqa: E402  (torch.as_strided, torch.native_layer_norm ...)
     as_strided, as_strided_copy, conj_physical_, eig, from_dlpack,
     get_deterministic_debug_mode, lstsq, native_batch_norm, native_channel_shuffle,
@@ -226,6 +226,9 @@ def __getattr__(name):
     if name == "range":     # torch.range; a global would shadow the builtin on import *
         from .torch_functions_assorted import torch_range
         return torch_range
+    if name == "random":    # torch.random; a global would shadow the random module
+        from .torch_surface_extra import random
+        return random
     if name in _TORCH_DTYPES_NUMPY_LACKS:   # (an AttributeError: hasattr() stays False)
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}: NumPy has no "
                              f"{name} dtype; use {_TORCH_DTYPES_NUMPY_LACKS[name]}")
@@ -233,4 +236,5 @@ def __getattr__(name):
 
 
 def __dir__():
-    return sorted([*globals(), *_ON_FIRST_USE, *_torch_names.TORCH_DTYPE_ALIASES, "range"])
+    return sorted([*globals(), *_ON_FIRST_USE, *_torch_names.TORCH_DTYPE_ALIASES, "range",
+                   "random"])

@@ -218,6 +218,12 @@ def test_fork_rng_puts_the_default_stream_back():
     assert ad.random.initial_seed() == 5 == torch.random.manual_seed(5).initial_seed()
 
 
+def test_import_star_leaves_the_random_module_alone():
+    namespace: dict = {"random": np.random}
+    exec("from autodiff import *", namespace)
+    assert namespace["random"] is np.random and "random" in dir(ad)
+
+
 def test_cpu_namespace_matches_torch():
     assert ad.cpu.is_available() is torch.cpu.is_available() is True
     assert ad.cpu.device_count() == torch.cpu.device_count() == 1
