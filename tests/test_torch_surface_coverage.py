@@ -207,10 +207,10 @@ EXCLUDED = {
         "could exist here and do not yet: FFTs and the short-time transforms, the "
         "signal windows module, lobpcg, Sobol sequences, masked tensors, segment_reduce, "
         "Householder QR pieces (geqrf, ormqr), the linear + cross-entropy module, the "
-        "nn.grad convolution gradients, torch.testing, torch.multiprocessing, a "
+        "nn.grad convolution gradients, torch.multiprocessing, a "
         "DataLoader worker's generator and the dtype gradients are cast to",
         {"torch": _names("fft stft istft signal windows lobpcg quasirandom masked "
-                         "segment_reduce geqrf ormqr thread_safe_generator testing "
+                         "segment_reduce geqrf ormqr thread_safe_generator "
                          "multiprocessing"),
          "Tensor": _names("stft istft geqrf ormqr grad_dtype"),
          "nn": _names("LinearCrossEntropyLoss LinearCrossEntropyOptions grad"),
