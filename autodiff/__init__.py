@@ -150,6 +150,8 @@ from .torch_functions_sixth import (  # noqa: E402  (torch.qr, torch.svd_lowrank
 from .nn.functional_cells import (  # noqa: E402  (torch.lstm_cell ...: PyTorch's layout)
     gru_cell, lstm_cell, rnn_relu_cell, rnn_tanh_cell)
 from .serialization import load, save  # noqa: E402
+from .torch_size import Size  # noqa: E402  (torch.Size: shapes are plain tuples)
+from .torch_foreach import foreach_functions as _foreach_functions  # noqa: E402
 from .torch_settings import (  # noqa: E402  (set-up switches, all met already)
     are_deterministic_algorithms_enabled, get_float32_matmul_precision, is_tensor,
     is_deterministic_algorithms_warn_only_enabled, set_float32_matmul_precision,
@@ -178,6 +180,7 @@ from .numpy_names import add_numpy_functions as _add_numpy_functions
 _add_numpy_functions(globals(), "numpy")
 _add_numpy_functions(vars(linalg), "numpy.linalg")
 globals().update(_inplace_functions())   # ad.exp_(t) is t.exp_(), ... (torch.exp_)
+globals().update(_foreach_functions())   # ad._foreach_mul_(tensors, 0.9) ...
 
 _install_warning_lines()     # NumPy's warnings inside an op: shown at the user's line
 
