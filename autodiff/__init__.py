@@ -206,6 +206,14 @@ def __getattr__(name):
     if name == "range":     # torch.range; a global would shadow the builtin on import *
         from .torch_functions_assorted import torch_range
         return torch_range
+    if name == "fft":         # torch.fft: complex results, which never enter the tape
+        raise AttributeError(
+            f"module {__name__!r} has no attribute 'fft': its results are complex, and "
+            "complex values never enter the tape (gradients here are real). For a "
+            "differentiable spectrum of a length-n signal x, multiply by real DFT "
+            "matrices: k = ad.outer(ad.arange(n), ad.arange(n)) * (2 * math.pi / n); "
+            "re = x @ ad.cos(k); im = -(x @ ad.sin(k)) (fft(x).real and .imag along the "
+            "last dim). Without a gradient, np.fft works on t.detach().numpy()")
     if name in _TORCH_DTYPES_NUMPY_LACKS:   # (an AttributeError: hasattr() stays False)
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}: NumPy has no "
                              f"{name} dtype; use {_TORCH_DTYPES_NUMPY_LACKS[name]}")

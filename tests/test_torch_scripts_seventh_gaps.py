@@ -2,8 +2,9 @@
 with PyTorch: ``ad.Size`` (``shape == torch.Size([...])``), the ``torch._foreach_*``
 functions (an EMA of weights), the keyword ``size=`` of ``full`` / ``zeros`` / ``ones``
 / ``empty`` / ``rand`` / ``randn`` (``torch.full(size=(n,), fill_value=T)`` for CTC's
-input lengths), and ``autograd.grad`` over any iterable of inputs
-(``params.values()`` in MAML's inner loop).  Pruning, ``MixtureSameFamily`` and the
+input lengths), ``autograd.grad`` over any iterable of inputs
+(``params.values()`` in MAML's inner loop), and ``ad.fft`` refused naming a real
+spelling (FNet's token mixing).  Pruning, ``MixtureSameFamily`` and the
 interpolation modes are in test_torch_scripts_seventh_gaps_more.py."""
 
 from __future__ import annotations
@@ -178,3 +179,25 @@ def test_autograd_grad_takes_any_iterable_of_tensors_as_torch():
     with pytest.raises(TypeError, match=r"autograd.grad: inputs\[0\] is a ndarray, not a "
                                         r"Tensor"):
         ad.autograd.grad((ad.ones(2, requires_grad=True) * 2).sum(), np.ones(2))
+
+
+# ----- torch.fft: refused, naming the real spelling --------------------------------------
+
+def test_fft_namespace_is_refused_naming_a_real_spelling_that_gives_torchs_values():
+    torch = pytest.importorskip("torch")
+    assert not hasattr(ad, "fft")
+    with pytest.raises(AttributeError, match=r"has no attribute 'fft': its results are "
+                                             r"complex.*real DFT matrices"):
+        ad.fft.fft(ad.ones(4))
+    import math
+    n, x = 6, RNG.normal(size=(3, 6))
+    k = ad.outer(ad.arange(n), ad.arange(n)) * (2 * math.pi / n)    # the spelling named
+    signal = ad.tensor(x, requires_grad=True)
+    re, im = signal @ ad.cos(k), -(signal @ ad.sin(k))
+    theirs = torch.tensor(x, requires_grad=True)
+    spectrum = torch.fft.fft(theirs, dim=-1)
+    np.testing.assert_allclose(re.data, spectrum.real.detach().numpy(), atol=1e-13)
+    np.testing.assert_allclose(im.data, spectrum.imag.detach().numpy(), atol=1e-13)
+    ((re ** 2 + im ** 2) ** 0.5).sum().backward()
+    spectrum.abs().sum().backward()
+    np.testing.assert_allclose(signal.grad, theirs.grad.numpy(), rtol=1e-10, atol=1e-12)
