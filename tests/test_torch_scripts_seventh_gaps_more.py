@@ -275,3 +275,16 @@ def test_interpolate_new_modes_refuse_what_torch_refuses():
     with pytest.raises(ValueError, match=r"align_corners can only be set with the "
                                          r"interpolating modes"):
         ad.nn.functional.interpolate(x, size=6, mode="nearest-exact", align_corners=True)
+
+
+def test_a_pruning_that_cannot_be_computed_leaves_the_earlier_ones_in_place():
+    layer = ad.nn.Linear(3, 2, rng=0)
+    prune.l1_unstructured(layer, "weight", 2)
+    prune.l1_unstructured(layer, "weight", 1)
+    mask = layer.weight_mask.copy()
+    with pytest.raises(ValueError, match=r"amount=9 should be smaller"):
+        prune.l1_unstructured(layer, "weight", 9)
+    (hook,) = layer._forward_pre_hooks.values()
+    assert len(hook) == 2 and (layer.weight_mask == mask).all()
+    layer(ad.ones(1, 3))
+    assert int((layer.weight.data == 0).sum()) == 3

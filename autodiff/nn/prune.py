@@ -102,9 +102,8 @@ class BasePruningMethod:
                 old_key, old_method = key, hook
         new = cls(*args, **kwargs)
         new._tensor_name = name
-        if isinstance(old_method, PruningContainer):
-            old_method.add_pruning_method(new)
-            method = old_method
+        if isinstance(old_method, PruningContainer):      # a new one: if the mask cannot
+            method = PruningContainer(*old_method, new)    # be computed, nothing changes
         elif old_method is not None:
             method = PruningContainer(old_method, new)
         else:
@@ -170,7 +169,7 @@ class PruningContainer(BasePruningMethod):
             self.add_pruning_method(method)
 
     def add_pruning_method(self, method) -> None:
-        if not isinstance(method, BasePruningMethod) and method is not None:
+        if not isinstance(method, BasePruningMethod):
             raise TypeError(f"{type(method).__name__} is not a BasePruningMethod subclass")
         if self._tensor_name is None:
             self._tensor_name = method._tensor_name
