@@ -7,8 +7,8 @@ the idioms of decoder-only language models: ``F.scaled_dot_product_attention`` w
 rotary position embeddings, an ``nn.RMSNorm`` / SwiGLU block, ``nn.MultiheadAttention``
 with a key padding mask and ``need_weights=False``, and an
 ``nn.AdaptiveLogSoftmaxWithLoss`` head (more in test_torch_scripts_seventh_vision.py,
-_probabilistic.py and _training.py; what they found missing is in
-test_torch_scripts_seventh_gaps.py)."""
+_probabilistic.py, _training.py and _more.py; what they found missing is in
+test_torch_scripts_seventh_gaps.py and _gaps_more.py)."""
 
 from __future__ import annotations
 
