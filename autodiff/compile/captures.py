@@ -263,6 +263,13 @@ def checksum(array) -> int:
 _MISSING = object()
 
 
+def settings_differ(plan) -> bool:
+    """Whether an object the plan reads has another ``training`` flag or setting than
+    at the trace (``plan.flags``): the plan fits again once they are switched back."""
+    return any(not same_value(getattr(obj, attribute, _MISSING), value)
+               for obj, attribute, value in plan.flags)
+
+
 def why_plan_does_not_fit(plan) -> str | None:
     """None, or why the plan no longer fits (trace again): a captured array changed its
     values, a captured tensor's array its shape or dtype (``p.data = ...``), a module
