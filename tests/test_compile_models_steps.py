@@ -244,3 +244,42 @@ def test_an_exponential_moving_average_kept_in_buffers_under_no_grad():
     compiled, _, twin = run_twins(make, _data(20))
     assert compiled.traces == 1         # (the plan's own writes into the buffers)
     assert not np.array_equal(twin["model"].ema_0_weight, twin["model"].net[0].weight.data)
+
+
+def _ctc_model():
+    frames = nn.Linear(3, 5, rng=0)
+    opt = ad.optim.SGD(frames.parameters(), lr=0.1)
+
+    def step(x, targets, input_lengths, target_lengths):
+        opt.zero_grad()
+        log_probs = F.log_softmax(frames(x), 2)
+        loss = F.ctc_loss(log_probs, targets, input_lengths, target_lengths)
+        loss.backward()
+        opt.step()
+        return loss
+    return step, {"frames": frames, "opt": opt}
+
+
+@pytest.mark.parametrize("fuse", FUSE)
+def test_ctc_with_padded_targets_whose_lengths_change_between_calls(fuse):
+    # (the longest target differs between calls: the padded targets' shape is fixed)
+    rng = np.random.default_rng(0)
+    batches = [(rng.standard_normal((6, 2, 3)), rng.integers(1, 5, (2, 3)),
+                rng.integers(4, 7, 2), np.array([1 + k % 3, 1])) for k in range(12)]
+    with np.errstate(invalid="ignore"):
+        compiled, _, _ = run_twins(_ctc_model, batches, fuse=fuse)
+    assert compiled.traces == 1
+
+
+def test_ctc_of_targets_padded_wider_than_the_longest_is_the_same_bitwise():
+    rng = np.random.default_rng(1)
+    log_probs = ad.tensor(rng.standard_normal((7, 3, 5)), requires_grad=True)
+    targets, lengths = rng.integers(1, 5, (3, 6)), np.array([2, 0, 3])
+    results = []
+    for width in (3, 6):
+        log_probs.grad = None
+        loss = F.ctc_loss(F.log_softmax(log_probs, 2), targets[:, :width], np.array([7, 5, 6]),
+                          lengths, reduction="none")
+        loss.sum().backward()
+        results.append((loss.data.tobytes(), log_probs.grad.tobytes()))
+    assert results[0] == results[1]

@@ -87,7 +87,10 @@ def _padded_targets(targets, batch, input_lengths, target_lengths, steps):
         if targets.shape[1] < longest:
             _fail(f"Expected tensor to have size at least {longest} at dimension 1, but got "
                   f"size {targets.shape[1]} for argument #2 'targets'")
-        padded = targets[:, :longest]
+        # All S columns (labels past a sequence's length are masked out), not the
+        # first max(target_lengths): the shape then follows the targets' shape alone,
+        # so a compiled step replays for any lengths.
+        padded = targets
     for length in input_lengths:
         if length < 0:
             _fail(f"Expected input_lengths to have value at least 0, but got value {length}")
