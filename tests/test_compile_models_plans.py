@@ -117,3 +117,30 @@ def test_the_twin_harness_fails_on_a_replay_that_takes_the_traced_branch():
         return step, {"w": w, "opt": opt}
     with pytest.raises(AssertionError, match="call 1"):
         run_twins(make, [(np.ones(2),), (-np.ones(2),)], fuse=False)
+
+
+def test_a_setting_in_a_config_dict_changed_between_calls_traces_again():
+    config = {"max_norm": 0.5, "epoch": 0}
+
+    def make():
+        config["max_norm"] = 0.5
+        model = nn.Linear(4, 3, rng=1)
+        opt = ad.optim.SGD(model.parameters(), lr=0.1)
+
+        def step(x, y):
+            opt.zero_grad()
+            loss = F.cross_entropy(model(x), y)
+            loss.backward()
+            nn.utils.clip_grad_norm_(model.parameters(), config["max_norm"])
+            opt.step()
+            return loss
+        return step, {"model": model, "opt": opt}
+
+    def between(k, things):
+        config["epoch"] = k                 # a key the step does not name: no new trace
+        if k == 3:
+            config["max_norm"] = 0.01
+    rng = np.random.default_rng(0)
+    batches = [(rng.standard_normal((6, 4)), rng.integers(0, 3, 6)) for _ in range(6)]
+    compiled, _, _ = run_twins(make, batches, between=between, fuse=False)
+    assert compiled.traces == 2

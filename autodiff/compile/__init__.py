@@ -75,9 +75,11 @@ should be passed as arguments; one the plan itself updates in place, as
 ``ad.tensor(running).mul_(0.9)``, is checked against what the last replay left);
 so does a number, string, bool or None that a name of the function (closure,
 globals) holds and that changes between calls (``scale = 0.5`` read as ``x *
-scale``, ``if use_aux:``).  The numbers reached otherwise are fixed at
-the trace, and so are the objects reached otherwise (an entry of a dict or list, an
-attribute of an object other than a module, a name of another function it calls): a
+scale``, ``if use_aux:``), and so does such a value in a dict the function reaches
+by name under a key its code writes (``cfg["clip"]``).  The numbers reached otherwise
+are fixed at the trace, and so are the objects reached otherwise (another entry of a
+dict or list, an attribute of an object other than a module, a name of another
+function it calls): a
 plan keeps using the tensors and optimizers it saw, so rebinding such an entry to a new
 object needs a new ``ad.compile(fn)``.  A plan writes intermediate results into buffers it
 allocates once and keeps while the plan is cached (``buffers.py``), so calls of one

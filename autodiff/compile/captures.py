@@ -142,6 +142,9 @@ def captured_settings(fn) -> list:
     as ``(name, where, key, value)``: the trace fixed their values into the plan (``x *
     scale``, ``if use_aux:``), so a replay fits only while the names hold equal values.
 
+    An entry of a dict reached by name counts too when the function's code names its
+    key (``cfg["clip"]``), as ``("cfg['clip']", cfg, "clip", value)``.
+
     >>> scale = 0.5
     >>> [(name, value) for name, _, _, value in captured_settings(lambda x: x * scale)]
     [('scale', 0.5)]
@@ -150,11 +153,31 @@ def captured_settings(fn) -> list:
 
     code = getattr(getattr(fn, "__func__", fn), "__code__", None)
     read = _globals_read(code) if code is not None else set()
+    keys = _strings_written(code) if code is not None else set()
     table = getattr(getattr(fn, "__func__", fn), "__globals__", None)
     # (a global only where the code reads it as one: co_names also holds the names of
     # attributes, and ``opt.step()`` must not tie the plan to a global loop counter ``step``)
-    return [(name, where, key, value) for name, where, key, value in _captured_names(fn)
-            if _is_setting(value) and (where is not table or key in read)]
+    found = []
+    for name, where, key, value in _captured_names(fn):
+        if where is table and key not in read:
+            continue
+        if _is_setting(value):
+            found.append((name, where, key, value))
+        elif type(value) is dict:
+            found += [(f"{name}[{k!r}]", value, k, v) for k, v in value.items()
+                      if k in keys and _is_setting(v)]
+    return found
+
+
+def _strings_written(code) -> set:
+    """The strings written in ``code`` and the functions and comprehensions in it (the
+    keys ``cfg["clip"]`` may read)."""
+    found, todo = set(), [code]
+    while todo:
+        current = todo.pop()
+        found.update(c for c in current.co_consts if type(c) is str)
+        todo += [c for c in current.co_consts if isinstance(c, types.CodeType)]
+    return found
 
 
 def _globals_read(code) -> set:
