@@ -144,3 +144,39 @@ def test_a_setting_in_a_config_dict_changed_between_calls_traces_again():
     batches = [(rng.standard_normal((6, 4)), rng.integers(0, 3, 6)) for _ in range(6)]
     compiled, _, _ = run_twins(make, batches, between=between, fuse=False)
     assert compiled.traces == 2
+
+
+@pytest.mark.parametrize("kind", ["namespace", "dataclass"])
+def test_a_setting_read_from_a_config_object_changed_between_calls_traces_again(kind):
+    import argparse
+    import dataclasses
+
+    @dataclasses.dataclass
+    class Config:
+        max_norm: float = 0.5
+        log_every: int = 10
+
+    config = argparse.Namespace(max_norm=0.5, log_every=10) if kind == "namespace" else Config()
+
+    def make():
+        config.max_norm = 0.5
+        model = nn.Linear(4, 3, rng=1)
+        opt = ad.optim.SGD(model.parameters(), lr=0.1)
+
+        def step(x, y):
+            opt.zero_grad()
+            loss = F.cross_entropy(model(x), y)
+            loss.backward()
+            nn.utils.clip_grad_norm_(model.parameters(), config.max_norm)
+            opt.step()
+            return loss
+        return step, {"model": model, "opt": opt}
+
+    def between(k, things):
+        config.log_every = k                # an attribute the step does not read
+        if k == 3:
+            config.max_norm = 0.01
+    rng = np.random.default_rng(0)
+    batches = [(rng.standard_normal((6, 4)), rng.integers(0, 3, 6)) for _ in range(6)]
+    compiled, _, _ = run_twins(make, batches, between=between, fuse=False)
+    assert compiled.traces == 2

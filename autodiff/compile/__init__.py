@@ -76,10 +76,11 @@ should be passed as arguments; one the plan itself updates in place, as
 so does a number, string, bool or None that a name of the function (closure,
 globals) holds and that changes between calls (``scale = 0.5`` read as ``x *
 scale``, ``if use_aux:``), and so does such a value in a dict the function reaches
-by name under a key its code writes (``cfg["clip"]``).  The numbers reached otherwise
-are fixed at the trace, and so are the objects reached otherwise (another entry of a
-dict or list, an attribute of an object other than a module, a name of another
-function it calls): a
+by name under a key its code writes (``cfg["clip"]``) or in an attribute its code
+reads of a plain object it reaches by name (``args.clip`` of an
+``argparse.Namespace``, a dataclass).  The numbers reached otherwise are fixed at
+the trace, and so are the objects reached otherwise (another entry of a dict or
+list, another object's attribute, a name of another function it calls): a
 plan keeps using the tensors and optimizers it saw, so rebinding such an entry to a new
 object needs a new ``ad.compile(fn)``.  A plan writes intermediate results into buffers it
 allocates once and keeps while the plan is cached (``buffers.py``), so calls of one

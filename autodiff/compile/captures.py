@@ -143,7 +143,9 @@ def captured_settings(fn) -> list:
     scale``, ``if use_aux:``), so a replay fits only while the names hold equal values.
 
     An entry of a dict reached by name counts too when the function's code names its
-    key (``cfg["clip"]``), as ``("cfg['clip']", cfg, "clip", value)``.
+    key (``cfg["clip"]``), as ``("cfg['clip']", cfg, "clip", value)``, and so does an
+    attribute the code reads of a plain object reached by name (``args.clip`` of an
+    ``argparse.Namespace``, a dataclass), as ``("args.clip", vars(args), "clip", value)``.
 
     >>> scale = 0.5
     >>> [(name, value) for name, _, _, value in captured_settings(lambda x: x * scale)]
@@ -154,6 +156,7 @@ def captured_settings(fn) -> list:
     code = getattr(getattr(fn, "__func__", fn), "__code__", None)
     read = _globals_read(code) if code is not None else set()
     keys = _strings_written(code) if code is not None else set()
+    attributes = _attributes_read(code) if code is not None else set()
     table = getattr(getattr(fn, "__func__", fn), "__globals__", None)
     # (a global only where the code reads it as one: co_names also holds the names of
     # attributes, and ``opt.step()`` must not tie the plan to a global loop counter ``step``)
@@ -166,6 +169,33 @@ def captured_settings(fn) -> list:
         elif type(value) is dict:
             found += [(f"{name}[{k!r}]", value, k, v) for k, v in value.items()
                       if k in keys and _is_setting(v)]
+        elif _plain_object(value):
+            members = vars(value)
+            found += [(f"{name}.{k}", members, k, v) for k, v in members.items()
+                      if k in attributes and _is_setting(v)]
+    return found
+
+
+def _plain_object(value) -> bool:
+    """An instance of a user's or the standard library's class holding its attributes
+    in a ``__dict__`` (not a class, function or module, nor the library's own objects,
+    whose settings are followed otherwise)."""
+    if isinstance(value, (type, types.ModuleType, types.FunctionType, types.MethodType,
+                          types.BuiltinFunctionType)):
+        return False
+    root = (type(value).__module__ or "").split(".")[0]
+    return root not in ("autodiff", "numpy", "builtins") and isinstance(
+        getattr(value, "__dict__", None), dict)
+
+
+def _attributes_read(code) -> set:
+    """The attribute names ``code`` and the functions and comprehensions in it read."""
+    found, todo = set(), [code]
+    while todo:
+        current = todo.pop()
+        found.update(instr.argval for instr in dis.get_instructions(current)
+                     if instr.opname in ("LOAD_ATTR", "LOAD_METHOD"))
+        todo += [c for c in current.co_consts if isinstance(c, types.CodeType)]
     return found
 
 
