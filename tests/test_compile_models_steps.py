@@ -283,3 +283,31 @@ def test_ctc_of_targets_padded_wider_than_the_longest_is_the_same_bitwise():
         loss.sum().backward()
         results.append((loss.data.tobytes(), log_probs.grad.tobytes()))
     assert results[0] == results[1]
+
+
+@pytest.mark.parametrize("average", ["swa", "ema multi", "ema one by one with buffers"])
+def test_an_averaged_model_updated_inside_the_step(average):
+    # (the update branches on its count: the first copies, the later ones average)
+    swa_utils = ad.optim.swa_utils
+    options = {"swa": {}, "ema multi": {"multi_avg_fn": swa_utils.get_ema_multi_avg_fn(0.9)},
+               "ema one by one with buffers": {"avg_fn": swa_utils.get_ema_avg_fn(0.8),
+                                               "use_buffers": True}}[average]
+
+    def make():
+        model = nn.Sequential(nn.Linear(5, 6, rng=1), nn.BatchNorm1d(6), nn.Tanh(),
+                              nn.Linear(6, 3, rng=2))
+        opt = ad.optim.SGD(model.parameters(), lr=0.1)
+        averaged = swa_utils.AveragedModel(model, **options)
+
+        def step(x, y):
+            opt.zero_grad()
+            loss = F.cross_entropy(model(x), y)
+            loss.backward()
+            opt.step()
+            averaged.update_parameters(model)
+            with ad.no_grad():
+                averaged_loss = F.cross_entropy(averaged(x), y)
+            return loss, averaged_loss
+        return step, {"model": model, "opt": opt, "averaged": averaged}
+    compiled, _, twin = run_twins(make, _data(8), fuse=False)
+    assert compiled.traces == 1 and int(twin["averaged"].n_averaged) == 8
