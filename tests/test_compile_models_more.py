@@ -314,3 +314,39 @@ def test_models_replay_as_eager_with_the_fused_groups_run_by_numpy():
                           env=dict(os.environ, AUTODIFF_JIT="0", PYTHONPATH=path))
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "agreed"
+
+
+def test_a_critic_with_spectral_and_weight_norm_parametrizations():
+    parametrizations = nn.utils.parametrizations
+
+    def make():
+        critic = nn.Sequential(parametrizations.spectral_norm(nn.Linear(4, 6, rng=0)),
+                               nn.LeakyReLU(0.2),
+                               parametrizations.weight_norm(nn.Linear(6, 1, rng=1)))
+        opt = ad.optim.Adam(critic.parameters(), lr=1e-2, betas=(0.5, 0.9))
+
+        def step(real, fake):
+            opt.zero_grad()
+            loss = F.softplus(-critic(real)).mean() + F.softplus(critic(fake)).mean()
+            loss.backward()
+            opt.step()
+            return loss
+        return step, {"critic": critic, "opt": opt}
+    rng = np.random.default_rng(0)
+    batches = [(rng.standard_normal((5, 4)) + 1.0, rng.standard_normal((5, 4)))
+               for _ in range(12)]
+    compiled, _, _ = run_twins(make, batches, fuse=False, seed=0)
+    assert compiled.traces == 1
+
+
+@pytest.mark.parametrize("normalise", ["spectral_norm", "weight_norm"])
+def test_the_hook_of_the_older_spectral_or_weight_norm_is_refused_naming_the_replacement(
+        normalise):
+    critic = nn.Sequential(getattr(nn.utils, normalise)(nn.Linear(4, 6, rng=0)), nn.Tanh())
+
+    @ad.compile
+    def step(x):
+        return critic(x).sum()
+    with pytest.raises(TraceError, match=rf"comes from nn\.utils\.{normalise}: use "
+                                         rf"nn\.utils\.parametrizations\.{normalise} instead"):
+        step(np.ones((2, 4)))
