@@ -72,7 +72,7 @@ def _recurrent(kind, dtype):
             loss = ((head(out[:, -1]) - target) ** 2).mean()
             loss.backward()
             opt.step()
-            return {"loss": loss, "last": out[:, -1]}
+            return {"loss": loss, "last": out[:, -1].detach()}
         return step, {"cell": cell, "head": head, "opt": opt}
     return make
 

@@ -28,7 +28,7 @@ def _dropout_net():
             opt.zero_grad()
             loss.backward()
             opt.step()
-        return loss
+        return loss.detach()
     return step, {"model": model, "opt": opt}
 
 
