@@ -124,6 +124,11 @@ def _checked_targets(targets, input_lengths, target_lengths, steps, batch, class
     return padded
 
 
+_checked_targets.when_shape_changes = (
+    "Concatenated 1-D targets are padded to the longest target_lengths: pass the targets "
+    "padded as (N, S) rows instead, whose shape the lengths do not change.")
+
+
 def _divisors(target_lengths, dtype):
     return np.maximum(target_lengths, 1).astype(dtype)
 
