@@ -180,3 +180,18 @@ def test_a_setting_read_from_a_config_object_changed_between_calls_traces_again(
     batches = [(rng.standard_normal((6, 4)), rng.integers(0, 3, 6)) for _ in range(6)]
     compiled, _, _ = run_twins(make, batches, between=between, fuse=False)
     assert compiled.traces == 2
+
+
+def test_a_number_in_a_dict_read_under_an_int_key_changed_between_calls_traces_again():
+    scales = {0: 2.0, 1: 3.0}
+
+    @ad.compile
+    def scaled(x):
+        return x * scales[0]
+
+    np.testing.assert_array_equal(scaled(np.ones(2)).data, [2.0, 2.0])
+    scales[1] = 4.0                     # a key the function does not name
+    np.testing.assert_array_equal(scaled(np.ones(2)).data, [2.0, 2.0])
+    scales[0] = 5.0
+    np.testing.assert_array_equal(scaled(np.ones(2)).data, [5.0, 5.0])
+    assert scaled.traces == 2

@@ -155,7 +155,7 @@ def captured_settings(fn) -> list:
 
     code = getattr(getattr(fn, "__func__", fn), "__code__", None)
     read = _globals_read(code) if code is not None else set()
-    keys = _strings_written(code) if code is not None else set()
+    keys = _keys_written(code) if code is not None else set()
     attributes = _attributes_read(code) if code is not None else set()
     table = getattr(getattr(fn, "__func__", fn), "__globals__", None)
     # (a global only where the code reads it as one: co_names also holds the names of
@@ -199,13 +199,16 @@ def _attributes_read(code) -> set:
     return found
 
 
-def _strings_written(code) -> set:
-    """The strings written in ``code`` and the functions and comprehensions in it (the
-    keys ``cfg["clip"]`` may read)."""
+def _keys_written(code) -> set:
+    """The strings and ints written in ``code`` and the functions and comprehensions in
+    it (the keys ``cfg["clip"]`` or ``scales[0]`` may read)."""
     found, todo = set(), [code]
     while todo:
         current = todo.pop()
-        found.update(c for c in current.co_consts if type(c) is str)
+        found.update(c for c in current.co_consts if type(c) in (str, int))
+        # (small ints may be loaded without a constant: LOAD_SMALL_INT)
+        found.update(instr.argval for instr in dis.get_instructions(current)
+                     if instr.opname == "LOAD_SMALL_INT")
         todo += [c for c in current.co_consts if isinstance(c, types.CodeType)]
     return found
 
