@@ -149,8 +149,8 @@ from .torch_functions_sixth import (  # noqa: E402  (torch.qr, torch.svd_lowrank
     binomial, channel_shuffle, cholesky, matrix_rank, mvlgamma, narrow_copy, pca_lowrank, qr,
     resolve_conj, resolve_neg, scalar_tensor, scatter_reduce, svd_lowrank,
     unsafe_split_with_sizes)
-from .torch_surface import (  # noqa: E402  (torch.Size, torch.asarray, the settings ...)
-    Size, asarray, conj_physical, e, empty_strided, frombuffer, get_default_device,
+from .torch_surface import (  # noqa: E402  (torch.asarray, the settings ...)
+    asarray, conj_physical, e, empty_strided, frombuffer, get_default_device,
     get_device, get_num_interop_threads, inf, is_anomaly_check_nan_enabled,
     is_anomaly_enabled, is_complex, is_conj, is_distributed, is_inference,
     is_inference_mode_enabled, is_neg, is_nonzero, is_same_size, is_signed, is_storage,
@@ -173,6 +173,8 @@ from .view_copies import (  # noqa: E402  (torch.view_copy ...: the view, then a
 from .nn.functional_cells import (  # noqa: E402  (torch.lstm_cell ...: PyTorch's layout)
     gru_cell, lstm_cell, rnn_relu_cell, rnn_tanh_cell)
 from .serialization import load, save  # noqa: E402
+from .torch_size import Size  # noqa: E402  (torch.Size: shapes are plain tuples)
+from .torch_foreach import foreach_functions as _foreach_functions  # noqa: E402
 from .torch_settings import (  # noqa: E402  (set-up switches, all met already)
     are_deterministic_algorithms_enabled, get_float32_matmul_precision, is_tensor,
     is_deterministic_algorithms_warn_only_enabled, set_float32_matmul_precision,
@@ -201,6 +203,7 @@ from .numpy_names import add_numpy_functions as _add_numpy_functions
 _add_numpy_functions(globals(), "numpy")
 _add_numpy_functions(vars(linalg), "numpy.linalg")
 globals().update(_inplace_functions())   # ad.exp_(t) is t.exp_(), ... (torch.exp_)
+globals().update(_foreach_functions())   # ad._foreach_mul_(tensors, 0.9) ...
 
 _install_warning_lines()     # NumPy's warnings inside an op: shown at the user's line
 
@@ -229,6 +232,14 @@ def __getattr__(name):
     if name == "random":    # torch.random; a global would shadow the random module
         from .torch_surface_extra import random
         return random
+    if name == "fft":         # torch.fft: complex results, which never enter the tape
+        raise AttributeError(
+            f"module {__name__!r} has no attribute 'fft': its results are complex, and "
+            "complex values never enter the tape (gradients here are real). For a "
+            "differentiable spectrum of a length-n signal x, multiply by real DFT "
+            "matrices: k = ad.outer(ad.arange(n), ad.arange(n)) * (2 * math.pi / n); "
+            "re = x @ ad.cos(k); im = -(x @ ad.sin(k)) (fft(x).real and .imag along the "
+            "last dim). Without a gradient, np.fft works on t.detach().numpy()")
     if name in _TORCH_DTYPES_NUMPY_LACKS:   # (an AttributeError: hasattr() stays False)
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}: NumPy has no "
                              f"{name} dtype; use {_TORCH_DTYPES_NUMPY_LACKS[name]}")

@@ -55,7 +55,11 @@ class Variable(metaclass=_VariableType):
 
 
 def _tensors(value, what: str, where: str = "autograd.grad") -> list:
-    items = list(value) if isinstance(value, (list, tuple)) else [value]
+    """One tensor or any iterable of them (``dict.values()``, a generator), as PyTorch."""
+    if isinstance(value, (Tensor, np.ndarray, str)) or not hasattr(value, "__iter__"):
+        items = [value]
+    else:
+        items = list(value)
     for k, item in enumerate(items):
         if not isinstance(item, Tensor):
             raise TypeError(f"{where}: {what}[{k}] is a {type(item).__name__}, not a "

@@ -22,7 +22,13 @@ from .ops.numpy_dispatch import implements, implements_without_gradient
 from .tensor import Tensor
 
 
-def _shape(shape: tuple, where: str) -> tuple:
+def _shape(shape: tuple, where: str, size=None) -> tuple:
+    """The shape given as numbers, one tuple, or PyTorch's keyword ``size=``."""
+    if size is not None:
+        if shape:
+            raise TypeError(f"{where}: got the shape both as arguments {shape!r} and as "
+                            f"size={size!r}; give it once")
+        shape = (size,) if isinstance(size, (tuple, list)) else ((size,),)
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
     for n in shape:
@@ -41,34 +47,45 @@ def _like_dtype(t, dtype):
     return np.asarray(t.data if isinstance(t, Tensor) else t).dtype if dtype is None else dtype
 
 
-def zeros(*shape, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
+def zeros(*shape, dtype=None, requires_grad: bool = False, device=None,
+          size=None) -> Tensor:
     """A tensor of zeros (float64 unless ``dtype`` is given).
 
     >>> ad.zeros(2, 3).shape
     (2, 3)
     """
     check_device("zeros", device)
-    return _make(made("zeros", np.zeros, (_shape(shape, "zeros"), dtype)), requires_grad)
+    return _make(made("zeros", np.zeros, (_shape(shape, "zeros", size), dtype)), requires_grad)
 
 
-def ones(*shape, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
+def ones(*shape, dtype=None, requires_grad: bool = False, device=None,
+         size=None) -> Tensor:
     """A tensor of ones.
 
     >>> ad.ones((2,), requires_grad=True)
     tensor([1., 1.], requires_grad=True)
     """
     check_device("ones", device)
-    return _make(made("ones", np.ones, (_shape(shape, "ones"), dtype)), requires_grad)
+    return _make(made("ones", np.ones, (_shape(shape, "ones", size), dtype)), requires_grad)
 
 
-def full(shape, fill_value, dtype=None, requires_grad: bool = False, *, device=None) -> Tensor:
-    """A tensor filled with ``fill_value`` (NumPy's dtype rule: ``full(2, 1)`` is int).
+def full(shape=None, fill_value=None, dtype=None, requires_grad: bool = False, *, device=None,
+         size=None) -> Tensor:
+    """A tensor filled with ``fill_value`` (NumPy's dtype rule: ``full(2, 1)`` is int);
+    the shape is NumPy's ``shape`` or PyTorch's keyword ``size``.
 
-    >>> ad.full((2,), 0.5)
-    tensor([0.5, 0.5])
+    >>> ad.full((2,), 0.5), ad.full(size=(1,), fill_value=3.0)
+    (tensor([0.5, 0.5]), tensor([3.]))
     """
     check_device("full", device)
-    shape = _shape(shape if isinstance(shape, (tuple, list)) else (shape,), "full")
+    if fill_value is None:
+        raise TypeError("full() missing the fill value: full(shape, fill_value) or "
+                        "full(size=..., fill_value=...)")
+    if shape is None and size is None:
+        raise TypeError("full() missing the shape: full(shape, fill_value) or "
+                        "full(size=..., fill_value=...)")
+    given = () if shape is None else (shape if isinstance(shape, (tuple, list)) else (shape,),)
+    shape = _shape(given, "full", size)
     if isinstance(fill_value, Tensor):
         return _filled_with_tensor(shape, fill_value, dtype, requires_grad, "full")
     return _make(made("full", np.full, (shape, fill_value, dtype)), requires_grad)
@@ -248,7 +265,7 @@ def _float_dtype(dtype, where):
 
 
 def rand(*shape, rng=None, generator=None, dtype=None, requires_grad: bool = False,
-         device=None) -> Tensor:
+         device=None, size=None) -> Tensor:
     """Uniform samples on ``[0, 1)``; ``rng`` (or PyTorch's ``generator=``) is a seed, an
     ``ad.Generator`` or a ``np.random.Generator``.
 
@@ -258,12 +275,13 @@ def rand(*shape, rng=None, generator=None, dtype=None, requires_grad: bool = Fal
     check_device("rand", device)
     dtype = _float_dtype(dtype, "rand")
     rng = chosen_rng("rand", rng, generator)
-    values = made("rand", _uniform, (rng, _shape(shape, "rand"), dtype), stateful=True)
+    values = made("rand", _uniform, (rng, _shape(shape, "rand", size), dtype),
+                  stateful=True)
     return _make(values, requires_grad)
 
 
 def randn(*shape, rng=None, generator=None, dtype=None, requires_grad: bool = False,
-          device=None) -> Tensor:
+          device=None, size=None) -> Tensor:
     """Standard normal samples; ``rng`` (or PyTorch's ``generator=``) is a seed, an
     ``ad.Generator`` or a ``np.random.Generator``.
 
@@ -273,5 +291,6 @@ def randn(*shape, rng=None, generator=None, dtype=None, requires_grad: bool = Fa
     check_device("randn", device)
     dtype = _float_dtype(dtype, "randn")
     rng = chosen_rng("randn", rng, generator)
-    values = made("randn", _normal, (rng, _shape(shape, "randn"), dtype), stateful=True)
+    values = made("randn", _normal, (rng, _shape(shape, "randn", size), dtype),
+                  stateful=True)
     return _make(values, requires_grad)

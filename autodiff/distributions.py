@@ -70,7 +70,7 @@ __all__ = ["Distribution", "Normal", "Bernoulli", "Categorical", "kl_divergence"
            "RelaxedBernoulli", "ExpRelaxedCategorical", "RelaxedOneHotCategorical",
            "Weibull", "InverseGamma", "Kumaraswamy", "NegativeBinomial", "VonMises",
            "LowRankMultivariateNormal", "GeneralizedPareto", "LKJCholesky",
-           "biject_to", "transform_to", "constraints",
+           "MixtureSameFamily", "biject_to", "transform_to", "constraints",
            "transforms"]
 
 _LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
@@ -532,6 +532,7 @@ _ELSEWHERE = {
     "distributions_low_rank": ("LowRankMultivariateNormal",),
     "distributions_generalized_pareto": ("GeneralizedPareto",),
     "distributions_lkj": ("LKJCholesky",),
+    "distributions_mixture": ("MixtureSameFamily",),
     "distributions_kl_cross": (),             # kl_divergence of pairs of families
 }
 _HOME = {name: module for module, names in _ELSEWHERE.items() for name in names}

@@ -214,7 +214,7 @@ def bucketize(input, boundaries, *, out_int32: bool = False, right: bool = False
                         np.int32 if out_int32 else np.int64)))
 
 
-def empty(*size, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
+def empty(*shape, dtype=None, requires_grad: bool = False, device=None, size=None) -> Tensor:
     """A tensor of shape ``size`` whose values are not to be relied on (they are zeros),
     as ``torch.empty`` and ``np.empty``; takes the shape as ``ad.zeros`` does.
 
@@ -223,4 +223,4 @@ def empty(*size, dtype=None, requires_grad: bool = False, device=None) -> Tensor
     """
     check_device("empty", device)
     from .creation import _shape, zeros
-    return zeros(_shape(size, "empty"), dtype=dtype, requires_grad=requires_grad)
+    return zeros(_shape(shape, "empty", size), dtype=dtype, requires_grad=requires_grad)

@@ -37,7 +37,7 @@ class Size(int):
 
     >>> t = ad.tensor(np.zeros((2, 3)))
     >>> t.size, t.size(), t.size(-1)
-    (6, torch.Size([2, 3]), 3)
+    (6, autodiff.Size([2, 3]), 3)
     """
 
     def __new__(cls, count, shape):

@@ -1,60 +1,59 @@
-"""PyTorch's ``torch.Size``: the shape a tensor's ``size()`` returns.
+"""``ad.Size``: PyTorch's ``torch.Size``, a tuple of dims.  Shapes here are NumPy's
+plain tuples, which compare equal to a ``Size`` of the same dims, and
+``isinstance(t.shape, ad.Size)`` holds as it does in PyTorch; ``t.size()`` returns a
+``Size`` itself (``t.size().numel()``).
 
->>> ad.zeros((2, 3)).size()
-torch.Size([2, 3])
+>>> ad.zeros(2, 3).shape == ad.Size([2, 3])
+True
+>>> ad.Size([2, 3]).numel()
+6
 """
 
 from __future__ import annotations
 
-import math
-import operator
-
-__all__ = ["Size", "size_from_shape"]
+import numpy as np
 
 
-class Size(tuple):
-    """A shape, as ``torch.Size``: a tuple of ints (equal to the plain tuple) with
-    ``numel()``; ``t.size()`` returns one, and slicing, ``+`` and ``*`` keep the type.
-    (``t.shape`` stays NumPy's plain tuple.)
+class _SizeType(type):
+    def __instancecheck__(cls, value):
+        """A shape tuple (non-negative ints) is a Size, as ``t.shape`` is in PyTorch."""
+        if type.__instancecheck__(cls, value):
+            return True
+        return type(value) is tuple and all(
+            isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n >= 0
+            for n in value)
 
-    >>> s = ad.Size([2, 3, 4]); s, s[1:], s.numel(), s == (2, 3, 4)
-    (torch.Size([2, 3, 4]), torch.Size([3, 4]), 24, True)
+
+class Size(tuple, metaclass=_SizeType):
+    """A tuple of dims, as ``torch.Size``: ``ad.Size([2, 3])``, ``ad.Size((2, 3))``.
+
+    >>> ad.Size([2, 3])
+    autodiff.Size([2, 3])
     """
 
-    __slots__ = ()
-
     def __new__(cls, sizes=()):
-        items = []
-        for position, item in enumerate(sizes):
-            try:
-                value = operator.index(item)
-            except TypeError:
-                raise TypeError(f"Size() takes an iterable of 'int' (item {position} is "
-                                f"'{type(item).__name__}')") from None
-            items.append(value)
-        return super().__new__(cls, items)
+        dims = tuple(sizes)
+        for n in dims:
+            if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+                raise TypeError(f"Size: the dims must be ints, got {type(n).__name__} "
+                                f"in {dims!r}")
+        return super().__new__(cls, (int(n) for n in dims))
 
     def numel(self) -> int:
-        """The number of entries of a tensor of this shape (1 for ``Size([])``)."""
-        return math.prod(self)
-
-    def __repr__(self) -> str:
-        return f"torch.Size({list(self)})"
-
-    __str__ = __repr__
+        """The number of entries of a tensor of this shape (the product of the dims)."""
+        count = 1
+        for n in self:
+            count *= n
+        return count
 
     def __getitem__(self, key):
-        item = super().__getitem__(key)
-        return Size(item) if isinstance(key, slice) else item
+        value = super().__getitem__(key)
+        return Size(value) if isinstance(key, slice) else value
 
     def __add__(self, other):
-        if not isinstance(other, tuple):
-            return NotImplemented
         return Size(tuple(self) + tuple(other))
 
     def __radd__(self, other):
-        if not isinstance(other, tuple):
-            return NotImplemented
         return Size(tuple(other) + tuple(self))
 
     def __mul__(self, times):
@@ -62,11 +61,18 @@ class Size(tuple):
 
     __rmul__ = __mul__
 
+    def __repr__(self):
+        return f"autodiff.Size({list(self)})"
+
     def __reduce__(self):
         return Size, (tuple(self),)
 
 
 def size_from_shape(shape: tuple) -> Size:
-    """``Size(shape)`` for a tuple of ints known to be valid (no checks: it is made for
-    each ``t.size()`` call)."""
+    """``Size(shape)`` for a shape known to be valid (no checks: ``t.size()`` makes one
+    per shape).
+
+    >>> size_from_shape((2, 3)).numel()
+    6
+    """
     return tuple.__new__(Size, shape)

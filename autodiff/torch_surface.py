@@ -1,12 +1,12 @@
-"""PyTorch's top-level names that ordinary scripts use beyond the math: ``Size``,
-``asarray``, ``frombuffer``, ``empty_strided``, ``tril_indices`` / ``triu_indices``,
-``row_stack``, the tensor queries (``is_complex``, ``is_signed``, ``is_nonzero``,
-``is_same_size``, ``is_inference``, ``typename`` ...), the settings (default device,
-anomaly mode, warn-always, denormals, inter-op threads) and the constants ``pi``, ``e``,
-``inf``, ``nan``, ``newaxis``.
+"""PyTorch's top-level names that ordinary scripts use beyond the math: ``asarray``,
+``frombuffer``, ``empty_strided``, ``tril_indices`` / ``triu_indices``, ``row_stack``,
+the tensor queries (``is_complex``, ``is_signed``, ``is_nonzero``, ``is_same_size``,
+``is_inference``, ``typename`` ...), the settings (default device, anomaly mode,
+warn-always, denormals, inter-op threads) and the constants ``pi``, ``e``, ``inf``,
+``nan``, ``newaxis``.
 
->>> ad.Size([2, 3]).numel(), ad.zeros((2, 3)).size() == ad.Size([2, 3])
-(6, True)
+>>> a = np.zeros(3); ad.asarray(a).data_ptr() == a.ctypes.data
+True
 >>> ad.tril_indices(3, 3)
 tensor([[0, 1, 1, 2, 2, 2],
         [0, 0, 1, 0, 1, 2]])
@@ -24,9 +24,8 @@ from .devices import CPU, check_device
 from .missing_dtypes import numpy_dtype
 from .tensor import Tensor, tensor
 from .tensor_flags import is_signed_dtype, nonzero_value
-from .torch_size import Size
 
-__all__ = ["Size", "asarray", "frombuffer", "empty_strided", "tril_indices", "triu_indices",
+__all__ = ["asarray", "frombuffer", "empty_strided", "tril_indices", "triu_indices",
            "row_stack", "is_complex", "is_signed", "is_nonzero", "is_same_size",
            "is_inference", "is_conj", "is_neg", "is_storage", "is_distributed", "get_device",
            "conj_physical", "typename", "is_inference_mode_enabled", "set_default_device",

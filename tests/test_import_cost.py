@@ -70,6 +70,7 @@ _DISTRIBUTIONS = ["Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi
                   "GeneralizedPareto", "Geometric", "Gumbel", "HalfNormal", "Independent",
                   "InverseGamma", "Kumaraswamy", "LKJCholesky", "Laplace", "LogNormal",
                   "LogisticNormal", "LogitRelaxedBernoulli", "LowRankMultivariateNormal",
+                  "MixtureSameFamily",
                   "MultivariateNormal", "NegativeBinomial", "Normal", "OneHotCategorical",
                   "Poisson", "RelaxedBernoulli", "RelaxedOneHotCategorical", "StudentT",
                   "TransformedDistribution", "Uniform", "VonMises", "Weibull"]

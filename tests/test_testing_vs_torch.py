@@ -64,8 +64,10 @@ def test_assert_close_gives_torchs_verdict_and_message(name):
                                                                       expected, **kwargs)
     assert ours[0] == theirs[0]
     if ours[0] != "close":
-        # dtypes print as NumPy's names here (float64, not torch.float64)
-        assert ours[1] == theirs[1].replace("torch.float", "float")
+        # dtypes print as NumPy's names here (float64, not torch.float64), and the
+        # shapes as autodiff.Size
+        assert ours[1] == theirs[1].replace("torch.float", "float").replace(
+            "torch.Size", "autodiff.Size")
 
 
 def test_assert_close_refuses_a_tensor_against_a_list_as_torch():

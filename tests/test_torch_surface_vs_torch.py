@@ -108,26 +108,28 @@ def test_slice_copy_refuses_a_step_that_is_not_positive():
 # ----- Size ---------------------------------------------------------------------------
 def test_size_behaves_as_torch_size():
     ours, theirs = ad.Size([2, 3, 4]), torch.Size([2, 3, 4])
-    assert repr(ours) == repr(theirs) and str(ours) == str(theirs)
+    assert repr(ours) == repr(theirs).replace("torch", "autodiff")
     assert ours == theirs == (2, 3, 4) and ours.numel() == theirs.numel() == 24
     assert ad.Size([]).numel() == torch.Size([]).numel() == 1
     for ours_part, theirs_part in ((ours[1:], theirs[1:]), (ours + (5,), theirs + (5,)),
-                                   ((1,) + ours, (1,) + theirs), (ours * 2, theirs * 2)):
+                                   ((1,) + ours, (1,) + theirs), (ours * 2, theirs * 2),
+                                   (2 * ours, 2 * theirs)):
         assert type(ours_part) is ad.Size and type(theirs_part) is torch.Size
         assert tuple(ours_part) == tuple(theirs_part)
     assert ours[0] == 2 and type(ours[0]) is int
     assert pickle.loads(pickle.dumps(ours)) == ours
     assert type(pickle.loads(pickle.dumps(ours))) is ad.Size
-    assert ad.Size([np.int64(2), ad.tensor(3)]) == (2, 3)
+    assert ad.Size([np.int64(2), 3]) == (2, 3)
     with pytest.raises(TypeError, match=r"item 0 is 'float'"):
         torch.Size([2.5])
-    with pytest.raises(TypeError, match=r"Size\(\) takes an iterable of 'int' \(item 0 is 'float'"):
+    with pytest.raises(TypeError, match=r"Size: the dims must be ints, got float"):
         ad.Size([2.5])
 
 
 def test_size_method_returns_a_size_and_shape_stays_a_tuple():
     x, tx = ad.zeros((2, 3)), torch.zeros(2, 3)
-    assert repr(x.size()) == repr(tx.size())
+    assert repr(x.size()) == repr(tx.size()).replace("torch", "autodiff")
+    assert type(x.size()) is ad.Size and x.size() is x.size()       # (one per shape)
     assert x.size() == tx.size() and x.size().numel() == tx.size().numel() == 6
     assert x.size(1) == 3 and type(x.size(1)) is int
     assert x.shape == ad.Size([2, 3]) and type(x.shape) is tuple

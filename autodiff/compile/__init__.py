@@ -62,18 +62,25 @@ tensor is read again at each call; a module's ``training`` flag, another setting
 a module called in the function or reached by its names (with theirs: a method
 ``model.loss(x)`` may read ``self.beta``) (an attribute holding a number, Python's or NumPy's,
 a string, bool, None or a tuple of them: ``Dropout.p``, ``eps``, a temperature) or a
-captured tensor's ``requires_grad`` that changes traces again, and so does a module
+captured tensor's ``requires_grad`` that changes traces again (once: the plan made
+for the old settings is kept, and ``model.eval()`` / ``model.train()`` between calls
+then replays the plan of each mode), and so does a module
 called in the function or reached by its names that was given another tensor,
 submodule, array or function (``model.fc = nn.Linear(...)``, ``layer.activation =
 F.gelu``), a name of the function (closure, globals) bound to
 another tensor, NumPy array, random generator, module, optimizer or scheduler (``opt
 = ad.optim.Adam(...)``, ``targets = np.full(...)``), and a captured NumPy array that
 changes between calls (noticed by a checksum, computed on every call, so large data
-should be passed as arguments); so does a number, string, bool or None that a name of
-the function (closure, globals) holds and that changes between calls (``scale = 0.5``
-read as ``x * scale``, ``if use_aux:``).  The numbers reached otherwise are fixed at
-the trace, and so are the objects reached otherwise (an entry of a dict or list, an
-attribute of an object other than a module, a name of another function it calls): a
+should be passed as arguments; one the plan itself updates in place, as
+``ad.tensor(running).mul_(0.9)``, is checked against what the last replay left);
+so does a number, string, bool or None that a name of the function (closure,
+globals) holds and that changes between calls (``scale = 0.5`` read as ``x *
+scale``, ``if use_aux:``), and so does such a value in a dict the function reaches
+by name under a key its code writes (``cfg["clip"]``) or in an attribute its code
+reads of a plain object it reaches by name (``args.clip`` of an
+``argparse.Namespace``, a dataclass).  The numbers reached otherwise are fixed at
+the trace, and so are the objects reached otherwise (another entry of a dict or
+list, another object's attribute, a name of another function it calls): a
 plan keeps using the tensors and optimizers it saw, so rebinding such an entry to a new
 object needs a new ``ad.compile(fn)``.  A plan writes intermediate results into buffers it
 allocates once and keeps while the plan is cached (``buffers.py``), so calls of one
@@ -128,7 +135,7 @@ from .call_constants import creators_patched, read_live_when_reached
 from .captures import (captured_generators, captured_objects, captured_settings,
                        check_generators, check_generators_made_in_call, checksum,
                        members_of_captured_modules, named_values, rng_state,
-                       settings_of_captured_modules, training_flags,
+                       settings_differ, settings_of_captured_modules, training_flags,
                        why_plan_does_not_fit)
 
 __all__ = ["compile", "Compiled", "Plan", "NotReplayedWarning", "TraceError"]
@@ -142,7 +149,9 @@ class Compiled:
     """A function compiled by ``ad.compile``; call it like the function.
 
     ``plan`` is the plan of the last call; ``plans`` keeps up to ``cache_size``
-    plans, one per signature (least recently used dropped first).  ``fuse``:
+    plans, one per signature and set of module settings (``model.eval()`` between
+    training calls traces once, then each mode replays its own plan; least recently
+    used dropped first).  ``fuse``:
     whether elementwise steps are fused into generated loops.
     """
 
@@ -169,10 +178,9 @@ class Compiled:
             with _tracing:      # another thread's trace is listening: wait for its end
                 return self(*args, **kwargs)
         key = signature(args, kwargs)
-        plan = self.plans.get(key)
-        misfit = None if plan is None else why_plan_does_not_fit(plan)
-        if plan is not None and misfit is None:
-            self.plans.move_to_end(key)
+        entry, plan, misfit = self._fitting_plan(key)
+        if plan is not None:
+            self.plans.move_to_end(entry)
             self.plan = plan
             # (another trace running sees the leaves' .grad used: replay_traced)
             replay = plan.replay if _hooks.active is None else plan.replay_traced
@@ -194,12 +202,34 @@ class Compiled:
             except Exception as error:
                 note_replay_error(plan, error)
                 raise
+            for slot in plan.checksums_followed:
+                plan.checksums[slot] = checksum(plan.constant_values[slot])
             for module, flag in plan.training_after:
                 module.training = flag
             return result
         self._note_trace(key, misfit)
         with _tracing:
             return self._trace(key, args, kwargs)
+
+    def _fitting_plan(self, key):
+        """``(entry, plan, None)`` for the newest cached plan of signature ``key`` that
+        fits what the function reaches now, else ``(None, None, why)`` (why the newest
+        plan of that signature does not fit, or None when there is none).
+
+        A plan made for other module settings (``model.eval()`` between training
+        calls, another ``Dropout.p``) stays cached, since switching back makes it fit
+        again; one that no longer fits for another reason (a captured array changed,
+        a name bound to another object) is dropped."""
+        why_not = None
+        for entry in [e for e in reversed(self.plans) if e[0] == key]:
+            plan = self.plans[entry]
+            why = why_plan_does_not_fit(plan)
+            if why is None:
+                return entry, plan, None
+            why_not = why_not or why
+            if not settings_differ(plan):
+                del self.plans[entry]
+        return None, None, why_not
 
     def _note_trace(self, key, misfit) -> None:
         """Warn once when the function is about to be traced more often than its plan
@@ -273,6 +303,12 @@ class Compiled:
             fuse_elementwise(plan, values)
         plan.checksums = {slot: checksum(plan.constant_values[slot])
                           for slot in plan.constant_values if slot in plan.live}
+        # A captured array the plan itself updates in place (an average kept under
+        # no_grad, ``ad.tensor(running).mul_(0.9)``) changes at every replay: its
+        # checksum follows each replay, and only a change between calls traces again.
+        written = {id(array) for array in tracer.written}
+        plan.checksums_followed = [slot for slot in plan.checksums
+                                   if id(plan.constant_values[slot]) in written]
         plan_buffers(plan)
         plan.lock, plan.running = threading.RLock(), False
         fuse_optimizer_steps(plan)
@@ -280,8 +316,8 @@ class Compiled:
             fold_updates_into_products(plan)
         build(plan, kinds)
         self.traces += 1
-        self.plans[key] = plan
-        self.plans.move_to_end(key)
+        # (a signature may have several plans, one per module settings: ``_fitting_plan``)
+        self.plans[(key, self.traces)] = plan
         while len(self.plans) > self.cache_size:
             self.plans.popitem(last=False)
         self.plan = plan

@@ -142,6 +142,11 @@ def captured_settings(fn) -> list:
     as ``(name, where, key, value)``: the trace fixed their values into the plan (``x *
     scale``, ``if use_aux:``), so a replay fits only while the names hold equal values.
 
+    An entry of a dict reached by name counts too when the function's code names its
+    key (``cfg["clip"]``), as ``("cfg['clip']", cfg, "clip", value)``, and so does an
+    attribute the code reads of a plain object reached by name (``args.clip`` of an
+    ``argparse.Namespace``, a dataclass), as ``("args.clip", vars(args), "clip", value)``.
+
     >>> scale = 0.5
     >>> [(name, value) for name, _, _, value in captured_settings(lambda x: x * scale)]
     [('scale', 0.5)]
@@ -150,11 +155,62 @@ def captured_settings(fn) -> list:
 
     code = getattr(getattr(fn, "__func__", fn), "__code__", None)
     read = _globals_read(code) if code is not None else set()
+    keys = _keys_written(code) if code is not None else set()
+    attributes = _attributes_read(code) if code is not None else set()
     table = getattr(getattr(fn, "__func__", fn), "__globals__", None)
     # (a global only where the code reads it as one: co_names also holds the names of
     # attributes, and ``opt.step()`` must not tie the plan to a global loop counter ``step``)
-    return [(name, where, key, value) for name, where, key, value in _captured_names(fn)
-            if _is_setting(value) and (where is not table or key in read)]
+    found = []
+    for name, where, key, value in _captured_names(fn):
+        if where is table and key not in read:
+            continue
+        if _is_setting(value):
+            found.append((name, where, key, value))
+        elif type(value) is dict:
+            found += [(f"{name}[{k!r}]", value, k, v) for k, v in value.items()
+                      if k in keys and _is_setting(v)]
+        elif _plain_object(value):
+            members = vars(value)
+            found += [(f"{name}.{k}", members, k, v) for k, v in members.items()
+                      if k in attributes and _is_setting(v)]
+    return found
+
+
+def _plain_object(value) -> bool:
+    """An instance of a user's or the standard library's class holding its attributes
+    in a ``__dict__`` (not a class, function or module, nor the library's own objects,
+    whose settings are followed otherwise)."""
+    if isinstance(value, (type, types.ModuleType, types.FunctionType, types.MethodType,
+                          types.BuiltinFunctionType)):
+        return False
+    root = (type(value).__module__ or "").split(".")[0]
+    return root not in ("autodiff", "numpy", "builtins") and isinstance(
+        getattr(value, "__dict__", None), dict)
+
+
+def _attributes_read(code) -> set:
+    """The attribute names ``code`` and the functions and comprehensions in it read."""
+    found, todo = set(), [code]
+    while todo:
+        current = todo.pop()
+        found.update(instr.argval for instr in dis.get_instructions(current)
+                     if instr.opname in ("LOAD_ATTR", "LOAD_METHOD"))
+        todo += [c for c in current.co_consts if isinstance(c, types.CodeType)]
+    return found
+
+
+def _keys_written(code) -> set:
+    """The strings and ints written in ``code`` and the functions and comprehensions in
+    it (the keys ``cfg["clip"]`` or ``scales[0]`` may read)."""
+    found, todo = set(), [code]
+    while todo:
+        current = todo.pop()
+        found.update(c for c in current.co_consts if type(c) in (str, int))
+        # (small ints may be loaded without a constant: LOAD_SMALL_INT)
+        found.update(instr.argval for instr in dis.get_instructions(current)
+                     if instr.opname == "LOAD_SMALL_INT")
+        todo += [c for c in current.co_consts if isinstance(c, types.CodeType)]
+    return found
 
 
 def _globals_read(code) -> set:
@@ -261,6 +317,13 @@ def checksum(array) -> int:
 
 
 _MISSING = object()
+
+
+def settings_differ(plan) -> bool:
+    """Whether an object the plan reads has another ``training`` flag or setting than
+    at the trace (``plan.flags``): the plan fits again once they are switched back."""
+    return any(not same_value(getattr(obj, attribute, _MISSING), value)
+               for obj, attribute, value in plan.flags)
 
 
 def why_plan_does_not_fit(plan) -> str | None:

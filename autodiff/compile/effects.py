@@ -53,11 +53,13 @@ class SameShape:
     def __call__(self, *args, **kwargs):
         value = self.fn(*args, **kwargs)
         if np.shape(value) != self.shape:
+            # (a maker may say what to do instead: ``fn.when_shape_changes``)
+            remedy = getattr(self.fn, "when_shape_changes",
+                             "Call the function that makes it outside the compiled function.")
             raise RuntimeError(
                 f"compile: '{self.label}' at {self.line} gave an array of shape "
                 f"{np.shape(value)} at this call but {self.shape} when traced: its shape "
-                "depends on the values, and a plan's shapes are fixed. Call the function "
-                "that makes it outside the compiled function.")
+                f"depends on the values, and a plan's shapes are fixed. {remedy}")
         return value
 
 

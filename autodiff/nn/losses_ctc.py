@@ -87,7 +87,10 @@ def _padded_targets(targets, batch, input_lengths, target_lengths, steps):
         if targets.shape[1] < longest:
             _fail(f"Expected tensor to have size at least {longest} at dimension 1, but got "
                   f"size {targets.shape[1]} for argument #2 'targets'")
-        padded = targets[:, :longest]
+        # All S columns (labels past a sequence's length are masked out), not the
+        # first max(target_lengths): the shape then follows the targets' shape alone,
+        # so a compiled step replays for any lengths.
+        padded = targets
     for length in input_lengths:
         if length < 0:
             _fail(f"Expected input_lengths to have value at least 0, but got value {length}")
@@ -119,6 +122,11 @@ def _checked_targets(targets, input_lengths, target_lengths, steps, batch, class
                              steps)
     _check_labels(padded, target_lengths, classes, blank)
     return padded
+
+
+_checked_targets.when_shape_changes = (
+    "Concatenated 1-D targets are padded to the longest target_lengths: pass the targets "
+    "padded as (N, S) rows instead, whose shape the lengths do not change.")
 
 
 def _divisors(target_lengths, dtype):

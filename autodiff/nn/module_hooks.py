@@ -139,13 +139,18 @@ def call_with_hooks(module, args: tuple, kwargs: dict):
         kinds = [kind for kind, present in (
             ("forward", module._forward_hooks or module._forward_pre_hooks),
             ("backward", has_backward_hooks(module))) if present]
+        instead = sorted({hook.compile_instead for hook in module._forward_pre_hooks.values()
+                          if hasattr(hook, "compile_instead")})
+        made_by = " / ".join(f"nn.utils.{name.rsplit('.', 1)[1]}" for name in instead)
+        remedy = (f"The hook comes from {made_by}: use {' / '.join(instead)} instead, "
+                  "whose parametrization a compiled function replays." if instead else
+                  "Remove the hooks (handle.remove()) before calling the compiled "
+                  "function, or run the model eagerly while you need them.")
         raise TraceError(
             f"compile: {type(module).__name__} has {' and '.join(kinds)} hooks and is "
             "called at "
             f"{user_line()} inside the compiled function {tracer.name}; a hook would run "
-            "only while tracing (every replay skips Python code between ops). Remove the "
-            "hooks (handle.remove()) before calling the compiled function, or run the "
-            "model eagerly while you need them.")
+            f"only while tracing (every replay skips Python code between ops). {remedy}")
     with_kwargs = _flagged(module, "_forward_pre_hooks", "with_kwargs")
     for key, hook in list(module._forward_pre_hooks.items()):
         if key in with_kwargs:

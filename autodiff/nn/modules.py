@@ -129,8 +129,9 @@ class Linear(Module):
         return self.n_out
 
     # PyTorch stores (out, in); so are weight_norm's weight_g and weight_v and
-    # spectral_norm's weight_orig (its 1-d weight_u and weight_v stay as they are)
-    _transposed = ("weight", "weight_g", "weight_v", "weight_orig")
+    # spectral_norm's weight_orig (its 1-d weight_u and weight_v stay as they are) and
+    # pruning's weight_mask
+    _transposed = ("weight", "weight_g", "weight_v", "weight_orig", "weight_mask")
 
     def _torch_export(self, local):
         for key in self._transposed:

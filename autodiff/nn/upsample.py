@@ -1,5 +1,6 @@
 """Resizing images and sequences: ``F.interpolate`` and ``nn.Upsample`` for modes
-``'nearest'`` (3-D, 4-D and 5-D input) and ``'bilinear'`` (4-D), with PyTorch's
+``'nearest'`` and ``'nearest-exact'`` (3-D, 4-D and 5-D input), ``'linear'``,
+``'bilinear'``, ``'bicubic'`` (4-D), ``'trilinear'`` and ``'area'``, with PyTorch's
 arguments and index arithmetic.
 
 Each spatial axis is resized on its own, as a gather (``take``) of the source
@@ -12,7 +13,13 @@ positions follow PyTorch's CPU kernels exactly, including their rounding:
   its 1-D and 3-D ones);
 * bilinear, ``align_corners=False``: ``src = max(scale * (dst + 0.5) - 0.5, 0)``;
   ``align_corners=True``: ``src = dst * (in - 1) / (out - 1)``; computed in the
-  input's dtype and blended between ``floor(src)`` and the next position.
+  input's dtype and blended between ``floor(src)`` and the next position;
+* nearest-exact: ``src = min(floor((dst + 0.5) * scale), in - 1)``;
+* bicubic: as bilinear but ``src`` is not clamped at 0, and the four positions
+  ``floor(src) - 1 ... floor(src) + 2`` (clamped into the axis) are blended with Keys'
+  cubic weights (A = -0.75).  Where the size stays but a scale factor is given,
+  PyTorch's backward copies the gradient through although its forward interpolates;
+  the gradient here is that of the forward.
 """
 
 from __future__ import annotations
@@ -28,10 +35,11 @@ from . import functional_conv as FC
 from .conv import _is_int
 from .module import Module
 
-_MODES = ("nearest", "linear", "bilinear", "trilinear", "area")
-_TORCH_ONLY_MODES = ("bicubic", "nearest-exact")
+_MODES = ("nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinear", "area")
 #: The input dims each interpolating mode takes: (N, C) and one spatial dim per letter
-_INTERPOLATING_NDIM = {"linear": 3, "bilinear": 4, "trilinear": 5}
+_INTERPOLATING_NDIM = {"linear": 3, "bilinear": 4, "bicubic": 4, "trilinear": 5}
+#: Keys' cubic convolution coefficient, PyTorch's
+_CUBIC_A = -0.75
 
 
 def _nearest_index(n_in, n_out, scale_factor, dtype, two_d):
@@ -52,6 +60,64 @@ def _nearest_index(n_in, n_out, scale_factor, dtype, two_d):
         scale = dtype.type(n_in) / dtype.type(n_out)
     src = (dst.astype(dtype) * scale).astype(np.float32)
     return np.minimum(np.floor(src).astype(np.int64), n_in - 1)
+
+
+def _nearest_exact_index(n_in, n_out, scale_factor, dtype, two_d):
+    """``nearest-exact``: the input position nearest each output position's centre,
+    ``min(floor((dst + 0.5) * scale), in - 1)``, with PyTorch's float32 rounding (a
+    float32 scale in the 2-D kernel, the input's precision in the 1-D and 3-D ones)."""
+    dst = np.arange(n_out)
+    dtype = np.dtype(np.float32 if two_d else dtype)
+    if scale_factor is not None and scale_factor > 0:
+        scale = dtype.type(1.0 / scale_factor)
+    else:
+        scale = dtype.type(n_in) / dtype.type(n_out)
+    if two_d:
+        src = ((dst + 0.5) * np.float64(scale)).astype(np.float32)
+    else:
+        src = ((dst.astype(dtype) + dtype.type(0.5)) * scale).astype(np.float32)
+    return np.minimum(np.floor(src).astype(np.int64), n_in - 1)
+
+
+def _cubic_taps(n_in, n_out, scale_factor, align_corners, dtype):
+    """The four source positions (clamped into the axis) and Keys' weights of each
+    output position along one axis, as PyTorch's bicubic kernel: the source position
+    is not clamped before the taps are taken."""
+    dst = np.arange(n_out).astype(dtype)
+    if align_corners:
+        scale = dtype.type(n_in - 1) / dtype.type(n_out - 1) if n_out > 1 else dtype.type(0)
+        src = scale * dst
+    else:
+        if scale_factor is not None and scale_factor > 0:
+            scale = dtype.type(1.0 / scale_factor)
+        else:
+            scale = dtype.type(n_in) / dtype.type(n_out)
+        src = scale * (dst + dtype.type(0.5)) - dtype.type(0.5)
+    corner = np.floor(src)
+    t = (src - corner).astype(dtype)
+    corner = corner.astype(np.int64)
+    indices = [np.clip(corner + offset, 0, n_in - 1) for offset in (-1, 0, 1, 2)]
+    a = dtype.type(_CUBIC_A)
+
+    def near(x):                                   # |offset| <= 1
+        return ((a + 2) * x - (a + 3)) * x * x + 1
+
+    def far(x):                                    # 1 < |offset| < 2
+        return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+    one = dtype.type(1)
+    weights = [far(t + one), near(t), near(one - t), far(2 * one - t)]
+    return indices, [w.astype(dtype) for w in weights]
+
+
+def _cubic_index(n_in, n_out, scale_factor, align_corners, dtype, which):
+    return _cubic_taps(n_in, n_out, scale_factor, align_corners, np.dtype(dtype))[0][which]
+
+
+def _cubic_weights(n_in, n_out, scale_factor, align_corners, dtype, which, ndim, axis):
+    weights = _cubic_taps(n_in, n_out, scale_factor, align_corners, np.dtype(dtype))[1][which]
+    shape = [1] * ndim
+    shape[axis] = n_out
+    return weights.reshape(shape)
 
 
 def _linear_taps(n_in, n_out, scale_factor, align_corners, dtype):
@@ -125,8 +191,9 @@ def interpolate(input, size=None, scale_factor=None, mode: str = "nearest",
                 antialias: bool = False) -> Tensor:
     """Resize the spatial axes of (N, C, L), (N, C, H, W) or (N, C, D, H, W) ``input`` to
     ``size`` or by ``scale_factor``, as ``torch.nn.functional.interpolate``; ``mode`` is
-    ``'nearest'``, ``'linear'`` (3-D input), ``'bilinear'`` (4-D) or ``'trilinear'``
-    (5-D), these three with ``align_corners``, or ``'area'`` (adaptive average pooling).
+    ``'nearest'``, ``'nearest-exact'``, ``'linear'`` (3-D input), ``'bilinear'`` or
+    ``'bicubic'`` (4-D) or ``'trilinear'`` (5-D), these four with ``align_corners``, or
+    ``'area'`` (adaptive average pooling).
 
     >>> x = ad.tensor([[[[1.0, 2.0], [3.0, 4.0]]]])
     >>> F.interpolate(x, scale_factor=2)[0, 0]
@@ -141,15 +208,13 @@ def interpolate(input, size=None, scale_factor=None, mode: str = "nearest",
     """
     where = "interpolate"
     if mode not in _MODES:
-        extra = (" (PyTorch has it; it is not implemented here)"
-                 if mode in _TORCH_ONLY_MODES else "")
         raise NotImplementedError(f"{where}: mode must be one of {list(_MODES)}, got "
-                                  f"{mode!r}{extra}")
+                                  f"{mode!r}")
     if antialias:
         raise NotImplementedError(f"{where}: antialias=True is not supported")
     shape = FC._shape_of(input)
     FC._float_input(input, where)
-    if mode in ("nearest", "area"):
+    if mode in ("nearest", "nearest-exact", "area"):
         if align_corners is not None:
             raise ValueError(f"{where}: align_corners can only be set with the interpolating "
                              f"modes ('linear', 'bilinear', 'trilinear'), not with {mode=}")
@@ -173,7 +238,18 @@ def interpolate(input, size=None, scale_factor=None, mode: str = "nearest",
                          (n_in, n_out, factor, x.dtype, len(shape) == 4))
             x = take(x, index, axis=axis)
             continue
+        if mode == "nearest-exact":
+            index = made("nearest-exact index", _nearest_exact_index,
+                         (n_in, n_out, factor, x.dtype, len(shape) == 4))
+            x = take(x, index, axis=axis)
+            continue
         args = (n_in, n_out, factor, bool(align_corners), x.dtype)
+        if mode == "bicubic":
+            taps = [take(x, made("bicubic index", _cubic_index, args + (k,)), axis=axis)
+                    * made("bicubic weight", _cubic_weights, args + (k, x.ndim, axis))
+                    for k in range(4)]
+            x = taps[0] + taps[1] + taps[2] + taps[3]
+            continue
         lower = made("bilinear index", _linear_index, args + (0,))
         upper = made("bilinear index", _linear_index, args + (1,))
         w_lower = made("bilinear weight", _linear_weights, args + (2, x.ndim, axis))

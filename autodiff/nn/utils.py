@@ -31,14 +31,14 @@ from ..optim.optimizer import user_stacklevel
 from ..guard import note_unguarded_write
 from ..ops.shape import concatenate
 from ..tensor import Tensor, tensor
-from . import parametrizations, parametrize
+from . import parametrizations, parametrize, prune
 from . import utils_rnn as rnn
 from .utils_fusion import (fuse_conv_bn_eval, fuse_conv_bn_weights, fuse_linear_bn_eval,
                            fuse_linear_bn_weights, skip_init)
 from .utils_reparam import remove_spectral_norm, remove_weight_norm, spectral_norm, weight_norm
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "get_total_norm", "clip_grads_with_norm_",
-           "parameters_to_vector", "vector_to_parameters", "rnn", "parametrize",
+           "parameters_to_vector", "vector_to_parameters", "rnn", "parametrize", "prune",
            "parametrizations", "weight_norm",
            "remove_weight_norm", "spectral_norm", "remove_spectral_norm", "fuse_conv_bn_eval",
            "fuse_conv_bn_weights", "fuse_linear_bn_eval", "fuse_linear_bn_weights",
@@ -48,6 +48,7 @@ __all__ = ["clip_grad_norm_", "clip_grad_value_", "get_total_norm", "clip_grads_
 sys.modules[__name__ + ".rnn"] = rnn
 sys.modules[__name__ + ".parametrize"] = parametrize
 sys.modules[__name__ + ".parametrizations"] = parametrizations
+sys.modules[__name__ + ".prune"] = prune
 
 
 def _grads(parameters, where):

@@ -68,6 +68,9 @@ class WeightNorm:
     """The forward pre-hook of ``weight_norm``: ``weight = g * v / ||v||``, the norm
     taken over every axis but ``axis`` (all of them when ``axis`` is None)."""
 
+    #: What a compiled function that calls the module is told to use instead.
+    compile_instead = "nn.utils.parametrizations.weight_norm"
+
     def __init__(self, name: str, axis: int | None):
         self.name, self.axis = name, axis
 
@@ -152,6 +155,9 @@ class SpectralNorm:
     ``sigma = u · (W v)`` estimated by power iteration on the weight as a matrix ``W``
     (PyTorch's ``dim`` axis first, the others flattened); ``u`` and ``v`` are buffers,
     updated only in training mode."""
+
+    #: What a compiled function that calls the module is told to use instead.
+    compile_instead = "nn.utils.parametrizations.spectral_norm"
 
     def __init__(self, name: str, axis: int, n_power_iterations: int, eps: float):
         self.name, self.axis = name, axis

@@ -25,6 +25,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from ..compile.hooks import replayed_function
 from ..grad_mode import no_grad
 from ..nn.module import Module
 from ..nn.normalization import _BatchNorm
@@ -156,33 +157,41 @@ class AveragedModel(Module):
 
     def update_parameters(self, model: Module) -> None:
         """Average ``model``'s parameters (and buffers, with ``use_buffers=True``) into
-        this copy's, and count one more model averaged."""
-        if self.use_buffers:
-            ours = itertools.chain(self.module.parameters(), self.module.buffers())
-            theirs = itertools.chain(model.parameters(), model.buffers())
+        this copy's, and count one more model averaged.  Inside a compiled function
+        each replay runs the update again (it branches on the count, and the average
+        functions may be any Python code)."""
+        _update_average(self, model)
+
+
+@replayed_function
+def _update_average(self: AveragedModel, model: Module) -> None:
+    """``AveragedModel.update_parameters``, a call a compiled function replays."""
+    if self.use_buffers:
+        ours = itertools.chain(self.module.parameters(), self.module.buffers())
+        theirs = itertools.chain(model.parameters(), model.buffers())
+    else:
+        ours, theirs = self.parameters(), model.parameters()
+    averaged, current = [], []
+    first = int(self.n_averaged) == 0
+    for p_averaged, p_model in zip(ours, theirs):
+        average, now = _as_tensor(p_averaged), _as_tensor(p_model)
+        averaged.append(average)
+        current.append(now)
+        if first:
+            with no_grad():
+                average.copy_(now)
+    if not first:
+        n_averaged = Tensor(self.n_averaged.copy())
+        if self.avg_fn is None:
+            (self.multi_avg_fn or _swa_one_by_one)(averaged, current, n_averaged)
         else:
-            ours, theirs = self.parameters(), model.parameters()
-        averaged, current = [], []
-        first = int(self.n_averaged) == 0
-        for p_averaged, p_model in zip(ours, theirs):
-            average, now = _as_tensor(p_averaged), _as_tensor(p_model)
-            averaged.append(average)
-            current.append(now)
-            if first:
-                with no_grad():
-                    average.copy_(now)
-        if not first:
-            n_averaged = Tensor(self.n_averaged.copy())
-            if self.avg_fn is None:
-                (self.multi_avg_fn or _swa_one_by_one)(averaged, current, n_averaged)
-            else:
-                with no_grad():
-                    for average, now in zip(averaged, current):
-                        average.copy_(self.avg_fn(average, now, n_averaged))
-        if not self.use_buffers:
-            for b_average, b_model in zip(self.module.buffers(), model.buffers()):
-                np.copyto(b_average, np.asarray(b_model))
-        self.n_averaged += 1
+            with no_grad():
+                for average, now in zip(averaged, current):
+                    average.copy_(self.avg_fn(average, now, n_averaged))
+    if not self.use_buffers:
+        for b_average, b_model in zip(self.module.buffers(), model.buffers()):
+            np.copyto(b_average, np.asarray(b_model))
+    self.n_averaged += 1
 
 
 def _swa_one_by_one(averaged: list, current: list, n_averaged) -> None:

@@ -1,0 +1,404 @@
+"""``torch.nn.utils.prune``: zeroing a fraction of a parameter's entries through a mask.
+
+Pruning ``module.<name>`` moves the parameter to ``<name>_orig``, registers the buffer
+``<name>_mask`` (ones and zeros) and a forward pre-hook that sets ``module.<name> =
+<name>_orig * <name>_mask`` before every ``forward``, on the tape, so the gradient of
+``<name>_orig`` is zero where the mask is.  Pruning the same parameter again prunes
+among the entries still kept (the masks combine); ``remove`` makes the pruned value
+the plain parameter again (the same Parameter object, so an optimizer keeps it).
+
+The masks are computed in PyTorch's layout of the weight (``Linear.weight`` is
+``(out, in)`` there, ``(in, out)`` here), so ``dim`` means what it means in PyTorch and
+ties are broken over the same order; ``importance_scores`` and a custom mask have the
+shape of the parameter here.
+
+>>> layer = ad.nn.Linear(3, 2, rng=0)
+>>> _ = ad.nn.utils.prune.l1_unstructured(layer, "weight", amount=0.5)
+>>> int((layer.weight_mask == 0).sum()), sorted(n for n, _ in layer.named_parameters())
+(3, ['bias', 'weight_orig'])
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from ..tensor import Tensor
+from .module import Module, Parameter
+
+__all__ = ["BasePruningMethod", "PruningContainer", "Identity", "RandomUnstructured",
+           "L1Unstructured", "LnStructured", "CustomFromMask", "identity",
+           "random_unstructured", "l1_unstructured", "ln_structured", "global_unstructured",
+           "custom_from_mask", "remove", "is_pruned"]
+
+
+def _transposed(module, name) -> bool:
+    from .utils_reparam import _is_transposed
+    return _is_transposed(module, name)
+
+
+def _to_torch_layout(module, name, array: np.ndarray) -> np.ndarray:
+    return array.T if _transposed(module, name) and array.ndim == 2 else array
+
+
+_from_torch_layout = _to_torch_layout          # a transpose is its own inverse
+
+
+def _array(value) -> np.ndarray:
+    return np.asarray(value.data if isinstance(value, Tensor) else value)
+
+
+def _check_amount(amount) -> None:
+    if not isinstance(amount, numbers.Real) or isinstance(amount, bool):
+        raise TypeError(f"prune: invalid type for amount: {amount!r}; must be int or float")
+    if (isinstance(amount, numbers.Integral) and amount < 0) or (
+            not isinstance(amount, numbers.Integral) and not 0.0 <= float(amount) <= 1.0):
+        raise ValueError(f"prune: amount={amount} should either be a float in the range "
+                         "[0, 1] or a non-negative integer")
+
+
+def _count_to_prune(amount, size: int) -> int:
+    if isinstance(amount, numbers.Integral):
+        if amount > size:
+            raise ValueError(f"prune: amount={amount} should be smaller than the number of "
+                             f"parameters to prune={size}")
+        return int(amount)
+    return round(float(amount) * size)
+
+
+class BasePruningMethod:
+    """A way of computing a mask; called as a forward pre-hook it sets
+    ``module.<name> = <name>_orig * <name>_mask``.  Subclasses give ``compute_mask(t,
+    default_mask)`` (arrays in PyTorch's layout) and ``PRUNING_TYPE``: "unstructured",
+    "structured" (with ``dim``) or "global"."""
+
+    PRUNING_TYPE: str | None = None
+
+    def __init__(self):
+        self._tensor_name = None
+
+    def compute_mask(self, t: np.ndarray, default_mask: np.ndarray) -> np.ndarray:
+        raise NotImplementedError(f"{type(self).__name__}.compute_mask")
+
+    def apply_mask(self, module) -> Tensor:
+        """``<name>_orig * <name>_mask``, recorded (the gradient reaches ``_orig``)."""
+        orig = getattr(module, self._tensor_name + "_orig")
+        mask = getattr(module, self._tensor_name + "_mask")
+        return orig * mask.astype(orig.dtype)
+
+    def __call__(self, module, inputs):
+        object.__setattr__(module, self._tensor_name, self.apply_mask(module))
+
+    @classmethod
+    def apply(cls, module, name, *args, importance_scores=None, **kwargs):
+        """Prune ``module.<name>`` with ``cls(*args, **kwargs)``, combined with a pruning
+        already there; returns the (possibly combined) method."""
+        if not isinstance(module, Module):
+            raise TypeError(f"prune: expected a Module, got {type(module).__name__}")
+        old_key, old_method = None, None
+        for key, hook in module._forward_pre_hooks.items():
+            if isinstance(hook, BasePruningMethod) and hook._tensor_name == name:
+                old_key, old_method = key, hook
+        new = cls(*args, **kwargs)
+        new._tensor_name = name
+        if isinstance(old_method, PruningContainer):      # a new one: if the mask cannot
+            method = PruningContainer(*old_method, new)    # be computed, nothing changes
+        elif old_method is not None:
+            method = PruningContainer(old_method, new)
+        else:
+            method = new
+        if old_method is None:
+            orig = module._parameters.get(name)
+            if not isinstance(orig, Parameter):
+                raise AttributeError(f"prune: {type(module).__name__} has no parameter "
+                                     f"{name!r}")
+        else:
+            orig = getattr(module, name)          # the pruned value so far
+        scores = orig if importance_scores is None else importance_scores
+        if np.shape(_array(scores)) != tuple(orig.shape):
+            raise ValueError(f"prune: importance_scores should have the shape of the "
+                             f"parameter {name!r}, {tuple(orig.shape)}; got "
+                             f"{np.shape(_array(scores))}")
+        if old_method is None:
+            default_mask = np.ones(orig.shape, dtype=orig.dtype)
+        else:
+            default_mask = np.array(getattr(module, name + "_mask"))
+        if isinstance(new, CustomFromMask):       # given in the parameter's layout
+            new.torch_mask = _to_torch_layout(module, name, _array(new.mask))
+        mask = method.compute_mask(_to_torch_layout(module, name, _array(scores)),
+                                   _to_torch_layout(module, name, default_mask))
+        mask = np.ascontiguousarray(_from_torch_layout(module, name, mask))
+        if old_method is None:
+            delattr(module, name)
+            setattr(module, name + "_orig", orig)
+            module.register_buffer(name + "_mask", mask)
+        else:
+            del module._forward_pre_hooks[old_key]
+            setattr(module, name + "_mask", mask)
+        object.__setattr__(module, name, method.apply_mask(module))
+        module.register_forward_pre_hook(method)
+        return method
+
+    def prune(self, t, default_mask=None, importance_scores=None):
+        """``t`` times the mask computed from ``importance_scores`` (``t`` by default)."""
+        scores = _array(t if importance_scores is None else importance_scores)
+        default = np.ones_like(scores) if default_mask is None else _array(default_mask)
+        return t * self.compute_mask(scores, default).astype(_array(t).dtype)
+
+    def remove(self, module) -> None:
+        """Make ``module.<name>`` the plain parameter again, with the pruned value."""
+        name = self._tensor_name
+        weight = self.apply_mask(module)
+        object.__delattr__(module, name)
+        orig = module._parameters[name + "_orig"]
+        orig.data = np.array(weight.data)
+        delattr(module, name + "_orig")
+        delattr(module, name + "_mask")
+        setattr(module, name, orig)
+
+
+class PruningContainer(BasePruningMethod):
+    """Successive prunings of one parameter: each new one prunes among the entries
+    the earlier ones kept."""
+
+    def __init__(self, *methods):
+        super().__init__()
+        self._pruning_methods = ()
+        for method in methods:
+            self.add_pruning_method(method)
+
+    def add_pruning_method(self, method) -> None:
+        if not isinstance(method, BasePruningMethod):
+            raise TypeError(f"{type(method).__name__} is not a BasePruningMethod subclass")
+        if self._tensor_name is None:
+            self._tensor_name = method._tensor_name
+        elif method._tensor_name != self._tensor_name:
+            raise ValueError(f"Can only add pruning methods acting on the parameter named "
+                             f"'{self._tensor_name}' to PruningContainer. Found "
+                             f"'{method._tensor_name}'")
+        self._pruning_methods += (method,)
+
+    def __len__(self):
+        return len(self._pruning_methods)
+
+    def __iter__(self):
+        return iter(self._pruning_methods)
+
+    def __getitem__(self, index):
+        return self._pruning_methods[index]
+
+    def compute_mask(self, t, default_mask):
+        method = self._pruning_methods[-1]
+        mask = np.array(default_mask, order="C")
+        if method.PRUNING_TYPE == "unstructured":
+            kept = mask == 1
+        elif method.PRUNING_TYPE == "structured":
+            axis = method.dim % t.ndim
+            others = tuple(i for i in range(t.ndim) if i != axis)
+            kept = [slice(None)] * t.ndim
+            kept[axis] = mask.sum(axis=others) != 0
+            kept = tuple(kept)
+        elif method.PRUNING_TYPE == "global":
+            kept = (slice(None),) * t.ndim
+        else:
+            raise ValueError(f"Unrecognized PRUNING_TYPE {method.PRUNING_TYPE}")
+        mask[kept] = method.compute_mask(t[kept], default_mask=mask[kept])
+        return mask
+
+
+class Identity(BasePruningMethod):
+    """Prunes nothing: the mask is all ones."""
+
+    PRUNING_TYPE = "unstructured"
+
+    def compute_mask(self, t, default_mask):
+        return np.array(default_mask, order="C")
+
+
+class RandomUnstructured(BasePruningMethod):
+    """Prunes ``amount`` entries (a fraction, or a count) chosen at random."""
+
+    PRUNING_TYPE = "unstructured"
+
+    def __init__(self, amount):
+        super().__init__()
+        _check_amount(amount)
+        self.amount = amount
+
+    def compute_mask(self, t, default_mask):
+        count = _count_to_prune(self.amount, t.size)
+        mask = np.array(default_mask, order="C")
+        if count:
+            from ..generator import chosen_rng
+            draws = chosen_rng("random_unstructured", None, None).random(t.size)
+            mask.reshape(-1)[np.argsort(-draws, kind="stable")[:count]] = 0
+        return mask
+
+
+class L1Unstructured(BasePruningMethod):
+    """Prunes the ``amount`` entries (a fraction, or a count) of smallest magnitude."""
+
+    PRUNING_TYPE = "unstructured"
+
+    def __init__(self, amount):
+        super().__init__()
+        _check_amount(amount)
+        self.amount = amount
+
+    def compute_mask(self, t, default_mask):
+        count = _count_to_prune(self.amount, t.size)
+        mask = np.array(default_mask, order="C")
+        if count:
+            smallest = np.argsort(np.abs(t).reshape(-1), kind="stable")[:count]
+            mask.reshape(-1)[smallest] = 0
+        return mask
+
+
+class LnStructured(BasePruningMethod):
+    """Prunes the ``amount`` channels along ``dim`` (PyTorch's numbering) of smallest
+    ``n``-norm."""
+
+    PRUNING_TYPE = "structured"
+
+    def __init__(self, amount, n, dim=-1):
+        super().__init__()
+        _check_amount(amount)
+        if n == "nuc":
+            raise NotImplementedError("ln_structured: n='nuc' is not supported; use a "
+                                      "vector norm (1, 2, float('inf'), 'fro')")
+        self.amount, self.n, self.dim = amount, 2 if n == "fro" else n, dim
+
+    def compute_mask(self, t, default_mask):
+        if t.ndim <= 1:
+            raise ValueError(f"Structured pruning can only be applied to multidimensional "
+                             f"tensors. Found tensor of shape {t.shape} with {t.ndim} dims")
+        if not -t.ndim <= self.dim < t.ndim:
+            raise IndexError(f"Invalid index {self.dim} for tensor of size {t.shape}")
+        axis = self.dim % t.ndim
+        channels = t.shape[axis]
+        count = _count_to_prune(self.amount, channels)
+        if count == 0:
+            return np.array(default_mask, order="C")
+        rows = np.moveaxis(t, axis, 0).reshape(channels, -1)
+        norms = np.linalg.norm(rows, ord=self.n, axis=1)
+        kept = np.argsort(-norms, kind="stable")[:channels - count]
+        mask = np.zeros_like(np.asarray(default_mask))
+        where = [slice(None)] * t.ndim
+        where[axis] = kept
+        mask[tuple(where)] = 1
+        return mask * default_mask
+
+
+class CustomFromMask(BasePruningMethod):
+    """Prunes where the given mask (of the parameter's shape) is 0."""
+
+    PRUNING_TYPE = "global"
+
+    def __init__(self, mask):
+        super().__init__()
+        self.mask = mask
+        self.torch_mask = None
+
+    def compute_mask(self, t, default_mask):
+        mask = self.torch_mask if self.torch_mask is not None else _array(self.mask)
+        if np.shape(mask) != np.shape(default_mask):
+            raise ValueError(f"custom_from_mask: the mask has shape {np.shape(mask)}, the "
+                             f"parameter {np.shape(default_mask)}")
+        return default_mask * mask.astype(np.asarray(default_mask).dtype)
+
+
+def identity(module, name):
+    """Attach a mask of ones to ``module.<name>`` (the pruning machinery, nothing pruned).
+
+    >>> sorted(ad.nn.utils.prune.identity(ad.nn.Linear(2, 1), "bias").state_dict())
+    ['bias_mask', 'bias_orig', 'weight']
+    """
+    Identity.apply(module, name)
+    return module
+
+
+def random_unstructured(module, name, amount):
+    """Prune ``amount`` entries of ``module.<name>`` (a fraction or a count) at random,
+    drawn from the library's generator."""
+    RandomUnstructured.apply(module, name, amount)
+    return module
+
+
+def l1_unstructured(module, name, amount, importance_scores=None):
+    """Prune the ``amount`` entries of ``module.<name>`` (a fraction in [0, 1], or a
+    count) of smallest absolute value (of ``importance_scores``, when given).
+
+    >>> layer = ad.nn.utils.prune.l1_unstructured(ad.nn.Linear(4, 2, rng=0), "weight", 2)
+    >>> int((layer.weight.data == 0).sum())
+    2
+    """
+    L1Unstructured.apply(module, name, amount=amount, importance_scores=importance_scores)
+    return module
+
+
+def ln_structured(module, name, amount, n, dim, importance_scores=None):
+    """Prune the ``amount`` channels along ``dim`` (PyTorch's numbering: 0 is a
+    ``Linear``'s outputs) of smallest ``n``-norm.
+
+    >>> layer = ad.nn.utils.prune.ln_structured(ad.nn.Linear(3, 4, rng=0), "weight", 0.5,
+    ...                                         n=2, dim=0)
+    >>> int((abs(layer.weight.data).sum(axis=0) == 0).sum())      # two outputs gone
+    2
+    """
+    LnStructured.apply(module, name, amount, n, dim, importance_scores=importance_scores)
+    return module
+
+
+def custom_from_mask(module, name, mask):
+    """Prune ``module.<name>`` where ``mask`` (its shape) is 0."""
+    CustomFromMask.apply(module, name, mask)
+    return module
+
+
+def global_unstructured(parameters, pruning_method, importance_scores=None, **kwargs):
+    """Prune across several ``(module, name)`` pairs at once, as if their entries were
+    one vector: ``global_unstructured(pairs, prune.L1Unstructured, amount=0.2)``."""
+    parameters = list(parameters)
+    method = pruning_method(**kwargs)
+    if method.PRUNING_TYPE != "unstructured":
+        raise TypeError(f'Only "unstructured" PRUNING_TYPE supported for the '
+                        f'`pruning_method`. Found method {pruning_method} of type '
+                        f'{method.PRUNING_TYPE}')
+    importance_scores = importance_scores or {}
+    scores, masks, shapes = [], [], []
+    for module, name in parameters:
+        value = _array(importance_scores.get((module, name), getattr(module, name)))
+        current = getattr(module, name + "_mask", None)
+        mask = np.ones(value.shape) if current is None else np.asarray(current)
+        scores.append(_to_torch_layout(module, name, value).reshape(-1))
+        masks.append(_to_torch_layout(module, name, mask).reshape(-1))
+        shapes.append(_to_torch_layout(module, name, value).shape)
+    container = PruningContainer()
+    container._tensor_name = method._tensor_name = "temp"
+    container.add_pruning_method(method)
+    final = container.compute_mask(np.concatenate(scores), np.concatenate(masks))
+    start = 0
+    for (module, name), shape in zip(parameters, shapes):
+        size = int(np.prod(shape))
+        piece = final[start:start + size].reshape(shape)
+        custom_from_mask(module, name, _from_torch_layout(module, name, piece))
+        start += size
+
+
+def remove(module, name):
+    """Make the pruning of ``module.<name>`` permanent: a plain parameter again, holding
+    the pruned value; ``<name>_orig``, ``<name>_mask`` and the hook go."""
+    for key, hook in list(module._forward_pre_hooks.items()):
+        if isinstance(hook, BasePruningMethod) and hook._tensor_name == name:
+            hook.remove(module)
+            del module._forward_pre_hooks[key]
+            return module
+    raise ValueError(f"Parameter '{name}' of module {module} has to be pruned before "
+                     "pruning can be removed")
+
+
+def is_pruned(module) -> bool:
+    """Whether ``module`` or one below it has a pruned parameter."""
+    return any(isinstance(hook, BasePruningMethod)
+               for _, sub in module.named_modules() for hook in sub._forward_pre_hooks.values())
