@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import math
 import operator
-import threading
 
 import numpy as np
 
@@ -351,12 +350,8 @@ def is_anomaly_check_nan_enabled() -> bool:
     return True
 
 
-class _Settings(threading.local):
-    warn_always = False
-
-
-_settings = _Settings()
-_interop_threads = [1]
+#: The process-wide switches of this module (PyTorch's are process-wide too).
+_settings = {"warn_always": False, "interop_threads": 1}
 
 
 def set_warn_always(b: bool) -> None:
@@ -366,12 +361,12 @@ def set_warn_always(b: bool) -> None:
     is read back by ``is_warn_always_enabled`` and changes nothing else."""
     if not isinstance(b, bool):
         raise TypeError(f"set_warn_always: expected a bool, got {type(b).__name__}")
-    _settings.warn_always = b
+    _settings["warn_always"] = b
 
 
 def is_warn_always_enabled() -> bool:
     """The value last given to ``set_warn_always`` (False at first)."""
-    return _settings.warn_always
+    return _settings["warn_always"]
 
 
 def set_flush_denormal(mode: bool) -> bool:
@@ -383,7 +378,7 @@ def set_flush_denormal(mode: bool) -> bool:
 def get_num_interop_threads() -> int:
     """The number given to ``set_num_interop_threads`` (1 at first): ops here run one
     after another in the calling thread; intra-op threads are ``get_num_threads``."""
-    return _interop_threads[0]
+    return _settings["interop_threads"]
 
 
 def set_num_interop_threads(num: int) -> None:
@@ -392,4 +387,4 @@ def set_num_interop_threads(num: int) -> None:
     if isinstance(num, bool) or not isinstance(num, (int, np.integer)) or num <= 0:
         raise RuntimeError(f"set_num_interop_threads expects a positive integer, got "
                            f"{num!r}")
-    _interop_threads[0] = int(num)
+    _settings["interop_threads"] = int(num)
