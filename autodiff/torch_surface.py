@@ -103,7 +103,7 @@ def frombuffer(buffer, dtype=None, count: int = -1, offset: int = 0, *,
     if isinstance(buffer, Tensor):
         buffer = buffer.data                # (its memory, as NumPy reads an ndarray's)
     length = memoryview(buffer).nbytes
-    if length <= 0 and count <= 0:
+    if length == 0 or count == 0:
         raise ValueError(f"frombuffer: both buffer length ({length}) and count ({count}) "
                          "must not be 0")
     if not 0 <= offset < max(length, 1):

@@ -417,8 +417,11 @@ def test_frombuffer_matches_torch_and_shares_the_buffer():
             torch.frombuffer(data, **theirs_kwargs)
         with pytest.raises(ValueError, match=f"frombuffer: .*{words}"):
             ad.frombuffer(data, **ours_kwargs)
-    with pytest.raises(ValueError, match="must not be 0"):
-        ad.frombuffer(bytearray(0), dtype=ad.float32)
+    for buffer, count in ((bytearray(0), -1), (bytearray(8), 0)):
+        with pytest.raises(ValueError, match="must not be 0"):
+            torch.frombuffer(buffer, dtype=torch.float32, count=count)
+        with pytest.raises(ValueError, match="frombuffer: both buffer length .* must not be 0"):
+            ad.frombuffer(buffer, dtype=ad.float32, count=count)
 
 
 @pytest.mark.parametrize("size, stride", [((2, 3), (1, 2)), ((2, 3), (3, 1)),
