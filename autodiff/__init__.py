@@ -162,7 +162,7 @@ from .torch_surface_extra import (  # noqa: E402  (torch.random, torch.cpu, torc
     GradScaler, cond, cpu, empty_permuted, from_file, hash_tensor, init_num_threads,
     is_vulkan_available, orgqr, set_default_tensor_type, while_loop)
 from .torch_surface_more import (  # noqa: E402  (torch.as_strided, torch.native_layer_norm ...)
-    as_strided, as_strided_copy, conj_physical_, eig, from_dlpack,
+    as_strided, as_strided_copy, conj_physical_, eig, from_dlpack, geqrf, ormqr,
     get_deterministic_debug_mode, lstsq, native_batch_norm, native_channel_shuffle,
     native_group_norm, native_layer_norm, nonzero_static, set_deterministic_debug_mode,
     solve, symeig, to_dlpack, uint16, uint32, uint64)

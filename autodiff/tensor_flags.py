@@ -336,6 +336,16 @@ class TensorFlags:
         from .torch_surface_extra import hash_tensor
         return hash_tensor(self, dim, keepdim=keepdim, mode=mode)
 
+    def geqrf(self):
+        """``ad.geqrf(self)``: ``(a, tau)``, LAPACK's Householder QR."""
+        from .torch_surface_more import geqrf
+        return geqrf(self)
+
+    def ormqr(self, input2, input3, left: bool = True, transpose: bool = False):
+        """``ad.ormqr(self, input2, input3, left, transpose)``."""
+        from .torch_surface_more import ormqr
+        return ormqr(self, input2, input3, left, transpose)
+
     def dense_dim(self) -> int:
         """The number of dims, all dense here (PyTorch's ``Tensor.dense_dim``)."""
         return self.ndim

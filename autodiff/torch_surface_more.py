@@ -1,5 +1,6 @@
 """More of PyTorch's top-level names: ``as_strided`` / ``as_strided_copy`` (refused, as the method),
-``nonzero_static``, the unsigned dtype names ``uint16`` / ``uint32`` / ``uint64``,
+``nonzero_static``, the Householder QR pieces ``geqrf`` / ``ormqr``, the unsigned
+dtype names ``uint16`` / ``uint32`` / ``uint64``,
 DLPack exchange (``from_dlpack``, ``to_dlpack``), ``conj_physical_``,
 ``native_channel_shuffle``, the deterministic debug mode, the normalizations that also
 return their statistics (``native_layer_norm``, ``native_group_norm``,
@@ -18,11 +19,11 @@ import numpy as np
 from .ops.operands import tensor_of
 from .tensor import Tensor
 
-__all__ = ["as_strided", "as_strided_copy", "nonzero_static", "uint16", "uint32", "uint64",
-           "from_dlpack", "to_dlpack", "conj_physical_", "native_channel_shuffle",
-           "get_deterministic_debug_mode", "set_deterministic_debug_mode",
-           "native_layer_norm", "native_group_norm", "native_batch_norm", "solve", "eig",
-           "lstsq", "symeig"]
+__all__ = ["as_strided", "as_strided_copy", "nonzero_static", "geqrf", "ormqr", "uint16",
+           "uint32", "uint64", "from_dlpack", "to_dlpack", "conj_physical_",
+           "native_channel_shuffle", "get_deterministic_debug_mode",
+           "set_deterministic_debug_mode", "native_layer_norm", "native_group_norm",
+           "native_batch_norm", "solve", "eig", "lstsq", "symeig"]
 
 uint16, uint32, uint64 = np.uint16, np.uint32, np.uint64
 
@@ -58,6 +59,70 @@ def nonzero_static(input, *, size: int, fill_value: int = -1) -> Tensor:
     result = np.full((size, values.ndim), fill_value, dtype=np.int64)
     result[:len(found)] = found
     return Tensor(result)
+
+
+def geqrf(input) -> tuple:
+    """LAPACK's QR factorization in Householder form, as ``torch.geqrf``: ``(a, tau)``
+    with R on and above the diagonal of ``a``, the reflectors' vectors below it, and
+    their scales ``tau`` (batched over leading dims).  It has no derivative (PyTorch's
+    backward raises too), so an input that requires grad is refused; ``ad.linalg.qr``
+    is the differentiable QR.
+
+    >>> a, tau = ad.geqrf(ad.tensor([[3.0, 1.0], [4.0, 2.0]])); a[0, 0].item()
+    -5.0
+    """
+    from .graph import is_grad_enabled
+    input = tensor_of(input)
+    if input.requires_grad and is_grad_enabled():
+        raise RuntimeError("geqrf: the derivative for 'geqrf' is not implemented (in PyTorch "
+                           "either); call it on t.detach(), or use ad.linalg.qr for a "
+                           "differentiable QR")
+    if input.ndim < 2:
+        raise RuntimeError(f"geqrf: input must have at least 2 dimensions, got shape "
+                           f"{input.shape}")
+    if input.dtype.kind != "f":
+        raise TypeError(f"geqrf: expected a floating-point input, got {input.dtype}")
+    reflectors, tau = np.linalg.qr(input.data, mode="raw")
+    return (Tensor(np.ascontiguousarray(np.swapaxes(reflectors, -1, -2))),
+            Tensor(np.ascontiguousarray(tau)))
+
+
+def ormqr(input, tau, other, left: bool = True, transpose: bool = False) -> Tensor:
+    """``other`` multiplied by the Q of a ``geqrf`` result (``input``, ``tau``): ``Q @
+    other`` (``left``), ``other @ Q`` otherwise, with ``Q.mT`` when ``transpose``, as
+    ``torch.ormqr``.  Built from recorded ops: gradients reach all three.
+
+    >>> a, tau = ad.geqrf(ad.tensor([[3.0, 1.0], [4.0, 2.0]]))
+    >>> ad.ormqr(a, tau, ad.eye(2)).round(decimals=4)
+    tensor([[-0.6, -0.8],
+            [-0.8,  0.6]])
+    """
+    from .ops.diagonals import tril
+    input, tau, other = tensor_of(input), tensor_of(tau), tensor_of(other)
+    if input.ndim < 2 or other.ndim < 2:
+        raise RuntimeError(f"ormqr: input and other must have at least 2 dimensions, got "
+                           f"shapes {input.shape} and {other.shape}")
+    rows, count = input.shape[-2], tau.shape[-1]
+    side = other.shape[-2] if left else other.shape[-1]
+    if side != rows:
+        raise RuntimeError(f"ormqr: other (shape {other.shape}) must have {rows} "
+                           f"{'rows' if left else 'columns'} (input's rows, shape "
+                           f"{input.shape}) for left={left}")
+    if count > min(rows, input.shape[-1]):
+        raise RuntimeError(f"ormqr: tau (shape {tau.shape}) has more scales than input "
+                           f"(shape {input.shape}) has reflectors")
+    vectors = tril(input[..., :, :count], -1) + np.eye(rows, count, dtype=input.dtype)
+    # Q = H_0 H_1 ... H_{k-1}, H_i = I - tau_i v_i v_i^T: apply the reflectors in turn
+    order = range(count - 1, -1, -1) if left != transpose else range(count)
+    result = other
+    for i in order:
+        v = vectors[..., :, i:i + 1]                    # (..., rows, 1)
+        scale = tau[..., i:i + 1, None]                 # (..., 1, 1)
+        if left:
+            result = result - scale * (v @ (v.swapaxes(-1, -2) @ result))
+        else:
+            result = result - scale * ((result @ v) @ v.swapaxes(-1, -2))
+    return result
 
 
 def from_dlpack(ext_tensor) -> Tensor:

@@ -420,3 +420,59 @@ def test_linear_cross_entropy_refuses_what_torch_refuses():
             ad.nn.functional.linear_cross_entropy(*args, **kwargs)
     with pytest.raises(NotImplementedError, match="options="):
         ad.nn.functional.linear_cross_entropy(x, w, np.zeros(2, dtype=np.int64), options=1)
+
+
+# ----- geqrf and ormqr --------------------------------------------------------------------
+@pytest.mark.parametrize("shape", [(4, 3), (3, 5), (2, 4, 3), (3, 3)])
+def test_geqrf_matches_torch(shape):
+    array = RNG.normal(size=shape)
+    ours, theirs = ad.geqrf(ad.tensor(array)), torch.geqrf(torch.tensor(array))
+    for o, t in zip(ours, theirs):
+        assert o.shape == tuple(t.shape)
+        np.testing.assert_allclose(o.data, t.numpy(), rtol=1e-12, atol=1e-13)
+    method = ad.tensor(array).geqrf()
+    np.testing.assert_array_equal(method[0].data, ours[0].data)
+
+
+def test_geqrf_refuses_an_input_that_requires_grad():
+    x = torch.tensor(RNG.normal(size=(3, 3)), requires_grad=True)
+    with pytest.raises(NotImplementedError, match="derivative for 'geqrf' is not implemented"):
+        torch.geqrf(x)[0].sum().backward()
+    with pytest.raises(RuntimeError, match="derivative for 'geqrf' is not implemented"):
+        ad.geqrf(ad.tensor(x.detach().numpy(), requires_grad=True))
+    with ad.no_grad():
+        ad.geqrf(ad.tensor(x.detach().numpy(), requires_grad=True))
+
+
+@pytest.mark.parametrize("shape, other_shape, left", [((4, 3), (4, 2), True),
+                                                      ((4, 3), (2, 4), False),
+                                                      ((2, 4, 3), (2, 4, 5), True),
+                                                      ((3, 5), (2, 3), False)])
+@pytest.mark.parametrize("transpose", [False, True])
+def test_ormqr_matches_torch_with_gradients(shape, other_shape, left, transpose):
+    reflectors, tau = (t.numpy() for t in torch.geqrf(torch.tensor(RNG.normal(size=shape))))
+    arrays = [reflectors, tau, RNG.normal(size=other_shape)]
+    ours_in = [ad.tensor(a, requires_grad=True) for a in arrays]
+    theirs_in = [torch.tensor(a, requires_grad=True) for a in arrays]
+    ours = ad.ormqr(*ours_in, left, transpose)
+    theirs = torch.ormqr(*theirs_in, left, transpose)
+    np.testing.assert_allclose(ours.data, theirs.detach().numpy(), rtol=1e-12, atol=1e-13)
+    np.testing.assert_allclose(ours_in[0].ormqr(ours_in[1], ours_in[2], left, transpose).data,
+                               ours.data)
+    _weighted_sum([ours], ad).backward()
+    _weighted_sum([theirs], torch).backward()
+    for k, (o, t) in enumerate(zip(ours_in, theirs_in)):
+        np.testing.assert_allclose(o.grad, t.grad.numpy(), rtol=1e-10, atol=1e-12)
+        numeric = ad.numerical_grad(
+            lambda v, k=k: _weighted_sum([ad.ormqr(*[v if j == k else ad.tensor(a)
+                                                     for j, a in enumerate(arrays)],
+                                                   left, transpose)], ad), [arrays[k]])[0]
+        np.testing.assert_allclose(o.grad, numeric, rtol=1e-6, atol=1e-7)
+
+
+def test_ormqr_refuses_mismatched_shapes():
+    reflectors, tau = ad.geqrf(ad.tensor(RNG.normal(size=(4, 3))))
+    with pytest.raises(RuntimeError, match="ormqr: other .* must have 4 rows"):
+        ad.ormqr(reflectors, tau, ad.ones((3, 2)))
+    with pytest.raises(RuntimeError, match="must have 4 columns"):
+        ad.ormqr(reflectors, tau, ad.ones((4, 2)), left=False)
