@@ -72,6 +72,9 @@ def is_signed_dtype(dtype) -> bool:
 def nonzero_value(tensor, where: str) -> bool:
     """Whether the one value of ``tensor`` is not zero (PyTorch's ``is_nonzero``);
     a tensor of no value or of several raises, as there."""
+    from .tensor import value_hook            # (set by ad.compile while it traces)
+    if value_hook is not None:
+        value_hook(tensor, f"{where}() (an if/while on its value)")
     size = tensor.data.size
     if size != 1:
         amount = "no values" if size == 0 else "more than one value"

@@ -19,6 +19,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from .amp import GradScaler
+from .compile.hooks import made
 from .devices import CPU
 from .generator import (
     Generator, default_generator, get_rng_state, initial_seed, seed, set_rng_state)
@@ -207,11 +208,6 @@ def hash_tensor(input, dim=None, *, keepdim: bool = False, mode: int = 0) -> Ten
     if values.size == 0 and dim is None:
         raise RuntimeError("hash_tensor: Expected reduction dim to be specified for "
                            f"input.numel() == 0 (shape {values.shape}); pass dim=")
-    if values.dtype == np.uint64:
-        bits = values
-    else:
-        wide = np.float64 if values.dtype.kind == "f" else np.int64
-        bits = values.astype(wide).view(np.uint64)
     axis = None if dim is None else (tuple(dim) if isinstance(dim, (list, tuple)) else dim)
     if values.ndim == 0 and axis is not None:
         if any(d not in (0, -1) for d in np.atleast_1d(axis)):
@@ -222,4 +218,13 @@ def hash_tensor(input, dim=None, *, keepdim: bool = False, mode: int = 0) -> Ten
         if values.shape[d] == 0:
             raise IndexError(f"hash_tensor: Expected reduction dim {d} to have non-zero "
                              f"size (shape {values.shape})")
-    return Tensor(np.bitwise_xor.reduce(bits, axis=axis, keepdims=keepdim))
+    return Tensor(made("hash_tensor", _xor_of_bits, (values, axis, keepdim)))
+
+
+def _xor_of_bits(values, axis, keepdim):
+    if values.dtype == np.uint64:
+        bits = values
+    else:
+        wide = np.float64 if values.dtype.kind == "f" else np.int64
+        bits = values.astype(wide).view(np.uint64)
+    return np.bitwise_xor.reduce(bits, axis=axis, keepdims=keepdim)

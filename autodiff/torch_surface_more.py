@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .compile.hooks import made
 from .ops.operands import tensor_of
 from .tensor import Tensor
 
@@ -55,10 +56,14 @@ def nonzero_static(input, *, size: int, fill_value: int = -1) -> Tensor:
     values = tensor_of(input).data
     if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 0:
         raise ValueError(f"nonzero_static: size must be a non-negative int, got {size!r}")
+    return Tensor(made("nonzero_static", _nonzero_rows, (values, int(size), fill_value)))
+
+
+def _nonzero_rows(values, size, fill_value):
     found = np.argwhere(values)[:size]
     result = np.full((size, values.ndim), fill_value, dtype=np.int64)
     result[:len(found)] = found
-    return Tensor(result)
+    return result
 
 
 def geqrf(input) -> tuple:
@@ -82,9 +87,16 @@ def geqrf(input) -> tuple:
                            f"{input.shape}")
     if input.dtype.kind != "f":
         raise TypeError(f"geqrf: expected a floating-point input, got {input.dtype}")
-    reflectors, tau = np.linalg.qr(input.data, mode="raw")
-    return (Tensor(np.ascontiguousarray(np.swapaxes(reflectors, -1, -2))),
-            Tensor(np.ascontiguousarray(tau)))
+    return (Tensor(made("geqrf", _householder_reflectors, (input.data,))),
+            Tensor(made("geqrf", _householder_scales, (input.data,))))
+
+
+def _householder_reflectors(values):
+    return np.ascontiguousarray(np.swapaxes(np.linalg.qr(values, mode="raw")[0], -1, -2))
+
+
+def _householder_scales(values):
+    return np.ascontiguousarray(np.linalg.qr(values, mode="raw")[1])
 
 
 def ormqr(input, tau, other, left: bool = True, transpose: bool = False) -> Tensor:

@@ -476,3 +476,23 @@ def test_ormqr_refuses_mismatched_shapes():
         ad.ormqr(reflectors, tau, ad.ones((3, 2)))
     with pytest.raises(RuntimeError, match="must have 4 columns"):
         ad.ormqr(reflectors, tau, ad.ones((4, 2)), left=False)
+
+
+# ----- under ad.compile -----------------------------------------------------------------
+def test_value_dependent_results_follow_new_values_in_compiled_replays():
+    rows = ad.compile(lambda x: ad.nonzero_static(x, size=3))
+    hashed = ad.compile(lambda x: ad.hash_tensor(x))
+    scales = ad.compile(lambda x: ad.geqrf(x)[1])
+    for values in ([0.0, 1.0, 2.0], [1.0, 0.0, 0.0], [1.0, 1.0, 0.0]):
+        x = ad.tensor(values)
+        np.testing.assert_array_equal(rows(x).data, ad.nonzero_static(x, size=3).data)
+        assert hashed(x).item() == ad.hash_tensor(x).item()
+    for matrix in ([[3.0, 1.0], [4.0, 2.0]], [[1.0, 0.0], [0.0, 1.0]], [[0.0, 1.0], [1.0, 0.0]]):
+        x = ad.tensor(matrix)
+        np.testing.assert_array_equal(scales(x).data, ad.geqrf(x)[1].data)
+
+
+def test_is_nonzero_in_a_compiled_branch_is_refused_as_bool_is():
+    branch = ad.compile(lambda x: x * 2 if x.is_nonzero() else x - 1)
+    with pytest.raises(ad.TraceError, match=r"is_nonzero\(\)"):
+        branch(ad.tensor([1.0]))
