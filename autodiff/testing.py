@@ -166,32 +166,39 @@ def make_tensor(*shape, dtype, device, low=None, high=None, requires_grad: bool 
     >>> ad.testing.make_tensor(2, 3, dtype=ad.float64, device="cpu").shape
     (2, 3)
     """
+    from .compile.hooks import made
     from .devices import check_device
     from .generator import chosen_rng
-    from .nn.module import _generator
     from .missing_dtypes import numpy_dtype
     check_device("make_tensor", device)
     if len(shape) == 1 and isinstance(shape[0], (list, tuple)):
         shape = tuple(shape[0])
     dtype = np.dtype(numpy_dtype("make_tensor", dtype))
-    rng = _generator(chosen_rng("make_tensor", None, None))
-    if dtype.kind == "b":
-        values = rng.random(shape) < 0.5
-    else:
+    if dtype.kind != "b":
         low = (0 if dtype.kind == "u" else -9) if low is None else low
         high = (10 if dtype.kind in "iu" else 9) if high is None else high
         if low > high or (low == high and dtype.kind in "iu"):
             raise ValueError(f"`low` must be less than `high`, but got {low} >= {high}")
-        if dtype.kind in "iu":
-            values = rng.integers(int(np.ceil(low)), int(np.ceil(high)), size=shape)
-        else:
-            values = rng.uniform(low, high, size=shape)
-            if dtype.kind == "c":
-                values = values + 1j * rng.uniform(low, high, size=shape)
-        if exclude_zero:
-            tiny = 1 if dtype.kind in "iu" else np.finfo(dtype).tiny
-            values = np.where(values == 0, tiny, values)
-    array = np.asarray(values).astype(dtype)
+    array = made("make_tensor", _drawn_values,
+                 (chosen_rng("make_tensor", None, None), shape, dtype, low, high,
+                  exclude_zero), stateful=True)
     if noncontiguous and array.size > 1:
         array = np.repeat(array[..., None], 2, axis=-1)[..., 0]
     return Tensor(array, requires_grad=requires_grad)
+
+
+def _drawn_values(rng, shape, dtype, low, high, exclude_zero):
+    from .nn.module import _generator
+    rng = _generator(rng)
+    if dtype.kind == "b":
+        return rng.random(shape) < 0.5
+    if dtype.kind in "iu":
+        values = rng.integers(int(np.ceil(low)), int(np.ceil(high)), size=shape)
+    else:
+        values = rng.uniform(low, high, size=shape)
+        if dtype.kind == "c":
+            values = values + 1j * rng.uniform(low, high, size=shape)
+    if exclude_zero:
+        tiny = 1 if dtype.kind in "iu" else np.finfo(dtype).tiny
+        values = np.where(values == 0, tiny, values)
+    return np.asarray(values).astype(dtype)

@@ -19,6 +19,7 @@ import operator
 
 import numpy as np
 
+from .compile.hooks import made
 from .devices import CPU, check_device
 from .missing_dtypes import numpy_dtype
 from .tensor import Tensor, tensor
@@ -141,11 +142,14 @@ def empty_strided(size, stride, *, dtype=None, layout=None, device=None,
     if any(n < 0 for n in size) or any(s < 0 for s in stride):
         raise ValueError(f"{where}: sizes {size} and strides {stride} must be non-negative")
     dtype = np.dtype(np.float64 if dtype is None else numpy_dtype(where, dtype))
+    return Tensor(made(where, _strided_zeros, (size, stride, dtype)),
+                  requires_grad=requires_grad)
+
+
+def _strided_zeros(size, stride, dtype):
     span = 0 if 0 in size else 1 + sum((n - 1) * s for n, s in zip(size, stride))
-    memory = np.zeros(span, dtype)
-    array = np.lib.stride_tricks.as_strided(
-        memory, size, tuple(s * dtype.itemsize for s in stride))
-    return Tensor(array, requires_grad=requires_grad)
+    return np.lib.stride_tricks.as_strided(np.zeros(span, dtype), size,
+                                           tuple(s * dtype.itemsize for s in stride))
 
 
 def tril_indices(row: int, col: int | None = None, offset: int = 0, *, dtype=np.int64,
@@ -191,8 +195,11 @@ def _triangle_indices(where, numpy_indices, row, col, offset, dtype, device) -> 
     if dtype not in (np.dtype(np.int64), np.dtype(np.int32)):
         raise NotImplementedError(f"{where}: not implemented for dtype {dtype}; use "
                                   "ad.int64 (the default) or ad.int32")
-    rows, cols = numpy_indices(row, offset, col)
-    return Tensor(np.stack([rows, cols]).astype(dtype, copy=False))
+    return Tensor(made(where, _stacked_indices, (numpy_indices, row, col, offset, dtype)))
+
+
+def _stacked_indices(numpy_indices, row, col, offset, dtype):
+    return np.stack(numpy_indices(row, offset, col)).astype(dtype, copy=False)
 
 
 def row_stack(tensors) -> Tensor:

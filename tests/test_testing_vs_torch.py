@@ -101,3 +101,14 @@ def test_make_tensor_refuses_an_empty_range_as_torch():
     x = ad.testing.make_tensor(3, dtype=ad.float64, device="cpu", requires_grad=True,
                                noncontiguous=True)
     assert x.requires_grad and not x.is_contiguous()
+
+
+def test_make_tensor_draws_anew_in_each_compiled_replay():
+    shifted = ad.compile(lambda x: x + ad.testing.make_tensor(4, dtype=ad.float64,
+                                                              device="cpu"))
+    draws = [shifted(ad.zeros(4)).tolist() for _ in range(3)]
+    assert draws[0] != draws[1] != draws[2]
+    ad.manual_seed(3)
+    first = shifted(ad.zeros(4)).tolist()
+    ad.manual_seed(3)
+    assert shifted(ad.zeros(4)).tolist() == first
