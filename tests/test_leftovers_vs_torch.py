@@ -1,0 +1,190 @@
+"""Behaviours compared with PyTorch's: a view keeps its layout through a recorded
+in-place update (``is_contiguous``, ``stride``, whether ``view`` refuses and ``reshape``
+copies), values and gradients after it; gradients held across compiled calls."""
+
+import itertools
+
+import numpy as np
+import pytest
+
+import autodiff as ad
+
+X0 = np.arange(12.0).reshape(3, 4) / 7 + 0.25
+S0 = 1.5
+WEIGHTS = np.arange(12.0).reshape(3, 4) + 1
+
+# Views by indexing and by laying out anew; each lambda works in both libraries.
+VIEWS = {
+    "[..., 1:]": lambda h: h[..., 1:],
+    "[:, ::2]": lambda h: h[:, ::2],
+    "[::2]": lambda h: h[::2],
+    "[1]": lambda h: h[1],
+    "[:, 1]": lambda h: h[:, 1],
+    ".T": lambda h: h.T,
+    "swapaxes(0, 1)": lambda h: h.swapaxes(0, 1),
+    "[1:].T": lambda h: h[1:].T,
+    "[:, 1:][::2, ::2]": lambda h: h[:, 1:][::2, ::2],
+    "reshape.permute": lambda h: h.reshape(2, 2, 3).permute(2, 0, 1),
+    "permute[1:]": lambda h: h.reshape(2, 2, 3).permute(2, 0, 1)[1:],
+}
+
+UPDATES = {
+    "mul_": lambda v, s: v.mul_(s),
+    "add_": lambda v, s: v.add_(s),
+    "copy_": lambda v, s: v.copy_(s * (v.detach() + 1)),
+    "setitem": lambda v, s: v.__setitem__(0, s),
+}
+
+AFTERWARDS = {
+    "view(-1)": lambda v: v.view(-1),
+    "reshape(-1)": lambda v: v.reshape(-1),
+    "contiguous()": lambda v: v.contiguous(),
+    "nothing": lambda v: v,
+}
+
+
+def _run(lib, x_value, s_value, view, update, afterwards):
+    """The program in ``lib`` (autodiff or torch): update a view of ``h = x * 1`` in
+    place, take ``afterwards(view)``, write its first element (recorded), and
+    differentiate a loss that reads ``h``, the view and that result."""
+    torch = lib if lib is not ad else None
+    if torch is not None:
+        x = torch.tensor(x_value, requires_grad=True)
+        s = torch.tensor(s_value, dtype=torch.float64, requires_grad=True)
+        weights = torch.tensor(WEIGHTS)
+    else:
+        x = ad.tensor(x_value, requires_grad=True)
+        s = ad.tensor(s_value, requires_grad=True)
+        weights = ad.tensor(WEIGHTS)
+    h = x * 1
+    v = VIEWS[view](h)
+    UPDATES[update](v, s)
+    seen = {"view contiguous": v.is_contiguous(), "view stride": tuple(v.stride()),
+            "base stride": tuple(h.stride())}
+    try:
+        after = AFTERWARDS[afterwards](v)
+    except RuntimeError:
+        after = None
+    seen["refused"] = after is None
+    if after is not None:
+        seen["after contiguous"] = after.is_contiguous()
+        after[0] = s * 5
+    loss = (h * weights).sum() + (v * v).sum()
+    if after is not None:
+        loss = loss + (after * after).sum()
+    loss.backward()
+    plain = (lambda t: t.detach().numpy()) if torch is not None else _array
+    seen.update(base=plain(h), view=plain(v), loss=float(plain(loss)),
+                x_grad=plain(x.grad), s_grad=float(plain(s.grad)))
+    if after is not None:
+        seen["after"] = plain(after)
+    return seen
+
+
+def _array(value):
+    return np.asarray(value.data if isinstance(value, ad.Tensor) else value)
+
+
+def _assert_same(ours, theirs):
+    assert ours.keys() == theirs.keys()
+    for name in ours:
+        if isinstance(theirs[name], np.ndarray) or isinstance(theirs[name], float):
+            np.testing.assert_allclose(ours[name], theirs[name], rtol=1e-12, atol=1e-12,
+                                       err_msg=name)
+        else:
+            assert ours[name] == theirs[name], name
+
+
+@pytest.mark.parametrize("view,update,afterwards",
+                         list(itertools.product(VIEWS, UPDATES, AFTERWARDS)))
+def test_a_view_updated_in_place_keeps_its_layout_as_torch(view, update, afterwards):
+    torch = pytest.importorskip("torch")
+    ours = _run(ad, X0, S0, view, update, afterwards)
+    theirs = _run(torch, X0, S0, view, update, afterwards)
+    _assert_same(ours, theirs)
+
+
+@pytest.mark.parametrize("view,afterwards", [("[..., 1:]", "reshape(-1)"),
+                                             ("[:, ::2]", "view(-1)"),
+                                             ("[1:].T", "contiguous()"),
+                                             ("permute[1:]", "nothing")])
+def test_gradients_after_an_update_of_a_view_equal_central_differences(view, afterwards):
+    seen = _run(ad, X0, S0, view, "mul_", afterwards)
+
+    def loss(x_value, s_value):
+        with ad.no_grad():
+            return _run_forward_only(x_value, s_value, view, afterwards)
+
+    eps = 1e-6
+    x_grad = np.zeros_like(X0)
+    for i in np.ndindex(X0.shape):
+        up, down = X0.copy(), X0.copy()
+        up[i] += eps
+        down[i] -= eps
+        x_grad[i] = (loss(up, S0) - loss(down, S0)) / (2 * eps)
+    s_grad = (loss(X0, S0 + eps) - loss(X0, S0 - eps)) / (2 * eps)
+    np.testing.assert_allclose(seen["x_grad"], x_grad, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(seen["s_grad"], s_grad, rtol=1e-6)
+
+
+def _run_forward_only(x_value, s_value, view, afterwards):
+    """The loss of ``_run``'s program with ``mul_``, computed with plain arrays
+    through the same tensors under ``no_grad`` (writes go through NumPy's views)."""
+    h = ad.tensor(x_value) * 1
+    v = VIEWS[view](h)
+    v.mul_(s_value)
+    try:
+        after = AFTERWARDS[afterwards](v)
+    except RuntimeError:
+        after = None
+    loss = float((h.data * WEIGHTS).sum() + (v.data ** 2).sum())
+    if after is not None:
+        after[0] = s_value * 5
+        loss = float((h.data * WEIGHTS).sum() + (v.data ** 2).sum()
+                     + (after.data ** 2).sum())
+    return loss
+
+
+def test_the_reshape_of_a_view_updated_in_place_is_a_copy_as_torch_s():
+    torch = pytest.importorskip("torch")
+    results = []
+    for lib in (ad, torch):
+        if lib is torch:
+            h = torch.arange(12.0, dtype=torch.float64).reshape(3, 4).requires_grad_() * 1
+            s = torch.tensor(2.0, dtype=torch.float64, requires_grad=True)
+        else:
+            h = ad.tensor(np.arange(12.0).reshape(3, 4), requires_grad=True) * 1
+            s = ad.tensor(2.0, requires_grad=True)
+        v1 = h[..., 1:]
+        v1.mul_(s)
+        with pytest.raises(RuntimeError, match="view"):
+            v1.view(-1)
+        r = v1.reshape(-1)
+        r[0] = 100
+        results.append((np.array(h.tolist()), np.array(v1.tolist()), v1.is_contiguous(),
+                        tuple(v1.stride())))
+    (h_ours, v_ours, contiguous_ours, stride_ours), (h_theirs, v_theirs, *rest) = results
+    np.testing.assert_array_equal(h_ours, h_theirs)
+    np.testing.assert_array_equal(v_ours, v_theirs)
+    assert (contiguous_ours, stride_ours) == tuple(rest) == (False, (4, 1))
+
+
+@pytest.mark.parametrize("view", list(VIEWS))
+def test_an_unrecorded_write_after_a_recorded_update_reaches_the_base_as_torch(view):
+    torch = pytest.importorskip("torch")
+    seen = []
+    for lib in (ad, torch):
+        if lib is torch:
+            h = torch.tensor(X0, requires_grad=True) * 1
+            s = torch.tensor(S0, dtype=torch.float64, requires_grad=True)
+        else:
+            h = ad.tensor(X0, requires_grad=True) * 1
+            s = ad.tensor(S0, requires_grad=True)
+        v = VIEWS[view](h)
+        v.add_(s)
+        with lib.no_grad():
+            v.mul_(3.0)
+            h[0, 0] = -1.0
+        seen.append((np.array(h.tolist()), np.array(v.tolist())))
+    np.testing.assert_allclose(seen[0][0], seen[1][0], rtol=1e-12)
+    np.testing.assert_allclose(seen[0][1], seen[1][1], rtol=1e-12)
