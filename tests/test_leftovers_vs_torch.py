@@ -188,3 +188,71 @@ def test_an_unrecorded_write_after_a_recorded_update_reaches_the_base_as_torch(v
         seen.append((np.array(h.tolist()), np.array(v.tolist())))
     np.testing.assert_allclose(seen[0][0], seen[1][0], rtol=1e-12)
     np.testing.assert_allclose(seen[0][1], seen[1][1], rtol=1e-12)
+
+
+# ----- a .grad held across the calls of a compiled step --------------------------------
+
+def _training_step(w, opt, variant):
+    """The step of ``variant``, for ``w`` and its optimizer ``opt``."""
+    def step(x):
+        if variant == "zero_grad and step":
+            opt.zero_grad(set_to_none=False)
+        if variant == "reads .grad first":
+            assert w.grad is not None      # (a trace holds what the function reads)
+        loss = (w * x).sum() ** 2
+        loss.backward()
+        if variant == "two backwards":
+            (w * x * x).sum().backward()
+        if variant == "zero_grad and step":
+            opt.step()
+        return loss.detach()
+    return step
+
+
+GRAD_VARIANTS = ["backward", "zero_grad and step", "two backwards", "reads .grad first"]
+
+
+def _grads_over_calls(lib, variant, compiled):
+    """``g = w.grad`` taken after a first backward, then three calls of the step: for
+    each call, whether ``g`` is still ``w.grad``, and the values of ``g`` and ``w``."""
+    start = np.array([1.0, 2.0, 3.0])
+    if lib is ad:
+        w = ad.tensor(start, requires_grad=True)
+        make = ad.tensor
+    else:
+        w = lib.tensor(start, requires_grad=True)
+        make = lib.tensor
+    opt = lib.optim.SGD([w], lr=0.01)
+    (w * w).sum().backward()
+    g = w.grad
+    step = _training_step(w, opt, variant)
+    if compiled:
+        step = ad.compile(step)
+    seen = []
+    for i in range(3):
+        step(make(np.array([1.0, 0.5, 2.0]) * (i + 1)))
+        plain = g if lib is ad else g.numpy()
+        weights = w.data if lib is ad else w.detach().numpy()
+        seen.append((g is w.grad, np.array(plain), np.array(weights)))
+    return seen
+
+
+@pytest.mark.parametrize("variant", GRAD_VARIANTS)
+def test_a_compiled_step_adds_into_the_grad_array_the_user_holds(variant):
+    eager = _grads_over_calls(ad, variant, compiled=False)
+    compiled = _grads_over_calls(ad, variant, compiled=True)
+    for call, ((same_eager, g_eager, w_eager), (same, g, w)) in enumerate(zip(eager, compiled)):
+        assert same_eager and same, f"call {call}: the .grad array held was replaced"
+        np.testing.assert_array_equal(g, g_eager)
+        np.testing.assert_array_equal(w, w_eager)
+
+
+@pytest.mark.parametrize("variant", GRAD_VARIANTS)
+def test_the_grad_array_held_sees_the_same_sums_as_torch_s(variant):
+    torch = pytest.importorskip("torch")
+    ours = _grads_over_calls(ad, variant, compiled=True)
+    theirs = _grads_over_calls(torch, variant, compiled=False)
+    for (same, g, w), (same_torch, g_torch, w_torch) in zip(ours, theirs):
+        assert same == same_torch
+        np.testing.assert_allclose(g, g_torch, rtol=1e-12)
+        np.testing.assert_allclose(w, w_torch, rtol=1e-12)
