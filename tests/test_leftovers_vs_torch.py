@@ -256,3 +256,103 @@ def test_the_grad_array_held_sees_the_same_sums_as_torch_s(variant):
         assert same == same_torch
         np.testing.assert_allclose(g, g_torch, rtol=1e-12)
         np.testing.assert_allclose(w, w_torch, rtol=1e-12)
+
+
+# ----- divide(rounding_mode=), add / subtract(alpha=) ----------------------------------
+
+NUMERATOR = np.array([[-7.0, 7.0, 5.5], [-0.5, 2.25, -3.0]])
+DENOMINATOR = np.array([2.0, -1.5, 0.75])
+
+
+@pytest.mark.parametrize("mode", [None, "floor", "trunc"])
+@pytest.mark.parametrize("spelling", ["function", "method"])
+def test_divide_takes_rounding_mode_as_torch_s(mode, spelling):
+    torch = pytest.importorskip("torch")
+    results = []
+    for lib in (ad, torch):
+        a = lib.tensor(NUMERATOR, requires_grad=True)
+        b = lib.tensor(DENOMINATOR, requires_grad=True)
+        out = (lib.divide(a, b, rounding_mode=mode) if spelling == "function"
+               else a.divide(b, rounding_mode=mode))
+        (out * lib.tensor(np.arange(6.0).reshape(2, 3))).sum().backward()
+        plain = (lambda t: np.asarray(t.data)) if lib is ad else (lambda t: t.detach().numpy())
+        results.append((plain(out), np.asarray(a.grad), np.asarray(b.grad)))
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+
+
+@pytest.mark.parametrize("mode", [None, "floor", "trunc"])
+def test_divide_of_integers_and_numbers_takes_rounding_mode_as_torch_s(mode):
+    torch = pytest.importorskip("torch")
+    a, b = np.array([-7, 7, 9, -9]), np.array([2, 2, -4, -4])
+    ours = ad.divide(ad.tensor(a), ad.tensor(b), rounding_mode=mode)
+    theirs = torch.divide(torch.tensor(a), torch.tensor(b), rounding_mode=mode)
+    np.testing.assert_array_equal(ours.data, theirs.numpy())
+    if mode is None:        # (a float; NumPy's default float64 where PyTorch's is float32)
+        assert ours.dtype.kind == theirs.numpy().dtype.kind == "f"
+    else:
+        assert ours.dtype == theirs.numpy().dtype
+    ours = ad.divide(-7.5, ad.tensor(DENOMINATOR), rounding_mode=mode)
+    theirs = torch.divide(-7.5, torch.tensor(DENOMINATOR), rounding_mode=mode)
+    np.testing.assert_allclose(ours.data, theirs.numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("mode", [None, "floor", "trunc"])
+def test_divide_in_place_takes_rounding_mode_as_torch_s(mode):
+    torch = pytest.importorskip("torch")
+    results = []
+    for lib in (ad, torch):
+        a = lib.tensor(NUMERATOR, requires_grad=True)
+        b = lib.tensor(DENOMINATOR, requires_grad=True)
+        h = a * 1
+        assert h.divide_(b, rounding_mode=mode) is h
+        (h * h).sum().backward()
+        plain = (lambda t: np.asarray(t.data)) if lib is ad else (lambda t: t.detach().numpy())
+        results.append((plain(h), np.asarray(a.grad), np.asarray(b.grad)))
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+
+
+def test_divide_without_rounding_gives_central_difference_gradients():
+    a = ad.tensor(NUMERATOR, requires_grad=True)
+    b = ad.tensor(DENOMINATOR, requires_grad=True)
+    (ad.divide(a, b, rounding_mode=None) ** 2).sum().backward()
+    eps = 1e-6
+
+    def loss(x, y):
+        return float(((x / y) ** 2).sum())
+
+    for value, grad, other, first in ((NUMERATOR, a.grad, DENOMINATOR, True),
+                                      (DENOMINATOR, b.grad, NUMERATOR, False)):
+        expected = np.zeros_like(value)
+        for i in np.ndindex(value.shape):
+            up, down = value.copy(), value.copy()
+            up[i] += eps
+            down[i] -= eps
+            pair_up, pair_down = ((up, other), (down, other)) if first else \
+                ((other, up), (other, down))
+            expected[i] = (loss(*pair_up) - loss(*pair_down)) / (2 * eps)
+        np.testing.assert_allclose(grad, expected, rtol=1e-6)
+
+
+def test_divide_refuses_a_rounding_mode_torch_refuses_and_other_keywords_with_it():
+    a = ad.tensor(NUMERATOR)
+    with pytest.raises(ValueError, match="rounding_mode must be None, 'trunc' or 'floor'"):
+        ad.divide(a, 2.0, rounding_mode="round")
+    with pytest.raises(TypeError, match="divide: .*got out="):
+        ad.divide(a, 2.0, rounding_mode="floor", out=a)
+
+
+@pytest.mark.parametrize("name", ["add", "subtract"])
+def test_add_and_subtract_take_alpha_as_torch_s(name):
+    torch = pytest.importorskip("torch")
+    results = []
+    for lib in (ad, torch):
+        a = lib.tensor(NUMERATOR, requires_grad=True)
+        b = lib.tensor(DENOMINATOR, requires_grad=True)
+        out = getattr(lib, name)(a, b, alpha=2.5) + getattr(lib, name)(1.5, b, alpha=-2)
+        (out * out).sum().backward()
+        plain = (lambda t: np.asarray(t.data)) if lib is ad else (lambda t: t.detach().numpy())
+        results.append((plain(out), np.asarray(a.grad), np.asarray(b.grad)))
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12)
