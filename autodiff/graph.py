@@ -386,7 +386,6 @@ def _reverse_pass(root_node, root_grad, xp, create_graph, retain_graph,
     revived = []                        # released nodes given stand-ins, kept under retain_graph
     sum_to = xp.sum_to
     astype = xp.astype
-    last_write = write_epoch                # overwrites.py: nodes older than it are checked
     observers = _grad_mode.observers        # () unless viz.steps / detect_anomaly watch
     # Observers are shown each partial sum as its own array, so they get fresh sums.
     add_gradients = _add_in_place if not (create_graph or observers) else _add
@@ -418,7 +417,10 @@ def _reverse_pass(root_node, root_grad, xp, create_graph, retain_graph,
         arity = node._arity             # node.parents, inlined (hot path)
         parents = ((node._p0, node._p1) if arity == 2 else (node._p0,) if arity == 1
                    else node._parents)
-        if last_write and g is not None and getattr(node, "_epoch", 0) < last_write:
+        # overwrites.py: a node older than the latest noted write is checked, read
+        # anew for each node: a hook may write during the pass (``zero_grad()``, an
+        # update under ``no_grad``), before a node that saved those values runs.
+        if write_epoch and g is not None and getattr(node, "_epoch", 0) < write_epoch:
             _overwrites.check(node, parents)
         if observers:
             for observer in observers:

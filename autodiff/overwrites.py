@@ -34,9 +34,13 @@ let go of it while nodes it recorded still read it (``guard.unguarded_reads``): 
 an optimizer step, ``nn.init``, ``load_state_dict``) makes a backward through ``g``
 that reads ``w`` raise.
 
+Writes are looked for up to the moment each node runs, so one made during the pass
+(a tensor hook calling ``opt.zero_grad()``, or updating a saved tensor under
+``no_grad``) before a node that saved those values runs is refused too.
+
 Not seen: writes that bypass the library (``t.data += 1``, ``w.data[...] = v`` after a
-transform returned, NumPy on an array passed in), which only a read-only flag could
-catch.
+transform returned, ``w.grad *= 2`` or ``w.grad[...] = 0`` on a ``.grad`` array, NumPy
+on an array passed in), which only a read-only flag could catch.
 """
 
 from __future__ import annotations

@@ -439,3 +439,54 @@ def test_dims_out_of_range_and_repeated_moves_are_refused_naming_the_call():
         x.movedim((0, 0), (1, 2))
     with pytest.raises(ValueError, match="transpose.0, 1. on a 2-D tensor means opposite"):
         ad.zeros((2, 3)).transpose(0, 1)      # (still ambiguous between the two libraries)
+
+
+# ----- writes during a backward pass into values a later node of the pass reads --------
+
+HOOK_WRITES = {
+    "zero_grad() of a .grad a node saved": ("grad", lambda opt, x: opt.zero_grad(
+        set_to_none=False)),
+    "mul_ under no_grad of a saved tensor": ("x", lambda opt, x: x.mul_(2)),
+    "setitem under no_grad of a saved tensor": ("x", lambda opt, x: x.__setitem__(0, 7.0)),
+    "an optimizer step (nothing saved it)": ("x", lambda opt, x: opt.step()),
+}
+
+
+def _backward_with_a_hook_writing(lib, case):
+    """``h = (v * saved) * 3`` with a hook on ``h`` that writes in place (under
+    ``no_grad``) while the multiply that saved ``saved`` waits in the same pass;
+    ``saved`` is ``w.grad`` or ``x = v * 2``.  The gradients, or the error raised."""
+    make = (lambda v: ad.tensor(np.array(v), requires_grad=True)) if lib is ad else \
+        (lambda v: lib.tensor(v, dtype=lib.float64, requires_grad=True))
+    w, v = make([1.0, 2.0, 3.0]), make([1.0, -1.0, 0.5])
+    opt = lib.optim.SGD([w], lr=0.1)
+    (w * w).sum().backward()
+    x = v * 2
+    what, write = HOOK_WRITES[case]
+    h = (v * (w.grad if what == "grad" else x)) * 3
+
+    def hook(g):
+        with lib.no_grad():
+            write(opt, x)
+        return g
+
+    h.register_hook(hook)
+    try:
+        h.sum().backward()
+    except RuntimeError as error:
+        return error
+    return np.array(v.grad.tolist()), np.array(w.grad.tolist()), np.array(w.tolist())
+
+
+@pytest.mark.parametrize("case", list(HOOK_WRITES))
+def test_a_write_during_backward_into_what_a_later_node_reads_is_refused_as_torch(case):
+    torch = pytest.importorskip("torch")
+    ours = _backward_with_a_hook_writing(ad, case)
+    theirs = _backward_with_a_hook_writing(torch, case)
+    if isinstance(theirs, RuntimeError):
+        assert isinstance(ours, ad.InPlaceError), ours        # (a RuntimeError)
+        assert "changed in place" in str(ours)
+    else:
+        assert not isinstance(ours, Exception), ours
+        for mine, torch_value in zip(ours, theirs):
+            np.testing.assert_allclose(mine, torch_value, rtol=1e-12)
