@@ -490,3 +490,35 @@ def test_a_write_during_backward_into_what_a_later_node_reads_is_refused_as_torc
         assert not isinstance(ours, Exception), ours
         for mine, torch_value in zip(ours, theirs):
             np.testing.assert_allclose(mine, torch_value, rtol=1e-12)
+
+
+@pytest.mark.filterwarnings("ignore:Using backward.. with create_graph=True")
+@pytest.mark.parametrize("write", ["w.grad.mul_(2)", "w.grad[...] = 0",
+                                   "w.grad.mul_(2) under no_grad"])
+@pytest.mark.parametrize("saved", ["w.grad", "w.grad.detach()"])
+def test_a_tensor_grad_written_in_place_by_a_hook_mid_pass_is_refused_as_torch(write, saved):
+    torch = pytest.importorskip("torch")
+    errors = []
+    for lib in (ad, torch):
+        make = (lambda v: ad.tensor(np.array(v), requires_grad=True)) if lib is ad else \
+            (lambda v: torch.tensor(v, dtype=torch.float64, requires_grad=True))
+        w, v = make([1.0, 2.0, 3.0]), make([1.0, -1.0, 0.5])
+        (w * w).sum().backward(create_graph=True)       # w.grad: a tensor with a graph
+        h = (v * (w.grad.detach() if saved.endswith("detach()") else w.grad)) * 3
+
+        def hook(g, lib=lib, w=w):
+            if write == "w.grad[...] = 0":
+                w.grad[...] = 0
+            elif write.endswith("no_grad"):
+                with lib.no_grad():
+                    w.grad.mul_(2)
+            else:
+                w.grad.mul_(2)
+            return g
+
+        h.register_hook(hook)
+        with pytest.raises(RuntimeError) as raised:
+            h.sum().backward()
+        errors.append(raised.value)
+    assert isinstance(errors[0], ad.InPlaceError)
+    assert "op 'multiply' saved its input 'b'" in str(errors[0])
