@@ -190,6 +190,52 @@ def test_an_unrecorded_write_after_a_recorded_update_reaches_the_base_as_torch(v
     np.testing.assert_allclose(seen[0][1], seen[1][1], rtol=1e-12)
 
 
+def _view_update_step(lib, p, s):
+    """A training step that updates views of ``h = p * x`` in place (recorded), writes
+    through a reshape of one, and differentiates a loss that reads them all."""
+    def step(x):
+        h = p * x
+        v = h[..., 1:]
+        v.mul_(s)
+        r = v.reshape(-1)           # a copy, as v is not contiguous
+        r[0] = s * 3
+        t = h[::2].T
+        t.add_(s)
+        loss = (h * h).sum() + (r * r).sum() + (v[::2] * t.T[:, 1:]).sum()
+        loss.backward()
+        return loss.detach(), h.detach()
+    return step
+
+
+def _view_update_steps(lib, compiled):
+    if lib is ad:
+        p = ad.tensor(X0, requires_grad=True)
+        s = ad.tensor(S0, requires_grad=True)
+    else:
+        p = lib.tensor(X0, requires_grad=True)
+        s = lib.tensor(S0, dtype=lib.float64, requires_grad=True)
+    step = _view_update_step(lib, p, s)
+    if compiled:
+        step = ad.compile(step)
+    seen = []
+    for i in range(3):
+        p.grad = s.grad = None
+        loss, h = step(lib.tensor(np.full((3, 4), 1.0 + i)))
+        seen.append([np.array(t.tolist()) for t in (loss, h, p.grad, s.grad)])
+    return seen
+
+
+def test_a_compiled_step_updating_views_in_place_equals_eager_and_torch():
+    torch = pytest.importorskip("torch")
+    eager = _view_update_steps(ad, compiled=False)
+    compiled = _view_update_steps(ad, compiled=True)
+    theirs = _view_update_steps(torch, compiled=False)
+    for ours_eager, ours_compiled, torch_values in zip(eager, compiled, theirs):
+        for a, b, c in zip(ours_eager, ours_compiled, torch_values):
+            np.testing.assert_allclose(b, a, rtol=1e-12)
+            np.testing.assert_allclose(a, c, rtol=1e-12)
+
+
 # ----- a .grad held across the calls of a compiled step --------------------------------
 
 def _training_step(w, opt, variant):
