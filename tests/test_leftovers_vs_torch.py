@@ -495,7 +495,27 @@ HOOK_WRITES = {
     "mul_ under no_grad of a saved tensor": ("x", lambda opt, x: x.mul_(2)),
     "setitem under no_grad of a saved tensor": ("x", lambda opt, x: x.__setitem__(0, 7.0)),
     "an optimizer step (nothing saved it)": ("x", lambda opt, x: opt.step()),
+    "NumPy *= of a .grad a node saved": ("grad", lambda opt, x: _numpy_imul(opt)),
+    "NumPy [...] = 0 of a .grad a node saved": ("grad", lambda opt, x: _numpy_zero(opt)),
+    "NumPy *= of a .grad nothing saved": ("x", lambda opt, x: _numpy_imul(opt)),
 }
+
+
+def _first_parameter(opt):
+    return opt.param_groups[0]["params"][0]
+
+
+def _numpy_imul(opt):
+    """``w.grad *= 2``: NumPy's in-place multiply here, ``mul_`` in PyTorch."""
+    w = _first_parameter(opt)
+    if isinstance(w.grad, np.ndarray):
+        w.grad *= 2
+    else:
+        w.grad.mul_(2)
+
+
+def _numpy_zero(opt):
+    _first_parameter(opt).grad[...] = 0
 
 
 def _backward_with_a_hook_writing(lib, case):
