@@ -1,6 +1,9 @@
 """Behaviours compared with PyTorch's: a view keeps its layout through a recorded
 in-place update (``is_contiguous``, ``stride``, whether ``view`` refuses and ``reshape``
-copies), values and gradients after it; gradients held across compiled calls."""
+copies), values and gradients after it; a ``.grad`` array held across the calls of a
+compiled step; ``divide(rounding_mode=)`` and ``add``/``subtract(alpha=)``; a dim
+swapped with itself and repeated dims; writes during a backward pass into values a
+later node of the pass reads."""
 
 import itertools
 
