@@ -15,8 +15,10 @@ property in front of it, as ``requires_grad`` is in front of ``_requires_grad``.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
+import threading
 
 import numpy as np
 
@@ -30,7 +32,41 @@ def _get_grad(t):
     grad = t._grad
     if grad is None and t._node is not None and t._requires_grad:
         _warn_non_leaf(t, sys._getframe(1))
+    if _read_in_hook is not None and type(grad) is np.ndarray:
+        _note_read_in_hook(grad)
     return grad
+
+
+#: While a gradient hook runs in a backward pass (``watching_grad_writes``): the
+#: thread running it and the ``.grad`` arrays the hook read, with their values then.
+_read_in_hook = None
+
+
+def _note_read_in_hook(grad) -> None:
+    thread, reads = _read_in_hook
+    if thread == threading.get_ident() and not any(a is grad for a, _ in reads):
+        reads.append((grad, grad.copy()))
+
+
+@contextlib.contextmanager
+def watching_grad_writes():
+    """Context manager around a gradient hook run mid-pass: a ``.grad`` array the hook
+    read and changed in place with NumPy (``w.grad *= 2``, ``w.grad[...] = 0``) is
+    stamped as the library's own in-place writes are (``overwrites.py``), so that a
+    node of the pass that saved it refuses to run on the new values, as PyTorch's
+    version counter refuses."""
+    global _read_in_hook
+    outer = _read_in_hook
+    _read_in_hook = (threading.get_ident(), [])
+    reads = _read_in_hook[1]
+    try:
+        yield
+    finally:
+        _read_in_hook = outer
+        for array, before in reads:
+            if not np.array_equal(array, before, equal_nan=array.dtype.kind in "fc"):
+                from . import overwrites
+                overwrites.note_write(array)
 
 
 def _set_grad(t, value):

@@ -103,21 +103,38 @@ def _is_uniquely_owned(array) -> bool:
             and sys.getrefcount(array) <= 4)
 
 
-def _accumulates_in_place() -> bool:
-    # Always, as PyTorch, but while ad.compile traces: its reverse pass stores each .grad
-    # as a new array unless nothing else holds the old one.
-    from .compile import hooks
-    return hooks.active is None
-
-
 def _written_in_place(grad) -> bool:
-    """Whether a leaf's ``.grad`` array that something else holds takes the next
-    gradient in place; if so, the write is stamped first (``overwrites.py``), so that a
-    graph that saved it (``loss = (v * w.grad).sum()``) refuses its backward, as
-    PyTorch's version counter does, instead of reading the sum."""
-    if not _accumulates_in_place():
-        return False
+    """A leaf's ``.grad`` array that something else holds takes the next gradient in
+    place, as PyTorch's (while ``ad.compile`` traces too, whose replays add in place);
+    the write is stamped first (``overwrites.py``), so that a graph that saved it
+    (``loss = (v * w.grad).sum()``) refuses its backward, as PyTorch's version counter
+    does, instead of reading the sum."""
     _overwrites.note_write(grad)
+    return True
+
+
+def _held_by_trace(array) -> bool:
+    """Whether ``array`` is read-only because ``ad.compile``'s trace holds it (the
+    user's code read that ``.grad`` during the traced call)."""
+    from .guard import held_by_trace
+    return held_by_trace(array)
+
+
+def _added_into(current, grad) -> bool:
+    """Add ``grad`` into the ``.grad`` array ``current`` in place; a trace's hold on it
+    is lifted for this write (its replays add in place too).  False when it stays
+    read-only (a graph saved it): the caller then stores the sum as a new array."""
+    if current.flags.writeable:
+        np.add(current, grad, out=current)
+        return True
+    from .compile import hooks
+    tracer = hooks.active
+    if tracer is None:
+        return False
+    with tracer.held.lifted(current):
+        if not current.flags.writeable:
+            return False
+        np.add(current, grad, out=current)
     return True
 
 
@@ -336,13 +353,15 @@ def _accumulate_into_leaf(leaf, grad, create_graph):
                 # this pass records nothing, so the sum is a new array of plain values
                 # (that Tensor's own array, which its graph saved, must not change).
                 leaf._grad = np.asarray(current.data + grad)
-            elif (type(current) is np.ndarray and current.flags.writeable
+            elif (type(current) is np.ndarray
+                  and (current.flags.writeable or _held_by_trace(current))
                   and current.shape == grad.shape and current.dtype == grad.dtype
-                  and (_is_uniquely_owned(current) or _written_in_place(current))):
+                  and (_is_uniquely_owned(current) or _written_in_place(current))
+                  and _added_into(current, grad)):
                 # The new gradient is added into the .grad array, as PyTorch's
                 # ``grad += new``: a name the user kept for it (g = w.grad) sees the sum,
                 # and a .grad in shared memory (Module.share_memory) stays shared.
-                np.add(current, grad, out=current)
+                pass
             else:
                 total = current + grad
                 leaf._grad = total if type(total) is np.ndarray else np.asarray(total)  # 0-d
@@ -367,7 +386,6 @@ def _reverse_pass(root_node, root_grad, xp, create_graph, retain_graph,
     revived = []                        # released nodes given stand-ins, kept under retain_graph
     sum_to = xp.sum_to
     astype = xp.astype
-    last_write = write_epoch                # overwrites.py: nodes older than it are checked
     observers = _grad_mode.observers        # () unless viz.steps / detect_anomaly watch
     # Observers are shown each partial sum as its own array, so they get fresh sums.
     add_gradients = _add_in_place if not (create_graph or observers) else _add
@@ -399,7 +417,10 @@ def _reverse_pass(root_node, root_grad, xp, create_graph, retain_graph,
         arity = node._arity             # node.parents, inlined (hot path)
         parents = ((node._p0, node._p1) if arity == 2 else (node._p0,) if arity == 1
                    else node._parents)
-        if last_write and g is not None and getattr(node, "_epoch", 0) < last_write:
+        # overwrites.py: a node older than the latest noted write is checked, read
+        # anew for each node: a hook may write during the pass (``zero_grad()``, an
+        # update under ``no_grad``), before a node that saved those values runs.
+        if write_epoch and g is not None and getattr(node, "_epoch", 0) < write_epoch:
             _overwrites.check(node, parents)
         if observers:
             for observer in observers:

@@ -250,11 +250,14 @@ def run_hooks(owner, grad: Any, create_graph: bool) -> Any:
         "which a replay of the plan would skip", "Remove it (handle.remove()) before "
         "calling the compiled function, or call the step without ad.compile.")
 
+    from .grad_attr import watching_grad_writes
+
     current = _grad_mode.transform_level
     for hook, level in list(functions.values()):
         if level is not None and not _runs_within(current, level):
             continue        # registered inside a transform that is not running this pass
-        result = hook(grad)
+        with watching_grad_writes():
+            result = hook(grad)
         if result is None:
             continue
         if create_graph:

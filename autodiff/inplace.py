@@ -311,9 +311,12 @@ def _recorded(t, result, where: str, written=_ALL) -> None:
     for plan in plans:
         for view, _, _ in plan:
             _refuse_op_views_of_moved(view, t, where)
-    _adopt(t, result, where, plans[0])
+    _adopt(t, result, where, plans[0] if not chain else ())
     for (view_tensor, (base, key)), plan in zip(chain, plans[1:]):   # innermost first
         _adopt(base, new_base_value(base, view_tensor, key), where, plan)
+    if chain:
+        _show_written_back(chain)
+        _rebase_views(plans[0])     # (from ``t`` as it now lays out its elements)
     root = chain[-1][1][0] if chain else t
     if id(root) in _views_of:
         # Views of its memory may now sit on older arrays (``_follow_memory``).
@@ -321,6 +324,25 @@ def _recorded(t, result, where: str, written=_ALL) -> None:
         _moved_with_views[key] = weakref.ref(
             root, lambda ref, key=key: _moved_with_views.pop(key, None)
             if _moved_with_views.get(key) is ref else None)
+
+
+def _show_written_back(chain) -> None:
+    """After a recorded update of ``chain[0][0]`` was written back up ``chain``, each
+    view of the chain views its base's new array again, outermost first, as
+    PyTorch's view keeps its base's storage and strides through an in-place update:
+    ``h[:, 1:].mul_(s)`` stays non-contiguous, so a later ``view(-1)`` refuses and
+    ``reshape(-1)`` copies, as they would have before the update.  The values are the
+    ones it holds (its base took them from it); its node stays."""
+    from .compile import hooks
+
+    for view_tensor, (base, key) in reversed(chain):
+        array = select(base.data, key)
+        if array.dtype != view_tensor.data.dtype or not views_memory_of(array, base.data):
+            continue        # (a layout the new array cannot show without a copy: stays)
+        if hooks.active is not None:    # (a compiled function's replay takes it again)
+            array = hooks.made("view of an updated tensor", select, (base.data, key))
+        settle_views_of(view_tensor)    # (its pending layout views are found by memory)
+        view_tensor.data = array
 
 
 def _adopt(t, result, where: str, plan) -> None:

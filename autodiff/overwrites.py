@@ -34,9 +34,15 @@ let go of it while nodes it recorded still read it (``guard.unguarded_reads``): 
 an optimizer step, ``nn.init``, ``load_state_dict``) makes a backward through ``g``
 that reads ``w`` raise.
 
+Writes are looked for up to the moment each node runs, so one made during the pass
+(a tensor hook calling ``opt.zero_grad()``, or updating a saved tensor under
+``no_grad``) before a node that saved those values runs is refused too; so is a
+``.grad`` array that a hook reads and changes with NumPy (``w.grad *= 2``: stamped
+when the hook returns, ``grad_attr.watching_grad_writes``).
+
 Not seen: writes that bypass the library (``t.data += 1``, ``w.data[...] = v`` after a
-transform returned, NumPy on an array passed in), which only a read-only flag could
-catch.
+transform returned, ``w.grad *= 2`` outside a hook, NumPy on an array passed in),
+which only a read-only flag could catch.
 """
 
 from __future__ import annotations
@@ -151,7 +157,8 @@ def check(node, parents) -> None:
                 f"backward: op '{node.op.name}' saved {what} for this backward, and "
                 "it was changed in place after that (an update that recorded no node: "
                 "inside ad.no_grad(), an optimizer step, a later backward() adding into "
-                "a .grad or zero_grad(), or of a tensor that does not require grad), so "
+                "a .grad or zero_grad(), a gradient hook of this backward writing into it, "
+                "or of a tensor that does not require grad), so "
                 "its gradient would be wrong. Make the update before "
                 "the op uses the tensor (for the results of a transform such as "
                 "ad.grad: call it again after the update), build a new tensor instead "

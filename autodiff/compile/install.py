@@ -45,6 +45,9 @@ class _TracingObserver(_graph.BackwardObserver):
     def on_node(self, node, g):
         self.tracer.on_node(node, g)
 
+    def on_leaf(self, leaf, grad):
+        self.tracer.on_leaf(leaf)
+
 
 class installed:
     """Context manager: ``tracer`` listens to this thread's ops, passes and values."""

@@ -145,6 +145,12 @@ class ReversePass:
             self.leaves[id(leaf)] = self.leaf_ref(leaf)
         entry[1].append((slot, gi))
 
+    def on_leaf(self, leaf):
+        """The pass is about to add its gradient into ``leaf.grad`` (in place when the
+        leaf has one, as eager backward does)."""
+        if threading.get_ident() == self.thread and not self.suspended:
+            self.stored_into.add(id(leaf))
+
     def flush(self):
         """Emit the ``leaf_grad`` steps of the reverse pass that just ended, and a
         ``clear_grad`` step for each ``.grad`` set to None by hand since the last event."""
@@ -153,6 +159,7 @@ class ReversePass:
 
     def flush_leaves(self):
         parts, self.leaf_parts = self.leaf_parts, {}
+        stored_into, self.stored_into = self.stored_into, set()
         for leaf, pieces, before in parts.values():
             slot, total = pieces[0]
             for part, value in pieces[1:]:
@@ -161,7 +168,7 @@ class ReversePass:
                 self.emit("add", "", None, (Ref(slot), Ref(part)), {}, (out,))
                 slot = out
             after = leaf.grad
-            if after is before or after is None:
+            if after is None or (after is before and id(leaf) not in stored_into):
                 raise TraceError(
                     f"compile: after a backward, the .grad of {_leaf_label(leaf)} is not what "
                     f"the reverse pass stored (seen at {user_line()}): it was changed outside "

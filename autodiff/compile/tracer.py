@@ -101,6 +101,7 @@ class Tracer(ReversePass):
         self.joint_slots: dict = {}         # (node, g's slot) -> slot of its joint rule's result
         self.saved_slots: dict = {}         # node -> slot of what a saves=True op saved
         self.leaf_parts: dict = {}          # id(leaf) -> [leaf, [slots], grad before]
+        self.stored_into: set = set()       # ids of the leaves the pass added a gradient to
         self.leaves: dict = {}              # id(leaf) -> ("input", pos) | ("captured", t)
         self.suspended = 0
         # ids of the tensors made during the call (Tensor.__init__ and _make report here;

@@ -78,7 +78,7 @@ def defop(name: str, forward: Callable, *, numpy: Any = None, doc: str | None = 
           blocks: str | None = None, zeroes: str | None = None,
           zeroes_all: str | dict | None = None, jvp: Callable | None = None,
           aliases: dict | None = None, torch_dim: Callable | None = None,
-          torch_by_position: Callable | None = None,
+          torch_by_position: Callable | None = None, torch_keywords: tuple | None = None,
           reads: tuple | dict | None = None, elementwise: bool | None = None,
           **inputs) -> Op:
     """Define and register an op: its forward and, per input in order, ``(formula, rule)``.
@@ -144,6 +144,10 @@ def defop(name: str, forward: Callable, *, numpy: Any = None, doc: str | None = 
       otherwise than NumPy (``sum(x, 1, True)``: keepdim, ``var(x, 1, True)``:
       unbiased, where NumPy's would be a dtype): the function a call with only bools
       after the axis goes to, with the call's arguments.
+    * ``torch_keywords``: ``(keywords, function)`` for an op whose PyTorch form takes
+      keywords NumPy's has not (``torch.divide``'s ``rounding_mode``, ``torch.add``'s
+      ``alpha``): a call passing any of ``keywords`` (a frozenset) goes to
+      ``function``, with the call's arguments.
     * ``reads``: which values the rules read, beyond shapes and dtypes: ``()`` when
       no rule reads the value of a differentiable input or of the output (``add``,
       ``transpose``, indexing), or a dict naming, for each input with a rule, the
@@ -185,7 +189,8 @@ def defop(name: str, forward: Callable, *, numpy: Any = None, doc: str | None = 
         numpy=numpy, zero_grad_ae=zero_grad_ae, scatters=scatters, selects=selects,
         index_inputs=index_inputs, singular=tuple(singular), blocks=blocks, zeroes=zeroes,
         zeroes_all=zeroes_all, jvp=jvp, aliases=aliases or {}, torch_dim=torch_dim,
-        torch_by_position=torch_by_position, reads=reads, elementwise=bool(elementwise)))
+        torch_by_position=torch_by_position, torch_keywords=torch_keywords, reads=reads,
+        elementwise=bool(elementwise)))
 
 
 def is_elementwise_ufunc(function) -> bool:

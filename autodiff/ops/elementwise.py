@@ -29,6 +29,21 @@ def _binary(name, forward, rule_a, rule_b, doc, **fields):
                  b=rule_b, **fields)
 
 
+def _torch_form(name, method, keyword):
+    """``(keywords, function)`` for ``defop``'s ``torch_keywords``: the op called with
+    PyTorch's keyword ``keyword`` (``ad.divide(a, b, rounding_mode="floor")``) is
+    ``Tensor.<method>`` of its first operand, as ``torch.<name>`` is."""
+    def torch_form(input, other, **kwargs):
+        extra = sorted(set(kwargs) - {keyword})
+        if extra:
+            raise TypeError(f"{name}: with {keyword}= (PyTorch's form) it takes no other "
+                            f"keyword argument, got {', '.join(extra)}=; compute the "
+                            f"result, then store it (out[...] = result)")
+        return getattr(tensor_of(input, other), method)(other, **kwargs)
+    torch_form.__name__ = torch_form.__qualname__ = name
+    return frozenset({keyword}), torch_form
+
+
 def _share(xp, g, power, difference):
     """``g / (1 + power(difference))``: the share of ``g`` of one input of logaddexp (or
     logaddexp2); a power that overflows gives the right 0, without NumPy's warning."""
@@ -46,7 +61,9 @@ add = _binary(
     ("g", lambda xp, g, ans, a, b: g), reads=(),
     singular=[(_both_inf, "inf - inf is NaN; an earlier op overflowed to inf (exp of a "
                           "large number?)")],
-    doc="a + b with broadcasting.\n\n>>> ad.add(ad.tensor([1.0, 2.0]), 1.0)\ntensor([2., 3.])")
+    torch_keywords=_torch_form("add", "add", "alpha"),
+    doc="a + b with broadcasting (``alpha=``: a + alpha * b, as ``torch.add``).\n\n"
+        ">>> ad.add(ad.tensor([1.0, 2.0]), 1.0)\ntensor([2., 3.])")
 
 subtract = _binary(
     "subtract", np.subtract,
@@ -54,7 +71,9 @@ subtract = _binary(
     ("-g", lambda xp, g, ans, a, b: -g), reads=(),
     singular=[(_both_inf, "inf - inf is NaN; an earlier op overflowed to inf (exp of a "
                           "large number?)")],
-    doc="a - b with broadcasting.\n\n>>> ad.subtract(ad.tensor([1.0, 2.0]), 1.0)\ntensor([0., 1.])")
+    torch_keywords=_torch_form("subtract", "sub", "alpha"),
+    doc="a - b with broadcasting (``alpha=``: a - alpha * b, as ``torch.subtract``).\n\n"
+        ">>> ad.subtract(ad.tensor([1.0, 2.0]), 1.0)\ntensor([0., 1.])")
 
 multiply = _binary(
     "multiply", np.multiply,
@@ -73,7 +92,12 @@ divide = _binary(
     singular=[(lambda a, b: (a == 0) & (b == 0),
                "0 / 0 is NaN; add an eps to the denominator or mask it with where first"),
               (_both_inf, "inf / inf is NaN; an earlier op overflowed to inf")],
-    doc="a / b with broadcasting.\n\n>>> ad.divide(ad.tensor([1.0, 2.0]), 2.0)\ntensor([0.5, 1. ])")
+    torch_keywords=_torch_form("divide", "div", "rounding_mode"),
+    doc="a / b with broadcasting; ``rounding_mode='trunc'`` or ``'floor'`` rounds the\n"
+        "quotient, as ``torch.divide``.\n\n"
+        ">>> ad.divide(ad.tensor([1.0, 2.0]), 2.0)\ntensor([0.5, 1. ])\n"
+        ">>> ad.divide(ad.tensor([-7.0, 7.0]), 2.0, rounding_mode='floor')\n"
+        "tensor([-4.,  3.])")
 
 
 def _power_grad_base(xp, g, ans, a, b):

@@ -59,8 +59,13 @@ def moveaxis(a, source, destination) -> Tensor:
     (3, 4, 2)
     """
     ndim = len(_shape(a))
-    source = normalize_axis_tuple(source, ndim, "source")
-    destination = normalize_axis_tuple(destination, ndim, "destination")
+    try:
+        source = normalize_axis_tuple(source, ndim, "source")
+        destination = normalize_axis_tuple(destination, ndim, "destination")
+    except ValueError as error:     # (AxisError too: a dim out of range)
+        raise type(error)(f"moveaxis: {error} (source={source!r}, destination="
+                          f"{destination!r}, for a {ndim}-D tensor); name each dim once, "
+                          f"in [{-ndim}, {ndim})") from None
     if len(source) != len(destination):
         raise ValueError("moveaxis: `source` and `destination` arguments must have the "
                          "same number of elements")

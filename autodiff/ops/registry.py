@@ -95,6 +95,10 @@ class Op:
     aliases: dict = {}
     torch_dim = None
     torch_by_position = None
+    #: Keywords of the op's PyTorch form that NumPy's has not (``rounding_mode=`` of
+    #: ``torch.divide``, ``alpha=`` of ``torch.add``), and the function a call passing
+    #: one of them goes to, with the call's arguments (see defop).
+    torch_keywords = None
     #: What ``torch_by_position`` takes after the first two arguments: bools (PyTorch's
     #: keepdim / unbiased), or ints for ``transpose(x, dim0, dim1)``.
     torch_by_position_types = (bool, np.bool_)
@@ -196,6 +200,10 @@ class Op:
         if (n > 2 and self.torch_by_position is not None
                 and all(isinstance(a, self.torch_by_position_types) for a in args[2:])):
             return self.torch_by_position(*args, **kwargs)     # ad.var(x, 1, True)
+        if kwargs and self.torch_keywords is not None:
+            keywords, torch_form = self.torch_keywords
+            if not keywords.isdisjoint(kwargs):
+                return torch_form(*args, **kwargs)
         if kwargs and self.aliases:
             # PyTorch's unbiased= (var, std: the ops taking correction=) is read there too
             if self.torch_dim is not None and (
@@ -586,8 +594,8 @@ def _output_only(forward):
 #: The behaviour fields an op entry may carry (reserved: no input may use these names).
 BEHAVIOUR_FIELDS = ("zero_grad_ae", "scatters", "selects", "index_inputs", "singular",
                     "blocks", "zeroes", "zeroes_all", "differentiable", "saves", "jvp",
-                    "aliases", "torch_dim", "torch_by_position", "grad_inputs", "reads",
-                    "elementwise")
+                    "aliases", "torch_dim", "torch_by_position", "torch_keywords",
+                    "grad_inputs", "reads", "elementwise")
 
 
 # How ops are declared (defop, defop_joint, nondifferentiable; imported last: it builds
