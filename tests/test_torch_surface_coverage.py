@@ -212,14 +212,12 @@ EXCLUDED = {
     "not built yet": (
         "could exist here and do not yet: the signal windows module (the torch.*_window "
         "functions exist), lobpcg, Sobol sequences, masked tensors, segment_reduce, "
-        "the linear + cross-entropy module, the "
-        "nn.grad convolution gradients, torch.multiprocessing, a "
+        "the linear + cross-entropy module, torch.multiprocessing, a "
         "DataLoader worker's generator and the dtype gradients are cast to",
         {"torch": _names("signal windows lobpcg quasirandom masked "
                          "segment_reduce thread_safe_generator multiprocessing"),
          "Tensor": _names("grad_dtype"),
-         "nn": _names("LinearCrossEntropyLoss LinearCrossEntropyOptions grad"),
-         "F": _names("grad")}),
+         "nn": _names("LinearCrossEntropyLoss LinearCrossEntropyOptions")}),
 }
 
 

@@ -496,3 +496,59 @@ def test_is_nonzero_in_a_compiled_branch_is_refused_as_bool_is():
     branch = ad.compile(lambda x: x * 2 if x.is_nonzero() else x - 1)
     with pytest.raises(ad.TraceError, match=r"is_nonzero\(\)"):
         branch(ad.tensor([1.0]))
+
+
+# ----- nn.grad ----------------------------------------------------------------------------
+CONV_GRADS = {
+    "1d": ((2, 4, 9), (6, 2, 3), {"stride": 2, "padding": 1, "dilation": 1, "groups": 2}),
+    "2d": ((2, 4, 7, 6), (6, 2, 3, 2), {"stride": 2, "padding": 1, "dilation": 1,
+                                         "groups": 2}),
+    "2d_dilated": ((1, 3, 8, 8), (2, 3, 3, 3), {"stride": 1, "padding": 2, "dilation": 2}),
+    "3d": ((1, 2, 5, 4, 5), (3, 2, 2, 2, 2), {"stride": (1, 2, 1), "padding": 0}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CONV_GRADS))
+@pytest.mark.parametrize("wanted", ["input", "weight"])
+def test_nn_grad_matches_torch_with_second_derivatives(name, wanted):
+    input_shape, weight_shape, kwargs = CONV_GRADS[name]
+    dims = len(input_shape) - 2
+    x, w = RNG.normal(size=input_shape), RNG.normal(size=weight_shape)
+    conv = getattr(torch.nn.functional, f"conv{dims}d")
+    out_shape = tuple(conv(torch.tensor(x), torch.tensor(w), None, **kwargs).shape)
+    g = RNG.normal(size=out_shape)
+    given = w if wanted == "input" else x           # the operand that is passed, with g
+    ours_in = [ad.tensor(given, requires_grad=True), ad.tensor(g, requires_grad=True)]
+    theirs_in = [torch.tensor(given, requires_grad=True), torch.tensor(g, requires_grad=True)]
+    name_of = f"conv{dims}d_{wanted}"
+    if wanted == "input":
+        ours = getattr(ad.nn.grad, name_of)(input_shape, *ours_in, **kwargs)
+        theirs = getattr(torch.nn.grad, name_of)(input_shape, *theirs_in, **kwargs)
+    else:
+        ours = getattr(ad.nn.grad, name_of)(ours_in[0], weight_shape, ours_in[1], **kwargs)
+        theirs = getattr(torch.nn.grad, name_of)(theirs_in[0], weight_shape, theirs_in[1],
+                                                 **kwargs)
+    assert ours.shape == tuple(theirs.shape)
+    np.testing.assert_allclose(ours.data, theirs.detach().numpy(), rtol=1e-10, atol=1e-12)
+    _weighted_sum([ours], ad).backward()
+    _weighted_sum([theirs], torch).backward()
+    for o, t in zip(ours_in, theirs_in):
+        np.testing.assert_allclose(o.grad, t.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+    def weighted(operand, grad_output):
+        shape = input_shape if wanted == "input" else weight_shape
+        args = (shape, operand, grad_output) if wanted == "input" else (operand, shape,
+                                                                         grad_output)
+        return _weighted_sum([getattr(ad.nn.grad, name_of)(*args, **kwargs)], ad)
+
+    for k, (array, o) in enumerate(zip((given, g), ours_in)):
+        numeric = ad.numerical_grad(
+            lambda v, k=k: weighted(*[v if j == k else ad.tensor(a)
+                                      for j, a in enumerate((given, g))]), [array])[0]
+        np.testing.assert_allclose(o.grad, numeric, rtol=1e-6, atol=1e-7)
+    assert ad.nn.functional.grad is ad.nn.grad
+
+
+def test_nn_grad_refuses_a_grad_output_of_another_shape():
+    with pytest.raises(RuntimeError, match="conv2d_input: grad_output has shape"):
+        ad.nn.grad.conv2d_input((1, 1, 4, 4), ad.ones((1, 1, 2, 2)), ad.ones((1, 1, 2, 2)))

@@ -7,6 +7,7 @@
 """
 
 from . import functional, init, utils
+from . import grad  # noqa: F401  (ad.nn.grad; not in __all__: import * keeps ad.grad)
 from .module import Module, Parameter, manual_seed
 from . import parameter
 from .parameter import UninitializedBuffer, UninitializedParameter

@@ -164,6 +164,7 @@ from .rearrange import channel_shuffle, pixel_shuffle, pixel_unshuffle  # noqa: 
 
 native_channel_shuffle = channel_shuffle   # (PyTorch's other name for it)
 from .linear_cross_entropy import linear_cross_entropy  # noqa: E402
+from . import grad  # noqa: E402,F401  (F.grad is torch.nn.grad, as in PyTorch)
 from .attention_functional import multi_head_attention_forward  # noqa: E402
 from .fractional_pool import (  # noqa: E402
     fractional_max_pool2d, fractional_max_pool2d_with_indices, fractional_max_pool3d,
