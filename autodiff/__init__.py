@@ -160,7 +160,7 @@ from .torch_surface import (  # noqa: E402  (torch.asarray, the settings ...)
 from .tensor_flags import layout, strided  # noqa: E402  (torch.layout, torch.strided)
 from .torch_surface_extra import (  # noqa: E402  (torch.random, torch.cpu, torch.cond ...)
     GradScaler, cond, cpu, empty_permuted, from_file, hash_tensor, init_num_threads,
-    is_vulkan_available, orgqr, set_default_tensor_type, while_loop)
+    is_vulkan_available, orgqr, set_default_tensor_type, while_loop, windows)
 from .torch_surface_more import (  # noqa: E402  (torch.as_strided, torch.native_layer_norm ...)
     as_strided, as_strided_copy, conj_physical_, eig, from_dlpack, geqrf, ormqr,
     get_deterministic_debug_mode, lstsq, native_batch_norm, native_channel_shuffle,
@@ -229,9 +229,9 @@ def __getattr__(name):
     if name == "range":     # torch.range; a global would shadow the builtin on import *
         from .torch_functions_assorted import torch_range
         return torch_range
-    if name == "random":    # torch.random; a global would shadow the random module
-        from .torch_surface_extra import random
-        return random
+    if name in ("random", "signal"):    # torch.random, torch.signal: globals would
+        from . import torch_surface_extra   # shadow Python's modules on import *
+        return getattr(torch_surface_extra, name)
     if name == "fft":         # torch.fft: complex results, which never enter the tape
         raise AttributeError(
             f"module {__name__!r} has no attribute 'fft': its results are complex, and "
@@ -248,4 +248,4 @@ def __getattr__(name):
 
 def __dir__():
     return sorted([*globals(), *_ON_FIRST_USE, *_torch_names.TORCH_DTYPE_ALIASES, "range",
-                   "random"])
+                   "random", "signal"])

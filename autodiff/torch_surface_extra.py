@@ -18,6 +18,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
+from . import signal_windows
 from .amp import GradScaler
 from .compile.hooks import made
 from .devices import CPU
@@ -29,7 +30,7 @@ from .nn.module import manual_seed
 from .ops.operands import tensor_of
 from .tensor import Tensor
 
-__all__ = ["random", "cpu", "cond", "while_loop", "GradScaler", "orgqr",
+__all__ = ["random", "signal", "windows", "cpu", "cond", "while_loop", "GradScaler", "orgqr",
            "set_default_tensor_type", "init_num_threads", "is_vulkan_available",
            "empty_permuted", "from_file", "hash_tensor"]
 
@@ -60,6 +61,10 @@ random = SimpleNamespace(
     manual_seed=manual_seed, seed=seed, initial_seed=initial_seed,
     get_rng_state=get_rng_state, set_rng_state=set_rng_state, fork_rng=fork_rng,
     default_generator=default_generator, Generator=Generator)
+
+#: ``torch.signal``: its ``windows`` (``ad.windows`` too, as ``torch.windows``).
+signal = SimpleNamespace(windows=signal_windows)
+windows = signal_windows
 
 #: ``torch.cpu``: the device every tensor lives on.
 cpu = SimpleNamespace(is_available=lambda: True, device_count=lambda: 1,

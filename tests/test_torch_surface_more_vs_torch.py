@@ -218,10 +218,12 @@ def test_fork_rng_puts_the_default_stream_back():
     assert ad.random.initial_seed() == 5 == torch.random.manual_seed(5).initial_seed()
 
 
-def test_import_star_leaves_the_random_module_alone():
-    namespace: dict = {"random": np.random}
+def test_import_star_leaves_the_random_and_signal_modules_alone():
+    import signal
+    namespace: dict = {"random": np.random, "signal": signal}
     exec("from autodiff import *", namespace)
     assert namespace["random"] is np.random and "random" in dir(ad)
+    assert namespace["signal"] is signal and "signal" in dir(ad)
 
 
 def test_cpu_namespace_matches_torch():
@@ -552,3 +554,40 @@ def test_nn_grad_matches_torch_with_second_derivatives(name, wanted):
 def test_nn_grad_refuses_a_grad_output_of_another_shape():
     with pytest.raises(RuntimeError, match="conv2d_input: grad_output has shape"):
         ad.nn.grad.conv2d_input((1, 1, 4, 4), ad.ones((1, 1, 2, 2)), ad.ones((1, 1, 2, 2)))
+
+
+# ----- signal.windows ---------------------------------------------------------------------
+WINDOW_OPTIONS = {"general_cosine": {"a": [0.5, 0.3, 0.2]}, "exponential": {"tau": 2.0},
+                  "gaussian": {"std": 1.7}, "kaiser": {"beta": 5.0},
+                  "general_hamming": {"alpha": 0.6}}
+
+
+@pytest.mark.parametrize("name", ["bartlett", "blackman", "cosine", "exponential", "gaussian",
+                                  "general_cosine", "general_hamming", "hamming", "hann",
+                                  "kaiser", "nuttall"])
+@pytest.mark.parametrize("sym", [True, False])
+def test_signal_windows_match_torch(name, sym):
+    options = WINDOW_OPTIONS.get(name, {})
+    for M in (0, 1, 2, 5, 8):
+        for dtype, torch_dtype, rtol in ((None, torch.float64, 1e-13),
+                                         (ad.float32, torch.float32, 2e-6)):
+            ours = getattr(ad.signal.windows, name)(M, sym=sym, dtype=dtype, **options)
+            theirs = getattr(torch.signal.windows, name)(M, sym=sym, dtype=torch_dtype,
+                                                         **options)
+            assert ours.dtype == (np.float64 if dtype is None else np.float32)
+            np.testing.assert_allclose(ours.data, theirs.numpy(), rtol=rtol, atol=rtol)
+    assert ad.windows is ad.signal.windows
+
+
+def test_signal_windows_refuse_what_torch_refuses():
+    for call, words in ((lambda m: m.signal.windows.hann(-1), "non-negative window length"),
+                        (lambda m: m.signal.windows.gaussian(4, std=0), "must be positive"),
+                        (lambda m: m.signal.windows.exponential(4, center=1.0),
+                         "Center must be None"),
+                        (lambda m: m.signal.windows.kaiser(4, beta=-1), "non-negative")):
+        with pytest.raises(ValueError, match=words):
+            call(torch)
+        with pytest.raises(ValueError, match=words):
+            call(ad)
+    with pytest.raises(ValueError, match="expects float32 or float64"):
+        ad.signal.windows.hann(4, dtype=ad.int64)
