@@ -94,8 +94,8 @@ def test_running_extremes_refuse_what_numpy_refuses_and_dtype_out():
         np.maximum.accumulate(ad.tensor(1.0))
     with pytest.raises(ValueError, match="fmin.accumulate: accumulate does not allow multiple"):
         np.fmin.accumulate(t, axis=None)
-    with pytest.raises(TypeError, match=r"numpy.maximum.accumulate on a Tensor: .*\['dtype'\]"):
-        np.maximum.accumulate(t, dtype=np.float32)
+    with pytest.raises(TypeError, match=r"numpy.maximum.accumulate on a Tensor: dtype=int64"):
+        np.maximum.accumulate(t, dtype=np.int64)
     with pytest.raises(Exception, match="maximum_accumulate: axis 2 is out of bounds"):
         np.maximum.accumulate(t, axis=2)
 

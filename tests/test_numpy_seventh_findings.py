@@ -1,0 +1,199 @@
+"""What probing around the seventh set of NumPy programs (test_numpy_programs_seventh.py)
+found: np.histogram2d / np.histogramdd of a Tensor sample with constant weights gave
+the counts instead of the weighted sums; a conversion that drops the tape warned
+nothing in code run without a ``__name__`` (``exec(source, {})``); and NumPy's
+``dtype=`` / ``signature=`` / ``casting=`` of ufuncs and ufunc methods, ``dtype=`` of
+np.cumulative_sum and the nan-accumulations, ``dtype=`` / ``casting=`` of the joins
+(np.concatenate, np.stack, np.vstack, np.hstack) and ``copy=`` of np.reshape were
+refused where NumPy computes them."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import autodiff as ad
+
+_rng = np.random.default_rng(7)
+_DATA = _rng.normal(size=(3, 4))
+_OTHER = _rng.normal(size=(3, 4))
+_MASK = _rng.random((3, 4)) > 0.4
+
+
+def _check_numpys_values_and_float32_gradient(call, data=_DATA):
+    """``call`` on a Tensor is NumPy's to the bit (dtype, shape, values), on the tape,
+    and its gradient matches central differences of NumPy's computation to float32's
+    precision (the computations here run in float32)."""
+    x = ad.tensor(data.copy(), requires_grad=True)
+    result = call(x)
+    expected = call(data.copy())
+    assert isinstance(result, ad.Tensor) and result.requires_grad
+    assert result.dtype == expected.dtype and result.shape == expected.shape
+    np.testing.assert_array_equal(result.data, expected)
+    weights = _rng.normal(size=expected.shape)
+    grad = ad.grad(lambda t: (call(t) * weights).sum())(data.copy())
+    assert grad.dtype == data.dtype
+    numerical = np.zeros_like(data)
+    for index in np.ndindex(data.shape):
+        step = np.zeros_like(data)
+        step[index] = 1e-3
+        numerical[index] = ((call(data + step).astype(np.float64) * weights).sum()
+                            - (call(data - step).astype(np.float64) * weights).sum()) / 2e-3
+    np.testing.assert_allclose(grad, numerical, rtol=2e-3, atol=2e-3)
+
+
+def test_histogram2d_and_histogramdd_with_constant_weights_sum_the_weights():
+    """With a Tensor sample and an ndarray (or list) of weights the histogram was the
+    plain counts, silently; now NumPy's weighted sums (and density) to the bit."""
+    points = _rng.normal(size=(12, 2))
+    weights = _rng.random(12)
+    for given in (weights, list(weights), (weights * 10).astype(int)):
+        for density in (False, True):
+            sample = ad.tensor(points, requires_grad=True)
+            hist, x_edges, y_edges = np.histogram2d(sample[:, 0], sample[:, 1], bins=3,
+                                                    weights=given, density=density)
+            expected = np.histogram2d(points[:, 0], points[:, 1], bins=3, weights=given,
+                                      density=density)
+            assert hist.dtype == expected[0].dtype
+            np.testing.assert_array_equal(hist.data, expected[0])
+            np.testing.assert_array_equal(x_edges.data, expected[1])
+            hist_nd, _ = np.histogramdd(sample, bins=(2, 3), weights=given, density=density)
+            np.testing.assert_array_equal(
+                hist_nd.data, np.histogramdd(points, bins=(2, 3), weights=given,
+                                             density=density)[0])
+
+
+def test_histogramdd_with_constant_weights_is_torchs():
+    torch = pytest.importorskip("torch")
+    points = _rng.normal(size=(20, 2))
+    weights = _rng.random(20)
+    hist, _ = np.histogramdd(ad.tensor(points), bins=(3, 2), range=[(-3, 3), (-3, 3)],
+                             weights=weights)
+    expected = torch.histogramdd(torch.tensor(points), bins=[3, 2],
+                                 range=[-3.0, 3.0, -3.0, 3.0], weight=torch.tensor(weights))
+    np.testing.assert_allclose(hist.data, expected.hist.numpy(), rtol=1e-12)
+
+
+def test_a_tape_drop_in_code_run_without_a_module_name_still_warns():
+    """warnings.warn_explicit given module=None shows nothing, so code run by
+    exec(source, {}) (no __name__ in its globals) lost the TapeDropWarning."""
+    x = ad.tensor(_DATA, requires_grad=True)
+    to_array = eval("lambda t: np.asarray(t)", {"np": np})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        to_array(x)
+    assert [w.category for w in caught] == [ad.TapeDropWarning]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ad.TapeDropWarning)
+        with pytest.raises(ad.TapeDropWarning, match="converted to a NumPy array"):
+            to_array(x)
+
+
+UFUNC_CALLS = {
+    "add_dtype": lambda a: np.add(a, _OTHER, dtype=np.float32),
+    "add_number_dtype": lambda a: np.add(a, 2.0, dtype=np.float32),
+    "exp_dtype": lambda a: np.exp(a, dtype=np.float32),
+    "arctan2_dtype": lambda a: np.arctan2(a, _OTHER, dtype="f4"),
+    "maximum_dtype_casting": lambda a: np.maximum(a, _OTHER, dtype=np.float32,
+                                                  casting="same_kind"),
+    "multiply_signature": lambda a: np.multiply(a, _OTHER, signature="ff->f"),
+    "multiply_signature_tuple": lambda a: np.multiply(a, 2, signature=(np.float32, None,
+                                                                       None)),
+    "power_dtype": lambda a: np.power(a, 2, dtype=np.float32),
+    "matmul_dtype": lambda a: np.matmul(a, _OTHER.T, dtype=np.float32),
+    "vecdot_dtype": lambda a: np.vecdot(a, _OTHER, dtype=np.float32),
+    "float32_up": lambda a: np.sin(a.astype(np.float32), dtype=np.float64),
+    "add_reduce_dtype": lambda a: np.add.reduce(a, axis=1, dtype=np.float32, keepdims=True),
+    "add_accumulate_dtype": lambda a: np.add.accumulate(a, dtype=np.float32),
+    "multiply_reduce_dtype": lambda a: np.multiply.reduce(a, axis=0, dtype=np.float32),
+    "add_reduceat_dtype": lambda a: np.add.reduceat(a, [0, 2], axis=1, dtype=np.float32),
+    "logaddexp_accumulate_dtype": lambda a: np.logaddexp.accumulate(a, axis=1,
+                                                                    dtype=np.float32),
+    "cumulative_sum_dtype": lambda a: np.cumulative_sum(a, axis=1, dtype=np.float32),
+    "cumulative_prod_dtype": lambda a: np.cumulative_prod(a, axis=1, dtype=np.float32,
+                                                          include_initial=True),
+    "nancumsum_dtype": lambda a: np.nancumsum(np.where(_MASK, a, np.nan), dtype=np.float32),
+    "nancumprod_dtype": lambda a: np.nancumprod(np.where(_MASK, a, np.nan), axis=1,
+                                                dtype=np.float32),
+}
+
+
+@pytest.mark.parametrize("call", UFUNC_CALLS.values(), ids=UFUNC_CALLS.keys())
+def test_ufuncs_and_accumulations_compute_in_numpys_dtype_on_the_tape(call):
+    """np.add(t, c, dtype=np.float32) and the others were refused ('not supported by
+    autodiff'): now NumPy's loop is used, the inputs cast on the tape."""
+    _check_numpys_values_and_float32_gradient(call)
+
+
+def test_ufunc_casting_and_signature_checks_are_numpys():
+    """What NumPy refuses is refused on a Tensor with NumPy's error; a casting rule that
+    only checks (casting='no' on float64 operands) changes nothing."""
+    x = ad.tensor(_DATA, requires_grad=True)
+    single = _OTHER.astype(np.float32)
+    for kwargs, error in [({"dtype": np.int64}, "Cannot cast ufunc 'add' input 0"),
+                          ({"dtype": np.float32, "casting": "safe"}, "rule 'safe'"),
+                          ({"casting": "no"}, "input 1 from dtype\\('float32'\\)"),
+                          ({"dtype": np.float32, "signature": "ff->f"},
+                           "cannot specify both 'signature' and 'dtype'")]:
+        with pytest.raises(TypeError, match=error):
+            np.add(_DATA, single, **kwargs)
+        with pytest.raises(TypeError, match=error):
+            np.add(x, single, **kwargs)
+    same = np.add(x, _OTHER, casting="no")
+    np.testing.assert_array_equal(same.data, np.add(_DATA, _OTHER, casting="no"))
+    assert same.requires_grad
+    with pytest.raises(TypeError, match=r"numpy\.add\.reduce on a Tensor: dtype=int64"):
+        np.add.reduce(x, dtype=np.int64)
+
+
+JOIN_CALLS = {
+    "concatenate": lambda a: np.concatenate((a, _OTHER), dtype=np.float32),
+    "concatenate_flat": lambda a: np.concatenate([a, _OTHER], axis=None, dtype=np.float32),
+    "concat_up": lambda a: np.concat([a.astype(np.float32), _OTHER], axis=1,
+                                     dtype=np.float64),
+    "stack": lambda a: np.stack([a, _OTHER], axis=1, dtype=np.float32),
+    "vstack": lambda a: np.vstack([a[0], _OTHER], dtype=np.float32),
+    "hstack": lambda a: np.hstack((a, _OTHER), dtype=np.float32, casting="same_kind"),
+}
+
+
+@pytest.mark.parametrize("call", JOIN_CALLS.values(), ids=JOIN_CALLS.keys())
+def test_joins_take_numpys_dtype(call):
+    _check_numpys_values_and_float32_gradient(call)
+
+
+def test_joins_check_casting_as_numpy_and_refuse_an_integer_dtype_of_tensors():
+    x = ad.tensor(_DATA, requires_grad=True)
+    single = _OTHER.astype(np.float32)
+    with pytest.raises(TypeError, match=r"vstack: Cannot cast array data from "
+                                        r"dtype\('float32'\) to dtype\('float64'\) "
+                                        r"according to the rule 'no'"):
+        np.vstack([x, single], casting="no")
+    with pytest.raises(TypeError, match="according to the rule 'same_kind'"):
+        np.concatenate((x, _OTHER), dtype=np.int64)
+    with pytest.raises(TypeError, match=r"concatenate: dtype=int64 would join Tensors "
+                                        r"that require grad .*ad\.astype"):
+        np.concatenate((x, _OTHER), dtype=np.int64, casting="unsafe")
+    checked = np.stack([x, single], casting="safe")
+    np.testing.assert_array_equal(checked.data, np.stack([_DATA, single], casting="safe"))
+    whole = np.concatenate((x.detach(), _OTHER), dtype=np.int64, casting="unsafe")
+    np.testing.assert_array_equal(whole.data, np.concatenate((_DATA, _OTHER), dtype=np.int64,
+                                                             casting="unsafe"))
+
+
+def test_reshape_with_copy_is_numpys():
+    """np.reshape(t, shape, copy=...) was refused: copy=True gives a new array laid out
+    in the order asked, copy=False a view or NumPy's ValueError."""
+    x = ad.tensor(_DATA.copy(), requires_grad=True)
+    copied = np.reshape(x, (4, 3), copy=True)
+    assert not np.shares_memory(copied.data, x.data) and copied.data.flags.c_contiguous
+    fortran = np.reshape(x.T, (4, 3), order="F", copy=True)
+    np.testing.assert_array_equal(fortran.data, np.reshape(_DATA.T, (4, 3), order="F"))
+    assert fortran.data.flags.f_contiguous
+    view = np.reshape(x, (2, 6), copy=False)
+    assert np.shares_memory(view.data, x.data)
+    with pytest.raises(ValueError, match="Unable to avoid creating a copy"):
+        np.reshape(x.T, (12,), copy=False)
+    grad = ad.grad(lambda t: (np.reshape(t, (4, 3), copy=True) ** 2 * _OTHER.reshape(4, 3))
+                   .sum())(_DATA)
+    np.testing.assert_allclose(grad, 2 * _DATA * _OTHER)
