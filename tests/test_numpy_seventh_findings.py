@@ -197,3 +197,33 @@ def test_reshape_with_copy_is_numpys():
     grad = ad.grad(lambda t: (np.reshape(t, (4, 3), copy=True) ** 2 * _OTHER.reshape(4, 3))
                    .sum())(_DATA)
     np.testing.assert_allclose(grad, 2 * _DATA * _OTHER)
+
+
+def test_ndarray_methods_flatten_order_reshape_copy_and_item_of_an_index():
+    """t.flatten(order='F') by name, t.reshape(..., copy=...) and t.item(i) / t.item(i,
+    j) were refused (unexpected keyword, or item() taking no index) where the ndarray
+    methods take them; PyTorch's flatten(start_dim, end_dim) and item() are unchanged."""
+    x = ad.tensor(_DATA.copy(), requires_grad=True)
+    for order in ("C", "F", "A", "K"):
+        flat = x.T.flatten(order=order)
+        np.testing.assert_array_equal(flat.data, _DATA.T.flatten(order=order))
+        assert flat.requires_grad and not np.shares_memory(flat.data, x.data)
+    with pytest.raises(TypeError, match="flatten: got order='F' and start_dim=1"):
+        x.flatten(1, order="F")
+    assert x.flatten(0, 1).shape == (12,)
+    copied = x.reshape(2, 6, order="F", copy=True)
+    np.testing.assert_array_equal(copied.data, _DATA.reshape(2, 6, order="F", copy=True))
+    assert not np.shares_memory(copied.data, x.data)
+    assert np.shares_memory(x.reshape((6, 2), copy=False).data, x.data)
+    with pytest.raises(ValueError, match="Unable to avoid creating a copy"):
+        x.T.reshape(12, copy=False)
+    grad = ad.grad(lambda t: (t.flatten(order="F") * np.arange(12.0)).sum())(_DATA)
+    np.testing.assert_array_equal(grad, np.arange(12.0).reshape(4, 3).T)
+    for index in [(0,), (-1,), ((1, 2),), (1, 2)]:
+        value = x.item(*index)
+        assert type(value) is float and value == _DATA.item(*index)
+    with pytest.raises(IndexError):
+        x.item(12)
+    with pytest.raises(ValueError, match="exactly one element"):
+        x.item()
+    assert ad.tensor([2.5]).item() == 2.5
