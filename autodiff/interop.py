@@ -183,7 +183,7 @@ def _out_refused(ufunc, inputs):
 #: Tensor, the same as casting the first argument first.
 _COMPUTING_DTYPE = {np.sum, np.mean, np.prod, np.cumsum, np.cumprod, np.cumulative_sum,
                     np.cumulative_prod, np.nansum, np.nanmean, np.nanprod, np.nancumsum,
-                    np.nancumprod, np.trace}     # (var and std: variance_dtype.py)
+                    np.nancumprod, np.trace, np.linalg.trace}     # (var and std: variance_dtype.py)
 
 
 def _cast_for(name: str, args: tuple, kwargs: dict) -> tuple:

@@ -227,3 +227,50 @@ def test_ndarray_methods_flatten_order_reshape_copy_and_item_of_an_index():
     with pytest.raises(ValueError, match="exactly one element"):
         x.item()
     assert ad.tensor([2.5]).item() == 2.5
+
+
+def test_nan_quantiles_with_weights_are_numpys_picks_with_their_gradient():
+    """np.nanquantile / np.nanpercentile with weights= were refused where np.quantile's
+    are supported: now NumPy's picks (NaNs dropped; a lane of NaNs alone gives NaN),
+    the gradient going to each picked entry."""
+    values = _rng.normal(size=(4, 5))
+    values[_rng.random((4, 5)) < 0.35] = np.nan
+    values[1] = np.nan
+    weights = _rng.random((4, 5))
+    weights[0, :2] = 0.0
+    for name, q in [("nanquantile", [0.0, 0.3, 1.0]), ("nanpercentile", [10.0, 55.0])]:
+        for axis in (0, 1, None):
+            function = getattr(np, name)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)     # (the all-NaN lane)
+                expected = function(values, q, axis=axis, weights=weights,
+                                    method="inverted_cdf")
+                x = ad.tensor(values, requires_grad=True)
+                result = function(x, q, axis=axis, weights=weights, method="inverted_cdf")
+            assert result.dtype == expected.dtype and result.shape == expected.shape
+            np.testing.assert_array_equal(result.data, expected)
+            finite = np.isfinite(expected)
+            result[finite].sum().backward()
+            picked = np.isin(values, expected[finite]) & np.isfinite(values)
+            assert np.all(x.grad[~picked] == 0) and np.all(x.grad[picked] >= 1)
+            assert x.grad.sum() == finite.sum()
+    with pytest.raises(ValueError, match="inverted_cdf"):
+        np.nanquantile(ad.tensor(values), 0.5, weights=weights)
+
+
+def test_polyval_of_a_poly1d_at_tensor_points_evaluates_its_coefficients():
+    """np.polyval(np.poly1d(c), t) (an array in NumPy) was refused on a Tensor."""
+    polynomial = np.poly1d([1.5, -2.0, 0.25])
+    x = ad.tensor(_DATA.copy(), requires_grad=True)
+    result = np.polyval(polynomial, x)
+    np.testing.assert_array_equal(result.data, np.polyval(polynomial, _DATA))
+    result.sum().backward()
+    np.testing.assert_allclose(x.grad, np.polyval(polynomial.deriv(), _DATA), rtol=1e-12)
+    with pytest.raises(TypeError, match="polyval: x a poly1d is not supported"):
+        np.polyval(ad.tensor([1.0, 2.0], requires_grad=True), polynomial)
+
+
+def test_linalg_trace_takes_a_float_dtype_as_np_trace():
+    stack = np.stack([_DATA, _OTHER])
+    _check_numpys_values_and_float32_gradient(
+        lambda a: np.linalg.trace(a, offset=-1, dtype=np.float32), stack)
