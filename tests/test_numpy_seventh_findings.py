@@ -274,3 +274,52 @@ def test_linalg_trace_takes_a_float_dtype_as_np_trace():
     stack = np.stack([_DATA, _OTHER])
     _check_numpys_values_and_float32_gradient(
         lambda a: np.linalg.trace(a, offset=-1, dtype=np.float32), stack)
+
+
+@pytest.mark.parametrize("mode", ["reflect", "symmetric"])
+def test_odd_reflection_padding_is_numpys_with_its_gradient(mode):
+    """np.pad(t, ..., reflect_type='odd') was refused ('computes new values'): now
+    NumPy's values to the bit, pads wider than the array included (reflected again
+    about the new edge), and the gradient matches central differences."""
+    for shape, widths in [((5,), (2, 3)), ((3,), (7, 9)), ((1, 4), ((2, 1), (3, 6))),
+                          ((3, 2, 2), ((1, 4), (2, 0), (3, 3)))]:
+        data = _rng.normal(size=shape)
+        for dtype in (np.float64, np.float32):
+            values = data.astype(dtype)
+            padded = np.pad(ad.tensor(values, requires_grad=True), widths, mode=mode,
+                            reflect_type="odd")
+            expected = np.pad(values, widths, mode=mode, reflect_type="odd")
+            assert padded.requires_grad and padded.dtype == expected.dtype
+            np.testing.assert_array_equal(padded.data, expected)
+        weights = _rng.normal(size=expected.shape)
+
+        def padded_sum(a):
+            return (np.pad(a, widths, mode=mode, reflect_type="odd") * weights).sum()
+
+        grad = ad.grad(padded_sum)(data)
+        numerical = np.zeros_like(data)
+        for index in np.ndindex(shape):
+            step = np.zeros_like(data)
+            step[index] = 1e-6
+            numerical[index] = (padded_sum(data + step) - padded_sum(data - step)) / 2e-6
+        np.testing.assert_allclose(grad, numerical, rtol=1e-6, atol=1e-6)
+
+
+def test_odd_reflection_padding_gradient_is_torchs():
+    """PyTorch's reflect padding is NumPy's even one; odd reflection is 2 * edge - that,
+    so its gradient is PyTorch's of the same expression."""
+    torch = pytest.importorskip("torch")
+    data = _rng.normal(size=(2, 6))
+    weights = _rng.normal(size=(2, 11))
+    x = ad.tensor(data, requires_grad=True)
+    (np.pad(x, ((0, 0), (3, 2)), mode="reflect", reflect_type="odd") * weights).sum().backward()
+    reference = torch.tensor(data, requires_grad=True)
+    even = torch.nn.functional.pad(reference[None], (3, 2), mode="reflect")[0]
+    edges = torch.cat([reference[:, :1].expand(2, 3), reference,
+                       reference[:, -1:].expand(2, 2)], dim=1)
+    odd = torch.cat([2 * edges[:, :3] - even[:, :3], reference,
+                     2 * edges[:, -2:] - even[:, -2:]], dim=1)
+    (odd * torch.tensor(weights)).sum().backward()
+    np.testing.assert_allclose(x.grad, reference.grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(np.pad(data, ((0, 0), (3, 2)), mode="reflect",
+                                      reflect_type="odd"), odd.detach().numpy(), rtol=1e-12)
