@@ -120,6 +120,7 @@ def array_ufunc(ufunc: np.ufunc, method: str, *inputs, **kwargs) -> Any:
             return out_arguments.function_into(
                 lambda *a, **k: array_ufunc(ufunc, method, *a, **k), ufunc.__name__, inputs,
                 kwargs)
+        order = kwargs.pop("order", "K") if ufunc.signature is None else "K"
         loop = None
         if any(kwargs.get(k) is not None for k in ufunc_dtypes.LOOP_ARGUMENTS):
             loop = ufunc_dtypes.loop_dtypes(ufunc, inputs, kwargs)
@@ -135,7 +136,9 @@ def array_ufunc(ufunc: np.ufunc, method: str, *inputs, **kwargs) -> Any:
         else:
             check_numpy_kwargs(ufunc.__name__, kwargs, ufunc=True)
             result = op(*inputs)
-        return result if loop is None else ufunc_dtypes.in_loop_dtype(result, loop, ufunc.nin)
+        if loop is not None:
+            result = ufunc_dtypes.in_loop_dtype(result, loop, ufunc.nin)
+        return ufunc_dtypes.in_order(result, order, inputs)
     return op(*inputs)
 
 

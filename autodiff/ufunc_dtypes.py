@@ -2,6 +2,7 @@
 loop (``ufunc.resolve_dtypes``, with NumPy's own casting checks and errors), the
 inputs are cast to the loop's input dtypes on the tape, and the op computes in them,
 so ``np.add(t, c, dtype=np.float32)`` is NumPy's float32 sum with its gradient.
+``order=`` lays the result out as NumPy's (a recorded copy where it is not already).
 
 Only floating-point loops are taken (a comparison's bool result included): an integer
 loop of a float Tensor would give no gradient, so it is refused as before, naming the
@@ -76,3 +77,22 @@ def in_loop_dtype(result, loop, nin: int):
     if isinstance(result, Tensor) and len(loop) == nin + 1 and result.dtype != loop[nin]:
         return astype(result, loop[nin])
     return result
+
+
+def in_order(result, order: str, inputs):
+    """``result`` laid out as a ufunc's ``order=`` asks ('C', 'F', or 'A': 'F' when every
+    array input is F- and not C-contiguous), by a recorded copy when it is not already;
+    'K' (NumPy's default, the inputs' layout) leaves it as it is."""
+    if order not in ("C", "F", "A", "K"):
+        raise ValueError(f"order must be one of 'C', 'F', 'A', or 'K' (got {order!r})")
+    if order == "A":
+        layouts = [x.data if isinstance(x, Tensor) else x for x in inputs
+                   if isinstance(x, (Tensor, np.ndarray))]
+        order = "F" if layouts and all(a.flags.f_contiguous and not a.flags.c_contiguous
+                                       for a in layouts) else "C"
+    if not isinstance(result, Tensor) or order == "K":
+        return result
+    flags = result.data.flags
+    if (order == "C" and flags.c_contiguous) or (order == "F" and flags.f_contiguous):
+        return result
+    return result.copy(order=order)

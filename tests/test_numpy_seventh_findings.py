@@ -358,3 +358,20 @@ def test_segment_products_by_multiply_reduceat_are_numpys_and_differentiate():
     numerical = np.stack([(gradient(flat + step) - gradient(flat - step)) / 2e-6
                           for step in np.eye(flat.size) * 1e-6])
     np.testing.assert_allclose(hessian, numerical, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("order", ["C", "F", "A", "K"])
+def test_ufunc_order_lays_the_result_out_as_numpy(order):
+    """np.exp(t, order='F') was refused; now the values and the memory layout are
+    NumPy's (later products round by the layout), on the tape."""
+    for values in (_DATA, np.asfortranarray(_DATA), _DATA.T, _DATA[:, ::2]):
+        expected = np.exp(values, order=order)
+        result = np.exp(ad.tensor(values, requires_grad=True), order=order)
+        assert result.requires_grad
+        np.testing.assert_array_equal(result.data, expected)
+        assert result.data.flags.c_contiguous == expected.flags.c_contiguous
+        assert result.data.flags.f_contiguous == expected.flags.f_contiguous
+    grad = ad.grad(lambda t: (np.multiply(t, t, order=order) * _OTHER).sum())(_DATA)
+    np.testing.assert_allclose(grad, 2 * _DATA * _OTHER)
+    with pytest.raises(ValueError, match="order must be one of"):
+        np.exp(ad.tensor(_DATA), order="X")
