@@ -375,3 +375,23 @@ def test_ufunc_order_lays_the_result_out_as_numpy(order):
     np.testing.assert_allclose(grad, 2 * _DATA * _OTHER)
     with pytest.raises(ValueError, match="order must be one of"):
         np.exp(ad.tensor(_DATA), order="X")
+
+
+def test_einsum_takes_numpys_dtype_with_its_safe_casting():
+    """np.einsum(..., dtype=) was refused; now the operands are cast first after
+    NumPy's casting check ('safe' by default for einsum, so float64 to float32 needs
+    casting='same_kind' as in NumPy)."""
+    _check_numpys_values_and_float32_gradient(
+        lambda a: np.einsum("ij,ij->i", a, _OTHER, dtype=np.float32, casting="same_kind"))
+    _check_numpys_values_and_float32_gradient(
+        lambda a: np.einsum(a, [0, 1], _OTHER, [0, 1], [1], dtype=np.float32,
+                            casting="unsafe"))
+    up = np.einsum("ij->j", ad.tensor(_DATA.astype(np.float32)), dtype=np.float64)
+    np.testing.assert_array_equal(up.data, np.einsum("ij->j", _DATA.astype(np.float32),
+                                                     dtype=np.float64))
+    with pytest.raises(TypeError, match=r"einsum: Iterator operand 0 dtype could not be "
+                                        r"cast from dtype\('float64'\) to "
+                                        r"dtype\('float32'\) according to the rule 'safe'"):
+        np.einsum("ij,ij->", ad.tensor(_DATA, requires_grad=True), _OTHER, dtype=np.float32)
+    with pytest.raises(TypeError, match=r"order='F' are not supported .*copy\(order='F'\)"):
+        np.einsum("ij,jk", ad.tensor(_DATA), _OTHER.T, order="F")
