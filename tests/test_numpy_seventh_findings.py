@@ -395,3 +395,47 @@ def test_einsum_takes_numpys_dtype_with_its_safe_casting():
         np.einsum("ij,ij->", ad.tensor(_DATA, requires_grad=True), _OTHER, dtype=np.float32)
     with pytest.raises(TypeError, match=r"order='F' are not supported .*copy\(order='F'\)"):
         np.einsum("ij,jk", ad.tensor(_DATA), _OTHER.T, order="F")
+
+
+_WEIGHTS = _rng.random(6)
+COMPILED_CALLS = {
+    "ufunc_dtype_order": lambda x: (np.add(x, 1.0, dtype=np.float32)
+                                    * np.exp(x, order="F")).sum(),
+    "accumulation_dtype": lambda x: (np.add.reduce(x, dtype=np.float32)
+                                     + np.cumulative_sum(x, dtype=np.float32).sum()),
+    "join_dtype": lambda x: np.concatenate([x, x], dtype=np.float32).sum(),
+    "odd_padding": lambda x: (np.pad(x, (2, 9), mode="reflect", reflect_type="odd").sum()
+                              + np.pad(x[:1], 2, mode="symmetric", reflect_type="odd").sum()),
+    "segment_products": lambda x: np.multiply.reduceat(x, [0, 2]).sum(),
+    "weighted_histogram": lambda x: np.histogram2d(x, x * 2, bins=2, weights=_WEIGHTS,
+                                                   density=True)[0].sum(),
+    "einsum_dtype": lambda x: np.einsum("i,i->", x, x, dtype=np.float64),
+    "weighted_nanquantile": lambda x: np.nanquantile(np.where(x > 0.5, np.nan, x),
+                                                     [0.2, 0.7], weights=_WEIGHTS,
+                                                     method="inverted_cdf").sum(),
+    "reshape_copy": lambda x: (np.reshape(x, (2, 3), copy=True).sum()
+                               + x.reshape(3, 2, copy=True).flatten(order="F")[1]),
+}
+
+
+@pytest.mark.parametrize("loss", COMPILED_CALLS.values(), ids=COMPILED_CALLS.keys())
+def test_what_was_added_replays_in_a_compiled_step_as_it_runs(loss):
+    """A compiled training step using each addition gives, at every replay on new data,
+    the loss and gradient of the step run directly (positions and picks made again)."""
+    w = ad.tensor(np.zeros(6), requires_grad=True)
+
+    def step(x):
+        value = loss(w + x)
+        w.grad = None
+        value.backward()
+        return value, w.grad
+
+    compiled = ad.compile(step)
+    for seed in range(4):
+        data = np.random.default_rng(seed).normal(size=6)
+        value, grad = compiled(ad.tensor(data))
+        value, grad = value.data.copy(), np.array(grad)
+        expected_value, expected_grad = step(ad.tensor(data))
+        np.testing.assert_array_equal(value, expected_value.data)
+        np.testing.assert_array_equal(grad, expected_grad)
+    assert compiled.traces == 1

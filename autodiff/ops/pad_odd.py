@@ -13,8 +13,22 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..compile.hooks import made     # (computed again at each replay of ad.compile)
 from .indexing import take
 from .shape import concatenate
+
+
+def _positions(first: int, step: int, count: int):
+    """``count`` positions from ``first`` by ``step``, the entries a chunk gathers."""
+    return made("odd reflection positions", _arithmetic, (first, step, count))
+
+
+def _arithmetic(first, step, count):
+    return first + step * np.arange(count)
+
+
+def _along(axis: int, part: slice) -> tuple:
+    return (slice(None),) * axis + (part,)
 
 
 def _filled_length(length: int, period: int, symmetric: bool) -> int:
@@ -29,7 +43,7 @@ def _pad_axis(filled, axis: int, left: int, right: int, symmetric: bool):
     """``filled`` padded along ``axis`` by ``left`` and ``right`` odd reflections."""
     period = filled.shape[axis]
     if period == 1:         # (NumPy's legacy rule: a single entry is repeated)
-        return take(filled, np.zeros(left + 1 + right, dtype=np.intp), axis=axis)
+        return take(filled, _positions(0, 0, left + 1 + right), axis=axis)
     offset = 1 if symmetric else 0
     while left > 0 or right > 0:
         length = filled.shape[axis]
@@ -37,13 +51,13 @@ def _pad_axis(filled, axis: int, left: int, right: int, symmetric: bool):
         parts = [filled]
         if left > 0:
             count = min(usable, left)
-            mirrored = take(filled, np.arange(count - offset, -offset, -1), axis=axis)
-            parts.insert(0, 2 * take(filled, [0], axis=axis) - mirrored)
+            mirrored = take(filled, _positions(count - offset, -1, count), axis=axis)
+            parts.insert(0, 2 * filled[_along(axis, slice(0, 1))] - mirrored)
             left -= count
         if right > 0:
             count = min(usable, right)
-            mirrored = take(filled, length - 2 + offset - np.arange(count), axis=axis)
-            parts.append(2 * take(filled, [length - 1], axis=axis) - mirrored)
+            mirrored = take(filled, _positions(length - 2 + offset, -1, count), axis=axis)
+            parts.append(2 * filled[_along(axis, slice(length - 1, length))] - mirrored)
             right -= count
         filled = concatenate(parts, axis=axis)
     return filled
