@@ -152,11 +152,19 @@ def _ufunc_method(ufunc, method, inputs, kwargs):
             lambda *a, **k: _ufunc_method(ufunc, method, a, k),
             f"{ufunc.__name__}.{method}", inputs, kwargs)
     if method == "outer" and ufunc.nin == 2 and ufunc in NUMPY_UFUNCS:
+        loop = None
         if kwargs:
             if any(out is not None for out in kwargs.get("out", None) or ()):
                 raise _out_refused(ufunc, inputs)
+            if any(kwargs.get(k) is not None for k in ufunc_dtypes.LOOP_ARGUMENTS):
+                loop = ufunc_dtypes.loop_dtypes(ufunc, inputs, kwargs)
+                if loop is not None:        # (as for a call: the inputs cast to the loop)
+                    inputs = ufunc_dtypes.cast_to_loop(inputs, loop)
+                    kwargs = {k: v for k, v in kwargs.items()
+                              if k not in ufunc_dtypes.LOOP_ARGUMENTS}
             check_numpy_kwargs(f"{ufunc.__name__}.outer", kwargs, ufunc=True)
-        return outer(NUMPY_UFUNCS[ufunc], ufunc, *inputs)
+        result = outer(NUMPY_UFUNCS[ufunc], ufunc, *inputs)
+        return result if loop is None else ufunc_dtypes.in_loop_dtype(result, loop, 2)
     impl = NUMPY_FUNCTIONS.get(getattr(ufunc, method, None))
     if impl is not None and method != "at" and kwargs.get("dtype") is not None and inputs:
         # (the dtype a reduction or accumulation computes in: a cast first, as np.sum's)

@@ -105,6 +105,8 @@ UFUNC_CALLS = {
     "matmul_dtype": lambda a: np.matmul(a, _OTHER.T, dtype=np.float32),
     "vecdot_dtype": lambda a: np.vecdot(a, _OTHER, dtype=np.float32),
     "float32_up": lambda a: np.sin(a.astype(np.float32), dtype=np.float64),
+    "add_outer_dtype": lambda a: np.add.outer(a[0], _OTHER[1], dtype=np.float32),
+    "maximum_outer_signature": lambda a: np.maximum.outer(a[:, 0], a[1], signature="ff->f"),
     "add_reduce_dtype": lambda a: np.add.reduce(a, axis=1, dtype=np.float32, keepdims=True),
     "add_accumulate_dtype": lambda a: np.add.accumulate(a, dtype=np.float32),
     "multiply_reduce_dtype": lambda a: np.multiply.reduce(a, axis=0, dtype=np.float32),
