@@ -1,11 +1,15 @@
 """What probing around the seventh set of NumPy programs (test_numpy_programs_seventh.py)
-found: np.histogram2d / np.histogramdd of a Tensor sample with constant weights gave
-the counts instead of the weighted sums; a conversion that drops the tape warned
-nothing in code run without a ``__name__`` (``exec(source, {})``); and NumPy's
-``dtype=`` / ``signature=`` / ``casting=`` of ufuncs and ufunc methods, ``dtype=`` of
-np.cumulative_sum and the nan-accumulations, ``dtype=`` / ``casting=`` of the joins
-(np.concatenate, np.stack, np.vstack, np.hstack) and ``copy=`` of np.reshape were
-refused where NumPy computes them."""
+found.  Wrong or silent: np.histogram2d / np.histogramdd of a Tensor sample with
+constant weights gave the counts instead of the weighted sums; a conversion that drops
+the tape warned nothing in code run without a ``__name__`` (``exec(source, {})``);
+float32 np.convolve / np.correlate with short kernels differed from NumPy's in the last
+bit.  Refused where NumPy computes: ``dtype=`` / ``signature=`` / ``casting=`` /
+``order=`` of ufuncs and ufunc.outer, ``dtype=`` of ufunc reduce / accumulate /
+reduceat, np.cumulative_sum / prod, the nan-accumulations and np.linalg.trace,
+``dtype=`` / ``casting=`` of the joins and of np.einsum, ``copy=`` of np.reshape and
+t.reshape, t.flatten(order=) by name, t.item(i), np.nanquantile / np.nanpercentile
+with weights, np.polyval of a poly1d, np.pad's reflect_type='odd' and
+np.multiply.reduceat.  Each addition replays in a compiled step."""
 
 import warnings
 
