@@ -9,7 +9,8 @@ gradient.  NumPy keyword arguments that the ops do not support (``out=``,
 ``where=``, a non-default ``dtype=`` ...) are rejected here, in one place; a float
 ``dtype=`` of a reduction (``np.sum(t, dtype=np.float64)``) is a cast first (NumPy casts
 in blocks of 8192 values, so a narrowing cast of a longer array may differ in the last
-bits).
+bits); a ufunc's ``dtype=``, ``signature=`` and ``casting=`` pick NumPy's loop, whose
+float dtypes the inputs are cast to (ufunc_dtypes.py).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from .ops.registry import NO_GRADIENT_FUNCTIONS, NUMPY_FUNCTIONS, NUMPY_UFUNCS, 
 from .ops.ufunc_methods import outer
 from .ops.ufunc_at import ufunc_at
 from .ops import scipy_special
-from . import like_creation, out_arguments
+from . import like_creation, out_arguments, ufunc_dtypes
 
 #: Keyword arguments of NumPy functions that no op supports, with their accepted
 #: (default) values: for ufuncs, and for other functions.
@@ -119,12 +120,25 @@ def array_ufunc(ufunc: np.ufunc, method: str, *inputs, **kwargs) -> Any:
             return out_arguments.function_into(
                 lambda *a, **k: array_ufunc(ufunc, method, *a, **k), ufunc.__name__, inputs,
                 kwargs)
+        order = kwargs.pop("order", "K") if ufunc.signature is None else "K"
+        loop = None
+        if any(kwargs.get(k) is not None for k in ufunc_dtypes.LOOP_ARGUMENTS):
+            loop = ufunc_dtypes.loop_dtypes(ufunc, inputs, kwargs)
+            if loop is not None:        # (a float loop: computed in its dtypes)
+                inputs = ufunc_dtypes.cast_to_loop(inputs, loop)
+                kwargs = {k: v for k, v in kwargs.items()
+                          if k not in ufunc_dtypes.LOOP_ARGUMENTS}
         if ufunc.signature is not None and not isinstance(op, Op):
             # A gufunc's function entry takes the gufunc's own arguments (np.vecdot's
             # axis=) and checks the rest itself.
             kwargs.pop("out", None)
-            return op(*inputs, **kwargs)
-        check_numpy_kwargs(ufunc.__name__, kwargs, ufunc=True)
+            result = op(*inputs, **kwargs)
+        else:
+            check_numpy_kwargs(ufunc.__name__, kwargs, ufunc=True)
+            result = op(*inputs)
+        if loop is not None:
+            result = ufunc_dtypes.in_loop_dtype(result, loop, ufunc.nin)
+        return ufunc_dtypes.in_order(result, order, inputs)
     return op(*inputs)
 
 
@@ -138,12 +152,23 @@ def _ufunc_method(ufunc, method, inputs, kwargs):
             lambda *a, **k: _ufunc_method(ufunc, method, a, k),
             f"{ufunc.__name__}.{method}", inputs, kwargs)
     if method == "outer" and ufunc.nin == 2 and ufunc in NUMPY_UFUNCS:
+        loop = None
         if kwargs:
             if any(out is not None for out in kwargs.get("out", None) or ()):
                 raise _out_refused(ufunc, inputs)
+            if any(kwargs.get(k) is not None for k in ufunc_dtypes.LOOP_ARGUMENTS):
+                loop = ufunc_dtypes.loop_dtypes(ufunc, inputs, kwargs)
+                if loop is not None:        # (as for a call: the inputs cast to the loop)
+                    inputs = ufunc_dtypes.cast_to_loop(inputs, loop)
+                    kwargs = {k: v for k, v in kwargs.items()
+                              if k not in ufunc_dtypes.LOOP_ARGUMENTS}
             check_numpy_kwargs(f"{ufunc.__name__}.outer", kwargs, ufunc=True)
-        return outer(NUMPY_UFUNCS[ufunc], ufunc, *inputs)
+        result = outer(NUMPY_UFUNCS[ufunc], ufunc, *inputs)
+        return result if loop is None else ufunc_dtypes.in_loop_dtype(result, loop, 2)
     impl = NUMPY_FUNCTIONS.get(getattr(ufunc, method, None))
+    if impl is not None and method != "at" and kwargs.get("dtype") is not None and inputs:
+        # (the dtype a reduction or accumulation computes in: a cast first, as np.sum's)
+        inputs, kwargs = _cast_for(f"{ufunc.__name__}.{method}", inputs, dict(kwargs))
     if impl is None and method == "at" and ufunc in NUMPY_UFUNCS:
         return ufunc_at(ufunc, *inputs, **kwargs)     # (refused while recording)
     if impl is None:
@@ -167,12 +192,14 @@ def _out_refused(ufunc, inputs):
 
 #: NumPy functions whose ``dtype=`` is the dtype they compute in (and return): on a
 #: Tensor, the same as casting the first argument first.
-_COMPUTING_DTYPE = {np.sum, np.mean, np.prod, np.cumsum, np.cumprod,
-                    np.nansum, np.nanmean, np.trace}     # (var and std: variance_dtype.py)
+_COMPUTING_DTYPE = {np.sum, np.mean, np.prod, np.cumsum, np.cumprod, np.cumulative_sum,
+                    np.cumulative_prod, np.nansum, np.nanmean, np.nanprod, np.nancumsum,
+                    np.nancumprod, np.trace, np.linalg.trace}     # (var and std: variance_dtype.py)
 
 
-def _cast_for(func, args: tuple, kwargs: dict) -> tuple:
-    """``np.sum(t, dtype=np.float64)`` as ``np.sum(ad.astype(t, np.float64))``."""
+def _cast_for(name: str, args: tuple, kwargs: dict) -> tuple:
+    """``np.sum(t, dtype=np.float64)`` as ``np.sum(ad.astype(t, np.float64))`` (and
+    ``np.add.reduce(t, dtype=...)`` likewise); ``name`` is the function's, for errors."""
     from .ops.elementwise import astype
     from .tensor import Tensor
     dtype = np.dtype(kwargs.pop("dtype"))
@@ -183,7 +210,7 @@ def _cast_for(func, args: tuple, kwargs: dict) -> tuple:
             kwargs["dtype"] = dtype         # refused below, as every other dtype=
             return args, kwargs
         raise TypeError(
-            f"numpy.{func.__name__} on a Tensor: dtype={dtype} would compute a {source} "
+            f"numpy.{name} on a Tensor: dtype={dtype} would compute a {source} "
             f"tensor as {dtype}, where no gradient flows; cast it explicitly "
             "(ad.astype(t, ...)) or call it on t.data")
     return (astype(first, dtype),) + tuple(args[1:]), kwargs
@@ -204,7 +231,7 @@ def array_function(func: Callable, args: tuple, kwargs: dict) -> Any:
     if kwargs and func not in NO_GRADIENT_FUNCTIONS:
         if kwargs.get("dtype") is not None and func in _COMPUTING_DTYPE and args:
             # (a float dtype only: NumPy sums small integers in a wider type than given)
-            args, kwargs = _cast_for(func, args, dict(kwargs))
+            args, kwargs = _cast_for(func.__name__, args, dict(kwargs))
         # An implementation may handle some of the generally unsupported keywords
         # itself (ravel's order=, linspace's float dtype=): it lists them in numpy_kwargs.
         handled = getattr(impl, "numpy_kwargs", ())

@@ -225,8 +225,11 @@ def warn_at(frame, message: str, category: type[Warning]) -> None:
     if frame is None:
         warnings.warn(message, category, stacklevel=4)
     else:
+        # (warnings.warn's module for code run without a __name__, exec(source, {}):
+        # warn_explicit given module=None shows nothing, whatever the filters say)
         warnings.warn_explicit(message, category, frame.f_code.co_filename,
-                               frame.f_lineno, module=frame.f_globals.get("__name__"),
+                               frame.f_lineno,
+                               module=frame.f_globals.get("__name__", "<string>"),
                                registry=frame.f_globals.setdefault("__warningregistry__", {}))
 
 

@@ -239,10 +239,13 @@ class Tensor(CopyingMethods, ReductionMethods, OperatorMethods, PyTorchMethods, 
         for i in range(len(self)):
             yield self[i]
 
-    def item(self) -> float | int | bool:
-        """The single value as a Python scalar."""
+    def item(self, *index) -> float | int | bool:
+        """The single value as a Python scalar; NumPy's ``t.item(i)`` / ``t.item(i, j)``
+        the one at a flat or a multi-index."""
         if value_hook is not None:
             value_hook(self, "item()")
+        if index:
+            return self.data.item(*index)
         if self.data.size != 1:
             raise ValueError(
                 f"item: only a tensor with exactly one element converts to a Python "
@@ -454,9 +457,11 @@ class Tensor(CopyingMethods, ReductionMethods, OperatorMethods, PyTorchMethods, 
             return np.dot(self, other, out=out)
         return dot(self, other)
 
-    def reshape(self, *shape, order="C") -> Tensor:
+    def reshape(self, *shape, order="C", copy=None) -> Tensor:
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = shape[0]
+        if copy is not None:        # ndarray.reshape's copy= (NumPy 2.1), as np.reshape's
+            return np.reshape(self, shape, order=order, copy=copy)
         if order != "C":
             return reshape_in_order(self, shape, order)
         return reshape(self, shape)
@@ -472,7 +477,11 @@ class Tensor(CopyingMethods, ReductionMethods, OperatorMethods, PyTorchMethods, 
     def expand_dims(self, axis: int) -> Tensor:
         return expand_dims(self, axis)
 
-    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    def flatten(self, start_dim: int = 0, end_dim: int = -1, *, order=None) -> Tensor:
+        if order is not None:           # NumPy's flatten(order="F") by name
+            if start_dim != 0:
+                raise TypeError(f"flatten: got order={order!r} and start_dim={start_dim!r}")
+            start_dim = order
         if isinstance(start_dim, str):  # NumPy's flatten(order); PyTorch's dims are ints
             if end_dim != -1:
                 raise TypeError(f"flatten: got order={start_dim!r} and end_dim={end_dim!r}; "

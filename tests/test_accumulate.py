@@ -94,8 +94,8 @@ def test_running_extremes_refuse_what_numpy_refuses_and_dtype_out():
         np.maximum.accumulate(ad.tensor(1.0))
     with pytest.raises(ValueError, match="fmin.accumulate: accumulate does not allow multiple"):
         np.fmin.accumulate(t, axis=None)
-    with pytest.raises(TypeError, match=r"numpy.maximum.accumulate on a Tensor: .*\['dtype'\]"):
-        np.maximum.accumulate(t, dtype=np.float32)
+    with pytest.raises(TypeError, match=r"numpy.maximum.accumulate on a Tensor: dtype=int64"):
+        np.maximum.accumulate(t, dtype=np.int64)
     with pytest.raises(Exception, match="maximum_accumulate: axis 2 is out of bounds"):
         np.maximum.accumulate(t, axis=2)
 
@@ -233,8 +233,8 @@ def test_reduceat_axes_empty_indices_and_errors():
         np.add.reduceat(t, 0)
     with pytest.raises(TypeError, match=r"\['out'\] are not supported"):
         np.add.reduceat(t, [0], out=np.zeros((1, 4)))
-    with pytest.raises(TypeError, match="numpy.multiply.reduceat has no differentiable rule"):
-        np.multiply.reduceat(t, [0])
+    with pytest.raises(TypeError, match="numpy.logaddexp.reduceat has no differentiable rule"):
+        np.logaddexp.reduceat(t, [0])
 
 
 # ------------------------------------------------------------- tensorsolve, tensorinv

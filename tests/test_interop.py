@@ -87,12 +87,12 @@ def test_comparisons_and_non_differentiable_helpers():
     (lambda t: np.sort_complex(t), "numpy.sort_complex"),
     (lambda t: np.fft.fft(t), "numpy.fft.fft"),
     (lambda t: np.isnat(t), "numpy.isnat"),
-    (lambda t: np.multiply.reduceat(t, [0]), "numpy.multiply.reduceat"),
+    (lambda t: np.logaddexp.reduceat(t, [0]), "numpy.logaddexp.reduceat"),
     (lambda t: np.sum(t, out=np.zeros(())), "numpy.sum"),
     (lambda t: np.linalg.eig(t[:, None] * t), "numpy.linalg.eig"),
     (lambda t: np.fft.rfft(t), "numpy.fft.rfft"),
     (lambda t: np.frompyfunc(abs, 1, 1)(t), "the ufunc abs (vectorized) (not one of NumPy's)"),
-], ids=["sort_complex", "fft", "isnat", "multiply.reduceat", "sum with out", "linalg.eig",
+], ids=["sort_complex", "fft", "isnat", "logaddexp.reduceat", "sum with out", "linalg.eig",
         "fft.rfft", "frompyfunc"])
 def test_unsupported_numpy_functions_raise_type_error_naming_them(call, name):
     t = ad.tensor([1.0, 2.0], requires_grad=True)
@@ -194,8 +194,8 @@ def test_imag_of_a_real_tensor_is_zeros_with_gradient_zero():
     pytest.param(lambda t: ad.logsumexp(t, return_sign=True), "return_sign",
                  id="logsumexp return_sign"),
     pytest.param(lambda t: np.pad(t, 1, mode="empty"), "mode='empty'", id="pad empty"),
-    pytest.param(lambda t: np.pad(t, 1, mode="reflect", reflect_type="odd"), "reflect_type",
-                 id="pad odd reflect"),
+    pytest.param(lambda t: np.pad(t, 1, mode=lambda *a: None), "mode=<function",
+                 id="pad function mode"),
     pytest.param(lambda t: np.sort(t, order="x"), "order", id="sort order"),
     pytest.param(lambda t: np.nan_to_num(t, copy=False), "copy", id="nan_to_num in place"),
     pytest.param(lambda t: np.linspace(t, 2.0, 3, dtype=int), "dtype", id="linspace int"),

@@ -150,8 +150,8 @@ def test_quantile_errors_name_the_function_and_the_fix():
     with pytest.raises(TypeError, match="nanquantile: q is a Tensor that requires grad; .* "
                                         "q.detach\\(\\)"):
         np.nanquantile(x, ad.tensor(0.5, requires_grad=True))
-    with pytest.raises(TypeError, match="nanpercentile: weights= is not supported"):
-        np.nanpercentile(x, 50, method="inverted_cdf", weights=np.ones_like(X))
+    with pytest.raises(ValueError, match="Only method 'inverted_cdf' supports weights"):
+        np.nanpercentile(x, 50, weights=np.ones_like(X))
     with pytest.raises(IndexError):                     # NumPy's own, for an empty lane
         np.quantile(ad.tensor(np.zeros((2, 0))), 0.5, axis=1)
 
@@ -278,8 +278,8 @@ def test_unsupported_ufunc_methods_say_what_to_use():
                                         "np.add.at, np.subtract.at, np.maximum.at and "
                                         "np.minimum.at"):
         np.multiply.at(x * 1.0, [0], 1.0)
-    with pytest.raises(TypeError, match="numpy.multiply.reduceat has no differentiable rule"):
-        np.multiply.reduceat(x, [0, 2])
+    with pytest.raises(TypeError, match="numpy.logaddexp.reduceat has no differentiable rule"):
+        np.logaddexp.reduceat(x, [0, 2])
     # (np.add.reduce's initial= is np.sum's: test_numpy_sixth_findings.py)
     with pytest.raises(TypeError, match="numpy.logaddexp.reduce on a Tensor: .*\\['initial'\\]"):
         np.logaddexp.reduce(x, initial=1.0)

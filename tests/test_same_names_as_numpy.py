@@ -113,7 +113,6 @@ ALLOWED = {
     ("method", "setflags"): ("the library owns the writeable flags: raises", ANY),
     ("method", "getfield"): ("reading bytes as another dtype has no gradient: raises", ANY),
     ("method", "take"): ("as the function", _is(second=["float"])),
-    ("method", "item"): ("item(i) raises: PyTorch's item() takes no index", ANY),
     ("method", "dumps"): ("dumps() takes no arguments", ANY),
     ("method", "conj"): ("an out array raises (the result is a new Tensor)",
                          _is(second=["float"])),

@@ -131,7 +131,8 @@ def _histogramdd(name, sample, bins, range_, density, weights):
                                                plain_range, i)))
              for i in range(dims)]
     # (from the values: ad.compile computes them again at each replay)
-    if isinstance(weights, Tensor):
+    if weights is not None:     # (constant weights too: the sums, not the counts)
+        weights = tensor_of(weights)
         from .signal import bincount
         n_bins = [len(e) + 1 for e in expected]
         flat = made(f"{name} bins", _flat_bins_of,

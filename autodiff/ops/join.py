@@ -17,7 +17,7 @@ from ..tensor import Tensor
 from .indexing import getitem
 from .operands import tensor_of
 from .registry import implements
-from .shape import concatenate, reshape, split
+from .shape import concatenate, in_join_dtype, reshape, split
 
 
 def _one_or_tuple(results):
@@ -77,12 +77,6 @@ def _as_list(result):
     return [result] if isinstance(result, Tensor) else list(result)
 
 
-def _check_join_options(name, dtype, casting):
-    if dtype is not None or casting != "same_kind":
-        raise TypeError(f"{name}: dtype= and casting= are not supported by autodiff; cast "
-                        "the inputs first (ad.astype) and call it without them")
-
-
 @implements(np.vstack)
 def vstack(tup, *, dtype=None, casting="same_kind") -> Tensor:
     """``np.vstack``: stack row-wise (inputs made at least 2-D, joined along axis 0).
@@ -91,8 +85,11 @@ def vstack(tup, *, dtype=None, casting="same_kind") -> Tensor:
     tensor([[1., 2.],
             [3., 4.]])
     """
-    _check_join_options("vstack", dtype, casting)
-    return concatenate(_as_list(atleast_2d(*tup)), axis=0)
+    return concatenate(in_join_dtype("vstack", _as_list(atleast_2d(*tup)), dtype, casting),
+                       axis=0)
+
+
+vstack.numpy_kwargs = ("dtype", "casting")      # (interop refuses them otherwise)
 
 
 @implements(np.hstack)
@@ -102,9 +99,11 @@ def hstack(tup, *, dtype=None, casting="same_kind") -> Tensor:
     >>> ad.hstack([ad.tensor([1.0]), ad.tensor([2.0, 3.0])])
     tensor([1., 2., 3.])
     """
-    _check_join_options("hstack", dtype, casting)
-    arrays = _as_list(atleast_1d(*tup))
+    arrays = in_join_dtype("hstack", _as_list(atleast_1d(*tup)), dtype, casting)
     return concatenate(arrays, axis=0 if arrays and arrays[0].ndim == 1 else 1)
+
+
+hstack.numpy_kwargs = ("dtype", "casting")      # (interop refuses them otherwise)
 
 
 @implements(np.column_stack)

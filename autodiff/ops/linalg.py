@@ -154,23 +154,39 @@ _einsum = defop_joint(
     _einsum_joint, hint="check that each operand's subscripts match its number of axes")
 
 
-def _einsum_numpy(*operands, optimize=False, order="K", casting="safe"):
+def _einsum_numpy(*operands, optimize=False, order="K", casting="safe", dtype=None):
     """``ad.einsum`` with NumPy's default ``optimize=False`` (so the forward is NumPy's).
 
-    NumPy's own defaults ``order="K"`` and ``casting="safe"`` pass (as do "C" and
-    "same_kind", the defaults of most other functions: without dtype= and out=, which
-    are refused, they give the same values); other values raise."""
-    rejected = [f"{name}={value!r}" for name, value, accepted in (
-        ("order", order, ("K", "C", None)), ("casting", casting, ("safe", "same_kind")))
-        if value not in accepted]
-    if rejected:
-        raise TypeError(f"numpy.einsum on a Tensor: the argument(s) {', '.join(rejected)} "
-                        "are not supported by autodiff; call it without them (or on t.data "
-                        "when no gradient is needed)")
-    return einsum(*operands, optimize=optimize)
+    ``dtype=`` casts the operands first, after NumPy's check of ``casting`` ('safe' by
+    default for einsum).  ``order=`` 'K' or 'C' pass (a C result is laid out so); 'F'
+    and 'A' raise, as NumPy's iteration in them may sum in another order."""
+    from ..ufunc_dtypes import in_order
+    if order not in ("K", "C", None):
+        raise TypeError(f"numpy.einsum on a Tensor: the argument(s) order={order!r} are "
+                        "not supported by autodiff (NumPy may sum in another order in that "
+                        "layout); call it without it and copy the result, "
+                        "result.copy(order='F') (or call it on t.data when no gradient "
+                        "is needed)")
+    arrays = range(1, len(operands)) if isinstance(operands[0], str) else range(
+        0, len(operands) - len(operands) % 2, 2)      # (sublists: every other operand)
+    sources = [operands[i].dtype if isinstance(operands[i], Tensor)
+               else np.result_type(operands[i]) for i in arrays]
+    target = np.result_type(*sources) if dtype is None else np.dtype(dtype)
+    for number, source in enumerate(sources):
+        if not np.can_cast(source, target, casting):
+            raise TypeError(f"einsum: Iterator operand {number} dtype could not be cast from "
+                            f"{source!r} to {target!r} according to the rule {casting!r}")
+    if dtype is not None:
+        from .elementwise import astype
+        operands = list(operands)
+        for i in arrays:
+            operands[i] = astype(operands[i] if isinstance(operands[i], Tensor)
+                                 else Tensor(np.asarray(operands[i])), target)
+    result = einsum(*operands, optimize=optimize)
+    return in_order(result, order or "K", [operands[i] for i in arrays])
 
 
-_einsum_numpy.numpy_kwargs = ("order", "casting")    # checked here, not in interop
+_einsum_numpy.numpy_kwargs = ("order", "casting", "dtype")    # handled here
 
 
 def _sublist_letter(label):

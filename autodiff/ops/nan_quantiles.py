@@ -104,15 +104,15 @@ def _check_q(name, q):
 def nanquantile(a, q, axis=None, out=None, overwrite_input: bool = False, method="linear",
                 keepdims: bool = False, *, weights=None, interpolation=None) -> Tensor:
     """``quantile`` of the values that are not NaN, as ``np.nanquantile`` (every
-    ``method``); NaN entries get zero gradient.
+    ``method``; ``weights=`` with 'inverted_cdf'); NaN entries get zero gradient.
 
     >>> x = ad.tensor([4.0, np.nan, 1.0, 3.0, 2.0], requires_grad=True)
     >>> y = ad.nanquantile(x, 0.25)
     >>> y.backward(); y, x.grad
     (tensor(1.75, requires_grad=True), array([0.  , 0.  , 0.25, 0.  , 0.75]))
     """
-    refuse_arguments("nanquantile", out, weights, interpolation)
-    return _nan_quantile("nanquantile", quantile, a, q, axis, method, keepdims)
+    refuse_arguments("nanquantile", out, None, interpolation)
+    return _nan_quantile("nanquantile", quantile, a, q, axis, method, keepdims, weights)
 
 
 @implements(np.nanpercentile)
@@ -124,16 +124,20 @@ def nanpercentile(a, q, axis=None, out=None, overwrite_input: bool = False,
     >>> ad.nanpercentile(ad.tensor([[1.0, np.nan, 3.0], [10.0, 20.0, 30.0]]), 50, axis=1)
     tensor([ 2., 20.])
     """
-    refuse_arguments("nanpercentile", out, weights, interpolation)
-    return _nan_quantile("nanpercentile", percentile, a, q, axis, method, keepdims)
+    refuse_arguments("nanpercentile", out, None, interpolation)
+    return _nan_quantile("nanpercentile", percentile, a, q, axis, method, keepdims, weights)
 
 
-def _nan_quantile(name, of_values, a, q, axis, method, keepdims):
+def _nan_quantile(name, of_values, a, q, axis, method, keepdims, weights=None):
     """``name`` (nanquantile, nanpercentile) through ``of_values`` (quantile,
     percentile), which NumPy calls itself for an input that cannot hold NaN."""
     _check_q(name, q)
     if not _floating(a, name):
-        return of_values(a, q, axis=axis, method=method, keepdims=keepdims)
+        return of_values(a, q, axis=axis, method=method, keepdims=keepdims, weights=weights)
+    if weights is not None:     # (one entry picked per quantile: NaNs as weight 0)
+        from .weighted_quantiles import weighted_quantile
+        return weighted_quantile(name, a, q, _fractions(name[3:], q), axis, method,
+                                 keepdims, weights)
     if _size(a) == 0:
         return _empty(a, axis, keepdims)
     return _by_count(name, a, axis, keepdims,

@@ -364,9 +364,11 @@ def polyval(p, x) -> Tensor:
     >>> y.backward(); y, p.grad, x.grad
     (tensor(7., requires_grad=True), array([9., 3., 1.]), array(6.))
     """
-    if isinstance(x, np.poly1d) or isinstance(p, np.poly1d):
-        raise TypeError("polyval: poly1d arguments are not supported on Tensors; pass the "
-                        "coefficients as an array or Tensor")
+    if isinstance(x, np.poly1d):        # (NumPy composes into a poly1d, which holds no Tensor)
+        raise TypeError("polyval: x a poly1d is not supported with Tensor coefficients; "
+                        "pass the points as an array or Tensor")
+    if isinstance(p, np.poly1d):        # (NumPy evaluates its coefficients)
+        p = p.coeffs
     p, x = tensor_of(p), tensor_of(x)
     if p.ndim == 0:
         raise TypeError("polyval: p must be a sequence of coefficients (iteration over a "

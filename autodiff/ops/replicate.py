@@ -17,6 +17,7 @@ from ..compile.refusals import refuse_traced_values
 from ..tensor import Tensor
 from .indexing import take
 from .pad_modes import COMPUTING_MODES, pad_computing
+from .pad_odd import pad_odd
 from .registry import defop, implements
 from .shape import broadcast_to, reshape
 
@@ -114,8 +115,8 @@ def pad(array, pad_width, mode: str = "constant", **kwargs) -> Tensor:
     """Pad like ``np.pad``: mode 'constant' (``constant_values`` are numbers, without
     gradient), the copying modes 'edge', 'reflect', 'symmetric', 'wrap' (gradients
     of the copies add up) and the computing modes of ``pad_modes.py`` ('maximum',
-    'minimum', 'mean', 'median', 'linear_ramp').  'empty', a function as the mode and
-    reflect_type='odd' raise ``TypeError``.
+    'minimum', 'mean', 'median', 'linear_ramp'), and reflect_type='odd' of 'reflect' and
+    'symmetric' (pad_odd.py).  'empty' and a function as the mode raise ``TypeError``.
 
     >>> x = ad.tensor([1.0, 2.0, 3.0], requires_grad=True)
     >>> y = ad.pad(x, (2, 1), mode="reflect")
@@ -132,9 +133,9 @@ def pad(array, pad_width, mode: str = "constant", **kwargs) -> Tensor:
                             "join tensors with ad.concatenate")
     elif mode in _COPYING_MODES:
         unknown = set(kwargs) - {"reflect_type"}
-        if kwargs.get("reflect_type", "even") != "even":
-            raise TypeError(f"pad: reflect_type={kwargs['reflect_type']!r} computes new "
-                            "values, which is not supported; use reflect_type='even'")
+        reflect_type = kwargs.get("reflect_type", "even")
+        if reflect_type not in ("even", "odd"):
+            raise ValueError(f"pad: reflect_type={reflect_type!r} is not 'even' or 'odd'")
     elif mode in COMPUTING_MODES:
         unknown = set()         # (pad_computing checks its own)
     else:
@@ -153,6 +154,8 @@ def pad(array, pad_width, mode: str = "constant", **kwargs) -> Tensor:
     if mode in COMPUTING_MODES:
         return pad_computing(array if isinstance(array, Tensor) else Tensor(data), pairs,
                              mode, kwargs)
+    if mode in ("reflect", "symmetric") and reflect_type == "odd" and data.size:
+        return pad_odd(array if isinstance(array, Tensor) else Tensor(data), pairs, mode)
     source = made("pad positions", _padded_positions, (data.shape, pairs),
                   {"mode": mode, **kwargs})
     return take(array, source, axis=None)

@@ -1,6 +1,7 @@
 """``np.add.reduceat``: sums over segments of an axis; ``np.maximum.reduceat``,
 ``np.minimum.reduceat``, ``np.fmax.reduceat`` and ``np.fmin.reduceat``: extremes over
-segments, each segment reduced with the ufunc's ``reduce``.
+segments, and ``np.multiply.reduceat`` products, each segment reduced with the ufunc's
+``reduce``.
 
 Output i sums ``a[indices[i]:indices[i+1]]`` along the axis (the last one runs to the
 end) where ``indices[i] < indices[i+1]``, and is ``a[indices[i]]`` alone otherwise,
@@ -78,9 +79,11 @@ add_reduceat = defop(
 
 
 def _segment_extremes(ufunc: np.ufunc):
-    """``ufunc.reduceat`` for an extreme (``np.maximum`` ...) on a Tensor: each segment
-    sliced and reduced with ``ufunc.reduce`` (whose gradient goes to the extreme), the
-    segments joined; the values are NumPy's exactly, as an extreme rounds nothing."""
+    """``ufunc.reduceat`` for an extreme (``np.maximum`` ...) or a product
+    (``np.multiply``) on a Tensor: each segment sliced and reduced with ``ufunc.reduce``
+    (whose gradient goes to the extreme, or is the product's), the segments joined; the
+    values are NumPy's exactly, as an extreme rounds nothing and NumPy multiplies a
+    segment in the order its reduce does."""
     name = f"{ufunc.__name__}.reduceat"
 
     def reduceat(array, indices, axis=0, dtype=None, out=None):
@@ -111,9 +114,10 @@ def _segment_extremes(ufunc: np.ufunc):
     reduceat.__doc__ = (f"``np.{name}``: output i is the {ufunc.__name__} of "
                         "``a[indices[i]:indices[i+1]]`` along ``axis`` (``a[indices[i]]`` "
                         "when the indices do not increase), as NumPy's; the gradient "
-                        "goes to each segment's extreme.")
+                        + ("is the segment product's." if ufunc is np.multiply else
+                           "goes to each segment's extreme."))
     return reduceat
 
 
-for _ufunc in (np.maximum, np.minimum, np.fmax, np.fmin):
+for _ufunc in (np.maximum, np.minimum, np.fmax, np.fmin, np.multiply):
     implements(getattr(_ufunc, "reduceat"))(_segment_extremes(_ufunc))

@@ -36,11 +36,15 @@ def sum_to_array(x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
 
 
 def _reshape_numpy(a, shape=None, order="C", *, newshape=None, copy=None):
-    reject_numpy_arguments("reshape", order=None if order in ("C", "F") else order, copy=copy)
-    return reshape_in_order(a, shape if shape is not None else newshape, order)
+    reject_numpy_arguments("reshape", order=None if order in ("C", "F") else order)
+    shape = shape if shape is not None else newshape
+    if copy is False:       # NumPy's ValueError when the new shape needs a copy
+        np.reshape(getattr(a, "data", a), shape, order=order, copy=False)
+    result = reshape_in_order(a, shape, order)
+    return result.copy(order=order) if copy else result     # (copy=True: in that order)
 
 
-_reshape_numpy.numpy_kwargs = ("order",)     # (interop refuses it otherwise)
+_reshape_numpy.numpy_kwargs = ("order", "copy")     # (interop refuses them otherwise)
 
 
 def reshape_in_order(a, shape, order="C"):
@@ -243,14 +247,49 @@ _concatenate = defop_joint(
     reads=())
 
 
+def in_join_dtype(name: str, parts: Sequence, dtype=None, casting="same_kind") -> list:
+    """The arrays that ``np.concatenate`` and the other joins take with ``dtype=`` and
+    ``casting=``: NumPy checks the casting (on empty arrays of the parts' dtypes, with
+    NumPy's error) and each part is cast to the result's dtype, on the tape for a
+    Tensor; as given when neither is passed.
+
+    >>> [p.dtype for p in in_join_dtype("stack", [ad.tensor([1.0]), np.ones(1)], "float32")]
+    [dtype('float32'), dtype('float32')]
+    """
+    from ..tensor import Tensor
+    from .elementwise import astype
+    from .operands import tensor_of
+    parts = list(parts)
+    if dtype is None and casting == "same_kind":
+        return parts
+    dtypes = [p.dtype if isinstance(p, Tensor) else np.result_type(p) for p in parts]
+    try:
+        target = np.concatenate([np.empty(0, d) for d in dtypes], dtype=dtype,
+                                casting=casting).dtype
+    except TypeError as error:
+        raise TypeError(f"{name}: {error}") from None
+    if dtype is None:
+        return parts
+    if target.kind != "f" and any(isinstance(p, Tensor) and p.requires_grad for p in parts):
+        raise TypeError(f"{name}: dtype={target} would join Tensors that require grad as "
+                        f"{target}, where no gradient flows; cast them explicitly "
+                        "(ad.astype(t, ...)) or join t.detach()")
+    return [astype(tensor_of(p), target) for p in parts]
+
+
 @implements(np.concatenate)
-def concatenate(tensors: Sequence, axis: int = _AXIS_0, *, dim: int | None = None) -> Tensor:
-    """Join tensors along an existing axis.
+def concatenate(tensors: Sequence, axis: int = _AXIS_0, *, dim: int | None = None,
+                dtype=None, casting: str = "same_kind") -> Tensor:
+    """Join tensors along an existing axis; NumPy's ``dtype=`` casts the inputs first.
 
     >>> ad.concatenate([ad.tensor([1.0]), ad.tensor([2.0, 3.0])])
     tensor([1., 2., 3.])
     """
+    tensors = in_join_dtype("concatenate", tensors, dtype, casting)
     return _concatenate(*tensors, axis=_dim_alias("concatenate", axis, dim))
+
+
+concatenate.numpy_kwargs = ("dtype", "casting")      # (interop refuses them otherwise)
 
 
 def _stack_joint(xp, g, ans, needs, *parts, axis=0):
@@ -267,13 +306,19 @@ _stack = defop_joint("stack", _stack_forward, "input i gets g[..., i, ...] along
 
 
 @implements(np.stack)
-def stack(tensors: Sequence, axis: int = _AXIS_0, *, dim: int | None = None) -> Tensor:
-    """Join same-shaped tensors along a new axis.
+def stack(tensors: Sequence, axis: int = _AXIS_0, *, dim: int | None = None,
+          dtype=None, casting: str = "same_kind") -> Tensor:
+    """Join same-shaped tensors along a new axis; NumPy's ``dtype=`` casts the inputs
+    first.
 
     >>> ad.stack([ad.tensor([1.0, 2.0]), ad.tensor([3.0, 4.0])]).shape
     (2, 2)
     """
+    tensors = in_join_dtype("stack", tensors, dtype, casting)
     return _stack(*tensors, axis=_dim_alias("stack", axis, dim))
+
+
+stack.numpy_kwargs = ("dtype", "casting")      # (interop refuses them otherwise)
 
 
 def _parts(parts):

@@ -81,6 +81,15 @@ def _sliding_products(long, short, mode):
                      "valid": (m - 1, n - m + 1)}[mode]
     edge = made("zero edge", np.zeros, (m - 1, long.dtype))
     padded = concatenate([edge, long, edge]) if m > 1 else long
+    if m <= _SMALL_KERNEL and long.dtype == short.dtype == np.float32:
+        # NumPy's small_correlate: each output summed tap by tap from 0 in float32 (a
+        # float32 dot may sum in another order, or wider)
+        total = Tensor(made("zeros", np.zeros, (length, long.dtype)))
+        for tap in range(m):
+            positions = made("window positions", _window_positions, (first, length, tap,
+                                                                     tap + 1))
+            total = total + reshape(take(padded, positions), (length,)) * short[tap]
+        return total
     block = max(1, WINDOW_BUDGET // length)
     total = None
     for start in range(0, m, block):
@@ -94,6 +103,10 @@ def _sliding_products(long, short, mode):
                        (length,))
         total = part if total is None else total + part
     return total
+
+
+#: The longest kernel NumPy's correlate sums tap by tap (``small_correlate``).
+_SMALL_KERNEL = 11
 
 
 def _window_positions(first, length, start, stop):

@@ -28,7 +28,9 @@ from .shape import reshape
 
 def weighted_quantile(name, a, q, quantiles, axis, method, keepdims, weights):
     """``np.quantile(a, q, axis, method=method, keepdims=keepdims, weights=weights)``
-    (or ``np.percentile``), ``quantiles`` being ``q`` as fractions."""
+    (or ``np.percentile``, ``np.nanquantile``, ``np.nanpercentile``), ``quantiles``
+    being ``q`` as fractions.  The nan-functions drop the NaN entries, as weight 0
+    here (never picked); only a lane of NaNs alone gives NaN."""
     values, weights_data = array_of(a), array_of(weights)
     # NumPy's checks (the method, the weights' shape and signs) and its result's shape
     expected = getattr(np, name)(values, array_of(q), axis=axis, method=method,
@@ -46,15 +48,18 @@ def weighted_quantile(name, a, q, quantiles, axis, method, keepdims, weights):
 
 def _picks(values, weights, axis, q, name):
     """For each quantile and lane, the position in the lane of the entry NumPy picks."""
-    quantiles = _fractions(name, q)
+    quantiles = _fractions(name.removeprefix("nan"), q)
     if weights.shape != values.shape:           # 1-D weights along an int axis
         shape = [1] * values.ndim
         shape[axis] = -1
         weights = np.broadcast_to(weights.reshape(shape), values.shape)
+    if name.startswith("nan") and values.dtype.kind == "f":
+        weights = np.where(np.isnan(values), 0, weights)     # (NumPy removes them)
     value_lanes, weight_lanes = (_numpy_lanes(x, axis, name) for x in (values, weights))
     order = np.argsort(value_lanes, axis=-1)          # (NumPy's sort, for its ties)
     cdf = np.take_along_axis(weight_lanes, order, axis=-1).cumsum(axis=-1, dtype=np.float64)
-    cdf /= cdf[..., -1:]
+    with np.errstate(invalid="ignore"):     # (a lane of NaNs alone: its result is NaN)
+        cdf /= cdf[..., -1:]
     if quantiles.dtype.kind == "f":
         cdf = cdf.astype(quantiles.dtype)
     if np.any(cdf[..., 0] == 0):        # leading zero weights: q = 0 picks past them
@@ -76,7 +81,10 @@ def _numpy_lanes(x, axis, name):
 
 
 def _nan_lanes(values, axis, name):
-    """Which lanes hold a NaN (their quantiles are NaN)."""
+    """Which lanes hold a NaN (their quantiles are NaN); for the nan-functions, which
+    lanes hold nothing but NaNs."""
     lanes = _numpy_lanes(values, axis, name)
-    return np.isnan(lanes).any(axis=-1, keepdims=True) if lanes.dtype.kind == "f" else (
-        np.zeros(lanes.shape[:-1] + (1,), bool))
+    if lanes.dtype.kind != "f":
+        return np.zeros(lanes.shape[:-1] + (1,), bool)
+    nan = np.isnan(lanes)
+    return (nan.all if name.startswith("nan") else nan.any)(axis=-1, keepdims=True)
