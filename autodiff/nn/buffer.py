@@ -11,7 +11,8 @@ from ..tensor import Tensor
 class Buffer:
     """A value to be registered as a buffer when assigned to a Module's attribute:
     listed by ``named_buffers()`` and, when ``persistent``, saved by ``state_dict()``.
-    As every buffer here, it is stored as an ndarray (a tensor's values).
+    A Tensor is kept as that tensor (as ``register_buffer`` keeps it), an ndarray as
+    an ndarray; ``None`` gives an empty tensor, as in PyTorch.
 
     >>> m = ad.nn.Module()
     >>> m.count = ad.nn.Buffer(ad.zeros(()))
@@ -21,14 +22,17 @@ class Buffer:
 
     def __init__(self, data=None, *, persistent: bool = True):
         if data is None:
-            data = np.empty(0)
-        elif isinstance(data, Tensor):
-            data = data.data
-        elif not isinstance(data, (np.ndarray, np.generic)):
+            data = Tensor(np.empty(0))
+        elif not isinstance(data, (Tensor, np.ndarray, np.generic)):
             raise TypeError(f"nn.Buffer: data must be a Tensor or an ndarray, got "
                             f"{type(data).__name__}")
-        self.data = np.asarray(data)
+        self.data = data if isinstance(data, Tensor) else np.asarray(data)
         self.persistent = bool(persistent)
 
     def __repr__(self):
         return f"Buffer({self.data!r}, persistent={self.persistent})"
+
+
+def buffer_values(buffer) -> np.ndarray:
+    """The array of values of a buffer: a Tensor buffer's ``.data``, an ndarray itself."""
+    return buffer.data if isinstance(buffer, Tensor) else buffer

@@ -149,6 +149,8 @@ def skip_init(module_cls, *args, **kwargs) -> Module:
             if param is not None:
                 param.data = np.empty_like(param.data)
         for name, array in list(sub._buffers.items()):
-            if array is not None:
+            if isinstance(array, Tensor):           # (the same tensor object stays)
+                array.data = np.empty_like(array.data)
+            elif array is not None:
                 setattr(sub, name, np.empty_like(array))
     return module
