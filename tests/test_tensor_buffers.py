@@ -354,3 +354,19 @@ def test_to_torch_state_dict_and_skip_init_keep_tensor_buffers():
                             for k, v in model.to_torch_state_dict().items()})
     np.testing.assert_array_equal(theirs.ema.numpy(), model.ema.numpy())
     assert int(theirs.count) == 2
+
+
+def test_an_assigned_value_keeps_the_kind_of_the_buffer():
+    m = nn.Module()
+    m.register_buffer("stat", ad.zeros(2))
+    m.stat = np.array([1.0, 2.0])               # a Tensor buffer stays a Tensor
+    assert type(m.stat) is ad.Tensor and m._buffers["stat"] is m.stat
+    with ad.no_grad():
+        m.stat.mul_(2)
+    np.testing.assert_array_equal(m.state_dict()["stat"], [2.0, 4.0])
+    m.register_buffer("steps", np.zeros(()))
+    m.steps = ad.tensor(5.0)                    # an array buffer stays an array
+    assert type(m.steps) is np.ndarray and m.steps == 5
+    m.register_buffer("later", None)
+    m.later = ad.ones(2)                        # an unset one takes what it is given
+    assert type(m.later) is ad.Tensor

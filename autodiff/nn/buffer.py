@@ -36,3 +36,10 @@ class Buffer:
 def buffer_values(buffer) -> np.ndarray:
     """The array of values of a buffer: a Tensor buffer's ``.data``, an ndarray itself."""
     return buffer.data if isinstance(buffer, Tensor) else buffer
+
+
+def is_tensor_buffer(buffer) -> bool:
+    """Whether a buffer is kept as a Tensor (not an ndarray, ``None`` or a lazy layer's
+    uninitialized placeholder)."""
+    from .parameter import is_lazy
+    return isinstance(buffer, Tensor) and not is_lazy(buffer)

@@ -257,7 +257,8 @@ class Module(StateMethods, HookMethods, BackwardHookMethods, DtypeMethods):
                     f"else, delete the submodule first: del <module>.{name}")
             self._modules[name] = None
         elif name in self._buffers:
-            value = self._buffers[name] = _buffer_value(value, name, type(self).__name__)
+            value = self._buffers[name] = _assigned_buffer(self._buffers[name], value, name,
+                                                           type(self).__name__)
         object.__setattr__(self, name, value)
 
     def _unregister(self, name):
@@ -320,7 +321,10 @@ class Module(StateMethods, HookMethods, BackwardHookMethods, DtypeMethods):
         name with no value.  The buffer is reachable as ``self.<name>``, is listed by
         ``named_buffers()`` and, when ``persistent``, saved by ``state_dict()`` (as an
         array, like every value there) and restored by ``load_state_dict()``.
-        Assigning a tensor, an array or ``None`` to ``self.<name>`` later replaces it.
+        Assigning a tensor, an array or ``None`` to ``self.<name>`` later replaces it;
+        the buffer keeps its kind (an array assigned to a Tensor buffer is wrapped in a
+        Tensor; a tensor assigned to an array buffer gives its values), so the code that
+        uses it keeps working.
 
         The library's own layers (BatchNorm's ``running_mean``, ``running_var`` and
         ``num_batches_tracked``, loss weights, ...) register ndarrays.
@@ -594,6 +598,16 @@ def _described(value) -> str:
     return text
 
 
+def _assigned_buffer(old, value, name, owner):
+    """What ``module.<name> = value`` puts in a buffer: it keeps its kind, so code that
+    uses it as a Tensor (or as an array, as the library's layers do) keeps working."""
+    if is_tensor_buffer(old) and isinstance(value, (np.ndarray, np.generic)):
+        return Tensor(np.asarray(value))
+    if old is not None and not is_tensor_buffer(old) and isinstance(value, Tensor):
+        value = value.data              # (an array buffer takes the tensor's values)
+    return _buffer_value(value, name, owner)
+
+
 def _buffer_value(value, name, owner):
     """What a buffer holds: a Tensor as itself (as PyTorch keeps it), an ndarray (or a
     NumPy scalar, as a 0-d array), ``None``, or a lazy layer's placeholder."""
@@ -607,7 +621,7 @@ def _buffer_value(value, name, owner):
     return np.asarray(value)
 
 
-from .buffer import Buffer  # noqa: E402
+from .buffer import Buffer, is_tensor_buffer  # noqa: E402
 
 # The containers subclass Module; imported last so that Module is defined first.
 from .container import ModuleList, ParameterList  # noqa: E402
