@@ -603,7 +603,7 @@ def _assigned_buffer(old, value, name, owner):
     uses it as a Tensor (or as an array, as the library's layers do) keeps working."""
     if is_tensor_buffer(old) and isinstance(value, (np.ndarray, np.generic)):
         return Tensor(np.asarray(value))
-    if old is not None and not is_tensor_buffer(old) and isinstance(value, Tensor):
+    if isinstance(old, np.ndarray) and is_tensor_buffer(value):
         value = value.data              # (an array buffer takes the tensor's values)
     return _buffer_value(value, name, owner)
 
