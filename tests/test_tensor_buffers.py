@@ -370,3 +370,19 @@ def test_an_assigned_value_keeps_the_kind_of_the_buffer():
     m.register_buffer("later", None)
     m.later = ad.ones(2)                        # an unset one takes what it is given
     assert type(m.later) is ad.Tensor
+
+
+def test_repr_and_apply_with_tensor_buffers_as_pytorch():
+    torch = pytest.importorskip("torch")
+    for lib in (ad, torch):
+        outer = lib.nn.Sequential(_make_ema(lib, [1.0, 2.0, 3.0]))
+        # buffers are not in a module's repr, in PyTorch as here
+        assert repr(outer).replace("TorchEMA", "EMA") == "Sequential(\n  (0): EMA()\n)"
+
+        def reset(module):
+            if hasattr(module, "ema"):
+                with lib.no_grad():
+                    module.ema.fill_(4.0)
+        ema = outer[0].ema
+        assert outer.apply(reset) is outer and outer[0].ema is ema
+        assert np.asarray(ema.numpy()).tolist() == [4.0, 4.0, 4.0]

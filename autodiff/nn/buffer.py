@@ -43,3 +43,26 @@ def is_tensor_buffer(buffer) -> bool:
     uninitialized placeholder)."""
     from .parameter import is_lazy
     return isinstance(buffer, Tensor) and not is_lazy(buffer)
+
+
+def assigned_buffer(old, value, name, owner):
+    """What ``module.<name> = value`` puts in a buffer: it keeps its kind, so code that
+    uses it as a Tensor (or as an array, as the library's layers do) keeps working."""
+    if is_tensor_buffer(old) and isinstance(value, (np.ndarray, np.generic)):
+        return Tensor(np.asarray(value))
+    if isinstance(old, np.ndarray) and is_tensor_buffer(value):
+        value = value.data              # (an array buffer takes the tensor's values)
+    return buffer_value(value, name, owner)
+
+
+def buffer_value(value, name, owner):
+    """What a buffer holds: a Tensor as itself (as PyTorch keeps it), an ndarray (or a
+    NumPy scalar, as a 0-d array), ``None``, or a lazy layer's placeholder."""
+    from .parameter import UninitializedBuffer      # (parameter.py imports module.py)
+    if value is None or isinstance(value, (UninitializedBuffer, Tensor)):
+        return value
+    if not isinstance(value, (np.ndarray, np.generic)):
+        raise TypeError(f"{owner}: cannot assign {type(value).__name__!r} as buffer "
+                        f"{name!r} (a Tensor, an ndarray or None expected); wrap the value: "
+                        f"ad.tensor(value) or np.asarray(value)")
+    return np.asarray(value)

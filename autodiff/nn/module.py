@@ -257,7 +257,7 @@ class Module(StateMethods, HookMethods, BackwardHookMethods, DtypeMethods):
                     f"else, delete the submodule first: del <module>.{name}")
             self._modules[name] = None
         elif name in self._buffers:
-            value = self._buffers[name] = _assigned_buffer(self._buffers[name], value, name,
+            value = self._buffers[name] = assigned_buffer(self._buffers[name], value, name,
                                                            type(self).__name__)
         object.__setattr__(self, name, value)
 
@@ -342,7 +342,7 @@ class Module(StateMethods, HookMethods, BackwardHookMethods, DtypeMethods):
                            f"got {name!r}")
         if hasattr(self, name) and name not in self._buffers:
             raise KeyError(f"{where}: attribute {name!r} already exists; pick another name")
-        self._buffers[name] = _buffer_value(tensor, name, type(self).__name__)
+        self._buffers[name] = buffer_value(tensor, name, type(self).__name__)
         if persistent:
             self._non_persistent.discard(name)
         else:
@@ -598,30 +598,7 @@ def _described(value) -> str:
     return text
 
 
-def _assigned_buffer(old, value, name, owner):
-    """What ``module.<name> = value`` puts in a buffer: it keeps its kind, so code that
-    uses it as a Tensor (or as an array, as the library's layers do) keeps working."""
-    if is_tensor_buffer(old) and isinstance(value, (np.ndarray, np.generic)):
-        return Tensor(np.asarray(value))
-    if isinstance(old, np.ndarray) and is_tensor_buffer(value):
-        value = value.data              # (an array buffer takes the tensor's values)
-    return _buffer_value(value, name, owner)
-
-
-def _buffer_value(value, name, owner):
-    """What a buffer holds: a Tensor as itself (as PyTorch keeps it), an ndarray (or a
-    NumPy scalar, as a 0-d array), ``None``, or a lazy layer's placeholder."""
-    from .parameter import UninitializedBuffer
-    if value is None or isinstance(value, (UninitializedBuffer, Tensor)):
-        return value
-    if not isinstance(value, (np.ndarray, np.generic)):
-        raise TypeError(f"{owner}: cannot assign {type(value).__name__!r} as buffer "
-                        f"{name!r} (a Tensor, an ndarray or None expected); wrap the value: "
-                        f"ad.tensor(value) or np.asarray(value)")
-    return np.asarray(value)
-
-
-from .buffer import Buffer, is_tensor_buffer  # noqa: E402
+from .buffer import Buffer, assigned_buffer, buffer_value  # noqa: E402
 
 # The containers subclass Module; imported last so that Module is defined first.
 from .container import ModuleList, ParameterList  # noqa: E402
