@@ -386,3 +386,23 @@ def test_repr_and_apply_with_tensor_buffers_as_pytorch():
         ema = outer[0].ema
         assert outer.apply(reset) is outer and outer[0].ema is ema
         assert np.asarray(ema.numpy()).tolist() == [4.0, 4.0, 4.0]
+
+
+def test_compile_refuses_a_tensor_buffer_replaced_in_the_call_naming_it():
+    class Replacing(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.register_buffer("ema", ad.zeros(3))
+
+        def forward(self, x):
+            with ad.no_grad():
+                self.ema = 0.9 * self.ema + 0.1 * x.mean(0)     # out of place
+            return x - self.ema
+
+    model = Replacing()
+    run = ad.compile(lambda x: model(x).sum())
+    with pytest.raises(ad.TraceError,
+                       match=r"buffer 'ema' of Replacing \(a Tensor\) was replaced by an "
+                             r"assignment.*self\.ema\.copy_\(new_value\)"):
+        for _ in range(3):
+            run(ad.tensor(np.ones((2, 3))))
