@@ -435,7 +435,9 @@ def test_buffer_registers_by_assignment():
     model = Model()
     assert [name for name, _ in model.named_buffers()] == ["count", "scratch"]
     assert list(model.state_dict()) == ["count"]
-    assert isinstance(model.count, np.ndarray) and model.count.tolist() == [1.0, 2.0]
+    # a Tensor stays a Tensor (as in PyTorch), an ndarray an ndarray
+    assert type(model.count) is ad.Tensor and model.count.tolist() == [1.0, 2.0]
+    assert type(model.scratch) is np.ndarray
     model.count = nn.Buffer(np.ones(2))             # a buffer replaced by another
     assert model.state_dict()["count"].tolist() == [1.0, 1.0]
     with pytest.raises(TypeError, match="nn.Buffer: data must be"):

@@ -125,6 +125,20 @@ def check_mask_key(tracer, op_name, kwargs, line):
                     "a count), or select outside the compiled function.")
 
 
+def check_replaced_tensor_buffers(tracer):
+    """Refuse a Tensor buffer replaced by assignment during the call (``self.ema =
+    0.9 * self.ema + ...``): a replay reads the tensor the plan captured, not the one
+    the assignment would have put there."""
+    for module, name, traced_id in tracer.tensor_buffers:
+        if id(module._buffers.get(name)) != traced_id:
+            raise TraceError(
+                f"compile: buffer {name!r} of {type(module).__name__} (a Tensor) was "
+                "replaced by an assignment during the call; a replay would not repeat the "
+                f"assignment. Update it in place instead, e.g. with ad.no_grad(): "
+                f"self.{name}.copy_(new_value) (or mul_/add_), or assign it outside the "
+                "compiled function.")
+
+
 def check_fresh_constants(tracer):
     """Refuse arrays made during the call off the tape (nobody else holds them now) and
     not made of Python numbers, 0-d too: NumPy on ``.data`` or ``.grad``, random draws,

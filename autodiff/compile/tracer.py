@@ -112,6 +112,7 @@ class Tracer(ReversePass):
         self.made_during: set = set()
         self.data_owners: dict = {}
         self.modules: dict = {}             # id(module) -> (module, its training flag)
+        self.tensor_buffers: list = []      # (module, name, id) of its Tensor buffers, when called
         # id(module) -> its training flag when the call began, for the modules the
         # function reaches by name (one it switches with train()/eval() is keyed so)
         self.training_at_start: dict = {}
@@ -297,6 +298,9 @@ class Tracer(ReversePass):
             self.modules[id(module)] = (module, self.training_at_start.get(
                 id(module), module.training))
             readonly.hold_buffers(self.held, module)
+            from ..nn.buffer import is_tensor_buffer        # (nn imports compile)
+            self.tensor_buffers += [(module, name, id(value)) for name, value in getattr(
+                module, "_buffers", {}).items() if is_tensor_buffer(value)]
 
     def on_numpy_result(self, fn, args, kwargs, result, name=None):
         """A NumPy function without gradient (``np.argmax``, ``np.any`` ...) ran on
@@ -446,6 +450,7 @@ class Tracer(ReversePass):
     def finish(self, output) -> Plan:
         self.flush()
         hyperparameters.check(self.groups, self.name, "by the end of the call")
+        refusals.check_replaced_tensor_buffers(self)
         refusals.check_fresh_constants(self)
         template = output_template(self, output)
         self.capture_buffers()

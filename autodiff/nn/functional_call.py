@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from ..tensor import Tensor
+from .buffer import is_tensor_buffer
 
 
 def functional_call(module, parameters_and_buffers, args=None, kwargs=None, *,
@@ -119,8 +120,9 @@ def _checked(where, name, value, current, table):
         raise ValueError(f"{where}: the value for {name!r} has shape {shape}, but the "
                          f"{'parameter' if table == '_parameters' else 'buffer'} has "
                          f"shape {expected}")
-    if table == "_parameters" and not isinstance(value, Tensor):
-        value = Tensor(np.asarray(value))      # layers use Tensor methods on parameters
+    if (table == "_parameters" or is_tensor_buffer(current)) and not isinstance(value,
+                                                                              Tensor):
+        value = Tensor(np.asarray(value))      # layers use Tensor methods on these
     return value
 
 

@@ -165,8 +165,9 @@ class Module(StateMethods, HookMethods, BackwardHookMethods, DtypeMethods):
     """Base class of layers and models: subclass it, assign parameters and
     sub-modules in ``__init__``, and write ``forward``.
 
-    Besides parameters, a module can own *buffers* (``register_buffer``): arrays that
-    are part of its state but not trained, such as BatchNorm's running statistics.
+    Besides parameters, a module can own *buffers* (``register_buffer``): tensors or
+    arrays that are part of its state but not trained, such as BatchNorm's running
+    statistics.
     ``train()`` / ``eval()`` set ``.training`` on the module and everything below it
     (Dropout and BatchNorm behave differently in the two modes).
 
@@ -256,7 +257,8 @@ class Module(StateMethods, HookMethods, BackwardHookMethods, DtypeMethods):
                     f"else, delete the submodule first: del <module>.{name}")
             self._modules[name] = None
         elif name in self._buffers:
-            value = self._buffers[name] = _buffer_array(value, name, type(self).__name__)
+            value = self._buffers[name] = assigned_buffer(self._buffers[name], value, name,
+                                                           type(self).__name__)
         object.__setattr__(self, name, value)
 
     def _unregister(self, name):
@@ -307,18 +309,32 @@ class Module(StateMethods, HookMethods, BackwardHookMethods, DtypeMethods):
 
     register_module = add_module
 
-    def register_buffer(self, name: str, array, persistent: bool = True) -> None:
-        """Own an array that is state but not trained (e.g. BatchNorm's running mean).
+    def register_buffer(self, name: str, tensor, persistent: bool = True) -> None:
+        """Own a value that is state but not trained (e.g. BatchNorm's running mean).
 
-        The array is stored as given (an ndarray, or ``None`` for "not set"), is
-        reachable as ``self.<name>``, is listed by ``named_buffers()`` and, when
-        ``persistent``, saved by ``state_dict()`` and restored by
-        ``load_state_dict()``.  Assigning an array to ``self.<name>`` later replaces it.
+        A ``Tensor`` is kept as that very tensor, as in PyTorch: its methods and in-place
+        updates (``self.ema.mul_(0.9).add_(x, alpha=0.1)`` under ``ad.no_grad()``,
+        ``.copy_``, ``.fill_``, ``.zero_``) work on the buffer, and ``load_state_dict``,
+        ``to(dtype)`` and ``share_memory`` change its values in place, so references to
+        it stay valid.  An ndarray is kept as an ndarray (updated with NumPy:
+        ``np.copyto(self.count, ...)``, ``self.count += 1``).  ``None`` registers the
+        name with no value.  The buffer is reachable as ``self.<name>``, is listed by
+        ``named_buffers()`` and, when ``persistent``, saved by ``state_dict()`` (as an
+        array, like every value there) and restored by ``load_state_dict()``.
+        Assigning a tensor, an array or ``None`` to ``self.<name>`` later replaces it;
+        the buffer keeps its kind (an array assigned to a Tensor buffer is wrapped in a
+        Tensor; a tensor assigned to an array buffer gives its values), so the code that
+        uses it keeps working.
+
+        The library's own layers (BatchNorm's ``running_mean``, ``running_var`` and
+        ``num_batches_tracked``, loss weights, ...) register ndarrays.
 
         >>> m = ad.nn.Module()
-        >>> m.register_buffer("count", np.zeros(()))
-        >>> m.state_dict()
-        {'count': array(0.)}
+        >>> m.register_buffer("ema", ad.zeros(2))
+        >>> with ad.no_grad():
+        ...     _ = m.ema.mul_(0.9).add_(ad.ones(2), alpha=0.1)
+        >>> m.ema, m.state_dict()
+        (tensor([0.1, 0.1]), {'ema': array([0.1, 0.1])})
         """
         where = f"{type(self).__name__}.register_buffer"
         if not isinstance(name, str) or not name or "." in name:
@@ -326,7 +342,7 @@ class Module(StateMethods, HookMethods, BackwardHookMethods, DtypeMethods):
                            f"got {name!r}")
         if hasattr(self, name) and name not in self._buffers:
             raise KeyError(f"{where}: attribute {name!r} already exists; pick another name")
-        self._buffers[name] = _buffer_array(array, name, type(self).__name__)
+        self._buffers[name] = buffer_value(tensor, name, type(self).__name__)
         if persistent:
             self._non_persistent.discard(name)
         else:
@@ -410,9 +426,10 @@ class Module(StateMethods, HookMethods, BackwardHookMethods, DtypeMethods):
             yield param
 
     def named_buffers(self, prefix: str = "", recurse: bool = True
-                      ) -> Iterator[tuple[str, np.ndarray]]:
-        """Yield ``(dotted name, array)`` for every buffer that is set (not ``None``);
-        ``prefix`` and ``recurse`` as in ``named_parameters``.
+                      ) -> Iterator[tuple[str, "Tensor | np.ndarray"]]:
+        """Yield ``(dotted name, buffer)`` for every buffer that is set (not ``None``),
+        the tensor or array itself as registered; ``prefix`` and ``recurse`` as in
+        ``named_parameters``.
 
         >>> net = ad.nn.Sequential(ad.nn.Module())
         >>> net[0].register_buffer("count", np.zeros(()))
@@ -425,8 +442,8 @@ class Module(StateMethods, HookMethods, BackwardHookMethods, DtypeMethods):
                 if array is not None:
                     yield (f"{prefix}.{name}" if prefix else name), array
 
-    def buffers(self, recurse: bool = True) -> Iterator[np.ndarray]:
-        """Every buffer array of this module and its sub-modules."""
+    def buffers(self, recurse: bool = True) -> Iterator["Tensor | np.ndarray"]:
+        """Every buffer (tensor or array) of this module and its sub-modules."""
         for _, array in self.named_buffers(recurse=recurse):
             yield array
 
@@ -454,7 +471,7 @@ class Module(StateMethods, HookMethods, BackwardHookMethods, DtypeMethods):
         """The parameter at a dotted path, e.g. ``"0.weight"`` (as in PyTorch)."""
         return self._member_at(target, "_parameters", "parameter")
 
-    def get_buffer(self, target: str) -> np.ndarray:
+    def get_buffer(self, target: str) -> "Tensor | np.ndarray":
         """The buffer at a dotted path, e.g. ``"1.running_mean"`` (as in PyTorch)."""
         return self._member_at(target, "_buffers", "buffer")
 
@@ -581,19 +598,7 @@ def _described(value) -> str:
     return text
 
 
-def _buffer_array(value, name, owner):
-    from .parameter import UninitializedBuffer
-    if value is None or isinstance(value, UninitializedBuffer):   # (a lazy layer's, kept)
-        return value
-    if isinstance(value, Tensor):
-        value = value.data
-    if not isinstance(value, (np.ndarray, np.generic)):
-        raise TypeError(f"{owner}: buffer {name!r} must be an ndarray or None, "
-                        f"not {type(value).__name__}")
-    return np.asarray(value)
-
-
-from .buffer import Buffer  # noqa: E402
+from .buffer import Buffer, assigned_buffer, buffer_value  # noqa: E402
 
 # The containers subclass Module; imported last so that Module is defined first.
 from .container import ModuleList, ParameterList  # noqa: E402

@@ -17,6 +17,8 @@ import numpy as np
 from ..array_methods import to_arguments
 from ..missing_dtypes import bfloat16_error
 from ..compile.hooks import refused_in_trace
+from ..tensor import Tensor
+
 
 def is_lazy(value) -> bool:
     from .parameter import is_lazy as uninitialized     # (parameter.py imports module.py)
@@ -84,7 +86,9 @@ class DtypeMethods:
                 param._grad = shared_copy(np.asarray(param._grad))
         for _, module in self.named_modules():
             for name, array in module._buffers.items():
-                if array is not None:
+                if isinstance(array, Tensor):       # (the same tensor object stays)
+                    array.share_memory_()
+                elif array is not None:
                     module._buffers[name] = shared_copy(array)
                     object.__setattr__(module, name, module._buffers[name])
         return self
@@ -130,22 +134,34 @@ class DtypeMethods:
             for name, array in module._buffers.items():
                 if array is not None and not is_lazy(array) and array.ndim in (4, 5):
                     order = axis_order(where, memory_format, array.ndim)
-                    if order is not None:
+                    if order is None:
+                        continue
+                    if isinstance(array, Tensor):
+                        array.data = laid_out(array.data, order)
+                    else:
                         module._buffers[name] = laid_out(array, order)
                         object.__setattr__(module, name, module._buffers[name])
 
     def _converted(self, dtype):
         for param in self.parameters():
             if param.data.dtype != dtype:
-                grad = param._grad
-                param.data = param.data.astype(dtype)
-                if grad is not None:
-                    param._grad = grad.astype(dtype)
+                _convert_tensor(param, dtype)
         for _, module in self.named_modules():
             for name, array in module._buffers.items():
                 if is_lazy(array):                   # (a lazy layer's: keeps no values)
                     array.data = array.data.astype(dtype)
                 elif array is not None and array.dtype.kind == "f" and array.dtype != dtype:
-                    module._buffers[name] = array.astype(dtype)
-                    object.__setattr__(module, name, module._buffers[name])
+                    if isinstance(array, Tensor):   # (the same tensor object stays)
+                        _convert_tensor(array, dtype)
+                    else:
+                        module._buffers[name] = array.astype(dtype)
+                        object.__setattr__(module, name, module._buffers[name])
         return self
+
+
+def _convert_tensor(tensor, dtype) -> None:
+    """A parameter's or a Tensor buffer's values (and gradient) in ``dtype``, in place."""
+    grad = tensor._grad
+    tensor.data = tensor.data.astype(dtype)
+    if grad is not None:
+        tensor._grad = grad.astype(dtype)

@@ -15,6 +15,7 @@ from ..compile.hooks import refused_in_trace
 from ..guard import note_unguarded_write
 from ..tensor import Tensor
 from . import torch_io as _torch_io
+from .buffer import buffer_values
 from .state_keys import IncompatibleKeys, compared_keys
 
 
@@ -36,7 +37,8 @@ class StateMethods:
 
     def state_dict(self, *, destination: dict | None = None, prefix: str = "",
                    keep_vars: bool = False) -> dict[str, np.ndarray]:
-        """``{dotted name: copy of the array}`` for every parameter and persistent buffer.
+        """``{dotted name: copy of the array}`` for every parameter and persistent buffer
+        (a Tensor buffer's values too, as an array).
 
         Ready for ``np.savez(path, **sd)``.  A parameter shared by several submodules
         (``self.l2 = self.l1``) is listed once, under its first name, where PyTorch
@@ -58,14 +60,15 @@ class StateMethods:
                 value = stored
             else:
                 value = (module._parameters[name].data if is_param
-                         else module._buffers[name]).copy()
+                         else buffer_values(module._buffers[name])).copy()
             state[prefix + full] = value
         return state
 
     @refused_in_trace
     def load_state_dict(self, state, strict: bool = True) -> IncompatibleKeys:
         """Copy arrays from ``state`` (a dict or an ``np.load`` result) into the
-        parameters and buffers.
+        parameters and buffers: into their own arrays for parameters and Tensor buffers
+        (references to them stay valid, as in PyTorch); an ndarray buffer is replaced.
 
         The keys must be exactly those of ``state_dict()`` (with ``strict=False``, as in
         PyTorch, the keys both have are loaded and the others returned) and every array
@@ -225,16 +228,24 @@ def _assign(module, name, is_param, value):
         param = module._parameters[name]
         if _is_lazy(param):
             param.materialize(value.shape)
-        if param.data.flags.writeable:
-            # Into the same array, as PyTorch copies: views of the parameter, and
-            # optimizers or compiled steps that hold it, see the loaded values.
-            np.copyto(param.data, value, casting="unsafe")
-            note_unguarded_write(param.data)    # guard.py: a transform's results may read it
-        else:                   # a live graph saved it (guard.py): it keeps the old one
-            param.data = np.array(value, dtype=param.dtype)
+        _copy_into_tensor(param, value)
     else:
         old = module._buffers[name]
+        if isinstance(old, Tensor) and not _is_lazy(old):
+            _copy_into_tensor(old, value)
+            return
         if _is_lazy(old):
             old = old.data              # (its dtype)
         module._buffers[name] = np.array(value, dtype=old.dtype)
         object.__setattr__(module, name, module._buffers[name])
+
+
+def _copy_into_tensor(tensor, value) -> None:
+    """Load ``value`` into a parameter's or a Tensor buffer's own array."""
+    if tensor.data.flags.writeable:
+        # Into the same array, as PyTorch copies: views of the tensor, and optimizers
+        # or compiled steps that hold it, see the loaded values.
+        np.copyto(tensor.data, value, casting="unsafe")
+        note_unguarded_write(tensor.data)    # guard.py: a transform's results may read it
+    else:                   # a live graph saved it (guard.py): it keeps the old one
+        tensor.data = np.array(value, dtype=tensor.dtype)

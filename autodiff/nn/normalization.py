@@ -471,7 +471,10 @@ class BatchNorm1d(_BatchNorm):
     ``eval()`` mode uses the running statistics.  ``momentum=None`` makes the running
     statistics a cumulative average.  ``weight`` starts at ones and ``bias`` at zeros;
     ``affine=False`` leaves both out, ``bias=False`` only the shift.  Everything as
-    ``torch.nn.BatchNorm1d``.
+    ``torch.nn.BatchNorm1d``, but for the buffers' type: they are ndarrays (as the other
+    layers' own buffers), so set them with NumPy (``np.copyto(bn.running_mean, m)``),
+    ``load_state_dict`` or ``reset_running_stats()``; ``ad.tensor(bn.running_mean)``
+    gives a Tensor of their values.
 
     >>> bn = ad.nn.BatchNorm1d(2)
     >>> bn(ad.tensor([[1.0, 2.0], [3.0, 6.0]]))

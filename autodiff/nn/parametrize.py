@@ -25,6 +25,7 @@ import numpy as np
 
 from ..grad_mode import no_grad
 from ..tensor import Tensor
+from .buffer import buffer_values
 from .container import ModuleDict, ModuleList
 from .module import Module, Parameter
 
@@ -78,7 +79,9 @@ class ParametrizationList(ModuleList):
                 _set_values(original, value)
                 self.original = original
             else:
-                self.register_buffer("original", np.array(value.data))
+                copied = np.array(value.data)       # (a Tensor buffer stays a Tensor)
+                self.register_buffer("original", Tensor(copied) if isinstance(
+                    original, Tensor) else copied)
         else:
             if not isinstance(value, (tuple, list)) \
                     or not all(isinstance(v, Tensor) for v in value):
@@ -104,7 +107,7 @@ class ParametrizationList(ModuleList):
                 if isinstance(self.original, Parameter):
                     _set_values(self.original, value)
                 else:
-                    self.original[...] = np.asarray(value.data)
+                    buffer_values(self.original)[...] = np.asarray(value.data)
             else:
                 for k, part in enumerate(value):
                     _set_values(getattr(self, f"original{k}"), part)
@@ -273,7 +276,7 @@ def remove_parametrizations(module: Module, tensor_name: str,
         if leave_parametrized:
             with no_grad():
                 value = getattr(module, tensor_name)
-            if isinstance(original, Parameter):
+            if isinstance(original, Tensor):    # (the same object, as PyTorch's set_)
                 _set_values(original, value)
             else:
                 original = np.array(value.data)
@@ -289,7 +292,8 @@ def remove_parametrizations(module: Module, tensor_name: str,
     delattr(type(module), tensor_name)
     del module.parametrizations[tensor_name]
     if getattr(stack, "_was_buffer", False):
-        module.register_buffer(tensor_name, np.array(getattr(original, "data", original)))
+        module.register_buffer(tensor_name, original if isinstance(original, Tensor)
+                               else np.array(original))
     else:
         setattr(module, tensor_name, original)
     if not is_parametrized(module):

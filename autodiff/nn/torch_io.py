@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .buffer import buffer_values
+
 
 def is_lazy(value) -> bool:
     from .parameter import is_lazy as uninitialized     # (parameter.py imports module.py)
@@ -26,7 +28,7 @@ def _local_state(module):
             local[name] = param if is_lazy(param) else param.data.copy()
     for name, array in module._buffers.items():
         if array is not None and name not in module._non_persistent:
-            local[name] = array if is_lazy(array) else array.copy()
+            local[name] = array if is_lazy(array) else buffer_values(array).copy()
     return local
 
 

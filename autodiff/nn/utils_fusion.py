@@ -14,6 +14,7 @@ import copy
 import numpy as np
 
 from ..tensor import Tensor
+from .buffer import is_tensor_buffer
 from .module import Module, Parameter
 
 
@@ -149,6 +150,8 @@ def skip_init(module_cls, *args, **kwargs) -> Module:
             if param is not None:
                 param.data = np.empty_like(param.data)
         for name, array in list(sub._buffers.items()):
-            if array is not None:
+            if is_tensor_buffer(array):             # (the same tensor object stays)
+                array.data = np.empty_like(array.data)
+            elif array is not None:
                 setattr(sub, name, np.empty_like(array))
     return module

@@ -27,6 +27,7 @@ import numpy as np
 
 from ..compile.hooks import replayed_function
 from ..grad_mode import no_grad
+from ..nn.buffer import buffer_values, is_tensor_buffer
 from ..nn.module import Module
 from ..nn.normalization import _BatchNorm
 from ..tensor import Tensor
@@ -190,7 +191,11 @@ def _update_average(self: AveragedModel, model: Module) -> None:
                     average.copy_(self.avg_fn(average, now, n_averaged))
     if not self.use_buffers:
         for b_average, b_model in zip(self.module.buffers(), model.buffers()):
-            np.copyto(b_average, np.asarray(b_model))
+            if is_tensor_buffer(b_average):
+                with no_grad():
+                    b_average.copy_(_as_tensor(b_model))
+            else:
+                np.copyto(b_average, buffer_values(b_model))
     self.n_averaged += 1
 
 
