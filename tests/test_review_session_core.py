@@ -113,3 +113,55 @@ def test_a_grad_a_graph_saved_is_refused_by_compile_naming_it_not_as_overwritten
     with pytest.raises(ad.TraceError, match="a graph saved(.|\n)*copy") as refusal:
         _grad_saved_by_a_graph_steps(compiled=True, made_in_step=made_in_step)
     assert not isinstance(refusal.value, ad.InPlaceError)
+
+
+# ----- settings nested in what a compiled function names ---------------------------
+
+NESTED_SETTINGS = {
+    # the function's expression: the change made between calls
+    'cfg["clip"]["norm"]': 'cfg["clip"]["norm"] = 0.05',
+    'cfg["scales"][1]': 'cfg["scales"][1] = 3.0',
+    "args.inner.k": "args.inner.k = 2.5",
+    'args.table["k"]': 'args.table["k"] = 2.5',
+    "args.weights[0]": "args.weights[0] = 2.5",
+    'cfg["clip"]["norm"] (dict replaced)': 'cfg["clip"] = {"norm": 0.05}',
+}
+
+
+def _nested_setting_steps(expression, change, compiled):
+    """A training step whose loss scale or clipping norm is read from a setting nested
+    in a dict or object it names, changed between its second and third calls."""
+    import types
+    cfg = {"clip": {"norm": 1.0}, "scales": [1.0, 1.5]}
+    args = types.SimpleNamespace(inner=types.SimpleNamespace(k=1.0), table={"k": 1.0},
+                                 weights=[1.0])
+    w = ad.tensor(np.array([0.5, -1.0, 2.0]), requires_grad=True)
+    opt = ad.optim.SGD([w], lr=0.1)
+    names = {"cfg": cfg, "args": args, "w": w, "opt": opt, "ad": ad}
+    read = expression.split(" (")[0]
+    if "clip" in read:
+        body = (f"    loss = ((w * x).sum() ** 2)\n    loss.backward()\n"
+                f"    ad.nn.utils.clip_grad_norm_([w], {read})\n")
+    else:
+        body = f"    loss = ((w * x).sum() ** 2) * {read}\n    loss.backward()\n"
+    exec("def step(x):\n    opt.zero_grad()\n" + body + "    opt.step()\n"
+         "    return loss.detach()\n", names)
+    step = ad.compile(names["step"]) if compiled else names["step"]
+    seen = []
+    for call in range(4):
+        if call == 2:
+            exec(change, names)
+        loss = step(ad.tensor(np.array([1.0, 0.5, -1.0]) * (call + 1)))
+        seen.append((float(loss.data), w.data.tolist()))
+    return seen
+
+
+@pytest.mark.parametrize("expression", list(NESTED_SETTINGS))
+def test_a_setting_nested_in_a_named_dict_or_object_traces_again_when_changed(expression):
+    change = NESTED_SETTINGS[expression]
+    eager = _nested_setting_steps(expression, change, compiled=False)
+    compiled = _nested_setting_steps(expression, change, compiled=True)
+    assert eager[2] != _nested_setting_steps(expression, "pass", compiled=False)[2]
+    for call, (ours, twin) in enumerate(zip(compiled, eager)):
+        np.testing.assert_allclose(ours[0], twin[0], rtol=1e-12, err_msg=f"call {call}")
+        np.testing.assert_allclose(ours[1], twin[1], rtol=1e-12, err_msg=f"call {call}")
