@@ -165,3 +165,43 @@ def test_a_setting_nested_in_a_named_dict_or_object_traces_again_when_changed(ex
     for call, (ours, twin) in enumerate(zip(compiled, eager)):
         np.testing.assert_allclose(ours[0], twin[0], rtol=1e-12, err_msg=f"call {call}")
         np.testing.assert_allclose(ours[1], twin[1], rtol=1e-12, err_msg=f"call {call}")
+
+
+# ----- add / sub with alpha= ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["add", "sub"])
+@pytest.mark.parametrize("spelling", ["function", "method"])
+def test_alpha_of_another_kind_is_refused_as_torch_refuses_it(name, spelling):
+    torch = pytest.importorskip("torch")
+    cases = [(np.array([1, 2]), np.array([3, 4]), 0.5),          # float alpha, ints
+             (np.array([1.0, 2.0]), np.array([3.0, 4.0]), True)]  # bool alpha, floats
+    for a, b, alpha in cases:
+        with pytest.raises(RuntimeError):
+            getattr(torch, name)(torch.tensor(a), torch.tensor(b), alpha=alpha)
+        call = (getattr(ad, name) if spelling == "function"
+                else lambda x, y, **kw: getattr(x, name)(y, **kw))
+        with pytest.raises(TypeError, match=f"{name}: .*alpha"):
+            call(ad.tensor(a), ad.tensor(b), alpha=alpha)
+
+
+@pytest.mark.parametrize("name", ["add", "sub"])
+def test_alpha_that_torch_takes_gives_torch_s_values(name):
+    torch = pytest.importorskip("torch")
+    cases = [(np.array([1, 2]), 2.5, 0.5),                   # a float number: float result
+             (np.array([1, 2]), np.array([3, 4]), 3),
+             (np.array([True, False]), np.array([True, True]), True),
+             (np.array([1.0, 2.0, 3.0]), np.array([5.0]), -2)]
+    for a, b, alpha in cases[:2] + cases[3:] if name == "sub" else cases:   # (bool - bool)
+        theirs = getattr(torch, name)(torch.tensor(a), torch.tensor(b) if isinstance(
+            b, np.ndarray) else b, alpha=alpha).numpy()
+        ours = np.asarray(getattr(ad, name)(ad.tensor(a), ad.tensor(b) if isinstance(
+            b, np.ndarray) else b, alpha=alpha).data)
+        np.testing.assert_array_equal(ours, theirs)
+        assert ours.dtype.kind == theirs.dtype.kind      # (float64: NumPy's default)
+
+
+def test_a_list_scaled_by_alpha_is_scaled_not_repeated():
+    t = ad.tensor(np.array([1.0, 2.0, 3.0]))
+    np.testing.assert_array_equal(t.add([5.0], alpha=3).data, [16.0, 17.0, 18.0])
+    np.testing.assert_array_equal(t.sub([1.0, 0.0, 2.0], alpha=2).data, [-1.0, 2.0, -1.0])
