@@ -205,3 +205,15 @@ def test_a_list_scaled_by_alpha_is_scaled_not_repeated():
     t = ad.tensor(np.array([1.0, 2.0, 3.0]))
     np.testing.assert_array_equal(t.add([5.0], alpha=3).data, [16.0, 17.0, 18.0])
     np.testing.assert_array_equal(t.sub([1.0, 0.0, 2.0], alpha=2).data, [-1.0, 2.0, -1.0])
+
+
+def test_transpose_of_a_dim_out_of_range_raises_torch_s_index_error():
+    torch = pytest.importorskip("torch")
+    values = np.arange(24.0).reshape(2, 3, 4)
+    for dims in [(0, 3), (-4, 1), (3, 3)]:
+        with pytest.raises(IndexError):
+            torch.tensor(values).transpose(*dims)
+        with pytest.raises(IndexError, match=r"transpose: .*out of range.*\[-3, 3\)"):
+            ad.tensor(values).transpose(*dims)
+        with pytest.raises(ValueError):         # (NumPy's AxisError is one too)
+            ad.tensor(values).transpose(*dims)
