@@ -1,6 +1,9 @@
-"""Regression tests for the engine's core: gradient hooks that write a ``.grad``
-array while another thread's backward runs its own hooks; a ``.grad`` array that a
-graph saved, under ``ad.compile``."""
+"""Regression tests for the engine's core, compared with PyTorch where it has the
+behaviour: gradient hooks that write a ``.grad`` array while another thread's backward
+runs its own hooks; a ``.grad`` array that a graph saved, under ``ad.compile``;
+settings nested in what a compiled function names; ``add``/``sub(alpha=)``;
+``transpose`` of a dim out of range; a view hooked (or retaining its gradient) after
+an in-place update of it."""
 
 import threading
 
@@ -217,3 +220,70 @@ def test_transpose_of_a_dim_out_of_range_raises_torch_s_index_error():
             ad.tensor(values).transpose(*dims)
         with pytest.raises(ValueError):         # (NumPy's AxisError is one too)
             ad.tensor(values).transpose(*dims)
+
+
+# ----- a view updated in place, then hooked or retaining its gradient ----------------
+
+
+def _view_hooked_after_its_update(lib, how):
+    """``v = h[1:, 1:]`` updated in place (recorded), then given a hook that doubles
+    its gradient (or ``retain_grad()``); the loss reads ``h`` and ``v``."""
+    x = lib.tensor(np.arange(12.0).reshape(3, 4) / 7 + 0.25, requires_grad=True)
+    s = lib.tensor(1.5, dtype=lib.float64, requires_grad=True) if lib is not ad else \
+        ad.tensor(1.5, requires_grad=True)
+    h = x * 1
+    v = h[1:, 1:]
+    v.mul_(s)
+    seen = []
+    if how == "hook":
+        v.register_hook(lambda g: (seen.append(np.array(g.tolist())), g * 2)[1])
+    else:
+        v.retain_grad()
+    loss = (h ** 2).sum() + (v * 3).sum()
+    loss.backward()
+    seen = seen[0] if how == "hook" else np.array(v.grad.tolist())
+    return seen, np.array(x.grad.tolist()), float(np.array(s.grad.tolist()))
+
+
+@pytest.mark.parametrize("how", ["hook", "retain_grad"])
+def test_a_view_hooked_after_its_update_sees_its_own_uses_gradient_as_torch(how):
+    torch = pytest.importorskip("torch")
+    ours = _view_hooked_after_its_update(ad, how)
+    theirs = _view_hooked_after_its_update(torch, how)
+    # (the view's gradient came with its base's added: 2 h + 3 where PyTorch's is 3)
+    for name, a, b in zip(("view gradient", "x.grad", "s.grad"), ours, theirs):
+        np.testing.assert_allclose(a, b, rtol=1e-12, err_msg=name)
+
+
+def test_gradients_through_a_hooked_updated_view_equal_central_differences():
+    """With a hook that passes the gradient on unchanged, the gradients of the leaves
+    through the update are the loss's, taken by central differences."""
+    x0 = np.arange(12.0).reshape(3, 4) / 7 + 0.25
+
+    def loss_of(x_value, s_value, record):
+        x = ad.tensor(x_value, requires_grad=record)
+        s = ad.tensor(s_value, requires_grad=record)
+        h = x * 1
+        v = h[1:, ::2].T
+        v.mul_(s)
+        if record:
+            v.register_hook(lambda g: g)
+        loss = (h ** 2).sum() + (v * v * 3).sum()
+        if record:
+            loss.backward()
+            return x.grad, float(s.grad)
+        return float(loss.data)
+
+    x_grad, s_grad = loss_of(x0, 1.5, True)
+    eps = 1e-6
+    expected = np.zeros_like(x0)
+    for i in np.ndindex(x0.shape):
+        up, down = x0.copy(), x0.copy()
+        up[i] += eps
+        down[i] -= eps
+        with ad.no_grad():
+            expected[i] = (loss_of(up, 1.5, False) - loss_of(down, 1.5, False)) / (2 * eps)
+    with ad.no_grad():
+        s_expected = (loss_of(x0, 1.5 + eps, False) - loss_of(x0, 1.5 - eps, False)) / (2 * eps)
+    np.testing.assert_allclose(x_grad, expected, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(s_grad, s_expected, rtol=1e-6)
