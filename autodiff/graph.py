@@ -125,6 +125,13 @@ def _held_by_trace(array) -> bool:
     return held_by_trace(array)
 
 
+def _held_elsewhere(current) -> bool:
+    """Whether something besides the leaf holds its ``.grad`` array ``current``.
+    Called as ``_added_into``'s argument, where the call's pending first argument and
+    this function's frame hold it too (``_is_uniquely_owned`` counts four)."""
+    return not (current.base is None and sys.getrefcount(current) <= 5)
+
+
 def _added_into(current, grad, held_elsewhere) -> bool:
     """Add ``grad`` into the ``.grad`` array ``current`` in place, as PyTorch's (while
     ``ad.compile`` traces too, whose replays add in place: a trace's hold on it is
@@ -378,7 +385,7 @@ def _accumulate_into_leaf(leaf, grad, create_graph):
             elif (type(current) is np.ndarray
                   and (current.flags.writeable or _held_by_trace(current))
                   and current.shape == grad.shape and current.dtype == grad.dtype
-                  and _added_into(current, grad, not _is_uniquely_owned(current))):
+                  and _added_into(current, grad, _held_elsewhere(current))):
                 # The new gradient is added into the .grad array, as PyTorch's
                 # ``grad += new``: a name the user kept for it (g = w.grad) sees the sum,
                 # and a .grad in shared memory (Module.share_memory) stays shared.

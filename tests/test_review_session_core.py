@@ -287,3 +287,25 @@ def test_gradients_through_a_hooked_updated_view_equal_central_differences():
         s_expected = (loss_of(x0, 1.5 + eps, False) - loss_of(x0, 1.5 - eps, False)) / (2 * eps)
     np.testing.assert_allclose(x_grad, expected, rtol=1e-6, atol=1e-6)
     np.testing.assert_allclose(s_grad, s_expected, rtol=1e-6)
+
+
+def test_a_grad_array_only_the_leaf_holds_is_added_into_without_a_stamp(monkeypatch):
+    """A stamp makes every older node of later passes be checked for overwritten
+    inputs: a ``.grad`` nothing else holds takes the sum unstamped, one held
+    elsewhere (``g = w.grad``) stamped, so that a graph that saved it refuses."""
+    from autodiff import graph
+    stamped = []
+    note_write = graph._overwrites.note_write
+    monkeypatch.setattr(graph._overwrites, "note_write",
+                        lambda array: (stamped.append(array.shape), note_write(array)))
+    w = ad.tensor(np.ones(3), requires_grad=True)
+    for _ in range(3):
+        (w * 2).sum().backward()
+    assert stamped == []
+    np.testing.assert_array_equal(w.grad, [6.0, 6.0, 6.0])
+    held = w.grad
+    saved = (ad.tensor(np.ones(3), requires_grad=True) * ad.tensor(held)).sum()
+    (w * 2).sum().backward()
+    assert stamped == [(3,)] and held is w.grad
+    with pytest.raises(ad.InPlaceError):
+        saved.backward()
