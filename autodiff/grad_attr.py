@@ -32,19 +32,29 @@ def _get_grad(t):
     grad = t._grad
     if grad is None and t._node is not None and t._requires_grad:
         _warn_non_leaf(t, sys._getframe(1))
-    if _read_in_hook is not None and type(grad) is np.ndarray:
+    if _hooks_watched and type(grad) is np.ndarray:
         _note_read_in_hook(grad)
     return grad
 
 
-#: While a gradient hook runs in a backward pass (``watching_grad_writes``): the
-#: thread running it and the ``.grad`` arrays the hook read, with their values then.
-_read_in_hook = None
+class _HookReads(threading.local):
+    """Per thread, while a gradient hook runs in a backward pass
+    (``watching_grad_writes``): the ``.grad`` arrays the hook read, with their values
+    then; None outside hooks.  Per thread, so that a hook of another thread's pass
+    neither hides this one's reads nor keeps its own list alive after it returns."""
+    reads = None
+
+
+_hook_reads = _HookReads()
+
+#: How many hooks are watched now, over all threads (a cheap test for ``.grad`` reads).
+_hooks_watched = 0
+_counting = threading.Lock()
 
 
 def _note_read_in_hook(grad) -> None:
-    thread, reads = _read_in_hook
-    if thread == threading.get_ident() and not any(a is grad for a, _ in reads):
+    reads = _hook_reads.reads
+    if reads is not None and not any(a is grad for a, _ in reads):
         reads.append((grad, grad.copy()))
 
 
@@ -55,14 +65,17 @@ def watching_grad_writes():
     stamped as the library's own in-place writes are (``overwrites.py``), so that a
     node of the pass that saved it refuses to run on the new values, as PyTorch's
     version counter refuses."""
-    global _read_in_hook
-    outer = _read_in_hook
-    _read_in_hook = (threading.get_ident(), [])
-    reads = _read_in_hook[1]
+    global _hooks_watched
+    outer = _hook_reads.reads
+    reads = _hook_reads.reads = []
+    with _counting:
+        _hooks_watched += 1
     try:
         yield
     finally:
-        _read_in_hook = outer
+        with _counting:
+            _hooks_watched -= 1
+        _hook_reads.reads = outer
         for array, before in reads:
             if not np.array_equal(array, before, equal_nan=array.dtype.kind in "fc"):
                 from . import overwrites

@@ -103,14 +103,19 @@ def _is_uniquely_owned(array) -> bool:
             and sys.getrefcount(array) <= 4)
 
 
-def _written_in_place(grad) -> bool:
-    """A leaf's ``.grad`` array that something else holds takes the next gradient in
-    place, as PyTorch's (while ``ad.compile`` traces too, whose replays add in place);
-    the write is stamped first (``overwrites.py``), so that a graph that saved it
-    (``loss = (v * w.grad).sum()``) refuses its backward, as PyTorch's version counter
-    does, instead of reading the sum."""
-    _overwrites.note_write(grad)
-    return True
+def _refuse_a_grad_stored_anew(tracer) -> None:
+    """Raise while ``ad.compile`` traces a backward whose sum into a ``.grad`` the
+    trace holds must be a new array, as a graph saved that array (it is the data of a
+    tensor that requires grad): a replay would go on reading the traced array."""
+    from .compile.refusals import TraceError
+    from .compile.provenance import user_line
+    raise TraceError(
+        f"compile: a backward at {user_line()} in the compiled function {tracer.name} "
+        "adds into a .grad array that a graph saved (it is also the data of a tensor "
+        "that requires grad, as ad.tensor(w.grad).requires_grad_() makes), so the sum "
+        "is stored as a new array, which a replay of the plan would not follow. Make "
+        "that tensor from a copy (ad.tensor(w.grad.copy())), or call the step without "
+        "ad.compile.")
 
 
 def _held_by_trace(array) -> bool:
@@ -120,13 +125,37 @@ def _held_by_trace(array) -> bool:
     return held_by_trace(array)
 
 
-def _added_into(current, grad) -> bool:
-    """Add ``grad`` into the ``.grad`` array ``current`` in place; a trace's hold on it
-    is lifted for this write (its replays add in place too).  False when it stays
-    read-only (a graph saved it): the caller then stores the sum as a new array."""
+def _held_elsewhere(current) -> bool:
+    """Whether something besides the leaf holds its ``.grad`` array ``current``.
+    Called as ``_added_into``'s argument, where the call's pending first argument and
+    this function's frame hold it too (``_is_uniquely_owned`` counts four)."""
+    return not (current.base is None and sys.getrefcount(current) <= 5)
+
+
+def _added_into(current, grad, held_elsewhere) -> bool:
+    """Add ``grad`` into the ``.grad`` array ``current`` in place, as PyTorch's (while
+    ``ad.compile`` traces too, whose replays add in place: a trace's hold on it is
+    lifted for this write).  False when it stays read-only (a graph saved it): the
+    caller then stores the sum as a new array.  A write into an array that something
+    else holds (``held_elsewhere``) is stamped (``overwrites.py``), so that a graph
+    that saved it (``loss = (v * w.grad).sum()``) refuses its backward, as PyTorch's
+    version counter does, instead of reading the sum; an array left as it was is not."""
     if current.flags.writeable:
+        if held_elsewhere:
+            _overwrites.note_write(current)
         np.add(current, grad, out=current)
         return True
+    from .compile import hooks
+    tracer = hooks.active
+    if tracer is None:
+        return False
+    with tracer.held.lifted(current):
+        if not current.flags.writeable:
+            _refuse_a_grad_stored_anew(tracer)
+        if held_elsewhere:
+            _overwrites.note_write(current)
+        np.add(current, grad, out=current)
+    return True
     from .compile import hooks
     tracer = hooks.active
     if tracer is None:
@@ -356,8 +385,7 @@ def _accumulate_into_leaf(leaf, grad, create_graph):
             elif (type(current) is np.ndarray
                   and (current.flags.writeable or _held_by_trace(current))
                   and current.shape == grad.shape and current.dtype == grad.dtype
-                  and (_is_uniquely_owned(current) or _written_in_place(current))
-                  and _added_into(current, grad)):
+                  and _added_into(current, grad, _held_elsewhere(current))):
                 # The new gradient is added into the .grad array, as PyTorch's
                 # ``grad += new``: a name the user kept for it (g = w.grad) sees the sum,
                 # and a .grad in shared memory (Module.share_memory) stays shared.

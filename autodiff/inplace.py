@@ -331,18 +331,17 @@ def _show_written_back(chain) -> None:
     view of the chain views its base's new array again, outermost first, as
     PyTorch's view keeps its base's storage and strides through an in-place update:
     ``h[:, 1:].mul_(s)`` stays non-contiguous, so a later ``view(-1)`` refuses and
-    ``reshape(-1)`` copies, as they would have before the update.  The values are the
-    ones it holds (its base took them from it); its node stays."""
-    from .compile import hooks
+    ``reshape(-1)`` copies, as they would have before the update.  It is taken from
+    its base again, recorded, as PyTorch's view is: a hook or ``retain_grad()`` on it
+    sees the gradient of its own uses, not its base's too."""
+    from .ops.indexing import getitem
 
     for view_tensor, (base, key) in reversed(chain):
         array = select(base.data, key)
         if array.dtype != view_tensor.data.dtype or not views_memory_of(array, base.data):
             continue        # (a layout the new array cannot show without a copy: stays)
-        if hooks.active is not None:    # (a compiled function's replay takes it again)
-            array = hooks.made("view of an updated tensor", select, (base.data, key))
         settle_views_of(view_tensor)    # (its pending layout views are found by memory)
-        view_tensor.data = array
+        _take(view_tensor, key.of(base) if key.__class__ is Layout else getitem(base, key))
 
 
 def _adopt(t, result, where: str, plan) -> None:

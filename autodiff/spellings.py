@@ -188,7 +188,10 @@ def transpose_axes(ndim: int, axes: tuple):
                 "t.swapaxes(0, 1); leave the call out for no change.")
         return axes                  # (1, 0): the transpose in both libraries
     if not (0 <= a < ndim and 0 <= b < ndim):
-        raise ValueError(f"transpose: axes {axes} are out of range for a {ndim}-D tensor")
+        # (NumPy's AxisError: an IndexError, as PyTorch's, and a ValueError, as NumPy's)
+        raise np.exceptions.AxisError(
+            f"transpose: axes {axes} are out of range for a {ndim}-D tensor; use dims in "
+            f"[{-ndim}, {ndim})")
     order = list(range(ndim))
     order[a], order[b] = order[b], order[a]
     return tuple(order)

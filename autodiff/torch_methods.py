@@ -367,7 +367,8 @@ class TorchMethods:
         >>> ad.tensor([1.0]).add(ad.tensor([2.0]), alpha=3)
         tensor([7.])
         """
-        return self + (other if alpha == 1 else other * alpha)
+        _refuse_alpha_of_another_kind(self, other, alpha, "add")
+        return self + (other if alpha == 1 else _scaled(other, alpha))
 
     def sub(self, other, *, alpha=1):
         """``self - alpha * other``, as PyTorch's ``sub``.
@@ -375,7 +376,8 @@ class TorchMethods:
         >>> ad.tensor([1.0]).sub(2.0, alpha=2)
         tensor([-3.])
         """
-        return self - (other if alpha == 1 else other * alpha)
+        _refuse_alpha_of_another_kind(self, other, alpha, "sub")
+        return self - (other if alpha == 1 else _scaled(other, alpha))
 
     subtract = sub
 
@@ -548,3 +550,33 @@ for _name, _entry in _ELEMENTWISE_PAIRS.items():
 for _name, _path in _IN_PLACE.items():
     setattr(TorchMethods, _name, _in_place_method(_name, _path))
 del _name, _entry, _path
+
+
+def _refuse_alpha_of_another_kind(t, other, alpha, where: str) -> None:
+    """Raise where PyTorch's ``add``/``sub`` refuse ``alpha``: a float one when the
+    result is integral (``int_tensor.add(ints, alpha=0.5)`` would turn it into floats),
+    a bool one when the result is not bool."""
+    if not isinstance(alpha, (bool, float, np.bool_, np.floating)):
+        return
+    other = getattr(other, "data", other)
+    if not isinstance(other, (int, float, complex, np.generic, np.ndarray)):
+        other = np.asarray(other)           # (a list)
+    if isinstance(alpha, (bool, np.bool_)):
+        if np.result_type(t.data, other) != np.bool_:
+            raise TypeError(f"{where}: a bool alpha ({alpha!r}) is only for bool tensors "
+                            f"(this result is not bool: tensor dtype {t.dtype}), as in "
+                            "PyTorch; pass alpha=1 or alpha=0")
+        return
+    result = np.result_type(t.data, other)
+    if result.kind in "iub":
+        raise TypeError(
+            f"{where}: alpha={alpha!r} is a float, but the result is {result} "
+            f"(tensor dtype {t.dtype}): PyTorch refuses a float alpha for integer "
+            "tensors. Pass an int alpha, or convert first (t.double()).")
+
+
+def _scaled(other, alpha):
+    """``alpha * other``; a list or tuple as an array (``[5] * 3`` would repeat it)."""
+    if isinstance(other, (list, tuple)):
+        other = np.asarray(other)
+    return other * alpha

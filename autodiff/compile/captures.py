@@ -145,7 +145,9 @@ def captured_settings(fn) -> list:
     An entry of a dict reached by name counts too when the function's code names its
     key (``cfg["clip"]``), as ``("cfg['clip']", cfg, "clip", value)``, and so does an
     attribute the code reads of a plain object reached by name (``args.clip`` of an
-    ``argparse.Namespace``, a dataclass), as ``("args.clip", vars(args), "clip", value)``.
+    ``argparse.Namespace``, a dataclass), as ``("args.clip", vars(args), "clip", value)``;
+    so do those further in, and the items of a list under an index the code writes
+    (``cfg["clip"]["norm"]``, ``args.opt.lr``, ``scales[1]``: ``_settings_inside``).
 
     >>> scale = 0.5
     >>> [(name, value) for name, _, _, value in captured_settings(lambda x: x * scale)]
@@ -166,13 +168,72 @@ def captured_settings(fn) -> list:
             continue
         if _is_setting(value):
             found.append((name, where, key, value))
-        elif type(value) is dict:
-            found += [(f"{name}[{k!r}]", value, k, v) for k, v in value.items()
-                      if k in keys and _is_setting(v)]
-        elif _plain_object(value):
-            members = vars(value)
-            found += [(f"{name}.{k}", members, k, v) for k, v in members.items()
-                      if k in attributes and _is_setting(v)]
+        else:
+            found += _settings_inside(name, value, keys, attributes)
+    return found
+
+
+class _Path(tuple):
+    """The entries and attributes read one after another from a captured container to
+    a setting inside it (``cfg["clip"]["norm"]``, ``args.opt.lr``, ``scales[1]``): each
+    step ``("item", key)`` or ``("attr", name)``.  Read again before each replay, from
+    the container down, so that a container replaced on the way is seen too."""
+
+    def read(self, container):
+        for how, key in self:
+            if how == "attr":
+                container = vars(container).get(key, _MISSING) if _plain_object(
+                    container) else _MISSING
+            elif type(container) is dict:
+                container = container.get(key, _MISSING)
+            elif type(container) in (list, tuple) and type(key) is int and (
+                    -len(container) <= key < len(container)):
+                container = container[key]
+            else:
+                container = _MISSING
+            if container is _MISSING:
+                break
+        return container
+
+
+#: How many entries or attributes deep a setting inside a captured container is looked for.
+_SETTING_DEPTH = 3
+
+
+def _settings_inside(name, value, keys, attributes) -> list:
+    """The settings inside ``value`` (a dict, list, tuple or plain object a name holds)
+    under keys the code writes and attributes it reads, down to ``_SETTING_DEPTH``
+    levels: those of the first level as ``(name[key], dict or vars(object), key,
+    setting)``, deeper ones and list items as ``(name..., value, _Path, setting)``."""
+    from .tracer import _is_setting
+
+    found, seen = [], {id(value)}
+    todo = [(value, name, ())]
+    while todo:
+        container, label, path = todo.pop()
+        if type(container) is dict:
+            members = [(f"{label}[{k!r}]", ("item", k), container, k, v)
+                       for k, v in container.items() if k in keys]
+        elif type(container) in (list, tuple):
+            # (indices from the end left out: ``history[-1]`` of a list the function
+            # appends to would trace again at every call)
+            members = [(f"{label}[{k}]", ("item", k), None, None, container[k])
+                       for k in keys if type(k) is int and 0 <= k < len(container)]
+        elif _plain_object(container):
+            table = vars(container)
+            members = [(f"{label}.{k}", ("attr", k), table, k, v)
+                       for k, v in table.items() if k in attributes]
+        else:
+            continue
+        for member, step, table, key, inner in members:
+            if _is_setting(inner):
+                if path or table is None:
+                    found.append((member, value, _Path(path + (step,)), inner))
+                else:
+                    found.append((member, table, key, inner))
+            elif len(path) + 1 < _SETTING_DEPTH and id(inner) not in seen:
+                seen.add(id(inner))
+                todo.append((inner, member, path + (step,)))
     return found
 
 
@@ -229,7 +290,12 @@ def _setting_changed(settings) -> str | None:
     """None, or which captured setting (``captured_settings``) now holds another value."""
     for name, where, key, value in settings:
         try:
-            now = where.cell_contents if key is None else where.get(key, _MISSING)
+            if key is None:
+                now = where.cell_contents
+            elif type(key) is _Path:
+                now = key.read(where)
+            else:
+                now = where.get(key, _MISSING)
         except ValueError:                  # a closure cell emptied (del)
             now = _MISSING
         if not same_value(now, value):
