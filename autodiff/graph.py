@@ -127,44 +127,33 @@ def _held_by_trace(array) -> bool:
 
 def _held_elsewhere(current) -> bool:
     """Whether something besides the leaf holds its ``.grad`` array ``current``.
-    Called as ``_added_into``'s argument, where the call's pending first argument and
+    Called as ``_add_into_grad``'s argument, where the call's pending first argument and
     this function's frame hold it too (``_is_uniquely_owned`` counts four)."""
     return not (current.base is None and sys.getrefcount(current) <= 5)
 
 
-def _added_into(current, grad, held_elsewhere) -> bool:
-    """Add ``grad`` into the ``.grad`` array ``current`` in place, as PyTorch's (while
-    ``ad.compile`` traces too, whose replays add in place: a trace's hold on it is
-    lifted for this write).  False when it stays read-only (a graph saved it): the
-    caller then stores the sum as a new array.  A write into an array that something
-    else holds (``held_elsewhere``) is stamped (``overwrites.py``), so that a graph
-    that saved it (``loss = (v * w.grad).sum()``) refuses its backward, as PyTorch's
-    version counter does, instead of reading the sum; an array left as it was is not."""
+def _add_into_grad(current, grad, held_elsewhere) -> None:
+    """Add ``grad`` into the ``.grad`` array ``current`` in place, as PyTorch's; called
+    where ``current`` is writeable or read-only only because ``ad.compile``'s trace holds
+    it (its replays add in place too: the hold is lifted for this write, and a trace
+    where a graph saved the array as well is refused).  A write into an array that
+    something else holds (``held_elsewhere``) is stamped (``overwrites.py``), so that a
+    graph that saved it (``loss = (v * w.grad).sum()``) refuses its backward, as
+    PyTorch's version counter does, instead of reading the sum; an array left as it
+    was is not."""
     if current.flags.writeable:
         if held_elsewhere:
             _overwrites.note_write(current)
         np.add(current, grad, out=current)
-        return True
+        return
     from .compile import hooks
     tracer = hooks.active
-    if tracer is None:
-        return False
     with tracer.held.lifted(current):
         if not current.flags.writeable:
             _refuse_a_grad_stored_anew(tracer)
         if held_elsewhere:
             _overwrites.note_write(current)
         np.add(current, grad, out=current)
-    return True
-    from .compile import hooks
-    tracer = hooks.active
-    if tracer is None:
-        return False
-    with tracer.held.lifted(current):
-        if not current.flags.writeable:
-            return False
-        np.add(current, grad, out=current)
-    return True
 
 
 def _add(previous, gradient):
@@ -384,12 +373,11 @@ def _accumulate_into_leaf(leaf, grad, create_graph):
                 leaf._grad = np.asarray(current.data + grad)
             elif (type(current) is np.ndarray
                   and (current.flags.writeable or _held_by_trace(current))
-                  and current.shape == grad.shape and current.dtype == grad.dtype
-                  and _added_into(current, grad, _held_elsewhere(current))):
+                  and current.shape == grad.shape and current.dtype == grad.dtype):
                 # The new gradient is added into the .grad array, as PyTorch's
                 # ``grad += new``: a name the user kept for it (g = w.grad) sees the sum,
                 # and a .grad in shared memory (Module.share_memory) stays shared.
-                pass
+                _add_into_grad(current, grad, _held_elsewhere(current))
             else:
                 total = current + grad
                 leaf._grad = total if type(total) is np.ndarray else np.asarray(total)  # 0-d
