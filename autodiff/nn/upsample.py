@@ -79,20 +79,25 @@ def _nearest_exact_index(n_in, n_out, scale_factor, dtype, two_d):
     return np.minimum(np.floor(src).astype(np.int64), n_in - 1)
 
 
+def _source_positions(n_in, n_out, scale_factor, align_corners, dtype):
+    """The source coordinate of each output position along one axis, in the input's
+    precision, as PyTorch's ``area_pixel_compute_source_index`` (not clamped)."""
+    dst = np.arange(n_out).astype(dtype)
+    if align_corners:
+        scale = dtype.type(n_in - 1) / dtype.type(n_out - 1) if n_out > 1 else dtype.type(0)
+        return scale * dst
+    if scale_factor is not None and scale_factor > 0:
+        scale = dtype.type(1.0 / scale_factor)
+    else:
+        scale = dtype.type(n_in) / dtype.type(n_out)
+    return scale * (dst + dtype.type(0.5)) - dtype.type(0.5)
+
+
 def _cubic_taps(n_in, n_out, scale_factor, align_corners, dtype):
     """The four source positions (clamped into the axis) and Keys' weights of each
     output position along one axis, as PyTorch's bicubic kernel: the source position
     is not clamped before the taps are taken."""
-    dst = np.arange(n_out).astype(dtype)
-    if align_corners:
-        scale = dtype.type(n_in - 1) / dtype.type(n_out - 1) if n_out > 1 else dtype.type(0)
-        src = scale * dst
-    else:
-        if scale_factor is not None and scale_factor > 0:
-            scale = dtype.type(1.0 / scale_factor)
-        else:
-            scale = dtype.type(n_in) / dtype.type(n_out)
-        src = scale * (dst + dtype.type(0.5)) - dtype.type(0.5)
+    src = _source_positions(n_in, n_out, scale_factor, align_corners, dtype)
     corner = np.floor(src)
     t = (src - corner).astype(dtype)
     corner = corner.astype(np.int64)
@@ -123,20 +128,13 @@ def _cubic_weights(n_in, n_out, scale_factor, align_corners, dtype, which, ndim,
 def _linear_taps(n_in, n_out, scale_factor, align_corners, dtype):
     """Lower and upper source positions and their weights for one axis (PyTorch's
     ``compute_indices_weights_linear``, in the input's precision)."""
-    one, half = dtype.type(1), dtype.type(0.5)
+    one = dtype.type(1)
     if n_in == n_out:                  # PyTorch copies, whatever the scale factor
         same = np.arange(n_out)
         return same, same, np.ones(n_out, dtype), np.zeros(n_out, dtype)
-    dst = np.arange(n_out).astype(dtype)
-    if align_corners:
-        scale = dtype.type(n_in - 1) / dtype.type(n_out - 1) if n_out > 1 else dtype.type(0)
-        src = scale * dst
-    else:
-        if scale_factor is not None and scale_factor > 0:
-            scale = dtype.type(1.0 / scale_factor)
-        else:
-            scale = dtype.type(n_in) / dtype.type(n_out)
-        src = np.maximum(scale * (dst + half) - half, dtype.type(0))
+    # (clamped at 0: with align_corners the positions are never below it)
+    src = np.maximum(_source_positions(n_in, n_out, scale_factor, align_corners, dtype),
+                     dtype.type(0))
     lower = np.minimum(np.floor(src).astype(np.int64), n_in - 1)
     weight_upper = np.clip(src - lower.astype(dtype), 0, 1).astype(dtype)
     upper = lower + (lower < n_in - 1)
