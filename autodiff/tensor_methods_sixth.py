@@ -50,11 +50,12 @@ def _stored(t, values: list, where: str):
 def _operand_values(t, operand, where: str) -> np.ndarray:
     """The values of another operand of ``map_`` / ``map2_``: of ``t``'s dtype, not
     requiring grad, broadcast to ``t``'s shape."""
+    from .ops.operands import array_of
     from .tensor import Tensor
     _refuse_requires_grad(t, where)
     if isinstance(operand, Tensor):
         _refuse_requires_grad(operand, where)
-    other = np.asarray(operand.data if isinstance(operand, Tensor) else operand)
+    other = array_of(operand)
     if other.dtype != t.dtype:
         raise TypeError(f"{where}: expected tensor of dtype {t.dtype} for the other "
                         f"operand (got {other.dtype}; PyTorch refuses it too); "

@@ -24,6 +24,7 @@ import numbers
 
 import numpy as np
 
+from ..ops.operands import array_of
 from ..tensor import Tensor
 from .module import Module, Parameter
 
@@ -43,10 +44,6 @@ def _to_torch_layout(module, name, array: np.ndarray) -> np.ndarray:
 
 
 _from_torch_layout = _to_torch_layout          # a transpose is its own inverse
-
-
-def _array(value) -> np.ndarray:
-    return np.asarray(value.data if isinstance(value, Tensor) else value)
 
 
 def _check_amount(amount) -> None:
@@ -116,17 +113,17 @@ class BasePruningMethod:
         else:
             orig = getattr(module, name)          # the pruned value so far
         scores = orig if importance_scores is None else importance_scores
-        if np.shape(_array(scores)) != tuple(orig.shape):
+        if np.shape(array_of(scores)) != tuple(orig.shape):
             raise ValueError(f"prune: importance_scores should have the shape of the "
                              f"parameter {name!r}, {tuple(orig.shape)}; got "
-                             f"{np.shape(_array(scores))}")
+                             f"{np.shape(array_of(scores))}")
         if old_method is None:
             default_mask = np.ones(orig.shape, dtype=orig.dtype)
         else:
             default_mask = np.array(getattr(module, name + "_mask"))
         if isinstance(new, CustomFromMask):       # given in the parameter's layout
-            new.torch_mask = _to_torch_layout(module, name, _array(new.mask))
-        mask = method.compute_mask(_to_torch_layout(module, name, _array(scores)),
+            new.torch_mask = _to_torch_layout(module, name, array_of(new.mask))
+        mask = method.compute_mask(_to_torch_layout(module, name, array_of(scores)),
                                    _to_torch_layout(module, name, default_mask))
         mask = np.ascontiguousarray(_from_torch_layout(module, name, mask))
         if old_method is None:
@@ -142,9 +139,9 @@ class BasePruningMethod:
 
     def prune(self, t, default_mask=None, importance_scores=None):
         """``t`` times the mask computed from ``importance_scores`` (``t`` by default)."""
-        scores = _array(t if importance_scores is None else importance_scores)
-        default = np.ones_like(scores) if default_mask is None else _array(default_mask)
-        return t * self.compute_mask(scores, default).astype(_array(t).dtype)
+        scores = array_of(t if importance_scores is None else importance_scores)
+        default = np.ones_like(scores) if default_mask is None else array_of(default_mask)
+        return t * self.compute_mask(scores, default).astype(array_of(t).dtype)
 
     def remove(self, module) -> None:
         """Make ``module.<name>`` the plain parameter again, with the pruned value."""
@@ -301,7 +298,7 @@ class CustomFromMask(BasePruningMethod):
         self.torch_mask = None
 
     def compute_mask(self, t, default_mask):
-        mask = self.torch_mask if self.torch_mask is not None else _array(self.mask)
+        mask = self.torch_mask if self.torch_mask is not None else array_of(self.mask)
         if np.shape(mask) != np.shape(default_mask):
             raise ValueError(f"custom_from_mask: the mask has shape {np.shape(mask)}, the "
                              f"parameter {np.shape(default_mask)}")
@@ -368,7 +365,7 @@ def global_unstructured(parameters, pruning_method, importance_scores=None, **kw
     importance_scores = importance_scores or {}
     scores, masks, shapes = [], [], []
     for module, name in parameters:
-        value = _array(importance_scores.get((module, name), getattr(module, name)))
+        value = array_of(importance_scores.get((module, name), getattr(module, name)))
         current = getattr(module, name + "_mask", None)
         mask = np.ones(value.shape) if current is None else np.asarray(current)
         scores.append(_to_torch_layout(module, name, value).reshape(-1))
