@@ -15,7 +15,8 @@ from .tape_drop import (  # noqa: F401
     TapeDropWarning, called_by_name, converted_for_indices, tape_drop)
 from .grad_attr import grad_property, root_grad
 from .conventions import warn_number_as_data
-from .spellings import PyTorchMethods, transpose_axes
+from .dim_readings import transpose_axes
+from .spellings import PyTorchMethods
 from .selections import SelectionMethods
 from .array_methods import ArrayMethods
 from .array_layout_methods import ArrayLayoutMethods
