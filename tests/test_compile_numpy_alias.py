@@ -190,7 +190,7 @@ def test_batch_norm_running_statistics_still_replay_as_eager():
 
         fn = ad.compile(lambda x: step(x)) if compiled else (lambda x: step(ad.tensor(x)))
         losses = [fn(x).data.copy() for x in batches]
-        results.append((losses, bn.running_mean.copy(), bn.running_var.copy()))
+        results.append((losses, bn.running_mean.clone(), bn.running_var.clone()))
     for eager, replayed in zip(*results):
         np.testing.assert_allclose(replayed, eager, rtol=1e-12)
 

@@ -426,3 +426,14 @@ def test_numpy_writes_into_a_buffer_in_a_compiled_step_are_refused_naming_it():
     with pytest.raises(ad.TraceError, match="buffer 'running_var' of BatchNorm1d"):
         ad.compile(step)(np.ones((3, 2)))
     assert bn.running_var.data.flags.writeable
+
+
+def test_convert_sync_batchnorm_keeps_the_same_buffer_tensors():
+    model = nn.Sequential(nn.Linear(3, 3, rng=0), nn.BatchNorm1d(3))
+    model(ad.tensor(np.random.default_rng(13).normal(size=(5, 3))))
+    held = list(model[1].buffers())
+    nn.SyncBatchNorm.convert_sync_batchnorm(model)
+    assert type(model[1]) is nn.SyncBatchNorm
+    assert all(a is b for a, b in zip(held, model[1].buffers())) and len(held) == 3
+    model(ad.tensor(np.ones((5, 3))))
+    assert held[2].item() == 2
