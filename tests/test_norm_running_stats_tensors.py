@@ -256,7 +256,7 @@ def test_functional_instance_norm_updates_tensor_statistics_in_place_as_pytorch(
 
 
 def test_functional_batch_norm_refuses_statistics_that_require_grad():
-    with pytest.raises((TypeError, ValueError), match="running_mean"):
+    with pytest.raises(TypeError, match="batch_norm: running_mean gets no gradient"):
         F.batch_norm(ad.ones((2, 2)), ad.zeros(2, requires_grad=True), ad.ones(2),
                      training=True)
 
