@@ -479,6 +479,9 @@ class Tensor(CopyingMethods, ReductionMethods, OperatorMethods, PyTorchMethods, 
         return expand_dims(self, axis)
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1, *, order=None) -> Tensor:
+        """Dims ``start_dim`` .. ``end_dim`` as one, as PyTorch's: a view when the layout
+        allows, else a copy; the tensor itself when nothing merges. NumPy's
+        ``flatten(order)`` copies: ``ad.zeros((2, 3)).flatten().shape == (6,)``."""
         if order is not None:           # NumPy's flatten(order="F") by name
             if start_dim != 0:
                 raise TypeError(f"flatten: got order={order!r} and start_dim={start_dim!r}")
@@ -489,8 +492,10 @@ class Tensor(CopyingMethods, ReductionMethods, OperatorMethods, PyTorchMethods, 
                                 "NumPy's flatten(order) takes no dims, PyTorch's "
                                 "flatten(start_dim, end_dim) takes ints")
             return copy(ravel(self, start_dim))    # ndarray.flatten: always a copy
+        if self.ndim == 1 and start_dim in (0, -1) and end_dim in (0, -1):
+            return self
         if (start_dim, end_dim) in ((0, -1), (0, self.ndim - 1)):
-            return copy(flatten(self))      # (a copy as NumPy's; PyTorch's may be a view)
+            return flatten(self)
         n = self.ndim
         for d in (start_dim, end_dim):
             if not -(n or 1) <= d < (n or 1):
@@ -500,6 +505,8 @@ class Tensor(CopyingMethods, ReductionMethods, OperatorMethods, PyTorchMethods, 
         if start > end:
             raise ValueError(f"flatten: start_dim={start_dim} comes after end_dim={end_dim} "
                              f"for a tensor of shape {self.shape}")
+        if start == end and n:
+            return self
         return reshape(self, self.shape[:start] + (-1,) + self.shape[end + 1:])
 
     def ravel(self, order: str = "C") -> Tensor:

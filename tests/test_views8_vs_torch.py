@@ -127,3 +127,84 @@ def test_an_element_follows_a_recorded_update_of_its_tensor_as_in_torch():
     e.backward()
     te.backward()
     np.testing.assert_array_equal(x.grad, tx.grad.numpy())
+
+
+# ----- 2. flatten and ravel view when the layout allows, as PyTorch's -----------
+
+FLATTENS = {
+    "t.flatten()": lambda t, m: t.flatten(),
+    "t.flatten(1)": lambda t, m: t.flatten(1),
+    "t.flatten(0, 1)": lambda t, m: t.flatten(0, 1),
+    "flatten(t)": lambda t, m: m.flatten(t),
+    "flatten(t, 1, 2)": lambda t, m: m.flatten(t, 1, 2),
+    "t.ravel()": lambda t, m: t.ravel(),
+    "ravel(t)": lambda t, m: m.ravel(t),
+    "t.view(-1)": lambda t, m: t.view(-1),
+    "nn.Flatten()": lambda t, m: m.nn.Flatten()(t),
+    "nn.Flatten(0, -1)": lambda t, m: m.nn.Flatten(0, -1)(t),
+    "t.flatten().unflatten(0, (2, 12))": lambda t, m: t.flatten().unflatten(0, (2, 12)),
+    "unflatten(t, 2, (2, 2))": lambda t, m: m.unflatten(t, 2, (2, 2)),
+    "nn.Unflatten(1, (3, 1))": lambda t, m: m.nn.Unflatten(1, (3, 1))(t),
+}
+
+
+@pytest.mark.parametrize("name", sorted(FLATTENS))
+def test_a_flatten_of_a_contiguous_tensor_is_a_view_as_in_torch(name):
+    h, th = _pair(np.arange(24.0).reshape(2, 3, 4))
+    FLATTENS[name](h, ad).add_(1.0)
+    FLATTENS[name](th, torch).add_(1.0)
+    np.testing.assert_array_equal(h.data, th.numpy())
+    assert h.data[0, 0, 0] == 1.0
+
+
+NOT_CONTIGUOUS = {
+    "transposed": lambda t: t.transpose(0, 2),
+    "sliced": lambda t: t[:, :, :2],
+}
+
+
+@pytest.mark.parametrize("layout", sorted(NOT_CONTIGUOUS))
+@pytest.mark.parametrize("name", ["t.flatten()", "flatten(t)", "t.ravel()", "ravel(t)",
+                                  "nn.Flatten(0, -1)"])
+def test_a_flatten_of_a_strided_tensor_is_a_copy_as_in_torch(name, layout):
+    h, th = _pair(np.arange(24.0).reshape(2, 3, 4))
+    FLATTENS[name](NOT_CONTIGUOUS[layout](h), ad).add_(1.0)
+    FLATTENS[name](NOT_CONTIGUOUS[layout](th), torch).add_(1.0)
+    np.testing.assert_array_equal(h.data, th.numpy())
+    np.testing.assert_array_equal(h.data, np.arange(24.0).reshape(2, 3, 4))
+
+
+def test_flatten_with_nothing_to_merge_is_the_tensor_itself_as_in_torch():
+    for shape, dims in [((3,), ()), ((2, 3), (1, 1)), ((2, 3), (-1, -1))]:
+        h = ad.zeros(shape)
+        th = torch.zeros(shape)
+        assert (h.flatten(*dims) is h) == (th.flatten(*dims) is th) == True  # noqa: E712
+    scalar, tscalar = ad.tensor(2.0), torch.tensor(2.0)
+    assert scalar.flatten().shape == tuple(tscalar.flatten().shape) == (1,)
+
+
+def test_numpy_flatten_with_an_order_still_copies_and_np_ravel_views():
+    h = ad.tensor(np.arange(6.0).reshape(2, 3))
+    h.flatten("C").add_(1.0)
+    np.testing.assert_array_equal(h.data, np.arange(6.0).reshape(2, 3))
+    np.ravel(h).add_(1.0)                      # np.ravel: a view when it can, as NumPy's
+    np.testing.assert_array_equal(h.data, np.arange(6.0).reshape(2, 3) + 1)
+
+
+def test_a_recorded_update_of_a_flatten_reaches_the_gradient_as_in_torch():
+    start = np.arange(6.0).reshape(2, 3) / 4 + 0.25
+    w, tw = ad.tensor(start, requires_grad=True), torch.tensor(start, requires_grad=True)
+    h, th = w * w, tw * tw
+    h.flatten()[1:4].mul_(3.0)
+    th.flatten()[1:4].mul_(3.0)
+    (h * h).sum().backward()
+    (th * th).sum().backward()
+    np.testing.assert_allclose(h.data, th.detach().numpy())
+    np.testing.assert_allclose(w.grad, tw.grad.numpy())
+
+    def scaled_through_flatten(w):
+        h = w * 1.0
+        h.flatten()[1:4].mul_(3.0)
+        return (h * h).sum()
+
+    assert ad.gradcheck(scaled_through_flatten, [start])
