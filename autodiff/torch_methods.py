@@ -266,6 +266,8 @@ class TorchMethods:
         from .inplace import fill, set_item
         src = self._scatter_source("scatter_", src, reduce, value)
         if reduce is not None:
+            from .inplace import bypass_hooked_views
+            bypass_hooked_views(self)
             return fill(self, self._scatter_reduced("scatter_", dim, index, src, reduce),
                         "scatter_")
         key, src = _scatter_key("scatter_", self, dim, index, src)

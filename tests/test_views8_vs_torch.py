@@ -208,3 +208,175 @@ def test_a_recorded_update_of_a_flatten_reaches_the_gradient_as_in_torch():
         return (h * h).sum()
 
     assert ad.gradcheck(scaled_through_flatten, [start])
+
+
+# ----- 3. a hook registered before an in-place update of its tensor ---------------
+
+def _hooked_run(m, program):
+    """Run ``program(x, h, weights, hook)`` with autodiff or torch; returns what the
+    hook saw, ``x``'s gradient, and what ``program`` returned (a ``.grad`` or None)."""
+    seen = []
+
+    def hook(g):
+        seen.append(np.array(g.detach().numpy() if m is torch else g, dtype=float).tolist())
+
+    start = np.array([1.0, 2.0, 3.0])
+    x = (torch.tensor(start, requires_grad=True) if m is torch
+         else ad.tensor(start, requires_grad=True))
+    weights = m.tensor(np.array([1.0, 10.0, 100.0]))
+    kept = program(x, x * 1, weights, hook, m)
+
+    def as_list(g):
+        return None if g is None else np.asarray(
+            g.detach().numpy() if m is torch else g).tolist()
+
+    return seen, as_list(x.grad), as_list(kept)
+
+
+def _view_hooked_then_scaled(x, h, weights, hook, m):
+    v = h[1:]
+    v.register_hook(hook)
+    v.mul_(2)
+    (h * weights).sum().backward()
+
+
+def _view_used_hooked_then_scaled(x, h, weights, hook, m):
+    v = h[1:]
+    v.register_hook(hook)
+    earlier = (v * 5).sum()
+    v.mul_(2)
+    ((h * weights).sum() + earlier).backward()
+
+
+def _view_hooked_then_scaled_and_used(x, h, weights, hook, m):
+    v = h[1:]
+    v.register_hook(hook)
+    v.mul_(2)
+    (v * 3).sum().backward()
+
+
+def _outer_view_hooked_inner_scaled(x, h, weights, hook, m):
+    v = h[1:]
+    v.register_hook(hook)
+    v[1:].mul_(2)
+    (h * weights).sum().backward()
+
+
+def _layout_view_hooked_then_scaled(x, h, weights, hook, m):
+    v = h.view(3, 1)
+    v.register_hook(hook)
+    v.mul_(2)
+    (h * weights).sum().backward()
+
+
+def _element_hooked_then_scaled(x, h, weights, hook, m):
+    v = h[1]
+    v.register_hook(hook)
+    v.mul_(2)
+    (h * weights).sum().backward()
+
+
+def _view_hooked_then_written(x, h, weights, hook, m):
+    v = h[1:]
+    v.register_hook(hook)
+    v[0] = 7.0
+    v.clamp_(0.0, 6.0)
+    (h * weights).sum().backward()
+
+
+def _view_hooked_then_filled(x, h, weights, hook, m):
+    v = h[1:]
+    v.register_hook(hook)
+    v.fill_(1.0)
+    (h * weights).sum().backward()
+
+
+def _view_hooked_then_masked_fill(x, h, weights, hook, m):
+    v = h[1:]
+    v.register_hook(hook)
+    v.masked_fill_(m.tensor(np.array([True, False])), 0.0)
+    (h * weights).sum().backward()
+
+
+def _view_hooked_then_added_a_view_of_x(x, h, weights, hook, m):
+    v = h[1:]
+    v.register_hook(hook)
+    v += x[:2]
+    (h * weights).sum().backward()
+
+
+def _hooked_then_scaled(x, h, weights, hook, m):
+    h.register_hook(hook)           # not a view: the hook sees the old value's gradient
+    h.mul_(2)
+    (h * weights).sum().backward()
+
+
+def _hooked_then_filled(x, h, weights, hook, m):
+    h.register_hook(hook)
+    h.fill_(1.0)
+    (h * weights).sum().backward()
+
+
+def _base_hooked_view_scaled(x, h, weights, hook, m):
+    h.register_hook(hook)
+    h[1:].mul_(2)
+    (h * weights).sum().backward()
+
+
+def _view_hooked_base_scaled(x, h, weights, hook, m):
+    v = h[1:]
+    v.register_hook(hook)
+    h.mul_(2)
+    (h * weights).sum().backward()
+
+
+def _retained_then_scaled(x, h, weights, hook, m):
+    h.retain_grad()
+    h.mul_(2)
+    (h * weights).sum().backward()
+    return h.grad
+
+
+def _scaled_then_retained(x, h, weights, hook, m):
+    h.mul_(2)
+    h.retain_grad()
+    (h * weights).sum().backward()
+    return h.grad
+
+
+def _view_retained_then_scaled(x, h, weights, hook, m):
+    v = h[1:]
+    v.retain_grad()
+    v.mul_(2)
+    (v * weights[1:]).sum().backward()
+    return v.grad
+
+
+def _view_scaled_then_retained(x, h, weights, hook, m):
+    v = h[1:]
+    v.mul_(2)
+    v.retain_grad()
+    (h * weights).sum().backward()
+    return v.grad
+
+
+HOOKED_PROGRAMS = [
+    _view_hooked_then_scaled, _view_used_hooked_then_scaled,
+    _view_hooked_then_scaled_and_used, _outer_view_hooked_inner_scaled,
+    _layout_view_hooked_then_scaled, _element_hooked_then_scaled, _view_hooked_then_written,
+    _view_hooked_then_filled, _view_hooked_then_masked_fill,
+    _view_hooked_then_added_a_view_of_x, _hooked_then_scaled, _hooked_then_filled,
+    _base_hooked_view_scaled, _view_hooked_base_scaled, _retained_then_scaled,
+    _scaled_then_retained, _view_retained_then_scaled, _view_scaled_then_retained]
+
+
+@pytest.mark.parametrize("program", HOOKED_PROGRAMS, ids=lambda p: p.__name__.strip("_"))
+def test_hooks_and_retain_grad_around_an_in_place_update_match_torch(program):
+    assert _hooked_run(ad, program) == _hooked_run(torch, program)
+
+
+def test_a_hook_on_a_view_before_its_update_does_not_run_for_the_base():
+    seen, grad, _ = _hooked_run(ad, _view_hooked_then_scaled)
+    assert seen == [] and grad == [1.0, 20.0, 200.0]
+    seen, _, _ = _hooked_run(ad, _view_used_hooked_then_scaled)
+    assert seen == [[5.0, 5.0]]                 # the gradient of its earlier use only
