@@ -380,3 +380,52 @@ def test_a_hook_on_a_view_before_its_update_does_not_run_for_the_base():
     assert seen == [] and grad == [1.0, 20.0, 200.0]
     seen, _, _ = _hooked_run(ad, _view_used_hooked_then_scaled)
     assert seen == [[5.0, 5.0]]                 # the gradient of its earlier use only
+
+
+# ----- 4. .grad across backward calls with and without create_graph --------------
+
+def _grad_across_passes(m, first_creates_graph, second_creates_graph):
+    start = np.array([1.0, 2.0])
+    w = (torch.tensor(start, requires_grad=True) if m is torch
+         else ad.tensor(start, requires_grad=True))
+    (w ** 3).sum().backward(create_graph=first_creates_graph)
+    held = w.grad
+    (w * w).sum().backward(create_graph=second_creates_graph)
+
+    def values(g):
+        return np.asarray(g.detach().numpy() if m is torch else getattr(g, "data", g)).tolist()
+
+    return (w.grad is held, values(held), values(w.grad),
+            bool(getattr(w.grad, "requires_grad", False)),
+            bool(getattr(held, "requires_grad", False)))
+
+
+@pytest.mark.parametrize("first, second", [(True, False), (False, True), (True, True),
+                                           (False, False)])
+def test_grad_identity_and_values_across_passes_match_torch(first, second):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")         # (torch's create_graph reference-cycle note)
+        expected = _grad_across_passes(torch, first, second)
+    assert _grad_across_passes(ad, first, second) == expected
+
+
+def test_a_held_grad_from_create_graph_sees_a_plain_backward_and_keeps_its_graph():
+    w = ad.tensor(np.array([1.0, 2.0]), requires_grad=True)
+    (w ** 3).sum().backward(create_graph=True)
+    g = w.grad
+    (w * w).sum().backward()
+    np.testing.assert_array_equal(g.data, [3.0 + 2.0, 12.0 + 4.0])
+    w.grad = None
+    g.sum().backward()                           # its graph: d(3 w^2)/dw = 6 w
+    np.testing.assert_array_equal(w.grad, [6.0, 12.0])
+
+
+def test_a_create_graph_grad_is_a_copy_of_the_gradient_passed_in():
+    w = ad.tensor(np.array([1.0, 2.0]), requires_grad=True)
+    seed = ad.tensor(np.array([1.0, 1.0]))
+    w.backward(seed, create_graph=True)
+    w.backward(seed)                             # adds into .grad, not into seed
+    np.testing.assert_array_equal(seed.data, [1.0, 1.0])
+    np.testing.assert_array_equal(w.grad.data, [2.0, 2.0])
