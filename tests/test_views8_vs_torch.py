@@ -429,3 +429,44 @@ def test_a_create_graph_grad_is_a_copy_of_the_gradient_passed_in():
     w.backward(seed)                             # adds into .grad, not into seed
     np.testing.assert_array_equal(seed.data, [1.0, 1.0])
     np.testing.assert_array_equal(w.grad.data, [2.0, 2.0])
+
+
+# ----- 5. permute() without dims, trunc division's gradient ---------------------
+
+@pytest.mark.parametrize("shape", [(), (2,), (2, 3)])
+def test_permute_without_dims_is_refused_as_in_torch(shape):
+    with pytest.raises(TypeError):
+        torch.zeros(shape).permute()
+    with pytest.raises(TypeError, match="permute\\(\\) missing 1 required positional "
+                                        "argument: 'dims'"):
+        ad.zeros(shape).permute()
+
+
+def test_permute_of_a_0d_tensor_with_no_dims_named_is_itself_as_in_torch():
+    assert ad.tensor(2.0).permute(()).shape == tuple(torch.tensor(2.0).permute(()).shape) == ()
+
+
+@pytest.mark.parametrize("mode", ["trunc", "floor"])
+@pytest.mark.parametrize("spell", ["ad.divide", "t.div"])
+def test_a_rounded_division_has_positive_zero_gradients_as_in_torch(mode, spell):
+    a_values = np.array([[-1.5, 2.5, 3.0], [7.0, -7.0, 0.5]])
+    b_values = np.array([2.0, 3.0, -2.0])
+    a = ad.tensor(a_values, requires_grad=True)
+    b = ad.tensor(b_values, requires_grad=True)
+    ta = torch.tensor(a_values, requires_grad=True)
+    tb = torch.tensor(b_values, requires_grad=True)
+    out = ad.divide(a, b, rounding_mode=mode) if spell == "ad.divide" else a.div(
+        b, rounding_mode=mode)
+    tout = torch.div(ta, tb, rounding_mode=mode)
+    np.testing.assert_array_equal(out.data, tout.detach().numpy())
+    np.testing.assert_array_equal(np.signbit(out.data), np.signbit(tout.detach().numpy()))
+    (out * ad.tensor(np.arange(6.0).reshape(2, 3) - 3)).sum().backward()
+    (tout * torch.tensor(np.arange(6.0).reshape(2, 3) - 3)).sum().backward()
+    for grad, tgrad in ((a.grad, ta.grad), (b.grad, tb.grad)):
+        np.testing.assert_array_equal(grad, tgrad.numpy())
+        np.testing.assert_array_equal(np.signbit(grad), np.signbit(tgrad.numpy()))
+
+
+def test_a_trunc_division_has_the_central_difference_gradient_away_from_its_jumps():
+    assert ad.gradcheck(lambda a, b: ad.divide(a, b, rounding_mode="trunc").sum(),
+                        [np.array([-1.3, 2.6, 3.1]), np.array([2.0, 3.0, -2.0])])
