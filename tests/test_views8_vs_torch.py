@@ -470,3 +470,51 @@ def test_a_rounded_division_has_positive_zero_gradients_as_in_torch(mode, spell)
 def test_a_trunc_division_has_the_central_difference_gradient_away_from_its_jumps():
     assert ad.gradcheck(lambda a, b: ad.divide(a, b, rounding_mode="trunc").sum(),
                         [np.array([-1.3, 2.6, 3.1]), np.array([2.0, 3.0, -2.0])])
+
+
+# ----- 5c. a number that does not fit an integer tensor's dtype -------------------
+
+SPELLINGS_OF_A_NUMBER_FIRST = {
+    "mul": (lambda n, u: ad.mul(n, u), lambda n, u: n * u),
+    "sub": (lambda n, u: ad.sub(n, u), lambda n, u: n - u),
+    "div floor": (lambda n, u: ad.div(n, u, rounding_mode="floor"), lambda n, u: n // u),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SPELLINGS_OF_A_NUMBER_FIRST))
+@pytest.mark.parametrize("number", [300, -3])
+def test_function_and_operator_spellings_agree_on_a_number_out_of_bounds(name, number):
+    function, operator = SPELLINGS_OF_A_NUMBER_FIRST[name]
+    u = ad.tensor(np.array([1, 2], np.uint8))
+    with pytest.raises(OverflowError):
+        operator(number, u)
+    with pytest.raises(OverflowError, match=f"{name.split()[0]}: the Python integer "
+                                            f"{number} does not fit uint8"):
+        function(number, u)
+
+
+
+def test_torch_wraps_the_number_around_where_the_error_says_so():
+    # The difference the error message names: PyTorch computes in uint8, modulo 2**8
+    wrapped = torch.mul(300, torch.tensor([1, 2], dtype=torch.uint8))
+    assert wrapped.tolist() == [300 % 256, 600 % 256]
+    with pytest.raises(OverflowError, match="PyTorch wraps it around, modulo 2\\*\\*8"):
+        ad.mul(300, ad.tensor(np.array([1, 2], np.uint8)))
+
+
+@pytest.mark.parametrize("name", sorted(SPELLINGS_OF_A_NUMBER_FIRST))
+def test_function_and_operator_spellings_agree_on_a_number_that_fits(name):
+    function, operator = SPELLINGS_OF_A_NUMBER_FIRST[name]
+    u = ad.tensor(np.array([1, 2], np.uint8))
+    by_function, by_operator = function(7, u), operator(7, u)
+    assert by_function.dtype == by_operator.dtype == np.uint8
+    np.testing.assert_array_equal(by_function.data, by_operator.data)
+    tu = torch.tensor([1, 2], dtype=torch.uint8)
+    np.testing.assert_array_equal(by_function.data, operator(7, tu).numpy())
+
+
+def test_true_division_of_a_number_out_of_bounds_gives_floats_in_every_spelling():
+    u = ad.tensor(np.array([1, 2], np.uint8))
+    np.testing.assert_array_equal(ad.div(300, u).data, (300 / u).data)
+    np.testing.assert_array_equal(ad.div(300, u).data,
+                                  torch.div(300, torch.tensor([1, 2], dtype=torch.uint8)))
