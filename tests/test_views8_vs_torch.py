@@ -493,7 +493,6 @@ def test_function_and_operator_spellings_agree_on_a_number_out_of_bounds(name, n
         function(number, u)
 
 
-
 def test_torch_wraps_the_number_around_where_the_error_says_so():
     # The difference the error message names: PyTorch computes in uint8, modulo 2**8
     wrapped = torch.mul(300, torch.tensor([1, 2], dtype=torch.uint8))
