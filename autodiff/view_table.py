@@ -6,9 +6,10 @@ reach the other (``inplace.py``).
   tensors), as a PyTorch view holds its ``._base``: the base lives as long as its
   views, and a cycle through a view (``x.grad = x[:]``) is the collector's to find.
 - Down: ``_views_of``: id(tensor) -> (weak reference to it, {bucket: [weak references
-  to its views]}), where a view taken with one integer (``out[t]``) is in bucket
-  ``t`` and the others in bucket None: writing ``out[t]`` then looks at bucket ``t``
-  and bucket None only.  Weak, so the table keeps nothing alive.
+  to its views]}), where a view taken with a key that starts with an integer
+  (``out[t]``, ``out[t, j]``) is in bucket ``t`` and the others in bucket None: writing
+  ``out[t]`` then looks at bucket ``t`` and bucket None only.  Weak, so the table
+  keeps nothing alive.
 - Pending: a view made by a layout op holds ``(base, op name, base's array, its
   array, the op's inputs)`` until a write needs its links (``_settle``): making
   ``h.T`` then costs one tuple; until settled it is found from ``h`` by their shared
