@@ -1,5 +1,6 @@
 """Views, hooks and gradients that used to differ silently from PyTorch's: one element
-by integer indexing is a 0-d view, ``flatten``/``ravel`` view when they can, a hook on
+by integer indexing is a 0-d view, ``flatten(dims)``/``ravel`` view when they can (``flatten()``
+with no dims copies, NumPy's guarantee), a hook on
 a tensor updated in place after it was registered, ``.grad`` kept across backward
 calls, and a few smaller points (``permute()``, trunc division's gradient, uint8 times a
 large number)."""
@@ -128,10 +129,10 @@ def test_an_element_follows_a_recorded_update_of_its_tensor_as_in_torch():
     np.testing.assert_array_equal(x.grad, tx.grad.numpy())
 
 
-# ----- 2. flatten and ravel view when the layout allows, as PyTorch's -----------
+# ----- 2. flatten(dims) and ravel view when the layout allows, as PyTorch's -----
 
 FLATTENS = {
-    "t.flatten()": lambda t, m: t.flatten(),
+    "t.flatten(0, -1)": lambda t, m: t.flatten(0, -1),
     "t.flatten(1)": lambda t, m: t.flatten(1),
     "t.flatten(0, 1)": lambda t, m: t.flatten(0, 1),
     "flatten(t)": lambda t, m: m.flatten(t),
@@ -141,7 +142,7 @@ FLATTENS = {
     "t.view(-1)": lambda t, m: t.view(-1),
     "nn.Flatten()": lambda t, m: m.nn.Flatten()(t),
     "nn.Flatten(0, -1)": lambda t, m: m.nn.Flatten(0, -1)(t),
-    "t.flatten().unflatten(0, (2, 12))": lambda t, m: t.flatten().unflatten(0, (2, 12)),
+    "t.flatten(0).unflatten(0, (2, 12))": lambda t, m: t.flatten(0).unflatten(0, (2, 12)),
     "unflatten(t, 2, (2, 2))": lambda t, m: m.unflatten(t, 2, (2, 2)),
     "nn.Unflatten(1, (3, 1))": lambda t, m: m.nn.Unflatten(1, (3, 1))(t),
 }
@@ -163,7 +164,7 @@ NOT_CONTIGUOUS = {
 
 
 @pytest.mark.parametrize("layout", sorted(NOT_CONTIGUOUS))
-@pytest.mark.parametrize("name", ["t.flatten()", "flatten(t)", "t.ravel()", "ravel(t)",
+@pytest.mark.parametrize("name", ["t.flatten(0, -1)", "flatten(t)", "t.ravel()", "ravel(t)",
                                   "nn.Flatten(0, -1)"])
 def test_a_flatten_of_a_strided_tensor_is_a_copy_as_in_torch(name, layout):
     h, th = _pair(np.arange(24.0).reshape(2, 3, 4))
@@ -174,7 +175,7 @@ def test_a_flatten_of_a_strided_tensor_is_a_copy_as_in_torch(name, layout):
 
 
 def test_flatten_with_nothing_to_merge_is_the_tensor_itself_as_in_torch():
-    for shape, dims in [((3,), ()), ((2, 3), (1, 1)), ((2, 3), (-1, -1))]:
+    for shape, dims in [((3,), (0,)), ((3,), (0, -1)), ((2, 3), (1, 1)), ((2, 3), (-1, -1))]:
         h = ad.zeros(shape)
         th = torch.zeros(shape)
         assert (h.flatten(*dims) is h) == (th.flatten(*dims) is th) == True  # noqa: E712
@@ -184,6 +185,9 @@ def test_flatten_with_nothing_to_merge_is_the_tensor_itself_as_in_torch():
 
 def test_numpy_flatten_with_an_order_still_copies_and_np_ravel_views():
     h = ad.tensor(np.arange(6.0).reshape(2, 3))
+    h.flatten().add_(1.0)                      # no dims: NumPy's flatten, always a copy
+    np.testing.assert_array_equal(h.data, np.arange(6.0).reshape(2, 3))
+    ad.arange(3.0).flatten().add_(1.0)         # (a 1-d tensor too: not itself)
     h.flatten("C").add_(1.0)
     np.testing.assert_array_equal(h.data, np.arange(6.0).reshape(2, 3))
     np.ravel(h).add_(1.0)                      # np.ravel: a view when it can, as NumPy's
@@ -194,8 +198,8 @@ def test_a_recorded_update_of_a_flatten_reaches_the_gradient_as_in_torch():
     start = np.arange(6.0).reshape(2, 3) / 4 + 0.25
     w, tw = ad.tensor(start, requires_grad=True), torch.tensor(start, requires_grad=True)
     h, th = w * w, tw * tw
-    h.flatten()[1:4].mul_(3.0)
-    th.flatten()[1:4].mul_(3.0)
+    h.flatten(0)[1:4].mul_(3.0)
+    th.flatten(0)[1:4].mul_(3.0)
     (h * h).sum().backward()
     (th * th).sum().backward()
     np.testing.assert_allclose(h.data, th.detach().numpy())
@@ -203,7 +207,7 @@ def test_a_recorded_update_of_a_flatten_reaches_the_gradient_as_in_torch():
 
     def scaled_through_flatten(w):
         h = w * 1.0
-        h.flatten()[1:4].mul_(3.0)
+        h.flatten(0)[1:4].mul_(3.0)
         return (h * h).sum()
 
     assert ad.gradcheck(scaled_through_flatten, [start])
