@@ -37,8 +37,8 @@ refused when recorded: views made by other ops (``np.diagonal(h)``: a recorded u
 of one would not reach ``h``, where PyTorch's would; under ``no_grad`` the write goes
 through NumPy's view), and a recorded update of ``h`` while such a view of it is
 alive, which would go on showing the old values (``op_views.py`` keeps those views).
-One element taken by integer indexing (``out[0, 1]``) is a copy, as in NumPy
-(``out[0, 1] += x`` updates ``out``).
+One element taken by integer indexing (``out[0, 1]``) is a 0-d view of ``out``, as
+in PyTorch (NumPy gives a scalar copy): ``out[0, 1].add_(1)`` changes ``out``.
 """
 
 from __future__ import annotations
@@ -49,6 +49,7 @@ import weakref
 import numpy as np
 
 from . import collector, overwrites
+from . import hooks as _hooks
 from .shared_memory import computed_apart_from_shared_memory, keeps_shared_memory
 from . import graph as _graph
 from .graph import Node, _grad_mode
@@ -344,6 +345,23 @@ def _show_written_back(chain) -> None:
         _take(view_tensor, key.of(base) if key.__class__ is Layout else getitem(base, key))
 
 
+def bypass_hooked_views(t) -> None:
+    """Before a recorded update of ``t``, a view, reads it: when a hook was registered
+    on a view of ``t``'s chain (on the node that made it), the views of the chain are
+    taken from their bases again, so that the update's path to the base does not pass
+    through that node, as PyTorch's ``CopySlices`` bypasses the view's old ``grad_fn``:
+    the hook then sees only the gradient of the view's uses from before the update
+    (``v = h[1:]; v.register_hook(f); v.mul_(2)``: ``f`` does not run for ``h``).
+    In grad mode only; a method that computes the new value from ``t`` before
+    writing it (``masked_fill_``) calls this first."""
+    if not (_hooks.registered and _grad_mode.enabled):
+        return
+    chain = _views_up(t)
+    if any(view._node is not None and _hooks.registered.get(view._node)
+           for view, _ in chain):
+        _show_written_back(chain)
+
+
 def _adopt(t, result, where: str, plan) -> None:
     """Make ``t`` hold ``result``'s value and node (a recorded in-place update); the
     views of ``t`` follow, as ``plan`` (``_rebase_plan``) says."""
@@ -441,6 +459,7 @@ def update(t, op, other, where: str):
     """``t = op(t, other)`` in place, following the module's three rules."""
     if _recording(t, other):
         _refuse_leaf(t, where)
+        bypass_hooked_views(t)
         result = computed_apart_from_shared_memory(t, lambda: op(t, other))
         _recorded(t, result, where)
         return t
@@ -477,6 +496,7 @@ def set_item(t, key, value, where: str = "setitem"):
     if _recording(t, value):
         _refuse_leaf(t, where)
         _refuse_truncation(t, value, where)
+        bypass_hooked_views(t)
         result = computed_apart_from_shared_memory(t, lambda: setitem(t, value, key))
         _recorded(t, result, where, written=key)
         return
@@ -497,6 +517,7 @@ def fill(t, value, where: str):
     ``t``'s shape (``fill_``, ``zero_`` and ``copy_``)."""
     if _recording(t, value):
         _refuse_leaf(t, where)
+        bypass_hooked_views(t)
         _recorded(t, _everywhere(t, value), where)
         return t
     lift = _before_unrecorded_write(t, where)
@@ -511,6 +532,7 @@ def clamp(t, lo, hi, where: str = "clamp_"):
 
     if _recording(t, lo) or _recording(t, hi):     # (a bound may require grad too)
         _refuse_leaf(t, where)
+        bypass_hooked_views(t)
         result = computed_apart_from_shared_memory(t, lambda: clip(t, lo, hi))
         _recorded(t, result, where)
         return t

@@ -219,6 +219,10 @@ class PyTorchMethods:
         (4, 2, 3)
         """
         from .ops.shape import transpose
+        if not dims:        # (PyTorch needs them even for a 0-d tensor: t.permute(()))
+            raise TypeError(f"permute() missing 1 required positional argument: 'dims' "
+                            f"(tensor of shape {self.shape}); name every axis once, as "
+                            f"t.permute(1, 0), or pass () for a 0-d tensor")
         dims = _dims(dims)
         if len(dims) != self.ndim:
             raise ValueError(f"permute: got {len(dims)} dims {dims} for a tensor with "

@@ -6,9 +6,10 @@ reach the other (``inplace.py``).
   tensors), as a PyTorch view holds its ``._base``: the base lives as long as its
   views, and a cycle through a view (``x.grad = x[:]``) is the collector's to find.
 - Down: ``_views_of``: id(tensor) -> (weak reference to it, {bucket: [weak references
-  to its views]}), where a view taken with one integer (``out[t]``) is in bucket
-  ``t`` and the others in bucket None: writing ``out[t]`` then looks at bucket ``t``
-  and bucket None only.  Weak, so the table keeps nothing alive.
+  to its views]}), where a view taken with a key that starts with an integer
+  (``out[t]``, ``out[t, j]``) is in bucket ``t`` and the others in bucket None: writing
+  ``out[t]`` then looks at bucket ``t`` and bucket None only.  Weak, so the table
+  keeps nothing alive.
 - Pending: a view made by a layout op holds ``(base, op name, base's array, its
   array, the op's inputs)`` until a write needs its links (``_settle``): making
   ``h.T`` then costs one tuple; until settled it is found from ``h`` by their shared
@@ -132,7 +133,12 @@ def _drop_dead_buckets(buckets) -> None:
 
 def _bucket(key, shape):
     """The bucket of a view taken with ``key`` from a tensor of ``shape``: its row for
-    one integer (``out[-1]`` is row n - 1, as ``out[n - 1]``), None for any other key."""
+    a key that starts with an integer (``out[-1]`` is row n - 1, as ``out[n - 1]``;
+    ``out[1, 2]`` is in row 1), None for any other key."""
+    if type(key) is tuple:
+        if not key:
+            return None
+        key = key[0]
     if type(key) is not int:
         return None
     return key + shape[0] if key < 0 and shape else key

@@ -4,9 +4,10 @@ steps and signs.
 Their derivatives are constant on each piece: ``mod`` and ``fmod`` pass ``g`` to the
 dividend and ``-g * floor(a / b)`` (``trunc`` for fmod) to the divisor; at the jumps,
 where ``a / b`` is an integer, they are not differentiable and the rule gives the
-one-sided value of the piece the forward chose.  ``floor_divide`` (``//``), ``ceil``
-and ``trunc`` have zero gradient, like ``floor``; so does ``heaviside`` in its first
-argument, and ``copysign`` in its second (only its sign counts).
+one-sided value of the piece the forward chose.  ``floor_divide`` (``//``),
+``trunc_divide``, ``ceil`` and ``trunc`` have zero gradient, like ``floor``; so does
+``heaviside`` in its first argument, and ``copysign`` in its second (only its sign
+counts).
 """
 
 from __future__ import annotations
@@ -100,6 +101,23 @@ floor_divide = defop(
     zero_grad_ae=True, reads=(),
     doc="floor(a / b), ``a // b``; zero gradient (it is constant between its jumps).\n\n"
         ">>> ad.floor_divide(ad.tensor([5.5, -5.5]), 2.0)\ntensor([ 2., -3.])",
+    a=("0", lambda xp, g, ans, a, b: xp.zeros_like(g)),
+    b=("0", lambda xp, g, ans, a, b: xp.zeros_like(g)))
+
+
+
+
+def _trunc_divide_forward(a, b):
+    return np.trunc(np.true_divide(a, b))
+
+
+trunc_divide = defop(
+    "trunc_divide", _trunc_divide_forward, hint=_BROADCAST_HINT, zero_grad_ae=True,
+    reads=(),
+    doc="trunc(a / b), PyTorch's ``div(a, b, rounding_mode='trunc')`` of floats; zero "
+        "gradient, +0 as PyTorch's (trunc of a recorded a / b would pass -0 back where "
+        "b < 0).\n\n>>> ad.ops.piecewise.trunc_divide(ad.tensor([-7.0, 7.0]), 2.0)\n"
+        "tensor([-3.,  3.])",
     a=("0", lambda xp, g, ans, a, b: xp.zeros_like(g)),
     b=("0", lambda xp, g, ans, a, b: xp.zeros_like(g)))
 
