@@ -26,6 +26,7 @@ ELEMENT_WRITES = {
     "copy_": lambda e, m: e.copy_(m.tensor(7.0, dtype=m.float64)),
     "mul_": lambda e, m: e.mul_(2.0),
     "zero_": lambda e, m: e.zero_(),
+    "iadd": lambda e, m: e.__iadd__(3.0),
 }
 
 
