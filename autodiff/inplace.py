@@ -37,8 +37,8 @@ refused when recorded: views made by other ops (``np.diagonal(h)``: a recorded u
 of one would not reach ``h``, where PyTorch's would; under ``no_grad`` the write goes
 through NumPy's view), and a recorded update of ``h`` while such a view of it is
 alive, which would go on showing the old values (``op_views.py`` keeps those views).
-One element taken by integer indexing (``out[0, 1]``) is a 0-d view of ``out``, as
-in PyTorch (NumPy gives a scalar copy): ``out[0, 1].add_(1)`` changes ``out``.
+One element taken by integer indexing (``out[0, 1]``) is a copy, as in NumPy
+(``out[0, 1] += x`` updates ``out``).
 """
 
 from __future__ import annotations

@@ -66,12 +66,7 @@ def index_add_array(g: np.ndarray, shape: tuple[int, ...], key: Any) -> np.ndarr
 
 
 def _getitem_forward(x, key):
-    picked = x[key]
-    if picked.__class__ is not np.ndarray and x.__class__ is np.ndarray:
-        # One element by integers: NumPy gives a copy (a scalar), PyTorch a 0-d view of
-        # ``x``, which ``x[key + (...,)]`` is (so that ``h[1, 2].add_(1)`` changes ``h``).
-        return x[(key if type(key) is tuple else (key,)) + (Ellipsis,)]
-    return picked
+    return x[key]
 
 
 _getitem = defop(
