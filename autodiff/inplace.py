@@ -37,8 +37,9 @@ refused when recorded: views made by other ops (``np.diagonal(h)``: a recorded u
 of one would not reach ``h``, where PyTorch's would; under ``no_grad`` the write goes
 through NumPy's view), and a recorded update of ``h`` while such a view of it is
 alive, which would go on showing the old values (``op_views.py`` keeps those views).
-One element taken by integer indexing (``out[0, 1]``) is a 0-d view of ``out``, as
-in PyTorch (NumPy gives a scalar copy): ``out[0, 1].add_(1)`` changes ``out``.
+One element taken by integer indexing (``out[0, 1]``) is a copy, as in NumPy
+(``out[0, 1] += x`` updates ``out``); its PyTorch in-place methods (``add_``, ``fill_``)
+write into ``out`` too (``element_copies.py``).
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ import numpy as np
 from . import collector, overwrites
 from . import hooks as _hooks
 from .shared_memory import computed_apart_from_shared_memory, keeps_shared_memory
+from .element_copies import write_back
 from . import graph as _graph
 from .graph import Node, _grad_mode
 from .layout_views import Layout, new_base_value, select
@@ -462,6 +464,7 @@ def update(t, op, other, where: str):
         bypass_hooked_views(t)
         result = computed_apart_from_shared_memory(t, lambda: op(t, other))
         _recorded(t, result, where)
+        write_back(t, where)
         return t
     lift = _before_unrecorded_write(t, where)
     value = _raw(other)
@@ -484,6 +487,7 @@ def update(t, op, other, where: str):
             f"{where}: the update gives {np.result_type(result)} values, which cannot be "
             f"stored in a {t.dtype} tensor; convert the tensor first (t.astype(...)).")
     _unrecorded_write(t, lift, "update", value, op, lambda: t.data.__setitem__(..., result))
+    write_back(t, where)
     return t
 
 
@@ -499,10 +503,11 @@ def set_item(t, key, value, where: str = "setitem"):
         bypass_hooked_views(t)
         result = computed_apart_from_shared_memory(t, lambda: setitem(t, value, key))
         _recorded(t, result, where, written=key)
-        return
-    lift = _before_unrecorded_write(t, where)
-    raw = _raw(value)
-    _unrecorded_write(t, lift, "setitem", raw, key, lambda: t.data.__setitem__(key, raw))
+    else:
+        lift = _before_unrecorded_write(t, where)
+        raw = _raw(value)
+        _unrecorded_write(t, lift, "setitem", raw, key, lambda: t.data.__setitem__(key, raw))
+    write_back(t, where)
 
 
 def _everywhere(t, value):
@@ -519,10 +524,11 @@ def fill(t, value, where: str):
         _refuse_leaf(t, where)
         bypass_hooked_views(t)
         _recorded(t, _everywhere(t, value), where)
-        return t
-    lift = _before_unrecorded_write(t, where)
-    raw = _raw(value)
-    _unrecorded_write(t, lift, "fill", raw, None, lambda: t.data.__setitem__(..., raw))
+    else:
+        lift = _before_unrecorded_write(t, where)
+        raw = _raw(value)
+        _unrecorded_write(t, lift, "fill", raw, None, lambda: t.data.__setitem__(..., raw))
+    write_back(t, where)
     return t
 
 
@@ -535,12 +541,13 @@ def clamp(t, lo, hi, where: str = "clamp_"):
         bypass_hooked_views(t)
         result = computed_apart_from_shared_memory(t, lambda: clip(t, lo, hi))
         _recorded(t, result, where)
-        return t
-    lo, hi = _raw(lo), _raw(hi)
-    _refuse_bounds_of_another_kind(t, lo, hi, where)
-    lift = _before_unrecorded_write(t, where)
-    _unrecorded_write(t, lift, "clamp", (lo, hi), None,
-                      lambda: np.clip(t.data, lo, hi, out=t.data))
+    else:
+        lo, hi = _raw(lo), _raw(hi)
+        _refuse_bounds_of_another_kind(t, lo, hi, where)
+        lift = _before_unrecorded_write(t, where)
+        _unrecorded_write(t, lift, "clamp", (lo, hi), None,
+                          lambda: np.clip(t.data, lo, hi, out=t.data))
+    write_back(t, where)
     return t
 
 

@@ -68,13 +68,8 @@ class Layout:
 
 def select(array, key):
     """``array[key]``, or the layout ``key`` of ``array`` (a view either way, for a
-    basic ``key``: one element by integers is a 0-d view, as ``getitem`` makes it)."""
-    if key.__class__ is Layout:
-        return key.of_array(array)
-    picked = array[key]
-    if picked.__class__ is not np.ndarray:
-        return array[(key if type(key) is tuple else (key,)) + (Ellipsis,)]
-    return picked
+    basic ``key``)."""
+    return key.of_array(array) if key.__class__ is Layout else array[key]
 
 
 def new_base_value(base, view_tensor, key):

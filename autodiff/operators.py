@@ -37,61 +37,37 @@ class OperatorMethods:
     __slots__ = ()
 
     # ----- in-place updates (autodiff/inplace.py has the rules) ---------------
-    # ``s = h[1, 2]; s += x`` leaves ``h`` alone, as NumPy's scalars do
-    # (``_numpy_scalar``); ``h[1, 2].add_(x)`` writes into ``h``, as PyTorch.
     def __iadd__(self, other):
-        if _numpy_scalar(self):
-            return add(self, other)
         return inplace.update(self, add, other, "+=")
 
     def __isub__(self, other):
-        if _numpy_scalar(self):
-            return subtract(self, other)
         return inplace.update(self, subtract, other, "-=")
 
     def __imul__(self, other):
-        if _numpy_scalar(self):
-            return multiply(self, other)
         return inplace.update(self, multiply, other, "*=")
 
     def __itruediv__(self, other):
-        if _numpy_scalar(self):
-            return divide(self, other)
         return inplace.update(self, divide, other, "/=")
 
     def __ipow__(self, other):
-        if _numpy_scalar(self):
-            return power(self, other)
         return inplace.update(self, power, other, "**=")
 
     def __ifloordiv__(self, other):
-        if _numpy_scalar(self):
-            return floor_divide(self, other)
         return inplace.update(self, floor_divide, other, "//=")
 
     def __imod__(self, other):
-        if _numpy_scalar(self):
-            return mod(self, other)
         return inplace.update(self, mod, other, "%=")
 
     def __imatmul__(self, other):
-        if _numpy_scalar(self):
-            return matmul(self, other)
         return inplace.update(self, matmul, other, "@=")
 
     def __iand__(self, other):
-        if _numpy_scalar(self):
-            return bitwise_and(self, other)
         return inplace.update(self, bitwise_and, other, "&=")
 
     def __ior__(self, other):
-        if _numpy_scalar(self):
-            return bitwise_or(self, other)
         return inplace.update(self, bitwise_or, other, "|=")
 
     def __ixor__(self, other):
-        if _numpy_scalar(self):
-            return bitwise_xor(self, other)
         return inplace.update(self, bitwise_xor, other, "^=")
 
     # ----- arithmetic ----------------------------------------------------------
@@ -293,27 +269,3 @@ def bind() -> None:
     _power_number = power._call_number
     _negative = negative._call1
     _mod = mod._call2
-
-
-def _numpy_scalar(t) -> bool:
-    """Whether ``t`` is one element picked by integers (``h[1, 2]``, ``h[1][2]``).
-
-    It is a 0-d view of ``h``, as in PyTorch, so its in-place methods (``add_``,
-    ``fill_``) write into ``h``.  NumPy's ``h[1, 2]`` is a copy, a scalar, so NumPy code
-    that accumulates into one (``s = h[0, 0]; s += h[1, 1]``) must leave ``h`` alone:
-    the augmented operators rebind ``t`` to a new tensor, as they rebind a scalar.
-    (``h[1, 2, ...]``, a 0-d array view in NumPy too, is written through.)
-    """
-    if t.data.ndim:
-        return False
-    try:
-        key = t._view_link[1]
-    except AttributeError:
-        return False
-    if key.__class__ is tuple:
-        return Ellipsis not in key and all(_is_integer(k) for k in key)
-    return _is_integer(key)
-
-
-def _is_integer(k) -> bool:
-    return isinstance(k, (int, np.integer)) and not isinstance(k, (bool, np.bool_))

@@ -133,12 +133,7 @@ def _drop_dead_buckets(buckets) -> None:
 
 def _bucket(key, shape):
     """The bucket of a view taken with ``key`` from a tensor of ``shape``: its row for
-    a key that starts with an integer (``out[-1]`` is row n - 1, as ``out[n - 1]``;
-    ``out[1, 2]`` is in row 1), None for any other key."""
-    if type(key) is tuple:
-        if not key:
-            return None
-        key = key[0]
+    one integer (``out[-1]`` is row n - 1, as ``out[n - 1]``), None for any other key."""
     if type(key) is not int:
         return None
     return key + shape[0] if key < 0 and shape else key

@@ -18,7 +18,8 @@ def _pair(values):
     return ad.tensor(np.array(values, dtype=np.float64)), torch.tensor(values, dtype=torch.float64)
 
 
-# ----- 1. one element by integer indexing is a 0-d view ---------------------------
+# ----- 1. PyTorch's in-place methods on one element write into its tensor --------
+# (the element itself is a copy, NumPy's scalar: tests/test_element_copies.py)
 
 ELEMENT_WRITES = {
     "add_": lambda e, m: e.add_(1.5),
@@ -26,6 +27,8 @@ ELEMENT_WRITES = {
     "copy_": lambda e, m: e.copy_(m.tensor(7.0, dtype=m.float64)),
     "mul_": lambda e, m: e.mul_(2.0),
     "zero_": lambda e, m: e.zero_(),
+    "clamp_": lambda e, m: e.clamp_(2.0, 4.0),
+    "setitem": lambda e, m: e.__setitem__(..., 6.0),
 }
 
 
@@ -38,27 +41,12 @@ def test_a_write_into_one_element_shows_in_the_tensor_as_in_torch(write, key):
     np.testing.assert_array_equal(h.data, th.numpy())
 
 
-def test_an_element_of_a_row_view_is_a_view_too_as_in_torch():
+def test_a_method_on_an_element_of_a_row_view_reaches_the_tensor_as_in_torch():
     h, th = _pair(np.ones((3, 4)))
     h[1][2].mul_(2)
     th[1][2].mul_(2)
     np.testing.assert_array_equal(h.data, th.numpy())
     assert h.data[1, 2] == 2.0
-
-
-def test_an_element_view_has_torch_layout_and_reads_its_tensor():
-    h, th = _pair(np.zeros((3, 4)))
-    e, te = h[1, 2], th[1, 2]
-    assert e.shape == () and tuple(te.shape) == ()
-    assert e.storage_offset() == te.storage_offset() == 6
-    assert e.is_contiguous() and te.is_contiguous()
-    assert e.data_ptr() - h.data_ptr() == te.data_ptr() - th.data_ptr()
-    assert e._view_link[0] is h                     # linked as h[1:] would be
-    with ad.no_grad():
-        h.add_(2.5)
-    th.add_(2.5)
-    assert e.item() == te.item() == 2.5 and float(e) == float(te)
-    assert repr(e) == repr(ad.tensor(2.5))         # printed as any 0-d tensor
 
 
 @pytest.mark.parametrize("write", sorted(ELEMENT_WRITES))
@@ -101,32 +89,18 @@ def test_an_element_scaled_in_place_has_the_central_difference_gradient():
     assert ad.gradcheck(scaled_element, [np.arange(12.0).reshape(3, 4) / 5, np.array(1.7)])
 
 
-def test_an_element_view_of_a_leaf_that_requires_grad_is_refused_as_in_torch():
+def test_a_method_on_an_element_of_a_leaf_that_requires_grad_is_refused_as_in_torch():
     w = ad.tensor(np.ones((2, 2)), requires_grad=True)
     tw = torch.ones(2, 2, requires_grad=True)
     with pytest.raises(RuntimeError):
         tw[1, 1].mul_(2)
-    with pytest.raises(RuntimeError, match="view of tensor of shape \\(2, 2\\), a leaf"):
+    with pytest.raises(RuntimeError, match="mul_: tensor of shape \\(2, 2\\) is a leaf"):
         w[1, 1].mul_(2)
     with ad.no_grad():
         w[1, 1].mul_(2)
     with torch.no_grad():
         tw[1, 1].mul_(2)
     np.testing.assert_array_equal(w.data, tw.detach().numpy())
-
-
-def test_an_element_follows_a_recorded_update_of_its_tensor_as_in_torch():
-    x, tx = _pair(np.ones((2, 2)))
-    x.requires_grad_()
-    tx.requires_grad_()
-    h, th = x * 1, tx * 1
-    e, te = h[1, 1], th[1, 1]
-    h.mul_(5)
-    th.mul_(5)
-    assert e.item() == te.item() == 5.0
-    e.backward()
-    te.backward()
-    np.testing.assert_array_equal(x.grad, tx.grad.numpy())
 
 
 # ----- 2. flatten(dims) and ravel view when the layout allows, as PyTorch's -----
@@ -272,13 +246,6 @@ def _layout_view_hooked_then_scaled(x, h, weights, hook, m):
     (h * weights).sum().backward()
 
 
-def _element_hooked_then_scaled(x, h, weights, hook, m):
-    v = h[1]
-    v.register_hook(hook)
-    v.mul_(2)
-    (h * weights).sum().backward()
-
-
 def _view_hooked_then_written(x, h, weights, hook, m):
     v = h[1:]
     v.register_hook(hook)
@@ -366,7 +333,7 @@ def _view_scaled_then_retained(x, h, weights, hook, m):
 HOOKED_PROGRAMS = [
     _view_hooked_then_scaled, _view_used_hooked_then_scaled,
     _view_hooked_then_scaled_and_used, _outer_view_hooked_inner_scaled,
-    _layout_view_hooked_then_scaled, _element_hooked_then_scaled, _view_hooked_then_written,
+    _layout_view_hooked_then_scaled, _view_hooked_then_written,
     _view_hooked_then_filled, _view_hooked_then_masked_fill,
     _view_hooked_then_added_a_view_of_x, _hooked_then_scaled, _hooked_then_filled,
     _base_hooked_view_scaled, _view_hooked_base_scaled, _retained_then_scaled,

@@ -15,6 +15,7 @@ from .. import kernels
 from ..compile.hooks import made
 from ..tensor import Tensor
 from ..guard import views_memory_of
+from ..element_copies import note_element, picks_one_element
 from ..view_table import note_view
 from .registry import defop, implements
 
@@ -66,12 +67,7 @@ def index_add_array(g: np.ndarray, shape: tuple[int, ...], key: Any) -> np.ndarr
 
 
 def _getitem_forward(x, key):
-    picked = x[key]
-    if picked.__class__ is not np.ndarray and x.__class__ is np.ndarray:
-        # One element by integers: NumPy gives a copy (a scalar), PyTorch a 0-d view of
-        # ``x``, which ``x[key + (...,)]`` is (so that ``h[1, 2].add_(1)`` changes ``h``).
-        return x[(key if type(key) is tuple else (key,)) + (Ellipsis,)]
-    return picked
+    return x[key]
 
 
 _getitem = defop(
@@ -89,8 +85,11 @@ def getitem(x, key) -> Tensor:
     """
     key = normalize_key(key)
     result = _getitem(x, key=key)
-    if isinstance(x, Tensor) and views_memory_of(result.data, x.data):
-        note_view(result, x, key)       # basic indexing (advanced indexing copies)
+    if isinstance(x, Tensor):
+        if views_memory_of(result.data, x.data):
+            note_view(result, x, key)   # basic indexing (advanced indexing copies)
+        elif result.data.ndim == 0 and picks_one_element(key, x.data.ndim):
+            note_element(result, x, key)    # a copy whose add_/fill_ write into x
     return result
 
 
