@@ -1,9 +1,9 @@
 """Optimizers and learning-rate schedules, under PyTorch's names and formulas.
 
 ``SGD``, ``Adam``, ``AdamW``, ``NAdam``, ``RAdam``, ``Adamax``, ``RMSprop``,
-``Adagrad``, ``Adadelta``, ``Adafactor``, ``Rprop`` and ``ASGD`` update parameters in
-place from their ``.grad``; each takes parameter groups and saves its state with
-``state_dict()``.  ``LBFGS`` steps with a closure that recomputes the loss and
+``Adagrad``, ``Adadelta``, ``Adafactor``, ``Rprop``, ``ASGD`` and ``SparseAdam``
+update parameters in place from their ``.grad``; each takes parameter groups and saves
+its state with ``state_dict()``.  ``LBFGS`` steps with a closure that recomputes the loss and
 gradients.
 ``ad.optim.lr_scheduler`` changes the groups' ``lr`` from step to step;
 ``ad.optim.swa_utils`` averages weights (SWA, EMA) and anneals to a constant lr.
@@ -32,7 +32,8 @@ from .radam import RAdam
 from .rmsprop import RMSprop
 from .rprop import Rprop
 from .sgd import SGD
+from .sparse_adam import SparseAdam
 
 __all__ = ["ASGD", "Adadelta", "Adafactor", "Adagrad", "Adam", "AdamW", "Adamax", "LBFGS",
            "NAdam", "NoGradientWarning", "Optimizer", "RAdam", "RMSprop", "Rprop", "SGD",
-           "lr_scheduler", "swa_utils"]
+           "SparseAdam", "lr_scheduler", "swa_utils"]
