@@ -96,7 +96,7 @@ from .legacy_tensors import (
 
 __version__ = "0.1.0"
 
-from . import nn, optim, data, utils, testing
+from . import nn, optim, data, utils, testing, quasirandom
 from .memory_formats import (  # noqa: E402  (PyTorch's memory-format constants)
     channels_last, channels_last_3d, contiguous_format, memory_format, preserve_format)
 from . import torch_names as _torch_names
