@@ -254,16 +254,14 @@ class L1Unstructured(BasePruningMethod):
 
 class LnStructured(BasePruningMethod):
     """Prunes the ``amount`` channels along ``dim`` (PyTorch's numbering) of smallest
-    ``n``-norm."""
+    ``n``-norm; ``n="nuc"`` (the nuclear norm) takes each channel of a 3-d tensor as a
+    matrix, and like PyTorch refuses other ranks."""
 
     PRUNING_TYPE = "structured"
 
     def __init__(self, amount, n, dim=-1):
         super().__init__()
         _check_amount(amount)
-        if n == "nuc":
-            raise NotImplementedError("ln_structured: n='nuc' is not supported; use a "
-                                      "vector norm (1, 2, float('inf'), 'fro')")
         self.amount, self.n, self.dim = amount, 2 if n == "fro" else n, dim
 
     def compute_mask(self, t, default_mask):
@@ -277,8 +275,17 @@ class LnStructured(BasePruningMethod):
         count = _count_to_prune(self.amount, channels)
         if count == 0:
             return np.array(default_mask, order="C")
-        rows = np.moveaxis(t, axis, 0).reshape(channels, -1)
-        norms = np.linalg.norm(rows, ord=self.n, axis=1)
+        if self.n == "nuc":
+            if t.ndim != 3:
+                raise RuntimeError(
+                    f"ln_structured: n='nuc' is the nuclear norm of each channel as a "
+                    f"matrix, so the tensor must be 3-d; got shape {t.shape} (PyTorch "
+                    "refuses it too: 'linalg.matrix_norm: dim must be a 2-tuple'). Use a "
+                    "vector norm (1, 2, float('inf'), 'fro') instead")
+            norms = np.linalg.norm(np.moveaxis(t, axis, 0), ord="nuc", axis=(1, 2))
+        else:
+            rows = np.moveaxis(t, axis, 0).reshape(channels, -1)
+            norms = np.linalg.norm(rows, ord=self.n, axis=1)
         kept = np.argsort(-norms, kind="stable")[:channels - count]
         mask = np.zeros_like(np.asarray(default_mask))
         where = [slice(None)] * t.ndim
