@@ -37,9 +37,9 @@ from .utils_fusion import (fuse_conv_bn_eval, fuse_conv_bn_weights, fuse_linear_
                            fuse_linear_bn_weights, skip_init)
 from .utils_reparam import remove_spectral_norm, remove_weight_norm, spectral_norm, weight_norm
 
-__all__ = ["clip_grad_norm_", "clip_grad_value_", "get_total_norm", "clip_grads_with_norm_",
-           "parameters_to_vector", "vector_to_parameters", "rnn", "parametrize", "prune",
-           "parametrizations", "weight_norm",
+__all__ = ["clip_grad_norm_", "clip_grad_norm", "clip_grad_value_", "get_total_norm",
+           "clip_grads_with_norm_", "parameters_to_vector", "vector_to_parameters", "rnn",
+           "parametrize", "prune", "parametrizations", "weight_norm",
            "remove_weight_norm", "spectral_norm", "remove_spectral_norm", "fuse_conv_bn_eval",
            "fuse_conv_bn_weights", "fuse_linear_bn_eval", "fuse_linear_bn_weights",
            "skip_init"]
@@ -113,6 +113,16 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
         return tensor(total)
     total = _clip_norm(params, max_norm, norm_type, bool(error_if_nonfinite))
     return tensor(np.asarray(total, dtype))
+
+
+def clip_grad_norm(parameters, max_norm: float, norm_type: float = 2.0,
+                   error_if_nonfinite: bool = False, foreach=None) -> Tensor:
+    """PyTorch's deprecated ``clip_grad_norm``: ``clip_grad_norm_``, with PyTorch's
+    FutureWarning naming it."""
+    warnings.warn("`torch.nn.utils.clip_grad_norm` is now deprecated in favor of "
+                  "`torch.nn.utils.clip_grad_norm_`.", FutureWarning,
+                  stacklevel=user_stacklevel())
+    return clip_grad_norm_(parameters, max_norm, norm_type, error_if_nonfinite, foreach)
 
 
 def _total_norm_array(norm_type, dtype, *grads):

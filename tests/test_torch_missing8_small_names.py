@@ -1,0 +1,108 @@
+"""Small PyTorch names: nn.utils.prune.random_structured / RandomStructured (and the
+random_unstructured it shares its draw with), nn.utils.clip_grad_norm and nn.init's
+deprecated spellings, each against PyTorch where the numbers can match."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import autodiff as ad
+from autodiff.nn.utils import prune
+
+
+@pytest.mark.parametrize("amount, dim", [(0.5, 0), (2, 1), (1, -1), (0, 0)])
+def test_random_structured_prunes_whole_channels_like_torch(amount, dim):
+    torch = pytest.importorskip("torch")
+    torch_prune = pytest.importorskip("torch.nn.utils.prune")
+    ours = ad.nn.Conv2d(3, 4, 3, rng=0)
+    theirs = torch.nn.Conv2d(3, 4, 3)
+    prune.random_structured(ours, "weight", amount, dim=dim)
+    torch_prune.random_structured(theirs, "weight", amount, dim=dim)
+    our_mask, their_mask = np.asarray(ours.weight_mask), theirs.weight_mask.numpy()
+    assert our_mask.shape == their_mask.shape
+    axis = dim % 4
+    for mask in (our_mask, their_mask):
+        per_channel = np.moveaxis(mask, axis, 0).reshape(mask.shape[axis], -1)
+        assert set(per_channel.min(axis=1)) <= {0, 1}
+        np.testing.assert_array_equal(per_channel.min(axis=1), per_channel.max(axis=1))
+    # The same number of channels go (which ones is each library's random draw).
+    assert our_mask.sum() == their_mask.sum()
+    np.testing.assert_array_equal(ours.weight.data, ours.weight_orig.data * our_mask)
+
+
+def test_random_structured_reads_pytorchs_dim_on_a_linear_weight():
+    layer = ad.nn.Linear(5, 3)                 # weight (in, out) here, (out, in) in PyTorch
+    prune.random_structured(layer, "weight", 2, dim=0)      # two outputs
+    assert (np.abs(layer.weight.data).sum(axis=0) == 0).sum() == 2
+    layer = ad.nn.Linear(5, 3)
+    prune.random_structured(layer, "weight", 2, dim=1)      # two inputs
+    assert (np.abs(layer.weight.data).sum(axis=1) == 0).sum() == 2
+
+
+def test_random_pruning_follows_the_library_seed():
+    masks = []
+    for _ in range(2):
+        ad.manual_seed(5)
+        layer = ad.nn.Linear(6, 8)
+        prune.random_structured(layer, "weight", 3, dim=0)
+        prune.random_unstructured(layer, "bias", 4)
+        masks.append((np.array(layer.weight_mask), np.array(layer.bias_mask)))
+    for first, second in zip(*masks):
+        np.testing.assert_array_equal(first, second)
+    assert masks[0][1].sum() == 4
+
+
+def test_random_structured_refusals_match_torch():
+    torch = pytest.importorskip("torch")
+    torch_prune = pytest.importorskip("torch.nn.utils.prune")
+    with pytest.raises(ValueError, match="Structured pruning can only be applied"):
+        torch_prune.RandomStructured(1, 0).compute_mask(torch.ones(4), torch.ones(4))
+    with pytest.raises(ValueError, match="Structured pruning can only be applied"):
+        prune.RandomStructured(1, 0).compute_mask(np.ones(4), np.ones(4))
+    with pytest.raises(IndexError, match="Invalid index 2"):
+        prune.RandomStructured(1, 2).compute_mask(np.ones((2, 2)), np.ones((2, 2)))
+    with pytest.raises(ValueError, match="amount=5 should be smaller"):
+        prune.random_structured(ad.nn.Linear(2, 3), "weight", 5, dim=0)
+
+
+def test_clip_grad_norm_is_the_deprecated_clip_grad_norm_():
+    torch = pytest.importorskip("torch")
+    grads = [np.array([3.0, -4.0]), np.array([12.0])]
+    ours = [ad.nn.Parameter(np.zeros(2)), ad.nn.Parameter(np.zeros(1))]
+    theirs = [torch.zeros(2, dtype=torch.float64, requires_grad=True),
+              torch.zeros(1, dtype=torch.float64, requires_grad=True)]
+    for p, t, g in zip(ours, theirs, grads):
+        p.grad, t.grad = g.copy(), torch.tensor(g)
+    with pytest.warns(FutureWarning, match="clip_grad_norm_"):
+        total = ad.nn.utils.clip_grad_norm(ours, 6.5)
+    with pytest.warns(FutureWarning, match="clip_grad_norm_"):
+        their_total = torch.nn.utils.clip_grad_norm(theirs, 6.5)
+    assert float(total) == float(their_total) == 13.0
+    for p, t in zip(ours, theirs):
+        np.testing.assert_allclose(p.grad, t.grad.numpy(), rtol=1e-15)
+
+
+DEPRECATED = ["uniform", "normal", "constant", "eye", "dirac", "xavier_uniform",
+              "xavier_normal", "kaiming_uniform", "kaiming_normal", "orthogonal", "sparse"]
+
+
+@pytest.mark.parametrize("old_name", DEPRECATED)
+def test_deprecated_init_spellings_warn_as_torch_and_call_the_new_one(old_name):
+    torch = pytest.importorskip("torch")
+    shape = {"dirac": (4, 4, 3), "sparse": (6, 4)}.get(old_name, (4, 6))
+    args = {"constant": (0.25,), "sparse": (0.5,)}.get(old_name, ())
+    with warnings.catch_warnings(record=True) as theirs:
+        warnings.simplefilter("always")
+        getattr(torch.nn.init, old_name)(torch.empty(shape), *args)
+    with warnings.catch_warnings(record=True) as ours:
+        warnings.simplefilter("always")
+        ad.manual_seed(1)
+        filled = getattr(ad.nn.init, old_name)(ad.nn.Parameter(np.zeros(shape)), *args)
+    assert [(w.category, str(w.message)) for w in ours] == \
+        [(w.category, str(w.message)) for w in theirs]
+    ad.manual_seed(1)
+    expected = getattr(ad.nn.init, old_name + "_")(ad.nn.Parameter(np.zeros(shape)), *args)
+    np.testing.assert_array_equal(filled.data, expected.data)
