@@ -160,7 +160,8 @@ from .torch_surface import (  # noqa: E402  (torch.asarray, the settings ...)
 from .tensor_flags import layout, strided  # noqa: E402  (torch.layout, torch.strided)
 from .torch_surface_extra import (  # noqa: E402  (torch.random, torch.cpu, torch.cond ...)
     GradScaler, cond, cpu, empty_permuted, from_file, hash_tensor, init_num_threads,
-    is_vulkan_available, orgqr, set_default_tensor_type, while_loop, windows)
+    is_vulkan_available, orgqr, set_default_tensor_type, thread_safe_generator, while_loop,
+    windows)
 from .torch_surface_more import (  # noqa: E402  (torch.as_strided, torch.native_layer_norm ...)
     as_strided, as_strided_copy, conj_physical_, eig, from_dlpack, geqrf, ormqr,
     get_deterministic_debug_mode, lstsq, native_batch_norm, native_channel_shuffle,

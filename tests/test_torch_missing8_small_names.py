@@ -106,3 +106,49 @@ def test_deprecated_init_spellings_warn_as_torch_and_call_the_new_one(old_name):
     ad.manual_seed(1)
     expected = getattr(ad.nn.init, old_name + "_")(ad.nn.Parameter(np.zeros(shape)), *args)
     np.testing.assert_array_equal(filled.data, expected.data)
+
+
+def test_thread_safe_generator_is_none_outside_thread_workers_as_in_torch():
+    torch = pytest.importorskip("torch")
+    assert ad.thread_safe_generator() is None is torch.thread_safe_generator()
+    assert ad.random.thread_safe_generator is ad.thread_safe_generator
+
+    seen = []
+
+    class Draws(ad.data.Dataset):
+        def __len__(self):
+            return 4
+
+        def __getitem__(self, i):
+            generator = ad.thread_safe_generator()
+            seen.append(generator)
+            return ad.randint(0, 10, (2,), generator=generator)
+
+    batches = list(ad.data.DataLoader(Draws(), batch_size=2, num_workers=2))
+    assert len(batches) == 2 and seen == [None] * 4
+
+
+@pytest.mark.parametrize("dims", [2, 3])
+def test_convert_conv_weight_memory_format_matches_torch(dims):
+    torch = pytest.importorskip("torch")
+    fmt, torch_fmt = {2: (ad.channels_last, torch.channels_last),
+                      3: (ad.channels_last_3d, torch.channels_last_3d)}[dims]
+    convert = getattr(ad.nn.utils, f"convert_conv{dims}d_weight_memory_format")
+    torch_convert = getattr(torch.nn.utils, f"convert_conv{dims}d_weight_memory_format")
+    conv, transposed = (getattr(ad.nn, f"Conv{dims}d"), getattr(ad.nn, f"ConvTranspose{dims}d"))
+    ours = ad.nn.Sequential(conv(3, 4, 3), ad.nn.Sequential(transposed(4, 2, 3)),
+                            ad.nn.Linear(5, 5))
+    theirs = torch.nn.Sequential(getattr(torch.nn, f"Conv{dims}d")(3, 4, 3),
+                                 torch.nn.Sequential(
+                                     getattr(torch.nn, f"ConvTranspose{dims}d")(4, 2, 3)),
+                                 torch.nn.Linear(5, 5))
+    before = [np.array(p.data) for p in ours.parameters()]
+    assert convert(ours, fmt) is ours
+    torch_convert(theirs, torch_fmt)
+    for p, t, old in zip(ours.parameters(), theirs.parameters(), before):
+        if p.ndim != 2:                    # (a Linear's weight is (in, out) here)
+            assert p.stride() == t.stride()
+        np.testing.assert_array_equal(p.data, old)
+    with pytest.raises(RuntimeError, match="required rank"):
+        convert(ad.nn.Sequential(conv(3, 4, 3)), ad.channels_last_3d if dims == 2
+                else ad.channels_last)

@@ -210,9 +210,9 @@ EXCLUDED = {
          "linalg": _names("common_notes"),
          "special": _names("common_args multi_dim_common")}),
     "not built yet": (
-        "could exist here and do not yet: masked tensors, torch.multiprocessing, a "
-        "DataLoader worker's generator and the dtype gradients are cast to",
-        {"torch": _names("masked thread_safe_generator multiprocessing"),
+        "could exist here and do not yet: masked tensors, torch.multiprocessing and "
+        "the dtype gradients are cast to",
+        {"torch": _names("masked multiprocessing"),
          "Tensor": _names("grad_dtype")}),
 }
 

@@ -36,13 +36,16 @@ from . import utils_rnn as rnn
 from .utils_fusion import (fuse_conv_bn_eval, fuse_conv_bn_weights, fuse_linear_bn_eval,
                            fuse_linear_bn_weights, skip_init)
 from .utils_reparam import remove_spectral_norm, remove_weight_norm, spectral_norm, weight_norm
+from .utils_memory_format import (convert_conv2d_weight_memory_format,
+                                  convert_conv3d_weight_memory_format)
 
 __all__ = ["clip_grad_norm_", "clip_grad_norm", "clip_grad_value_", "get_total_norm",
            "clip_grads_with_norm_", "parameters_to_vector", "vector_to_parameters", "rnn",
            "parametrize", "prune", "parametrizations", "weight_norm",
            "remove_weight_norm", "spectral_norm", "remove_spectral_norm", "fuse_conv_bn_eval",
            "fuse_conv_bn_weights", "fuse_linear_bn_eval", "fuse_linear_bn_weights",
-           "skip_init"]
+           "skip_init", "convert_conv2d_weight_memory_format",
+           "convert_conv3d_weight_memory_format"]
 
 # ``from autodiff.nn.utils.rnn import pad_sequence`` (PyTorch's path) finds it.
 sys.modules[__name__ + ".rnn"] = rnn
