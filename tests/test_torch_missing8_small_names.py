@@ -152,3 +152,79 @@ def test_convert_conv_weight_memory_format_matches_torch(dims):
     with pytest.raises(RuntimeError, match="required rank"):
         convert(ad.nn.Sequential(conv(3, 4, 3)), ad.channels_last_3d if dims == 2
                 else ad.channels_last)
+
+
+def test_linearize_matches_torch_and_central_differences():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal(3), rng.standard_normal(3)
+    tx, ty = rng.standard_normal(3), rng.standard_normal(3)
+
+    def ours_f(a, b):
+        return ad.sin(a) * b + a ** 2
+
+    def torch_f(a, b):
+        return torch.sin(a) * b + a ** 2
+
+    out, jvp_fn = ad.func.linearize(ours_f, x, y)
+    their_out, their_jvp_fn = torch.func.linearize(torch_f, torch.tensor(x), torch.tensor(y))
+    np.testing.assert_allclose(np.asarray(getattr(out, "data", out)), their_out.numpy(),
+                               rtol=1e-15)
+    tangent = jvp_fn(tx, ty)
+    np.testing.assert_allclose(tangent, their_jvp_fn(torch.tensor(tx), torch.tensor(ty)).numpy(),
+                               rtol=1e-13)
+    h = 1e-6
+    central = (ours_f(ad.tensor(x + h * tx), ad.tensor(y + h * ty)).data
+               - ours_f(ad.tensor(x - h * tx), ad.tensor(y - h * ty)).data) / (2 * h)
+    np.testing.assert_allclose(tangent, central, rtol=1e-7)
+    with pytest.raises(ValueError, match="linearize: jvp_fn expected 2 tangents"):
+        jvp_fn(tx)
+
+
+def test_replace_all_batch_norm_modules_matches_torch():
+    torch = pytest.importorskip("torch")
+    ours = ad.nn.Sequential(ad.nn.Linear(3, 4), ad.nn.BatchNorm1d(4),
+                            ad.nn.Sequential(ad.nn.BatchNorm1d(4, track_running_stats=False)))
+    theirs = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.BatchNorm1d(4),
+                                 torch.nn.Sequential(torch.nn.BatchNorm1d(
+                                     4, track_running_stats=False)))
+    assert ad.func.replace_all_batch_norm_modules_(ours) is ours
+    torch.func.replace_all_batch_norm_modules_(theirs)
+    assert sorted(ours.state_dict()) == sorted(theirs.state_dict())
+    for our_bn, their_bn in [(ours[1], theirs[1]), (ours[2][0], theirs[2][0])]:
+        assert our_bn.track_running_stats is their_bn.track_running_stats is False
+        assert our_bn.running_mean is None and their_bn.running_mean is None
+    ours.eval()
+    x = np.random.default_rng(1).standard_normal((5, 4))
+    np.testing.assert_allclose(ours[1](ad.tensor(x)).data.mean(axis=0), 0, atol=1e-12)
+
+
+def test_invert_permutation_matches_torch():
+    torch = pytest.importorskip("torch")
+    permutation = np.random.default_rng(2).permutation(7)
+    ours = ad.nn.utils.rnn.invert_permutation(ad.tensor(permutation))
+    theirs = torch.nn.utils.rnn.invert_permutation(torch.tensor(permutation))
+    np.testing.assert_array_equal(ours.data, theirs.numpy())
+    np.testing.assert_array_equal(permutation[ours.data], np.arange(7))
+    assert ad.nn.utils.rnn.invert_permutation(None) is None
+    with pytest.raises(ValueError, match="invert_permutation: expected a 1-d tensor"):
+        ad.nn.utils.rnn.invert_permutation(ad.tensor([0, 0, 1]))
+
+
+def test_stateless_functional_call_warns_as_torch_and_calls_func_functional_call():
+    torch = pytest.importorskip("torch")
+    import torch.nn.utils.stateless as torch_stateless
+
+    layer = ad.nn.Linear(2, 3, rng=0)
+    weight = np.arange(6.0).reshape(2, 3)
+    x = ad.tensor([[1.0, -1.0]])
+    with warnings.catch_warnings(record=True) as theirs:
+        warnings.simplefilter("always")
+        torch_stateless.functional_call(torch.nn.Linear(2, 3), {}, (torch.ones(1, 2),))
+    with warnings.catch_warnings(record=True) as ours:
+        warnings.simplefilter("always")
+        out = ad.nn.utils.stateless.functional_call(layer, {"weight": weight}, (x,))
+    assert [(w.category, str(w.message)) for w in ours] == \
+        [(w.category, str(w.message)) for w in theirs]
+    expected = ad.func.functional_call(layer, {"weight": weight}, (x,))
+    np.testing.assert_array_equal(out.data, expected.data)
