@@ -18,8 +18,12 @@ import weakref
 
 import numpy as np
 
-#: id(element) -> (weak reference to it, the tensor it was picked from, the key).
+#: id(element) -> (weak references to it and to the tensor it was picked from, the
+#: key).  Weak both ways, so that the table keeps nothing alive; dead entries are
+#: dropped each time the table doubles (a callback per element would cost more than
+#: the read it follows).
 _elements: dict = {}
+_prune_at = [1024]
 
 #: The ``where`` names of the augmented operators (``inplace.update``'s callers).
 _OPERATORS = frozenset({"+=", "-=", "*=", "/=", "**=", "//=", "%=", "@=", "&=", "|=",
@@ -34,22 +38,22 @@ def picks_one_element(key, ndim: int) -> bool:
     (True, False)
     """
     parts = key if type(key) is tuple else (key,)
-    return len(parts) == ndim and all(
-        isinstance(p, (int, np.integer)) and not isinstance(p, (bool, np.bool_))
-        for p in parts)
+    if len(parts) != ndim:
+        return False
+    for p in parts:
+        if p.__class__ is not int and not isinstance(p, np.integer):
+            return False            # (a bool is not an int here: a mask)
+    return True
 
 
 def note_element(element, base, key) -> None:
     """Remember that ``element`` was read from ``base[key]`` (one element)."""
-    element_id = id(element)
-    _elements[element_id] = (weakref.ref(element, lambda ref: _forget(element_id, ref)),
-                             base, key)
-
-
-def _forget(element_id, ref) -> None:
-    entry = _elements.get(element_id)
-    if entry is not None and entry[0] is ref:
-        del _elements[element_id]
+    _elements[id(element)] = (weakref.ref(element), weakref.ref(base), key)
+    if len(_elements) >= _prune_at[0]:
+        for element_id, entry in list(_elements.items()):
+            if entry[0]() is None:
+                del _elements[element_id]
+        _prune_at[0] = max(1024, 2 * len(_elements))
 
 
 def write_back(t, where: str) -> None:
@@ -59,5 +63,7 @@ def write_back(t, where: str) -> None:
     entry = _elements.get(id(t))
     if entry is None or entry[0]() is not t or where in _OPERATORS:
         return
-    from .inplace import set_item
-    set_item(entry[1], entry[2], t, where)
+    base = entry[1]()
+    if base is not None:                # (else nothing can see the write)
+        from .inplace import set_item
+        set_item(base, entry[2], t, where)
