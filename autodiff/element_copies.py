@@ -18,12 +18,11 @@ import weakref
 
 import numpy as np
 
-#: id(element) -> (weak references to it and to the tensor it was picked from, the
-#: key).  Weak both ways, so that the table keeps nothing alive; dead entries are
-#: dropped each time the table doubles (a callback per element would cost more than
-#: the read it follows).
+#: id(element) -> (weak reference to it, the tensor it was picked from, the key).  The
+#: tensor is held as a view holds its base (``h[0][1].fill_(4)`` writes through the
+#: row, a temporary); the entry goes when the element does.
 _elements: dict = {}
-_prune_at = [1024]
+
 
 #: The ``where`` names of the augmented operators (``inplace.update``'s callers).
 _OPERATORS = frozenset({"+=", "-=", "*=", "/=", "**=", "//=", "%=", "@=", "&=", "|=",
@@ -48,12 +47,15 @@ def picks_one_element(key, ndim: int) -> bool:
 
 def note_element(element, base, key) -> None:
     """Remember that ``element`` was read from ``base[key]`` (one element)."""
-    _elements[id(element)] = (weakref.ref(element), weakref.ref(base), key)
-    if len(_elements) >= _prune_at[0]:
-        for element_id, entry in list(_elements.items()):
-            if entry[0]() is None:
-                del _elements[element_id]
-        _prune_at[0] = max(1024, 2 * len(_elements))
+    element_id = id(element)
+    _elements[element_id] = (weakref.ref(element, lambda ref: _forget(element_id, ref)),
+                             base, key)
+
+
+def _forget(element_id, ref) -> None:
+    entry = _elements.get(element_id)
+    if entry is not None and entry[0] is ref:
+        del _elements[element_id]
 
 
 def write_back(t, where: str) -> None:
@@ -63,7 +65,5 @@ def write_back(t, where: str) -> None:
     entry = _elements.get(id(t))
     if entry is None or entry[0]() is not t or where in _OPERATORS:
         return
-    base = entry[1]()
-    if base is not None:                # (else nothing can see the write)
-        from .inplace import set_item
-        set_item(base, entry[2], t, where)
+    from .inplace import set_item
+    set_item(entry[1], entry[2], t, where)
