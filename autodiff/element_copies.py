@@ -18,6 +18,9 @@ import weakref
 
 import numpy as np
 
+from .graph import _grad_mode
+from .view_table import _views_up
+
 #: id(element) -> (weak reference to it, the tensor it was picked from, the key).  The
 #: tensor is held as a view holds its base (``h[0][1].fill_(4)`` writes through the
 #: row, a temporary); the entry goes when the element does.
@@ -58,12 +61,53 @@ def _forget(element_id, ref) -> None:
         del _elements[element_id]
 
 
+def _element_written(t):
+    """The entry of the element copy that a write into ``t`` changes (``t`` itself,
+    or a tensor ``t`` views), with that element, or None."""
+    entry = _elements.get(id(t))
+    if entry is not None and entry[0]() is t:
+        return t, entry
+    if getattr(t, "_view_link", None) is None:      # (not a view: the common case)
+        return None
+    for _, (base, _) in _views_up(t):
+        entry = _elements.get(id(base))
+        if entry is not None and entry[0]() is base:
+            return base, entry
+    return None
+
+
+def refuse_leaf_origin(t, where: str) -> None:
+    """Before the in-place method ``where`` writes ``t``: raise, in grad mode, when
+    ``t`` is an element copy (or a view of one) whose write-back would go into a leaf
+    that requires grad, as PyTorch refuses an in-place update of a view of one
+    (``w[0, 1].add_(1)``), before anything changed."""
+    if not _elements or where in _OPERATORS or not _grad_mode.enabled:
+        return
+    found = _element_written(t)
+    while found is not None:            # elements of elements: up to the first tensor
+        origin = found[1][1]
+        for tensor in [origin] + [base for _, (base, _) in _views_up(origin)]:
+            if tensor.requires_grad and tensor._node is None:
+                from .inplace_refusals import _label
+                raise RuntimeError(
+                    f"{where}: this tensor is one element of tensor {_label(tensor)}, a "
+                    "leaf that requires grad; its in-place methods write into that "
+                    "tensor, as a PyTorch view of it would, and in grad mode that update "
+                    "would not be part of any gradient. Wrap the update in `with "
+                    "ad.no_grad():`, or build a new value (e = e + x) instead.")
+        found = _element_written(origin)
+
+
 def write_back(t, where: str) -> None:
     """After the in-place method ``where`` wrote ``t``: when ``t`` is an element copy,
-    write its new value into the tensor it was picked from (the augmented operators,
-    NumPy's, do not)."""
-    entry = _elements.get(id(t))
-    if entry is None or entry[0]() is not t or where in _OPERATORS:
+    or a view of one, write the element's new value into the tensor it was picked
+    from (the augmented operators, NumPy's, do not)."""
+    if not _elements or where in _OPERATORS:
         return
-    from .inplace import set_item
-    set_item(entry[1], entry[2], t, where)
+    # ``t`` itself, or a tensor it views: ``h[1, 2][...].mul_(2)`` or
+    # ``h[1, 2].view(1).add_(1)`` wrote the element through a view of it.
+    found = _element_written(t)
+    if found is not None:
+        from .inplace import set_item
+        element, (_, base, key) = found
+        set_item(base, key, element, where)     # (which writes ``base`` back in turn)

@@ -52,7 +52,7 @@ import numpy as np
 from . import collector, overwrites
 from . import hooks as _hooks
 from .shared_memory import computed_apart_from_shared_memory, keeps_shared_memory
-from .element_copies import write_back
+from .element_copies import refuse_leaf_origin, write_back
 from . import graph as _graph
 from .graph import Node, _grad_mode
 from .layout_views import Layout, new_base_value, select
@@ -459,6 +459,7 @@ def _raw(value):
 
 def update(t, op, other, where: str):
     """``t = op(t, other)`` in place, following the module's three rules."""
+    refuse_leaf_origin(t, where)
     if _recording(t, other):
         _refuse_leaf(t, where)
         bypass_hooked_views(t)
@@ -474,7 +475,7 @@ def update(t, op, other, where: str):
             op = op.half_numbers        # t *= 0.1 on float16: in float32, as PyTorch
     try:
         result = op.forward(t.data, value)
-    except (TypeError, ValueError) as error:
+    except (TypeError, ValueError, OverflowError) as error:
         raise type(error)(f"{where}: {error} (tensor shape {t.shape}, dtype {t.dtype}; "
                           f"operand shape {np.shape(value)})") from error
     if np.shape(result) != t.shape:
@@ -497,6 +498,7 @@ def set_item(t, key, value, where: str = "setitem"):
     from .ops.indexing import normalize_key, setitem
 
     key = normalize_key(key)
+    refuse_leaf_origin(t, where)
     if _recording(t, value):
         _refuse_leaf(t, where)
         _refuse_truncation(t, value, where)
@@ -520,6 +522,7 @@ def _everywhere(t, value):
 def fill(t, value, where: str):
     """Set every element to ``value``: a number, or an array or tensor that broadcasts to
     ``t``'s shape (``fill_``, ``zero_`` and ``copy_``)."""
+    refuse_leaf_origin(t, where)
     if _recording(t, value):
         _refuse_leaf(t, where)
         bypass_hooked_views(t)
@@ -536,6 +539,7 @@ def clamp(t, lo, hi, where: str = "clamp_"):
     """Limit ``t`` to ``[lo, hi]`` in place."""
     from .ops.elementwise import clip
 
+    refuse_leaf_origin(t, where)
     if _recording(t, lo) or _recording(t, hi):     # (a bound may require grad too)
         _refuse_leaf(t, where)
         bypass_hooked_views(t)

@@ -1,0 +1,84 @@
+"""Regression tests for element write-backs, hooks, running statistics and the newest
+PyTorch names, against PyTorch and central differences."""
+
+import numpy as np
+import pytest
+
+import autodiff as ad
+
+
+def _run(lib, write, requires_grad):
+    """h = x * 1 written by ``write``; h's values and, recorded, x's gradient of
+    sum(h * w)."""
+    x = lib.tensor(np.arange(6.0).reshape(2, 3) + 1, requires_grad=requires_grad)
+    h = x * 1
+    write(h)
+    values = np.array(h.detach().numpy() if lib.__name__ == "torch" else h.data)
+    if not requires_grad:
+        return values, None
+    (h * lib.tensor(np.arange(1.0, 7.0).reshape(2, 3))).sum().backward()
+    return values, np.asarray(x.grad)
+
+
+_WRITES_THROUGH_A_VIEW_OF_AN_ELEMENT = {
+    "e[...].mul_": lambda e: e[...].mul_(3),
+    "e[...] = v": lambda e: e[...].__setitem__(..., 9.0),
+    "e.view(1).add_": lambda e: e.view(1).add_(1),
+    "e.reshape(1).add_": lambda e: e.reshape(1).add_(1),
+    "e.unsqueeze(0).mul_": lambda e: e.unsqueeze(0).mul_(3),
+    "e[None].fill_": lambda e: e[None].fill_(9),
+    "e.view(1)[0].fill_": lambda e: e.view(1)[0].fill_(9),
+    "e.flatten(0).mul_": lambda e: e.flatten(0).mul_(3),
+}
+
+
+@pytest.mark.parametrize("requires_grad", [False, True])
+@pytest.mark.parametrize("name", sorted(_WRITES_THROUGH_A_VIEW_OF_AN_ELEMENT))
+def test_a_write_through_a_view_of_an_element_reaches_its_tensor_as_in_torch(name, requires_grad):
+    torch = pytest.importorskip("torch")
+    write = _WRITES_THROUGH_A_VIEW_OF_AN_ELEMENT[name]
+    values, grad = _run(ad, lambda h: write(h[1, 2]), requires_grad)
+    torch_values, torch_grad = _run(torch, lambda h: write(h[1, 2]), requires_grad)
+    np.testing.assert_allclose(values, torch_values)
+    assert values[1, 2] != 6.0          # (the element was written)
+    if requires_grad:
+        np.testing.assert_allclose(grad, torch_grad)
+
+
+def test_a_write_through_a_view_of_an_element_has_the_central_difference_gradient():
+    def scaled_through_view(w, s):
+        h = w * 1.0
+        h[1, 2][...].mul_(s)
+        h[0, 1].view(1).add_(s)
+        return (h * h).sum()
+
+    assert ad.gradcheck(scaled_through_view, [np.arange(6.0).reshape(2, 3) / 5, np.array(1.7)])
+
+
+@pytest.mark.parametrize("write", [
+    lambda w: w[0, 1].add_(1),
+    lambda w: w[0][1].mul_(2),
+    lambda w: w[0, 1][...].fill_(3),
+    lambda w: w[0, 1].__setitem__(..., 3.0),
+    lambda w: w[0, 1].clamp_(0, 0.5),
+])
+def test_an_element_of_a_leaf_is_refused_before_the_element_changes(write):
+    w = ad.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    element = w[0, 1]
+    with pytest.raises(RuntimeError, match="one element of tensor of shape \\(2, 3\\), a leaf"):
+        write(w)
+    with pytest.raises(RuntimeError, match="one element of tensor"):
+        element.add_(1)
+    assert float(element) == 1.0 and w.data[0, 1] == 1.0
+    with ad.no_grad():
+        write(w)
+    assert w.data[0, 1] != 1.0
+
+
+def test_an_in_place_overflow_names_the_method():
+    u = ad.tensor(np.arange(3, dtype=np.uint8))
+    with pytest.raises(OverflowError, match="add_: .*300"):
+        u.add_(300)
+    with pytest.raises(OverflowError, match="add_: .*300"):
+        u[1].add_(300)
+    np.testing.assert_array_equal(u.data, [0, 1, 2])
