@@ -82,3 +82,29 @@ def test_an_in_place_overflow_names_the_method():
     with pytest.raises(OverflowError, match="add_: .*300"):
         u[1].add_(300)
     np.testing.assert_array_equal(u.data, [0, 1, 2])
+
+
+@pytest.mark.filterwarnings("ignore:Using backward\\(\\) with create_graph=True")
+@pytest.mark.parametrize("use_module", [False, True])
+def test_zero_grad_keeps_a_create_graph_gradient_tensor_and_zeroes_it_as_in_torch(use_module):
+    torch = pytest.importorskip("torch")
+    results = []
+    for lib in (ad, torch):
+        layer = lib.nn.Linear(3, 1, dtype=lib.float64)
+        with lib.no_grad():
+            layer.weight.copy_(lib.tensor(np.array([0.5, -1.0, 2.0]).reshape(
+                tuple(layer.weight.shape))))   # (the layouts differ: compared flat)
+            layer.bias.fill_(0.25)
+        x = lib.tensor([[1.0, 2.0, 3.0]], dtype=lib.float64)
+        (layer(x) ** 3).sum().backward(create_graph=True)
+        held = layer.weight.grad
+        if use_module:
+            layer.zero_grad(set_to_none=False)
+        else:
+            lib.optim.SGD(layer.parameters(), lr=0.1).zero_grad(set_to_none=False)
+        assert layer.weight.grad is held and not held.requires_grad
+        assert not held.detach().numpy().any()
+        (layer(x) ** 2).sum().backward()
+        assert layer.weight.grad is held
+        results.append(held.detach().numpy().ravel().copy())
+    np.testing.assert_allclose(results[0], results[1])
