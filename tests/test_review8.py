@@ -108,3 +108,57 @@ def test_zero_grad_keeps_a_create_graph_gradient_tensor_and_zeroes_it_as_in_torc
         assert layer.weight.grad is held
         results.append(held.detach().numpy().ravel().copy())
     np.testing.assert_allclose(results[0], results[1])
+
+
+def _trained_norm_pair(torch):
+    """An ad and a torch Sequential(Linear, BatchNorm1d(momentum=None)) with the same
+    weights, trained on the same three batches."""
+    model = ad.nn.Sequential(ad.nn.Linear(3, 2, dtype=ad.float64),
+                             ad.nn.BatchNorm1d(2, momentum=None, dtype=ad.float64))
+    torch_model = torch.nn.Sequential(torch.nn.Linear(3, 2, dtype=torch.float64),
+                                      torch.nn.BatchNorm1d(2, momentum=None,
+                                                           dtype=torch.float64))
+    model.load_torch_state_dict(torch_model.state_dict())
+    rng = np.random.default_rng(5)
+    for _ in range(3):
+        x = rng.standard_normal((4, 3))
+        model(ad.tensor(x))
+        torch_model(torch.tensor(x))
+    return model, torch_model
+
+
+def test_a_state_without_num_batches_tracked_keeps_the_layers_count_as_in_torch():
+    torch = pytest.importorskip("torch")
+    model, torch_model = _trained_norm_pair(torch)
+    fresh, torch_fresh = _trained_norm_pair(torch)
+    saved = {k: v for k, v in model.state_dict().items() if "num_batches_tracked" not in k}
+    torch_saved = {k: v for k, v in torch_model.state_dict().items()
+                   if "num_batches_tracked" not in k}          # (a plain dict: no metadata)
+    with ad.no_grad():
+        fresh[1].num_batches_tracked.fill_(7)
+    torch_fresh[1].num_batches_tracked.fill_(7)
+    assert fresh.load_state_dict(saved) == ([], [])
+    torch_result = torch_fresh.load_state_dict(torch_saved)
+    assert not torch_result.missing_keys
+    assert fresh[1].num_batches_tracked.item() == torch_fresh[1].num_batches_tracked.item() == 7
+    x = np.random.default_rng(6).standard_normal((4, 3))
+    np.testing.assert_allclose(fresh(ad.tensor(x)).data, torch_fresh(torch.tensor(x)).detach())
+    np.testing.assert_allclose(fresh[1].running_var.data, torch_fresh[1].running_var)
+    # PyTorch's own state dict, converted: the same, and through load_torch_state_dict
+    other, _ = _trained_norm_pair(torch)
+    assert other.load_torch_state_dict(torch_saved) == ([], [])
+    np.testing.assert_allclose(other[1].running_mean.data, torch_model[1].running_mean)
+    assert other[1].num_batches_tracked.item() == 3
+
+
+def test_a_versioned_state_without_num_batches_tracked_misses_it_as_in_torch():
+    torch = pytest.importorskip("torch")
+    model, torch_model = _trained_norm_pair(torch)
+    torch_state = torch_model.state_dict()      # (an OrderedDict with version metadata)
+    del torch_state["1.num_batches_tracked"]
+    assert "1.num_batches_tracked" in torch_model.load_state_dict(torch_state,
+                                                                  strict=False).missing_keys
+    with pytest.raises(KeyError, match="1.num_batches_tracked"):
+        model.load_torch_state_dict(torch_state)
+    result = model.load_torch_state_dict(torch_state, strict=False)
+    assert result.missing_keys == ["1.num_batches_tracked"]

@@ -16,6 +16,7 @@ from ..guard import note_unguarded_write
 from ..tensor import Tensor
 from . import torch_io as _torch_io
 from .buffer import buffer_values
+from .running_stats import with_batch_counts
 from .state_keys import IncompatibleKeys, compared_keys
 
 
@@ -90,6 +91,7 @@ class StateMethods:
         if not hasattr(state, "keys"):
             raise TypeError(f"{where}: expected a dict of arrays (what state_dict() returns, "
                             f"or np.load of a saved one), got {type(state).__name__}")
+        state = with_batch_counts(self, state)      # (a state saved without them)
         entries = {full: (module, name, is_param)
                    for full, module, name, is_param in self._state_entries()}
         keys = compared_keys(where, list(entries), state.keys(),
