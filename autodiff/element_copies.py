@@ -7,9 +7,10 @@ swaps, and ``s = h[0, 0]; s += h[1, 1]`` leaves ``h`` alone.  PyTorch code write
 on NumPy's scalars, so here they write the element's new value back into ``h``
 (recorded or not, with ``inplace.set_item``'s rules).  The augmented operators keep
 NumPy's meaning and update the copy only.  What differs from PyTorch: the copy does
-not follow later writes into ``h``, and a hook registered on it before such a method
-also sees the gradient that reaches ``h`` through the write (the element is a tensor
-of its own, as a non-view is in PyTorch).
+not follow later writes into ``h`` (though an in-place method on it takes ``h``'s
+current value first, unless an augmented operator made the copy its own), and a hook
+registered on it before such a method also sees the gradient that reaches ``h``
+through the write (the element is a tensor of its own, as a non-view is in PyTorch).
 """
 
 from __future__ import annotations
@@ -21,9 +22,10 @@ import numpy as np
 from .graph import _grad_mode
 from .view_table import _views_up
 
-#: id(element) -> (weak reference to it, the tensor it was picked from, the key).  The
-#: tensor is held as a view holds its base (``h[0][1].fill_(4)`` writes through the
-#: row, a temporary); the entry goes when the element does.
+#: id(element) -> [weak reference to it, the tensor it was picked from, the key, whether
+#: an augmented operator changed it since].  The tensor is held as a view holds its
+#: base (``h[0][1].fill_(4)`` writes through the row, a temporary); the entry goes
+#: when the element does.
 _elements: dict = {}
 
 
@@ -51,8 +53,8 @@ def picks_one_element(key, ndim: int) -> bool:
 def note_element(element, base, key) -> None:
     """Remember that ``element`` was read from ``base[key]`` (one element)."""
     element_id = id(element)
-    _elements[element_id] = (weakref.ref(element, lambda ref: _forget(element_id, ref)),
-                             base, key)
+    _elements[element_id] = [weakref.ref(element, lambda ref: _forget(element_id, ref)),
+                             base, key, False]
 
 
 def _forget(element_id, ref) -> None:
@@ -76,14 +78,41 @@ def _element_written(t):
     return None
 
 
-def refuse_leaf_origin(t, where: str) -> None:
-    """Before the in-place method ``where`` writes ``t``: raise, in grad mode, when
-    ``t`` is an element copy (or a view of one) whose write-back would go into a leaf
-    that requires grad, as PyTorch refuses an in-place update of a view of one
-    (``w[0, 1].add_(1)``), before anything changed."""
-    if not _elements or where in _OPERATORS or not _grad_mode.enabled:
+def before_write(t, where: str) -> None:
+    """Before the in-place update ``where`` writes ``t``, when ``t`` is an element copy
+    or a view of one:
+
+    - in grad mode, raise when the write-back would go into a leaf that requires grad,
+      as PyTorch refuses an in-place update of a view of one (``w[0, 1].add_(1)``),
+      before anything changed;
+    - when ``t`` is an element that only in-place methods changed and its tensor has
+      changed at that place since it was read (``e = h[2]; h.mul_(2); e.add_(1)``),
+      ``t`` takes the tensor's current value first, as PyTorch's view shows it, so
+      the method works on it (``h[2]`` becomes ``2 h[2] + 1``, not ``h[2] + 1``);
+    - an augmented operator (NumPy's meaning, the copy alone) marks ``t`` as its own.
+    """
+    if not _elements:
+        return
+    if where in _OPERATORS:
+        entry = _elements.get(id(t))
+        if entry is not None and entry[0]() is t:
+            entry[3] = True
         return
     found = _element_written(t)
+    if found is None:
+        return
+    if _grad_mode.enabled:
+        _refuse_leaf_origin(found, where)
+    element, (_, base, key, diverged) = found
+    if element is t and not diverged and t.data.shape == ():
+        current = base.data[key]
+        if np.asarray(current).tobytes() != t.data.tobytes():
+            from .inplace import _take
+            from .ops.indexing import getitem
+            _take(t, getitem(base, key))
+
+
+def _refuse_leaf_origin(found, where: str) -> None:
     while found is not None:            # elements of elements: up to the first tensor
         origin = found[1][1]
         for tensor in [origin] + [base for _, (base, _) in _views_up(origin)]:
@@ -109,5 +138,5 @@ def write_back(t, where: str) -> None:
     found = _element_written(t)
     if found is not None:
         from .inplace import set_item
-        element, (_, base, key) = found
+        element, (_, base, key, _) = found
         set_item(base, key, element, where)     # (which writes ``base`` back in turn)

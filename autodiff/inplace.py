@@ -52,7 +52,7 @@ import numpy as np
 from . import collector, overwrites
 from . import hooks as _hooks
 from .shared_memory import computed_apart_from_shared_memory, keeps_shared_memory
-from .element_copies import refuse_leaf_origin, write_back
+from .element_copies import before_write, write_back
 from . import graph as _graph
 from .graph import Node, _grad_mode
 from .layout_views import Layout, new_base_value, select
@@ -459,7 +459,7 @@ def _raw(value):
 
 def update(t, op, other, where: str):
     """``t = op(t, other)`` in place, following the module's three rules."""
-    refuse_leaf_origin(t, where)
+    before_write(t, where)
     if _recording(t, other):
         _refuse_leaf(t, where)
         bypass_hooked_views(t)
@@ -498,7 +498,7 @@ def set_item(t, key, value, where: str = "setitem"):
     from .ops.indexing import normalize_key, setitem
 
     key = normalize_key(key)
-    refuse_leaf_origin(t, where)
+    before_write(t, where)
     if _recording(t, value):
         _refuse_leaf(t, where)
         _refuse_truncation(t, value, where)
@@ -522,7 +522,7 @@ def _everywhere(t, value):
 def fill(t, value, where: str):
     """Set every element to ``value``: a number, or an array or tensor that broadcasts to
     ``t``'s shape (``fill_``, ``zero_`` and ``copy_``)."""
-    refuse_leaf_origin(t, where)
+    before_write(t, where)
     if _recording(t, value):
         _refuse_leaf(t, where)
         bypass_hooked_views(t)
@@ -539,7 +539,7 @@ def clamp(t, lo, hi, where: str = "clamp_"):
     """Limit ``t`` to ``[lo, hi]`` in place."""
     from .ops.elementwise import clip
 
-    refuse_leaf_origin(t, where)
+    before_write(t, where)
     if _recording(t, lo) or _recording(t, hi):     # (a bound may require grad too)
         _refuse_leaf(t, where)
         bypass_hooked_views(t)

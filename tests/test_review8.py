@@ -162,3 +162,52 @@ def test_a_versioned_state_without_num_batches_tracked_misses_it_as_in_torch():
         model.load_torch_state_dict(torch_state)
     result = model.load_torch_state_dict(torch_state, strict=False)
     assert result.missing_keys == ["1.num_batches_tracked"]
+
+
+_WRITES_BEFORE_THE_ELEMENTS_METHOD = {
+    "recorded h.mul_": lambda h: h.mul_(2),
+    "h[1, 2] = v": lambda h: h.__setitem__((1, 2), 4.0),
+    "h[1] slice add_": lambda h: h[1].add_(3),
+    "h.T[2, 1] fill_": lambda h: h.T[2, 1].fill_(0.5),
+    "another element": lambda h: h[0, 0].fill_(-1),
+}
+
+
+@pytest.mark.parametrize("requires_grad", [False, True])
+@pytest.mark.parametrize("name", sorted(_WRITES_BEFORE_THE_ELEMENTS_METHOD))
+def test_an_element_read_before_its_tensor_changed_updates_the_current_value(name,
+                                                                              requires_grad):
+    torch = pytest.importorskip("torch")
+    change = _WRITES_BEFORE_THE_ELEMENTS_METHOD[name]
+
+    def write(h):
+        element = h[1, 2]
+        change(h)
+        element.mul_(10).add_(1)
+
+    values, grad = _run(ad, write, requires_grad)
+    torch_values, torch_grad = _run(torch, write, requires_grad)
+    np.testing.assert_allclose(values, torch_values)
+    if requires_grad:
+        np.testing.assert_allclose(grad, torch_grad)
+
+
+def test_an_element_made_its_own_by_an_operator_keeps_numpys_copy():
+    h = ad.tensor(np.arange(4.0).reshape(2, 2))
+    total = h[0, 1]
+    total += 10                         # NumPy's scalar: h stays
+    h[0, 1] = -5.0
+    assert h.data[0, 1] == -5.0 and float(total) == 11.0
+    total.add_(1)                       # the method writes the copy's own value back
+    assert h.data[0, 1] == 12.0
+
+
+def test_a_stale_element_gradient_matches_central_differences():
+    def scaled_after_update(w, s):
+        h = w * 1.0
+        element = h[0, 1]
+        h.mul_(s)
+        element.mul_(s)
+        return (h * h).sum()
+
+    assert ad.gradcheck(scaled_after_update, [np.arange(6.0).reshape(2, 3) / 5, np.array(1.3)])
