@@ -8,9 +8,7 @@ on NumPy's scalars, so here they write the element's new value back into ``h``
 (recorded or not, with ``inplace.set_item``'s rules).  The augmented operators keep
 NumPy's meaning and update the copy only.  What differs from PyTorch: the copy does
 not follow later writes into ``h`` (though an in-place method on it takes ``h``'s
-current value first, unless an augmented operator made the copy its own), and a hook
-registered on it before such a method also sees the gradient that reaches ``h``
-through the write (the element is a tensor of its own, as a non-view is in PyTorch).
+current value first, unless an augmented operator made the copy its own).
 """
 
 from __future__ import annotations
@@ -104,12 +102,21 @@ def before_write(t, where: str) -> None:
     if _grad_mode.enabled:
         _refuse_leaf_origin(found, where)
     element, (_, base, key, diverged) = found
-    if element is t and not diverged and t.data.shape == ():
-        current = base.data[key]
-        if np.asarray(current).tobytes() != t.data.tobytes():
-            from .inplace import _take
-            from .ops.indexing import getitem
-            _take(t, getitem(base, key))
+    if element is t and not diverged and t.data.shape == () and (
+            np.asarray(base.data[key]).tobytes() != t.data.tobytes() or _hooked(t)):
+        # (taken again, a hook on the element sees only the gradient of its uses from
+        # before the update, as PyTorch's CopySlices bypasses the view's old grad_fn)
+        from .inplace import _take
+        from .ops.indexing import getitem
+        _take(t, getitem(base, key))
+
+
+def _hooked(t) -> bool:
+    """Whether a hook was registered on the node that made ``t`` (in grad mode)."""
+    from . import hooks
+
+    return bool(hooks.registered and t._node is not None and _grad_mode.enabled
+                and hooks.registered.get(t._node))
 
 
 def _refuse_leaf_origin(found, where: str) -> None:

@@ -17,7 +17,7 @@ def _run(lib, write, requires_grad):
     if not requires_grad:
         return values, None
     (h * lib.tensor(np.arange(1.0, 7.0).reshape(2, 3))).sum().backward()
-    return values, np.asarray(x.grad)
+    return values, x.grad.detach().numpy().copy()
 
 
 _WRITES_THROUGH_A_VIEW_OF_AN_ELEMENT = {
@@ -211,3 +211,26 @@ def test_a_stale_element_gradient_matches_central_differences():
         return (h * h).sum()
 
     assert ad.gradcheck(scaled_after_update, [np.arange(6.0).reshape(2, 3) / 5, np.array(1.3)])
+
+
+@pytest.mark.parametrize("update", ["mul_", "fill_", "setitem"])
+def test_a_hook_on_an_element_sees_only_its_uses_before_an_update_as_in_torch(update):
+    torch = pytest.importorskip("torch")
+    results = []
+    for lib in (ad, torch):
+        seen = []
+        x = lib.tensor(np.arange(1.0, 7.0).reshape(2, 3), requires_grad=True)
+        h = x * 1
+        element = h[1, 2]
+        element.register_hook(lambda g, seen=seen: seen.append(float(g)))
+        before = element * 5
+        if update == "mul_":
+            element.mul_(2)
+        elif update == "fill_":
+            element.fill_(3.0)
+        else:
+            element[...] = 3.0
+        (before + (h * h).sum()).backward()
+        results.append((seen, x.grad.detach().numpy().copy()))
+    assert results[0][0] == results[1][0] == [5.0]
+    np.testing.assert_allclose(results[0][1], results[1][1])
