@@ -17,11 +17,14 @@ import weakref
 
 import numpy as np
 
+from . import graph as _graph
 from .graph import _grad_mode
+from .overwrites import _written_after
 from .view_table import _views_up
 
 #: id(element) -> [weak reference to it, the tensor it was picked from, the key, whether
-#: an augmented operator changed it since].  The tensor is held as a view holds its
+#: an augmented operator changed it since, that tensor's array and the write stamp
+#: (``overwrites.py``) when they last agreed].  The tensor is held as a view holds its
 #: base (``h[0][1].fill_(4)`` writes through the row, a temporary); the entry goes
 #: when the element does.
 _elements: dict = {}
@@ -52,7 +55,7 @@ def note_element(element, base, key) -> None:
     """Remember that ``element`` was read from ``base[key]`` (one element)."""
     element_id = id(element)
     _elements[element_id] = [weakref.ref(element, lambda ref: _forget(element_id, ref)),
-                             base, key, False]
+                             base, key, False, base.data, _graph.write_epoch]
 
 
 def _forget(element_id, ref) -> None:
@@ -101,14 +104,29 @@ def before_write(t, where: str) -> None:
         return
     if _grad_mode.enabled:
         _refuse_leaf_origin(found, where)
-    element, (_, base, key, diverged) = found
+    element, entry = found
+    _, base, key, diverged, array, stamp = entry
     if element is t and not diverged and t.data.shape == () and (
-            np.asarray(base.data[key]).tobytes() != t.data.tobytes() or _hooked(t)):
+            _changed_since(base, key, array, stamp) or _hooked(t)):
         # (taken again, a hook on the element sees only the gradient of its uses from
         # before the update, as PyTorch's CopySlices bypasses the view's old grad_fn)
         from .inplace import _take
         from .ops.indexing import getitem
         _take(t, getitem(base, key))
+        entry[4:] = base.data, _graph.write_epoch
+
+
+def _changed_since(base, key, array, stamp) -> bool:
+    """Whether ``base[key]`` may have changed since ``base`` held ``array`` at write
+    stamp ``stamp``: a recorded update gave it another array (``h.mul_(1)`` too, for the
+    gradient), or a write that records nothing reached those bytes.  Decided by the
+    writes, not the values, so that a compiled step decides it as every call would."""
+    if base.data is not array:
+        return True
+    if _graph.write_epoch == stamp:
+        return False
+    parts = key if type(key) is tuple else (key,)
+    return _written_after(base.data[parts + (Ellipsis,)], stamp)
 
 
 def _hooked(t) -> bool:
@@ -145,5 +163,7 @@ def write_back(t, where: str) -> None:
     found = _element_written(t)
     if found is not None:
         from .inplace import set_item
-        element, (_, base, key, _) = found
-        set_item(base, key, element, where)     # (which writes ``base`` back in turn)
+        element, entry = found
+        base = entry[1]
+        set_item(base, entry[2], element, where)    # (which writes ``base`` back in turn)
+        entry[4:] = base.data, _graph.write_epoch

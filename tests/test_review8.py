@@ -177,6 +177,7 @@ _WRITES_BEFORE_THE_ELEMENTS_METHOD = {
     "h[1] slice add_": lambda h: h[1].add_(3),
     "h.T[2, 1] fill_": lambda h: h.T[2, 1].fill_(0.5),
     "another element": lambda h: h[0, 0].fill_(-1),
+    "h.mul_(1): same values": lambda h: h.mul_(h.detach() * 0 + 1),
 }
 
 
@@ -241,3 +242,30 @@ def test_a_hook_on_an_element_sees_only_its_uses_before_an_update_as_in_torch(up
         results.append((seen, _values(x.grad)))
     assert results[0][0] == results[1][0] == [5.0]
     np.testing.assert_allclose(results[0][1], results[1][1])
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_a_compiled_step_refreshes_a_stale_element_as_every_eager_call():
+    def step(x):
+        h = x * 1
+        element = h[1, 2]
+        h.mul_(x[0, 0])                 # x[0, 0] is 1 on the second call: same values
+        element.add_(x[0, 1])
+        loss = (h * h).sum()
+        loss.backward()
+        return loss.detach()
+
+    compiled = ad.compile(step)
+    for k in range(3):
+        eager_x = ad.tensor(np.arange(6.0).reshape(2, 3) + k, requires_grad=True)
+        compiled_x = ad.tensor(np.arange(6.0).reshape(2, 3) + k, requires_grad=True)
+        np.testing.assert_allclose(float(step(eager_x)), float(compiled(compiled_x)))
+        np.testing.assert_allclose(eager_x.grad, compiled_x.grad)
+        # the element's value is h[1, 2] * x[0, 0] + x[0, 1]: x[0, 0]'s gradient has
+        # 2 * (that) * x[1, 2] from it, on top of the other elements' 2 x_ij^2 x00
+        # and h[0, 0] = x00^2's 4 x00^3
+        x = eager_x.data
+        others = (x ** 2).sum() - x[0, 0] ** 2 - x[1, 2] ** 2
+        expected = (2 * others * x[0, 0] + 4 * x[0, 0] ** 3
+                    + 2 * (x[1, 2] * x[0, 0] + x[0, 1]) * x[1, 2])
+        assert eager_x.grad[0, 0] == pytest.approx(expected)
