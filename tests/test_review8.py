@@ -269,3 +269,18 @@ def test_a_compiled_step_refreshes_a_stale_element_as_every_eager_call():
         expected = (2 * others * x[0, 0] + 4 * x[0, 0] ** 3
                     + 2 * (x[1, 2] * x[0, 0] + x[0, 1]) * x[1, 2])
         assert eager_x.grad[0, 0] == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("optimizer", ["SparseAdam", "Muon"])
+def test_an_empty_parameter_steps_as_in_torch(optimizer):
+    torch = pytest.importorskip("torch")
+    w = ad.tensor(np.ones((0, 3)), requires_grad=True)
+    opt = getattr(ad.optim, optimizer)([w], lr=0.1)
+    w.grad = np.ones((0, 3))
+    opt.step()
+    tw = torch.ones((0, 3), requires_grad=True)
+    torch_opt = getattr(torch.optim, optimizer)([tw], lr=0.1)
+    tw.grad = torch.ones((0, 3)).to_sparse() if optimizer == "SparseAdam" else torch.ones((0, 3))
+    torch_opt.step()
+    assert w.shape == tuple(tw.shape)
+    assert sorted(opt.state[w]) == sorted(torch_opt.state[tw])
