@@ -284,3 +284,26 @@ def test_an_empty_parameter_steps_as_in_torch(optimizer):
     torch_opt.step()
     assert w.shape == tuple(tw.shape)
     assert sorted(opt.state[w]) == sorted(torch_opt.state[tw])
+
+
+@pytest.mark.parametrize("dtype", ["uint8", "int8", "int64"])
+@pytest.mark.parametrize("value", [300, -1, -200, 255.7, -0.5, 1e10, float("nan"), 2 ** 63, 100,
+                                   1.5, True])
+def test_masked_fill_refuses_a_value_out_of_the_integer_range_as_torch(dtype, value):
+    torch = pytest.importorskip("torch")
+    values = np.arange(3).astype(dtype)
+    tensor = torch.tensor(values)
+    try:
+        expected = tensor.masked_fill(tensor > 0, value).numpy()
+    except (RuntimeError, OverflowError):
+        expected = None
+    t = ad.tensor(values)
+    if expected is None:
+        refusal = ValueError if value != value else OverflowError   # (NaN: cannot be stored)
+        with pytest.raises(refusal, match="masked_fill: the value"):
+            t.masked_fill(t > 0, value)
+        with pytest.raises(refusal, match="masked_fill: the value"):
+            t.masked_fill_(t > 0, value)
+        np.testing.assert_array_equal(t.data, values)
+    else:
+        np.testing.assert_array_equal(t.masked_fill(t > 0, value).data, expected)
