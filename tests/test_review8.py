@@ -307,3 +307,16 @@ def test_masked_fill_refuses_a_value_out_of_the_integer_range_as_torch(dtype, va
         np.testing.assert_array_equal(t.data, values)
     else:
         np.testing.assert_array_equal(t.masked_fill(t > 0, value).data, expected)
+
+
+def test_nn_utils_fusion_is_reached_by_pytorchs_module_path():
+    from autodiff.nn.utils.fusion import fuse_conv_bn_eval
+
+    assert ad.nn.utils.fusion.fuse_conv_bn_eval is fuse_conv_bn_eval
+    assert fuse_conv_bn_eval is ad.nn.utils.fuse_conv_bn_eval
+    conv, bn = ad.nn.Conv2d(2, 3, 1), ad.nn.BatchNorm2d(3)
+    bn(conv(ad.tensor(np.random.default_rng(0).standard_normal((4, 2, 3, 3)))))
+    conv.eval(), bn.eval()
+    x = ad.tensor(np.random.default_rng(1).standard_normal((1, 2, 3, 3)))
+    np.testing.assert_allclose(fuse_conv_bn_eval(conv, bn)(x).data, bn(conv(x)).data,
+                               rtol=1e-6, atol=1e-9)
