@@ -320,3 +320,19 @@ def test_nn_utils_fusion_is_reached_by_pytorchs_module_path():
     x = ad.tensor(np.random.default_rng(1).standard_normal((1, 2, 3, 3)))
     np.testing.assert_allclose(fuse_conv_bn_eval(conv, bn)(x).data, bn(conv(x)).data,
                                rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("reduce", ["max", "min", "amax", "amin"])
+def test_segment_reduce_gives_a_tie_with_initial_the_whole_gradient_as_torch(reduce):
+    torch = pytest.importorskip("torch")
+    data = np.array([1.0, 2.0, 3.0, 0.5, 1.0, 6.0])
+    lengths = [2, 0, 3, 1]
+    weights = np.array([1.0, 2.0, 3.0, 4.0])
+    x = ad.tensor(data, requires_grad=True)
+    result = ad.segment_reduce(x, reduce, lengths=ad.tensor(np.array(lengths)), initial=1.0)
+    (result * ad.tensor(weights)).sum().backward()
+    tx = torch.tensor(data, requires_grad=True)
+    torch_result = torch.segment_reduce(tx, reduce, lengths=torch.tensor(lengths), initial=1.0)
+    (torch_result * torch.tensor(weights)).sum().backward()
+    np.testing.assert_allclose(result.data, torch_result.detach().numpy())
+    np.testing.assert_allclose(x.grad, tx.grad.numpy())
