@@ -104,6 +104,21 @@ def before_write(t, where: str) -> None:
         return
     if _grad_mode.enabled:
         _refuse_leaf_origin(found, where)
+    _refresh(t, found)
+
+
+def refresh_element(t) -> None:
+    """Before an in-place method computes ``t``'s new value from ``t`` (``exp_``,
+    ``masked_fill_``: ``before_write`` runs only when it stores it): when ``t`` is an
+    element whose tensor changed there since it was read, or whose node has a hook,
+    ``t`` takes the tensor's current value first (``before_write``)."""
+    if _elements:
+        found = _element_written(t)
+        if found is not None:
+            _refresh(t, found)
+
+
+def _refresh(t, found) -> None:
     element, entry = found
     _, base, key, diverged, array, stamp = entry
     if element is t and not diverged and t.data.shape == () and (

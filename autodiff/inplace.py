@@ -52,7 +52,7 @@ import numpy as np
 from . import collector, overwrites
 from . import hooks as _hooks
 from .shared_memory import computed_apart_from_shared_memory, keeps_shared_memory
-from .element_copies import before_write, write_back
+from .element_copies import before_write, refresh_element, write_back
 from . import graph as _graph
 from .graph import Node, _grad_mode
 from .layout_views import Layout, new_base_value, select
@@ -355,7 +355,9 @@ def bypass_hooked_views(t) -> None:
     the hook then sees only the gradient of the view's uses from before the update
     (``v = h[1:]; v.register_hook(f); v.mul_(2)``: ``f`` does not run for ``h``).
     In grad mode only; a method that computes the new value from ``t`` before
-    writing it (``masked_fill_``) calls this first."""
+    writing it (``masked_fill_``) calls this first (an element copy, ``t = h[1, 2]``,
+    takes ``h``'s current value then too: ``element_copies.refresh_element``)."""
+    refresh_element(t)
     if not (_hooks.registered and _grad_mode.enabled):
         return
     chain = _views_up(t)

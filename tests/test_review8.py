@@ -336,3 +336,33 @@ def test_segment_reduce_gives_a_tie_with_initial_the_whole_gradient_as_torch(red
     (torch_result * torch.tensor(weights)).sum().backward()
     np.testing.assert_allclose(result.data, torch_result.detach().numpy())
     np.testing.assert_allclose(x.grad, tx.grad.numpy())
+
+
+_METHODS_COMPUTED_BEFORE_THEY_STORE = {
+    "exp_": lambda e, lib: e.exp_(),
+    "lerp_": lambda e, lib: e.lerp_(lib.tensor(np.array(2.0)), 0.5),
+    "masked_fill_": lambda e, lib: e.masked_fill_(lib.tensor(np.array(False)), 0.0),
+    "addcmul_": lambda e, lib: e.addcmul_(lib.tensor(np.array(2.0)), lib.tensor(np.array(3.0))),
+    "float_power_": lambda e, lib: e.float_power_(2),
+    "index_fill_": lambda e, lib: e.index_fill_(0, lib.tensor(np.array([0])), 3.0),
+    "put_": lambda e, lib: e.put_(lib.tensor(np.array([0])), lib.tensor(np.array([0.25]))),
+}
+
+
+@pytest.mark.parametrize("requires_grad", [False, True])
+@pytest.mark.parametrize("name", sorted(_METHODS_COMPUTED_BEFORE_THEY_STORE))
+def test_a_method_that_computes_first_reads_a_stale_elements_current_value(name,
+                                                                           requires_grad):
+    torch = pytest.importorskip("torch")
+    method = _METHODS_COMPUTED_BEFORE_THEY_STORE[name]
+
+    def write(h, lib):
+        element = h[1, 2]
+        h.mul_(0.5)
+        method(element, lib)
+
+    values, grad = _run(ad, lambda h: write(h, ad), requires_grad)
+    torch_values, torch_grad = _run(torch, lambda h: write(h, torch), requires_grad)
+    np.testing.assert_allclose(values, torch_values)
+    if requires_grad:
+        np.testing.assert_allclose(grad, torch_grad)
