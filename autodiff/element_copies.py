@@ -18,6 +18,7 @@ import weakref
 import numpy as np
 
 from . import graph as _graph
+from . import hooks as _hooks
 from .graph import _grad_mode
 from .overwrites import _written_after
 from .view_table import _views_up
@@ -146,10 +147,8 @@ def _changed_since(base, key, array, stamp) -> bool:
 
 def _hooked(t) -> bool:
     """Whether a hook was registered on the node that made ``t`` (in grad mode)."""
-    from . import hooks
-
-    return bool(hooks.registered and t._node is not None and _grad_mode.enabled
-                and hooks.registered.get(t._node))
+    return bool(_hooks.registered and t._node is not None and _grad_mode.enabled
+                and _hooks.registered.get(t._node))
 
 
 def _refuse_leaf_origin(found, where: str) -> None:
@@ -177,7 +176,7 @@ def write_back(t, where: str) -> None:
     # ``h[1, 2].view(1).add_(1)`` wrote the element through a view of it.
     found = _element_written(t)
     if found is not None:
-        from .inplace import set_item
+        from .inplace import set_item   # (inplace imports this module)
         element, entry = found
         base = entry[1]
         set_item(base, entry[2], element, where)    # (which writes ``base`` back in turn)
