@@ -28,8 +28,8 @@ from .pytrees import flatten
 from .tensor import Tensor
 from .vmap import vmap
 
-__all__ = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian", "vmap",
-           "functional_call", "stack_module_state"]
+__all__ = ["grad", "grad_and_value", "vjp", "jvp", "linearize", "jacrev", "jacfwd",
+           "hessian", "vmap", "functional_call", "stack_module_state"]
 
 
 def _holds_tensor(tree) -> bool:
@@ -111,6 +111,31 @@ def jvp(func, primals, tangents, *, has_aux=False):
     if not _holds_tensor((primals, tangents)):
         return result
     return (*_as_tensors(tuple(result[:2])), *result[2:])
+
+
+def linearize(func, *primals):
+    """``torch.func.linearize``: ``(func(*primals), jvp_fn)``, where ``jvp_fn(*tangents)``
+    is ``J · tangents`` at the primals (each call runs a forward-mode pass).
+
+    >>> from autodiff import func
+    >>> out, jvp_fn = func.linearize(lambda x: x.sin(), ad.zeros(2))
+    >>> jvp_fn(ad.tensor([1.0, 2.0]))
+    tensor([1., 2.])
+    """
+    output = jvp(func, primals, tuple(_zeros_like(p) for p in primals))[0]
+
+    def jvp_fn(*tangents):
+        if len(tangents) != len(primals):
+            raise ValueError(f"linearize: jvp_fn takes one tangent per primal ({len(primals)}), "
+                             f"got {len(tangents)}")
+        return jvp(func, primals, tangents)[1]
+    return output, jvp_fn
+
+
+def _zeros_like(primal):
+    if isinstance(primal, Tensor):
+        return Tensor(np.zeros_like(primal.data))
+    return np.zeros_like(np.asarray(primal))
 
 
 def vjp(func, *primals, has_aux=False):

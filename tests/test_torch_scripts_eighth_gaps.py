@@ -182,3 +182,67 @@ def test_func_transforms_keep_returning_arrays_for_array_arguments():
     assert isinstance(func.hessian(lambda x: (x ** 3).sum())(x), np.ndarray)
     gradient, aux = func.grad(lambda x: ((x ** 2).sum(), "kept"), has_aux=True)(ad.tensor(x))
     assert isinstance(gradient, ad.Tensor) and aux == "kept"
+
+
+# ----- autograd.grad(is_grads_batched=True), func.linearize ------------------------------
+
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_grad_with_batched_grad_outputs_matches_torch(create_graph):
+    torch = pytest.importorskip("torch")
+    values, weights = RNG.normal(size=(2, 3)), RNG.normal(size=(4, 2, 3))
+    results = []
+    for lib in (ad, torch):
+        x = lib.tensor(values, requires_grad=True)
+        unused = lib.tensor([1.0], requires_grad=True)
+        y = (x.sin() * x).sum(0)
+        z = x.exp()
+        gx, gu = lib.autograd.grad(y, [x, unused], lib.tensor(weights[:, 0]),
+                                   retain_graph=True, create_graph=create_graph,
+                                   allow_unused=True, is_grads_batched=True)
+        assert gu is None and gx.shape == (4, 2, 3)
+        pair = lib.autograd.grad([y, z], [x], [lib.tensor(weights[:, 1]), lib.tensor(weights)],
+                                 is_grads_batched=True, retain_graph=create_graph)[0]
+        second = (lib.autograd.grad(gx.sum(), x)[0] if create_graph else gx.sum(0))
+        results.append([gx.detach().numpy(), pair.detach().numpy(),
+                        second.detach().numpy()])
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-13, atol=1e-15)
+
+
+def test_grad_with_batched_grad_outputs_gives_the_rows_of_the_jacobian():
+    x = ad.tensor(RNG.normal(size=3), requires_grad=True)
+    rows, = ad.autograd.grad(x.tanh() * x[0], x, ad.eye(3, dtype=ad.float64),
+                             is_grads_batched=True)
+    expected = ad.autograd.functional.jacobian(lambda v: v.tanh() * v[0], x.detach())
+    np.testing.assert_allclose(rows.data, expected.data, rtol=1e-15)
+
+
+def test_grad_with_batched_grad_outputs_refuses_what_torch_refuses():
+    x = ad.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(ValueError, match=r"is_grads_batched=True.*give grad_outputs"):
+        ad.autograd.grad((x * x).sum(), x, is_grads_batched=True)
+    with pytest.raises(ValueError, match=r"one leading batch dim of the same size"):
+        ad.autograd.grad([x * 2, x * 3], x, [ad.ones(3, 2), ad.ones(4, 2)],
+                         is_grads_batched=True)
+
+
+def test_linearize_matches_torch_func_and_finite_differences():
+    torch = pytest.importorskip("torch")
+    values, tangents = RNG.normal(size=(3, 2)), RNG.normal(size=(2, 3, 2))
+    results = []
+    for lib in (ad, torch):
+        def f(x, y):
+            return (x.sin() * y).sum(-1), x @ y.T
+
+        out, jvp_fn = lib.func.linearize(f, lib.tensor(values), lib.tensor(values[::-1].copy()))
+        along = jvp_fn(lib.tensor(tangents[0]), lib.tensor(tangents[1]))
+        results.append([t.detach().numpy() for t in (*out, *along)])
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-13, atol=1e-15)
+    eps = 1e-6
+    x, t = values, tangents[0]
+    first = (np.sin(x + eps * t).sum(-1) - np.sin(x - eps * t).sum(-1)) / (2 * eps)
+    _, jvp_fn = ad.func.linearize(lambda x: x.sin().sum(-1), ad.tensor(x))
+    np.testing.assert_allclose(jvp_fn(ad.tensor(t)).data, first, rtol=1e-8)
+    with pytest.raises(ValueError, match=r"linearize: jvp_fn takes one tangent per primal"):
+        jvp_fn(ad.tensor(t), ad.tensor(t))
