@@ -246,3 +246,85 @@ def test_linearize_matches_torch_func_and_finite_differences():
     np.testing.assert_allclose(jvp_fn(ad.tensor(t)).data, first, rtol=1e-8)
     with pytest.raises(ValueError, match=r"linearize: jvp_fn takes one tangent per primal"):
         jvp_fn(ad.tensor(t), ad.tensor(t))
+
+
+# ----- hooks for every module: register_module_forward_(pre_)hook ------------------------
+
+def _hooked_run(lib):
+    nn = lib.nn
+    log = []
+    net = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    if lib is ad:
+        state = {k: v for k, v in net.to_torch_state_dict().items()}
+    else:
+        net = net.double()
+        state = None
+    own = net[2].register_forward_hook(lambda m, args, out: log.append(("own", "Linear")))
+    handles = [
+        nn.modules.module.register_module_forward_pre_hook(
+            lambda m, args: log.append(("pre", type(m).__name__))),
+        nn.modules.module.register_module_forward_hook(
+            lambda m, args, out: log.append(("post", type(m).__name__, tuple(out.shape)))),
+        nn.modules.module.register_module_forward_hook(
+            lambda m, args, kwargs, out: out * 2 if isinstance(m, nn.ReLU) else None,
+            with_kwargs=True),
+    ]
+    return net, state, log, own, handles
+
+
+def test_module_hooks_for_every_module_run_before_the_modules_own_as_torch():
+    torch = pytest.importorskip("torch")
+    values = RNG.normal(size=(5, 3))
+    ours, state, our_log, *ours_handles = _hooked_run(ad)
+    theirs, _, their_log, *their_handles = _hooked_run(torch)
+    theirs.load_state_dict({k: torch.tensor(v) for k, v in state.items()})
+    try:
+        out_ours = ours(ad.tensor(values))
+        out_theirs = theirs(torch.tensor(values))
+    finally:
+        for own, handles in (ours_handles, their_handles):
+            for handle in handles:
+                handle.remove()
+    assert our_log == their_log
+    assert our_log[:2] == [("pre", "Sequential"), ("pre", "Linear")]
+    np.testing.assert_allclose(out_ours.data, out_theirs.detach().numpy(), rtol=1e-14)
+    del our_log[:], their_log[:]
+    again = ours(ad.tensor(values))
+    assert our_log == [("own", "Linear")]                  # the global ones were removed
+    np.testing.assert_allclose(again.data, theirs(torch.tensor(values)).detach().numpy(),
+                               rtol=1e-14)
+
+
+def test_a_module_hook_for_every_module_with_always_call_runs_when_forward_raises():
+    torch = pytest.importorskip("torch")
+    logs = []
+    for lib in (ad, torch):
+        log = []
+        handle = lib.nn.modules.module.register_module_forward_hook(
+            lambda m, args, out: log.append(out), always_call=True)
+        try:
+            with pytest.raises(Exception):
+                lib.nn.Linear(3, 2)(lib.ones(1, 4))
+        finally:
+            handle.remove()
+        logs.append(log)
+    assert logs[0] == logs[1] == [None]
+    with pytest.raises(TypeError, match=r"register_module_forward_hook: expected a callable"):
+        ad.nn.modules.module.register_module_forward_hook(3)
+
+
+def test_a_pre_hook_for_every_module_replaces_the_arguments_and_gradients_follow():
+    torch = pytest.importorskip("torch")
+    values = RNG.normal(size=(2, 3))
+    grads = []
+    for lib in (ad, torch):
+        handle = lib.nn.modules.module.register_module_forward_pre_hook(
+            lambda m, args: (args[0] * 3,) if isinstance(m, lib.nn.Tanh) else None)
+        try:
+            x = lib.tensor(values, requires_grad=True)
+            lib.nn.Sequential(lib.nn.Tanh())(x).sum().backward()
+        finally:
+            handle.remove()
+        grads.append(np.asarray(x.grad))
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-12)
+    np.testing.assert_allclose(grads[0], 3 / np.cosh(3 * values) ** 2, rtol=1e-12)

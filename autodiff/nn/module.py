@@ -25,7 +25,8 @@ from ..tensor import Tensor
 from ..vmap_randomness import drawn
 from .module_dtype import DtypeMethods
 from .module_backward_hooks import BackwardHookMethods
-from .module_hooks import HookMethods, call_with_hooks
+from .module_hooks import (HookMethods, call_with_hooks, register_module_forward_hook,  # noqa: F401
+                           register_module_forward_pre_hook)
 from .module_state import StateMethods
 
 # (``autodiff.tensor`` as an attribute is the function ``ad.tensor``.)
