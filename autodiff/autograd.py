@@ -16,6 +16,7 @@ import numpy as np
 
 from .anomaly import detect_anomaly
 from . import autograd_functional as functional
+from . import autograd_graph as graph  # noqa: F401  (ad.autograd.graph, as torch's)
 from .autograd_checks import gradcheck, gradgradcheck
 from .compile.hooks import refuse_transform_in_trace
 from .function import Function, FunctionCtx
