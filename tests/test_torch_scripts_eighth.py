@@ -371,3 +371,73 @@ def test_dp_sgd_with_per_sample_gradients_clipped_and_written_to_grad():
                 losses.append(F.cross_entropy(model(x), y).item())
         return losses, clipped_fractions, model
     side_by_side(script)
+
+
+# --- The empirical neural tangent kernel by vmap of jacrev over functional_call -----
+
+def test_empirical_ntk_by_vmap_of_jacrev_over_a_params_dict_and_einsum():
+    first, second = DATA.normal(size=(4, 3)), DATA.normal(size=(5, 3))
+
+    def script(torch, copy_weights):
+        nn, func = torch.nn, torch.func
+        net = nn.Sequential(nn.Linear(3, 6), nn.Tanh(), nn.BatchNorm1d(6), nn.Linear(6, 2))
+        copy_weights(net)
+        net.eval()                                  # BatchNorm reads its running stats
+        params = {k: v.detach() for k, v in net.named_parameters()}
+        buffers = dict(net.named_buffers())
+
+        def fnet_single(params, x):
+            return func.functional_call(net, (params, buffers), (x.unsqueeze(0),)).squeeze(0)
+
+        def ntk(x1, x2):
+            jac1 = func.vmap(func.jacrev(fnet_single), (None, 0))(params, x1)
+            jac2 = func.vmap(func.jacrev(fnet_single), (None, 0))(params, x2)
+            jac1 = [j.flatten(2) for j in jac1.values()]
+            jac2 = [j.flatten(2) for j in jac2.values()]
+            return torch.stack([torch.einsum("Naf,Mbf->NMab", j1, j2)
+                                for j1, j2 in zip(jac1, jac2)]).sum(0)
+
+        kernel = ntk(torch.from_numpy(first), torch.from_numpy(second))
+        assert kernel.shape == (4, 5, 2, 2)
+        trace_kernel = torch.einsum("NMaa->NM", kernel)
+        self_kernel = ntk(torch.from_numpy(first), torch.from_numpy(first))
+        symmetric = torch.allclose(self_kernel, self_kernel.permute(1, 0, 3, 2), atol=1e-12)
+        return kernel, trace_kernel, symmetric
+    side_by_side(script)
+
+
+# --- A last-layer Laplace approximation by func.hessian over a params dict ----------
+
+def test_last_layer_laplace_by_func_hessian_of_the_head_parameters():
+    inputs, labels = DATA.normal(size=(12, 3)), DATA.integers(0, 2, size=12)
+
+    def script(torch, copy_weights):
+        nn, F, func = torch.nn, torch.nn.functional, torch.func
+        body, head = nn.Sequential(nn.Linear(3, 4), nn.ReLU()), nn.Linear(4, 2)
+        copy_weights(body, head)
+        x, y = torch.from_numpy(inputs), torch.from_numpy(labels)
+        optimizer = torch.optim.Adam([*body.parameters(), *head.parameters()], lr=0.05)
+        losses = []
+        for _ in range(4):
+            loss = F.cross_entropy(head(body(x)), y)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            losses.append(loss.item())
+        with torch.no_grad():
+            features = body(x)
+
+        def head_loss(bias, features):
+            logits = func.functional_call(head, {"weight": head.weight.detach(),
+                                                 "bias": bias}, (features,))
+            return F.cross_entropy(logits, y, reduction="sum")
+
+        bias = head.bias.detach()
+        precision = func.hessian(head_loss)(bias, features) + torch.eye(2)
+        covariance = torch.linalg.inv(precision)
+        gradient = func.grad(head_loss)(bias, features)
+        by_double_backward = torch.autograd.functional.hessian(
+            lambda b: head_loss(b, features), bias)
+        assert torch.allclose(precision - torch.eye(2), by_double_backward, atol=1e-12)
+        return losses, precision, covariance, gradient, body, head
+    side_by_side(script)
