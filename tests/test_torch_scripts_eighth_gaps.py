@@ -349,3 +349,13 @@ def test_saved_tensors_hooks_are_refused_rather_than_never_called():
     with pytest.raises(NotImplementedError, match=r"saved_tensors_hooks: .* would never run"):
         with ad.autograd.graph.saved_tensors_hooks(lambda t: t, lambda t: t):
             pass
+
+
+# ----- torch.equal's spelling: the error of `if ad.equal(a, b):` names the method --------
+
+def test_an_if_on_the_elementwise_equal_names_the_whole_tensor_method():
+    a, b = ad.tensor([1.0, 2.0]), ad.tensor([1.0, 2.0])
+    with pytest.raises(ValueError, match=r"torch.equal\(a, b\) is a.equal\(b\)"):
+        if ad.equal(a, b):
+            pass
+    assert a.equal(b) is True and ad.tensor([1.0, 3.0]).equal(b) is False
