@@ -15,6 +15,7 @@ float dtypes the inputs are cast to (ufunc_dtypes.py).
 
 from __future__ import annotations
 
+import sys
 from typing import Any, Callable
 
 import numpy as np
@@ -24,6 +25,7 @@ from .ops.ufunc_methods import outer, sequential_accumulate, sequential_reduce
 from .ops.ufunc_at import ufunc_at
 from .ops import scipy_special
 from . import like_creation, out_arguments, ufunc_dtypes
+from .polynomial_series import refuse_columns_broadcast_against_a_tensor
 
 #: Keyword arguments of NumPy functions that no op supports, with their accepted
 #: (default) values: for ufuncs, and for other functions.
@@ -105,6 +107,9 @@ def array_ufunc(ufunc: np.ufunc, method: str, *inputs, **kwargs) -> Any:
     """Run a NumPy ufunc called on Tensors as the matching op."""
     if method != "__call__":
         return _ufunc_method(ufunc, method, inputs, kwargs)
+    if any(type(x) is np.ndarray and x.ndim for x in inputs):
+        # (array_ufunc, Tensor.__array_ufunc__, then the caller: numpy.polynomial's?)
+        refuse_columns_broadcast_against_a_tensor(sys._getframe(2))
     op = NUMPY_UFUNCS.get(ufunc)
     if op is None:
         op = scipy_special.op_for(ufunc)
@@ -204,24 +209,8 @@ def _ufunc_method(ufunc, method, inputs, kwargs):
     return impl(*inputs, **kwargs)
 
 
-def _described(inputs) -> str:
-    return ", ".join(f"{type(x).__name__} of shape {x.shape}, dtype {x.dtype}"
-                     if hasattr(x, "shape") and hasattr(x, "dtype") else type(x).__name__
-                     for x in inputs)
-
-
-def _out_array_refused(name, args):
-    """``np.sum(t, axis=0, out=an_ndarray)`` (also ``t.max(axis=0, out=...)``)."""
-    return TypeError(
-        f"{name} with out= an ndarray on a Tensor ({_described(args[:2])}): the result is "
-        "a Tensor on the tape, which an ndarray cannot hold. Take the result as it is, "
-        f"r = {name.replace('numpy.', 'np.')}(t, ...), give out= a Tensor (out = "
-        "np.zeros_like(t, shape=...)), or call it on t.data / t.detach() when no gradient "
-        "is needed.")
-
-
 def _out_refused(ufunc, inputs):
-    described = _described(inputs)
+    described = out_arguments.described(inputs)
     return TypeError(
         f"numpy.{ufunc.__name__} with out= on a Tensor ({described}): the result is a new "
         "Tensor on the tape and cannot be written into an ndarray. An in-place "
@@ -272,7 +261,7 @@ def array_function(func: Callable, args: tuple, kwargs: dict) -> Any:
             args, kwargs)
     if (kwargs and "out" not in getattr(impl, "numpy_kwargs", ()) and func not in
             NO_GRADIENT_FUNCTIONS and out_arguments.wants_out(kwargs)):
-        raise _out_array_refused(_full_name(func), args)
+        raise out_arguments.ndarray_out_refused(_full_name(func), args)
     if kwargs and func not in NO_GRADIENT_FUNCTIONS:
         if kwargs.get("dtype") is not None and func in _COMPUTING_DTYPE and args:
             # (a float dtype only: NumPy sums small integers in a wider type than given)

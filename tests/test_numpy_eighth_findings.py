@@ -1,15 +1,19 @@
 """What probing around the eighth set of NumPy programs (test_numpy_programs_eighth.py)
 found.  Wrong or silent: ``rng.shuffle`` of a Tensor of two or more dimensions
 duplicated rows (NumPy swaps rows of an object other than an ndarray one pair at a
-time, and a Tensor's rows are views), with only NumPy's general warning.  Failing
-where NumPy computes: ``t.sort(kind=...)`` without ``axis=`` (a TypeError from inside
-the library), the ``reduce`` / ``accumulate`` of two-input ufuncs without a reduction
-of their own (``np.hypot.reduce``, ``np.power.accumulate``, ``np.logical_and.reduce``
-...), ``np.matmul(..., axes=)``, ``np.nan_to_num(t, copy=False)``.  Unclear: ``out=``
-an ndarray of a reduction or product said "not supported, call it without them"; the
-tape drops of ``np.r_`` / ``np.c_``, of ``numpy.random`` draws with Tensor parameters,
-of ``np.fill_diagonal`` into an ndarray and of ``np.require`` named only the line, or
-no fix; a ``Polynomial`` evaluated at a Tensor suggested only the fix for Tensor
+time, and a Tensor's rows are views), with only NumPy's general warning; the series
+evaluations of numpy.polynomial (``polyval``, ``chebval`` ...) at a Tensor with
+coefficients of two or more dimensions broadcast the columns against the points (NumPy
+reshapes them only for an ndarray), a different result.  Failing where NumPy
+computes: ``t.sort(kind=...)`` without ``axis=`` (a TypeError from inside the
+library), the ``reduce`` / ``accumulate`` of two-input ufuncs without a reduction of
+their own (``np.hypot.reduce``, ``np.power.accumulate``, ``np.logical_and.reduce``
+...), ``np.matmul(..., axes=)``, ``np.nan_to_num(t, copy=False)``,
+``np.polynomial.polynomial.polyval2d`` / ``polygrid2d``.  Unclear: ``out=`` an ndarray
+of a reduction or product said "not supported, call it without them"; the tape drops
+of ``np.r_`` / ``np.c_``, of ``numpy.random`` draws with Tensor parameters, of
+``np.fill_diagonal`` into an ndarray and of ``np.require`` named only the line, or no
+fix; a ``Polynomial`` evaluated at a Tensor suggested only the fix for Tensor
 coefficients; ``t.view(dtype)`` did not say that ``t.view()`` keeps the tape for the
 tensor's own dtype.  The reductions and the in-place ``nan_to_num`` replay in a
 compiled step."""
@@ -71,6 +75,35 @@ def test_the_suggested_shuffle_by_permutation_is_numpys_and_on_the_tape():
     np.testing.assert_array_equal(shuffled.data, data[order])
     (shuffled * np.arange(4.0)[:, None]).sum().backward()
     np.testing.assert_array_equal(rows.grad, np.argsort(order)[:, None] * np.ones((1, 3)))
+
+
+
+_SERIES = [np.polynomial.polynomial.polyval, np.polynomial.chebyshev.chebval,
+           np.polynomial.legendre.legval, np.polynomial.hermite.hermval,
+           np.polynomial.hermite_e.hermeval, np.polynomial.laguerre.lagval]
+
+
+@pytest.mark.parametrize("evaluate", _SERIES, ids=[f.__name__ for f in _SERIES])
+def test_a_series_with_coefficient_columns_at_a_tensor_is_refused_naming_the_fix(evaluate):
+    """NumPy reshapes coefficients of two or more dimensions (tensor=True) only for an
+    ndarray x: at a Tensor the columns broadcast against x, a different result (shape
+    (3,) instead of NumPy's (3, 3)) without any error.  Now refused; the fix it names
+    is NumPy's result, on the tape; one-dimensional coefficients and tensor=False are
+    NumPy's as before."""
+    points = np.array([0.1, 0.2, 0.3])
+    columns = _rng.normal(size=(3, 3))
+    x = ad.tensor(points, requires_grad=True)
+    with pytest.raises(TypeError, match=evaluate.__name__ + r" at a Tensor x of shape \(3,\) "
+                                        r"with coefficients of shape \(3, 3\).*tensor=False\)"):
+        evaluate(x, columns)
+    fixed = evaluate(x, columns.reshape(columns.shape + (1,) * x.ndim), tensor=False)
+    assert fixed.requires_grad
+    np.testing.assert_array_equal(fixed.data, evaluate(points, columns))
+    np.testing.assert_array_equal(evaluate(x, columns, tensor=False).data,
+                                  evaluate(points, columns, tensor=False))
+    np.testing.assert_array_equal(evaluate(x, columns[0]).data, evaluate(points, columns[0]))
+    _gradient_matches_central_differences(
+        lambda a: evaluate(a, columns.reshape(3, 3, 1), tensor=False), points)
 
 
 # ----- failing where NumPy computes -------------------------------------------------
@@ -230,6 +263,34 @@ def test_view_as_a_dtype_is_refused_naming_the_view_that_keeps_the_tape():
         x.view(np.float64)
     viewed = (x * 1.0).view()
     assert viewed.requires_grad and viewed.dtype == np.float64
+
+
+
+_GRIDS = [
+    ("polyval2d at points", (2, 5), lambda a: np.polynomial.polynomial.polyval2d(
+        a[0], a[1], _COEFFICIENTS)),
+    ("polyval2d of coefficients", (3, 4), lambda a: np.polynomial.polynomial.polyval2d(
+        np.linspace(0, 1, 3), np.linspace(1, 2, 3), a)),
+    ("polygrid2d at points", (2, 3), lambda a: np.polynomial.polynomial.polygrid2d(
+        a[0], a[1, :2], _COEFFICIENTS)),
+    ("polygrid2d of stacked coefficients", (3, 4), lambda a: np.polynomial.polynomial.polygrid2d(
+        np.linspace(0, 1, 3), [0.5, 2.0], a.reshape(3, 2, 2))),
+]
+_COEFFICIENTS = _rng.normal(size=(3, 4))
+
+
+@pytest.mark.parametrize("shape, call", [(shape, call) for _, shape, call in _GRIDS],
+                         ids=[name for name, _, _ in _GRIDS])
+def test_polyval2d_and_polygrid2d_are_numpys_with_gradients(shape, call):
+    """NumPy hands these two to the Tensor, where they had no rule."""
+    data = _rng.normal(size=shape)
+    result = call(ad.tensor(data, requires_grad=True))
+    expected = call(data)
+    assert result.requires_grad and result.shape == expected.shape
+    np.testing.assert_array_equal(result.data, expected)
+    _gradient_matches_central_differences(call, data)
+    with pytest.raises(ValueError, match="polyval2d: x, y are incompatible"):
+        np.polynomial.polynomial.polyval2d(ad.tensor(data[0]), data[0][:-1], _COEFFICIENTS)
 
 
 # ----- unclear ----------------------------------------------------------------------
