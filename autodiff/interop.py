@@ -254,6 +254,8 @@ def array_function(func: Callable, args: tuple, kwargs: dict) -> Any:
     impl = NUMPY_FUNCTIONS.get(func)
     if impl is None:
         raise _unsupported(_full_name(func))
+    # (array_function, Tensor.__array_function__, then the caller: numpy.polynomial's?)
+    refuse_columns_broadcast_against_a_tensor(sys._getframe(2))
     if (kwargs and "out" not in getattr(impl, "numpy_kwargs", ())
             and out_arguments.wants_out(kwargs) and out_arguments.tensor_outs(kwargs) is not None):
         return out_arguments.function_into(

@@ -4,7 +4,8 @@ duplicated rows (NumPy swaps rows of an object other than an ndarray one pair at
 time, and a Tensor's rows are views), with only NumPy's general warning; the series
 evaluations of numpy.polynomial (``polyval``, ``chebval`` ...) at a Tensor with
 coefficients of two or more dimensions broadcast the columns against the points (NumPy
-reshapes them only for an ndarray), a different result.  Failing where NumPy
+reshapes them only for an ndarray), a different result, and ``polyvalfromroots`` at a
+Tensor gave one number instead of one value per point.  Failing where NumPy
 computes: ``t.sort(kind=...)`` without ``axis=`` (a TypeError from inside the
 library), the ``reduce`` / ``accumulate`` of two-input ufuncs without a reduction of
 their own (``np.hypot.reduce``, ``np.power.accumulate``, ``np.logical_and.reduce``
@@ -104,6 +105,28 @@ def test_a_series_with_coefficient_columns_at_a_tensor_is_refused_naming_the_fix
     np.testing.assert_array_equal(evaluate(x, columns[0]).data, evaluate(points, columns[0]))
     _gradient_matches_central_differences(
         lambda a: evaluate(a, columns.reshape(3, 3, 1), tensor=False), points)
+
+
+
+def test_a_product_over_roots_at_a_tensor_is_refused_naming_the_fix():
+    """polyvalfromroots reshapes its roots (even one-dimensional ones) only for an
+    ndarray x: at a Tensor it gave one number instead of one value per point."""
+    points, roots = np.array([0.1, 0.2, 0.3]), _rng.normal(size=(2, 3))
+    evaluate = np.polynomial.polynomial.polyvalfromroots
+    x = ad.tensor(points, requires_grad=True)
+    for given in (roots, roots[0]):
+        with pytest.raises(TypeError, match=r"polyvalfromroots at a Tensor x of shape \(3,\) "
+                                            r"with roots of shape .*tensor=False\)"):
+            evaluate(x, given)
+        fixed = evaluate(x, given.reshape(given.shape + (1,)), tensor=False)
+        assert fixed.requires_grad
+        np.testing.assert_array_equal(fixed.data, evaluate(points, given))
+    with pytest.raises(ValueError, match="x.ndim must be < r.ndim when tensor == False"):
+        evaluate(x, roots[0], tensor=False)
+    np.testing.assert_array_equal(evaluate(x, roots, tensor=False).data,
+                                  evaluate(points, roots, tensor=False))
+    at_a_number = evaluate(ad.tensor(0.5, requires_grad=True), roots[0])
+    np.testing.assert_array_equal(at_a_number.data, evaluate(0.5, roots[0]))
 
 
 # ----- failing where NumPy computes -------------------------------------------------
