@@ -168,9 +168,12 @@ def _installed_call_converting(frame) -> str | None:
     if (inner is None or outermost is None or in_library(outermost.f_code.co_filename)
             or not _path(outermost).startswith(_INSTALLED_DIRS)):
         return None
-    module = ".".join(part for part in outermost.f_globals.get("__name__", "?").split(".")
-                      if not part.startswith("_"))
-    return (f"by {module}.{outermost.f_code.co_name}, code outside NumPy and autodiff that "
+    module, name = outermost.f_globals.get("__name__", "?"), outermost.f_code.co_name
+    called = _called_object(frame)
+    if getattr(called, "__wrapped__", None) is not None:    # (a decorator's wrapper ran)
+        module, name = getattr(called, "__module__", module), getattr(called, "__name__", name)
+    module = ".".join(part for part in module.split(".") if not part.startswith("_"))
+    return (f"by {module}.{name}, code outside NumPy and autodiff that "
             "makes arrays of its arguments (write what it computes with NumPy functions "
             "called on the Tensor itself, or with autodiff's: docs/ops.md)")
 
@@ -188,26 +191,39 @@ _REPARAMETERISED = {
 }
 
 
+def _called_object(frame, with_owner: bool = False):
+    """The object the call on ``frame``'s line is written to, found from the source by
+    its dotted name (``sl.cho_factor``, ``rng.normal``) with attributes looked up
+    statically (no user code runs); None when unknown.  ``with_owner``: the pair
+    ``(object the last attribute was read from, the called object)``."""
+    import inspect
+
+    callee = (_call_text(frame) or "").split("(", 1)[0].strip()
+    parts = callee.split(".")
+    owner, called = None, None
+    if all(part.isidentifier() for part in parts):
+        missing = object()
+        called = frame.f_locals.get(parts[0], frame.f_globals.get(parts[0], missing))
+        for part in parts[1:]:
+            if called is missing:
+                break
+            owner, called = called, inspect.getattr_static(called, part, missing)
+        if called is missing:
+            owner, called = None, None
+    return (owner, called) if with_owner else called
+
+
 def numpy_random_callee(frame) -> str | None:
     """The full name of the ``numpy.random`` method the call on ``frame``'s line is
     written to (``"numpy.random.Generator.normal"`` for ``rng.normal(loc=t)``,
     ``"numpy.random.normal"`` for ``np.random.normal(t)``), else None.  The callee is
     read from the source by its dotted name, looking attributes up statically (no user
     code runs)."""
-    import inspect
-
-    callee = (_call_text(frame) or "").split("(", 1)[0].strip()
-    parts = callee.split(".")
-    if not all(part.isidentifier() for part in parts):
+    owner, called = _called_object(frame, with_owner=True)
+    method = getattr(called, "__name__", None)
+    if method is None:
         return None
-    missing = object()
-    owner, called = None, frame.f_locals.get(parts[0], frame.f_globals.get(parts[0], missing))
-    for part in parts[1:]:
-        if called is missing:
-            return None
-        owner, called = called, inspect.getattr_static(called, part, missing)
     drawer = getattr(called, "__self__", owner)     # (a bound method: shuffle = rng.shuffle)
-    method = getattr(called, "__name__", parts[-1])
     if owner is np.random and isinstance(drawer, np.random.RandomState):
         return f"numpy.random.{method}"
     if isinstance(drawer, (np.random.Generator, np.random.RandomState)):

@@ -15,8 +15,9 @@ of a reduction or product said "not supported, call it without them"; the tape d
 of ``np.r_`` / ``np.c_``, of ``numpy.random`` draws with Tensor parameters, of
 ``np.fill_diagonal`` into an ndarray and of ``np.require`` named only the line, or no
 fix; a ``Polynomial`` evaluated at a Tensor suggested only the fix for Tensor
-coefficients; ``t.view(dtype)`` did not say that ``t.view()`` keeps the tape for the
-tensor's own dtype.  The reductions and the in-place ``nan_to_num`` replay in a
+coefficients; a decorated SciPy function was named after its wrapper
+(``scipy.wrapper``); ``t.view(dtype)`` did not say that ``t.view()`` keeps the tape for
+the tensor's own dtype.  The reductions and the in-place ``nan_to_num`` replay in a
 compiled step."""
 
 import re
@@ -410,6 +411,16 @@ def test_a_polynomial_at_tensor_points_suggests_the_module_function():
     kept = np.polynomial.polynomial.polyval(x, cubic.coef)
     assert kept.requires_grad
     np.testing.assert_array_equal(kept.data, cubic(x.data))
+
+
+
+def test_a_wrapped_function_of_another_package_is_named_as_called():
+    """A decorated SciPy function (scipy.linalg.cho_factor runs a wrapper) was named
+    after the wrapper, "scipy.wrapper"; now as the user called it."""
+    linalg = pytest.importorskip("scipy.linalg")
+    matrix = ad.tensor(np.eye(2) * 2.0, requires_grad=True)
+    message = _tape_drop_message(lambda: linalg.cho_factor(matrix))
+    assert "by scipy.linalg.cho_factor, code outside NumPy and autodiff" in message
 
 
 COMPILED_CALLS = {
