@@ -14,15 +14,7 @@ of its own, as a non-view is in PyTorch).
 
 from __future__ import annotations
 
-import weakref
-
 import numpy as np
-
-#: id(element) -> (weak reference to it, the tensor it was picked from, the key).  The
-#: tensor is held as a view holds its base (``h[0][1].fill_(4)`` writes through the
-#: row, a temporary); the entry goes when the element does.
-_elements: dict = {}
-
 
 #: The ``where`` names of the augmented operators (``inplace.update``'s callers).
 _OPERATORS = frozenset({"+=", "-=", "*=", "/=", "**=", "//=", "%=", "@=", "&=", "|=",
@@ -46,24 +38,18 @@ def picks_one_element(key, ndim: int) -> bool:
 
 
 def note_element(element, base, key) -> None:
-    """Remember that ``element`` was read from ``base[key]`` (one element)."""
-    element_id = id(element)
-    _elements[element_id] = (weakref.ref(element, lambda ref: _forget(element_id, ref)),
-                             base, key)
-
-
-def _forget(element_id, ref) -> None:
-    entry = _elements.get(element_id)
-    if entry is not None and entry[0] is ref:
-        del _elements[element_id]
+    """Remember that ``element`` was read from ``base[key]`` (one element): in its
+    ``_view_link`` slot, as a view holds its base, with a third entry that says it is
+    a copy (``view_table._viewed`` gives None for it)."""
+    element._view_link = (base, key, None)
 
 
 def write_back(t, where: str) -> None:
     """After the in-place method ``where`` wrote ``t``: when ``t`` is an element copy,
     write its new value into the tensor it was picked from (the augmented operators,
     NumPy's, do not)."""
-    entry = _elements.get(id(t))
-    if entry is None or entry[0]() is not t or where in _OPERATORS:
+    link = getattr(t, "_view_link", None)
+    if link is None or len(link) != 3 or where in _OPERATORS:
         return
     from .inplace import set_item
-    set_item(entry[1], entry[2], t, where)
+    set_item(link[0], link[1], t, where)
