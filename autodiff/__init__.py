@@ -96,7 +96,7 @@ from .legacy_tensors import (
 
 __version__ = "0.1.0"
 
-from . import nn, optim, data, utils, testing
+from . import nn, optim, data, utils, testing, quasirandom
 from .memory_formats import (  # noqa: E402  (PyTorch's memory-format constants)
     channels_last, channels_last_3d, contiguous_format, memory_format, preserve_format)
 from . import torch_names as _torch_names
@@ -160,7 +160,8 @@ from .torch_surface import (  # noqa: E402  (torch.asarray, the settings ...)
 from .tensor_flags import layout, strided  # noqa: E402  (torch.layout, torch.strided)
 from .torch_surface_extra import (  # noqa: E402  (torch.random, torch.cpu, torch.cond ...)
     GradScaler, cond, cpu, empty_permuted, from_file, hash_tensor, init_num_threads,
-    is_vulkan_available, orgqr, set_default_tensor_type, while_loop, windows)
+    is_vulkan_available, orgqr, set_default_tensor_type, thread_safe_generator, while_loop,
+    windows)
 from .torch_surface_more import (  # noqa: E402  (torch.as_strided, torch.native_layer_norm ...)
     as_strided, as_strided_copy, conj_physical_, eig, from_dlpack, geqrf, ormqr,
     get_deterministic_debug_mode, lstsq, native_batch_norm, native_channel_shuffle,
@@ -180,6 +181,8 @@ from .torch_settings import (  # noqa: E402  (set-up switches, all met already)
     is_deterministic_algorithms_warn_only_enabled, set_float32_matmul_precision,
     use_deterministic_algorithms)
 from .block_diag import block_diag  # noqa: E402
+from .lobpcg import lobpcg  # noqa: E402  (dense: the pairs to machine precision)
+from .segment_reduce import segment_reduce  # noqa: E402
 from .threads import get_num_threads, set_num_threads  # noqa: E402  (BLAS threads)
 from .devices import backends, cuda, device  # noqa: E402  (only the CPU: no GPU is found)
 from . import amp  # noqa: E402  (autocast and GradScaler as PyTorch without a GPU)

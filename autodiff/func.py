@@ -2,7 +2,8 @@
 
 ``from autodiff import func`` gives ``func.grad``, ``func.grad_and_value``,
 ``func.vjp``, ``func.jvp``, ``func.jacrev``, ``func.jacfwd``, ``func.hessian``,
-``func.vmap``, ``func.functional_call`` and ``func.stack_module_state``, so code
+``func.vmap``, ``func.linearize``, ``func.functional_call``, ``func.stack_module_state``
+and ``func.replace_all_batch_norm_modules_``, so code
 written against ``torch.func`` reads the same.  They are the library's own transforms
 (``ad.grad`` ...), which take arrays and Tensors.  Called with Tensors, as code written
 for ``torch.func`` calls them, they return Tensors, so that the results take Tensor
@@ -28,8 +29,9 @@ from .pytrees import flatten
 from .tensor import Tensor
 from .vmap import vmap
 
-__all__ = ["grad", "grad_and_value", "vjp", "jvp", "linearize", "jacrev", "jacfwd",
-           "hessian", "vmap", "functional_call", "stack_module_state"]
+__all__ = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian", "vmap",
+           "linearize", "functional_call", "stack_module_state",
+           "replace_all_batch_norm_modules_"]
 
 
 def _holds_tensor(tree) -> bool:
@@ -113,31 +115,6 @@ def jvp(func, primals, tangents, *, has_aux=False):
     return (*_as_tensors(tuple(result[:2])), *result[2:])
 
 
-def linearize(func, *primals):
-    """``torch.func.linearize``: ``(func(*primals), jvp_fn)``, where ``jvp_fn(*tangents)``
-    is ``J · tangents`` at the primals (each call runs a forward-mode pass).
-
-    >>> from autodiff import func
-    >>> out, jvp_fn = func.linearize(lambda x: x.sin(), ad.zeros(2))
-    >>> jvp_fn(ad.tensor([1.0, 2.0]))
-    tensor([1., 2.])
-    """
-    output = jvp(func, primals, tuple(_zeros_like(p) for p in primals))[0]
-
-    def jvp_fn(*tangents):
-        if len(tangents) != len(primals):
-            raise ValueError(f"linearize: jvp_fn takes one tangent per primal ({len(primals)}), "
-                             f"got {len(tangents)}")
-        return jvp(func, primals, tangents)[1]
-    return output, jvp_fn
-
-
-def _zeros_like(primal):
-    if isinstance(primal, Tensor):
-        return Tensor(np.zeros_like(primal.data))
-    return np.zeros_like(np.asarray(primal))
-
-
 def vjp(func, *primals, has_aux=False):
     """``torch.func.vjp``: ``(func(*primals), vjp_fn)`` (and the aux last); ``vjp_fn(u)``
     is the tuple ``uᵀ J`` for each primal.
@@ -178,3 +155,44 @@ def grad_and_value(func, argnums=0, has_aux=False):
 
     wrapped.__name__ = f"grad_and_value({getattr(func, '__name__', 'f')})"
     return wrapped
+
+
+def linearize(func, *primals):
+    """``torch.func.linearize``: ``(func(*primals), jvp_fn)``, where ``jvp_fn(*tangents)``
+    is the Jacobian of ``func`` at ``primals`` times ``tangents`` (forward mode, as
+    ``jvp``; each call runs the forward pass again, which PyTorch keeps instead).
+
+    >>> from autodiff import func
+    >>> out, jvp_fn = func.linearize(lambda x: x ** 2, np.array([1.0, 3.0]))
+    >>> jvp_fn(np.array([1.0, 1.0]))
+    array([2., 6.])
+    """
+    output = func(*primals)
+
+    def jvp_fn(*tangents):
+        if len(tangents) != len(primals):
+            raise ValueError(f"linearize: jvp_fn expected {len(primals)} tangents, one per "
+                             f"primal, got {len(tangents)}")
+        return jvp(func, tuple(primals), tuple(tangents))[1]
+
+    return output, jvp_fn
+
+
+def replace_all_batch_norm_modules_(root):
+    """``torch.func.replace_all_batch_norm_modules_``: every BatchNorm in ``root`` (itself
+    included) stops tracking running statistics (``running_mean``, ``running_var`` and
+    ``num_batches_tracked`` become None), so it normalises with the batch's own, in
+    place; returns ``root``.
+
+    >>> net = ad.func.replace_all_batch_norm_modules_(ad.nn.Sequential(ad.nn.BatchNorm1d(3)))
+    >>> net[0].running_mean is None, net[0].track_running_stats
+    (True, False)
+    """
+    from .nn.normalization import _BatchNorm
+
+    for module in root.modules():
+        if isinstance(module, _BatchNorm) and module.track_running_stats:
+            module.running_mean = module.running_var = None
+            module.num_batches_tracked = None
+            module.track_running_stats = False
+    return root

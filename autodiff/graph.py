@@ -368,9 +368,16 @@ def _accumulate_into_leaf(leaf, grad, create_graph):
                 leaf._grad = grad if _is_uniquely_owned(grad) else grad.copy(order="K")
             elif isinstance(current, _namespaces()[2]):
                 # A gradient with a graph, from an earlier backward(create_graph=True):
-                # this pass records nothing, so the sum is a new array of plain values
-                # (that Tensor's own array, which its graph saved, must not change).
-                leaf._grad = np.asarray(current.data + grad)
+                # this pass records nothing, and the sum goes into that Tensor's own
+                # array (a copy made for .grad), as PyTorch's ``grad += new`` under
+                # no_grad: g = w.grad sees it, and g keeps its graph. Stamped, so that a
+                # graph that saved the array refuses its backward.
+                data = current.data
+                if (type(data) is np.ndarray and data.flags.writeable
+                        and data.shape == grad.shape and data.dtype == grad.dtype):
+                    _add_into_grad(data, grad, True)
+                else:
+                    leaf._grad = np.asarray(data + grad)
             elif (type(current) is np.ndarray
                   and (current.flags.writeable or _held_by_trace(current))
                   and current.shape == grad.shape and current.dtype == grad.dtype):
@@ -382,10 +389,20 @@ def _accumulate_into_leaf(leaf, grad, create_graph):
                 total = current + grad
                 leaf._grad = total if type(total) is np.ndarray else np.asarray(total)  # 0-d
         else:
-            leaf._grad = grad if leaf._grad is None else leaf._grad + grad
+            # A first gradient is copied (recorded), as PyTorch's AccumulateGrad clones
+            # it: .grad then owns its array, which a later plain backward adds into.
+            leaf._grad = _recorded_copy(grad) if leaf._grad is None else leaf._grad + grad
             # A .grad that is a Tensor points into a graph that points back to its
             # owner: a reference cycle, which only the cycle collector can free.
             _collector.track_graphs([leaf._grad])
+
+
+def _recorded_copy(grad):
+    """``grad`` copied, recorded when it is a Tensor (in a create_graph pass)."""
+    if isinstance(grad, _namespaces()[2]):
+        from .ops.elementwise import copy
+        return copy(grad)
+    return np.array(grad, copy=True)
 
 
 def _reverse_pass(root_node, root_grad, xp, create_graph, retain_graph,

@@ -9,7 +9,9 @@ As in PyTorch:
   replaced gradient is what flows further back (and what ``retain_grad()`` keeps);
 - a hook belongs to the value it was registered on: for an intermediate, the node
   that made it, so after an in-place change of the tensor it still sees the gradient
-  of the value from before the change;
+  of the value from before the change; and an in-place update of a view (``v =
+  h[1:]; v.mul_(2)``) reaches ``h`` without passing through that node, as PyTorch's
+  ``CopySlices``, so the hook sees only the gradient of ``v``'s uses from before;
 - hooks run in the order they were registered; ``handle.remove()`` removes one;
 - as in ``torch.func``, a hook registered inside a function transform's function
   belongs to that transform: it runs in the transform's own reverse pass (and in a

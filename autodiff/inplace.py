@@ -38,18 +38,22 @@ of one would not reach ``h``, where PyTorch's would; under ``no_grad`` the write
 through NumPy's view), and a recorded update of ``h`` while such a view of it is
 alive, which would go on showing the old values (``op_views.py`` keeps those views).
 One element taken by integer indexing (``out[0, 1]``) is a copy, as in NumPy
-(``out[0, 1] += x`` updates ``out``).
+(``out[0, 1] += x`` updates ``out``); its PyTorch in-place methods (``add_``, ``fill_``)
+write into ``out`` too (``element_copies.py``).
 """
 
 from __future__ import annotations
 
 import contextlib
+import sys
 import weakref
 
 import numpy as np
 
 from . import collector, overwrites
+from . import hooks as _hooks
 from .shared_memory import computed_apart_from_shared_memory, keeps_shared_memory
+from .element_copies import write_back
 from . import graph as _graph
 from .graph import Node, _grad_mode
 from .layout_views import Layout, new_base_value, select
@@ -344,6 +348,23 @@ def _show_written_back(chain) -> None:
         _take(view_tensor, key.of(base) if key.__class__ is Layout else getitem(base, key))
 
 
+def bypass_hooked_views(t) -> None:
+    """Before a recorded update of ``t``, a view, reads it: when a hook was registered
+    on a view of ``t``'s chain (on the node that made it), the views of the chain are
+    taken from their bases again, so that the update's path to the base does not pass
+    through that node, as PyTorch's ``CopySlices`` bypasses the view's old ``grad_fn``:
+    the hook then sees only the gradient of the view's uses from before the update
+    (``v = h[1:]; v.register_hook(f); v.mul_(2)``: ``f`` does not run for ``h``).
+    In grad mode only; a method that computes the new value from ``t`` before
+    writing it (``masked_fill_``) calls this first."""
+    if not (_hooks.registered and _grad_mode.enabled):
+        return
+    chain = _views_up(t)
+    if any(view._node is not None and _hooks.registered.get(view._node)
+           for view, _ in chain):
+        _show_written_back(chain)
+
+
 def _adopt(t, result, where: str, plan) -> None:
     """Make ``t`` hold ``result``'s value and node (a recorded in-place update); the
     views of ``t`` follow, as ``plan`` (``_rebase_plan``) says."""
@@ -441,8 +462,10 @@ def update(t, op, other, where: str):
     """``t = op(t, other)`` in place, following the module's three rules."""
     if _recording(t, other):
         _refuse_leaf(t, where)
+        bypass_hooked_views(t)
         result = computed_apart_from_shared_memory(t, lambda: op(t, other))
         _recorded(t, result, where)
+        write_back(t, where)
         return t
     lift = _before_unrecorded_write(t, where)
     value = _raw(other)
@@ -465,6 +488,7 @@ def update(t, op, other, where: str):
             f"{where}: the update gives {np.result_type(result)} values, which cannot be "
             f"stored in a {t.dtype} tensor; convert the tensor first (t.astype(...)).")
     _unrecorded_write(t, lift, "update", value, op, lambda: t.data.__setitem__(..., result))
+    write_back(t, where)
     return t
 
 
@@ -474,15 +498,37 @@ def set_item(t, key, value, where: str = "setitem"):
     from .ops.indexing import normalize_key, setitem
 
     key = normalize_key(key)
+    _refuse_shuffle_by_swaps(t, value)
     if _recording(t, value):
         _refuse_leaf(t, where)
         _refuse_truncation(t, value, where)
+        bypass_hooked_views(t)
         result = computed_apart_from_shared_memory(t, lambda: setitem(t, value, key))
         _recorded(t, result, where, written=key)
+    else:
+        lift = _before_unrecorded_write(t, where)
+        raw = _raw(value)
+        _unrecorded_write(t, lift, "setitem", raw, key, lambda: t.data.__setitem__(key, raw))
+    write_back(t, where)
+
+
+def _refuse_shuffle_by_swaps(t, value) -> None:
+    """``rng.shuffle(t)`` on a Tensor of two or more dimensions: NumPy shuffles an
+    object other than an ndarray by swapping ``t[i], t[j] = t[j], t[i]``, and the rows
+    of a Tensor are views, so the first write changes the row the second one copies
+    (rows come out duplicated, with only NumPy's general warning)."""
+    from .tensor import Tensor
+    if not (isinstance(value, Tensor) and value.ndim > 0
+            and np.may_share_memory(value.data, t.data)):
         return
-    lift = _before_unrecorded_write(t, where)
-    raw = _raw(value)
-    _unrecorded_write(t, lift, "setitem", raw, key, lambda: t.data.__setitem__(key, raw))
+    from .tape_drop import numpy_random_callee
+    name = numpy_random_callee(sys._getframe(3))    # (set_item, __setitem__, the caller)
+    if name is not None and name.endswith(".shuffle"):
+        raise TypeError(
+            f"{name} of a Tensor of shape {t.shape}: NumPy shuffles an object other than "
+            "an ndarray by swapping its rows one pair at a time, and a Tensor's rows are "
+            "views, so rows would come out duplicated. Shuffle by indexing instead, which "
+            "also stays on the tape: t = t[rng.permutation(len(t))]")
 
 
 def _everywhere(t, value):
@@ -497,11 +543,13 @@ def fill(t, value, where: str):
     ``t``'s shape (``fill_``, ``zero_`` and ``copy_``)."""
     if _recording(t, value):
         _refuse_leaf(t, where)
+        bypass_hooked_views(t)
         _recorded(t, _everywhere(t, value), where)
-        return t
-    lift = _before_unrecorded_write(t, where)
-    raw = _raw(value)
-    _unrecorded_write(t, lift, "fill", raw, None, lambda: t.data.__setitem__(..., raw))
+    else:
+        lift = _before_unrecorded_write(t, where)
+        raw = _raw(value)
+        _unrecorded_write(t, lift, "fill", raw, None, lambda: t.data.__setitem__(..., raw))
+    write_back(t, where)
     return t
 
 
@@ -511,14 +559,16 @@ def clamp(t, lo, hi, where: str = "clamp_"):
 
     if _recording(t, lo) or _recording(t, hi):     # (a bound may require grad too)
         _refuse_leaf(t, where)
+        bypass_hooked_views(t)
         result = computed_apart_from_shared_memory(t, lambda: clip(t, lo, hi))
         _recorded(t, result, where)
-        return t
-    lo, hi = _raw(lo), _raw(hi)
-    _refuse_bounds_of_another_kind(t, lo, hi, where)
-    lift = _before_unrecorded_write(t, where)
-    _unrecorded_write(t, lift, "clamp", (lo, hi), None,
-                      lambda: np.clip(t.data, lo, hi, out=t.data))
+    else:
+        lo, hi = _raw(lo), _raw(hi)
+        _refuse_bounds_of_another_kind(t, lo, hi, where)
+        lift = _before_unrecorded_write(t, where)
+        _unrecorded_write(t, lift, "clamp", (lo, hi), None,
+                          lambda: np.clip(t.data, lo, hi, out=t.data))
+    write_back(t, where)
     return t
 
 

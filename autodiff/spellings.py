@@ -170,7 +170,8 @@ class PyTorchMethods:
                 f"{self.shape}, dtype {self.dtype}) as another dtype, as NumPy's and PyTorch's "
                 "view(dtype) do, has no gradient and is not supported here; use "
                 "t.astype(dtype) to convert the values, or ad.tensor(t.data.view(dtype)) for "
-                "the reinterpreted bytes (no gradient)")
+                "the reinterpreted bytes (no gradient); for the tensor's own dtype, t.view() "
+                "is the same values on the tape")
         result = reshape(self, _dims(shape))
         if result.size and not np.may_share_memory(result.data, self.data):
             raise RuntimeError(
@@ -219,6 +220,10 @@ class PyTorchMethods:
         (4, 2, 3)
         """
         from .ops.shape import transpose
+        if not dims:        # (PyTorch needs them even for a 0-d tensor: t.permute(()))
+            raise TypeError(f"permute() missing 1 required positional argument: 'dims' "
+                            f"(tensor of shape {self.shape}); name every axis once, as "
+                            f"t.permute(1, 0), or pass () for a 0-d tensor")
         dims = _dims(dims)
         if len(dims) != self.ndim:
             raise ValueError(f"permute: got {len(dims)} dims {dims} for a tensor with "

@@ -480,19 +480,30 @@ class Tensor(CopyingMethods, ReductionMethods, OperatorMethods, PyTorchMethods, 
     def expand_dims(self, axis: int) -> Tensor:
         return expand_dims(self, axis)
 
-    def flatten(self, start_dim: int = 0, end_dim: int = -1, *, order=None) -> Tensor:
+    def flatten(self, start_dim: int | None = None, end_dim: int | None = None, *,
+                order=None) -> Tensor:
+        """With no arguments, or NumPy's ``order``, a flat copy (NumPy's guarantee, and
+        one of the results PyTorch's docs allow); with dims, PyTorch's: dims
+        ``start_dim`` .. ``end_dim`` as one, a view when the layout allows, else a copy,
+        and the tensor itself when nothing merges.
+
+        >>> ad.zeros((2, 3, 4)).flatten(1).shape, ad.zeros((2, 3)).flatten().shape
+        ((2, 12), (6,))
+        """
         if order is not None:           # NumPy's flatten(order="F") by name
-            if start_dim != 0:
+            if start_dim is not None:
                 raise TypeError(f"flatten: got order={order!r} and start_dim={start_dim!r}")
             start_dim = order
+        if start_dim is None and end_dim is None:
+            start_dim = "C"
         if isinstance(start_dim, str):  # NumPy's flatten(order); PyTorch's dims are ints
-            if end_dim != -1:
+            if end_dim is not None:
                 raise TypeError(f"flatten: got order={start_dim!r} and end_dim={end_dim!r}; "
                                 "NumPy's flatten(order) takes no dims, PyTorch's "
                                 "flatten(start_dim, end_dim) takes ints")
             return copy(ravel(self, start_dim))    # ndarray.flatten: always a copy
-        if (start_dim, end_dim) in ((0, -1), (0, self.ndim - 1)):
-            return copy(flatten(self))      # (a copy as NumPy's; PyTorch's may be a view)
+        start_dim = 0 if start_dim is None else start_dim
+        end_dim = -1 if end_dim is None else end_dim
         n = self.ndim
         for d in (start_dim, end_dim):
             if not -(n or 1) <= d < (n or 1):
@@ -502,6 +513,10 @@ class Tensor(CopyingMethods, ReductionMethods, OperatorMethods, PyTorchMethods, 
         if start > end:
             raise ValueError(f"flatten: start_dim={start_dim} comes after end_dim={end_dim} "
                              f"for a tensor of shape {self.shape}")
+        if start == end and n:
+            return self
+        if n == 0:
+            return flatten(self)
         return reshape(self, self.shape[:start] + (-1,) + self.shape[end + 1:])
 
     def ravel(self, order: str = "C") -> Tensor:

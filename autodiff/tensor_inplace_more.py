@@ -63,7 +63,8 @@ def _refuse_another_kind(t, result, where: str) -> None:
 
 def _stored_method(name: str, base: str):
     def method(self, *args, **kwargs):
-        from .inplace import fill
+        from .inplace import bypass_hooked_views, fill
+        bypass_hooked_views(self)
         result = getattr(self, base)(*args, **kwargs)
         _refuse_another_shape(self, result, name)
         _refuse_another_kind(self, result, name)
@@ -77,7 +78,8 @@ def _stored_method(name: str, base: str):
 
 def _stored_as_numbers_method(name: str, base: str):
     def method(self, *args, **kwargs):
-        from .inplace import fill
+        from .inplace import bypass_hooked_views, fill
+        bypass_hooked_views(self)
         truth = getattr(self, base)(*args, **kwargs)
         _refuse_another_shape(self, truth, name)
         return fill(self, truth.astype(self.dtype), name)
@@ -158,6 +160,8 @@ class TensorInplaceMore:
             raise TypeError(f"float_power_: the tensor has dtype {self.dtype} but "
                             f"float_power's result is float64 (PyTorch refuses it too); "
                             f"use t = t.double() first, or t.float_power(x) for a new tensor")
+        from .inplace import bypass_hooked_views
+        bypass_hooked_views(self)
         return fill(self, self.float_power(exponent), "float_power_")
 
 

@@ -25,9 +25,12 @@ def _t(value):
     return tensor_of(value)
 
 
-def _fill(t, result, where: str):
-    from .inplace import fill
-    return fill(t, result, where)
+def _fill(t, compute, where: str):
+    """``t`` given the value ``compute(t)`` in place (``inplace.fill``), read after a
+    hooked view's node was bypassed (``inplace.bypass_hooked_views``)."""
+    from .inplace import bypass_hooked_views, fill
+    bypass_hooked_views(t)
+    return fill(t, compute(t), where)
 
 
 def _same_dtype(where: str, t, source):
@@ -107,7 +110,7 @@ class TorchInplaceMethods:
         >>> t = ad.zeros(2); t.index_add_(0, np.array([1]), ad.tensor([5.0]))
         tensor([0., 5.])
         """
-        return _fill(self, self.index_add(dim, index, source, alpha=alpha), "index_add_")
+        return _fill(self, lambda t: t.index_add(dim, index, source, alpha=alpha), "index_add_")
 
     def index_fill(self, dim: int, index, value):
         """A copy with ``value`` (a number or a 0-d tensor) at ``index`` along ``dim``.
@@ -130,7 +133,7 @@ class TorchInplaceMethods:
         >>> t = ad.zeros(2); t.index_fill_(0, np.array([0]), 1.0)
         tensor([1., 0.])
         """
-        return _fill(self, self.index_fill(dim, index, value), "index_fill_")
+        return _fill(self, lambda t: t.index_fill(dim, index, value), "index_fill_")
 
     def index_copy(self, dim: int, index, source):
         """A copy with the slices of ``source`` written at ``index`` along ``dim``
@@ -154,7 +157,7 @@ class TorchInplaceMethods:
         >>> t = ad.zeros(2); t.index_copy_(0, np.array([1]), ad.tensor([3.0]))
         tensor([0., 3.])
         """
-        return _fill(self, self.index_copy(dim, index, source), "index_copy_")
+        return _fill(self, lambda t: t.index_copy(dim, index, source), "index_copy_")
 
     def index_put(self, indices, values, accumulate=False):
         """A copy with ``values`` at ``self[indices]`` (``indices`` a tuple of integer or
@@ -208,7 +211,7 @@ class TorchInplaceMethods:
         >>> t = ad.zeros(2); t.index_put_((np.array([1]),), ad.tensor(4.0))
         tensor([0., 4.])
         """
-        return _fill(self, self.index_put(indices, values, accumulate), "index_put_")
+        return _fill(self, lambda t: t.index_put(indices, values, accumulate), "index_put_")
 
     # ----- masks, scatters, diagonals ------------------------------------------------------
     def masked_fill_(self, mask, value):
@@ -217,7 +220,7 @@ class TorchInplaceMethods:
         >>> t = ad.zeros(2); t.masked_fill_(np.array([True, False]), 1.0)
         tensor([1., 0.])
         """
-        return _fill(self, self.masked_fill(mask, value), "masked_fill_")
+        return _fill(self, lambda t: t.masked_fill(mask, value), "masked_fill_")
 
     def masked_scatter(self, mask, source):
         """A copy with the first entries of ``source`` (in order) written where the bool
@@ -251,7 +254,7 @@ class TorchInplaceMethods:
         >>> t = ad.zeros(2); t.masked_scatter_(np.array([False, True]), ad.tensor([9.0]))
         tensor([0., 9.])
         """
-        return _fill(self, self.masked_scatter(mask, source), "masked_scatter_")
+        return _fill(self, lambda t: t.masked_scatter(mask, source), "masked_scatter_")
 
     def scatter_add_(self, dim: int, index, src):
         """``scatter_add`` in place; returns self.
@@ -259,7 +262,7 @@ class TorchInplaceMethods:
         >>> t = ad.zeros(2); t.scatter_add_(0, np.array([1, 1]), ad.tensor([1.0, 2.0]))
         tensor([0., 3.])
         """
-        return _fill(self, self.scatter_add(dim, index, src), "scatter_add_")
+        return _fill(self, lambda t: t.scatter_add(dim, index, src), "scatter_add_")
 
     def scatter_reduce(self, dim: int, index, src, reduce: str, *, include_self=True):
         """A copy with ``src[i][j]`` combined into ``[index[i][j]][j]`` (for ``dim=0``)
@@ -280,7 +283,7 @@ class TorchInplaceMethods:
         >>> t = ad.ones(2); t.scatter_reduce_(0, np.array([0]), ad.tensor([3.0]), "prod")
         tensor([3., 1.])
         """
-        return _fill(self, self.scatter_reduce(dim, index, src, reduce,
+        return _fill(self, lambda t: t.scatter_reduce(dim, index, src, reduce,
                                                include_self=include_self),
                      "scatter_reduce_")
 
@@ -297,7 +300,7 @@ class TorchInplaceMethods:
                              f"have the same size, got shape {self.shape}")
         mask = np.zeros(self.shape, dtype=bool)
         np.fill_diagonal(mask, True, wrap=wrap)
-        return _fill(self, self.masked_fill(mask, fill_value), "fill_diagonal_")
+        return _fill(self, lambda t: t.masked_fill(mask, fill_value), "fill_diagonal_")
 
     def put_(self, index, source, accumulate=False):
         """Write ``source`` at the flat positions ``index`` (as if the tensor were 1-D;
@@ -308,7 +311,7 @@ class TorchInplaceMethods:
         tensor([[2., 0.],
                 [0., 1.]])
         """
-        return _fill(self, _put(self, index, source, accumulate), "put_")
+        return _fill(self, lambda t: _put(t, index, source, accumulate), "put_")
 
     # ----- history and layout -----------------------------------------------------------------
     def detach_(self):

@@ -189,32 +189,47 @@ def scatter_add(input, dim: int, index, src) -> Tensor:
 
 # Arithmetic and comparisons
 
+def _first_operand(where: str, input, other, widen: bool = False) -> Tensor:
+    """``input`` as a Tensor; a Python number that does not fit the other operand's
+    integer dtype is refused, as the operator spelling refuses it (NumPy 2's rule)."""
+    try:
+        return tensor_of(input, other, widen=widen)
+    except OverflowError as error:
+        raise OverflowError(f"{where}: {error}") from None
+
+
 def mul(input, other) -> Tensor:
-    """``input * other``, as ``torch.mul``.
+    """``input * other``, as ``torch.mul``, with NumPy's promotion, as the operator:
+    ``ad.mul(300, uint8_tensor)`` raises OverflowError, as ``300 * uint8_tensor`` does
+    (PyTorch wraps 300 around to 44 in uint8).
 
     >>> ad.mul(ad.tensor([1.0, 2.0]), 3)
     tensor([3., 6.])
     """
-    return tensor_of(input, other).mul(other)
+    return _first_operand("mul", input, other).mul(other)
 
 
 def div(input, other, *, rounding_mode=None) -> Tensor:
     """``input / other``, rounded toward zero (``'trunc'``) or down (``'floor'``) when asked,
-    as ``torch.div``.
+    as ``torch.div``.  A rounded division of a number that does not fit an integer
+    tensor's dtype raises OverflowError, as ``300 // uint8_tensor`` (PyTorch wraps it
+    around); the true division gives floats, as ``300 / uint8_tensor``.
 
     >>> ad.div(ad.tensor([-7.0, 7.0]), 2, rounding_mode="trunc")
     tensor([-3.,  3.])
     """
-    return tensor_of(input, other).div(other, rounding_mode=rounding_mode)
+    operand = _first_operand("div", input, other, widen=rounding_mode is None)
+    return operand.div(other, rounding_mode=rounding_mode)
 
 
 def sub(input, other, *, alpha=1) -> Tensor:
-    """``input - alpha * other``, as ``torch.sub``.
+    """``input - alpha * other``, as ``torch.sub``; ``ad.sub(300, uint8_tensor)`` raises
+    OverflowError, as ``300 - uint8_tensor`` does (PyTorch wraps 300 around to 44).
 
     >>> ad.sub(ad.tensor([5.0]), ad.tensor([1.0]), alpha=2)
     tensor([3.])
     """
-    return tensor_of(input, other).sub(other, alpha=alpha)
+    return _first_operand("sub", input, other).sub(other, alpha=alpha)
 
 
 def neg(input) -> Tensor:

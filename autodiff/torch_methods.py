@@ -266,6 +266,8 @@ class TorchMethods:
         from .inplace import fill, set_item
         src = self._scatter_source("scatter_", src, reduce, value)
         if reduce is not None:
+            from .inplace import bypass_hooked_views
+            bypass_hooked_views(self)
             return fill(self, self._scatter_reduced("scatter_", dim, index, src, reduce),
                         "scatter_")
         key, src = _scatter_key("scatter_", self, dim, index, src)
@@ -389,7 +391,7 @@ class TorchMethods:
         tensor([-3.])
         """
         from .integer_division import refuse_integer_division_by_zero
-        from .ops.piecewise import floor_divide, trunc
+        from .ops.piecewise import floor_divide, trunc_divide
         if rounding_mode is None:
             return self / other
         if rounding_mode in ("trunc", "floor"):
@@ -399,7 +401,7 @@ class TorchMethods:
             other = _as_operand(other)
             if _integer_operands(self, other):
                 return _integer_trunc_divide(self, other)
-            return trunc(self / other)
+            return trunc_divide(self, other)
         if rounding_mode == "floor":
             return floor_divide(self, other)
         raise ValueError(f"div: rounding_mode must be None, 'trunc' or 'floor', got "

@@ -30,9 +30,9 @@ from .nn.module import manual_seed
 from .ops.operands import tensor_of
 from .tensor import Tensor
 
-__all__ = ["random", "signal", "windows", "cpu", "cond", "while_loop", "GradScaler", "orgqr",
-           "set_default_tensor_type", "init_num_threads", "is_vulkan_available",
-           "empty_permuted", "from_file", "hash_tensor"]
+__all__ = ["random", "thread_safe_generator", "signal", "windows", "cpu", "cond", "while_loop",
+           "GradScaler", "orgqr", "set_default_tensor_type", "init_num_threads",
+           "is_vulkan_available", "empty_permuted", "from_file", "hash_tensor"]
 
 
 @contextlib.contextmanager
@@ -56,11 +56,29 @@ def fork_rng(devices=None, enabled: bool = True, device_type=None):
         set_rng_state(state)
 
 
+def thread_safe_generator():
+    """PyTorch's ``thread_safe_generator``: the generator of the DataLoader thread worker
+    it runs in, else None (the default generator).  Data are loaded in the main process
+    here (``ad.data.get_worker_info()`` is None), so it is always None, which every
+    ``generator=`` takes.
+
+    >>> ad.thread_safe_generator() is None
+    True
+    """
+    from .data_sets import get_worker_info
+
+    info = get_worker_info()
+    if info is not None and getattr(info, "worker_method", None) == "thread":
+        return getattr(info, "rng", None)
+    return None
+
+
 #: ``torch.random``: the default generator's functions.
 random = SimpleNamespace(
     manual_seed=manual_seed, seed=seed, initial_seed=initial_seed,
     get_rng_state=get_rng_state, set_rng_state=set_rng_state, fork_rng=fork_rng,
-    default_generator=default_generator, Generator=Generator)
+    default_generator=default_generator, Generator=Generator,
+    thread_safe_generator=thread_safe_generator)
 
 #: ``torch.signal``: its ``windows`` (``ad.windows`` too, as ``torch.windows``).
 signal = SimpleNamespace(windows=signal_windows)

@@ -11,6 +11,7 @@ from hypothesis.extra.numpy import array_shapes, mutually_broadcastable_shapes
 
 import autodiff as ad
 from autodiff.ops.masked_reductions import masked_sum
+from autodiff.ops.piecewise import trunc_divide
 from op_specs import SHAPES, Case, Spec, _rng, axis_and_keepdims, binary, reduction
 from op_specs import signed_away_from_zero
 from op_specs import unary, values
@@ -277,6 +278,7 @@ SPECS = [
     binary("fmax", ad.fmax, np.fmax), binary("fmin", ad.fmin, np.fmin),
     unary("fabs", ad.fabs, np.fabs, signed=True, lo=0.1),
     _signed_divisor("floor_divide", ad.floor_divide, np.floor_divide, order=1),
+    _signed_divisor("trunc_divide", trunc_divide, lambda a, b: np.trunc(a / b), order=1),
     unary("ceil", ad.ceil, np.ceil, order=1), unary("trunc", ad.trunc, np.trunc, order=1),
     Spec("nan_to_num", _nan_to_num_case), Spec("select", _select_case),
     Spec("masked_sum", _masked_sum_case),

@@ -169,12 +169,12 @@ def test_numpy_writing_into_a_module_buffer_is_refused():
     @ad.compile
     def step(x):
         y = bn(x).sum()
-        bn.running_mean *= 0.0  # buffer
+        bn.running_mean.data *= 0.0  # buffer
         return y
 
     x = np.random.default_rng(0).normal(size=(4, 2))
     _refused(step, x, marker="buffer", what=r"buffer 'running_mean' of BatchNorm1d")
-    assert bn.running_mean.flags.writeable
+    assert bn.running_mean.data.flags.writeable
 
 
 def test_batch_norm_running_statistics_still_replay_as_eager():
@@ -190,7 +190,7 @@ def test_batch_norm_running_statistics_still_replay_as_eager():
 
         fn = ad.compile(lambda x: step(x)) if compiled else (lambda x: step(ad.tensor(x)))
         losses = [fn(x).data.copy() for x in batches]
-        results.append((losses, bn.running_mean.copy(), bn.running_var.copy()))
+        results.append((losses, bn.running_mean.clone(), bn.running_var.clone()))
     for eager, replayed in zip(*results):
         np.testing.assert_allclose(replayed, eager, rtol=1e-12)
 

@@ -94,7 +94,7 @@ def test_a_buffer_written_from_a_read_of_data_is_named_as_the_buffer():
 
     def overwrite_running_mean(x):
         out = norm(x)
-        norm.running_mean[...] = x.data.mean(axis=0)
+        norm.running_mean.data[...] = x.data.mean(axis=0)
         return out.sum()
 
     with pytest.raises(ad.TraceError, match=r"compile: buffer 'running_mean' of BatchNorm1d"):

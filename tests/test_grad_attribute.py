@@ -152,7 +152,8 @@ def test_valid_grads_are_kept_as_given():
     x.grad = None
     x.grad = g                                     # a Tensor gradient of the right shape
     g.sum().backward()                             # adds the second derivative 6x
-    np.testing.assert_array_equal(x.grad, [9.0, 24.0])
+    assert x.grad is g                             # into g, as PyTorch's grad += new
+    np.testing.assert_array_equal(x.grad.data, [9.0, 24.0])
 
 
 def test_a_wrong_grad_is_refused_at_assignment_not_at_step():

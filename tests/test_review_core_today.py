@@ -105,10 +105,15 @@ def test_an_integer_that_would_widen_integers_to_floats_is_refused(number, value
         t * number                      # as the operator spelling (NumPy's answer)
 
 
-def test_a_number_out_of_a_small_integer_dtype_still_widens_exactly():
+def test_a_number_out_of_a_small_integer_dtype_is_refused_as_by_the_operator():
     u = ad.tensor(np.array([3, 250], np.uint8))
-    assert ad.mul(-3, u).data.tolist() == [-9, -750]
-    assert ad.sub(300, u).data.tolist() == [297, 50]
+    for function, operator in ((lambda: ad.mul(-3, u), lambda: -3 * u),
+                               (lambda: ad.sub(300, u), lambda: 300 - u)):
+        with pytest.raises(OverflowError):
+            operator()
+        with pytest.raises(OverflowError, match="does not fit uint8"):
+            function()
+    assert ad.sub(300, u.astype(np.int64)).data.tolist() == [297, 50]
 
 
 def test_numbers_that_fit_keep_their_dtypes():

@@ -302,13 +302,15 @@ def test_a_comparison_reads_the_number_in_the_tensors_dtype():
     np.testing.assert_array_equal(ad.ne(0.1, x).data, ~expected)
 
 
-def test_a_number_too_large_for_the_tensors_dtype_widens():
-    # NumPy 2 raises OverflowError for np.multiply(300, uint8 array) and PyTorch wraps
-    # 300 to 44; the number becomes int64 here (NumPy 1's widening): the exact product
+def test_a_number_too_large_for_the_tensors_dtype_is_refused_as_by_the_operator():
+    # NumPy 2 raises OverflowError for np.multiply(300, uint8 array), and so do the
+    # operator and the function spellings here (PyTorch wraps 300 around to 44)
     x = ad.tensor(np.array([1, 2], np.uint8))
-    result = ad.mul(300, x)
-    assert result.dtype == np.int64
-    np.testing.assert_array_equal(result.data, [300, 600])
+    with pytest.raises(OverflowError):
+        300 * x
+    with pytest.raises(OverflowError, match="mul: the Python integer 300 does not fit uint8"):
+        ad.mul(300, x)
+    np.testing.assert_array_equal(ad.mul(300, x.astype(np.int64)).data, [300, 600])
 
 
 def test_a_float64_0d_tensor_follows_numpys_promotion():

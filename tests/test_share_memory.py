@@ -64,7 +64,8 @@ def test_module_share_memory_returns_self_and_keeps_parameters_and_buffers_as_to
     assert sorted(ours.state_dict()) == sorted(before)
     for key, value in ours.state_dict().items():
         np.testing.assert_array_equal(value, before[key])
-    assert ad.tensor(ours[1].running_mean).is_shared()
+    rm = ours[1].running_mean
+    assert rm.is_shared() and all(b.is_shared() for b in ours.buffers())
     assert theirs[1].running_mean.is_shared()
     assert ad.tensor(weight.grad).is_shared()              # the gradient moved too
     optimizer = ad.optim.SGD(ours.parameters(), lr=0.1)

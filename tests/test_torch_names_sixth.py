@@ -317,7 +317,7 @@ def test_convert_sync_batchnorm_keeps_parameters_and_buffers():
     inner = ad.nn.Sequential(ad.nn.Linear(3, 3), ad.nn.BatchNorm1d(3))
     model = ad.nn.Sequential(ad.nn.BatchNorm1d(3), inner)
     model(ad.tensor(r(5, 3)))                           # running statistics move
-    weight, running_mean = model[1][1].weight, model[1][1].running_mean.copy()
+    weight, running_mean = model[1][1].weight, model[1][1].running_mean.clone()
     converted = ad.nn.SyncBatchNorm.convert_sync_batchnorm(model)
     assert converted is model
     assert type(model[0]) is ad.nn.SyncBatchNorm and type(model[1][1]) is ad.nn.SyncBatchNorm

@@ -210,13 +210,10 @@ EXCLUDED = {
          "linalg": _names("common_notes"),
          "special": _names("common_args multi_dim_common")}),
     "not built yet": (
-        "could exist here and do not yet: lobpcg, Sobol sequences, masked tensors, segment_reduce, "
-        "the linear + cross-entropy module, torch.multiprocessing, a "
-        "DataLoader worker's generator and the dtype gradients are cast to",
-        {"torch": _names("lobpcg quasirandom masked "
-                         "segment_reduce thread_safe_generator multiprocessing"),
-         "Tensor": _names("grad_dtype"),
-         "nn": _names("LinearCrossEntropyLoss LinearCrossEntropyOptions")}),
+        "could exist here and do not yet: masked tensors, torch.multiprocessing and "
+        "the dtype gradients are cast to",
+        {"torch": _names("masked multiprocessing"),
+         "Tensor": _names("grad_dtype")}),
 }
 
 

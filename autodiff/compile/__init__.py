@@ -35,7 +35,7 @@ optimizer's ``param_groups`` (``hyperparameters.py``), assigning ``.data`` of a 
 from before the call (``w.data -= lr * w.grad``: use an optimizer, or in-place tensor
 ops under ``ad.no_grad()``), NumPy writing in place into a traced array (``a = w.data;
 a -= d``, ``np.copyto(w.data, v)``, ``w.grad *= 2``, ``h.data[h.data < 0] = 0``,
-``bn.running_mean *= 0``: while tracing, the arrays of captured tensors, the buffers
+``bn.running_mean.data *= 0``: while tracing, the arrays of captured tensors, the buffers
 of the modules called and the arrays the function's code gets through ``.data``,
 ``.numpy()`` or ``.grad`` are read-only, ``readonly.py``), selecting with a boolean
 mask computed in the call, functions whose shapes are read from the values

@@ -218,8 +218,12 @@ def on_grad_read(tracer, tensor, grad, frame) -> None:
 
 def hold_buffers(held, module) -> None:
     """A module was called: its buffers (BatchNorm's running statistics) change only
-    through the library's replayed updates while tracing."""
+    through the library's replayed updates and in-place tensor ops while tracing (a
+    Tensor buffer's array is held: NumPy on its ``.data`` is refused)."""
+    from ..tensor import Tensor
     for name, array in getattr(module, "_buffers", {}).items():
+        if isinstance(array, Tensor):
+            array = array.data
         held.hold(array, "buffer", f"buffer {name!r} of {type(module).__name__}")
 
 
@@ -314,8 +318,9 @@ def _message(site, line) -> str:
                 "replay repeats.")
     if site.kind == "buffer":
         return (f"{head} A module's buffers change through the library (BatchNorm's "
-                "running statistics, which a replay updates again), or outside the "
-                "compiled function.")
+                "running statistics, which a replay updates again), through in-place "
+                "tensor ops on a Tensor buffer (with ad.no_grad(): buf.mul_(0.9)), which "
+                "a replay repeats, or outside the compiled function.")
     if site.kind == "made":
         return (f"{head} Such an array stays a constant while the trace sees what "
                 "writes into it: write with c[k] = v or c += v (v made of Python numbers "

@@ -24,6 +24,7 @@ from .activation_random import RReLU
 from .dropout import Dropout, Dropout1d, Dropout2d, Dropout3d
 from .loss_modules import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDivLoss,
                            L1Loss, MSELoss, NLLLoss, NLLLoss2d, SmoothL1Loss)
+from .linear_cross_entropy_module import LinearCrossEntropyLoss, LinearCrossEntropyOptions
 from .loss_modules_more import (CosineEmbeddingLoss, CTCLoss, GaussianNLLLoss,
                                 HingeEmbeddingLoss, MarginRankingLoss, MultiLabelMarginLoss,
                                 MultiLabelSoftMarginLoss, MultiMarginLoss, PoissonNLLLoss,
@@ -86,7 +87,8 @@ __all__ = ["functional", "init", "utils", "Module", "ModuleDict", "ModuleList", 
            "ReplicationPad3d", "CircularPad1d", "CircularPad2d", "CircularPad3d",
            "MultiheadAttention", "TransformerEncoder", "TransformerEncoderLayer",
            "TransformerDecoder", "TransformerDecoderLayer", "Transformer",
-           "CrossEntropyLoss", "NLLLoss", "MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss",
+           "CrossEntropyLoss", "LinearCrossEntropyLoss", "LinearCrossEntropyOptions",
+           "NLLLoss", "MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss",
            "BCELoss", "BCEWithLogitsLoss", "KLDivLoss", "GaussianNLLLoss", "PoissonNLLLoss",
            "MarginRankingLoss", "HingeEmbeddingLoss", "SoftMarginLoss",
            "MultiLabelSoftMarginLoss", "MultiMarginLoss", "MultiLabelMarginLoss",

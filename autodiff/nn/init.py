@@ -24,6 +24,7 @@ True
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
@@ -35,7 +36,10 @@ from .module import _generator
 
 __all__ = ["calculate_gain", "uniform_", "normal_", "zeros_", "ones_", "constant_",
            "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_",
-           "trunc_normal_", "orthogonal_", "sparse_", "eye_", "dirac_"]
+           "trunc_normal_", "orthogonal_", "sparse_", "eye_", "dirac_",
+           # PyTorch's deprecated spellings, which warn
+           "uniform", "normal", "constant", "eye", "dirac", "xavier_uniform", "xavier_normal",
+           "kaiming_uniform", "kaiming_normal", "orthogonal", "sparse"]
 
 
 def _array(tensor, where):
@@ -387,3 +391,32 @@ def dirac_(tensor, groups: int = 1):
         for d in range(min(per_group, array.shape[1])):
             values[(g * per_group + d, d) + centre] = 1.0
     return _fill(tensor, values, "dirac_")
+
+
+def _deprecated_spelling(initializer):
+    """PyTorch's old name of ``initializer`` (without the trailing underscore): the
+    same function, with PyTorch's FutureWarning naming the new one."""
+    old_name, new_name = initializer.__name__[:-1], initializer.__name__
+
+    def deprecated_initializer(*args, **kwargs):
+        warnings.warn(f"`nn.init.{old_name}` is now deprecated in favor of "
+                      f"`nn.init.{new_name}`.", FutureWarning, stacklevel=2)
+        return initializer(*args, **kwargs)
+
+    deprecated_initializer.__name__ = deprecated_initializer.__qualname__ = old_name
+    deprecated_initializer.__doc__ = (f"``{old_name}(...)``: deprecated in PyTorch in favour "
+                                      f"of ``nn.init.{new_name}``, which it calls (warning).")
+    return deprecated_initializer
+
+
+uniform = _deprecated_spelling(uniform_)
+normal = _deprecated_spelling(normal_)
+constant = _deprecated_spelling(constant_)
+eye = _deprecated_spelling(eye_)
+dirac = _deprecated_spelling(dirac_)
+xavier_uniform = _deprecated_spelling(xavier_uniform_)
+xavier_normal = _deprecated_spelling(xavier_normal_)
+kaiming_uniform = _deprecated_spelling(kaiming_uniform_)
+kaiming_normal = _deprecated_spelling(kaiming_normal_)
+orthogonal = _deprecated_spelling(orthogonal_)
+sparse = _deprecated_spelling(sparse_)

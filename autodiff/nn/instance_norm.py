@@ -4,9 +4,9 @@ its positions, as PyTorch's.
 With the input's statistics (training, or no running statistics) the input is viewed
 as ``(N, C, positions)`` and normalised by ``layer_norm``'s fused op, the way
 ``group_norm`` uses it, so gradients of every order come from that op; a per-channel
-scale and shift follow.  Running statistics, when given, are updated in place outside
-the graph, as PyTorch updates them: the per-sample statistics are averaged over the
-batch, the variance unbiased,
+scale and shift follow.  Running statistics, when given (a layer's are Tensors), are
+updated in place outside the graph, as PyTorch updates them: the per-sample
+statistics are averaged over the batch, the variance unbiased,
 
     running_mean = (1 - momentum) * running_mean + momentum * mean over N of sample means
     running_var  = (1 - momentum) * running_var  + momentum * mean over N of sample vars
@@ -33,6 +33,7 @@ from .half_precision import rounded_once
 from .module import Module, Parameter
 from .normalization import (_batch_norm, _BatchNorm, _check_same_dtype, _scale_and_shift,
                             _set_running_stats_options, _shape_of, constant_running_arguments)
+from .running_stats import note_written, register_running_stats, writable_values
 
 
 def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None,
@@ -118,16 +119,18 @@ def _blend(running_mean, running_var, values, momentum):
     """Running statistics (in place) += momentum * (batch average of the per-sample
     statistics of ``values``, shape (N, C, *) - running ones)."""
     rows = values.reshape(values.shape[0], values.shape[1], -1)
-    if running_mean is not None:
-        running_mean *= 1 - momentum
-        running_mean += momentum * rows.mean(axis=2).mean(axis=0)
-    if running_var is not None:
-        running_var *= 1 - momentum
-        running_var += momentum * rows.var(axis=2, ddof=1).mean(axis=0)
+    mean_values, var_values = writable_values(running_mean), writable_values(running_var)
+    if mean_values is not None:
+        mean_values *= 1 - momentum
+        mean_values += momentum * rows.mean(axis=2).mean(axis=0)
+    if var_values is not None:
+        var_values *= 1 - momentum
+        var_values += momentum * rows.var(axis=2, ddof=1).mean(axis=0)
+    note_written(running_mean, running_var)
 
 
 class _RunningInstanceStats:
-    """``F.instance_norm``'s running arrays, and their update (replayed when compiled)."""
+    """``F.instance_norm``'s running statistics, and their update (replayed when compiled)."""
 
     def __init__(self, running_mean, running_var, momentum):
         self.running_mean, self.running_var, self.momentum = running_mean, running_var, momentum
@@ -159,13 +162,10 @@ class _InstanceNorm(Module):
         self.register_parameter("weight", Parameter(np.ones(shape, dtype)) if affine else None)
         self.register_parameter("bias", Parameter(np.zeros(shape, dtype))
                                 if affine and bias else None)
-        tracked = self.track_running_stats
-        self.register_buffer("running_mean", np.zeros(shape, dtype) if tracked else None)
-        self.register_buffer("running_var", np.ones(shape, dtype) if tracked else None)
-        self.register_buffer("num_batches_tracked",
-                             np.array(0, dtype=np.int64) if tracked else None)
+        register_running_stats(self, shape, dtype, self.track_running_stats)
 
     reset_running_stats = _BatchNorm.reset_running_stats
+    reset_parameters = _BatchNorm.reset_parameters
 
     def forward(self, x):
         where = f"{type(self).__name__}({self.num_features})"

@@ -70,8 +70,10 @@ class _LazyNorm(LazyModuleMixin):
                 param.data = start(features, dtype)
         for name, start in (("running_mean", np.zeros), ("running_var", np.ones)):
             buffer = getattr(self, name)
-            if buffer is not None:
-                setattr(self, name, start(features, buffer.dtype))
+            if buffer is not None:              # (the same object becomes a Tensor)
+                dtype = buffer.dtype
+                buffer.materialize((features,))
+                buffer.data = start(features, dtype)
         self.__class__ = self._becomes
         return self.forward(x)
 

@@ -1,6 +1,7 @@
 """PyTorch's ``F.linear_cross_entropy``: the cross-entropy of ``linear(input, weight,
 bias)`` against ``target``, in one call (PyTorch's reference computation; its chunked
-``options=`` path is a memory saving that computes the same).
+``options=`` path is a memory saving that computes the same, so an
+``nn.LinearCrossEntropyOptions`` is accepted and changes nothing).
 
 >>> x, w = ad.ones((2, 3)), ad.zeros((4, 3))
 >>> round(F.linear_cross_entropy(x, w, np.array([0, 3])).item(), 6)      # log(4)
@@ -25,10 +26,11 @@ def linear_cross_entropy(input, linear_weight, target, *, linear_bias=None, weig
     PyTorch's ``F.linear_cross_entropy``: ``input`` is ``(in,)`` or ``(N, in)``,
     ``linear_weight`` ``(C, *out_features, in)`` (a K-dimensional loss when
     ``out_features`` is not empty), ``ignore_index`` None is -100 for class indices."""
-    if options is not None:
-        raise NotImplementedError("linear_cross_entropy: options= (PyTorch's chunking of "
-                                  "the computation) does not exist here; leave it None, "
-                                  "the result is the same")
+    from .linear_cross_entropy_module import LinearCrossEntropyOptions
+
+    if options is not None and not isinstance(options, LinearCrossEntropyOptions):
+        raise TypeError(f"linear_cross_entropy: options must be an "
+                        f"nn.LinearCrossEntropyOptions or None, got {options!r}")
     input, linear_weight = tensor_of(input), tensor_of(linear_weight)
     if not 1 <= input.ndim <= 2:
         raise RuntimeError(f"linear_cross_entropy: expected input with dimensionality 1 or "

@@ -328,8 +328,8 @@ class Module(StateMethods, StateHookMethods, HookMethods, BackwardHookMethods, D
         Tensor; a tensor assigned to an array buffer gives its values), so the code that
         uses it keeps working.
 
-        The library's own layers (BatchNorm's ``running_mean``, ``running_var`` and
-        ``num_batches_tracked``, loss weights, ...) register ndarrays.
+        The norm layers' statistics (BatchNorm's ``running_mean``, ...) are Tensors;
+        other layers' own buffers (loss weights, ...) are ndarrays.
 
         >>> m = ad.nn.Module()
         >>> m.register_buffer("ema", ad.zeros(2))

@@ -260,11 +260,11 @@ def _assign(module, name, is_param, value):
         _copy_into_tensor(param, value)
     else:
         old = module._buffers[name]
-        if isinstance(old, Tensor) and not _is_lazy(old):
+        if _is_lazy(old):               # (the same object becomes a Tensor, as in PyTorch)
+            old.materialize(value.shape)
+        if isinstance(old, Tensor):
             _copy_into_tensor(old, value)
             return
-        if _is_lazy(old):
-            old = old.data              # (its dtype)
         module._buffers[name] = np.array(value, dtype=old.dtype)
         object.__setattr__(module, name, module._buffers[name])
 

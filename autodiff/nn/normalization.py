@@ -5,8 +5,9 @@
 it on the input viewed as ``(N, groups, values per group)``, then scales and shifts
 each channel, so both get their gradients of every order from that op.  ``batch_norm``
 is a composition of primitives (mean, variance, arithmetic), so its gradients of every
-order come from theirs; its running statistics are plain arrays updated in place,
-outside the graph, exactly as PyTorch updates them:
+order come from theirs; its running statistics (Tensors, or ndarrays given to
+``F.batch_norm``) are updated in place, outside the graph, exactly as PyTorch updates
+them (``running_stats.py``):
 
     running_mean = (1 - momentum) * running_mean + momentum * batch_mean
     running_var  = (1 - momentum) * running_var  + momentum * batch_var * n / (n - 1)
@@ -28,6 +29,8 @@ from ..ops.shape import reshape
 from ..tensor import Tensor
 from .half_precision import rounded_once
 from .module import Module, Parameter
+from .running_stats import (count_batch, fill_stat, note_written, register_running_stats,
+                            stat_values, writable_values)
 
 
 def _shape_of(x):
@@ -187,16 +190,16 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None,
     """Normalise each channel (axis 1) of ``(N, C, ...)`` input, as PyTorch's ``batch_norm``.
 
     ``training=True``: use the batch's mean and biased variance, and update
-    ``running_mean`` / ``running_var`` in place (if given) with ``momentum``, the
-    variance unbiased.  ``training=False``: use the running statistics.  A Tensor
-    ``eps`` that requires grad gets its gradient; the running statistics and
-    ``momentum`` get none, and a Tensor that requires grad passed for them is refused
-    (as PyTorch does).
+    ``running_mean`` / ``running_var`` in place (if given: Tensors, as in PyTorch, or
+    ndarrays) with ``momentum``, the variance unbiased.  ``training=False``: use the
+    running statistics.  A Tensor ``eps`` that requires grad gets its gradient; the
+    running statistics and ``momentum`` get none, and a Tensor that requires grad passed
+    for them is refused (as PyTorch does).
 
-    >>> rm, rv = np.zeros(2), np.ones(2)
+    >>> rm, rv = ad.zeros(2), ad.ones(2)
     >>> y = F.batch_norm(ad.tensor([[1.0, 2.0], [3.0, 6.0]]), rm, rv, training=True)
     >>> rm, rv
-    (array([0.2, 0.4]), array([1.1, 1.7]))
+    (tensor([0.2, 0.4]), tensor([1.1, 1.7]))
     """
     momentum = constant_running_arguments(where, running_mean, running_var, momentum)
     if (running_mean is None) != (running_var is None):
@@ -217,7 +220,7 @@ def _batch_norm(input, stats, weight, bias, training, update, eps, where):
     """``batch_norm`` with the running statistics in ``stats.running_mean`` and
     ``stats.running_var``: a BatchNorm module's buffers (read from the module again at
     each replay of a compiled step: ``load_state_dict`` may have replaced them) or
-    ``F.batch_norm``'s arrays.  When training, ``update(mean, var, count)`` takes the
+    ``F.batch_norm``'s tensors or arrays.  When training, ``update(mean, var, count)`` takes the
     batch's statistics (arrays) to blend into the running ones."""
     running_mean, running_var = stats.running_mean, stats.running_var
     x = input if isinstance(input, Tensor) else Tensor(np.asarray(input))
@@ -269,31 +272,34 @@ def _normalized(x, stats, weight, bias, training, update, eps, where):
 
 
 def _inverse_std(stats, eps, dtype, shape):
-    running_var = np.asarray(stats.running_var)       # (float16 buffers: in float32)
+    running_var = np.asarray(stat_values(stats.running_var))  # (float16 ones: in float32)
     running_var = running_var.astype(np.result_type(running_var.dtype, dtype), copy=False)
     return (1.0 / np.sqrt(running_var + eps)).astype(dtype).reshape(shape)
 
 
 def _as_variance(stats, dtype, shape):
-    return np.asarray(stats.running_var).astype(dtype).reshape(shape)
+    return np.asarray(stat_values(stats.running_var)).astype(dtype).reshape(shape)
 
 
 def _as_stats(stats, dtype, shape):
-    return np.asarray(stats.running_mean).astype(dtype).reshape(shape)
+    return np.asarray(stat_values(stats.running_mean)).astype(dtype).reshape(shape)
 
 
 def _blend(running_mean, running_var, mean, var, factor, count):
-    """Running statistics (in place) += factor * (batch statistics - running ones)."""
-    if running_mean is not None:
-        running_mean *= 1 - factor
-        running_mean += factor * mean.reshape(running_mean.shape)
-    if running_var is not None:
-        running_var *= 1 - factor
-        running_var += factor * var.reshape(running_var.shape) * (count / (count - 1))
+    """Running statistics (Tensors or ndarrays, in place) += factor * (batch statistics
+    - running ones)."""
+    mean_values, var_values = writable_values(running_mean), writable_values(running_var)
+    if mean_values is not None:
+        mean_values *= 1 - factor
+        mean_values += factor * mean.reshape(mean_values.shape)
+    if var_values is not None:
+        var_values *= 1 - factor
+        var_values += factor * var.reshape(var_values.shape) * (count / (count - 1))
+    note_written(running_mean, running_var)
 
 
 class _RunningStats:
-    """``F.batch_norm``'s running arrays, and their update (replayed when compiled)."""
+    """``F.batch_norm``'s running statistics, and their update (replayed when compiled)."""
 
     def __init__(self, running_mean, running_var, momentum):
         self.running_mean, self.running_var, self.momentum = running_mean, running_var, momentum
@@ -413,22 +419,31 @@ class _BatchNorm(Module):
         self.num_features = int(num_features)
         _set_running_stats_options(self, name, eps, momentum, affine, track_running_stats)
         _add_scale_and_shift(self, (self.num_features,), affine, bias, dtype)
-        if track_running_stats:
-            self.register_buffer("running_mean", np.zeros(self.num_features, dtype))
-            self.register_buffer("running_var", np.ones(self.num_features, dtype))
-            self.register_buffer("num_batches_tracked", np.array(0, dtype=np.int64))
-        else:
-            self.register_buffer("running_mean", None)
-            self.register_buffer("running_var", None)
-            self.register_buffer("num_batches_tracked", None)
+        register_running_stats(self, (self.num_features,), dtype, track_running_stats)
 
     @replayed
     def reset_running_stats(self) -> None:
-        """Running mean 0, running variance 1, no batches seen."""
+        """Running mean 0, running variance 1, no batches seen, in place (as PyTorch's).
+
+        >>> bn = ad.nn.BatchNorm1d(2)
+        >>> _ = bn(ad.tensor([[1.0, 2.0], [3.0, 6.0]])); bn.reset_running_stats()
+        >>> bn.running_mean, bn.num_batches_tracked
+        (tensor([0., 0.]), tensor(0))
+        """
         if self.track_running_stats:
-            self.running_mean[...] = 0
-            self.running_var[...] = 1
-            self.num_batches_tracked[...] = 0
+            fill_stat(self.running_mean, 0)
+            fill_stat(self.running_var, 1)
+            fill_stat(self.num_batches_tracked, 0)
+
+    def reset_parameters(self) -> None:
+        """``reset_running_stats()``, then ``weight`` ones and ``bias`` zeros, in place
+        (as PyTorch's)."""
+        from . import init
+        self.reset_running_stats()
+        if self.weight is not None:
+            init.ones_(self.weight)
+        if self.bias is not None:
+            init.zeros_(self.bias)
 
     def _check_input(self, x):
         shape = _shape_of(x)
@@ -451,10 +466,10 @@ class _BatchNorm(Module):
 
     @replayed
     def _track(self, mean, var, count):
-        self.num_batches_tracked += 1
+        batches = count_batch(self)
         factor = self.momentum
         if factor is None:                      # cumulative moving average
-            factor = 1.0 / float(self.num_batches_tracked)
+            factor = 1.0 / batches
         _blend(self.running_mean, self.running_var, mean, var, factor, count)
 
     def extra_repr(self):
@@ -471,17 +486,16 @@ class BatchNorm1d(_BatchNorm):
     ``eval()`` mode uses the running statistics.  ``momentum=None`` makes the running
     statistics a cumulative average.  ``weight`` starts at ones and ``bias`` at zeros;
     ``affine=False`` leaves both out, ``bias=False`` only the shift.  Everything as
-    ``torch.nn.BatchNorm1d``, but for the buffers' type: they are ndarrays (as the other
-    layers' own buffers), so set them with NumPy (``np.copyto(bn.running_mean, m)``),
-    ``load_state_dict`` or ``reset_running_stats()``; ``ad.tensor(bn.running_mean)``
-    gives a Tensor of their values.
+    ``torch.nn.BatchNorm1d``: the buffers are Tensors updated in place, so a reference
+    to one sees the updates, and ``bn.running_mean.copy_(m)``, ``.fill_(1)``,
+    ``.zero_()`` (under ``ad.no_grad()``) set them.
 
     >>> bn = ad.nn.BatchNorm1d(2)
     >>> bn(ad.tensor([[1.0, 2.0], [3.0, 6.0]]))
     tensor([[-0.999995  , -0.99999875],
             [ 0.999995  ,  0.99999875]], requires_grad=True)
-    >>> bn.running_mean, int(bn.num_batches_tracked)
-    (array([0.2, 0.4]), 1)
+    >>> bn.running_mean, bn.num_batches_tracked.item()
+    (tensor([0.2, 0.4]), 1)
     """
 
     _dims = (2, 3)

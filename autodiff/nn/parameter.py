@@ -162,7 +162,7 @@ class UninitializedParameter(UninitializedTensorMixin, Parameter):
 class UninitializedBuffer(UninitializedTensorMixin, Tensor):
     """A buffer whose shape is not known yet, as ``torch.nn.parameter.UninitializedBuffer``
     (a lazy norm's ``running_mean`` until its first call); ``materialize`` makes it a
-    plain ``Tensor``, and the module then keeps its values as its buffer array.
+    plain ``Tensor``, which the module keeps as its buffer.
 
     >>> buf = ad.nn.UninitializedBuffer()
     >>> buf.requires_grad, buf.dtype

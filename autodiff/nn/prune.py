@@ -26,12 +26,12 @@ import numpy as np
 
 from ..ops.operands import array_of
 from ..tensor import Tensor
-from .module import Module, Parameter
+from .module import Module, Parameter, _generator
 
 __all__ = ["BasePruningMethod", "PruningContainer", "Identity", "RandomUnstructured",
-           "L1Unstructured", "LnStructured", "CustomFromMask", "identity",
-           "random_unstructured", "l1_unstructured", "ln_structured", "global_unstructured",
-           "custom_from_mask", "remove", "is_pruned"]
+           "L1Unstructured", "RandomStructured", "LnStructured", "CustomFromMask", "identity",
+           "random_unstructured", "random_structured", "l1_unstructured", "ln_structured",
+           "global_unstructured", "custom_from_mask", "remove", "is_pruned"]
 
 
 def _transposed(module, name) -> bool:
@@ -227,10 +227,30 @@ class RandomUnstructured(BasePruningMethod):
         count = _count_to_prune(self.amount, t.size)
         mask = np.array(default_mask, order="C")
         if count:
-            from ..generator import chosen_rng
-            draws = chosen_rng("random_unstructured", None, None).random(t.size)
+            draws = _generator(None).random(t.size)     # the library's generator
             mask.reshape(-1)[np.argsort(-draws, kind="stable")[:count]] = 0
         return mask
+
+
+class RandomStructured(BasePruningMethod):
+    """Prunes ``amount`` channels along ``dim`` (PyTorch's numbering), chosen at random
+    from the library's generator (so other channels than PyTorch's for a seed)."""
+
+    PRUNING_TYPE = "structured"
+
+    def __init__(self, amount, dim=-1):
+        super().__init__()
+        _check_amount(amount)
+        self.amount, self.dim = amount, dim
+
+    def compute_mask(self, t, default_mask):
+        axis = _structured_axis(t, self.dim)
+        channels = t.shape[axis]
+        count = _count_to_prune(self.amount, channels)
+        if count == 0:
+            return np.array(default_mask, order="C")
+        draws = _generator(None).random(channels)
+        return _channel_mask(t, axis, np.argsort(draws, kind="stable")[count:], default_mask)
 
 
 class L1Unstructured(BasePruningMethod):
@@ -254,37 +274,54 @@ class L1Unstructured(BasePruningMethod):
 
 class LnStructured(BasePruningMethod):
     """Prunes the ``amount`` channels along ``dim`` (PyTorch's numbering) of smallest
-    ``n``-norm."""
+    ``n``-norm; ``n="nuc"`` (the nuclear norm) takes each channel of a 3-d tensor as a
+    matrix, and like PyTorch refuses other ranks."""
 
     PRUNING_TYPE = "structured"
 
     def __init__(self, amount, n, dim=-1):
         super().__init__()
         _check_amount(amount)
-        if n == "nuc":
-            raise NotImplementedError("ln_structured: n='nuc' is not supported; use a "
-                                      "vector norm (1, 2, float('inf'), 'fro')")
         self.amount, self.n, self.dim = amount, 2 if n == "fro" else n, dim
 
     def compute_mask(self, t, default_mask):
-        if t.ndim <= 1:
-            raise ValueError(f"Structured pruning can only be applied to multidimensional "
-                             f"tensors. Found tensor of shape {t.shape} with {t.ndim} dims")
-        if not -t.ndim <= self.dim < t.ndim:
-            raise IndexError(f"Invalid index {self.dim} for tensor of size {t.shape}")
-        axis = self.dim % t.ndim
+        axis = _structured_axis(t, self.dim)
         channels = t.shape[axis]
         count = _count_to_prune(self.amount, channels)
         if count == 0:
             return np.array(default_mask, order="C")
-        rows = np.moveaxis(t, axis, 0).reshape(channels, -1)
-        norms = np.linalg.norm(rows, ord=self.n, axis=1)
+        if self.n == "nuc":
+            if t.ndim != 3:
+                raise RuntimeError(
+                    f"ln_structured: n='nuc' is the nuclear norm of each channel as a "
+                    f"matrix, so the tensor must be 3-d; got shape {t.shape} (PyTorch "
+                    "refuses it too: 'linalg.matrix_norm: dim must be a 2-tuple'). Use a "
+                    "vector norm (1, 2, float('inf'), 'fro') instead")
+            norms = np.linalg.norm(np.moveaxis(t, axis, 0), ord="nuc", axis=(1, 2))
+        else:
+            rows = np.moveaxis(t, axis, 0).reshape(channels, -1)
+            norms = np.linalg.norm(rows, ord=self.n, axis=1)
         kept = np.argsort(-norms, kind="stable")[:channels - count]
-        mask = np.zeros_like(np.asarray(default_mask))
-        where = [slice(None)] * t.ndim
-        where[axis] = kept
-        mask[tuple(where)] = 1
-        return mask * default_mask
+        return _channel_mask(t, axis, kept, default_mask)
+
+
+def _structured_axis(t, dim) -> int:
+    """The axis ``dim`` names in ``t``, after PyTorch's checks for structured pruning."""
+    if t.ndim <= 1:
+        raise ValueError(f"Structured pruning can only be applied to multidimensional "
+                         f"tensors. Found tensor of shape {t.shape} with {t.ndim} dims")
+    if not -t.ndim <= dim < t.ndim:
+        raise IndexError(f"Invalid index {dim} for tensor of size {t.shape}")
+    return dim % t.ndim
+
+
+def _channel_mask(t, axis, kept, default_mask):
+    """``default_mask`` with every channel along ``axis`` but those ``kept`` zeroed."""
+    mask = np.zeros_like(np.asarray(default_mask))
+    where = [slice(None)] * t.ndim
+    where[axis] = kept
+    mask[tuple(where)] = 1
+    return mask * default_mask
 
 
 class CustomFromMask(BasePruningMethod):
@@ -319,6 +356,18 @@ def random_unstructured(module, name, amount):
     """Prune ``amount`` entries of ``module.<name>`` (a fraction or a count) at random,
     drawn from the library's generator."""
     RandomUnstructured.apply(module, name, amount)
+    return module
+
+
+def random_structured(module, name, amount, dim):
+    """Prune ``amount`` channels (a fraction or a count) of ``module.<name>`` along
+    ``dim`` (PyTorch's numbering) at random, drawn from the library's generator.
+
+    >>> layer = ad.nn.utils.prune.random_structured(ad.nn.Linear(3, 4), "weight", 2, dim=0)
+    >>> int((abs(layer.weight.data).sum(axis=0) == 0).sum())      # two outputs gone
+    2
+    """
+    RandomStructured.apply(module, name, amount, dim)
     return module
 
 

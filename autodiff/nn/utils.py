@@ -33,16 +33,20 @@ from ..ops.shape import concatenate
 from ..tensor import Tensor, tensor
 from . import parametrizations, parametrize, prune
 from . import utils_rnn as rnn
+from . import utils_stateless as stateless
 from .utils_fusion import (fuse_conv_bn_eval, fuse_conv_bn_weights, fuse_linear_bn_eval,
                            fuse_linear_bn_weights, skip_init)
 from .utils_reparam import remove_spectral_norm, remove_weight_norm, spectral_norm, weight_norm
+from .utils_memory_format import (convert_conv2d_weight_memory_format,
+                                  convert_conv3d_weight_memory_format)
 
-__all__ = ["clip_grad_norm_", "clip_grad_value_", "get_total_norm", "clip_grads_with_norm_",
-           "parameters_to_vector", "vector_to_parameters", "rnn", "parametrize", "prune",
-           "parametrizations", "weight_norm",
+__all__ = ["clip_grad_norm_", "clip_grad_norm", "clip_grad_value_", "get_total_norm",
+           "clip_grads_with_norm_", "parameters_to_vector", "vector_to_parameters", "rnn",
+           "stateless", "parametrize", "prune", "parametrizations", "weight_norm",
            "remove_weight_norm", "spectral_norm", "remove_spectral_norm", "fuse_conv_bn_eval",
            "fuse_conv_bn_weights", "fuse_linear_bn_eval", "fuse_linear_bn_weights",
-           "skip_init"]
+           "skip_init", "convert_conv2d_weight_memory_format",
+           "convert_conv3d_weight_memory_format"]
 
 # ``from autodiff.nn.utils.rnn import pad_sequence`` (PyTorch's path) finds it.
 sys.modules[__name__ + ".rnn"] = rnn
@@ -113,6 +117,16 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
         return tensor(total)
     total = _clip_norm(params, max_norm, norm_type, bool(error_if_nonfinite))
     return tensor(np.asarray(total, dtype))
+
+
+def clip_grad_norm(parameters, max_norm: float, norm_type: float = 2.0,
+                   error_if_nonfinite: bool = False, foreach=None) -> Tensor:
+    """PyTorch's deprecated ``clip_grad_norm``: ``clip_grad_norm_``, with PyTorch's
+    FutureWarning naming it."""
+    warnings.warn("`torch.nn.utils.clip_grad_norm` is now deprecated in favor of "
+                  "`torch.nn.utils.clip_grad_norm_`.", FutureWarning,
+                  stacklevel=user_stacklevel())
+    return clip_grad_norm_(parameters, max_norm, norm_type, error_if_nonfinite, foreach)
 
 
 def _total_norm_array(norm_type, dtype, *grads):

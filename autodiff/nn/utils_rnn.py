@@ -19,7 +19,7 @@ from .packed_sequence import (PackedSequence, pack_padded_sequence, pack_sequenc
                               pad_packed_sequence, unpack_sequence, unpad_sequence)
 
 __all__ = ["pad_sequence", "PackedSequence", "pack_padded_sequence", "pad_packed_sequence",
-           "pack_sequence", "unpack_sequence", "unpad_sequence"]
+           "pack_sequence", "unpack_sequence", "unpad_sequence", "invert_permutation"]
 
 
 def pad_sequence(sequences, batch_first: bool = False, padding_value: float = 0.0,
@@ -63,3 +63,22 @@ def pad_sequence(sequences, batch_first: bool = False, padding_value: float = 0.
                     constant_values=padding_value)
         padded.append(s)
     return stack(padded, axis=0 if batch_first else 1)
+
+
+def invert_permutation(permutation):
+    """PyTorch's ``invert_permutation``: the permutation that undoes ``permutation`` (a
+    1-d tensor of indices; ``None`` gives ``None``), as ``PackedSequence`` uses it.
+
+    >>> ad.nn.utils.rnn.invert_permutation(ad.tensor([2, 0, 1]))
+    tensor([1, 2, 0])
+    """
+    if permutation is None:
+        return None
+    order = np.asarray(permutation.data if isinstance(permutation, Tensor) else permutation)
+    if order.ndim != 1 or order.dtype.kind not in "iu" or \
+            not np.array_equal(np.sort(order), np.arange(order.size)):
+        raise ValueError(f"invert_permutation: expected a 1-d tensor holding each of 0 .. "
+                         f"n-1 once, got {order!r}")
+    inverse = np.empty_like(order)
+    inverse[order] = np.arange(order.size, dtype=order.dtype)
+    return tensor(inverse)

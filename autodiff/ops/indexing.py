@@ -15,6 +15,7 @@ from .. import kernels
 from ..compile.hooks import made
 from ..tensor import Tensor
 from ..guard import views_memory_of
+from ..element_copies import note_element, picks_one_element
 from ..view_table import note_view
 from .registry import defop, implements
 
@@ -84,8 +85,11 @@ def getitem(x, key) -> Tensor:
     """
     key = normalize_key(key)
     result = _getitem(x, key=key)
-    if isinstance(x, Tensor) and views_memory_of(result.data, x.data):
-        note_view(result, x, key)       # basic indexing (advanced indexing copies)
+    if isinstance(x, Tensor):
+        if views_memory_of(result.data, x.data):
+            note_view(result, x, key)   # basic indexing (advanced indexing copies)
+        elif result.data.ndim == 0 and picks_one_element(key, x.data.ndim):
+            note_element(result, x, key)    # a copy whose add_/fill_ write into x
     return result
 
 

@@ -261,7 +261,7 @@ def array_of(x) -> np.ndarray:
     return x.data if isinstance(x, Tensor) else np.asarray(x)
 
 
-def tensor_of(x, *company) -> Tensor:
+def tensor_of(x, *company, widen: bool = True) -> Tensor:
     """An argument as a Tensor: a Tensor itself, anything else as a constant Tensor
     over ``np.asarray(x)``.  A Python number among the other operands ``company``
     takes the dtype that NumPy 2's promotion gives it there (NEP 50; PyTorch's too):
@@ -276,12 +276,12 @@ def tensor_of(x, *company) -> Tensor:
     if isinstance(x, Tensor):
         return x
     if company and type(x) in _PYTHON_NUMBERS:
-        return Tensor(x, dtype=number_dtype(x, *company))
+        return Tensor(x, dtype=number_dtype(x, *company, widen=widen))
     # Python numbers go to Tensor as they are: ad.compile sees a constant made of them
     return Tensor(x) if python_numbers(x) else Tensor(np.asarray(x))
 
 
-def number_dtype(number, *company) -> np.dtype:
+def number_dtype(number, *company, widen: bool = True) -> np.dtype:
     """The dtype of a Python ``number`` computed with the operands ``company`` (Tensors,
     arrays and numbers; anything else, None or a list, is skipped): NumPy 2's
     promotion keeps the number weak, so it takes their dtype within its kind (NEP 50),
@@ -290,7 +290,9 @@ def number_dtype(number, *company) -> np.dtype:
     (``300`` with uint8, where NumPy 2 raises OverflowError and PyTorch wraps around)
     keeps its default dtype, widening the result as NumPy 1 did, while that keeps its
     kind; one no dtype of its kind holds with them (``2**70``; ``-1`` with uint64,
-    which would make float64) raises OverflowError.
+    which would make float64) raises OverflowError; so does any number that does not
+    fit when ``widen`` is False, as NumPy 2 and the Tensor operators refuse it
+    (``300 * uint8_tensor``).
 
     >>> number_dtype(2.0, np.ones(2, np.float32)), number_dtype(2.5, np.arange(2))
     (dtype('float32'), dtype('float64'))
@@ -302,6 +304,8 @@ def number_dtype(number, *company) -> np.dtype:
         np.asarray(number, dtype=dtype)
     except OverflowError:
         default = np.asarray(number).dtype
+        if not widen and default.kind != "O":
+            raise _refused_as_numpy_does(number, dtype) from None
         widened = None if default.kind == "O" else np.result_type(default, *others)
         if widened is None or (widened.kind == "f" and dtype.kind in "iu"):
             # past int64 and uint64 no dtype holds it; -1 with uint64 would widen to
@@ -309,6 +313,14 @@ def number_dtype(number, *company) -> np.dtype:
             raise _out_of_bounds(number, dtype) from None
         return widened
     return dtype
+
+
+def _refused_as_numpy_does(number, dtype) -> OverflowError:
+    return OverflowError(
+        f"the Python integer {number} does not fit {dtype}, the dtype it takes with the "
+        f"other operands (NumPy 2 refuses it, as the operators do, {number} * t; "
+        f"PyTorch wraps it around, modulo 2**{8 * dtype.itemsize}); convert the tensor "
+        "first (t.astype(np.int64)) for the exact result")
 
 
 def _out_of_bounds(number, dtype) -> OverflowError:

@@ -4,9 +4,10 @@ steps and signs.
 Their derivatives are constant on each piece: ``mod`` and ``fmod`` pass ``g`` to the
 dividend and ``-g * floor(a / b)`` (``trunc`` for fmod) to the divisor; at the jumps,
 where ``a / b`` is an integer, they are not differentiable and the rule gives the
-one-sided value of the piece the forward chose.  ``floor_divide`` (``//``), ``ceil``
-and ``trunc`` have zero gradient, like ``floor``; so does ``heaviside`` in its first
-argument, and ``copysign`` in its second (only its sign counts).
+one-sided value of the piece the forward chose.  ``floor_divide`` (``//``),
+``trunc_divide``, ``ceil`` and ``trunc`` have zero gradient, like ``floor``; so does
+``heaviside`` in its first argument, and ``copysign`` in its second (only its sign
+counts).
 """
 
 from __future__ import annotations
@@ -104,6 +105,23 @@ floor_divide = defop(
     b=("0", lambda xp, g, ans, a, b: xp.zeros_like(g)))
 
 
+
+
+def _trunc_divide_forward(a, b):
+    return np.trunc(np.true_divide(a, b))
+
+
+trunc_divide = defop(
+    "trunc_divide", _trunc_divide_forward, hint=_BROADCAST_HINT, zero_grad_ae=True,
+    reads=(),
+    doc="trunc(a / b), PyTorch's ``div(a, b, rounding_mode='trunc')`` of floats; zero "
+        "gradient, +0 as PyTorch's (trunc of a recorded a / b would pass -0 back where "
+        "b < 0).\n\n>>> ad.ops.piecewise.trunc_divide(ad.tensor([-7.0, 7.0]), 2.0)\n"
+        "tensor([-3.,  3.])",
+    a=("0", lambda xp, g, ans, a, b: xp.zeros_like(g)),
+    b=("0", lambda xp, g, ans, a, b: xp.zeros_like(g)))
+
+
 @implements(np.divmod)
 def divmod_pair(a, b) -> tuple:
     """``(a // b, a % b)``, as ``np.divmod`` (and Python's ``divmod(t, x)``): the
@@ -166,14 +184,16 @@ def nan_to_num(x, copy: bool = True, nan: float = 0.0, posinf=None, neginf=None)
     >>> y.sum().backward(); y, x.grad
     (tensor([0., 9., 2.], requires_grad=True), array([0., 0., 1.]))
     """
-    if not copy:
-        raise TypeError("nan_to_num: copy=False would change the tensor in place, which a "
-                        "tensor does not allow; call it with copy=True (the default)")
     for name, value in (("nan", nan), ("posinf", posinf), ("neginf", neginf)):
         if isinstance(value, Tensor):
             raise TypeError(f"nan_to_num: {name}= must be a number, not a Tensor (the "
                             "replacement values get no gradient)")
-    return _nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf)
+    result = _nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf)
+    if copy or not isinstance(x, Tensor):
+        return result
+    # copy=False: NumPy replaces in x itself and returns x (recorded as x[...] = result)
+    from ..inplace import fill
+    return fill(x, result, "nan_to_num")
 
 
 @implements(np.select)

@@ -1,10 +1,10 @@
 """Optimizers and learning-rate schedules, under PyTorch's names and formulas.
 
 ``SGD``, ``Adam``, ``AdamW``, ``NAdam``, ``RAdam``, ``Adamax``, ``RMSprop``,
-``Adagrad``, ``Adadelta``, ``Adafactor``, ``Rprop`` and ``ASGD`` update parameters in
-place from their ``.grad``; each takes parameter groups and saves its state with
-``state_dict()``.  ``LBFGS`` steps with a closure that recomputes the loss and
-gradients.
+``Adagrad``, ``Adadelta``, ``Adafactor``, ``Rprop``, ``ASGD``, ``SparseAdam`` and
+``Muon`` update parameters in place from their ``.grad``; each takes parameter groups
+and saves its state with ``state_dict()``.  ``LBFGS`` steps with a closure that
+recomputes the loss and gradients.
 ``ad.optim.lr_scheduler`` changes the groups' ``lr`` from step to step;
 ``ad.optim.swa_utils`` averages weights (SWA, EMA) and anneals to a constant lr.
 
@@ -26,13 +26,15 @@ from .adam import Adam, AdamW
 from .adamax import Adamax
 from .asgd import ASGD
 from .lbfgs import LBFGS
+from .muon import Muon
 from .nadam import NAdam
 from .optimizer import NoGradientWarning, Optimizer
 from .radam import RAdam
 from .rmsprop import RMSprop
 from .rprop import Rprop
 from .sgd import SGD
+from .sparse_adam import SparseAdam
 
 __all__ = ["ASGD", "Adadelta", "Adafactor", "Adagrad", "Adam", "AdamW", "Adamax", "LBFGS",
-           "NAdam", "NoGradientWarning", "Optimizer", "RAdam", "RMSprop", "Rprop", "SGD",
-           "lr_scheduler", "swa_utils"]
+           "Muon", "NAdam", "NoGradientWarning", "Optimizer", "RAdam", "RMSprop", "Rprop", "SGD",
+           "SparseAdam", "lr_scheduler", "swa_utils"]

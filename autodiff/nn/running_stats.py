@@ -1,0 +1,74 @@
+"""The running statistics of the batch and instance norms, as PyTorch keeps them:
+Tensor buffers (``running_mean`` and ``running_var`` in the layer's dtype,
+``num_batches_tracked`` an int64 0-d tensor) that the layer updates in place, off the
+tape, so that a reference held to one (``rm = bn.running_mean``) sees every update.
+
+The updates write into each tensor's own array and stamp the write (``overwrites.py``),
+as an in-place tensor method under ``ad.no_grad()`` does: a backward through a graph
+that saved the old values is refused, as PyTorch's version counters refuse it.
+``F.batch_norm`` and ``F.instance_norm`` take running statistics as Tensors (updated
+in place, as PyTorch does) or as ndarrays (updated with NumPy).
+
+>>> bn = ad.nn.BatchNorm1d(2)
+>>> rm = bn.running_mean
+>>> _ = bn(ad.tensor([[1.0, 2.0], [3.0, 6.0]]))
+>>> rm, bn.num_batches_tracked
+(tensor([0.2, 0.4]), tensor(1))
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..inplace import _noted
+from ..tensor import Tensor
+
+
+def register_running_stats(module, shape, dtype, tracked: bool) -> None:
+    """``running_mean`` (zeros), ``running_var`` (ones) and ``num_batches_tracked`` (0)
+    on ``module`` as Tensor buffers, or the three names with no value (``None``)."""
+    module.register_buffer("running_mean", Tensor(np.zeros(shape, dtype)) if tracked else None)
+    module.register_buffer("running_var", Tensor(np.ones(shape, dtype)) if tracked else None)
+    module.register_buffer("num_batches_tracked",
+                           Tensor(np.array(0, dtype=np.int64)) if tracked else None)
+
+
+def writable_values(stat):
+    """The array an update of ``stat`` writes into: a Tensor's own array (a new copy
+    if a graph made it read-only, as ``load_state_dict`` does), an ndarray itself,
+    ``None`` for ``None``."""
+    if not isinstance(stat, Tensor):
+        return stat
+    if not stat.data.flags.writeable:
+        stat.data = stat.data.copy()
+    return stat.data
+
+
+def note_written(*stats) -> None:
+    """Stamp the in-place writes into the Tensors among ``stats`` (``overwrites.py``)."""
+    for stat in stats:
+        if isinstance(stat, Tensor):
+            _noted(stat)
+
+
+def fill_stat(stat, value) -> None:
+    """Every value of the running statistic ``stat`` (a Tensor or an ndarray) becomes
+    ``value``, in place."""
+    if stat is not None:
+        writable_values(stat)[...] = value
+        note_written(stat)
+
+
+def count_batch(module) -> int:
+    """``module.num_batches_tracked += 1`` in place; returns the new count."""
+    counter = module.num_batches_tracked
+    array = writable_values(counter)
+    array += 1
+    note_written(counter)
+    return int(array)
+
+
+def stat_values(stat):
+    """The array of values of a running statistic (a Tensor's ``.data``, an ndarray
+    itself), to read."""
+    return stat.data if isinstance(stat, Tensor) else stat
