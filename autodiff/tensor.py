@@ -293,7 +293,9 @@ class Tensor(CopyingMethods, ReductionMethods, OperatorMethods, PyTorchMethods, 
         if self.data.size != 1:
             raise ValueError(
                 f"the truth value of a tensor with shape {self.data.shape} is ambiguous; "
-                "use .any() / .all() on .data, or compare elementwise with ad.where")
+                "use .any() / .all() on .data, or compare elementwise with ad.where"
+                + ("; ad.equal(a, b) is NumPy's elementwise equal, PyTorch's whole-tensor "
+                   "torch.equal(a, b) is a.equal(b)" if self.data.dtype == bool else ""))
         return bool(self.data)
 
     __hash__ = object.__hash__

@@ -25,8 +25,10 @@ from ..tensor import Tensor
 from ..vmap_randomness import drawn
 from .module_dtype import DtypeMethods
 from .module_backward_hooks import BackwardHookMethods
-from .module_hooks import HookMethods, call_with_hooks
+from .module_hooks import (HookMethods, call_with_hooks, register_module_forward_hook,  # noqa: F401
+                           register_module_forward_pre_hook)
 from .module_state import StateMethods
+from .module_state_hooks import StateHookMethods
 
 # (``autodiff.tensor`` as an attribute is the function ``ad.tensor``.)
 _tensor_module = importlib.import_module("autodiff.tensor")
@@ -161,7 +163,7 @@ class Parameter(Tensor):
         return f"Parameter({body}{extras})"
 
 
-class Module(StateMethods, HookMethods, BackwardHookMethods, DtypeMethods):
+class Module(StateMethods, StateHookMethods, HookMethods, BackwardHookMethods, DtypeMethods):
     """Base class of layers and models: subclass it, assign parameters and
     sub-modules in ``__init__``, and write ``forward``.
 
