@@ -72,7 +72,9 @@ another tensor, NumPy array, random generator, module, optimizer or scheduler (`
 = ad.optim.Adam(...)``, ``targets = np.full(...)``), and a captured NumPy array that
 changes between calls (noticed by a checksum, computed on every call, so large data
 should be passed as arguments; one the plan itself updates in place, as
-``ad.tensor(running).mul_(0.9)``, is checked against what the last replay left);
+``ad.tensor(running).mul_(0.9)``, is checked against what the last replay left, and
+one another compiled function updates so is read as an input that changes, when it
+holds what that function's last write left: ``known_writes.py``);
 so does a number, string, bool or None that a name of the function (closure,
 globals) holds and that changes between calls (``scale = 0.5`` read as ``x *
 scale``, ``if use_aux:``), and so does such a value in a dict the function reaches
@@ -126,6 +128,7 @@ from .optimize import eliminate_dead_code, same_arrays
 from .plan import Plan, memory_order
 from .replay import build, note_replay_error
 from .install import installed
+from .known_writes import note_written
 from .not_replayed import (NotReplayedWarning, array_sums, arrays_reached, numbers_reached,
                            reachable, warn_of_arrays_changed, warn_of_arrays_left_behind,
                            warn_of_numbers_changed, warn_of_tensors_left_behind)
@@ -203,7 +206,8 @@ class Compiled:
                 note_replay_error(plan, error)
                 raise
             for slot in plan.checksums_followed:
-                plan.checksums[slot] = checksum(plan.constant_values[slot])
+                plan.checksums[slot] = crc = checksum(plan.constant_values[slot])
+                note_written(plan.constant_values[slot], crc)
             for module, flag in plan.training_after:
                 module.training = flag
             return result
@@ -309,6 +313,8 @@ class Compiled:
         written = {id(array) for array in tracer.written}
         plan.checksums_followed = [slot for slot in plan.checksums
                                    if id(plan.constant_values[slot]) in written]
+        for slot in plan.checksums_followed:       # (other plans reading it: known_writes)
+            note_written(plan.constant_values[slot], plan.checksums[slot])
         plan_buffers(plan)
         plan.lock, plan.running = threading.RLock(), False
         fuse_optimizer_steps(plan)

@@ -16,7 +16,7 @@ from ..ops import elementwise as ew
 from ..ops import reduce as rd
 from ..ops.shape import reshape
 from ..tensor import Tensor
-from .losses import _as_tensor, _check_reduction
+from .losses import _as_tensor, _check_reduction, _tracing
 from .softmax import _check_float
 
 _WHERE = "ctc_loss"
@@ -60,8 +60,13 @@ def _target_array(targets):
     return array.astype(np.int64)
 
 
-def _padded_targets(targets, batch, input_lengths, target_lengths, steps):
-    """Check the lengths as PyTorch does; return the targets as (N, S) rows."""
+def _padded_targets(targets, batch, input_lengths, target_lengths, steps, fixed_width=False):
+    """Check the lengths as PyTorch does; return the targets as (N, S) rows.
+
+    Concatenated targets are padded to the longest target, or with ``fixed_width`` to
+    their total length (a width their shape fixes, which a compiled step needs: the
+    labels past a sequence's length are masked out, so the loss is the same bit for
+    bit)."""
     for name, lengths in (("input_lengths", input_lengths), ("target_lengths", target_lengths)):
         if lengths.size != batch:
             _fail(f"{name} must be of size batch_size (got {lengths.size} lengths for a "
@@ -76,7 +81,7 @@ def _padded_targets(targets, batch, input_lengths, target_lengths, steps):
             _fail(f"Expected tensor to have size {total} at dimension 0, but got size "
                   f"{targets.shape[0]} for argument #2 'targets' (the concatenated targets "
                   f"must hold sum(target_lengths) = {total} labels)")
-        padded = np.zeros((batch, longest), dtype=np.int64)
+        padded = np.zeros((batch, total if fixed_width else longest), dtype=np.int64)
         starts = np.concatenate([[0], np.cumsum(target_lengths)[:-1]])
         for row, (start, length) in enumerate(zip(starts, target_lengths)):
             padded[row, :length] = targets[start:start + length]
@@ -116,17 +121,13 @@ def _check_labels(padded, target_lengths, classes, blank):
               f"targets must not contain the blank index")
 
 
-def _checked_targets(targets, input_lengths, target_lengths, steps, batch, classes, blank):
+def _checked_targets(targets, input_lengths, target_lengths, steps, batch, classes, blank,
+                     fixed_width=False):
     """The targets as checked (N, S) rows of labels."""
     padded = _padded_targets(_target_array(targets), batch, input_lengths, target_lengths,
-                             steps)
+                             steps, fixed_width)
     _check_labels(padded, target_lengths, classes, blank)
     return padded
-
-
-_checked_targets.when_shape_changes = (
-    "Concatenated 1-D targets are padded to the longest target_lengths: pass the targets "
-    "padded as (N, S) rows instead, whose shape the lengths do not change.")
 
 
 def _divisors(target_lengths, dtype):
@@ -178,9 +179,11 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank: int = 0,
     input_lengths = made("ctc_loss input_lengths", _lengths, (input_lengths, "input_lengths"))
     target_lengths = made("ctc_loss target_lengths", _lengths,
                           (target_lengths, "target_lengths"))
+    # (a compiled step pads concatenated targets to their total length, so that its
+    # replays keep one shape when the longest target changes)
     targets = made("ctc_loss targets", _checked_targets,
-                   (targets, input_lengths, target_lengths, steps, batch, classes, blank),
-                   stateful=True)
+                   (targets, input_lengths, target_lengths, steps, batch, classes, blank,
+                    _tracing()), stateful=True)
     losses = ctc.ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=int(blank),
                           zero_infinity=bool(zero_infinity))
     if reduction == "mean":

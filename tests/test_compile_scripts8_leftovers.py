@@ -1,0 +1,130 @@
+"""Two compiled functions sharing an array one of them updates in place (an EMA of
+the weights kept by the training step, read by an evaluation step), and ``ctc_loss``
+with concatenated 1-D targets whose longest target changes between calls."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import autodiff as ad
+from autodiff import nn
+from autodiff.nn import functional as F
+from compile_twins import assert_same, flat_values, run_twins
+
+FUSE = [pytest.param(False, id="bitwise"), pytest.param(True, id="fused")]
+
+
+def _ema_pair():
+    """A training step keeping an EMA of the weights in plain arrays, and an evaluation
+    step computing the loss of the averaged weights."""
+    net = nn.Sequential(nn.Linear(4, 8, rng=0), nn.Tanh(), nn.Linear(8, 3, rng=1))
+    ema = {k: v.data.copy() for k, v in net.named_parameters()}
+    opt = ad.optim.SGD(net.parameters(), lr=0.1)
+
+    def train(x, y):
+        opt.zero_grad()
+        loss = F.cross_entropy(net(x), y)
+        loss.backward()
+        opt.step()
+        with ad.no_grad():
+            for k, p in net.named_parameters():
+                ad.tensor(ema[k]).mul_(0.9).add_(p * 0.1)
+        return loss
+
+    def evaluate(x, y):
+        with ad.no_grad():
+            h = ad.tanh(x @ ad.tensor(ema["0.weight"]) + ad.tensor(ema["0.bias"]))
+            return F.cross_entropy(h @ ad.tensor(ema["2.weight"]) + ad.tensor(ema["2.bias"]),
+                                   y)
+    return train, evaluate, ema
+
+
+def _batches(n, seed=0):
+    rng = np.random.default_rng(seed)
+    return [(rng.standard_normal((5, 4)), rng.integers(0, 3, 5)) for _ in range(n)]
+
+
+@pytest.mark.parametrize("fuse", FUSE)
+def test_an_average_written_by_one_compiled_step_is_an_input_of_another(fuse):
+    # Before: the evaluation's plan found the average's checksum changed after each
+    # training call and traced again, 20 times in 20 alternating calls.
+    train, evaluate, ema = _ema_pair()
+    eager_train, eager_evaluate, eager_ema = _ema_pair()
+    train, evaluate = ad.compile(train, fuse=fuse), ad.compile(evaluate, fuse=fuse)
+    for k, (x, y) in enumerate(_batches(20)):
+        got = flat_values([train(x, y), evaluate(x, y), ema])
+        want = flat_values([eager_train(ad.tensor(x), y), eager_evaluate(ad.tensor(x), y),
+                            eager_ema])
+        assert_same(got, want, bitwise=not fuse, where=f"call {k}:", ulps=32 * (k + 1))
+    assert (train.traces, evaluate.traces) == (1, 1)
+    assert not np.array_equal(ema["0.weight"], _ema_pair()[2]["0.weight"])
+
+
+def test_a_write_into_the_average_outside_the_plans_still_traces_again():
+    train, evaluate, ema = _ema_pair()
+    train, evaluate = ad.compile(train), ad.compile(evaluate)
+    (x, y), = _batches(1)
+    train(x, y)
+    evaluate(x, y)
+    train(x, y)
+    evaluate(x, y)
+    assert evaluate.traces == 1
+    ema["2.bias"][0] += 1.0         # no plan knows of this write
+    with ad.no_grad():
+        want = F.cross_entropy(ad.tanh(ad.tensor(x) @ ad.tensor(ema["0.weight"])
+                                       + ad.tensor(ema["0.bias"])) @ ad.tensor(ema["2.weight"])
+                               + ad.tensor(ema["2.bias"]), y)
+    np.testing.assert_array_equal(evaluate(x, y).data, want.data)
+    assert evaluate.traces == 2
+
+
+def test_the_average_read_before_the_training_step_was_ever_traced():
+    # (the evaluation traced first: the training step's first call, a trace, writes
+    # the average eagerly, and that write is a known one too)
+    train, evaluate, ema = _ema_pair()
+    train, evaluate = ad.compile(train), ad.compile(evaluate)
+    for x, y in _batches(6):
+        evaluate(x, y)
+        train(x, y)
+    assert (train.traces, evaluate.traces) == (1, 1)
+
+
+def _ctc_model():
+    frames = nn.Linear(3, 5, rng=0)
+    opt = ad.optim.SGD(frames.parameters(), lr=0.1)
+
+    def step(x, targets, input_lengths, target_lengths):
+        opt.zero_grad()
+        log_probs = F.log_softmax(frames(x), 2)
+        loss = F.ctc_loss(log_probs, targets, input_lengths, target_lengths)
+        loss.backward()
+        opt.step()
+        return loss
+    return step, {"frames": frames, "opt": opt}
+
+
+@pytest.mark.parametrize("fuse", FUSE)
+def test_ctc_with_concatenated_targets_whose_longest_changes_replays(fuse):
+    # Before: the replay padded the targets to the longest target_lengths and raised
+    # when that width differed from the trace's; a trace now pads them to their total
+    # length, which the targets' shape fixes (the loss is the same bit for bit).
+    rng = np.random.default_rng(0)
+    batches = [(rng.standard_normal((6, 2, 3)), rng.integers(1, 5, 4), np.array([6, 5]),
+                np.array([1 + k % 3, 3 - k % 3])) for k in range(12)]
+    compiled, _, _ = run_twins(_ctc_model, batches, fuse=fuse)
+    assert compiled.traces == 1
+
+
+def test_ctc_concatenated_at_a_replay_still_checks_the_lengths_as_eager():
+    step, _ = _ctc_model()
+    compiled = ad.compile(step)
+    rng = np.random.default_rng(0)
+    x, input_lengths = rng.standard_normal((6, 2, 3)), np.array([6, 5])
+    compiled(x, np.array([1, 2, 3, 4]), input_lengths, np.array([2, 2]))
+    compiled(x, np.array([4, 3, 2, 1]), input_lengths, np.array([3, 1]))
+    with pytest.raises(ValueError, match="sum\\(target_lengths\\) = 5"):
+        compiled(x, np.array([4, 3, 2, 1]), input_lengths, np.array([3, 2]))
+    with pytest.raises(ValueError, match="is the blank"):
+        compiled(x, np.array([4, 0, 2, 1]), input_lengths, np.array([3, 1]))
+    assert compiled.traces == 1
