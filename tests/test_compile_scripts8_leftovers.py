@@ -128,3 +128,29 @@ def test_ctc_concatenated_at_a_replay_still_checks_the_lengths_as_eager():
     with pytest.raises(ValueError, match="is the blank"):
         compiled(x, np.array([4, 0, 2, 1]), input_lengths, np.array([3, 1]))
     assert compiled.traces == 1
+
+
+def test_cross_entropy_path_chosen_at_the_trace_by_whether_a_target_is_ignored():
+    # Eager cross_entropy takes the fused path when no target equals ignore_index and
+    # the masked one otherwise; a plan replays the path its trace took.  Traced on a
+    # batch with an ignored target, a replay on one without agrees with eager to a few
+    # ulp, not bit for bit; traced on a batch without, a replay on one with raises,
+    # saying to trace on a batch that holds one (never a silently wrong loss).
+    w = ad.tensor(np.random.default_rng(0).standard_normal((3, 4)), requires_grad=True)
+
+    def step(x, y):
+        w.grad = None
+        loss = F.cross_entropy(x @ w, y)
+        loss.backward()
+        return loss, w.grad
+    x = np.random.default_rng(1).standard_normal((5, 3))
+    some_ignored, none_ignored = np.array([0, -100, 2, 3, 0]), np.array([0, 1, 2, 3, 0])
+    masked = ad.compile(step, fuse=False)
+    masked(x, some_ignored)
+    got, want = masked(x, none_ignored), step(ad.tensor(x), none_ignored)
+    assert_same(flat_values(got), flat_values(want), bitwise=False, where="masked path",
+                ulps=4)
+    fused = ad.compile(step, fuse=False)
+    fused(x, none_ignored)
+    with pytest.raises(IndexError, match="trace on a batch that holds one"):
+        fused(x, some_ignored)
