@@ -130,27 +130,46 @@ def test_ctc_concatenated_at_a_replay_still_checks_the_lengths_as_eager():
     assert compiled.traces == 1
 
 
-def test_cross_entropy_path_chosen_at_the_trace_by_whether_a_target_is_ignored():
-    # Eager cross_entropy takes the fused path when no target equals ignore_index and
-    # the masked one otherwise; a plan replays the path its trace took.  Traced on a
-    # batch with an ignored target, a replay on one without agrees with eager to a few
-    # ulp, not bit for bit; traced on a batch without, a replay on one with raises,
-    # saying to trace on a batch that holds one (never a silently wrong loss).
+def _linear_classifier(ignore_index=-100, targets_of=lambda y: y):
     w = ad.tensor(np.random.default_rng(0).standard_normal((3, 4)), requires_grad=True)
 
     def step(x, y):
         w.grad = None
-        loss = F.cross_entropy(x @ w, y)
+        loss = F.cross_entropy(x @ w, targets_of(y), ignore_index=ignore_index)
         loss.backward()
         return loss, w.grad
+    return step
+
+
+@pytest.mark.parametrize("ignore_index", [-100, 2])
+def test_cross_entropy_replays_the_path_eager_takes_for_each_batch(ignore_index):
+    # Eager cross_entropy takes its fused path when no target equals ignore_index and
+    # the masked one otherwise.  Before, a plan replayed its trace's path: traced with
+    # an ignored target, the replays of batches without one differed from eager in the
+    # last digits; traced without, a batch with one raised (or, for a class index,
+    # would have been counted), so the trace took the masked path for class indices.
+    # Now each path has its plan, chosen from the targets at each call.
+    step = _linear_classifier(ignore_index)
+    compiled = ad.compile(step, fuse=False)
     x = np.random.default_rng(1).standard_normal((5, 3))
-    some_ignored, none_ignored = np.array([0, -100, 2, 3, 0]), np.array([0, 1, 2, 3, 0])
-    masked = ad.compile(step, fuse=False)
-    masked(x, some_ignored)
-    got, want = masked(x, none_ignored), step(ad.tensor(x), none_ignored)
-    assert_same(flat_values(got), flat_values(want), bitwise=False, where="masked path",
-                ulps=4)
-    fused = ad.compile(step, fuse=False)
-    fused(x, none_ignored)
+    some_ignored = np.array([0, ignore_index, 2 if ignore_index != 2 else 1, 3, 0])
+    none_ignored = np.array([0, 1, 3, 3, 0])
+    all_ignored = np.full(5, ignore_index)
+    for k, y in enumerate([some_ignored, none_ignored, some_ignored, none_ignored,
+                           all_ignored, none_ignored]):
+        with np.errstate(invalid="ignore"):
+            got, want = compiled(x, y), step(ad.tensor(x), y)
+        assert_same(flat_values(got), flat_values(want), bitwise=True, where=f"call {k}:")
+    assert compiled.traces == 2
+
+
+def test_cross_entropy_of_targets_the_call_computes_keeps_one_path():
+    # targets that are not an argument (a slice of one): no guard on them, so the
+    # path of the trace is kept and a replay that would need the other one raises
+    # naming the way out (never a silently wrong loss)
+    step = _linear_classifier(targets_of=lambda y: y[:5])
+    compiled = ad.compile(step, fuse=False)
+    x = np.random.default_rng(1).standard_normal((5, 3))
+    compiled(x, np.array([0, 1, 2, 3, 0, 0]))
     with pytest.raises(IndexError, match="trace on a batch that holds one"):
-        fused(x, some_ignored)
+        compiled(x, np.array([0, -100, 2, 3, 0, 0]))
