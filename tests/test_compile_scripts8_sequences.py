@@ -254,7 +254,6 @@ def test_gpt_block_with_a_triu_mask_filled_with_minus_inf_and_one_cycle():
                 return x + self.mlp(self.ln_2(x))
 
         embed, block, head = nn.Embedding(9, 8), Block(), nn.Linear(8, 9, bias=False)
-        head.weight = embed.weight if head.weight.shape == embed.weight.shape else head.weight
         modules = nn.ModuleList([embed, block, head])
         optimizer = torch.optim.AdamW(modules.parameters(), lr=1e-2, betas=(0.9, 0.95))
         scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=2e-2,
