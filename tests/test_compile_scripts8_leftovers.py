@@ -4,6 +4,8 @@ with concatenated 1-D targets whose longest target changes between calls."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -88,6 +90,52 @@ def test_the_average_read_before_the_training_step_was_ever_traced():
         evaluate(x, y)
         train(x, y)
     assert (train.traces, evaluate.traces) == (1, 1)
+
+
+class _WithAverage(nn.Module):
+    """Weights and their EMA in buffers, updated by the training step and read by an
+    evaluation step that does not call the module (its buffers are plain arrays)."""
+
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(4, 8, rng=1), nn.Tanh(), nn.Linear(8, 3, rng=2))
+        for name, p in self.net.named_parameters():
+            self.register_buffer("ema_" + name.replace(".", "_"), p.data.copy())
+
+    def update_average(self, decay):
+        with ad.no_grad():
+            for name, p in self.net.named_parameters():
+                average = ad.tensor(getattr(self, "ema_" + name.replace(".", "_")))
+                average.mul_(decay).add_(p * (1 - decay))
+
+    def averaged(self, x):
+        h = ad.tanh(x @ ad.tensor(self.ema_0_weight) + ad.tensor(self.ema_0_bias))
+        return h @ ad.tensor(self.ema_2_weight) + ad.tensor(self.ema_2_bias)
+
+
+def test_an_ema_kept_in_module_buffers_read_by_a_compiled_evaluation():
+    model = _WithAverage()
+    optimizer = ad.optim.SGD(model.net.parameters(), lr=0.1)
+
+    def train(x, y):
+        optimizer.zero_grad()
+        loss = F.cross_entropy(model.net(x), y)
+        loss.backward()
+        optimizer.step()
+        model.update_average(0.9)
+        return loss
+
+    def evaluate(x, y):
+        with ad.no_grad():
+            return F.cross_entropy(model.averaged(x), y)
+    train, compiled_evaluate = ad.compile(train), ad.compile(evaluate, fuse=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)      # (no "traced again" warning)
+        for x, y in _batches(20):
+            train(x, y)
+            np.testing.assert_array_equal(compiled_evaluate(x, y).data,
+                                          evaluate(ad.tensor(x), y).data)
+    assert (train.traces, compiled_evaluate.traces) == (1, 1)
 
 
 def _ctc_model():

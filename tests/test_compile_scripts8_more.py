@@ -47,8 +47,7 @@ def test_weight_norm_and_orthogonal_parametrizations(parametrize):
         layer = getattr(P, parametrize)(nn.Linear(4, 4))
         model = nn.Sequential(layer, nn.Tanh(), nn.Linear(4, 3))
         optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
-        return _classifier_step(model, optimizer), {"model": model,
-                                                          "optimizer": optimizer}
+        return _classifier_step(model, optimizer), {"model": model, "optimizer": optimizer}
     compiled_like_eager(make, draws(112, (5, 4), ("int", 3, (5,))))
 
 
