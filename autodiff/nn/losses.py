@@ -399,8 +399,9 @@ def cross_entropy(input, target, weight=None, ignore_index: int = -100,
         # of its trace for targets that take it (another path traces again) when the
         # targets are its argument; for other targets, a class ignore_index keeps the
         # masked path while tracing (whether a later batch holds it is not known).
-        guarded = branch("cross_entropy's path", raw_target,
-                         functools.partial(_holds, value=ignore_index), ignored)
+        guarded = not _tracing() or branch("cross_entropy's path", raw_target,
+                                           functools.partial(_holds, value=ignore_index),
+                                           ignored)
         if not ignored and (guarded or not 0 <= ignore_index < shape[1]):
             return _cross_entropy(input, target)
     input, target, unbatched = _batched(where, input, target, "logits")
