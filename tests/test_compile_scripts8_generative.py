@@ -172,7 +172,7 @@ def test_vae_with_reparameterization_noise_passed_in():
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
-            return loss / x.shape[0]
+            return loss.detach() / x.shape[0]
         return step, {"model": model, "optimizer": optimizer}
     compiled_like_eager(make, draws(45, ("bits", (5, 10)), (5, 2)))
 
