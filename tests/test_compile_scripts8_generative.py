@@ -78,7 +78,7 @@ def test_dcgan_with_transposed_convolutions_batchnorm_and_bce():
             error_g = criterion(discriminator(fake).view(-1), label)
             error_g.backward()
             opt_g.step()
-            return error_real + error_fake, error_g
+            return (error_real + error_fake).detach(), error_g
         return step, {"generator": generator, "discriminator": discriminator,
                       "opt_g": opt_g, "opt_d": opt_d}
     compiled_like_eager(make, draws(42, (3, 1, 8, 8), (3, 3, 1, 1)))

@@ -92,7 +92,7 @@ def test_gru_cell_char_model_unrolled_with_step_lr():
             loss.backward()
             optimizer.step()
             scheduler.step()
-            return loss / (chars.shape[1] - 1)
+            return loss.detach() / (chars.shape[1] - 1)
         return step, {"cell": cell, "head": head, "embed": embed, "optimizer": optimizer,
                       "scheduler": scheduler}
     compiled_like_eager(make, draws(23, ("int", 9, (3, 5))))
