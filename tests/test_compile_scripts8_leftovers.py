@@ -242,3 +242,21 @@ def test_cross_entropy_of_targets_the_call_computes_keeps_one_path():
     compiled(x, np.array([0, 1, 2, 3, 0, 0]))
     with pytest.raises(IndexError, match="trace on a batch that holds one"):
         compiled(x, np.array([0, -100, 2, 3, 0, 0]))
+
+
+def test_cross_entropy_path_of_targets_passed_by_keyword_and_transposed():
+    w = ad.tensor(np.random.default_rng(0).standard_normal((3, 4)), requires_grad=True)
+
+    def step(x, *, y):
+        w.grad = None
+        loss = F.cross_entropy((x @ w).reshape(-1, 4), y.T.reshape(-1))
+        loss.backward()
+        return loss, w.grad
+    compiled = ad.compile(step, fuse=False)
+    x = np.random.default_rng(1).standard_normal((2, 3, 3))
+    for k, y in enumerate([np.array([[0, 1], [2, 3], [1, 0]]),
+                           np.array([[0, -100], [2, 3], [1, 0]]),
+                           np.array([[3, 1], [2, 3], [1, 0]])]):
+        got, want = compiled(x, y=y), step(ad.tensor(x), y=ad.tensor(y))
+        assert_same(flat_values(got), flat_values(want), bitwise=True, where=f"call {k}:")
+    assert compiled.traces == 2

@@ -528,8 +528,9 @@ class Tracer(ReversePass):
 
 
 #: Ops whose result holds exactly the elements of their operand (for ``on_branch``).
-_SAME_ELEMENTS = frozenset({"reshape", "view", "flatten", "ravel", "squeeze", "unsqueeze",
-                            "expand_dims", "contiguous", "transpose", "permute"})
+#: (view, ravel, unsqueeze, permute, contiguous and .T record as these)
+_SAME_ELEMENTS = frozenset({"reshape", "flatten", "squeeze", "expand_dims", "transpose",
+                            "swapaxes", "copy"})
 
 
 def argument_position(tracer, array):
