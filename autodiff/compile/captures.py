@@ -83,7 +83,7 @@ def check_generators_made_in_call(plan, fn, args, kwargs, modules) -> None:
     eager execution makes it anew, so every call draws the same numbers, while a
     replay keeps drawing from the one object the trace made."""
     from ..generator import Generator, default_generator
-    from ..nn import module as nn_module
+    from ..nn import layer_rng
     from ..nn.module import Module
 
     kinds = (np.random.Generator, np.random.RandomState)
@@ -95,7 +95,7 @@ def check_generators_made_in_call(plan, fn, args, kwargs, modules) -> None:
             if isinstance(a, kinds + (Generator,)) and a is not default_generator]
     if not held:
         return
-    known = {id(nn_module._rng)}
+    known = {id(layer_rng._rng)}
     # (also inside what the names hold: a dict of settings, an object's attribute)
     known |= {id(v) for v, _ in reachable(named_values(fn)) if isinstance(v, kinds)}
     known |= {id(v) for v in (*args, *kwargs.values())}
