@@ -16,6 +16,7 @@ import numpy as np
 
 from .anomaly import detect_anomaly
 from . import autograd_functional as functional
+from . import autograd_graph as graph  # noqa: F401  (ad.autograd.graph, as torch's)
 from .autograd_checks import gradcheck, gradgradcheck
 from .compile.hooks import refuse_transform_in_trace
 from .function import Function, FunctionCtx
@@ -109,8 +110,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     """
     refuse_transform_in_trace("autograd.grad")
     if is_grads_batched:
-        raise NotImplementedError("autograd.grad: is_grads_batched=True is not supported; "
-                                  "loop over the grad_outputs (or use ad.jacobian)")
+        return _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph,
+                             allow_unused, materialize_grads)
     if materialize_grads and allow_unused is False:
         raise ValueError("autograd.grad: materialize_grads=True needs allow_unused=True "
                          "(or None), as in PyTorch")
@@ -159,6 +160,34 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         else:
             gradients.append(Tensor(np.array(g, dtype=t.dtype, copy=g is seed)))
     return tuple(gradients)
+
+
+def _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph,
+                  allow_unused, materialize_grads) -> tuple:
+    """``grad(..., is_grads_batched=True)``: each ``grad_outputs`` carries a leading
+    batch dim, and each input's gradients come stacked along it (PyTorch vmaps the
+    pass; here it runs once per batch entry)."""
+    from .ops.shape import stack
+    where = "autograd.grad(is_grads_batched=True)"
+    if grad_outputs is None:
+        raise ValueError(f"{where}: give grad_outputs, each with a leading batch dim")
+    several = isinstance(grad_outputs, (tuple, list))
+    seeds = [s if isinstance(s, Tensor) else Tensor(np.asarray(s))
+             for s in (grad_outputs if several else (grad_outputs,))]
+    sizes = {s.shape[0] if s.ndim else None for s in seeds}
+    if len(sizes) != 1 or None in sizes:
+        raise ValueError(f"{where}: the grad_outputs need one leading batch dim of the same "
+                         f"size, got shapes {[tuple(s.shape) for s in seeds]}")
+    batch = sizes.pop()
+    retain_last = create_graph if retain_graph is None else retain_graph
+    rows = []
+    for b in range(batch):
+        entry = [s[b] for s in seeds]
+        rows.append(grad(outputs, inputs, entry if several else entry[0],
+                         retain_graph=True if b < batch - 1 else retain_last,
+                         create_graph=create_graph, allow_unused=allow_unused,
+                         materialize_grads=materialize_grads))
+    return tuple(None if column[0] is None else stack(list(column)) for column in zip(*rows))
 
 
 def inputs_on_no_input_path(inputs) -> list:

@@ -41,7 +41,9 @@ def _refuse(where: str, strict: bool, **others) -> None:
 
 
 def _tensors(values, several: bool):
-    out = tuple(Tensor(np.asarray(v)) for v in values)
+    # Without create_graph the results are values, off the tape also where func read
+    # tensors that require grad (a model's parameters), as PyTorch's.
+    out = tuple(Tensor(np.asarray(getattr(v, "data", v))) for v in values)
     return out if several else out[0]
 
 

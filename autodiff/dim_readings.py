@@ -1,6 +1,7 @@
 """Dim arguments that NumPy and PyTorch read differently: ``t.transpose(a, b)`` (NumPy's
 full axis order, or PyTorch's swap of two dims) and ``permute``'s dims (PyTorch refuses
-one named twice or out of range).
+one named twice or out of range), and ``t.flatten()`` (NumPy's order, or PyTorch's
+dims).
 
 >>> transpose_axes(3, (0, 2))
 (2, 1, 0)
@@ -69,3 +70,40 @@ def transpose_axes(ndim: int, axes: tuple):
     order = list(range(ndim))
     order[a], order[b] = order[b], order[a]
     return tuple(order)
+
+
+def flattened(t, start_dim, end_dim, order):
+    """``t.flatten(...)``: NumPy's ``flatten(order)`` (a copy) when called with no dims or
+    an order, PyTorch's ``flatten(start_dim, end_dim)`` otherwise."""
+    from .ops.elementwise import copy
+    from .ops.rearrange import ravel
+    from .ops.shape import flatten, reshape
+
+    if order is not None:           # NumPy's flatten(order="F") by name
+        if start_dim is not None:
+            raise TypeError(f"flatten: got order={order!r} and start_dim={start_dim!r}")
+        start_dim = order
+    if start_dim is None and end_dim is None:
+        start_dim = "C"
+    if isinstance(start_dim, str):  # NumPy's flatten(order); PyTorch's dims are ints
+        if end_dim is not None:
+            raise TypeError(f"flatten: got order={start_dim!r} and end_dim={end_dim!r}; "
+                            "NumPy's flatten(order) takes no dims, PyTorch's "
+                            "flatten(start_dim, end_dim) takes ints")
+        return copy(ravel(t, start_dim))    # ndarray.flatten: always a copy
+    start_dim = 0 if start_dim is None else start_dim
+    end_dim = -1 if end_dim is None else end_dim
+    n = t.ndim
+    for d in (start_dim, end_dim):
+        if not -(n or 1) <= d < (n or 1):
+            raise IndexError(f"flatten: dim {d} is out of range for a tensor of shape "
+                             f"{t.shape}; use dims in [{-(n or 1)}, {n or 1})")
+    start, end = start_dim % (n or 1), end_dim % (n or 1)
+    if start > end:
+        raise ValueError(f"flatten: start_dim={start_dim} comes after end_dim={end_dim} "
+                         f"for a tensor of shape {t.shape}")
+    if start == end and n:
+        return t
+    if n == 0:
+        return flatten(t)
+    return reshape(t, t.shape[:start] + (-1,) + t.shape[end + 1:])

@@ -5,15 +5,14 @@ NumPy code relies on the copy: ``tmp = h[0, 1]; h[0, 1] = h[1, 0]; h[1, 0] = tmp
 swaps, and ``s = h[0, 0]; s += h[1, 1]`` leaves ``h`` alone.  PyTorch code writes
 ``h[1, 2].add_(1)`` or ``h[1][2].fill_(0)`` to change ``h``; those methods do not exist
 on NumPy's scalars, so here they write the element's new value back into ``h``
-(recorded or not, with ``inplace.set_item``'s rules).  The augmented operators keep
+(recorded or not, with ``inplace.set_item``'s rules), and so do the in-place methods
+of a view of the element (``h[1, 2][...].mul_(2)``).  The augmented operators keep
 NumPy's meaning and update the copy only.  What differs from PyTorch: the copy does
 not follow later writes into ``h`` (though an in-place method on it takes ``h``'s
 current value first, unless an augmented operator made the copy its own).
 """
 
 from __future__ import annotations
-
-import weakref
 
 import numpy as np
 
@@ -22,14 +21,6 @@ from . import hooks as _hooks
 from .graph import _grad_mode
 from .overwrites import _written_after
 from .view_table import _views_up
-
-#: id(element) -> [weak reference to it, the tensor it was picked from, the key, whether
-#: an augmented operator changed it since, that tensor's array and the write stamp
-#: (``overwrites.py``) when they last agreed].  The tensor is held as a view holds its
-#: base (``h[0][1].fill_(4)`` writes through the row, a temporary); the entry goes
-#: when the element does.
-_elements: dict = {}
-
 
 #: The ``where`` names of the augmented operators (``inplace.update``'s callers).
 _OPERATORS = frozenset({"+=", "-=", "*=", "/=", "**=", "//=", "%=", "@=", "&=", "|=",
@@ -53,30 +44,26 @@ def picks_one_element(key, ndim: int) -> bool:
 
 
 def note_element(element, base, key) -> None:
-    """Remember that ``element`` was read from ``base[key]`` (one element)."""
-    element_id = id(element)
-    _elements[element_id] = [weakref.ref(element, lambda ref: _forget(element_id, ref)),
-                             base, key, False, base.data, _graph.write_epoch]
-
-
-def _forget(element_id, ref) -> None:
-    entry = _elements.get(element_id)
-    if entry is not None and entry[0] is ref:
-        del _elements[element_id]
+    """Remember that ``element`` was read from ``base[key]`` (one element): in its
+    ``_view_link`` slot, as a view holds its base, with a third entry that says it is
+    a copy (``view_table._viewed`` gives None for it): ``[whether an augmented operator
+    changed it since, base's array and the write stamp (overwrites.py) when they last
+    agreed]``."""
+    element._view_link = (base, key, [False, base.data, _graph.write_epoch])
 
 
 def _element_written(t):
-    """The entry of the element copy that a write into ``t`` changes (``t`` itself,
-    or a tensor ``t`` views), with that element, or None."""
-    entry = _elements.get(id(t))
-    if entry is not None and entry[0]() is t:
-        return t, entry
-    if getattr(t, "_view_link", None) is None:      # (not a view: the common case)
+    """``(element, its link)`` for the element copy that a write into ``t`` changes
+    (``t`` itself, or a tensor ``t`` views), or None."""
+    link = getattr(t, "_view_link", None)
+    if link is None:                    # (neither an element nor a view: the common case)
         return None
+    if len(link) == 3:
+        return t, link
     for _, (base, _) in _views_up(t):
-        entry = _elements.get(id(base))
-        if entry is not None and entry[0]() is base:
-            return base, entry
+        link = getattr(base, "_view_link", None)
+        if link is not None and len(link) == 3:
+            return base, link
     return None
 
 
@@ -93,12 +80,10 @@ def before_write(t, where: str) -> None:
       the method works on it (``h[2]`` becomes ``2 h[2] + 1``, not ``h[2] + 1``);
     - an augmented operator (NumPy's meaning, the copy alone) marks ``t`` as its own.
     """
-    if not _elements:
-        return
     if where in _OPERATORS:
-        entry = _elements.get(id(t))
-        if entry is not None and entry[0]() is t:
-            entry[3] = True
+        link = getattr(t, "_view_link", None)
+        if link is not None and len(link) == 3:
+            link[2][0] = True
         return
     found = _element_written(t)
     if found is None:
@@ -113,15 +98,14 @@ def refresh_element(t) -> None:
     ``masked_fill_``: ``before_write`` runs only when it stores it): when ``t`` is an
     element whose tensor changed there since it was read, or whose node has a hook,
     ``t`` takes the tensor's current value first (``before_write``)."""
-    if _elements:
-        found = _element_written(t)
-        if found is not None:
-            _refresh(t, found)
+    found = _element_written(t)
+    if found is not None:
+        _refresh(t, found)
 
 
 def _refresh(t, found) -> None:
-    element, entry = found
-    _, base, key, diverged, array, stamp = entry
+    element, (base, key, state) = found
+    diverged, array, stamp = state
     if element is t and not diverged and t.data.shape == () and (
             _changed_since(base, key, array, stamp) or _hooked(t)):
         # (taken again, a hook on the element sees only the gradient of its uses from
@@ -129,7 +113,7 @@ def _refresh(t, found) -> None:
         from .inplace import _take
         from .ops.indexing import getitem
         _take(t, getitem(base, key))
-        entry[4:] = base.data, _graph.write_epoch
+        state[1:] = base.data, _graph.write_epoch
 
 
 def _changed_since(base, key, array, stamp) -> bool:
@@ -153,7 +137,7 @@ def _hooked(t) -> bool:
 
 def _refuse_leaf_origin(found, where: str) -> None:
     while found is not None:            # elements of elements: up to the first tensor
-        origin = found[1][1]
+        origin = found[1][0]
         for tensor in [origin] + [base for _, (base, _) in _views_up(origin)]:
             if tensor.requires_grad and tensor._node is None:
                 from .inplace_refusals import _label
@@ -170,14 +154,13 @@ def write_back(t, where: str) -> None:
     """After the in-place method ``where`` wrote ``t``: when ``t`` is an element copy,
     or a view of one, write the element's new value into the tensor it was picked
     from (the augmented operators, NumPy's, do not)."""
-    if not _elements or where in _OPERATORS:
+    if where in _OPERATORS:
         return
     # ``t`` itself, or a tensor it views: ``h[1, 2][...].mul_(2)`` or
     # ``h[1, 2].view(1).add_(1)`` wrote the element through a view of it.
     found = _element_written(t)
     if found is not None:
         from .inplace import set_item   # (inplace imports this module)
-        element, entry = found
-        base = entry[1]
-        set_item(base, entry[2], element, where)    # (which writes ``base`` back in turn)
-        entry[4:] = base.data, _graph.write_epoch
+        element, (base, key, state) = found
+        set_item(base, key, element, where)     # (which writes ``base`` back in turn)
+        state[1:] = base.data, _graph.write_epoch

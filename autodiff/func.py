@@ -5,23 +5,133 @@
 ``func.vmap``, ``func.linearize``, ``func.functional_call``, ``func.stack_module_state``
 and ``func.replace_all_batch_norm_modules_``, so code
 written against ``torch.func`` reads the same.  They are the library's own transforms
-(``ad.grad`` ...), which take and return arrays and Tensors rather than PyTorch tensors.
+(``ad.grad`` ...), which take arrays and Tensors.  Called with Tensors, as code written
+for ``torch.func`` calls them, they return Tensors, so that the results take Tensor
+methods (``g.flatten(1).norm(dim=1)`` on per-sample gradients); called with arrays
+only, they return arrays, as ``ad.grad``.
 
 >>> from autodiff import func
 >>> func.grad(lambda x: (x ** 2).sum())(np.array([1.0, 2.0]))
 array([2., 4.])
+>>> func.grad(lambda x: (x ** 2).sum())(ad.tensor([1.0, 2.0]))
+tensor([2., 4.])
 """
 
 from __future__ import annotations
 
-from .forward import hessian, jacfwd, jvp
+import functools
+
+import numpy as np
+
+from . import forward, transforms
 from .nn.functional_call import functional_call, stack_module_state
-from .transforms import grad, jacrev, value_and_grad, vjp
+from .pytrees import flatten
+from .tensor import Tensor
 from .vmap import vmap
 
 __all__ = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian", "vmap",
            "linearize", "functional_call", "stack_module_state",
            "replace_all_batch_norm_modules_"]
+
+
+def _holds_tensor(tree) -> bool:
+    return any(isinstance(leaf, Tensor) for leaf in flatten(tree)[0])
+
+
+def _as_tensors(tree):
+    """``tree`` with its NumPy arrays as Tensors (its Tensors and the rest as they are)."""
+    leaves, rebuild = flatten(tree)
+    return rebuild([Tensor(np.asarray(leaf)) if isinstance(leaf, (np.ndarray, np.generic))
+                    else leaf for leaf in leaves])
+
+
+def _results_as_tensors(transformed, has_aux: bool):
+    """``transformed`` returning Tensors where its arguments hold a Tensor; with
+    ``has_aux`` the last item of its tuple (the function's own aux) is left as it is."""
+    @functools.wraps(transformed)
+    def wrapped(*args, **kwargs):
+        result = transformed(*args, **kwargs)
+        if not _holds_tensor((args, kwargs)):
+            return result
+        if has_aux:
+            return (*_as_tensors(tuple(result[:-1])), result[-1])
+        return _as_tensors(result)
+    return wrapped
+
+
+def grad(func, argnums=0, *, has_aux=False):
+    """``torch.func.grad``: the gradient function of scalar ``func`` (``ad.grad``).
+
+    >>> from autodiff import func
+    >>> func.grad(lambda x: x.sin().sum())(ad.zeros(2))
+    tensor([1., 1.])
+    """
+    return _results_as_tensors(transforms.grad(func, argnums, has_aux=has_aux), has_aux)
+
+
+def jacrev(func, argnums=0, *, has_aux=False):
+    """``torch.func.jacrev``: the Jacobian by reverse mode, ``out.shape + x.shape``.
+
+    >>> from autodiff import func
+    >>> func.jacrev(lambda x: x ** 2)(ad.tensor([1.0, 2.0]))
+    tensor([[2., 0.],
+            [0., 4.]])
+    """
+    return _results_as_tensors(transforms.jacrev(func, argnums, has_aux=has_aux), has_aux)
+
+
+def jacfwd(func, argnums=0, has_aux=False, **options):
+    """``torch.func.jacfwd``: the Jacobian by forward mode, ``out.shape + x.shape``.
+
+    >>> from autodiff import func
+    >>> func.jacfwd(lambda x: x ** 2)(ad.tensor([1.0, 2.0]))
+    tensor([[2., 0.],
+            [0., 4.]])
+    """
+    return _results_as_tensors(forward.jacfwd(func, argnums, has_aux, **options), has_aux)
+
+
+def hessian(func, argnums=0):
+    """``torch.func.hessian``: the Hessian of scalar ``func``, forward over reverse.
+
+    >>> from autodiff import func
+    >>> func.hessian(lambda x: (x ** 3).sum())(ad.tensor([1.0, 2.0]))
+    tensor([[ 6.,  0.],
+            [ 0., 12.]])
+    """
+    return _results_as_tensors(forward.hessian(func, argnums), has_aux=False)
+
+
+def jvp(func, primals, tangents, *, has_aux=False):
+    """``torch.func.jvp``: ``(func(*primals), J · tangents)`` (and the aux last).
+
+    >>> from autodiff import func
+    >>> func.jvp(lambda x: x * 3, (ad.tensor([1.0]),), (ad.tensor([2.0]),))
+    (tensor([3.]), tensor([6.]))
+    """
+    result = forward.jvp(func, primals, tangents, has_aux=has_aux)
+    if not _holds_tensor((primals, tangents)):
+        return result
+    return (*_as_tensors(tuple(result[:2])), *result[2:])
+
+
+def vjp(func, *primals, has_aux=False):
+    """``torch.func.vjp``: ``(func(*primals), vjp_fn)`` (and the aux last); ``vjp_fn(u)``
+    is the tuple ``uᵀ J`` for each primal.
+
+    >>> from autodiff import func
+    >>> out, vjp_fn = func.vjp(lambda x: x * 3, ad.tensor([1.0, 2.0]))
+    >>> vjp_fn(ad.ones(2))
+    (tensor([3., 3.]),)
+    """
+    output, pullback, *aux = transforms.vjp(func, *primals, has_aux=has_aux)
+    if not _holds_tensor(primals):
+        return (output, pullback, *aux)
+
+    @functools.wraps(pullback)
+    def vjp_fn(*cotangents, **kwargs):
+        return _as_tensors(pullback(*cotangents, **kwargs))
+    return (_as_tensors(output), vjp_fn, *aux)
 
 
 def grad_and_value(func, argnums=0, has_aux=False):
@@ -33,11 +143,15 @@ def grad_and_value(func, argnums=0, has_aux=False):
     >>> func.grad_and_value(lambda x: (x ** 2).sum())(np.array([3.0]))
     (array([6.]), array(9.))
     """
-    both = value_and_grad(func, argnums, has_aux=has_aux)
+    both = transforms.value_and_grad(func, argnums, has_aux=has_aux)
 
     def wrapped(*args, **kwargs):
         value, gradient = both(*args, **kwargs)
-        return gradient, value
+        if not _holds_tensor((args, kwargs)):
+            return gradient, value
+        if has_aux:
+            return _as_tensors(gradient), (_as_tensors(value[0]), value[1])
+        return _as_tensors(gradient), _as_tensors(value)
 
     wrapped.__name__ = f"grad_and_value({getattr(func, '__name__', 'f')})"
     return wrapped

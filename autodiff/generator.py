@@ -183,20 +183,20 @@ class _LibraryGenerator(Generator):
         self.device = _device("cpu")
 
     def numpy_generator(self) -> np.random.Generator:
-        from .nn import module
-        return module._library_rng()
+        from .nn import layer_rng
+        return layer_rng._library_rng()
 
     def _reseed(self, seed: int) -> None:
-        from .nn import module
-        module.manual_seed(seed)
+        from .nn import layer_rng
+        layer_rng.manual_seed(seed)
 
     def _set_initial_seed(self, seed: int) -> None:
-        from .nn import module
-        module._initial_seed = seed
+        from .nn import layer_rng
+        layer_rng._initial_seed = seed
 
     def initial_seed(self) -> int:
-        from .nn import module
-        return module._initial_seed
+        from .nn import layer_rng
+        return layer_rng._initial_seed
 
 
 #: The library's generator, as ``torch.default_generator``.

@@ -15,15 +15,17 @@ float dtypes the inputs are cast to (ufunc_dtypes.py).
 
 from __future__ import annotations
 
+import sys
 from typing import Any, Callable
 
 import numpy as np
 
 from .ops.registry import NO_GRADIENT_FUNCTIONS, NUMPY_FUNCTIONS, NUMPY_UFUNCS, Op
-from .ops.ufunc_methods import outer
+from .ops.ufunc_methods import outer, sequential_accumulate, sequential_reduce
 from .ops.ufunc_at import ufunc_at
 from .ops import scipy_special
 from . import like_creation, out_arguments, ufunc_dtypes
+from .polynomial_series import refuse_columns_broadcast_against_a_tensor
 
 #: Keyword arguments of NumPy functions that no op supports, with their accepted
 #: (default) values: for ufuncs, and for other functions.
@@ -105,12 +107,17 @@ def array_ufunc(ufunc: np.ufunc, method: str, *inputs, **kwargs) -> Any:
     """Run a NumPy ufunc called on Tensors as the matching op."""
     if method != "__call__":
         return _ufunc_method(ufunc, method, inputs, kwargs)
+    if any(type(x) is np.ndarray and x.ndim for x in inputs):
+        # (array_ufunc, Tensor.__array_ufunc__, then the caller: numpy.polynomial's?)
+        refuse_columns_broadcast_against_a_tensor(sys._getframe(2))
     op = NUMPY_UFUNCS.get(ufunc)
     if op is None:
         op = scipy_special.op_for(ufunc)
         if op is None:
             raise _from_python(ufunc) if _of_objects(ufunc) else _unsupported(_full_name(ufunc))
     if kwargs:
+        if ufunc is np.matmul and kwargs.get("axes") is not None:
+            return _matmul_along_axes(inputs, dict(kwargs))
         if out_arguments.wants_out(kwargs):
             if out_arguments.tensor_outs(kwargs) is None:
                 raise _out_refused(ufunc, inputs)
@@ -142,6 +149,28 @@ def array_ufunc(ufunc: np.ufunc, method: str, *inputs, **kwargs) -> Any:
     return op(*inputs)
 
 
+def _matmul_along_axes(inputs, kwargs):
+    """``np.matmul(a, b, axes=[(i, j), (k, l), (m, n)])``: each operand's two matrix
+    axes moved last, the product, and its matrix axes moved to where ``axes`` says (the
+    same arrangement NumPy's ``axes=`` makes)."""
+    axes = kwargs.pop("axes")
+    if (len(inputs) != 2 or len(axes) != 3
+            or not all(isinstance(pair, (tuple, list)) and len(pair) == 2 for pair in axes)):
+        raise TypeError(
+            f"numpy.matmul on a Tensor: axes={axes!r} is supported as three pairs (the "
+            "matrix axes of a, b and the result) for operands of two or more dimensions; "
+            "for a vector operand move its axis with np.moveaxis and call np.matmul "
+            "without axes=")
+    if out_arguments.wants_out(kwargs):
+        if out_arguments.tensor_outs(kwargs) is None:
+            raise _out_refused(np.matmul, inputs)
+        return out_arguments.function_into(
+            lambda *a, **k: _matmul_along_axes(a, {**k, "axes": axes}), "matmul", inputs,
+            kwargs)
+    a, b = (np.moveaxis(x, tuple(pair), (-2, -1)) for x, pair in zip(inputs, axes))
+    return np.moveaxis(np.matmul(a, b, **kwargs), (-2, -1), tuple(axes[2]))
+
+
 def _ufunc_method(ufunc, method, inputs, kwargs):
     """``ufunc.outer`` for any two-input ufunc that runs an op; ``ufunc.reduce`` and
     ``.accumulate`` where an op declares them (ops/ufunc_methods.py); ``ufunc.at`` in
@@ -171,15 +200,17 @@ def _ufunc_method(ufunc, method, inputs, kwargs):
         inputs, kwargs = _cast_for(f"{ufunc.__name__}.{method}", inputs, dict(kwargs))
     if impl is None and method == "at" and ufunc in NUMPY_UFUNCS:
         return ufunc_at(ufunc, *inputs, **kwargs)     # (refused while recording)
+    if (impl is None and method in ("reduce", "accumulate") and ufunc in NUMPY_UFUNCS
+            and ufunc.nin == 2 and ufunc.nout == 1):
+        sequential = sequential_reduce if method == "reduce" else sequential_accumulate
+        return sequential(NUMPY_UFUNCS[ufunc], ufunc, *inputs, **kwargs)
     if impl is None:
         raise _unsupported(_full_name(ufunc, method))
     return impl(*inputs, **kwargs)
 
 
 def _out_refused(ufunc, inputs):
-    described = ", ".join(f"{type(x).__name__} of shape {x.shape}, dtype {x.dtype}"
-                          if hasattr(x, "shape") and hasattr(x, "dtype") else type(x).__name__
-                          for x in inputs)
+    described = out_arguments.described(inputs)
     return TypeError(
         f"numpy.{ufunc.__name__} with out= on a Tensor ({described}): the result is a new "
         "Tensor on the tape and cannot be written into an ndarray. An in-place "
@@ -223,11 +254,16 @@ def array_function(func: Callable, args: tuple, kwargs: dict) -> Any:
     impl = NUMPY_FUNCTIONS.get(func)
     if impl is None:
         raise _unsupported(_full_name(func))
+    # (array_function, Tensor.__array_function__, then the caller: numpy.polynomial's?)
+    refuse_columns_broadcast_against_a_tensor(sys._getframe(2))
     if (kwargs and "out" not in getattr(impl, "numpy_kwargs", ())
             and out_arguments.wants_out(kwargs) and out_arguments.tensor_outs(kwargs) is not None):
         return out_arguments.function_into(
             lambda *a, **k: array_function(func, a, k), getattr(func, "__name__", str(func)),
             args, kwargs)
+    if (kwargs and "out" not in getattr(impl, "numpy_kwargs", ()) and func not in
+            NO_GRADIENT_FUNCTIONS and out_arguments.wants_out(kwargs)):
+        raise out_arguments.ndarray_out_refused(_full_name(func), args)
     if kwargs and func not in NO_GRADIENT_FUNCTIONS:
         if kwargs.get("dtype") is not None and func in _COMPUTING_DTYPE and args:
             # (a float dtype only: NumPy sums small integers in a wider type than given)

@@ -25,6 +25,23 @@ def wants_out(kwargs: dict) -> bool:
     return any(o is not None for o in outs)
 
 
+def described(inputs) -> str:
+    """``"Tensor of shape (3,), dtype float64, ndarray of shape ..."``, for errors."""
+    return ", ".join(f"{type(x).__name__} of shape {x.shape}, dtype {x.dtype}"
+                     if hasattr(x, "shape") and hasattr(x, "dtype") else type(x).__name__
+                     for x in inputs)
+
+
+def ndarray_out_refused(name: str, args: tuple) -> TypeError:
+    """The error for ``np.sum(t, axis=0, out=an_ndarray)`` (``name``: "numpy.sum")."""
+    return TypeError(
+        f"{name} with out= an ndarray on a Tensor ({described(args[:2])}): the result is "
+        "a Tensor on the tape, which an ndarray cannot hold. Take the result as it is, "
+        f"r = {name.replace('numpy.', 'np.')}(t, ...), give out= a Tensor (out = "
+        "np.zeros_like(t, shape=...)), or call it on t.data / t.detach() when no gradient "
+        "is needed.")
+
+
 def tensor_outs(kwargs: dict):
     """The ``out=`` arrays when every one given is a Tensor, else ``None``."""
     out = kwargs.get("out")

@@ -287,6 +287,7 @@ class SelectionMethods:
             if axis is None:
                 raise TypeError("Tensor.sort: axis=None is np.sort's (a flat copy); "
                                 "ndarray.sort in place takes an int axis")
+            axis = -1 if axis is _UNSET else axis       # t.sort(kind=...): ndarray's default
             from .inplace import bypass_hooked_views
             bypass_hooked_views(self)
             fill(self, sort(self, axis=axis, kind=kind, order=order, stable=stable), "sort")

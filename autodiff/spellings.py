@@ -170,7 +170,8 @@ class PyTorchMethods:
                 f"{self.shape}, dtype {self.dtype}) as another dtype, as NumPy's and PyTorch's "
                 "view(dtype) do, has no gradient and is not supported here; use "
                 "t.astype(dtype) to convert the values, or ad.tensor(t.data.view(dtype)) for "
-                "the reinterpreted bytes (no gradient)")
+                "the reinterpreted bytes (no gradient); for the tensor's own dtype, t.view() "
+                "is the same values on the tape")
         result = reshape(self, _dims(shape))
         if result.size and not np.may_share_memory(result.data, self.data):
             raise RuntimeError(

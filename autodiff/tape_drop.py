@@ -86,7 +86,8 @@ _STORES = {dis.opmap[name] for name in ("STORE_SUBSCR", "STORE_SLICE") if name i
 
 def _converting_numpy_code() -> str | None:
     """``"vectorize"`` when the conversion happens inside ``np.vectorize``'s call,
-    ``"polynomial"`` inside ``numpy.polynomial``, else None."""
+    ``"polynomial"`` inside ``numpy.polynomial``, ``"r_"`` / ``"c_"`` inside
+    ``np.r_[...]`` / ``np.c_[...]``, else None."""
     frame = sys._getframe(2)
     while frame is not None and in_library(frame.f_code.co_filename):
         path = _path(frame)
@@ -94,6 +95,10 @@ def _converting_numpy_code() -> str | None:
             return "vectorize"
         if path.startswith(_POLYNOMIAL_DIR):
             return "polynomial"
+        if frame.f_code.co_name == "__getitem__" and path.startswith(_NUMPY_DIR):
+            concatenator = frame.f_locals.get("self")
+            if concatenator is np.r_ or concatenator is np.c_:
+                return "r_" if concatenator is np.r_ else "c_"
         frame = frame.f_back
     return None
 
@@ -107,6 +112,11 @@ _INSTEAD_OF = {
     "asarray_chkfinite": "check with np.isfinite(t).all() and use t as it is",
     "as_strided": "np.lib.stride_tricks.sliding_window_view(t, shape) gives overlapping "
                   "windows on the tape, t[index_array] any other arrangement",
+    "require": "a Tensor needs no np.require: use t itself, or t.astype(dtype) for dtype=",
+    "fill_diagonal": "it writes into its first argument, an ndarray here, which cannot "
+                     "carry a gradient: make the target a Tensor first, a = ad.tensor(a) "
+                     "or a = np.zeros_like(value, shape=(n, n)), then "
+                     "np.fill_diagonal(a, value)",
 }
 
 
@@ -158,11 +168,83 @@ def _installed_call_converting(frame) -> str | None:
     if (inner is None or outermost is None or in_library(outermost.f_code.co_filename)
             or not _path(outermost).startswith(_INSTALLED_DIRS)):
         return None
-    module = ".".join(part for part in outermost.f_globals.get("__name__", "?").split(".")
-                      if not part.startswith("_"))
-    return (f"by {module}.{outermost.f_code.co_name}, code outside NumPy and autodiff that "
+    module, name = outermost.f_globals.get("__name__", "?"), outermost.f_code.co_name
+    called = _called_object(frame)
+    if getattr(called, "__wrapped__", None) is not None:    # (a decorator's wrapper ran)
+        module, name = getattr(called, "__module__", module), getattr(called, "__name__", name)
+    module = ".".join(part for part in module.split(".") if not part.startswith("_"))
+    return (f"by {module}.{name}, code outside NumPy and autodiff that "
             "makes arrays of its arguments (write what it computes with NumPy functions "
             "called on the Tensor itself, or with autodiff's: docs/ops.md)")
+
+
+#: How to draw with parameters on the tape (the reparameterisation) for
+#: np.random's distributions that have a simple one.
+_REPARAMETERISED = {
+    "normal": "loc + scale * rng.standard_normal(shape)",
+    "uniform": "low + (high - low) * rng.random(shape)",
+    "exponential": "scale * rng.standard_exponential(shape)",
+    "lognormal": "np.exp(mean + sigma * rng.standard_normal(shape))",
+    "laplace": "loc + scale * rng.laplace(size=shape)",
+    "logistic": "loc + scale * rng.logistic(size=shape)",
+    "gumbel": "loc + scale * rng.gumbel(size=shape)",
+}
+
+
+def _called_object(frame, with_owner: bool = False):
+    """The object the call on ``frame``'s line is written to, found from the source by
+    its dotted name (``sl.cho_factor``, ``rng.normal``) with attributes looked up
+    statically (no user code runs); None when unknown.  ``with_owner``: the pair
+    ``(object the last attribute was read from, the called object)``."""
+    import inspect
+
+    callee = (_call_text(frame) or "").split("(", 1)[0].strip()
+    parts = callee.split(".")
+    owner, called = None, None
+    if all(part.isidentifier() for part in parts):
+        missing = object()
+        called = frame.f_locals.get(parts[0], frame.f_globals.get(parts[0], missing))
+        for part in parts[1:]:
+            if called is missing:
+                break
+            owner, called = called, inspect.getattr_static(called, part, missing)
+        if called is missing:
+            owner, called = None, None
+    return (owner, called) if with_owner else called
+
+
+def numpy_random_callee(frame) -> str | None:
+    """The full name of the ``numpy.random`` method the call on ``frame``'s line is
+    written to (``"numpy.random.Generator.normal"`` for ``rng.normal(loc=t)``,
+    ``"numpy.random.normal"`` for ``np.random.normal(t)``), else None.  The callee is
+    read from the source by its dotted name, looking attributes up statically (no user
+    code runs)."""
+    owner, called = _called_object(frame, with_owner=True)
+    method = getattr(called, "__name__", None)
+    if method is None:
+        return None
+    drawer = getattr(called, "__self__", owner)     # (a bound method: shuffle = rng.shuffle)
+    if owner is np.random and isinstance(drawer, np.random.RandomState):
+        return f"numpy.random.{method}"
+    if isinstance(drawer, (np.random.Generator, np.random.RandomState)):
+        return f"numpy.random.{type(drawer).__name__}.{method}"
+    return None
+
+
+def _random_draw_converting(frame) -> str | None:
+    """How a call on the user's line ``frame`` of a ``numpy.random`` method converted
+    the Tensor, naming it and the reparameterisation that keeps the parameters on the
+    tape; None when the call is not one of them."""
+    name = numpy_random_callee(frame)
+    if name is None:
+        return None
+    how = _REPARAMETERISED.get(name.rsplit(".", 1)[-1])
+    instead = (f"write the draw as {how}, with the standard draw a constant, "
+               if how is not None else "write the draw as a function of a standard "
+               "one with the parameters outside it, ")
+    return (f"by {name}, which draws with its parameters as plain numbers, so a draw has "
+            f"no gradient with respect to them (to differentiate through the sample, "
+            f"{instead}or use ad.distributions' rsample())")
 
 
 def stores_into_subscript(frame) -> bool:
@@ -183,7 +265,16 @@ _CONVERTED_BY = {
         "coefficients c that need a gradient, evaluate at constant points x as a product "
         "with the pseudo-Vandermonde matrix, np.polynomial.polynomial.polyvander(x, deg) "
         "@ c, and likewise legvander, chebvander, hermvander ...; or np.polyval(c[::-1], "
-        "x); fit with np.polyfit)"),
+        "x); fit with np.polyfit; for a Tensor x and constant coefficients, the module's "
+        "functions take it as it is: np.polynomial.polynomial.polyval(x, P.coef), chebval, "
+        "legval ...)"),
+    "r_": (
+        "by np.r_, which makes an ndarray of each piece before joining them (join Tensors "
+        "with np.concatenate([a, b]); a slice 1:3 is np.arange(1, 3) and a number "
+        "np.atleast_1d(number) there)"),
+    "c_": (
+        "by np.c_, which makes an ndarray of each piece before joining them (join Tensors "
+        "as columns with np.column_stack([a, b]), or np.concatenate([a, b], axis=-1))"),
 }
 
 
@@ -195,8 +286,9 @@ def tape_drop(tensor, how):
     where = f"{frame.f_code.co_filename}:{frame.f_lineno}" if frame is not None else "?"
     name = f" '{tensor.name}'" if tensor.name is not None else ""
     converted_by = _converting_numpy_code()
-    numpy_call = None if converted_by is not None else (
-        _numpy_call_converting(frame) or _installed_call_converting(frame))
+    numpy_call = None if converted_by is not None or frame is None else (
+        _numpy_call_converting(frame) or _random_draw_converting(frame)
+        or _installed_call_converting(frame))
     if converted_by is not None:
         how = f"{how} {_CONVERTED_BY[converted_by]}"
     elif numpy_call is not None:

@@ -15,7 +15,7 @@ from .tape_drop import (  # noqa: F401
     TapeDropWarning, called_by_name, converted_for_indices, tape_drop)
 from .grad_attr import grad_property, root_grad
 from .conventions import warn_number_as_data
-from .dim_readings import transpose_axes
+from .dim_readings import flattened, transpose_axes
 from .spellings import PyTorchMethods
 from .selections import SelectionMethods
 from .array_methods import ArrayMethods
@@ -293,7 +293,9 @@ class Tensor(CopyingMethods, ReductionMethods, OperatorMethods, PyTorchMethods, 
         if self.data.size != 1:
             raise ValueError(
                 f"the truth value of a tensor with shape {self.data.shape} is ambiguous; "
-                "use .any() / .all() on .data, or compare elementwise with ad.where")
+                "use .any() / .all() on .data, or compare elementwise with ad.where"
+                + ("; ad.equal(a, b) is NumPy's elementwise equal, PyTorch's whole-tensor "
+                   "torch.equal(a, b) is a.equal(b)" if self.data.dtype == bool else ""))
         return bool(self.data)
 
     __hash__ = object.__hash__
@@ -488,34 +490,7 @@ class Tensor(CopyingMethods, ReductionMethods, OperatorMethods, PyTorchMethods, 
         >>> ad.zeros((2, 3, 4)).flatten(1).shape, ad.zeros((2, 3)).flatten().shape
         ((2, 12), (6,))
         """
-        if order is not None:           # NumPy's flatten(order="F") by name
-            if start_dim is not None:
-                raise TypeError(f"flatten: got order={order!r} and start_dim={start_dim!r}")
-            start_dim = order
-        if start_dim is None and end_dim is None:
-            start_dim = "C"
-        if isinstance(start_dim, str):  # NumPy's flatten(order); PyTorch's dims are ints
-            if end_dim is not None:
-                raise TypeError(f"flatten: got order={start_dim!r} and end_dim={end_dim!r}; "
-                                "NumPy's flatten(order) takes no dims, PyTorch's "
-                                "flatten(start_dim, end_dim) takes ints")
-            return copy(ravel(self, start_dim))    # ndarray.flatten: always a copy
-        start_dim = 0 if start_dim is None else start_dim
-        end_dim = -1 if end_dim is None else end_dim
-        n = self.ndim
-        for d in (start_dim, end_dim):
-            if not -(n or 1) <= d < (n or 1):
-                raise IndexError(f"flatten: dim {d} is out of range for a tensor of shape "
-                                 f"{self.shape}; use dims in [{-(n or 1)}, {n or 1})")
-        start, end = start_dim % (n or 1), end_dim % (n or 1)
-        if start > end:
-            raise ValueError(f"flatten: start_dim={start_dim} comes after end_dim={end_dim} "
-                             f"for a tensor of shape {self.shape}")
-        if start == end and n:
-            return self
-        if n == 0:
-            return flatten(self)
-        return reshape(self, self.shape[:start] + (-1,) + self.shape[end + 1:])
+        return flattened(self, start_dim, end_dim, order)
 
     def ravel(self, order: str = "C") -> Tensor:
         return ravel(self, order)
@@ -590,12 +565,12 @@ def tensor(data, requires_grad=False, dtype=None, name=None, *, device=None) -> 
 
 # Functions the methods above delegate to (imported last: they build on Tensor).
 from .ops.elementwise import (  # noqa: E402
-    abs, clip, copy, cos, exp, floor, leaky_relu, log, reciprocal, relu, round, sigmoid, sign,
+    abs, clip, cos, exp, floor, leaky_relu, log, reciprocal, relu, round, sigmoid, sign,
     sin, sqrt, square, tanh, astype)
 tensor_reductions.bind()     # imports ops.reduce and ops.masked_reductions here, in this order
 from .ops.linalg import dot, matmul  # noqa: E402
 from .ops.shape import (  # noqa: E402
-    broadcast_to, expand_dims, flatten, reshape, reshape_in_order, swapaxes, transpose)
+    broadcast_to, expand_dims, reshape, reshape_in_order, swapaxes, transpose)
 from .ops.indexing import getitem  # noqa: E402
 from .ops.rearrange import matrix_transpose, ravel  # noqa: E402
 from . import inplace, interop  # noqa: E402

@@ -14,6 +14,8 @@ reach the other (``inplace.py``).
   array, the op's inputs)`` until a write needs its links (``_settle``): making
   ``h.T`` then costs one tuple; until settled it is found from ``h`` by their shared
   memory (``op_views.views_of_memory``), which ``h`` keeps until a write settles it.
+- One element picked by integers is a copy that holds ``(base, key, None)``, no view
+  (``element_copies.py``).
 """
 
 from __future__ import annotations
@@ -44,7 +46,9 @@ def _viewed(t):
         link = t._view_link
     except AttributeError:              # unset: not a view (or not a Tensor)
         return None
-    return link if len(link) == 2 else _settle(t)
+    if len(link) == 2:
+        return link
+    return None if len(link) == 3 else _settle(t)     # (3: an element copy's link)
 
 
 def _settle(view):
@@ -56,6 +60,8 @@ def _settle(view):
         link = getattr(view, "_view_link", None)
         if link is None or len(link) == 2:         # (another thread settled it)
             return link
+        if len(link) == 3:                         # (an element copy: not a view)
+            return None
         base, op_name, base_array, view_array, inputs = link
         layout = None
         if base_array.dtype == view_array.dtype:
@@ -76,7 +82,7 @@ def settle_views_of(owner) -> None:
         return                              # (no view made by an op shows its memory)
     for view, _ in views_of_memory(array):
         link = getattr(view, "_view_link", None)
-        if link is not None and len(link) != 2 and link[0] is owner:
+        if link is not None and len(link) == 5 and link[0] is owner:
             _settle(view)
 
 

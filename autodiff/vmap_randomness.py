@@ -2,7 +2,7 @@
 
 ``vmap`` calls its function once per example, so a draw inside it is a draw per
 example.  Every random function of the library gets its NumPy generator from one
-place (``nn.module._generator``, for ``rng=``, ``generator=`` and the library's own
+place (``nn.layer_rng._generator``, for ``rng=``, ``generator=`` and the library's own
 generator), which reports each draw here through ``drawn``:
 
 - ``'error'`` (the default, as ``torch.func.vmap``): the draw raises; a vmap nested

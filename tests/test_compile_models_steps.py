@@ -312,15 +312,3 @@ def test_an_averaged_model_updated_inside_the_step(average):
     compiled, _, twin = run_twins(make, _data(8), fuse=False)
     assert compiled.traces == 1 and int(twin["averaged"].n_averaged) == 8
 
-
-def test_ctc_with_concatenated_targets_names_the_padded_form_when_the_longest_changes():
-    step, _ = _ctc_model()
-    compiled = ad.compile(step)
-    rng = np.random.default_rng(0)
-    x, input_lengths = rng.standard_normal((6, 2, 3)), np.array([6, 5])
-    with np.errstate(invalid="ignore"):
-        compiled(x, np.array([1, 2, 3, 4]), input_lengths, np.array([2, 2]))
-        compiled(x, np.array([4, 3, 2, 1]), input_lengths, np.array([2, 2]))
-        with pytest.raises(RuntimeError, match=r"ctc_loss targets.*pass the targets padded "
-                                               r"as \(N, S\) rows"):
-            compiled(x, np.array([1, 2, 3, 4]), input_lengths, np.array([3, 1]))

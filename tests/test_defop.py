@@ -111,7 +111,7 @@ def test_unsupported_numpy_keywords_are_rejected_by_name(cbrt):
         np.cbrt(t, out=np.empty(1))
     with pytest.raises(TypeError, match=r"numpy.cbrt on a Tensor: the argument\(s\) \['where'\]"):
         np.cbrt(t, where=np.array([True]))
-    with pytest.raises(TypeError, match=r"numpy.nancumsum .*\['out'\]"):
+    with pytest.raises(TypeError, match=r"numpy.nancumsum with out= an ndarray on a Tensor"):
         np.nancumsum(t, out=np.empty(1))
     with pytest.raises(TypeError, match=r"numpy.mean on a Tensor: dtype=int32"):
         np.mean(t, dtype=np.int32)          # (a float dtype is a cast first: tested elsewhere)

@@ -197,7 +197,6 @@ def test_imag_of_a_real_tensor_is_zeros_with_gradient_zero():
     pytest.param(lambda t: np.pad(t, 1, mode=lambda *a: None), "mode=<function",
                  id="pad function mode"),
     pytest.param(lambda t: np.sort(t, order="x"), "order", id="sort order"),
-    pytest.param(lambda t: np.nan_to_num(t, copy=False), "copy", id="nan_to_num in place"),
     pytest.param(lambda t: np.linspace(t, 2.0, 3, dtype=int), "dtype", id="linspace int"),
     pytest.param(lambda t: np.trace(t[None] * t[:, None], dtype=np.int64), "dtype",
                  id="trace int dtype"),

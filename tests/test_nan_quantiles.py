@@ -102,7 +102,7 @@ def test_compile_refuses_them_while_tracing():
     (lambda t: np.nanpercentile(t, 150), ValueError, "nanpercentile: Percentiles must be"),
     (lambda t: ad.nanquantile(t, 0.5, method="bogus"), ValueError, "'bogus' is not a valid"),
     (lambda t: np.nanmedian(t, out=np.zeros(())), TypeError,
-     r"numpy.nanmedian on a Tensor: the argument\(s\) \['out'\]"),
+     r"numpy.nanmedian with out= an ndarray on a Tensor"),
     (lambda t: np.nanquantile(t, 0.5, weights=np.ones(3)), ValueError,
      "Only method 'inverted_cdf' supports weights"),
     (lambda t: ad.nanmedian(t.data + 1j), TypeError, "nanmedian: a must be an array of real"),

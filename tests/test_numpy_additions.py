@@ -172,7 +172,7 @@ def test_errors_name_the_function_and_the_fix():
         np.average(x, axis=1, weights=np.array([1.0, -1.0, 2.0, -2.0]))
     with pytest.raises(np.exceptions.AxisError, match="median: .*axis 2 is out of bounds"):
         np.median(x, axis=2)
-    with pytest.raises(TypeError, match="numpy.median on a Tensor: .* \\['out'\\]"):
+    with pytest.raises(TypeError, match="numpy.median with out= an ndarray on a Tensor"):
         np.median(x, out=np.empty(()))
     with pytest.raises(TypeError, match="median: out= is not supported"):
         ad.median(x, out=np.empty(()))
@@ -283,8 +283,8 @@ def test_unsupported_ufunc_methods_say_what_to_use():
     # (np.add.reduce's initial= is np.sum's: test_numpy_sixth_findings.py)
     with pytest.raises(TypeError, match="numpy.logaddexp.reduce on a Tensor: .*\\['initial'\\]"):
         np.logaddexp.reduce(x, initial=1.0)
-    with pytest.raises(TypeError, match="numpy.hypot.reduce has no differentiable rule"):
-        np.hypot.reduce(x)
+    with pytest.raises(TypeError, match="numpy.hypot.reduceat has no differentiable rule"):
+        np.hypot.reduceat(x, [0, 2])
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64])

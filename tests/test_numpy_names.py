@@ -291,7 +291,7 @@ def test_unsupported_numpy_arguments_are_refused_as_on_a_tensor():
         ad.atan2(ad.tensor(X), Y, np.empty_like(X))
     with pytest.raises(TypeError, match="ad.atan2 takes 2 input.*got 1$"):
         ad.atan2(ad.tensor(X))
-    with pytest.raises(TypeError, match="not supported"):
+    with pytest.raises(TypeError, match="numpy.nanprod with out= an ndarray on a Tensor"):
         ad.nanprod(ad.tensor(X), out=np.empty(4), axis=0)
 
 

@@ -93,8 +93,6 @@ ALLOWED = {
                            _is(second=["float"])),
     ("function", "copyto"): ("copyto into a 0-d Tensor of a sequence raises",
                              _is(input="0d")),
-    ("function", "nan_to_num"): ("copy=False (an in-place write) raises",
-                                 _is(second=[0])),
     ("function", "unwrap"): ("discont given as a Tensor raises (a constant)",
                              _is(second=["float"])),
     ("function", "fix"): ("an out array raises (the result is a new Tensor)",

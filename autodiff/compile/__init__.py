@@ -42,6 +42,10 @@ mask computed in the call, functions whose shapes are read from the values
 (``np.unique``, ``np.nonzero``, ``np.argwhere``, ``masked_select``, ``np.piecewise``
 on array conditions), ``load_state_dict`` of a module, optimizer or scheduler
 (call it between calls: the next call reads what it loaded).
+A library function that picks its path from an argument's values (``cross_entropy``'s
+fused path when no target equals ``ignore_index``) replays a plan only for arguments
+that take the same path; another traces again, and each path keeps its plan
+(``hooks.branch``).
 Python control flow is traced as taken: a branch on NumPy values computed from
 ``.data`` (``if (x.data > 0).all():``, ``if loss.data < 1:``) is not seen, and every
 replay takes the branch the trace took (branch with ``ad.where``, or outside); so is
@@ -72,7 +76,9 @@ another tensor, NumPy array, random generator, module, optimizer or scheduler (`
 = ad.optim.Adam(...)``, ``targets = np.full(...)``), and a captured NumPy array that
 changes between calls (noticed by a checksum, computed on every call, so large data
 should be passed as arguments; one the plan itself updates in place, as
-``ad.tensor(running).mul_(0.9)``, is checked against what the last replay left);
+``ad.tensor(running).mul_(0.9)``, is checked against what the last replay left, and
+one another compiled function updates so is read as an input that changes, when it
+holds what that function's last write left: ``known_writes.py``);
 so does a number, string, bool or None that a name of the function (closure,
 globals) holds and that changes between calls (``scale = 0.5`` read as ``x *
 scale``, ``if use_aux:``), and so does such a value in a dict the function reaches
@@ -126,6 +132,7 @@ from .optimize import eliminate_dead_code, same_arrays
 from .plan import Plan, memory_order
 from .replay import build, note_replay_error
 from .install import installed
+from .known_writes import note_written
 from .not_replayed import (NotReplayedWarning, array_sums, arrays_reached, numbers_reached,
                            reachable, warn_of_arrays_changed, warn_of_arrays_left_behind,
                            warn_of_numbers_changed, warn_of_tensors_left_behind)
@@ -178,7 +185,7 @@ class Compiled:
             with _tracing:      # another thread's trace is listening: wait for its end
                 return self(*args, **kwargs)
         key = signature(args, kwargs)
-        entry, plan, misfit = self._fitting_plan(key)
+        entry, plan, misfit = self._fitting_plan(key, args, kwargs)
         if plan is not None:
             self.plans.move_to_end(entry)
             self.plan = plan
@@ -203,7 +210,8 @@ class Compiled:
                 note_replay_error(plan, error)
                 raise
             for slot in plan.checksums_followed:
-                plan.checksums[slot] = checksum(plan.constant_values[slot])
+                plan.checksums[slot] = crc = checksum(plan.constant_values[slot])
+                note_written(plan.constant_values[slot], crc)
             for module, flag in plan.training_after:
                 module.training = flag
             return result
@@ -211,18 +219,23 @@ class Compiled:
         with _tracing:
             return self._trace(key, args, kwargs)
 
-    def _fitting_plan(self, key):
+    def _fitting_plan(self, key, args, kwargs):
         """``(entry, plan, None)`` for the newest cached plan of signature ``key`` that
-        fits what the function reaches now, else ``(None, None, why)`` (why the newest
-        plan of that signature does not fit, or None when there is none).
+        fits what the function reaches now and the path the library takes for these
+        arguments (``hooks.branch``), else ``(None, None, why)`` (why the newest plan of
+        that signature does not fit, or None when there is none).
 
         A plan made for other module settings (``model.eval()`` between training
-        calls, another ``Dropout.p``) stays cached, since switching back makes it fit
-        again; one that no longer fits for another reason (a captured array changed,
-        a name bound to another object) is dropped."""
+        calls, another ``Dropout.p``) or another path stays cached, since switching
+        back makes it fit again; one that no longer fits for another reason (a
+        captured array changed, a name bound to another object) is dropped."""
         why_not = None
         for entry in [e for e in reversed(self.plans) if e[0] == key]:
             plan = self.plans[entry]
+            other_path = _other_path(plan, args, kwargs)
+            if other_path is not None:
+                why_not = why_not or other_path
+                continue
             why = why_plan_does_not_fit(plan)
             if why is None:
                 return entry, plan, None
@@ -309,6 +322,8 @@ class Compiled:
         written = {id(array) for array in tracer.written}
         plan.checksums_followed = [slot for slot in plan.checksums
                                    if id(plan.constant_values[slot]) in written]
+        for slot in plan.checksums_followed:       # (other plans reading it: known_writes)
+            note_written(plan.constant_values[slot], plan.checksums[slot])
         plan_buffers(plan)
         plan.lock, plan.running = threading.RLock(), False
         fuse_optimizer_steps(plan)
@@ -428,6 +443,16 @@ def _value_key(value):
     if isinstance(value, (complex, np.complexfloating)):
         return (float(value.real).hex(), float(value.imag).hex())
     return value
+
+
+def _other_path(plan, args, kwargs) -> str | None:
+    """Where the library takes another path for these arguments than for those
+    the plan was traced with (``hooks.branch``), or None."""
+    for position, predicate, taken, where in plan.branches:
+        value = args[position] if isinstance(position, int) else kwargs[position]
+        if predicate(value.data if isinstance(value, Tensor) else value) != taken:
+            return f"{where} takes another path"
+    return None
 
 
 def _eager_argument(value):

@@ -72,6 +72,23 @@ def made(label: str, fn: Callable, args: tuple = (), kwargs: dict | None = None,
     return value
 
 
+def branch(label: str, array, predicate: Callable, taken) -> bool:
+    """Note that library code chose its path by ``predicate(array) == taken`` (cross
+    entropy's fused path when no target equals ``ignore_index``).  Outside a trace:
+    True.  While tracing, when ``array`` is an argument of the compiled function (or
+    holds its elements, reshaped): the plan is replayed only for arguments that give
+    the same ``taken`` (others trace again, and each path keeps its plan), and True;
+    else False, and the caller must take a path that is right for any values.
+
+    >>> branch("any negative", np.ones(2), lambda a: bool((a < 0).any()), False)
+    True
+    """
+    tracer = active
+    if tracer is None or not tracer.owns_thread():
+        return True
+    return tracer.on_branch(label, array, predicate, taken)
+
+
 def replayed_function(fn: Callable) -> Callable:
     """Decorator: a compiled function that calls ``fn`` calls it again on replay, with
     the same arguments (tensors and generators as the same objects), e.g. an

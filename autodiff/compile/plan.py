@@ -162,6 +162,7 @@ class Plan:
         self.training_after: list = []  # (module, flag) the call left switched (eval())
         self.same_array: dict = {}  # slot -> the first slot of its array (optimize.py)
         self.call_constants: dict = {}  # slot -> line: arrays the call made with NumPy
+        self.branches: list = []    # (argument, predicate, result, where): hooks.branch
 
     def counts(self) -> dict:
         """How many steps of each kind."""

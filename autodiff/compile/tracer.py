@@ -126,6 +126,8 @@ class Tracer(ReversePass):
         self.call_constants: dict = {}      # id -> array of one, checked at each use
         self.no_constants: list = []        # call_constants.py: (weak ref, why, line)
         self.traced_views: list = []        # call_constants.py: weak refs, no constants
+        # hooks.branch: (argument position, predicate, result at the trace, where)
+        self.branches: list = []
 
     # ----- slots ------------------------------------------------------------------
     def owns_thread(self) -> bool:
@@ -329,6 +331,14 @@ class Tracer(ReversePass):
         self.emit("op", label, fn, refs, kw, (slot,), line, effect=stateful,
                   zero_d=value.ndim == 0)
 
+    def on_branch(self, label, array, predicate, taken) -> bool:
+        """``hooks.branch``: a guard on the argument ``array`` is (or holds, reshaped)."""
+        position = argument_position(self, array)
+        if position is None:
+            return False
+        self.branches.append((position, predicate, taken, f"{label} at {user_line()}"))
+        return True
+
     def emit(self, kind, label, fn, args, kwargs, outs, line="", effect=False, **extra):
         instr = Instr(kind, label, fn, tuple(args), dict(kwargs), tuple(outs), line,
                       effect, extra)
@@ -480,6 +490,7 @@ class Tracer(ReversePass):
         plan.constant_values.update((slot, value) for slot, value in self.literal_values.items()
                                     if slot in plan.constant_values)
         plan.constant_sites = {slot: (op, line) for _, op, line, slot in self.constants}
+        plan.branches = self.branches
         plan.call_constants = {slot: line for value, _, line, slot in self.constants
                                if id(value) in self.call_constants}
         return plan
@@ -514,6 +525,31 @@ class Tracer(ReversePass):
         keep = self.keep
         return {slot: np.asarray(keep[k]) for slot, k in self.slot_values.items()
                 if isinstance(keep[k], (np.ndarray, np.generic))}
+
+
+#: Ops whose result holds exactly the elements of their operand (for ``on_branch``).
+#: (view, ravel, unsqueeze, permute, contiguous and .T record as these)
+_SAME_ELEMENTS = frozenset({"reshape", "flatten", "squeeze", "expand_dims", "transpose",
+                            "swapaxes", "copy"})
+
+
+def argument_position(tracer, array):
+    """The position of the argument whose array ``array`` is, or whose elements it
+    holds by reshaping ops the call recorded; None for any other array."""
+    slot = tracer.by_id.get(id(array))
+    producers = None
+    while slot is not None:
+        for position, input_slot in tracer.inputs:
+            if input_slot == slot:
+                return position
+        if producers is None:
+            producers = {out: instr for instr in tracer.instrs for out in instr.outs}
+        instr = producers.get(slot)
+        if (instr is None or instr.kind != "op" or instr.label not in _SAME_ELEMENTS
+                or not instr.args or type(instr.args[0]) is not Ref):
+            return None
+        slot = instr.args[0].index
+    return None
 
 
 def module_members(modules) -> list:

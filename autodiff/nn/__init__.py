@@ -10,6 +10,7 @@ from . import functional, init, utils
 from . import grad  # noqa: F401  (ad.nn.grad; not in __all__: import * keeps ad.grad)
 from .module import Module, Parameter, manual_seed
 from . import parameter
+from . import module as _module, modules as _modules
 from .parameter import UninitializedBuffer, UninitializedParameter
 from .container import ModuleDict, ModuleList, ParameterDict, ParameterList
 from .modules import (Bump, Embedding, Flatten, Identity, LeakyReLU, Linear, MLP, ReLU,
@@ -105,3 +106,6 @@ __all__ = ["functional", "init", "utils", "Module", "ModuleDict", "ModuleList", 
            "DataParallel", "FractionalMaxPool2d", "FractionalMaxPool3d",
            "AdaptiveLogSoftmaxWithLoss", "Container", "parameter",
            "UninitializedParameter", "UninitializedBuffer"]
+
+# torch.nn.modules.module's path, where register_module_forward_hook and its kin live
+_modules.module = _module

@@ -10,10 +10,12 @@ compositions of primitives; the binary cross-entropies are in ``losses_binary``.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from .. import kernels
-from ..compile.hooks import made
+from ..compile.hooks import branch, made
 from ..kernels.numpy_twins import largest_as_unsigned as _largest_unsigned
 from ..ops import elementwise as ew
 from ..ops import reduce as rd
@@ -392,11 +394,16 @@ def cross_entropy(input, target, weight=None, ignore_index: int = -100,
             label_smoothing)
     target, ignored = _checked_class_targets(where, shape, target, "logits", ignore_index)
     if (len(shape) == 2 and weight is None and reduction == "mean" and label_smoothing == 0
-            and not smoothing_learned and not ignored
-            and not (_tracing() and 0 <= ignore_index < shape[1])):
-        # (while ad.compile traces, a class ignore_index keeps the masked path: whether
-        # a later batch holds it is not known, and the plan replays this choice)
-        return _cross_entropy(input, target)
+            and not smoothing_learned):
+        # The fused path when no target is ignored.  A compiled step replays the path
+        # of its trace for targets that take it (another path traces again) when the
+        # targets are its argument; for other targets, a class ignore_index keeps the
+        # masked path while tracing (whether a later batch holds it is not known).
+        guarded = not _tracing() or branch("cross_entropy's path", raw_target,
+                                           functools.partial(_holds, value=ignore_index),
+                                           ignored)
+        if not ignored and (guarded or not 0 <= ignore_index < shape[1]):
+            return _cross_entropy(input, target)
     input, target, unbatched = _batched(where, input, target, "logits")
     classes = input.shape[1]
     weights = _class_weights(where, weight, classes, input.dtype)
@@ -414,6 +421,10 @@ def cross_entropy(input, target, weight=None, ignore_index: int = -100,
             smooth = _reduce(smooth, reduction)
         out = (1 - label_smoothing) * out + (label_smoothing / classes) * smooth
     return reshape(out, ()) if unbatched and reduction == "none" else out
+
+
+def _holds(array, value) -> bool:
+    return bool(np.any(array == value))
 
 
 def _valid_mask(target, ignore_index, dtype):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..compile.hooks import made
-from ..ops import elementwise as ew
+from ..ops import compare, elementwise as ew
 from ..ops.namespace import xp_function
 from ..ops.registry import defop
 from ..tensor import Tensor
@@ -98,19 +98,19 @@ def _probabilities(values):
 
 
 def logit_cross_entropy(x, t):
-    """``-t log sigmoid(x) - (1 - t) log(1 - sigmoid(x))`` as ``max(x, 0) - t x +
-    log1p(exp(-|x|))``: for a hard target (0 or 1) the value and the gradient
-    ``sigmoid(x) - t`` keep their relative accuracy for logits of either sign (written
-    as ``(1 - t) x + softplus(-x)``, the gradient for t = 0 at x = -20 cancels to 1e8
-    ulp).
+    """``-t log sigmoid(x) - (1 - t) log(1 - sigmoid(x))``, as ``softplus(x) - t x``
+    where the target is below 1/2 and as ``(1 - t) x + softplus(-x)`` where it is not
+    (``softplus(x) = logaddexp(0, x)``): for a hard target (0 or 1) the value and the
+    gradient (``sigmoid(x)`` or ``-sigmoid(-x)``) keep their relative accuracy for logits
+    of either sign, and each branch is smooth in ``x``, so that second derivatives are
+    right everywhere, also at ``x = 0`` (a Newton step from zero weights).
 
     >>> float(logit_cross_entropy(ad.tensor(-30.0), 0.0))      # log(1 + e**-30)
     9.357622968839737e-14
     """
-    # The small term is recorded first, so that the reverse pass (newest first) adds its
-    # gradient to x after max(x, 0) - t x has sent its 1 - 1 = 0 for a target 1.
-    small = ew.log1p(ew.exp(-ew.abs(x)))
-    return ew.maximum(x, 0.0) - t * x + small
+    pulls_up = compare.greater_equal(t, 0.5)
+    return ew.where(pulls_up, (1 - t) * x + ew.logaddexp(0.0, -x),
+                    ew.logaddexp(0.0, x) - t * x)
 
 
 def binary_cross_entropy_with_logits(input, target, weight=None, reduction: str = "mean",

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..compile.hooks import made
+from ..compile.hooks import branch, made
 from ..ops import ctc
 from ..ops import elementwise as ew
 from ..ops import reduce as rd
 from ..ops.shape import reshape
 from ..tensor import Tensor
-from .losses import _as_tensor, _check_reduction
+from .losses import _as_tensor, _check_reduction, _tracing
 from .softmax import _check_float
 
 _WHERE = "ctc_loss"
@@ -60,8 +60,12 @@ def _target_array(targets):
     return array.astype(np.int64)
 
 
-def _padded_targets(targets, batch, input_lengths, target_lengths, steps):
-    """Check the lengths as PyTorch does; return the targets as (N, S) rows."""
+def _padded_targets(targets, batch, input_lengths, target_lengths, steps, width=None):
+    """Check the lengths as PyTorch does; return the targets as (N, S) rows.
+
+    Concatenated targets are padded to the longest target, or to ``width`` when given
+    (a compiled step's fixed width, ``_traced_width``: the labels past a sequence's
+    length are masked out, so the loss is the same bit for bit)."""
     for name, lengths in (("input_lengths", input_lengths), ("target_lengths", target_lengths)):
         if lengths.size != batch:
             _fail(f"{name} must be of size batch_size (got {lengths.size} lengths for a "
@@ -76,7 +80,7 @@ def _padded_targets(targets, batch, input_lengths, target_lengths, steps):
             _fail(f"Expected tensor to have size {total} at dimension 0, but got size "
                   f"{targets.shape[0]} for argument #2 'targets' (the concatenated targets "
                   f"must hold sum(target_lengths) = {total} labels)")
-        padded = np.zeros((batch, longest), dtype=np.int64)
+        padded = np.zeros((batch, longest if width is None else width), dtype=np.int64)
         starts = np.concatenate([[0], np.cumsum(target_lengths)[:-1]])
         for row, (start, length) in enumerate(zip(starts, target_lengths)):
             padded[row, :length] = targets[start:start + length]
@@ -116,17 +120,40 @@ def _check_labels(padded, target_lengths, classes, blank):
               f"targets must not contain the blank index")
 
 
-def _checked_targets(targets, input_lengths, target_lengths, steps, batch, classes, blank):
+def _checked_targets(targets, input_lengths, target_lengths, steps, batch, classes, blank,
+                     width=None):
     """The targets as checked (N, S) rows of labels."""
     padded = _padded_targets(_target_array(targets), batch, input_lengths, target_lengths,
-                             steps)
+                             steps, width)
     _check_labels(padded, target_lengths, classes, blank)
     return padded
 
 
-_checked_targets.when_shape_changes = (
-    "Concatenated 1-D targets are padded to the longest target_lengths: pass the targets "
-    "padded as (N, S) rows instead, whose shape the lengths do not change.")
+def _width_bucket(target_lengths) -> int:
+    """The power of two at least the longest of ``target_lengths`` (at least 1)."""
+    longest = int(np.max(target_lengths, initial=1))
+    return 1 << max(longest - 1, 0).bit_length()
+
+
+def _traced_width(targets, raw_target_lengths, target_lengths):
+    """The width a compiled step pads concatenated 1-D targets to, the same at every
+    replay: the power of two at least the longest target when the lengths are an
+    argument of the compiled function (a replay whose longest target needs another
+    power traces again: ``hooks.branch``), else the targets' total length, which
+    their shape fixes.  None for padded (N, S) targets, whose width is S.
+
+    >>> _width_bucket(np.array([3, 5])), _width_bucket(np.array([0, 1])), _width_bucket([8])
+    (8, 1, 8)
+    """
+    shape = np.shape(targets.data if isinstance(targets, Tensor) else targets)
+    if len(shape) != 1:
+        return None
+    total = shape[0]
+    bucket = _width_bucket(target_lengths)
+    if isinstance(raw_target_lengths, np.ndarray) and branch(
+            "ctc_loss's padded width", raw_target_lengths, _width_bucket, bucket):
+        return min(bucket, total)
+    return total
 
 
 def _divisors(target_lengths, dtype):
@@ -175,12 +202,15 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank: int = 0,
         _fail(f"blank must be in label range (got blank={blank!r} for {classes} classes)")
     # Made off the tape with ``made``, so that a compiled function checks and pads the
     # lengths and targets it is given on every replay.
+    raw_target_lengths = target_lengths.data if isinstance(target_lengths, Tensor) else \
+        target_lengths
     input_lengths = made("ctc_loss input_lengths", _lengths, (input_lengths, "input_lengths"))
     target_lengths = made("ctc_loss target_lengths", _lengths,
                           (target_lengths, "target_lengths"))
+    width = _traced_width(targets, raw_target_lengths, target_lengths) if _tracing() else None
     targets = made("ctc_loss targets", _checked_targets,
-                   (targets, input_lengths, target_lengths, steps, batch, classes, blank),
-                   stateful=True)
+                   (targets, input_lengths, target_lengths, steps, batch, classes, blank,
+                    width), stateful=True)
     losses = ctc.ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=int(blank),
                           zero_infinity=bool(zero_infinity))
     if reduction == "mean":

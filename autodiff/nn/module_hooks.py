@@ -11,6 +11,10 @@ arguments reach ``forward`` but not the hooks, unless a hook is registered
 registered ``always_call=True`` runs (with output ``None``) even when ``forward``
 raised, before the error goes on.
 
+``register_module_forward_pre_hook`` / ``register_module_forward_hook`` (PyTorch's
+``torch.nn.modules.module`` functions) register hooks that every module runs, before
+its own.
+
 A compiled function refuses a module with hooks while tracing: a hook is Python code
 that the replay of the recorded ops would not run again (an activation stored in a
 dict would keep the traced values).  A hook registered after the trace makes the next
@@ -59,6 +63,7 @@ class HookMethods:
         """Whether a call runs hooks: forward ones, or the backward ones set up around
         it.  (A compiled plan fits only while the modules it called have none: flags.)"""
         return bool(self._forward_hooks or self._forward_pre_hooks
+                    or GLOBAL_HOOKS._forward_hooks or GLOBAL_HOOKS._forward_pre_hooks
                     or self.__dict__.get("_backward_hooks")
                     or self.__dict__.get("_backward_pre_hooks"))
 
@@ -94,6 +99,70 @@ class HookMethods:
         """
         return _registered(self, "register_forward_hook", hook, prepend,
                            with_kwargs=with_kwargs, always_call=always_call)
+
+
+class _GlobalHooks:
+    """The hooks every module runs before its own, kept as a module keeps its own
+    (``_registered`` and ``_flagged`` serve both)."""
+
+    def __init__(self):
+        self._forward_pre_hooks, self._forward_hooks = {}, {}
+
+
+GLOBAL_HOOKS = _GlobalHooks()
+
+
+def register_module_forward_pre_hook(hook: Callable) -> RemovableHandle:
+    """Call ``hook(module, args)`` before the ``forward`` of every module, before the
+    module's own pre-hooks (PyTorch's ``torch.nn.modules.module`` function); a result
+    that is not ``None`` replaces the positional arguments.
+
+    >>> seen = []
+    >>> handle = ad.nn.modules.module.register_module_forward_pre_hook(
+    ...     lambda m, args: seen.append(type(m).__name__))
+    >>> _ = ad.nn.Sequential(ad.nn.Linear(2, 2), ad.nn.ReLU())(ad.ones(1, 2)); seen
+    ['Sequential', 'Linear', 'ReLU']
+    >>> handle.remove()
+    """
+    _check_callable("register_module_forward_pre_hook", hook)
+    return _registered(GLOBAL_HOOKS, "register_forward_pre_hook", hook)
+
+
+def register_module_forward_hook(hook: Callable, *, with_kwargs: bool = False,
+                                 always_call: bool = False) -> RemovableHandle:
+    """Call ``hook(module, args, output)`` after the ``forward`` of every module, before
+    the module's own hooks (PyTorch's ``torch.nn.modules.module`` function); a result
+    that is not ``None`` replaces the output.  ``with_kwargs`` and ``always_call`` as in
+    ``Module.register_forward_hook``.
+
+    >>> shapes = []
+    >>> handle = ad.nn.modules.module.register_module_forward_hook(
+    ...     lambda m, args, out: shapes.append((type(m).__name__, out.shape)))
+    >>> _ = ad.nn.Sequential(ad.nn.Linear(2, 3))(ad.ones(1, 2)); shapes
+    [('Linear', (1, 3)), ('Sequential', (1, 3))]
+    >>> handle.remove()
+    """
+    _check_callable("register_module_forward_hook", hook)
+    return _registered(GLOBAL_HOOKS, "register_forward_hook", hook, with_kwargs=with_kwargs,
+                       always_call=always_call)
+
+
+def _check_callable(where: str, hook) -> None:
+    if not callable(hook):
+        raise TypeError(f"{where}: expected a callable, got {type(hook).__name__}")
+
+
+def _pre_hooks(module) -> list:
+    return [*GLOBAL_HOOKS._forward_pre_hooks.items(), *module._forward_pre_hooks.items()]
+
+
+def _hooks_after(module) -> list:
+    return [*GLOBAL_HOOKS._forward_hooks.items(), *module._forward_hooks.items()]
+
+
+def _flagged_both(module, hooks_name: str, flag: str) -> set:
+    return set(_flagged(module, hooks_name, flag)) | set(_flagged(GLOBAL_HOOKS, hooks_name,
+                                                                   flag))
 
 
 def _flag_set(module, hooks_name: str, flag: str) -> set:
@@ -137,7 +206,7 @@ def call_with_hooks(module, args: tuple, kwargs: dict):
         from ..compile.provenance import user_line
         from ..compile.refusals import TraceError
         kinds = [kind for kind, present in (
-            ("forward", module._forward_hooks or module._forward_pre_hooks),
+            ("forward", _pre_hooks(module) or _hooks_after(module)),
             ("backward", has_backward_hooks(module))) if present]
         instead = sorted({hook.compile_instead for hook in module._forward_pre_hooks.values()
                           if hasattr(hook, "compile_instead")})
@@ -152,7 +221,7 @@ def call_with_hooks(module, args: tuple, kwargs: dict):
             f"{user_line()} inside the compiled function {tracer.name}; a hook would run "
             f"only while tracing (every replay skips Python code between ops). {remedy}")
     with_kwargs = _flagged(module, "_forward_pre_hooks", "with_kwargs")
-    for key, hook in list(module._forward_pre_hooks.items()):
+    for key, hook in _pre_hooks(module):
         if key in with_kwargs:
             result = hook(module, args, kwargs)
             if result is not None:
@@ -175,11 +244,11 @@ def call_with_hooks(module, args: tuple, kwargs: dict):
 
 
 def _forward_and_hooks(module, args: tuple, kwargs: dict):
-    with_kwargs = _flagged(module, "_forward_hooks", "with_kwargs")
+    with_kwargs = _flagged_both(module, "_forward_hooks", "with_kwargs")
     called = set()
     try:
         output = module.forward(*args, **kwargs)
-        for key, hook in list(module._forward_hooks.items()):
+        for key, hook in _hooks_after(module):
             called.add(key)
             result = (hook(module, args, kwargs, output) if key in with_kwargs
                       else hook(module, args, output))
@@ -195,8 +264,8 @@ def _call_always_called_hooks(module, args, kwargs, with_kwargs, called) -> None
     """PyTorch's ``always_call``: after a failed forward (or hook), the hooks marked so
     that did not run yet run with output ``None``; their own errors become warnings."""
     import warnings
-    always = _flagged(module, "_forward_hooks", "always_call")
-    for key, hook in list(module._forward_hooks.items()):
+    always = _flagged_both(module, "_forward_hooks", "always_call")
+    for key, hook in _hooks_after(module):
         if key in always and key not in called:
             try:
                 if key in with_kwargs:

@@ -1,9 +1,11 @@
 """Saving and loading a ``Module``'s state: ``state_dict`` / ``load_state_dict`` in this
 library's layouts, ``to_torch_state_dict`` / ``load_torch_state_dict`` in PyTorch's.
 
-``Module`` inherits these methods from ``StateMethods``.  A load checks every key,
-shape and dtype before it writes anything, and writes into the parameters' own
-arrays, as PyTorch copies: optimizers and compiled steps that hold them see the
+``Module`` inherits these methods from ``StateMethods``, and their hooks (PyTorch's
+``register_state_dict_pre_hook`` ...) from ``module_state_hooks.StateHookMethods``.
+A load checks every key, shape and dtype before it writes anything (unless load
+post-hooks are registered: see module_state_hooks.py), and writes into the parameters'
+own arrays, as PyTorch copies: optimizers and compiled steps that hold them see the
 loaded values.
 """
 
@@ -16,6 +18,8 @@ from ..guard import note_unguarded_write
 from ..tensor import Tensor
 from . import torch_io as _torch_io
 from .buffer import buffer_values
+from .module_state_hooks import (has_state_hooks, hooked_state_dict, run_load_post_hooks,
+                                 run_load_pre_hooks)
 from .running_stats import with_batch_counts
 from .state_keys import IncompatibleKeys, compared_keys
 
@@ -55,14 +59,12 @@ class StateMethods:
         ['head.bias', 'head.weight']
         """
         state = {} if destination is None else destination
+        if has_state_hooks(self, ("_state_dict_pre_hooks", "_state_dict_hooks")):
+            return hooked_state_dict(self, self._state_entries(), prefix, keep_vars, state,
+                                     lambda m, name, is_param: _entry(m, name, is_param,
+                                                                      keep_vars))
         for full, module, name, is_param in self._state_entries():
-            stored = module._parameters[name] if is_param else module._buffers[name]
-            if keep_vars or _is_lazy(stored):        # (PyTorch lists the placeholder itself)
-                value = stored
-            else:
-                value = (module._parameters[name].data if is_param
-                         else buffer_values(module._buffers[name])).copy()
-            state[prefix + full] = value
+            state[prefix + full] = _entry(module, name, is_param, keep_vars)
         return state
 
     @refused_in_trace
@@ -91,6 +93,24 @@ class StateMethods:
         if not hasattr(state, "keys"):
             raise TypeError(f"{where}: expected a dict of arrays (what state_dict() returns, "
                             f"or np.load of a saved one), got {type(state).__name__}")
+        if not has_state_hooks(self, ("_load_state_dict_pre_hooks",
+                                      "_load_state_dict_post_hooks")):
+            return self._load_state(where, state, strict)
+        state = {key: state[key] for key in state.keys()}    # the pre-hooks may change it
+        errors = run_load_pre_hooks(self, state, strict)
+        post_hooks = has_state_hooks(self, ("_load_state_dict_post_hooks",))
+        keys = self._load_state(where, state, strict and not post_hooks)
+        if post_hooks:
+            run_load_post_hooks(self, keys)
+            if strict and (keys.missing_keys or keys.unexpected_keys):
+                errors.insert(0, f"missing keys {keys.missing_keys}, unexpected keys "
+                                 f"{keys.unexpected_keys} (after the load_state_dict "
+                                 "post-hooks; the keys both have were loaded, as in PyTorch)")
+        if errors:
+            raise RuntimeError(f"{where}: " + "; ".join(errors))
+        return keys
+
+    def _load_state(self, where: str, state, strict: bool) -> IncompatibleKeys:
         state = with_batch_counts(self, state)      # (a state saved without them)
         entries = {full: (module, name, is_param)
                    for full, module, name, is_param in self._state_entries()}
@@ -164,6 +184,15 @@ class StateMethods:
         True
         """
         return _torch_io.import_state(self, state, strict)
+
+
+def _entry(module, name: str, is_param: bool, keep_vars: bool):
+    """What ``state_dict`` lists for one parameter or buffer."""
+    stored = module._parameters[name] if is_param else module._buffers[name]
+    if keep_vars or _is_lazy(stored):        # (PyTorch lists the placeholder itself)
+        return stored
+    return (module._parameters[name].data if is_param
+            else buffer_values(module._buffers[name])).copy()
 
 
 def _is_lazy(value) -> bool:

@@ -295,7 +295,9 @@ def parameters_to_vector(parameters) -> Tensor:
 @refused_function_in_trace
 def vector_to_parameters(vec, parameters) -> None:
     """Copy consecutive slices of the 1-d ``vec`` into the parameters' values, in
-    place (the inverse of ``parameters_to_vector``; nothing is recorded).
+    place (the inverse of ``parameters_to_vector``; nothing is recorded).  A parameter
+    that a graph not yet run backward saved gets new values instead, which that graph
+    does not see.
 
     >>> a, b = ad.nn.Parameter([[0.0, 0.0]]), ad.nn.Parameter([0.0])
     >>> ad.nn.utils.vector_to_parameters(ad.tensor([1.0, 2.0, 3.0]), [a, b]); a.data
@@ -312,13 +314,15 @@ def vector_to_parameters(vec, parameters) -> None:
     if values.size != total:
         raise ValueError(f"{where}: the vector has {values.size} entries but the "
                          f"parameters have {total} in all")
-    for p in params:
-        if not p.data.flags.writeable:
-            raise RuntimeError(
-                f"{where}: a parameter of shape {p.shape} is saved by a graph that has not "
-                "run backward yet (or is read-only); run backward or drop the graph first")
     offset = 0
     for p in params:
-        p.data[...] = values[offset:offset + p.data.size].reshape(p.data.shape)
+        piece = values[offset:offset + p.data.size].reshape(p.data.shape)
         offset += p.data.size
-        note_unguarded_write(p.data)
+        if p.data.flags.writeable:
+            p.data[...] = piece
+            note_unguarded_write(p.data)
+        else:
+            # Saved by a graph not yet run backward (a Newton-CG step while the
+            # create_graph gradient is alive), or read-only: the parameter gets new
+            # values, as torch's `param.data = ...`, and the graph keeps the ones it saved.
+            p.data = np.array(piece, dtype=p.data.dtype)

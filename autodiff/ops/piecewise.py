@@ -184,14 +184,16 @@ def nan_to_num(x, copy: bool = True, nan: float = 0.0, posinf=None, neginf=None)
     >>> y.sum().backward(); y, x.grad
     (tensor([0., 9., 2.], requires_grad=True), array([0., 0., 1.]))
     """
-    if not copy:
-        raise TypeError("nan_to_num: copy=False would change the tensor in place, which a "
-                        "tensor does not allow; call it with copy=True (the default)")
     for name, value in (("nan", nan), ("posinf", posinf), ("neginf", neginf)):
         if isinstance(value, Tensor):
             raise TypeError(f"nan_to_num: {name}= must be a number, not a Tensor (the "
                             "replacement values get no gradient)")
-    return _nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf)
+    result = _nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf)
+    if copy or not isinstance(x, Tensor):
+        return result
+    # copy=False: NumPy replaces in x itself and returns x (recorded as x[...] = result)
+    from ..inplace import fill
+    return fill(x, result, "nan_to_num")
 
 
 @implements(np.select)

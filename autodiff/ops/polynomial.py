@@ -8,6 +8,9 @@ each built from existing ops, NumPy's recipes step for step so the values are Nu
   ``polymul`` (whose arguments lose their leading zeros first, as NumPy's
   ``poly1d`` does, so its length depends on the values).  poly1d arguments are
   refused: pass the coefficients.
+- ``np.polynomial.polynomial.polyval2d`` and ``polygrid2d`` (NumPy dispatches these two
+  of its series functions; Horner's rule as NumPy's, gradients in the points and the
+  coefficients).
 - ``poly`` (the product of the linear factors ``x - r``, NumPy's convolutions step for
   step: gradient in the roots; a square matrix's characteristic polynomial goes
   through its complex eigenvalues, so it runs without a gradient only) and
@@ -342,3 +345,51 @@ def polydiv(u, v) -> tuple:
     while np.allclose(remainder.data[0], 0, rtol=1e-14) and remainder.shape[-1] > 1:
         remainder = remainder[1:]
     return quotient, remainder
+
+
+def _power_series(x, c, tensor: bool) -> Tensor:
+    """``np.polynomial.polynomial.polyval(x, c, tensor)`` step for step (Horner's
+    rule from the highest coefficient) with ``c`` a Tensor too, which NumPy's own
+    would convert to an array."""
+    c = tensor_of(c)
+    if c.dtype.kind in "biu":
+        c = astype(c, np.float64)                 # (NumPy's c + 0.0)
+    if isinstance(x, (tuple, list)):
+        x = np.asarray(x)
+    if tensor:
+        c = reshape(c, c.shape + (1,) * np.ndim(x))
+    value = c[-1] + x * 0
+    for i in range(2, c.shape[0] + 1):
+        value = c[-i] + value * x
+    return value
+
+
+@implements(np.polynomial.polynomial.polyval2d)
+def polyval2d(x, y, c) -> Tensor:
+    """The 2-D power series ``sum c[i, j] x**i y**j`` at the points ``(x, y)``, as
+    ``np.polynomial.polynomial.polyval2d`` (its Horner steps, so its values), with
+    gradients in ``x``, ``y`` and ``c``.
+
+    >>> identity = [[1.0, 0.0], [0.0, 1.0]]                 # 1 + x y
+    >>> np.polynomial.polynomial.polyval2d(ad.tensor([1.0, 2.0]), [3.0, 3.0], identity)
+    tensor([4., 7.])
+    """
+    x, y = tensor_of(x), tensor_of(y)
+    if x.shape != y.shape:
+        raise ValueError(f"polyval2d: x, y are incompatible (shapes {x.shape} and "
+                         f"{y.shape}), as NumPy says; give points of one shape")
+    return _power_series(y, _power_series(x, c, True), False)
+
+
+@implements(np.polynomial.polynomial.polygrid2d)
+def polygrid2d(x, y, c) -> Tensor:
+    """The 2-D power series on the grid of ``x`` by ``y``, as
+    ``np.polynomial.polynomial.polygrid2d`` (shape ``c.shape[2:] + x.shape +
+    y.shape``), with gradients in ``x``, ``y`` and ``c``.
+
+    >>> identity = [[1.0, 0.0], [0.0, 1.0]]                 # 1 + x y
+    >>> np.polynomial.polynomial.polygrid2d(ad.tensor([1.0, 2.0]), [0.0, 3.0], identity)
+    tensor([[1., 4.],
+            [1., 7.]])
+    """
+    return _power_series(y, _power_series(x, c, True), True)

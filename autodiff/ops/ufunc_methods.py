@@ -11,6 +11,11 @@
   ``np.subtract`` and ``np.divide``), and ``reduce``'s default axis is 0, as NumPy's;
   ``initial=`` and ``where=`` of ``add``, ``multiply``, ``maximum`` and ``minimum``'s
   ``reduce`` are those of ``np.sum``, ``np.prod``, ``np.max`` and ``np.min``.
+- ``reduce`` and ``accumulate`` of the other two-input ufuncs that run an op
+  (``np.hypot.reduce``, ``np.power.accumulate``, ``np.logical_and.reduce`` ...) apply
+  the op one slice at a time, in NumPy's order (``sequential_reduce`` /
+  ``sequential_accumulate``), so the values are NumPy's to the bit and the gradient is
+  the op's, step by step.
 - ``reduceat`` is ``np.add.reduceat`` and the extremes' (``np.maximum.reduceat`` ...,
   ``ops/segment_sums.py``); the other ``reduceat`` raise, naming the method.
 - ``at`` writes in place (``ops/ufunc_at.py``): recorded for ``np.add.at`` and
@@ -99,3 +104,68 @@ def _refuse(name, **given):
     if used:
         raise TypeError(f"numpy.{name} on a Tensor: the argument(s) {used} are not supported "
                         "by autodiff; call it without them")
+
+
+def sequential_reduce(op: Callable, ufunc: np.ufunc, array, axis=0, dtype=None, out=None,
+                      keepdims=False, initial=_NO_VALUE, where=True):
+    """``ufunc.reduce`` as NumPy computes it for a ufunc without a reduction of its own:
+    from the ufunc's identity (or the first slice, without one) the op applied to each
+    slice along the reduced axes in turn, those axes taken in C order.
+
+    >>> np.hypot.reduce(ad.tensor([[3.0, 4.0], [4.0, 3.0]]), axis=1)
+    tensor([5., 5.])
+    """
+    from .shape import reshape
+    from .elementwise import astype
+    name = f"{ufunc.__name__}.reduce"
+    _refuse(name, dtype=dtype, out=out, initial=None if initial is _NO_VALUE else initial,
+            where=None if where is True else where)
+    array = array if isinstance(array, Tensor) else Tensor(np.asarray(array))
+    data = array.data
+    # NumPy's own checks (an axis out of range, several axes of a ufunc that is not
+    # reorderable) and result dtype, from the same call on a one-element array
+    probe = ufunc.reduce(np.ones((1,) * data.ndim, data.dtype), axis=axis,
+                         keepdims=keepdims)
+    axes = tuple(range(data.ndim)) if axis is None else np.lib.array_utils.normalize_axis_tuple(
+        axis, data.ndim)
+    if any(data.shape[a] == 0 for a in axes):      # (NumPy's identity, or its error)
+        return Tensor(ufunc.reduce(data, axis=axis, keepdims=keepdims))
+    kept = [a for a in range(data.ndim) if a not in axes]
+    kept_shape = tuple(data.shape[a] for a in kept)
+    lanes = reshape(np.transpose(array, list(axes) + kept), (-1,) + kept_shape)
+    # from the identity where there is one: np.hypot.reduce([-3.0]) is 3.0
+    result = lanes[0] if ufunc.identity is None else op(ufunc.identity, lanes[0])
+    for i in range(1, lanes.shape[0]):
+        result = op(result, lanes[i])
+    result = astype(result, np.result_type(probe)) if result.dtype != probe.dtype else result
+    if keepdims:
+        result = reshape(result, tuple(
+            1 if a in axes else data.shape[a] for a in range(data.ndim)))
+    return result
+
+
+def sequential_accumulate(op: Callable, ufunc: np.ufunc, array, axis=0, dtype=None,
+                          out=None):
+    """``ufunc.accumulate`` as NumPy computes it for a ufunc without a running op of
+    its own: the first slice as it is (in the result's dtype), then the op of the
+    running value and each next slice.
+
+    >>> np.hypot.accumulate(ad.tensor([3.0, 4.0, 12.0]))
+    tensor([ 3.,  5., 13.])
+    """
+    from .elementwise import astype
+    name = f"{ufunc.__name__}.accumulate"
+    _refuse(name, dtype=dtype, out=out)
+    array = array if isinstance(array, Tensor) else Tensor(np.asarray(array))
+    data = array.data
+    probe = ufunc.accumulate(np.ones((1,) * max(data.ndim, 1), data.dtype), axis=axis)
+    axis = np.lib.array_utils.normalize_axis_index(axis, data.ndim)
+    if data.shape[axis] == 0:
+        return Tensor(ufunc.accumulate(data, axis=axis))
+    slices = np.moveaxis(array, axis, 0)
+    running = slices[0] if slices.dtype == probe.dtype else astype(slices[0], probe.dtype)
+    steps = [running]
+    for i in range(1, slices.shape[0]):
+        running = op(running, slices[i])
+        steps.append(running)
+    return np.stack(steps, axis=axis)

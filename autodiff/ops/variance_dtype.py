@@ -59,9 +59,7 @@ def variance_with(name, a, axis, dtype, out, ddof, keepdims, where, mean, plain)
     tensor(1.5555557, dtype=float32, requires_grad=True)
     """
     if out is not None and not isinstance(out, Tensor):
-        raise TypeError(f"numpy.{name} on a Tensor: the argument(s) ['out'] are not "
-                        "supported by autodiff; call it without them (or on t.data when "
-                        "no gradient is needed)")
+        raise out_arguments.ndarray_out_refused(f"numpy.{name}", (a,))
     dtype = computing_dtype(name, a, dtype)
     x = tensor_of(a)
     masked = masking_arguments(_NO_VALUE, where)["where"] is not None or (
