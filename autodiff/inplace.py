@@ -53,7 +53,7 @@ import numpy as np
 from . import collector, overwrites
 from . import hooks as _hooks
 from .shared_memory import computed_apart_from_shared_memory, keeps_shared_memory
-from .element_copies import write_back
+from .element_copies import before_write, refresh_element, write_back
 from . import graph as _graph
 from .graph import Node, _grad_mode
 from .layout_views import Layout, new_base_value, select
@@ -356,7 +356,9 @@ def bypass_hooked_views(t) -> None:
     the hook then sees only the gradient of the view's uses from before the update
     (``v = h[1:]; v.register_hook(f); v.mul_(2)``: ``f`` does not run for ``h``).
     In grad mode only; a method that computes the new value from ``t`` before
-    writing it (``masked_fill_``) calls this first."""
+    writing it (``masked_fill_``) calls this first (an element copy, ``t = h[1, 2]``,
+    takes ``h``'s current value then too: ``element_copies.refresh_element``)."""
+    refresh_element(t)
     if not (_hooks.registered and _grad_mode.enabled):
         return
     chain = _views_up(t)
@@ -460,6 +462,7 @@ def _raw(value):
 
 def update(t, op, other, where: str):
     """``t = op(t, other)`` in place, following the module's three rules."""
+    before_write(t, where)
     if _recording(t, other):
         _refuse_leaf(t, where)
         bypass_hooked_views(t)
@@ -475,7 +478,7 @@ def update(t, op, other, where: str):
             op = op.half_numbers        # t *= 0.1 on float16: in float32, as PyTorch
     try:
         result = op.forward(t.data, value)
-    except (TypeError, ValueError) as error:
+    except (TypeError, ValueError, OverflowError) as error:
         raise type(error)(f"{where}: {error} (tensor shape {t.shape}, dtype {t.dtype}; "
                           f"operand shape {np.shape(value)})") from error
     if np.shape(result) != t.shape:
@@ -499,6 +502,7 @@ def set_item(t, key, value, where: str = "setitem"):
 
     key = normalize_key(key)
     _refuse_shuffle_by_swaps(t, value)
+    before_write(t, where)
     if _recording(t, value):
         _refuse_leaf(t, where)
         _refuse_truncation(t, value, where)
@@ -541,6 +545,7 @@ def _everywhere(t, value):
 def fill(t, value, where: str):
     """Set every element to ``value``: a number, or an array or tensor that broadcasts to
     ``t``'s shape (``fill_``, ``zero_`` and ``copy_``)."""
+    before_write(t, where)
     if _recording(t, value):
         _refuse_leaf(t, where)
         bypass_hooked_views(t)
@@ -557,6 +562,7 @@ def clamp(t, lo, hi, where: str = "clamp_"):
     """Limit ``t`` to ``[lo, hi]`` in place."""
     from .ops.elementwise import clip
 
+    before_write(t, where)
     if _recording(t, lo) or _recording(t, hi):     # (a bound may require grad too)
         _refuse_leaf(t, where)
         bypass_hooked_views(t)

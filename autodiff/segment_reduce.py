@@ -89,9 +89,14 @@ def segment_reduce(data, reduce: str, *, lengths=None, indices=None, offsets=Non
     else:
         result = getattr(ad, name)(block, axis=axis + 1)
         if initial is not None:
-            joined = {"sum": ad.add, "prod": ad.multiply, "amax": ad.maximum,
-                      "amin": ad.minimum}[name]
-            result = joined(result, ad.tensor(initial, dtype=data.dtype))
+            start = ad.tensor(initial, dtype=data.dtype)
+            if name in ("amax", "amin"):
+                # A segment's extreme that ties ``initial`` keeps the whole gradient, as
+                # in PyTorch (``maximum`` would give the constant half of it).
+                kept = result >= start if name == "amax" else result <= start
+                result = ad.where(kept, result, start)
+            else:
+                result = (ad.add if name == "sum" else ad.multiply)(result, start)
     return result
 
 

@@ -291,6 +291,7 @@ class PyTorchMethods:
         if np.asarray(mask_data).dtype != bool:
             raise TypeError(f"masked_fill: the mask must be bool, got "
                             f"{np.asarray(mask_data).dtype}; compare first, e.g. t > 0")
+        _refuse_overflowing_fill(value, self.dtype)
         filled = where(mask, value, self)
         if filled.dtype == self.dtype:
             return filled
@@ -556,3 +557,30 @@ class PyTorchMethods:
 
         ref = graph.retained.get(self._node) if self._node is not None else None
         return ref is not None and ref() is self
+
+
+def _refuse_overflowing_fill(value, dtype) -> None:
+    """Raise, as PyTorch's ``masked_fill`` does, when the number ``value`` lies outside
+    the range of the integer ``dtype`` it would be stored in (NumPy's cast would wrap
+    300 to 44 in uint8, or cut 255.7 to 255); a negative integer into an unsigned dtype
+    wraps within its range, as in PyTorch (-1 is 255 in uint8)."""
+    from .tensor import Tensor
+
+    raw = value.data if isinstance(value, Tensor) else value
+    if dtype.kind not in "iu" or np.ndim(raw) != 0 or isinstance(raw, (bool, np.bool_)):
+        return
+    info = np.iinfo(dtype)
+    number = raw.item() if isinstance(raw, (np.ndarray, np.generic)) else raw
+    if isinstance(number, int):
+        fits = (info.min <= number <= info.max if dtype.kind == "i"
+                else -info.max <= number <= info.max)
+    elif isinstance(number, float):
+        fits = not np.isfinite(number) or info.min <= number <= info.max  # (NaN: below)
+    else:
+        return
+    if not fits:
+        raise OverflowError(
+            f"masked_fill: the value {number!r} does not fit a {dtype} tensor (range "
+            f"{info.min} .. {info.max}), and storing it there would change it; PyTorch "
+            "refuses it too. Convert the tensor first (t.astype(np.int64), or a float "
+            "dtype) or pass a value in range.")

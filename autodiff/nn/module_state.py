@@ -20,6 +20,7 @@ from . import torch_io as _torch_io
 from .buffer import buffer_values
 from .module_state_hooks import (has_state_hooks, hooked_state_dict, run_load_post_hooks,
                                  run_load_pre_hooks)
+from .running_stats import with_batch_counts
 from .state_keys import IncompatibleKeys, compared_keys
 
 
@@ -110,6 +111,7 @@ class StateMethods:
         return keys
 
     def _load_state(self, where: str, state, strict: bool) -> IncompatibleKeys:
+        state = with_batch_counts(self, state)      # (a state saved without them)
         entries = {full: (module, name, is_param)
                    for full, module, name, is_param in self._state_entries()}
         keys = compared_keys(where, list(entries), state.keys(),

@@ -72,3 +72,36 @@ def stat_values(stat):
     """The array of values of a running statistic (a Tensor's ``.data``, an ndarray
     itself), to read."""
     return stat.data if isinstance(stat, Tensor) else stat
+
+
+def with_batch_counts(model, state):
+    """``state`` with each missing ``num_batches_tracked`` of a norm layer that tracks
+    running statistics filled with the layer's current count, as PyTorch's
+    ``_NormBase._load_from_state_dict`` does for a state saved without it (a plain
+    dict, which carries no version metadata, or one of version < 2); ``state`` itself
+    when nothing is missing.  A state whose ``_metadata`` gives the layer version 2 or
+    more keeps the key missing, as in PyTorch.
+
+    >>> bn = ad.nn.BatchNorm1d(2)
+    >>> sd = {k: v for k, v in bn.state_dict().items() if k != "num_batches_tracked"}
+    >>> bn.load_state_dict(sd)
+    IncompatibleKeys(missing_keys=[], unexpected_keys=[])
+    """
+    from .parameter import is_lazy
+
+    metadata = getattr(state, "_metadata", None) or {}
+    filled = None
+    for prefix, module in model.named_modules():
+        count = module._buffers.get("num_batches_tracked")
+        if (count is None or not getattr(module, "track_running_stats", False)
+                or "num_batches_tracked" in module._non_persistent):
+            continue
+        key = f"{prefix}.num_batches_tracked" if prefix else "num_batches_tracked"
+        version = (metadata.get(prefix) or {}).get("version")
+        if key in state.keys() or (version is not None and version >= 2):
+            continue
+        if filled is None:
+            filled = {name: state[name] for name in state.keys()}
+        filled[key] = (np.array(0, np.int64) if is_lazy(count)
+                       else np.array(stat_values(count), copy=True))
+    return state if filled is None else filled

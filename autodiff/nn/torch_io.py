@@ -66,7 +66,9 @@ def export_state(model) -> dict[str, np.ndarray]:
 def import_state(model, state, strict=True):
     from .module_state import StateMethods, _assign, _checked_value, check_lazy_shapes
     from .state_keys import compared_keys
+    from .running_stats import with_batch_counts
     where = f"{type(model).__name__}.load_torch_state_dict"
+    state = with_batch_counts(model, state)     # (a state saved without them)
     plan = list(_walk(model))
     expected = [_full(prefix, name) for prefix, _, _, torch_local in plan for name in torch_local]
     keys = compared_keys(where, expected, state.keys(),

@@ -33,6 +33,7 @@ from ..ops.shape import concatenate
 from ..tensor import Tensor, tensor
 from . import parametrizations, parametrize, prune
 from . import utils_rnn as rnn
+from . import utils_fusion as fusion
 from . import utils_stateless as stateless
 from .utils_fusion import (fuse_conv_bn_eval, fuse_conv_bn_weights, fuse_linear_bn_eval,
                            fuse_linear_bn_weights, skip_init)
@@ -42,7 +43,7 @@ from .utils_memory_format import (convert_conv2d_weight_memory_format,
 
 __all__ = ["clip_grad_norm_", "clip_grad_norm", "clip_grad_value_", "get_total_norm",
            "clip_grads_with_norm_", "parameters_to_vector", "vector_to_parameters", "rnn",
-           "stateless", "parametrize", "prune", "parametrizations", "weight_norm",
+           "stateless", "fusion", "parametrize", "prune", "parametrizations", "weight_norm",
            "remove_weight_norm", "spectral_norm", "remove_spectral_norm", "fuse_conv_bn_eval",
            "fuse_conv_bn_weights", "fuse_linear_bn_eval", "fuse_linear_bn_weights",
            "skip_init", "convert_conv2d_weight_memory_format",
@@ -53,6 +54,7 @@ sys.modules[__name__ + ".rnn"] = rnn
 sys.modules[__name__ + ".parametrize"] = parametrize
 sys.modules[__name__ + ".parametrizations"] = parametrizations
 sys.modules[__name__ + ".prune"] = prune
+sys.modules[__name__ + ".fusion"] = fusion
 
 
 def _grads(parameters, where):

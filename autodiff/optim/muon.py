@@ -100,6 +100,6 @@ class Muon(Optimizer):
         if group["adjust_lr_fn"] == "match_rms_adamw":
             ratio = 0.2 * math.sqrt(max(fan_in, fan_out))
         else:
-            ratio = math.sqrt(max(1, fan_out / fan_in))
+            ratio = math.sqrt(max(1, fan_out / fan_in)) if fan_in else 1.0   # (empty: 1)
         data *= 1 - group["lr"] * group["weight_decay"]
         data -= (group["lr"] * ratio) * update.astype(data.dtype, copy=False)

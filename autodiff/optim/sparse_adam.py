@@ -54,6 +54,8 @@ class SparseAdam(Optimizer):
         m, v = state["exp_avg"], state["exp_avg_sq"]
         if data.ndim == 0:                  # one row: the number itself (views, in place)
             data, grad, m, v = (a.reshape(1) for a in (data, grad, m, v))
+        if grad.size == 0:                  # (an empty table: nothing moves, as in PyTorch)
+            return
         rows = np.flatnonzero(np.any(grad.reshape(grad.shape[0], -1) != 0, axis=1))
         if not rows.size:
             return
