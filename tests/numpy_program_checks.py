@@ -74,10 +74,26 @@ def check_gradient_matches_hips_autograd(program, p):
     np.testing.assert_allclose(grad, expected, rtol=1e-9, atol=1e-12)
 
 
-def program_tests(programs) -> dict:
+def check_float32_keeps_numpys_dtype(program, p):
+    """On float32 parameters the program is NumPy's to the bit in NumPy's result dtype
+    (float32 where only float32 arrays and Python numbers meet, float64 where float64
+    constants promote), and the gradient is float32 like the parameters, within
+    float32's precision of the float64 gradient."""
+    p32 = p.astype(np.float32)
+    value, grad = value_and_gradient(program, p32)
+    expected = np.asarray(program(np, p32.copy()))
+    assert value.dtype == expected.dtype
+    np.testing.assert_array_equal(value, expected)
+    assert grad.dtype == np.float32
+    _, grad64 = value_and_gradient(program, p)
+    np.testing.assert_allclose(grad, grad64, rtol=1e-3, atol=1e-3 * np.abs(grad64).max())
+
+
+def program_tests(programs, float32: bool = False) -> dict:
     """The four tests of a round of programs, parametrized over ``programs`` (tuples
-    ``(program, p, whether HIPS autograd has every function it calls)``), by name: a
-    test module binds them with ``globals().update(program_tests(PROGRAMS))``."""
+    ``(program, p, whether HIPS autograd has every function it calls)``), by name, and
+    with ``float32`` a fifth (``check_float32_keeps_numpys_dtype``): a test module binds
+    them with ``globals().update(program_tests(PROGRAMS))``."""
     every = [(program, p) for program, p, _ in programs]
     ids = [program.__name__ for program, _ in every]
     with_autograd = [(program, p) for program, p, supported in programs if supported]
@@ -100,8 +116,14 @@ def program_tests(programs) -> dict:
     def test_a_programs_gradient_matches_hips_autograd(program, p):
         check_gradient_matches_hips_autograd(program, p)
 
-    tests = (test_a_program_gives_numpys_value,
+    @each
+    def test_a_program_on_float32_parameters_keeps_numpys_dtype(program, p):
+        check_float32_keeps_numpys_dtype(program, p)
+
+    tests = [test_a_program_gives_numpys_value,
              test_a_programs_gradient_matches_central_differences,
              test_a_programs_hessian_matches_central_differences_of_its_gradient,
-             test_a_programs_gradient_matches_hips_autograd)
+             test_a_programs_gradient_matches_hips_autograd]
+    if float32:
+        tests.append(test_a_program_on_float32_parameters_keeps_numpys_dtype)
     return {test.__name__: test for test in tests}

@@ -20,9 +20,8 @@ Each program is ``program(xp, p)``, a scalar function of a parameter array ``p``
 ``autograd.numpy``, so the runs share one text."""
 
 import numpy as np
-import pytest
 
-from numpy_program_checks import program_tests, value_and_gradient
+from numpy_program_checks import program_tests
 
 _rng = np.random.default_rng(20261205)
 _X = _rng.normal(size=(8, 3))
@@ -511,21 +510,4 @@ PROGRAMS = [
     (boltzmann_ensemble, _rng.normal(size=6), False),           # no average gradient
 ]
 
-globals().update(program_tests(PROGRAMS))     # the four checks of every round
-
-
-@pytest.mark.parametrize("program, p", [(program, p) for program, p, _ in PROGRAMS],
-                         ids=[program.__name__ for program, _, _ in PROGRAMS])
-def test_a_program_on_float32_parameters_keeps_numpys_dtype(program, p):
-    """On float32 parameters each program is NumPy's to the bit in NumPy's result dtype
-    (float32 where only float32 arrays and Python numbers meet, float64 where float64
-    constants promote), and the gradient is float32 like the parameters, within
-    float32's precision of the float64 gradient."""
-    p32 = p.astype(np.float32)
-    value, grad = value_and_gradient(program, p32)
-    expected = np.asarray(program(np, p32.copy()))
-    assert value.dtype == expected.dtype
-    np.testing.assert_array_equal(value, expected)
-    assert grad.dtype == np.float32
-    _, grad64 = value_and_gradient(program, p)
-    np.testing.assert_allclose(grad, grad64, rtol=1e-3, atol=1e-3 * np.abs(grad64).max())
+globals().update(program_tests(PROGRAMS, float32=True))  # every round's checks, and float32's
