@@ -13,6 +13,7 @@ import autodiff as ad
 from autodiff import nn
 from autodiff.nn import functional as F
 from compile_twins import assert_same, flat_values, run_twins
+from test_compile_models_steps import _ctc_model   # (the same CTC step, padded there)
 
 FUSE = [pytest.param(False, id="bitwise"), pytest.param(True, id="fused")]
 
@@ -136,20 +137,6 @@ def test_an_ema_kept_in_module_buffers_read_by_a_compiled_evaluation():
             np.testing.assert_array_equal(compiled_evaluate(x, y).data,
                                           evaluate(ad.tensor(x), y).data)
     assert (train.traces, compiled_evaluate.traces) == (1, 1)
-
-
-def _ctc_model():
-    frames = nn.Linear(3, 5, rng=0)
-    opt = ad.optim.SGD(frames.parameters(), lr=0.1)
-
-    def step(x, targets, input_lengths, target_lengths):
-        opt.zero_grad()
-        log_probs = F.log_softmax(frames(x), 2)
-        loss = F.ctc_loss(log_probs, targets, input_lengths, target_lengths)
-        loss.backward()
-        opt.step()
-        return loss
-    return step, {"frames": frames, "opt": opt}
 
 
 @pytest.mark.parametrize("fuse", FUSE)
