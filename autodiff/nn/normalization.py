@@ -24,13 +24,13 @@ import numpy as np
 from ..compile.hooks import made, replayed
 from ..ops import reduce as rd
 from ..ops.normalization import layer_norm as _layer_norm
-from ..ops.operands import constant_argument
+from ..ops.operands import array_of, constant_argument
 from ..ops.shape import reshape
 from ..tensor import Tensor
 from .half_precision import rounded_once
 from .module import Module, Parameter
 from .running_stats import (count_batch, fill_stat, note_written, register_running_stats,
-                            stat_values, writable_values)
+                            writable_values)
 
 
 def _shape_of(x):
@@ -272,17 +272,17 @@ def _normalized(x, stats, weight, bias, training, update, eps, where):
 
 
 def _inverse_std(stats, eps, dtype, shape):
-    running_var = np.asarray(stat_values(stats.running_var))  # (float16 ones: in float32)
+    running_var = array_of(stats.running_var)  # (float16 ones: in float32)
     running_var = running_var.astype(np.result_type(running_var.dtype, dtype), copy=False)
     return (1.0 / np.sqrt(running_var + eps)).astype(dtype).reshape(shape)
 
 
 def _as_variance(stats, dtype, shape):
-    return np.asarray(stat_values(stats.running_var)).astype(dtype).reshape(shape)
+    return array_of(stats.running_var).astype(dtype).reshape(shape)
 
 
 def _as_stats(stats, dtype, shape):
-    return np.asarray(stat_values(stats.running_mean)).astype(dtype).reshape(shape)
+    return array_of(stats.running_mean).astype(dtype).reshape(shape)
 
 
 def _blend(running_mean, running_var, mean, var, factor, count):

@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..inplace import _noted
+from ..ops.operands import array_of
 from ..tensor import Tensor
 
 
@@ -68,12 +69,6 @@ def count_batch(module) -> int:
     return int(array)
 
 
-def stat_values(stat):
-    """The array of values of a running statistic (a Tensor's ``.data``, an ndarray
-    itself), to read."""
-    return stat.data if isinstance(stat, Tensor) else stat
-
-
 def with_batch_counts(model, state):
     """``state`` with each missing ``num_batches_tracked`` of a norm layer that tracks
     running statistics filled with the layer's current count, as PyTorch's
@@ -103,5 +98,5 @@ def with_batch_counts(model, state):
         if filled is None:
             filled = {name: state[name] for name in state.keys()}
         filled[key] = (np.array(0, np.int64) if is_lazy(count)
-                       else np.array(stat_values(count), copy=True))
+                       else np.array(array_of(count), copy=True))
     return state if filled is None else filled
