@@ -521,6 +521,8 @@ def _refuse_shuffle_by_swaps(t, value) -> None:
     object other than an ndarray by swapping ``t[i], t[j] = t[j], t[i]``, and the rows
     of a Tensor are views, so the first write changes the row the second one copies
     (rows come out duplicated, with only NumPy's general warning)."""
+    if t.data.ndim < 2:                 # (every setitem passes here: the cheap test first)
+        return
     from .tensor import Tensor
     if not (isinstance(value, Tensor) and value.ndim > 0
             and np.may_share_memory(value.data, t.data)):
