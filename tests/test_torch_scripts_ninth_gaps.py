@@ -1,6 +1,7 @@
 """What the ninth round of PyTorch scripts (the tutorials as written) found, each fixed
 at the root and checked against PyTorch: ``out=`` on the PyTorch-style functions
-(``torch.matmul(tensor, tensor.T, out=y3)``, ``torch.mul(tensor, tensor, out=z3)``)."""
+(``torch.matmul(tensor, tensor.T, out=y3)``, ``torch.mul(tensor, tensor, out=z3)``);
+``output.max(1, keepdim=True)[1]`` (FGSM), where ``keepdim=`` says PyTorch's dim."""
 
 from __future__ import annotations
 
@@ -69,3 +70,30 @@ def test_out_refuses_what_cannot_hold_the_result():
     leaf = ad.zeros(2, 3, requires_grad=True)
     with pytest.raises(RuntimeError, match="leaf"):
         ad.mul(tensor, tensor, out=leaf)
+
+
+# --- t.max(1, keepdim=True): PyTorch's keyword says the positional is PyTorch's dim ----------
+
+def test_max_and_min_of_a_positional_dim_with_keepdim_are_torchs_values_and_indices():
+    torch = pytest.importorskip("torch")
+    values = np.array([[1.0, 5.0, 5.0], [7.0, 0.0, 7.0], [-1.0, -1.0, 2.0]])
+    results = []
+    for lib in (ad, torch):
+        t = lib.tensor(values, requires_grad=True)
+        top = t.max(1, keepdim=True)
+        bottom = t.min(0, keepdim=False)
+        (top[0] * 2).sum().backward()
+        (bottom.values ** 2).sum().backward()
+        plain = (lambda x: np.asarray(x.data)) if lib is ad else (lambda x: x.detach().numpy())
+        results.append([plain(top[0]), plain(top[1]), plain(bottom.values),
+                        plain(bottom.indices), np.asarray(t.grad if lib is ad else t.grad)])
+    for ours, theirs in zip(*results):
+        np.testing.assert_array_equal(ours, theirs)
+
+
+def test_a_positional_dim_without_keepdim_stays_refused_as_ambiguous():
+    t = ad.tensor([[1.0, 5.0], [7.0, 0.0]])
+    with pytest.raises(TypeError, match=r"Tensor.max\(1\): NumPy reads a positional"):
+        t.max(1)
+    with pytest.raises(TypeError, match=r"Tensor.min\(1, True\)"):
+        t.min(1, True)
