@@ -1,7 +1,9 @@
 """What the ninth round of PyTorch scripts (the tutorials as written) found, each fixed
 at the root and checked against PyTorch: ``out=`` on the PyTorch-style functions
 (``torch.matmul(tensor, tensor.T, out=y3)``, ``torch.mul(tensor, tensor, out=z3)``);
-``output.max(1, keepdim=True)[1]`` (FGSM), where ``keepdim=`` says PyTorch's dim."""
+``output.max(1, keepdim=True)[1]`` (FGSM), where ``keepdim=`` says PyTorch's dim;
+``loss = torch.Tensor([0]); loss += l`` (generating names), a float tensor as PyTorch's
+legacy constructor makes."""
 
 from __future__ import annotations
 
@@ -97,3 +99,31 @@ def test_a_positional_dim_without_keepdim_stays_refused_as_ambiguous():
         t.max(1)
     with pytest.raises(TypeError, match=r"Tensor.min\(1, True\)"):
         t.min(1, True)
+
+
+# --- Tensor([0]): PyTorch's legacy constructor makes floats of Python numbers -------------
+
+def test_tensor_of_a_python_list_of_ints_or_bools_is_float_as_torch_tensor():
+    torch = pytest.importorskip("torch")
+    for data in ([0], [[1, 2], [3, 4]], (5, 6), [True, False]):
+        ours, theirs = ad.Tensor(data), torch.Tensor(data)
+        assert ours.dtype == np.float64 and theirs.dtype.is_floating_point, data
+        np.testing.assert_array_equal(ours.data, theirs.numpy())
+    loss = ad.Tensor([0])
+    loss[0] = 0.5                              # an int tensor would truncate it to 0
+    assert loss.item() == 0.5
+
+
+def test_a_float_tensor_from_the_legacy_constructor_accumulates_a_loss_with_its_gradient():
+    w = ad.tensor([0.5, -1.5], requires_grad=True)
+    loss = ad.Tensor([0])
+    for k in range(3):
+        loss += (w * (k + 1)).pow(2).sum()
+    loss.backward()
+    np.testing.assert_allclose(w.grad, 2 * w.data * (1 + 4 + 9), rtol=1e-15)
+
+
+def test_tensor_keeps_the_dtype_of_arrays_and_ad_tensor_keeps_torch_tensors_inference():
+    assert ad.Tensor(np.array([1, 2])).dtype == np.int64    # an ndarray is wrapped as it is
+    assert ad.tensor([1, 2]).dtype == np.int64              # torch.tensor([1, 2]) too
+    assert ad.Tensor([1, 2], dtype=np.int32).dtype == np.int32
