@@ -222,7 +222,11 @@ def _function_op(cls):
         ctx.needs_input_grad = needs if needs is not None and len(needs) == len(arrays) \
             else tuple(_is_float_array(a) for a in arrays)
         with _arrays_explained(f"{cls.__name__}.forward"):
-            returned = cls.forward(ctx, *arrays)
+            if cls.setup_context is Function.setup_context:
+                returned = cls.forward(ctx, *arrays)
+            else:           # PyTorch's second form: forward(*inputs) without ctx
+                returned = cls.forward(*arrays)
+                cls.setup_context(ctx, arrays, returned)
         out = returned.data if isinstance(returned, Tensor) else returned
         if isinstance(out, (tuple, list)):
             raise TypeError(f"{cls.__name__}.forward must return one array, not a "
@@ -322,6 +326,28 @@ class Function:
     @staticmethod
     def backward(ctx, grad):
         raise NotImplementedError("a Function subclass must define backward(ctx, grad)")
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        """PyTorch's second form: a subclass that defines it has ``forward(*inputs)``
+        without ``ctx``, and saves what backward needs here, from the inputs and the
+        output of forward (arrays, as forward gets them).
+
+        >>> class Cube(ad.Function):
+        ...     @staticmethod
+        ...     def forward(x):
+        ...         return x ** 3
+        ...     @staticmethod
+        ...     def setup_context(ctx, inputs, output):
+        ...         ctx.save_for_backward(inputs[0])
+        ...     @staticmethod
+        ...     def backward(ctx, grad):
+        ...         (x,) = ctx.saved_tensors
+        ...         return grad * 3 * x ** 2
+        >>> x = ad.tensor([2.0], requires_grad=True)
+        >>> Cube.apply(x).sum().backward(); x.grad
+        array([12.])
+        """
 
     @classmethod
     def _op(cls):

@@ -3,7 +3,8 @@ at the root and checked against PyTorch: ``out=`` on the PyTorch-style functions
 (``torch.matmul(tensor, tensor.T, out=y3)``, ``torch.mul(tensor, tensor, out=z3)``);
 ``output.max(1, keepdim=True)[1]`` (FGSM), where ``keepdim=`` says PyTorch's dim;
 ``loss = torch.Tensor([0]); loss += l`` (generating names), a float tensor as PyTorch's
-legacy constructor makes."""
+legacy constructor makes; a ``Function`` with ``setup_context`` and a ``forward``
+without ``ctx`` ("Extending PyTorch")."""
 
 from __future__ import annotations
 
@@ -127,3 +128,48 @@ def test_tensor_keeps_the_dtype_of_arrays_and_ad_tensor_keeps_torch_tensors_infe
     assert ad.Tensor(np.array([1, 2])).dtype == np.int64    # an ndarray is wrapped as it is
     assert ad.tensor([1, 2]).dtype == np.int64              # torch.tensor([1, 2]) too
     assert ad.Tensor([1, 2], dtype=np.int32).dtype == np.int32
+
+
+# --- Function.setup_context: PyTorch's forward(*inputs) without ctx ----------------------
+
+def _scaled_product(lib):
+    class ScaledProduct(lib.autograd.Function):
+        @staticmethod
+        def forward(x, w, scale):
+            return x * w * scale
+
+        @staticmethod
+        def setup_context(ctx, inputs, output):
+            x, w, scale = inputs
+            ctx.save_for_backward(x, w)
+            ctx.scale = scale
+
+        @staticmethod
+        def backward(ctx, grad):
+            x, w = ctx.saved_tensors
+            return grad * w * ctx.scale, grad * x * ctx.scale, None
+    return ScaledProduct
+
+
+def test_setup_context_functions_give_torchs_values_and_gradients_of_two_orders():
+    torch = pytest.importorskip("torch")
+    x_values, w_values = RNG.normal(size=4), RNG.normal(size=4)
+    results = []
+    for lib in (ad, torch):
+        apply = _scaled_product(lib).apply
+        x = lib.tensor(x_values, requires_grad=True)
+        w = lib.tensor(w_values, requires_grad=True)
+        out = apply(x, w, 1.5)
+        gx, gw = lib.autograd.grad((out ** 2).sum(), (x, w), create_graph=True)
+        (gx.sum() + gw.sum()).backward()
+        plain = (lambda t: np.asarray(t.data)) if lib is ad else (lambda t: t.detach().numpy())
+        results.append([plain(out), plain(gx), plain(gw), np.asarray(x.grad),
+                        np.asarray(w.grad)])
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-13)
+
+
+def test_setup_context_function_gradient_matches_central_differences():
+    apply = _scaled_product(ad).apply
+    w = RNG.normal(size=3)
+    assert ad.gradcheck(lambda x: (apply(x, ad.tensor(w), 0.7) ** 3).sum(), [RNG.normal(size=3)])
