@@ -44,6 +44,9 @@ def test_tensors_page_creation_attributes_indexing_joining_and_arithmetic():
         assert rand_tensor.shape == ones_tensor.shape == zeros_tensor.shape == (2, 3)
         tensor = torch.rand(3, 4)
         facts = [str(tuple(tensor.shape)), tensor.dtype == torch.float64, str(tensor.device)]
+        # We move our tensor to the current accelerator if available
+        if torch.accelerator.is_available():
+            tensor = tensor.to(torch.accelerator.current_accelerator())
         tensor = torch.from_numpy(rand_values).clone()
         first_row = tensor[0]
         first_column = tensor[:, 0]
@@ -94,11 +97,9 @@ def test_build_the_neural_network_flatten_sequential_softmax_and_named_parameter
 
     def script(torch, copy_weights):
         nn = torch.nn
-        device = (
-            "cuda" if torch.cuda.is_available()
-            else "mps" if torch.backends.mps.is_available()
-            else "cpu"
-        )
+        device = torch.accelerator.current_accelerator().type \
+            if torch.accelerator.is_available() else "cpu"
+        using = f"Using {device} device"
 
         class NeuralNetwork(nn.Module):
             def __init__(self):
@@ -141,7 +142,7 @@ def test_build_the_neural_network_flatten_sequential_softmax_and_named_parameter
         sizes = []
         for name, param in model.named_parameters():
             sizes.append(f"Layer: {name} | Elements: {param.numel()} | Sum : {param.sum():.6f}")
-        return text, logits, pred_probab, y_pred, hidden1, pred_probab2, sizes
+        return using, text, logits, pred_probab, y_pred, hidden1, pred_probab2, sizes
     side_by_side(script)
 
 

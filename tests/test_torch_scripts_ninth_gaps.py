@@ -4,7 +4,8 @@ at the root and checked against PyTorch: ``out=`` on the PyTorch-style functions
 ``output.max(1, keepdim=True)[1]`` (FGSM), where ``keepdim=`` says PyTorch's dim;
 ``loss = torch.Tensor([0]); loss += l`` (generating names), a float tensor as PyTorch's
 legacy constructor makes; a ``Function`` with ``setup_context`` and a ``forward``
-without ``ctx`` ("Extending PyTorch")."""
+without ``ctx`` ("Extending PyTorch"); ``torch.accelerator``, which the "Learn the
+Basics" pages pick their device with."""
 
 from __future__ import annotations
 
@@ -173,3 +174,20 @@ def test_setup_context_function_gradient_matches_central_differences():
     apply = _scaled_product(ad).apply
     w = RNG.normal(size=3)
     assert ad.gradcheck(lambda x: (apply(x, ad.tensor(w), 0.7) ** 3).sum(), [RNG.normal(size=3)])
+
+
+# --- torch.accelerator: no accelerator, as PyTorch reports on a machine without one -------
+
+def test_accelerator_answers_as_torch_on_a_machine_without_one():
+    torch = pytest.importorskip("torch")
+    if torch.accelerator.is_available():
+        pytest.skip("this machine has an accelerator; the answers here are a CPU's")
+    for lib in (ad, torch):
+        assert lib.accelerator.is_available() is False
+        assert lib.accelerator.current_accelerator() is None
+        assert lib.accelerator.device_count() == 0
+        device = lib.accelerator.current_accelerator().type \
+            if lib.accelerator.is_available() else "cpu"
+        assert device == "cpu"
+        with pytest.raises(RuntimeError, match="(?i)accelerator"):
+            lib.accelerator.current_device_index()
