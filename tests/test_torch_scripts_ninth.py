@@ -89,6 +89,66 @@ def test_tensors_page_bridge_with_numpy_shares_the_memory_both_ways():
     side_by_side(script)
 
 
+# --- Datasets & DataLoaders, Transforms ----------------------------------------------------
+
+def test_custom_dataset_with_transforms_and_a_one_hot_target_transform_by_scatter_():
+    images = DATA.uniform(size=(12, 1, 4, 4))
+    labels = DATA.integers(0, 10, size=12)
+
+    def script(torch, copy_weights):
+        nn = torch.nn
+        Dataset, DataLoader = torch.utils.data.Dataset, torch.utils.data.DataLoader
+
+        class Lambda:                      # torchvision.transforms.Lambda
+            def __init__(self, lambd):
+                self.lambd = lambd
+
+            def __call__(self, img):
+                return self.lambd(img)
+
+        class CustomImageDataset(Dataset):
+            def __init__(self, transform=None, target_transform=None):
+                self.img_labels = labels
+                self.transform = transform
+                self.target_transform = target_transform
+
+            def __len__(self):
+                return len(self.img_labels)
+
+            def __getitem__(self, idx):
+                image = torch.from_numpy(images[idx])
+                label = int(self.img_labels[idx])
+                if self.transform:
+                    image = self.transform(image)
+                if self.target_transform:
+                    label = self.target_transform(label)
+                return image, label
+
+        ds = CustomImageDataset(
+            transform=Lambda(lambda x: (x - 0.5) / 0.5),
+            target_transform=Lambda(lambda y: torch.zeros(
+                10, dtype=torch.float).scatter_(0, torch.tensor(y), value=1)))
+        train_dataloader = DataLoader(ds, batch_size=4, shuffle=False)
+        train_features, train_labels = next(iter(train_dataloader))
+        shapes = [tuple(train_features.size()), tuple(train_labels.size())]
+        img = train_features[0].squeeze()
+        label = train_labels[0]
+        model = nn.Sequential(nn.Flatten(), nn.Linear(16, 10))
+        copy_weights(model)
+        loss_fn = nn.CrossEntropyLoss()
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.5)
+        losses = []
+        for epoch in range(2):
+            for X, y in train_dataloader:
+                loss = loss_fn(model(X), y.to(torch.float64))   # probabilities as targets
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+                losses.append(loss.item())
+        return shapes, img, label, str(label.dtype).split(".")[-1], losses, model
+    side_by_side(script)
+
+
 # --- Build the Neural Network ---------------------------------------------------------
 
 def test_build_the_neural_network_flatten_sequential_softmax_and_named_parameters():

@@ -5,7 +5,8 @@ at the root and checked against PyTorch: ``out=`` on the PyTorch-style functions
 ``loss = torch.Tensor([0]); loss += l`` (generating names), a float tensor as PyTorch's
 legacy constructor makes; a ``Function`` with ``setup_context`` and a ``forward``
 without ``ctx`` ("Extending PyTorch"); ``torch.accelerator``, which the "Learn the
-Basics" pages pick their device with."""
+Basics" pages pick their device with; a 0-d index in ``scatter_``/``scatter_add``/
+``gather`` of a 1-D tensor (the Transforms page's one-hot ``target_transform``)."""
 
 from __future__ import annotations
 
@@ -191,3 +192,34 @@ def test_accelerator_answers_as_torch_on_a_machine_without_one():
         assert device == "cpu"
         with pytest.raises(RuntimeError, match="(?i)accelerator"):
             lib.accelerator.current_device_index()
+
+
+# --- a 0-d index (and src) counts as 1-d for a 1-D tensor, as in PyTorch ------------------
+
+def test_zero_dim_index_and_src_in_scatter_and_gather_of_a_vector_match_torch():
+    torch = pytest.importorskip("torch")
+    values = RNG.normal(size=5)
+    results = []
+    for lib in (ad, torch):
+        one_hot = lib.zeros(10, dtype=lib.float64).scatter_(0, lib.tensor(3), value=1)
+        x = lib.tensor(values, requires_grad=True)
+        s = lib.tensor(0.7, dtype=lib.float64, requires_grad=True)
+        placed = lib.zeros(5, dtype=lib.float64).scatter(0, lib.tensor(1), s * 2) * x
+        added = x.scatter_add(0, lib.tensor(4), s ** 2)
+        picked = x.gather(0, lib.tensor(2))
+        assert tuple(picked.shape) == ()
+        (placed.sum() + (added ** 2).sum() + 3 * picked).backward()
+        plain = (lambda t: np.asarray(t.data)) if lib is ad else (lambda t: t.detach().numpy())
+        results.append([plain(one_hot), plain(placed), plain(added), plain(picked),
+                        np.asarray(x.grad), np.asarray(s.grad)])
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-14)
+
+
+def test_zero_dim_index_gradients_match_central_differences_and_other_ranks_stay_refused():
+    def loss(x, s):
+        return ((x.scatter_add(0, ad.tensor(1), s * x.gather(0, ad.tensor(3)))) ** 2).sum()
+
+    assert ad.gradcheck(loss, [RNG.normal(size=4), RNG.normal(size=())])
+    with pytest.raises(ValueError, match=r"scatter: the index has 0 axes .* \(2, 3\)"):
+        ad.zeros(2, 3).scatter(0, ad.tensor(1), 1.0)
