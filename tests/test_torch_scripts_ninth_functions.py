@@ -2,8 +2,8 @@
 PyTorch and with ``autodiff``, compared to 1e-10 in float64): custom autograd
 Functions as the tutorials write them: "Learning PyTorch with Examples"
 (``LegendrePolynomial3`` trained by hand with ``a.grad = None``), "Double Backward
-with Custom Functions" (``Square``, ``Exp`` saving its output, ``gradcheck`` and
-``gradgradcheck``) and "Extending PyTorch"
+with Custom Functions" (``Square``, ``Exp`` saving its output, ``Sinh`` returning its
+intermediate results as outputs, ``gradcheck`` and ``gradgradcheck``) and "Extending PyTorch"
 (``LinearFunction`` with ``setup_context`` and ``ctx.needs_input_grad``)."""
 
 from __future__ import annotations
@@ -94,15 +94,37 @@ def test_double_backward_with_custom_functions_square_exp_and_sinh():
                 result, = ctx.saved_tensors
                 return result * grad_out
 
+        class Sinh(torch.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                expx = torch.exp(x)
+                expnegx = torch.exp(-x)
+                ctx.save_for_backward(expx, expnegx)
+                # In order to be able to save the intermediate results, a trick is to
+                # include them as our outputs, so that the backward graph is constructed
+                return (expx - expnegx) / 2, expx, expnegx
+
+            @staticmethod
+            def backward(ctx, grad_out, _grad_out_exp, _grad_out_negexp):
+                expx, expnegx = ctx.saved_tensors
+                grad_input = grad_out * (expx + expnegx) / 2
+                # We cannot skip accumulating these even though we won't use the outputs
+                # directly. They will be used later in the second backward.
+                grad_input += _grad_out_exp * expx
+                grad_input -= _grad_out_negexp * expnegx
+                return grad_input
+
+        def sinh(x):
+            # Create a wrapper that only returns the first output
+            return Sinh.apply(x)[0]
+
         checks = []
-        # (the tutorial's Sinh, whose forward returns the result and two intermediate
-        # results, has no counterpart: a Function here returns one array)
-        for function in (Square.apply, Exp.apply):
+        for function in (Square.apply, Exp.apply, sinh):
             x = torch.tensor(values, requires_grad=True, dtype=torch.double)
             checks.append(torch.autograd.gradcheck(function, x))
             checks.append(torch.autograd.gradgradcheck(function, x))
         x = torch.tensor(values, requires_grad=True, dtype=torch.double)
-        out = Square.apply(x)
+        out = sinh(x)
         grad_x, = torch.autograd.grad(out.sum(), x, create_graph=True)
         grad_grad_x, = torch.autograd.grad(grad_x.sum(), x)
         y = Exp.apply(x)

@@ -6,7 +6,9 @@ at the root and checked against PyTorch: ``out=`` on the PyTorch-style functions
 legacy constructor makes; a ``Function`` with ``setup_context`` and a ``forward``
 without ``ctx`` ("Extending PyTorch"); ``torch.accelerator``, which the "Learn the
 Basics" pages pick their device with; a 0-d index in ``scatter_``/``scatter_add``/
-``gather`` of a 1-D tensor (the Transforms page's one-hot ``target_transform``)."""
+``gather`` of a 1-D tensor (the Transforms page's one-hot ``target_transform``); a
+``Function`` whose ``forward`` returns several outputs ("Double Backward with Custom
+Functions")."""
 
 from __future__ import annotations
 
@@ -223,3 +225,62 @@ def test_zero_dim_index_gradients_match_central_differences_and_other_ranks_stay
     assert ad.gradcheck(loss, [RNG.normal(size=4), RNG.normal(size=())])
     with pytest.raises(ValueError, match=r"scatter: the index has 0 axes .* \(2, 3\)"):
         ad.zeros(2, 3).scatter(0, ad.tensor(1), 1.0)
+
+
+# --- a Function with several outputs --------------------------------------------------------
+
+def _split_moments(lib):
+    class Moments(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            square = x * x
+            ctx.save_for_backward(x, square)
+            return square.sum(0), square * x, square
+        @staticmethod
+        def backward(ctx, g_sum, g_cube, g_square):
+            x, square = ctx.saved_tensors
+            return 2 * x * g_sum + 3 * square * g_cube + 2 * x * g_square
+    return Moments
+
+
+def test_several_outputs_give_torchs_values_and_gradients_of_two_orders():
+    torch = pytest.importorskip("torch")
+    values = RNG.normal(size=(3, 2))
+    results = []
+    for lib in (ad, torch):
+        x = lib.tensor(values, requires_grad=True)
+        total, cube, square = _split_moments(lib).apply(x)
+        loss = (total ** 2).sum() + cube.sum()          # square unused: a zero gradient
+        g, = lib.autograd.grad(loss, x, create_graph=True)
+        (g ** 2).sum().backward()
+        plain = (lambda t: np.asarray(t.data)) if lib is ad else (lambda t: t.detach().numpy())
+        results.append([plain(total), plain(cube), plain(square), plain(g),
+                        np.asarray(x.grad)])
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-13)
+
+
+def test_several_outputs_gradients_match_central_differences():
+    apply = _split_moments(ad).apply
+
+    def loss(x):
+        total, cube, square = apply(x)
+        return (total * 1.5).sum() + (cube * square).sum()
+
+    assert ad.gradcheck(loss, [RNG.normal(size=(2, 3))])
+    assert ad.autograd.gradgradcheck(lambda x: apply(x)[1], (ad.tensor(
+        RNG.normal(size=(2, 3)), requires_grad=True),))
+
+
+def test_several_outputs_of_different_dtypes_are_refused_naming_them():
+    class WithIndices(ad.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2, np.argmax(x)
+        @staticmethod
+        def backward(ctx, g, g_index):
+            return 2 * g
+
+    with pytest.raises(TypeError, match=r"WithIndices.forward returned 2 outputs of dtypes "
+                                        r"\['float64', 'int64'\]"):
+        WithIndices.apply(ad.tensor([1.0, 3.0], requires_grad=True))
