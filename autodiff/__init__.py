@@ -184,7 +184,7 @@ from .block_diag import block_diag  # noqa: E402
 from .lobpcg import lobpcg  # noqa: E402  (dense: the pairs to machine precision)
 from .segment_reduce import segment_reduce  # noqa: E402
 from .threads import get_num_threads, set_num_threads  # noqa: E402  (BLAS threads)
-from .devices import backends, cuda, device  # noqa: E402  (only the CPU: no GPU is found)
+from .devices import accelerator, backends, cuda, device  # noqa: E402  (only the CPU: no GPU is found)
 from . import amp  # noqa: E402  (autocast and GradScaler as PyTorch without a GPU)
 from .amp import autocast, is_autocast_enabled  # noqa: E402  (also sets ad.cuda.amp)
 from .generator import (  # noqa: E402  (torch.Generator and the default one's functions)

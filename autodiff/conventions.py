@@ -23,18 +23,27 @@ class ConventionWarning(UserWarning):
 _LIBRARY_FILES: dict = {}
 
 
+def called_from_user(caller) -> bool:
+    """Whether the frame ``caller`` runs code outside the library (the user's).
+
+    >>> import sys; called_from_user(sys._getframe())
+    True
+    """
+    filename = caller.f_code.co_filename
+    from_library = _LIBRARY_FILES.get(filename)
+    if from_library is None:
+        from .tape_drop import in_library
+        from_library = _LIBRARY_FILES[filename] = in_library(filename)
+    return not from_library
+
+
 def warn_number_as_data(number: int, caller) -> None:
     """``Tensor(5)`` holds the number 5 (``Tensor(data)`` wraps data), where PyTorch's
     legacy ``torch.Tensor(5)`` is an uninitialised tensor of 5 elements: both run, so
     a call from the user's code (frame ``caller``) warns at the user's line.  The
     library's own ``Tensor(5)``, as ``ad.tensor(5)`` or for a number operand, means the
     number: no warning."""
-    filename = caller.f_code.co_filename
-    from_library = _LIBRARY_FILES.get(filename)
-    if from_library is None:
-        from .tape_drop import in_library
-        from_library = _LIBRARY_FILES[filename] = in_library(filename)
-    if from_library:
+    if not called_from_user(caller):
         return
     from .tape_drop import user_frame, warn_at
     warn_at(user_frame(), (

@@ -1,6 +1,7 @@
 """PyTorch's device names, for the lines every training script starts with:
 ``device = ad.device("cuda" if ad.cuda.is_available() else "cpu")``,
-``ad.backends.mps.is_available()``, ``ad.cuda.manual_seed_all(seed)``.
+``ad.backends.mps.is_available()``, ``ad.cuda.manual_seed_all(seed)``, and the newer
+``ad.accelerator.current_accelerator().type if ad.accelerator.is_available() else "cpu"``.
 
 Arrays live in NumPy, on the CPU: ``ad.cuda.is_available()`` is False, so such a
 script picks the CPU, and ``tensor.to(device)`` / ``module.to(device)`` accept it and
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-__all__ = ["device", "cuda", "backends"]
+__all__ = ["device", "cuda", "backends", "accelerator"]
 
 
 class device:
@@ -75,6 +76,25 @@ cuda = SimpleNamespace(is_available=lambda: False, device_count=_no_gpu_count,
                        manual_seed=_no_gpu_seed, manual_seed_all=_no_gpu_seed,
                        synchronize=lambda device=None: None,
                        empty_cache=lambda: None)
+
+def _no_accelerator(*args, **kwargs):
+    raise RuntimeError("accelerator: cannot access an accelerator device when none is "
+                       "available (ad.accelerator.is_available() is False: arrays live in "
+                       "NumPy, on the CPU); use device 'cpu'")
+
+
+def _current_accelerator(check_available: bool = False):
+    """None: no accelerator, as PyTorch's ``torch.accelerator.current_accelerator()``
+    answers on a machine without one."""
+    return None
+
+
+# ad.accelerator: PyTorch's device-generic switches, for a machine without a GPU.
+accelerator = SimpleNamespace(
+    is_available=lambda: False, current_accelerator=_current_accelerator,
+    device_count=_no_gpu_count, current_device_index=_no_accelerator,
+    current_device_idx=_no_accelerator, set_device_index=_no_accelerator,
+    set_device_idx=_no_accelerator, synchronize=_no_accelerator)
 
 # ad.backends.mps.is_available() is False; cudnn's switches can be set and do nothing.
 backends = SimpleNamespace(

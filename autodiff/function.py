@@ -126,9 +126,36 @@ def _arrays_explained(where):
         raise
 
 
-def _backward_on_arrays(cls, ctx, g):
+def _backward_on_arrays(cls, ctx, grads):
     with _arrays_explained(f"{cls.__name__}.backward"):
-        return cls.backward(ctx, g)
+        return cls.backward(ctx, *grads)
+
+
+def _packed_outputs(cls, outputs):
+    """Several outputs of ``forward`` as one flat array, their shapes, and each output
+    in the forms forward may have saved it in."""
+    arrays = [np.asarray(o.data if isinstance(o, Tensor) else o) for o in outputs]
+    dtypes = {a.dtype for a in arrays}
+    if not arrays or len(dtypes) != 1 or arrays[0].dtype.kind != "f":
+        raise TypeError(
+            f"{cls.__name__}.forward returned {len(arrays)} outputs of dtypes "
+            f"{[str(a.dtype) for a in arrays]}; several outputs must share one "
+            "floating-point dtype (return integer results from another function, or "
+            "convert them with .astype)")
+    shapes = [a.shape for a in arrays]
+    # each output as forward may have saved it: the Tensor, its array, the array made
+    parts = [(o, o.data, a) if isinstance(o, Tensor) else (o, a) for o, a in zip(outputs, arrays)]
+    return np.concatenate([a.ravel() for a in arrays]), shapes, parts
+
+
+def _unpacked(flat, shapes):
+    """The outputs (or their gradients) in the flat array ``flat``, one per shape."""
+    parts, start = [], 0
+    for shape in shapes:
+        size = int(np.prod(shape, dtype=int))
+        parts.append(flat[start:start + size].reshape(shape))
+        start += size
+    return tuple(parts)
 
 
 def _derived_error(owner, where):
@@ -222,12 +249,17 @@ def _function_op(cls):
         ctx.needs_input_grad = needs if needs is not None and len(needs) == len(arrays) \
             else tuple(_is_float_array(a) for a in arrays)
         with _arrays_explained(f"{cls.__name__}.forward"):
-            returned = cls.forward(ctx, *arrays)
+            if cls.setup_context is Function.setup_context:
+                returned = cls.forward(ctx, *arrays)
+            else:           # PyTorch's second form: forward(*inputs) without ctx
+                returned = cls.forward(*arrays)
+                cls.setup_context(ctx, arrays, returned)
         out = returned.data if isinstance(returned, Tensor) else returned
         if isinstance(out, (tuple, list)):
-            raise TypeError(f"{cls.__name__}.forward must return one array, not a "
-                            f"{type(out).__name__}; split multi-output ops into several "
-                            "Functions")
+            # several outputs travel as one flat array, split again by apply
+            ans, ctx._output_shapes, ctx._output_parts = _packed_outputs(cls, out)
+            _pending_needs.shapes = ctx._output_shapes
+            return ans, ctx
         ans = np.asarray(out)
         # What forward returned, as it may have saved it (a 0-d result is a NumPy
         # scalar that np.asarray copies).
@@ -238,9 +270,13 @@ def _function_op(cls):
         ctx = saved
         ctx.needs_input_grad = tuple(needs)
         create_graph = isinstance(g, Tensor)
+        shapes = getattr(ctx, "_output_shapes", None)
         if create_graph:
             as_tensors = {}
-            if isinstance(ans, Tensor):
+            if isinstance(ans, Tensor) and shapes is not None:
+                for returned_part, part in zip(ctx._output_parts, _unpacked(ans, shapes)):
+                    as_tensors.update((id(raw), part) for raw in returned_part)
+            elif isinstance(ans, Tensor):
                 as_tensors.update((id(raw), ans) for raw in ctx._outputs)
             # (an input without a gradient, a constant, comes back as what it is)
             as_tensors.update((id(raw), arg) for raw, arg in zip(ctx._inputs, args))
@@ -265,7 +301,9 @@ def _function_op(cls):
         try:
             grads = _call_on_tensors(f"{cls.__name__}.backward",
                                      "grad and the saved inputs and output",
-                                     lambda g: _backward_on_arrays(cls, ctx, g), g)
+                                     lambda g: _backward_on_arrays(
+                                         cls, ctx, (g,) if shapes is None
+                                         else _unpacked(g, shapes)), g)
         finally:
             ctx._as_tensors = None
             ctx._owner = None
@@ -296,7 +334,9 @@ _CUSTOM_ZEROES = "is a custom gradient: it may return zero or None"
 
 
 class Function:
-    """Base class for an operation with a hand-written gradient.
+    """Base class for an operation with a hand-written gradient.  A ``forward`` that
+    returns several outputs (of one float dtype) makes ``apply`` return a tuple, and
+    ``backward`` gets one gradient per output (zeros for an unused one), as in PyTorch.
 
     ``backward`` gets arrays in a plain backward pass, and Tensors (``grad`` and the
     saved inputs and output) in forward mode and in passes that are themselves
@@ -323,6 +363,28 @@ class Function:
     def backward(ctx, grad):
         raise NotImplementedError("a Function subclass must define backward(ctx, grad)")
 
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        """PyTorch's second form: a subclass that defines it has ``forward(*inputs)``
+        without ``ctx``, and saves what backward needs here, from the inputs and the
+        output of forward (arrays, as forward gets them).
+
+        >>> class Cube(ad.Function):
+        ...     @staticmethod
+        ...     def forward(x):
+        ...         return x ** 3
+        ...     @staticmethod
+        ...     def setup_context(ctx, inputs, output):
+        ...         ctx.save_for_backward(inputs[0])
+        ...     @staticmethod
+        ...     def backward(ctx, grad):
+        ...         (x,) = ctx.saved_tensors
+        ...         return grad * 3 * x ** 2
+        >>> x = ad.tensor([2.0], requires_grad=True)
+        >>> Cube.apply(x).sum().backward(); x.grad
+        array([12.])
+        """
+
     @classmethod
     def _op(cls):
         op = cls.__dict__.get("_cached_op")
@@ -336,10 +398,14 @@ class Function:
         recording = is_grad_enabled()
         _pending_needs.flags = tuple(recording and isinstance(x, Tensor) and x.requires_grad
                                      for x in inputs)
+        _pending_needs.__dict__.pop("shapes", None)
         try:
-            return cls._op()(*inputs)
+            result = cls._op()(*inputs)
         finally:
             _pending_needs.__dict__.pop("flags", None)
+        shapes = _pending_needs.__dict__.pop("shapes", None)
+        # forward returned several outputs: split the flat result, on the tape
+        return result if shapes is None else _unpacked(result, shapes)
 
 
 def _check_result(name, result) -> None:

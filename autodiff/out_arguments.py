@@ -8,9 +8,13 @@ applied before the ufunc runs: only the chosen elements are computed (a gather, 
 op, a scatter into ``out``), so the elements left out (a division by zero) give
 neither values nor NaN gradients, as NumPy computes none there.  ``out=`` an ndarray
 stays refused: a Tensor's result cannot be stored in one without losing the tape.
+The PyTorch-style functions (``ad.matmul(a, b, out=y)``, ``ad.mul(a, b, out=z)``)
+write into ``out`` by the same rules (``call_into``).
 """
 
 from __future__ import annotations
+
+import functools
 
 import numpy as np
 
@@ -56,7 +60,7 @@ def _write(out: Tensor, result, key, name: str, casting: str | None) -> None:
     if casting is not None and not np.can_cast(result_dtype, out.dtype, casting=casting):
         raise TypeError(
             f"{name}: cannot cast the output from {result_dtype} to the out= tensor's "
-            f"{out.dtype} with casting rule '{casting}' (NumPy refuses it too); give an "
+            f"{out.dtype} with casting rule '{casting}' (NumPy and PyTorch refuse it too); give an "
             f"out= tensor of dtype {result_dtype}, or drop out= and convert the result")
     inplace.set_item(out, key, result, where=name)
 
@@ -102,3 +106,42 @@ def function_into(impl, name: str, args: tuple, kwargs: dict):
             f"tensor has shape {out.shape}; give an out= of the result's shape")
     _write(out, result, ..., f"numpy.{name} with out=", None)
     return out
+
+
+def call_into(function, name: str, args: tuple, kwargs: dict):
+    """``function(*args, out=out)`` as PyTorch's ``torch.mul(a, b, out=z)``: the result,
+    computed as without ``out=``, written into the Tensor ``out`` (recorded as an
+    in-place write, refused on a leaf that requires grad); returns ``out``.
+
+    >>> z = ad.zeros(2)
+    >>> ad.mul(ad.tensor([1.0, 2.0]), 3, out=z) is z
+    True
+    """
+    kwargs = dict(kwargs)
+    out = kwargs.pop("out")
+    if not isinstance(out, Tensor):
+        raise TypeError(
+            f"{name}: out= must be a Tensor, got {type(out).__name__}; a Tensor's result "
+            "cannot be stored in an ndarray without losing the tape. Take the result as "
+            f"it is, r = ad.{name}(...), or give out= a Tensor (ad.empty(shape))")
+    result = function(*args, **kwargs)
+    if not isinstance(result, Tensor):
+        raise TypeError(f"{name}: out= takes one Tensor, and {name} gives "
+                        f"{type(result).__name__}; take the result as it is")
+    if result.shape != out.shape:
+        raise ValueError(
+            f"{name} with out=: the result has shape {result.shape} but the out= tensor "
+            f"has shape {out.shape}; give an out= of the result's shape, or take the "
+            "result as it is")
+    _write(out, result, ..., f"{name} with out=", "same_kind")
+    return out
+
+
+def takes_out(function):
+    """``function`` taking PyTorch's keyword ``out=`` too (``call_into``)."""
+    @functools.wraps(function)
+    def with_out(*args, out=None, **kwargs):
+        if out is None:
+            return function(*args, **kwargs)
+        return call_into(function, function.__name__, args, {**kwargs, "out": out})
+    return with_out

@@ -186,6 +186,8 @@ class SelectionMethods:
         index = _index("gather", index)
         if sparse_grad:
             raise TypeError("gather: sparse_grad=True is not supported; gradients are dense")
+        if index.ndim == 0 and self.ndim == 1:      # PyTorch counts a 0-d index as 1-d
+            return self.gather(dim, index.reshape(1)).reshape(())
         if index.ndim != self.ndim:
             raise ValueError(f"gather: the index has {index.ndim} axes (shape {index.shape}) "
                              f"but the tensor has {self.ndim} (shape {self.shape}); they "
@@ -242,6 +244,9 @@ class SelectionMethods:
         if src.dtype != self.dtype:
             raise TypeError(f"scatter_add: src has dtype {src.dtype} but the tensor has "
                             f"{self.dtype}; they must match (src.astype(t.dtype))")
+        if self.ndim == 1:                  # PyTorch counts a 0-d index or src as 1-d
+            index = index.reshape(1) if index.ndim == 0 else index
+            src = src.reshape(1) if src.ndim == 0 else src
         if not index.ndim == src.ndim == self.ndim:
             raise ValueError(f"scatter_add: the tensor {self.shape}, index {index.shape} and "
                              f"src {src.shape} must have the same number of axes")

@@ -14,7 +14,7 @@ from .printing import format_values
 from .tape_drop import (  # noqa: F401
     TapeDropWarning, called_by_name, converted_for_indices, tape_drop)
 from .grad_attr import grad_property, root_grad
-from .conventions import warn_number_as_data
+from .conventions import called_from_user, warn_number_as_data
 from .dim_readings import flattened, transpose_axes
 from .spellings import PyTorchMethods
 from .selections import SelectionMethods
@@ -129,6 +129,10 @@ class Tensor(CopyingMethods, ReductionMethods, OperatorMethods, PyTorchMethods, 
             if data.__class__ is int and self.__class__ is Tensor:
                 warn_number_as_data(data, sys._getframe(1))
             array = _as_array(data, dtype)
+            if (dtype is None and array.dtype.kind in "biu" and self.__class__ is Tensor
+                    and data.__class__ in _PYTHON_SEQUENCES
+                    and called_from_user(sys._getframe(1))):
+                array = array.astype(np.float64)  # torch.Tensor([0]): PyTorch's float
             if requires_grad:
                 _check_can_require_grad(array)
         self.data = array
@@ -524,6 +528,7 @@ class Tensor(CopyingMethods, ReductionMethods, OperatorMethods, PyTorchMethods, 
 
 _new = object.__new__
 _ndarray = np.ndarray
+_PYTHON_SEQUENCES = (list, tuple)
 _PLAIN_DTYPES = (np.dtype(np.float64), np.dtype(np.int64), np.dtype(bool))
 
 

@@ -61,7 +61,9 @@ class ReductionMethods:
         (tensor([5., 7.]), tensor([1, 0]))
         """
         if positional:
-            refuse_positional_extreme("max", positional)
+            dim = _dim_read_as_torch(positional, axis, dim, keepdim)
+            if dim is None:
+                refuse_positional_extreme("max", positional)
         if dim is not None:
             return extreme_along_dim("max", self, axis, keepdims, dim=dim, keepdim=keepdim)
         axis, keepdims = axis_alias("max", axis, keepdims, dim, keepdim)
@@ -83,7 +85,9 @@ class ReductionMethods:
         (tensor([1., 0.]), tensor([0, 1]))
         """
         if positional:
-            refuse_positional_extreme("min", positional)
+            dim = _dim_read_as_torch(positional, axis, dim, keepdim)
+            if dim is None:
+                refuse_positional_extreme("min", positional)
         if dim is not None:
             return extreme_along_dim("min", self, axis, keepdims, dim=dim, keepdim=keepdim)
         axis, keepdims = axis_alias("min", axis, keepdims, dim, keepdim)
@@ -94,6 +98,17 @@ class ReductionMethods:
             return masked_reduction("min", self, axis, keepdims, initial, where,
                                     "Tensor.min")
         return min(self, axis=axis, keepdims=keepdims)
+
+
+def _dim_read_as_torch(positional, axis, dim, keepdim):
+    """``t.max(1, keepdim=True)``: PyTorch's spelling ``keepdim=`` says the positional
+    1 is PyTorch's dim (NumPy spells it keepdims=), so the result is PyTorch's
+    ``(values, indices)``; None where the positional stays ambiguous."""
+    if (keepdim is not None and len(positional) == 1 and axis is None and dim is None
+            and isinstance(positional[0], (int, np.integer))
+            and not isinstance(positional[0], bool)):
+        return positional[0]
+    return None
 
 
 def through_numpy(numpy_function, tensor, *args, **options):

@@ -1,7 +1,8 @@
 """PyTorch's top-level functions that are Tensor methods here too: ``ad.gather(t, 1,
 idx)`` is ``t.gather(1, idx)``, with PyTorch's signature (``input`` first, then the
 method's arguments).  Each converts ``input`` with ``tensor_of`` and calls the method,
-so values, gradients and errors are the method's.
+so values, gradients and errors are the method's.  Those that take PyTorch's ``out=``
+there take it here (``ad.mul(a, b, out=z)``: the result written into ``z``).
 
 Only names that NumPy does not define with another meaning are here; NumPy's names
 (``ad.sort``, ``ad.max``, ``ad.split`` ...) keep NumPy's meaning.
@@ -10,6 +11,7 @@ Only names that NumPy does not define with another meaning are here; NumPy's nam
 from __future__ import annotations
 
 from .ops.operands import tensor_of
+from .out_arguments import takes_out
 from .tensor import Tensor
 
 __all__ = ["gather", "index_select", "masked_fill", "masked_select", "permute", "movedim",
@@ -22,6 +24,7 @@ __all__ = ["gather", "index_select", "masked_fill", "masked_select", "permute", 
 
 # Selecting and rearranging
 
+@takes_out
 def gather(input, dim: int, index, *, sparse_grad: bool = False) -> Tensor:
     """``out[i][j] = input[i][index[i][j]]`` along ``dim`` (for ``dim=1``), as ``torch.gather``.
 
@@ -32,6 +35,7 @@ def gather(input, dim: int, index, *, sparse_grad: bool = False) -> Tensor:
     return tensor_of(input).gather(dim, index, sparse_grad=sparse_grad)
 
 
+@takes_out
 def index_select(input, dim: int, index) -> Tensor:
     """The entries at ``index`` (1-D) along ``dim``, as ``torch.index_select``.
 
@@ -51,6 +55,7 @@ def masked_fill(input, mask, value) -> Tensor:
     return tensor_of(input).masked_fill(mask, value)
 
 
+@takes_out
 def masked_select(input, mask) -> Tensor:
     """The entries where the bool ``mask`` (broadcast) is True, as a 1-D tensor, as
     ``torch.masked_select``.
@@ -116,6 +121,7 @@ def tensor_split(input, indices_or_sections, dim: int = 0) -> tuple:
     return tensor_of(input).tensor_split(indices_or_sections, dim)
 
 
+@takes_out
 def take_along_dim(input, indices, dim=None) -> Tensor:
     """Entries picked by ``indices`` along ``dim`` (the flattened input when None), as
     ``torch.take_along_dim``.
@@ -198,6 +204,7 @@ def _first_operand(where: str, input, other, widen: bool = False) -> Tensor:
         raise OverflowError(f"{where}: {error}") from None
 
 
+@takes_out
 def mul(input, other) -> Tensor:
     """``input * other``, as ``torch.mul``, with NumPy's promotion, as the operator:
     ``ad.mul(300, uint8_tensor)`` raises OverflowError, as ``300 * uint8_tensor`` does
@@ -209,6 +216,7 @@ def mul(input, other) -> Tensor:
     return _first_operand("mul", input, other).mul(other)
 
 
+@takes_out
 def div(input, other, *, rounding_mode=None) -> Tensor:
     """``input / other``, rounded toward zero (``'trunc'``) or down (``'floor'``) when asked,
     as ``torch.div``.  A rounded division of a number that does not fit an integer
@@ -222,6 +230,7 @@ def div(input, other, *, rounding_mode=None) -> Tensor:
     return operand.div(other, rounding_mode=rounding_mode)
 
 
+@takes_out
 def sub(input, other, *, alpha=1) -> Tensor:
     """``input - alpha * other``, as ``torch.sub``; ``ad.sub(300, uint8_tensor)`` raises
     OverflowError, as ``300 - uint8_tensor`` does (PyTorch wraps 300 around to 44).
@@ -232,6 +241,7 @@ def sub(input, other, *, alpha=1) -> Tensor:
     return _first_operand("sub", input, other).sub(other, alpha=alpha)
 
 
+@takes_out
 def neg(input) -> Tensor:
     """``-input``, as ``torch.neg``.
 
@@ -241,6 +251,7 @@ def neg(input) -> Tensor:
     return tensor_of(input).neg()
 
 
+@takes_out
 def rsqrt(input) -> Tensor:
     """``1 / sqrt(input)``, as ``torch.rsqrt``.
 
@@ -250,6 +261,7 @@ def rsqrt(input) -> Tensor:
     return tensor_of(input).rsqrt()
 
 
+@takes_out
 def frac(input) -> Tensor:
     """The fractional part ``input - trunc(input)`` (the sign of ``input``), as ``torch.frac``.
 
@@ -259,6 +271,7 @@ def frac(input) -> Tensor:
     return tensor_of(input).frac()
 
 
+@takes_out
 def logit(input, eps=None) -> Tensor:
     """``log(p / (1 - p))``, with ``p`` clamped to ``[eps, 1 - eps]`` when ``eps`` is
     given, as ``torch.logit``.
@@ -269,6 +282,7 @@ def logit(input, eps=None) -> Tensor:
     return tensor_of(input).logit(eps)
 
 
+@takes_out
 def addcmul(input, tensor1, tensor2, *, value=1) -> Tensor:
     """``input + value * tensor1 * tensor2``, as ``torch.addcmul``.
 
@@ -278,6 +292,7 @@ def addcmul(input, tensor1, tensor2, *, value=1) -> Tensor:
     return tensor_of(input, tensor1, tensor2).addcmul(tensor1, tensor2, value=value)
 
 
+@takes_out
 def addcdiv(input, tensor1, tensor2, *, value=1) -> Tensor:
     """``input + value * tensor1 / tensor2``, as ``torch.addcdiv``.
 
@@ -287,6 +302,7 @@ def addcdiv(input, tensor1, tensor2, *, value=1) -> Tensor:
     return tensor_of(input, tensor1, tensor2).addcdiv(tensor1, tensor2, value=value)
 
 
+@takes_out
 def logcumsumexp(input, dim: int) -> Tensor:
     """``log(cumsum(exp(input)))`` along ``dim``, computed stably, as ``torch.logcumsumexp``.
 
@@ -296,6 +312,7 @@ def logcumsumexp(input, dim: int) -> Tensor:
     return tensor_of(input).logcumsumexp(dim)
 
 
+@takes_out
 def eq(input, other) -> Tensor:
     """``input == other`` as a bool tensor, as ``torch.eq``.
 
@@ -305,6 +322,7 @@ def eq(input, other) -> Tensor:
     return tensor_of(input, other).eq(other)
 
 
+@takes_out
 def ne(input, other) -> Tensor:
     """``input != other`` as a bool tensor, as ``torch.ne``.
 
@@ -314,6 +332,7 @@ def ne(input, other) -> Tensor:
     return tensor_of(input, other).ne(other)
 
 
+@takes_out
 def lt(input, other) -> Tensor:
     """``input < other`` as a bool tensor, as ``torch.lt``.
 
@@ -323,6 +342,7 @@ def lt(input, other) -> Tensor:
     return tensor_of(input, other).lt(other)
 
 
+@takes_out
 def le(input, other) -> Tensor:
     """``input <= other`` as a bool tensor, as ``torch.le``.
 
@@ -332,6 +352,7 @@ def le(input, other) -> Tensor:
     return tensor_of(input, other).le(other)
 
 
+@takes_out
 def gt(input, other) -> Tensor:
     """``input > other`` as a bool tensor, as ``torch.gt``.
 
@@ -341,6 +362,7 @@ def gt(input, other) -> Tensor:
     return tensor_of(input, other).gt(other)
 
 
+@takes_out
 def ge(input, other) -> Tensor:
     """``input >= other`` as a bool tensor, as ``torch.ge``.
 
@@ -352,6 +374,7 @@ def ge(input, other) -> Tensor:
 
 # Linear algebra
 
+@takes_out
 def mm(input, mat2) -> Tensor:
     """The product of two matrices ``(n, m) @ (m, p)``, as ``torch.mm``.
 
@@ -361,6 +384,7 @@ def mm(input, mat2) -> Tensor:
     return tensor_of(input).mm(mat2)
 
 
+@takes_out
 def mv(input, vec) -> Tensor:
     """The product of a matrix ``(n, m)`` and a vector ``(m,)``, as ``torch.mv``.
 
@@ -370,6 +394,7 @@ def mv(input, vec) -> Tensor:
     return tensor_of(input).mv(vec)
 
 
+@takes_out
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1) -> Tensor:
     """``beta * input + alpha * bmm(batch1, batch2)``, as ``torch.baddbmm``.
 
@@ -406,6 +431,7 @@ def slogdet(input):
     return tensor_of(input).slogdet()
 
 
+@takes_out
 def inverse(input) -> Tensor:
     """The inverse of each matrix in ``(..., n, n)``, as ``torch.inverse``.
 
@@ -449,6 +475,7 @@ def mode(input, dim: int = -1, keepdim: bool = False):
     return tensor_of(input).mode(dim, keepdim)
 
 
+@takes_out
 def histc(input, bins: int = 100, min=0, max=0) -> Tensor:
     """Counts of the entries in ``bins`` equal bins over ``[min, max]`` (the data's range
     when they are equal, as both 0 by default), as ``torch.histc`` (no gradient).

@@ -87,6 +87,9 @@ def _scatter_key(where: str, t, dim, index, src):
     if t.ndim == 0:
         raise ValueError(f"{where}: a 0-d tensor has no dim to scatter along; reshape(1) "
                          "first")
+    if index.ndim == 0 and t.ndim == 1:
+        # PyTorch counts a 0-d index as 1-d: zeros(10).scatter_(0, tensor(y), value=1)
+        index = index.reshape(1)
     if index.ndim != t.ndim:
         raise ValueError(f"{where}: the index has {index.ndim} axes (shape {index.shape}) "
                          f"but the tensor has {t.ndim} (shape {t.shape}); they must have "
@@ -97,6 +100,8 @@ def _scatter_key(where: str, t, dim, index, src):
         if src.dtype != t.dtype:
             raise TypeError(f"{where}: src has dtype {src.dtype} but the tensor has "
                             f"{t.dtype}; they must match (src.astype(t.dtype))")
+        if src.ndim == 0 and t.ndim == 1:
+            src = src.reshape(1)                    # (so is a 0-d src)
         if src.ndim != t.ndim:
             raise ValueError(f"{where}: src has {src.ndim} axes (shape {src.shape}) but the "
                              f"tensor has {t.ndim} (shape {t.shape})")

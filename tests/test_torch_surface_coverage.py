@@ -78,7 +78,7 @@ EXCLUDED = {
     "GPU and accelerator backends": (
         "arrays live in NumPy on the CPU; ad.cuda.is_available() is False and moving a "
         "tensor to another device raises",
-        {"torch": _names("accelerator mps mtia xpu Stream Event AcceleratorError "
+        {"torch": _names("mps mtia xpu Stream Event AcceleratorError "
                          "OutOfMemoryError get_device_module"),
          "Tensor": _names("record_stream"),
          "F": _names("grouped_mm scaled_mm scaled_grouped_mm ScalingType SwizzleType")}),

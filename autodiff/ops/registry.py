@@ -197,6 +197,9 @@ class Op:
             return self._call2(a, b)
         if n == 1 and not kwargs:
             return self._call1(args[0])
+        if "out" in kwargs and kwargs["out"] is not None:
+            from ..out_arguments import call_into     # (out_arguments imports the tensor)
+            return call_into(self, self.name, args, kwargs)  # ad.matmul(a, b, out=y)
         if (n > 2 and self.torch_by_position is not None
                 and all(isinstance(a, self.torch_by_position_types) for a in args[2:])):
             return self.torch_by_position(*args, **kwargs)     # ad.var(x, 1, True)
