@@ -54,6 +54,23 @@ def warn_number_as_data(number: int, caller) -> None:
         "warning."), ConventionWarning)
 
 
+def warn_integer_list_as_data(data, dtype, caller) -> None:
+    """``Tensor([0])`` wraps NumPy's array of the list, so Python ints or bools give an
+    integer or bool tensor, where PyTorch's legacy ``torch.Tensor([0])`` makes floats.
+    A call from the user's code (frame ``caller``) warns at the user's line, since a
+    float written into it later (``t[0] = 0.5``) would be truncated silently."""
+    if not called_from_user(caller):
+        return
+    from .tape_drop import user_frame, warn_at
+    shown = repr(data) if len(repr(data)) <= 40 else f"{type(data).__name__} of ints"
+    warn_at(user_frame(), (
+        f"Tensor({shown}) holds {dtype} data, as np.array of the same list does "
+        "(Tensor(data) wraps data), where PyTorch's legacy torch.Tensor makes floats; "
+        "for floats write the numbers as floats ([0.0]) or pass dtype=ad.float64 "
+        "(ad.float32 for PyTorch's default); ad.tensor(...) keeps the integers without "
+        "this warning."), ConventionWarning)
+
+
 def keepdim_by_position(where: str, value, keepdims, slot: str):
     """PyTorch's ``keepdim`` given by position (``ad.median(x, 1, True)``), in the place
     of NumPy's ``slot`` (``dtype`` or ``out``, which a bool never is): ``(slot's value,

@@ -14,7 +14,7 @@ from .printing import format_values
 from .tape_drop import (  # noqa: F401
     TapeDropWarning, called_by_name, converted_for_indices, tape_drop)
 from .grad_attr import grad_property, root_grad
-from .conventions import called_from_user, warn_number_as_data
+from .conventions import warn_integer_list_as_data, warn_number_as_data
 from .dim_readings import flattened, transpose_axes
 from .spellings import PyTorchMethods
 from .selections import SelectionMethods
@@ -130,9 +130,8 @@ class Tensor(CopyingMethods, ReductionMethods, OperatorMethods, PyTorchMethods, 
                 warn_number_as_data(data, sys._getframe(1))
             array = _as_array(data, dtype)
             if (dtype is None and array.dtype.kind in "biu" and self.__class__ is Tensor
-                    and data.__class__ in _PYTHON_SEQUENCES
-                    and called_from_user(sys._getframe(1))):
-                array = array.astype(np.float64)  # torch.Tensor([0]): PyTorch's float
+                    and data.__class__ in _PYTHON_SEQUENCES):
+                warn_integer_list_as_data(data, array.dtype, sys._getframe(1))
             if requires_grad:
                 _check_can_require_grad(array)
         self.data = array

@@ -297,7 +297,7 @@ def test_tensor_of_an_int_is_not_torch_legacy_size():
 
 @pytest.mark.parametrize("make", [
     lambda: ad.tensor(5), lambda: ad.tensor(5, dtype=np.float32), lambda: ad.Tensor(True),
-    lambda: ad.Tensor(5.0), lambda: ad.Tensor(np.int64(5)), lambda: ad.Tensor([5]),
+    lambda: ad.Tensor(5.0), lambda: ad.Tensor(np.int64(5)), lambda: ad.Tensor([5.0]),
     lambda: ad.Tensor(np.ones(3)), lambda: ad.nn.Parameter(5), lambda: ad.atleast_1d(5),
     lambda: ad.tensor([1.0, 2.0]) + 5, lambda: ad.exp(2)],
     ids=["tensor", "tensor-dtype", "bool", "float", "numpy-int", "list", "ndarray", "Parameter",

@@ -12,6 +12,8 @@ Functions")."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -106,26 +108,36 @@ def test_a_positional_dim_without_keepdim_stays_refused_as_ambiguous():
         t.min(1, True)
 
 
-# --- Tensor([0]): PyTorch's legacy constructor makes floats of Python numbers -------------
+# --- Tensor([0]): NumPy's dtype, with a warning that PyTorch's legacy constructor differs ---
 
-def test_tensor_of_a_python_list_of_ints_or_bools_is_float_as_torch_tensor():
-    torch = pytest.importorskip("torch")
-    for data in ([0], [[1, 2], [3, 4]], (5, 6), [True, False]):
-        ours, theirs = ad.Tensor(data), torch.Tensor(data)
-        assert ours.dtype == np.float64 and theirs.dtype.is_floating_point, data
-        np.testing.assert_array_equal(ours.data, theirs.numpy())
-    loss = ad.Tensor([0])
-    loss[0] = 0.5                              # an int tensor would truncate it to 0
-    assert loss.item() == 0.5
+def test_tensor_of_a_python_list_of_ints_keeps_numpys_dtype_and_warns_at_the_users_line():
+    for data, dtype in (([0], np.int64), ([[1, 2], [3, 4]], np.int64), ((5, 6), np.int64),
+                        ([True, False], np.bool_)):
+        with pytest.warns(ad.ConventionWarning, match=r"torch.Tensor makes floats") as seen:
+            ours = ad.Tensor(data)
+        assert ours.dtype == dtype, data
+        np.testing.assert_array_equal(ours.data, np.array(data))
+        assert seen[0].filename == __file__
 
 
-def test_a_float_tensor_from_the_legacy_constructor_accumulates_a_loss_with_its_gradient():
+def test_tensor_of_floats_or_with_a_dtype_does_not_warn_and_accumulates_a_loss():
     w = ad.tensor([0.5, -1.5], requires_grad=True)
-    loss = ad.Tensor([0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loss = ad.Tensor([0.0])
+        assert ad.Tensor([0], dtype=np.float32).dtype == np.float32
+        assert ad.tensor([1, 2]).dtype == np.int64        # torch.tensor([1, 2]) too
     for k in range(3):
         loss += (w * (k + 1)).pow(2).sum()
     loss.backward()
     np.testing.assert_allclose(w.grad, 2 * w.data * (1 + 4 + 9), rtol=1e-15)
+
+
+def test_an_integer_tensor_from_the_legacy_spelling_refuses_a_float_loss_clearly():
+    with pytest.warns(ad.ConventionWarning):
+        loss = ad.Tensor([0])
+    with pytest.raises(TypeError):
+        loss += ad.tensor([0.5], requires_grad=True).sum()
 
 
 def test_tensor_keeps_the_dtype_of_arrays_and_ad_tensor_keeps_torch_tensors_inference():

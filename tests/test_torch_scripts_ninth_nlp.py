@@ -188,7 +188,9 @@ def test_generating_names_with_a_category_input_unsqueeze_and_sampling():
             target_line_tensor.unsqueeze_(-1)
             hidden = rnn.initHidden()
             rnn.zero_grad()
-            loss = torch.Tensor([0])  # you can also just simply use ``loss = 0``
+            # (the tutorial's torch.Tensor([0]): a list of ints is int64 here, as NumPy's
+            # array, and warns; floats say what PyTorch's legacy constructor makes)
+            loss = torch.Tensor([0.0])  # you can also just simply use ``loss = 0``
             for i in range(input_line_tensor.size(0)):
                 output, hidden = rnn(category_tensor, input_line_tensor[i], hidden)
                 l = criterion(output, target_line_tensor[i])  # noqa: E741 (the tutorial's)
