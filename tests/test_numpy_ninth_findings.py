@@ -1,0 +1,145 @@
+"""What probing around the ninth set of NumPy programs (test_numpy_programs_ninth.py)
+found.  Wrong dtype, silently: a Tensor's ``t.size`` (an int that also answers
+PyTorch's ``t.size()``) took part in NumPy 2's promotion as an int64 array rather than
+as the weak Python int an ndarray's ``.size`` is, so ``x.sum() / x.size`` and
+``x.size * h`` of float32 values came out float64 (and rounded differently from
+NumPy's float32 result); ``np.zeros_like`` / ``np.ones_like`` / ``np.empty_like`` of a
+0-d Tensor gave a 0-d ndarray, so an accumulator made from it (``acc =
+np.zeros_like(x[0, 0]); acc += ...``) left the tape.  Failing where NumPy computes:
+``value in t`` (Python fell back to comparing rows, an ambiguous truth value) and
+``np.vecdot(..., keepdims=True)``."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import autodiff as ad
+
+from numpy_program_checks import central_difference
+
+_rng = np.random.default_rng(99)
+_A32 = _rng.normal(size=(3, 4)).astype(np.float32)
+
+
+# ----- t.size is the weak Python int an ndarray's .size is ------------------------
+@pytest.mark.parametrize("call", [
+    lambda x: x.sum() / x.size,
+    lambda x: x.size * x[0, 0],
+    lambda x: x.sum() / (x.size - 1),
+    lambda x: x / np.sqrt(x.size),
+    lambda x: np.float32(0.5) * x.size + x,
+    lambda x: _A32 * x.size + x,
+    lambda x: np.where(x > 0, x, x.size),
+    lambda x: np.maximum(x, x.size * 0.01),
+    lambda x: np.full_like(x, x.size),
+    lambda x: np.dot(x, x.size),           # np.dot makes an int64 array of a number
+    lambda x: np.clip(x.astype(np.int8), -x.size, x.size),
+], ids=["sum / size", "size * scalar", "size - 1", "sqrt(size)", "np.float32 * size",
+        "ndarray * size", "where", "maximum", "full_like", "dot", "int8 clip"])
+def test_a_tensors_size_promotes_as_an_ndarrays_does(call):
+    expected = call(_A32.copy())
+    got = call(ad.tensor(_A32.copy(), requires_grad=True))
+    assert got.dtype == np.asarray(expected).dtype
+    np.testing.assert_array_equal(got.data, expected)
+
+
+def test_a_density_normalised_by_size_is_numpys_float32_value_to_the_bit():
+    """The kernel density program of the ninth round, on float32 parameters."""
+    data = _rng.normal(size=7)
+
+    def log_density(p):
+        h = np.exp(p[0] - 0.5)
+        shifted = data + 0.2 * p[1:8]
+        kernel = np.exp(-0.5 * ((np.linspace(-1.5, 1.5, 5)[:, None] - shifted) / h) ** 2)
+        return -np.log(kernel.sum(axis=1) / (shifted.size * h * np.sqrt(2 * np.pi))).sum()
+
+    p = _rng.normal(size=8).astype(np.float32)
+    value, grad = ad.value_and_grad(log_density)(p.copy())
+    np.testing.assert_array_equal(value, log_density(p.copy()))
+    assert grad.dtype == np.float32
+    p64 = p.astype(np.float64)
+    np.testing.assert_allclose(ad.grad(log_density)(p64), central_difference(log_density, p64),
+                               rtol=1e-6, atol=1e-6)
+
+
+def test_the_size_is_still_pytorchs_call_and_an_int():
+    t = ad.tensor(np.zeros((2, 3)))
+    assert t.size == 6 and isinstance(t.size, int)
+    assert t.size() == (2, 3) and t.size(-1) == 3
+    assert type(t.size + 1) is int and type(t.size // 4) is int
+
+
+# ----- the *_like buffers of a 0-d Tensor are Tensors -----------------------------
+@pytest.mark.parametrize("like", [np.zeros_like, np.ones_like, np.empty_like])
+def test_a_buffer_like_a_0d_tensor_is_a_tensor(like):
+    x = ad.tensor(_rng.normal(size=(2, 3)), requires_grad=True)
+    for zero_d in (x[0, 0], x.sum()):
+        buffer = like(zero_d)
+        assert isinstance(buffer, ad.Tensor) and buffer.shape == () and not buffer.requires_grad
+        assert buffer.dtype == np.float64
+    assert isinstance(like(x, shape=()), ad.Tensor)
+    np.testing.assert_array_equal(np.zeros_like(x[0, 0]).data, 0.0)
+    np.testing.assert_array_equal(np.ones_like(x[0, 0]).data, 1.0)
+
+
+def test_an_accumulator_like_a_0d_tensor_keeps_the_tape():
+    """A scalar accumulator started from np.zeros_like(x[0, 0]) and added to in a loop:
+    before, an ndarray, which took the sum off the tape."""
+    def weighted_trace(x):
+        total = np.zeros_like(x[0, 0])
+        for i in range(x.shape[0]):
+            total += (i + 1.0) * x[i, i] ** 2
+        return total
+
+    x = _rng.normal(size=(3, 3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ad.TapeDropWarning)
+        value, grad = ad.value_and_grad(weighted_trace)(x.copy())
+    np.testing.assert_array_equal(value, weighted_trace(x.copy()))
+    numerical = central_difference(lambda p: weighted_trace(p.reshape(3, 3)), x.ravel())
+    np.testing.assert_allclose(grad.ravel(), numerical, rtol=1e-6, atol=1e-6)
+
+
+# ----- value in t -------------------------------------------------------------------
+def test_membership_is_numpys_and_pytorchs():
+    torch = pytest.importorskip("torch")
+    values = np.array([[1.0, 3.0], [4.0, 2.0]])
+    t, reference = ad.tensor(values, requires_grad=True), torch.tensor(values)
+    for value in (3, 3.0, 5, 2.5):
+        assert (value in t) is (value in reference) is (value in values)
+    assert (ad.tensor(2.0) in t) is (torch.tensor(2.0) in reference) is True
+    assert (np.array([1.0, 3.0]) in t) is (torch.tensor([1.0, 3.0]) in reference) is True
+    assert (np.float32(4.0) in t) is True and (7 in ad.tensor([1, 2])) is False
+
+
+def test_membership_of_another_object_is_refused_naming_what_to_write():
+    t = ad.tensor([[1.0, 3.0], [4.0, 2.0]])
+    for value in ("a", [1.0, 3.0]):
+        with pytest.raises(TypeError, match=r"'in' on a Tensor of shape \(2, 2\).*number or a "
+                                            r"tensor.*np\.asarray\(values\) in t"):
+            value in t          # noqa: B015
+    assert np.asarray([1.0, 3.0]) in t
+
+
+# ----- np.vecdot(..., keepdims=True) -----------------------------------------------
+@pytest.mark.parametrize("shapes, axis", [
+    (((3, 4), (3, 4)), 0), (((3, 4), (3, 4)), -1), (((3, 4), (4,)), -1),
+    (((2, 3, 4), (2, 3, 4)), 1), (((2, 3, 4), (3, 4)), -2)])
+def test_vecdot_keeping_the_summed_axis_is_numpys_with_gradients(shapes, axis):
+    a, b = (_rng.normal(size=shape) for shape in shapes)
+    expected = np.vecdot(a, b, axis=axis, keepdims=True)
+    got = np.vecdot(ad.tensor(a), ad.tensor(b), axis=axis, keepdims=True)
+    assert got.shape == expected.shape
+    np.testing.assert_allclose(got.data, expected, rtol=1e-14)
+    weights = _rng.normal(size=expected.shape)
+    grad = ad.grad(lambda t: (np.vecdot(t, b, axis=axis, keepdims=True) * weights).sum())(a)
+    numerical = central_difference(
+        lambda p: (np.vecdot(p.reshape(a.shape), b, axis=axis, keepdims=True) * weights).sum(),
+        a.ravel())
+    np.testing.assert_allclose(grad.ravel(), numerical, rtol=1e-6, atol=1e-6)
+
+
+def test_vecdot_keepdims_false_is_the_default_shape():
+    a = _rng.normal(size=(3, 4))
+    assert np.vecdot(ad.tensor(a), ad.tensor(a), keepdims=False).shape == (3,)
