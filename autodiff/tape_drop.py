@@ -133,6 +133,11 @@ def _numpy_call_converting(frame) -> str | None:
             outermost = inner
         inner = inner.f_back
     of_a_list = (_call_text(frame) or "").partition("(")[2].lstrip().startswith(("[", "("))
+    if outermost is None and of_a_list and isinstance(_called_object(frame), np.ufunc):
+        # (a ufunc, in C, makes an array of a list: np.exp([t0, t1]))
+        return (f"by np.{called}, a ufunc, which does not look inside a list for Tensors "
+                f"and makes an array of it (np.{called}(np.stack(list)) keeps them on the "
+                "tape)")
     if outermost is None and called in _ARRAY_MAKERS:
         if of_a_list:
             return (f"by np.{called}, which always makes an ndarray (NumPy does not hand "
@@ -144,7 +149,11 @@ def _numpy_call_converting(frame) -> str | None:
     if (outermost is not None and outermost.f_back is frame
             and not outermost.f_code.co_name.startswith("_")
             and called == outermost.f_code.co_name):
-        name = called
+        # named where NumPy's public namespace has it: np.linalg.norm, not np.norm
+        function = _called_object(frame)
+        name = (f"linalg.{called}" if function is not None and function is not
+                getattr(np, called, None) and function is getattr(np.linalg, called, None)
+                else called)
         if of_a_list:
             return (f"by np.{name}, which does not look inside a list for Tensors and makes "
                     f"an array of it (np.{name}(np.stack(list)) keeps them on the tape)")

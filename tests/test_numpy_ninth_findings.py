@@ -7,8 +7,11 @@ NumPy's float32 result); ``np.zeros_like`` / ``np.ones_like`` / ``np.empty_like`
 0-d Tensor gave a 0-d ndarray, so an accumulator made from it (``acc =
 np.zeros_like(x[0, 0]); acc += ...``) left the tape.  Failing where NumPy computes:
 ``value in t`` (Python fell back to comparing rows, an ambiguous truth value) and
-``np.vecdot(..., keepdims=True)``."""
+``np.vecdot(..., keepdims=True)``.  Unclear: a list of Tensors given to a ufunc
+(``np.exp([t0, t1])``) warned of the tape drop without naming the ufunc or
+``np.stack``, and ``np.linalg.norm([t0, t1])`` was named ``np.norm``."""
 
+import re
 import warnings
 
 import numpy as np
@@ -143,3 +146,26 @@ def test_vecdot_keeping_the_summed_axis_is_numpys_with_gradients(shapes, axis):
 def test_vecdot_keepdims_false_is_the_default_shape():
     a = _rng.normal(size=(3, 4))
     assert np.vecdot(ad.tensor(a), ad.tensor(a), keepdims=False).shape == (3,)
+
+
+# ----- a list of Tensors given to a NumPy function: the function named as written ----
+@pytest.mark.parametrize("call, name", [
+    (lambda x: np.exp([x[0], x[1]]), "np.exp, a ufunc,"),
+    (lambda x: np.maximum([x[0], 0.0], 0.1), "np.maximum, a ufunc,"),
+    (lambda x: np.linalg.norm([x[0], x[1]]), "np.linalg.norm,"),
+    (lambda x: np.sum((x[0], x[1])), "np.sum,"),
+], ids=["ufunc", "two-input ufunc", "linalg", "reduction"])
+def test_a_list_of_tensors_names_the_numpy_function_and_np_stack(call, name):
+    x = ad.tensor(np.array([0.5, -1.0]), requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ad.TapeDropWarning)
+        with pytest.raises(ad.TapeDropWarning, match=re.escape(name) + r" which does not look "
+                           r"inside a list for Tensors.*\(np\.\w+(\.\w+)?\(np\.stack\(list\)\)"):
+            call(x)
+
+
+def test_the_suggested_stack_keeps_the_list_on_the_tape():
+    x = ad.tensor(np.array([0.5, -1.0]), requires_grad=True)
+    np.linalg.norm(np.stack([x[0], 2.0 * x[1]])).backward()
+    expected = np.array([0.5, 4.0 * -1.0]) / np.hypot(0.5, 2.0)
+    np.testing.assert_allclose(x.grad, expected, rtol=1e-14)

@@ -215,8 +215,9 @@ def iir_filter_into_preallocated(xp, p):
 
 
 def rk4_pendulum(xp, p):
-    """A damped pendulum integrated by classical RK4, the state derivative built as
-    np.array([omega, -g/L sin(theta) - c omega], like=state) from Tensor scalars."""
+    """A damped pendulum integrated by classical RK4, the state derivative assembled
+    from its two Tensor scalars by np.stack (np.array([omega, ...]) makes an ndarray of
+    them, off the tape, with a TapeDropWarning naming np.stack / ad.array)."""
     gravity_over_length = xp.exp(p[0]) * 9.81
     damping = 0.1 * p[1] ** 2
     state = xp.stack([0.5 + 0.1 * p[2], 0.1 * p[3]])
