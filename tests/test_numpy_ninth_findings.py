@@ -9,7 +9,9 @@ np.zeros_like(x[0, 0]); acc += ...``) left the tape.  Failing where NumPy comput
 ``value in t`` (Python fell back to comparing rows, an ambiguous truth value) and
 ``np.vecdot(..., keepdims=True)``.  Unclear: a list of Tensors given to a ufunc
 (``np.exp([t0, t1])``) warned of the tape drop without naming the ufunc or
-``np.stack``, and ``np.linalg.norm([t0, t1])`` was named ``np.norm``."""
+``np.stack``, and ``np.linalg.norm([t0, t1])`` was named ``np.norm``; a ufunc asked
+for an integer loop (``np.add(x, 1.5, casting="unsafe", dtype=np.int8)``,
+``signature=`` of integer dtypes) said its arguments were not supported."""
 
 import re
 import warnings
@@ -169,3 +171,37 @@ def test_the_suggested_stack_keeps_the_list_on_the_tape():
     np.linalg.norm(np.stack([x[0], 2.0 * x[1]])).backward()
     expected = np.array([0.5, 4.0 * -1.0]) / np.hypot(0.5, 2.0)
     np.testing.assert_allclose(x.grad, expected, rtol=1e-14)
+
+
+# ----- ufuncs asked for an integer or bool loop by dtype= / signature= ----------------
+_I8 = np.array([[3, -1, 2, 0], [5, 4, -2, 1], [0, 7, 1, 3]], dtype=np.int8)
+
+
+@pytest.mark.parametrize("call", [
+    lambda x: np.add(x, 1.5, casting="unsafe", dtype=np.int8),
+    lambda x: np.add(x, x, dtype=np.int16),
+    lambda x: np.multiply(x, 100, dtype=np.int64),
+    lambda x: np.floor_divide(x, 2, dtype=np.int16),
+    lambda x: np.maximum(x, 1, signature=(np.int32, np.int32, np.int32)),
+    lambda x: np.add(x > 0, x > 1, dtype=np.int8),
+    lambda x: np.power(x, 2, dtype=np.int32),
+    lambda x: np.add.outer(x[0], x[1], dtype=np.int16),
+    lambda x: np.multiply(x.astype(float) * 0.7, 3.0, dtype=np.int32, casting="unsafe"),
+], ids=["unsafe int8", "int16", "int64", "floor_divide", "signature", "bools", "power",
+        "outer", "float to int"])
+def test_an_integer_loop_is_numpys(call):
+    expected = call(_I8.copy())
+    got = call(ad.tensor(_I8.copy()))
+    assert isinstance(got, ad.Tensor) and got.dtype == expected.dtype
+    np.testing.assert_array_equal(got.data, expected)
+
+
+def test_an_integer_loop_of_a_float_tensor_has_no_gradient_and_numpys_casting_errors():
+    x = ad.tensor(3.0 * _rng.normal(size=(2, 3)), requires_grad=True)
+    tripled = np.multiply(x, 3.0, dtype=np.int32, casting="unsafe")
+    np.testing.assert_array_equal(tripled.data, x.data.astype(np.int32) * 3)
+    assert tripled.dtype == np.int32 and not tripled.requires_grad
+    (x * tripled).sum().backward()                  # the product's gradient, not the loop's
+    np.testing.assert_array_equal(x.grad, tripled.data)
+    with pytest.raises(TypeError, match="same_kind"):
+        np.add(x, 1, dtype=np.int32)                # NumPy's refusal, float64 to int32
