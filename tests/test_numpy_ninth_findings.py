@@ -1,5 +1,7 @@
 """What probing around the ninth set of NumPy programs (test_numpy_programs_ninth.py)
-found.  Wrong dtype, silently: a Tensor's ``t.size`` (an int that also answers
+found.  Silently other values than NumPy's: ``t[mask] = v`` and ``np.place(t, mask, v)``
+with ``v`` a view of ``t`` (NumPy reads such values while it writes them; the recorded
+write took them as they were).  Wrong dtype, silently: a Tensor's ``t.size`` (an int that also answers
 PyTorch's ``t.size()``) took part in NumPy 2's promotion as an int64 array rather than
 as the weak Python int an ndarray's ``.size`` is, so ``x.sum() / x.size`` and
 ``x.size * h`` of float32 values came out float64 (and rounded differently from
@@ -205,3 +207,44 @@ def test_an_integer_loop_of_a_float_tensor_has_no_gradient_and_numpys_casting_er
     np.testing.assert_array_equal(x.grad, tripled.data)
     with pytest.raises(TypeError, match="same_kind"):
         np.add(x, 1, dtype=np.int32)                # NumPy's refusal, float64 to int32
+
+
+# ----- values that are a view of the tensor written into --------------------------
+_WRITES = {
+    "mask setitem": (lambda t, v: t.__setitem__(t > 0, v),
+                     lambda t: t.reshape(-1)[:int((t > 0).sum())]),
+    "np.place": (lambda t, v: np.place(t, t > 0, v), lambda t: t[0]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_WRITES))
+def test_values_numpy_reads_while_writing_them_are_refused_naming_the_copy(name):
+    """NumPy's boolean assignment and np.place read values that are a view of the target
+    while they write (already overwritten entries are read again); the recorded write
+    took them as they were, silently another result.  Refused as PyTorch refuses
+    writes from overlapping memory; the suggested copy is NumPy's own result then."""
+    write, view_of = _WRITES[name]
+    data = np.random.default_rng(9).normal(size=(3, 4))     # (where NumPy's loop rereads)
+    t = ad.tensor(data.copy(), requires_grad=True) * 1.0
+    with pytest.raises(ValueError, match=r"view of the tensor written into.*NumPy reads "
+                                         r"while it writes.*Write a copy of them: "):
+        write(t, view_of(t))
+    np.testing.assert_array_equal(t.data, data)     # nothing written
+    expected = data.copy()
+    write(expected, view_of(expected).copy())
+    write(t, view_of(t).copy())
+    np.testing.assert_array_equal(t.data, expected)
+
+
+def test_overlapping_values_numpy_copies_or_that_agree_are_written():
+    data = _rng.normal(size=(3, 4))
+    for write in (lambda t: t.__setitem__(slice(1, None), t[:-1]),     # NumPy copies first
+                  lambda t: t.__setitem__(np.array([True, True, False]), t[0]),  # row 0 itself
+                  lambda t: t.__setitem__([2, 1], t[[0, 1]])):
+        t = ad.tensor(data.copy(), requires_grad=True)
+        expected, tensor = data.copy(), t * 1.0
+        write(expected)
+        write(tensor)
+        np.testing.assert_array_equal(tensor.data, expected)
+        tensor.sum().backward()
+        assert t.grad is not None
