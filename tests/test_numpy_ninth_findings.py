@@ -1,19 +1,19 @@
 """What probing around the ninth set of NumPy programs (test_numpy_programs_ninth.py)
 found.  Silently other values than NumPy's: ``t[mask] = v`` and ``np.place(t, mask, v)``
 with ``v`` a view of ``t`` (NumPy reads such values while it writes them; the recorded
-write took them as they were).  Wrong dtype, silently: a Tensor's ``t.size`` (an int that also answers
-PyTorch's ``t.size()``) took part in NumPy 2's promotion as an int64 array rather than
-as the weak Python int an ndarray's ``.size`` is, so ``x.sum() / x.size`` and
-``x.size * h`` of float32 values came out float64 (and rounded differently from
-NumPy's float32 result); ``np.zeros_like`` / ``np.ones_like`` / ``np.empty_like`` of a
-0-d Tensor gave a 0-d ndarray, so an accumulator made from it (``acc =
+write took them as they were).  Wrong dtype, silently: a Tensor's ``t.size`` (an int
+that also answers PyTorch's ``t.size()``) took part in NumPy 2's promotion as an int64
+array rather than as the weak Python int an ndarray's ``.size`` is, so ``x.sum() /
+x.size`` and ``x.size * h`` of float32 values came out float64 (and rounded differently
+from NumPy's float32 result); ``np.zeros_like`` / ``np.ones_like`` / ``np.empty_like``
+of a 0-d Tensor gave a 0-d ndarray, so an accumulator made from it (``acc =
 np.zeros_like(x[0, 0]); acc += ...``) left the tape.  Failing where NumPy computes:
-``value in t`` (Python fell back to comparing rows, an ambiguous truth value) and
-``np.vecdot(..., keepdims=True)``.  Unclear: a list of Tensors given to a ufunc
-(``np.exp([t0, t1])``) warned of the tape drop without naming the ufunc or
-``np.stack``, and ``np.linalg.norm([t0, t1])`` was named ``np.norm``; a ufunc asked
-for an integer loop (``np.add(x, 1.5, casting="unsafe", dtype=np.int8)``,
-``signature=`` of integer dtypes) said its arguments were not supported."""
+``value in t`` (Python fell back to comparing rows, an ambiguous truth value),
+``np.vecdot(..., keepdims=True)`` and a ufunc asked for an integer loop (``np.add(x,
+1.5, casting="unsafe", dtype=np.int8)``, ``signature=`` of integer dtypes), refused as
+unsupported arguments.  Unclear: a list of Tensors given to a ufunc (``np.exp([t0,
+t1])``) warned of the tape drop without naming the ufunc or ``np.stack``, and
+``np.linalg.norm([t0, t1])`` was named ``np.norm``."""
 
 import re
 import warnings
