@@ -190,14 +190,14 @@ class ArrayLayoutMethods:
         >>> 3 in ad.tensor([[1.0, 3.0], [4.0, 2.0]]), 5 in ad.tensor([1, 2])
         (True, False)
         """
-        if hasattr(value, "data") and hasattr(value, "requires_grad"):
-            value = value.data
-        if not isinstance(value, (bool, int, float, complex, np.generic, np.ndarray)):
+        raw = value.data if hasattr(value, "data") and hasattr(value, "requires_grad") else value
+        if not isinstance(raw, (bool, int, float, complex, np.generic, np.ndarray)):
             raise TypeError(f"'in' on a Tensor of shape {self.shape} looks for a number or a "
                             f"tensor, not a {type(value).__name__}; for a list of numbers "
                             "write np.asarray(values) in t (a row of them: "
                             "(t == np.asarray(values)).all(-1).any())")
-        return bool(np.any(self.data == value))
+        # through the ops and bool(): ad.compile refuses a value used in Python so
+        return bool((self == value).any())
 
     # ----- memory and device ---------------------------------------------------------
     @property

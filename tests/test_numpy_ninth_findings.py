@@ -129,6 +129,12 @@ def test_membership_of_another_object_is_refused_naming_what_to_write():
     assert np.asarray([1.0, 3.0]) in t
 
 
+def test_membership_inside_a_compiled_step_is_refused_as_any_python_use_of_a_value():
+    step = ad.compile(lambda x: x * (2.0 if 0.5 in x else 3.0))
+    with pytest.raises(ad.TraceError, match=r"bool\(\).*would be fixed into the plan"):
+        step(ad.tensor([0.5, 1.0]))
+
+
 # ----- np.vecdot(..., keepdims=True) -----------------------------------------------
 @pytest.mark.parametrize("shapes, axis", [
     (((3, 4), (3, 4)), 0), (((3, 4), (3, 4)), -1), (((3, 4), (4,)), -1),
