@@ -7,13 +7,16 @@ array rather than as the weak Python int an ndarray's ``.size`` is, so ``x.sum()
 x.size`` and ``x.size * h`` of float32 values came out float64 (and rounded differently
 from NumPy's float32 result); ``np.zeros_like`` / ``np.ones_like`` / ``np.empty_like``
 of a 0-d Tensor gave a 0-d ndarray, so an accumulator made from it (``acc =
-np.zeros_like(x[0, 0]); acc += ...``) left the tape.  Failing where NumPy computes:
-``value in t`` (Python fell back to comparing rows, an ambiguous truth value),
-``np.vecdot(..., keepdims=True)`` and a ufunc asked for an integer loop (``np.add(x,
-1.5, casting="unsafe", dtype=np.int8)``, ``signature=`` of integer dtypes), refused as
-unsupported arguments.  Unclear: a list of Tensors given to a ufunc (``np.exp([t0,
-t1])``) warned of the tape drop without naming the ufunc or ``np.stack``, and
-``np.linalg.norm([t0, t1])`` was named ``np.norm``."""
+np.zeros_like(x[0, 0]); acc += ...``) left the tape; ``ad.cov(x, dtype=np.float32)`` (so
+``ad.corrcoef``'s) came out float64, where NumPy centres and scales in place in the
+dtype asked for.  Failing where NumPy computes: ``value in t`` (Python fell back to
+comparing rows, an ambiguous truth value), ``np.vecdot(..., keepdims=True)`` and a ufunc
+asked for an integer loop (``np.add(x, 1.5, casting="unsafe", dtype=np.int8)``,
+``signature=`` of integer dtypes), ``dtype=`` of ``np.cov``, ``np.corrcoef`` and
+``np.clip`` and of a ufunc writing into ``out=`` a Tensor, refused as unsupported
+arguments.  Unclear: a list of Tensors given to a ufunc (``np.exp([t0, t1])``) warned of
+the tape drop without naming the ufunc or ``np.stack``, and ``np.linalg.norm([t0, t1])``
+was named ``np.norm``."""
 
 import re
 import warnings
@@ -254,3 +257,46 @@ def test_overlapping_values_numpy_copies_or_that_agree_are_written():
         np.testing.assert_array_equal(tensor.data, expected)
         tensor.sum().backward()
         assert t.grad is not None
+
+
+# ----- dtype= of np.cov, np.corrcoef, np.clip and of ufuncs writing into out= -------
+_X = _rng.normal(size=(3, 5))
+
+
+@pytest.mark.parametrize("call", [
+    lambda x: np.cov(x, dtype=np.float32),
+    lambda x: np.cov(x.astype(np.float32), dtype=np.float32),
+    lambda x: np.cov(x[0], x[1], dtype=np.float32),
+    lambda x: np.cov(x, aweights=np.arange(1.0, 6.0), dtype=np.float32),
+    lambda x: np.corrcoef(x, dtype=np.float32),
+    lambda x: np.cov(x, dtype=np.float64),
+    lambda x: np.clip(x, -0.5, 0.5, dtype=np.float32),
+    lambda x: np.clip(x, None, 0.5, dtype=np.float32),
+    lambda x: np.clip(x, -0.5, 0.5, dtype=np.int64, casting="unsafe"),
+    lambda x: (lambda o: (np.clip(x, -0.5, 0.5, out=o, dtype=np.float32), o)[1])(
+        np.zeros_like(x)),
+    lambda x: (lambda o: (np.add(x, 1.0, out=o, dtype=np.float32), o)[1])(np.zeros_like(x)),
+    lambda x: (lambda o: (np.exp(x, out=o, where=x > 0, dtype=np.float32), o)[1])(
+        np.zeros_like(x)),
+], ids=["cov", "cov of float32", "cov of two", "cov aweights", "corrcoef", "cov float64",
+        "clip", "clip above", "clip int", "clip out", "add out", "exp out where"])
+def test_a_computing_dtype_is_numpys_to_the_bit(call):
+    expected = call(_X.copy())
+    got = call(ad.tensor(_X.copy(), requires_grad=True))
+    assert got.dtype == expected.dtype
+    np.testing.assert_array_equal(got.data, expected)
+
+
+def test_the_float32_covariance_has_the_gradient_of_its_float64_twin_within_float32():
+    grad32 = ad.grad(lambda t: np.cov(t, dtype=np.float32).sum())(_X.copy())
+    grad64 = ad.grad(lambda t: np.cov(t).sum())(_X.copy())
+    np.testing.assert_allclose(grad32, grad64, rtol=1e-5, atol=1e-6)
+    numerical = central_difference(lambda p: np.cov(p.reshape(3, 5)).sum(), _X.ravel())
+    np.testing.assert_allclose(grad64.ravel(), numerical, rtol=1e-6, atol=1e-6)
+
+
+def test_an_integer_covariance_is_refused_as_numpy_refuses_it():
+    with pytest.raises(TypeError):
+        np.cov(_X, dtype=np.int64)
+    with pytest.raises(TypeError, match=r"cov: dtype=int64 cannot hold.*floating-point dtype"):
+        np.cov(ad.tensor(_X), dtype=np.int64)
