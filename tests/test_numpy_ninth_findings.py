@@ -16,7 +16,8 @@ asked for an integer loop (``np.add(x, 1.5, casting="unsafe", dtype=np.int8)``,
 ``np.clip`` and of a ufunc writing into ``out=`` a Tensor, refused as unsupported
 arguments.  Unclear: a list of Tensors given to a ufunc (``np.exp([t0, t1])``) warned of
 the tape drop without naming the ufunc or ``np.stack``, and ``np.linalg.norm([t0, t1])``
-was named ``np.norm``."""
+was named ``np.norm`` (``np.ma.masked_invalid`` ``np.masked_invalid``, and NumPy's
+masked arrays got no suggestion)."""
 
 import re
 import warnings
@@ -175,6 +176,29 @@ def test_a_list_of_tensors_names_the_numpy_function_and_np_stack(call, name):
         with pytest.raises(ad.TapeDropWarning, match=re.escape(name) + r" which does not look "
                            r"inside a list for Tensors.*\(np\.\w+(\.\w+)?\(np\.stack\(list\)\)"):
             call(x)
+
+
+@pytest.mark.parametrize("call, words", [
+    (lambda x: np.ma.masked_invalid(x), r"np\.ma\.masked_invalid, .*keep the mask beside "
+                                        r"the Tensor.*np\.sum\(t, where=~mask\)"),
+    (lambda x: np.lib.stride_tricks.as_strided(x, (2,), (8,)),
+     r"np\.lib\.stride_tricks\.as_strided, .*sliding_window_view"),
+], ids=["np.ma", "as_strided"])
+def test_a_numpy_function_off_the_tape_is_named_from_its_public_namespace(call, words):
+    x = ad.tensor(np.array([0.5, -1.0, 2.0]), requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ad.TapeDropWarning)
+        with pytest.raises(ad.TapeDropWarning, match=words):
+            call(x)
+
+
+def test_the_suggested_masked_sum_is_on_the_tape():
+    x = ad.tensor(np.array([0.5, np.nan, 2.0]), requires_grad=True)
+    mask = np.isnan(x.data)
+    total = np.sum(np.where(mask, 0.0, x), where=~mask)
+    np.testing.assert_array_equal(total.data, 2.5)
+    total.backward()
+    np.testing.assert_array_equal(x.grad, [1.0, 0.0, 1.0])
 
 
 def test_the_suggested_stack_keeps_the_list_on_the_tape():
