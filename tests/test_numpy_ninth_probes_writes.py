@@ -464,6 +464,43 @@ probe("moveaxis view write", inplace(lambda b: np.moveaxis(b, 0, 1).__setitem__(
 probe("diagonal view write err", inplace(lambda b: np.diagonal(b).__setitem__(0, 1.0)), A)
 
 
+# ---- later probes: np.emath, polynomial evaluation, dtype= of composite functions
+probe("emath.log pos", lambda a: np.emath.log(a), POS)
+probe("emath.sqrt pos", lambda a: np.emath.sqrt(a), POS)
+probe("emath.logn", lambda a: np.emath.logn(2, a), POS)
+probe("sliding_window axis", lambda a: np.lib.stride_tricks.sliding_window_view(a, 2, axis=0), A)
+probe("broadcast_shapes", lambda a: np.broadcast_shapes(a.shape, (1, 4)), A, gradient=False)
+probe("finfo eps", lambda a: np.finfo(a.dtype).eps * a, A32)
+probe("iinfo max", lambda a: np.iinfo(a.dtype).max + 0 * a, I8)
+probe("hermval", lambda a: np.polynomial.hermite.hermval(a, [1.0, 0.5, 0.2]), V)
+probe("lagval", lambda a: np.polynomial.laguerre.lagval(a, [1.0, 0.5]), V)
+probe("norm ord 0.5", lambda a: np.linalg.norm(a, 0.5), V)
+probe("median out",
+      lambda a: (lambda o: (np.median(a, axis=0, out=o), o)[1])(np.zeros_like(a[0])), A)
+probe("cov y", lambda a: np.cov(a[0], a[1]), A)
+probe("bincount minlength only", lambda a: np.bincount(a.ravel() % 3, minlength=4), np.abs(I))
+probe("power int base f32", lambda a: np.power(2, a), A32)
+probe("true_divide f32 int8", lambda a: a / I8[0, :4], A32[0])
+for dtype in (np.float32, np.float64):
+    probe(f"cov dtype {dtype.__name__}", lambda a, dt=dtype: np.cov(a, dtype=dt), A)
+    probe(f"corrcoef dtype {dtype.__name__}", lambda a, dt=dtype: np.corrcoef(a, dtype=dt), A)
+    probe(f"clip dtype {dtype.__name__}", lambda a, dt=dtype: np.clip(a, -0.5, 0.5, dtype=dt), A)
+    probe(f"clip None dtype {dtype.__name__}", lambda a, dt=dtype: np.clip(a, None, 0.5, dtype=dt),
+          A32)
+    probe(f"nanmean dtype {dtype.__name__}",
+          lambda a, dt=dtype: np.nanmean(a, axis=0, dtype=dt), NAN, gradient=False)
+    probe(f"cumulative_prod dtype {dtype.__name__}",
+          lambda a, dt=dtype: np.cumulative_prod(a, axis=0, dtype=dt), A)
+probe("clip int dtype", lambda a: np.clip(a, 0, 3, dtype=np.int64), I8)
+probe("clip int unsafe", lambda a: np.clip(a, -0.5, 0.5, dtype=np.int64, casting="unsafe"), A)
+probe("cov int dtype error", lambda a: np.cov(a, dtype=np.int64), A)
+probe("add out int loop", lambda a: (lambda o: np.add(a, 2, out=o, dtype=np.int16))(
+      np.zeros_like(a)), I8)
+probe("add out int loop into int8 error",
+      lambda a: (lambda o: np.add(a, 2, out=o, dtype=np.int16))(np.zeros_like(a, dtype=np.int8)),
+      I8)
+
+
 @pytest.mark.parametrize("call, inputs, gradient", PROBES)
 def test_a_probe_is_numpys_with_its_gradient(call, inputs, gradient):
     check_probe(call, inputs, gradient)
