@@ -1,7 +1,7 @@
 """The rest of NumPy's ndarray attributes and methods on ``Tensor``: in-place
-``partition``, ``put`` and ``resize``, ``choose``, the ``flat`` indexer, memory
-(``strides``, ``base``), NumPy 2's array API device (``device``, ``to_device``), and
-the data's bytes (``tobytes``, ``tofile``, ``dump``, ``dumps``, ``byteswap``).
+``partition``, ``put`` and ``resize``, ``choose``, the ``flat`` indexer, ``value in
+t``, memory (``strides``, ``base``), NumPy 2's array API device (``device``,
+``to_device``), and the data's bytes (``tobytes``, ``tofile``, ``dump``, ``dumps``, ``byteswap``).
 
 The writers follow the rules of every in-place update (``autodiff/inplace.py``):
 recorded in grad mode, a write into ``t.data`` otherwise, refused on a leaf that
@@ -181,6 +181,23 @@ class ArrayLayoutMethods:
         tensor([1., 4.])
         """
         return np.choose(self, choices, mode=mode)
+
+    def __contains__(self, value) -> bool:
+        """``value in t``: whether any entry equals ``value`` (a number, or a Tensor or
+        array broadcast against ``t``), as NumPy's ``(a == value).any()`` and PyTorch's
+        ``Tensor.__contains__``; a plain bool, off the tape like any comparison.
+
+        >>> 3 in ad.tensor([[1.0, 3.0], [4.0, 2.0]]), 5 in ad.tensor([1, 2])
+        (True, False)
+        """
+        raw = value.data if hasattr(value, "data") and hasattr(value, "requires_grad") else value
+        if not isinstance(raw, (bool, int, float, complex, np.generic, np.ndarray)):
+            raise TypeError(f"'in' on a Tensor of shape {self.shape} looks for a number or a "
+                            f"tensor, not a {type(value).__name__}; for a list of numbers "
+                            "write np.asarray(values) in t (a row of them: "
+                            "(t == np.asarray(values)).all(-1).any())")
+        # through the ops and bool(): ad.compile refuses a value used in Python so
+        return bool((self == value).any())
 
     # ----- memory and device ---------------------------------------------------------
     @property

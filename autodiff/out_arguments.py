@@ -73,6 +73,13 @@ def ufunc_into(op, ufunc: np.ufunc, inputs: tuple, kwargs: dict, check_kwargs):
     outs = outs if isinstance(outs, tuple) else (outs,)
     mask = kwargs.pop("where", True)
     casting = kwargs.pop("casting", "same_kind")
+    loop = None
+    if kwargs.get("dtype") is not None or kwargs.get("signature") is not None:
+        from . import ufunc_dtypes       # (the loop dtype= asks for: the inputs cast to it)
+        loop = ufunc_dtypes.loop_dtypes(ufunc, inputs, {**kwargs, "casting": casting})
+        if loop is not None:
+            inputs = ufunc_dtypes.cast_to_loop(inputs, loop)
+            kwargs = {k: v for k, v in kwargs.items() if k not in ("dtype", "signature")}
     check_kwargs(ufunc.__name__, kwargs, ufunc=True)
     name = f"numpy.{ufunc.__name__} with out="
     shape = next(o.shape for o in outs if o is not None)
@@ -86,6 +93,9 @@ def ufunc_into(op, ufunc: np.ufunc, inputs: tuple, kwargs: dict, check_kwargs):
         # Python and NumPy scalars keep their own promotion rules: only arrays are gathered
         args = tuple(np.broadcast_to(x, shape)[key] if np.ndim(x) else x for x in inputs)
     results = op(*args)
+    if loop is not None:
+        from .ufunc_dtypes import in_loop_dtype
+        results = in_loop_dtype(results, loop, ufunc.nin)
     results = results if isinstance(results, tuple) else (results,)
     for out, result in zip(outs, results):
         if out is not None:

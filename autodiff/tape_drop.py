@@ -120,6 +120,27 @@ _INSTEAD_OF = {
 }
 
 
+_MASKED = ("a masked array holds an ndarray: keep the mask beside the Tensor instead, "
+           "np.sum(t, where=~mask), np.mean(t, where=~mask), np.where(mask, fill, t)")
+
+#: NumPy's public namespaces other than ``np`` itself, where its functions are named.
+_NAMESPACES = ("linalg", "ma", "lib.stride_tricks", "emath", "lib.recfunctions")
+
+
+def _public_name(function, called: str) -> str:
+    """``called`` as NumPy's public namespace has it, after ``np.``: ``linalg.norm``,
+    ``ma.masked_invalid``, ``lib.stride_tricks.as_strided``; ``called`` when unknown."""
+    if function is None or function is getattr(np, called, None):
+        return called
+    for namespace in _NAMESPACES:
+        module = np
+        for part in namespace.split("."):
+            module = getattr(module, part, None)
+        if module is not None and getattr(module, called, None) is function:
+            return f"{namespace}.{called}"
+    return called
+
+
 def _numpy_call_converting(frame) -> str | None:
     """How a plain NumPy call on the user's line ``frame`` converted the Tensor: one of
     NumPy's array makers (``np.asarray(t)``), or a public NumPy function written in
@@ -133,6 +154,11 @@ def _numpy_call_converting(frame) -> str | None:
             outermost = inner
         inner = inner.f_back
     of_a_list = (_call_text(frame) or "").partition("(")[2].lstrip().startswith(("[", "("))
+    if outermost is None and of_a_list and isinstance(_called_object(frame), np.ufunc):
+        # (a ufunc, in C, makes an array of a list: np.exp([t0, t1]))
+        return (f"by np.{called}, a ufunc, which does not look inside a list for Tensors "
+                f"and makes an array of it (np.{called}(np.stack(list)) keeps them on the "
+                "tape)")
     if outermost is None and called in _ARRAY_MAKERS:
         if of_a_list:
             return (f"by np.{called}, which always makes an ndarray (NumPy does not hand "
@@ -144,12 +170,12 @@ def _numpy_call_converting(frame) -> str | None:
     if (outermost is not None and outermost.f_back is frame
             and not outermost.f_code.co_name.startswith("_")
             and called == outermost.f_code.co_name):
-        name = called
+        name = _public_name(_called_object(frame), called)
         if of_a_list:
             return (f"by np.{name}, which does not look inside a list for Tensors and makes "
                     f"an array of it (np.{name}(np.stack(list)) keeps them on the tape)")
-        instead = _INSTEAD_OF.get(name, "write it with NumPy functions that take the "
-                                        "Tensor itself")
+        instead = _INSTEAD_OF.get(called, _MASKED if name.startswith("ma.") else
+                                  "write it with NumPy functions that take the Tensor itself")
         return (f"by np.{name}, NumPy code that makes arrays of its arguments rather than "
                 f"handing the call to the Tensor ({instead})")
     return None

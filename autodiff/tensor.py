@@ -206,8 +206,8 @@ class Tensor(CopyingMethods, ReductionMethods, OperatorMethods, PyTorchMethods, 
     def shape(self, new_shape) -> None:
         raise AttributeError(
             f"shape: a Tensor's shape (now {self.shape}) cannot be assigned in place, as "
-            f"NumPy's a.shape = {tuple(np.atleast_1d(new_shape))} does (PyTorch's cannot "
-            "either); write t = t.reshape(...) instead")
+            f"NumPy's a.shape = {tuple(np.atleast_1d(new_shape).tolist())} does (PyTorch's "
+            "cannot either); write t = t.reshape(...) instead")
 
     @property
     def ndim(self) -> int:

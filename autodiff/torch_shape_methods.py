@@ -63,6 +63,12 @@ class Size(int):
     def __reduce__(self):
         return int, (int(self),)
 
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        # NumPy promotes an int subclass as an int64 array, where the plain int an
+        # ndarray's .size is stays weak (NEP 50): x.sum() / x.size keeps float32.
+        inputs = tuple(int(x) if x.__class__ is Size else x for x in inputs)
+        return getattr(ufunc, method)(*inputs, **kwargs)
+
 
 _SIZES: dict[tuple, Size] = {}
 

@@ -33,7 +33,8 @@ def _as_dtype(entry):
 def loop_dtypes(ufunc: np.ufunc, inputs, kwargs: dict) -> tuple | None:
     """The loop dtypes ``(inputs..., outputs...)`` NumPy uses for ``ufunc(*inputs,
     **kwargs)``, with NumPy's error when the casting rule forbids it; None when the
-    loop is not a floating-point one (left to be refused).
+    loop is not a floating-point, integer or bool one (complex, object: left to be
+    refused).
 
     >>> loop_dtypes(np.add, (np.ones(2), 1.0), {"dtype": np.float32})
     (dtype('float32'), dtype('float32'), dtype('float32'))
@@ -51,15 +52,15 @@ def loop_dtypes(ufunc: np.ufunc, inputs, kwargs: dict) -> tuple | None:
     if signature is not None:
         choices["signature"] = signature
     loop = ufunc.resolve_dtypes(operands, **choices)
-    if any(d.kind != "f" for d in loop[:ufunc.nin]) or any(d.kind not in "fb"
-                                                           for d in loop[ufunc.nin:]):
+    if any(d.kind not in "fiub" for d in loop):
         return None
     return loop
 
 
 def cast_to_loop(inputs, loop) -> tuple:
     """Each Tensor or array input cast to its loop dtype (on the tape for a Tensor);
-    Python numbers stay numbers, which the op takes in the loop's dtype."""
+    Python numbers stay numbers, which the op takes in the loop's dtype, except in an
+    integer or bool loop, where NumPy casts them too (a 0-d array of the loop's dtype)."""
     from .ops.elementwise import astype
     cast = []
     for x, dtype in zip(inputs, loop):
@@ -67,6 +68,8 @@ def cast_to_loop(inputs, loop) -> tuple:
             x = x if x.dtype == dtype else astype(x, dtype)
         elif isinstance(x, (np.ndarray, np.generic)) or type(x) in (list, tuple):
             x = np.asarray(x).astype(dtype, copy=False)
+        elif dtype.kind in "iub" and type(x) in (float, int, bool):
+            x = np.asarray(x).astype(dtype)     # (1.5 in an integer loop is 1, as NumPy's)
         cast.append(x)
     return tuple(cast)
 

@@ -209,8 +209,8 @@ def test_same_values_as_pytorch():
 
 
 def test_like_creators_return_what_eager_mode_returns():
-    """np.zeros_like(t) of a Tensor is a Tensor in eager mode (an ndarray for a 0-d
-    one), of an ndarray an ndarray: the same while traced, with the same values."""
+    """np.zeros_like(t) of a Tensor is a Tensor in eager mode (a 0-d one too), of an
+    ndarray an ndarray: the same while traced, with the same values."""
     def kinds(x):
         made = (np.zeros_like(x), np.ones_like(x.data), np.full_like(x.data, 0.5),
                 np.zeros_like(x.sum()), np.ones_like(x, dtype=np.int64))
@@ -227,7 +227,7 @@ def test_like_creators_return_what_eager_mode_returns():
     ad.compile(f)(x)
     assert seen == [kinds(ad.tensor(x))]
     assert [kind[:2] for kind in seen[0]] == [(True, False), (False, True), (False, True),
-                                              (False, True), (True, False)]
+                                              (True, False), (True, False)]
 
 
 def test_one_hot_targets_give_pytorch_values_and_gradients():

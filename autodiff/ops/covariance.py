@@ -124,9 +124,16 @@ def cov(m, y=None, rowvar: bool = True, bias: bool = False, ddof=None, fweights=
     if (fact.data if isinstance(fact, Tensor) else fact) <= 0:
         warnings.warn("Degrees of freedom <= 0 for slice", RuntimeWarning, stacklevel=2)
         fact = 0.0
-    X = X - avg[:, None]
+    if not np.can_cast(avg.dtype, X.dtype, "same_kind"):
+        raise TypeError(f"cov: dtype={X.dtype} cannot hold the observations less their "
+                        f"{avg.dtype} means (NumPy's X -= mean refuses that cast); pass a "
+                        "floating-point dtype")
+    # NumPy centres and scales in place (X -= avg; c *= 1 / fact): the results stay in
+    # X's and c's dtypes though the means (with float64 weights) and 1 / fact are float64
+    X = astype(X - avg[:, None], X.dtype)
     X_T = X.T if w is None else (X * w).T
-    c = dot(X, X_T) * np.true_divide(1, fact)
+    c = dot(X, X_T)
+    c = astype(c * np.true_divide(1, fact), c.dtype)
     return reshape(c, tuple(s for s in c.shape if s != 1))      # c.squeeze()
 
 
@@ -146,3 +153,6 @@ def corrcoef(x, y=None, rowvar: bool = True, *, dtype=None) -> Tensor:
     c = c / stddev[:, None]
     c = c / stddev[None, :]
     return clip(c, -1, 1)
+
+
+cov.numpy_kwargs = corrcoef.numpy_kwargs = ("dtype",)   # (interop refuses it otherwise)

@@ -25,6 +25,9 @@ NO_GRADIENT_FUNCTIONS: set = set()
 _BUILT_IN_SHAPE_ONLY = frozenset({np.shape, np.ndim, np.size, np.result_type, np.zeros_like,
                                   np.ones_like, np.empty_like})
 _SHAPE_ONLY = set(_BUILT_IN_SHAPE_ONLY)
+#: Functions that make an array to write into: a Tensor at any ndim (a 0-d ndarray of
+#: ``np.zeros_like(t[0, 0])`` would take ``acc += ...`` off the tape).
+_MAKE_BUFFERS = frozenset({np.zeros_like, np.ones_like, np.empty_like})
 
 
 def _numpy_entries(name, numpy):
@@ -113,7 +116,9 @@ def implements_without_gradient(*numpy_callables: Callable, shape_only: bool = F
                 # and a scalar comes back as a 0-d Tensor, so that using its value in
                 # Python (if, int()) is refused rather than frozen into the plan.
                 return tracer.on_numpy_result(_func, args, kwargs, result)
-            return Tensor(result) if isinstance(result, np.ndarray) and result.ndim else result
+            if isinstance(result, np.ndarray) and (result.ndim or _func in _MAKE_BUFFERS):
+                return Tensor(result)
+            return result
         run.__name__ = _numpy_name(func)
         _add_numpy(func, run, f"numpy.{_numpy_name(func)}")
         NO_GRADIENT_FUNCTIONS.add(func)

@@ -17,6 +17,7 @@ import numpy as np
 
 from ..graph import _grad_mode
 from ..tensor import Tensor
+from ..torch_shape_methods import Size
 
 
 #: Binary ufuncs whose value on two scalars is the operator's on NumPy scalars: the
@@ -57,7 +58,7 @@ def as_numpy_converts(x):
     >>> as_numpy_converts(2.5).dtype, as_numpy_converts([1.0])
     (dtype('float64'), [1.0])
     """
-    return np.asarray(x) if type(x) in _PYTHON_NUMBERS else x
+    return np.asarray(x) if type(x) in _PYTHON_NUMBERS or x.__class__ is Size else x
 
 
 def python_numbers(data) -> bool:
@@ -275,6 +276,8 @@ def tensor_of(x, *company, widen: bool = True) -> Tensor:
     """
     if isinstance(x, Tensor):
         return x
+    if x.__class__ is Size:          # a Tensor's .size: the plain int an ndarray's is
+        x = int(x)
     if company and type(x) in _PYTHON_NUMBERS:
         return Tensor(x, dtype=number_dtype(x, *company, widen=widen))
     # Python numbers go to Tensor as they are: ad.compile sees a constant made of them

@@ -40,6 +40,7 @@ from ..op_views import note as note_op_view
 from ..guard import guarded_arrays as _guarded
 from ..guard import leaf_views as _leaf_views
 from ..tensor import Tensor
+from ..torch_shape_methods import Size
 from .operands import (  # noqa: F401  (holds_tensor, from_nested: re-exported)
     SCALAR_BINARY, SEQUENCES, as_array, bind_tensor_keywords, complex_error, explain_error,
     from_nested, gradient_positions, holds_tensor, is_array_like, no_rule_error)
@@ -269,7 +270,8 @@ class Op:
                 raw.append(as_array(self, a))
                 parents.append(None)
             else:
-                raw.append(a)
+                # a Tensor's .size as the plain int an ndarray's is (weak in promotion)
+                raw.append(int(a) if a.__class__ is Size else a)
                 parents.append(None)
             i += 1
         if not tracked or (_grad_mode_module.threads_without_grad and not _grad_mode.enabled):
@@ -365,7 +367,7 @@ class Op:
                 return self._call2(from_nested(a), b)
             ra, pa = (as_array(self, a) if self._grad0 else a), None
         else:
-            ra, pa = a, None
+            ra, pa = (int(a) if a.__class__ is Size else a), None
         if isinstance(b, Tensor):
             rb = b.data
             pb = b._node
@@ -376,7 +378,7 @@ class Op:
                 return self._call2(a, from_nested(b))
             rb, pb = (as_array(self, b) if self._grad1 else b), None
         else:
-            rb, pb = b, None
+            rb, pb = (int(b) if b.__class__ is Size else b), None
         if (pa is None and pb is None) or (_grad_mode_module.threads_without_grad
                                            and not _grad_mode.enabled):
             try:

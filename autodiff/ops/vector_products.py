@@ -71,9 +71,10 @@ def _ranks(name, x1, x2, least1, least2):
 
 
 @implements(np.vecdot)
-def vecdot(x1, x2, /, *, axis: int = -1, **numpy_kwargs) -> Tensor:
+def vecdot(x1, x2, /, *, axis: int = -1, keepdims: bool = False, **numpy_kwargs) -> Tensor:
     """``np.vecdot``: the dot product of vectors along ``axis`` (the other axes
-    broadcast); complex ``x1`` is conjugated, as in NumPy.
+    broadcast); complex ``x1`` is conjugated, as in NumPy.  ``keepdims=True`` keeps
+    the summed axis with length 1 at ``axis``, as NumPy's.
 
     >>> ad.vecdot(ad.tensor([[1.0, 2.0], [3.0, 4.0]]), ad.tensor([1.0, 10.0]))
     tensor([21., 43.])
@@ -85,7 +86,14 @@ def vecdot(x1, x2, /, *, axis: int = -1, **numpy_kwargs) -> Tensor:
         if not -x.ndim <= axis < x.ndim:
             raise np.exceptions.AxisError(f"vecdot: axis={axis} is out of bounds for an "
                                           f"input of shape {x.shape}")
-    return _vecdot(moveaxis_last(x1, axis), moveaxis_last(x2, axis))
+    product = _vecdot(moveaxis_last(x1, axis), moveaxis_last(x2, axis))
+    if keepdims:
+        # the result has the broadcast shape less the axis; it returns at axis's place
+        # counted from the end, as NumPy puts a gufunc's kept core dimension
+        ndim = max(x1.ndim, x2.ndim)
+        product = product.reshape(product.shape + (1,))
+        product = np.moveaxis(product, -1, axis if axis < 0 else axis - ndim)
+    return product
 
 
 @implements(np.linalg.vecdot)

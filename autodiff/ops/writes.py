@@ -26,6 +26,7 @@ import sys
 import numpy as np
 
 from .. import inplace
+from ..aliased_writes import refuse_overlapping_values
 from ..compile.hooks import made
 from ..compile.refusals import refuse_traced_values
 from ..graph import _grad_mode
@@ -368,6 +369,9 @@ def place(arr, mask, vals) -> None:
     n = int(np.count_nonzero(_mask_of("place", arr, mask, described)))
     if n == 0:
         return None
+    refuse_overlapping_values("numpy.place", arr, vals,
+                              lambda a, v: np.place(a, array_of(mask), v),
+                              "np.place(t, mask, vals.copy())")
     return _write_flat("place", arr, _mask_positions, (mask,), _cycled(vals, n, arr), described)
 
 

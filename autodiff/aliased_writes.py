@@ -1,0 +1,75 @@
+"""Writes whose values are a view of the array written into (``t[t > 0] = t[0, :6]``,
+``np.place(t, mask, t[0])``).
+
+NumPy reads such values while it writes for a boolean mask and for ``np.place``, so
+what lands depends on the order of its loop (values already overwritten are read
+again); a recorded write of the library takes the values as they were before it, as
+any copy would.  Where the two differ the write is refused, as PyTorch refuses a write
+from overlapping memory, naming the copy to write instead; where they agree (slices,
+integer indices: NumPy copies first; a row written with itself) it goes ahead.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def _owner(array: np.ndarray) -> np.ndarray:
+    while isinstance(array.base, np.ndarray):
+        array = array.base
+    return array
+
+
+def _address(array: np.ndarray) -> int:
+    return array.__array_interface__["data"][0]
+
+
+def _same_view_of(array: np.ndarray, owner: np.ndarray, copied: np.ndarray) -> np.ndarray:
+    return np.ndarray(array.shape, array.dtype, buffer=copied,
+                      offset=_address(array) - _address(owner), strides=array.strides)
+
+
+def numpy_reads_while_writing(target: np.ndarray, values: np.ndarray, write) -> bool:
+    """Whether NumPy's ``write(target, values)``, with ``values`` sharing memory with
+    ``target``, gives ``target`` other values than writing a copy of ``values`` does:
+    both run on copies (the shared memory copied whole, so that the views overlap as
+    they do); False when that cannot be told or the write itself fails (the write's own
+    error follows).
+
+    >>> a = np.array([[-1.0, 2.0, -3.0], [4.0, 5.0, -6.0]])
+    >>> numpy_reads_while_writing(a, a[0], lambda t, v: t.__setitem__(t > 0, v))
+    True
+    >>> numpy_reads_while_writing(a, a[0], lambda t, v: t.__setitem__(1, v))
+    False
+    """
+    owner = _owner(target)
+    if _owner(values) is not owner or not (owner.flags.c_contiguous
+                                           or owner.flags.f_contiguous):
+        return False
+    copied = owner.copy(order="K")
+    try:
+        if copied.strides != owner.strides:
+            return False
+        overlapping = _same_view_of(target, owner, copied)
+        write(overlapping, _same_view_of(values, owner, copied))
+        apart = target.copy()
+        write(apart, values.copy())
+    except (TypeError, ValueError, IndexError, BufferError):
+        return False
+    return not np.array_equal(overlapping, apart, equal_nan=apart.dtype.kind in "fc")
+
+
+def refuse_overlapping_values(where: str, target, values, write, copy_instead: str) -> None:
+    """Raise naming ``where`` and ``copy_instead`` when ``values`` (a Tensor or array)
+    shares memory with ``target`` (a Tensor) and NumPy's ``write`` would read them
+    while it writes (``numpy_reads_while_writing``)."""
+    raw = getattr(values, "data", values)
+    if not (isinstance(raw, np.ndarray) and raw.ndim and type(target.data) is np.ndarray
+            and np.may_share_memory(raw, target.data)):
+        return
+    if numpy_reads_while_writing(target.data, raw, write):
+        raise ValueError(
+            f"{where}: the values (shape {raw.shape}) are a view of the tensor written into "
+            f"(shape {target.shape}), which NumPy reads while it writes, so values it has "
+            "already overwritten would be read again; PyTorch refuses writes from "
+            f"overlapping memory too. Write a copy of them: {copy_instead}")
