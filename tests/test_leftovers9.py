@@ -1,0 +1,115 @@
+"""Behaviours that matched PyTorch only in part, compared with PyTorch 2.13 (and
+without it, where the expected result can be stated on its own): parameters that
+``vector_to_parameters`` makes views of the vector."""
+
+import numpy as np
+import pytest
+
+import autodiff as ad
+from autodiff.nn.utils import parameters_to_vector, vector_to_parameters
+
+# Two parameters with no layout difference between the libraries.
+A0 = np.arange(6.0).reshape(2, 3) / 4
+B0 = np.array([0.5, -1.0])
+
+
+def _values(t):
+    """A copy of a Tensor's (either library's) or an array's values."""
+    return np.array(t.tolist())
+
+
+def _vector_views_run(lib, vector_to_params, make_param, tensor):
+    """The same script in both libraries: parameters become views of a vector, the
+    vector is written in place, then an SGD step updates the parameters."""
+    a, b = make_param(A0), make_param(B0)
+    a.grad = tensor(np.ones((2, 3)))
+    vec = tensor(np.arange(8.0) + 10)
+    vector_to_params(vec, [a, b])
+    seen = {"grad kept": _values(a.grad), "requires_grad": a.requires_grad,
+            "a after": _values(a.detach())}
+    vec[1] = -5.0                                    # an in-place write to the vector
+    seen["a after write"] = _values(a.detach())
+    b.grad = tensor(np.array([1.0, 2.0]))
+    lib.optim.SGD([a, b], lr=0.5).step()              # steps the parameters in place
+    seen["vec after step"] = _values(vec)
+    return seen
+
+
+def test_vector_to_parameters_makes_views_that_share_memory():
+    a, b = ad.nn.Parameter(A0.copy()), ad.nn.Parameter(B0.copy())
+    vec = ad.tensor(np.arange(8.0))
+    vector_to_parameters(vec, [a, b])
+    vec[0] = 100.0
+    assert a.data[0, 0] == 100.0
+    b.data -= 1.0
+    np.testing.assert_array_equal(vec.data[6:], [5.0, 6.0])
+    assert isinstance(a, ad.nn.Parameter) and a.requires_grad
+
+
+def test_vector_to_parameters_keeps_module_parameters_and_forward_sees_vec():
+    layer = ad.nn.Linear(3, 2, rng=0)
+    weight, grad = layer.weight, np.ones((3, 2))
+    weight.grad = grad
+    vec = ad.tensor(np.zeros(8))
+    vector_to_parameters(vec, layer.parameters())
+    assert layer.weight is weight and weight.grad is grad
+    vec[6:] = 1.0                                     # the bias slice
+    np.testing.assert_array_equal(layer(ad.tensor(np.ones((1, 3)))).data, [[1.0, 1.0]])
+    np.testing.assert_array_equal(parameters_to_vector(layer.parameters()).data, vec.data)
+
+
+def test_vector_to_parameters_takes_the_vectors_dtype():
+    a = ad.nn.Parameter(np.zeros(3))
+    vector_to_parameters(ad.tensor(np.ones(3, dtype=np.float32)), [a])
+    assert a.dtype == np.float32
+
+
+def test_vector_to_parameters_matches_torch():
+    torch = pytest.importorskip("torch")
+    ours = _vector_views_run(ad, vector_to_parameters, ad.nn.Parameter,
+                             lambda v: ad.tensor(np.array(v, dtype=np.float64)))
+    theirs = _vector_views_run(
+        torch, torch.nn.utils.vector_to_parameters,
+        lambda v: torch.nn.Parameter(torch.tensor(v)),
+        lambda v: torch.tensor(np.array(v, dtype=np.float64)))
+    assert ours.keys() == theirs.keys()
+    for key in ours:
+        np.testing.assert_array_equal(ours[key], theirs[key], err_msg=key)
+    a = torch.nn.Parameter(torch.zeros(3))
+    torch.nn.utils.vector_to_parameters(torch.ones(3, dtype=torch.float64), [a])
+    assert a.dtype == torch.float64                   # the dtype follows the vector
+
+
+def test_vector_to_parameters_refuses_a_wrong_length():
+    a = ad.nn.Parameter(np.zeros(3))
+    with pytest.raises(ValueError, match="vector_to_parameters.*4 entries.*3"):
+        vector_to_parameters(ad.tensor(np.zeros(4)), [a])
+    with pytest.raises(ValueError, match="vector_to_parameters.*1-d"):
+        vector_to_parameters(ad.tensor(np.zeros((1, 3))), [a])
+
+
+def test_linear_layout_in_vectors_is_documented_and_state_dicts_convert():
+    """A Linear weight is (in, out) here: parameters_to_vector's order differs from
+    PyTorch's, which its docstring says; the torch state_dict functions convert."""
+    assert "(in_features, out_features)" in parameters_to_vector.__doc__
+    assert "load_torch_state_dict" in parameters_to_vector.__doc__
+    layer = ad.nn.Linear(3, 2, rng=0)
+    with pytest.raises(ValueError, match="load_torch_state_dict"):
+        layer.load_state_dict({"weight": np.zeros((2, 3)), "bias": np.zeros(2)})
+
+
+def test_linear_vector_order_and_state_dict_round_trip_with_torch():
+    torch = pytest.importorskip("torch")
+    theirs = torch.nn.Linear(3, 2).double()
+    ours = ad.nn.Linear(3, 2)
+    ours.load_torch_state_dict({k: v.numpy() for k, v in theirs.state_dict().items()})
+    x = np.arange(6.0).reshape(2, 3)
+    np.testing.assert_allclose(ours(ad.tensor(x)).data,
+                               theirs(torch.tensor(x)).detach().numpy(), rtol=1e-12)
+    # The flat vectors hold the same numbers, the weight in transposed order.
+    vec_ours = parameters_to_vector(ours.parameters()).data
+    vec_theirs = torch.nn.utils.parameters_to_vector(theirs.parameters()).detach().numpy()
+    np.testing.assert_array_equal(vec_ours[:6], vec_theirs[:6].reshape(2, 3).T.ravel())
+    back = {k: torch.from_numpy(v) for k, v in ours.to_torch_state_dict().items()}
+    for key, value in theirs.state_dict().items():
+        np.testing.assert_array_equal(back[key].numpy(), value.numpy())
