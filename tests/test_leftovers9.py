@@ -218,3 +218,75 @@ def test_step_after_create_graph_matches_torch():
     np.testing.assert_allclose(ours, theirs, rtol=1e-10)
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         grad.sum().backward()
+
+
+# ----- 3. forward's parameter names are PyTorch's ---------------------------------------
+
+# PyTorch's abstract bases, whose forward is Module's unimplemented ``*input``.
+_ABSTRACT = {"Module", "Container", "ModuleDict", "ModuleList", "ParameterDict",
+             "ParameterList", "RNNBase", "RNNCellBase"}
+
+
+def _forward_names(cls):
+    import inspect
+    return [p.name for p in inspect.signature(cls.forward).parameters.values()]
+
+
+def _module_classes():
+    import inspect
+    return {name: cls for name, cls in vars(ad.nn).items()
+            if inspect.isclass(cls) and issubclass(cls, ad.nn.Module) and name not in _ABSTRACT}
+
+
+def test_forward_parameter_names_match_torch_for_every_shared_module():
+    torch = pytest.importorskip("torch")
+    import inspect
+    compared = 0
+    for name, cls in sorted(_module_classes().items()):
+        theirs_cls = getattr(torch.nn, name, None)
+        if not (inspect.isclass(theirs_cls) and issubclass(theirs_cls, torch.nn.Module)):
+            continue
+        theirs = list(inspect.signature(theirs_cls.forward).parameters.values())
+        ours = list(inspect.signature(cls.forward).parameters.values())
+        assert [p.name for p in ours[:len(theirs)]] == [p.name for p in theirs], name
+        assert [p.kind for p in ours[:len(theirs)]] == [p.kind for p in theirs], name
+        extra = ours[len(theirs):]       # only keyword-only ones may follow
+        assert all(p.kind is p.KEYWORD_ONLY for p in extra), (name, extra)
+        compared += 1
+    assert compared > 100
+
+
+def test_no_module_forward_keeps_a_name_pytorch_does_not_use():
+    """Without PyTorch: the layers' first argument is ``input`` (PyTorch's RMSNorm
+    names it ``x``; Bump and MLP are this library's own)."""
+    own_names = {"RMSNorm", "Bump", "MLP"}
+    for name, cls in _module_classes().items():
+        names = _forward_names(cls)
+        if name not in own_names:
+            assert "x" not in names and "ids" not in names, (name, names)
+    assert _forward_names(ad.nn.RMSNorm)[1] == "x"
+
+
+def test_layers_called_by_pytorchs_keyword_names():
+    x = ad.tensor(np.arange(12.0).reshape(2, 6) / 5)
+    linear = ad.nn.Linear(6, 3, rng=0)
+    np.testing.assert_array_equal(linear(input=x).data, linear(x).data)
+    np.testing.assert_array_equal(ad.nn.ReLU()(input=x - 1).data, np.maximum(x.data - 1, 0))
+    norm = ad.nn.LayerNorm(6)
+    np.testing.assert_array_equal(norm(input=x).data, norm(x).data)
+    embedding = ad.nn.Embedding(5, 2, rng=0)
+    ids = ad.tensor(np.array([1, 4]))
+    np.testing.assert_array_equal(embedding(input=ids).data, embedding(ids).data)
+    conv = ad.nn.Conv2d(1, 2, 3, rng=0)
+    image = ad.tensor(np.arange(25.0).reshape(1, 1, 5, 5))
+    np.testing.assert_array_equal(conv(input=image).data, conv(image).data)
+    loss = ad.nn.MSELoss()
+    assert float(loss(input=x, target=x * 0)) == pytest.approx(float((x.data ** 2).mean()))
+    lstm = ad.nn.LSTM(6, 4, rng=0)
+    state = (ad.tensor(np.zeros((1, 4))), ad.tensor(np.ones((1, 4))))
+    by_keyword, (h, c) = lstm(input=x, hx=state)
+    np.testing.assert_array_equal(by_keyword.data, lstm(x, state)[0].data)
+    attention = ad.nn.MultiheadAttention(6, 2)
+    q = ad.tensor(np.arange(36.0).reshape(3, 2, 6) / 36)
+    out, _ = attention(query=q, key=q, value=q)
+    np.testing.assert_array_equal(out.data, attention(q, q, q)[0].data)
