@@ -290,3 +290,99 @@ def test_layers_called_by_pytorchs_keyword_names():
     q = ad.tensor(np.arange(36.0).reshape(3, 2, 6) / 36)
     out, _ = attention(query=q, key=q, value=q)
     np.testing.assert_array_equal(out.data, attention(q, q, q)[0].data)
+
+
+# ----- 4. in-place updates of the outputs of unbind / split / chunk --------------------
+
+PIECES = {     # name: (how to take the pieces, whether PyTorch refuses a recorded update)
+    "unbind": (lambda b: b.unbind(0), True),
+    "split": (lambda b: b.split(1), True),
+    "split sizes": (lambda b: b.split([1, 2]), True),
+    "chunk": (lambda b: b.chunk(2), True),
+    "split_with_sizes": (lambda b: b.split_with_sizes([2, 1]), True),
+    "tensor_split": (lambda b: b.tensor_split(2), False),
+    "unsafe_split": (lambda b: b.unsafe_split(1), False),
+    "unsafe_chunk": (lambda b: b.unsafe_chunk(2), False),
+}
+
+
+def _pieces_run(lib, take, where):
+    """Update the first piece of a non-leaf base in grad mode or under no_grad
+    (``where``); the base's values and the leaf's gradient, or "refused"."""
+    leaf = lib.tensor(np.arange(6.0), requires_grad=True)
+    base = leaf.reshape(3, 2) * 1
+    if where == "no_grad":
+        with lib.no_grad():
+            take(base)[0].mul_(10)
+    elif where == "view of a piece":
+        try:
+            take(base)[0][0].mul_(10)
+        except RuntimeError:
+            return "refused"
+    else:
+        try:
+            take(base)[0].mul_(10)
+        except RuntimeError:
+            return "refused"
+    (base * lib.tensor(np.arange(6.0).reshape(3, 2) + 1)).sum().backward()
+    return _values(base.detach()), _values(leaf.grad)
+
+
+@pytest.mark.parametrize("name", sorted(PIECES))
+def test_recorded_update_of_a_multi_output_view_is_refused_as_in_torch(name):
+    take, refused = PIECES[name]
+    leaf = ad.tensor(np.arange(6.0), requires_grad=True)
+    base = leaf.reshape(3, 2) * 1
+    piece = take(base)[0]
+    if refused:
+        function = name.split()[0]
+        with pytest.raises(RuntimeError, match=rf"mul_: output 0 of {function} .*returns "
+                                               r"multiple views.*\.clone\(\)"):
+            piece.mul_(10)
+        np.testing.assert_array_equal(base.data, np.arange(6.0).reshape(3, 2))
+    else:
+        piece.mul_(10)                       # a plain view: the update reaches the base
+        rows = piece.shape[0]
+        expected = np.arange(6.0).reshape(3, 2)
+        expected[:rows] *= 10
+        np.testing.assert_array_equal(base.data, expected)
+        base.sum().backward()
+        np.testing.assert_array_equal(leaf.grad, np.repeat([10.0, 1.0], [2 * rows,
+                                                                          6 - 2 * rows]))
+
+
+def test_multi_output_views_write_through_without_grad_and_views_of_them_refuse():
+    leaf = ad.tensor(np.arange(6.0), requires_grad=True)
+    base = leaf.reshape(3, 2) * 1
+    first = base.unbind(0)[0]
+    with ad.no_grad():
+        first.mul_(10)
+    np.testing.assert_array_equal(base.data[0], [0.0, 10.0])
+    plain = ad.tensor(np.arange(6.0).reshape(3, 2))          # nothing requires grad
+    plain.split(2)[1].add_(100)
+    np.testing.assert_array_equal(plain.data[2], [104.0, 105.0])
+    with pytest.raises(RuntimeError, match="a view of output 0 of chunk"):
+        base.chunk(3)[0][0].mul_(2)
+    with pytest.raises(RuntimeError, match="setitem: output 1 of unbind"):
+        base.unbind(0)[1][0] = 5.0
+    weight = ad.tensor(2.0, requires_grad=True)             # recorded by the other operand
+    with pytest.raises(RuntimeError, match="output 0 of split"):
+        plain.split(1)[0].mul_(weight)
+    clone = base.unbind(0)[0].clone()
+    clone.mul_(3)                                            # the suggested way
+    np.testing.assert_array_equal(clone.data, [0.0, 30.0])
+
+
+def test_multi_output_views_match_torch():
+    torch = pytest.importorskip("torch")
+    for name, (take, _) in PIECES.items():
+        for where in ("grad", "no_grad", "view of a piece"):
+            ours = _pieces_run(ad, take, where)
+            theirs = _pieces_run(torch, take, where)
+            if theirs == "refused" or ours == "refused":
+                assert ours == theirs, (name, where)
+                continue
+            np.testing.assert_array_equal(ours[0], theirs[0], err_msg=f"{name}, {where}")
+            if name.startswith("unsafe") and where != "no_grad":
+                continue    # PyTorch's gradient leaves out the update ("unsafe"); ours not
+            np.testing.assert_array_equal(ours[1], theirs[1], err_msg=f"{name}, {where}")
