@@ -550,3 +550,74 @@ def test_zero_d_dim_methods_match_torch():
     ours = ad.tensor(1.3, requires_grad=True)
     ((ours.cumsum(0) * 3) + ours.flip(0) * ours + ours.mean(0) ** 3).backward()
     np.testing.assert_allclose(ours.grad, x.grad.numpy(), rtol=1e-14)
+
+
+# ----- 6. func.linearize runs the function once -----------------------------------------
+
+def _counted(lib):
+    calls = []
+
+    def f(x, y):
+        calls.append(1)
+        return (x.sin() * y).sum(-1), x * y.exp()
+    return f, calls
+
+
+def test_linearize_runs_the_function_once_and_reuses_the_linearization():
+    rng = np.random.default_rng(3)
+    x, y = rng.standard_normal((2, 3)), rng.standard_normal((2, 3))
+    f, calls = _counted(ad)
+    (first, second), jvp_fn = ad.func.linearize(f, ad.tensor(x), ad.tensor(y))
+    assert len(calls) == 1
+    for _ in range(3):
+        tx, ty = rng.standard_normal((2, 3)), rng.standard_normal((2, 3))
+        along_first, along_second = jvp_fn(ad.tensor(tx), ad.tensor(ty))
+        assert isinstance(along_first, ad.Tensor)
+        expected = ad.func.jvp(lambda a, b: f(a, b), (ad.tensor(x), ad.tensor(y)),
+                               (ad.tensor(tx), ad.tensor(ty)))[1]
+        np.testing.assert_allclose(along_first.data, expected[0].data, rtol=1e-14)
+        np.testing.assert_allclose(along_second.data, expected[1].data, rtol=1e-14)
+        h = 1e-6
+        plus, minus = f(ad.tensor(x + h * tx), ad.tensor(y + h * ty)), \
+            f(ad.tensor(x - h * tx), ad.tensor(y - h * ty))
+        np.testing.assert_allclose(along_second.data, (plus[1].data - minus[1].data) / (2 * h),
+                                   rtol=1e-7)
+    np.testing.assert_allclose(first.data, (np.sin(x) * y).sum(-1), rtol=1e-15)
+    assert len(calls) == 1 + 3 * 3          # only the checks above ran it again
+    with pytest.raises(ValueError, match="linearize: jvp_fn expected 2 tangents"):
+        jvp_fn(ad.tensor(x))
+    with pytest.raises((ValueError, TypeError), match="tangent 0"):
+        jvp_fn(ad.tensor(np.zeros(3)), ad.tensor(y))
+
+
+def test_linearize_of_a_dict_primal_and_of_arrays():
+    calls = []
+
+    def f(params):
+        calls.append(1)
+        return params["w"] ** 2 + params["b"]
+    params = {"w": np.array([1.0, 2.0]), "b": np.array([0.5, 0.5])}
+    out, jvp_fn = ad.func.linearize(f, params)
+    np.testing.assert_array_equal(out, [1.5, 4.5])
+    tangent = jvp_fn({"w": np.array([1.0, 1.0]), "b": np.array([0.0, 2.0])})
+    np.testing.assert_array_equal(tangent, [2.0, 6.0])
+    assert len(calls) == 1 and isinstance(tangent, np.ndarray)
+
+
+@pytest.mark.filterwarnings("ignore:Attempted to insert a get_attr Node")
+def test_linearize_jvp_calls_do_not_run_the_function_as_in_torch():
+    """PyTorch runs the function twice inside linearize (the value, then the trace),
+    this library once; neither runs it again for a tangent."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(4)
+    x, y, tx, ty = (rng.standard_normal((2, 3)) for _ in range(4))
+    results = {}
+    for lib in (ad, torch):
+        f, calls = _counted(lib)
+        _, jvp_fn = lib.func.linearize(f, lib.tensor(x), lib.tensor(y))
+        before = len(calls)
+        along = [jvp_fn(lib.tensor(tx), lib.tensor(ty)) for _ in range(2)][-1]
+        results[lib] = ([_values(t.detach()) for t in along], len(calls) - before)
+    assert results[ad][1] == results[torch][1] == 0
+    for ours, theirs in zip(results[ad][0], results[torch][0]):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-13, atol=1e-15)
