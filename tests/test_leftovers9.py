@@ -459,6 +459,8 @@ ZERO_D_CALLS = {
     "movedim": lambda lib, t: t.movedim(0, -1),
     "squeeze(0)": lambda lib, t: t.squeeze(0),
     "aminmax": lambda lib, t: t.aminmax(dim=0),
+    # (std_mean is a PyTorch function only; it reads the methods)
+    "lib.std_mean(dim=0)": lambda lib, t: lib.std_mean(t, dim=0),
 }
 
 # What PyTorch gives other than shape (): another shape, or "error".
@@ -500,6 +502,7 @@ def test_numpy_spellings_on_a_zero_d_tensor_keep_numpys_shapes():
     assert t.cumsum().shape == (1,) and t.cumsum(axis=0).shape == (1,)
     assert np.argsort(t).shape == (1,) and t.argsort().shape == (1,)
     assert np.cumprod(t, axis=0).shape == (1,)
+    assert ad.cumsum(t, 0).shape == (1,) and ad.cumsum(t, axis=0).shape == (1,)
     with pytest.raises(np.exceptions.AxisError):
         np.mean(t, 0)
     with pytest.raises(np.exceptions.AxisError):
