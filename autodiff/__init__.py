@@ -210,7 +210,7 @@ globals().update(_inplace_functions())   # ad.exp_(t) is t.exp_(), ... (torch.ex
 globals().update(_foreach_functions())   # ad._foreach_mul_(tensors, 0.9) ...
 
 _install_warning_lines()     # NumPy's warnings inside an op: shown at the user's line
-_zero_dim_dims.install(Tensor)   # t.cumsum(0) on a 0-d tensor is 0-d, as in PyTorch
+_zero_dim_dims.install(Tensor, globals())   # t.cumsum(0) of a 0-d tensor is 0-d, as PyTorch's
 
 
 # Imported on first use (``ad.viz``, ``ad.distributions``): graphviz and the drawing

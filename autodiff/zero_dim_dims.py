@@ -11,7 +11,9 @@ refuses ``a.mean(0)`` (AxisError).
 Where a name serves both conventions, how it is called decides: a dim passed
 positionally or as ``dim=`` is PyTorch's; ``axis=``, or no dim at all (``t.cumsum()``,
 ``t.argsort()``), is NumPy's, and so are the NumPy functions (``np.cumsum(t)``,
-``np.argsort(t)``), so NumPy code runs unchanged.
+``np.argsort(t)``), so NumPy code runs unchanged.  The package's ops of those names
+follow PyTorch when called with ``dim=`` (``ad.cumsum(t, dim=0)``, ``ad.mean(t,
+dim=0)``), NumPy otherwise (``ad.cumsum(t, 0)``).
 
 >>> t = ad.tensor(2.5)
 >>> t.cumsum(0), t.cumsum(), t.mean(0)
@@ -137,8 +139,34 @@ def _routed(name, spec, method):
     return along_a_zero_d_dim
 
 
-def install(tensor_class) -> None:
-    """Route the methods of ``SPECS`` on ``tensor_class`` through the 0-d rule."""
+#: The ops (``ad.cumsum`` ...) whose ``dim=`` calls take the method's way on a 0-d input.
+OPS = ("cumsum", "cumprod", "sum", "mean", "prod", "std", "var")
+
+
+def _op_routed(name, op):
+    """``op.torch_dim`` (what the op runs for a call with ``dim=``): the method for a
+    0-d tensor along dim 0 / -1, the op's own way otherwise."""
+    previous = op.torch_dim
+
+    def along_a_zero_d_dim(*args, **kwargs):
+        from .tensor import Tensor
+
+        if (args and isinstance(args[0], Tensor) and args[0].ndim == 0
+                and "axis" not in kwargs):
+            dims = _dims_given(SPECS[name], (), kwargs)
+            if dims is not None and all(d in (0, -1) for d in dims):
+                return getattr(args[0], name)(*args[1:], **kwargs)
+        if previous is not None:
+            return previous(*args, **kwargs)
+        return op._call_any(args, op._resolve_aliases(kwargs))
+    return along_a_zero_d_dim
+
+
+def install(tensor_class, ops) -> None:
+    """Route the methods of ``SPECS`` on ``tensor_class``, and the ``dim=`` calls of
+    the ``OPS`` in ``ops`` (the package's namespace), through the 0-d rule."""
     for name, spec in SPECS.items():
         method = getattr(tensor_class, name)
         setattr(tensor_class, name, _routed(name, spec, method))
+    for name in OPS:
+        ops[name].torch_dim = _op_routed(name, ops[name])

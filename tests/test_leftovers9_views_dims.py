@@ -181,7 +181,13 @@ ZERO_D_CALLS = {
     "movedim": lambda lib, t: t.movedim(0, -1),
     "squeeze(0)": lambda lib, t: t.squeeze(0),
     "aminmax": lambda lib, t: t.aminmax(dim=0),
-    # (std_mean is a PyTorch function only; it reads the methods)
+    # the ops called with PyTorch's dim= (std_mean: a PyTorch function only)
+    "lib.cumsum(dim=0)": lambda lib, t: lib.cumsum(t, dim=0),
+    "lib.cumprod(dim=-1)": lambda lib, t: lib.cumprod(t, dim=-1),
+    "lib.mean(dim=0, keepdim)": lambda lib, t: lib.mean(t, dim=0, keepdim=True),
+    "lib.sum(dim=(0,))": lambda lib, t: lib.sum(t, dim=(0,)),
+    "lib.prod(dim=0)": lambda lib, t: lib.prod(t, dim=0),
+    "lib.var(dim=0, correction=0)": lambda lib, t: lib.var(t, dim=0, correction=0),
     "lib.std_mean(dim=0)": lambda lib, t: lib.std_mean(t, dim=0),
 }
 
