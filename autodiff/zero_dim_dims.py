@@ -128,6 +128,10 @@ def _routed(name, spec, method):
             return method(self, *args, **kwargs)
         args, kwargs = _one_long(spec, args, kwargs)
         if name in ("movedim", "moveaxis"):
+            destination = kwargs.get("destination", args[1] if len(args) > 1 else None)
+            if _dims_given(_Spec("same", None, "destination"), (),
+                           {"destination": destination}) not in ((0,), (-1,)):
+                return method(self, *args, **kwargs)    # (its error: out of range)
             args, kwargs = [0, 0], {}
         long = self.reshape(1)
         if spec.kind == "inplace":

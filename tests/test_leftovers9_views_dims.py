@@ -200,7 +200,9 @@ ZERO_D_OTHERS = {"unsqueeze(0)": (lambda lib, t: t.unsqueeze(0), (1,)),
                  "narrow": (lambda lib, t: t.narrow(0, 0, 1), "error"),
                  "cumsum(1)": (lambda lib, t: t.cumsum(1), "error"),
                  "flip(1)": (lambda lib, t: t.flip(1), "error"),
-                 "mean(dim=(0, 1))": (lambda lib, t: t.mean(dim=(0, 1)), "error")}
+                 "mean(dim=(0, 1))": (lambda lib, t: t.mean(dim=(0, 1)), "error"),
+                 "movedim(0, 1)": (lambda lib, t: t.movedim(0, 1), "error"),
+                 "movedim((0,), (0,))": (lambda lib, t: t.movedim((0,), (0,)), ())}
 
 
 def _described(result):
