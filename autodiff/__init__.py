@@ -200,6 +200,7 @@ from .ops import half_math as _half_math  # noqa: E402,F401  (float16 ops rounde
 from .ops import half_numbers as _half_numbers  # noqa: E402,F401  (float16 * number)
 from .warning_lines import install as _install_warning_lines
 from .numpy_names import add_numpy_functions as _add_numpy_functions
+from . import zero_dim_dims as _zero_dim_dims
 
 # ad.argmax, ad.histogram, ad.linalg.matrix_rank ...: the NumPy functions that run on
 # Tensors and are not defined above, read from the dispatch tables.
@@ -209,6 +210,7 @@ globals().update(_inplace_functions())   # ad.exp_(t) is t.exp_(), ... (torch.ex
 globals().update(_foreach_functions())   # ad._foreach_mul_(tensors, 0.9) ...
 
 _install_warning_lines()     # NumPy's warnings inside an op: shown at the user's line
+_zero_dim_dims.install(Tensor, globals())   # t.cumsum(0) of a 0-d tensor is 0-d, as PyTorch's
 
 
 # Imported on first use (``ad.viz``, ``ad.distributions``): graphviz and the drawing

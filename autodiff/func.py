@@ -24,6 +24,7 @@ import functools
 import numpy as np
 
 from . import forward, transforms
+from .linearize import linearize as _linearize
 from .nn.functional_call import functional_call, stack_module_state
 from .pytrees import flatten
 from .tensor import Tensor
@@ -159,23 +160,23 @@ def grad_and_value(func, argnums=0, has_aux=False):
 
 def linearize(func, *primals):
     """``torch.func.linearize``: ``(func(*primals), jvp_fn)``, where ``jvp_fn(*tangents)``
-    is the Jacobian of ``func`` at ``primals`` times ``tangents`` (forward mode, as
-    ``jvp``; each call runs the forward pass again, which PyTorch keeps instead).
+    is the Jacobian of ``func`` at ``primals`` times ``tangents``.  ``func`` runs once;
+    each ``jvp_fn`` call pushes its tangents through the recorded nodes of that run
+    (forward mode, as ``jvp``), as PyTorch keeps the linearized function.
 
     >>> from autodiff import func
     >>> out, jvp_fn = func.linearize(lambda x: x ** 2, np.array([1.0, 3.0]))
     >>> jvp_fn(np.array([1.0, 1.0]))
     array([2., 6.])
     """
-    output = func(*primals)
+    output, jvp_fn = _linearize(func, *primals)
+    if not _holds_tensor(primals):
+        return output, jvp_fn
 
-    def jvp_fn(*tangents):
-        if len(tangents) != len(primals):
-            raise ValueError(f"linearize: jvp_fn expected {len(primals)} tangents, one per "
-                             f"primal, got {len(tangents)}")
-        return jvp(func, tuple(primals), tuple(tangents))[1]
-
-    return output, jvp_fn
+    @functools.wraps(jvp_fn)
+    def tensor_jvp_fn(*tangents):
+        return _as_tensors(jvp_fn(*tangents))
+    return _as_tensors(output), tensor_jvp_fn
 
 
 def replace_all_batch_norm_modules_(root):

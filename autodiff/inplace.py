@@ -62,6 +62,7 @@ from .view_table import (_ALL, _views_in, _views_of, _views_up, _viewed,  # noqa
                          note_view, settle_views_of)
 from .guard import (held_by_trace, is_guarded_view, note_unguarded_write, unguarded_reads,
                     views_memory_of, writing_through)
+from .multi_output_views import refuse_recorded_update as refuse_multi_output_update
 from .inplace_refusals import (READ_ONLY_OUTPUTS, InPlaceError, _label,  # noqa: F401 (re-exported)
                                _refuse_op_views_left_behind, _refuse_op_views_of_moved,
                                _refuse_read_only_outputs, _refuse_transform_input,
@@ -305,6 +306,7 @@ def _recorded(t, result, where: str, written=_ALL) -> None:
     _refuse_read_only_outputs([t] + [base for _, (base, _) in chain], t, where)
     _refuse_transform_input([t] + [base for _, (base, _) in chain], where)
     _check_views(chain, where, recording=True)
+    refuse_multi_output_update(t, chain, where)
     _refuse_unfollowed_view(chain[-1][1][0] if chain else t, t, where)
     _refuse_op_views_left_behind([t] + [base for _, (base, _) in chain], t, where)
     # Each tensor of the chain already holds its new value, as a node the next one's

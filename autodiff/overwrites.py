@@ -153,6 +153,7 @@ def check(node, parents) -> None:
             from .inplace import InPlaceError
 
             what = label if label == "its output" else f"its input '{label}'"
+            what += f" (a {array.dtype} array of shape {array.shape})"   # which tensor
             raise InPlaceError(
                 f"backward: op '{node.op.name}' saved {what} for this backward, and "
                 "it was changed in place after that (an update that recorded no node: "

@@ -17,6 +17,7 @@ import sys
 
 import numpy as np
 
+from .multi_output_views import mark
 from .spellings import ValuesIndices, _dims
 
 _UNSET = object()
@@ -170,7 +171,7 @@ class SelectionMethods:
         n = self.shape[axis]
         size = -(-n // int(chunks))
         points = list(range(size, n, size)) if size else [0] * (int(chunks) - 1)
-        return tuple(split(self, points, axis=axis))
+        return mark(split(self, points, axis=axis), "chunk")
 
     # ----- gathering and scattering (PyTorch's names and rules) ----------------
     def gather(self, dim: int, index, *, sparse_grad: bool = False):

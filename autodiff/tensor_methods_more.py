@@ -360,7 +360,8 @@ class TensorMethodsMore:
 
     def unsafe_split_with_sizes(self, split_sizes, dim: int = 0):
         """``split_with_sizes`` (PyTorch's ``unsafe_split_with_sizes``)."""
-        return self.split_with_sizes(split_sizes, dim)
+        from .multi_output_views import unmark
+        return unmark(self.split_with_sizes(split_sizes, dim))
 
     def unsafe_chunk(self, chunks: int, dim: int = 0):
         """``chunk`` (PyTorch's ``unsafe_chunk``: the same pieces).

@@ -21,6 +21,7 @@ import warnings
 
 import numpy as np
 
+from .multi_output_views import mark, unmark
 from .ops.operands import tensor_of
 from .tensor import Tensor
 
@@ -413,7 +414,7 @@ def split_with_sizes(input, split_sizes, dim=0) -> tuple:
     if sum(sizes) != length or any(s < 0 for s in sizes):
         raise ValueError(f"split_with_sizes: split_sizes {sizes} must be non-negative and "
                          f"add up to {length}, the length of dim {dim}")
-    return input.split(sizes, dim)
+    return mark(input.split(sizes, dim), "split_with_sizes")
 
 
 def unsafe_chunk(input, chunks, dim=0) -> tuple:
@@ -423,7 +424,7 @@ def unsafe_chunk(input, chunks, dim=0) -> tuple:
     2
     """
     from . import chunk
-    return chunk(input, chunks, dim)
+    return unmark(chunk(input, chunks, dim))
 
 
 def unsafe_split(tensor, split_size_or_sections, dim=0) -> tuple:
@@ -432,7 +433,7 @@ def unsafe_split(tensor, split_size_or_sections, dim=0) -> tuple:
     >>> len(ad.unsafe_split(ad.zeros(5), 2))
     3
     """
-    return tensor_of(tensor).split(split_size_or_sections, dim)
+    return unmark(tensor_of(tensor).split(split_size_or_sections, dim))
 
 
 def torch_range(start=0, end=None, step=1, *, dtype=None, requires_grad=False,

@@ -82,8 +82,9 @@ def unsafe_split_with_sizes(input, split_sizes, dim: int = 0) -> tuple:
     >>> [p.shape for p in ad.unsafe_split_with_sizes(ad.zeros(5), [2, 3])]
     [(2,), (3,)]
     """
+    from .multi_output_views import unmark
     from .torch_functions_assorted import split_with_sizes
-    return split_with_sizes(input, split_sizes, dim)
+    return unmark(split_with_sizes(input, split_sizes, dim))
 
 
 def scalar_tensor(s, *, dtype=None, layout=None, device=None, pin_memory=None,

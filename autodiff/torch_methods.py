@@ -15,6 +15,7 @@ import importlib
 
 import numpy as np
 
+from .multi_output_views import mark
 from .selections import _axis, _in_range, _index
 
 
@@ -177,7 +178,7 @@ class TorchMethods:
         else:
             raise TypeError(f"split: split_size_or_sections must be an int or a list of "
                             f"non-negative ints, got {sizes!r}")
-        return tuple(split(self, points, axis=axis))
+        return mark(split(self, points, axis=axis), "split")
 
     def unbind(self, dim: int = 0):
         """The slices along ``dim``, each without that dim, as a tuple (PyTorch's).
@@ -188,7 +189,8 @@ class TorchMethods:
         if self.ndim == 0:
             raise ValueError("unbind: a 0-d tensor has no dim to unbind; reshape(1) first")
         axis = _axis("unbind", dim, self.ndim)
-        return tuple(self[(slice(None),) * axis + (i,)] for i in range(self.shape[axis]))
+        return mark((self[(slice(None),) * axis + (i,)] for i in range(self.shape[axis])),
+                    "unbind")
 
     def narrow(self, dim: int, start: int, length: int):
         """The ``length`` entries from ``start`` along ``dim`` (negative ``start`` counts

@@ -99,6 +99,12 @@ ALLOWED = {
                           _is(second=["float"])),
     ("method", "nonzero"): ("NumPy's tuple or PyTorch's (n, ndim) array: as_tuple= is "
                             "required", ANY),
+    ("method", "cumsum"): ("cumsum(0) of a 0-d tensor is PyTorch's 0-d result, the dim "
+                           "given positionally (zero_dim_dims.py); axis=0 and no argument "
+                           "are NumPy's (1,)", _is(input="0d", second=[0, -1])),
+    ("method", "cumprod"): ("as cumsum", _is(input="0d", second=[0, -1])),
+    ("method", "argsort"): ("as cumsum: argsort(0) of a 0-d tensor is a 0-d index",
+                            _is(input="0d", second=[0, -1])),
     ("method", "sort"): ("NumPy sorts in place, PyTorch returns (values, indices): "
                          "raises unless dim=/axis=/descending= say which", ANY),
     ("method", "max"): ("max(0) is NumPy's axis and PyTorch's (values, indices): raises, "

@@ -75,8 +75,6 @@ def _is(input=None, keywords=None, second=None):
 
 
 ANY = _is()
-ZERO_D_DIM = ("PyTorch reads dim 0 / -1 of a 0-d tensor as its one entry; NumPy's axis "
-              "rules raise, naming the axis", _is(input="0d"))
 
 #: (kind, name) -> (why the difference is meant, which cases it covers)
 ALLOWED = {
@@ -84,11 +82,6 @@ ALLOWED = {
         second=[-1])),
     ("method", "cross"): ("without dim, PyTorch takes the first dim of size 3 and NumPy "
                           "the last: raises, asking for dim=", _is(keywords={})),
-    ("method", "flip"): ZERO_D_DIM,
-    ("method", "quantile"): ZERO_D_DIM,
-    ("method", "nanquantile"): ZERO_D_DIM,
-    ("function", "std_mean"): ZERO_D_DIM,
-    ("function", "var_mean"): ZERO_D_DIM,
     ("method", "topk"): ("topk(0) of a 0-d tensor raises, asking for k=1",
                          _is(input="0d")),
     ("function", "topk"): ("as the method", _is(input="0d")),
@@ -96,12 +89,9 @@ ALLOWED = {
                          _is(input="1d", keywords={"dim": 1})),
     # Tensor methods that are ndarray methods too: NumPy's meaning where PyTorch's
     # differs, or a clear error where the call does not say which (README)
-    ("method", "argsort"): ("ndarray.argsort(0) of a 0-d tensor is NumPy's 1-D index "
-                            "(dim=0 gives PyTorch's 0-d one)", _is(input="0d")),
-    ("method", "cumsum"): ("as argsort: cumsum(0) of a 0-d tensor is NumPy's (1,)",
-                           _is(input="0d", keywords={})),
-    ("method", "cumprod"): ("as cumsum", _is(input="0d", keywords={})),
-    ("method", "mean"): ZERO_D_DIM,
+    ("method", "argsort"): ("argsort() of a 0-d tensor, with no dim, is NumPy's 1-D "
+                            "index; argsort(0) and dim=0 give PyTorch's 0-d one "
+                            "(zero_dim_dims.py)", _is(input="0d", second=["none"])),
     ("method", "max"): ("max(0) is NumPy's axis (values) and PyTorch's dim ((values, "
                         "indices)), max(other) PyTorch's maximum: raises, saying what to "
                         "write", _is(second=["float", 0, -1, 1])),

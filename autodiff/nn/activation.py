@@ -112,8 +112,8 @@ class GELU(Module):
             raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
         self.approximate = approximate
 
-    def forward(self, x):
-        return gelu(x, self.approximate)
+    def forward(self, input):
+        return gelu(input, self.approximate)
 
     def extra_repr(self):
         return f"approximate={self.approximate!r}"
@@ -130,8 +130,8 @@ class SiLU(Module):
         super().__init__()
         self.inplace = bool(inplace)
 
-    def forward(self, x):
-        return silu(x, self.inplace)
+    def forward(self, input):
+        return silu(input, self.inplace)
 
     def extra_repr(self):
         return "inplace=True" if self.inplace else ""
@@ -154,8 +154,8 @@ class Softplus(Module):
         self.threshold = float(constant_argument(threshold, "Softplus", "threshold",
                                                  _LAYER_KEEPS_FLOATS))
 
-    def forward(self, x):
-        return softplus(x, self.beta, self.threshold)
+    def forward(self, input):
+        return softplus(input, self.beta, self.threshold)
 
     def extra_repr(self):
         return f"beta={self.beta}, threshold={self.threshold}"
@@ -173,8 +173,8 @@ class ELU(Module):
         self.alpha = float(constant_argument(alpha, "ELU", "alpha", _LAYER_KEEPS_FLOATS))
         self.inplace = bool(inplace)
 
-    def forward(self, x):
-        return elu(x, self.alpha, self.inplace)
+    def forward(self, input):
+        return elu(input, self.alpha, self.inplace)
 
     def extra_repr(self):
         return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")

@@ -63,8 +63,8 @@ class Hardtanh(_Elementwise):
             raise ValueError(f"{type(self).__name__}: max_val ({self.max_val}) must be "
                              f"greater than min_val ({self.min_val})")
 
-    def forward(self, x) -> Tensor:
-        return A.hardtanh(x, self.min_val, self.max_val, self.inplace)
+    def forward(self, input) -> Tensor:
+        return A.hardtanh(input, self.min_val, self.max_val, self.inplace)
 
     def extra_repr(self) -> str:
         return self._inplace_repr(f"min_val={self.min_val}, max_val={self.max_val}")
@@ -80,8 +80,8 @@ class ReLU6(Hardtanh):
     def __init__(self, inplace: bool = False):
         super().__init__(0.0, 6.0, inplace)
 
-    def forward(self, x) -> Tensor:
-        return A.relu6(x, self.inplace)
+    def forward(self, input) -> Tensor:
+        return A.relu6(input, self.inplace)
 
     def extra_repr(self) -> str:
         return self._inplace_repr()
@@ -94,8 +94,8 @@ class Hardsigmoid(_Elementwise):
     tensor([0.5, 1. ])
     """
 
-    def forward(self, x) -> Tensor:
-        return A.hardsigmoid(x, self.inplace)
+    def forward(self, input) -> Tensor:
+        return A.hardsigmoid(input, self.inplace)
 
 
 class Hardswish(_Elementwise):
@@ -105,8 +105,8 @@ class Hardswish(_Elementwise):
     tensor([1.125, 4.   ])
     """
 
-    def forward(self, x) -> Tensor:
-        return A.hardswish(x, self.inplace)
+    def forward(self, input) -> Tensor:
+        return A.hardswish(input, self.inplace)
 
 
 class SELU(_Elementwise):
@@ -116,8 +116,8 @@ class SELU(_Elementwise):
     tensor([1.05070099])
     """
 
-    def forward(self, x) -> Tensor:
-        return A.selu(x, self.inplace)
+    def forward(self, input) -> Tensor:
+        return A.selu(input, self.inplace)
 
     def extra_repr(self) -> str:
         return self._inplace_repr()
@@ -136,8 +136,8 @@ class CELU(_Elementwise):
         if self.alpha == 0:
             raise ValueError("CELU: alpha cannot be 0 (CELU divides by it)")
 
-    def forward(self, x) -> Tensor:
-        return A.celu(x, self.alpha, self.inplace)
+    def forward(self, input) -> Tensor:
+        return A.celu(input, self.alpha, self.inplace)
 
     def extra_repr(self) -> str:
         return self._inplace_repr(f"alpha={self.alpha}")
@@ -150,8 +150,8 @@ class Mish(_Elementwise):
     tensor([0.])
     """
 
-    def forward(self, x) -> Tensor:
-        return A.mish(x, self.inplace)
+    def forward(self, input) -> Tensor:
+        return A.mish(input, self.inplace)
 
     def extra_repr(self) -> str:
         return self._inplace_repr()
@@ -164,8 +164,8 @@ class LogSigmoid(Module):
     tensor([-0.69314718])
     """
 
-    def forward(self, x) -> Tensor:
-        return A.logsigmoid(x)
+    def forward(self, input) -> Tensor:
+        return A.logsigmoid(input)
 
 
 class Softsign(Module):
@@ -175,8 +175,8 @@ class Softsign(Module):
     tensor([0.5])
     """
 
-    def forward(self, x) -> Tensor:
-        return A.softsign(x)
+    def forward(self, input) -> Tensor:
+        return A.softsign(input)
 
 
 class Tanhshrink(Module):
@@ -186,8 +186,8 @@ class Tanhshrink(Module):
     tensor([0.])
     """
 
-    def forward(self, x) -> Tensor:
-        return A.tanhshrink(x)
+    def forward(self, input) -> Tensor:
+        return A.tanhshrink(input)
 
 
 class Hardshrink(Module):
@@ -201,8 +201,8 @@ class Hardshrink(Module):
         super().__init__()
         self.lambd = A.real_number(lambd, "Hardshrink", "lambd")
 
-    def forward(self, x) -> Tensor:
-        return A.hardshrink(x, self.lambd)
+    def forward(self, input) -> Tensor:
+        return A.hardshrink(input, self.lambd)
 
     def extra_repr(self) -> str:
         return f"{self.lambd}"
@@ -222,8 +222,8 @@ class Softshrink(Module):
         if not self.lambd >= 0:
             raise ValueError(f"Softshrink: lambd must be >= 0, got {self.lambd}")
 
-    def forward(self, x) -> Tensor:
-        return A.softshrink(x, self.lambd)
+    def forward(self, input) -> Tensor:
+        return A.softshrink(input, self.lambd)
 
     def extra_repr(self) -> str:
         return f"{self.lambd}"
@@ -237,12 +237,12 @@ class Softmax2d(Module):
     tensor([0.25, 0.25, 0.25, 0.25])
     """
 
-    def forward(self, x) -> Tensor:
-        shape = tuple(x.shape) if isinstance(x, Tensor) else np.shape(x)
+    def forward(self, input) -> Tensor:
+        shape = tuple(input.shape) if isinstance(input, Tensor) else np.shape(input)
         if len(shape) not in (3, 4):
             raise ValueError(f"Softmax2d: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, "
                              f"got shape {shape}; for another axis use Softmax(dim=...)")
-        return softmax(x, dim=-3)
+        return softmax(input, dim=-3)
 
 
 class _AlongDim(Module):
@@ -265,8 +265,8 @@ class Softmax(_AlongDim):
     tensor([[0.5, 0.5]])
     """
 
-    def forward(self, x) -> Tensor:
-        return softmax(x, dim=self.dim)
+    def forward(self, input) -> Tensor:
+        return softmax(input, dim=self.dim)
 
 
 class LogSoftmax(_AlongDim):
@@ -276,8 +276,8 @@ class LogSoftmax(_AlongDim):
     tensor([[-0.69314718, -0.69314718]])
     """
 
-    def forward(self, x) -> Tensor:
-        return log_softmax(x, dim=self.dim)
+    def forward(self, input) -> Tensor:
+        return log_softmax(input, dim=self.dim)
 
 
 class Softmin(_AlongDim):
@@ -287,8 +287,8 @@ class Softmin(_AlongDim):
     tensor([0.75, 0.25])
     """
 
-    def forward(self, x) -> Tensor:
-        return A.softmin(x, dim=self.dim)
+    def forward(self, input) -> Tensor:
+        return A.softmin(input, dim=self.dim)
 
 
 class GLU(_AlongDim):
@@ -301,8 +301,8 @@ class GLU(_AlongDim):
     def __init__(self, dim: int = -1):
         super().__init__(dim)
 
-    def forward(self, x) -> Tensor:
-        return A.glu(x, self.dim)
+    def forward(self, input) -> Tensor:
+        return A.glu(input, self.dim)
 
 
 class Threshold(_Elementwise):
@@ -317,8 +317,8 @@ class Threshold(_Elementwise):
         self.threshold = A.real_number(threshold, "Threshold", "threshold")
         self.value = A.real_number(value, "Threshold", "value")
 
-    def forward(self, x) -> Tensor:
-        return A.threshold(x, self.threshold, self.value, self.inplace)
+    def forward(self, input) -> Tensor:
+        return A.threshold(input, self.threshold, self.value, self.inplace)
 
     def extra_repr(self) -> str:
         return self._inplace_repr(f"threshold={self.threshold}, value={self.value}")
@@ -349,8 +349,8 @@ class PReLU(Module):
         self.init = init
         self.weight = Parameter(np.full(self.num_parameters, init, dtype=dtype))
 
-    def forward(self, x) -> Tensor:
-        return A.prelu(x, self.weight)
+    def forward(self, input) -> Tensor:
+        return A.prelu(input, self.weight)
 
     def extra_repr(self) -> str:
         return f"num_parameters={self.num_parameters}"
@@ -379,22 +379,22 @@ class Unflatten(Module):
         self.dim = int(dim)
         self.unflattened_size = unflattened_size
 
-    def forward(self, x) -> Tensor:
-        x = x if isinstance(x, Tensor) else Tensor(x)
+    def forward(self, input) -> Tensor:
+        input = input if isinstance(input, Tensor) else Tensor(input)
         where = f"Unflatten(dim={self.dim}, unflattened_size={self.unflattened_size!r})"
-        if x.ndim == 0 or not -x.ndim <= self.dim < x.ndim:
-            raise ValueError(f"{where}: dim is out of range for an input of shape {x.shape}")
-        axis = self.dim % x.ndim
+        if input.ndim == 0 or not -input.ndim <= self.dim < input.ndim:
+            raise ValueError(f"{where}: dim is out of range for an input of shape {input.shape}")
+        axis = self.dim % input.ndim
         sizes = [int(n) for n in self.unflattened_size]
-        size = x.shape[axis]
+        size = input.shape[axis]
         known = int(np.prod([n for n in sizes if n != -1], dtype=np.int64))
         if -1 in sizes and known > 0 and size % known == 0:
             sizes[sizes.index(-1)] = size // known
         elif -1 in sizes or known != size:
             raise ValueError(f"{where}: the sizes {tuple(self.unflattened_size)} do not "
                              f"multiply to the size {size} of axis {axis} of the input of "
-                             f"shape {x.shape}")
-        return reshape(x, x.shape[:axis] + tuple(sizes) + x.shape[axis + 1:])
+                             f"shape {input.shape}")
+        return reshape(input, input.shape[:axis] + tuple(sizes) + input.shape[axis + 1:])
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}, unflattened_size={self.unflattened_size!r}"

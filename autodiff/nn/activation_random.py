@@ -96,8 +96,8 @@ class RReLU(Module):
         self.inplace = bool(inplace)
         self._rng = None if rng is None else _generator(rng)
 
-    def forward(self, x) -> Tensor:
-        return rrelu(x, self.lower, self.upper, self.training, self.inplace, rng=self._rng)
+    def forward(self, input) -> Tensor:
+        return rrelu(input, self.lower, self.upper, self.training, self.inplace, rng=self._rng)
 
     def extra_repr(self) -> str:
         return f"lower={self.lower}, upper={self.upper}" + (", inplace=True"

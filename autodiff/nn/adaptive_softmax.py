@@ -89,9 +89,9 @@ class AdaptiveLogSoftmaxWithLoss(Module):
             if isinstance(module, Linear):
                 module.reset_parameters()
 
-    def forward(self, input, target) -> ASMOutput:
-        x = tensor_of(input)
-        targets = np.asarray(array_of(target))
+    def forward(self, input_, target_) -> ASMOutput:
+        x = tensor_of(input_)
+        targets = np.asarray(array_of(target_))
         if targets.ndim == 1:
             if x.ndim != 2 or x.shape[0] != targets.shape[0]:
                 raise ValueError(f"AdaptiveLogSoftmaxWithLoss: a 1-D target expects 2-D "

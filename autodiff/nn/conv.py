@@ -161,9 +161,9 @@ class Conv2d(_ConvNd):
 
     _dims = 2
 
-    def forward(self, x):
-        x, padding = self._padded_input(x)
-        return FC._conv2d(x, self.weight, self.bias, self.stride, padding,
+    def forward(self, input):
+        input, padding = self._padded_input(input)
+        return FC._conv2d(input, self.weight, self.bias, self.stride, padding,
                           self.dilation, self.groups, self._label())
 
 
@@ -178,10 +178,10 @@ class Conv1d(_ConvNd):
 
     _dims = 1
 
-    def forward(self, x):
-        x, padding = self._padded_input(x)
+    def forward(self, input):
+        input, padding = self._padded_input(input)
         padding = padding if isinstance(padding, str) else padding[0]
-        return FC._conv1d(x, self.weight, self.bias, self.stride[0], padding,
+        return FC._conv1d(input, self.weight, self.bias, self.stride[0], padding,
                           self.dilation[0], self.groups, self._label())
 
 
@@ -200,8 +200,8 @@ class _MaxPoolNd(Module):
         self.padding, self.dilation = padding, dilation
         self.return_indices, self.ceil_mode = bool(return_indices), ceil_mode
 
-    def forward(self, x):
-        return type(self)._function(x, self.kernel_size, self.stride, self.padding,
+    def forward(self, input):
+        return type(self)._function(input, self.kernel_size, self.stride, self.padding,
                                     self.dilation, self.ceil_mode, self.return_indices)
 
     def extra_repr(self):
@@ -237,8 +237,8 @@ class AvgPool2d(Module):
         self.stride = stride if stride is not None else kernel_size
         self.ceil_mode, self.count_include_pad = ceil_mode, count_include_pad
 
-    def forward(self, x):
-        return FC.avg_pool2d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+    def forward(self, input):
+        return FC.avg_pool2d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
                              self.count_include_pad, self.divisor_override)
 
     def extra_repr(self):

@@ -273,9 +273,9 @@ class Conv3d(_ConvNd):
 
     _dims = 3
 
-    def forward(self, x):
-        x, padding = self._padded_input(x)
-        return _conv3d(x, self.weight, self.bias, self.stride, padding, self.dilation,
+    def forward(self, input):
+        input, padding = self._padded_input(input)
+        return _conv3d(input, self.weight, self.bias, self.stride, padding, self.dilation,
                        self.groups, self._label())
 
 
@@ -291,11 +291,11 @@ class ConvTranspose1d(_ConvTransposeNd):
 
     _dims = 1
 
-    def forward(self, x, output_size=None):
+    def forward(self, input, output_size=None):
         output_padding = self.output_padding
         if output_size is not None:
-            output_padding = self._output_padding_for(x, output_size, self._label())
-        return _conv_transpose1d(x, self.weight, self.bias, self.stride, self.padding,
+            output_padding = self._output_padding_for(input, output_size, self._label())
+        return _conv_transpose1d(input, self.weight, self.bias, self.stride, self.padding,
                                  output_padding, self.groups, self.dilation, self._label())
 
 
@@ -312,9 +312,9 @@ class ConvTranspose3d(_ConvTransposeNd):
 
     _dims = 3
 
-    def forward(self, x, output_size=None):
+    def forward(self, input, output_size=None):
         output_padding = self.output_padding
         if output_size is not None:
-            output_padding = self._output_padding_for(x, output_size, self._label())
-        return _conv_transpose3d(x, self.weight, self.bias, self.stride, self.padding,
+            output_padding = self._output_padding_for(input, output_size, self._label())
+        return _conv_transpose3d(input, self.weight, self.bias, self.stride, self.padding,
                                  output_padding, self.groups, self.dilation, self._label())

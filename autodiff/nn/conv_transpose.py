@@ -206,10 +206,10 @@ class ConvTranspose2d(_ConvTransposeNd):
 
     _dims = 2
 
-    def forward(self, x, output_size=None):
+    def forward(self, input, output_size=None):
         where = self._label()
         output_padding = self.output_padding
         if output_size is not None:
-            output_padding = self._output_padding_for(x, output_size, where)
-        return _conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding,
+            output_padding = self._output_padding_for(input, output_size, where)
+        return _conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding,
                                  output_padding, self.groups, self.dilation, where)

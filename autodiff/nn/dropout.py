@@ -87,8 +87,8 @@ class _DropoutLayer(Module):
         self.inplace = bool(inplace)
         self._rng = None if rng is None else _generator(rng)
 
-    def forward(self, x):
-        return type(self)._function(x, self.p, self.training, self.inplace, rng=self._rng)
+    def forward(self, input):
+        return type(self)._function(input, self.p, self.training, self.inplace, rng=self._rng)
 
     def extra_repr(self):
         return f"p={self.p}, inplace={self.inplace}"

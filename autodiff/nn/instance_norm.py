@@ -167,9 +167,9 @@ class _InstanceNorm(Module):
     reset_running_stats = _BatchNorm.reset_running_stats
     reset_parameters = _BatchNorm.reset_parameters
 
-    def forward(self, x):
+    def forward(self, input):
         where = f"{type(self).__name__}({self.num_features})"
-        shape = _shape_of(x)
+        shape = _shape_of(input)
         if len(shape) not in self._dims:
             raise ValueError(f"{where}: expected a {' or '.join(f'{d}-d' for d in self._dims)} "
                              f"input {self._layout}, got shape {shape}")
@@ -184,12 +184,12 @@ class _InstanceNorm(Module):
             warnings.warn(f"{message}; num_features is not used (affine=False, "
                           "track_running_stats=False), so each channel is normalised as it is",
                           UserWarning, stacklevel=2)
-        x = x if isinstance(x, Tensor) else Tensor(np.asarray(x))
+        input = input if isinstance(input, Tensor) else Tensor(np.asarray(input))
         if unbatched:
-            x = reshape(x, (1,) + shape)
+            input = reshape(input, (1,) + shape)
         use_input_stats = self.training or not self.track_running_stats
         update = self._track if self.training and self.track_running_stats else None
-        out = _instance_norm(x, self, self.weight, self.bias, use_input_stats, update,
+        out = _instance_norm(input, self, self.weight, self.bias, use_input_stats, update,
                              self.eps, where)
         return reshape(out, shape) if unbatched else out
 

@@ -112,10 +112,10 @@ class LazyLinear(LazyModuleMixin, Module):
     _transposed = Linear._transposed                   # (the PyTorch layout conversions)
     _torch_export, _torch_import = Linear._torch_export, Linear._torch_import
 
-    def forward(self, x) -> Tensor:
+    def forward(self, input) -> Tensor:
         _refuse_in_a_trace("LazyLinear")
         if self.has_uninitialized_params():
-            shape = x.shape if isinstance(x, Tensor) else np.shape(x)
+            shape = input.shape if isinstance(input, Tensor) else np.shape(input)
             if not shape or shape[-1] < 1:
                 raise ValueError(f"LazyLinear(out_features={self.n_out}): the first input "
                                  "must have a last axis of size >= 1 (it gives in_features), "
@@ -125,7 +125,7 @@ class LazyLinear(LazyModuleMixin, Module):
             self.n_in = self.weight.shape[0]
         del self._dtype, self._rng
         self.__class__ = Linear
-        return Linear.forward(self, x)
+        return Linear.forward(self, input)
 
     def _materialize(self, n_in):
         gen = _generator(self._rng)
@@ -209,10 +209,10 @@ class _LazyConvNd(LazyModuleMixin, _ConvNd):
         else:
             self.register_parameter("bias", None)
 
-    def forward(self, x):
-        materialize_conv(self, x, lambda in_channels: (
+    def forward(self, input):
+        materialize_conv(self, input, lambda in_channels: (
             self.out_channels, in_channels // self.groups) + self.kernel_size)
-        return self.forward(x)
+        return self.forward(input)
 
     def _loaded_templates(self):
         return {"weight": (self.out_channels, "n") + self.kernel_size,

@@ -45,15 +45,15 @@ class _LazyNorm(LazyModuleMixin):
     def _loaded_templates(self):
         return dict.fromkeys(("weight", "bias", "running_mean", "running_var"), ("n",))
 
-    def forward(self, x):
+    def forward(self, input):
         where, dims = type(self).__name__, self._becomes._dims
         _refuse_in_a_trace(where)
         loaded = [value for value in (self.weight, self.running_mean) if value is not None]
         if loaded and not self.has_uninitialized_params():     # a loaded state gave them
             self.num_features = loaded[0].shape[0]
             self.__class__ = self._becomes
-            return self.forward(x)
-        shape = _shape_of(x)
+            return self.forward(input)
+        shape = _shape_of(input)
         # an instance norm takes an unbatched input too (channels on axis 0)
         axis = 0 if issubclass(self._becomes, _INSTANCE_NORMS) and len(shape) == dims[0] else 1
         if len(shape) not in dims or shape[axis] < 1:
@@ -75,7 +75,7 @@ class _LazyNorm(LazyModuleMixin):
                 buffer.materialize((features,))
                 buffer.data = start(features, dtype)
         self.__class__ = self._becomes
-        return self.forward(x)
+        return self.forward(input)
 
 
 _INSTANCE_NORMS = (InstanceNorm1d, InstanceNorm2d, InstanceNorm3d)
@@ -193,10 +193,10 @@ class _LazyConvTranspose(LazyModuleMixin):
         return {"weight": ("n", self.out_channels // self.groups) + self.kernel_size,
                 "bias": (self.out_channels,)}
 
-    def forward(self, x, output_size=None):
-        materialize_conv(self, x, lambda in_channels: (
+    def forward(self, input, output_size=None):
+        materialize_conv(self, input, lambda in_channels: (
             in_channels, self.out_channels // self.groups) + self.kernel_size)
-        return self.forward(x, output_size)
+        return self.forward(input, output_size)
 
 
 class LazyConvTranspose1d(_LazyConvTranspose, ConvTranspose1d):

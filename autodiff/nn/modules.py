@@ -102,8 +102,8 @@ class Linear(Module):
         else:
             self.register_parameter("bias", None)
 
-    def forward(self, x) -> Tensor:
-        shape = x.shape if isinstance(x, Tensor) else np.shape(x)
+    def forward(self, input) -> Tensor:
+        shape = input.shape if isinstance(input, Tensor) else np.shape(input)
         if not shape or shape[-1] != self.n_in:
             raise ValueError(
                 f"Linear({self.n_in}, {self.n_out}): the input's last axis must have size "
@@ -111,8 +111,8 @@ class Linear(Module):
                 f"(batch, {self.n_in}) and the weight is (n_in, n_out) = "
                 f"({self.n_in}, {self.n_out})")
         weight = self.weight         # read once: a parametrized weight is computed per read
-        check_float16_operands(f"Linear({self.n_in}, {self.n_out})", x, weight, self.bias)
-        return rounded_once(_affine, x if isinstance(x, Tensor) else Tensor(x), weight,
+        check_float16_operands(f"Linear({self.n_in}, {self.n_out})", input, weight, self.bias)
+        return rounded_once(_affine, input if isinstance(input, Tensor) else Tensor(input), weight,
                             self.bias)
 
     def __setattr__(self, name, value):
@@ -254,8 +254,8 @@ class Embedding(Module):
         """``dim`` under PyTorch's name."""
         return self.dim
 
-    def forward(self, ids) -> Tensor:
-        return embedding(ids, self.weight, self.padding_idx, self.max_norm, self.norm_type,
+    def forward(self, input) -> Tensor:
+        return embedding(input, self.weight, self.padding_idx, self.max_norm, self.norm_type,
                          where=f"Embedding({self.n}, {self.dim})")
 
     def extra_repr(self) -> str:
@@ -335,10 +335,10 @@ class Sequential(Module):
             self._modules[key] = layer
         self._name_parameters()
 
-    def forward(self, x) -> Tensor:
+    def forward(self, input) -> Tensor:
         for layer in self._modules.values():
-            x = layer(x)
-        return x
+            input = layer(input)
+        return input
 
     def __getitem__(self, index):
         if isinstance(index, slice):    # the layers keep their names ("2.weight"), as PyTorch
@@ -404,8 +404,8 @@ class Identity(Module):
     def __init__(self, *args, **kwargs):
         super().__init__()
 
-    def forward(self, x):
-        return x
+    def forward(self, input):
+        return input
 
 
 class Flatten(Module):
@@ -424,22 +424,22 @@ class Flatten(Module):
         self.start_dim = int(start_dim)
         self.end_dim = int(end_dim)
 
-    def forward(self, x):
-        x = x if isinstance(x, Tensor) else Tensor(x)
-        ndim = max(x.ndim, 1)
+    def forward(self, input):
+        input = input if isinstance(input, Tensor) else Tensor(input)
+        ndim = max(input.ndim, 1)
         start, end = self.start_dim, self.end_dim
         if not (-ndim <= start < ndim and -ndim <= end < ndim):
             raise ValueError(
                 f"Flatten(start_dim={start}, end_dim={end}): dims out of range for an input "
-                f"with {x.ndim} dimensions (shape {x.shape})")
+                f"with {input.ndim} dimensions (shape {input.shape})")
         start, end = start % ndim, end % ndim
         if start > end:
             raise ValueError(
                 f"Flatten(start_dim={self.start_dim}, end_dim={self.end_dim}): start_dim comes "
-                f"after end_dim for an input of shape {x.shape}")
-        shape = x.shape if x.ndim else (1,)
+                f"after end_dim for an input of shape {input.shape}")
+        shape = input.shape if input.ndim else (1,)
         merged = int(np.prod(shape[start:end + 1], dtype=np.int64))
-        return reshape(x, shape[:start] + (merged,) + shape[end + 1:])
+        return reshape(input, shape[:start] + (merged,) + shape[end + 1:])
 
     def extra_repr(self):
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
@@ -456,8 +456,8 @@ class ReLU(Module):
         super().__init__()
         self.inplace = bool(inplace)
 
-    def forward(self, x) -> Tensor:
-        return F.relu(x, self.inplace)
+    def forward(self, input) -> Tensor:
+        return F.relu(input, self.inplace)
 
     def extra_repr(self) -> str:
         return "inplace=True" if self.inplace else ""
@@ -470,8 +470,8 @@ class Sigmoid(Module):
     tensor([0.5])
     """
 
-    def forward(self, x) -> Tensor:
-        return F.sigmoid(x)
+    def forward(self, input) -> Tensor:
+        return F.sigmoid(input)
 
 
 class Tanh(Module):
@@ -481,8 +481,8 @@ class Tanh(Module):
     tensor([0.])
     """
 
-    def forward(self, x) -> Tensor:
-        return F.tanh(x)
+    def forward(self, input) -> Tensor:
+        return F.tanh(input)
 
 
 class LeakyReLU(Module):
@@ -511,8 +511,8 @@ class LeakyReLU(Module):
     def slope(self, value: float):
         self.negative_slope = value
 
-    def forward(self, x) -> Tensor:
-        return F.leaky_relu(x, self.negative_slope, self.inplace)
+    def forward(self, input) -> Tensor:
+        return F.leaky_relu(input, self.negative_slope, self.inplace)
 
     def extra_repr(self) -> str:
         return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")

@@ -331,11 +331,11 @@ class LayerNorm(Module):
         self.elementwise_affine = bool(elementwise_affine)
         _add_scale_and_shift(self, self.normalized_shape, elementwise_affine, bias, dtype)
 
-    def forward(self, x):
+    def forward(self, input):
         shape = self.normalized_shape
         # errors name the layer briefly, as it is usually written
         where = f"LayerNorm({shape[0] if len(shape) == 1 else shape}, eps={self.eps})"
-        return layer_norm(x, shape, self.weight, self.bias, self.eps, where=where)
+        return layer_norm(input, shape, self.weight, self.bias, self.eps, where=where)
 
     def extra_repr(self):
         return (f"{self.normalized_shape}, eps={self.eps}, "
@@ -383,14 +383,14 @@ class GroupNorm(Module):
         self.affine = bool(affine)
         _add_scale_and_shift(self, (self.num_channels,), affine, bias, dtype)
 
-    def forward(self, x):
+    def forward(self, input):
         where = f"GroupNorm({self.num_groups}, {self.num_channels}, eps={self.eps})"
-        shape = _shape_of(x)
+        shape = _shape_of(input)
         if len(shape) >= 2 and shape[1] != self.num_channels:
             raise ValueError(f"{where}: expected {self.num_channels} channels on axis 1 "
                              f"(input of shape (N, {self.num_channels}, *)), got input of "
                              f"shape {shape}")
-        return group_norm(x, self.num_groups, self.weight, self.bias, self.eps, where=where)
+        return group_norm(input, self.num_groups, self.weight, self.bias, self.eps, where=where)
 
     def extra_repr(self):
         return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, "
@@ -456,12 +456,12 @@ class _BatchNorm(Module):
                              f"axis 1, got input of shape {shape}")
         return where
 
-    def forward(self, x):
-        where = self._check_input(x)
+    def forward(self, input):
+        where = self._check_input(input)
         use_batch = self.training or self.running_mean is None
         update = self._track if self.training and self.track_running_stats else None
         # Without track_running_stats the buffers are None: the batch's statistics serve.
-        return _batch_norm(x, self, self.weight, self.bias, use_batch, update, self.eps,
+        return _batch_norm(input, self, self.weight, self.bias, use_batch, update, self.eps,
                            where)
 
     @replayed

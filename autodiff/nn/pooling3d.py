@@ -284,8 +284,8 @@ class AvgPool3d(Module):
         self.count_include_pad = count_include_pad
         self.divisor_override = FC.checked_divisor(divisor_override, "AvgPool3d")
 
-    def forward(self, x):
-        return avg_pool3d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+    def forward(self, input):
+        return avg_pool3d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
                           self.count_include_pad, self.divisor_override)
 
     def extra_repr(self):
@@ -308,8 +308,8 @@ class AdaptiveAvgPool1d(_Adaptive):
     (1, 3, 2)
     """
 
-    def forward(self, x):
-        return adaptive_avg_pool1d(x, self.output_size)
+    def forward(self, input):
+        return adaptive_avg_pool1d(input, self.output_size)
 
 
 class AdaptiveAvgPool3d(_Adaptive):
@@ -320,8 +320,8 @@ class AdaptiveAvgPool3d(_Adaptive):
     (1, 3, 1, 5, 2)
     """
 
-    def forward(self, x):
-        return adaptive_avg_pool3d(x, self.output_size)
+    def forward(self, input):
+        return adaptive_avg_pool3d(input, self.output_size)
 
 
 class _AdaptiveMax(_Adaptive):
@@ -337,8 +337,8 @@ class AdaptiveMaxPool1d(_AdaptiveMax):
     (1, 3, 2)
     """
 
-    def forward(self, x):
-        return adaptive_max_pool1d(x, self.output_size, self.return_indices)
+    def forward(self, input):
+        return adaptive_max_pool1d(input, self.output_size, self.return_indices)
 
 
 class AdaptiveMaxPool3d(_AdaptiveMax):
@@ -348,5 +348,5 @@ class AdaptiveMaxPool3d(_AdaptiveMax):
     (2, 3, 1, 1, 1)
     """
 
-    def forward(self, x):
-        return adaptive_max_pool3d(x, self.output_size, self.return_indices)
+    def forward(self, input):
+        return adaptive_max_pool3d(input, self.output_size, self.return_indices)

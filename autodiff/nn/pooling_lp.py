@@ -109,8 +109,8 @@ class _LPPool(Module):
         self.norm_type = norm_type
         self.kernel_size, self.stride, self.ceil_mode = kernel_size, stride, ceil_mode
 
-    def forward(self, x):
-        return type(self)._function(x, self.norm_type, self.kernel_size, self.stride,
+    def forward(self, input):
+        return type(self)._function(input, self.norm_type, self.kernel_size, self.stride,
                                     self.ceil_mode)
 
     def extra_repr(self):
@@ -195,8 +195,8 @@ class LocalResponseNorm(Module):
         super().__init__()
         self.size, self.alpha, self.beta, self.k = size, alpha, beta, k
 
-    def forward(self, x):
-        return local_response_norm(x, self.size, self.alpha, self.beta, self.k)
+    def forward(self, input):
+        return local_response_norm(input, self.size, self.alpha, self.beta, self.k)
 
     def extra_repr(self):
         return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"

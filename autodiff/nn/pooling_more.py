@@ -167,8 +167,8 @@ class AdaptiveAvgPool2d(Module):
         super().__init__()
         self.output_size = output_size
 
-    def forward(self, x):
-        return adaptive_avg_pool2d(x, self.output_size)
+    def forward(self, input):
+        return adaptive_avg_pool2d(input, self.output_size)
 
     def extra_repr(self):
         return f"output_size={self.output_size}"
@@ -186,8 +186,8 @@ class AdaptiveMaxPool2d(Module):
         super().__init__()
         self.output_size, self.return_indices = output_size, bool(return_indices)
 
-    def forward(self, x):
-        return adaptive_max_pool2d(x, self.output_size, self.return_indices)
+    def forward(self, input):
+        return adaptive_max_pool2d(input, self.output_size, self.return_indices)
 
     def extra_repr(self):
         return f"output_size={self.output_size}"
@@ -305,8 +305,8 @@ class AvgPool1d(Module):
         self.padding = (_int1(padding, "padding", where, 0),)
         self.ceil_mode, self.count_include_pad = ceil_mode, count_include_pad
 
-    def forward(self, x):
-        return avg_pool1d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+    def forward(self, input):
+        return avg_pool1d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
                           self.count_include_pad)
 
     def extra_repr(self):

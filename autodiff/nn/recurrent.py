@@ -355,20 +355,20 @@ class LSTM(_RNNBase):
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
                          bidirectional, rng=rng, dtype=dtype, proj_size=proj_size)
 
-    def forward(self, x, hx=None):
+    def forward(self, input, hx=None):
         h0s, c0s = (None, None) if hx is None else self._pair(hx)
         h_size = "proj_size" if self.proj_size else "hidden_size"
-        if isinstance(x, PackedSequence):
-            batch, dtype = self._packed_batch(x)
+        if isinstance(input, PackedSequence):
+            batch, dtype = self._packed_batch(input)
             h0s = self._state(h0s, batch, False, dtype, "h_0", h_size)
             c0s = self._state(c0s, batch, False, dtype, "c_0")
-            out, (h_n, c_n) = run_packed(self, x, [h0s, c0s])
+            out, (h_n, c_n) = run_packed(self, input, [h0s, c0s])
             return out, (h_n, c_n)
-        x, unbatched = self._sequence(x)
-        batch, dtype = x.shape[1], x.dtype
+        input, unbatched = self._sequence(input)
+        batch, dtype = input.shape[1], input.dtype
         h0s = self._state(h0s, batch, unbatched, dtype, "h_0", h_size)
         c0s = self._state(c0s, batch, unbatched, dtype, "c_0")
-        out, (h_n, c_n) = self._run(x, [h0s, c0s])
+        out, (h_n, c_n) = self._run(input, [h0s, c0s])
         return self._output(out, unbatched), (self._final(h_n, unbatched),
                                               self._final(c_n, unbatched))
 
@@ -418,16 +418,16 @@ class _HiddenStateRNN(_RNNBase):
     """An RNN whose state is the one tensor h (GRU and RNN): ``forward(x, h0)``
     returns ``(output, h_n)``."""
 
-    def forward(self, x, hx=None):
+    def forward(self, input, hx=None):
         hx = self._single_state(hx)
-        if isinstance(x, PackedSequence):
-            batch, dtype = self._packed_batch(x)
-            out, (h_n,) = run_packed(self, x, [self._state(hx, batch, False, dtype, "h_0")])
+        if isinstance(input, PackedSequence):
+            batch, dtype = self._packed_batch(input)
+            out, (h_n,) = run_packed(self, input, [self._state(hx, batch, False, dtype, "h_0")])
             return out, h_n
-        x, unbatched = self._sequence(x)
-        batch, dtype = x.shape[1], x.dtype
+        input, unbatched = self._sequence(input)
+        batch, dtype = input.shape[1], input.dtype
         h0s = self._state(hx, batch, unbatched, dtype, "h_0")
-        out, (h_n,) = self._run(x, [h0s])
+        out, (h_n,) = self._run(input, [h0s])
         return self._output(out, unbatched), self._final(h_n, unbatched)
 
     def _single_state(self, hx):

@@ -28,7 +28,6 @@ import numpy as np
 from ..compile import hooks as _hooks
 from ..compile.hooks import refused_function_in_trace, replayed_function
 from ..optim.optimizer import user_stacklevel
-from ..guard import note_unguarded_write
 from ..ops.shape import concatenate
 from ..tensor import Tensor, tensor
 from . import parametrizations, parametrize, prune
@@ -282,6 +281,12 @@ def parameters_to_vector(parameters) -> Tensor:
     """Every parameter flattened and concatenated into one vector, differentiably
     (a gradient of the vector reaches each parameter).
 
+    The entries follow each parameter's own layout here, which for ``Linear`` weights
+    is ``(in_features, out_features)``, the transpose of PyTorch's ``(out, in)``: the
+    vector of a model with a ``Linear`` (and ``vector_to_parameters`` of a vector made
+    by PyTorch) has another order than PyTorch's.  To move weights between the two,
+    use ``to_torch_state_dict`` / ``load_torch_state_dict``, which convert the layout.
+
     >>> a, b = ad.nn.Parameter([[1.0, 2.0]]), ad.nn.Parameter([3.0])
     >>> ad.nn.utils.parameters_to_vector([a, b])
     tensor([1., 2., 3.], requires_grad=True)
@@ -294,19 +299,28 @@ def parameters_to_vector(parameters) -> Tensor:
 
 @refused_function_in_trace
 def vector_to_parameters(vec, parameters) -> None:
-    """Copy consecutive slices of the 1-d ``vec`` into the parameters' values, in
-    place (the inverse of ``parameters_to_vector``; nothing is recorded).  A parameter
-    that a graph not yet run backward saved gets new values instead, which that graph
-    does not see.
+    """Make each parameter's values a view of consecutive slices of the 1-d ``vec``
+    (the inverse of ``parameters_to_vector``; nothing is recorded), as PyTorch's
+    ``param.data = vec[i:j].view_as(param).data``.
+
+    The parameters stay the same objects, with their ``.grad`` and ``requires_grad``,
+    and share memory with ``vec`` from then on: an in-place write to ``vec`` changes
+    them, and an optimizer step on them changes ``vec``.  A parameter takes ``vec``'s
+    dtype, as in PyTorch.  A graph recorded before keeps the values it saved.  The
+    slices are taken in this library's layouts (a ``Linear``'s weight is ``(in, out)``,
+    PyTorch's ``(out, in)``; see ``parameters_to_vector``).
 
     >>> a, b = ad.nn.Parameter([[0.0, 0.0]]), ad.nn.Parameter([0.0])
-    >>> ad.nn.utils.vector_to_parameters(ad.tensor([1.0, 2.0, 3.0]), [a, b]); a.data
+    >>> vec = ad.tensor([1.0, 2.0, 3.0])
+    >>> ad.nn.utils.vector_to_parameters(vec, [a, b]); a.data
     array([[1., 2.]])
+    >>> vec[0] = 5.0; a.data
+    array([[5., 2.]])
     """
     where = "vector_to_parameters"
     if not isinstance(vec, (Tensor, np.ndarray)):
         raise TypeError(f"{where}: expected a Tensor, but got: {type(vec).__name__}")
-    values = np.asarray(vec.data if isinstance(vec, Tensor) else vec)
+    values = vec.data if isinstance(vec, Tensor) else vec
     if values.ndim != 1:
         raise ValueError(f"{where}: expected a 1-d vector, got shape {values.shape}")
     params = _tensors(parameters, where)
@@ -316,13 +330,6 @@ def vector_to_parameters(vec, parameters) -> None:
                          f"parameters have {total} in all")
     offset = 0
     for p in params:
-        piece = values[offset:offset + p.data.size].reshape(p.data.shape)
+        # A slice of a 1-d array reshapes to a view at any stride, so memory is shared.
+        p.data = values[offset:offset + p.data.size].reshape(p.data.shape)
         offset += p.data.size
-        if p.data.flags.writeable:
-            p.data[...] = piece
-            note_unguarded_write(p.data)
-        else:
-            # Saved by a graph not yet run backward (a Newton-CG step while the
-            # create_graph gradient is alive), or read-only: the parameter gets new
-            # values, as torch's `param.data = ...`, and the graph keeps the ones it saved.
-            p.data = np.array(piece, dtype=p.data.dtype)

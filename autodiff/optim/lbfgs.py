@@ -20,6 +20,7 @@ from ..compile.hooks import refused_in_trace, replayed
 from ..guard import note_unguarded_write, unguarded_reads
 from ..tensor import Tensor
 from .optimizer import Optimizer, check_nonnegative
+from .stale_graphs import grad_has_graph, relock, unlock
 
 __all__ = ["LBFGS"]
 
@@ -188,29 +189,41 @@ class LBFGS(Optimizer):
                              .reshape(-1))
         return np.concatenate(parts)
 
-    def _writable_arrays(self) -> list[np.ndarray]:
-        arrays = []
-        for p in self._params:
-            if not p.data.flags.writeable:
+    def _writable_arrays(self) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """The parameters' arrays, and those of them made writable for this write
+        after ``backward(create_graph=True)`` (for ``relock``; see stale_graphs.py)."""
+        arrays = [p.data for p in self._params]
+        after_create_graph = any(grad_has_graph(p) for p in self._params)
+        unlocked = unlock(arrays) if after_create_graph else []
+        for p, array in zip(self._params, arrays):
+            if not array.flags.writeable:
+                relock(unlocked)
                 raise RuntimeError(
                     f"LBFGS.step: cannot update parameter {self._names[id(p)]!r} in place: "
                     "its array is read-only, because a graph that still needs its current "
                     "value is alive (kept with retain_graph=True or through a stored "
                     "tensor). Let the closure drop its graph after backward().")
-            arrays.append(p.data)
-        return arrays
+        return arrays, unlocked
 
     def _add_step(self, t, d) -> None:
         offset = 0
-        for array in self._writable_arrays():
-            array += t * d[offset:offset + array.size].reshape(array.shape)
-            offset += array.size
-            if unguarded_reads:
-                note_unguarded_write(array)
+        arrays, unlocked = self._writable_arrays()
+        try:
+            for array in arrays:
+                array += t * d[offset:offset + array.size].reshape(array.shape)
+                offset += array.size
+                if unguarded_reads:
+                    note_unguarded_write(array)
+        finally:
+            relock(unlocked)
 
     def _set_params(self, saved) -> None:
-        for array, value in zip(self._writable_arrays(), saved):
-            array[...] = value
+        arrays, unlocked = self._writable_arrays()
+        try:
+            for array, value in zip(arrays, saved):
+                array[...] = value
+        finally:
+            relock(unlocked)
 
     # ----- the step ---------------------------------------------------------------
     @replayed

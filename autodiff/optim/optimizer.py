@@ -37,7 +37,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..compile.hooks import replayed
-from ..guard import note_unguarded_write, unguarded_reads
+from ..guard import note_unguarded_write, savers_of, unguarded_reads
 from ..grad_attr import zero_grad_of
 from ..tensor import Tensor
 from . import step_hooks
@@ -45,6 +45,7 @@ from .step_hooks import (register_optimizer_step_post_hook,  # noqa: F401 (PyTor
                          register_optimizer_step_pre_hook)
 from .optimizer_state import FlatStateDict, StateDictMethods  # noqa: F401
 from .parameter_state import ParameterState, by_position
+from .stale_graphs import grad_has_graph, relock, unlock
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
@@ -399,6 +400,10 @@ class Optimizer(StateDictMethods):
         where = f"{type(self).__name__}.step"
         work, missing = [], []
         position = 0
+        # After backward(create_graph=True) the graphs in .grad hold the parameters:
+        # the step writes them anyway, as PyTorch's does (stale_graphs.py).
+        after_create_graph = any(grad_has_graph(p) for group in self.param_groups
+                                 for p in group["params"])
         for g, group in enumerate(self.param_groups):
             if not group["lr"] >= 0:        # (NaN too) refused when the group was made
                 raise ValueError(
@@ -420,7 +425,8 @@ class Optimizer(StateDictMethods):
                 if grad.shape != p.data.shape:
                     raise ValueError(f"{where}: parameter {name!r} has shape "
                                      f"{p.data.shape} but its .grad has shape {grad.shape}")
-                if not p.data.flags.writeable:
+                if not p.data.flags.writeable and not (after_create_graph
+                                                       and savers_of(p.data)):
                     # Checked for all parameters before any is changed: no half-done step.
                     raise RuntimeError(
                         f"{where}: cannot update parameter {name!r} in place: its array "
@@ -436,8 +442,12 @@ class Optimizer(StateDictMethods):
         else:
             for i in missing:
                 self._warn_no_gradient(i)
-        for p, grad, state, group in work:
-            self._update(p.data, grad, state, group)
+        unlocked = unlock([p.data for p, *_ in work]) if after_create_graph else ()
+        try:
+            for p, grad, state, group in work:
+                self._update(p.data, grad, state, group)
+        finally:
+            relock(unlocked)
         if unguarded_reads:             # a transform's results still read some (guard.py)
             for p, *_ in work:
                 note_unguarded_write(p.data)
