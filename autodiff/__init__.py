@@ -44,6 +44,7 @@ from .ops.exponentials import log2, log10, exp2, logaddexp2
 from .ops.piecewise import (
     mod, fmod, floor_divide, fmax, fmin, fabs, ceil, trunc, fix, nan_to_num, select)
 from .ops.complex_parts import real, imag, conj, angle, real_if_close
+from .ops.complex_ops import complex, polar, view_as_real, view_as_complex
 from .ops.cumulative import cumsum, diff
 from .ops.multiplicative import prod, cumprod
 from .ops.statistics import std, logsumexp

@@ -112,6 +112,11 @@ class Op:
     #: The op that a float16 array with a Python number calls instead, if any: the same
     #: op computing in float32 as PyTorch does (``half_numbers.py``).
     half_numbers = None
+    #: The op that a node records when an input or the output is
+    #: complex: the op itself where its rules hold for complex numbers (add, sum,
+    #: reshape), a twin with conjugated rules (multiply, matmul), or None: the op
+    #: refuses complex values that require grad.
+    complex_twin = None
 
     def __init__(self, name, forward, input_names=(), rules=None, formulas=None,
                  joint=None, joint_formula=None, doc=None, hint=None, *, kernel=None,
@@ -515,16 +520,19 @@ class Op:
             dtype = out.dtype
             if dtype is not _FLOAT64 and dtype is not _FLOAT32 and dtype.kind != "f":
                 if dtype.kind == "c":
-                    raise complex_error(self, out, node.args)
-                if dtype.kind not in "iub":
+                    op = _complex_op(self, out, node.args)
+                elif dtype.kind not in "iub":
                     raise TypeError(
                         f"{self.name}: the forward returned {dtype} values (from a "
                         f"{type(out.item() if out.size == 1 else out).__name__}), not "
                         "numbers; it must return a NumPy array of numbers")
-                # integer and bool results carry no gradient, as in PyTorch
-                needs_grad = False
+                else:
+                    # integer and bool results carry no gradient, as in PyTorch
+                    needs_grad = False
             elif dtype is _FLOAT16 and self.half_twin is not None:
                 op = self.half_twin
+            elif complex_on_tape and _holds_complex(node.args):
+                op = _complex_op(self, out, node.args)    # a real part, abs, angle ...
         if _guarded and out.base is not None and not out.flags.writeable:
             adopt_view(out)             # a view of a guarded leaf: writable with it again
         node.op = op
@@ -583,6 +591,36 @@ class Op:
 
     #: Optional forward-mode rule (see defop); None: derived from the VJP rules.
     jvp = None
+
+
+#: Set once a complex value may be on the tape (a complex tensor that requires grad,
+#: or a complex result recorded): until then real-valued results skip the input check.
+complex_on_tape = False
+
+
+def note_complex_on_tape() -> None:
+    """Turn on the input check of real results: a complex value may be on the tape."""
+    global complex_on_tape
+    complex_on_tape = True
+
+
+def _holds_complex(args) -> bool:
+    """Whether an op's raw inputs (arrays, numbers, or lists of them) hold a complex one."""
+    for a in args:
+        for item in a if isinstance(a, (list, tuple)) else (a,):
+            if (item.__class__ is _nd and item.dtype.kind == "c") or item.__class__ is complex:
+                return True
+    return False
+
+
+def _complex_op(op, out, args):
+    """The op whose rules a node with complex values records (see ``Op.complex_twin``);
+    raises for an op whose rules are written for real numbers only."""
+    twin = op.complex_twin
+    if twin is None:
+        raise complex_error(op, out, args)
+    note_complex_on_tape()
+    return twin
 
 
 def _output_only(forward):
