@@ -103,7 +103,7 @@ def _permit(*names):
 
 
 def _real_copy(x):
-    return np.real(x).copy()
+    return np.array(np.real(x))
 
 
 conj_op = defop("conj", np.conjugate, x=("conj(g)", lambda xp, g, ans, x: _conj(xp, g)),
