@@ -10,7 +10,7 @@ NumPy instead, which gives complex128 for integers (float32 gives complex64 in b
 >>> x = ad.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
 >>> ad.fft.rfft(x).abs().sum().backward()
 >>> x.grad.round(6)
-array([ 2.414214, -0.      , -0.414214, -2.      ])
+array([-0.707107,  1.292893,  0.707107,  2.707107])
 """
 
 from __future__ import annotations
@@ -96,7 +96,7 @@ def ihfft(input, n=None, dim=-1, norm=None) -> Tensor:
     """``torch.fft.ihfft``: the inverse of ``hfft`` (a real input).
 
     >>> ad.fft.ihfft(ad.tensor([2.0, 2.0]))
-    tensor([2.+0.j, 0.+0.j], dtype=complex128)
+    tensor([2.-0.j, 0.-0.j], dtype=complex128)
     """
     return transform("ihfft", _input("ihfft", input), n, dim, norm)
 

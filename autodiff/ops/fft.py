@@ -13,7 +13,7 @@ PyTorch's.
 >>> x = ad.tensor([1.0, 2.0, 0.0, -1.0], requires_grad=True)
 >>> (np.abs(np.fft.rfft(x)) ** 2).sum().backward()
 >>> x.grad
-array([ 8., 16.,  0., -8.])
+array([ 6., 10.,  2., -2.])
 """
 
 from __future__ import annotations
