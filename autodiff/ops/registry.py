@@ -531,8 +531,6 @@ class Op:
                     needs_grad = False
             elif dtype is _FLOAT16 and self.half_twin is not None:
                 op = self.half_twin
-            elif complex_on_tape and _holds_complex(node.args):
-                op = _complex_op(self, out, node.args)    # a real part, abs, angle ...
         if _guarded and out.base is not None and not out.flags.writeable:
             adopt_view(out)             # a view of a guarded leaf: writable with it again
         node.op = op
@@ -594,14 +592,33 @@ class Op:
 
 
 #: Set once a complex value may be on the tape (a complex tensor that requires grad,
-#: or a complex result recorded): until then real-valued results skip the input check.
+#: or a complex result recorded).  Until then ``Op._record`` is the real-valued one,
+#: which checks no inputs; from then on it is ``_record_checking_inputs``.
 complex_on_tape = False
+_record_real_valued = Op._record
 
 
 def note_complex_on_tape() -> None:
-    """Turn on the input check of real results: a complex value may be on the tape."""
+    """Check the inputs of real results from now on: a complex value may be on the tape
+    (a real part, abs or angle of it records that op's complex twin, and other ops
+    refuse it).  Until a program first uses one, recording pays nothing for this."""
     global complex_on_tape
-    complex_on_tape = True
+    if not complex_on_tape:
+        complex_on_tape = True
+        Op._record = _record_checking_inputs
+
+
+def _record_checking_inputs(self, node, out, needs_grad):
+    """``Op._record`` once complex values may be on the tape: a real result of complex
+    inputs records the op's complex twin, or raises for an op without one."""
+    if needs_grad and _holds_complex(node.args):
+        kind = (out if out.__class__ is _nd else np.asarray(out)).dtype.kind
+        if kind == "f":
+            twin = _complex_op(self, out, node.args)
+            result = _record_real_valued(self, node, out, needs_grad)
+            node.op = twin
+            return result
+    return _record_real_valued(self, node, out, needs_grad)
 
 
 def _holds_complex(args) -> bool:
