@@ -177,14 +177,20 @@ def irfft2(input, s=None, dim=(-2, -1), norm=None) -> Tensor:
     return irfftn(input, s, dim, norm)
 
 
+def _frequencies(values, dtype, requires_grad):
+    if dtype is None:                   # (the default dtype, as PyTorch's)
+        from .torch_names import get_default_dtype
+        dtype = get_default_dtype()
+    return Tensor(values.astype(dtype), requires_grad=requires_grad)
+
+
 def fftfreq(n, d=1.0, *, dtype=None, requires_grad=False) -> Tensor:
     """``torch.fft.fftfreq``: the sample frequencies of an ``n``-point ``fft``.
 
     >>> ad.fft.fftfreq(4)
     tensor([ 0.  ,  0.25, -0.5 , -0.25])
     """
-    values = np.fft.fftfreq(int(n), d)
-    return Tensor(values if dtype is None else values.astype(dtype), requires_grad=requires_grad)
+    return _frequencies(np.fft.fftfreq(int(n), d), dtype, requires_grad)
 
 
 def rfftfreq(n, d=1.0, *, dtype=None, requires_grad=False) -> Tensor:
@@ -193,8 +199,7 @@ def rfftfreq(n, d=1.0, *, dtype=None, requires_grad=False) -> Tensor:
     >>> ad.fft.rfftfreq(4)
     tensor([0.  , 0.25, 0.5 ])
     """
-    values = np.fft.rfftfreq(int(n), d)
-    return Tensor(values if dtype is None else values.astype(dtype), requires_grad=requires_grad)
+    return _frequencies(np.fft.rfftfreq(int(n), d), dtype, requires_grad)
 
 
 def fftshift(input, dim=None) -> Tensor:

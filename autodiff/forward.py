@@ -36,6 +36,7 @@ from .forward_rules import (elementwise_jvp, jvp_rule, linear_jvp,  # noqa: F401
 from .graph import Node, is_grad_enabled, run_backward
 from .guard import holding_inputs
 from .ops.namespace import numpy_xp, tensor_xp
+from .ops.registry import _holds_complex
 from .ops.shape import stack
 from .pytrees import flatten, flatten_arguments, is_tree
 from .tensor import Tensor
@@ -133,6 +134,8 @@ class TangentProgram:
                 continue
             if node.freed:
                 raise _freed_in_function(where, node)
+            if _holds_complex((node.ans,)) or _holds_complex(node.args):
+                raise _complex_in_forward_mode(where, node)
             slots[node] = len(slots)
             if record:
                 args = tuple(_make(a, p, p.requires_grad) if p.__class__ is Node
@@ -265,6 +268,18 @@ def _transposed_vjp(node, tangents, ans, args, kwargs, record):
         if result is None:      # recorded, but through the primals only, not through u
             _refuse_unrecorded_rule(op, u, tensor_ans, tensor_args, kwargs, parents, node)
     return result
+
+
+def _complex_in_forward_mode(where, node):
+    # (the tangents derived from the VJP rules by transposition are those of real maps;
+    # complex values would need the conjugations of PyTorch's forward AD)
+    return TypeError(
+        f"{where}: forward mode does not support complex values: '{node.op.name}' "
+        f"computed {node.ans.dtype} values from inputs of dtypes "
+        f"{', '.join(str(np.asarray(a).dtype) for a in node.args if a is not None)}. "
+        "Use reverse mode (ad.grad, ad.jacrev, ad.vjp or backward; a Hessian is "
+        "ad.jacrev(ad.jacrev(f))), or write the function with the real and imaginary "
+        "parts (ad.view_as_real).")
 
 
 def _refuse_unrecorded_rule(op, u, ans, args, kwargs, parents, node):

@@ -162,3 +162,21 @@ def test_refusals_name_the_transform_and_the_fix():
         np.fft.fft(ad.ones(4), out=np.zeros(4, complex))
     with pytest.raises(ValueError, match=r"^fftn: s \(\(2,\)\) and axes \(\(0, 1\)\)"):
         np.fft.fftn(ad.ones((2, 2)), (2,), (0, 1))
+
+
+def test_forward_mode_refuses_complex_values_and_reverse_mode_gives_the_hessian():
+    torch = pytest.importorskip("torch")
+    x = sample((5,), complex_values=False)
+
+    def power(t):
+        return (np.abs(np.fft.rfft(t, 8)) ** 2 * np.arange(1.0, 6.0)).sum()
+    with pytest.raises(TypeError, match=r"^jvp: forward mode does not support complex "
+                                        r"values: 'rfft'.*ad\.jacrev\(ad\.jacrev\(f\)\)"):
+        ad.jvp(power, (x,), (np.ones(5),))
+    hessian = ad.jacrev(ad.jacrev(power))(x)
+    theirs = torch.autograd.functional.hessian(
+        lambda t: (torch.fft.rfft(t, 8).abs() ** 2 * torch.arange(1.0, 6.0,
+                                                                   dtype=t.dtype)).sum(),
+        torch.tensor(x))
+    np.testing.assert_allclose(getattr(hessian, "data", hessian), theirs.numpy(), rtol=1e-10,
+                               atol=1e-12)
