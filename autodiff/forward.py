@@ -134,8 +134,12 @@ class TangentProgram:
                 continue
             if node.freed:
                 raise _freed_in_function(where, node)
-            if _holds_complex((node.ans,)) or _holds_complex(node.args):
-                raise _complex_in_forward_mode(where, node)
+            rule = jvp_rule(node.op)
+            if node.op.elementwise and (_holds_complex((node.ans,))
+                                        or _holds_complex(node.args)):
+                # (an elementwise op's complex rules are conjugated: J t comes from them
+                # by transposition instead of applying them to t)
+                rule = None
             slots[node] = len(slots)
             if record:
                 args = tuple(_make(a, p, p.requires_grad) if p.__class__ is Node
@@ -144,7 +148,7 @@ class TangentProgram:
                 ans = _make(node.ans, node, True)
             else:
                 args, ans = node.args, node.ans
-            self.steps.append((node, jvp_rule(node.op), sources, len(args),
+            self.steps.append((node, rule, sources, len(args),
                                args, ans, node.kwargs or {}))
             self.nodes.append(node)
         self.output_slots = [slots.get(o._node if o._node is not None else id(o))
@@ -246,7 +250,12 @@ def _transposed_vjp(node, tangents, ans, args, kwargs, record):
                 continue
             if g.shape != a.shape:
                 g = tensor_xp.sum_to(g, a.shape)
-            term = total(g * t)
+            if g.dtype.kind == "c" or np.iscomplexobj(getattr(t, "data", t)):
+                # the real inner product Re(conj(g) t), of which PyTorch's gradient
+                # with respect to u is J t also for complex values
+                term = total(tensor_xp.real(tensor_xp.conj(g) * t))
+            else:
+                term = total(g * t)
             inner = term if inner is None else inner + term
         if inner is None or not inner.requires_grad:
             if inner is not None:
@@ -268,18 +277,6 @@ def _transposed_vjp(node, tangents, ans, args, kwargs, record):
         if result is None:      # recorded, but through the primals only, not through u
             _refuse_unrecorded_rule(op, u, tensor_ans, tensor_args, kwargs, parents, node)
     return result
-
-
-def _complex_in_forward_mode(where, node):
-    # (the tangents derived from the VJP rules by transposition are those of real maps;
-    # complex values would need the conjugations of PyTorch's forward AD)
-    return TypeError(
-        f"{where}: forward mode does not support complex values: '{node.op.name}' "
-        f"computed {node.ans.dtype} values from inputs of dtypes "
-        f"{', '.join(str(np.asarray(a).dtype) for a in node.args if a is not None)}. "
-        "Use reverse mode (ad.grad, ad.jacrev, ad.vjp or backward; a Hessian is "
-        "ad.jacrev(ad.jacrev(f))), or write the function with the real and imaginary "
-        "parts (ad.view_as_real).")
 
 
 def _refuse_unrecorded_rule(op, u, ans, args, kwargs, parents, node):
