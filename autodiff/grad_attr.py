@@ -134,7 +134,7 @@ def check_grad(t, value) -> None:
             f".grad: the assigned gradient has shape {shape}, but the tensor has shape "
             f"{t.data.shape}; a gradient has the shape of its tensor (reshape it, or "
             "assign it to the tensor it belongs to)")
-    if dtype.kind != "f":
+    if dtype.kind != "f" and not (dtype.kind == "c" and dtype == t.data.dtype):
         raise TypeError(
             f".grad: the assigned gradient has dtype {dtype} (shape {shape}); gradients are "
             f"floating-point, like the tensor's data ({t.data.dtype}). Convert it first, "

@@ -141,6 +141,15 @@ def test_complex_leaves_accumulate_gradients_of_their_dtype():
     np.testing.assert_allclose(z.grad, 4 * z.data, rtol=1e-6)
 
 
+def test_a_complex_gradient_can_be_assigned_to_a_complex_leaf():
+    z = ad.tensor([1 + 1j], requires_grad=True)
+    z.grad = np.array([2 - 1j])
+    (z * 1j).real.sum().backward()              # Re(i z) = -y: gradient -i
+    np.testing.assert_array_equal(z.grad, [2 - 2j])
+    with pytest.raises(TypeError, match=r"\.grad: the assigned gradient has dtype complex128"):
+        ad.tensor([1.0], requires_grad=True).grad = np.array([1j])
+
+
 def test_a_real_input_gets_the_real_part_of_its_complex_gradient():
     x = ad.tensor([1.0, -2.0], requires_grad=True)
     w = np.array([1 + 2j, 3 - 1j])

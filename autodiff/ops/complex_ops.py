@@ -36,6 +36,8 @@ def _twin(op: Op, *rules) -> Op:
     twin.rules = tuple(rules)
     twin.half_twin = None
     twin.complex_twin = twin
+    twin.zero_grad_ae = False           # (imag and angle of a complex number are smooth)
+    twin.zeroes = None
     return twin
 
 
