@@ -74,6 +74,17 @@ def _matmul_twin_rules():
             lambda xp, g, ans, a, b: rule_b(xp, g, ans, _conj(xp, a), b))
 
 
+def _power_rules():
+    base_rule, exponent_rule = REGISTRY["power"].rules
+    # the real rules with g = 1 give the (holomorphic) derivative; g times its conjugate
+    return (lambda xp, g, ans, a, b: g * _conj(xp, base_rule(xp, 1, ans, a, b)),
+            lambda xp, g, ans, a, b: g * _conj(xp, exponent_rule(xp, 1, ans, a, b)))
+
+
+def _square_rule(xp, g, ans, x):
+    return g * _conj(xp, 2 * x)
+
+
 def _exp_rule(xp, g, ans, x):
     return g * _conj(xp, ans)
 
@@ -253,6 +264,8 @@ def _install():
                         ("divide", (_divide_a, _divide_b)),
                         ("matmul", _matmul_twin_rules()),
                         ("exp", (_exp_rule,)),
+                        ("power", _power_rules()),
+                        ("square", (_square_rule,)),
                         ("abs", (_abs_rule,)),
                         ("imag", (_imag_rule,)),
                         ("angle", (_angle_rule,))):

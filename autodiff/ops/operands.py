@@ -176,8 +176,8 @@ def complex_error(op, out, raw):
         "valued route first: z.real, z.imag, z.abs() or z.angle() (ad.real, ad.imag, "
         "ad.abs, ad.angle, ad.view_as_real) and apply it to those, or compute on "
         "z.detach() if no gradient is needed. Ops that record complex values: "
-        "add, subtract, multiply, divide, negative, exp, sum, mean, matmul, indexing, "
-        "reshape/transpose, conj, real, imag, abs, angle, view_as_real, the FFTs.")
+        "add, subtract, multiply, divide, negative, exp, power, square, sum, mean, matmul, "
+        "indexing, reshape/transpose, conj, real, imag, abs, angle, view_as_real, the FFTs.")
 
 
 def explain_error(op, error, raw):
