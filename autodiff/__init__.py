@@ -44,6 +44,7 @@ from .ops.exponentials import log2, log10, exp2, logaddexp2
 from .ops.piecewise import (
     mod, fmod, floor_divide, fmax, fmin, fabs, ceil, trunc, fix, nan_to_num, select)
 from .ops.complex_parts import real, imag, conj, angle, real_if_close
+from .ops.complex_ops import complex, polar, view_as_real, view_as_complex
 from .ops.cumulative import cumsum, diff
 from .ops.multiplicative import prod, cumprod
 from .ops.statistics import std, logsumexp
@@ -72,6 +73,7 @@ from .ops import complex_results as _complex_results  # noqa: F401  (np.roots, n
 from .ops import ranges as _ranges  # noqa: F401  (np.linspace on Tensors records)
 from .ops import numpy_more as _numpy_more  # noqa: F401  (np.nanvar, np.interp, ... record)
 from .ops import signal as _signal  # noqa: F401  (np.convolve, np.unwrap, ... record)
+from .ops import fft as _fft_ops  # noqa: F401  (np.fft.fft, np.fft.rfft, ... record)
 from .ops import polynomial as _polynomial  # noqa: F401  (np.vander, np.polyfit, ... record)
 from .ops import histograms as _histograms  # noqa: F401  (np.histogram records)
 from .ops import assemble as _assemble  # noqa: F401  (np.meshgrid, np.block, ... record)
@@ -215,7 +217,7 @@ _zero_dim_dims.install(Tensor, globals())   # t.cumsum(0) of a 0-d tensor is 0-d
 
 # Imported on first use (``ad.viz``, ``ad.distributions``): graphviz and the drawing
 # code are a fifth of the import time of the whole package.
-_ON_FIRST_USE = ("viz", "distributions")
+_ON_FIRST_USE = ("viz", "distributions", "fft")
 
 
 #: PyTorch's dtype names that no NumPy dtype stands for, with what to use instead
@@ -237,14 +239,6 @@ def __getattr__(name):
     if name in ("random", "signal"):    # torch.random, torch.signal: globals would
         from . import torch_surface_extra   # shadow Python's modules on import *
         return getattr(torch_surface_extra, name)
-    if name == "fft":         # torch.fft: complex results, which never enter the tape
-        raise AttributeError(
-            f"module {__name__!r} has no attribute 'fft': its results are complex, and "
-            "complex values never enter the tape (gradients here are real). For a "
-            "differentiable spectrum of a length-n signal x, multiply by real DFT "
-            "matrices: k = ad.outer(ad.arange(n), ad.arange(n)) * (2 * math.pi / n); "
-            "re = x @ ad.cos(k); im = -(x @ ad.sin(k)) (fft(x).real and .imag along the "
-            "last dim). Without a gradient, np.fft works on t.detach().numpy()")
     if name in _TORCH_DTYPES_NUMPY_LACKS:   # (an AttributeError: hasattr() stays False)
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}: NumPy has no "
                              f"{name} dtype; use {_TORCH_DTYPES_NUMPY_LACKS[name]}")

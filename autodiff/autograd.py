@@ -158,6 +158,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         elif isinstance(g, Tensor):
             gradients.append(g)
         else:
+            if type(g) is not np.ndarray:   # (a NumPy scalar, from a rule on 0-d values)
+                g = np.asarray(g)
             gradients.append(Tensor(np.array(g, dtype=t.dtype, copy=g is seed)))
     return tuple(gradients)
 

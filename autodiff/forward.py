@@ -36,6 +36,7 @@ from .forward_rules import (elementwise_jvp, jvp_rule, linear_jvp,  # noqa: F401
 from .graph import Node, is_grad_enabled, run_backward
 from .guard import holding_inputs
 from .ops.namespace import numpy_xp, tensor_xp
+from .ops.registry import _holds_complex
 from .ops.shape import stack
 from .pytrees import flatten, flatten_arguments, is_tree
 from .tensor import Tensor
@@ -133,6 +134,12 @@ class TangentProgram:
                 continue
             if node.freed:
                 raise _freed_in_function(where, node)
+            rule = jvp_rule(node.op)
+            if node.op.elementwise and (_holds_complex((node.ans,))
+                                        or _holds_complex(node.args)):
+                # (an elementwise op's complex rules are conjugated: J t comes from them
+                # by transposition instead of applying them to t)
+                rule = None
             slots[node] = len(slots)
             if record:
                 args = tuple(_make(a, p, p.requires_grad) if p.__class__ is Node
@@ -141,7 +148,7 @@ class TangentProgram:
                 ans = _make(node.ans, node, True)
             else:
                 args, ans = node.args, node.ans
-            self.steps.append((node, jvp_rule(node.op), sources, len(args),
+            self.steps.append((node, rule, sources, len(args),
                                args, ans, node.kwargs or {}))
             self.nodes.append(node)
         self.output_slots = [slots.get(o._node if o._node is not None else id(o))
@@ -243,7 +250,12 @@ def _transposed_vjp(node, tangents, ans, args, kwargs, record):
                 continue
             if g.shape != a.shape:
                 g = tensor_xp.sum_to(g, a.shape)
-            term = total(g * t)
+            if g.dtype.kind == "c" or np.iscomplexobj(getattr(t, "data", t)):
+                # the real inner product Re(conj(g) t), of which PyTorch's gradient
+                # with respect to u is J t also for complex values
+                term = total(tensor_xp.real(tensor_xp.conj(g) * t))
+            else:
+                term = total(g * t)
             inner = term if inner is None else inner + term
         if inner is None or not inner.requires_grad:
             if inner is not None:

@@ -134,7 +134,7 @@ def batched_step(op, rule, tangents, ans, args, kwargs, size, one_step):
     """``(size,) + ans.shape`` tangents of one node; ``one_step(tangents)`` is the
     unbatched JVP, used per tangent when the op has no batched form."""
     result = None
-    if op.elementwise:
+    if op.elementwise and rule is not None:     # (None: a complex node, see forward.py)
         result = _elementwise(op, tangents, ans, args, kwargs, size)
     elif op.name in _RULES:
         result = _RULES[op.name](op, tangents, ans, args, kwargs, size)

@@ -134,7 +134,7 @@ def check_grad(t, value) -> None:
             f".grad: the assigned gradient has shape {shape}, but the tensor has shape "
             f"{t.data.shape}; a gradient has the shape of its tensor (reshape it, or "
             "assign it to the tensor it belongs to)")
-    if dtype.kind != "f":
+    if dtype.kind != "f" and not (dtype.kind == "c" and dtype == t.data.dtype):
         raise TypeError(
             f".grad: the assigned gradient has dtype {dtype} (shape {shape}); gradients are "
             f"floating-point, like the tensor's data ({t.data.dtype}). Convert it first, "
@@ -165,6 +165,11 @@ def root_grad(tensor, grad, create_graph):
                 f"backward: grad can be omitted only for a tensor with one element, but this "
                 f"one has shape {data.shape}. Reduce it first (e.g. loss.sum() or "
                 f".mean()) or pass grad= an array of shape {data.shape}.")
+        if data.dtype.kind == "c":
+            raise RuntimeError(
+                f"backward: grad can be implicitly created only for real scalar outputs, "
+                f"but this one is {data.dtype}, as in PyTorch. Reduce it to a real number "
+                "first (e.g. z.abs().sum(), z.real.sum()) or pass grad= explicitly.")
         one = _ONES.get(data.dtype)
         if one is None:
             one = _ONES[data.dtype] = np.ones((), data.dtype)
@@ -183,7 +188,7 @@ def root_grad(tensor, grad, create_graph):
         raise ValueError(
             f"backward: grad has shape {shape} but the tensor has shape "
             f"{tensor.data.shape}; the upstream gradient must match the tensor's shape.")
-    if dtype.kind not in "biuf":
+    if dtype.kind not in "biuf" and not (dtype.kind == "c" and tensor.data.dtype.kind == "c"):
         # (NumPy's cast would drop an imaginary part, or fail naming no op)
         raise TypeError(
             f"backward: grad has dtype {dtype} (shape {shape}), but the tensor holds "

@@ -357,7 +357,7 @@ def _accumulate_into_leaf(leaf, grad, create_graph):
     # (``_grad``: the slot behind the checked ``.grad`` property; these values fit.  One
     # function, not a wrapper holding the lock: a second frame's reference to ``grad``
     # would make _is_uniquely_owned copy every gradient.)
-    if leaf.data.dtype.kind != "f":
+    if leaf.data.dtype.kind != "f" and leaf.data.dtype.kind != "c":
         raise _not_float_leaf_error(leaf)
     with _accumulating:
         if not create_graph:
@@ -397,6 +397,19 @@ def _accumulate_into_leaf(leaf, grad, create_graph):
             _collector.track_graphs([leaf._grad])
 
 
+def _in_dtype(xp, gradient, dtype):
+    """A gradient in its input's dtype.  PyTorch's convention for complex numbers: a
+    real input's gradient is the real part of a complex one, and a complex input's
+    gradient from a real one has imaginary part 0."""
+    if gradient.dtype.kind == "c" and dtype.kind != "c":
+        gradient = xp.real(gradient)
+        if gradient.dtype == dtype:
+            return gradient
+    elif dtype.kind == "c" and gradient.dtype.kind != "c":
+        return xp.complex_from_real(gradient, dtype)
+    return xp.astype(gradient, dtype)
+
+
 def _recorded_copy(grad):
     """``grad`` copied, recorded when it is a Tensor (in a create_graph pass)."""
     if isinstance(grad, _namespaces()[2]):
@@ -418,7 +431,6 @@ def _reverse_pass(root_node, root_grad, xp, create_graph, retain_graph,
     side_branches = []
     revived = []                        # released nodes given stand-ins, kept under retain_graph
     sum_to = xp.sum_to
-    astype = xp.astype
     observers = _grad_mode.observers        # () unless viz.steps / detect_anomaly watch
     # Observers are shown each partial sum as its own array, so they get fresh sums.
     add_gradients = _add_in_place if not (create_graph or observers) else _add
@@ -508,7 +520,7 @@ def _reverse_pass(root_node, root_grad, xp, create_graph, retain_graph,
                     except ValueError:
                         raise _rule_shape_error(op, i, gi, arg, ans) from None
                 if gi.dtype is not arg.dtype and gi.dtype != arg.dtype:
-                    gi = astype(gi, arg.dtype)
+                    gi = _in_dtype(xp, gi, arg.dtype)
                 if observers:
                     for observer in observers:
                         observer.on_edge(node, i, g, gi, rule_output)

@@ -74,15 +74,6 @@ def _full_name(func, method=None) -> str:
 
 
 def _unsupported(name):
-    if name.startswith("numpy.fft."):
-        return TypeError(
-            f"{name} is not supported on a Tensor: its values are complex, and complex "
-            "values never enter the tape (gradients here are real). For a differentiable "
-            "spectrum of a length-n signal x, take the real and imaginary parts as "
-            "products with real matrices: k = np.outer(np.arange(n), np.arange(n)); "
-            "re = np.cos(2 * np.pi * k / n) @ x; im = -np.sin(2 * np.pi * k / n) @ x "
-            "(the power is re**2 + im**2; np.fft.rfft's are the first n // 2 + 1 rows). "
-            "Or call it on t.data / t.detach() if you do not need its gradient.")
     return TypeError(
         f"{name} has no differentiable rule in autodiff, so it cannot be recorded on "
         "the tape. Use an autodiff op (the list is docs/ops.md), write it with supported "

@@ -84,11 +84,11 @@ def _as_array(data, dtype):
 
 def _check_can_require_grad(array, where="tensor"):
     if array.dtype.kind == "c":
-        raise TypeError(
-            f"{where}: requires_grad=True needs real floating-point data, but the data is "
-            f"{array.dtype} (shape {array.shape}); complex gradients are not supported. "
-            "Keep the real and imaginary parts as two float tensors (z.real, z.imag) and "
-            "write the complex arithmetic with them.")
+        # complex leaves are allowed (PyTorch's convention: grad = dL/dx + i dL/dy);
+        # from now on real results check their inputs for complex values (registry)
+        from .ops.registry import note_complex_on_tape
+        note_complex_on_tape()
+        return
     if array.dtype.kind not in _FLOAT_KINDS:
         raise TypeError(
             f"{where}: requires_grad=True needs floating-point data, but the data is "

@@ -7,8 +7,8 @@ gradient-reversal ``autograd.Function``, an advantage actor-critic with an entro
 bonus, and the optimizers' less common flags.
 
 Lines written otherwise than the tutorials write them, by the library's documented
-conventions: FNet's ``torch.fft`` mixing is written with real DFT matrices (complex
-values never enter the tape; ``ad.fft`` is refused, naming that spelling), and the
+conventions: FNet's ``torch.fft`` mixing is written with real DFT matrices (as it was
+written before ``ad.fft`` recorded complex values; both give torch's values), and the
 gradient-reversal function returns ``x * 1.0`` and ``-grad_output * alpha`` rather
 than ``x.view_as(x)`` and ``grad_output.neg() * alpha`` (an ``autograd.Function``'s
 forward and backward receive ndarrays)."""

@@ -25,12 +25,11 @@ def _names(text: str) -> frozenset:
 #: group -> (why the names are left out, {namespace: names}).  The namespaces are those
 #: of ``NAMESPACES``.
 EXCLUDED = {
-    "complex numbers": (
-        "complex tensors get no gradients here (requires_grad refuses complex data); "
-        "keep the real and imaginary parts as two real tensors (ad.fft raises naming the "
-        "real DFT-matrix spelling; np.fft works on t.detach().numpy())",
-        {"torch": _names("complex polar view_as_real view_as_complex view_as_real_copy "
-                         "view_as_complex_copy fft stft istft"),
+    "short-time Fourier transforms and complex view copies": (
+        "ad.fft, ad.complex, ad.polar, ad.view_as_real and ad.view_as_complex record "
+        "complex values, but stft/istft (windowed frames) and the *_copy spellings are "
+        "not built; frame the signal with ad.sliding_window_view and take ad.fft.rfft",
+        {"torch": _names("view_as_real_copy view_as_complex_copy stft istft"),
          "Tensor": _names("stft istft")}),
     "sparse and nested layouts": (
         "every tensor here is one dense NumPy array (layout ad.strided)",

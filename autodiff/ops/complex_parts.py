@@ -1,11 +1,12 @@
-"""np.real, np.imag, np.conj, np.angle and np.real_if_close on real Tensors.
+"""np.real, np.imag, np.conj, np.angle and np.real_if_close on Tensors.
 
-Tensors on the tape are real, so these are simple: the real part is the tensor
+Of a complex tensor they are recorded ops (complex_ops.py: PyTorch's convention for
+complex gradients).  Of a real one they are simple: the real part is the tensor
 itself (so is ``real_if_close``), as NumPy returns a real array itself; the conjugate
 is a copy, as NumPy's (an identity op on the tape); the imaginary part is zeros and
 the angle 0 or pi, both piecewise constant: of a float tensor they are ops on the tape
-with gradient 0, as ``sign`` and ``floor`` (and ``torch.angle``).  A complex tensor
-(which cannot require grad) and an integer one get NumPy's result, untracked.
+with gradient 0, as ``sign`` and ``floor`` (and ``torch.angle``).  An integer tensor
+gets NumPy's result, untracked.
 """
 
 from __future__ import annotations
@@ -38,6 +39,11 @@ _angle_of_real = defop("angle", lambda x, deg=False: np.angle(x, deg=deg),
                            ">>> ad.angle(ad.tensor([-1.0]))\ntensor([3.14159265])")
 
 
+def _complex_ops():
+    from . import complex_ops       # (imported on first use: it builds on this module)
+    return complex_ops
+
+
 def _real_float_tensor(x):
     return isinstance(x, Tensor) and x.dtype.kind == "f"
 
@@ -53,8 +59,10 @@ def real(val) -> Tensor:
     >>> x = ad.tensor([1.0, 2.0]); ad.real(x) is x
     True
     """
+    if isinstance(val, Tensor) and val.dtype.kind == "c":
+        return _complex_ops().real_op(val)
     if _is_complex(val):
-        return Tensor(made("real", np.real, (val.data if isinstance(val, Tensor) else val,)))
+        return Tensor(made("real", np.real, (val,)))
     return val if isinstance(val, Tensor) else Tensor(val)
 
 
@@ -65,8 +73,8 @@ def imag(val) -> Tensor:
     >>> ad.imag(ad.tensor([1.0, 2.0]))
     tensor([0., 0.])
     """
-    if _real_float_tensor(val):
-        return _imag_of_real(val)
+    if _real_float_tensor(val) or (isinstance(val, Tensor) and val.dtype.kind == "c"):
+        return _imag_of_real(val)       # (a complex tensor's: the op's complex twin)
     data = val.data if isinstance(val, Tensor) else np.asarray(val)
     return Tensor(made("imag", _imag_copy, (data,)))
 
@@ -80,6 +88,8 @@ def conj(x) -> Tensor:
     (False, [1.0, 2.0])
     """
     data = x.data if isinstance(x, Tensor) else np.asarray(x)
+    if isinstance(x, Tensor) and data.dtype.kind == "c":
+        return _complex_ops().conj_op(x)
     if _is_complex(x) or data.dtype == bool:      # NumPy makes a bool's conjugate int8
         return Tensor(made("conjugate", np.conj, (data,)))
     return x.copy(order="K") if isinstance(x, Tensor) else Tensor(np.array(data))
@@ -94,8 +104,8 @@ def angle(z, deg: bool = False) -> Tensor:
     >>> ad.angle(ad.tensor([2.0, -2.0]))
     tensor([0.        , 3.14159265])
     """
-    if _real_float_tensor(z):
-        return _angle_of_real(z, deg=bool(deg))
+    if _real_float_tensor(z) or (isinstance(z, Tensor) and z.dtype.kind == "c"):
+        return _angle_of_real(z, deg=bool(deg))     # (complex: the op's complex twin)
     data = z.data if isinstance(z, Tensor) else np.asarray(z)
     return Tensor(made("angle", np.angle, (data,), {"deg": deg}))
 

@@ -512,20 +512,15 @@ def astype(x, dtype) -> Tensor:
 
     A cast to an integer or bool dtype is not differentiable: its result does not
     require grad (as a hard threshold, it would pass no gradient).  A cast to a
-    complex dtype of a tensor that requires grad raises: complex values never enter
-    the tape, and its gradient is not zero.
+    complex dtype is recorded: a real input's gradient is the real part of g.
 
     >>> ad.astype(ad.tensor([1.0]), 'float32').dtype
     dtype('float32')
     """
     kind = numpy_dtype("astype", dtype).kind
+    if kind == "c" and isinstance(x, Tensor) and x.requires_grad and is_grad_enabled():
+        return _astype_op(x, dtype)     # on the tape (complex_ops.py: its rule)
     if kind != "f":
-        if kind == "c" and isinstance(x, Tensor) and x.requires_grad and is_grad_enabled():
-            raise TypeError(
-                f"astype: a cast to {np.dtype(dtype)} of a Tensor that requires grad (shape "
-                f"{x.shape}, dtype {x.dtype}) would leave the tape, and its gradient is not "
-                "zero: complex values never enter the tape. Keep the real and imaginary "
-                "parts as two float tensors, or cast x.detach() if no gradient is needed.")
         data = x.data if isinstance(x, Tensor) else np.asarray(x)
         from ..compile.hooks import made    # (compile imports ops) cast again at a replay
         return Tensor._make(made("astype", _cast, (data, dtype)), None, False)

@@ -167,13 +167,18 @@ def no_rule_error(op, position, tensor):
 
 
 def complex_error(op, out, raw):
+    """The error of an op whose rules hold for real numbers only, given complex values
+    that require grad (or giving a complex result from inputs that do)."""
     dtypes = ", ".join(str(np.asarray(a).dtype) if is_array_like(a) else type(a).__name__
                        for a in raw)
     return TypeError(
-        f"{op.name}: the result would be complex ({out.dtype}, from inputs of dtypes "
-        f"{dtypes}) and complex values never enter the tape: gradients here are real. "
-        "Keep the real and imaginary parts as two float tensors, or compute on "
-        "t.detach() if no gradient is needed.")
+        f"{op.name}: its gradient rule is written for real numbers, so it cannot record "
+        f"complex values (inputs of dtypes {dtypes}, result {out.dtype}). Take a real-"
+        "valued route first: z.real, z.imag, z.abs() or z.angle() (ad.real, ad.imag, "
+        "ad.abs, ad.angle, ad.view_as_real) and apply it to those, or compute on "
+        "z.detach() if no gradient is needed. Ops that record complex values: "
+        "add, subtract, multiply, divide, negative, exp, power, square, sum, mean, matmul, "
+        "indexing, reshape/transpose, conj, real, imag, abs, angle, view_as_real, the FFTs.")
 
 
 def explain_error(op, error, raw):

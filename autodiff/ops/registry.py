@@ -113,6 +113,11 @@ class Op:
     #: The op that a float16 array with a Python number calls instead, if any: the same
     #: op computing in float32 as PyTorch does (``half_numbers.py``).
     half_numbers = None
+    #: The op that a node records when an input or the output is
+    #: complex: the op itself where its rules hold for complex numbers (add, sum,
+    #: reshape), a twin with conjugated rules (multiply, matmul), or None: the op
+    #: refuses complex values that require grad.
+    complex_twin = None
 
     def __init__(self, name, forward, input_names=(), rules=None, formulas=None,
                  joint=None, joint_formula=None, doc=None, hint=None, *, kernel=None,
@@ -520,14 +525,15 @@ class Op:
             dtype = out.dtype
             if dtype is not _FLOAT64 and dtype is not _FLOAT32 and dtype.kind != "f":
                 if dtype.kind == "c":
-                    raise complex_error(self, out, node.args)
-                if dtype.kind not in "iub":
+                    op = _complex_op(self, out, node.args)
+                elif dtype.kind not in "iub":
                     raise TypeError(
                         f"{self.name}: the forward returned {dtype} values (from a "
                         f"{type(out.item() if out.size == 1 else out).__name__}), not "
                         "numbers; it must return a NumPy array of numbers")
-                # integer and bool results carry no gradient, as in PyTorch
-                needs_grad = False
+                else:
+                    # integer and bool results carry no gradient, as in PyTorch
+                    needs_grad = False
             elif dtype is _FLOAT16 and self.half_twin is not None:
                 op = self.half_twin
         if _guarded and out.base is not None and not out.flags.writeable:
@@ -602,6 +608,10 @@ BEHAVIOUR_FIELDS = ("zero_grad_ae", "scatters", "selects", "index_inputs", "sing
                     "aliases", "torch_dim", "torch_by_position", "torch_keywords",
                     "grad_inputs", "reads", "elementwise")
 
+
+# Complex values: the op a node records for them (imported last: it builds on Op).
+from .complex_tape import (  # noqa: E402,F401
+    _complex_op, _holds_complex, note_complex_on_tape)
 
 # How ops are declared (defop, defop_joint, nondifferentiable; imported last: it builds
 # on Op).  Re-exported: the op modules import them from here.
