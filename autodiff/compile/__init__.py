@@ -92,10 +92,12 @@ object needs a new ``ad.compile(fn)``.  A plan writes intermediate results into 
 allocates once and keeps while the plan is cached (``buffers.py``), so calls of one
 compiled function from several threads run one at a time (and while one thread
 traces, calls of compiled functions from the others wait for the trace to end); what a
-call returns and what ``.grad`` holds are new arrays, never those buffers.  ``p.grad = None`` inside
-the function is recorded as a step.  A replay returns the tensors the call computed
-as new tensors without history (``requires_grad`` False: returning one whose graph no
-backward of the call used, as a compiled forward would, warns while tracing with a
+call returns and what ``.grad`` holds are new arrays, never those buffers.  ``p.grad =
+None`` inside the function is recorded as a step.  A compiled function called by the
+function being traced runs eagerly inside that trace, its ops recorded into the caller's
+plan.  A replay returns the tensors the call computed as new tensors without history
+(``requires_grad`` False: returning one whose graph no backward of the call used, as a
+compiled forward would, warns while tracing with a
 ``TapeDropWarning``, since a backward after a replay could not follow it); a tensor the
 function was given or captured and returns as it is (``return w``) is returned itself,
 and one tensor returned in several places is one tensor, as in eager execution.  Plain
@@ -184,6 +186,13 @@ class Compiled:
         if tracer is not None and tracer.thread != threading.get_ident():
             with _tracing:      # another thread's trace is listening: wait for its end
                 return self(*args, **kwargs)
+        if tracer is not None:
+            # Called by a function being traced: run eagerly, so that the outer trace
+            # records this function's ops as its own (a replay of this plan would hand
+            # the outer trace results without a graph, and the outer replays never
+            # call this function again).
+            return self.fn(*[_eager_argument(a) for a in args],
+                           **{k: _eager_argument(v) for k, v in kwargs.items()})
         key = signature(args, kwargs)
         entry, plan, misfit = self._fitting_plan(key, args, kwargs)
         if plan is not None:

@@ -1,0 +1,188 @@
+"""What a compiled function is bound to: a bound method (``ad.compile(model.forward)``,
+``ad.compile(trainer.step)``), one compiled function used with two models in turn, two
+compiled functions sharing a model, a compiled function calling another, and a compiled
+evaluation under ``ad.no_grad()``; each compared with eager execution after every call
+(bit for bit without fusion)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import autodiff as ad
+from autodiff import nn
+from autodiff.nn import functional as F
+from compile_twins import flat_values, assert_same, run_twins as _run_twins
+
+
+def run_twins(make, batches, **kw):
+    return _run_twins(make, batches, seed=0, **kw)
+
+
+def _data(n=4, seed=49):
+    rng = np.random.default_rng(seed)
+    return [(rng.standard_normal((4, 3)), rng.integers(0, 2, 4)) for _ in range(n)]
+
+
+def _mlp():
+    return nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2))
+
+
+class Trainer:
+    def __init__(self):
+        self.model = _mlp()
+        self.opt = ad.optim.Adam(self.model.parameters(), lr=0.05)
+        self.smoothing = 0.0
+
+    def step(self, x, y):
+        self.opt.zero_grad()
+        loss = F.cross_entropy(self.model(x), y, label_smoothing=self.smoothing)
+        loss.backward()
+        self.opt.step()
+        return loss
+
+
+@pytest.mark.filterwarnings("ignore:Adam.step. parameter '2")   # the replaced layer's
+def test_a_compiled_bound_trainer_step_follows_its_attributes():
+    def make():
+        trainer = Trainer()
+        return trainer.step, {"trainer": lambda: trainer, "model": trainer.model,
+                              "optimizer": trainer.opt}
+
+    def between(k, things):
+        trainer = things["trainer"]()
+        if k == 2:
+            trainer.smoothing = 0.1
+        if k == 3:
+            setattr(trainer.model, "2", nn.Linear(4, 2))
+            trainer.opt.add_param_group({"params": trainer.model[2].parameters()})
+    compiled, _, _ = run_twins(make, _data(5), fuse=False, between=between)
+    assert compiled.traces == 3
+
+
+def test_a_compiled_model_forward_and_its_eval_mode():
+    ad.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.Dropout(0.3),
+                          nn.Linear(4, 2))
+    ad.manual_seed(0)
+    eager = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.Dropout(0.3),
+                          nn.Linear(4, 2))
+    forward = ad.compile(model.forward, fuse=False)
+    for k, (x, _) in enumerate(_data(6)):
+        for m in (model, eager):
+            m.train(k % 3 != 2)
+        ad.manual_seed(k)
+        with ad.no_grad():
+            want = eager(ad.tensor(x))
+        ad.manual_seed(k)
+        with ad.no_grad():
+            got = forward(x)
+        np.testing.assert_array_equal(got.data, want.data)
+        assert_same(flat_values(model), flat_values(eager), bitwise=True, where=f"call {k}")
+    assert forward.traces == 2
+
+
+def test_one_compiled_step_used_with_two_models_in_turn():
+    """The step reads the model and the optimizer from names rebound between calls."""
+    def make():
+        models = [_mlp(), _mlp()]
+        opts = [ad.optim.SGD(m.parameters(), lr=0.1, momentum=0.5) for m in models]
+        model, opt = models[0], opts[0]
+
+        def step(x, y):
+            opt.zero_grad()
+            loss = F.cross_entropy(model(x), y)
+            loss.backward()
+            opt.step()
+            return loss
+
+        def use(k):
+            nonlocal model, opt
+            model, opt = models[k], opts[k]
+        return step, {"models": models, "optimizers": opts, "use": use}
+
+    def between(k, things):
+        things["use"](k % 2)
+    compiled, _, twin = run_twins(make, _data(5), fuse=False, between=between)
+    a, b = twin["models"]
+    assert not np.array_equal(a[0].weight.data, b[0].weight.data)
+
+
+def test_two_compiled_functions_sharing_a_model():
+    """A training step and an evaluation of the same model, interleaved: the evaluation
+    sees the weights the last training call left, as eager execution does."""
+    def make():
+        model = _mlp()
+        opt = ad.optim.SGD(model.parameters(), lr=0.1)
+        evaluate = ad.compile(lambda x: F.softmax(model(x), dim=1), fuse=False)
+
+        def step(x, y):
+            opt.zero_grad()
+            loss = F.cross_entropy(model(x), y)
+            loss.backward()
+            opt.step()
+            return loss
+        return step, {"model": model, "optimizer": opt, "evaluate": evaluate}
+
+    evaluations = []
+
+    def between(k, things):
+        with ad.no_grad():
+            evaluations.append(things["evaluate"](_data(1, seed=k)[0][0]).data)
+    run_twins(make, _data(4), fuse=False, between=between)
+    eager, compiled = evaluations[:4], evaluations[4:]
+    for k, (got, want) in enumerate(zip(compiled, eager)):
+        np.testing.assert_array_equal(got, want, err_msg=f"evaluation {k}")
+
+
+def test_a_compiled_function_calling_another():
+    """The inner compiled function runs eagerly inside the outer one's trace, so the
+    outer plan records its ops (and the backward through them); on its own, the inner
+    one keeps replaying its own plan."""
+    twins = iter([False, True])         # (run_twins makes the eager twin first)
+
+    def make():
+        model = _mlp()
+        opt = ad.optim.SGD(model.parameters(), lr=0.1)
+
+        def loss_function(x, y):
+            return F.cross_entropy(model(x), y)
+        compiled = next(twins)
+        loss_of = ad.compile(loss_function, fuse=False) if compiled else loss_function
+
+        def step(x, y):
+            opt.zero_grad()
+            loss = loss_of(x, y)
+            loss.backward()
+            opt.step()
+            return loss
+        return step, {"model": model, "optimizer": opt, "loss_of": loss_of}
+
+    def between(k, things):
+        with ad.no_grad():      # the inner function on its own: traced once, replayed
+            x, y = _data(1, seed=k)[0]
+            inner = things["loss_of"]
+            results.append(inner(x, y) if hasattr(inner, "traces") else
+                           inner(ad.tensor(x), ad.tensor(y)))
+    results = []
+    compiled, _, twin = run_twins(make, _data(4), fuse=False, between=between)
+    assert compiled.traces == 1 and twin["loss_of"].traces == 1
+    for got, want in zip(results[4:], results[:4]):
+        np.testing.assert_array_equal(got.data, want.data)
+
+
+def test_a_compiled_evaluation_under_no_grad():
+    ad.manual_seed(0)
+    model = _mlp()
+    opt = ad.optim.SGD(model.parameters(), lr=0.1)
+    evaluate = ad.compile(lambda x, y: F.cross_entropy(model(x), y), fuse=False)
+    for k, (x, y) in enumerate(_data(4)):
+        with ad.no_grad():
+            want = F.cross_entropy(model(ad.tensor(x)), ad.tensor(y))
+            got = evaluate(x, y)
+        np.testing.assert_array_equal(got.data, want.data)
+        assert not got.requires_grad
+        opt.zero_grad()
+        F.cross_entropy(model(ad.tensor(x)), ad.tensor(y)).backward()
+        opt.step()
+    assert evaluate.traces == 1
