@@ -6,6 +6,8 @@ evaluation under ``ad.no_grad()``; each compared with eager execution after ever
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -186,3 +188,100 @@ def test_a_compiled_evaluation_under_no_grad():
         F.cross_entropy(model(ad.tensor(x)), ad.tensor(y)).backward()
         opt.step()
     assert evaluate.traces == 1
+
+
+@dataclasses.dataclass
+class Config:
+    scale: float = 1.0
+
+
+ACTIVATION = F.relu
+CONFIG = Config()
+CONFIG_DICT = {"scale": 1.0}
+
+
+def _global_step():
+    model = _mlp()
+    opt = ad.optim.SGD(model.parameters(), lr=0.1)
+
+    def step(x, y):
+        opt.zero_grad()
+        logits = ACTIVATION(model(x)) * CONFIG.scale * CONFIG_DICT["scale"]
+        loss = F.cross_entropy(logits, y)
+        loss.backward()
+        opt.step()
+        return loss
+    return step, {"model": model, "optimizer": opt}
+
+
+REBINDINGS = {
+    "a global function": ("ACTIVATION", lambda: ad.tanh),
+    "a global dataclass config": ("CONFIG", lambda: Config(2.0)),
+    "a global dict config": ("CONFIG_DICT", lambda: {"scale": 0.5}),
+}
+
+
+@pytest.mark.parametrize("what", sorted(REBINDINGS))
+def test_a_global_the_step_reads_bound_to_another_object(what):
+    """The trace followed the function the name held, and read the settings of the
+    config it held: another object in its place traces again."""
+    name, new = REBINDINGS[what]
+    old = globals()[name]
+
+    def between(k, things):
+        globals()[name] = old if k < 2 else new()
+    try:
+        compiled, _, _ = run_twins(_global_step, _data(4), fuse=False, between=between)
+    finally:
+        globals()[name] = old
+    # old, new, and for a config a new one again (each call binds a new object)
+    assert compiled.traces == (2 if what == "a global function" else 3)
+
+
+class Configured(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(3, 2)
+        self.cfg = Config()
+        self.options = {"shift": 0.0}
+
+    def forward(self, x):
+        return self.fc(x) * self.cfg.scale + self.options["shift"]
+
+
+MODULE_CHANGES = {
+    "a field of its dataclass config": lambda m, k: setattr(m.cfg, "scale", 1.0 + (k > 1)),
+    "its dataclass config replaced": lambda m, k: k == 2 and setattr(m, "cfg", Config(2.0)),
+    "an entry of its dict": lambda m, k: m.options.__setitem__("shift", 0.5 * (k > 1)),
+}
+
+
+@pytest.mark.parametrize("what", sorted(MODULE_CHANGES))
+def test_a_module_config_changed_between_calls(what):
+    def make():
+        model = Configured()
+        opt = ad.optim.SGD(model.parameters(), lr=0.1)
+
+        def step(x, y):
+            opt.zero_grad()
+            loss = F.cross_entropy(model(x), y)
+            loss.backward()
+            opt.step()
+            return loss
+        return step, {"model": model, "optimizer": opt}
+
+    def between(k, things):
+        MODULE_CHANGES[what](things["model"], k)
+    compiled, _, _ = run_twins(make, _data(4), fuse=False, between=between)
+    assert compiled.traces == 2
+
+
+def test_a_module_setting_change_is_named_when_retracing_too_often():
+    model = Configured()
+    step = ad.compile(lambda x: model(x), cache_size=2)
+    x = _data(1)[0][0]
+    with pytest.warns(RuntimeWarning, match=r"Configured.options.shift changed"):
+        for k in range(4):
+            model.options["shift"] = float(k)
+            with ad.no_grad():
+                step(x)

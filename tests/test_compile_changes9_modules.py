@@ -198,3 +198,34 @@ def test_train_eval_fused():
     compiled, _, _ = run_twins(_trainer(_with_dropout_and_batchnorm), _batches(4),
                                fuse=True, between=between, scale=1.0)
     assert compiled.traces == 2
+
+
+@pytest.mark.parametrize("kind", ["ad.Generator", "np.random.Generator"])
+def test_a_captured_generator_reseeded_between_calls(kind):
+    """``F.dropout(h, rng=g)`` with a generator the step captures, reseeded (or replaced
+    by a reseeded one) between calls: the replay draws what eager execution draws."""
+    def new_generator(seed):
+        return ad.Generator().manual_seed(seed) if kind == "ad.Generator" else (
+            np.random.default_rng(seed))
+
+    def make():
+        model = _mlp()
+        opt = ad.optim.SGD(model.parameters(), lr=0.1)
+        holder = {"g": new_generator(0)}
+
+        def step(x, y):
+            opt.zero_grad()
+            h = F.dropout(model[0](x), 0.5, rng=holder["g"])
+            loss = F.cross_entropy(model[2](model[1](h)), y)
+            loss.backward()
+            opt.step()
+            return loss
+        return step, {"model": model, "optimizer": opt, "holder": lambda: holder}
+
+    def between(k, things):
+        holder = things["holder"]()
+        if kind == "ad.Generator" and k % 2:
+            holder["g"].manual_seed(7)
+        elif k % 2:
+            holder["g"] = new_generator(7)
+    run_twins(make, _batches(5), fuse=False, between=between)

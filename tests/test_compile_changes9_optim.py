@@ -195,3 +195,38 @@ def test_a_new_optimizer_bound_to_the_captured_name_is_used():
     compiled, _, twin = run_twins(make, _batches(5), fuse=False, between=between)
     assert compiled.traces == 2
     assert isinstance(twin["optimizer"]["opt"], ad.optim.Adam)
+
+
+def _save_and_load(k, things):
+    opt, model = things["optimizer"], things["model"]
+    if k == 1:
+        _SAVED[id(opt)] = opt.state_dict(), {n: v.copy() for n, v in model.state_dict().items()}
+    if k == 3:
+        opt.load_state_dict(_SAVED[id(opt)][0])
+        model.load_state_dict(_SAVED[id(opt)][1])
+
+
+_SAVED: dict = {}
+FUSED_CHANGES = {
+    "sgd momentum from 0": (lambda m: ad.optim.SGD(m.parameters(), lr=0.1),
+                            lambda k, t: k == 2 and t["optimizer"].param_groups[0]
+                            .__setitem__("momentum", 0.9)),
+    "adam amsgrad on": (lambda m: ad.optim.Adam(m.parameters(), lr=0.05),
+                        lambda k, t: k == 2 and t["optimizer"].param_groups[0]
+                        .__setitem__("amsgrad", True)),
+    "adam frozen layer": (lambda m: ad.optim.Adam(m.parameters(), lr=0.05),
+                          lambda k, t: t["model"][0].requires_grad_(k not in (1, 2))),
+    "adam state loaded": (lambda m: ad.optim.Adam(m.parameters(), lr=0.05), _save_and_load),
+}
+
+
+@pytest.mark.parametrize("fuse", [False, True])
+@pytest.mark.parametrize("what", sorted(FUSED_CHANGES))
+def test_optimizer_changes_with_and_without_fusion(what, fuse):
+    """The fused optimizer pass prepares each parameter's update once and keeps it
+    while the group's values and the state are the same objects: a new value, a state
+    loaded or a frozen parameter prepares it again."""
+    make_optimizer, between = FUSED_CHANGES[what]
+    model = lambda: nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2))  # noqa: E731
+    run_twins(_classifier(make_optimizer, model=model), _batches(5), fuse=fuse,
+              between=between, scale=1.0)

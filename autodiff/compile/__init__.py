@@ -72,10 +72,13 @@ captured tensor's ``requires_grad`` that changes traces again (once: the plan ma
 for the old settings is kept, and ``model.eval()`` / ``model.train()`` between calls
 then replays the plan of each mode), and so does a module
 called in the function or reached by its names that was given another tensor,
-submodule, array or function (``model.fc = nn.Linear(...)``, ``layer.activation =
-F.gelu``), a name of the function (closure, globals) bound to
-another tensor, NumPy array, random generator, module, optimizer or scheduler (``opt
-= ad.optim.Adam(...)``, ``targets = np.full(...)``), and a captured NumPy array that
+submodule, array, function, dict, list or plain object (``model.fc = nn.Linear(...)``,
+``layer.activation = F.gelu``, ``model.cfg = Config(...)``) or whose config holds
+another setting (``model.cfg.scale = 2.0``, ``model.options["shift"] = 0.5``), a name
+of the function (closure, globals) bound to another tensor, NumPy array, random
+generator, module, optimizer, scheduler, function, dict, list or plain object (``opt
+= ad.optim.Adam(...)``, ``targets = np.full(...)``, ``act = F.gelu``, ``cfg =
+Config(...)``), and a captured NumPy array that
 changes between calls (noticed by a checksum, computed on every call, so large data
 should be passed as arguments; one the plan itself updates in place, as
 ``ad.tensor(running).mul_(0.9)``, is checked against what the last replay left, and
@@ -86,7 +89,9 @@ globals) holds and that changes between calls (``scale = 0.5`` read as ``x *
 scale``, ``if use_aux:``), and so does such a value in a dict the function reaches
 by name under a key its code writes (``cfg["clip"]``) or in an attribute its code
 reads of a plain object it reaches by name (``args.clip`` of an
-``argparse.Namespace``, a dataclass).  The numbers reached otherwise are fixed at
+``argparse.Namespace``, a dataclass), as does a tensor, array, generator, module,
+optimizer or function found there that is replaced by another (``state["rng"] =
+np.random.default_rng(7)``).  The numbers reached otherwise are fixed at
 the trace, and so are the objects reached otherwise (another entry of a dict or
 list, another object's attribute, a name of another function it calls): a
 plan keeps using the tensors and optimizers it saw, so rebinding such an entry to a new
