@@ -42,8 +42,16 @@ def _children(value):
     return None
 
 
+#: The types most arguments have, told apart from containers at once (on every call)
+_COMMON = frozenset({np.ndarray, Tensor, float, int, bool, str, type(None)})
+
+
 def has_containers(args, kwargs) -> bool:
-    return any(_children(v) is not None for v in (*args, *kwargs.values()))
+    for value in args:
+        if type(value) not in _COMMON and _children(value) is not None:
+            return True
+    return bool(kwargs) and any(
+        type(v) not in _COMMON and _children(v) is not None for v in kwargs.values())
 
 
 def flatten(args, kwargs) -> tuple:
