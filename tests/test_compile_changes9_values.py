@@ -60,6 +60,17 @@ def test_a_float_argument_new_at_every_call_traces_again_each_time():
     assert compiled.traces == len(batches)
 
 
+def test_a_float_argument_new_at_every_call_warns_once_the_cache_is_full():
+    model, opt = _setup()
+    step = ad.compile(lambda x, y, scale: _train(model, opt, x, y, scale=scale),
+                      cache_size=2, fuse=False)
+    with pytest.warns(RuntimeWarning, match=r"3 times so far \(argument 2: 1\.25 -> "
+                                            r"1\.5\).*as arrays or tensors"):
+        for k, (x, y) in enumerate(_data(4)):
+            step(x, y, 1.0 + 0.25 * k)
+    assert step.traces == 4 and len(step.plans) == 2
+
+
 def test_a_float_learning_rate_argument_written_into_the_group_is_refused():
     """``opt.param_groups[0]['lr'] = lr`` inside the step would not be repeated by a
     replay: refused while tracing, naming the group and the key."""
