@@ -285,3 +285,26 @@ def test_a_module_setting_change_is_named_when_retracing_too_often():
             model.options["shift"] = float(k)
             with ad.no_grad():
                 step(x)
+
+
+def test_a_compiled_function_given_a_captured_array_inside_another_trace():
+    """The inner function gets the captured array as a tensor over it, so the outer
+    plan knows it as a captured array: changed in place, it traces again."""
+    w = ad.tensor(np.ones(3), requires_grad=True)
+    weights = np.arange(3.0)
+    inner = ad.compile(lambda a: (w * a).sum())
+
+    @ad.compile
+    def outer(x):
+        w.grad = None
+        loss = inner(weights) + (w * x).sum()
+        loss.backward()
+        return loss
+    for k in range(3):
+        x = np.full(3, float(k))
+        np.testing.assert_array_equal(outer(x).data, np.sum(weights + x))
+        np.testing.assert_array_equal(w.grad, weights + x)
+    weights[0] = 10.0
+    np.testing.assert_array_equal(outer(np.ones(3)).data, 16.0)
+    np.testing.assert_array_equal(w.grad, [11.0, 2.0, 3.0])
+    assert outer.traces == 2 and inner.traces == 0

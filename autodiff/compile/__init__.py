@@ -198,8 +198,9 @@ class Compiled:
             # Called by a function being traced: run eagerly, so that the outer trace
             # records this function's ops as its own (a replay of this plan would hand
             # the outer trace results without a graph, and the outer replays never
-            # call this function again).
-            return self._call_eagerly(args, kwargs)
+            # call this function again).  An array goes in as a tensor over it itself,
+            # so that the outer trace knows it (a captured array, an argument's).
+            return self._call_eagerly(args, kwargs, inside_trace=True)
         given = None
         if has_containers(args, kwargs):    # (the plan takes the leaves by position)
             given = args, kwargs
@@ -242,19 +243,20 @@ class Compiled:
         with _tracing:
             return self._trace(key, args, kwargs, given)
 
-    def _call_eagerly(self, args, kwargs):
+    def _call_eagerly(self, args, kwargs, inside_trace=False):
         """``fn`` run eagerly, each array argument given as a tensor over it (those in
-        containers too, as a trace gives them)."""
+        containers too, as a trace gives them): over a view of it, or over the array
+        itself ``inside_trace``."""
+        wrap = _tensor_over if inside_trace else _eager_argument
         if has_containers(args, kwargs):
             try:
                 leaves, _ = flatten(args, kwargs)
             except TypeError:           # (an object no trace would take: given as it is)
                 leaves = None
             if leaves is not None:
-                args, kwargs = rebuild(args, kwargs, [_eager_argument(a) for a in leaves])
+                args, kwargs = rebuild(args, kwargs, [wrap(a) for a in leaves])
                 return self.fn(*args, **kwargs)
-        return self.fn(*[_eager_argument(a) for a in args],
-                       **{k: _eager_argument(v) for k, v in kwargs.items()})
+        return self.fn(*[wrap(a) for a in args], **{k: wrap(v) for k, v in kwargs.items()})
 
     def _fitting_plan(self, key, args, kwargs):
         """``(entry, plan, None)`` for the newest cached plan of signature ``key`` that
@@ -503,6 +505,14 @@ def _eager_argument(value):
     """An argument as the function gets it: an array as a tensor over a view of it."""
     if isinstance(value, np.ndarray):
         return Tensor._make(value.view(), None, False)
+    return value
+
+
+def _tensor_over(value):
+    """An argument as a compiled function called inside a trace gets it: an array as a
+    tensor over that very array."""
+    if isinstance(value, np.ndarray):
+        return Tensor._make(value, None, False)
     return value
 
 
