@@ -8,7 +8,9 @@ the reverse pass, the ``.grad`` updates and the optimizer calls.  Later calls wi
 that signature run the plan: one generated Python function over the arrays, with
 no Tensor, no Node and no tape.  Array arguments reach the function as tensors that
 do not require grad (arithmetic on them is recorded; one returned as it is comes back
-as such a tensor).  Elementwise steps (forward ops, their gradient
+as such a tensor); so do those in dicts, lists, tuples, namedtuples and dataclasses
+passed as arguments, whose structure and numbers join the signature (``arguments.py``).
+Elementwise steps (forward ops, their gradient
 rules, the sums of gradient contributions), with the reductions over rows that feed
 broadcasts (a softmax's max and sum, a mean's gradient) and the sums over rows of a
 bias's gradient, are fused into generated Numba loops, cached on disk (``fuse.py``;
@@ -70,10 +72,13 @@ captured tensor's ``requires_grad`` that changes traces again (once: the plan ma
 for the old settings is kept, and ``model.eval()`` / ``model.train()`` between calls
 then replays the plan of each mode), and so does a module
 called in the function or reached by its names that was given another tensor,
-submodule, array or function (``model.fc = nn.Linear(...)``, ``layer.activation =
-F.gelu``), a name of the function (closure, globals) bound to
-another tensor, NumPy array, random generator, module, optimizer or scheduler (``opt
-= ad.optim.Adam(...)``, ``targets = np.full(...)``), and a captured NumPy array that
+submodule, array, function, dict, list or plain object (``model.fc = nn.Linear(...)``,
+``layer.activation = F.gelu``, ``model.cfg = Config(...)``) or whose config holds
+another setting (``model.cfg.scale = 2.0``, ``model.options["shift"] = 0.5``), a name
+of the function (closure, globals) bound to another tensor, NumPy array, random
+generator, module, optimizer, scheduler, function, dict, list or plain object (``opt
+= ad.optim.Adam(...)``, ``targets = np.full(...)``, ``act = F.gelu``, ``cfg =
+Config(...)``), and a captured NumPy array that
 changes between calls (noticed by a checksum, computed on every call, so large data
 should be passed as arguments; one the plan itself updates in place, as
 ``ad.tensor(running).mul_(0.9)``, is checked against what the last replay left, and
@@ -84,7 +89,9 @@ globals) holds and that changes between calls (``scale = 0.5`` read as ``x *
 scale``, ``if use_aux:``), and so does such a value in a dict the function reaches
 by name under a key its code writes (``cfg["clip"]``) or in an attribute its code
 reads of a plain object it reaches by name (``args.clip`` of an
-``argparse.Namespace``, a dataclass).  The numbers reached otherwise are fixed at
+``argparse.Namespace``, a dataclass), as does a tensor, array, generator, module,
+optimizer or function found there that is replaced by another (``state["rng"] =
+np.random.default_rng(7)``).  The numbers reached otherwise are fixed at
 the trace, and so are the objects reached otherwise (another entry of a dict or
 list, another object's attribute, a name of another function it calls): a
 plan keeps using the tensors and optimizers it saw, so rebinding such an entry to a new
@@ -92,10 +99,12 @@ object needs a new ``ad.compile(fn)``.  A plan writes intermediate results into 
 allocates once and keeps while the plan is cached (``buffers.py``), so calls of one
 compiled function from several threads run one at a time (and while one thread
 traces, calls of compiled functions from the others wait for the trace to end); what a
-call returns and what ``.grad`` holds are new arrays, never those buffers.  ``p.grad = None`` inside
-the function is recorded as a step.  A replay returns the tensors the call computed
-as new tensors without history (``requires_grad`` False: returning one whose graph no
-backward of the call used, as a compiled forward would, warns while tracing with a
+call returns and what ``.grad`` holds are new arrays, never those buffers.  ``p.grad =
+None`` inside the function is recorded as a step.  A compiled function called by the
+function being traced runs eagerly inside that trace, its ops recorded into the caller's
+plan.  A replay returns the tensors the call computed as new tensors without history
+(``requires_grad`` False: returning one whose graph no backward of the call used, as a
+compiled forward would, warns while tracing with a
 ``TapeDropWarning``, since a backward after a replay could not follow it); a tensor the
 function was given or captured and returns as it is (``return w``) is returned itself,
 and one tensor returned in several places is one tensor, as in eager execution.  Plain
@@ -122,6 +131,7 @@ import numpy as np
 from ..graph import _grad_mode, is_grad_enabled
 from ..tensor import Tensor
 from ..transforms import check_function
+from .arguments import flatten, has_containers, rebuild
 from .buffers import plan_buffers
 from .fuse import fuse_elementwise
 from . import hooks as _hooks
@@ -134,8 +144,9 @@ from .replay import build, note_replay_error
 from .install import installed
 from .known_writes import note_written
 from .not_replayed import (NotReplayedWarning, array_sums, arrays_reached, numbers_reached,
-                           reachable, warn_of_arrays_changed, warn_of_arrays_left_behind,
-                           warn_of_numbers_changed, warn_of_tensors_left_behind)
+                           reachable, sizes_reached, warn_of_arrays_changed,
+                           warn_of_arrays_left_behind, warn_of_numbers_changed,
+                           warn_of_sizes_changed, warn_of_tensors_left_behind)
 from ..anomaly import active as anomaly_active
 from .tracer import TraceError, Tracer
 from .call_constants import creators_patched, read_live_when_reached
@@ -178,13 +189,26 @@ class Compiled:
         # function transform (ad.grad(compiled)) none to differentiate (it would take
         # the result for a constant and give zeros), so both get the eager function.
         if anomaly_active() or _grad_mode.transform_depth > 0:
-            return self.fn(*[_eager_argument(a) for a in args],
-                           **{k: _eager_argument(v) for k, v in kwargs.items()})
+            return self._call_eagerly(args, kwargs)
         tracer = _hooks.active
         if tracer is not None and tracer.thread != threading.get_ident():
             with _tracing:      # another thread's trace is listening: wait for its end
                 return self(*args, **kwargs)
+        if tracer is not None:
+            # Called by a function being traced: run eagerly, so that the outer trace
+            # records this function's ops as its own (a replay of this plan would hand
+            # the outer trace results without a graph, and the outer replays never
+            # call this function again).  An array goes in as a tensor over it itself,
+            # so that the outer trace knows it (a captured array, an argument's).
+            return self._call_eagerly(args, kwargs, inside_trace=True)
+        given = None
+        if has_containers(args, kwargs):    # (the plan takes the leaves by position)
+            given = args, kwargs
+            leaves, structure = flatten(args, kwargs)
+            args, kwargs = tuple(leaves), {}
         key = signature(args, kwargs)
+        if given is not None:
+            key += (("structure", ("S", structure)),)
         entry, plan, misfit = self._fitting_plan(key, args, kwargs)
         if plan is not None:
             self.plans.move_to_end(entry)
@@ -217,7 +241,22 @@ class Compiled:
             return result
         self._note_trace(key, misfit)
         with _tracing:
-            return self._trace(key, args, kwargs)
+            return self._trace(key, args, kwargs, given)
+
+    def _call_eagerly(self, args, kwargs, inside_trace=False):
+        """``fn`` run eagerly, each array argument given as a tensor over it (those in
+        containers too, as a trace gives them): over a view of it, or over the array
+        itself ``inside_trace``."""
+        wrap = _tensor_over if inside_trace else _eager_argument
+        if has_containers(args, kwargs):
+            try:
+                leaves, _ = flatten(args, kwargs)
+            except TypeError:           # (an object no trace would take: given as it is)
+                leaves = None
+            if leaves is not None:
+                args, kwargs = rebuild(args, kwargs, [wrap(a) for a in leaves])
+                return self.fn(*args, **kwargs)
+        return self.fn(*[wrap(a) for a in args], **{k: wrap(v) for k, v in kwargs.items()})
 
     def _fitting_plan(self, key, args, kwargs):
         """``(entry, plan, None)`` for the newest cached plan of signature ``key`` that
@@ -262,7 +301,9 @@ class Compiled:
             f"arrays and settings unchanged between calls (cache_size={self.cache_size}).",
             RuntimeWarning, stacklevel=3)
 
-    def _trace(self, key, args, kwargs):
+    def _trace(self, key, args, kwargs, given=None):
+        """Trace a call with ``args`` and ``kwargs`` (the leaves of ``given``, the
+        arguments as the caller gave them, when those hold containers)."""
         tracer = Tracer(getattr(self.fn, "__name__", "function"))
         kinds = {}
         call_args = []
@@ -270,12 +311,15 @@ class Compiled:
             call_args.append(_traced_argument(tracer, position, value, kinds))
         call_kwargs = {name: _traced_argument(tracer, name, value, kinds)
                        for name, value in kwargs.items()}
+        if given is not None:
+            call_args, call_kwargs = rebuild(*given, call_args)
         rng_before = np.random.get_state()[1].copy()
         generators = [(name, g, rng_state(g)) for name, g in captured_generators(self.fn)]
         training_before = training_flags(self.fn)
         tracer.training_at_start = {key: flag for key, (_, flag) in training_before.items()}
         named_before = named_values(self.fn)
         numbers_before = numbers_reached(named_before)
+        sizes_before = sizes_reached(named_before)
         arrays_before = arrays_reached(named_before)
         sums_before = array_sums(arrays_before)
         with installed(tracer), creators_patched(self.fn):
@@ -296,6 +340,7 @@ class Compiled:
         warn_of_tensors_left_behind(tracer, plan, roots, stacklevel=3)
         warn_of_numbers_changed(plan.name, numbers_before, numbers_reached(named),
                                 stacklevel=3)
+        warn_of_sizes_changed(plan.name, sizes_before, stacklevel=3)
         arrays_after = arrays_reached(named)
         read_live_when_reached(plan, tracer, roots)
         warn_of_arrays_left_behind(plan.name, arrays_before, arrays_after, stacklevel=3)
@@ -390,8 +435,9 @@ def signature(args, kwargs) -> tuple:
         else:
             raise TypeError(
                 f"compile: argument {position!r} is a {type(value).__name__}; a compiled "
-                "function takes tensors, arrays, numbers and strings (capture other "
-                "objects, such as the model and the optimizer, from the enclosing scope)")
+                "function takes tensors, arrays, numbers and strings, and dicts, lists, "
+                "tuples, namedtuples and dataclasses of them (capture other objects, such "
+                "as the model and the optimizer, from the enclosing scope)")
         if ident is not None:       # the same array passed twice is part of the signature
             part = part + (seen.setdefault(ident, position),)
         parts.append((position, part))
@@ -459,6 +505,14 @@ def _eager_argument(value):
     """An argument as the function gets it: an array as a tensor over a view of it."""
     if isinstance(value, np.ndarray):
         return Tensor._make(value.view(), None, False)
+    return value
+
+
+def _tensor_over(value):
+    """An argument as a compiled function called inside a trace gets it: an array as a
+    tensor over that very array."""
+    if isinstance(value, np.ndarray):
+        return Tensor._make(value, None, False)
     return value
 
 

@@ -12,6 +12,7 @@ array with new values or a captured tensor with a new shape trace again.
 from __future__ import annotations
 
 import dis
+import functools
 import pickle
 import types
 import zlib
@@ -64,7 +65,9 @@ def captured_generators(fn) -> list:
 def captured_objects(fn) -> list:
     """The tensors, arrays, generators, modules, optimizers and schedulers ``fn`` reaches
     by name, as ``(where, key, object)``: a replay fits only while the names still hold
-    them."""
+    them.  So do the functions, dicts, lists and plain objects (a dataclass config) it
+    reads by name: the trace followed the function called (``act = F.gelu``) and read
+    the settings in the container (``cfg = Config(scale=2.0)``) that the name held."""
     from ..nn.module import Module
     from ..optim.lr_scheduler import LRScheduler
     from ..optim.optimizer import Optimizer
@@ -73,8 +76,62 @@ def captured_objects(fn) -> list:
 
     kinds = (Tensor, Module, Optimizer, LRScheduler, np.ndarray, np.random.Generator,
              np.random.RandomState, Generator)
+    plain = getattr(fn, "__func__", fn)
+    code = getattr(plain, "__code__", None)
+    read = _globals_read(code) if code is not None else set()
+    table = getattr(plain, "__globals__", None)
+    # (a global only where the code reads it as one: co_names also holds attribute names)
     return [(where, key, value) for _, where, key, value in _captured_names(fn)
-            if isinstance(value, kinds)]
+            if isinstance(value, kinds) or (
+                (where is not table or key in read) and followed_by_identity(value))]
+
+
+def followed_by_identity(value) -> bool:
+    """A function, dict, list or plain object: what a name or a module attribute holds
+    that a plan depends on (``act = F.gelu``, ``self.cfg = Config(...)``), and that
+    another object in its place makes the plan unfit."""
+    return (type(value) in (dict, list) or _plain_object(value) or isinstance(
+        value, (types.FunctionType, types.BuiltinFunctionType, types.MethodType,
+                functools.partial)))
+
+
+def plain_settings(holder, table, names) -> list:
+    """``(object, attribute, value)`` of the settings in the plain objects and dicts
+    that ``table``'s entries ``names`` hold (``self.cfg.scale``, ``self.cfg["scale"]``
+    of a module ``holder``): a plan that read them fits only while they keep their values
+    (a dict's entries are read through ``DictItems``)."""
+    from .tracer import _is_setting
+
+    found = []
+    for name in names:
+        value = table.get(name)
+        if type(value) is dict:
+            items = DictItems(value, f"{type(holder).__name__}.{name}")
+            found += [(items, key, v) for key, v in value.items()
+                      if type(key) is str and _is_setting(v)]
+        elif _plain_object(value):
+            found += [(value, key, v) for key, v in vars(value).items()
+                      if _is_setting(v)]
+    return found
+
+
+class DictItems:
+    """A dict's entries read as attributes (``getattr(DictItems(cfg), "scale")``), for a
+    plan's checks of the settings it read; named after where the dict is."""
+
+    __slots__ = ("table", "label")
+
+    def __init__(self, table: dict, label: str):
+        self.table, self.label = table, label
+
+    def __getattr__(self, key):
+        try:
+            return object.__getattribute__(self, "table")[key]
+        except KeyError:
+            raise AttributeError(key) from None
+
+    def __repr__(self):
+        return self.label
 
 
 def check_generators_made_in_call(plan, fn, args, kwargs, modules) -> None:
@@ -227,7 +284,7 @@ def _settings_inside(name, value, keys, attributes) -> list:
         else:
             continue
         for member, step, table, key, inner in members:
-            if _is_setting(inner):
+            if _is_setting(inner) or _held_object(inner):
                 if path or table is None:
                     found.append((member, value, _Path(path + (step,)), inner))
                 else:
@@ -236,6 +293,20 @@ def _settings_inside(name, value, keys, attributes) -> list:
                 seen.add(id(inner))
                 todo.append((inner, member, path + (step,)))
     return found
+
+
+def _held_object(value) -> bool:
+    """An object the plan used that a container's entry or a plain object's attribute
+    may hold (``state["g"]``, a generator passed to ``rng=``; ``parts.model``): another
+    object there makes the plan unfit, as for a name (``captured_objects``)."""
+    from ..generator import Generator
+    from ..nn.module import Module
+    from ..optim.optimizer import Optimizer
+
+    return isinstance(value, (Tensor, Module, Optimizer, np.ndarray, np.random.Generator,
+                              np.random.RandomState, Generator, types.FunctionType,
+                              types.BuiltinFunctionType, types.MethodType,
+                              functools.partial))
 
 
 def _plain_object(value) -> bool:
@@ -299,7 +370,10 @@ def _setting_changed(settings) -> str | None:
                 now = where.get(key, _MISSING)
         except ValueError:                  # a closure cell emptied (del)
             now = _MISSING
-        if not same_value(now, value):
+        if _held_object(value):
+            if now is not value:
+                return f"{name} holds another object"
+        elif not same_value(now, value):
             return f"{name} changed ({value!r} -> {'(deleted)' if now is _MISSING else repr(now)})"
     return None
 
@@ -321,7 +395,12 @@ def settings_of_captured_modules(fn, flags) -> list:
             found.append((module, "training", module.training))
             found += [(module, key, value) for key, value in vars(module).items()
                       if key != "training" and _is_setting(value)]
+            found += plain_settings(module, vars(module), public_names(module))
     return found
+
+
+def public_names(module) -> list:
+    return [key for key in vars(module) if not key.startswith("_")]
 
 
 def members_of_captured_modules(fn, called) -> list:
@@ -403,7 +482,8 @@ def why_plan_does_not_fit(plan) -> str | None:
     for obj, attribute, value in plan.flags:
         now = getattr(obj, attribute, _MISSING)
         if not same_value(now, value):
-            return (f"{type(obj).__name__}.{attribute} changed "
+            owner = obj.label if isinstance(obj, DictItems) else type(obj).__name__
+            return (f"{owner}.{attribute} changed "
                     f"({value!r} -> {'(deleted)' if now is _MISSING else repr(now)})")
     for table, key, value in plan.members:
         if table.get(key) is not value:

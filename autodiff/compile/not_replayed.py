@@ -239,6 +239,74 @@ def warn_of_numbers_changed(name, before, after, stacklevel) -> None:
 
 _MISSING = object()
 
+_SIZED = (list, dict, set)
+_SIZES_DEPTH = 3            # a name -> its list of dicts -> an entry's list
+
+
+def sizes_reached(named) -> dict:
+    """``{label: (container, size)}`` for the lists, dicts and sets ``named`` (``(label,
+    value)`` pairs) hold, and those inside them or in the attributes of the user's plain
+    objects they hold, a few levels deep; not inside the library's objects (a module's
+    tables, an optimizer's state), which replayed methods update.
+
+    >>> {k: n for k, (_, n) in sizes_reached([("history", [[1], 2])]).items()}
+    {'history': 2, 'history[0]': 1}
+    """
+    from .captures import _plain_object
+
+    found, seen = {}, set()
+    todo = [(value, label, 0) for label, value in reversed(named)]
+    while todo and len(seen) < _MAX_OBJECTS:
+        item, label, depth = todo.pop()
+        if id(item) in seen:
+            continue
+        seen.add(id(item))
+        if type(item) in _SIZED or isinstance(item, _SIZED) and _plain_class(item):
+            found[label] = (item, len(item))
+            inner = (list(item.items()) if isinstance(item, dict) else
+                     list(enumerate(item)) if isinstance(item, list) else [])
+        elif _plain_object(item) and not isinstance(item, (Tensor, np.ndarray)):
+            inner = [(f".{k}", v) for k, v in vars(item).items() if not k.startswith("__")]
+        else:
+            continue
+        if depth + 1 < _SIZES_DEPTH:
+            for key, value in inner[-_MAX_ITEMS:]:
+                path = f"{label}{key}" if isinstance(key, str) and key[:1] == "." else (
+                    f"{label}[{key!r}]")
+                todo.append((value, path, depth + 1))
+    return found
+
+
+def _plain_class(item) -> bool:
+    """A subclass of list, dict or set of the user's or the standard library's
+    (``collections.OrderedDict``, ``defaultdict``), not one of the library's."""
+    return not (type(item).__module__ or "").startswith("autodiff")
+
+
+def warn_of_sizes_changed(name, before, stacklevel) -> None:
+    """Warn for each list, dict or set of ``before`` (``sizes_reached`` before the
+    traced call) that the call grew or shrank: a replay runs none of the function's
+    Python code, so it appends nothing, and a value computed from the container
+    (``len(history)``) stays the one the trace saw.  Containers that took a tensor or an
+    array are left to the warnings about those (``warn_of_tensors_left_behind``,
+    ``warn_of_arrays_left_behind``)."""
+    for label, (container, size) in before.items():
+        now = len(container)
+        if now == size:
+            continue
+        items = container.values() if isinstance(container, dict) else container
+        if any(isinstance(v, (Tensor, np.ndarray)) for v in list(items)[-_MAX_ITEMS:]):
+            continue
+        kind = type(container).__name__
+        warnings.warn(
+            f"compile: {name} changed the size of the {kind} {label} while tracing "
+            f"({size} -> {now} items); a replay does not run the function's Python code, "
+            f"so later calls leave {label} as this first call left it, and a value the "
+            f"function computes from it (len({label})) stays the one this call saw. "
+            "Record outside the compiled function (after each call), or keep the value "
+            "in a tensor that in-place tensor ops update under ad.no_grad().",
+            NotReplayedWarning, stacklevel=stacklevel + 1)
+
 
 def _is_number(value) -> bool:
     return (type(value) in (int, float, complex)

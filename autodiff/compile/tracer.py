@@ -474,6 +474,10 @@ class Tracer(ReversePass):
         plan.flags += [(module, key, value) for module, _ in self.modules.values()
                        for key, value in vars(module).items()
                        if key != "training" and _is_setting(value)]
+        from .captures import public_names, plain_settings
+        plan.flags += [entry for module, _ in self.modules.values()
+                       for entry in plain_settings(module, vars(module),
+                                                   public_names(module))]
         plan.flags += [(tensor, "requires_grad", tensor.requires_grad)
                        for tensor, _ in captured]
         # (a gradient hook registered later on a captured leaf: the same)
@@ -553,11 +557,13 @@ def argument_position(tracer, array):
 
 
 def module_members(modules) -> list:
-    """The tensors, submodules, arrays (not buffers, which a replay reads again) and
-    functions of ``modules``, as ``(table, key, object)``: a plan that read the old ones
-    does not fit a module given new ones (``model.fc = nn.Linear(...)``,
-    ``model.class_weight = np.array(...)``, ``layer.activation = F.gelu``)."""
+    """The tensors, submodules, arrays (not buffers, which a replay reads again),
+    functions, dicts, lists and plain objects of ``modules``, as ``(table, key,
+    object)``: a plan that read the old ones does not fit a module given new ones
+    (``model.fc = nn.Linear(...)``, ``model.class_weight = np.array(...)``,
+    ``layer.activation = F.gelu``, ``model.cfg = Config(...)``)."""
     from ..nn.module import Module
+    from .captures import followed_by_identity
 
     members = []
     for module in modules:
@@ -565,7 +571,8 @@ def module_members(modules) -> list:
         for table in (vars(module), module._parameters, module._modules):
             members += [(table, key, value) for key, value in table.items()
                         if isinstance(value, (Tensor, Module)) or callable(value) or (
-                            isinstance(value, np.ndarray) and key not in buffers)]
+                            isinstance(value, np.ndarray) and key not in buffers) or (
+                            not key.startswith("_") and followed_by_identity(value))]
     return members
 
 
