@@ -356,10 +356,11 @@ class Tensor(CopyingMethods, ReductionMethods, OperatorMethods, PyTorchMethods, 
                     "(inputs without requires_grad=True, or used only through comparisons, "
                     "where conditions or stop_gradient). ad.explain(w, output=this_tensor) "
                     "says why for a given input w.")
+            from .compile.outputs import replay_history_hint
             raise RuntimeError(
-                "backward: this tensor does not require grad and has no recorded history. "
-                "Create the inputs with requires_grad=True (and outside ad.no_grad()) "
-                "before computing it.")
+                "backward: this tensor does not require grad and has no recorded history."
+                + (replay_history_hint(self) or " Create the inputs with requires_grad=True "
+                   "(and outside ad.no_grad()) before computing it."))
         grad = root_grad(self, grad, create_graph)
         # inside a transform's function: transforms.transform_input refuses to be passed
         _grad_mode.backward_in_transform = _grad_mode.transform_depth > 0

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import collections
 import warnings
+import weakref
 
 import numpy as np
 
@@ -77,8 +78,9 @@ def _template(tracer, value, shared):
                 "without a .grad. Make such a leaf outside the compiled function (a "
                 "replay returns a captured tensor itself, with its .grad), or run this "
                 "step eagerly to read an intermediate's gradient.")
-        _warn_of_a_graph_left_behind(tracer, value)
-        return ("tensor", tracer.ref(value, value), shared.get(id(value)))
+        left_behind = _warn_of_a_graph_left_behind(tracer, value)
+        template = ("tensor", tracer.ref(value, value), shared.get(id(value)))
+        return template + (tracer.name,) if left_behind else template
     kind = type(value)
     if kind is tuple or kind is list:
         return (kind.__name__, [_template(tracer, v, shared) for v in value])
@@ -130,7 +132,30 @@ def _no_constant_why(tracer, array) -> str:
             "it with np.zeros_like(a), np.ones_like(a) or np.full_like(a, value).")
 
 
-def _warn_of_a_graph_left_behind(tracer, tensor) -> None:
+#: The tensors replays returned without the graph their trace's call gave them, each
+#: with the compiled function's name: read only when a backward through one refuses,
+#: to say why it has no history (``Tensor.backward``).
+replayed_without_graph: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _note_replayed_without_graph(tensor, name: str):
+    replayed_without_graph[tensor] = name
+    return tensor
+
+
+def replay_history_hint(tensor) -> str:
+    """Why ``tensor`` has no history when a replay of ``ad.compile`` returned it (a
+    sentence), else ""."""
+    name = replayed_without_graph.get(tensor)
+    if name is None:
+        return ""
+    return (f" It was returned by a replay of the compiled function {name}, which records "
+            "no tape (its first call warned with a TapeDropWarning): call backward() "
+            "inside the compiled function (compile the whole training step), or call "
+            f"{name} without ad.compile when its result is differentiated outside.")
+
+
+def _warn_of_a_graph_left_behind(tracer, tensor) -> bool:
     """A returned tensor whose graph is still there (no backward of the call went
     through it, or one kept it with ``retain_graph=True``: its node still holds its
     inputs) has a history a backward after the call would follow; a
@@ -138,7 +163,7 @@ def _warn_of_a_graph_left_behind(tracer, tensor) -> None:
     gradient there (silently, when another path still requires grad)."""
     node = tensor._node
     if node is None or node.args is None or not tensor.requires_grad:
-        return                          # (no backward can follow one without grad)
+        return False                    # (no backward can follow one without grad)
     how = ("with the graph its backward kept (retain_graph=True)"
            if node in tracer.node_slots else "with a graph that no backward of the call used")
     warnings.warn(
@@ -149,6 +174,7 @@ def _warn_of_a_graph_left_behind(tracer, tensor) -> None:
         "came from no gradient. Call backward() inside the compiled function (compile "
         "the whole training step), or compute it under ad.no_grad() (or return "
         "t.detach()) when no gradient is wanted.", TapeDropWarning, stacklevel=2)
+    return True
 
 
 def output_source(template, ns, made=None) -> str:
@@ -157,8 +183,10 @@ def output_source(template, ns, made=None) -> str:
     made = set() if made is None else made
     kind = template[0]
     if kind == "tensor":
-        _, ref, key = template
+        ref, key = template[1], template[2]
         text = f"MAKE({ns.expr(ref)}, None, False)"
+        if len(template) == 4:          # (its graph left behind: _warn_of_a_graph_left_behind)
+            text = f"{ns.const(_note_replayed_without_graph)}({text}, {template[3]!r})"
         if key is None:
             return text
         if key in made:
