@@ -292,3 +292,39 @@ def test_layers_called_by_pytorchs_keyword_names():
     q = ad.tensor(np.arange(36.0).reshape(3, 2, 6) / 36)
     out, _ = attention(query=q, key=q, value=q)
     np.testing.assert_array_equal(out.data, attention(q, q, q)[0].data)
+
+
+# --- nn.Sequential: net[i] = layer, del net[i], net.pop(i), as in PyTorch ----------------
+
+def _layer_kinds(net):
+    return [type(m).__name__ for m in net]
+
+
+def test_sequential_setitem_delitem_and_pop_name_layers_as_torch():
+    torch = pytest.importorskip("torch")
+    for lib in (ad, torch):
+        net = lib.nn.Sequential(lib.nn.Linear(2, 3), lib.nn.ReLU(), lib.nn.Linear(3, 1))
+        net[1] = lib.nn.Tanh()
+        net[-1] = lib.nn.Linear(3, 2)
+        assert _layer_kinds(net) == ["Linear", "Tanh", "Linear"]
+        assert [k for k, _ in net.named_parameters()] == [
+            "0.weight", "0.bias", "2.weight", "2.bias"]
+        del net[0]
+        assert _layer_kinds(net) == ["Tanh", "Linear"]
+        assert [k for k, _ in net.named_parameters()] == ["1.weight", "1.bias"]
+        popped = net.pop(0)
+        assert type(popped).__name__ == "Tanh" and len(net) == 1
+        assert [k for k, _ in net.named_parameters()] == ["0.weight", "0.bias"]
+        with pytest.raises(IndexError):
+            net[3] = lib.nn.ReLU()
+
+
+def test_sequential_setitem_replaces_the_layer_the_forward_runs():
+    net = ad.nn.Sequential(ad.nn.Linear(2, 2), ad.nn.ReLU())
+    net[1] = ad.nn.Identity()
+    x = ad.tensor(np.array([[-1.0, 2.0]]))
+    np.testing.assert_array_equal(net(x).data, net[0](x).data)
+    with pytest.raises(TypeError, match="expects a Module"):
+        net[0] = ad.nn.functional.relu
+    del net[:1]
+    assert _layer_kinds(net) == ["Identity"]

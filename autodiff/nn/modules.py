@@ -345,6 +345,42 @@ class Sequential(Module):
             return Sequential(dict(list(self._modules.items())[index]))
         return list(self._modules.values())[index]
 
+    def __setitem__(self, index: int, module: Module) -> None:
+        """``net[i] = layer`` replaces the layer at position ``i``, keeping its name
+        (``"2.weight"`` stays), as in PyTorch."""
+        if not isinstance(module, Module):
+            raise TypeError(f"Sequential: net[{index}] = ... expects a Module, got "
+                            f"{type(module).__name__}")
+        setattr(self, self._key_at(index), module)
+
+    def __delitem__(self, index) -> None:
+        """``del net[i]`` (or a slice) removes layers; the rest are named by position
+        again, as in PyTorch."""
+        keys = list(self._modules)
+        doomed = keys[index] if isinstance(index, slice) else [self._key_at(index)]
+        for key in doomed:
+            del self._modules[key]
+        layers = list(self._modules.values())
+        self._modules.clear()
+        for i, layer in enumerate(layers):
+            self._modules[str(i)] = layer
+        self._name_parameters()
+
+    def pop(self, index: int) -> Module:
+        """Remove the layer at position ``index`` and return it, as in PyTorch."""
+        layer = self[index]
+        del self[index]
+        return layer
+
+    def _key_at(self, index: int) -> str:
+        keys = list(self._modules)
+        if not isinstance(index, (int, np.integer)) or isinstance(index, bool):
+            raise TypeError(f"Sequential: an index is an int, got {type(index).__name__}")
+        if not -len(keys) <= index < len(keys):
+            raise IndexError(f"Sequential: index {index} is out of range for "
+                             f"{len(keys)} layers")
+        return keys[index]
+
     def append(self, module: Module) -> "Sequential":
         """Add a layer at the end (named by its position, as in PyTorch); returns self."""
         if not isinstance(module, Module):
