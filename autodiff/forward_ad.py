@@ -27,6 +27,7 @@ tensor([2.        , 1.08060461])
 from __future__ import annotations
 
 import contextlib
+import sys
 import weakref
 from typing import Any, NamedTuple
 
@@ -40,6 +41,8 @@ from .ops import registry as _registry
 from .ops.namespace import numpy_xp
 from .ops.registry import REGISTRY
 from .tensor import Tensor
+
+_tensor_module = sys.modules[Tensor.__module__]   # (ad.tensor is the function)
 
 __all__ = ["dual_level", "enter_dual_level", "exit_dual_level", "make_dual", "unpack_dual",
            "UnpackedDualTensor"]
@@ -82,6 +85,7 @@ def enter_dual_level() -> int:
     _level.previous_hook = _registry.kernel_hook
     _registry.kernel_hook = _unrecorded_op_hook
     _inplace.dual_write = _dual_write
+    _tensor_module.tangent_hook = _shown_tangent
     return _level.number
 
 
@@ -105,6 +109,7 @@ def exit_dual_level(*, level: int | None = None) -> None:
     if _registry.kernel_hook is _unrecorded_op_hook:
         _registry.kernel_hook = _level.previous_hook
     _inplace.dual_write = None
+    _tensor_module.tangent_hook = None
     _level.tangents.clear()
     _level.reaches.clear()
     _level = None
@@ -172,6 +177,8 @@ def make_dual(tensor: Tensor, tangent: Tensor, *, level: int | None = None) -> T
             "make_dual: the tangent requires grad, and tangents here are not recorded for "
             "differentiation (PyTorch's forward-over-reverse through duals); pass "
             "tangent.detach(), or use ad.func.jvp, whose tangents can be differentiated")
+    if _registry.kernel_hook is None:   # (an ad.compile trace inside the level resets it)
+        _registry.kernel_hook = _unrecorded_op_hook
     dual = _alias(tensor)
     state.tangents[dual._node] = tangent
     return dual
@@ -283,6 +290,19 @@ def _node_tangent(node: Node, tangents):
     if result.shape != ans.shape:
         result = np.broadcast_to(result, ans.shape)
     return result.astype(ans.dtype, copy=False)
+
+
+def _shown_tangent(tensor: Tensor):
+    """The tangent ``repr`` shows (``tensor.tangent_hook``): None when there is none or
+    it can no longer be computed (a backward freed the graph)."""
+    state = _level
+    if state is None or not _reaches_dual(state, tensor._node):
+        return None
+    try:
+        tangent = _tangent_of(state, tensor._node)
+    except RuntimeError:
+        return None
+    return tangent if tangent is None or isinstance(tangent, Tensor) else Tensor(tangent)
 
 
 def _own_attributes(cls) -> set:

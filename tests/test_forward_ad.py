@@ -139,6 +139,15 @@ def test_tangents_end_with_the_level():
         fwAD.exit_dual_level(level=level)
 
 
+def test_repr_shows_the_tangent_as_torch():
+    with fwAD.dual_level():
+        d = fwAD.make_dual(ad.tensor([1.0, 2.0], requires_grad=True), ad.ones(2))
+        assert repr(d * 2) == "tensor([2., 4.], requires_grad=True, tangent=tensor([2., 2.]))"
+        assert repr(fwAD.unpack_dual(d).primal) == "tensor([1., 2.], requires_grad=True)"
+        assert repr(d > 1) == "tensor([False,  True])"
+    assert repr(d * 2) == "tensor([2., 4.], requires_grad=True)"
+
+
 def test_dual_level_as_decorator():
     @fwAD.dual_level()
     def tangent_of_square(x, v):
