@@ -10,7 +10,8 @@ the primal does not require grad), so every op on it is recorded, and
 between them and ``y`` with the JVP rules of forward mode (``forward_rules.py``; ``J t``
 from the VJP rule otherwise, ``forward.py``).  Each node's tangent is computed once
 per level and kept until the level ends, so unpacking every step of a chain costs one
-pass in all.
+pass in all.  Where the primal requires grad the tangent is recorded too, so a loss
+on it (a JVP penalty) has gradients with respect to the primal, as in PyTorch.
 
 What the tape cannot see carries no tangent: an op under ``ad.no_grad()`` on a tensor
 that carries one raises (PyTorch propagates tangents there), and ``.detach()`` and
@@ -36,13 +37,14 @@ import numpy as np
 from .forward import _transposed_vjp
 from .forward_rules import jvp_rule
 from . import inplace as _inplace
-from .graph import Node, is_grad_enabled
+from .graph import Node, enable_grad, is_grad_enabled
 from .ops import registry as _registry
-from .ops.namespace import numpy_xp
+from .ops.namespace import numpy_xp, tensor_xp
 from .ops.registry import REGISTRY
 from .tensor import Tensor
 
 _tensor_module = sys.modules[Tensor.__module__]   # (ad.tensor is the function)
+_make = Tensor._make
 
 __all__ = ["dual_level", "enter_dual_level", "exit_dual_level", "make_dual", "unpack_dual",
            "UnpackedDualTensor"]
@@ -174,9 +176,10 @@ def make_dual(tensor: Tensor, tangent: Tensor, *, level: int | None = None) -> T
                            f"gradient at the same level {state.number} is not supported.")
     if tangent.requires_grad:
         raise NotImplementedError(
-            "make_dual: the tangent requires grad, and tangents here are not recorded for "
-            "differentiation (PyTorch's forward-over-reverse through duals); pass "
-            "tangent.detach(), or use ad.func.jvp, whose tangents can be differentiated")
+            "make_dual: the tangent requires grad, and the tangents computed from it would "
+            "not be differentiable with respect to it (they are with respect to the "
+            "primal); pass tangent.detach(), or use ad.func.jvp, whose tangents can be "
+            "differentiated with respect to both")
     if _registry.kernel_hook is None:   # (an ad.compile trace inside the level resets it)
         _registry.kernel_hook = _unrecorded_op_hook
     dual = _alias(tensor)
@@ -256,13 +259,15 @@ def _tangent_of(state: _Level, node: Node):
 
 
 def _node_tangent(node: Node, tangents):
-    """``J t`` for one node, from its inputs' tangents (None when none has one)."""
+    """``J t`` for one node, from its inputs' tangents (None when none has one).  For a
+    node that requires grad the tangent is recorded, as PyTorch's: it depends on the
+    primal values, and a loss built from it differentiates through them."""
     rules = node.op.rules
     inputs, found = [], False
     for i, parent in enumerate(node.parents):
         t = tangents.get(parent) if parent.__class__ is Node else None
         if t is not None and (rules is None or rules[i] is not None):
-            inputs.append(t.data if isinstance(t, Tensor) else t)
+            inputs.append(t)
             found = True
         else:
             inputs.append(None)
@@ -274,17 +279,45 @@ def _node_tangent(node: Node, tangents):
             "released its saved values (a backward() through it freed them), so its "
             "tangent cannot be computed. Call unpack_dual before backward(), or pass "
             "retain_graph=True to that backward().")
-    ans, args, kwargs = node.ans, node.args, node.kwargs or {}
     function_class = getattr(node.op, "function_class", None)
     if function_class is not None and "jvp" in _own_attributes(function_class):
-        result = _function_jvp(function_class, node, inputs)
-    else:
-        rule = jvp_rule(node.op)
-        if rule is not None:
-            result = rule(numpy_xp, inputs, ans, *args, **kwargs)
-        else:
-            result = _transposed_vjp(node, inputs, ans, args, kwargs, False)
-    if result is None:          # a zero Jacobian (fill_, sign): a zero tangent, as PyTorch
+        arrays = [t.data if isinstance(t, Tensor) else t for t in inputs]
+        return _fitted(_function_jvp(function_class, node, arrays), node.ans)
+    if not node.requires_grad:
+        arrays = [t.data if isinstance(t, Tensor) else t for t in inputs]
+        return _fitted(_apply_rule(node, arrays, node.ans, node.args, numpy_xp), node.ans)
+    tangent_tensors = [t if t is None or isinstance(t, Tensor) else _make(t, None, False)
+                       for t in inputs]
+    args = tuple(_make(a, p, True) if p.__class__ is Node and p.requires_grad
+                 else p if p.__class__ is Tensor else a
+                 for a, p in zip(node.args, node.parents))
+    with enable_grad():
+        result = _apply_rule(node, tangent_tensors, _make(node.ans, node, True), args,
+                             tensor_xp)
+        if result is None:
+            return np.zeros(node.ans.shape, dtype=node.ans.dtype)
+        if not isinstance(result, Tensor):
+            result = _make(np.asarray(result), None, False)
+        if result.shape != node.ans.shape:
+            result = tensor_xp.broadcast_to(result, node.ans.shape)
+        if result.dtype != node.ans.dtype:
+            result = tensor_xp.astype(result, node.ans.dtype)
+    if result._node is not None and result._node not in tangents:
+        tangents[result._node] = None       # a tangent carries no tangent of its own
+    return result
+
+
+def _apply_rule(node, inputs, ans, args, xp):
+    rule = jvp_rule(node.op)
+    if rule is not None:
+        return rule(xp, inputs, ans, *args, **(node.kwargs or {}))
+    return _transposed_vjp(node, inputs, ans, args, node.kwargs or {}, xp is tensor_xp)
+
+
+def _fitted(result, ans):
+    """A rule's result as an array of the output's shape and dtype (None: zeros, a zero
+    Jacobian as for fill_ or sign, where PyTorch gives a zero tangent too)."""
+    if result is None:
         return np.zeros(ans.shape, dtype=ans.dtype)
     result = np.asarray(result.data if isinstance(result, Tensor) else result)
     if result.shape != ans.shape:

@@ -457,3 +457,42 @@ def test_unpack_after_backward_freed_the_graph_raises():
         with pytest.raises(RuntimeError, match="unpack_dual: op .* released its saved "
                                                "values.*before backward"):
             fwAD.unpack_dual(y)
+
+
+@pytest.mark.parametrize("name", ["elementwise chain", "matmul", "logsumexp softmax"])
+def test_backward_through_the_tangent_matches_central_differences(name):
+    """A loss on the tangent (a JVP penalty) differentiates through the primal values,
+    as in PyTorch: the tangent of a node that requires grad is recorded."""
+    func, shape = CASES[name]
+    x, v = rng.standard_normal(shape), rng.standard_normal(shape)
+    weights = rng.standard_normal(func(ad.tensor(x), _namespace(ad), ad.tensor(WEIGHT)).shape)
+
+    def penalty(z, requires_grad):
+        primal = ad.tensor(z, requires_grad=requires_grad)
+        with fwAD.dual_level():
+            out = func(fwAD.make_dual(primal, ad.tensor(v)), _namespace(ad), ad.tensor(WEIGHT))
+            tangent = fwAD.unpack_dual(out).tangent
+            assert tangent.requires_grad == requires_grad
+            assert fwAD.unpack_dual(tangent).tangent is None      # no tangent of its own
+            loss = (tangent * ad.tensor(weights)).sum()
+            if requires_grad:
+                loss.backward()
+        return float(loss.data), primal.grad
+    _, gradient = penalty(x, True)
+    expected = central_jacobian(lambda z: penalty(z, False)[0], x)
+    np.testing.assert_allclose(gradient, expected, rtol=1e-6, atol=1e-8)
+
+
+def test_backward_through_the_tangent_matches_torch():
+    torch = pytest.importorskip("torch")
+    func, shape = CASES["matmul"]
+    x, v = rng.standard_normal(shape), rng.standard_normal(shape)
+    gradients = []
+    for lib, levels in ((ad, fwAD), (torch, torch.autograd.forward_ad)):
+        primal = lib.tensor(x, requires_grad=True)
+        with levels.dual_level():
+            out = func(levels.make_dual(primal, lib.tensor(v)), _namespace(lib),
+                       lib.tensor(WEIGHT))
+            (levels.unpack_dual(out).tangent ** 2).sum().backward()
+        gradients.append(np.asarray(primal.grad))
+    np.testing.assert_allclose(gradients[0], gradients[1], rtol=1e-10)
