@@ -28,6 +28,7 @@ tensor([2.        , 1.08060461])
 from __future__ import annotations
 
 import contextlib
+import functools
 import sys
 import weakref
 from typing import Any, NamedTuple
@@ -282,7 +283,14 @@ def _node_tangent(node: Node, tangents):
     function_class = getattr(node.op, "function_class", None)
     if function_class is not None and "jvp" in _own_attributes(function_class):
         arrays = [t.data if isinstance(t, Tensor) else t for t in inputs]
-        return _fitted(_function_jvp(function_class, node, arrays), node.ans)
+        tangent = _fitted(_function_jvp(function_class, node, arrays), node.ans)
+        if not node.requires_grad:
+            return tangent
+        with enable_grad():     # a loss on it must not silently miss its primal's part
+            result = _undifferentiated_jvp(function_class)(_make(node.ans, node, True),
+                                                           _make(tangent, None, False))
+        tangents[result._node] = None       # a tangent carries no tangent of its own
+        return result
     if not node.requires_grad:
         arrays = [t.data if isinstance(t, Tensor) else t for t in inputs]
         return _fitted(_apply_rule(node, arrays, node.ans, node.args, numpy_xp), node.ans)
@@ -367,6 +375,28 @@ def _function_jvp(cls, node, inputs):
         raise RuntimeError(f"{cls.__name__}.jvp returned a tangent of shape {shape} for an "
                            f"output of shape {node.ans.shape}; they must match")
     return result
+
+
+@functools.lru_cache(maxsize=None)
+def _undifferentiated_jvp(cls):
+    """``apply(output, tangent)`` gives ``tangent``, recorded after ``output`` with a
+    backward that refuses: the tangent a Function's own ``jvp`` gives is not recorded
+    as a function of the primal."""
+    from .function import Function
+
+    class _FunctionJvpTangent(Function):
+        @staticmethod
+        def forward(ctx, output, tangent):
+            return tangent
+
+        @staticmethod
+        def backward(ctx, grad):
+            raise RuntimeError(
+                f"backward: the tangent that {cls.__name__}.jvp gave (forward_ad) cannot "
+                "be differentiated with respect to the primal: jvp runs on arrays, outside "
+                "the tape. Keep that tangent out of the loss, or derive it from "
+                f"{cls.__name__}.backward by removing jvp.")
+    return _FunctionJvpTangent.apply
 
 
 def _reaches_dual(state: _Level, node: Node) -> bool:

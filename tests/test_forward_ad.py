@@ -280,6 +280,16 @@ def test_custom_functions_use_jvp_or_else_backward():
                                    3 * x ** 2 * v)
 
 
+def test_a_loss_on_a_function_jvp_tangent_refuses_backward():
+    x = ad.tensor([0.5, 1.0], requires_grad=True)
+    with fwAD.dual_level():
+        tangent = fwAD.unpack_dual(_Exp.apply(fwAD.make_dual(x, ad.ones(2)))).tangent
+        np.testing.assert_allclose(tangent.data, np.exp([0.5, 1.0]))
+        assert tangent.requires_grad and fwAD.unpack_dual(tangent).tangent is None
+        with pytest.raises(RuntimeError, match="_Exp.jvp .*cannot be differentiated"):
+            (tangent.sum() + x.sum()).backward()
+
+
 def test_custom_function_jvp_matches_torch():
     torch = pytest.importorskip("torch")
     tfwAD = torch.autograd.forward_ad
