@@ -64,7 +64,8 @@ class _Level:
     def __init__(self, number: int):
         self.number = number
         # Keyed weakly: a node the user's tensors no longer reach is dropped with its
-        # tangent.  Values are arrays (or the given tangent Tensor for a dual).
+        # tangent.  Values are arrays, the given tangent Tensor for a dual, or recorded
+        # Tensors for a node that requires grad.
         self.tangents = weakref.WeakKeyDictionary()
         self.reaches = weakref.WeakKeyDictionary()   # node -> whether a tangent reaches it
         self.previous_hook = None
@@ -172,7 +173,8 @@ def make_dual(tensor: Tensor, tangent: Tensor, *, level: int | None = None) -> T
             "Trying to set a forward gradient that has a different size than that of the "
             f"original Tensor, this is not supported. Tensor is of size {list(tensor.shape)} "
             f"while the given forward gradient is of size {list(tangent.shape)}.")
-    if tensor._node is not None and _tangent_of(state, tensor._node) is not None:
+    if (tensor._node is not None and _reaches_dual(state, tensor._node)
+            and _tangent_of(state, tensor._node) is not None):
         raise RuntimeError("Making a dual Tensor based on a Tensor that already has a forward "
                            f"gradient at the same level {state.number} is not supported.")
     if tangent.requires_grad:
