@@ -10,6 +10,7 @@ kind, a transform of functions (``jax.grad``, ``torch.func.grad``).
 
 from __future__ import annotations
 
+import sys
 import threading
 
 import numpy as np
@@ -24,6 +25,9 @@ from .function import Function, FunctionCtx
 from .grad_attr import root_grad
 from .graph import Node, _accumulate_into_leaf, _grad_mode, enable_grad, run_backward
 from .tensor import Tensor
+
+# ``import autodiff.autograd.forward_ad as fwAD``, as PyTorch's tutorial imports it
+sys.modules[__name__ + ".forward_ad"] = forward_ad
 
 __all__ = ["grad", "backward", "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled",
            "Function", "FunctionCtx", "gradcheck", "gradgradcheck", "functional", "Variable",

@@ -185,6 +185,11 @@ def make_dual(tensor: Tensor, tangent: Tensor, *, level: int | None = None) -> T
             "differentiated with respect to both")
     if _registry.kernel_hook is None:   # (an ad.compile trace inside the level resets it)
         _registry.kernel_hook = _unrecorded_op_hook
+    if tangent.data.strides != tensor.data.strides:
+        # laid out as the primal, as PyTorch does (so unpack_dual gives a copy then)
+        laid_out = np.empty_like(tensor.data, dtype=tangent.dtype)
+        laid_out[...] = tangent.data
+        tangent = _make(laid_out, None, False)
     dual = _alias(tensor)
     state.tangents[dual._node] = tangent
     return dual

@@ -108,6 +108,28 @@ def test_a_tensor_no_dual_reaches_has_no_tangent():
         np.testing.assert_array_equal(fwAD.unpack_dual(ad.sign(d)).tangent.data, [0, 0])
 
 
+def test_the_tutorials_first_example():
+    import autodiff.autograd.forward_ad as tutorial_fwAD
+    assert tutorial_fwAD is fwAD
+    primal, tangent = ad.randn(10, 10, dtype=np.float64), ad.randn(10, 10, dtype=np.float64)
+    plain_tensor = ad.randn(10, 10, dtype=np.float64)
+
+    def fn(x, y):
+        return x ** 2 + y ** 2
+    with fwAD.dual_level():
+        dual_input = fwAD.make_dual(primal, tangent)
+        assert fwAD.unpack_dual(dual_input).tangent is tangent
+        # a tangent laid out otherwise than its primal is copied into the primal's layout
+        dual_input_alt = fwAD.make_dual(primal, tangent.T)
+        assert fwAD.unpack_dual(dual_input_alt).tangent is not tangent
+        np.testing.assert_array_equal(fwAD.unpack_dual(dual_input_alt).tangent.data,
+                                      tangent.data.T)
+        dual_output = fn(dual_input, plain_tensor)
+        jvp = fwAD.unpack_dual(dual_output).tangent
+    np.testing.assert_allclose(jvp.data, 2 * primal.data * tangent.data)
+    assert fwAD.unpack_dual(dual_output).tangent is None
+
+
 def test_unpack_returns_the_given_tangent_and_a_primal_without_one():
     x, v = ad.tensor([1.0, 2.0]), ad.tensor([0.5, -1.0])
     with fwAD.dual_level():
