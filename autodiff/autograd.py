@@ -10,6 +10,7 @@ kind, a transform of functions (``jax.grad``, ``torch.func.grad``).
 
 from __future__ import annotations
 
+import sys
 import threading
 
 import numpy as np
@@ -17,6 +18,7 @@ import numpy as np
 from .anomaly import detect_anomaly
 from . import autograd_functional as functional
 from . import autograd_graph as graph  # noqa: F401  (ad.autograd.graph, as torch's)
+from . import forward_ad  # noqa: F401  (ad.autograd.forward_ad, as torch's)
 from .autograd_checks import gradcheck, gradgradcheck
 from .compile.hooks import refuse_transform_in_trace
 from .function import Function, FunctionCtx
@@ -24,8 +26,12 @@ from .grad_attr import root_grad
 from .graph import Node, _accumulate_into_leaf, _grad_mode, enable_grad, run_backward
 from .tensor import Tensor
 
+# ``import autodiff.autograd.forward_ad as fwAD``, as PyTorch's tutorial imports it
+sys.modules[__name__ + ".forward_ad"] = forward_ad
+
 __all__ = ["grad", "backward", "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled",
-           "Function", "FunctionCtx", "gradcheck", "gradgradcheck", "functional", "Variable"]
+           "Function", "FunctionCtx", "gradcheck", "gradgradcheck", "functional", "Variable",
+           "forward_ad"]
 
 
 class _VariableType(type):

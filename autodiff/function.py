@@ -327,6 +327,7 @@ def _function_op(cls):
         return held + [value for _, value in _reachable_tracked(cls.backward)]
 
     op.closed_over = closed_over
+    op.function_class = cls      # (forward_ad calls its jvp, if it has one)
     return op
 
 

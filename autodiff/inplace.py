@@ -107,9 +107,17 @@ def _check_writable(t, where: str):
         "t = ad.tensor(t.data.copy()).")
 
 
+#: Set by ``forward_ad`` while a dual level is active: ``dual_write(t, other)`` says
+#: whether the update involves a tensor that carries a tangent (it is then recorded,
+#: so the tangent follows it), and raises if grad mode is off for one.
+dual_write = None
+
+
 def _recording(t, other) -> bool:
     from .tensor import Tensor
 
+    if dual_write is not None and dual_write(t, other):
+        return True
     if not _grad_mode.enabled:
         return False
     return t.requires_grad or (isinstance(other, Tensor) and other.requires_grad)

@@ -40,6 +40,9 @@ value_hook = None
 #: Set by ``ad.compile`` while it traces: called as ``shown_hook(tensor)`` when a
 #: tensor is shown (``repr``, ``str``, ``print``), which its replays do not do again.
 shown_hook = None
+#: Set by ``forward_ad`` while a dual level is active: the tangent a tensor carries
+#: (or None), shown by ``repr`` as PyTorch's ``tangent=``.
+tangent_hook = None
 
 #: An ``axis`` argument: one axis, several, or all (None).
 Axis = Union[int, tuple[int, ...], None]
@@ -326,6 +329,10 @@ class Tensor(CopyingMethods, ReductionMethods, OperatorMethods, PyTorchMethods, 
             extras.append("requires_grad=True")
         if self.name is not None:
             extras.append(f"name={self.name!r}")
+        if tangent_hook is not None and self._node is not None:
+            tangent = tangent_hook(self)
+            if tangent is not None:
+                extras.append(f"tangent={tangent!r}")
         return "tensor(" + body + "".join(", " + e for e in extras) + ")"
 
     # ----- gradients -----------------------------------------------------------
