@@ -11,6 +11,8 @@ integer indices: NumPy copies first; a row written with itself) it goes ahead.
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
 
@@ -73,3 +75,42 @@ def refuse_overlapping_values(where: str, target, values, write, copy_instead: s
             f"(shape {target.shape}), which NumPy reads while it writes, so values it has "
             "already overwritten would be read again; PyTorch refuses writes from "
             f"overlapping memory too. Write a copy of them: {copy_instead}")
+
+
+def refuse_aliased_setitem(where: str, t, key, value) -> None:
+    """The refusals of ``t[key] = value`` (``key`` normalized) whose values share memory
+    with ``t``: rows swapped by ``rng.shuffle``, and values NumPy would read while it
+    writes them.  Called by ``inplace.set_item``, itself called by ``__setitem__``."""
+    _refuse_shuffle_by_swaps(t, value, 3)   # (this, set_item, __setitem__, the caller)
+    if _holds_index_array(key):     # (a basic index: NumPy copies overlapping values first)
+        refuse_overlapping_values(where, t, value, lambda a, v: a.__setitem__(key, v),
+                                  "t[key] = values.copy()")
+
+
+def _holds_index_array(key) -> bool:
+    """Whether a normalized index holds an array (a mask or integer indices), the only
+    indices for which NumPy may read overlapping values while it writes them."""
+    if key.__class__ is tuple:
+        return any(part.__class__ is np.ndarray for part in key)
+    return key.__class__ is np.ndarray
+
+
+def _refuse_shuffle_by_swaps(t, value, caller_depth: int) -> None:
+    """``rng.shuffle(t)`` on a Tensor of two or more dimensions: NumPy shuffles an
+    object other than an ndarray by swapping ``t[i], t[j] = t[j], t[i]``, and the rows
+    of a Tensor are views, so the first write changes the row the second one copies
+    (rows come out duplicated, with only NumPy's general warning)."""
+    if t.data.ndim < 2:                 # (every setitem passes here: the cheap test first)
+        return
+    from .tensor import Tensor
+    if not (isinstance(value, Tensor) and value.ndim > 0
+            and np.may_share_memory(value.data, t.data)):
+        return
+    from .tape_drop import numpy_random_callee
+    name = numpy_random_callee(sys._getframe(caller_depth + 1))
+    if name is not None and name.endswith(".shuffle"):
+        raise TypeError(
+            f"{name} of a Tensor of shape {t.shape}: NumPy shuffles an object other than "
+            "an ndarray by swapping its rows one pair at a time, and a Tensor's rows are "
+            "views, so rows would come out duplicated. Shuffle by indexing instead, which "
+            "also stays on the tape: t = t[rng.permutation(len(t))]")

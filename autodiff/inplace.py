@@ -45,7 +45,6 @@ write into ``out`` too (``element_copies.py``).
 from __future__ import annotations
 
 import contextlib
-import sys
 import weakref
 
 import numpy as np
@@ -53,7 +52,7 @@ import numpy as np
 from . import collector, overwrites
 from . import hooks as _hooks
 from .shared_memory import computed_apart_from_shared_memory, keeps_shared_memory
-from .aliased_writes import refuse_overlapping_values
+from .aliased_writes import refuse_aliased_setitem
 from .element_copies import before_write, refresh_element, write_back
 from . import graph as _graph
 from .graph import Node, _grad_mode
@@ -512,9 +511,7 @@ def set_item(t, key, value, where: str = "setitem"):
     from .ops.indexing import normalize_key, setitem
 
     key = normalize_key(key)
-    _refuse_shuffle_by_swaps(t, value)
-    refuse_overlapping_values(where, t, value, lambda a, v: a.__setitem__(key, v),
-                              "t[key] = values.copy()")
+    refuse_aliased_setitem(where, t, key, value)
     before_write(t, where)
     if _recording(t, value):
         _refuse_leaf(t, where)
@@ -527,27 +524,6 @@ def set_item(t, key, value, where: str = "setitem"):
         raw = _raw(value)
         _unrecorded_write(t, lift, "setitem", raw, key, lambda: t.data.__setitem__(key, raw))
     write_back(t, where)
-
-
-def _refuse_shuffle_by_swaps(t, value) -> None:
-    """``rng.shuffle(t)`` on a Tensor of two or more dimensions: NumPy shuffles an
-    object other than an ndarray by swapping ``t[i], t[j] = t[j], t[i]``, and the rows
-    of a Tensor are views, so the first write changes the row the second one copies
-    (rows come out duplicated, with only NumPy's general warning)."""
-    if t.data.ndim < 2:                 # (every setitem passes here: the cheap test first)
-        return
-    from .tensor import Tensor
-    if not (isinstance(value, Tensor) and value.ndim > 0
-            and np.may_share_memory(value.data, t.data)):
-        return
-    from .tape_drop import numpy_random_callee
-    name = numpy_random_callee(sys._getframe(3))    # (set_item, __setitem__, the caller)
-    if name is not None and name.endswith(".shuffle"):
-        raise TypeError(
-            f"{name} of a Tensor of shape {t.shape}: NumPy shuffles an object other than "
-            "an ndarray by swapping its rows one pair at a time, and a Tensor's rows are "
-            "views, so rows would come out duplicated. Shuffle by indexing instead, which "
-            "also stays on the tape: t = t[rng.permutation(len(t))]")
 
 
 def _everywhere(t, value):

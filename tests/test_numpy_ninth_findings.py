@@ -324,3 +324,24 @@ def test_an_integer_covariance_is_refused_as_numpy_refuses_it():
         np.cov(_X, dtype=np.int64)
     with pytest.raises(TypeError, match=r"cov: dtype=int64 cannot hold.*floating-point dtype"):
         np.cov(ad.tensor(_X), dtype=np.int64)
+
+
+def test_a_row_updated_through_its_own_view_is_not_checked_as_an_overlapping_write():
+    # buf[i] += 1 writes the row with itself (a basic index: NumPy copies overlapping
+    # values first), so the overlap check, which copies the whole array, is not run.
+    import autodiff.aliased_writes as aliased
+
+    calls = []
+    original = aliased.refuse_overlapping_values
+    aliased.refuse_overlapping_values = lambda *args: calls.append(args)
+    try:
+        buf = ad.tensor(np.zeros((6, 4)))
+        for i in range(6):
+            buf[i] += 1.0
+        buf[1:] = buf[:-1]
+        assert calls == []
+        buf[buf.data[:, 0] > 0] = buf[0]
+        assert len(calls) == 1
+    finally:
+        aliased.refuse_overlapping_values = original
+    np.testing.assert_array_equal(buf.data, np.ones((6, 4)))
