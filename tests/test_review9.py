@@ -1,0 +1,162 @@
+"""Regression tests of a review of out=, custom Functions with several outputs, and
+the ninth round's NumPy and leftovers changes: each compares with PyTorch (skipped
+without it) or with NumPy and central differences."""
+
+import numpy as np
+import pytest
+
+import autodiff as ad
+
+
+def _central_differences(f, x, eps=1e-6):
+    grad = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        step = np.zeros_like(x)
+        step[i] = eps
+        grad[i] = (f(x + step) - f(x - step)) / (2 * eps)
+    return grad
+
+
+# Custom Function: mark_non_differentiable and integer outputs
+
+def _sort_values(framework):
+    """PyTorch's documented use of mark_non_differentiable: sorted values and the order."""
+    import torch
+    base = torch.autograd.Function if framework is torch else ad.Function
+
+    class SortValues(base):
+        @staticmethod
+        def forward(ctx, x):
+            if framework is torch:
+                values, order = x.sort()
+            else:
+                order = np.argsort(x)
+                values = x[order]
+            ctx.mark_non_differentiable(order)
+            ctx.save_for_backward(order)
+            return values, order
+
+        @staticmethod
+        def backward(ctx, grad_values, grad_order):
+            (order,) = ctx.saved_tensors
+            grad = (framework.zeros_like(grad_values) if framework is torch
+                    else np.zeros_like(grad_values))
+            grad[order] = grad_values
+            return grad
+    return SortValues
+
+
+def test_function_mark_non_differentiable_integer_output_as_torch():
+    torch = pytest.importorskip("torch")
+    data = np.array([3.0, 1.0, 2.0, -4.0])
+    weights = np.array([1.0, 10.0, 100.0, 1000.0])
+    results = {}
+    for framework in (torch, ad):
+        x = framework.tensor(data, requires_grad=True)
+        values, order = _sort_values(framework).apply(x)
+        (values * framework.tensor(weights)).sum().backward()
+        results[framework] = (np.asarray(values.detach()), np.asarray(order),
+                              order.requires_grad, np.asarray(x.grad))
+    for got, expected in zip(results[ad], results[torch]):
+        np.testing.assert_array_equal(got, expected)
+    assert results[ad][1].dtype == np.int64
+    numeric = _central_differences(lambda v: np.sort(v) @ weights, data)
+    np.testing.assert_allclose(results[ad][3], numeric, atol=1e-6)
+
+
+def _scaled_pair(framework):
+    import torch
+    base = torch.autograd.Function if framework is torch else ad.Function
+
+    class ScaledPair(base):
+        @staticmethod
+        def forward(ctx, x):
+            square, triple = x * x, x * 3
+            ctx.mark_non_differentiable(triple)
+            ctx.save_for_backward(x, triple)
+            return square, triple
+
+        @staticmethod
+        def backward(ctx, grad_square, grad_triple):
+            ctx.grad_triple_seen = grad_triple
+            x, _ = ctx.saved_tensors
+            return grad_square * 2 * x
+    return ScaledPair
+
+
+def test_function_marked_float_output_has_no_grad_and_zero_gradient_as_torch():
+    torch = pytest.importorskip("torch")
+    data = np.array([0.5, -1.0, 2.0])
+    for framework in (torch, ad):
+        x = framework.tensor(data, requires_grad=True)
+        square, triple = _scaled_pair(framework).apply(x)
+        assert square.requires_grad and not triple.requires_grad
+        np.testing.assert_allclose(np.asarray(triple), 3 * data)
+        (square * triple).sum().backward()      # triple a constant: d/dx = 2x * 3x
+        np.testing.assert_allclose(np.asarray(x.grad), 6 * data ** 2)
+        with pytest.raises(RuntimeError):
+            triple.sum().backward()
+
+
+def test_function_marked_outputs_in_double_backward_as_torch():
+    torch = pytest.importorskip("torch")
+    data = np.array([0.5, -1.0, 2.0])
+    x_torch = torch.tensor(data, requires_grad=True)
+    square, _ = _scaled_pair(torch).apply(x_torch)
+    (grad,) = torch.autograd.grad((square ** 2).sum(), [x_torch], create_graph=True)
+    (grad * grad).sum().backward()
+    x = ad.tensor(data, requires_grad=True)
+    square, _ = _scaled_pair(ad).apply(x)
+    (square ** 2).sum().backward(create_graph=True)
+    grad = x.grad
+    x.grad = None
+    (grad * grad).sum().backward()
+    np.testing.assert_allclose(grad.data, 4 * data ** 3)
+    np.testing.assert_allclose(x.grad, x_torch.grad.numpy())
+
+
+def test_function_single_marked_output_does_not_require_grad():
+    class Doubled(ad.Function):
+        @staticmethod
+        def forward(ctx, x):
+            y = x * 2
+            ctx.mark_non_differentiable(y)
+            return y
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad * 2
+
+    y = Doubled.apply(ad.tensor([1.0, 2.0], requires_grad=True))
+    assert not y.requires_grad
+    np.testing.assert_array_equal(y.data, [2.0, 4.0])
+
+
+def test_function_integer_output_in_vmap_grad_and_compile():
+    class SquareAndSign(ad.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x, (x > 0).astype(np.int64)
+
+        @staticmethod
+        def backward(ctx, grad_square, grad_sign):
+            assert grad_sign.dtype == np.int64 and not np.any(grad_sign)
+            (x,) = ctx.saved_tensors
+            return grad_square * 2 * x
+
+    def loss(x):
+        square, sign = SquareAndSign.apply(x)
+        return (square * square).sum()
+
+    data = np.array([[0.5, -1.0, 2.0], [1.5, 0.25, -3.0]])
+    expected = 4 * data ** 3
+    np.testing.assert_allclose(ad.func.vmap(ad.func.grad(loss))(ad.tensor(data)).data,
+                               expected)
+    step = ad.compile(lambda x: (loss(x).backward(), x.grad)[1])
+    for row in data:
+        np.testing.assert_allclose(step(ad.tensor(row, requires_grad=True)),
+                                   4 * row ** 3)
+    _, sign = SquareAndSign.apply(ad.tensor(data[0], requires_grad=True))
+    assert sign.dtype == np.int64 and not sign.requires_grad
+    np.testing.assert_array_equal(sign.data, [1, 0, 1])
