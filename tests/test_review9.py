@@ -160,3 +160,49 @@ def test_function_integer_output_in_vmap_grad_and_compile():
     _, sign = SquareAndSign.apply(ad.tensor(data[0], requires_grad=True))
     assert sign.dtype == np.int64 and not sign.requires_grad
     np.testing.assert_array_equal(sign.data, [1, 0, 1])
+
+
+# out= on the PyTorch-style functions that lacked it
+
+_JOINED = np.array([[1.0, -2.0, 3.0], [0.5, 4.0, -6.0]])
+_OTHER = np.array([[2.0, 1.0, -1.0], [3.0, -0.5, 2.5]])
+
+
+def _out_calls(framework):
+    a, b = framework.tensor(_JOINED), framework.tensor(_OTHER)
+    return {
+        "cat": ((4, 3), lambda out: framework.cat([a, b], 0, out=out)),
+        "stack": ((2, 2, 3), lambda out: framework.stack([a, b], 1, out=out)),
+        "clamp": ((2, 3), lambda out: framework.clamp(a, -1.0, 2.0, out=out)),
+        "bmm": ((1, 2, 2), lambda out: framework.bmm(a[None], b.T[None], out=out)),
+        "addmm": ((2, 2), lambda out: framework.addmm(a[:, :2], a, b.T, out=out)),
+        "lerp": ((2, 3), lambda out: framework.lerp(a, b, 0.25, out=out)),
+    }
+
+
+@pytest.mark.parametrize("name", ["cat", "stack", "clamp", "bmm", "addmm", "lerp"])
+def test_out_argument_of_torch_style_functions_as_torch(name):
+    torch = pytest.importorskip("torch")
+    shape, torch_call = _out_calls(torch)[name]
+    torch_out = torch.zeros(shape, dtype=torch.float64)
+    assert torch_call(torch_out) is torch_out
+    shape, call = _out_calls(ad)[name]
+    out = ad.zeros(shape)
+    assert call(out) is out
+    np.testing.assert_allclose(out.data, torch_out.numpy())
+    with pytest.raises(ValueError, match="shape"):
+        call(ad.zeros((7,)))
+
+
+def test_concatenate_and_stack_out_as_numpy_and_recorded():
+    a = ad.tensor(_JOINED, requires_grad=True)
+    out = ad.zeros((2, 6))
+    assert ad.concatenate([a, a * 2], 1, out) is out
+    np.testing.assert_array_equal(out.data, np.concatenate([_JOINED, 2 * _JOINED], 1))
+    stacked = ad.zeros((2, 2, 3), dtype=ad.float32)
+    ad.stack([a, a], out=stacked)
+    np.testing.assert_array_equal(stacked.data, np.stack([_JOINED, _JOINED]).astype(np.float32))
+    (out * out).sum().backward()            # d/da (a^2 + 4 a^2) = 10 a
+    np.testing.assert_allclose(a.grad, 10 * _JOINED)
+    with pytest.raises(TypeError, match="cast"):
+        ad.stack([a, a], out=ad.zeros((2, 2, 3), dtype=ad.int64))
