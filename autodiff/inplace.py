@@ -53,7 +53,7 @@ import numpy as np
 from . import collector, overwrites
 from . import hooks as _hooks
 from .shared_memory import computed_apart_from_shared_memory, keeps_shared_memory
-from .aliased_writes import refuse_overlapping_values
+from .aliased_writes import masks_in, refuse_overlapping_values
 from .element_copies import before_write, refresh_element, write_back
 from . import graph as _graph
 from .graph import Node, _grad_mode
@@ -505,8 +505,9 @@ def set_item(t, key, value, where: str = "setitem"):
 
     key = normalize_key(key)
     _refuse_shuffle_by_swaps(t, value)
-    refuse_overlapping_values(where, t, value, lambda a, v: a.__setitem__(key, v),
-                              "t[key] = values.copy()")
+    if masks_in(key):               # (NumPy copies overlapping values for other keys)
+        refuse_overlapping_values(where, t, value, lambda a, v: a.__setitem__(key, v),
+                                  "t[key] = values.copy()")
     before_write(t, where)
     if _recording(t, value):
         _refuse_leaf(t, where)
