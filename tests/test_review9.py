@@ -254,3 +254,20 @@ def test_shift_by_a_slice_skips_the_overlap_check():
     finally:
         aliased_writes.numpy_reads_while_writing = original
     assert len(calls) == 1      # the mask write only
+
+
+def test_cov_takes_torch_correction_keyword():
+    torch = pytest.importorskip("torch")
+    data = np.random.default_rng(4).normal(size=(3, 5))
+    weights = np.array([1.0, 2.0, 0.5, 1.5, 3.0])
+    x = ad.tensor(data, requires_grad=True)
+    result = ad.cov(x, correction=0, aweights=weights)
+    x_torch = torch.tensor(data, requires_grad=True)
+    expected = torch.cov(x_torch, correction=0, aweights=torch.tensor(weights))
+    np.testing.assert_allclose(result.data, expected.detach().numpy())
+    (result * result).sum().backward()
+    (expected * expected).sum().backward()
+    np.testing.assert_allclose(x.grad, x_torch.grad.numpy())
+    np.testing.assert_allclose(ad.cov(data, correction=0).data, np.cov(data, ddof=0))
+    with pytest.raises(TypeError, match="not both"):
+        ad.cov(data, ddof=1, correction=0)
