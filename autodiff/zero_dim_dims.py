@@ -49,7 +49,8 @@ SPECS = {
     "scatter_": _Spec("inplace", index_args=_INDEXED),
     "scatter_reduce_": _Spec("inplace", index_args=_INDEXED),
     # Reductions along the one dim of the (1,)-shaped tensor: the value (or its
-    # statistic: std of one value is nan), 0-d also with keepdim=True, as in PyTorch.
+    # statistic: std of one value with correction=1 is nan), 0-d also with
+    # keepdim=True, as in PyTorch.
     "sum": _Spec("same"), "mean": _Spec("same"), "prod": _Spec("same"),
     "std": _Spec("same"), "var": _Spec("same"), "nansum": _Spec("same"),
     "nanmean": _Spec("same"),

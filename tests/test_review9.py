@@ -271,3 +271,28 @@ def test_cov_takes_torch_correction_keyword():
     np.testing.assert_allclose(ad.cov(data, correction=0).data, np.cov(data, ddof=0))
     with pytest.raises(TypeError, match="not both"):
         ad.cov(data, ddof=1, correction=0)
+
+
+# linearize: jvp_fn of a tangent that requires grad
+
+def test_linearize_jvp_fn_records_a_tangent_that_requires_grad_as_torch():
+    torch = pytest.importorskip("torch")
+    primal = np.array([0.3, -1.2, 2.0])
+    direction = np.array([1.0, 2.0, -1.0])
+    weights = np.array([0.5, -1.0, 3.0])
+    _, jvp_fn = ad.func.linearize(lambda q: ad.sin(q) * q, primal)
+    tangent = ad.tensor(direction, requires_grad=True)
+    out = jvp_fn(tangent)
+    assert isinstance(out, ad.Tensor) and out.requires_grad
+    (out * ad.tensor(weights) + tangent).sum().backward()
+    _, torch_jvp_fn = torch.func.linearize(lambda q: torch.sin(q) * q, torch.tensor(primal))
+    torch_tangent = torch.tensor(direction, requires_grad=True)
+    (torch_jvp_fn(torch_tangent) * torch.tensor(weights) + torch_tangent).sum().backward()
+    np.testing.assert_allclose(tangent.grad, torch_tangent.grad.numpy())
+    numeric = _central_differences(
+        lambda t: (jvp_fn(t) * weights).sum() + t.sum(), direction)
+    np.testing.assert_allclose(tangent.grad, numeric, atol=1e-6)
+    plain = jvp_fn(direction)          # (a plain tangent still gives an array)
+    assert isinstance(plain, np.ndarray)
+    with ad.no_grad():
+        assert not getattr(jvp_fn(tangent), "requires_grad", False)
