@@ -296,3 +296,27 @@ def test_linearize_jvp_fn_records_a_tangent_that_requires_grad_as_torch():
     assert isinstance(plain, np.ndarray)
     with ad.no_grad():
         assert not getattr(jvp_fn(tangent), "requires_grad", False)
+
+
+# ad.max(t, 1, keepdim=True): PyTorch's (values, indices), as the method
+
+@pytest.mark.parametrize("name", ["max", "min"])
+@pytest.mark.parametrize("keepdim", [True, False])
+def test_max_function_with_keepdim_keyword_is_torchs(name, keepdim):
+    torch = pytest.importorskip("torch")
+    data = np.array([[1.0, 5.0, 5.0], [7.0, 2.0, -1.0]])
+    weights = np.array([[2.0], [-3.0]]) if keepdim else np.array([2.0, -3.0])
+    x = ad.tensor(data, requires_grad=True)
+    values, indices = getattr(ad, name)(x, 1, keepdim=keepdim)
+    x_torch = torch.tensor(data, requires_grad=True)
+    expected_values, expected_indices = getattr(torch, name)(x_torch, 1, keepdim=keepdim)
+    np.testing.assert_array_equal(values.data, expected_values.detach().numpy())
+    np.testing.assert_array_equal(indices.data, expected_indices.numpy())
+    (values * ad.tensor(weights)).sum().backward()
+    (expected_values * torch.tensor(weights)).sum().backward()
+    np.testing.assert_array_equal(x.grad, x_torch.grad.numpy())
+    # NumPy's spellings keep NumPy's values
+    np.testing.assert_array_equal(getattr(np, name)(ad.tensor(data), 1, keepdims=True).data,
+                                  getattr(np, name)(data, 1, keepdims=True))
+    np.testing.assert_array_equal(getattr(ad, name)(ad.tensor(data), 1).data,
+                                  getattr(np, name)(data, 1))

@@ -70,6 +70,13 @@ def _unrecorded(out):
     return _make(out, None, False)
 
 
+def _dim_by_keepdim(args, kwargs) -> bool:
+    """``(x, 1)`` with ``keepdim=`` and no axis or dim keyword: the int is PyTorch's dim."""
+    return (len(args) == 2 and kwargs.get("keepdim") is not None and "axis" not in kwargs
+            and "dim" not in kwargs and isinstance(args[1], (int, np.integer))
+            and not isinstance(args[1], (bool, np.bool_)))
+
+
 class Op:
     """A differentiable primitive (made by ``defop``, ``defop_joint`` or ``nondifferentiable``).
 
@@ -95,6 +102,9 @@ class Op:
     saves = False
     aliases: dict = {}
     torch_dim = None
+    #: Whether ``op(x, 1, keepdim=k)`` (PyTorch's spelling of keepdims) takes the 1 as
+    #: PyTorch's dim, as ``max`` and ``min`` do (their ``(values, indices)``).
+    torch_dim_by_keepdim = False
     torch_by_position = None
     #: Keywords of the op's PyTorch form that NumPy's has not (``rounding_mode=`` of
     #: ``torch.divide``, ``alpha=`` of ``torch.add``), and the function a call passing
@@ -214,6 +224,9 @@ class Op:
                     kwargs.get("dim") is not None
                     or ("unbiased" in kwargs and "correction" in self.aliases)):
                 return self.torch_dim(*args, **kwargs)
+            if self.torch_dim_by_keepdim and _dim_by_keepdim(args, kwargs):
+                # ad.max(t, 1, keepdim=True): PyTorch's keepdim= makes the 1 its dim
+                return self.torch_dim(args[0], dim=args[1], **kwargs)
             kwargs = self._resolve_aliases(kwargs)
         return self._call_any(args, kwargs)
 

@@ -288,8 +288,8 @@ def _into(join, name, tensors, axis, dim, dtype, casting, out):
 @implements(np.concatenate)
 def concatenate(tensors: Sequence, axis: int = _AXIS_0, out=None, *,
                 dim: int | None = None, dtype=None, casting: str = "same_kind") -> Tensor:
-    """Join tensors along an existing axis; NumPy's ``dtype=`` casts the inputs first,
-    and ``out=`` a Tensor receives the result.
+    """Join tensors along an existing axis; NumPy's ``dtype=`` casts the inputs first.
+    ``out=`` a Tensor receives the result.
 
     >>> ad.concatenate([ad.tensor([1.0]), ad.tensor([2.0, 3.0])])
     tensor([1., 2., 3.])
@@ -320,7 +320,7 @@ _stack = defop_joint("stack", _stack_forward, "input i gets g[..., i, ...] along
 def stack(tensors: Sequence, axis: int = _AXIS_0, out=None, *, dim: int | None = None,
           dtype=None, casting: str = "same_kind") -> Tensor:
     """Join same-shaped tensors along a new axis; NumPy's ``dtype=`` casts the inputs
-    first, and ``out=`` a Tensor receives the result.
+    first.  ``out=`` a Tensor receives the result.
 
     >>> ad.stack([ad.tensor([1.0, 2.0]), ad.tensor([3.0, 4.0])]).shape
     (2, 2)
