@@ -61,6 +61,15 @@ class FunctionCtx:
         """
         self._non_differentiable = {id(o) for o in outputs}
 
+    def set_materialize_grads(self, value: bool) -> None:
+        """Accepted for PyTorch's code: there ``False`` passes None instead of zeros for
+        the gradient of an output the loss does not use; here backward always gets
+        zeros, which a backward written for None-or-gradient handles the same way.
+
+        >>> FunctionCtx().set_materialize_grads(False)
+        """
+        self.materialize_grads = bool(value)
+
     def save_for_backward(self, *values) -> None:
         """Keep arrays (or anything else) for ``backward``; read them back from ``ctx.saved``."""
         self._saved = values

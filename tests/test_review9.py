@@ -320,3 +320,38 @@ def test_max_function_with_keepdim_keyword_is_torchs(name, keepdim):
                                   getattr(np, name)(data, 1, keepdims=True))
     np.testing.assert_array_equal(getattr(ad, name)(ad.tensor(data), 1).data,
                                   getattr(np, name)(data, 1))
+
+
+def test_function_set_materialize_grads_false_runs_as_torch():
+    torch = pytest.importorskip("torch")
+
+    def split_square(framework):
+        base = torch.autograd.Function if framework is torch else ad.Function
+
+        class SplitSquare(base):
+            @staticmethod
+            def forward(ctx, x):
+                ctx.set_materialize_grads(False)
+                ctx.save_for_backward(x)
+                return x * x, x * 3
+
+            @staticmethod
+            def backward(ctx, grad_square, grad_triple):
+                (x,) = ctx.saved_tensors
+                grad = 0 * x
+                if grad_square is not None:
+                    grad = grad + grad_square * 2 * x
+                if grad_triple is not None:
+                    grad = grad + grad_triple * 3
+                return grad
+        return SplitSquare
+
+    data = np.array([0.5, -2.0])
+    grads = []
+    for framework in (torch, ad):
+        x = framework.tensor(data, requires_grad=True)
+        square, _ = split_square(framework).apply(x)     # the second output unused
+        square.sum().backward()
+        grads.append(np.asarray(x.grad))
+    np.testing.assert_allclose(grads[1], grads[0])
+    np.testing.assert_allclose(grads[1], 2 * data)
