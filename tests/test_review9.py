@@ -355,3 +355,18 @@ def test_function_set_materialize_grads_false_runs_as_torch():
         grads.append(np.asarray(x.grad))
     np.testing.assert_allclose(grads[1], grads[0])
     np.testing.assert_allclose(grads[1], 2 * data)
+
+
+def test_zero_d_movedim_and_index_select_errors_name_the_argument_as_torch():
+    torch = pytest.importorskip("torch")
+    with pytest.raises(IndexError):
+        torch.tensor(3.0).movedim(0, 1)
+    with pytest.raises(IndexError, match="destination 1 is out of range for a 0-d"):
+        ad.tensor(3.0).movedim(0, 1)
+    with pytest.raises(RuntimeError, match="only 1 value"):
+        torch.tensor(3.0).index_select(0, torch.tensor([0, 0]))
+    with pytest.raises(IndexError,
+                       match=r"one element \(0\), as in PyTorch; got one of shape \(2,\)"):
+        ad.tensor(3.0).index_select(0, ad.tensor([0, 0]))
+    assert ad.tensor(3.0).index_select(0, ad.tensor([0])).item() == 3.0
+    assert ad.tensor(3.0).movedim(0, -1).shape == ()
