@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from ..dim_extremes import dim_by_keepdim
 from .. import grad_mode as _grad_mode_module
 from .reads import declared_reads as _declared_reads
 from .. import graph as _graph
@@ -68,13 +69,6 @@ def _unrecorded(out):
     elif _guarded and out.base is not None and not out.flags.writeable:
         adopt_view(out)                 # a view of a guarded leaf: writable with it again
     return _make(out, None, False)
-
-
-def _dim_by_keepdim(args, kwargs) -> bool:
-    """``(x, 1)`` with ``keepdim=`` and no axis or dim keyword: the int is PyTorch's dim."""
-    return (len(args) == 2 and kwargs.get("keepdim") is not None and "axis" not in kwargs
-            and "dim" not in kwargs and isinstance(args[1], (int, np.integer))
-            and not isinstance(args[1], (bool, np.bool_)))
 
 
 class Op:
@@ -224,7 +218,7 @@ class Op:
                     kwargs.get("dim") is not None
                     or ("unbiased" in kwargs and "correction" in self.aliases)):
                 return self.torch_dim(*args, **kwargs)
-            if self.torch_dim_by_keepdim and _dim_by_keepdim(args, kwargs):
+            if self.torch_dim_by_keepdim and dim_by_keepdim(args, kwargs):
                 # ad.max(t, 1, keepdim=True): PyTorch's keepdim= makes the 1 its dim
                 return self.torch_dim(args[0], dim=args[1], **kwargs)
             kwargs = self._resolve_aliases(kwargs)
