@@ -6,7 +6,8 @@ what lands depends on the order of its loop (values already overwritten are read
 again); a recorded write of the library takes the values as they were before it, as
 any copy would.  Where the two differ the write is refused, as PyTorch refuses a write
 from overlapping memory, naming the copy to write instead; where they agree (slices,
-integer indices: NumPy copies first; a row written with itself) it goes ahead.
+integer indices: NumPy copies first; a row written with itself) it goes ahead, and
+``t[key] = values`` is only checked for a key holding a mask (``masks_in``).
 """
 
 from __future__ import annotations
@@ -61,6 +62,20 @@ def numpy_reads_while_writing(target: np.ndarray, values: np.ndarray, write) -> 
     return not np.array_equal(overlapping, apart, equal_nan=apart.dtype.kind in "fc")
 
 
+def masks_in(key) -> bool:
+    """Whether the index ``key`` holds a boolean mask (an array of bools), the one kind
+    of ``t[key] = values`` where NumPy reads the values while it writes: for slices,
+    integers and integer arrays it copies overlapping values first, so the check (two
+    copies of the whole array) is skipped there.
+
+    >>> masks_in((slice(None), np.array([True, False]))), masks_in(slice(1, None))
+    (True, False)
+    """
+    parts = key if isinstance(key, tuple) else (key,)
+    return any(isinstance(part, np.ndarray) and part.dtype == bool and part.ndim
+               for part in parts)
+
+
 def refuse_overlapping_values(where: str, target, values, write, copy_instead: str) -> None:
     """Raise naming ``where`` and ``copy_instead`` when ``values`` (a Tensor or array)
     shares memory with ``target`` (a Tensor) and NumPy's ``write`` would read them
@@ -82,17 +97,9 @@ def refuse_aliased_setitem(where: str, t, key, value) -> None:
     with ``t``: rows swapped by ``rng.shuffle``, and values NumPy would read while it
     writes them.  Called by ``inplace.set_item``, itself called by ``__setitem__``."""
     _refuse_shuffle_by_swaps(t, value, 3)   # (this, set_item, __setitem__, the caller)
-    if _holds_index_array(key):     # (a basic index: NumPy copies overlapping values first)
+    if masks_in(key):               # (NumPy copies overlapping values for other keys)
         refuse_overlapping_values(where, t, value, lambda a, v: a.__setitem__(key, v),
                                   "t[key] = values.copy()")
-
-
-def _holds_index_array(key) -> bool:
-    """Whether a normalized index holds an array (a mask or integer indices), the only
-    indices for which NumPy may read overlapping values while it writes them."""
-    if key.__class__ is tuple:
-        return any(part.__class__ is np.ndarray for part in key)
-    return key.__class__ is np.ndarray
 
 
 def _refuse_shuffle_by_swaps(t, value, caller_depth: int) -> None:

@@ -34,6 +34,18 @@ class ValuesIndices(NamedTuple):
             "values, indices = t.max(dim=1)), or pass axis= for NumPy's values alone")
 
 
+def dim_by_keepdim(args, kwargs) -> bool:
+    """Whether ``ad.max(x, 1, keepdim=k)`` names PyTorch's dim: ``(x, int)`` with
+    ``keepdim=`` (NumPy spells it keepdims=) and no axis or dim keyword.
+
+    >>> dim_by_keepdim((None, 1), {"keepdim": True}), dim_by_keepdim((None, 1), {})
+    (True, False)
+    """
+    return (len(args) == 2 and kwargs.get("keepdim") is not None and "axis" not in kwargs
+            and "dim" not in kwargs and isinstance(args[1], (int, np.integer))
+            and not isinstance(args[1], (bool, np.bool_)))
+
+
 def extreme_along_dim(name: str, x, axis=None, keepdims=False, *, dim, keepdim=None):
     """``max``/``min`` called with PyTorch's ``dim=``: ``(values, indices)`` along one axis.
 

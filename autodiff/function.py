@@ -37,6 +37,39 @@ class FunctionCtx:
         #: backward can skip the work for the others and return None there
         self.needs_input_grad = ()
 
+    def mark_non_differentiable(self, *outputs) -> None:
+        """Say that these outputs of ``forward`` get no gradient, as PyTorch's: they come
+        back from ``apply`` not requiring grad, and ``backward`` gets zeros for them
+        (integer outputs, such as indices, are never differentiable anyway).
+
+        >>> class SortValues(ad.Function):
+        ...     @staticmethod
+        ...     def forward(ctx, x):
+        ...         order = np.argsort(x)
+        ...         ctx.mark_non_differentiable(order)
+        ...         ctx.save_for_backward(order)
+        ...         return x[order], order
+        ...     @staticmethod
+        ...     def backward(ctx, grad_values, grad_order):
+        ...         (order,) = ctx.saved_tensors
+        ...         grad = np.zeros_like(grad_values)
+        ...         grad[order] = grad_values
+        ...         return grad
+        >>> values, order = SortValues.apply(ad.tensor([3.0, 1.0], requires_grad=True))
+        >>> values.requires_grad, order.requires_grad
+        (True, False)
+        """
+        self._non_differentiable = {id(o) for o in outputs}
+
+    def set_materialize_grads(self, value: bool) -> None:
+        """Accepted for PyTorch's code: there ``False`` passes None instead of zeros for
+        the gradient of an output the loss does not use; here backward always gets
+        zeros, which a backward written for None-or-gradient handles the same way.
+
+        >>> FunctionCtx().set_materialize_grads(False)
+        """
+        self.materialize_grads = bool(value)
+
     def save_for_backward(self, *values) -> None:
         """Keep arrays (or anything else) for ``backward``; read them back from ``ctx.saved``."""
         self._saved = values
@@ -131,21 +164,49 @@ def _backward_on_arrays(cls, ctx, grads):
         return cls.backward(ctx, *grads)
 
 
-def _packed_outputs(cls, outputs):
-    """Several outputs of ``forward`` as one flat array, their shapes, and each output
-    in the forms forward may have saved it in."""
-    arrays = [np.asarray(o.data if isinstance(o, Tensor) else o) for o in outputs]
-    dtypes = {a.dtype for a in arrays}
-    if not arrays or len(dtypes) != 1 or arrays[0].dtype.kind != "f":
+def _packed_outputs(cls, ctx, outputs):
+    """The differentiable outputs of ``forward`` as one flat array, their shapes, each
+    in the forms forward may have saved it in, and the layout ``apply`` rebuilds the
+    tuple from: an int k for the k-th differentiable output, an array for an output
+    without gradient (integer, or marked with ``ctx.mark_non_differentiable``)."""
+    marked = getattr(ctx, "_non_differentiable", set())
+    arrays, parts, layout = [], [], []
+    for output in outputs:
+        array = np.asarray(output.data if isinstance(output, Tensor) else output)
+        raws = (output, output.data, array) if isinstance(output, Tensor) else (output, array)
+        if array.dtype.kind not in "biuf":
+            raise TypeError(
+                f"{cls.__name__}.forward returned an output of dtype {array.dtype}; "
+                "each output must be a real floating-point, integer or bool array")
+        if array.dtype.kind == "f" and not any(id(raw) in marked for raw in raws):
+            layout.append(len(arrays))
+            arrays.append(array)
+            parts.append(raws)
+        else:
+            layout.append(array)
+    if len({a.dtype for a in arrays}) > 1:
         raise TypeError(
-            f"{cls.__name__}.forward returned {len(arrays)} outputs of dtypes "
-            f"{[str(a.dtype) for a in arrays]}; several outputs must share one "
-            "floating-point dtype (return integer results from another function, or "
-            "convert them with .astype)")
+            f"{cls.__name__}.forward returned differentiable outputs of dtypes "
+            f"{[str(a.dtype) for a in arrays]}; they must share one floating-point dtype "
+            "(convert them with .astype, or mark the others with "
+            "ctx.mark_non_differentiable)")
     shapes = [a.shape for a in arrays]
-    # each output as forward may have saved it: the Tensor, its array, the array made
-    parts = [(o, o.data, a) if isinstance(o, Tensor) else (o, a) for o, a in zip(outputs, arrays)]
-    return np.concatenate([a.ravel() for a in arrays]), shapes, parts
+    flat = np.concatenate([a.ravel() for a in arrays]) if arrays else np.zeros(0)
+    return flat, shapes, parts, layout
+
+
+def _output_gradients(g, shapes, layout):
+    """One gradient per output of forward: the differentiable ones' from the flat ``g``,
+    zeros (of the output's dtype) for the others, as PyTorch's backward gets them."""
+    pieces = _unpacked(g, shapes)
+    return tuple(pieces[entry] if isinstance(entry, int) else np.zeros_like(entry)
+                 for entry in layout)
+
+
+def _marked(ctx, returned, out) -> bool:
+    """Whether forward's one output was given to ``ctx.mark_non_differentiable``."""
+    marked = getattr(ctx, "_non_differentiable", ())
+    return any(id(raw) in marked for raw in (returned, out))
 
 
 def _unpacked(flat, shapes):
@@ -257,9 +318,12 @@ def _function_op(cls):
         out = returned.data if isinstance(returned, Tensor) else returned
         if isinstance(out, (tuple, list)):
             # several outputs travel as one flat array, split again by apply
-            ans, ctx._output_shapes, ctx._output_parts = _packed_outputs(cls, out)
-            _pending_needs.shapes = ctx._output_shapes
+            (ans, ctx._output_shapes, ctx._output_parts,
+             ctx._output_layout) = _packed_outputs(cls, ctx, out)
+            _pending_needs.layout = (ctx._output_shapes, ctx._output_layout)
             return ans, ctx
+        if _marked(ctx, returned, out):
+            _pending_needs.layout = ((), (np.asarray(out),))
         ans = np.asarray(out)
         # What forward returned, as it may have saved it (a 0-d result is a NumPy
         # scalar that np.asarray copies).
@@ -276,6 +340,9 @@ def _function_op(cls):
             if isinstance(ans, Tensor) and shapes is not None:
                 for returned_part, part in zip(ctx._output_parts, _unpacked(ans, shapes)):
                     as_tensors.update((id(raw), part) for raw in returned_part)
+                # (an output without gradient comes back as the constant it is)
+                as_tensors.update((id(entry), entry) for entry in ctx._output_layout
+                                  if not isinstance(entry, int))
             elif isinstance(ans, Tensor):
                 as_tensors.update((id(raw), ans) for raw in ctx._outputs)
             # (an input without a gradient, a constant, comes back as what it is)
@@ -303,7 +370,8 @@ def _function_op(cls):
                                      "grad and the saved inputs and output",
                                      lambda g: _backward_on_arrays(
                                          cls, ctx, (g,) if shapes is None
-                                         else _unpacked(g, shapes)), g)
+                                         else _output_gradients(g, shapes,
+                                                                ctx._output_layout)), g)
         finally:
             ctx._as_tensors = None
             ctx._owner = None
@@ -399,14 +467,21 @@ class Function:
         recording = is_grad_enabled()
         _pending_needs.flags = tuple(recording and isinstance(x, Tensor) and x.requires_grad
                                      for x in inputs)
-        _pending_needs.__dict__.pop("shapes", None)
+        _pending_needs.__dict__.pop("layout", None)
         try:
             result = cls._op()(*inputs)
         finally:
             _pending_needs.__dict__.pop("flags", None)
-        shapes = _pending_needs.__dict__.pop("shapes", None)
-        # forward returned several outputs: split the flat result, on the tape
-        return result if shapes is None else _unpacked(result, shapes)
+        layout = _pending_needs.__dict__.pop("layout", None)
+        if layout is None:
+            return result
+        shapes, entries = layout
+        if not shapes and len(entries) == 1 and not isinstance(entries[0], int):
+            return result.detach()      # one output, marked non-differentiable
+        # several outputs: the flat result split on the tape, the others as constants
+        pieces = _unpacked(result, shapes)
+        return tuple(pieces[entry] if isinstance(entry, int) else Tensor(entry)
+                     for entry in entries)
 
 
 def _check_result(name, result) -> None:

@@ -58,6 +58,11 @@ def linearize(func, *primals):
         _, inputs, outs, _, container, record = _run_for_jvp(func, primals, zeros,
                                                              record_outer)
         program = TangentProgram(outs, inputs, record, where)
+        # A tangent that requires grad (jvp_fn(t) with t.requires_grad) needs the tangent
+        # pass recorded, as jvp records it, even where the primals need none; that
+        # program is prepared here, while the inputs are the transform's.
+        recorded_program = (program if record else TangentProgram(outs, inputs, True, where)
+                            if record_outer else None)
         retire(inputs)
     checked = [p.data if isinstance(p, Tensor) else np.asarray(p, dtype=float)
                if isinstance(p, (int, float)) else p for p in primals]
@@ -66,18 +71,20 @@ def linearize(func, *primals):
 
     def jvp_fn(*tangents):
         _check_count(tangents, len(primals))
+        recording = record or (recorded_program is not None and is_grad_enabled() and any(
+            isinstance(t, Tensor) and t.requires_grad for t in tangents))
         seeds = []
         for k, (primal, tangent) in enumerate(zip(checked, tangents)):
             if isinstance(tangent, (int, float)) and not isinstance(tangent, bool):
                 tangent = np.asarray(tangent, dtype=float)
             check_tangent(primal, tangent, k, where)
-            if record:
+            if recording:
                 seeds.append(tangent if isinstance(tangent, Tensor) else Tensor(tangent))
             else:
                 seeds.append(tangent.data if isinstance(tangent, Tensor)
                              else np.asarray(tangent))
-        out_tangents = program(seeds)
-        if not record:
+        out_tangents = (recorded_program if recording else program)(seeds)
+        if not recording:
             out_tangents = [owned(t, given + seeds) for t in out_tangents]
         return out_tangents[0] if container is None else container(out_tangents)
 

@@ -13,6 +13,7 @@ import numpy as np
 
 from .tensor import Tensor
 from .ops.operands import broadcasts_to, tensor_of
+from .out_arguments import takes_out
 
 __all__ = ["softmax", "log_softmax", "topk", "argsort", "norm", "cdist", "addmm", "lerp",
            "broadcast_tensors", "chunk", "meshgrid"]
@@ -141,6 +142,7 @@ def cdist(x1, x2, p: float = 2.0, compute_mode=None) -> Tensor:
     return differences.norm(float(p), dim=-1)
 
 
+@takes_out
 def addmm(input, mat1, mat2, *, beta=1, alpha=1) -> Tensor:
     """``beta * input + alpha * (mat1 @ mat2)`` for 2-D ``mat1``, ``mat2`` (``input``
     broadcasts to the product's shape), as ``torch.addmm``; ``beta=0`` ignores
@@ -165,6 +167,7 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1) -> Tensor:
     return product + (input if beta == 1 else input * beta)
 
 
+@takes_out
 def lerp(start, end, weight) -> Tensor:
     """``start + weight * (end - start)``, as ``torch.lerp`` (computed from ``end``
     when ``|weight| >= 0.5``, as PyTorch does, so that ``weight=1`` gives ``end``

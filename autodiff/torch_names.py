@@ -19,6 +19,7 @@ from .grad_mode import InferenceMode, _grad_mode, _SetGradEnabled
 from .nn.module import manual_seed
 from .ops.operands import tensor_of
 from .ops.shape import concatenate
+from .out_arguments import takes_out
 from .tensor import Tensor, tensor
 
 __all__ = ["cat", "bmm", "clamp", "manual_seed", "set_grad_enabled", "inference_mode",
@@ -63,6 +64,7 @@ def set_default_dtype(d) -> None:
             "a model with model.to(dtype) / model.float() and tensors with .to(dtype)")
 
 
+@takes_out
 def cat(tensors, dim: int = 0, *, axis: int | None = None) -> Tensor:
     """Join tensors along an existing axis, as ``torch.cat`` (``ad.concatenate``).
 
@@ -72,6 +74,7 @@ def cat(tensors, dim: int = 0, *, axis: int | None = None) -> Tensor:
     return concatenate(tensors, axis=dim if axis is None else axis)
 
 
+@takes_out
 def bmm(input, mat2) -> Tensor:
     """Batched product of two stacks of matrices ``(b, n, m) @ (b, m, p)``, as
     ``torch.bmm`` (no broadcasting: ``@`` broadcasts).
@@ -86,6 +89,7 @@ def bmm(input, mat2) -> Tensor:
     return (input if isinstance(input, Tensor) else tensor(input)) @ mat2
 
 
+@takes_out
 def clamp(input, min=None, max=None) -> Tensor:
     """``input`` limited to ``[min, max]``, as ``torch.clamp`` (``Tensor.clamp``).
 

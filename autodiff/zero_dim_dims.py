@@ -49,7 +49,8 @@ SPECS = {
     "scatter_": _Spec("inplace", index_args=_INDEXED),
     "scatter_reduce_": _Spec("inplace", index_args=_INDEXED),
     # Reductions along the one dim of the (1,)-shaped tensor: the value (or its
-    # statistic: std of one value is nan), 0-d also with keepdim=True, as in PyTorch.
+    # statistic: std of one value with correction=1 is nan), 0-d also with
+    # keepdim=True, as in PyTorch.
     "sum": _Spec("same"), "mean": _Spec("same"), "prod": _Spec("same"),
     "std": _Spec("same"), "var": _Spec("same"), "nansum": _Spec("same"),
     "nanmean": _Spec("same"),
@@ -131,8 +132,18 @@ def _routed(name, spec, method):
             destination = kwargs.get("destination", args[1] if len(args) > 1 else None)
             if _dims_given(_Spec("same", None, "destination"), (),
                            {"destination": destination}) not in ((0,), (-1,)):
-                return method(self, *args, **kwargs)    # (its error: out of range)
+                raise IndexError(
+                    f"{name}: destination {destination!r} is out of range for a 0-d "
+                    "tensor, whose one dim (PyTorch's) is 0 or -1; a 0-d tensor has "
+                    "nothing to move, so use the tensor itself")
             args, kwargs = [0, 0], {}
+        if name == "index_select":
+            index = kwargs.get("index", args[1] if len(args) > 1 else None)
+            if np.size(getattr(index, "data", index)) != 1:
+                raise IndexError(
+                    f"index_select: a 0-d tensor takes an index of one element (0), "
+                    f"as in PyTorch; got one of shape {np.shape(getattr(index, 'data', index))}"
+                    "; for repeats of its value use t.expand(n) or t.repeat(n)")
         long = self.reshape(1)
         if spec.kind == "inplace":
             method(long, *args, **kwargs)       # a view: the update reaches self

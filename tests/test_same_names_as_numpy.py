@@ -73,8 +73,6 @@ ALLOWED = {
             second=["float"])),
     ("function", "meshgrid"): (
         "NumPy's default indexing is 'xy' and PyTorch's 'ij': indexing= is required", ANY),
-    ("function", "vecdot"): ("keepdims= is not supported: raises, naming it",
-                             _is(keywords={"keepdims": True})),
     ("function", "tril_indices"): ("PyTorch's (row, col, offset) giving a 2 x N tensor "
                                    "(ALLOWED_SIGNATURES)", ANY),
     ("function", "triu_indices"): ("as tril_indices", ANY),

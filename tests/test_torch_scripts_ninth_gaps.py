@@ -284,7 +284,21 @@ def test_several_outputs_gradients_match_central_differences():
         RNG.normal(size=(2, 3)), requires_grad=True),))
 
 
-def test_several_outputs_of_different_dtypes_are_refused_naming_them():
+def test_several_float_outputs_of_different_dtypes_are_refused_naming_them():
+    class TwoPrecisions(ad.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2, (x * 3).astype(np.float32)
+        @staticmethod
+        def backward(ctx, g, g_single):
+            return 2 * g + 3 * g_single
+
+    with pytest.raises(TypeError, match=r"TwoPrecisions.forward returned differentiable "
+                                        r"outputs of dtypes \['float64', 'float32'\]"):
+        TwoPrecisions.apply(ad.tensor([1.0, 3.0], requires_grad=True))
+
+
+def test_an_integer_output_beside_a_float_one_comes_back_without_grad():
     class WithIndices(ad.autograd.Function):
         @staticmethod
         def forward(ctx, x):
@@ -293,6 +307,8 @@ def test_several_outputs_of_different_dtypes_are_refused_naming_them():
         def backward(ctx, g, g_index):
             return 2 * g
 
-    with pytest.raises(TypeError, match=r"WithIndices.forward returned 2 outputs of dtypes "
-                                        r"\['float64', 'int64'\]"):
-        WithIndices.apply(ad.tensor([1.0, 3.0], requires_grad=True))
+    x = ad.tensor([1.0, 3.0], requires_grad=True)
+    doubled, index = WithIndices.apply(x)
+    assert index.item() == 1 and index.dtype == np.int64 and not index.requires_grad
+    doubled.sum().backward()
+    np.testing.assert_array_equal(x.grad, [2.0, 2.0])

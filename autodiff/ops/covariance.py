@@ -82,15 +82,21 @@ def _constant(value, name, integer):
 
 @implements(np.cov)
 def cov(m, y=None, rowvar: bool = True, bias: bool = False, ddof=None, fweights=None,
-        aweights=None, *, dtype=None) -> Tensor:
+        aweights=None, *, dtype=None, correction=None) -> Tensor:
     """Covariance matrix of the variables (rows, or columns with ``rowvar=False``), as
-    ``np.cov``; differentiable in the observations.
+    ``np.cov``; differentiable in the observations.  PyTorch's ``correction=`` is
+    NumPy's ``ddof=`` (``torch.cov(x, correction=0)``).
 
     >>> x = ad.tensor([[0.0, 1.0, 2.0], [2.0, 1.0, 0.0]], requires_grad=True)
     >>> ad.cov(x)
     tensor([[ 1., -1.],
             [-1.,  1.]], requires_grad=True)
     """
+    if correction is not None:
+        if ddof is not None:
+            raise TypeError("cov: give ddof= (NumPy's name) or correction= (PyTorch's), "
+                            "not both")
+        ddof = correction
     if ddof is not None and ddof != int(ddof):
         raise ValueError("cov: ddof must be integer")
     values = [tensor_of(m)] + ([] if y is None else [tensor_of(y)])

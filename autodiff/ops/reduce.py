@@ -248,6 +248,7 @@ min = _reduction(
     numpy=(np.min, np.amin), takes_dtype=False, ufunc=np.minimum,
     zeroes="gives gradient only to the entries that attain the min",
     torch_dim=partial(extreme_along_dim, "min"))
+max.torch_dim_by_keepdim = min.torch_dim_by_keepdim = True     # ad.max(t, 1, keepdim=True)
 
 
 def ddof_of(name: str, ddof, correction):

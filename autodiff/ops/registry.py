@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from ..dim_extremes import dim_by_keepdim
 from .. import grad_mode as _grad_mode_module
 from .reads import declared_reads as _declared_reads
 from .. import graph as _graph
@@ -95,6 +96,9 @@ class Op:
     saves = False
     aliases: dict = {}
     torch_dim = None
+    #: Whether ``op(x, 1, keepdim=k)`` (PyTorch's spelling of keepdims) takes the 1 as
+    #: PyTorch's dim, as ``max`` and ``min`` do (their ``(values, indices)``).
+    torch_dim_by_keepdim = False
     torch_by_position = None
     #: Keywords of the op's PyTorch form that NumPy's has not (``rounding_mode=`` of
     #: ``torch.divide``, ``alpha=`` of ``torch.add``), and the function a call passing
@@ -219,6 +223,9 @@ class Op:
                     kwargs.get("dim") is not None
                     or ("unbiased" in kwargs and "correction" in self.aliases)):
                 return self.torch_dim(*args, **kwargs)
+            if self.torch_dim_by_keepdim and dim_by_keepdim(args, kwargs):
+                # ad.max(t, 1, keepdim=True): PyTorch's keepdim= makes the 1 its dim
+                return self.torch_dim(args[0], dim=args[1], **kwargs)
             kwargs = self._resolve_aliases(kwargs)
         return self._call_any(args, kwargs)
 

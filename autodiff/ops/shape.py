@@ -277,14 +277,25 @@ def in_join_dtype(name: str, parts: Sequence, dtype=None, casting="same_kind") -
     return [astype(tensor_of(p), target) for p in parts]
 
 
+def _into(join, name, tensors, axis, dim, dtype, casting, out):
+    """``join(tensors, ..., out=out)``: the result written into the Tensor ``out`` by the
+    in-place rules (NumPy's and PyTorch's ``out=``); returns ``out``."""
+    from ..out_arguments import call_into       # (it imports the tensor module)
+    return call_into(join, name, (tensors, axis),
+                     {"dim": dim, "dtype": dtype, "casting": casting, "out": out})
+
+
 @implements(np.concatenate)
-def concatenate(tensors: Sequence, axis: int = _AXIS_0, *, dim: int | None = None,
-                dtype=None, casting: str = "same_kind") -> Tensor:
+def concatenate(tensors: Sequence, axis: int = _AXIS_0, out=None, *,
+                dim: int | None = None, dtype=None, casting: str = "same_kind") -> Tensor:
     """Join tensors along an existing axis; NumPy's ``dtype=`` casts the inputs first.
+    ``out=`` a Tensor receives the result.
 
     >>> ad.concatenate([ad.tensor([1.0]), ad.tensor([2.0, 3.0])])
     tensor([1., 2., 3.])
     """
+    if out is not None:
+        return _into(concatenate, "concatenate", tensors, axis, dim, dtype, casting, out)
     tensors = in_join_dtype("concatenate", tensors, dtype, casting)
     return _concatenate(*tensors, axis=_dim_alias("concatenate", axis, dim))
 
@@ -306,14 +317,16 @@ _stack = defop_joint("stack", _stack_forward, "input i gets g[..., i, ...] along
 
 
 @implements(np.stack)
-def stack(tensors: Sequence, axis: int = _AXIS_0, *, dim: int | None = None,
+def stack(tensors: Sequence, axis: int = _AXIS_0, out=None, *, dim: int | None = None,
           dtype=None, casting: str = "same_kind") -> Tensor:
     """Join same-shaped tensors along a new axis; NumPy's ``dtype=`` casts the inputs
-    first.
+    first.  ``out=`` a Tensor receives the result.
 
     >>> ad.stack([ad.tensor([1.0, 2.0]), ad.tensor([3.0, 4.0])]).shape
     (2, 2)
     """
+    if out is not None:
+        return _into(stack, "stack", tensors, axis, dim, dtype, casting, out)
     tensors = in_join_dtype("stack", tensors, dtype, casting)
     return _stack(*tensors, axis=_dim_alias("stack", axis, dim))
 
