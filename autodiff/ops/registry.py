@@ -27,7 +27,6 @@ from typing import Any
 
 import numpy as np
 
-from ..dim_extremes import dim_by_keepdim
 from .. import grad_mode as _grad_mode_module
 from .reads import declared_reads as _declared_reads
 from .. import graph as _graph
@@ -42,6 +41,7 @@ from ..guard import guarded_arrays as _guarded
 from ..guard import leaf_views as _leaf_views
 from ..tensor import Tensor
 from ..torch_shape_methods import Size
+from .call_spellings import call_spelled
 from .operands import (  # noqa: F401  (holds_tensor, from_nested: re-exported)
     SCALAR_BINARY, SEQUENCES, as_array, bind_tensor_keywords, complex_error, explain_error,
     from_nested, gradient_positions, holds_tensor, is_array_like, no_rule_error)
@@ -207,27 +207,7 @@ class Op:
             return self._call2(a, b)
         if n == 1 and not kwargs:
             return self._call1(args[0])
-        if "out" in kwargs and kwargs["out"] is not None:
-            from ..out_arguments import call_into     # (out_arguments imports the tensor)
-            return call_into(self, self.name, args, kwargs)  # ad.matmul(a, b, out=y)
-        if (n > 2 and self.torch_by_position is not None
-                and all(isinstance(a, self.torch_by_position_types) for a in args[2:])):
-            return self.torch_by_position(*args, **kwargs)     # ad.var(x, 1, True)
-        if kwargs and self.torch_keywords is not None:
-            keywords, torch_form = self.torch_keywords
-            if not keywords.isdisjoint(kwargs):
-                return torch_form(*args, **kwargs)
-        if kwargs and self.aliases:
-            # PyTorch's unbiased= (var, std: the ops taking correction=) is read there too
-            if self.torch_dim is not None and (
-                    kwargs.get("dim") is not None
-                    or ("unbiased" in kwargs and "correction" in self.aliases)):
-                return self.torch_dim(*args, **kwargs)
-            if self.torch_dim_by_keepdim and dim_by_keepdim(args, kwargs):
-                # ad.max(t, 1, keepdim=True): PyTorch's keepdim= makes the 1 its dim
-                return self.torch_dim(args[0], dim=args[1], **kwargs)
-            kwargs = self._resolve_aliases(kwargs)
-        return self._call_any(args, kwargs)
+        return call_spelled(self, args, kwargs)
 
     def _resolve_aliases(self, kwargs):
         """Other spellings of keyword arguments (``dim=`` for ``axis=``), resolved once."""
