@@ -107,7 +107,8 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
     # Summed in float64; returned in the gradients' dtype (float32 ones: float32), as
     # PyTorch returns it.
     dtype = np.result_type(*[_grad_array(p).dtype for p in params])
-    dtype = dtype if dtype.kind == "f" else np.dtype(np.float64)
+    dtype = dtype if dtype.kind == "f" else np.dtype(
+        np.float32 if dtype == np.complex64 else np.float64)
     tracer = _hooks.active
     if tracer is not None and tracer.owns_thread():
         # While ad.compile traces: the norm returned is a step of its own, computed again
@@ -135,8 +136,9 @@ def _total_norm_array(norm_type, dtype, *grads):
 
 
 def _total_norm(grads, norm_type) -> float:
-    norms = np.array([np.linalg.norm(g.ravel().astype(np.float64), ord=norm_type)
-                      for g in grads])
+    # (a complex gradient's entries count by their size |g|, as PyTorch's)
+    norms = np.array([np.linalg.norm((np.abs(g) if g.dtype.kind == "c" else g).ravel()
+                                     .astype(np.float64), ord=norm_type) for g in grads])
     return float(np.linalg.norm(norms, ord=norm_type))
 
 

@@ -37,6 +37,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..compile.hooks import replayed
+from .complex_parameters import as_real_pairs, check_complex_parameters
 from ..guard import note_unguarded_write, savers_of, unguarded_reads
 from ..grad_attr import zero_grad_of
 from ..tensor import Tensor
@@ -442,9 +443,14 @@ class Optimizer(StateDictMethods):
         else:
             for i in missing:
                 self._warn_no_gradient(i)
+        if work and not all(p.data.dtype.kind == "f" for p, *_ in work):
+            check_complex_parameters(self, where, work)
         unlocked = unlock([p.data for p, *_ in work]) if after_create_graph else ()
         try:
             for p, grad, state, group in work:
+                if p.data.dtype.kind == "c":        # as PyTorch: parts of view_as_real
+                    self._update(as_real_pairs(p.data), as_real_pairs(grad), state, group)
+                    continue
                 self._update(p.data, grad, state, group)
         finally:
             relock(unlocked)
