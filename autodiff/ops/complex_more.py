@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from .complex_ops import _conj, _twin
+from .reduce import _count, _kept_shape
 from .registry import REGISTRY
 
 _LN2 = float(np.log(2))
@@ -85,11 +86,24 @@ def _sign_rule(xp, g, ans, x):
     return xp.where(size == 0, 0, (g - along * ans) / safe)
 
 
+def _std_rule(xp, g, ans, x, axis=None, keepdims=False, ddof=0):
+    # std = sqrt(sum |z - mean|^2 / dof): g (z - mean) / (dof std), 0 where std = 0
+    kept = _kept_shape(x.shape, axis)
+    spread = xp.reshape(g, kept)
+    dof = _count(x.shape, axis) - ddof
+    if dof <= 0:                          # the forward divided by zero or less
+        return xp.broadcast_to(spread, x.shape) * np.nan
+    shifted = x - xp.mean(x, axis=axis, keepdims=True)
+    std = xp.reshape(ans, kept)
+    zero = std == 0
+    return shifted * xp.where(zero, 0, spread / (xp.where(zero, 1, std) * dof))
+
+
 #: ops whose rules are formulas linear in g valid for complex numbers (products)
 _CONJUGATED = ("prod", "cumprod", "tensordot", "inner")
 
 #: ops linear in their input with real coefficients: their rules already hold
-_LINEAR = ("cumsum", "diagonal", "diag", "take_along_axis", "var", "std")
+_LINEAR = ("cumsum", "diagonal", "diag", "take_along_axis", "var")
 
 
 def _install():
@@ -98,6 +112,7 @@ def _install():
         if op is not None:
             op.complex_twin = _twin(op, _derivative_rule(derivative))
     REGISTRY["sign"].complex_twin = _twin(REGISTRY["sign"], _sign_rule)
+    REGISTRY["std"].complex_twin = _twin(REGISTRY["std"], _std_rule, None, None, None)
     for name in _CONJUGATED:
         op = REGISTRY.get(name)
         if op is not None and op.rules:
