@@ -24,6 +24,12 @@ CONFIGS = [
     ("RMSprop", {"lr": 0.01}),
     ("RMSprop", {"lr": 0.01, "momentum": 0.9, "centered": True}),
     ("Adagrad", {"lr": 0.1}),
+    ("Adamax", {"lr": 0.1}),
+    ("NAdam", {"lr": 0.1}),
+    ("RAdam", {"lr": 0.1}),
+    ("Adadelta", {"lr": 1.0}),
+    ("Rprop", {"lr": 0.1}),
+    ("ASGD", {"lr": 0.1}),
 ]
 
 
@@ -48,7 +54,15 @@ def _train(lib, name, kwargs, steps=4):
 @pytest.mark.parametrize("name, kwargs", CONFIGS, ids=lambda v: str(v))
 def test_steps_on_a_complex_parameter_match_torch(name, kwargs):
     torch = pytest.importorskip("torch")
-    ours, theirs = _train(ad, name, kwargs), _train(torch, name, kwargs)
+    ours = _train(ad, name, kwargs)
+    # (scalar state, ASGD's eta and NAdam's mu_product, takes PyTorch's default dtype
+    # there and the parameter's here: test_optim_vs_torch.py runs PyTorch so too)
+    default = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        theirs = _train(torch, name, kwargs)
+    finally:
+        torch.set_default_dtype(default)
     for step, (mine, want) in enumerate(zip(ours, theirs)):
         assert mine.dtype == np.complex128
         np.testing.assert_allclose(mine, want, rtol=1e-10, atol=1e-12, err_msg=f"step {step}")
@@ -76,3 +90,15 @@ def test_clip_grad_norm_uses_the_size_of_complex_gradients(norm_type):
     np.testing.assert_allclose(float(total), float(total_t), rtol=1e-12)
     for mine, their in zip(ours, theirs):
         np.testing.assert_allclose(mine.grad, their.grad.numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["Adafactor", "Muon"])
+def test_optimizers_mixing_entries_refuse_complex_parameters_before_any_change(name):
+    real = ad.nn.Parameter(np.ones((2, 2)))
+    z = ad.nn.Parameter(ad.tensor(START.copy()))
+    optimizer = getattr(ad.optim, name)([real, z], lr=0.1)
+    (real.sum() + (z.abs() ** 2).sum()).backward()
+    with pytest.raises(TypeError, match=rf"step: {name} does not support complex parameters"
+                                        r" \(got one of shape \(2, 3\), dtype complex128\)"):
+        optimizer.step()
+    np.testing.assert_array_equal(real.data, np.ones((2, 2)))
