@@ -102,3 +102,20 @@ def test_optimizers_mixing_entries_refuse_complex_parameters_before_any_change(n
                                         r" \(got one of shape \(2, 3\), dtype complex128\)"):
         optimizer.step()
     np.testing.assert_array_equal(real.data, np.ones((2, 2)))
+
+
+def test_an_update_of_a_strided_complex_parameter_writes_through():
+    parameter = ad.nn.Parameter(ad.tensor(START.copy()))
+    parameter.data = np.asfortranarray(START.T).T.copy(order="F")
+    assert not parameter.data.flags.c_contiguous
+    parameter.grad = np.full((2, 3), 1 + 2j)
+    ad.optim.Adam([parameter], lr=0.1).step()       # first step: -lr * sign of each part
+    np.testing.assert_allclose(parameter.data, START - 0.1 * (1 + 1j), rtol=1e-6)
+
+
+def test_clip_grad_value_refuses_complex_gradients():
+    parameter = ad.nn.Parameter(ad.tensor(START.copy()))
+    parameter.grad = START.copy()
+    with pytest.raises(TypeError, match=r"clip_grad_value_: a complex gradient \(shape "
+                                        r"\(2, 3\), dtype complex128\).*clip_grad_norm_"):
+        ad.nn.utils.clip_grad_value_([parameter], 1.0)

@@ -220,7 +220,13 @@ def clip_grad_value_(parameters, clip_value: float, foreach=None) -> None:
     clip_value = float(clip_value)
     if not clip_value >= 0:
         raise ValueError(f"{where}: clip_value must be >= 0, got {clip_value}")
-    _clip_value(_grads(parameters, where), clip_value)
+    params = _grads(parameters, where)
+    for p in params:
+        if _grad_array(p).dtype.kind == "c":        # (PyTorch's clamp refuses them too)
+            raise TypeError(f"{where}: a complex gradient (shape {p.shape}, dtype "
+                            f"{_grad_array(p).dtype}) has no order to clip by; use "
+                            "clip_grad_norm_, which scales by |g|")
+    _clip_value(params, clip_value)
 
 
 # The clipping itself, on a list of parameters: ``@replayed_function``, so a compiled
