@@ -36,6 +36,11 @@ UNARY = {
     "z ** (1 + 1j)": lambda z: z ** (1 + 1j),
     "exp(i z)": lambda z: (1j * z).exp(),
     "exp(i Re z)": lambda z: (1j * z.real).exp() * z,
+    "arcsin": lambda z: z.arcsin(),
+    "arccos": lambda z: z.arccos(),
+    "arctan": lambda z: z.arctan(),
+    "arcsinh": lambda z: z.arcsinh(),
+    "arctanh": lambda z: z.arctanh(),
 }
 
 

@@ -162,9 +162,9 @@ def test_a_real_input_gets_the_real_part_of_its_complex_gradient():
 
 
 @pytest.mark.parametrize("name, call", [
-    ("arcsin", lambda z: ad.arcsin(z)), ("arctan", lambda z: ad.arctan(z)),
+    ("arccosh", lambda z: ad.arccosh(z)),
     ("relu", lambda z: ad.relu(z)), ("logsumexp", lambda z: ad.logsumexp(z)),
-    ("max", lambda z: np.max(z)), ("arccosh", lambda z: np.arccosh(z))],
+    ("max", lambda z: np.max(z)), ("clip", lambda z: ad.clip(z, -1, 1))],
     ids=lambda v: v if isinstance(v, str) else "")
 def test_ops_without_complex_rules_refuse_complex_values_naming_themselves(name, call):
     z = ad.tensor([1 + 2j, 3 - 1j], requires_grad=True)

@@ -74,6 +74,11 @@ HOLOMORPHIC_DERIVATIVES = {
     "sqrt": lambda xp, ans, x: 1 / (2 * ans),
     "reciprocal": lambda xp, ans, x: -(ans * ans),
     "sigmoid": lambda xp, ans, x: ans * (1 - ans),
+    "arcsin": lambda xp, ans, x: 1 / xp.sqrt(1 - x * x),
+    "arccos": lambda xp, ans, x: -1 / xp.sqrt(1 - x * x),
+    "arctan": lambda xp, ans, x: 1 / (1 + x * x),
+    "arcsinh": lambda xp, ans, x: 1 / xp.sqrt(1 + x * x),
+    "arctanh": lambda xp, ans, x: 1 / (1 - x * x),
 }
 
 
