@@ -20,8 +20,6 @@ def as_real_pairs(array: np.ndarray) -> np.ndarray:
 def check_complex_parameters(optimizer, where: str, work) -> None:
     """Refuse complex parameters in an optimizer whose update mixes entries (a factored
     or orthogonalized one), before any parameter changes."""
-    if getattr(type(optimizer), "_complex_as_real_pairs", True):
-        return
     for p, *_ in work:
         if p.data.dtype.kind == "c":
             raise TypeError(

@@ -245,6 +245,9 @@ class Optimizer(StateDictMethods):
     _required_state: frozenset = frozenset()
     #: State keys whose arrays have the parameter's shape with some axes reduced to 1.
     _reduced_state: frozenset = frozenset()
+    #: Whether a complex parameter updates as its real and imaginary parts, as PyTorch's
+    #: (False: the update mixes entries, and complex parameters are refused).
+    _complex_as_real_pairs = True
 
     register_step_pre_hook = step_hooks.register_step_pre_hook
     register_step_post_hook = step_hooks.register_step_post_hook
@@ -443,15 +446,16 @@ class Optimizer(StateDictMethods):
         else:
             for i in missing:
                 self._warn_no_gradient(i)
-        if work and not all(p.data.dtype.kind == "f" for p, *_ in work):
+        if not self._complex_as_real_pairs:
             check_complex_parameters(self, where, work)
         unlocked = unlock([p.data for p, *_ in work]) if after_create_graph else ()
         try:
             for p, grad, state, group in work:
-                if p.data.dtype.kind == "c":        # as PyTorch: parts of view_as_real
-                    self._update(as_real_pairs(p.data), as_real_pairs(grad), state, group)
-                    continue
-                self._update(p.data, grad, state, group)
+                data = p.data
+                if data.dtype.kind == "c":          # as PyTorch: parts of view_as_real
+                    self._update(as_real_pairs(data), as_real_pairs(grad), state, group)
+                else:
+                    self._update(data, grad, state, group)
         finally:
             relock(unlocked)
         if unguarded_reads:             # a transform's results still read some (guard.py)
