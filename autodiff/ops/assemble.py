@@ -154,8 +154,7 @@ def block(arrays) -> Tensor:
 
 @implements(np.vdot)
 def vdot(a, b, /) -> Tensor:
-    """The dot product of ``a`` and ``b`` flattened, as ``np.vdot``: a complex ``a`` is
-    conjugated first (``sum(conj(a) * b)``).
+    """The dot product of ``conj(a)`` and ``b``, both flattened, as ``np.vdot``.
 
     >>> a = ad.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
     >>> y = np.vdot(a, np.ones((4,)))
