@@ -141,3 +141,30 @@ def test_var_std_nanvar_and_cov_of_complex_values_are_numpy_s():
         np.testing.assert_allclose(ours.data, theirs, rtol=1e-13)
     check_against_central_differences(lambda z: np.cov(z), [values])
     check_against_central_differences(lambda z: np.nanvar(z, axis=1), [values])
+
+
+def test_prod_and_cumprod_with_a_zero_entry():
+    torch = _torch()
+    values = np.array([0j, 1 + 1j, 2j, -0.5 + 0.25j])
+    for function in (lambda z: z.prod(), lambda z: z.cumprod(0)):
+        check_against_central_differences(function, [values])
+        check_against_torch(function, function, [values])
+    assert torch is not None
+
+
+@pytest.mark.parametrize("name", ["sin", "log", "sqrt", "sigmoid", "prod", "einsum", "std"])
+def test_complex64_gradients_keep_their_dtype(name):
+    function = {"sin": lambda z: z.sin(), "log": lambda z: z.log(), "sqrt": lambda z: z.sqrt(),
+                "sigmoid": lambda z: z.sigmoid(), "prod": lambda z: z.prod(0),
+                "einsum": lambda z: ad.einsum("ij,kj->ik", z, z),
+                "std": lambda z: ad.std(z, axis=1)}[name]
+    values = sample((2, 3))
+    grads = []
+    for dtype in (np.complex64, np.complex128):
+        z = ad.tensor(values.astype(dtype), requires_grad=True)
+        out = function(z)
+        loss = (out.abs() ** 2).sum() if out.dtype.kind == "c" else out.sum()
+        loss.backward()
+        assert z.grad.dtype == dtype
+        grads.append(z.grad)
+    np.testing.assert_allclose(grads[0], grads[1], rtol=2e-5, atol=1e-5)
