@@ -168,3 +168,11 @@ def test_complex64_gradients_keep_their_dtype(name):
         assert z.grad.dtype == dtype
         grads.append(z.grad)
     np.testing.assert_allclose(grads[0], grads[1], rtol=2e-5, atol=1e-5)
+
+
+def test_mse_loss_of_complex_values_refuses_as_in_torch():
+    z = ad.tensor(sample((3,)), requires_grad=True)
+    with pytest.raises(TypeError, match=r"mse_loss: complex values \(dtype complex128, shape "
+                                        r"\(3,\)\).*\.abs\(\) \*\* 2"):
+        ad.nn.functional.mse_loss(z, z * 2)
+    assert ad.nn.functional.mse_loss(z.real, z.imag).dtype == np.float64
