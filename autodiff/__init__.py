@@ -220,6 +220,8 @@ _zero_dim_dims.install(Tensor, globals())   # t.cumsum(0) of a 0-d tensor is 0-d
 _ON_FIRST_USE = ("viz", "distributions", "fft")
 
 
+from .ops import complex_more  # noqa: E402,F401  (complex twins of ops defined above)
+
 #: PyTorch's dtype names that no NumPy dtype stands for, with what to use instead
 _TORCH_DTYPES_NUMPY_LACKS = {"bfloat16": "ad.float16 for 16-bit values, or ad.float32",
                              "complex32": "ad.complex64", "chalf": "ad.complex64"}

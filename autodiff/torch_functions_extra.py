@@ -131,11 +131,7 @@ def sgn(input) -> Tensor:
     tensor([-1.,  0.,  1.])
     """
     from .ops.elementwise import sign
-    x = tensor_of(input)
-    if not np.iscomplexobj(x.data):
-        return sign(x)
-    magnitude = abs(x)
-    return x / (magnitude + (magnitude.data == 0))      # 0 / 1 at z = 0
+    return sign(tensor_of(input))       # (NumPy's sign of a complex number is z / |z|)
 
 
 def unflatten(input, dim: int, sizes) -> Tensor:

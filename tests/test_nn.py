@@ -21,7 +21,7 @@ def test_parameter_is_a_float_leaf_that_requires_grad():
     q = nn.Parameter(source)
     q.data += 1
     assert source.sum() == 0                      # the data is copied
-    with pytest.raises(TypeError, match=r"Parameter: needs floating-point data.*int64"):
+    with pytest.raises(TypeError, match=r"Parameter: needs floating-point or complex data.*int64"):
         nn.Parameter(np.arange(3))
     assert "Parameter(" in repr(p) and "name='w'" in repr(p)
 

@@ -131,6 +131,8 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
         return _call("sigmoid", _twins.sigmoid, x)
     if type(x) is _nd and x.dtype is _F16:
         return sigmoid(x.astype(_F32)).astype(_F16)     # rounded once, as PyTorch's
+    if type(x) is _nd and x.dtype.kind == "c":  # (the stable form reads |x|: real only)
+        return 1 / (1 + np.exp(-x))
     return _twins.sigmoid(x)
 
 

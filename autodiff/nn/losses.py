@@ -506,6 +506,10 @@ def mse_loss(input, target, reduction: str = "mean") -> Tensor:
     _check_same_shape("mse_loss", input, target)
     _check_reduction("mse_loss", reduction)
     diff = ew.subtract(input, target)
+    if diff.dtype.kind == "c":          # (d * d is not a squared size: PyTorch refuses too)
+        raise TypeError(f"mse_loss: complex values (dtype {diff.dtype}, shape {diff.shape}) "
+                        "have no mean squared error in PyTorch; use the squared size, "
+                        "((input - target).abs() ** 2).mean()")
     return _reduce(diff * diff, reduction)
 
 

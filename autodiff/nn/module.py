@@ -50,16 +50,18 @@ class Parameter(Tensor):
             data = data.data
         if isinstance(data, np.ndarray) or isinstance(data, np.generic):
             array = np.array(data)
-            if array.dtype.kind != "f":
+            if array.dtype.kind not in "fc":
                 raise TypeError(
-                    f"Parameter: needs floating-point data, got an array of dtype {array.dtype} "
+                    f"Parameter: needs floating-point or complex data, got an array of dtype "
+                    f"{array.dtype} "
                     f"(shape {array.shape}); convert it, e.g. data.astype(np.float64)")
         else:
             given = np.asarray(data)
-            if given.dtype.kind not in "fiub":      # None, strings, objects
+            if given.dtype.kind not in "fiubc":     # None, strings, objects
                 raise TypeError(f"Parameter: needs numbers, got {type(data).__name__} "
                                 f"{data!r}; give an array, a list or a number")
-            array = np.array(given, dtype=np.float64)
+            array = np.array(given, dtype=np.complex128 if given.dtype.kind == "c"
+                             else np.float64)
         super().__init__(array, requires_grad=True, name=name)
         # A parameter without a name is named after where it lives in a module
         # ("layers.0.weight"), so graphs and warnings can say which one it is.

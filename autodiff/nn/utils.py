@@ -107,7 +107,8 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
     # Summed in float64; returned in the gradients' dtype (float32 ones: float32), as
     # PyTorch returns it.
     dtype = np.result_type(*[_grad_array(p).dtype for p in params])
-    dtype = dtype if dtype.kind == "f" else np.dtype(np.float64)
+    dtype = dtype if dtype.kind == "f" else np.dtype(
+        np.float32 if dtype == np.complex64 else np.float64)
     tracer = _hooks.active
     if tracer is not None and tracer.owns_thread():
         # While ad.compile traces: the norm returned is a step of its own, computed again
@@ -135,8 +136,9 @@ def _total_norm_array(norm_type, dtype, *grads):
 
 
 def _total_norm(grads, norm_type) -> float:
-    norms = np.array([np.linalg.norm(g.ravel().astype(np.float64), ord=norm_type)
-                      for g in grads])
+    # (a complex gradient's entries count by their size |g|, as PyTorch's)
+    norms = np.array([np.linalg.norm((np.abs(g) if g.dtype.kind == "c" else g).ravel()
+                                     .astype(np.float64), ord=norm_type) for g in grads])
     return float(np.linalg.norm(norms, ord=norm_type))
 
 
@@ -218,7 +220,13 @@ def clip_grad_value_(parameters, clip_value: float, foreach=None) -> None:
     clip_value = float(clip_value)
     if not clip_value >= 0:
         raise ValueError(f"{where}: clip_value must be >= 0, got {clip_value}")
-    _clip_value(_grads(parameters, where), clip_value)
+    params = _grads(parameters, where)
+    for p in params:
+        if _grad_array(p).dtype.kind == "c":        # (PyTorch's clamp refuses them too)
+            raise TypeError(f"{where}: a complex gradient (shape {p.shape}, dtype "
+                            f"{_grad_array(p).dtype}) has no order to clip by; use "
+                            "clip_grad_norm_, which scales by |g|")
+    _clip_value(params, clip_value)
 
 
 # The clipping itself, on a list of parameters: ``@replayed_function``, so a compiled

@@ -154,7 +154,7 @@ def block(arrays) -> Tensor:
 
 @implements(np.vdot)
 def vdot(a, b, /) -> Tensor:
-    """The dot product of ``a`` and ``b`` flattened, as ``np.vdot`` (real inputs).
+    """The dot product of ``conj(a)`` and ``b``, both flattened, as ``np.vdot``.
 
     >>> a = ad.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
     >>> y = np.vdot(a, np.ones((4,)))
@@ -162,11 +162,10 @@ def vdot(a, b, /) -> Tensor:
     (tensor(10., requires_grad=True), array([[1., 1.],
            [1., 1.]]))
     """
-    if np.iscomplexobj(array_of(a)) or np.iscomplexobj(array_of(b)):
-        raise TypeError(f"vdot: complex inputs ({_described(a)} and {_described(b)}) are "
-                        "not supported (vdot conjugates its first argument); use "
-                        "ad.sum(ad.conj(a) * b) on the flattened inputs")
     a, b = flatten(tensor_of(a)), flatten(tensor_of(b))
+    if a.dtype.kind == "c":
+        from .complex_ops import conj_op
+        a = conj_op(a)
     if a.shape != b.shape:
         raise ValueError(f"vdot: the inputs have {a.shape[0]} and {b.shape[0]} elements; "
                          "vdot needs the same number of elements in both")

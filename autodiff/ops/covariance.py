@@ -138,6 +138,9 @@ def cov(m, y=None, rowvar: bool = True, bias: bool = False, ddof=None, fweights=
     # X's and c's dtypes though the means (with float64 weights) and 1 / fact are float64
     X = astype(X - avg[:, None], X.dtype)
     X_T = X.T if w is None else (X * w).T
+    if X.dtype.kind == "c":                 # NumPy's dot(X, X_T.conj())
+        from .complex_ops import conj_op
+        X_T = conj_op(X_T)
     c = dot(X, X_T)
     c = astype(c * np.true_divide(1, fact), c.dtype)
     return reshape(c, tuple(s for s in c.shape if s != 1))      # c.squeeze()

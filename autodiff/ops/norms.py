@@ -121,6 +121,13 @@ def _torch_axis_names(where: str, axis, keepdims, dim, keepdim):
     return axis_alias(where, axis, keepdims, dim, keepdim)
 
 
+def _spectral(x, ord, axis) -> bool:
+    """Whether ``norm`` with these arguments is a matrix norm of singular values."""
+    matrix = (isinstance(axis, tuple) and len(axis) == 2) or (axis is None and np.ndim(x) == 2
+                                                               and ord is not None)
+    return matrix and ord in (2, -2, "nuc")
+
+
 @implements(np.linalg.norm)
 def norm(x, ord=None, axis=None, keepdims: bool = False, *, dim=None,
          keepdim: bool | None = None) -> Tensor:
@@ -149,9 +156,11 @@ def norm(x, ord=None, axis=None, keepdims: bool = False, *, dim=None,
     from .linalg import dot
     from .shape import flatten, reshape
 
-    check_real("norm", x)
     if dim is not None or keepdim is not None:
         axis, keepdims = _torch_axis_names("norm", axis, keepdims, dim, keepdim)
+    if np.iscomplexobj(x.data if isinstance(x, Tensor) else x) and not _spectral(x, ord, axis):
+        return norm(ew.abs(x), ord, axis, keepdims)     # (these norms read only |x|)
+    check_real("norm", x)
     x = x if isinstance(x, Tensor) else Tensor(np.asarray(x))
     if not np.issubdtype(x.dtype, np.inexact):
         x = ew.astype(x, np.float64)

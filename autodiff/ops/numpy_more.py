@@ -90,6 +90,11 @@ def _nanvar(name, a, axis, dtype, out, ddof, keepdims, where, mean, correction):
     if not _floating(a):
         return _var(a, axis=axis, keepdims=keepdims, ddof=ddof)
     missing = isnan(a)
+    if a.dtype.kind == "c":                 # E|z - mean|^2: the parts' variances summed
+        from .complex_parts import imag, real
+        return sum(_nanvar(name, _nan_filled(missing, np.nan, part(a)), axis, None, None,
+                           ddof, keepdims, _NO_VALUE, _NO_VALUE, _NO_VALUE)
+                   for part in (real, imag))
     # counts as a's dtype: NumPy divides into the sum's dtype (float32 stays float32)
     count = astype(_sum(logical_not(missing), axis=axis, keepdims=True), a.dtype)
     total = _sum(_nan_filled(missing, 0, a), axis=axis, keepdims=True)

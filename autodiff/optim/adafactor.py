@@ -42,6 +42,8 @@ class Adafactor(Optimizer):
     array([ 2.96464466, -4.03535534])
     """
 
+    _complex_as_real_pairs = False     # (its update mixes entries: see complex_parameters.py)
+
     _state_keys = frozenset({"step", "row_var", "col_var", "variance"})
     _required_state = frozenset({"step"})
     _reduced_state = frozenset({"row_var", "col_var"})

@@ -49,6 +49,8 @@ class Muon(Optimizer):
            [0.  , 0.89]])
     """
 
+    _complex_as_real_pairs = False     # (its update mixes entries: see complex_parameters.py)
+
     _state_keys = _required_state = frozenset({"momentum_buffer"})
 
     def __init__(self, params, lr: float = 1e-3, weight_decay: float = 0.1,

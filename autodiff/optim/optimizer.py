@@ -37,6 +37,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..compile.hooks import replayed
+from .complex_parameters import as_real_pairs, check_complex_parameters
 from ..guard import note_unguarded_write, savers_of, unguarded_reads
 from ..grad_attr import zero_grad_of
 from ..tensor import Tensor
@@ -244,6 +245,9 @@ class Optimizer(StateDictMethods):
     _required_state: frozenset = frozenset()
     #: State keys whose arrays have the parameter's shape with some axes reduced to 1.
     _reduced_state: frozenset = frozenset()
+    #: Whether a complex parameter updates as its real and imaginary parts, as PyTorch's
+    #: (False: the update mixes entries, and complex parameters are refused).
+    _complex_as_real_pairs = True
 
     register_step_pre_hook = step_hooks.register_step_pre_hook
     register_step_post_hook = step_hooks.register_step_post_hook
@@ -442,10 +446,16 @@ class Optimizer(StateDictMethods):
         else:
             for i in missing:
                 self._warn_no_gradient(i)
+        if not self._complex_as_real_pairs:
+            check_complex_parameters(self, where, work)
         unlocked = unlock([p.data for p, *_ in work]) if after_create_graph else ()
         try:
             for p, grad, state, group in work:
-                self._update(p.data, grad, state, group)
+                data = p.data
+                if data.dtype.kind == "c":          # as PyTorch: parts of view_as_real
+                    self._update(as_real_pairs(data), as_real_pairs(grad), state, group)
+                else:
+                    self._update(data, grad, state, group)
         finally:
             relock(unlocked)
         if unguarded_reads:             # a transform's results still read some (guard.py)

@@ -32,6 +32,8 @@ class SparseAdam(Optimizer):
            [1. , 1. ]])
     """
 
+    _complex_as_real_pairs = False     # (its update mixes entries: see complex_parameters.py)
+
     _state_keys = _required_state = frozenset({"step", "exp_avg", "exp_avg_sq"})
 
     def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
