@@ -247,23 +247,28 @@ def _tangent_of(state: _Level, node: Node):
     tangents = state.tangents
     if node in tangents:
         return tangents[node]
-    order, seen = [], set()
-    todo = [(node, False)]
+    for current in _parents_first(node, tangents):
+        tangents[current] = _node_tangent(current, tangents)
+    return tangents[node]
+
+
+def _parents_first(node: Node, known) -> list:
+    """``node`` and the nodes it depends on that ``known`` does not hold, each after
+    the nodes it reads (a depth-first walk with an explicit stack: no recursion)."""
+    order, seen, todo = [], set(), [(node, False)]
     while todo:
         current, expanded = todo.pop()
         if expanded:
             order.append(current)
             continue
-        if current in seen or current in tangents:
+        if current in seen or current in known:
             continue
         seen.add(current)
         todo.append((current, True))
         for parent in current.parents:
-            if parent.__class__ is Node and parent not in seen and parent not in tangents:
+            if parent.__class__ is Node and parent not in seen and parent not in known:
                 todo.append((parent, False))
-    for current in order:
-        tangents[current] = _node_tangent(current, tangents)
-    return tangents[node]
+    return order
 
 
 def _node_tangent(node: Node, tangents):
@@ -409,20 +414,7 @@ def _undifferentiated_jvp(cls):
 def _reaches_dual(state: _Level, node: Node) -> bool:
     """Whether a dual's tangent can reach ``node`` (by any edge), without computing it."""
     reaches, tangents = state.reaches, state.tangents
-    order, seen, todo = [], set(), [(node, False)]
-    while todo:
-        current, expanded = todo.pop()
-        if expanded:
-            order.append(current)
-            continue
-        if current in seen or current in reaches:
-            continue
-        seen.add(current)
-        todo.append((current, True))
-        for parent in current.parents:
-            if parent.__class__ is Node and parent not in seen and parent not in reaches:
-                todo.append((parent, False))
-    for current in order:
+    for current in _parents_first(node, reaches):
         if current in tangents:
             reaches[current] = tangents[current] is not None
         else:
