@@ -1,5 +1,5 @@
-"""Containers: ``ModuleList``, ``ModuleDict``, ``ParameterList`` and ``ParameterDict``, as
-in PyTorch.
+"""Containers: ``Sequential``, ``ModuleList``, ``ModuleDict``, ``ParameterList`` and
+``ParameterDict``, as in PyTorch.
 
 Their entries are registered like attributes, so ``parameters()``, ``state_dict()``
 and ``train()`` / ``eval()`` reach everything inside.
@@ -324,3 +324,125 @@ class ParameterDict(Module):
 
     def extra_repr(self) -> str:
         return ", ".join(f"{key}: {tuple(p.shape)}" for key, p in self._parameters.items())
+
+
+class Sequential(Module):
+    """Apply layers in order: ``Sequential(a, b, c)(x) == c(b(a(x)))``.
+
+    Parameters are named by position: ``"0.weight"``, ``"2.bias"``, ... (by key when
+    the layers come as one dict, and a slice keeps its layers' names, as in PyTorch).
+
+    >>> net = ad.nn.Sequential(ad.nn.Linear(2, 8), ad.nn.ReLU(), ad.nn.Linear(8, 1))
+    >>> net(ad.tensor(np.zeros((5, 2)))).shape
+    (5, 1)
+    """
+
+    def __init__(self, *layers):
+        super().__init__()
+        if len(layers) == 1 and isinstance(layers[0], dict):   # an OrderedDict, as PyTorch
+            named = [(str(k), m) for k, m in layers[0].items()]
+        else:
+            if len(layers) == 1 and isinstance(layers[0], (list, tuple)):
+                layers = tuple(layers[0])
+            named = [(str(i), layer) for i, layer in enumerate(layers)]
+        for key, layer in named:
+            if not isinstance(layer, Module):
+                raise TypeError(
+                    f"Sequential: layer {key} ({layer!r}) is not a Module; wrap "
+                    "functions in a Module (e.g. ad.nn.ReLU() instead of F.relu)")
+            self._modules[key] = layer
+        self._name_parameters()
+
+    def forward(self, input) -> Tensor:
+        for layer in self._modules.values():
+            input = layer(input)
+        return input
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):    # the layers keep their names ("2.weight"), as PyTorch
+            return Sequential(dict(list(self._modules.items())[index]))
+        return list(self._modules.values())[index]
+
+    def __setitem__(self, index: int, module: Module) -> None:
+        """``net[i] = layer`` replaces the layer at position ``i``, keeping its name
+        (``"2.weight"`` stays), as in PyTorch."""
+        if not isinstance(module, Module):
+            raise TypeError(f"Sequential: net[{index}] = ... expects a Module, got "
+                            f"{type(module).__name__}")
+        setattr(self, self._key_at(index), module)
+
+    def __delitem__(self, index) -> None:
+        """``del net[i]`` (or a slice) removes layers; the rest are named by position
+        again, as in PyTorch."""
+        keys = list(self._modules)
+        doomed = keys[index] if isinstance(index, slice) else [self._key_at(index)]
+        for key in doomed:
+            del self._modules[key]
+        layers = list(self._modules.values())
+        self._modules.clear()
+        for i, layer in enumerate(layers):
+            self._modules[str(i)] = layer
+        self._name_parameters()
+
+    def pop(self, index: int) -> Module:
+        """Remove the layer at position ``index`` and return it, as in PyTorch."""
+        layer = self[index]
+        del self[index]
+        return layer
+
+    def _key_at(self, index: int) -> str:
+        keys = list(self._modules)
+        if not isinstance(index, (int, np.integer)) or isinstance(index, bool):
+            raise TypeError(f"Sequential: an index is an int, got {type(index).__name__}")
+        if not -len(keys) <= index < len(keys):
+            raise IndexError(f"Sequential: index {index} is out of range for "
+                             f"{len(keys)} layers")
+        return keys[index]
+
+    def append(self, module: Module) -> "Sequential":
+        """Add a layer at the end (named by its position, as in PyTorch); returns self."""
+        if not isinstance(module, Module):
+            raise TypeError(f"Sequential.append: expected a Module, got "
+                            f"{type(module).__name__}")
+        key = str(len(self._modules))
+        if key in self._modules:
+            raise KeyError(f"Sequential.append: a layer is already named {key!r} (the "
+                           "layers came as a dict); add_module(name, module) names it")
+        self._modules[key] = module
+        self._name_parameters(key)
+        return self
+
+    def extend(self, layers) -> "Sequential":
+        """Append each of ``layers`` (another Sequential, or an iterable of Modules)."""
+        for layer in list(layers):
+            self.append(layer)
+        return self
+
+    def insert(self, index: int, module: Module) -> "Sequential":
+        """Put a layer before position ``index``; the layers are named by position
+        again, as in PyTorch.
+
+        >>> net = ad.nn.Sequential(ad.nn.Linear(2, 2)).insert(0, ad.nn.ReLU())
+        >>> [type(m).__name__ for m in net]
+        ['ReLU', 'Linear']
+        """
+        if not isinstance(module, Module):
+            raise TypeError(f"Sequential.insert: expected a Module, got "
+                            f"{type(module).__name__}")
+        layers = list(self._modules.values())
+        n = len(layers)
+        if not -n <= index <= n:
+            raise IndexError(f"Sequential.insert: index {index} is out of range for "
+                             f"{n} layers")
+        layers.insert(index + n if index < 0 else index, module)
+        self._modules.clear()
+        for i, layer in enumerate(layers):
+            self._modules[str(i)] = layer
+        self._name_parameters()
+        return self
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(list(self._modules.values()))
