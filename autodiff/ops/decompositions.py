@@ -127,7 +127,6 @@ def solve(a, b) -> Tensor:
     >>> ad.linalg.solve(ad.tensor([[2.0, 0.0], [0.0, 4.0]]), ad.tensor([2.0, 2.0]))
     tensor([1. , 0.5])
     """
-    check_real("solve", a, b)
     return _solve(a, b)
 
 
@@ -169,7 +168,6 @@ def det(a) -> Tensor:
     >>> ad.linalg.det(ad.tensor([[2.0, 1.0], [1.0, 3.0]]))
     tensor(5.)
     """
-    check_real("det", a)
     return _det(a)
 
 
@@ -195,13 +193,15 @@ _slogdet = defop(
 def slogdet(a) -> SlogdetResult:
     """``np.linalg.slogdet``: ``(sign, logabsdet)`` with ``det == sign * exp(logabsdet)``.
     ``sign`` is a constant (no gradient); ``logabsdet``'s gradient is ``inv(a).T``.
+    For a complex ``a``, ``sign`` is complex and has a gradient, as in PyTorch.
 
     >>> sign, logdet = ad.linalg.slogdet(ad.tensor([[-2.0, 0.0], [0.0, 3.0]]))
     >>> sign, logdet
     (tensor(-1.), tensor(1.79175947))
     """
-    check_real("slogdet", a)
     packed = _slogdet(a)
+    if packed.dtype.kind == "c":            # a complex sign, on the tape (PyTorch's)
+        return SlogdetResult(packed[..., 0], packed[..., 1].real)
     sign = made("slogdet sign", np.take, (packed.data, 0), {"axis": -1})  # (again at a replay)
     return SlogdetResult(Tensor(sign), packed[..., 1])
 
@@ -249,7 +249,6 @@ def cholesky(a, /, *, upper: bool = False) -> Tensor:
     tensor([[2., 0.],
             [1., 1.]])
     """
-    check_real("cholesky", a)
     return _cholesky(a, upper=bool(upper))
 
 

@@ -73,7 +73,9 @@ def _logsumexp_forward(x, axis=None, keepdims=False):
     x = np.asarray(x)
     if x.dtype.kind in "biu":
         x = x.astype(np.float64)                        # as np.exp of integers
-    peak = np.max(x, axis=axis, keepdims=True, initial=-np.inf)
+    # (complex values: shifted by the largest real part, as PyTorch)
+    peak = np.max(x.real if x.dtype.kind == "c" else x, axis=axis, keepdims=True,
+                  initial=-np.inf)
     peak = np.where(np.isfinite(peak), peak, 0)       # all -inf, or inf: shift by 0
     total = np.sum(np.exp(x - peak), axis=axis, keepdims=True)
     out = np.log(total) + peak
