@@ -225,3 +225,15 @@ def test_solve_with_a_real_matrix_and_a_complex_right_side():
     # the real matrix gets the real part of its complex gradient
     a, b = sample((3, 3), complex_values=False) + 3 * np.eye(3), sample((3, 2))
     check_against_central_differences(lambda a, b: ad.linalg.solve(a, b), [a, b])
+
+
+def test_sum_and_mean_with_a_real_dtype_differentiate_back_to_the_inputs_dtype():
+    # (their rules took no dtype= and raised at backward; NumPy's np.sum casts first)
+    x = ad.tensor(np.array([1.0, 2.0, 4.0]), requires_grad=True)
+    for reduce, expected in ((ad.sum, np.ones(3)), (ad.mean, np.full(3, np.float32(1 / 3)))):
+        y = reduce(x, dtype=np.float32)
+        assert y.dtype == np.float32
+        y.backward()
+        assert x.grad.dtype == np.float64
+        np.testing.assert_array_equal(x.grad, expected)
+        x.grad = None

@@ -89,11 +89,12 @@ def lanes_too_short(shape, axis, ddof) -> bool:
         return False
 
 
-def _sum_rule(xp, g, ans, x, axis=None, keepdims=False):
+def _sum_rule(xp, g, ans, x, axis=None, keepdims=False, dtype=None):
+    # (dtype=: the forward computed in it; the engine casts g back to x's dtype)
     return xp.broadcast_to(xp.reshape(g, _kept_shape(x.shape, axis)), x.shape)
 
 
-def _mean_rule(xp, g, ans, x, axis=None, keepdims=False):
+def _mean_rule(xp, g, ans, x, axis=None, keepdims=False, dtype=None):
     n = _count(x.shape, axis)
     return xp.broadcast_to(xp.reshape(g, _kept_shape(x.shape, axis)) / n, x.shape)
 
