@@ -240,9 +240,12 @@ def istft(input, n_fft, hop_length=None, win_length=None, window=None, center=Tr
                          positions)
     start = n_fft // 2 if center else 0
     if length is not None:
-        end = start + _int(where, "length", length)
-    else:
-        end = -(n_fft // 2) if center else signal_length
+        length = _int(where, "length", length)
+        if length < 0:
+            raise ValueError(f"istft: length must be non-negative, got {length}")
+        end = start + length
+    else:       # (the padding stft added at the end, if center)
+        end = signal_length - start
     signal, envelope = signal[:, start:end], envelope[start:end]
     if envelope.size:
         lowest = float(np.abs(envelope.data).min())

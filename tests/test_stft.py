@@ -162,6 +162,26 @@ def test_istft_of_a_complex_signal_matches_torch():
                         [spectrum], rtol=1e-9, atol=1e-11)
 
 
+def test_istft_gradients_for_a_learned_window_match_torch():
+    torch = pytest.importorskip("torch")
+    spectrum, window = _spectrum((2, 14), 6, {"window": 6}), sample((5,), False)
+
+    def ours(s, w):
+        return ad.istft(s, 6, hop_length=2, win_length=5, window=w, length=13).exp()
+
+    def theirs(s, w):
+        return torch.istft(s, 6, hop_length=2, win_length=5, window=w, length=13).exp()
+    check_against_torch(ours, theirs, [spectrum, window], rtol=1e-9, atol=1e-11)
+    check_against_central_differences(ours, [spectrum, window], rtol=1e-6, atol=1e-6)
+
+
+def test_istft_of_one_point_frames_keeps_every_sample():
+    x = sample((7,), complex_values=False)
+    spectrum = ad.stft(ad.tensor(x), 1, hop_length=1, window=ad.ones(1), return_complex=True)
+    back = ad.istft(spectrum, 1, hop_length=1, window=ad.ones(1))
+    np.testing.assert_allclose(back.data, x, rtol=1e-14)
+
+
 @pytest.mark.filterwarnings("ignore:.*window was not provided")
 @pytest.mark.parametrize("case", [((16,), 8, {"window": 8}),
                                   ((3, 21), 7, {"hop_length": 3, "window": 7}),
@@ -237,7 +257,11 @@ def test_istft_refuses_an_envelope_near_zero_as_torch():
     (lambda x: ad.stft(x, 8, pad_mode="foo", return_complex=True), ValueError, "pad_mode"),
     (lambda x: ad.stft(x, 8, align_to_window=True, return_complex=True), ValueError,
      "align_to_window should only be set when center=False"),
+    (lambda x: ad.stft(ad.arange(16), 8, return_complex=True), TypeError,
+     "floating point or complex"),
     (lambda x: ad.istft(x, 8), TypeError, "complex-valued input"),
+    (lambda x: ad.istft(ad.ones((5, 3)) + 0j, 8, length=-1), ValueError,
+     "length must be non-negative"),
     (lambda x: ad.istft(ad.ones((4, 3)) + 0j, 8), ValueError, r"n_fft // 2 \+ 1 = 5"),
     (lambda x: ad.istft(ad.ones((5, 3)) + 0j, 8, hop_length=9), ValueError,
      "hop_length <= win_length"),
