@@ -139,6 +139,7 @@ from .torch_nn_functions import (  # noqa: E402  (torch.conv2d, torch.layer_norm
     poisson_nll_loss, prelu, rms_norm, rrelu, selu, threshold, triplet_margin_loss)
 from .torch_windows import (  # noqa: E402  (PyTorch's periodic windows)
     bartlett_window, blackman_window, hamming_window, hann_window, kaiser_window)
+from .stft import istft, stft  # noqa: E402  (torch.stft, torch.istft, t.stft, t.istft)
 from .torch_functions_assorted import (  # noqa: E402  (torch.rsub, torch.slice_scatter ...)
     addbmm, addr, adjoint, aminmax, chain_matmul, cumulative_trapezoid, detach,
     diagonal_scatter, fill, frobenius_norm, ger, igamma, igammac, index_copy, index_fill, index_put,

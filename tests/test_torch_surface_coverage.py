@@ -25,12 +25,10 @@ def _names(text: str) -> frozenset:
 #: group -> (why the names are left out, {namespace: names}).  The namespaces are those
 #: of ``NAMESPACES``.
 EXCLUDED = {
-    "short-time Fourier transforms and complex view copies": (
-        "ad.fft, ad.complex, ad.polar, ad.view_as_real and ad.view_as_complex record "
-        "complex values, but stft/istft (windowed frames) and the *_copy spellings are "
-        "not built; frame the signal with ad.sliding_window_view and take ad.fft.rfft",
-        {"torch": _names("view_as_real_copy view_as_complex_copy stft istft"),
-         "Tensor": _names("stft istft")}),
+    "complex view copies": (
+        "ad.view_as_real and ad.view_as_complex record complex values and already give "
+        "copies here, but the *_copy spellings are not built; call those instead",
+        {"torch": _names("view_as_real_copy view_as_complex_copy")}),
     "sparse and nested layouts": (
         "every tensor here is one dense NumPy array (layout ad.strided)",
         {"torch": _names("sparse sparse_bsc sparse_bsr sparse_coo sparse_csc sparse_csr "
