@@ -7,6 +7,7 @@ first float result that central differences give."""
 import warnings
 
 import numpy as np
+import pytest
 
 import autodiff as ad
 
@@ -84,3 +85,29 @@ def check_probe(call, inputs, gradient: bool = True) -> None:
     grad = tensors[k].grad
     grad = np.zeros(inputs[k].shape) if grad is None else grad
     np.testing.assert_allclose(np.ravel(grad), numerical, rtol=1e-5, atol=1e-5)
+
+
+def shared_inputs():
+    """The generator and the inputs every probe file starts from, drawn afresh for each
+    file (its later draws continue from that generator):
+    ``rng, (A, B, V, A32, V32, I, I8, I32, U8, BOOL, E, Z, SPD, POS, NAN)``."""
+    rng = np.random.default_rng(9)
+    A = rng.normal(size=(3, 4))
+    B = rng.normal(size=(4, 2))
+    V = rng.normal(size=5)
+    I = np.array([[3, -1, 2, 0], [5, 4, -2, 1], [0, 7, 1, 3]])  # noqa: E741
+    NAN = A.copy()
+    NAN[0, 1] = NAN[2, 3] = np.nan
+    return rng, (A, B, V, A.astype(np.float32), V.astype(np.float32), I, I.astype(np.int8),
+                 I.astype(np.int32), np.abs(I).astype(np.uint8), A > 0, np.zeros((0, 3)),
+                 np.array(1.3), A[:, :3].T @ A[:, :3] + np.eye(3), np.abs(A) + 0.5, NAN)
+
+
+def probe_list():
+    """A file's list of probes, and ``probe(name, call, *inputs, gradient=True)`` that adds
+    one as a ``pytest.param`` for ``check_probe``."""
+    probes = []
+
+    def probe(name, call, *inputs, gradient=True):
+        probes.append(pytest.param(call, inputs, gradient, id=name))
+    return probes, probe

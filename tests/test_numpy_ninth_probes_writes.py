@@ -7,29 +7,11 @@ writes through views."""
 import numpy as np
 import pytest
 
-from numpy_probe_checks import check_probe
+from numpy_probe_checks import check_probe, probe_list, shared_inputs
 
-rng = np.random.default_rng(9)
-A = rng.normal(size=(3, 4))
-B = rng.normal(size=(4, 2))
-V = rng.normal(size=5)
-A32 = A.astype(np.float32)
-V32 = V.astype(np.float32)
-I = np.array([[3, -1, 2, 0], [5, 4, -2, 1], [0, 7, 1, 3]])  # noqa: E741
-I8, I32, U8 = I.astype(np.int8), I.astype(np.int32), np.abs(I).astype(np.uint8)
-BOOL = A > 0
-E = np.zeros((0, 3))
-Z = np.array(1.3)
-SPD = A[:, :3].T @ A[:, :3] + np.eye(3)
-POS = np.abs(A) + 0.5
-NAN = A.copy()
-NAN[0, 1] = NAN[2, 3] = np.nan
-
-PROBES = []
-
-
-def probe(name, call, *inputs, gradient=True):
-    PROBES.append(pytest.param(call, inputs, gradient, id=name))
+rng, (A, B, V, A32, V32, I, I8, I32, U8, BOOL, E, Z,  # noqa: E741
+      SPD, POS, NAN) = shared_inputs()
+PROBES, probe = probe_list()
 
 
 # ---- ufunc methods with kwargs
