@@ -230,3 +230,38 @@ def test_optimizer_changes_with_and_without_fusion(what, fuse):
     model = lambda: nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2))  # noqa: E731
     run_twins(_classifier(make_optimizer, model=model), _batches(5), fuse=fuse,
               between=between, scale=1.0)
+
+
+@pytest.mark.parametrize("make_optimizer, key", [
+    (lambda ps: ad.optim.SGD(ps, lr=0.1, momentum=0.9), "momentum_buffer"),
+    (lambda ps: ad.optim.Adam(ps, lr=0.1), "exp_avg"),
+    (lambda ps: ad.optim.AdamW(ps, lr=0.1), "exp_avg_sq"),
+    (lambda ps: ad.optim.Adam(ps, lr=0.1), "step"),
+])
+def test_a_state_array_made_read_only_between_calls_is_refused_as_eager_step_refuses(
+        make_optimizer, key):
+    # The fused update writes through flat views made at the first replay; the flag
+    # that counts is the state's own array's (a view keeps the flag it was made with).
+    # The replay then runs opt.step(), which refuses as it does eagerly.
+    results = []
+    for compiled in (True, False):
+        w = ad.nn.Parameter(np.ones(3))
+        opt = make_optimizer([w])
+
+        def step(x):
+            opt.zero_grad()
+            (w * x).sum().backward()
+            opt.step()
+        if compiled:
+            step = ad.compile(step)
+        for _ in range(3):
+            step(np.ones(3))
+        frozen = opt.state[0][key]
+        kept = frozen.copy()
+        frozen.flags.writeable = False
+        with pytest.raises(ValueError, match="read-only"):
+            step(np.ones(3))
+        np.testing.assert_array_equal(frozen, kept)
+        results.append([w.data.copy()] + [np.copy(v) for v in opt.state[0].values()])
+    for compiled_value, eager_value in zip(*results):
+        np.testing.assert_allclose(compiled_value, eager_value, rtol=1e-15)

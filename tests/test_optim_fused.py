@@ -159,3 +159,26 @@ def test_small_parameters_alone_do_not_load_the_kernels():
         w.grad = np.cos(w.data * k)
         opt.step()
     assert w.data.tobytes().hex() == small_program
+
+
+@pytest.mark.parametrize("key", ["step", "exp_avg", "exp_avg_sq"])
+def test_a_read_only_adam_state_array_is_refused_before_any_update(key, recwarn):
+    # The kernel updates the weights and moments, then counts the step: a read-only
+    # counter once made it update, give the kernels up for the process (warning), and
+    # leave the NumPy code to update again before it raised.
+    w = ad.nn.Parameter(np.ones(4096))
+    opt = ad.optim.Adam([w], lr=0.1)
+    for _ in range(2):
+        w.grad = np.ones(4096)
+        opt.step()
+    state = opt.state[0]
+    kept = {name: np.copy(value) for name, value in state.items()} | {"w": w.data.copy()}
+    state[key].flags.writeable = False
+    w.grad = np.ones(4096)
+    with pytest.raises(ValueError, match="read-only"):
+        opt.step()
+    # (the NumPy code, as PyTorch's, counts the step and moves exp_avg before it fails)
+    np.testing.assert_array_equal(w.data, kept["w"])
+    np.testing.assert_array_equal(state[key], kept[key])
+    assert not [w for w in recwarn if "compiled optimizer update failed" in str(w.message)]
+    assert fused.load() is not False or not kernels.JIT_ENABLED

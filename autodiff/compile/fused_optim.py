@@ -30,6 +30,7 @@ from ..optim import fused
 from .plan import Plan
 
 _nd = np.ndarray
+_state_at = list.__getitem__     # (opt.state is a ParameterState, a list: by position)
 
 
 def fuse_optimizer_steps(plan: Plan) -> Plan:
@@ -86,7 +87,8 @@ class FusedStep:
         self.fallbacks = 0
         # positions whose update a gradient product did in this replay (gemm_update.py)
         self.folded: set = set()
-        # by position: (array, state, group, group's sources, state's sources, work)
+        # by position: (array, state, group, group's sources, state's sources, work,
+        # the state's arrays among its sources)
         self._kept: dict = {}
 
     def __call__(self, opt):
@@ -142,23 +144,25 @@ class FusedStep:
                 if not (type(grad) is _nd and grad.dtype is data.dtype
                         and grad.shape == data.shape and grad.flags.c_contiguous):
                     return None
-                state = states[position]
+                state = _state_at(states, position)
                 entry = kept.get(position)
                 if same_hyper is None and entry is not None:
                     same_hyper = entry[2] is group and _same_objects(entry[3], hyper)
                 if (entry is not None and same_hyper and entry[0] is data
-                        and entry[1] is state and entry[2] is group
-                        and _same_objects(entry[4], state_sources(state))
-                        and data.flags.writeable):
-                    prepared = fused.with_gradient(entry[5], grad.reshape(-1))
+                        and entry[1] is state and data.flags.writeable
+                        and _same_objects(entry[4], state_sources(state))):
+                    prepared = fused.with_gradient(entry[5], grad.reshape(-1), entry[6])
                 else:
                     if not fused.fits(data, grad):
                         return None
                     prepared = fused.PREPARE[kind](data, grad.reshape(-1), state, group)
                     if prepared is None:
                         return None
-                    kept[position] = (data, state, group, hyper, state_sources(state),
-                                      prepared)
+                    sources = state_sources(state)
+                    arrays = tuple(a for a in sources if type(a) is _nd)
+                    if not fused.all_writeable(arrays):
+                        return None
+                    kept[position] = (data, state, group, hyper, sources, prepared, arrays)
                 if prepared is None:        # a state array was made read-only
                     return None
                 work.append((prepared, data, position))

@@ -179,8 +179,9 @@ def _sgd_scalars(group, dtype):
 def prepare_adam(data, grad, state, group, decoupled):
     if not _python_numbers(group["lr"], group["weight_decay"], group["eps"], *group["betas"]):
         return None
-    if "step" not in state or not isinstance(state["step"], np.ndarray):
-        return None
+    counter = state.get("step")
+    if not isinstance(counter, np.ndarray) or not counter.flags.writeable:
+        return None             # (the kernel would update, then fail to count)
     m = _state_array(state, "exp_avg", data)
     v = _state_array(state, "exp_avg_sq", data)
     if m is None or v is None:
@@ -193,14 +194,23 @@ def prepare_adam(data, grad, state, group, decoupled):
     return ("adam", state, (data.reshape(-1), grad, m, v, v_max, group, decoupled))
 
 
-def with_gradient(work, grad):
+def with_gradient(work, grad, state_arrays=()):
     """``work`` made by ``PREPARE`` for another step, with this step's flat gradient;
-    None when one of its state arrays has become read-only since."""
+    None when one of ``state_arrays`` (the state's own arrays, whose flat views the
+    work holds: ``STATE_SOURCES``) has become read-only since."""
+    if not all_writeable(state_arrays):
+        return None
     kind, state, args = work
-    for array in args[2:5]:             # (momentum_buffer; exp_avg, exp_avg_sq, max)
-        if type(array) is _nd and not array.flags.writeable:
-            return None
     return kind, state, (args[0], grad) + args[2:]
+
+
+def all_writeable(arrays) -> bool:
+    """Whether every array may be written: the flag of the state's own array counts,
+    as a view made earlier keeps the flag it was made with."""
+    for array in arrays:
+        if not array.flags.writeable:
+            return False
+    return True
 
 
 def sgd_group_sources(group):
