@@ -167,6 +167,12 @@ def _numpy_call_converting(frame) -> str | None:
         return (f"by np.{called}, which always makes an ndarray (NumPy does not hand the "
                 "call to the Tensor; NumPy's functions take a Tensor as it is, so the "
                 "call can go: np.copy(t) copies and t.astype(dtype) converts on the tape)")
+    made = _called_object(frame) if outermost is not None and outermost.f_back is frame else None
+    if isinstance(made, type) and issubclass(made, np.ndarray):
+        # (np.ma.MaskedArray(t), np.ma.masked_array(t), np.matrix(t): the class's __new__)
+        name = _public_name(made, called)
+        return (f"by np.{name}, an ndarray subclass, which holds an ndarray of its "
+                f"argument ({_MASKED if name.startswith('ma.') else 'use the Tensor itself'})")
     if (outermost is not None and outermost.f_back is frame
             and not outermost.f_code.co_name.startswith("_")
             and called == outermost.f_code.co_name):

@@ -12,7 +12,9 @@ user's line, as every conversion NumPy makes of a Tensor does.  ``np.add.at(t, i
 t[:3])`` (and ``subtract``/``maximum``/``minimum``) with the values a view of the target
 was refused in grad mode, naming a ``broadcast_to`` view the user never made, where NumPy
 reads every value before it writes; the values are now taken as they were, NumPy's result
-to the bit, with the gradient of that."""
+to the bit, with the gradient of that.  Unclear: ``np.ma.MaskedArray(t)``,
+``np.ma.masked_array(t)`` and ``np.matrix(t)`` (classes, whose ``__new__`` converts) warned
+of the tape drop without naming them or the masked fix the other ``np.ma`` functions get."""
 
 import warnings
 
@@ -165,3 +167,20 @@ def test_no_warning_is_left_behind_by_the_probes():
         warnings.simplefilter("error")
         _scatter_with_aliased_values(np.add, lambda t: t[:3])(
             ad.tensor(np.ones(5), requires_grad=True))
+
+
+# ----- a masked array class made of a Tensor is named ---------------------------
+@pytest.mark.parametrize("call, words", [
+    (lambda x: np.ma.MaskedArray(x, mask=[False, True, False]),
+     r"np\.ma\.MaskedArray, an ndarray subclass.*keep the mask beside the Tensor"),
+    (lambda x: np.ma.masked_array(x, [False, True, False]),
+     r"np\.ma\.masked_array, an ndarray subclass.*np\.sum\(t, where=~mask\)"),
+    (lambda x: np.matrix(x), r"np\.matrix, an ndarray subclass.*use the Tensor itself"),
+], ids=["np.ma.MaskedArray", "np.ma.masked_array", "np.matrix"])
+def test_an_ndarray_subclass_made_of_a_tensor_is_named_with_the_fix(call, words):
+    x = ad.tensor(np.array([0.5, -1.0, 2.0]), requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ad.TapeDropWarning)
+        warnings.simplefilter("ignore", PendingDeprecationWarning)     # (np.matrix's)
+        with pytest.raises(ad.TapeDropWarning, match=words):
+            call(x)
