@@ -14,7 +14,10 @@ was refused in grad mode, naming a ``broadcast_to`` view the user never made, wh
 reads every value before it writes; the values are now taken as they were, NumPy's result
 to the bit, with the gradient of that.  Unclear: ``np.ma.MaskedArray(t)``,
 ``np.ma.masked_array(t)`` and ``np.matrix(t)`` (classes, whose ``__new__`` converts) warned
-of the tape drop without naming them or the masked fix the other ``np.ma`` functions get."""
+of the tape drop without naming them or the masked fix the other ``np.ma`` functions get;
+``rng.permutation(t)``, ``rng.choice(t, k)`` and ``rng.permuted(t)`` were told to write the
+draw as a function of a standard one (a reparameterisation), where the fix is to draw
+the positions and gather with them (``t[rng.permutation(len(t))]``, NumPy's same draw)."""
 
 import warnings
 
@@ -184,3 +187,30 @@ def test_an_ndarray_subclass_made_of_a_tensor_is_named_with_the_fix(call, words)
         warnings.simplefilter("ignore", PendingDeprecationWarning)     # (np.matrix's)
         with pytest.raises(ad.TapeDropWarning, match=words):
             call(x)
+
+
+# ----- a shuffle or a pick of a Tensor's entries names the gather that keeps them ----
+_ENTRIES = np.array([0.5, -1.0, 2.0, 3.0, -0.25])
+
+
+@pytest.mark.parametrize("draw, gather, words", [
+    (lambda rng, x: rng.permutation(x), lambda rng, x: x[rng.permutation(len(x))],
+     r"Generator\.permutation, which picks .*t\[rng\.permutation\(len\(t\)\)\]"),
+    (lambda rng, x: rng.choice(x, 3), lambda rng, x: x[rng.choice(len(x), 3)],
+     r"Generator\.choice, which picks .*t\[rng\.choice\(len\(t\), size"),
+    (lambda rng, x: rng.permuted(x.reshape(1, 5), axis=1),
+     lambda rng, x: np.take_along_axis(x.reshape(1, 5), rng.permuted(
+         np.indices((1, 5))[1], axis=1), axis=1),
+     r"Generator\.permuted, which picks .*np\.take_along_axis\(t, rng\.permuted"),
+], ids=["permutation", "choice", "permuted"])
+def test_a_random_pick_of_a_tensors_entries_names_the_gather_that_keeps_them(draw, gather,
+                                                                           words):
+    x = ad.tensor(_ENTRIES.copy(), requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ad.TapeDropWarning)
+        with pytest.raises(ad.TapeDropWarning, match=words):
+            draw(np.random.default_rng(3), x)
+        kept = gather(np.random.default_rng(3), x)      # the suggestion: NumPy's draw
+    np.testing.assert_array_equal(kept.data, draw(np.random.default_rng(3), _ENTRIES.copy()))
+    kept.sum().backward()
+    assert x.grad is not None and x.grad.sum() == kept.size
