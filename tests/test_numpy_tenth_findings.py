@@ -44,8 +44,10 @@ _DATA = np.array([0.05, 0.2, 0.4, 0.55, 0.8, 0.95])
     lambda t, out: np.add.accumulate(t, axis=0, out=out),
     lambda t, out: np.multiply.outer(t[0, :3], t[:, 0], out=out[:, :3].T),
     lambda t, out: np.concatenate([t[:1], t[1:]], out=out),
+    lambda t, out: np.var(t, axis=0, ddof=1, out=out[0]),
+    lambda t, out: np.nanstd(t, axis=1, dtype=np.float32, out=out[:, 0]),
 ], ids=["add into out", "ndarray += t", "where=", "clip", "cumsum", "matmul",
-        "add.accumulate", "outer into a view", "concatenate of a list"])
+        "add.accumulate", "outer into a view", "concatenate of a list", "var", "nanstd"])
 def test_a_result_off_the_tape_is_written_into_an_ndarray_as_numpys(call):
     expected_out = np.ones((3, 4))
     expected = call(_A.copy(), expected_out)
@@ -83,6 +85,8 @@ def test_a_tensor_on_the_tape_is_still_refused_naming_the_fix():
         np.cumsum(x * 2, axis=1, out=np.zeros((3, 4)))
     with pytest.raises(TypeError, match="numpy.clip with out= on a Tensor"):
         np.clip(x, 0, 1, out=np.zeros((3, 4)))
+    with pytest.raises(TypeError, match="numpy.var with out= an ndarray on a Tensor"):
+        np.var(x, axis=0, out=np.zeros(4))
 
 
 def test_a_compiled_step_refuses_a_traced_value_written_into_an_ndarray():
