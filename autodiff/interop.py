@@ -111,6 +111,8 @@ def array_ufunc(ufunc: np.ufunc, method: str, *inputs, **kwargs) -> Any:
             return _matmul_along_axes(inputs, dict(kwargs))
         if out_arguments.wants_out(kwargs):
             if out_arguments.tensor_outs(kwargs) is None:
+                if out_arguments.off_the_tape(inputs, kwargs):
+                    return out_arguments.on_arrays(ufunc, inputs, kwargs)
                 raise _out_refused(ufunc, inputs)
             if ufunc.signature is None:
                 return out_arguments.ufunc_into(op, ufunc, inputs, kwargs, check_numpy_kwargs)
@@ -154,6 +156,8 @@ def _matmul_along_axes(inputs, kwargs):
             "without axes=")
     if out_arguments.wants_out(kwargs):
         if out_arguments.tensor_outs(kwargs) is None:
+            if out_arguments.off_the_tape(inputs, kwargs):
+                return out_arguments.on_arrays(np.matmul, inputs, {**kwargs, "axes": axes})
             raise _out_refused(np.matmul, inputs)
         return out_arguments.function_into(
             lambda *a, **k: _matmul_along_axes(a, {**k, "axes": axes}), "matmul", inputs,
@@ -166,6 +170,9 @@ def _ufunc_method(ufunc, method, inputs, kwargs):
     """``ufunc.outer`` for any two-input ufunc that runs an op; ``ufunc.reduce`` and
     ``.accumulate`` where an op declares them (ops/ufunc_methods.py); ``ufunc.at`` in
     place (ops/ufunc_at.py)."""
+    if method != "at" and out_arguments.wants_out(kwargs) and (
+            out_arguments.off_the_tape(inputs, kwargs)):
+        return out_arguments.on_arrays(getattr(ufunc, method), inputs, kwargs)
     if method != "at" and out_arguments.wants_out(kwargs) and (
             out_arguments.tensor_outs(kwargs) is not None):
         return out_arguments.function_into(
@@ -254,6 +261,8 @@ def array_function(func: Callable, args: tuple, kwargs: dict) -> Any:
             args, kwargs)
     if (kwargs and "out" not in getattr(impl, "numpy_kwargs", ()) and func not in
             NO_GRADIENT_FUNCTIONS and out_arguments.wants_out(kwargs)):
+        if out_arguments.off_the_tape(args, kwargs):
+            return out_arguments.on_arrays(func, args, kwargs)
         raise out_arguments.ndarray_out_refused(_full_name(func), args)
     if kwargs and func not in NO_GRADIENT_FUNCTIONS:
         if kwargs.get("dtype") is not None and func in _COMPUTING_DTYPE and args:

@@ -7,7 +7,10 @@ and ``out`` itself is returned, as NumPy returns it.  A ufunc's ``where=`` mask 
 applied before the ufunc runs: only the chosen elements are computed (a gather, the
 op, a scatter into ``out``), so the elements left out (a division by zero) give
 neither values nor NaN gradients, as NumPy computes none there.  ``out=`` an ndarray
-stays refused: a Tensor's result cannot be stored in one without losing the tape.
+stays refused for a Tensor on the tape: its result cannot be stored in one without
+losing the tape.  Tensors off the tape (constants, integer results, anything under
+``ad.no_grad()``) are NumPy's arrays there: ``counts += np.bincount(t_idx)`` into an
+ndarray works as with ndarrays (``off_the_tape``, ``on_arrays``).
 The PyTorch-style functions (``ad.matmul(a, b, out=y)``, ``ad.mul(a, b, out=z)``)
 write into ``out`` by the same rules (``call_into``).
 """
@@ -44,6 +47,48 @@ def ndarray_out_refused(name: str, args: tuple) -> TypeError:
         f"r = {name.replace('numpy.', 'np.')}(t, ...), give out= a Tensor (out = "
         "np.zeros_like(t, shape=...)), or call it on t.data / t.detach() when no gradient "
         "is needed.")
+
+
+def _tensors_in(values):
+    for value in values:
+        if isinstance(value, Tensor):
+            yield value
+        elif isinstance(value, (list, tuple)):
+            yield from _tensors_in(value)
+
+
+def off_the_tape(args: tuple, kwargs: dict) -> bool:
+    """Whether a call whose ``out=`` is given ndarrays loses nothing by running on the
+    Tensors' arrays: no ``out=`` is a Tensor, and no Tensor among the arguments (or in
+    their lists) was recorded, or requires grad in grad mode."""
+    from .graph import _grad_mode
+    out = kwargs.get("out")
+    if any(isinstance(o, Tensor) for o in (out if isinstance(out, tuple) else (out,))):
+        return False
+    recording = _grad_mode.enabled
+    return not any(t._node is not None or (recording and t.requires_grad)
+                   for t in _tensors_in((args, tuple(kwargs.values()))))
+
+
+def _arrays(value):
+    if isinstance(value, Tensor):
+        return np.asarray(value)        # (Tensor.__array__: a compiled trace sees it leave)
+    if isinstance(value, (list, tuple)):
+        return type(value)(_arrays(item) for item in value)
+    return value
+
+
+def on_arrays(function, args: tuple, kwargs: dict):
+    """``function(*args, **kwargs)`` with every Tensor (one in a list too) as its
+    array, for a call ``off_the_tape``: NumPy's result, written into the ndarray
+    ``out=``.
+
+    >>> counts = np.zeros(3, dtype=int)
+    >>> counts += ad.tensor([1, 0, 2])      # np.add(counts, t, out=counts)
+    >>> counts
+    array([1, 0, 2])
+    """
+    return function(*_arrays(args), **{key: _arrays(value) for key, value in kwargs.items()})
 
 
 def tensor_outs(kwargs: dict):

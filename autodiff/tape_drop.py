@@ -167,6 +167,12 @@ def _numpy_call_converting(frame) -> str | None:
         return (f"by np.{called}, which always makes an ndarray (NumPy does not hand the "
                 "call to the Tensor; NumPy's functions take a Tensor as it is, so the "
                 "call can go: np.copy(t) copies and t.astype(dtype) converts on the tape)")
+    made = _called_object(frame) if outermost is not None and outermost.f_back is frame else None
+    if isinstance(made, type) and issubclass(made, np.ndarray):
+        # (np.ma.MaskedArray(t), np.ma.masked_array(t), np.matrix(t): the class's __new__)
+        name = _public_name(made, called)
+        return (f"by np.{name}, an ndarray subclass, which holds an ndarray of its "
+                f"argument ({_MASKED if name.startswith('ma.') else 'use the Tensor itself'})")
     if (outermost is not None and outermost.f_back is frame
             and not outermost.f_code.co_name.startswith("_")
             and called == outermost.f_code.co_name):
@@ -257,6 +263,16 @@ def numpy_random_callee(frame) -> str | None:
     return None
 
 
+#: The draws that rearrange or pick among their argument's entries, and the gather
+#: by drawn positions that keeps the entries on the tape.
+_INDEX_DRAWS = {
+    "permutation": "t[rng.permutation(len(t))]",
+    "choice": "t[rng.choice(len(t), size, replace=..., p=...)]",
+    "permuted": "np.take_along_axis(t, rng.permuted(np.indices(t.shape)[axis], axis=axis), "
+                "axis=axis)",
+}
+
+
 def _random_draw_converting(frame) -> str | None:
     """How a call on the user's line ``frame`` of a ``numpy.random`` method converted
     the Tensor, naming it and the reparameterisation that keeps the parameters on the
@@ -264,7 +280,12 @@ def _random_draw_converting(frame) -> str | None:
     name = numpy_random_callee(frame)
     if name is None:
         return None
-    how = _REPARAMETERISED.get(name.rsplit(".", 1)[-1])
+    method = name.rsplit(".", 1)[-1]
+    if method in _INDEX_DRAWS:
+        return (f"by {name}, which picks among the Tensor's entries as plain numbers; draw "
+                f"the positions instead and gather with them, which keeps the entries on "
+                f"the tape: {_INDEX_DRAWS[method]}")
+    how = _REPARAMETERISED.get(method)
     instead = (f"write the draw as {how}, with the standard draw a constant, "
                if how is not None else "write the draw as a function of a standard "
                "one with the parameters outside it, ")

@@ -159,7 +159,7 @@ def test_refusals_name_the_transform_and_the_fix():
     with pytest.raises(ValueError, match=r"^rfft: norm must be None, 'backward', 'ortho' or"):
         ad.fft.rfft(ad.ones(4), norm="none")
     with pytest.raises(TypeError, match=r"^numpy\.fft\.fft with out= an ndarray on a Tensor"):
-        np.fft.fft(ad.ones(4), out=np.zeros(4, complex))
+        np.fft.fft(ad.ones(4, requires_grad=True), out=np.zeros(4, complex))
     with pytest.raises(ValueError, match=r"^fftn: s \(\(2,\)\) and axes \(\(0, 1\)\)"):
         np.fft.fftn(ad.ones((2, 2)), (2,), (0, 1))
 

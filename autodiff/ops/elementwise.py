@@ -406,6 +406,9 @@ def _clip_numpy(a, a_min=None, a_max=None, out=None, *, min=None, max=None, wher
     from .. import out_arguments
     from ..interop import _out_refused, check_numpy_kwargs
     if out_arguments.tensor_outs({"out": out}) is None:
+        kwargs = {"out": out, "where": where, "casting": casting}
+        if out_arguments.off_the_tape((a, lo, hi), kwargs):
+            return out_arguments.on_arrays(np.clip, (a, lo, hi), kwargs)
         raise _out_refused(np._core.umath.clip, (a, lo, hi))
     # np.clip runs the ufunc np._core.umath.clip: out= and where= as for any ufunc
     return out_arguments.ufunc_into(clip, np._core.umath.clip, (a, lo, hi),

@@ -25,6 +25,7 @@ import numpy as np
 from .. import inplace
 from ..graph import _grad_mode
 from ..tensor import Tensor
+from .elementwise import copy
 from .indexing import index_add_array, normalize_key
 from .operands import array_of, tensor_of
 from .registry import defop
@@ -156,6 +157,8 @@ def ufunc_at(ufunc: np.ufunc, a, indices, values=None) -> None:
         inplace.set_item(a, Ellipsis, result, where=f"numpy.{name}")
         return None
     values = tensor_of(values)
+    if np.shares_memory(values.data, a.data):
+        values = copy(values)       # (NumPy reads every value before it writes: t[:3] too)
     values = broadcast_to(values, a.data[key].shape)
     if ufunc is np.subtract:
         values = -values

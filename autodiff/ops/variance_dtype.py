@@ -59,6 +59,10 @@ def variance_with(name, a, axis, dtype, out, ddof, keepdims, where, mean, plain)
     tensor(1.5555557, dtype=float32, requires_grad=True)
     """
     if out is not None and not isinstance(out, Tensor):
+        if out_arguments.off_the_tape((a, where, mean), {"out": out}):
+            return out_arguments.on_arrays(getattr(np, name), (a,), dict(
+                axis=axis, dtype=dtype, out=out, ddof=ddof, keepdims=keepdims, where=where,
+                mean=mean))
         raise out_arguments.ndarray_out_refused(f"numpy.{name}", (a,))
     dtype = computing_dtype(name, a, dtype)
     x = tensor_of(a)
