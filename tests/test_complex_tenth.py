@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 import autodiff as ad
-from complex_checks import check_against_central_differences, check_against_torch, sample
+from complex_checks import (central_differences, check_against_central_differences,
+                            check_against_torch, complex_losses, sample)
 
 
 def _mh(lib, x):
@@ -217,3 +218,21 @@ def test_what_remains_refused_names_itself_and_lists_the_complex_ops():
         ad.sinc(z)
     with pytest.raises(TypeError, match=r"^pinv: complex input is not supported"):
         ad.linalg.pinv(z)
+
+
+@pytest.mark.parametrize("name", ["eigh v diag(w) v^H + |v|", "svd |U|^2 S, tall",
+                                  "svd U @ Vh wide", "qr Q R00 wide", "eigvalsh", "arccosh"])
+def test_second_order_matches_central_differences_of_the_gradient(name):
+    function, shapes = FUNCTIONS[name]
+    (start,) = _inputs(shapes)
+
+    def size_of_gradient(array, create_graph=False):
+        t = ad.tensor(array, requires_grad=True)
+        (g,) = ad.autograd.grad(complex_losses(function(ad, ad.linalg, t))[0], [t],
+                                create_graph=create_graph)
+        return t, (g.abs() ** 2).sum()
+
+    t, size = size_of_gradient(start, create_graph=True)
+    (second,) = ad.autograd.grad(size, [t])
+    (want,) = central_differences(lambda a: size_of_gradient(a)[1].item(), [start])
+    np.testing.assert_allclose(second.data, want, rtol=1e-5, atol=1e-5)
