@@ -106,22 +106,14 @@ def _qr_complex_rule(xp, g, ans, a, mode="reduced"):
     return _qr_rule(xp, g, ans, a, mode=mode, adjoint=_mh)
 
 
-def _no_forward_mode(name):
-    def refuse(xp, tangents, ans, *args, **kwargs):
-        raise NotImplementedError(
-            f"{name}: forward mode (ad.jvp, forward_ad) of complex values is not "
-            f"supported here (input shape {tuple(args[0].shape)}, dtype {args[0].dtype}); "
-            "use reverse mode (backward, ad.grad, ad.jacobian), or forward mode on the "
-            "real and imaginary parts of a real-valued formulation")
-    return refuse
-
-
 def _install():
     for name, rule in (("eigh_packed", _eigh_rule), ("eigvalsh", _eigvalsh_rule),
                        ("svd_packed", _svd_rule), ("svdvals", REGISTRY["svdvals"].rules[0]),
                        ("qr_packed", _qr_complex_rule)):
         twin = _twin(REGISTRY[name], rule)
-        twin.jvp = _no_forward_mode(name.replace("_packed", ""))
+        # (the real tangent rules transpose without conjugating: forward mode takes J t
+        # from the complex rule by transposition instead, forward.py)
+        twin.jvp = None
         REGISTRY[name].complex_twin = twin
 
 
