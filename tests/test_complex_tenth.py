@@ -249,3 +249,30 @@ def test_second_order_matches_central_differences_of_the_gradient(name):
     (second,) = ad.autograd.grad(size, [t])
     (want,) = central_differences(lambda a: size_of_gradient(a)[1].item(), [start])
     np.testing.assert_allclose(second.data, want, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("name, function", [
+    ("abs", lambda t: t.abs()), ("sin", lambda t: ad.sin(t)), ("det", ad.linalg.det),
+    ("eigh |V|", lambda t: ad.linalg.eigh(_hermitian(ad, t))[1].abs()),
+    ("svd U @ Vh", lambda t: (lambda r: r[0] @ r[2])(ad.linalg.svd(t))),
+    ("qr R", lambda t: ad.linalg.qr(t)[1])], ids=lambda v: v if isinstance(v, str) else "")
+@pytest.mark.parametrize("requires_grad", [False, True], ids=["plain", "requires_grad"])
+def test_dual_numbers_of_complex_values_match_central_differences(name, function,
+                                                                  requires_grad):
+    import autodiff.forward_ad as fwAD
+    z, tangent = sample((3, 3)), sample((3, 3))
+    with fwAD.dual_level():
+        primal = ad.tensor(z, requires_grad=requires_grad)
+        got = fwAD.unpack_dual(function(fwAD.make_dual(primal, ad.tensor(tangent)))).tangent
+    with ad.no_grad():
+        want = (function(ad.tensor(z + 1e-6 * tangent)).data
+                - function(ad.tensor(z - 1e-6 * tangent)).data) / 2e-6
+    np.testing.assert_allclose(got.data, want, rtol=1e-6, atol=1e-7)
+
+
+def test_dual_numbers_refuse_an_op_without_complex_rules_naming_it():
+    import autodiff.forward_ad as fwAD
+    with fwAD.dual_level():
+        dual = fwAD.make_dual(ad.tensor(sample((3,))), ad.tensor(sample((3,))))
+        with pytest.raises(TypeError, match=r"^sinc: its gradient rule is written for real"):
+            fwAD.unpack_dual(ad.sinc(dual)).tangent
