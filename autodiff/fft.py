@@ -17,14 +17,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from .ops.fft import transform
+from .ops.fft import _DUAL, _check_norm, transform
 from .ops.rearrange import fftshift as _fftshift
 from .ops.rearrange import ifftshift as _ifftshift
 from .tensor import Tensor
 
 __all__ = ["fft", "ifft", "rfft", "irfft", "hfft", "ihfft", "fft2", "ifft2", "rfft2",
-           "irfft2", "fftn", "ifftn", "rfftn", "irfftn", "fftfreq", "rfftfreq", "fftshift",
-           "ifftshift"]
+           "irfft2", "fftn", "ifftn", "rfftn", "irfftn", "hfft2", "ihfft2", "hfftn", "ihfftn",
+           "fftfreq", "rfftfreq", "fftshift", "ifftshift"]
 
 
 def _input(name, input):
@@ -175,6 +175,61 @@ def irfft2(input, s=None, dim=(-2, -1), norm=None) -> Tensor:
     (2, 4)
     """
     return irfftn(input, s, dim, norm)
+
+
+def _hermitian_dims(name, dim, s):
+    """The dims of hfftn / ihfftn: as given, or all of them, or the last ``len(s)``."""
+    if dim is None and s is not None:
+        return tuple(range(-len(s), 0))
+    return _dims(name, dim, s)
+
+
+def hfftn(input, s=None, dim=None, norm=None) -> Tensor:
+    """``torch.fft.hfftn``: the real n-dimensional spectrum of a Hermitian-symmetric
+    signal given by its one-sided half along the last dim; ``irfftn`` of its conjugate
+    with the dual normalisation, so the gradient is theirs (PyTorch's).
+
+    >>> ad.fft.hfftn(ad.tensor([[1.0 + 0j, 0j], [0j, 0j]]))
+    tensor([[1., 1.],
+            [1., 1.]])
+    """
+    _check_norm("hfftn", norm)
+    conjugate = _input("hfftn", input).conj()
+    return transform("irfftn", conjugate, s, _hermitian_dims("hfftn", dim, s), _DUAL[norm])
+
+
+def ihfftn(input, s=None, dim=None, norm=None) -> Tensor:
+    """``torch.fft.ihfftn``: the inverse of ``hfftn`` for a real input, one-sided along
+    the last dim; the conjugate of ``rfftn`` with the dual normalisation.
+
+    >>> ad.fft.ihfftn(ad.ones((2, 2)))
+    tensor([[1.-0.j, 0.-0.j],
+            [0.-0.j, 0.-0.j]], dtype=complex128)
+    """
+    _check_norm("ihfftn", norm)
+    real = _input("ihfftn", input)
+    if real.dtype.kind == "c":
+        raise TypeError(f"fft.ihfftn: takes a real input, got {real.dtype} (shape "
+                        f"{real.shape}), as PyTorch; use fftn for a complex signal")
+    return transform("rfftn", real, s, _hermitian_dims("ihfftn", dim, s), _DUAL[norm]).conj()
+
+
+def hfft2(input, s=None, dim=(-2, -1), norm=None) -> Tensor:
+    """``torch.fft.hfft2``: ``hfftn`` over the last two dims.
+
+    >>> ad.fft.hfft2(ad.ones((2, 2)) + 0j).shape
+    (2, 2)
+    """
+    return hfftn(input, s, dim, norm)
+
+
+def ihfft2(input, s=None, dim=(-2, -1), norm=None) -> Tensor:
+    """``torch.fft.ihfft2``: ``ihfftn`` over the last two dims.
+
+    >>> ad.fft.ihfft2(ad.ones((2, 4))).shape
+    (2, 3)
+    """
+    return ihfftn(input, s, dim, norm)
 
 
 def _frequencies(values, dtype, requires_grad):

@@ -227,11 +227,12 @@ class _Wanted:
 _WANTED = _Wanted()
 
 
-def _transposed_vjp(node, tangents, ans, args, kwargs, record):
-    """``J t`` from the VJP rule: the gradient of ``⟨vjp(u), t⟩`` with respect to ``u``."""
+def _transposed_vjp(node, tangents, ans, args, kwargs, record, op=None):
+    """``J t`` from the VJP rule (``op``'s, by default the node's): the gradient of
+    ``⟨vjp(u), t⟩`` with respect to ``u``."""
     from .ops.reduce import sum as total
 
-    op = node.op
+    op = node.op if op is None else op
     u = _make(np.zeros(ans.shape, dtype=ans.dtype), None, True)
     # Index inputs (and any integer or boolean array) stay arrays, as the reverse pass
     # gives them to the rules: a rule builds NumPy index keys from them, and a Tensor

@@ -41,7 +41,7 @@ from . import inplace as _inplace
 from .graph import Node, enable_grad, is_grad_enabled
 from .ops import registry as _registry
 from .ops.namespace import numpy_xp, tensor_xp
-from .ops.registry import REGISTRY
+from .ops.registry import REGISTRY, _complex_op, _holds_complex
 from .tensor import Tensor
 
 _tensor_module = sys.modules[Tensor.__module__]   # (ad.tensor is the function)
@@ -328,6 +328,12 @@ def _node_tangent(node: Node, tangents):
 
 
 def _apply_rule(node, inputs, ans, args, xp):
+    if _holds_complex((node.ans,)) or _holds_complex(node.args):
+        # A node that does not require grad recorded the real op, whose rules are for
+        # real numbers: J t comes from its complex twin by transposition (or it refuses).
+        twin = _complex_op(node.op, node.ans, node.args)
+        return _transposed_vjp(node, inputs, ans, args, node.kwargs or {}, xp is tensor_xp,
+                               op=twin)
     rule = jvp_rule(node.op)
     if rule is not None:
         return rule(xp, inputs, ans, *args, **(node.kwargs or {}))

@@ -109,3 +109,23 @@ def check_against_torch(ours, theirs, arrays, second_order=True, rtol=1e-10, ato
             want = 0 if h_t is None else h_t.detach().resolve_conj().numpy()
             got = 0 if h is None else getattr(h, "data", h)
             np.testing.assert_allclose(got, want, rtol=1e-8, atol=1e-10)
+
+
+#: name -> keyword arguments (the optimizer's class has the same name in both)
+OPTIMIZER_CONFIGS = [
+    ("SGD", {"lr": 0.1}),
+    ("SGD", {"lr": 0.1, "momentum": 0.9, "nesterov": True}),
+    ("SGD", {"lr": 0.1, "momentum": 0.5, "weight_decay": 0.1}),
+    ("Adam", {"lr": 0.1}),
+    ("Adam", {"lr": 0.1, "amsgrad": True, "weight_decay": 0.1}),
+    ("AdamW", {"lr": 0.1, "weight_decay": 0.1}),
+    ("RMSprop", {"lr": 0.01}),
+    ("RMSprop", {"lr": 0.01, "momentum": 0.9, "centered": True}),
+    ("Adagrad", {"lr": 0.1}),
+    ("Adamax", {"lr": 0.1}),
+    ("NAdam", {"lr": 0.1}),
+    ("RAdam", {"lr": 0.1}),
+    ("Adadelta", {"lr": 1.0}),
+    ("Rprop", {"lr": 0.1}),
+    ("ASGD", {"lr": 0.1}),
+]

@@ -7,30 +7,11 @@ import numpy as np
 import pytest
 
 import autodiff as ad
-from complex_checks import sample
+from complex_checks import OPTIMIZER_CONFIGS, sample
 
 START = sample((2, 3))
 WEIGHTS = sample((2, 3))
 TARGET = sample((3,))
-
-#: name -> keyword arguments (the optimizer's class has the same name in both)
-CONFIGS = [
-    ("SGD", {"lr": 0.1}),
-    ("SGD", {"lr": 0.1, "momentum": 0.9, "nesterov": True}),
-    ("SGD", {"lr": 0.1, "momentum": 0.5, "weight_decay": 0.1}),
-    ("Adam", {"lr": 0.1}),
-    ("Adam", {"lr": 0.1, "amsgrad": True, "weight_decay": 0.1}),
-    ("AdamW", {"lr": 0.1, "weight_decay": 0.1}),
-    ("RMSprop", {"lr": 0.01}),
-    ("RMSprop", {"lr": 0.01, "momentum": 0.9, "centered": True}),
-    ("Adagrad", {"lr": 0.1}),
-    ("Adamax", {"lr": 0.1}),
-    ("NAdam", {"lr": 0.1}),
-    ("RAdam", {"lr": 0.1}),
-    ("Adadelta", {"lr": 1.0}),
-    ("Rprop", {"lr": 0.1}),
-    ("ASGD", {"lr": 0.1}),
-]
 
 
 def _loss(lib, parameter, weights, target):
@@ -51,7 +32,7 @@ def _train(lib, name, kwargs, steps=4):
     return values
 
 
-@pytest.mark.parametrize("name, kwargs", CONFIGS, ids=lambda v: str(v))
+@pytest.mark.parametrize("name, kwargs", OPTIMIZER_CONFIGS, ids=lambda v: str(v))
 def test_steps_on_a_complex_parameter_match_torch(name, kwargs):
     torch = pytest.importorskip("torch")
     ours = _train(ad, name, kwargs)

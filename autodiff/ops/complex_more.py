@@ -79,6 +79,7 @@ HOLOMORPHIC_DERIVATIVES = {
     "arctan": lambda xp, ans, x: 1 / (1 + x * x),
     "arcsinh": lambda xp, ans, x: 1 / xp.sqrt(1 + x * x),
     "arctanh": lambda xp, ans, x: 1 / (1 - x * x),
+    "arccosh": lambda xp, ans, x: 1 / (xp.sqrt(x - 1) * xp.sqrt(x + 1)),
 }
 
 

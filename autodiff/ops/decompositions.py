@@ -308,9 +308,10 @@ def eigh(a, UPLO: str = "L") -> EighResult:  # noqa: N803
     The eigenvalues ascend; the eigenvectors are the columns.
 
     Like NumPy it reads only the lower triangle (``UPLO="U"``: the upper one), and the
-    gradient lands on that triangle.  Eigenvectors are defined up to sign, so only
-    sign-independent uses (``v * v``, ``v @ v.T``, ...) have a gradient that finite
-    differences can confirm.  At repeated eigenvalues (closer than sqrt(eps) times the
+    gradient lands on that triangle.  Eigenvectors are defined up to sign (a phase for
+    complex Hermitian matrices: complex_spectral.py), so only sign-independent uses
+    (``v * v``, ``v @ v.T``, ...) have a gradient that finite differences can confirm.
+    At repeated eigenvalues (closer than sqrt(eps) times the
     largest |eigenvalue|) the eigenvectors are not differentiable: where the
     eigenvectors' cotangent couples such a pair the gradient is inf/nan (equal) or
     imprecise (nearly equal) and ``DegenerateGradientWarning`` names the user's line,
@@ -322,13 +323,17 @@ def eigh(a, UPLO: str = "L") -> EighResult:  # noqa: N803
     >>> w
     tensor([1., 3.])
     """
-    check_real("eigh", a)
     UPLO = UPLO.upper() if isinstance(UPLO, str) else UPLO  # noqa: N806 (as NumPy)
     if UPLO not in ("L", "U"):
         raise ValueError(f"eigh: UPLO must be 'L' or 'U', not {UPLO!r}")
     packed = _eigh(a, UPLO=UPLO)
     n = packed.shape[-1]
-    return EighResult(packed[..., n, :], packed[..., :n, :])
+    return EighResult(_real_values(packed[..., n, :]), packed[..., :n, :])
+
+
+def _real_values(values):
+    """Eigenvalues or singular values out of a complex pack (its real part)."""
+    return values.real if values.dtype.kind == "c" else values
 
 
 def _eigvalsh_forward(a, UPLO="L"):  # noqa: N803
@@ -363,7 +368,6 @@ def eigvalsh(a, UPLO: str = "L") -> Tensor:  # noqa: N803
     >>> ad.linalg.eigvalsh(ad.tensor([[2.0, 1.0], [1.0, 2.0]]))
     tensor([1., 3.])
     """
-    check_real("eigvalsh", a)
     UPLO = UPLO.upper() if isinstance(UPLO, str) else UPLO  # noqa: N806 (as NumPy)
     if UPLO not in ("L", "U"):
         raise ValueError(f"eigvalsh: UPLO must be 'L' or 'U', not {UPLO!r}")
@@ -395,16 +399,17 @@ def unpack_svd(reshape, packed, m, n, full_matrices):
     return u, s, vh
 
 
-def svd_vjp(xp, u, s, vh, g_u, g_s, g_vh):
-    """The VJP of the reduced SVD ``a = u @ diag(s) @ vh`` (u: m×k, vh: k×n)."""
+def svd_vjp(xp, u, s, vh, g_u, g_s, g_vh, adjoint=_t):
+    """The VJP of the reduced SVD ``a = u @ diag(s) @ vh`` (u: m×k, vh: k×n); for
+    complex values ``adjoint`` is the conjugate transpose."""
     m, k, n = u.shape[-2], s.shape[-1], vh.shape[-1]
-    v, g_v = _t(xp, vh), _t(xp, g_vh)
+    v, g_v = adjoint(xp, vh), adjoint(xp, g_vh)
     eye = _eye(k, s)
-    ut_gu = xp.matmul(_t(xp, u), g_u)
-    vt_gv = xp.matmul(_t(xp, v), g_v)
+    ut_gu = xp.matmul(adjoint(xp, u), g_u)
+    vt_gv = xp.matmul(adjoint(xp, v), g_v)
     squares = s * s
-    j_u, j_v = degenerate_pairs(xp, "svd", s, [(ut_gu - _t(xp, ut_gu), ut_gu, m),
-                                                 (vt_gv - _t(xp, vt_gv), vt_gv, n)])
+    j_u, j_v = degenerate_pairs(xp, "svd", s, [(ut_gu - adjoint(xp, ut_gu), ut_gu, m),
+                                                 (vt_gv - adjoint(xp, vt_gv), vt_gv, n)])
     core = (_coupling(xp, j_u, squares) * xp.expand_dims(s, -2)
             + xp.expand_dims(g_s, -2) * eye
             + xp.expand_dims(s, -1) * _coupling(xp, j_v, squares))
@@ -417,11 +422,18 @@ def svd_vjp(xp, u, s, vh, g_u, g_s, g_vh):
     if n > k:                             # u diag(1/s) g_v.T (I - v v.T)
         rest = g_v - xp.matmul(v, vt_gv)
         rest = degenerate_columns(xp, s, rest, g_v, k, "Vh's row", (m, n))
-        grad = grad + _t(xp, xp.matmul(_divide_where_nonzero(xp, rest, s_row), _t(xp, u)))
+        grad = grad + adjoint(xp, xp.matmul(_divide_where_nonzero(xp, rest, s_row),
+                                            adjoint(xp, u)))
     return grad
 
 
 def _svd_rule(xp, g, ans, a, full_matrices=True):
+    return svd_vjp(xp, *reduced_svd_parts(xp, g, ans, a, full_matrices))
+
+
+def reduced_svd_parts(xp, g, ans, a, full_matrices):
+    """``(U, S, Vh, g_U, g_S, g_Vh)`` of the reduced SVD from a pack and its cotangent;
+    refuses a cotangent on the arbitrary complement of ``full_matrices=True``."""
     m, n = a.shape[-2:]
     k = min(m, n)
     u, s, vh = unpack_svd(xp.reshape, ans, m, n, full_matrices)
@@ -436,7 +448,7 @@ def _svd_rule(xp, g, ans, a, full_matrices=True):
                 f"shape {tuple(a.shape)}); use full_matrices=False")
         u, g_u = u[..., :, :k], g_u[..., :, :k]
         vh, g_vh = vh[..., :k, :], g_vh[..., :k, :]
-    return svd_vjp(xp, u, s, vh, g_u, g_s, g_vh)
+    return u, s, vh, g_u, g_s, g_vh
 
 
 def _svd_jvp(xp, tangents, ans, a, full_matrices=True):
@@ -522,7 +534,6 @@ def svdvals(x, /) -> Tensor:
     >>> ad.linalg.svdvals(ad.tensor([[3.0, 0.0], [0.0, -2.0]]))
     tensor([3., 2.])
     """
-    check_real("svdvals", x)
     return _svdvals(x)
 
 
@@ -533,9 +544,10 @@ def svd(a, full_matrices: bool = True, compute_uv: bool = True,
 
     S descends; ``compute_uv=False`` gives S alone.  Batched over leading axes.
 
-    Gradients: S always.  U and Vh are defined up to a sign per singular pair, so
-    only sign-independent uses (``U * U``, ``U @ Vh``, ...) have a gradient that
-    finite differences confirm.  With ``full_matrices=True`` (NumPy's default) on a
+    Gradients: S always.  U and Vh are defined up to a sign per singular pair (a phase
+    for complex matrices), so only sign-independent uses (``U * U``, ``U @ Vh``, ...)
+    have a gradient that finite differences confirm (complex_spectral.py).  With
+    ``full_matrices=True`` (NumPy's default) on a
     non-square matrix, the extra columns of U (rows of Vh) are an arbitrary basis:
     a result depending on them raises ValueError in backward (use
     ``full_matrices=False``).  At repeated singular values (closer than sqrt(eps) times
@@ -550,48 +562,14 @@ def svd(a, full_matrices: bool = True, compute_uv: bool = True,
     >>> s
     tensor([3., 2.])
     """
-    check_real("svd", a)
     if hermitian:
-        return _hermitian_svd(a, compute_uv)
+        from .hermitian_svd import hermitian_svd
+        return hermitian_svd(a, compute_uv)
     if not compute_uv:
         return _svdvals(a)
     from .shape import reshape
 
     packed = _svd(a, full_matrices=bool(full_matrices))
     m, n = np.shape(a)[-2:]
-    return SVDResult(*unpack_svd(reshape, packed, m, n, bool(full_matrices)))
-
-
-def _along_last(x, order):
-    """``np.take_along_axis(x, order, axis=-1)`` (``order``: an integer Tensor with x's
-    batch shape and one last axis, applied to each row of a matrix ``x``), recorded."""
-    from .ordering import take_along_axis
-    return take_along_axis(x, order if np.ndim(x) == order.ndim else order[..., None, :],
-                           axis=-1)
-
-
-def _hermitian_svd(a, compute_uv):
-    """NumPy's ``svd(a, hermitian=True)``: eigh, then |w| descending, the signs in Vh."""
-    from . import elementwise as ew
-
-    # (order and signs: Tensors that a replay of ad.compile computes again)
-    if not compute_uv:
-        w = ew.abs(eigvalsh(a))
-        return _along_last(w, Tensor(made("svd order", _descending, (w.data,))))
-    w, v = eigh(a)
-    s = ew.abs(w)
-    order = Tensor(made("svd order", _descending, (s.data,)))
-    signs = _along_last(Tensor(made("svd signs", np.copysign, (1.0, w.data))), order)
-    u = _along_last(v, order)
-    vh = _t_tensor(u * signs[..., None, :])
-    return SVDResult(u, _along_last(s, order), vh)
-
-
-def _descending(values):
-    return np.argsort(values, axis=-1)[..., ::-1]
-
-
-def _t_tensor(x):
-    from .shape import swapaxes
-
-    return swapaxes(x, -1, -2)
+    u, s, vh = unpack_svd(reshape, packed, m, n, bool(full_matrices))
+    return SVDResult(u, _real_values(s), vh)

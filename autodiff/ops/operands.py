@@ -178,7 +178,9 @@ def complex_error(op, out, raw):
         "ad.abs, ad.angle, ad.view_as_real) and apply it to those, or compute on "
         "z.detach() if no gradient is needed. Ops that record complex values: "
         "add, subtract, multiply, divide, negative, exp, power, square, sum, mean, matmul, "
-        "indexing, reshape/transpose, conj, real, imag, abs, angle, view_as_real, the FFTs.")
+        "indexing, reshape/transpose, conj, real, imag, abs, angle, view_as_real, the FFTs, "
+        "the holomorphic elementwise functions (sin ... arccosh, arctanh), inv, det, "
+        "slogdet, solve, cholesky, eigh, eigvalsh, svd, svdvals, qr.")
 
 
 def explain_error(op, error, raw):

@@ -26,7 +26,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ..tensor import Tensor
-from .decompositions import _data, _t, check_real
+from .decompositions import _data, _t
 from .registry import defop, implements
 
 
@@ -51,17 +51,19 @@ def _qr_forward(a, mode="reduced"):
                            r.reshape(batch + (r.shape[-2] * r.shape[-1],))], axis=-1)
 
 
-def _full_rank_grad(xp, q, r, g_q, g_r):
-    """g_a for a = Q R with Q (m, n), R (n, n) upper triangular, m >= n."""
+def _full_rank_grad(xp, q, r, g_q, g_r, adjoint=_t):
+    """g_a for a = Q R with Q (m, n), R (n, n) upper triangular, m >= n (for complex
+    values ``adjoint`` is the conjugate transpose, and R's diagonal is real)."""
     k = r.shape[-1]
-    dtype = _data(r).dtype
-    upper = np.triu(np.ones((k, k), dtype))
+    dtype = _data(r).real.dtype           # (float32 stays float32)
     strictly_upper = np.triu(np.ones((k, k), dtype), 1)
-    m = xp.matmul(g_r, _t(xp, r)) - xp.matmul(_t(xp, q), g_q)
-    mirrored = m * upper + _t(xp, m * strictly_upper)
+    m = xp.matmul(g_r, adjoint(xp, r)) - xp.matmul(adjoint(xp, q), g_q)
+    off = m * strictly_upper
+    diagonal = m if adjoint is _t else xp.real(m)
+    mirrored = off + adjoint(xp, off) + diagonal * np.eye(k, dtype=dtype)
     z = g_q + xp.matmul(q, mirrored)
     try:
-        return _t(xp, xp.solve(r, _t(xp, z)))      # z R^-T, without forming the inverse
+        return adjoint(xp, xp.solve(r, adjoint(xp, z)))    # z R^-H, without an inverse
     except np.linalg.LinAlgError as error:
         raise np.linalg.LinAlgError(
             f"qr: the gradient needs R's diagonal nonzero, and R (shape {tuple(r.shape)}) "
@@ -69,7 +71,7 @@ def _full_rank_grad(xp, q, r, g_q, g_r):
         ) from error
 
 
-def _qr_rule(xp, g, ans, a, mode="reduced"):
+def _qr_rule(xp, g, ans, a, mode="reduced", adjoint=_t):
     q_shape, r_shape = _sizes(a.shape, mode)
     *batch, m, n = a.shape
     if mode == "complete" and m > n:
@@ -82,10 +84,10 @@ def _qr_rule(xp, g, ans, a, mode="reduced"):
     g_q = xp.reshape(g[..., :size_q], q_shape)
     g_r = xp.reshape(g[..., size_q:], r_shape)
     if m >= n:
-        return _full_rank_grad(xp, q, r, g_q, g_r)
+        return _full_rank_grad(xp, q, r, g_q, g_r, adjoint)
     y, g_r2 = a[..., :, m:], g_r[..., :, m:]
-    g_x = _full_rank_grad(xp, q, r[..., :, :m], g_q + xp.matmul(y, _t(xp, g_r2)),
-                          g_r[..., :, :m])
+    g_x = _full_rank_grad(xp, q, r[..., :, :m], g_q + xp.matmul(y, adjoint(xp, g_r2)),
+                          g_r[..., :, :m], adjoint)
     return xp.concatenate(g_x, xp.matmul(q, g_r2), axis=-1)
 
 
@@ -115,7 +117,6 @@ def qr(a, mode: str = "reduced"):
         raise ValueError(f"qr: mode={mode!r} is not supported on Tensors: use 'reduced', "
                          "'complete' or 'r' ('raw' returns LAPACK's Householder form, "
                          "which has no gradient here; call it on t.data)")
-    check_real("qr", a)
     if not isinstance(a, Tensor):
         a = Tensor(np.asarray(a))
     if a.ndim < 2:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..compile.hooks import refused_in_trace
+from .complex_parameters import complex_state, real_pairs_state
 
 #: What the lr schedulers add to a parameter group (lr_scheduler.py).
 _SCHEDULER_KEYS = frozenset({"initial_lr", "max_lr", "min_lr", "max_momentum",
@@ -43,6 +44,8 @@ class StateDictMethods:
         ``"param_groups.<g>.<key>"`` entries (``<i>`` counts parameters across groups;
         ``"param_groups.<g>.params"`` holds those positions) so that
         ``np.savez(path, **opt.state_dict())`` saves it, like a model's ``state_dict``.
+        The state of a complex parameter is complex, of the parameter's shape, as
+        PyTorch's (the update keeps its real and imaginary parts as float pairs).
 
         >>> w = ad.nn.Parameter([1.0, 2.0])
         >>> opt = ad.optim.Adam([w], lr=0.1)
@@ -63,9 +66,13 @@ class StateDictMethods:
             for key, value in group.items():
                 if key != "params" and value is not None:
                     out[f"param_groups.{g}.{key}"] = np.array(value, copy=True)
+        params = self.params
         for i, state in enumerate(self.state):
+            data = params[i].data
             for key, value in state.items():
-                out[f"state.{i}.{key}"] = np.array(value, copy=True)
+                # (a complex parameter's state: PyTorch's complex arrays, not the pairs)
+                out[f"state.{i}.{key}"] = (np.array(value, copy=True) if data.dtype.kind != "c"
+                                           else complex_state(value, data))
         return out
 
     @refused_in_trace
@@ -99,6 +106,9 @@ class StateDictMethods:
                                      f"parameter {self._names[id(p)]!r} has shape {p.shape}")
                 if key != "step" and value.dtype.kind == "f" and p.data.dtype.kind == "f":
                     value = value.astype(p.data.dtype, copy=False)  # (as PyTorch casts it)
+                elif p.data.dtype.kind == "c":
+                    value = real_pairs_state(value, p.data, where, full_key,
+                                             self._names[id(p)])
                 new_state[index][key] = value
             else:
                 if index >= len(self.param_groups):
