@@ -86,11 +86,11 @@ def test_det_hessian_agrees_with_central_differences_of_the_gradient():
     hessian = ad.hessian(np.linalg.det)(a)
     step = 1e-5
     numeric = np.zeros((3, 3, 3, 3))
-    for k, l in itertools.product(range(3), repeat=2):
+    for row, col in itertools.product(range(3), repeat=2):
         shift = np.zeros((3, 3))
-        shift[k, l] = step
-        numeric[:, :, k, l] = (ad.grad(np.linalg.det)(a + shift)
-                               - ad.grad(np.linalg.det)(a - shift)) / (2 * step)
+        shift[row, col] = step
+        numeric[:, :, row, col] = (ad.grad(np.linalg.det)(a + shift)
+                                   - ad.grad(np.linalg.det)(a - shift)) / (2 * step)
     np.testing.assert_allclose(hessian, numeric, rtol=0, atol=1e-8)
 
 
