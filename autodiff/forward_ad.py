@@ -168,6 +168,12 @@ def make_dual(tensor: Tensor, tangent: Tensor, *, level: int | None = None) -> T
     if tangent.dtype.kind not in "fc":
         raise ValueError(f"Expected tangent to be floating point or complex, but got: "
                          f"{tangent.dtype} (make_dual: pass a float tensor)")
+    if (tangent.dtype.kind == "c") != (tensor.dtype.kind == "c"):
+        raise ValueError(
+            f"make_dual: the primal is {tensor.dtype} and the tangent {tangent.dtype} (shape "
+            f"{tensor.shape}); a tangent must be real for a real primal and complex for a "
+            "complex one (PyTorch's results there drop or mix imaginary parts op by op). "
+            f"Pass a tangent of the primal's dtype, tangent.to({tensor.dtype}).")
     if tangent.shape != tensor.shape:
         raise RuntimeError(
             "Trying to set a forward gradient that has a different size than that of the "
@@ -195,8 +201,20 @@ def make_dual(tensor: Tensor, tangent: Tensor, *, level: int | None = None) -> T
     return dual
 
 
+@functools.lru_cache(maxsize=None)
+def _view_op():
+    """The ``copy`` op under PyTorch's name for a dual's node (``ViewBackward0``)."""
+    copy = REGISTRY["copy"]
+    view = object.__new__(type(copy))
+    view.__dict__.update(copy.__dict__)
+    view.name = "view"
+    if copy.complex_twin is copy:
+        view.complex_twin = view
+    return view
+
+
 def _alias(tensor: Tensor) -> Tensor:
-    """A tensor sharing ``tensor``'s values, the output of a recorded node (a copy op
+    """A tensor sharing ``tensor``'s values, the output of a recorded node (a view op
     whose gradient is the identity), so that the ops applied to it are recorded."""
     needs_grad = tensor.requires_grad and is_grad_enabled()
     parent = tensor._node if tensor._node is not None else tensor if needs_grad else None
@@ -206,7 +224,7 @@ def _alias(tensor: Tensor) -> Tensor:
     node.args = (tensor.data,)
     node.kwargs = None
     node._depth = -1
-    return REGISTRY["copy"]._record(node, tensor.data, needs_grad)
+    return _view_op()._record(node, tensor.data, needs_grad)
 
 
 def unpack_dual(tensor: Tensor, *, level: int | None = None) -> UnpackedDualTensor:
@@ -276,16 +294,19 @@ def _node_tangent(node: Node, tangents):
     node that requires grad the tangent is recorded, as PyTorch's: it depends on the
     primal values, and a loss built from it differentiates through them."""
     rules = node.op.rules
-    inputs, found = [], False
+    inputs, found, own_dtype = [], False, False
     for i, parent in enumerate(node.parents):
         t = tangents.get(parent) if parent.__class__ is Node else None
         if t is not None and (rules is None or rules[i] is not None):
             inputs.append(t)
             found = True
+            own_dtype = own_dtype or (t.dtype != parent.dtype and not _casts(node, parent))
         else:
             inputs.append(None)
     if not found or node.dtype.kind not in "fc":      # integer and bool outputs: none
         return None
+    # A tangent of another dtype than its primal (make_dual(float32, float64)) keeps
+    # the dtype the rule gives it (float64 here), as PyTorch's, not the output's.
     if node.freed:
         raise RuntimeError(
             f"unpack_dual: op '{node.op.name}' on the way from a dual to this tensor has "
@@ -295,7 +316,7 @@ def _node_tangent(node: Node, tangents):
     function_class = getattr(node.op, "function_class", None)
     if function_class is not None and "jvp" in _own_attributes(function_class):
         arrays = [t.data if isinstance(t, Tensor) else t for t in inputs]
-        tangent = _fitted(_function_jvp(function_class, node, arrays), node.ans)
+        tangent = _fitted(_function_jvp(function_class, node, arrays), node.ans, own_dtype)
         if not node.requires_grad:
             return tangent
         with enable_grad():     # a loss on it must not silently miss its primal's part
@@ -305,7 +326,8 @@ def _node_tangent(node: Node, tangents):
         return result
     if not node.requires_grad:
         arrays = [t.data if isinstance(t, Tensor) else t for t in inputs]
-        return _fitted(_apply_rule(node, arrays, node.ans, node.args, numpy_xp), node.ans)
+        return _fitted(_apply_rule(node, arrays, node.ans, node.args, numpy_xp), node.ans,
+                       own_dtype)
     tangent_tensors = [t if t is None or isinstance(t, Tensor) else _make(t, None, False)
                        for t in inputs]
     args = tuple(_make(a, p, True) if p.__class__ is Node and p.requires_grad
@@ -320,11 +342,18 @@ def _node_tangent(node: Node, tangents):
             result = _make(np.asarray(result), None, False)
         if result.shape != node.ans.shape:
             result = tensor_xp.broadcast_to(result, node.ans.shape)
-        if result.dtype != node.ans.dtype:
-            result = tensor_xp.astype(result, node.ans.dtype)
+        dtype = _tangent_dtype(result.dtype, node.ans.dtype, own_dtype)
+        if result.dtype != dtype:
+            result = tensor_xp.astype(result, dtype)
     if result._node is not None and result._node not in tangents:
         tangents[result._node] = None       # a tangent carries no tangent of its own
     return result
+
+
+def _casts(node: Node, parent: Node) -> bool:
+    """Whether ``node`` casts ``parent`` to another dtype: its tangent is cast too, as
+    PyTorch's ``t.to(dtype)``, whatever the dtype of the tangent that comes in."""
+    return node.op.name == "astype" and node.dtype != parent.dtype
 
 
 def _apply_rule(node, inputs, ans, args, xp):
@@ -340,15 +369,22 @@ def _apply_rule(node, inputs, ans, args, xp):
     return _transposed_vjp(node, inputs, ans, args, node.kwargs or {}, xp is tensor_xp)
 
 
-def _fitted(result, ans):
-    """A rule's result as an array of the output's shape and dtype (None: zeros, a zero
-    Jacobian as for fill_ or sign, where PyTorch gives a zero tangent too)."""
+def _fitted(result, ans, own_dtype: bool):
+    """A rule's result as an array of the output's shape and dtype, or its own dtype
+    (``_tangent_dtype``).  None: zeros, a zero Jacobian as for fill_ or sign, where
+    PyTorch gives a zero tangent too."""
     if result is None:
         return np.zeros(ans.shape, dtype=ans.dtype)
     result = np.asarray(result.data if isinstance(result, Tensor) else result)
     if result.shape != ans.shape:
         result = np.broadcast_to(result, ans.shape)
-    return result.astype(ans.dtype, copy=False)
+    return result.astype(_tangent_dtype(result.dtype, ans.dtype, own_dtype), copy=False)
+
+
+def _tangent_dtype(rule_dtype, output_dtype, own_dtype: bool):
+    """The output's dtype, or with ``own_dtype`` (a tangent of another dtype than its
+    primal came in) the rule's own where it is a floating one."""
+    return rule_dtype if own_dtype and rule_dtype.kind in "fc" else output_dtype
 
 
 def _shown_tangent(tensor: Tensor):

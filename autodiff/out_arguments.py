@@ -12,7 +12,8 @@ losing the tape.  Tensors off the tape (constants, integer results, anything und
 ``ad.no_grad()``) are NumPy's arrays there: ``counts += np.bincount(t_idx)`` into an
 ndarray works as with ndarrays (``off_the_tape``, ``on_arrays``).
 The PyTorch-style functions (``ad.matmul(a, b, out=y)``, ``ad.mul(a, b, out=z)``)
-write into ``out`` by the same rules (``call_into``).
+write into ``out`` by the same rules (``call_into``), and resize an ``out`` of
+another shape as PyTorch does: silently an empty one, with a warning one with elements.
 """
 
 from __future__ import annotations
@@ -101,13 +102,17 @@ def tensor_outs(kwargs: dict):
 
 
 def _write(out: Tensor, result, key, name: str, casting: str | None) -> None:
+    _check_cast(out, result, name, casting)
+    inplace.set_item(out, key, result, where=name)
+
+
+def _check_cast(out: Tensor, result, name: str, casting: str | None) -> None:
     result_dtype = np.result_type(result.data if isinstance(result, Tensor) else result)
     if casting is not None and not np.can_cast(result_dtype, out.dtype, casting=casting):
         raise TypeError(
             f"{name}: cannot cast the output from {result_dtype} to the out= tensor's "
             f"{out.dtype} with casting rule '{casting}' (NumPy and PyTorch refuse it too); give an "
             f"out= tensor of dtype {result_dtype}, or drop out= and convert the result")
-    inplace.set_item(out, key, result, where=name)
 
 
 def ufunc_into(op, ufunc: np.ufunc, inputs: tuple, kwargs: dict, check_kwargs):
@@ -166,7 +171,8 @@ def function_into(impl, name: str, args: tuple, kwargs: dict):
 def call_into(function, name: str, args: tuple, kwargs: dict):
     """``function(*args, out=out)`` as PyTorch's ``torch.mul(a, b, out=z)``: the result,
     computed as without ``out=``, written into the Tensor ``out`` (recorded as an
-    in-place write, refused on a leaf that requires grad); returns ``out``.
+    in-place write, refused on a leaf that requires grad; ``out`` resized first to the
+    result's shape if it has another, as in PyTorch); returns ``out``.
 
     >>> z = ad.zeros(2)
     >>> ad.mul(ad.tensor([1.0, 2.0]), 3, out=z) is z
@@ -184,12 +190,26 @@ def call_into(function, name: str, args: tuple, kwargs: dict):
         raise TypeError(f"{name}: out= takes one Tensor, and {name} gives "
                         f"{type(result).__name__}; take the result as it is")
     if result.shape != out.shape:
-        raise ValueError(
-            f"{name} with out=: the result has shape {result.shape} but the out= tensor "
-            f"has shape {out.shape}; give an out= of the result's shape, or take the "
-            "result as it is")
+        _check_cast(out, result, f"{name} with out=", "same_kind")   # (before resizing)
+        _resize_out(out, result, f"{name} with out=")
     _write(out, result, ..., f"{name} with out=", "same_kind")
     return out
+
+
+def _resize_out(out: Tensor, result: Tensor, where: str) -> None:
+    """Give ``out`` the result's shape, as PyTorch does: silently when it has no
+    elements (``ad.empty(0)``), else with PyTorch's warning, from the user's line."""
+    if inplace._recording(out, result):
+        inplace._refuse_leaf(out, where)      # (the write would be refused: say so first)
+    if out.size:
+        from .tape_drop import user_frame, warn_at
+        warn_at(user_frame(),
+                f"{where}: an output with one or more elements was resized since it had "
+                f"shape {list(out.shape)}, which does not match the required output shape "
+                f"{list(result.shape)}, as PyTorch does (and deprecates). Give an out= of "
+                "the result's shape, or resize it to zero elements first, out.resize_(0).",
+                UserWarning)
+    out.resize(result.shape)
 
 
 def takes_out(function):

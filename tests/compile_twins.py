@@ -16,7 +16,23 @@ import numpy as np
 
 import autodiff as ad
 from autodiff import nn
+from autodiff.nn import functional as F
 from ulp_compare import assert_few_ulp
+
+
+def training_step(model, opt, *, loss_fn=F.cross_entropy, scheduler=None):
+    """``step(x, y)``: one training step of ``model`` with ``opt`` on ``loss_fn(model(x),
+    y)`` (the cross-entropy of the classes ``y`` by default), then ``scheduler.step()``
+    if one is given; returns the loss."""
+    def step(x, y):
+        opt.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        opt.step()
+        if scheduler is not None:
+            scheduler.step()
+        return loss
+    return step
 
 
 def flat_values(value, name="result"):

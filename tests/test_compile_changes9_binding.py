@@ -14,7 +14,7 @@ import pytest
 import autodiff as ad
 from autodiff import nn
 from autodiff.nn import functional as F
-from compile_twins import flat_values, assert_same, run_twins as _run_twins
+from compile_twins import assert_same, flat_values, run_twins as _run_twins, training_step
 
 
 def run_twins(make, batches, **kw):
@@ -117,14 +117,8 @@ def test_two_compiled_functions_sharing_a_model():
         model = _mlp()
         opt = ad.optim.SGD(model.parameters(), lr=0.1)
         evaluate = ad.compile(lambda x: F.softmax(model(x), dim=1), fuse=False)
-
-        def step(x, y):
-            opt.zero_grad()
-            loss = F.cross_entropy(model(x), y)
-            loss.backward()
-            opt.step()
-            return loss
-        return step, {"model": model, "optimizer": opt, "evaluate": evaluate}
+        things = {"model": model, "optimizer": opt, "evaluate": evaluate}
+        return training_step(model, opt), things
 
     evaluations = []
 
@@ -261,14 +255,7 @@ def test_a_module_config_changed_between_calls(what):
     def make():
         model = Configured()
         opt = ad.optim.SGD(model.parameters(), lr=0.1)
-
-        def step(x, y):
-            opt.zero_grad()
-            loss = F.cross_entropy(model(x), y)
-            loss.backward()
-            opt.step()
-            return loss
-        return step, {"model": model, "optimizer": opt}
+        return training_step(model, opt), {"model": model, "optimizer": opt}
 
     def between(k, things):
         MODULE_CHANGES[what](things["model"], k)

@@ -15,7 +15,7 @@ import autodiff as ad
 from autodiff import nn
 from autodiff.nn import functional as F
 from autodiff.compile import TraceError
-from compile_twins import run_twins as _run_twins
+from compile_twins import run_twins as _run_twins, training_step
 
 
 def run_twins(make, batches, **kw):
@@ -31,14 +31,7 @@ def _trainer(make_model, lr=0.1):
     def make():
         model = make_model()
         opt = ad.optim.SGD(model.parameters(), lr=lr, momentum=0.5)
-
-        def step(x, y):
-            opt.zero_grad()
-            loss = F.cross_entropy(model(x), y)
-            loss.backward()
-            opt.step()
-            return loss
-        return step, {"model": model, "optimizer": opt}
+        return training_step(model, opt), {"model": model, "optimizer": opt}
     return make
 
 

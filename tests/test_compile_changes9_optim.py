@@ -16,7 +16,7 @@ import pytest
 import autodiff as ad
 from autodiff import nn
 from autodiff.nn import functional as F
-from compile_twins import run_twins as _run_twins
+from compile_twins import run_twins as _run_twins, training_step
 
 
 def run_twins(make, batches, **kw):
@@ -33,14 +33,7 @@ def _classifier(make_optimizer, *, model=None):
     def make():
         net = model() if model else nn.Linear(3, 2)
         opt = make_optimizer(net)
-
-        def step(x, y):
-            opt.zero_grad()
-            loss = F.cross_entropy(net(x), y)
-            loss.backward()
-            opt.step()
-            return loss
-        return step, {"model": net, "optimizer": opt}
+        return training_step(net, opt), {"model": net, "optimizer": opt}
     return make
 
 
@@ -100,14 +93,7 @@ def test_add_param_group_between_calls_trains_the_new_group():
     def make():
         net = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2))
         opt = ad.optim.SGD(net[0].parameters(), lr=0.1, momentum=0.5)
-
-        def step(x, y):
-            opt.zero_grad()
-            loss = F.cross_entropy(net(x), y)
-            loss.backward()
-            opt.step()
-            return loss
-        return step, {"model": net, "optimizer": opt}
+        return training_step(net, opt), {"model": net, "optimizer": opt}
 
     def between(k, things):
         if k == 2:

@@ -13,7 +13,7 @@ import pytest
 import autodiff as ad
 from autodiff import nn
 from autodiff.nn import functional as F
-from compile_twins import run_twins as _run_twins
+from compile_twins import run_twins as _run_twins, training_step
 
 
 def run_twins(make, batches, **kw):
@@ -91,14 +91,7 @@ def test_a_captured_tensor_constant_rebound():
     def make():
         model = Scaled()
         opt = ad.optim.SGD(model.parameters(), lr=0.1)
-
-        def step(x, y):
-            opt.zero_grad()
-            loss = F.cross_entropy(model(x), y)
-            loss.backward()
-            opt.step()
-            return loss
-        return step, {"model": model, "optimizer": opt}
+        return training_step(model, opt), {"model": model, "optimizer": opt}
 
     def between(k, things):
         if k == 2:

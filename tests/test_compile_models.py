@@ -11,7 +11,7 @@ import pytest
 import autodiff as ad
 from autodiff import nn
 from autodiff.nn import functional as F
-from compile_twins import run_twins
+from compile_twins import run_twins, training_step
 
 FUSE = [pytest.param(False, id="bitwise"), pytest.param(True, id="fused")]
 
@@ -31,14 +31,7 @@ def _cnn(dropout_rng):
             nn.MaxPool2d(2), nn.Dropout(0.3, rng=dropout_rng), nn.Flatten(),
             nn.Linear(12, 3, rng=2))
         opt = ad.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
-
-        def step(x, y):
-            opt.zero_grad()
-            loss = F.cross_entropy(model(x), y)
-            loss.backward()
-            opt.step()
-            return loss
-        return step, {"model": model, "opt": opt}
+        return training_step(model, opt), {"model": model, "opt": opt}
     return make
 
 

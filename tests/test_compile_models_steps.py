@@ -12,7 +12,7 @@ import pytest
 import autodiff as ad
 from autodiff import nn
 from autodiff.nn import functional as F
-from compile_twins import run_twins
+from compile_twins import run_twins, training_step
 
 FUSE = [pytest.param(False, id="bitwise"), pytest.param(True, id="fused")]
 
@@ -75,14 +75,7 @@ def test_a_scheduler_stepped_between_calls_sets_the_learning_rate_of_each_replay
         model = _groupnorm_net()
         opt = ad.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
         scheduler = ad.optim.lr_scheduler.StepLR(opt, step_size=3, gamma=0.5)
-
-        def step(x, y):
-            opt.zero_grad()
-            loss = F.cross_entropy(model(x), y)
-            loss.backward()
-            opt.step()
-            return loss
-        return step, {"model": model, "opt": opt, "scheduler": scheduler}
+        return training_step(model, opt), {"model": model, "opt": opt, "scheduler": scheduler}
 
     def between(k, things):
         if k:
@@ -116,14 +109,7 @@ def test_a_batch_size_that_changes_traces_once_per_size():
     def make():
         model = _groupnorm_net()
         opt = ad.optim.SGD(model.parameters(), lr=0.1)
-
-        def step(x, y):
-            opt.zero_grad()
-            loss = F.cross_entropy(model(x), y)
-            loss.backward()
-            opt.step()
-            return loss
-        return step, {"model": model, "opt": opt}
+        return training_step(model, opt), {"model": model, "opt": opt}
     batches = [_data(1, batch=b, seed=k)[0] for k, b in enumerate([6, 4, 6, 4, 5] * 4)]
     compiled, _, _ = run_twins(make, batches)
     assert compiled.traces == 3

@@ -15,6 +15,7 @@ import pytest
 
 from autodiff.compile import TraceError
 from compile_scripts8 import F, compiled_like_eager, draws, nn, torch
+from compile_twins import training_step
 
 lr_scheduler = torch.optim.lr_scheduler
 
@@ -127,15 +128,8 @@ def test_param_groups_with_per_group_lambda_lr_and_no_decay_for_biases():
                                       lr=1e-2)
         scheduler = lr_scheduler.LambdaLR(optimizer, [lambda s: 0.9 ** s,
                                                       lambda s: 1 / (1 + s)])
-
-        def step(x, y):
-            optimizer.zero_grad()
-            loss = F.cross_entropy(model(x), y)
-            loss.backward()
-            optimizer.step()
-            scheduler.step()
-            return loss
-        return step, {"model": model, "optimizer": optimizer, "scheduler": scheduler}
+        things = {"model": model, "optimizer": optimizer, "scheduler": scheduler}
+        return training_step(model, optimizer, scheduler=scheduler), things
     compiled_like_eager(make, _batches(83))
 
 
@@ -144,14 +138,8 @@ def test_warm_restarts_stepped_by_fractions_of_an_epoch_between_calls():
         model = _model()
         optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
         scheduler = lr_scheduler.CosineAnnealingWarmRestarts(optimizer, T_0=2)
-
-        def step(x, y):
-            optimizer.zero_grad()
-            loss = F.cross_entropy(model(x), y)
-            loss.backward()
-            optimizer.step()
-            return loss
-        return step, {"model": model, "optimizer": optimizer, "scheduler": scheduler}
+        things = {"model": model, "optimizer": optimizer, "scheduler": scheduler}
+        return training_step(model, optimizer), things
 
     def between(k, things):             # the tutorial's scheduler.step(epoch + i / iters)
         things["scheduler"].step(k / 4)

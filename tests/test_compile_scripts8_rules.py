@@ -8,8 +8,8 @@ import tracemalloc
 
 import numpy as np
 
-from compile_scripts8 import F, compiled_like_eager, draws, nn, torch
-from compile_twins import run_twins
+from compile_scripts8 import compiled_like_eager, draws, nn, torch
+from compile_twins import run_twins, training_step
 
 
 def _cnn_step():
@@ -17,15 +17,8 @@ def _cnn_step():
                           nn.MaxPool2d(2), nn.Dropout(0.1), nn.Flatten(), nn.Linear(16, 3))
     optimizer = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
     scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=100, gamma=0.9)
-
-    def step(images, labels):
-        optimizer.zero_grad()
-        loss = F.cross_entropy(model(images), labels)
-        loss.backward()
-        optimizer.step()
-        scheduler.step()
-        return loss
-    return step, {"model": model, "optimizer": optimizer, "scheduler": scheduler}
+    things = {"model": model, "optimizer": optimizer, "scheduler": scheduler}
+    return training_step(model, optimizer, scheduler=scheduler), things
 
 
 def test_memory_stays_flat_over_2000_compiled_steps_of_a_batchnorm_cnn():

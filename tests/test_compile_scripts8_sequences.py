@@ -15,6 +15,7 @@ import math
 import numpy as np
 
 from compile_scripts8 import F, compiled_like_eager, draws, nn, torch
+from compile_twins import training_step
 
 #: Fused comparisons of attention trained by Adam: see ``compiled_like_eager``
 #: (test_an_attention_keys_bias_gets_a_gradient_that_is_zero_but_for_rounding).
@@ -211,15 +212,8 @@ def test_transformer_encoder_with_padding_mask_positional_buffer_and_warmup_lamb
         optimizer = torch.optim.AdamW(model.parameters(), lr=1e-2)
         scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer,
                                                       lambda s: min(1.0, (s + 1) / 5))
-
-        def step(tokens, labels):
-            optimizer.zero_grad()
-            loss = F.cross_entropy(model(tokens), labels)
-            loss.backward()
-            optimizer.step()
-            scheduler.step()
-            return loss
-        return step, {"model": model, "optimizer": optimizer, "scheduler": scheduler}
+        things = {"model": model, "optimizer": optimizer, "scheduler": scheduler}
+        return training_step(model, optimizer, scheduler=scheduler), things
     batches = draws(26, ("int", 11, (3, 6)), ("int", 3, (3,)))
     for tokens, _ in batches:
         tokens += 1
@@ -319,14 +313,8 @@ def test_llama_block_with_rms_norm_swiglu_and_causal_sdpa():
 
         model = Block()
         optimizer = torch.optim.AdamW(model.parameters(), lr=1e-2)
-
-        def step(x, target):
-            optimizer.zero_grad()
-            loss = F.mse_loss(model(x), target)
-            loss.backward()
-            optimizer.step()
-            return loss
-        return step, {"model": model, "optimizer": optimizer}
+        things = {"model": model, "optimizer": optimizer}
+        return training_step(model, optimizer, loss_fn=F.mse_loss), things
     compiled_like_eager(make, draws(29, (2, 5, 8), (2, 5, 8)), fused_scale=NULL_KEY_BIAS)
 
 
@@ -380,15 +368,8 @@ def test_vit_patch_embedding_with_class_token_and_einsum_attention():
         cosine = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=16)
         scheduler = torch.optim.lr_scheduler.SequentialLR(optimizer, [warmup, cosine],
                                                           milestones=[4])
-
-        def step(images, labels):
-            optimizer.zero_grad()
-            loss = F.cross_entropy(model(images), labels)
-            loss.backward()
-            optimizer.step()
-            scheduler.step()
-            return loss
-        return step, {"model": model, "optimizer": optimizer, "scheduler": scheduler}
+        things = {"model": model, "optimizer": optimizer, "scheduler": scheduler}
+        return training_step(model, optimizer, scheduler=scheduler), things
     compiled_like_eager(make, draws(31, (3, 1, 4, 4), ("int", 3, (3,))),
                         fused_scale=NULL_KEY_BIAS)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from compile_scripts8 import F, compiled_like_eager, draws, nn, torch
+from compile_twins import training_step
 
 
 def test_lenet_with_batchnorm_maxpool_dropout_and_nesterov_sgd():
@@ -60,15 +61,8 @@ def test_resnet_blocks_with_adam_and_step_lr_stepped_in_the_step():
                               nn.AdaptiveAvgPool2d((1, 1)), nn.Flatten(), nn.Linear(6, 5))
         optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
         scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=5, gamma=0.5)
-
-        def step(images, labels):
-            optimizer.zero_grad()
-            loss = F.cross_entropy(model(images), labels)
-            loss.backward()
-            optimizer.step()
-            scheduler.step()
-            return loss
-        return step, {"model": model, "optimizer": optimizer, "scheduler": scheduler}
+        things = {"model": model, "optimizer": optimizer, "scheduler": scheduler}
+        return training_step(model, optimizer, scheduler=scheduler), things
     compiled_like_eager(make, draws(2, (3, 3, 6, 6), ("int", 5, (3,))))
 
 
@@ -181,15 +175,8 @@ def test_mobile_inverted_residual_with_squeeze_excitation_and_rmsprop_exponentia
                               nn.Linear(3, 4))
         optimizer = torch.optim.RMSprop(model.parameters(), lr=1e-2, alpha=0.9, momentum=0.5)
         scheduler = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=0.9)
-
-        def step(images, labels):
-            optimizer.zero_grad()
-            loss = F.cross_entropy(model(images), labels)
-            loss.backward()
-            optimizer.step()
-            scheduler.step()
-            return loss
-        return step, {"model": model, "optimizer": optimizer, "scheduler": scheduler}
+        things = {"model": model, "optimizer": optimizer, "scheduler": scheduler}
+        return training_step(model, optimizer, scheduler=scheduler), things
     compiled_like_eager(make, draws(6, (3, 3, 5, 5), ("int", 4, (3,))))
 
 
@@ -234,14 +221,7 @@ def test_video_classifier_with_conv3d_batch_norm_3d_and_adaptive_max_pool():
                               nn.BatchNorm3d(3), nn.ELU(), nn.AdaptiveMaxPool3d((1, 2, 2)),
                               nn.Flatten(), nn.Linear(12, 2))
         optimizer = torch.optim.NAdam(model.parameters(), lr=1e-2)
-
-        def step(clips, labels):
-            optimizer.zero_grad()
-            loss = F.cross_entropy(model(clips), labels)
-            loss.backward()
-            optimizer.step()
-            return loss
-        return step, {"model": model, "optimizer": optimizer}
+        return training_step(model, optimizer), {"model": model, "optimizer": optimizer}
     compiled_like_eager(make, draws(8, (3, 1, 3, 4, 4), ("int", 2, (3,))))
 
 

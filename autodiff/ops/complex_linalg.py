@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Tensor
-from .cofactors import cofactors_by_minors
+from .cofactors import cofactor_array, recorded_cofactors
 from .complex_more import _conjugated, _conjugated_joint
 from .complex_ops import _twin
 from .reduce import _kept_shape, _mean_rule, _sum_rule
@@ -37,40 +37,11 @@ def _as_matrix_scale(xp, g):
     return xp.expand_dims(xp.expand_dims(g, -1), -1)
 
 
-def _conj_cofactor_array(a):
-    """``conj(det(a) * inv(a).T)`` from an SVD (right at singular matrices too): with
-    ``a = U S Vh``, the cofactor matrix is ``conj(det(U) det(Vh) U C Vh)``, where ``C``
-    holds the products of the other singular values."""
-    u, s, vh = np.linalg.svd(a)
-    ones = np.ones(s.shape[:-1] + (1,), dtype=s.dtype)
-    before = np.cumprod(np.concatenate([ones, s[..., :-1]], axis=-1), axis=-1)
-    after = np.cumprod(np.concatenate([ones, s[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
-    phase = np.conj(np.linalg.det(u) * np.linalg.det(vh))
-    return phase[..., None, None] * np.matmul(u * (before * after)[..., None, :], vh)
-
-
 def _det_rule(xp, g, ans, a):
     scale = _as_matrix_scale(xp, g)
     if not (isinstance(a, Tensor) and a.requires_grad):
-        return scale * _conj_cofactor_array(a.data if isinstance(a, Tensor) else a)
-    # recorded for a second order: det * inv(a).mH, whose derivative cancels huge
-    # terms near a singular matrix, so there (or where inv fails) the minors' dets
-    if _nearly_singular(a.data):
-        return scale * xp.conj(cofactors_by_minors(xp, a))
-    try:
-        inverse_h = _mh(xp, xp.inv(a))
-    except np.linalg.LinAlgError:
-        return scale * xp.conj(cofactors_by_minors(xp, a))
-    return scale * xp.conj(_as_matrix_scale(xp, ans)) * inverse_h
-
-
-def _nearly_singular(a) -> bool:
-    """Whether a matrix of the batch has a condition number beyond 1 / sqrt(eps)."""
-    if a.size == 0:
-        return False
-    values = np.linalg.svd(a, compute_uv=False)
-    eps = np.finfo(values.dtype).eps
-    return bool(np.any(values[..., -1] <= values[..., 0] * np.sqrt(eps)))
+        return scale * np.conj(cofactor_array(a.data if isinstance(a, Tensor) else a))
+    return scale * xp.conj(recorded_cofactors(xp, a, ans))
 
 
 def _slogdet_rule(xp, g, ans, a):

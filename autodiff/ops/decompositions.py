@@ -34,7 +34,7 @@ import numpy as np
 
 from ..compile.hooks import made
 from ..tensor import Tensor
-from .cofactors import cofactor_array, cofactors_by_minors
+from .cofactors import cofactor_array, recorded_cofactors
 from .degenerate_spectra import degenerate_columns, degenerate_pairs
 from .registry import defop, defop_joint, implements
 
@@ -143,11 +143,7 @@ def _det_rule(xp, g, ans, a):
     if not (isinstance(a, Tensor) and a.requires_grad):
         # (also when only g is recorded: a jvp, or the gradient for a seed)
         return scale * cofactor_array(_data(a))
-    try:
-        inverse_t = _t(xp, xp.inv(a))
-    except np.linalg.LinAlgError:
-        return scale * cofactors_by_minors(xp, a)
-    return scale * xp.expand_dims(xp.expand_dims(ans, -1), -1) * inverse_t
+    return scale * recorded_cofactors(xp, a, ans)
 
 
 _det = defop(
@@ -162,8 +158,8 @@ def det(a) -> Tensor:
 
     The gradient is the cofactor matrix ``det(a) * inv(a).T``, computed from an SVD
     so that it is right at singular matrices too (a jvp as well); recorded for a
-    second order, it is ``det(a) * inv(a).T``, or at a singular matrix the signed
-    determinants of the minors.
+    second order, it is ``det(a) * inv(a).T``, or at and near a singular matrix the
+    signed determinants of the minors.
 
     >>> ad.linalg.det(ad.tensor([[2.0, 1.0], [1.0, 3.0]]))
     tensor(5.)
