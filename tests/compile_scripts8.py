@@ -21,7 +21,7 @@ STEPS = 20
 
 
 def compiled_like_eager(make, batches, *, seed=0, between=None, traces=1,
-                        fuse_modes=(False, True), fused_scale=1.0):
+                        fuse_modes=(False, True), fused_scale=1.0, fused_ulps=32):
     """Run ``make``'s step eagerly and compiled (without and with fusion) and compare
     them call by call; the compiled function traces ``traces`` times, its plan prints
     and draws.  Returns the last ``(compiled, eager things, compiled things)``.
@@ -31,10 +31,13 @@ def compiled_like_eager(make, batches, *, seed=0, between=None, traces=1,
     1, whose rounding its own ulp does not bound.  ``fused_scale`` widens that where a
     gradient is zero but for rounding and Adam divides it by its own size (an attention
     key's bias: softmax does not see a constant added to every score), so rounding of
-    1e-17 becomes a step of about ``lr * 1e-9`` whose digits follow the rounding."""
+    1e-17 becomes a step of about ``lr * 1e-9`` whose digits follow the rounding.
+    ``fused_ulps`` (per call) widens the bound where an optimizer divides a gradient by
+    its own running size (RMSprop), so a small gradient's rounding is magnified."""
     for fuse in fuse_modes:
         compiled, eager, twin = run_twins(make, batches, fuse=fuse, between=between,
-                                          seed=seed, scale=fused_scale if fuse else 1.0)
+                                          seed=seed, scale=fused_scale if fuse else 1.0,
+                                          ulps=fused_ulps)
         assert compiled.traces == traces, (fuse, compiled.traces)
         plan = compiled.plan
         text = str(plan)

@@ -84,12 +84,13 @@ def as_eager_argument(value):
     return ad.tensor(value) if isinstance(value, np.ndarray) else value
 
 
-def run_twins(make, batches, *, fuse: bool = True, between=None, seed=None, scale=0.0):
+def run_twins(make, batches, *, fuse: bool = True, between=None, seed=None, scale=0.0,
+              ulps: int = 32):
     """Run ``make``'s step eagerly and compiled on ``batches`` (a list of argument
     tuples), comparing after every call; ``between(k, things)`` runs on each twin
     before call ``k``; ``seed`` (if given) seeds ``nn.manual_seed`` before each twin
     is made and run, for layers drawing from the default generator; ``scale``: see
-    ``assert_same``.  Returns the
+    ``assert_same``; ``ulps``: the bound per call made, fused.  Returns the
     compiled function (for ``.traces``) and the two twins' ``things``."""
     twins = []
     for compiled in (False, True):
@@ -108,6 +109,6 @@ def run_twins(make, batches, *, fuse: bool = True, between=None, seed=None, scal
     for k, (got, want) in enumerate(zip(compiled_results, eager_results)):
         # (a few ulp apart after one fused call; training carries them on, so the
         # bound grows with the number of calls made)
-        assert_same(got, want, bitwise=not fuse, where=f"call {k}:", ulps=32 * (k + 1),
+        assert_same(got, want, bitwise=not fuse, where=f"call {k}:", ulps=ulps * (k + 1),
                     scale=scale)
     return compiled, eager_things, compiled_things

@@ -38,8 +38,10 @@ def _cnn(dropout_rng):
 @pytest.mark.parametrize("fuse", FUSE)
 @pytest.mark.parametrize("dropout_rng", [7, None], ids=["own generator", "default generator"])
 def test_cnn_with_batchnorm_maxpool_and_dropout(fuse, dropout_rng):
+    # (the convolution's bias feeds BatchNorm, so its gradient is rounding noise around
+    # zero, summed from terms of order 1: compared in ulp of 1)
     compiled, eager, _ = run_twins(_cnn(dropout_rng), _batches(20, (4, 1, 4, 4), 3),
-                                   fuse=fuse, seed=3)
+                                   fuse=fuse, seed=3, scale=1.0)
     assert compiled.traces == 1
     assert int(eager["model"][1].num_batches_tracked) == 20
 
@@ -47,7 +49,8 @@ def test_cnn_with_batchnorm_maxpool_and_dropout(fuse, dropout_rng):
 def test_cnn_switched_to_eval_between_calls_traces_again_and_freezes_running_stats():
     def between(k, things):
         things["model"].train(k % 3 != 2)
-    compiled, _, twin = run_twins(_cnn(7), _batches(9, (4, 1, 4, 4), 3), between=between)
+    compiled, _, twin = run_twins(_cnn(7), _batches(9, (4, 1, 4, 4), 3), between=between,
+                                  scale=1.0)      # (the bias before BatchNorm: see above)
     assert compiled.traces == 2
     assert int(twin["model"][1].num_batches_tracked) == 6
 

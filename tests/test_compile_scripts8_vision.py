@@ -177,7 +177,10 @@ def test_mobile_inverted_residual_with_squeeze_excitation_and_rmsprop_exponentia
         scheduler = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=0.9)
         things = {"model": model, "optimizer": optimizer, "scheduler": scheduler}
         return training_step(model, optimizer, scheduler=scheduler), things
-    compiled_like_eager(make, draws(6, (3, 3, 5, 5), ("int", 4, (3,))))
+    # (RMSprop divides each gradient by its running size: a batch-norm weight's
+    # gradient that is small at the second call carries its rounding, relative to the
+    # terms it was summed from, into a momentum buffer of order 1)
+    compiled_like_eager(make, draws(6, (3, 3, 5, 5), ("int", 4, (3,))), fused_ulps=512)
 
 
 class ResidualBlock(nn.Module):
@@ -217,7 +220,9 @@ def test_style_transfer_residual_blocks_with_reflection_pad_instance_norm_and_gr
 
 def test_video_classifier_with_conv3d_batch_norm_3d_and_adaptive_max_pool():
     def make():
-        model = nn.Sequential(nn.Conv3d(1, 3, (2, 3, 3), padding=(0, 1, 1)),
+        # (no bias before the batch norm, as usual: its gradient would be rounding
+        # alone, which NAdam divides by its own size)
+        model = nn.Sequential(nn.Conv3d(1, 3, (2, 3, 3), padding=(0, 1, 1), bias=False),
                               nn.BatchNorm3d(3), nn.ELU(), nn.AdaptiveMaxPool3d((1, 2, 2)),
                               nn.Flatten(), nn.Linear(12, 2))
         optimizer = torch.optim.NAdam(model.parameters(), lr=1e-2)
