@@ -218,3 +218,21 @@ def test_a_random_pick_of_a_tensors_entries_names_the_gather_that_keeps_them(dra
     np.testing.assert_array_equal(kept.data, draw(np.random.default_rng(3), _ENTRIES.copy()))
     kept.sum().backward()
     assert x.grad is not None and x.grad.sum() == kept.size
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("order", [0.5, 1.5, 3, 4.5])
+def test_a_whole_vector_p_norm_is_numpys_to_the_bit(dtype, order):
+    # NumPy takes the root of a whole vector's sum with scalar arithmetic; the ufunc's
+    # pow (a SIMD loop on AVX-512 CPUs) differed from it in the last bit, often
+    draws = np.random.default_rng(11).normal(size=(200, 3, 3)).astype(dtype)
+    for matrix in draws:
+        x = ad.tensor(matrix, requires_grad=True)
+        got = np.linalg.vector_norm(x, ord=order)
+        assert got.dtype == dtype
+        assert got.item() == np.linalg.vector_norm(matrix, ord=order)
+        assert np.linalg.norm(x.reshape(-1), ord=order).item() == np.linalg.norm(
+            matrix.ravel(), ord=order)
+    got.backward()
+    want = np.sign(matrix) * np.abs(matrix) ** (order - 1) * float(got.data) ** (1 - order)
+    np.testing.assert_allclose(x.grad, want, rtol=1e-4 if dtype == np.float32 else 1e-12)

@@ -81,9 +81,9 @@ def _sliding_products(long, short, mode):
                      "valid": (m - 1, n - m + 1)}[mode]
     edge = made("zero edge", np.zeros, (m - 1, long.dtype))
     padded = concatenate([edge, long, edge]) if m > 1 else long
-    if m <= _SMALL_KERNEL and long.dtype == short.dtype == np.float32:
-        # NumPy's small_correlate: each output summed tap by tap from 0 in float32 (a
-        # float32 dot may sum in another order, or wider)
+    if m <= _SMALL_KERNEL and long.dtype == short.dtype and long.dtype.kind == "f":
+        # NumPy's small_correlate: each output summed tap by tap from 0 (a BLAS dot may
+        # sum in another order, or wider, depending on the CPU's kernels)
         total = Tensor(made("zeros", np.zeros, (length, long.dtype)))
         for tap in range(m):
             positions = made("window positions", _window_positions, (first, length, tap,
