@@ -74,6 +74,29 @@ class FunctionCtx:
         """Keep arrays (or anything else) for ``backward``; read them back from ``ctx.saved``."""
         self._saved = values
 
+    def save_for_forward(self, *values) -> None:
+        """Keep values for the Function's ``jvp`` (PyTorch's): there ``ctx.saved_tensors``
+        gives these (in ``backward``, those of ``save_for_backward``).
+
+        >>> class Exp(ad.autograd.Function):
+        ...     @staticmethod
+        ...     def forward(x):
+        ...         return np.exp(x)
+        ...     @staticmethod
+        ...     def setup_context(ctx, inputs, output):
+        ...         ctx.save_for_backward(output)
+        ...         ctx.save_for_forward(output)
+        ...     @staticmethod
+        ...     def backward(ctx, grad):
+        ...         return grad * ctx.saved_tensors[0]
+        ...     @staticmethod
+        ...     def jvp(ctx, tangent):
+        ...         return tangent * ctx.saved_tensors[0]
+        >>> ad.func.jvp(Exp.apply, (ad.tensor(0.0),), (ad.tensor(2.0),))[1]
+        tensor(2.)
+        """
+        self._saved_for_forward = values
+
     @property
     def saved(self) -> tuple:
         """The values given to ``save_for_backward``.

@@ -333,3 +333,177 @@ def test_fusing_convolution_and_batch_norm_with_custom_functions():
             losses.append(loss.item())
         return checks, losses, model
     side_by_side(script)
+
+
+def test_extending_torch_func_with_autograd_function():
+    values = DATA.normal(size=(2, 3))
+    batch = DATA.normal(size=(4, 3))
+    scalar = float(DATA.normal())
+
+    def script(torch, copy_weights):
+
+        def to_numpy(tensor):
+            return tensor.cpu().numpy()
+
+        class NumpySort(torch.autograd.Function):
+            # Note that forward does not take ctx
+            @staticmethod
+            def forward(x, dim):
+                # (arrays here: made Tensors for the tutorial's Tensor methods)
+                x = torch.as_tensor(x)
+                device = x.device
+                x = to_numpy(x)
+                ind = np.argsort(x, axis=dim)
+                ind_inv = np.argsort(ind, axis=dim)
+                result = np.take_along_axis(x, ind, axis=dim)
+                # Any intermediates to be saved in backward must be returned as
+                # outputs.
+                return (
+                    # The desired output
+                    torch.tensor(result, device=device),
+                    # intermediate to save for backward
+                    torch.tensor(ind, device=device),
+                    # intermediate to save for backward
+                    torch.tensor(ind_inv, device=device),
+                )
+
+            # setup_context is responsible for calling methods and/or assigning to
+            # the ctx object. Please do not do additional compute (e.g. add
+            # Tensors together) in setup_context.
+            @staticmethod
+            def setup_context(ctx, inputs, output):
+                x, dim = inputs
+                # Note that output is whatever you returned from forward.
+                # If you returned multiple values, then output is a Tuple of multiple values.
+                # If you returned a single Tensor, then output is a Tensor.
+                # If you returned a Tuple with a single Tensor, then output is a
+                # Tuple with a single Tensor.
+                _, ind, ind_inv = output
+                ctx.mark_non_differentiable(ind, ind_inv)
+                # Tensors must be saved via ctx.save_for_backward. Please do not
+                # assign them directly onto the ctx object.
+                ctx.save_for_backward(ind, ind_inv)
+                # Non-tensors may be saved by assigning them as attributes on the ctx object.
+                ctx.dim = dim
+
+            @staticmethod
+            def backward(ctx, grad_output, _0, _1):
+                # For the autograd.Function to be arbitrarily composable with function
+                # transforms, all staticmethod other than forward and setup_context
+                # must be implemented in a "transformable" way; that is, they must
+                # only consist of PyTorch operations or autograd.Function.
+                #
+                # For example, this allows us to do double backwards and/or compute
+                # second order gradients.
+                #
+                # We've written the backward pass of NumpySort in terms of another
+                # autograd.Function, NumpyTake.
+                ind, ind_inv = ctx.saved_tensors
+                return NumpyTake.apply(grad_output, ind_inv, ind, ctx.dim), None
+
+        class NumpyTake(torch.autograd.Function):
+            @staticmethod
+            def forward(x, ind, ind_inv, dim):
+                # (arrays here: made Tensors for the tutorial's Tensor methods)
+                x, ind = torch.as_tensor(x), torch.as_tensor(ind)
+                device = x.device
+                x = to_numpy(x)
+                ind = to_numpy(ind)
+                return torch.tensor(np.take_along_axis(x, ind, dim), device=device)
+
+            @staticmethod
+            def setup_context(ctx, inputs, output):
+                x, ind, ind_inv, dim = inputs
+                ctx.save_for_backward(ind, ind_inv)
+                ctx.dim = dim
+
+            @staticmethod
+            def backward(ctx, grad_output):
+                ind, ind_inv = ctx.saved_tensors
+                result = NumpyTake.apply(grad_output, ind_inv, ind, ctx.dim)
+                return result, None, None, None
+
+        def numpy_sort(x, dim=-1):
+            result, _, _ = NumpySort.apply(x, dim)
+            return result
+
+        x = torch.from_numpy(values.copy())
+        grad_x = torch.func.grad(lambda x: numpy_sort(x).sum())(x)
+        assert torch.allclose(grad_x, torch.ones_like(x))
+        weights = torch.arange(3.0)
+        grad_weighted = torch.func.grad(lambda x: (numpy_sort(x) * weights).sum())(x)
+
+        class MyExp(torch.autograd.Function):
+            # forward() no longer accepts a ctx object
+            @staticmethod
+            def forward(x):
+                # (an array here: torch.exp(x) for the tutorial's x.exp())
+                result = torch.exp(x)
+                return result
+
+            @staticmethod
+            def setup_context(ctx, inputs, output):
+                x, = inputs
+                result = output
+                ctx.save_for_backward(result)
+                ctx.save_for_forward(result)
+
+            @staticmethod
+            def backward(ctx, grad_output):
+                result, = ctx.saved_tensors
+                return grad_output * result
+
+            @staticmethod
+            def jvp(ctx, x_tangent):
+                result, = ctx.saved_tensors
+                return x_tangent * result
+
+        def my_exp(x):
+            return MyExp.apply(x)
+
+        s = torch.tensor(scalar)
+        grad_grad_x = torch.func.grad(torch.func.grad(my_exp))(s)
+        assert torch.allclose(grad_grad_x, s.exp())
+        primal, tangent = torch.func.jvp(my_exp, (x,), (torch.ones_like(x),))
+
+        class MyCube(torch.autograd.Function):
+            # Set generate_vmap_rule to True to ask PyTorch to automatically generate
+            # a vmap rule.
+            generate_vmap_rule = True
+
+            @staticmethod
+            def forward(x):
+                result = x ** 3
+                # In regular PyTorch, if we had just run y = x ** 3, then the backward
+                # pass computes dx = 3 * x ** 2. In this autograd.Function, we've done
+                # that computation here in the forward pass instead.
+                dx = 3 * x ** 2
+                return result, dx
+
+            @staticmethod
+            def setup_context(ctx, inputs, output):
+                x, = inputs
+                result, dx = output
+                ctx.save_for_backward(x, dx)
+
+            @staticmethod
+            def backward(ctx, grad_output, grad_dx):
+                x, dx = ctx.saved_tensors
+                # In order for the autograd.Function to work with higher-order
+                # gradients, we must add the gradient contribution of `dx`,
+                # which is grad_dx * 6 * x.
+                result = grad_output * dx + grad_dx * 6 * x
+                return result
+
+        def my_cube(x):
+            result, _ = MyCube.apply(x)
+            return result
+
+        xb = torch.from_numpy(batch.copy())
+        cubed = torch.vmap(my_cube)(xb)
+        assert torch.allclose(cubed, xb ** 3)
+        cube_grads = torch.vmap(torch.func.grad(my_cube))(xb[:, 0])
+        cube_second = torch.func.grad(torch.func.grad(my_cube))(s)
+        return (grad_x, grad_weighted, grad_grad_x, primal, tangent, cubed, cube_grads,
+                cube_second)
+    side_by_side(script)
