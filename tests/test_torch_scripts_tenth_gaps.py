@@ -200,3 +200,107 @@ def test_a_tensor_method_on_a_functions_arrays_says_what_it_receives(line, error
         Uses.apply(ad.tensor(np.ones((2, 3, 4)), requires_grad=True))
     assert "Uses.forward receives NumPy arrays" in "".join(raised.value.__notes__)
     assert "ad.transpose(x, 0, 1)" in "".join(raised.value.__notes__)
+
+
+# ----- schedules that step each group's current lr follow a group added later ------------
+
+_FOLLOWING = {
+    "StepLR": lambda S, opt: S.StepLR(opt, step_size=2, gamma=0.5),
+    "MultiStepLR": lambda S, opt: S.MultiStepLR(opt, milestones=[1, 2]),
+    "ExponentialLR": lambda S, opt: S.ExponentialLR(opt, gamma=0.5),
+    "LinearLR": lambda S, opt: S.LinearLR(opt, total_iters=4),
+}
+
+
+def _lrs_with_a_group_added(lib, make):
+    first = lib.nn.Parameter(lib.zeros(1))
+    opt = lib.optim.SGD([first], lr=0.1, momentum=0.9)
+    sched = make(lib.optim.lr_scheduler, opt)
+    second = lib.nn.Parameter(lib.zeros(2))
+    opt.add_param_group({"params": [second], "lr": 1.0})
+    lrs = []
+    for _ in range(5):
+        (first.sum() + second.sum()).backward()
+        opt.step()
+        sched.step()
+        lrs.append([group["lr"] for group in opt.param_groups])
+    return lrs, sched.get_last_lr()
+
+
+@pytest.mark.parametrize("name", sorted(_FOLLOWING))
+def test_a_group_added_after_a_multiplying_schedule_follows_it(name):
+    lrs, last = _lrs_with_a_group_added(ad, _FOLLOWING[name])
+    assert len(last) == 2 and lrs[-1] == last
+    if name == "ExponentialLR":
+        np.testing.assert_allclose(lrs[-1], [0.1 * 0.5 ** 5, 0.5 ** 5], rtol=1e-15)
+    torch = pytest.importorskip("torch")
+    theirs = _lrs_with_a_group_added(torch, _FOLLOWING[name])
+    np.testing.assert_allclose(lrs, theirs[0], rtol=1e-14)
+    np.testing.assert_allclose(last, theirs[1], rtol=1e-14)
+
+
+# ----- distributions.kl, register_kl; save_for_forward and func.jvp of a Function's jvp ---
+
+def test_distributions_kl_module_and_register_kl_as_torch():
+    from autodiff.distributions.kl import kl_divergence, register_kl
+
+    def pair(lib):
+        class Shifted(lib.distributions.Normal):
+            pass
+
+        @lib.distributions.kl.register_kl(Shifted, lib.distributions.Normal)
+        def _kl_shifted(p, q):
+            return (p.loc - q.loc) ** 2
+
+        p = Shifted(lib.tensor([1.0, 2.0], dtype=lib.float64), 1.0)
+        q = lib.distributions.Normal(lib.tensor(0.5, dtype=lib.float64), 2.0)
+        return (lib.distributions.kl.kl_divergence(p, q),
+                lib.distributions.kl_divergence(lib.distributions.Normal(1.0, 1.0), q))
+
+    ours = pair(ad)
+    assert kl_divergence is ad.distributions.kl_divergence and callable(register_kl)
+    np.testing.assert_allclose(ours[0].numpy(), [0.25, 2.25], rtol=1e-15)
+    with pytest.raises(TypeError, match="subclasses of Distribution"):
+        register_kl(int, ad.distributions.Normal)
+    torch = pytest.importorskip("torch")
+    theirs = pair(torch)
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-15)
+
+
+def _exp_with_forward_saved(lib):
+    class MyExp(lib.autograd.Function):
+        @staticmethod
+        def forward(x):
+            return lib.exp(x)
+
+        @staticmethod
+        def setup_context(ctx, inputs, output):
+            ctx.save_for_backward(output)
+            ctx.save_for_forward(output * 0 + 2.0)     # (a jvp that reads what it saved)
+
+        @staticmethod
+        def backward(ctx, grad_output):
+            result, = ctx.saved_tensors
+            return grad_output * result
+
+        @staticmethod
+        def jvp(ctx, x_tangent):
+            saved, = ctx.saved_tensors
+            return x_tangent * saved
+    return MyExp
+
+
+def test_func_jvp_uses_a_functions_jvp_and_what_save_for_forward_kept():
+    values, tangent = RNG.normal(size=3), RNG.normal(size=3)
+    MyExp = _exp_with_forward_saved(ad)
+    x = ad.tensor(values)
+    _, ours = ad.func.jvp(MyExp.apply, (x,), (ad.tensor(tangent),))
+    np.testing.assert_allclose(ours.numpy(), 2.0 * tangent, rtol=1e-15)
+    y = ad.tensor(values, requires_grad=True)
+    MyExp.apply(y).sum().backward()             # backward still reads save_for_backward's
+    np.testing.assert_allclose(y.grad, np.exp(values), rtol=1e-15)
+    torch = pytest.importorskip("torch")
+    _, theirs = torch.func.jvp(_exp_with_forward_saved(torch).apply,
+                               (torch.tensor(values),), (torch.tensor(tangent),))
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-15)
