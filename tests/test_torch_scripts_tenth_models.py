@@ -17,7 +17,9 @@ identity transform it starts from puts every sample exactly on a pixel centre, w
 bilinear sampling has a kink: which side's slope the gradient takes depends on the
 last bit of the grid, and the two libraries' ``linspace`` round differently there
 (PyTorch's vectorized kernel against NumPy's), so the script nudges that start by
-1e-3 before training."""
+1e-3 before training.  The translation tutorial's ``.transpose(0, 1)`` of 2-D masks is
+written ``.T``: on a 2-D tensor that call is NumPy's no-op and PyTorch's transpose, and
+is refused here, naming ``.T``."""
 
 from __future__ import annotations
 
@@ -128,4 +130,189 @@ def test_spatial_transformer_networks_tutorial():
             pred = model(data).max(1, keepdim=True)[1]
         return (identity, zero_weight, losses, input_tensor, transformed_input_tensor,
                 test_loss, pred, model)
+    side_by_side(script)
+
+
+def test_language_translation_with_nn_transformer_tutorial():
+    PAD_IDX, BOS_IDX, EOS_IDX = 1, 2, 3
+    SRC_VOCAB_SIZE, TGT_VOCAB_SIZE = 11, 13
+    batches = []
+    for _ in range(3):
+        src = DATA.integers(4, SRC_VOCAB_SIZE, size=(6, 3))
+        tgt = DATA.integers(4, TGT_VOCAB_SIZE, size=(7, 3))
+        src[0], tgt[0] = BOS_IDX, BOS_IDX
+        src[4:, 1], tgt[5:, 2] = PAD_IDX, PAD_IDX          # padded sentences
+        src[3, 1], tgt[4, 2] = EOS_IDX, EOS_IDX
+        batches.append((src, tgt))
+
+    def script(torch, copy_weights):
+        nn = torch.nn
+        Transformer = nn.Transformer
+        Tensor = torch.Tensor
+        DEVICE = torch.device('cpu')
+
+        # helper Module that adds positional encoding to the token embedding to
+        # introduce a notion of word order.
+        class PositionalEncoding(nn.Module):
+            def __init__(self, emb_size: int, dropout: float, maxlen: int = 5000):
+                super(PositionalEncoding, self).__init__()
+                den = torch.exp(- torch.arange(0, emb_size, 2) * math.log(10000) / emb_size)
+                pos = torch.arange(0, maxlen).reshape(maxlen, 1)
+                pos_embedding = torch.zeros((maxlen, emb_size))
+                pos_embedding[:, 0::2] = torch.sin(pos * den)
+                pos_embedding[:, 1::2] = torch.cos(pos * den)
+                pos_embedding = pos_embedding.unsqueeze(-2)
+
+                self.dropout = nn.Dropout(dropout)
+                self.register_buffer('pos_embedding', pos_embedding)
+
+            def forward(self, token_embedding: Tensor):
+                return self.dropout(token_embedding
+                                    + self.pos_embedding[:token_embedding.size(0), :])
+
+        # helper Module to convert tensor of input indices into corresponding tensor of
+        # token embeddings
+        class TokenEmbedding(nn.Module):
+            def __init__(self, vocab_size: int, emb_size):
+                super(TokenEmbedding, self).__init__()
+                self.embedding = nn.Embedding(vocab_size, emb_size)
+                self.emb_size = emb_size
+
+            def forward(self, tokens: Tensor):
+                return self.embedding(tokens.long()) * math.sqrt(self.emb_size)
+
+        # Seq2Seq Network
+        class Seq2SeqTransformer(nn.Module):
+            def __init__(self, num_encoder_layers: int, num_decoder_layers: int,
+                         emb_size: int, nhead: int, src_vocab_size: int,
+                         tgt_vocab_size: int, dim_feedforward: int = 512,
+                         dropout: float = 0.1):
+                super(Seq2SeqTransformer, self).__init__()
+                self.transformer = Transformer(d_model=emb_size, nhead=nhead,
+                                               num_encoder_layers=num_encoder_layers,
+                                               num_decoder_layers=num_decoder_layers,
+                                               dim_feedforward=dim_feedforward,
+                                               dropout=dropout)
+                self.generator = nn.Linear(emb_size, tgt_vocab_size)
+                self.src_tok_emb = TokenEmbedding(src_vocab_size, emb_size)
+                self.tgt_tok_emb = TokenEmbedding(tgt_vocab_size, emb_size)
+                self.positional_encoding = PositionalEncoding(emb_size, dropout=dropout,
+                                                              maxlen=50)
+
+            def forward(self, src: Tensor, trg: Tensor, src_mask: Tensor, tgt_mask: Tensor,
+                        src_padding_mask: Tensor, tgt_padding_mask: Tensor,
+                        memory_key_padding_mask: Tensor):
+                src_emb = self.positional_encoding(self.src_tok_emb(src))
+                tgt_emb = self.positional_encoding(self.tgt_tok_emb(trg))
+                outs = self.transformer(src_emb, tgt_emb, src_mask, tgt_mask, None,
+                                        src_padding_mask, tgt_padding_mask,
+                                        memory_key_padding_mask)
+                return self.generator(outs)
+
+            def encode(self, src: Tensor, src_mask: Tensor):
+                return self.transformer.encoder(self.positional_encoding(
+                    self.src_tok_emb(src)), src_mask)
+
+            def decode(self, tgt: Tensor, memory: Tensor, tgt_mask: Tensor):
+                return self.transformer.decoder(self.positional_encoding(
+                    self.tgt_tok_emb(tgt)), memory, tgt_mask)
+
+        def generate_square_subsequent_mask(sz):
+            mask = (torch.triu(torch.ones((sz, sz), device=DEVICE)) == 1).T
+            mask = mask.float().masked_fill(mask == 0, float('-inf')).masked_fill(
+                mask == 1, float(0.0))
+            return mask
+
+        def create_mask(src, tgt):
+            src_seq_len = src.shape[0]
+            tgt_seq_len = tgt.shape[0]
+
+            tgt_mask = generate_square_subsequent_mask(tgt_seq_len)
+            src_mask = torch.zeros((src_seq_len, src_seq_len), device=DEVICE).type(torch.bool)
+
+            src_padding_mask = (src == PAD_IDX).T
+            tgt_padding_mask = (tgt == PAD_IDX).T
+            return src_mask, tgt_mask, src_padding_mask, tgt_padding_mask
+
+        EMB_SIZE, NHEAD, FFN_HID_DIM = 8, 2, 16
+        NUM_ENCODER_LAYERS, NUM_DECODER_LAYERS = 2, 2
+        transformer = Seq2SeqTransformer(NUM_ENCODER_LAYERS, NUM_DECODER_LAYERS, EMB_SIZE,
+                                         NHEAD, SRC_VOCAB_SIZE, TGT_VOCAB_SIZE,
+                                         FFN_HID_DIM, dropout=0.0)
+        for p in transformer.parameters():
+            if p.dim() > 1:
+                nn.init.xavier_uniform_(p)
+        copy_weights(transformer)
+        transformer = transformer.to(DEVICE)
+        loss_fn = torch.nn.CrossEntropyLoss(ignore_index=PAD_IDX)
+        optimizer = torch.optim.Adam(transformer.parameters(), lr=0.0001, betas=(0.9, 0.98),
+                                     eps=1e-9)
+        train_dataloader = [(torch.from_numpy(s), torch.from_numpy(t)) for s, t in batches]
+
+        def train_epoch(model, optimizer):
+            model.train()
+            losses = 0
+            for src, tgt in train_dataloader:
+                src = src.to(DEVICE)
+                tgt = tgt.to(DEVICE)
+                tgt_input = tgt[:-1, :]
+                src_mask, tgt_mask, src_padding_mask, tgt_padding_mask = create_mask(
+                    src, tgt_input)
+                logits = model(src, tgt_input, src_mask, tgt_mask, src_padding_mask,
+                               tgt_padding_mask, src_padding_mask)
+                optimizer.zero_grad()
+                tgt_out = tgt[1:, :]
+                loss = loss_fn(logits.reshape(-1, logits.shape[-1]), tgt_out.reshape(-1))
+                loss.backward()
+                optimizer.step()
+                losses += loss.item()
+            return losses / len(list(train_dataloader))
+
+        def evaluate(model):
+            model.eval()
+            losses = 0
+            for src, tgt in train_dataloader:
+                tgt_input = tgt[:-1, :]
+                src_mask, tgt_mask, src_padding_mask, tgt_padding_mask = create_mask(
+                    src, tgt_input)
+                logits = model(src, tgt_input, src_mask, tgt_mask, src_padding_mask,
+                               tgt_padding_mask, src_padding_mask)
+                tgt_out = tgt[1:, :]
+                loss = loss_fn(logits.reshape(-1, logits.shape[-1]), tgt_out.reshape(-1))
+                losses += loss.item()
+            return losses / len(list(train_dataloader))
+
+        # function to generate output sequence using greedy algorithm
+        def greedy_decode(model, src, src_mask, max_len, start_symbol):
+            src = src.to(DEVICE)
+            src_mask = src_mask.to(DEVICE)
+            memory = model.encode(src, src_mask)
+            ys = torch.ones(1, 1).fill_(start_symbol).type(torch.long).to(DEVICE)
+            for i in range(max_len - 1):
+                memory = memory.to(DEVICE)
+                tgt_mask = (generate_square_subsequent_mask(ys.size(0))
+                            .type(torch.bool)).to(DEVICE)
+                out = model.decode(ys, memory, tgt_mask)
+                out = out.transpose(0, 1)
+                prob = model.generator(out[:, -1])
+                _, next_word = torch.max(prob, dim=1)
+                next_word = next_word.item()
+                ys = torch.cat([ys, torch.ones(1, 1).type_as(src.data).fill_(next_word)],
+                               dim=0)
+                if next_word == EOS_IDX:
+                    break
+            return ys
+
+        epochs = []
+        for epoch in range(1, 3):
+            train_loss = train_epoch(transformer, optimizer)
+            val_loss = evaluate(transformer)
+            epochs.append((epoch, train_loss, val_loss))
+        transformer.eval()
+        src = torch.from_numpy(batches[0][0][:, :1])
+        num_tokens = src.shape[0]
+        src_mask = (torch.zeros(num_tokens, num_tokens)).type(torch.bool)
+        tgt_tokens = greedy_decode(transformer, src, src_mask, max_len=num_tokens + 5,
+                                   start_symbol=BOS_IDX).flatten()
+        return epochs, tgt_tokens, generate_square_subsequent_mask(4), transformer
     side_by_side(script)
