@@ -316,3 +316,155 @@ def test_language_translation_with_nn_transformer_tutorial():
                                    start_symbol=BOS_IDX).flatten()
         return epochs, tgt_tokens, generate_square_subsequent_mask(4), transformer
     side_by_side(script)
+
+
+def test_nlp_from_scratch_translation_with_attention_tutorial():
+    SOS_token, EOS_token, MAX_LENGTH = 0, 1, 5
+    input_lang_n_words, output_lang_n_words = 9, 10
+    inputs = DATA.integers(2, input_lang_n_words, size=(3, 4, MAX_LENGTH))
+    targets = DATA.integers(2, output_lang_n_words, size=(3, 4, MAX_LENGTH))
+    inputs[:, :, -1], targets[:, :, -1] = EOS_token, EOS_token
+
+    def script(torch, copy_weights):
+        nn, F, optim = torch.nn, torch.nn.functional, torch.optim
+        device = torch.device("cpu")
+
+        class EncoderRNN(nn.Module):
+            def __init__(self, input_size, hidden_size, dropout_p=0.1):
+                super(EncoderRNN, self).__init__()
+                self.hidden_size = hidden_size
+
+                self.embedding = nn.Embedding(input_size, hidden_size)
+                self.gru = nn.GRU(hidden_size, hidden_size, batch_first=True)
+                self.dropout = nn.Dropout(dropout_p)
+
+            def forward(self, input):
+                embedded = self.dropout(self.embedding(input))
+                output, hidden = self.gru(embedded)
+                return output, hidden
+
+        class BahdanauAttention(nn.Module):
+            def __init__(self, hidden_size):
+                super(BahdanauAttention, self).__init__()
+                self.Wa = nn.Linear(hidden_size, hidden_size)
+                self.Ua = nn.Linear(hidden_size, hidden_size)
+                self.Va = nn.Linear(hidden_size, 1)
+
+            def forward(self, query, keys):
+                scores = self.Va(torch.tanh(self.Wa(query) + self.Ua(keys)))
+                scores = scores.squeeze(2).unsqueeze(1)
+
+                weights = F.softmax(scores, dim=-1)
+                context = torch.bmm(weights, keys)
+
+                return context, weights
+
+        class AttnDecoderRNN(nn.Module):
+            def __init__(self, hidden_size, output_size, dropout_p=0.1):
+                super(AttnDecoderRNN, self).__init__()
+                self.embedding = nn.Embedding(output_size, hidden_size)
+                self.attention = BahdanauAttention(hidden_size)
+                self.gru = nn.GRU(2 * hidden_size, hidden_size, batch_first=True)
+                self.out = nn.Linear(hidden_size, output_size)
+                self.dropout = nn.Dropout(dropout_p)
+
+            def forward(self, encoder_outputs, encoder_hidden, target_tensor=None):
+                batch_size = encoder_outputs.size(0)
+                decoder_input = torch.empty(batch_size, 1, dtype=torch.long,
+                                            device=device).fill_(SOS_token)
+                decoder_hidden = encoder_hidden
+                decoder_outputs = []
+                attentions = []
+
+                for i in range(MAX_LENGTH):
+                    decoder_output, decoder_hidden, attn_weights = self.forward_step(
+                        decoder_input, decoder_hidden, encoder_outputs
+                    )
+                    decoder_outputs.append(decoder_output)
+                    attentions.append(attn_weights)
+
+                    if target_tensor is not None:
+                        # Teacher forcing: Feed the target as the next input
+                        decoder_input = target_tensor[:, i].unsqueeze(1)  # Teacher forcing
+                    else:
+                        # Without teacher forcing: use its own predictions as the next input
+                        _, topi = decoder_output.topk(1)
+                        decoder_input = topi.squeeze(-1).detach()  # detach from history
+
+                decoder_outputs = torch.cat(decoder_outputs, dim=1)
+                decoder_outputs = F.log_softmax(decoder_outputs, dim=-1)
+                attentions = torch.cat(attentions, dim=1)
+
+                return decoder_outputs, decoder_hidden, attentions
+
+            def forward_step(self, input, hidden, encoder_outputs):
+                embedded = self.dropout(self.embedding(input))
+
+                query = hidden.permute(1, 0, 2)
+                context, attn_weights = self.attention(query, encoder_outputs)
+                input_gru = torch.cat((embedded, context), dim=2)
+
+                output, hidden = self.gru(input_gru, hidden)
+                output = self.out(output)
+
+                return output, hidden, attn_weights
+
+        def train_epoch(dataloader, encoder, decoder, encoder_optimizer,
+                        decoder_optimizer, criterion):
+            total_loss = 0
+            for data in dataloader:
+                input_tensor, target_tensor = data
+
+                encoder_optimizer.zero_grad()
+                decoder_optimizer.zero_grad()
+
+                encoder_outputs, encoder_hidden = encoder(input_tensor)
+                decoder_outputs, _, _ = decoder(encoder_outputs, encoder_hidden, target_tensor)
+
+                loss = criterion(
+                    decoder_outputs.view(-1, decoder_outputs.size(-1)),
+                    target_tensor.view(-1)
+                )
+                loss.backward()
+
+                encoder_optimizer.step()
+                decoder_optimizer.step()
+
+                total_loss += loss.item()
+
+            return total_loss / len(dataloader)
+
+        def evaluate(encoder, decoder, input_tensor):
+            with torch.no_grad():
+                encoder_outputs, encoder_hidden = encoder(input_tensor)
+                decoder_outputs, decoder_hidden, decoder_attn = decoder(encoder_outputs,
+                                                                        encoder_hidden)
+                _, topi = decoder_outputs.topk(1)
+                decoded_ids = topi.squeeze()
+                decoded_words = []
+                for idx in decoded_ids:
+                    if idx.item() == EOS_token:
+                        decoded_words.append('<EOS>')
+                        break
+                    decoded_words.append(int(idx.item()))
+            return decoded_words, decoder_attn
+
+        hidden_size = 6
+        encoder = EncoderRNN(input_lang_n_words, hidden_size, dropout_p=0.0).to(device)
+        decoder = AttnDecoderRNN(hidden_size, output_lang_n_words, dropout_p=0.0).to(device)
+        copy_weights(encoder, decoder)
+        learning_rate = 0.001
+        encoder_optimizer = optim.Adam(encoder.parameters(), lr=learning_rate)
+        decoder_optimizer = optim.Adam(decoder.parameters(), lr=learning_rate)
+        criterion = nn.NLLLoss()
+        train_dataloader = [(torch.from_numpy(i), torch.from_numpy(t))
+                            for i, t in zip(inputs, targets)]
+        losses = []
+        for epoch in range(1, 4):
+            losses.append(train_epoch(train_dataloader, encoder, decoder, encoder_optimizer,
+                                      decoder_optimizer, criterion))
+        encoder.eval()
+        decoder.eval()
+        words, attentions = evaluate(encoder, decoder, torch.from_numpy(inputs[0][:1]))
+        return losses, words, attentions, encoder, decoder
+    side_by_side(script)
