@@ -16,9 +16,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+torch = pytest.importorskip("torch.nn.utils.prune")   # (the tutorial's import)
 torch = pytest.importorskip("torch")
-
-import torch.nn.utils.prune  # noqa: E402,F401  (the tutorial's import, for torch.nn.utils.prune)
 from torch_side_by_side import side_by_side  # noqa: E402  (needs torch)
 
 DATA = np.random.default_rng(105)
