@@ -10,8 +10,9 @@ value as it is recorded and as the backward reads it (``saved_hooks.py``).
 from __future__ import annotations
 
 from . import saved_hooks
+from .grad_fn import GradFn as Node     # what t.grad_fn is (PyTorch's graph.Node)
 
-__all__ = ["save_on_cpu", "saved_tensors_hooks"]
+__all__ = ["Node", "save_on_cpu", "saved_tensors_hooks"]
 
 
 class saved_tensors_hooks:

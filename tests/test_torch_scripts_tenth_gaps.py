@@ -4,8 +4,15 @@ saved_tensors_hooks`` (the "Hooks for saved tensors" tutorial: the hooks run, th
 backward uses what ``unpack_hook`` returns, also in a backward inside the block, and
 the packed values go with the pass unless ``retain_graph``); ``torch.autograd.function.
 once_differentiable`` ("Fusing Convolution and Batch Norm"), which refuses a second
-derivative; and the note on PyTorch's spellings of NumPy methods (``x.transpose(0, 1)``,
-``x.sum(dim=...)``) in a ``Function``'s forward and backward, which get arrays."""
+derivative; the note on PyTorch's spellings of NumPy methods (``x.transpose(0, 1)``,
+``x.sum(dim=...)``) in a ``Function``'s forward and backward, which get arrays;
+``StepLR``/``MultiStepLR``/``ExponentialLR``/``LinearLR`` followed by a group added
+after them (the ``torch.optim`` docs); ``torch.distributions.kl`` with ``register_kl``;
+``ctx.save_for_forward`` and ``torch.func.jvp`` using a ``Function``'s own ``jvp``
+("Extending torch.func"); ``grad_fn.register_prehook`` / ``register_hook`` and
+``torch.autograd.graph.Node`` ("Autograd mechanics"); a float32 attention mask in a
+float64 Transformer ("Language Translation with nn.Transformer"); and a user's
+``BasePruningMethod.compute_mask`` given Tensors ("Pruning")."""
 
 from __future__ import annotations
 
@@ -304,3 +311,95 @@ def test_func_jvp_uses_a_functions_jvp_and_what_save_for_forward_kept():
     _, theirs = torch.func.jvp(_exp_with_forward_saved(torch).apply,
                                (torch.tensor(values),), (torch.tensor(tangent),))
     np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-15)
+
+
+# ----- node hooks: grad_fn.register_prehook / register_hook --------------------------------
+
+def _node_hooked_gradients(lib, values):
+    x = lib.tensor(values, requires_grad=True)
+    w = lib.tensor(values[::-1].copy(), requires_grad=True)
+    y = x * w
+    seen = []
+    y.grad_fn.register_prehook(lambda gO: (gO[0] + 1,))
+    handle = y.grad_fn.register_hook(
+        lambda gI, gO: seen.append(len(gI)) or (gI[0] * 3, None))
+    (y ** 2).sum().backward(retain_graph=True)
+    first = (np.asarray(x.grad).copy(), w.grad)
+    handle.remove()
+    x.grad = None
+    (y ** 2).sum().backward()
+    return first, np.asarray(x.grad), seen, isinstance(y.grad_fn, lib.autograd.graph.Node)
+
+
+def test_node_hooks_change_what_flows_back():
+    values = RNG.normal(size=3)
+    (first_x, first_w), second_x, seen, is_node = _node_hooked_gradients(ad, values)
+    w = values[::-1]
+    upstream = 2 * values * w + 1
+    np.testing.assert_allclose(first_x, 3 * upstream * w, rtol=1e-14)
+    assert first_w is None and seen == [2] and is_node
+    np.testing.assert_allclose(second_x, upstream * w, rtol=1e-14)      # pre-hook stays
+    with pytest.raises(TypeError, match="tuple of 2 gradient"):
+        x = ad.tensor(values, requires_grad=True)
+        y = x * 2.0 * x
+        y.grad_fn.register_hook(lambda gI, gO: gO)
+        y.sum().backward()
+    torch = pytest.importorskip("torch")
+    (t_first_x, t_first_w), t_second_x, t_seen, t_is_node = _node_hooked_gradients(torch,
+                                                                                   values)
+    np.testing.assert_allclose(first_x, t_first_x, rtol=1e-14)
+    np.testing.assert_allclose(second_x, t_second_x, rtol=1e-14)
+    assert t_first_w is None and t_seen == seen and t_is_node
+
+
+# ----- a narrower float attention mask; compute_mask of a user's pruning method -------------
+
+def test_a_float32_mask_with_a_padding_mask_in_a_float64_transformer_as_torch():
+    torch = pytest.importorskip("torch")
+    src, tgt = RNG.normal(size=(5, 2, 4)), RNG.normal(size=(4, 2, 4))
+    padding = np.zeros((2, 4), bool)
+    padding[1, 3] = True
+    outs = []
+    for lib in (torch, ad):
+        layer = lib.nn.TransformerDecoderLayer(4, 2, dim_feedforward=8, dropout=0.0,
+                                               dtype=lib.float64)
+        if lib is torch:
+            state = layer.state_dict()
+        else:
+            layer.load_torch_state_dict(state)
+        mask = (lib.triu(lib.ones((4, 4))) == 1).T
+        mask = mask.float().masked_fill(mask == 0, float('-inf')).masked_fill(mask == 1, 0.0)
+        assert mask.dtype == lib.float32
+        out = layer(lib.tensor(tgt), lib.tensor(src), tgt_mask=mask,
+                    tgt_key_padding_mask=lib.tensor(padding))
+        outs.append(np.asarray(out.detach().numpy()))
+    np.testing.assert_allclose(outs[1], outs[0], rtol=1e-12, atol=1e-12)
+
+
+class _EveryOther:
+    PRUNING_TYPE = "unstructured"
+
+    def compute_mask(self, t, default_mask):
+        mask = default_mask.clone()
+        mask.view(-1)[::2] = 0
+        return mask
+
+
+def test_a_users_pruning_method_gets_tensors_as_torch():
+    def pruned(lib):
+        method = type("EveryOther", (lib.nn.utils.prune.BasePruningMethod,),
+                      dict(vars(_EveryOther)))
+        layer = lib.nn.Linear(3, 2)
+        method.apply(layer, "bias")
+        method.apply(layer, "weight")
+        return np.asarray(layer.bias_mask), np.asarray(layer.weight_mask)
+
+    bias_mask, weight_mask = pruned(ad)
+    np.testing.assert_array_equal(bias_mask, [0.0, 1.0])
+    # (the mask is computed in PyTorch's (out, in) layout and kept in Linear's (in, out))
+    np.testing.assert_array_equal(weight_mask.T.ravel(), [0, 1, 0, 1, 0, 1])
+    pytest.importorskip("torch.nn.utils.prune")
+    import torch
+    theirs = pruned(torch)
+    np.testing.assert_array_equal(bias_mask, theirs[0])
+    np.testing.assert_array_equal(weight_mask.T, theirs[1])

@@ -231,3 +231,53 @@ def test_pruning_tutorial_lenet():
         out["custom"] = (model.fc3.bias_mask, model.fc3.bias)
         return out
     side_by_side(script)
+
+
+def test_backward_hooks_on_nodes_and_tensors_docs_examples():
+    values = DATA.normal(size=3)
+    start = float(DATA.normal())
+
+    def script(torch, copy_weights):
+        out = {}
+        a = torch.tensor([0., 0., 0.], requires_grad=True)
+        b = a.clone()
+        assert isinstance(b.grad_fn, torch.autograd.graph.Node)
+        handle = b.grad_fn.register_hook(lambda gI, gO: (gO[0] * 2,))
+        b.sum().backward(retain_graph=True)
+        out["node_hook"] = [a.grad * 1]
+        handle.remove()  # Removes the hook
+        a.grad = None
+        b.sum().backward(retain_graph=True)
+        out["node_hook"].append(a.grad * 1)
+
+        a = torch.tensor([0., 0., 0.], requires_grad=True)
+        b = a.clone()
+        handle = b.grad_fn.register_prehook(lambda gI: (gI[0] * 2,))
+        b.sum().backward(retain_graph=True)
+        out["node_prehook"] = [a.grad * 1]
+        handle.remove()
+        a.grad = None
+        b.sum().backward(retain_graph=True)
+        out["node_prehook"].append(a.grad * 1)
+
+        v = torch.tensor([0., 0., 0.], requires_grad=True)
+        h = v.register_hook(lambda grad: grad * 2)  # double the gradient
+        v.backward(torch.tensor([1., 2., 3.]))
+        out["tensor_hook"] = v.grad * 1
+        h.remove()  # removes the hook
+
+        seen = []
+        t = torch.tensor(start, requires_grad=True)
+        s = t.sin()
+        s.register_hook(lambda grad: seen.append(("before", float(grad))))
+        s.cos_()                            # hooks registered before an in-place op...
+        s.register_hook(lambda grad: seen.append(("after", float(grad))))
+        s.backward()
+        out["in_place"] = (sorted(seen), t.grad)
+
+        x = torch.from_numpy(values.reshape(1, 3).repeat(2, 0)).requires_grad_()
+        y = x.sin()
+        out["batched"] = torch.autograd.grad(y, x, torch.eye(6).view(6, 2, 3),
+                                             is_grads_batched=True)
+        return out
+    side_by_side(script)

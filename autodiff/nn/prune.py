@@ -71,7 +71,10 @@ def _computed_mask(method, t, default_mask):
     compute_mask = type(method).compute_mask
     if getattr(compute_mask, "__module__", "").startswith("autodiff."):
         return method.compute_mask(t, default_mask)
-    mask = compute_mask(method, Tensor(t), Tensor(default_mask))
+    # (contiguous, as PyTorch's: a Linear weight's arrives transposed, and view(-1) of
+    # that would be refused)
+    mask = compute_mask(method, Tensor(np.ascontiguousarray(t)),
+                        Tensor(np.ascontiguousarray(default_mask)))
     return np.asarray(array_of(mask))
 
 
