@@ -7,7 +7,6 @@ reported with the Function's name, the input position and both shapes.
 
 from __future__ import annotations
 
-import contextlib
 import threading
 from typing import Callable
 
@@ -17,6 +16,7 @@ from .closure_values import (_closed_over_tracked_values, _is_float_array,
                              _note_forward_values, _reachable_tracked,
                              _refuse_forward_values, _refuse_value_through,
                              closed_over_tracked)
+from .function_notes import arrays_explained
 from .graph import Node, is_grad_enabled, next_seq, no_grad
 from .ops.registry import Op
 from .tensor import Tensor
@@ -165,44 +165,8 @@ def _call_on_tensors(where, receives, call, g):
         )) from error
 
 
-#: The start of what NumPy raises for a Tensor method's PyTorch spelling on an ndarray:
-#: ``x.permute(0, 1)``, ``x.transpose(0, 1)`` of 3 or more dims, ``x.sum(dim=1)`` (also
-#: ``keepdim=``, ``unbiased=``), ``x.size(1)`` and ``x.view(2, -1)``.
-_NUMPY_METHOD_ERRORS = ("'numpy.ndarray' object has no attribute", "axes don't match array",
-                        "'int' object is not callable",
-                        "Type must be a sub-type of ndarray type")
-_NUMPY_KEYWORD_ERRORS = ("got an unexpected keyword argument 'dim'",
-                         "got an unexpected keyword argument 'keepdim'",
-                         "got an unexpected keyword argument 'unbiased'")
-
-
-def _is_numpy_method_error(error) -> bool:
-    message = str(error)
-    return message.startswith(_NUMPY_METHOD_ERRORS) or (
-        message.startswith("_") and message.endswith(_NUMPY_KEYWORD_ERRORS))
-
-
-@contextlib.contextmanager
-def _arrays_explained(where):
-    """A Tensor method called on an ndarray (``input.mm(w)``, ``grad.clamp(0)``,
-    ``x.transpose(0, 1)``, ``x.sum(dim=1)``) fails with NumPy's bare error; add what the
-    function receives and what to use."""
-    try:
-        yield
-    except (AttributeError, TypeError, ValueError) as error:
-        if _is_numpy_method_error(error) and not getattr(error, "_autodiff_explained", False):
-            error._autodiff_explained = True
-            error.add_note(
-                f"{where} receives NumPy arrays (and returns one), not Tensors: call the "
-                "function form instead of the Tensor method, e.g. ad.mm(a, b) or a @ b "
-                "for a.mm(b), ad.clamp(g, 0) or np.clip(g, 0, None) for g.clamp(0), "
-                "ad.transpose(x, 0, 1) for x.transpose(0, 1), or make Tensors of them "
-                "first (x = ad.as_tensor(x))")
-        raise
-
-
 def _backward_on_arrays(cls, ctx, grads):
-    with _arrays_explained(f"{cls.__name__}.backward"):
+    with arrays_explained(f"{cls.__name__}.backward"):
         return cls.backward(ctx, *grads)
 
 
@@ -351,7 +315,7 @@ def _function_op(cls):
         needs = _pending_needs.__dict__.pop("flags", None)
         ctx.needs_input_grad = needs if needs is not None and len(needs) == len(arrays) \
             else tuple(_is_float_array(a) for a in arrays)
-        with _arrays_explained(f"{cls.__name__}.forward"):
+        with arrays_explained(f"{cls.__name__}.forward"):
             if cls.setup_context is Function.setup_context:
                 returned = cls.forward(ctx, *arrays)
             else:           # PyTorch's second form: forward(*inputs) without ctx

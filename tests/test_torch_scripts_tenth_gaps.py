@@ -139,47 +139,38 @@ def test_the_hooks_do_not_outlive_their_block():
 
 # ----- once_differentiable ----------------------------------------------------------------
 
-class _Square(ad.autograd.Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return x ** 2
-
-    @staticmethod
-    @ad.autograd.function.once_differentiable
-    def backward(ctx, grad):
-        x, = ctx.saved_tensors
-        return grad * 2 * x
-
-
-def test_once_differentiable_runs_a_plain_backward_and_refuses_a_second_derivative():
-    from autodiff.autograd.function import once_differentiable  # noqa: F401  (importable)
-    values = RNG.normal(size=3)
-    x = ad.tensor(values, requires_grad=True)
-    _Square.apply(x).sum().backward()
-    np.testing.assert_allclose(x.grad, 2 * values, rtol=1e-15)
-    assert ad.autograd.gradcheck(_Square.apply, (ad.tensor(values, requires_grad=True),))
-    with pytest.raises(RuntimeError, match=r"differentiate twice .*once_differentiable.*"
-                                           r"_Square.backward"):
-        g, = ad.autograd.grad(_Square.apply(x).sum(), x, create_graph=True)
-    torch = pytest.importorskip("torch")
-
-    class TorchSquare(torch.autograd.Function):
+def _once_differentiable_square(lib):
+    class Square(lib.autograd.Function):
         @staticmethod
         def forward(ctx, x):
             ctx.save_for_backward(x)
             return x ** 2
 
         @staticmethod
-        @torch.autograd.function.once_differentiable
+        @lib.autograd.function.once_differentiable
         def backward(ctx, grad):
             x, = ctx.saved_tensors
             return grad * 2 * x
+    return Square
 
+
+def test_once_differentiable_runs_a_plain_backward_and_refuses_a_second_derivative():
+    from autodiff.autograd.function import once_differentiable  # noqa: F401  (importable)
+    values = RNG.normal(size=3)
+    square = _once_differentiable_square(ad)
+    x = ad.tensor(values, requires_grad=True)
+    square.apply(x).sum().backward()
+    np.testing.assert_allclose(x.grad, 2 * values, rtol=1e-15)
+    assert ad.autograd.gradcheck(square.apply, (ad.tensor(values, requires_grad=True),))
+    with pytest.raises(RuntimeError, match=r"differentiate twice .*once_differentiable.*"
+                                           r"Square.backward"):
+        ad.autograd.grad(square.apply(x).sum(), x, create_graph=True)
+    torch = pytest.importorskip("torch")
+    torch_square = _once_differentiable_square(torch)
     t = torch.tensor(values, requires_grad=True)
-    TorchSquare.apply(t).sum().backward()
+    torch_square.apply(t).sum().backward()
     np.testing.assert_allclose(x.grad, t.grad.numpy(), rtol=1e-15)
-    g, = torch.autograd.grad(TorchSquare.apply(t).sum(), t, create_graph=True)
+    g, = torch.autograd.grad(torch_square.apply(t).sum(), t, create_graph=True)
     with pytest.raises(RuntimeError):   # (PyTorch's g holds no derivative: refused later)
         g.sum().backward()
 
