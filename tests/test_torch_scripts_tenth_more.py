@@ -7,9 +7,12 @@ the "Pruning" tutorial (LeNet: ``random_unstructured``, ``l1_unstructured`` of a
 iterative ``ln_structured``, the hooks' pruning history, ``remove``, pruning every layer,
 ``global_unstructured`` and a custom ``BasePruningMethod``), the "Backward Hooks
 execution" section of "Autograd mechanics" (``grad_fn.register_prehook`` /
-``register_hook``, hooks on a tensor modified in place) and the ``autograd.grad`` docs'
-``is_grads_batched`` Jacobian.  Random draws differ between the libraries: what a
-random pruning draws is compared by its counts."""
+``register_hook``, hooks on a tensor modified in place), its in-place correctness
+checks (where PyTorch refuses a saved output modified in place, the graph here kept
+the value it saved: the gradient is right), and the ``autograd.grad`` docs'
+``is_grads_batched`` Jacobian, ``allow_unused`` and ``materialize_grads``.  Random
+draws differ between the libraries: what a random pruning draws is compared by its
+counts."""
 
 from __future__ import annotations
 
@@ -279,5 +282,36 @@ def test_backward_hooks_on_nodes_and_tensors_docs_examples():
         y = x.sin()
         out["batched"] = torch.autograd.grad(y, x, torch.eye(6).view(6, 2, 3),
                                              is_grads_batched=True)
+        return out
+    side_by_side(script)
+
+
+def test_autograd_mechanics_in_place_correctness_checks_and_grad_options():
+    values = DATA.normal(size=3)
+
+    def script(torch, copy_weights):
+        out = {}
+        a = torch.from_numpy(values.copy()).requires_grad_()
+        b = a.sigmoid()
+        b.mul_(2)                           # sigmoid saved its output, now doubled:
+        try:                                # PyTorch refuses; here the graph kept the
+            b.sum().backward()              # value it saved, and the gradient is right
+            s = torch.sigmoid(a.detach())
+            out["refused_or_right"] = bool(torch.allclose(a.grad, 2 * s * (1 - s)))
+        except RuntimeError:
+            out["refused_or_right"] = True
+        a.grad = None
+        c = a.exp()
+        d = c * 3                           # exp's saved output is not modified...
+        d.add_(1)                           # ...only mul's, which saves none of it
+        d.sum().backward()
+        out["allowed"] = a.grad * 1
+        x = torch.from_numpy(values.copy()).requires_grad_()
+        unused = torch.zeros(2, requires_grad=True)
+        y = (x ** 2).sum()
+        out["allow_unused"] = torch.autograd.grad(y, (x, unused), allow_unused=True,
+                                                  retain_graph=True)
+        out["materialize"] = torch.autograd.grad(y, (x, unused), allow_unused=True,
+                                                 materialize_grads=True)
         return out
     side_by_side(script)
