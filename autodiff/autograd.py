@@ -17,6 +17,7 @@ import numpy as np
 
 from .anomaly import detect_anomaly
 from . import autograd_functional as functional
+from . import autograd_function as function  # noqa: F401  (ad.autograd.function, as torch's)
 from . import autograd_graph as graph  # noqa: F401  (ad.autograd.graph, as torch's)
 from . import forward_ad  # noqa: F401  (ad.autograd.forward_ad, as torch's)
 from .autograd_checks import gradcheck, gradgradcheck
@@ -28,10 +29,11 @@ from .tensor import Tensor
 
 # ``import autodiff.autograd.forward_ad as fwAD``, as PyTorch's tutorial imports it
 sys.modules[__name__ + ".forward_ad"] = forward_ad
+sys.modules[__name__ + ".function"] = function
 
 __all__ = ["grad", "backward", "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled",
            "Function", "FunctionCtx", "gradcheck", "gradgradcheck", "functional", "Variable",
-           "forward_ad"]
+           "forward_ad", "function"]
 
 
 class _VariableType(type):

@@ -3,31 +3,50 @@ wrap around a forward pass to change how the graph keeps what it saves.
 
 ``save_on_cpu`` moves the saved tensors to the CPU; every array here is already in
 memory, so it changes nothing (a script written for a GPU runs as written).
-``saved_tensors_hooks(pack_hook, unpack_hook)`` would run Python code on each saved
-value, which the graph here does not call back into: it raises, naming what to do
-instead, rather than let the hooks silently not run.
+``saved_tensors_hooks(pack_hook, unpack_hook)`` runs Python code on each saved
+value as it is recorded and as the backward reads it (``saved_hooks.py``).
 """
 
 from __future__ import annotations
 
-__all__ = ["save_on_cpu", "saved_tensors_hooks"]
+from . import saved_hooks
+from .grad_fn import GradFn as Node     # what t.grad_fn is (PyTorch's graph.Node)
+
+__all__ = ["Node", "save_on_cpu", "saved_tensors_hooks"]
 
 
 class saved_tensors_hooks:
-    """PyTorch's ``torch.autograd.graph.saved_tensors_hooks``: refused (see the module).
+    """PyTorch's ``torch.autograd.graph.saved_tensors_hooks``: inside the block, each
+    value the recorded ops save for backward goes through ``pack_hook`` (a Tensor in,
+    anything out), and the backward uses ``unpack_hook`` of what it returned (an
+    array or Tensor of the same shape and dtype).  PyTorch's ops save only what their
+    formulas read; here every input and output of an op is packed (``saved_hooks.py``).
 
-    >>> ad.autograd.graph.saved_tensors_hooks(lambda t: t, lambda t: t)
-    Traceback (most recent call last):
-    ...
-    NotImplementedError: autograd.graph.saved_tensors_hooks: ...
+    >>> packed = []
+    >>> def pack(t):
+    ...     packed.append(t.shape)
+    ...     return t.numpy().copy()
+    >>> x = ad.tensor([1.0, 2.0], requires_grad=True)
+    >>> with ad.autograd.graph.saved_tensors_hooks(pack, lambda a: a):
+    ...     y = (x * x).sum()
+    >>> y.backward(); x.grad, len(packed) > 0
+    (array([2., 4.]), True)
     """
 
     def __init__(self, pack_hook, unpack_hook):
-        raise NotImplementedError(
-            "autograd.graph.saved_tensors_hooks: the graph keeps the values it saves as "
-            "they are and calls no hooks on them, so pack_hook and unpack_hook would "
-            "never run; run the block without them (save_on_cpu, which has nothing to "
-            "move here, is accepted)")
+        for name, hook in (("pack_hook", pack_hook), ("unpack_hook", unpack_hook)):
+            if not callable(hook):
+                raise TypeError(f"autograd.graph.saved_tensors_hooks: {name} must be "
+                                f"callable, got {type(hook).__name__}")
+        self.pack_hook, self.unpack_hook = pack_hook, unpack_hook
+
+    def __enter__(self) -> "saved_tensors_hooks":
+        saved_hooks.pushed(self.pack_hook, self.unpack_hook)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        saved_hooks.popped()
+        return None
 
 
 class save_on_cpu:

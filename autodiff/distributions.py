@@ -556,14 +556,15 @@ def __dir__():
     return sorted(set(globals()) | set(_HOME))
 
 
-# ``ad.distributions.constraints`` and ``ad.distributions.transforms`` are modules of
+# ``ad.distributions.constraints``, ``.transforms`` and ``.kl`` are modules of
 # their own; listed in ``sys.modules`` under those names too, so that
 # ``from autodiff.distributions.transforms import ExpTransform`` works as in PyTorch.
 def _submodules():
     import sys
-    from . import distributions_constraints, distributions_transforms
+    from . import distributions_constraints, distributions_kl, distributions_transforms
     for name, module in (("constraints", distributions_constraints),
-                         ("transforms", distributions_transforms)):
+                         ("transforms", distributions_transforms),
+                         ("kl", distributions_kl)):
         globals()[name] = module
         sys.modules.setdefault(f"{__name__}.{name}", module)
 

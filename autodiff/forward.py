@@ -92,6 +92,21 @@ def forward_order(outputs, inputs):
     return order
 
 
+def _function_jvp_rule(node):
+    """The rule of a ``Function`` that defines ``jvp(ctx, *tangents)`` (PyTorch's
+    ``torch.func.jvp`` uses it), or None.  Taken where the tangents are not recorded:
+    what that ``jvp`` reads from ``ctx`` are arrays, constants to any outer transform."""
+    from .forward_ad import _function_jvp, _own_attributes
+    cls = node.op.function_class
+    if "jvp" not in _own_attributes(cls):
+        return None
+
+    def rule(xp, tangents, ans, *args, **kwargs):
+        result = _function_jvp(cls, node, list(tangents))
+        return np.asarray(result.data if isinstance(result, Tensor) else result)
+    return rule
+
+
 def _gather(tangent, sources, n_args):
     """An op's input tangents (``None`` where an input has none) from the program's
     tangents, or ``None`` when no input carries one."""
@@ -135,6 +150,8 @@ class TangentProgram:
             if node.freed:
                 raise _freed_in_function(where, node)
             rule = jvp_rule(node.op)
+            if rule is None and not record and hasattr(node.op, "function_class"):
+                rule = _function_jvp_rule(node)   # a Function's own jvp, if it has one
             if node.op.elementwise and (_holds_complex((node.ans,))
                                         or _holds_complex(node.args)):
                 # (an elementwise op's complex rules are conjugated: J t comes from them

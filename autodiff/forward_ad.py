@@ -419,7 +419,12 @@ def _function_jvp(cls, node, inputs):
             "supported for those; remove jvp to have the tangent derived from backward")
     given = [np.zeros_like(a) if t is None and isinstance(a, np.ndarray) else t
              for t, a in zip(inputs, node.args)]
-    result = cls.jvp(ctx, *given)
+    for_backward = ctx._saved
+    ctx._saved = getattr(ctx, "_saved_for_forward", for_backward)   # (save_for_forward)
+    try:
+        result = cls.jvp(ctx, *given)
+    finally:
+        ctx._saved = for_backward
     if isinstance(result, (tuple, list)):
         if len(result) != 1:
             raise TypeError(f"{cls.__name__}.jvp returned {len(result)} values for 1 output")

@@ -7,7 +7,6 @@ reported with the Function's name, the input position and both shapes.
 
 from __future__ import annotations
 
-import contextlib
 import threading
 from typing import Callable
 
@@ -17,6 +16,7 @@ from .closure_values import (_closed_over_tracked_values, _is_float_array,
                              _note_forward_values, _reachable_tracked,
                              _refuse_forward_values, _refuse_value_through,
                              closed_over_tracked)
+from .function_notes import arrays_explained
 from .graph import Node, is_grad_enabled, next_seq, no_grad
 from .ops.registry import Op
 from .tensor import Tensor
@@ -73,6 +73,29 @@ class FunctionCtx:
     def save_for_backward(self, *values) -> None:
         """Keep arrays (or anything else) for ``backward``; read them back from ``ctx.saved``."""
         self._saved = values
+
+    def save_for_forward(self, *values) -> None:
+        """Keep values for the Function's ``jvp`` (PyTorch's): there ``ctx.saved_tensors``
+        gives these (in ``backward``, those of ``save_for_backward``).
+
+        >>> class Exp(ad.autograd.Function):
+        ...     @staticmethod
+        ...     def forward(x):
+        ...         return np.exp(x)
+        ...     @staticmethod
+        ...     def setup_context(ctx, inputs, output):
+        ...         ctx.save_for_backward(output)
+        ...         ctx.save_for_forward(output)
+        ...     @staticmethod
+        ...     def backward(ctx, grad):
+        ...         return grad * ctx.saved_tensors[0]
+        ...     @staticmethod
+        ...     def jvp(ctx, tangent):
+        ...         return tangent * ctx.saved_tensors[0]
+        >>> ad.func.jvp(Exp.apply, (ad.tensor(0.0),), (ad.tensor(2.0),))[1]
+        tensor(2.)
+        """
+        self._saved_for_forward = values
 
     @property
     def saved(self) -> tuple:
@@ -142,25 +165,8 @@ def _call_on_tensors(where, receives, call, g):
         )) from error
 
 
-@contextlib.contextmanager
-def _arrays_explained(where):
-    """A Tensor method called on an ndarray (``input.mm(w)``, ``grad.clamp(0)``) fails
-    with NumPy's bare AttributeError; add what the function receives and what to use."""
-    try:
-        yield
-    except AttributeError as error:
-        if str(error).startswith("'numpy.ndarray' object has no attribute") and \
-                not getattr(error, "_autodiff_explained", False):
-            error._autodiff_explained = True
-            error.add_note(
-                f"{where} receives NumPy arrays (and returns one), not Tensors: call the "
-                "function form instead of the Tensor method, e.g. ad.mm(a, b) or a @ b "
-                "for a.mm(b), ad.clamp(g, 0) or np.clip(g, 0, None) for g.clamp(0)")
-        raise
-
-
 def _backward_on_arrays(cls, ctx, grads):
-    with _arrays_explained(f"{cls.__name__}.backward"):
+    with arrays_explained(f"{cls.__name__}.backward"):
         return cls.backward(ctx, *grads)
 
 
@@ -309,7 +315,7 @@ def _function_op(cls):
         needs = _pending_needs.__dict__.pop("flags", None)
         ctx.needs_input_grad = needs if needs is not None and len(needs) == len(arrays) \
             else tuple(_is_float_array(a) for a in arrays)
-        with _arrays_explained(f"{cls.__name__}.forward"):
+        with arrays_explained(f"{cls.__name__}.forward"):
             if cls.setup_context is Function.setup_context:
                 returned = cls.forward(ctx, *arrays)
             else:           # PyTorch's second form: forward(*inputs) without ctx

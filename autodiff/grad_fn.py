@@ -46,6 +46,32 @@ class GradFn:
                 out.append((None, 0))
         return tuple(out)
 
+    def register_prehook(self, fn):
+        """``fn(grad_outputs)`` before this op's backward, as PyTorch's (a tuple it
+        returns replaces ``grad_outputs``); returns a handle (``node_hooks.py``).
+
+        >>> a = ad.tensor([0.0, 0.0], requires_grad=True)
+        >>> b = a.clone()
+        >>> handle = b.grad_fn.register_prehook(lambda gO: (gO[0] * 2,))
+        >>> b.sum().backward(); a.grad
+        array([2., 2.])
+        """
+        from .node_hooks import PreHook, register
+        return register(self._node, PreHook(fn))
+
+    def register_hook(self, fn):
+        """``fn(grad_inputs, grad_outputs)`` after this op's backward, as PyTorch's (a
+        tuple it returns replaces ``grad_inputs``); returns a handle (``node_hooks.py``).
+
+        >>> a = ad.tensor([0.0, 0.0], requires_grad=True)
+        >>> b = a.clone()
+        >>> handle = b.grad_fn.register_hook(lambda gI, gO: (gO[0] * 3,))
+        >>> b.sum().backward(); a.grad
+        array([3., 3.])
+        """
+        from .node_hooks import PostHook, register
+        return register(self._node, PostHook(fn))
+
     def __eq__(self, other) -> bool:
         return isinstance(other, GradFn) and other._node is self._node
 

@@ -257,8 +257,7 @@ def run_backward(root: Tensor, root_grad, *, inputs: Sequence[Tensor] | None = N
         # only repeat it, pointing at this library's code.  Otherwise it stays: it is
         # then the only sign of a non-finite gradient.
         observers = _grad_mode.observers
-        quiet = np.errstate(divide="ignore", invalid="ignore", over="ignore") \
-            if observers and any(o.reports_non_finite for o in observers) else None
+        quiet = _observed_pass(observers) if observers else None
         # Recording is off during the pass (on with create_graph), switched here rather
         # than with _SetGradEnabled and a nullcontext: a few calls fewer per backward.
         recording = _grad_mode._enabled
@@ -418,6 +417,16 @@ def _recorded_copy(grad):
     return np.array(grad, copy=True)
 
 
+def _observed_pass(observers):
+    """Tell the observers a pass starts; NumPy's warnings quieted if one of them reports
+    non-finite gradients itself (an ``np.errstate`` to enter), else None."""
+    for observer in observers:
+        observer.on_pass()
+    if any(o.reports_non_finite for o in observers):
+        return np.errstate(divide="ignore", invalid="ignore", over="ignore")
+    return None
+
+
 def _reverse_pass(root_node, root_grad, xp, create_graph, retain_graph,
                   deliver_leaf, wanted_nodes, results, stop_nodes):
     make = _namespaces()[2]._make
@@ -454,7 +463,7 @@ def _reverse_pass(root_node, root_grad, xp, create_graph, retain_graph,
                     results[k] = g if g is None or create_graph else g.copy()
         args = node.args
         if args is None:                # released by an earlier pass: revive.py, or the error
-            args = _revive.revive(node)
+            args = _revive.revive(node, retain_graph)
             if retain_graph:
                 revived.append(node)
         op = node.op

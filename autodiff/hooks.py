@@ -258,6 +258,9 @@ def run_hooks(owner, grad: Any, create_graph: bool) -> Any:
     for hook, level in list(functions.values()):
         if level is not None and not _runs_within(current, level):
             continue        # registered inside a transform that is not running this pass
+        if hook.__class__.__name__ == "PostHook":   # (a node's: node_hooks.py)
+            hook.install(owner, grad)
+            continue
         with watching_grad_writes():
             result = hook(grad)
         if result is None:

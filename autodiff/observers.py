@@ -35,6 +35,9 @@ class BackwardObserver:
     #: NumPy's own RuntimeWarnings are then silenced during the pass.
     reports_non_finite = False
 
+    def on_pass(self) -> None:
+        """A reverse pass is about to start (before any node is read)."""
+
     def on_node(self, node: Node, g: Any) -> None:
         """``node``'s upstream gradient ``g`` is complete (``None`` if none arrived); its
         rules run next.  Called in the order of the pass, the output's node first."""

@@ -44,6 +44,7 @@ import weakref
 import numpy as np
 
 from .graph import Node, _freed_error
+from .saved_hooks import unpacked_args
 
 __all__ = ["is_stand_in", "keep_constants", "names_constants", "revive", "stand_in"]
 
@@ -87,10 +88,15 @@ def is_stand_in(value) -> bool:
             and value.base is _zeros.get(value.dtype))
 
 
-def revive(node: Node) -> tuple:
+def revive(node: Node, keep: bool = True) -> tuple:
     """Give the released ``node`` stand-ins for its inputs and output so that its rules
     can run again, and return its new ``args``; raise the "already freed" error if it
-    cannot be done (see the module docstring)."""
+    cannot be done (see the module docstring).  A node that packed its values in a
+    ``saved_tensors_hooks`` block gets them unpacked instead (``saved_hooks.py``; they
+    are let go unless ``keep``)."""
+    args = unpacked_args(node, keep)
+    if args is not None:
+        return args
     op = node.op
     if not op.value_free:
         raise _freed_error(node)

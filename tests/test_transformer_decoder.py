@@ -563,11 +563,16 @@ def test_forward_errors_name_the_layer_the_shapes_and_the_fix():
     with pytest.raises(ValueError, match=name + r"memory_key_padding_mask must have shape "
                                                 r"\(5,\) \(\(S,\) when unbatched\)"):
         layer(tgt[:, 0], memory[:, 0], memory_key_padding_mask=np.zeros((1, 5), bool))
+    # a narrower float mask (PyTorch's mask.float() in a float64 model) is cast up, exactly
+    layer.eval()                        # (no dropout draws)
+    np.testing.assert_array_equal(
+        layer(tgt, memory, tgt_mask=nn.Transformer.generate_square_subsequent_mask(
+            3, dtype=np.float32)).data,
+        layer(tgt, memory, tgt_mask=nn.Transformer.generate_square_subsequent_mask(3)).data)
     with pytest.raises(TypeError, match=name + r"tgt_mask must be a bool mask or a float mask "
                                                r"of the query's dtype \(float64\), got dtype "
-                                               r"float32"):
-        layer(tgt, memory, tgt_mask=nn.Transformer.generate_square_subsequent_mask(
-            3, dtype=np.float32))
+                                               r"int64"):
+        layer(tgt, memory, tgt_mask=np.zeros((3, 3), np.int64))
     with pytest.raises(ValueError, match=name + r"tgt_is_causal=True is a hint that tgt_mask is "
                                                 r"the causal mask, and needs that tgt_mask"):
         layer(tgt, memory, tgt_is_causal=True)

@@ -54,15 +54,20 @@ def _float_inputs(named, where):
 
 
 def _mask(mask, name, dtype, where):
-    """A bool Tensor, or a float Tensor of the query's dtype (gradients flow into it)."""
+    """A bool Tensor, or a float Tensor of the query's dtype (gradients flow into it).
+    A float mask of a narrower dtype is cast up, exactly (PyTorch's ``mask.float()`` of a
+    float64 model, which its Transformer adds to a padding mask in the query's dtype)."""
     m = tensor_of(mask)
     if m.dtype == np.bool_:
         return m
     if m.dtype.kind == "f" and m.dtype == dtype:
         return m
+    if m.dtype.kind == "f" == np.dtype(dtype).kind and m.dtype.itemsize < np.dtype(dtype).itemsize:
+        return m.astype(dtype)
     raise TypeError(f"{where}: {name} must be a bool mask or a float mask of the query's "
                     f"dtype ({dtype}), got dtype {m.dtype}; convert it, e.g. "
-                    f"{name}.astype(np.{dtype}), or pass a bool mask")
+                    f"{name}.astype(np.{dtype}), or pass a bool mask (a float mask of a "
+                    "narrower dtype is cast up)")
 
 
 def _probability(p, where, name):

@@ -64,11 +64,26 @@ def _count_to_prune(amount, size: int) -> int:
     return round(float(amount) * size)
 
 
+def _computed_mask(method, t, default_mask):
+    """``method.compute_mask`` of the arrays; a subclass written outside the library gets
+    them as Tensors (unrecorded), as PyTorch's do: ``default_mask.clone()``, then
+    ``mask.view(-1)[::2] = 0`` (the "Pruning" tutorial's custom method)."""
+    compute_mask = type(method).compute_mask
+    if getattr(compute_mask, "__module__", "").startswith("autodiff."):
+        return method.compute_mask(t, default_mask)
+    # (contiguous, as PyTorch's: a Linear weight's arrives transposed, and view(-1) of
+    # that would be refused)
+    mask = compute_mask(method, Tensor(np.ascontiguousarray(t)),
+                        Tensor(np.ascontiguousarray(default_mask)))
+    return np.asarray(array_of(mask))
+
+
 class BasePruningMethod:
     """A way of computing a mask; called as a forward pre-hook it sets
     ``module.<name> = <name>_orig * <name>_mask``.  Subclasses give ``compute_mask(t,
-    default_mask)`` (arrays in PyTorch's layout) and ``PRUNING_TYPE``: "unstructured",
-    "structured" (with ``dim``) or "global"."""
+    default_mask)`` (in PyTorch's layout; Tensors for a subclass of the user's, arrays
+    for the library's own) and ``PRUNING_TYPE``: "unstructured", "structured" (with
+    ``dim``) or "global"."""
 
     PRUNING_TYPE: str | None = None
 
@@ -123,8 +138,8 @@ class BasePruningMethod:
             default_mask = np.array(getattr(module, name + "_mask"))
         if isinstance(new, CustomFromMask):       # given in the parameter's layout
             new.torch_mask = _to_torch_layout(module, name, array_of(new.mask))
-        mask = method.compute_mask(_to_torch_layout(module, name, array_of(scores)),
-                                   _to_torch_layout(module, name, default_mask))
+        mask = _computed_mask(method, _to_torch_layout(module, name, array_of(scores)),
+                              _to_torch_layout(module, name, default_mask))
         mask = np.ascontiguousarray(_from_torch_layout(module, name, mask))
         if old_method is None:
             delattr(module, name)
@@ -141,7 +156,7 @@ class BasePruningMethod:
         """``t`` times the mask computed from ``importance_scores`` (``t`` by default)."""
         scores = array_of(t if importance_scores is None else importance_scores)
         default = np.ones_like(scores) if default_mask is None else array_of(default_mask)
-        return t * self.compute_mask(scores, default).astype(array_of(t).dtype)
+        return t * _computed_mask(self, scores, default).astype(array_of(t).dtype)
 
     def remove(self, module) -> None:
         """Make ``module.<name>`` the plain parameter again, with the pruned value."""
@@ -200,7 +215,7 @@ class PruningContainer(BasePruningMethod):
             kept = (slice(None),) * t.ndim
         else:
             raise ValueError(f"Unrecognized PRUNING_TYPE {method.PRUNING_TYPE}")
-        mask[kept] = method.compute_mask(t[kept], default_mask=mask[kept])
+        mask[kept] = _computed_mask(method, t[kept], mask[kept])
         return mask
 
 

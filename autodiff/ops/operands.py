@@ -201,9 +201,12 @@ def explain_error(op, error, raw):
             error, "_autodiff_explained", False) and _hint_fits(op.hint, message):
         text += f". {op.hint}"
     try:
-        return type(error)(text)
+        explained = type(error)(text)
     except Exception:
-        return ValueError(text)
+        explained = ValueError(text)
+    for note in getattr(error, "__notes__", ()):    # (what to do, added on the way up)
+        explained.add_note(note)
+    return explained
 
 
 def _hint_fits(hint, message):

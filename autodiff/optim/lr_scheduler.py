@@ -82,6 +82,10 @@ class LRScheduler:
         finally:
             self._is_initial = False
 
+    #: True for a schedule whose steps read only each group's current lr (``lr *
+    #: gamma``): a group added after it was made follows it from there, as in PyTorch.
+    _follows_added_groups = False
+
     def get_lr(self) -> list[float]:  # pragma: no cover - abstract
         raise NotImplementedError
 
@@ -98,9 +102,12 @@ class LRScheduler:
         schedule without one, as PyTorch computes it.
         """
         groups = self.optimizer.param_groups
-        self._check_count_of_groups(
-            "a group added (add_param_group) or removed after the scheduler was made would "
-            "not follow the schedule. Make the scheduler after the last add_param_group.")
+        if not (self._follows_added_groups and epoch is None
+                and len(groups) > len(self.base_lrs)):
+            self._check_count_of_groups(
+                "a group added (add_param_group) or removed after the scheduler was made "
+                "would not follow the schedule. Make the scheduler after the last "
+                "add_param_group.")
         if epoch is not None and (isinstance(epoch, bool)
                                   or not isinstance(epoch, (int, np.integer)) or epoch < 0):
             raise ValueError(f"{type(self).__name__}.step: epoch must be an int >= 0 (or, "
@@ -195,6 +202,8 @@ class StepLR(LRScheduler):
     [1.0, 1.0, 0.5, 0.5, 0.25]
     """
 
+    _follows_added_groups = True
+
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1,
                  last_epoch: int = -1):
         if isinstance(step_size, float) and step_size.is_integer():
@@ -216,6 +225,8 @@ class MultiStepLR(LRScheduler):
     """Multiply the lr by ``gamma`` at each milestone: ``lr = initial_lr * gamma **
     (number of milestones <= last_epoch)`` (a repeated milestone counts twice)."""
 
+    _follows_added_groups = True
+
     def __init__(self, optimizer: Optimizer, milestones, gamma: float = 0.1,
                  last_epoch: int = -1):
         milestones = list(milestones)
@@ -236,6 +247,8 @@ class MultiStepLR(LRScheduler):
 
 class ExponentialLR(LRScheduler):
     """Multiply the lr by ``gamma`` every step: ``lr = initial_lr * gamma ** last_epoch``."""
+
+    _follows_added_groups = True
 
     def __init__(self, optimizer: Optimizer, gamma: float, last_epoch: int = -1):
         _check_factor("ExponentialLR", "gamma", gamma, 0, math.inf)
@@ -281,6 +294,8 @@ class CosineAnnealingLR(LRScheduler):
 class LinearLR(LRScheduler):
     """Scale the lr linearly from ``start_factor`` to ``end_factor`` times
     ``initial_lr`` over ``total_iters`` steps, then keep it (recursive, as PyTorch)."""
+
+    _follows_added_groups = True
 
     def __init__(self, optimizer: Optimizer, start_factor: float = 1.0 / 3,
                  end_factor: float = 1.0, total_iters: int = 5, last_epoch: int = -1):

@@ -1,0 +1,106 @@
+"""Hooks on a node of the tape (PyTorch's ``grad_fn.register_prehook`` and
+``grad_fn.register_hook``, on ``torch.autograd.graph.Node``).
+
+``register_prehook(fn)`` calls ``fn(grad_outputs)`` when the pass has the node's whole
+upstream gradient, as a one-tuple; a tuple it returns replaces it (the tensor hook of
+the node's output, in PyTorch's signature).  ``register_hook(fn)`` calls
+``fn(grad_inputs, grad_outputs)`` after the node's rules, with one gradient per input
+(None for an input that gets none), each summed to its input's shape; a tuple it
+returns replaces them.  Both run only where a hook is registered: the reverse pass
+reaches them through its one test for hooks (``hooks.run_hooks``), which gives the
+node a stand-in op for that step (``_PostHooked``) whose ``vjp`` runs the rules and
+then the hooks.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from .grad_mode import _grad_mode
+from .hooks import RemovableHandle, _next_id, registered
+
+
+class PreHook:
+    """``fn(grad_outputs)`` as a gradient hook of the node (``hooks.run_hooks`` runs it)."""
+
+    __slots__ = ("fn",)
+
+    def __init__(self, fn: Callable):
+        self.fn = fn
+
+    def __call__(self, grad):
+        result = self.fn((grad,))
+        if result is None:
+            return None
+        if not isinstance(result, (tuple, list)) or len(result) != 1:
+            raise TypeError(f"register_prehook: the hook must return None or a tuple of one "
+                            f"gradient (the node has one output), got {result!r}")
+        return result[0]
+
+
+class PostHook:
+    """``fn(grad_inputs, grad_outputs)``: ``hooks.run_hooks`` hands the node to
+    ``install`` instead of calling it."""
+
+    __slots__ = ("fn",)
+
+    def __init__(self, fn: Callable):
+        self.fn = fn
+
+    def install(self, node, grad) -> None:
+        if node.op.__class__ is not _PostHooked:
+            node.op = _PostHooked(node.op)
+        node.op.hooks.append((self.fn, grad))
+
+
+class _PostHooked:
+    """The op of a node for the one step of the pass that runs its post-hooks: its own
+    rules first, then the hooks; then the node gets its op back."""
+
+    rules = None
+
+    def __init__(self, op):
+        self.op = op
+        self.hooks = []
+
+    def __getattr__(self, name):
+        return getattr(self.op, name)
+
+    def vjp(self, xp, g, ans, args, kwargs, parents, node):
+        op = self.op
+        node.op = op
+        grads = list(op.vjp(xp, g, ans, args, kwargs, parents, node))
+        for i, (gi, arg) in enumerate(zip(grads, args)):
+            if gi is not None and gi.shape != np.shape(arg):
+                grads[i] = xp.sum_to(gi, np.shape(arg))
+        for fn, upstream in self.hooks:
+            result = fn(tuple(grads), (upstream,))
+            if result is None:
+                continue
+            if not isinstance(result, (tuple, list)) or len(result) != len(grads):
+                raise TypeError(
+                    f"register_hook: the hook of {op.name}'s node must return None or a "
+                    f"tuple of {len(grads)} gradient(s), one per input, got {result!r}")
+            grads = [None if new is None else _like(new, old)
+                     for new, old in zip(result, grads)]
+        return grads
+
+
+def _like(new, old):
+    """``new`` as the pass carries gradients (an array in a plain pass)."""
+    from .tensor import Tensor
+    if isinstance(old, Tensor) or (old is None and isinstance(new, Tensor)):
+        return new if isinstance(new, Tensor) else Tensor(np.asarray(new))
+    return np.asarray(new.data if isinstance(new, Tensor) else new)
+
+
+def register(node, hook) -> RemovableHandle:
+    """Register ``hook`` (a ``PreHook`` or ``PostHook``) on ``node``; returns a handle."""
+    if not callable(hook.fn):
+        raise TypeError(f"register_hook: the hook must be callable, got "
+                        f"{type(hook.fn).__name__}")
+    hook_id = _next_id()
+    registered.add(node, hook_id, (hook, _grad_mode.transform_level))
+    return RemovableHandle(node, hook_id)
