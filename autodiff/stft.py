@@ -23,6 +23,7 @@ True
 
 from __future__ import annotations
 
+import functools
 import warnings
 
 import numpy as np
@@ -46,9 +47,14 @@ def _int(where, name, value):
     return int(value)
 
 
+# Made once per shape and kept read-only: ad.compile then sees a constant of the
+# library, not an array made during the call from the values.
+@functools.lru_cache(maxsize=256)
 def _frame_positions(n_frames, n_fft, hop_length):
     """(n_frames, n_fft) indices: frame t covers ``t * hop_length + arange(n_fft)``."""
-    return hop_length * np.arange(n_frames)[:, None] + np.arange(n_fft)[None, :]
+    positions = hop_length * np.arange(n_frames)[:, None] + np.arange(n_fft)[None, :]
+    positions.flags.writeable = False
+    return positions
 
 
 def _full_window(where, window, win_length, n_fft, dtype):

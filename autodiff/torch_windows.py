@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .compile.hooks import made
 from .tensor import Tensor
 
 __all__ = ["hann_window", "hamming_window", "blackman_window", "bartlett_window",
@@ -31,13 +32,19 @@ def _window(where, window_length, periodic, symmetric, dtype, requires_grad) -> 
         raise TypeError(f"{where}: window_length must be an int, got {window_length!r}")
     if window_length < 0:
         raise ValueError(f"{where}: window_length must be non-negative, got {window_length}")
+    # (made by a function of Python numbers, which a compiled replay calls again)
+    values = made(where, _values, (symmetric, window_length, periodic, dtype))
+    return Tensor(values, requires_grad=requires_grad)
+
+
+def _values(symmetric, window_length, periodic, dtype):
     if window_length <= 1:      # PyTorch's: [] and [1.] whatever periodic says
         values = np.ones(window_length)
     elif periodic:
         values = symmetric(window_length + 1)[:-1]
     else:
         values = symmetric(window_length)
-    return Tensor(values.astype(dtype), requires_grad=requires_grad)
+    return values.astype(dtype)
 
 
 def _cosine_sum(*coefficients):
