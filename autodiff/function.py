@@ -260,8 +260,10 @@ def _check_grads(owner, grads, args, create_graph):
                 f"{owner}.backward: the gradient for input {position} has shape "
                 f"{np.shape(grad)} but that input has shape {np.shape(arg)}; each gradient "
                 "must have its input's shape (sum over broadcast axes yourself)")
-        if np.iscomplexobj(grad):
+        if grad.dtype.kind == "c":
             # (casting it to the input's real dtype would drop the imaginary part)
+            # (the dtype, not np.iscomplexobj: on a Tensor that gives a Tensor, whose
+            # truth value a compiled trace refuses)
             raise TypeError(
                 f"{owner}.backward: the gradient for input {position} is complex "
                 f"({np.asarray(getattr(grad, 'data', grad)).dtype}), and complex values "
@@ -309,7 +311,7 @@ def _reaches(tensor, target, first_seq) -> bool:
 def _function_op(cls):
     """The op behind a Function subclass; its ctx is the node's saved state."""
 
-    def forward(*arrays):
+    def forward(*arrays, side=None):
         ctx = FunctionCtx()
         ctx._inputs = arrays
         needs = _pending_needs.__dict__.pop("flags", None)
@@ -327,6 +329,8 @@ def _function_op(cls):
             (ans, ctx._output_shapes, ctx._output_parts,
              ctx._output_layout) = _packed_outputs(cls, ctx, out)
             _pending_needs.layout = (ctx._output_shapes, ctx._output_layout)
+            if side is not None:
+                side.arrays = [e for e in ctx._output_layout if not isinstance(e, int)]
             return ans, ctx
         if _marked(ctx, returned, out):
             _pending_needs.layout = ((), (np.asarray(out),))
@@ -336,7 +340,7 @@ def _function_op(cls):
         ctx._outputs = (returned, out, ans)
         return ans, ctx
 
-    def joint(xp, g, ans, needs, *args, saved):
+    def joint(xp, g, ans, needs, *args, saved, side=None):
         ctx = saved
         ctx.needs_input_grad = tuple(needs)
         create_graph = isinstance(g, Tensor)
@@ -474,8 +478,9 @@ class Function:
         _pending_needs.flags = tuple(recording and isinstance(x, Tensor) and x.requires_grad
                                      for x in inputs)
         _pending_needs.__dict__.pop("layout", None)
+        side = _SideOutputs()
         try:
-            result = cls._op()(*inputs)
+            result = cls._op()(*inputs, side=side)
         finally:
             _pending_needs.__dict__.pop("flags", None)
         layout = _pending_needs.__dict__.pop("layout", None)
@@ -484,10 +489,25 @@ class Function:
         shapes, entries = layout
         if not shapes and len(entries) == 1 and not isinstance(entries[0], int):
             return result.detach()      # one output, marked non-differentiable
-        # several outputs: the flat result split on the tape, the others as constants
+        # several outputs: the flat result split on the tape, the others read from
+        # the Function's step by an op of their own (so a compiled replay gives the
+        # values its run of forward made, not the traced ones)
         pieces = _unpacked(result, shapes)
-        return tuple(pieces[entry] if isinstance(entry, int) else Tensor(entry)
+        others = iter(range(len(entries)))
+        return tuple(pieces[entry] if isinstance(entry, int)
+                     else _side_output(result, side=side, index=next(others))
                      for entry in entries)
+
+
+class _SideOutputs:
+    """Where the op of a Function leaves the outputs of forward without gradient."""
+    __slots__ = ("arrays",)
+
+
+_side_output = Op("function_output", lambda flat, *, side, index: side.arrays[index],
+                  ("flat",), (None,), differentiable=False,
+                  blocks="an output of a Function without gradient (integer, or marked "
+                         "with ctx.mark_non_differentiable) carries no gradient")
 
 
 def _check_result(name, result) -> None:
@@ -536,7 +556,7 @@ def custom_gradient(func: Callable) -> Callable:
         value, vjp = result
         return (value.data if isinstance(value, Tensor) else np.asarray(value)), vjp
 
-    def joint(xp, g, ans, needs, *args, saved):
+    def joint(xp, g, ans, needs, *args, saved, side=None):
         if isinstance(g, Tensor) and any(isinstance(a, Tensor) and a.requires_grad
                                          for a in args):
             _refuse_forward_values(name, saved)     # differentiated along the inputs
