@@ -38,6 +38,7 @@ import numpy as np
 from .forward import _transposed_vjp
 from .forward_rules import jvp_rule
 from . import inplace as _inplace
+from .compile import hooks as _compile_hooks
 from .graph import Node, enable_grad, is_grad_enabled
 from .ops import registry as _registry
 from .ops.namespace import numpy_xp, tensor_xp
@@ -315,6 +316,8 @@ def _node_tangent(node: Node, tangents):
             "retain_graph=True to that backward().")
     function_class = getattr(node.op, "function_class", None)
     if function_class is not None and "jvp" in _own_attributes(function_class):
+        if _compile_hooks.active is not None:
+            _refuse_function_jvp_in_trace(function_class)
         arrays = [t.data if isinstance(t, Tensor) else t for t in inputs]
         tangent = _fitted(_function_jvp(function_class, node, arrays), node.ans, own_dtype)
         if not node.requires_grad:
@@ -324,7 +327,8 @@ def _node_tangent(node: Node, tangents):
                                                            _make(tangent, None, False))
         tangents[result._node] = None       # a tangent carries no tangent of its own
         return result
-    if not node.requires_grad:
+    # An ad.compile trace records the tangent's ops too, so that a replay computes it.
+    if not node.requires_grad and _compile_hooks.active is None:
         arrays = [t.data if isinstance(t, Tensor) else t for t in inputs]
         return _fitted(_apply_rule(node, arrays, node.ans, node.args, numpy_xp), node.ans,
                        own_dtype)
@@ -333,9 +337,9 @@ def _node_tangent(node: Node, tangents):
     args = tuple(_make(a, p, True) if p.__class__ is Node and p.requires_grad
                  else p if p.__class__ is Tensor else a
                  for a, p in zip(node.args, node.parents))
+    ans = _make(node.ans, node, True) if node.requires_grad else _make(node.ans, None, False)
     with enable_grad():
-        result = _apply_rule(node, tangent_tensors, _make(node.ans, node, True), args,
-                             tensor_xp)
+        result = _apply_rule(node, tangent_tensors, ans, args, tensor_xp)
         if result is None:
             return np.zeros(node.ans.shape, dtype=node.ans.dtype)
         if not isinstance(result, Tensor):
@@ -354,6 +358,15 @@ def _casts(node: Node, parent: Node) -> bool:
     """Whether ``node`` casts ``parent`` to another dtype: its tangent is cast too, as
     PyTorch's ``t.to(dtype)``, whatever the dtype of the tangent that comes in."""
     return node.op.name == "astype" and node.dtype != parent.dtype
+
+
+def _refuse_function_jvp_in_trace(cls):
+    from .compile.provenance import user_line
+    from .compile.refusals import TraceError
+    raise TraceError(
+        f"compile: unpack_dual at {user_line()} needs the tangent of {cls.__name__}, "
+        f"given by {cls.__name__}.jvp, which runs on arrays off the tape, so a replay "
+        "could not compute it again. Unpack the dual outside the compiled function.")
 
 
 def _apply_rule(node, inputs, ans, args, xp):
