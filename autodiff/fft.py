@@ -37,6 +37,14 @@ def _input(name, input):
     return input
 
 
+def _complex_transform(name, input, s, dims, norm):
+    """fftn/ifftn, complex as PyTorch's also over no dim (a 0-d input, or dim=()), where
+    NumPy gives the input back unchanged."""
+    if s is None and (dims == () or (dims is None and input.ndim == 0)):
+        return input.astype(np.result_type(input.dtype, np.complex64))
+    return transform(name, input, s, dims, norm)
+
+
 def _dims(name, dim, s):
     if dim is None or isinstance(dim, (tuple, list)):
         return None if dim is None else tuple(dim)
@@ -108,7 +116,7 @@ def fftn(input, s=None, dim=None, norm=None) -> Tensor:
     tensor([[4., 0.],
             [0., 0.]])
     """
-    return transform("fftn", _input("fftn", input), s, _dims("fftn", dim, s), norm)
+    return _complex_transform("fftn", _input("fftn", input), s, _dims("fftn", dim, s), norm)
 
 
 def ifftn(input, s=None, dim=None, norm=None) -> Tensor:
@@ -118,7 +126,7 @@ def ifftn(input, s=None, dim=None, norm=None) -> Tensor:
     tensor([[1., 1.],
             [1., 1.]])
     """
-    return transform("ifftn", _input("ifftn", input), s, _dims("ifftn", dim, s), norm)
+    return _complex_transform("ifftn", _input("ifftn", input), s, _dims("ifftn", dim, s), norm)
 
 
 def rfftn(input, s=None, dim=None, norm=None) -> Tensor:

@@ -250,6 +250,11 @@ def transform(name: str, a, n_or_s=None, axes=-1, norm=None) -> Tensor:
     (2,)
     """
     _check_norm(name, norm)
+    if np.ndim(a) == 0 and (name in _ONE_AXIS or axes is not None or n_or_s is not None
+                            or name.startswith(("rfft", "irfft"))):
+        raise IndexError(f"{name}: the input is 0-d (one value), which has no dim to "
+                         "transform (as in NumPy and PyTorch); reshape it to (1,) with "
+                         "t.reshape(1) for a one-point transform")
     if name in _ONE_AXIS:
         return _ONE_AXIS[name](a, n=None if n_or_s is None else int(n_or_s),
                                axis=int(axes), norm=norm)
