@@ -156,9 +156,11 @@ def _float_array(value, where, what):
     refuse_container(value, where, what)
     array = value.data if isinstance(value, Tensor) else np.asarray(value)
     if array.dtype.kind != "f":
-        raise TypeError(
-            f"{where}: {what} has dtype {array.dtype} (shape {array.shape}); derivatives "
-            "need floating-point values. Pass float64 data, e.g. np.asarray(x, dtype=float).")
+        raise TypeError(f"{where}: {what} has dtype {array.dtype} (shape {array.shape}); " + (
+            "transforms take real arrays: for a complex z use ad.autograd.grad(loss, z), or "
+            "pass ad.view_as_real(z) and rebuild z inside" if array.dtype.kind == "c" else
+            "derivatives need floating-point values. Pass float64 data, e.g. "
+            "np.asarray(x, dtype=float)."))
     return array
 
 
