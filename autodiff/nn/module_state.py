@@ -138,7 +138,8 @@ class StateMethods:
             what = "the parameter has" if is_param else "the buffer has"
             converts = type(module)._torch_import is not StateMethods._torch_import
             arrays[full] = _checked_value(where, full, state[full], current.shape, what,
-                                          type(module).__name__ if converts else None)
+                                          type(module).__name__ if converts else None,
+                                          current.dtype)
         check_lazy_shapes(where, lazy_shapes)
         for full, (module, name, is_param) in entries.items():
             if full in arrays:
@@ -218,9 +219,11 @@ def _is_torch_tensor(value) -> bool:
     return type(value).__module__.startswith("torch")
 
 
-def _checked_value(where, key, value, shape, what="the parameter has", converter=None):
-    """``value`` as an array of ``shape``; ``converter``: the name of the module class
-    that keeps its arrays in another layout than PyTorch's, if it does."""
+def _checked_value(where, key, value, shape, what="the parameter has", converter=None,
+                   dtype=None):
+    """``value`` as an array of ``shape`` (complex only for a complex ``dtype``, the
+    target's); ``converter``: the name of the module class that keeps its arrays in
+    another layout than PyTorch's, if it does."""
     if _is_lazy(value) or "Uninitialized" in type(value).__name__:   # (or PyTorch's)
         raise RuntimeError(
             f"{where}: {key!r} in the state is an uninitialized parameter or buffer (saved "
@@ -239,8 +242,13 @@ def _checked_value(where, key, value, shape, what="the parameter has", converter
             f"{where}: {key!r} has shape {value.shape} in the state but {what} shape "
             f"{tuple(shape)}; the model was built with different sizes than the one "
             f"that was saved{_torch_layout_hint(value.shape, shape, converter)}")
-    if value.dtype.kind not in "fiub":
+    if value.dtype.kind not in "fiubc":
         raise TypeError(f"{where}: {key!r} has dtype {value.dtype}; expected numbers")
+    if value.dtype.kind == "c" and (dtype is None or np.dtype(dtype).kind != "c"):
+        raise TypeError(
+            f"{where}: {key!r} is complex ({value.dtype}) in the state but {what} dtype "
+            f"{dtype}; loading it would drop the imaginary parts. Make the parameter "
+            "complex (nn.Parameter(complex values)), or load value.real explicitly")
     return value
 
 

@@ -95,7 +95,8 @@ def import_state(model, state, strict=True):
         lazy_into_lazy = {name for name in lazy if is_lazy(state[_full(prefix, name)])}
         given = {name: _checked_value(where, _full(prefix, name), state[_full(prefix, name)],
                                       None if name in lazy else np.shape(array),
-                                      what="PyTorch's layout for this model has")
+                                      what="PyTorch's layout for this model has",
+                                      dtype=np.asarray(array).dtype)
                  for name, array in torch_local.items() if name not in lazy_into_lazy}
         converted = module._torch_import(given)
         for name, array in local.items():
