@@ -27,6 +27,17 @@ def _eager_and_compiled(make_step, calls=CALLS):
     return results
 
 
+def _training_step(optimizer, loss_of):
+    """A step that minimizes ``loss_of(x)`` with ``optimizer`` and returns the loss."""
+    def step(x):
+        optimizer.zero_grad()
+        loss = loss_of(x)
+        loss.backward()
+        optimizer.step()
+        return loss
+    return step
+
+
 def _assert_replays_as_eager(make_step, rtol=1e-12):
     (eager, eager_params), (replayed, params) = _eager_and_compiled(make_step)
     for e, r in zip(eager, replayed):
@@ -44,15 +55,12 @@ def test_an_stft_feature_front_end_replays_as_eager():
         weights = ad.nn.Parameter(np.linspace(-1, 1, 5).reshape(5, 1))
         optimizer = ad.optim.SGD([weights], lr=0.01)
 
-        def step(x):
-            optimizer.zero_grad()
+        def loss_of(x):
             spectrum = ad.stft(x, n_fft=8, hop_length=2, window=ad.tensor(np.hanning(8)),
                                return_complex=True)
             loss = ((spectrum.abs() ** 2 + 1e-6).log() * weights).mean()
-            loss.backward()
-            optimizer.step()
             return loss
-        return step, [weights]
+        return _training_step(optimizer, loss_of), [weights]
     _assert_replays_as_eager(make_step)
 
 
@@ -62,16 +70,13 @@ def test_an_stft_istft_step_with_a_complex_parameter_and_a_made_window_replays()
         mask = ad.nn.Parameter(np.ones((5, 5)) + 0.5j * np.eye(5))
         optimizer = ad.optim.Adam([mask], lr=0.05)
 
-        def step(x):
-            optimizer.zero_grad()
+        def loss_of(x):
             window = ad.hann_window(8)
             spectrum = ad.stft(x, 8, hop_length=4, window=window, return_complex=True)
             y = ad.istft(spectrum * mask, 8, hop_length=4, window=window, length=16)
             loss = ((y - x.flip(0)) ** 2).mean()
-            loss.backward()
-            optimizer.step()
             return loss
-        return step, [mask]
+        return _training_step(optimizer, loss_of), [mask]
     _assert_replays_as_eager(make_step)
 
 
@@ -93,14 +98,11 @@ def test_an_fft_loss_of_a_complex_parameter_under_adam_replays_as_eager():
         z = ad.nn.Parameter(np.cos(np.arange(16.0)) + 1j * np.sin(np.arange(16.0) / 3))
         optimizer = ad.optim.Adam([z], lr=0.05)
 
-        def step(x):
-            optimizer.zero_grad()
+        def loss_of(x):
             loss = ((ad.fft.fft(z * x).abs() ** 2).mean()
                     + ad.fft.irfft(ad.fft.rfft(x) * z[:9]).sum())
-            loss.backward()
-            optimizer.step()
             return loss
-        return step, [z]
+        return _training_step(optimizer, loss_of), [z]
     _assert_replays_as_eager(make_step)
 
 
@@ -143,16 +145,13 @@ def test_the_non_differentiable_outputs_of_a_function_replay_their_new_values():
         w = ad.nn.Parameter(np.cos(np.arange(16.0)))
         optimizer = ad.optim.SGD([w], lr=0.1)
 
-        def step(x):
-            optimizer.zero_grad()
+        def loss_of(x):
             doubled, mask = _Above.apply(w * x)
             values, order = _SortWithOrder.apply(w * x)
             loss = (ad.where(mask, doubled, 0.0).sum() + (values * ad.arange(16.0)).sum()
                     + order[0] * 1.0)
-            loss.backward()
-            optimizer.step()
             return loss
-        return step, [w]
+        return _training_step(optimizer, loss_of), [w]
     _assert_replays_as_eager(make_step)
 
 
@@ -183,16 +182,13 @@ def test_a_jvp_penalty_with_forward_ad_replays_as_eager():
         w = ad.nn.Parameter(np.linspace(-1, 1, 16))
         optimizer = ad.optim.SGD([w], lr=0.01)
 
-        def step(x):
-            optimizer.zero_grad()
+        def loss_of(x):
             with fwAD.dual_level():
                 y = ad.tanh(fwAD.make_dual(w * 1.0, x.detach()) * 2).sum()
                 tangent = fwAD.unpack_dual(y).tangent
             loss = y + tangent ** 2
-            loss.backward()
-            optimizer.step()
             return loss
-        return step, [w]
+        return _training_step(optimizer, loss_of), [w]
     _assert_replays_as_eager(make_step)
 
 
@@ -254,17 +250,14 @@ def test_out_calls_in_float32_replay_as_eager_and_keep_the_dtype():
         w = ad.nn.Parameter(np.linspace(-1, 1, 16).astype(np.float32))
         optimizer = ad.optim.SGD([w], lr=0.1)
 
-        def step(x):
-            optimizer.zero_grad()
+        def loss_of(x):
             x = x.astype(np.float32)
             y = ad.mul(w, x, out=ad.zeros(16, dtype=ad.float32))
             square = y.reshape(4, 4)
             z = ad.matmul(square, square, out=ad.zeros((4, 4), dtype=ad.float32))
             both = ad.stack([z, z], out=ad.zeros((2, 4, 4), dtype=ad.float32))
             loss = both.sum() + ad.clamp(y, -0.5, 0.5, out=ad.zeros(16, dtype=ad.float32)).sum()
-            loss.backward()
-            optimizer.step()
             return loss
-        return step, [w]
+        return _training_step(optimizer, loss_of), [w]
     replayed = _assert_replays_as_eager(make_step, rtol=1e-6)
     assert all(r.dtype == np.float32 for r in replayed)
