@@ -25,6 +25,7 @@ import weakref
 
 import numpy as np
 
+from .compile import hooks as _compile_hooks
 from .graph import BackwardObserver, Node, _grad_mode, _reverse_pass
 from .grad_mode import decorated
 from .ops.local import local_derivative
@@ -502,6 +503,8 @@ class detect_anomaly:
     """
 
     def __enter__(self):
+        if _compile_hooks.active is not None and _compile_hooks.active.owns_thread():
+            _refuse_in_trace(_compile_hooks.active)
         # A stack, not one slot: one object may be entered again inside its own block.
         self.__dict__.setdefault("_saved_stack", []).append(
             (_grad_mode.on_record, _grad_mode.observers, _local.state))
@@ -518,3 +521,15 @@ class detect_anomaly:
 
     def __call__(self, func):
         return decorated(func, detect_anomaly)
+
+
+def _refuse_in_trace(tracer):
+    """``detect_anomaly`` entered inside a compiled function: the ops of its block would
+    be neither traced (it takes over the record hook) nor checked by a replay."""
+    from .compile.provenance import user_line
+    from .compile.refusals import TraceError
+    raise TraceError(
+        f"compile: detect_anomaly is entered at {user_line()} inside the compiled function "
+        f"{tracer.name}; a replay runs no Python code between ops, so it would check "
+        "nothing. Enter it around the call instead (with detect_anomaly(): step(x)), "
+        "which runs the compiled function eagerly, with every check.")

@@ -261,3 +261,29 @@ def test_out_calls_in_float32_replay_as_eager_and_keep_the_dtype():
         return _training_step(optimizer, loss_of), [w]
     replayed = _assert_replays_as_eager(make_step, rtol=1e-6)
     assert all(r.dtype == np.float32 for r in replayed)
+
+
+def test_detect_anomaly_entered_inside_a_compiled_function_is_refused_by_line():
+    # it took over the trace's record hook: the block's ops went untraced, and the
+    # trace refused them as "recorded before the call" or "made by NumPy"
+    w = ad.tensor(np.ones(3), requires_grad=True)
+
+    def step(x):
+        with ad.autograd.detect_anomaly():
+            loss = (ad.fft.rfft(x * w).abs() ** 2).sum()
+            loss.backward()
+        return loss
+    with pytest.raises(TraceError, match=r"detect_anomaly is entered at "
+                                         r"test_cross_features_tenth.py:\d+ inside .*step"):
+        ad.compile(step)(ad.tensor(np.ones(3)))
+
+    def plain_step(x):
+        loss = (ad.fft.rfft(x * w).abs() ** 2).sum()
+        loss.backward()
+        return loss
+    compiled = ad.compile(plain_step)
+    with ad.autograd.detect_anomaly():      # around the call: run eagerly, checked
+        w.grad = None
+        got = float(compiled(ad.tensor(np.full(3, 2.0))))
+    assert got == 36.0                      # rfft([2, 2, 2]) = [6, 0]: (sum 2 w)^2
+    np.testing.assert_allclose(w.grad, np.full(3, 24.0), rtol=1e-12)
