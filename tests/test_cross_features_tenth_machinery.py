@@ -318,3 +318,28 @@ def test_forward_ad_tangents_of_complex_values_match_torch(name, primal_requires
         (tangent.abs() ** 2).sum().backward()
         (want.abs() ** 2).sum().backward()
         np.testing.assert_allclose(primal.grad, tprimal.grad.numpy(), rtol=1e-10)
+
+
+def test_out_and_item_writes_of_complex_values_differentiate_as_torch():
+    # setitem (which out= and t[key] = v record) refused complex values
+    torch = _torch()
+    z = ad.tensor(Z[0, :3], requires_grad=True)
+    out = ad.mul(z, z, out=ad.zeros(3, dtype=ad.complex128))
+    (g,) = ad.autograd.grad((out.abs() ** 2).sum(), z, create_graph=True)
+    (g.abs() ** 2).sum().backward()
+    tz = torch.tensor(Z[0, :3], requires_grad=True)
+    (tg,) = torch.autograd.grad(((tz * tz).abs() ** 2).sum(), tz, create_graph=True)
+    (tg.abs() ** 2).sum().backward()
+    np.testing.assert_allclose(z.grad, tz.grad.numpy(), rtol=1e-12)
+    x = ad.tensor([0.5, 2.0], requires_grad=True)      # real values into a complex buffer
+    buffer = ad.zeros(2, dtype=ad.complex128)
+    buffer[0] = x[0] * x[1] * (1 + 1j)
+    buffer[1] = x[1]
+    (buffer * buffer).real.sum().backward()
+    tx = torch.tensor([0.5, 2.0], requires_grad=True, dtype=torch.float64)
+    tbuffer = torch.zeros(2, dtype=torch.complex128)
+    tbuffer[0] = tx[0] * tx[1] * (1 + 1j)
+    tbuffer[1] = tx[1]
+    (tbuffer * tbuffer).real.sum().backward()
+    assert x.grad.dtype == np.float64
+    np.testing.assert_allclose(x.grad, tx.grad.numpy(), rtol=1e-12)
