@@ -7,8 +7,9 @@ real part of that (the reverse pass takes it, ``graph._in_dtype``).
 
 Only ops whose rules hold for complex numbers record complex values: each has an
 ``Op.complex_twin``, the op itself where its rules already hold (add, sum, reshape,
-indexing and writes at an index: t[key] = v, out=) or a twin with conjugated rules (multiply, divide, matmul, exp, abs,
-angle, imag; complex_more.py adds elementwise functions, products and reductions),
+indexing, and writes at an index: ``t[key] = v``, ``out=``) or a twin with conjugated
+rules (multiply, divide, matmul, exp, abs, angle, imag; complex_more.py adds
+elementwise functions, products and reductions),
 chosen when the node is recorded with a complex input or output, so real-valued nodes
 pay nothing for it.  Every other op refuses complex values that
 require grad, naming itself and the real-valued route (``real``, ``imag``, ``abs``).
