@@ -180,11 +180,11 @@ def _packed_outputs(cls, ctx, outputs):
     for output in outputs:
         array = np.asarray(output.data if isinstance(output, Tensor) else output)
         raws = (output, output.data, array) if isinstance(output, Tensor) else (output, array)
-        if array.dtype.kind not in "biuf":
+        if array.dtype.kind not in "biufc":
             raise TypeError(
                 f"{cls.__name__}.forward returned an output of dtype {array.dtype}; "
-                "each output must be a real floating-point, integer or bool array")
-        if array.dtype.kind == "f" and not any(id(raw) in marked for raw in raws):
+                "each output must be a floating-point, complex, integer or bool array")
+        if array.dtype.kind in "fc" and not any(id(raw) in marked for raw in raws):
             layout.append(len(arrays))
             arrays.append(array)
             parts.append(raws)
@@ -260,15 +260,16 @@ def _check_grads(owner, grads, args, create_graph):
                 f"{owner}.backward: the gradient for input {position} has shape "
                 f"{np.shape(grad)} but that input has shape {np.shape(arg)}; each gradient "
                 "must have its input's shape (sum over broadcast axes yourself)")
-        if grad.dtype.kind == "c":
-            # (casting it to the input's real dtype would drop the imaginary part)
-            # (the dtype, not np.iscomplexobj: on a Tensor that gives a Tensor, whose
-            # truth value a compiled trace refuses)
+        arg_dtype = np.asarray(getattr(arg, "data", arg)).dtype
+        if grad.dtype.kind == "c" and arg_dtype.kind != "c":
+            # (casting it to the input's real dtype would drop the imaginary part; the
+            # dtype, not np.iscomplexobj: on a Tensor that gives a Tensor, whose truth
+            # value a compiled trace refuses)
             raise TypeError(
                 f"{owner}.backward: the gradient for input {position} is complex "
-                f"({np.asarray(getattr(grad, 'data', grad)).dtype}), and complex values "
-                "never enter the tape: return a real gradient (its real part, if the "
-                "imaginary part is meant to vanish)")
+                f"({grad.dtype}) but that input is real ({arg_dtype}): return a real "
+                "gradient (PyTorch's convention gives a real input the real part of the "
+                "complex one)")
         checked.append(grad)
     return checked
 
@@ -404,6 +405,7 @@ def _function_op(cls):
                 if isinstance(value, Tensor) and value.requires_grad] if node.saved else []
         return held + [value for _, value in _reachable_tracked(cls.backward)]
 
+    op.complex_twin = op    # (backward is written in PyTorch's convention, the tape's)
     op.closed_over = closed_over
     op.function_class = cls      # (forward_ad calls its jvp, if it has one)
     return op

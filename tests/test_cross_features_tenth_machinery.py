@@ -343,3 +343,59 @@ def test_out_and_item_writes_of_complex_values_differentiate_as_torch():
     (tbuffer * tbuffer).real.sum().backward()
     assert x.grad.dtype == np.float64
     np.testing.assert_allclose(x.grad, tx.grad.numpy(), rtol=1e-12)
+
+
+def _squaring(base):
+    class Square(base):
+        @staticmethod
+        def forward(z):
+            return z * z
+
+        @staticmethod
+        def setup_context(ctx, inputs, output):
+            ctx.save_for_backward(inputs[0])
+
+        @staticmethod
+        def backward(ctx, grad):
+            (z,) = ctx.saved_tensors
+            return grad * (2 * z).conj()         # PyTorch's convention
+    return Square
+
+
+def test_a_setup_context_function_of_complex_values_matches_torch():
+    # it was refused ("its gradient rule is written for real numbers"), as were
+    # complex outputs and complex gradients of complex inputs
+    torch = _torch()
+    Square, TorchSquare = _squaring(ad.autograd.Function), _squaring(torch.autograd.Function)
+    z = ad.tensor(Z[0], requires_grad=True)
+    (g,) = ad.autograd.grad((Square.apply(z).abs() ** 2).sum(), z, create_graph=True)
+    (g.abs() ** 2).sum().backward()
+    tz = torch.tensor(Z[0], requires_grad=True)
+    (tg,) = torch.autograd.grad((TorchSquare.apply(tz).abs() ** 2).sum(), tz,
+                                create_graph=True)
+    (tg.abs() ** 2).sum().backward()
+    np.testing.assert_allclose(g.data, tg.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(z.grad, tz.grad.numpy(), rtol=1e-12)
+    with fwAD.dual_level():     # the tangent derived from backward
+        tangent = fwAD.unpack_dual(Square.apply(fwAD.make_dual(ad.tensor(Z[0]),
+                                                               ad.tensor(Z[1])))).tangent
+    np.testing.assert_allclose(tangent.data, 2 * Z[0] * Z[1], rtol=1e-12)
+    np.testing.assert_allclose(ad.func.vmap(Square.apply)(ad.tensor(Z)).data, Z ** 2)
+
+
+def test_a_complex_gradient_for_a_real_function_input_is_refused_as_torch():
+    class Rotate(ad.autograd.Function):
+        @staticmethod
+        def forward(x):
+            return x * (1 + 1j)
+
+        @staticmethod
+        def setup_context(ctx, inputs, output):
+            pass
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad * (1 - 1j)
+    x = ad.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(TypeError, match=r"Rotate.backward: .*input 0 is complex .*real"):
+        (Rotate.apply(x).abs() ** 2).sum().backward()
