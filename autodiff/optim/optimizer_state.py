@@ -104,6 +104,10 @@ class StateDictMethods:
                         and all(a in (b, 1) for a, b in zip(value.shape, p.shape))):
                     raise ValueError(f"{where}: {full_key!r} has shape {value.shape} but "
                                      f"parameter {self._names[id(p)]!r} has shape {p.shape}")
+                if value.dtype.kind == "c" and p.data.dtype.kind != "c":
+                    raise TypeError(f"{where}: {full_key!r} is complex ({value.dtype}) but "
+                                    f"parameter {self._names[id(p)]!r} is {p.data.dtype}; "
+                                    "was the state saved for a complex parameter?")
                 if key != "step" and value.dtype.kind == "f" and p.data.dtype.kind == "f":
                     value = value.astype(p.data.dtype, copy=False)  # (as PyTorch casts it)
                 elif p.data.dtype.kind == "c":
