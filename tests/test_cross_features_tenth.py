@@ -210,12 +210,10 @@ def test_a_tangent_of_values_without_gradient_is_computed_again_by_a_replay():
 
 class _Exp(ad.autograd.Function):
     @staticmethod
-    def forward(x):
-        return np.exp(x)
-
-    @staticmethod
-    def setup_context(ctx, inputs, output):
-        ctx.save_for_backward(output)
+    def forward(ctx, x):
+        out = np.exp(x)
+        ctx.save_for_backward(out)
+        return out
 
     @staticmethod
     def backward(ctx, grad):

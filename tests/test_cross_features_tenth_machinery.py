@@ -10,7 +10,7 @@ import pytest
 
 import autodiff as ad
 import autodiff.autograd.forward_ad as fwAD
-from cross_tenth_functions import DoubleAndSign
+from cross_tenth_functions import DoubleAndSign, power_function
 
 RNG = np.random.default_rng(11)
 X = RNG.normal(size=(3, 8))
@@ -345,28 +345,12 @@ def test_out_and_item_writes_of_complex_values_differentiate_as_torch():
     np.testing.assert_allclose(x.grad, tx.grad.numpy(), rtol=1e-12)
 
 
-def _squaring(base):
-    class Square(base):
-        @staticmethod
-        def forward(z):
-            return z * z
-
-        @staticmethod
-        def setup_context(ctx, inputs, output):
-            ctx.save_for_backward(inputs[0])
-
-        @staticmethod
-        def backward(ctx, grad):
-            (z,) = ctx.saved_tensors
-            return grad * (2 * z).conj()         # PyTorch's convention
-    return Square
-
-
 def test_a_setup_context_function_of_complex_values_matches_torch():
     # it was refused ("its gradient rule is written for real numbers"), as were
     # complex outputs and complex gradients of complex inputs
     torch = _torch()
-    Square, TorchSquare = _squaring(ad.autograd.Function), _squaring(torch.autograd.Function)
+    Square = power_function(ad.autograd.Function, 2)
+    TorchSquare = power_function(torch.autograd.Function, 2)
     z = ad.tensor(Z[0], requires_grad=True)
     (g,) = ad.autograd.grad((Square.apply(z).abs() ** 2).sum(), z, create_graph=True)
     (g.abs() ** 2).sum().backward()

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import autodiff as ad
-from cross_tenth_functions import DoubleAndSign
+from cross_tenth_functions import DoubleAndSign, power_function
 
 RNG = np.random.default_rng(10)
 X = RNG.normal(size=(3, 8))
@@ -161,21 +161,7 @@ def test_out_functions_under_transforms_match_plain_ops():
         ad.func.vmap(lambda v: ad.mul(v, v, out=ad.zeros(8)))(ad.tensor(X)).data, X * X)
 
 
-class _Cube(ad.autograd.Function):
-    generate_vmap_rule = True
-
-    @staticmethod
-    def forward(x):
-        return x ** 3
-
-    @staticmethod
-    def setup_context(ctx, inputs, output):
-        ctx.save_for_backward(inputs[0])
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        return 3 * grad * x ** 2
+_Cube = power_function(ad.autograd.Function, 3, vmap_rule=True)
 
 
 def test_setup_context_functions_under_transforms():
