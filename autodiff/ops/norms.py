@@ -39,15 +39,7 @@ def root_of_sum(total, exponent=None):
         return ew.power(total, exponent)
     zero = total == 0
     safe = ew.where(zero, 1, total)
-    if exponent is None:
-        return ew.where(zero, 0, ew.sqrt(safe))
-    root = ew.power(safe, exponent)
-    if root.ndim == 0:
-        # NumPy raises a whole-vector sum (a NumPy scalar) with scalar arithmetic, whose
-        # pow may differ in the last bit from the ufunc's (a SIMD loop on AVX-512 CPUs):
-        # the value is made NumPy's, the gradient stays the power's
-        root = root + (safe.data[()] ** exponent - root.data)
-    return ew.where(zero, 0, root)
+    return ew.where(zero, 0, ew.sqrt(safe) if exponent is None else ew.power(safe, exponent))
 
 
 def _svd_norm(x, row_axis, col_axis, reduction):

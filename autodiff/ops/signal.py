@@ -26,7 +26,7 @@ from ..compile.hooks import made
 from ..compile.refusals import refuse_traced_values, refuse_while_tracing
 from ..tensor import Tensor
 from .complex_parts import conj
-from .elementwise import astype, where
+from .elementwise import astype, copy, where
 from .indexing import index_add, setitem, take
 from .linalg import matmul
 from .numpy_dispatch import implements
@@ -82,14 +82,7 @@ def _sliding_products(long, short, mode):
     edge = made("zero edge", np.zeros, (m - 1, long.dtype))
     padded = concatenate([edge, long, edge]) if m > 1 else long
     if m <= _SMALL_KERNEL and long.dtype == short.dtype and long.dtype.kind == "f":
-        # NumPy's small_correlate: each output summed tap by tap from 0 (a BLAS dot may
-        # sum in another order, or wider, depending on the CPU's kernels)
-        total = Tensor(made("zeros", np.zeros, (length, long.dtype)))
-        for tap in range(m):
-            positions = made("window positions", _window_positions, (first, length, tap,
-                                                                     tap + 1))
-            total = total + reshape(take(padded, positions), (length,)) * short[tap]
-        return total
+        return _small_kernel_products(long, short, first, length)
     block = max(1, WINDOW_BUDGET // length)
     total = None
     for start in range(0, m, block):
@@ -107,6 +100,36 @@ def _sliding_products(long, short, mode):
 
 #: The longest kernel NumPy's correlate sums tap by tap (``small_correlate``).
 _SMALL_KERNEL = 11
+
+
+def _small_kernel_products(long, short, first, length):
+    """``_sliding_products`` summed as NumPy's correlate sums for a short kernel: the
+    outputs where it covers ``long`` tap by tap from 0 (``small_correlate``; a BLAS
+    dot may sum in another order, or wider, depending on the CPU's kernels), and each
+    output at an edge as one dot of the overlap alone (NumPy's ``dot`` there)."""
+    n, m = long.shape[0], short.shape[0]
+    # NumPy's correlate reads contiguous copies (a BLAS dot of strided values, as a
+    # column from np.apply_along_axis, sums in another order)
+    long, short = (x if x.data.flags.c_contiguous else copy(x) for x in (long, short))
+    pieces = []
+    for k in range(first, min(first + length, m - 1)):          # the left edge
+        pieces.append(_overlap_dot(long[:k + 1], short[m - 1 - k:]))
+    start, stop = max(first, m - 1), min(first + length, n)      # full overlaps
+    if start < stop:
+        total = Tensor(made("zeros", np.zeros, (stop - start, long.dtype)))
+        for tap in range(m):
+            low = start - (m - 1) + tap
+            total = total + long[low:low + stop - start] * short[tap]
+        pieces.append(total)
+    for k in range(max(first, n), first + length):              # the right edge
+        pieces.append(_overlap_dot(long[k - m + 1:], short[:n - 1 - k + m]))
+    return pieces[0] if len(pieces) == 1 else concatenate(pieces)
+
+
+def _overlap_dot(a, b):
+    """``a @ b`` of two 1-D pieces as a 1-element vector (NumPy's matmul runs it as a
+    dot, as np.correlate does at the edges)."""
+    return reshape(matmul(reshape(a, (1, a.shape[0])), reshape(b, (b.shape[0], 1))), (1,))
 
 
 def _window_positions(first, length, start, stop):
