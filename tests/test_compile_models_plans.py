@@ -40,7 +40,9 @@ def test_a_model_switched_between_train_and_eval_replays_one_plan_per_mode():
         things["model"].train(k % 3 != 2)
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)      # (no "traced again" warning)
-        compiled, _, _ = run_twins(_dropout_net, batches, between=between)
+        # (the first layer's bias feeds BatchNorm: its gradient is rounding around zero,
+        # compared in ulp of 1)
+        compiled, _, _ = run_twins(_dropout_net, batches, between=between, scale=1.0)
     assert compiled.traces == 2
     assert len(compiled.plans) == 2
 

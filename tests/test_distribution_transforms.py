@@ -323,9 +323,11 @@ def test_submodules_import_by_their_pytorch_paths():
 def test_tanh_inverse_of_the_bounds_is_infinite_as_torch():
     torch = _torch()
     y = np.array([1.0, -1.0, 0.5])
-    np.testing.assert_array_equal(
-        _value(T.TanhTransform().inv(ad.tensor(y))),
-        torch.distributions.transforms.TanhTransform().inv(torch.tensor(y)).numpy())
+    got = _value(T.TanhTransform().inv(ad.tensor(y)))
+    want = torch.distributions.transforms.TanhTransform().inv(torch.tensor(y)).numpy()
+    np.testing.assert_array_equal(got[:2], want[:2])
+    # (NumPy's and PyTorch's atanh are SIMD loops of their own: 1 ulp apart on some CPUs)
+    np.testing.assert_allclose(got[2], want[2], rtol=4.5e-16, atol=0)
 
 
 @pytest.mark.parametrize("make", [T.ExpTransform, T.SigmoidTransform, T.TanhTransform,

@@ -442,7 +442,7 @@ def test_what_was_added_replays_in_a_compiled_step_as_it_runs(loss):
         value.backward()
         return value, w.grad
 
-    compiled = ad.compile(step)
+    compiled = ad.compile(step, fuse=False)    # (bitwise: a fused exp is a few ulp apart)
     for seed in range(4):
         data = np.random.default_rng(seed).normal(size=6)
         value, grad = compiled(ad.tensor(data))

@@ -168,7 +168,8 @@ def test_values_match_scipy_over_wide_ranges():
     wide = np.concatenate([np.linspace(-800, 800, 4001), SPECIAL_VALUES, [1e10, -1e10]])
     for ours, theirs in [(special.i0e, scipy_special.i0e), (special.i1e, scipy_special.i1e)]:
         _agree_with_scipy(_values(ours, wide), theirs(wide), wide, _ulps(16))
-    _agree_with_scipy(_values(special.entr, x), scipy_special.entr(x), x, _ulps(1))
+    # (-x log x: NumPy's log is a SIMD loop on some CPUs, 1 ulp from SciPy's own: 2 in all)
+    _agree_with_scipy(_values(special.entr, x), scipy_special.entr(x), x, _ulps(2))
     p = np.concatenate([np.linspace(0, 1, 20001), 10.0 ** -np.linspace(1, 300, 600),
                         1 - 10.0 ** -np.linspace(1, 16, 100), [-1.0, 2.0, np.nan, -np.inf]])
     _agree_with_scipy(_values(special.ndtri, p), scipy_special.ndtri(p), p,

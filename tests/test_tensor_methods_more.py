@@ -407,7 +407,7 @@ def test_new_methods_replay_under_compile_with_new_values():
         return (h, mantissa, exponent, x.nextafter(ad.tensor(0.0)), counts.hist,
                 counts.bin_edges, n.bitwise_xor(3), n.gcd(ad.tensor([4, 6])), compared)
 
-    compiled = ad.compile(outputs)
+    compiled = ad.compile(outputs, fuse=False)     # (bitwise: fused functions differ by ulps)
     for k in range(3):
         x, n = ad.tensor([0.3 + k, 5.0 - k]), ad.tensor([2 + k, 9])
         for got, expected in zip(compiled(x, n), outputs(x, n)):
