@@ -22,7 +22,10 @@ How each layer compares with PyTorch's float16 CPU kernels (measured with torch 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+
+import warnings
 
 import numpy as np
 import pytest
@@ -167,7 +170,8 @@ def test_float16_conv_transpose2d_rounds_as_torch_does():
     ours = F.conv_transpose2d(ad.tensor(x), ad.tensor(w), ad.tensor(b))
     assert ours.dtype == np.float16 and ours.data.item() == 1.0
     torch = pytest.importorskip("torch")
-    theirs = torch.nn.functional.conv_transpose2d(*(torch.tensor(a) for a in (x, w, b)))
+    with _native_kernels(torch):
+        theirs = torch.nn.functional.conv_transpose2d(*(torch.tensor(a) for a in (x, w, b)))
     assert theirs.item() == ours.data.item()
 
 
@@ -321,7 +325,23 @@ def _parameter_gradients(layer):
     return [exported[name] for name, _ in layer.named_parameters()]
 
 
+@contextlib.contextmanager
+def _native_kernels(torch):
+    """PyTorch's own CPU kernels: on CPUs where oneDNN takes float16, PyTorch's
+    convolutions run there and round once; its own kernel, which ours follows, rounds
+    the GEMM's columns first (``test_float16_conv_transpose2d_rounds_as_torch_does``)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)    # (oneDNN's note about TF32)
+        with torch.backends.mkldnn.flags(enabled=False):
+            yield
+
+
 def _run_torch(torch, case, inputs, ours_layer):
+    with _native_kernels(torch):
+        return _run_torch_kernels(torch, case, inputs, ours_layer)
+
+
+def _run_torch_kernels(torch, case, inputs, ours_layer):
     floats = [a.dtype.kind == "f" for a in inputs]
     tensors = [torch.tensor(a, requires_grad=f) for a, f in zip(inputs, floats)]
     layer = None
