@@ -280,3 +280,17 @@ def test_the_refusal_lists_pinv_lstsq_and_the_norms_and_other_linalg_still_refus
                           ("lu_factor_ex", ad.linalg.lu_factor)):
         with pytest.raises(TypeError, match=rf"^{name}: complex input is not supported"):
             refused(z)
+
+
+def test_compiled_steps_replay_the_complex_twins_bitwise():
+    def step(t):
+        loss = ((ad.linalg.pinv(t).abs() ** 2).sum() + ad.linalg.norm(t, 2)
+                + ad.linalg.cond(t) + ad.linalg.cond(t, 1))
+        loss.backward()
+        return loss
+
+    compiled = ad.compile(step)
+    for values in (sample((3, 3)), sample((3, 3)), sample((3, 3))):
+        t, t_eager = ad.tensor(values, requires_grad=True), ad.tensor(values, requires_grad=True)
+        assert compiled(t).item() == step(t_eager).item()
+        assert np.array_equal(t.grad, t_eager.grad)
