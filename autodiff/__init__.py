@@ -224,6 +224,7 @@ _ON_FIRST_USE = ("viz", "distributions", "fft")
 from .ops import complex_more  # noqa: E402,F401  (complex twins of ops defined above)
 from .ops import complex_linalg  # noqa: E402,F401
 from .ops import complex_spectral  # noqa: E402,F401
+from .ops import complex_least_squares  # noqa: E402,F401
 
 #: PyTorch's dtype names that no NumPy dtype stands for, with what to use instead
 _TORCH_DTYPES_NUMPY_LACKS = {"bfloat16": "ad.float16 for 16-bit values, or ad.float32",

@@ -172,10 +172,8 @@ def test_float32_keeps_its_dtype():
     (lambda m: np.einsum("i,i", m[0], m[0], out=np.zeros(())), "numpy.einsum.*out"),
     (lambda m: np.einsum("i,i", m[0], m[0], dtype=np.float32), "einsum.*rule 'safe'"),
     (lambda m: np.vstack([m, m], dtype=np.int64, casting="unsafe"), "vstack.*dtype=int64"),
-    (lambda m: ad.linalg.pinv(np.eye(2) * 1j), "pinv.*complex"),
-    (lambda m: ad.linalg.norm(m[:2, :2] * 1j, 2), "norm.*complex"),    # (spectral)
-], ids=["outer out", "einsum out", "einsum dtype", "vstack dtype", "pinv complex",
-        "norm complex"])
+    (lambda m: ad.linalg.matrix_exp(m[:2, :2] * 1j), "matrix_exp.*complex"),
+], ids=["outer out", "einsum out", "einsum dtype", "vstack dtype", "matrix_exp complex"])
 def test_unsupported_arguments_raise_type_error_naming_them(call, words):
     with pytest.raises(TypeError, match=words):
         call(ad.tensor(A, requires_grad=True))

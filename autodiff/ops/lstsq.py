@@ -16,6 +16,9 @@ The gradient, with P = pinv(a) cut where lstsq cut (its rank), r = b - a x and, 
   them, so only their explicit dependence counts);
 - the singular values s: ``g_a = U diag(g) Vh``, as for ``svdvals``.
 
+For complex a and b every transpose is the conjugate transpose, as in PyTorch's rules
+(the complex twin, complex_least_squares.py); the residuals are ``sum(|r|**2)``.
+
 How many residuals there are and where P is cut depend on the rank, found from the
 values: ``ad.compile`` refuses lstsq while tracing.
 """
@@ -29,7 +32,8 @@ import numpy as np
 from ..compile.refusals import refuse_while_tracing
 from ..graph import _grad_mode
 from ..tensor import Tensor
-from .decompositions import _t, check_real, svd
+from .complex_parts import real
+from .decompositions import _t, svd
 from .registry import defop_joint, implements
 
 
@@ -53,7 +57,7 @@ def _unpack(packed, a_shape, b_shape):
     x = packed[:size].reshape(x_shape)
     residuals = packed[size:size + n_res]
     s = packed[size + n_res:size + n_res + k]
-    rank = int(packed.data[-1] if isinstance(packed, Tensor) else packed[-1])
+    rank = int(np.real(packed.data[-1] if isinstance(packed, Tensor) else packed[-1]))
     return x, residuals, s, rank
 
 
@@ -61,13 +65,15 @@ def _column(xp, v, vector):
     return xp.expand_dims(v, -1) if vector else v
 
 
-def _lstsq_joint(xp, g, ans, needs, a, b, rcond=None):
-    m, n = a.shape
+def _lstsq_joint(xp, g, ans, needs, a, b, rcond=None, adjoint=_t):
+    # for complex matrices ``adjoint`` is the conjugate transpose (complex_least_squares.py)
     vector = len(b.shape) == 1
     x, _, s, rank = _unpack(ans, a.shape, b.shape)
     g_x, g_res, g_s, _ = _unpack(g, a.shape, b.shape)
+    if adjoint is not _t:                 # the residuals and s are real, in a complex pack
+        g_res, g_s = xp.real(g_res), xp.real(g_s)
     x, g_x, b_col = _column(xp, x, vector), _column(xp, g_x, vector), _column(xp, b, vector)
-    s_values = s.data if isinstance(s, Tensor) else s
+    s_values = np.real(s.data if isinstance(s, Tensor) else s)
     # lstsq kept ``rank`` singular values: P is pinv(a) cut halfway between the smallest
     # of them and the largest of the rest (pinv's SVD may round those differently from
     # lstsq's); an rcond may have dropped values just below the smallest kept one.
@@ -78,20 +84,20 @@ def _lstsq_joint(xp, g, ans, needs, a, b, rcond=None):
     else:
         cut = 0.0
     p = xp.pinv(a, rcond=cut)
-    p_t = _t(xp, p)
-    u = xp.matmul(p_t, g_x)                               # P.T g
+    p_h = adjoint(xp, p)
+    u = xp.matmul(p_h, g_x)                               # P^H g
     r = b_col - xp.matmul(a, x)
     grad_b = u
     grad_a = None
     if needs[0]:
         row_part = g_x - xp.matmul(p, xp.matmul(a, g_x))  # (I - P a) g
-        grad_a = (-xp.matmul(u, _t(xp, x)) + xp.matmul(r, _t(xp, xp.matmul(p, u)))
-                  + xp.matmul(xp.matmul(p_t, x), _t(xp, row_part)))
+        grad_a = (-xp.matmul(u, adjoint(xp, x)) + xp.matmul(r, adjoint(xp, xp.matmul(p, u)))
+                  + xp.matmul(xp.matmul(p_h, x), adjoint(xp, row_part)))
     if g_res.shape[0]:                                    # residuals were returned
         weighted = r * (2 * g_res)                        # 2 r diag(g)
         grad_b = grad_b + weighted
         if needs[0]:
-            grad_a = grad_a - xp.matmul(weighted, _t(xp, x))
+            grad_a = grad_a - xp.matmul(weighted, adjoint(xp, x))
     if needs[0] and len(s_values):
         if isinstance(g_s, Tensor):                       # create_graph: U, Vh on the tape
             u_s, _, vh_s = svd(a, full_matrices=False)
@@ -138,7 +144,6 @@ def lstsq(a, b, rcond=None):
     >>> x.data, residuals.data, int(rank)
     (array([1.33333333, 1.33333333]), array([0.33333333]), 2)
     """
-    check_real("lstsq", a, b)
     refuse_while_tracing(
         "lstsq", "how many residuals it returns and where its gradient cuts the "
         "singular values depend on a's rank, found from the values",
@@ -154,6 +159,8 @@ def lstsq(a, b, rcond=None):
         _refuse_a_cut_of_nonzero_values(a.data, rcond)
     packed = _lstsq(a, b, rcond=rcond)
     x, residuals, s, rank = _unpack(packed, a.shape, b.shape)
+    if packed.dtype.kind == "c":          # (real values, packed with a complex x)
+        residuals, s = real(residuals), real(s)
     return LstsqResult(x, residuals, np.int32(rank), s)
 
 

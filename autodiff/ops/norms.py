@@ -144,7 +144,8 @@ def norm(x, ord=None, axis=None, keepdims: bool = False, *, dim=None,
     Gradients follow the ops: ties in max/min split evenly; at ``x == 0`` the
     gradient of the Euclidean, Frobenius and p-norms is 0, as in PyTorch, and so is
     that of a zero entry for ``p < 1`` (where ``|x|**p`` has an infinite slope, and
-    PyTorch takes 0); 2/-2/'nuc' use singular values (see ``svd``).
+    PyTorch takes 0); 2/-2/'nuc' use singular values (see ``svd``), of complex
+    matrices too; the other norms of complex values read ``abs(x)``.
 
     >>> ad.linalg.norm(ad.tensor([3.0, 4.0]))
     tensor(5.)
@@ -152,7 +153,6 @@ def norm(x, ord=None, axis=None, keepdims: bool = False, *, dim=None,
     tensor(6.)
     """
     from . import elementwise as ew
-    from .decompositions import check_real
     from .linalg import dot
     from .shape import flatten, reshape
 
@@ -160,7 +160,7 @@ def norm(x, ord=None, axis=None, keepdims: bool = False, *, dim=None,
         axis, keepdims = _torch_axis_names("norm", axis, keepdims, dim, keepdim)
     if np.iscomplexobj(x.data if isinstance(x, Tensor) else x) and not _spectral(x, ord, axis):
         return norm(ew.abs(x), ord, axis, keepdims)     # (these norms read only |x|)
-    check_real("norm", x)
+    # (2, -2 and 'nuc' of complex matrices: their singular values, svdvals' complex twin)
     x = x if isinstance(x, Tensor) else Tensor(np.asarray(x))
     if not np.issubdtype(x.dtype, np.inexact):
         x = ew.astype(x, np.float64)
@@ -266,11 +266,10 @@ def cond(x, p=None) -> Tensor:
     """
     from ..compile.hooks import made
     from . import elementwise as ew
-    from .decompositions import check_real, svdvals
+    from .decompositions import svdvals
     from .linalg import inv
     from .operands import tensor_of
 
-    check_real("cond", x)
     x = tensor_of(x)
     if p is None or p == 2 or p == -2:
         with np.errstate(all="ignore"):

@@ -8,7 +8,7 @@ import numpy as np
 from ..compile.hooks import made
 from ..graph import _grad_mode
 from ..tensor import Tensor
-from .decompositions import _eye, _t, check_real
+from .decompositions import _eye, _t
 from .registry import defop, implements
 
 
@@ -16,22 +16,31 @@ def _pinv_forward(a, **options):
     return np.linalg.pinv(a, **options)
 
 
-def _pinv_rule(xp, g, ans, a, hermitian=False, **options):
+def _pinv_rule(xp, g, ans, a, hermitian=False, adjoint=_t, **options):
     # Golub & Pereyra: valid where the rank is locally constant (no singular value
-    # crosses the cutoff), which is where pinv is differentiable.
+    # crosses the cutoff), which is where pinv is differentiable.  For complex matrices
+    # ``adjoint`` is the conjugate transpose (PyTorch's pinv_backward).
     if hermitian and a.size == 0:         # (NumPy allows empty non-square matrices here)
-        return _t(xp, g)
+        return adjoint(xp, g)
     if hermitian:                         # NumPy reads the lower triangle only
-        eye = _eye(ans.shape[-1], ans)
-        lower = np.tril(np.ones_like(eye), -1)
-        a = a * lower + _t(xp, a * lower) + a * eye
-        full = _pinv_rule(xp, g, ans, a, **options)
-        return (full + _t(xp, full)) * lower + full * eye
-    p, p_t, g_t = ans, _t(xp, ans), _t(xp, g)
-    through = -xp.matmul(xp.matmul(p_t, g), p_t)
-    row_space = xp.matmul(g_t - xp.matmul(a, xp.matmul(p, g_t)), xp.matmul(p, p_t))
-    col_space = xp.matmul(xp.matmul(p_t, p), g_t - xp.matmul(xp.matmul(g_t, p), a))
+        return _hermitian_pinv_rule(xp, g, ans, a, adjoint, **options)
+    p, p_h, g_h = ans, adjoint(xp, ans), adjoint(xp, g)
+    through = -xp.matmul(xp.matmul(p_h, g), p_h)
+    row_space = xp.matmul(g_h - xp.matmul(a, xp.matmul(p, g_h)), xp.matmul(p, p_h))
+    col_space = xp.matmul(xp.matmul(p_h, p), g_h - xp.matmul(xp.matmul(g_h, p), a))
     return through + row_space + col_space
+
+
+def _hermitian_pinv_rule(xp, g, ans, a, adjoint, **options):
+    """The gradient on what NumPy reads: the strict lower triangle (each entry stands
+    for itself and its mirror) and the diagonal (its real part, for complex matrices,
+    as LAPACK's eigh)."""
+    eye = _eye(ans.shape[-1], ans)
+    lower = np.tril(np.ones_like(eye), -1)
+    real_part = xp.real if adjoint is not _t else (lambda value: value)
+    a = a * lower + adjoint(xp, a * lower) + real_part(a) * eye
+    full = _pinv_rule(xp, g, ans, a, adjoint=adjoint, **options)
+    return (full + adjoint(xp, full)) * lower + real_part(full) * eye
 
 
 _pinv = defop(
@@ -56,7 +65,6 @@ def pinv(a, rcond=None, hermitian: bool = False, *, rtol=np._NoValue) -> Tensor:
     tensor([[0.5, 0. ],
             [0. , 0. ]])
     """
-    check_real("pinv", a)
     options = {"hermitian": True} if hermitian else {}
     if rcond is not None:
         options["rcond"] = rcond
