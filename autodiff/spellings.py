@@ -440,6 +440,8 @@ class PyTorchMethods:
                 raise ValueError(f"norm: p='nuc' needs two dims (a matrix), got dim={dim!r} "
                                  f"for shape {self.shape}")
             return numpy_norm(self, "nuc", axis=dim, keepdims=keepdim)
+        if self.dtype.kind == "c":
+            self = absolute(self)       # (the norms of |z|, real, as PyTorch's)
         if p in ("fro", 2, 2.0, None):
             return root_of_sum(total(self * self, axis=dim, keepdims=keepdim))
         if isinstance(p, str):

@@ -40,6 +40,9 @@ class TorchLinalgMethods:
         """
         from . import where
         sign, logabs = self.slogdet()
+        if sign.dtype.kind == "c":      # log|det| + i arg(det), as PyTorch's
+            from .ops.elementwise import log
+            return logabs + log(sign)
         return where(sign > 0, logabs, where(sign < 0, np.nan, -np.inf).astype(logabs.dtype))
 
     def inverse(self):

@@ -221,7 +221,7 @@ NO_GRADIENT_IN_SAMPLE = {"bitwise_invert", "bitwise_not", "isneginf", "isposinf"
 
 
 #: Complex results: computed without a gradient, and refused for a Tensor that requires
-#: grad (complex values never enter the tape; tests/test_numpy_gaps.py).
+#: grad (no gradient rule for them; tests/test_numpy_gaps.py).
 COMPLEX_RESULTS = {"roots", "sort_complex", "linalg.eig", "linalg.eigvals"}
 
 

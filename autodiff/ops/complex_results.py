@@ -1,8 +1,8 @@
 """NumPy functions whose results are complex: ``np.roots``, ``np.linalg.eig``,
 ``np.linalg.eigvals`` and ``np.sort_complex`` on Tensors.
 
-Complex values never enter the tape (gradients here are real), so each runs without a
-gradient: NumPy's values, array results as Tensors that do not require grad (a complex
+These have no gradient rule here (the complex ops that record are listed in
+``ops/complex_tape.py``), so each runs without a gradient: NumPy's values, array results as Tensors that do not require grad (a complex
 Tensor can hold them).  Given a Tensor that requires grad, in grad mode, each raises,
 naming what to use instead, rather than return values whose gradient would silently be
 lost.  ``ad.compile`` computes them again at each replay.
@@ -29,8 +29,8 @@ def _without_gradient(name, numpy_function, args, instead):
         if isinstance(value, Tensor) and value.requires_grad and _grad_mode.enabled:
             raise TypeError(
                 f"{name} of a Tensor that requires grad (shape {value.shape}, dtype "
-                f"{value.dtype}): its values are complex in general, and complex values "
-                f"never enter the tape, so it has no gradient here. {instead} Or call it on "
+                f"{value.dtype}): its values are complex in general, and it has no gradient "
+                f"rule here. {instead} Or call it on "
                 "t.detach() (or in ad.no_grad()) when no gradient is needed.")
     data = tuple(value.data if isinstance(value, Tensor) else value for value in args)
     result = numpy_function(*data)

@@ -5,7 +5,7 @@ These give a complex result where an entry is outside the real domain (below 0 f
 the roots and logarithms, beyond 1 in absolute value for ``arccos``, ``arcsin``,
 ``arctanh``), and otherwise the real function's.  Where NumPy's result is real, the
 library's real op runs, recorded, with NumPy's values and dtype.  Where it is complex,
-it cannot be recorded (complex values never enter the tape): with an input that
+it is not recorded (a real input turned complex has no rule here): with an input that
 requires grad the call raises, naming the entries; without one, NumPy's complex
 result comes back as a Tensor off the tape, as ``t + 1j`` does.
 """
