@@ -2,10 +2,11 @@
 ``np.linalg.eigvals`` and ``np.sort_complex`` on Tensors.
 
 These have no gradient rule here (the complex ops that record are listed in
-``ops/complex_tape.py``), so each runs without a gradient: NumPy's values, array results as Tensors that do not require grad (a complex
-Tensor can hold them).  Given a Tensor that requires grad, in grad mode, each raises,
-naming what to use instead, rather than return values whose gradient would silently be
-lost.  ``ad.compile`` computes them again at each replay.
+``ops/complex_tape.py``), so each runs without a gradient: NumPy's values, array
+results as Tensors that do not require grad (a complex Tensor can hold them).  Given a
+Tensor that requires grad, in grad mode, each raises, naming what to use instead,
+rather than return values whose gradient would silently be lost.  ``ad.compile``
+computes them again at each replay.
 """
 
 from __future__ import annotations
