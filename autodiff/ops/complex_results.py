@@ -1,8 +1,8 @@
 """NumPy functions whose results are complex: ``np.roots``, ``np.linalg.eig``,
 ``np.linalg.eigvals`` and ``np.sort_complex`` on Tensors.
 
-These have no gradient rule here (the complex ops that record are listed in
-``ops/complex_tape.py``), so each runs without a gradient: NumPy's values, array
+These have no gradient rule here (the ops with complex rules are named in
+``ops/complex_ops.py``), so each runs without a gradient: NumPy's values, array
 results as Tensors that do not require grad (a complex Tensor can hold them).  Given a
 Tensor that requires grad, in grad mode, each raises, naming what to use instead,
 rather than return values whose gradient would silently be lost.  ``ad.compile``
