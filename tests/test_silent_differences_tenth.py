@@ -1,0 +1,127 @@
+"""Behaviours that differed from PyTorch's without saying so: a Function's own ``vmap``
+rule (and ``generate_vmap_rule``) under ``vmap``, ``Tensor.is_inference`` of tensors
+made in ``inference_mode``, and the dtypes of forward-mode tangents."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import autodiff as ad
+
+X = np.arange(6.0).reshape(2, 3) - 2.5
+
+
+def _square_function(base, rule=None, generate=False, with_setup=True):
+    """A ``base`` Function for ``x ** 2`` (backward 7 * grad, so that its use shows),
+    with ``rule`` as its vmap staticmethod."""
+    body = {"generate_vmap_rule": generate,
+            "backward": staticmethod(lambda ctx, grad: grad * 7)}
+    if with_setup:
+        body["forward"] = staticmethod(lambda x: x ** 2)
+        body["setup_context"] = staticmethod(lambda ctx, inputs, output: None)
+    else:
+        body["forward"] = staticmethod(lambda ctx, x: x ** 2)
+    if rule is not None:
+        body["vmap"] = staticmethod(rule)
+    return type("Square", (base,), body)
+
+
+def _shifted_rule(seen):
+    def rule(info, in_dims, x):
+        seen.append((info.batch_size, info.randomness, tuple(in_dims)))
+        return x ** 2 + 100, in_dims[0]
+    return rule
+
+
+# ----- a Function's vmap rule --------------------------------------------------------
+
+def test_vmap_of_apply_calls_the_functions_vmap_rule_with_batch_size_and_in_dims():
+    seen = []
+    Square = _square_function(ad.autograd.Function, _shifted_rule(seen))
+    np.testing.assert_array_equal(ad.func.vmap(Square.apply)(ad.tensor(X)).data, X ** 2 + 100)
+    mapped = ad.func.vmap(Square.apply, in_dims=-1, out_dims=1, randomness="same")
+    np.testing.assert_array_equal(mapped(ad.tensor(X)).data, X ** 2 + 100)
+    assert seen == [(2, "error", (0,)), (3, "same", (1,))]
+
+
+def test_the_rules_out_dims_are_moved_to_vmaps_out_dims_and_none_is_broadcast():
+    def rule(info, in_dims, x):
+        return (np.moveaxis(x, in_dims[0], 1) * 2, (x * 0).sum()), (1, None)
+    Pair = _square_function(ad.autograd.Function, rule)
+    doubled, total = ad.func.vmap(Pair.apply)(X)
+    np.testing.assert_array_equal(doubled, 2 * X)
+    np.testing.assert_array_equal(total, [0.0, 0.0])
+    doubled, total = ad.func.vmap(Pair.apply, out_dims=(1, None))(X)
+    np.testing.assert_array_equal(doubled, 2 * X.T)
+    assert np.shape(total) == ()
+
+
+def test_the_gradient_of_vmap_of_apply_flows_through_the_rules_operations():
+    Square = _square_function(ad.autograd.Function, _shifted_rule([]))
+    x = ad.tensor(X, requires_grad=True)
+    ad.func.vmap(Square.apply)(x).sum().backward()
+    np.testing.assert_allclose(x.grad, 2 * X)
+
+
+def test_a_rule_called_from_inside_a_mapped_function_raises_rather_than_being_ignored():
+    Square = _square_function(ad.autograd.Function, _shifted_rule([]))
+    with pytest.raises(RuntimeError, match=r"Square defines a vmap staticmethod.*"
+                                           r"vmap\(Square.apply\)"):
+        ad.func.vmap(lambda x: Square.apply(x) * 2)(ad.tensor(X))
+    with pytest.raises(RuntimeError, match="Square defines a vmap staticmethod"):
+        ad.func.vmap(ad.func.grad(lambda x: Square.apply(x).sum()))(ad.tensor(X))
+    assert Square.apply(ad.tensor(2.0)).item() == 4.0      # outside vmap: forward
+
+
+def test_generate_vmap_rule_maps_forward_and_the_refusals_follow_torch():
+    Generated = _square_function(ad.autograd.Function, generate=True)
+    np.testing.assert_array_equal(ad.func.vmap(lambda x: Generated.apply(x) * 2)(X),
+                                  2 * X ** 2)
+    Both = _square_function(ad.autograd.Function, _shifted_rule([]), generate=True)
+    with pytest.raises(RuntimeError, match="both generate_vmap_rule = True and a vmap"):
+        ad.func.vmap(Both.apply)(X)
+    for rule, generate, asked in ((None, True, "generate_vmap_rule"),
+                                  (_shifted_rule([]), False, "a vmap staticmethod")):
+        Old = _square_function(ad.autograd.Function, rule, generate, with_setup=False)
+        with pytest.raises(RuntimeError, match=f"{asked}.* needs the form with setup_context"):
+            ad.func.vmap(Old.apply)(X)
+    # (neither: mapped example by example, the documented difference from torch)
+    Plain = _square_function(ad.autograd.Function)
+    np.testing.assert_array_equal(ad.func.vmap(Plain.apply)(X), X ** 2)
+
+
+@pytest.mark.parametrize("returned, message", [
+    (lambda x: x ** 2, "must return two values"),
+    (lambda x: (x ** 2, (0, 0)), r"out_dims \(0, 0\) for 1 output"),
+    (lambda x: (x ** 2, 2), "not an axis of the batch size"),
+    (lambda x: (x.T ** 2, 0), "not an axis of the batch size"),
+])
+def test_a_rule_returning_the_wrong_thing_is_named(returned, message):
+    Bad = _square_function(ad.autograd.Function, lambda info, in_dims, x: returned(x))
+    with pytest.raises((TypeError, ValueError), match=f"Square.vmap.*{message}|{message}"):
+        ad.func.vmap(Bad.apply)(X)
+
+
+def test_vmap_rules_match_torch():
+    torch = pytest.importorskip("torch")
+    ours_seen, theirs_seen = [], []
+    Ours = _square_function(ad.autograd.Function, _shifted_rule(ours_seen))
+    Theirs = _square_function(torch.autograd.Function, _shifted_rule(theirs_seen))
+    for in_dims, out_dims in ((0, 0), (1, 0), (-1, 1)):
+        x = ad.tensor(X, requires_grad=True)
+        t = torch.tensor(X, requires_grad=True)
+        ours = ad.func.vmap(Ours.apply, in_dims=in_dims, out_dims=out_dims)(x)
+        theirs = torch.func.vmap(Theirs.apply, in_dims=in_dims, out_dims=out_dims)(t)
+        np.testing.assert_array_equal(ours.data, theirs.detach().numpy())
+        (ours * ours).sum().backward()
+        (theirs * theirs).sum().backward()
+        np.testing.assert_allclose(x.grad, t.grad.numpy(), rtol=1e-14)
+    assert [(b, r, tuple(d)) for b, r, d in ours_seen] == \
+        [(b, r, tuple(d)) for b, r, d in theirs_seen]
+    Both = _square_function(torch.autograd.Function, _shifted_rule([]), generate=True)
+    with pytest.raises(RuntimeError, match="both generate_vmap_rule=True"):
+        torch.func.vmap(Both.apply)(torch.tensor(X))
+    Old = _square_function(torch.autograd.Function, None, True, with_setup=False)
+    with pytest.raises(RuntimeError, match="setup_context"):
+        torch.func.vmap(Old.apply)(torch.tensor(X))
