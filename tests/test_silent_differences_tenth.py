@@ -125,3 +125,76 @@ def test_vmap_rules_match_torch():
     Old = _square_function(torch.autograd.Function, None, True, with_setup=False)
     with pytest.raises(RuntimeError, match="setup_context"):
         torch.func.vmap(Old.apply)(torch.tensor(X))
+
+
+# ----- Tensor.is_inference -----------------------------------------------------------
+
+def _made_in_inference_mode(lib, x):
+    with lib.inference_mode():
+        inside = lib.ones(2)
+        made = {"product": x * x, "zeros": lib.zeros(2), "tensor": lib.tensor([1.0]),
+                "index": x[0], "transpose": x.t(), "reshape": x.reshape(2),
+                "clone": x.clone(), "sum": x.sum(), "from_numpy": lib.from_numpy(np.ones(2)),
+                "as_tensor": lib.as_tensor(np.ones(2)), "expand": x.expand(2, 2),
+                "arange": lib.arange(3.0), "zeros_like": lib.zeros_like(x),
+                "view_of_an_inference_tensor": inside[0], "exp": lib.exp(x),
+                "scalar_index": x[0, 1], "advanced_index": x[:, [0]],
+                "diagonal": x.diagonal(), "unbind": x.unbind(0)[0]}
+        with lib.inference_mode(False):
+            made["inside_inference_mode_false"] = x * 2
+    made["after"] = inside * 2
+    made["before"] = x
+    return {name: t.is_inference() for name, t in made.items()}
+
+
+def test_is_inference_marks_tensors_made_in_inference_mode():
+    x = ad.tensor([[1.0, 2.0]], requires_grad=True)
+    flags = _made_in_inference_mode(ad, x)
+    views = {"index", "transpose", "reshape", "expand", "inside_inference_mode_false",
+             "after", "before", "scalar_index", "diagonal", "unbind"}
+    assert flags == {name: name not in views for name in flags}
+    with ad.inference_mode():
+        y = x * x
+    assert y.is_inference() and ad.is_inference(y) and not ad.is_inference(x)
+    assert not (y * 2).is_inference()
+
+    @ad.inference_mode()
+    def decorated(a):
+        return a + 1
+    assert decorated(x).is_inference()
+
+
+def test_a_compile_trace_inside_an_inference_block_leaves_the_marking_in_place():
+    compiled = ad.compile(lambda v: ad.exp(v) * 2)
+    x = ad.tensor([1.0, 2.0])
+    with ad.inference_mode():
+        np.testing.assert_allclose(compiled(x).data, 2 * np.exp([1.0, 2.0]))
+        after = x * 3
+    assert after.is_inference()
+    assert not (x * 3).is_inference()
+
+
+def test_an_inference_block_in_another_thread_marks_none_of_this_threads_tensors():
+    import threading
+    entered, release = threading.Event(), threading.Event()
+
+    def other():
+        with ad.inference_mode():
+            entered.set()
+            release.wait(10)
+    thread = threading.Thread(target=other)
+    thread.start()
+    try:
+        entered.wait(10)
+        assert not (ad.ones(2) * 2).is_inference()
+    finally:
+        release.set()
+        thread.join()
+
+
+def test_is_inference_matches_torch():
+    torch = pytest.importorskip("torch")
+    ours = _made_in_inference_mode(ad, ad.tensor([[1.0, 2.0]], requires_grad=True))
+    theirs = _made_in_inference_mode(
+        torch, torch.tensor([[1.0, 2.0]], dtype=torch.float64, requires_grad=True))
+    assert ours == theirs
