@@ -198,3 +198,83 @@ def test_is_inference_matches_torch():
     theirs = _made_in_inference_mode(
         torch, torch.tensor([[1.0, 2.0]], dtype=torch.float64, requires_grad=True))
     assert ours == theirs
+
+
+# ----- forward-mode tangents of another dtype than their primal ----------------------
+
+fwAD = ad.autograd.forward_ad
+PRIMAL = np.array([0.3, -1.2, 2.0])
+TANGENT = np.array([1.0, 0.5, -0.25])
+
+# name: the op, for ad and torch alike
+TANGENT_OPS = {
+    "times two": lambda lib, d: d * 2, "divided": lambda lib, d: d / 3,
+    "sin": lambda lib, d: lib.sin(d), "relu": lambda lib, d: lib.relu(d),
+    "minus an array": lambda lib, d: d - d.detach(), "plus one": lambda lib, d: d + 1,
+    "sum": lambda lib, d: d.sum(), "index": lambda lib, d: d[1:],
+    "cumsum": lambda lib, d: d.cumsum(0), "float": lambda lib, d: d.float(),
+    "double": lambda lib, d: d.double(), "half": lambda lib, d: d.half(),
+    "where": lambda lib, d: lib.where(d.detach() > 0, d, 0.0),
+}
+DTYPE_PAIRS = [(np.float64, np.float32), (np.float32, np.float64), (np.float16, np.float32),
+               (np.float32, np.float16)]
+
+
+def _tangent_of(lib, primal_dtype, tangent_dtype, op):
+    forward_ad = lib.autograd.forward_ad
+    with forward_ad.dual_level():
+        dual = forward_ad.make_dual(lib.tensor(PRIMAL.astype(primal_dtype)),
+                                    lib.tensor(TANGENT.astype(tangent_dtype)))
+        return forward_ad.unpack_dual(op(lib, dual)).tangent
+
+
+def test_a_float32_tangent_of_a_float64_primal_through_a_product_is_float64():
+    tangent = _tangent_of(ad, np.float64, np.float32, TANGENT_OPS["times two"])
+    assert tangent.dtype == np.float64
+    np.testing.assert_array_equal(tangent.data, 2 * TANGENT.astype(np.float32))
+    assert _tangent_of(ad, np.float64, np.float32, TANGENT_OPS["sum"]).dtype == np.float32
+
+
+def test_a_cast_to_the_primals_own_dtype_leaves_the_tangent_as_it_is():
+    tangent = _tangent_of(ad, np.float32, np.float64, TANGENT_OPS["float"])
+    assert tangent.dtype == np.float64
+    np.testing.assert_array_equal(tangent.data, TANGENT)
+    assert _tangent_of(ad, np.float64, np.float32, TANGENT_OPS["double"]).dtype == np.float32
+    assert _tangent_of(ad, np.float64, np.float32, TANGENT_OPS["float"]).dtype == np.float32
+    assert _tangent_of(ad, np.float32, np.float64, TANGENT_OPS["half"]).dtype == np.float16
+
+
+@pytest.mark.parametrize("primal_dtype, tangent_dtype", [(np.float32, np.float64),
+                                                         (np.float64, np.float32)])
+def test_a_matrix_product_of_duals_with_a_tangent_of_another_dtype_raises(primal_dtype,
+                                                                         tangent_dtype):
+    with fwAD.dual_level():
+        a = fwAD.make_dual(ad.tensor(np.ones((2, 2), primal_dtype)),
+                           ad.tensor(np.ones((2, 2), tangent_dtype)))
+        with pytest.raises(RuntimeError, match=r"'matmul' of a dual tensor whose tangent "
+                                               r"is float\d\d and primal float\d\d.*one dtype"):
+            fwAD.unpack_dual(a @ a).tangent
+        with pytest.raises(RuntimeError, match="'matmul'"):
+            fwAD.unpack_dual(a @ ad.tensor(np.ones((2, 2), primal_dtype))).tangent
+        same = fwAD.make_dual(ad.tensor(np.ones((2, 2))), ad.tensor(np.ones((2, 2))))
+        np.testing.assert_array_equal(fwAD.unpack_dual(same @ same).tangent.data,
+                                      np.full((2, 2), 4.0))
+
+
+@pytest.mark.parametrize("dtypes", DTYPE_PAIRS)
+@pytest.mark.parametrize("name", TANGENT_OPS)
+def test_tangent_dtypes_match_torch(name, dtypes):
+    torch = pytest.importorskip("torch")
+    want = _tangent_of(torch, *dtypes, TANGENT_OPS[name])
+    got = _tangent_of(ad, *dtypes, TANGENT_OPS[name])
+    assert str(got.dtype) == str(want.dtype).removeprefix("torch.")
+    np.testing.assert_allclose(got.data, want.numpy(), rtol=1e-3)
+
+
+def test_matrix_products_of_mixed_dtype_duals_raise_in_torch_too():
+    torch = pytest.importorskip("torch")
+    with torch.autograd.forward_ad.dual_level():
+        a = torch.autograd.forward_ad.make_dual(torch.ones(2, 2),
+                                                torch.ones(2, 2, dtype=torch.float64))
+        with pytest.raises(RuntimeError, match="same dtype"):
+            a @ a
