@@ -6,7 +6,8 @@ that records nothing calls when set) notes each result made in a thread whose bl
 is in effect, except a view of a tensor made outside (PyTorch's rule); ``ad.tensor``,
 ``ad.from_numpy``, ``ad.as_tensor`` and the creation functions (``zeros``, ``ones``,
 ``full``, ``arange``, ``rand``, ...) note theirs.  The note is the Tensor slot
-``_inference``, unset (and free) on every other tensor.  Unlike PyTorch's, an
+``_inference``, unset (and free) on every other tensor; a view of a noted tensor is
+found to be one through its view links when asked.  Unlike PyTorch's, an
 inference tensor here may still be used later in a recorded computation.
 """
 
@@ -32,7 +33,16 @@ def note(tensor) -> None:
 
 
 def is_noted(tensor) -> bool:
-    return getattr(tensor, "_inference", False)
+    """Whether ``tensor`` was noted, or is a view of a noted one, made at any time (as
+    PyTorch's): looked up through its view links, when asked."""
+    from .op_views import viewed_tensor
+
+    while tensor is not None:
+        if getattr(tensor, "_inference", False):
+            return True
+        link = getattr(tensor, "_view_link", None)      # (base, key) of basic indexing
+        tensor = link[0] if link is not None else viewed_tensor(tensor)
+    return False
 
 
 class _Chaining(threading.local):

@@ -410,6 +410,8 @@ class TensorFlags:
         for name in _TENSOR_STATE:
             if hasattr(view, name):
                 setattr(result, name, getattr(view, name))
+        if self.is_inference():
+            result._inference = True
         return result
 
     def new_empty_strided(self, size, stride, dtype=None, device=None, requires_grad=False,

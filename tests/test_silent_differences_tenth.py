@@ -144,6 +144,8 @@ def _made_in_inference_mode(lib, x):
             made["inside_inference_mode_false"] = x * 2
     made["after"] = inside * 2
     made["before"] = x
+    made["index_after"] = inside[1:]
+    made["transpose_after"] = inside.reshape(2, 1).t()
     return {name: t.is_inference() for name, t in made.items()}
 
 
@@ -198,6 +200,15 @@ def test_is_inference_matches_torch():
     theirs = _made_in_inference_mode(
         torch, torch.tensor([[1.0, 2.0]], dtype=torch.float64, requires_grad=True))
     assert ours == theirs
+
+
+def test_as_subclass_keeps_the_inference_flag():
+    class Mine(ad.Tensor):
+        pass
+    with ad.inference_mode():
+        made = ad.ones(2)
+    assert made.as_subclass(Mine).is_inference()
+    assert not ad.ones(2).as_subclass(Mine).is_inference()
 
 
 # ----- forward-mode tangents of another dtype than their primal ----------------------
