@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import inference_tensors as _inference_tensors
 from .devices import check_device
 from .missing_dtypes import numpy_dtype
 from .compile.hooks import made
@@ -40,7 +41,10 @@ def _shape(shape: tuple, where: str, size=None) -> tuple:
 
 
 def _make(array: np.ndarray, requires_grad: bool) -> Tensor:
-    return Tensor(array, requires_grad=requires_grad)
+    made = Tensor(array, requires_grad=requires_grad)
+    if _inference_tensors.open_blocks:
+        _inference_tensors.note(made)
+    return made
 
 
 def _like_dtype(t, dtype):

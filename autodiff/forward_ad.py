@@ -39,6 +39,7 @@ from .forward import _transposed_vjp
 from .forward_rules import jvp_rule
 from . import inplace as _inplace
 from .compile import hooks as _compile_hooks
+from .forward_ad_dtypes import tangent_dtype
 from .graph import Node, enable_grad, is_grad_enabled
 from .ops import registry as _registry
 from .ops.namespace import numpy_xp, tensor_xp
@@ -306,8 +307,12 @@ def _node_tangent(node: Node, tangents):
             inputs.append(None)
     if not found or node.dtype.kind not in "fc":      # integer and bool outputs: none
         return None
-    # A tangent of another dtype than its primal (make_dual(float32, float64)) keeps
-    # the dtype the rule gives it (float64 here), as PyTorch's, not the output's.
+    if own_dtype:
+        # A tangent of another dtype than its primal (make_dual(float32, float64)):
+        # PyTorch's dtype for the result's, not the output's (forward_ad_dtypes.py).
+        own_dtype = tangent_dtype(node, inputs)
+        if node.op.name == "astype":
+            return next(t for t in inputs if t is not None)    # .to(its own dtype): itself
     if node.freed:
         raise RuntimeError(
             f"unpack_dual: op '{node.op.name}' on the way from a dual to this tensor has "
@@ -394,10 +399,10 @@ def _fitted(result, ans, own_dtype: bool):
     return result.astype(_tangent_dtype(result.dtype, ans.dtype, own_dtype), copy=False)
 
 
-def _tangent_dtype(rule_dtype, output_dtype, own_dtype: bool):
-    """The output's dtype, or with ``own_dtype`` (a tangent of another dtype than its
-    primal came in) the rule's own where it is a floating one."""
-    return rule_dtype if own_dtype and rule_dtype.kind in "fc" else output_dtype
+def _tangent_dtype(rule_dtype, output_dtype, own_dtype):
+    """The output's dtype, or ``own_dtype`` when one was set (a tangent of another
+    dtype than its primal came in)."""
+    return output_dtype if own_dtype is False or own_dtype is None else own_dtype
 
 
 def _shown_tangent(tensor: Tensor):

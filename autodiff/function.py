@@ -17,6 +17,7 @@ from .closure_values import (_closed_over_tracked_values, _is_float_array,
                              _refuse_forward_values, _refuse_value_through,
                              closed_over_tracked)
 from .function_notes import arrays_explained
+from .function_vmap import mapping_examples, refuse_per_example
 from .graph import Node, is_grad_enabled, next_seq, no_grad
 from .ops.registry import Op
 from .tensor import Tensor
@@ -476,6 +477,8 @@ class Function:
     @classmethod
     def apply(cls, *inputs) -> Tensor:
         """Run ``forward`` on the inputs' arrays and record ``backward`` on the tape."""
+        if mapping_examples():
+            refuse_per_example(cls)
         recording = is_grad_enabled()
         _pending_needs.flags = tuple(recording and isinstance(x, Tensor) and x.requires_grad
                                      for x in inputs)

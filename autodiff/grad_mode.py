@@ -112,11 +112,19 @@ class InferenceMode(_SetGradEnabled):
     what ``is_inference_mode_enabled()`` answers in the block."""
 
     def __enter__(self):
+        from . import inference_tensors
+
         super().__enter__()
         self.previous_inference = _grad_mode.inference_mode
         _grad_mode.inference_mode = not self.enabled
+        if not self.enabled:
+            inference_tensors.block_opened()    # (notes the tensors made: is_inference)
 
     def __exit__(self, *exc):
+        from . import inference_tensors
+
+        if not self.enabled:
+            inference_tensors.block_closed()
         _grad_mode.inference_mode = self.previous_inference
         return super().__exit__(*exc)
 

@@ -10,6 +10,7 @@ import numpy as np
 
 from .devices import check_device
 from .missing_dtypes import numpy_dtype
+from . import inference_tensors as _inference_tensors
 from .printing import format_values
 from .tape_drop import (  # noqa: F401
     TapeDropWarning, called_by_name, converted_for_indices, tape_drop)
@@ -112,9 +113,10 @@ class Tensor(CopyingMethods, ReductionMethods, OperatorMethods, PyTorchMethods, 
 
     # Unset on most tensors, so making one costs nothing: _view_link, (base, key) when
     # made by basic indexing, ``base[key]`` (view_table.py); _hooks, its gradient
-    # hooks (hooks.py).  Held here, the collector sees the cycles they may close.
+    # hooks (hooks.py); _inference, True when made in inference mode
+    # (inference_tensors.py).  Held here, the collector sees the cycles they may close.
     __slots__ = ("data", "_grad", "_requires_grad", "_node", "_name", "_view_link",
-                 "_hooks", "__weakref__")
+                 "_hooks", "_inference", "__weakref__")
     __array_priority__ = 1000
     grad = grad_property             # autodiff/grad_attr.py: the slot is _grad
     _depth = 0      # a leaf's depth (collector.py); subclasses: -1, a __dict__ may hold cycles
@@ -572,7 +574,10 @@ def tensor(data, requires_grad=False, dtype=None, name=None, *, device=None) -> 
     (2, 2)
     """
     check_device("tensor", device)
-    return Tensor(data, requires_grad=requires_grad, dtype=dtype, name=name)
+    made = Tensor(data, requires_grad=requires_grad, dtype=dtype, name=name)
+    if _inference_tensors.open_blocks:
+        _inference_tensors.note(made)
+    return made
 
 
 # Functions the methods above delegate to (imported last: they build on Tensor).

@@ -70,8 +70,9 @@ class CopyingMethods:
 
 
 #: Slots a copy or a pickle leaves out: a copy of a view by indexing is no view (its
-#: array is its own), and hooks stay with the tensor they were registered on.
-_NOT_COPIED = frozenset({"__weakref__", "_view_link", "_hooks"})
+#: array is its own), hooks stay with the tensor they were registered on, and a copy
+#: made outside inference mode is no inference tensor (as PyTorch's clone).
+_NOT_COPIED = frozenset({"__weakref__", "_view_link", "_hooks", "_inference"})
 
 
 def bind() -> None:

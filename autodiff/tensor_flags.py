@@ -16,6 +16,8 @@ import warnings
 
 import numpy as np
 
+from . import inference_tensors as _inference_tensors
+
 __all__ = ["layout", "strided", "TensorFlags", "is_signed_dtype", "nonzero_value"]
 
 
@@ -139,14 +141,17 @@ class TensorFlags:
         return False
 
     def is_inference(self) -> bool:
-        """False.  ``ad.inference_mode`` records nothing, as ``no_grad``, and the tensors
-        made inside it are ordinary ones (usable in a recorded computation later), so no
-        tensor is an inference tensor in PyTorch's sense.
+        """Whether this tensor was made inside an ``ad.inference_mode()`` block (an op's
+        result, ``ad.tensor`` or a creation function such as ``ad.zeros``), as
+        PyTorch's.  Unlike PyTorch's, such a tensor may be used later in a recorded
+        computation (``inference_tensors.py``).
 
-        >>> ad.zeros(2).is_inference()
-        False
+        >>> with ad.inference_mode():
+        ...     y = ad.ones(2) * 2
+        >>> y.is_inference(), ad.zeros(2).is_inference()
+        (True, False)
         """
-        return False
+        return _inference_tensors.is_noted(self)
 
     def is_conj(self) -> bool:
         """False: conjugation here is never lazy (``conj()`` computes its values)."""
@@ -405,6 +410,8 @@ class TensorFlags:
         for name in _TENSOR_STATE:
             if hasattr(view, name):
                 setattr(result, name, getattr(view, name))
+        if self.is_inference():
+            result._inference = True
         return result
 
     def new_empty_strided(self, size, stride, dtype=None, device=None, requires_grad=False,

@@ -142,7 +142,7 @@ def from_numpy(array: np.ndarray) -> Tensor:
     """
     if not isinstance(array, np.ndarray):
         raise TypeError(f"from_numpy: expected an np.ndarray, got {type(array).__name__}")
-    return Tensor(array)
+    return tensor(array)
 
 
 def as_tensor(data, dtype=None, *, device=None) -> Tensor:

@@ -253,7 +253,7 @@ def is_same_size(input, other) -> bool:
 
 
 def is_inference(input) -> bool:
-    """False: no tensor here is an inference tensor (see ``Tensor.is_inference``)."""
+    """Whether ``input`` was made in an ``inference_mode`` block (``Tensor.is_inference``)."""
     return _checked_tensor("is_inference", input).is_inference()
 
 

@@ -10,7 +10,9 @@ gradient per example.
 The calls are a Python loop (JAX and ``torch.func`` rewrite ``f`` to work on the
 whole batch at once instead): the cost is one call of ``f`` per example.  Jacobians
 do not need it: ``jacfwd`` and ``jacrev`` already push all their directions at once.
-Random draws inside ``f`` follow ``randomness=`` (``vmap_randomness.py``).
+Random draws inside ``f`` follow ``randomness=`` (``vmap_randomness.py``); an
+``ad.autograd.Function``'s own ``vmap`` rule is used as PyTorch uses it
+(``function_vmap.py``).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from .function_vmap import checked_rule, function_class, per_example_calls, rule_results
 from .graph import Node
 from .pytrees import flatten, is_tree
 from .tensor import Tensor
@@ -63,13 +66,18 @@ def vmap(func: Callable, in_dims: int | None | Sequence[int | None] = 0,
     name = getattr(func, "__name__", "f")
     mode = checked_mode(name, randomness)
     _check_chunk_size(name, chunk_size)
+    function = function_class(func)
 
     def mapped(*args, **kwargs):
+        rule = None if function is None else checked_rule(function)
         leaves, dims, labels, rebuild = _flat_arguments(name, in_dims, args)
         dims = _argument_dims(name, dims, leaves, labels)
         size = _batch_size(name, leaves, dims, labels)
+        if rule is not None:
+            results = rule_results(function, rule, args, rebuild(dims), size, mode, kwargs)
+            return _stacked(_Outputs(name, {}), results, out_dims)
         results, batch_nodes = [], {}       # id -> node (kept, so that ids stay unique)
-        with randomness_scope(name, mode) as scope:
+        with randomness_scope(name, mode) as scope, per_example_calls():
             for b in range(size):
                 if b and mode == "same":
                     scope.rewind()

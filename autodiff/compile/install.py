@@ -70,6 +70,7 @@ class installed:
                 previous(node)
 
         _grad_mode.on_record = on_record
+        self.saved_kernel_hook = _registry.kernel_hook     # (inference_mode's, forward_ad's)
         _registry.kernel_hook = tracer.on_kernel
         _tensor_module.value_hook = tracer.on_value
         _tensor_module.shown_hook = functools.partial(warn_of_shown_tensor, tracer)
@@ -110,7 +111,7 @@ class installed:
         call_constants.release(self.tracer)
         hooks.active = None
         _grad_mode.on_record = self.saved_record
-        _registry.kernel_hook = None
+        _registry.kernel_hook = self.saved_kernel_hook
         _tensor_module.value_hook = None
         _tensor_module.shown_hook = None
         _inplace.write_hook = None

@@ -1,0 +1,53 @@
+"""The dtype of a forward-mode tangent when a tangent of another dtype than its primal
+comes in (``make_dual(float64 primal, float32 tangent)``), as PyTorch gives it.
+
+* An op that only moves or adds up its tangent (reshape, sum, indexing, ``+ 1``,
+  negation, cumsum, ``where``, a copy, ``.to`` its own dtype) keeps the tangent's
+  dtype; ``d - x`` with another array ``x`` takes the wider of the two.
+* Any other op computes with the primal values, so its tangent takes the wider of the
+  tangent's dtype and the output's (``d * 2`` of a float64 primal with a float32
+  tangent has a float64 tangent).
+* Matrix products refuse, as PyTorch's, which need one dtype for both factors.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .forward_rules import _LINEAR
+
+#: Ops whose tangent is the op applied to the incoming tangents alone.
+_PASS_THROUGH = frozenset(_LINEAR) | {"add", "subtract", "negative", "positive", "cumsum",
+                                      "copy", "astype", "conj", "real", "imag", "where"}
+#: Of those, the ones whose other tensor operands count with their dtype even without
+#: a tangent (PyTorch adds their zero tangent: ``d - d.detach()``, not ``d - 1``).
+_SUMS = frozenset({"add", "subtract"})
+#: Products that need their factors of one dtype (PyTorch: "expected m1 and m2 to have
+#: the same dtype").
+_ONE_DTYPE_PRODUCTS = frozenset({"matmul", "einsum", "tensordot", "inner", "vecdot",
+                                 "solve", "cholesky_solve", "ldl_solve"})
+
+
+def tangent_dtype(node, inputs) -> np.dtype:
+    """The dtype of ``node``'s tangent given the tangents coming in (None for an input
+    without one), at least one of which differs from its primal in dtype."""
+    name = node.op.name
+    incoming = [t.dtype for t in inputs if t is not None]
+    if name in _ONE_DTYPE_PRODUCTS:
+        primals = sorted({str(p.dtype) for p in node.parents if hasattr(p, "dtype")})
+        raise RuntimeError(
+            f"forward AD: '{name}' of a dual tensor whose tangent is "
+            f"{'/'.join(sorted(map(str, set(incoming))))} and primal {'/'.join(primals)}: a "
+            "matrix product needs one dtype for both factors (PyTorch raises \"expected m1 "
+            "and m2 to have the same dtype\" here); make the dual with a tangent of the "
+            "primal's dtype, make_dual(x, t.to(x.dtype))")
+    dtype = np.result_type(*incoming)
+    if name not in _PASS_THROUGH:
+        dtype = np.result_type(dtype, node.dtype)
+    elif name in _SUMS:
+        dtype = np.result_type(dtype, *(a.dtype for a, t in zip(node.args, inputs)
+                                         if t is None and isinstance(a, np.ndarray)
+                                         and a.ndim))
+    if node.dtype.kind == "f" and dtype.kind == "c":
+        dtype = np.empty(0, dtype).real.dtype        # (abs, angle: a real output)
+    return dtype

@@ -1,0 +1,103 @@
+"""``Tensor.is_inference``: the tensors made inside an ``inference_mode()`` block.
+
+PyTorch calls them inference tensors.  Nothing on the op path looks for the block:
+while one is open (in any thread) an op hook (``registry.kernel_hook``, which every op
+that records nothing calls when set) notes each result made in a thread whose block
+is in effect, except a view of a tensor made outside (PyTorch's rule); ``ad.tensor``,
+``ad.from_numpy``, ``ad.as_tensor`` and the creation functions (``zeros``, ``ones``,
+``full``, ``arange``, ``rand``, ...) note theirs.  The note is the Tensor slot
+``_inference``, unset (and free) on every other tensor; a view of a noted tensor is
+found to be one through its view links when asked.  Unlike PyTorch's, an
+inference tensor here may still be used later in a recorded computation.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+
+from .grad_mode import _grad_mode
+
+#: ``inference_mode(True)`` blocks open now, over all threads (a cheap test).
+open_blocks = 0
+_lock = threading.Lock()
+_previous_hook = None       # the op hook installed before the first open block
+_registry = None            # autodiff.ops.registry (imported when a block opens)
+
+
+def note(tensor) -> None:
+    """Mark ``tensor`` as made in inference mode when this thread's block is in effect."""
+    if _grad_mode.inference_mode:
+        tensor._inference = True
+
+
+def is_noted(tensor) -> bool:
+    """Whether ``tensor`` was noted, or is a view of a noted one, made at any time (as
+    PyTorch's): looked up through its view links, when asked."""
+    from .op_views import viewed_tensor
+
+    while tensor is not None:
+        if getattr(tensor, "_inference", False):
+            return True
+        link = getattr(tensor, "_view_link", None)      # (base, key) of basic indexing
+        tensor = link[0] if link is not None else viewed_tensor(tensor)
+    return False
+
+
+class _Chaining(threading.local):
+    active = False      # this thread is inside the previous hook, called from _op_hook
+
+
+_chaining = _Chaining()
+
+
+def _op_hook(op, args, raw, kwargs, out):
+    """``registry.kernel_hook`` while a block is open: the result, noted."""
+    previous = _previous_hook
+    if previous is not None and not _chaining.active:
+        # (a dual level entered inside the block chains back to this hook: once only)
+        _chaining.active = True
+        try:
+            result = previous(op, args, raw, kwargs, out)
+        finally:
+            _chaining.active = False
+    else:
+        result = _registry._unrecorded(out)
+        if result.data.base is not None:
+            _registry.note_op_view(result, op.name, args)
+    if not _views_a_normal_tensor(op, out, result, args):
+        note(result)
+    return result
+
+
+def _views_a_normal_tensor(op, out, result, args) -> bool:
+    """Whether ``result`` views a tensor made outside inference mode: PyTorch's view
+    of a normal tensor is a normal one (``x[0]`` is a view there, a NumPy scalar here)."""
+    if result.data.base is not None:
+        return any(isinstance(a, _registry.Tensor) and not is_noted(a)
+                   and np.may_share_memory(result.data, a.data) for a in args)
+    if op.name == "getitem" and out.__class__ is not np.ndarray:
+        return isinstance(args[0], _registry.Tensor) and not is_noted(args[0])
+    return False
+
+
+def block_opened() -> None:
+    global open_blocks, _registry, _previous_hook
+    from .ops import registry as _registry
+
+    with _lock:
+        if open_blocks == 0:
+            _previous_hook = _registry.kernel_hook
+            _registry.kernel_hook = _op_hook
+        open_blocks += 1
+
+
+def block_closed() -> None:
+    global open_blocks, _previous_hook
+    with _lock:
+        open_blocks -= 1
+        if open_blocks == 0:
+            if _registry.kernel_hook is _op_hook:
+                _registry.kernel_hook = _previous_hook
+            _previous_hook = None
