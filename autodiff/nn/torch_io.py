@@ -96,7 +96,7 @@ def import_state(model, state, strict=True):
         given = {name: _checked_value(where, _full(prefix, name), state[_full(prefix, name)],
                                       None if name in lazy else np.shape(array),
                                       what="PyTorch's layout for this model has",
-                                      dtype=np.asarray(array).dtype)
+                                      dtype=_dtype_of(array))
                  for name, array in torch_local.items() if name not in lazy_into_lazy}
         converted = module._torch_import(given)
         for name, array in local.items():
@@ -114,3 +114,9 @@ def import_state(model, state, strict=True):
     for module, name, is_param, value in updates:
         _assign(module, name, is_param, value)
     return keys
+
+
+def _dtype_of(array):
+    """The dtype of an exported array, or of a lazy parameter (which has one, but no
+    values to make an array of)."""
+    return array.dtype if hasattr(array, "dtype") else np.asarray(array).dtype
