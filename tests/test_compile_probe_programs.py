@@ -132,22 +132,46 @@ def test_every_program_has_an_expectation():
     assert sorted(EXPECTED) == sorted(program.__name__ for program, _ in PROGRAMS)
 
 
+def _twins(program, p, fuse):
+    """The eager and the compiled training step of ``program``, each with its own copy
+    of the weights ``p``: ``(eager, w_eager, compiled, w_compiled)``."""
+    w_eager = ad.tensor(p.copy(), requires_grad=True)
+    w_compiled = ad.tensor(p.copy(), requires_grad=True)
+    return (_sgd_step(program, w_eager), w_eager,
+            ad.compile(_sgd_step(program, w_compiled), fuse=fuse), w_compiled)
+
+
+def _data(p):
+    """The three batches each twin is called on."""
+    rng = np.random.default_rng(11)
+    return [rng.normal(size=p.shape) * 1e-2 for _ in range(3)]
+
+
+def _replayed_and_eager(program, p, fuse):
+    """``(what, compiled value, eager value)`` for the loss, the gradient and the weights
+    after each call of the twins on ``_data(p)``."""
+    eager, w_eager, compiled, w_compiled = _twins(program, p, fuse)
+    for x in _data(p):
+        expected = eager(ad.tensor(x))
+        got = compiled(x)
+        yield from (("loss", got.data, expected.data),
+                    ("grad", w_compiled.grad, w_eager.grad),
+                    ("weights", w_compiled.data, w_eager.data))
+
+
 @pytest.mark.parametrize("program, p", PROGRAMS, ids=[f.__name__ for f, _ in PROGRAMS])
 def test_a_compiled_program_replays_as_eager_or_is_refused_naming_its_line(program, p):
     outcome, cause = EXPECTED[program.__name__]
-    w_eager = ad.tensor(p.copy(), requires_grad=True)
-    w_compiled = ad.tensor(p.copy(), requires_grad=True)
-    eager = _sgd_step(program, w_eager)
     # (bitwise: replayed without fusion, each op NumPy's own; a fused loop computes
     # powers and transcendentals with other functions than NumPy's SIMD loops, a few
     # ulp apart on some CPUs: test_a_fused_replay_is_within_a_few_ulp_of_eager)
-    compiled = ad.compile(_sgd_step(program, w_compiled), fuse=outcome != BITWISE)
-    rng = np.random.default_rng(11)
+    fuse = outcome != BITWISE
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")     # (NumPy's warnings at kinks, eager and compiled)
         if outcome == REFUSED:
+            _, _, compiled, _ = _twins(program, p, fuse)
             with pytest.raises(TraceError) as refusal:
-                compiled(rng.normal(size=p.shape) * 1e-2)
+                compiled(_data(p)[0])
             first_line = str(refusal.value).splitlines()[0]
             path, lines = _program_lines(program)
             named = re.findall(r"(\w+\.py):(\d+)", first_line)
@@ -155,17 +179,11 @@ def test_a_compiled_program_replays_as_eager_or_is_refused_naming_its_line(progr
                        for name, line in named), (
                 f"{program.__name__} ({cause}) refused without naming its line: {first_line}")
             return
-        for _ in range(3):
-            x = rng.normal(size=p.shape) * 1e-2
-            expected = eager(ad.tensor(x))
-            got = compiled(x)
-            for what, a, b in (("loss", got.data, expected.data),
-                               ("grad", w_compiled.grad, w_eager.grad),
-                               ("weights", w_compiled.data, w_eager.data)):
-                if outcome == BITWISE:
-                    np.testing.assert_array_equal(a, b, err_msg=f"{program.__name__} {what}")
-                else:
-                    assert_few_ulp(a, b, what=f"{program.__name__} {what}")
+        for what, a, b in _replayed_and_eager(program, p, fuse):
+            if outcome == BITWISE:
+                np.testing.assert_array_equal(a, b, err_msg=f"{program.__name__} {what}")
+            else:
+                assert_few_ulp(a, b, what=f"{program.__name__} {what}")
 
 
 @pytest.mark.parametrize("program, p", [(f, p) for f, p in PROGRAMS
@@ -173,17 +191,7 @@ def test_a_compiled_program_replays_as_eager_or_is_refused_naming_its_line(progr
                          ids=[f.__name__ for f, _ in PROGRAMS
                               if EXPECTED[f.__name__][0] == BITWISE])
 def test_a_fused_replay_is_within_a_few_ulp_of_eager(program, p):
-    w_eager = ad.tensor(p.copy(), requires_grad=True)
-    w_compiled = ad.tensor(p.copy(), requires_grad=True)
-    eager = _sgd_step(program, w_eager)
-    compiled = ad.compile(_sgd_step(program, w_compiled))
-    rng = np.random.default_rng(11)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for _ in range(3):
-            x = rng.normal(size=p.shape) * 1e-2
-            expected = eager(ad.tensor(x))
-            got = compiled(x)
-            assert_few_ulp(got.data, expected.data, what=f"{program.__name__} loss")
-            assert_few_ulp(w_compiled.grad, w_eager.grad, what=f"{program.__name__} grad")
-            assert_few_ulp(w_compiled.data, w_eager.data, what=f"{program.__name__} weights")
+        for what, a, b in _replayed_and_eager(program, p, fuse=True):
+            assert_few_ulp(a, b, what=f"{program.__name__} {what}")
