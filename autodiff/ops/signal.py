@@ -79,10 +79,10 @@ def _sliding_products(long, short, mode):
     n, m = long.shape[0], short.shape[0]
     first, length = {"full": (0, n + m - 1), "same": ((m - 1) // 2, n),
                      "valid": (m - 1, n - m + 1)}[mode]
-    edge = made("zero edge", np.zeros, (m - 1, long.dtype))
-    padded = concatenate([edge, long, edge]) if m > 1 else long
     if m <= _SMALL_KERNEL and long.dtype == short.dtype and long.dtype.kind == "f":
         return _small_kernel_products(long, short, first, length)
+    edge = made("zero edge", np.zeros, (m - 1, long.dtype))
+    padded = concatenate([edge, long, edge]) if m > 1 else long
     block = max(1, WINDOW_BUDGET // length)
     total = None
     for start in range(0, m, block):
