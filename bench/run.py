@@ -43,6 +43,7 @@ if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
 from bench import workloads as W  # noqa: E402
+from bench import workloads_elementwise as E  # noqa: E402
 from bench.linalg import bench_linalg  # noqa: E402
 
 BUSY_SHARE = 0.15      # other processes using > 15% of all cores: a busy run
@@ -220,7 +221,7 @@ def bench_emb(quick):
 def bench_act(quick):
     rows = []
     for name in ("sigmoid", "tanh"):
-        impls = W.activation(name)
+        impls = E.activation(name)
         figures, share, busy = guarded(lambda: interleaved(impls, 5 if quick else 20))
         checks = _ratio_checks(figures, [
             ("numpy / autodiff (speed-up)", "numpy", "autodiff", "≥", 3.0),
@@ -240,20 +241,20 @@ def _max_difference(impls):
 
 
 def bench_ln(quick):
-    impls = W.layer_norm(np.float32)
+    impls = E.layer_norm(np.float32)
     figures, share, busy = guarded(lambda: interleaved(impls, 5 if quick else 20))
     checks = _ratio_checks(figures, [
         ("autodiff / numpy", "autodiff", "numpy", "≤", 1.0),
         ("autodiff / pytorch", "autodiff", "pytorch", "≤", 1.0)])
     checks += _max_difference(impls)
-    shape = "x".join(map(str, W.LN_SHAPE))
+    shape = "x".join(map(str, E.LN_SHAPE))
     return [Row(f"LayerNorm fwd+bwd ({shape}) float32", figures, "ms", share, busy, checks)]
 
 
 def bench_gelu(quick):
     rows = []
     for approximate in ("none", "tanh"):
-        impls = W.gelu(approximate)
+        impls = E.gelu(approximate)
         figures, share, busy = guarded(lambda: interleaved(impls, 5 if quick else 20))
         checks = _ratio_checks(figures, [
             ("autodiff / numpy", "autodiff", "numpy", "≤", 1.0),
@@ -266,9 +267,9 @@ def bench_gelu(quick):
 
 
 def bench_chain(quick):
-    impls = W.deep_chain()
+    impls = E.deep_chain()
     figures, share, busy = guarded(lambda: interleaved(impls, 3 if quick else 7, warmup=1))
-    figures = {k: v / W.CHAIN_OPS for k, v in figures.items()}
+    figures = {k: v / E.CHAIN_OPS for k, v in figures.items()}
     checks = [("autodiff µs per node", figures["autodiff"] * 1e6, "≤ 3",
                figures["autodiff"] <= 3e-6)]
     checks += _ratio_checks(figures, [("autodiff / pytorch", "autodiff", "pytorch", "≤", 1.0)])
@@ -327,7 +328,7 @@ def bench_lstm(quick):
 
 def bench_compiled_chain(quick):
     n = 10_000
-    impls = W.deep_chain_compiled(n)
+    impls = E.deep_chain_compiled(n)
     figures, share, busy = guarded(lambda: interleaved(impls, 3 if quick else 9, warmup=1))
     figures = {k: v / n for k, v in figures.items()}
     checks = [("compiled µs per node", figures["autodiff compiled"] * 1e6, "≤ 1",
@@ -337,7 +338,7 @@ def bench_compiled_chain(quick):
 
 
 def bench_fused(quick):
-    impls = W.fused_expression()
+    impls = E.fused_expression()
     figures, share, busy = guarded(lambda: interleaved(impls, 3 if quick else 11))
     checks = _ratio_checks(figures, [
         ("numpy / compiled (speed-up)", "numpy", "autodiff compiled", "≥", 5.0)])
