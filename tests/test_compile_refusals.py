@@ -60,7 +60,7 @@ def test_in_place_updates_in_no_grad_replay_like_eager():
 
     p, eager = make()
     q, step = make()
-    step = ad.compile(step)
+    step = ad.compile(step, fuse=False)     # bitwise: a fused sigmoid is a few ulp apart
     for k in range(5):
         x = np.array([1.0, -1.0, 0.5]) * (k + 1)
         assert eager(x).data == step(x).data

@@ -324,21 +324,30 @@ def _rounded_once(kernel):
 def test_fallbacks_are_identical_to_the_twins(label, make):
     x = make()
     g = np.ones_like(x)
-    # (with the JIT on, float32/64 arrays too small for the kernel take a cheaper form)
-    small_form = kernels.JIT_ENABLED and x.dtype in NATIVE_FLOATS
-    tanh_fallback = twins.tanh_backward_few_calls if small_form else twins.tanh_backward
+    # (with the JIT on, float32/64 arrays too small to be cut in parts take the kernels'
+    # one-call form: checked against the kernels on large arrays below)
+    native = kernels.JIT_ENABLED and x.dtype in NATIVE_FLOATS
     sigmoid, sigmoid_backward = twins.sigmoid, twins.sigmoid_backward
-    leaky_relu = twins.leaky_relu
+    tanh_fallback, leaky_relu = twins.tanh_backward, twins.leaky_relu
+    if native and x.flags.c_contiguous:
+        sigmoid, sigmoid_backward, tanh_fallback = (
+            _on_a_large_copy(kernels.sigmoid, x), _on_a_large_copy(kernels.sigmoid_backward, g, x),
+            _on_a_large_copy(kernels.tanh_backward, g, x))
+    elif native:                         # strided: fewer NumPy calls than the twin
+        tanh_fallback = twins.tanh_backward_few_calls
     if x.dtype == np.float16:           # float32 (kernels included), rounded once
         sigmoid, sigmoid_backward, tanh_fallback, leaky_relu = (
             _rounded_once(kernels.sigmoid), _rounded_once(kernels.sigmoid_backward),
             _rounded_once(kernels.tanh_backward), _rounded_once(kernels.leaky_relu))
+    def at(form, *args):              # a function, or the values computed above
+        return form(*args) if callable(form) else form
+
     pairs = [
-        (kernels.sigmoid(x), sigmoid(x)),
+        (kernels.sigmoid(x), at(sigmoid, x)),
         (kernels.relu(x), twins.relu(x)),
         (kernels.leaky_relu(x, 0.1), leaky_relu(x, 0.1)),
-        (kernels.sigmoid_backward(g, x), sigmoid_backward(g, x)),
-        (kernels.tanh_backward(g, x), tanh_fallback(g, x)),
+        (kernels.sigmoid_backward(g, x), at(sigmoid_backward, g, x)),
+        (kernels.tanh_backward(g, x), at(tanh_fallback, g, x)),
         (kernels.relu_backward(g, x), twins.relu_backward(g, x)),
     ]
     if x.ndim and x.dtype.kind == "f":
@@ -346,7 +355,38 @@ def test_fallbacks_are_identical_to_the_twins(label, make):
                   (kernels.log_softmax(x, 0), twins.log_softmax(x, 0))]
     for got, want in pairs:
         assert got.dtype == want.dtype
-        np.testing.assert_array_equal(got, want)
+        if any(want is form for form in (sigmoid, sigmoid_backward, tanh_fallback)):
+            # the kernels' loop on a large copy: within 1 ulp (see the test below)
+            np.testing.assert_allclose(got, want, rtol=np.finfo(x.dtype).eps, atol=0)
+        else:
+            np.testing.assert_array_equal(got, want)
+
+
+def _on_a_large_copy(kernel, *arrays):
+    """``kernel`` on the arrays repeated past the size where kernels cut them in parts,
+    cut back to their own size."""
+    reps = -(-kernels.MIN_ELEMENTWISE // max(arrays[0].size, 1)) + 1
+    large = [np.tile(a.reshape(-1), reps) for a in arrays]
+    assert large[0].size >= kernels.MIN_ELEMENTWISE
+    return kernel(*large)[:arrays[0].size].reshape(arrays[0].shape)
+
+
+@pytest.mark.skipif(not kernels.JIT_ENABLED, reason="the one-call form is the JIT's")
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("shape", [(), (1,), (3,), (4,), (7, 5), (1, 31, 1)])
+def test_small_arrays_take_the_large_kernels_loop(dtype, shape):
+    """Sizes below ``MIN_ELEMENTWISE`` run the same loop in one dispatcher call.  Within
+    1 ulp, not bitwise: LLVM may contract a vector body and its scalar remainder apart."""
+    x, g = rand(shape, dtype, 5, scale=30.0), rand(shape, dtype, 6)
+    x.flat[:3] = [0.0, -40.0, 1e-30][:x.size]
+    ulp = np.finfo(dtype).eps
+    for got, want in [
+        (kernels.sigmoid(x), _on_a_large_copy(kernels.sigmoid, x)),
+        (kernels.sigmoid_backward(g, x), _on_a_large_copy(kernels.sigmoid_backward, g, x)),
+        (kernels.tanh_backward(g, x), _on_a_large_copy(kernels.tanh_backward, g, x)),
+    ]:
+        assert got.dtype == dtype and got.shape == shape
+        np.testing.assert_allclose(got, want, rtol=ulp, atol=0)
 
 
 def test_softmax_over_another_axis_and_mixed_dtypes_fall_back():

@@ -119,6 +119,28 @@ def test_tanh_backward_for_small_arrays_over_the_whole_range(dtype, ulps):
     assert np.all(got[np.abs(want) < np.finfo(dtype).smallest_subnormal / 2] == 0)
 
 
+@pytest.mark.skipif(not kernels.JIT_ENABLED, reason="the one-call form is the JIT's")
+@pytest.mark.parametrize("dtype, ulps", [(np.float64, 4), (np.float32, 4)])   # as on large arrays
+def test_small_arrays_one_call_kernels_over_the_whole_range(dtype, ulps):
+    """Arrays below ``MIN_ELEMENTWISE`` (here 1,000 at a time) take the kernels' loop in
+    one call: tanh's gradient against sech(x)**2 and sigmoid's against s(x) s(-x) in
+    extended precision, from 0 to where they underflow."""
+    x = np.concatenate([np.linspace(-400, 400, 40001), [0.0, 1e-30, 710.0, 1e30]]).astype(dtype)
+    chunks = [x[i:i + 1000] for i in range(0, x.size, 1000)]
+    assert max(c.size for c in chunks) < kernels.MIN_ELEMENTWISE
+    with np.errstate(over="raise", divide="raise", invalid="raise"):
+        tanh_d = np.concatenate([kernels.tanh_backward(np.ones_like(c), c) for c in chunks])
+        sigmoid_d = np.concatenate([kernels.sigmoid_backward(np.ones_like(c), c)
+                                    for c in chunks])
+    wide = x.astype(np.longdouble)
+    with np.errstate(over="ignore"):
+        want_tanh = 1 / np.cosh(wide) ** 2
+        want_sigmoid = 1 / ((1 + np.exp(-np.abs(wide))) * (1 + np.exp(np.abs(wide))))
+    for got, want in [(tanh_d, want_tanh), (sigmoid_d, want_sigmoid)]:
+        assert got.dtype == dtype
+        assert _ulps(got, want.astype(np.float64), dtype).max() <= ulps
+
+
 def test_nonfinite_inputs():
     x = np.array([np.inf, -np.inf, np.nan])
     for fn in (ad.sigmoid, ad.tanh):

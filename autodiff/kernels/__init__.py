@@ -127,8 +127,10 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
     >>> sigmoid(np.array([0.0, 100.0]))
     array([0.5, 1. ])
     """
-    if JIT_ENABLED and _ok(x, MIN_ELEMENTWISE):
-        return _call("sigmoid", _twins.sigmoid, x)
+    if JIT_ENABLED and _ok(x, 0):
+        if x.size >= MIN_ELEMENTWISE:
+            return _call("sigmoid", _twins.sigmoid, x)
+        return _call("sigmoid_small", _twins.sigmoid, x)
     if type(x) is _nd and x.dtype is _F16:
         return sigmoid(x.astype(_F32)).astype(_F16)     # rounded once, as PyTorch's
     if type(x) is _nd and x.dtype.kind == "c":  # (the stable form reads |x|: real only)
@@ -143,8 +145,10 @@ def sigmoid_backward(g: np.ndarray, x: np.ndarray) -> np.ndarray:
     >>> sigmoid_backward(np.ones(2), np.array([0.0, 40.0]))
     array([2.50000000e-01, 4.24835426e-18])
     """
-    if JIT_ENABLED and _ok2(g, x, MIN_ELEMENTWISE):
-        return _call("sigmoid_backward", _twins.sigmoid_backward, g, x)
+    if JIT_ENABLED and _ok2(g, x, 0):
+        if g.size >= MIN_ELEMENTWISE:
+            return _call("sigmoid_backward", _twins.sigmoid_backward, g, x)
+        return _call("sigmoid_backward_small", _twins.sigmoid_backward, g, x)
     if _half_pair(g, x):
         return sigmoid_backward(g.astype(_F32), x.astype(_F32)).astype(_F16)
     return _twins.sigmoid_backward(g, x)
@@ -158,9 +162,11 @@ def tanh_backward(g: np.ndarray, x: np.ndarray) -> np.ndarray:
     array([1.0000000e+00, 1.6993417e-17])
     """
     if JIT_ENABLED:
-        if _ok2(g, x, MIN_ELEMENTWISE):
-            return _call("tanh_backward", _twins.tanh_backward, g, x)
-        # Too small for the kernel: half the NumPy calls.  (With AUTODIFF_JIT=0 every
+        if _ok2(g, x, 0):
+            if g.size >= MIN_ELEMENTWISE:
+                return _call("tanh_backward", _twins.tanh_backward, g, x)
+            return _call("tanh_backward_small", _twins.tanh_backward, g, x)
+        # Mixed dtypes or layouts: half the NumPy calls.  (With AUTODIFF_JIT=0 every
         # size keeps the twin, the formula fused loops are generated from, so their
         # NumPy replays equal eager bitwise.)
         if type(x) is _nd and type(g) is _nd and x.dtype in _FLOATS and g.dtype in _FLOATS:

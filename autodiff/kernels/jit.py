@@ -414,6 +414,33 @@ def _in_parts(kernel, arrays, extra, elements_per_row=1):
                         (True,) * len(arrays) + (False,) * len(extra), elements_per_row)
 
 
+# The same loops for arrays too small for the calls above: one dispatcher call that
+# makes its own output and constants (about 1 µs, where the Python wrapper above
+# takes 2.5 µs and the NumPy formula five to eight calls).
+
+
+@_kernel(fastmath=_MATH)
+def sigmoid_small(x):
+    out = np.empty_like(x)
+    _sigmoid_fwd(x.reshape(-1), out.reshape(-1), np.ones(1, x.dtype)[0])
+    return out
+
+
+@_kernel(fastmath=_MATH)
+def sigmoid_backward_small(g, x):
+    out = np.empty_like(g)
+    _sigmoid_bwd(g.reshape(-1), x.reshape(-1), out.reshape(-1), np.ones(1, g.dtype)[0])
+    return out
+
+
+@_kernel(fastmath=_MATH)
+def tanh_backward_small(g, x):
+    out = np.empty_like(g)
+    one = np.ones(1, g.dtype)[0]
+    _tanh_bwd(g.reshape(-1), x.reshape(-1), out.reshape(-1), one, one + one + one + one)
+    return out
+
+
 def sigmoid(x):
     return _flat_call(_sigmoid_fwd, x, x.dtype.type(1))
 

@@ -41,7 +41,8 @@ def tanh_backward(g: np.ndarray, x: np.ndarray) -> np.ndarray:
 
 def tanh_backward_few_calls(g: np.ndarray, x: np.ndarray) -> np.ndarray:
     """``tanh_backward`` as g / cosh(x)**2 in four to six NumPy calls instead of eight,
-    for arrays too small for a kernel, where each call costs more than its work.
+    for small arrays the kernels do not take (mixed dtypes, strided views), where each
+    call costs more than its work.
     float64: 3 ulp at most, as ``tanh_backward``; float32 through a float64 cosh: 0.5
     ulp.  (Fused loops keep ``tanh_derivative``'s formula: its exp vectorizes, cosh
     does not.)  |x| is capped where the result is already 0, so cosh cannot overflow.
