@@ -32,6 +32,15 @@ from .layer_rng import _generator, _library_rng, _public_caller, manual_seed  # 
 # (``autodiff.tensor`` as an attribute is the function ``ad.tensor``.)
 _tensor_module = importlib.import_module("autodiff.tensor")
 
+def _note_layout(module, name, param) -> None:
+    """A 2-d weight stored transposed from PyTorch's layout (``Linear.weight``, the
+    recurrent layers'): ``nn.init`` reads its fans as PyTorch reads the same layer's."""
+    from .utils_reparam import _is_transposed
+    if param.data.ndim == 2 and _is_transposed(module, name):
+        from .init import mark_in_out
+        mark_in_out(param)
+
+
 class Parameter(Tensor):
     """A trainable tensor: a float leaf that requires grad, owned by a ``Module``.
 
@@ -161,6 +170,7 @@ class Module(StateMethods, StateHookMethods, HookMethods, BackwardHookMethods, D
             self._parameters[name] = value
             if value._auto_name and value.name is None:
                 value._name = name
+            _note_layout(self, name, value)
         elif name in self._parameters:
             if value is not None:
                 raise TypeError(
