@@ -47,15 +47,12 @@ def note_detached(source, detached) -> None:
 def note_results(result, inputs) -> None:
     """Note the tensors in ``result`` (a tensor, or tuples, lists and dicts of them)
     that a compiled function called in the block returned, other than its ``inputs``."""
+    from .compile.provenance import nested_items
+    from .tensor import Tensor
+
     given = {id(x) for x in inputs}
-    pending = [result]
-    while pending:
-        item = pending.pop()
-        if isinstance(item, (tuple, list)):
-            pending.extend(item)
-        elif isinstance(item, dict):
-            pending.extend(item.values())
-        elif isinstance(item, _tensor_type()) and id(item) not in given:
+    for item in nested_items(result):
+        if isinstance(item, Tensor) and id(item) not in given:
             note(item)
 
 
@@ -69,11 +66,6 @@ def as_view_of(result, source) -> None:
         result._inference = False
         if source.requires_grad:
             result.requires_grad = True
-
-
-def _tensor_type():
-    from .tensor import Tensor
-    return Tensor
 
 
 def is_noted(tensor) -> bool:
