@@ -216,7 +216,8 @@ def _kept_writes(shape, key):
     """For each element ``x[key] = value`` writes (an array of ``x[key]``'s shape): True
     where that write is the one NumPy keeps, the last one at its position."""
     last = np.full(shape, -1, dtype=np.intp)
-    order = np.arange(last[key].size, dtype=np.intp).reshape(last[key].shape)
+    written = last[key].shape
+    order = np.arange(int(np.prod(written)), dtype=np.intp).reshape(written)
     last[key] = order                     # NumPy's own assignment picks the survivors
     return last[key] == order
 
