@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import inference_tensors as _inference_tensors
+
 
 def refuse_repeated_dims(where: str, dims, ndim: int) -> None:
     """Raise when ``dims`` holds a dim out of range for a ``ndim``-D tensor, or names
@@ -90,7 +92,10 @@ def flattened(t, start_dim, end_dim, order):
             raise TypeError(f"flatten: got order={start_dim!r} and end_dim={end_dim!r}; "
                             "NumPy's flatten(order) takes no dims, PyTorch's "
                             "flatten(start_dim, end_dim) takes ints")
-        return copy(ravel(t, start_dim))    # ndarray.flatten: always a copy
+        flat = copy(ravel(t, start_dim))    # ndarray.flatten: always a copy
+        if _inference_tensors.ever_opened:
+            _inference_tensors.as_view_of(flat, t)
+        return flat
     start_dim = 0 if start_dim is None else start_dim
     end_dim = -1 if end_dim is None else end_dim
     n = t.ndim

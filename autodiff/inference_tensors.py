@@ -5,10 +5,14 @@ while one is open (in any thread) an op hook (``registry.kernel_hook``, which ev
 that records nothing calls when set) notes each result made in a thread whose block
 is in effect, except a view of a tensor made outside (PyTorch's rule); ``ad.tensor``,
 ``ad.from_numpy``, ``ad.as_tensor`` and the creation functions (``zeros``, ``ones``,
-``full``, ``arange``, ``rand``, ...) note theirs.  The note is the Tensor slot
+``full``, ``arange``, ``rand``, ...) note theirs, and so does ``ad.compile``'s call for
+the results of a compiled function called in the block.  The note is the Tensor slot
 ``_inference``, unset (and free) on every other tensor; a view of a noted tensor is
-found to be one through its view links when asked.  Unlike PyTorch's, an
-inference tensor here may still be used later in a recorded computation.
+found to be one through its view links when asked, and ``detach()`` of one is one.
+A view made in the block of a tensor made outside keeps that tensor's
+``requires_grad``, as PyTorch's does (and so does ``t.flatten()``, a view or ``t``
+itself there, a copy here).  Unlike PyTorch's, an inference tensor here may still be
+used later in a recorded computation.
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ from .grad_mode import _grad_mode
 
 #: ``inference_mode(True)`` blocks open now, over all threads (a cheap test).
 open_blocks = 0
+#: Whether a block was ever opened (``detach`` and ``flatten`` ask only then).
+ever_opened = False
 _lock = threading.Lock()
 _previous_hook = None       # the op hook installed before the first open block
 _registry = None            # autodiff.ops.registry (imported when a block opens)
@@ -30,6 +36,36 @@ def note(tensor) -> None:
     """Mark ``tensor`` as made in inference mode when this thread's block is in effect."""
     if _grad_mode.inference_mode:
         tensor._inference = True
+
+
+def note_detached(source, detached) -> None:
+    """``detached = source.detach()``: an inference tensor's is one (PyTorch's)."""
+    if is_noted(source):
+        detached._inference = True
+
+
+def note_results(result, inputs) -> None:
+    """Note the tensors in ``result`` (a tensor, or tuples, lists and dicts of them)
+    that a compiled function called in the block returned, other than its ``inputs``."""
+    from .compile.provenance import nested_items
+    from .tensor import Tensor
+
+    given = {id(x) for x in inputs}
+    for item in nested_items(result):
+        if isinstance(item, Tensor) and id(item) not in given:
+            note(item)
+
+
+def as_view_of(result, source) -> None:
+    """Give ``result``, a copy of ``source`` made where PyTorch makes a view of it (or
+    gives ``source`` itself), the flags of that view: an inference tensor's is one at
+    any time; in the block, a normal tensor's is normal and requires grad as it does."""
+    if is_noted(source):
+        result._inference = True
+    elif _grad_mode.inference_mode:
+        result._inference = False
+        if source.requires_grad:
+            result.requires_grad = True
 
 
 def is_noted(tensor) -> bool:
@@ -66,24 +102,28 @@ def _op_hook(op, args, raw, kwargs, out):
         result = _registry._unrecorded(out)
         if result.data.base is not None:
             _registry.note_op_view(result, op.name, args)
-    if not _views_a_normal_tensor(op, out, result, args):
+    viewed = _viewed_normal_tensors(op, out, result, args)
+    if not viewed:
         note(result)
+    elif any(t.requires_grad for t in viewed):
+        result.requires_grad = True         # (PyTorch's view keeps its base's)
     return result
 
 
-def _views_a_normal_tensor(op, out, result, args) -> bool:
-    """Whether ``result`` views a tensor made outside inference mode: PyTorch's view
+def _viewed_normal_tensors(op, out, result, args) -> list:
+    """The tensors made outside inference mode that ``result`` views: PyTorch's view
     of a normal tensor is a normal one (``x[0]`` is a view there, a NumPy scalar here)."""
     if result.data.base is not None:
-        return any(isinstance(a, _registry.Tensor) and not is_noted(a)
-                   and np.may_share_memory(result.data, a.data) for a in args)
-    if op.name == "getitem" and out.__class__ is not np.ndarray:
-        return isinstance(args[0], _registry.Tensor) and not is_noted(args[0])
-    return False
+        return [a for a in args if isinstance(a, _registry.Tensor) and not is_noted(a)
+                and np.may_share_memory(result.data, a.data)]
+    if (op.name == "getitem" and out.__class__ is not np.ndarray
+            and isinstance(args[0], _registry.Tensor) and not is_noted(args[0])):
+        return [args[0]]
+    return []
 
 
 def block_opened() -> None:
-    global open_blocks, _registry, _previous_hook
+    global open_blocks, _registry, _previous_hook, ever_opened
     from .ops import registry as _registry
 
     with _lock:
@@ -91,6 +131,7 @@ def block_opened() -> None:
             _previous_hook = _registry.kernel_hook
             _registry.kernel_hook = _op_hook
         open_blocks += 1
+        ever_opened = True
 
 
 def block_closed() -> None:

@@ -178,6 +178,8 @@ def _ufunc_method(ufunc, method, inputs, kwargs):
         return out_arguments.function_into(
             lambda *a, **k: _ufunc_method(ufunc, method, a, k),
             f"{ufunc.__name__}.{method}", inputs, kwargs)
+    if method not in ("at", "outer") and out_arguments.wants_out(kwargs):
+        raise out_arguments.ndarray_out_refused(f"numpy.{ufunc.__name__}.{method}", inputs)
     if method == "outer" and ufunc.nin == 2 and ufunc in NUMPY_UFUNCS:
         loop = None
         if kwargs:

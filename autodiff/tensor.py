@@ -384,7 +384,10 @@ class Tensor(CopyingMethods, ReductionMethods, OperatorMethods, PyTorchMethods, 
 
     def detach(self) -> Tensor:
         """The same data with no history; gradients do not flow through it."""
-        return Tensor._make(self.data, None, False)
+        made = Tensor._make(self.data, None, False)
+        if _inference_tensors.ever_opened:       # (an inference tensor's is one)
+            _inference_tensors.note_detached(self, made)
+        return made
 
     def zero_grad(self) -> None:
         """Forget the accumulated gradient (``.grad = None``)."""

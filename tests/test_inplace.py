@@ -122,12 +122,6 @@ def _set(a, b):
     return out * a
 
 
-def test_recorded_setitem_with_repeated_indices_is_refused():
-    y = ad.tensor([1.0, 2.0], requires_grad=True) * 1
-    with pytest.raises(ValueError, match="same element more than once"):
-        y[np.array([0, 0])] = ad.tensor([1.0, 2.0])
-
-
 def test_writing_into_an_array_a_live_graph_saved_names_the_tensor_and_the_op():
     w = ad.tensor([1.0, 2.0], requires_grad=True, name="w")
     loss = (w * w).sum()

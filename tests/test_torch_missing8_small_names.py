@@ -101,7 +101,10 @@ def test_deprecated_init_spellings_warn_as_torch_and_call_the_new_one(old_name):
         warnings.simplefilter("always")
         ad.manual_seed(1)
         filled = getattr(ad.nn.init, old_name)(ad.nn.Parameter(np.zeros(shape)), *args)
-    assert [(w.category, str(w.message)) for w in ours] == \
+    # (a bare (4, 6) weight: kaiming's fan depends on its layout, which ours asks for)
+    conventions = [w for w in ours if w.category is ad.ConventionWarning]
+    assert len(conventions) == old_name.startswith("kaiming")
+    assert [(w.category, str(w.message)) for w in ours if w not in conventions] == \
         [(w.category, str(w.message)) for w in theirs]
     ad.manual_seed(1)
     expected = getattr(ad.nn.init, old_name + "_")(ad.nn.Parameter(np.zeros(shape)), *args)

@@ -251,7 +251,8 @@ def test_fan_helpers_give_the_fans_of_the_layer():
         init._calculate_correct_fan(nn.Linear(5, 3).weight, "fan_avg")
     with pytest.raises(ValueError, match="at least 2 dimensions"):
         init._calculate_fan_in_and_fan_out(nn.Linear(5, 3).bias)
-    layer = _custom_linear(ad)(50, 2, (50, 2))       # this library's (in, out) layout
+    with pytest.warns(ad.ConventionWarning, match="layout='out_in'"):   # (not a Linear's)
+        layer = _custom_linear(ad)(50, 2, (50, 2))   # this library's (in, out) layout
     assert np.abs(layer.bias.numpy()).max() <= 1 / math.sqrt(50)
     assert np.abs(layer.weight.numpy()).max() <= 1 / math.sqrt(50)
     assert np.abs(layer.weight.numpy()).max() > 0.5 / math.sqrt(50)

@@ -128,6 +128,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .. import inference_tensors as _inference_tensors
 from ..graph import _grad_mode, is_grad_enabled
 from ..tensor import Tensor
 from ..transforms import check_function
@@ -185,6 +186,12 @@ class Compiled:
         functools.update_wrapper(self, fn)
 
     def __call__(self, *args, **kwargs):
+        result = self._call(args, kwargs)
+        if _inference_tensors.open_blocks:      # (a replay's results: as the eager ones)
+            _inference_tensors.note_results(result, args + tuple(kwargs.values()))
+        return result
+
+    def _call(self, args, kwargs):
         # A replay records no ops: detect_anomaly would have none to check, and a
         # function transform (ad.grad(compiled)) none to differentiate (it would take
         # the result for a constant and give zeros), so both get the eager function.
@@ -193,7 +200,7 @@ class Compiled:
         tracer = _hooks.active
         if tracer is not None and tracer.thread != threading.get_ident():
             with _tracing:      # another thread's trace is listening: wait for its end
-                return self(*args, **kwargs)
+                return self._call(args, kwargs)
         if tracer is not None:
             # Called by a function being traced: run eagerly, so that the outer trace
             # records this function's ops as its own (a replay of this plan would hand

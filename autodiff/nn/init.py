@@ -13,6 +13,15 @@ more axes are convolution kernels in PyTorch's layout ``(out, in, *kernel)``:
 ``fan_in = shape[1] * prod(kernel)``, ``fan_out = shape[0] * prod(kernel)``.  For an
 ``Embedding`` table ``(n, dim)`` this means fan_in = n (PyTorch reads dim).
 
+A 2-d weight that is not a ``Linear``'s (a custom one written PyTorch's way, ``(out,
+in)`` and used as ``x @ w.T``, or an ``Embedding`` table) would silently get another
+fan than in PyTorch.  So the functions whose result depends on which axis is the fan
+(``kaiming_uniform_``, ``kaiming_normal_``, ``_calculate_fan_in_and_fan_out``,
+``_calculate_correct_fan``) take ``layout="in_out"`` (this reading) or ``"out_in"``
+(PyTorch's), and called from the user's code on such a weight with two different fans
+and no ``layout``, warn at that line (``ad.ConventionWarning``).  Xavier's formulas use
+both fans alike and do not ask.
+
 >>> layer = ad.nn.Linear(256, 64)
 >>> ad.nn.init.kaiming_uniform_(layer.weight, nonlinearity="relu", rng=0) is layer.weight
 True
@@ -24,15 +33,21 @@ True
 from __future__ import annotations
 
 import math
+import os
+import sys
 import warnings
 
 import numpy as np
 
 from ..compile.hooks import replayed_function
+from ..conventions import ConventionWarning, called_from_user
 from ..guard import note_unguarded_write
 from ..tensor import Tensor
 from ..generator import chosen_rng
 from .module import _generator
+
+_PASSING_ON = (__file__, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(
+    __file__))), "compile", "hooks.py"))
 
 __all__ = ["calculate_gain", "uniform_", "normal_", "zeros_", "ones_", "constant_",
            "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_",
@@ -99,12 +114,12 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
                      f"{list(linear) + ['tanh', 'relu', 'leaky_relu', 'selu']}")
 
 
-def _fans(array, where):
+def _fans(array, where, layout="in_out"):
     if array.ndim < 2:
         raise ValueError(f"init.{where}: fan in and fan out need an array with at least 2 "
                          f"dimensions, got shape {array.shape}")
-    if array.ndim == 2:                 # Linear layout (n_in, n_out)
-        return array.shape[0], array.shape[1]
+    if array.ndim == 2:                 # Linear layout (n_in, n_out), or PyTorch's (out, in)
+        return array.shape[::1 if layout == "in_out" else -1]
     receptive = int(np.prod(array.shape[2:]))
     return array.shape[1] * receptive, array.shape[0] * receptive
 
@@ -199,61 +214,111 @@ def xavier_normal_(tensor, gain: float = 1.0, generator=None, *, rng=None):
     return _fill(tensor, values, "xavier_normal_")
 
 
-def _calculate_fan_in_and_fan_out(tensor) -> tuple[int, int]:
+def mark_in_out(weight) -> None:
+    """Note that ``weight`` (a ``Linear``'s, a recurrent layer's) is laid out ``(n_in,
+    n_out)``, so that the initializers read its fans without asking for a ``layout``."""
+    weight._fan_layout = "in_out"
+
+
+def _layout(tensor, array, layout, where) -> str:
+    """The layout a 2-d ``tensor`` is read in: ``layout`` if given, else this library's
+    ``(n_in, n_out)``, with a warning at the user's line when the tensor is not known to
+    be laid out so (a ``Linear``'s weight) and its two fans differ."""
+    if layout is not None:
+        if layout not in ("in_out", "out_in"):
+            raise ValueError(f"init.{where}: layout must be 'in_out' (this library's Linear "
+                             f"weight, (n_in, n_out)) or 'out_in' (PyTorch's), got {layout!r}")
+        return layout
+    if (array.ndim == 2 and array.shape[0] != array.shape[1]
+            and getattr(tensor, "_fan_layout", None) != "in_out" and _called_by_user()):
+        from ..tape_drop import user_frame, warn_at
+        n, m = array.shape
+        warn_at(user_frame(), (
+            f"init.{where}: a 2-d weight of shape {array.shape} is read in this library's "
+            f"Linear layout (n_in, n_out): fan_in={n}, fan_out={m}. PyTorch reads a 2-d "
+            f"weight as (out, in), fan_in={m}: for a weight laid out that way (used as "
+            "x @ w.T, or an Embedding table read as PyTorch does) pass layout='out_in'; "
+            "pass layout='in_out' to keep this reading without the warning."),
+            ConventionWarning)
+    return "in_out"
+
+
+def _called_by_user() -> bool:
+    """Whether the public initializer running now was called from the user's code (the
+    library's own layers know their layouts)."""
+    frame = sys._getframe(3)        # (_layout, the initializer, its caller)
+    while frame is not None and frame.f_code.co_filename in _PASSING_ON:
+        frame = frame.f_back        # (replayed_function's wrapper, a deprecated spelling)
+    return frame is not None and called_from_user(frame)
+
+
+def _calculate_fan_in_and_fan_out(tensor, layout: str | None = None) -> tuple[int, int]:
     """``(fan_in, fan_out)`` of a weight, as PyTorch's helper of that name gives them for
-    the same layer (read in this library's layout: see the module docstring); custom
-    ``reset_parameters`` use it for ``bound = 1 / sqrt(fan_in)``.
+    the same layer (read in this library's layout, or ``layout``: see the module
+    docstring); custom ``reset_parameters`` use it for ``bound = 1 / sqrt(fan_in)``.
 
     >>> ad.nn.init._calculate_fan_in_and_fan_out(ad.nn.Linear(5, 3).weight)
     (5, 3)
+    >>> ad.nn.init._calculate_fan_in_and_fan_out(np.zeros((3, 5)), layout="out_in")
+    (5, 3)
     """
-    return _fans(_array(tensor, "_calculate_fan_in_and_fan_out"),
-                 "_calculate_fan_in_and_fan_out")
+    where = "_calculate_fan_in_and_fan_out"
+    array = _array(tensor, where)
+    return _fans(array, where, _layout(tensor, array, layout, where))
 
 
-def _calculate_correct_fan(tensor, mode: str) -> int:
+def _calculate_correct_fan(tensor, mode: str, layout: str | None = None) -> int:
     """``fan_in`` or ``fan_out`` (``mode``) of a weight, as PyTorch's helper."""
     mode = mode.lower() if isinstance(mode, str) else mode
     if mode not in ("fan_in", "fan_out"):
         raise ValueError(f"init._calculate_correct_fan: mode {mode!r} not supported, please "
                          "use one of fan_in, fan_out")
-    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
+    where = "_calculate_correct_fan"
+    array = _array(tensor, where)
+    fan_in, fan_out = _fans(array, where, _layout(tensor, array, layout, where))
     return fan_in if mode == "fan_in" else fan_out
 
 
-def _kaiming_std(array, a, mode, nonlinearity, where):
+def _kaiming_std(array, a, mode, nonlinearity, where, layout):
     if mode not in ("fan_in", "fan_out"):
         raise ValueError(f"init.{where}: mode must be 'fan_in' or 'fan_out', got {mode!r}")
-    fan_in, fan_out = _fans(array, where)
+    fan_in, fan_out = _fans(array, where, layout)
     fan = fan_in if mode == "fan_in" else fan_out
     return calculate_gain(nonlinearity, a) / math.sqrt(fan) if fan else 0.0   # (empty)
 
 
 @replayed_function
 def kaiming_uniform_(tensor, a: float = 0.0, mode: str = "fan_in",
-                     nonlinearity: str = "leaky_relu", generator=None, *, rng=None):
+                     nonlinearity: str = "leaky_relu", generator=None, *, rng=None,
+                     layout: str | None = None):
     """He uniform: U(-b, b) with ``b = gain * sqrt(3 / fan)``; ``a`` is leaky_relu's slope.
+    ``layout``: how a 2-d weight is read (module docstring).
 
     >>> w = ad.nn.init.kaiming_uniform_(ad.nn.Linear(4, 2).weight, rng=0)
     >>> bool(np.abs(w.data).max() <= np.sqrt(3 / 4) * ad.nn.init.calculate_gain("leaky_relu", 0))
     True
     """
     array = _array(tensor, "kaiming_uniform_")
-    bound = math.sqrt(3.0) * _kaiming_std(array, a, mode, nonlinearity, "kaiming_uniform_")
+    layout = _layout(tensor, array, layout, "kaiming_uniform_")
+    bound = math.sqrt(3.0) * _kaiming_std(array, a, mode, nonlinearity, "kaiming_uniform_",
+                                          layout)
     values = _drawn_from("kaiming_uniform_", rng, generator).uniform(-bound, bound, array.shape)
     return _fill(tensor, values, "kaiming_uniform_")
 
 
 @replayed_function
 def kaiming_normal_(tensor, a: float = 0.0, mode: str = "fan_in",
-                    nonlinearity: str = "leaky_relu", generator=None, *, rng=None):
-    """He normal: N(0, std**2) with ``std = gain / sqrt(fan)``.
+                    nonlinearity: str = "leaky_relu", generator=None, *, rng=None,
+                    layout: str | None = None):
+    """He normal: N(0, std**2) with ``std = gain / sqrt(fan)``; ``layout``: how a 2-d
+    weight is read (module docstring).
 
     >>> ad.nn.init.kaiming_normal_(ad.nn.Linear(4, 2).weight, mode="fan_out", rng=0).shape
     (4, 2)
     """
     array = _array(tensor, "kaiming_normal_")
-    std = _kaiming_std(array, a, mode, nonlinearity, "kaiming_normal_")
+    layout = _layout(tensor, array, layout, "kaiming_normal_")
+    std = _kaiming_std(array, a, mode, nonlinearity, "kaiming_normal_", layout)
     values = _drawn_from("kaiming_normal_", rng, generator).normal(0.0, std, array.shape)
     return _fill(tensor, values, "kaiming_normal_")
 

@@ -23,6 +23,7 @@ from ..compile import hooks
 from ..tensor import Tensor
 from .conv import Conv1d, Conv2d, _ConvNd, _positive, _tuple, checked_padding_mode
 from .conv3d import Conv3d
+from .init import mark_in_out
 from .conv_transpose import _ConvTransposeNd
 from .module import Module, _generator
 from .modules import Linear, _float_dtype, _positive_int
@@ -134,6 +135,7 @@ class LazyLinear(LazyModuleMixin, Module):
         # The same Parameter objects take their values, so an optimizer that already
         # holds them trains them.
         self.weight.materialize((n_in, self.n_out))
+        mark_in_out(self.weight)
         self.weight.data = gen.uniform(-bound, bound, (n_in, self.n_out)).astype(dtype)
         if self.bias is not None:
             self.bias.materialize((self.n_out,))

@@ -15,6 +15,7 @@ from typing import Iterator
 
 import numpy as np
 
+from ..array_habits import data_property
 from ..compile import hooks as _hooks
 from ..printing import format_values
 from ..grad_attr import zero_grad_of
@@ -31,6 +32,15 @@ from .layer_rng import _generator, _library_rng, _public_caller, manual_seed  # 
 # (``autodiff.tensor`` as an attribute is the function ``ad.tensor``.)
 _tensor_module = importlib.import_module("autodiff.tensor")
 
+def _note_layout(module, name, param) -> None:
+    """A 2-d weight stored transposed from PyTorch's layout (``Linear.weight``, the
+    recurrent layers'): ``nn.init`` reads its fans as PyTorch reads the same layer's."""
+    from .utils_reparam import _is_transposed
+    if param.data.ndim == 2 and _is_transposed(module, name):
+        from .init import mark_in_out
+        mark_in_out(param)
+
+
 class Parameter(Tensor):
     """A trainable tensor: a float leaf that requires grad, owned by a ``Module``.
 
@@ -44,6 +54,7 @@ class Parameter(Tensor):
     """
 
     _deepcopy_keeps_grad = False     # as PyTorch's Parameter (a plain tensor's copy keeps it)
+    data = data_property(Tensor.__dict__["data"])     # p.data.zero_() explains itself
 
     def __init__(self, data, name: str | None = None):
         if isinstance(data, Tensor):
@@ -159,6 +170,7 @@ class Module(StateMethods, StateHookMethods, HookMethods, BackwardHookMethods, D
             self._parameters[name] = value
             if value._auto_name and value.name is None:
                 value._name = name
+            _note_layout(self, name, value)
         elif name in self._parameters:
             if value is not None:
                 raise TypeError(

@@ -2,7 +2,9 @@
 
 ``t[key]`` accepts everything NumPy does (ints, slices, None, Ellipsis, integer
 arrays or Tensors, boolean masks).  The gradient of a gather is a scatter-add into
-zeros: an index that appears twice receives the sum of both gradients.
+zeros: an index that appears twice receives the sum of both gradients.  A write
+``t[key] = v`` whose key repeats a position keeps the last value there, as NumPy does,
+and only that value gets the position's gradient.
 """
 
 from __future__ import annotations
@@ -94,22 +96,32 @@ def getitem(x, key) -> Tensor:
 
 
 def _read_back(xp, g, key, ndim):
-    """``g[key]`` as the gradient of a value of ``ndim`` axes written at ``key``, with the
-    value's leading size-1 axes (NumPy drops them when it writes)."""
-    picked = g[key]
+    """``g[key]`` as the gradient of a value of ``ndim`` axes written at ``key``."""
+    return _with_leading_ones(xp, g[key], ndim)
+
+
+def _with_leading_ones(xp, picked, ndim):
+    """``picked`` with the leading size-1 axes of a value of ``ndim`` axes (NumPy drops
+    them when it writes)."""
     extra = ndim - picked.ndim
     if extra > 0:
         picked = xp.reshape(picked, (1,) * extra + picked.shape)
     return picked
 
 
-def _written_values_gradient(xp, g, key, shape):
+def _written_values_gradient(xp, g, key, shape, x_shape):
     """The gradient of the ``value`` of ``shape`` that ``setitem`` wrote at ``key``:
-    ``g[key]`` summed to that shape, where the value was broadcast.  Summed here rather than by the
+    ``g[key]`` summed to that shape, where the value was broadcast, and zero for a write
+    that a later one at the same position overwrote.  Summed here rather than by the
     reverse pass, so that the rule's result has the value's shape whatever ``key``
     selects: with a mask computed in a compiled call, ``g[key]`` has as many rows as the
     mask has true entries, which may change between replays."""
-    return xp.sum_to(_read_back(xp, g, key, len(shape)), shape)
+    picked = g[key]
+    if _may_repeat(key):
+        kept = _kept_writes(x_shape, key)     # (a compiled replay runs the rule again)
+        if not kept.all():
+            picked = xp.where(kept, picked, xp.zeros_like(picked))
+    return xp.sum_to(_with_leading_ones(xp, picked, len(shape)), shape)
 
 
 index_add = defop(
@@ -195,24 +207,24 @@ def _in_range(indices, n, mode):
     return np.mod(raw, n) if mode in ("wrap", 1) else np.clip(raw, 0, n - 1)
 
 
-def _check_no_repeats(shape, key):
+def _may_repeat(key):
     parts = key if isinstance(key, tuple) else (key,)
-    if all(_never_repeats(p) for p in parts):
-        return
-    counts = np.zeros(shape, dtype=np.intp)
-    np.add.at(counts, key, 1)
-    if counts.max(initial=0) > 1:
-        raise ValueError(
-            "setitem: the index selects the same element more than once, so which value "
-            "lands there (and which gets the gradient) is ambiguous; use distinct indices, "
-            "or np.add.at(t, index, values) to add every value up (NumPy's t[index] += v "
-            "adds once per distinct index)")
+    return not all(_never_repeats(p) for p in parts)
+
+
+def _kept_writes(shape, key):
+    """For each element ``x[key] = value`` writes (an array of ``x[key]``'s shape): True
+    where that write is the one NumPy keeps, the last one at its position."""
+    last = np.full(shape, -1, dtype=np.intp)
+    written = last[key].shape
+    order = np.arange(int(np.prod(written)), dtype=np.intp).reshape(written)
+    last[key] = order                     # NumPy's own assignment picks the survivors
+    return last[key] == order
 
 
 def _setitem_forward(x, value, key):
-    _check_no_repeats(np.shape(x), key)
     out = np.array(x, copy=True)
-    out[key] = value
+    out[key] = value          # an index repeated: the last write stays, as in NumPy
     return out
 
 
@@ -229,9 +241,9 @@ _setitem = defop(
         ">>> ad.setitem(ad.tensor([1.0, 2.0, 3.0]), 0.0, np.array([0, 2]))\n"
         "tensor([0., 2., 0.])",
     x=("g with g[key] = 0", lambda xp, g, ans, x, value, key: xp.zero_at(g, key)),
-    value=("sum_to(g[key], value.shape)",
-           lambda xp, g, ans, x, value, key: _written_values_gradient(xp, g, key,
-                                                                      value.shape)),
+    value=("sum_to(g[key] where the write stays, value.shape)",
+           lambda xp, g, ans, x, value, key: _written_values_gradient(
+               xp, g, key, value.shape, x.shape)),
     key=None, reads=(),
     zeroes="gives x zero gradient where it writes (what was there before is overwritten)")
 

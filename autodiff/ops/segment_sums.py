@@ -1,7 +1,8 @@
 """``np.add.reduceat``: sums over segments of an axis; ``np.maximum.reduceat``,
 ``np.minimum.reduceat``, ``np.fmax.reduceat`` and ``np.fmin.reduceat``: extremes over
-segments, and ``np.multiply.reduceat`` products, each segment reduced with the ufunc's
-``reduce``.
+segments, ``np.multiply.reduceat`` products and ``np.subtract.reduceat`` /
+``np.divide.reduceat`` running differences and quotients (``a[i] - a[i+1] - ...``), each
+segment reduced with the ufunc's ``reduce``.
 
 Output i sums ``a[indices[i]:indices[i+1]]`` along the axis (the last one runs to the
 end) where ``indices[i] < indices[i+1]``, and is ``a[indices[i]]`` alone otherwise,
@@ -78,12 +79,13 @@ add_reduceat = defop(
     indices=None, axis=None, reads=())
 
 
-def _segment_extremes(ufunc: np.ufunc):
-    """``ufunc.reduceat`` for an extreme (``np.maximum`` ...) or a product
-    (``np.multiply``) on a Tensor: each segment sliced and reduced with ``ufunc.reduce``
-    (whose gradient goes to the extreme, or is the product's), the segments joined; the
-    values are NumPy's exactly, as an extreme rounds nothing and NumPy multiplies a
-    segment in the order its reduce does."""
+def _segment_reductions(ufunc: np.ufunc):
+    """``ufunc.reduceat`` for an extreme (``np.maximum`` ...), a product
+    (``np.multiply``) or a running difference or quotient (``np.subtract``,
+    ``np.divide``) on a Tensor: each segment sliced and reduced with ``ufunc.reduce``
+    (whose gradient goes to the extreme, or is the reduction's), the segments joined;
+    the values are NumPy's exactly, as an extreme rounds nothing and NumPy reduces a
+    segment in the order its reduce does (left to right)."""
     name = f"{ufunc.__name__}.reduceat"
 
     def reduceat(array, indices, axis=0, dtype=None, out=None):
@@ -114,10 +116,12 @@ def _segment_extremes(ufunc: np.ufunc):
     reduceat.__doc__ = (f"``np.{name}``: output i is the {ufunc.__name__} of "
                         "``a[indices[i]:indices[i+1]]`` along ``axis`` (``a[indices[i]]`` "
                         "when the indices do not increase), as NumPy's; the gradient "
-                        + ("is the segment product's." if ufunc is np.multiply else
-                           "goes to each segment's extreme."))
+                        + ("goes to each segment's extreme." if ufunc in _EXTREMES else
+                           f"is the segment {ufunc.__name__}.reduce's."))
     return reduceat
 
 
-for _ufunc in (np.maximum, np.minimum, np.fmax, np.fmin, np.multiply):
-    implements(getattr(_ufunc, "reduceat"))(_segment_extremes(_ufunc))
+_EXTREMES = (np.maximum, np.minimum, np.fmax, np.fmin)
+
+for _ufunc in _EXTREMES + (np.multiply, np.subtract, np.divide):
+    implements(getattr(_ufunc, "reduceat"))(_segment_reductions(_ufunc))

@@ -16,8 +16,9 @@
   the op one slice at a time, in NumPy's order (``sequential_reduce`` /
   ``sequential_accumulate``), so the values are NumPy's to the bit and the gradient is
   the op's, step by step.
-- ``reduceat`` is ``np.add.reduceat`` and the extremes' (``np.maximum.reduceat`` ...,
-  ``ops/segment_sums.py``); the other ``reduceat`` raise, naming the method.
+- ``reduceat`` is ``np.add.reduceat``, the extremes' (``np.maximum.reduceat`` ...),
+  ``np.multiply``'s, ``np.subtract``'s and ``np.divide``'s (``ops/segment_sums.py``); the
+  other ``reduceat`` raise, naming the method.
 - ``at`` writes in place (``ops/ufunc_at.py``): recorded for ``np.add.at`` and
   ``np.subtract.at``, refused for the others while recording.
 """

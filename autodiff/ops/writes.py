@@ -10,11 +10,11 @@ none), a plain write into ``t.data`` otherwise, refused on a leaf that requires 
 NumPy's own function runs first on a scratch array, so its checks and errors are its
 own.  Both return None, as NumPy's do.
 
-Refused with an error saying what to write instead: ``put_along_axis`` and ``put``
-with indices that repeat an entry while recording (which value lands there would be NumPy's
-choice, and so would be which one gets the gradient), and with ``axis=None`` (NumPy 2
-writes into a flattened copy there and leaves ``arr`` unchanged); and values that
-require grad written into an ndarray, which cannot hold a gradient.
+Indices that repeat an entry write it as NumPy does: the last value stays, and it alone
+gets the gradient of that entry.  Refused with an error saying what to write instead:
+``put_along_axis`` with ``axis=None`` (NumPy 2 writes into a flattened copy there and
+leaves ``arr`` unchanged); and values that require grad written into an ndarray, which
+cannot hold a gradient.
 """
 
 from __future__ import annotations
@@ -138,24 +138,8 @@ def put_along_axis(arr, indices, values, axis) -> None:
              lambda: np.put_along_axis(scratch, index, array_of(values), axis))
     axis = int(np.lib.array_utils.normalize_axis_index(axis, arr.ndim))
     key = _along_axis_key(arr.shape, index, axis)
-    if _grad_mode.enabled and (arr.requires_grad or getattr(values, "requires_grad", False)):
-        _refuse_repeats(arr.shape, key, described)
     inplace.set_item(arr, key, values, where="put_along_axis")
     return None
-
-
-def _refuse_repeats(shape, key, described):
-    counts = np.zeros(shape, dtype=np.intp)
-    np.add.at(counts, key, 1)
-    if counts.max(initial=0) > 1:
-        where = np.unravel_index(int(np.argmax(counts)), shape)
-        raise ValueError(
-            f"put_along_axis: the indices write entry {tuple(int(i) for i in where)} "
-            f"more than once ({described}), so which value stays there, and which one "
-            "gets its gradient, is ambiguous. Make the indices distinct along the axis "
-            "(e.g. keep the last of each with np.unique), or build the result as a new "
-            "tensor: ad.where over the positions, or t + ad.index_add(values, t.shape, "
-            "key) to add the values up.")
 
 
 @functools.lru_cache(maxsize=256)
@@ -220,7 +204,7 @@ def _made_from_arguments(label, fn, *args):
     return made(label, fn, tuple(array_of(x) if isinstance(x, Tensor) else x for x in args))
 
 
-def _write_flat(name, a, positions_of, args, values, described):
+def _write_flat(name, a, positions_of, args, values):
     """``a.flat[positions] = values`` through ``inplace.set_item``, with ``positions =
     positions_of(*args)`` (as many as values)."""
     for x in args:
@@ -230,13 +214,6 @@ def _write_flat(name, a, positions_of, args, values, described):
     positions = positions_of(*(x.data if isinstance(x, Tensor) else x for x in args))
     if positions.size == 0:
         return None                                 # NumPy writes nothing
-    if _grad_mode.enabled and (a.requires_grad or getattr(values, "requires_grad", False)):
-        if np.unique(positions).size != positions.size:
-            raise ValueError(
-                f"{name}: the indices write an entry more than once ({described}), so "
-                "which value stays there, and which one gets its gradient, is ambiguous. "
-                "Make the indices distinct, or add the values up with t + "
-                "ad.index_add(values, t.shape, np.unravel_index(indices, t.shape)).")
     if a.ndim == 0:                                 # every position is the one entry
         key, values = (), values[-1]
     else:
@@ -271,7 +248,7 @@ def put(a, ind, v, mode="raise") -> None:
     if np.size(raw) == 0:
         return None
     return _write_flat("put", a, functools.partial(_put_positions, a.size, mode), (ind,),
-                       _cycled(v, index.size, a), described)
+                       _cycled(v, index.size, a))
 
 
 def _flat_positions(size, key):
@@ -299,7 +276,7 @@ def write_flat(a, key, value) -> None:
     if np.size(array_of(value)) == 0:
         raise ValueError(f"flat: no values to write at {n} positions ({described})")
     return _write_flat("flat", a, functools.partial(_flat_positions, a.size), (key,),
-                       _cycled(value, n, a), described)
+                       _cycled(value, n, a))
 
 
 def _as_given(values):
@@ -343,8 +320,7 @@ def putmask(a, mask, values) -> None:
     chosen = _made_from_arguments(
         "putmask values", functools.partial(_putmask_choices, values.size), mask)
     # (the flattened values, a view of them, must not outlive the take: see _cycled)
-    return _write_flat("putmask", a, _mask_positions, (mask,), take(flatten(values), chosen),
-                       described)
+    return _write_flat("putmask", a, _mask_positions, (mask,), take(flatten(values), chosen))
 
 
 @implements(np.place)
@@ -372,7 +348,7 @@ def place(arr, mask, vals) -> None:
     refuse_overlapping_values("numpy.place", arr, vals,
                               lambda a, v: np.place(a, array_of(mask), v),
                               "np.place(t, mask, vals.copy())")
-    return _write_flat("place", arr, _mask_positions, (mask,), _cycled(vals, n, arr), described)
+    return _write_flat("place", arr, _mask_positions, (mask,), _cycled(vals, n, arr))
 
 
 @implements(np.copyto)
@@ -409,7 +385,7 @@ def copyto(dst, src, casting="same_kind", where=True) -> None:
     positions_of = functools.partial(_where_positions, dst.shape)
     chosen = _made_from_arguments("copyto where", positions_of, where)
     values = take(flatten(broadcast_to(tensor_of(src), dst.shape)), chosen)
-    return _write_flat("copyto", dst, positions_of, (where,), values, described)
+    return _write_flat("copyto", dst, positions_of, (where,), values)
 
 
 def _where_positions(shape, where):
