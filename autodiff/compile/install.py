@@ -30,17 +30,6 @@ from .tracer import TraceError, Tracer
 _tensor_module = importlib.import_module("autodiff.tensor")
 
 
-def _own_data_properties() -> dict:
-    """The subclasses of Tensor that define their own ``data``, with it."""
-    found, pending = {}, list(Tensor.__subclasses__())
-    while pending:
-        cls = pending.pop()
-        if "data" in cls.__dict__:
-            found[cls] = cls.__dict__["data"]
-        pending.extend(cls.__subclasses__())
-    return found
-
-
 class _TracingObserver(_graph.BackwardObserver):
     """Passes the reverse pass's edges to the tracer.  Defined here, not inside
     ``installed``: a class object lives in a reference cycle, and a class made per
@@ -111,10 +100,6 @@ class installed:
             data_slot.__set__(t, value)
 
         Tensor.data = property(get_data, set_data)
-        # (Parameter.data, which explains p.data.zero_(), would hide the reporting one)
-        self.data_overrides = _own_data_properties()
-        for cls in self.data_overrides:
-            cls.data = Tensor.data
         self.observing = _graph.observe_backward(_TracingObserver(tracer))
         self.observing.__enter__()
         return tracer
@@ -132,8 +117,6 @@ class installed:
         _inplace.write_hook = None
         Tensor.grad = self.grad_slot
         Tensor.data = self.data_slot
-        for cls, own in self.data_overrides.items():
-            cls.data = own
         self.observing.__exit__(*exc)
         if refusal is not None:
             raise refusal from exc[1]

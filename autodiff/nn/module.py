@@ -15,7 +15,6 @@ from typing import Iterator
 
 import numpy as np
 
-from ..array_habits import data_property
 from ..compile import hooks as _hooks
 from ..printing import format_values
 from ..grad_attr import zero_grad_of
@@ -54,7 +53,6 @@ class Parameter(Tensor):
     """
 
     _deepcopy_keeps_grad = False     # as PyTorch's Parameter (a plain tensor's copy keeps it)
-    data = data_property(Tensor.__dict__["data"])     # p.data.zero_() explains itself
 
     def __init__(self, data, name: str | None = None):
         if isinstance(data, Tensor):
