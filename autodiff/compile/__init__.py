@@ -148,6 +148,8 @@ from .not_replayed import (NotReplayedWarning, array_sums, arrays_reached, numbe
                            warn_of_arrays_left_behind, warn_of_numbers_changed,
                            warn_of_sizes_changed, warn_of_tensors_left_behind)
 from ..anomaly import active as anomaly_active
+from ..inference_tensors import note_results
+from ..saved_hooks import active as saved_hooks_active
 from .tracer import TraceError, Tracer
 from .call_constants import creators_patched, read_live_when_reached
 from .captures import (captured_generators, captured_objects, captured_settings,
@@ -185,15 +187,23 @@ class Compiled:
         functools.update_wrapper(self, fn)
 
     def __call__(self, *args, **kwargs):
-        # A replay records no ops: detect_anomaly would have none to check, and a
-        # function transform (ad.grad(compiled)) none to differentiate (it would take
-        # the result for a constant and give zeros), so both get the eager function.
-        if anomaly_active() or _grad_mode.transform_depth > 0:
+        result = self._call(args, kwargs)
+        if _grad_mode.inference_mode:
+            # (inside inference_mode, as the eager function's: a replay runs no op hook)
+            note_results(result, (args, kwargs))
+        return result
+
+    def _call(self, args, kwargs):
+        # A replay records no ops: detect_anomaly would have none to check, an open
+        # saved_tensors_hooks block none to pack, and a function transform
+        # (ad.grad(compiled)) none to differentiate (it would take the result for a
+        # constant and give zeros), so all get the eager function.
+        if anomaly_active() or saved_hooks_active() or _grad_mode.transform_depth > 0:
             return self._call_eagerly(args, kwargs)
         tracer = _hooks.active
         if tracer is not None and tracer.thread != threading.get_ident():
             with _tracing:      # another thread's trace is listening: wait for its end
-                return self(*args, **kwargs)
+                return self._call(args, kwargs)
         if tracer is not None:
             # Called by a function being traced: run eagerly, so that the outer trace
             # records this function's ops as its own (a replay of this plan would hand
