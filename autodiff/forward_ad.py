@@ -193,14 +193,21 @@ def make_dual(tensor: Tensor, tangent: Tensor, *, level: int | None = None) -> T
             "differentiated with respect to both")
     if _registry.kernel_hook is None:   # (an ad.compile trace inside the level resets it)
         _registry.kernel_hook = _unrecorded_op_hook
-    if tangent.data.strides != tensor.data.strides:
-        # laid out as the primal, as PyTorch does (so unpack_dual gives a copy then)
+    if _layout(tangent.data) != _layout(tensor.data) and _compile_hooks.active is None:
+        # laid out as the primal, as PyTorch does (so unpack_dual gives a copy then); a
+        # compiled function's trace keeps the argument (the layout changes no values)
         laid_out = np.empty_like(tensor.data, dtype=tangent.dtype)
         laid_out[...] = tangent.data
         tangent = _make(laid_out, None, False)
     dual = _alias(tensor)
     state.tangents[dual._node] = tangent
     return dual
+
+
+def _layout(array: np.ndarray) -> tuple:
+    """The strides of ``array`` in elements (a float32 primal and a float64 tangent of
+    one layout have different strides in bytes)."""
+    return tuple(stride // array.itemsize for stride in array.strides)
 
 
 @functools.lru_cache(maxsize=None)
