@@ -3,7 +3,8 @@ comes in (``make_dual(float64 primal, float32 tangent)``), as PyTorch gives it.
 
 * An op that only moves, picks or adds up its tangent's entries (reshape, sum,
   indexing, ``+ 1``, negation, cumsum, ``where``, clip, max, flip, pad, a copy, ``.to``
-  its own dtype) keeps the tangent's dtype; ``d - x`` with another array ``x`` takes the wider of the two.
+  its own dtype) keeps the tangent's dtype; ``d - x`` with another array ``x`` takes
+  the wider of the two.
 * Any other op computes with the primal values, so its tangent takes the wider of the
   tangent's dtype and the output's (``d * 2`` of a float64 primal with a float32
   tangent has a float64 tangent).
