@@ -22,7 +22,10 @@ class saved_tensors_hooks:
     array or Tensor of the same shape and dtype).  PyTorch's ops save only what their
     formulas read; here every input and output of an op is packed (``saved_hooks.py``).
     A function compiled with ``ad.compile`` runs eagerly inside the block, so that the
-    hooks run; entering the block inside a compiled function is refused.
+    hooks run; entering the block inside a compiled function is refused.  Forward-mode
+    tangents (``unpack_dual``, ``jvp``, ``jacfwd``) of ops recorded in the block read
+    what ``unpack_hook`` gives back (PyTorch computes them as the op runs, from the
+    values themselves: the same when ``unpack_hook`` undoes ``pack_hook``).
 
     >>> packed = []
     >>> def pack(t):

@@ -44,6 +44,7 @@ from .graph import Node, enable_grad, is_grad_enabled
 from .ops import registry as _registry
 from .ops.namespace import numpy_xp, tensor_xp
 from .ops.registry import REGISTRY, _complex_op, _holds_complex
+from .saved_hooks import unpacked_values
 from .tensor import Tensor
 
 _tensor_module = sys.modules[Tensor.__module__]   # (ad.tensor is the function)
@@ -321,6 +322,15 @@ def _node_tangent(node: Node, tangents):
         if node.op.name == "astype":
             return next(t for t in inputs if t is not None)    # .to(its own dtype): itself
     if node.freed:
+        unpacked = unpacked_values(node)
+        if unpacked is not None:
+            # (packed in a saved_tensors_hooks block: its values for the while, then
+            # dropped again, so that its backward still unpacks them)
+            node.args, node.ans = unpacked
+            try:
+                return _node_tangent(node, tangents)
+            finally:
+                node.args = node.ans = None
         raise RuntimeError(
             f"unpack_dual: op '{node.op.name}' on the way from a dual to this tensor has "
             "released its saved values (a backward() through it freed them), so its "

@@ -25,7 +25,7 @@ import numpy as np
 from .grad_mode import _grad_mode
 from .observers import BackwardObserver
 
-__all__ = ["active", "pushed", "popped", "unpacked_args"]
+__all__ = ["active", "pushed", "popped", "unpacked_args", "unpacked_values"]
 
 #: node -> its _Packed values (while it keeps them)
 _packed = weakref.WeakKeyDictionary()
@@ -157,6 +157,15 @@ def unpacked_args(node, keep: bool):
         del _packed[node]
     node.args, node.ans = packed.unpack(node)
     return node.args
+
+
+def unpacked_values(node):
+    """``(args, ans)``: the inputs and output of a node that dropped its arrays in a
+    ``saved_tensors_hooks`` block, unpacked, for forward mode, which reads them to
+    compute a tangent (the node keeps them packed for its backward); None for any other
+    node."""
+    packed = _packed.get(node) if _packed and node.args is None else None
+    return None if packed is None else packed.unpack(node)
 
 
 def _unpacked(unpack_hook, packed, kind, node):

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import autodiff as ad
+import autodiff.autograd.forward_ad as fwAD
 from autodiff.compile.refusals import TraceError
 
 RNG = np.random.default_rng(1111)
@@ -151,6 +152,50 @@ def test_saved_tensors_hooks_with_float32_and_complex_values_match_torch(dtype):
         grads.append(np.asarray(t.grad))
     assert grads[0].dtype == grads[1].dtype == values.dtype
     np.testing.assert_allclose(grads[0], grads[1], rtol=1e-5 if dtype == np.float32 else 1e-13)
+
+
+def _offloaded(lib, values, unpack_inside):
+    """The tangent of exp(x * x) recorded with hooks that keep NumPy copies."""
+    fw = lib.autograd.forward_ad
+    pack = lambda t: t.detach().numpy().copy()                      # noqa: E731
+    with fw.dual_level():
+        with lib.autograd.graph.saved_tensors_hooks(pack, lambda a: lib.tensor(a)):
+            dual = fw.make_dual(lib.tensor(values, requires_grad=True),
+                                lib.tensor(np.ones_like(values)))
+            y = (dual * dual).exp()
+            if unpack_inside:
+                return np.asarray(fw.unpack_dual(y).tangent.detach())
+        return np.asarray(fw.unpack_dual(y).tangent.detach())
+
+
+@pytest.mark.parametrize("unpack_inside", [True, False])
+def test_tangents_of_ops_recorded_in_a_saved_tensors_hooks_block_match_torch(unpack_inside):
+    # after the block the nodes had dropped their arrays: unpack_dual, func.jvp and
+    # jacfwd said a backward had freed them
+    values = RNG.normal(size=3)
+    ours = _offloaded(ad, values, unpack_inside)
+    np.testing.assert_allclose(ours, 2 * values * np.exp(values ** 2), rtol=1e-14)
+    torch = pytest.importorskip("torch")
+    np.testing.assert_allclose(ours, _offloaded(torch, values, unpack_inside), rtol=1e-14)
+
+
+def test_jvp_and_jacfwd_of_a_function_entering_saved_tensors_hooks():
+    def f(x):
+        with ad.autograd.graph.saved_tensors_hooks(lambda t: t * 1.0, lambda t: t):
+            return (x * x).exp()
+
+    values = RNG.normal(size=3)
+    _, tangent = ad.func.jvp(f, (ad.tensor(values),), (ad.tensor(np.ones(3)),))
+    np.testing.assert_allclose(tangent.numpy(), 2 * values * np.exp(values ** 2), rtol=1e-14)
+    np.testing.assert_allclose(ad.func.jacfwd(f)(ad.tensor(values)),
+                               np.diag(2 * values * np.exp(values ** 2)), rtol=1e-14)
+    x = ad.tensor(values, requires_grad=True)
+    with ad.autograd.graph.saved_tensors_hooks(lambda t: t, lambda t: t):
+        y = (x * x).exp().sum()
+    with fwAD.dual_level():                 # (the packed graph still gives its backward)
+        fwAD.unpack_dual(fwAD.make_dual(x * 1.0, ad.tensor(np.ones(3))) * 2)
+    y.backward()
+    np.testing.assert_allclose(x.grad, 2 * values * np.exp(values ** 2), rtol=1e-14)
 
 
 # ----- node hooks (grad_fn.register_prehook / register_hook) ------------------------------
