@@ -130,6 +130,46 @@ def test_a_schedule_following_an_added_group_replays_in_a_compiled_step(name):
     np.testing.assert_array_equal(results[0][2], results[1][2])
 
 
+_MORE_SCHEDULES = {
+    "ConstantLR": lambda S, opt: S.ConstantLR(opt, factor=0.5, total_iters=2),
+    "PolynomialLR": lambda S, opt: S.PolynomialLR(opt, total_iters=4, power=2.0),
+    "CosineAnnealingLR": lambda S, opt: S.CosineAnnealingLR(opt, T_max=3, eta_min=0.01),
+    "ChainedScheduler": lambda S, opt: S.ChainedScheduler(
+        [S.ConstantLR(opt, factor=0.5, total_iters=2), S.ExponentialLR(opt, gamma=0.9)]),
+    "SequentialLR": lambda S, opt: S.SequentialLR(
+        opt, [S.ConstantLR(opt, factor=0.5, total_iters=2), S.ExponentialLR(opt, 0.9)], [3]),
+}
+
+
+def _rates_until_refused(lib, make, steps=10):
+    first, second = lib.nn.Parameter(lib.zeros(1)), lib.nn.Parameter(lib.zeros(2))
+    opt = lib.optim.SGD([first], lr=0.1, momentum=0.9)
+    schedule = make(lib.optim.lr_scheduler, opt)
+    opt.add_param_group({"params": [second], "lr": 1.0})
+    rates = []
+    for _ in range(steps):
+        opt.step()
+        try:
+            schedule.step()
+        except ValueError:
+            return rates, True
+        rates.append([group["lr"] for group in opt.param_groups])
+    return rates, False
+
+
+@pytest.mark.filterwarnings("ignore:SGD.step. none of the")
+@pytest.mark.parametrize("name", sorted(_MORE_SCHEDULES))
+def test_more_schedules_follow_an_added_group_until_they_restart_as_torch(name):
+    # ConstantLR, PolynomialLR and CosineAnnealingLR refused a group added after them,
+    # which PyTorch's follow (and refuse, as here, where they restart from initial lrs)
+    torch = _torch()
+    ours, refused = _rates_until_refused(ad, _MORE_SCHEDULES[name])
+    theirs, torch_refused = _rates_until_refused(torch, _MORE_SCHEDULES[name])
+    assert refused == torch_refused == (name in ("CosineAnnealingLR", "SequentialLR"))
+    assert len(ours) == len(theirs) > 1
+    np.testing.assert_allclose(ours, theirs, rtol=1e-14)
+
+
 def test_out_resizing_in_a_compiled_step_replays_as_eager():
     results = []
     for compiled in (False, True):
