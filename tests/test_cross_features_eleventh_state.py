@@ -138,6 +138,9 @@ _MORE_SCHEDULES = {
         [S.ConstantLR(opt, factor=0.5, total_iters=2), S.ExponentialLR(opt, gamma=0.9)]),
     "SequentialLR": lambda S, opt: S.SequentialLR(
         opt, [S.ConstantLR(opt, factor=0.5, total_iters=2), S.ExponentialLR(opt, 0.9)], [3]),
+    # (its milestone restarts StepLR from the initial lrs: the added group was left off)
+    "SequentialLR of StepLRs": lambda S, opt: S.SequentialLR(
+        opt, [S.ExponentialLR(opt, 0.9), S.StepLR(opt, step_size=2)], [3]),
 }
 
 
@@ -165,7 +168,8 @@ def test_more_schedules_follow_an_added_group_until_they_restart_as_torch(name):
     torch = _torch()
     ours, refused = _rates_until_refused(ad, _MORE_SCHEDULES[name])
     theirs, torch_refused = _rates_until_refused(torch, _MORE_SCHEDULES[name])
-    assert refused == torch_refused == (name in ("CosineAnnealingLR", "SequentialLR"))
+    assert refused == torch_refused == (name in ("CosineAnnealingLR", "SequentialLR",
+                                                 "SequentialLR of StepLRs"))
     assert len(ours) == len(theirs) > 1
     np.testing.assert_allclose(ours, theirs, rtol=1e-14)
 
