@@ -395,13 +395,30 @@ def _apply_rule(node, inputs, ans, args, xp):
     if _holds_complex((node.ans,)) or _holds_complex(node.args):
         # A node that does not require grad recorded the real op, whose rules are for
         # real numbers: J t comes from its complex twin by transposition (or it refuses).
+        _refuse_transposition_in_trace(node, "of complex values")
         twin = _complex_op(node.op, node.ans, node.args)
         return _transposed_vjp(node, inputs, ans, args, node.kwargs or {}, xp is tensor_xp,
                                op=twin)
     rule = jvp_rule(node.op)
     if rule is not None:
         return rule(xp, inputs, ans, *args, **(node.kwargs or {}))
+    _refuse_transposition_in_trace(node, "(it has no forward-mode rule)")
     return _transposed_vjp(node, inputs, ans, args, node.kwargs or {}, xp is tensor_xp)
+
+
+def _refuse_transposition_in_trace(node, why: str) -> None:
+    """Inside an ``ad.compile`` trace a tangent derived from the op's backward rule (a
+    backward of a backward) cannot be recorded: refused naming the op, instead of the
+    trace's "backward(create_graph=True) is not supported"."""
+    if _compile_hooks.active is None or not _compile_hooks.active.owns_thread():
+        return
+    from .compile.provenance import user_line
+    from .compile.refusals import TraceError
+    raise TraceError(
+        f"compile: unpack_dual at {user_line()} needs the tangent of '{node.op.name}' "
+        f"{why}, which is derived by differentiating its backward rule, and a compiled "
+        "function does not replay a backward of a backward. Unpack the dual outside the "
+        "compiled function, or compute the tangent with ad.func.jvp outside it.")
 
 
 def _fitted(result, ans, own_dtype: bool):

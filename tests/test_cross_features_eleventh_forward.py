@@ -116,6 +116,27 @@ def test_a_0d_mixed_dtype_dual_matches_central_differences():
     assert float(tangent) == pytest.approx(central, rel=1e-5)
 
 
+@pytest.mark.parametrize("name, values, op", [
+    ("var", np.linspace(-1, 1, 4), lambda d: d.var()),
+    ("multiply", np.linspace(-1, 1, 4) + 1j, lambda d: (d * d).abs().sum()),
+])
+def test_a_tangent_derived_from_a_backward_rule_in_a_compiled_function_names_the_op(
+        name, values, op):
+    # it was refused as "backward(create_graph=True) through 'sum' is not supported"
+    w = ad.tensor(values, requires_grad=True)
+
+    def tangent(x):
+        with fwAD.dual_level():
+            dual = fwAD.make_dual(w * 1.0, x * (1 + 0j) if values.dtype.kind == "c" else x)
+            return fwAD.unpack_dual(op(dual)).tangent.detach()
+
+    eager = tangent(ad.tensor(np.ones(4)))                 # (runs eagerly)
+    assert eager.shape == ()
+    with pytest.raises(Exception, match=rf"unpack_dual at test_cross_features_eleventh_"
+                                        rf"forward.py:\d+ needs the tangent of '{name}'"):
+        ad.compile(tangent)(ad.tensor(np.ones(4)))
+
+
 # ----- save_for_forward and a Function's own jvp ----------------------------------------------
 
 def _exp_with_jvp(lib, vmap_rule=False):
