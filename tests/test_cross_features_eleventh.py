@@ -12,6 +12,7 @@ import pytest
 import autodiff as ad
 import autodiff.autograd.forward_ad as fwAD
 from autodiff.compile.refusals import TraceError
+from cross_tenth_functions import once_differentiable_square
 
 RNG = np.random.default_rng(1111)
 
@@ -288,23 +289,8 @@ def test_node_hooks_inside_vmap_of_grad_on_complex_and_0d_values_match_torch():
 
 # ----- once_differentiable -----------------------------------------------------------------
 
-def _once_square(lib):
-    class Square(lib.autograd.Function):
-        @staticmethod
-        def forward(ctx, x):
-            ctx.save_for_backward(x)
-            return x ** 2
-
-        @staticmethod
-        @lib.autograd.function.once_differentiable
-        def backward(ctx, grad):
-            x, = ctx.saved_tensors
-            return grad * 2 * x
-    return Square
-
-
 def test_once_differentiable_under_first_order_transforms_and_refused_in_second():
-    square = _once_square(ad)
+    square = once_differentiable_square(ad)
     values = RNG.normal(size=(2, 3))
     np.testing.assert_allclose(ad.vmap(ad.grad(lambda v: square.apply(v).sum()))(
         ad.tensor(values)), 2 * values, rtol=1e-15)
@@ -316,7 +302,7 @@ def test_once_differentiable_under_first_order_transforms_and_refused_in_second(
 
 
 def test_once_differentiable_in_a_compiled_step_float32_and_0d():
-    square = _once_square(ad)
+    square = once_differentiable_square(ad)
     results = []
     for compiled in (False, True):
         w = ad.nn.Parameter(np.linspace(-1, 1, 4).astype(np.float32))

@@ -12,7 +12,7 @@ import pytest
 
 import autodiff as ad
 import autodiff.autograd.forward_ad as fwAD
-from cross_tenth_functions import power_function
+from cross_tenth_functions import exp_with_jvp, power_function
 
 RNG = np.random.default_rng(1112)
 
@@ -139,31 +139,6 @@ def test_a_tangent_derived_from_a_backward_rule_in_a_compiled_function_names_the
 
 # ----- save_for_forward and a Function's own jvp ----------------------------------------------
 
-def _exp_with_jvp(lib, vmap_rule=False):
-    class MyExp(lib.autograd.Function):
-        generate_vmap_rule = vmap_rule
-
-        @staticmethod
-        def forward(x):
-            return lib.exp(x)
-
-        @staticmethod
-        def setup_context(ctx, inputs, output):
-            ctx.save_for_backward(output)
-            ctx.save_for_forward(output)
-
-        @staticmethod
-        def backward(ctx, grad):
-            result, = ctx.saved_tensors
-            return grad * result
-
-        @staticmethod
-        def jvp(ctx, tangent):
-            result, = ctx.saved_tensors
-            return tangent * result
-    return MyExp
-
-
 @pytest.mark.parametrize("transform", ["jacfwd", "vmap_jvp", "vmap_jacfwd", "hessian",
                                        "jacrev_jacfwd"])
 def test_a_functions_jvp_under_forward_transforms_matches_torch(transform):
@@ -171,7 +146,7 @@ def test_a_functions_jvp_under_forward_transforms_matches_torch(transform):
     values = RNG.normal(size=(2, 3))
 
     def run(lib):
-        func, exp = lib.func, _exp_with_jvp(lib, vmap_rule=True).apply
+        func, exp = lib.func, exp_with_jvp(lib, vmap_rule=True).apply
         return {
             "jacfwd": lambda: func.jacfwd(exp)(lib.tensor(values[0])),
             "vmap_jvp": lambda: func.vmap(lambda x, t: func.jvp(exp, (x,), (t,))[1])(
@@ -185,7 +160,7 @@ def test_a_functions_jvp_under_forward_transforms_matches_torch(transform):
 
 
 def test_a_functions_jvp_in_float32_0d_and_under_no_grad():
-    exp = _exp_with_jvp(ad).apply
+    exp = exp_with_jvp(ad).apply
     x32 = np.float32([0.5, -1.0])
     _, tangent = ad.func.jvp(exp, (ad.tensor(x32),), (ad.tensor(np.float32([1, 2])),))
     assert tangent.dtype == np.float32

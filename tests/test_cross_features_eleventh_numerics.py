@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import autodiff as ad
+from cross_tenth_functions import training_step
 
 RNG = np.random.default_rng(1113)
 
@@ -37,14 +38,7 @@ def _assert_compiled_as_eager(make_step, calls=6):
 
 def _sgd_step(parameters, loss_of, optimizer=None):
     optimizer = optimizer or ad.optim.SGD(parameters, lr=0.01)
-
-    def step(x):
-        optimizer.zero_grad()
-        loss = loss_of(x)
-        loss.backward()
-        optimizer.step()
-        return loss
-    return step, parameters
+    return training_step(optimizer, loss_of), parameters
 
 
 # ----- np.convolve / np.correlate with a short kernel -----------------------------------------

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import autodiff as ad
+from cross_tenth_functions import optimizer_with_added_group
 
 RNG = np.random.default_rng(1114)
 
@@ -74,10 +75,7 @@ _SCHEDULES = {
 def _resumed_learning_rates(lib, make):
     """Three steps with a group added after the scheduler, a state_dict round trip into
     a new optimizer and scheduler, three steps more: the learning rates of those."""
-    first, second = lib.nn.Parameter(lib.zeros(1)), lib.nn.Parameter(lib.zeros(2))
-    opt = lib.optim.SGD([first], lr=0.1, momentum=0.9)
-    schedule = make(lib.optim.lr_scheduler, opt)
-    opt.add_param_group({"params": [second], "lr": 1.0})
+    opt, schedule = optimizer_with_added_group(lib, make)
     for _ in range(3):
         opt.step()
         schedule.step()
@@ -145,10 +143,7 @@ _MORE_SCHEDULES = {
 
 
 def _rates_until_refused(lib, make, steps=10):
-    first, second = lib.nn.Parameter(lib.zeros(1)), lib.nn.Parameter(lib.zeros(2))
-    opt = lib.optim.SGD([first], lr=0.1, momentum=0.9)
-    schedule = make(lib.optim.lr_scheduler, opt)
-    opt.add_param_group({"params": [second], "lr": 1.0})
+    opt, schedule = optimizer_with_added_group(lib, make)
     rates = []
     for _ in range(steps):
         opt.step()
