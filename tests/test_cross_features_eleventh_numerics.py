@@ -184,6 +184,26 @@ def test_a_registered_kl_in_a_compiled_step_float32_and_0d():
     assert scalar.grad.shape == () and float(scalar.grad) == pytest.approx(2 * (0.3 - 0.5) * 1.5)
 
 
+def test_a_kl_registered_after_a_compiled_call_is_used_by_the_next_call():
+    # the plan traced through the built-in Normal-Normal KL was replayed silently
+    class Shifted(ad.distributions.Normal):
+        pass
+
+    compiled = ad.compile(lambda x: ad.distributions.kl_divergence(
+        Shifted(x, 1.0), ad.distributions.Normal(0.0, 1.0)))
+    x = ad.tensor(np.array([1.0, 2.0]))
+    for _ in range(2):
+        np.testing.assert_array_equal(compiled(x).data, x.data ** 2 / 2)
+
+    @ad.distributions.kl.register_kl(Shifted, ad.distributions.Normal)
+    def _kl_shifted(p, q):
+        return (p.loc - q.loc).abs()
+
+    for _ in range(2):
+        np.testing.assert_array_equal(compiled(x).data, x.data)
+    assert compiled.traces == 2
+
+
 # ----- the complex decompositions ---------------------------------------------------------------
 
 def _hermitian(lib, b):

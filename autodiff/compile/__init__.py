@@ -427,6 +427,8 @@ def signature(args, kwargs) -> tuple:
     """What decides whether a plan can be replayed for these arguments (and whether
     gradients are recorded: a call under ``ad.no_grad()`` records no backward)."""
     parts = [("grad mode", is_grad_enabled())]
+    if _hooks.dispatch_epoch:       # (a plan traced before a register_kl is not replayed)
+        parts.append(("registered functions", _hooks.dispatch_epoch))
     seen: dict = {}
     items = list(enumerate(args)) + sorted(kwargs.items())
     for position, value in items:
@@ -463,13 +465,13 @@ def _signature_change(before, after) -> str | None:
     old, new = dict(before), dict(after)
     for name in [*old, *(k for k in new if k not in old)]:
         if old.get(name) != new.get(name):
-            label = "grad mode" if name == "grad mode" else f"argument {name}"
+            label = name if name in ("grad mode", "registered functions") else f"argument {name}"
             return f"{label}: {_part_text(old.get(name))} -> {_part_text(new.get(name))}"
     return None
 
 
 def _part_text(part) -> str:
-    if part is None or isinstance(part, bool):
+    if part is None or isinstance(part, (bool, int)):
         return "(none)" if part is None else str(part)
     kind = part[0]
     if kind in ("T", "A"):
