@@ -190,6 +190,21 @@ def test_out_resizing_in_a_compiled_step_replays_as_eager():
     np.testing.assert_array_equal(results[0][1], results[1][1])
 
 
+@pytest.mark.parametrize("size", [0, 2])
+def test_out_resizing_a_tensor_from_before_a_compiled_call_is_refused_naming_out(size):
+    # the trace refused it as ".data ... is assigned (t.data = ..., t += ...)"
+    out = ad.zeros(size)
+
+    def doubled(x):
+        ad.mul(x, 2.0, out=out)
+        return out * 1
+
+    with pytest.raises(Exception, match=rf"mul with out= resizing a tensor from before the "
+                                        rf"call at test_cross_features_eleventh_state.py:\d+"
+                                        rf".*out has shape \({size},\) and the result \(3,\)"):
+        ad.compile(doubled)(ad.tensor(np.ones(3)))
+
+
 # ----- a user's pruning method --------------------------------------------------------------------
 
 def _every_other(lib):
