@@ -225,6 +225,18 @@ def active() -> bool:
     return _local.state is not None
 
 
+def _chained(previous):
+    """The record hook of a block entered while ``previous`` was installed (an open
+    ``saved_tensors_hooks`` block's, which must still pack the nodes): both run."""
+    if previous is None or previous is _on_record:
+        return _on_record
+
+    def on_record(node):
+        _on_record(node)
+        previous(node)
+    return on_record
+
+
 def _on_record(node):
     node.trace = user_frame_trace(2)
     ans = node.ans
@@ -510,7 +522,7 @@ class detect_anomaly:
             (_grad_mode.on_record, _grad_mode.observers, _local.state))
         if _local.state is None:
             _local.state = _AnomalyState()
-        _grad_mode.on_record = _on_record
+        _grad_mode.on_record = _chained(_grad_mode.on_record)
         if _OBSERVER not in _grad_mode.observers:
             _grad_mode.observers = _grad_mode.observers + (_OBSERVER,)
         return self

@@ -21,6 +21,11 @@ class saved_tensors_hooks:
     anything out), and the backward uses ``unpack_hook`` of what it returned (an
     array or Tensor of the same shape and dtype).  PyTorch's ops save only what their
     formulas read; here every input and output of an op is packed (``saved_hooks.py``).
+    A function compiled with ``ad.compile`` runs eagerly inside the block, so that the
+    hooks run; entering the block inside a compiled function is refused.  Forward-mode
+    tangents (``unpack_dual``, ``jvp``, ``jacfwd``) of ops recorded in the block read
+    what ``unpack_hook`` gives back (PyTorch computes them as the op runs, from the
+    values themselves: the same when ``unpack_hook`` undoes ``pack_hook``).
 
     >>> packed = []
     >>> def pack(t):
@@ -41,6 +46,13 @@ class saved_tensors_hooks:
         self.pack_hook, self.unpack_hook = pack_hook, unpack_hook
 
     def __enter__(self) -> "saved_tensors_hooks":
+        from .compile.refusals import refuse_while_tracing
+        refuse_while_tracing(
+            "saved_tensors_hooks is entered", "its hooks are Python code run on each "
+            "value an op saves and each one the backward reads, which a replay of the "
+            "plan would skip", "Enter it around the call instead (with "
+            "saved_tensors_hooks(pack, unpack): step(x)), which runs the compiled "
+            "function eagerly, with its hooks.")
         saved_hooks.pushed(self.pack_hook, self.unpack_hook)
         return self
 

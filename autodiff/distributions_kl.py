@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Callable
 
+from .compile import hooks as _compile_hooks
 from .distributions import _KL, Distribution, kl_divergence
 
 __all__ = ["kl_divergence", "register_kl"]
@@ -30,5 +31,6 @@ def register_kl(type_p: type, type_q: type) -> Callable:
 
     def decorator(function: Callable) -> Callable:
         _KL[type_p, type_q] = function
+        _compile_hooks.dispatch_changed()   # (compiled plans chose by the old registry)
         return function
     return decorator

@@ -42,6 +42,7 @@ from .pytrees import flatten, flatten_arguments, is_tree
 from .tensor import Tensor
 from .tree_outputs import is_container_output, jacobian_of_tree_output
 from .transform_aux import aux_result, is_recorded, split_aux
+from .saved_hooks import unpacked_values
 from .transforms import (_freed_in_function, as_argnums, check_function,
                          fresh_inputs, inside_transform, jacrev, owned, reaches_other_tracked,
                          holds_tree, refuse_container, retire, transformed_call,
@@ -147,13 +148,17 @@ class TangentProgram:
                         sources.append((i, k))
             if not sources:                 # no tangent reaches it
                 continue
+            node_args, node_ans = node.args, node.ans
             if node.freed:
-                raise _freed_in_function(where, node)
+                # (a node that packed its values in a saved_tensors_hooks block has them)
+                node_args, node_ans = unpacked_values(node) or (None, None)
+                if node_args is None:
+                    raise _freed_in_function(where, node)
             rule = jvp_rule(node.op)
             if rule is None and not record and hasattr(node.op, "function_class"):
                 rule = _function_jvp_rule(node)   # a Function's own jvp, if it has one
-            if node.op.elementwise and (_holds_complex((node.ans,))
-                                        or _holds_complex(node.args)):
+            if node.op.elementwise and (_holds_complex((node_ans,))
+                                        or _holds_complex(node_args)):
                 # (an elementwise op's complex rules are conjugated: J t comes from them
                 # by transposition instead of applying them to t)
                 rule = None
@@ -161,10 +166,10 @@ class TangentProgram:
             if record:
                 args = tuple(_make(a, p, p.requires_grad) if p.__class__ is Node
                              else (p if p is not None else a)
-                             for a, p in zip(node.args, node.parents))
-                ans = _make(node.ans, node, True)
+                             for a, p in zip(node_args, node.parents))
+                ans = _make(node_ans, node, True)
             else:
-                args, ans = node.args, node.ans
+                args, ans = node_args, node_ans
             self.steps.append((node, rule, sources, len(args),
                                args, ans, node.kwargs or {}))
             self.nodes.append(node)

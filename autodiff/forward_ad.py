@@ -44,6 +44,7 @@ from .graph import Node, enable_grad, is_grad_enabled
 from .ops import registry as _registry
 from .ops.namespace import numpy_xp, tensor_xp
 from .ops.registry import REGISTRY, _complex_op, _holds_complex
+from .saved_hooks import unpacked_values
 from .tensor import Tensor
 
 _tensor_module = sys.modules[Tensor.__module__]   # (ad.tensor is the function)
@@ -193,14 +194,21 @@ def make_dual(tensor: Tensor, tangent: Tensor, *, level: int | None = None) -> T
             "differentiated with respect to both")
     if _registry.kernel_hook is None:   # (an ad.compile trace inside the level resets it)
         _registry.kernel_hook = _unrecorded_op_hook
-    if tangent.data.strides != tensor.data.strides:
-        # laid out as the primal, as PyTorch does (so unpack_dual gives a copy then)
+    if _layout(tangent.data) != _layout(tensor.data) and _compile_hooks.active is None:
+        # laid out as the primal, as PyTorch does (so unpack_dual gives a copy then); a
+        # compiled function's trace keeps the argument (the layout changes no values)
         laid_out = np.empty_like(tensor.data, dtype=tangent.dtype)
         laid_out[...] = tangent.data
         tangent = _make(laid_out, None, False)
     dual = _alias(tensor)
     state.tangents[dual._node] = tangent
     return dual
+
+
+def _layout(array: np.ndarray) -> tuple:
+    """The strides of ``array`` in elements (a float32 primal and a float64 tangent of
+    one layout have different strides in bytes)."""
+    return tuple(stride // array.itemsize for stride in array.strides)
 
 
 @functools.lru_cache(maxsize=None)
@@ -314,6 +322,15 @@ def _node_tangent(node: Node, tangents):
         if node.op.name == "astype":
             return next(t for t in inputs if t is not None)    # .to(its own dtype): itself
     if node.freed:
+        unpacked = unpacked_values(node)
+        if unpacked is not None:
+            # (packed in a saved_tensors_hooks block: its values for the while, then
+            # dropped again, so that its backward still unpacks them)
+            node.args, node.ans = unpacked
+            try:
+                return _node_tangent(node, tangents)
+            finally:
+                node.args = node.ans = None
         raise RuntimeError(
             f"unpack_dual: op '{node.op.name}' on the way from a dual to this tensor has "
             "released its saved values (a backward() through it freed them), so its "
@@ -378,13 +395,30 @@ def _apply_rule(node, inputs, ans, args, xp):
     if _holds_complex((node.ans,)) or _holds_complex(node.args):
         # A node that does not require grad recorded the real op, whose rules are for
         # real numbers: J t comes from its complex twin by transposition (or it refuses).
+        _refuse_transposition_in_trace(node, "of complex values")
         twin = _complex_op(node.op, node.ans, node.args)
         return _transposed_vjp(node, inputs, ans, args, node.kwargs or {}, xp is tensor_xp,
                                op=twin)
     rule = jvp_rule(node.op)
     if rule is not None:
         return rule(xp, inputs, ans, *args, **(node.kwargs or {}))
+    _refuse_transposition_in_trace(node, "(it has no forward-mode rule)")
     return _transposed_vjp(node, inputs, ans, args, node.kwargs or {}, xp is tensor_xp)
+
+
+def _refuse_transposition_in_trace(node, why: str) -> None:
+    """Inside an ``ad.compile`` trace a tangent derived from the op's backward rule (a
+    backward of a backward) cannot be recorded: refused naming the op, instead of the
+    trace's "backward(create_graph=True) is not supported"."""
+    if _compile_hooks.active is None or not _compile_hooks.active.owns_thread():
+        return
+    from .compile.provenance import user_line
+    from .compile.refusals import TraceError
+    raise TraceError(
+        f"compile: unpack_dual at {user_line()} needs the tangent of '{node.op.name}' "
+        f"{why}, which is derived by differentiating its backward rule, and a compiled "
+        "function does not replay a backward of a backward. Unpack the dual outside the "
+        "compiled function, or compute the tangent with ad.func.jvp outside it.")
 
 
 def _fitted(result, ans, own_dtype: bool):

@@ -1,12 +1,14 @@
 """The dtype of a forward-mode tangent when a tangent of another dtype than its primal
 comes in (``make_dual(float64 primal, float32 tangent)``), as PyTorch gives it.
 
-* An op that only moves or adds up its tangent (reshape, sum, indexing, ``+ 1``,
-  negation, cumsum, ``where``, a copy, ``.to`` its own dtype) keeps the tangent's
-  dtype; ``d - x`` with another array ``x`` takes the wider of the two.
+* An op that only moves, picks or adds up its tangent's entries (reshape, sum,
+  indexing, ``+ 1``, negation, cumsum, ``where``, clip, max, flip, pad, a copy, ``.to``
+  its own dtype) keeps the tangent's dtype; ``d - x`` with another array ``x`` takes
+  the wider of the two.
 * Any other op computes with the primal values, so its tangent takes the wider of the
   tangent's dtype and the output's (``d * 2`` of a float64 primal with a float32
   tangent has a float64 tangent).
+* A real output of complex values (abs, angle) has a tangent of the output's dtype.
 * Matrix products refuse, as PyTorch's, which need one dtype for both factors.
 """
 
@@ -18,7 +20,12 @@ from .forward_rules import _LINEAR
 
 #: Ops whose tangent is the op applied to the incoming tangents alone.
 _PASS_THROUGH = frozenset(_LINEAR) | {"add", "subtract", "negative", "positive", "cumsum",
-                                      "copy", "astype", "conj", "real", "imag", "where"}
+                                      "copy", "astype", "conj", "real", "imag", "where",
+                                      "view_as_real",
+                                      # (their tangent is the incoming one's entries)
+                                      "clip", "max", "min", "maximum_accumulate",
+                                      "minimum_accumulate", "take_along_axis", "flip",
+                                      "roll", "constant_pad", "diag", "diagonal"}
 #: Of those, the ones whose other tensor operands count with their dtype even without
 #: a tangent (PyTorch adds their zero tangent: ``d - d.detach()``, not ``d - 1``).
 _SUMS = frozenset({"add", "subtract"})
@@ -49,5 +56,6 @@ def tangent_dtype(node, inputs) -> np.dtype:
                                          if t is None and isinstance(a, np.ndarray)
                                          and a.ndim))
     if node.dtype.kind == "f" and dtype.kind == "c":
-        dtype = np.empty(0, dtype).real.dtype        # (abs, angle: a real output)
+        # real and imaginary parts are the tangent's; abs and angle give the output's
+        dtype = np.empty(0, dtype).real.dtype if name in _PASS_THROUGH else node.dtype
     return dtype

@@ -247,7 +247,10 @@ def run_hooks(owner, grad: Any, create_graph: bool) -> Any:
     from .compile.refusals import refuse_while_tracing
     from .ops.operands import array_of, tensor_of
 
+    kinds = {type(hook).__name__ for hook, _ in functions.values()}
     refuse_while_tracing(
+        "a gradient hook (grad_fn.register_prehook)" if kinds == {"PreHook"} else
+        "a gradient hook (grad_fn.register_hook)" if kinds == {"PostHook"} else
         "a gradient hook (register_hook)", "the hook is Python code run on the gradient, "
         "which a replay of the plan would skip", "Remove it (handle.remove()) before "
         "calling the compiled function, or call the step without ad.compile.")
@@ -270,9 +273,11 @@ def run_hooks(owner, grad: Any, create_graph: bool) -> Any:
         else:
             new = array_of(result)
         if new.shape != np.shape(grad):
-            name = getattr(hook, "__name__", type(hook).__name__)
+            from .node_hooks import hook_name
+            name = hook_name(hook)
             raise ValueError(
-                f"register_hook: the hook {name} returned a gradient of shape {new.shape} "
+                f"{'register_prehook' if type(hook).__name__ == 'PreHook' else 'register_hook'}"
+                f": the hook {name} returned a gradient of shape {new.shape} "
                 f"for a gradient of shape {np.shape(grad)}; return one of the same shape "
                 "(or None to leave it unchanged)")
         dtype = grad.dtype

@@ -32,28 +32,31 @@ _previous_hook = None       # the op hook installed before the first open block
 _registry = None            # autodiff.ops.registry (imported when a block opens)
 
 
+#: Whether any tensor was noted yet (``detach`` looks for a note only then).
+noted_any = False
+
+
 def note(tensor) -> None:
     """Mark ``tensor`` as made in inference mode when this thread's block is in effect."""
+    global noted_any
     if _grad_mode.inference_mode:
         tensor._inference = True
+        noted_any = True
 
 
-def note_detached(source, detached) -> None:
-    """``detached = source.detach()``: an inference tensor's is one (PyTorch's)."""
-    if is_noted(source):
-        detached._inference = True
-
-
-def note_results(result, inputs) -> None:
-    """Note the tensors in ``result`` (a tensor, or tuples, lists and dicts of them)
-    that a compiled function called in the block returned, other than its ``inputs``."""
-    from .compile.provenance import nested_items
+def note_results(result, args) -> None:
+    """Mark the tensors among ``result`` (a compiled function's, whose replay makes them
+    without the op hook) as made in inference mode when this thread's block is in
+    effect, except those sharing memory with a tensor argument made outside it."""
+    if not _grad_mode.inference_mode:
+        return
+    from .pytrees import flatten
     from .tensor import Tensor
-
-    given = {id(x) for x in inputs}
-    for item in nested_items(result):
-        if isinstance(item, Tensor) and id(item) not in given:
-            note(item)
+    normal = [a.data for a in flatten(args)[0] if isinstance(a, Tensor) and not is_noted(a)]
+    for value in flatten(result)[0]:
+        if isinstance(value, Tensor) and not any(np.may_share_memory(value.data, a)
+                                                 for a in normal):
+            note(value)
 
 
 def as_view_of(result, source) -> None:

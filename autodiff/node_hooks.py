@@ -83,17 +83,31 @@ class _PostHooked:
                 raise TypeError(
                     f"register_hook: the hook of {op.name}'s node must return None or a "
                     f"tuple of {len(grads)} gradient(s), one per input, got {result!r}")
-            grads = [None if new is None else _like(new, old)
-                     for new, old in zip(result, grads)]
+            grads = [None if new is None else _like(new, old, arg, fn, op.name)
+                     for new, old, arg in zip(result, grads, args)]
         return grads
 
 
-def _like(new, old):
-    """``new`` as the pass carries gradients (an array in a plain pass)."""
+def _like(new, old, arg, fn, op_name):
+    """``new`` as the pass carries gradients (an array in a plain pass), refused unless
+    it has the shape of the input it is for."""
     from .tensor import Tensor
     if isinstance(old, Tensor) or (old is None and isinstance(new, Tensor)):
-        return new if isinstance(new, Tensor) else Tensor(np.asarray(new))
-    return np.asarray(new.data if isinstance(new, Tensor) else new)
+        new = new if isinstance(new, Tensor) else Tensor(np.asarray(new))
+    else:
+        new = np.asarray(new.data if isinstance(new, Tensor) else new)
+    if new.shape != np.shape(arg):
+        raise ValueError(
+            f"register_hook: the hook {hook_name(fn)} of {op_name}'s node returned a "
+            f"gradient of shape {new.shape} for an input of shape {np.shape(arg)}; return "
+            "one of the input's shape (or None to leave it unchanged)")
+    return new
+
+
+def hook_name(fn) -> str:
+    """The name of a hook function, for messages."""
+    fn = getattr(fn, "fn", fn)      # (a PreHook's or PostHook's function)
+    return getattr(fn, "__name__", type(fn).__name__)
 
 
 def register(node, hook) -> RemovableHandle:

@@ -201,6 +201,7 @@ def _resize_out(out: Tensor, result: Tensor, where: str) -> None:
     elements (``ad.empty(0)``), else with PyTorch's warning, from the user's line."""
     if inplace._recording(out, result):
         inplace._refuse_leaf(out, where)      # (the write would be refused: say so first)
+    _refuse_resizing_in_trace(out, result, where)
     if out.size:
         from .tape_drop import user_frame, warn_at
         warn_at(user_frame(),
@@ -210,6 +211,20 @@ def _resize_out(out: Tensor, result: Tensor, where: str) -> None:
                 "the result's shape, or resize it to zero elements first, out.resize_(0).",
                 UserWarning)
     out.resize(result.shape)
+
+
+def _refuse_resizing_in_trace(out: Tensor, result: Tensor, where: str) -> None:
+    """A compiled function's trace cannot resize an ``out`` from before the call: a
+    replay writes into the arrays it traced and gives no tensor a new one."""
+    from .compile import hooks
+    tracer = hooks.active
+    if tracer is not None and tracer.owns_thread() and tracer.from_before(out):
+        from .compile.refusals import refuse_while_tracing
+        refuse_while_tracing(
+            f"{where} resizing a tensor from before the call", f"out has shape "
+            f"{tuple(out.shape)} and the result {tuple(result.shape)}, and a replay cannot "
+            "give that tensor a new array", "Give an out= of the result's shape, make out "
+            "inside the compiled function, or take the result as it is.")
 
 
 def takes_out(function):

@@ -25,7 +25,7 @@ import numpy as np
 from .grad_mode import _grad_mode
 from .observers import BackwardObserver
 
-__all__ = ["pushed", "popped", "unpacked_args"]
+__all__ = ["active", "pushed", "popped", "unpacked_args", "unpacked_values"]
 
 #: node -> its _Packed values (while it keeps them)
 _packed = weakref.WeakKeyDictionary()
@@ -35,6 +35,7 @@ class _Stack(threading.local):
     #: one per open block: (pack_hook, unpack_hook, weak references to the nodes it
     #: packed, the on_record hook and the observers before it)
     entries = ()
+    packing = False     # a pack_hook is running
 
 
 _stack = _Stack()
@@ -67,23 +68,36 @@ def _kind(array):
     return array.shape, array.dtype
 
 
-def _on_record(node):
-    pack_hook, unpack_hook, nodes, previous, _ = _stack.entries[-1]
-    if previous is not None:
-        previous(node)
+def _packer(entry):
+    """The record hook of the block ``entry`` of the stack: the hook it found installed
+    runs first (an outer block's, detect_anomaly's, an ad.compile trace's), then, while
+    this block is the innermost, the node packs its values with its hooks (an inner
+    block replaces an outer one's hooks, as PyTorch's)."""
+    found = entry[3]
+
+    def on_record(node):
+        if found is not None:
+            found(node)
+        if _stack.entries and _stack.entries[-1] is entry and not _stack.packing:
+            _pack(node, entry)
+    return on_record
+
+
+def _pack(node, entry) -> None:
+    pack_hook, unpack_hook, nodes, _, _ = entry
     if not node.requires_grad:
         return
     packed = _Packed()
     packed.unpack_hook = unpack_hook
     packed.kinds = tuple(_kind(a) if a.__class__ is np.ndarray else None for a in node.args)
     packed.ans_kind = _kind(node.ans)
-    _grad_mode.on_record = previous     # (the ops pack_hook runs pack nothing)
+    _stack.packing = True               # (the ops pack_hook runs pack nothing)
     try:
         packed.args = tuple(pack_hook(_saved_tensor(a, p)) if kind is not None else a
                             for a, p, kind in zip(node.args, node.parents, packed.kinds))
         packed.ans = pack_hook(_saved_tensor(node.ans, None))
     finally:
-        _grad_mode.on_record = _on_record
+        _stack.packing = False
     _packed[node] = packed
     nodes.append(weakref.ref(node))
 
@@ -110,22 +124,25 @@ class _BeforeEachPass(BackwardObserver):
 _BEFORE_EACH_PASS = _BeforeEachPass()
 
 
+def active() -> bool:
+    """Whether a ``saved_tensors_hooks`` block is open in this thread (``ad.compile``
+    then runs the function eagerly: a replay would run no hooks)."""
+    return bool(_stack.entries)
+
+
 def pushed(pack_hook, unpack_hook) -> None:
     """Start packing each node recorded in this thread with these hooks."""
-    # (an inner block replaces the outer one's hooks: the hook before both runs too)
-    previous = _stack.entries[-1][3] if _stack.entries else _grad_mode.on_record
-    _stack.entries = _stack.entries + (
-        (pack_hook, unpack_hook, [], previous, _grad_mode.observers),)
-    _grad_mode.on_record = _on_record
+    entry = (pack_hook, unpack_hook, [], _grad_mode.on_record, _grad_mode.observers)
+    _stack.entries = _stack.entries + (entry,)
+    _grad_mode.on_record = _packer(entry)
     if _BEFORE_EACH_PASS not in _grad_mode.observers:
         _grad_mode.observers = _grad_mode.observers + (_BEFORE_EACH_PASS,)
 
 
 def popped() -> None:
     """End the innermost block: its nodes drop the arrays they packed."""
-    _, _, nodes, previous, _grad_mode.observers = _stack.entries[-1]
+    _, _, nodes, _grad_mode.on_record, _grad_mode.observers = _stack.entries[-1]
     _stack.entries = _stack.entries[:-1]
-    _grad_mode.on_record = _on_record if _stack.entries else previous
     _release(nodes)
 
 
@@ -140,6 +157,15 @@ def unpacked_args(node, keep: bool):
         del _packed[node]
     node.args, node.ans = packed.unpack(node)
     return node.args
+
+
+def unpacked_values(node):
+    """``(args, ans)``: the inputs and output of a node that dropped its arrays in a
+    ``saved_tensors_hooks`` block, unpacked, for forward mode, which reads them to
+    compute a tangent (the node keeps them packed for its backward); None for any other
+    node."""
+    packed = _packed.get(node) if _packed and node.args is None else None
+    return None if packed is None else packed.unpack(node)
 
 
 def _unpacked(unpack_hook, packed, kind, node):

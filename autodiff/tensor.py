@@ -385,8 +385,8 @@ class Tensor(CopyingMethods, ReductionMethods, OperatorMethods, PyTorchMethods, 
     def detach(self) -> Tensor:
         """The same data with no history; gradients do not flow through it."""
         made = Tensor._make(self.data, None, False)
-        if _inference_tensors.ever_opened:       # (an inference tensor's is one)
-            _inference_tensors.note_detached(self, made)
+        if _inference_tensors.noted_any and _inference_tensors.is_noted(self):
+            made._inference = True          # (a view of an inference tensor, as PyTorch's)
         return made
 
     def zero_grad(self) -> None:

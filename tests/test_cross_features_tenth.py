@@ -28,7 +28,9 @@ def _eager_and_compiled(make_step, calls=CALLS):
 
 
 def _training_step(optimizer, loss_of):
-    """A step that minimizes ``loss_of(x)`` with ``optimizer`` and returns the loss."""
+    """A step that minimizes ``loss_of(x)`` with ``optimizer`` and returns the loss.
+    (Not cross_tenth_functions.training_step: the compiled function is this module's, so
+    that a trace takes the np.hanning of the steps here for a constant.)"""
     def step(x):
         optimizer.zero_grad()
         loss = loss_of(x)

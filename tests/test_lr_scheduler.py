@@ -233,15 +233,15 @@ def test_scheduler_step_before_optimizer_step_warns_at_the_users_line():
 
 
 @pytest.mark.parametrize("make", [
-    lambda opt: S.CosineAnnealingLR(opt, T_max=2),
     lambda opt: S.OneCycleLR(opt, max_lr=0.3, total_steps=12),
     lambda opt: S.LambdaLR(opt, lambda e: 0.5 ** e),
 ])
 def test_a_group_added_after_the_scheduler_is_refused_at_its_next_step(make):
-    # Stepping on would leave the new group off the schedule (LambdaLR) or at lr 0 for
-    # good (CosineAnnealingLR): PyTorch raises, and so does this.  (StepLR, MultiStepLR,
-    # ExponentialLR and LinearLR step each group's current lr, so a new group follows
-    # them, as in PyTorch: test_torch_scripts_tenth_gaps.py.)
+    # Stepping on would leave the new group off the schedule: PyTorch raises, and so
+    # does this.  (StepLR, MultiStepLR, ExponentialLR, LinearLR, ConstantLR and
+    # PolynomialLR step each group's current lr, so a new group follows them, as in
+    # PyTorch: test_torch_scripts_tenth_gaps.py; CosineAnnealingLR too, up to its
+    # restart from the initial lrs: test_cross_features_eleventh_state.py.)
     opt = make_optimizer(momentum=0.9)
     sched = make(opt)
     opt.add_param_group({"params": [nn.Parameter(np.zeros(2))], "lr": 1.0})

@@ -22,6 +22,8 @@ import numpy as np
 import pytest
 
 import autodiff as ad
+from cross_tenth_functions import (exp_with_jvp, once_differentiable_square,
+                                   optimizer_with_added_group)
 
 RNG = np.random.default_rng(1010)
 
@@ -139,25 +141,10 @@ def test_the_hooks_do_not_outlive_their_block():
 
 # ----- once_differentiable ----------------------------------------------------------------
 
-def _once_differentiable_square(lib):
-    class Square(lib.autograd.Function):
-        @staticmethod
-        def forward(ctx, x):
-            ctx.save_for_backward(x)
-            return x ** 2
-
-        @staticmethod
-        @lib.autograd.function.once_differentiable
-        def backward(ctx, grad):
-            x, = ctx.saved_tensors
-            return grad * 2 * x
-    return Square
-
-
 def test_once_differentiable_runs_a_plain_backward_and_refuses_a_second_derivative():
     from autodiff.autograd.function import once_differentiable  # noqa: F401  (importable)
     values = RNG.normal(size=3)
-    square = _once_differentiable_square(ad)
+    square = once_differentiable_square(ad)
     x = ad.tensor(values, requires_grad=True)
     square.apply(x).sum().backward()
     np.testing.assert_allclose(x.grad, 2 * values, rtol=1e-15)
@@ -166,7 +153,7 @@ def test_once_differentiable_runs_a_plain_backward_and_refuses_a_second_derivati
                                            r"Square.backward"):
         ad.autograd.grad(square.apply(x).sum(), x, create_graph=True)
     torch = pytest.importorskip("torch")
-    torch_square = _once_differentiable_square(torch)
+    torch_square = once_differentiable_square(torch)
     t = torch.tensor(values, requires_grad=True)
     torch_square.apply(t).sum().backward()
     np.testing.assert_allclose(x.grad, t.grad.numpy(), rtol=1e-15)
@@ -211,11 +198,8 @@ _FOLLOWING = {
 
 
 def _lrs_with_a_group_added(lib, make):
-    first = lib.nn.Parameter(lib.zeros(1))
-    opt = lib.optim.SGD([first], lr=0.1, momentum=0.9)
-    sched = make(lib.optim.lr_scheduler, opt)
-    second = lib.nn.Parameter(lib.zeros(2))
-    opt.add_param_group({"params": [second], "lr": 1.0})
+    opt, sched = optimizer_with_added_group(lib, make)
+    first, second = opt.param_groups[0]["params"][0], opt.param_groups[1]["params"][0]
     lrs = []
     for _ in range(5):
         (first.sum() + second.sum()).backward()
@@ -267,26 +251,7 @@ def test_distributions_kl_module_and_register_kl_as_torch():
 
 
 def _exp_with_forward_saved(lib):
-    class MyExp(lib.autograd.Function):
-        @staticmethod
-        def forward(x):
-            return lib.exp(x)
-
-        @staticmethod
-        def setup_context(ctx, inputs, output):
-            ctx.save_for_backward(output)
-            ctx.save_for_forward(output * 0 + 2.0)     # (a jvp that reads what it saved)
-
-        @staticmethod
-        def backward(ctx, grad_output):
-            result, = ctx.saved_tensors
-            return grad_output * result
-
-        @staticmethod
-        def jvp(ctx, x_tangent):
-            saved, = ctx.saved_tensors
-            return x_tangent * saved
-    return MyExp
+    return exp_with_jvp(lib, lambda output: output * 0 + 2.0)   # (a jvp reading what it saved)
 
 
 def test_func_jvp_uses_a_functions_jvp_and_what_save_for_forward_kept():

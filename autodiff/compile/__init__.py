@@ -149,6 +149,8 @@ from .not_replayed import (NotReplayedWarning, array_sums, arrays_reached, numbe
                            warn_of_arrays_left_behind, warn_of_numbers_changed,
                            warn_of_sizes_changed, warn_of_tensors_left_behind)
 from ..anomaly import active as anomaly_active
+from ..inference_tensors import note_results
+from ..saved_hooks import active as saved_hooks_active
 from .tracer import TraceError, Tracer
 from .call_constants import creators_patched, read_live_when_reached
 from .captures import (captured_generators, captured_objects, captured_settings,
@@ -187,15 +189,17 @@ class Compiled:
 
     def __call__(self, *args, **kwargs):
         result = self._call(args, kwargs)
-        if _inference_tensors.open_blocks:      # (a replay's results: as the eager ones)
-            _inference_tensors.note_results(result, args + tuple(kwargs.values()))
+        if _inference_tensors.open_blocks and _grad_mode.inference_mode:
+            # (inside inference_mode, as the eager function's: a replay runs no op hook)
+            note_results(result, (args, kwargs))
         return result
 
     def _call(self, args, kwargs):
-        # A replay records no ops: detect_anomaly would have none to check, and a
-        # function transform (ad.grad(compiled)) none to differentiate (it would take
-        # the result for a constant and give zeros), so both get the eager function.
-        if anomaly_active() or _grad_mode.transform_depth > 0:
+        # A replay records no ops: detect_anomaly would have none to check, an open
+        # saved_tensors_hooks block none to pack, and a function transform
+        # (ad.grad(compiled)) none to differentiate (it would take the result for a
+        # constant and give zeros), so all get the eager function.
+        if anomaly_active() or saved_hooks_active() or _grad_mode.transform_depth > 0:
             return self._call_eagerly(args, kwargs)
         tracer = _hooks.active
         if tracer is not None and tracer.thread != threading.get_ident():
@@ -424,6 +428,8 @@ def signature(args, kwargs) -> tuple:
     """What decides whether a plan can be replayed for these arguments (and whether
     gradients are recorded: a call under ``ad.no_grad()`` records no backward)."""
     parts = [("grad mode", is_grad_enabled())]
+    if _hooks.dispatch_epoch:       # (a plan traced before a register_kl is not replayed)
+        parts.append(("registered functions", _hooks.dispatch_epoch))
     seen: dict = {}
     items = list(enumerate(args)) + sorted(kwargs.items())
     for position, value in items:
@@ -460,13 +466,13 @@ def _signature_change(before, after) -> str | None:
     old, new = dict(before), dict(after)
     for name in [*old, *(k for k in new if k not in old)]:
         if old.get(name) != new.get(name):
-            label = "grad mode" if name == "grad mode" else f"argument {name}"
+            label = name if name in ("grad mode", "registered functions") else f"argument {name}"
             return f"{label}: {_part_text(old.get(name))} -> {_part_text(new.get(name))}"
     return None
 
 
 def _part_text(part) -> str:
-    if part is None or isinstance(part, bool):
+    if part is None or isinstance(part, (bool, int)):
         return "(none)" if part is None else str(part)
     kind = part[0]
     if kind in ("T", "A"):

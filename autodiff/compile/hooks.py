@@ -27,6 +27,17 @@ import numpy as np
 #: The Tracer recording in this process (traces run one at a time, in one thread).
 active = None
 
+#: How many times a registry that decides which Python function the library calls
+#: changed (``distributions.kl.register_kl``): part of a compiled call's signature, so
+#: that a plan traced through the old choice is not replayed after a change.
+dispatch_epoch = 0
+
+
+def dispatch_changed() -> None:
+    """Note a change of such a registry (see ``dispatch_epoch``)."""
+    global dispatch_epoch
+    dispatch_epoch += 1
+
 
 def replayed(method: Callable) -> Callable:
     """Decorator: a compiled function that calls ``method`` calls it again on replay.

@@ -268,6 +268,8 @@ class CosineAnnealingLR(LRScheduler):
     ``eta_min + (initial_lr - eta_min) * (1 + cos(pi * last_epoch / T_max)) / 2``
     (to round-off), which rises again after ``T_max`` (period ``2 * T_max``)."""
 
+    _follows_added_groups = True     # (up to a restart from base_lrs, as PyTorch's)
+
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0,
                  last_epoch: int = -1):
         if isinstance(T_max, float) and T_max.is_integer():
@@ -281,6 +283,9 @@ class CosineAnnealingLR(LRScheduler):
         groups, t, T, low = self.optimizer.param_groups, self.last_epoch, self.T_max, self.eta_min
         if self._is_initial:
             return [group["lr"] for group in groups]
+        if (self._step_count == 1 and t > 0) or (t - 1 - T) % (2 * T) == 0:
+            from .lr_schedulers_more import _RESTARTS_FROM_BASE
+            self._check_count_of_groups(_RESTARTS_FROM_BASE)
         if self._step_count == 1 and t > 0:      # resumed at last_epoch > 0: closed form
             return [low + (base - low) * (1 + math.cos(t * math.pi / T)) / 2
                     for base in self.base_lrs]

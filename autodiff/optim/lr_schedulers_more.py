@@ -52,6 +52,8 @@ class ConstantLR(LRScheduler):
     [0.25, 0.25, 0.5, 0.5]
     """
 
+    _follows_added_groups = True
+
     def __init__(self, optimizer: Optimizer, factor: float = 1.0 / 3, total_iters: int = 5,
                  last_epoch: int = -1):
         # factor 0 is refused: restoring the lr divides by it (PyTorch fails there too)
@@ -87,6 +89,8 @@ class PolynomialLR(LRScheduler):
     >>> lrs
     [1.0, 0.5625, 0.25, 0.0625, 0.0, 0.0]
     """
+
+    _follows_added_groups = True
 
     def __init__(self, optimizer: Optimizer, total_iters: int = 5, power: float = 1.0,
                  last_epoch: int = -1):
@@ -249,9 +253,17 @@ _CLOSED_FORMS = {
 }
 
 
+#: Why a group added after a scheduler stops it where it restarts from its initial lrs.
+_RESTARTS_FROM_BASE = (
+    "it restarts from each group's initial lr here, and a group added (add_param_group) "
+    "after the scheduler was made has none in it (PyTorch raises here too). Make the "
+    "scheduler after the last add_param_group.")
+
+
 def _restart_at(scheduler: LRScheduler, epoch: int) -> None:
     """Set ``scheduler`` to ``epoch`` as PyTorch's ``_update_lr(epoch)`` does: its
     closed form when it has one, else ``get_lr()`` (which may read the current lr)."""
+    scheduler._check_count_of_groups(_RESTARTS_FROM_BASE)
     scheduler.last_epoch = epoch
     closed_form = getattr(scheduler, "_get_closed_form_lr", None)
     if closed_form is None:
