@@ -61,6 +61,11 @@ def _dtype_of(x):
     return x.dtype if isinstance(x, (Tensor, np.ndarray)) else np.asarray(x).dtype
 
 
+def _is_half(x) -> bool:
+    dtype = _dtype_of(x)
+    return dtype.kind == "f" and dtype.itemsize == 2
+
+
 def check_float16_operands(where: str, input, weight, bias=None) -> None:
     """Refuse, naming ``where``, a float16 input with float32/float64 parameters or the
     reverse (PyTorch raises; NumPy would compute and return the wider dtype).  Other
@@ -70,7 +75,13 @@ def check_float16_operands(where: str, input, weight, bias=None) -> None:
     ...                        np.ones((2, 3), np.float16))
     Traceback (most recent call last):
     TypeError: Linear(2, 3): the input is float32 but the weight is float16; ...
+
+    ``where`` may be a function giving the text, called only to raise.
     """
+    if not (_is_half(input) or _is_half(weight) or (bias is not None and _is_half(bias))):
+        return              # (the common case, in every Linear and convolution call)
+    if callable(where):
+        where = where()
     dtypes = {"input": _dtype_of(input), "weight": _dtype_of(weight)}
     if bias is not None:
         dtypes["bias"] = _dtype_of(bias)

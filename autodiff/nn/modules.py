@@ -111,9 +111,12 @@ class Linear(Module):
                 f"(batch, {self.n_in}) and the weight is (n_in, n_out) = "
                 f"({self.n_in}, {self.n_out})")
         weight = self.weight         # read once: a parametrized weight is computed per read
-        check_float16_operands(f"Linear({self.n_in}, {self.n_out})", input, weight, self.bias)
+        check_float16_operands(self._where, input, weight, self.bias)
         return rounded_once(_affine, input if isinstance(input, Tensor) else Tensor(input), weight,
                             self.bias)
+
+    def _where(self) -> str:
+        return f"Linear({self.n_in}, {self.n_out})"
 
     def __setattr__(self, name, value):
         if name == "weight" and isinstance(value, Parameter) and "n_out" in self.__dict__:
