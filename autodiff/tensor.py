@@ -15,7 +15,8 @@ from .printing import format_values
 from .tape_drop import (  # noqa: F401
     TapeDropWarning, called_by_name, converted_for_indices, tape_drop)
 from .grad_attr import grad_property, root_grad
-from .conventions import warn_integer_list_as_data, warn_number_as_data
+from .conventions import (refuse_unpacked_numpy_values, warn_integer_list_as_data,
+                          warn_number_as_data)
 from .dim_readings import flattened, transpose_axes
 from .spellings import PyTorchMethods
 from .selections import SelectionMethods
@@ -245,7 +246,11 @@ class Tensor(CopyingMethods, ReductionMethods, OperatorMethods, PyTorchMethods, 
         return len(self.data)
 
     def __iter__(self):
-        for i in range(len(self)):
+        n = len(self)
+        if n != 2:
+            # (the caller's frame: `_, pred = ad.max(out, 1)` of PyTorch's habit)
+            refuse_unpacked_numpy_values(sys._getframe(1), n)
+        for i in range(n):
             yield self[i]
 
     def item(self, *index) -> float | int | bool:

@@ -1,0 +1,98 @@
+"""What the eleventh round of PyTorch scripts found missing or different, each fixed at
+the root and checked against PyTorch where it is installed: ``_, pred = torch.max(out,
+1)`` and ``values, order = torch.sort(x, stable=True)`` (NumPy's values, unpacked into
+two names: now a TypeError naming PyTorch's form rather than Python's bare "too many
+values to unpack"), and ``torch.quantile`` / ``torch.nanquantile`` with PyTorch's
+``dim=``, ``keepdim=`` and ``interpolation=``."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import autodiff as ad
+from autodiff.conventions import ConventionWarning
+
+RNG = np.random.default_rng(1111)
+
+
+# ----- NumPy's values unpacked as PyTorch's (values, indices) --------------------------
+
+def test_max_over_an_axis_unpacked_into_two_names_names_the_dim_form():
+    outputs = ad.tensor(RNG.normal(size=(5, 3)))
+    with pytest.raises(TypeError, match=r"NumPy's max.*\(5 of them.*max\(x, dim=1\)"):
+        _, predicted = ad.max(outputs, 1)
+    with pytest.raises(TypeError, match=r"NumPy's min.*argmin"):
+        _, predicted = ad.min(outputs, axis=1)
+    values, indices = ad.max(outputs, dim=1)      # PyTorch's form
+    np.testing.assert_array_equal(indices.data, outputs.data.argmax(1))
+
+
+def test_sort_unpacked_into_two_names_names_the_dim_form():
+    ranks = ad.tensor([3, 1, 3, 2, 1, 3])
+    with pytest.raises(TypeError, match=r"NumPy's sort.*\(6 of them.*x\.sort\(dim=-1\)"):
+        values, order = ad.sort(ranks, stable=True)
+    values, order = ad.sort(ranks, dim=0, stable=True)
+    np.testing.assert_array_equal(order.data, [1, 4, 3, 0, 2, 5])
+    torch = pytest.importorskip("torch")
+    theirs = torch.sort(torch.tensor([3, 1, 3, 2, 1, 3]), stable=True)
+    np.testing.assert_array_equal(order.data, theirs.indices.numpy())
+    np.testing.assert_array_equal(values.data, theirs.values.numpy())
+
+
+def test_median_unpacked_into_two_names_names_the_dim_form():
+    x = ad.tensor(RNG.normal(size=(4, 5)))
+    with pytest.raises(TypeError, match=r"NumPy's median.*x\.median\(dim=1\)"):
+        _, where = ad.median(x, axis=1)
+
+
+def test_unpackings_that_numpy_allows_run_as_before():
+    lo, hi = ad.sort(ad.tensor([2.0, 1.0]))           # two values: NumPy's unpacking
+    assert (lo.item(), hi.item()) == (1.0, 2.0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        first, second = ad.max(ad.tensor([[1.0, 5.0], [7.0, 2.0]]), 1)
+    assert (first.item(), second.item()) == (5.0, 7.0)
+    assert any(issubclass(w.category, ConventionWarning) for w in caught)
+    rows = [row.sum().item() for row in ad.tensor(np.ones((3, 2)))]
+    assert rows == [2.0, 2.0, 2.0]
+    with pytest.raises(ValueError, match="too many values"):    # not a reduction
+        a, b = ad.exp(ad.tensor([0.0, 1.0, 2.0]))
+
+
+# ----- torch.quantile's dim= / keepdim= / interpolation= ----------------------------------
+
+@pytest.mark.parametrize("name", ["quantile", "nanquantile"])
+@pytest.mark.parametrize("interpolation", ["linear", "lower", "higher", "midpoint",
+                                           "nearest"])
+def test_quantile_takes_pytorchs_dim_keepdim_and_interpolation(name, interpolation):
+    values = RNG.normal(size=(4, 6))
+    values[1, 2] = np.nan if name == "nanquantile" else values[1, 2]
+    q = np.array([0.1, 0.5, 0.75])
+    x = ad.tensor(values, requires_grad=True)
+    ours = getattr(ad, name)(x, ad.tensor(q), dim=1, keepdim=True,
+                             interpolation=interpolation)
+    assert ours.shape == (3, 4, 1)
+    method = getattr(np, name)(values, q, axis=1, keepdims=True, method=interpolation)
+    np.testing.assert_allclose(ours.data, method, rtol=1e-15)
+    ours.sum().backward()
+    assert np.isfinite(x.grad).all()
+    torch = pytest.importorskip("torch")
+    t = torch.tensor(values, requires_grad=True)
+    theirs = getattr(torch, name)(t, torch.tensor(q), dim=1, keepdim=True,
+                                  interpolation=interpolation)
+    np.testing.assert_allclose(ours.data, theirs.detach().numpy(), rtol=1e-14)
+    theirs.sum().backward()
+    np.testing.assert_allclose(x.grad, t.grad.numpy(), rtol=1e-14)
+
+
+def test_quantile_with_both_libraries_keywords_is_refused():
+    x = ad.tensor(RNG.normal(size=(3, 4)))
+    with pytest.raises(TypeError, match="quantile: got NumPy's axis=.*pick one"):
+        ad.quantile(x, 0.5, axis=1, dim=1)
+    with pytest.raises(TypeError, match="nanquantile: got NumPy's.*pick one"):
+        ad.nanquantile(x, 0.5, method="lower", interpolation="lower")
+    np.testing.assert_allclose(ad.quantile(x, 0.5, interpolation="midpoint").data,
+                               np.quantile(x.data, 0.5, method="midpoint"))
