@@ -172,13 +172,16 @@ class Tensor(CopyingMethods, ReductionMethods, OperatorMethods, PyTorchMethods, 
         flag = _checked_flag(flag)
         if flag == self._requires_grad:
             return
-        if self._node is not None:
+        if self._node is not None and self._requires_grad:
             raise RuntimeError(
                 f"requires_grad: only a leaf tensor's flag can change, and this one (shape "
                 f"{self.shape}) was computed by '{self._node.op.name}'. For a copy that is "
                 "off the tape use t.detach() (or ad.stop_gradient(t) inside an expression).")
         if flag:
             _check_can_require_grad(self.data, "requires_grad")
+        # A node that needs no gradient was recorded only because a named tensor went in
+        # (its name shows in graphs): this is a leaf, as in PyTorch, and becomes one.
+        self._node = None
         self._requires_grad = flag
 
     @property

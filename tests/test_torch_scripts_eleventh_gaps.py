@@ -96,3 +96,95 @@ def test_quantile_with_both_libraries_keywords_is_refused():
         ad.nanquantile(x, 0.5, method="lower", interpolation="lower")
     np.testing.assert_allclose(ad.quantile(x, 0.5, interpolation="midpoint").data,
                                np.quantile(x.data, 0.5, method="midpoint"))
+
+
+# ----- a module's extra state (get_extra_state / set_extra_state) -------------------------
+
+def _counting_model(lib):
+    class Counter(lib.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = lib.nn.Linear(2, 2)
+            self.calls = 0
+
+        def get_extra_state(self):
+            return {"calls": self.calls}
+
+        def set_extra_state(self, state):
+            self.calls = state["calls"]
+
+    model = lib.nn.Sequential(lib.nn.Linear(2, 2), Counter())
+    model.register_buffer("steps", lib.zeros(()))
+    return model
+
+
+def test_extra_state_is_saved_after_the_modules_arrays_and_given_back_by_a_load():
+    model = _counting_model(ad)
+    model[1].calls = 7
+    state = model.state_dict()
+    assert list(state) == ["steps", "0.weight", "0.bias", "1._extra_state",
+                           "1.lin.weight", "1.lin.bias"]
+    assert state["1._extra_state"] == {"calls": 7}
+    fresh = _counting_model(ad)
+    assert fresh.load_state_dict(state) == ([], [])
+    assert fresh[1].calls == 7
+    fresh = _counting_model(ad)
+    assert fresh.load_torch_state_dict(model.to_torch_state_dict()) == ([], [])
+    assert fresh[1].calls == 7
+    del state["1._extra_state"]
+    with pytest.raises(KeyError, match=r"missing keys \['1._extra_state'\]"):
+        fresh.load_state_dict(state)
+    assert fresh.load_state_dict(state, strict=False).missing_keys == ["1._extra_state"]
+    # a module without a setter does not take one
+    keys = ad.nn.Linear(2, 2).load_state_dict({"_extra_state": 1}, strict=False)
+    assert keys.unexpected_keys == ["_extra_state"]
+    with pytest.raises(RuntimeError, match="Linear.get_extra_state: this module keeps no"):
+        ad.nn.Linear(2, 2).get_extra_state()
+
+
+def test_extra_state_round_trips_with_pytorch():
+    torch = pytest.importorskip("torch")
+    theirs = _counting_model(torch)
+    theirs[1].calls = 3
+    their_state = theirs.state_dict()
+    ours = _counting_model(ad)
+    assert list(ours.to_torch_state_dict()) == list(their_state)
+    assert ours.load_torch_state_dict(their_state) == ([], [])
+    assert ours[1].calls == 3
+    for key, value in ours.to_torch_state_dict().items():
+        if key.endswith("_extra_state"):
+            assert value == their_state[key]
+        else:
+            np.testing.assert_array_equal(value, their_state[key].numpy())
+    back = _counting_model(torch)
+    ours[1].calls = 11
+    back.load_state_dict({k: v if k.endswith("_extra_state") else torch.from_numpy(v)
+                          for k, v in ours.to_torch_state_dict().items()})
+    assert back[1].calls == 11
+
+
+# ----- requires_grad_() on a result that needs no gradient -------------------------------
+
+def _probe_gradient(lib, x_values):
+    lin = lib.nn.Linear(3, 4)
+    lin.requires_grad_(False)
+    hidden = lin(lib.tensor(x_values, dtype=lib.float32))
+    was_leaf = hidden.is_leaf
+    hidden.requires_grad_()
+    hidden.retain_grad()
+    (hidden.tanh() ** 2).sum().backward()
+    return was_leaf, hidden.is_leaf, np.asarray(hidden.grad), hidden.detach().numpy()
+
+
+def test_a_frozen_layers_output_becomes_a_leaf_that_requires_grad():
+    x_values = RNG.normal(size=(2, 3))
+    was_leaf, is_leaf, grad, hidden = _probe_gradient(ad, x_values)
+    assert was_leaf and is_leaf
+    t = np.tanh(hidden)
+    np.testing.assert_allclose(grad, 2 * t * (1 - t ** 2), rtol=1e-5)
+    x = ad.tensor(x_values, requires_grad=True)
+    with pytest.raises(RuntimeError, match="only leaf tensors"):
+        (x * 2).requires_grad_(False)      # on the tape: refused, as in PyTorch
+    torch = pytest.importorskip("torch")
+    theirs = _probe_gradient(torch, x_values)
+    assert theirs[:2] == (was_leaf, is_leaf)
