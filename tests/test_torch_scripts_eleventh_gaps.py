@@ -188,3 +188,49 @@ def test_a_frozen_layers_output_becomes_a_leaf_that_requires_grad():
     torch = pytest.importorskip("torch")
     theirs = _probe_gradient(torch, x_values)
     assert theirs[:2] == (was_leaf, is_leaf)
+
+
+# ----- scaled_dot_product_attention(enable_gqa=True) --------------------------------------
+
+def test_grouped_query_attention_repeats_each_key_value_head_in_turn():
+    q_values = RNG.normal(size=(2, 6, 3, 4))
+    k_values = RNG.normal(size=(2, 2, 5, 4))
+    v_values = RNG.normal(size=(2, 2, 5, 3))
+    q, k, v = (ad.tensor(t, requires_grad=True) for t in (q_values, k_values, v_values))
+    out = ad.nn.functional.scaled_dot_product_attention(q, k, v, enable_gqa=True)
+    # query heads 0-2 read key/value head 0, heads 3-5 head 1
+    expanded = ad.nn.functional.scaled_dot_product_attention(
+        q, ad.tensor(np.repeat(k_values, 3, axis=1)), ad.tensor(np.repeat(v_values, 3, axis=1)))
+    np.testing.assert_allclose(out.data, expanded.data, rtol=1e-14)
+    (out ** 2).sum().backward()
+    with pytest.raises(ValueError, match=r"query's number of heads \(6\) to be a multiple "
+                                         r"of the key's \(4\)"):
+        ad.nn.functional.scaled_dot_product_attention(
+            q, ad.tensor(RNG.normal(size=(2, 4, 5, 4))), v, enable_gqa=True)
+    torch = pytest.importorskip("torch")
+    tq, tk, tv = (torch.tensor(t, requires_grad=True) for t in (q_values, k_values,
+                                                                 v_values))
+    theirs = torch.nn.functional.scaled_dot_product_attention(tq, tk, tv, enable_gqa=True)
+    np.testing.assert_allclose(out.data, theirs.detach().numpy(), rtol=1e-12, atol=1e-14)
+    (theirs ** 2).sum().backward()
+    for ours, their in ((q, tq), (k, tk), (v, tv)):
+        np.testing.assert_allclose(ours.grad, their.grad.numpy(), rtol=1e-11, atol=1e-13)
+
+
+# ----- ctx.mark_dirty -----------------------------------------------------------------------
+
+def test_mark_dirty_is_refused_naming_the_out_of_place_form():
+    class ScaleInPlace(ad.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.mark_dirty(x)
+            return x
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad * 3.0
+
+    x = ad.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(NotImplementedError, match=r"mark_dirty.*x \* 3\.0 rather than "
+                                                  r"x\.mul_\(3\.0\)"):
+        ScaleInPlace.apply(x * 1.0)
