@@ -4,9 +4,10 @@ PyTorch where it is installed: ``torch.rot90(x, k, dims=)``, ``torch.trapezoid(y
 dim=)``, ``torch.linalg.vecdot(x, y, dim=)``, ``torch.diagonal(x, offset, dim1=,
 dim2=)``, ``torch.concat(xs, dim=)``, ``torch.linalg.cross(a, b, dim=)``,
 ``torch.clip(x, min=, max=)`` (NumPy 2's names too), ``torch.squeeze(x, dim=)``,
-``torch.select(x, dim, index)`` beside NumPy's ``select``, and ``torch.var(x, 1,
-keepdim=True)``, which now reads the 1 as PyTorch's dim and warns of NumPy's ddof as
-``x.var(1, keepdim=True)`` does (it was NumPy's variance, silently)."""
+``torch.select(x, dim, index)`` beside NumPy's ``select``, ``t.put(index, source,
+accumulate=)`` (PyTorch's out-of-place ``put``) beside NumPy's in-place one, and
+``torch.var(x, 1, keepdim=True)``, which now reads the 1 as PyTorch's dim and warns of
+NumPy's ddof as ``x.var(1, keepdim=True)`` does (it was NumPy's variance, silently)."""
 
 from __future__ import annotations
 
@@ -109,3 +110,25 @@ def test_var_and_std_with_keepdim_read_the_position_as_pytorchs_dim_and_warn(nam
     torch = pytest.importorskip("torch")
     theirs = getattr(torch, name)(torch.tensor(X), 1, keepdim=True)
     np.testing.assert_allclose(unbiased.data, theirs.numpy(), rtol=1e-14)
+
+
+@pytest.mark.parametrize("accumulate", [True, False])
+def test_put_with_accumulate_is_pytorchs_out_of_place_put(accumulate):
+    def run(lib):
+        t = lib.tensor(X[0], requires_grad=True)
+        index = lib.tensor([0, 11, 5] if accumulate else [0, 11])
+        source = lib.tensor([1.0, 2.0, 3.0][:len(index)], dtype=lib.float64) * 2
+        by_name = t.put(index, source, accumulate=accumulate)
+        by_position = t.put(index, source, accumulate)
+        (by_name * by_position.cos()).sum().backward()
+        grad = t.grad.numpy() if hasattr(t.grad, "numpy") else t.grad
+        return by_name.detach().numpy(), by_position.detach().numpy(), grad, \
+            t.detach().numpy()
+    ours = run(ad)
+    np.testing.assert_array_equal(ours[3], X[0])          # unchanged
+    inplace = ad.tensor(X[0].copy())      # (ad.tensor wraps an ndarray without a copy)
+    assert inplace.put([0], [9.0]) is None                # NumPy's form: in place
+    assert inplace.data.flat[0] == 9.0
+    torch = pytest.importorskip("torch")
+    for a, b in zip(ours, run(torch)):
+        np.testing.assert_allclose(a, b, rtol=1e-14)
