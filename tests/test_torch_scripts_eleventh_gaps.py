@@ -2,8 +2,12 @@
 the root and checked against PyTorch where it is installed: ``_, pred = torch.max(out,
 1)`` and ``values, order = torch.sort(x, stable=True)`` (NumPy's values, unpacked into
 two names: now a TypeError naming PyTorch's form rather than Python's bare "too many
-values to unpack"), and ``torch.quantile`` / ``torch.nanquantile`` with PyTorch's
-``dim=``, ``keepdim=`` and ``interpolation=``."""
+values to unpack"); ``torch.quantile`` / ``torch.nanquantile`` with PyTorch's ``dim=``,
+``keepdim=`` and ``interpolation=``; a module's extra state (``get_extra_state`` /
+``set_extra_state``, saved under ``'_extra_state'`` and loaded back, also from and to
+PyTorch); ``requires_grad_()`` on a frozen layer's output (a leaf in PyTorch, refused
+here before); ``scaled_dot_product_attention(enable_gqa=True)``; ``ctx.mark_dirty``
+(refused, naming the out-of-place form); and ``Sequential`` ``+`` / ``+=`` / ``*``."""
 
 from __future__ import annotations
 
@@ -234,3 +238,34 @@ def test_mark_dirty_is_refused_naming_the_out_of_place_form():
     with pytest.raises(NotImplementedError, match=r"mark_dirty.*x \* 3\.0 rather than "
                                                   r"x\.mul_\(3\.0\)"):
         ScaleInPlace.apply(x * 1.0)
+
+
+# ----- Sequential + Sequential, Sequential * n ----------------------------------------------
+
+def _combined(lib):
+    a = lib.nn.Sequential(lib.nn.Linear(2, 3), lib.nn.ReLU())
+    b = lib.nn.Sequential(lib.nn.Tanh(), lib.nn.Linear(3, 3))
+    joined, repeated, repeated_left = a + b, b * 2, 2 * b
+    grown = lib.nn.Sequential(lib.nn.Identity())
+    grown += a
+    return {
+        "lengths": [len(joined), len(repeated), len(repeated_left), len(grown)],
+        "names": [n for n, _ in joined.named_parameters()],
+        "repeated names": [n for n, _ in repeated.named_parameters()],
+        "shared": [joined[0] is a[0], repeated[1] is repeated[3], grown[1] is a[0]],
+    }
+
+
+def test_sequentials_add_and_multiply_as_pytorchs():
+    ours = _combined(ad)
+    assert ours["lengths"] == [4, 4, 4, 3]
+    assert ours["shared"] == [True, True, True]
+    x = ad.tensor(RNG.normal(size=(5, 2)))
+    a = ad.nn.Sequential(ad.nn.Linear(2, 3), ad.nn.ReLU())
+    head = ad.nn.Linear(3, 1)
+    np.testing.assert_allclose(((a + ad.nn.Sequential(head)) * 1)(x).data,
+                               head(a(x)).data, rtol=1e-15)
+    with pytest.raises(ValueError, match="positive int"):
+        a * 0
+    torch = pytest.importorskip("torch")
+    assert _combined(torch) == ours
