@@ -432,11 +432,14 @@ def unpacked_call(frame, count: int) -> str | None:
     code, i = frame.f_code.co_code, frame.f_lasti
     if not (0 <= i < len(code) - 1 and code[i] == _UNPACK_SEQUENCE and code[i + 1] == count):
         return None
-    calls = [ins for ins in dis.get_instructions(frame.f_code)
-             if ins.offset < i and ins.opname == "CALL"]
-    if not calls or calls[-1].positions is None:
+    before = None                   # the instruction before the unpacking: the call?
+    for ins in dis.get_instructions(frame.f_code):
+        if ins.offset >= i:
+            break
+        before = ins
+    if before is None or before.opname != "CALL" or before.positions is None:
         return None
-    lineno, col = calls[-1].positions.lineno, calls[-1].positions.col_offset
+    lineno, col = before.positions.lineno, before.positions.col_offset
     line = linecache.getline(frame.f_code.co_filename, lineno or 0)
     if not line or col is None:
         return None

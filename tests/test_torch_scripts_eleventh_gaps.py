@@ -64,6 +64,9 @@ def test_unpackings_that_numpy_allows_run_as_before():
     assert rows == [2.0, 2.0, 2.0]
     with pytest.raises(ValueError, match="too many values"):    # not a reduction
         a, b = ad.exp(ad.tensor([0.0, 1.0, 2.0]))
+    values = ad.max(ad.tensor(np.ones((3, 2))), 1)
+    with pytest.raises(ValueError, match="too many values"):    # not the call's line
+        a, b = values
 
 
 # ----- torch.quantile's dim= / keepdim= / interpolation= ----------------------------------
