@@ -98,14 +98,26 @@ class ArrayLayoutMethods:
         from .ops.ordering import partition
         fill(self, partition(self, kth, axis=axis, kind=kind, order=order), "partition")
 
-    def put(self, indices, values, mode="raise") -> None:
+    def put(self, indices, values, mode="raise", *, accumulate=None):
         """Write ``values`` at the flat positions ``indices``, in place, as
-        ``ndarray.put`` / ``np.put`` (PyTorch: ``put_``).
+        ``ndarray.put`` / ``np.put`` (PyTorch: ``put_``).  With PyTorch's
+        ``accumulate=`` (by name, or a bool in ``mode``'s place), PyTorch's ``put``: a
+        new tensor, this one unchanged.
 
         >>> t = ad.zeros((2, 2)); t.put([1, 2], [5.0, 6.0]); t
         tensor([[0., 5.],
                 [6., 0.]])
+        >>> t.put(ad.tensor([1, 1]), ad.tensor([1.0, 2.0]), accumulate=True)
+        tensor([[0., 8.],
+                [6., 0.]])
         """
+        if isinstance(mode, (bool, np.bool_)):
+            mode, accumulate = "raise", mode
+        if accumulate is not None:
+            if mode != "raise":
+                raise TypeError(f"put: got NumPy's mode={mode!r} with PyTorch's accumulate="
+                                f"{accumulate!r}; pass one")
+            return self.clone().put_(indices, values, accumulate=bool(accumulate))
         np.put(self, indices, values, mode=mode)
 
     def resize(self, *new_shape, refcheck=True) -> None:

@@ -206,6 +206,34 @@ def warn_if_unpacked_as_torch_pair(name: str, torch_form: str | None = None) -> 
             ConventionWarning)
 
 
+#: NumPy's reductions that PyTorch's namesakes return ``(values, indices)`` from, with
+#: how to write PyTorch's pair here.
+_TORCH_PAIRS = {
+    "max": "ad.max(x, dim=1) or x.max(dim=1) (or x.argmax(1) for the indices)",
+    "min": "ad.min(x, dim=1) or x.min(dim=1) (or x.argmin(1) for the indices)",
+    "median": "x.median(dim=1) (PyTorch's lower median of an even count, with its "
+              "indices)",
+    "nanmedian": "x.nanmedian(dim=1)",
+    "sort": "ad.sort(x, dim=-1) or x.sort(dim=-1)",
+}
+
+
+def refuse_unpacked_numpy_values(frame, length: int) -> None:
+    """Raise, naming PyTorch's form, when ``frame`` unpacks into two names the values of
+    NumPy's ``max``/``min``/``median``/``sort`` (``length`` of them, not two), as
+    PyTorch's ``_, predicted = torch.max(out, 1)`` unpacks ``(values, indices)``: the
+    unpacking would fail anyway, with Python's bare "too many values to unpack".  (Two
+    values unpack without error: ``warn_if_unpacked_as_torch_pair`` warns then.)"""
+    from .tape_drop import unpacked_call
+    name = unpacked_call(frame, 2)
+    if name not in _TORCH_PAIRS:
+        return
+    raise TypeError(
+        f"{name}(x, axis) here is NumPy's {name}: the values only ({length} of them along "
+        f"the first dimension), and this line unpacks them into two names, as PyTorch's "
+        f"{name} unpacks (values, indices). For PyTorch's pair write {_TORCH_PAIRS[name]}.")
+
+
 def variance_in_torch_form(where: str):
     """``ad.var`` / ``ad.std`` given PyTorch's ``dim=``: the method, which also reads
     ``correction=`` and ``unbiased=`` (and warns when none of them is given)."""

@@ -62,6 +62,15 @@ class FunctionCtx:
         """
         self._non_differentiable = {id(o) for o in outputs}
 
+    def mark_dirty(self, *inputs) -> None:
+        """Refused (PyTorch's mark of inputs that ``forward`` modified in place): the tape
+        records a new result, and an input changed in place would keep its old place."""
+        raise NotImplementedError(
+            "ctx.mark_dirty: a Function that modifies its inputs in place is not supported "
+            "(forward gets arrays, and the tape records a new output). Return a new array "
+            "from forward (x * 3.0 rather than x.mul_(3.0)), drop mark_dirty, and assign "
+            "the result where the input was used (x = Scale.apply(x)).")
+
     def set_materialize_grads(self, value: bool) -> None:
         """Accepted for PyTorch's code: there ``False`` passes None instead of zeros for
         the gradient of an output the loss does not use; here backward always gets

@@ -46,6 +46,9 @@ TAKES_A_SEQUENCE = frozenset({"concat", "block", "lexsort", "histogramdd"})
 #: NumPy reductions whose PyTorch function of the same name means the same thing, so
 #: that PyTorch's ``dim=``/``keepdim=`` can be taken as ``axis=``/``keepdims=``.
 DIM_ALIASED = frozenset({"all", "any", "amax", "amin", "argmax", "argmin", "count_nonzero"})
+#: Of those functions, the ones whose ``axis=`` (and no keepdims) PyTorch's namesake
+#: calls ``dim=`` (``torch.concat``, ``torch.linalg.cross``).
+DIM_IS_AXIS = frozenset({"concat", "cross"})
 
 
 def dispatched_names(namespace: dict, numpy_module) -> dict[str, Callable]:
@@ -137,6 +140,12 @@ def numpy_function_for(public_name: str, numpy_function: Callable, numpy_name: s
 def _axis_from_dim(public_name, short_name, numpy_name, args, kwargs):
     """``(args, kwargs)`` with PyTorch's ``dim=``/``keepdim=`` read as ``axis=``/
     ``keepdims=``, a positional axis (``ad.amax(x, 0, keepdim=True)``) included."""
+    if short_name in DIM_IS_AXIS and "keepdim" not in kwargs:
+        from .spellings import renamed_argument
+        kwargs = dict(kwargs)
+        kwargs["axis"] = renamed_argument(public_name, "axis", kwargs.pop("axis", None),
+                                          None, "dim", kwargs.pop("dim"))
+        return args, kwargs
     if short_name not in DIM_ALIASED:
         raise TypeError(
             f"{public_name} is {numpy_name}, which takes NumPy's axis=/keepdims=, not "

@@ -42,6 +42,23 @@ def axis_alias(where: str, axis, keepdims, dim=None, keepdim=None):
     return axis, bool(keepdims)
 
 
+def renamed_argument(where: str, numpy_name: str, value, default, torch_name: str,
+                     torch_value):
+    """NumPy's argument from PyTorch's name for it when that is given
+    (``ad.rot90(x, dims=(1, 2))``, ``ad.trapezoid(y, dim=0)``); both given raises.
+
+    >>> renamed_argument("rot90", "axes", (0, 1), (0, 1), "dims", (1, 2))
+    (1, 2)
+    """
+    if torch_value is None:
+        return value
+    if value is not default and value != default:
+        raise TypeError(f"{where}: got both {numpy_name}={value!r} and {torch_name}="
+                        f"{torch_value!r}; they are the same argument (NumPy's and "
+                        "PyTorch's name), pass one")
+    return torch_value
+
+
 def ddof_alias(where: str, ddof, correction=None, unbiased=None):
     """NumPy's ``ddof`` from PyTorch's ``correction=`` or ``unbiased=`` (at most one of
     the three; none gives NumPy's default, 0).

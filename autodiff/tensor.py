@@ -15,7 +15,8 @@ from .printing import format_values
 from .tape_drop import (  # noqa: F401
     TapeDropWarning, called_by_name, converted_for_indices, tape_drop)
 from .grad_attr import grad_property, root_grad
-from .conventions import warn_integer_list_as_data, warn_number_as_data
+from .conventions import (refuse_unpacked_numpy_values, warn_integer_list_as_data,
+                          warn_number_as_data)
 from .dim_readings import flattened, transpose_axes
 from .spellings import PyTorchMethods
 from .selections import SelectionMethods
@@ -171,13 +172,16 @@ class Tensor(CopyingMethods, ReductionMethods, OperatorMethods, PyTorchMethods, 
         flag = _checked_flag(flag)
         if flag == self._requires_grad:
             return
-        if self._node is not None:
+        if self._node is not None and self._requires_grad:
             raise RuntimeError(
                 f"requires_grad: only a leaf tensor's flag can change, and this one (shape "
                 f"{self.shape}) was computed by '{self._node.op.name}'. For a copy that is "
                 "off the tape use t.detach() (or ad.stop_gradient(t) inside an expression).")
         if flag:
             _check_can_require_grad(self.data, "requires_grad")
+        # A node that needs no gradient was recorded only because a named tensor went in
+        # (its name shows in graphs): this is a leaf, as in PyTorch, and becomes one.
+        self._node = None
         self._requires_grad = flag
 
     @property
@@ -245,7 +249,11 @@ class Tensor(CopyingMethods, ReductionMethods, OperatorMethods, PyTorchMethods, 
         return len(self.data)
 
     def __iter__(self):
-        for i in range(len(self)):
+        n = len(self)
+        if n != 2:
+            # (the caller's frame: `_, pred = ad.max(out, 1)` of PyTorch's habit)
+            refuse_unpacked_numpy_values(sys._getframe(1), n)
+        for i in range(n):
             yield self[i]
 
     def item(self, *index) -> float | int | bool:

@@ -133,6 +133,8 @@ ALLOWED_SIGNATURES = {
     "argsort": "torch.argsort's (input, dim, descending, stable); axis= and kind= by name, "
                "and a string in descending='s place raises",
     "einsum": "optimize='auto' (the values agree; NumPy's False is slower)",
+    "select": "choicelist=None: PyTorch's select(input, dim=, index=) by keyword gives "
+              "none (NumPy's call without one raises as before, a TypeError)",
     "meshgrid": "indexing= is required (NumPy's 'xy' and PyTorch's 'ij' differ)",
     "eye": "dtype=None is float64, as NumPy's float; PyTorch's requires_grad= takes "
            "order='s place and refuses a string",

@@ -24,6 +24,7 @@ from ..ops import linalg as la
 from ..ops import reduce as rd
 from ..ops import shape as sh
 from ..ops.operands import broadcasts_to, constant_argument, tensor_of
+from ..ops.replicate import repeat
 from ..tensor import Tensor
 from . import init
 from .dropout import dropout
@@ -34,6 +35,23 @@ from .softmax import softmax
 
 def _shape_of(x):
     return tuple(x.shape) if isinstance(x, Tensor) else np.shape(x)
+
+
+def _grouped_heads(where, q, k, v):
+    """Key and value with their heads (axis -3) repeated to the query's, each in turn
+    ``Hq // Hk`` times (``enable_gqa``)."""
+    if min(q.ndim, k.ndim, v.ndim) < 3:
+        raise ValueError(f"{where}: enable_gqa=True needs heads on axis -3: query (..., Hq, "
+                         f"L, E), key (..., Hk, S, E), value (..., Hk, S, Ev); got shapes "
+                         f"{q.shape}, {k.shape}, {v.shape}")
+    heads = q.shape[-3]
+    for name, t in (("key", k), ("value", v)):
+        if t.shape[-3] == 0 or heads % t.shape[-3]:
+            raise ValueError(f"{where}: enable_gqa=True needs the query's number of heads "
+                             f"({heads}) to be a multiple of the {name}'s ({t.shape[-3]}); "
+                             f"got shapes {q.shape}, {k.shape}, {v.shape}")
+    return tuple(t if t.shape[-3] == heads else repeat(t, heads // t.shape[-3], axis=-3)
+                 for t in (k, v))
 
 
 def _float_inputs(named, where):
@@ -112,8 +130,8 @@ def _attend(q, k, v, scale, additive, blocked, dropout_p, rng, zero_masked_rows)
 
 
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p: float = 0.0,
-                                 is_causal: bool = False, scale: float | None = None, *,
-                                 rng=None) -> Tensor:
+                                 is_causal: bool = False, scale: float | None = None,
+                                 enable_gqa: bool = False, *, rng=None) -> Tensor:
     """``softmax(query @ key^T * scale + mask) @ value``, as PyTorch's.
 
     Shapes ``(..., L, E)``, ``(..., S, E)``, ``(..., S, Ev)`` give ``(..., L, Ev)``; the
@@ -125,6 +143,11 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p: f
     attend to keys ``0..i`` (the lower triangle of ``(L, S)``, aligned at the top left)
     and cannot be combined with ``attn_mask``.  A query whose every key is masked gets
     an output row of zeros and zero gradients, as PyTorch's CPU kernels give (not NaN).
+
+    ``enable_gqa=True`` (grouped-query attention) takes heads on axis -3: query
+    ``(..., Hq, L, E)`` with key and value of fewer heads, ``Hq`` a multiple of theirs,
+    query head ``h`` reading key/value head ``h // (Hq // Hk)`` (PyTorch's
+    ``repeat_interleave`` of the key and value heads).
 
     ``dropout_p > 0`` zeroes attention weights with that probability (and scales the
     rest by ``1 / (1 - dropout_p)``) at every call, as PyTorch's function does whatever
@@ -143,6 +166,8 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p: f
     """
     where = "scaled_dot_product_attention"
     q, k, v = _float_inputs((("query", query), ("key", key), ("value", value)), where)
+    if enable_gqa:
+        k, v = _grouped_heads(where, q, k, v)
     if min(q.ndim, k.ndim, v.ndim) < 2:
         raise ValueError(f"{where}: query, key and value must have at least 2 axes (..., L, E), "
                          f"(..., S, E), (..., S, Ev); got shapes {q.shape}, {k.shape}, "

@@ -418,6 +418,32 @@ class Sequential(Module):
             self.append(layer)
         return self
 
+    def __add__(self, other: "Sequential") -> "Sequential":
+        """A new Sequential of this one's layers, then ``other``'s (the same layer
+        objects, renamed by position), as PyTorch's ``+``.
+
+        >>> len(ad.nn.Sequential(ad.nn.ReLU()) + ad.nn.Sequential(ad.nn.Tanh()))
+        2
+        """
+        if not isinstance(other, Sequential):
+            return NotImplemented
+        return Sequential(*self, *other)
+
+    def __iadd__(self, other: "Sequential") -> "Sequential":
+        if not isinstance(other, Sequential):
+            return NotImplemented
+        return self.extend(other)
+
+    def __mul__(self, times: int) -> "Sequential":
+        """The layers ``times`` over (the same objects: their parameters are shared), as
+        PyTorch's ``*``."""
+        if not isinstance(times, (int, np.integer)) or isinstance(times, bool) or times < 1:
+            raise ValueError(f"Sequential * {times!r}: the count must be a positive int, as "
+                             "in PyTorch")
+        return Sequential(*(list(self) * int(times)))
+
+    __rmul__ = __mul__
+
     def insert(self, index: int, module: Module) -> "Sequential":
         """Put a layer before position ``index``; the layers are named by position
         again, as in PyTorch.

@@ -18,17 +18,21 @@ from ..guard import note_unguarded_write
 from ..tensor import Tensor
 from . import torch_io as _torch_io
 from .buffer import buffer_values
+from .extra_state import EXTRA_STATE, ExtraStateMethods, loads_extra_state, saves_extra_state
 from .module_state_hooks import (has_state_hooks, hooked_state_dict, run_load_post_hooks,
                                  run_load_pre_hooks)
 from .running_stats import with_batch_counts
 from .state_keys import IncompatibleKeys, compared_keys
 
 
-class StateMethods:
+class StateMethods(ExtraStateMethods):
     """The state methods of ``Module`` (see its docstring for the PyTorch hooks)."""
 
-    def _state_entries(self):
-        """``(dotted name, owner module, local name, is_parameter)`` in PyTorch's order."""
+    def _state_entries(self, saving: bool = True):
+        """``(dotted name, owner module, local name, is_parameter)`` in PyTorch's order;
+        ``is_parameter`` is None for a module's extra state (extra_state.py), listed
+        when saving if the module has a getter, when loading if it has a setter."""
+        has_extra = saves_extra_state if saving else loads_extra_state
         seen = set()
         for prefix, module in self.named_modules():
             for name, param in module._parameters.items():
@@ -39,6 +43,9 @@ class StateMethods:
             for name, array in module._buffers.items():
                 if array is not None and name not in module._non_persistent:
                     yield (f"{prefix}.{name}" if prefix else name), module, name, False
+            if has_extra(module):
+                yield (f"{prefix}.{EXTRA_STATE}" if prefix else EXTRA_STATE), module, \
+                    EXTRA_STATE, None
 
     def state_dict(self, *, destination: dict | None = None, prefix: str = "",
                    keep_vars: bool = False) -> dict[str, np.ndarray]:
@@ -113,7 +120,7 @@ class StateMethods:
     def _load_state(self, where: str, state, strict: bool) -> IncompatibleKeys:
         state = with_batch_counts(self, state)      # (a state saved without them)
         entries = {full: (module, name, is_param)
-                   for full, module, name, is_param in self._state_entries()}
+                   for full, module, name, is_param in self._state_entries(saving=False)}
         keys = compared_keys(where, list(entries), state.keys(),
                              "Was the state saved from a different architecture?", strict)
         for full in keys.missing_keys:
@@ -121,6 +128,9 @@ class StateMethods:
         arrays = {}
         lazy_shapes = {}
         for full, (module, name, is_param) in entries.items():
+            if is_param is None:                # extra state: any value, given as it is
+                arrays[full] = state[full]
+                continue
             target = module._parameters[name] if is_param else module._buffers[name]
             if _is_lazy(target):
                 if not _is_lazy(state[full]):     # (lazy into lazy: it stays uninitialized)
@@ -188,7 +198,9 @@ class StateMethods:
 
 
 def _entry(module, name: str, is_param: bool, keep_vars: bool):
-    """What ``state_dict`` lists for one parameter or buffer."""
+    """What ``state_dict`` lists for one parameter or buffer (or extra state)."""
+    if is_param is None:
+        return module.get_extra_state()
     stored = module._parameters[name] if is_param else module._buffers[name]
     if keep_vars or _is_lazy(stored):        # (PyTorch lists the placeholder itself)
         return stored
@@ -263,7 +275,9 @@ def _torch_layout_hint(saved, shape, converter) -> str:
 
 
 def _assign(module, name, is_param, value):
-    if is_param:
+    if is_param is None:
+        module.set_extra_state(value)
+    elif is_param:
         param = module._parameters[name]
         if _is_lazy(param):
             param.materialize(value.shape)

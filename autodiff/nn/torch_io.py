@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .buffer import buffer_values
+from .extra_state import EXTRA_STATE, loads_extra_state, saves_extra_state
 
 
 def is_lazy(value) -> bool:
@@ -33,11 +34,12 @@ def _local_state(module):
 
 
 def _walk(model):
-    """``(prefix, module, local state, PyTorch local state)`` for every module; a module
-    with uninitialized arrays is not converted (its names are PyTorch's)."""
+    """``(prefix, module, local state, PyTorch local state)`` for every module with
+    arrays or extra state; a module with uninitialized arrays is not converted (its
+    names are PyTorch's)."""
     for prefix, module in model.named_modules(remove_duplicate=False):
         local = _local_state(module)
-        if not local:
+        if not local and not (saves_extra_state(module) or loads_extra_state(module)):
             continue
         if any(is_lazy(value) for value in local.values()):
             yield prefix, module, local, dict(local)
@@ -60,6 +62,8 @@ def export_state(model) -> dict[str, np.ndarray]:
                     "first call) and has no values to give; call the model once on an "
                     "example input first (state_dict() lists it as it is, as PyTorch's)")
             state[_full(prefix, name)] = np.array(array, order="C")   # keeps 0-d arrays 0-d
+        if saves_extra_state(module):
+            state[_full(prefix, EXTRA_STATE)] = module.get_extra_state()
     return state
 
 
@@ -70,13 +74,17 @@ def import_state(model, state, strict=True):
     where = f"{type(model).__name__}.load_torch_state_dict"
     state = with_batch_counts(model, state)     # (a state saved without them)
     plan = list(_walk(model))
-    expected = [_full(prefix, name) for prefix, _, _, torch_local in plan for name in torch_local]
+    expected = [key for prefix, module, _, torch_local in plan
+                for key in [_full(prefix, name) for name in torch_local]
+                + ([_full(prefix, EXTRA_STATE)] if loads_extra_state(module) else [])]
     keys = compared_keys(where, expected, state.keys(),
                          "Was the PyTorch model built with the same layers and sizes?", strict)
     missing = set(keys.missing_keys)
-    updates = []
+    updates, extras = [], []        # (the extra states are given after the arrays)
     lazy_shapes = {}
     for prefix, module, local, torch_local in plan:
+        if loads_extra_state(module) and _full(prefix, EXTRA_STATE) not in missing:
+            extras.append((module, EXTRA_STATE, None, state[_full(prefix, EXTRA_STATE)]))
         absent = [name for name in torch_local if _full(prefix, name) in missing]
         if absent and len(absent) < len(torch_local) \
                 and type(module)._torch_import is not StateMethods._torch_import:
@@ -111,7 +119,7 @@ def import_state(model, state, strict=True):
                                  f"{array.shape}")
             updates.append((module, name, name in module._parameters, value))
     check_lazy_shapes(where, lazy_shapes)
-    for module, name, is_param, value in updates:
+    for module, name, is_param, value in updates + extras:
         _assign(module, name, is_param, value)
     return keys
 

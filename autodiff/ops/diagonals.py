@@ -73,8 +73,10 @@ _diagonal = defop(
 
 
 @implements(np.diagonal)
-def diagonal(a, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
-    """The diagonal of the (axis1, axis2) planes, as the last axis (``np.diagonal``).
+def diagonal(a, offset: int = 0, axis1: int = 0, axis2: int = 1, *, dim1=None,
+             dim2=None) -> Tensor:
+    """The diagonal of the (axis1, axis2) planes (PyTorch's ``dim1``, ``dim2``), as the
+    last axis (``np.diagonal``).
 
     As NumPy's, it is a read-only view of ``a``: it shows later unrecorded updates of
     ``a``, and writing into it raises (PyTorch's would write into ``a``; make a copy
@@ -83,6 +85,9 @@ def diagonal(a, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
     >>> ad.diagonal(ad.tensor([[1.0, 2.0], [3.0, 4.0]]))
     tensor([1., 4.])
     """
+    from ..spellings import renamed_argument
+    axis1 = renamed_argument("diagonal", "axis1", axis1, 0, "dim1", dim1)
+    axis2 = renamed_argument("diagonal", "axis2", axis2, 1, "dim2", dim2)
     np.diagonal(_values(a), offset, axis1, axis2)    # NumPy's checks and messages
     return _diagonal(a, int(offset), int(axis1), int(axis2))
 

@@ -442,7 +442,8 @@ clip = defop(
     zeroes="gives zero gradient where a bound wins",
     x=("g where lo <= x <= hi, else 0", _clip_grad_x),
     lo=("g where x < lo < hi, else 0", _clip_grad_lo),
-    hi=("g where x > hi, or x < lo when hi <= lo, else 0", _clip_grad_hi), elementwise=True)
+    hi=("g where x > hi, or x < lo when hi <= lo, else 0", _clip_grad_hi), elementwise=True,
+    aliases={"min": "lo", "max": "hi", "a_min": "lo", "a_max": "hi"})   # (PyTorch's, NumPy's)
 
 
 def _zero_rule(xp, g, ans, x, *args, **kwargs):

@@ -29,7 +29,8 @@ from .nan_reductions import nanmean
 from .numpy_dispatch import implements
 from .operands import array_of
 from .ordering import sort
-from .quantiles import _fractions, percentile, quantile, refuse_arguments
+from .quantiles import (_fractions, percentile, quantile, refuse_arguments,
+                        torch_form_of_quantile)
 from .shape import concatenate, reshape
 
 
@@ -102,15 +103,21 @@ def _check_q(name, q):
 
 @implements(np.nanquantile)
 def nanquantile(a, q, axis=None, out=None, overwrite_input: bool = False, method="linear",
-                keepdims: bool = False, *, weights=None, interpolation=None) -> Tensor:
+                keepdims: bool = False, *, weights=None, interpolation=None, dim=None,
+                keepdim=None) -> Tensor:
     """``quantile`` of the values that are not NaN, as ``np.nanquantile`` (every
-    ``method``; ``weights=`` with 'inverted_cdf'); NaN entries get zero gradient.
+    ``method``; ``weights=`` with 'inverted_cdf'); NaN entries get zero gradient.  With
+    PyTorch's ``dim=``, ``keepdim=`` or ``interpolation=``, ``torch.nanquantile``.
 
     >>> x = ad.tensor([4.0, np.nan, 1.0, 3.0, 2.0], requires_grad=True)
     >>> y = ad.nanquantile(x, 0.25)
     >>> y.backward(); y, x.grad
     (tensor(1.75, requires_grad=True), array([0.  , 0.  , 0.25, 0.  , 0.75]))
     """
+    in_torch_form = torch_form_of_quantile("nanquantile", a, q, axis, method, keepdims,
+                                           dim, keepdim, interpolation)
+    if in_torch_form is not None:
+        return in_torch_form
     refuse_arguments("nanquantile", out, None, interpolation)
     return _nan_quantile("nanquantile", quantile, a, q, axis, method, keepdims, weights)
 

@@ -196,16 +196,39 @@ def nan_to_num(x, copy: bool = True, nan: float = 0.0, posinf=None, neginf=None)
     return fill(x, result, "nan_to_num")
 
 
+def _integer(value) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def _torch_select(input, dim, index, dim_keyword, index_keyword):
+    """``torch.select(input, dim, index)``, positional or by keyword."""
+    from .operands import tensor_of
+    dim = dim_keyword if dim is None else dim
+    index = index_keyword if index_keyword is not None else index
+    if not (_integer(dim) and _integer(index)):
+        raise TypeError(f"select: PyTorch's select(input, dim, index) takes two ints, got "
+                        f"dim={dim!r}, index={index!r}; NumPy's is select(condlist, "
+                        "choicelist, default)")
+    return tensor_of(input).select(int(dim), int(index))
+
+
 @implements(np.select)
-def select(condlist, choicelist, default=0) -> Tensor:
+def select(condlist, choicelist=None, default=0, *, dim=None, index=None) -> Tensor:
     """``choicelist[i]`` where ``condlist[i]`` is the first true condition, else
     ``default``, as ``np.select``; each choice gets the gradient where it was picked.
+    PyTorch's ``select(input, dim, index)`` (two ints after a tensor, or ``dim=`` and
+    ``index=``) is ``input.select(dim, index)``: the slice at ``index`` along ``dim``.
 
     >>> x = ad.tensor([-2.0, 0.5, 3.0], requires_grad=True)
     >>> y = ad.select([x < 0, x < 1], [-x, x * x], default=1.0)
     >>> y.sum().backward(); y, x.grad
     (tensor([2.  , 0.25, 1.  ], requires_grad=True), array([-1.,  1.,  0.]))
     """
+    if dim is not None or index is not None or _integer(choicelist):
+        return _torch_select(condlist, choicelist, default, dim, index)
+    if choicelist is None:
+        raise TypeError("select() missing 1 required positional argument: 'choicelist' "
+                        "(NumPy's select(condlist, choicelist, default))")
     condlist, choicelist = list(condlist), list(choicelist)
     if len(condlist) != len(choicelist):
         raise ValueError(f"select: {len(condlist)} conditions but {len(choicelist)} "

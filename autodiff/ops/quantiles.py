@@ -25,6 +25,7 @@ from .averages import _lanes_last
 from .compare import isnan
 from .elementwise import astype, stop_gradient, where
 from .numpy_dispatch import implements
+from .operands import tensor_of
 from .ordering import sort
 from .shape import reshape, stack
 
@@ -89,16 +90,36 @@ Q_SLOPES = {
 
 @implements(np.quantile)
 def quantile(a, q, axis=None, out=None, overwrite_input: bool = False, method="linear",
-             keepdims: bool = False, *, weights=None, interpolation=None) -> Tensor:
+             keepdims: bool = False, *, weights=None, interpolation=None, dim=None,
+             keepdim=None) -> Tensor:
     """The ``q``-th quantiles over ``axis``, as ``np.quantile`` (every ``method``);
-    the gradient goes to the inputs that sort next to each quantile.
+    the gradient goes to the inputs that sort next to each quantile.  With PyTorch's
+    ``dim=``, ``keepdim=`` or ``interpolation=``, ``torch.quantile`` (as ``t.quantile``).
 
     >>> x = ad.tensor([4.0, 1.0, 3.0, 2.0], requires_grad=True)
     >>> y = ad.quantile(x, 0.25)              # a quarter of the way from 2 to 3
     >>> y.backward(); y, x.grad
     (tensor(1.75, requires_grad=True), array([0.  , 0.25, 0.  , 0.75]))
     """
+    in_torch_form = torch_form_of_quantile("quantile", a, q, axis, method, keepdims, dim,
+                                           keepdim, interpolation)
+    if in_torch_form is not None:
+        return in_torch_form
     return _quantile("quantile", a, q, axis, out, method, keepdims, weights, interpolation)
+
+
+def torch_form_of_quantile(name, a, q, axis, method, keepdims, dim, keepdim, interpolation):
+    """``torch.quantile``'s result (``t.quantile``) when the call gives PyTorch's
+    ``dim=``, ``keepdim=`` or ``interpolation=``; else None."""
+    if dim is None and keepdim is None and interpolation is None:
+        return None
+    if axis is not None or method != "linear" or keepdims:
+        raise TypeError(f"{name}: got NumPy's axis=/method=/keepdims= with PyTorch's dim=/"
+                        "keepdim=/interpolation=: pick one (ad.{name}(t, q, axis, "
+                        "method=...) is NumPy's, ad.{name}(t, q, dim=..., interpolation=...) "
+                        "PyTorch's)".replace("{name}", name))
+    return getattr(tensor_of(a), name)(q, dim=dim, keepdim=bool(keepdim),
+                                       interpolation=interpolation or "linear")
 
 
 @implements(np.percentile)

@@ -124,14 +124,16 @@ def fliplr(m) -> Tensor:
 
 
 @implements(np.rot90)
-def rot90(m, k: int = 1, axes=(0, 1)) -> Tensor:
-    """Rotate by 90 degrees ``k`` times in the plane of ``axes``, as ``np.rot90``.
+def rot90(m, k: int = 1, axes=(0, 1), *, dims=None) -> Tensor:
+    """Rotate by 90 degrees ``k`` times in the plane of ``axes``, as ``np.rot90``
+    (PyTorch's ``dims=`` names them too).
 
     >>> ad.rot90(ad.tensor([[1.0, 2.0], [3.0, 4.0]]))
     tensor([[2., 4.],
             [1., 3.]])
     """
-    axes = tuple(axes)
+    from ..spellings import renamed_argument
+    axes = tuple(renamed_argument("rot90", "axes", axes, (0, 1), "dims", dims))
     ndim = len(_shape(m))
     if len(axes) != 2:
         raise ValueError("rot90: len(axes) must be 2")

@@ -287,3 +287,4 @@ var = defop(
     x=("g * 2 * (x - mean(x)) / (n - ddof)", _var_rule), axis=None, keepdims=None, ddof=None,
     aliases={**TORCH_AXIS_ALIASES, "correction": "ddof"},
     torch_dim=variance_in_torch_form("var"), torch_by_position=variance_in_torch_form("var"))
+var.torch_dim_by_keepdim = True     # ad.var(t, 1, keepdim=True): PyTorch's dim, and its warning

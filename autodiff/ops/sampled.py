@@ -163,16 +163,18 @@ def _along(f, axis, ax_dx, edge_order, out_dtype):
 
 
 @implements(np.trapezoid)
-def trapezoid(y, x=None, dx=1.0, axis: int = -1) -> Tensor:
-    """The integral of sampled values by the trapezoidal rule along ``axis``, as
-    ``np.trapezoid``; differentiable in ``y``, and in the sample points ``x`` when
-    they are a Tensor.
+def trapezoid(y, x=None, dx=1.0, axis: int = -1, *, dim=None) -> Tensor:
+    """The integral of sampled values by the trapezoidal rule along ``axis`` (PyTorch's
+    ``dim=``), as ``np.trapezoid``; differentiable in ``y``, and in the sample points
+    ``x`` when they are a Tensor.
 
     >>> y = ad.tensor([1.0, 2.0, 4.0], requires_grad=True)
     >>> area = ad.trapezoid(y, dx=0.5)
     >>> area.backward(); area, y.grad
     (tensor(2.25, requires_grad=True), array([0.25, 0.5 , 0.25]))
     """
+    from ..spellings import renamed_argument
+    axis = renamed_argument("trapezoid", "axis", axis, -1, "dim", dim)
     if not isinstance(y, Tensor):
         y = Tensor(np.asanyarray(y))
     if x is None:

@@ -152,11 +152,22 @@ def _squeeze_forward(x, axis=None):
     return np.squeeze(x, axis)
 
 
+def _squeeze_dims(input, axis=None, *, dim):
+    """``torch.squeeze(x, dim=...)``: the method's reading of ``dim`` (an int or a tuple,
+    each of size 1)."""
+    from .operands import tensor_of
+    if axis is not None:
+        raise TypeError(f"squeeze: got both axis={axis!r} and dim={dim!r}; they are the "
+                        "same argument (NumPy's and PyTorch's name), pass one")
+    return tensor_of(input).squeeze(dim=dim)
+
+
 squeeze = defop(
     "squeeze", _squeeze_forward, numpy=np.squeeze,
-    doc="Remove size-1 axes.\n\n>>> ad.squeeze(ad.tensor([[1.0, 2.0]])).shape\n(2,)",
+    doc="Remove size-1 axes (those named by ``axis``, or PyTorch's ``dim=``).\n\n"
+        ">>> ad.squeeze(ad.tensor([[1.0, 2.0]])).shape\n(2,)",
     x=("reshape(g, x.shape)", lambda xp, g, ans, x, axis=None: xp.reshape(g, x.shape)),
-    axis=None, reads=())
+    axis=None, reads=(), torch_keywords=(frozenset({"dim"}), _squeeze_dims))
 
 
 def _flatten_forward(x, start_dim=0, end_dim=-1):

@@ -67,6 +67,7 @@ std = defop(
     x=("g * (x - mean(x)) / ((n - ddof) * ans)", _std_rule),
     axis=None, keepdims=None, ddof=None, aliases={**TORCH_AXIS_ALIASES, "correction": "ddof"},
     torch_dim=variance_in_torch_form("std"), torch_by_position=variance_in_torch_form("std"))
+std.torch_dim_by_keepdim = True     # ad.std(t, 1, keepdim=True): PyTorch's dim, and its warning
 
 
 def _logsumexp_forward(x, axis=None, keepdims=False):
@@ -124,4 +125,3 @@ def logsumexp(x, axis=None, keepdims: bool = False, **unsupported) -> Tensor:
             "signs are not available")
     axis, keepdims = axis_alias("logsumexp", axis, keepdims, dim, keepdim)
     return _logsumexp(x, axis=axis, keepdims=keepdims)
-

@@ -71,15 +71,18 @@ def _ranks(name, x1, x2, least1, least2):
 
 
 @implements(np.vecdot)
-def vecdot(x1, x2, /, *, axis: int = -1, keepdims: bool = False, **numpy_kwargs) -> Tensor:
-    """``np.vecdot``: the dot product of vectors along ``axis`` (the other axes
-    broadcast); complex ``x1`` is conjugated, as in NumPy.  ``keepdims=True`` keeps
-    the summed axis with length 1 at ``axis``, as NumPy's.
+def vecdot(x1, x2, /, *, axis: int = -1, keepdims: bool = False, dim=None,
+           **numpy_kwargs) -> Tensor:
+    """``np.vecdot``: the dot product of vectors along ``axis`` (PyTorch's ``dim=``; the
+    other axes broadcast); complex ``x1`` is conjugated, as in NumPy and PyTorch.
+    ``keepdims=True`` keeps the summed axis with length 1 at ``axis``, as NumPy's.
 
     >>> ad.vecdot(ad.tensor([[1.0, 2.0], [3.0, 4.0]]), ad.tensor([1.0, 10.0]))
     tensor([21., 43.])
     """
     check_numpy_kwargs("vecdot", numpy_kwargs, ufunc=True)
+    from ..spellings import renamed_argument
+    axis = renamed_argument("vecdot", "axis", axis, -1, "dim", dim)
     x1, x2 = as_operand(x1), as_operand(x2)
     _ranks("vecdot", x1, x2, 1, 1)
     for x in (x1, x2):
