@@ -74,13 +74,17 @@ HOLOMORPHIC_DERIVATIVES = {
     "sqrt": lambda xp, ans, x: 1 / (2 * ans),
     "reciprocal": lambda xp, ans, x: -(ans * ans),
     "sigmoid": lambda xp, ans, x: ans * (1 - ans),
-    "arcsin": lambda xp, ans, x: 1 / xp.sqrt(1 - x * x),
-    "arccos": lambda xp, ans, x: -1 / xp.sqrt(1 - x * x),
+    "arcsin": lambda xp, ans, x: 1 / (xp.sqrt(-(x - 1)) * xp.sqrt(x - (-1))),
+    "arccos": lambda xp, ans, x: -1 / (xp.sqrt(-(x - 1)) * xp.sqrt(x - (-1))),
     "arctan": lambda xp, ans, x: 1 / (1 + x * x),
     "arcsinh": lambda xp, ans, x: 1 / xp.sqrt(1 + x * x),
     "arctanh": lambda xp, ans, x: 1 / (1 - x * x),
-    "arccosh": lambda xp, ans, x: 1 / (xp.sqrt(x - 1) * xp.sqrt(x + 1)),
+    "arccosh": lambda xp, ans, x: 1 / (xp.sqrt(x - 1) * xp.sqrt(x - (-1))),
 }
+# On a branch cut (arcsin, arccos: real z beyond 1; arccosh: real z below 1) the value
+# is the side the sign of Im z's zero picks, and so must its derivative's square roots
+# be: 1 - z^2 computes that zero as +0 on both sides, -(z - 1) and z - (-1) keep its
+# sign (x - 0 keeps it, 0 - x and x + 0 do not), as Kahan's sqrt(1 - z) sqrt(1 + z).
 
 
 def _sign_rule(xp, g, ans, x):
