@@ -1,6 +1,8 @@
 """Focused tests of what the eleventh round of NumPy programs found
-(test_numpy_programs_eleventh.py): ``np.real_if_close`` of a complex Tensor on the
-tape dropped the gradient (its real result came back off the tape, silently)."""
+(test_numpy_programs_eleventh.py and the probes around it): ``np.real_if_close`` of a
+complex Tensor on the tape dropped the gradient (its real result came back off the
+tape, silently), and ``np.dot`` with an operand beyond 2-D summed in another order
+than NumPy's (an einsum), so its last bit differed in most draws."""
 
 import numpy as np
 import pytest
@@ -59,3 +61,40 @@ def test_real_if_close_without_grad_and_of_a_real_tensor():
     assert not got.requires_grad
     x = ad.tensor([1.0, 2.0], requires_grad=True)
     assert np.real_if_close(x) is x
+
+
+#: np.dot with an operand beyond 2-D: (shape of a, shape of b)
+ND_DOT_SHAPES = [((2, 3, 5), (5, 4)), ((2, 3, 5), (3, 5, 4)), ((3, 5), (2, 5, 4)),
+                 ((2, 3, 5), (5,)), ((5,), (2, 5, 4)), ((1, 1, 5), (1, 5, 1)),
+                 ((2, 1, 3, 4), (4, 2))]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("shapes", ND_DOT_SHAPES, ids=str)
+def test_an_nd_dot_is_numpys_to_the_bit(shapes, dtype):
+    # NumPy takes one inner product per output element; an einsum (as before) summed in
+    # another order: the last bit differed in most draws
+    rng = np.random.default_rng(11)
+    for _ in range(20):
+        a, b = (rng.normal(size=shape).astype(dtype) for shape in shapes)
+        expected = np.dot(a, b)
+        for got in (np.dot(ad.tensor(a, requires_grad=True), b), ad.dot(a, ad.tensor(b)),
+                    ad.tensor(a).dot(ad.tensor(b))):
+            assert got.dtype == expected.dtype and got.shape == expected.shape
+            np.testing.assert_array_equal(got.data, expected)
+
+
+@pytest.mark.parametrize("shapes", ND_DOT_SHAPES, ids=str)
+def test_an_nd_dots_gradients_match_central_differences_to_second_order(shapes):
+    rng = np.random.default_rng(12)
+    a, b = (rng.normal(size=shape) for shape in shapes)
+    assert ad.gradcheck(lambda x, y: np.dot(x, y), [a, b])
+    assert ad.gradgradcheck(lambda x, y: np.dot(x, y), [a, b])
+
+
+def test_a_complex_nd_dots_gradients_match_central_differences():
+    from complex_checks import check_against_central_differences, sample
+    check_against_central_differences(lambda x, y: np.dot(x, y),
+                                      [sample((2, 2, 3)), sample((3, 2))])
+    check_against_central_differences(lambda x, y: np.dot(x, y),
+                                      [sample((3,)), sample((2, 3, 2))])

@@ -111,7 +111,7 @@ def _std_rule(xp, g, ans, x, axis=None, keepdims=False, ddof=0):
 
 
 #: ops whose rules are formulas linear in g valid for complex numbers (products)
-_CONJUGATED = ("prod", "cumprod", "tensordot", "inner")
+_CONJUGATED = ("prod", "cumprod", "tensordot", "inner", "dot_nd")
 
 #: ops linear in their input with real coefficients: their rules already hold
 _LINEAR = ("cumsum", "diagonal", "diag", "take_along_axis", "var")
