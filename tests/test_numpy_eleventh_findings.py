@@ -98,3 +98,95 @@ def test_a_complex_nd_dots_gradients_match_central_differences():
                                       [sample((2, 2, 3)), sample((3, 2))])
     check_against_central_differences(lambda x, y: np.dot(x, y),
                                       [sample((3,)), sample((2, 3, 2))])
+
+
+# ---- np.interp of complex fp (NumPy interpolates it; here it was refused even with
+# nothing on the tape): NumPy's values bit for bit, gradients in x, xp and fp
+
+def _complex_interp_cases():
+    rng = np.random.default_rng(13)
+    for trial in range(60):
+        knots, points = [(5, 8), (8, 3), (1, 3), (2, 2)][trial % 4]
+        xp = np.sort(rng.uniform(0, 5, knots))
+        fp = rng.normal(size=knots) + 1j * rng.normal(size=knots)
+        x = rng.uniform(-1, 6, points)
+        x[0] = xp[0]                                  # on a knot
+        if trial % 5 == 0:
+            x[-1] = np.nan
+        if trial % 7 == 0:
+            fp = fp.astype(np.complex64)
+        yield x, xp, fp, ({} if trial % 3 else {"left": 1.5, "right": -2 + 1j})
+
+
+def test_interp_of_complex_fp_is_numpys_to_the_bit():
+    for x, xp, fp, ends in _complex_interp_cases():
+        expected = np.interp(x, xp, fp, **ends)
+        for got in (np.interp(ad.tensor(x, requires_grad=True), xp, fp, **ends),
+                    np.interp(x, xp, ad.tensor(fp, requires_grad=True), **ends),
+                    np.interp(x, ad.tensor(xp, requires_grad=True),
+                              ad.tensor(fp, requires_grad=True), **ends),
+                    np.interp(ad.tensor(x), xp, fp, **ends)):
+            assert got.dtype == expected.dtype
+            np.testing.assert_array_equal(got.data, expected)
+    period = np.interp([0.5, 7.0], [0.0, 1.0, 2.0], [1 + 2j, 3 - 1j, 0.5j], period=3)
+    np.testing.assert_array_equal(
+        np.interp(ad.tensor([0.5, 7.0]), [0.0, 1.0, 2.0], [1 + 2j, 3 - 1j, 0.5j], period=3).data,
+        period)
+
+
+def _parts_loss(z):
+    return (np.real(z) * np.array([1.0, 2.0, 3.0])).sum() + (np.imag(z) ** 2).sum()
+
+
+def test_interp_of_complex_fp_differentiates_in_x_xp_and_fp():
+    from complex_checks import check_against_central_differences
+    x, xp = np.array([0.3, 1.7, 2.2]), np.array([0.0, 1.0, 2.0, 3.0])
+    fp = np.array([1 + 1j, 2 - 1j, 0.5j, -1.0])
+    for argnum, point in ((0, x), (1, xp)):
+        def loss(v):
+            args = [x, xp, fp]
+            args[argnum] = v
+            return _parts_loss(np.interp(*args))
+        np.testing.assert_allclose(ad.grad(loss)(point), central_difference(loss, point),
+                                   rtol=1e-7, atol=1e-9)
+    check_against_central_differences(lambda f: np.interp(x, xp, f), [fp])
+
+
+def test_interp_of_a_complex_x_raises_numpys_error():
+    with pytest.raises(TypeError, match="Cannot cast array data from dtype.'complex128'."):
+        np.interp(ad.tensor([0.5 + 1j]), [0.0, 1.0], [1.0, 2.0])
+
+
+# ---- a list that holds Tensors where a function reads an array (tensor_of): recorded
+# as np.array would make it, not dropped from the tape
+
+def test_a_list_holding_tensors_is_recorded_where_an_array_is_read():
+    p0 = np.array([3.0, -1.0, 2.0, 0.5, -0.25])
+
+    def antiderivative(p):
+        return np.polyint(p[:3], m=2, k=[p[3], p[4]])
+
+    def differences(p):
+        return np.ediff1d(p[:3], to_end=[1.0, p[3]], to_begin=(p[4],))
+
+    for function in (antiderivative, differences):
+        value = function(ad.tensor(p0, requires_grad=True))
+        np.testing.assert_array_equal(value.data, function(p0))
+        weights = np.arange(1.0, value.size + 1)
+        gradient = ad.grad(lambda p: (function(p) * weights).sum())(p0)
+        np.testing.assert_allclose(
+            gradient, central_difference(lambda p: (function(p) * weights).sum(), p0),
+            rtol=1e-7, atol=1e-9)
+
+
+@pytest.mark.parametrize("option, keywords", [
+    ("end_values", lambda t: {"mode": "linear_ramp", "end_values": (t[0], 0.0)}),
+    ("end_values", lambda t: {"mode": "linear_ramp", "end_values": t[0]}),
+    ("constant_values", lambda t: {"constant_values": ((t[0], 1.0),)}),
+    ("stat_length", lambda t: {"mode": "mean", "stat_length": (t[0],)}),
+])
+def test_pad_values_given_as_tensors_are_refused_naming_the_argument(option, keywords):
+    t = ad.tensor(np.ones(3), requires_grad=True)
+    with pytest.raises(TypeError, match=rf"^pad: {option} must be numbers, not Tensors.*"
+                                        rf"{option}=t\.item\(\)"):
+        np.pad(t, 1, **keywords(t))

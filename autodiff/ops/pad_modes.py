@@ -15,11 +15,22 @@ import numpy as np
 
 from ..compile.hooks import made     # (computed again at each replay of ad.compile)
 from ..tensor import Tensor
+from .operands import SEQUENCES, holds_tensor
 from .shape import concatenate
 
 _STATISTICS = {"maximum": np.max, "minimum": np.min, "mean": np.mean, "median": np.median}
 COMPUTING_MODES = tuple(_STATISTICS) + ("linear_ramp",)
 _OPTIONS = {"linear_ramp": "end_values"}
+
+
+def refuse_tensor_values(option: str, value) -> None:
+    """Raise for pad's ``constant_values``, ``end_values`` or ``stat_length`` given as
+    a Tensor or in a sequence that holds one: they are read as numbers."""
+    if isinstance(value, Tensor) or (type(value) in SEQUENCES and holds_tensor(value)):
+        raise TypeError(
+            f"pad: {option} must be numbers, not Tensors (the padding gets no gradient "
+            f"from them); pass the numbers ({option}=t.item(), or t.tolist() for several), "
+            "or build the padded array with np.concatenate of Tensors")
 
 
 def _per_axis(value, ndim):
@@ -65,14 +76,13 @@ def pad_computing(array, pairs, mode: str, kwargs: dict) -> Tensor:
     if unknown:
         raise TypeError(f"pad: the argument(s) {sorted(unknown)} do not apply to "
                         f"mode={mode!r}")
+    refuse_tensor_values(option, kwargs.get(option))
     data = array.data
     if data.dtype.kind not in "fc":         # (no gradient: NumPy's rounding of ints)
         return Tensor(made("pad", np.pad, (data, pairs), {"mode": mode, **kwargs}))
     # NumPy's checks and messages (an empty axis, a stat_length of 0), on a corner
     np.pad(data[(slice(0, 1),) * data.ndim], pairs, mode=mode, **kwargs)
     given = kwargs.get(option, 0 if mode == "linear_ramp" else None)
-    if isinstance(given, Tensor):
-        raise TypeError(f"pad: {option} must be numbers, not a Tensor")
     options = _per_axis(given, data.ndim)
     current = array
     for axis, (widths, extra) in enumerate(zip(pairs, options)):
