@@ -1,8 +1,11 @@
 """Focused tests of what the eleventh round of NumPy programs found
 (test_numpy_programs_eleventh.py and the probes around it): ``np.real_if_close`` of a
 complex Tensor on the tape dropped the gradient (its real result came back off the
-tape, silently), and ``np.dot`` with an operand beyond 2-D summed in another order
-than NumPy's (an einsum), so its last bit differed in most draws."""
+tape, silently); ``np.dot`` with an operand beyond 2-D summed in another order than
+NumPy's (an einsum), so its last bit differed in most draws; ``np.interp`` refused a
+complex ``fp``; a list holding Tensors in ``np.polyint(k=)`` or ``np.ediff1d(to_end=)``
+was dropped from the tape; and ``np.logspace`` and ``np.pad(mode='linear_ramp')`` of
+float32 data computed in another dtype than NumPy."""
 
 import numpy as np
 import pytest
@@ -190,3 +193,42 @@ def test_pad_values_given_as_tensors_are_refused_naming_the_argument(option, key
     with pytest.raises(TypeError, match=rf"^pad: {option} must be numbers, not Tensors.*"
                                         rf"{option}=t\.item\(\)"):
         np.pad(t, 1, **keywords(t))
+
+
+# ---- float32 data in np.logspace and np.pad(mode='linear_ramp'): the dtype NumPy
+# computes in (logspace's samples were float64 where NumPy's are float32; a ramp from
+# one end value was computed in float32 where NumPy computes it in float64)
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16])
+@pytest.mark.parametrize("ends, base", [
+    (lambda a: (a[:3], 1.0), 10.0), (lambda a: (a[0], a[1]), 2.0),
+    (lambda a: (0.5, a[:2]), 10), (lambda a: (a[:3], a[3:6]), np.float32(3.0)),
+    (lambda a: (a[:2], 1.0), np.array([2.0, 3.0])), (lambda a: (a[:2], 1.0), np.array(2.0)),
+    (lambda a: (a[:2, None], a[2:4]), np.array([[2.0], [3.0]], np.float32))],
+    ids=["array start", "0-d ends", "array stop, int base", "float32 base",
+         "array base", "0-d array base", "broadcast ends and base"])
+def test_logspace_of_float_ends_is_numpys(ends, base, dtype):
+    rng = np.random.default_rng(14)
+    for _ in range(10):
+        a = rng.normal(size=6).astype(dtype)
+        start, stop = ends(a)
+        expected = np.logspace(start, stop, 5, base=base)
+        got = np.logspace(*(ad.tensor(v) if isinstance(v, (np.ndarray, np.generic)) else v
+                            for v in (start, stop)), 5, base=base)     # (numbers stay weak)
+        assert got.dtype == expected.dtype and got.shape == expected.shape
+        np.testing.assert_array_equal(got.data, expected)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("end_values", [
+    1.5, 2, (0.5, -1.0), [[0.5, -1.0], [2.0, 0.25]], np.float32(1.5), np.array([1.0, 2.0]),
+    [[1.5], [2.5]], ((1, 2),)], ids=str)
+def test_a_linear_ramp_pad_is_numpys(end_values, dtype):
+    rng = np.random.default_rng(15)
+    for _ in range(20):
+        a = rng.normal(size=(4, 6)).astype(dtype)
+        expected = np.pad(a, ((2, 3), (1, 2)), mode="linear_ramp", end_values=end_values)
+        got = np.pad(ad.tensor(a, requires_grad=True), ((2, 3), (1, 2)), mode="linear_ramp",
+                     end_values=end_values)
+        assert got.dtype == expected.dtype
+        np.testing.assert_array_equal(got.data, expected)

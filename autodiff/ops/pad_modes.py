@@ -39,6 +39,19 @@ def _per_axis(value, ndim):
     return [tuple(pair) for pair in pairs]
 
 
+def _end_values_per_axis(value, ndim):
+    """``end_values`` as NumPy's pad passes them to ``linspace`` (its ``_as_pairs``):
+    NumPy scalars of ``np.array(value)``'s dtype when it holds one or two numbers,
+    Python numbers when it holds a pair per axis.  (Which one decides the dtype the
+    ramp is computed in: a float64 scalar makes a float32 array's ramp in float64.)"""
+    x = np.array(value)
+    if x.ndim < 3 and x.size == 1:
+        return [(x.ravel()[0],) * 2] * ndim
+    if x.ndim < 3 and x.size == 2 and x.shape != (2, 1):
+        return [tuple(x.ravel())] * ndim
+    return [tuple(pair) for pair in np.broadcast_to(x, (ndim, 2)).tolist()]
+
+
 def _along(axis, ndim, part):
     return (slice(None),) * axis + (part,) + (slice(None),) * (ndim - axis - 1)
 
@@ -83,7 +96,8 @@ def pad_computing(array, pairs, mode: str, kwargs: dict) -> Tensor:
     # NumPy's checks and messages (an empty axis, a stat_length of 0), on a corner
     np.pad(data[(slice(0, 1),) * data.ndim], pairs, mode=mode, **kwargs)
     given = kwargs.get(option, 0 if mode == "linear_ramp" else None)
-    options = _per_axis(given, data.ndim)
+    per_axis = _end_values_per_axis if mode == "linear_ramp" else _per_axis
+    options = per_axis(given, data.ndim)
     current = array
     for axis, (widths, extra) in enumerate(zip(pairs, options)):
         if widths == (0, 0):
