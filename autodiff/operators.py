@@ -263,9 +263,10 @@ def bind() -> None:
     from .ops.linalg import matmul
     from .ops.piecewise import floor_divide, mod
     _add, _subtract, _multiply = add._call2, subtract._call2, multiply._call2
-    _divide, _power, _matmul = divide._call2, power._call2, matmul._call2
+    from .ops.scalar_power import operator_power     # (NumPy's scalar pow on 0-d)
+    _divide, _power, _matmul = divide._call2, operator_power._call2, matmul._call2
     _add_number, _subtract_number = add._call_number, subtract._call_number
     _multiply_number, _divide_number = multiply._call_number, divide._call_number
-    _power_number = power._call_number
+    _power_number = operator_power._call_number
     _negative = negative._call1
     _mod = mod._call2

@@ -58,7 +58,7 @@ def polar_orbit(xp, p):
     angles, radii = [], []
     for _ in range(30):
         r = xp.hypot(position[0], position[1])
-        velocity = velocity - 0.2 * position / xp.power(r, 3)
+        velocity = velocity - 0.2 * position / r ** 3
         position = position + 0.2 * velocity
         angles.append(xp.arctan2(position[1], position[0]))
         radii.append(r)
