@@ -92,3 +92,24 @@ def test_a_compiled_function_replays_the_scalar_power():
             replayed = compiled(x)
             np.testing.assert_array_equal(replayed.data, eager.data)
             np.testing.assert_array_equal(w.grad, eager_grad)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("norm", [
+    lambda a: np.linalg.norm(a, 3), lambda a: np.linalg.norm(a, ord=1.5),
+    lambda a: np.linalg.norm(a, -2.5), lambda a: np.linalg.norm(a, 3, keepdims=True),
+    lambda a: np.linalg.norm(a.reshape(4, 6), 3, axis=1),
+    lambda a: np.linalg.vector_norm(a, ord=3),
+    lambda a: np.linalg.vector_norm(a.reshape(4, 6), ord=0.7, keepdims=True),
+    lambda a: np.linalg.vector_norm(a.reshape(2, 3, 4), ord=3, axis=(0, 2))],
+    ids=["ord 3", "ord 1.5", "ord -2.5", "keepdims", "rows", "vector_norm",
+         "vector_norm keepdims", "vector_norm axes"])
+def test_a_p_norms_root_is_numpys(norm, dtype):
+    # NumPy takes the root by `ret **= 1 / ord`: on a NumPy scalar for a whole vector
+    rng = np.random.default_rng(17)
+    for _ in range(50):
+        a = rng.normal(size=24).astype(dtype)
+        expected = norm(a)
+        got = norm(ad.tensor(a, requires_grad=True))
+        assert got.dtype == np.asarray(expected).dtype
+        np.testing.assert_array_equal(got.data, expected)
