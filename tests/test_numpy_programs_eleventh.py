@@ -27,11 +27,12 @@ machine learning (top-2 gating by ``np.argpartition``, causal attention masked b
 ``np.trim_zeros``, ``np.vsplit``, ``np.dsplit``, ``np.unstack``, NumPy 2's ``np.concat``,
 ``np.permute_dims``, ``np.pow``, ``np.matvec`` and ``np.linalg.vecdot``, ``np.ogrid``,
 ``np.fromfunction``, ``np.s_``, ``np.index_exp``).  Each is differentiated unchanged with
-``ad.grad`` and checked as every round is (``numpy_program_checks``).  Three needed the
-library fixed (test_numpy_eleventh_findings.py, test_scimath.py,
-test_complex_branch_cuts.py): ``np.real_if_close`` dropped the gradient, ``np.emath``
-refused a complex result on the tape, and complex ``arcsin`` took the other side's
-derivative on its branch cut.
+``ad.grad`` and checked as every round is (``numpy_program_checks``).  Four needed the
+library fixed: ``np.real_if_close`` dropped the gradient (test_numpy_eleventh_findings.py),
+``np.emath`` refused a complex result on the tape (test_scimath.py), complex ``arcsin``
+took the other side's derivative on its branch cut (test_complex_branch_cuts.py), and
+``r ** 3`` of a 0-d float32 Tensor was the ufunc's, not NumPy's scalar pow, in the last
+bit (test_scalar_power.py).
 
 Each program is ``program(xp, p)``, a scalar function of a parameter array ``p``;
 ``xp`` is ``numpy`` (on an ndarray, or on a Tensor through NumPy's dispatch) or
