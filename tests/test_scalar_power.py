@@ -113,3 +113,19 @@ def test_a_p_norms_root_is_numpys(norm, dtype):
         got = norm(ad.tensor(a, requires_grad=True))
         assert got.dtype == np.asarray(expected).dtype
         np.testing.assert_array_equal(got.data, expected)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_an_in_place_power_of_a_0d_tensor_is_numpys_scalar_power(dtype):
+    values = _draws(dtype, 100)
+    t = ad.tensor(values, requires_grad=True)
+    for i in range(values.size):
+        s = t[i] * 1.0
+        s **= 1.7                       # NumPy: s = s ** 1.7 on a scalar
+        expected = values[i] * dtype(1.0)
+        expected **= 1.7
+        np.testing.assert_array_equal(s.data, expected)
+    s = t[0] * 1.0
+    s **= 3.0
+    s.backward()
+    np.testing.assert_allclose(t.grad[0], 3 * values[0] ** 2, rtol=1e-6)
