@@ -36,7 +36,17 @@ def _operator_power(a, b):
     return np.asarray(sa ** sb)
 
 
+class _OperatorPower(type(power)):
+    """``power`` with the forward above; the twins other modules give ``power`` later
+    (complex_ops.py, half_math.py) are read from it."""
+    complex_twin = property(lambda self: power.complex_twin)
+    half_twin = property(lambda self: power.half_twin)
+    half_numbers = property(lambda self: power.half_numbers)
+
+
 # (not copy.copy: an Op copies as itself, so that graphs keep their ops when copied)
-operator_power = object.__new__(type(power))
-operator_power.__dict__.update(vars(power))
+operator_power = object.__new__(_OperatorPower)
+operator_power.__dict__.update(
+    (k, v) for k, v in vars(power).items()
+    if k not in ("complex_twin", "half_twin", "half_numbers"))
 operator_power.forward = operator_power.kernel = _operator_power
