@@ -50,7 +50,7 @@ class OperatorMethods:
         return inplace.update(self, divide, other, "/=")
 
     def __ipow__(self, other):
-        return inplace.update(self, power, other, "**=")
+        return inplace.update(self, _operator_power, other, "**=")
 
     def __ifloordiv__(self, other):
         return inplace.update(self, floor_divide, other, "//=")
@@ -251,7 +251,7 @@ def bind() -> None:
     global bitwise_and, bitwise_or, bitwise_xor, invert
     global _add, _subtract, _multiply, _divide, _power, _matmul, _negative, _mod
     global _add_number, _subtract_number, _multiply_number, _divide_number, _power_number
-    global positive, power, mod, matmul, _round, _grad_mode, tape_drop
+    global positive, power, mod, matmul, _round, _grad_mode, tape_drop, _operator_power
     from . import inplace
     from .graph import _grad_mode
     from .tape_drop import tape_drop
@@ -263,9 +263,11 @@ def bind() -> None:
     from .ops.linalg import matmul
     from .ops.piecewise import floor_divide, mod
     _add, _subtract, _multiply = add._call2, subtract._call2, multiply._call2
-    _divide, _power, _matmul = divide._call2, power._call2, matmul._call2
+    from .ops.scalar_power import operator_power     # (NumPy's scalar pow on 0-d)
+    _operator_power = operator_power
+    _divide, _power, _matmul = divide._call2, operator_power._call2, matmul._call2
     _add_number, _subtract_number = add._call_number, subtract._call_number
     _multiply_number, _divide_number = multiply._call_number, divide._call_number
-    _power_number = power._call_number
+    _power_number = operator_power._call_number
     _negative = negative._call1
     _mod = mod._call2

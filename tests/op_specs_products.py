@@ -1,5 +1,5 @@
-"""Specs for products (inner, outer, tensordot, kron, cross, vecdot, matvec, vecmat,
-multi_dot) and for joining and splitting (vstack ... dsplit); merged into
+"""Specs for products (inner, outer, tensordot, N-d dot, kron, cross, vecdot, matvec,
+vecmat, multi_dot) and for joining and splitting (vstack ... dsplit); merged into
 ``op_specs.SPECS``."""
 
 from __future__ import annotations
@@ -52,6 +52,18 @@ def _inner_case(data):
     a_shape = () if scalar == "a" else lead_a + (last,)
     b_shape = () if scalar == "b" else lead_b + (last,)
     return Case(ad.inner, [values(data, a_shape), values(data, b_shape)], np.inner)
+
+
+def _dot_nd_case(data):
+    """np.dot with an operand beyond 2-D (the other 1-D up to 3-D)."""
+    k = data.draw(st.integers(1, 3), label="k")
+    lead_a = data.draw(array_shapes(min_dims=0, max_dims=2, max_side=2), label="a lead")
+    lead_b = data.draw(array_shapes(min_dims=0, max_dims=2, max_side=2), label="b lead")
+    a_shape = lead_a + (k,)
+    b_shape = (k,) if not lead_b else lead_b[:-1] + (k, lead_b[-1])
+    if len(a_shape) <= 2 and len(b_shape) <= 2:
+        a_shape = (1,) + a_shape if len(a_shape) == 2 else (2, 1) + a_shape
+    return Case(ad.dot, [values(data, a_shape), values(data, b_shape)], np.dot)
 
 
 def _outer_case(data):
@@ -270,6 +282,7 @@ PRODUCT_SPECS = [
     Spec("einsum_sublist", _einsum_sublist_case),
     Spec("einsum_broadcast", _einsum_broadcast_case),
     Spec("tensordot", _tensordot_case), Spec("inner", _inner_case),
+    Spec("dot_nd", _dot_nd_case),
     Spec("outer", _outer_case), Spec("kron", _kron_case), Spec("cross", _cross_case),
     Spec("vstack", _stacking_case("vstack")), Spec("hstack", _stacking_case("hstack")),
     Spec("column_stack", _stacking_case("column_stack")),

@@ -300,10 +300,13 @@ def logspace(start, stop, num=50, endpoint=True, base=10.0, dtype=None, axis=0) 
     """
     _refuse_complex("logspace", start, stop, base)
     _refuse_complex_dtype("logspace", dtype)
-    ndim = np.broadcast(array_of(start), array_of(stop), array_of(base)).ndim
-    start, stop, base = (_at_least(x, ndim) for x in (start, stop, base))
+    if not isinstance(base, (float, int)) and np.ndim(array_of(base)):
+        # as NumPy: only an array base is broadcast with the ends (a number stays weak:
+        # float32 ends keep float32 samples)
+        ndim = np.broadcast(array_of(start), array_of(stop), array_of(base)).ndim
+        start, stop, base = (_at_least(x, ndim) for x in (start, stop, base))
+        base = reshape(base, np.expand_dims(array_of(base), axis).shape)
     exponents = linspace(start, stop, num=num, endpoint=endpoint, axis=axis)
-    base = reshape(base, np.expand_dims(array_of(base), axis).shape)
     samples = power(base, exponents)
     return samples if dtype is None else astype(samples, dtype)
 

@@ -74,13 +74,18 @@ HOLOMORPHIC_DERIVATIVES = {
     "sqrt": lambda xp, ans, x: 1 / (2 * ans),
     "reciprocal": lambda xp, ans, x: -(ans * ans),
     "sigmoid": lambda xp, ans, x: ans * (1 - ans),
-    "arcsin": lambda xp, ans, x: 1 / xp.sqrt(1 - x * x),
-    "arccos": lambda xp, ans, x: -1 / xp.sqrt(1 - x * x),
+    "arcsin": lambda xp, ans, x: 1 / (xp.sqrt(-(x - 1)) * xp.sqrt(x - (-1))),
+    "arccos": lambda xp, ans, x: -1 / (xp.sqrt(-(x - 1)) * xp.sqrt(x - (-1))),
     "arctan": lambda xp, ans, x: 1 / (1 + x * x),
-    "arcsinh": lambda xp, ans, x: 1 / xp.sqrt(1 + x * x),
+    "arcsinh": lambda xp, ans, x: 1 / xp.sqrt(x * x - (-1)),
     "arctanh": lambda xp, ans, x: 1 / (1 - x * x),
-    "arccosh": lambda xp, ans, x: 1 / (xp.sqrt(x - 1) * xp.sqrt(x + 1)),
+    "arccosh": lambda xp, ans, x: 1 / (xp.sqrt(x - 1) * xp.sqrt(x - (-1))),
 }
+# On a branch cut (arcsin, arccos: real z beyond 1; arccosh: real z below 1; arcsinh:
+# imaginary z beyond i) the value is the side the sign of a zero part of z picks, and so
+# must its derivative's square roots be: 1 - z^2 and 1 + z^2 compute that zero as +0 on
+# both sides, -(z - 1), z - (-1) and z * z - (-1) keep its sign (x - 0 keeps it, 0 - x
+# and x + 0 do not), as in Kahan's sqrt(1 - z) sqrt(1 + z).
 
 
 def _sign_rule(xp, g, ans, x):
@@ -106,7 +111,7 @@ def _std_rule(xp, g, ans, x, axis=None, keepdims=False, ddof=0):
 
 
 #: ops whose rules are formulas linear in g valid for complex numbers (products)
-_CONJUGATED = ("prod", "cumprod", "tensordot", "inner")
+_CONJUGATED = ("prod", "cumprod", "tensordot", "inner", "dot_nd")
 
 #: ops linear in their input with real coefficients: their rules already hold
 _LINEAR = ("cumsum", "diagonal", "diag", "take_along_axis", "var")

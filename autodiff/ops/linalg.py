@@ -243,7 +243,7 @@ def einsum(*operands, optimize: bool | str | list = "auto") -> Tensor:
 
 
 def _dot_numpy(a, b, out=None):
-    """``ad.dot``: matmul for 1-D and 2-D operands, einsum beyond, multiply for 0-d."""
+    """``ad.dot``: matmul for 1-D and 2-D operands, NumPy's dot beyond, multiply for 0-d."""
     if out is not None:
         raise TypeError("numpy.dot on a Tensor: the argument(s) ['out'] are not supported by "
                         "autodiff; call it without them")
@@ -265,11 +265,10 @@ def dot(a, b) -> Tensor:
         return multiply(as_numpy_converts(a), as_numpy_converts(b))
     if na <= 2 and nb <= 2:
         return matmul(a, b)
-    left = _letters(na)
-    right = _letters(nb, exclude=left)
-    right[-2 if nb >= 2 else -1] = left[-1]
-    out = left[:-1] + [c for k, c in enumerate(right) if k != (nb - 2 if nb >= 2 else nb - 1)]
-    return einsum("".join(left) + "," + "".join(right) + "->" + "".join(out), a, b)
+    # NumPy's N-d dot takes one inner product per output element: einsum or tensordot
+    # sum in another order (the last bit differed in most 3-D cases)
+    from .products import _dot_nd, as_operand
+    return _dot_nd(as_operand(a), as_operand(b))
 
 
 def _inv_rule(xp, g, ans, a):

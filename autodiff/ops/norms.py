@@ -34,12 +34,16 @@ def root_of_sum(total, exponent=None):
     where the chain rule alone gives inf * 0 = NaN.  Elsewhere the gradient is that
     of the plain root."""
     from . import elementwise as ew
+    from .scalar_power import operator_power
 
+    # NumPy's `ret **= 1 / ord`: of a NumPy scalar (a whole-vector norm) by its scalar
+    # arithmetic, whose pow is not the ufunc's to the last bit
+    power = operator_power if np.ndim(total) == 0 else ew.power
     if exponent is not None and exponent < 0:     # 0 ** -a is inf, not a zero vector's norm
-        return ew.power(total, exponent)
+        return power(total, exponent)
     zero = total == 0
     safe = ew.where(zero, 1, total)
-    return ew.where(zero, 0, ew.sqrt(safe) if exponent is None else ew.power(safe, exponent))
+    return ew.where(zero, 0, ew.sqrt(safe) if exponent is None else power(safe, exponent))
 
 
 def _svd_norm(x, row_axis, col_axis, reduction):

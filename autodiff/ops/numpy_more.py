@@ -6,7 +6,8 @@
   "Degrees of freedom <= 0 for slice." and passes zero gradient.
 - ``cumulative_prod``: NumPy 2's cumprod with ``include_initial``.
 - ``interp`` (gradient in ``x``, the slope of its segment, in ``fp`` and in the
-  sample points ``xp``; ``period=`` as NumPy: the knots wrapped and sorted first) and ``polyval``
+  sample points ``xp``; ``period=`` as NumPy: the knots wrapped and sorted first; a
+  complex ``fp`` part by part, with the slopes of NumPy's complex loop) and ``polyval``
   (Horner's scheme, gradient in ``p`` and ``x``).
 - ``np.linalg.matrix_transpose``, ``diagonal``, ``trace``, ``matmul``: the existing
   ops on the last two axes; ``np.linalg.matrix_rank`` runs without a gradient.
@@ -257,7 +258,8 @@ def _interp_grid(name, knots, raw):
 
 @implements(np.interp)
 def interp(x, xp, fp, left=None, right=None, period=None) -> Tensor:
-    """Piecewise-linear interpolation, as ``np.interp`` (float64 result).  The gradient
+    """Piecewise-linear interpolation, as ``np.interp`` (float64 result, complex128 for
+    a complex ``fp``, interpolated part by part as NumPy's loop does).  The gradient
     in ``x`` is the slope of its segment (at a knot, of the segment to its right; at
     the last knot, to its left; 0 outside ``[xp[0], xp[-1]]``), in ``fp`` the two
     interpolation weights, in ``xp`` that of moving the segment's ends (the knots
@@ -282,12 +284,24 @@ def interp(x, xp, fp, left=None, right=None, period=None) -> Tensor:
         x, xp, fp = _wrapped_around(x, xp, fp, period)
         left = right = None          # (NumPy ignores them with a period)
     knots = np.asarray(array_of(xp))
-    # NumPy's checks and messages (lengths, empty xp, complex values)
-    np.interp(np.zeros(0), knots, array_of(fp),
-              None if left is None else array_of(left),
-              None if right is None else array_of(right))
-    if np.iscomplexobj(array_of(fp)) or np.iscomplexobj(array_of(x)):
-        raise TypeError("interp: complex values are not supported on the tape")
+    # NumPy's checks and messages (lengths, empty xp, complex x or xp)
+    np.interp(np.asarray(array_of(x)).ravel()[:0], knots, array_of(fp),
+              *(None if end is None else _number_if_0d(array_of(end)) for end in (left, right)))
+    if np.iscomplexobj(array_of(fp)):
+        return _complex_interp(x, xp, fp, left, right, moving_knots)
+    return _real_interp(x, xp, fp, left, right, moving_knots)
+
+
+def _number_if_0d(value):
+    # (NumPy's complex interp takes a complex left/right as a number, not a 0-d array)
+    value = np.asarray(value)
+    return value.item() if value.ndim == 0 else value
+
+
+def _real_interp(x, xp, fp, left, right, moving_knots, slope_by_inverse=False):
+    """``np.interp`` of real ``fp`` after NumPy's checks (and the wrap of a period);
+    ``slope_by_inverse``: the slope as NumPy computes it for complex ``fp``, the
+    difference times ``1 / (xp[j+1] - xp[j])``."""
     x = astype(tensor_of(x), np.float64)
     fp = astype(tensor_of(fp), np.float64)
     # checked again at each replay of ad.compile, on that call's fp
@@ -297,6 +311,9 @@ def interp(x, xp, fp, left=None, right=None, period=None) -> Tensor:
 
     def grid(name):     # from x's values: ad.compile computes it again at each replay
         return made(f"interp {name}", _interp_grid, (name, knots, x.data))
+
+    def slope_over(f_hi, f_lo, width):
+        return (f_hi - f_lo) * (1.0 / width) if slope_by_inverse else (f_hi - f_lo) / width
 
     below, above = grid("below"), grid("above")
     fill_left = fp[0] if left is None else astype(tensor_of(left), np.float64)
@@ -309,7 +326,7 @@ def interp(x, xp, fp, left=None, right=None, period=None) -> Tensor:
         width = take(ends, grid("next")) - lo
         width = where(made("interp empty segments", np.equal, (width.data, 0.0)), 1.0, width)
         f_lo, f_hi = take(fp, grid("segment")), take(fp, grid("next"))
-        slope = (f_hi - f_lo) / width
+        slope = slope_over(f_hi, f_lo, width)
         inside = slope * (x - lo) + f_lo
         # NumPy returns fp[j] itself at a knot; the derivatives there are the segment's
         at_knot = stop_gradient(take(fp, grid("start"))) + (inside - stop_gradient(inside))
@@ -317,13 +334,32 @@ def interp(x, xp, fp, left=None, right=None, period=None) -> Tensor:
     else:
         lo = grid("lo")
         f_lo, f_hi = take(fp, grid("segment")), take(fp, grid("next"))
-        slope = (f_hi - f_lo) / grid("width")
+        slope = slope_over(f_hi, f_lo, grid("width"))
         inside = slope * (x - lo) + f_lo
         # NumPy returns fp[j] itself at a knot; x keeps the segment's slope there
         at_knot = take(fp, grid("start")) + slope * (x - stop_gradient(x))
         value = where(grid("on knot"), at_knot, inside)
     value = where(below, fill_left, value)
     return where(above, fill_right, value)
+
+
+def _complex_interp(x, xp, fp, left, right, moving_knots):
+    """``np.interp`` of complex ``fp``: its real and imaginary parts interpolated as
+    NumPy's complex loop does (slopes by the inverse width; a NaN ``x`` between two or
+    more knots gives NaN with imaginary part 0), joined by ``complex``; gradients in
+    every part."""
+    from .complex_ops import complex as join
+    from .complex_parts import imag, real
+    fp = tensor_of(fp)
+    parts = []
+    for part in (real, imag):
+        ends = [None if end is None else part(tensor_of(end)) for end in (left, right)]
+        parts.append(_real_interp(x, xp, part(fp), *ends, moving_knots,
+                                  slope_by_inverse=True))
+    if np.size(array_of(xp)) == 1:      # (one knot: NumPy returns fp[0] at a NaN x)
+        return join(*parts)
+    nan_x = made("interp nan x", np.isnan, (np.asarray(array_of(x), np.float64),))
+    return join(parts[0], where(nan_x, 0.0, parts[1]))
 
 
 def _wrapped_knots(knots, period, part):

@@ -282,6 +282,8 @@ def tensor_of(x, *company, widen: bool = True) -> Tensor:
 
     >>> tensor_of([1.0, 2.0])
     tensor([1., 2.])
+    >>> tensor_of([1.0, ad.tensor(2.0, requires_grad=True)])     # a list that holds Tensors
+    tensor([1., 2.], requires_grad=True)
     >>> tensor_of(2.0, np.ones(2, np.float32)).dtype
     dtype('float32')
     """
@@ -289,6 +291,8 @@ def tensor_of(x, *company, widen: bool = True) -> Tensor:
         return x
     if x.__class__ is Size:          # a Tensor's .size: the plain int an ndarray's is
         x = int(x)
+    if type(x) in SEQUENCES and holds_tensor(x):
+        return from_nested(x)        # ([1.0, t] as np.array makes it, on the tape)
     if company and type(x) in _PYTHON_NUMBERS:
         return Tensor(x, dtype=number_dtype(x, *company, widen=widen))
     # Python numbers go to Tensor as they are: ad.compile sees a constant made of them

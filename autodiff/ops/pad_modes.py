@@ -15,6 +15,7 @@ import numpy as np
 
 from ..compile.hooks import made     # (computed again at each replay of ad.compile)
 from ..tensor import Tensor
+from .operands import SEQUENCES, holds_tensor
 from .shape import concatenate
 
 _STATISTICS = {"maximum": np.max, "minimum": np.min, "mean": np.mean, "median": np.median}
@@ -22,10 +23,33 @@ COMPUTING_MODES = tuple(_STATISTICS) + ("linear_ramp",)
 _OPTIONS = {"linear_ramp": "end_values"}
 
 
+def refuse_tensor_values(option: str, value) -> None:
+    """Raise for pad's ``constant_values``, ``end_values`` or ``stat_length`` given as
+    a Tensor or in a sequence that holds one: they are read as numbers."""
+    if isinstance(value, Tensor) or (type(value) in SEQUENCES and holds_tensor(value)):
+        raise TypeError(
+            f"pad: {option} must be numbers, not Tensors (the padding gets no gradient "
+            f"from them); pass the numbers ({option}=t.item(), or t.tolist() for several), "
+            "or build the padded array with np.concatenate of Tensors")
+
+
 def _per_axis(value, ndim):
     """``value`` (a number, a pair, or one pair per axis) as a pair for each axis."""
     pairs = np.broadcast_to(np.asarray(value, dtype=object), (ndim, 2))
     return [tuple(pair) for pair in pairs]
+
+
+def _end_values_per_axis(value, ndim):
+    """``end_values`` as NumPy's pad passes them to ``linspace`` (its ``_as_pairs``):
+    NumPy scalars of ``np.array(value)``'s dtype when it holds one or two numbers,
+    Python numbers when it holds a pair per axis.  (Which one decides the dtype the
+    ramp is computed in: a float64 scalar makes a float32 array's ramp in float64.)"""
+    x = np.array(value)
+    if x.ndim < 3 and x.size == 1:
+        return [(x.ravel()[0],) * 2] * ndim
+    if x.ndim < 3 and x.size == 2 and x.shape != (2, 1):
+        return [tuple(x.ravel())] * ndim
+    return [tuple(pair) for pair in np.broadcast_to(x, (ndim, 2)).tolist()]
 
 
 def _along(axis, ndim, part):
@@ -65,15 +89,15 @@ def pad_computing(array, pairs, mode: str, kwargs: dict) -> Tensor:
     if unknown:
         raise TypeError(f"pad: the argument(s) {sorted(unknown)} do not apply to "
                         f"mode={mode!r}")
+    refuse_tensor_values(option, kwargs.get(option))
     data = array.data
     if data.dtype.kind not in "fc":         # (no gradient: NumPy's rounding of ints)
         return Tensor(made("pad", np.pad, (data, pairs), {"mode": mode, **kwargs}))
     # NumPy's checks and messages (an empty axis, a stat_length of 0), on a corner
     np.pad(data[(slice(0, 1),) * data.ndim], pairs, mode=mode, **kwargs)
     given = kwargs.get(option, 0 if mode == "linear_ramp" else None)
-    if isinstance(given, Tensor):
-        raise TypeError(f"pad: {option} must be numbers, not a Tensor")
-    options = _per_axis(given, data.ndim)
+    per_axis = _end_values_per_axis if mode == "linear_ramp" else _per_axis
+    options = per_axis(given, data.ndim)
     current = array
     for axis, (widths, extra) in enumerate(zip(pairs, options)):
         if widths == (0, 0):

@@ -1,9 +1,10 @@
 """Products beyond matmul: inner, outer, tensordot, kron and cross, as NumPy defines them.
 
-``tensordot`` and ``inner`` are primitives (their forward is NumPy's own function, and
-their VJPs are tensordots again); ``outer``, ``kron`` and ``cross`` are built from
-other ops in exactly the arithmetic NumPy uses, so their forwards agree with NumPy's
-bit for bit and their gradients come from the ops they are made of.
+``tensordot``, ``inner`` and ``dot_nd`` (``np.dot`` beyond 2-D) are primitives (their
+forward is NumPy's own function, and their VJPs are tensordots again); ``outer``,
+``kron`` and ``cross`` are built from other ops in exactly the arithmetic NumPy uses,
+so their forwards agree with NumPy's bit for bit and their gradients come from the ops
+they are made of.
 """
 
 from __future__ import annotations
@@ -112,6 +113,26 @@ def tensordot(a, b, axes=2, *, dims=None) -> Tensor:
         first, second = axes
         axes = (tuple(np.atleast_1d(first).tolist()), tuple(np.atleast_1d(second).tolist()))
     return _tensordot(a, b, axes=axes)
+
+
+def _dot_axes(a, b):
+    """np.dot's contraction as tensordot axes: a's last axis with b's second-to-last
+    (its only one when 1-D); the result's axes are laid out as tensordot's."""
+    return (a.ndim - 1,), (max(b.ndim - 2, 0),)
+
+
+_dot_nd = defop(
+    "dot_nd", np.dot,
+    doc="np.dot of operands one of which has more than 2 axes: NumPy's own products "
+        "(one inner product per output element), so its values are NumPy's bit for bit; "
+        "call ad.dot\n\n"
+        ">>> ad.dot(ad.tensor(np.ones((2, 1, 3))), ad.tensor(np.ones((3, 2)))).shape\n"
+        "(2, 1, 2)",
+    hint="dot needs the last axis of a as long as the second-to-last of b",
+    a=("tensordot's rule for a over a's last and b's second-to-last axes",
+       lambda xp, g, ans, a, b: _tensordot_grad_a(xp, g, ans, a, b, _dot_axes(a, b))),
+    b=("tensordot's rule for b over a's last and b's second-to-last axes",
+       lambda xp, g, ans, a, b: _tensordot_grad_b(xp, g, ans, a, b, _dot_axes(a, b))))
 
 
 def _inner_grad_a(xp, g, ans, a, b):

@@ -16,7 +16,7 @@ from ..compile.hooks import made
 from ..compile.refusals import refuse_traced_values
 from ..tensor import Tensor
 from .indexing import take
-from .pad_modes import COMPUTING_MODES, pad_computing
+from .pad_modes import COMPUTING_MODES, pad_computing, refuse_tensor_values
 from .pad_odd import pad_odd
 from .registry import defop, implements
 from .shape import broadcast_to, reshape
@@ -127,10 +127,7 @@ def pad(array, pad_width, mode: str = "constant", **kwargs) -> Tensor:
     if mode == "constant":
         unknown = set(kwargs) - {"constant_values"}
         values = kwargs.get("constant_values", 0)
-        if isinstance(values, Tensor):
-            raise TypeError("pad: constant_values must be numbers, not a Tensor (the "
-                            "padding gets no gradient); pass constant_values=t.item() or "
-                            "join tensors with ad.concatenate")
+        refuse_tensor_values("constant_values", values)
     elif mode in _COPYING_MODES:
         unknown = set(kwargs) - {"reflect_type"}
         reflect_type = kwargs.get("reflect_type", "even")
