@@ -29,6 +29,8 @@ def _scalar(x):
 
 
 def _operator_power(a, b):
+    if (a.__class__ is np.ndarray and a.ndim) or (b.__class__ is np.ndarray and b.ndim):
+        return np.power(a, b)           # (arrays, the common case: checked first)
     sa, sb = _scalar(a), _scalar(b)
     if sa is None or sb is None or (a.__class__ is not np.ndarray
                                     and b.__class__ is not np.ndarray):
