@@ -13,8 +13,8 @@ A view made in the block of a tensor made outside keeps that tensor's
 ``requires_grad``, as PyTorch's does; PyTorch's answer to view or copy decides: so
 do ``t.flatten()`` (when PyTorch's is a view or ``t`` itself), ``t.conj()``, ``.real``,
 ``.imag``, ``view_as_real`` and ``t.unfold`` (copies here), and ``flip`` and ``rot90``
-(NumPy views, PyTorch copies) give inference tensors.  Unlike PyTorch's, an inference tensor here may still be
-used later in a recorded computation.
+(NumPy views, PyTorch copies) give inference tensors.  Unlike PyTorch's, an inference
+tensor here may still be used later in a recorded computation.
 """
 
 from __future__ import annotations
