@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 
 import autodiff as ad
-import autodiff.forward_ad as fwAD
 
 REAL = [(np.float32, np.float64), (np.float64, np.float32)]
 COMPLEX = [(np.complex64, np.complex128), (np.complex128, np.complex64)]
