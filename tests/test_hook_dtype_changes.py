@@ -80,3 +80,41 @@ def test_a_float32_hook_result_keeps_float32_gradients():
     y.sum().backward()
     assert x.grad.dtype == np.float32
     np.testing.assert_array_equal(x.grad, [7.0, 7.0, 7.0])
+
+
+@pytest.mark.parametrize("kind", ["register_full_backward_hook",
+                                  "register_full_backward_pre_hook"])
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_a_module_backward_hook_changing_the_dtype_is_refused(kind, create_graph):
+    layer = ad.nn.Linear(3, 2, dtype=np.float32)
+    if kind == "register_full_backward_hook":
+        getattr(layer, kind)(lambda module, gi, go: (gi[0].astype(np.float64),))
+    else:
+        getattr(layer, kind)(lambda module, go: (go[0].astype(np.float64),))
+    x = ad.ones((1, 3), dtype=np.float32, requires_grad=True)
+    with pytest.raises(HookDtypeError, match=r"Linear backward (pre-)?hook: the hook returned "
+                                             r"a gradient of dtype float64 for entry 0, "
+                                             r"whose gradient is float32"):
+        layer(x).sum().backward(create_graph=create_graph)
+
+
+@pytest.mark.parametrize("kind", ["register_full_backward_hook",
+                                  "register_full_backward_pre_hook"])
+def test_pytorch_refuses_the_same_module_hooks(kind):
+    torch = pytest.importorskip("torch")
+    layer = torch.nn.Linear(3, 2)
+    if kind == "register_full_backward_hook":
+        getattr(layer, kind)(lambda module, gi, go: (gi[0].double(),))
+    else:
+        getattr(layer, kind)(lambda module, go: (go[0].double(),))
+    with pytest.raises(RuntimeError, match="has changed the type of value"):
+        layer(torch.ones(1, 3, requires_grad=True)).sum().backward()
+
+
+def test_a_module_backward_hook_keeping_the_dtype_still_replaces_the_gradient():
+    layer = ad.nn.Linear(3, 2, dtype=np.float32)
+    layer.register_full_backward_hook(lambda module, gi, go: (gi[0] * 0 + 5,))
+    x = ad.ones((1, 3), dtype=np.float32, requires_grad=True)
+    layer(x).sum().backward()
+    assert x.grad.dtype == np.float32
+    np.testing.assert_array_equal(x.grad, [[5.0, 5.0, 5.0]])
