@@ -144,3 +144,29 @@ def test_pytorch_cannot_differentiate_a_complex_embedding():
     table = torch.nn.Embedding(5, 3, dtype=torch.complex128)
     with pytest.raises(RuntimeError, match="does not support automatic differentiation"):
         table(torch.tensor([0, 2]))
+
+
+def test_functional_linear_of_complex_operands_matches_pytorchs():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(7)
+    x, weight, bias = _complex_normal(rng, 5, 4), _complex_normal(rng, 3, 4), \
+        _complex_normal(rng, 3)
+    ours = [ad.tensor(v, requires_grad=True) for v in (x, weight, bias)]
+    theirs = [torch.tensor(v, requires_grad=True) for v in (x, weight, bias)]
+    y = ad.nn.functional.linear(*ours)
+    their_y = torch.nn.functional.linear(*theirs)
+    _loss(ad, y).backward()
+    _loss(torch, their_y).backward()
+    # matrix products (BLAS): relative error bounded, not bitwise
+    np.testing.assert_allclose(y.data, their_y.detach().numpy(), rtol=1e-12)
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a.grad, b.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_a_lazy_linear_takes_a_complex_dtype_too():
+    layer = ad.nn.LazyLinear(3, dtype=np.complex128, rng=0)
+    out = layer(np.ones((2, 4)) * (1 + 1j))
+    assert out.dtype == np.complex128 and type(layer) is ad.nn.Linear
+    assert np.all(np.abs(layer.weight.data.imag) <= 0.5) and layer.weight.data.imag.std() > 0
+    eager = ad.nn.Linear(4, 3, dtype=np.complex128, rng=0)     # the same draws
+    np.testing.assert_array_equal(layer.weight.data, eager.weight.data)

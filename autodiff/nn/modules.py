@@ -28,7 +28,7 @@ def _float_dtype(dtype, where):
     return dtype
 
 
-def _float_or_complex_dtype(dtype, where):
+def float_or_complex_dtype(dtype, where):
     """``dtype`` of a layer whose parameters may be complex, as PyTorch's may."""
     dtype = numpy_dtype(where, dtype)
     if dtype.kind not in "fc":
@@ -37,13 +37,13 @@ def _float_or_complex_dtype(dtype, where):
     return dtype
 
 
-def uniform_parameter(gen, bound, shape, dtype) -> Parameter:
-    """A parameter of ``dtype`` drawn uniformly in ``±bound`` (real and imaginary parts
-    each, for a complex dtype, as PyTorch's ``uniform_``)."""
+def uniform_values(gen, bound, shape, dtype) -> np.ndarray:
+    """Values of ``dtype`` drawn uniformly in ``±bound`` (real and imaginary parts each,
+    for a complex dtype, as PyTorch's ``uniform_``)."""
     values = gen.uniform(-bound, bound, shape)
-    if dtype.kind == "c":
+    if np.dtype(dtype).kind == "c":
         values = values + 1j * gen.uniform(-bound, bound, shape)
-    return Parameter(values.astype(dtype))
+    return values.astype(dtype)
 
 
 def _positive_int(value, what, where):
@@ -112,12 +112,12 @@ class Linear(Module):
         n_out = _one_of("Linear", "n_out", n_out, "out_features", out_features)
         self.n_in = _positive_int(n_in, "n_in", "Linear")
         self.n_out = _positive_int(n_out, "n_out", "Linear")
-        dtype = _float_or_complex_dtype(dtype, "Linear")
+        dtype = float_or_complex_dtype(dtype, "Linear")
         gen = _generator(rng)
         bound = 1.0 / math.sqrt(self.n_in)
-        self.weight = uniform_parameter(gen, bound, (self.n_in, self.n_out), dtype)
+        self.weight = Parameter(uniform_values(gen, bound, (self.n_in, self.n_out), dtype))
         if bias:
-            self.bias = uniform_parameter(gen, bound, (self.n_out,), dtype)
+            self.bias = Parameter(uniform_values(gen, bound, (self.n_out,), dtype))
         else:
             self.register_parameter("bias", None)
 
