@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import inference_tensors as _inference_tensors
 from .conventions import keepdim_after_axis
 from .missing_dtypes import bfloat16_error, is_bfloat16, numpy_dtype
 from .spellings import axis_alias
@@ -203,7 +204,10 @@ class ArrayMethods:
     def conj(self):
         """The complex conjugate: the tensor itself for real dtypes (``ad.conj``)."""
         from .ops.complex_parts import conj
-        return conj(self)
+        result = conj(self)
+        if _inference_tensors.ever_opened:
+            _inference_tensors.as_view_of(result, self)     # (PyTorch's is a view)
+        return result
 
     conjugate = conj
 

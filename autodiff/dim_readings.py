@@ -92,9 +92,10 @@ def flattened(t, start_dim, end_dim, order):
             raise TypeError(f"flatten: got order={start_dim!r} and end_dim={end_dim!r}; "
                             "NumPy's flatten(order) takes no dims, PyTorch's "
                             "flatten(start_dim, end_dim) takes ints")
-        flat = copy(ravel(t, start_dim))    # ndarray.flatten: always a copy
-        if _inference_tensors.ever_opened:
-            _inference_tensors.as_view_of(flat, t)
+        raveled = ravel(t, start_dim)
+        flat = copy(raveled)                # ndarray.flatten: always a copy
+        if _inference_tensors.ever_opened and np.may_share_memory(raveled.data, t.data):
+            _inference_tensors.as_view_of(flat, t)      # (PyTorch's is a view there)
         return flat
     start_dim = 0 if start_dim is None else start_dim
     end_dim = -1 if end_dim is None else end_dim

@@ -9,6 +9,11 @@ comes in (``make_dual(float64 primal, float32 tangent)``), as PyTorch gives it.
   tangent's dtype and the output's (``d * 2`` of a float64 primal with a float32
   tangent has a float64 tangent).
 * A real output of complex values (abs, angle) has a tangent of the output's dtype.
+* PyTorch's own tangent formulas give the output's dtype for ``logsumexp``,
+  ``logcumsumexp``, ``cumprod`` and real ``sign``, and for a complex output of the
+  elementwise functions and ``prod`` (``exp`` of a complex64 primal with a complex128
+  tangent has a complex64 tangent; ``d * d`` and ``d / d`` the wider one), and the
+  real part of the wider dtype for ``std`` of complex values (``var``: the output's).
 * Matrix products refuse, as PyTorch's, which need one dtype for both factors.
 """
 
@@ -29,6 +34,13 @@ _PASS_THROUGH = frozenset(_LINEAR) | {"add", "subtract", "negative", "positive",
 #: Of those, the ones whose other tensor operands count with their dtype even without
 #: a tangent (PyTorch adds their zero tangent: ``d - d.detach()``, not ``d - 1``).
 _SUMS = frozenset({"add", "subtract"})
+#: Ops whose tangent has the output's dtype (PyTorch's formulas compute it so) ...
+_OUTPUT_DTYPE = frozenset({"logsumexp", "logaddexp_accumulate", "cumprod"})
+#: ... and those whose tangent has it when the output is complex.
+_COMPLEX_OUTPUT_DTYPE = frozenset({
+    "exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt", "square", "power",
+    "reciprocal", "sigmoid", "sin", "cos", "tan", "sinh", "cosh", "tanh", "arcsin",
+    "arccos", "arctan", "arcsinh", "arccosh", "arctanh", "sinc", "prod"})
 #: Products that need their factors of one dtype (PyTorch: "expected m1 and m2 to have
 #: the same dtype").
 _ONE_DTYPE_PRODUCTS = frozenset({"matmul", "einsum", "tensordot", "inner", "vecdot",
@@ -48,6 +60,11 @@ def tangent_dtype(node, inputs) -> np.dtype:
             "matrix product needs one dtype for both factors (PyTorch raises \"expected m1 "
             "and m2 to have the same dtype\" here); make the dual with a tangent of the "
             "primal's dtype, make_dual(x, t.to(x.dtype))")
+    kind = node.dtype.kind
+    if (name in _OUTPUT_DTYPE or (kind == "f" and name == "sign")
+            or (kind == "c" and (name in _COMPLEX_OUTPUT_DTYPE or (
+                name == "divide" and isinstance(node.args[0], (int, float, complex)))))):
+        return node.dtype           # (``1 / d`` is ``reciprocal`` in PyTorch)
     dtype = np.result_type(*incoming)
     if name not in _PASS_THROUGH:
         dtype = np.result_type(dtype, node.dtype)
@@ -55,7 +72,8 @@ def tangent_dtype(node, inputs) -> np.dtype:
         dtype = np.result_type(dtype, *(a.dtype for a, t in zip(node.args, inputs)
                                          if t is None and isinstance(a, np.ndarray)
                                          and a.ndim))
-    if node.dtype.kind == "f" and dtype.kind == "c":
+    if kind == "f" and dtype.kind == "c":
         # real and imaginary parts are the tangent's; abs and angle give the output's
-        dtype = np.empty(0, dtype).real.dtype if name in _PASS_THROUGH else node.dtype
+        dtype = (np.empty(0, dtype).real.dtype if name in _PASS_THROUGH or name == "std"
+                 else node.dtype)
     return dtype

@@ -272,16 +272,9 @@ def run_hooks(owner, grad: Any, create_graph: bool) -> Any:
             new = tensor_of(result)
         else:
             new = array_of(result)
-        if new.shape != np.shape(grad):
-            from .node_hooks import hook_name
-            name = hook_name(hook)
-            raise ValueError(
-                f"{'register_prehook' if type(hook).__name__ == 'PreHook' else 'register_hook'}"
-                f": the hook {name} returned a gradient of shape {new.shape} "
-                f"for a gradient of shape {np.shape(grad)}; return one of the same shape "
-                "(or None to leave it unchanged)")
-        dtype = grad.dtype
-        if new.dtype != dtype:
-            new = new.astype(dtype)
+        if new.shape != np.shape(grad) or new.dtype != grad.dtype:
+            from .node_hooks import refuse_changed
+            refuse_changed("register_prehook" if type(hook).__name__ == "PreHook"
+                           else "register_hook", hook, "", new, grad, grad)
         grad = new
     return grad

@@ -10,9 +10,11 @@ the results of a compiled function called in the block.  The note is the Tensor 
 ``_inference``, unset (and free) on every other tensor; a view of a noted tensor is
 found to be one through its view links when asked, and ``detach()`` of one is one.
 A view made in the block of a tensor made outside keeps that tensor's
-``requires_grad``, as PyTorch's does (and so does ``t.flatten()``, a view or ``t``
-itself there, a copy here).  Unlike PyTorch's, an inference tensor here may still be
-used later in a recorded computation.
+``requires_grad``, as PyTorch's does; PyTorch's answer to view or copy decides: so
+do ``t.flatten()`` (when PyTorch's is a view or ``t`` itself), ``t.conj()``, ``.real``,
+``.imag``, ``view_as_real`` and ``t.unfold`` (copies here), and ``flip`` and ``rot90``
+(NumPy views, PyTorch copies) give inference tensors.  Unlike PyTorch's, an inference
+tensor here may still be used later in a recorded computation.
 """
 
 from __future__ import annotations
@@ -113,13 +115,31 @@ def _op_hook(op, args, raw, kwargs, out):
     return result
 
 
+#: Ops whose result is a view in PyTorch and a copy here (``real``/``imag`` of a
+#: complex tensor, ``view_as_real``, ``Tensor.unfold``'s windows) ...
+_VIEWS_IN_PYTORCH = frozenset({"real", "imag", "view_as_real", "view_as_complex",
+                               "sliding_window_view"})
+#: ... and the other way round (``flip``, ``fliplr``, ``flipud``, ``rot90``: NumPy views).
+_COPIES_IN_PYTORCH = frozenset({"flip"})
+
+
 def _viewed_normal_tensors(op, out, result, args) -> list:
-    """The tensors made outside inference mode that ``result`` views: PyTorch's view
-    of a normal tensor is a normal one (``x[0]`` is a view there, a NumPy scalar here)."""
+    """The tensors made outside inference mode that ``result`` views in PyTorch:
+    PyTorch's view of a normal tensor is a normal one (``x[0]`` is a view there, a
+    NumPy scalar here)."""
+    name = op.name
+    if name in _COPIES_IN_PYTORCH:
+        return []
+    if name in _VIEWS_IN_PYTORCH:
+        source = args[0]
+        if (isinstance(source, _registry.Tensor) and not is_noted(source)
+                and (source.dtype.kind == "c" or name not in ("real", "imag"))):
+            return [source]
+        return []
     if result.data.base is not None:
         return [a for a in args if isinstance(a, _registry.Tensor) and not is_noted(a)
                 and np.may_share_memory(result.data, a.data)]
-    if (op.name == "getitem" and out.__class__ is not np.ndarray
+    if (name == "getitem" and out.__class__ is not np.ndarray
             and isinstance(args[0], _registry.Tensor) and not is_noted(args[0])):
         return [args[0]]
     return []

@@ -96,12 +96,29 @@ def _like(new, old, arg, fn, op_name):
         new = new if isinstance(new, Tensor) else Tensor(np.asarray(new))
     else:
         new = np.asarray(new.data if isinstance(new, Tensor) else new)
+    if new.shape != np.shape(arg) or (old is not None and new.dtype != old.dtype):
+        refuse_changed("register_hook", fn, f" of {op_name}'s node", new, old, arg, "an input")
+    return new
+
+
+class HookDtypeError(TypeError, RuntimeError):
+    """A hook returned a gradient of another dtype (a RuntimeError in PyTorch)."""
+
+
+def refuse_changed(method: str, fn, where: str, new, old, arg,
+                   of: str = "a gradient") -> None:
+    """Refuse a hook's gradient ``new`` whose shape is not ``arg``'s or whose dtype is
+    not ``old``'s (PyTorch refuses both: "hook ... has changed the type of value")."""
     if new.shape != np.shape(arg):
         raise ValueError(
-            f"register_hook: the hook {hook_name(fn)} of {op_name}'s node returned a "
-            f"gradient of shape {new.shape} for an input of shape {np.shape(arg)}; return "
-            "one of the input's shape (or None to leave it unchanged)")
-    return new
+            f"{method}: the hook {hook_name(fn)}{where} returned a gradient of shape "
+            f"{new.shape} for {of} of shape {np.shape(arg)}; return one of the same "
+            "shape (or None to leave it unchanged)")
+    raise HookDtypeError(
+        f"{method}: the hook {hook_name(fn)}{where} returned a gradient of dtype {new.dtype} "
+        f"for a gradient of dtype {old.dtype}; a hook may not change the gradient's dtype "
+        f"(PyTorch refuses it too): return one of dtype {old.dtype}, e.g. "
+        f"g.astype(np.{old.dtype}), or None to leave it unchanged")
 
 
 def hook_name(fn) -> str:

@@ -313,7 +313,8 @@ class TensorFlags:
         >>> ad.tensor([1 + 2j]).conj_physical()
         tensor([1.-2.j], dtype=complex128)
         """
-        return self if self.dtype.kind != "c" else self.conj()
+        from .ops.complex_parts import conj
+        return self if self.dtype.kind != "c" else conj(self)   # (a copy, as PyTorch's)
 
     def conj_physical_(self):
         """Conjugate in place (nothing to do for a real tensor), as PyTorch's

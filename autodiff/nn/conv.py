@@ -56,6 +56,12 @@ def _init_conv_parameters(module, weight_shape, bias, rng, dtype, where):
     ``bias`` of shape (module.out_channels,), of floating-point ``dtype``, drawn from
     ``rng``."""
     dtype = np.dtype(dtype)
+    if dtype.kind == "c":
+        raise TypeError(
+            f"{where}: complex dtype {dtype} is not supported here (PyTorch has complex "
+            "convolutions): the convolution's gradient rules are written for real numbers. "
+            "Use two real layers on x.real and x.imag and combine their outputs with "
+            "ad.complex, or a complex ad.nn.Linear where a dense layer will do")
     if dtype.kind != "f":
         raise TypeError(f"{where}: dtype must be a floating-point type, not {dtype}")
     gen = _generator(rng)

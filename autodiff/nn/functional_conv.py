@@ -55,6 +55,10 @@ def _pair(value, what, where, minimum=1):
 
 def _float_input(x, where):
     dtype = x.dtype if isinstance(x, Tensor) else np.asarray(x).dtype
+    if dtype.kind == "c":
+        raise TypeError(f"{where}: complex input ({dtype}) is not supported here: the op's "
+                        "gradient rules are written for real numbers; apply it to x.real "
+                        "and x.imag and combine the results")
     if dtype.kind != "f":
         raise TypeError(f"{where}: expected floating-point input, got dtype {dtype}; "
                         "convert first, e.g. x.astype(np.float32)")

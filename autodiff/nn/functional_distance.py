@@ -24,6 +24,13 @@ from .functional_activation import checked_axis, float_tensor, real_number
 from .half_precision import check_float16_operands, rounded_once
 
 
+def _linear_operand(value) -> Tensor:
+    """An operand of ``linear`` as a Tensor: floating-point or complex (as PyTorch's)."""
+    if (value.dtype if isinstance(value, Tensor) else np.asarray(value).dtype).kind == "c":
+        return value if isinstance(value, Tensor) else Tensor(np.asarray(value))
+    return float_tensor(value, "linear")
+
+
 def linear(input, weight, bias=None) -> Tensor:
     """``input @ weight.T + bias`` with ``weight`` in PyTorch's layout ``(out, in)``.
 
@@ -35,8 +42,7 @@ def linear(input, weight, bias=None) -> Tensor:
     ...          ad.tensor([0.5, 0.5, 0.5]))
     tensor([[1.5, 3.5, 4.5]])
     """
-    x = float_tensor(input, "linear")
-    weight = float_tensor(weight, "linear")
+    x, weight = _linear_operand(input), _linear_operand(weight)
     if weight.ndim != 2:
         raise ValueError(f"linear: weight must be 2-D (out_features, in_features), as "
                          f"PyTorch's, got shape {weight.shape}; for one output use "
@@ -48,7 +54,7 @@ def linear(input, weight, bias=None) -> Tensor:
             f"PyTorch's layout (out_features, in_features) (nn.Linear's weight here is "
             f"(in, out): pass layer.weight.T)")
     if bias is not None:
-        bias = float_tensor(bias, "linear")
+        bias = _linear_operand(bias)
         out_shape = x.shape[:-1] + (weight.shape[0],)
         if not broadcasts_to(bias.shape, out_shape):
             raise ValueError(f"linear: bias of shape {bias.shape} does not broadcast to the "

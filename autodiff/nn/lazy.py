@@ -26,7 +26,7 @@ from .conv3d import Conv3d
 from .init import mark_in_out
 from .conv_transpose import _ConvTransposeNd
 from .module import Module, _generator
-from .modules import Linear, _float_dtype, _positive_int
+from .modules import Linear, _float_dtype, _positive_int, float_or_complex_dtype, uniform_values
 from .parameter import UninitializedParameter, is_lazy
 
 
@@ -93,7 +93,7 @@ class LazyLinear(LazyModuleMixin, Module):
         super().__init__()
         self.n_in = 0
         self.n_out = _positive_int(out_features, "out_features", "LazyLinear")
-        self._dtype = _float_dtype(dtype, "LazyLinear")
+        self._dtype = float_or_complex_dtype(dtype, "LazyLinear")
         self._rng = rng
         self.weight = UninitializedParameter(dtype=self._dtype)
         if bias:
@@ -136,10 +136,10 @@ class LazyLinear(LazyModuleMixin, Module):
         # holds them trains them.
         self.weight.materialize((n_in, self.n_out))
         mark_in_out(self.weight)
-        self.weight.data = gen.uniform(-bound, bound, (n_in, self.n_out)).astype(dtype)
+        self.weight.data = uniform_values(gen, bound, (n_in, self.n_out), dtype)
         if self.bias is not None:
             self.bias.materialize((self.n_out,))
-            self.bias.data = gen.uniform(-bound, bound, (self.n_out,)).astype(dtype)
+            self.bias.data = uniform_values(gen, bound, (self.n_out,), dtype)
         self.n_in = n_in
 
     def _loaded_templates(self):

@@ -151,6 +151,13 @@ class _Pack:
                 raise ValueError(f"{where}: the hook returned a gradient of shape "
                                  f"{np.shape(getattr(value, 'data', value))} for entry {k}, "
                                  f"whose shape is {shape}")
+            if value.dtype != like.dtype and grads[k] is not None:
+                from ..node_hooks import HookDtypeError
+                raise HookDtypeError(
+                    f"{where}: the hook returned a gradient of dtype {value.dtype} for entry "
+                    f"{k}, whose gradient is {like.dtype}; a hook may not change the "
+                    f"gradient's dtype (PyTorch refuses it too): return one of dtype "
+                    f"{like.dtype} (or None to leave it unchanged)")
             parts.append(value.reshape(-1))
         if isinstance(like, Tensor):
             from ..ops.shape import concatenate

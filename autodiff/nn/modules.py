@@ -28,6 +28,24 @@ def _float_dtype(dtype, where):
     return dtype
 
 
+def float_or_complex_dtype(dtype, where):
+    """``dtype`` of a layer whose parameters may be complex, as PyTorch's may."""
+    dtype = numpy_dtype(where, dtype)
+    if dtype.kind not in "fc":
+        raise TypeError(f"{where}: dtype must be a floating-point or complex type such as "
+                        f"float64, float32 or complex128, not {dtype}")
+    return dtype
+
+
+def uniform_values(gen, bound, shape, dtype) -> np.ndarray:
+    """Values of ``dtype`` drawn uniformly in ``±bound`` (real and imaginary parts each,
+    for a complex dtype, as PyTorch's ``uniform_``)."""
+    values = gen.uniform(-bound, bound, shape)
+    if np.dtype(dtype).kind == "c":
+        values = values + 1j * gen.uniform(-bound, bound, shape)
+    return values.astype(dtype)
+
+
 def _positive_int(value, what, where):
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
         raise ValueError(f"{where}: {what} must be a positive int, got {value!r}")
@@ -72,7 +90,8 @@ class Linear(Module):
     A batch is a stack of rows: ``x`` has shape ``(..., n_in)``, the output
     ``(..., n_out)``.  Weights and bias start uniform in ``±1/sqrt(n_in)``, drawn from
     ``rng`` (a ``np.random.Generator`` or int seed; default: the generator set by
-    ``ad.nn.manual_seed``).
+    ``ad.nn.manual_seed``).  ``dtype`` may be complex, as in PyTorch (real and
+    imaginary parts each uniform in that range).
 
     ``in_features=`` / ``out_features=`` (and the attributes of those names) are
     PyTorch's names for ``n_in`` / ``n_out``.  The repr is ``Linear(n_in, n_out)``,
@@ -93,12 +112,12 @@ class Linear(Module):
         n_out = _one_of("Linear", "n_out", n_out, "out_features", out_features)
         self.n_in = _positive_int(n_in, "n_in", "Linear")
         self.n_out = _positive_int(n_out, "n_out", "Linear")
-        dtype = _float_dtype(dtype, "Linear")
+        dtype = float_or_complex_dtype(dtype, "Linear")
         gen = _generator(rng)
         bound = 1.0 / math.sqrt(self.n_in)
-        self.weight = Parameter(gen.uniform(-bound, bound, (self.n_in, self.n_out)).astype(dtype))
+        self.weight = Parameter(uniform_values(gen, bound, (self.n_in, self.n_out), dtype))
         if bias:
-            self.bias = Parameter(gen.uniform(-bound, bound, (self.n_out,)).astype(dtype))
+            self.bias = Parameter(uniform_values(gen, bound, (self.n_out,), dtype))
         else:
             self.register_parameter("bias", None)
 
@@ -224,6 +243,13 @@ class Embedding(Module):
         # PyTorch's attributes, at the only values taken here
         self.scale_grad_by_freq, self.sparse = False, False
         self.padding_idx = padding_index(padding_idx, self.n, where)
+        if numpy_dtype("Embedding", dtype).kind == "c":
+            raise TypeError(
+                f"Embedding: complex dtype {np.dtype(dtype)} is not supported here; PyTorch "
+                "makes such a table but cannot differentiate its lookups (\"embedding does "
+                "not support automatic differentiation for outputs with complex dtype\"). "
+                "Keep two real tables for the real and imaginary parts and combine the "
+                "rows with ad.complex")
         dtype = _float_dtype(dtype, "Embedding")
         gen = _generator(rng)
         table = (std * gen.standard_normal((self.n, self.dim))).astype(dtype)

@@ -151,9 +151,9 @@ class UninitializedParameter(UninitializedTensorMixin, Parameter):
         if device is not None:
             check_device("UninitializedParameter", device)
         dtype = np.dtype(np.float64 if dtype is None else dtype)
-        if dtype.kind != "f":
-            raise TypeError(f"UninitializedParameter: needs a floating-point dtype, got "
-                            f"{dtype}")
+        if dtype.kind not in "fc":
+            raise TypeError(f"UninitializedParameter: needs a floating-point or complex "
+                            f"dtype, got {dtype}")
         Parameter.__init__(self, np.empty((0,), dtype))
         self.data = _placeholder(dtype)
         self.requires_grad = bool(requires_grad)
