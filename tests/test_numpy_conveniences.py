@@ -36,6 +36,7 @@ _JOINS = {
     "'1,3,-2'": lambda t, u: np.r_["1,3,-2", u, u * t],
     "list holding a Tensor": lambda t, u: np.r_[[t[0], 3.0], t],
     "bool and int": lambda t, u: np.r_[t, True, 3],
+    "0-d Tensors": lambda t, u: np.c_[t[0], u[1, 1] * 2],
 }
 
 
