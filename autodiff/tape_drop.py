@@ -360,6 +360,10 @@ def tape_drop(tensor, how):
         "to store into: out = ad.zeros(shape); out[i] = t), or leave "
         "the tape on purpose with t.detach(), t.data or t.item().")
     if _grad_mode.transform_depth > 0:
+        if numpy_call is _ITERATORS["nditer"]:
+            # (np.nditer replaces any TypeError of the conversion with its own, about
+            # writing back: the warning carries the reason)
+            warn_at(frame, "inside a transform, " + message, TapeDropWarning)
         raise TypeError("inside a transform, " + message)
     warn_at(frame, message, TapeDropWarning)
 
