@@ -62,13 +62,10 @@ def _rows(operand, loop_shape: tuple, core_shape: tuple, numbers: bool) -> list:
     the loop: 0-d (or core-shaped) Tensors for a Tensor; for an array, Python numbers
     when ``numbers`` (what NumPy's loop without a signature passes), else its slices."""
     count = math.prod(loop_shape)
-    if isinstance(operand, Tensor):
-        flat = np.broadcast_to(operand, loop_shape + core_shape).reshape((count,) + core_shape)
-        return [flat[i] for i in range(count)]
-    if numbers:
+    if numbers and not isinstance(operand, Tensor):
         operand = np.asanyarray(operand, dtype=object)
     flat = np.broadcast_to(operand, loop_shape + core_shape).reshape((count,) + core_shape)
-    return list(flat)
+    return [flat[i] for i in range(count)] if isinstance(flat, Tensor) else list(flat)
 
 
 def _output_dtype(vectorized, k: int, first) -> np.dtype:
