@@ -87,11 +87,13 @@ def _of_objects(ufunc: np.ufunc) -> bool:
 
 def _from_python(ufunc):
     return TypeError(
-        f"{_full_name(ufunc)} works on Python objects (a ufunc made by np.frompyfunc or "
-        "np.vectorize calls a Python function on each element as a plain number), so no "
-        "gradient can flow through it. Call the function on the Tensor itself, where "
-        "NumPy's elementwise functions act on every element, or map it with "
-        "ad.vmap(f)(t); or call it on t.data / t.detach() if you do not need its gradient.")
+        f"{_full_name(ufunc)} works on Python objects (a ufunc made by np.frompyfunc calls "
+        "a Python function on each element and gives an array of Python objects), so no "
+        "gradient can flow through it. np.vectorize(f)(t) calls the function on each "
+        "element as a 0-d Tensor and records the calls (a loop, slow); faster, call the "
+        "function on the Tensor itself, where NumPy's elementwise functions act on every "
+        "element, or map it with ad.vmap(f)(t); or call it on t.data / t.detach() if you "
+        "do not need its gradient.")
 
 
 def array_ufunc(ufunc: np.ufunc, method: str, *inputs, **kwargs) -> Any:

@@ -86,8 +86,7 @@ _STORES = {dis.opmap[name] for name in ("STORE_SUBSCR", "STORE_SLICE") if name i
 
 def _converting_numpy_code() -> str | None:
     """``"vectorize"`` when the conversion happens inside ``np.vectorize``'s call,
-    ``"polynomial"`` inside ``numpy.polynomial``, ``"r_"`` / ``"c_"`` inside
-    ``np.r_[...]`` / ``np.c_[...]``, else None."""
+    ``"polynomial"`` inside ``numpy.polynomial``, else None."""
     frame = sys._getframe(2)
     while frame is not None and in_library(frame.f_code.co_filename):
         path = _path(frame)
@@ -95,10 +94,6 @@ def _converting_numpy_code() -> str | None:
             return "vectorize"
         if path.startswith(_POLYNOMIAL_DIR):
             return "polynomial"
-        if frame.f_code.co_name == "__getitem__" and path.startswith(_NUMPY_DIR):
-            concatenator = frame.f_locals.get("self")
-            if concatenator is np.r_ or concatenator is np.c_:
-                return "r_" if concatenator is np.r_ else "c_"
         frame = frame.f_back
     return None
 
@@ -141,13 +136,30 @@ def _public_name(function, called: str) -> str:
     return called
 
 
+#: NumPy's iterators over an array's entries, and how to iterate over a Tensor's.
+_ENTRIES_ON_THE_TAPE = (
+    "for the entries on the tape, iterate over the Tensor itself: for v in t.reshape(-1) "
+    "gives each entry as a 0-d Tensor, for index in np.ndindex(t.shape) with t[index] "
+    "each with its index; a function of each entry is np.vectorize(f)(t), and results "
+    "go into a Tensor, out = ad.zeros(t.shape); out[index] = ...")
+_ITERATORS = {
+    "ndenumerate": "by np.ndenumerate, which iterates over an ndarray of the Tensor and "
+                   f"gives its entries as plain numbers ({_ENTRIES_ON_THE_TAPE})",
+    "nditer": "by np.nditer, which iterates over ndarrays of its operands (NumPy does not "
+              f"hand it the Tensor) and gives plain values ({_ENTRIES_ON_THE_TAPE})",
+}
+
+
 def _numpy_call_converting(frame) -> str | None:
     """How a plain NumPy call on the user's line ``frame`` converted the Tensor: one of
-    NumPy's array makers (``np.asarray(t)``), or a public NumPy function written in
-    Python that makes arrays of its arguments (``np.full(3, t)``); None otherwise."""
+    NumPy's array makers (``np.asarray(t)``), one of its iterators (``np.nditer(t)``),
+    or a public NumPy function written in Python that makes arrays of its arguments
+    (``np.full(3, t)``); None otherwise."""
     if frame is None:
         return None
     called = called_function(frame)
+    if called in _ITERATORS and _called_object(frame) is getattr(np, called):
+        return _ITERATORS[called]
     inner, outermost = sys._getframe(3), None
     while inner is not None and inner is not frame:
         if _path(inner).startswith(_NUMPY_DIR):
@@ -303,10 +315,11 @@ def stores_into_subscript(frame) -> bool:
 #: What converted the Tensor, and what to write instead, for the NumPy code above.
 _CONVERTED_BY = {
     "vectorize": (
-        "by numpy.vectorize, which calls its Python function on each element as a plain "
-        "number (a loop, not a differentiable function; call the function on the Tensor "
-        "itself, where NumPy's elementwise functions act on every element, or map it with "
-        "ad.vmap(f)(t))"),
+        "by numpy.vectorize, which makes an array of plain numbers of what its function "
+        "returns when no Tensor is among its arguments (a Tensor the function reads from "
+        "outside, a closure's or a global, loses its gradient there: pass it as an "
+        "argument, np.vectorize(f, excluded={1})(x, w) hands w to f whole, and the calls "
+        "are recorded)"),
     "polynomial": (
         "by numpy.polynomial, which turns its coefficients and points into arrays (for "
         "coefficients c that need a gradient, evaluate at constant points x as a product "
@@ -315,13 +328,6 @@ _CONVERTED_BY = {
         "x); fit with np.polyfit; for a Tensor x and constant coefficients, the module's "
         "functions take it as it is: np.polynomial.polynomial.polyval(x, P.coef), chebval, "
         "legval ...)"),
-    "r_": (
-        "by np.r_, which makes an ndarray of each piece before joining them (join Tensors "
-        "with np.concatenate([a, b]); a slice 1:3 is np.arange(1, 3) and a number "
-        "np.atleast_1d(number) there)"),
-    "c_": (
-        "by np.c_, which makes an ndarray of each piece before joining them (join Tensors "
-        "as columns with np.column_stack([a, b]), or np.concatenate([a, b], axis=-1))"),
 }
 
 
@@ -354,6 +360,10 @@ def tape_drop(tensor, how):
         "to store into: out = ad.zeros(shape); out[i] = t), or leave "
         "the tape on purpose with t.detach(), t.data or t.item().")
     if _grad_mode.transform_depth > 0:
+        if numpy_call is _ITERATORS["nditer"]:
+            # (np.nditer replaces any TypeError of the conversion with its own, about
+            # writing back: the warning carries the reason)
+            warn_at(frame, "inside a transform, " + message, TapeDropWarning)
         raise TypeError("inside a transform, " + message)
     warn_at(frame, message, TapeDropWarning)
 
