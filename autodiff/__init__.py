@@ -204,7 +204,6 @@ from .ops import half_numbers as _half_numbers  # noqa: E402,F401  (float16 * nu
 from .warning_lines import install as _install_warning_lines
 from .numpy_names import add_numpy_functions as _add_numpy_functions
 from . import zero_dim_dims as _zero_dim_dims
-from . import index_concatenation as _index_concatenation
 from . import numpy_vectorize as _numpy_vectorize
 
 # ad.argmax, ad.histogram, ad.linalg.matrix_rank ...: the NumPy functions that run on
@@ -216,7 +215,6 @@ globals().update(_foreach_functions())   # ad._foreach_mul_(tensors, 0.9) ...
 
 _install_warning_lines()     # NumPy's warnings inside an op: shown at the user's line
 _zero_dim_dims.install(Tensor, globals())   # t.cumsum(0) of a 0-d tensor is 0-d, as PyTorch's
-_index_concatenation.install()   # np.r_[t, 0:3] and np.c_[a, b] record the join
 _numpy_vectorize.install()   # np.vectorize(f)(t) calls f on 0-d Tensors, recorded
 
 

@@ -86,7 +86,8 @@ _STORES = {dis.opmap[name] for name in ("STORE_SUBSCR", "STORE_SLICE") if name i
 
 def _converting_numpy_code() -> str | None:
     """``"vectorize"`` when the conversion happens inside ``np.vectorize``'s call,
-    ``"polynomial"`` inside ``numpy.polynomial``, else None."""
+    ``"polynomial"`` inside ``numpy.polynomial``, ``"r_"`` / ``"c_"`` inside
+    ``np.r_[...]`` / ``np.c_[...]``, else None."""
     frame = sys._getframe(2)
     while frame is not None and in_library(frame.f_code.co_filename):
         path = _path(frame)
@@ -94,6 +95,10 @@ def _converting_numpy_code() -> str | None:
             return "vectorize"
         if path.startswith(_POLYNOMIAL_DIR):
             return "polynomial"
+        if frame.f_code.co_name == "__getitem__" and path.startswith(_NUMPY_DIR):
+            concatenator = frame.f_locals.get("self")
+            if concatenator is np.r_ or concatenator is np.c_:
+                return "r_" if concatenator is np.r_ else "c_"
         frame = frame.f_back
     return None
 
@@ -328,6 +333,13 @@ _CONVERTED_BY = {
         "x); fit with np.polyfit; for a Tensor x and constant coefficients, the module's "
         "functions take it as it is: np.polynomial.polynomial.polyval(x, P.coef), chebval, "
         "legval ...)"),
+    "r_": (
+        "by np.r_, which makes an ndarray of each piece before joining them (join Tensors "
+        "with np.concatenate([a, b]); a slice 1:3 is np.arange(1, 3) and a number "
+        "np.atleast_1d(number) there)"),
+    "c_": (
+        "by np.c_, which makes an ndarray of each piece before joining them (join Tensors "
+        "as columns with np.column_stack([a, b]), or np.concatenate([a, b], axis=-1))"),
 }
 
 

@@ -1,9 +1,10 @@
-"""NumPy's conveniences on Tensors: ``np.r_[...]`` / ``np.c_[...]`` with Tensors among
-the items and ``np.vectorize(f)(t)`` are recorded (values NumPy's to the bit, gradients
-checked against central differences, to second order, and against HIPS autograd's
-``r_`` / ``c_``); ``np.frompyfunc`` is refused naming ``np.vectorize``, and
-``np.ndenumerate`` / ``np.nditer`` of a Tensor warn naming themselves and what to
-iterate over instead."""
+"""NumPy's conveniences on Tensors: ``np.vectorize(f)(t)`` is recorded (values
+NumPy's to the bit, gradients checked against central differences, to second order,
+and against HIPS autograd on the same function written with ``where``);
+``np.frompyfunc`` is refused naming ``np.vectorize``, and ``np.ndenumerate`` /
+``np.nditer`` of a Tensor warn naming themselves and what to iterate over instead.
+(``np.r_`` / ``np.c_`` of Tensors warn that they drop the tape, as the API says:
+tests/test_tape_drop.py.)"""
 
 import re
 import warnings
@@ -16,90 +17,6 @@ import autodiff as ad
 from numpy_program_checks import central_difference
 
 _rng = np.random.default_rng(20261206)
-_A = _rng.normal(size=(2, 2))
-
-#: Joins written once, run on Tensors and on their arrays.
-_JOINS = {
-    "slice and numbers": lambda t, u: np.r_[t, 0:3, 5.0, -1],
-    "linspace slice": lambda t, u: np.r_[0:1:4j, t],
-    "float32 scalar": lambda t, u: np.r_[t, np.float32(2.5)],
-    "c_ of 1-d": lambda t, u: np.c_[t, 2 * t, 1:3],
-    "c_ with a matrix": lambda t, u: np.c_[u, _A, t],
-    "r_ of 2-d": lambda t, u: np.r_[u, _A],
-    "'0,2'": lambda t, u: np.r_["0,2", t, t * t],
-    "'0,2,0'": lambda t, u: np.r_["0,2,0", t, t * t],
-    "'1,2,0'": lambda t, u: np.r_["1,2,0", t, t * t],
-    "'-1'": lambda t, u: np.r_["-1", u, _A],
-    "'0,3,-1'": lambda t, u: np.r_["0,3,-1", u, _A],
-    "'1,3,0'": lambda t, u: np.r_["1,3,0", t, u],
-    "'2,3,1'": lambda t, u: np.r_["2,3,1", u, t],
-    "'1,3,-2'": lambda t, u: np.r_["1,3,-2", u, u * t],
-    "list holding a Tensor": lambda t, u: np.r_[[t[0], 3.0], t],
-    "bool and int": lambda t, u: np.r_[t, True, 3],
-    "0-d Tensors": lambda t, u: np.c_[t[0], u[1, 1] * 2],
-}
-
-
-@pytest.mark.parametrize("join", _JOINS.values(), ids=_JOINS.keys())
-def test_r_and_c_record_the_join_with_numpys_values(join):
-    t = ad.tensor(_rng.normal(size=2), requires_grad=True)
-    u = ad.tensor(_rng.normal(size=(2, 2)), requires_grad=True)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", ad.TapeDropWarning)
-        joined = join(t, u)
-    expected = join(t.data, u.data)
-    assert isinstance(joined, ad.Tensor) and joined.requires_grad
-    assert joined.dtype == expected.dtype and joined.shape == expected.shape
-    np.testing.assert_array_equal(joined.data, expected)      # (copies: exactly NumPy's)
-    weights = _rng.normal(size=expected.shape)
-    ad.gradcheck(lambda a, b: np.sum(np.sin(join(a, b)) * weights),
-                 [t.data.copy(), u.data.copy()])
-    ad.gradgradcheck(lambda a, b: np.sin(join(a, b)), [t.data.copy(), u.data.copy()])
-
-
-@pytest.mark.parametrize("join", [
-    lambda xp, x: xp.r_[x, 0:3, 5.0],
-    lambda xp, x: xp.c_[x, x * 2, np.arange(2.0)],
-    lambda xp, x: xp.r_["0,2", x, x * x],
-    lambda xp, x: xp.r_[np.ones(3), x[::-1]],
-], ids=["r_ slice", "c_", "'0,2'", "r_ array"])
-def test_r_and_c_gradients_match_hips_autograd(join):
-    autograd = pytest.importorskip("autograd")
-    anp = pytest.importorskip("autograd.numpy")
-    x = np.array([0.7, -1.3])
-    weights = _rng.normal(size=join(np, x).shape)
-
-    def loss(xp):
-        return lambda a: xp.sum(xp.sin(join(xp, a)) * weights)
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)     # (autograd: "r_ is slow")
-        expected = autograd.grad(loss(anp))(x)
-    np.testing.assert_allclose(ad.grad(loss(np))(x), expected, rtol=1e-14)
-
-
-def test_r_directives_r_and_c_are_refused_with_tensors_naming_the_fix():
-    t = ad.tensor([1.0, 2.0], requires_grad=True)
-    for directive, index in (("r", r"\[None, :\]"), ("c", r"\[:, None\]")):
-        with pytest.raises(TypeError, match=rf"np\.r_\['{directive}', \.\.\.\] with a Tensor.*"
-                                            rf"np\.matrix.*{index}"):
-            np.r_[directive, t, 0:2]
-    # without Tensors np.r_ is NumPy's own: a matrix, the names of a string key read
-    # from this frame, and a plain ndarray otherwise
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", PendingDeprecationWarning)
-        assert isinstance(np.r_["r", [1, 2]], np.matrix)
-        block = np.array([[1, 2]])  # noqa: F841  (read by name from the string key)
-        np.testing.assert_array_equal(np.r_["block, block"], [[1, 2, 1, 2]])
-    assert type(np.r_[1:3, 4.0]) is np.ndarray
-    assert isinstance(np.r_, type(np.r_).__mro__[2])          # (a subclass of NumPy's)
-    assert type(np.ma.mr_).__module__.startswith("numpy")     # (left as it is)
-    # and with Tensors, the bad directives raise as NumPy's do
-    with pytest.raises(ValueError, match="special directives must be the first"):
-        np.r_[t, "0,2"]
-    with pytest.raises(ValueError, match="unknown special directive"):
-        np.r_["a,b", t]
-
 
 # ---------------------------------------------------------------- np.vectorize
 
