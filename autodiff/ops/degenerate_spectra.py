@@ -1,4 +1,4 @@
-"""Eigenvalues (eigh) or singular values (svd) that repeat, or singular values near 0:
+"""Eigenvalues (eigh, eig) or singular values (svd) that repeat, or singular values near 0:
 where the rules of ``decompositions.py`` divide by their gaps (or by the value).
 
 Pairs of values closer than sqrt(eps) times the largest count as repeated.  Where the
@@ -92,8 +92,8 @@ def degenerate_pairs(xp, op, values, numerators, forward=False):
 
 def _warn_pairs(op, w, tol, bad, forward):
     (*batch, i, j), more = _first_of(bad, "pairs")
-    word = "eigenvalue" if op == "eigh" else "singular value"
-    vectors = "eigenvectors" if op == "eigh" else "singular vectors"
+    word = "singular value" if op == "svd" else "eigenvalue"
+    vectors = "singular vectors" if op == "svd" else "eigenvectors"
     wi, wj = w[tuple(batch) + (i,)].item(), w[tuple(batch) + (j,)].item()
     if wi == wj:
         how = f"are equal ({wi!r})"
