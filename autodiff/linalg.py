@@ -27,7 +27,8 @@ from .ops.tensor_solve import tensorinv, tensorsolve  # noqa: F401
 from .ops.vector_products import multi_dot, vecdot  # noqa: F401
 
 __all__ = ["inv", "matrix_power", "solve", "det", "slogdet", "norm", "matrix_norm", "vector_norm",
-           "cond", "cholesky", "eig", "eigvals", "eigh", "eigvalsh", "svd", "svdvals", "pinv", "lstsq",
+           "cond", "cholesky", "eig", "eigvals", "eigh", "eigvalsh", "svd", "svdvals", "pinv",
+           "lstsq",
            "multi_dot", "vecdot", "matrix_exp", "lu_factor", "lu_factor_ex", "lu", "lu_solve",
            "LUFactorResult", "LUFactorExResult", "LUResult", "cholesky_ex", "inv_ex", "solve_ex",
            "CholeskyExResult", "InvExResult", "SolveExResult",

@@ -20,10 +20,10 @@ are handled as for eigh (degenerate_spectra.py): exact 0 where the cotangent doe
 couple them, otherwise PyTorch's inf/nan with ``DegenerateGradientWarning``.
 
 >>> a = ad.tensor([[1.0, 2.0], [0.0, 3.0]], requires_grad=True)
->>> np.linalg.eigvals(a)[1].backward()              # the eigenvalue 3
+>>> np.linalg.eigvals(a)[1].backward()     # the eigenvalue 3: u v^T / (u^T v), u^T a = 3 u^T
 >>> a.grad
-array([[0., 1.],
-       [0., 1.]])
+array([[0., 0.],
+       [1., 1.]])
 """
 
 from __future__ import annotations
@@ -32,7 +32,8 @@ import numpy as np
 
 from ..tensor import Tensor
 from .decompositions import _coupling, _data, _eye
-from .degenerate_spectra import degenerate_pairs
+from ..tape_drop import user_frame, warn_at
+from .degenerate_spectra import DegenerateGradientWarning, close_pairs, degenerate_pairs
 from .registry import defop, implements
 
 #: NumPy's named tuple ``(eigenvalues, eigenvectors)``, taken from a call (its class
@@ -82,9 +83,10 @@ _eig = defop(
 
 @implements(np.linalg.eig)
 def eig(a) -> EigResult:
-    """``np.linalg.eig``: ``(eigenvalues, eigenvectors)`` of square (..., n, n), the
-    eigenvectors as unit columns, NumPy's values (complex in general, real when a
-    real matrix has only real eigenvalues), with PyTorch's gradient.
+    """``np.linalg.eig`` of square (..., n, n): NumPy's values, PyTorch's gradient.
+
+    ``(eigenvalues, eigenvectors)``, the eigenvectors as unit columns; complex in
+    general, real arrays when a real matrix has only real eigenvalues (as NumPy).
 
     Use the eigenvectors only in phase-independent ways (``abs(v)``, ``v * v.conj()``,
     ``v[:, k] / v[0, k]``): a loss that depends on their phase raises.
@@ -101,11 +103,16 @@ def eig(a) -> EigResult:
 
 def _matching_vectors(xp, w, values, vectors):
     """``vectors`` (eig's, for its eigenvalues ``values``) in the order of ``w``
-    (eigvals'), should LAPACK's two routines order them differently."""
+    (eigvals'), should LAPACK's two routines order them differently: both sorted by
+    real, then imaginary part, and paired in that order."""
     w, values_data = _data(w), _data(values)
     if np.array_equal(w, values_data):
         return vectors
-    order = np.argmin(np.abs(w[..., :, None] - values_data[..., None, :]), axis=-1)
+    by_w = np.lexsort((w.imag, w.real)) if w.dtype.kind == "c" else np.argsort(w, axis=-1)
+    by_values = (np.lexsort((values_data.imag, values_data.real))
+                 if values_data.dtype.kind == "c" else np.argsort(values_data, axis=-1))
+    order = np.empty_like(by_w)
+    np.put_along_axis(order, by_w, by_values, axis=-1)
     return xp.take_along_axis(vectors, np.expand_dims(order, -2), axis=-1)
 
 
@@ -126,8 +133,11 @@ _eigvals = defop(
 
 @implements(np.linalg.eigvals)
 def eigvals(a) -> Tensor:
-    """``np.linalg.eigvals``: the eigenvalues of square (..., n, n), NumPy's values
-    (complex in general), with PyTorch's gradient ``V^-H diag(g) V^H``.
+    """``np.linalg.eigvals`` of square (..., n, n): NumPy's values, PyTorch's gradient.
+
+    The values are complex in general; the gradient is ``V^-H diag(g) V^H``, PyTorch's
+    also at repeated eigenvalues (there it depends on LAPACK's choice of eigenvectors,
+    except for symmetric functions of the eigenvalues such as their sum).
 
     >>> np.linalg.eigvals(ad.tensor([[0.0, -1.0], [1.0, 0.0]]))
     tensor([0.+1.j, 0.-1.j], dtype=complex128)
@@ -150,11 +160,26 @@ def _roots_rule(xp, g, ans, p):
     degree = p.shape[-1] - 1
     if ans.shape[-1] == 0:
         return p * 0
+    _warn_of_repeated_roots(_data(ans), _data(g))
     powers = _powers(xp, ans, degree)
     slopes = np.arange(degree, 0, -1)
     slope = xp.sum(powers[..., 1:] * (p[..., :-1] * slopes), axis=-1)
     with np.errstate(divide="ignore", invalid="ignore"):
         return -xp.matmul(g / xp.conj(slope), xp.conj(powers))
+
+
+def _warn_of_repeated_roots(r, g):
+    # rounding splits a root of multiplicity m by about eps^(1/m): a cube root's reach
+    tol = 4 * np.finfo(r.dtype).eps ** (1 / 3) * np.max(np.abs(r), axis=-1, keepdims=True)
+    close = np.triu(close_pairs(r, tol)) & ((g != 0)[:, None] | (g != 0)[None, :])
+    if close.any():
+        i, j = np.argwhere(close)[0]
+        warn_at(user_frame(), (
+            f"roots: roots {i} and {j} are equal or nearly equal ({r[i]!r} and {r[j]!r}), "
+            "and a repeated root is not differentiable (p'(r) = 0): the gradient holds "
+            "inf/nan or imprecise values. Use a symmetric function of the repeated roots "
+            "(such as their sum, from the coefficients), or keep the roots apart."),
+            DegenerateGradientWarning)
 
 
 _roots = defop(
@@ -167,9 +192,12 @@ _roots = defop(
 
 @implements(np.roots)
 def roots(p) -> Tensor:
-    """``np.roots``: the roots of the polynomial with coefficients ``p`` (highest power
-    first), NumPy's values (the eigenvalues of the companion matrix), with the gradient
-    of each simple root ``r``: ``dr = -dp(r) / p'(r)`` (inf/nan at a repeated root).
+    """``np.roots`` of coefficients ``p`` (highest power first): NumPy's values, differentiable.
+
+    NumPy computes the roots as the eigenvalues of the companion matrix; each simple
+    root ``r`` moves by ``dr = -dp(r) / p'(r)``.  Roots closer than about eps^(1/3)
+    (relative) count as repeated: their gradient is inf/nan or imprecise, and
+    ``DegenerateGradientWarning`` names the user's line.
 
     >>> np.roots(ad.tensor([1.0, -3.0, 2.0]))
     tensor([2., 1.])
