@@ -143,15 +143,23 @@ def test_eigenvectors_scaled_by_an_entry_are_phase_free_and_differentiable():
     assert ad.gradgradcheck(scaled, [A_COMPLEX_SPECTRUM])
 
 
-def test_forward_mode_matches_central_differences():
-    tangent = RNG.standard_normal((4, 4))
-    _, derivative = ad.jvp(lambda a: _parts(np.linalg.eigvals(a)), (A_COMPLEX_SPECTRUM,),
-                           (tangent,))
+def _eig_parts(a):
+    w, v = np.linalg.eig(a)
+    return ad.concatenate([ad.flatten(ad.real(v * v.conj())), _parts(w)])
+
+
+@pytest.mark.parametrize("function, point", [
+    (lambda a: _parts(np.linalg.eigvals(a)), A_COMPLEX_SPECTRUM),
+    (_eig_parts, A_COMPLEX_SPECTRUM), (_eig_parts, A_REAL_SPECTRUM),
+    (lambda p: _parts(np.roots(p)), np.array([2.0, 1.0, 3.0, -1.0, 5.0]))],
+    ids=["eigvals", "eig", "eig real spectrum", "roots"])
+def test_forward_mode_matches_central_differences(function, point):
+    tangent = RNG.standard_normal(point.shape)
+    _, derivative = ad.jvp(function, (point,), (tangent,))
     h = 1e-6
-    difference = (np.linalg.eigvals(A_COMPLEX_SPECTRUM + h * tangent)
-                  - np.linalg.eigvals(A_COMPLEX_SPECTRUM - h * tangent)) / (2 * h)
-    np.testing.assert_allclose(derivative, np.concatenate([difference.real, difference.imag]),
-                               rtol=1e-6, atol=1e-8)
+    difference = (function(ad.tensor(point + h * tangent)).data
+                  - function(ad.tensor(point - h * tangent)).data) / (2 * h)
+    np.testing.assert_allclose(derivative, difference, rtol=1e-6, atol=1e-8)
 
 
 # ----- gradients against PyTorch -------------------------------------------------------
