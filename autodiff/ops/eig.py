@@ -58,7 +58,8 @@ def _eig_vjp(xp, v, w, g_v, g_w):
     if g_v is not None:
         m = xp.matmul(vh, g_v)
         if _data(v).dtype.kind == "c":
-            check_phase_free("eig", _diagonal_imag(m), [m], "eigenvectors")
+            check_phase_free("eig", _diagonal_imag(m), [m], "eigenvectors",
+                             of="a general matrix")
         lengths = xp.real(xp.diagonal(m, offset=0, axis1=-2, axis2=-1))
         m = m - xp.matmul(vh, v * xp.expand_dims(lengths, -2))
         (m,) = degenerate_pairs(xp, "eig", w, [(m, m, n)])
