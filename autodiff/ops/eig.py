@@ -30,9 +30,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..tape_drop import user_frame, warn_at
 from ..tensor import Tensor
 from .decompositions import _coupling, _data, _eye
-from ..tape_drop import user_frame, warn_at
 from .degenerate_spectra import DegenerateGradientWarning, close_pairs, degenerate_pairs
 from .registry import defop, implements
 
