@@ -69,7 +69,7 @@ from .ops.windows import sliding_window_view
 from .ops.picks import compress, extract, choose, unstack
 from .ops.writes import put_along_axis, fill_diagonal  # (also np.put, np.copyto, ...)
 from .ops import set_operations as _set_operations  # noqa: F401  (np.union1d ...)
-from .ops import complex_results as _complex_results  # noqa: F401  (np.roots, np.linalg.eig)
+from .ops import complex_results as _complex_results  # noqa: F401  (np.sort_complex)
 from .ops import ranges as _ranges  # noqa: F401  (np.linspace on Tensors records)
 from .ops import numpy_more as _numpy_more  # noqa: F401  (np.nanvar, np.interp, ... record)
 from .ops import signal as _signal  # noqa: F401  (np.convolve, np.unwrap, ... record)

@@ -8,6 +8,7 @@ from .ops.degenerate_spectra import DegenerateGradientWarning
 from .ops.decompositions import (  # noqa: F401
     EighResult, SVDResult, SlogdetResult, cholesky, det, eigh,
     eigvalsh, slogdet, solve, svd, svdvals)
+from .ops.eig import EigResult, eig, eigvals  # noqa: F401
 from .ops.linalg import inv, matrix_power  # noqa: F401
 from .ops.matrix_exp import matrix_exp  # noqa: F401
 from .ops.lu import (  # noqa: F401
@@ -26,12 +27,13 @@ from .ops.tensor_solve import tensorinv, tensorsolve  # noqa: F401
 from .ops.vector_products import multi_dot, vecdot  # noqa: F401
 
 __all__ = ["inv", "matrix_power", "solve", "det", "slogdet", "norm", "matrix_norm", "vector_norm",
-           "cond", "cholesky", "eigh", "eigvalsh", "svd", "svdvals", "pinv", "lstsq",
+           "cond", "cholesky", "eig", "eigvals", "eigh", "eigvalsh", "svd", "svdvals", "pinv",
+           "lstsq",
            "multi_dot", "vecdot", "matrix_exp", "lu_factor", "lu_factor_ex", "lu", "lu_solve",
            "LUFactorResult", "LUFactorExResult", "LUResult", "cholesky_ex", "inv_ex", "solve_ex",
            "CholeskyExResult", "InvExResult", "SolveExResult",
            "vander", "householder_product", "ldl_factor", "ldl_factor_ex", "ldl_solve",
            "LDLFactorResult", "LDLFactorExResult",
            "qr", "solve_triangular", "LstsqResult", "tensorsolve",
-           "tensorinv", "EighResult", "QRResult",
+           "tensorinv", "EigResult", "EighResult", "QRResult",
            "SVDResult", "SlogdetResult", "DegenerateGradientWarning", "LinAlgError"]

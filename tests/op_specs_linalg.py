@@ -1,11 +1,11 @@
-"""Specs for ``np.linalg``: solve, det, slogdet, cholesky, eigh, svd, pinv, lstsq, norm
-and qr;
+"""Specs for ``np.linalg``: solve, det, slogdet, cholesky, eigh, eig, svd, pinv, lstsq,
+norm and qr, and ``np.roots``;
 merged into ``op_specs.SPECS``.
 
 Inputs are drawn well conditioned (SPD as ``A A.T + n I``, spectra with distinct,
 well-separated values) and eigenvectors / singular vectors enter the checked
 functions only in sign-independent forms (``v * v``, ``U @ Vh``), since each is
-defined up to its sign.
+defined up to its sign (``|v|^2`` for eig's complex eigenvectors, up to a phase).
 """
 
 from __future__ import annotations
@@ -116,6 +116,63 @@ def _eigvalsh_case(data):
     uplo = data.draw(st.sampled_from(["L", "U"]), label="UPLO")
     return Case(lambda t: ad.linalg.eigvalsh(t, UPLO=uplo), [_symmetric_distinct(data)],
                 lambda a: np.linalg.eigvalsh(a, UPLO=uplo))
+
+
+def _eigen_blocks(data, batch, n):
+    """Block-diagonal real matrices with distinct eigenvalues at least 0.7 apart: real
+    ones, and (when n > 1, if drawn) one complex pair a +- bi with b >= 0.7."""
+    pair = n > 1 and data.draw(st.booleans(), label="complex pair")
+    blocks = np.zeros(batch + (n, n))
+    real = _spectrum(data, batch, n - 2 * pair, lo=-2.0)
+    idx = np.arange(n - 2 * pair)
+    blocks[..., idx, idx] = real
+    if pair:
+        a, b = values(data, batch), values(data, batch, 0.7, 1.5)
+        blocks[..., n - 2, n - 2] = blocks[..., n - 1, n - 1] = a
+        blocks[..., n - 2, n - 1], blocks[..., n - 1, n - 2] = b, -b
+    return blocks
+
+
+def _eig_case(data):
+    n = data.draw(st.integers(1, 3), label="n")
+    batch = data.draw(BATCHES, label="batch")
+    s = np.eye(n) + values(data, batch + (n, n), -0.3, 0.3)    # well conditioned
+    a = s @ _eigen_blocks(data, batch, n) @ np.linalg.inv(s)
+    weights = np.arange(1.0, n * n + 1).reshape(n, n)
+
+    def f(t):
+        w, v = ad.linalg.eig(t)
+        size = ad.real(v * ad.conj(v)) * weights
+        return ad.concatenate([ad.flatten(ad.real(w)), ad.flatten(ad.imag(w)),
+                               ad.flatten(size)])
+
+    def ref(x):
+        w, v = np.linalg.eig(x)
+        return np.concatenate([w.real.reshape(-1), w.imag.reshape(-1),
+                               (np.abs(v) ** 2 * weights).reshape(-1)])
+    return Case(f, [a], ref)
+
+
+def _parts(z):
+    return ad.concatenate([ad.real(z), ad.imag(z)], axis=-1)
+
+
+def _eigvals_case(data):
+    n = data.draw(st.integers(1, 3), label="n")
+    batch = data.draw(BATCHES, label="batch")
+    s = np.eye(n) + values(data, batch + (n, n), -0.3, 0.3)
+    a = s @ _eigen_blocks(data, batch, n) @ np.linalg.inv(s)
+    return Case(lambda t: _parts(ad.linalg.eigvals(t)), [a],
+                lambda x: np.concatenate([np.linalg.eigvals(x).real,
+                                          np.linalg.eigvals(x).imag], axis=-1))
+
+
+def _roots_case(data):
+    n = data.draw(st.integers(1, 3), label="degree")
+    roots = np.linalg.eigvals(_eigen_blocks(data, (), n))
+    p = np.poly(roots).real * values(data, (), 0.5, 2.0)
+    return Case(lambda t: _parts(np.roots(t)), [p],
+                lambda x: np.concatenate([np.roots(x).real, np.roots(x).imag]))
 
 
 def _svd_case(data):
@@ -307,6 +364,7 @@ LINALG_SPECS = [
                                                                 np.linalg.det)),
     Spec("slogdet_packed", _slogdet_case), Spec("cholesky", _cholesky_case),
     Spec("eigh_packed", _eigh_case), Spec("eigvalsh", _eigvalsh_case),
+    Spec("eig_packed", _eig_case), Spec("eigvals", _eigvals_case), Spec("roots", _roots_case),
     Spec("svd_packed", _svd_case),
     Spec("svdvals", _svdvals_case), Spec("svd_hermitian", _hermitian_svd_case),
     Spec("pinv", _pinv_case), Spec("lstsq_packed", _lstsq_case), Spec("norm", _norm_case),

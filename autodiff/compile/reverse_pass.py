@@ -14,13 +14,18 @@ import threading
 
 import numpy as np
 
-from ..graph import Node
+from ..graph import Node, _in_dtype
 from ..ops.namespace import numpy_xp
 from ..tensor import Tensor
 from .plan import Ref
 from .provenance import leaf_label as _leaf_label
 from .provenance import user_line
 from .refusals import TraceError
+
+
+def _in_input_dtype(value, dtype):
+    """A gradient in its input's dtype, as the reverse pass gives it (graph._in_dtype)."""
+    return _in_dtype(numpy_xp, np.asarray(value), dtype)
 
 
 class ReversePass:
@@ -88,8 +93,9 @@ class ReversePass:
             value = numpy_xp.sum_to(value, arg.shape)
             slot = self.follow("sum_to", numpy_xp.sum_to, slot, arg.shape, value)
         if np.result_type(value) != arg.dtype:
-            value = numpy_xp.astype(value, arg.dtype)
-            slot = self.follow("astype", numpy_xp.astype, slot, arg.dtype, value)
+            # as the reverse pass: a real input takes the real part of a complex gradient
+            value = _in_input_dtype(value, arg.dtype)
+            slot = self.follow("astype", _in_input_dtype, slot, arg.dtype, value)
         if not _same(value, gi):
             raise TraceError(
                 f"compile: the gradient of '{op.name}' was not its rule's output brought to "

@@ -1,8 +1,9 @@
-"""NumPy functions whose results are complex: ``np.roots``, ``np.linalg.eig``,
-``np.linalg.eigvals`` and ``np.sort_complex`` on Tensors.
+"""NumPy functions whose results are complex and that have no gradient rule here:
+``np.sort_complex`` on Tensors (``np.roots``, ``np.linalg.eig`` and ``eigvals`` have
+theirs in ``ops/eig.py``; the ops with complex rules are named in
+``ops/complex_ops.py``).
 
-These have no gradient rule here (the ops with complex rules are named in
-``ops/complex_ops.py``), so each runs without a gradient: NumPy's values, array
+Each runs without a gradient: NumPy's values, array
 results as Tensors that do not require grad (a complex Tensor can hold them).  Given a
 Tensor that requires grad, in grad mode, each raises, naming what to use instead,
 rather than return values whose gradient would silently be lost.  ``ad.compile``
@@ -40,49 +41,6 @@ def _without_gradient(name, numpy_function, args, instead):
     parts = [Tensor(made(f"{name}[{i}]", _part, (numpy_function, i, data)))
              for i in range(len(result))]
     return type(result)(*parts)                 # NumPy's named tuple (EigResult)
-
-
-@implements(np.linalg.eig)
-def eig(a):
-    """Eigenvalues and right eigenvectors of a square matrix (or a stack), as
-    ``np.linalg.eig``: NumPy's (complex in general) values, without a gradient.
-
-    >>> w, v = np.linalg.eig(ad.tensor([[2.0, 0.0], [0.0, 3.0]])); w
-    tensor([2., 3.])
-    """
-    return _without_gradient(
-        "numpy.linalg.eig", np.linalg.eig, (a,),
-        "For a symmetric matrix, np.linalg.eigh is differentiable (its eigenvalues and "
-        "eigenvectors are real).")
-
-
-@implements(np.linalg.eigvals)
-def eigvals(a):
-    """Eigenvalues of a square matrix (or a stack), as ``np.linalg.eigvals``: NumPy's
-    (complex in general) values, without a gradient.
-
-    >>> np.linalg.eigvals(ad.tensor([[0.0, -1.0], [1.0, 0.0]]))
-    tensor([0.+1.j, 0.-1.j], dtype=complex128)
-    """
-    return _without_gradient(
-        "numpy.linalg.eigvals", np.linalg.eigvals, (a,),
-        "For a symmetric matrix, np.linalg.eigvalsh is differentiable.")
-
-
-@implements(np.roots)
-def roots(p):
-    """The roots of the polynomial with coefficients ``p`` (highest power first), as
-    ``np.roots``: NumPy's (complex in general) values, without a gradient.
-
-    >>> np.roots(ad.tensor([1.0, -3.0, 2.0]))
-    tensor([2., 1.])
-    """
-    return _without_gradient(
-        "numpy.roots", np.roots, (p,),
-        "The roots are the eigenvalues of the companion matrix, which is not symmetric; "
-        "when all roots are known to be real and simple, a root r found without a "
-        "gradient can be refined differentiably by a Newton step "
-        "r - np.polyval(p, r) / np.polyval(np.polyder(p), r).")
 
 
 @implements(np.sort_complex)

@@ -50,10 +50,11 @@ def _diagonal_imag(m):
     return np.imag(np.diagonal(_data(m), axis1=-2, axis2=-1))
 
 
-def check_phase_free(op, phase, products, vectors):
+def check_phase_free(op, phase, products, vectors, of="a complex matrix"):
     """Raise when a loss depends on the phases of complex eigenvectors or singular
-    vectors: ``phase`` (..., k) is ``Im diag`` of the vectors' inner products with their
-    cotangent, 0 up to rounding for a phase-independent result."""
+    vectors (``vectors`` ``of`` what): ``phase`` (..., k) is ``Im diag`` of the vectors'
+    inner products with their cotangent, 0 up to rounding for a phase-independent
+    result."""
     scale = max((float(np.max(np.abs(_data(p)), initial=0.0)) for p in products), default=0)
     floor = np.sqrt(np.finfo(phase.dtype).eps) * max(scale, 1.0)
     bad = np.abs(phase) > floor
@@ -61,7 +62,7 @@ def check_phase_free(op, phase, products, vectors):
         *batch, j = np.argwhere(bad)[0]
         where = f" of matrix {tuple(int(i) for i in batch)} in the batch" if batch else ""
         raise ValueError(
-            f"{op}: the {vectors} of a complex matrix are defined up to a phase e^(i phi) "
+            f"{op}: the {vectors} of {of} are defined up to a phase e^(i phi) "
             f"each, and the result depends on that phase (at {vectors[:-1]} {j}{where}: "
             f"{phase[tuple(batch) + (j,)]:.3g}, above rounding level {floor:.3g}), so its "
             f"gradient is not defined (PyTorch raises too). Use the {vectors} only in "

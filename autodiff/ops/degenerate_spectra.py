@@ -1,4 +1,4 @@
-"""Eigenvalues (eigh) or singular values (svd) that repeat, or singular values near 0:
+"""Eigenvalues (eigh, eig) or singular values (svd) that repeat, or singular values near 0:
 where the rules of ``decompositions.py`` divide by their gaps (or by the value).
 
 Pairs of values closer than sqrt(eps) times the largest count as repeated.  Where the
@@ -15,7 +15,8 @@ import numpy as np
 from ..tape_drop import user_frame, warn_at
 from ..tensor import Tensor
 
-__all__ = ["DegenerateGradientWarning", "degenerate_columns", "degenerate_pairs"]
+__all__ = ["DegenerateGradientWarning", "close_pairs", "degenerate_columns",
+           "degenerate_pairs"]
 
 
 class DegenerateGradientWarning(UserWarning):
@@ -64,6 +65,15 @@ def _what_is_undefined(forward, uses):
             else f"the gradient of a result that uses {uses}")
 
 
+def close_pairs(values, tol=None):
+    """(..., k, k): which pairs of distinct positions hold values closer than ``tol``
+    (by default sqrt(eps) times the largest |value|): repeated for a derivative."""
+    w = _data(values)
+    tol = _tolerance(w) if tol is None else tol
+    close = np.abs(w[..., None, :] - w[..., :, None]) <= tol[..., None]
+    return close & ~np.eye(w.shape[-1], dtype=bool)
+
+
 def degenerate_pairs(xp, op, values, numerators, forward=False):
     """The ``numerators`` of couplings later divided by gaps of ``values`` (each given
     as ``(numerator, product, inner)`` for ``_above_rounding``), with exact 0 at pairs
@@ -75,8 +85,7 @@ def degenerate_pairs(xp, op, values, numerators, forward=False):
     if k < 2:
         return nums
     tol = _tolerance(w)
-    close = np.abs(w[..., None, :] - w[..., :, None]) <= tol[..., None]
-    close &= ~np.eye(k, dtype=bool)
+    close = close_pairs(w, tol)
     if not close.any():
         return nums
     coupled = np.zeros_like(close)
@@ -92,8 +101,8 @@ def degenerate_pairs(xp, op, values, numerators, forward=False):
 
 def _warn_pairs(op, w, tol, bad, forward):
     (*batch, i, j), more = _first_of(bad, "pairs")
-    word = "eigenvalue" if op == "eigh" else "singular value"
-    vectors = "eigenvectors" if op == "eigh" else "singular vectors"
+    word = "singular value" if op == "svd" else "eigenvalue"
+    vectors = "singular vectors" if op == "svd" else "eigenvectors"
     wi, wj = w[tuple(batch) + (i,)].item(), w[tuple(batch) + (j,)].item()
     if wi == wj:
         how = f"are equal ({wi!r})"
