@@ -66,8 +66,14 @@ def check_phase_free(op, phase, products, vectors, of="a complex matrix"):
             f"each, and the result depends on that phase (at {vectors[:-1]} {j}{where}: "
             f"{phase[tuple(batch) + (j,)]:.3g}, above rounding level {floor:.3g}), so its "
             f"gradient is not defined (PyTorch raises too). Use the {vectors} only in "
-            "phase-independent ways: v * v.conj(), abs(v), v @ diag(w) @ v.conj().T, "
-            "U @ Vh")
+            f"phase-independent ways: {_PHASE_FREE_FORMS.get(vectors, _PHASE_FREE_FORMS[''])}")
+
+
+#: Uses of the vectors that no phase changes, by what the vectors are.
+_PHASE_FREE_FORMS = {
+    "singular vectors": "abs(u), u * u.conj(), U @ diag(s) @ Vh, U @ Vh",
+    "": "abs(v), v * v.conj(), v @ diag(w) @ v.conj().T",
+}
 
 
 def _eigh_rule(xp, g, ans, a, UPLO="L"):  # noqa: N803
