@@ -31,6 +31,7 @@ from .layer_rng import _generator, _library_rng, _public_caller, manual_seed  # 
 # (``autodiff.tensor`` as an attribute is the function ``ad.tensor``.)
 _tensor_module = importlib.import_module("autodiff.tensor")
 
+
 def _note_layout(module, name, param) -> None:
     """A 2-d weight stored transposed from PyTorch's layout (``Linear.weight``, the
     recurrent layers'): ``nn.init`` reads its fans as PyTorch reads the same layer's."""
