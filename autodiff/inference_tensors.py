@@ -27,23 +27,18 @@ from .grad_mode import _grad_mode
 
 #: ``inference_mode(True)`` blocks open now, over all threads (a cheap test).
 open_blocks = 0
-#: Whether a block was ever opened (``detach`` and ``flatten`` ask only then).
+#: Whether a block was ever opened: before, no tensor is noted, and ``detach``,
+#: ``flatten`` and ``conj`` need not ask.
 ever_opened = False
 _lock = threading.Lock()
 _previous_hook = None       # the op hook installed before the first open block
 _registry = None            # autodiff.ops.registry (imported when a block opens)
 
 
-#: Whether any tensor was noted yet (``detach`` looks for a note only then).
-noted_any = False
-
-
 def note(tensor) -> None:
     """Mark ``tensor`` as made in inference mode when this thread's block is in effect."""
-    global noted_any
     if _grad_mode.inference_mode:
         tensor._inference = True
-        noted_any = True
 
 
 def note_results(result, args) -> None:

@@ -393,7 +393,7 @@ class Tensor(CopyingMethods, ReductionMethods, OperatorMethods, PyTorchMethods, 
     def detach(self) -> Tensor:
         """The same data with no history; gradients do not flow through it."""
         made = Tensor._make(self.data, None, False)
-        if _inference_tensors.noted_any and _inference_tensors.is_noted(self):
+        if _inference_tensors.ever_opened and _inference_tensors.is_noted(self):
             made._inference = True          # (a view of an inference tensor, as PyTorch's)
         return made
 
