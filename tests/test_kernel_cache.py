@@ -54,3 +54,39 @@ def test_disable_cache_rebinds_every_kernel_without_the_cache():
                             env=env, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.strip().endswith("ok")
+
+
+CANONICAL_SCRIPT = r"""
+import numpy as np
+from autodiff import kernels
+from autodiff.kernels import jit, jit_nn
+
+rng = np.random.default_rng(0)
+for dtype in (np.float64, np.float32):
+    canonical = np.dtype(dtype)
+    small, large = rng.normal(size=4).astype(dtype), rng.normal(size=(64, 32)).astype(dtype)
+    outputs = {
+        "sigmoid_small": kernels.sigmoid(small),
+        "sigmoid_backward_small": kernels.sigmoid_backward(small, small),
+        "tanh_backward_small": kernels.tanh_backward(small, small),
+        "layer_norm": kernels.layer_norm(large, None, None, 1e-5)[0],
+        "cross_entropy": kernels.cross_entropy(large, rng.integers(0, 32, 64))[1],
+    }
+    for name, out in outputs.items():
+        assert out.dtype == canonical, (name, out.dtype)
+        assert out.dtype is canonical, (name, "an equal dtype, but not NumPy's own object")
+print(sum(len(entry[2]._cache_hits) for entry in jit._SOURCES.values()))
+"""
+
+
+@needs_jit
+def test_arrays_made_inside_kernels_carry_numpys_own_dtype_objects():
+    # The second process loads the kernels from the on-disk cache, whose unpickled
+    # dtypes are copies: the library's fast paths compare dtypes by identity.
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ, PYTHONPATH=root + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    for run in range(2):
+        result = subprocess.run([sys.executable, "-c", CANONICAL_SCRIPT], capture_output=True,
+                                text=True, env=env, timeout=600)
+        assert result.returncode == 0, result.stderr[-3000:]
+    assert int(result.stdout.split()[-1]) > 0, "the second process loaded nothing from the cache"

@@ -312,10 +312,36 @@ def _compile(fn, options, cache):
     options = {"error_model": "numpy", **options}
     if cache:
         try:
-            return numba.njit(cache=True, **options)(fn)
+            return _returning_canonical_dtypes(numba.njit(cache=True, **options)(fn))
         except Exception:   # no writable cache location: compile without caching
             pass
     return numba.njit(cache=False, **options)(fn)
+
+
+def _returning_canonical_dtypes(dispatcher):
+    """Make the arrays a cached kernel allocates carry NumPy's own dtype objects.
+
+    A kernel loaded from Numba's on-disk cache boxes the arrays it creates with dtype
+    objects unpickled from that cache: equal to ``np.dtype(np.float64)`` but not the
+    same object, and the library's fast paths compare dtypes by identity
+    (``a.dtype is b.dtype``), so every op downstream of such an array would take its
+    slow path.  Each overload's constants are swapped for the canonical dtypes as it
+    is added (Numba calls ``add_overload`` after a cache load and after a compile).
+    """
+    add_overload = dispatcher.add_overload
+
+    def add_with_canonical_dtypes(compile_result):
+        constants = getattr(getattr(compile_result, "environment", None), "consts", None)
+        for i, constant in enumerate(constants or ()):
+            if (isinstance(constant, np.dtype) and constant.names is None
+                    and constant.metadata is None):
+                canonical = np.dtype(constant.str)
+                if canonical == constant:
+                    constants[i] = canonical
+        add_overload(compile_result)
+
+    dispatcher.add_overload = add_with_canonical_dtypes
+    return dispatcher
 
 
 _CACHE = True
