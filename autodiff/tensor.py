@@ -10,6 +10,7 @@ import numpy as np
 
 from .devices import check_device
 from .missing_dtypes import numpy_dtype
+from .canonical_dtypes import with_canonical_dtype
 from . import inference_tensors as _inference_tensors
 from .printing import format_values
 from .tape_drop import (  # noqa: F401
@@ -129,12 +130,13 @@ class Tensor(CopyingMethods, ReductionMethods, OperatorMethods, PyTorchMethods, 
     def __init__(self, data, requires_grad=False, dtype=None, name=None):
         if requires_grad is not False and requires_grad is not True:
             requires_grad = _checked_flag(requires_grad, data)
-        if data.__class__ is _ndarray and dtype is None and data.dtype.kind == "f":
+        if (data.__class__ is _ndarray and dtype is None
+                and ((kind := data.dtype) is _FLOAT64 or kind is _FLOAT32)):
             array = data                # (what _as_array returns for it, in fewer calls)
         else:
             if data.__class__ is int and self.__class__ is Tensor:
                 warn_number_as_data(data, sys._getframe(1))
-            array = _as_array(data, dtype)
+            array = with_canonical_dtype(_as_array(data, dtype))
             if (dtype is None and array.dtype.kind in "biu" and self.__class__ is Tensor
                     and data.__class__ in _PYTHON_SEQUENCES):
                 warn_integer_list_as_data(data, array.dtype, sys._getframe(1))
@@ -548,6 +550,7 @@ class Tensor(CopyingMethods, ReductionMethods, OperatorMethods, PyTorchMethods, 
 
 _new = object.__new__
 _ndarray = np.ndarray
+_FLOAT64, _FLOAT32 = np.dtype(np.float64), np.dtype(np.float32)
 _PYTHON_SEQUENCES = (list, tuple)
 _PLAIN_DTYPES = (np.dtype(np.float64), np.dtype(np.int64), np.dtype(bool))
 

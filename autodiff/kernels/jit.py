@@ -35,6 +35,7 @@ from numba.core import types
 from numba.core.errors import NumbaError
 from numba.extending import intrinsic, overload
 
+from ..canonical_dtypes import canonical_dtype
 from . import numba_start, parts
 
 numba_start.start()          # before any kernel loads: keeps scipy.linalg out (see there)
@@ -333,11 +334,8 @@ def _returning_canonical_dtypes(dispatcher):
     def add_with_canonical_dtypes(compile_result):
         constants = getattr(getattr(compile_result, "environment", None), "consts", None)
         for i, constant in enumerate(constants or ()):
-            if (isinstance(constant, np.dtype) and constant.names is None
-                    and constant.metadata is None):
-                canonical = np.dtype(constant.str)
-                if canonical == constant:
-                    constants[i] = canonical
+            if isinstance(constant, np.dtype):
+                constants[i] = canonical_dtype(constant)
         add_overload(compile_result)
 
     dispatcher.add_overload = add_with_canonical_dtypes
