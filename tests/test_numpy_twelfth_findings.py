@@ -2,7 +2,9 @@
 (test_numpy_programs_twelfth.py and the probes around it): NumPy 2's vector products
 ``np.vecdot`` (and ``np.linalg.vecdot``), ``np.matvec`` and ``np.vecmat`` refused
 complex operands that require grad, while ``np.dot``, ``np.vdot``, ``np.inner``,
-``np.einsum`` and ``@`` took them."""
+``np.einsum`` and ``@`` took them; and Tensors given as the values that fill, in
+``np.pad(constant_values=)`` (a border of the image's mean) and ``np.nan_to_num(nan=,
+posinf=, neginf=)`` (missing readings imputed by ``np.nanmean``), were refused."""
 
 import numpy as np
 import pytest
@@ -98,3 +100,136 @@ def test_an_op_without_complex_rules_still_names_itself_and_the_real_route():
     with pytest.raises(TypeError, match=r"sinc: its gradient rule is written for real "
                                         r"numbers.*z\.real.*vecdot, matvec, vecmat"):
         np.sinc(z)
+
+
+# ---- Tensors as the values that fill: np.pad(constant_values=), np.nan_to_num(nan=)
+
+_WEIGHTS = np.sqrt(np.arange(1.0, 50.0))
+
+
+def _weighted(values):
+    return (values * _WEIGHTS[:values.size].reshape(values.shape)).sum()
+
+
+#: (name, pad widths, constant_values from the parameters, shape padded)
+_PADS = [
+    ("the mean", 1, lambda p: p.mean(), (3, 4)),
+    ("a (before, after) pair", (1, 2), lambda p: (p[0], p[1] ** 2), (3, 4)),
+    ("numbers and Tensors per axis", ((1, 2), (2, 1)), lambda p: ((p[0], 1.5), (-2.0, p[3])),
+     (3, 4)),
+    ("a Tensor of two", 2, lambda p: p[:2] * 3, (5,)),
+    ("a Tensor of shape (2, 1)", 1, lambda p: p[:2].reshape(2, 1), (3, 4)),
+    ("a Tensor of shape (1, 2)", 1, lambda p: p[:2].reshape(1, 2), (3, 4)),
+    ("a Tensor per axis of a 3-D array", ((1, 0), (0, 1), (1, 1)), lambda p: p[:6].reshape(3, 2),
+     (2, 2, 3)),
+    ("a list of 0-d Tensors", 1, lambda p: [p[4], p[5]], (3, 4)),
+    ("no padding", 0, lambda p: p[0], (3, 4)),
+]
+
+
+@pytest.mark.parametrize("name, widths, values, shape", _PADS, ids=[p[0] for p in _PADS])
+def test_pad_with_constant_values_that_hold_tensors_is_numpys_with_their_gradient(
+        name, widths, values, shape):
+    p0 = _rng.normal(size=int(np.prod(shape)))
+
+    def padded(p):
+        return np.pad(p.reshape(shape), widths, constant_values=values(p))
+
+    def numbers(p):         # NumPy's own padding, the values as numbers
+        return np.pad(p.reshape(shape), widths, constant_values=np.array(
+            np.broadcast_arrays(*values(p)) if isinstance(values(p), list) else values(p)))
+
+    result = padded(ad.tensor(p0, requires_grad=True))
+    assert result.requires_grad
+    np.testing.assert_array_equal(result.data, numbers(p0))
+    gradient = ad.grad(lambda p: _weighted(padded(p)))(p0)
+    np.testing.assert_allclose(gradient, central_difference(lambda p: _weighted(numbers(p)), p0),
+                               rtol=1e-7, atol=1e-9)
+
+
+def test_pad_casts_tensor_values_to_the_arrays_dtype_as_numpy_writes_them():
+    data = np.array([[0.1, 0.2], [0.3, 0.4]], dtype=np.float32)
+    border = ad.tensor(1 / 3, requires_grad=True)
+    padded = np.pad(ad.tensor(data), 1, constant_values=border)
+    expected = np.pad(data, 1, constant_values=1 / 3)
+    assert padded.dtype == np.float32
+    np.testing.assert_array_equal(padded.data, expected)
+    padded.sum().backward()
+    assert border.grad == 12.0
+
+
+def test_pad_of_an_ndarray_with_tensor_values_names_the_fix():
+    border = ad.tensor(2.0, requires_grad=True)
+    with pytest.raises(TypeError, match=r"by np\.pad.*pad ad\.tensor\(a\) \(or call ad\.pad\)"):
+        ad.grad(lambda b: np.pad(np.ones(2), 1, constant_values=b).sum())(border)
+
+
+def _with_gaps(p):
+    """Readings with NaN where p > 1 and -inf where p < -1."""
+    return np.where(p > 1, np.nan, np.where(p < -1, -np.inf, p))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_nan_to_num_imputes_by_tensors_with_their_gradient(dtype):
+    p0 = np.array([0.5, 1.5, -2.0, 0.25, 3.0, -0.75, -1.5, 0.9], dtype=dtype)
+
+    def imputed(p):
+        readings = _with_gaps(p)
+        mean = np.nanmean(np.where(np.isinf(readings), np.nan, readings))
+        return np.nan_to_num(readings, nan=mean, neginf=p[0] * 2)
+
+    def numbers(p):
+        readings = _with_gaps(p)
+        mean = np.nanmean(np.where(np.isinf(readings), np.nan, readings))
+        return np.nan_to_num(readings, nan=float(mean), neginf=float(p[0] * 2))
+
+    result = imputed(ad.tensor(p0, requires_grad=True))
+    assert result.dtype == dtype and result.requires_grad
+    np.testing.assert_array_equal(result.data, numbers(p0))
+    gradient = ad.grad(lambda p: _weighted(imputed(p)))(p0)
+    assert gradient.dtype == dtype
+    p64 = p0.astype(np.float64)
+    np.testing.assert_allclose(gradient, central_difference(lambda p: _weighted(imputed(p)), p64),
+                               rtol=1e-6 if dtype == np.float64 else 1e-3, atol=1e-6)
+
+
+def test_nan_to_num_with_a_tensor_per_column_and_copy_false():
+    grid = np.array([[1.0, np.nan, 3.0], [np.inf, 5.0, np.nan]])
+    fill = ad.tensor(np.array([10.0, 20.0, 30.0]), requires_grad=True)
+    x = ad.tensor(grid.copy(), requires_grad=True)
+    y = x * 1.0
+    same = np.nan_to_num(y, copy=False, nan=fill, posinf=fill[0] * 2)
+    assert same is y
+    np.testing.assert_array_equal(y.data, [[1.0, 20.0, 3.0], [20.0, 5.0, 30.0]])
+    (y * np.arange(6.0).reshape(2, 3)).sum().backward()
+    np.testing.assert_array_equal(fill.grad, [6.0, 1.0, 5.0])
+    np.testing.assert_array_equal(x.grad, [[0.0, 0.0, 2.0], [0.0, 4.0, 0.0]])
+
+
+def test_nan_to_num_refuses_tensor_replacements_it_cannot_place():
+    fill = ad.tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True)
+    with pytest.raises(ValueError, match=r"nan_to_num: nan= of shape \(3,\) does not "
+                                         r"broadcast to x's shape \(2,\)"):
+        np.nan_to_num(ad.tensor(np.array([np.nan, 1.0])), nan=fill)
+    with pytest.raises(TypeError, match=r"nan_to_num: replacements given as Tensors are "
+                                        r"supported for real arrays, not complex128"):
+        np.nan_to_num(ad.tensor(np.array([np.nan + 1j])), nan=fill[0])
+
+
+def test_a_compiled_step_replays_tensor_fills_on_new_values():
+    fill, border = (ad.tensor(v, requires_grad=True) for v in (5.0, 2.0))
+
+    @ad.compile
+    def step(x):
+        fill.grad = border.grad = None
+        loss = (np.nan_to_num(x, nan=fill) * np.arange(3.0)).sum() + (
+            np.pad(np.zeros_like(x), 1, constant_values=border) * np.arange(1.0, 6.0)).sum()
+        loss.backward()
+        return loss.detach(), fill.grad, border.grad
+
+    for data in ([np.nan, 1.0, 2.0], [1.0, np.nan, np.nan], [1.0, 2.0, 3.0]):
+        data = np.array(data)
+        loss, fill_grad, border_grad = step(ad.tensor(data))
+        expected = (np.nan_to_num(data, nan=5.0) * np.arange(3.0)).sum() + 2.0 * (1 + 5)
+        assert loss.item() == expected
+        assert fill_grad == np.isnan(data) @ np.arange(3.0) and border_grad == 6.0
