@@ -25,6 +25,10 @@ _ROTHFUSZ = np.array([[-42.379, 10.14333127, -0.05481717],
                       [-0.00683783, 0.00122874, -0.00000199]])
 _FLAGS = np.array([0b0000, 0b0001, 0b0100, 0b0000, 0b1010, 0b0000, 0b0010, 0b0000,
                    0b1000, 0b0000, 0b0101, 0b0000], dtype=np.uint8)
+_DEAD = np.array([[False, True, False, False], [False, False, False, True],
+                  [True, False, False, False]])
+_SATURATED = np.array([[False, False, True, False], [False, False, False, False],
+                       [False, False, False, True]])
 _SAMPLES = np.array([1200, -3400, 15000, -32768, 32767, 800, -5, 27000], dtype=np.int16)
 
 
@@ -313,6 +317,20 @@ def thermal_network_designs(xp, p):
             + xp.log(determinant).sum() + fit.sum() + path / 100)
 
 
+def gappy_image_smoothing(xp, p):
+    """An image with dead pixels (NaN) and saturated ones (inf): the dead filled with
+    the mean of the live ones by np.nan_to_num(nan=np.nanmean(...)), the saturated
+    capped at a parameter level by posinf=, the border padded with the image's mean by
+    np.pad(constant_values=), and a 3 x 3 box blur over sliding_window_view."""
+    image = p[:12].reshape(3, 4)
+    raw = xp.where(_DEAD, np.nan, xp.where(_SATURATED, np.inf, image))
+    live_mean = xp.nanmean(xp.where(_SATURATED, np.nan, raw))
+    filled = xp.nan_to_num(raw, nan=live_mean, posinf=1.0 + p[12] ** 2)
+    padded = xp.pad(filled, 1, constant_values=filled.mean())
+    blurred = np.lib.stride_tricks.sliding_window_view(padded, (3, 3)).mean(axis=(-2, -1))
+    return ((blurred - filled) ** 2).sum() + blurred.max()
+
+
 #: (program, parameters, whether HIPS autograd has every function the program calls)
 PROGRAMS = [
     (phong_shaded_sphere, _rng.normal(size=6), False),
@@ -329,6 +347,7 @@ PROGRAMS = [
     (ndarray_methods_tour, _rng.normal(size=14), False),
     (audio_in_mixed_dtypes, _rng.normal(size=9), True),
     (thermal_network_designs, _rng.normal(size=6), False),
+    (gappy_image_smoothing, _rng.normal(size=13), False),
 ]
 
 globals().update(program_tests(PROGRAMS, float32=True))  # every round's checks, and float32's
