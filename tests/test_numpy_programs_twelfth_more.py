@@ -1,5 +1,29 @@
 """The twelfth set of short NumPy programs, continued (test_numpy_programs_twelfth.py
-has the first part).
+has the first part): graphics (Phong shading with ``np.vecdot(keepdims=True)`` and a
+clipped base to a parameter power), geodesy (great circles by NumPy 2's ``np.acos``,
+``np.asin``, ``np.atan2``, ``np.asinh``, ``np.atan``, ``np.atanh``), linear algebra
+(``np.linalg.qr`` with ``mode='r'`` and ``mode='complete'``, ``matrix_rank`` as a
+constant, ``np.linalg.cholesky(upper=True)``, ``eigvalsh(UPLO='U')``, ``slogdet``'s
+named fields, ``np.linalg.eig`` for a Markov chain's stationary law and ``eigvals`` for
+its mixing, batched ``solve`` for 1-D and column right-hand sides, batched ``inv`` and
+``det``, ``lstsq`` with two right-hand sides, ``multi_dot`` with 1-D ends), population
+genetics (``np.einsum('...i,...j->...ij')``), text (a bag of words by
+``np.unique_inverse``, ``np.isin`` and ``np.bincount(weights=, minlength=)``, top-2 by
+``np.argsort`` and ``np.take_along_axis``), surveys (raking by in-place ``*=``),
+meteorology (``np.polynomial.polynomial.polyval2d``, ``np.interp(period=)``, integer
+percentages), quality flags decoded by ``np.bitwise_and``, ``np.right_shift``,
+``np.bitwise_or``, ``np.invert`` and ``np.bitwise_count`` with statistics by
+``np.sum(where=)``, ``np.mean(where=, axis=)``, ``np.max``/``np.min(initial=, where=)``,
+``np.var``/``np.std(where=)`` and ``np.prod(where=)``, NumPy 2's array-API names
+(``np.vecmat``, ``np.linalg.matrix_norm``, ``vector_norm`` over a tuple of axes,
+``svdvals``, ``matrix_transpose``, ``np.linalg.tensordot``, ``np.linalg.diagonal`` and
+``trace`` with ``offset=``, ``np.astype``, ``np.unique_values``), ndarray methods
+(``.flat[...]`` read and written, ``.fill``, ``.put``, ``.prod(where=)``,
+``.ravel('F')``, ``.item()`` in a branch, ``.round(2)``, ``.trace(offset=)``), audio in
+mixed dtypes (int16 samples, ``np.float64`` scalars, a Python complex phasor), and a
+gappy image imputed by ``np.nan_to_num(nan=np.nanmean(...))`` and padded with its mean
+by ``np.pad(constant_values=)``, which needed the library fixed: Tensors as those
+values were refused (test_numpy_twelfth_findings.py).
 
 Each program is ``program(xp, p)``, a scalar function of a parameter array ``p``;
 ``xp`` is ``numpy`` (on an ndarray, or on a Tensor through NumPy's dispatch) or
