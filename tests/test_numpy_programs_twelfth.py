@@ -270,6 +270,31 @@ def spatial_arm_kinematics(xp, p):
     return (seen ** 2).sum() + xp.acos(xp.clip(cosine, -0.999, 0.999))
 
 
+_PAULI_X = np.array([[0.0, 1.0], [1.0, 0.0]])
+_PAULI_Y = np.array([[0.0, -1j], [1j, 0.0]])
+_PAULI_Z = np.array([[1.0, 0.0], [0.0, -1.0]])
+
+
+def two_qubit_evolution(xp, p):
+    """Two qubits: a normalised complex state from parameter amplitudes and phases, a
+    Hermitian Hamiltonian from np.kron of Pauli matrices, its energy <psi|H|psi> by
+    np.vecdot (which conjugates its first argument) of psi and np.matvec(H, psi), the
+    evolution exp(-iHt) from np.linalg.eigh, and the fidelity |<target|psi(t)>|^2 with
+    a bra taken by np.vecmat."""
+    amplitudes = p[:4] * xp.exp(1j * p[4:8])
+    state = amplitudes / xp.linalg.norm(amplitudes)
+    hamiltonian = (p[8] * np.kron(_PAULI_Z, _PAULI_Z) + p[9] * np.kron(_PAULI_X, np.eye(2))
+                   + p[10] * np.kron(np.eye(2), _PAULI_Y))
+    energy = xp.real(xp.vecdot(state, xp.matvec(hamiltonian, state)))
+    levels, vectors = xp.linalg.eigh(hamiltonian)
+    propagator = (vectors * xp.exp(-0.7j * levels)) @ vectors.conj().T
+    evolved = xp.matvec(propagator, state)
+    target = np.array([1.0, 0.0, 0.0, 1j]) / np.sqrt(2)
+    fidelity = xp.abs(xp.vecdot(target, evolved)) ** 2
+    overlap = xp.vecmat(evolved, np.kron(_PAULI_Z, np.eye(2)))
+    return energy + fidelity + xp.real(overlap @ evolved)
+
+
 #: (program, parameters, whether HIPS autograd has every function the program calls)
 PROGRAMS = [
     (two_compartment_pharmacokinetics, _rng.normal(size=3), False),
@@ -284,6 +309,7 @@ PROGRAMS = [
     (portfolio_on_the_simplex, _rng.normal(size=20), True),
     (categorical_sampling, _rng.normal(size=5), True),
     (spatial_arm_kinematics, _rng.normal(size=6), False),
+    (two_qubit_evolution, _rng.normal(size=11), False),
 ]
 
 globals().update(program_tests(PROGRAMS, float32=True))  # every round's checks, and float32's
