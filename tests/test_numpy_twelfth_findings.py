@@ -8,7 +8,11 @@ posinf=, neginf=)`` (missing readings imputed by ``np.nanmean``), were refused; 
 2- and Frobenius norms of complex arrays (``np.linalg.norm``, ``vector_norm``,
 ``matrix_norm``), and the norm of a real transposed matrix, differed from NumPy's in
 the last bit in many draws (they summed |z| squared, or in row order, where NumPy sums
-the real and imaginary parts' squares, in memory order)."""
+the real and imaginary parts' squares, in memory order).  Probing around those: the
+variances of complex Tensors with ``where=``, ``mean=`` (and ``np.nanvar``/``nanstd``)
+came back off the tape, silently (a zero gradient), ``np.sum``/``np.mean`` with
+``where=`` refused complex values, and ``np.convolve``/``np.correlate`` differed in
+the last bit at the edges of modes 'full' and 'same' (complex values, long kernels)."""
 
 import numpy as np
 import pytest
@@ -320,3 +324,98 @@ def test_the_norm_of_a_transposed_matrix_sums_in_numpys_order():
         t = ad.tensor(a, requires_grad=True)
         np.testing.assert_array_equal(np.linalg.norm(t.T).data, np.linalg.norm(a.T))
         np.testing.assert_array_equal(np.linalg.norm(t.T, "fro").data, np.linalg.norm(a.T, "fro"))
+
+
+# ---- complex reductions with where=, complex variances, convolution edges
+
+_MASK = np.array([[True, False, True, True, False], [True, True, True, False, True],
+                  [False, True, True, True, True], [True, True, False, True, True]])
+
+#: (name, a reduction of complex values that NumPy computes with where=, mean= or NaNs)
+_COMPLEX_REDUCTIONS = [
+    ("sum where", lambda z: np.abs(np.sum(z, axis=1, where=_MASK))),
+    ("mean where", lambda z: np.abs(np.mean(z, axis=0, where=_MASK))),
+    ("sum where initial", lambda z: np.abs(np.sum(z, where=_MASK, initial=1 - 2j))),
+    ("var where", lambda z: np.var(z, where=_MASK)),
+    ("std where ddof=1", lambda z: np.std(z, axis=1, where=_MASK, ddof=1)),
+    ("var mean=", lambda z: np.var(z, axis=0, mean=np.mean(z, axis=0, keepdims=True))),
+    ("nanvar", lambda z: np.nanvar(z, axis=0)),
+    ("nanstd", lambda z: np.nanstd(z, axis=1, ddof=1)),
+    ("nanvar where", lambda z: np.nanvar(z, where=_MASK)),
+]
+
+
+def _complex_with_nan():
+    z = _complex(4, 5)
+    z[1, 2] = np.nan
+    z[3, 0] = 1 + np.nan * 1j
+    return z
+
+
+@pytest.mark.parametrize("name, reduction", _COMPLEX_REDUCTIONS,
+                         ids=[r[0] for r in _COMPLEX_REDUCTIONS])
+def test_complex_reductions_with_where_and_nans_are_numpys_with_the_gradient(name, reduction):
+    # (the second in memory order transposed, whose sums NumPy takes in that order)
+    for z0 in (_complex_with_nan() if "nan" in name else _complex(4, 5),
+               _complex_with_nan().T.copy().T if "nan" in name else _complex(5, 4).T):
+        result = reduction(ad.tensor(z0, requires_grad=True))
+        assert result.requires_grad
+        np.testing.assert_array_equal(result.data, reduction(z0))
+    weights = np.arange(1.0, 1.0 + result.size).reshape(result.shape)
+
+    def loss(z):
+        return np.nansum(reduction(z) * weights)
+
+    z = ad.tensor(z0, requires_grad=True)
+    loss(z).backward()
+    theta = np.concatenate([z0.real.ravel(), z0.imag.ravel()])
+    numerical = central_difference(lambda t: loss((t[:20] + 1j * t[20:]).reshape(z0.shape)),
+                                   theta)
+    finite = ~np.isnan(z0)
+    np.testing.assert_allclose(z.grad[finite],
+                               (numerical[:20] + 1j * numerical[20:]).reshape(z0.shape)[finite],
+                               rtol=1e-6, atol=1e-8)
+
+
+def test_complex_variances_match_pytorch():
+    torch = pytest.importorskip("torch")
+    z0 = _complex(4, 5)
+    z, tz = ad.tensor(z0, requires_grad=True), torch.tensor(z0, requires_grad=True)
+    (np.nanvar(z, axis=1).sum() + np.std(z, ddof=1, where=True)).backward()
+    (tz.var(dim=1, correction=0).sum() + tz.std(correction=1)).backward()
+    np.testing.assert_allclose(z.grad, tz.grad.numpy(), rtol=1e-12)
+
+
+@pytest.mark.filterwarnings("ignore::numpy.exceptions.ComplexWarning")    # (NumPy's own run)
+def test_complex_variance_with_dtype_of_a_tensor_that_requires_grad_is_refused():
+    z = ad.tensor(_complex(4, 5), requires_grad=True)
+    with pytest.raises(TypeError, match=r"np\.var of a complex Tensor that requires grad "
+                                        r"\(shape \(4, 5\), dtype complex128\) with dtype= "
+                                        r"or out= is not supported"):
+        np.var(z, where=_MASK, dtype=np.float64)
+
+
+@pytest.mark.parametrize("complex_values", [False, True])
+@pytest.mark.parametrize("mode", ["full", "same", "valid"])
+@pytest.mark.parametrize("sizes", [(20, 20), (50, 30), (9, 8), (25, 3)])
+def test_convolve_and_correlate_are_numpys_at_the_edges(sizes, mode, complex_values):
+    # the edges summed zeros padded in with the overlap: the last bit differed for
+    # complex values and for real kernels past 16 taps
+    rng = np.random.default_rng(sum(sizes))
+    for _ in range(3):
+        a, v = rng.normal(size=sizes[0]), rng.normal(size=sizes[1])
+        if complex_values:
+            a, v = a + 1j * rng.normal(size=a.size), v + 1j * rng.normal(size=v.size)
+        for function in (np.convolve, np.correlate):
+            for first, second in ((a, v), (v, a)):
+                result = function(ad.tensor(first, requires_grad=True), ad.tensor(second), mode)
+                np.testing.assert_array_equal(result.data, function(first, second, mode))
+
+
+def test_convolve_with_a_long_kernel_differentiates_at_the_edges():
+    signal, kernel = _rng.normal(size=20), _rng.normal(size=14)
+    weights = np.arange(1.0, 21.0)
+    gradient = ad.grad(lambda s: (np.convolve(s, kernel, "same") * weights).sum())(signal)
+    numerical = central_difference(lambda s: (np.convolve(s, kernel, "same") * weights).sum(),
+                                   signal)
+    np.testing.assert_allclose(gradient, numerical, rtol=1e-7, atol=1e-9)

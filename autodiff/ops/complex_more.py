@@ -120,7 +120,7 @@ _CONJUGATED = ("prod", "cumprod", "tensordot", "inner", "dot_nd", "matvec")
 _FIRST_CONJUGATED = ("vecdot", "vecmat")
 
 #: ops linear in their input with real coefficients: their rules already hold
-_LINEAR = ("cumsum", "diagonal", "diag", "take_along_axis", "var")
+_LINEAR = ("cumsum", "diagonal", "diag", "take_along_axis", "var", "masked_sum")
 
 
 def _of_conjugated_g(rule):
