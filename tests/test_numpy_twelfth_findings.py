@@ -12,7 +12,9 @@ the real and imaginary parts' squares, in memory order).  Probing around those: 
 variances of complex Tensors with ``where=``, ``mean=`` (and ``np.nanvar``/``nanstd``)
 came back off the tape, silently (a zero gradient), ``np.sum``/``np.mean`` with
 ``where=`` refused complex values, and ``np.convolve``/``np.correlate`` differed in
-the last bit at the edges of modes 'full' and 'same' (complex values, long kernels)."""
+the last bit at the edges of modes 'full' and 'same' (complex values, long kernels);
+``np.corrcoef`` of complex variables failed naming an inner ``clip``, and
+``np.histogram`` with complex weights blamed ``a``'s real dtype."""
 
 import numpy as np
 import pytest
@@ -419,3 +421,35 @@ def test_convolve_with_a_long_kernel_differentiates_at_the_edges():
     numerical = central_difference(lambda s: (np.convolve(s, kernel, "same") * weights).sum(),
                                    signal)
     np.testing.assert_allclose(gradient, numerical, rtol=1e-7, atol=1e-9)
+
+
+@pytest.mark.parametrize("dtype", [np.complex128, np.complex64])
+def test_corrcoef_of_complex_variables_is_numpys_with_the_gradient(dtype):
+    rng = np.random.default_rng(9)
+    for _ in range(8):
+        z0 = (rng.normal(size=(3, 6)) + 1j * rng.normal(size=(3, 6))).astype(dtype)
+        result = np.corrcoef(ad.tensor(z0, requires_grad=True))
+        assert result.dtype == np.corrcoef(z0).dtype and result.requires_grad
+        np.testing.assert_array_equal(result.data, np.corrcoef(z0))
+        np.testing.assert_array_equal(
+            np.corrcoef(ad.tensor(z0[0], requires_grad=True), z0[1]).data,
+            np.corrcoef(z0[0], z0[1]))
+    z0 = _complex(3, 6)
+    weights = np.arange(9.0).reshape(3, 3)
+
+    def loss(z):
+        return (np.abs(np.corrcoef(z)) * weights).sum()
+
+    z = ad.tensor(z0, requires_grad=True)
+    loss(z).backward()
+    numerical = central_difference(lambda t: loss((t[:18] + 1j * t[18:]).reshape(3, 6)),
+                                   np.concatenate([z0.real.ravel(), z0.imag.ravel()]))
+    np.testing.assert_allclose(z.grad, (numerical[:18] + 1j * numerical[18:]).reshape(3, 6),
+                               rtol=1e-6, atol=1e-8)
+
+
+def test_histogram_with_complex_weights_names_them_and_the_fix():
+    weights = ad.tensor(_complex(5), requires_grad=True)
+    with pytest.raises(TypeError, match=r"histogram: complex weights \(of dtype complex128\) "
+                                        r"are not supported; weigh by the parts apart"):
+        np.histogram(np.arange(5.0), bins=2, weights=weights)
