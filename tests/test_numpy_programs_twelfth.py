@@ -11,10 +11,14 @@ indices), electrical engineering (an AC circuit in Python complex numbers, ``.co
 ``np.flipud(np.tri(...))`` with ``np.sum(where=)``), finance (an internal rate of return
 by Newton steps with ``np.power`` of integer periods), optimisation (projected gradient
 on the simplex with ``np.nonzero``), probability (categorical sampling by
-``np.searchsorted(np.cumsum(p), u)``, ``np.log1p(-np.exp(...))``) and robotics (a
-spatial arm with rotations stacked by ``np.stack``, ``.mT`` and NumPy 2's ``np.acos``).
-Each is differentiated unchanged with ``ad.grad`` and checked as every round is
-(``numpy_program_checks``); all of them ran unchanged.
+``np.searchsorted(np.cumsum(p), u)``, ``np.log1p(-np.exp(...))``), robotics (a
+spatial arm with rotations stacked by ``np.stack``, ``.mT`` and NumPy 2's ``np.acos``)
+and quantum states (two qubits by ``np.kron`` of Pauli matrices, ``np.vecdot``,
+``np.matvec`` and ``np.vecmat`` of complex vectors, ``np.linalg.eigh``).  Each is
+differentiated unchanged with ``ad.grad`` and checked as every round is
+(``numpy_program_checks``).  The two qubits needed the library fixed: the complex
+vector products were refused, and the complex norm differed from NumPy's in the last
+bit (test_numpy_twelfth_findings.py).
 
 Each program is ``program(xp, p)``, a scalar function of a parameter array ``p``;
 ``xp`` is ``numpy`` (on an ndarray, or on a Tensor through NumPy's dispatch) or
