@@ -112,6 +112,8 @@ _INSTEAD_OF = {
     "asarray_chkfinite": "check with np.isfinite(t).all() and use t as it is",
     "as_strided": "np.lib.stride_tricks.sliding_window_view(t, shape) gives overlapping "
                   "windows on the tape, t[index_array] any other arrangement",
+    "pad": "np.pad hands the call to a Tensor only when the array it pads is one: pad "
+           "ad.tensor(a) (or call ad.pad), and constant_values may then hold Tensors",
     "require": "a Tensor needs no np.require: use t itself, or t.astype(dtype) for dtype=",
     "fill_diagonal": "it writes into its first argument, an ndarray here, which cannot "
                      "carry a gradient: make the target a Tensor first, a = ad.tensor(a) "

@@ -185,7 +185,6 @@ def test_a_list_holding_tensors_is_recorded_where_an_array_is_read():
 @pytest.mark.parametrize("option, keywords", [
     ("end_values", lambda t: {"mode": "linear_ramp", "end_values": (t[0], 0.0)}),
     ("end_values", lambda t: {"mode": "linear_ramp", "end_values": t[0]}),
-    ("constant_values", lambda t: {"constant_values": ((t[0], 1.0),)}),
     ("stat_length", lambda t: {"mode": "mean", "stat_length": (t[0],)}),
 ])
 def test_pad_values_given_as_tensors_are_refused_naming_the_argument(option, keywords):

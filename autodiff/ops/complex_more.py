@@ -4,9 +4,11 @@ functions, products, reductions and shape ops.
 A holomorphic ``f`` has the conjugate-Wirtinger gradient ``g * conj(f'(z))``.  An op
 whose real rule is a formula in ``g`` that holds for complex numbers (``g * cos(x)``,
 a product rule, a tensordot) gives that as ``conj(rule(conj(g)))``: the rule is linear
-in ``g``, so conjugating around it conjugates only ``f'``.  Ops whose real rules read
-``|x|`` or compare values (tanh's and sigmoid's accurate kernels, sign's zero rule)
-get rules of their own.  Linear ops with real coefficients (cumsum, diagonal, tile)
+in ``g``, so conjugating around it conjugates only ``f'``.  ``vecdot`` and ``vecmat``
+conjugate their first operand (``conj(x1) . x2``): its gradient is the real rule of
+``conj(g)``, the second's the real rule as it is.  Ops whose real rules read ``|x|`` or
+compare values (tanh's and sigmoid's accurate kernels, sign's zero rule) get rules of
+their own.  Linear ops with real coefficients (cumsum, diagonal, tile)
 keep their rules.
 
 >>> z = ad.tensor([1 + 1j], requires_grad=True)
@@ -111,10 +113,21 @@ def _std_rule(xp, g, ans, x, axis=None, keepdims=False, ddof=0):
 
 
 #: ops whose rules are formulas linear in g valid for complex numbers (products)
-_CONJUGATED = ("prod", "cumprod", "tensordot", "inner", "dot_nd")
+_CONJUGATED = ("prod", "cumprod", "tensordot", "inner", "dot_nd", "matvec")
+
+#: ops that conjugate their first operand (np.vecdot, np.vecmat: conj(x1) . x2): x2's
+#: real rule holds as it is, and x1's is the real rule of conj(g)
+_FIRST_CONJUGATED = ("vecdot", "vecmat")
 
 #: ops linear in their input with real coefficients: their rules already hold
-_LINEAR = ("cumsum", "diagonal", "diag", "take_along_axis", "var")
+_LINEAR = ("cumsum", "diagonal", "diag", "take_along_axis", "var", "masked_sum")
+
+
+def _of_conjugated_g(rule):
+    """``rule(conj(g))``: the gradient of the conjugated operand of ``conj(x1) . x2``."""
+    def rule_of_conjugated_g(xp, g, ans, *args, **kwargs):
+        return rule(xp, _conj(xp, g), ans, *args, **kwargs)
+    return rule_of_conjugated_g
 
 
 def _install():
@@ -128,6 +141,9 @@ def _install():
         op = REGISTRY.get(name)
         if op is not None and op.rules:
             op.complex_twin = _twin(op, *[_conjugated(rule) for rule in op.rules])
+    for name in _FIRST_CONJUGATED:
+        first, second = REGISTRY[name].rules
+        REGISTRY[name].complex_twin = _twin(REGISTRY[name], _of_conjugated_g(first), second)
     einsum = REGISTRY["einsum"]
     einsum_twin = _twin(einsum)
     einsum_twin.rules = None                # (a joint rule gives all gradients)

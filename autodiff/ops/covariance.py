@@ -158,10 +158,16 @@ def corrcoef(x, y=None, rowvar: bool = True, *, dtype=None) -> Tensor:
     c = cov(x, y, rowvar, dtype=dtype)
     if c.ndim != 2:                     # one variable: nan where the variance is not
         return c / c                    # finite and positive, 1 otherwise (as NumPy)
-    stddev = sqrt(diagonal(c))
-    c = c / stddev[:, None]
-    c = c / stddev[None, :]
-    return clip(c, -1, 1)
+    if c.dtype.kind != "c":
+        stddev = sqrt(diagonal(c))
+        return clip(c / stddev[:, None] / stddev[None, :], -1, 1)
+    # complex variables: NumPy divides by the roots of the variances' real parts and
+    # clips the real and the imaginary parts apart
+    from .complex_ops import complex as from_parts
+    from .complex_parts import imag, real
+    stddev = sqrt(real(diagonal(c)))
+    c = c / stddev[:, None] / stddev[None, :]
+    return from_parts(clip(real(c), -1, 1), clip(imag(c), -1, 1))
 
 
 cov.numpy_kwargs = corrcoef.numpy_kwargs = ("dtype",)   # (interop refuses it otherwise)

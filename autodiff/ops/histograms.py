@@ -220,9 +220,14 @@ def histogram(a, bins=10, range=None, density=None, weights=None) -> tuple[Tenso
     (tensor([6., 4.], requires_grad=True), array([ 1.,  1.,  1., 10.]))
     """
     a = tensor_of(a)
-    if a.dtype.kind == "c" or (weights is not None and array_of(weights).dtype.kind == "c"):
+    if a.dtype.kind == "c":
         raise TypeError(f"histogram: complex values (a of dtype {a.dtype}) are not "
                         "supported; pass their real parts")
+    if weights is not None and array_of(weights).dtype.kind == "c":
+        raise TypeError(f"histogram: complex weights (of dtype {array_of(weights).dtype}) "
+                        "are not supported; weigh by the parts apart: "
+                        "np.histogram(a, bins, weights=w.real)[0] + 1j * "
+                        "np.histogram(a, bins, weights=w.imag)[0]")
     _refuse_estimated_bins("histogram", a, bins)
     flat = a.reshape(-1)
     data = flat.data

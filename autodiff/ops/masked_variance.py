@@ -17,6 +17,11 @@ dtype=np.float32)`` is not ``np.var(x64.astype(np.float32))``.  Into an ``out=``
 another dtype the sum of squares is computed in the wider of the two (without
 ``dtype=``) and rounded to it; the division and square root are in ``out``'s dtype.
 
+Complex values are recorded too: the deviations' squared magnitudes are summed in
+NumPy's steps (``squared_magnitudes``: np.var's squares of the parts, nanvar's product
+with the conjugate, in a copy laid out as NumPy's), and their gradient is the
+conjugate-Wirtinger one of complex_ops.py.
+
 A lane with no degrees of freedom left (``count - ddof <= 0``) holds NumPy's NaN or
 inf and passes zero gradient, as ``nanvar``'s empty lanes do; the entries the mask
 leaves out get zero gradient.
@@ -32,6 +37,7 @@ from ..warning_lines import numpy_warnings_at_user_line
 from .compare import isnan, logical_and, logical_not
 from .elementwise import astype, maximum, sqrt, where as _selected
 from .masked_reductions import masked_sum, where_mask
+from .squared_magnitudes import squared_magnitudes
 from .reduce import sum as _sum
 
 _NO_VALUE = np._NoValue
@@ -70,7 +76,12 @@ def masked_variance(name, a, axis=None, keepdims=False, ddof=0, where=True,
         arguments = " and ".join(f"{key}=" for key in given if key != "dtype")
         raise type(error)(f"{call or 'np.' + name} of a Tensor of shape {x.shape} with "
                           f"{arguments}: {error}") from None
-    if np.iscomplexobj(x.data):      # (a complex tensor is off the tape: NumPy's value)
+    if np.iscomplexobj(x.data) and (dtype is not None or out_dtype is not None):
+        if x.requires_grad:
+            raise TypeError(f"{call or 'np.' + name} of a complex Tensor that requires grad "
+                            f"(shape {x.shape}, dtype {x.dtype}) with dtype= or out= is not "
+                            "supported; call it without them (the result is real, of "
+                            "x's real dtype), or on x.detach() when no gradient is needed")
         return Tensor(made(name, _NUMPY[name], (x.data,),
                            dict(axis=axis, keepdims=keepdims, ddof=ddof, **given)))
     mask = None
@@ -103,12 +114,18 @@ def _summed(values, mask, axis, keepdims):
     return masked_sum(values, mask, axis=axis, keepdims=keepdims)
 
 
+def _axes(axis, ndim):
+    """``axis`` as a tuple (every axis for None), for a reduction that reads None as
+    a 1-D array's whole."""
+    return tuple(range(ndim)) if axis is None else axis
+
+
 def _variance(name, x, axis, keepdims, ddof, mask, mean, dtype=None, out_dtype=None):
-    if dtype is None and x.dtype.kind not in "f":   # NumPy: integers and bools in float64
+    if dtype is None and x.dtype.kind not in "fc":  # NumPy: integers and bools in float64
         dtype = np.dtype(np.float64)
     values = x
     chosen = made("ones", np.ones, (x.shape, bool)) if mask is None else mask
-    if name.startswith("nan") and x.dtype.kind == "f":
+    if name.startswith("nan") and x.dtype.kind in "fc":
         # recorded, not read from the data: a compiled replay finds its own NaNs
         missing = isnan(values)
         values = _selected(missing, 0, values)
@@ -122,16 +139,22 @@ def _variance(name, x, axis, keepdims, ddof, mask, mean, dtype=None, out_dtype=N
         total = _summed(_as(values, dtype), mask, axis, True)
         mean = _selected(empty, np.nan, _divided(total, _selected(empty, 1, count)))
     difference = values - mean            # in the promoted dtype, as NumPy's
-    if name.startswith("nan") and x.dtype.kind == "f":
+    if name.startswith("nan") and x.dtype.kind in "fc":
         difference = _as(difference, x.dtype)      # (nanvar subtracts into its copy of x)
     # 0 where not chosen (NumPy sums none of them): an empty lane's NaN mean would
     # make the zero gradient of its squares NaN
     deviation = _selected(chosen, difference, 0)
-    squared = deviation * deviation
-    # NumPy sums into out= in the wider of the two dtypes (unless dtype= says which)
-    summing = dtype if dtype is not None or out_dtype is None else np.result_type(
-        squared.dtype, out_dtype)
-    squares = _as(_summed(_as(squared, summing), mask, axis, keepdims), out_dtype)
+    if deviation.dtype.kind == "c":     # re^2 + im^2, summed as NumPy sums them
+        # (laid out as x, as NumPy's deviations are: the sum's order follows the layout)
+        like = made("layout", np.empty_like, (x.data,), {"dtype": bool})
+        squares = squared_magnitudes(deviation, axis=_axes(axis, x.ndim), keepdims=keepdims,
+                                     where=mask, steps=name[:-3] + "var", like=like)
+    else:
+        squared = deviation * deviation
+        # NumPy sums into out= in the wider of the two dtypes (unless dtype= says which)
+        summing = dtype if dtype is not None or out_dtype is None else np.result_type(
+            squared.dtype, out_dtype)
+        squares = _as(_summed(_as(squared, summing), mask, axis, keepdims), out_dtype)
     dof = (count if keepdims else count.reshape(squares.shape)) - ddof
     if not name.startswith("nan"):
         dof = maximum(dof, 0)

@@ -46,6 +46,31 @@ def root_of_sum(total, exponent=None):
     return ew.where(zero, 0, ew.sqrt(safe) if exponent is None else power(safe, exponent))
 
 
+def _sum_of_squares(x, axis=None, keepdims=False):
+    """The sum NumPy's 2- and Frobenius norms take the root of, in its steps:
+    ``x.dot(x)`` of a 1-D ``x`` (``axis`` None), else ``add.reduce(x * x, axis)``;
+    for complex ``x`` squared magnitudes (squared_magnitudes.py)."""
+    from . import reduce as rd
+    from .linalg import dot
+
+    if x.dtype.kind == "c":
+        from .squared_magnitudes import squared_magnitudes
+        return squared_magnitudes(x, axis=axis, keepdims=keepdims)
+    if axis is None:
+        return dot(x, x)
+    return rd.sum(x * x, axis=axis, keepdims=keepdims)
+
+
+def _euclidean(x, ord, axis) -> bool:
+    """Whether ``norm`` with these arguments sums squares (the 2-norm of vectors, the
+    Frobenius norm of matrices), which NumPy computes apart for complex values."""
+    if axis is None:
+        return ord is None or (ord in ("f", "fro") and np.ndim(x) == 2) or (
+            ord == 2 and np.ndim(x) == 1)
+    axes = axis if isinstance(axis, tuple) else (axis,)
+    return ord in ((None, 2) if len(axes) == 1 else (None, "fro", "f"))
+
+
 def _svd_norm(x, row_axis, col_axis, reduction):
     from .decompositions import svd
 
@@ -65,7 +90,7 @@ def _vector_norm(x, ord, axis, keepdims):
     if ord == 1:
         return rd.sum(ew.abs(x), axis=axis, keepdims=keepdims)
     if ord is None or ord == 2:
-        return root_of_sum(rd.sum(x * x, axis=axis, keepdims=keepdims))
+        return root_of_sum(_sum_of_squares(x, axis, keepdims))
     if isinstance(ord, str):
         raise ValueError(f"norm: invalid norm order {ord!r} for vectors")
     total = rd.sum(_abs_power(x, ord), axis=axis, keepdims=keepdims)
@@ -113,7 +138,7 @@ def _matrix_norm(x, ord, row_axis, col_axis):
         return pick(rd.sum(ew.abs(x), axis=col_axis),
                     axis=row_axis - 1 if row_axis > col_axis else row_axis)
     if ord in (None, "fro", "f"):
-        return root_of_sum(rd.sum(x * x, axis=(row_axis, col_axis)))
+        return root_of_sum(_sum_of_squares(x, (row_axis, col_axis)))
     if ord == "nuc":
         return _svd_norm(x, row_axis, col_axis, rd.sum)
     raise ValueError(f"norm: invalid norm order {ord!r} for matrices")
@@ -157,22 +182,24 @@ def norm(x, ord=None, axis=None, keepdims: bool = False, *, dim=None,
     tensor(6.)
     """
     from . import elementwise as ew
-    from .linalg import dot
-    from .shape import flatten, reshape
+    from .rearrange import ravel
+    from .shape import reshape
 
     if dim is not None or keepdim is not None:
         axis, keepdims = _torch_axis_names("norm", axis, keepdims, dim, keepdim)
-    if np.iscomplexobj(x.data if isinstance(x, Tensor) else x) and not _spectral(x, ord, axis):
+    if np.iscomplexobj(x.data if isinstance(x, Tensor) else x) and not (
+            _spectral(x, ord, axis) or _euclidean(x, ord, axis)):
         return norm(ew.abs(x), ord, axis, keepdims)     # (these norms read only |x|)
-    # (2, -2 and 'nuc' of complex matrices: their singular values, svdvals' complex twin)
+    # (2, -2 and 'nuc' of complex matrices: their singular values, svdvals' complex twin;
+    # the 2- and Frobenius norms: the squared magnitudes NumPy sums, _sum_of_squares)
     x = x if isinstance(x, Tensor) else Tensor(np.asarray(x))
     if not np.issubdtype(x.dtype, np.inexact):
         x = ew.astype(x, np.float64)
     ndim = x.ndim
     if axis is None and (ord is None or (ord in ("f", "fro") and ndim == 2)
                          or (ord == 2 and ndim == 1)):
-        flat = flatten(x)
-        result = root_of_sum(dot(flat, flat))
+        # in memory order, as NumPy's ravel(order='K'): the sum's order is its
+        result = root_of_sum(_sum_of_squares(ravel(x, order="K")))
         return reshape(result, (1,) * ndim) if keepdims else result
     if axis is None:
         axis = tuple(range(ndim))

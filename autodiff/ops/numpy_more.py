@@ -63,9 +63,11 @@ def _masked(where, mean) -> bool:
 
 
 def _by_recipe(a, where, mean) -> bool:
-    """Whether masked_variance computes it: with where= or mean=, and for float16, whose
-    counts past 2048 are not exact (NumPy divides by the integer count)."""
-    return _masked(where, mean) or array_of(a).dtype == np.float16
+    """Whether masked_variance computes it: with where= or mean=, for float16, whose
+    counts past 2048 are not exact (NumPy divides by the integer count), and for
+    complex values (NumPy sums re^2 + im^2 of the deviations)."""
+    dtype = array_of(a).dtype
+    return _masked(where, mean) or dtype == np.float16 or dtype.kind == "c"
 
 
 def _with_dtype_or_out(public, name, a, axis, dtype, out, ddof, keepdims, where, mean,
@@ -91,11 +93,6 @@ def _nanvar(name, a, axis, dtype, out, ddof, keepdims, where, mean, correction):
     if not _floating(a):
         return _var(a, axis=axis, keepdims=keepdims, ddof=ddof)
     missing = isnan(a)
-    if a.dtype.kind == "c":                 # E|z - mean|^2: the parts' variances summed
-        from .complex_parts import imag, real
-        return sum(_nanvar(name, _nan_filled(missing, np.nan, part(a)), axis, None, None,
-                           ddof, keepdims, _NO_VALUE, _NO_VALUE, _NO_VALUE)
-                   for part in (real, imag))
     # counts as a's dtype: NumPy divides into the sum's dtype (float32 stays float32)
     count = astype(_sum(logical_not(missing), axis=axis, keepdims=True), a.dtype)
     total = _sum(_nan_filled(missing, 0, a), axis=axis, keepdims=True)

@@ -178,7 +178,8 @@ def complex_error(op, out, raw):
         "ad.abs, ad.angle, ad.view_as_real) and apply it to those, or compute on "
         "z.detach() if no gradient is needed. Ops that record complex values: "
         "add, subtract, multiply, divide, negative, exp, power, square, sum, mean, matmul, "
-        "indexing, reshape/transpose, conj, real, imag, abs, angle, view_as_real, the FFTs, "
+        "dot, vdot, inner, tensordot, einsum, vecdot, matvec, vecmat, indexing, "
+        "reshape/transpose, conj, real, imag, abs, angle, view_as_real, the FFTs, "
         "the holomorphic elementwise functions (sin ... arccosh, arctanh), inv, det, "
         "slogdet, solve, cholesky, eigh, eigvalsh, svd, svdvals, qr, pinv, lstsq (and "
         "through them norm and matrix_norm of every ord, and cond).")

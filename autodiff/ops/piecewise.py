@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..compile.hooks import made
 from ..tensor import Tensor
-from .elementwise import where
+from .elementwise import astype, where
 from .registry import defop, implements, implements_without_gradient
 
 _BROADCAST_HINT = ("Shapes broadcast when, aligned from the right, each pair of sizes is "
@@ -177,23 +178,56 @@ _nan_to_num = defop(
 @implements(np.nan_to_num)
 def nan_to_num(x, copy: bool = True, nan: float = 0.0, posinf=None, neginf=None) -> Tensor:
     """Replace NaN by ``nan`` and ±inf by ``posinf``/``neginf`` (the largest finite
-    values by default), as ``np.nan_to_num``; the replaced entries get no gradient.
+    values by default), as ``np.nan_to_num``; the replaced entries get no gradient, and
+    a replacement given as a Tensor (``nan=np.nanmean(x)``) gets theirs.
 
     >>> x = ad.tensor([np.nan, np.inf, 2.0], requires_grad=True)
     >>> y = ad.nan_to_num(x, posinf=9.0)
     >>> y.sum().backward(); y, x.grad
     (tensor([0., 9., 2.], requires_grad=True), array([0., 0., 1.]))
     """
-    for name, value in (("nan", nan), ("posinf", posinf), ("neginf", neginf)):
-        if isinstance(value, Tensor):
-            raise TypeError(f"nan_to_num: {name}= must be a number, not a Tensor (the "
-                            "replacement values get no gradient)")
-    result = _nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf)
+    replacements = {"nan": nan, "posinf": posinf, "neginf": neginf}
+    learned = {name: value for name, value in replacements.items() if isinstance(value, Tensor)}
+    result = _nan_to_num(x, **{**replacements, **dict.fromkeys(learned, 0.0)})
+    if learned:
+        result = _replaced_by_tensors(x, result, learned)
     if copy or not isinstance(x, Tensor):
         return result
     # copy=False: NumPy replaces in x itself and returns x (recorded as x[...] = result)
     from ..inplace import fill
     return fill(x, result, "nan_to_num")
+
+
+#: The entries each replacement of nan_to_num fills.
+_REPLACED = {"nan": np.isnan, "posinf": np.isposinf, "neginf": np.isneginf}
+
+
+def _replaced_by_tensors(x, result, learned):
+    """``result`` (nan_to_num of ``x`` with 0 for the replacements given as Tensors) with
+    those Tensors, cast to its dtype as NumPy writes them, where they replace."""
+    data = _values(x)
+    if data.dtype.kind == "c":
+        raise TypeError("nan_to_num: replacements given as Tensors are supported for real "
+                        f"arrays, not {data.dtype} (NumPy replaces in the real and the "
+                        "imaginary parts apart): replace in x.real and x.imag, or pass "
+                        "numbers (t.item())")
+    if data.dtype.kind != "f":
+        return result                   # (integers hold no NaN or inf)
+    for name, value in learned.items():
+        if not _broadcasts_to(value.shape, data.shape):
+            raise ValueError(f"nan_to_num: {name}= of shape {value.shape} does not "
+                             f"broadcast to x's shape {data.shape}")
+        # (computed again at each replay of ad.compile, as the op's own rule reads x)
+        replaced = made(f"nan_to_num {name} entries", _REPLACED[name], (data,))
+        result = where(replaced, astype(value, data.dtype), result)
+    return result
+
+
+def _broadcasts_to(shape, target) -> bool:
+    try:
+        return np.broadcast_shapes(shape, target) == target
+    except ValueError:
+        return False
 
 
 def _integer(value) -> bool:

@@ -16,9 +16,10 @@ from ..compile.hooks import made
 from ..compile.refusals import refuse_traced_values
 from ..tensor import Tensor
 from .indexing import take
-from .pad_modes import COMPUTING_MODES, pad_computing, refuse_tensor_values
+from .pad_modes import COMPUTING_MODES, pad_computing
 from .pad_odd import pad_odd
-from .registry import defop, implements
+from .pad_values import pad_with_tensor_values
+from .registry import SEQUENCES, defop, holds_tensor, implements
 from .shape import broadcast_to, reshape
 
 
@@ -112,11 +113,12 @@ _COPYING_MODES = ("edge", "reflect", "symmetric", "wrap")
 
 @implements(np.pad)
 def pad(array, pad_width, mode: str = "constant", **kwargs) -> Tensor:
-    """Pad like ``np.pad``: mode 'constant' (``constant_values`` are numbers, without
-    gradient), the copying modes 'edge', 'reflect', 'symmetric', 'wrap' (gradients
-    of the copies add up) and the computing modes of ``pad_modes.py`` ('maximum',
-    'minimum', 'mean', 'median', 'linear_ramp'), and reflect_type='odd' of 'reflect' and
-    'symmetric' (pad_odd.py).  'empty' and a function as the mode raise ``TypeError``.
+    """Pad like ``np.pad``: mode 'constant' (``constant_values`` may hold Tensors, which
+    get the gradients of the entries they fill: pad_values.py), the copying modes
+    'edge', 'reflect', 'symmetric', 'wrap' (gradients of the copies add up) and the
+    computing modes of ``pad_modes.py`` ('maximum', 'minimum', 'mean', 'median',
+    'linear_ramp'), and reflect_type='odd' of 'reflect' and 'symmetric' (pad_odd.py).
+    'empty' and a function as the mode raise ``TypeError``.
 
     >>> x = ad.tensor([1.0, 2.0, 3.0], requires_grad=True)
     >>> y = ad.pad(x, (2, 1), mode="reflect")
@@ -127,7 +129,6 @@ def pad(array, pad_width, mode: str = "constant", **kwargs) -> Tensor:
     if mode == "constant":
         unknown = set(kwargs) - {"constant_values"}
         values = kwargs.get("constant_values", 0)
-        refuse_tensor_values("constant_values", values)
     elif mode in _COPYING_MODES:
         unknown = set(kwargs) - {"reflect_type"}
         reflect_type = kwargs.get("reflect_type", "even")
@@ -147,6 +148,8 @@ def pad(array, pad_width, mode: str = "constant", **kwargs) -> Tensor:
     if data.ndim == 0:                    # nothing to pad: a copy, as NumPy gives
         return array.copy() if isinstance(array, Tensor) else Tensor(np.array(array))
     if mode == "constant":
+        if isinstance(values, Tensor) or (type(values) in SEQUENCES and holds_tensor(values)):
+            return pad_with_tensor_values(array, pairs, values, _pad_constant)
         return _pad_constant(array, pairs, constant_values=values)
     if mode in COMPUTING_MODES:
         return pad_computing(array if isinstance(array, Tensor) else Tensor(data), pairs,

@@ -81,19 +81,34 @@ def _sliding_products(long, short, mode):
                      "valid": (m - 1, n - m + 1)}[mode]
     if m <= _SMALL_KERNEL and long.dtype == short.dtype and long.dtype.kind == "f":
         return _small_kernel_products(long, short, first, length)
-    edge = made("zero edge", np.zeros, (m - 1, long.dtype))
-    padded = concatenate([edge, long, edge]) if m > 1 else long
+    # each output at an edge as one dot of the overlap alone, as NumPy's correlate
+    # (a dot over zeros padded in groups the sum otherwise, and differed in the last bit)
+    pieces = [_overlap_dot(long[:k + 1], short[m - 1 - k:])
+              for k in range(first, min(first + length, m - 1))]
+    start, stop = max(first, m - 1), min(first + length, n)
+    if start < stop:
+        pieces.append(_full_overlaps(long, short, start, stop))
+    pieces += [_overlap_dot(long[k - m + 1:], short[:n - 1 - k + m])
+               for k in range(max(first, n), first + length)]
+    return pieces[0] if len(pieces) == 1 else concatenate(pieces)
+
+
+def _full_overlaps(long, short, start, stop):
+    """The outputs ``start`` to ``stop`` of ``_sliding_products``, where ``short``
+    lies wholly over ``long``."""
+    m, length = short.shape[0], stop - start
     block = max(1, WINDOW_BUDGET // length)
     total = None
-    for start in range(0, m, block):
-        stop = min(start + block, m)
-        positions = made("window positions", _window_positions, (first, length, start, stop))
+    for first_tap in range(0, m, block):
+        last_tap = min(first_tap + block, m)
+        positions = made("window positions", _window_positions,
+                         (start - (m - 1), length, first_tap, last_tap))
         # One (1, taps) @ (taps, 1) product per output: NumPy's matmul runs each as a
         # dot, as np.correlate does, so the sums round as NumPy's (a matrix-vector
         # product sums in another order and differed in the last bit).
-        windows = reshape(take(padded, positions), (length, 1, stop - start))
-        part = reshape(matmul(windows, reshape(short[start:stop], (stop - start, 1))),
-                       (length,))
+        windows = reshape(take(long, positions), (length, 1, last_tap - first_tap))
+        part = reshape(matmul(windows, reshape(short[first_tap:last_tap],
+                                               (last_tap - first_tap, 1))), (length,))
         total = part if total is None else total + part
     return total
 
