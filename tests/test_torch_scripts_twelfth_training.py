@@ -9,7 +9,9 @@ with gradient accumulation; ``autograd.grad`` with ``allow_unused=True`` and
 ``materialize_grads=True``; the optimizer step inside backward by
 ``register_post_accumulate_grad_hook``; initialisation by ``apply`` with
 ``named_modules`` / ``modules()`` filtered by type; and a non-persistent buffer that
-stays out of ``state_dict``."""
+stays out of ``state_dict``; determinism by explicit ``Generator``s (a ``DataLoader``
+``generator``, ``random_split``, ``randn``, ``nn.init.normal_(generator=)``) that leave the
+global seed alone."""
 
 from __future__ import annotations
 
@@ -260,4 +262,50 @@ def test_init_by_apply_with_modules_filtered_by_type_and_a_non_persistent_buffer
         fresh.load_state_dict(model.state_dict())
         return (convs, n_linear, keys, buffer_names, out, model, float(fresh.seen),
                 float(fresh.scale), model.features[0].weight.grad)
+    side_by_side(script)
+
+
+def test_determinism_by_explicit_generators_without_touching_the_global_seed():
+    # The two libraries draw different numbers from the same seed: the script returns
+    # what explicit generators promise (the same draws again from the same seed, the
+    # global stream left alone), not the draws.
+
+    def script(torch, copy_weights):
+        data = torch.utils.data
+        dataset = data.TensorDataset(torch.arange(10.0).unsqueeze(1), torch.arange(10))
+
+        def epoch_order(seed):
+            generator = torch.Generator().manual_seed(seed)
+            loader = data.DataLoader(dataset, batch_size=4, shuffle=True, generator=generator)
+            return [y.tolist() for _, y in loader]
+
+        torch.manual_seed(0)
+        expected_global = torch.rand(3)
+        torch.manual_seed(0)
+        first, again, other = epoch_order(7), epoch_order(7), epoch_order(8)
+        train, val = data.random_split(dataset, [0.8, 0.2],
+                                       generator=torch.Generator().manual_seed(3))
+        train_again, _ = data.random_split(dataset, [0.8, 0.2],
+                                           generator=torch.Generator().manual_seed(3))
+        generator = torch.Generator().manual_seed(5)
+        noise = torch.randn(3, 4, generator=generator)
+        generator.manual_seed(5)
+        noise_again = torch.randn(3, 4, generator=generator)
+        weight, weight_again = torch.empty(3, 3), torch.empty(3, 3)
+        torch.nn.init.normal_(weight, generator=torch.Generator().manual_seed(4))
+        torch.nn.init.normal_(weight_again, generator=torch.Generator().manual_seed(4))
+        perm = torch.randperm(6, generator=torch.Generator().manual_seed(1))
+        draws = torch.multinomial(torch.tensor([0.1, 0.2, 0.7]), 5, replacement=True,
+                                  generator=torch.Generator().manual_seed(2))
+        global_untouched = bool((torch.rand(3) == expected_global).all())
+        return dict(
+            same_order=first == again, other_order=first != other,
+            each_once=sorted(sum(first, [])), batch_sizes=[len(b) for b in first],
+            same_split=list(train.indices) == list(train_again.indices),
+            split_sizes=[len(train), len(val)],
+            same_noise=bool((noise == noise_again).all()),
+            same_init=bool((weight == weight_again).all()),
+            permutation=sorted(perm.tolist()),
+            draws_in_range=bool(((draws >= 0) & (draws < 3)).all()),
+            global_untouched=global_untouched)
     side_by_side(script)
