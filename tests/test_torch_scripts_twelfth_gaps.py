@@ -5,7 +5,8 @@ minimisation flattens the gradients, which are arrays here: they were refused), 
 ``addmm`` / ``addmv`` / ``addr`` / ``addbmm`` / ``baddbmm`` with ``beta=0``, whose
 ``input`` got no gradient at all (PyTorch gives it zeros, so a weight decay or momentum
 step still moves it), and ``addbmm`` / ``addr``, which broadcast an ``input`` larger than
-the product into a larger result (PyTorch refuses it)."""
+the product into a larger result (PyTorch refuses it); and ``torch.nn.attention``'s
+``sdpa_kernel`` / ``SDPBackend`` (``with sdpa_kernel(SDPBackend.MATH):``), which was missing."""
 
 from __future__ import annotations
 
@@ -135,3 +136,85 @@ def test_a_weight_decay_step_moves_a_bias_added_with_beta_zero_as_in_pytorch():
         results.append(np.array(bias.detach().numpy()))
     np.testing.assert_allclose(results[1], results[0], rtol=1e-12)
     np.testing.assert_allclose(results[1], V3 * (1 - 0.1 * 0.5), rtol=1e-12)
+
+
+# --- torch.nn.attention.sdpa_kernel ------------------------------------------------
+
+Q = RNG.normal(size=(2, 2, 3, 4))
+
+
+def _attention_in_block(lib, backends, **kwargs):
+    from importlib import import_module
+    attention = import_module(f"{lib.__name__}.nn.attention")
+    chosen = [getattr(attention.SDPBackend, name) for name in backends]
+    with attention.sdpa_kernel(chosen[0] if len(chosen) == 1 else chosen, **kwargs):
+        q = lib.tensor(Q, requires_grad=True)
+        out = lib.nn.functional.scaled_dot_product_attention(q, q * 2, q.flip(-1),
+                                                             is_causal=True)
+    out.sum().backward()
+    return out, q.grad
+
+
+@pytest.mark.parametrize("backends", [["MATH"], ["FLASH_ATTENTION"],
+                                      ["EFFICIENT_ATTENTION", "MATH"]])
+def test_sdpa_kernel_blocks_that_enable_the_math_or_flash_kernel_compute_attention(
+        backends):
+    out, grad = _attention_in_block(ad, backends, set_priority=True)
+    q = ad.tensor(Q, requires_grad=True)
+    plain = ad.nn.functional.scaled_dot_product_attention(q, q * 2, q.flip(-1),
+                                                          is_causal=True)
+    plain.sum().backward()
+    np.testing.assert_array_equal(out.data, plain.data)
+    np.testing.assert_array_equal(grad, q.grad)
+
+
+@pytest.mark.parametrize("backends", [["EFFICIENT_ATTENTION"], ["CUDNN_ATTENTION"],
+                                      ["ERROR"], []])
+def test_sdpa_kernel_blocks_without_a_cpu_kernel_refuse_and_are_undone_after(backends):
+    from autodiff.nn.attention import SDPBackend, sdpa_kernel
+    q = ad.tensor(Q)
+    chosen = [getattr(SDPBackend, name) for name in backends]
+    with pytest.raises(RuntimeError, match="scaled_dot_product_attention: no viable kernel: "
+                                           "the sdpa_kernel block enables .*MATH"):
+        with sdpa_kernel(chosen):
+            ad.nn.functional.scaled_dot_product_attention(q, q, q)
+    assert ad.nn.functional.scaled_dot_product_attention(q, q, q).shape == Q.shape
+    # MultiheadAttention computes its weights itself, as PyTorch's does with need_weights
+    layer = ad.nn.MultiheadAttention(4, 2, batch_first=True)
+    with sdpa_kernel(chosen):
+        assert layer(q[0], q[0], q[0])[1].shape == (2, 3, 3)
+
+
+def test_sdpa_kernel_refuses_what_is_not_a_backend_and_works_as_a_decorator():
+    from autodiff.nn.attention import SDPBackend, sdpa_kernel
+    with pytest.raises(TypeError, match="sdpa_kernel: backends must be an SDPBackend"):
+        with sdpa_kernel("math"):
+            pass
+
+    @sdpa_kernel(SDPBackend.EFFICIENT_ATTENTION)
+    def attend(q):
+        return ad.nn.functional.scaled_dot_product_attention(q, q, q)
+
+    with pytest.raises(RuntimeError, match="no viable kernel"):
+        attend(ad.tensor(Q))
+    assert [int(b) for b in SDPBackend] == [-1, 0, 1, 2, 3, 4]
+
+
+@pytest.mark.parametrize("backends", [["MATH"], ["FLASH_ATTENTION"], ["EFFICIENT_ATTENTION"],
+                                      ["CUDNN_ATTENTION"], []])
+def test_sdpa_kernel_blocks_match_pytorch_on_the_cpu(backends):
+    torch = pytest.importorskip("torch")
+    try:
+        expected = _attention_in_block(torch, backends)
+    except RuntimeError:
+        with pytest.raises(RuntimeError, match="no viable kernel"):
+            _attention_in_block(ad, backends)
+        return
+    got = _attention_in_block(ad, backends)
+    # PyTorch's kernels sum in another order than NumPy's matmul: a few ulps apart
+    for theirs, ours in zip(expected, got):
+        theirs = theirs.detach().numpy() if isinstance(theirs, torch.Tensor) else theirs
+        ours = ours.data if isinstance(ours, ad.Tensor) else ours
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-13)
+    assert [b.name for b in ad.nn.attention.SDPBackend] == [
+        name for name in torch.nn.attention.SDPBackend.__members__]
