@@ -1,12 +1,18 @@
 """What the twelfth round of PyTorch scripts found missing or different, each fixed at
 the root and checked by hand and against PyTorch where it is installed:
-``parameters_to_vector(p.grad for p in model.parameters())`` (sharpness-aware
-minimisation flattens the gradients, which are arrays here: they were refused), and
-``addmm`` / ``addmv`` / ``addr`` / ``addbmm`` / ``baddbmm`` with ``beta=0``, whose
-``input`` got no gradient at all (PyTorch gives it zeros, so a weight decay or momentum
-step still moves it), and ``addbmm`` / ``addr``, which broadcast an ``input`` larger than
-the product into a larger result (PyTorch refuses it); and ``torch.nn.attention``'s
-``sdpa_kernel`` / ``SDPBackend`` (``with sdpa_kernel(SDPBackend.MATH):``), which was missing."""
+
+- ``parameters_to_vector(p.grad for p in model.parameters())`` (sharpness-aware
+  minimisation flattens the gradients, which are arrays here): refused before;
+- ``addmm`` / ``addmv`` / ``addr`` / ``addbmm`` / ``baddbmm`` with ``beta=0``: ``input``
+  got no gradient at all (PyTorch gives it zeros, so a weight decay or momentum step
+  still moves it); and ``addr`` / ``addbmm`` broadcast an ``input`` larger than the
+  product into a larger result (PyTorch refuses it);
+- ``torch.nn.attention``'s ``sdpa_kernel`` / ``SDPBackend`` (``with
+  sdpa_kernel(SDPBackend.MATH):``): missing;
+- nanoGPT's tie ``wte.weight = lm_head.weight`` made an Embedding of a Linear's
+  ``(in, out)`` weight, a table looked up by the wrong axis: refused now, naming
+  ``F.linear(x, embedding.weight)``.
+"""
 
 from __future__ import annotations
 
@@ -218,3 +224,29 @@ def test_sdpa_kernel_blocks_match_pytorch_on_the_cpu(backends):
         np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-13)
     assert [b.name for b in ad.nn.attention.SDPBackend] == [
         name for name in torch.nn.attention.SDPBackend.__members__]
+
+
+# --- an Embedding tied to an output layer by assignment -----------------------------
+
+def test_tying_an_embedding_to_a_linear_by_assignment_is_refused_with_the_way_out():
+    # nanoGPT's self.transformer.wte.weight = self.lm_head.weight: in PyTorch both are
+    # (vocab, n_embd); here the Linear's is (n_embd, vocab), which would become a table
+    # of n_embd rows looked up by token ids
+    wte, lm_head = ad.nn.Embedding(10, 4), ad.nn.Linear(4, 10, bias=False)
+    table = wte.weight
+    with pytest.raises(ValueError, match=r"Embedding\(10, 4\): the assigned weight has shape "
+                                         r"\(4, 10\), a Linear\(4, 10\)'s weight here.*"
+                                         r"F.linear\(x, embedding.weight, bias\)"):
+        wte.weight = lm_head.weight
+    assert wte.weight is table
+    # what runs in both libraries: the logits by F.linear of the embedding's table
+    tokens = ad.tensor([[1, 2, 3]])
+    logits = ad.nn.functional.linear(wte(tokens), wte.weight)
+    assert logits.shape == (1, 3, 10)
+    # other tables are taken as they are (a grown vocabulary), and a square one cannot
+    # be told apart
+    wte.weight = ad.nn.Parameter(np.ones((12, 4)))
+    assert wte(ad.tensor([11])).shape == (1, 4)
+    square = ad.nn.Embedding(4, 4)
+    square.weight = ad.nn.Linear(4, 4).weight
+    assert square(ad.tensor([0])).shape == (1, 4)
