@@ -2,8 +2,12 @@
 for the method): a bidirectional two-layer GRU encoder whose final states are folded by
 ``view(num_layers, 2, batch, hidden)`` into a decoder's start, a mixture of experts
 routed by ``topk`` gates with a load-balancing loss and ``index_add_``, a neural ODE
-integrated by hand with RK4, multi-task losses weighted by learned log-variances, and
-a Deep Sets model pooling over padded sets with ``masked_fill`` and ``amax``."""
+integrated by hand with RK4, multi-task losses weighted by learned log-variances, a
+Deep Sets model pooling over padded sets with ``masked_fill`` and ``amax``, and nanoGPT
+(``configure_optimizers`` by ``p.dim()`` with a ``fused`` check by ``inspect.signature``,
+``LayerNorm(bias=False)``, causal ``scaled_dot_product_attention``, top-k generation
+under ``@torch.no_grad()``; its output layer tied to ``wte`` by ``F.linear``, as assigning
+``wte.weight = lm_head.weight`` is refused here)."""
 
 from __future__ import annotations
 
@@ -229,4 +233,126 @@ def test_deep_sets_over_padded_sets_with_masked_fill_and_amax():
         with torch.no_grad():
             invariant = (model(permuted, mask) - model(x, mask)).abs().max()
         return losses, model, invariant.item() < 1e-12
+    side_by_side(script)
+
+
+def test_nano_gpt_with_configure_optimizers_and_top_k_generation():
+    token_values = DATA.integers(0, 11, size=(3, 9))
+
+    def script(torch, copy_weights):
+        import inspect
+        import math
+        nn, F = torch.nn, torch.nn.functional
+        n_embd, n_head, vocab, block = 8, 2, 11, 8
+
+        class CausalSelfAttention(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.c_attn = nn.Linear(n_embd, 3 * n_embd, bias=False)
+                self.c_proj = nn.Linear(n_embd, n_embd, bias=False)
+
+            def forward(self, x):
+                B, T, C = x.size()
+                q, k, v = self.c_attn(x).split(n_embd, dim=2)
+                k = k.view(B, T, n_head, C // n_head).transpose(1, 2)
+                q = q.view(B, T, n_head, C // n_head).transpose(1, 2)
+                v = v.view(B, T, n_head, C // n_head).transpose(1, 2)
+                y = F.scaled_dot_product_attention(q, k, v, attn_mask=None,
+                                                   dropout_p=0.0, is_causal=True)
+                y = y.transpose(1, 2).contiguous().view(B, T, C)
+                return self.c_proj(y)
+
+        class Block(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.ln_1 = nn.LayerNorm(n_embd, bias=False)
+                self.attn = CausalSelfAttention()
+                self.ln_2 = nn.LayerNorm(n_embd, bias=False)
+                self.mlp = nn.Sequential(nn.Linear(n_embd, 4 * n_embd), nn.GELU(),
+                                         nn.Linear(4 * n_embd, n_embd))
+
+            def forward(self, x):
+                x = x + self.attn(self.ln_1(x))
+                return x + self.mlp(self.ln_2(x))
+
+        class GPT(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.transformer = nn.ModuleDict(dict(
+                    wte=nn.Embedding(vocab, n_embd), wpe=nn.Embedding(block, n_embd),
+                    h=nn.ModuleList([Block() for _ in range(2)]),
+                    ln_f=nn.LayerNorm(n_embd, bias=False)))
+                # (tied to wte by F.linear below: assigning lm_head.weight to wte.weight
+                # ties a Linear's (in, out) weight here, which is refused)
+                self.apply(self._init_weights)
+                for pn, p in self.named_parameters():
+                    if pn.endswith("c_proj.weight"):
+                        torch.nn.init.normal_(p, mean=0.0, std=0.02 / math.sqrt(2 * 2))
+
+            def _init_weights(self, module):
+                if isinstance(module, nn.Linear):
+                    torch.nn.init.normal_(module.weight, mean=0.0, std=0.02)
+                    if module.bias is not None:
+                        torch.nn.init.zeros_(module.bias)
+                elif isinstance(module, nn.Embedding):
+                    torch.nn.init.normal_(module.weight, mean=0.0, std=0.02)
+
+            def forward(self, idx, targets=None):
+                b, t = idx.size()
+                pos = torch.arange(0, t, dtype=torch.long)
+                x = self.transformer.wte(idx) + self.transformer.wpe(pos)
+                for blk in self.transformer.h:
+                    x = blk(x)
+                x = self.transformer.ln_f(x)
+                logits = F.linear(x, self.transformer.wte.weight)
+                if targets is None:
+                    return logits[:, [-1], :], None
+                loss = F.cross_entropy(logits.view(-1, logits.size(-1)), targets.view(-1),
+                                       ignore_index=-1)
+                return logits, loss
+
+            def configure_optimizers(self, weight_decay, learning_rate, betas):
+                param_dict = {pn: p for pn, p in self.named_parameters() if p.requires_grad}
+                decay_params = [p for n, p in param_dict.items() if p.dim() >= 2]
+                nodecay_params = [p for n, p in param_dict.items() if p.dim() < 2]
+                optim_groups = [{"params": decay_params, "weight_decay": weight_decay},
+                                {"params": nodecay_params, "weight_decay": 0.0}]
+                fused_available = "fused" in inspect.signature(torch.optim.AdamW).parameters
+                extra_args = dict(fused=False) if fused_available else dict()
+                counts = [sum(p.numel() for p in decay_params),
+                          sum(p.numel() for p in nodecay_params)]
+                return torch.optim.AdamW(optim_groups, lr=learning_rate, betas=betas,
+                                         **extra_args), counts
+
+            @torch.no_grad()
+            def generate(self, idx, max_new_tokens, top_k=None):
+                for _ in range(max_new_tokens):
+                    idx_cond = idx if idx.size(1) <= block else idx[:, -block:]
+                    logits, _ = self(idx_cond)
+                    logits = logits[:, -1, :] / 0.8
+                    if top_k is not None:
+                        v, _ = torch.topk(logits, min(top_k, logits.size(-1)))
+                        logits[logits < v[:, [-1]]] = -float("Inf")
+                    probs = F.softmax(logits, dim=-1)
+                    idx_next = probs.argmax(dim=-1, keepdim=True)    # greedy, not sampled
+                    idx = torch.cat((idx, idx_next), dim=1)
+                return idx, probs
+
+        model = GPT()
+        copy_weights(model)
+        optimizer, counts = model.configure_optimizers(0.1, 3e-3, (0.9, 0.95))
+        tokens = torch.from_numpy(token_values)
+        x, y = tokens[:, :-1], tokens[:, 1:].clone()
+        y[0, :2] = -1                                     # ignored targets
+        losses = []
+        for _ in range(3):
+            _, loss = model(x, y)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            losses.append(loss.item())
+        model.eval()
+        generated, probs = model.generate(tokens[:, :3], 4, top_k=3)
+        return losses, model, counts, generated, probs
     side_by_side(script)
