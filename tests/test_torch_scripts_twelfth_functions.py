@@ -32,7 +32,7 @@ def test_sequence_features_by_diff_logcumsumexp_cummin_and_nan_reductions():
         head = nn.Linear(6, 1)
         copy_weights(head)
         series = torch.from_numpy(series_values)
-        observed = torch.where(torch.from_numpy(missing), torch.nan, series)
+        missing_mask = torch.from_numpy(missing)
         scale = torch.tensor(1.0, requires_grad=True)
         optimizer = torch.optim.SGD(list(head.parameters()) + [scale], lr=0.05)
         losses = []
@@ -43,7 +43,9 @@ def test_sequence_features_by_diff_logcumsumexp_cummin_and_nan_reductions():
             second = torch.diff(x, n=2, dim=-1, prepend=x[:, :1], append=x[:, -1:])
             soft_running_max = torch.logcumsumexp(x, dim=-1)
             running_min, argmin = torch.cummin(x, dim=1)
-            observed_scaled = observed * scale
+            # (NaN put in by where, after the scaling: NaN * scale would make the
+            # gradient of scale 0 * NaN = NaN)
+            observed_scaled = torch.where(missing_mask, torch.nan, x)
             features = torch.stack([
                 steps.abs().mean(dim=1),
                 second.pow(2).mean(dim=1),
