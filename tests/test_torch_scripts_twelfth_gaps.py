@@ -11,7 +11,10 @@ the root and checked by hand and against PyTorch where it is installed:
   sdpa_kernel(SDPBackend.MATH):``): missing;
 - nanoGPT's tie ``wte.weight = lm_head.weight`` made an Embedding of a Linear's
   ``(in, out)`` weight, a table looked up by the wrong axis: refused now, naming
-  ``F.linear(x, embedding.weight)``.
+  ``F.linear(x, embedding.weight)``;
+- the side-by-side comparison took NaN for NaN, so a script gone NaN in both
+  libraries passed (one of this round's did): a NaN in PyTorch's results now fails
+  unless ``allow_nan=True``.
 """
 
 from __future__ import annotations
@@ -250,3 +253,21 @@ def test_tying_an_embedding_to_a_linear_by_assignment_is_refused_with_the_way_ou
     square = ad.nn.Embedding(4, 4)
     square.weight = ad.nn.Linear(4, 4).weight
     assert square(ad.tensor([0])).shape == (1, 4)
+
+
+# --- the side-by-side comparison itself ---------------------------------------------
+
+def test_side_by_side_fails_a_script_whose_pytorch_run_went_nan():
+    pytest.importorskip("torch")
+    from torch_side_by_side import side_by_side
+
+    def script(torch, copy_weights):
+        scale = torch.tensor(1.0, requires_grad=True)
+        observed = torch.tensor([1.0, float("nan")])
+        (observed * scale).nansum().backward()        # 0 * NaN: the gradient is NaN
+        return [scale.grad]
+
+    with pytest.raises(AssertionError, match=r"result\[0\]: PyTorch's run returned NaN"):
+        side_by_side(script)
+    theirs, ours = side_by_side(script, allow_nan=True)
+    assert np.isnan(ours[0])
