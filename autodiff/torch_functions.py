@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .tensor import Tensor
-from .ops.operands import broadcasts_to, tensor_of
+from .ops.operands import tensor_of
 from .out_arguments import takes_out
 
 __all__ = ["softmax", "log_softmax", "topk", "argsort", "norm", "cdist", "addmm", "lerp",
@@ -146,7 +146,7 @@ def cdist(x1, x2, p: float = 2.0, compute_mode=None) -> Tensor:
 def addmm(input, mat1, mat2, *, beta=1, alpha=1) -> Tensor:
     """``beta * input + alpha * (mat1 @ mat2)`` for 2-D ``mat1``, ``mat2`` (``input``
     broadcasts to the product's shape), as ``torch.addmm``; ``beta=0`` ignores
-    ``input`` (its NaNs too).
+    ``input``'s values (its NaNs too).
 
     >>> ad.addmm(ad.tensor([1.0]), ad.tensor([[1.0, 2.0]]), ad.tensor([[3.0], [4.0]]))
     tensor([[12.]])
@@ -155,16 +155,8 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1) -> Tensor:
     if mat1.ndim != 2 or mat2.ndim != 2 or mat1.shape[1] != mat2.shape[0]:
         raise ValueError(f"addmm: needs mat1 (n, m) and mat2 (m, p), got shapes "
                          f"{mat1.shape} and {mat2.shape}")
-    product_shape = (mat1.shape[0], mat2.shape[1])
-    if not broadcasts_to(input.shape, product_shape):
-        raise ValueError(f"addmm: input of shape {input.shape} does not broadcast to the "
-                         f"product's shape {product_shape}")
-    product = mat1 @ mat2
-    if alpha != 1:
-        product = product * alpha
-    if beta == 0:
-        return product
-    return product + (input if beta == 1 else input * beta)
+    from .torch_functions_assorted import scaled_sum
+    return scaled_sum("addmm", input, mat1 @ mat2, beta, alpha)
 
 
 @takes_out

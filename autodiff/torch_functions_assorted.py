@@ -101,17 +101,26 @@ def ger(input, vec2) -> Tensor:
     return outer(_vector(input, "ger", "input"), _vector(vec2, "ger", "vec2"))
 
 
-def _scaled_sum(where, input, product, beta, alpha):
-    # PyTorch's rule: beta == 0 ignores input (NaN and inf in it do not propagate).
-    product = product if alpha == 1 else alpha * product
-    if beta == 0:
-        shape = np.broadcast_shapes(tensor_of(input).shape, product.shape)
-        if shape != product.shape:
-            raise ValueError(f"{where}: input of shape {tensor_of(input).shape} does not "
-                             f"broadcast to the product's shape {product.shape}")
-        return product
+def scaled_sum(name, input, product, beta, alpha, input_name="input") -> Tensor:
+    """``beta * input + alpha * product`` for ``addmm`` and its kin, by PyTorch's rule for
+    ``beta == 0``: the values of ``input`` are ignored (NaN and inf in it do not
+    propagate), yet ``input`` still gets a gradient, of zeros, as in PyTorch."""
+    from .creation import zeros_like
+    from .ops.elementwise import where
     input = tensor_of(input)
-    return (input if beta == 1 else beta * input) + product
+    try:
+        fits = np.broadcast_shapes(input.shape, product.shape) == product.shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ValueError(f"{name}: {input_name} of shape {input.shape} does not broadcast "
+                         f"to the product's shape {product.shape}")
+    product = product if alpha == 1 else product * alpha
+    if beta != 0:
+        return product + (input if beta == 1 else input * beta)
+    if not input.requires_grad:
+        return product
+    return product + where(zeros_like(input, dtype=bool), input, 0.0)
 
 
 def addr(input, vec1, vec2, *, beta=1, alpha=1) -> Tensor:
@@ -121,7 +130,7 @@ def addr(input, vec1, vec2, *, beta=1, alpha=1) -> Tensor:
     tensor([[3.],
             [6.]])
     """
-    return _scaled_sum("addr", input, ger(vec1, vec2), beta, alpha)
+    return scaled_sum("addr", input, ger(vec1, vec2), beta, alpha)
 
 
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1) -> Tensor:
@@ -131,7 +140,7 @@ def addbmm(input, batch1, batch2, *, beta=1, alpha=1) -> Tensor:
     tensor([[6.]])
     """
     from . import bmm
-    return _scaled_sum("addbmm", input, bmm(batch1, batch2).sum(axis=0), beta, alpha)
+    return scaled_sum("addbmm", input, bmm(batch1, batch2).sum(axis=0), beta, alpha)
 
 
 def chain_matmul(*matrices, out=None) -> Tensor:

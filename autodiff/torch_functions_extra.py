@@ -95,11 +95,8 @@ def addmv(input, mat, vec, *, beta=1, alpha=1) -> Tensor:
     if mat.ndim != 2 or vec.ndim != 1:
         raise ValueError(f"addmv: needs a 2-D matrix and a 1-D vector, got shapes "
                          f"{mat.shape} and {vec.shape}")
-    product = mat @ vec
-    product = product if alpha == 1 else product * alpha
-    if beta == 0:
-        return product
-    return tensor_of(input) * beta + product if beta != 1 else tensor_of(input) + product
+    from .torch_functions_assorted import scaled_sum
+    return scaled_sum("addmv", input, mat @ vec, beta, alpha)
 
 
 def cosine_similarity(x1, x2, dim: int = 1, eps: float = 1e-8) -> Tensor:

@@ -338,27 +338,17 @@ class TorchMathMethods:
 
     def baddbmm(self, batch1, batch2, *, beta=1, alpha=1):
         """``beta * self + alpha * (batch1 @ batch2)`` for stacks ``(b, n, m)`` and
-        ``(b, m, p)``; ``self`` broadcasts to ``(b, n, p)``; ``beta=0`` ignores it.
+        ``(b, m, p)``; ``self`` broadcasts to ``(b, n, p)``; ``beta=0`` ignores its values.
 
         >>> ad.zeros((1, 1, 1)).baddbmm(ad.ones((2, 1, 3)), ad.ones((2, 3, 1)), alpha=2)
         tensor([[[6.]],
         <BLANKLINE>
                 [[6.]]])
         """
+        from .torch_functions_assorted import scaled_sum
         from .torch_names import bmm
-        product = bmm(_t(batch1), batch2)
-        try:
-            ok = np.broadcast_shapes(self.shape, product.shape) == product.shape
-        except ValueError:
-            ok = False
-        if not ok:
-            raise ValueError(f"baddbmm: self of shape {self.shape} does not broadcast to "
-                             f"the product's shape {product.shape}")
-        if alpha != 1:
-            product = product * alpha
-        if beta == 0:
-            return product
-        return product + (self if beta == 1 else self * beta)
+        return scaled_sum("baddbmm", self, bmm(_t(batch1), batch2), beta, alpha,
+                          input_name="self")
 
     def cross(self, other, dim=None):
         """The cross product of 3-vectors along ``dim``.  Without ``dim`` PyTorch takes

@@ -20,32 +20,38 @@ def _state(model) -> dict:
     return {k: v.detach().numpy() for k, v in model.state_dict().items()}
 
 
-def _same(theirs, ours, where="result", tol=TOL):
+def _same(theirs, ours, where="result", tol=TOL, allow_nan=False):
     if isinstance(theirs, dict):
         assert sorted(theirs) == sorted(ours), where
         for key in theirs:
-            _same(theirs[key], ours[key], f"{where}[{key!r}]", tol)
+            _same(theirs[key], ours[key], f"{where}[{key!r}]", tol, allow_nan)
     elif isinstance(theirs, (list, tuple)):
         assert len(theirs) == len(ours), where
         for k, (a, b) in enumerate(zip(theirs, ours)):
-            _same(a, b, f"{where}[{k}]", tol)
+            _same(a, b, f"{where}[{k}]", tol, allow_nan)
     elif theirs is None:
         assert ours is None, where
     elif isinstance(theirs, (str, bool)):
         assert theirs == ours, where
     elif isinstance(theirs, torch.nn.Module):
-        _same(_state(theirs), _state(ours), f"{where} state", tol)
+        _same(_state(theirs), _state(ours), f"{where} state", tol, allow_nan)
     else:
         if isinstance(theirs, torch.Tensor):
             theirs = theirs.detach().numpy()
         ours = ours.detach().numpy() if isinstance(ours, ad.Tensor) else ours
+        # NaN compares equal to NaN below: a run gone NaN would agree with anything NaN
+        values = np.asarray(theirs)
+        assert allow_nan or values.dtype.kind not in "fc" or not np.isnan(values).any(), (
+            f"{where}: PyTorch's run returned NaN, which the comparison cannot check "
+            "(pass allow_nan=True where that is the point)")
         np.testing.assert_allclose(ours, theirs, rtol=tol, atol=tol, err_msg=where)
 
 
-def side_by_side(script, tol=TOL):
+def side_by_side(script, tol=TOL, allow_nan=False):
     """Run ``script(lib, copy_weights)`` with PyTorch, then with autodiff starting from
     the same weights, and compare what the two runs return (to ``tol``: 1e-10 for
-    float64 runs, 1e-5 for float32 ones)."""
+    float64 runs, 1e-5 for float32 ones; a NaN in PyTorch's results fails unless
+    ``allow_nan``)."""
     torch.manual_seed(0)
     initial = []
 
@@ -65,5 +71,5 @@ def side_by_side(script, tol=TOL):
             model.load_torch_state_dict(next(states))
 
     ours = script(ad, load_weights)
-    _same(theirs, ours, tol=tol)
+    _same(theirs, ours, tol=tol, allow_nan=allow_nan)
     return theirs, ours

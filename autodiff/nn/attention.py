@@ -8,7 +8,9 @@ read a bool mask in opposite ways, as in PyTorch:
 * ``scaled_dot_product_attention``: ``attn_mask`` True = the query attends to the key;
 * ``MultiheadAttention``: ``attn_mask`` and ``key_padding_mask`` True = blocked.
 
-A float mask is added to the scores in both (``-inf`` blocks a position).
+A float mask is added to the scores in both (``-inf`` blocks a position).  As
+``torch.nn.attention``, the module also holds ``SDPBackend`` and ``sdpa_kernel``
+(sdpa_backends.py).
 """
 
 from __future__ import annotations
@@ -30,7 +32,10 @@ from . import init
 from .dropout import dropout
 from .module import Module, Parameter, _generator
 from .modules import Linear, _float_dtype, _positive_int
+from .sdpa_backends import SDPBackend, check_a_kernel_is_enabled, sdpa_kernel
 from .softmax import softmax
+
+__all__ = ["scaled_dot_product_attention", "MultiheadAttention", "SDPBackend", "sdpa_kernel"]
 
 
 def _shape_of(x):
@@ -165,6 +170,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p: f
             [0., 0.]])
     """
     where = "scaled_dot_product_attention"
+    check_a_kernel_is_enabled(where)
     q, k, v = _float_inputs((("query", query), ("key", key), ("value", value)), where)
     if enable_gqa:
         k, v = _grouped_heads(where, q, k, v)

@@ -71,6 +71,20 @@ def _check_assigned_weight(n_in, n_out, shape):
             "than assigning the embedding's weight to the Linear")
 
 
+def _check_assigned_table(n, dim, shape):
+    """Refuse a ``Linear``'s ``(in, out)`` weight as a table, as tying an embedding to
+    an output layer (``embedding.weight = lm_head.weight``) assigns: its rows would be
+    the features, not the ids (or, when square, the table would be used transposed)."""
+    if n != dim and shape == (dim, n):
+        raise ValueError(
+            f"Embedding({n}, {dim}): the assigned weight has shape {shape}, a Linear({dim}, "
+            f"{n})'s weight here, which is (in, out), the transpose of the table "
+            f"(num_embeddings, embedding_dim) = ({n}, {dim}) (in PyTorch the two layouts "
+            "agree). To tie an output layer to this embedding, keep the embedding's weight "
+            "and compute the logits with F.linear(x, embedding.weight, bias), which takes "
+            "the (out, in) layout, rather than assigning the Linear's weight")
+
+
 def _stored_dtype(module, name: str) -> np.dtype:
     """The dtype of ``module.<name>``, read without computing a parametrized one (a
     repr must not run spectral_norm's power iteration, which each read does)."""
@@ -256,6 +270,11 @@ class Embedding(Module):
         if self.padding_idx is not None:
             table[self.padding_idx] = 0
         self.weight = Parameter(table)
+
+    def __setattr__(self, name, value):
+        if name == "weight" and isinstance(value, Parameter) and "dim" in self.__dict__:
+            _check_assigned_table(self.n, self.dim, tuple(value.shape))
+        super().__setattr__(name, value)
 
     @classmethod
     def from_pretrained(cls, embeddings, freeze: bool = True, padding_idx=None,

@@ -266,8 +266,9 @@ def _clip_value(params, clip_value):
             p.grad = np.clip(grad, -clip_value, clip_value)
 
 
-def _tensors(parameters, where, more_arguments=""):
-    """The parameters as a list of Tensors (``named_parameters()`` pairs taken too)."""
+def _tensors(parameters, where, more_arguments="", arrays=False):
+    """The parameters as a list of Tensors (``named_parameters()`` pairs taken too;
+    with ``arrays``, ndarrays too, as constant Tensors: the ``.grad`` of parameters)."""
     if isinstance(parameters, Tensor):
         parameters = [parameters]
     elif callable(parameters) and not hasattr(parameters, "__iter__"):
@@ -278,6 +279,8 @@ def _tensors(parameters, where, more_arguments=""):
     for i, p in enumerate(parameters):
         if isinstance(p, tuple) and len(p) == 2 and isinstance(p[0], str):
             p = p[1]                                   # named_parameters() pairs
+        if arrays and isinstance(p, np.ndarray):
+            p = Tensor(p)
         if not isinstance(p, Tensor):
             raise TypeError(f"{where}: item {i} of parameters is a {type(p).__name__}, "
                             "not a Tensor; pass model.parameters() or a list of Parameters")
@@ -294,12 +297,14 @@ def parameters_to_vector(parameters) -> Tensor:
     vector of a model with a ``Linear`` (and ``vector_to_parameters`` of a vector made
     by PyTorch) has another order than PyTorch's.  To move weights between the two,
     use ``to_torch_state_dict`` / ``load_torch_state_dict``, which convert the layout.
+    The gradients flatten the same way: ``parameters_to_vector(p.grad for p in
+    model.parameters())`` takes the ``.grad`` arrays (a vector with no history).
 
     >>> a, b = ad.nn.Parameter([[1.0, 2.0]]), ad.nn.Parameter([3.0])
     >>> ad.nn.utils.parameters_to_vector([a, b])
     tensor([1., 2., 3.], requires_grad=True)
     """
-    params = _tensors(parameters, "parameters_to_vector")
+    params = _tensors(parameters, "parameters_to_vector", arrays=True)
     if not params:
         raise ValueError("parameters_to_vector: got no parameters")
     return concatenate([p.reshape(-1) for p in params])
