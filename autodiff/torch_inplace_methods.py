@@ -391,7 +391,9 @@ def _reshaped_in_place(t, name: str, result):
 def _put(t, index, source, accumulate):
     """``put_``'s result, computed apart so that the flat view is gone before the write."""
     from .ops.indexing import index_add, setitem
-    index = _index("put_", index).reshape(-1)
+    index = _index("put_", index)
+    if index.ndim != 1:         # (a 1-d list's array itself: ad.compile's constant)
+        index = index.reshape(-1)
     source = _t(source)
     _same_dtype("put_", t, source)
     if source.size != index.size:
@@ -401,11 +403,12 @@ def _put(t, index, source, accumulate):
     if index.size and (index.min() < -n or index.max() >= n):
         raise IndexError(f"put_: an index is out of range for a tensor of {n} entries "
                          f"(shape {t.shape}); use indices in [{-n}, {n})")
-    index = np.where(index < 0, index + n, index)
+    # (negative indices go on as they are, NumPy's, so that a list of numbers stays
+    # the constant ad.compile sees in it)
     flat, values = t.reshape(-1), source.reshape(-1)
     if accumulate:
         result = flat + index_add(values, (n,), index)
     else:
-        _refuse_repeats("put_", index)
+        _refuse_repeats("put_", np.where(index < 0, index + n, index))
         result = setitem(flat, values, index)
     return result.reshape(t.shape)
