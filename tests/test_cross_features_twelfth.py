@@ -135,3 +135,62 @@ def test_reduceat_indices_from_a_traced_tensor_are_refused_naming_the_ufunc(ufun
     with pytest.raises(TraceError, match=rf"(?s){ufunc.__name__}\.reduceat at "
                        r"test_cross_features_twelfth.py:\d+.*values of its indices"):
         ad.compile(fn)(*args)
+
+
+# ----- eig, eigvals and roots --------------------------------------------------------------
+
+REAL_SPECTRUM = np.array([[2.0, 1.0], [1.0, 3.0]])
+ROTATION = np.array([[0.0, -1.0], [1.0, 0.0]])       # eigenvalues +-i
+
+
+def _squared_moduli(a):
+    w = np.linalg.eigvals(a)
+    return (w * w).real.sum()
+
+
+def test_eigvals_replays_while_the_kind_holds_and_raises_when_it_changes():
+    # a real trace replayed on a matrix with complex eigenvalues crashed in a fused
+    # kernel (Numba's setitem of complex128 into a float64 buffer)
+    compiled = ad.compile(_squared_moduli)
+    for a in (REAL_SPECTRUM, REAL_SPECTRUM + 1, np.diag([1.0, -4.0])):
+        np.testing.assert_allclose(compiled(ad.tensor(a)).data,
+                                   _squared_moduli(ad.tensor(a)).data, rtol=1e-14)
+    with pytest.raises(RuntimeError, match=r"(?s)'eigvals' at test_cross_features_twelfth"
+                       r".py:\d+ gave an array of shape and dtype \(2,\) complex128 at this "
+                       r"call but \(2,\) float64 when traced.*astype\(np.complex128\)"):
+        compiled(ad.tensor(ROTATION))
+    # the plan stays usable for calls that fit it
+    np.testing.assert_allclose(compiled(ad.tensor(REAL_SPECTRUM)).data, 15.0, rtol=1e-14)
+
+
+def test_eig_of_a_complex_matrix_replays_across_real_and_complex_spectra():
+    x = ad.tensor(REAL_SPECTRUM, requires_grad=True)
+
+    def step(a):
+        w, v = np.linalg.eig((a @ x).astype(np.complex128))
+        loss = (np.abs(w) ** 2).sum() + (np.abs(v[0]) ** 2 * np.array([1.0, 2.0])).sum()
+        loss.backward()
+        return loss
+
+    compiled = ad.compile(step)
+    for a in (np.eye(2), ROTATION, np.array([[1.0, 2.0], [-3.0, 0.5]])):
+        x.grad = None
+        got, got_grad = compiled(ad.tensor(a)).data, x.grad.copy()
+        x.grad = None
+        np.testing.assert_allclose(got, step(ad.tensor(a)).data, rtol=1e-13)
+        np.testing.assert_allclose(got_grad, x.grad, rtol=1e-12, atol=1e-14)
+        assert got_grad.dtype == np.float64
+
+
+@pytest.mark.parametrize("coefficients, now", [
+    ([0.0, 1.0, -2.0], r"\(1,\) float64"),       # a leading zero: one root fewer
+    ([1.0, 0.0, 1.0], r"\(2,\) complex128"),     # complex roots
+])
+def test_roots_raise_at_a_replay_with_another_count_or_kind(coefficients, now):
+    compiled = ad.compile(lambda p: np.roots(p) * 2)
+    np.testing.assert_array_equal(compiled(ad.tensor([1.0, -3.0, 2.0])).data, [4.0, 2.0])
+    np.testing.assert_array_equal(compiled(ad.tensor([1.0, -5.0, 6.0])).data,
+                                  np.roots([1.0, -5.0, 6.0]) * 2)
+    with pytest.raises(RuntimeError, match=rf"(?s)'roots' at .* {now} at this call but "
+                       r"\(2,\) float64 when traced.*companion matrix"):
+        compiled(ad.tensor(coefficients))

@@ -274,8 +274,8 @@ class Tracer(ReversePass):
             saved = self.new_slot(None)
             self.saved_slots[node] = saved
             outs = (out, saved)
-        self.emit("op", op.name, op.forward, args, kwargs, outs, line,
-                  effect=_has_effect(kwargs), zero_d=node.ans.ndim == 0)
+        self.emit("op", op.name, _checked(op, op.forward, node.ans, line), args, kwargs,
+                  outs, line, effect=_has_effect(kwargs), zero_d=node.ans.ndim == 0)
 
     def on_kernel(self, op, args, raw, kwargs, out):
         """An op ran without recording a node (``registry.kernel_hook``)."""
@@ -288,8 +288,8 @@ class Tracer(ReversePass):
         kw = {k: self.ref(v, None, op.name, line) for k, v in (kwargs or {}).items()}
         refusals.check_mask_key(self, op.name, kw, line)
         slot = self.new_slot(result.data)
-        self.emit("op", op.name, op.kernel, refs, kw, (slot,), line,
-                  effect=_has_effect(kw), zero_d=result.data.ndim == 0)
+        self.emit("op", op.name, _checked(op, op.kernel, result.data, line), refs, kw,
+                  (slot,), line, effect=_has_effect(kw), zero_d=result.data.ndim == 0)
         return result
 
     def on_module_call(self, module):
@@ -594,3 +594,13 @@ def _has_effect(kwargs) -> bool:
                                                     list, np.generic, np.dtype, type))):
             return True
     return False
+
+
+def _checked(op, fn, value, line):
+    """``fn``, or for an op whose result's shape or dtype depends on the values
+    (``op.result_from_values`` says what to do then, as eig's real-or-complex
+    eigenvalues) a wrapper that raises at a replay giving another one."""
+    remedy = getattr(op, "result_from_values", None)
+    if remedy is None:
+        return fn
+    return SameShape(fn, value.shape, op.name, line, dtype=value.dtype, remedy=remedy)
