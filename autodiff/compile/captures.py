@@ -25,7 +25,7 @@ from .known_writes import left_by_a_plan
 from .not_replayed import reachable
 from .plan import memory_order
 from .provenance import nested_items
-from .tracer import TraceError
+from .tracer import SUBMODULE_NAMES, TraceError
 
 
 def _captured_names(fn) -> list:
@@ -486,7 +486,11 @@ def why_plan_does_not_fit(plan) -> str | None:
             return (f"{owner}.{attribute} changed "
                     f"({value!r} -> {'(deleted)' if now is _MISSING else repr(now)})")
     for table, key, value in plan.members:
-        if table.get(key) is not value:
+        if key is SUBMODULE_NAMES:
+            if tuple(table) != value:
+                return (f"a module used in the call has other submodules ({list(value)} "
+                        f"-> {list(table)})")
+        elif table.get(key) is not value:
             return f"a module used in the call was given another {key!r}"
     rebound = _rebound(plan.bindings)
     if rebound:

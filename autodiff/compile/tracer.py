@@ -500,8 +500,15 @@ class Tracer(ReversePass):
         return plan
 
     def module_members(self) -> list:
-        """``module_members`` of the modules the call used, as they are at its end."""
-        return module_members(module for module, _ in self.modules.values())
+        """``module_members`` of the modules the call used and of those inside them
+        (a ``ModuleList`` a forward iterates is not called), as they are at its end."""
+        seen, used = set(), []
+        for called, _ in self.modules.values():
+            for module in called.modules():
+                if id(module) not in seen:
+                    seen.add(id(module))
+                    used.append(module)
+        return module_members(used)
 
     def capture_buffers(self):
         """Constants that are buffers of a module the call used become captured: a
@@ -556,12 +563,19 @@ def argument_position(tracer, array):
     return None
 
 
+#: The key of a ``module_members`` entry that holds the names of a module's
+#: submodules, in order: a plan does not fit once they change (``seq += more``,
+#: ``layers.append(block)``), though every submodule it read is still there.
+SUBMODULE_NAMES = object()
+
+
 def module_members(modules) -> list:
     """The tensors, submodules, arrays (not buffers, which a replay reads again),
     functions, dicts, lists and plain objects of ``modules``, as ``(table, key,
     object)``: a plan that read the old ones does not fit a module given new ones
     (``model.fc = nn.Linear(...)``, ``model.class_weight = np.array(...)``,
-    ``layer.activation = F.gelu``, ``model.cfg = Config(...)``)."""
+    ``layer.activation = F.gelu``, ``model.cfg = Config(...)``), nor one whose
+    submodules are others (``(module._modules, SUBMODULE_NAMES, names)``)."""
     from ..nn.module import Module
     from .captures import followed_by_identity
 
@@ -573,6 +587,7 @@ def module_members(modules) -> list:
                         if isinstance(value, (Tensor, Module)) or callable(value) or (
                             isinstance(value, np.ndarray) and key not in buffers) or (
                             not key.startswith("_") and followed_by_identity(value))]
+        members.append((module._modules, SUBMODULE_NAMES, tuple(module._modules)))
     return members
 
 
