@@ -5,6 +5,8 @@ with ``ad.compile``, forward mode, the function transforms, second order and
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -217,3 +219,83 @@ def test_small_kernels_of_a_0d_and_a_float16_tensor(monkeypatch):
             assert y1.shape == g1.shape == () and y1.dtype == g1.dtype == value.dtype
             np.testing.assert_allclose(y1, y0, rtol=4 * np.finfo(value.dtype).eps)
             np.testing.assert_allclose(g1, g0, rtol=4 * np.finfo(value.dtype).eps)
+
+
+# ----- complex values through put and the in-place fills ------------------------------------
+
+def _complex_put_loss(lib, t, accumulate):
+    index = [0, 0] if accumulate else [0, 2]
+    y = t.put(lib.tensor(index) if lib.__name__ == "torch" else index, t[1:3] * 2,
+              accumulate=accumulate)
+    return (y.abs() ** 2).sum() if lib.__name__ == "torch" else (np.abs(y) ** 2).sum()
+
+
+@pytest.mark.parametrize("accumulate", [True, False])
+def test_put_of_complex_values_differentiates_as_pytorchs(accumulate):
+    # put's in-place write (the overwrite op) refused complex values
+    torch = pytest.importorskip("torch")
+    z = np.append(Z, 0.5 + 0.5j)
+    t = ad.tensor(z, requires_grad=True)
+    _complex_put_loss(ad, t, accumulate).backward()
+    tt = torch.tensor(z, requires_grad=True)
+    _complex_put_loss(torch, tt, accumulate).backward()
+    np.testing.assert_allclose(t.grad, tt.grad.numpy(), rtol=1e-14)
+
+
+@pytest.mark.parametrize("write", ["copy_ complex into real", "copy_ real into complex",
+                                   "fill_", "zero_"])
+def test_in_place_fills_with_complex_values_differentiate_as_pytorchs(write):
+    torch = pytest.importorskip("torch")
+
+    def gradient(lib):
+        source = lib.tensor(Z[:2] if write == "copy_ complex into real" else [1.0, 2.0],
+                            requires_grad=True)
+        start = [1.0, 2.0] if write == "copy_ complex into real" else Z[:2]
+        target = lib.tensor(start, requires_grad=True)
+        y = target * source
+        if write.startswith("copy_"):
+            y.copy_(source * 3)
+        elif write == "fill_":
+            y.fill_(1 + 1j)
+        else:
+            y.zero_()
+        loss = (y * y).real.sum() + (y * target).real.sum()
+        loss.backward()
+        return np.asarray(source.grad), np.asarray(target.grad)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")     # (complex into real: both warn of the cast)
+        ours, theirs = gradient(ad), gradient(torch)
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a, b.numpy() if hasattr(b, "numpy") else b, rtol=1e-14)
+
+
+def test_a_compiled_step_and_a_hessian_through_a_complex_put():
+    torch = pytest.importorskip("torch")
+    z = np.append(Z, 0.5 + 0.5j)
+    w = ad.tensor(z, requires_grad=True)
+
+    def step(x):
+        loss = (np.abs((w * x).put([0, 0], w[1:3] * x[:2], accumulate=True)) ** 2).sum()
+        loss.backward()
+        return loss
+
+    compiled = ad.compile(step)
+    for scale in (1.0, 2.0, -0.5):
+        x = ad.tensor(z.conj() * scale)
+        w.grad = None
+        got, got_grad = compiled(x).data, w.grad.copy()
+        w.grad = None
+        np.testing.assert_allclose(got, step(x).data, rtol=1e-14)
+        np.testing.assert_allclose(got_grad, w.grad, rtol=1e-14)
+
+    def loss(lib, r):
+        base = lib.tensor(z) * (r[0] + 1j * r[1])
+        index = lib.tensor([1, 1]) if lib is torch else [1, 1]
+        y = base.put(index, base[2:] * r[0], accumulate=True)
+        return (y.abs() ** 2).sum() if lib is torch else (np.abs(y) ** 2).sum()
+
+    r = np.array([0.3, -0.7])
+    expected = torch.autograd.functional.hessian(lambda t: loss(torch, t), torch.tensor(r))
+    np.testing.assert_allclose(np.asarray(ad.hessian(lambda t: loss(ad, t))(ad.tensor(r))),
+                               expected.numpy(), rtol=1e-13, atol=1e-13)
