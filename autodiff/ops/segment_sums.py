@@ -20,6 +20,7 @@ import numpy as np
 from ..compile.refusals import refuse_traced_values
 from ..tensor import Tensor
 from .numpy_dispatch import implements
+from .operands import python_numbers
 from .ufunc_methods import _refuse
 from .registry import defop
 
@@ -68,12 +69,14 @@ def _add_reduceat_numpy(array, indices, axis=0, dtype=None, out=None):
     if raw.ndim != 1:
         raise ValueError(f"numpy.add.reduceat: indices must be 1-D, got shape {raw.shape}")
     _refuse_traced_indices("add.reduceat", indices)
-    # (integer lists and arrays go in as given, not as a copy made here: the op reads
-    # them as indices, and a compiled trace keeps them as the constants they are)
+    # (integer arrays go in as given, not as a copy made here, and lists of numbers
+    # through Tensor: a compiled trace keeps them as the constants they are)
     if raw.dtype.kind not in "iu":
         indices = raw.astype(np.intp)           # (an empty list)
     elif isinstance(indices, Tensor):
         indices = raw
+    elif python_numbers(indices):
+        indices = Tensor(indices).data
     return add_reduceat(array, indices, axis)
 
 
