@@ -87,6 +87,50 @@ def test_put_accumulate_with_a_list_index_replays():
                              (X[2:].reshape(2, 3), [1.0, 2.0]))
 
 
+@pytest.mark.parametrize("accumulate", [True, False])
+def test_put_with_an_index_argument_checks_each_replays_indices(accumulate):
+    # a replay skipped the eager checks: put without accumulate wrote a repeated
+    # position silently (last wins), and an index out of range met NumPy's message
+    compiled = ad.compile(lambda t, i, s: t.put(i, s, accumulate=accumulate))
+    x, source = ad.tensor(X[:6].reshape(2, 3)), ad.tensor([10.0, 20.0])
+    for index in ([0, 1], [-1, 0], [5, -6]):
+        np.testing.assert_array_equal(
+            compiled(x, ad.tensor(index), source).data,
+            x.put(ad.tensor(index), source, accumulate=accumulate).data)
+    if not accumulate:
+        with pytest.raises(ValueError, match="put_: the indices write some position more"):
+            compiled(x, ad.tensor([4, -2]), source)
+    with pytest.raises(IndexError, match=r"put_: an index is out of range .* \[-6, 6\)"):
+        compiled(x, ad.tensor([0, 6]), source)
+
+
+@pytest.mark.parametrize("write", ["index_put", "index_copy", "scatter", "scatter_"])
+def test_pytorchs_index_writes_refuse_a_repeated_index_at_every_replay(write):
+    # index_put and index_copy replays wrote a repeated position silently; scatter in
+    # a compiled function was refused as an array 'made outside the library'
+    source = ad.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    fn = {"index_put": lambda t, i: t.index_put((i[0, :2],), source),
+          "index_copy": lambda t, i: t.index_copy(0, i[0, :2], source),
+          "scatter": lambda t, i: t.scatter(0, i, source),
+          "scatter_": lambda t, i: t.clone().scatter_(0, i, source)}[write]
+    compiled = ad.compile(fn)
+    x = ad.tensor(np.zeros((2, 3)))
+    for index in ([[0, 1, 0], [1, 0, 1]], [[1, 0, 1], [0, 1, 0]]):
+        np.testing.assert_array_equal(compiled(x, ad.tensor(index)).data,
+                                      fn(x, ad.tensor(index)).data)
+    repeated = ad.tensor([[1, 1, 0], [1, 0, 1]] if write.startswith("scatter")
+                         else [[1, 1, 0], [0, 0, 1]])
+    with pytest.raises(ValueError, match="more than once"):
+        compiled(x, repeated)
+
+
+def test_index_put_with_a_list_of_numbers_compiles():
+    compiled = ad.compile(lambda t, v: t.index_put(([0, 2],), v))
+    for start, values in ((np.zeros(3), [1.0, 2.0]), (np.ones(3), [3.0, 4.0])):
+        np.testing.assert_array_equal(compiled(ad.tensor(start), ad.tensor(values)).data,
+                                      [values[0], start[1], values[1]])
+
+
 # ----- reduceat ---------------------------------------------------------------------------
 
 REDUCEAT_UFUNCS = [np.add, np.subtract, np.multiply, np.divide, np.maximum, np.minimum]
