@@ -25,7 +25,8 @@ from .known_writes import left_by_a_plan
 from .not_replayed import reachable
 from .plan import memory_order
 from .provenance import nested_items
-from .tracer import SUBMODULE_NAMES, TraceError
+from .members import SUBMODULE_NAMES
+from .tracer import TraceError
 
 
 def _captured_names(fn) -> list:
@@ -407,7 +408,7 @@ def members_of_captured_modules(fn, called) -> list:
     """``module_members`` of the modules ``fn`` reaches by name (and of theirs) that the
     call did not call: a method of theirs the function called (``model.loss(x)``,
     ``ad.compile(model.training_step)``) may have called ``self.fc`` or ``self.act``."""
-    from .tracer import module_members
+    from .members import module_members
 
     seen = set(called)
     found = []

@@ -84,3 +84,13 @@ class Buffer:
     @property
     def data(self):
         return getattr(self.module, self.name)
+
+
+def checked(op, fn, value, line):
+    """``fn``, or for an op whose result's shape or dtype depends on the values
+    (``op.result_from_values`` says what to do then, as eig's real-or-complex
+    eigenvalues) a ``SameShape`` that raises at a replay giving another one."""
+    remedy = getattr(op, "result_from_values", None)
+    if remedy is None:
+        return fn
+    return SameShape(fn, value.shape, op.name, line, dtype=value.dtype, remedy=remedy)

@@ -35,7 +35,9 @@ import numpy as np
 from ..tensor import Tensor
 from . import refusals
 from .refusals import TraceError
-from .effects import Buffer, CallWith, SameShape, write_clamp, write_item, write_update
+from .effects import (Buffer, CallWith, SameShape, checked, write_clamp, write_item,
+                      write_update)
+from .members import module_members
 from .outputs import output_template
 from .plan import Instr, Plan, Ref, Slot, in_c_order, is_broadcast, memory_order
 from . import call_constants, fresh_leaves, hyperparameters, literals, readonly
@@ -274,7 +276,7 @@ class Tracer(ReversePass):
             saved = self.new_slot(None)
             self.saved_slots[node] = saved
             outs = (out, saved)
-        self.emit("op", op.name, _checked(op, op.forward, node.ans, line), args, kwargs,
+        self.emit("op", op.name, checked(op, op.forward, node.ans, line), args, kwargs,
                   outs, line, effect=_has_effect(kwargs), zero_d=node.ans.ndim == 0)
 
     def on_kernel(self, op, args, raw, kwargs, out):
@@ -288,7 +290,7 @@ class Tracer(ReversePass):
         kw = {k: self.ref(v, None, op.name, line) for k, v in (kwargs or {}).items()}
         refusals.check_mask_key(self, op.name, kw, line)
         slot = self.new_slot(result.data)
-        self.emit("op", op.name, _checked(op, op.kernel, result.data, line), refs, kw,
+        self.emit("op", op.name, checked(op, op.kernel, result.data, line), refs, kw,
                   (slot,), line, effect=_has_effect(kw), zero_d=result.data.ndim == 0)
         return result
 
@@ -563,34 +565,6 @@ def argument_position(tracer, array):
     return None
 
 
-#: The key of a ``module_members`` entry that holds the names of a module's
-#: submodules, in order: a plan does not fit once they change (``seq += more``,
-#: ``layers.append(block)``), though every submodule it read is still there.
-SUBMODULE_NAMES = object()
-
-
-def module_members(modules) -> list:
-    """The tensors, submodules, arrays (not buffers, which a replay reads again),
-    functions, dicts, lists and plain objects of ``modules``, as ``(table, key,
-    object)``: a plan that read the old ones does not fit a module given new ones
-    (``model.fc = nn.Linear(...)``, ``model.class_weight = np.array(...)``,
-    ``layer.activation = F.gelu``, ``model.cfg = Config(...)``), nor one whose
-    submodules are others (``(module._modules, SUBMODULE_NAMES, names)``)."""
-    from ..nn.module import Module
-    from .captures import followed_by_identity
-
-    members = []
-    for module in modules:
-        buffers = getattr(module, "_buffers", {})     # (read again at each call)
-        for table in (vars(module), module._parameters, module._modules):
-            members += [(table, key, value) for key, value in table.items()
-                        if isinstance(value, (Tensor, Module)) or callable(value) or (
-                            isinstance(value, np.ndarray) and key not in buffers) or (
-                            not key.startswith("_") and followed_by_identity(value))]
-        members.append((module._modules, SUBMODULE_NAMES, tuple(module._modules)))
-    return members
-
-
 def _holds_function(kwargs) -> bool:
     stack = list((kwargs or {}).values())
     while stack:
@@ -610,12 +584,3 @@ def _has_effect(kwargs) -> bool:
             return True
     return False
 
-
-def _checked(op, fn, value, line):
-    """``fn``, or for an op whose result's shape or dtype depends on the values
-    (``op.result_from_values`` says what to do then, as eig's real-or-complex
-    eigenvalues) a wrapper that raises at a replay giving another one."""
-    remedy = getattr(op, "result_from_values", None)
-    if remedy is None:
-        return fn
-    return SameShape(fn, value.shape, op.name, line, dtype=value.dtype, remedy=remedy)
