@@ -58,6 +58,12 @@ def check_tangent(primal, tangent, k, where="jvp", names=None):
     refuse_container(primal, where, primal_name)
     refuse_container(tangent, where, tangent_name)
     p = primal.data if isinstance(primal, Tensor) else np.asarray(primal)
+    if p.dtype.kind == "c":
+        raise TypeError(f"{where}: {primal_name} has dtype {p.dtype} (shape {p.shape}); "
+                        "the function transforms take real primals: for complex tangents "
+                        "use ad.autograd.forward_ad (make_dual, unpack_dual), as PyTorch's "
+                        "complex forward mode, or pass ad.view_as_real(z) and rebuild z "
+                        "inside")
     if p.dtype.kind != "f":
         raise TypeError(f"{where}: {primal_name} has dtype {p.dtype} (shape {p.shape}); "
                         "forward mode needs floating-point primals. Pass float64 data.")

@@ -34,6 +34,9 @@ def _axis(where: str, dim, ndim: int) -> int:
 
 def _index(where: str, index) -> np.ndarray:
     from .tensor import Tensor
+    from .ops.operands import python_numbers
+    if isinstance(index, list) and python_numbers(index):
+        index = Tensor(index)      # (so ad.compile keeps it as the constant it is)
     array = np.asarray(index.data if isinstance(index, Tensor) else index)
     if array.dtype.kind not in "iu":
         raise TypeError(f"{where}: the index must hold integers, got {array.dtype} (shape "

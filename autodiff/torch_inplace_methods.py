@@ -62,11 +62,21 @@ def _check_source(where, t, axis, index, source):
                          f"{expected}")
 
 
-def _refuse_repeats(where: str, positions: np.ndarray):
+def _refuse_repeats(where: str, key: tuple, shape: tuple):
+    """Refuse index arrays ``key`` (into ``shape``, negative ones counting from the end)
+    that write some position twice; ``ad.compile`` checks each replay's again."""
+    from .compile.hooks import made
+    made(f"{where} repeat check", _check_distinct, (where, key, shape), stateful=True)
+
+
+def _check_distinct(where, key, shape):
+    wrapped = [np.where(k < 0, k + n, k) for k, n in zip(key, shape)]
+    positions = np.ravel_multi_index(np.broadcast_arrays(*wrapped), shape[:len(key)])
     if np.unique(positions).size != positions.size:
         raise ValueError(f"{where}: the indices write some position more than once; PyTorch "
                          "leaves which value lands there undefined, so it is refused. Use "
                          "distinct indices, or accumulate=True / index_add to add them up")
+    return True
 
 
 def _mask_at(flat_shape, shape, *key):
@@ -147,7 +157,8 @@ class TorchInplaceMethods:
         source = _t(source)
         _same_dtype("index_copy", self, source)
         _check_source("index_copy", self, axis, index, source)
-        _refuse_repeats("index_copy", index)
+        _refuse_repeats("index_copy", (index.reshape(-1) if index.ndim == 0 else index,),
+                        (self.shape[axis] if self.ndim else 1,))
         x = _flat(self)
         return setitem(x, source.reshape(x[key].shape), key).reshape(self.shape)
 
@@ -173,6 +184,8 @@ class TorchInplaceMethods:
                             f"{type(indices).__name__}")
         key = []
         for part in indices:
+            if isinstance(part, list):
+                part = _t(part)         # (numbers: a constant to ad.compile, as t[[0, 1]]'s)
             array = np.asarray(getattr(part, "data", part))
             if array.dtype == bool:
                 key.extend(np.nonzero(array))
@@ -200,9 +213,7 @@ class TorchInplaceMethods:
             values = values.broadcast_to(target_shape)
         if accumulate:
             return self + index_add(values, self.shape, key)
-        wrapped = [np.where(k < 0, k + n, k) for k, n in zip(key, self.shape)]
-        _refuse_repeats("index_put", np.ravel_multi_index(
-            np.broadcast_arrays(*wrapped), self.shape[:len(key)]).reshape(-1))
+        _refuse_repeats("index_put", key, self.shape)
         return setitem(self, values, key)
 
     def index_put_(self, indices, values, accumulate=False):
@@ -390,22 +401,35 @@ def _reshaped_in_place(t, name: str, result):
 
 def _put(t, index, source, accumulate):
     """``put_``'s result, computed apart so that the flat view is gone before the write."""
+    from .compile.hooks import made
     from .ops.indexing import index_add, setitem
-    index = _index("put_", index).reshape(-1)
+    index = _index("put_", index)
+    if index.ndim != 1:         # (a 1-d list's array itself: ad.compile's constant)
+        index = index.reshape(-1)
     source = _t(source)
     _same_dtype("put_", t, source)
     if source.size != index.size:
         raise ValueError(f"put_: the source has {source.size} entries (shape "
                          f"{source.shape}) but the index {index.size}; they must match")
     n = t.size
-    if index.size and (index.min() < -n or index.max() >= n):
-        raise IndexError(f"put_: an index is out of range for a tensor of {n} entries "
-                         f"(shape {t.shape}); use indices in [{-n}, {n})")
-    index = np.where(index < 0, index + n, index)
+    made("put_ index check", _check_put_index, (index, t.shape, accumulate), stateful=True)
+    # (negative indices go on as they are, NumPy's, so that a list of numbers stays
+    # the constant ad.compile sees in it)
     flat, values = t.reshape(-1), source.reshape(-1)
     if accumulate:
         result = flat + index_add(values, (n,), index)
     else:
-        _refuse_repeats("put_", index)
         result = setitem(flat, values, index)
     return result.reshape(t.shape)
+
+
+def _check_put_index(index, shape, accumulate):
+    """``put_``'s refusals of indices out of range and, without ``accumulate``, of a
+    position written twice (``ad.compile`` checks each replay's indices again)."""
+    n = int(np.prod(shape))
+    if index.size and (index.min() < -n or index.max() >= n):
+        raise IndexError(f"put_: an index is out of range for a tensor of {n} entries "
+                         f"(shape {shape}); use indices in [{-n}, {n})")
+    if not accumulate:
+        _check_distinct("put_", (index,), (n,))
+    return True

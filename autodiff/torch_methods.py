@@ -117,17 +117,25 @@ def _scatter_key(where: str, t, dim, index, src):
                              f"tensor (shape {t.shape}) along dim {d}, which is not dim "
                              f"{axis}")
     _in_range(where, index, t.shape[axis], axis)
-    key = tuple(index if d == axis else np.arange(m).reshape(
-        [m if e == d else 1 for e in range(index.ndim)]) for d, m in enumerate(index.shape))
+    # (the other axes' positions depend on the shape alone: made again at each replay of
+    # ad.compile, as NumPy arrays made here would be refused as made from values)
+    key = tuple(index if d == axis else _made(f"{where} positions", _positions_along,
+                                              (d, index.shape))
+                for d in range(index.ndim))
     # (checked again at each replay of ad.compile, on that call's index)
     _made(f"{where} positions check", _distinct_positions, (where, index, axis, t.shape),
           check=True)
     return key, src
 
 
+def _positions_along(d, shape):
+    """``0 ... shape[d] - 1`` along axis ``d`` of an array of ``len(shape)`` axes."""
+    return np.arange(shape[d]).reshape([m if e == d else 1 for e, m in enumerate(shape)])
+
+
 def _distinct_positions(where, index, axis, shape):
-    key = tuple(index if d == axis else np.arange(m).reshape(
-        [m if e == d else 1 for e in range(index.ndim)]) for d, m in enumerate(index.shape))
+    key = tuple(index if d == axis else _positions_along(d, index.shape)
+                for d in range(index.ndim))
     positions = np.ravel_multi_index(np.broadcast_arrays(*key), shape).ravel()
     if np.unique(positions).size != positions.size:
         raise ValueError(

@@ -73,7 +73,9 @@ for the old settings is kept, and ``model.eval()`` / ``model.train()`` between c
 then replays the plan of each mode), and so does a module
 called in the function or reached by its names that was given another tensor,
 submodule, array, function, dict, list or plain object (``model.fc = nn.Linear(...)``,
-``layer.activation = F.gelu``, ``model.cfg = Config(...)``) or whose config holds
+``layer.activation = F.gelu``, ``model.cfg = Config(...)``), whose submodules (or those
+of a module inside it, as a ``ModuleList`` a forward iterates) are others (``seq +=
+more``, ``blocks.append(block)``), or whose config holds
 another setting (``model.cfg.scale = 2.0``, ``model.options["shift"] = 0.5``), a name
 of the function (closure, globals) bound to another tensor, NumPy array, random
 generator, module, optimizer, scheduler, function, dict, list or plain object (``opt

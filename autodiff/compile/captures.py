@@ -25,6 +25,7 @@ from .known_writes import left_by_a_plan
 from .not_replayed import reachable
 from .plan import memory_order
 from .provenance import nested_items
+from .members import SUBMODULE_NAMES
 from .tracer import TraceError
 
 
@@ -407,7 +408,7 @@ def members_of_captured_modules(fn, called) -> list:
     """``module_members`` of the modules ``fn`` reaches by name (and of theirs) that the
     call did not call: a method of theirs the function called (``model.loss(x)``,
     ``ad.compile(model.training_step)``) may have called ``self.fc`` or ``self.act``."""
-    from .tracer import module_members
+    from .members import module_members
 
     seen = set(called)
     found = []
@@ -486,7 +487,11 @@ def why_plan_does_not_fit(plan) -> str | None:
             return (f"{owner}.{attribute} changed "
                     f"({value!r} -> {'(deleted)' if now is _MISSING else repr(now)})")
     for table, key, value in plan.members:
-        if table.get(key) is not value:
+        if key is SUBMODULE_NAMES:
+            if tuple(table) != value:
+                return (f"a module used in the call has other submodules ({list(value)} "
+                        f"-> {list(table)})")
+        elif table.get(key) is not value:
             return f"a module used in the call was given another {key!r}"
     rebound = _rebound(plan.bindings)
     if rebound:

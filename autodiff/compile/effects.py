@@ -40,26 +40,36 @@ class CallWith:
 
 
 class SameShape:
-    """``fn`` for a step that makes an array off the tape (``hooks.made``): a replay
-    that gets another shape than the trace did raises, naming the step, instead of
-    running the plan's later steps on it (their shapes are fixed)."""
+    """``fn`` for a step that makes an array off the tape (``hooks.made``), or for an op
+    whose result's shape or dtype depends on the values (``Op.result_from_values``,
+    with ``dtype``): a replay that gets another shape (or dtype) than the trace did
+    raises, naming the step, instead of running the plan's later steps on it (their
+    shapes and dtypes are fixed)."""
 
-    __slots__ = ("fn", "shape", "label", "line", "__name__")
+    __slots__ = ("fn", "shape", "label", "line", "dtype", "remedy", "__name__")
 
-    def __init__(self, fn, shape, label, line):
+    def __init__(self, fn, shape, label, line, dtype=None, remedy=None):
         self.fn, self.shape, self.label, self.line = fn, shape, label, line
+        self.dtype, self.remedy = dtype, remedy
         self.__name__ = getattr(fn, "__name__", "function")
 
     def __call__(self, *args, **kwargs):
         value = self.fn(*args, **kwargs)
-        if np.shape(value) != self.shape:
+        if np.shape(value) != self.shape or (
+                self.dtype is not None and np.asarray(value).dtype != self.dtype):
             # (a maker may say what to do instead: ``fn.when_shape_changes``)
-            remedy = getattr(self.fn, "when_shape_changes",
-                             "Call the function that makes it outside the compiled function.")
+            remedy = self.remedy or getattr(
+                self.fn, "when_shape_changes",
+                "Call the function that makes it outside the compiled function.")
+            now, then = np.shape(value), self.shape
+            if self.dtype is not None:
+                now, then = f"{now} {np.asarray(value).dtype}", f"{then} {self.dtype}"
+            what, verb, whats = ("shape", "depends", "shapes") if self.dtype is None else (
+                "shape and dtype", "depend", "shapes and dtypes")
             raise RuntimeError(
-                f"compile: '{self.label}' at {self.line} gave an array of shape "
-                f"{np.shape(value)} at this call but {self.shape} when traced: its shape "
-                f"depends on the values, and a plan's shapes are fixed. {remedy}")
+                f"compile: '{self.label}' at {self.line} gave an array of {what} {now} "
+                f"at this call but {then} when traced: its {what} {verb} on the values, "
+                f"and a plan's {whats} are fixed. {remedy}")
         return value
 
 
@@ -74,3 +84,13 @@ class Buffer:
     @property
     def data(self):
         return getattr(self.module, self.name)
+
+
+def checked(op, fn, value, line):
+    """``fn``, or for an op whose result's shape or dtype depends on the values
+    (``op.result_from_values`` says what to do then, as eig's real-or-complex
+    eigenvalues) a ``SameShape`` that raises at a replay giving another one."""
+    remedy = getattr(op, "result_from_values", None)
+    if remedy is None:
+        return fn
+    return SameShape(fn, value.shape, op.name, line, dtype=value.dtype, remedy=remedy)

@@ -35,7 +35,9 @@ import numpy as np
 from ..tensor import Tensor
 from . import refusals
 from .refusals import TraceError
-from .effects import Buffer, CallWith, SameShape, write_clamp, write_item, write_update
+from .effects import (Buffer, CallWith, SameShape, checked, write_clamp, write_item,
+                      write_update)
+from .members import module_members
 from .outputs import output_template
 from .plan import Instr, Plan, Ref, Slot, in_c_order, is_broadcast, memory_order
 from . import call_constants, fresh_leaves, hyperparameters, literals, readonly
@@ -274,8 +276,8 @@ class Tracer(ReversePass):
             saved = self.new_slot(None)
             self.saved_slots[node] = saved
             outs = (out, saved)
-        self.emit("op", op.name, op.forward, args, kwargs, outs, line,
-                  effect=_has_effect(kwargs), zero_d=node.ans.ndim == 0)
+        self.emit("op", op.name, checked(op, op.forward, node.ans, line), args, kwargs,
+                  outs, line, effect=_has_effect(kwargs), zero_d=node.ans.ndim == 0)
 
     def on_kernel(self, op, args, raw, kwargs, out):
         """An op ran without recording a node (``registry.kernel_hook``)."""
@@ -288,8 +290,8 @@ class Tracer(ReversePass):
         kw = {k: self.ref(v, None, op.name, line) for k, v in (kwargs or {}).items()}
         refusals.check_mask_key(self, op.name, kw, line)
         slot = self.new_slot(result.data)
-        self.emit("op", op.name, op.kernel, refs, kw, (slot,), line,
-                  effect=_has_effect(kw), zero_d=result.data.ndim == 0)
+        self.emit("op", op.name, checked(op, op.kernel, result.data, line), refs, kw,
+                  (slot,), line, effect=_has_effect(kw), zero_d=result.data.ndim == 0)
         return result
 
     def on_module_call(self, module):
@@ -500,8 +502,15 @@ class Tracer(ReversePass):
         return plan
 
     def module_members(self) -> list:
-        """``module_members`` of the modules the call used, as they are at its end."""
-        return module_members(module for module, _ in self.modules.values())
+        """``module_members`` of the modules the call used and of those inside them
+        (a ``ModuleList`` a forward iterates is not called), as they are at its end."""
+        seen, used = set(), []
+        for called, _ in self.modules.values():
+            for module in called.modules():
+                if id(module) not in seen:
+                    seen.add(id(module))
+                    used.append(module)
+        return module_members(used)
 
     def capture_buffers(self):
         """Constants that are buffers of a module the call used become captured: a
@@ -556,26 +565,6 @@ def argument_position(tracer, array):
     return None
 
 
-def module_members(modules) -> list:
-    """The tensors, submodules, arrays (not buffers, which a replay reads again),
-    functions, dicts, lists and plain objects of ``modules``, as ``(table, key,
-    object)``: a plan that read the old ones does not fit a module given new ones
-    (``model.fc = nn.Linear(...)``, ``model.class_weight = np.array(...)``,
-    ``layer.activation = F.gelu``, ``model.cfg = Config(...)``)."""
-    from ..nn.module import Module
-    from .captures import followed_by_identity
-
-    members = []
-    for module in modules:
-        buffers = getattr(module, "_buffers", {})     # (read again at each call)
-        for table in (vars(module), module._parameters, module._modules):
-            members += [(table, key, value) for key, value in table.items()
-                        if isinstance(value, (Tensor, Module)) or callable(value) or (
-                            isinstance(value, np.ndarray) and key not in buffers) or (
-                            not key.startswith("_") and followed_by_identity(value))]
-    return members
-
-
 def _holds_function(kwargs) -> bool:
     stack = list((kwargs or {}).values())
     while stack:
@@ -594,3 +583,4 @@ def _has_effect(kwargs) -> bool:
                                                     list, np.generic, np.dtype, type))):
             return True
     return False
+

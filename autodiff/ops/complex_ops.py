@@ -261,7 +261,7 @@ def _install():
             "swapaxes", "expand_dims", "squeeze", "flatten", "broadcast_to", "sum_to",
             "where", "concatenate", "stack", "conj", "real", "view_as_real",
             "view_as_complex", "complex", "copy", "constant_pad", "pad", "take", "flip",
-            "roll", "index_add", "setitem", "zero_at")
+            "roll", "index_add", "setitem", "zero_at", "overwrite")
     for name, rules in (("multiply", (_multiply_a, _multiply_b)),
                         ("divide", (_divide_a, _divide_b)),
                         ("matmul", _matmul_twin_rules()),

@@ -208,3 +208,15 @@ def roots(p) -> Tensor:
 
 for _op in (_eig, _eigvals, _roots):       # (the rules hold for complex numbers)
     _op.complex_twin = _op
+
+# ad.compile: a replay whose eigenvalues or roots come back real where the trace's were
+# complex (or the other way, or fewer roots) raises instead of running on (effects.py)
+_eig.result_from_values = _eigvals.result_from_values = (
+    "A real matrix's eigenvalues come back real or complex by its values (as NumPy's): "
+    "give it a complex matrix (a.astype(np.complex128)), whose eigenvalues are always "
+    "complex (as torch.linalg.eig's), or use np.linalg.eigh / eigvalsh for a symmetric "
+    "matrix.")
+_roots.result_from_values = (
+    "np.roots drops leading zero coefficients and gives real roots as a real array: take "
+    "np.linalg.eigvals of the companion matrix made complex (np.roots' own method) "
+    "instead, or call np.roots outside the compiled function.")

@@ -19,6 +19,7 @@ from ..tensor import Tensor
 from ..guard import views_memory_of
 from ..element_copies import note_element, picks_one_element
 from ..view_table import note_view
+from .operands import python_numbers
 from .registry import defop, implements
 
 _INDEX_HINT = "for an axis of size n the valid indices are -n ... n-1"
@@ -28,7 +29,9 @@ def _normalize_index(item):
     if isinstance(item, Tensor):
         item = item.data
     if isinstance(item, list):
-        item = np.asarray(item)
+        # Python numbers go through Tensor: ad.compile keeps the array as the constant
+        # it is (made by np.asarray here, it was refused as computed in the call)
+        item = Tensor(item).data if python_numbers(item) else np.asarray(item)
         if item.size == 0:
             item = item.astype(np.intp)
     if isinstance(item, np.ndarray):

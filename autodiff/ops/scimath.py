@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..compile.refusals import refuse_while_tracing
+from ..compile.refusals import refuse_traced_values
 from ..tensor import Tensor
 from .elementwise import log, power, sqrt
 from .exponentials import log2, log10
 from .numpy_dispatch import implements
+from .operands import python_numbers
 from .trig import arccos, arcsin, arctanh
 
 _BELOW_ZERO = ("below 0", lambda v: v < 0)
@@ -41,11 +42,16 @@ def _offending(value, domain) -> int:
 
 def _fixed(name: str, value, domain):
     """``value`` as NumPy's ``_fix_real_*`` passes it on: cast to complex (recorded, for
-    a Tensor) when a real entry is outside ``domain``, else itself."""
-    refuse_while_tracing(
-        f"numpy.emath.{name}", "whether its result is real or complex depends on the "
-        "values", f"Call the real function ({_REAL.get(name, 'np.' + name)}) in a compiled "
-        "function; outside the real domain it gives NaN, as NumPy's does.")
+    a Tensor) when a real entry is outside ``domain``, else itself.  (``ad.compile``
+    replays a complex value, whose result is complex whatever its values, and a
+    constant, such as a Python number.)"""
+    if np.asarray(_data(value)).dtype.kind != "c":
+        refuse_traced_values(
+            value, f"numpy.emath.{name}", "whether its result is real or complex depends "
+            "on the values", f"Call the real function ({_REAL.get(name, 'np.' + name)}) "
+            "in a compiled function (outside the real domain it gives NaN, as NumPy's "
+            "does), or give it a complex argument (x.astype(np.complex128)), whose result "
+            "is always complex.")
     if not _offending(value, domain):
         return value
     dtype = np.dtype(np.complex64 if value.dtype in _TO_COMPLEX64 else np.complex128)
@@ -58,8 +64,11 @@ def _data(value):
 
 def _operand(value):
     """An argument as NumPy's ``scimath`` takes it: an array (a Python number becomes
-    a 0-d array, which NumPy's promotion does not treat as weak)."""
-    return value if isinstance(value, Tensor) else np.asarray(value)
+    a 0-d array, which NumPy's promotion does not treat as weak; made by Tensor, so
+    that ``ad.compile`` keeps it as the constant it is)."""
+    if isinstance(value, Tensor):
+        return value
+    return Tensor(value) if python_numbers(value) else np.asarray(value)
 
 
 def _unary(name, op, domain):
@@ -114,6 +123,10 @@ def power_(x, p) -> Tensor:
     tensor([4.        , 0.33333333], requires_grad=True)
     """
     x, p = _fixed("power", _operand(x), _BELOW_ZERO), _operand(p)
+    if np.asarray(_data(p)).dtype.kind in "iu":
+        refuse_traced_values(p, "numpy.emath.power", "an integer exponent with a negative "
+                             "entry is taken as float64, so the dtype depends on the "
+                             "values", "Give it a float exponent (p.astype(np.float64)).")
     if _offending(p, _BELOW_ZERO) and np.asarray(_data(p)).dtype.kind in "iu":
         p = p.astype(np.float64)        # NumPy's p * 1.0
     return power(x, p)

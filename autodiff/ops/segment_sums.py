@@ -20,6 +20,7 @@ import numpy as np
 from ..compile.refusals import refuse_traced_values
 from ..tensor import Tensor
 from .numpy_dispatch import implements
+from .operands import python_numbers
 from .ufunc_methods import _refuse
 from .registry import defop
 
@@ -50,6 +51,14 @@ def _reduceat_rule(xp, g, ans, x, indices, axis=0):
     return xp.index_add(spread, x.shape, (slice(None),) * axis + (position,))
 
 
+def _refuse_traced_indices(name, indices):
+    refuse_traced_values(indices, name, "it slices the segments at the values of its "
+                         "indices, and a replay may give it others", "Give it indices "
+                         "fixed across calls (a list of numbers, or a NumPy array the "
+                         "function captures) rather than a tensor or an argument, or "
+                         "call it outside the compiled function")
+
+
 def _add_reduceat_numpy(array, indices, axis=0, dtype=None, out=None):
     _refuse("add.reduceat", dtype=dtype, out=out)
     raw = np.asarray(indices.data if isinstance(indices, Tensor) else indices)
@@ -59,7 +68,16 @@ def _add_reduceat_numpy(array, indices, axis=0, dtype=None, out=None):
                         "indices.astype(np.intp)")
     if raw.ndim != 1:
         raise ValueError(f"numpy.add.reduceat: indices must be 1-D, got shape {raw.shape}")
-    return add_reduceat(array, raw.astype(np.intp), axis)
+    _refuse_traced_indices("add.reduceat", indices)
+    # (integer arrays go in as given, not as a copy made here, and lists of numbers
+    # through Tensor: a compiled trace keeps them as the constants they are)
+    if raw.dtype.kind not in "iu":
+        indices = raw.astype(np.intp)           # (an empty list)
+    elif isinstance(indices, Tensor):
+        indices = raw
+    elif python_numbers(indices):
+        indices = Tensor(indices).data
+    return add_reduceat(array, indices, axis)
 
 
 add_reduceat = defop(
@@ -96,9 +114,7 @@ def _segment_reductions(ufunc: np.ufunc):
         if raw.dtype.kind not in "iu" and raw.size:
             raise TypeError(f"numpy.{name}: indices must be integers, got dtype {raw.dtype} "
                             f"(shape {raw.shape}); convert them, e.g. indices.astype(np.intp)")
-        refuse_traced_values(indices, name, "it slices the segments at the values of its "
-                             "indices, and a replay may give it others", "Pass them as a "
-                             "NumPy array, or call it outside the compiled function")
+        _refuse_traced_indices(name, indices)
         raw = raw.astype(np.intp)
         ufunc.reduceat(array.data, raw, axis=axis)          # NumPy's checks and messages
         if raw.size == 0:
