@@ -87,6 +87,19 @@ def _complex_case(data):
                 lambda re, im: np.stack([re, im], axis=-1))
 
 
+def _squared_magnitudes(data, shape):
+    from autodiff.ops.squared_magnitudes import squared_magnitudes
+
+    axis = data.draw(st.one_of(st.none(), st.integers(-len(shape), len(shape) - 1)),
+                     label="axis")
+    keepdims = axis is not None and data.draw(st.booleans(), label="keepdims")
+    if axis is None:                        # (the whole array: a 1-D one, as norm ravels)
+        return ((lambda z: squared_magnitudes(ad.reshape(z, -1))),
+                (lambda z: np.sum(np.abs(z) ** 2)))
+    return ((lambda z: squared_magnitudes(z, axis=axis, keepdims=keepdims)),
+            (lambda z: np.sum(np.abs(z) ** 2, axis=axis, keepdims=keepdims)))
+
+
 def _unchanged(function):
     return lambda data, shape: (function, function)
 
@@ -97,6 +110,7 @@ SPECS = [
     _complex_in("view_as_real", lambda data, shape: ((lambda z: z * 1), (lambda z: z * 1))),
     _complex_in("view_as_complex", lambda data, shape: (np.exp, np.exp)),
     Spec("complex", _complex_case),
+    _complex_in("squared_magnitudes", _squared_magnitudes),
     _real_in("fft", _one_axis(np.fft.fft)),
     _complex_in("ifft", _one_axis(np.fft.ifft)),
     _real_in("rfft", _one_axis(np.fft.rfft)),
