@@ -485,7 +485,8 @@ class Tracer(ReversePass):
         plan.flags.append((GradientHookWatch([tensor for tensor, _ in captured
                                               if tensor.requires_grad]), "hooked", False))
         # (a forward hook registered later runs Python code a replay would skip)
-        plan.flags += [(module, "_has_forward_hooks", False)
+        # (a module's traced pre-hooks, pruning's, are part of the plan: another traces)
+        plan.flags += [(module, "_hooks_for_compile", module._hooks_for_compile)
                        for module, _ in self.modules.values()
                        if hasattr(module, "_forward_hooks")]
         plan.members = self.module_members()
@@ -568,11 +569,15 @@ def module_members(modules) -> list:
     members = []
     for module in modules:
         buffers = getattr(module, "_buffers", {})     # (read again at each call)
+        # (what a traced pre-hook sets again at each replay: pruning's module.weight)
+        refreshed = {name for hook in getattr(module, "_forward_pre_hooks", {}).values()
+                     for name in getattr(hook, "refreshed_attributes", ())}
         for table in (vars(module), module._parameters, module._modules):
             members += [(table, key, value) for key, value in table.items()
-                        if isinstance(value, (Tensor, Module)) or callable(value) or (
-                            isinstance(value, np.ndarray) and key not in buffers) or (
-                            not key.startswith("_") and followed_by_identity(value))]
+                        if key not in refreshed and (
+                            isinstance(value, (Tensor, Module)) or callable(value) or (
+                                isinstance(value, np.ndarray) and key not in buffers) or (
+                                not key.startswith("_") and followed_by_identity(value)))]
     return members
 
 
