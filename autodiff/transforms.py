@@ -30,6 +30,7 @@ from .compile.hooks import refuse_transform_in_trace
 from .grad_mode import TransformLevel
 from .graph import Node, _grad_mode, is_grad_enabled, run_backward
 from .guard import holding_inputs, note_fresh_input
+from .ops.complex_tape import note_complex_on_tape
 from .ops.registry import defop
 from .ops.shape import stack
 from .tensor import Tensor
@@ -170,8 +171,7 @@ def fresh_inputs(args, argnums, where, grad_on=None, kinds="f"):
     A tracked argument (in grad mode) becomes a ``transform_input`` node on top of it
     (``connected`` is then True); anything else becomes a new leaf, over a copy when it
     is the caller's array (which then stays writable, and a later write into it does
-    not reach a pullback that saved it).  ``kinds``: the dtype kinds taken (``"fc"``
-    for jvp, whose tangents may be complex as PyTorch's).
+    not reach a pullback that saved it).  ``kinds``: the dtype kinds taken (jvp's "fc").
     """
     args = list(args)
     grad_on = is_grad_enabled() if grad_on is None else grad_on
@@ -187,8 +187,7 @@ def fresh_inputs(args, argnums, where, grad_on=None, kinds="f"):
             continue
         a = args[i]
         array = _float_array(a, where, f"argument {i}", kinds)
-        if array.dtype.kind == "c":
-            from .ops.complex_tape import note_complex_on_tape
+        if array.dtype.kind == "c":     # (jvp's: ops check complex inputs from now on)
             note_complex_on_tape()
         if isinstance(a, Tensor) and a.requires_grad and grad_on:
             fresh = transform_input(a)

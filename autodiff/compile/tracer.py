@@ -484,8 +484,7 @@ class Tracer(ReversePass):
         from ..hooks import GradientHookWatch
         plan.flags.append((GradientHookWatch([tensor for tensor, _ in captured
                                               if tensor.requires_grad]), "hooked", False))
-        # (a forward hook registered later runs Python code a replay would skip)
-        # (a module's traced pre-hooks, pruning's, are part of the plan: another traces)
+        # (a hook registered later runs Python code a replay would skip; pruning's traced)
         plan.flags += [(module, "_hooks_for_compile", module._hooks_for_compile)
                        for module, _ in self.modules.values()
                        if hasattr(module, "_forward_hooks")]
