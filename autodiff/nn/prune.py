@@ -88,9 +88,6 @@ class BasePruningMethod:
     ``dim``) or "global"."""
 
     PRUNING_TYPE: str | None = None
-    #: A compiled function records the hook (its ops read only the parameter and the
-    #: mask buffer, which a replay reads again) instead of refusing it.
-    compile_traced = True
 
     def __init__(self):
         self._tensor_name = None
@@ -108,6 +105,15 @@ class BasePruningMethod:
 
     def __call__(self, module, inputs):
         object.__setattr__(module, self._tensor_name, self.apply_mask(module))
+
+    @property
+    def compile_traced(self) -> bool:
+        """Whether a compiled function records the hook instead of refusing it: its ops
+        read only the parameter and the mask buffer (which a replay reads again), unless
+        a subclass runs code of its own there."""
+        own = type(self)
+        return (own.__call__ is BasePruningMethod.__call__
+                and own.apply_mask is BasePruningMethod.apply_mask)
 
     @property
     def refreshed_attributes(self) -> tuple:
