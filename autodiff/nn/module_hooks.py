@@ -21,8 +21,8 @@ dict would keep the traced values).  A hook registered after the trace makes the
 call trace again, which refuses it.  The exception is a pre-hook that says it computes
 only from the module's parameters and buffers, on the tape (``compile_traced``, as
 pruning's): it runs while tracing, so its ops are recorded and replayed, and its
-``show_current()`` (a replayed method) sets what it sets on the module again at each
-replay, so nothing it leaves there is stale.
+``show_current()`` (a replayed method) sets its ``refreshed_attributes`` on the module
+again at each replay, so nothing it leaves there is stale.
 """
 
 from __future__ import annotations
@@ -228,9 +228,14 @@ def call_with_hooks(module, args: tuple, kwargs: dict):
                 args = result if isinstance(result, tuple) else (result,)
         output = _forward_and_hooks(module, args, kwargs)
         for hook in hooks:
-            # (replayed: what it sets on the module, again at each replay, so it is not
-            # a tensor the call left behind)
-            tracer.made_during.discard(id(hook.show_current()))
+            # A replay sets the module's attributes again (a replayed call); until this
+            # trace ends they stay the traced tensors, which later code of the call may
+            # read, and which are not tensors the call left behind.
+            traced = {name: vars(module)[name] for name in hook.refreshed_attributes}
+            hook.show_current()
+            for name, value in traced.items():
+                object.__setattr__(module, name, value)
+                tracer.made_during.discard(id(value))
         return output
     with_kwargs = _flagged(module, "_forward_pre_hooks", "with_kwargs")
     for key, hook in _pre_hooks(module):

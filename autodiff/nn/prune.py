@@ -125,13 +125,10 @@ class BasePruningMethod:
     def show_current(self):
         """``__call__`` again, at each replay of a compiled function that traced it: the
         module's attribute holds the pruned value of the last call, as after an eager
-        forward (the replay computes the forward from the parameter and mask itself);
-        returns that value."""
+        forward (the replay computes the forward from the parameter and mask itself)."""
         module = self._module() if self._module is not None else None
-        if module is None:
-            return None
-        self(module, ())
-        return getattr(module, self._tensor_name)
+        if module is not None:
+            self(module, ())
 
     @classmethod
     def apply(cls, module, name, *args, importance_scores=None, **kwargs):
