@@ -51,22 +51,24 @@ from .transforms import (_freed_in_function, as_argnums, check_function,
 _make = Tensor._make
 
 
-def check_tangent(primal, tangent, k, where="jvp", names=None):
+def check_tangent(primal, tangent, k, where="jvp", names=None, kinds="f"):
     """Raise unless ``tangent`` matches ``primal`` (the ``k``-th pair; ``names`` for the
-    pair in the messages of ``where``, ``("x", "v")`` for hvp)."""
+    pair in the messages of ``where``, ``("x", "v")`` for hvp) and the primal's dtype is
+    of one of ``kinds`` (``"fc"``: complex too, as ``jvp`` takes)."""
     primal_name, tangent_name = names or (f"primal {k}", f"tangent {k}")
     refuse_container(primal, where, primal_name)
     refuse_container(tangent, where, tangent_name)
     p = primal.data if isinstance(primal, Tensor) else np.asarray(primal)
-    if p.dtype.kind == "c":
+    if p.dtype.kind == "c" and "c" not in kinds:
         raise TypeError(f"{where}: {primal_name} has dtype {p.dtype} (shape {p.shape}); "
-                        "the function transforms take real primals: for complex tangents "
-                        "use ad.autograd.forward_ad (make_dual, unpack_dual), as PyTorch's "
-                        "complex forward mode, or pass ad.view_as_real(z) and rebuild z "
-                        "inside")
-    if p.dtype.kind != "f":
+                        f"{where} takes real primals: for complex tangents use ad.jvp "
+                        "(or ad.func.jvp) or ad.autograd.forward_ad (make_dual, "
+                        "unpack_dual), as PyTorch's complex forward mode, or pass "
+                        "ad.view_as_real(z) and rebuild z inside")
+    if p.dtype.kind not in kinds:
         raise TypeError(f"{where}: {primal_name} has dtype {p.dtype} (shape {p.shape}); "
-                        "forward mode needs floating-point primals. Pass float64 data.")
+                        f"forward mode needs floating-point{' or complex' if 'c' in kinds else ''} "
+                        "primals. Pass float64 data.")
     t = tangent.data if isinstance(tangent, Tensor) else np.asarray(tangent)
     if t.shape != p.shape or t.dtype != p.dtype:
         raise ValueError(
@@ -356,8 +358,9 @@ def _run_for_jvp(func, primals, tangents, record_outer):
     primals = [_as_float_if_number(p) for p in primals]
     tangents = [_as_float_if_number(t) for t in tangents]
     for k, (p, t) in enumerate(zip(primals, tangents)):
-        check_tangent(p, t, k)
-    args, inputs, connected = fresh_inputs(primals, range(len(primals)), "jvp", record_outer)
+        check_tangent(p, t, k, kinds="fc")
+    args, inputs, connected = fresh_inputs(primals, range(len(primals)), "jvp", record_outer,
+                                           kinds="fc")
     tangents_tracked = any(isinstance(t, Tensor) and t.requires_grad for t in tangents)
     out = func(*args)
     outs, container = _flatten_outputs(out)

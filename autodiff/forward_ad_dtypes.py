@@ -14,10 +14,18 @@ comes in (``make_dual(float64 primal, float32 tangent)``), as PyTorch gives it.
   elementwise functions and ``prod`` (``exp`` of a complex64 primal with a complex128
   tangent has a complex64 tangent; ``d * d`` and ``d / d`` the wider one), and the
   real part of the wider dtype for ``std`` of complex values (``var``: the output's).
-* Matrix products refuse, as PyTorch's, which need one dtype for both factors.
+* Matrix products refuse, as PyTorch's, which need one dtype for both factors (and so
+  do inv, svd and eigh, whose PyTorch formulas are matrix products).
+* Norms, built here from several ops, take the dtype of PyTorch's norm formulas:
+  the output's for the 1- and 0-norms (and the matrix norms of sums, 1 and inf), and
+  for the others the real part of the wider of the tangent's and the output's,
+  complex inputs too (``note_norm_tangent`` marks the nodes where that differs from
+  the ops' own rules); the norms of singular values refuse, as svd.
 """
 
 from __future__ import annotations
+
+import weakref
 
 import numpy as np
 
@@ -44,22 +52,47 @@ _COMPLEX_OUTPUT_DTYPE = frozenset({
 #: Products that need their factors of one dtype (PyTorch: "expected m1 and m2 to have
 #: the same dtype").
 _ONE_DTYPE_PRODUCTS = frozenset({"matmul", "einsum", "tensordot", "inner", "vecdot",
-                                 "solve", "cholesky_solve", "ldl_solve"})
+                                 "solve", "cholesky_solve", "ldl_solve",
+                                 # (their PyTorch formulas are matrix products too)
+                                 "inv", "svdvals", "svd_packed", "eigvalsh", "eigh_packed"})
+
+
+#: Nodes of a norm whose tangent dtype is PyTorch's norm's, not their op's:
+#: ``"output"`` (the 1- and 0-norms) or ``"wider"`` (``abs`` of complex values in the
+#: other norms).
+_NORM_TANGENTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def note_norm_tangent(result, dtype_from: str):
+    """Give the tangent of ``result`` (a Tensor made by a norm) the dtype of PyTorch's
+    norm formula, ``"output"`` or ``"wider"``, where a tangent of another dtype than
+    its primal comes in; ``result`` itself, returned."""
+    node = getattr(result, "_node", None)
+    if node is not None:
+        _NORM_TANGENTS[node] = dtype_from
+    return result
 
 
 def tangent_dtype(node, inputs) -> np.dtype:
     """The dtype of ``node``'s tangent given the tangents coming in (None for an input
     without one), at least one of which differs from its primal in dtype."""
     name = node.op.name
+    norm_dtype = _NORM_TANGENTS.get(node)
+    if norm_dtype == "output":
+        return node.dtype
+    if norm_dtype == "wider":
+        wider = np.result_type(node.dtype, *(t.dtype for t in inputs if t is not None))
+        return np.empty(0, wider).real.dtype
     incoming = [t.dtype for t in inputs if t is not None]
     if name in _ONE_DTYPE_PRODUCTS:
         primals = sorted({str(p.dtype) for p in node.parents if hasattr(p, "dtype")})
         raise RuntimeError(
             f"forward AD: '{name}' of a dual tensor whose tangent is "
             f"{'/'.join(sorted(map(str, set(incoming))))} and primal {'/'.join(primals)}: a "
-            "matrix product needs one dtype for both factors (PyTorch raises \"expected m1 "
-            "and m2 to have the same dtype\" here); make the dual with a tangent of the "
-            "primal's dtype, make_dual(x, t.to(x.dtype))")
+            "matrix product (PyTorch's tangent of it is one) needs one dtype for both "
+            "factors (PyTorch raises \"expected m1 and m2 to have the same dtype\" here); "
+            "make the dual with a tangent of the primal's dtype, make_dual(x, "
+            "t.to(x.dtype))")
     kind = node.dtype.kind
     if (name in _OUTPUT_DTYPE or (kind == "f" and name == "sign")
             or (kind == "c" and (name in _COMPLEX_OUTPUT_DTYPE or (

@@ -85,15 +85,14 @@ def _of_objects(ufunc: np.ufunc) -> bool:
     return all(set(types.replace("->", "")) == {"O"} for types in ufunc.types)
 
 
-def _from_python(ufunc):
+def _from_python(ufunc, method: str):
     return TypeError(
-        f"{_full_name(ufunc)} works on Python objects (a ufunc made by np.frompyfunc calls "
-        "a Python function on each element and gives an array of Python objects), so no "
-        "gradient can flow through it. np.vectorize(f)(t) calls the function on each "
-        "element as a 0-d Tensor and records the calls (a loop, slow); faster, call the "
-        "function on the Tensor itself, where NumPy's elementwise functions act on every "
-        "element, or map it with ad.vmap(f)(t); or call it on t.data / t.detach() if you "
-        "do not need its gradient.")
+        f"{_full_name(ufunc, method)} on a Tensor: a ufunc made by np.frompyfunc is "
+        "recorded when called (its function runs on each element as a 0-d Tensor), but "
+        f"its .{method} method is not; write the loop over the Tensor's entries (for a "
+        "reduction, functools.reduce(f, t.reshape(-1)); np.frompyfunc(f, 2, 1)(t, u) "
+        "for elementwise pairs), or call it on t.data / t.detach() if you do not need "
+        "its gradient.")
 
 
 def array_ufunc(ufunc: np.ufunc, method: str, *inputs, **kwargs) -> Any:
@@ -107,7 +106,10 @@ def array_ufunc(ufunc: np.ufunc, method: str, *inputs, **kwargs) -> Any:
     if op is None:
         op = scipy_special.op_for(ufunc)
         if op is None:
-            raise _from_python(ufunc) if _of_objects(ufunc) else _unsupported(_full_name(ufunc))
+            if _of_objects(ufunc):
+                from .numpy_frompyfunc import call_on_tensors
+                return call_on_tensors(ufunc, inputs, kwargs)
+            raise _unsupported(_full_name(ufunc))
     if kwargs:
         if ufunc is np.matmul and kwargs.get("axes") is not None:
             return _matmul_along_axes(inputs, dict(kwargs))
@@ -207,7 +209,8 @@ def _ufunc_method(ufunc, method, inputs, kwargs):
         sequential = sequential_reduce if method == "reduce" else sequential_accumulate
         return sequential(NUMPY_UFUNCS[ufunc], ufunc, *inputs, **kwargs)
     if impl is None:
-        raise _unsupported(_full_name(ufunc, method))
+        raise (_from_python(ufunc, method) if _of_objects(ufunc)
+               else _unsupported(_full_name(ufunc, method)))
     return impl(*inputs, **kwargs)
 
 

@@ -6,7 +6,8 @@ upstream gradient, as a one-tuple; a tuple it returns replaces it (the tensor ho
 the node's output, in PyTorch's signature).  ``register_hook(fn)`` calls
 ``fn(grad_inputs, grad_outputs)`` after the node's rules, with one gradient per input
 (None for an input that gets none), each summed to its input's shape; a tuple it
-returns replaces them.  Both run only where a hook is registered: the reverse pass
+returns replaces them (with PyTorch's checks: the shape and dtype of each, and None
+where the input gets none).  Both run only where a hook is registered: the reverse pass
 reaches them through its one test for hooks (``hooks.run_hooks``), which gives the
 node a stand-in op for that step (``_PostHooked``) whose ``vjp`` runs the rules and
 then the hooks.
@@ -83,6 +84,14 @@ class _PostHooked:
                 raise TypeError(
                     f"register_hook: the hook of {op.name}'s node must return None or a "
                     f"tuple of {len(grads)} gradient(s), one per input, got {result!r}")
+            for i, (new, old) in enumerate(zip(result, grads)):
+                if old is None and new is not None:
+                    raise RuntimeError(
+                        f"register_hook: the hook {hook_name(fn)} of {op.name}'s node "
+                        f"returned a gradient for input {i} (shape {np.shape(new)}), which "
+                        "gets none (it does not require grad, or the op has no gradient "
+                        "for it); PyTorch refuses it too (\"can't replace a None gradient "
+                        "with a non-None value\"): return None in its place")
             grads = [None if new is None else _like(new, old, arg, fn, op.name)
                      for new, old, arg in zip(result, grads, args)]
         return grads
@@ -90,13 +99,14 @@ class _PostHooked:
 
 def _like(new, old, arg, fn, op_name):
     """``new`` as the pass carries gradients (an array in a plain pass), refused unless
-    it has the shape of the input it is for."""
+    it has the shape of the input it is for and the dtype of ``old``, the gradient it
+    replaces."""
     from .tensor import Tensor
-    if isinstance(old, Tensor) or (old is None and isinstance(new, Tensor)):
+    if isinstance(old, Tensor):
         new = new if isinstance(new, Tensor) else Tensor(np.asarray(new))
     else:
         new = np.asarray(new.data if isinstance(new, Tensor) else new)
-    if new.shape != np.shape(arg) or (old is not None and new.dtype != old.dtype):
+    if new.shape != np.shape(arg) or new.dtype != old.dtype:
         refuse_changed("register_hook", fn, f" of {op_name}'s node", new, old, arg, "an input")
     return new
 

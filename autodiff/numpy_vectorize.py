@@ -50,7 +50,7 @@ def _varying(vectorized, args: tuple, kwargs: dict):
     return call, [args[i] for i in positions] + [kwargs[name] for name in names]
 
 
-def _operand(value):
+def operand_of(value):
     """A Tensor (lists that hold Tensors become one) or NumPy's array of ``value``."""
     if holds_tensor(value):
         return from_nested(value)
@@ -71,16 +71,21 @@ def _rows(operand, loop_shape: tuple, core_shape: tuple, numbers: bool) -> list:
 def _output_dtype(vectorized, k: int, first) -> np.dtype:
     if vectorized.otypes is not None:
         return np.dtype(vectorized.otypes[k])
-    dtype = first.dtype if isinstance(first, Tensor) else np.asarray(first).dtype
+    return number_dtype(first.dtype if isinstance(first, Tensor) else np.asarray(first).dtype,
+                        first, "np.vectorize")
+
+
+def number_dtype(dtype: np.dtype, first, caller: str) -> np.dtype:
+    """``dtype``, the results' dtype, when a Tensor can hold it; else a TypeError."""
     if dtype.kind not in "biufc":
         raise TypeError(
-            f"np.vectorize on a Tensor: the function gave {first!r} (dtype {dtype}), which "
+            f"{caller} on a Tensor: the function gave {first!r} (dtype {dtype}), which "
             "a Tensor cannot hold; return numbers, or call it on t.data / t.detach() if "
             "no gradient is needed")
     return dtype
 
 
-def _stack(values: list, dtype: np.dtype, shape: tuple):
+def stack_cast(values: list, dtype: np.dtype, shape: tuple):
     """The results of the calls, each cast to ``dtype`` as NumPy's output array would
     cast it, stacked into a Tensor of ``shape``."""
     cast = [(v if v.dtype == dtype else v.astype(dtype)) if isinstance(v, Tensor)
@@ -89,14 +94,14 @@ def _stack(values: list, dtype: np.dtype, shape: tuple):
     return (stacked if isinstance(stacked, Tensor) else Tensor(stacked)).reshape(shape)
 
 
-def _per_output(results: list, count: int, dims: list) -> list:
+def split_outputs(results: list, count: int, dims: list, caller: str = "np.vectorize") -> list:
     """``results`` (one per call) as one list of values per output, each checked to have
     as many dimensions as its core dimensions ``dims[k]``."""
     if count != 1:
         for result in results:
             got = len(result) if isinstance(result, tuple) else 1
             if got != count:
-                raise ValueError(f"np.vectorize on a Tensor: wrong number of outputs from "
+                raise ValueError(f"{caller} on a Tensor: wrong number of outputs from "
                                  f"the function: expected {count}, got {got}")
     per_output = [results] if count == 1 else [[r[k] for r in results] for k in range(count)]
     per_output = [[from_nested(v) if holds_tensor(v) else v
@@ -105,7 +110,7 @@ def _per_output(results: list, count: int, dims: list) -> list:
         for value in values:
             if np.ndim(value) != len(core):
                 raise ValueError(
-                    f"np.vectorize on a Tensor: the function gave a value of shape "
+                    f"{caller} on a Tensor: the function gave a value of shape "
                     f"{np.shape(value)} where each call must give "
                     + ("one number (NumPy raises 'setting an array element with a "
                        "sequence'); for array results give a signature, "
@@ -115,7 +120,7 @@ def _per_output(results: list, count: int, dims: list) -> list:
     return per_output
 
 
-def _warn_if_numbers_only(per_output: list, operands: list) -> None:
+def warn_if_numbers_only(per_output: list, operands: list, caller: str = "np.vectorize") -> None:
     """Warn at the user's line when a Tensor that requires grad went in and only plain
     numbers came out of every call: the function most likely left the tape with
     ``float(v)`` or ``v.item()`` (written for numbers), which are silent elsewhere."""
@@ -126,7 +131,7 @@ def _warn_if_numbers_only(per_output: list, operands: list) -> None:
         return
     if not any(np.asarray(values[0]).dtype.kind in "fc" for values in per_output):
         return                          # (integer or boolean results: no gradient anyway)
-    warn_at(user_frame(), "np.vectorize called its function on 0-d Tensors that require "
+    warn_at(user_frame(), f"{caller} called its function on 0-d Tensors that require "
             "grad, and every call gave a plain number, not a Tensor: the result is a "
             "constant, with no gradient. If the function turns its argument into a number "
             "(float(v), v.item(), int(v)), write it with NumPy's functions on the argument "
@@ -145,9 +150,9 @@ def _elementwise(vectorized, call, operands: list):
     results = [call(*row) for row in zip(*columns)]
     count = len(vectorized.otypes) if vectorized.otypes is not None else (
         len(results[0]) if isinstance(results[0], tuple) else 1)
-    per_output = _per_output(results, count, [()] * count)
-    _warn_if_numbers_only(per_output, operands)
-    outputs = [_stack(values, _output_dtype(vectorized, k, values[0]), shape)
+    per_output = split_outputs(results, count, [()] * count)
+    warn_if_numbers_only(per_output, operands)
+    outputs = [stack_cast(values, _output_dtype(vectorized, k, values[0]), shape)
                for k, values in enumerate(per_output)]
     return outputs[0] if count == 1 else tuple(outputs)
 
@@ -173,12 +178,12 @@ def _with_signature(vectorized, call, operands: list):
     columns = [_rows(operand, shape, tuple(sizes[d] for d in core), numbers=False)
                for operand, core in zip(operands, inputs_core)]
     results = [call(*row) for row in zip(*columns)]
-    per_output = _per_output(results, len(outputs_core), outputs_core)
-    _warn_if_numbers_only(per_output, operands)
+    per_output = split_outputs(results, len(outputs_core), outputs_core)
+    warn_if_numbers_only(per_output, operands)
     outputs = []
     for k, (values, core) in enumerate(zip(per_output, outputs_core)):
         _read_core_sizes(sizes, [np.shape(value) for value in values], [core] * len(values))
-        outputs.append(_stack(values, _output_dtype(vectorized, k, values[0]),
+        outputs.append(stack_cast(values, _output_dtype(vectorized, k, values[0]),
                               shape + tuple(sizes[d] for d in core)))
     return outputs[0] if len(outputs) == 1 else tuple(outputs)
 
@@ -233,7 +238,7 @@ def call_on_tensors(vectorized, args: tuple, kwargs: dict):
     call, varying = _varying(vectorized, args, kwargs)
     if not varying:
         return call()
-    operands = [_operand(value) for value in varying]
+    operands = [operand_of(value) for value in varying]
     if vectorized.signature is not None:
         return _with_signature(vectorized, call, operands)
     return _elementwise(vectorized, call, operands)

@@ -307,6 +307,13 @@ class SelectionMethods:
     def _sorted(self, where, dim, descending, k, kind=None):
         from .ops.ordering import permute_along_axis, take_along_axis
         from .ops.shape import reshape
+        if self.dtype.kind == "c":
+            raise TypeError(
+                f"{where}(dim=...) of a complex tensor (shape {self.shape}, dtype "
+                f"{self.dtype}): PyTorch's {where} does not order complex numbers; "
+                "np.sort(t, axis) or np.sort_complex(t) sort them as NumPy does, by real "
+                "part then imaginary part (with a gradient), or order by a real key: "
+                "t.abs().sort(dim=...)")
         if self.ndim == 0:
             values, indices = self._sorted_flat(where, dim, descending, k)
             return ValuesIndices(reshape(values, ()), reshape(indices, ()))

@@ -373,6 +373,15 @@ def tape_drop(tensor, how):
         "ad.exp instead of math.exp, np.* functions called on the Tensor itself, a Tensor "
         "to store into: out = ad.zeros(shape); out[i] = t), or leave "
         "the tape on purpose with t.detach(), t.data or t.item().")
+    if numpy_call is not None and _called_object(frame) is np.lib.stride_tricks.as_strided:
+        raise TypeError(
+            f"np.lib.stride_tricks.as_strided on a Tensor{name} (shape {tensor.shape}) that "
+            f"requires grad, at {where}: it makes an ndarray view of the raw memory, with "
+            "no gradient (and, with overlapping strides, a gradient would have to add up "
+            "over the overlaps). Use np.lib.stride_tricks.sliding_window_view(t, "
+            "window_shape, axis) for overlapping windows, which records them (gradients "
+            "add up where windows overlap), t[index_array] for any other arrangement, or "
+            "call it on t.detach() / t.data when no gradient is needed.")
     if _grad_mode.transform_depth > 0:
         if numpy_call is _ITERATORS["nditer"]:
             # (np.nditer replaces any TypeError of the conversion with its own, about

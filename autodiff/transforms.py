@@ -30,6 +30,7 @@ from .compile.hooks import refuse_transform_in_trace
 from .grad_mode import TransformLevel
 from .graph import Node, _grad_mode, is_grad_enabled, run_backward
 from .guard import holding_inputs, note_fresh_input
+from .ops.complex_tape import note_complex_on_tape
 from .ops.registry import defop
 from .ops.shape import stack
 from .tensor import Tensor
@@ -152,10 +153,10 @@ def refuse_container(value, where, what):
             "otherwise), or concatenate them into one array.")
 
 
-def _float_array(value, where, what):
+def _float_array(value, where, what, kinds="f"):
     refuse_container(value, where, what)
     array = value.data if isinstance(value, Tensor) else np.asarray(value)
-    if array.dtype.kind != "f":
+    if array.dtype.kind not in kinds:
         raise TypeError(f"{where}: {what} has dtype {array.dtype} (shape {array.shape}); " + (
             "transforms take real arrays: for a complex z use ad.autograd.grad(loss, z), or "
             "pass ad.view_as_real(z) and rebuild z inside" if array.dtype.kind == "c" else
@@ -164,13 +165,13 @@ def _float_array(value, where, what):
     return array
 
 
-def fresh_inputs(args, argnums, where, grad_on=None):
+def fresh_inputs(args, argnums, where, grad_on=None, kinds="f"):
     """``(args, inputs, connected)``: args with a fresh tensor at each argnum.
 
     A tracked argument (in grad mode) becomes a ``transform_input`` node on top of it
     (``connected`` is then True); anything else becomes a new leaf, over a copy when it
     is the caller's array (which then stays writable, and a later write into it does
-    not reach a pullback that saved it).
+    not reach a pullback that saved it).  ``kinds``: the dtype kinds taken (jvp's "fc").
     """
     args = list(args)
     grad_on = is_grad_enabled() if grad_on is None else grad_on
@@ -185,7 +186,9 @@ def fresh_inputs(args, argnums, where, grad_on=None):
             inputs.append(made[i])
             continue
         a = args[i]
-        array = _float_array(a, where, f"argument {i}")
+        array = _float_array(a, where, f"argument {i}", kinds)
+        if array.dtype.kind == "c":     # (jvp's: ops check complex inputs from now on)
+            note_complex_on_tape()
         if isinstance(a, Tensor) and a.requires_grad and grad_on:
             fresh = transform_input(a)
             note_fresh_input(fresh._node, a)    # ops reading it guard a's leaf array

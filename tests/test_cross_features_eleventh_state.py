@@ -275,9 +275,19 @@ def test_a_users_pruning_under_functional_call_and_per_example_gradients():
     assert (np.asarray(grads["weight_orig"]) == 0).sum() == 4 * 3     # the pruned entries
 
 
-def test_a_pruned_model_in_a_compiled_function_is_refused_naming_the_hook():
+def test_a_pruned_model_in_a_compiled_function_replays_its_pruning():
     model = ad.nn.Linear(3, 2, dtype=ad.float32)
     _every_other(ad).apply(model, "weight")
     assert model.weight.dtype == model.weight_mask.dtype == np.float32
-    with pytest.raises(Exception, match="Linear has forward hooks"):
-        ad.compile(lambda x: model(x))(ad.tensor(np.ones((1, 3), np.float32)))
+    compiled = ad.compile(lambda x: model(x))
+    for scale in (1.0, 2.0, 3.0):
+        x = ad.tensor(np.full((1, 3), scale, np.float32))
+        np.testing.assert_array_equal(compiled(x).data, model(x).data)
+    # a subclass that runs its own code in the hook is still refused, naming it
+    class Logged(_every_other(ad)):
+        def __call__(self, module, inputs):
+            super().__call__(module, inputs)
+    logged = ad.nn.Linear(3, 2)
+    Logged.apply(logged, "weight")
+    with pytest.raises(Exception, match=r"Linear has forward hooks \(Logged\)"):
+        ad.compile(lambda x: logged(x))(ad.tensor(np.ones((1, 3))))

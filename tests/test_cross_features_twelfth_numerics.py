@@ -78,10 +78,22 @@ def test_a_complex_training_step_through_emath_compiles():
     lambda f, z, t: ad.jvp(f, (z,), (t,)),
     lambda f, z, t: ad.func.jvp(f, (z,), (t,)),
 ])
-def test_a_complex_primal_in_a_function_transform_points_to_forward_ad(transform):
-    # the message said forward mode needs floating-point primals and to pass float64
-    with pytest.raises(TypeError, match=r"complex128.*ad.autograd.forward_ad.*view_as_real"):
-        transform(np.emath.sqrt, ad.tensor(Z), ad.tensor(np.ones(3) + 0.5j))
+def test_jvp_of_a_complex_primal_gives_forward_ads_tangent(transform):
+    # (as torch.func.jvp; it was refused, saying to pass float64)
+    tangent = np.ones(3) + 0.5j
+    _, got = transform(np.emath.sqrt, ad.tensor(Z), ad.tensor(tangent))
+    fw = ad.autograd.forward_ad
+    with fw.dual_level():
+        expected = fw.unpack_dual(np.emath.sqrt(fw.make_dual(ad.tensor(Z),
+                                                             ad.tensor(tangent)))).tangent
+    np.testing.assert_allclose(np.asarray(got), np.asarray(expected), rtol=1e-15)
+    np.testing.assert_allclose(np.asarray(got), tangent / (2 * np.sqrt(Z)), rtol=1e-14)
+
+
+def test_a_complex_primal_in_hvp_points_to_jvp_and_forward_ad():
+    with pytest.raises(TypeError, match=r"complex128.*ad.jvp.*ad.autograd.forward_ad.*"
+                                        r"view_as_real"):
+        ad.hvp(lambda z: ad.sum(ad.abs(z)), Z, np.ones(3) + 0j)
 
 
 @pytest.mark.parametrize("name", ["sqrt", "log", "arccos", "power 2.5"])

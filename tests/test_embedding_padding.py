@@ -145,8 +145,8 @@ def test_bad_padding_idx_max_norm_and_tables_are_named():
     with pytest.raises(ValueError, match=r"^embedding: weight must be a table of shape \(n, dim\)"
                                          r".*got shape \(5,\)$"):
         F.embedding([0], np.zeros(5))
-    with pytest.raises(TypeError, match=r"^embedding: weight must hold floating-point values, "
-                                        "got dtype int64$"):
+    with pytest.raises(TypeError, match=r"^embedding: weight must hold floating-point or "
+                                        "complex values, got dtype int64$"):
         F.embedding([0], np.zeros((5, 3), dtype=np.int64))
     with pytest.raises(IndexError, match=r"^embedding: id 5 is out of range for 5 rows"):
         F.embedding([5], np.zeros((5, 3)), padding_idx=0)

@@ -1,7 +1,7 @@
 """NumPy's conveniences on Tensors: ``np.vectorize(f)(t)`` is recorded (values
 NumPy's to the bit, gradients checked against central differences, to second order,
 and against HIPS autograd on the same function written with ``where``);
-``np.frompyfunc`` is refused naming ``np.vectorize``, and ``np.ndenumerate`` /
+``np.frompyfunc`` likewise (tests/test_numpy_frompyfunc.py), and ``np.ndenumerate`` /
 ``np.nditer`` of a Tensor warn naming themselves and what to iterate over instead.
 (``np.r_`` / ``np.c_`` of Tensors warn that they drop the tape, as the API says:
 tests/test_tape_drop.py.)"""
@@ -203,14 +203,6 @@ def test_vectorize_works_in_transforms_and_as_a_decorator():
         np.diag(np.where((x > 0) & (x < 1), 6 - 12 * x, 0.0)), rtol=1e-14, atol=1e-15)
     typed = np.vectorize(otypes=[np.float64])(lambda v: v if v > 0 else 0.0)
     np.testing.assert_array_equal(ad.grad(lambda v: np.sum(typed(v)))(x), x > 0)
-
-
-def test_frompyfunc_is_refused_naming_np_vectorize():
-    x = ad.tensor([1.0, 2.0], requires_grad=True)
-    with pytest.raises(TypeError, match=r"works on Python objects.*np\.vectorize\(f\)\(t\) "
-                                        r"calls the function on each element as a 0-d "
-                                        r"Tensor"):
-        np.frompyfunc(_clipped_square, 1, 1)(x)
 
 
 def test_a_tensor_read_from_outside_a_vectorized_function_names_the_fix():

@@ -27,10 +27,14 @@ def module_members(modules) -> list:
     members = []
     for module in modules:
         buffers = getattr(module, "_buffers", {})     # (read again at each call)
+        # (what a traced pre-hook sets again at each replay: pruning's module.weight)
+        refreshed = {name for hook in getattr(module, "_forward_pre_hooks", {}).values()
+                     for name in getattr(hook, "refreshed_attributes", ())}
         for table in (vars(module), module._parameters, module._modules):
             members += [(table, key, value) for key, value in table.items()
-                        if isinstance(value, (Tensor, Module)) or callable(value) or (
-                            isinstance(value, np.ndarray) and key not in buffers) or (
-                            not key.startswith("_") and followed_by_identity(value))]
+                        if key not in refreshed and (
+                            isinstance(value, (Tensor, Module)) or callable(value) or (
+                                isinstance(value, np.ndarray) and key not in buffers) or (
+                                not key.startswith("_") and followed_by_identity(value)))]
         members.append((module._modules, SUBMODULE_NAMES, tuple(module._modules)))
     return members

@@ -486,8 +486,8 @@ class Tracer(ReversePass):
         from ..hooks import GradientHookWatch
         plan.flags.append((GradientHookWatch([tensor for tensor, _ in captured
                                               if tensor.requires_grad]), "hooked", False))
-        # (a forward hook registered later runs Python code a replay would skip)
-        plan.flags += [(module, "_has_forward_hooks", False)
+        # (a hook registered later runs Python code a replay would skip; pruning's traced)
+        plan.flags += [(module, "_hooks_for_compile", module._hooks_for_compile)
                        for module, _ in self.modules.values()
                        if hasattr(module, "_forward_hooks")]
         plan.members = self.module_members()

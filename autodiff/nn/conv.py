@@ -53,27 +53,24 @@ def _checked_channels(in_channels, out_channels, groups, where):
 
 def _init_conv_parameters(module, weight_shape, bias, rng, dtype, where):
     """Give a convolution layer its ``weight`` of ``weight_shape`` and, if ``bias``, a
-    ``bias`` of shape (module.out_channels,), of floating-point ``dtype``, drawn from
-    ``rng``."""
+    ``bias`` of shape (module.out_channels,), of floating-point or complex ``dtype``,
+    drawn from ``rng``."""
     dtype = np.dtype(dtype)
-    if dtype.kind == "c":
-        raise TypeError(
-            f"{where}: complex dtype {dtype} is not supported here (PyTorch has complex "
-            "convolutions): the convolution's gradient rules are written for real numbers. "
-            "Use two real layers on x.real and x.imag and combine their outputs with "
-            "ad.complex, or a complex ad.nn.Linear where a dense layer will do")
-    if dtype.kind != "f":
-        raise TypeError(f"{where}: dtype must be a floating-point type, not {dtype}")
+    if dtype.kind not in "fc":
+        raise TypeError(f"{where}: dtype must be a floating-point or complex type, not "
+                        f"{dtype}")
     gen = _generator(rng)
     # PyTorch's default: kaiming_uniform_(a=sqrt(5)) for the weight, which is
     # U(-1/sqrt(fan_in), 1/sqrt(fan_in)), and the same bound for the bias.  fan_in is
     # the size of the weight's axes after the first (for a transposed convolution,
     # out_channels/groups * the kernel size).
+    # A complex dtype draws the real and imaginary parts each so (PyTorch's uniform_);
+    # its convolutions are four real ones (complex_conv.py).
+    from .modules import uniform_values
     bound = 1.0 / math.sqrt(math.prod(weight_shape[1:]))
-    module.weight = Parameter(gen.uniform(-bound, bound, weight_shape).astype(dtype))
+    module.weight = Parameter(uniform_values(gen, bound, weight_shape, dtype))
     if bias:
-        module.bias = Parameter(gen.uniform(-bound, bound, (module.out_channels,))
-                                .astype(dtype))
+        module.bias = Parameter(uniform_values(gen, bound, (module.out_channels,), dtype))
     else:
         module.register_parameter("bias", None)
 

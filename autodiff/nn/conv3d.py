@@ -22,6 +22,7 @@ from ..tensor import Tensor
 from . import functional_conv as FC
 from .conv import _ConvNd
 from .conv_transpose import _checked_output_padding, _conv_transpose2d, _ConvTransposeNd
+from .complex_conv import also_complex
 from .half_precision import check_float16_operands, rounded_once
 from .unbatched import unbatched_too
 
@@ -77,6 +78,7 @@ def _add_bias(out, bias, channels):
     return out + _shape.reshape(bias, (1, channels) + (1,) * (out.ndim - 2))
 
 
+@also_complex
 @unbatched_too("N, C, D, H, W")
 def _conv3d(x, weight, bias, stride, padding, dilation, groups, where):
     FC._float_input(x, where)
@@ -134,6 +136,7 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups: in
     return _conv3d(input, weight, bias, stride, padding, dilation, groups, "conv3d")
 
 
+@also_complex
 @unbatched_too("N, C, D, H, W")
 def _conv_transpose3d(x, weight, bias, stride, padding, output_padding, groups, dilation,
                       where):
@@ -221,6 +224,7 @@ def _one(value, what, where, minimum):
     return int(value)
 
 
+@also_complex
 @unbatched_too("N, C, L")
 def _conv_transpose1d(x, weight, bias, stride, padding, output_padding, groups, dilation,
                       where):

@@ -19,6 +19,7 @@ from ..ops import conv as _conv
 from ..ops import shape as _shape
 from ..tensor import Tensor
 from . import functional_conv as FC
+from .complex_conv import also_complex
 from .conv import _checked_channels, _init_conv_parameters, _tuple
 from .half_precision import check_float16_operands
 from .module import Module
@@ -36,6 +37,7 @@ def _checked_output_padding(output_padding, stride, dilation, where):
     return output_padding
 
 
+@also_complex
 @unbatched_too("N, C, H, W")
 def _conv_transpose2d(x, weight, bias, stride, padding, output_padding, groups, dilation,
                       where):

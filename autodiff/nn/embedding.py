@@ -129,9 +129,12 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type: float =
 
     With ``padding_idx`` (negative counts from the end) that row gets no gradient: its
     value is looked up as it is, but the gradient rows of its ids are dropped, as in
-    PyTorch.  With ``max_norm``, the looked-up rows whose ``norm_type``-norm exceeds it
-    are first rescaled to that norm in ``weight`` itself, without gradient (see the
-    module's notes: a table a live graph saved is refused).
+    PyTorch.  A complex table's rows have the gradient of the lookup in PyTorch's
+    convention for complex values (the cotangent rows added up per id), which PyTorch
+    itself refuses to compute ("embedding does not support automatic differentiation
+    for outputs with complex dtype").  With ``max_norm``, the looked-up rows whose
+    ``norm_type``-norm exceeds it are first rescaled to that norm in ``weight`` itself,
+    without gradient (see the module's notes: a table a live graph saved is refused).
 
     >>> F.embedding([0], ad.tensor([[3.0, 4.0]]), max_norm=1.0)
     tensor([[0.59999999, 0.79999998]])
@@ -148,8 +151,9 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type: float =
         raise ValueError(f"{where}: weight must be a table of shape (n, dim), one row per id, "
                          f"got shape {shape}")
     dtype = weight.dtype if isinstance(weight, Tensor) else np.asarray(weight).dtype
-    if dtype.kind != "f":
-        raise TypeError(f"{where}: weight must hold floating-point values, got dtype {dtype}")
+    if dtype.kind not in "fc":
+        raise TypeError(f"{where}: weight must hold floating-point or complex values, got "
+                        f"dtype {dtype}")
     padding_idx = padding_index(padding_idx, shape[0], where)
     ids = check_ids(input, shape[0], where)
     if max_norm is not None:

@@ -18,6 +18,7 @@ from ..ops import conv as _conv
 from ..ops import shape as _shape
 from ..ops.indexing import getitem, take
 from ..tensor import Tensor
+from .complex_conv import also_complex
 from .half_precision import check_float16_operands, rounded_once
 from .unbatched import unbatched_too
 
@@ -263,6 +264,7 @@ def _checked_weight_and_groups(x, weight, groups, layout, where):
     return w_shape, int(groups)
 
 
+@also_complex
 @unbatched_too("N, C, H, W")
 def _conv2d(x, weight, bias, stride, padding, dilation, groups, where):
     w_shape, groups = _checked_weight_and_groups(
@@ -318,6 +320,7 @@ def _int1(value, what, where, minimum=1):
     return int(value)
 
 
+@also_complex
 @unbatched_too("N, C, L")
 def _conv1d(x, weight, bias, stride, padding, dilation, groups, where):
     shape, w_shape = _shape_of(x), _shape_of(weight)

@@ -18,7 +18,11 @@ its own.
 A compiled function refuses a module with hooks while tracing: a hook is Python code
 that the replay of the recorded ops would not run again (an activation stored in a
 dict would keep the traced values).  A hook registered after the trace makes the next
-call trace again, which refuses it.
+call trace again, which refuses it.  The exception is a pre-hook that says it computes
+only from the module's parameters and buffers, on the tape (``compile_traced``, as
+pruning's): it runs while tracing, so its ops are recorded and replayed, and its
+``show_current()`` (a replayed method) sets its ``refreshed_attributes`` on the module
+again at each replay, so nothing it leaves there is stale.
 """
 
 from __future__ import annotations
@@ -66,6 +70,18 @@ class HookMethods:
                     or GLOBAL_HOOKS._forward_hooks or GLOBAL_HOOKS._forward_pre_hooks
                     or self.__dict__.get("_backward_hooks")
                     or self.__dict__.get("_backward_pre_hooks"))
+
+    @property
+    def _hooks_for_compile(self):
+        """What a compiled plan checks of the module's hooks: False when it has none,
+        else which hooks it has (a plan traced them all: pruning's pre-hooks), so that
+        any other registered later traces again, which refuses it."""
+        if not self._has_forward_hooks:
+            return False
+        return (tuple(self._forward_pre_hooks), tuple(self._forward_hooks),
+                tuple(GLOBAL_HOOKS._forward_pre_hooks), tuple(GLOBAL_HOOKS._forward_hooks),
+                bool(self.__dict__.get("_backward_hooks")
+                     or self.__dict__.get("_backward_pre_hooks")))
 
     def register_forward_pre_hook(self, hook: Callable, *, prepend: bool = False,
                                   with_kwargs: bool = False) -> RemovableHandle:
@@ -203,23 +219,24 @@ def call_with_hooks(module, args: tuple, kwargs: dict):
     from ..compile import hooks as compile_hooks
     tracer = compile_hooks.active
     if tracer is not None and tracer.owns_thread():
-        from ..compile.provenance import user_line
-        from ..compile.refusals import TraceError
-        kinds = [kind for kind, present in (
-            ("forward", _pre_hooks(module) or _hooks_after(module)),
-            ("backward", has_backward_hooks(module))) if present]
-        instead = sorted({hook.compile_instead for hook in module._forward_pre_hooks.values()
-                          if hasattr(hook, "compile_instead")})
-        made_by = " / ".join(f"nn.utils.{name.rsplit('.', 1)[1]}" for name in instead)
-        remedy = (f"The hook comes from {made_by}: use {' / '.join(instead)} instead, "
-                  "whose parametrization a compiled function replays." if instead else
-                  "Remove the hooks (handle.remove()) before calling the compiled "
-                  "function, or run the model eagerly while you need them.")
-        raise TraceError(
-            f"compile: {type(module).__name__} has {' and '.join(kinds)} hooks and is "
-            "called at "
-            f"{user_line()} inside the compiled function {tracer.name}; a hook would run "
-            f"only while tracing (every replay skips Python code between ops). {remedy}")
+        if not _traced_pre_hooks_only(module):
+            _refuse_hooks_in_trace(module, tracer)
+        hooks = [hook for _, hook in _pre_hooks(module)]
+        for hook in hooks:
+            result = hook(module, args)       # (traced: the forward reads what it records)
+            if result is not None:
+                args = result if isinstance(result, tuple) else (result,)
+        output = _forward_and_hooks(module, args, kwargs)
+        for hook in hooks:
+            # A replay sets the module's attributes again (a replayed call); until this
+            # trace ends they stay the traced tensors, which later code of the call may
+            # read, and which are not tensors the call left behind.
+            traced = {name: vars(module)[name] for name in hook.refreshed_attributes}
+            hook.show_current()
+            for name, value in traced.items():
+                object.__setattr__(module, name, value)
+                tracer.made_during.discard(id(value))
+        return output
     with_kwargs = _flagged(module, "_forward_pre_hooks", "with_kwargs")
     for key, hook in _pre_hooks(module):
         if key in with_kwargs:
@@ -241,6 +258,43 @@ def call_with_hooks(module, args: tuple, kwargs: dict):
         return call_with_backward_hooks(
             module, args, kwargs, lambda *a, **k: _forward_and_hooks(module, a, k))
     return _forward_and_hooks(module, args, kwargs)
+
+
+def _traced_pre_hooks_only(module) -> bool:
+    """Whether ``module``'s hooks are all pre-hooks that a compiled function records
+    (``compile_traced``: they compute only from parameters and buffers, on the tape)."""
+    return (not _hooks_after(module) and not has_backward_hooks(module)
+            and not _flagged(module, "_forward_pre_hooks", "with_kwargs")
+            and all(getattr(hook, "compile_traced", False) for _, hook in _pre_hooks(module)))
+
+
+def _refuse_hooks_in_trace(module, tracer) -> None:
+    from ..compile.provenance import user_line
+    from ..compile.refusals import TraceError
+    kinds = [kind for kind, present in (
+        ("forward", _pre_hooks(module) or _hooks_after(module)),
+        ("backward", has_backward_hooks(module))) if present]
+    names = [_hook_name(hook) for _, hook in _pre_hooks(module) + _hooks_after(module)
+             if not getattr(hook, "compile_traced", False)] or ["backward hooks"]
+    instead = sorted({hook.compile_instead for hook in module._forward_pre_hooks.values()
+                      if hasattr(hook, "compile_instead")})
+    made_by = " / ".join(f"nn.utils.{name.rsplit('.', 1)[1]}" for name in instead)
+    remedy = (f"The hook comes from {made_by}: use {' / '.join(instead)} instead, "
+              "whose parametrization a compiled function replays." if instead else
+              "Remove the hooks (handle.remove()) before calling the compiled "
+              "function, or run the model eagerly while you need them.")
+    raise TraceError(
+        f"compile: {type(module).__name__} has {' and '.join(kinds)} hooks "
+        f"({', '.join(names)}) and is called at "
+        f"{user_line()} inside the compiled function {tracer.name}; a hook would run "
+        f"only while tracing (every replay skips Python code between ops). {remedy}")
+
+
+def _hook_name(hook) -> str:
+    """``name (file:line)`` of a hook function; the class name of a hook object."""
+    code = getattr(hook, "__code__", None)
+    name = getattr(hook, "__name__", None) or type(hook).__name__
+    return name if code is None else f"{name} ({code.co_filename}:{code.co_firstlineno})"
 
 
 def _forward_and_hooks(module, args: tuple, kwargs: dict):

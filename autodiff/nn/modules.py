@@ -218,7 +218,8 @@ class Embedding(Module):
     The forward gathers rows, the backward scatter-adds into them, so an id that
     appears several times in a batch receives the sum of its gradients.  Ids must be
     integers in ``[0, n)``.  The table starts as ``std * N(0, 1)`` (PyTorch's default
-    is std = 1; small values such as 0.01 suit dot-product models).
+    is std = 1; small values such as 0.01 suit dot-product models); a complex ``dtype``
+    draws each part with variance ``std**2 / 2``, as PyTorch's ``normal_``.
 
     ``padding_idx`` (negative counts from the end) names a row that starts at zeros and
     never gets a gradient, as in PyTorch: ids equal to it look up that row as it is,
@@ -257,16 +258,14 @@ class Embedding(Module):
         # PyTorch's attributes, at the only values taken here
         self.scale_grad_by_freq, self.sparse = False, False
         self.padding_idx = padding_index(padding_idx, self.n, where)
-        if numpy_dtype("Embedding", dtype).kind == "c":
-            raise TypeError(
-                f"Embedding: complex dtype {np.dtype(dtype)} is not supported here; PyTorch "
-                "makes such a table but cannot differentiate its lookups (\"embedding does "
-                "not support automatic differentiation for outputs with complex dtype\"). "
-                "Keep two real tables for the real and imaginary parts and combine the "
-                "rows with ad.complex")
-        dtype = _float_dtype(dtype, "Embedding")
+        dtype = float_or_complex_dtype(dtype, "Embedding")
         gen = _generator(rng)
-        table = (std * gen.standard_normal((self.n, self.dim))).astype(dtype)
+        if dtype.kind == "c":       # (PyTorch's normal_: each part of variance std**2 / 2)
+            scale = std / math.sqrt(2)
+            table = (scale * gen.standard_normal((self.n, self.dim))
+                     + 1j * scale * gen.standard_normal((self.n, self.dim))).astype(dtype)
+        else:
+            table = (std * gen.standard_normal((self.n, self.dim))).astype(dtype)
         if self.padding_idx is not None:
             table[self.padding_idx] = 0
         self.weight = Parameter(table)

@@ -21,9 +21,11 @@ shape of the parameter here.
 from __future__ import annotations
 
 import numbers
+import weakref
 
 import numpy as np
 
+from ..compile.hooks import replayed
 from ..ops.operands import array_of
 from ..tensor import Tensor
 from .module import Module, Parameter, _generator
@@ -89,6 +91,7 @@ class BasePruningMethod:
 
     def __init__(self):
         self._tensor_name = None
+        self._module = None             # (a weak reference, set when applied)
 
     def compute_mask(self, t: np.ndarray, default_mask: np.ndarray) -> np.ndarray:
         raise NotImplementedError(f"{type(self).__name__}.compute_mask")
@@ -97,10 +100,35 @@ class BasePruningMethod:
         """``<name>_orig * <name>_mask``, recorded (the gradient reaches ``_orig``)."""
         orig = getattr(module, self._tensor_name + "_orig")
         mask = getattr(module, self._tensor_name + "_mask")
-        return orig * mask.astype(orig.dtype)
+        # (the buffer itself when it has the dtype: a compiled function reads it again)
+        return orig * (mask if mask.dtype == orig.dtype else mask.astype(orig.dtype))
 
     def __call__(self, module, inputs):
         object.__setattr__(module, self._tensor_name, self.apply_mask(module))
+
+    @property
+    def compile_traced(self) -> bool:
+        """Whether a compiled function records the hook instead of refusing it: its ops
+        read only the parameter and the mask buffer (which a replay reads again), unless
+        a subclass runs code of its own there."""
+        own = type(self)
+        return (own.__call__ is BasePruningMethod.__call__
+                and own.apply_mask is BasePruningMethod.apply_mask)
+
+    @property
+    def refreshed_attributes(self) -> tuple:
+        """The module attribute ``show_current`` sets again at each replay (a compiled
+        function does not trace again because it holds another tensor)."""
+        return (self._tensor_name,)
+
+    @replayed
+    def show_current(self):
+        """``__call__`` again, at each replay of a compiled function that traced it: the
+        module's attribute holds the pruned value of the last call, as after an eager
+        forward (the replay computes the forward from the parameter and mask itself)."""
+        module = self._module() if self._module is not None else None
+        if module is not None:
+            self(module, ())
 
     @classmethod
     def apply(cls, module, name, *args, importance_scores=None, **kwargs):
@@ -149,6 +177,7 @@ class BasePruningMethod:
             del module._forward_pre_hooks[old_key]
             setattr(module, name + "_mask", mask)
         object.__setattr__(module, name, method.apply_mask(module))
+        method._module = weakref.ref(module)
         module.register_forward_pre_hook(method)
         return method
 

@@ -34,6 +34,7 @@ from ..tensor import Tensor
 from . import functional_conv as FC
 from .conv import _is_int
 from .module import Module
+from .upsample_antialias import antialiased
 
 _MODES = ("nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinear", "area")
 #: The input dims each interpolating mode takes: (N, C) and one spatial dim per letter
@@ -191,7 +192,8 @@ def interpolate(input, size=None, scale_factor=None, mode: str = "nearest",
     ``size`` or by ``scale_factor``, as ``torch.nn.functional.interpolate``; ``mode`` is
     ``'nearest'``, ``'nearest-exact'``, ``'linear'`` (3-D input), ``'bilinear'`` or
     ``'bicubic'`` (4-D) or ``'trilinear'`` (5-D), these four with ``align_corners``, or
-    ``'area'`` (adaptive average pooling).
+    ``'area'`` (adaptive average pooling).  ``antialias=True`` with ``'bilinear'`` or
+    ``'bicubic'`` is PyTorch's antialiased resize (upsample_antialias.py).
 
     >>> x = ad.tensor([[[[1.0, 2.0], [3.0, 4.0]]]])
     >>> F.interpolate(x, scale_factor=2)[0, 0]
@@ -208,9 +210,12 @@ def interpolate(input, size=None, scale_factor=None, mode: str = "nearest",
     if mode not in _MODES:
         raise NotImplementedError(f"{where}: mode must be one of {list(_MODES)}, got "
                                   f"{mode!r}")
-    if antialias:
-        raise NotImplementedError(f"{where}: antialias=True is not supported")
     shape = FC._shape_of(input)
+    if antialias and (mode not in ("bilinear", "bicubic") or len(shape) != 4):
+        raise NotImplementedError(
+            f"{where}: antialias=True is supported for mode='bilinear' and 'bicubic' on a "
+            f"4-D (N, C, H, W) input, as in PyTorch, got {mode=} and an input of shape "
+            f"{tuple(shape)}; resize without it, or with F.avg_pool2d first to average")
     FC._float_input(input, where)
     if mode in ("nearest", "nearest-exact", "area"):
         if align_corners is not None:
@@ -229,6 +234,8 @@ def interpolate(input, size=None, scale_factor=None, mode: str = "nearest",
         from . import functional as F
         pool = (F.adaptive_avg_pool1d, F.adaptive_avg_pool2d, F.adaptive_avg_pool3d)
         return pool[len(shape) - 3](x, tuple(out))
+    if antialias:
+        return antialiased(x, out, factors, mode, align_corners)
     for k, (n_in, n_out, factor) in enumerate(zip(shape[2:], out, factors)):
         axis = 2 + k
         if mode == "nearest":

@@ -7,8 +7,8 @@ real part of that (the reverse pass takes it, ``graph._in_dtype``).
 
 Only ops whose rules hold for complex numbers record complex values: each has an
 ``Op.complex_twin``, the op itself where its rules already hold (add, sum, reshape,
-indexing, and writes at an index: ``t[key] = v``, ``out=``) or a twin with conjugated
-rules (multiply, divide, matmul, exp, abs, angle, imag; complex_more.py adds
+indexing, sorting's permutation, and writes at an index: ``t[key] = v``, ``out=``) or
+a twin with conjugated rules (multiply, divide, matmul, exp, abs, angle, imag; complex_more.py adds
 elementwise functions, products and reductions),
 chosen when the node is recorded with a complex input or output, so real-valued nodes
 pay nothing for it.  Every other op refuses complex values that
@@ -261,7 +261,7 @@ def _install():
             "swapaxes", "expand_dims", "squeeze", "flatten", "broadcast_to", "sum_to",
             "where", "concatenate", "stack", "conj", "real", "view_as_real",
             "view_as_complex", "complex", "copy", "constant_pad", "pad", "take", "flip",
-            "roll", "index_add", "setitem", "zero_at", "overwrite")
+            "roll", "index_add", "setitem", "zero_at", "overwrite", "permute_along_axis")
     for name, rules in (("multiply", (_multiply_a, _multiply_b)),
                         ("divide", (_divide_a, _divide_b)),
                         ("matmul", _matmul_twin_rules()),

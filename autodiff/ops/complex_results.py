@@ -1,57 +1,33 @@
-"""NumPy functions whose results are complex and that have no gradient rule here:
-``np.sort_complex`` on Tensors (``np.roots``, ``np.linalg.eig`` and ``eigvals`` have
-theirs in ``ops/eig.py``; the ops with complex rules are named in
-``ops/complex_ops.py``).
-
-Each runs without a gradient: NumPy's values, array
-results as Tensors that do not require grad (a complex Tensor can hold them).  Given a
-Tensor that requires grad, in grad mode, each raises, naming what to use instead,
-rather than return values whose gradient would silently be lost.  ``ad.compile``
-computes them again at each replay.
+"""``np.sort_complex`` on Tensors: a cast to NumPy's complex dtype and a sort by real,
+then imaginary part, recorded, so each entry's gradient goes back to the entry it came
+from (``np.roots``, ``np.linalg.eig`` and ``eigvals``, whose results are complex too,
+are in ``ops/eig.py``; the ops with complex rules are named in ``ops/complex_ops.py``).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..compile.hooks import made
-from ..graph import _grad_mode
-from ..tensor import Tensor
 from .numpy_dispatch import implements
-
-
-def _part(numpy_function, index, args):
-    result = numpy_function(*args)
-    return result if index is None else result[index]
-
-
-def _without_gradient(name, numpy_function, args, instead):
-    """``numpy_function(*args)`` on the data, after refusing inputs that require grad."""
-    for value in args:
-        if isinstance(value, Tensor) and value.requires_grad and _grad_mode.enabled:
-            raise TypeError(
-                f"{name} of a Tensor that requires grad (shape {value.shape}, dtype "
-                f"{value.dtype}): its values are complex in general, and it has no gradient "
-                f"rule here. {instead} Or call it on "
-                "t.detach() (or in ad.no_grad()) when no gradient is needed.")
-    data = tuple(value.data if isinstance(value, Tensor) else value for value in args)
-    result = numpy_function(*data)
-    if isinstance(result, np.ndarray):
-        return Tensor(made(name, _part, (numpy_function, None, data)))
-    parts = [Tensor(made(f"{name}[{i}]", _part, (numpy_function, i, data)))
-             for i in range(len(result))]
-    return type(result)(*parts)                 # NumPy's named tuple (EigResult)
+from .operands import tensor_of
 
 
 @implements(np.sort_complex)
 def sort_complex(a):
-    """``a`` sorted by real part, then imaginary part, as complex numbers, as
-    ``np.sort_complex``: NumPy's values, without a gradient.
+    """``a`` sorted along its last axis by real part, then imaginary part, as complex
+    numbers of NumPy's dtype (complex64 for small integers, complex128 for float32 as
+    for float64), as ``np.sort_complex``; each entry's gradient goes back to the entry
+    it came from (the real part of it for a real input).
 
-    >>> np.sort_complex(ad.tensor([3.0, 1.0, 2.0]))
-    tensor([1.+0.j, 2.+0.j, 3.+0.j], dtype=complex128)
+    >>> x = ad.tensor([3.0, 1.0, 2.0], requires_grad=True)
+    >>> y = np.sort_complex(x)
+    >>> (y * ad.tensor([1.0, 10.0, 100.0])).real.sum().backward(); y
+    tensor([1.+0.j, 2.+0.j, 3.+0.j], dtype=complex128, requires_grad=True)
+    >>> x.grad
+    array([100.,   1.,  10.])
     """
-    return _without_gradient(
-        "numpy.sort_complex", np.sort_complex, (a,),
-        "For real values, np.sort(t) sorts with a gradient (sort_complex only sorts and "
-        "casts to complex).")
+    from .elementwise import astype
+    from .ordering import sort
+    a = tensor_of(a)
+    dtype = np.sort_complex(np.empty(0, a.dtype)).dtype      # (NumPy's choice of dtype)
+    return sort(a if a.dtype == dtype else astype(a, dtype), axis=-1)

@@ -1,5 +1,6 @@
 """Eigenvalues (eigh, eig) or singular values (svd) that repeat, or singular values near 0:
-where the rules of ``decompositions.py`` divide by their gaps (or by the value).
+where the rules of ``decompositions.py`` divide by their gaps (or by the value), and
+where a general matrix's repeated eigenvalues are weighed differently (eig, eigvals).
 
 Pairs of values closer than sqrt(eps) times the largest count as repeated.  Where the
 cotangent (or tangent) of the vectors does not couple such a pair, its entries are at
@@ -16,7 +17,7 @@ from ..tape_drop import user_frame, warn_at
 from ..tensor import Tensor
 
 __all__ = ["DegenerateGradientWarning", "close_pairs", "degenerate_columns",
-           "degenerate_pairs"]
+           "degenerate_pairs", "defective_pairs", "unequally_weighted_pairs"]
 
 
 class DegenerateGradientWarning(UserWarning):
@@ -118,6 +119,71 @@ def _warn_pairs(op, w, tol, bad, forward):
         f"determine it. The result holds inf/nan where they are equal and imprecise "
         f"values where they are nearly equal. Use only the {word}s, compute the result "
         f"from the matrix itself, or keep the {word}s apart."), DegenerateGradientWarning)
+
+
+def unequally_weighted_pairs(op, values, g):
+    """Warn when a result weighs two repeated eigenvalues of a general matrix (closer
+    than sqrt(eps) times the largest |value|) differently, their cotangents ``g``
+    differing above rounding: each of them alone is not differentiable there (how a
+    repeated eigenvalue splits depends on the direction of the change, and at a
+    defective matrix its derivative is infinite), only symmetric functions of them
+    are.  The gradient keeps PyTorch's formula, with LAPACK's eigenvectors."""
+    w, gd = _data(values), _data(g)
+    if w.shape[-1] < 2:
+        return
+    tol = _tolerance(w)
+    close = close_pairs(w, tol)
+    if not close.any():
+        return
+    floor = 8 * np.finfo(gd.dtype).eps * np.max(np.abs(gd), axis=-1, keepdims=True)
+    differ = np.abs(gd[..., None, :] - gd[..., :, None]) > floor[..., None]
+    bad = np.triu(close & differ)
+    if not bad.any():
+        return
+    (*batch, i, j), more = _first_of(bad, "pairs")
+    wi, wj = w[tuple(batch) + (i,)].item(), w[tuple(batch) + (j,)].item()
+    how = (f"are equal ({wi!r})" if wi == wj else
+           f"are nearly equal ({wi!r} and {wj!r}, closer than sqrt(eps) times the largest "
+           f"|eigenvalue|, {tol[tuple(batch)].item():.3g})")
+    warn_at(user_frame(), (
+        f"{op}: eigenvalues {i} and {j}{_where_batch(batch)} {how}{more}, and the result "
+        f"weighs them differently: a repeated eigenvalue of a general matrix is not "
+        f"differentiable on its own (how it splits depends on the direction of the "
+        f"change; at a defective matrix its derivative is infinite), so the gradient, "
+        f"PyTorch's V^-H diag(g) V^H with LAPACK's eigenvectors, is unreliable there "
+        f"(PyTorch documents it as ill-defined). Use a symmetric function of the "
+        f"repeated eigenvalues (their sum, from the trace), or keep them apart."),
+        DegenerateGradientWarning)
+
+
+def defective_pairs(op, values, vectors, g_vectors):
+    """Warn when a result uses eigenvectors of a repeated eigenvalue of a general
+    matrix whose eigenvectors are (nearly) parallel: a defective matrix, where they are
+    not differentiable even for results that ``degenerate_pairs`` finds uncoupled (its
+    exact 0 there assumes an eigenspace, which a defective matrix lacks)."""
+    w, v, g = _data(values), _data(vectors), _data(g_vectors)
+    if w.shape[-1] < 2:
+        return
+    close = close_pairs(w)
+    if not close.any():
+        return
+    cosines = np.abs(np.matmul(np.conj(np.swapaxes(v, -1, -2)), v))
+    parallel = 1 - cosines <= np.sqrt(np.finfo(v.dtype).eps)
+    floor = 8 * np.finfo(g.dtype).eps * np.max(np.abs(g), axis=(-2, -1), keepdims=True)
+    used = np.any(np.abs(g) > floor, axis=-2)
+    bad = np.triu(close & parallel & (used[..., None, :] | used[..., :, None]))
+    if not bad.any():
+        return
+    (*batch, i, j), more = _first_of(bad, "pairs")
+    value = w[tuple(batch) + (i,)].item()
+    warn_at(user_frame(), (
+        f"{op}: eigenvalues {i} and {j}{_where_batch(batch)} are equal or nearly equal "
+        f"({value!r}){more} and their eigenvectors are (nearly) parallel: the matrix is "
+        f"(nearly) defective, where the eigenvectors are not differentiable "
+        f"({_what_is_undefined(False, 'them')} is undefined, its derivative infinite), "
+        f"and the gradient holds a meaningless value. Use only the eigenvalues' "
+        f"symmetric functions, compute the result from the matrix itself, or keep the "
+        f"eigenvalues apart."), DegenerateGradientWarning)
 
 
 def degenerate_columns(xp, s, rest, product, inner, side, shape, forward=False):

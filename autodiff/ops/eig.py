@@ -17,7 +17,10 @@ that depends on that phase raises, naming the op, as PyTorch's (``Im diag(V^H g_
 above rounding level; complex_spectral.py).  At repeated eigenvalues the eigenvectors
 are not differentiable; pairs closer than sqrt(eps) times the largest |eigenvalue|
 are handled as for eigh (degenerate_spectra.py): exact 0 where the cotangent does not
-couple them, otherwise PyTorch's inf/nan with ``DegenerateGradientWarning``.
+couple them, otherwise PyTorch's inf/nan with ``DegenerateGradientWarning``.  Such a
+pair weighed differently by the eigenvalues' cotangent warns too (a repeated
+eigenvalue alone is not differentiable; at a defective matrix its derivative is
+infinite); symmetric functions of them (their sum) stay quiet.
 
 >>> a = ad.tensor([[1.0, 2.0], [0.0, 3.0]], requires_grad=True)
 >>> np.linalg.eigvals(a)[1].backward()     # the eigenvalue 3: u v^T / (u^T v), u^T a = 3 u^T
@@ -33,7 +36,8 @@ import numpy as np
 from ..tape_drop import user_frame, warn_at
 from ..tensor import Tensor
 from .decompositions import _coupling, _data, _eye
-from .degenerate_spectra import DegenerateGradientWarning, close_pairs, degenerate_pairs
+from .degenerate_spectra import (DegenerateGradientWarning, close_pairs, defective_pairs,
+                                 degenerate_pairs, unequally_weighted_pairs)
 from .registry import defop, implements
 
 #: NumPy's named tuple ``(eigenvalues, eigenvectors)``, taken from a call (its class
@@ -48,7 +52,7 @@ def _eig_forward(a):
     return np.concatenate([v, w[..., None, :]], axis=-2)
 
 
-def _eig_vjp(xp, v, w, g_v, g_w):
+def _eig_vjp(xp, v, w, g_v, g_w, op="eig"):
     """PyTorch's ``linalg_eig_backward`` for eigenvectors ``v`` (unit columns) and
     eigenvalues ``w`` with cotangents ``g_v`` and ``g_w`` (either may be None)."""
     from .complex_spectral import _diagonal_imag, _mh, check_phase_free  # (imports all ops)
@@ -62,9 +66,11 @@ def _eig_vjp(xp, v, w, g_v, g_w):
                              of="a general matrix")
         lengths = xp.real(xp.diagonal(m, offset=0, axis1=-2, axis2=-1))
         m = m - xp.matmul(vh, v * xp.expand_dims(lengths, -2))
+        defective_pairs(op, w, v, g_v)
         (m,) = degenerate_pairs(xp, "eig", w, [(m, m, n)])
         core = _coupling(xp, m, xp.conj(w))
     if g_w is not None:
+        unequally_weighted_pairs(op, w, g_w)
         core = core + xp.expand_dims(g_w, -2) * _eye(n, w)
     return xp.solve(vh, xp.matmul(core, vh))
 
@@ -122,7 +128,7 @@ def _eigvals_rule(xp, g, ans, a):
         values, vectors = eig(a)
     else:
         values, vectors = np.linalg.eig(a)
-    return _eig_vjp(xp, _matching_vectors(xp, ans, values, vectors), ans, None, g)
+    return _eig_vjp(xp, _matching_vectors(xp, ans, values, vectors), ans, None, g, "eigvals")
 
 
 _eigvals = defop(

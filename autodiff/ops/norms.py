@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..forward_ad_dtypes import note_norm_tangent
 from ..tensor import Tensor
 from .registry import implements
 
@@ -55,10 +56,14 @@ def _sum_of_squares(x, axis=None, keepdims=False):
 
     if x.dtype.kind == "c":
         from .squared_magnitudes import squared_magnitudes
-        return squared_magnitudes(x, axis=axis, keepdims=keepdims)
-    if axis is None:
-        return dot(x, x)
-    return rd.sum(x * x, axis=axis, keepdims=keepdims)
+        total = squared_magnitudes(x, axis=axis, keepdims=keepdims)
+    elif axis is None:
+        total = dot(x, x)
+    else:
+        total = rd.sum(x * x, axis=axis, keepdims=keepdims)
+    # (a sum of squares, not a product of two matrices: PyTorch's norm tangent is of the
+    # wider dtype of a dual's primal and tangent)
+    return note_norm_tangent(total, "wider")
 
 
 def _euclidean(x, ord, axis) -> bool:
@@ -86,9 +91,9 @@ def _vector_norm(x, ord, axis, keepdims):
     if ord == -np.inf:
         return rd.min(ew.abs(x), axis=axis, keepdims=keepdims)
     if ord == 0:
-        return count_of_nonzeros(x, axis, keepdims)
+        return note_norm_tangent(count_of_nonzeros(x, axis, keepdims), "output")
     if ord == 1:
-        return rd.sum(ew.abs(x), axis=axis, keepdims=keepdims)
+        return note_norm_tangent(rd.sum(ew.abs(x), axis=axis, keepdims=keepdims), "output")
     if ord is None or ord == 2:
         return root_of_sum(_sum_of_squares(x, axis, keepdims))
     if isinstance(ord, str):
@@ -131,12 +136,14 @@ def _matrix_norm(x, ord, row_axis, col_axis):
         return _svd_norm(x, row_axis, col_axis, rd.min)
     if ord in (1, -1):                    # largest / smallest column sum
         pick = _max_or_zero if ord == 1 else rd.min
-        return pick(rd.sum(ew.abs(x), axis=row_axis),
-                    axis=col_axis - 1 if col_axis > row_axis else col_axis)
+        return note_norm_tangent(pick(rd.sum(ew.abs(x), axis=row_axis),
+                                      axis=col_axis - 1 if col_axis > row_axis else col_axis),
+                                 "output")
     if ord in (np.inf, -np.inf):          # largest / smallest row sum
         pick = _max_or_zero if ord == np.inf else rd.min
-        return pick(rd.sum(ew.abs(x), axis=col_axis),
-                    axis=row_axis - 1 if row_axis > col_axis else row_axis)
+        return note_norm_tangent(pick(rd.sum(ew.abs(x), axis=col_axis),
+                                      axis=row_axis - 1 if row_axis > col_axis else row_axis),
+                                 "output")
     if ord in (None, "fro", "f"):
         return root_of_sum(_sum_of_squares(x, (row_axis, col_axis)))
     if ord == "nuc":
@@ -189,7 +196,8 @@ def norm(x, ord=None, axis=None, keepdims: bool = False, *, dim=None,
         axis, keepdims = _torch_axis_names("norm", axis, keepdims, dim, keepdim)
     if np.iscomplexobj(x.data if isinstance(x, Tensor) else x) and not (
             _spectral(x, ord, axis) or _euclidean(x, ord, axis)):
-        return norm(ew.abs(x), ord, axis, keepdims)     # (these norms read only |x|)
+        # (these norms read only |x|; PyTorch's tangent of |x| there keeps the wider dtype)
+        return norm(note_norm_tangent(ew.abs(x), "wider"), ord, axis, keepdims)
     # (2, -2 and 'nuc' of complex matrices: their singular values, svdvals' complex twin;
     # the 2- and Frobenius norms: the squared magnitudes NumPy sums, _sum_of_squares)
     x = x if isinstance(x, Tensor) else Tensor(np.asarray(x))
