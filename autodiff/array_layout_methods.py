@@ -244,6 +244,25 @@ class ArrayLayoutMethods:
         from .devices import CPU
         return CPU
 
+    def __array_namespace__(self, /, *, api_version=None):
+        """``ad.array_api``, the array API standard's namespace for Tensors, in which
+        array-API-generic code (``xp = x.__array_namespace__()``) records on the tape.
+        ``api_version`` may be None or one of the standard's versions up to
+        ``'2024.12'``; any other raises ``ValueError``, as NumPy's does.
+
+        >>> xp = ad.ones(2).__array_namespace__(); xp.__array_api_version__
+        '2024.12'
+        """
+        from . import array_api
+        if api_version is not None and not isinstance(api_version, str):
+            raise ValueError(f"__array_namespace__: api_version must be None or a string "
+                             f"such as '2024.12', got {api_version!r}")
+        if api_version is not None and api_version not in array_api.API_VERSIONS:
+            raise ValueError(f"__array_namespace__: version {api_version!r} of the array "
+                             f"API standard is not supported; supported versions: "
+                             f"{', '.join(array_api.API_VERSIONS)} (or None, the latest)")
+        return array_api
+
     def to_device(self, device, /, *, stream=None):
         """The tensor itself for ``'cpu'`` (NumPy 2's ``ndarray.to_device``); any other
         device raises."""
