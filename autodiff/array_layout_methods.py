@@ -1,7 +1,8 @@
 """The rest of NumPy's ndarray attributes and methods on ``Tensor``: in-place
 ``partition``, ``put`` and ``resize``, ``choose``, the ``flat`` indexer, ``value in
-t``, memory (``strides``, ``base``), NumPy 2's array API device (``device``,
-``to_device``), and the data's bytes (``tobytes``, ``tofile``, ``dump``, ``dumps``, ``byteswap``).
+t``, memory (``strides``, ``base``), the array API's namespace,
+device and complex conversion (``__array_namespace__``, ``device``, ``to_device``,
+``complex(t)``), and the data's bytes (``tobytes``, ``tofile``, ``dump``, ``dumps``, ``byteswap``).
 
 The writers follow the rules of every in-place update (``autodiff/inplace.py``):
 recorded in grad mode, a write into ``t.data`` otherwise, refused on a leaf that
@@ -14,6 +15,8 @@ they raise ``AttributeError`` naming ``t.data``'s.
 """
 
 from __future__ import annotations
+
+import sys
 
 import numpy as np
 
@@ -262,6 +265,21 @@ class ArrayLayoutMethods:
                              f"API standard is not supported; supported versions: "
                              f"{', '.join(array_api.API_VERSIONS)} (or None, the latest)")
         return array_api
+
+    def __complex__(self) -> complex:
+        """``complex(t)`` of a one-element tensor, real or complex: an explicit exit from
+        the tape, silent as ``float(t)`` is; ``cmath.exp(t)``, which reaches it the same
+        way, leaves the tape unasked and warns (raises inside a transform).
+
+        >>> complex(ad.tensor(1.0 + 2.0j))
+        (1+2j)
+        """
+        from .graph import _grad_mode
+        from .tape_drop import called_by_name, tape_drop
+        if (self.requires_grad and _grad_mode.enabled
+                and not called_by_name(sys._getframe(1), ("complex(",))):
+            tape_drop(self, "converted to a Python complex (as cmath.exp(t) does)")
+        return complex(self.item())
 
     def to_device(self, device, /, *, stream=None):
         """The tensor itself for ``'cpu'`` (NumPy 2's ``ndarray.to_device``); any other

@@ -252,3 +252,16 @@ def test_array_api_compat_finds_the_namespace():
     namespace = compat.array_namespace(x)
     namespace.sum(namespace.exp(x)).backward()
     np.testing.assert_allclose(x.grad, np.exp([1.0, 2.0]), rtol=1e-15)
+
+
+def test_complex_of_a_tensor_is_an_explicit_exit_as_float_is():
+    x = ad.tensor(2.0, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert complex(x) == 2.0 + 0.0j
+        assert complex(ad.tensor(np.array(1.0 - 3.0j))) == 1.0 - 3.0j
+    import cmath
+    with pytest.warns(ad.TapeDropWarning, match="Python complex"):
+        cmath.exp(x)
+    with pytest.raises(TypeError, match="inside a transform"):
+        ad.grad(lambda t: t * cmath.exp(t).real)(1.0)

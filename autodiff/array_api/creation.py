@@ -18,24 +18,13 @@ import numpy as np
 from ..devices import check_device
 from ..ops.elementwise import astype as _astype
 from ..ops.elementwise import copy as _copy
+from ..ops.operands import holds_tensor
 from ..ops.shape import array as _nested_array
 from ..ops.shape import broadcast_to as _broadcast_to
 from ..tensor import Tensor
 
 __all__ = ["asarray", "arange", "empty", "empty_like", "eye", "from_dlpack", "full",
            "full_like", "linspace", "ones", "ones_like", "zeros", "zeros_like"]
-
-
-def _holds_tensor(obj) -> bool:
-    """Whether a nested list or tuple holds a Tensor anywhere (walked without recursion)."""
-    pending = [obj]
-    while pending:
-        item = pending.pop()
-        if isinstance(item, Tensor):
-            return True
-        if isinstance(item, (list, tuple)):
-            pending.extend(item)
-    return False
 
 
 def asarray(obj, /, *, dtype=None, device=None, copy=None) -> Tensor:
@@ -57,7 +46,7 @@ def asarray(obj, /, *, dtype=None, device=None, copy=None) -> Tensor:
                     "copy=None to allow the (recorded) cast")
             return _astype(obj, dtype)
         return _copy(obj) if copy else obj
-    if _holds_tensor(obj):
+    if holds_tensor(obj):
         if copy is False:
             raise ValueError("asarray: copy=False cannot build one array from a nested "
                              "list of tensors without copying; pass copy=None")
