@@ -1,8 +1,9 @@
 """The rest of NumPy's ndarray attributes and methods on ``Tensor``: in-place
 ``partition``, ``put`` and ``resize``, ``choose``, the ``flat`` indexer, ``value in
-t``, memory (``strides``, ``base``), the array API's namespace,
-device and complex conversion (``__array_namespace__``, ``device``, ``to_device``,
-``complex(t)``), and the data's bytes (``tobytes``, ``tofile``, ``dump``, ``dumps``, ``byteswap``).
+t``, memory (``strides``, ``base``), the array API's namespace, device, DLPack export
+and complex conversion (``__array_namespace__``, ``device``, ``to_device``,
+``__dlpack__``, ``complex(t)``), and the data's bytes (``tobytes``, ``tofile``,
+``dump``, ``dumps``, ``byteswap``).
 
 The writers follow the rules of every in-place update (``autodiff/inplace.py``):
 recorded in grad mode, a write into ``t.data`` otherwise, refused on a leaf that
@@ -280,6 +281,29 @@ class ArrayLayoutMethods:
                 and not called_by_name(sys._getframe(1), ("complex(",))):
             tape_drop(self, "converted to a Python complex (as cmath.exp(t) does)")
         return complex(self.item())
+
+    def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):
+        """A DLPack capsule over the data, for another library's ``from_dlpack(t)``
+        (NumPy's, PyTorch's): the values leave the tape unasked, so a tensor that
+        requires grad warns (raises inside a transform), as ``np.asarray(t)`` does.
+
+        >>> np.from_dlpack(ad.tensor([1.0, 2.0]))
+        array([1., 2.])
+        """
+        from .graph import _grad_mode
+        from .tape_drop import tape_drop
+        from .tensor import value_hook          # (read now: ad.compile sets it while tracing)
+        if value_hook is not None:
+            value_hook(self, "a DLPack export (np.from_dlpack(t))")
+        if self.requires_grad and _grad_mode.enabled:
+            tape_drop(self, "exported through DLPack (np.from_dlpack(t), "
+                            "torch.from_dlpack(t))")
+        return self.data.__dlpack__(stream=stream, max_version=max_version,
+                                    dl_device=dl_device, copy=copy)
+
+    def __dlpack_device__(self):
+        """``(1, 0)``: DLPack's CPU, where the data lives."""
+        return self.data.__dlpack_device__()
 
     def to_device(self, device, /, *, stream=None):
         """The tensor itself for ``'cpu'`` (NumPy 2's ``ndarray.to_device``); any other

@@ -265,3 +265,24 @@ def test_complex_of_a_tensor_is_an_explicit_exit_as_float_is():
         cmath.exp(x)
     with pytest.raises(TypeError, match="inside a transform"):
         ad.grad(lambda t: t * cmath.exp(t).real)(1.0)
+
+
+def test_other_libraries_take_a_tensor_through_dlpack_as_through_asarray():
+    constant = ad.tensor([1.0, 2.0])
+    assert constant.__dlpack_device__() == np.ones(1).__dlpack_device__()
+    exported = np.from_dlpack(constant)
+    assert isinstance(exported, np.ndarray) and np.shares_memory(exported, constant.data)
+    x = ad.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.warns(ad.TapeDropWarning, match="DLPack"):
+        np.from_dlpack(x)
+    with pytest.raises(TypeError, match="inside a transform"):
+        ad.grad(lambda t: (t * np.from_dlpack(t)).sum())(np.ones(2))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        np.testing.assert_array_equal(np.from_dlpack(x.detach()), [1.0, 2.0])
+
+
+def test_torch_takes_a_tensor_through_dlpack():
+    torch = pytest.importorskip("torch")
+    converted = torch.from_dlpack(ad.tensor([1.0, 2.0], dtype=np.float32))
+    assert converted.dtype == torch.float32 and converted.tolist() == [1.0, 2.0]
