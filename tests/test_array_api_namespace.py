@@ -129,6 +129,20 @@ def log_determinant_and_inverse(x):
     return logdet + xp.sum(xp.linalg.inv(spd)) + xp.sum(xp.log(eigenvalues))
 
 
+def power_spectrum(x):
+    xp = x.__array_namespace__()
+    spectrum = xp.fft.rfft(x, axis=-1, norm="ortho")
+    return xp.real(spectrum) ** 2 + xp.imag(spectrum) ** 2
+
+
+def cholesky_whitening(x):
+    xp = x.__array_namespace__()
+    covariance = (xp.matrix_transpose(x) @ x / x.shape[0]
+                  + 0.5 * xp.eye(x.shape[1], dtype=x.dtype))
+    factor = xp.linalg.cholesky(covariance)
+    return xp.linalg.solve(factor, xp.matrix_transpose(x))
+
+
 def takes_its_input_through_asarray(x, weights):
     """Libraries begin with ``xp.asarray`` on what they are given: a Tensor stays
     itself, keeping its tape."""
@@ -159,6 +173,8 @@ FUNCTIONS = [
     (gram_and_trace, [_normal(3, 4)]),
     (normalized_rows, [_normal(3, 4)]),
     (log_determinant_and_inverse, [_normal(3, 3)]),
+    (power_spectrum, [_normal(2, 6)]),
+    (cholesky_whitening, [_normal(5, 3)]),
     (takes_its_input_through_asarray, [_normal(2, 3), _normal(2, 3)]),
 ]
 IDS = [function.__name__ for function, _ in FUNCTIONS]
