@@ -286,3 +286,31 @@ def test_torch_takes_a_tensor_through_dlpack():
     torch = pytest.importorskip("torch")
     converted = torch.from_dlpack(ad.tensor([1.0, 2.0], dtype=np.float32))
     assert converted.dtype == torch.float32 and converted.tolist() == [1.0, 2.0]
+
+
+def _integer_results(x):
+    xp = x.__array_namespace__()
+    order = xp.argsort(x, axis=-1, descending=True)
+    flags = xp.astype(xp.any(x > 1.0, axis=1), x.dtype)
+    first = xp.argmax(x, axis=0)
+    return (xp.sum(xp.take_along_axis(x, order[:, :1], axis=-1))
+            + xp.astype(xp.count_nonzero(x < 0), x.dtype) + xp.sum(xp.take(x[0], first))
+            + xp.sum(flags) + xp.sum(xp.fft.rfftfreq(4) * xp.ones(3)))
+
+
+def test_integer_results_and_created_arrays_are_replayed_by_compile():
+    step = ad.compile(_integer_results)
+    rng = np.random.default_rng(5)
+    step(ad.tensor(rng.normal(size=(3, 4))))
+    for _ in range(3):
+        x = rng.normal(size=(3, 4))
+        np.testing.assert_array_equal(step(ad.tensor(x)).data,
+                                      _integer_results(ad.tensor(x)).data)
+
+
+@pytest.mark.parametrize("name", ["nonzero", "unique_values", "unique_counts"])
+def test_compile_refuses_results_whose_size_depends_on_the_values(name):
+    """A plan's shapes are fixed (the library's rule for np.nonzero and np.unique)."""
+    step = ad.compile(lambda x: getattr(xp, name)(x > 0)[0])
+    with pytest.raises(ad.TraceError, match=name):
+        step(ad.tensor([1.0, -1.0, 2.0]))

@@ -9,7 +9,8 @@ bit for bit, and the tape records them.  The rest are thin wrappers: creation
 functions that return Tensors (``creation.py``), functions whose NumPy results are
 NumPy values (``results.py``: ``argmax``, ``nonzero``, ``unique_*``, ...), the
 standard's ``sort``/``argsort`` keywords and its dtype functions (``sorting.py``).
-Dtypes and constants are NumPy's (``xp.float64 is np.float64``).
+Dtypes and constants are NumPy's (``xp.float64 is np.float64``).  Arrays the
+wrappers make go through ``ad.compile``'s hook, so a compiled function replays them.
 
 >>> x = ad.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
 >>> xp = x.__array_namespace__()

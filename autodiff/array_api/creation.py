@@ -15,16 +15,24 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..compile.hooks import made
 from ..devices import check_device
 from ..ops.elementwise import astype as _astype
 from ..ops.elementwise import copy as _copy
 from ..ops.operands import holds_tensor
 from ..ops.shape import array as _nested_array
 from ..ops.shape import broadcast_to as _broadcast_to
-from ..tensor import Tensor
+from ..tensor import Tensor, tensor
 
 __all__ = ["asarray", "arange", "empty", "empty_like", "eye", "from_dlpack", "full",
            "full_like", "linspace", "ones", "ones_like", "zeros", "zeros_like"]
+
+
+def created(where: str, device, numpy_function, *args, **kwargs) -> Tensor:
+    """NumPy's ``numpy_function(*args, **kwargs)`` as a Tensor, once ``device`` is
+    checked; ``ad.compile`` computes it again on replay."""
+    check_device(where, device)
+    return tensor(made(where, numpy_function, args, kwargs))
 
 
 def asarray(obj, /, *, dtype=None, device=None, copy=None) -> Tensor:
@@ -52,7 +60,7 @@ def asarray(obj, /, *, dtype=None, device=None, copy=None) -> Tensor:
                              "list of tensors without copying; pass copy=None")
         built = _nested_array(obj)
         return built if dtype is None or built.dtype == dtype else _astype(built, dtype)
-    return Tensor(np.asarray(obj, dtype=dtype, copy=copy))
+    return created("asarray", None, np.asarray, obj, dtype=dtype, copy=copy)
 
 
 def _filled(where, fill_value, shape, dtype) -> Tensor:
@@ -72,28 +80,25 @@ def full(shape, fill_value, *, dtype=None, device=None) -> Tensor:
     >>> xp.full((2,), 3).dtype, xp.full((2,), 0.5)
     (dtype('int64'), tensor([0.5, 0.5]))
     """
-    check_device("full", device)
     if isinstance(fill_value, Tensor):
+        check_device("full", device)
         return _filled("full", fill_value, shape, dtype)
-    return Tensor(np.full(shape, fill_value, dtype=dtype))
+    return created("full", device, np.full, shape, fill_value, dtype=dtype)
 
 
 def zeros(shape, *, dtype=None, device=None) -> Tensor:
     """A Tensor of zeros (float64 unless ``dtype``)."""
-    check_device("zeros", device)
-    return Tensor(np.zeros(shape, dtype=dtype))
+    return created("zeros", device, np.zeros, shape, dtype=dtype)
 
 
 def ones(shape, *, dtype=None, device=None) -> Tensor:
     """A Tensor of ones (float64 unless ``dtype``)."""
-    check_device("ones", device)
-    return Tensor(np.ones(shape, dtype=dtype))
+    return created("ones", device, np.ones, shape, dtype=dtype)
 
 
 def empty(shape, *, dtype=None, device=None) -> Tensor:
     """An uninitialised Tensor (float64 unless ``dtype``)."""
-    check_device("empty", device)
-    return Tensor(np.empty(shape, dtype=dtype))
+    return created("empty", device, np.empty, shape, dtype=dtype)
 
 
 def _values(x):
@@ -102,42 +107,37 @@ def _values(x):
 
 def zeros_like(x, /, *, dtype=None, device=None) -> Tensor:
     """Zeros of ``x``'s shape and dtype (no gradient flows from ``x``)."""
-    check_device("zeros_like", device)
-    return Tensor(np.zeros_like(_values(x), dtype=dtype))
+    return created("zeros_like", device, np.zeros_like, _values(x), dtype=dtype)
 
 
 def ones_like(x, /, *, dtype=None, device=None) -> Tensor:
     """Ones of ``x``'s shape and dtype (no gradient flows from ``x``)."""
-    check_device("ones_like", device)
-    return Tensor(np.ones_like(_values(x), dtype=dtype))
+    return created("ones_like", device, np.ones_like, _values(x), dtype=dtype)
 
 
 def empty_like(x, /, *, dtype=None, device=None) -> Tensor:
     """An uninitialised Tensor of ``x``'s shape and dtype."""
-    check_device("empty_like", device)
-    return Tensor(np.empty_like(_values(x), dtype=dtype))
+    return created("empty_like", device, np.empty_like, _values(x), dtype=dtype)
 
 
 def full_like(x, /, fill_value, *, dtype=None, device=None) -> Tensor:
     """``fill_value`` in ``x``'s shape and dtype (a 0-d Tensor fill is recorded)."""
-    check_device("full_like", device)
     values = _values(x)
     if isinstance(fill_value, Tensor):
+        check_device("full_like", device)
         return _filled("full_like", fill_value, values.shape,
                        values.dtype if dtype is None else dtype)
-    return Tensor(np.full_like(values, fill_value, dtype=dtype))
+    return created("full_like", device, np.full_like, values, fill_value, dtype=dtype)
 
 
 def eye(n_rows, n_cols=None, /, *, k=0, dtype=None, device=None) -> Tensor:
     """Ones on the ``k``-th diagonal of an ``(n_rows, n_cols)`` Tensor."""
-    check_device("eye", device)
-    return Tensor(np.eye(n_rows, n_cols, k=k, dtype=dtype))
+    return created("eye", device, np.eye, n_rows, n_cols, k=k, dtype=dtype)
 
 
 def arange(start, /, stop=None, step=1, *, dtype=None, device=None) -> Tensor:
     """``start, start + step, ...`` up to ``stop`` (excluded), as NumPy's ``arange``."""
-    check_device("arange", device)
-    return Tensor(np.arange(start, stop, step, dtype=dtype))
+    return created("arange", device, np.arange, start, stop, step, dtype=dtype)
 
 
 def linspace(start, stop, /, num, *, dtype=None, device=None, endpoint=True) -> Tensor:
@@ -147,16 +147,17 @@ def linspace(start, stop, /, num, *, dtype=None, device=None, endpoint=True) -> 
     >>> xp.linspace(0.0, 1.0, 3)
     tensor([0. , 0.5, 1. ])
     """
-    check_device("linspace", device)
     if isinstance(start, Tensor) or isinstance(stop, Tensor):
+        check_device("linspace", device)
         return np.linspace(start, stop, num, endpoint=endpoint, dtype=dtype)
-    return Tensor(np.linspace(start, stop, num, endpoint=endpoint, dtype=dtype))
+    return created("linspace", device, np.linspace, start, stop, num, endpoint=endpoint,
+                   dtype=dtype)
 
 
 def from_dlpack(x, /, *, device=None, copy=None) -> Tensor:
     """A Tensor over the memory of an object that exports DLPack; a Tensor is taken as
     by ``asarray`` (its tape kept, ``copy=True`` a recorded copy)."""
-    check_device("from_dlpack", device)
     if isinstance(x, Tensor):
+        check_device("from_dlpack", device)
         return asarray(x, copy=copy)
-    return Tensor(np.from_dlpack(x, copy=copy))
+    return created("from_dlpack", device, np.from_dlpack, x, copy=copy)

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..devices import check_device
 from ..tensor import Tensor
+from .creation import created
 from .numpy_names import numpy_functions
 
 #: The extension's functions that are ``np.fft``'s, unchanged: each records on Tensors.
@@ -22,17 +22,16 @@ NUMPY_NAMES = ("fft ifft fftn ifftn rfft irfft rfftn irfftn hfft ihfft fftshift 
 globals().update(numpy_functions(np.fft, NUMPY_NAMES))
 
 
-def _frequencies(where, numpy_function, n, d, dtype, device) -> Tensor:
-    check_device(where, device)
+def _frequencies(numpy_function, n, d, dtype):
     values = numpy_function(n, d)
-    return Tensor(values if dtype is None else values.astype(dtype))
+    return values if dtype is None else values.astype(dtype)
 
 
 def fftfreq(n, /, *, d=1.0, dtype=None, device=None) -> Tensor:
     """The sample frequencies of ``fft`` (float64 unless ``dtype``)."""
-    return _frequencies("fftfreq", np.fft.fftfreq, n, d, dtype, device)
+    return created("fftfreq", device, _frequencies, np.fft.fftfreq, n, d, dtype)
 
 
 def rfftfreq(n, /, *, d=1.0, dtype=None, device=None) -> Tensor:
     """The sample frequencies of ``rfft`` (float64 unless ``dtype``)."""
-    return _frequencies("rfftfreq", np.fft.rfftfreq, n, d, dtype, device)
+    return created("rfftfreq", device, _frequencies, np.fft.rfftfreq, n, d, dtype)

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..tensor import Tensor
+from ..compile.hooks import made
+from ..tensor import Tensor, tensor
 
 __all__ = ["sort", "argsort", "finfo", "iinfo", "result_type", "can_cast"]
 
@@ -33,11 +34,15 @@ def argsort(x, /, *, axis=-1, descending=False, stable=True) -> Tensor:
     tensor([[1, 2, 0]])
     """
     values = x.data if isinstance(x, Tensor) else np.asarray(x)
+    return tensor(made("argsort", _argsort, (values, axis, descending, stable)))
+
+
+def _argsort(values, axis, descending, stable):
     if not descending:
-        return Tensor(np.argsort(values, axis=axis, stable=stable or None))
+        return np.argsort(values, axis=axis, stable=stable or None)
     # sorting the reversed values ascending and reversing back keeps ties in order
     reversed_order = np.argsort(np.flip(values, axis=axis), axis=axis, stable=stable or None)
-    return Tensor(values.shape[axis] - 1 - np.flip(reversed_order, axis=axis))
+    return values.shape[axis] - 1 - np.flip(reversed_order, axis=axis)
 
 
 def _dtype_of(value):
