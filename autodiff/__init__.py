@@ -220,7 +220,7 @@ _numpy_vectorize.install()   # np.vectorize(f)(t) calls f on 0-d Tensors, record
 
 # Imported on first use (``ad.viz``, ``ad.distributions``): graphviz and the drawing
 # code are a fifth of the import time of the whole package.
-_ON_FIRST_USE = ("viz", "distributions", "fft")
+_ON_FIRST_USE = ("viz", "distributions", "fft", "array_api")
 
 
 from .ops import complex_more  # noqa: E402,F401  (complex twins of ops defined above)

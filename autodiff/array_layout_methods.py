@@ -1,7 +1,9 @@
 """The rest of NumPy's ndarray attributes and methods on ``Tensor``: in-place
 ``partition``, ``put`` and ``resize``, ``choose``, the ``flat`` indexer, ``value in
-t``, memory (``strides``, ``base``), NumPy 2's array API device (``device``,
-``to_device``), and the data's bytes (``tobytes``, ``tofile``, ``dump``, ``dumps``, ``byteswap``).
+t``, memory (``strides``, ``base``), the array API's namespace, device, DLPack export
+and complex conversion (``__array_namespace__``, ``device``, ``to_device``,
+``__dlpack__``, ``complex(t)``), and the data's bytes (``tobytes``, ``tofile``,
+``dump``, ``dumps``, ``byteswap``).
 
 The writers follow the rules of every in-place update (``autodiff/inplace.py``):
 recorded in grad mode, a write into ``t.data`` otherwise, refused on a leaf that
@@ -14,6 +16,8 @@ they raise ``AttributeError`` naming ``t.data``'s.
 """
 
 from __future__ import annotations
+
+import sys
 
 import numpy as np
 
@@ -243,6 +247,63 @@ class ArrayLayoutMethods:
         """
         from .devices import CPU
         return CPU
+
+    def __array_namespace__(self, /, *, api_version=None):
+        """``ad.array_api``, the array API standard's namespace for Tensors, in which
+        array-API-generic code (``xp = x.__array_namespace__()``) records on the tape.
+        ``api_version`` may be None or one of the standard's versions up to
+        ``'2024.12'``; any other raises ``ValueError``, as NumPy's does.
+
+        >>> xp = ad.ones(2).__array_namespace__(); xp.__array_api_version__
+        '2024.12'
+        """
+        from . import array_api
+        if api_version is not None and not isinstance(api_version, str):
+            raise ValueError(f"__array_namespace__: api_version must be None or a string "
+                             f"such as '2024.12', got {api_version!r}")
+        if api_version is not None and api_version not in array_api.API_VERSIONS:
+            raise ValueError(f"__array_namespace__: version {api_version!r} of the array "
+                             f"API standard is not supported; supported versions: "
+                             f"{', '.join(array_api.API_VERSIONS)} (or None, the latest)")
+        return array_api
+
+    def __complex__(self) -> complex:
+        """``complex(t)`` of a one-element tensor, real or complex: an explicit exit from
+        the tape, silent as ``float(t)`` is; ``cmath.exp(t)``, which reaches it the same
+        way, leaves the tape unasked and warns (raises inside a transform).
+
+        >>> complex(ad.tensor(1.0 + 2.0j))
+        (1+2j)
+        """
+        from .graph import _grad_mode
+        from .tape_drop import called_by_name, tape_drop
+        if (self.requires_grad and _grad_mode.enabled
+                and not called_by_name(sys._getframe(1), ("complex(",))):
+            tape_drop(self, "converted to a Python complex (as cmath.exp(t) does)")
+        return complex(self.item())
+
+    def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):
+        """A DLPack capsule over the data, for another library's ``from_dlpack(t)``
+        (NumPy's, PyTorch's): the values leave the tape unasked, so a tensor that
+        requires grad warns (raises inside a transform), as ``np.asarray(t)`` does.
+
+        >>> np.from_dlpack(ad.tensor([1.0, 2.0]))
+        array([1., 2.])
+        """
+        from .graph import _grad_mode
+        from .tape_drop import tape_drop
+        from .tensor import value_hook          # (read now: ad.compile sets it while tracing)
+        if value_hook is not None:
+            value_hook(self, "a DLPack export (np.from_dlpack(t))")
+        if self.requires_grad and _grad_mode.enabled:
+            tape_drop(self, "exported through DLPack (np.from_dlpack(t), "
+                            "torch.from_dlpack(t))")
+        return self.data.__dlpack__(stream=stream, max_version=max_version,
+                                    dl_device=dl_device, copy=copy)
+
+    def __dlpack_device__(self):
+        """``(1, 0)``: DLPack's CPU, where the data lives."""
+        return self.data.__dlpack_device__()
 
     def to_device(self, device, /, *, stream=None):
         """The tensor itself for ``'cpu'`` (NumPy 2's ``ndarray.to_device``); any other
