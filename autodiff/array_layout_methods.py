@@ -297,7 +297,7 @@ class ArrayLayoutMethods:
             value_hook(self, "a DLPack export (np.from_dlpack(t))")
         if self.requires_grad and _grad_mode.enabled:
             tape_drop(self, "exported through DLPack (np.from_dlpack(t), "
-                            "torch.from_dlpack(t))")
+                            "torch.from_dlpack(t), ad.from_dlpack(t))")
         return self.data.__dlpack__(stream=stream, max_version=max_version,
                                     dl_device=dl_device, copy=copy)
 

@@ -143,9 +143,10 @@ def from_dlpack(ext_tensor) -> Tensor:
 
     >>> a = np.arange(3.0); ad.from_dlpack(a).data_ptr() == a.ctypes.data
     True
+
+    A Tensor that requires grad leaves the tape here, so it warns (raises inside a
+    transform) as ``np.from_dlpack(t)`` does; ``t.detach()`` leaves it silently.
     """
-    if isinstance(ext_tensor, Tensor):
-        ext_tensor = ext_tensor.data
     try:
         array = np.from_dlpack(ext_tensor)
     except (TypeError, BufferError, RuntimeError) as error:
