@@ -162,7 +162,6 @@ def test_a_real_input_gets_the_real_part_of_its_complex_gradient():
 
 
 @pytest.mark.parametrize("name, call", [
-    ("sinc", lambda z: ad.sinc(z)),
     ("relu", lambda z: ad.relu(z)),
     ("max", lambda z: np.max(z)), ("clip", lambda z: ad.clip(z, -1, 1))],
     ids=lambda v: v if isinstance(v, str) else "")

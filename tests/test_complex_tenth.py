@@ -226,9 +226,9 @@ def test_hermitian_ffts_refuse_what_torch_refuses():
 
 def test_what_remains_refused_names_itself_and_lists_the_complex_ops():
     z = ad.tensor(sample((3, 3)), requires_grad=True)
-    with pytest.raises(TypeError, match=r"^sinc: its gradient rule is written for real "
+    with pytest.raises(TypeError, match=r"^relu: its gradient rule is written for real "
                                         r"numbers.*eigh, eigvalsh, svd, svdvals, qr"):
-        ad.sinc(z)
+        ad.relu(z)
     with pytest.raises(TypeError, match=r"^matrix_exp: complex input is not supported"):
         ad.linalg.matrix_exp(z)
 
@@ -274,5 +274,5 @@ def test_dual_numbers_refuse_an_op_without_complex_rules_naming_it():
     import autodiff.forward_ad as fwAD
     with fwAD.dual_level():
         dual = fwAD.make_dual(ad.tensor(sample((3,))), ad.tensor(sample((3,))))
-        with pytest.raises(TypeError, match=r"^sinc: its gradient rule is written for real"):
-            fwAD.unpack_dual(ad.sinc(dual)).tangent
+        with pytest.raises(TypeError, match=r"^relu: its gradient rule is written for real"):
+            fwAD.unpack_dual(ad.relu(dual)).tangent

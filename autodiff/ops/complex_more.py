@@ -24,6 +24,7 @@ import numpy as np
 from .complex_ops import _conj, _twin
 from .reduce import _count, _kept_shape
 from .registry import REGISTRY
+from .trig import _sinc_slope
 
 _LN2 = float(np.log(2))
 _LN10 = float(np.log(10))
@@ -82,6 +83,8 @@ HOLOMORPHIC_DERIVATIVES = {
     "arcsinh": lambda xp, ans, x: 1 / xp.sqrt(x * x - (-1)),
     "arctanh": lambda xp, ans, x: 1 / (1 - x * x),
     "arccosh": lambda xp, ans, x: 1 / (xp.sqrt(x - 1) * xp.sqrt(x - (-1))),
+    # (its Taylor series near 0 is a polynomial, and cos(pi z) holomorphic: both hold)
+    "sinc": lambda xp, ans, x: _sinc_slope(xp, x),
 }
 # On a branch cut (arcsin, arccos: real z beyond 1; arccosh: real z below 1; arcsinh:
 # imaginary z beyond i) the value is the side the sign of a zero part of z picks, and so
@@ -122,6 +125,9 @@ _FIRST_CONJUGATED = ("vecdot", "vecmat")
 #: ops linear in their input with real coefficients: their rules already hold
 _LINEAR = ("cumsum", "diagonal", "diag", "take_along_axis", "var", "masked_sum")
 
+#: ops of zero gradient whose forward takes complex numbers (np.round rounds both parts)
+_ZERO_GRADIENT = ("round",)
+
 
 def _of_conjugated_g(rule):
     """``rule(conj(g))``: the gradient of the conjugated operand of ``conj(x1) . x2``."""
@@ -149,7 +155,7 @@ def _install():
     einsum_twin.rules = None                # (a joint rule gives all gradients)
     einsum_twin.joint = _conjugated_joint(einsum.joint)
     einsum.complex_twin = einsum_twin
-    for name in _LINEAR:
+    for name in _LINEAR + _ZERO_GRADIENT:
         op = REGISTRY.get(name)
         if op is not None and op.complex_twin is None:
             op.complex_twin = op

@@ -180,9 +180,9 @@ def complex_error(op, out, raw):
         "add, subtract, multiply, divide, negative, exp, power, square, sum, mean, matmul, "
         "dot, vdot, inner, tensordot, einsum, vecdot, matvec, vecmat, indexing, "
         "reshape/transpose, conj, real, imag, abs, angle, view_as_real, the FFTs, "
-        "the holomorphic elementwise functions (sin ... arccosh, arctanh), inv, det, "
-        "slogdet, solve, cholesky, eigh, eigvalsh, svd, svdvals, qr, pinv, lstsq (and "
-        "through them norm and matrix_norm of every ord, and cond).")
+        "the holomorphic elementwise functions (sin ... arccosh, arctanh, sinc), round, "
+        "inv, det, slogdet, solve, cholesky, eigh, eigvalsh, svd, svdvals, qr, pinv, lstsq "
+        "(and through them norm and matrix_norm of every ord, and cond).")
 
 
 def explain_error(op, error, raw):
