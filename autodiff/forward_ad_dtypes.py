@@ -15,7 +15,12 @@ comes in (``make_dual(float64 primal, float32 tangent)``), as PyTorch gives it.
   tangent has a complex64 tangent; ``d * d`` and ``d / d`` the wider one), and the
   real part of the wider dtype for ``std`` of complex values (``var``: the output's).
 * Matrix products refuse, as PyTorch's, which need one dtype for both factors (and so
-  do inv, svd and eigh, whose PyTorch formulas are matrix products).
+  do inv, svd, eigh, det, slogdet, pinv, lstsq, eig and lu_factor, whose PyTorch
+  formulas are matrix products or LU solves).
+* Solves refuse a right-hand side's tangent wider than the matrix (PyTorch's LU and
+  triangular solves need one dtype) and a matrix's tangent of another dtype;
+  otherwise, as ``cholesky``, ``qr`` and ``matrix_exp``, their tangent has the
+  output's dtype.
 * Norms, built here from several ops, take the dtype of PyTorch's norm formulas:
   the output's for the 1- and 0-norms (and the matrix norms of sums, 1 and inf), and
   for the others the real part of the wider of the tangent's and the output's,
@@ -43,7 +48,8 @@ _PASS_THROUGH = frozenset(_LINEAR) | {"add", "subtract", "negative", "positive",
 #: a tangent (PyTorch adds their zero tangent: ``d - d.detach()``, not ``d - 1``).
 _SUMS = frozenset({"add", "subtract"})
 #: Ops whose tangent has the output's dtype (PyTorch's formulas compute it so) ...
-_OUTPUT_DTYPE = frozenset({"logsumexp", "logaddexp_accumulate", "cumprod"})
+_OUTPUT_DTYPE = frozenset({"logsumexp", "logaddexp_accumulate", "cumprod", "cholesky",
+                           "qr_packed", "matrix_exp", "cholesky_solve", "solve"})
 #: ... and those whose tangent has it when the output is complex.
 _COMPLEX_OUTPUT_DTYPE = frozenset({
     "exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt", "square", "power",
@@ -52,9 +58,18 @@ _COMPLEX_OUTPUT_DTYPE = frozenset({
 #: Products that need their factors of one dtype (PyTorch: "expected m1 and m2 to have
 #: the same dtype").
 _ONE_DTYPE_PRODUCTS = frozenset({"matmul", "einsum", "tensordot", "inner", "vecdot",
-                                 "solve", "cholesky_solve", "ldl_solve",
+                                 "ldl_solve",
                                  # (their PyTorch formulas are matrix products too)
-                                 "inv", "svdvals", "svd_packed", "eigvalsh", "eigh_packed"})
+                                 "inv", "svdvals", "svd_packed", "eigvalsh", "eigh_packed",
+                                 "pinv", "lstsq_packed", "eigvals", "eig_packed",
+                                 "lu_factor_packed",
+                                 # (an LU solve with the factors of the primal)
+                                 "det", "slogdet_packed"})
+#: Solves: the index of the right-hand side and of the matrix among their inputs.  (A
+#: matrix's tangent of another dtype refuses: a product with the solution; PyTorch's
+#: cholesky_solve and cholesky_inverse refuse it for a contiguous factor, and take it
+#: for the transposed layout torch.linalg.cholesky returns.)
+_SOLVES = {"solve": (1, 0), "cholesky_solve": (0, 1)}
 
 
 #: Nodes of a norm whose tangent dtype is PyTorch's norm's, not their op's:
@@ -85,14 +100,9 @@ def tangent_dtype(node, inputs) -> np.dtype:
         return np.empty(0, wider).real.dtype
     incoming = [t.dtype for t in inputs if t is not None]
     if name in _ONE_DTYPE_PRODUCTS:
-        primals = sorted({str(p.dtype) for p in node.parents if hasattr(p, "dtype")})
-        raise RuntimeError(
-            f"forward AD: '{name}' of a dual tensor whose tangent is "
-            f"{'/'.join(sorted(map(str, set(incoming))))} and primal {'/'.join(primals)}: a "
-            "matrix product (PyTorch's tangent of it is one) needs one dtype for both "
-            "factors (PyTorch raises \"expected m1 and m2 to have the same dtype\" here); "
-            "make the dual with a tangent of the primal's dtype, make_dual(x, "
-            "t.to(x.dtype))")
+        _refuse(node, incoming)
+    if name in _SOLVES:
+        _check_solve(node, inputs, *_SOLVES[name])
     kind = node.dtype.kind
     if (name in _OUTPUT_DTYPE or (kind == "f" and name == "sign")
             or (kind == "c" and (name in _COMPLEX_OUTPUT_DTYPE or (
@@ -110,3 +120,27 @@ def tangent_dtype(node, inputs) -> np.dtype:
         dtype = (np.empty(0, dtype).real.dtype if name in _PASS_THROUGH or name == "std"
                  else node.dtype)
     return dtype
+
+
+def _refuse(node, incoming):
+    primals = sorted({str(p.dtype) for p in node.parents if hasattr(p, "dtype")})
+    raise RuntimeError(
+        f"forward AD: '{node.op.name}' of a dual tensor whose tangent is "
+        f"{'/'.join(sorted(map(str, set(incoming))))} and primal {'/'.join(primals)}: a "
+        "matrix product or solve (PyTorch's tangent of it is one) needs one dtype for both "
+        "factors (PyTorch raises \"expected m1 and m2 to have the same dtype\" here); "
+        "make the dual with a tangent of the primal's dtype, make_dual(x, "
+        "t.to(x.dtype))")
+
+
+def _check_solve(node, inputs, rhs, matrix):
+    """Refuse what PyTorch's tangent of a solve refuses: a right-hand side's tangent
+    wider than the matrix, or a matrix's tangent of another dtype."""
+    parent = node.parents[matrix]
+    matrix_dtype = (parent.dtype if parent is not None else
+                    np.asarray(node.args[matrix]).dtype if node.args else node.dtype)
+    rhs_tangent, matrix_tangent = inputs[rhs], inputs[matrix]
+    if ((rhs_tangent is not None
+         and np.result_type(rhs_tangent.dtype, matrix_dtype) != matrix_dtype)
+            or (matrix_tangent is not None and matrix_tangent.dtype != matrix_dtype)):
+        _refuse(node, [t.dtype for t in inputs if t is not None])
