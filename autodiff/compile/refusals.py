@@ -109,6 +109,24 @@ def check_arguments_inside(tracer, label, objects, line) -> None:
                 "compiled function")
 
 
+def check_made_during(tracer, label, args, kwargs, line) -> None:
+    """Refuse a replayed call (``nn.init.normal_(t)``) on a tensor the compiled
+    function made: a replay makes that tensor anew, but repeats the call on the first
+    call's object, so the new one would keep the values it was made with."""
+    items = [*args, *kwargs.values()]
+    items += [v for item in items if isinstance(item, (list, tuple)) for v in item]
+    for item in items:
+        if isinstance(item, Tensor) and id(item) in tracer.made_during:
+            raise TraceError(
+                f"compile: {label} at {line} fills a tensor of shape {item.data.shape} "
+                f"that the compiled function {tracer.name} made, but a replay would fill "
+                "the first call's tensor, not the one the replay makes. Draw the values "
+                "with an op instead (ad.randn(shape, rng=gen) for normal_, "
+                "ad.rand(shape, rng=gen) scaled for uniform_, ad.full(shape, value) for "
+                "constant_), or make and initialize the tensor (a module) outside the "
+                "compiled function")
+
+
 def check_mask_key(tracer, op_name, kwargs, line):
     """Refuse ``x[mask]`` with a mask computed or passed in the call: how many
     elements it selects depends on the mask's values, and a plan's shapes are fixed."""

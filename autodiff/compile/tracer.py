@@ -449,8 +449,9 @@ class Tracer(ReversePass):
         """A ``@replayed_function`` ran: a replay calls it with the same objects."""
         self.flush()
         line = user_line()
-        refusals.check_arguments_inside(self, getattr(fn, "__name__", "function"),
-                                        (args, kwargs), line)
+        name = getattr(fn, "__name__", "function")
+        refusals.check_arguments_inside(self, name, (args, kwargs), line)
+        refusals.check_made_during(self, name, args, kwargs, line)
         result = self.untraced(fn, args, kwargs)
         # A "call" step passes its first argument by name and the rest through the
         # plan's namespace: objects (tensors, generators) stay the same objects.
