@@ -15,7 +15,6 @@ MADE = {
     "ad.tensor": lambda: ad.tensor(np.zeros(3)),
     "ad.zeros": lambda: ad.zeros(3),
     "ad.empty": lambda: ad.empty(3),
-    "Parameter": lambda: ad.nn.Parameter(np.zeros(3)),
     "ad.zeros 2-D": lambda: ad.zeros((2, 3)),
 }
 INITIALIZERS = {
@@ -45,6 +44,17 @@ def test_an_initializer_on_a_tensor_made_in_the_call_is_refused(initializer, mad
                                          r"test_compile_init_of_a_made_tensor\.py:\d+ fills "
                                          r"a tensor .* made.*ad\.randn\(shape, rng=gen\)"):
         compiled(ad.ones(3))
+
+
+@pytest.mark.parametrize("step", [lambda x: x + ad.nn.Parameter(np.zeros(3)),
+                                  lambda x: ad.nn.Linear(3, 3)(x)], ids=["Parameter", "Linear"])
+def test_a_parameter_made_in_the_call_is_refused(step):
+    # (a Linear built inside drew its weights once, at the trace; every replay returned
+    # the first call's values, where each eager call draws new ones)
+    with pytest.raises(TraceError, match=r"compile: a Parameter .* is made at "
+                                         r"test_compile_init_of_a_made_tensor\.py:\d+ .*"
+                                         r"Build the modules outside the compiled function"):
+        ad.compile(step)(ad.ones(3))
 
 
 def test_the_suggested_op_draws_anew_at_each_replay_as_eager():

@@ -41,6 +41,22 @@ def _note_layout(module, name, param) -> None:
         mark_in_out(param)
 
 
+def _refuse_a_parameter_made_in_a_trace():
+    """A parameter made while ``ad.compile`` traces (``nn.Linear(3, 2)`` built inside the
+    compiled function) would keep the values drawn at the trace at every replay, where
+    each eager call draws new ones: refused, naming the line."""
+    tracer = _hooks.active
+    if tracer.owns_thread():
+        from ..compile.provenance import user_line
+        from ..compile.refusals import TraceError
+
+        raise TraceError(
+            f"compile: a Parameter (a layer's weights) is made at {user_line()} inside the "
+            f"compiled function {tracer.name}; its values would be drawn once, at the "
+            "trace, and every replay would reuse them, where each eager call makes new "
+            "ones. Build the modules outside the compiled function and call them inside")
+
+
 class Parameter(Tensor):
     """A trainable tensor: a float leaf that requires grad, owned by a ``Module``.
 
@@ -56,6 +72,8 @@ class Parameter(Tensor):
     _deepcopy_keeps_grad = False     # as PyTorch's Parameter (a plain tensor's copy keeps it)
 
     def __init__(self, data, name: str | None = None):
+        if _hooks.active is not None:
+            _refuse_a_parameter_made_in_a_trace()
         if isinstance(data, Tensor):
             data = data.data
         if isinstance(data, np.ndarray) or isinstance(data, np.generic):
