@@ -131,7 +131,7 @@ class Tensor(CopyingMethods, ReductionMethods, OperatorMethods, PyTorchMethods, 
         if requires_grad is not False and requires_grad is not True:
             requires_grad = _checked_flag(requires_grad, data)
         if (data.__class__ is _ndarray and dtype is None
-                and ((kind := data.dtype) is _FLOAT64 or kind is _FLOAT32)):
+                and ((data_dtype := data.dtype) is _FLOAT64 or data_dtype is _FLOAT32)):
             array = data                # (what _as_array returns for it, in fewer calls)
         else:
             if data.__class__ is int and self.__class__ is Tensor:
