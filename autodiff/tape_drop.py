@@ -332,9 +332,12 @@ _CONVERTED_BY = {
         "coefficients c that need a gradient, evaluate at constant points x as a product "
         "with the pseudo-Vandermonde matrix, np.polynomial.polynomial.polyvander(x, deg) "
         "@ c, and likewise legvander, chebvander, hermvander ...; or np.polyval(c[::-1], "
-        "x); fit with np.polyfit; for a Tensor x and constant coefficients, the module's "
-        "functions take it as it is: np.polynomial.polynomial.polyval(x, P.coef), chebval, "
-        "legval ...)"),
+        "x); fit with np.polyfit; for a Tensor x and constant coefficients c, the module's "
+        "functions take it as it is: np.polynomial.polynomial.polyval(x, c), chebval, "
+        "legval ...; a series object P (np.polynomial.Polynomial, Chebyshev ..., as .fit "
+        "makes them) maps x from its domain onto its window first, so P(x) is "
+        "np.polynomial.polynomial.polyval(x, P.convert().coef), and chebval(x, "
+        "P.convert().coef) for a Chebyshev ...)"),
     "r_": (
         "by np.r_, which makes an ndarray of each piece before joining them (join Tensors "
         "with np.concatenate([a, b]); a slice 1:3 is np.arange(1, 3) and a number "
