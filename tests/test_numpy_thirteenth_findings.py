@@ -4,7 +4,13 @@
 per group into an array in place), where ``np.add.at`` and the extremes' ``at`` had a
 gradient.  They now record ops whose forward is NumPy's own ``ufunc.at`` and whose
 gradient takes the product of the other values at an entry without dividing, so a
-value of 0 gets its gradient too."""
+value of 0 gets its gradient too.  Probing the programs NumPy cannot run on a Tensor
+with a gradient, two pieces of advice were wrong: a fitted ``numpy.polynomial`` series
+at Tensor points was to be evaluated as ``polyval(x, P.coef)``, which ignores the
+series' domain (now ``P.convert().coef``), and a NumPy call on a list of Tensors held in
+a variable (``np.mean(losses)``, ``np.array(losses)``) was told to use ``np.copy(t)`` or
+"NumPy functions that take the Tensor", or was not named (``np.exp``, ``np.dot``), where
+a list written in the call was told to ``np.stack`` it."""
 
 import numpy as np
 import pytest
@@ -156,3 +162,41 @@ def test_a_fitted_series_at_tensor_points_suggests_an_evaluation_that_is_its_val
     assert not np.allclose(module(x.data, series.coef), series(x.data))
     kept.sum().backward()
     np.testing.assert_allclose(x.grad, series.deriv()(x.data), rtol=1e-10)
+
+
+def _losses():
+    t = ad.tensor([1.0, 2.0], requires_grad=True)
+    return t, [t[0] * 2.0, t[1] ** 2]
+
+
+#: NumPy calls on a list of Tensors held in a variable (a loop's losses): NumPy makes an
+#: array of the list without handing the call to any Tensor in it.
+_ON_A_NAMED_LIST = [
+    ("sum", lambda losses: np.sum(losses), lambda stacked: np.sum(stacked)),
+    ("mean", lambda losses: np.mean(losses), lambda stacked: np.mean(stacked)),
+    ("max", lambda losses: np.max(losses), lambda stacked: np.max(stacked)),
+    ("linalg.norm", lambda losses: np.linalg.norm(losses), lambda stacked: np.linalg.norm(stacked)),
+    ("exp", lambda losses: np.exp(losses).sum(), lambda stacked: np.exp(stacked).sum()),
+    ("dot", lambda losses: np.dot(losses, [1.0, 3.0]), lambda stacked: np.dot(stacked, [1.0, 3.0])),
+    ("array", lambda losses: np.array(losses).sum(), None),
+    ("asarray", lambda losses: np.asarray(losses).sum(), None),
+]
+
+
+@pytest.mark.parametrize("name, call, on_the_stack", _ON_A_NAMED_LIST,
+                         ids=[case[0] for case in _ON_A_NAMED_LIST])
+def test_a_numpy_call_on_a_named_list_of_tensors_says_to_stack_it(name, call, on_the_stack):
+    """The advice for a list written in the call (np.sum([a, b])) was given only then: for
+    a list in a variable, np.array(losses) was told to use np.copy(t), and np.sum(losses)
+    to "write it with NumPy functions that take the Tensor itself"; np.exp and np.dot were
+    not named at all."""
+    t, losses = _losses()
+    message = _tape_drop_message(lambda: call(losses))
+    assert f"by np.{name}," in message and "np.stack(list)" in message
+    assert "np.copy(t)" not in message
+    stacked = np.stack(losses)
+    result = on_the_stack(stacked) if on_the_stack is not None else stacked.sum()
+    result.backward()
+    expected = call([x.data for x in losses])
+    np.testing.assert_array_equal(result.data, expected)
+    assert np.any(t.grad != 0)           # (np.max: to the larger one only)
