@@ -30,6 +30,9 @@ _SCATTERS = [
     ("pairs of indices", (3, 4), (np.array([0, 2, 0, 1]), np.array([3, 1, 3, 3])), (4,)),
     ("a slice and an index", (3, 4), (slice(None), np.array([1, 1])), (3, 2)),
     ("negative indices", (4,), np.array([-1, 3, -4]), (3,)),
+    ("0-d", (), (), ()),
+    ("an ellipsis", (2, 3), (Ellipsis, np.array([0, 0])), (2, 2)),
+    ("a boolean mask", (2, 3), np.array([[True, False, True], [False, False, True]]), (3,)),
 ]
 
 
@@ -39,7 +42,7 @@ def _scattered(ufunc, index, a_shape, values_shape):
     size = int(np.prod(a_shape))
 
     def loss(p):
-        a = (p[:size].reshape(a_shape) + 2.0).copy()
+        a = (p[:size] + 2.0).reshape(a_shape).copy()      # (0-d: an array, not a scalar)
         ufunc.at(a, index, p[size:].reshape(values_shape))
         return (a * np.arange(1.0, size + 1).reshape(a_shape)).sum() + (a ** 2).sum()
     return loss
