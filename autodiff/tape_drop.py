@@ -172,7 +172,7 @@ def _numpy_call_converting(frame) -> str | None:
         if _path(inner).startswith(_NUMPY_DIR):
             outermost = inner
         inner = inner.f_back
-    of_a_list = (_call_text(frame) or "").partition("(")[2].lstrip().startswith(("[", "("))
+    of_a_list = _first_argument_is_a_list(frame, outermost)
     if outermost is None and of_a_list and isinstance(_called_object(frame), np.ufunc):
         # (a ufunc, in C, makes an array of a list: np.exp([t0, t1]))
         return (f"by np.{called}, a ufunc, which does not look inside a list for Tensors "
@@ -186,6 +186,11 @@ def _numpy_call_converting(frame) -> str | None:
         return (f"by np.{called}, which always makes an ndarray (NumPy does not hand the "
                 "call to the Tensor; NumPy's functions take a Tensor as it is, so the "
                 "call can go: np.copy(t) copies and t.astype(dtype) converts on the tape)")
+    if outermost is None and of_a_list and called is not None and (
+            _called_object(frame) is getattr(np, called, None) is not None):
+        # (NumPy's functions in C, np.dot([t0, t1], w), look at the list, not inside it)
+        return (f"by np.{called}, which does not look inside a list for Tensors and makes "
+                f"an array of it (np.{called}(np.stack(list), ...) keeps them on the tape)")
     made = _called_object(frame) if outermost is not None and outermost.f_back is frame else None
     if isinstance(made, type) and issubclass(made, np.ndarray):
         # (np.ma.MaskedArray(t), np.ma.masked_array(t), np.matrix(t): the class's __new__)
@@ -204,6 +209,28 @@ def _numpy_call_converting(frame) -> str | None:
         return (f"by np.{name}, NumPy code that makes arrays of its arguments rather than "
                 f"handing the call to the Tensor ({instead})")
     return None
+
+
+def _first_argument_is_a_list(frame, outermost) -> bool:
+    """Whether the NumPy call on ``frame``'s line has as its first argument a list or
+    tuple (``np.exp([t0, t1])``, ``np.mean(losses)`` of a list of Tensors): written
+    there, found in the NumPy function's first parameter (``outermost``, its frame
+    under the user's), or named by a variable of the user's frame."""
+    from .ops.operands import holds_tensor
+
+    text = (_call_text(frame) or "").partition("(")[2].lstrip()
+    if text.startswith(("[", "(")):
+        return True
+    if outermost is not None and outermost.f_back is frame:
+        code = outermost.f_code
+        first = outermost.f_locals.get(code.co_varnames[0]) if code.co_argcount else None
+        if isinstance(first, (list, tuple)) and holds_tensor(first):
+            return True
+    name = text.split(",", 1)[0].split(")", 1)[0].strip()
+    if name.isidentifier():
+        value = frame.f_locals.get(name, frame.f_globals.get(name))
+        return isinstance(value, (list, tuple)) and holds_tensor(value)
+    return False
 
 
 def _installed_call_converting(frame) -> str | None:
@@ -332,9 +359,12 @@ _CONVERTED_BY = {
         "coefficients c that need a gradient, evaluate at constant points x as a product "
         "with the pseudo-Vandermonde matrix, np.polynomial.polynomial.polyvander(x, deg) "
         "@ c, and likewise legvander, chebvander, hermvander ...; or np.polyval(c[::-1], "
-        "x); fit with np.polyfit; for a Tensor x and constant coefficients, the module's "
-        "functions take it as it is: np.polynomial.polynomial.polyval(x, P.coef), chebval, "
-        "legval ...)"),
+        "x); fit with np.polyfit; for a Tensor x and constant coefficients c, the module's "
+        "functions take it as it is: np.polynomial.polynomial.polyval(x, c), chebval, "
+        "legval ...; a series object P (np.polynomial.Polynomial, Chebyshev ..., as .fit "
+        "makes them) maps x from its domain onto its window first, so P(x) is "
+        "np.polynomial.polynomial.polyval(x, P.convert().coef), and chebval(x, "
+        "P.convert().coef) for a Chebyshev ...)"),
     "r_": (
         "by np.r_, which makes an ndarray of each piece before joining them (join Tensors "
         "with np.concatenate([a, b]); a slice 1:3 is np.arange(1, 3) and a number "

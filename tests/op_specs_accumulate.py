@@ -1,8 +1,8 @@
 """Specs for the ufunc methods on Tensors: running extremes (``np.maximum.accumulate``
 ...), NaN-ignoring reductions (``np.fmax.reduce``), log-sum-exp reductions and running
 sums (``np.logaddexp.reduce``/``.accumulate``), segment sums (``np.add.reduceat``),
-scatters in place (``np.add.at``, ``np.maximum.at`` ...), running differences and
-quotients (``np.subtract.reduce``, ``np.divide.accumulate`` ...), and
+scatters in place (``np.add.at``, ``np.maximum.at``, ``np.multiply.at`` ...), running
+differences and quotients (``np.subtract.reduce``, ``np.divide.accumulate`` ...), and
 ``np.linalg.tensorsolve``/``tensorinv``.  Imported at the end of op_specs.py, whose
 helpers they use.  The references are NumPy's own calls on the same arrays, except for
 ``exp_weighted_cumsum``, checked against its definition summed term by term."""
@@ -103,7 +103,8 @@ def _at(ufuncs):
 def _at_case(data, ufuncs):
     """``ufunc.at`` (np.add.at, np.subtract.at, ...) with repeated indices, on the first
     axis or after a slice, with values of the selection's shape or broadcast to it
-    (random values: no ties for maximum.at and minimum.at)."""
+    (random values: no ties for maximum.at and minimum.at; away from zero for
+    np.divide.at, which divides by them)."""
     ufunc = data.draw(st.sampled_from(ufuncs), label="ufunc")
     shape = data.draw(array_shapes(min_dims=1, max_dims=2, min_side=1, max_side=4),
                       label="shape")
@@ -113,8 +114,8 @@ def _at_case(data, ufuncs):
         else rows
     selected = np.zeros(shape)[key].shape
     b_shape = selected[1:] if data.draw(st.booleans(), label="broadcast") else selected
-    return Case(lambda a, b: _scattered(ufunc, a, key, b),
-                [values(data, shape), values(data, b_shape)],
+    b = signed_away_from_zero(data, b_shape) if ufunc is np.divide else values(data, b_shape)
+    return Case(lambda a, b: _scattered(ufunc, a, key, b), [values(data, shape), b],
                 lambda a, b: _scattered(ufunc, a, key, b))
 
 
@@ -159,6 +160,7 @@ SPECS = [
     Spec("exp_weighted_cumsum", _scan_case),
     Spec("add_reduceat", _reduceat_case), Spec("add_at", _at([np.add, np.subtract])),
     Spec("maximum_at", _at([np.maximum])), Spec("minimum_at", _at([np.minimum])),
+    Spec("multiply_at", _at([np.multiply])), Spec("divide_at", _at([np.divide])),
     _lane_method(np.subtract, "reduce"), _lane_method(np.subtract, "accumulate"),
     _lane_method(np.divide, "reduce"), _lane_method(np.divide, "accumulate"),
     Spec("tensorsolve", _tensorsolve_case), Spec("tensorinv", _tensorinv_case),

@@ -274,10 +274,10 @@ def test_unsupported_ufunc_methods_say_what_to_use():
     with pytest.raises(RuntimeError, match="numpy.add.at: tensor of shape \\(3, 4\\) is a "
                                           "leaf that requires grad"):
         np.add.at(x, [0], 1.0)
-    with pytest.raises(TypeError, match="numpy.multiply.at on a Tensor that is recorded .*only "
-                                        "np.add.at, np.subtract.at, np.maximum.at and "
-                                        "np.minimum.at"):
-        np.multiply.at(x * 1.0, [0], 1.0)
+    with pytest.raises(TypeError, match="numpy.power.at on a Tensor that is recorded .*only "
+                                        "np.add.at, np.subtract.at, np.multiply.at, "
+                                        "np.divide.at, np.maximum.at and np.minimum.at"):
+        np.power.at(x * 1.0, [0], 2.0)
     with pytest.raises(TypeError, match="numpy.logaddexp.reduceat has no differentiable rule"):
         np.logaddexp.reduceat(x, [0, 2])
     # (np.add.reduce's initial= is np.sum's: test_numpy_sixth_findings.py)

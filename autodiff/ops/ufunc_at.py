@@ -1,5 +1,6 @@
 """``np.add.at``, ``np.subtract.at``, ``np.maximum.at`` and ``np.minimum.at`` on Tensors:
-unbuffered scatters in place.
+unbuffered scatters in place (``np.multiply.at`` and ``np.divide.at``:
+``ufunc_at_products.py``).
 
 ``np.add.at(t, indices, values)`` adds each of ``values`` (broadcast to ``t[indices]``'s
 shape) at its index, accumulating where an index repeats.  On a Tensor it is the op
@@ -15,7 +16,7 @@ entry's gradient to the values equal to its result, split evenly among ties, as
 
 Refused with an error saying what to write instead: values that require grad written
 into an ndarray (which cannot hold a gradient), and the other ufuncs' ``at``
-(``np.multiply.at`` ...) while recording.
+(``np.power.at`` ...) while recording.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from .indexing import index_add_array, normalize_key
 from .operands import array_of, tensor_of
 from .registry import defop
 from .shape import broadcast_to
+from .ufunc_at_products import divide_at, multiply_at
 
 
 def _add_at_forward(a, b, key):
@@ -97,7 +99,7 @@ minimum_at = _extreme_at_op(np.minimum)
 #: The op that runs ``ufunc.at`` for the ufuncs with a gradient rule (after negating the
 #: values, for np.subtract).
 _AT_OPS = {np.add: add_at, np.subtract: add_at, np.maximum: maximum_at,
-           np.minimum: minimum_at}
+           np.minimum: minimum_at, np.multiply: multiply_at, np.divide: divide_at}
 
 
 def _described(a, indices, values) -> str:
@@ -120,7 +122,8 @@ def _into_ndarray(name, ufunc, a, key, values):
 
 def ufunc_at(ufunc: np.ufunc, a, indices, values=None) -> None:
     """``ufunc.at(a, indices, values)`` with ``a`` a Tensor or an ndarray, in place, as
-    NumPy's; recorded in grad mode for ``np.add`` and ``np.subtract``.
+    NumPy's; recorded in grad mode for ``np.add``, ``np.subtract``, ``np.multiply``,
+    ``np.divide``, ``np.maximum`` and ``np.minimum``.
 
     >>> totals = ad.zeros(3)
     >>> values = ad.tensor([1.0, 2.0, 4.0], requires_grad=True)
@@ -148,10 +151,10 @@ def ufunc_at(ufunc: np.ufunc, a, indices, values=None) -> None:
         if recording:
             raise TypeError(
                 f"numpy.{name} on a Tensor that is recorded ({_described(a, indices, values)})"
-                ": only np.add.at, np.subtract.at, np.maximum.at and np.minimum.at have a "
-                "gradient rule. For a product of positive values, add logarithms with "
-                "np.add.at and take np.exp; or call it on t.data / values.detach() when no "
-                "gradient is needed.")
+                ": only np.add.at, np.subtract.at, np.multiply.at, np.divide.at, "
+                "np.maximum.at and np.minimum.at have a gradient rule. Where the indices "
+                "do not repeat, write t[indices] = ufunc(t[indices], values); or call it "
+                "on t.data / values.detach() when no gradient is needed.")
         result = a.data.copy()
         ufunc.at(result, key, *(() if values is None else (array_of(values),)))
         inplace.set_item(a, Ellipsis, result, where=f"numpy.{name}")
