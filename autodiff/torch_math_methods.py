@@ -458,7 +458,10 @@ class TorchMathMethods:
         return i0(self)
 
     def logcumsumexp(self, dim: int):
-        """``log(cumsum(exp(x)))`` along ``dim``, without overflow or underflow.
+        """``log(cumsum(exp(x)))`` along ``dim``, without overflow or underflow.  While
+        the lane so far is only ``-inf`` the output is ``-inf`` and those entries get
+        gradient 0 from it (``-inf`` read as log 0, as ``ad.logsumexp``), where
+        PyTorch's gradient is NaN (0 / 0).
 
         >>> ad.tensor([0.0, 0.0, np.log(2.0)]).logcumsumexp(0)
         tensor([0.        , 0.69314718, 1.38629436])
