@@ -16,6 +16,7 @@ import pytest
 import autodiff as ad
 from autodiff.ops.numpy_more import nanvar
 
+HERE = __file__
 ALL_NAN_ROW = np.array([[np.nan, np.nan, np.nan], [1.0, np.nan, 4.0], [0.5, 2.0, 3.5]])
 WEIGHTS = np.array([0.7, -1.3, 2.0])
 LEADING_NEG_INF = np.array([-np.inf, -np.inf, 0.3, -1.2, 2.0])
@@ -88,7 +89,16 @@ def test_nanvar_nanstd_of_an_all_nan_lane_pass_zero_gradient(name):
 
 def _logcumsumexp_both(torch, values, weights):
     ours_input = ad.tensor(values, requires_grad=True)
-    ours = ad.logcumsumexp(ours_input, 0)
+    if values[0] == -np.inf:
+        with pytest.warns(ad.ConventionWarning,
+                          match=r"logcumsumexp: 1 lane\(s\) .* start with -inf.*gradient "
+                                r"0 here .*PyTorch's gradient is NaN") as caught:
+            ours = ad.logcumsumexp(ours_input, 0)
+        assert [w.filename for w in caught] == [HERE]
+    else:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", ad.ConventionWarning)
+            ours = ad.logcumsumexp(ours_input, 0)
     (ours * ad.tensor(weights)).sum().backward()
     theirs_input = torch.tensor(values, requires_grad=True)
     theirs = torch.logcumsumexp(theirs_input, 0)
@@ -145,3 +155,19 @@ def test_the_difference_from_torch_is_in_docs_ops_md():
     for name in ["logsumexp", "logaddexp_accumulate", "logaddexp_reduce"]:
         row = next(line for line in table.splitlines() if line.startswith(f"| `{name}` |"))
         assert "only -inf (PyTorch's is NaN)" in row
+
+
+def test_logcumsumexp_warns_only_on_the_tape_and_in_grad_mode():
+    values = ad.tensor(LEADING_NEG_INF)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ad.ConventionWarning)
+        values.logcumsumexp(0)                                  # no gradient to differ
+        with ad.no_grad():
+            ad.tensor(LEADING_NEG_INF, requires_grad=True).logcumsumexp(0)
+        np.logaddexp.accumulate(ad.tensor(LEADING_NEG_INF, requires_grad=True))  # NumPy's
+    grid = ad.tensor(np.stack([LEADING_NEG_INF, LEADING_NEG_INF[::-1]]), requires_grad=True)
+    with pytest.warns(ad.ConventionWarning, match=r"1 lane\(s\) of the tensor of shape "
+                                                  r"\(2, 5\) start with -inf along dim 1"):
+        grid.logcumsumexp(1)
+    with pytest.warns(ad.ConventionWarning, match=r"2 lane\(s\) .* along dim 0"):
+        grid.logcumsumexp(0)
