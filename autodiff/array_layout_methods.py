@@ -3,7 +3,7 @@
 t``, memory (``strides``, ``base``), the array API's namespace, device, DLPack export
 and complex conversion (``__array_namespace__``, ``device``, ``to_device``,
 ``__dlpack__``, ``complex(t)``), and the data's bytes (``tobytes``, ``tofile``,
-``dump``, ``dumps``, ``byteswap``).
+``dump``, ``dumps``, ``byteswap``, ``bytes(t)``).
 
 The writers follow the rules of every in-place update (``autodiff/inplace.py``):
 recorded in grad mode, a write into ``t.data`` otherwise, refused on a leaf that
@@ -282,6 +282,22 @@ class ArrayLayoutMethods:
             tape_drop(self, "converted to a Python complex (as cmath.exp(t) does)")
         return complex(self.item())
 
+    def as_integer_ratio(self):
+        """Refused, naming what to write: ``statistics.mean``/``stdev``/``variance`` (and
+        ``fractions``) read a number's exact ratio, which a Tensor does not give (it
+        would have no gradient); PyTorch's and NumPy's arrays have none either.
+
+        >>> ad.mean([ad.tensor(1.0), ad.tensor(2.0)])      # instead of statistics.mean
+        tensor(1.5)
+        """
+        raise TypeError(
+            f"a Tensor (shape {self.shape}) is not an exact Python number: statistics."
+            "mean, stdev and variance read one as a fraction, which has no gradient. "
+            "To keep the gradient write ad.mean(tensors) for statistics.mean, and "
+            "ad.std(ad.stack(tensors), ddof=1) for stdev (ad.var for variance, ddof=0 for "
+            "pstdev/pvariance); for plain numbers, statistics.mean(t.item() for t in "
+            "tensors).")
+
     def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):
         """A DLPack capsule over the data, for another library's ``from_dlpack(t)``
         (NumPy's, PyTorch's): the values leave the tape unasked, so a tensor that
@@ -366,6 +382,23 @@ class ArrayLayoutMethods:
         """
         _refuse_while_tracing("Tensor.tobytes")
         return self.data.tobytes(order)
+
+    def __bytes__(self) -> bytes:
+        """``bytes(t)`` of a 0-d integer tensor: that many zero bytes, as NumPy's and
+        PyTorch's ``bytes``.  Of any other tensor they differ (NumPy's ``bytes(a)`` is
+        the raw buffer, PyTorch's the entries as byte values), so it raises, naming
+        both spellings.
+
+        >>> bytes(ad.tensor(3))
+        b'\\x00\\x00\\x00'
+        """
+        if self.ndim == 0 and self.dtype.kind in "iu":
+            return bytes(int(self.item()))
+        raise TypeError(
+            f"bytes(t) of a tensor of shape {self.shape} and dtype {self.dtype}: NumPy's "
+            "bytes(array) is the raw buffer and PyTorch's bytes(tensor) the entries as "
+            "byte values, so write which: t.tobytes() for the buffer (NumPy's), "
+            "bytes(t.tolist()) for the values (PyTorch's, integers in [0, 256)).")
 
     def tofile(self, fid, sep="", format="%s") -> None:
         """Write the values to a file, as ``ndarray.tofile`` (of ``t.data``).

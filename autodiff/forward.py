@@ -240,7 +240,8 @@ class TangentProgram:
         for out, k in zip(self.outputs, self.output_slots):
             t = None if k is None else tangent[k]
             if t is None:
-                zeros = np.zeros(out.shape, dtype=out.dtype if out.dtype.kind == "f" else float)
+                # (of the output's dtype, as torch.func.jvp: int 0, False, complex 0)
+                zeros = np.zeros(out.shape, dtype=out.dtype)
                 t = Tensor(zeros) if record else zeros
             elif not record:
                 t = owned(t)

@@ -31,6 +31,7 @@ class CopyingMethods:
     def __reduce_ex__(self, protocol):
         # pickle: a tensor with a graph is saved as a leaf of its values (with its
         # requires_grad), as PyTorch saves one; a graph does not cross a file.
+        _refuse_while_tracing("pickling a tensor (pickle.dumps, ad.save)")
         if self._node is not None:
             return Tensor._make(self.data, None, self.requires_grad).__reduce_ex__(protocol)
         return super().__reduce_ex__(protocol)
@@ -56,6 +57,7 @@ class CopyingMethods:
         refused, as PyTorch refuses it (its copy would carry a
         copy of the graph, cut from the tensors it came from: a backward through it
         would give them no gradient)."""
+        _refuse_while_tracing("copy.deepcopy of a tensor (or of a module holding one)")
         if self._node is not None:
             raise RuntimeError(
                 f"copy.deepcopy: this tensor (shape {self.shape}) was made by "
@@ -67,6 +69,20 @@ class CopyingMethods:
         if self._deepcopy_keeps_grad and self._grad is not None:
             twin._grad = _copy_module.deepcopy(self._grad, memo)
         return twin
+
+
+def _refuse_while_tracing(what: str) -> None:
+    """A copy made in Python while ``ad.compile`` traces would be made once, from the
+    traced values: a replay runs no Python code."""
+    from .compile.provenance import frame_line
+    from .compile.refusals import refuse_while_tracing
+    from .tape_drop import user_frame
+    refuse_while_tracing(
+        what, "a replay runs no Python code, so it would be done once, at the trace, with "
+        "the values then", "Copy or save outside the compiled function (a target network: "
+        "copy.deepcopy(model) once before the loop, then update it in place under "
+        "ad.no_grad()); t.clone() is recorded and replayed.",
+        line=frame_line(user_frame()))     # (past copy.py and pickle's own frames)
 
 
 #: Slots a copy or a pickle leaves out: a copy of a view by indexing is no view (its

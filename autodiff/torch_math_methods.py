@@ -28,6 +28,23 @@ def _ad():
     return importlib.import_module(__package__)
 
 
+def _warn_if_leading_neg_inf(t, axis):
+    """``logcumsumexp`` of a tensor on the tape whose lanes start with ``-inf``: their
+    gradient is 0 here, NaN in PyTorch (``Tensor.logcumsumexp``'s docstring)."""
+    from .conventions import ConventionWarning
+    from .graph import is_grad_enabled
+    if not (t.requires_grad and is_grad_enabled() and t.shape[axis]):
+        return
+    first = np.take(t.data, 0, axis=axis)
+    if np.any(first == -np.inf):
+        from .tape_drop import user_frame, warn_at
+        warn_at(user_frame(), (
+            f"logcumsumexp: {int(np.sum(first == -np.inf))} lane(s) of the tensor of shape "
+            f"{t.shape} start with -inf along dim {axis}: while a lane is only -inf its "
+            "output is -inf and those entries get gradient 0 here (-inf read as log 0), "
+            "where PyTorch's gradient is NaN (0 / 0)."), ConventionWarning)
+
+
 def _diagonal_places(n, m, offset, dtype):
     """``places[i]``: an ``m`` by ``m`` matrix with 1 at the ``i``-th entry of its
     ``offset``-th diagonal."""
@@ -458,7 +475,11 @@ class TorchMathMethods:
         return i0(self)
 
     def logcumsumexp(self, dim: int):
-        """``log(cumsum(exp(x)))`` along ``dim``, without overflow or underflow.
+        """``log(cumsum(exp(x)))`` along ``dim``, without overflow or underflow.  While
+        the lane so far is only ``-inf`` the output is ``-inf`` and those entries get
+        gradient 0 from it (``-inf`` read as log 0, as ``ad.logsumexp``), where
+        PyTorch's gradient is NaN (0 / 0); on a tensor that requires grad this warns
+        (``ad.ConventionWarning``) at the user's line.
 
         >>> ad.tensor([0.0, 0.0, np.log(2.0)]).logcumsumexp(0)
         tensor([0.        , 0.69314718, 1.38629436])
@@ -467,7 +488,9 @@ class TorchMathMethods:
         if self.ndim == 0:
             _axis("logcumsumexp", dim, 0)
             return self.reshape(1).logcumsumexp(0).reshape(())
-        return np.logaddexp.accumulate(self, axis=_axis("logcumsumexp", dim, self.ndim))
+        axis = _axis("logcumsumexp", dim, self.ndim)
+        _warn_if_leading_neg_inf(self, axis)
+        return np.logaddexp.accumulate(self, axis=axis)
 
     def hardshrink(self, lambd=0.5):
         """0 where ``-lambd <= x <= lambd``, else ``x`` (NaN stays), as PyTorch's

@@ -304,7 +304,9 @@ def addcdiv(input, tensor1, tensor2, *, value=1) -> Tensor:
 
 @takes_out
 def logcumsumexp(input, dim: int) -> Tensor:
-    """``log(cumsum(exp(input)))`` along ``dim``, computed stably, as ``torch.logcumsumexp``.
+    """``log(cumsum(exp(input)))`` along ``dim``, computed stably, as ``torch.logcumsumexp``
+    (a leading run of ``-inf`` gets gradient 0, where PyTorch's is NaN: see
+    ``Tensor.logcumsumexp``).
 
     >>> ad.logcumsumexp(ad.tensor([0.0, 0.0]), 0)
     tensor([0.        , 0.69314718])

@@ -30,13 +30,14 @@ class TraceError(RuntimeError):
     """What ``ad.compile`` cannot replay, found while tracing (names the op and line)."""
 
 
-def refuse_while_tracing(name: str, why: str, instead: str) -> None:
+def refuse_while_tracing(name: str, why: str, instead: str, line: str | None = None) -> None:
     """Raise when a compiled function's trace calls ``name`` in this thread: ``why``
-    says what depends on the values, ``instead`` what to do."""
+    says what depends on the values, ``instead`` what to do (``line``: where, if not
+    the innermost line outside the library)."""
     from .hooks import active
     if active is not None and active.owns_thread():
         from .provenance import user_line
-        raise TraceError(f"compile: {name} at {user_line()} in the compiled function "
+        raise TraceError(f"compile: {name} at {line or user_line()} in the compiled function "
                          f"{active.name}: {why}, and a plan's shapes and steps are fixed. "
                          f"{instead}")
 

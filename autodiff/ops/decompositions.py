@@ -32,7 +32,6 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..compile.hooks import made
 from ..tensor import Tensor
 from .cofactors import cofactor_array, recorded_cofactors
 from .degenerate_spectra import degenerate_columns, degenerate_pairs
@@ -188,8 +187,9 @@ _slogdet = defop(
 @implements(np.linalg.slogdet)
 def slogdet(a) -> SlogdetResult:
     """``np.linalg.slogdet``: ``(sign, logabsdet)`` with ``det == sign * exp(logabsdet)``.
-    ``sign`` is a constant (no gradient); ``logabsdet``'s gradient is ``inv(a).T``.
-    For a complex ``a``, ``sign`` is complex and has a gradient, as in PyTorch.
+    ``logabsdet``'s gradient is ``inv(a).T``.  A real ``sign`` is piecewise constant:
+    it requires grad as PyTorch's, with gradient 0 and forward-mode tangent 0.  For a
+    complex ``a``, ``sign`` is complex and has a gradient, as in PyTorch.
 
     >>> sign, logdet = ad.linalg.slogdet(ad.tensor([[-2.0, 0.0], [0.0, 3.0]]))
     >>> sign, logdet
@@ -198,8 +198,8 @@ def slogdet(a) -> SlogdetResult:
     packed = _slogdet(a)
     if packed.dtype.kind == "c":            # a complex sign, on the tape (PyTorch's)
         return SlogdetResult(packed[..., 0], packed[..., 1].real)
-    sign = made("slogdet sign", np.take, (packed.data, 0), {"axis": -1})  # (again at a replay)
-    return SlogdetResult(Tensor(sign), packed[..., 1])
+    # a real sign is on the tape too, as PyTorch's: gradient 0, tangent 0
+    return SlogdetResult(packed[..., 0], packed[..., 1])
 
 
 # ---------------------------------------------------------------------- cholesky

@@ -27,6 +27,10 @@ from .registry import defop
 from .ufunc_methods import accumulate_adapter, reduce_adapter
 
 
+#: the note of ops.md: the convention ad.logsumexp documents
+_ALL_NEG_INF = "gives zero gradient where the lane (so far) is only -inf (PyTorch's is NaN)"
+
+
 def _values(x):
     return x.data if isinstance(x, Tensor) else np.asarray(x)
 
@@ -66,7 +70,8 @@ def _reduce_op(ufunc, base):
             "requires_grad=True)\n"
             f">>> np.{ufunc.__name__}.reduce(x).backward(); x.grad\n"
             + ("array([0.33333333, 0.66666667])" if base == 2 else "array([0.25, 0.75])"),
-        x=(f"g * {power}(x - ans)", _reduce_rule(base == 2)), axis=None, keepdims=None)
+        x=(f"g * {power}(x - ans)", _reduce_rule(base == 2)), axis=None, keepdims=None,
+        zeroes=_ALL_NEG_INF)
 
 
 logaddexp_reduce = _reduce_op(np.logaddexp, "e")
@@ -161,7 +166,7 @@ def _accumulate_op(ufunc, base):
             "array([1.5, 0.5])",
         x=(f"sum over i >= j of g_i * {'2**' if base == 2 else 'exp'}(x_j - out_i)",
            _accumulate_rule(base == 2)),
-        axis=None)
+        axis=None, zeroes=_ALL_NEG_INF)
 
 
 logaddexp_accumulate = _accumulate_op(np.logaddexp, "e")

@@ -68,7 +68,8 @@ def nansum(a, axis=None, dtype=None, out=None, keepdims=False, initial=np._NoVal
 def nanmean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=np._NoValue,
             dim=None, keepdim=None) -> Tensor:
     """Mean over ``axis`` of the entries that are not NaN, as ``np.nanmean``; NaN
-    entries get zero gradient, an all-NaN slice gives NaN (with NumPy's warning).
+    entries get zero gradient, an all-NaN slice gives NaN (with NumPy's warning) and
+    zero gradient too, where ``torch.nanmean``'s gradient there is NaN (0 / 0).
     PyTorch's ``dim=``/``keepdim=`` (or ``nanmean(x, 1, True)``) are ``axis=``/
     ``keepdims=``.
 

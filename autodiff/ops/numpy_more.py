@@ -113,7 +113,8 @@ def _nanvar(name, a, axis, dtype, out, ddof, keepdims, where, mean, correction):
 def nanvar(a, axis=None, dtype=None, out=None, ddof=0, keepdims=_NO_VALUE, *,
            where=_NO_VALUE, mean=_NO_VALUE, correction=_NO_VALUE) -> Tensor:
     """Variance over ``axis`` of the entries that are not NaN, as ``np.nanvar``; NaN
-    entries get zero gradient, a lane with ``n - ddof <= 0`` is NaN (NumPy's warning).
+    entries get zero gradient, a lane with ``n - ddof <= 0`` is NaN (NumPy's warning)
+    and passes zero gradient (``np.var``'s such lane passes NaN, as PyTorch's ``var``).
 
     >>> x = ad.tensor([1.0, np.nan, 3.0], requires_grad=True)
     >>> y = np.nanvar(x)
@@ -131,7 +132,8 @@ def nanstd(a, axis=None, dtype=None, out=None, ddof=0, keepdims=_NO_VALUE, *,
            where=_NO_VALUE, mean=_NO_VALUE, correction=_NO_VALUE) -> Tensor:
     """Standard deviation over ``axis`` ignoring NaN, as ``np.nanstd`` (the square root
     of ``nanvar``); where the lane's values are all equal the gradient is 0 (as
-    ``ad.std``), NaN entries get none.
+    ``ad.std``), NaN entries get none, nor does a lane with ``n - ddof <= 0`` (NaN, as
+    ``nanvar``'s).
 
     >>> x = ad.tensor([[1.0, np.nan, 3.0]], requires_grad=True)
     >>> y = np.nanstd(x, axis=1)

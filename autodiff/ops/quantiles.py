@@ -10,7 +10,10 @@ inputs that sort there, with weights ``1 - gamma`` and ``gamma`` (all of it to o
 for the discrete methods such as ``"lower"`` or ``"nearest"``); ``q`` given as a
 Tensor that requires grad gets ``d virtual / dq * (above - below)`` for the methods
 that interpolate continuously in it (0 for the others, steps in ``q``), as
-``torch.quantile`` differentiates in ``q``.  A lane holding NaN
+``torch.quantile`` differentiates in ``q``; except where the index is a whole number
+(``q = 0.5`` of 5 entries, ``q = 0``): there the quantile is a sorted entry and the
+slope toward the next one is taken (NumPy's neighbours, a one-sided derivative),
+where ``torch.quantile`` gives 0, and a ``ConventionWarning`` says so.  A lane holding NaN
 gives NaN, as in NumPy, and no gradient.  Nothing depends on the values but the
 sort, so ``ad.compile`` replays quantiles on new data.
 """
@@ -20,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..compile.refusals import refuse_traced_values
+from ..graph import is_grad_enabled
 from ..tensor import Tensor
 from .averages import _lanes_last
 from .compare import isnan
@@ -197,18 +201,37 @@ def _quantile(name, a, q, axis, out, method, keepdims, weights, interpolation):
 def _moving_in_q(name, picked, ordered, neighbours, q, slope, dtype):
     """Each quantile plus ``(v - stop_gradient(v)) * (above - below)`` with ``v`` its
     virtual index as a function of ``q``: 0 in value (NumPy's values stay), the
-    derivative of the blend in ``q``; none where the index is clamped to an end."""
+    derivative of the blend in ``q``; 0 where the index is clamped to an end (on the
+    tape still, as PyTorch's).  At an index that is a whole number the quantile is a
+    sorted entry, where its slope in ``q`` changes: the slope toward the next entry
+    (NumPy's neighbours), where ``torch.quantile``'s is 0, which warns."""
     if name == "percentile":
         slope = slope / 100.0
     flat_q = reshape(astype(q, dtype) if dtype is not None else q, (-1,))
-    moved = []
-    for k, (quantile, (below, above, _)) in enumerate(zip(picked, neighbours)):
-        if below != above:
-            virtual = flat_q[k] * slope
-            step = ordered[..., above] - ordered[..., below]
-            quantile = quantile + (virtual - stop_gradient(virtual)) * step
-        moved.append(quantile)
+    moved, on_entries = [], []
+    for k, (quantile, (below, above, gamma)) in enumerate(zip(picked, neighbours)):
+        virtual = flat_q[k] * slope
+        step = 0 if below == above else ordered[..., above] - ordered[..., below]
+        moved.append(quantile + (virtual - stop_gradient(virtual)) * step)
+        if gamma == 0 and below != above:
+            on_entries.append((q.data.reshape(-1)[k].item(), below))
+    if on_entries and is_grad_enabled():
+        _warn_on_entries(name, on_entries, ordered.shape[-1])
     return moved
+
+
+def _warn_on_entries(name, on_entries, n):
+    from ..conventions import ConventionWarning
+    from ..tape_drop import user_frame, warn_at
+    where = ", ".join(f"q={value:g} (sorted entry {index} of {n})"
+                      for value, index in on_entries[:3])
+    more = f" and {len(on_entries) - 3} more" if len(on_entries) > 3 else ""
+    warn_at(user_frame(), (
+        f"{name}: {where}{more} falls exactly on a sorted entry, where the quantile's "
+        "slope in q changes; its derivative in q there is the slope toward the next "
+        "entry (a one-sided derivative), where torch.quantile's is 0. Pass q.detach() "
+        "if q is not to be learned."),
+        ConventionWarning)
 
 
 def _fractions(name, q):

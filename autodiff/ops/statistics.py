@@ -105,12 +105,15 @@ _logsumexp = defop(
     doc="log(sum(exp(x))) over ``axis``, shifted by the maximum so it cannot overflow.\n\n"
         ">>> ad.logsumexp(ad.tensor([1000.0, 1000.0]))\ntensor(1000.69314718)",
     x=("g * exp(x - ans)", _logsumexp_rule), axis=None, keepdims=None,
+    zeroes="gives zero gradient to a lane of only -inf (PyTorch's is NaN)",
     aliases=TORCH_AXIS_ALIASES)
 
 
 def logsumexp(x, axis=None, keepdims: bool = False, **unsupported) -> Tensor:
     """``log(sum(exp(x), axis))`` computed without overflow (the max is subtracted
     first), as ``scipy.special.logsumexp``; the gradient is ``softmax(x)`` along axis.
+    A lane of only ``-inf`` gives ``-inf`` and gradient 0 (``-inf`` read as log 0, a
+    term that is not there), where PyTorch's gradient is NaN (0 / 0).
 
     >>> x = ad.tensor([0.0, np.log(3.0)], requires_grad=True)
     >>> y = ad.logsumexp(x)
