@@ -74,6 +74,9 @@ class CopyingMethods:
 def _refuse_while_tracing(what: str) -> None:
     """A copy made in Python while ``ad.compile`` traces would be made once, from the
     traced values: a replay runs no Python code."""
+    from .compile import hooks
+    if hooks.active is None:            # (the common case: no stack walk per copied tensor)
+        return
     from .compile.provenance import frame_line
     from .compile.refusals import refuse_while_tracing
     from .tape_drop import user_frame
