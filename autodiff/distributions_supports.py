@@ -35,6 +35,7 @@ _TABLE = {
     "Binomial": (lambda d: c.integer_interval(0, d.total_count),
                  lambda d: {"total_count": c.nonnegative_integer, **_PROBABILITIES}),
     "OneHotCategorical": (lambda d: c.one_hot, lambda d: _CATEGORIES),
+    "Multinomial": (lambda d: c.multinomial(d.total_count), lambda d: _CATEGORIES),
     "MultivariateNormal": (lambda d: c.real_vector,
                            lambda d: {"loc": c.real_vector,
                                       "covariance_matrix": c.positive_definite,
