@@ -18,7 +18,7 @@ import math
 import numpy as np
 
 from .compile.hooks import made
-from .distributions import Categorical, Distribution, _operand, _values
+from .distributions import Categorical, Distribution, _checked, _operand, _values
 from .distributions_checks import _broadcast_value
 from .distributions_discrete import Binomial, _whole
 from .ops.elementwise import exp, where
@@ -100,10 +100,11 @@ class Multinomial(Distribution):
 
     def log_prob(self, value) -> Tensor:
         """log (Σ x)! - Σ log x_k! + Σ x_k log p_k (a category of probability 0 counted 0
-        times adds 0), as PyTorch's."""
-        made("Multinomial values", _count_vectors,
-             (np.asarray(_values(value)), self.total_count, self.event_shape[0],
-              self.batch_shape))
+        times adds 0), as PyTorch's; with ``validate_args=False`` the counts may sum to
+        more than ``total_count`` (bag-of-words models write ``Multinomial(logits=...,
+        validate_args=False)`` for documents of any length)."""
+        _checked(_count_vectors, np.asarray(_values(value)), self.total_count,
+                 self.event_shape[0], self.batch_shape)
         value = _operand(value, self.probs)
         impossible = made("Multinomial impossible", _zero_count_of_impossible,
                           (_values(value), self.logits.data))

@@ -68,6 +68,10 @@ def test_multinomial_refuses_what_pytorch_refuses_with_a_clear_message():
         m.log_prob(ad.tensor([2.0, 2.0, 0.0]))
     with pytest.raises(ValueError, match="vectors of 3 counts"):
         m.log_prob(ad.tensor([1.0, 2.0]))
+    # unchecked, as PyTorch's: the log-likelihood of a document of any length
+    unchecked = ad.distributions.Multinomial(logits=ad.zeros(3), validate_args=False)
+    np.testing.assert_allclose(unchecked.log_prob(ad.tensor([2.0, 2.0, 0.0])).data,
+                               _by_hand(np.array([2.0, 2.0, 0.0]), np.full(3, 1 / 3)))
 
 
 def test_multinomial_agrees_with_pytorch_with_an_impossible_category():
