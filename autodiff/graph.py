@@ -45,6 +45,11 @@ write_epoch = 0
 #: larger than its inputs', which is the order the reverse pass needs.
 next_seq = itertools.count().__next__
 
+#: The node number current when a backward pass last wrote ``.grad`` (no ``inputs``):
+#: graphs recorded before it are not the one an optimizer step's gradients came from
+#: (``optim/stale_graphs.py``).
+grads_written_at = -1
+
 #: Non-leaf tensors whose gradient a reverse pass also keeps in ``.grad``
 #: (``Tensor.retain_grad``): node -> weak reference to the tensor.
 retained = weakref.WeakKeyDictionary()
@@ -201,7 +206,10 @@ def run_backward(root: Tensor, root_grad, *, inputs: Sequence[Tensor] | None = N
     another input depends on.  Tensors in ``stop_at`` are boundaries too, receiving
     nothing (for values known not to depend on the inputs).
     """
+    global grads_written_at
     numpy_xp, tensor_xp, Tensor = _namespaces()
+    if inputs is None:
+        grads_written_at = next_seq()
     if create_graph:
         retain_graph = True
         xp = tensor_xp

@@ -2,7 +2,12 @@
 against PyTorch where it is installed: ``distributions.Multinomial`` (a bag-of-words
 topic model's likelihood, ``Multinomial(total_count, logits=).log_prob(counts)``) with
 its ``mean``, ``variance``, ``entropy``, ``sample``, ``support`` and PyTorch's refusal of a
-per-row ``total_count``."""
+per-row ``total_count``; and an optimizer step while a graph recorded before the
+latest backward still holds the parameters (a GAN that keeps ``fake = G(z)`` and steps
+``G`` on the gradients of a fresh ``G(z)``; an output computed outside ``no_grad``), which
+was refused as if the step came before its backward: it now steps, as PyTorch's does, and
+a later backward through the old graph raises ``InPlaceError`` as PyTorch's version
+check does."""
 
 from __future__ import annotations
 
@@ -101,3 +106,53 @@ def _multinomial_run(lib, logits_values):
     return ([np.asarray(x.detach().numpy() if lib is not ad else x.data)
              for x in (log_prob, entropy, dist.mean, dist.variance)]
             + [np.asarray(logits.grad), np.asarray(probs.grad)])
+
+
+def _generator_step_with_a_kept_fake(lib):
+    generator = lib.nn.Linear(2, 3)
+    optimizer = lib.optim.SGD(generator.parameters(), lr=0.1)
+    z = lib.ones((4, 2), requires_grad=True)
+    fake = lib.tanh(generator(z))                  # kept, its graph alive
+    loss = (generator(lib.ones((4, 2))) ** 2).mean()
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    return generator, fake
+
+
+def test_a_step_while_an_older_graph_holds_the_parameters_goes_ahead():
+    generator, fake = _generator_step_with_a_kept_fake(ad)
+    assert not np.array_equal(generator.bias.data, np.zeros(3))
+    with pytest.raises(ad.InPlaceError, match="op 'matmul' saved its input"):
+        (fake ** 2).sum().backward()             # the weight it saved was stepped
+    del fake
+    assert generator.weight.data.flags.writeable
+
+
+def test_a_step_before_its_own_backward_is_still_refused():
+    w = ad.nn.Parameter(np.ones(2))
+    optimizer = ad.optim.SGD([w], lr=0.1)
+    (w * 2).sum().backward()
+    loss = (w ** 3).sum()                          # recorded after that backward
+    with pytest.raises(RuntimeError, match="SGD.step: cannot update parameter"):
+        optimizer.step()
+    loss.backward()
+
+
+def test_a_step_with_a_kept_fake_agrees_with_pytorch():
+    torch = pytest.importorskip("torch")
+    ours, _ = _generator_step_with_a_kept_fake(ad)
+    torch.manual_seed(0)
+    theirs = torch.nn.Linear(2, 3).double()
+    ours.load_torch_state_dict(theirs.state_dict())
+    optimizer = torch.optim.SGD(theirs.parameters(), lr=0.1)
+    ours_optimizer = ad.optim.SGD(ours.parameters(), lr=0.1)
+    for lib, model, opt in ((torch, theirs, optimizer), (ad, ours, ours_optimizer)):
+        kept = model(lib.ones((4, 2), dtype=lib.float64))             # noqa: F841
+        loss = (model(2 * lib.ones((4, 2), dtype=lib.float64)) ** 2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    np.testing.assert_allclose(ours.to_torch_state_dict()["weight"],
+                               theirs.weight.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(ours.bias.data, theirs.bias.detach().numpy(), rtol=1e-12)
