@@ -7,7 +7,8 @@ latest backward still holds the parameters (a GAN that keeps ``fake = G(z)`` and
 ``G`` on the gradients of a fresh ``G(z)``; an output computed outside ``no_grad``), which
 was refused as if the step came before its backward: it now steps, as PyTorch's does, and
 a later backward through the old graph raises ``InPlaceError`` as PyTorch's version
-check does."""
+check does; and a gradient norm past the largest float (a loss scaled into overflow),
+which is inf as PyTorch's is, without NumPy's overflow warning from inside the library."""
 
 from __future__ import annotations
 
@@ -156,3 +157,28 @@ def test_a_step_with_a_kept_fake_agrees_with_pytorch():
     np.testing.assert_allclose(ours.to_torch_state_dict()["weight"],
                                theirs.weight.detach().numpy(), rtol=1e-12)
     np.testing.assert_allclose(ours.bias.data, theirs.bias.detach().numpy(), rtol=1e-12)
+
+
+def test_a_gradient_norm_past_the_largest_float_is_inf_without_numpy_warnings():
+    import warnings
+    grads = [np.full((2, 3), 1e200), np.array([3.0])]
+    params = [ad.nn.Parameter(np.zeros_like(g)) for g in grads]
+    for p, g in zip(params, grads):
+        p.grad = g.copy()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")          # (NumPy's overflow warned before)
+        with pytest.raises(RuntimeError, match="total norm of order 2.0 of the gradients is inf"):
+            ad.nn.utils.clip_grad_norm_(params, 1.0, error_if_nonfinite=True)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        total = ad.nn.utils.clip_grad_norm_(params, 1.0)
+    # the library's own warning, naming the way out; none of NumPy's
+    assert [str(w.message)[:36] for w in caught] == ["clip_grad_norm_: the total norm of t"]
+    assert total.item() == np.inf
+    torch = pytest.importorskip("torch")
+    theirs = [torch.nn.Parameter(torch.zeros(g.shape, dtype=torch.float64)) for g in grads]
+    for p, g in zip(theirs, grads):
+        p.grad = torch.from_numpy(g.copy())
+    assert torch.nn.utils.clip_grad_norm_(theirs, 1.0).item() == total.item()
+    for ours, p in zip(params, theirs):
+        np.testing.assert_array_equal(ours.grad, p.grad.numpy())
