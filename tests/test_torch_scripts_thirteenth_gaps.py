@@ -5,9 +5,10 @@ recorded before the latest backward still holds the parameters (a GAN that keeps
 ``fake = G(z)`` and steps ``G`` on the gradients of a fresh ``G(z)``; an output computed
 outside ``no_grad``), which was refused as if the step came before its backward: it now
 steps, as PyTorch's does, and a later backward through the old graph raises
-``InPlaceError`` as PyTorch's version check does; and a gradient norm past the largest
+``InPlaceError`` as PyTorch's version check does; a gradient norm past the largest
 float (a loss scaled into overflow), which is inf as PyTorch's is, without NumPy's
-overflow warning from inside the library."""
+overflow warning from inside the library; and ``load_state_dict(sd, assign=True)``
+(new Parameters of the state's dtype), which was refused as an unknown keyword."""
 
 from __future__ import annotations
 
@@ -90,3 +91,42 @@ def test_a_gradient_norm_past_the_largest_float_is_inf_without_numpy_warnings():
     assert torch.nn.utils.clip_grad_norm_(theirs, 1.0).item() == total.item()
     for ours, p in zip(params, theirs):
         np.testing.assert_array_equal(ours.grad, p.grad.numpy())
+
+
+def _load_with_assign(lib):
+    model = lib.nn.Sequential(lib.nn.Linear(3, 2), lib.nn.BatchNorm1d(2))
+    model[0].bias.requires_grad_(False)
+    source = lib.nn.Sequential(lib.nn.Linear(3, 2), lib.nn.BatchNorm1d(2))
+    source = source.float() if lib is not ad else source.to(np.float32)
+    before = model[0].weight
+    keys = model.load_state_dict(source.state_dict(), assign=True)
+    return model, source, before, keys
+
+
+def test_load_state_dict_with_assign_takes_the_states_dtype_in_new_parameters():
+    model, source, before, keys = _load_with_assign(ad)
+    assert (keys.missing_keys, keys.unexpected_keys) == ([], [])
+    assert model[0].weight is not before and model[0].weight.dtype == np.float32
+    assert model[0].weight.requires_grad and not model[0].bias.requires_grad  # the module's
+    assert model[1].running_var.dtype == np.float32
+    np.testing.assert_array_equal(model[0].weight.data, source[0].weight.data)
+    # a new Parameter: an optimizer built before the load would not see it, as in PyTorch
+    assert all(p is not before for p in model.parameters())
+    optimizer = ad.optim.SGD(model.parameters(), lr=0.1)
+    model.train()
+    model(ad.tensor(np.arange(12.0, dtype=np.float32).reshape(4, 3))).sum().backward()
+    optimizer.step()
+    assert model[0].weight.dtype == np.float32
+
+
+def test_load_state_dict_with_assign_agrees_with_pytorch():
+    torch = pytest.importorskip("torch")
+    theirs, *_ = _load_with_assign(torch)
+    ours, *_ = _load_with_assign(ad)
+    their_state = {k: v.detach().numpy() for k, v in theirs.state_dict().items()}
+    our_state = ours.to_torch_state_dict()
+    assert sorted(their_state) == sorted(our_state)
+    for key in their_state:
+        assert our_state[key].dtype == their_state[key].dtype, key
+    assert ([p.requires_grad for p in ours.parameters()]
+            == [p.requires_grad for p in theirs.parameters()])
