@@ -6,9 +6,11 @@ with a baseline and returns normalised by ``std(unbiased=True)``, PPO over epoch
 minibatches with GAE, the clipped surrogate by ``torch.minimum`` / ``torch.clamp``, a
 clipped value loss and an entropy bonus, attention pooling by ``MultiheadAttention`` with
 ``key_padding_mask`` and per-head weights (``average_attn_weights=False``) in an
-attention-entropy penalty, and a Gaussian fitted by maximum likelihood through a
+attention-entropy penalty, a Gaussian fitted by maximum likelihood through a
 ``scale_tril`` made by ``transform_to(constraints.lower_cholesky)`` with ``log_prob``,
-``entropy`` and ``kl_divergence`` against a ``covariance_matrix`` one.
+``entropy`` and ``kl_divergence`` against a ``covariance_matrix`` one, a robust regression
+(``StudentT``) by MAP with ``HalfCauchy`` and ``Pareto`` priors, and a peaks-over-threshold
+tail fit by a ``Pareto`` likelihood under L-BFGS with its quantiles and KL divergences.
 
 Written by the library's documented conventions: ``returns.std()`` is NumPy's ddof=0
 here, so the scripts write PyTorch's n - 1 as ``std(unbiased=True)``; and PPO's
@@ -249,4 +251,61 @@ def test_gaussian_fit_through_a_lower_cholesky_transform():
         fitted = D.MultivariateNormal(loc, scale_tril=to_tril(unconstrained))
         return (history, fitted.covariance_matrix, fitted.precision_matrix,
                 fitted.variance, loc, unconstrained.grad)
+    side_by_side(script)
+
+
+def test_bayesian_regression_map_with_a_half_cauchy_prior_on_the_noise_scale():
+    features = DATA.normal(size=(30, 3))
+    targets = features @ np.array([1.0, -2.0, 0.5]) + 0.3 * DATA.standard_t(3, size=30)
+
+    def script(torch, copy_weights):
+        D, F = torch.distributions, torch.nn.functional
+        x, y = torch.from_numpy(features), torch.from_numpy(targets)
+        weights = torch.zeros(3, requires_grad=True)
+        raw_scale = torch.tensor(0.0, requires_grad=True)
+        raw_df = torch.tensor(1.0, requires_grad=True)
+        optimizer = torch.optim.Adam([weights, raw_scale, raw_df], lr=0.05)
+        history = []
+        for _ in range(25):
+            scale, df = F.softplus(raw_scale), 1 + F.softplus(raw_df)
+            likelihood = D.StudentT(df, x @ weights, scale).log_prob(y).sum()
+            prior = (D.HalfCauchy(1.0).log_prob(scale)
+                     + D.Normal(0.0, 5.0).log_prob(weights).sum()
+                     + D.Pareto(1.0, 2.0).log_prob(df))           # df ≥ 1, heavy-tailed
+            loss = -(likelihood + prior)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            history.append([loss.item(), scale.item(), df.item()])
+        posterior_scale = D.HalfCauchy(F.softplus(raw_scale))
+        return (history, weights, posterior_scale.cdf(torch.tensor([0.1, 0.5, 2.0])),
+                posterior_scale.icdf(torch.tensor([0.25, 0.5, 0.75])))
+    side_by_side(script)
+
+
+def test_peaks_over_threshold_tail_fit_by_a_pareto_likelihood():
+    losses_seen = DATA.pareto(2.5, size=60) + 1.0          # Pareto(1, 2.5) draws
+    threshold = 1.5
+
+    def script(torch, copy_weights):
+        D, F = torch.distributions, torch.nn.functional
+        data = torch.from_numpy(losses_seen)
+        exceedances = data[data > threshold]
+        raw_alpha = torch.tensor(0.0, requires_grad=True)
+        optimizer = torch.optim.LBFGS([raw_alpha], lr=0.5, max_iter=20,
+                                      line_search_fn="strong_wolfe")
+
+        def closure():
+            optimizer.zero_grad()
+            tail = D.Pareto(torch.tensor(threshold), F.softplus(raw_alpha) + 0.1)
+            loss = -tail.log_prob(exceedances).mean()
+            loss.backward()
+            return loss
+        final_loss = optimizer.step(closure)
+        tail = D.Pareto(torch.tensor(threshold), F.softplus(raw_alpha) + 0.1)
+        var_99 = tail.icdf(torch.tensor(0.99))                  # the 99% quantile of a loss
+        survival = 1 - tail.cdf(torch.tensor([2.0, 5.0, 10.0]))
+        reference = D.Pareto(torch.tensor(1.0), torch.tensor(2.5))
+        return (final_loss, tail.alpha, tail.mean, var_99, survival, tail.entropy(),
+                D.kl_divergence(tail, reference), D.kl_divergence(tail, D.Exponential(1.0)))
     side_by_side(script)

@@ -10,7 +10,8 @@ custom ``Function``s (``save_for_backward``, ``mark_non_differentiable``,
 freezing with ``requires_grad_(False)`` and unfreezing by ``add_param_group`` under
 gradient accumulation, the schedules (``OneCycleLR(three_phase=True,
 anneal_strategy='linear')``, ``CosineAnnealingWarmRestarts(eta_min=)``,
-``ReduceLROnPlateau(min_lr=[...])`` and a three-part ``SequentialLR``), the new
+``ReduceLROnPlateau(min_lr=[...])`` and a three-part ``SequentialLR``), a warm start by
+``load_state_dict(assign=True)`` from a float32 checkpoint before the optimizer, the new
 parametrizations (``weight_norm(dim=None)``, ``spectral_norm``, ``orthogonal`` by
 Householder) removed with ``leave_parametrized=True``, and a step skipped when
 ``clip_grad_norm_(error_if_nonfinite=True, foreach=True)`` raises.
@@ -20,8 +21,9 @@ so per-parameter gradients and stacked weights are compared through what they co
 (norms, predictions, the trained model's state), and DP-SGD's noise is one draw per
 tensor; ``.grad`` is an ndarray, so its norm is ``torch.linalg.vector_norm(x.grad)`` and
 its copy ``grad + 0``; a ``Function``'s forward and backward get ndarrays, so they call
-``torch.amax`` / ``torch.sum`` rather than tensor methods; and there is no ``'meta'``
-device, so the ensemble's template is a plain deep copy."""
+``torch.amax`` / ``torch.sum`` rather than tensor methods; there is no ``'meta'``
+device, so the ensemble's template is a plain deep copy; and a ``state_dict()`` holds
+ndarrays, so a checkpoint cast to float32 is built with ``torch.as_tensor(v).float()``."""
 
 from __future__ import annotations
 
@@ -429,4 +431,39 @@ def test_a_step_skipped_when_the_gradient_norm_is_not_finite():
             history.append(norm.item())
         inf_norm = nn.utils.clip_grad_norm_(model.parameters(), 0.5, norm_type="inf")
         return history, inf_norm, model
+    side_by_side(script)
+
+
+def test_warm_start_by_load_state_dict_with_assign_then_the_optimizer():
+    inputs = DATA.normal(size=(3, 6, 4))
+    targets = DATA.normal(size=(3, 6, 2))
+
+    def script(torch, copy_weights):
+        nn = torch.nn
+
+        def make_model():
+            return nn.Sequential(nn.Linear(4, 8), nn.LayerNorm(8), nn.GELU(), nn.Linear(8, 2))
+
+        pretrained = make_model()
+        copy_weights(pretrained)
+        # (a state_dict holds ndarrays here: as_tensor makes them tensors in both)
+        checkpoint = {k: torch.as_tensor(v).float() if k.endswith("weight") else v
+                      for k, v in pretrained.state_dict().items()}
+        model = make_model()
+        model[0].requires_grad_(False)                  # frozen: stays frozen after assign
+        result = model.load_state_dict(checkpoint, assign=True)
+        model.double()                                  # back to one dtype for training
+        optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad],
+                                      lr=1e-2)
+        losses = []
+        for x_values, y_values in zip(inputs, targets):
+            loss = nn.functional.mse_loss(model(torch.from_numpy(x_values)),
+                                          torch.from_numpy(y_values))
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            losses.append(loss.item())
+        flags = [p.requires_grad for p in model.parameters()]
+        return (losses, flags, list(result.missing_keys), list(result.unexpected_keys),
+                model)
     side_by_side(script)
