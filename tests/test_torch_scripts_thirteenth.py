@@ -10,7 +10,9 @@ with ``tgt_is_causal`` and a padding mask, a 3-D spatial transformer (``affine_g
 a volume, ``grid_sample`` nearest and trilinear, ``align_corners`` both ways), a
 keyword spotter with ``InstanceNorm1d(affine=True, track_running_stats=True)`` and
 ``GroupNorm``, a CTC recognizer over a packed LSTM with the blank last and
-concatenated targets, and distillation by ``KLDivLoss(log_target=True)`` (RL and
+concatenated targets, distillation by ``KLDivLoss(log_target=True)``, and sub-pixel
+super-resolution (a ``PixelUnshuffle`` stem, a ``PixelShuffle`` head, overlapping patches
+averaged by ``F.unfold`` / ``F.fold``) (RL and
 attention: test_torch_scripts_thirteenth_rl.py; autograd and training:
 _training.py; what the round found missing: _gaps.py)."""
 
@@ -341,4 +343,47 @@ def test_distillation_by_kl_div_with_log_targets():
         per_element = F.kl_div(F.log_softmax(student(x), -1), teacher_log_probs * T,
                                reduction="none", log_target=True)
         return losses, per_element, student, teacher
+    side_by_side(script)
+
+
+def test_super_resolution_with_a_space_to_depth_stem_and_overlapping_patches():
+    low_res = DATA.uniform(size=(3, 2, 1, 8, 8))
+    high_res = DATA.uniform(size=(3, 2, 1, 16, 16))
+
+    def script(torch, copy_weights):
+        nn, F = torch.nn, torch.nn.functional
+
+        class SubPixelNet(nn.Module):
+            def __init__(self, upscale=2):
+                super().__init__()
+                self.stem = nn.PixelUnshuffle(2)                    # (1, 8, 8) -> (4, 4, 4)
+                self.body = nn.Sequential(nn.Conv2d(4, 16, 3, padding=1), nn.PReLU(16),
+                                          nn.Conv2d(16, 4 * upscale ** 2, 3, padding=1))
+                self.to_image = nn.PixelShuffle(2 * upscale)        # (16, 4, 4) -> (1, 16, 16)
+
+            def forward(self, x):
+                skip = F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False)
+                return skip + self.to_image(self.body(self.stem(x)))
+
+        def smooth_by_patches(image, size=4, stride=2):
+            # overlapping patches, each averaged with its neighbours where they overlap
+            patches = F.unfold(image, kernel_size=size, stride=stride)
+            counts = F.fold(torch.ones_like(patches), image.shape[-2:], kernel_size=size,
+                            stride=stride)
+            return F.fold(patches, image.shape[-2:], kernel_size=size, stride=stride) / counts
+
+        model = SubPixelNet()
+        copy_weights(model)
+        optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+        losses = []
+        for lr_values, hr_values in zip(low_res, high_res):
+            prediction = smooth_by_patches(model(torch.from_numpy(lr_values)))
+            loss = F.l1_loss(prediction, torch.from_numpy(hr_values))
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            losses.append(loss.item())
+        with torch.no_grad():
+            psnr = 10 * torch.log10(1 / F.mse_loss(prediction, torch.from_numpy(hr_values)))
+        return losses, psnr, model
     side_by_side(script)
