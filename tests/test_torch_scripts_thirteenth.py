@@ -12,9 +12,9 @@ keyword spotter with ``InstanceNorm1d(affine=True, track_running_stats=True)`` a
 ``GroupNorm``, a CTC recognizer over a packed LSTM with the blank last and
 concatenated targets, distillation by ``KLDivLoss(log_target=True)``, and sub-pixel
 super-resolution (a ``PixelUnshuffle`` stem, a ``PixelShuffle`` head, overlapping patches
-averaged by ``F.unfold`` / ``F.fold``) (RL and
-attention: test_torch_scripts_thirteenth_rl.py; autograd and training:
-_training.py; what the round found missing: _gaps.py)."""
+averaged by ``F.unfold`` / ``F.fold``) (RL, attention and densities:
+test_torch_scripts_thirteenth_rl.py; autograd and training: _training.py; what the
+round found missing or different: _distributions.py and _gaps.py)."""
 
 from __future__ import annotations
 
