@@ -8,7 +8,8 @@ steps, as PyTorch's does, and a later backward through the old graph raises
 ``InPlaceError`` as PyTorch's version check does; a gradient norm past the largest
 float (a loss scaled into overflow), which is inf as PyTorch's is, without NumPy's
 overflow warning from inside the library; and ``load_state_dict(sd, assign=True)``
-(new Parameters of the state's dtype), which was refused as an unknown keyword."""
+(new Parameters of the state's dtype), which was refused as an unknown keyword; and
+``torch.autograd.graph.register_multi_grad_hook`` (``mode="all"`` and ``"any"``), missing."""
 
 from __future__ import annotations
 
@@ -130,3 +131,55 @@ def test_load_state_dict_with_assign_agrees_with_pytorch():
         assert our_state[key].dtype == their_state[key].dtype, key
     assert ([p.requires_grad for p in ours.parameters()]
             == [p.requires_grad for p in theirs.parameters()])
+
+
+def _multi_grad_hook_calls(lib):
+    x = lib.tensor([1.0, 2.0], requires_grad=True)
+    y = lib.tensor([3.0], requires_grad=True)
+    h = x * y
+    seen = []
+
+    def record(grads):
+        # (copies: PyTorch's leaf gradient becomes .grad, which later passes add into)
+        seen.append([None if g is None else np.array(g.detach().numpy()
+                                                     if hasattr(g, "detach") else g)
+                     for g in grads])
+    handle = lib.autograd.graph.register_multi_grad_hook((x, h, y), record)
+    (h ** 2).sum().backward(retain_graph=True)       # all three reached
+    (x * 5).sum().backward()                         # only x: None for h and y
+    handle.remove()
+    (h ** 2).sum().backward()                        # removed: not called
+    calls = []
+    lib.autograd.graph.register_multi_grad_hook((x, y), calls.append, mode="any")
+    (x * y).sum().backward()
+    (y * 7).sum().backward()
+    return seen, len(calls)
+
+
+def test_register_multi_grad_hook_by_hand():
+    seen, any_calls = _multi_grad_hook_calls(ad)
+    np.testing.assert_allclose(seen[0][0], [18.0, 36.0])      # d/dx (x y)² = 2 x y²
+    np.testing.assert_allclose(seen[0][1], [6.0, 12.0])       # 2 h
+    np.testing.assert_allclose(seen[0][2], [30.0])            # Σ 2 x² y
+    assert seen[1][1:] == [None, None] and len(seen) == 2
+    assert any_calls == 2                                     # once per pass
+    with pytest.raises(ValueError, match="mode must be 'all' or 'any'"):
+        ad.autograd.graph.register_multi_grad_hook([ad.tensor(1.0, requires_grad=True)],
+                                                   print, mode="first")
+
+
+def test_register_multi_grad_hook_agrees_with_pytorch():
+    torch = pytest.importorskip("torch")
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        theirs, their_any = _multi_grad_hook_calls(torch)
+    finally:
+        torch.set_default_dtype(previous)
+    ours, our_any = _multi_grad_hook_calls(ad)
+    assert our_any == their_any and len(ours) == len(theirs)
+    for our_call, their_call in zip(ours, theirs):
+        for a, b in zip(our_call, their_call):
+            assert (a is None) == (b is None)
+            if a is not None:
+                np.testing.assert_allclose(a, b, rtol=1e-12)
