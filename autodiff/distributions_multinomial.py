@@ -95,8 +95,10 @@ class Multinomial(Distribution):
 
     @staticmethod
     def _draw(shape, gen, total_count, probs):
-        probs = probs / probs.sum(-1, keepdims=True)
-        return gen.multinomial(total_count, probs, size=shape).astype(probs.dtype)
+        # (normalized in float64: NumPy checks that the probabilities sum to 1)
+        wide = probs.astype(np.float64)
+        wide = wide / wide.sum(-1, keepdims=True)
+        return gen.multinomial(total_count, wide, size=shape).astype(probs.dtype)
 
     def log_prob(self, value) -> Tensor:
         """log (Σ x)! - Σ log x_k! + Σ x_k log p_k (a category of probability 0 counted 0
