@@ -5,14 +5,16 @@ wrap around a forward pass to change how the graph keeps what it saves.
 memory, so it changes nothing (a script written for a GPU runs as written).
 ``saved_tensors_hooks(pack_hook, unpack_hook)`` runs Python code on each saved
 value as it is recorded and as the backward reads it (``saved_hooks.py``).
+``register_multi_grad_hook`` is in ``multi_grad_hooks.py``.
 """
 
 from __future__ import annotations
 
 from . import saved_hooks
 from .grad_fn import GradFn as Node     # what t.grad_fn is (PyTorch's graph.Node)
+from .multi_grad_hooks import register_multi_grad_hook
 
-__all__ = ["Node", "save_on_cpu", "saved_tensors_hooks"]
+__all__ = ["Node", "register_multi_grad_hook", "save_on_cpu", "saved_tensors_hooks"]
 
 
 class saved_tensors_hooks:

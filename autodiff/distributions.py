@@ -10,8 +10,9 @@ conventions: ``Normal``, ``Bernoulli``, ``Categorical`` and ``kl_divergence`` he
 ``RelaxedBernoulli`` (``distributions_relaxed``), ``ExpRelaxedCategorical``,
 ``RelaxedOneHotCategorical`` (``distributions_relaxed_categorical``), ``Weibull``,
 ``InverseGamma``, ``Kumaraswamy`` (``distributions_positive``), ``NegativeBinomial``,
-``VonMises``, ``LowRankMultivariateNormal``, ``GeneralizedPareto``, ``LKJCholesky``
-(modules of their names), and the
+``Multinomial``, ``VonMises``, ``LowRankMultivariateNormal``, ``GeneralizedPareto``,
+``LKJCholesky`` (modules of their names), ``HalfCauchy``, ``Pareto``
+(``distributions_heavy_tailed``), and the
 submodules ``constraints`` and ``transforms``, each module loaded on first use.
 ``kl_divergence`` of two families is in ``distributions_kl_cross``; ``validate_args=``
 (every constructor) in ``distributions_validation``.
@@ -64,7 +65,8 @@ from .distributions_params import (  # noqa: F401  (the other distribution modul
 # The others come from ``__getattr__`` (at the end).
 __all__ = ["Distribution", "Normal", "Bernoulli", "Categorical", "kl_divergence",  # noqa: F822
            "Uniform", "Exponential", "Laplace", "LogNormal", "HalfNormal", "Cauchy", "Gumbel",
-           "StudentT", "Poisson", "Geometric", "Binomial", "OneHotCategorical",
+           "StudentT", "Poisson", "Geometric", "Binomial", "OneHotCategorical", "Multinomial",
+           "HalfCauchy", "Pareto",
            "MultivariateNormal", "Independent", "Gamma", "Chi2", "Beta", "Dirichlet",
            "TransformedDistribution", "LogisticNormal", "LogitRelaxedBernoulli",
            "RelaxedBernoulli", "ExpRelaxedCategorical", "RelaxedOneHotCategorical",
@@ -528,6 +530,8 @@ _ELSEWHERE = {
                                           "RelaxedOneHotCategorical"),
     "distributions_positive": ("Weibull", "InverseGamma", "Kumaraswamy"),
     "distributions_negative_binomial": ("NegativeBinomial",),
+    "distributions_multinomial": ("Multinomial",),
+    "distributions_heavy_tailed": ("HalfCauchy", "Pareto"),
     "distributions_von_mises": ("VonMises",),
     "distributions_low_rank": ("LowRankMultivariateNormal",),
     "distributions_generalized_pareto": ("GeneralizedPareto",),

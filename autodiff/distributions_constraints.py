@@ -20,7 +20,7 @@ from .tensor import Tensor
 
 __all__ = ["Constraint", "boolean", "cat", "corr_cholesky", "dependent", "greater_than",
            "greater_than_eq", "half_open_interval", "independent", "integer_interval",
-           "interval", "is_dependent", "less_than", "lower_cholesky", "nonnegative",
+           "interval", "is_dependent", "less_than", "lower_cholesky", "multinomial", "nonnegative",
            "nonnegative_integer", "one_hot", "positive", "positive_definite",
            "positive_integer", "real", "real_vector", "simplex", "stack", "unit_interval"]
 
@@ -237,6 +237,23 @@ class _OneHot(Constraint):
         return ((data == 0) | (data == 1)).all(-1) & (data.sum(-1) == 1)
 
 
+class _Multinomial(Constraint):
+    """Vectors of whole numbers ≥ 0 summing to at most upper_bound (PyTorch's check,
+    no stricter)."""
+    is_discrete, event_dim = True, 1
+
+    def __init__(self, upper_bound):
+        self.upper_bound = upper_bound
+
+    def _holds(self, data):
+        with np.errstate(invalid="ignore"):
+            whole = (data % 1 == 0) & (data >= 0)
+        return whole.all(-1) & (data.sum(-1) <= _data(self.upper_bound))
+
+    def __repr__(self):
+        return f"Multinomial(upper_bound={self.upper_bound})"
+
+
 class _LowerCholesky(Constraint):
     """Lower-triangular matrices with a positive diagonal."""
     event_dim = 2
@@ -354,6 +371,7 @@ interval = _Interval
 half_open_interval = _HalfOpenInterval
 simplex = _Simplex()
 one_hot = _OneHot()
+multinomial = _Multinomial
 lower_cholesky = _LowerCholesky()
 corr_cholesky = _CorrCholesky()
 cat = _Cat

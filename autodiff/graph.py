@@ -45,6 +45,11 @@ write_epoch = 0
 #: larger than its inputs', which is the order the reverse pass needs.
 next_seq = itertools.count().__next__
 
+#: The node number current when a backward pass last wrote ``.grad`` (no ``inputs``):
+#: graphs recorded before it are not the one an optimizer step's gradients came from
+#: (``optim/stale_graphs.py``).
+grads_written_at = -1
+
 #: Non-leaf tensors whose gradient a reverse pass also keeps in ``.grad``
 #: (``Tensor.retain_grad``): node -> weak reference to the tensor.
 retained = weakref.WeakKeyDictionary()
@@ -186,6 +191,26 @@ def _namespaces():
     return _NAMESPACES
 
 
+#: The reverse passes running, innermost last: each a list of callbacks to run once it
+#: has ended (``at_pass_end``).
+_passes: list[list] = []
+
+
+def at_pass_end(callback) -> list:
+    """Run ``callback()`` once the reverse pass now running has delivered every
+    gradient (``register_multi_grad_hook``); returns that pass's list of callbacks,
+    which identifies it.  Outside a pass, raises RuntimeError."""
+    if not _passes:
+        raise RuntimeError("at_pass_end: no backward pass is running")
+    _passes[-1].append(callback)
+    return _passes[-1]
+
+
+def current_pass() -> list | None:
+    """The callbacks list of the innermost reverse pass running, or None."""
+    return _passes[-1] if _passes else None
+
+
 def run_backward(root: Tensor, root_grad, *, inputs: Sequence[Tensor] | None = None,
                  retain_graph: bool = False, create_graph: bool = False,
                  stop_at: Sequence[Tensor] = (), through_inputs: bool = False) -> list | None:
@@ -199,9 +224,26 @@ def run_backward(root: Tensor, root_grad, *, inputs: Sequence[Tensor] | None = N
     gradient twice.  With ``through_inputs=True`` (``torch.autograd.grad``'s meaning)
     each input gets its total derivative instead: the pass goes on past an input that
     another input depends on.  Tensors in ``stop_at`` are boundaries too, receiving
-    nothing (for values known not to depend on the inputs).
+    nothing (for values known not to depend on the inputs).  Callbacks registered by
+    ``at_pass_end`` during the pass run after it.
     """
+    ends: list = []
+    _passes.append(ends)
+    try:
+        result = _run_pass(root, root_grad, inputs, retain_graph, create_graph, stop_at,
+                           through_inputs)
+    finally:
+        _passes.pop()
+    for callback in ends:
+        callback()
+    return result
+
+
+def _run_pass(root, root_grad, inputs, retain_graph, create_graph, stop_at, through_inputs):
+    global grads_written_at
     numpy_xp, tensor_xp, Tensor = _namespaces()
+    if inputs is None:
+        grads_written_at = next_seq()
     if create_graph:
         retain_graph = True
         xp = tensor_xp

@@ -75,7 +75,8 @@ class StateMethods(ExtraStateMethods):
         return state
 
     @refused_in_trace
-    def load_state_dict(self, state, strict: bool = True) -> IncompatibleKeys:
+    def load_state_dict(self, state, strict: bool = True,
+                        assign: bool = False) -> IncompatibleKeys:
         """Copy arrays from ``state`` (a dict or an ``np.load`` result) into the
         parameters and buffers: into their own arrays for parameters and Tensor buffers
         (references to them stay valid, as in PyTorch); an ndarray buffer is replaced.
@@ -91,6 +92,12 @@ class StateMethods(ExtraStateMethods):
         them (a ``Linear``'s weight is ``(in, out)`` here, ``(out, in)`` in PyTorch; a
         square one cannot be told apart, so it would load transposed).
 
+        With ``assign=True`` (PyTorch's), each parameter is replaced by a new
+        ``Parameter`` of the state's values and dtype (``requires_grad`` stays the
+        module's), and each buffer takes the state's dtype: build optimizers after such a
+        load, as in PyTorch.  The values are copied, as every Parameter's are here, where
+        PyTorch's share the state's memory.
+
         >>> m = ad.nn.Linear(2, 3); m.load_state_dict(ad.nn.Linear(2, 3, rng=1).state_dict())
         IncompatibleKeys(missing_keys=[], unexpected_keys=[])
         >>> m.load_state_dict({"weight": np.zeros((2, 3)), "head.bias": 0}, strict=False)
@@ -102,11 +109,11 @@ class StateMethods(ExtraStateMethods):
                             f"or np.load of a saved one), got {type(state).__name__}")
         if not has_state_hooks(self, ("_load_state_dict_pre_hooks",
                                       "_load_state_dict_post_hooks")):
-            return self._load_state(where, state, strict)
+            return self._load_state(where, state, strict, assign)
         state = {key: state[key] for key in state.keys()}    # the pre-hooks may change it
         errors = run_load_pre_hooks(self, state, strict)
         post_hooks = has_state_hooks(self, ("_load_state_dict_post_hooks",))
-        keys = self._load_state(where, state, strict and not post_hooks)
+        keys = self._load_state(where, state, strict and not post_hooks, assign)
         if post_hooks:
             run_load_post_hooks(self, keys)
             if strict and (keys.missing_keys or keys.unexpected_keys):
@@ -117,7 +124,8 @@ class StateMethods(ExtraStateMethods):
             raise RuntimeError(f"{where}: " + "; ".join(errors))
         return keys
 
-    def _load_state(self, where: str, state, strict: bool) -> IncompatibleKeys:
+    def _load_state(self, where: str, state, strict: bool,
+                    assign: bool = False) -> IncompatibleKeys:
         state = with_batch_counts(self, state)      # (a state saved without them)
         entries = {full: (module, name, is_param)
                    for full, module, name, is_param in self._state_entries(saving=False)}
@@ -153,7 +161,11 @@ class StateMethods(ExtraStateMethods):
         check_lazy_shapes(where, lazy_shapes)
         for full, (module, name, is_param) in entries.items():
             if full in arrays:
-                _assign(module, name, is_param, arrays[full])
+                if assign and is_param is not None and not _is_lazy(
+                        module._parameters[name] if is_param else module._buffers[name]):
+                    _replace(module, name, is_param, arrays[full])
+                else:
+                    _assign(module, name, is_param, arrays[full])
         return keys
 
     def _torch_export(self, local: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -290,6 +302,23 @@ def _assign(module, name, is_param, value):
             _copy_into_tensor(old, value)
             return
         module._buffers[name] = np.array(value, dtype=old.dtype)
+        object.__setattr__(module, name, module._buffers[name])
+
+
+def _replace(module, name, is_param, value):
+    """``load_state_dict(assign=True)``: a new Parameter (or buffer) of the state's
+    values and dtype in place of the old one."""
+    if is_param:
+        from .module import Parameter
+        old = module._parameters[name]
+        param = Parameter(value)
+        param.requires_grad_(old.requires_grad)
+        setattr(module, name, param)
+    elif isinstance(module._buffers[name], Tensor):
+        module._buffers[name] = Tensor(np.array(value))
+        object.__setattr__(module, name, module._buffers[name])
+    else:
+        module._buffers[name] = np.array(value)
         object.__setattr__(module, name, module._buffers[name])
 
 

@@ -136,7 +136,13 @@ def _total_norm_array(norm_type, dtype, *grads):
 
 
 def _total_norm(grads, norm_type) -> float:
-    # (a complex gradient's entries count by their size |g|, as PyTorch's)
+    # (a complex gradient's entries count by their size |g|, as PyTorch's; a norm past
+    # the largest float is inf, as PyTorch's, without NumPy's overflow warning)
+    with np.errstate(over="ignore"):
+        return _overflowing_total_norm(grads, norm_type)
+
+
+def _overflowing_total_norm(grads, norm_type) -> float:
     norms = np.array([np.linalg.norm((np.abs(g) if g.dtype.kind == "c" else g).ravel()
                                      .astype(np.float64), ord=norm_type) for g in grads])
     return float(np.linalg.norm(norms, ord=norm_type))

@@ -46,7 +46,7 @@ from .step_hooks import (register_optimizer_step_post_hook,  # noqa: F401 (PyTor
                          register_optimizer_step_pre_hook)
 from .optimizer_state import FlatStateDict, StateDictMethods  # noqa: F401
 from .parameter_state import ParameterState, by_position
-from .stale_graphs import grad_has_graph, relock, unlock
+from .stale_graphs import grad_has_graph, held_only_by_older_graphs, relock, unlock
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
@@ -402,7 +402,7 @@ class Optimizer(StateDictMethods):
             with enable_grad():
                 loss = closure()
         where = f"{type(self).__name__}.step"
-        work, missing = [], []
+        work, missing, stale = [], [], []
         position = 0
         # After backward(create_graph=True) the graphs in .grad hold the parameters:
         # the step writes them anyway, as PyTorch's does (stale_graphs.py).
@@ -429,16 +429,18 @@ class Optimizer(StateDictMethods):
                 if grad.shape != p.data.shape:
                     raise ValueError(f"{where}: parameter {name!r} has shape "
                                      f"{p.data.shape} but its .grad has shape {grad.shape}")
-                if not p.data.flags.writeable and not (after_create_graph
-                                                       and savers_of(p.data)):
+                if p.data.flags.writeable:
+                    pass
+                elif held_only_by_older_graphs(p.data):
+                    stale.append(p.data)
+                elif not (after_create_graph and savers_of(p.data)):
                     # Checked for all parameters before any is changed: no half-done step.
                     raise RuntimeError(
                         f"{where}: cannot update parameter {name!r} in place: its array "
-                        "is read-only, because a graph that still needs its current value "
-                        "is alive (step() called before backward(), or a graph kept with "
-                        "retain_graph=True or through a stored tensor). Call backward() "
-                        "first, or drop the graph (del loss); ad.explain(param) names the "
-                        "ops holding it.")
+                        "is read-only, because a graph recorded since the latest backward() "
+                        "still needs its current value (step() called before backward()). "
+                        "Call backward() first, or drop the graph (del loss); "
+                        "ad.explain(param) names the ops holding it.")
                 work.append((p, grad, self.state[position], group))
                 position += 1
         if missing and not work:
@@ -448,7 +450,7 @@ class Optimizer(StateDictMethods):
                 self._warn_no_gradient(i)
         if not self._complex_as_real_pairs:
             check_complex_parameters(self, where, work)
-        unlocked = unlock([p.data for p, *_ in work]) if after_create_graph else ()
+        unlocked = unlock([p.data for p, *_ in work] if after_create_graph else stale)
         try:
             for p, grad, state, group in work:
                 data = p.data

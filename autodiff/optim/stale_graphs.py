@@ -1,4 +1,5 @@
-"""An optimizer step right after ``loss.backward(create_graph=True)``.
+"""An optimizer step right after ``loss.backward(create_graph=True)``, or while a graph
+recorded before the latest backward still holds a parameter.
 
 A parameter that a live graph saved is read-only (``guard.py``), so ``step()`` before
 ``backward()`` raises at once.  After ``backward(create_graph=True)`` the graphs stay
@@ -9,6 +10,9 @@ old graph fails its version check.  Here the same: when a parameter of the step 
 made writable for the update, read-only again after it, and the write is stamped
 (``overwrites.py``), so a later backward through a graph that saved the old values
 raises ``InPlaceError`` naming the op and its input, never a silently wrong gradient.
+The same holds for a parameter that only graphs older than the latest backward pass
+hold (``held_only_by_older_graphs``): a tensor kept from an earlier forward, as a GAN
+keeps ``fake = G(z)`` while it steps ``G`` on the gradients of a later forward.
 
 >>> w = ad.nn.Parameter([1.0, 2.0])
 >>> (w ** 3).sum().backward(create_graph=True)
@@ -32,6 +36,18 @@ def grad_has_graph(param) -> bool:
     """Whether ``param.grad`` was made by ``backward(create_graph=True)`` with a graph."""
     grad = param.grad
     return isinstance(grad, Tensor) and grad.requires_grad
+
+
+def held_only_by_older_graphs(array) -> bool:
+    """Whether the live graphs that hold ``array`` were all recorded before the latest
+    backward pass that wrote ``.grad``: a graph kept by a stored tensor that is not
+    the one being trained (a GAN's ``fake = G(z)`` kept past the generator's own
+    backward, an output computed outside ``no_grad``).  PyTorch steps anyway; so does
+    the step here, stamping the write.  A graph recorded after that backward is a
+    step before its own backward, still refused."""
+    from .. import graph
+    savers = savers_of(array)
+    return bool(savers) and all(node._seq < graph.grads_written_at for node in savers)
 
 
 def unlock(arrays) -> list[np.ndarray]:
