@@ -19,6 +19,8 @@ from .embedding import embedding, padding_index, renorm_arguments
 from .half_precision import check_float16_operands, rounded_once
 from .module import Module, Parameter, _generator
 
+_FLOAT16 = np.dtype(np.float16)
+
 
 def _float_dtype(dtype, where):
     dtype = numpy_dtype(where, dtype)
@@ -136,6 +138,18 @@ class Linear(Module):
             self.register_parameter("bias", None)
 
     def forward(self, input) -> Tensor:
+        weight = self.weight         # read once: a parametrized weight is computed per read
+        bias = self.bias
+        if input.__class__ is Tensor:
+            # The usual call, checked in a few attribute reads: a Tensor of rows of n_in
+            # values, no float16 anywhere (so check_float16_operands has nothing to
+            # refuse and rounded_once nothing to widen).
+            data = input.data
+            if (data.ndim and data.shape[-1] == self.n_in and data.dtype is not _FLOAT16
+                    and isinstance(weight, Tensor) and weight.data.dtype is not _FLOAT16
+                    and (bias is None or isinstance(bias, Tensor)
+                         and bias.data.dtype is not _FLOAT16)):
+                return _affine(input, weight, bias)
         shape = input.shape if isinstance(input, Tensor) else np.shape(input)
         if not shape or shape[-1] != self.n_in:
             raise ValueError(
@@ -143,10 +157,9 @@ class Linear(Module):
                 f"{self.n_in}, but the input has shape {tuple(shape)}; inputs are rows "
                 f"(batch, {self.n_in}) and the weight is (n_in, n_out) = "
                 f"({self.n_in}, {self.n_out})")
-        weight = self.weight         # read once: a parametrized weight is computed per read
-        check_float16_operands(self._where, input, weight, self.bias)
+        check_float16_operands(self._where, input, weight, bias)
         return rounded_once(_affine, input if isinstance(input, Tensor) else Tensor(input), weight,
-                            self.bias)
+                            bias)
 
     def _where(self) -> str:
         return f"Linear({self.n_in}, {self.n_out})"
