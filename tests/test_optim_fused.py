@@ -182,3 +182,46 @@ def test_a_read_only_adam_state_array_is_refused_before_any_update(key, recwarn)
     np.testing.assert_array_equal(state[key], kept[key])
     assert not [w for w in recwarn if "compiled optimizer update failed" in str(w.message)]
     assert fused.load() is not False or not kernels.JIT_ENABLED
+
+
+@pytest.mark.parametrize("cls", [ad.optim.Adam, ad.optim.AdamW])
+@pytest.mark.filterwarnings("ignore::autodiff.NoGradientWarning")
+def test_adam_scalars_shared_within_a_step_only_where_step_group_and_dtype_agree(
+        cls, monkeypatch):
+    # One step() makes Adam's kernel scalars once per (step count, group, dtype): a
+    # parameter that missed steps (its count lags), a second group with another lr, and
+    # a float32 parameter in a float64 group each need their own, bit for bit the NumPy
+    # code's; the lr changed between steps is read anew.
+    plain_cls = type("Plain" + cls.__name__, (cls,), {})
+    rng = np.random.default_rng(3)
+
+    def make():
+        shapes = [((40, 30), np.float64), ((1100,), np.float64), ((1030,), np.float32),
+                  ((1050,), np.float64)]           # large: fused whether or not loaded
+        return [ad.nn.Parameter(np.random.default_rng(0).normal(size=s).astype(d))
+                for s, d in shapes]
+
+    params, plain_params = make(), make()
+
+    def groups(ps):
+        return [{"params": ps[:3], "lr": 0.01}, {"params": ps[3:], "lr": 0.03}]
+
+    opt, plain = cls(groups(params)), plain_cls(groups(plain_params))
+    calls = []
+    run = fused.run
+    monkeypatch.setattr(fused, "run", lambda *a: calls.append(1) or run(*a))
+    for step in range(12):
+        for o in (opt, plain):
+            o.param_groups[0]["lr"] = 0.01 * (1 + step % 3)
+        for i, (p, q) in enumerate(zip(params, plain_params)):
+            if i == 1 and step % 4 != 0:        # its step count falls behind the others'
+                p.grad = q.grad = None
+                continue
+            g = rng.normal(size=p.shape).astype(p.dtype)
+            p.grad, q.grad = g, g.copy()
+        opt.step()
+        plain.step()
+        for p, q in zip(params, plain_params):
+            assert p.data.tobytes() == q.data.tobytes(), f"step {step}"
+    assert int(opt.state[params[1]]["step"]) == 3 and int(opt.state[params[0]]["step"]) == 12
+    assert len(calls) == 11 * 3 + 2           # every update after each one's first is fused

@@ -53,7 +53,7 @@ def update(opt, data, grad, state, group) -> bool:
     if module is False:
         return False
     try:
-        run(module, work)
+        run(module, work, getattr(opt, "_fused_scalars", None))
     except Exception as error:      # the kernel did not compile (a read-only cache...)
         give_up(error)
         return False

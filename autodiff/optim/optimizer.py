@@ -451,6 +451,9 @@ class Optimizer(StateDictMethods):
         if not self._complex_as_real_pairs:
             check_complex_parameters(self, where, work)
         unlocked = unlock([p.data for p, *_ in work] if after_create_graph else stale)
+        # Adam's kernel scalars, the same for the parameters of one group, step count and
+        # dtype, are made once per step (fused.run); kept for this step only.
+        self._fused_scalars = {}
         try:
             for p, grad, state, group in work:
                 data = p.data
@@ -459,6 +462,7 @@ class Optimizer(StateDictMethods):
                 else:
                     self._update(data, grad, state, group)
         finally:
+            self._fused_scalars = None
             relock(unlocked)
         if unguarded_reads:             # a transform's results still read some (guard.py)
             for p, *_ in work:
