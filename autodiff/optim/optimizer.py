@@ -405,9 +405,9 @@ class Optimizer(StateDictMethods):
         work, missing, stale = [], [], []
         position = 0
         # After backward(create_graph=True) the graphs in .grad hold the parameters:
-        # the step writes them anyway, as PyTorch's does (stale_graphs.py).
-        after_create_graph = any(grad_has_graph(p) for group in self.param_groups
-                                 for p in group["params"])
+        # the step writes them anyway, as PyTorch's does (stale_graphs.py).  Asked only
+        # when a parameter is read-only (None until then: every one was writable).
+        after_create_graph = None
         for g, group in enumerate(self.param_groups):
             if not group["lr"] >= 0:        # (NaN too) refused when the group was made
                 raise ValueError(
@@ -433,7 +433,9 @@ class Optimizer(StateDictMethods):
                     pass
                 elif held_only_by_older_graphs(p.data):
                     stale.append(p.data)
-                elif not (after_create_graph and savers_of(p.data)):
+                elif not ((after_create_graph if after_create_graph is not None
+                           else (after_create_graph := self._after_create_graph()))
+                          and savers_of(p.data)):
                     # Checked for all parameters before any is changed: no half-done step.
                     raise RuntimeError(
                         f"{where}: cannot update parameter {name!r} in place: its array "
@@ -469,6 +471,10 @@ class Optimizer(StateDictMethods):
                 note_unguarded_write(p.data)
         self._step_count += 1
         return loss
+
+    def _after_create_graph(self) -> bool:
+        """Whether a ``.grad`` holds a graph (``backward(create_graph=True)``)."""
+        return any(grad_has_graph(p) for group in self.param_groups for p in group["params"])
 
     def _warn_no_gradient_at_all(self, count, missing):
         if self._warned_all:
