@@ -130,6 +130,9 @@ class Tracer(ReversePass):
         self.traced_views: list = []        # call_constants.py: weak refs, no constants
         # hooks.branch: (argument position, predicate, result at the trace, where)
         self.branches: list = []
+        # (obj, attribute) of a state an op read outside the tape (sdpa_kernel's
+        # backends): a replay fits while it holds its value at the trace's end
+        self.states_read: dict = {}
 
     # ----- slots ------------------------------------------------------------------
     def owns_thread(self) -> bool:
@@ -491,6 +494,7 @@ class Tracer(ReversePass):
         plan.flags += [(module, "_hooks_for_compile", module._hooks_for_compile)
                        for module, _ in self.modules.values()
                        if hasattr(module, "_forward_hooks")]
+        plan.flags += [(obj, key, getattr(obj, key)) for obj, key in self.states_read.values()]
         plan.members = self.module_members()
         plan.constant_values = {slot: value for value, _, _, slot in self.constants}
         plan.literal_values = self.literal_values
