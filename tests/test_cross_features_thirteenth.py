@@ -235,3 +235,30 @@ def test_a_nan_hook_under_create_graph_is_named_too():
         y.register_hook(lambda g: g * np.nan)
         with pytest.raises(AnomalyError, match="on the output of sin returned NaN"):
             ad.autograd.grad(y.sum(), u, create_graph=True)
+
+
+# ----- pickled tensors: NumPy's own dtype objects ------------------------------------------
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.float16, np.complex128, np.int64])
+def test_an_unpickled_tensor_holds_numpys_own_dtype_object(dtype):
+    # unpickling set .data to the array pickle made, whose dtype is an equal copy that
+    # NumPy passes on to every result (an unpickled parameter's updates kept it for good)
+    tensor = ad.tensor(np.arange(4).astype(dtype), requires_grad=dtype != np.int64)
+    tensor.name = "t"
+    copy = pickle.loads(pickle.dumps(tensor))
+    assert copy.data.dtype is np.dtype(dtype)
+    assert (copy * 2).data.dtype is np.dtype(dtype)
+    assert copy.requires_grad == tensor.requires_grad and copy.name == "t"
+    np.testing.assert_array_equal(copy.data, tensor.data)
+
+
+def test_an_unpickled_models_parameters_and_their_updates_hold_numpys_dtype_objects():
+    model = ad.nn.Sequential(ad.nn.Linear(3, 2, dtype=np.float32), ad.nn.Tanh())
+    copy = pickle.loads(pickle.dumps(model))
+    for parameter in copy.parameters():
+        assert type(parameter) is ad.nn.Parameter and parameter.requires_grad
+        assert parameter.data.dtype is np.dtype(np.float32)
+    opt = ad.optim.SGD(copy.parameters(), lr=0.1)
+    copy(ad.tensor(np.ones((4, 3), np.float32))).sum().backward()
+    opt.step()
+    assert all(p.data.dtype is np.dtype(np.float32) for p in copy.parameters())
