@@ -262,3 +262,54 @@ def test_an_unpickled_models_parameters_and_their_updates_hold_numpys_dtype_obje
     copy(ad.tensor(np.ones((4, 3), np.float32))).sum().backward()
     opt.step()
     assert all(p.data.dtype is np.dtype(np.float32) for p in copy.parameters())
+
+
+# ----- embedding tables tied to Linear weights --------------------------------------------
+
+def test_a_square_tie_of_an_embedding_and_a_linear_is_refused_both_ways():
+    # square, the shapes could not tell: the table was the Linear's (in, out) weight,
+    # so each id looked up PyTorch's column, silently
+    embedding, linear = ad.nn.Embedding(5, 5), ad.nn.Linear(5, 5)
+    table, weight = embedding.weight, linear.weight
+    with pytest.raises(ValueError, match=r"Embedding\(5, 5\): the assigned weight .*F.linear"):
+        embedding.weight = linear.weight
+    with pytest.raises(ValueError, match=r"Linear\(5, 5\): the assigned weight .*F.linear"):
+        linear.weight = embedding.weight
+    assert embedding.weight is table and linear.weight is weight
+    # the way out, tied as in PyTorch: logits by F.linear of the embedding's table
+    torch = pytest.importorskip("torch")
+    ids = np.array([[0, 3, 4]])
+    logits = _tied_logits(embedding, ids)
+    t_embedding = torch.nn.Embedding(5, 5, dtype=torch.float64)
+    with torch.no_grad():
+        t_embedding.weight.copy_(torch.tensor(table.data))
+    t_logits = torch.nn.functional.linear(t_embedding(torch.tensor(ids)), t_embedding.weight)
+    np.testing.assert_allclose(logits.data, t_logits.detach().numpy(), rtol=1e-12)
+
+
+def _tied_logits(embedding, ids):
+    return ad.nn.functional.linear(embedding(ad.tensor(ids)), embedding.weight)
+
+
+def test_a_linear_weight_set_as_the_tables_data_or_an_embedding_bags_table_is_refused():
+    embedding, linear = ad.nn.Embedding(5, 3), ad.nn.Linear(3, 5)
+    embedding.weight.data = linear.weight.data          # (.data: no assignment to check)
+    with pytest.raises(ValueError, match=r"Embedding\(5, 3\): the assigned weight has shape "
+                                         r"\(3, 5\).*or its \.data"):
+        embedding(ad.tensor(np.array([0, 1])))
+    bag = ad.nn.EmbeddingBag(5, 3, mode="sum")
+    with pytest.raises(ValueError, match=r"EmbeddingBag\(5, 3\): the assigned weight has shape "
+                                         r"\(3, 5\)"):
+        bag.weight = linear.weight
+    # ties among embeddings, or among Linears, and grown tables are kept
+    other = ad.nn.Embedding(5, 3)
+    other.weight = ad.nn.Embedding(5, 3).weight
+    bag.weight = other.weight
+    assert bag(ad.tensor(np.array([[0, 4]]))).shape == (1, 3)
+    second = ad.nn.Linear(3, 5)
+    second.weight = linear.weight
+    assert second(ad.tensor(np.ones((2, 3)))).shape == (2, 5)
+    copy = pickle.loads(pickle.dumps(other))
+    with pytest.raises(ValueError, match=r"Linear\(3, 3\)"):
+        ad.nn.Linear(3, 3).weight = ad.nn.Embedding(3, 3).weight
+    assert copy(ad.tensor(np.array([1]))).shape == (1, 3)
