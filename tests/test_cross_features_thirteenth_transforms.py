@@ -455,3 +455,55 @@ def test_a_node_post_hook_under_create_graph_vmap_and_jacfwd_of_grad():
     np.testing.assert_allclose(_values(ad.vmap(ad.grad(doubled))(x)), 2 * np.exp(x), rtol=1e-15)
     jacobian = ad.jacfwd(ad.grad(doubled))(x[0])
     np.testing.assert_allclose(_values(jacobian), np.diag(2 * np.exp(x[0])), rtol=1e-15)
+
+
+# ----- forward mode: a tangent of another dtype than its primal ---------------------------
+
+def _dual_tangents(ours, theirs, primal, tangent):
+    torch = _torch()
+    fw, tfw = ad.autograd.forward_ad, torch.autograd.forward_ad
+    with fw.dual_level():
+        got = fw.unpack_dual(ours(fw.make_dual(ad.tensor(primal), ad.tensor(tangent)))).tangent
+    with tfw.dual_level():
+        dual = tfw.make_dual(torch.tensor(primal), torch.tensor(tangent))
+        expected = tfw.unpack_dual(theirs(dual)).tangent
+    return got, expected
+
+
+@pytest.mark.parametrize("dtypes", ["float32/float64", "float64/float32",
+                                    "complex128/complex64", "complex64/complex128"])
+def test_vecdot_of_a_dual_with_a_tangent_of_another_dtype_matches_torch(dtypes):
+    # it refused as a matrix product, saying PyTorch raises; PyTorch's vecdot computes
+    # the tangent in the wider dtype (and J t from the rule would round to the primal's)
+    torch = _torch()
+    primal_dtype, tangent_dtype = (np.dtype(name) for name in dtypes.split("/"))
+    shape = (3, 4)
+    primal, tangent, other = (RNG.normal(size=shape) for _ in range(3))
+    if primal_dtype.kind == "c":
+        primal, tangent, other = (a + 1j * RNG.normal(size=shape) for a in (primal, tangent, other))
+    primal, tangent = primal.astype(primal_dtype), tangent.astype(tangent_dtype)
+    other = other.astype(primal_dtype)
+    for ours, theirs in [(lambda d: np.vecdot(d, d), lambda d: torch.linalg.vecdot(d, d)),
+                         (lambda d: np.vecdot(ad.tensor(other), d),
+                          lambda d: torch.linalg.vecdot(torch.tensor(other), d))]:
+        got, expected = _dual_tangents(ours, theirs, primal, tangent)
+        assert got.dtype == np.dtype(str(expected.dtype).replace("torch.", ""))
+        np.testing.assert_allclose(got.data, expected.numpy(), rtol=1e-14, atol=1e-14)
+
+
+def test_a_complex64_dual_with_a_complex128_tangent_keeps_the_tangents_precision():
+    # elementwise ops of complex values take J t from their rules by transposition, whose
+    # gradient was rounded to the primal's complex64 (1e-7 off PyTorch's complex128)
+    torch = _torch()
+    primal = (RNG.normal(size=5) + 1j * RNG.normal(size=5)).astype(np.complex64)
+    tangent = RNG.normal(size=5) - 2j * RNG.normal(size=5)
+    other = ad.tensor(primal)
+    cases = [(lambda d: d * d, lambda d: d * d),
+             (lambda d: d.conj() * other, lambda d: d.conj() * torch.tensor(primal)),
+             (lambda d: d * 2, lambda d: d * 2),
+             (lambda d: d.real * d.imag, lambda d: d.real * d.imag),
+             (lambda d: (d * d.conj()).real, lambda d: (d * d.conj()).real)]
+    for ours, theirs in cases:
+        got, expected = _dual_tangents(ours, theirs, primal, tangent)
+        assert got.dtype == np.dtype(str(expected.dtype).replace("torch.", ""))
+        np.testing.assert_allclose(got.data, expected.numpy(), rtol=1e-14, atol=1e-14)
