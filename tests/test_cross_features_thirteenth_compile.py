@@ -5,6 +5,7 @@ new trace for new shapes), with the kernels on and off (``AUTODIFF_JIT=0``), und
 
 from __future__ import annotations
 
+import copy
 import io
 import pickle
 
@@ -13,6 +14,7 @@ import pytest
 
 import autodiff as ad
 from autodiff import kernels
+from autodiff.compile.refusals import TraceError
 from autodiff.nn.attention import SDPBackend, sdpa_kernel
 
 F = ad.nn.functional
@@ -217,11 +219,11 @@ def test_complex_layers_save_load_and_pickle_with_their_dtype():
         loaded = type(module)(*((2, 3, 3) if module is conv else (5, 3)), dtype=module.weight.dtype)
         loaded.load_state_dict(ad.load(buffer))
         pickled = pickle.loads(pickle.dumps(module))
-        for copy in (loaded, pickled):
-            assert copy.weight.dtype == module.weight.dtype
+        for twin in (loaded, pickled):
+            assert twin.weight.dtype == module.weight.dtype
             # (unpickled arrays hold NumPy's own dtype objects: the fast paths apply)
-            assert copy.weight.data.dtype is np.dtype(module.weight.dtype.name)
-            np.testing.assert_array_equal(copy(*args).data, module(*args).data)
+            assert twin.weight.data.dtype is np.dtype(module.weight.dtype.name)
+            np.testing.assert_array_equal(twin(*args).data, module(*args).data)
 
 
 def test_complex64_conv2d_matches_torch_in_value_and_gradient():
@@ -257,3 +259,29 @@ def test_viz_and_explain_walk_graphs_through_the_new_ops():
     loss.backward()
     why = ad.explain(w, loss)
     assert ".grad is all zero" in why and "floor: floor has zero gradient" in why
+
+
+# ----- copies made inside a compiled function ---------------------------------------------
+
+def test_a_deep_copy_of_a_model_inside_a_compiled_step_is_refused_naming_the_line():
+    # the copy's Parameters were refused while being rebuilt, and the message itself
+    # failed: AttributeError "'Parameter' object has no attribute 'data'"
+    model = ad.nn.Linear(3, 2, rng=0)
+
+    def step(x):
+        target = copy.deepcopy(model)
+        return target(x).sum()
+    with pytest.raises(TraceError) as raised:
+        ad.compile(step)(ad.tensor(np.ones((1, 3))))
+    message = str(raised.value)
+    assert message.startswith("compile: copy.deepcopy (or pickle.loads) makes a Parameter at "
+                              "test_cross_features_thirteenth_compile.py:")
+    assert "in the compiled function step" in message and "t.clone()" in message
+    blob = pickle.dumps(ad.tensor(np.ones(3)))
+    with pytest.raises(TraceError, match="makes a Tensor at test_cross_features_thirteenth"):
+        ad.compile(lambda x: pickle.loads(blob) * x)(ad.tensor(np.arange(3.0)))
+    # outside a compiled function both copy as before; copy.copy is a recorded copy
+    assert copy.deepcopy(model).weight.shape == model.weight.shape
+    compiled = ad.compile(lambda x: copy.copy(x) * 2)
+    for _ in range(2):
+        np.testing.assert_array_equal(compiled(ad.tensor(np.arange(3.0))).data, [0, 2, 4])
